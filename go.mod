@@ -1,0 +1,3 @@
+module github.com/sidecar-dev/sidecar
+
+go 1.26

@@ -1,0 +1,318 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// This file declares what the orchestrator needs from a container engine. The interfaces are
+// owned here, by their consumer, and kept narrow: package runtime implements them for the
+// Docker Engine, and runtime/fake implements them in memory for unit tests.
+
+// Runtime is every engine operation the orchestrator uses.
+type Runtime interface {
+	Images
+	Containers
+	Resources
+	Events
+	Logs
+	Prober
+}
+
+// Errors a Runtime returns, matched with errors.Is. Implementations wrap them with the name of
+// the object and a hint.
+var (
+	// ErrNotFound: no such container, image, network or volume.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the name is taken (by a container that is not ours, or a leftover).
+	ErrConflict = errors.New("name already in use")
+	// ErrPortInUse: a published host port is already taken on the host.
+	ErrPortInUse = errors.New("port already in use")
+	// ErrEngineUnreachable: the engine did not answer (not running, wrong DOCKER_HOST, no
+	// permission on the socket), or no API version could be agreed with it.
+	ErrEngineUnreachable = errors.New("container engine unreachable")
+	// ErrImageUnavailable: the image is not present locally and could not be pulled.
+	ErrImageUnavailable = errors.New("image unavailable")
+)
+
+// Labels under one prefix mark everything sidecar creates; the tool never touches an engine
+// object that does not carry LabelStack.
+const (
+	LabelPrefix     = "dev.sidecar."
+	LabelStack      = LabelPrefix + "stack"       // stack name
+	LabelPod        = LabelPrefix + "pod"         // pod name
+	LabelContainer  = LabelPrefix + "container"   // container name within the pod ("infra" for the infra container)
+	LabelRole       = LabelPrefix + "role"        // infra | init | sidecar | main
+	LabelConfigHash = LabelPrefix + "config-hash" // hash of the normalised container spec
+	LabelVersion    = LabelPrefix + "version"     // version of the sidecar binary that created it
+	LabelRecipe     = LabelPrefix + "recipe"      // absolute path of the recipe file, when known
+)
+
+// Images makes images available locally.
+type Images interface {
+	// InfraImage makes sure the tool's own infra image exists for the engine's architecture,
+	// creating it locally without any registry when missing, and returns its reference.
+	InfraImage(ctx context.Context) (string, error)
+	// ImagePresent reports whether ref exists locally.
+	ImagePresent(ctx context.Context, ref string) (bool, error)
+	// BuildImage builds req through the engine and tags it req.Ref.
+	BuildImage(ctx context.Context, req BuildRequest, progress ProgressFunc) error
+	// PullImage pulls ref. With no registry reachable it returns ErrImageUnavailable.
+	PullImage(ctx context.Context, ref string, progress ProgressFunc) error
+}
+
+// BuildRequest is one image build.
+type BuildRequest struct {
+	Ref        string
+	Context    string // absolute directory
+	Dockerfile string // relative to Context
+	Args       map[string]string
+	Target     string
+	Labels     map[string]string
+}
+
+// Progress is one step of a pull or build, for display.
+type Progress struct {
+	Ref     string
+	ID      string // layer or build step
+	Message string // "Downloading", "Step 2/4 : COPY . /", ...
+	Current int64
+	Total   int64 // 0 when unknown
+	Done    bool
+}
+
+// ProgressFunc receives progress; it must not block.
+type ProgressFunc func(Progress)
+
+// Containers creates, runs and removes containers.
+type Containers interface {
+	CreateContainer(ctx context.Context, spec ContainerSpec) (id string, err error)
+	StartContainer(ctx context.Context, id string) error
+	// StopContainer sends the container's stop signal, waits up to grace for it to exit, then
+	// kills it. Killed tells whether SIGKILL was needed.
+	StopContainer(ctx context.Context, id string, grace time.Duration) (StopResult, error)
+	// KillContainer sends signal ("SIGKILL", "SIGTERM", ...) to the container's PID 1.
+	KillContainer(ctx context.Context, id string, signal string) error
+	// RemoveContainer removes the container, killing it if it runs, with its anonymous volumes.
+	RemoveContainer(ctx context.Context, id string) error
+	InspectContainer(ctx context.Context, id string) (ContainerInfo, error)
+	// ListContainers lists every container, running or not, whose labels include filter.
+	ListContainers(ctx context.Context, filter map[string]string) ([]ContainerInfo, error)
+	// CopyFiles writes files (path relative to dir → content) into a created container before
+	// it starts, creating directories as needed.
+	CopyFiles(ctx context.Context, id string, dir string, files map[string][]byte) error
+	// Exec runs cmd in the running container and returns its exit code and combined output
+	// (truncated to a few KiB).
+	Exec(ctx context.Context, id string, cmd []string) (ExecResult, error)
+}
+
+// ContainerSpec is everything needed to create one container.
+type ContainerSpec struct {
+	Name   string // engine name: <stack>-<pod>-<container>
+	Image  string
+	Labels map[string]string
+
+	Entrypoint []string // nil: the image's
+	Cmd        []string // nil: the image's
+	Env        []string // NAME=value
+	WorkingDir string
+	User       string
+	Init       bool // docker-init as PID 1
+	TTY        bool
+
+	// NamespaceOwner is the infra container's ID. App containers join its network namespace,
+	// and its PID and IPC namespaces when SharePID / ShareIPC are set. Empty for the infra
+	// container itself.
+	NamespaceOwner string
+	SharePID       bool
+	ShareIPC       bool
+
+	// Infra container only: the stack network with the pod's DNS aliases, the hostname every
+	// member of the pod sees, and the ports the pod publishes.
+	Network  string
+	Aliases  []string
+	Hostname string
+	Ports    []recipes.Port
+
+	Mounts []MountSpec
+
+	// StopGrace is recorded on the container (engine StopTimeout) so that a plain
+	// `docker stop` honours it too. Zero leaves the engine default.
+	StopGrace time.Duration
+}
+
+// MountSpec mounts an engine volume or a host path.
+type MountSpec struct {
+	Type     recipes.MountType
+	Source   string // engine volume name, or absolute host path
+	Target   string
+	ReadOnly bool
+	SubPath  string
+}
+
+// StopResult says how a stop went.
+type StopResult struct {
+	Killed   bool // the grace ran out and SIGKILL was sent
+	ExitCode int
+}
+
+// ExecResult is the outcome of one Exec.
+type ExecResult struct {
+	ExitCode int
+	Output   string
+}
+
+// Status is a container's engine state.
+type Status int
+
+const (
+	StatusUnknown Status = iota
+	StatusCreated
+	StatusRunning
+	StatusPaused
+	StatusRestarting
+	StatusRemoving
+	StatusExited
+	StatusDead
+)
+
+var statusNames = []string{"unknown", "created", "running", "paused", "restarting", "removing", "exited", "dead"}
+
+func (s Status) String() string {
+	if int(s) < len(statusNames) {
+		return statusNames[s]
+	}
+	return "unknown"
+}
+
+// ParseStatus reads the engine's State.Status text.
+func ParseStatus(s string) Status {
+	for i, n := range statusNames {
+		if n == s {
+			return Status(i)
+		}
+	}
+	return StatusUnknown
+}
+
+// ContainerInfo is what the engine says about one container.
+type ContainerInfo struct {
+	ID         string
+	Name       string
+	Image      string
+	Labels     map[string]string
+	Status     Status
+	ExitCode   int
+	OOMKilled  bool
+	StartedAt  time.Time
+	FinishedAt time.Time
+	// Ports are the host ports actually bound (infra containers), for display.
+	Ports []recipes.Port
+}
+
+// Resources manages the stack network and pod volumes.
+type Resources interface {
+	CreateNetwork(ctx context.Context, name string, labels map[string]string) (id string, err error)
+	RemoveNetwork(ctx context.Context, name string) error
+	ListNetworks(ctx context.Context, filter map[string]string) ([]Resource, error)
+	CreateVolume(ctx context.Context, name string, labels map[string]string) error
+	RemoveVolume(ctx context.Context, name string) error
+	ListVolumes(ctx context.Context, filter map[string]string) ([]Resource, error)
+}
+
+// Resource is a network or a volume.
+type Resource struct {
+	ID     string
+	Name   string
+	Labels map[string]string
+}
+
+// Events streams the engine's container events.
+type Events interface {
+	// Events delivers container events for containers whose labels include filter, starting
+	// at since (the engine keeps only a short replay). The error channel receives one error
+	// and both channels close when the stream ends; the caller relists and subscribes again.
+	Events(ctx context.Context, since time.Time, filter map[string]string) (<-chan EngineEvent, <-chan error)
+}
+
+// EngineEvent is one container event. The engine's sequences: natural exit is die; docker
+// stop is kill → die → stop; OOM is oom → die; removal is destroy.
+type EngineEvent struct {
+	Time     time.Time
+	Action   EngineAction
+	ID       string
+	Labels   map[string]string
+	ExitCode int // die only
+}
+
+// EngineAction is the kind of an engine event.
+type EngineAction int
+
+const (
+	ActionOther EngineAction = iota
+	ActionCreate
+	ActionStart
+	ActionDie
+	ActionOOM
+	ActionKill
+	ActionStop
+	ActionDestroy
+)
+
+var actionNames = []string{"other", "create", "start", "die", "oom", "kill", "stop", "destroy"}
+
+func (a EngineAction) String() string {
+	if int(a) < len(actionNames) {
+		return actionNames[a]
+	}
+	return "other"
+}
+
+// Logs reads container output.
+type Logs interface {
+	// Logs reads the container's output from the engine and calls sink once per line, in
+	// order, until the stream ends (with Follow: until the container stops or ctx ends).
+	// sink must not block.
+	Logs(ctx context.Context, id string, opts LogOptions, sink func(LogLine)) error
+}
+
+// LogOptions selects which lines Logs reads.
+type LogOptions struct {
+	Follow bool
+	Since  time.Time // zero: from the container's start
+	Tail   int       // < 0: all lines
+}
+
+// Stream is the output stream a line came from.
+type Stream int
+
+const (
+	Stdout Stream = iota
+	Stderr
+)
+
+func (s Stream) String() string {
+	if s == Stderr {
+		return "stderr"
+	}
+	return "stdout"
+}
+
+// LogLine is one line of output, without its newline.
+type LogLine struct {
+	Time   time.Time // engine timestamp
+	Stream Stream
+	Text   string
+}
+
+// Prober makes single probe attempts.
+type Prober interface {
+	// Probe makes one attempt of p for a container of a pod: http and tcp checks run inside
+	// the pod's network namespace (held by infraID) with the tool's own helper, never from the
+	// host; exec checks run p.Exec.Command inside containerID. It returns nil when the probe
+	// passed, or an error saying why it did not.
+	Probe(ctx context.Context, infraID, containerID string, p recipes.Probe) error
+}

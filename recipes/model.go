@@ -1,0 +1,290 @@
+// Package recipes holds the stack model that sidecar runs: a stack of pods, each with an
+// infra-owned network namespace, init containers, ordered sidecars and one main container.
+//
+// Everything that reads a file (sidecar.yaml, a compose file, a Kubernetes manifest) ends in
+// the same normalised *Stack; the orchestrator and the exporters only ever see that.
+package recipes
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Stack is a normalised recipe: every default filled in, every name checked.
+type Stack struct {
+	// Name is the stack name: a DNS label, used in engine object names and labels.
+	Name string `json:"name" yaml:"name"`
+	// Dir is the absolute directory relative paths (build contexts, bind mounts, env files)
+	// were written against. It is not part of the recipe's content.
+	Dir string `json:"-" yaml:"-"`
+	// Source names the file the stack came from and what kind it was.
+	Source Source `json:"-" yaml:"-"`
+	// Pods in start order: a pod comes after every pod it depends on; ties keep declared order.
+	Pods []*Pod `json:"pods" yaml:"pods"`
+	// Backoff is the restart backoff for crashed containers of the whole stack.
+	Backoff Backoff `json:"backoff" yaml:"backoff"`
+}
+
+// Source says where a stack was read from.
+type Source struct {
+	File string     `json:"file,omitempty"`
+	Kind SourceKind `json:"kind,omitempty"`
+}
+
+// Pod is a group of containers sharing one network namespace, owned by an infra container.
+type Pod struct {
+	Name string `json:"name" yaml:"name"`
+	// Main is the container whose life is the pod's life.
+	Main *Container `json:"main" yaml:"main"`
+	// Sidecars start in this order (each gating the next) and stop in reverse.
+	Sidecars []*Container `json:"sidecars" yaml:"sidecars"`
+	// Init containers run to completion, in order, before any sidecar starts.
+	Init []*Container `json:"init" yaml:"init"`
+	// Volumes are pod-scoped: created on up, removed on down. Sorted by name.
+	Volumes []*Volume `json:"volumes,omitempty" yaml:"volumes,omitempty"`
+	// DependsOn names pods whose main must be ready before this pod starts. Sorted.
+	DependsOn []string `json:"depends_on,omitempty" yaml:"depends_on,omitempty"`
+	// SharePID and ShareIPC put every container of the pod in the infra container's PID and
+	// IPC namespaces (Kubernetes shareProcessNamespace; IPC is shared in a Kubernetes pod).
+	SharePID bool `json:"share_pid,omitempty" yaml:"share_pid,omitempty"`
+	ShareIPC bool `json:"share_ipc,omitempty" yaml:"share_ipc,omitempty"`
+	// StopGrace is the pod's whole termination budget (terminationGracePeriodSeconds):
+	// main and then every sidecar are stopped within it. Default 30s.
+	StopGrace Duration `json:"stop_grace" yaml:"stop_grace"`
+}
+
+// Containers returns the pod's app containers in start order: init, sidecars, main.
+func (p *Pod) Containers() []*Container {
+	out := make([]*Container, 0, len(p.Init)+len(p.Sidecars)+1)
+	out = append(out, p.Init...)
+	out = append(out, p.Sidecars...)
+	if p.Main != nil {
+		out = append(out, p.Main)
+	}
+	return out
+}
+
+// Container returns the named container of the pod, or nil.
+func (p *Pod) Container(name string) *Container {
+	for _, c := range p.Containers() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// Volume returns the named pod volume, or nil.
+func (p *Pod) Volume(name string) *Volume {
+	for _, v := range p.Volumes {
+		if v.Name == name {
+			return v
+		}
+	}
+	return nil
+}
+
+// Ports returns every port the pod publishes, from all of its containers, in container order.
+func (p *Pod) Ports() []Port {
+	var out []Port
+	for _, c := range p.Containers() {
+		out = append(out, c.Ports...)
+	}
+	return out
+}
+
+// Pod returns the named pod, or nil.
+func (s *Stack) Pod(name string) *Pod {
+	for _, p := range s.Pods {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// Container is one container of a pod.
+type Container struct {
+	Name string `json:"name" yaml:"name"`
+	// Role is derived from where the container sits in its pod.
+	Role Role `json:"role" yaml:"-"`
+	// Image is the reference to run. When Build is set and no image was given, it is
+	// "<stack>-<pod>-<container>:latest" after normalisation.
+	Image string `json:"image" yaml:"image"`
+	Build *Build `json:"build,omitempty" yaml:"build,omitempty"`
+	// Command replaces the image's CMD (Kubernetes args); Entrypoint replaces its
+	// ENTRYPOINT (Kubernetes command). Nil keeps the image's own.
+	Command    []string `json:"command,omitempty" yaml:"command,omitempty"`
+	Entrypoint []string `json:"entrypoint,omitempty" yaml:"entrypoint,omitempty"`
+	WorkingDir string   `json:"workdir,omitempty" yaml:"workdir,omitempty"`
+	User       string   `json:"user,omitempty" yaml:"user,omitempty"`
+	// Env is the container's environment with env_file entries already merged in (explicit
+	// env wins over env_file, later files over earlier ones).
+	Env     Env      `json:"env,omitempty" yaml:"env,omitempty"`
+	EnvFile []string `json:"env_file,omitempty" yaml:"env_file,omitempty"`
+	// Ports are published on the host by the pod's infra container.
+	Ports   []Port  `json:"ports,omitempty" yaml:"ports,omitempty"`
+	Volumes []Mount `json:"volumes,omitempty" yaml:"volumes,omitempty"`
+	// Ready gates start-up (of the next sidecar, of main, of dependent pods);
+	// Live restarts this container when it fails.
+	Ready *Probe `json:"ready,omitempty" yaml:"ready,omitempty"`
+	Live  *Probe `json:"live,omitempty" yaml:"live,omitempty"`
+	// Restart is what happens when the container exits. Sidecars are always restarted
+	// (RestartAlways); init containers never; main defaults to RestartNever.
+	Restart RestartPolicy `json:"restart" yaml:"restart"`
+	// StopGrace is this container's own grace between SIGTERM and SIGKILL; it is capped by
+	// what is left of the pod's budget. Zero means "whatever the pod budget leaves".
+	StopGrace Duration `json:"stop_grace,omitempty" yaml:"stop_grace,omitempty"`
+	// Init runs docker-init as PID 1 so signals reach the process and zombies are reaped.
+	Init bool `json:"init,omitempty" yaml:"init,omitempty"`
+	// TTY allocates a terminal for the container (its logs then come as one stream).
+	TTY bool `json:"tty,omitempty" yaml:"tty,omitempty"`
+}
+
+// Build says how to build a container's image through the engine.
+type Build struct {
+	// Context is the build context directory, relative to Stack.Dir unless absolute.
+	Context string `json:"context" yaml:"context"`
+	// Dockerfile is relative to Context. Default "Dockerfile".
+	Dockerfile string            `json:"dockerfile,omitempty" yaml:"dockerfile,omitempty"`
+	Args       map[string]string `json:"args,omitempty" yaml:"args,omitempty"`
+	Target     string            `json:"target,omitempty" yaml:"target,omitempty"`
+}
+
+// Env is an environment: name → value. It marshals with sorted keys.
+type Env map[string]string
+
+// Sorted returns the environment as NAME=value lines, sorted by name.
+func (e Env) Sorted() []string {
+	keys := make([]string, 0, len(e))
+	for k := range e {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, k+"="+e[k])
+	}
+	return out
+}
+
+// Port is one published port: HostPort on the host maps to ContainerPort in the pod.
+type Port struct {
+	HostIP        string   `json:"host_ip,omitempty" yaml:"host_ip,omitempty"`
+	HostPort      int      `json:"host_port,omitempty" yaml:"host_port,omitempty"` // 0: engine picks
+	ContainerPort int      `json:"container_port" yaml:"container_port"`
+	Protocol      Protocol `json:"protocol" yaml:"protocol"`
+}
+
+func (p Port) String() string {
+	s := fmt.Sprintf("%d/%s", p.ContainerPort, p.Protocol)
+	if p.HostPort != 0 {
+		s = fmt.Sprintf("%d:%s", p.HostPort, s)
+	}
+	if p.HostIP != "" {
+		s = p.HostIP + ":" + s
+	}
+	return s
+}
+
+// Mount puts a pod volume or a host path into a container.
+type Mount struct {
+	Type MountType `json:"type" yaml:"type"`
+	// Source is the pod volume's name (MountVolume) or a host path (MountBind), the latter
+	// relative to Stack.Dir unless absolute.
+	Source   string `json:"source" yaml:"source"`
+	Target   string `json:"target" yaml:"target"`
+	ReadOnly bool   `json:"read_only,omitempty" yaml:"read_only,omitempty"`
+	// SubPath mounts one entry of a volume instead of all of it (Kubernetes subPath).
+	SubPath string `json:"sub_path,omitempty" yaml:"sub_path,omitempty"`
+}
+
+// Volume is a pod-scoped volume (Kubernetes emptyDir). When Files is set, the volume starts
+// with those files in it (a ConfigMap or Secret, or config files from a recipe).
+type Volume struct {
+	Name  string            `json:"name" yaml:"name"`
+	Files map[string]string `json:"files,omitempty" yaml:"files,omitempty"`
+}
+
+// Probe checks a container. Exactly one of HTTP, TCP and Exec is set.
+type Probe struct {
+	HTTP *HTTPProbe `json:"http,omitempty" yaml:"http,omitempty"`
+	TCP  *TCPProbe  `json:"tcp,omitempty" yaml:"tcp,omitempty"`
+	Exec *ExecProbe `json:"exec,omitempty" yaml:"exec,omitempty"`
+	// Period between attempts (default 1s); Timeout of one attempt (default 1s); Retries
+	// consecutive failures before the probe counts as failed (default 3); StartPeriod during
+	// which failures do not count (default 0).
+	Period      Duration `json:"period" yaml:"period"`
+	Timeout     Duration `json:"timeout" yaml:"timeout"`
+	Retries     int      `json:"retries" yaml:"retries"`
+	StartPeriod Duration `json:"start_period,omitempty" yaml:"start_period,omitempty"`
+}
+
+// Kind says which check the probe makes.
+func (p *Probe) Kind() ProbeKind {
+	switch {
+	case p.HTTP != nil:
+		return ProbeHTTP
+	case p.TCP != nil:
+		return ProbeTCP
+	case p.Exec != nil:
+		return ProbeExec
+	}
+	return ProbeNone
+}
+
+// HTTPProbe passes when GET http://Host:Port/Path answers 200–399.
+type HTTPProbe struct {
+	Port    int               `json:"port" yaml:"port"`
+	Path    string            `json:"path" yaml:"path"` // default "/"
+	Host    string            `json:"host,omitempty" yaml:"host,omitempty"`
+	Scheme  string            `json:"scheme,omitempty" yaml:"scheme,omitempty"` // http (default) or https
+	Headers map[string]string `json:"headers,omitempty" yaml:"headers,omitempty"`
+}
+
+// TCPProbe passes when a TCP connection to Host:Port opens.
+type TCPProbe struct {
+	Port int    `json:"port" yaml:"port"`
+	Host string `json:"host,omitempty" yaml:"host,omitempty"`
+}
+
+// ExecProbe passes when Command, run inside the container, exits 0.
+type ExecProbe struct {
+	Command []string `json:"command" yaml:"command"`
+}
+
+// Backoff is the crash-restart backoff: Initial, doubled after each crash up to Max, and back
+// to Initial after a container has run cleanly for Reset.
+type Backoff struct {
+	Initial Duration `json:"initial" yaml:"initial"`
+	Max     Duration `json:"max" yaml:"max"`
+	Reset   Duration `json:"reset" yaml:"reset"`
+}
+
+// Defaults every normalised stack carries where the recipe is silent.
+const (
+	DefaultBackoffInitial = time.Second
+	DefaultBackoffMax     = 30 * time.Second
+	DefaultBackoffReset   = 60 * time.Second
+	DefaultPodStopGrace   = 30 * time.Second
+	DefaultProbePeriod    = time.Second
+	DefaultProbeTimeout   = time.Second
+	DefaultProbeRetries   = 3
+	DefaultMainName       = "main"
+)
+
+// Warning is something the input asked for that sidecar cannot honour locally, or did
+// differently. It never stops a load.
+type Warning struct {
+	Pos     Position `json:"pos"`
+	Field   string   `json:"field"` // e.g. "spec.replicas"
+	Message string   `json:"message"`
+}
+
+func (w Warning) String() string {
+	if w.Pos.File == "" && w.Pos.Line == 0 {
+		return "warning: " + w.Message
+	}
+	return w.Pos.String() + ": warning: " + w.Message
+}
