@@ -3,6 +3,7 @@ package recipes
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -23,12 +24,14 @@ type decoder struct {
 	bad map[string]bool
 	// lookup finds variables for env entries written without a value ("- NAME").
 	lookup func(string) (string, bool)
+	// poisoned holds the scalars whose interpolation failed.
+	poisoned map[*yaml.Node]bool
 	// ports counts the published ports expanded from ranges, to bound them.
 	portCount int
 }
 
-func newDecoder(file string, pos *Positions, lookup func(string) (string, bool)) *decoder {
-	return &decoder{file: file, pos: pos, bad: map[string]bool{}, lookup: lookup}
+func newDecoder(file string, pos *Positions, lookup func(string) (string, bool), poisoned map[*yaml.Node]bool) *decoder {
+	return &decoder{file: file, pos: pos, bad: map[string]bool{}, lookup: lookup, poisoned: poisoned}
 }
 
 func (d *decoder) at(n *yaml.Node) Position {
@@ -50,9 +53,13 @@ func (d *decoder) warn(n *yaml.Node, field, format string, args ...any) {
 	d.warns = append(d.warns, Warning{Pos: d.at(n), Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
-// record remembers where the value of key was written.
+// record remembers where the value of key was written. A value whose variables could not be
+// substituted has been reported already: its field is marked as not decoded.
 func (d *decoder) record(key string, n *yaml.Node) {
 	d.pos.Set(key, d.at(n))
+	if d.poisoned[n] {
+		d.bad[key] = true
+	}
 }
 
 // pair is one key and its value in a mapping.
@@ -97,8 +104,8 @@ func (d *decoder) mapping(key string, n *yaml.Node, what, example string) ([]pai
 // fieldFunc decodes the value of one known key.
 type fieldFunc func(k, v *yaml.Node)
 
-// fields decodes a mapping whose keys are fixed: each known key goes to its function, in file
-// order; an unknown key is a problem with a did-you-mean when a known key is close. Keys that
+// fields decodes a mapping whose keys are fixed: each key listed in known goes to the function
+// fn returns for it, in file order; an unknown key is a problem with a did-you-mean when a known key is close. Keys that
 // start with "x-" are extensions and are ignored.
 func (d *decoder) fields(key string, n *yaml.Node, what, example string, known []string, fn func(name string) fieldFunc) bool {
 	pairs, ok := d.mapping(key, n, what, example)
@@ -109,12 +116,11 @@ func (d *decoder) fields(key string, n *yaml.Node, what, example string, known [
 		if strings.HasPrefix(p.k.Value, "x-") {
 			continue
 		}
-		f := fn(p.k.Value)
-		if f == nil {
+		if !slices.Contains(known, p.k.Value) {
 			d.unknownKey(key, p.k, what, known)
 			continue
 		}
-		f(p.k, p.v)
+		fn(p.k.Value)(p.k, p.v)
 	}
 	return true
 }
@@ -123,6 +129,8 @@ func (d *decoder) unknownKey(key string, k *yaml.Node, what string, known []stri
 	hint := "valid keys are " + strings.Join(known, ", ")
 	if s := suggest(k.Value, known); s != "" {
 		hint = fmt.Sprintf("did you mean %q? (%s)", s, hint)
+		// Most likely the value belongs to that field: do not also report it as missing.
+		d.bad[Field(key, s)] = true
 	}
 	d.problem(k, hint, "unknown key %q in %s", clip(k.Value), what)
 }
@@ -181,8 +189,15 @@ func (d *decoder) duration(key string, n *yaml.Node, what string, positive bool)
 		return 0, false
 	}
 	var v Duration
+	if strings.HasPrefix(strings.TrimSpace(s), "-") {
+		d.fail(key, n, "write a positive duration, like 1s", "%s must not be negative, found %q", what, clip(s))
+		return 0, false
+	}
 	if err := v.UnmarshalText([]byte(s)); err != nil {
 		msg, hint, _ := strings.Cut(err.Error(), ": ")
+		if _, nerr := strconv.ParseFloat(strings.TrimSpace(s), 64); nerr == nil {
+			hint = fmt.Sprintf("add a unit, e.g. %ss for seconds or %sms for milliseconds", strings.TrimSpace(s), strings.TrimSpace(s))
+		}
 		d.fail(key, n, hint, "%s: %s", what, msg)
 		return 0, false
 	}

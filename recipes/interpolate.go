@@ -18,12 +18,14 @@ type interpolator struct {
 	probs  Problems
 	warns  []Warning
 	warned map[string]bool
+	// failed holds the scalars whose substitution failed; their fields are not decoded.
+	failed map[*yaml.Node]bool
 }
 
-func interpolate(file string, root *yaml.Node, env map[string]string) (Problems, []Warning) {
-	in := &interpolator{file: file, env: env, warned: map[string]bool{}}
+func interpolate(file string, root *yaml.Node, env map[string]string) (Problems, []Warning, map[*yaml.Node]bool) {
+	in := &interpolator{file: file, env: env, warned: map[string]bool{}, failed: map[*yaml.Node]bool{}}
 	in.walk(root)
-	return in.probs, in.warns
+	return in.probs, in.warns, in.failed
 }
 
 func (in *interpolator) walk(n *yaml.Node) {
@@ -71,6 +73,7 @@ func (in *interpolator) scalar(n *yaml.Node) {
 	}
 	out, err := template.SubstituteWithOptions(n.Value, mapping, template.WithoutLogging, template.WithReplacementFunction(replace))
 	if err != nil {
+		in.failed[n] = true
 		var req *template.MissingRequiredError
 		var bad *template.InvalidTemplateError
 		switch {

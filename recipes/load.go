@@ -193,7 +193,7 @@ func loadRecipe(f File, opts Options, env map[string]string, pos *Positions) (*S
 		}
 		return nil, nil, probs, nil
 	}
-	ip, warns := interpolate(f.Name, root, env)
+	ip, warns, failed := interpolate(f.Name, root, env)
 	probs = append(probs, ip...)
 
 	name, nameNode := recipeName(root)
@@ -203,11 +203,13 @@ func loadRecipe(f File, opts Options, env map[string]string, pos *Positions) (*S
 	if name == "" {
 		name = dnsLabelFrom(filepath.Base(opts.Dir))
 	}
-	_ = nameNode
 	d := newDecoder(f.Name, pos, func(k string) (string, bool) {
 		v, ok := env[k]
 		return v, ok
-	})
+	}, failed)
+	if nameNode != nil {
+		d.record("name", nameNode)
+	}
 	st := d.decodeRecipe(root, name)
 	probs = append(probs, d.probs...)
 	warns = append(warns, d.warns...)

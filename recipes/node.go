@@ -35,10 +35,16 @@ func parseYAML(file string, content []byte) (root *yaml.Node, probs Problems) {
 	var extra yaml.Node
 	switch err := safeDecode(dec, &extra); {
 	case err == nil:
-		p := Position{File: file, Line: extra.Line, Col: extra.Column}
-		if p.Line > 1 {
-			p.Line-- // the node follows the "---" separator; point at the separator
-			p.Col = 1
+		p := Position{File: file, Line: extra.Line, Col: 1}
+		if len(extra.Content) > 0 {
+			p.Line = extra.Content[0].Line
+		}
+		lines := strings.Split(string(content), "\n")
+		for l := min(p.Line, len(lines)); l >= 1; l-- {
+			if strings.HasPrefix(lines[l-1], "---") {
+				p.Line = l // point at the separator
+				break
+			}
 		}
 		probs = append(probs, Problem{Pos: p,
 			Message: "the file holds more than one YAML document",
@@ -78,7 +84,11 @@ func syntaxProblem(file string, content []byte, err error) Problem {
 		msg = m[2]
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
-		line = findErrorLine(content, msg)
+	}
+	// The parser's line is the start of the enclosing construct, and is 0-based for some
+	// errors; the first line at which a cut of the document fails the same way is better.
+	if l := findErrorLine(content, msg); l > 0 {
+		line = l
 	}
 	lines := strings.Split(string(content), "\n")
 	if line < 1 {
@@ -122,11 +132,11 @@ func syntaxProblem(file string, content []byte, err error) Problem {
 }
 
 // findErrorLine finds the first line at which the document, cut after that line, fails with
-// the same message. The parser omits the line number for some errors.
+// the same message, or 0. Long documents are not searched.
 func findErrorLine(content []byte, msg string) int {
 	lines := bytes.SplitAfter(content, []byte("\n"))
-	if len(lines) > 2000 {
-		return 1
+	if len(lines) > 500 || len(content) > 64<<10 {
+		return 0
 	}
 	end := 0
 	for i, l := range lines {
@@ -144,7 +154,7 @@ func findErrorLine(content []byte, msg string) int {
 			break
 		}
 	}
-	return 1
+	return 0
 }
 
 func firstNonBlank(s string) int {

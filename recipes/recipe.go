@@ -49,6 +49,7 @@ func recipeName(root *yaml.Node) (string, *yaml.Node) {
 func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 	st := &Stack{Name: name}
 	if root.Kind != yaml.MappingNode {
+		d.bad[""] = true // nothing else can be said about it
 		d.problem(root, "start from sidecar.yaml.example, or write at least: main: {image: app:dev}",
 			"a recipe must be a mapping with keys like name, main and sidecars, found %s", describe(root))
 		return st
@@ -93,9 +94,7 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 		}
 		switch key {
 		case "name":
-			if _, ok := d.str("name", v, "name"); ok {
-				d.record("name", v)
-			}
+			d.str("name", v, "name") // recorded by loadRecipe
 		case "pods":
 			// decoded below, once the flat keys' positions are set aside
 		case "backoff":
@@ -203,6 +202,9 @@ func (d *decoder) pod(name string, at, n *yaml.Node, listForm bool) *Pod {
 	key := PodKey(name)
 	d.record(key, at)
 	known := podKeys()
+	if listForm {
+		known = append(known, "name")
+	}
 	ok := d.fields(key, n, fmt.Sprintf("pod %q", clip(name)), "{main: {image: app:dev}}", known, func(field string) fieldFunc {
 		return func(k, v *yaml.Node) {
 			if field == "name" && listForm {
@@ -538,19 +540,18 @@ func (d *decoder) podVolumes(pod string, n *yaml.Node) []*Volume {
 		return nil
 	}
 	var out []*Volume
+	listForm := n.Kind == yaml.SequenceNode
 	one := func(name string, at, v *yaml.Node) {
 		vol := &Volume{Name: name}
 		key := VolumeKey(pod, name)
 		d.record(key, at)
 		known := []string{"files"}
-		d.fields(key, v, fmt.Sprintf("volume %q", clip(name)), "{} or {files: {app.conf: \"...\"}}", append(known, "name"), func(field string) fieldFunc {
+		if listForm {
+			known = append(known, "name")
+		}
+		d.fields(key, v, fmt.Sprintf("volume %q", clip(name)), "{} or {files: {app.conf: \"...\"}}", known, func(field string) fieldFunc {
 			return func(k, fv *yaml.Node) {
 				switch field {
-				case "name":
-					if v.Kind == yaml.MappingNode && at == fv {
-						return
-					}
-					d.unknownKey(key, k, fmt.Sprintf("volume %q", clip(name)), known)
 				case "files":
 					files, where, _ := d.stringMap(Field(key, "files"), fv, "files", false, func(f string, at *yaml.Node) (string, bool) {
 						return "", true // an empty file
@@ -575,11 +576,13 @@ func (d *decoder) podVolumes(pod string, n *yaml.Node) []*Volume {
 	case yaml.SequenceNode:
 		for i, e := range n.Content {
 			name, at := "", e
-			if e.Kind == yaml.MappingNode {
-				for j := 0; j+1 < len(e.Content); j += 2 {
-					if e.Content[j].Value == "name" && e.Content[j+1].Kind == yaml.ScalarNode {
-						name, at = e.Content[j+1].Value, e.Content[j+1]
-					}
+			if e.Kind != yaml.MappingNode {
+				d.problem(e, "write volumes as a mapping, e.g. volumes: {logs: {}}", "each entry of volumes must be a mapping with a name, found %s", describe(e))
+				continue
+			}
+			for j := 0; j+1 < len(e.Content); j += 2 {
+				if e.Content[j].Value == "name" && e.Content[j+1].Kind == yaml.ScalarNode {
+					name, at = e.Content[j+1].Value, e.Content[j+1]
 				}
 			}
 			if name == "" {

@@ -1,78 +1,75 @@
 package recipes
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
-// aliasFor maps names that users bring from docker compose or Kubernetes to the recipe's own
-// field, so that an unknown key can say what to write instead.
-func aliasFor(word string) string {
-	switch word {
-	case "environment":
-		return "env"
-	case "working_dir", "workingdir", "working-dir", "workingDir":
-		return "workdir"
-	case "healthcheck", "readinessProbe", "readiness":
-		return "ready"
-	case "livenessProbe", "liveness":
-		return "live"
-	case "args":
-		return "command"
-	case "initContainers", "inits":
-		return "init"
-	case "containers", "sidecar":
-		return "sidecars"
-	case "services":
-		return "pods"
-	case "stop_grace_period", "terminationGracePeriodSeconds":
-		return "stop_grace"
-	case "dependsOn":
-		return "depends_on"
-	case "env_files", "envFile":
-		return "env_file"
-	case "restart_policy", "restartPolicy":
-		return "restart"
-	case "volume":
-		return "volumes"
-	case "port":
-		return "ports"
+// aliasTable maps names that users bring from docker compose or Kubernetes to the recipe's
+// own field, so that an unknown key can say what to write instead.
+func aliasTable() map[string]string {
+	return map[string]string{
+		"environment": "env",
+		"working_dir": "workdir",
+		"workingdir": "workdir",
+		"working-dir": "workdir",
+		"workingDir": "workdir",
+		"healthcheck": "ready",
+		"readinessProbe": "ready",
+		"readiness": "ready",
+		"livenessProbe": "live",
+		"liveness": "live",
+		"args": "command",
+		"initContainers": "init",
+		"inits": "init",
+		"containers": "sidecars",
+		"sidecar": "sidecars",
+		"services": "pods",
+		"stop_grace_period": "stop_grace",
+		"terminationGracePeriodSeconds": "stop_grace",
+		"dependsOn": "depends_on",
+		"env_files": "env_file",
+		"envFile": "env_file",
+		"restart_policy": "restart",
+		"restartPolicy": "restart",
+		"volume": "volumes",
+		"port": "ports",
 	}
-	return ""
 }
 
 // suggest returns the candidate closest to word when it is close enough to be a likely typo
-// (or a known alias), else "".
+// (of the candidate, or of a known alias of it), else "".
 func suggest(word string, candidates []string) string {
-	if a := aliasFor(word); a != "" {
-		for _, c := range candidates {
-			if c == a {
-				return c
-			}
+	aliases := aliasTable()
+	if a, ok := aliases[word]; ok && slices.Contains(candidates, a) {
+		return a
+	}
+	best, bestD, bestLen := "", -1, 0
+	consider := func(name, target string) {
+		d := editDistance(strings.ToLower(word), strings.ToLower(name))
+		if bestD < 0 || d < bestD {
+			best, bestD, bestLen = target, d, len(name)
 		}
 	}
-	best, bestD := "", -1
-	lw := strings.ToLower(word)
 	for _, c := range candidates {
-		d := editDistance(lw, strings.ToLower(c))
-		if bestD < 0 || d < bestD {
-			best, bestD = c, d
+		consider(c, c)
+	}
+	names := make([]string, 0, len(aliases))
+	for alias := range aliases {
+		names = append(names, alias)
+	}
+	slices.Sort(names)
+	for _, alias := range names {
+		if target := aliases[alias]; slices.Contains(candidates, target) && len(alias) > 4 {
+			consider(alias, target)
 		}
 	}
 	if best == "" {
 		return ""
 	}
-	limit := 2
-	if l := len(word) / 3; l > limit {
-		limit = l
-	}
-	if bestD <= limit && bestD < len(word) && bestD < len(best) {
+	limit := max(2, len(word)/3)
+	if bestD <= limit && bestD < len(word) && bestD < bestLen {
 		return best
-	}
-	return ""
-}
-
-// didYouMean formats a suggestion as a hint fragment: ` (did you mean "x"?)`, or "".
-func didYouMean(word string, candidates []string) string {
-	if s := suggest(word, candidates); s != "" {
-		return `did you mean "` + s + `"?`
 	}
 	return ""
 }

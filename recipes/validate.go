@@ -36,10 +36,10 @@ func (v *validator) problem(key, hint, format string, args ...any) {
 		if v.bad[k] {
 			return
 		}
-		i := strings.LastIndexAny(k, "/[")
-		if i < 0 {
+		if k == "" {
 			break
 		}
+		i := max(strings.LastIndexAny(k, "/["), 0)
 		k = k[:i]
 	}
 	v.probs = append(v.probs, Problem{Pos: v.pos.At(key), Message: fmt.Sprintf(format, args...), Hint: hint})
@@ -133,11 +133,9 @@ func (v *validator) pod(p *Pod) {
 	seen := map[string]bool{}
 	for _, c := range p.Containers() {
 		ck := ContainerKey(p.Name, c.Name)
-		what := c.Role.String()
-		if what == "" {
-			what = "container"
-		}
-		if v.dnsLabel(Field(ck, "name"), what, c.Name) {
+		if c.Name == "" {
+			v.problem(Field(ck, "name"), "add name: with lowercase letters, digits and '-', e.g. name: proxy", "%s has no name", unnamed(p, c))
+		} else if v.dnsLabel(Field(ck, "name"), "container", c.Name) {
 			switch {
 			case c.Name == "infra":
 				v.problem(Field(ck, "name"), "rename it: sidecar names the pod's own network-holding container \"infra\"", "container name \"infra\" is reserved")
@@ -322,8 +320,12 @@ func (v *validator) dependencies() {
 			case dep == p.Name:
 				v.problem(k, "remove it: a pod cannot wait for itself", "pod %q depends on itself", p.Name)
 			case pods[dep] == nil:
-				hint := "depend on one of: " + strings.Join(names, ", ")
-				if s := suggest(dep, names); s != "" {
+				others := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == p.Name })
+				hint := "depend on one of: " + strings.Join(others, ", ")
+				if len(others) == 0 {
+					hint = "remove it: the stack has no other pod"
+				}
+				if s := suggest(dep, others); s != "" {
 					hint = fmt.Sprintf("did you mean %q? (%s)", s, hint)
 				}
 				v.problem(k, hint, "pod %q depends on %q, which is not a pod of this stack", p.Name, dep)
@@ -450,6 +452,17 @@ func (v *validator) engineNames() {
 			check(VolumeKey(p.Name, vol.Name), p.Name, vol.Name, fmt.Sprintf("volume %q of pod %q", vol.Name, p.Name))
 		}
 	}
+}
+
+// unnamed names a container that has no name by its place: sidecar #2, init container #1.
+func unnamed(p *Pod, c *Container) string {
+	if i := slices.Index(p.Sidecars, c); i >= 0 {
+		return fmt.Sprintf("sidecar #%d", i+1)
+	}
+	if i := slices.Index(p.Init, c); i >= 0 {
+		return fmt.Sprintf("init container #%d", i+1)
+	}
+	return "the main container"
 }
 
 // containerLabel names a container in messages: main container "web", sidecar "envoy",
