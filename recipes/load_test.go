@@ -423,3 +423,20 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+func TestHostIPWithoutHostPort(t *testing.T) {
+	for _, ports := range []string{`["127.0.0.1::80"]`, `["[::1]::80"]`, `[{host_ip: 127.0.0.1, container_port: 80}]`} {
+		st := mustLoad(t, "main: {image: app, ports: "+ports+"}\n", Options{})
+		p := st.Pods[0].Main.Ports
+		if len(p) != 1 || p[0].HostIP == "" || p[0].HostPort != 0 || p[0].ContainerPort != 80 {
+			t.Errorf("%s → %+v", ports, p)
+		}
+	}
+}
+
+func TestStackNameFromRootDirectory(t *testing.T) {
+	_, _, err := load(t, "main: {image: app}\n", Options{Dir: "/"})
+	if err == nil || !strings.Contains(err.Error(), "sidecar.yaml:1:1: no stack name can be made from the directory") {
+		t.Errorf("got %v", err)
+	}
+}
