@@ -63,15 +63,17 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 	}
 
 	flat := &Pod{Name: name}
-	flatKey := PodKey(name)
 	real := d.pos
 	if podsPair == nil {
-		d.record(flatKey, root)
+		d.record(PodKey(name), root)
 	} else {
 		// The flat keys are wrong next to pods:; still decode them (into positions nobody
-		// reads) so that problems inside them are reported too.
+		// reads, under a pod name no real pod can have) so that problems inside them are
+		// reported too.
+		flat.Name = "(top level)"
 		d.pos = NewPositions(d.file)
 	}
+	flatKey := PodKey(flat.Name)
 	hasMain := false
 	for _, p := range pairs {
 		k, v := p.k, p.v
