@@ -210,8 +210,8 @@ func (st *PodStatus) Dispatched(spec *PodSpec, a Action, now time.Time) {
 	}
 }
 
-// Result is what the executor reports after carrying out one action.
-type Result struct {
+// ActionResult is what the executor reports after carrying out one action.
+type ActionResult struct {
 	Action Action
 	ID     string         // created container
 	Info   *ContainerInfo // the container inspected after a start or stop
@@ -222,7 +222,7 @@ type Result struct {
 }
 
 // ApplyResult folds an executed action's result into the status.
-func (st *PodStatus) ApplyResult(spec *PodSpec, r Result, now time.Time) {
+func (st *PodStatus) ApplyResult(spec *PodSpec, r ActionResult, now time.Time) {
 	a := r.Action
 	switch a.Kind {
 	case ActCreateVolume, ActRemoveVolume:
