@@ -303,6 +303,17 @@ func (h *harness) containerEvents(pod, name string) []orchestrator.ContainerEven
 	return out
 }
 
+// podPhases returns the phases a pod went through, in order.
+func (h *harness) podPhases(pod string) []orchestrator.Phase {
+	var out []orchestrator.Phase
+	for _, e := range h.all() {
+		if p, ok := e.(orchestrator.PodEvent); ok && p.Pod == pod {
+			out = append(out, p.Phase)
+		}
+	}
+	return out
+}
+
 func (h *harness) messages() []orchestrator.MessageEvent {
 	var out []orchestrator.MessageEvent
 	for _, e := range h.all() {
@@ -357,3 +368,4 @@ func before(t *testing.T, history []string, a, b string) {
 
 var _ = errors.Is
 var _ = io.EOF
+

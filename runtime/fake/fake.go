@@ -150,6 +150,16 @@ func (r *Runtime) AddImage(refs ...string) {
 	r.changedLocked()
 }
 
+// RemoveImages makes refs absent.
+func (r *Runtime) RemoveImages(refs ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, ref := range refs {
+		delete(r.images, ref)
+	}
+	r.changedLocked()
+}
+
 // AllowPull makes refs pullable (as if a registry had them).
 func (r *Runtime) AllowPull(refs ...string) {
 	r.mu.Lock()
