@@ -36,7 +36,9 @@ func liveProbe(c *recipes.Container)  { c.Live = tcpProbe(8081) }
 func restart(p recipes.RestartPolicy) copt {
 	return func(c *recipes.Container) { c.Restart = p }
 }
-func grace(d time.Duration) copt { return func(c *recipes.Container) { c.StopGrace = recipes.Duration(d) } }
+func grace(d time.Duration) copt {
+	return func(c *recipes.Container) { c.StopGrace = recipes.Duration(d) }
+}
 func mount(vol, target, sub string) copt {
 	return func(c *recipes.Container) {
 		c.Volumes = append(c.Volumes, recipes.Mount{Type: recipes.MountVolume, Source: vol, Target: target, SubPath: sub})
@@ -57,8 +59,8 @@ type popt func(*recipes.Pod)
 
 func sidecars(cs ...*recipes.Container) popt { return func(p *recipes.Pod) { p.Sidecars = cs } }
 func inits(cs ...*recipes.Container) popt    { return func(p *recipes.Pod) { p.Init = cs } }
-func dependsOn(names ...string) popt          { return func(p *recipes.Pod) { p.DependsOn = names } }
-func volumes(vs ...*recipes.Volume) popt      { return func(p *recipes.Pod) { p.Volumes = vs } }
+func dependsOn(names ...string) popt         { return func(p *recipes.Pod) { p.DependsOn = names } }
+func volumes(vs ...*recipes.Volume) popt     { return func(p *recipes.Pod) { p.Volumes = vs } }
 func podGrace(d time.Duration) popt {
 	return func(p *recipes.Pod) { p.StopGrace = recipes.Duration(d) }
 }
@@ -368,4 +370,3 @@ func before(t *testing.T, history []string, a, b string) {
 
 var _ = errors.Is
 var _ = io.EOF
-

@@ -97,7 +97,10 @@ func TestMainRestartPolicies(t *testing.T) {
 					t.Fatal(err)
 				}
 				if i < len(tt.exits)-1 || tt.restarts < 0 {
-					h.until("app restarted", time.Second, func() bool { v := h.view("s", "app"); return v.Restarts == i+1 && v.State == orchestrator.CStateRunning })
+					h.until("app restarted", time.Second, func() bool {
+						v := h.view("s", "app")
+						return v.Restarts == i+1 && v.State == orchestrator.CStateRunning
+					})
 				}
 			}
 			want := tt.exits[len(tt.exits)-1]
@@ -129,7 +132,9 @@ func TestLivenessFailureRestartsThatContainerOnly(t *testing.T) {
 		return slices.Contains(h.rt.HistoryOf("l-proxy"), "stop l-proxy")
 	})
 	h.rt.SetProbe("l-proxy", nil)
-	h.until("proxy restarted", 500*time.Millisecond, func() bool { return h.view("l", "proxy").Restarts == 1 && h.state("l", "proxy") == orchestrator.CStateRunning })
+	h.until("proxy restarted", 500*time.Millisecond, func() bool {
+		return h.view("l", "proxy").Restarts == 1 && h.state("l", "proxy") == orchestrator.CStateRunning
+	})
 	for _, n := range []string{"l-app", "l-other", "l-infra"} {
 		if c, _ := h.rt.Container(n); c.Starts != 1 {
 			t.Errorf("%s started %d times", n, c.Starts)
@@ -303,7 +308,10 @@ func TestUserCommands(t *testing.T) {
 	if err := h.o.StartContainer("s", "side"); err != nil {
 		t.Fatal(err)
 	}
-	h.until("side started", 0, func() bool { c, _ := h.rt.Container("s-side"); return c.Starts == 3 && h.state("s", "side") == orchestrator.CStateRunning })
+	h.until("side started", 0, func() bool {
+		c, _ := h.rt.Container("s-side")
+		return c.Starts == 3 && h.state("s", "side") == orchestrator.CStateRunning
+	})
 	if c, _ := h.rt.Container("s-app"); c.Starts != 1 {
 		t.Errorf("app started %d times", c.Starts)
 	}
