@@ -160,7 +160,8 @@ func (b *LogBuffer) Read(from uint64, max int) (lines []LogEvent, next uint64, m
 }
 
 // LogReader reads every buffer of a hub in one order (by sequence number), keeping a cursor
-// per buffer. It starts at the oldest line each buffer keeps.
+// per buffer. It starts at the oldest line each buffer keeps when the reader is made (and at
+// the first line of buffers made later), so what it misses after that is counted.
 type LogReader struct {
 	hub     *LogHub
 	cursors map[*LogBuffer]uint64
@@ -169,7 +170,11 @@ type LogReader struct {
 
 // NewReader returns a reader over the hub's buffers, woken through Notify.
 func (h *LogHub) NewReader() *LogReader {
-	return &LogReader{hub: h, cursors: map[*LogBuffer]uint64{}, notify: h.Watch()}
+	r := &LogReader{hub: h, cursors: map[*LogBuffer]uint64{}, notify: h.Watch()}
+	for _, b := range h.Buffers() {
+		r.cursors[b], _ = b.Bounds()
+	}
+	return r
 }
 
 // Notify receives a value when lines may have arrived.
@@ -191,10 +196,7 @@ func (r *LogReader) Read(max int) (out []Event, more bool) {
 	}
 	var srcs []*src
 	for _, b := range r.hub.Buffers() {
-		from, ok := r.cursors[b]
-		if !ok {
-			from, _ = b.Bounds()
-		}
+		from := r.cursors[b]
 		lines, next, missed := b.Read(from, max)
 		r.cursors[b] = from
 		if len(lines) > 0 {

@@ -142,6 +142,9 @@ func New(rt Runtime, stack *recipes.Stack, opts Options) *Orchestrator {
 	o.out = newStream(o.clock, view, opts.LogLines)
 	o.reports = newMailbox()
 	for _, p := range o.selected {
+		for _, c := range p.Containers() {
+			o.out.logs.Buffer(p.Name, c.Name)
+		}
 		pr := &podRun{spec: &PodSpec{Stack: stack, Pod: p, Version: opts.Version}}
 		pr.sup = newSupervisor(pr.spec, o.clock, rt, o.exec, o.out, func(r podReport) { o.reports.put(r) })
 		o.pods[p.Name] = pr
