@@ -51,7 +51,9 @@ func TestSubscriberGetsSnapshotThenEvents(t *testing.T) {
 	if err := h.rt.Exit("s-side", 2); err != nil {
 		t.Fatal(err)
 	}
-	h.until("side back", 500*time.Millisecond, func() bool { return h.view("s", "side").Restarts == 1 && h.state("s", "side") == orchestrator.CStateRunning })
+	h.until("side back", 500*time.Millisecond, func() bool {
+		return h.view("s", "side").Restarts == 1 && h.state("s", "side") == orchestrator.CStateRunning
+	})
 	h.o.Shutdown()
 	for {
 		evs, err := sub.Next(ctx)
