@@ -103,6 +103,23 @@ func TestStartOrderAndGracefulShutdown(t *testing.T) {
 	h.leftNothing()
 }
 
+// Lines of a run that ended before anyone saw it running are still read, from its start.
+func TestQuickRunsLogsAreCaptured(t *testing.T) {
+	h := newHarness(t, shop(), orchestrator.Options{})
+	h.rt.PrintOnStart("shop-migrate", "migrating", "migrated")
+	h.rt.ExitOnStart("shop-migrate", 0)
+	h.start()
+	h.until("main running", time.Second, h.running("shop-web"))
+	buf := h.o.Logs().Buffer("shop", "migrate")
+	h.until("migrate's lines", 0, func() bool { _, n := buf.Bounds(); return n == 2 })
+	lines, _, _ := buf.Read(0, 0)
+	if lines[0].Text != "migrating" || lines[1].Text != "migrated" || lines[0].Pod != "shop" || lines[0].Container != "migrate" {
+		t.Errorf("migrate's buffer %+v", lines)
+	}
+	h.o.Shutdown()
+	h.finish(time.Second)
+}
+
 func TestJobCompletion(t *testing.T) {
 	h := newHarness(t, shop(), orchestrator.Options{})
 	h.rt.ExitOnStart("shop-migrate", 0)

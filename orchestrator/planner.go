@@ -19,7 +19,8 @@ import (
 //     ready probe passed when it has one); then main starts;
 //   - once main has started, an exited sidecar is restarted after back-off, main follows its
 //     restart policy (with the same back-off), a failed liveness probe stops a container so
-//     that it is restarted, and restarting one container never touches the infra container;
+//     that it is restarted (main: unless its policy is never, as in Kubernetes, whatever its
+//     exit code), and restarting one container never touches the infra container;
 //   - a lost infra container makes the whole pod be removed and created again;
 //   - teardown stops main, then sidecars in reverse order, each within what is left of one
 //     pod budget, then removes the app containers, the infra container and the volumes; a
@@ -201,7 +202,7 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	case cs.Held || cs.Pending != 0 || cs.State == StateRunning || cs.State == StateStarting:
 	case cs.StartNow:
 		p.act(startAction(main, cs, cs.StartReason))
-	case main.Restart.Restarts(cs.ExitCode):
+	case main.Restart.Restarts(cs.ExitCode) || (cs.LiveFailed && main.Restart != recipes.RestartNever):
 		planRestart(spec, main, cs, now, p)
 	default:
 		p.MainEnded, p.MainExit = true, cs.ExitCode

@@ -224,6 +224,16 @@ create web: app containers are created up front`,
 			want: `stop envoy: liveness probe failed (grace 30s)`,
 		},
 		{
+			name: "main stopped by its liveness probe, on-failure: restarted even after exit 0", spec: withMain(recipes.RestartOnFailure),
+			st: all(podUp, func(st *PodStatus) { st.C("web").LiveFailed = true }, exited("web", 0, t0, 1)), now: time.Second, phase: PhaseRunning,
+			want: `start web: restart after back-off 1s (exit code 0)`,
+		},
+		{
+			name: "main stopped by its liveness probe, never: main ended",
+			st:   all(podUp, func(st *PodStatus) { st.C("web").LiveFailed = true }, exited("web", 143, t0, 1)), phase: PhaseRunning,
+			want: `main ended: exit code 143`,
+		},
+		{
 			name: "user stop holds a sidecar down", st: all(podUp, func(st *PodStatus) { st.ApplyCommand("shipper", CmdStop) }), phase: PhaseRunning,
 			want: `stop shipper: stopped by user (grace 5s)`,
 		},

@@ -33,11 +33,14 @@ func TestLeftoversRemovedFirst(t *testing.T) {
 	h.start()
 	h.until("pod running", 0, h.running("s-app", "s-side"))
 	var left *orchestrator.LeftoversEvent
-	for _, e := range h.all() {
-		if l, ok := e.(orchestrator.LeftoversEvent); ok {
-			left = &l
+	h.until("the leftovers event", 0, func() bool {
+		for _, e := range h.all() {
+			if l, ok := e.(orchestrator.LeftoversEvent); ok {
+				left = &l
+			}
 		}
-	}
+		return left != nil
+	})
 	if left == nil || !slices.Equal(left.Containers, []string{"s-app"}) || !slices.Equal(left.Volumes, []string{"s-old"}) || !slices.Equal(left.Networks, []string{"s-net"}) {
 		t.Fatalf("leftovers event %+v", left)
 	}
@@ -147,9 +150,9 @@ func TestRelistRecoversMissedDie(t *testing.T) {
 		return false
 	})
 	h.rt.ResumeEvents()
-	h.until("side restarted after the relist", 500*time.Millisecond, func() bool {
+	h.until("side restarted after the relist, and subscribed again", 500*time.Millisecond, func() bool {
 		c, _ := h.rt.Container("s-side")
-		return c.Starts == 2 && h.state("s", "side") == orchestrator.CStateRunning
+		return c.Starts == 2 && h.state("s", "side") == orchestrator.CStateRunning && h.rt.Subscribers() == 1 && relistedSinceSubscribed(h)
 	})
 	// Events work again after the reconnection: a later crash is seen without a relist.
 	calls := h.rt.CallCount("ListContainers")
@@ -163,6 +166,20 @@ func TestRelistRecoversMissedDie(t *testing.T) {
 	h.o.Shutdown()
 	h.finish(time.Second)
 	h.leftNothing()
+}
+
+// relistedSinceSubscribed: the last event subscription was followed by a relist.
+func relistedSinceSubscribed(h *harness) bool {
+	lastEvents, lastList := -1, -1
+	for i, c := range h.rt.Calls() {
+		switch c.Method {
+		case "Events":
+			lastEvents = i
+		case "ListContainers":
+			lastList = i
+		}
+	}
+	return lastList > lastEvents
 }
 
 func TestImages(t *testing.T) {
@@ -179,6 +196,8 @@ func TestImages(t *testing.T) {
 	if n := h.rt.Builds("i/app:dev"); n != 1 {
 		t.Errorf("i/app:dev built %d times, want once", n)
 	}
+	h.o.Shutdown()
+	h.finish(time.Second)
 	var actions []string
 	for _, e := range h.all() {
 		if im, ok := e.(orchestrator.ImageEvent); ok && im.Done {
@@ -190,8 +209,6 @@ func TestImages(t *testing.T) {
 	if !slices.Equal(actions, want) {
 		t.Errorf("image events %v, want %v", actions, want)
 	}
-	h.o.Shutdown()
-	h.finish(time.Second)
 	h.leftNothing()
 }
 

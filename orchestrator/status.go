@@ -67,6 +67,8 @@ type ContainerStatus struct {
 	Runs     int
 	Attempt  int
 	Restarts int
+	// RunSeen is the Attempt whose run was seen started: its output can be read.
+	RunSeen int
 	// CrashCount is the number of consecutive exits that came after runs shorter than the
 	// back-off reset: the next restart waits Backoff.Initial doubled CrashCount-1 times.
 	CrashCount int
@@ -389,6 +391,7 @@ func (st *PodStatus) syncInfo(spec *PodSpec, c *ContainerStatus, info ContainerI
 func (st *PodStatus) running(c *ContainerStatus, startedAt time.Time) {
 	c.State = StateRunning
 	c.StartedAt = startedAt
+	c.RunSeen = c.Attempt
 }
 
 // exit records the end of c's current run.

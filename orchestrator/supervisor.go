@@ -216,21 +216,17 @@ func (s *supervisor) syncWorkers(now time.Time) {
 	for _, c := range s.spec.Pod.Containers() {
 		cs := s.st.Containers[c.Name]
 		w := s.workers[c.Name]
-		if cs.State != StateRunning {
-			if w != nil && w.stopProbes != nil {
-				w.stopProbes()
-				w.stopProbes = nil
-			}
-			continue
+		if w != nil && w.stopProbes != nil && (cs.State != StateRunning || w.attempt != cs.Attempt) {
+			w.stopProbes()
+			w.stopProbes = nil
 		}
-		if w != nil && w.attempt == cs.Attempt {
+		// A run seen started gets its log reader even when it already ended (a quick
+		// init container, a crash at start): its lines are read from its start.
+		if cs.RunSeen != cs.Attempt || cs.Attempt == 0 || (w != nil && w.attempt == cs.Attempt) {
 			continue
 		}
 		var prevLogs <-chan struct{}
 		if w != nil {
-			if w.stopProbes != nil {
-				w.stopProbes()
-			}
 			prevLogs = w.logDone
 		}
 		nw := &runWorkers{attempt: cs.Attempt, logDone: make(chan struct{})}
@@ -248,7 +244,7 @@ func (s *supervisor) syncWorkers(now time.Time) {
 			s.follow(s.workCtx, prevLogs, nw.logDone, buf, id, since, marker)
 		}()
 
-		if c.Ready == nil && c.Live == nil {
+		if (c.Ready == nil && c.Live == nil) || cs.State != StateRunning {
 			continue
 		}
 		pctx, stop := context.WithCancel(s.workCtx)

@@ -97,6 +97,7 @@ type behaviour struct {
 	ignoreTerm  bool
 	termExit    int
 	exitOnStart *int
+	onStart     []string
 }
 
 type failure struct {
@@ -203,6 +204,14 @@ func (r *Runtime) ExitOnStart(name string, code int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.behaviour(name).exitOnStart = &code
+}
+
+// PrintOnStart makes the process print lines on stdout as soon as it starts, every time
+// (before an ExitOnStart exit).
+func (r *Runtime) PrintOnStart(name string, lines ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.behaviour(name).onStart = lines
 }
 
 // RunOnStart undoes ExitOnStart: the process runs until told otherwise.
@@ -394,6 +403,13 @@ func (r *Runtime) HistoryOf(names ...string) []string {
 	return out
 }
 
+// Subscribers returns how many event streams are open.
+func (r *Runtime) Subscribers() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.subs)
+}
+
 // Calls returns every recorded call, in order.
 func (r *Runtime) Calls() []Call {
 	r.mu.Lock()
@@ -543,8 +559,13 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) error {
 	c.exited = make(chan struct{})
 	r.emitLocked(c, orchestrator.ActionStart, 0, "")
 	r.wakeLocked(c)
-	if b := r.behaviours[c.info.Name]; b != nil && b.exitOnStart != nil {
-		r.exitLocked(c, *b.exitOnStart, false)
+	if b := r.behaviours[c.info.Name]; b != nil {
+		for _, text := range b.onStart {
+			c.logs = append(c.logs, orchestrator.LogLine{Time: r.stampLocked(), Stream: orchestrator.Stdout, Text: text})
+		}
+		if b.exitOnStart != nil {
+			r.exitLocked(c, *b.exitOnStart, false)
+		}
 	}
 	return nil
 }
@@ -838,6 +859,7 @@ func (r *Runtime) Events(ctx context.Context, since time.Time, filter map[string
 		}
 	}
 	r.subs[s] = struct{}{}
+	r.changedLocked()
 	r.mu.Unlock()
 
 	go func() {
