@@ -31,7 +31,7 @@ func (s *PodSpec) EngineName(container string) string {
 	return s.Names().Container(s.Pod.Name, container)
 }
 
-// Labels are the labels of one container of the pod.
+// labels are the labels of one container of the pod.
 func (s *PodSpec) labels(container string, role recipes.Role, hash string) map[string]string {
 	l := StackLabels(s.Stack, s.Version)
 	l[LabelPod] = s.Pod.Name
