@@ -350,7 +350,7 @@ func podFailure(spec *PodSpec, st *PodStatus) *PodError {
 	}
 	for _, c := range spec.Pod.Init {
 		cs := st.Containers[c.Name]
-		if cs.Runs > 0 && cs.State == StateExited && cs.ExitCode != 0 {
+		if cs.Runs > 0 && cs.ExitCode != 0 && cs.State != StateRunning && cs.State != StateStarting {
 			return &PodError{
 				Pod: pod, Container: c.Name, ExitCode: cs.ExitCode,
 				Reason: fmt.Sprintf("init container %s failed: %s", c.Name, fmtExit(cs.ExitCode, cs.OOMKilled)),
