@@ -2,9 +2,7 @@ package orchestrator_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -367,6 +365,3 @@ func before(t *testing.T, history []string, a, b string) {
 		t.Errorf("want %q before %q in %v", a, b, history)
 	}
 }
-
-var _ = errors.Is
-var _ = io.EOF

@@ -283,3 +283,30 @@ func TestCancelledContextKills(t *testing.T) {
 	}
 	h.leftNothing()
 }
+
+func TestPortInUseFailsTheRun(t *testing.T) {
+	h := newHarness(t, simple(), orchestrator.Options{})
+	h.rt.Fail("StartContainer", "s-infra", orchestrator.ErrPortInUse)
+	h.start()
+	res, err := h.finish(0)
+	if !errors.Is(err, orchestrator.ErrPortInUse) || res.ExitCode != 1 || res.Container != "infra" {
+		t.Fatalf("Run = %+v, %v", res, err)
+	}
+	h.leftNothing()
+}
+
+func TestOOMKilledSidecar(t *testing.T) {
+	h := newHarness(t, simple(), orchestrator.Options{})
+	h.start()
+	h.until("pod running", 0, h.running("s-app", "s-side"))
+	if err := h.rt.OOM("s-side"); err != nil {
+		t.Fatal(err)
+	}
+	h.until("side in back-off", 0, h.stateIs("s", "side", orchestrator.CStateBackoff))
+	if v := h.view("s", "side"); !v.OOMKilled || v.Reason != "OOM-killed (exit code 137)" || v.RestartIn.D() != time.Second {
+		t.Errorf("side view %+v", v)
+	}
+	h.o.Shutdown()
+	h.finish(time.Second)
+	h.leftNothing()
+}

@@ -19,7 +19,6 @@ import (
 	"path"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -1110,15 +1109,4 @@ func closedTime() <-chan time.Time {
 	ch := make(chan time.Time, 1)
 	ch <- time.Time{}
 	return ch
-}
-
-// Names is a convenience for tests: the names of containers whose names start with prefix.
-func (r *Runtime) Names(prefix string) []string {
-	var out []string
-	for _, n := range r.Containers() {
-		if strings.HasPrefix(n, prefix) {
-			out = append(out, n)
-		}
-	}
-	return out
 }
