@@ -1,0 +1,474 @@
+package orchestrator
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// The orchestrator's output is one stream of typed events (state, progress, messages and log
+// lines). A plain printer, a JSON printer and the TUI are interchangeable subscribers: each
+// event has a stable JSON form, one object with a "type" field, so `--output json` writes
+// one per line, and DecodeEvent reads them back.
+
+// Event is one event of the stream. The concrete types are SnapshotEvent, StackEvent,
+// PodEvent, ContainerEvent, ImageEvent, LeftoversEvent, MessageEvent, LogEvent and
+// LogsDroppedEvent.
+type Event interface {
+	// Type is the event's "type" in its JSON form.
+	Type() string
+	// Meta is the event's sequence number and time.
+	Meta() EventMeta
+	withMeta(EventMeta) Event
+}
+
+// EventMeta orders events: Seq grows by one per event (state events and log lines share
+// it), so a subscriber can merge what it reads in order.
+type EventMeta struct {
+	Seq  uint64    `json:"seq"`
+	Time time.Time `json:"time"`
+}
+
+// Meta returns m; it makes every event type that embeds EventMeta satisfy Event.Meta.
+func (m EventMeta) Meta() EventMeta { return m }
+
+// SnapshotEvent is the first event every subscriber gets: the whole stack's state at the
+// moment it subscribed. Events after it are changes to that state.
+type SnapshotEvent struct {
+	EventMeta
+	Stack StackView `json:"stack"`
+}
+
+// StackEvent is a change of the stack's phase. ExitCode is set once the stack is done.
+type StackEvent struct {
+	EventMeta
+	Stack    string `json:"stack"`
+	Phase    Phase  `json:"phase"`
+	Reason   string `json:"reason,omitempty"`
+	ExitCode *int   `json:"exit_code,omitempty"`
+}
+
+// PodEvent is a change of a pod's phase.
+type PodEvent struct {
+	EventMeta
+	Pod    string `json:"pod"`
+	Phase  Phase  `json:"phase"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// ContainerEvent is the new state of one container (the infra container too).
+type ContainerEvent struct {
+	EventMeta
+	ContainerView
+}
+
+// ImageEvent is the progress of making one image available.
+type ImageEvent struct {
+	EventMeta
+	Ref    string      `json:"ref"`
+	Action ImageAction `json:"action"`
+	// Step is the layer or build step a progress line is about.
+	Step    string `json:"step,omitempty"`
+	Message string `json:"message,omitempty"`
+	Current int64  `json:"current,omitempty"`
+	Total   int64  `json:"total,omitempty"`
+	Done    bool   `json:"done,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+// LeftoversEvent says what was left of an earlier run of the same stack and was removed
+// before this one started.
+type LeftoversEvent struct {
+	EventMeta
+	Containers []string `json:"containers,omitempty"`
+	Networks   []string `json:"networks,omitempty"`
+	Volumes    []string `json:"volumes,omitempty"`
+}
+
+// MessageEvent is a warning or an error worth a line of its own, about the stack, a pod or
+// a container. Hint says how to fix it, when there is something to do.
+type MessageEvent struct {
+	EventMeta
+	Level     Level  `json:"level"`
+	Pod       string `json:"pod,omitempty"`
+	Container string `json:"container,omitempty"`
+	Text      string `json:"text"`
+	Hint      string `json:"hint,omitempty"`
+}
+
+// LogEvent is one line a container wrote. Time is the engine's timestamp. A Marker line is
+// the tool's own (a restart), not the container's.
+type LogEvent struct {
+	EventMeta
+	Pod       string `json:"pod"`
+	Container string `json:"container"`
+	Stream    Stream `json:"stream"`
+	Text      string `json:"text"`
+	Marker    bool   `json:"marker,omitempty"`
+}
+
+// LogsDroppedEvent says a subscriber fell behind a container's log buffer and missed Count
+// lines of it just before this point.
+type LogsDroppedEvent struct {
+	EventMeta
+	Pod       string `json:"pod"`
+	Container string `json:"container"`
+	Count     uint64 `json:"count"`
+}
+
+func (SnapshotEvent) Type() string    { return "snapshot" }
+func (StackEvent) Type() string       { return "stack" }
+func (PodEvent) Type() string         { return "pod" }
+func (ContainerEvent) Type() string   { return "container" }
+func (ImageEvent) Type() string       { return "image" }
+func (LeftoversEvent) Type() string   { return "leftovers" }
+func (MessageEvent) Type() string     { return "message" }
+func (LogEvent) Type() string         { return "log" }
+func (LogsDroppedEvent) Type() string { return "logs_dropped" }
+
+func (e SnapshotEvent) withMeta(m EventMeta) Event    { e.EventMeta = m; return e }
+func (e StackEvent) withMeta(m EventMeta) Event       { e.EventMeta = m; return e }
+func (e PodEvent) withMeta(m EventMeta) Event         { e.EventMeta = m; return e }
+func (e ContainerEvent) withMeta(m EventMeta) Event   { e.EventMeta = m; return e }
+func (e ImageEvent) withMeta(m EventMeta) Event       { e.EventMeta = m; return e }
+func (e LeftoversEvent) withMeta(m EventMeta) Event   { e.EventMeta = m; return e }
+func (e MessageEvent) withMeta(m EventMeta) Event     { e.EventMeta = m; return e }
+func (e LogEvent) withMeta(m EventMeta) Event         { e.EventMeta = m; return e }
+func (e LogsDroppedEvent) withMeta(m EventMeta) Event { e.EventMeta = m; return e }
+
+// The JSON form of each event is its fields, flattened, with "type" first.
+
+func (e SnapshotEvent) MarshalJSON() ([]byte, error) {
+	type plain SnapshotEvent
+	return json.Marshal(struct {
+		Type string `json:"type"`
+		plain
+	}{e.Type(), plain(e)})
+}
+
+func (e StackEvent) MarshalJSON() ([]byte, error) {
+	type plain StackEvent
+	return json.Marshal(struct {
+		Type string `json:"type"`
+		plain
+	}{e.Type(), plain(e)})
+}
+
+func (e PodEvent) MarshalJSON() ([]byte, error) {
+	type plain PodEvent
+	return json.Marshal(struct {
+		Type string `json:"type"`
+		plain
+	}{e.Type(), plain(e)})
+}
+
+func (e ContainerEvent) MarshalJSON() ([]byte, error) {
+	type plain ContainerEvent
+	return json.Marshal(struct {
+		Type string `json:"type"`
+		plain
+	}{e.Type(), plain(e)})
+}
+
+func (e ImageEvent) MarshalJSON() ([]byte, error) {
+	type plain ImageEvent
+	return json.Marshal(struct {
+		Type string `json:"type"`
+		plain
+	}{e.Type(), plain(e)})
+}
+
+func (e LeftoversEvent) MarshalJSON() ([]byte, error) {
+	type plain LeftoversEvent
+	return json.Marshal(struct {
+		Type string `json:"type"`
+		plain
+	}{e.Type(), plain(e)})
+}
+
+func (e MessageEvent) MarshalJSON() ([]byte, error) {
+	type plain MessageEvent
+	return json.Marshal(struct {
+		Type string `json:"type"`
+		plain
+	}{e.Type(), plain(e)})
+}
+
+func (e LogEvent) MarshalJSON() ([]byte, error) {
+	type plain LogEvent
+	return json.Marshal(struct {
+		Type string `json:"type"`
+		plain
+	}{e.Type(), plain(e)})
+}
+
+func (e LogsDroppedEvent) MarshalJSON() ([]byte, error) {
+	type plain LogsDroppedEvent
+	return json.Marshal(struct {
+		Type string `json:"type"`
+		plain
+	}{e.Type(), plain(e)})
+}
+
+// DecodeEvent reads one event from its JSON form.
+func DecodeEvent(b []byte) (Event, error) {
+	var head struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return nil, fmt.Errorf("decode event: %w", err)
+	}
+	var (
+		ev  Event
+		err error
+	)
+	switch head.Type {
+	case "snapshot":
+		var e SnapshotEvent
+		err = json.Unmarshal(b, &e)
+		ev = e
+	case "stack":
+		var e StackEvent
+		err = json.Unmarshal(b, &e)
+		ev = e
+	case "pod":
+		var e PodEvent
+		err = json.Unmarshal(b, &e)
+		ev = e
+	case "container":
+		var e ContainerEvent
+		err = json.Unmarshal(b, &e)
+		ev = e
+	case "image":
+		var e ImageEvent
+		err = json.Unmarshal(b, &e)
+		ev = e
+	case "leftovers":
+		var e LeftoversEvent
+		err = json.Unmarshal(b, &e)
+		ev = e
+	case "message":
+		var e MessageEvent
+		err = json.Unmarshal(b, &e)
+		ev = e
+	case "log":
+		var e LogEvent
+		err = json.Unmarshal(b, &e)
+		ev = e
+	case "logs_dropped":
+		var e LogsDroppedEvent
+		err = json.Unmarshal(b, &e)
+		ev = e
+	default:
+		return nil, fmt.Errorf("decode event: unknown type %q", head.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decode %s event: %w", head.Type, err)
+	}
+	return ev, nil
+}
+
+// ImageAction is how an image is made available.
+type ImageAction int
+
+const (
+	ImagePresent ImageAction = iota // found locally
+	ImageBuild
+	ImagePull
+	ImageInfra // the tool's own infra image
+)
+
+var imageActionNames = []string{"present", "build", "pull", "infra"}
+
+func (a ImageAction) String() string { return enumName(imageActionNames, int(a)) }
+
+func (a ImageAction) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+
+func (a *ImageAction) UnmarshalText(b []byte) error {
+	v, err := parseName("image action", imageActionNames, string(b))
+	*a = ImageAction(v)
+	return err
+}
+
+// Level is a message's severity.
+type Level int
+
+const (
+	LevelInfo Level = iota
+	LevelWarning
+	LevelError
+)
+
+var levelNames = []string{"info", "warning", "error"}
+
+func (l Level) String() string { return enumName(levelNames, int(l)) }
+
+func (l Level) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
+
+func (l *Level) UnmarshalText(b []byte) error {
+	v, err := parseName("level", levelNames, string(b))
+	*l = Level(v)
+	return err
+}
+
+// MarshalText writes a stream as "stdout" or "stderr".
+func (s Stream) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads "stdout" or "stderr".
+func (s *Stream) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "stdout":
+		*s = Stdout
+	case "stderr":
+		*s = Stderr
+	default:
+		return fmt.Errorf("unknown stream %q: use stdout or stderr", string(b))
+	}
+	return nil
+}
+
+// ContainerState is a container's state as the views show it.
+type ContainerState int
+
+const (
+	CStateWaiting  ContainerState = iota // not created yet
+	CStateCreated                        // created, not started
+	CStateStarting                       // start sent
+	CStateRunning                        // running (see Health for readiness)
+	CStateExited                         // exited with ExitCode, not to be restarted
+	CStateBackoff                        // exited, restarting at RestartAt (after RestartIn)
+	CStateStopping                       // stop signal sent, SIGKILL at StopDeadline
+	CStateStopped                        // stopped by the tool or the user (Killed: SIGKILL was needed)
+	CStateRemoved                        // removed
+)
+
+var containerStateNames = []string{"waiting", "created", "starting", "running", "exited", "backoff", "stopping", "stopped", "removed"}
+
+func (s ContainerState) String() string { return enumName(containerStateNames, int(s)) }
+
+func (s ContainerState) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+func (s *ContainerState) UnmarshalText(b []byte) error {
+	v, err := parseName("container state", containerStateNames, string(b))
+	*s = ContainerState(v)
+	return err
+}
+
+// Health is a running container's readiness.
+type Health int
+
+const (
+	HealthNone     Health = iota // no ready probe, or not running
+	HealthUnknown                // ready probe not passed yet
+	HealthReady                  // ready probe passed
+	HealthNotReady               // ready probe failed
+)
+
+var healthNames = []string{"none", "unknown", "ready", "not-ready"}
+
+func (h Health) String() string { return enumName(healthNames, int(h)) }
+
+func (h Health) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
+
+func (h *Health) UnmarshalText(b []byte) error {
+	v, err := parseName("health", healthNames, string(b))
+	*h = Health(v)
+	return err
+}
+
+// ContainerView is what the views show of one container.
+type ContainerView struct {
+	Pod       string         `json:"pod"`
+	Name      string         `json:"container"`
+	Role      recipes.Role   `json:"role"`
+	Image     string         `json:"image,omitempty"`
+	ID        string         `json:"id,omitempty"`
+	State     ContainerState `json:"state"`
+	Health    Health         `json:"health"`
+	ExitCode  *int           `json:"exit_code,omitempty"`
+	OOMKilled bool           `json:"oom_killed,omitempty"`
+	Restarts  int            `json:"restarts"`
+	StartedAt time.Time      `json:"started_at,omitzero"`
+	// RestartAt and RestartIn: state backoff.
+	RestartAt time.Time        `json:"restart_at,omitzero"`
+	RestartIn recipes.Duration `json:"restart_in,omitzero"`
+	// StopDeadline and StopGrace: state stopping.
+	StopDeadline time.Time        `json:"stop_deadline,omitzero"`
+	StopGrace    recipes.Duration `json:"stop_grace,omitzero"`
+	// Killed: the last stop needed SIGKILL.
+	Killed bool `json:"killed,omitempty"`
+	// Reason says why the container is in its state, when the tool knows.
+	Reason string `json:"reason,omitempty"`
+}
+
+// PodView is what the views show of one pod: its phase and its containers, infra first.
+type PodView struct {
+	Name       string          `json:"name"`
+	Phase      Phase           `json:"phase"`
+	Reason     string          `json:"reason,omitempty"`
+	Containers []ContainerView `json:"containers"`
+}
+
+// StackView is the whole stack's state, for `ps` and the TUI.
+type StackView struct {
+	Name     string    `json:"name"`
+	Phase    Phase     `json:"phase"`
+	Reason   string    `json:"reason,omitempty"`
+	ExitCode *int      `json:"exit_code,omitempty"`
+	Pods     []PodView `json:"pods"`
+}
+
+// Pod returns the named pod's view, or nil.
+func (v *StackView) Pod(name string) *PodView {
+	for i := range v.Pods {
+		if v.Pods[i].Name == name {
+			return &v.Pods[i]
+		}
+	}
+	return nil
+}
+
+// Container returns the named container's view, or nil.
+func (v *PodView) Container(name string) *ContainerView {
+	for i := range v.Containers {
+		if v.Containers[i].Name == name {
+			return &v.Containers[i]
+		}
+	}
+	return nil
+}
+
+// Apply folds one event into the view: a subscriber that starts from a SnapshotEvent and
+// applies every later event holds the same state as Snapshot().
+func (v *StackView) Apply(ev Event) {
+	switch e := ev.(type) {
+	case SnapshotEvent:
+		*v = e.Stack.clone()
+	case StackEvent:
+		v.Phase, v.Reason, v.ExitCode = e.Phase, e.Reason, e.ExitCode
+	case PodEvent:
+		if p := v.Pod(e.Pod); p != nil {
+			p.Phase, p.Reason = e.Phase, e.Reason
+		}
+	case ContainerEvent:
+		if p := v.Pod(e.Pod); p != nil {
+			if c := p.Container(e.Name); c != nil {
+				*c = e.ContainerView
+			} else {
+				p.Containers = append(p.Containers, e.ContainerView)
+			}
+		}
+	}
+}
+
+func (v StackView) clone() StackView {
+	out := v
+	out.Pods = make([]PodView, len(v.Pods))
+	for i, p := range v.Pods {
+		p.Containers = append([]ContainerView(nil), p.Containers...)
+		out.Pods[i] = p
+	}
+	return out
+}

@@ -1,0 +1,84 @@
+package orchestrator
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+)
+
+// executor carries out actions against the runtime and reports what happened; it decides
+// nothing. Every error names the operation and the engine object.
+type executor struct {
+	rt Runtime
+	// epoch is the relist epoch: read after a create so a relist that began before it does
+	// not take the new container for a vanished one.
+	epoch *atomic.Uint64
+	// tail is how many last lines ActCollectLogs reads.
+	tail int
+}
+
+func (e *executor) execute(ctx context.Context, a Action) ActionResult {
+	r := ActionResult{Action: a}
+	switch a.Kind {
+	case ActCreateVolume:
+		if err := e.rt.CreateVolume(ctx, a.Volume, a.Labels); err != nil {
+			r.Err = fmt.Errorf("create volume %s: %w", a.Volume, err)
+		}
+	case ActRemoveVolume:
+		if err := e.rt.RemoveVolume(ctx, a.Volume); err != nil && !isNotFound(err) {
+			r.Err = fmt.Errorf("remove volume %s: %w", a.Volume, err)
+		}
+	case ActCreate:
+		id, err := e.rt.CreateContainer(ctx, *a.Spec)
+		r.ID, r.Epoch = id, e.epoch.Load()
+		if err != nil {
+			r.Err = fmt.Errorf("create container %s: %w", a.Spec.Name, err)
+			return r
+		}
+		for _, fc := range a.Files {
+			if err := e.rt.CopyFiles(ctx, id, fc.Dir, fc.Files); err != nil {
+				r.Err = fmt.Errorf("copy files into %s at %s: %w", a.Spec.Name, fc.Dir, err)
+				return r
+			}
+		}
+	case ActStart:
+		if err := e.rt.StartContainer(ctx, a.ID); err != nil {
+			r.Err = fmt.Errorf("start container %s: %w", a.Target, err)
+			return r
+		}
+		r.Info = e.inspect(ctx, a.ID)
+	case ActStop:
+		res, err := e.rt.StopContainer(ctx, a.ID, a.Grace)
+		if err != nil {
+			r.Err = fmt.Errorf("stop container %s: %w", a.Target, err)
+			return r
+		}
+		r.Stop = res
+		r.Info = e.inspect(ctx, a.ID)
+	case ActRemove:
+		if err := e.rt.RemoveContainer(ctx, a.ID); err != nil && !isNotFound(err) {
+			r.Err = fmt.Errorf("remove container %s: %w", a.Target, err)
+		}
+	case ActCollectLogs:
+		var lines []string
+		err := e.rt.Logs(ctx, a.ID, LogOptions{Tail: e.tail}, func(l LogLine) { lines = append(lines, l.Text) })
+		if err != nil {
+			r.Err = fmt.Errorf("read the logs of %s: %w", a.Target, err)
+		}
+		if len(lines) > e.tail {
+			lines = lines[len(lines)-e.tail:]
+		}
+		r.Lines = lines
+	}
+	return r
+}
+
+// inspect returns the container's state right after an operation, or nil when it cannot be
+// read (events and relists will tell).
+func (e *executor) inspect(ctx context.Context, id string) *ContainerInfo {
+	info, err := e.rt.InspectContainer(ctx, id)
+	if err != nil {
+		return nil
+	}
+	return &info
+}

@@ -1,0 +1,171 @@
+package orchestrator_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// shop is the flat one-pod stack of DESIGN §3: init migrate; sidecars envoy (ready probe)
+// and shipper; main web; a scratch volume and a volume with files.
+func shop(mainOpts ...copt) *recipes.Stack {
+	web := ctr("web", append([]copt{mount("logs", "/var/log/web", ""), mount("conf", "/etc/web/web.conf", "web.conf"), bind("./conf", "/etc/extra")}, mainOpts...)...)
+	return stack("shop", pod("shop", web,
+		inits(ctr("migrate")),
+		sidecars(ctr("envoy", readyProbe), ctr("shipper", mount("logs", "/var/log/web", ""))),
+		volumes(&recipes.Volume{Name: "conf", Files: map[string]string{"web.conf": "listen 8080\n", "other": "x"}}, &recipes.Volume{Name: "logs"}),
+	))
+}
+
+func TestStartOrderAndGracefulShutdown(t *testing.T) {
+	h := newHarness(t, shop(), orchestrator.Options{})
+	h.rt.ExitOnStart("shop-migrate", 0)
+	h.rt.SetProbe("shop-envoy", errors.New("connection refused"))
+	h.start()
+
+	// envoy runs but is not ready: shipper must not start, whatever time passes.
+	h.until("envoy running", 0, h.running("shop-infra", "shop-envoy"))
+	h.until("envoy not ready", time.Second, func() bool { return h.view("shop", "envoy").Health == orchestrator.HealthNotReady })
+	if _, ok := h.rt.Container("shop-shipper"); !ok {
+		t.Fatal("shipper was not created up front")
+	}
+	if slices.Contains(h.rt.Running(), "shop-shipper") {
+		t.Fatal("shipper started before envoy was ready")
+	}
+	if got := h.podPhase("shop"); got != orchestrator.PhaseSidecars {
+		t.Errorf("pod phase %s, want sidecars", got)
+	}
+	h.rt.SetProbe("shop-envoy", nil)
+	h.until("main running", time.Second, h.running("shop-web"))
+	h.until("pod and stack running", 0, func() bool {
+		return h.podPhase("shop") == orchestrator.PhaseRunning && h.o.Snapshot().Phase == orchestrator.PhaseRunning
+	})
+
+	hist := h.rt.HistoryOf()
+	before(t, hist, "start shop-infra", "create shop-migrate")
+	for _, c := range []string{"shop-migrate", "shop-envoy", "shop-shipper", "shop-web"} {
+		before(t, hist, "create "+c, "start shop-migrate") // every app container created up front
+	}
+	before(t, hist, "die shop-migrate 0", "start shop-envoy")
+	before(t, hist, "start shop-envoy", "start shop-shipper")
+	before(t, hist, "start shop-shipper", "start shop-web")
+
+	// What was created: names, labels, namespaces, mounts, files.
+	infra, _ := h.rt.Container("shop-infra")
+	web, _ := h.rt.Container("shop-web")
+	if web.Spec.NamespaceOwner != infra.Info.ID {
+		t.Errorf("web joins %q, want the infra container %q", web.Spec.NamespaceOwner, infra.Info.ID)
+	}
+	wantLabels := map[string]string{
+		orchestrator.LabelStack: "shop", orchestrator.LabelPod: "shop", orchestrator.LabelContainer: "web",
+		orchestrator.LabelRole: "main", orchestrator.LabelVersion: "v0.0.0-test", orchestrator.LabelRecipe: "/home/dev/shop/sidecar.yaml",
+	}
+	for k, v := range wantLabels {
+		if web.Info.Labels[k] != v {
+			t.Errorf("label %s = %q, want %q", k, web.Info.Labels[k], v)
+		}
+	}
+	if web.Info.Labels[orchestrator.LabelConfigHash] == "" || infra.Info.Labels[orchestrator.LabelRole] != "infra" {
+		t.Errorf("labels: web %v, infra %v", web.Info.Labels, infra.Info.Labels)
+	}
+	if h.rt.Volumes()[0] != "shop-logs" || len(h.rt.Volumes()) != 1 {
+		t.Errorf("volumes %v, want only the plain one, shop-logs", h.rt.Volumes())
+	}
+	wantMounts := []orchestrator.MountSpec{
+		{Type: recipes.MountVolume, Source: "shop-logs", Target: "/var/log/web"},
+		{Type: recipes.MountBind, Source: "/home/dev/shop/conf", Target: "/etc/extra", ReadOnly: true},
+	}
+	if !slices.Equal(web.Spec.Mounts, wantMounts) {
+		t.Errorf("mounts %+v, want %+v", web.Spec.Mounts, wantMounts)
+	}
+	if got := string(web.Files["/etc/web/web.conf"]); got != "listen 8080\n" || len(web.Files) != 1 {
+		t.Errorf("files copied into web: %v", web.Files)
+	}
+
+	h.o.Shutdown()
+	res, err := h.finish(time.Second)
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("Run = %+v, %v; want exit 0", res, err)
+	}
+	hist = h.rt.HistoryOf()
+	before(t, hist, "stop shop-web", "kill shop-shipper SIGTERM")
+	before(t, hist, "stop shop-shipper", "kill shop-envoy SIGTERM")
+	before(t, hist, "destroy shop-web", "destroy shop-infra")
+	before(t, hist, "destroy shop-envoy", "destroy shop-infra")
+	if got := h.o.Snapshot(); got.Phase != orchestrator.PhaseDone || *got.ExitCode != 0 || got.Pods[0].Phase != orchestrator.PhaseDone {
+		t.Errorf("final snapshot %+v", got)
+	}
+	h.leftNothing()
+}
+
+// Lines of a run that ended before anyone saw it running are still read, from its start.
+func TestQuickRunsLogsAreCaptured(t *testing.T) {
+	h := newHarness(t, shop(), orchestrator.Options{})
+	h.rt.PrintOnStart("shop-migrate", "migrating", "migrated")
+	h.rt.ExitOnStart("shop-migrate", 0)
+	h.start()
+	h.until("main running", time.Second, h.running("shop-web"))
+	buf := h.o.Logs().Buffer("shop", "migrate")
+	h.until("migrate's lines", 0, func() bool { _, n := buf.Bounds(); return n == 2 })
+	lines, _, _ := buf.Read(0, 0)
+	if lines[0].Text != "migrating" || lines[1].Text != "migrated" || lines[0].Pod != "shop" || lines[0].Container != "migrate" {
+		t.Errorf("migrate's buffer %+v", lines)
+	}
+	h.o.Shutdown()
+	h.finish(time.Second)
+}
+
+func TestJobCompletion(t *testing.T) {
+	h := newHarness(t, shop(), orchestrator.Options{})
+	h.rt.ExitOnStart("shop-migrate", 0)
+	h.start()
+	h.until("main running", time.Second, h.running("shop-web", "shop-envoy", "shop-shipper"))
+	if err := h.rt.Exit("shop-web", 3); err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.finish(time.Second)
+	if err != nil || res.ExitCode != 3 || res.Container != "web" {
+		t.Fatalf("Run = %+v, %v; want main's exit code 3", res, err)
+	}
+	hist := h.rt.HistoryOf("shop-envoy", "shop-shipper")
+	before(t, hist, "stop shop-shipper", "stop shop-envoy")
+	if v := h.view("shop", "web"); v.State != orchestrator.CStateRemoved {
+		t.Errorf("web view %+v", v)
+	}
+	h.leftNothing()
+}
+
+func TestInitFailure(t *testing.T) {
+	h := newHarness(t, shop(), orchestrator.Options{FailureLines: 2})
+	h.start()
+	h.until("migrate running", 0, h.running("shop-migrate"))
+	for _, l := range []string{"connecting", "db unreachable", "giving up"} {
+		if err := h.rt.Print("shop-migrate", orchestrator.Stderr, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.rt.Exit("shop-migrate", 1); err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.finish(time.Second)
+	if !errors.Is(err, orchestrator.ErrInitFailed) || res.ExitCode != 1 || res.Container != "migrate" {
+		t.Fatalf("Run = %+v, %v; want exit 1 for migrate", res, err)
+	}
+	if strings.Join(res.Lines, "|") != "db unreachable|giving up" {
+		t.Errorf("lines %q, want the last two", res.Lines)
+	}
+	for _, n := range []string{"shop-envoy", "shop-shipper", "shop-web"} {
+		if index(h.rt.HistoryOf(n), "start "+n) >= 0 {
+			t.Errorf("%s started after init failed", n)
+		}
+	}
+	if got := h.podPhase("shop"); got != orchestrator.PhaseFailed {
+		t.Errorf("pod phase %s", got)
+	}
+	h.leftNothing()
+}

@@ -1,0 +1,562 @@
+// Package orchestrator runs a stack of sidecar pods on a container engine with Kubernetes'
+// native-sidecar lifecycle: per pod, an infra container that owns the network namespace,
+// init containers to completion, sidecars in order each gating the next, then main;
+// restarts with back-off; teardown in reverse within one grace budget.
+//
+// The core is a pure planner (PlanPod: desired pod + observed status + time → Plan), an
+// executor that carries out plans against the Runtime and decides nothing, and one
+// supervisor goroutine per pod that folds engine events, probe results, timers and commands
+// into the pod's status and plans again after each. Everything the orchestrator has to say
+// goes out as typed events (Subscribe); log lines go through bounded per-container buffers.
+// See docs/lifecycle.md.
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"k8s.io/utils/clock"
+
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// Errors of the orchestrator's own API, matched with errors.Is.
+var (
+	ErrUnknownPod       = errors.New("unknown pod")
+	ErrUnknownContainer = errors.New("unknown container")
+	ErrNotRunning       = errors.New("not running")
+	ErrNotSupported     = errors.New("not supported")
+	ErrAlreadyRun       = errors.New("already run")
+)
+
+// Exit codes of a stack (DESIGN §7): main's own code when main ended the stack.
+const (
+	ExitOK          = 0
+	ExitFailure     = 1
+	ExitUsage       = 2
+	ExitInterrupted = 130
+)
+
+// Options tune a run. The zero value works: real clock, every pod, default buffers.
+type Options struct {
+	// Clock drives back-off, probe periods and stop budgets (nil: the real clock). Tests
+	// pass k8s.io/utils/clock/testing's FakeClock.
+	Clock clock.Clock
+	// Version is the tool's version, written in LabelVersion on everything created.
+	Version string
+	// Pods selects what to run (`up [pods…]`): these pods and every pod they depend on.
+	// Empty: every pod.
+	Pods []string
+	// LogLines is how many lines each container's log buffer keeps (default 10 000).
+	LogLines int
+	// Parallel bounds the engine operations the stack runner makes at once (image
+	// resolution, leftover removal). Default 4.
+	Parallel int
+	// FailureLines is how many last log lines a failing container's report carries
+	// (default 20).
+	FailureLines int
+}
+
+// Result is how a run ended.
+type Result struct {
+	// ExitCode per DESIGN §7: main's code when main ended the stack, 0 after Shutdown, 130
+	// after Interrupt or Kill, 1 for a runtime failure (e.g. a failing init container).
+	ExitCode int
+	// Reason says what ended the stack, in words.
+	Reason string
+	// Pod and Container name the container that ended or failed the stack, if one did.
+	Pod       string
+	Container string
+	// Lines are the failing container's last log lines.
+	Lines []string
+}
+
+// Orchestrator runs one stack once.
+type Orchestrator struct {
+	rt    Runtime
+	stack *recipes.Stack
+	opts  Options
+	clock clock.Clock
+	names Names
+	out   *stream
+	exec  *executor
+	epoch atomic.Uint64
+
+	selected []*recipes.Pod // in start order
+	selErr   error
+	pods     map[string]*podRun // fixed at New
+	reports  *mailbox           // from the supervisors to the stack runner
+
+	ran     atomic.Bool
+	reqMu   sync.Mutex
+	req     stopRequests
+	reqWake chan struct{}
+}
+
+type stopRequests struct {
+	shutdown, interrupt, kill bool
+}
+
+type podRun struct {
+	spec       *PodSpec
+	sup        *supervisor
+	started    bool
+	terminated bool // graceful termination sent
+	killed     bool // forced termination sent
+	mainReady  bool
+	running    bool
+	done       bool
+}
+
+// New prepares a run of stack on rt. stack must be normalised and valid.
+func New(rt Runtime, stack *recipes.Stack, opts Options) *Orchestrator {
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
+	}
+	if opts.Parallel <= 0 {
+		opts.Parallel = 4
+	}
+	if opts.FailureLines <= 0 {
+		opts.FailureLines = 20
+	}
+	o := &Orchestrator{
+		rt: rt, stack: stack, opts: opts, clock: opts.Clock, names: Names{Stack: stack.Name},
+		pods: map[string]*podRun{}, reqWake: make(chan struct{}, 1),
+	}
+	o.exec = &executor{rt: rt, epoch: &o.epoch, tail: opts.FailureLines}
+	o.selected, o.selErr = selectPods(stack, opts.Pods)
+	view := StackView{Name: stack.Name, Phase: PhasePending}
+	for _, p := range o.selected {
+		pv := PodView{Name: p.Name, Phase: PhasePending}
+		pv.Containers = append(pv.Containers, ContainerView{Pod: p.Name, Name: InfraName, Role: recipes.RoleInfra})
+		for _, c := range p.Containers() {
+			pv.Containers = append(pv.Containers, ContainerView{Pod: p.Name, Name: c.Name, Role: c.Role, Image: c.Image})
+		}
+		view.Pods = append(view.Pods, pv)
+	}
+	o.out = newStream(o.clock, view, opts.LogLines)
+	o.reports = newMailbox()
+	for _, p := range o.selected {
+		for _, c := range p.Containers() {
+			o.out.logs.Buffer(p.Name, c.Name)
+		}
+		pr := &podRun{spec: &PodSpec{Stack: stack, Pod: p, Version: opts.Version}}
+		pr.sup = newSupervisor(pr.spec, o.clock, rt, o.exec, o.out, func(r podReport) { o.reports.put(r) })
+		o.pods[p.Name] = pr
+	}
+	return o
+}
+
+// selectPods returns the pods named and every pod they depend on, in the stack's order.
+func selectPods(stack *recipes.Stack, names []string) ([]*recipes.Pod, error) {
+	if len(names) == 0 {
+		return stack.Pods, nil
+	}
+	want := map[string]bool{}
+	var add func(name string) error
+	add = func(name string) error {
+		if want[name] {
+			return nil
+		}
+		p := stack.Pod(name)
+		if p == nil {
+			var all []string
+			for _, p := range stack.Pods {
+				all = append(all, p.Name)
+			}
+			return fmt.Errorf("%w %q: stack %s has pods %s", ErrUnknownPod, name, stack.Name, strings.Join(all, ", "))
+		}
+		want[name] = true
+		for _, d := range p.DependsOn {
+			if err := add(d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, n := range names {
+		if err := add(n); err != nil {
+			return nil, err
+		}
+	}
+	var out []*recipes.Pod
+	for _, p := range stack.Pods {
+		if want[p.Name] {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// Subscribe returns a subscription to the event stream: a snapshot first, then every state
+// event, with log lines merged in.
+func (o *Orchestrator) Subscribe() *Subscription { return o.out.subscribe(SubscribeOptions{}) }
+
+// SubscribeWith is Subscribe with options.
+func (o *Orchestrator) SubscribeWith(opts SubscribeOptions) *Subscription {
+	return o.out.subscribe(opts)
+}
+
+// Snapshot returns the whole stack's current state.
+func (o *Orchestrator) Snapshot() StackView { return o.out.snapshot() }
+
+// Logs returns the stack's log buffers, one per app container.
+func (o *Orchestrator) Logs() *LogHub { return o.out.logs }
+
+// Shutdown asks for a graceful teardown, as the user would (exit 0 unless main had already
+// ended). It does not wait; Run returns when everything is removed.
+func (o *Orchestrator) Shutdown() { o.request(func(r *stopRequests) { r.shutdown = true }) }
+
+// Interrupt asks for a graceful teardown after an interrupt (exit 130).
+func (o *Orchestrator) Interrupt() { o.request(func(r *stopRequests) { r.interrupt = true }) }
+
+// Kill removes everything at once, without grace (a second interrupt).
+func (o *Orchestrator) Kill() { o.request(func(r *stopRequests) { r.kill = true }) }
+
+func (o *Orchestrator) request(set func(*stopRequests)) {
+	o.reqMu.Lock()
+	set(&o.req)
+	o.reqMu.Unlock()
+	select {
+	case o.reqWake <- struct{}{}:
+	default:
+	}
+}
+
+func (o *Orchestrator) requests() stopRequests {
+	o.reqMu.Lock()
+	defer o.reqMu.Unlock()
+	return o.req
+}
+
+// RestartContainer restarts a running app container (or starts an exited one) at once,
+// without back-off. Its pod's other containers and network are not touched.
+func (o *Orchestrator) RestartContainer(pod, name string) error {
+	return o.command(pod, name, CmdRestart)
+}
+
+// StopContainer stops an app container and keeps it stopped until StartContainer.
+func (o *Orchestrator) StopContainer(pod, name string) error { return o.command(pod, name, CmdStop) }
+
+// StartContainer starts a stopped app container at once.
+func (o *Orchestrator) StartContainer(pod, name string) error { return o.command(pod, name, CmdStart) }
+
+func (o *Orchestrator) command(pod, name string, cmd Command) error {
+	pr := o.pods[pod]
+	if pr == nil {
+		return fmt.Errorf("%w %q: this run has pods %s", ErrUnknownPod, pod, strings.Join(o.podNames(), ", "))
+	}
+	c := pr.spec.Pod.Container(name)
+	if c == nil {
+		var names []string
+		for _, c := range pr.spec.Pod.Containers() {
+			names = append(names, c.Name)
+		}
+		return fmt.Errorf("%w %q in pod %s: it has %s", ErrUnknownContainer, name, pod, strings.Join(names, ", "))
+	}
+	if c.Role == recipes.RoleInit {
+		return fmt.Errorf("container %s of pod %s is an init container: it runs once, before the sidecars; restart the stack to run it again: %w", name, pod, ErrNotSupported)
+	}
+	sup := pr.sup
+	if sup == nil || !sup.active.Load() {
+		return fmt.Errorf("pod %s is %w", pod, ErrNotRunning)
+	}
+	sup.box.put(msgCommand{name: name, cmd: cmd})
+	return nil
+}
+
+func (o *Orchestrator) podNames() []string {
+	var out []string
+	for _, p := range o.selected {
+		out = append(out, p.Name)
+	}
+	return out
+}
+
+// Run runs the stack until its first pod's main ends for good, a pod fails, or Shutdown,
+// Interrupt or Kill; then tears everything down and returns how it ended. A failure to
+// start tears down what was created: nothing is left behind. Cancelling ctx is a Kill.
+// Run may be called once.
+func (o *Orchestrator) Run(ctx context.Context) (Result, error) {
+	if !o.ran.CompareAndSwap(false, true) {
+		return Result{ExitCode: ExitFailure, Reason: "Run called twice"}, fmt.Errorf("orchestrator for stack %s: %w", o.stack.Name, ErrAlreadyRun)
+	}
+	defer o.out.close()
+	res, err := o.run(ctx)
+	code := res.ExitCode
+	phase := PhaseDone
+	if err != nil {
+		phase = PhaseFailed
+	}
+	o.out.publish(StackEvent{Stack: o.stack.Name, Phase: phase, Reason: res.Reason, ExitCode: &code})
+	return res, err
+}
+
+func (o *Orchestrator) stackPhase(p Phase, reason string) {
+	o.out.publish(StackEvent{Stack: o.stack.Name, Phase: p, Reason: reason})
+}
+
+func (o *Orchestrator) run(ctx context.Context) (Result, error) {
+	if o.selErr != nil {
+		return Result{ExitCode: ExitUsage, Reason: o.selErr.Error()}, o.selErr
+	}
+	opCtx := context.WithoutCancel(ctx)
+	// startCtx ends with any stop request: image pulls and builds are abandoned then.
+	startCtx, cancelStart := context.WithCancel(ctx)
+	defer cancelStart()
+	watchDone := make(chan struct{})
+	defer close(watchDone)
+	go func() {
+		select {
+		case <-o.reqWake:
+			o.request(func(*stopRequests) {}) // keep the wake-up for the pods loop
+			cancelStart()
+		case <-watchDone:
+		}
+	}()
+
+	o.stackPhase(PhaseCreating, "removing leftovers of earlier runs")
+	if err := o.removeLeftovers(opCtx); err != nil {
+		return failed(err), err
+	}
+	if r, stopped := o.stoppedBeforeStart(ctx); stopped {
+		return r, nil
+	}
+
+	o.stackPhase(PhasePulling, "")
+	infraImage, err := o.resolveImages(startCtx)
+	if r, stopped := o.stoppedBeforeStart(ctx); stopped {
+		return r, nil
+	}
+	if err != nil {
+		return failed(err), err
+	}
+
+	o.stackPhase(PhaseCreating, "")
+	network := ""
+	if len(o.selected) > 1 {
+		network = o.names.Network()
+		labels := StackLabels(o.stack, o.opts.Version)
+		if _, err := o.rt.CreateNetwork(opCtx, network, labels); err != nil {
+			err = fmt.Errorf("create network %s: %w", network, err)
+			return failed(err), err
+		}
+		defer func() {
+			if err := o.rt.RemoveNetwork(opCtx, network); err != nil && !isNotFound(err) {
+				o.out.publish(MessageEvent{Level: LevelWarning, Text: fmt.Sprintf("remove network %s: %v", network, err),
+					Hint: "remove it with: docker network rm " + network})
+			}
+		}()
+	}
+	for _, pr := range o.pods {
+		pr.spec.InfraImage, pr.spec.Network = infraImage, network
+		pr.sup.opCtx = opCtx
+	}
+
+	pumpCtx, stopPump := context.WithCancel(opCtx)
+	var pumpWG sync.WaitGroup
+	pumpWG.Add(1)
+	go func() {
+		defer pumpWG.Done()
+		o.pump(pumpCtx)
+	}()
+	defer func() {
+		stopPump()
+		pumpWG.Wait()
+	}()
+	return o.runPods(ctx)
+}
+
+// stoppedBeforeStart reports the result of a stop request (or a cancelled ctx) that came
+// before any pod was created.
+func (o *Orchestrator) stoppedBeforeStart(ctx context.Context) (Result, bool) {
+	req := o.requests()
+	switch {
+	case req.interrupt || req.kill || ctx.Err() != nil:
+		return Result{ExitCode: ExitInterrupted, Reason: "interrupted"}, true
+	case req.shutdown:
+		return Result{ExitCode: ExitOK, Reason: "shut down by user"}, true
+	}
+	return Result{}, false
+}
+
+func failed(err error) Result {
+	r := Result{ExitCode: ExitFailure, Reason: err.Error()}
+	var pe *PodError
+	if errors.As(err, &pe) {
+		r.Pod, r.Container, r.Lines = pe.Pod, pe.Container, pe.Lines
+	}
+	return r
+}
+
+// ending is the first thing that ended the stack.
+type ending struct {
+	res Result
+	err error
+}
+
+// runPods starts the pods in dependency order, waits for the end, and tears the pods down in
+// reverse dependency order.
+func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
+	reports := o.reports
+	var wg sync.WaitGroup
+	defer wg.Wait()
+
+	var end *ending
+	stopping, force := false, false
+	setEnd := func(res Result, err error) {
+		if end == nil {
+			end = &ending{res: res, err: err}
+		}
+	}
+	startReady := func() {
+		for _, p := range o.selected {
+			pr := o.pods[p.Name]
+			if pr.started {
+				continue
+			}
+			ready := true
+			for _, d := range p.DependsOn {
+				if dp := o.pods[d]; dp != nil && !dp.mainReady {
+					ready = false
+				}
+			}
+			if ready {
+				pr.started = true
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					pr.sup.run()
+				}()
+			}
+		}
+	}
+	o.stackPhase(PhaseStarting, "")
+	startReady()
+
+	ctxDone := ctx.Done()
+	for {
+		if stopping {
+			o.terminatePods(force)
+		}
+		if o.allDone() {
+			break
+		}
+		select {
+		case <-reports.ready:
+			for _, m := range reports.take() {
+				r := m.(podReport)
+				pr := o.pods[r.pod]
+				switch r.kind {
+				case reportMainReady:
+					pr.mainReady = true
+					if !stopping {
+						startReady()
+					}
+				case reportRunning:
+					pr.running = true
+					if !stopping && o.allRunning() {
+						o.stackPhase(PhaseRunning, "")
+					}
+				case reportMainEnded:
+					main := pr.spec.Pod.Main.Name
+					setEnd(Result{ExitCode: r.code, Pod: r.pod, Container: main,
+						Reason: fmt.Sprintf("main %s of pod %s exited with code %d", main, r.pod, r.code)}, nil)
+				case reportFailed:
+					setEnd(failed(r.err), r.err)
+				case reportDone:
+					pr.done = true
+				}
+			}
+		case <-o.reqWake:
+			req := o.requests()
+			if req.interrupt {
+				setEnd(Result{ExitCode: ExitInterrupted, Reason: "interrupted"}, nil)
+			}
+			if req.shutdown {
+				setEnd(Result{ExitCode: ExitOK, Reason: "shut down by user"}, nil)
+			}
+			if req.kill {
+				setEnd(Result{ExitCode: ExitInterrupted, Reason: "killed"}, nil)
+				force = true
+			}
+		case <-ctxDone:
+			ctxDone = nil
+			setEnd(Result{ExitCode: ExitInterrupted, Reason: "cancelled: " + context.Cause(ctx).Error()}, nil)
+			force = true
+		}
+		if end != nil && !stopping {
+			stopping = true
+			o.stackPhase(PhaseStopping, end.res.Reason)
+		}
+	}
+	return end.res, end.err
+}
+
+// terminatePods sends termination to every started pod that no started, unfinished pod
+// depends on (reverse dependency order), or to every pod at once when forced.
+func (o *Orchestrator) terminatePods(force bool) {
+	for _, pr := range o.pods {
+		if !pr.started || pr.done {
+			continue
+		}
+		if force {
+			if !pr.killed {
+				pr.killed = true
+				pr.sup.box.put(msgTerminate{force: true})
+			}
+			continue
+		}
+		if pr.terminated {
+			continue
+		}
+		blocked := false
+		for _, other := range o.pods {
+			if other.started && !other.done && contains(other.spec.Pod.DependsOn, pr.spec.Pod.Name) {
+				blocked = true
+			}
+		}
+		if !blocked {
+			pr.terminated = true
+			pr.sup.box.put(msgTerminate{})
+		}
+	}
+}
+
+func (o *Orchestrator) allDone() bool {
+	for _, pr := range o.pods {
+		if pr.started && !pr.done {
+			return false
+		}
+	}
+	return true
+}
+
+func (o *Orchestrator) allRunning() bool {
+	for _, pr := range o.pods {
+		if !pr.running {
+			return false
+		}
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// sortedNames returns the names of infos, sorted.
+func sortedNames(names []string) []string {
+	sort.Strings(names)
+	return names
+}

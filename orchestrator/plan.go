@@ -1,0 +1,186 @@
+package orchestrator
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// ActionKind is what an action does.
+type ActionKind int
+
+const (
+	ActCreateVolume ActionKind = iota + 1
+	ActRemoveVolume
+	ActCreate // create a container (the infra container too), then copy its files in
+	ActStart
+	ActStop // stop signal, grace, SIGKILL
+	ActRemove
+	ActCollectLogs // read the last log lines of a container that failed the pod
+)
+
+var actionKindNames = []string{"", "create volume", "remove volume", "create", "start", "stop", "remove", "collect logs"}
+
+func (k ActionKind) String() string { return enumName(actionKindNames, int(k)) }
+
+// Action is one step the executor carries out. It is self-contained: everything the executor
+// needs is in it, so the executor decides nothing.
+type Action struct {
+	Kind ActionKind
+	// Target is the container's name in its pod (InfraName for the infra container) or the
+	// pod volume's name.
+	Target string
+	Role   recipes.Role
+	// ID is the engine ID of the container acted on (start, stop, remove, collect logs).
+	ID string
+	// Spec and Files: create.
+	Spec  *ContainerSpec
+	Files []FileCopy
+	// Volume and Labels: the engine volume's name and labels (create/remove volume).
+	Volume string
+	Labels map[string]string
+	// Grace: stop.
+	Grace  time.Duration
+	Reason string
+}
+
+// String is the action as one line: what, on which container, why.
+func (a Action) String() string {
+	s := fmt.Sprintf("%s %s: %s", a.Kind, a.Target, a.Reason)
+	if a.Kind == ActStop {
+		s += fmt.Sprintf(" (grace %s)", a.Grace)
+	}
+	return s
+}
+
+// Wait says why the planner does nothing yet about a container.
+type Wait struct {
+	Target string
+	Until  time.Time // when waiting ends by itself; zero when an event will end it
+	Reason string
+}
+
+func (w Wait) String() string { return fmt.Sprintf("wait %s: %s", w.Target, w.Reason) }
+
+// Phase is where a stack or a pod is in its life.
+type Phase int
+
+const (
+	PhasePending      Phase = iota // not started yet (waiting for its dependencies)
+	PhasePulling                   // resolving images
+	PhaseCreating                  // creating the network, volumes, infra and app containers
+	PhaseStarting                  // stack: pods are starting
+	PhaseInit                      // pod: init containers run
+	PhaseSidecars                  // pod: sidecars start in order
+	PhaseStartingMain              // pod: main starts
+	PhaseRunning                   // main started
+	PhaseRecreating                // pod: infra container lost, the pod is recreated
+	PhaseStopping                  // tearing down
+	PhaseDone                      // everything removed
+	PhaseFailed                    // failed; what was created is torn down
+)
+
+var phaseNames = []string{"pending", "pulling", "creating", "starting", "init", "sidecars", "starting-main", "running", "recreating", "stopping", "done", "failed"}
+
+func (p Phase) String() string { return enumName(phaseNames, int(p)) }
+
+func (p Phase) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+func (p *Phase) UnmarshalText(b []byte) error {
+	v, err := parseName("phase", phaseNames, string(b))
+	*p = Phase(v)
+	return err
+}
+
+// ErrInitFailed is wrapped by the PodError of an init container that exited non-zero.
+var ErrInitFailed = errors.New("init container failed")
+
+// PodError is a pod failure: a failing init container, or an engine operation that failed
+// while the pod came up. It is the error Run returns for it.
+type PodError struct {
+	Pod       string
+	Container string // the failing container, if one
+	ExitCode  int    // of a failing init container
+	Reason    string
+	Lines     []string // the failing container's last log lines
+	Err       error
+}
+
+func (e *PodError) Error() string {
+	s := "pod " + e.Pod
+	if e.Container != "" {
+		s += ", container " + e.Container
+	}
+	return s + ": " + e.Reason
+}
+
+func (e *PodError) Unwrap() error { return e.Err }
+
+// Plan is what the planner decided for one pod at one instant: actions to carry out now,
+// and why nothing happens for the rest.
+type Plan struct {
+	Pod     string
+	Phase   Phase
+	Actions []Action
+	Waits   []Wait
+	// WakeAt is the earliest time the plan changes by itself (a back-off ends); zero when
+	// only an observation can change it.
+	WakeAt time.Time
+	// MainEnded: main exited and its restart policy does not restart it.
+	MainEnded bool
+	MainExit  int
+	// Failure: the pod failed (final once its failing container's lines are collected).
+	Failure *PodError
+	// Done: the pod is torn down, nothing of it is left.
+	Done bool
+}
+
+// String is the plan, one line per action, then one per wait, then its outcome.
+func (p Plan) String() string {
+	var b strings.Builder
+	for _, a := range p.Actions {
+		b.WriteString(a.String() + "\n")
+	}
+	for _, w := range p.Waits {
+		b.WriteString(w.String() + "\n")
+	}
+	if p.Failure != nil {
+		b.WriteString("pod failed: " + p.Failure.Reason + "\n")
+	}
+	if p.MainEnded {
+		fmt.Fprintf(&b, "main ended: exit code %d\n", p.MainExit)
+	}
+	if p.Done {
+		b.WriteString("pod done\n")
+	}
+	return b.String()
+}
+
+func (p *Plan) act(a Action) { p.Actions = append(p.Actions, a) }
+
+func (p *Plan) wait(target string, until time.Time, reason string) {
+	p.Waits = append(p.Waits, Wait{Target: target, Until: until, Reason: reason})
+	if !until.IsZero() && (p.WakeAt.IsZero() || until.Before(p.WakeAt)) {
+		p.WakeAt = until
+	}
+}
+
+// fmtExit describes how a run ended.
+func fmtExit(code int, oom bool) string {
+	if oom {
+		return fmt.Sprintf("OOM-killed (exit code %d)", code)
+	}
+	return fmt.Sprintf("exit code %d", code)
+}
+
+func parseName(what string, names []string, s string) (int, error) {
+	for i, n := range names {
+		if n == s {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown %s %q: use one of %s", what, s, strings.Join(names, ", "))
+}

@@ -1,0 +1,414 @@
+package orchestrator
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// PlanPod computes what to do next for one pod from what is desired (spec), what was observed
+// (st) and the time. It is pure: it reads its arguments, changes none of them and calls
+// nothing outside, so the same inputs always give the same plan.
+//
+// The rules are Kubernetes' native-sidecar pod lifecycle on a plain engine:
+//   - the infra container is created and started first; pod volumes are created; then every
+//     app container is created up front, joined to the infra container's namespaces;
+//   - init containers run in order, each to a zero exit; a non-zero exit fails the pod;
+//   - sidecars start in order, each gating the next until it is started (running, and its
+//     ready probe passed when it has one); then main starts;
+//   - once main has started, an exited sidecar is restarted after back-off, main follows its
+//     restart policy (with the same back-off), a failed liveness probe stops a container so
+//     that it is restarted (main: unless its policy is never, as in Kubernetes, whatever its
+//     exit code), and restarting one container never touches the infra container;
+//   - a lost infra container makes the whole pod be removed and created again;
+//   - teardown stops main, then sidecars in reverse order, each within what is left of one
+//     pod budget, then removes the app containers, the infra container and the volumes; a
+//     forced teardown removes everything at once.
+func PlanPod(spec *PodSpec, st *PodStatus, now time.Time) Plan {
+	p := Plan{Pod: spec.Pod.Name}
+	switch {
+	case st.Terminating && st.Force:
+		p.Phase = PhaseStopping
+		if planRemoveAll(spec, st, &p, "pod killed") && planRemoveVolumes(spec, st, &p) {
+			p.done(st)
+		}
+	case st.Terminating:
+		planTeardown(spec, st, now, &p)
+	case st.Recreating:
+		p.Phase = PhaseRecreating
+		planRemoveAll(spec, st, &p, st.InfraLost+": the pod is re-created")
+	default:
+		planRun(spec, st, now, &p)
+	}
+	return p
+}
+
+func (p *Plan) done(st *PodStatus) {
+	p.Done = true
+	p.Phase = PhaseDone
+	if st.Failure != nil {
+		p.Phase = PhaseFailed
+	}
+}
+
+func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
+	pod := spec.Pod
+	if f := podFailure(spec, st); f != nil {
+		p.Phase = PhaseFailed
+		if cs := st.Containers[f.Container]; cs != nil && f.ExitCode != 0 && cs.ID != "" && !cs.LinesCollected {
+			if !cs.Pending.Has(OpCollect) {
+				p.act(Action{Kind: ActCollectLogs, Target: cs.Name, Role: cs.Role, ID: cs.ID, Reason: f.Reason})
+			}
+			return
+		}
+		p.Failure = f
+		return
+	}
+
+	// The pod's own resources: volumes and the infra container.
+	p.Phase = PhaseCreating
+	volumesReady := true
+	for _, v := range spec.EngineVolumes() {
+		vs := st.Volumes[v.Name]
+		if vs.Created {
+			continue
+		}
+		volumesReady = false
+		if !vs.Pending {
+			p.act(Action{Kind: ActCreateVolume, Target: v.Name, Volume: spec.Names().Volume(pod.Name, v.Name),
+				Labels: spec.VolumeLabels(), Reason: "pod volume"})
+		}
+	}
+	inf := st.Infra
+	switch {
+	case inf.Pending != 0:
+		return
+	case inf.ID == "":
+		reason := "holds the pod's network namespace"
+		if st.Incarnation > 0 {
+			delay := backoffDelay(spec.Stack.Backoff, inf.CrashCount)
+			if due := inf.ExitedAt.Add(delay); now.Before(due) {
+				p.wait(InfraName, due, fmt.Sprintf("back-off %s after the infra container was lost, re-creating the pod in %s", delay, due.Sub(now)))
+				return
+			}
+			reason = "re-creating the pod, " + st.InfraLost
+		}
+		is := spec.InfraSpec()
+		p.act(Action{Kind: ActCreate, Target: InfraName, Role: recipes.RoleInfra, Spec: &is, Reason: reason})
+		return
+	case inf.State == StateCreated:
+		p.act(Action{Kind: ActStart, Target: InfraName, Role: recipes.RoleInfra, ID: inf.ID, Reason: "holds the pod's network namespace"})
+		return
+	case inf.State != StateRunning:
+		return
+	}
+	if !volumesReady {
+		return
+	}
+
+	// Every app container is created up front, in parallel.
+	missing := false
+	for _, c := range pod.Containers() {
+		cs := st.Containers[c.Name]
+		if cs.ID != "" {
+			continue
+		}
+		missing = true
+		if cs.Pending.Has(OpCreate) {
+			continue
+		}
+		reason := "app containers are created up front"
+		if cs.Runs > 0 {
+			reason = "its container was removed"
+		}
+		cspec := spec.ContainerSpec(c, inf.ID)
+		p.act(Action{Kind: ActCreate, Target: c.Name, Role: c.Role, Spec: &cspec, Files: spec.FileCopies(c), Reason: reason})
+	}
+	if missing {
+		return
+	}
+
+	// Running containers the user or a liveness probe wants stopped.
+	for _, c := range pod.Containers() {
+		cs := st.Containers[c.Name]
+		if cs.State != StateRunning || cs.Pending.Has(OpStart|OpStop) {
+			continue
+		}
+		why := ""
+		switch {
+		case cs.Held:
+			why = "stopped by user"
+		case cs.RestartRequested:
+			why = "restart requested by user"
+		case cs.LiveFailed:
+			why = "liveness probe failed"
+		}
+		if why != "" {
+			p.act(Action{Kind: ActStop, Target: c.Name, Role: c.Role, ID: cs.ID, Grace: ownGrace(c, pod), Reason: why})
+		}
+	}
+
+	// Init containers, in order, each to completion.
+	for i, c := range pod.Init {
+		cs := st.Containers[c.Name]
+		if initCompleted(cs) {
+			continue
+		}
+		p.Phase = PhaseInit
+		what := fmt.Sprintf("init container %d/%d", i+1, len(pod.Init))
+		switch {
+		case cs.Pending != 0:
+		case cs.State == StateRunning || cs.State == StateStarting:
+			p.wait(c.Name, time.Time{}, what+" running")
+		case cs.Runs == 0:
+			p.act(startAction(c, cs, what))
+		}
+		return
+	}
+
+	// Start-up: sidecars in order, each gating the next; then main.
+	if !st.MainStarted {
+		for i, c := range pod.Sidecars {
+			cs := st.Containers[c.Name]
+			if cs.Held || isStarted(c, cs) {
+				continue
+			}
+			p.Phase = PhaseSidecars
+			planStart(spec, c, cs, fmt.Sprintf("sidecar %d/%d", i+1, len(pod.Sidecars)), now, p)
+			return
+		}
+		p.Phase = PhaseStartingMain
+		cs := st.Containers[pod.Main.Name]
+		if cs.Held {
+			p.wait(pod.Main.Name, time.Time{}, "stopped by user")
+			return
+		}
+		planStart(spec, pod.Main, cs, "all sidecars started", now, p)
+		return
+	}
+
+	// Running: keep sidecars up and main per its restart policy.
+	p.Phase = PhaseRunning
+	for i, c := range pod.Sidecars {
+		cs := st.Containers[c.Name]
+		if cs.Held || cs.Pending != 0 || cs.State == StateRunning || cs.State == StateStarting {
+			continue
+		}
+		planStart(spec, c, cs, fmt.Sprintf("sidecar %d/%d", i+1, len(pod.Sidecars)), now, p)
+	}
+	main, cs := pod.Main, st.Containers[pod.Main.Name]
+	switch {
+	case cs.Held || cs.Pending != 0 || cs.State == StateRunning || cs.State == StateStarting:
+	case cs.StartNow:
+		p.act(startAction(main, cs, cs.StartReason))
+	case main.Restart.Restarts(cs.ExitCode) || (cs.LiveFailed && main.Restart != recipes.RestartNever):
+		planRestart(spec, main, cs, now, p)
+	default:
+		p.MainEnded, p.MainExit = true, cs.ExitCode
+	}
+}
+
+// planStart starts c (or waits for it) when it is next in line: a first start, a user's
+// start, or a restart after back-off.
+func planStart(spec *PodSpec, c *recipes.Container, cs *ContainerStatus, reason string, now time.Time, p *Plan) {
+	switch {
+	case cs.Pending != 0 || cs.State == StateStarting:
+	case cs.State == StateRunning:
+		if c.Ready != nil && !cs.Ready {
+			p.wait(c.Name, time.Time{}, reason+" not ready yet")
+		}
+	case cs.StartNow:
+		p.act(startAction(c, cs, cs.StartReason))
+	case cs.Runs == 0:
+		p.act(startAction(c, cs, reason))
+	default:
+		planRestart(spec, c, cs, now, p)
+	}
+}
+
+// planRestart restarts an exited container once its back-off has passed.
+func planRestart(spec *PodSpec, c *recipes.Container, cs *ContainerStatus, now time.Time, p *Plan) {
+	delay := backoffDelay(spec.Stack.Backoff, cs.CrashCount)
+	due := cs.ExitedAt.Add(delay)
+	exit := fmtExit(cs.ExitCode, cs.OOMKilled)
+	if now.Before(due) {
+		p.wait(c.Name, due, fmt.Sprintf("back-off %s after %s, restarting in %s", delay, exit, due.Sub(now)))
+		return
+	}
+	p.act(startAction(c, cs, fmt.Sprintf("restart after back-off %s (%s)", delay, exit)))
+}
+
+func startAction(c *recipes.Container, cs *ContainerStatus, reason string) Action {
+	return Action{Kind: ActStart, Target: c.Name, Role: c.Role, ID: cs.ID, Reason: reason}
+}
+
+// planTeardown stops main, then the sidecars in reverse order (then any init container still
+// running), one at a time within the pod's one stop budget; then removes the app containers,
+// the infra container and the pod volumes.
+func planTeardown(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
+	p.Phase = PhaseStopping
+	pod := spec.Pod
+	deadline := st.TerminateStart.Add(pod.StopGrace.D())
+	for _, c := range teardownOrder(pod) {
+		cs := st.Containers[c.Name]
+		if cs.Pending.Has(OpCreate | OpStart | OpStop) {
+			return
+		}
+		if (cs.State == StateRunning || cs.State == StateStarting) && !cs.StopFailed {
+			reason := "pod stopping"
+			switch c.Role {
+			case recipes.RoleMain:
+				reason = "pod stopping, main first"
+			case recipes.RoleSidecar:
+				reason = "pod stopping, sidecars in reverse order"
+			}
+			p.act(Action{Kind: ActStop, Target: c.Name, Role: c.Role, ID: cs.ID, Grace: stopGrace(c, deadline.Sub(now)), Reason: reason})
+			return
+		}
+	}
+	left := false
+	for _, cs := range st.sorted(spec) {
+		if cs.ID == "" {
+			continue
+		}
+		left = true
+		if !cs.Pending.Has(OpRemove) {
+			p.act(Action{Kind: ActRemove, Target: cs.Name, Role: cs.Role, ID: cs.ID, Reason: "pod stopping"})
+		}
+	}
+	if left {
+		return
+	}
+	inf := st.Infra
+	if inf.Pending.Has(OpCreate | OpStart) {
+		return
+	}
+	if inf.ID != "" {
+		if !inf.Pending.Has(OpRemove) {
+			p.act(Action{Kind: ActRemove, Target: InfraName, Role: recipes.RoleInfra, ID: inf.ID, Reason: "app containers removed"})
+		}
+		return
+	}
+	if planRemoveVolumes(spec, st, p) {
+		p.done(st)
+	}
+}
+
+// planRemoveAll removes every container of the pod at once; it reports whether none is left.
+func planRemoveAll(spec *PodSpec, st *PodStatus, p *Plan, reason string) bool {
+	gone := true
+	for _, cs := range append(st.sorted(spec), st.Infra) {
+		if cs.Pending.Has(OpCreate) {
+			gone = false
+			continue
+		}
+		if cs.ID == "" {
+			continue
+		}
+		gone = false
+		if !cs.Pending.Has(OpRemove) {
+			p.act(Action{Kind: ActRemove, Target: cs.Name, Role: cs.Role, ID: cs.ID, Reason: reason})
+		}
+	}
+	return gone
+}
+
+// planRemoveVolumes removes the pod's engine volumes; it reports whether none is left.
+func planRemoveVolumes(spec *PodSpec, st *PodStatus, p *Plan) bool {
+	gone := true
+	for _, v := range spec.EngineVolumes() {
+		vs := st.Volumes[v.Name]
+		if vs.Pending {
+			gone = false
+			continue
+		}
+		if vs.Created {
+			gone = false
+			p.act(Action{Kind: ActRemoveVolume, Target: v.Name, Volume: spec.Names().Volume(spec.Pod.Name, v.Name), Reason: "pod stopping"})
+		}
+	}
+	return gone
+}
+
+// podFailure is the reason the pod failed, or nil: an engine operation that failed while the
+// pod came up, or an init container that exited non-zero.
+func podFailure(spec *PodSpec, st *PodStatus) *PodError {
+	pod := spec.Pod.Name
+	for _, v := range spec.EngineVolumes() {
+		if err := st.Volumes[v.Name].Err; err != nil {
+			return &PodError{Pod: pod, Reason: err.Error(), Err: err}
+		}
+	}
+	if err := st.Infra.Err; err != nil {
+		return &PodError{Pod: pod, Container: InfraName, Reason: err.Error(), Err: err}
+	}
+	for _, cs := range st.sorted(spec) {
+		if cs.Err != nil {
+			return &PodError{Pod: pod, Container: cs.Name, Reason: cs.Err.Error(), Err: cs.Err}
+		}
+	}
+	for _, c := range spec.Pod.Init {
+		cs := st.Containers[c.Name]
+		if cs.Runs > 0 && cs.ExitCode != 0 && cs.State != StateRunning && cs.State != StateStarting {
+			return &PodError{
+				Pod: pod, Container: c.Name, ExitCode: cs.ExitCode,
+				Reason: fmt.Sprintf("init container %s failed: %s", c.Name, fmtExit(cs.ExitCode, cs.OOMKilled)),
+				Lines:  cs.Lines, Err: ErrInitFailed,
+			}
+		}
+	}
+	return nil
+}
+
+// MainReady reports whether the pod's main is ready: running, and its ready probe passed
+// when it has one. Pods that depend on this one start then.
+func MainReady(spec *PodSpec, st *PodStatus) bool {
+	return !st.Terminating && isStarted(spec.Pod.Main, st.Containers[spec.Pod.Main.Name])
+}
+
+// isStarted: running, and ready when the container has a ready probe.
+func isStarted(c *recipes.Container, cs *ContainerStatus) bool {
+	return cs.State == StateRunning && (c.Ready == nil || cs.Ready)
+}
+
+func initCompleted(cs *ContainerStatus) bool {
+	return cs.Runs > 0 && cs.ExitCode == 0 && (cs.State == StateExited || cs.State == StateCreated)
+}
+
+// teardownOrder is the reverse of the start order: main, sidecars last to first, init.
+func teardownOrder(pod *recipes.Pod) []*recipes.Container {
+	out := []*recipes.Container{pod.Main}
+	for i := len(pod.Sidecars) - 1; i >= 0; i-- {
+		out = append(out, pod.Sidecars[i])
+	}
+	for i := len(pod.Init) - 1; i >= 0; i-- {
+		out = append(out, pod.Init[i])
+	}
+	return out
+}
+
+// backoffDelay is the wait before the restart that follows crashes consecutive quick exits:
+// Initial, doubled for each further crash, capped at Max.
+func backoffDelay(b recipes.Backoff, crashes int) time.Duration {
+	if crashes <= 0 {
+		return 0
+	}
+	d, max := b.Initial.D(), b.Max.D()
+	for i := 1; i < crashes && d < max; i++ {
+		d *= 2
+	}
+	if max > 0 && d > max {
+		d = max
+	}
+	return d
+}
+
+// ownGrace is the grace of a container stopped on its own (user command, liveness failure):
+// its StopGrace, else the pod's.
+func ownGrace(c *recipes.Container, pod *recipes.Pod) time.Duration {
+	if g := c.StopGrace.D(); g > 0 {
+		return g
+	}
+	return pod.StopGrace.D()
+}

@@ -1,0 +1,312 @@
+package orchestrator_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+func TestLeftoversRemovedFirst(t *testing.T) {
+	h := newHarness(t, simple(), orchestrator.Options{})
+	ctx := context.Background()
+	// What a SIGKILLed `up` of the same stack left behind, and something of another stack.
+	labels := map[string]string{orchestrator.LabelStack: "s"}
+	h.rt.AddImage("old:1")
+	if _, err := h.rt.CreateContainer(ctx, orchestrator.ContainerSpec{Name: "s-app", Image: "old:1", Labels: labels}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.rt.CreateVolume(ctx, "s-old", labels); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.rt.CreateNetwork(ctx, "s-net", labels); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.rt.CreateContainer(ctx, orchestrator.ContainerSpec{Name: "other-app", Image: "old:1", Labels: map[string]string{orchestrator.LabelStack: "other"}}); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	h.until("pod running", 0, h.running("s-app", "s-side"))
+	var left *orchestrator.LeftoversEvent
+	h.until("the leftovers event", 0, func() bool {
+		for _, e := range h.all() {
+			if l, ok := e.(orchestrator.LeftoversEvent); ok {
+				left = &l
+			}
+		}
+		return left != nil
+	})
+	if left == nil || !slices.Equal(left.Containers, []string{"s-app"}) || !slices.Equal(left.Volumes, []string{"s-old"}) || !slices.Equal(left.Networks, []string{"s-net"}) {
+		t.Fatalf("leftovers event %+v", left)
+	}
+	hist := h.rt.HistoryOf()
+	before(t, hist, "destroy s-app", "create s-infra")
+	if _, ok := h.rt.Container("other-app"); !ok {
+		t.Error("another stack's container was removed")
+	}
+	h.o.Shutdown()
+	h.finish(time.Second)
+	if got := h.rt.Containers(); !slices.Equal(got, []string{"other-app"}) || len(h.rt.Volumes())+len(h.rt.Networks()) > 0 {
+		t.Errorf("left: %v %v %v", got, h.rt.Volumes(), h.rt.Networks())
+	}
+}
+
+// multi is db ← api ← web, and worker on its own; db's main has a ready probe.
+func multi() *recipes.Stack {
+	return stack("m",
+		pod("db", ctr("postgres", readyProbe)),
+		pod("worker", ctr("worker")),
+		pod("api", ctr("api"), sidecars(ctr("envoy")), dependsOn("db")),
+		pod("web", ctr("web"), dependsOn("api")),
+	)
+}
+
+func TestMultiPodDependsOnOrder(t *testing.T) {
+	h := newHarness(t, multi(), orchestrator.Options{})
+	h.rt.SetProbe("m-db-postgres", errors.New("not yet"))
+	h.start()
+	// db and worker start at once; api waits for db's main to be ready.
+	h.until("db and worker running", 0, h.running("m-db-postgres", "m-worker-worker"))
+	h.clock.Step(5 * time.Second)
+	if _, ok := h.rt.Container("m-api-infra"); ok {
+		t.Fatal("api was created before db's main was ready")
+	}
+	if got := h.podPhase("api"); got != orchestrator.PhasePending {
+		t.Errorf("api phase %s, want pending", got)
+	}
+	h.rt.SetProbe("m-db-postgres", nil)
+	h.until("everything running", time.Second, h.running("m-api-api", "m-api-envoy", "m-web-web"))
+	h.until("stack running", 0, func() bool { return h.o.Snapshot().Phase == orchestrator.PhaseRunning })
+	if got := h.rt.Networks(); !slices.Equal(got, []string{"m-net"}) {
+		t.Errorf("networks %v, want m-net", got)
+	}
+	infra, _ := h.rt.Container("m-api-infra")
+	if infra.Spec.Network != "m-net" || !slices.Equal(infra.Spec.Aliases, []string{"api"}) || infra.Spec.Hostname != "api" {
+		t.Errorf("api infra network %q aliases %v hostname %q", infra.Spec.Network, infra.Spec.Aliases, infra.Spec.Hostname)
+	}
+	hist := h.rt.HistoryOf()
+	before(t, hist, "start m-worker-worker", "start m-api-infra") // independent pods do not wait
+	before(t, hist, "start m-db-postgres", "create m-api-infra")
+	before(t, hist, "start m-api-api", "create m-web-infra")
+
+	// The first main to end ends the stack; teardown in reverse dependency order.
+	if err := h.rt.Exit("m-worker-worker", 4); err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.finish(time.Second)
+	if err != nil || res.ExitCode != 4 || res.Pod != "worker" {
+		t.Fatalf("Run = %+v, %v; want worker's 4", res, err)
+	}
+	hist = h.rt.HistoryOf()
+	before(t, hist, "destroy m-web-infra", "kill m-api-api SIGTERM")
+	before(t, hist, "destroy m-api-infra", "kill m-db-postgres SIGTERM")
+	h.leftNothing()
+}
+
+func TestSelectedPodsAndTheirDependencies(t *testing.T) {
+	h := newHarness(t, multi(), orchestrator.Options{Pods: []string{"api"}})
+	h.start()
+	h.until("api running", time.Second, h.running("m-db-postgres", "m-api-api"))
+	for _, n := range h.rt.Containers() {
+		if strings.HasPrefix(n, "m-web") || strings.HasPrefix(n, "m-worker") {
+			t.Errorf("%s runs, but only api and db were selected", n)
+		}
+	}
+	if snap := h.o.Snapshot(); len(snap.Pods) != 2 {
+		t.Errorf("snapshot pods %+v", snap.Pods)
+	}
+	h.o.Shutdown()
+	h.finish(time.Second)
+	h.leftNothing()
+
+	bad := newHarness(t, multi(), orchestrator.Options{Pods: []string{"nope"}})
+	res, err := bad.o.Run(context.Background())
+	close(bad.done)
+	if !errors.Is(err, orchestrator.ErrUnknownPod) || res.ExitCode != orchestrator.ExitUsage || !strings.Contains(err.Error(), "db, worker, api, web") {
+		t.Errorf("Run = %+v, %v", res, err)
+	}
+}
+
+func TestRelistRecoversMissedDie(t *testing.T) {
+	h := newHarness(t, simple(), orchestrator.Options{})
+	h.start()
+	h.until("pod running", 0, h.running("s-app", "s-side"))
+	h.until("subscribed", 0, func() bool { return h.rt.CallCount("Events") == 1 })
+	h.rt.DropEvents()
+	if err := h.rt.Exit("s-side", 1); err != nil { // happens while no one listens, not replayed
+		t.Fatal(err)
+	}
+	h.until("warning about the stream", 0, func() bool {
+		for _, m := range h.messages() {
+			if strings.Contains(m.Text, "event stream") {
+				return true
+			}
+		}
+		return false
+	})
+	h.rt.ResumeEvents()
+	h.until("side restarted after the relist, and subscribed again", 500*time.Millisecond, func() bool {
+		c, _ := h.rt.Container("s-side")
+		return c.Starts == 2 && h.state("s", "side") == orchestrator.CStateRunning && h.rt.Subscribers() == 1 && relistedSinceSubscribed(h)
+	})
+	// Events work again after the reconnection: a later crash is seen without a relist.
+	calls := h.rt.CallCount("ListContainers")
+	if err := h.rt.Exit("s-side", 1); err != nil {
+		t.Fatal(err)
+	}
+	h.until("side restarted again", 500*time.Millisecond, func() bool { c, _ := h.rt.Container("s-side"); return c.Starts == 3 })
+	if got := h.rt.CallCount("ListContainers"); got != calls {
+		t.Errorf("relisted again (%d → %d) though the stream was back", calls, got)
+	}
+	h.o.Shutdown()
+	h.finish(time.Second)
+	h.leftNothing()
+}
+
+// relistedSinceSubscribed: the last event subscription was followed by a relist.
+func relistedSinceSubscribed(h *harness) bool {
+	lastEvents, lastList := -1, -1
+	for i, c := range h.rt.Calls() {
+		switch c.Method {
+		case "Events":
+			lastEvents = i
+		case "ListContainers":
+			lastList = i
+		}
+	}
+	return lastList > lastEvents
+}
+
+func TestImages(t *testing.T) {
+	s := stack("i",
+		pod("a", ctr("app", func(c *recipes.Container) { c.Image, c.Build = "i/app:dev", &recipes.Build{Context: "./app"} }),
+			sidecars(ctr("pulled", func(c *recipes.Container) { c.Image = "registry/pulled:1" }))),
+		pod("b", ctr("app", func(c *recipes.Container) { c.Image, c.Build = "i/app:dev", &recipes.Build{Context: "./app"} })),
+	)
+	h := newHarness(t, s, orchestrator.Options{})
+	h.rt.RemoveImages("registry/pulled:1")
+	h.rt.AllowPull("registry/pulled:1")
+	h.start()
+	h.until("running", time.Second, h.running("i-a-app", "i-a-pulled", "i-b-app"))
+	if n := h.rt.Builds("i/app:dev"); n != 1 {
+		t.Errorf("i/app:dev built %d times, want once", n)
+	}
+	h.o.Shutdown()
+	h.finish(time.Second)
+	var actions []string
+	for _, e := range h.all() {
+		if im, ok := e.(orchestrator.ImageEvent); ok && im.Done {
+			actions = append(actions, im.Action.String()+" "+im.Ref)
+		}
+	}
+	slices.Sort(actions)
+	want := []string{"build i/app:dev", "infra sidecar-infra:fake", "pull registry/pulled:1"}
+	if !slices.Equal(actions, want) {
+		t.Errorf("image events %v, want %v", actions, want)
+	}
+	h.leftNothing()
+}
+
+func TestMissingImageFailsAndLeavesNothing(t *testing.T) {
+	s := stack("x", pod("x", ctr("app", func(c *recipes.Container) { c.Image = "nowhere/app:1" }), sidecars(ctr("side", func(c *recipes.Container) { c.Image = "nowhere/side:1" }))))
+	h := newHarness(t, s, orchestrator.Options{})
+	h.rt.RemoveImages("nowhere/app:1", "nowhere/side:1")
+	h.start()
+	res, err := h.finish(0)
+	if !errors.Is(err, orchestrator.ErrImageUnavailable) || res.ExitCode != 1 {
+		t.Fatalf("Run = %+v, %v", res, err)
+	}
+	for _, ref := range []string{"nowhere/app:1", "nowhere/side:1"} {
+		if !strings.Contains(err.Error(), ref) {
+			t.Errorf("error does not name %s: %v", ref, err)
+		}
+	}
+	h.leftNothing()
+	if got := h.o.Snapshot().Phase; got != orchestrator.PhaseFailed {
+		t.Errorf("stack phase %s", got)
+	}
+}
+
+func TestFailedStartLeavesNothing(t *testing.T) {
+	h := newHarness(t, shop(), orchestrator.Options{})
+	h.rt.ExitOnStart("shop-migrate", 0)
+	h.rt.Fail("StartContainer", "shop-shipper", errors.New("exec format error"))
+	h.start()
+	res, err := h.finish(time.Second)
+	if err == nil || res.ExitCode != 1 || res.Container != "shipper" || !strings.Contains(err.Error(), "exec format error") {
+		t.Fatalf("Run = %+v, %v", res, err)
+	}
+	h.leftNothing()
+
+	h2 := newHarness(t, shop(), orchestrator.Options{})
+	h2.rt.Fail("CreateContainer", "shop-web", orchestrator.ErrConflict)
+	h2.start()
+	res, err = h2.finish(time.Second)
+	if !errors.Is(err, orchestrator.ErrConflict) || res.ExitCode != 1 {
+		t.Fatalf("Run = %+v, %v", res, err)
+	}
+	h2.leftNothing()
+}
+
+func TestShutdownBeforeAnythingStarted(t *testing.T) {
+	h := newHarness(t, simple(), orchestrator.Options{})
+	h.o.Interrupt()
+	h.start()
+	res, err := h.finish(0)
+	if err != nil || res.ExitCode != 130 {
+		t.Fatalf("Run = %+v, %v", res, err)
+	}
+	h.leftNothing()
+	if _, err := h.o.Run(context.Background()); !errors.Is(err, orchestrator.ErrAlreadyRun) {
+		t.Errorf("second Run: %v", err)
+	}
+}
+
+func TestCancelledContextKills(t *testing.T) {
+	h := newHarness(t, simple(), orchestrator.Options{})
+	h.rt.IgnoreSIGTERM("s-app")
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		defer close(h.done)
+		h.res, h.err = h.o.Run(ctx)
+	}()
+	h.until("pod running", 0, h.running("s-app", "s-side"))
+	cancel()
+	res, err := h.finish(0)
+	if err != nil || res.ExitCode != 130 {
+		t.Fatalf("Run = %+v, %v", res, err)
+	}
+	h.leftNothing()
+}
+
+func TestPortInUseFailsTheRun(t *testing.T) {
+	h := newHarness(t, simple(), orchestrator.Options{})
+	h.rt.Fail("StartContainer", "s-infra", orchestrator.ErrPortInUse)
+	h.start()
+	res, err := h.finish(0)
+	if !errors.Is(err, orchestrator.ErrPortInUse) || res.ExitCode != 1 || res.Container != "infra" {
+		t.Fatalf("Run = %+v, %v", res, err)
+	}
+	h.leftNothing()
+}
+
+func TestOOMKilledSidecar(t *testing.T) {
+	h := newHarness(t, simple(), orchestrator.Options{})
+	h.start()
+	h.until("pod running", 0, h.running("s-app", "s-side"))
+	if err := h.rt.OOM("s-side"); err != nil {
+		t.Fatal(err)
+	}
+	h.until("side in back-off", 0, h.stateIs("s", "side", orchestrator.CStateBackoff))
+	if v := h.view("s", "side"); !v.OOMKilled || v.Reason != "OOM-killed (exit code 137)" || v.RestartIn.D() != time.Second {
+		t.Errorf("side view %+v", v)
+	}
+	h.o.Shutdown()
+	h.finish(time.Second)
+	h.leftNothing()
+}

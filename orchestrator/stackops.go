@@ -1,0 +1,279 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// removeLeftovers removes whatever an earlier run of the same stack left behind (found by
+// LabelStack: containers, then networks, then volumes) and says so with a LeftoversEvent.
+func (o *Orchestrator) removeLeftovers(ctx context.Context) error {
+	filter := map[string]string{LabelStack: o.stack.Name}
+	cs, err := o.rt.ListContainers(ctx, filter)
+	if err != nil {
+		return fmt.Errorf("list leftover containers of stack %s: %w", o.stack.Name, err)
+	}
+	nets, err := o.rt.ListNetworks(ctx, filter)
+	if err != nil {
+		return fmt.Errorf("list leftover networks of stack %s: %w", o.stack.Name, err)
+	}
+	vols, err := o.rt.ListVolumes(ctx, filter)
+	if err != nil {
+		return fmt.Errorf("list leftover volumes of stack %s: %w", o.stack.Name, err)
+	}
+	if len(cs)+len(nets)+len(vols) == 0 {
+		return nil
+	}
+	var (
+		mu   sync.Mutex
+		errs []error
+		ev   LeftoversEvent
+	)
+	each := func(names []string, remove func(string) error, what string, done *[]string) {
+		g := new(errgroup.Group)
+		g.SetLimit(o.opts.Parallel)
+		for _, n := range names {
+			g.Go(func() error {
+				err := remove(n)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil && !isNotFound(err) {
+					errs = append(errs, fmt.Errorf("remove leftover %s %s: %w", what, n, err))
+					return nil
+				}
+				*done = append(*done, n)
+				return nil
+			})
+		}
+		_ = g.Wait()
+	}
+	ids := map[string]string{}
+	var cnames []string
+	for _, c := range cs {
+		ids[c.Name] = c.ID
+		cnames = append(cnames, c.Name)
+	}
+	each(cnames, func(n string) error { return o.rt.RemoveContainer(ctx, ids[n]) }, "container", &ev.Containers)
+	var nnames, vnames []string
+	for _, n := range nets {
+		nnames = append(nnames, n.Name)
+	}
+	for _, v := range vols {
+		vnames = append(vnames, v.Name)
+	}
+	each(nnames, func(n string) error { return o.rt.RemoveNetwork(ctx, n) }, "network", &ev.Networks)
+	each(vnames, func(n string) error { return o.rt.RemoveVolume(ctx, n) }, "volume", &ev.Volumes)
+	sortedNames(ev.Containers)
+	sortedNames(ev.Networks)
+	sortedNames(ev.Volumes)
+	o.out.publish(ev)
+	return errors.Join(errs...)
+}
+
+// imageJob is one image to make available, and who needs it.
+type imageJob struct {
+	ref   string
+	build *recipes.Build
+	users string // "pod/container" of the first container using it
+}
+
+// resolveImages makes every image of the selected pods available, in parallel: present
+// locally → used; with a build → built (identical builds once); else pulled. It returns the
+// infra image's reference, and every failure.
+func (o *Orchestrator) resolveImages(ctx context.Context) (string, error) {
+	var jobs []*imageJob
+	byRef := map[string]*imageJob{}
+	for _, p := range o.selected {
+		for _, c := range p.Containers() {
+			if j := byRef[c.Image]; j != nil {
+				if j.build == nil && c.Build != nil {
+					j.build = c.Build
+				} else if c.Build != nil && !reflect.DeepEqual(j.build, c.Build) {
+					o.out.publish(MessageEvent{Level: LevelWarning, Pod: p.Name, Container: c.Name,
+						Text: fmt.Sprintf("image %s has two different builds; using the one of %s", c.Image, j.users)})
+				}
+				continue
+			}
+			j := &imageJob{ref: c.Image, build: c.Build, users: p.Name + "/" + c.Name}
+			byRef[c.Image] = j
+			jobs = append(jobs, j)
+		}
+	}
+	var (
+		mu    sync.Mutex
+		errs  []error
+		infra string
+	)
+	fail := func(err error) {
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
+	}
+	g := new(errgroup.Group)
+	g.SetLimit(o.opts.Parallel)
+	g.Go(func() error {
+		ref, err := o.rt.InfraImage(ctx)
+		if err != nil {
+			fail(fmt.Errorf("make the infra image: %w", err))
+			o.out.publish(ImageEvent{Ref: ref, Action: ImageInfra, Error: err.Error(), Done: true})
+			return nil
+		}
+		mu.Lock()
+		infra = ref
+		mu.Unlock()
+		o.out.publish(ImageEvent{Ref: ref, Action: ImageInfra, Done: true})
+		return nil
+	})
+	for _, j := range jobs {
+		g.Go(func() error {
+			if err := o.resolveImage(ctx, j); err != nil {
+				fail(err)
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return infra, errors.Join(errs...)
+}
+
+func (o *Orchestrator) resolveImage(ctx context.Context, j *imageJob) error {
+	present, err := o.rt.ImagePresent(ctx, j.ref)
+	if err != nil {
+		return fmt.Errorf("look up image %s (%s): %w", j.ref, j.users, err)
+	}
+	if present {
+		o.out.publish(ImageEvent{Ref: j.ref, Action: ImagePresent, Done: true})
+		return nil
+	}
+	progress := func(action ImageAction) ProgressFunc {
+		return func(p Progress) {
+			o.out.publish(ImageEvent{Ref: j.ref, Action: action, Step: p.ID, Message: p.Message, Current: p.Current, Total: p.Total})
+		}
+	}
+	if j.build != nil {
+		o.out.publish(ImageEvent{Ref: j.ref, Action: ImageBuild, Message: "building"})
+		dir := j.build.Context
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(o.stack.Dir, dir)
+		}
+		dockerfile := j.build.Dockerfile
+		if dockerfile == "" {
+			dockerfile = "Dockerfile"
+		}
+		req := BuildRequest{Ref: j.ref, Context: dir, Dockerfile: dockerfile, Args: j.build.Args, Target: j.build.Target,
+			Labels: StackLabels(o.stack, o.opts.Version)}
+		if err := o.rt.BuildImage(ctx, req, progress(ImageBuild)); err != nil {
+			o.out.publish(ImageEvent{Ref: j.ref, Action: ImageBuild, Error: err.Error(), Done: true})
+			return fmt.Errorf("build image %s (%s) from %s: %w", j.ref, j.users, dir, err)
+		}
+		o.out.publish(ImageEvent{Ref: j.ref, Action: ImageBuild, Done: true})
+		return nil
+	}
+	o.out.publish(ImageEvent{Ref: j.ref, Action: ImagePull, Message: "pulling"})
+	if err := o.rt.PullImage(ctx, j.ref, progress(ImagePull)); err != nil {
+		o.out.publish(ImageEvent{Ref: j.ref, Action: ImagePull, Error: err.Error(), Done: true})
+		return fmt.Errorf("image %s (%s) is not present locally and could not be pulled: %w; build it (or add `build:` to the container) or check its name", j.ref, j.users, err)
+	}
+	o.out.publish(ImageEvent{Ref: j.ref, Action: ImagePull, Done: true})
+	return nil
+}
+
+// pump follows the engine's events for the stack and routes them to the pods. When the
+// stream ends (the engine drops slow listeners and replays only briefly), it subscribes
+// again and relists, so that nothing that happened meanwhile is missed.
+func (o *Orchestrator) pump(ctx context.Context) {
+	filter := map[string]string{LabelStack: o.stack.Name}
+	since := o.clock.Now()
+	failures := 0
+	for first := true; ; first = false {
+		evs, errs := o.rt.Events(ctx, since, filter)
+		if !first {
+			o.relist(ctx, filter)
+		}
+		got, err := o.forward(ctx, evs, errs)
+		if ctx.Err() != nil {
+			return
+		}
+		since = o.clock.Now()
+		if got {
+			failures = 0
+		}
+		if failures == 0 {
+			if err == nil {
+				err = errors.New("stream closed")
+			}
+			o.out.publish(MessageEvent{Level: LevelWarning,
+				Text: fmt.Sprintf("lost the engine's event stream (%v): re-listing the stack's containers and subscribing again", err)})
+		}
+		delay := backoffDelay(recipes.Backoff{Initial: recipes.Duration(recipes.DefaultBackoffInitial), Max: recipes.Duration(recipes.DefaultBackoffMax)}, failures)
+		failures++
+		if delay > 0 {
+			t := o.clock.NewTimer(delay)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C():
+			}
+		}
+	}
+}
+
+// forward routes events until the stream ends; it reports whether any arrived and the
+// stream's error.
+func (o *Orchestrator) forward(ctx context.Context, evs <-chan EngineEvent, errs <-chan error) (got bool, err error) {
+	for evs != nil || errs != nil {
+		select {
+		case ev, ok := <-evs:
+			if !ok {
+				evs = nil
+				continue
+			}
+			got = true
+			if pr := o.pods[ev.Labels[LabelPod]]; pr != nil && pr.sup != nil {
+				pr.sup.box.put(msgEvent{ev: ev})
+			}
+		case e, ok := <-errs:
+			if !ok {
+				errs = nil
+				continue
+			}
+			err = e
+		case <-ctx.Done():
+			return got, ctx.Err()
+		}
+	}
+	return got, err
+}
+
+// relist lists and inspects the stack's containers and hands each pod its own.
+func (o *Orchestrator) relist(ctx context.Context, filter map[string]string) {
+	epoch := o.epoch.Add(1)
+	infos, err := o.rt.ListContainers(ctx, filter)
+	if err != nil {
+		o.out.publish(MessageEvent{Level: LevelWarning, Text: fmt.Sprintf("re-list the stack's containers: %v", err)})
+		return
+	}
+	byPod := map[string][]ContainerInfo{}
+	for _, info := range infos {
+		full, err := o.rt.InspectContainer(ctx, info.ID)
+		if err != nil {
+			continue // gone meanwhile: its absence says so
+		}
+		pod := full.Labels[LabelPod]
+		byPod[pod] = append(byPod[pod], full)
+	}
+	for name, pr := range o.pods {
+		if pr.sup != nil {
+			pr.sup.box.put(msgRelist{infos: byPod[name], epoch: epoch})
+		}
+	}
+}

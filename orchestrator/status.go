@@ -1,0 +1,562 @@
+package orchestrator
+
+import (
+	"errors"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// This file holds what a pod's supervisor has observed, and the transition functions that
+// fold observations into it: engine events, relists, results of executed actions, probe
+// results and user commands. Transitions record facts; they decide nothing. Deciding is the
+// planner's job (planner.go).
+
+// EngineState is what the supervisor knows of a container's engine state.
+type EngineState int
+
+const (
+	StateNone     EngineState = iota // no engine container
+	StateCreated                     // created, never started in this pod incarnation
+	StateStarting                    // start sent, not yet seen running
+	StateRunning                     // running
+	StateExited                      // exited (ExitCode)
+)
+
+var engineStateNames = []string{"none", "created", "starting", "running", "exited"}
+
+func (s EngineState) String() string { return enumName(engineStateNames, int(s)) }
+
+// Ops is a set of operations in flight on one container or volume.
+type Ops uint8
+
+const (
+	OpCreate Ops = 1 << iota
+	OpStart
+	OpStop
+	OpRemove
+	OpCollect
+)
+
+// Has reports whether any of o are in flight.
+func (p Ops) Has(o Ops) bool { return p&o != 0 }
+
+// ContainerStatus is the observed state of one container of a pod (the infra container too).
+type ContainerStatus struct {
+	Name string
+	Role recipes.Role
+	ID   string
+	// State is driven by engine events, relists and post-operation inspects, in that
+	// container's own order.
+	State   EngineState
+	Pending Ops
+	// CreatedEpoch is the relist epoch at which the container was known created: a relist
+	// that began before it cannot have seen it.
+	CreatedEpoch uint64
+
+	StartedAt  time.Time // engine time the current or last run started
+	FinishedAt time.Time // engine time the last run ended
+	ExitedAt   time.Time // supervisor clock when the last exit was seen: back-off counts from here
+	ExitCode   int
+	OOMKilled  bool
+	oomSeen    bool // an oom event arrived; the next die is an OOM kill
+
+	// Runs counts starts in this incarnation of the pod; Attempt counts every start ever
+	// (it names a run for probe workers and log followers); Restarts counts starts after
+	// the first, over the stack's life.
+	Runs     int
+	Attempt  int
+	Restarts int
+	// RunSeen is the Attempt whose run was seen started: its output can be read.
+	RunSeen int
+	// CrashCount is the number of consecutive exits that came after runs shorter than the
+	// back-off reset: the next restart waits Backoff.Initial doubled CrashCount-1 times.
+	CrashCount int
+
+	Ready      bool // latest readiness result (with a ready probe)
+	ReadyKnown bool
+	LiveFailed bool // the liveness probe failed in the current run
+
+	Held             bool   // stopped by the user: not restarted until started again
+	RestartRequested bool   // the user asked for a restart while it ran
+	StartNow         bool   // start without back-off (user command)
+	StartReason      string // why StartNow was set
+
+	StopStarted time.Time
+	StopGrace   time.Duration
+	StopReason  string
+	StopFailed  bool // the stop call failed: removal will kill it
+	Killed      bool // the last stop needed SIGKILL
+	Removed     bool // removed during teardown
+
+	Err error // a create or start that failed
+
+	Lines          []string // last log lines, collected when the container failed the pod
+	LinesCollected bool
+
+	prevState EngineState
+}
+
+// VolumeStatus is the observed state of one engine volume of a pod.
+type VolumeStatus struct {
+	Created bool
+	Removed bool
+	Pending bool
+	Err     error
+}
+
+// PodStatus is everything one pod's supervisor has observed.
+type PodStatus struct {
+	Infra      *ContainerStatus
+	Containers map[string]*ContainerStatus
+	Volumes    map[string]*VolumeStatus
+
+	// MainStarted is set once main was started in this incarnation: from then on sidecars
+	// no longer gate anything.
+	MainStarted bool
+
+	Terminating    bool
+	Force          bool
+	TerminateStart time.Time
+
+	// Recreating is set when the infra container was lost: every member is removed, then
+	// the pod starts again from its infra container.
+	Recreating  bool
+	InfraLost   string
+	Incarnation int
+
+	// Failure, once reported, is kept for the pod's final phase.
+	Failure *PodError
+}
+
+// NewPodStatus is the status of a pod nothing was created for yet.
+func NewPodStatus(pod *recipes.Pod) *PodStatus {
+	st := &PodStatus{
+		Infra:      &ContainerStatus{Name: InfraName, Role: recipes.RoleInfra},
+		Containers: map[string]*ContainerStatus{},
+		Volumes:    map[string]*VolumeStatus{},
+	}
+	for _, c := range pod.Containers() {
+		st.Containers[c.Name] = &ContainerStatus{Name: c.Name, Role: c.Role}
+	}
+	for _, v := range pod.Volumes {
+		if len(v.Files) == 0 {
+			st.Volumes[v.Name] = &VolumeStatus{}
+		}
+	}
+	return st
+}
+
+// C returns the status of the named container (InfraName for the infra container).
+func (st *PodStatus) C(name string) *ContainerStatus {
+	if name == InfraName {
+		return st.Infra
+	}
+	return st.Containers[name]
+}
+
+func (st *PodStatus) byID(id string) *ContainerStatus {
+	if id == "" {
+		return nil
+	}
+	if st.Infra.ID == id {
+		return st.Infra
+	}
+	for _, c := range st.Containers {
+		if c.ID == id {
+			return c
+		}
+	}
+	return nil
+}
+
+// Dispatched records that the supervisor handed a to the executor.
+func (st *PodStatus) Dispatched(spec *PodSpec, a Action, now time.Time) {
+	if a.Kind == ActCreateVolume || a.Kind == ActRemoveVolume {
+		if v := st.Volumes[a.Target]; v != nil {
+			v.Pending = true
+		}
+		return
+	}
+	c := st.C(a.Target)
+	if c == nil {
+		return
+	}
+	switch a.Kind {
+	case ActCreate:
+		c.Pending |= OpCreate
+		c.Err = nil
+	case ActStart:
+		c.Pending |= OpStart
+		c.prevState = c.State
+		c.State = StateStarting
+		if !c.StartedAt.IsZero() {
+			c.Restarts++
+		}
+		c.Runs++
+		c.Attempt++
+		c.Ready, c.ReadyKnown, c.LiveFailed = false, false, false
+		c.StartNow, c.StartReason = false, ""
+		c.Killed, c.StopFailed = false, false
+		c.StopStarted, c.StopGrace, c.StopReason = time.Time{}, 0, ""
+		if c.Role == recipes.RoleMain {
+			st.MainStarted = true
+		}
+	case ActStop:
+		c.Pending |= OpStop
+		c.StopStarted, c.StopGrace, c.StopReason = now, a.Grace, a.Reason
+	case ActRemove:
+		c.Pending |= OpRemove
+	case ActCollectLogs:
+		c.Pending |= OpCollect
+	}
+}
+
+// ActionResult is what the executor reports after carrying out one action.
+type ActionResult struct {
+	Action Action
+	ID     string         // created container
+	Info   *ContainerInfo // the container inspected after a start or stop
+	Stop   StopResult
+	Lines  []string // collected log lines
+	Epoch  uint64   // relist epoch read after a create completed
+	Err    error
+}
+
+// ApplyResult folds an executed action's result into the status.
+func (st *PodStatus) ApplyResult(spec *PodSpec, r ActionResult, now time.Time) {
+	a := r.Action
+	switch a.Kind {
+	case ActCreateVolume, ActRemoveVolume:
+		v := st.Volumes[a.Target]
+		if v == nil {
+			return
+		}
+		v.Pending = false
+		if a.Kind == ActCreateVolume {
+			if r.Err != nil {
+				v.Err = r.Err
+				return
+			}
+			v.Created = true
+			return
+		}
+		// A volume that could not be removed is reported and given up on: teardown goes on.
+		v.Created, v.Removed = false, true
+		return
+	}
+	c := st.C(a.Target)
+	if c == nil {
+		return
+	}
+	switch a.Kind {
+	case ActCreate:
+		c.Pending &^= OpCreate
+		if r.ID != "" {
+			c.ID, c.State, c.CreatedEpoch = r.ID, StateCreated, r.Epoch
+			c.Removed = false
+		}
+		if r.Err != nil {
+			c.Err = r.Err
+		}
+	case ActStart:
+		c.Pending &^= OpStart
+		if r.Err != nil {
+			if c.State == StateStarting {
+				c.State = c.prevState
+			}
+			c.Err = r.Err
+			return
+		}
+		if r.Info != nil {
+			st.syncInfo(spec, c, *r.Info, now, true)
+		}
+	case ActStop:
+		c.Pending &^= OpStop
+		if r.Err != nil {
+			c.StopFailed = true
+			return
+		}
+		c.Killed = r.Stop.Killed
+		if r.Info != nil {
+			st.syncInfo(spec, c, *r.Info, now, true)
+		}
+	case ActRemove:
+		c.Pending &^= OpRemove
+		// Removal errors other than "already gone" are reported by the supervisor; the
+		// container is given up on either way so that teardown goes on.
+		st.gone(spec, c, now)
+		c.Removed = true
+	case ActCollectLogs:
+		c.Pending &^= OpCollect
+		c.Lines, c.LinesCollected = r.Lines, true
+	}
+	st.finishRecreate(now)
+}
+
+// ApplyEvent folds one engine event into the status. Events of containers the pod does not
+// know (leftovers, earlier incarnations) and stale duplicates (replays after a reconnect)
+// change nothing.
+func (st *PodStatus) ApplyEvent(spec *PodSpec, ev EngineEvent, now time.Time) {
+	c := st.byID(ev.ID)
+	if c == nil {
+		return
+	}
+	switch ev.Action {
+	case ActionStart:
+		switch c.State {
+		case StateRunning:
+			if ev.Time.After(c.StartedAt) {
+				c.StartedAt = ev.Time
+			}
+		case StateExited:
+			if ev.Time.After(c.FinishedAt) {
+				st.running(c, ev.Time)
+			}
+		case StateStarting, StateCreated:
+			st.running(c, ev.Time)
+		}
+	case ActionOOM:
+		c.oomSeen = true
+	case ActionDie:
+		if c.State != StateRunning || ev.Time.Before(c.StartedAt) {
+			return
+		}
+		st.exit(spec, c, ev.ExitCode, false, ev.Time, now)
+	case ActionDestroy:
+		st.gone(spec, c, now)
+	}
+	st.finishRecreate(now)
+}
+
+// ApplyRelist folds a fresh listing of the pod's containers (inspected) into the status.
+// epoch is the relist epoch taken before the listing started.
+func (st *PodStatus) ApplyRelist(spec *PodSpec, infos []ContainerInfo, epoch uint64, now time.Time) {
+	seen := map[string]ContainerInfo{}
+	for _, info := range infos {
+		seen[info.ID] = info
+	}
+	all := append([]*ContainerStatus{st.Infra}, st.sorted(spec)...)
+	for _, c := range all {
+		if c.ID == "" {
+			continue
+		}
+		info, ok := seen[c.ID]
+		if !ok {
+			if c.CreatedEpoch < epoch && !c.Pending.Has(OpCreate|OpRemove) {
+				st.gone(spec, c, now)
+			}
+			continue
+		}
+		if c.Pending.Has(OpStart) {
+			continue // the start's own inspect settles it
+		}
+		st.syncInfo(spec, c, info, now, false)
+	}
+	st.finishRecreate(now)
+}
+
+// syncInfo brings c in line with an inspect of its container. fromOp is set when the inspect
+// was made right after our own start or stop returned, so it is newer than that operation.
+func (st *PodStatus) syncInfo(spec *PodSpec, c *ContainerStatus, info ContainerInfo, now time.Time, fromOp bool) {
+	switch info.Status {
+	case StatusRunning, StatusPaused, StatusRestarting:
+		switch c.State {
+		case StateRunning:
+			if info.StartedAt.After(c.StartedAt) {
+				c.StartedAt = info.StartedAt
+			}
+		case StateExited:
+			if info.StartedAt.After(c.FinishedAt) {
+				st.running(c, info.StartedAt)
+			}
+		case StateStarting, StateCreated:
+			st.running(c, info.StartedAt)
+		}
+	case StatusExited, StatusDead:
+		switch c.State {
+		case StateRunning:
+			if !info.FinishedAt.Before(c.StartedAt) {
+				st.exit(spec, c, info.ExitCode, info.OOMKilled, info.FinishedAt, now)
+			}
+		case StateStarting:
+			if fromOp && !info.StartedAt.IsZero() && info.StartedAt.After(c.FinishedAt) {
+				st.running(c, info.StartedAt)
+				st.exit(spec, c, info.ExitCode, info.OOMKilled, info.FinishedAt, now)
+			}
+		}
+	}
+}
+
+func (st *PodStatus) running(c *ContainerStatus, startedAt time.Time) {
+	c.State = StateRunning
+	c.StartedAt = startedAt
+	c.RunSeen = c.Attempt
+}
+
+// exit records the end of c's current run.
+func (st *PodStatus) exit(spec *PodSpec, c *ContainerStatus, code int, oom bool, finishedAt, now time.Time) {
+	c.State = StateExited
+	c.ExitCode = code
+	c.OOMKilled = oom || c.oomSeen
+	c.oomSeen = false
+	c.FinishedAt = finishedAt
+	c.ExitedAt = now
+	c.Ready, c.ReadyKnown = false, false
+	switch {
+	case st.Terminating:
+	case c.RestartRequested:
+		c.RestartRequested = false
+		c.StartNow, c.StartReason = true, "restart requested by user"
+	case c.Held:
+	default:
+		if !c.StartedAt.IsZero() && finishedAt.Sub(c.StartedAt) >= spec.Stack.Backoff.Reset.D() {
+			c.CrashCount = 1
+		} else {
+			c.CrashCount++
+		}
+	}
+	if c.Role == recipes.RoleInfra {
+		st.loseInfra(fmtExit(c.ExitCode, c.OOMKilled), now)
+	}
+}
+
+// gone records that c's engine container no longer exists.
+func (st *PodStatus) gone(spec *PodSpec, c *ContainerStatus, now time.Time) {
+	if c.State == StateRunning {
+		// Removed while running and the die was missed: it was killed.
+		st.exit(spec, c, 137, false, now, now)
+	}
+	c.ID = ""
+	c.State = StateNone
+	c.Pending &^= OpStart | OpStop
+	if c.Role == recipes.RoleInfra {
+		st.loseInfra("removed", now)
+	}
+}
+
+// loseInfra starts the recreation of the whole pod when its infra container died or
+// disappeared on its own.
+func (st *PodStatus) loseInfra(how string, now time.Time) {
+	if st.Terminating || st.Recreating || st.Infra.Pending.Has(OpRemove) {
+		return
+	}
+	st.Recreating = true
+	st.InfraLost = "infra container " + how
+	if st.Infra.ExitedAt.IsZero() {
+		st.Infra.ExitedAt = now
+	}
+}
+
+// finishRecreate resets the pod to a fresh incarnation once every member of a lost pod is
+// gone: the planner then starts it again from its infra container (after back-off).
+func (st *PodStatus) finishRecreate(now time.Time) {
+	if !st.Recreating || st.Terminating {
+		return
+	}
+	if st.Infra.ID != "" || st.Infra.Pending != 0 {
+		return
+	}
+	for _, c := range st.Containers {
+		if c.ID != "" || c.Pending != 0 {
+			return
+		}
+	}
+	st.Recreating = false
+	st.Incarnation++
+	st.MainStarted = false
+	st.Infra.State = StateNone
+	for _, c := range st.Containers {
+		c.State = StateNone
+		c.Runs = 0
+		c.CrashCount = 0
+		c.Ready, c.ReadyKnown, c.LiveFailed = false, false, false
+		c.Held, c.RestartRequested, c.StartNow, c.StartReason = false, false, false, ""
+		c.Removed = false
+	}
+}
+
+// ProbeReport is a change of a probe's verdict for one run of a container.
+type ProbeReport struct {
+	Container string
+	Attempt   int
+	Live      bool // a liveness failure; otherwise a readiness change
+	Ready     bool
+	Detail    string
+}
+
+// ApplyProbe folds a probe report into the status; reports of an earlier run are ignored.
+func (st *PodStatus) ApplyProbe(r ProbeReport) {
+	c := st.Containers[r.Container]
+	if c == nil || c.Attempt != r.Attempt || c.State != StateRunning {
+		return
+	}
+	if r.Live {
+		c.LiveFailed = true
+		return
+	}
+	c.Ready, c.ReadyKnown = r.Ready, true
+}
+
+// Command is a user command on one container.
+type Command int
+
+const (
+	CmdStop Command = iota + 1
+	CmdStart
+	CmdRestart
+)
+
+// ApplyCommand folds a user command into the status.
+func (st *PodStatus) ApplyCommand(name string, cmd Command) {
+	c := st.Containers[name]
+	if c == nil || st.Terminating {
+		return
+	}
+	switch cmd {
+	case CmdStop:
+		c.Held, c.StartNow, c.RestartRequested = true, false, false
+	case CmdStart:
+		c.Held = false
+		if c.State != StateRunning && c.State != StateStarting {
+			c.StartNow, c.StartReason = true, "started by user"
+		}
+	case CmdRestart:
+		c.Held = false
+		if c.State == StateRunning || c.State == StateStarting {
+			c.RestartRequested = true
+		} else {
+			c.StartNow, c.StartReason = true, "restart requested by user"
+		}
+	}
+}
+
+// Terminate records that the pod is to be torn down: gracefully within its stop budget,
+// counted from now, or at once (force). A forced termination may follow a graceful one.
+func (st *PodStatus) Terminate(force bool, now time.Time) {
+	if !st.Terminating {
+		st.Terminating = true
+		st.TerminateStart = now
+	}
+	if force {
+		st.Force = true
+	}
+}
+
+func (st *PodStatus) sorted(spec *PodSpec) []*ContainerStatus {
+	out := make([]*ContainerStatus, 0, len(st.Containers))
+	for _, c := range spec.Pod.Containers() {
+		out = append(out, st.Containers[c.Name])
+	}
+	return out
+}
+
+func enumName(names []string, v int) string {
+	if v < 0 || v >= len(names) {
+		return "invalid"
+	}
+	return names[v]
+}
+
+// isNotFound reports whether err says the object is already gone.
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -1,0 +1,210 @@
+package orchestrator_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+func TestSubscriberGetsSnapshotThenEvents(t *testing.T) {
+	h := newHarness(t, simple(), orchestrator.Options{})
+	h.start()
+	h.until("pod running", 0, func() bool { return h.podPhase("s") == orchestrator.PhaseRunning })
+
+	sub := h.o.SubscribeWith(orchestrator.SubscribeOptions{NoLogs: true})
+	defer sub.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	evs, err := sub.Next(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, ok := evs[0].(orchestrator.SnapshotEvent)
+	if !ok {
+		t.Fatalf("first event %T, want a snapshot", evs[0])
+	}
+	if p := snap.Stack.Pod("s"); p == nil || p.Phase != orchestrator.PhaseRunning || p.Container("side").State != orchestrator.CStateRunning {
+		t.Fatalf("snapshot %+v", snap.Stack)
+	}
+	view := snap.Stack
+	last := snap.Seq
+	apply := func(evs []orchestrator.Event) {
+		for _, e := range evs {
+			if e.Meta().Seq <= last {
+				t.Fatalf("event %d after %d: out of order", e.Meta().Seq, last)
+			}
+			last = e.Meta().Seq
+			view.Apply(e)
+		}
+	}
+	apply(evs[1:])
+
+	if err := h.rt.Exit("s-side", 2); err != nil {
+		t.Fatal(err)
+	}
+	h.until("side back", 500*time.Millisecond, func() bool {
+		return h.view("s", "side").Restarts == 1 && h.state("s", "side") == orchestrator.CStateRunning
+	})
+	h.o.Shutdown()
+	for {
+		evs, err := sub.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		apply(evs)
+	}
+	<-h.done
+	if got, want := view, h.o.Snapshot(); !reflect.DeepEqual(got, want) {
+		t.Errorf("snapshot + events:\n%+v\nSnapshot():\n%+v", got, want)
+	}
+	if view.Phase != orchestrator.PhaseDone || view.ExitCode == nil || *view.ExitCode != 0 {
+		t.Errorf("final stack view %+v", view)
+	}
+}
+
+func TestSlowLogSubscriberSeesDropsAndNeverBlocks(t *testing.T) {
+	h := newHarness(t, simple(), orchestrator.Options{LogLines: 5})
+	slow := h.o.Subscribe() // never reads until the end
+	defer slow.Close()
+	h.start()
+	h.until("pod running", 0, h.running("s-app"))
+	const n = 20000
+	for i := 1; i <= n; i++ {
+		if err := h.rt.Print("s-app", orchestrator.Stdout, fmt.Sprintf("line %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	buf := h.o.Logs().Buffer("s", "app")
+	h.until("every line through the buffer", 0, func() bool { _, next := buf.Bounds(); return next == n })
+	// The lifecycle went on regardless: a crash is handled while the subscriber sleeps.
+	if err := h.rt.Exit("s-side", 1); err != nil {
+		t.Fatal(err)
+	}
+	h.until("side back", 500*time.Millisecond, func() bool { return h.view("s", "side").Restarts == 1 })
+
+	var lines []string
+	var dropped uint64
+	for _, e := range slow.TryNext() {
+		switch e := e.(type) {
+		case orchestrator.LogsDroppedEvent:
+			if e.Container == "app" {
+				dropped += e.Count
+			}
+		case orchestrator.LogEvent:
+			if e.Container == "app" {
+				lines = append(lines, e.Text)
+			}
+		}
+	}
+	if dropped != n-5 || strings.Join(lines, ",") != "line 19996,line 19997,line 19998,line 19999,line 20000" {
+		t.Errorf("dropped %d, lines %v; want %d dropped and the last 5", dropped, lines, n-5)
+	}
+}
+
+func TestLogBufferRead(t *testing.T) {
+	hub := orchestrator.NewLogHub(3, nil)
+	a, b := hub.Buffer("p", "a"), hub.Buffer("p", "b")
+	r := hub.NewReader()
+	defer r.Close()
+	a.Append(orchestrator.LogLine{Text: "a1"})
+	b.Append(orchestrator.LogLine{Text: "b1"})
+	a.Append(orchestrator.LogLine{Text: "a2"})
+	select {
+	case <-r.Notify():
+	default:
+		t.Fatal("no notification")
+	}
+	got, more := r.Read(2)
+	if text(got) != "a1 b1" || !more {
+		t.Errorf("first read %q more=%v", text(got), more)
+	}
+	for i := 3; i <= 7; i++ {
+		a.Append(orchestrator.LogLine{Text: fmt.Sprintf("a%d", i)})
+	}
+	got, more = r.Read(0)
+	if text(got) != "[dropped 3 of a] a5 a6 a7" || more {
+		t.Errorf("second read %q more=%v", text(got), more)
+	}
+	if lines, next, missed := a.Read(0, 10); len(lines) != 3 || next != 7 || missed != 4 {
+		t.Errorf("buffer read: %d lines, next %d, missed %d", len(lines), next, missed)
+	}
+}
+
+func text(evs []orchestrator.Event) string {
+	var out []string
+	for _, e := range evs {
+		switch e := e.(type) {
+		case orchestrator.LogEvent:
+			out = append(out, e.Text)
+		case orchestrator.LogsDroppedEvent:
+			out = append(out, fmt.Sprintf("[dropped %d of %s]", e.Count, e.Container))
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+func TestEventJSON(t *testing.T) {
+	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	code := 3
+	meta := orchestrator.EventMeta{Seq: 7, Time: at}
+	tests := []struct {
+		ev   orchestrator.Event
+		want string
+	}{
+		{orchestrator.StackEvent{EventMeta: meta, Stack: "shop", Phase: orchestrator.PhaseDone, Reason: "main web of pod shop exited with code 3", ExitCode: &code},
+			`{"type":"stack","seq":7,"time":"2025-03-01T12:00:00Z","stack":"shop","phase":"done","reason":"main web of pod shop exited with code 3","exit_code":3}`},
+		{orchestrator.PodEvent{EventMeta: meta, Pod: "shop", Phase: orchestrator.PhaseStartingMain},
+			`{"type":"pod","seq":7,"time":"2025-03-01T12:00:00Z","pod":"shop","phase":"starting-main"}`},
+		{orchestrator.ContainerEvent{EventMeta: meta, ContainerView: orchestrator.ContainerView{Pod: "shop", Name: "envoy", Role: recipes.RoleSidecar,
+			State: orchestrator.CStateBackoff, ExitCode: &code, Restarts: 2, RestartAt: at.Add(4 * time.Second), RestartIn: recipes.Duration(4 * time.Second), Reason: "exit code 3"}},
+			`{"type":"container","seq":7,"time":"2025-03-01T12:00:00Z","pod":"shop","container":"envoy","role":"sidecar","state":"backoff","health":"none","exit_code":3,"restarts":2,"restart_at":"2025-03-01T12:00:04Z","restart_in":"4s","reason":"exit code 3"}`},
+		{orchestrator.ContainerEvent{EventMeta: meta, ContainerView: orchestrator.ContainerView{Pod: "shop", Name: "web", Role: recipes.RoleMain,
+			State: orchestrator.CStateStopping, Health: orchestrator.HealthReady, StopDeadline: at.Add(30 * time.Second), StopGrace: recipes.Duration(30 * time.Second), Reason: "pod stopping, main first"}},
+			`{"type":"container","seq":7,"time":"2025-03-01T12:00:00Z","pod":"shop","container":"web","role":"main","state":"stopping","health":"ready","restarts":0,"stop_deadline":"2025-03-01T12:00:30Z","stop_grace":"30s","reason":"pod stopping, main first"}`},
+		{orchestrator.ImageEvent{EventMeta: meta, Ref: "app:dev", Action: orchestrator.ImageBuild, Step: "2/4", Message: "COPY . /"},
+			`{"type":"image","seq":7,"time":"2025-03-01T12:00:00Z","ref":"app:dev","action":"build","step":"2/4","message":"COPY . /"}`},
+		{orchestrator.LeftoversEvent{EventMeta: meta, Containers: []string{"shop-web"}},
+			`{"type":"leftovers","seq":7,"time":"2025-03-01T12:00:00Z","containers":["shop-web"]}`},
+		{orchestrator.MessageEvent{EventMeta: meta, Level: orchestrator.LevelWarning, Pod: "shop", Container: "web", Text: "killed", Hint: "set init: true"},
+			`{"type":"message","seq":7,"time":"2025-03-01T12:00:00Z","level":"warning","pod":"shop","container":"web","text":"killed","hint":"set init: true"}`},
+		{orchestrator.LogEvent{EventMeta: meta, Pod: "shop", Container: "web", Stream: orchestrator.Stderr, Text: "GET / 200"},
+			`{"type":"log","seq":7,"time":"2025-03-01T12:00:00Z","pod":"shop","container":"web","stream":"stderr","text":"GET / 200"}`},
+		{orchestrator.LogsDroppedEvent{EventMeta: meta, Pod: "shop", Container: "web", Count: 12},
+			`{"type":"logs_dropped","seq":7,"time":"2025-03-01T12:00:00Z","pod":"shop","container":"web","count":12}`},
+		{orchestrator.SnapshotEvent{EventMeta: meta, Stack: orchestrator.StackView{Name: "shop", Phase: orchestrator.PhasePending, Pods: []orchestrator.PodView{{Name: "shop", Containers: []orchestrator.ContainerView{{Pod: "shop", Name: "infra", Role: recipes.RoleInfra}}}}}},
+			`{"type":"snapshot","seq":7,"time":"2025-03-01T12:00:00Z","stack":{"name":"shop","phase":"pending","pods":[{"name":"shop","phase":"pending","containers":[{"pod":"shop","container":"infra","role":"infra","state":"waiting","health":"none","restarts":0}]}]}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.ev.Type(), func(t *testing.T) {
+			b, err := json.Marshal(tt.ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(b) != tt.want {
+				t.Errorf("JSON\n%s\nwant\n%s", b, tt.want)
+			}
+			back, err := orchestrator.DecodeEvent(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(back, tt.ev) {
+				t.Errorf("decoded %+v, want %+v", back, tt.ev)
+			}
+		})
+	}
+	if _, err := orchestrator.DecodeEvent([]byte(`{"type":"nope"}`)); err == nil {
+		t.Error("unknown type decoded")
+	}
+}

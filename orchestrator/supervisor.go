@@ -1,0 +1,389 @@
+package orchestrator
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"k8s.io/utils/clock"
+
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// Messages a supervisor receives. Everything that changes a pod's state arrives as one of
+// these, in its mailbox, and is folded in by the one goroutine that owns the state.
+type (
+	msgEvent  struct{ ev EngineEvent }
+	msgRelist struct {
+		infos []ContainerInfo
+		epoch uint64
+	}
+	msgResult  struct{ r ActionResult }
+	msgProbe   struct{ r ProbeReport }
+	msgCommand struct {
+		name string
+		cmd  Command
+	}
+	msgTerminate struct{ force bool }
+)
+
+// podReport is what a supervisor tells the stack runner.
+type podReport struct {
+	pod  string
+	kind reportKind
+	code int       // main ended
+	err  *PodError // failed
+}
+
+type reportKind int
+
+const (
+	reportMainReady reportKind = iota + 1 // main is ready: dependent pods may start
+	reportRunning                         // main started: the pod is up
+	reportMainEnded                       // main exited for good
+	reportFailed                          // the pod failed
+	reportDone                            // the pod is torn down
+)
+
+// supervisor owns one pod: its goroutine folds messages into the pod's status, plans,
+// hands actions to the executor, runs probe workers and log readers, and publishes what
+// changed.
+type supervisor struct {
+	spec   *PodSpec
+	st     *PodStatus
+	clock  clock.Clock
+	rt     Runtime
+	exec   *executor
+	out    *stream
+	box    *mailbox
+	report func(podReport)
+	// opCtx carries engine operations: never cancelled by a stop request, so teardown runs.
+	opCtx context.Context
+
+	active atomic.Bool // running: it accepts commands
+
+	wg      sync.WaitGroup
+	workCtx context.Context
+	cancel  context.CancelFunc
+	workers map[string]*runWorkers
+
+	views     map[string]ContainerView
+	phase     Phase
+	reason    string
+	published bool
+	sent      map[reportKind]bool
+}
+
+// runWorkers are the probe workers and log reader of one run of one container.
+type runWorkers struct {
+	attempt    int
+	stopProbes context.CancelFunc
+	logDone    chan struct{}
+}
+
+func newSupervisor(spec *PodSpec, clk clock.Clock, rt Runtime, exec *executor, out *stream, report func(podReport)) *supervisor {
+	return &supervisor{
+		spec: spec, st: NewPodStatus(spec.Pod), clock: clk, rt: rt, exec: exec, out: out,
+		box: newMailbox(), report: report, opCtx: context.Background(),
+		workers: map[string]*runWorkers{}, views: map[string]ContainerView{}, sent: map[reportKind]bool{},
+	}
+}
+
+// run supervises the pod until it is torn down.
+func (s *supervisor) run() {
+	s.workCtx, s.cancel = context.WithCancel(s.opCtx)
+	s.active.Store(true)
+	defer func() {
+		s.active.Store(false)
+		s.cancel()
+		s.wg.Wait()
+		s.report(podReport{pod: s.spec.Pod.Name, kind: reportDone})
+	}()
+	var timer clock.Timer
+	for {
+		now := s.clock.Now()
+		plan := PlanPod(s.spec, s.st, now)
+		for _, a := range plan.Actions {
+			s.st.Dispatched(s.spec, a, now)
+			s.dispatch(a)
+		}
+		s.syncWorkers(now)
+
+		// Arm the wake-up before publishing, so that whoever reacts to what is published
+		// (a test stepping a fake clock) finds the timer in place.
+		if timer != nil {
+			timer.Stop()
+			timer = nil
+		}
+		var wake <-chan time.Time
+		if !plan.WakeAt.IsZero() {
+			if d := plan.WakeAt.Sub(s.clock.Now()); d > 0 {
+				timer = s.clock.NewTimer(d)
+				wake = timer.C()
+			} else {
+				due := make(chan time.Time, 1)
+				due <- now
+				wake = due
+			}
+		}
+		s.publish(plan, now)
+		s.sendReports(plan)
+		if plan.Done {
+			return
+		}
+		select {
+		case <-s.box.ready:
+			for _, m := range s.box.take() {
+				s.apply(m)
+			}
+		case <-wake:
+		}
+	}
+}
+
+func (s *supervisor) dispatch(a Action) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.box.put(msgResult{s.exec.execute(s.opCtx, a)})
+	}()
+}
+
+func (s *supervisor) apply(m any) {
+	now := s.clock.Now()
+	switch m := m.(type) {
+	case msgEvent:
+		s.st.ApplyEvent(s.spec, m.ev, now)
+	case msgRelist:
+		s.st.ApplyRelist(s.spec, m.infos, m.epoch, now)
+	case msgResult:
+		s.st.ApplyResult(s.spec, m.r, now)
+		s.noteResult(m.r)
+	case msgProbe:
+		s.st.ApplyProbe(m.r)
+		if m.r.Live {
+			s.message(LevelWarning, m.r.Container, fmt.Sprintf("%s failed its liveness probe: %s", m.r.Container, m.r.Detail), "")
+		}
+	case msgCommand:
+		s.st.ApplyCommand(m.name, m.cmd)
+	case msgTerminate:
+		s.st.Terminate(m.force, now)
+	}
+}
+
+// noteResult publishes what an action's result says beyond state: failures, and stops that
+// needed SIGKILL.
+func (s *supervisor) noteResult(r ActionResult) {
+	a := r.Action
+	if r.Err != nil {
+		if s.st.Terminating {
+			hint := ""
+			switch a.Kind {
+			case ActRemove:
+				hint = "remove it with: docker rm -f " + s.spec.EngineName(a.Target)
+			case ActRemoveVolume:
+				hint = "remove it with: docker volume rm " + a.Volume
+			}
+			s.message(LevelWarning, a.Target, r.Err.Error(), hint)
+		} else {
+			s.message(LevelError, a.Target, r.Err.Error(), "")
+		}
+		return
+	}
+	if a.Kind == ActStop && r.Stop.Killed && !s.st.Force {
+		if a.Grace > 0 {
+			s.message(LevelWarning, a.Target,
+				fmt.Sprintf("%s did not exit within %s of its stop signal and was killed (SIGKILL)", a.Target, a.Grace),
+				fmt.Sprintf("its PID 1 probably ignores SIGTERM: set `init: true` on %s so that docker-init runs as PID 1 and forwards the signal, or handle SIGTERM in the program", a.Target))
+		} else {
+			s.message(LevelWarning, a.Target,
+				fmt.Sprintf("%s was killed (SIGKILL): the pod's stop budget of %s was used up", a.Target, s.spec.Pod.StopGrace),
+				"raise the pod's stop_grace, or make the containers stopped before it exit sooner (`init: true` helps a PID 1 that ignores SIGTERM)")
+		}
+	}
+}
+
+func (s *supervisor) message(level Level, container, text, hint string) {
+	s.out.publish(MessageEvent{Level: level, Pod: s.spec.Pod.Name, Container: container, Text: text, Hint: hint})
+}
+
+// syncWorkers starts the probe workers and the log reader of every new run, and stops the
+// probe workers of runs that ended.
+func (s *supervisor) syncWorkers(now time.Time) {
+	for _, c := range s.spec.Pod.Containers() {
+		cs := s.st.Containers[c.Name]
+		w := s.workers[c.Name]
+		if w != nil && w.stopProbes != nil && (cs.State != StateRunning || w.attempt != cs.Attempt) {
+			w.stopProbes()
+			w.stopProbes = nil
+		}
+		// A run seen started gets its log reader even when it already ended (a quick
+		// init container, a crash at start): its lines are read from its start.
+		if cs.RunSeen != cs.Attempt || cs.Attempt == 0 || (w != nil && w.attempt == cs.Attempt) {
+			continue
+		}
+		var prevLogs <-chan struct{}
+		if w != nil {
+			prevLogs = w.logDone
+		}
+		nw := &runWorkers{attempt: cs.Attempt, logDone: make(chan struct{})}
+		s.workers[c.Name] = nw
+
+		marker := ""
+		if cs.Restarts > 0 {
+			marker = fmt.Sprintf("--- %s restarted (restart %d, after %s) ---", c.Name, cs.Restarts, fmtExit(cs.ExitCode, cs.OOMKilled))
+		}
+		buf := s.out.logs.Buffer(s.spec.Pod.Name, c.Name)
+		id, since := cs.ID, cs.StartedAt
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.follow(s.workCtx, prevLogs, nw.logDone, buf, id, since, marker)
+		}()
+
+		if (c.Ready == nil && c.Live == nil) || cs.State != StateRunning {
+			continue
+		}
+		pctx, stop := context.WithCancel(s.workCtx)
+		nw.stopProbes = stop
+		infraID := s.st.Infra.ID
+		for _, pr := range []struct {
+			p    *recipes.Probe
+			live bool
+		}{{c.Ready, false}, {c.Live, true}} {
+			if pr.p == nil {
+				continue
+			}
+			p, live, name, attempt := *pr.p, pr.live, c.Name, cs.Attempt
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.probeLoop(pctx, name, attempt, p, live, infraID, id)
+			}()
+		}
+	}
+}
+
+// publish sends an event for every container whose view changed, then the pod's phase.
+func (s *supervisor) publish(plan Plan, now time.Time) {
+	waits := map[string]Wait{}
+	for _, w := range plan.Waits {
+		waits[w.Target] = w
+	}
+	emit := func(c *recipes.Container, cs *ContainerStatus) {
+		v := s.view(c, cs, waits)
+		if old, ok := s.views[cs.Name]; ok && reflect.DeepEqual(old, v) {
+			return
+		}
+		s.views[cs.Name] = v
+		s.out.publish(ContainerEvent{ContainerView: v})
+	}
+	emit(nil, s.st.Infra)
+	for _, c := range s.spec.Pod.Containers() {
+		emit(c, s.st.Containers[c.Name])
+	}
+	reason := ""
+	switch {
+	case plan.Failure != nil:
+		reason = plan.Failure.Reason
+	case s.st.Failure != nil:
+		reason = s.st.Failure.Reason
+	case plan.Phase == PhaseRecreating:
+		reason = s.st.InfraLost
+	case plan.MainEnded:
+		reason = fmt.Sprintf("main %s exited: %s", s.spec.Pod.Main.Name, fmtExit(plan.MainExit, s.st.Containers[s.spec.Pod.Main.Name].OOMKilled))
+	}
+	if s.published && plan.Phase == s.phase && reason == s.reason {
+		return
+	}
+	s.published, s.phase, s.reason = true, plan.Phase, reason
+	s.out.publish(PodEvent{Pod: s.spec.Pod.Name, Phase: plan.Phase, Reason: reason})
+}
+
+// view is what the views show of one container (c is nil for the infra container).
+func (s *supervisor) view(c *recipes.Container, cs *ContainerStatus, waits map[string]Wait) ContainerView {
+	v := ContainerView{Pod: s.spec.Pod.Name, Name: cs.Name, Role: cs.Role, ID: cs.ID, Restarts: cs.Restarts, Killed: cs.Killed}
+	if c != nil {
+		v.Image = c.Image
+	} else {
+		v.Image = s.spec.InfraImage
+	}
+	switch cs.State {
+	case StateNone:
+		v.State = CStateWaiting
+		if cs.Removed {
+			v.State = CStateRemoved
+		}
+	case StateCreated:
+		v.State = CStateCreated
+	case StateStarting:
+		v.State = CStateStarting
+	case StateRunning:
+		v.State, v.StartedAt = CStateRunning, cs.StartedAt
+		if c != nil && c.Ready != nil {
+			switch {
+			case !cs.ReadyKnown:
+				v.Health = HealthUnknown
+			case cs.Ready:
+				v.Health = HealthReady
+			default:
+				v.Health = HealthNotReady
+			}
+		}
+		if cs.Pending.Has(OpStop) {
+			v.State = CStateStopping
+			v.StopGrace = recipes.Duration(cs.StopGrace)
+			v.StopDeadline = cs.StopStarted.Add(cs.StopGrace)
+			v.Reason = cs.StopReason
+		}
+	case StateExited:
+		code := cs.ExitCode
+		v.ExitCode, v.OOMKilled = &code, cs.OOMKilled
+		v.StartedAt = cs.StartedAt
+		w, waiting := waits[cs.Name]
+		switch {
+		case waiting && !w.Until.IsZero():
+			v.State = CStateBackoff
+			v.RestartAt = w.Until
+			v.RestartIn = recipes.Duration(w.Until.Sub(cs.ExitedAt))
+			v.Reason = fmtExit(cs.ExitCode, cs.OOMKilled)
+		case cs.StopReason != "":
+			v.State, v.Reason = CStateStopped, cs.StopReason
+		default:
+			v.State, v.Reason = CStateExited, fmtExit(cs.ExitCode, cs.OOMKilled)
+		}
+	}
+	if cs.Held && v.State != CStateStopping {
+		v.Reason = "stopped by user"
+	}
+	return v
+}
+
+// sendReports tells the stack runner what changed for it, once per kind (main readiness
+// may be reported again after a restart, only the first time matters).
+func (s *supervisor) sendReports(plan Plan) {
+	send := func(kind reportKind, r podReport) {
+		if s.sent[kind] {
+			return
+		}
+		s.sent[kind] = true
+		r.pod, r.kind = s.spec.Pod.Name, kind
+		s.report(r)
+	}
+	if MainReady(s.spec, s.st) {
+		send(reportMainReady, podReport{})
+	}
+	if plan.Phase == PhaseRunning {
+		send(reportRunning, podReport{})
+	}
+	if plan.MainEnded {
+		send(reportMainEnded, podReport{code: plan.MainExit})
+	}
+	if plan.Failure != nil {
+		s.st.Failure = plan.Failure
+		send(reportFailed, podReport{err: plan.Failure})
+	}
+}

@@ -1,0 +1,1112 @@
+// Package fake is a stateful in-memory container engine implementing orchestrator.Runtime,
+// for unit tests: maps of containers, networks, volumes and images; recorded calls; errors
+// injectable per method and object; engine events emitted with the real engine's sequences
+// (natural exit: die; stop: kill → die → stop; OOM: oom → die; removal: destroy); probe
+// results settable per container. Time comes from an injected clock, shared with the code
+// under test, so stop grace periods run out when the test steps that clock.
+//
+// Tests drive it as the world would: a process exits (Exit), is OOM-killed (OOM), ignores
+// SIGTERM (IgnoreSIGTERM), prints lines (Print); someone removes a container (Remove); the
+// event stream drops (DropEvents, ResumeEvents). They then assert final state (Container,
+// Running, Volumes, Networks) and event history (History), not call scripts.
+package fake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"path"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"k8s.io/utils/clock"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// ErrStreamDropped is what an event stream reports when DropEvents cuts it.
+var ErrStreamDropped = errors.New("fake: event stream dropped")
+
+// replayWindow is how many past events a new event subscription may replay, like the
+// engine's short in-memory replay.
+const replayWindow = 256
+
+// Runtime is the in-memory engine.
+type Runtime struct {
+	clock clock.Clock
+
+	mu         sync.Mutex
+	nextID     int
+	containers map[string]*container // by ID
+	byName     map[string]string     // engine name → ID
+	networks   map[string]orchestrator.Resource
+	volumes    map[string]orchestrator.Resource
+	images     map[string]bool
+	pullable   map[string]bool
+	infraImage string
+	builds     map[string]int
+
+	behaviours map[string]*behaviour // by engine name, for this and later containers of that name
+	probes     map[string]func(recipes.Probe) error
+	failures   []*failure
+	calls      []Call
+
+	history    []Event
+	subs       map[*eventSub]struct{}
+	eventsDown bool
+
+	stamp   time.Time
+	changed chan struct{}
+}
+
+// Call is one recorded call: the method and the object it was about (engine name, image
+// reference, volume or network name).
+type Call struct {
+	Method string
+	Target string
+}
+
+// Event is one engine event as the fake emitted it, with the container's name.
+type Event struct {
+	Time     time.Time
+	Action   orchestrator.EngineAction
+	ID       string
+	Name     string
+	ExitCode int    // die
+	Signal   string // kill
+	Replay   bool   // false when emitted while the event stream was down: never replayed
+	labels   map[string]string
+}
+
+func (e Event) String() string {
+	switch e.Action {
+	case orchestrator.ActionDie:
+		return fmt.Sprintf("die %s %d", e.Name, e.ExitCode)
+	case orchestrator.ActionKill:
+		return fmt.Sprintf("kill %s %s", e.Name, e.Signal)
+	}
+	return e.Action.String() + " " + e.Name
+}
+
+type behaviour struct {
+	ignoreTerm  bool
+	termExit    int
+	exitOnStart *int
+	onStart     []string
+}
+
+type failure struct {
+	method, target string
+	err            error
+	once           bool
+}
+
+type container struct {
+	info    orchestrator.ContainerInfo
+	spec    orchestrator.ContainerSpec
+	files   map[string][]byte
+	logs    []orchestrator.LogLine
+	starts  int
+	exited  chan struct{} // closed when the current run ends
+	wake    chan struct{} // closed on every new line or state change
+	removed bool
+}
+
+// New returns an empty engine on clk. It has the infra image "sidecar-infra:fake" once
+// InfraImage is called, and no other image.
+func New(clk clock.Clock) *Runtime {
+	return &Runtime{
+		clock:      clk,
+		containers: map[string]*container{},
+		byName:     map[string]string{},
+		networks:   map[string]orchestrator.Resource{},
+		volumes:    map[string]orchestrator.Resource{},
+		images:     map[string]bool{},
+		pullable:   map[string]bool{},
+		infraImage: "sidecar-infra:fake",
+		builds:     map[string]int{},
+		behaviours: map[string]*behaviour{},
+		probes:     map[string]func(recipes.Probe) error{},
+		subs:       map[*eventSub]struct{}{},
+		changed:    make(chan struct{}),
+	}
+}
+
+var _ orchestrator.Runtime = (*Runtime)(nil)
+
+// ---- test controls ----
+
+// AddImage makes refs present locally.
+func (r *Runtime) AddImage(refs ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, ref := range refs {
+		r.images[ref] = true
+	}
+	r.changedLocked()
+}
+
+// RemoveImages makes refs absent.
+func (r *Runtime) RemoveImages(refs ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, ref := range refs {
+		delete(r.images, ref)
+	}
+	r.changedLocked()
+}
+
+// AllowPull makes refs pullable (as if a registry had them).
+func (r *Runtime) AllowPull(refs ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, ref := range refs {
+		r.pullable[ref] = true
+	}
+}
+
+// Fail makes every call of method about target fail with err (target "" matches any).
+func (r *Runtime) Fail(method, target string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failures = append(r.failures, &failure{method: method, target: target, err: err})
+}
+
+// FailOnce makes the next call of method about target fail with err.
+func (r *Runtime) FailOnce(method, target string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failures = append(r.failures, &failure{method: method, target: target, err: err, once: true})
+}
+
+// IgnoreSIGTERM makes the process of the container called name (engine name) ignore its
+// stop signal, as a PID 1 without a handler does: only SIGKILL ends it.
+func (r *Runtime) IgnoreSIGTERM(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.behaviour(name).ignoreTerm = true
+}
+
+// ExitOnSIGTERM sets the code the process exits with on its stop signal (default 0).
+func (r *Runtime) ExitOnSIGTERM(name string, code int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.behaviour(name).termExit = code
+}
+
+// ExitOnStart makes the process exit with code as soon as it starts, every time.
+func (r *Runtime) ExitOnStart(name string, code int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.behaviour(name).exitOnStart = &code
+}
+
+// PrintOnStart makes the process print lines on stdout as soon as it starts, every time
+// (before an ExitOnStart exit).
+func (r *Runtime) PrintOnStart(name string, lines ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.behaviour(name).onStart = lines
+}
+
+// RunOnStart undoes ExitOnStart: the process runs until told otherwise.
+func (r *Runtime) RunOnStart(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.behaviour(name).exitOnStart = nil
+}
+
+func (r *Runtime) behaviour(name string) *behaviour {
+	b := r.behaviours[name]
+	if b == nil {
+		b = &behaviour{}
+		r.behaviours[name] = b
+	}
+	return b
+}
+
+// SetProbe sets the result of every probe of the container called name: nil passes.
+func (r *Runtime) SetProbe(name string, err error) {
+	r.SetProbeFunc(name, func(recipes.Probe) error { return err })
+}
+
+// SetProbeFunc decides the container's probe results per probe.
+func (r *Runtime) SetProbeFunc(name string, fn func(recipes.Probe) error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.probes[name] = fn
+}
+
+// Exit ends the running process of the container called name with code: a die event.
+func (r *Runtime) Exit(name string, code int) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.runningByName(name)
+	if err != nil {
+		return err
+	}
+	r.exitLocked(c, code, false)
+	return nil
+}
+
+// OOM kills the running process of the container called name for lack of memory: oom → die.
+func (r *Runtime) OOM(name string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.runningByName(name)
+	if err != nil {
+		return err
+	}
+	r.exitLocked(c, 137, true)
+	return nil
+}
+
+// Remove removes the container called name from outside (docker rm -f): kill → die when it
+// runs, then destroy.
+func (r *Runtime) Remove(name string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id, ok := r.byName[name]
+	if !ok {
+		return fmt.Errorf("fake: no container %s: %w", name, orchestrator.ErrNotFound)
+	}
+	r.removeLocked(r.containers[id])
+	return nil
+}
+
+// Print writes a line to the container's output, stamped now.
+func (r *Runtime) Print(name string, stream orchestrator.Stream, text string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id, ok := r.byName[name]
+	if !ok {
+		return fmt.Errorf("fake: no container %s: %w", name, orchestrator.ErrNotFound)
+	}
+	c := r.containers[id]
+	c.logs = append(c.logs, orchestrator.LogLine{Time: r.stampLocked(), Stream: stream, Text: text})
+	r.wakeLocked(c)
+	return nil
+}
+
+// DropEvents cuts every event stream with an error. Until ResumeEvents, new subscriptions
+// fail at once and events are not kept for replay: only a relist can learn of them.
+func (r *Runtime) DropEvents() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.eventsDown = true
+	for s := range r.subs {
+		s.drop()
+		delete(r.subs, s)
+	}
+}
+
+// ResumeEvents lets event subscriptions succeed again.
+func (r *Runtime) ResumeEvents() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.eventsDown = false
+	r.changedLocked()
+}
+
+// ---- inspection ----
+
+// ContainerState is a copy of what the fake holds for one container.
+type ContainerState struct {
+	Info   orchestrator.ContainerInfo
+	Spec   orchestrator.ContainerSpec
+	Files  map[string][]byte // absolute path → content, written by CopyFiles
+	Starts int
+}
+
+// Container returns the container called name (engine name).
+func (r *Runtime) Container(name string) (ContainerState, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id, ok := r.byName[name]
+	if !ok {
+		return ContainerState{}, false
+	}
+	c := r.containers[id]
+	return ContainerState{Info: copyInfo(c.info), Spec: c.spec, Files: maps.Clone(c.files), Starts: c.starts}, true
+}
+
+// Containers returns the names of every container, sorted.
+func (r *Runtime) Containers() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return sortedKeys(r.byName)
+}
+
+// Running returns the names of the running containers, sorted.
+func (r *Runtime) Running() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for name, id := range r.byName {
+		if r.containers[id].info.Status == orchestrator.StatusRunning {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Networks returns the names of the networks, sorted.
+func (r *Runtime) Networks() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return sortedKeys(r.networks)
+}
+
+// Volumes returns the names of the volumes, sorted.
+func (r *Runtime) Volumes() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return sortedKeys(r.volumes)
+}
+
+// HasImage reports whether ref is present.
+func (r *Runtime) HasImage(ref string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.images[ref]
+}
+
+// Builds returns how many times ref was built.
+func (r *Runtime) Builds(ref string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.builds[ref]
+}
+
+// History returns every engine event emitted so far, in order.
+func (r *Runtime) History() []Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.history)
+}
+
+// HistoryOf returns the events of the containers whose names are given, as text
+// ("die shop-web 3"), in order; with no names, of every container.
+func (r *Runtime) HistoryOf(names ...string) []string {
+	var out []string
+	for _, e := range r.History() {
+		if len(names) == 0 || slices.Contains(names, e.Name) {
+			out = append(out, e.String())
+		}
+	}
+	return out
+}
+
+// Subscribers returns how many event streams are open.
+func (r *Runtime) Subscribers() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.subs)
+}
+
+// Calls returns every recorded call, in order.
+func (r *Runtime) Calls() []Call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.calls)
+}
+
+// CallCount returns how many times method was called.
+func (r *Runtime) CallCount(method string) int {
+	n := 0
+	for _, c := range r.Calls() {
+		if c.Method == method {
+			n++
+		}
+	}
+	return n
+}
+
+// Changed returns a channel closed at the next change of the fake's state.
+func (r *Runtime) Changed() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.changed
+}
+
+// ---- orchestrator.Images ----
+
+func (r *Runtime) InfraImage(ctx context.Context) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.callLocked("InfraImage", r.infraImage); err != nil {
+		return "", err
+	}
+	r.images[r.infraImage] = true
+	return r.infraImage, nil
+}
+
+func (r *Runtime) ImagePresent(ctx context.Context, ref string) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.callLocked("ImagePresent", ref); err != nil {
+		return false, err
+	}
+	return r.images[ref], nil
+}
+
+func (r *Runtime) BuildImage(ctx context.Context, req orchestrator.BuildRequest, progress orchestrator.ProgressFunc) error {
+	r.mu.Lock()
+	if err := r.callLocked("BuildImage", req.Ref); err != nil {
+		r.mu.Unlock()
+		return err
+	}
+	r.mu.Unlock()
+	if progress != nil {
+		progress(orchestrator.Progress{Ref: req.Ref, ID: "1/1", Message: "Step 1/1 : FROM scratch"})
+	}
+	r.mu.Lock()
+	r.images[req.Ref] = true
+	r.builds[req.Ref]++
+	r.changedLocked()
+	r.mu.Unlock()
+	if progress != nil {
+		progress(orchestrator.Progress{Ref: req.Ref, Message: "built", Done: true})
+	}
+	return nil
+}
+
+func (r *Runtime) PullImage(ctx context.Context, ref string, progress orchestrator.ProgressFunc) error {
+	r.mu.Lock()
+	if err := r.callLocked("PullImage", ref); err != nil {
+		r.mu.Unlock()
+		return err
+	}
+	ok := r.pullable[ref]
+	r.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("pull %s: no registry has it: %w", ref, orchestrator.ErrImageUnavailable)
+	}
+	if progress != nil {
+		progress(orchestrator.Progress{Ref: ref, ID: "layer", Message: "Downloading", Current: 1, Total: 2})
+	}
+	r.mu.Lock()
+	r.images[ref] = true
+	r.changedLocked()
+	r.mu.Unlock()
+	if progress != nil {
+		progress(orchestrator.Progress{Ref: ref, Message: "pulled", Done: true})
+	}
+	return nil
+}
+
+// ---- orchestrator.Containers ----
+
+func (r *Runtime) CreateContainer(ctx context.Context, spec orchestrator.ContainerSpec) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.callLocked("CreateContainer", spec.Name); err != nil {
+		return "", err
+	}
+	if _, taken := r.byName[spec.Name]; taken {
+		return "", fmt.Errorf("fake: container name %s: %w", spec.Name, orchestrator.ErrConflict)
+	}
+	if !r.images[spec.Image] {
+		return "", fmt.Errorf("fake: no such image %s: %w", spec.Image, orchestrator.ErrNotFound)
+	}
+	if spec.NamespaceOwner != "" {
+		if _, ok := r.containers[spec.NamespaceOwner]; !ok {
+			return "", fmt.Errorf("fake: namespace owner %s: %w", spec.NamespaceOwner, orchestrator.ErrNotFound)
+		}
+	}
+	r.nextID++
+	id := fmt.Sprintf("%012x", r.nextID)
+	c := &container{
+		info: orchestrator.ContainerInfo{ID: id, Name: spec.Name, Image: spec.Image, Labels: maps.Clone(spec.Labels),
+			Status: orchestrator.StatusCreated, Ports: spec.Ports},
+		spec:   spec,
+		files:  map[string][]byte{},
+		exited: closedChan(),
+		wake:   make(chan struct{}),
+	}
+	r.containers[id] = c
+	r.byName[spec.Name] = id
+	r.emitLocked(c, orchestrator.ActionCreate, 0, "")
+	return id, nil
+}
+
+func (r *Runtime) StartContainer(ctx context.Context, id string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.getLocked("StartContainer", id)
+	if err != nil {
+		return err
+	}
+	if c.info.Status == orchestrator.StatusRunning {
+		return nil
+	}
+	if owner := c.spec.NamespaceOwner; owner != "" {
+		o, ok := r.containers[owner]
+		if !ok || o.info.Status != orchestrator.StatusRunning {
+			return fmt.Errorf("fake: start %s: cannot join the namespaces of a container that is not running", c.info.Name)
+		}
+	}
+	c.info.Status = orchestrator.StatusRunning
+	c.info.StartedAt = r.stampLocked()
+	c.info.ExitCode, c.info.OOMKilled = 0, false
+	c.starts++
+	c.exited = make(chan struct{})
+	r.emitLocked(c, orchestrator.ActionStart, 0, "")
+	r.wakeLocked(c)
+	if b := r.behaviours[c.info.Name]; b != nil {
+		for _, text := range b.onStart {
+			c.logs = append(c.logs, orchestrator.LogLine{Time: r.stampLocked(), Stream: orchestrator.Stdout, Text: text})
+		}
+		if b.exitOnStart != nil {
+			r.exitLocked(c, *b.exitOnStart, false)
+		}
+	}
+	return nil
+}
+
+func (r *Runtime) StopContainer(ctx context.Context, id string, grace time.Duration) (orchestrator.StopResult, error) {
+	r.mu.Lock()
+	c, err := r.getLocked("StopContainer", id)
+	if err != nil {
+		r.mu.Unlock()
+		return orchestrator.StopResult{}, err
+	}
+	if c.info.Status != orchestrator.StatusRunning {
+		res := orchestrator.StopResult{ExitCode: c.info.ExitCode}
+		r.mu.Unlock()
+		return res, nil
+	}
+	r.emitLocked(c, orchestrator.ActionKill, 0, "SIGTERM")
+	b := r.behaviours[c.info.Name]
+	if b == nil || !b.ignoreTerm {
+		code := 0
+		if b != nil {
+			code = b.termExit
+		}
+		r.exitLocked(c, code, false)
+		r.emitLocked(c, orchestrator.ActionStop, 0, "")
+		res := orchestrator.StopResult{ExitCode: code}
+		r.mu.Unlock()
+		return res, nil
+	}
+	exited := c.exited
+	var timeout <-chan time.Time
+	if grace > 0 {
+		timeout = r.clock.After(grace)
+	} else {
+		timeout = closedTime()
+	}
+	r.mu.Unlock()
+
+	killed := false
+	select {
+	case <-exited:
+	case <-timeout:
+		r.mu.Lock()
+		if c.info.Status == orchestrator.StatusRunning && !c.removed {
+			r.emitLocked(c, orchestrator.ActionKill, 0, "SIGKILL")
+			r.exitLocked(c, 137, false)
+			killed = true
+		}
+		r.mu.Unlock()
+	case <-ctx.Done():
+		return orchestrator.StopResult{}, ctx.Err()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !c.removed {
+		r.emitLocked(c, orchestrator.ActionStop, 0, "")
+	}
+	return orchestrator.StopResult{Killed: killed, ExitCode: c.info.ExitCode}, nil
+}
+
+func (r *Runtime) KillContainer(ctx context.Context, id string, signal string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.getLocked("KillContainer", id)
+	if err != nil {
+		return err
+	}
+	if c.info.Status != orchestrator.StatusRunning {
+		return fmt.Errorf("fake: kill %s: container is not running", c.info.Name)
+	}
+	r.emitLocked(c, orchestrator.ActionKill, 0, signal)
+	b := r.behaviours[c.info.Name]
+	switch {
+	case signal == "SIGKILL":
+		r.exitLocked(c, 137, false)
+	case b == nil || !b.ignoreTerm:
+		code := 0
+		if b != nil {
+			code = b.termExit
+		}
+		r.exitLocked(c, code, false)
+	}
+	return nil
+}
+
+func (r *Runtime) RemoveContainer(ctx context.Context, id string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.getLocked("RemoveContainer", id)
+	if err != nil {
+		return err
+	}
+	r.removeLocked(c)
+	return nil
+}
+
+func (r *Runtime) removeLocked(c *container) {
+	if c.info.Status == orchestrator.StatusRunning {
+		r.emitLocked(c, orchestrator.ActionKill, 0, "SIGKILL")
+		r.exitLocked(c, 137, false)
+	}
+	c.removed = true
+	r.emitLocked(c, orchestrator.ActionDestroy, 0, "")
+	delete(r.containers, c.info.ID)
+	delete(r.byName, c.info.Name)
+	r.wakeLocked(c)
+}
+
+func (r *Runtime) InspectContainer(ctx context.Context, id string) (orchestrator.ContainerInfo, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.getLocked("InspectContainer", id)
+	if err != nil {
+		return orchestrator.ContainerInfo{}, err
+	}
+	return copyInfo(c.info), nil
+}
+
+func (r *Runtime) ListContainers(ctx context.Context, filter map[string]string) ([]orchestrator.ContainerInfo, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.callLocked("ListContainers", ""); err != nil {
+		return nil, err
+	}
+	var out []orchestrator.ContainerInfo
+	for _, name := range sortedKeys(r.byName) {
+		c := r.containers[r.byName[name]]
+		if matches(c.info.Labels, filter) {
+			out = append(out, copyInfo(c.info))
+		}
+	}
+	return out, nil
+}
+
+func (r *Runtime) CopyFiles(ctx context.Context, id string, dir string, files map[string][]byte) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.getLocked("CopyFiles", id)
+	if err != nil {
+		return err
+	}
+	for rel, content := range files {
+		c.files[path.Join(dir, rel)] = slices.Clone(content)
+	}
+	return nil
+}
+
+func (r *Runtime) Exec(ctx context.Context, id string, cmd []string) (orchestrator.ExecResult, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.getLocked("Exec", id)
+	if err != nil {
+		return orchestrator.ExecResult{}, err
+	}
+	if c.info.Status != orchestrator.StatusRunning {
+		return orchestrator.ExecResult{}, fmt.Errorf("fake: exec in %s: container is not running", c.info.Name)
+	}
+	return orchestrator.ExecResult{}, nil
+}
+
+// ---- orchestrator.Resources ----
+
+func (r *Runtime) CreateNetwork(ctx context.Context, name string, labels map[string]string) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.callLocked("CreateNetwork", name); err != nil {
+		return "", err
+	}
+	if _, ok := r.networks[name]; ok {
+		return "", fmt.Errorf("fake: network %s: %w", name, orchestrator.ErrConflict)
+	}
+	r.nextID++
+	id := fmt.Sprintf("net%09x", r.nextID)
+	r.networks[name] = orchestrator.Resource{ID: id, Name: name, Labels: maps.Clone(labels)}
+	r.changedLocked()
+	return id, nil
+}
+
+func (r *Runtime) RemoveNetwork(ctx context.Context, name string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.callLocked("RemoveNetwork", name); err != nil {
+		return err
+	}
+	if _, ok := r.networks[name]; !ok {
+		return fmt.Errorf("fake: network %s: %w", name, orchestrator.ErrNotFound)
+	}
+	for _, c := range r.containers {
+		if c.spec.Network == name {
+			return fmt.Errorf("fake: network %s has active endpoints (%s)", name, c.info.Name)
+		}
+	}
+	delete(r.networks, name)
+	r.changedLocked()
+	return nil
+}
+
+func (r *Runtime) ListNetworks(ctx context.Context, filter map[string]string) ([]orchestrator.Resource, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.callLocked("ListNetworks", ""); err != nil {
+		return nil, err
+	}
+	return listResources(r.networks, filter), nil
+}
+
+func (r *Runtime) CreateVolume(ctx context.Context, name string, labels map[string]string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.callLocked("CreateVolume", name); err != nil {
+		return err
+	}
+	if _, ok := r.volumes[name]; ok {
+		return fmt.Errorf("fake: volume %s: %w", name, orchestrator.ErrConflict)
+	}
+	r.volumes[name] = orchestrator.Resource{Name: name, Labels: maps.Clone(labels)}
+	r.changedLocked()
+	return nil
+}
+
+func (r *Runtime) RemoveVolume(ctx context.Context, name string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.callLocked("RemoveVolume", name); err != nil {
+		return err
+	}
+	if _, ok := r.volumes[name]; !ok {
+		return fmt.Errorf("fake: volume %s: %w", name, orchestrator.ErrNotFound)
+	}
+	for _, c := range r.containers {
+		for _, m := range c.spec.Mounts {
+			if m.Type == recipes.MountVolume && m.Source == name {
+				return fmt.Errorf("fake: volume %s is in use by %s", name, c.info.Name)
+			}
+		}
+	}
+	delete(r.volumes, name)
+	r.changedLocked()
+	return nil
+}
+
+func (r *Runtime) ListVolumes(ctx context.Context, filter map[string]string) ([]orchestrator.Resource, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.callLocked("ListVolumes", ""); err != nil {
+		return nil, err
+	}
+	return listResources(r.volumes, filter), nil
+}
+
+// ---- orchestrator.Events ----
+
+type eventSub struct {
+	filter  map[string]string
+	mu      sync.Mutex
+	queue   []orchestrator.EngineEvent
+	notify  chan struct{}
+	dropped chan struct{}
+	once    sync.Once
+}
+
+func (s *eventSub) push(ev orchestrator.EngineEvent) {
+	s.mu.Lock()
+	s.queue = append(s.queue, ev)
+	s.mu.Unlock()
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (s *eventSub) drop() { s.once.Do(func() { close(s.dropped) }) }
+
+func (r *Runtime) Events(ctx context.Context, since time.Time, filter map[string]string) (<-chan orchestrator.EngineEvent, <-chan error) {
+	evs := make(chan orchestrator.EngineEvent)
+	errs := make(chan error, 1)
+	r.mu.Lock()
+	r.calls = append(r.calls, Call{Method: "Events"})
+	if r.eventsDown {
+		r.mu.Unlock()
+		errs <- ErrStreamDropped
+		close(evs)
+		close(errs)
+		return evs, errs
+	}
+	s := &eventSub{filter: maps.Clone(filter), notify: make(chan struct{}, 1), dropped: make(chan struct{})}
+	start := max(0, len(r.history)-replayWindow)
+	for _, e := range r.history[start:] {
+		if e.Replay && !e.Time.Before(since) && matches(e.labels, filter) {
+			s.queue = append(s.queue, engineEvent(e))
+		}
+	}
+	r.subs[s] = struct{}{}
+	r.changedLocked()
+	r.mu.Unlock()
+
+	go func() {
+		defer close(errs)
+		defer close(evs)
+		defer func() {
+			r.mu.Lock()
+			delete(r.subs, s)
+			r.mu.Unlock()
+		}()
+		for {
+			s.mu.Lock()
+			batch := s.queue
+			s.queue = nil
+			s.mu.Unlock()
+			for _, ev := range batch {
+				select {
+				case evs <- ev:
+				case <-s.dropped:
+					errs <- ErrStreamDropped
+					return
+				case <-ctx.Done():
+					return
+				}
+			}
+			if len(batch) > 0 {
+				continue
+			}
+			select {
+			case <-s.notify:
+			case <-s.dropped:
+				errs <- ErrStreamDropped
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return evs, errs
+}
+
+// ---- orchestrator.Logs ----
+
+func (r *Runtime) Logs(ctx context.Context, id string, opts orchestrator.LogOptions, sink func(orchestrator.LogLine)) error {
+	r.mu.Lock()
+	c, err := r.getLocked("Logs", id)
+	if err != nil {
+		r.mu.Unlock()
+		return err
+	}
+	var lines []orchestrator.LogLine
+	for _, l := range c.logs {
+		if opts.Since.IsZero() || !l.Time.Before(opts.Since) {
+			lines = append(lines, l)
+		}
+	}
+	if opts.Tail > 0 && len(lines) > opts.Tail {
+		lines = lines[len(lines)-opts.Tail:]
+	}
+	pos := len(c.logs)
+	running := c.info.Status == orchestrator.StatusRunning && !c.removed
+	wake := c.wake
+	r.mu.Unlock()
+	for _, l := range lines {
+		sink(l)
+	}
+	if !opts.Follow {
+		return nil
+	}
+	for running {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-wake:
+		}
+		r.mu.Lock()
+		lines = slices.Clone(c.logs[pos:])
+		pos = len(c.logs)
+		running = c.info.Status == orchestrator.StatusRunning && !c.removed
+		wake = c.wake
+		r.mu.Unlock()
+		for _, l := range lines {
+			sink(l)
+		}
+	}
+	return nil
+}
+
+// ---- orchestrator.Prober ----
+
+func (r *Runtime) Probe(ctx context.Context, infraID, containerID string, p recipes.Probe) error {
+	r.mu.Lock()
+	infra, ok := r.containers[infraID]
+	if !ok || infra.info.Status != orchestrator.StatusRunning {
+		r.mu.Unlock()
+		return fmt.Errorf("fake: probe: infra container %s is not running", infraID)
+	}
+	c, ok := r.containers[containerID]
+	if !ok || c.info.Status != orchestrator.StatusRunning {
+		r.mu.Unlock()
+		return fmt.Errorf("fake: probe: container %s is not running", containerID)
+	}
+	fn := r.probes[c.info.Name]
+	r.mu.Unlock()
+	if fn == nil {
+		return nil
+	}
+	return fn(p)
+}
+
+// ---- internals ----
+
+func (r *Runtime) callLocked(method, target string) error {
+	r.calls = append(r.calls, Call{Method: method, Target: target})
+	for i, f := range r.failures {
+		if f.method == method && (f.target == "" || f.target == target) {
+			if f.once {
+				r.failures = append(r.failures[:i], r.failures[i+1:]...)
+			}
+			return f.err
+		}
+	}
+	return nil
+}
+
+func (r *Runtime) getLocked(method, id string) (*container, error) {
+	c, ok := r.containers[id]
+	target := id
+	if ok {
+		target = c.info.Name
+	}
+	if err := r.callLocked(method, target); err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("fake: no container %s: %w", id, orchestrator.ErrNotFound)
+	}
+	return c, nil
+}
+
+func (r *Runtime) runningByName(name string) (*container, error) {
+	id, ok := r.byName[name]
+	if !ok {
+		return nil, fmt.Errorf("fake: no container %s: %w", name, orchestrator.ErrNotFound)
+	}
+	c := r.containers[id]
+	if c.info.Status != orchestrator.StatusRunning {
+		return nil, fmt.Errorf("fake: container %s is %s, not running", name, c.info.Status)
+	}
+	return c, nil
+}
+
+func (r *Runtime) exitLocked(c *container, code int, oom bool) {
+	if oom {
+		r.emitLocked(c, orchestrator.ActionOOM, 0, "")
+	}
+	c.info.Status = orchestrator.StatusExited
+	c.info.ExitCode = code
+	c.info.OOMKilled = oom
+	c.info.FinishedAt = r.stampLocked()
+	r.emitLocked(c, orchestrator.ActionDie, code, "")
+	close(c.exited)
+	r.wakeLocked(c)
+}
+
+func (r *Runtime) emitLocked(c *container, action orchestrator.EngineAction, code int, signal string) {
+	e := Event{Time: r.stampLocked(), Action: action, ID: c.info.ID, Name: c.info.Name, ExitCode: code, Signal: signal,
+		Replay: !r.eventsDown, labels: c.info.Labels}
+	r.history = append(r.history, e)
+	if !r.eventsDown {
+		for s := range r.subs {
+			if matches(c.info.Labels, s.filter) {
+				s.push(engineEvent(e))
+			}
+		}
+	}
+	r.changedLocked()
+}
+
+func engineEvent(e Event) orchestrator.EngineEvent {
+	return orchestrator.EngineEvent{Time: e.Time, Action: e.Action, ID: e.ID, Labels: maps.Clone(e.labels), ExitCode: e.ExitCode}
+}
+
+// stampLocked is the engine's clock: the injected time, made strictly increasing as the
+// engine's nanosecond timestamps are, so events of one instant keep their order.
+func (r *Runtime) stampLocked() time.Time {
+	now := r.clock.Now()
+	if !now.After(r.stamp) {
+		now = r.stamp.Add(time.Nanosecond)
+	}
+	r.stamp = now
+	return now
+}
+
+func (r *Runtime) wakeLocked(c *container) {
+	close(c.wake)
+	c.wake = make(chan struct{})
+	r.changedLocked()
+}
+
+func (r *Runtime) changedLocked() {
+	close(r.changed)
+	r.changed = make(chan struct{})
+}
+
+func matches(labels, filter map[string]string) bool {
+	for k, v := range filter {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func listResources(m map[string]orchestrator.Resource, filter map[string]string) []orchestrator.Resource {
+	var out []orchestrator.Resource
+	for _, name := range sortedKeys(m) {
+		if res := m[name]; matches(res.Labels, filter) {
+			res.Labels = maps.Clone(res.Labels)
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+func copyInfo(i orchestrator.ContainerInfo) orchestrator.ContainerInfo {
+	i.Labels = maps.Clone(i.Labels)
+	i.Ports = slices.Clone(i.Ports)
+	return i
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func closedChan() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}
+
+func closedTime() <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	ch <- time.Time{}
+	return ch
+}
