@@ -14,8 +14,8 @@ import (
 // one per line, and DecodeEvent reads them back.
 
 // Event is one event of the stream. The concrete types are SnapshotEvent, StackEvent,
-// PodEvent, ContainerEvent, ImageEvent, LeftoversEvent, MessageEvent, LogEvent and
-// LogsDroppedEvent.
+// PodEvent, ContainerEvent, ImageEvent, LeftoversEvent, MessageEvent, LogEvent,
+// LogsDroppedEvent and StatsEvent.
 type Event interface {
 	// Type is the event's "type" in its JSON form.
 	Type() string
@@ -118,6 +118,18 @@ type LogsDroppedEvent struct {
 	Count     uint64 `json:"count"`
 }
 
+// StatsEvent is a resource-usage sample of a running app container. The orchestrator
+// publishes one about once a second per running container when its Runtime is also a
+// StatsSource; views show the latest. Stats are not part of StackView.
+type StatsEvent struct {
+	EventMeta
+	Pod         string  `json:"pod"`
+	Container   string  `json:"container"`
+	CPUPercent  float64 `json:"cpu_percent"`
+	MemoryBytes uint64  `json:"memory_bytes"`
+	MemoryLimit uint64  `json:"memory_limit,omitempty"`
+}
+
 func (SnapshotEvent) Type() string    { return "snapshot" }
 func (StackEvent) Type() string       { return "stack" }
 func (PodEvent) Type() string         { return "pod" }
@@ -127,6 +139,7 @@ func (LeftoversEvent) Type() string   { return "leftovers" }
 func (MessageEvent) Type() string     { return "message" }
 func (LogEvent) Type() string         { return "log" }
 func (LogsDroppedEvent) Type() string { return "logs_dropped" }
+func (StatsEvent) Type() string       { return "stats" }
 
 func (e SnapshotEvent) withMeta(m EventMeta) Event    { e.EventMeta = m; return e }
 func (e StackEvent) withMeta(m EventMeta) Event       { e.EventMeta = m; return e }
@@ -137,6 +150,7 @@ func (e LeftoversEvent) withMeta(m EventMeta) Event   { e.EventMeta = m; return 
 func (e MessageEvent) withMeta(m EventMeta) Event     { e.EventMeta = m; return e }
 func (e LogEvent) withMeta(m EventMeta) Event         { e.EventMeta = m; return e }
 func (e LogsDroppedEvent) withMeta(m EventMeta) Event { e.EventMeta = m; return e }
+func (e StatsEvent) withMeta(m EventMeta) Event       { e.EventMeta = m; return e }
 
 // The JSON form of each event is its fields, flattened, with "type" first.
 
@@ -212,6 +226,14 @@ func (e LogsDroppedEvent) MarshalJSON() ([]byte, error) {
 	}{e.Type(), plain(e)})
 }
 
+func (e StatsEvent) MarshalJSON() ([]byte, error) {
+	type plain StatsEvent
+	return json.Marshal(struct {
+		Type string `json:"type"`
+		plain
+	}{e.Type(), plain(e)})
+}
+
 // DecodeEvent reads one event from its JSON form.
 func DecodeEvent(b []byte) (Event, error) {
 	var head struct {
@@ -259,6 +281,10 @@ func DecodeEvent(b []byte) (Event, error) {
 		ev = e
 	case "logs_dropped":
 		var e LogsDroppedEvent
+		err = json.Unmarshal(b, &e)
+		ev = e
+	case "stats":
+		var e StatsEvent
 		err = json.Unmarshal(b, &e)
 		ev = e
 	default:

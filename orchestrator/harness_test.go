@@ -110,6 +110,13 @@ type harness struct {
 
 func newHarness(t *testing.T, s *recipes.Stack, opts orchestrator.Options) *harness {
 	t.Helper()
+	return newHarnessOn(t, s, opts, nil)
+}
+
+// newHarnessOn is newHarness with the orchestrator running on wrap(fake engine), for tests
+// of optional runtime interfaces (nil wrap: the fake engine itself).
+func newHarnessOn(t *testing.T, s *recipes.Stack, opts orchestrator.Options, wrap func(*fake.Runtime) orchestrator.Runtime) *harness {
+	t.Helper()
 	clk := testingclock.NewFakeClock(epoch)
 	rt := fake.New(clk)
 	for _, p := range s.Pods {
@@ -124,7 +131,11 @@ func newHarness(t *testing.T, s *recipes.Stack, opts orchestrator.Options) *harn
 		opts.Version = "v0.0.0-test"
 	}
 	h := &harness{t: t, clock: clk, rt: rt, stack: s, changed: make(chan struct{}), done: make(chan struct{})}
-	h.o = orchestrator.New(rt, s, opts)
+	var engine orchestrator.Runtime = rt
+	if wrap != nil {
+		engine = wrap(rt)
+	}
+	h.o = orchestrator.New(engine, s, opts)
 	sub := h.o.Subscribe()
 	ctx, cancel := context.WithCancel(context.Background())
 	collected := make(chan struct{})

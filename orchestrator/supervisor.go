@@ -244,12 +244,22 @@ func (s *supervisor) syncWorkers(now time.Time) {
 			s.follow(s.workCtx, prevLogs, nw.logDone, buf, id, since, marker)
 		}()
 
-		if (c.Ready == nil && c.Live == nil) || cs.State != StateRunning {
+		stats, hasStats := s.rt.(StatsSource)
+		if (c.Ready == nil && c.Live == nil && !hasStats) || cs.State != StateRunning {
 			continue
 		}
+		// pctx ends with the run: it carries the run's probe workers and stats reader.
 		pctx, stop := context.WithCancel(s.workCtx)
 		nw.stopProbes = stop
 		infraID := s.st.Infra.ID
+		if hasStats {
+			name := c.Name
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.followStats(pctx, stats, name, id)
+			}()
+		}
 		for _, pr := range []struct {
 			p    *recipes.Probe
 			live bool
@@ -265,6 +275,16 @@ func (s *supervisor) syncWorkers(now time.Time) {
 			}()
 		}
 	}
+}
+
+// followStats publishes the resource usage of one run of a container until the run ends.
+// Stats are for display only: a failure to read them ends the samples silently (the views
+// show no figures) rather than warning about something the user cannot act on.
+func (s *supervisor) followStats(ctx context.Context, src StatsSource, container, id string) {
+	_ = src.Stats(ctx, id, func(st Stats) {
+		s.out.publish(StatsEvent{Pod: s.spec.Pod.Name, Container: container,
+			CPUPercent: st.CPUPercent, MemoryBytes: st.MemoryBytes, MemoryLimit: st.MemoryLimit})
+	})
 }
 
 // publish sends an event for every container whose view changed, then the pod's phase.
