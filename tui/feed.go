@@ -1,0 +1,89 @@
+package tui
+
+import (
+	"context"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+)
+
+// The feed brings the orchestrator's events into the program. One command at a time waits
+// on the subscription; when events arrive it waits out the rest of the current frame,
+// gathers everything that came meanwhile, prepares the log lines (sanitising, lower-casing)
+// off the update loop, and hands the whole batch over as one message. The model asks for
+// the next batch only after it has applied this one. So a log storm reaches the model as at
+// most one message per frame, and key presses always find the loop free between them.
+
+// maxBatch bounds the events one batch gathers.
+const maxBatch = 50000
+
+// batchMsg is one frame's worth of events, in stream order.
+type batchMsg struct{ items []item }
+
+// item is one event; log lines come prepared.
+type item struct {
+	ev       orchestrator.Event // nil for a log line
+	pod, ctr string             // a log line's container
+	line     line
+}
+
+// feedEndMsg says the stream ended: the stack is done (err io.EOF) or the feed failed.
+type feedEndMsg struct{ err error }
+
+type feed struct {
+	sub   Subscription
+	frame time.Duration
+	// last is when the previous batch was handed over. Only the one command in flight
+	// touches it; the program's message channel orders the commands.
+	last time.Time
+}
+
+// next returns the command that waits for the next batch.
+func (f *feed) next(ctx context.Context) tea.Cmd {
+	return func() tea.Msg {
+		evs, err := f.sub.Next(ctx)
+		if err != nil {
+			return feedEndMsg{err: err}
+		}
+		if wait := f.frame - time.Since(f.last); wait > 0 && wait <= f.frame {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return feedEndMsg{err: ctx.Err()}
+			}
+		}
+		for len(evs) < maxBatch {
+			more := f.sub.TryNext()
+			if len(more) == 0 {
+				break
+			}
+			evs = append(evs, more...)
+		}
+		f.last = time.Now()
+		return batchMsg{items: prepare(evs)}
+	}
+}
+
+// prepare turns log events into ready lines; other events pass as they are.
+func prepare(evs []orchestrator.Event) []item {
+	out := make([]item, len(evs))
+	for i, ev := range evs {
+		if l, ok := ev.(orchestrator.LogEvent); ok {
+			kind := kindOut
+			switch {
+			case l.Marker:
+				kind = kindMarker
+			case l.Stream == orchestrator.Stderr:
+				kind = kindErr
+			}
+			out[i] = item{pod: l.Pod, ctr: l.Container, line: newLine(l.Seq, l.Time, kind, l.Text)}
+			continue
+		}
+		out[i] = item{ev: ev}
+	}
+	return out
+}

@@ -1,0 +1,234 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// Words and glyphs for states, durations and sizes.
+
+type textLine struct {
+	kind lineKind
+	text string
+}
+
+// lifecycleLines are the lines a container's change of state adds to its column.
+func lifecycleLines(old *orchestrator.ContainerView, c orchestrator.ContainerView) []textLine {
+	if old == nil {
+		return nil // the snapshot's state is not an event: only what changes after it is
+	}
+	var out []textLine
+	add := func(kind lineKind, format string, args ...any) {
+		out = append(out, textLine{kind, fmt.Sprintf(format, args...)})
+	}
+	was := *old
+	if was.State != c.State {
+		switch c.State {
+		case orchestrator.CStateRunning:
+			if c.Restarts > 0 {
+				add(kindEvent, "▶ started (restart %d)", c.Restarts)
+			} else {
+				add(kindEvent, "▶ started")
+			}
+		case orchestrator.CStateExited:
+			kind := kindEvent
+			if exitFailed(c) {
+				kind = kindError
+			}
+			add(kind, "■ %s", exitText(c))
+		case orchestrator.CStateBackoff:
+			add(kindWarn, "◷ %s, restarting in %s", exitText(c), fmtDuration(c.RestartIn.D()))
+		case orchestrator.CStateStopping:
+			if c.StopGrace > 0 {
+				add(kindEvent, "■ stopping (SIGKILL after %s)", fmtDuration(c.StopGrace.D()))
+			} else {
+				add(kindEvent, "■ stopping")
+			}
+		case orchestrator.CStateStopped:
+			if c.Killed {
+				add(kindWarn, "■ stopped: killed (SIGKILL) after its grace period")
+			} else {
+				add(kindEvent, "■ stopped")
+			}
+		}
+	}
+	if c.State == orchestrator.CStateRunning && (was.Health != c.Health || was.State != c.State) {
+		switch c.Health {
+		case orchestrator.HealthReady:
+			add(kindEvent, "✓ ready")
+		case orchestrator.HealthNotReady:
+			if was.Health != orchestrator.HealthNotReady {
+				add(kindWarn, "✗ not ready")
+			}
+		}
+	}
+	if c.Reason != "" && c.Reason != was.Reason && len(out) > 0 && !strings.Contains(out[len(out)-1].text, c.Reason) {
+		out[len(out)-1].text += ": " + c.Reason
+	}
+	return out
+}
+
+func exitFailed(c orchestrator.ContainerView) bool {
+	return c.OOMKilled || (c.ExitCode != nil && *c.ExitCode != 0)
+}
+
+// exitText says how a container's last run ended.
+func exitText(c orchestrator.ContainerView) string {
+	switch {
+	case c.OOMKilled:
+		return "exited: killed for lack of memory (OOM)"
+	case c.ExitCode == nil:
+		return "exited"
+	case *c.ExitCode == 0:
+		return "exited with code 0"
+	default:
+		return fmt.Sprintf("exited with code %d", *c.ExitCode)
+	}
+}
+
+// stateWord is a container's state in a few characters, with its glyph, for title bars and
+// the header, and a shorter word for narrow titles; now counts down back-off and stop grace.
+func stateWord(c *orchestrator.ContainerView, now time.Time) (glyph, word, short string) {
+	switch c.State {
+	case orchestrator.CStateWaiting:
+		return "○", "waiting", "waiting"
+	case orchestrator.CStateCreated:
+		return "○", "created", "created"
+	case orchestrator.CStateStarting:
+		return "◌", "starting", "starting"
+	case orchestrator.CStateRunning:
+		switch c.Health {
+		case orchestrator.HealthReady:
+			return "✓", "ready", "ready"
+		case orchestrator.HealthNotReady:
+			return "✗", "not ready", "not ready"
+		case orchestrator.HealthUnknown:
+			return "●", "running, not ready yet", "starting"
+		}
+		return "●", "running", "running"
+	case orchestrator.CStateExited:
+		if c.Role == recipes.RoleInit && !exitFailed(*c) {
+			return "✓", "completed", "done"
+		}
+		if exitFailed(*c) {
+			return "✗", exitShort(*c), exitShort(*c)
+		}
+		return "■", exitShort(*c), exitShort(*c)
+	case orchestrator.CStateBackoff:
+		left := fmtDuration(c.RestartAt.Sub(now))
+		return "◷", "restart in " + left, "in " + left
+	case orchestrator.CStateStopping:
+		if !c.StopDeadline.IsZero() {
+			left := fmtDuration(c.StopDeadline.Sub(now))
+			return "■", "stopping, " + left + " left", "stop " + left
+		}
+		return "■", "stopping", "stopping"
+	case orchestrator.CStateStopped:
+		return "■", "stopped", "stopped"
+	case orchestrator.CStateRemoved:
+		return "–", "removed", "removed"
+	}
+	return "?", c.State.String(), c.State.String()
+}
+
+func exitShort(c orchestrator.ContainerView) string {
+	switch {
+	case c.OOMKilled:
+		return "OOM-killed"
+	case c.ExitCode == nil:
+		return "exited"
+	}
+	return fmt.Sprintf("exit %d", *c.ExitCode)
+}
+
+// phaseGlyph marks a stack's or pod's phase.
+func phaseGlyph(p orchestrator.Phase) string {
+	switch p {
+	case orchestrator.PhaseRunning:
+		return "●"
+	case orchestrator.PhaseDone:
+		return "■"
+	case orchestrator.PhaseFailed:
+		return "✗"
+	case orchestrator.PhaseStopping:
+		return "■"
+	case orchestrator.PhasePending:
+		return "○"
+	}
+	return "◌"
+}
+
+func levelGlyph(l orchestrator.Level) string {
+	switch l {
+	case orchestrator.LevelWarning:
+		return "⚠"
+	case orchestrator.LevelError:
+		return "✗"
+	}
+	return "ℹ"
+}
+
+// fmtDuration writes a duration the way a person reads a countdown or an uptime: 7s, 2m13s,
+// 1h04m. Negative durations are 0s.
+func fmtDuration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	default:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+}
+
+// fmtBytes writes a memory size in the units docker stats uses, short: 812KB, 12MB, 1.2GB.
+func fmtBytes(n uint64) string {
+	const k = 1024
+	switch {
+	case n < k:
+		return fmt.Sprintf("%dB", n)
+	case n < k*k:
+		return fmt.Sprintf("%dKB", n/k)
+	case n < 10*k*k*k:
+		if n < k*k*k {
+			return fmt.Sprintf("%dMB", n/(k*k))
+		}
+		return fmt.Sprintf("%.1fGB", float64(n)/(k*k*k))
+	}
+	return fmt.Sprintf("%dGB", n/(k*k*k))
+}
+
+// fmtCPU writes a CPU share: 0.4%, 12%, 230%.
+func fmtCPU(p float64) string {
+	if p < 10 {
+		return fmt.Sprintf("%.1f%%", p)
+	}
+	return fmt.Sprintf("%.0f%%", p)
+}
+
+func leftoversText(e orchestrator.LeftoversEvent) string {
+	var parts []string
+	count := func(n int, one, many string) {
+		switch {
+		case n == 1:
+			parts = append(parts, "1 "+one)
+		case n > 1:
+			parts = append(parts, fmt.Sprintf("%d %s", n, many))
+		}
+	}
+	count(len(e.Containers), "container", "containers")
+	count(len(e.Networks), "network", "networks")
+	count(len(e.Volumes), "volume", "volumes")
+	if len(parts) == 0 {
+		return ""
+	}
+	return "removed what an earlier run left behind: " + strings.Join(parts, ", ")
+}

@@ -1,0 +1,223 @@
+package tui
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aymanbagabas/go-udiff"
+	"github.com/charmbracelet/colorprofile"
+	_ "github.com/charmbracelet/x/exp/golden" // defines -update, which these goldens share
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// Golden frames: the screen as the ASCII colour profile draws it (no colour; bold, reverse
+// and underline kept), in testdata/tui/ at the repository's root. `go test ./tui -update`
+// rewrites them; read every changed one before committing (`cat` shows it as the terminal
+// would).
+
+func goldenPath(name string) string {
+	return filepath.Join("..", "testdata", "tui", name+".golden")
+}
+
+// asciiFrame is the model's screen through the ASCII colour profile.
+func asciiFrame(t *testing.T, m *model) string {
+	t.Helper()
+	var b bytes.Buffer
+	w := &colorprofile.Writer{Forward: &b, Profile: colorprofile.ASCII}
+	if _, err := w.WriteString(m.render()); err != nil {
+		t.Fatal(err)
+	}
+	return b.String() + "\n"
+}
+
+func requireGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := goldenPath(name)
+	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./tui -run %s -update to create it)", err, t.Name())
+	}
+	if string(want) != got {
+		diff := udiff.Unified("golden", "run", escape(string(want)), escape(got))
+		t.Fatalf("frame %s differs from %s (-update rewrites it):\n%s", name, path, diff)
+	}
+}
+
+// escape shows escape sequences and other controls, line by line, for diffs.
+func escape(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		q := strconv.Quote(l)
+		lines[i] = q[1 : len(q)-1]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func TestGoldenFrames(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 50}} {
+		for _, n := range []int{1, 3, 6} {
+			w, h := size[0], size[1]
+			name := fmt.Sprintf("running-%dx%d-%d", w, h, n)
+			t.Run(name, func(t *testing.T) {
+				m, _ := runningScene(t, n, w, h)
+				requireGolden(t, name, asciiFrame(t, m))
+			})
+		}
+	}
+}
+
+// TestGoldenScenes are frames of particular moments at 80×24.
+func TestGoldenScenes(t *testing.T) {
+	scenes := []struct {
+		name  string
+		setup func(t *testing.T) *model
+	}{
+		{"help", func(t *testing.T) *model {
+			m, _ := runningScene(t, 3, 80, 24)
+			m.press("?")
+			return m
+		}},
+		{"zoom", func(t *testing.T) *model {
+			m, _ := runningScene(t, 3, 80, 24)
+			m.press("tab", "z")
+			return m
+		}},
+		{"search", func(t *testing.T) *model {
+			m, _ := runningScene(t, 3, 80, 24)
+			m.press("/")
+			m.typeText("upstream")
+			m.press("enter", "n")
+			return m
+		}},
+		{"filter-timestamps-nowrap", func(t *testing.T) *model {
+			m, _ := runningScene(t, 3, 80, 24)
+			m.press("t", "w", "&")
+			m.typeText("GET")
+			m.press("enter", "esc")
+			return m
+		}},
+		{"muted-scrolled", func(t *testing.T) *model {
+			m, _ := runningScene(t, 3, 80, 24)
+			m.press("tab", "m", "pgup")
+			return m
+		}},
+		{"startup", startupScene},
+		{"init-failed", initFailedScene},
+		{"stopping", func(t *testing.T) *model {
+			m, _ := runningScene(t, 3, 80, 24)
+			c := *m.view.Pod("shop").Container("web")
+			c.State, c.StopDeadline, c.StopGrace = orchestrator.CStateStopping, base.Add(2*time.Minute+20*time.Second), recipes.Duration(10*time.Second)
+			m.press("q")
+			m.events(orchestrator.StackEvent{EventMeta: meta(2 * time.Minute), Stack: "shop", Phase: orchestrator.PhaseStopping, Reason: "shut down by user"},
+				orchestrator.ContainerEvent{EventMeta: meta(2 * time.Minute), ContainerView: c})
+			return m
+		}},
+		{"pods", podsScene},
+	}
+	for _, sc := range scenes {
+		t.Run(sc.name, func(t *testing.T) {
+			m := sc.setup(t)
+			requireGolden(t, "scene-"+sc.name, asciiFrame(t, m))
+		})
+	}
+}
+
+// startupScene: images being pulled and built, the pod creating its infra container.
+func startupScene(t *testing.T) *model {
+	m, _ := testModel(t, 80, 24)
+	seq = 0
+	view := stackView(3)
+	view.Phase = orchestrator.PhasePulling
+	view.Pods[0].Phase = orchestrator.PhasePending
+	for i := range view.Pods[0].Containers {
+		view.Pods[0].Containers[i].State, view.Pods[0].Containers[i].ID = orchestrator.CStateWaiting, ""
+	}
+	view.Pods[0].Containers = append(view.Pods[0].Containers, orchestrator.ContainerView{Pod: "shop", Name: "migrate", Role: recipes.RoleInit})
+	m.events(orchestrator.SnapshotEvent{EventMeta: meta(0), Stack: view},
+		orchestrator.ImageEvent{EventMeta: meta(time.Second), Ref: "sidecar-infra:v1", Action: orchestrator.ImageInfra, Done: true},
+		orchestrator.ImageEvent{EventMeta: meta(time.Second), Ref: "shop/web:dev", Action: orchestrator.ImagePresent, Done: true},
+		orchestrator.ImageEvent{EventMeta: meta(time.Second), Ref: "envoyproxy/envoy:v1.31", Action: orchestrator.ImagePull, Message: "pulling"},
+		orchestrator.ImageEvent{EventMeta: meta(2 * time.Second), Ref: "envoyproxy/envoy:v1.31", Action: orchestrator.ImagePull, Step: "a1", Message: "Downloading", Current: 30 << 20, Total: 40 << 20},
+		orchestrator.ImageEvent{EventMeta: meta(2 * time.Second), Ref: "envoyproxy/envoy:v1.31", Action: orchestrator.ImagePull, Step: "b2", Message: "Downloading", Current: 0, Total: 20 << 20},
+		orchestrator.ImageEvent{EventMeta: meta(2 * time.Second), Ref: "shop/shipper:dev", Action: orchestrator.ImageBuild, Message: "Step 3/4 : COPY . /"},
+	)
+	return m
+}
+
+// initFailedScene: the init container failed, the stack was torn down.
+func initFailedScene(t *testing.T) *model {
+	m, _ := testModel(t, 80, 24)
+	seq = 0
+	view := stackView(3)
+	view.Phase, view.Pods[0].Phase = orchestrator.PhaseStarting, orchestrator.PhaseInit
+	for i := range view.Pods[0].Containers {
+		c := &view.Pods[0].Containers[i]
+		if c.Role != recipes.RoleInfra {
+			c.State, c.ID = orchestrator.CStateCreated, ""
+		}
+	}
+	migrate := orchestrator.ContainerView{Pod: "shop", Name: "migrate", Role: recipes.RoleInit, ID: "m1", State: orchestrator.CStateRunning}
+	view.Pods[0].Containers = append(view.Pods[0].Containers, migrate)
+	m.events(orchestrator.SnapshotEvent{EventMeta: meta(0), Stack: view})
+	var evs []orchestrator.Event
+	for i, l := range []string{"connecting to postgres://db:5432/shop", "migrating schema v1 → v2", "applying 0003_users.sql"} {
+		evs = append(evs, orchestrator.LogEvent{EventMeta: meta(time.Duration(i) * time.Second), Pod: "shop", Container: "migrate", Text: l})
+	}
+	evs = append(evs, orchestrator.LogEvent{EventMeta: meta(4 * time.Second), Pod: "shop", Container: "migrate", Stream: orchestrator.Stderr,
+		Text: `ERROR: relation "users" already exists`})
+	migrate.State, migrate.ExitCode = orchestrator.CStateExited, intp(1)
+	reason := "init container migrate of pod shop exited with code 1"
+	evs = append(evs,
+		orchestrator.ContainerEvent{EventMeta: meta(5 * time.Second), ContainerView: migrate},
+		orchestrator.PodEvent{EventMeta: meta(5 * time.Second), Pod: "shop", Phase: orchestrator.PhaseFailed, Reason: reason},
+		orchestrator.StackEvent{EventMeta: meta(5 * time.Second), Stack: "shop", Phase: orchestrator.PhaseStopping, Reason: reason},
+		orchestrator.StackEvent{EventMeta: meta(6 * time.Second), Stack: "shop", Phase: orchestrator.PhaseFailed, Reason: reason, ExitCode: intp(1)},
+	)
+	m.events(evs...)
+	m.Update(feedEndMsg{err: io.EOF})
+	return m
+}
+
+// podsScene: two pods, the second selected.
+func podsScene(t *testing.T) *model {
+	m, _ := testModel(t, 80, 24)
+	seq = 0
+	view := stackView(2)
+	api := stackView(3).Pods[0]
+	api.Name = "api"
+	for i := range api.Containers {
+		api.Containers[i].Pod = "api"
+	}
+	view.Pods = append(view.Pods, api)
+	m.events(orchestrator.SnapshotEvent{EventMeta: meta(0), Stack: view},
+		orchestrator.StackEvent{EventMeta: meta(0), Stack: "shop", Phase: orchestrator.PhaseRunning})
+	var evs []orchestrator.Event
+	for i := 0; i < 10; i++ {
+		for j, c := range []string{"web", "envoy", "shipper"} {
+			l := logLine(c, time.Duration(i)*time.Second, i, j)
+			l.Pod = "api"
+			evs = append(evs, l)
+		}
+	}
+	m.events(evs...)
+	m.press("p")
+	return m
+}

@@ -1,0 +1,446 @@
+package tui
+
+import (
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// A pane is one container's column of log lines: a bounded store of the lines the view has
+// received (the container's own, its lifecycle events, the tool's messages about it) and the
+// column's view state: follow or a scroll position, an optional filter. It renders only the
+// rows it shows, so its cost per frame is bounded by its height, however many lines it
+// holds.
+
+type lineKind uint8
+
+const (
+	kindOut    lineKind = iota // the container's stdout
+	kindErr                    // the container's stderr
+	kindMarker                 // the tool's own line in the log (a restart marker)
+	kindEvent                  // a lifecycle event: started, ready, exited, …
+	kindInfo                   // an informational message about the container
+	kindWarn                   // a warning about the container
+	kindError                  // an error about the container
+	numKinds
+)
+
+// line is one line of a pane, ready to draw: sanitised, with its lower-case form for search.
+type line struct {
+	seq   uint64
+	at    time.Time
+	kind  lineKind
+	ascii bool // text is printable ASCII: one byte per cell
+	text  string
+	lower string
+}
+
+func newLine(seq uint64, at time.Time, kind lineKind, raw string) line {
+	text, ascii := sanitize(raw)
+	return line{seq: seq, at: at, kind: kind, ascii: ascii, text: text, lower: strings.ToLower(text)}
+}
+
+// ring keeps the newest lines that fit; lines are numbered from 0 for the pane's life.
+type ring struct {
+	buf         []line
+	first, next uint64 // lines [first, next) are kept
+}
+
+func newRing(size int) ring { return ring{buf: make([]line, size)} }
+
+func (r *ring) push(l line) {
+	n := uint64(len(r.buf))
+	r.buf[r.next%n] = l
+	r.next++
+	if r.next-r.first > n {
+		r.first = r.next - n
+	}
+}
+
+func (r *ring) at(i uint64) *line { return &r.buf[i%uint64(len(r.buf))] }
+
+// renderOpts are the view settings shared by every pane.
+type renderOpts struct {
+	wrap       bool
+	timestamps bool
+	loc        *time.Location
+	query      string // lower-case search, "" for none
+	currentSeq uint64 // the line n/N jumped to (0: none)
+	styles     *styles
+}
+
+const timestampWidth = len("15:04:05 ")
+
+// pane is one container's column.
+type pane struct {
+	pod, name string
+	lines     ring
+
+	// The view space is the sequence of lines the pane shows: every line, or with a filter
+	// only the matching ones. Positions in it are stable numbers: [lo, hi).
+	filter string   // lower-case; "" for none
+	fidx   []uint64 // line numbers of the matching lines
+	fbase  uint64   // view position of fidx[0]
+
+	follow bool
+	top    uint64 // first line shown (view position) when not following
+	topRow int    // rows of that line scrolled out above
+	width  int
+	height int
+	muted  bool
+}
+
+func newPane(pod, name string, size int) *pane {
+	return &pane{pod: pod, name: name, lines: newRing(size), follow: true}
+}
+
+func (p *pane) push(l line) {
+	p.lines.push(l)
+	for len(p.fidx) > 0 && p.fidx[0] < p.lines.first {
+		p.fidx = p.fidx[1:]
+		p.fbase++
+	}
+	if p.filter != "" && strings.Contains(l.lower, p.filter) {
+		p.fidx = append(p.fidx, p.lines.next-1)
+	}
+	if !p.follow {
+		lo, _ := p.bounds()
+		if p.top < lo {
+			p.top, p.topRow = lo, 0
+		}
+	}
+}
+
+// bounds is the view space: positions [lo, hi).
+func (p *pane) bounds() (lo, hi uint64) {
+	if p.filter == "" {
+		return p.lines.first, p.lines.next
+	}
+	return p.fbase, p.fbase + uint64(len(p.fidx))
+}
+
+// lineAt returns the line at view position i.
+func (p *pane) lineAt(i uint64) *line {
+	if p.filter == "" {
+		return p.lines.at(i)
+	}
+	return p.lines.at(p.fidx[i-p.fbase])
+}
+
+// setFilter shows only lines containing q (lower-case); "" shows every line. The view
+// follows again: the old scroll position means nothing in the new view space.
+func (p *pane) setFilter(q string) {
+	p.filter, p.fidx, p.fbase = q, nil, 0
+	if q != "" {
+		for i := p.lines.first; i < p.lines.next; i++ {
+			if strings.Contains(p.lines.at(i).lower, q) {
+				p.fidx = append(p.fidx, i)
+			}
+		}
+	}
+	p.follow, p.top, p.topRow = true, 0, 0
+}
+
+func (p *pane) setSize(w, h int) {
+	if w != p.width && !p.follow {
+		p.topRow = 0 // row offsets within a line change with the width
+	}
+	p.width, p.height = w, h
+}
+
+// textWidth is the width left for a line's text after its prefix (timestamp, gutter).
+func (o *renderOpts) prefixWidth(l *line) int {
+	w := 0
+	if o.timestamps {
+		w += timestampWidth
+	}
+	if l.kind == kindErr {
+		w++
+	}
+	return w
+}
+
+func (p *pane) textWidth(l *line, o *renderOpts) int {
+	tw := p.width - o.prefixWidth(l)
+	if tw < 1 {
+		tw = 1
+	}
+	return tw
+}
+
+// rows is how many screen rows line l takes.
+func (p *pane) rows(l *line, o *renderOpts) int {
+	if !o.wrap || p.width <= 0 {
+		return 1
+	}
+	tw := p.textWidth(l, o)
+	w := len(l.text)
+	if !l.ascii {
+		w = ansi.StringWidth(l.text)
+	}
+	if w <= tw {
+		return 1
+	}
+	return (w + tw - 1) / tw
+}
+
+// rowText returns the part of l's text shown on its row r.
+func (p *pane) rowText(l *line, r int, o *renderOpts) string {
+	tw := p.textWidth(l, o)
+	if !o.wrap {
+		if l.ascii {
+			if len(l.text) <= tw {
+				return l.text
+			}
+			return l.text[:tw-1] + "…"
+		}
+		return ansi.Truncate(l.text, tw, "…")
+	}
+	from, to := r*tw, (r+1)*tw
+	if l.ascii {
+		if from >= len(l.text) {
+			return ""
+		}
+		return l.text[from:min(to, len(l.text))]
+	}
+	return ansi.Cut(l.text, from, to)
+}
+
+// visibleRow is one screen row of a pane: row r of the line at view position pos.
+type visibleRow struct {
+	pos uint64
+	r   int
+}
+
+// visible returns the rows the pane shows, top to bottom (fewer than its height when it
+// has fewer lines).
+func (p *pane) visible(o *renderOpts) []visibleRow {
+	h := p.height
+	if h <= 0 {
+		return nil
+	}
+	lo, hi := p.bounds()
+	if p.follow {
+		// Walk back from the newest line until the height is filled.
+		out := make([]visibleRow, 0, h)
+		for i := hi; i > lo && len(out) < h; i-- {
+			n := p.rows(p.lineAt(i-1), o)
+			for r := n - 1; r >= 0 && len(out) < h; r-- {
+				out = append(out, visibleRow{pos: i - 1, r: r})
+			}
+		}
+		for a, b := 0, len(out)-1; a < b; a, b = a+1, b-1 {
+			out[a], out[b] = out[b], out[a]
+		}
+		return out
+	}
+	out := make([]visibleRow, 0, h)
+	for i := max(p.top, lo); i < hi && len(out) < h; i++ {
+		n := p.rows(p.lineAt(i), o)
+		r := 0
+		if i == p.top {
+			r = min(p.topRow, n-1)
+		}
+		for ; r < n && len(out) < h; r++ {
+			out = append(out, visibleRow{pos: i, r: r})
+		}
+	}
+	return out
+}
+
+// below is the number of lines after the last one shown (new lines while scrolled up).
+func (p *pane) below(o *renderOpts) uint64 {
+	if p.follow {
+		return 0
+	}
+	_, hi := p.bounds()
+	rows := p.visible(o)
+	if len(rows) == 0 {
+		return hi - max(p.top, p.lines.first)
+	}
+	return hi - rows[len(rows)-1].pos - 1
+}
+
+// scroll moves the view by n rows (n < 0: up, toward older lines). Reaching the bottom
+// follows again.
+func (p *pane) scroll(n int, o *renderOpts) {
+	lo, hi := p.bounds()
+	if hi == lo {
+		return
+	}
+	if p.follow {
+		if n >= 0 {
+			return
+		}
+		p.freeze(o)
+		if p.follow {
+			return
+		}
+	}
+	if p.top < lo {
+		p.top, p.topRow = lo, 0
+	}
+	p.topRow += n
+	for p.topRow < 0 {
+		if p.top == lo {
+			p.topRow = 0
+			break
+		}
+		p.top--
+		p.topRow += p.rows(p.lineAt(p.top), o)
+	}
+	for p.top < hi && p.topRow >= p.rows(p.lineAt(p.top), o) {
+		p.topRow -= p.rows(p.lineAt(p.top), o)
+		p.top++
+	}
+	if p.atBottom(o) {
+		p.follow = true
+	}
+}
+
+// atBottom reports whether the rows from the scroll position to the newest line fit.
+func (p *pane) atBottom(o *renderOpts) bool {
+	_, hi := p.bounds()
+	rows := -p.topRow
+	for i := p.top; i < hi; i++ {
+		rows += p.rows(p.lineAt(i), o)
+		if rows > p.height {
+			return false
+		}
+	}
+	return true
+}
+
+// freeze stops following, keeping the rows shown now.
+func (p *pane) freeze(o *renderOpts) {
+	if !p.follow {
+		return
+	}
+	rows := p.visible(o)
+	if len(rows) == 0 {
+		return
+	}
+	p.follow, p.top, p.topRow = false, rows[0].pos, rows[0].r
+}
+
+// home scrolls to the oldest line.
+func (p *pane) home() {
+	lo, hi := p.bounds()
+	if hi == lo {
+		return
+	}
+	p.follow, p.top, p.topRow = false, lo, 0
+}
+
+// end follows the newest lines again.
+func (p *pane) end() { p.follow, p.topRow = true, 0 }
+
+// show scrolls so that the line at view position pos is in view, a third of the way down.
+func (p *pane) show(pos uint64, o *renderOpts) {
+	p.follow, p.top, p.topRow = false, pos, 0
+	p.scroll(-p.height/3, o) // near the end this follows again, which shows the line too
+}
+
+// find returns the view positions of the lines containing q (lower-case), oldest first.
+func (p *pane) find(q string) []uint64 {
+	var out []uint64
+	lo, hi := p.bounds()
+	for i := lo; i < hi; i++ {
+		if strings.Contains(p.lineAt(i).lower, q) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// render draws the pane's rows, each exactly its width wide, into b, one row per call of
+// row; rows beyond the content are blank.
+func (p *pane) render(o *renderOpts) []string {
+	rows := p.visible(o)
+	out := make([]string, p.height)
+	var b strings.Builder
+	for i := range out {
+		b.Reset()
+		if i < len(rows) {
+			l := p.lineAt(rows[i].pos)
+			p.renderRow(&b, l, rows[i].r, o)
+		} else {
+			b.WriteString(strings.Repeat(" ", p.width))
+		}
+		out[i] = b.String()
+	}
+	return out
+}
+
+func (p *pane) renderRow(b *strings.Builder, l *line, r int, o *renderOpts) {
+	used := 0
+	pw := o.prefixWidth(l)
+	if pw >= p.width {
+		pw = 0 // too narrow for prefixes: text only
+	}
+	if pw > 0 {
+		if r == 0 {
+			if o.timestamps {
+				b.WriteString(o.styles.sgrTime)
+				b.WriteString(l.at.In(o.loc).Format("15:04:05"))
+				b.WriteString(ansi.ResetStyle)
+				b.WriteByte(' ')
+			}
+			if l.kind == kindErr {
+				b.WriteString(o.styles.sgr[kindErr])
+				b.WriteString("▌")
+				b.WriteString(ansi.ResetStyle)
+			}
+		} else {
+			b.WriteString(strings.Repeat(" ", pw))
+		}
+		used += pw
+	}
+	text := p.rowText(l, r, o)
+	sgr := o.styles.sgr[l.kind]
+	b.WriteString(sgr)
+	if o.query != "" && strings.Contains(l.lower, o.query) {
+		match := o.styles.sgrMatch
+		if l.seq == o.currentSeq {
+			match = o.styles.sgrCurrent
+		}
+		writeHighlighted(b, text, o.query, sgr, match)
+	} else {
+		b.WriteString(text)
+	}
+	if sgr != "" {
+		b.WriteString(ansi.ResetStyle)
+	}
+	if l.ascii {
+		used += len(text)
+	} else {
+		used += ansi.StringWidth(text)
+	}
+	if used < p.width {
+		b.WriteString(strings.Repeat(" ", p.width-used))
+	}
+}
+
+// writeHighlighted writes text with each occurrence of q (lower-case) in match style,
+// returning to base after each.
+func writeHighlighted(b *strings.Builder, text, q, base, match string) {
+	lower := strings.ToLower(text)
+	if len(lower) != len(text) { // case folding changed byte offsets: no highlight
+		b.WriteString(text)
+		return
+	}
+	for {
+		i := strings.Index(lower, q)
+		if i < 0 {
+			b.WriteString(text)
+			return
+		}
+		b.WriteString(text[:i])
+		b.WriteString(match)
+		b.WriteString(text[i : i+len(q)])
+		b.WriteString(ansi.ResetStyle)
+		b.WriteString(base)
+		text, lower = text[i+len(q):], lower[i+len(q):]
+	}
+}

@@ -1,0 +1,170 @@
+// Package tui is sidecar's interactive terminal view: every container's logs side by side,
+// one column per container of a pod, under title bars with each container's state, health,
+// restarts, CPU and memory; start-up progress; search, filters, mute and solo; and control
+// of the containers and the stack (restart, stop, start, shell, quit).
+//
+// It is a pure consumer of the orchestrator's event stream: it reads a Subscription and
+// sends commands through a Controller, and never calls the container engine itself (the one
+// exception is the shell, `e`, which runs the docker CLI in the terminal). See docs/tui.md.
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+)
+
+// Subscription is the event stream the view reads; *orchestrator.Subscription is one.
+type Subscription interface {
+	// Next blocks until events are available, and returns io.EOF once the stack is done
+	// and everything was read.
+	Next(ctx context.Context) ([]orchestrator.Event, error)
+	// TryNext returns what is available now, without blocking.
+	TryNext() []orchestrator.Event
+	Close()
+}
+
+// Commands are what the view asks of the orchestrator; *orchestrator.Orchestrator has them.
+// They must not block.
+type Commands interface {
+	RestartContainer(pod, container string) error
+	StopContainer(pod, container string) error
+	StartContainer(pod, container string) error
+	// Shutdown tears the stack down gracefully (q); Interrupt too, as after Ctrl-C (exit
+	// 130); Kill at once (a second q or Ctrl-C).
+	Shutdown()
+	Interrupt()
+	Kill()
+}
+
+// Controller is the orchestrator as the view uses it: *orchestrator.Orchestrator satisfies
+// Controller[*orchestrator.Subscription], so `tui.Run(ctx, orch, opts)` needs no adapter,
+// and tests pass a fake.
+type Controller[S Subscription] interface {
+	Commands
+	SubscribeWith(orchestrator.SubscribeOptions) S
+}
+
+// Options tune the view. The zero value works on the process's terminal.
+type Options struct {
+	// Pod is the pod shown first (default: the first).
+	Pod string
+	// Input and Output are the terminal (default os.Stdin, os.Stdout).
+	Input  io.Reader
+	Output io.Writer
+	// Environ is the environment the terminal's capabilities and colours are detected
+	// from (NO_COLOR, TERM, …); default os.Environ().
+	Environ []string
+	// Docker is the docker CLI the shell key runs (default "docker"); Shell the shell it
+	// starts in the container (default "sh").
+	Docker, Shell string
+	// LogLines is how many lines each column keeps (default orchestrator.DefaultLogLines).
+	LogLines int
+	// FPS is the most frames a second the view draws, and batches of events it takes
+	// (default 60).
+	FPS int
+	// Now and Location are the clock and time zone of uptimes, countdowns and timestamps
+	// (default time.Now, time.Local).
+	Now      func() time.Time
+	Location *time.Location
+
+	// programOptions are extra bubbletea options (tests and benchmarks).
+	programOptions []tea.ProgramOption
+}
+
+func (o Options) withDefaults() Options {
+	if o.Input == nil {
+		o.Input = os.Stdin
+	}
+	if o.Output == nil {
+		o.Output = os.Stdout
+	}
+	if o.Environ == nil {
+		o.Environ = os.Environ()
+	}
+	if o.Docker == "" {
+		o.Docker = "docker"
+	}
+	if o.Shell == "" {
+		o.Shell = "sh"
+	}
+	if o.LogLines <= 0 {
+		o.LogLines = orchestrator.DefaultLogLines
+	}
+	if o.FPS <= 0 {
+		o.FPS = 60
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Location == nil {
+		o.Location = time.Local
+	}
+	return o
+}
+
+// subscribeOptions are the view's subscription: log lines included, in large steps.
+var subscribeOptions = orchestrator.SubscribeOptions{MaxLogLines: 5000}
+
+// Run shows the stack that c runs until the stack is done and its stream has ended (or,
+// after a failure, until the user has read it and quits). Start c's Run before or after:
+// the subscription begins with a snapshot and every buffered log line. Interrupts
+// (SIGINT, SIGTERM) are the view's to handle while it runs: they stop the stack like
+// Ctrl-C. If the view fails (its terminal goes away), it interrupts the stack and returns
+// the error; the caller still waits for the orchestrator's Run to return.
+func Run[S Subscription](ctx context.Context, c Controller[S], opts Options) error {
+	opts = opts.withDefaults()
+	sub := c.SubscribeWith(subscribeOptions)
+	defer sub.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	m := newModel(ctx, sub, c, opts)
+	popts := []tea.ProgramOption{
+		tea.WithContext(ctx),
+		tea.WithInput(opts.Input),
+		tea.WithOutput(opts.Output),
+		tea.WithEnvironment(opts.Environ),
+		tea.WithFPS(opts.FPS),
+		tea.WithFilter(filterSignals),
+	}
+	popts = append(popts, opts.programOptions...)
+	p := tea.NewProgram(m, popts...)
+	final, err := p.Run()
+	if fm, ok := final.(*model); ok && fm.endErr != nil && err == nil {
+		err = fm.endErr
+	}
+	if err != nil {
+		c.Interrupt()
+		if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+			return fmt.Errorf("terminal view: %w", context.Cause(ctx))
+		}
+		return fmt.Errorf("terminal view: %w", err)
+	}
+	return nil
+}
+
+// filterSignals turns the program's own reaction to SIGINT and SIGTERM (quit at once) into
+// the view's interrupt, so the stack is torn down and shown doing so. The view's own quit
+// (after the stream ended) passes.
+func filterSignals(m tea.Model, msg tea.Msg) tea.Msg {
+	switch msg.(type) {
+	case tea.InterruptMsg:
+		return interruptMsg{}
+	case tea.QuitMsg:
+		if mm, ok := m.(*model); ok && !mm.quitting {
+			return interruptMsg{}
+		}
+	}
+	return msg
+}
+
+// interruptMsg is SIGINT or SIGTERM while the view runs.
+type interruptMsg struct{}
