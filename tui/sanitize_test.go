@@ -1,0 +1,77 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+func TestSanitize(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+		ascii          bool
+	}{
+		{"plain", "GET /healthz 200", "GET /healthz 200", true},
+		{"colour dropped", "\x1b[31merror\x1b[0m: bad", "error: bad", true},
+		{"cursor movement", "a\x1b[2J\x1b[Hb\x1b[10;5fc", "abc", true},
+		{"title", "x\x1b]0;pwned\x07y", "xy", true},
+		{"title ST", "x\x1b]2;pwned\x1b\\y", "xy", true},
+		{"clipboard OSC 52", "x\x1b]52;c;aGVsbG8=\x07y", "xy", true},
+		{"hyperlink", "\x1b]8;;http://evil\x1b\\click\x1b]8;;\x1b\\", "click", true},
+		{"DCS query", "a\x1bP+q544e\x1b\\b", "ab", true},
+		{"carriage return and backspace", "progress 10%\rprogress 20%\b\b", "progress 10%progress 20%", true},
+		{"bell and nul", "ding\x07\x00dong", "dingdong", true},
+		{"tab", "a\tb", "a    b", true},
+		{"bidi override", "user\u202egnp.exe", "usergnp.exe", true},
+		{"isolates and marks", "a\u2066b\u2069c\u200fd", "abcd", true},
+		{"8-bit CSI", "a\u009b31mb", "ab", true},
+		{"8-bit OSC", "a\u009d0;title\u009cb", "ab", true},
+		{"C1 control", "a\u0085b", "ab", true},
+		{"invalid UTF-8", "a\xffb", "a\ufffdb", false},
+		{"unicode kept", "schéma v1 → v2 ✓ 日本", "schéma v1 → v2 ✓ 日本", false},
+		{"zero width joiner kept", "👩\u200d💻", "👩\u200d💻", false},
+		{"unterminated CSI", "a\x1b[31", "a", true},
+		{"lone ESC", "a\x1b", "a", true},
+		{"charset designation", "a\x1b(0qqq\x1b(Bb", "aqqqb", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ascii := sanitize(tt.in)
+			if got != tt.want || ascii != tt.ascii {
+				t.Errorf("sanitize(%q) = %q, %v; want %q, %v", tt.in, got, ascii, tt.want, tt.ascii)
+			}
+		})
+	}
+}
+
+// FuzzSanitize: whatever a container writes, what reaches the screen is valid UTF-8 with no
+// control character, no escape sequence and no bidi control, its width is what the renderer
+// measures, and ascii is only claimed for one-byte-per-cell text.
+func FuzzSanitize(f *testing.F) {
+	for _, s := range []string{"plain", "\x1b[31mred\x1b[0m", "\x1b]52;c;x\x07", "a\rb\bc\x07", "\u202eabc", "\xff\xfe", "\u009b2J", "a\x1bP1$r\x1b\\"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		got, ascii := sanitize(in)
+		if !utf8.ValidString(got) {
+			t.Fatalf("sanitize(%q) = %q: invalid UTF-8", in, got)
+		}
+		for _, r := range got {
+			if r < 0x20 || (r >= 0x7f && r < 0xa0) || isBidiControl(r) || (unicode.Is(unicode.Cf, r) && r != '\u200d') {
+				t.Fatalf("sanitize(%q) = %q: keeps %U", in, got, r)
+			}
+		}
+		if strings.ContainsRune(got, '\x1b') {
+			t.Fatalf("sanitize(%q) = %q: keeps ESC", in, got)
+		}
+		if ascii && ansi.StringWidth(got) != len(got) {
+			t.Fatalf("sanitize(%q) = %q: claimed ASCII but %d cells for %d bytes", in, got, ansi.StringWidth(got), len(got))
+		}
+		if again, _ := sanitize(got); again != got {
+			t.Fatalf("sanitize is not idempotent on %q: %q then %q", in, got, again)
+		}
+	})
+}
