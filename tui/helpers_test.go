@@ -55,7 +55,7 @@ func (f *fakeCtl) got() string {
 
 // testModel is a model of size w×h with a fixed clock (base + 2m13s) in UTC; events are
 // given to it directly, not through a subscription.
-func testModel(t *testing.T, w, h int) (*model, *fakeCtl) {
+func testModel(t testing.TB, w, h int) (*model, *fakeCtl) {
 	t.Helper()
 	ctl := &fakeCtl{}
 	opts := Options{Now: func() time.Time { return base.Add(2*time.Minute + 13*time.Second) }, Location: time.UTC}.withDefaults()
@@ -169,7 +169,7 @@ func stackView(n int) orchestrator.StackView {
 
 // runningScene is a model showing a running stack of n containers with varied states and
 // a page of log lines in each.
-func runningScene(t *testing.T, n, w, h int) (*model, *fakeCtl) {
+func runningScene(t testing.TB, n, w, h int) (*model, *fakeCtl) {
 	t.Helper()
 	m, ctl := testModel(t, w, h)
 	seq = 0

@@ -127,7 +127,7 @@ func newModel(ctx context.Context, sub Subscription, ctl Commands, opts Options)
 	in.Prompt = ""
 	return &model{
 		ctx: ctx, ctl: ctl, opts: opts, keys: newKeyMap(), st: newStyles(),
-		feed:  &feed{sub: sub, frame: time.Second / time.Duration(opts.FPS)},
+		feed:  &feed{sub: sub, frame: batchFrames * time.Second / time.Duration(opts.FPS)},
 		panes: map[paneKey]*pane{}, stats: map[paneKey]orchestrator.StatsEvent{}, reached: map[string]orchestrator.Phase{},
 		pod: opts.Pod, wrap: true, input: in,
 	}

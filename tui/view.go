@@ -67,7 +67,11 @@ func (m *model) render() string {
 	}
 	rows[m.height-1] = m.footer(w)
 	for i, r := range rows {
-		rows[i] = fit(r, w)
+		// The columns' rows are exactly w wide by construction: measuring them again would
+		// cost more than drawing them.
+		if m.help || i < m.lay.boxY || i > m.lay.contentY+m.lay.contentH {
+			rows[i] = fit(r, w)
+		}
 	}
 	return strings.Join(rows, "\n")
 }
