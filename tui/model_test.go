@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -293,21 +295,72 @@ func TestCommandErrorShown(t *testing.T) {
 	}
 }
 
-func TestSignalsInterrupt(t *testing.T) {
+func TestInterrupts(t *testing.T) {
+	// SIGINT and SIGTERM reach the model as interruptMsg: the first stops the stack
+	// gracefully, the next forces it; after the end they leave.
 	m, ctl := runningScene(t, 3, 120, 40)
-	if got := filterSignals(m, tea.InterruptMsg{}); got != (interruptMsg{}) {
-		t.Fatalf("SIGINT became %T", got)
+	for range 2 {
+		_, cmd := m.Update(interruptMsg{})
+		m.run(cmd)
 	}
-	if got := filterSignals(m, tea.QuitMsg{}); got != (interruptMsg{}) {
-		t.Fatalf("SIGTERM became %T", got)
+	if ctl.got() != "interrupt, kill" {
+		t.Errorf("sent %q, want interrupt, kill", ctl.got())
 	}
-	m.run(func() tea.Msg { _, cmd := m.Update(interruptMsg{}); return m.run(cmd) })
-	if ctl.got() != "interrupt" {
-		t.Errorf("sent %q", ctl.got())
+	m.Update(feedEndMsg{err: io.EOF})
+	if _, cmd := m.Update(interruptMsg{}); cmd == nil || cmd() != tea.Quit() {
+		t.Errorf("an interrupt after the end does not quit")
 	}
-	m.quitting = true
-	if got := filterSignals(m, tea.QuitMsg{}); got != (tea.QuitMsg{}) {
-		t.Errorf("the view's own quit became %T", got)
+}
+
+func TestInitContainersHiddenWhenDone(t *testing.T) {
+	m, _ := runningScene(t, 2, 120, 40)
+	migrate := orchestrator.ContainerView{Pod: "shop", Name: "migrate", Role: recipes.RoleInit, State: orchestrator.CStateRunning}
+	m.view.Pods[0].Containers = append(m.view.Pods[0].Containers, migrate)
+	if got := names(m.visible()); got != "web envoy migrate" {
+		t.Fatalf("while migrate runs: %q", got)
+	}
+	migrate.State, migrate.ExitCode = orchestrator.CStateExited, intp(0)
+	m.events(orchestrator.ContainerEvent{EventMeta: meta(time.Minute), ContainerView: migrate})
+	if got := names(m.visible()); got != "web envoy" {
+		t.Errorf("after migrate completed: %q", got)
+	}
+	m.press("i")
+	if got := names(m.visible()); got != "web envoy migrate" {
+		t.Errorf("after i: %q", got)
+	}
+	m.press("i")
+	migrate.ExitCode = intp(1)
+	m.events(orchestrator.ContainerEvent{EventMeta: meta(time.Minute), ContainerView: migrate})
+	if got := names(m.visible()); got != "web envoy migrate" {
+		t.Errorf("a failed init container is hidden: %q", got)
+	}
+}
+
+// TestHelpListsEveryKey: every binding of the keymap is on the help screen.
+func TestHelpListsEveryKey(t *testing.T) {
+	km := newKeyMap()
+	listed := map[string]bool{}
+	for _, g := range km.helpGroups() {
+		for _, k := range g.keys {
+			listed[strings.Join(k.Keys(), " ")] = true
+		}
+	}
+	v := reflect.ValueOf(km)
+	for i := 0; i < v.NumField(); i++ {
+		b := v.Field(i).Interface().(key.Binding)
+		if !listed[strings.Join(b.Keys(), " ")] {
+			t.Errorf("key %s (%v) is not on the help screen", v.Type().Field(i).Name, b.Keys())
+		}
+	}
+	m, _ := runningScene(t, 3, 200, 60)
+	m.press("?")
+	frame := ansi.Strip(m.render())
+	for _, g := range km.helpGroups() {
+		for _, k := range g.keys {
+			if !strings.Contains(frame, k.Help().Desc) {
+				t.Errorf("help at 200x60 lacks %q", k.Help().Desc)
+			}
+		}
 	}
 }
 

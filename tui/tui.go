@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -133,10 +135,29 @@ func Run[S Subscription](ctx context.Context, c Controller[S], opts Options) err
 		tea.WithOutput(opts.Output),
 		tea.WithEnvironment(opts.Environ),
 		tea.WithFPS(opts.FPS),
-		tea.WithFilter(filterSignals),
+		// The view handles interrupts itself: bubbletea's handler quits at the first one
+		// and leaves the second to kill the process.
+		tea.WithoutSignalHandler(),
 	}
 	popts = append(popts, opts.programOptions...)
 	p := tea.NewProgram(m, popts...)
+
+	// Every SIGINT or SIGTERM is an interrupt: the first stops the stack gracefully, the
+	// next ones force it, as Ctrl-C does.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		for {
+			select {
+			case <-sigs:
+				p.Send(interruptMsg{})
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+
 	final, err := p.Run()
 	if fm, ok := final.(*model); ok && fm.endErr != nil && err == nil {
 		err = fm.endErr
@@ -149,21 +170,6 @@ func Run[S Subscription](ctx context.Context, c Controller[S], opts Options) err
 		return fmt.Errorf("terminal view: %w", err)
 	}
 	return nil
-}
-
-// filterSignals turns the program's own reaction to SIGINT and SIGTERM (quit at once) into
-// the view's interrupt, so the stack is torn down and shown doing so. The view's own quit
-// (after the stream ended) passes.
-func filterSignals(m tea.Model, msg tea.Msg) tea.Msg {
-	switch msg.(type) {
-	case tea.InterruptMsg:
-		return interruptMsg{}
-	case tea.QuitMsg:
-		if mm, ok := m.(*model); ok && !mm.quitting {
-			return interruptMsg{}
-		}
-	}
-	return msg
 }
 
 // interruptMsg is SIGINT or SIGTERM while the view runs.

@@ -15,7 +15,7 @@ import (
 	"github.com/sidecar-dev/sidecar/recipes"
 )
 
-// View draws the whole screen from the model; it changes nothing but pane sizes.
+// View draws the whole screen from the model; it changes nothing.
 func (m *model) View() tea.View {
 	v := tea.NewView(m.render())
 	v.AltScreen = true
@@ -36,8 +36,7 @@ func (m *model) render() string {
 	if m.width <= 0 || m.height <= 0 {
 		return ""
 	}
-	m.relayout()
-	w, l := m.width, &m.lay
+	w, l := m.width, &m.lay // laid out at the end of Update
 	rows := make([]string, m.height)
 	rows[0] = m.header(w)
 	if m.help {
