@@ -66,7 +66,9 @@ func lifecycleLines(old *orchestrator.ContainerView, c orchestrator.ContainerVie
 			}
 		}
 	}
-	if c.Reason != "" && c.Reason != was.Reason && len(out) > 0 && !strings.Contains(out[len(out)-1].text, c.Reason) {
+	// The reason adds what the line does not say already (exits say their code).
+	exitReason := strings.HasPrefix(c.Reason, "exit code") || strings.HasPrefix(c.Reason, "OOM-killed")
+	if c.Reason != "" && !exitReason && len(out) > 0 && !strings.Contains(out[len(out)-1].text, c.Reason) {
 		out[len(out)-1].text += ": " + c.Reason
 	}
 	return out

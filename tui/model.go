@@ -43,6 +43,7 @@ type model struct {
 	messages  []orchestrator.MessageEvent
 	leftovers string
 	since     time.Time // when the stack started running
+	failed    paneKey   // the container whose failing exit was seen last (init and main first)
 
 	// The view's state.
 	pod        string // selected pod
@@ -232,6 +233,12 @@ func (m *model) applyEvent(ev orchestrator.Event) {
 		pn := m.pane(e.Pod, e.Name)
 		for _, ln := range lifecycleLines(old, e.ContainerView) {
 			pn.push(newLine(e.Seq, e.Time, ln.kind, ln.text))
+		}
+		if e.State == orchestrator.CStateExited && exitFailed(e.ContainerView) {
+			// What failed the stack, if it fails: an init container or main over others.
+			if f := m.container(m.failed.pod, m.failed.ctr); f == nil || f.Role == recipes.RoleSidecar || e.Role != recipes.RoleSidecar {
+				m.failed = paneKey{e.Pod, e.Name}
+			}
 		}
 		if e.State != orchestrator.CStateRunning {
 			delete(m.stats, paneKey{e.Pod, e.Name})

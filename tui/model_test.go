@@ -670,3 +670,30 @@ func TestFeedCoalescesIntoOneBatch(t *testing.T) {
 		t.Errorf("after the last batch: %v", msg)
 	}
 }
+
+// TestLateLinesGoBeforeLifecycleLines: a container that exits at once has its output read
+// after its exit was seen; its lines go before the exit line, filtered or not.
+func TestLateLinesGoBeforeLifecycleLines(t *testing.T) {
+	for _, filter := range []string{"", "o"} {
+		p := newPane("shop", "migrate", 100)
+		p.setFilter(filter)
+		p.push(newLine(1, base.Add(time.Second), kindOut, "early"))
+		p.push(newLine(5, base.Add(5*time.Second), kindEvent, "▶ started"))
+		p.push(newLine(6, base.Add(6*time.Second), kindError, "■ exited with code 1"))
+		p.push(newLine(7, base.Add(2*time.Second), kindOut, "migrating"))
+		p.push(newLine(8, base.Add(3*time.Second), kindErr, "ERROR: boom"))
+		p.push(newLine(9, base.Add(7*time.Second), kindOut, "after the exit line"))
+		var got []string
+		lo, hi := p.bounds()
+		for i := lo; i < hi; i++ {
+			got = append(got, p.lineAt(i).text)
+		}
+		want := "early|migrating|ERROR: boom|▶ started|■ exited with code 1|after the exit line"
+		if filter != "" {
+			want = "ERROR: boom|■ exited with code 1"
+		}
+		if strings.Join(got, "|") != want {
+			t.Errorf("filter %q: lines %q, want %q", filter, got, want)
+		}
+	}
+}

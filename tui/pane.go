@@ -108,14 +108,40 @@ func newPane(pod, name string, size int) *pane {
 	return &pane{pod: pod, name: name, lines: newRing(size), follow: true}
 }
 
+// maxReorder is how many of the view's own lines a late log line may move ahead of.
+const maxReorder = 8
+
+// push adds a line. A container's line that was written before the lifecycle lines last
+// added (a container that exited at once has its output read after its exit was seen) goes
+// before them, so the column reads in the order things happened.
 func (p *pane) push(l line) {
 	p.lines.push(l)
+	moved := uint64(0)
+	if l.kind <= kindMarker {
+		for i := p.lines.next - 1; i > p.lines.first && moved < maxReorder; i-- {
+			prev := p.lines.at(i - 1)
+			if prev.kind <= kindMarker || !prev.at.After(l.at) {
+				break
+			}
+			*p.lines.at(i), *prev = *prev, *p.lines.at(i)
+			moved++
+		}
+	}
 	for len(p.fidx) > 0 && p.fidx[0] < p.lines.first {
 		p.fidx = p.fidx[1:]
 		p.fbase++
 	}
-	if p.filter != "" && strings.Contains(l.lower, p.filter) {
-		p.fidx = append(p.fidx, p.lines.next-1)
+	if p.filter != "" {
+		// The lines from the first one moved on are matched again.
+		from := p.lines.next - 1 - moved
+		for len(p.fidx) > 0 && p.fidx[len(p.fidx)-1] >= from {
+			p.fidx = p.fidx[:len(p.fidx)-1]
+		}
+		for i := from; i < p.lines.next; i++ {
+			if strings.Contains(p.lines.at(i).lower, p.filter) {
+				p.fidx = append(p.fidx, i)
+			}
+		}
 	}
 	if !p.follow {
 		lo, _ := p.bounds()

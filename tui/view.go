@@ -560,18 +560,10 @@ func (m *model) failureLines(w int) []string {
 // failedPane is the container whose failure ended the stack: a failed init container, or
 // main when it ended the stack with a failure, else the last container that failed.
 func (m *model) failedPane() *pane {
-	var found *pane
-	for _, p := range m.view.Pods {
-		for _, c := range p.Containers {
-			if c.Role == recipes.RoleInfra || !exitFailed(c) {
-				continue
-			}
-			if c.Role == recipes.RoleInit || c.Role == recipes.RoleMain || found == nil {
-				found = m.pane(p.Name, c.Name)
-			}
-		}
+	if m.failed.ctr == "" {
+		return nil
 	}
-	return found
+	return m.pane(m.failed.pod, m.failed.ctr)
 }
 
 // ---- footer ----
