@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -49,7 +50,8 @@ func BenchmarkTUILogStorm(b *testing.B) {
 		b.ReportMetric(ms(view.latency(0.95)), "ms-key-p95")
 		b.ReportMetric(ms(view.latency(1)), "ms-key-max")
 		b.ReportMetric(view.linesPerSec, "lines/s")
-		b.Logf("storm %s, %d containers × %d lines/s, %dx%d", *stormFor, stormContainers, *stormRate, *stormWidth, 50)
+		b.Logf("storm %s, %d containers × %d lines/s, %dx%d; load average before and after: %s / %s",
+			*stormFor, stormContainers, *stormRate, *stormWidth, 50, base.load, view.load)
 		b.Logf("no view:   CPU %.1f%% of a core, %.0f lines/s delivered", base.cpu*100, base.linesPerSec)
 		b.Logf("with view: CPU %.1f%% of a core, %.0f lines/s delivered, %d frames (%.0f/s, %.1f MB written)",
 			view.cpu*100, view.linesPerSec, view.frames, float64(view.frames)/view.wall.Seconds(), float64(view.bytes)/1e6)
@@ -68,6 +70,7 @@ type stormResult struct {
 	bytes       int64
 	latencies   []time.Duration
 	missed      int
+	load        string // the machine's load average at the start
 }
 
 func (r stormResult) latency(q float64) time.Duration {
@@ -232,6 +235,9 @@ func runStorm(b *testing.B, withView bool) stormResult {
 	out.mu.Unlock()
 
 	var res stormResult
+	if l, err := os.ReadFile("/proc/loadavg"); err == nil {
+		res.load = strings.Join(strings.Fields(string(l))[:3], " ")
+	}
 	end := time.NewTimer(*stormFor)
 	press := time.NewTicker(250 * time.Millisecond)
 measure:
@@ -259,8 +265,22 @@ measure:
 				res.missed++
 			}
 			timeout.Stop()
-			if _, err := inW.Write([]byte("?")); err != nil { // close the help again
+			// Close the help again, and let two frames go out before the next press, so
+			// that the closed screen is drawn and the next "KEYS" is drawn anew.
+			out.mu.Lock()
+			closedAt := out.frames
+			out.mu.Unlock()
+			if _, err := inW.Write([]byte("?")); err != nil {
 				b.Fatal(err)
+			}
+			for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+				out.mu.Lock()
+				drawn := out.frames - closedAt
+				out.mu.Unlock()
+				if drawn >= 2 {
+					break
+				}
+				time.Sleep(time.Millisecond) // poll interval
 			}
 		}
 	}

@@ -37,6 +37,9 @@ func (m *model) render() string {
 		return ""
 	}
 	w, l := m.width, &m.lay // laid out at the end of Update
+	if w < minWidth || m.height < minHeight {
+		return m.tooSmall()
+	}
 	rows := make([]string, m.height)
 	rows[0] = m.header(w)
 	if m.help {
@@ -72,6 +75,18 @@ func (m *model) render() string {
 			rows[i] = fit(r, w)
 		}
 	}
+	return strings.Join(rows, "\n")
+}
+
+// The smallest screen the view draws; below it, it says so.
+const minWidth, minHeight = 20, 6
+
+// tooSmall is the screen of a terminal too small for the view: the stack's state on the
+// first row and what to do on the last.
+func (m *model) tooSmall() string {
+	rows := make([]string, m.height)
+	rows[0] = fit(" "+m.view.Name+" "+ansi.Strip(m.phaseText()), m.width)
+	rows[m.height-1] = fit(fmt.Sprintf(" %dx%d is too small: enlarge the terminal (q quits)", m.width, m.height), m.width)
 	return strings.Join(rows, "\n")
 }
 
