@@ -715,8 +715,16 @@ func TestRenderAnySize(t *testing.T) {
 			m.press("enter")
 			return m
 		},
-		"startup":     func(w, h int) *model { m := startupScene(t); m.Update(tea.WindowSizeMsg{Width: w, Height: h}); return m },
-		"init failed": func(w, h int) *model { m := initFailedScene(t); m.Update(tea.WindowSizeMsg{Width: w, Height: h}); return m },
+		"startup": func(w, h int) *model {
+			m := startupScene(t)
+			m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+			return m
+		},
+		"init failed": func(w, h int) *model {
+			m := initFailedScene(t)
+			m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+			return m
+		},
 	}
 	for name, scene := range scenes {
 		for _, w := range []int{1, 2, 5, 9, 17, 33, 80, 131} {
