@@ -674,7 +674,7 @@ type match struct {
 // matches returns every match in the columns shown, oldest first.
 func (m *model) matches() []match {
 	var out []match
-	for _, p := range m.shownPanesAll() {
+	for _, p := range m.visible() { // muted columns are left out
 		for _, pos := range p.find(m.query) {
 			out = append(out, match{p: p, pos: pos, seq: p.lineAt(pos).seq})
 		}
@@ -806,9 +806,6 @@ func (m *model) visible() []*pane {
 	}
 	return out
 }
-
-// shownPanesAll are the columns shown and not muted (search runs over them).
-func (m *model) shownPanesAll() []*pane { return m.visible() }
 
 // shownPanes are the columns on screen now: all visible ones, or the focused one alone
 // in tabs mode.
