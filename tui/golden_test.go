@@ -157,7 +157,8 @@ func startupScene(t *testing.T) *model {
 		orchestrator.ImageEvent{EventMeta: meta(time.Second), Ref: "envoyproxy/envoy:v1.31", Action: orchestrator.ImagePull, Message: "pulling"},
 		orchestrator.ImageEvent{EventMeta: meta(2 * time.Second), Ref: "envoyproxy/envoy:v1.31", Action: orchestrator.ImagePull, Step: "a1", Message: "Downloading", Current: 30 << 20, Total: 40 << 20},
 		orchestrator.ImageEvent{EventMeta: meta(2 * time.Second), Ref: "envoyproxy/envoy:v1.31", Action: orchestrator.ImagePull, Step: "b2", Message: "Downloading", Current: 0, Total: 20 << 20},
-		orchestrator.ImageEvent{EventMeta: meta(2 * time.Second), Ref: "shop/shipper:dev", Action: orchestrator.ImageBuild, Message: "Step 3/4 : COPY . /"},
+		orchestrator.ImageEvent{EventMeta: meta(2 * time.Second), Ref: "shop/shipper:dev", Action: orchestrator.ImageBuild, Step: "3/4", Message: "Step 3/4 : COPY . /"},
+		orchestrator.ImageEvent{EventMeta: meta(2 * time.Second), Ref: "shop/shipper:dev", Action: orchestrator.ImageBuild, Step: "3/4", Message: "copying 812 files"},
 	)
 	return m
 }

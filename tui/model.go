@@ -100,8 +100,8 @@ type imageState struct {
 	ref     string
 	action  orchestrator.ImageAction
 	message string
-	steps   map[string][2]int64 // layer → current, total
-	order   []string
+	steps   map[string][2]int64 // pulls: layer → bytes downloaded, bytes in all
+	step    string              // builds: the step under way, "2/4"
 	done    bool
 	err     string
 }
@@ -329,11 +329,19 @@ func (m *model) image(e orchestrator.ImageEvent) {
 	if e.Message != "" {
 		im.message = e.Message
 	}
-	if e.Step != "" && (e.Total > 0 || e.Current > 0) {
-		if _, ok := im.steps[e.Step]; !ok {
-			im.order = append(im.order, e.Step)
+	switch {
+	case e.Action == orchestrator.ImageBuild:
+		if buildStep.MatchString("Step " + e.Step) {
+			im.step = e.Step // "2/4"
 		}
+	case e.Step == "":
+	case strings.HasPrefix(e.Message, "Downloading") && e.Total > 0:
 		im.steps[e.Step] = [2]int64{e.Current, e.Total}
+	case strings.Contains(e.Message, "complete") || strings.HasPrefix(e.Message, "Already exists"):
+		// A layer downloaded, extracted or present: all of it.
+		if s, ok := im.steps[e.Step]; ok {
+			im.steps[e.Step] = [2]int64{s[1], s[1]}
+		}
 	}
 	if e.Done {
 		im.done = true

@@ -743,3 +743,35 @@ func TestRenderAnySize(t *testing.T) {
 		}
 	}
 }
+
+func TestImageProgress(t *testing.T) {
+	m, _ := testModel(t, 80, 24)
+	ev := func(action orchestrator.ImageAction, step, msg string, cur, total int64) orchestrator.Event {
+		return orchestrator.ImageEvent{EventMeta: meta(0), Ref: "x:1", Action: action, Step: step, Message: msg, Current: cur, Total: total}
+	}
+	steps := []struct {
+		ev   orchestrator.Event
+		want float64
+		ok   bool
+	}{
+		{ev(orchestrator.ImagePull, "", "pulling", 0, 0), 0, false},
+		{ev(orchestrator.ImagePull, "a", "Downloading", 10, 40), 0.25, true},
+		{ev(orchestrator.ImagePull, "b", "Downloading", 0, 60), 0.1, true},
+		{ev(orchestrator.ImagePull, "a", "Download complete", 0, 0), 0.4, true},
+		{ev(orchestrator.ImagePull, "a", "Extracting", 5, 40), 0.4, true}, // extraction does not count
+		{ev(orchestrator.ImagePull, "b", "Pull complete", 0, 0), 1, true},
+	}
+	for i, s := range steps {
+		m.events(s.ev)
+		if got, ok := m.images[0].progress(); ok != s.ok || got != s.want {
+			t.Errorf("after event %d: progress %v, %v; want %v, %v", i, got, ok, s.want, s.ok)
+		}
+	}
+	build := func(step, msg string) orchestrator.Event {
+		return orchestrator.ImageEvent{EventMeta: meta(0), Ref: "y:1", Action: orchestrator.ImageBuild, Step: step, Message: msg}
+	}
+	m.events(build("2/4", "Step 2/4 : RUN make"), build("2/4", "compiling"))
+	if got, ok := m.images[1].progress(); !ok || got != 0.25 {
+		t.Errorf("build at step 2/4: progress %v, %v; want 0.25", got, ok)
+	}
+}

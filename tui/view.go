@@ -381,7 +381,11 @@ func (m *model) startupLines(w int) []string {
 			bar := progress.New(progress.WithWidth(barW), progress.WithColors(colBlue), progress.WithFillCharacters('█', '░'))
 			line += bar.ViewAs(frac) + " "
 		}
-		line += st.dim.Render(im.message)
+		msg := im.message
+		if im.step != "" && !buildStep.MatchString(msg) {
+			msg = "step " + im.step + ": " + msg
+		}
+		line += st.dim.Render(msg)
 		out = append(out, line)
 	}
 	for _, p := range m.view.Pods {
@@ -416,7 +420,7 @@ func (im *imageState) progress() (float64, bool) {
 	if total > 0 {
 		return min(1, float64(cur)/float64(total)), true
 	}
-	if mm := buildStep.FindStringSubmatch(im.message); mm != nil {
+	if mm := buildStep.FindStringSubmatch("Step " + im.step); mm != nil {
 		i, _ := strconv.Atoi(mm[1])
 		n, _ := strconv.Atoi(mm[2])
 		if n > 0 {
