@@ -16,8 +16,9 @@ import (
 )
 
 // TestTmuxEndToEnd runs `sidecar up` in tmux on the real engine: the TUI comes up, two
-// containers' log lines share a screen row, a resize re-lays out, `q` tears everything
-// down and the engine holds nothing of the stack afterwards.
+// containers' log lines share a screen row, a resize re-lays out, the shell key hands the
+// terminal to docker exec and comes back, `q` tears everything down and the engine holds
+// nothing of the stack afterwards.
 //
 // It needs the `up` command, tmux and a Docker Engine. Without `up` it is skipped (the
 // command lands on another branch); without tmux or an engine it fails under CI=true and is
@@ -88,6 +89,13 @@ stop_grace: 10s
 			}
 		}
 		return false
+	})
+
+	// e opens a shell through docker exec; the test image (FROM scratch) has none, and the
+	// view comes back saying so.
+	run(t, dir, "tmux", "send-keys", "-t", session, "e")
+	waitPane(t, session, "the view back, saying web has no shell", func(s string) bool {
+		return strings.Contains(s, "web has no shell") && strings.Contains(s, "web · main")
 	})
 
 	// q tears down gracefully and shows it; the program exits 0 once everything is gone.
