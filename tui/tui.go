@@ -122,9 +122,15 @@ var subscribeOptions = orchestrator.SubscribeOptions{MaxLogLines: 5000}
 // Ctrl-C. If the view fails (its terminal goes away), it interrupts the stack and returns
 // the error; the caller still waits for the orchestrator's Run to return.
 func Run[S Subscription](ctx context.Context, c Controller[S], opts Options) error {
-	opts = opts.withDefaults()
 	sub := c.SubscribeWith(subscribeOptions)
 	defer sub.Close()
+	return Show(ctx, sub, c, opts)
+}
+
+// Show is Run on a subscription the caller made (and closes): for a caller that chooses
+// between views after subscribing. The subscription must carry log lines.
+func Show(ctx context.Context, sub Subscription, c Commands, opts Options) error {
+	opts = opts.withDefaults()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
