@@ -12,8 +12,9 @@ import (
 // Words and glyphs for states, durations and sizes.
 
 type textLine struct {
-	kind lineKind
-	text string
+	kind  lineKind
+	text  string
+	start bool // the container started
 }
 
 // lifecycleLines are the lines a container's change of state adds to its column.
@@ -23,7 +24,7 @@ func lifecycleLines(old *orchestrator.ContainerView, c orchestrator.ContainerVie
 	}
 	var out []textLine
 	add := func(kind lineKind, format string, args ...any) {
-		out = append(out, textLine{kind, fmt.Sprintf(format, args...)})
+		out = append(out, textLine{kind: kind, text: fmt.Sprintf(format, args...)})
 	}
 	was := *old
 	if was.State != c.State {
@@ -34,6 +35,7 @@ func lifecycleLines(old *orchestrator.ContainerView, c orchestrator.ContainerVie
 			} else {
 				add(kindEvent, "▶ started")
 			}
+			out[len(out)-1].start = true
 		case orchestrator.CStateExited:
 			kind := kindEvent
 			if exitFailed(c) {

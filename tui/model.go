@@ -42,8 +42,9 @@ type model struct {
 	reached   map[string]orchestrator.Phase // per pod, the furthest start-up phase reached
 	messages  []orchestrator.MessageEvent
 	leftovers string
-	since     time.Time // when the stack started running
-	failed    paneKey   // the container whose failing exit was seen last (init and main first)
+	since     time.Time        // when the stack started running
+	failed    paneKey          // the container whose failing exit was seen last (init and main first)
+	completed map[paneKey]bool // init containers whose last run exited 0
 
 	// The view's state.
 	pod        string // selected pod
@@ -130,7 +131,8 @@ func newModel(ctx context.Context, sub Subscription, ctl Commands, opts Options)
 		ctx: ctx, ctl: ctl, opts: opts, keys: newKeyMap(), st: newStyles(),
 		feed:  &feed{sub: sub, frame: batchFrames * time.Second / time.Duration(opts.FPS)},
 		panes: map[paneKey]*pane{}, stats: map[paneKey]orchestrator.StatsEvent{}, reached: map[string]orchestrator.Phase{},
-		pod: opts.Pod, wrap: true, input: in,
+		completed: map[paneKey]bool{},
+		pod:       opts.Pod, wrap: true, input: in,
 	}
 }
 
@@ -232,7 +234,17 @@ func (m *model) applyEvent(ev orchestrator.Event) {
 		}
 		pn := m.pane(e.Pod, e.Name)
 		for _, ln := range lifecycleLines(old, e.ContainerView) {
-			pn.push(newLine(e.Seq, e.Time, ln.kind, ln.text))
+			l := newLine(e.Seq, e.Time, ln.kind, ln.text)
+			l.start = ln.start
+			pn.push(l)
+		}
+		if e.Role == recipes.RoleInit {
+			switch e.State {
+			case orchestrator.CStateExited:
+				m.completed[paneKey{e.Pod, e.Name}] = !exitFailed(e.ContainerView)
+			case orchestrator.CStateStarting, orchestrator.CStateRunning:
+				m.completed[paneKey{e.Pod, e.Name}] = false
+			}
 		}
 		if e.State == orchestrator.CStateExited && exitFailed(e.ContainerView) {
 			// What failed the stack, if it fails: an init container or main over others.
@@ -799,9 +811,8 @@ func (m *model) shown(p *pane) bool {
 	if c == nil || c.Role != recipes.RoleInit || m.showInits {
 		return true
 	}
-	done := c.ExitCode != nil && *c.ExitCode == 0 &&
-		(c.State == orchestrator.CStateExited || c.State == orchestrator.CStateRemoved)
-	return !done
+	done := c.ExitCode != nil && *c.ExitCode == 0 && c.State == orchestrator.CStateExited
+	return !done && !m.completed[paneKey{p.pod, p.name}] // completed, then removed at teardown: still done
 }
 
 // visible are the columns that are shown and not muted.

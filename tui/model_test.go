@@ -324,10 +324,16 @@ func TestInitContainersHiddenWhenDone(t *testing.T) {
 	if got := names(m.visible()); got != "web envoy" {
 		t.Errorf("after migrate completed: %q", got)
 	}
+	migrate.State, migrate.ExitCode = orchestrator.CStateRemoved, nil // teardown
+	m.events(orchestrator.ContainerEvent{EventMeta: meta(time.Minute), ContainerView: migrate})
+	if got := names(m.visible()); got != "web envoy" {
+		t.Errorf("after migrate completed and was removed: %q", got)
+	}
 	m.press("i")
 	if got := names(m.visible()); got != "web envoy migrate" {
 		t.Errorf("after i: %q", got)
 	}
+	migrate.State = orchestrator.CStateExited
 	m.press("i")
 	migrate.ExitCode = intp(1)
 	m.events(orchestrator.ContainerEvent{EventMeta: meta(time.Minute), ContainerView: migrate})
@@ -678,7 +684,10 @@ func TestLateLinesGoBeforeLifecycleLines(t *testing.T) {
 		p := newPane("shop", "migrate", 100)
 		p.setFilter(filter)
 		p.push(newLine(1, base.Add(time.Second), kindOut, "early"))
-		p.push(newLine(5, base.Add(5*time.Second), kindEvent, "▶ started"))
+		started := newLine(5, base.Add(5*time.Second), kindEvent, "▶ started")
+		started.start = true
+		p.push(started)
+		p.push(newLine(5, base.Add(4*time.Second), kindOut, "printed before the start was seen"))
 		p.push(newLine(6, base.Add(6*time.Second), kindError, "■ exited with code 1"))
 		p.push(newLine(7, base.Add(2*time.Second), kindOut, "migrating"))
 		p.push(newLine(8, base.Add(3*time.Second), kindErr, "ERROR: boom"))
@@ -688,9 +697,9 @@ func TestLateLinesGoBeforeLifecycleLines(t *testing.T) {
 		for i := lo; i < hi; i++ {
 			got = append(got, p.lineAt(i).text)
 		}
-		want := "early|migrating|ERROR: boom|▶ started|■ exited with code 1|after the exit line"
+		want := "early|▶ started|printed before the start was seen|migrating|ERROR: boom|■ exited with code 1|after the exit line"
 		if filter != "" {
-			want = "ERROR: boom|■ exited with code 1"
+			want = "printed before the start was seen|ERROR: boom|■ exited with code 1"
 		}
 		if strings.Join(got, "|") != want {
 			t.Errorf("filter %q: lines %q, want %q", filter, got, want)

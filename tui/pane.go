@@ -31,6 +31,7 @@ type line struct {
 	seq   uint64
 	at    time.Time
 	kind  lineKind
+	start bool // a "started" line: the run's output comes after it
 	ascii bool // text is printable ASCII: one byte per cell
 	text  string
 	lower string
@@ -120,8 +121,8 @@ func (p *pane) push(l line) {
 	if l.kind <= kindMarker {
 		for i := p.lines.next - 1; i > p.lines.first && moved < maxReorder; i-- {
 			prev := p.lines.at(i - 1)
-			if prev.kind <= kindMarker || !prev.at.After(l.at) {
-				break
+			if prev.kind <= kindMarker || prev.start || !prev.at.After(l.at) {
+				break // a run's output never goes before the run's start
 			}
 			*p.lines.at(i), *prev = *prev, *p.lines.at(i)
 			moved++
