@@ -116,11 +116,12 @@ type cmdDoneMsg struct {
 	err  error
 }
 
-// shellDoneMsg is the outcome of a shell session.
+// shellDoneMsg is the outcome of a shell session, or of the check before it (probe).
 type shellDoneMsg struct {
 	ctr    string
 	err    error
 	stderr string
+	probe  bool
 }
 
 func newModel(ctx context.Context, sub Subscription, ctl Commands, opts Options) *model {

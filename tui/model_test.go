@@ -601,6 +601,9 @@ func TestShell(t *testing.T) {
 	if got := strings.Join(shellArgs("docker", "sh", "abc123"), " "); got != "docker exec -it abc123 sh" {
 		t.Errorf("shell command %q", got)
 	}
+	if got := strings.Join(probeArgs("docker", "sh", "abc123"), " "); got != "docker exec abc123 sh -c :" {
+		t.Errorf("shell check %q", got)
+	}
 	exitErr := func(code int) error {
 		err := exec.Command("sh", "-c", "exit "+itoa(code)).Run()
 		if err == nil {
@@ -617,6 +620,8 @@ func TestShell(t *testing.T) {
 		{shellDoneMsg{ctr: "web", err: &exec.Error{Name: "docker", Err: exec.ErrNotFound}}, "the docker CLI is not installed or not in PATH"},
 		{shellDoneMsg{ctr: "web", err: exitErr(3)}, "back from the shell in web (exit status 3)"},
 		{shellDoneMsg{ctr: "web", err: exitErr(1), stderr: "Error response from daemon: container abc is not running"}, "web stopped before the shell could start"},
+		{shellDoneMsg{ctr: "web", err: exitErr(126), probe: true}, "web has no shell"},
+		{shellDoneMsg{ctr: "web", err: exitErr(126)}, "back from the shell in web (exit status 126)"},
 	}
 	for _, tt := range tests {
 		if got := shellError("docker", "sh", tt.msg); !strings.Contains(got, tt.want) {

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,30 +10,42 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 )
 
 // The shell key hands the terminal to `docker exec -it <container> sh` and takes it back
 // when the shell ends. The docker CLI honours DOCKER_HOST and contexts as `sidecar` does.
-// With -t the container's output all goes to the terminal on stdout, so what arrives on the
-// CLI's stderr is the CLI's own complaint (no such shell, container gone): it is shown on
-// the terminal and kept to say what went wrong afterwards.
+// A first, quiet `docker exec <container> sh -c :` tells whether the image has a shell at
+// all: with -t the engine's complaint would go to the terminal and the exit status (126,
+// 127) could as well be the last command's of a session.
 
 // shellArgs is the command line of a shell in container id.
 func shellArgs(docker, shell, id string) []string {
 	return []string{docker, "exec", "-it", id, shell}
 }
 
-// shellCmd returns the command that runs the shell; building the process (which looks the
-// CLI up in PATH) happens in the command, not in Update.
+// probeArgs is the command line that checks the container has the shell.
+func probeArgs(docker, shell, id string) []string {
+	return []string{docker, "exec", id, shell, "-c", ":"}
+}
+
+// shellCmd returns the command that checks for the shell and runs it; the processes start
+// in the command, not in Update.
 func shellCmd(docker, shell, id, ctr string) tea.Cmd {
 	return func() tea.Msg {
-		args := shellArgs(docker, shell, id)
+		args := probeArgs(docker, shell, id)
 		path, err := exec.LookPath(args[0])
 		if err != nil {
 			return shellDoneMsg{ctr: ctr, err: err}
 		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if out, err := exec.CommandContext(ctx, path, args[1:]...).CombinedOutput(); err != nil {
+			return shellDoneMsg{ctr: ctr, err: err, stderr: string(out), probe: true}
+		}
+		args = shellArgs(docker, shell, id)
 		c := exec.Command(path, args[1:]...)
 		stderr := &tailBuffer{max: 4096}
 		c.Stderr = io.MultiWriter(os.Stderr, stderr)
@@ -49,15 +62,17 @@ func shellError(docker, shell string, msg shellDoneMsg) string {
 		return fmt.Sprintf("no shell: the %s CLI is not installed or not in PATH (%v); install it to open shells in containers", docker, msg.err)
 	}
 	text := strings.ToLower(msg.stderr)
-	if strings.Contains(text, "executable file not found") || strings.Contains(text, "no such file or directory") {
-		return fmt.Sprintf("%s has no shell: its image has no %s (an image FROM scratch or distroless has none); add a debug sidecar with a shell to the pod", msg.ctr, shell)
-	}
-	if strings.Contains(text, "is not running") || strings.Contains(text, "no such container") {
-		return fmt.Sprintf("%s stopped before the shell could start", msg.ctr)
-	}
 	var exit *exec.ExitError
-	if errors.As(msg.err, &exit) && msg.stderr == "" {
-		// The shell itself ended with a status (the last command's): not a failure.
+	exited := errors.As(msg.err, &exit)
+	noShell := strings.Contains(text, "executable file not found") || strings.Contains(text, "no such file or directory") ||
+		(msg.probe && exited && (exit.ExitCode() == 126 || exit.ExitCode() == 127))
+	switch {
+	case noShell:
+		return fmt.Sprintf("%s has no shell: its image has no %s (an image FROM scratch or distroless has none); add a debug sidecar with a shell to the pod", msg.ctr, shell)
+	case strings.Contains(text, "is not running") || strings.Contains(text, "no such container"):
+		return fmt.Sprintf("%s stopped before the shell could start", msg.ctr)
+	case exited && !msg.probe && msg.stderr == "":
+		// The shell itself ended with a status (its last command's): not a failure.
 		return fmt.Sprintf("back from the shell in %s (exit status %d)", msg.ctr, exit.ExitCode())
 	}
 	detail := strings.TrimSpace(msg.stderr)
