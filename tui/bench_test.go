@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	goruntime "runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -24,21 +25,46 @@ import (
 )
 
 // The log-storm benchmark (docs/benchmarks.md, "TUI"): 4 containers × 5 000 lines/s for
-// 30 s through the real program — a real orchestrator on the in-memory engine, the event
-// feed, the model, bubbletea's renderer drawing 200×50 frames in 256 colours into a writer
-// that stands for the terminal — measuring the process's CPU as a share of one core
-// (getrusage) and key-to-frame latency: the time from writing "?" to the program's input
-// to the moment the renderer writes the frame that shows the help ("KEYS"). The same storm
-// with no view (a subscriber that only drains the stream) gives the baseline the pipeline
-// itself costs.
+// 30 s through the real program — a real orchestrator running the stack on the in-memory
+// engine, its log buffers, the subscription, the event feed, the model, bubbletea's
+// renderer drawing 200×50 frames in 256 colours into a writer that stands for the terminal
+// — measuring the process's CPU as a share of one core (getrusage) and key-to-frame
+// latency: the time from writing "?" to the program's input to the moment the renderer
+// writes the frame that shows the help ("KEYS"). The lines are appended to the
+// orchestrator's log buffers, as its engine reader does (-tui.source=engine has the
+// in-memory engine's containers print them instead, which adds that fake's own costs: it
+// keeps every line forever). The same storm with no view (a subscriber that only drains
+// the stream) gives the baseline the pipeline itself costs.
 
 var (
-	stormFor   = flag.Duration("tui.storm", 30*time.Second, "how long the TUI log-storm benchmark runs")
-	stormRate  = flag.Int("tui.rate", 5000, "lines a second per container in the TUI log-storm benchmark")
-	stormWidth = flag.Int("tui.width", 200, "terminal width of the TUI log-storm benchmark")
+	stormFor    = flag.Duration("tui.storm", 30*time.Second, "how long the TUI log-storm benchmark runs")
+	stormRate   = flag.Int("tui.rate", 5000, "lines a second per container in the TUI log-storm benchmark")
+	stormWidth  = flag.Int("tui.width", 200, "terminal width of the TUI log-storm benchmark")
+	stormHeight = flag.Int("tui.height", 50, "terminal height of the TUI log-storm benchmark")
 )
 
 const stormContainers = 4
+
+var stormSource = flag.String("tui.source", "buffers", "where the storm's lines come from: buffers (appended to the orchestrator's log buffers) or engine (printed by the in-memory engine's containers)")
+
+// spewBuffer appends rate lines a second to buf (in bursts every 10ms) until ctx ends, as
+// the log pipeline's reader does with what the engine sends.
+func spewBuffer(ctx context.Context, buf *orchestrator.LogBuffer, rate int, line func(int) (orchestrator.Stream, string)) {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	start, n := time.Now(), 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			for due := int(now.Sub(start).Seconds() * float64(rate)); n < due; n++ {
+				stream, text := line(n)
+				buf.Append(orchestrator.LogLine{Time: now, Stream: stream, Text: text})
+			}
+		}
+	}
+}
 
 func BenchmarkTUILogStorm(b *testing.B) {
 	for i := 0; i < b.N; i++ {
@@ -51,12 +77,14 @@ func BenchmarkTUILogStorm(b *testing.B) {
 		b.ReportMetric(ms(view.latency(1)), "ms-key-max")
 		b.ReportMetric(view.linesPerSec, "lines/s")
 		b.Logf("storm %s, %d containers × %d lines/s, %dx%d; load average before and after: %s / %s",
-			*stormFor, stormContainers, *stormRate, *stormWidth, 50, base.load, view.load)
+			*stormFor, stormContainers, *stormRate, *stormWidth, *stormHeight, base.load, view.load)
 		b.Logf("no view:   CPU %.1f%% of a core, %.0f lines/s delivered", base.cpu*100, base.linesPerSec)
 		b.Logf("with view: CPU %.1f%% of a core, %.0f lines/s delivered, %d frames (%.0f/s, %.1f MB written)",
 			view.cpu*100, view.linesPerSec, view.frames, float64(view.frames)/view.wall.Seconds(), float64(view.bytes)/1e6)
 		b.Logf("key to frame: %d presses, %d not shown within 2s; p50 %.1fms p95 %.1fms max %.1fms",
 			len(view.latencies)+view.missed, view.missed, ms(view.latency(0.5)), ms(view.latency(0.95)), ms(view.latency(1)))
+		b.Logf("source %s; with view: %d GCs, %.1fms paused in all, heap %.0f MB at the end",
+			*stormSource, view.gcs, ms(view.gcPause), float64(view.heap)/1e6)
 	}
 }
 
@@ -71,6 +99,9 @@ type stormResult struct {
 	latencies   []time.Duration
 	missed      int
 	load        string // the machine's load average at the start
+	gcs         uint32
+	gcPause     time.Duration
+	heap        uint64
 }
 
 func (r stormResult) latency(q float64) time.Duration {
@@ -184,7 +215,7 @@ func runStorm(b *testing.B, withView bool) stormResult {
 	viewDone := make(chan error, 1)
 	if withView {
 		opts := Options{Input: inR, Output: out, Environ: []string{"TERM=xterm-256color"}}
-		opts.programOptions = []tea.ProgramOption{tea.WithWindowSize(*stormWidth, 50),
+		opts.programOptions = []tea.ProgramOption{tea.WithWindowSize(*stormWidth, *stormHeight),
 			tea.WithColorProfile(colorprofile.ANSI256), tea.WithoutSignalHandler()}
 		go func() { viewDone <- Run(ctx, ctl, opts) }()
 	} else {
@@ -217,12 +248,15 @@ func runStorm(b *testing.B, withView bool) stormResult {
 		for i := range texts {
 			streams[i], texts[i] = stormLine(c, i)
 		}
+		line := func(i int) (orchestrator.Stream, string) { return streams[i%distinct], texts[i%distinct] }
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.Spew(spewCtx, "storm", c, *stormRate, func(i int) (orchestrator.Stream, string) {
-				return streams[i%distinct], texts[i%distinct]
-			})
+			if *stormSource == "engine" {
+				s.Spew(spewCtx, "storm", c, *stormRate, line)
+				return
+			}
+			spewBuffer(spewCtx, s.Orch.Logs().Buffer("storm", c), *stormRate, line)
 		}()
 	}
 
@@ -235,17 +269,27 @@ func runStorm(b *testing.B, withView bool) stormResult {
 	out.mu.Unlock()
 
 	var res stormResult
+	var mem0 goruntime.MemStats
+	goruntime.ReadMemStats(&mem0)
 	if l, err := os.ReadFile("/proc/loadavg"); err == nil {
 		res.load = strings.Join(strings.Fields(string(l))[:3], " ")
 	}
 	end := time.NewTimer(*stormFor)
-	press := time.NewTicker(250 * time.Millisecond)
+	// Presses come every 200–250ms at random, so that they fall at every point of the
+	// renderer's frame period (a fixed 250ms is a multiple of 1/60s and always would hit
+	// the same point).
+	jitter := rand.New(rand.NewPCG(1, 2))
+	nextPress := func() time.Duration {
+		return 200*time.Millisecond + time.Duration(jitter.Int64N(int64(50*time.Millisecond)))
+	}
+	press := time.NewTimer(nextPress())
 measure:
 	for {
 		select {
 		case <-end.C:
 			break measure
 		case <-press.C:
+			press.Reset(nextPress())
 			if !withView {
 				continue
 			}
@@ -291,6 +335,9 @@ measure:
 	out.mu.Lock()
 	res.frames, res.bytes = out.frames-startFrames, out.bytes-startBytes
 	out.mu.Unlock()
+	var mem1 goruntime.MemStats
+	goruntime.ReadMemStats(&mem1)
+	res.gcs, res.gcPause, res.heap = mem1.NumGC-mem0.NumGC, time.Duration(mem1.PauseTotalNs-mem0.PauseTotalNs), mem1.HeapAlloc
 
 	stopSpew()
 	wg.Wait()
