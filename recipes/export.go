@@ -4,11 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 )
 
@@ -21,19 +19,19 @@ import (
 // cannot be exported as asked"; the CLI maps it to exit status 2.
 var ErrExport = errors.New("cannot export")
 
-// exportError is an export failure caused by the stack or the options.
-type exportError struct{ msg string }
+// expError is an export failure caused by the stack or the options.
+type expError struct{ msg string }
 
-func (e *exportError) Error() string        { return e.msg }
-func (e *exportError) Is(target error) bool { return target == ErrExport }
+func (e *expError) Error() string        { return e.msg }
+func (e *expError) Is(target error) bool { return target == ErrExport }
 
-func exportErrorf(format string, args ...any) error {
-	return &exportError{msg: fmt.Sprintf(format, args...)}
+func expErrorf(format string, args ...any) error {
+	return &expError{msg: fmt.Sprintf(format, args...)}
 }
 
 // dirFS returns the file system bind-mount sources are read from: opt when given, else the
 // stack's directory on disk.
-func dirFS(s *Stack, opt fs.FS) fs.FS {
+func expDirFS(s *Stack, opt fs.FS) fs.FS {
 	if opt != nil {
 		return opt
 	}
@@ -43,8 +41,8 @@ func dirFS(s *Stack, opt fs.FS) fs.FS {
 	return os.DirFS(s.Dir)
 }
 
-// bindSource says where a bind mount's source is relative to the stack directory.
-type bindSource struct {
+// expBind says where a bind mount's source is relative to the stack directory.
+type expBind struct {
 	// rel is the slash-separated path inside the stack directory, "" when outside it.
 	rel string
 	// isFile and isDir tell what is there; both false when nothing is.
@@ -54,23 +52,23 @@ type bindSource struct {
 
 // resolveBind looks a bind mount's source up in fsys (the stack directory). Absolute paths
 // and paths leaving the directory resolve to rel "".
-func resolveBind(s *Stack, fsys fs.FS, source string) bindSource {
+func expResolveBind(s *Stack, fsys fs.FS, source string) expBind {
 	src := source
 	if filepath.IsAbs(src) {
 		if s.Dir == "" {
-			return bindSource{}
+			return expBind{}
 		}
 		r, err := filepath.Rel(s.Dir, src)
 		if err != nil {
-			return bindSource{}
+			return expBind{}
 		}
 		src = r
 	}
 	rel := path.Clean(filepath.ToSlash(src))
 	if rel == ".." || strings.HasPrefix(rel, "../") || path.IsAbs(rel) {
-		return bindSource{}
+		return expBind{}
 	}
-	out := bindSource{rel: rel}
+	out := expBind{rel: rel}
 	info, err := fs.Stat(fsys, rel)
 	if err != nil {
 		return out
@@ -91,17 +89,17 @@ func resolveBind(s *Stack, fsys fs.FS, source string) bindSource {
 }
 
 // warnings collects export warnings against one input file.
-type warnings struct {
+type expWarnings struct {
 	file string
 	list []Warning
 }
 
-func (w *warnings) add(field, format string, args ...any) {
+func (w *expWarnings) add(field, format string, args ...any) {
 	w.list = append(w.list, Warning{Pos: Position{File: w.file}, Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
 // fieldOf names a container's field in warnings: "pod/container/field".
-func fieldOf(p *Pod, c *Container, field string) string {
+func expField(p *Pod, c *Container, field string) string {
 	s := p.Name + "/" + c.Name
 	if field != "" {
 		s += "/" + field
@@ -109,88 +107,9 @@ func fieldOf(p *Pod, c *Container, field string) string {
 	return s
 }
 
-// cloneStack returns a deep copy of s, so that exporters can rewrite it freely.
-func cloneStack(s *Stack) *Stack {
-	out := *s
-	out.Pods = make([]*Pod, len(s.Pods))
-	for i, p := range s.Pods {
-		out.Pods[i] = clonePod(p)
-	}
-	return &out
-}
-
-func clonePod(p *Pod) *Pod {
-	out := *p
-	out.Main = cloneContainer(p.Main)
-	out.Sidecars = cloneContainers(p.Sidecars)
-	out.Init = cloneContainers(p.Init)
-	out.Volumes = nil
-	for _, v := range p.Volumes {
-		nv := *v
-		nv.Files = maps.Clone(v.Files)
-		out.Volumes = append(out.Volumes, &nv)
-	}
-	out.DependsOn = slices.Clone(p.DependsOn)
-	return &out
-}
-
-func cloneContainers(cs []*Container) []*Container {
-	if cs == nil {
-		return nil
-	}
-	out := make([]*Container, len(cs))
-	for i, c := range cs {
-		out[i] = cloneContainer(c)
-	}
-	return out
-}
-
-func cloneContainer(c *Container) *Container {
-	if c == nil {
-		return nil
-	}
-	out := *c
-	if c.Build != nil {
-		b := *c.Build
-		b.Args = maps.Clone(c.Build.Args)
-		out.Build = &b
-	}
-	out.Command = slices.Clone(c.Command)
-	out.Entrypoint = slices.Clone(c.Entrypoint)
-	out.Env = maps.Clone(c.Env)
-	out.EnvFile = slices.Clone(c.EnvFile)
-	out.Ports = slices.Clone(c.Ports)
-	out.Volumes = slices.Clone(c.Volumes)
-	out.Ready = cloneProbe(c.Ready)
-	out.Live = cloneProbe(c.Live)
-	return &out
-}
-
-func cloneProbe(p *Probe) *Probe {
-	if p == nil {
-		return nil
-	}
-	out := *p
-	if p.HTTP != nil {
-		h := *p.HTTP
-		h.Headers = maps.Clone(p.HTTP.Headers)
-		out.HTTP = &h
-	}
-	if p.TCP != nil {
-		t := *p.TCP
-		out.TCP = &t
-	}
-	if p.Exec != nil {
-		e := *p.Exec
-		e.Command = slices.Clone(p.Exec.Command)
-		out.Exec = &e
-	}
-	return &out
-}
-
 // dnsLabel turns s into a DNS label (lower-case letters, digits and '-', at most 63
 // characters, starting and ending with a letter or digit); fallback when nothing is left.
-func dnsLabel(s, fallback string) string {
+func expDNSLabel(s, fallback string) string {
 	var b strings.Builder
 	dash := false
 	for _, r := range strings.ToLower(s) {
@@ -216,7 +135,7 @@ func dnsLabel(s, fallback string) string {
 }
 
 // uniqueName returns base, or base-2, base-3, ... whichever is not taken yet, and takes it.
-func uniqueName(base string, taken map[string]bool) string {
+func expUniqueName(base string, taken map[string]bool) string {
 	name := base
 	for i := 2; taken[name]; i++ {
 		suffix := fmt.Sprintf("-%d", i)

@@ -85,10 +85,10 @@ type KubeOptions struct {
 // k8s.io/api types before it is returned.
 func ExportKube(s *Stack, opt KubeOptions) ([]byte, []Warning, error) {
 	if s == nil || len(s.Pods) == 0 {
-		return nil, nil, exportErrorf("the stack has no pods to export")
+		return nil, nil, expErrorf("the stack has no pods to export")
 	}
-	ks, warns := kubeStack(s, opt)
-	objs, err := kubeObjects(ks, opt.Kind)
+	ks, warns := kubeExportStack(s, opt)
+	objs, err := toKubeObjects(ks, opt.Kind)
 	if err != nil {
 		return nil, warns, err
 	}
@@ -100,14 +100,14 @@ func ExportKube(s *Stack, opt KubeOptions) ([]byte, []Warning, error) {
 	fmt.Fprintf(&out, "# Kubernetes manifest for stack %q, exported by `sidecar export kube` from %s.\n", s.Name, src)
 	out.WriteString("# Sidecars are native sidecars (initContainers with restartPolicy: Always): Kubernetes 1.29+.\n")
 	for _, o := range objs {
-		b, err := marshalKube(o)
+		b, err := marshalKubeObject(o)
 		if err != nil {
 			return nil, warns, err
 		}
 		out.WriteString("---\n")
 		out.Write(b)
 	}
-	if err := checkKube(out.Bytes()); err != nil {
+	if err := checkKubeManifest(out.Bytes()); err != nil {
 		return nil, warns, fmt.Errorf("the exported manifest does not decode as Kubernetes objects (a bug in sidecar, please report it): %w", err)
 	}
 	return out.Bytes(), warns, nil
@@ -119,30 +119,30 @@ func ExportKube(s *Stack, opt KubeOptions) ([]byte, []Warning, error) {
 // bind mounts dropped, durations rounded up to whole seconds, main's restart policy fitted to
 // the workload kind, fields Kubernetes has no place for cleared. Importing the export gives
 // this stack back.
-func kubeStack(s *Stack, opt KubeOptions) (*Stack, []Warning) {
+func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning) {
 	ks := cloneStack(s)
-	w := &warnings{file: s.Source.File}
-	fsys := dirFS(s, opt.Files)
+	w := &expWarnings{file: s.Source.File}
+	fsys := expDirFS(s, opt.Files)
 
-	if ks.Backoff != defaultBackoff() {
+	if ks.Backoff != expDefaultBackoff() {
 		w.add("backoff", "the restart backoff (%s doubling to %s) cannot be expressed in Kubernetes: the kubelet uses its own (10s doubling to 5m)", ks.Backoff.Initial, ks.Backoff.Max)
-		ks.Backoff = defaultBackoff()
+		ks.Backoff = expDefaultBackoff()
 	}
 	for _, p := range ks.Pods {
 		if len(p.DependsOn) > 0 {
 			w.add(p.Name+"/depends_on", "pod %s depends on %s: Kubernetes starts pods in no order, so the manifest keeps the dependency only in the %s annotation; make the app retry until its dependencies answer", p.Name, strings.Join(p.DependsOn, ", "), KubeAnnotationDependsOn)
 		}
-		if g := roundSeconds(p.StopGrace); g != p.StopGrace {
+		if g := expRoundSeconds(p.StopGrace); g != p.StopGrace {
 			w.add(p.Name+"/stop_grace", "pod %s: stop_grace %s is rounded up to %s (terminationGracePeriodSeconds counts whole seconds)", p.Name, p.StopGrace, g)
 			p.StopGrace = g
 		}
-		kind := kubeKindOf(p, opt.Kind)
+		kind := kubeExportKind(p, opt.Kind)
 		switch {
 		case kind == KubeDeployment && p.Main.Restart != RestartAlways:
-			w.add(fieldOf(p, p.Main, "restart"), "pod %s: main %s has restart: %s, but a Deployment always restarts its pods: it becomes restart: always (use --kind job or --kind pod to keep it)", p.Name, p.Main.Name, p.Main.Restart)
+			w.add(expField(p, p.Main, "restart"), "pod %s: main %s has restart: %s, but a Deployment always restarts its pods: it becomes restart: always (use --kind job or --kind pod to keep it)", p.Name, p.Main.Name, p.Main.Restart)
 			p.Main.Restart = RestartAlways
 		case kind == KubeJob && p.Main.Restart == RestartAlways:
-			w.add(fieldOf(p, p.Main, "restart"), "pod %s: main %s has restart: always, but a Job's pods cannot restart always: it becomes restart: on-failure", p.Name, p.Main.Name)
+			w.add(expField(p, p.Main, "restart"), "pod %s: main %s has restart: always, but a Job's pods cannot restart always: it becomes restart: on-failure", p.Name, p.Main.Name)
 			p.Main.Restart = RestartOnFailure
 		}
 		files := map[string]string{} // bind source → pod volume holding it
@@ -151,7 +151,7 @@ func kubeStack(s *Stack, opt KubeOptions) (*Stack, []Warning) {
 			taken[v.Name] = true
 		}
 		for _, c := range p.Containers() {
-			kubeContainer(w, ks, p, c, fsys, files, taken)
+			kubeExportContainer(w, ks, p, c, fsys, files, taken)
 		}
 		sort.Slice(p.Volumes, func(i, j int) bool { return p.Volumes[i].Name < p.Volumes[j].Name })
 		for _, v := range p.Volumes {
@@ -161,7 +161,7 @@ func kubeStack(s *Stack, opt KubeOptions) (*Stack, []Warning) {
 			for _, c := range p.Containers() {
 				for _, m := range c.Volumes {
 					if m.Type == MountVolume && m.Source == v.Name && !m.ReadOnly {
-						w.add(fieldOf(p, c, "volumes"), "pod %s: volume %s holds files, so it becomes a ConfigMap, which Kubernetes mounts read-only: container %s cannot write to %s there", p.Name, v.Name, c.Name, m.Target)
+						w.add(expField(p, c, "volumes"), "pod %s: volume %s holds files, so it becomes a ConfigMap, which Kubernetes mounts read-only: container %s cannot write to %s there", p.Name, v.Name, c.Name, m.Target)
 					}
 				}
 			}
@@ -171,23 +171,23 @@ func kubeStack(s *Stack, opt KubeOptions) (*Stack, []Warning) {
 }
 
 // kubeContainer rewrites one container for kubeStack.
-func kubeContainer(w *warnings, s *Stack, p *Pod, c *Container, fsys fs.FS, files map[string]string, taken map[string]bool) {
+func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs.FS, files map[string]string, taken map[string]bool) {
 	if c.Build != nil {
-		w.add(fieldOf(p, c, "build"), "container %s: build (context %s) cannot be expressed in Kubernetes: the manifest uses the image %s; build it and push it where the cluster can pull it", c.Name, c.Build.Context, c.Image)
+		w.add(expField(p, c, "build"), "container %s: build (context %s) cannot be expressed in Kubernetes: the manifest uses the image %s; build it and push it where the cluster can pull it", c.Name, c.Build.Context, c.Image)
 		c.Build = nil
 	}
 	c.EnvFile = nil // its values are in Env already and are written as env values
 	if c.Init {
-		w.add(fieldOf(p, c, "init"), "container %s: init: true (docker-init as PID 1) has no Kubernetes equivalent; shareProcessNamespace: true on the pod gives signals and zombie reaping a similar fix", c.Name)
+		w.add(expField(p, c, "init"), "container %s: init: true (docker-init as PID 1) has no Kubernetes equivalent; shareProcessNamespace: true on the pod gives signals and zombie reaping a similar fix", c.Name)
 		c.Init = false
 	}
 	if c.StopGrace != 0 {
-		w.add(fieldOf(p, c, "stop_grace"), "container %s: stop_grace %s cannot be expressed in Kubernetes, which has one grace period per pod (terminationGracePeriodSeconds, from the pod's stop_grace)", c.Name, c.StopGrace)
+		w.add(expField(p, c, "stop_grace"), "container %s: stop_grace %s cannot be expressed in Kubernetes, which has one grace period per pod (terminationGracePeriodSeconds, from the pod's stop_grace)", c.Name, c.StopGrace)
 		c.StopGrace = 0
 	}
 	if c.User != "" {
-		if _, _, ok := numericUser(c.User); !ok {
-			w.add(fieldOf(p, c, "user"), "container %s: user %q is not numeric: Kubernetes sets users by ID only (securityContext.runAsUser), so it is left out", c.Name, c.User)
+		if _, _, ok := expNumericUser(c.User); !ok {
+			w.add(expField(p, c, "user"), "container %s: user %q is not numeric: Kubernetes sets users by ID only (securityContext.runAsUser), so it is left out", c.Name, c.User)
 			c.User = ""
 		}
 	}
@@ -199,11 +199,11 @@ func kubeContainer(w *warnings, s *Stack, p *Pod, c *Container, fsys fs.FS, file
 			continue
 		}
 		before := *pr.p
-		pr.p.Period = max(roundSeconds(pr.p.Period), Duration(time.Second))
-		pr.p.Timeout = max(roundSeconds(pr.p.Timeout), Duration(time.Second))
-		pr.p.StartPeriod = roundSeconds(pr.p.StartPeriod)
+		pr.p.Period = max(expRoundSeconds(pr.p.Period), Duration(time.Second))
+		pr.p.Timeout = max(expRoundSeconds(pr.p.Timeout), Duration(time.Second))
+		pr.p.StartPeriod = expRoundSeconds(pr.p.StartPeriod)
 		if before.Period != pr.p.Period || before.Timeout != pr.p.Timeout || before.StartPeriod != pr.p.StartPeriod {
-			w.add(fieldOf(p, c, pr.name), "container %s: %s probe timings are rounded up to whole seconds (period %s, timeout %s, start_period %s), the unit Kubernetes probes count in", c.Name, pr.name, pr.p.Period, pr.p.Timeout, pr.p.StartPeriod)
+			w.add(expField(p, c, pr.name), "container %s: %s probe timings are rounded up to whole seconds (period %s, timeout %s, start_period %s), the unit Kubernetes probes count in", c.Name, pr.name, pr.p.Period, pr.p.Timeout, pr.p.StartPeriod)
 		}
 	}
 	var mounts []Mount
@@ -212,8 +212,8 @@ func kubeContainer(w *warnings, s *Stack, p *Pod, c *Container, fsys fs.FS, file
 			mounts = append(mounts, m)
 			continue
 		}
-		field := fieldOf(p, c, fmt.Sprintf("volumes[%d]", i))
-		src := resolveBind(s, fsys, m.Source)
+		field := expField(p, c, fmt.Sprintf("volumes[%d]", i))
+		src := expResolveBind(s, fsys, m.Source)
 		switch {
 		case src.rel == "":
 			w.add(field, "container %s: the bind mount of %s is outside the stack's directory and cannot be carried into a Kubernetes manifest: it is left out; mount it from a volume of your cluster", c.Name, m.Source)
@@ -225,10 +225,10 @@ func kubeContainer(w *warnings, s *Stack, p *Pod, c *Container, fsys fs.FS, file
 			w.add(field, "container %s: the bind-mounted file %s cannot be read, so no ConfigMap can be made of it: it is left out", c.Name, m.Source)
 			continue
 		}
-		key := configMapKey(path.Base(src.rel))
+		key := toKubeConfigMapKey(path.Base(src.rel))
 		vol, ok := files[src.rel]
 		if !ok {
-			vol = uniqueName(dnsLabel(path.Base(src.rel), "file"), taken)
+			vol = expUniqueName(expDNSLabel(path.Base(src.rel), "file"), taken)
 			files[src.rel] = vol
 			p.Volumes = append(p.Volumes, &Volume{Name: vol, Files: map[string]string{key: string(src.content)}})
 		}
@@ -238,7 +238,7 @@ func kubeContainer(w *warnings, s *Stack, p *Pod, c *Container, fsys fs.FS, file
 }
 
 // kubeKindOf is the workload kind a pod is exported as.
-func kubeKindOf(p *Pod, k KubeKind) KubeKind {
+func kubeExportKind(p *Pod, k KubeKind) KubeKind {
 	if k != KubeAuto {
 		return k
 	}
@@ -250,11 +250,11 @@ func kubeKindOf(p *Pod, k KubeKind) KubeKind {
 
 // kubeObjects builds the manifest's objects from a stack kubeStack prepared: ConfigMaps, then
 // Services, then the workloads, pod by pod in stack order.
-func kubeObjects(s *Stack, kind KubeKind) ([]any, error) {
+func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 	var cms, svcs, loads []any
 	for _, p := range s.Pods {
 		labels := map[string]string{KubeLabelName: p.Name, KubeLabelPartOf: s.Name}
-		spec, volCMs, err := kubePodSpec(s, p)
+		spec, volCMs, err := toKubePodSpec(s, p)
 		if err != nil {
 			return nil, err
 		}
@@ -269,20 +269,20 @@ func kubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 			tmpl.Annotations = map[string]string{KubeAnnotationDependsOn: strings.Join(p.DependsOn, ",")}
 		}
 		meta := metav1.ObjectMeta{Name: p.Name, Labels: labels}
-		switch kubeKindOf(p, kind) {
+		switch kubeExportKind(p, kind) {
 		case KubeDeployment:
 			tmpl.Spec.RestartPolicy = corev1.RestartPolicyAlways
 			loads = append(loads, &appsv1.Deployment{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 				ObjectMeta: meta,
 				Spec: appsv1.DeploymentSpec{
-					Replicas: ptr(int32(1)),
+					Replicas: expPtr(int32(1)),
 					Selector: &metav1.LabelSelector{MatchLabels: labels},
 					Template: tmpl,
 				},
 			})
 		case KubeJob:
-			tmpl.Spec.RestartPolicy = kubeRestart(p.Main.Restart)
+			tmpl.Spec.RestartPolicy = toKubeRestart(p.Main.Restart)
 			job := &batchv1.Job{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
 				ObjectMeta: meta,
@@ -290,20 +290,20 @@ func kubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 			}
 			if p.Main.Restart == RestartNever {
 				// Locally a failed main ends the stack: no second try.
-				job.Spec.BackoffLimit = ptr(int32(0))
+				job.Spec.BackoffLimit = expPtr(int32(0))
 			}
 			loads = append(loads, job)
 		case KubePod:
-			tmpl.Spec.RestartPolicy = kubeRestart(p.Main.Restart)
+			tmpl.Spec.RestartPolicy = toKubeRestart(p.Main.Restart)
 			loads = append(loads, &corev1.Pod{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
 				ObjectMeta: metav1.ObjectMeta{Name: p.Name, Labels: labels, Annotations: tmpl.Annotations},
 				Spec:       tmpl.Spec,
 			})
 		default:
-			return nil, exportErrorf("unknown workload kind %d", kind)
+			return nil, expErrorf("unknown workload kind %d", kind)
 		}
-		if svc := kubeService(p, labels); svc != nil {
+		if svc := toKubeService(p, labels); svc != nil {
 			svcs = append(svcs, svc)
 		}
 	}
@@ -311,7 +311,7 @@ func kubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 	return append(out, loads...), nil
 }
 
-func kubeRestart(r RestartPolicy) corev1.RestartPolicy {
+func toKubeRestart(r RestartPolicy) corev1.RestartPolicy {
 	switch r {
 	case RestartAlways:
 		return corev1.RestartPolicyAlways
@@ -322,12 +322,12 @@ func kubeRestart(r RestartPolicy) corev1.RestartPolicy {
 }
 
 // kubePodSpec builds a pod's spec and the ConfigMaps its file volumes need.
-func kubePodSpec(s *Stack, p *Pod) (corev1.PodSpec, []*corev1.ConfigMap, error) {
+func toKubePodSpec(s *Stack, p *Pod) (corev1.PodSpec, []*corev1.ConfigMap, error) {
 	spec := corev1.PodSpec{
-		TerminationGracePeriodSeconds: ptr(int64(seconds(p.StopGrace))),
+		TerminationGracePeriodSeconds: expPtr(int64(expSeconds(p.StopGrace))),
 	}
 	if p.SharePID {
-		spec.ShareProcessNamespace = ptr(true)
+		spec.ShareProcessNamespace = expPtr(true)
 	}
 	var cms []*corev1.ConfigMap
 	for _, v := range p.Volumes {
@@ -335,34 +335,34 @@ func kubePodSpec(s *Stack, p *Pod) (corev1.PodSpec, []*corev1.ConfigMap, error) 
 			spec.Volumes = append(spec.Volumes, corev1.Volume{Name: v.Name, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
 			continue
 		}
-		cm, items := kubeConfigMap(s, p, v)
+		cm, items := toKubeConfigMap(s, p, v)
 		cms = append(cms, cm)
 		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: v.Name, VolumeSource: corev1.VolumeSource{
 			ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: cm.Name}, Items: items},
 		}})
 	}
 	for _, c := range p.Init {
-		spec.InitContainers = append(spec.InitContainers, kubeContainerSpec(c))
+		spec.InitContainers = append(spec.InitContainers, toKubeContainer(c))
 	}
 	for _, c := range p.Sidecars {
-		kc := kubeContainerSpec(c)
-		kc.RestartPolicy = ptr(corev1.ContainerRestartPolicyAlways)
+		kc := toKubeContainer(c)
+		kc.RestartPolicy = expPtr(corev1.ContainerRestartPolicyAlways)
 		if c.Ready != nil {
 			// The kubelet starts the next container once a native sidecar has started, that
 			// is once its startup probe passed: the same check gates the same way.
-			sp := kubeProbe(c.Ready)
+			sp := toKubeProbe(c.Ready)
 			sp.FailureThreshold = int32(max(int(c.Ready.Retries), int(math.Ceil(kubeStartupWindow.Seconds()/float64(sp.PeriodSeconds)))))
 			kc.StartupProbe = sp
 		}
 		spec.InitContainers = append(spec.InitContainers, kc)
 	}
-	spec.Containers = []corev1.Container{kubeContainerSpec(p.Main)}
+	spec.Containers = []corev1.Container{toKubeContainer(p.Main)}
 	return spec, cms, nil
 }
 
 // kubeConfigMap makes the ConfigMap for a pod volume holding files, and the items to mount
 // when some file name is not a valid ConfigMap key.
-func kubeConfigMap(s *Stack, p *Pod, v *Volume) (*corev1.ConfigMap, []corev1.KeyToPath) {
+func toKubeConfigMap(s *Stack, p *Pod, v *Volume) (*corev1.ConfigMap, []corev1.KeyToPath) {
 	cm := &corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{
@@ -378,12 +378,12 @@ func kubeConfigMap(s *Stack, p *Pod, v *Volume) (*corev1.ConfigMap, []corev1.Key
 	sort.Strings(names)
 	rename := false
 	for _, n := range names {
-		if configMapKey(n) != n {
+		if toKubeConfigMapKey(n) != n {
 			rename = true
 		}
 	}
 	for _, n := range names {
-		key := configMapKey(n)
+		key := toKubeConfigMapKey(n)
 		if rename {
 			items = append(items, corev1.KeyToPath{Key: key, Path: n})
 		}
@@ -404,7 +404,7 @@ func kubeConfigMap(s *Stack, p *Pod, v *Volume) (*corev1.ConfigMap, []corev1.Key
 }
 
 // configMapKey turns a file name into a valid ConfigMap key ([-._a-zA-Z0-9]+).
-func configMapKey(name string) string {
+func toKubeConfigMapKey(name string) string {
 	var b strings.Builder
 	for _, r := range name {
 		switch {
@@ -420,7 +420,7 @@ func configMapKey(name string) string {
 	return b.String()
 }
 
-func kubeContainerSpec(c *Container) corev1.Container {
+func toKubeContainer(c *Container) corev1.Container {
 	kc := corev1.Container{
 		Name:       c.Name,
 		Image:      c.Image,
@@ -441,7 +441,7 @@ func kubeContainerSpec(c *Container) corev1.Container {
 			ContainerPort: int32(port.ContainerPort),
 			HostPort:      int32(port.HostPort),
 			HostIP:        port.HostIP,
-			Protocol:      kubeProtocol(port.Protocol),
+			Protocol:      toKubeProtocol(port.Protocol),
 		}
 		kc.Ports = append(kc.Ports, kp)
 	}
@@ -449,22 +449,22 @@ func kubeContainerSpec(c *Container) corev1.Container {
 		kc.VolumeMounts = append(kc.VolumeMounts, corev1.VolumeMount{Name: m.Source, MountPath: m.Target, ReadOnly: m.ReadOnly, SubPath: m.SubPath})
 	}
 	if c.User != "" {
-		uid, gid, _ := numericUser(c.User)
-		kc.SecurityContext = &corev1.SecurityContext{RunAsUser: ptr(uid)}
+		uid, gid, _ := expNumericUser(c.User)
+		kc.SecurityContext = &corev1.SecurityContext{RunAsUser: expPtr(uid)}
 		if gid >= 0 {
-			kc.SecurityContext.RunAsGroup = ptr(gid)
+			kc.SecurityContext.RunAsGroup = expPtr(gid)
 		}
 	}
 	if c.Ready != nil {
-		kc.ReadinessProbe = kubeProbe(c.Ready)
+		kc.ReadinessProbe = toKubeProbe(c.Ready)
 	}
 	if c.Live != nil {
-		kc.LivenessProbe = kubeProbe(c.Live)
+		kc.LivenessProbe = toKubeProbe(c.Live)
 	}
 	return kc
 }
 
-func kubeProtocol(p Protocol) corev1.Protocol {
+func toKubeProtocol(p Protocol) corev1.Protocol {
 	switch p {
 	case ProtoUDP:
 		return corev1.ProtocolUDP
@@ -474,12 +474,12 @@ func kubeProtocol(p Protocol) corev1.Protocol {
 	return corev1.ProtocolTCP
 }
 
-func kubeProbe(p *Probe) *corev1.Probe {
+func toKubeProbe(p *Probe) *corev1.Probe {
 	kp := &corev1.Probe{
-		PeriodSeconds:       int32(seconds(p.Period)),
-		TimeoutSeconds:      int32(seconds(p.Timeout)),
+		PeriodSeconds:       int32(expSeconds(p.Period)),
+		TimeoutSeconds:      int32(expSeconds(p.Timeout)),
 		FailureThreshold:    int32(p.Retries),
-		InitialDelaySeconds: int32(seconds(p.StartPeriod)),
+		InitialDelaySeconds: int32(expSeconds(p.StartPeriod)),
 	}
 	switch {
 	case p.HTTP != nil:
@@ -507,7 +507,7 @@ func kubeProbe(p *Probe) *corev1.Probe {
 // kubeService is the ClusterIP Service of a pod that publishes ports: named after the pod, it
 // exposes each published container port on the same port number, so the pod is reachable
 // by its name from the other pods as it is locally.
-func kubeService(p *Pod, labels map[string]string) *corev1.Service {
+func toKubeService(p *Pod, labels map[string]string) *corev1.Service {
 	type key struct {
 		port  int
 		proto Protocol
@@ -524,7 +524,7 @@ func kubeService(p *Pod, labels map[string]string) *corev1.Service {
 			Name:       fmt.Sprintf("%s-%d", port.Protocol, port.ContainerPort),
 			Port:       int32(port.ContainerPort),
 			TargetPort: intstr.FromInt32(int32(port.ContainerPort)),
-			Protocol:   kubeProtocol(port.Protocol),
+			Protocol:   toKubeProtocol(port.Protocol),
 		})
 	}
 	if len(ports) == 0 {
@@ -542,7 +542,7 @@ func kubeService(p *Pod, labels map[string]string) *corev1.Service {
 }
 
 // numericUser parses "UID" or "UID:GID"; gid is -1 when not given.
-func numericUser(u string) (uid, gid int64, ok bool) {
+func expNumericUser(u string) (uid, gid int64, ok bool) {
 	us, gs, hasGroup := strings.Cut(u, ":")
 	uid, err := strconv.ParseInt(us, 10, 64)
 	if err != nil || uid < 0 {
@@ -558,28 +558,28 @@ func numericUser(u string) (uid, gid int64, ok bool) {
 	return uid, gid, true
 }
 
-func defaultBackoff() Backoff {
+func expDefaultBackoff() Backoff {
 	return Backoff{Initial: Duration(DefaultBackoffInitial), Max: Duration(DefaultBackoffMax), Reset: Duration(DefaultBackoffReset)}
 }
 
 // roundSeconds rounds d up to whole seconds.
-func roundSeconds(d Duration) Duration {
-	return Duration(time.Duration(seconds(d)) * time.Second)
+func expRoundSeconds(d Duration) Duration {
+	return Duration(time.Duration(expSeconds(d)) * time.Second)
 }
 
 // seconds is d in whole seconds, rounded up.
-func seconds(d Duration) int {
+func expSeconds(d Duration) int {
 	return int((time.Duration(d) + time.Second - 1) / time.Second)
 }
 
-func ptr[T any](v T) *T { return &v }
+func expPtr[T any](v T) *T { return &v }
 
-// kubeNoise are fields the Kubernetes types always marshal that say nothing when empty.
-var kubeNoise = []string{"status", "resources", "strategy", "metadata", "loadBalancer"}
+// kubeEmptyNoise are fields the Kubernetes types always marshal that say nothing when empty.
+var kubeEmptyNoise = []string{"status", "resources", "strategy", "metadata", "loadBalancer"}
 
 // marshalKube writes one object as YAML without the empty status, resources and strategy
 // the Kubernetes types marshal.
-func marshalKube(o any) ([]byte, error) {
+func marshalKubeObject(o any) ([]byte, error) {
 	j, err := json.Marshal(o)
 	if err != nil {
 		return nil, fmt.Errorf("encoding %T: %w", o, err)
@@ -588,30 +588,30 @@ func marshalKube(o any) ([]byte, error) {
 	if err := json.Unmarshal(j, &m); err != nil {
 		return nil, fmt.Errorf("encoding %T: %w", o, err)
 	}
-	pruneEmpty(m)
+	expPruneEmpty(m)
 	return yaml.Marshal(m)
 }
 
-func pruneEmpty(v any) {
+func expPruneEmpty(v any) {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, e := range t {
-			pruneEmpty(e)
-			if sub, ok := e.(map[string]any); ok && len(sub) == 0 && slices.Contains(kubeNoise, k) {
+			expPruneEmpty(e)
+			if sub, ok := e.(map[string]any); ok && len(sub) == 0 && slices.Contains(kubeEmptyNoise, k) {
 				delete(t, k)
 			}
 		}
 	case []any:
 		for _, e := range t {
-			pruneEmpty(e)
+			expPruneEmpty(e)
 		}
 	}
 }
 
 // checkKube decodes every document of a manifest strictly into its k8s.io/api type: an
 // unknown or misplaced field, or a kind the export does not write, is an error.
-func checkKube(manifest []byte) error {
-	for i, doc := range splitYAMLDocs(manifest) {
+func checkKubeManifest(manifest []byte) error {
+	for i, doc := range expSplitDocs(manifest) {
 		var tm metav1.TypeMeta
 		if err := yaml.Unmarshal(doc, &tm); err != nil {
 			return fmt.Errorf("document %d: %w", i+1, err)
@@ -640,7 +640,7 @@ func checkKube(manifest []byte) error {
 
 // splitYAMLDocs splits a multi-document YAML stream at its "---" lines, leaving out documents
 // that hold only comments or nothing.
-func splitYAMLDocs(b []byte) [][]byte {
+func expSplitDocs(b []byte) [][]byte {
 	var docs [][]byte
 	var cur bytes.Buffer
 	flush := func() {
