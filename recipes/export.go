@@ -98,7 +98,16 @@ func (w *expWarnings) add(field, format string, args ...any) {
 	w.list = append(w.list, Warning{Pos: Position{File: w.file}, Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
-// fieldOf names a container's field in warnings: "pod/container/field".
+// expWho names a container in warnings: "container NAME", with its pod when the stack has
+// several.
+func expWho(s *Stack, p *Pod, c *Container) string {
+	if len(s.Pods) > 1 {
+		return "container " + p.Name + "/" + c.Name
+	}
+	return "container " + c.Name
+}
+
+// expField names a container's field in warnings: "pod/container/field".
 func expField(p *Pod, c *Container, field string) string {
 	s := p.Name + "/" + c.Name
 	if field != "" {

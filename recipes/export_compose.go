@@ -107,7 +107,6 @@ type composeOutService struct {
 	User          string                       `yaml:"user,omitempty"`
 	Init          bool                         `yaml:"init,omitempty"`
 	TTY           bool                         `yaml:"tty,omitempty"`
-	StdinOpen     bool                         `yaml:"stdin_open,omitempty"`
 	NetworkMode   string                       `yaml:"network_mode,omitempty"`
 	Pid           string                       `yaml:"pid,omitempty"`
 	Ipc           string                       `yaml:"ipc,omitempty"`
@@ -173,6 +172,7 @@ type composeOutX struct {
 	Pod       string    `yaml:"pod,omitempty"`
 	Ready     *Probe    `yaml:"ready,omitempty"`
 	Live      *Probe    `yaml:"live,omitempty"`
+	Restart   string    `yaml:"restart,omitempty"`
 	StopGrace *Duration `yaml:"stop_grace,omitempty"`
 }
 
@@ -298,6 +298,9 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 	}
 	for _, p := range s.Pods {
 		for _, v := range p.Volumes {
+			if len(v.Files) > 0 {
+				w.add(p.Name+"/volumes/"+v.Name, "pod %s: the files of volume %s are written as compose configs, which docker compose mounts read-only but sidecar's compose import does not read: keep them as files next to the compose file and bind-mount them to run this file with sidecar", p.Name, v.Name)
+			}
 			for file, content := range v.Files {
 				if doc.Configs == nil {
 					doc.Configs = map[string]*composeOutConfig{}
@@ -319,7 +322,6 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 		User:       composeEscape(c.User),
 		Init:       c.Init,
 		TTY:        c.TTY,
-		StdinOpen:  c.TTY,
 		XSidecar:   &composeOutX{Role: c.Role.String()},
 	}
 	if c.Build != nil {
@@ -364,7 +366,7 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 		case p.Volume(m.Source) != nil && len(p.Volume(m.Source).Files) > 0:
 			svc.Configs = append(svc.Configs, composeFileMounts(p, p.Volume(m.Source), m)...)
 			if !m.ReadOnly {
-				w.add(expField(p, c, "volumes"), "container %s: volume %s holds files, which compose mounts as configs, read-only: %s cannot write there", c.Name, m.Source, c.Name)
+				w.add(expField(p, c, "volumes"), "%s: volume %s holds files, which compose mounts as configs, read-only: it cannot write there", expWho(s, p, c), m.Source)
 			}
 		case m.SubPath != "":
 			svc.Volumes = append(svc.Volumes, composeOutMount{Type: "volume", Source: volName(p, m.Source), Target: composeEscape(m.Target),
@@ -405,6 +407,10 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 		svc.Restart = "on-failure"
 	default:
 		svc.Restart = "no"
+	}
+	if (c.Role == RoleSidecar && c.Restart != RestartAlways) || (c.Role == RoleInit && c.Restart != RestartNever) {
+		// The importer gives sidecars and init containers their role's policy unless told.
+		svc.XSidecar.Restart = c.Restart.String()
 	}
 	if c.StopGrace > 0 {
 		svc.StopGrace = composeDuration(c.StopGrace)

@@ -139,10 +139,10 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning) {
 		kind := kubeExportKind(p, opt.Kind)
 		switch {
 		case kind == KubeDeployment && p.Main.Restart != RestartAlways:
-			w.add(expField(p, p.Main, "restart"), "pod %s: main %s has restart: %s, but a Deployment always restarts its pods: it becomes restart: always (use --kind job or --kind pod to keep it)", p.Name, p.Main.Name, p.Main.Restart)
+			w.add(expField(p, p.Main, "restart"), "%s: restart: %s cannot be expressed in a Deployment, which always restarts its pods: it becomes restart: always (use --kind job or --kind pod to keep it)", expWho(ks, p, p.Main), p.Main.Restart)
 			p.Main.Restart = RestartAlways
 		case kind == KubeJob && p.Main.Restart == RestartAlways:
-			w.add(expField(p, p.Main, "restart"), "pod %s: main %s has restart: always, but a Job's pods cannot restart always: it becomes restart: on-failure", p.Name, p.Main.Name)
+			w.add(expField(p, p.Main, "restart"), "%s: restart: always cannot be expressed in a Job, whose pods cannot restart always: it becomes restart: on-failure", expWho(ks, p, p.Main))
 			p.Main.Restart = RestartOnFailure
 		}
 		files := map[string]string{} // bind source → pod volume holding it
@@ -161,7 +161,7 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning) {
 			for _, c := range p.Containers() {
 				for _, m := range c.Volumes {
 					if m.Type == MountVolume && m.Source == v.Name && !m.ReadOnly {
-						w.add(expField(p, c, "volumes"), "pod %s: volume %s holds files, so it becomes a ConfigMap, which Kubernetes mounts read-only: container %s cannot write to %s there", p.Name, v.Name, c.Name, m.Target)
+						w.add(expField(p, c, "volumes"), "pod %s: volume %s holds files, so it becomes a ConfigMap, which Kubernetes mounts read-only: %s cannot write to %s there", p.Name, v.Name, expWho(ks, p, c), m.Target)
 					}
 				}
 			}
@@ -173,21 +173,29 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning) {
 // kubeContainer rewrites one container for kubeStack.
 func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs.FS, files map[string]string, taken map[string]bool) {
 	if c.Build != nil {
-		w.add(expField(p, c, "build"), "container %s: build (context %s) cannot be expressed in Kubernetes: the manifest uses the image %s; build it and push it where the cluster can pull it", c.Name, c.Build.Context, c.Image)
+		w.add(expField(p, c, "build"), "%s: build (context %s) cannot be expressed in Kubernetes: the manifest uses the image %s; build it and push it where the cluster can pull it", expWho(s, p, c), c.Build.Context, c.Image)
 		c.Build = nil
 	}
 	c.EnvFile = nil // its values are in Env already and are written as env values
+	switch {
+	case c.Role == RoleSidecar && c.Restart != RestartAlways:
+		w.add(expField(p, c, "restart"), "%s: restart: %s cannot be expressed in Kubernetes, where a native sidecar is restarted whenever it exits: it becomes restart: always", expWho(s, p, c), c.Restart)
+		c.Restart = RestartAlways
+	case c.Role == RoleInit && c.Restart != RestartNever:
+		w.add(expField(p, c, "restart"), "%s: restart: %s cannot be expressed in Kubernetes, where a failed init container is retried only as the pod's restartPolicy says: it becomes restart: never", expWho(s, p, c), c.Restart)
+		c.Restart = RestartNever
+	}
 	if c.Init {
-		w.add(expField(p, c, "init"), "container %s: init: true (docker-init as PID 1) has no Kubernetes equivalent; shareProcessNamespace: true on the pod gives signals and zombie reaping a similar fix", c.Name)
+		w.add(expField(p, c, "init"), "%s: init: true (docker-init as PID 1) has no Kubernetes equivalent; shareProcessNamespace: true on the pod gives signals and zombie reaping a similar fix", expWho(s, p, c))
 		c.Init = false
 	}
 	if c.StopGrace != 0 {
-		w.add(expField(p, c, "stop_grace"), "container %s: stop_grace %s cannot be expressed in Kubernetes, which has one grace period per pod (terminationGracePeriodSeconds, from the pod's stop_grace)", c.Name, c.StopGrace)
+		w.add(expField(p, c, "stop_grace"), "%s: stop_grace %s cannot be expressed in Kubernetes, which has one grace period per pod (terminationGracePeriodSeconds, from the pod's stop_grace)", expWho(s, p, c), c.StopGrace)
 		c.StopGrace = 0
 	}
 	if c.User != "" {
 		if _, _, ok := expNumericUser(c.User); !ok {
-			w.add(expField(p, c, "user"), "container %s: user %q is not numeric: Kubernetes sets users by ID only (securityContext.runAsUser), so it is left out", c.Name, c.User)
+			w.add(expField(p, c, "user"), "%s: user %q is not numeric: Kubernetes sets users by ID only (securityContext.runAsUser), so it is left out", expWho(s, p, c), c.User)
 			c.User = ""
 		}
 	}
@@ -203,7 +211,7 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 		pr.p.Timeout = max(expRoundSeconds(pr.p.Timeout), Duration(time.Second))
 		pr.p.StartPeriod = expRoundSeconds(pr.p.StartPeriod)
 		if before.Period != pr.p.Period || before.Timeout != pr.p.Timeout || before.StartPeriod != pr.p.StartPeriod {
-			w.add(expField(p, c, pr.name), "container %s: %s probe timings are rounded up to whole seconds (period %s, timeout %s, start_period %s), the unit Kubernetes probes count in", c.Name, pr.name, pr.p.Period, pr.p.Timeout, pr.p.StartPeriod)
+			w.add(expField(p, c, pr.name), "%s: %s probe timings are rounded up to whole seconds (period %s, timeout %s, start_period %s), the unit Kubernetes probes count in", expWho(s, p, c), pr.name, pr.p.Period, pr.p.Timeout, pr.p.StartPeriod)
 		}
 	}
 	var mounts []Mount
@@ -216,13 +224,13 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 		src := expResolveBind(s, fsys, m.Source)
 		switch {
 		case src.rel == "":
-			w.add(field, "container %s: the bind mount of %s is outside the stack's directory and cannot be carried into a Kubernetes manifest: it is left out; mount it from a volume of your cluster", c.Name, m.Source)
+			w.add(field, "%s: the bind mount of %s is outside the stack's directory and cannot be carried into a Kubernetes manifest: it is left out; mount it from a volume of your cluster", expWho(s, p, c), m.Source)
 			continue
 		case src.isDir:
-			w.add(field, "container %s: the bind mount of directory %s cannot be expressed in Kubernetes (only single files become ConfigMaps): it is left out; mount its files one by one, or use a volume of your cluster", c.Name, m.Source)
+			w.add(field, "%s: the bind mount of directory %s cannot be expressed in Kubernetes (only single files become ConfigMaps): it is left out; mount its files one by one, or use a volume of your cluster", expWho(s, p, c), m.Source)
 			continue
 		case !src.isFile:
-			w.add(field, "container %s: the bind-mounted file %s cannot be read, so no ConfigMap can be made of it: it is left out", c.Name, m.Source)
+			w.add(field, "%s: the bind-mounted file %s cannot be read, so no ConfigMap can be made of it: it is left out", expWho(s, p, c), m.Source)
 			continue
 		}
 		key := toKubeConfigMapKey(path.Base(src.rel))
