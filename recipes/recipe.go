@@ -449,14 +449,13 @@ func (d *decoder) longPort(key string, n *yaml.Node) []Port {
 		spec = host + ":" + spec
 	}
 	if ip != "" {
+		if host == "" {
+			spec = ":" + spec // "ip::container": the engine picks the host port on that address
+		}
 		if strings.Contains(ip, ":") {
 			spec = "[" + ip + "]:" + spec
 		} else {
 			spec = ip + ":" + spec
-		}
-		if host == "" {
-			d.fail(key, n, "add host_port, or remove host_ip", "port has a host_ip but no host_port")
-			return nil
 		}
 	}
 	if proto != "" {
