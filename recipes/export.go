@@ -29,7 +29,7 @@ func expErrorf(format string, args ...any) error {
 	return &expError{msg: fmt.Sprintf(format, args...)}
 }
 
-// dirFS returns the file system bind-mount sources are read from: opt when given, else the
+// expDirFS returns the file system bind-mount sources are read from: opt when given, else the
 // stack's directory on disk.
 func expDirFS(s *Stack, opt fs.FS) fs.FS {
 	if opt != nil {
@@ -50,7 +50,7 @@ type expBind struct {
 	content       []byte
 }
 
-// resolveBind looks a bind mount's source up in fsys (the stack directory). Absolute paths
+// expResolveBind looks a bind mount's source up in fsys (the stack directory). Absolute paths
 // and paths leaving the directory resolve to rel "".
 func expResolveBind(s *Stack, fsys fs.FS, source string) expBind {
 	src := source
@@ -88,7 +88,7 @@ func expResolveBind(s *Stack, fsys fs.FS, source string) expBind {
 	return out
 }
 
-// warnings collects export warnings against one input file.
+// expWarnings collects export warnings against one input file.
 type expWarnings struct {
 	file string
 	list []Warning
@@ -116,7 +116,7 @@ func expField(p *Pod, c *Container, field string) string {
 	return s
 }
 
-// dnsLabel turns s into a DNS label (lower-case letters, digits and '-', at most 63
+// expDNSLabel turns s into a DNS label (lower-case letters, digits and '-', at most 63
 // characters, starting and ending with a letter or digit); fallback when nothing is left.
 func expDNSLabel(s, fallback string) string {
 	var b strings.Builder
@@ -143,7 +143,7 @@ func expDNSLabel(s, fallback string) string {
 	return out
 }
 
-// uniqueName returns base, or base-2, base-3, ... whichever is not taken yet, and takes it.
+// expUniqueName returns base, or base-2, base-3, ... whichever is not taken yet, and takes it.
 func expUniqueName(base string, taken map[string]bool) string {
 	name := base
 	for i := 2; taken[name]; i++ {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"math"
 	"path"
 	"slices"
 	"sort"
@@ -41,11 +40,6 @@ const (
 	// re-import.
 	KubeAnnotationDependsOn = "sidecar.dev/depends-on"
 )
-
-// kubeStartupWindow is how long a native sidecar's startup probe lets it take to become ready
-// before Kubernetes restarts it. Locally a sidecar waits for its ready probe however long it
-// takes; a startup probe needs a bound.
-const kubeStartupWindow = 5 * time.Minute
 
 // KubeKind is the kind of workload each pod is exported as.
 type KubeKind int
@@ -113,7 +107,7 @@ func ExportKube(s *Stack, opt KubeOptions) ([]byte, []Warning, error) {
 	return out.Bytes(), warns, nil
 }
 
-// kubeStack returns a copy of s rewritten to what the Kubernetes export expresses, with a
+// kubeExportStack returns a copy of s rewritten to what the Kubernetes export expresses, with a
 // warning for each change: build contexts dropped (the image name stays), bind-mounted files
 // turned into pod volumes holding the file (what a ConfigMap mounted with subPath is), other
 // bind mounts dropped, durations rounded up to whole seconds, main's restart policy fitted to
@@ -136,6 +130,8 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning) {
 			w.add(p.Name+"/stop_grace", "pod %s: stop_grace %s is rounded up to %s (terminationGracePeriodSeconds counts whole seconds)", p.Name, p.StopGrace, g)
 			p.StopGrace = g
 		}
+		// Kubernetes puts every container of a pod in one IPC namespace.
+		p.ShareIPC = true
 		kind := kubeExportKind(p, opt.Kind)
 		switch {
 		case kind == KubeDeployment && p.Main.Restart != RestartAlways:
@@ -144,6 +140,17 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning) {
 		case kind == KubeJob && p.Main.Restart == RestartAlways:
 			w.add(expField(p, p.Main, "restart"), "%s: restart: always cannot be expressed in a Job, whose pods cannot restart always: it becomes restart: on-failure", expWho(ks, p, p.Main))
 			p.Main.Restart = RestartOnFailure
+		}
+		// The kubelet retries a failed init container unless the pod's restartPolicy is Never.
+		initRestart := RestartOnFailure
+		if p.Main.Restart == RestartNever {
+			initRestart = RestartNever
+		}
+		for _, c := range p.Init {
+			if c.Restart != initRestart {
+				w.add(expField(p, c, "restart"), "%s: restart: %s cannot be expressed in Kubernetes, where a failed init container is retried unless the pod's restartPolicy is Never: with main's restart: %s it becomes restart: %s", expWho(ks, p, c), c.Restart, p.Main.Restart, initRestart)
+				c.Restart = initRestart
+			}
 		}
 		files := map[string]string{} // bind source → pod volume holding it
 		taken := map[string]bool{}
@@ -159,9 +166,11 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning) {
 				continue
 			}
 			for _, c := range p.Containers() {
-				for _, m := range c.Volumes {
+				for i := range c.Volumes {
+					m := &c.Volumes[i]
 					if m.Type == MountVolume && m.Source == v.Name && !m.ReadOnly {
 						w.add(expField(p, c, "volumes"), "pod %s: volume %s holds files, so it becomes a ConfigMap, which Kubernetes mounts read-only: %s cannot write to %s there", p.Name, v.Name, expWho(ks, p, c), m.Target)
+						m.ReadOnly = true
 					}
 				}
 			}
@@ -170,20 +179,16 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning) {
 	return ks, w.list
 }
 
-// kubeContainer rewrites one container for kubeStack.
+// kubeExportContainer rewrites one container for kubeExportStack.
 func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs.FS, files map[string]string, taken map[string]bool) {
 	if c.Build != nil {
 		w.add(expField(p, c, "build"), "%s: build (context %s) cannot be expressed in Kubernetes: the manifest uses the image %s; build it and push it where the cluster can pull it", expWho(s, p, c), c.Build.Context, c.Image)
 		c.Build = nil
 	}
 	c.EnvFile = nil // its values are in Env already and are written as env values
-	switch {
-	case c.Role == RoleSidecar && c.Restart != RestartAlways:
+	if c.Role == RoleSidecar && c.Restart != RestartAlways {
 		w.add(expField(p, c, "restart"), "%s: restart: %s cannot be expressed in Kubernetes, where a native sidecar is restarted whenever it exits: it becomes restart: always", expWho(s, p, c), c.Restart)
 		c.Restart = RestartAlways
-	case c.Role == RoleInit && c.Restart != RestartNever:
-		w.add(expField(p, c, "restart"), "%s: restart: %s cannot be expressed in Kubernetes, where a failed init container is retried only as the pod's restartPolicy says: it becomes restart: never", expWho(s, p, c), c.Restart)
-		c.Restart = RestartNever
 	}
 	if c.Init {
 		w.add(expField(p, c, "init"), "%s: init: true (docker-init as PID 1) has no Kubernetes equivalent; shareProcessNamespace: true on the pod gives signals and zombie reaping a similar fix", expWho(s, p, c))
@@ -245,7 +250,7 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 	c.Volumes = mounts
 }
 
-// kubeKindOf is the workload kind a pod is exported as.
+// kubeExportKind is the workload kind a pod is exported as.
 func kubeExportKind(p *Pod, k KubeKind) KubeKind {
 	if k != KubeAuto {
 		return k
@@ -256,7 +261,7 @@ func kubeExportKind(p *Pod, k KubeKind) KubeKind {
 	return KubeJob
 }
 
-// kubeObjects builds the manifest's objects from a stack kubeStack prepared: ConfigMaps, then
+// toKubeObjects builds the manifest's objects from a stack kubeExportStack prepared: ConfigMaps, then
 // Services, then the workloads, pod by pod in stack order.
 func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 	var cms, svcs, loads []any
@@ -311,7 +316,7 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 		default:
 			return nil, expErrorf("unknown workload kind %d", kind)
 		}
-		if svc := toKubeService(p, labels); svc != nil {
+		for _, svc := range toKubeServices(p, labels) {
 			svcs = append(svcs, svc)
 		}
 	}
@@ -329,7 +334,7 @@ func toKubeRestart(r RestartPolicy) corev1.RestartPolicy {
 	return corev1.RestartPolicyNever
 }
 
-// kubePodSpec builds a pod's spec and the ConfigMaps its file volumes need.
+// toKubePodSpec builds a pod's spec and the ConfigMaps its file volumes need.
 func toKubePodSpec(s *Stack, p *Pod) (corev1.PodSpec, []*corev1.ConfigMap, error) {
 	spec := corev1.PodSpec{
 		TerminationGracePeriodSeconds: expPtr(int64(expSeconds(p.StopGrace))),
@@ -355,20 +360,17 @@ func toKubePodSpec(s *Stack, p *Pod) (corev1.PodSpec, []*corev1.ConfigMap, error
 	for _, c := range p.Sidecars {
 		kc := toKubeContainer(c)
 		kc.RestartPolicy = expPtr(corev1.ContainerRestartPolicyAlways)
-		if c.Ready != nil {
-			// The kubelet starts the next container once a native sidecar has started, that
-			// is once its startup probe passed: the same check gates the same way.
-			sp := toKubeProbe(c.Ready)
-			sp.FailureThreshold = int32(max(int(c.Ready.Retries), int(math.Ceil(kubeStartupWindow.Seconds()/float64(sp.PeriodSeconds)))))
-			kc.StartupProbe = sp
-		}
+		// The kubelet starts the next container once a native sidecar has started, that is
+		// once its startup probe passed: the ready probe gates the same way as a startup
+		// probe, and a sidecar has no other use for it.
+		kc.StartupProbe, kc.ReadinessProbe = kc.ReadinessProbe, nil
 		spec.InitContainers = append(spec.InitContainers, kc)
 	}
 	spec.Containers = []corev1.Container{toKubeContainer(p.Main)}
 	return spec, cms, nil
 }
 
-// kubeConfigMap makes the ConfigMap for a pod volume holding files, and the items to mount
+// toKubeConfigMap makes the ConfigMap for a pod volume holding files, and the items to mount
 // when some file name is not a valid ConfigMap key.
 func toKubeConfigMap(s *Stack, p *Pod, v *Volume) (*corev1.ConfigMap, []corev1.KeyToPath) {
 	cm := &corev1.ConfigMap{
@@ -411,7 +413,7 @@ func toKubeConfigMap(s *Stack, p *Pod, v *Volume) (*corev1.ConfigMap, []corev1.K
 	return cm, items
 }
 
-// configMapKey turns a file name into a valid ConfigMap key ([-._a-zA-Z0-9]+).
+// toKubeConfigMapKey turns a file name into a valid ConfigMap key ([-._a-zA-Z0-9]+).
 func toKubeConfigMapKey(name string) string {
 	var b strings.Builder
 	for _, r := range name {
@@ -432,8 +434,8 @@ func toKubeContainer(c *Container) corev1.Container {
 	kc := corev1.Container{
 		Name:       c.Name,
 		Image:      c.Image,
-		Command:    c.Entrypoint,
-		Args:       c.Command,
+		Command:    kubeEscapeAll(c.Entrypoint),
+		Args:       kubeEscapeAll(c.Command),
 		WorkingDir: c.WorkingDir,
 		TTY:        c.TTY,
 	}
@@ -442,7 +444,7 @@ func toKubeContainer(c *Container) corev1.Container {
 	}
 	for _, kv := range c.Env.Sorted() {
 		name, value, _ := strings.Cut(kv, "=")
-		kc.Env = append(kc.Env, corev1.EnvVar{Name: name, Value: value})
+		kc.Env = append(kc.Env, corev1.EnvVar{Name: name, Value: kubeEscape(value)})
 	}
 	for _, port := range c.Ports {
 		kp := corev1.ContainerPort{
@@ -470,6 +472,21 @@ func toKubeContainer(c *Container) corev1.Container {
 		kc.LivenessProbe = toKubeProbe(c.Live)
 	}
 	return kc
+}
+
+// kubeEscape doubles every $ so that the kubelet's $(VAR) expansion in command, args and env
+// values gives the text back.
+func kubeEscape(s string) string { return strings.ReplaceAll(s, "$", "$$") }
+
+func kubeEscapeAll(in []string) []string {
+	if in == nil {
+		return nil
+	}
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = kubeEscape(s)
+	}
+	return out
 }
 
 func toKubeProtocol(p Protocol) corev1.Protocol {
@@ -512,44 +529,54 @@ func toKubeProbe(p *Probe) *corev1.Probe {
 	return kp
 }
 
-// kubeService is the ClusterIP Service of a pod that publishes ports: named after the pod, it
-// exposes each published container port on the same port number, so the pod is reachable
-// by its name from the other pods as it is locally.
-func toKubeService(p *Pod, labels map[string]string) *corev1.Service {
+// toKubeServices are the Services of a pod that publishes ports. The ClusterIP Service named
+// after the pod exposes each published container port on the same port number, so that the
+// pod is reachable by its name from the other pods, as it is locally. Ports published without
+// a host port (the engine picks one) are also put on a NodePort Service <pod>-nodeport, which
+// has the cluster pick a node port: the same promise, and what sidecar's importer reads back.
+func toKubeServices(p *Pod, labels map[string]string) []*corev1.Service {
 	type key struct {
 		port  int
 		proto Protocol
 	}
 	seen := map[key]bool{}
-	var ports []corev1.ServicePort
+	nodeSeen := map[key]bool{}
+	var ports, nodePorts []corev1.ServicePort
 	for _, port := range p.Ports() {
 		k := key{port.ContainerPort, port.Protocol}
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		ports = append(ports, corev1.ServicePort{
+		sp := corev1.ServicePort{
 			Name:       fmt.Sprintf("%s-%d", port.Protocol, port.ContainerPort),
 			Port:       int32(port.ContainerPort),
 			TargetPort: intstr.FromInt32(int32(port.ContainerPort)),
 			Protocol:   toKubeProtocol(port.Protocol),
-		})
+		}
+		if !seen[k] {
+			seen[k] = true
+			ports = append(ports, sp)
+		}
+		if port.HostPort == 0 && !nodeSeen[k] {
+			nodeSeen[k] = true
+			nodePorts = append(nodePorts, sp)
+		}
 	}
 	if len(ports) == 0 {
 		return nil
 	}
-	return &corev1.Service{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Labels: labels},
-		Spec: corev1.ServiceSpec{
-			Type:     corev1.ServiceTypeClusterIP,
-			Selector: labels,
-			Ports:    ports,
-		},
+	svc := func(name string, typ corev1.ServiceType, ports []corev1.ServicePort) *corev1.Service {
+		return &corev1.Service{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
+			Spec:       corev1.ServiceSpec{Type: typ, Selector: labels, Ports: ports},
+		}
 	}
+	out := []*corev1.Service{svc(p.Name, corev1.ServiceTypeClusterIP, ports)}
+	if len(nodePorts) > 0 {
+		out = append(out, svc(p.Name+"-nodeport", corev1.ServiceTypeNodePort, nodePorts))
+	}
+	return out
 }
 
-// numericUser parses "UID" or "UID:GID"; gid is -1 when not given.
+// expNumericUser parses "UID" or "UID:GID"; gid is -1 when not given.
 func expNumericUser(u string) (uid, gid int64, ok bool) {
 	us, gs, hasGroup := strings.Cut(u, ":")
 	uid, err := strconv.ParseInt(us, 10, 64)
@@ -570,12 +597,12 @@ func expDefaultBackoff() Backoff {
 	return Backoff{Initial: Duration(DefaultBackoffInitial), Max: Duration(DefaultBackoffMax), Reset: Duration(DefaultBackoffReset)}
 }
 
-// roundSeconds rounds d up to whole seconds.
+// expRoundSeconds rounds d up to whole seconds.
 func expRoundSeconds(d Duration) Duration {
 	return Duration(time.Duration(expSeconds(d)) * time.Second)
 }
 
-// seconds is d in whole seconds, rounded up.
+// expSeconds is d in whole seconds, rounded up.
 func expSeconds(d Duration) int {
 	return int((time.Duration(d) + time.Second - 1) / time.Second)
 }
@@ -585,7 +612,7 @@ func expPtr[T any](v T) *T { return &v }
 // kubeEmptyNoise are fields the Kubernetes types always marshal that say nothing when empty.
 var kubeEmptyNoise = []string{"status", "resources", "strategy", "metadata", "loadBalancer"}
 
-// marshalKube writes one object as YAML without the empty status, resources and strategy
+// marshalKubeObject writes one object as YAML without the empty status, resources and strategy
 // the Kubernetes types marshal.
 func marshalKubeObject(o any) ([]byte, error) {
 	j, err := json.Marshal(o)
@@ -616,7 +643,7 @@ func expPruneEmpty(v any) {
 	}
 }
 
-// checkKube decodes every document of a manifest strictly into its k8s.io/api type: an
+// checkKubeManifest decodes every document of a manifest strictly into its k8s.io/api type: an
 // unknown or misplaced field, or a kind the export does not write, is an error.
 func checkKubeManifest(manifest []byte) error {
 	for i, doc := range expSplitDocs(manifest) {
@@ -646,7 +673,7 @@ func checkKubeManifest(manifest []byte) error {
 	return nil
 }
 
-// splitYAMLDocs splits a multi-document YAML stream at its "---" lines, leaving out documents
+// expSplitDocs splits a multi-document YAML stream at its "---" lines, leaving out documents
 // that hold only comments or nothing.
 func expSplitDocs(b []byte) [][]byte {
 	var docs [][]byte

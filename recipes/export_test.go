@@ -162,11 +162,13 @@ func TestExportKubeShape(t *testing.T) {
 	if proxy.RestartPolicy == nil || *proxy.RestartPolicy != corev1.ContainerRestartPolicyAlways {
 		t.Errorf("the sidecar is not a native sidecar: restartPolicy %v", proxy.RestartPolicy)
 	}
-	if proxy.StartupProbe == nil || proxy.StartupProbe.HTTPGet == nil || proxy.StartupProbe.HTTPGet.Port.IntValue() != 9901 {
-		t.Errorf("the sidecar's ready probe does not gate the next container through a startup probe: %+v", proxy.StartupProbe)
+	// A sidecar's ready probe gates the next container: in Kubernetes that is a startup probe.
+	sp := proxy.StartupProbe
+	if sp == nil || sp.HTTPGet == nil || sp.HTTPGet.Port.IntValue() != 9901 || sp.HTTPGet.Path != "/ready" || sp.FailureThreshold != 3 || sp.PeriodSeconds != 1 {
+		t.Errorf("the sidecar's ready probe is not its startup probe: %+v", sp)
 	}
-	if proxy.ReadinessProbe == nil || proxy.ReadinessProbe.FailureThreshold != 3 || proxy.ReadinessProbe.PeriodSeconds != 1 {
-		t.Errorf("readiness probe = %+v", proxy.ReadinessProbe)
+	if proxy.ReadinessProbe != nil {
+		t.Errorf("the sidecar also has a readiness probe: %+v", proxy.ReadinessProbe)
 	}
 	if len(proxy.VolumeMounts) != 1 || proxy.VolumeMounts[0].SubPath != "envoy.yaml" || proxy.VolumeMounts[0].MountPath != "/etc/envoy/envoy.yaml" {
 		t.Errorf("the bind-mounted file is not mounted from its ConfigMap with subPath: %+v", proxy.VolumeMounts)
@@ -186,6 +188,13 @@ func TestExportKubeShape(t *testing.T) {
 	if svcs[0].Name != "demo" || svcs[0].Spec.Type != corev1.ServiceTypeClusterIP || len(svcs[0].Spec.Ports) != 1 || svcs[0].Spec.Ports[0].Port != 10000 {
 		t.Errorf("service = %+v", svcs[0])
 	}
+	// $ is doubled where the kubelet expands $(VAR): command, args and env values.
+	if got := spec.InitContainers[0].Args; len(got) != 3 || got[2] != "echo $$HOME > /data/home" {
+		t.Errorf("setup args = %q", got)
+	}
+	if got := spec.Containers[0].Env; len(got) != 1 || got[0].Value != "hello $$USER" {
+		t.Errorf("main env = %+v", got)
+	}
 	// The directory and the path outside the stack are warned about, by field.
 	fields := map[string]bool{}
 	for _, w := range warns {
@@ -195,6 +204,28 @@ func TestExportKubeShape(t *testing.T) {
 		if !fields[f] {
 			t.Errorf("no warning names %s; got %v", f, warns)
 		}
+	}
+}
+
+// A port published on no particular host port gets a NodePort Service (the cluster picks the
+// node port, as the engine picks the host port); pod-to-pod access stays on the ClusterIP one.
+func TestExportKubeNodePort(t *testing.T) {
+	st := testStack()
+	st.Pods[0].Main.Ports = []Port{{ContainerPort: 8080}, {ContainerPort: 53, Protocol: ProtoUDP, HostPort: 5353}}
+	out, _, err := ExportKube(st, KubeOptions{Files: testFiles()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, svcs, _ := decodeKube(t, out)
+	if len(svcs) != 2 {
+		t.Fatalf("%d services, want 2", len(svcs))
+	}
+	cluster, node := svcs[0], svcs[1]
+	if cluster.Name != "demo" || len(cluster.Spec.Ports) != 3 {
+		t.Errorf("ClusterIP service = %s with %d ports, want demo with 3", cluster.Name, len(cluster.Spec.Ports))
+	}
+	if node.Name != "demo-nodeport" || node.Spec.Type != corev1.ServiceTypeNodePort || len(node.Spec.Ports) != 1 || node.Spec.Ports[0].Port != 8080 || node.Spec.Ports[0].NodePort != 0 {
+		t.Errorf("NodePort service = %+v", node)
 	}
 }
 
