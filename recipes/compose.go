@@ -7,9 +7,7 @@ package recipes
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -187,24 +185,17 @@ func (c *composeImport) run() *Stack {
 }
 
 // environment is the interpolation environment: <dir>/.env when asked for, overridden by
-// Options.Env. The process environment is never read.
+// Options.Env. The process environment is never read. A .env that cannot be read or parsed
+// is left out here: Load reports it, once, for every kind of file.
 func (c *composeImport) environment() map[string]string {
 	env := map[string]string{}
 	if c.opts.DotEnv {
-		path := filepath.Join(c.dir, ".env")
-		b, err := c.readFile(path)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-		case err != nil:
-			c.problem(Position{File: path}, fmt.Sprintf("cannot read the .env file: %v", err), "make it readable, or do not ask for .env")
-		default:
+		if b, err := c.readFile(filepath.Join(c.dir, ".env")); err == nil {
 			vars, err := dotenv.ParseWithLookup(bytes.NewReader(b), func(k string) (string, bool) {
 				v, ok := c.opts.Env[k]
 				return v, ok
 			})
-			if err != nil {
-				c.problem(Position{File: path}, fmt.Sprintf("invalid .env file: %v", err), "write one NAME=value per line")
-			} else {
+			if err == nil {
 				maps.Copy(env, vars)
 			}
 		}

@@ -345,6 +345,11 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 	ct.Ports = cv.ports(svc, s.Ports, ck, 0)
 	cv.mounts(b, svc, s, ct, ck)
 	ct.Ready = cv.healthcheck(svc, s.HealthCheck)
+	if ct.Ready != nil && role == RoleInit {
+		cv.warn(cv.keyAt("services", svc, "healthcheck"), "services."+svc+".healthcheck",
+			svc+" is an init container, which runs to completion without a ready probe; the healthcheck is not used")
+		ct.Ready = nil
+	}
 	if ct.Ready != nil {
 		record("ready", "healthcheck")
 		record("ready/exec/command", "healthcheck", "test")

@@ -128,6 +128,11 @@ func lineDiff(want, got string) string {
 	return b.String()
 }
 
+// loadThroughPipeline imports through Load, so goldens show the normalised, validated stack.
+func loadThroughPipeline(f File, opts Options, _ *Positions) (*Stack, []Warning, error) {
+	return Load(f, opts)
+}
+
 func TestComposeGolden(t *testing.T) {
-	runGoldens(t, "compose", loadCompose)
+	runGoldens(t, "compose", loadThroughPipeline)
 }

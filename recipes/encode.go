@@ -1,0 +1,44 @@
+package recipes
+
+import (
+	"bytes"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// EncodeYAML writes a stack as a recipe in the pods: form (what `sidecar config -o yaml`
+// prints). Every "$" in a value is written as "$$", so loading the output again gives the
+// same stack instead of substituting variables a second time.
+func EncodeYAML(s *Stack) ([]byte, error) {
+	var n yaml.Node
+	if err := n.Encode(s); err != nil {
+		return nil, err
+	}
+	escapeDollars(&n)
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&n); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func escapeDollars(n *yaml.Node) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 1; i < len(n.Content); i += 2 {
+			escapeDollars(n.Content[i])
+		}
+	case yaml.SequenceNode, yaml.DocumentNode:
+		for _, c := range n.Content {
+			escapeDollars(c)
+		}
+	case yaml.ScalarNode:
+		n.Value = strings.ReplaceAll(n.Value, "$", "$$")
+	}
+}

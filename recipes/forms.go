@@ -1,0 +1,186 @@
+package recipes
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// The short forms of ports and volumes, parsed from their string syntax. Each parser returns
+// a *formError that says what is wrong and how to write it instead.
+
+// maxPortRange is the most ports one range entry ("9000-9999:9000-9999") may publish.
+const maxPortRange = 1000
+
+type formError struct {
+	msg, hint string
+}
+
+func (e *formError) Error() string { return e.msg + ": " + e.hint }
+
+func portErr(spec, why string) *formError {
+	return &formError{
+		msg:  fmt.Sprintf("port %q %s", clip(spec), why),
+		hint: `write "8080" (container port), "8080:80" (host:container), "127.0.0.1:8080:80", "53:53/udp" or a range "9000-9002:9000-9002"`,
+	}
+}
+
+// parsePortSpec parses "[[ip:]host:]container[/protocol]" where host and container may be
+// ranges ("9000-9002"); a range publishes one port per number, host and container ranges
+// pairing up in order.
+func parsePortSpec(spec string) ([]Port, *formError) {
+	s := strings.TrimSpace(spec)
+	if s == "" {
+		return nil, portErr(spec, "is empty")
+	}
+	proto := ProtoTCP
+	if i := strings.LastIndex(s, "/"); i >= 0 {
+		if err := proto.UnmarshalText([]byte(s[i+1:])); err != nil {
+			return nil, &formError{msg: fmt.Sprintf("port %q has an unknown protocol %q", clip(spec), clip(s[i+1:])), hint: "use tcp, udp or sctp, as in \"53:53/udp\""}
+		}
+		s = s[:i]
+	}
+	ip := ""
+	if strings.HasPrefix(s, "[") { // [::1]:8080:80
+		end := strings.Index(s, "]")
+		if end < 0 || !strings.HasPrefix(s[end+1:], ":") {
+			return nil, portErr(spec, "has an unclosed IPv6 address")
+		}
+		ip, s = s[1:end], s[end+2:]
+		if !strings.Contains(s, ":") {
+			return nil, portErr(spec, "has a host IP but no host port")
+		}
+	}
+	parts := strings.Split(s, ":")
+	var hostPart, ctrPart string
+	switch len(parts) {
+	case 1:
+		ctrPart = parts[0]
+	case 2:
+		hostPart, ctrPart = parts[0], parts[1]
+	case 3:
+		if ip != "" {
+			return nil, portErr(spec, "has too many parts")
+		}
+		ip, hostPart, ctrPart = parts[0], parts[1], parts[2]
+		if ip == "" {
+			return nil, portErr(spec, "has an empty host IP")
+		}
+	default:
+		return nil, portErr(spec, "has too many parts")
+	}
+	if ip != "" && !validIP(ip) {
+		return nil, portErr(spec, fmt.Sprintf("has an invalid host IP %q", clip(ip)))
+	}
+	clo, chi, err := parsePortRange(spec, ctrPart, "container port")
+	if err != nil {
+		return nil, err
+	}
+	hlo, hhi := 0, 0
+	if hostPart != "" {
+		if hlo, hhi, err = parsePortRange(spec, hostPart, "host port"); err != nil {
+			return nil, err
+		}
+		if hhi-hlo != chi-clo {
+			return nil, &formError{
+				msg:  fmt.Sprintf("port %q maps a range of %d host ports to %d container ports", clip(spec), hhi-hlo+1, chi-clo+1),
+				hint: "give both sides ranges of the same length, e.g. \"9000-9002:9000-9002\"",
+			}
+		}
+	}
+	out := make([]Port, 0, chi-clo+1)
+	for i := 0; i <= chi-clo; i++ {
+		p := Port{HostIP: ip, ContainerPort: clo + i, Protocol: proto}
+		if hostPart != "" {
+			p.HostPort = hlo + i
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// parsePortRange parses "8080" or "9000-9002".
+func parsePortRange(spec, s, what string) (lo, hi int, err *formError) {
+	a, b, isRange := strings.Cut(s, "-")
+	lo, ok := portNumber(a)
+	if !ok {
+		return 0, 0, portErr(spec, fmt.Sprintf("has an invalid %s %q", what, clip(s)))
+	}
+	hi = lo
+	if isRange {
+		if hi, ok = portNumber(b); !ok {
+			return 0, 0, portErr(spec, fmt.Sprintf("has an invalid %s range %q", what, clip(s)))
+		}
+		if hi < lo {
+			return 0, 0, &formError{msg: fmt.Sprintf("port %q has a %s range that runs backwards (%q)", clip(spec), what, clip(s)), hint: "write the lower port first, e.g. 9000-9002"}
+		}
+		if lo < 1 || hi > 65535 {
+			return 0, 0, &formError{msg: fmt.Sprintf("port %q has a %s range %q outside 1-65535", clip(spec), what, clip(s)), hint: "use ports from 1 to 65535"}
+		}
+		if hi-lo+1 > maxPortRange {
+			return 0, 0, &formError{msg: fmt.Sprintf("port %q publishes %d ports in one range", clip(spec), hi-lo+1), hint: fmt.Sprintf("publish at most %d ports per range", maxPortRange)}
+		}
+	}
+	return lo, hi, nil
+}
+
+// portNumber reads a decimal port number; range checks are validation's job.
+func portNumber(s string) (int, bool) {
+	if s == "" || len(s) > 9 {
+		return 0, false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil
+}
+
+func validIP(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
+}
+
+// parseMountSpec parses "source:target[:ro|rw]". A source that starts with ".", "/" or "~" is
+// a host path (bind mount); anything else names a pod volume.
+func parseMountSpec(spec string) (Mount, *formError) {
+	hint := `write "logs:/var/log" (pod volume), "./conf:/etc/conf:ro" (host path, read-only) or "/abs/path:/data"`
+	parts := strings.Split(spec, ":")
+	var m Mount
+	switch len(parts) {
+	case 1:
+		return m, &formError{msg: fmt.Sprintf("volume %q has no source", clip(spec)), hint: "name a pod volume or a host path before the colon: " + hint}
+	case 2, 3:
+	default:
+		return m, &formError{msg: fmt.Sprintf("volume %q has too many parts", clip(spec)), hint: hint}
+	}
+	m.Source, m.Target = parts[0], parts[1]
+	if m.Source == "" {
+		return m, &formError{msg: fmt.Sprintf("volume %q has an empty source", clip(spec)), hint: hint}
+	}
+	if m.Target == "" {
+		return m, &formError{msg: fmt.Sprintf("volume %q has an empty target", clip(spec)), hint: hint}
+	}
+	m.Type = mountTypeOf(m.Source)
+	if len(parts) == 3 {
+		switch parts[2] {
+		case "ro":
+			m.ReadOnly = true
+		case "rw":
+		default:
+			return m, &formError{msg: fmt.Sprintf("volume %q has an unknown mode %q", clip(spec), clip(parts[2])), hint: "use ro (read-only) or rw (read-write, the default)"}
+		}
+	}
+	return m, nil
+}
+
+// mountTypeOf says whether a mount source is a host path or a pod volume name.
+func mountTypeOf(source string) MountType {
+	if strings.HasPrefix(source, ".") || strings.HasPrefix(source, "/") || strings.HasPrefix(source, "~") {
+		return MountBind
+	}
+	return MountVolume
+}

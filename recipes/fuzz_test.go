@@ -1,0 +1,68 @@
+package recipes
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// FuzzLoad feeds arbitrary content to the loader. Whatever the input, Load must return
+// either a stack or Problems (never panic, never another error for a recipe), every problem
+// must be placed in the file, and a stack it returns must load again from its own YAML.
+func FuzzLoad(f *testing.F) {
+	seeds, _ := filepath.Glob("../testdata/recipes/*/*.yaml")
+	for _, s := range seeds {
+		if b, err := os.ReadFile(s); err == nil {
+			f.Add(b)
+		}
+	}
+	if ex, err := os.ReadFile("../sidecar.yaml.example"); err == nil {
+		f.Add(ex)
+	}
+	f.Add([]byte("main: &a {image: x, sidecars: *a}\n"))
+	f.Add([]byte("a: &a [*a, *a]\nmain: {image: x}\n"))
+	f.Add([]byte("main: {image: x, ports: [\"1-1000:1-1000\"]}\n"))
+	env := map[string]string{"TAG": "dev", "EMPTY": ""}
+	read := func(p string) ([]byte, error) {
+		if strings.HasSuffix(p, ".env") {
+			return []byte("A=1\nB=${A}\n"), nil
+		}
+		return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
+	}
+	stat := func(string) (fs.FileInfo, error) { return nil, fs.ErrNotExist }
+	f.Fuzz(func(t *testing.T, content []byte) {
+		opts := Options{Env: env, Dir: "/fuzz/stack", DotEnv: true, ReadFile: read, Stat: stat}
+		if Detect(content) != SourceRecipe {
+			return // the importers have their own fuzzing
+		}
+		st, _, err := Load(File{Name: "fuzz.yaml", Content: content}, opts)
+		if err != nil {
+			var ps Problems
+			if !errors.As(err, &ps) || !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error is not Problems: %T %v", err, err)
+			}
+			if len(ps) == 0 {
+				t.Fatal("empty Problems returned as an error")
+			}
+			for _, p := range ps {
+				if p.Pos.File == "" || p.Message == "" {
+					t.Fatalf("problem without file or message: %#v", p)
+				}
+			}
+			return
+		}
+		if st == nil || len(st.Pods) == 0 {
+			t.Fatal("no error and no pods")
+		}
+		out, err := EncodeYAML(st)
+		if err != nil {
+			t.Fatalf("cannot encode a loaded stack: %v", err)
+		}
+		if _, _, err := Load(File{Name: "again.yaml", Content: out}, opts); err != nil {
+			t.Fatalf("a loaded stack does not load again:\n%v\n--- encoded:\n%s", err, out)
+		}
+	})
+}

@@ -1,0 +1,119 @@
+package recipes
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/recipes")
+
+// testEnv is the only environment the corpus tests pass to the loader.
+func testEnv() map[string]string {
+	return map[string]string{"TAG": "dev", "EMPTY": "", "FROM_ENV": "from-env"}
+}
+
+// loadCorpusFile loads testdata/recipes/<kind>/<base> the way the CLI would from the
+// repository root: messages name the file by that path.
+func loadCorpusFile(t *testing.T, path string) (*Stack, []Warning, error) {
+	t.Helper()
+	content, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.ToSlash(strings.TrimPrefix(path, "../"))
+	return Load(File{Name: name, Content: content}, Options{Env: testEnv(), Dir: filepath.Dir(path)})
+}
+
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./recipes -run %s -update to create it)", err, t.Name())
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from what the loader gives (run with -update to accept, then review the diff)\n--- got:\n%s\n--- want:\n%s", path, got, want)
+	}
+}
+
+func warningText(ws []Warning) []byte {
+	var b bytes.Buffer
+	for _, w := range ws {
+		b.WriteString(w.String() + "\n")
+	}
+	return b.Bytes()
+}
+
+func TestGoodRecipes(t *testing.T) {
+	files, _ := filepath.Glob("../testdata/recipes/good/*.yaml")
+	if len(files) < 5 {
+		t.Fatalf("found only %d good recipes", len(files))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			st, warns, err := loadCorpusFile(t, f)
+			if err != nil {
+				t.Fatalf("a good recipe failed to load:\n%v", err)
+			}
+			out, err := json.MarshalIndent(st, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			base := strings.TrimSuffix(f, ".yaml")
+			checkGolden(t, base+".json", append(out, '\n'))
+			wpath := base + ".warnings"
+			if len(warns) == 0 {
+				if _, err := os.Stat(wpath); err == nil && !*update {
+					t.Errorf("%s exists but the recipe gives no warnings", wpath)
+				} else if *update {
+					os.Remove(wpath)
+				}
+				return
+			}
+			checkGolden(t, wpath, warningText(warns))
+		})
+	}
+}
+
+func TestBadRecipes(t *testing.T) {
+	files, _ := filepath.Glob("../testdata/recipes/bad/*.yaml")
+	if len(files) < 25 {
+		t.Fatalf("found only %d bad recipes, want at least 25", len(files))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			st, _, err := loadCorpusFile(t, f)
+			if err == nil {
+				t.Fatalf("a bad recipe loaded without error: %+v", st)
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error does not match ErrInvalid: %v", err)
+			}
+			var ps Problems
+			if !errors.As(err, &ps) {
+				t.Fatalf("error is %T, not Problems", err)
+			}
+			name := strings.TrimPrefix(filepath.ToSlash(f), "../")
+			for _, p := range ps {
+				if p.Pos.File != name || p.Pos.Line < 1 || p.Pos.Col < 1 {
+					t.Errorf("problem is not placed at %s:line:col: %s", name, p)
+				}
+				if p.Hint == "" {
+					t.Errorf("problem says no fix: %s", p)
+				}
+			}
+			checkGolden(t, strings.TrimSuffix(f, ".yaml")+".golden", []byte(err.Error()+"\n"))
+		})
+	}
+}

@@ -1,0 +1,425 @@
+package recipes
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// load is Load on an inline recipe, with bind sources never checked against the disk.
+func load(t *testing.T, content string, opts Options) (*Stack, []Warning, error) {
+	t.Helper()
+	if opts.Dir == "" {
+		opts.Dir = "/work/shop"
+	}
+	if opts.Stat == nil {
+		opts.Stat = func(string) (fs.FileInfo, error) { return nil, nil }
+	}
+	if opts.ReadFile == nil {
+		opts.ReadFile = func(p string) ([]byte, error) { return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist} }
+	}
+	return Load(File{Name: "sidecar.yaml", Content: []byte(content)}, opts)
+}
+
+func mustLoad(t *testing.T, content string, opts Options) *Stack {
+	t.Helper()
+	st, _, err := load(t, content, opts)
+	if err != nil {
+		t.Fatalf("load failed:\n%v", err)
+	}
+	return st
+}
+
+func TestInterpolation(t *testing.T) {
+	tests := []struct {
+		name  string
+		value string
+		env   map[string]string
+		want  string
+	}{
+		{"plain", "${TAG}", map[string]string{"TAG": "v1"}, "v1"},
+		{"unbraced", "$TAG", map[string]string{"TAG": "v1"}, "v1"},
+		{"default when unset", "${TAG:-dev}", nil, "dev"},
+		{"default when empty", "${TAG:-dev}", map[string]string{"TAG": ""}, "dev"},
+		{"dash keeps empty", "${TAG-dev}", map[string]string{"TAG": ""}, ""},
+		{"dash default when unset", "${TAG-dev}", nil, "dev"},
+		{"required and set", "${TAG:?give a tag}", map[string]string{"TAG": "v2"}, "v2"},
+		{"escaped dollar", "$${TAG}", map[string]string{"TAG": "v1"}, "${TAG}"},
+		{"unset is empty", "a${NOPE}b", nil, "ab"},
+		{"nested default", "${A:-${B:-deep}}", nil, "deep"},
+		{"in the middle", "pre-${TAG}-post", map[string]string{"TAG": "x"}, "pre-x-post"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := mustLoad(t, "main: {image: app, command: [\""+tt.value+"\"]}\n", Options{Env: tt.env})
+			if got := st.Pods[0].Main.Command[0]; got != tt.want {
+				t.Errorf("%q → %q, want %q", tt.value, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestInterpolationKeepsPositionsAndSkipsKeys(t *testing.T) {
+	_, _, err := load(t, "main:\n  image: app\n  ${KEY}: 1\n  ports: [\"${P}\"]\n", Options{Env: map[string]string{"P": "70000", "KEY": "image"}})
+	if err == nil {
+		t.Fatal("want problems")
+	}
+	got := err.Error()
+	for _, want := range []string{`sidecar.yaml:3:3: unknown key "${KEY}"`, "sidecar.yaml:4:11: container port 70000"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+}
+
+func TestRequiredVariable(t *testing.T) {
+	_, _, err := load(t, "main: {image: \"app:${V:?set V to the version}\"}\n", Options{})
+	if err == nil || !strings.Contains(err.Error(), "sidecar.yaml:1:15: variable V is required but not set (set V to the version)") {
+		t.Fatalf("got %v", err)
+	}
+	if strings.Count(err.Error(), "\n") != 0 {
+		t.Errorf("a failed substitution must be reported once, got:\n%v", err)
+	}
+}
+
+// The loader must never read the process environment: only Options.Env.
+func TestNoProcessEnvironment(t *testing.T) {
+	t.Setenv("SIDECAR_LEAK_TEST", "leaked")
+	recipe := "main: {image: \"app:${SIDECAR_LEAK_TEST:-clean}\", env: [SIDECAR_LEAK_TEST]}\n"
+
+	st := mustLoad(t, recipe, Options{})
+	if got := st.Pods[0].Main.Image; got != "app:clean" {
+		t.Errorf("without Options.Env the image is %q, want app:clean: the process environment leaked in", got)
+	}
+	if _, ok := st.Pods[0].Main.Env["SIDECAR_LEAK_TEST"]; ok {
+		t.Errorf("env entry without value took the process environment's value")
+	}
+
+	st = mustLoad(t, recipe, Options{Env: map[string]string{"SIDECAR_LEAK_TEST": os.Getenv("SIDECAR_LEAK_TEST")}})
+	if got := st.Pods[0].Main.Image; got != "app:leaked" {
+		t.Errorf("with the variable passed in, image is %q, want app:leaked", got)
+	}
+	if got := st.Pods[0].Main.Env["SIDECAR_LEAK_TEST"]; got != "leaked" {
+		t.Errorf("env entry without value = %q, want the passed-in value", got)
+	}
+}
+
+func TestDotEnv(t *testing.T) {
+	files := map[string]string{
+		"/work/shop/.env":     "TAG=from-dotenv\nPORT=9000\nDERIVED=${BASE}-x\n",
+		"/work/shop/app.env":  "FROM_FILE=1\nLEVEL=file\n",
+		"/work/shop/more.env": "LEVEL=more\n",
+	}
+	read := func(p string) ([]byte, error) {
+		if c, ok := files[p]; ok {
+			return []byte(c), nil
+		}
+		return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
+	}
+	recipe := `main:
+  image: app:${TAG:-none}
+  command: ["${PORT}", "${DERIVED}"]
+  env_file: [app.env, more.env]
+  env: {LEVEL: explicit}
+`
+	st := mustLoad(t, recipe, Options{DotEnv: true, ReadFile: read, Env: map[string]string{"TAG": "from-env", "BASE": "b"}})
+	m := st.Pods[0].Main
+	if m.Image != "app:from-env" {
+		t.Errorf("Env must win over .env: image %q", m.Image)
+	}
+	if m.Command[0] != "9000" || m.Command[1] != "b-x" {
+		t.Errorf(".env values not used (or not interpolated from Env): %q", m.Command)
+	}
+	if m.Env["FROM_FILE"] != "1" || m.Env["LEVEL"] != "explicit" {
+		t.Errorf("env_file merge: %v", m.Env)
+	}
+
+	st = mustLoad(t, recipe, Options{DotEnv: false, ReadFile: read})
+	if st.Pods[0].Main.Image != "app:none" {
+		t.Errorf("without DotEnv, .env must not be read: image %q", st.Pods[0].Main.Image)
+	}
+}
+
+func TestShortForms(t *testing.T) {
+	tests := []struct {
+		name, field string
+		want        any
+	}{
+		{"command string", `command: /app --name "a b" 'c d'`, []string{"/app", "--name", "a b", "c d"}},
+		{"command list", `command: ["/app", "--x"]`, []string{"/app", "--x"}},
+		{"entrypoint string", `entrypoint: /bin/sh -c`, []string{"/bin/sh", "-c"}},
+		{"env map", `env: {A: 1, B: true, C: "x"}`, Env{"A": "1", "B": "true", "C": "x"}},
+		{"env list", `env: ["A=1", "B=", "C=x=y"]`, Env{"A": "1", "B": "", "C": "x=y"}},
+		{"build string", `build: ./web`, &Build{Context: "./web", Dockerfile: "Dockerfile"}},
+		{"build long", `build: {context: web, dockerfile: D, args: [X=1], target: t}`, &Build{Context: "web", Dockerfile: "D", Args: map[string]string{"X": "1"}, Target: "t"}},
+		{"port container only", `ports: ["8080"]`, []Port{{ContainerPort: 8080}}},
+		{"port number", `ports: [8080]`, []Port{{ContainerPort: 8080}}},
+		{"port host:container", `ports: ["8080:80"]`, []Port{{HostPort: 8080, ContainerPort: 80}}},
+		{"port ip", `ports: ["127.0.0.1:8080:80"]`, []Port{{HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 80}}},
+		{"port ipv6", `ports: ["[::1]:8080:80"]`, []Port{{HostIP: "::1", HostPort: 8080, ContainerPort: 80}}},
+		{"port udp", `ports: ["53:53/udp"]`, []Port{{HostPort: 53, ContainerPort: 53, Protocol: ProtoUDP}}},
+		{"port range", `ports: ["9000-9002:8000-8002"]`, []Port{{HostPort: 9000, ContainerPort: 8000}, {HostPort: 9001, ContainerPort: 8001}, {HostPort: 9002, ContainerPort: 8002}}},
+		{"port container range", `ports: ["7000-7001"]`, []Port{{ContainerPort: 7000}, {ContainerPort: 7001}}},
+		{"port long", `ports: [{host_ip: 0.0.0.0, host_port: 8080, container_port: 80, protocol: UDP}]`, []Port{{HostIP: "0.0.0.0", HostPort: 8080, ContainerPort: 80, Protocol: ProtoUDP}}},
+		{"port long compose names", `ports: [{published: 8080, target: 80}]`, []Port{{HostPort: 8080, ContainerPort: 80}}},
+		{"volume named", `volumes: ["logs:/var/log"]`, []Mount{{Type: MountVolume, Source: "logs", Target: "/var/log"}}},
+		{"volume bind ro", `volumes: ["./conf:/etc/conf:ro"]`, []Mount{{Type: MountBind, Source: "./conf", Target: "/etc/conf", ReadOnly: true}}},
+		{"volume abs", `volumes: ["/abs:/x:rw"]`, []Mount{{Type: MountBind, Source: "/abs", Target: "/x"}}},
+		{"volume home", `volumes: ["~/data:/x"]`, []Mount{{Type: MountBind, Source: "~/data", Target: "/x"}}},
+		{"volume long", `volumes: [{source: logs, target: /l, read_only: true, sub_path: a}]`, []Mount{{Type: MountVolume, Source: "logs", Target: "/l", ReadOnly: true, SubPath: "a"}}},
+		{"probe defaults", `ready: {http: {port: 80}}`, &Probe{HTTP: &HTTPProbe{Port: 80, Path: "/"}, Period: Duration(DefaultProbePeriod), Timeout: Duration(DefaultProbeTimeout), Retries: DefaultProbeRetries}},
+		{"exec probe string", `ready: {exec: {command: "/check -q"}, retries: 1}`, &Probe{Exec: &ExecProbe{Command: []string{"/check", "-q"}}, Period: Duration(DefaultProbePeriod), Timeout: Duration(DefaultProbeTimeout), Retries: 1}},
+		{"restart", `restart: on-failure`, RestartOnFailure},
+		{"restart default", `user: "1000"`, RestartNever},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := mustLoad(t, "main:\n  image: app\n  "+tt.field+"\nvolumes: {logs: {}}\n", Options{})
+			m := st.Pods[0].Main
+			var got any
+			switch key, _, _ := strings.Cut(tt.field, ":"); key {
+			case "command":
+				got = m.Command
+			case "entrypoint":
+				got = m.Entrypoint
+			case "env":
+				got = m.Env
+			case "build":
+				got = m.Build
+			case "ports":
+				got = m.Ports
+			case "volumes":
+				got = m.Volumes
+			case "ready":
+				got = m.Ready
+			default:
+				got = m.Restart
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				g, _ := json.Marshal(got)
+				w, _ := json.Marshal(tt.want)
+				t.Errorf("%s\n got %s\nwant %s", tt.field, g, w)
+			}
+		})
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	st := mustLoad(t, `main: {build: ./app}
+sidecars: [{name: proxy, image: proxy}]
+init: [{name: setup, image: setup}]
+`, Options{Dir: "/home/me/My Project_2"})
+	if st.Name != "my-project-2" {
+		t.Errorf("stack name from the directory = %q, want my-project-2", st.Name)
+	}
+	p := st.Pods[0]
+	if p.Name != st.Name || p.StopGrace.D() != DefaultPodStopGrace {
+		t.Errorf("pod = %q grace %s", p.Name, p.StopGrace)
+	}
+	if m := p.Main; m.Name != "main" || m.Image != "my-project-2-my-project-2-main:latest" || m.Build.Dockerfile != "Dockerfile" || m.Restart != RestartNever || m.Role != RoleMain {
+		t.Errorf("main defaults: %+v %+v", m, m.Build)
+	}
+	if c := p.Sidecars[0]; c.Restart != RestartAlways || c.Role != RoleSidecar {
+		t.Errorf("sidecar defaults: %+v", c)
+	}
+	if c := p.Init[0]; c.Restart != RestartNever || c.Role != RoleInit {
+		t.Errorf("init defaults: %+v", c)
+	}
+	b := st.Backoff
+	if b.Initial.D() != DefaultBackoffInitial || b.Max.D() != DefaultBackoffMax || b.Reset.D() != DefaultBackoffReset {
+		t.Errorf("backoff defaults: %+v", b)
+	}
+	if st.Dir != "/home/me/My Project_2" || st.Source.Kind != SourceRecipe || st.Source.File != "sidecar.yaml" {
+		t.Errorf("dir/source: %q %+v", st.Dir, st.Source)
+	}
+
+	st = mustLoad(t, "name: from-file\nmain: {image: app}\n", Options{Name: "override"})
+	if st.Name != "override" || st.Pods[0].Name != "override" {
+		t.Errorf("Options.Name must override name:, got stack %q pod %q", st.Name, st.Pods[0].Name)
+	}
+}
+
+// An importer hands over a raw stack: names, roles and defaults missing. Normalise and
+// validate must do the rest, and leave the importer's stack alone.
+func TestNormaliseImportedStack(t *testing.T) {
+	raw := &Stack{Dir: "/src/Shop", Pods: []*Pod{{
+		Main:      &Container{Image: "web", Ready: &Probe{TCP: &TCPProbe{Port: 80}}},
+		Sidecars:  []*Container{{Name: "proxy", Image: "proxy"}},
+		Volumes:   []*Volume{{Name: "b"}, {Name: "a"}},
+		DependsOn: nil,
+	}}}
+	before, _ := json.Marshal(raw)
+	pos := NewPositions("compose.yaml")
+	st, probs := normalise(raw, Options{}, nil, pos)
+	if len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	after, _ := json.Marshal(raw)
+	if string(before) != string(after) {
+		t.Errorf("normalise changed its input:\n%s\n%s", before, after)
+	}
+	p := st.Pods[0]
+	if st.Name != "shop" || p.Name != "shop" || p.Main.Name != "main" || p.Main.Role != RoleMain || p.Sidecars[0].Restart != RestartAlways {
+		t.Errorf("not normalised: %+v %+v", st, p.Main)
+	}
+	if p.Volumes[0].Name != "a" || p.Main.Ready.Retries != DefaultProbeRetries {
+		t.Errorf("volumes not sorted or probe defaults missing")
+	}
+	if ps, _ := validate(st, pos, nil, nil); len(ps) > 0 {
+		t.Errorf("valid imported stack has problems: %v", ps)
+	}
+
+	raw.Pods[0].Sidecars[0].Name = "infra"
+	st, _ = normalise(raw, Options{}, nil, pos)
+	ps, _ := validate(st, pos, nil, nil)
+	if len(ps) != 1 || !strings.Contains(ps[0].String(), `container name "infra" is reserved`) || ps[0].Pos.File != "compose.yaml" {
+		t.Errorf("validation of imported stack: %v", ps)
+	}
+}
+
+func TestPodOrder(t *testing.T) {
+	st := mustLoad(t, `pods:
+  e: {main: {image: x}, depends_on: [d]}
+  a: {main: {image: x}}
+  d: {main: {image: x}, depends_on: [b, b, a]}
+  c: {main: {image: x}}
+  b: {main: {image: x}}
+`, Options{})
+	var got []string
+	for _, p := range st.Pods {
+		got = append(got, p.Name)
+	}
+	if strings.Join(got, " ") != "a c b d e" {
+		t.Errorf("pod order %v, want a c b d e (dependencies first, else declared order)", got)
+	}
+	if d := st.Pod("d").DependsOn; !reflect.DeepEqual(d, []string{"a", "b"}) {
+		t.Errorf("depends_on not sorted and de-duplicated: %v", d)
+	}
+}
+
+func TestCyclePositionAfterSort(t *testing.T) {
+	_, _, err := load(t, `pods:
+  a: {main: {image: x}, depends_on: [z, b]}
+  b: {main: {image: x}, depends_on: [a]}
+  z: {main: {image: x}}
+`, Options{})
+	if err == nil {
+		t.Fatal("want a cycle")
+	}
+	// a → b is the second entry as written (line 2, column 41) even though sorting moves it.
+	if !strings.Contains(err.Error(), "sidecar.yaml:3:38: pods depend on each other in a cycle: a → b → a") &&
+		!strings.Contains(err.Error(), "sidecar.yaml:2:41: pods depend on each other in a cycle: b → a → b") {
+		t.Errorf("cycle not named or misplaced:\n%v", err)
+	}
+}
+
+func TestDetect(t *testing.T) {
+	tests := []struct {
+		content string
+		want    SourceKind
+	}{
+		{"main: {image: x}\n", SourceRecipe},
+		{"pods: {}\n", SourceRecipe},
+		{"services:\n  web: {image: nginx}\n", SourceCompose},
+		{"version: '3'\nservices: {}\n", SourceCompose},
+		{"apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n", SourceKube},
+		{"# comment\n---\napiVersion: v1\nkind: ConfigMap\n---\napiVersion: apps/v1\nkind: Deployment\n", SourceKube},
+		{"{\"apiVersion\": \"v1\", \"kind\": \"Pod\"}", SourceKube},
+		{"", SourceRecipe},
+		{"a: [unclosed\n", SourceRecipe},
+		{"just text", SourceRecipe},
+		{"main: {image: x}\nservices: {}\n", SourceRecipe},
+	}
+	for _, tt := range tests {
+		if got := Detect([]byte(tt.content)); got != tt.want {
+			t.Errorf("Detect(%q) = %v, want %v", tt.content, got, tt.want)
+		}
+	}
+}
+
+func TestAllProblemsReported(t *testing.T) {
+	_, _, err := load(t, `name: x
+main:
+  image: app
+  ports: ["99999"]
+  restart: maybe
+sidecars:
+  - {name: a, image: a, ready: {tcp: {}}}
+  - {name: a, image: a, volumes: ["nope:/x"]}
+`, Options{})
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("got %v", err)
+	}
+	if len(ps) != 5 {
+		t.Errorf("want 5 problems, got %d:\n%v", len(ps), err)
+	}
+	for i := 1; i < len(ps); i++ {
+		if ps[i].Pos.Line < ps[i-1].Pos.Line {
+			t.Errorf("problems not in file order:\n%v", err)
+		}
+	}
+}
+
+func TestBindSourceWarning(t *testing.T) {
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "conf"), 0o755)
+	_, warns, err := Load(File{Name: filepath.Join(dir, "sidecar.yaml"), Content: []byte("main: {image: app, volumes: [\"./conf:/a\", \"./missing:/b\"]}\n")}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warns) != 1 || !strings.Contains(warns[0].String(), "./missing") || warns[0].Pos.Line != 1 {
+		t.Errorf("want one warning about ./missing, got %v", warns)
+	}
+}
+
+func TestLoadFileMissing(t *testing.T) {
+	_, _, err := LoadFile(filepath.Join(t.TempDir(), "sidecar.yaml"), Options{})
+	if !errors.Is(err, ErrInvalid) || !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("missing file: %v (must match ErrInvalid and fs.ErrNotExist)", err)
+	}
+}
+
+// `sidecar config -o yaml` prints the normalised stack; loading that output again must give
+// the same stack.
+func TestYAMLOutputLoadsAgain(t *testing.T) {
+	files, _ := filepath.Glob("../testdata/recipes/good/*.yaml")
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			st, _, err := loadCorpusFile(t, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := EncodeYAML(st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, _, err := Load(File{Name: "config.yaml", Content: out}, Options{Dir: filepath.Dir(f), Env: testEnv()})
+			if err != nil {
+				t.Fatalf("output does not load:\n%v\n%s", err, out)
+			}
+			a, _ := json.Marshal(st)
+			b, _ := json.Marshal(again)
+			if string(a) != string(b) {
+				t.Errorf("round trip changed the stack:\n%s\n%s", a, b)
+			}
+		})
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	keys := containerKeys()
+	for word, want := range map[string]string{
+		"imgae": "image", "enviroment": "env", "environment": "env", "working_dir": "workdir",
+		"sidcars": "", "xyz": "", "readinessProbe": "ready", "restrat": "restart", "i": "",
+	} {
+		if got := suggest(word, keys); got != want {
+			t.Errorf("suggest(%q) = %q, want %q", word, got, want)
+		}
+	}
+}

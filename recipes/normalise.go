@@ -1,0 +1,343 @@
+package recipes
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/dotenv"
+)
+
+// normaliser fills every default into a copy of a stack, whatever produced it (the recipe
+// decoder or an importer), so that the orchestrator and the exporters never see a gap.
+type normaliser struct {
+	opts  Options
+	env   map[string]string // the interpolation environment (Options.Env over .env)
+	pos   *Positions
+	probs Problems
+}
+
+// normalise returns a normalised copy of in; in is not modified.
+func normalise(in *Stack, opts Options, env map[string]string, pos *Positions) (*Stack, Problems) {
+	n := &normaliser{opts: opts, env: env, pos: pos}
+	s := cloneStack(in)
+	if opts.Name != "" {
+		s.Name = opts.Name
+	}
+	if s.Name == "" {
+		s.Name = dnsLabelFrom(filepath.Base(s.Dir))
+	}
+	if s.Backoff.Initial == 0 {
+		s.Backoff.Initial = Duration(DefaultBackoffInitial)
+	}
+	if s.Backoff.Max == 0 {
+		s.Backoff.Max = Duration(DefaultBackoffMax)
+	}
+	if s.Backoff.Reset == 0 {
+		s.Backoff.Reset = Duration(DefaultBackoffReset)
+	}
+	for _, p := range s.Pods {
+		if p.Name == "" && len(s.Pods) == 1 {
+			p.Name = s.Name
+		}
+		n.pod(s, p)
+	}
+	s.Pods = podOrder(s.Pods)
+	return s, n.probs
+}
+
+func (n *normaliser) pod(s *Stack, p *Pod) {
+	if p.StopGrace == 0 {
+		p.StopGrace = Duration(DefaultPodStopGrace)
+	}
+	if p.Sidecars == nil {
+		p.Sidecars = []*Container{}
+	}
+	if p.Init == nil {
+		p.Init = []*Container{}
+	}
+	slices.SortStableFunc(p.Volumes, func(a, b *Volume) int { return strings.Compare(a.Name, b.Name) })
+	n.sortDependsOn(p)
+	if p.Main != nil {
+		if p.Main.Name == "" {
+			p.Main.Name = DefaultMainName
+		}
+		p.Main.Role = RoleMain
+		if p.Main.Restart == RestartDefault {
+			p.Main.Restart = RestartNever
+		}
+	}
+	for _, c := range p.Sidecars {
+		c.Role = RoleSidecar
+		if c.Restart == RestartDefault {
+			c.Restart = RestartAlways
+		}
+	}
+	for _, c := range p.Init {
+		c.Role = RoleInit
+		if c.Restart == RestartDefault {
+			c.Restart = RestartNever
+		}
+	}
+	for _, c := range p.Containers() {
+		n.container(s, p, c)
+	}
+}
+
+// sortDependsOn sorts and de-duplicates a pod's depends_on, moving the entries' recorded
+// positions along so that problems still point at the entry as written.
+func (n *normaliser) sortDependsOn(p *Pod) {
+	if len(p.DependsOn) == 0 {
+		return
+	}
+	pk := PodKey(p.Name)
+	type entry struct {
+		name string
+		pos  Position
+	}
+	entries := make([]entry, len(p.DependsOn))
+	for i, d := range p.DependsOn {
+		entries[i] = entry{d, n.pos.At(Field(pk, "depends_on", i))}
+	}
+	slices.SortStableFunc(entries, func(a, b entry) int { return strings.Compare(a.name, b.name) })
+	entries = slices.CompactFunc(entries, func(a, b entry) bool { return a.name == b.name })
+	p.DependsOn = make([]string, len(entries))
+	for i, e := range entries {
+		p.DependsOn[i] = e.name
+		n.pos.Set(Field(pk, "depends_on", i), e.pos)
+	}
+}
+
+func (n *normaliser) container(s *Stack, p *Pod, c *Container) {
+	if c.Build != nil {
+		if c.Build.Context == "" {
+			c.Build.Context = "."
+		}
+		if c.Build.Dockerfile == "" {
+			c.Build.Dockerfile = "Dockerfile"
+		}
+		if c.Image == "" && c.Name != "" {
+			c.Image = fmt.Sprintf("%s-%s-%s:latest", s.Name, p.Name, c.Name)
+		}
+	}
+	for _, pr := range []*Probe{c.Ready, c.Live} {
+		if pr == nil {
+			continue
+		}
+		if pr.Period == 0 {
+			pr.Period = Duration(DefaultProbePeriod)
+		}
+		if pr.Timeout == 0 {
+			pr.Timeout = Duration(DefaultProbeTimeout)
+		}
+		if pr.Retries == 0 {
+			pr.Retries = DefaultProbeRetries
+		}
+		if pr.HTTP != nil && pr.HTTP.Path == "" {
+			pr.HTTP.Path = "/"
+		}
+	}
+	if len(c.EnvFile) > 0 {
+		n.envFiles(s, p, c)
+	}
+}
+
+// envFiles merges the container's env files into its environment: later files win over
+// earlier ones, and the explicit env wins over every file.
+func (n *normaliser) envFiles(s *Stack, p *Pod, c *Container) {
+	merged := Env{}
+	lookup := func(name string) (string, bool) {
+		v, ok := n.env[name]
+		return v, ok
+	}
+	for i, name := range c.EnvFile {
+		key := Field(ContainerKey(p.Name, c.Name), "env_file", i)
+		path := name
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(s.Dir, path)
+		}
+		content, err := n.opts.readFile(path)
+		if err != nil {
+			hint := "check the path; it is relative to the recipe's directory"
+			if errors.Is(err, fs.ErrNotExist) {
+				hint = "create the file, or remove it from env_file"
+			}
+			n.probs = append(n.probs, Problem{Pos: n.pos.At(key), Message: fmt.Sprintf("cannot read env_file %q: %v", name, unwrapPathError(err)), Hint: hint})
+			continue
+		}
+		vars, err := dotenv.ParseWithLookup(bytes.NewReader(content), lookup)
+		if err != nil {
+			n.probs = append(n.probs, Problem{Pos: n.pos.At(key), Message: fmt.Sprintf("env_file %q is not a valid env file: %v", name, err),
+				Hint: "write one NAME=value per line; # starts a comment"})
+			continue
+		}
+		maps.Copy(merged, vars)
+	}
+	maps.Copy(merged, c.Env)
+	if len(merged) > 0 {
+		c.Env = merged
+	}
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// podOrder orders pods so that each comes after the pods it depends on; among pods that are
+// free to start, declared order wins. Unknown dependencies are ignored here and cycles leave
+// their pods in declared order: validation reports both.
+func podOrder(pods []*Pod) []*Pod {
+	known := map[string]bool{}
+	for _, p := range pods {
+		known[p.Name] = true
+	}
+	placed := map[string]bool{}
+	out := make([]*Pod, 0, len(pods))
+	used := make([]bool, len(pods))
+	for len(out) < len(pods) {
+		progress := false
+		for i, p := range pods {
+			if used[i] {
+				continue
+			}
+			ready := true
+			for _, dep := range p.DependsOn {
+				if known[dep] && !placed[dep] && dep != p.Name {
+					ready = false
+					break
+				}
+			}
+			if ready {
+				used[i] = true
+				placed[p.Name] = true
+				out = append(out, p)
+				progress = true
+				break
+			}
+		}
+		if !progress { // a cycle: keep the rest in declared order
+			for i, p := range pods {
+				if !used[i] {
+					used[i] = true
+					out = append(out, p)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// dnsLabelFrom makes a DNS label out of a directory name, the way compose makes project
+// names: lowercase, every run of other characters becomes "-", at most 63 characters.
+func dnsLabelFrom(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+			dash = false
+			continue
+		}
+		if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	out := strings.TrimRight(b.String(), "-")
+	if len(out) > 63 {
+		out = strings.TrimRight(out[:63], "-")
+	}
+	return out
+}
+
+// cloneStack deep-copies a stack so that normalisation never changes its input.
+func cloneStack(in *Stack) *Stack {
+	s := *in
+	s.Pods = make([]*Pod, 0, len(in.Pods))
+	for _, p := range in.Pods {
+		if p == nil {
+			continue
+		}
+		cp := *p
+		cp.Main = cloneContainer(p.Main)
+		cp.Sidecars = cloneContainers(p.Sidecars)
+		cp.Init = cloneContainers(p.Init)
+		cp.DependsOn = slices.Clone(p.DependsOn)
+		cp.Volumes = nil
+		for _, v := range p.Volumes {
+			if v == nil {
+				continue
+			}
+			cv := *v
+			cv.Files = maps.Clone(v.Files)
+			cp.Volumes = append(cp.Volumes, &cv)
+		}
+		s.Pods = append(s.Pods, &cp)
+	}
+	return &s
+}
+
+func cloneContainers(in []*Container) []*Container {
+	if in == nil {
+		return nil
+	}
+	out := make([]*Container, 0, len(in))
+	for _, c := range in {
+		if c != nil {
+			out = append(out, cloneContainer(c))
+		}
+	}
+	return out
+}
+
+func cloneContainer(in *Container) *Container {
+	if in == nil {
+		return nil
+	}
+	c := *in
+	if in.Build != nil {
+		b := *in.Build
+		b.Args = maps.Clone(in.Build.Args)
+		c.Build = &b
+	}
+	c.Command = slices.Clone(in.Command)
+	c.Entrypoint = slices.Clone(in.Entrypoint)
+	c.Env = maps.Clone(in.Env)
+	c.EnvFile = slices.Clone(in.EnvFile)
+	c.Ports = slices.Clone(in.Ports)
+	c.Volumes = slices.Clone(in.Volumes)
+	c.Ready = cloneProbe(in.Ready)
+	c.Live = cloneProbe(in.Live)
+	return &c
+}
+
+func cloneProbe(in *Probe) *Probe {
+	if in == nil {
+		return nil
+	}
+	p := *in
+	if in.HTTP != nil {
+		h := *in.HTTP
+		h.Headers = maps.Clone(in.HTTP.Headers)
+		p.HTTP = &h
+	}
+	if in.TCP != nil {
+		t := *in.TCP
+		p.TCP = &t
+	}
+	if in.Exec != nil {
+		e := *in.Exec
+		e.Command = slices.Clone(in.Exec.Command)
+		p.Exec = &e
+	}
+	return &p
+}

@@ -1,0 +1,489 @@
+package recipes
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/distribution/reference"
+)
+
+// validator checks a normalised stack, whatever produced it, and places every problem with
+// the Positions its producer recorded.
+type validator struct {
+	s     *Stack
+	pos   *Positions
+	bad   map[string]bool
+	stat  func(string) (fs.FileInfo, error)
+	probs Problems
+	warns []Warning
+}
+
+func validate(s *Stack, pos *Positions, bad map[string]bool, stat func(string) (fs.FileInfo, error)) (Problems, []Warning) {
+	v := &validator{s: s, pos: pos, bad: bad, stat: stat}
+	v.stack()
+	return v.probs, v.warns
+}
+
+// problem records a problem placed at key, unless key (or a field it lies in) already failed
+// to decode: that mistake has been reported.
+func (v *validator) problem(key, hint, format string, args ...any) {
+	for k := key; ; {
+		if v.bad[k] {
+			return
+		}
+		if k == "" {
+			break
+		}
+		i := max(strings.LastIndexAny(k, "/["), 0)
+		k = k[:i]
+	}
+	v.probs = append(v.probs, Problem{Pos: v.pos.At(key), Message: fmt.Sprintf(format, args...), Hint: hint})
+}
+
+func (v *validator) warn(key, field, format string, args ...any) {
+	v.warns = append(v.warns, Warning{Pos: v.pos.At(key), Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+var dnsLabelRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+
+// dnsLabel checks a name against RFC 1123 label rules and says how to fix it.
+func (v *validator) dnsLabel(key, what, name string) bool {
+	if name == "" {
+		v.problem(key, "give it a name: lowercase letters, digits and '-'", "%s has no name", what)
+		return false
+	}
+	if len(name) > 63 || !dnsLabelRE.MatchString(name) {
+		fix := dnsLabelFrom(name)
+		hint := "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
+		if fix != "" && fix != name {
+			hint += fmt.Sprintf(", e.g. %q", fix)
+		}
+		v.problem(key, hint, "%s name %q is not a valid DNS label", what, clip(name))
+		return false
+	}
+	return true
+}
+
+func (v *validator) stack() {
+	s := v.s
+	stackOK := false
+	if s.Name == "" {
+		v.problem("name", "add name: to the recipe (lowercase letters, digits and '-')",
+			"no stack name can be made from the directory %q", filepath.Base(s.Dir))
+	} else {
+		stackOK = v.dnsLabel("name", "stack", s.Name)
+	}
+	b := s.Backoff
+	switch {
+	case b.Initial < 0 || b.Max < 0 || b.Reset < 0:
+		v.problem("backoff", "write positive durations, like initial: 1s, max: 30s, reset: 60s", "backoff durations must not be negative")
+	case b.Max < b.Initial:
+		v.problem(Field("backoff", "max"), "make max at least as long as initial", "backoff max %s is shorter than initial %s", b.Max, b.Initial)
+	}
+	if len(s.Pods) == 0 {
+		v.problem("", "add a main container, e.g. main: {image: app:dev}", "the stack has no pods")
+	}
+	seenPods := map[string]bool{}
+	for _, p := range s.Pods {
+		pk := PodKey(p.Name)
+		if seenPods[p.Name] {
+			v.problem(pk, "give each pod its own name", "pod name %q is used twice", p.Name)
+		}
+		seenPods[p.Name] = true
+		if p.Name != s.Name || stackOK {
+			v.dnsLabel(pk, "pod", p.Name) // the flat form's pod is named after the stack: reported once
+		}
+		v.pod(p)
+	}
+	v.dependencies()
+	v.hostPorts()
+	v.engineNames()
+}
+
+func (v *validator) pod(p *Pod) {
+	pk := PodKey(p.Name)
+	if p.Main == nil {
+		v.problem(Field(pk, "main"), "add main: with at least an image, e.g. main: {image: app:dev}", "pod %q has no main container", p.Name)
+	}
+	if p.StopGrace < 0 {
+		v.problem(Field(pk, "stop_grace"), "write a positive duration like 30s", "pod stop_grace must not be negative")
+	}
+	vols := make([]string, 0, len(p.Volumes))
+	seenVol := map[string]bool{}
+	for _, vol := range p.Volumes {
+		vk := VolumeKey(p.Name, vol.Name)
+		if seenVol[vol.Name] {
+			v.problem(vk, "give each volume its own name", "volume %q is declared twice in pod %q", vol.Name, p.Name)
+		}
+		seenVol[vol.Name] = true
+		vols = append(vols, vol.Name)
+		v.dnsLabel(vk, "volume", vol.Name)
+		for _, f := range sortedKeys(vol.Files) {
+			if f == "" || path.IsAbs(f) || filepath.IsAbs(f) || slices.Contains(strings.Split(filepath.ToSlash(f), "/"), "..") {
+				v.problem(Field(vk, "files", f), "name files relative to the volume, like app.conf or conf.d/app.conf",
+					"file name %q in volume %q must be a relative path inside the volume", clip(f), vol.Name)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, c := range p.Containers() {
+		ck := ContainerKey(p.Name, c.Name)
+		if c.Name == "" {
+			v.problem(Field(ck, "name"), "add name: with lowercase letters, digits and '-', e.g. name: proxy", "%s has no name", unnamed(p, c))
+		} else if v.dnsLabel(Field(ck, "name"), "container", c.Name) {
+			switch {
+			case c.Name == "infra":
+				v.problem(Field(ck, "name"), "rename it: sidecar names the pod's own network-holding container \"infra\"", "container name \"infra\" is reserved")
+			case seen[c.Name]:
+				v.problem(Field(ck, "name"), "give each container of a pod its own name", "container name %q is used twice in pod %q", c.Name, p.Name)
+			}
+		}
+		seen[c.Name] = true
+		v.container(p, c, ck, vols)
+	}
+	for _, c := range p.Containers() {
+		if c.StopGrace > p.StopGrace {
+			v.warn(Field(ContainerKey(p.Name, c.Name), "stop_grace"), "stop_grace",
+				"stop_grace %s of %q is longer than the pod's whole stop budget %s, so it is cut to fit: raise the pod's stop_grace or lower this one", c.StopGrace, c.Name, p.StopGrace)
+		}
+	}
+}
+
+func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
+	label := containerLabel(c)
+	switch {
+	case c.Image == "" && c.Build == nil:
+		v.problem(Field(ck, "image"), "add image: NAME:TAG, or build: ./dir to build one", "%s has no image", label)
+	case c.Image != "":
+		if _, err := reference.ParseNormalizedNamed(c.Image); err != nil {
+			hint := "write a reference like app:dev, registry.example.com/team/app:1.2 (repository names are lowercase)"
+			v.problem(Field(ck, "image"), hint, "image %q of %s is not a valid image reference: %v", clip(c.Image), label, err)
+		}
+	}
+	if c.Build != nil && c.Build.Context == "" {
+		v.problem(Field(ck, "build"), "set build: ./dir (the directory with the Dockerfile)", "build of %s has no context", label)
+	}
+	for _, name := range sortedKeys(c.Env) {
+		if name == "" || strings.ContainsAny(name, "=\x00") {
+			v.problem(Field(ck, "env", name), "use names like APP_PORT, without = in them", "environment variable name %q of %s is not valid", clip(name), label)
+		}
+	}
+	if c.WorkingDir != "" && !path.IsAbs(c.WorkingDir) {
+		v.problem(Field(ck, "workdir"), "write an absolute path like /app", "workdir %q of %s is not an absolute path", clip(c.WorkingDir), label)
+	}
+	if c.StopGrace < 0 {
+		v.problem(Field(ck, "stop_grace"), "write a positive duration like 10s", "stop_grace of %s must not be negative", label)
+	}
+	if c.Role == RoleInit {
+		if c.Restart == RestartAlways {
+			v.problem(Field(ck, "restart"), "use restart: never or on-failure, or move it to sidecars if it should keep running",
+				"init container %q has restart: always, so it would never complete", c.Name)
+		}
+		if c.Ready != nil {
+			v.problem(Field(ck, "ready"), "remove the probe, or move the container to sidecars", "init container %q cannot have a ready probe: it runs to completion", c.Name)
+		}
+		if c.Live != nil {
+			v.problem(Field(ck, "live"), "remove the probe, or move the container to sidecars", "init container %q cannot have a live probe: it runs to completion", c.Name)
+		}
+	}
+	for i, pt := range c.Ports {
+		k := Field(ck, "ports", i)
+		if pt.ContainerPort < 1 || pt.ContainerPort > 65535 {
+			v.problem(k, "use a port from 1 to 65535", "container port %d of %s is out of range", pt.ContainerPort, label)
+		}
+		if pt.HostPort < 0 || pt.HostPort > 65535 {
+			v.problem(k, "use a port from 1 to 65535, or leave the host port out to let the engine pick one", "host port %d of %s is out of range", pt.HostPort, label)
+		}
+	}
+	targets := map[string]int{}
+	for i, m := range c.Volumes {
+		k := Field(ck, "volumes", i)
+		if m.Target == "" || !path.IsAbs(m.Target) {
+			v.problem(k, "mount at an absolute path like /var/log", "volume target %q of %s is not an absolute path", clip(m.Target), label)
+		} else if j, dup := targets[path.Clean(m.Target)]; dup {
+			v.problem(k, "mount each path once", "%s mounts two volumes at %s (entries %d and %d)", label, path.Clean(m.Target), j+1, i+1)
+		} else {
+			targets[path.Clean(m.Target)] = i
+		}
+		switch m.Type {
+		case MountVolume:
+			if m.Source == "" {
+				v.problem(k, "name a pod volume, e.g. logs:/var/log", "volume of %s has no source", label)
+			} else if !slices.Contains(vols, m.Source) {
+				hint := fmt.Sprintf("declare it in the pod's volumes: (volumes: {%s: {}})", m.Source)
+				if s := suggest(m.Source, vols); s != "" {
+					hint = fmt.Sprintf("did you mean %q? or %s", s, hint)
+				} else if !strings.ContainsAny(m.Source, "/.~") {
+					hint += ", or write ./" + m.Source + " for a host directory"
+				}
+				v.problem(k, hint, "%s mounts volume %q, which pod %q does not declare", label, m.Source, p.Name)
+			}
+		case MountBind:
+			if m.Source == "" {
+				v.problem(k, "give a host path, e.g. ./conf:/etc/conf", "bind mount of %s has no source", label)
+			} else if v.stat != nil && !strings.HasPrefix(m.Source, "~") {
+				src := m.Source
+				if !filepath.IsAbs(src) {
+					src = filepath.Join(v.s.Dir, src)
+				}
+				if _, err := v.stat(src); err != nil {
+					v.warn(k, "volumes", "bind mount source %s of %s does not exist (the engine will refuse or create an empty directory): create it or fix the path", m.Source, label)
+				}
+			}
+		}
+	}
+	v.probe(Field(ck, "ready"), "ready", label, c.Ready)
+	v.probe(Field(ck, "live"), "live", label, c.Live)
+}
+
+func (v *validator) probe(key, which, label string, p *Probe) {
+	if p == nil {
+		return
+	}
+	var kinds []string
+	if p.HTTP != nil {
+		kinds = append(kinds, "http")
+	}
+	if p.TCP != nil {
+		kinds = append(kinds, "tcp")
+	}
+	if p.Exec != nil {
+		kinds = append(kinds, "exec")
+	}
+	switch len(kinds) {
+	case 0:
+		v.problem(key, "add one of http: {port: 8080}, tcp: {port: 8080} or exec: {command: [...]}", "%s probe of %s has no check", which, label)
+	case 1:
+	default:
+		v.problem(key, "keep exactly one of them", "%s probe of %s has more than one check (%s)", which, label, strings.Join(kinds, " and "))
+	}
+	if p.HTTP != nil {
+		v.probePort(Field(key, "http", "port"), which+" http", label, p.HTTP.Port)
+		switch p.HTTP.Scheme {
+		case "", "http", "https":
+		default:
+			v.problem(Field(key, "http", "scheme"), "use http or https", "%s probe of %s has an unknown scheme %q", which, label, clip(p.HTTP.Scheme))
+		}
+		if p.HTTP.Path != "" && !strings.HasPrefix(p.HTTP.Path, "/") {
+			v.problem(Field(key, "http", "path"), fmt.Sprintf("write it as /%s", p.HTTP.Path), "%s probe path %q of %s must start with /", which, clip(p.HTTP.Path), label)
+		}
+	}
+	if p.TCP != nil {
+		v.probePort(Field(key, "tcp", "port"), which+" tcp", label, p.TCP.Port)
+	}
+	if p.Exec != nil && len(p.Exec.Command) == 0 {
+		v.problem(Field(key, "exec", "command"), "add command: [\"/bin/check\"] (it passes when the command exits 0)", "%s exec probe of %s has no command", which, label)
+	}
+	if p.Retries < 1 {
+		v.problem(Field(key, "retries"), "write retries: 1 or more", "%s probe retries of %s must be at least 1", which, label)
+	}
+	if p.Period <= 0 {
+		v.problem(Field(key, "period"), "write a duration like 1s", "%s probe period of %s must be longer than zero", which, label)
+	}
+	if p.Timeout <= 0 {
+		v.problem(Field(key, "timeout"), "write a duration like 1s", "%s probe timeout of %s must be longer than zero", which, label)
+	}
+	if p.StartPeriod < 0 {
+		v.problem(Field(key, "start_period"), "write a duration like 10s", "%s probe start_period of %s must not be negative", which, label)
+	}
+}
+
+func (v *validator) probePort(key, which, label string, port int) {
+	switch {
+	case port == 0:
+		v.problem(key, "add port: the port the container listens on, e.g. port: 8080", "%s probe of %s has no port", which, label)
+	case port < 1 || port > 65535:
+		v.problem(key, "use a port from 1 to 65535", "%s probe port %d of %s is out of range", which, port, label)
+	}
+}
+
+// dependencies checks that pod depends_on names known pods and that they do not form a
+// cycle; each cycle is named in full, a → b → a.
+func (v *validator) dependencies() {
+	pods := map[string]*Pod{}
+	var names []string
+	for _, p := range v.s.Pods {
+		if _, dup := pods[p.Name]; !dup {
+			names = append(names, p.Name)
+		}
+		pods[p.Name] = p
+	}
+	for _, p := range v.s.Pods {
+		for _, dep := range p.DependsOn {
+			k := v.dependsKey(p.Name, dep)
+			switch {
+			case dep == p.Name:
+				v.problem(k, "remove it: a pod cannot wait for itself", "pod %q depends on itself", p.Name)
+			case pods[dep] == nil:
+				others := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == p.Name })
+				hint := "depend on one of: " + strings.Join(others, ", ")
+				if len(others) == 0 {
+					hint = "remove it: the stack has no other pod"
+				}
+				if s := suggest(dep, others); s != "" {
+					hint = fmt.Sprintf("did you mean %q? (%s)", s, hint)
+				}
+				v.problem(k, hint, "pod %q depends on %q, which is not a pod of this stack", p.Name, dep)
+			}
+		}
+	}
+	// Depth-first search; a back edge closes a cycle.
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[string]int{}
+	reported := map[string]bool{}
+	var stack []string
+	var visit func(name string)
+	visit = func(name string) {
+		color[name] = grey
+		stack = append(stack, name)
+		for _, dep := range pods[name].DependsOn {
+			if pods[dep] == nil || dep == name {
+				continue
+			}
+			switch color[dep] {
+			case white:
+				visit(dep)
+			case grey:
+				i := slices.Index(stack, dep)
+				cycle := append(slices.Clone(stack[i:]), dep)
+				members := slices.Clone(stack[i:])
+				slices.Sort(members)
+				id := strings.Join(members, ",")
+				if !reported[id] {
+					reported[id] = true
+					v.problem(v.dependsKey(name, dep), "remove one of these depends_on entries",
+						"pods depend on each other in a cycle: %s", strings.Join(cycle, " → "))
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		color[name] = black
+	}
+	for _, name := range names {
+		if color[name] == white {
+			visit(name)
+		}
+	}
+}
+
+// dependsKey is the position key of pod's depends_on entry naming dep (normalisation keeps
+// the keys in step with the sorted list).
+func (v *validator) dependsKey(pod, dep string) string {
+	pk := PodKey(pod)
+	if p := v.s.Pod(pod); p != nil {
+		if i := slices.Index(p.DependsOn, dep); i >= 0 {
+			return Field(pk, "depends_on", i)
+		}
+	}
+	return Field(pk, "depends_on")
+}
+
+// hostPorts checks that no host port is published twice in the stack for the same protocol
+// and an overlapping host address.
+func (v *validator) hostPorts() {
+	type use struct {
+		ip    string
+		key   string
+		label string
+	}
+	seen := map[string][]use{}
+	for _, p := range v.s.Pods {
+		for _, c := range p.Containers() {
+			ck := ContainerKey(p.Name, c.Name)
+			for i, pt := range c.Ports {
+				if pt.HostPort == 0 {
+					continue
+				}
+				id := fmt.Sprintf("%d/%s", pt.HostPort, pt.Protocol)
+				k := Field(ck, "ports", i)
+				ip := pt.HostIP
+				if ip == "0.0.0.0" || ip == "::" {
+					ip = ""
+				}
+				for _, u := range seen[id] {
+					if u.ip == "" || ip == "" || u.ip == ip {
+						first := v.pos.At(u.key)
+						v.problem(k, fmt.Sprintf("publish a different host port, or remove one of them (the other is %s, at %s)", u.label, first),
+							"host port %s is published twice", id)
+						break
+					}
+				}
+				seen[id] = append(seen[id], use{ip: ip, key: k, label: fmt.Sprintf("%s/%s", p.Name, c.Name)})
+			}
+		}
+	}
+}
+
+// engineNames checks that the engine object names sidecar derives, <stack>-<pod>-<name> for
+// containers, the infra container and pod volumes, do not collide: "a-b"/"c" and "a"/"b-c"
+// would both become <stack>-a-b-c.
+func (v *validator) engineNames() {
+	owner := map[string]string{}
+	check := func(key, pod, name, what string) {
+		full := fmt.Sprintf("%s-%s-%s", v.s.Name, pod, name)
+		if len(full) > 253 {
+			v.problem(key, "shorten the stack, pod or container name", "engine name %q is longer than 253 characters", clip(full))
+		}
+		if prev, dup := owner[full]; dup && prev != what {
+			v.problem(key, "rename the pod or the container so that the names differ once joined with '-'",
+				"%s and %s would both be named %q in the engine", prev, what, full)
+			return
+		}
+		owner[full] = what
+	}
+	for _, p := range v.s.Pods {
+		check(PodKey(p.Name), p.Name, "infra", fmt.Sprintf("the infra container of pod %q", p.Name))
+		for _, c := range p.Containers() {
+			if c.Name == "infra" {
+				continue // reported as reserved
+			}
+			check(ContainerKey(p.Name, c.Name), p.Name, c.Name, fmt.Sprintf("container %q of pod %q", c.Name, p.Name))
+		}
+		for _, vol := range p.Volumes {
+			check(VolumeKey(p.Name, vol.Name), p.Name, vol.Name, fmt.Sprintf("volume %q of pod %q", vol.Name, p.Name))
+		}
+	}
+}
+
+// unnamed names a container that has no name by its place: sidecar #2, init container #1.
+func unnamed(p *Pod, c *Container) string {
+	if i := slices.Index(p.Sidecars, c); i >= 0 {
+		return fmt.Sprintf("sidecar #%d", i+1)
+	}
+	if i := slices.Index(p.Init, c); i >= 0 {
+		return fmt.Sprintf("init container #%d", i+1)
+	}
+	return "the main container"
+}
+
+// containerLabel names a container in messages: main container "web", sidecar "envoy",
+// init container "migrate".
+func containerLabel(c *Container) string {
+	switch c.Role {
+	case RoleMain:
+		return fmt.Sprintf("main container %q", c.Name)
+	case RoleSidecar:
+		return fmt.Sprintf("sidecar %q", c.Name)
+	case RoleInit:
+		return fmt.Sprintf("init container %q", c.Name)
+	}
+	return fmt.Sprintf("container %q", c.Name)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
