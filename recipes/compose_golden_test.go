@@ -136,3 +136,7 @@ func loadThroughPipeline(f File, opts Options, _ *Positions) (*Stack, []Warning,
 func TestComposeGolden(t *testing.T) {
 	runGoldens(t, "compose", loadThroughPipeline)
 }
+
+func TestKubeGolden(t *testing.T) {
+	runGoldens(t, "kube", loadThroughPipeline)
+}

@@ -257,7 +257,10 @@ func impSyntaxProblem(file string, content []byte, err error) Problem {
 			break
 		}
 		s := err4.Error()
-		if loc := impLineCol.FindStringSubmatchIndex(s); loc != nil {
+		// "yaml: [context at line L, column C: ]line L, column C: message": the last mark
+		// is where the error is.
+		if all := impLineCol.FindAllStringSubmatchIndex(s, -1); all != nil {
+			loc := all[len(all)-1]
 			line, _ := strconv.Atoi(s[loc[2]:loc[3]])
 			col, _ := strconv.Atoi(s[loc[4]:loc[5]])
 			p.Pos.Line, p.Pos.Col = line, col
