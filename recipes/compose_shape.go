@@ -136,7 +136,19 @@ func (s *impShape) check(n *yaml.Node, t reflect.Type, path string) {
 			return
 		}
 		for i, item := range n.Content {
-			s.check(item, t.Elem(), path+"["+strconv.Itoa(i)+"]")
+			ip := path + "[" + strconv.Itoa(i) + "]"
+			// sigs.k8s.io/yaml turns numbers and booleans into strings for string fields,
+			// but not for the items of a list of strings.
+			if item := impDeref(item); s.tag == "json" && t.Elem().Kind() == reflect.String && item != nil &&
+				item.Kind == yaml.ScalarNode && ((item.ShortTag() != "!!str" && item.ShortTag() != "!!null") || impIsBool(item)) {
+				what := impKindName(item)
+				if impIsBool(item) {
+					what = "a boolean"
+				}
+				s.add(item, fmt.Sprintf("%s must be a string, not %s", ip, what), fmt.Sprintf("quote it: %q", item.Value))
+				continue
+			}
+			s.check(item, t.Elem(), ip)
 		}
 	case reflect.String:
 		s.want(n, yaml.ScalarNode, path, "a string")
