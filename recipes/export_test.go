@@ -3,6 +3,7 @@ package recipes
 import (
 	"bytes"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +16,8 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/sidecar-dev/sidecar/recipes/catalog"
 )
 
 // withWarnings appends the export's warnings to its output as YAML comments, so that one
@@ -55,6 +58,46 @@ func TestExportGolden(t *testing.T) {
 				t.Fatalf("compose export: %v", err)
 			}
 			checkGolden(t, filepath.Join("../testdata/export", base+".compose.yaml"), withWarnings(compose, warns))
+		})
+	}
+}
+
+// Every catalog recipe, exported both ways, against goldens under testdata/export/catalog:
+// what a user of sidecar init gets from sidecar export.
+func TestExportCatalogGolden(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range catalog.Names() {
+		t.Run(name, func(t *testing.T) {
+			files, err := catalog.Files(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			root := filepath.Join(dir, name)
+			for rel, content := range files {
+				p := filepath.Join(root, filepath.FromSlash(rel))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, content, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Named by a relative path, so that warnings in the goldens do not depend on
+			// where the test runs.
+			st, _, err := Load(File{Name: name + "/sidecar.yaml", Content: files["sidecar.yaml"]}, Options{Dir: root})
+			if err != nil {
+				t.Fatal(err)
+			}
+			kube, warns, err := ExportKube(st, KubeOptions{})
+			if err != nil {
+				t.Fatalf("kube export: %v", err)
+			}
+			checkGolden(t, filepath.Join("../testdata/export/catalog", name+".kube.yaml"), withWarnings(kube, warns))
+			compose, warns, err := ExportCompose(st, ComposeOptions{})
+			if err != nil {
+				t.Fatalf("compose export: %v", err)
+			}
+			checkGolden(t, filepath.Join("../testdata/export/catalog", name+".compose.yaml"), withWarnings(compose, warns))
 		})
 	}
 }
