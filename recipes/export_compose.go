@@ -21,7 +21,7 @@ import (
 
 // Compose export. Every pod becomes an infra service (a pause container marked x-sidecar
 // role infra, which holds the pod's network namespace and publishes its ports, and is known
-// on the network by the pod's name) and one service per container, joined to the infra's
+// to the other pods by the pod's name) and one service per container, joined to the infra's
 // namespace with network_mode: service:<pod>-infra. depends_on conditions give the pod's
 // order: init containers complete in turn, sidecars start in turn (each waiting for the
 // previous one's healthcheck when it has one), main last. x-sidecar carries what compose
@@ -250,8 +250,11 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 		p := s.Pod(name)
 		infra := &composeOutService{
 			Image:    ComposeInfraImage,
-			Networks: map[string]*composeOutNetRef{"default": {Aliases: []string{p.Name}}},
 			XSidecar: &composeOutX{Role: RoleInfra.String(), Pod: p.Name},
+		}
+		if len(s.Pods) > 1 {
+			// Other pods reach this one by its name, as they do under sidecar.
+			infra.Networks = map[string]*composeOutNetRef{"default": {Aliases: []string{p.Name}}}
 		}
 		if p.StopGrace != Duration(DefaultPodStopGrace) {
 			g := p.StopGrace

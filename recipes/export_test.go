@@ -465,3 +465,31 @@ func TestExportNoPods(t *testing.T) {
 		t.Errorf("compose: %v", err)
 	}
 }
+
+// With several pods, each infra service carries its pod's name as a network alias, so that
+// pods reach each other by name under docker compose as under sidecar; a lone pod needs none.
+func TestExportComposeAliases(t *testing.T) {
+	st, _, err := loadCorpusFile(t, "../testdata/recipes/good/pods.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := ExportCompose(st, ComposeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := loadComposeProject(t, out)
+	for _, pod := range st.Pods {
+		infra := p.Services[pod.Name+"-infra"]
+		n := infra.Networks["default"]
+		if n == nil || len(n.Aliases) != 1 || n.Aliases[0] != pod.Name {
+			t.Errorf("%s-infra: networks = %+v, want the alias %s", pod.Name, infra.Networks, pod.Name)
+		}
+	}
+	out, _, err = ExportCompose(testStack(), ComposeOptions{Files: testFiles()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if infra := loadComposeProject(t, out).Services["demo-infra"]; len(infra.Networks) != 0 {
+		t.Errorf("a lone pod's infra has networks %+v", infra.Networks)
+	}
+}
