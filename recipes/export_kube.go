@@ -132,6 +132,9 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning) {
 		}
 		// Kubernetes puts every container of a pod in one IPC namespace.
 		p.ShareIPC = true
+		if len(p.Ports()) > 0 && (p.Name[0] < 'a' || p.Name[0] > 'z') {
+			w.add(p.Name, "pod %s: a Kubernetes Service name must start with a letter, so the cluster will reject the Service %s; rename the pod", p.Name, p.Name)
+		}
 		kind := kubeExportKind(p, opt.Kind)
 		switch {
 		case kind == KubeDeployment && p.Main.Restart != RestartAlways:
@@ -582,7 +585,12 @@ func toKubeServices(p *Pod, labels map[string]string) []*corev1.Service {
 	}
 	out := []*corev1.Service{svc(p.Name, corev1.ServiceTypeClusterIP, ports)}
 	if len(nodePorts) > 0 {
-		out = append(out, svc(p.Name+"-nodeport", corev1.ServiceTypeNodePort, nodePorts))
+		const suffix = "-nodeport"
+		base := p.Name
+		if len(base)+len(suffix) > 63 {
+			base = strings.TrimRight(base[:63-len(suffix)], "-")
+		}
+		out = append(out, svc(base+suffix, corev1.ServiceTypeNodePort, nodePorts))
 	}
 	return out
 }

@@ -272,6 +272,27 @@ func TestExportKubeNodePort(t *testing.T) {
 	}
 }
 
+func TestExportKubeServiceNames(t *testing.T) {
+	st := testStack()
+	st.Pods[0].Name = "9" + strings.Repeat("a", 62)
+	st.Pods[0].Main.Ports = []Port{{ContainerPort: 8080}}
+	out, warns, err := ExportKube(st, KubeOptions{Files: testFiles()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, svcs, _ := decodeKube(t, out)
+	if len(svcs) != 2 || len(svcs[1].Name) > 63 || !strings.HasSuffix(svcs[1].Name, "-nodeport") {
+		t.Errorf("services = %v", svcs)
+	}
+	found := false
+	for _, w := range warns {
+		found = found || strings.Contains(w.Message, "must start with a letter")
+	}
+	if !found {
+		t.Errorf("no warning about the Service name starting with a digit: %v", warns)
+	}
+}
+
 func TestExportKubeKinds(t *testing.T) {
 	for _, tc := range []struct {
 		kind    KubeKind
