@@ -14,6 +14,9 @@ func commands(f *Factory) []*cobra.Command {
 		newValidateCmd(f, nil),
 		newConfigCmd(f, nil),
 		newVersionCmd(f, nil),
+		newRecipesCmd(f, nil),
+		newInitCmd(f, nil),
+		newExportCmd(f, nil),
 	}
 }
 

@@ -1,0 +1,774 @@
+package recipes
+
+// From compose-go's services to pods and containers.
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/compose-spec/compose-go/v2/types"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// composeConv holds what converting one project needs.
+type composeConv struct {
+	*composeImport
+	project  *types.Project
+	xs       map[string]*composeX
+	xNodes   map[string]*yaml.Node
+	names    map[string]string   // service → container name
+	podNames map[string]string   // planned pod name → pod name
+	podOfSvc map[string]string   // service → pod name
+	volPods  map[string][]string // named compose volume → pods that use it
+}
+
+func (c *composeImport) svcNode(svc string) *yaml.Node {
+	return impValue(impValue(c.root, "services"), svc)
+}
+
+// serviceOrder lists the project's services in file order; services that come from
+// elsewhere (include, extends of another file) follow, sorted by name.
+func (c *composeImport) serviceOrder(project *types.Project) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range impPairs(impValue(c.root, "services")) {
+		if _, ok := project.Services[p.Key.Value]; ok && !seen[p.Key.Value] {
+			seen[p.Key.Value] = true
+			out = append(out, p.Key.Value)
+		}
+	}
+	var rest []string
+	for name := range project.Services {
+		if !seen[name] {
+			rest = append(rest, name)
+		}
+	}
+	sort.Strings(rest)
+	return append(out, rest...)
+}
+
+// active is the set of services `docker compose up` would start with no profile given: those
+// without profiles, and every service they need (depends_on, namespaces), transitively.
+func (c *composeImport) active(project *types.Project, order []string) map[string]bool {
+	active := map[string]bool{}
+	var need func(string)
+	need = func(name string) {
+		s, ok := project.Services[name]
+		if !ok || active[name] {
+			return
+		}
+		active[name] = true
+		for dep := range s.DependsOn {
+			need(dep)
+		}
+		for _, mode := range []string{s.NetworkMode, s.Ipc, s.Pid} {
+			if t, ok := strings.CutPrefix(mode, types.ServicePrefix); ok {
+				need(t)
+			}
+		}
+	}
+	for _, name := range order {
+		if len(project.Services[name].Profiles) == 0 {
+			need(name)
+		}
+	}
+	for _, name := range order {
+		if !active[name] {
+			c.warn(c.keyAt("services", name, "profiles"), "services."+name+".profiles",
+				fmt.Sprintf("%s only runs with profile %s, which sidecar does not activate; it is not imported",
+					name, strings.Join(project.Services[name].Profiles, " or ")))
+		}
+	}
+	return active
+}
+
+func (c *composeImport) convert(project *types.Project, name string) *Stack {
+	st := &Stack{Name: name, Dir: c.dir, Source: Source{File: c.file, Kind: SourceCompose}}
+	cv := &composeConv{
+		composeImport: c,
+		project:       project,
+		xs:            map[string]*composeX{},
+		xNodes:        map[string]*yaml.Node{},
+		names:         map[string]string{},
+		podNames:      map[string]string{},
+		podOfSvc:      map[string]string{},
+		volPods:       map[string][]string{},
+	}
+	order := c.serviceOrder(project)
+	active := c.active(project, order)
+	var svcs []composeSvc
+	for _, n := range order {
+		if !active[n] {
+			continue
+		}
+		x, xn := c.serviceX(n)
+		cv.xs[n], cv.xNodes[n] = x, xn
+		svcs = append(svcs, cv.planInput(project.Services[n], x))
+		cv.names[n] = cv.containerName(n)
+	}
+	pods, notes := composePlan(svcs)
+	for _, n := range notes {
+		parts := append([]string{"services", n.Svc}, n.Field...)
+		if n.Problem {
+			c.problem(c.keyAt(parts...), n.Message, n.Hint)
+			continue
+		}
+		c.warnings = append(c.warnings, Warning{Pos: c.keyAt(parts...), Field: strings.Join(parts, "."), Message: n.Message})
+	}
+	for _, p := range pods {
+		name := p.Name
+		if name == p.Owner {
+			name = cv.names[p.Owner]
+		}
+		cv.podNames[p.Name] = name
+		for _, m := range append(append([]string{p.Owner, p.Main}, p.Sidecars...), p.Init...) {
+			cv.podOfSvc[m] = name
+		}
+	}
+	for _, p := range pods {
+		st.Pods = append(st.Pods, cv.pod(p))
+	}
+	cv.volumeWarnings()
+	return st
+}
+
+// containerName is the name of service svc's container: the service name, made a DNS label
+// (with a warning) when it is not one.
+func (cv *composeConv) containerName(svc string) string {
+	n := impDNSLabel(svc)
+	if n == "" || n == svc {
+		return svc
+	}
+	cv.warn(cv.keyAt("services", svc), "services."+svc,
+		fmt.Sprintf("named %s in sidecar, because pod and container names are DNS labels (other pods reach it as %s)", n, n))
+	return n
+}
+
+// planInput is what the planner needs to know about service s.
+func (cv *composeConv) planInput(s types.ServiceConfig, x *composeX) composeSvc {
+	in := composeSvc{Name: s.Name, Role: x.role()}
+	if x != nil {
+		in.Pod = x.Pod
+	}
+	in.Infra = in.Role == composeRoleInfra || composeIsPause(s.Image)
+	field := "services." + s.Name + ".network_mode"
+	switch nm := s.NetworkMode; {
+	case strings.HasPrefix(nm, types.ServicePrefix):
+		in.NS = strings.TrimPrefix(nm, types.ServicePrefix)
+	case strings.HasPrefix(nm, types.ContainerPrefix):
+		target := strings.TrimPrefix(nm, types.ContainerPrefix)
+		for _, other := range cv.serviceOrder(cv.project) {
+			o := cv.project.Services[other]
+			if o.ContainerName == target || (o.ContainerName == "" && other == target) {
+				in.NS = other
+				break
+			}
+		}
+		if in.NS == "" {
+			cv.problem(cv.at("services", s.Name, "network_mode"),
+				fmt.Sprintf("network_mode joins container %q, which no service of this file runs", target),
+				"sidecar only joins the namespaces of services it runs: write service:NAME")
+		}
+	case nm == "" || nm == "bridge" || nm == "default":
+	case nm == "host":
+		cv.warn(cv.keyAt("services", s.Name, "network_mode"), field, "the host's network is not joined: the service runs in its pod's own namespace on the stack network")
+	case nm == "none":
+		cv.warn(cv.keyAt("services", s.Name, "network_mode"), field, "the pod's namespace is on the stack network; none is not honoured")
+	default:
+		cv.warn(cv.keyAt("services", s.Name, "network_mode"), field, fmt.Sprintf("%s is not honoured: the service runs in its pod's own namespace on the stack network", nm))
+	}
+	// depends_on in the order written.
+	seen := map[string]bool{}
+	var names []string
+	dn := impValue(cv.svcNode(s.Name), "depends_on")
+	if dn != nil && dn.Kind == yaml.SequenceNode {
+		for _, item := range dn.Content {
+			if v, ok := impScalar(item); ok {
+				names = append(names, v)
+			}
+		}
+	} else {
+		for _, p := range impPairs(dn) {
+			names = append(names, p.Key.Value)
+		}
+	}
+	names = append(names, slices.Sorted(func(yield func(string) bool) {
+		for k := range s.DependsOn {
+			if !slices.Contains(names, k) && !yield(k) {
+				return
+			}
+		}
+	})...)
+	for _, n := range names {
+		d, ok := s.DependsOn[n]
+		if !ok || seen[n] {
+			continue
+		}
+		seen[n] = true
+		in.Deps = append(in.Deps, composeDep{On: n, Condition: d.Condition, Required: d.Required})
+		if d.Restart {
+			cv.warn(cv.keyAt("services", s.Name, "depends_on", n, "restart"), "services."+s.Name+".depends_on."+n+".restart",
+				"a restart of "+n+" does not restart "+s.Name+"; ignored")
+		}
+		switch d.Condition {
+		case composeStarted, composeHealthy, composeCompleted:
+		default:
+			cv.problem(cv.at("services", s.Name, "depends_on", n, "condition"),
+				fmt.Sprintf("unknown depends_on condition %q", d.Condition),
+				"use service_started, service_healthy or service_completed_successfully")
+		}
+	}
+	return in
+}
+
+// composeIsPause reports whether image is a pause-style namespace holder, like the
+// Kubernetes pause image.
+func composeIsPause(image string) bool {
+	if image == "" {
+		return false
+	}
+	ref, _, _ := strings.Cut(image, "@")
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		ref = ref[:i]
+	}
+	return strings.Contains(ref[strings.LastIndex(ref, "/")+1:], "pause")
+}
+
+// pod builds the pod p planned.
+func (cv *composeConv) pod(p composePod) *Pod {
+	pod := &Pod{Name: cv.podNames[p.Name]}
+	pk := PodKey(pod.Name)
+	cv.pos.Set(pk, cv.keyAt("services", p.Owner))
+	b := &composePodBuild{pod: pod, vols: map[string]*Volume{}}
+	for _, n := range p.Init {
+		pod.Init = append(pod.Init, cv.container(b, n, RoleInit))
+	}
+	for _, n := range p.Sidecars {
+		pod.Sidecars = append(pod.Sidecars, cv.container(b, n, RoleSidecar))
+	}
+	pod.Main = cv.container(b, p.Main, RoleMain)
+	if p.Infra {
+		cv.infra(b, p.Owner)
+	}
+	for i, d := range p.DependsOn {
+		pod.DependsOn = append(pod.DependsOn, cv.podNames[d.Pod])
+		cv.pos.Set(Field(pk, "depends_on", i), cv.keyAt("services", d.Svc, "depends_on", d.On))
+	}
+	names := slices.Sorted(func(yield func(string) bool) {
+		for n := range b.vols {
+			if !yield(n) {
+				return
+			}
+		}
+	})
+	for _, n := range names {
+		pod.Volumes = append(pod.Volumes, b.vols[n])
+	}
+	// The pod's grace budget covers every container's own grace when they add up to more
+	// than the default.
+	var total time.Duration
+	for _, ct := range pod.Containers() {
+		total += ct.StopGrace.D()
+	}
+	if total > DefaultPodStopGrace {
+		pod.StopGrace = Duration(total)
+	}
+	return pod
+}
+
+// composePodBuild collects a pod's volumes while its containers are converted.
+type composePodBuild struct {
+	pod  *Pod
+	vols map[string]*Volume
+}
+
+// volume adds pod volume name; it reports whether the volume is new.
+func (b *composePodBuild) volume(name string) bool {
+	if _, ok := b.vols[name]; ok {
+		return false
+	}
+	b.vols[name] = &Volume{Name: name}
+	return true
+}
+
+// container converts service svc into a container of role in the pod being built.
+func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Container {
+	s := cv.project.Services[svc]
+	x := cv.xs[svc]
+	ct := &Container{Name: cv.names[svc], Role: role, Image: s.Image}
+	ck := ContainerKey(b.pod.Name, ct.Name)
+	cv.pos.Set(ck, cv.keyAt("services", svc))
+	record := func(field string, path ...string) {
+		parts := append([]string{"services", svc}, path...)
+		if impFind(cv.root, parts) != nil {
+			cv.pos.Set(Field(ck, field), cv.at(parts...))
+		}
+	}
+	record("image", "image")
+	if s.Build != nil {
+		ct.Build = &Build{
+			Context:    impOr(s.Build.Context, "."),
+			Dockerfile: s.Build.Dockerfile,
+			Target:     s.Build.Target,
+			Args:       cv.resolve(s.Build.Args),
+		}
+		record("build", "build")
+	}
+	if s.Command != nil {
+		ct.Command = []string(s.Command)
+		record("command", "command")
+	}
+	if s.Entrypoint != nil {
+		ct.Entrypoint = []string(s.Entrypoint)
+		record("entrypoint", "entrypoint")
+	}
+	ct.WorkingDir = s.WorkingDir
+	record("workdir", "working_dir")
+	ct.User = s.User
+	record("user", "user")
+	ct.Init = s.Init != nil && *s.Init
+	ct.TTY = s.Tty
+	if s.StopGracePeriod != nil {
+		ct.StopGrace = Duration(*s.StopGracePeriod)
+		record("stop_grace", "stop_grace_period")
+	}
+	ct.Env = cv.environment(svc, s, ck)
+	ct.Ports = cv.ports(svc, s.Ports, ck, 0)
+	cv.mounts(b, svc, s, ct, ck)
+	ct.Ready = cv.healthcheck(svc, s.HealthCheck)
+	if ct.Ready != nil && role == RoleInit {
+		cv.warn(cv.keyAt("services", svc, "healthcheck"), "services."+svc+".healthcheck",
+			svc+" is an init container, which runs to completion without a ready probe; the healthcheck is not used")
+		ct.Ready = nil
+	}
+	if ct.Ready != nil {
+		record("ready", "healthcheck")
+		record("ready/exec/command", "healthcheck", "test")
+	}
+	ct.Restart = cv.restart(svc, s.Restart, role)
+	record("restart", "restart")
+	if s.Scale != nil && *s.Scale != 1 {
+		cv.warn(cv.keyAt("services", svc, "scale"), "services."+svc+".scale", fmt.Sprintf("%d replicas run as one container locally", *s.Scale))
+	}
+	switch s.PullPolicy {
+	case "", types.PullPolicyMissing, types.PullPolicyIfNotPresent, types.PullPolicyBuild:
+	default:
+		cv.warn(cv.keyAt("services", svc, "pull_policy"), "services."+svc+".pull_policy",
+			"images present locally are used as they are, and missing ones are built or pulled; "+s.PullPolicy+" is not honoured")
+	}
+	cv.namespaces(b, svc, s)
+	if s.Networks != nil {
+		for _, n := range slices.Sorted(func(yield func(string) bool) {
+			for k := range s.Networks {
+				if !yield(k) {
+					return
+				}
+			}
+		}) {
+			if n != "default" {
+				cv.warn(cv.keyAt("services", svc, "networks", n), "services."+svc+".networks."+n,
+					"all pods share one stack network and reach each other by pod name; network "+n+" is not created")
+			}
+		}
+	}
+	if x != nil {
+		xn := cv.xNodes[svc]
+		if x.Ready != nil {
+			ct.Ready = x.Ready
+			cv.recordTree(Field(ck, "ready"), impValue(xn, "ready"))
+		}
+		if x.Live != nil {
+			ct.Live = x.Live
+			cv.recordTree(Field(ck, "live"), impValue(xn, "live"))
+		}
+		if x.Restart != RestartDefault {
+			ct.Restart = x.Restart
+			cv.recordTree(Field(ck, "restart"), impValue(xn, "restart"))
+		}
+		if x.StopGrace != nil {
+			ct.StopGrace = *x.StopGrace
+			cv.recordTree(Field(ck, "stop_grace"), impValue(xn, "stop_grace"))
+		}
+	}
+	return ct
+}
+
+// resolve turns a compose mapping with equals into values: an entry without a value takes
+// the variable of that name, and is left out when it is not set (as compose does).
+func (cv *composeConv) resolve(m types.MappingWithEquals) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		if v != nil {
+			out[k] = *v
+		} else if val, ok := cv.env[k]; ok {
+			out[k] = val
+		}
+	}
+	return out
+}
+
+// environment is a service's environment: its env_file entries in order, overridden by its
+// environment entries.
+func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string) Env {
+	explicit := cv.resolve(s.Environment)
+	out := Env{}
+	efNode := impValue(cv.svcNode(svc), "env_file")
+	for i, ef := range s.EnvFiles {
+		at := cv.keyAt("services", svc, "env_file")
+		if item := impItem(efNode, i); item != nil {
+			at = impPos(cv.file, item)
+		} else if efNode != nil && efNode.Kind == yaml.ScalarNode {
+			at = impPos(cv.file, efNode)
+		}
+		path := ef.Path
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(cv.dir, path)
+		}
+		data, err := cv.readFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			if ef.Required {
+				cv.problem(at, fmt.Sprintf("env file %s does not exist", ef.Path), "create it, or mark it required: false")
+			}
+			continue
+		}
+		if err != nil {
+			cv.problem(at, fmt.Sprintf("cannot read env file %s: %v", ef.Path, err), "")
+			continue
+		}
+		vars := map[string]string{}
+		err = dotenv.ParseWithFormat(bytes.NewReader(data), path, vars, func(k string) (string, bool) {
+			if v, ok := cv.env[k]; ok {
+				return v, true
+			}
+			v, ok := explicit[k]
+			return v, ok
+		}, ef.Format)
+		if err != nil {
+			cv.problem(at, fmt.Sprintf("invalid env file %s: %v", ef.Path, err), "write one NAME=value per line")
+			continue
+		}
+		for k, v := range vars {
+			out[k] = v
+			cv.pos.Set(Field(ck, "env", k), at)
+		}
+	}
+	en := impValue(cv.svcNode(svc), "environment")
+	for k, v := range explicit {
+		out[k] = v
+		if n := composeEnvNode(en, k); n != nil {
+			cv.pos.Set(Field(ck, "env", k), impPos(cv.file, n))
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// composeEnvNode finds variable k in an environment node (a mapping or a list of NAME=value).
+func composeEnvNode(en *yaml.Node, k string) *yaml.Node {
+	if en == nil {
+		return nil
+	}
+	if en.Kind == yaml.MappingNode {
+		key, v := impLookup(en, k)
+		if v != nil && !impIsNull(v) {
+			return impDeref(v)
+		}
+		return key
+	}
+	for _, item := range impItems(en) {
+		if s, ok := impScalar(item); ok && (s == k || strings.HasPrefix(s, k+"=")) {
+			return item
+		}
+	}
+	return nil
+}
+
+// ports converts published ports; model index i+offset is recorded at the entry it came from.
+func (cv *composeConv) ports(svc string, ps []types.ServicePortConfig, ck string, offset int) []Port {
+	if len(ps) == 0 {
+		return nil
+	}
+	// One short-syntax entry can expand into several ports (ranges): find each port's entry.
+	items := impItems(impValue(cv.svcNode(svc), "ports"))
+	var from []*yaml.Node
+	for _, item := range items {
+		n := 1
+		if v, ok := impScalar(item); ok {
+			if iv, err := cv.interpolate(v); err == nil {
+				if parsed, err := types.ParsePortConfig(iv); err == nil && len(parsed) > 0 {
+					n = len(parsed)
+				}
+			}
+		}
+		for range n {
+			from = append(from, item)
+		}
+	}
+	if len(from) != len(ps) {
+		from = nil
+	}
+	var out []Port
+	for i, p := range ps {
+		at := cv.keyAt("services", svc, "ports")
+		if from != nil {
+			at = impPos(cv.file, from[i])
+		}
+		port := Port{HostIP: p.HostIP, ContainerPort: int(p.Target)}
+		if err := port.Protocol.UnmarshalText([]byte(impOr(p.Protocol, "tcp"))); err != nil {
+			cv.problem(at, err.Error(), "")
+		}
+		if p.Published != "" {
+			lo, hi, isRange := strings.Cut(p.Published, "-")
+			n, err := strconv.Atoi(lo)
+			if err != nil {
+				cv.problem(at, fmt.Sprintf("published port %q is not a number", p.Published), "write a port number like 8080, or a range like 8080-8090")
+			} else {
+				port.HostPort = n
+			}
+			if isRange && hi != lo {
+				cv.warn(at, "services."+svc+".ports", fmt.Sprintf("host port range %s: sidecar publishes container port %d on host port %d, the first of the range", p.Published, p.Target, n))
+			}
+		}
+		cv.pos.Set(Field(ck, "ports", offset+len(out)), at)
+		out = append(out, port)
+	}
+	return out
+}
+
+// mounts converts volumes and tmpfs into mounts, adding the pod volumes they need.
+func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceConfig, ct *Container, ck string) {
+	items := impItems(impValue(cv.svcNode(svc), "volumes"))
+	for i, v := range s.Volumes {
+		at := cv.keyAt("services", svc, "volumes")
+		if i < len(items) {
+			at = impPos(cv.file, items[i])
+		}
+		field := fmt.Sprintf("services.%s.volumes[%d]", svc, i)
+		m := Mount{Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly}
+		switch v.Type {
+		case types.VolumeTypeVolume:
+			m.Type = MountVolume
+			if v.Volume != nil {
+				m.SubPath = v.Volume.Subpath
+			}
+			if v.Source == "" {
+				m.Source = impDNSLabel(fmt.Sprintf("%s-anon-%d", cv.names[svc], i))
+			} else {
+				if _, declared := cv.project.Volumes[v.Source]; !declared {
+					cv.problem(at, fmt.Sprintf("volume %q is not declared", v.Source), "declare it under the top-level volumes: key")
+					continue
+				}
+				m.Source = impOr(impDNSLabel(v.Source), v.Source)
+				if !slices.Contains(cv.volPods[v.Source], b.pod.Name) {
+					cv.volPods[v.Source] = append(cv.volPods[v.Source], b.pod.Name)
+				}
+			}
+			if b.volume(m.Source) {
+				pos := at
+				if k := impFind(cv.root, []string{"volumes", v.Source}); k != nil && v.Source != "" {
+					pos = impPos(cv.file, k)
+				}
+				cv.pos.Set(VolumeKey(b.pod.Name, m.Source), pos)
+			}
+		case types.VolumeTypeBind:
+			m.Type = MountBind
+			m.Source = cv.expandHome(v.Source)
+		case types.VolumeTypeTmpfs:
+			m.Type = MountVolume
+			m.Source = impDNSLabel(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], i))
+			b.volume(m.Source)
+			cv.pos.Set(VolumeKey(b.pod.Name, m.Source), at)
+		default:
+			cv.warn(at, field, fmt.Sprintf("volumes of type %s are not supported; the mount is skipped", v.Type))
+			continue
+		}
+		cv.pos.Set(Field(ck, "volumes", len(ct.Volumes)), at)
+		ct.Volumes = append(ct.Volumes, m)
+	}
+	tmpfs := impItems(impValue(cv.svcNode(svc), "tmpfs"))
+	for i, t := range s.Tmpfs {
+		at := cv.keyAt("services", svc, "tmpfs")
+		if i < len(tmpfs) {
+			at = impPos(cv.file, tmpfs[i])
+		}
+		target, opts, _ := strings.Cut(t, ":")
+		if opts != "" {
+			cv.warn(at, fmt.Sprintf("services.%s.tmpfs[%d]", svc, i), "tmpfs options "+opts+" are not applied; the directory is a plain pod volume")
+		}
+		name := impDNSLabel(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], len(s.Volumes)+i))
+		b.volume(name)
+		cv.pos.Set(VolumeKey(b.pod.Name, name), at)
+		cv.pos.Set(Field(ck, "volumes", len(ct.Volumes)), at)
+		ct.Volumes = append(ct.Volumes, Mount{Type: MountVolume, Source: name, Target: target})
+	}
+}
+
+// expandHome expands a leading ~ with HOME from the interpolation environment.
+func (cv *composeConv) expandHome(p string) string {
+	if p != "~" && !strings.HasPrefix(p, "~/") {
+		return p
+	}
+	if home, ok := cv.env["HOME"]; ok && home != "" {
+		return home + p[1:]
+	}
+	return p
+}
+
+// healthcheck converts a compose healthcheck into a ready probe, or nil.
+func (cv *composeConv) healthcheck(svc string, h *types.HealthCheckConfig) *Probe {
+	if h == nil || h.Disable {
+		return nil
+	}
+	field := "services." + svc + ".healthcheck"
+	if len(h.Test) == 0 {
+		cv.warn(cv.keyAt("services", svc, "healthcheck"), field,
+			"without a test, docker runs the image's own HEALTHCHECK, which sidecar does not read; no probe is made")
+		return nil
+	}
+	var cmd []string
+	switch h.Test[0] {
+	case "NONE":
+		return nil
+	case "CMD":
+		cmd = h.Test[1:]
+	case "CMD-SHELL":
+		cmd = []string{"/bin/sh", "-c", strings.Join(h.Test[1:], " ")}
+	default:
+		cv.problem(cv.at("services", svc, "healthcheck", "test"),
+			fmt.Sprintf("healthcheck test starts with %q", h.Test[0]),
+			`start it with "CMD" (a command and its arguments), "CMD-SHELL" (a shell command) or "NONE"`)
+		return nil
+	}
+	if len(cmd) == 0 {
+		cv.problem(cv.at("services", svc, "healthcheck", "test"), "healthcheck test has no command", "add the command after "+h.Test[0])
+		return nil
+	}
+	p := &Probe{Exec: &ExecProbe{Command: slices.Clone(cmd)}}
+	if h.Interval != nil {
+		p.Period = Duration(*h.Interval)
+	}
+	if h.Timeout != nil {
+		p.Timeout = Duration(*h.Timeout)
+	}
+	if h.Retries != nil {
+		p.Retries = int(min(*h.Retries, 1<<20))
+	}
+	if h.StartPeriod != nil {
+		p.StartPeriod = Duration(*h.StartPeriod)
+	}
+	return p
+}
+
+// restart maps compose's restart for a container of role.
+func (cv *composeConv) restart(svc, v string, role Role) RestartPolicy {
+	if v == "" {
+		return RestartDefault
+	}
+	at := cv.keyAt("services", svc, "restart")
+	field := "services." + svc + ".restart"
+	var rp RestartPolicy
+	switch {
+	case v == "no":
+		rp = RestartNever
+	case v == "always" || v == "unless-stopped":
+		rp = RestartAlways
+	case v == "on-failure":
+		rp = RestartOnFailure
+	case strings.HasPrefix(v, "on-failure:"):
+		rp = RestartOnFailure
+		if role == RoleMain {
+			cv.warn(at, field, "the limit of "+strings.TrimPrefix(v, "on-failure:")+" restarts is not honoured: main restarts on failure with backoff, without a limit")
+		}
+	default:
+		cv.problem(cv.at("services", svc, "restart"), fmt.Sprintf("unknown restart policy %q", v), "use no, always, unless-stopped or on-failure[:N]")
+		return RestartDefault
+	}
+	switch role {
+	case RoleSidecar:
+		if rp != RestartAlways {
+			cv.warn(at, field, svc+" is a sidecar, and sidecars are restarted whenever they exit, as in Kubernetes; "+v+" is not honoured")
+		}
+		return RestartDefault
+	case RoleInit:
+		if rp != RestartNever {
+			cv.warn(at, field, svc+" is an init container, which runs once to completion; "+v+" is not honoured")
+		}
+		return RestartDefault
+	}
+	return rp
+}
+
+// namespaces honours pid and ipc sharing inside the pod.
+func (cv *composeConv) namespaces(b *composePodBuild, svc string, s types.ServiceConfig) {
+	check := func(key, v string, share *bool) {
+		field := "services." + svc + "." + key
+		at := cv.keyAt("services", svc, key)
+		target, isSvc := strings.CutPrefix(v, types.ServicePrefix)
+		if !isSvc {
+			target, isSvc = strings.CutPrefix(v, types.ContainerPrefix)
+		}
+		switch {
+		case v == "" || v == "private" || v == "shareable":
+		case isSvc && cv.podOfSvc[target] == b.pod.Name:
+			*share = true
+		case isSvc:
+			cv.warn(at, field, target+" is not in pod "+b.pod.Name+", and namespaces are only shared inside a pod; ignored")
+		default:
+			cv.warn(at, field, v+" is not honoured: containers share namespaces only with their pod; ignored")
+		}
+	}
+	check("pid", s.Pid, &b.pod.SharePID)
+	check("ipc", s.Ipc, &b.pod.ShareIPC)
+}
+
+// infra takes what matters from an infra-style namespace owner: its published ports move to
+// the pod (sidecar's own infra container publishes them); the rest is warned about.
+func (cv *composeConv) infra(b *composePodBuild, owner string) {
+	s := cv.project.Services[owner]
+	main := b.pod.Main
+	mk := ContainerKey(b.pod.Name, main.Name)
+	main.Ports = append(main.Ports, cv.ports(owner, s.Ports, mk, len(main.Ports))...)
+	ignored := map[string]bool{"image": true, "ports": true, "expose": true, "x-sidecar": true, "restart": true,
+		"networks": true, "ipc": true, "pid": true, "init": true, "stop_grace_period": true, "depends_on": true}
+	for _, p := range impPairs(cv.svcNode(owner)) {
+		k := p.Key.Value
+		if ignored[k] || !slices.Contains(composeHonoured, "services.*."+k) {
+			continue
+		}
+		cv.warn(impPos(cv.file, p.Key), "services."+owner+"."+k,
+			owner+" holds the pod's namespace, a job sidecar's own infra container does; "+k+" is not used")
+	}
+}
+
+// volumeWarnings warns once per named volume about what pod volumes cannot do.
+func (cv *composeConv) volumeWarnings() {
+	for _, name := range slices.Sorted(func(yield func(string) bool) {
+		for k := range cv.volPods {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		pods := cv.volPods[name]
+		at := cv.keyAt("volumes", name)
+		field := "volumes." + name
+		if len(pods) > 1 {
+			cv.warn(at, field, fmt.Sprintf("used by pods %s: pods do not share volumes, so each of them gets its own empty %s", strings.Join(pods, " and "), name))
+		}
+		cv.warn(at, field, "named volumes become pod volumes, created empty by sidecar up and removed by sidecar down; use a bind mount to keep data")
+	}
+}
