@@ -38,15 +38,16 @@ func main() {
 	stderrEvery := flag.Int("stderr-every", 0, "print every K-th line to stderr (0 = never)")
 	hostileFlag := flag.Bool("hostile", false, "mix terminal escape sequences, \\r, \\b, BEL, OSC 52 and bidi overrides into lines")
 	exitCode := flag.Int("exit-code", 0, "exit status after the last line")
+	final := flag.String("final", "", "after the lines, print this text with no newline (a partial last line)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: spewer [flags]\n\nPrints numbered lines, then exits.\n\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	os.Exit(run(*lines, *rate, *size, *stderrEvery, *hostileFlag, *exitCode))
+	os.Exit(run(*lines, *rate, *size, *stderrEvery, *hostileFlag, *exitCode, *final))
 }
 
-func run(lines int, rate float64, size, stderrEvery int, hostileMode bool, exitCode int) int {
+func run(lines int, rate float64, size, stderrEvery int, hostileMode bool, exitCode int, final string) int {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	out := bufio.NewWriterSize(os.Stdout, 64*1024)
@@ -104,6 +105,7 @@ func run(lines int, rate float64, size, stderrEvery int, hostileMode bool, exitC
 			out.Flush()
 		}
 	}
+	out.WriteString(final)
 	return exitCode
 }
 

@@ -56,7 +56,8 @@ func ModuleRoot(dir string) (string, error) {
 }
 
 // SourceHash hashes what decides the helper's bytes besides the toolchain: its non-test Go
-// files and the go directive of go.mod (which sets the language version and GODEBUG defaults).
+// files and the language version (major.minor) of go.mod's go directive, which sets the
+// GODEBUG defaults compiled in. "go 1.26" and "go 1.26.0" hash the same.
 func SourceHash(root string) (string, error) {
 	h := sha256.New()
 	files, err := filepath.Glob(filepath.Join(root, HelperPackage, "*.go"))
@@ -86,7 +87,11 @@ func SourceHash(root string) (string, error) {
 	}
 	for _, line := range strings.Split(string(mod), "\n") {
 		if f := strings.Fields(line); len(f) == 2 && f[0] == "go" {
-			fmt.Fprintf(h, "go.mod go %s\n", f[1])
+			lang := f[1]
+			if parts := strings.SplitN(lang, ".", 3); len(parts) == 3 {
+				lang = parts[0] + "." + parts[1]
+			}
+			fmt.Fprintf(h, "go.mod go %s\n", lang)
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
