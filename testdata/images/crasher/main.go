@@ -24,12 +24,11 @@ func main() {
 	}
 	flag.Parse()
 
+	// Even when ignoring them, the signals are received (and logged), not left to the default
+	// action: as PID 1 in a container an ignored SIGTERM would be dropped anyway, and a
+	// program blocked forever with no signal watcher is a deadlock to the Go runtime.
 	sigs := make(chan os.Signal, 1)
-	if *ignore {
-		signal.Ignore(syscall.SIGTERM, syscall.SIGINT)
-	} else {
-		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	}
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	if *message != "" {
 		fmt.Println(*message)
 	}
@@ -37,12 +36,18 @@ func main() {
 	if !*forever {
 		timeout = time.After(*after)
 	}
-	select {
-	case <-timeout:
-		fmt.Printf("crasher: exiting with %d\n", *exitCode)
-		os.Exit(*exitCode)
-	case s := <-sigs:
-		fmt.Printf("crasher: %v received, exiting\n", s)
-		os.Exit(0)
+	for {
+		select {
+		case <-timeout:
+			fmt.Printf("crasher: exiting with %d\n", *exitCode)
+			os.Exit(*exitCode)
+		case s := <-sigs:
+			if *ignore {
+				fmt.Printf("crasher: %v received and ignored\n", s)
+				continue
+			}
+			fmt.Printf("crasher: %v received, exiting\n", s)
+			os.Exit(0)
+		}
 	}
 }
