@@ -79,7 +79,9 @@ func TestReadRawLog(t *testing.T) {
 		ts1 + " " + long[:16384] + ts1 + " " + long[16384:] + "\r\n" +
 		ts2 + " 2026-is-not-a-timestamp-here\r\n" +
 		ts2 + " last"
-	got, err := collect(func(s func(orchestrator.LogLine)) error { return readRawLog(iotest.HalfReader(strings.NewReader(in)), s) })
+	got, err := collect(func(s func(orchestrator.LogLine)) error {
+		return readRawLog(iotest.HalfReader(strings.NewReader(in)), s)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
