@@ -191,9 +191,9 @@ func defaultConfigDir(getenv func(string) string) string {
 func resolveEndpoint(opts ConnectOptions) (endpoint, error) {
 	switch {
 	case opts.Host != "":
-		return hostEndpoint(opts.Host, "the --host option", opts)
+		return hostEndpoint(opts.Host, "the host sidecar was given", opts)
 	case opts.Context != "":
-		return contextEndpoint(opts.Context, "the --context option", opts)
+		return contextEndpoint(opts.Context, "the context sidecar was given", opts)
 	case opts.Getenv(envHost) != "":
 		return hostEndpoint(opts.Getenv(envHost), envHost, opts)
 	case opts.Getenv(envContext) != "":

@@ -47,8 +47,8 @@ func TestResolveEndpoint(t *testing.T) {
 		{"current context", ConnectOptions{ConfigDir: cfg}, nil, "ssh://me@remote.example", `context "remote"`},
 		{"DOCKER_CONTEXT beats current", ConnectOptions{ConfigDir: cfg}, map[string]string{"DOCKER_CONTEXT": "other"}, "tcp://other.example:2375", "DOCKER_CONTEXT"},
 		{"DOCKER_HOST beats contexts", ConnectOptions{ConfigDir: cfg}, map[string]string{"DOCKER_HOST": "unix:///x.sock", "DOCKER_CONTEXT": "other"}, "unix:///x.sock", "DOCKER_HOST"},
-		{"explicit context beats DOCKER_HOST", ConnectOptions{ConfigDir: cfg, Context: "other"}, map[string]string{"DOCKER_HOST": "unix:///x.sock"}, "tcp://other.example:2375", "--context"},
-		{"explicit host beats all", ConnectOptions{ConfigDir: cfg, Host: "tcp://h:1", Context: "other"}, nil, "tcp://h:1", "--host"},
+		{"explicit context beats DOCKER_HOST", ConnectOptions{ConfigDir: cfg, Context: "other"}, map[string]string{"DOCKER_HOST": "unix:///x.sock"}, "tcp://other.example:2375", "the context sidecar was given"},
+		{"explicit host beats all", ConnectOptions{ConfigDir: cfg, Host: "tcp://h:1", Context: "other"}, nil, "tcp://h:1", "the host sidecar was given"},
 		{"default context is DOCKER_HOST or the socket", ConnectOptions{ConfigDir: cfg, Context: "default"}, nil, DefaultHost, `context "default"`},
 		{"nothing set", ConnectOptions{ConfigDir: empty}, nil, DefaultHost, "default socket"},
 	}

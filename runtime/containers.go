@@ -222,10 +222,15 @@ func shortID(id string) string {
 	return id
 }
 
-// portInUse matches the engine's messages for a taken host port: another container holds it
-// ("Bind for 0.0.0.0:8080 failed: port is already allocated") or a host process does
-// ("listen tcp4 0.0.0.0:8080: bind: address already in use").
-var portInUse = regexp.MustCompile(`(?:Bind for |listen (?:tcp|udp|sctp)[46]? )(\S*?):(\d+)(?: failed: port is already allocated|: bind: address already in use)`)
+// portTaken recognises the engine's messages for a taken host port: another container holds
+// it ("Bind for 0.0.0.0:8080 failed: port is already allocated"), or a host process does
+// ("listen tcp4 0.0.0.0:8080: bind: address already in use" with docker-proxy, "failed to bind
+// host port for 0.0.0.0:8080:172.17.0.2:80/tcp: address already in use" on Engine 28+,
+// "Ports are not available: exposing port TCP 0.0.0.0:8080 ..." on Docker Desktop).
+var (
+	portTaken = regexp.MustCompile(`port is already allocated|address already in use|Ports are not available`)
+	takenPort = regexp.MustCompile(`(?:Bind for |failed to bind host port for |listen (?:tcp|udp|sctp)[46]? |exposing port (?:TCP|UDP|SCTP) )(\[[0-9a-fA-F:.]*\]|[0-9a-fA-F:.]*?):(\d+)`)
+)
 
 // StartContainer starts a created or stopped container. A published host port that is taken
 // is ErrPortInUse, naming the port.
@@ -235,14 +240,16 @@ func (d *Docker) StartContainer(ctx context.Context, id string) error {
 		return nil
 	}
 	name := d.nameOf(ctx, id)
-	if m := portInUse.FindStringSubmatch(err.Error()); m != nil {
-		hostIP := m[1]
-		where := "host port " + m[2]
-		if hostIP != "" && hostIP != "0.0.0.0" && hostIP != "::" && hostIP != "[::]" {
-			where += " on " + hostIP
+	if portTaken.MatchString(err.Error()) {
+		where, port := "a published host port", "PORT"
+		if m := takenPort.FindStringSubmatch(err.Error()); m != nil {
+			where, port = "host port "+m[2], m[2]
+			if ip := strings.Trim(m[1], "[]"); ip != "" && ip != "0.0.0.0" && ip != "::" {
+				where += " on " + ip
+			}
 		}
-		return newError(fmt.Sprintf("start %s: %s is already in use: free it (stop what listens there; `ss -ltnp 'sport = :%s'` shows it) or change the recipe's ports to publish on another host port",
-			name, where, m[2]), err, orchestrator.ErrPortInUse)
+		return newError(fmt.Sprintf("start %s: %s is already in use (%s): free it (stop what listens there; `ss -ltnp 'sport = :%s'` shows it) or change the recipe's ports to publish on another host port",
+			name, where, cleanMessage(err), port), err, orchestrator.ErrPortInUse)
 	}
 	return engineError("start "+name, err)
 }
