@@ -146,9 +146,9 @@ func TestNetworksAndVolumes(t *testing.T) {
 	})
 	// Another container on the network reaches the pod by its alias, and sees the hostname.
 	probe := e.run(orchestrator.ContainerSpec{Image: img, Network: net1})
-	if err := e.d.Probe(e.ctx, probe, "", httpProbeHost("web", 8080, "/")); err != nil {
-		t.Errorf("reach the pod by its alias: %v", err)
-	}
+	testenv.Eventually(t, 30*time.Second, func() error {
+		return e.d.Probe(e.ctx, probe, "", httpProbeHost("web", 8080, "/"))
+	})
 
 	if err := e.d.RemoveNetwork(e.ctx, testenv.UniqueName(t, "sct-none")); err != nil {
 		t.Errorf("remove a missing network: %v, want nil", err)

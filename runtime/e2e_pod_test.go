@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -40,10 +41,13 @@ func TestPodProbes(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "connection refused") {
 		t.Errorf("http probe of a closed port: got %v, want a refusal", err)
 	}
-	err = e.d.Probe(e.ctx, infraID, slow, httpProbe(8081, "/healthz"))
-	if err == nil || !strings.Contains(err.Error(), "status 503") {
-		t.Errorf("http probe of a server not yet ready: got %v, want status 503", err)
-	}
+	testenv.Eventually(t, 30*time.Second, func() error { // once it listens, it answers 503
+		err := e.d.Probe(e.ctx, infraID, slow, httpProbe(8081, "/healthz"))
+		if err == nil || !strings.Contains(err.Error(), "status 503 Service Unavailable: not ready") {
+			return fmt.Errorf("http probe of a server not yet ready: got %v, want status 503", err)
+		}
+		return nil
+	})
 	err = e.d.Probe(e.ctx, infraID, web, httpProbe(8080, "/no-such-page"))
 	if err == nil || !strings.Contains(err.Error(), "status 404") {
 		t.Errorf("http probe of a missing page: got %v, want status 404", err)

@@ -198,10 +198,10 @@ func TestCreateOptions(t *testing.T) {
 
 func TestTakenPortMessages(t *testing.T) {
 	for msg, want := range map[string]string{
-		"driver failed programming external connectivity on endpoint x (abc): Bind for 0.0.0.0:8080 failed: port is already allocated": "8080",
-		"driver failed programming external connectivity on endpoint x (abc): Error starting userland proxy: listen tcp4 0.0.0.0:15001: bind: address already in use": "15001",
+		"driver failed programming external connectivity on endpoint x (abc): Bind for 0.0.0.0:8080 failed: port is already allocated":                                                                      "8080",
+		"driver failed programming external connectivity on endpoint x (abc): Error starting userland proxy: listen tcp4 0.0.0.0:15001: bind: address already in use":                                       "15001",
 		"failed to set up container networking: driver failed programming external connectivity on endpoint x (abc): failed to bind host port for 0.0.0.0:9901:172.17.0.2:9901/tcp: address already in use": "9901",
-		"Ports are not available: exposing port TCP 127.0.0.1:5432 -> 0.0.0.0:0: listen tcp 127.0.0.1:5432: bind: address already in use": "5432",
+		"Ports are not available: exposing port TCP 127.0.0.1:5432 -> 0.0.0.0:0: listen tcp 127.0.0.1:5432: bind: address already in use":                                                                   "5432",
 		"Bind for [::]:8443 failed: port is already allocated": "8443",
 	} {
 		if !portTaken.MatchString(msg) {
