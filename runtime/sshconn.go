@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -76,17 +77,27 @@ func (t sshTarget) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 	}
 	cmd := exec.Command("ssh", t.args()...)
 	setProcessGroup(cmd) // a Ctrl-C on sidecar's terminal must not kill the connection mid-teardown
-	stdin, err := cmd.StdinPipe()
+	// Our own pipes rather than StdinPipe/StdoutPipe: cmd.Wait closes those, racing with reads
+	// that must still see the end of the output and the process's exit status.
+	inR, inW, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	stdout, err := cmd.StdoutPipe()
+	outR, outW, err := os.Pipe()
 	if err != nil {
+		inR.Close()
+		inW.Close()
 		return nil, err
 	}
-	c := &cmdConn{cmd: cmd, stdin: stdin, stdout: stdout, exited: make(chan struct{}), label: "ssh " + t.host}
+	cmd.Stdin, cmd.Stdout = inR, outW
+	c := &cmdConn{cmd: cmd, stdin: inW, stdout: outR, exited: make(chan struct{}), label: "ssh " + t.host}
 	cmd.Stderr = &c.stderr
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	inR.Close() // the child has its copies
+	outW.Close()
+	if err != nil {
+		inW.Close()
+		outR.Close()
 		return nil, fmt.Errorf("run ssh: %w (is an ssh client installed?)", err)
 	}
 	go func() { // ends when the process does; Close kills it
@@ -110,21 +121,37 @@ type cmdConn struct {
 
 func (c *cmdConn) Read(p []byte) (int, error) {
 	n, err := c.stdout.Read(p)
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) {
-		// The process ended: say why if it failed (ssh's own message is on stderr).
-		select {
-		case <-c.exited:
-		case <-time.After(2 * time.Second):
-		}
-		select {
-		case <-c.exited:
-			if c.waitErr != nil {
-				return n, c.failure()
-			}
-		default:
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, os.ErrClosed) {
+		if ferr := c.exitError(); ferr != nil {
+			return n, ferr
 		}
 	}
 	return n, err
+}
+
+func (c *cmdConn) Write(p []byte) (int, error) {
+	n, err := c.stdin.Write(p)
+	if err != nil {
+		if ferr := c.exitError(); ferr != nil {
+			return n, ferr
+		}
+	}
+	return n, err
+}
+
+// exitError waits briefly for the process to end after its pipe broke and returns why it
+// failed (ssh's own message is on stderr), or nil if it did not fail.
+func (c *cmdConn) exitError() error {
+	t := time.NewTimer(2 * time.Second)
+	defer t.Stop()
+	select {
+	case <-c.exited:
+		if c.waitErr != nil {
+			return c.failure()
+		}
+	case <-t.C:
+	}
+	return nil
 }
 
 func (c *cmdConn) failure() error {
@@ -140,20 +167,6 @@ type commandError struct{ msg string }
 
 func (e *commandError) Error() string { return e.msg }
 
-func (c *cmdConn) Write(p []byte) (int, error) {
-	n, err := c.stdin.Write(p)
-	if err != nil {
-		select {
-		case <-c.exited:
-			if c.waitErr != nil {
-				return n, c.failure()
-			}
-		default:
-		}
-	}
-	return n, err
-}
-
 // CloseWrite half-closes the connection (the hijacked attach streams use it).
 func (c *cmdConn) CloseWrite() error { return c.stdin.Close() }
 
@@ -164,6 +177,7 @@ func (c *cmdConn) Close() error {
 			c.cmd.Process.Kill()
 		}
 		<-c.exited
+		c.stdout.Close()
 	})
 	return nil
 }
