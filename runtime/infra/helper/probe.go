@@ -20,16 +20,7 @@ func probe(args []string) int {
 	if err != nil || timeout <= 0 {
 		return usageError("bad timeout " + quote(args[2]) + ": write a positive duration like 1s or 500ms")
 	}
-	deadline := time.Now().Add(timeout)
-	// A backstop in case something ignores the deadline: the helper never outlives its
-	// timeout by more than a moment.
-	time.AfterFunc(timeout+100*time.Millisecond, func() {
-		say("timed out after " + timeout.String())
-		os.Exit(1)
-	})
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
-	defer cancel()
-
+	var check func(context.Context) error
 	switch args[0] {
 	case "tcp":
 		if len(args) != 3 {
@@ -38,18 +29,30 @@ func probe(args []string) int {
 		if _, _, err := net.SplitHostPort(args[1]); err != nil {
 			return usageError("bad address " + quote(args[1]) + ": write HOST:PORT")
 		}
-		return result(probeTCP(ctx, args[1]))
+		check = func(ctx context.Context) error { return probeTCP(ctx, args[1]) }
 	case "http":
 		t, err := parseTarget(args[1], args[3:])
 		if err != nil {
 			return usageError(err.Error())
 		}
+		check = func(ctx context.Context) error { return probeHTTP(ctx, t) }
 		if t.tls {
-			return result(probeTLS(ctx, t))
+			check = func(ctx context.Context) error { return probeTLS(ctx, t) }
 		}
-		return result(probeHTTP(ctx, t))
+	default:
+		return usageError("unknown probe kind " + quote(args[0]) + ": use tcp or http")
 	}
-	return usageError("unknown probe kind " + quote(args[0]) + ": use tcp or http")
+
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	// A backstop in case something ignores the deadline: the helper never outlives its
+	// timeout by more than a moment.
+	backstop := time.AfterFunc(timeout+100*time.Millisecond, func() {
+		say("timed out after " + timeout.String())
+		os.Exit(1)
+	})
+	defer backstop.Stop()
+	return result(check(ctx))
 }
 
 // result prints the failure reason, if any, and returns the exit status.
