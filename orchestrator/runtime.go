@@ -316,3 +316,23 @@ type Prober interface {
 	// passed, or an error saying why it did not.
 	Probe(ctx context.Context, infraID, containerID string, p recipes.Probe) error
 }
+
+// Stats is one resource-usage sample of a running container, for display.
+type Stats struct {
+	Time time.Time
+	// CPUPercent is computed as `docker stats` does: the container's CPU time over the host's
+	// in the sample interval, times the number of online CPUs (100% = one full CPU).
+	CPUPercent float64
+	// MemoryBytes is the memory in use without the page cache, as `docker stats` shows it;
+	// MemoryLimit is the container's limit (the host's memory when it has none).
+	MemoryBytes uint64
+	MemoryLimit uint64
+}
+
+// StatsSource streams resource usage. It is optional: a Runtime may implement it (the Docker
+// adapter does); callers check with a type assertion.
+type StatsSource interface {
+	// Stats calls sink about once a second with a sample of container id until the container
+	// stops or ctx ends. sink must not block.
+	Stats(ctx context.Context, id string, sink func(Stats)) error
+}
