@@ -166,7 +166,7 @@ func (c *composeImport) run() *Stack {
 		return nil
 	}
 	c.env = c.environment()
-	if c.unknownKeys() {
+	if c.unknownKeys() || c.externalFiles() {
 		return nil
 	}
 	top := c.topX()
@@ -457,6 +457,55 @@ func (c *composeImport) unknownKeys() bool {
 		if v := impDeref(p.Value); v != nil && v.Kind == yaml.MappingNode {
 			check(v, []string{"services", p.Key.Value})
 		}
+	}
+	return len(c.problems) > before
+}
+
+// externalFiles checks the files compose-go reads from disk by itself (include, extends.file
+// and their env files): each must be a regular file, found through Options.Stat, so that a
+// path to a device or a pipe can never hang a load. It reports whether there were problems.
+func (c *composeImport) externalFiles() bool {
+	before := len(c.problems)
+	stat := c.opts.stat()
+	check := func(n *yaml.Node, what string) {
+		v, ok := impScalar(n)
+		if !ok || v == "" {
+			return
+		}
+		p, err := c.interpolate(v)
+		if err != nil {
+			return // compose-go reports the bad template
+		}
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(c.dir, p)
+		}
+		fi, err := stat(p)
+		switch {
+		case err != nil:
+			c.problem(impPos(c.file, impDeref(n)), fmt.Sprintf("%s %s cannot be read: %v", what, v, unwrapPathError(err)), "check the path; it is relative to the compose file's directory")
+		case !fi.Mode().IsRegular():
+			c.problem(impPos(c.file, impDeref(n)), fmt.Sprintf("%s %s is not a regular file", what, v), "name a compose file")
+		}
+	}
+	checkAll := func(n *yaml.Node, what string) {
+		if n = impDeref(n); n != nil && n.Kind == yaml.SequenceNode {
+			for _, item := range n.Content {
+				check(item, what)
+			}
+			return
+		}
+		check(n, what)
+	}
+	for _, inc := range impItems(impValue(c.root, "include")) {
+		if impDeref(inc).Kind == yaml.MappingNode {
+			checkAll(impValue(inc, "path"), "included file")
+			checkAll(impValue(inc, "env_file"), "env file")
+			continue
+		}
+		check(inc, "included file")
+	}
+	for _, p := range impPairs(impValue(c.root, "services")) {
+		check(impValue(impValue(p.Value, "extends"), "file"), "extended file")
 	}
 	return len(c.problems) > before
 }
