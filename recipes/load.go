@@ -193,6 +193,7 @@ func loadRecipe(f File, opts Options, env map[string]string, pos *Positions) (*S
 		}
 		return nil, nil, probs, nil
 	}
+	pos.Set("", Position{File: f.Name, Line: 1, Col: 1}) // problems with the whole file
 	ip, warns, failed := interpolate(f.Name, root, env)
 	probs = append(probs, ip...)
 

@@ -3,6 +3,7 @@ package recipes
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -420,6 +421,57 @@ func TestSuggest(t *testing.T) {
 	} {
 		if got := suggest(word, keys); got != want {
 			t.Errorf("suggest(%q) = %q, want %q", word, got, want)
+		}
+	}
+}
+
+func TestHostIPWithoutHostPort(t *testing.T) {
+	for _, ports := range []string{`["127.0.0.1::80"]`, `["[::1]::80"]`, `[{host_ip: 127.0.0.1, container_port: 80}]`} {
+		st := mustLoad(t, "main: {image: app, ports: "+ports+"}\n", Options{})
+		p := st.Pods[0].Main.Ports
+		if len(p) != 1 || p[0].HostIP == "" || p[0].HostPort != 0 || p[0].ContainerPort != 80 {
+			t.Errorf("%s → %+v", ports, p)
+		}
+	}
+}
+
+func TestStackNameFromRootDirectory(t *testing.T) {
+	_, _, err := load(t, "main: {image: app}\n", Options{Dir: "/"})
+	if err == nil || !strings.Contains(err.Error(), "sidecar.yaml:1:1: no stack name can be made from the directory") {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestAliasBombIsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("x-a0: &a0 [x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 10; i++ {
+		fmt.Fprintf(&b, "x-a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
+	}
+	b.WriteString("main: {image: app, command: *a9}\n")
+	_, _, err := load(t, b.String(), Options{})
+	if err == nil || !strings.Contains(err.Error(), "expands to more than") {
+		t.Fatalf("want the expansion limit, got %v", err)
+	}
+}
+
+func TestRecursiveAlias(t *testing.T) {
+	_, _, err := load(t, "main: &m {image: app, command: [*m]}\n", Options{})
+	if err == nil || !strings.Contains(err.Error(), "alias *m refers to the value that contains it") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestFlatKeysNextToPodsDoNotHidePodProblems(t *testing.T) {
+	// The flat pod would be named "both" like the real pod: its problems must not mask the
+	// real pod's.
+	_, _, err := load(t, "name: both\nmain: {image: \"\"}\npods:\n  both:\n    main: {ready: {}}\n", Options{})
+	if err == nil {
+		t.Fatal("want problems")
+	}
+	for _, want := range []string{"2:1: main and pods cannot both be set", `5:11: main container "main" has no image`, "5:19: ready probe"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
 		}
 	}
 }

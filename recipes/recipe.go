@@ -63,15 +63,17 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 	}
 
 	flat := &Pod{Name: name}
-	flatKey := PodKey(name)
 	real := d.pos
 	if podsPair == nil {
-		d.record(flatKey, root)
+		d.record(PodKey(name), root)
 	} else {
 		// The flat keys are wrong next to pods:; still decode them (into positions nobody
-		// reads) so that problems inside them are reported too.
+		// reads, under a pod name no real pod can have) so that problems inside them are
+		// reported too.
+		flat.Name = "(top level)"
 		d.pos = NewPositions(d.file)
 	}
+	flatKey := PodKey(flat.Name)
 	hasMain := false
 	for _, p := range pairs {
 		k, v := p.k, p.v
@@ -449,14 +451,13 @@ func (d *decoder) longPort(key string, n *yaml.Node) []Port {
 		spec = host + ":" + spec
 	}
 	if ip != "" {
+		if host == "" {
+			spec = ":" + spec // "ip::container": the engine picks the host port on that address
+		}
 		if strings.Contains(ip, ":") {
 			spec = "[" + ip + "]:" + spec
 		} else {
 			spec = ip + ":" + spec
-		}
-		if host == "" {
-			d.fail(key, n, "add host_port, or remove host_ip", "port has a host_ip but no host_port")
-			return nil
 		}
 	}
 	if proto != "" {

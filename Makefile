@@ -1,0 +1,58 @@
+# sidecar: build, test and run the demo. `make help` lists the targets.
+
+GO       ?= go
+BIN      := bin/sidecar
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+FUZZTIME ?= 5m
+# The demo programs run in containers: build them for Linux on the engine's CPU.
+ENGINE_ARCH ?= $(shell docker version --format '{{.Server.Arch}}' 2>/dev/null || $(GO) env GOARCH)
+
+.PHONY: help build test testimages demo bench lint fuzz clean
+
+help:
+	@echo "make build       build $(BIN)"
+	@echo "make test        run every test (unit and end-to-end; the latter need a Docker Engine)"
+	@echo "make testimages  compile the demo/test programs in testdata/images/*/ into testdata/images/bin/"
+	@echo "make demo        testimages + build + $(BIN) up -f sidecar.yaml.example"
+	@echo "make bench       run the benchmarks"
+	@echo "make lint        gofmt check and go vet"
+	@echo "make fuzz        fuzz the recipe loader for FUZZTIME (default 5m)"
+	@echo "make clean       remove build outputs"
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sidecar
+
+test:
+	$(GO) test ./...
+
+# Every directory under testdata/images with Go files is one static program; the image
+# (testdata/images/Dockerfile, FROM scratch) copies testdata/images/bin/ to /.
+testimages:
+	@mkdir -p testdata/images/bin
+	@for dir in testdata/images/*/; do \
+		name=$$(basename "$$dir"); \
+		[ "$$name" = bin ] && continue; \
+		ls "$$dir"*.go >/dev/null 2>&1 || continue; \
+		echo "build testdata/images/bin/$$name (linux/$(ENGINE_ARCH))"; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$(ENGINE_ARCH) $(GO) build -trimpath -ldflags='-s -w' \
+			-o "testdata/images/bin/$$name" "./$$dir" || exit 1; \
+	done
+
+demo: testimages build
+	$(BIN) up -f sidecar.yaml.example
+
+bench:
+	$(GO) test -run '^$$' -bench . ./...
+
+lint:
+	@unformatted=$$(gofmt -l .); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./recipes/
+
+clean:
+	rm -rf bin testdata/images/bin

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// ConfigOptions are the inputs of `sidecar config`.
+type ConfigOptions struct {
+	IO      *IOStreams
+	Factory *Factory
+	File    string
+	Output  string // yaml | json
+}
+
+func newConfigCmd(f *Factory, runF func(*ConfigOptions) error) *cobra.Command {
+	opts := &ConfigOptions{IO: f.IO, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "Print the normalised stack: every default filled in",
+		Long: strings.TrimSpace(`
+Print the stack as sidecar will run it: pods in start order, each with its main,
+sidecars and init containers, every default filled in and every variable
+substituted. Compose files and Kubernetes manifests are shown as the pods they
+become.
+
+The YAML output is itself a valid recipe (in the pods: form). The JSON output is
+for tools: it has "name" and "pods", each pod "name", "main", "sidecars" and "init",
+each container at least "name", "image" and "role".`),
+		Example: strings.Trim(`
+  sidecar config                           # ./sidecar.yaml as YAML
+  sidecar config -f sidecar.yaml.example -o json
+  sidecar config -o json | jq '.pods[].main.image'`, "\n"),
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, err := f.settings(cmd)
+			if err != nil {
+				return err
+			}
+			opts.File = v.GetString("file")
+			opts.Output = v.GetString("output")
+			if opts.Output != "yaml" && opts.Output != "json" {
+				return usageErrorf(cmd, "unknown output format %q: use -o yaml or -o json", opts.Output)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return configRun(opts)
+		},
+	}
+	cmd.Flags().StringP("output", "o", "yaml", "output format: yaml or json")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+func configRun(opts *ConfigOptions) error {
+	st, warns, err := loadStack(opts.Factory, opts.File)
+	printWarnings(opts.IO.ErrOut, warns)
+	if err != nil {
+		return err
+	}
+	var out []byte
+	if opts.Output == "json" {
+		out, err = json.MarshalIndent(st, "", "  ")
+		out = append(out, '\n')
+	} else {
+		out, err = recipes.EncodeYAML(st)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = opts.IO.Out.Write(out)
+	return err
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// Exit statuses. When main ends the stack, `up` exits with main's own code (ExitError).
+const (
+	exitOK          = 0
+	exitFailure     = 1   // something went wrong at run time (engine, build, ...)
+	exitBadInput    = 2   // bad recipe, bad flags or arguments, unreadable settings
+	exitInterrupted = 130 // Ctrl-C or SIGTERM
+)
+
+// ErrInterrupted is returned (wrapped) by a command stopped by Ctrl-C or SIGTERM.
+var ErrInterrupted = errors.New("interrupted")
+
+// ExitError ends the process with Code, printing Err first when it is set. `up` uses it to
+// exit with main's exit code.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// usageError is a mistake in how the command was called: unknown command, bad flag, wrong
+// arguments.
+type usageError struct {
+	err error
+	cmd *cobra.Command
+}
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usageErrorf(cmd *cobra.Command, format string, args ...any) error {
+	return &usageError{err: fmt.Errorf(format, args...), cmd: cmd}
+}
+
+// exitCode is the one place that turns a command's error into the process's exit status and
+// prints it, with a hint on what to do, to errOut.
+func exitCode(err error, errOut io.Writer, root *cobra.Command) int {
+	if err == nil {
+		return exitOK
+	}
+	var (
+		exit  *ExitError
+		usage *usageError
+		conf  *configError
+		probs recipes.Problems
+	)
+	switch {
+	case errors.As(err, &exit):
+		if exit.Err != nil {
+			fmt.Fprintf(errOut, "sidecar: %v\n", exit.Err)
+		}
+		return exit.Code
+	case errors.Is(err, ErrInterrupted) || errors.Is(err, context.Canceled):
+		fmt.Fprintln(errOut, "sidecar: interrupted")
+		return exitInterrupted
+	case errors.As(err, &usage):
+		name := root.Name()
+		if usage.cmd != nil {
+			name = usage.cmd.CommandPath()
+		}
+		fmt.Fprintf(errOut, "sidecar: %v\nRun '%s --help' for usage.\n", usage.err, name)
+		return exitBadInput
+	case errors.As(err, &conf):
+		fmt.Fprintf(errOut, "sidecar: %v\nFix the file or remove it; settings can also come from flags or SIDECAR_* variables.\n", conf)
+		return exitBadInput
+	case errors.As(err, &probs):
+		for _, p := range probs {
+			fmt.Fprintln(errOut, p.String())
+		}
+		n := "1 problem"
+		if len(probs) != 1 {
+			n = fmt.Sprintf("%d problems", len(probs))
+		}
+		where := ""
+		if len(probs) > 0 && probs[0].Pos.File != "" {
+			where = " in " + probs[0].Pos.File
+		}
+		fmt.Fprintf(errOut, "sidecar: %s%s\n", n, where)
+		return exitBadInput
+	case errors.Is(err, recipes.ErrInvalid):
+		fmt.Fprintf(errOut, "sidecar: %v\n", err)
+		if errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintln(errOut, missingFileHint(root))
+		}
+		return exitBadInput
+	case errors.Is(err, orchestrator.ErrEngineUnreachable):
+		fmt.Fprintf(errOut, "sidecar: %v\n", err)
+		fmt.Fprintln(errOut, "Is Docker running? Start it (e.g. sudo systemctl start docker, or open Docker Desktop), or point DOCKER_HOST or `docker context use` at a running engine.")
+		return exitFailure
+	}
+	fmt.Fprintf(errOut, "sidecar: %v\n", err)
+	return exitFailure
+}
+
+// missingFileHint says how to get a recipe when there is none.
+func missingFileHint(root *cobra.Command) string {
+	create := "write one (see docs/recipe.md, or start from sidecar.yaml.example in the sidecar repository)"
+	if c, _, err := root.Find([]string{"init"}); err == nil && c != root && c.Name() == "init" {
+		create = "create one with `sidecar init`"
+	}
+	return strings.Join([]string{
+		"A stack is described by a sidecar.yaml (or a compose file or Kubernetes manifest).",
+		"To fix: " + create + ", or name the file with -f FILE.",
+	}, "\n")
+}

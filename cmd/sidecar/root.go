@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// commands are the constructors of the subcommands, in the order help lists them. A new
+// command is one file with its constructor, added here.
+func commands(f *Factory) []*cobra.Command {
+	return []*cobra.Command{
+		newValidateCmd(f, nil),
+		newConfigCmd(f, nil),
+		newVersionCmd(f, nil),
+	}
+}
+
+// defaultFile is the recipe used when -f is not given.
+const defaultFile = "sidecar.yaml"
+
+// newRootCmd builds the command tree with the given subcommands (tests pass their own), or
+// with commands(f) when none are given.
+func newRootCmd(f *Factory, subcommands ...*cobra.Command) *cobra.Command {
+	cfg := f.ConfigFile()
+	if cfg == "" {
+		cfg = "<user config dir>/sidecar/config.yaml"
+	}
+	root := &cobra.Command{
+		Use:   "sidecar",
+		Short: "Run Kubernetes-style sidecar pods on a plain Docker Engine",
+		Long: strings.TrimSpace(fmt.Sprintf(`
+sidecar runs sidecar-style stacks locally: each pod gets an infra container that
+holds its network namespace, init containers run to completion, sidecars start in
+order (each gated on its readiness probe), main starts last, and the stack lives
+as long as main does.
+
+A stack is described by a sidecar.yaml (see docs/recipe.md). -f also accepts a
+compose file or a Kubernetes manifest, recognised by content.
+
+Settings: every flag can also be set as an environment variable SIDECAR_<FLAG>
+(e.g. SIDECAR_FILE=stack.yaml) or in %s
+(e.g. "file: stack.yaml"). A flag wins over the environment, which wins over the
+settings file.
+
+Exit status: 0 ok, 1 runtime failure, 2 bad input or usage, 130 interrupted.`, cfg)),
+		Example: strings.Trim(`
+  sidecar validate                      # check ./sidecar.yaml
+  sidecar validate -f sidecar.yaml.example
+  sidecar config -o json                # the normalised stack, as JSON`, "\n"),
+		SilenceErrors:              true,
+		SilenceUsage:               true,
+		SuggestionsMinimumDistance: 2,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			msg := fmt.Sprintf("unknown command %q", args[0])
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += fmt.Sprintf(" (did you mean %q?)", s[0])
+			}
+			return usageErrorf(cmd, "%s", msg)
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
+	}
+	root.PersistentFlags().StringP("file", "f", defaultFile,
+		"recipe to use: a sidecar.yaml, a compose file or a Kubernetes manifest")
+	_ = root.MarkPersistentFlagFilename("file", "yaml", "yml", "json")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &usageError{err: err, cmd: cmd}
+	})
+	root.CompletionOptions.HiddenDefaultCmd = false
+	if len(subcommands) == 0 {
+		subcommands = commands(f)
+	}
+	root.AddCommand(subcommands...)
+	return root
+}
+
+// noArgs rejects positional arguments as a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf(cmd, "%s takes no arguments, got %q", cmd.CommandPath(), strings.Join(args, " "))
+	}
+	return nil
+}
