@@ -320,18 +320,17 @@ func composeProjectName(name string) string {
 // dependencies were written), resolve paths, read env files (done here through
 // Options.ReadFile) or check consistency (done here, with positions).
 func (c *composeImport) loadProject(name string) (project *types.Project, findings []loader.UnsupportedAttribute) {
-	var dict map[string]any
-	if err := c.root.Decode(&dict); err != nil {
-		c.problem(impPos(c.file, c.root), fmt.Sprintf("cannot read the compose file: %v", err), "")
-		return nil, nil
-	}
+	// compose-go parses the content itself, so that its own YAML tags (!reset, !override)
+	// keep their meaning. The obsolete version: key is blanked out of that copy (line numbers
+	// kept) because compose-go would log about it on stderr; the warning is ours instead.
+	content := c.content
 	if k, _ := impLookup(c.root, "version"); k != nil {
-		delete(dict, "version")
 		c.warn(impPos(c.file, k), "version", "the attribute is obsolete and ignored (as docker compose does)")
+		content = composeBlankTopKey(c.content, c.root, "version")
 	}
 	details := types.ConfigDetails{
 		WorkingDir:  c.dir,
-		ConfigFiles: []types.ConfigFile{{Filename: c.file, Content: c.content, Config: dict}},
+		ConfigFiles: []types.ConfigFile{{Filename: c.file, Content: content}},
 		Environment: types.Mapping(maps.Clone(c.env)),
 	}
 	defer func() {
@@ -397,6 +396,14 @@ func (c *composeImport) loadProblem(msg string) Problem {
 	msg = strings.ReplaceAll(msg, "\n", " ")
 	msg = strings.NewReplacer(" a array", " a list", " a object", " a mapping").Replace(msg)
 	p := Problem{Pos: Position{File: c.file}, Message: msg}
+	if all := impLineCol.FindAllStringSubmatch(msg, -1); all != nil && strings.HasPrefix(msg, "failed to parse ") {
+		// A YAML error found by compose-go's own parser.
+		last := all[len(all)-1]
+		p.Pos.Line, _ = strconv.Atoi(last[1])
+		p.Pos.Col, _ = strconv.Atoi(last[2])
+		p.Message = "invalid YAML: " + msg[strings.LastIndex(msg, last[0])+len(last[0]):]
+		return p
+	}
 	if fm := composeFalse.FindStringSubmatch(msg); fm != nil {
 		// The schema allows nothing at this path: it is a key the specification does not know.
 		parts := strings.Split(fm[1], ".")
@@ -508,4 +515,43 @@ func (c *composeImport) externalFiles() bool {
 		check(impValue(impValue(p.Value, "extends"), "file"), "extended file")
 	}
 	return len(c.problems) > before
+}
+
+// composeBlankTopKey returns content with the lines of top-level key blanked (kept as empty
+// lines, so positions do not move), or content itself when the key does not sit on lines of
+// its own.
+func composeBlankTopKey(content []byte, root *yaml.Node, key string) []byte {
+	if root.Style&yaml.FlowStyle != 0 {
+		return content
+	}
+	pairs := impPairs(root)
+	first, end := 0, 0
+	for i, p := range pairs {
+		if p.Key.Value != key {
+			continue
+		}
+		first, end = p.Key.Line, 0
+		if i+1 < len(pairs) {
+			end = pairs[i+1].Key.Line // blank up to the next key's line, excluded
+		}
+		break
+	}
+	if first == 0 {
+		return content
+	}
+	lines := bytes.SplitAfter(content, []byte("\n"))
+	out := make([]byte, 0, len(content))
+	for i, l := range lines {
+		n := i + 1
+		if n >= first && (end == 0 || n < end) {
+			if n == first || bytes.HasPrefix(l, []byte(" ")) || bytes.HasPrefix(l, []byte("\t")) || len(bytes.TrimSpace(l)) == 0 || bytes.HasPrefix(bytes.TrimSpace(l), []byte("#")) {
+				if bytes.HasSuffix(l, []byte("\n")) {
+					out = append(out, '\n')
+				}
+				continue
+			}
+		}
+		out = append(out, l...)
+	}
+	return out
 }
