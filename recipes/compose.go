@@ -63,17 +63,6 @@ func loadCompose(f File, opts Options, pos *Positions) (*Stack, []Warning, error
 	return st, c.warnings, nil
 }
 
-// impDir is the directory relative paths of file are taken against.
-func impDir(file, dir string) string {
-	if dir == "" {
-		dir = filepath.Dir(file)
-	}
-	if abs, err := filepath.Abs(dir); err == nil {
-		return abs
-	}
-	return dir
-}
-
 func (c *composeImport) problem(pos Position, msg, hint string) {
 	c.problems = append(c.problems, Problem{Pos: pos, Message: msg, Hint: hint})
 }
@@ -81,50 +70,6 @@ func (c *composeImport) problem(pos Position, msg, hint string) {
 // warn records a warning about field (a dotted compose path) at pos; msg follows the field.
 func (c *composeImport) warn(pos Position, field, msg string) {
 	c.warnings = append(c.warnings, Warning{Pos: pos, Field: field, Message: field + ": " + msg})
-}
-
-// find returns the key node (for a mapping key) or the item (for a list index, or "[]" for
-// the first item that has the rest of the path) at path, or nil.
-func impFind(n *yaml.Node, parts []string) *yaml.Node {
-	n = impDeref(n)
-	if n == nil || len(parts) == 0 {
-		return n
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		k, v := impLookup(n, parts[0])
-		if k == nil {
-			return nil
-		}
-		if len(parts) == 1 {
-			return k
-		}
-		return impFind(v, parts[1:])
-	case yaml.SequenceNode:
-		if parts[0] == "[]" {
-			for _, item := range n.Content {
-				if r := impFind(item, parts[1:]); r != nil {
-					return r
-				}
-			}
-			return nil
-		}
-		i, err := strconv.Atoi(parts[0])
-		if err != nil {
-			// A list of names (depends_on, networks, profiles): the item with that name.
-			for _, item := range n.Content {
-				if v, ok := impScalar(item); ok && v == parts[0] && len(parts) == 1 {
-					return item
-				}
-			}
-			return nil
-		}
-		if i < 0 || i >= len(n.Content) {
-			return nil
-		}
-		return impFind(n.Content[i], parts[1:])
-	}
-	return nil
 }
 
 // keyAt is the position of the key (or list item) at path, or of its nearest ancestor.
