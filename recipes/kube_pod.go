@@ -53,6 +53,10 @@ func (k *kubeImport) pod(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.PodTemp
 	}
 	if spec.TerminationGracePeriodSeconds != nil {
 		pod.StopGrace = Duration(time.Duration(*spec.TerminationGracePeriodSeconds) * time.Second)
+		if pod.StopGrace == 0 {
+			// 0 asks for an immediate kill; a zero budget would mean "the default" here.
+			pod.StopGrace = Duration(time.Millisecond)
+		}
 		k.pos.Set(Field(pk, "stop_grace"), k.at(d, sp+".terminationGracePeriodSeconds"))
 	}
 	if spec.DNSPolicy != "" && spec.DNSPolicy != corev1.DNSClusterFirst {
