@@ -291,6 +291,13 @@ func impSyntaxProblem(file string, content []byte, err error) Problem {
 		if errors.Is(err4, io.EOF) {
 			break
 		}
+		// A typed error carries the mark directly; older releases only put it in the text.
+		var le *yaml4.LoadError
+		if errors.As(err4, &le) && le.Mark.Line > 0 {
+			p.Pos.Line, p.Pos.Col = le.Mark.Line, le.Mark.Column
+			msg = le.Message
+			break
+		}
 		s := err4.Error()
 		// "yaml: [context at line L, column C: ]line L, column C: message": the last mark
 		// is where the error is.
