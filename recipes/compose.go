@@ -38,6 +38,8 @@ type composeImport struct {
 	missing  map[string]bool   // variables used but not set
 	problems Problems
 	warnings []Warning
+	// infra holds the services that are a pod's infra container (not imported).
+	infra map[string]bool
 }
 
 // loadCompose imports a compose file. Relative paths (build contexts, bind mounts, env files)
@@ -120,8 +122,8 @@ func (c *composeImport) run() *Stack {
 	if project == nil {
 		return nil
 	}
-	c.reportUnsupported(findings)
 	st := c.convert(project, name)
+	c.reportUnsupported(findings)
 	if top != nil && top.Backoff != nil {
 		st.Backoff = *top.Backoff
 	}

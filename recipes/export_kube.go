@@ -512,8 +512,11 @@ func toKubeProbe(p *Probe) *corev1.Probe {
 	switch {
 	case p.HTTP != nil:
 		g := &corev1.HTTPGetAction{Path: p.HTTP.Path, Port: intstr.FromInt32(int32(p.HTTP.Port)), Host: p.HTTP.Host}
-		if strings.EqualFold(p.HTTP.Scheme, "https") {
+		switch p.HTTP.Scheme {
+		case "https":
 			g.Scheme = corev1.URISchemeHTTPS
+		case "http": // written only when the recipe says so, to give it back
+			g.Scheme = corev1.URISchemeHTTP
 		}
 		names := make([]string, 0, len(p.HTTP.Headers))
 		for n := range p.HTTP.Headers {

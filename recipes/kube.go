@@ -85,6 +85,7 @@ type kubeOpenPort struct {
 	index    int
 	port     int
 	protocol Protocol
+	hostIP   string
 	taken    bool
 }
 
@@ -605,10 +606,12 @@ func (k *kubeImport) service(d *kubeDoc) {
 		if kubeHasPort(container.Ports, port) {
 			continue
 		}
+		order, hostIP := kp.claimPort(container, target, proto)
+		port.HostIP = hostIP
 		ck := ContainerKey(kp.pod.Name, container.Name)
 		k.pos.Set(Field(ck, "ports", len(container.Ports)), k.keyAt(d, path))
 		container.Ports = append(container.Ports, port)
-		kp.portOrder[container] = append(kp.portOrder[container], kp.claimPort(container, target, proto))
+		kp.portOrder[container] = append(kp.portOrder[container], order)
 	}
 	if svc.Name != kp.pod.Name || len(renamed) > 0 {
 		msg := fmt.Sprintf("other pods reach %s by its pod name %s, at its container ports", kp.pod.Name, kp.pod.Name)
@@ -622,18 +625,19 @@ func (k *kubeImport) service(d *kubeDoc) {
 	}
 }
 
-// claimPort returns the sort key of a port a Service publishes on container c: the index of
-// the first container port written for it without a hostPort that no other Service port
-// took yet; else after every entry of the container's ports list.
-func (kp *kubePod) claimPort(c *Container, port int, proto Protocol) int {
+// claimPort finds the container port a Service publishes on container c: the first one
+// written for it without a hostPort that no other Service port took yet. It returns the
+// port's sort key (that entry's index, else after every entry of the container's ports
+// list) and the entry's hostIP, the host address to publish on.
+func (kp *kubePod) claimPort(c *Container, port int, proto Protocol) (order int, hostIP string) {
 	open := kp.unpublished[c]
 	for i := range open {
 		if !open[i].taken && open[i].port == port && open[i].protocol == proto {
 			open[i].taken = true
-			return open[i].index
+			return open[i].index, open[i].hostIP
 		}
 	}
-	return math.MaxInt32
+	return math.MaxInt32, ""
 }
 
 func kubeHasPort(ps []Port, p Port) bool {
