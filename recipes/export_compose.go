@@ -105,7 +105,7 @@ type composeOutVolumeX struct {
 }
 
 type composeOutConfig struct {
-	Content  string            `yaml:"content"`
+	Content  string             `yaml:"content"`
 	XSidecar *composeOutConfigX `yaml:"x-sidecar"`
 }
 
