@@ -547,7 +547,7 @@ func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string)
 			out[k] = v
 			cv.pos.Set(Field(ck, "env", k), at)
 		}
-		if ef.Format == "" && composeParsesAlone(data, cv.env) {
+		if (ef.Format == "" || ef.Format == dotenv.DotEnv) && composeParsesAlone(data, cv.env) {
 			cv.pos.Set(Field(ck, "env_file", len(files)), at)
 			files = append(files, ef.Path)
 		}
