@@ -18,7 +18,7 @@ help:
 	@echo "make demo        testimages + build + $(BIN) up -f sidecar.yaml.example"
 	@echo "make bench       run the benchmarks"
 	@echo "make lint        gofmt check and go vet"
-	@echo "make fuzz        fuzz the recipe loader for FUZZTIME (default 5m)"
+	@echo "make fuzz        fuzz the recipe loader and both importers, FUZZTIME each (default 5m)"
 	@echo "make clean       remove build outputs"
 
 build:
@@ -51,8 +51,14 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
+# One fuzz target at a time (go test -fuzz takes one), each for FUZZTIME.
+FUZZ_TARGETS := FuzzLoad FuzzImportCompose FuzzImportKube
+
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./recipes/
+	@for target in $(FUZZ_TARGETS); do \
+		echo "fuzz $$target for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) ./recipes/ || exit 1; \
+	done
 
 clean:
 	rm -rf bin testdata/images/bin

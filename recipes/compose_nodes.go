@@ -311,7 +311,27 @@ func impSyntaxProblem(file string, content []byte, err error) Problem {
 		break
 	}
 	p.Message = "invalid YAML: " + msg
+	p.Pos = impClampToEnd(p.Pos, content)
 	return p
+}
+
+// impClampToEnd moves a position past the end of content (where the parsers place an error
+// found at the end of a file without a final line break) to the end of its last line.
+func impClampToEnd(pos Position, content []byte) Position {
+	lines, last := 1, 0 // lines as YAML counts them; runes on the last one
+	s := strings.ReplaceAll(string(content), "\r\n", "\n")
+	for _, r := range s {
+		switch r {
+		case '\n', '\r', '\u0085', '\u2028', '\u2029':
+			lines, last = lines+1, 0
+		default:
+			last++
+		}
+	}
+	if pos.Line > lines {
+		pos.Line, pos.Col = lines, last+1
+	}
+	return pos
 }
 
 // impSuggest returns the candidate closest to s when it is close enough to be a likely typo.
