@@ -432,7 +432,9 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 		}
 		svc.Environment = n
 	}
-	for i, m := range c.Volumes {
+	mounts := 0 // mounts written so far: the index of the next one
+	for _, m := range c.Volumes {
+		mounts++
 		switch {
 		case m.Type == MountBind:
 			// The long syntax, so that a missing source is an error, as it is locally,
@@ -440,14 +442,15 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 			svc.Volumes = append(svc.Volumes, composeOutMount{Type: "bind", Source: composeEscape(m.Source), Target: composeEscape(m.Target),
 				ReadOnly: m.ReadOnly, Bind: &composeOutBindOpts{CreateHostPath: false}})
 		case p.Volume(m.Source) != nil && len(p.Volume(m.Source).Files) > 0:
-			refs := composeFileMounts(p, p.Volume(m.Source), m, i, cfgNames)
-			if len(refs) == 0 {
+			refs := composeFileMounts(p, p.Volume(m.Source), m, mounts-1, cfgNames)
+			switch {
+			case len(refs) == 0:
+				mounts--
 				w.add(expField(p, c, "volumes"), "%s: sub_path %s names no file of volume %s, so there is nothing to mount at %s: the mount is left out", expWho(s, p, c), m.SubPath, m.Source, m.Target)
+			case !m.ReadOnly:
+				w.add(expField(p, c, "volumes"), "%s: volume %s holds files, which compose mounts as configs, read-only: it cannot write to %s there", expWho(s, p, c), m.Source, m.Target)
 			}
 			svc.Configs = append(svc.Configs, refs...)
-			if !m.ReadOnly {
-				w.add(expField(p, c, "volumes"), "%s: volume %s holds files, which compose mounts as configs, read-only: it cannot write there", expWho(s, p, c), m.Source)
-			}
 		case m.SubPath != "":
 			svc.Volumes = append(svc.Volumes, composeOutMount{Type: "volume", Source: volName(p, m.Source), Target: composeEscape(m.Target),
 				ReadOnly: m.ReadOnly, Volume: &composeOutSubpath{Subpath: composeEscape(m.SubPath)}})
