@@ -96,10 +96,14 @@ func demoRun() []orchestrator.Event {
 	s.c("demo", "setup", running)
 	s.log("demo", "setup", "setup done")
 	s.c("demo", "setup", func(v *orchestrator.ContainerView) { v.State, v.ExitCode = orchestrator.CStateExited, intp(0) })
-	s.c("demo", "proxy", func(v *orchestrator.ContainerView) { v.State, v.Health = orchestrator.CStateRunning, orchestrator.HealthUnknown })
+	s.c("demo", "proxy", func(v *orchestrator.ContainerView) {
+		v.State, v.Health = orchestrator.CStateRunning, orchestrator.HealthUnknown
+	})
 	s.c("demo", "proxy", func(v *orchestrator.ContainerView) { v.Health = orchestrator.HealthReady })
 	s.c("demo", "shipper", running)
-	s.c("demo", "web", func(v *orchestrator.ContainerView) { v.State, v.Health = orchestrator.CStateRunning, orchestrator.HealthUnknown })
+	s.c("demo", "web", func(v *orchestrator.ContainerView) {
+		v.State, v.Health = orchestrator.CStateRunning, orchestrator.HealthUnknown
+	})
 	s.log("demo", "web", "listening on :8080")
 	s.c("demo", "web", func(v *orchestrator.ContainerView) { v.Health = orchestrator.HealthReady })
 	s.stack(orchestrator.PhaseRunning, "", nil)
@@ -110,7 +114,9 @@ func demoRun() []orchestrator.Event {
 	})
 	s.add(orchestrator.LogEvent{EventMeta: s.meta(), Pod: "demo", Container: "shipper", Marker: true,
 		Text: "--- shipper restarted (restart 1, after exit code 137) ---"})
-	s.c("demo", "shipper", func(v *orchestrator.ContainerView) { v.State, v.Restarts, v.ExitCode = orchestrator.CStateRunning, 1, nil })
+	s.c("demo", "shipper", func(v *orchestrator.ContainerView) {
+		v.State, v.Restarts, v.ExitCode = orchestrator.CStateRunning, 1, nil
+	})
 	s.add(orchestrator.LogsDroppedEvent{EventMeta: s.meta(), Pod: "demo", Container: "web", Count: 1200})
 	s.log("demo", "web", "GET /healthz 200")
 	s.c("demo", "web", func(v *orchestrator.ContainerView) { v.Health = orchestrator.HealthNotReady })
