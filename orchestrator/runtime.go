@@ -49,6 +49,11 @@ const (
 	LabelConfigHash = LabelPrefix + "config-hash" // hash of the normalised container spec
 	LabelVersion    = LabelPrefix + "version"     // version of the sidecar binary that created it
 	LabelRecipe     = LabelPrefix + "recipe"      // absolute path of the recipe file, when known
+	// What a teardown needs when the recipe is gone (Down): the pod's lifecycle order and
+	// stop budget, read back from the engine.
+	LabelOrder     = LabelPrefix + "order"      // app containers: position in the pod's start order (init, sidecars, main), from 0
+	LabelStopGrace = LabelPrefix + "stop-grace" // infra: the pod's stop budget; app container: its own stop_grace, when set
+	LabelDependsOn = LabelPrefix + "depends-on" // infra: the pods this pod depends on, comma-separated, when any
 )
 
 // Images makes images available locally.
