@@ -104,7 +104,8 @@ type Containers interface {
 	// RemoveContainer removes the container, killing it if it runs, with its anonymous volumes.
 	RemoveContainer(ctx context.Context, id string) error
 	InspectContainer(ctx context.Context, id string) (ContainerInfo, error)
-	// ListContainers lists every container, running or not, whose labels include filter.
+	// ListContainers lists every container, running or not, whose labels include filter (a
+	// filter value "" matches the label with any value).
 	ListContainers(ctx context.Context, filter map[string]string) ([]ContainerInfo, error)
 	// CopyFiles writes files (path relative to dir → content) into a created container before
 	// it starts, creating directories as needed.
