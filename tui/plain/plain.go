@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
 )
 
 // Options configure a Printer.
@@ -255,6 +256,9 @@ func (p *Printer) container(e orchestrator.ContainerEvent) {
 			}
 		}
 	case orchestrator.CStateExited:
+		if n.Role == recipes.RoleInfra && p.stopping() {
+			return // removed at the end of a teardown: killed, as it should be
+		}
 		if o.State != orchestrator.CStateExited {
 			say(exitLevel(n), "exited "+exitText(n))
 		}
@@ -282,6 +286,15 @@ func (p *Printer) container(e orchestrator.ContainerEvent) {
 			}
 		}
 	}
+}
+
+// stopping reports whether the stack is being torn down.
+func (p *Printer) stopping() bool {
+	switch p.view.Phase {
+	case orchestrator.PhaseStopping, orchestrator.PhaseDone, orchestrator.PhaseFailed:
+		return true
+	}
+	return false
 }
 
 func exitText(c orchestrator.ContainerView) string {

@@ -141,6 +141,7 @@ func demoRun() []orchestrator.Event {
 		v.State, v.StopGrace, v.Reason = orchestrator.CStateStopping, recipes.Duration(1500*time.Millisecond), "pod stopping, sidecars in reverse order"
 	})
 	s.c("demo", "proxy", func(v *orchestrator.ContainerView) { v.State, v.ExitCode = orchestrator.CStateStopped, intp(0) })
+	s.c("demo", "infra", func(v *orchestrator.ContainerView) { v.State, v.ExitCode = orchestrator.CStateExited, intp(137) })
 	for _, n := range []string{"setup", "proxy", "shipper", "web", "infra"} {
 		s.c("demo", n, func(v *orchestrator.ContainerView) { v.State = orchestrator.CStateRemoved })
 	}
