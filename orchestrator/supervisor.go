@@ -392,6 +392,13 @@ func (s *supervisor) view(c *recipes.Container, cs *ContainerStatus, waits map[s
 		v.StartedAt = cs.StartedAt
 		w, waiting := waits[cs.Name]
 		switch {
+		case cs.Pending.Has(OpStop):
+			// The engine said it died, but our stop call has not returned: whether it
+			// needed SIGKILL is not known yet, so it is still stopping.
+			v.State = CStateStopping
+			v.StopGrace = recipes.Duration(cs.StopGrace)
+			v.StopDeadline = cs.StopStarted.Add(cs.StopGrace)
+			v.Reason = cs.StopReason
 		case waiting && !w.Until.IsZero():
 			v.State = CStateBackoff
 			v.RestartAt = w.Until
