@@ -136,7 +136,6 @@ func (p *Printer) event(ev orchestrator.Event) {
 func (p *Printer) snapshot(e orchestrator.SnapshotEvent) {
 	p.started = true
 	p.multi = len(e.Stack.Pods) > 1
-	p.width = len(e.Stack.Name)
 	for _, pod := range e.Stack.Pods {
 		for _, c := range pod.Containers {
 			p.label(pod.Name, c.Name)
@@ -383,11 +382,12 @@ func (p *Printer) stack(e orchestrator.StackEvent) {
 	}
 }
 
+// stackLabel names the stack on its own lines. It does not widen the name column: a long
+// stack name would push every container's lines to the right.
 func (p *Printer) stackLabel(name string) string {
 	if name == "" {
 		name = p.view.Name
 	}
-	p.width = max(p.width, len(name))
 	return name
 }
 
@@ -455,7 +455,6 @@ func (p *Printer) message(e orchestrator.MessageEvent) {
 		label = p.label(e.Pod, e.Container)
 	case e.Pod != "" && p.multi:
 		label = e.Pod
-		p.width = max(p.width, len(label))
 	default:
 		label = p.stackLabel(p.view.Name)
 	}
