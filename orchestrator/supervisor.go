@@ -328,9 +328,19 @@ func (s *supervisor) publish(plan Plan, now time.Time) {
 		s.views[cs.Name] = v
 		s.out.publish(ContainerEvent{ContainerView: v})
 	}
-	emit(nil, s.st.Infra)
-	for _, c := range s.spec.Pod.Containers() {
-		emit(c, s.st.Containers[c.Name])
+	// Changes of one batch go out in lifecycle order, so that a reader sees them as they
+	// happened: start order while the pod comes up, teardown order while it goes down (main
+	// stopped, then the next sidecar stopping).
+	if s.st.Terminating {
+		for _, c := range teardownOrder(s.spec.Pod) {
+			emit(c, s.st.Containers[c.Name])
+		}
+		emit(nil, s.st.Infra)
+	} else {
+		emit(nil, s.st.Infra)
+		for _, c := range s.spec.Pod.Containers() {
+			emit(c, s.st.Containers[c.Name])
+		}
 	}
 	reason := ""
 	switch {

@@ -35,3 +35,26 @@ func TestKilledContainerIsShownKilled(t *testing.T) {
 		t.Errorf("app never shown stopped")
 	}
 }
+
+// Teardown is published in the order it happens: each container is shown stopped before the
+// next one in teardown order is shown stopping.
+func TestTeardownIsPublishedInOrder(t *testing.T) {
+	s := stack("b", pod("b", ctr("app"), sidecars(ctr("first"), ctr("second"))))
+	h := newHarness(t, s, orchestrator.Options{})
+	h.start()
+	h.until("pod running", 0, h.running("b-app", "b-first", "b-second"))
+	h.o.Shutdown()
+	if _, err := h.finish(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	for _, e := range h.all() {
+		if c, ok := e.(orchestrator.ContainerEvent); ok && (c.State == orchestrator.CStateStopping || c.State == orchestrator.CStateStopped) {
+			seen = append(seen, c.Name+" "+c.State.String())
+		}
+	}
+	want := []string{"app stopping", "app stopped", "second stopping", "second stopped", "first stopping", "first stopped"}
+	if !slices.Equal(slices.Compact(seen), want) {
+		t.Errorf("teardown published as %v, want %v", seen, want)
+	}
+}
