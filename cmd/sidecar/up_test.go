@@ -404,3 +404,25 @@ func TestControlDir(t *testing.T) {
 		t.Errorf("without XDG_RUNTIME_DIR: %q, %v", dir, err)
 	}
 }
+
+type brokenPipe struct{}
+
+func (brokenPipe) Write([]byte) (int, error) { return 0, syscall.EPIPE }
+
+// When up's output goes away (its reader closed the pipe), the stack is stopped as on Ctrl-C
+// rather than left running unseen.
+func TestUpStopsWhenItsOutputIsGone(t *testing.T) {
+	rt := newFake("app:1")
+	c := testCLI(t, rt, controlTestDir(t))
+	c.f.IO.Out = brokenPipe{}
+	err := c.up(recipe(t, jobRecipe))()
+	if code := exitOf(err); code != exitInterrupted {
+		t.Fatalf("exit %d (%v), want 130", code, err)
+	}
+	if !strings.Contains(c.errOut.String(), "broken pipe: stopping the stack") {
+		t.Errorf("stderr: %s", c.errOut)
+	}
+	if left := rt.Containers(); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+}
