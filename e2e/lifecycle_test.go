@@ -143,11 +143,14 @@ func TestUpAfterUpWasKilled(t *testing.T) {
 
 	second := s.start("up", "-f", s.recipe("sidecar.yaml"), "--output", "json")
 	s.eventually("a new main running", second, startDeadline, func() error {
-		if err := s.running("web")(); err != nil {
-			return err
-		}
-		if s.container("web").ID == oldWeb.ID {
+		web, ok := s.containers()["web"]
+		switch {
+		case !ok:
+			return fmt.Errorf("no main yet")
+		case web.ID == oldWeb.ID:
 			return fmt.Errorf("main is still the killed up's container")
+		case web.Status != orchestrator.StatusRunning:
+			return fmt.Errorf("the new main is %s", web.Status)
 		}
 		return nil
 	})
