@@ -1,13 +1,660 @@
 package recipes
 
-import "fmt"
+// The Kubernetes importer: every workload of a manifest (Pod, Deployment, StatefulSet,
+// DaemonSet, ReplicaSet, Job, CronJob) becomes one pod named after it; ConfigMaps and Secrets
+// of the same file feed environment variables and mounted files; Services of type NodePort
+// or LoadBalancer publish ports. docs/import.md says how every field maps.
 
-// loadKube imports a Kubernetes manifest. The importer is being written on its own branch;
-// until it lands, a manifest is reported as not supported yet.
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	sigsyaml "sigs.k8s.io/yaml"
+)
+
+// The annotations sidecar reads from a workload or its pod template.
+const (
+	// KubeMainAnnotation names the container of `containers` that is the pod's main.
+	KubeMainAnnotation = "sidecar.dev/main"
+	// kubeDefaultContainer is kubectl's default-container annotation, honoured as a fallback.
+	kubeDefaultContainer = "kubectl.kubernetes.io/default-container"
+)
+
+// kubeImport is one Kubernetes import in progress.
+type kubeImport struct {
+	file     string
+	pos      *Positions
+	opts     Options
+	problems Problems
+	warnings []Warning
+
+	configMaps map[string]*kubeData
+	secrets    map[string]*kubeData
+	pods       []*kubePod // in file order
+}
+
+// kubeDoc is one object of the manifest: a document, or an item of a List.
+type kubeDoc struct {
+	node       *yaml.Node // the object's mapping
+	apiVersion string
+	kind       string
+	name       string
+	prefix     string // field path prefix: "" or "items[3]."
+}
+
+// kubeData is a ConfigMap's or Secret's keys, with where each was written.
+type kubeData struct {
+	kind string
+	name string
+	data map[string]string
+	pos  map[string]Position
+	at   Position
+}
+
+// kubePod is a pod converted from a workload, with what Services need to publish to it.
+type kubePod struct {
+	pod    *Pod
+	doc    *kubeDoc
+	labels map[string]string
+	// partOf is the app.kubernetes.io/part-of label (workload, else pod template), and where
+	// it was written.
+	partOf   string
+	partOfAt Position
+	// ports names every container port of the pod: "name" → container and port.
+	ports map[string]kubePortRef
+	// unpublished lists, per container, its container ports without a hostPort, in the
+	// order written; portOrder is, per container, the sort key of each of its published
+	// ports (parallel to Container.Ports): the index of the ports entry it comes from, so
+	// that ports a Service publishes take the place their container port holds.
+	unpublished map[*Container][]kubeOpenPort
+	portOrder   map[*Container][]int
+}
+
+// kubeOpenPort is a container port written without a hostPort, which a Service may publish.
+type kubeOpenPort struct {
+	index    int
+	port     int
+	protocol Protocol
+	hostIP   string
+	taken    bool
+}
+
+type kubePortRef struct {
+	container *Container
+	port      int
+	protocol  Protocol
+}
+
+// loadKube imports a Kubernetes manifest.
 func loadKube(f File, opts Options, pos *Positions) (*Stack, []Warning, error) {
-	return nil, nil, Problems{{
-		Pos:     Position{File: f.Name},
-		Message: "Kubernetes manifests are not supported yet: the Kubernetes importer is not built",
-		Hint:    fmt.Sprintf("write a sidecar.yaml for now (see sidecar.yaml.example) instead of %s", f.Name),
-	}}
+	k := &kubeImport{file: f.Name, pos: pos, opts: opts, configMaps: map[string]*kubeData{}, secrets: map[string]*kubeData{}}
+	st := k.run(f.Content)
+	impSortWarnings(k.warnings)
+	if err := k.problems.Err(); err != nil {
+		return nil, k.warnings, err
+	}
+	return st, k.warnings, nil
+}
+
+func (k *kubeImport) problem(pos Position, msg, hint string) {
+	k.problems = append(k.problems, Problem{Pos: pos, Message: msg, Hint: hint})
+}
+
+// warn records a warning about field of doc; the message reads "field: msg".
+func (k *kubeImport) warn(pos Position, field, msg string) {
+	k.warnings = append(k.warnings, Warning{Pos: pos, Field: field, Message: field + ": " + msg})
+}
+
+// kubeParts splits a field path like "spec.containers[0].image" into node path parts.
+func kubeParts(path string) []string {
+	var parts []string
+	for _, p := range strings.Split(path, ".") {
+		for {
+			i := strings.IndexByte(p, '[')
+			if i < 0 {
+				break
+			}
+			if i > 0 {
+				parts = append(parts, p[:i])
+			}
+			j := strings.IndexByte(p[i:], ']')
+			if j < 0 {
+				break
+			}
+			parts = append(parts, p[i+1:i+j])
+			p = p[i+j+1:]
+		}
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return parts
+}
+
+// at is the position of the value at path in doc (more parts, which may hold dots, follow
+// the path), or of the nearest ancestor's key.
+func (k *kubeImport) at(d *kubeDoc, path string, more ...string) Position {
+	parts := append(kubeParts(path), more...)
+	if v, ok := impWalk(d.node, parts...); ok && v != nil {
+		return impPos(k.file, v)
+	}
+	return k.keyAt(d, path, more...)
+}
+
+// keyAt is the position of the key (or item) at path in doc, or of its nearest ancestor.
+func (k *kubeImport) keyAt(d *kubeDoc, path string, more ...string) Position {
+	parts := append(kubeParts(path), more...)
+	for i := len(parts); i > 0; i-- {
+		if n := impFind(d.node, parts[:i]); n != nil {
+			return impPos(k.file, n)
+		}
+	}
+	return impPos(k.file, d.node)
+}
+
+func (k *kubeImport) run(content []byte) *Stack {
+	nodes, perr := impParseDocs(k.file, content)
+	if perr != nil {
+		k.problems = append(k.problems, *perr)
+		return nil
+	}
+	var docs []*kubeDoc
+	for i, n := range nodes {
+		docs = append(docs, k.docs(impDeref(n), "", i+1)...)
+	}
+	if len(docs) == 0 && len(k.problems) == 0 {
+		k.problem(Position{File: k.file}, "the manifest has no objects", "write at least one Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet or Job")
+		return nil
+	}
+	// ConfigMaps and Secrets first, so references to them do not depend on document order.
+	for _, d := range docs {
+		switch d.kind {
+		case "ConfigMap":
+			k.configMap(d)
+		case "Secret":
+			k.secret(d)
+		}
+	}
+	var services []*kubeDoc
+	for _, d := range docs {
+		switch d.kind {
+		case "ConfigMap", "Secret":
+		case "Service":
+			services = append(services, d)
+		case "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob":
+			k.workload(d)
+		default:
+			k.warn(k.keyAt(d, "kind"), d.prefix+"kind", fmt.Sprintf("%s %q is not imported: sidecar runs Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs, and reads ConfigMaps, Secrets and Services", d.kind, d.name))
+		}
+	}
+	for _, d := range services {
+		k.service(d)
+	}
+	if len(k.pods) == 0 && len(k.problems) == 0 {
+		k.problem(Position{File: k.file}, "the manifest has no workload to run", "add a Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or CronJob")
+		return nil
+	}
+	st := &Stack{Name: k.stackName(), Dir: impDir(k.file, k.opts.Dir), Source: Source{File: k.file, Kind: SourceKube}}
+	for _, p := range k.pods {
+		k.sortPorts(p)
+		st.Pods = append(st.Pods, p.pod)
+	}
+	return st
+}
+
+// stackName is Options.Name; else the app.kubernetes.io/part-of label when every workload
+// has it and they agree (made a DNS label, as a directory's name is); else "" (the
+// directory's name).
+func (k *kubeImport) stackName() string {
+	if k.opts.Name != "" {
+		return k.opts.Name
+	}
+	name := ""
+	for i, p := range k.pods {
+		if p.partOf == "" || (i > 0 && p.partOf != name) {
+			return ""
+		}
+		name = p.partOf
+	}
+	name = dnsLabelFrom(name)
+	if name != "" {
+		k.pos.Set("name", k.pods[0].partOfAt)
+	}
+	return name
+}
+
+// sortPorts puts each container's published ports in the order of its ports list: a port
+// a Service publishes takes the place of the container port it targets.
+func (k *kubeImport) sortPorts(kp *kubePod) {
+	for _, c := range kp.pod.Containers() {
+		keys := kp.portOrder[c]
+		if len(keys) != len(c.Ports) || slices.IsSorted(keys) {
+			continue
+		}
+		ck := ContainerKey(kp.pod.Name, c.Name)
+		idx := make([]int, len(c.Ports))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, func(a, b int) int { return keys[a] - keys[b] })
+		ports := make([]Port, len(idx))
+		at := make([]Position, len(idx))
+		for i, j := range idx {
+			ports[i], at[i] = c.Ports[j], k.pos.At(Field(ck, "ports", j))
+		}
+		for i := range ports {
+			k.pos.Set(Field(ck, "ports", i), at[i])
+		}
+		c.Ports = ports
+		kp.portOrder[c] = slices.Sorted(slices.Values(keys))
+	}
+}
+
+// docs returns the objects of one document (several for a List). Documents that are empty
+// are skipped; anything that is not an object is a problem.
+func (k *kubeImport) docs(n *yaml.Node, prefix string, number int) []*kubeDoc {
+	if impIsNull(n) {
+		return nil
+	}
+	where := fmt.Sprintf("document %d", number)
+	if prefix != "" {
+		where = strings.TrimSuffix(prefix, ".")
+	}
+	if n.Kind != yaml.MappingNode {
+		k.problem(impPos(k.file, n), fmt.Sprintf("%s is %s, not a Kubernetes object", where, impKindName(n)), "write a mapping with apiVersion, kind, metadata and spec")
+		return nil
+	}
+	d := &kubeDoc{node: n, prefix: prefix}
+	d.apiVersion, _ = impScalar(impValue(n, "apiVersion"))
+	d.kind, _ = impScalar(impValue(n, "kind"))
+	d.name, _ = impScalar(impValue(impValue(n, "metadata"), "name"))
+	if d.kind == "" {
+		k.problem(impPos(k.file, n), where+" has no kind", "add kind: Deployment (or Pod, Job, ConfigMap, …)")
+		return nil
+	}
+	if d.apiVersion == "" {
+		k.problem(k.keyAt(d, "kind"), fmt.Sprintf("%s %q has no apiVersion", d.kind, d.name), "add apiVersion: "+kubeAPIVersion[d.kind])
+		return nil
+	}
+	if strings.HasSuffix(d.kind, "List") && d.apiVersion == "v1" {
+		var out []*kubeDoc
+		for i, item := range impItems(impValue(n, "items")) {
+			out = append(out, k.docs(impDeref(item), fmt.Sprintf("%sitems[%d].", prefix, i), number)...)
+		}
+		return out
+	}
+	if want, known := kubeAPIVersion[d.kind]; known && d.apiVersion != want {
+		k.warn(k.at(d, "apiVersion"), d.prefix+"apiVersion", fmt.Sprintf("%s is read as %s %s", d.apiVersion, want, d.kind))
+	}
+	if d.name == "" && kubeAPIVersion[d.kind] != "" && d.kind != "Service" {
+		k.problem(k.keyAt(d, "metadata"), fmt.Sprintf("%s has no metadata.name", d.kind), "name it: metadata: {name: web}")
+		return nil
+	}
+	return []*kubeDoc{d}
+}
+
+// kubeAPIVersion is the API version sidecar reads each kind as.
+var kubeAPIVersion = map[string]string{
+	"Pod": "v1", "ConfigMap": "v1", "Secret": "v1", "Service": "v1",
+	"Deployment": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1", "ReplicaSet": "apps/v1",
+	"Job": "batch/v1", "CronJob": "batch/v1",
+}
+
+// decode checks doc against out's type, placing every unknown field and value of the wrong
+// kind, then decodes it strictly with sigs.k8s.io/yaml. ok is false when it had problems.
+func (k *kubeImport) decode(d *kubeDoc, out any) (ok bool) {
+	shape := impShape{file: k.file, tag: "json"}
+	shape.check(d.node, reflect.TypeOf(out).Elem(), strings.TrimSuffix(d.prefix, "."))
+	if len(shape.problems) > 0 {
+		k.problems = append(k.problems, shape.problems...)
+		return false
+	}
+	b, err := yaml.Marshal(d.node)
+	if err != nil {
+		k.problem(impPos(k.file, d.node), fmt.Sprintf("cannot read %s %q: %v", d.kind, d.name, err), "")
+		return false
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			k.problem(impPos(k.file, d.node), fmt.Sprintf("cannot decode %s %q (%v)", d.kind, d.name, r), "this is a bug in sidecar: please report it with the manifest")
+			ok = false
+		}
+	}()
+	if err := sigsyaml.UnmarshalStrict(b, out); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "error unmarshaling JSON: while decoding JSON: ")
+		k.problem(impPos(k.file, d.node), fmt.Sprintf("%s %q: %s", d.kind, d.name, msg), "check the field types against the Kubernetes API reference")
+		return false
+	}
+	return true
+}
+
+func (k *kubeImport) configMap(d *kubeDoc) {
+	var cm corev1.ConfigMap
+	if !k.decode(d, &cm) {
+		return
+	}
+	data := &kubeData{kind: "ConfigMap", name: cm.Name, data: map[string]string{}, pos: map[string]Position{}, at: k.at(d, "metadata.name")}
+	for key, v := range cm.Data {
+		data.data[key] = v
+		data.pos[key] = k.keyAt(d, "data", key)
+	}
+	for key, v := range cm.BinaryData {
+		data.data[key] = string(v)
+		data.pos[key] = k.keyAt(d, "binaryData", key)
+	}
+	k.store(d, k.configMaps, data)
+}
+
+func (k *kubeImport) secret(d *kubeDoc) {
+	var s corev1.Secret
+	if !k.decode(d, &s) {
+		return
+	}
+	data := &kubeData{kind: "Secret", name: s.Name, data: map[string]string{}, pos: map[string]Position{}, at: k.at(d, "metadata.name")}
+	for key, v := range s.Data {
+		data.data[key] = string(v)
+		data.pos[key] = k.keyAt(d, "data", key)
+	}
+	for key, v := range s.StringData {
+		data.data[key] = v
+		data.pos[key] = k.keyAt(d, "stringData", key)
+	}
+	k.store(d, k.secrets, data)
+}
+
+func (k *kubeImport) store(d *kubeDoc, m map[string]*kubeData, data *kubeData) {
+	if prev, dup := m[data.name]; dup {
+		k.problem(k.at(d, "metadata.name"), fmt.Sprintf("%s %q is defined twice (first at %s)", data.kind, data.name, prev.at),
+			"give each one its own name")
+		return
+	}
+	m[data.name] = data
+}
+
+// workload converts one workload object into a pod.
+func (k *kubeImport) workload(d *kubeDoc) {
+	var (
+		tmpl     corev1.PodTemplateSpec
+		meta     metav1.ObjectMeta
+		specPath string // where the PodSpec is
+		job      bool
+		claims   []corev1.PersistentVolumeClaim
+	)
+	switch d.kind {
+	case "Pod":
+		var o corev1.Pod
+		if !k.decode(d, &o) {
+			return
+		}
+		meta, tmpl = o.ObjectMeta, corev1.PodTemplateSpec{ObjectMeta: o.ObjectMeta, Spec: o.Spec}
+		specPath = "spec"
+	case "Deployment":
+		var o appsv1.Deployment
+		if !k.decode(d, &o) {
+			return
+		}
+		meta, tmpl, specPath = o.ObjectMeta, o.Spec.Template, "spec.template.spec"
+		k.replicas(d, "spec.replicas", o.Spec.Replicas)
+		k.specFields(d, "spec", kubeDeploymentFields, kubeNotHonoured)
+	case "StatefulSet":
+		var o appsv1.StatefulSet
+		if !k.decode(d, &o) {
+			return
+		}
+		meta, tmpl, specPath = o.ObjectMeta, o.Spec.Template, "spec.template.spec"
+		k.replicas(d, "spec.replicas", o.Spec.Replicas)
+		k.specFields(d, "spec", kubeStatefulSetFields, kubeNotHonoured)
+		claims = o.Spec.VolumeClaimTemplates
+	case "DaemonSet":
+		var o appsv1.DaemonSet
+		if !k.decode(d, &o) {
+			return
+		}
+		meta, tmpl, specPath = o.ObjectMeta, o.Spec.Template, "spec.template.spec"
+		k.specFields(d, "spec", kubeDaemonSetFields, kubeNotHonoured)
+	case "ReplicaSet":
+		var o appsv1.ReplicaSet
+		if !k.decode(d, &o) {
+			return
+		}
+		meta, tmpl, specPath = o.ObjectMeta, o.Spec.Template, "spec.template.spec"
+		k.replicas(d, "spec.replicas", o.Spec.Replicas)
+		k.specFields(d, "spec", kubeReplicaSetFields, kubeNotHonoured)
+	case "Job":
+		var o batchv1.Job
+		if !k.decode(d, &o) {
+			return
+		}
+		meta, tmpl, specPath, job = o.ObjectMeta, o.Spec.Template, "spec.template.spec", true
+		k.jobFields(d, "spec", o.Spec)
+	case "CronJob":
+		var o batchv1.CronJob
+		if !k.decode(d, &o) {
+			return
+		}
+		meta, tmpl, specPath, job = o.ObjectMeta, o.Spec.JobTemplate.Spec.Template, "spec.jobTemplate.spec.template.spec", true
+		k.warn(k.keyAt(d, "spec.schedule"), d.prefix+"spec.schedule",
+			fmt.Sprintf("CronJob %s runs once, when the stack starts, not on the schedule %q", o.Name, o.Spec.Schedule))
+		k.specFields(d, "spec", kubeCronJobFields, kubeNotHonoured)
+		k.jobFields(d, "spec.jobTemplate.spec", o.Spec.JobTemplate.Spec)
+	}
+	if kp := k.pod(d, meta, tmpl, specPath, job); kp != nil {
+		k.claimTemplates(d, kp, claims)
+	}
+}
+
+// replicas warns when more than one replica is asked for.
+func (k *kubeImport) replicas(d *kubeDoc, path string, n *int32) {
+	if n != nil && *n > 1 {
+		k.warn(k.keyAt(d, path), d.prefix+path, fmt.Sprintf("%d replicas run as one pod locally", *n))
+	}
+}
+
+// specFields warns about the fields of a workload's spec that sidecar does not honour.
+func (k *kubeImport) specFields(d *kubeDoc, path string, fields map[string]string, otherwise string) {
+	for _, p := range impPairs(impValuePath(d.node, kubeParts(path)...)) {
+		key := p.Key.Value
+		reason, listed := fields[key]
+		if listed && reason == "" {
+			continue
+		}
+		if kubeEmpty(p.Value) {
+			continue
+		}
+		if !listed {
+			reason = otherwise
+		}
+		k.warn(impPos(k.file, p.Key), d.prefix+path+"."+key, reason)
+	}
+}
+
+func (k *kubeImport) jobFields(d *kubeDoc, path string, spec batchv1.JobSpec) {
+	if spec.Parallelism != nil && *spec.Parallelism > 1 {
+		k.warn(k.keyAt(d, path+".parallelism"), d.prefix+path+".parallelism", fmt.Sprintf("%d pods in parallel run as one pod locally", *spec.Parallelism))
+	}
+	if spec.Completions != nil && *spec.Completions > 1 {
+		k.warn(k.keyAt(d, path+".completions"), d.prefix+path+".completions", fmt.Sprintf("the job runs once locally, not until %d completions", *spec.Completions))
+	}
+	if spec.CompletionMode != nil && *spec.CompletionMode == batchv1.IndexedCompletion {
+		k.warn(k.keyAt(d, path+".completionMode"), d.prefix+path+".completionMode", "the job runs once, as one pod, without a completion index")
+	}
+	k.specFields(d, path, kubeJobFields, kubeNotHonoured)
+}
+
+// claimTemplates adds a StatefulSet's volume claim templates as pod volumes, with a warning.
+func (k *kubeImport) claimTemplates(d *kubeDoc, kp *kubePod, claims []corev1.PersistentVolumeClaim) {
+	for i, c := range claims {
+		path := fmt.Sprintf("spec.volumeClaimTemplates[%d]", i)
+		if kp.pod.Volume(c.Name) == nil {
+			kp.pod.Volumes = append(kp.pod.Volumes, &Volume{Name: c.Name})
+			k.pos.Set(VolumeKey(kp.pod.Name, c.Name), k.at(d, path+".metadata.name"))
+		}
+		k.warn(k.keyAt(d, path), d.prefix+path, fmt.Sprintf("claim %s becomes a pod volume, created empty by sidecar up and removed by sidecar down", c.Name))
+	}
+	if len(claims) > 0 {
+		sort.SliceStable(kp.pod.Volumes, func(a, b int) bool { return kp.pod.Volumes[a].Name < kp.pod.Volumes[b].Name })
+	}
+}
+
+// kubeEmpty reports whether a value asks for nothing: null, false, zero, "", {} or [].
+func kubeEmpty(n *yaml.Node) bool {
+	n = impDeref(n)
+	if n == nil {
+		return true
+	}
+	switch n.Kind {
+	case yaml.MappingNode, yaml.SequenceNode:
+		return len(n.Content) == 0
+	case yaml.ScalarNode:
+		switch n.ShortTag() {
+		case "!!null":
+			return true
+		case "!!bool":
+			return n.Value == "false"
+		case "!!int":
+			v, err := strconv.ParseInt(n.Value, 0, 64)
+			return err == nil && v == 0
+		}
+		return n.Value == ""
+	}
+	return false
+}
+
+// service publishes the ports of a NodePort or LoadBalancer Service on the pod it selects,
+// and warns when other pods would not find the workload the way the Service offers it.
+func (k *kubeImport) service(d *kubeDoc) {
+	var svc corev1.Service
+	if !k.decode(d, &svc) {
+		return
+	}
+	field := d.prefix + "kind"
+	at := k.keyAt(d, "kind")
+	if svc.Spec.Type == corev1.ServiceTypeExternalName {
+		k.warn(at, field, fmt.Sprintf("Service %s points outside the cluster (ExternalName %s); it is not imported", svc.Name, svc.Spec.ExternalName))
+		return
+	}
+	if len(svc.Spec.Selector) == 0 {
+		k.warn(at, field, fmt.Sprintf("Service %s selects no pods (no selector); it is not imported", svc.Name))
+		return
+	}
+	var matched []*kubePod
+	for _, p := range k.pods {
+		if kubeSelects(svc.Spec.Selector, p.labels) {
+			matched = append(matched, p)
+		}
+	}
+	switch {
+	case len(matched) == 0:
+		k.warn(k.keyAt(d, "spec.selector"), d.prefix+"spec.selector", fmt.Sprintf("Service %s selects no workload of this file; it is not imported", svc.Name))
+		return
+	case len(matched) > 1:
+		var names []string
+		for _, p := range matched {
+			names = append(names, p.pod.Name)
+		}
+		k.warn(k.keyAt(d, "spec.selector"), d.prefix+"spec.selector", fmt.Sprintf("Service %s selects several workloads (%s); it is not imported: pods reach each other by pod name", svc.Name, strings.Join(names, ", ")))
+		return
+	}
+	kp := matched[0]
+	publish := svc.Spec.Type == corev1.ServiceTypeNodePort || svc.Spec.Type == corev1.ServiceTypeLoadBalancer
+	var renamed []string
+	for i, sp := range svc.Spec.Ports {
+		path := fmt.Sprintf("spec.ports[%d]", i)
+		target := int(sp.Port)
+		container := kp.pod.Main
+		switch {
+		case sp.TargetPort.IntValue() > 0:
+			target = sp.TargetPort.IntValue()
+		case sp.TargetPort.StrVal != "":
+			ref, ok := kp.ports[sp.TargetPort.StrVal]
+			if !ok {
+				k.problem(k.at(d, path+".targetPort"), fmt.Sprintf("Service %s targets port %q, which no container of %s names", svc.Name, sp.TargetPort.StrVal, kp.pod.Name),
+					"name the port in the container's ports, or give the port number")
+				continue
+			}
+			target, container = ref.port, ref.container
+		}
+		if ref, ok := kp.ports[strconv.Itoa(target)]; ok {
+			container = ref.container
+		}
+		if target != int(sp.Port) {
+			renamed = append(renamed, fmt.Sprintf("%d → %d", sp.Port, target))
+		}
+		if !publish {
+			continue
+		}
+		var proto Protocol
+		if err := proto.UnmarshalText([]byte(strings.ToLower(impOr(string(sp.Protocol), "tcp")))); err != nil {
+			k.problem(k.at(d, path+".protocol"), err.Error(), "")
+			continue
+		}
+		host := int(sp.Port)
+		if svc.Spec.Type == corev1.ServiceTypeNodePort {
+			host = int(sp.NodePort) // 0: the engine picks one, as the cluster would
+		}
+		port := Port{HostPort: host, ContainerPort: target, Protocol: proto}
+		if kubeHasPort(container.Ports, port) {
+			continue
+		}
+		order, hostIP := kp.claimPort(container, target, proto)
+		port.HostIP = hostIP
+		ck := ContainerKey(kp.pod.Name, container.Name)
+		k.pos.Set(Field(ck, "ports", len(container.Ports)), k.keyAt(d, path))
+		container.Ports = append(container.Ports, port)
+		kp.portOrder[container] = append(kp.portOrder[container], order)
+	}
+	if svc.Name != kp.pod.Name || len(renamed) > 0 {
+		msg := fmt.Sprintf("other pods reach %s by its pod name %s, at its container ports", kp.pod.Name, kp.pod.Name)
+		if svc.Name != kp.pod.Name {
+			msg += fmt.Sprintf(", not as %s", svc.Name)
+		}
+		if len(renamed) > 0 {
+			msg += "; the Service's port mapping (" + strings.Join(renamed, ", ") + ") does not apply between pods"
+		}
+		k.warn(k.keyAt(d, "metadata.name"), d.prefix+"metadata.name", msg)
+	}
+}
+
+// claimPort finds the container port a Service publishes on container c: the first one
+// written for it without a hostPort that no other Service port took yet. It returns the
+// port's sort key (that entry's index, else after every entry of the container's ports
+// list) and the entry's hostIP, the host address to publish on.
+func (kp *kubePod) claimPort(c *Container, port int, proto Protocol) (order int, hostIP string) {
+	open := kp.unpublished[c]
+	for i := range open {
+		if !open[i].taken && open[i].port == port && open[i].protocol == proto {
+			open[i].taken = true
+			return open[i].index, open[i].hostIP
+		}
+	}
+	return math.MaxInt32, ""
+}
+
+func kubeHasPort(ps []Port, p Port) bool {
+	for _, q := range ps {
+		if q.HostPort == p.HostPort && q.ContainerPort == p.ContainerPort && q.Protocol == p.Protocol {
+			return true
+		}
+	}
+	return false
+}
+
+// kubeSelects reports whether selector matches labels.
+func kubeSelects(selector, labels map[string]string) bool {
+	for k, v := range selector {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
 }

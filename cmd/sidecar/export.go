@@ -1,0 +1,129 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// ExportOptions are the inputs of `sidecar export kube` and `sidecar export compose`.
+type ExportOptions struct {
+	IO      *IOStreams
+	Factory *Factory
+	File    string
+	Target  string // kube | compose
+	Kind    recipes.KubeKind
+}
+
+func newExportCmd(f *Factory, runF func(*ExportOptions) error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "export kube|compose",
+		Short: "Print the stack as a Kubernetes manifest or a compose file",
+		Long: strings.TrimSpace(`
+Print the stack as a Kubernetes manifest (export kube) or a compose file (export
+compose) on stdout. What the target cannot express is a warning on stderr naming the
+field. The output is checked before it is printed (decoded with the Kubernetes API
+types, or loaded with compose-go), and importing it with -f gives the same stack
+back, apart from the differences docs/export.md lists.`),
+		Example: strings.Trim(`
+  sidecar export kube > app.yaml && kubectl apply -f app.yaml
+  sidecar export compose > compose.yaml && docker compose up`, "\n"),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf(cmd, "say what to export to: sidecar export kube, or sidecar export compose")
+			}
+			return usageErrorf(cmd, "unknown export target %q: use kube or compose", args[0])
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return nil },
+	}
+	cmd.AddCommand(newExportKubeCmd(f, runF), newExportComposeCmd(f, runF))
+	return cmd
+}
+
+func newExportKubeCmd(f *Factory, runF func(*ExportOptions) error) *cobra.Command {
+	opts := &ExportOptions{IO: f.IO, Factory: f, Target: "kube"}
+	cmd := &cobra.Command{
+		Use:   "kube [--kind deployment|job|pod]",
+		Short: "Print the stack as a Kubernetes manifest with native sidecars",
+		Long: strings.TrimSpace(`
+Print the stack as a Kubernetes manifest: per pod, a Deployment (a Job when main runs
+to completion, i.e. its restart is never or on-failure; --kind forces one kind for
+every pod), its sidecars as native sidecars (initContainers with restartPolicy:
+Always, Kubernetes 1.29+), a ClusterIP Service named after the pod when it publishes
+ports, and a ConfigMap per bind-mounted file. See docs/export.md for the mapping.`),
+		Example: strings.Trim(`
+  sidecar export kube | kubectl apply -f -
+  sidecar export kube --kind pod -f compose.yaml`, "\n"),
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, err := f.settings(cmd)
+			if err != nil {
+				return err
+			}
+			opts.File = v.GetString("file")
+			if k := v.GetString("kind"); k != "" {
+				if err := opts.Kind.UnmarshalText([]byte(k)); err != nil {
+					return usageErrorf(cmd, "--kind: %v", err)
+				}
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return exportRun(opts)
+		},
+	}
+	cmd.Flags().String("kind", "", "workload kind for every pod: deployment, job or pod (default: Deployment, or Job when main runs to completion)")
+	_ = cmd.RegisterFlagCompletionFunc("kind", cobra.FixedCompletions([]string{"deployment", "job", "pod"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+func newExportComposeCmd(f *Factory, runF func(*ExportOptions) error) *cobra.Command {
+	opts := &ExportOptions{IO: f.IO, Factory: f, Target: "compose"}
+	return &cobra.Command{
+		Use:   "compose",
+		Short: "Print the stack as a compose file with an infra service per pod",
+		Long: strings.TrimSpace(`
+Print the stack as a compose file: per pod, an infra service (a pause container that
+holds the network namespace and publishes the ports) and one service per container
+joined to it with network_mode: service:<pod>-infra, started in the pod's order
+through depends_on conditions. x-sidecar keeps what compose cannot express. Paths stay
+relative to the stack's directory: save the file there. See docs/export.md.`),
+		Example: strings.Trim(`
+  sidecar export compose > compose.yaml && docker compose up`, "\n"),
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, err := f.settings(cmd)
+			if err != nil {
+				return err
+			}
+			opts.File = v.GetString("file")
+			if runF != nil {
+				return runF(opts)
+			}
+			return exportRun(opts)
+		},
+	}
+}
+
+func exportRun(opts *ExportOptions) error {
+	st, warns, err := loadStack(opts.Factory, opts.File)
+	printWarnings(opts.IO.ErrOut, warns)
+	if err != nil {
+		return err
+	}
+	var out []byte
+	switch opts.Target {
+	case "compose":
+		out, warns, err = recipes.ExportCompose(st, recipes.ComposeOptions{})
+	default:
+		out, warns, err = recipes.ExportKube(st, recipes.KubeOptions{Kind: opts.Kind})
+	}
+	printWarnings(opts.IO.ErrOut, warns)
+	if err != nil {
+		return err
+	}
+	_, err = opts.IO.Out.Write(out)
+	return err
+}

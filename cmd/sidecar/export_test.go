@@ -1,0 +1,78 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+func TestExportCommands(t *testing.T) {
+	flat := repo + "testdata/recipes/good/flat.yaml"
+	for _, tt := range []struct {
+		name     string
+		args     []string
+		code     int
+		out, err string
+	}{
+		{"kube", []string{"export", "kube", "-f", flat}, 0, "kind: Job", "build (context ./shipper) cannot be expressed in Kubernetes"},
+		{"kube deployment", []string{"export", "kube", "-f", flat, "--kind", "deployment"}, 0, "kind: Deployment", "it becomes restart: always"},
+		{"kube pod", []string{"export", "kube", "-f", flat, "--kind", "Pod"}, 0, "kind: Pod", ""},
+		{"kube bad kind", []string{"export", "kube", "-f", flat, "--kind", "statefulset"}, 2, "", `unknown workload kind "statefulset": use one of deployment, job, pod`},
+		{"compose", []string{"export", "compose", "-f", flat}, 0, "network_mode: service:shop-infra", ""},
+		{"bad recipe", []string{"export", "kube", "-f", repo + "testdata/recipes/bad/unknown-key.yaml"}, 2, "", `unknown key "imgae"`},
+		{"missing recipe", []string{"export", "compose", "-f", "nope.yaml"}, 2, "", "cannot read nope.yaml"},
+		{"no target", []string{"export"}, 2, "", "say what to export to"},
+		{"unknown target", []string{"export", "helm"}, 2, "", `unknown export target "helm"`},
+		{"extra argument", []string{"export", "kube", "x"}, 2, "", "takes no arguments"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f, out, errOut := testFactory(t)
+			if code := runCLI(t, f, tt.args...); code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.code, out, errOut)
+			}
+			if !strings.Contains(out.String(), tt.out) {
+				t.Errorf("stdout misses %q:\n%s", tt.out, out)
+			}
+			if !strings.Contains(errOut.String(), tt.err) {
+				t.Errorf("stderr misses %q:\n%s", tt.err, errOut)
+			}
+			if tt.code != 0 && out.Len() != 0 {
+				t.Errorf("a failed export printed to stdout:\n%s", out)
+			}
+		})
+	}
+}
+
+// The warnings go to stderr, the manifest alone to stdout, so that it can be piped.
+func TestExportStdoutIsOnlyTheManifest(t *testing.T) {
+	f, out, errOut := testFactory(t)
+	if code := runCLI(t, f, "export", "kube", "-f", repo+"testdata/recipes/good/flat.yaml"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if strings.Contains(out.String(), "warning") {
+		t.Errorf("warnings on stdout:\n%s", out)
+	}
+	for _, doc := range strings.Split(out.String(), "\n---\n")[1:] {
+		var m map[string]any
+		if err := yaml.UnmarshalStrict([]byte(doc), &m); err != nil || m["kind"] == nil {
+			t.Errorf("not a Kubernetes object (%v):\n%s", err, doc)
+		}
+	}
+}
+
+func TestExportKindSetting(t *testing.T) {
+	f, _, _ := testFactory(t)
+	t.Setenv("SIDECAR_KIND", "job")
+	var got *ExportOptions
+	root := newRootCmd(f, newExportCmd(f, func(o *ExportOptions) error { got = o; return nil }))
+	root.SetArgs([]string{"export", "kube", "-f", "x.yaml"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.Kind != recipes.KubeJob || got.File != "x.yaml" || got.Target != "kube" {
+		t.Errorf("options = %+v", got)
+	}
+}

@@ -1,0 +1,118 @@
+// Package testenv helps end-to-end tests that run against the real Docker Engine: it connects
+// (failing under CI=true, skipping with a reason otherwise), builds the image of the project's
+// test programs once, names test objects uniquely, and checks that a test leaves nothing behind.
+//
+// Tests on the same engine run in parallel with other engineers' tests: every object a test
+// creates carries Labels(t) (or at least its OwnerLabel), and cleanup only ever touches
+// objects with the test's own owner value.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/runtime"
+)
+
+// OwnerLabel marks every engine object a test creates with that test's unique owner value.
+// Objects that play "someone else's" (no orchestrator.LabelStack) carry it too, so that the
+// leak check finds them.
+const OwnerLabel = "dev.sidecar-test.owner"
+
+// InCI reports whether the tests run in CI (CI=true), where a missing engine is a failure.
+func InCI() bool {
+	v := strings.ToLower(os.Getenv("CI"))
+	return v == "true" || v == "1"
+}
+
+// Connect connects with opts; an unreachable engine fails the test under CI=true and skips
+// it, saying why, otherwise.
+func Connect(t testing.TB, opts runtime.ConnectOptions) *runtime.Docker {
+	t.Helper()
+	if opts.ToolVersion == "" {
+		opts.ToolVersion = "test"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	d, err := runtime.Connect(ctx, opts)
+	if err != nil {
+		if InCI() {
+			t.Fatalf("CI=true and the Docker engine is unreachable: %v", err)
+		}
+		t.Skipf("skipping: this end-to-end test needs a Docker engine (%v); with CI=true this is a failure", err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// Engine connects to the engine named by the environment (DOCKER_HOST, the Docker context,
+// or the local socket).
+func Engine(t testing.TB) *runtime.Docker {
+	t.Helper()
+	return Connect(t, runtime.ConnectOptions{})
+}
+
+// UniqueName returns prefix-<8 random hex digits>: a valid, unique container, network,
+// volume or stack name.
+func UniqueName(t testing.TB, prefix string) string {
+	t.Helper()
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	return prefix + "-" + hex.EncodeToString(b[:])
+}
+
+// Labels returns labels unique to this test: OwnerLabel and orchestrator.LabelStack, both set
+// to a fresh unique name. Put them (plus any others) on everything the test creates and pass
+// them to CheckNoLeaks.
+func Labels(t testing.TB) map[string]string {
+	t.Helper()
+	id := UniqueName(t, "sct")
+	return map[string]string{OwnerLabel: id, orchestrator.LabelStack: id}
+}
+
+// With returns a copy of labels with extra pairs added.
+func With(labels map[string]string, kv ...string) map[string]string {
+	out := make(map[string]string, len(labels)+len(kv)/2)
+	for k, v := range labels {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i]] = kv[i+1]
+	}
+	return out
+}
+
+// Context returns a context for one test, cancelled when the test ends, with a deadline.
+func Context(t testing.TB, d time.Duration) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// Eventually waits until cond returns nil, checking every 20ms, and fails the test with cond's
+// last error if that has not happened within timeout.
+func Eventually(t testing.TB, timeout time.Duration, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %s: %v", timeout, err)
+		}
+		<-tick.C
+	}
+}

@@ -1,0 +1,965 @@
+package recipes
+
+// From compose-go's services to pods and containers.
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/compose-spec/compose-go/v2/types"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// composeConv holds what converting one project needs.
+type composeConv struct {
+	*composeImport
+	project  *types.Project
+	xs       map[string]*composeX
+	xNodes   map[string]*yaml.Node
+	names    map[string]string   // service → container name
+	labels   map[string]string   // service → its name made a DNS label (warned about once)
+	podNames map[string]string   // planned pod name → pod name
+	podOfSvc map[string]string   // service → pod name
+	volPods  map[string][]string // named compose volume → pods that use it
+	// volX and cfgX are the x-sidecar of top-level volumes and configs (nil: none), read
+	// once; cfgs caches each config's file.
+	volX  map[string]*composeTopX[composeXVolume]
+	cfgX  map[string]*composeTopX[composeXConfig]
+	cfgs  map[string]*composeCfg
+	xPort map[*Container][]composeXPort // ports a container's x-sidecar lists
+}
+
+// composeTopX is the x-sidecar of a top-level volume or config, with its node for positions.
+type composeTopX[T any] struct {
+	x    T
+	node *yaml.Node
+}
+
+// composeXPort is one port of a service's x-sidecar ports, and where it was written.
+type composeXPort struct {
+	port Port
+	at   Position
+}
+
+func (c *composeImport) svcNode(svc string) *yaml.Node {
+	return impValue(impValue(c.root, "services"), svc)
+}
+
+// serviceOrder lists the project's services in file order; services that come from
+// elsewhere (include, extends of another file) follow, sorted by name.
+func (c *composeImport) serviceOrder(project *types.Project) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range impPairs(impValue(c.root, "services")) {
+		if _, ok := project.Services[p.Key.Value]; ok && !seen[p.Key.Value] {
+			seen[p.Key.Value] = true
+			out = append(out, p.Key.Value)
+		}
+	}
+	var rest []string
+	for name := range project.Services {
+		if !seen[name] {
+			rest = append(rest, name)
+		}
+	}
+	sort.Strings(rest)
+	return append(out, rest...)
+}
+
+// active is the set of services `docker compose up` would start with no profile given: those
+// without profiles, and every service they need (depends_on, namespaces), transitively.
+func (c *composeImport) active(project *types.Project, order []string) map[string]bool {
+	active := map[string]bool{}
+	var need func(string)
+	need = func(name string) {
+		s, ok := project.Services[name]
+		if !ok || active[name] {
+			return
+		}
+		active[name] = true
+		for dep := range s.DependsOn {
+			need(dep)
+		}
+		for _, mode := range []string{s.NetworkMode, s.Ipc, s.Pid} {
+			if t, ok := strings.CutPrefix(mode, types.ServicePrefix); ok {
+				need(t)
+			}
+		}
+	}
+	for _, name := range order {
+		if len(project.Services[name].Profiles) == 0 {
+			need(name)
+		}
+	}
+	for _, name := range order {
+		if !active[name] {
+			c.warn(c.keyAt("services", name, "profiles"), "services."+name+".profiles",
+				fmt.Sprintf("%s only runs with profile %s, which sidecar does not activate; it is not imported",
+					name, strings.Join(project.Services[name].Profiles, " or ")))
+		}
+	}
+	return active
+}
+
+func (c *composeImport) convert(project *types.Project, name string) *Stack {
+	st := &Stack{Name: name, Dir: c.dir, Source: Source{File: c.file, Kind: SourceCompose}}
+	cv := &composeConv{
+		composeImport: c,
+		project:       project,
+		xs:            map[string]*composeX{},
+		xNodes:        map[string]*yaml.Node{},
+		names:         map[string]string{},
+		labels:        map[string]string{},
+		podNames:      map[string]string{},
+		podOfSvc:      map[string]string{},
+		volPods:       map[string][]string{},
+		volX:          map[string]*composeTopX[composeXVolume]{},
+		cfgX:          map[string]*composeTopX[composeXConfig]{},
+		cfgs:          map[string]*composeCfg{},
+		xPort:         map[*Container][]composeXPort{},
+	}
+	c.infra = map[string]bool{}
+	order := c.serviceOrder(project)
+	active := c.active(project, order)
+	var svcs []composeSvc
+	for _, n := range order {
+		if !active[n] {
+			continue
+		}
+		x, xn := c.serviceX(n)
+		cv.xs[n], cv.xNodes[n] = x, xn
+		svcs = append(svcs, cv.planInput(project.Services[n], x))
+		cv.names[n] = cv.containerName(n, x)
+	}
+	cv.topLevelX()
+	pods, notes := composePlan(svcs)
+	for _, n := range notes {
+		parts := append([]string{"services", n.Svc}, n.Field...)
+		if n.Problem {
+			c.problem(c.keyAt(parts...), n.Message, n.Hint)
+			continue
+		}
+		c.warnings = append(c.warnings, Warning{Pos: c.keyAt(parts...), Field: strings.Join(parts, "."), Message: n.Message})
+	}
+	for _, p := range pods {
+		name := p.Name
+		if name == p.Owner {
+			name = cv.label(p.Owner)
+		}
+		cv.podNames[p.Name] = name
+		for _, m := range append(append([]string{p.Owner, p.Main}, p.Sidecars...), p.Init...) {
+			cv.podOfSvc[m] = name
+		}
+		if p.Infra {
+			c.infra[p.Owner] = true
+		}
+	}
+	for _, p := range pods {
+		st.Pods = append(st.Pods, cv.pod(p))
+	}
+	cv.checkXPods(st)
+	cv.volumeWarnings()
+	return st
+}
+
+// containerName is the name of service svc's container: x-sidecar name, else the service
+// name made a DNS label.
+func (cv *composeConv) containerName(svc string, x *composeX) string {
+	if x != nil && x.Name != "" {
+		return x.Name
+	}
+	return cv.label(svc)
+}
+
+// label is service svc's name made a DNS label, with a warning (once) when it is not one.
+func (cv *composeConv) label(svc string) string {
+	if l, ok := cv.labels[svc]; ok {
+		return l
+	}
+	n := impDNSLabel(svc)
+	if n == "" || n == svc {
+		n = svc
+	} else {
+		cv.warn(cv.keyAt("services", svc), "services."+svc,
+			fmt.Sprintf("named %s in sidecar, because pod and container names are DNS labels (other pods reach it as %s)", n, n))
+	}
+	cv.labels[svc] = n
+	return n
+}
+
+// planInput is what the planner needs to know about service s.
+func (cv *composeConv) planInput(s types.ServiceConfig, x *composeX) composeSvc {
+	in := composeSvc{Name: s.Name, Role: x.role()}
+	if x != nil {
+		in.Pod = x.Pod
+	}
+	in.Infra = in.Role == composeRoleInfra || composeIsPause(s.Image)
+	field := "services." + s.Name + ".network_mode"
+	switch nm := s.NetworkMode; {
+	case strings.HasPrefix(nm, types.ServicePrefix):
+		in.NS = strings.TrimPrefix(nm, types.ServicePrefix)
+	case strings.HasPrefix(nm, types.ContainerPrefix):
+		target := strings.TrimPrefix(nm, types.ContainerPrefix)
+		for _, other := range cv.serviceOrder(cv.project) {
+			o := cv.project.Services[other]
+			if o.ContainerName == target || (o.ContainerName == "" && other == target) {
+				in.NS = other
+				break
+			}
+		}
+		if in.NS == "" {
+			cv.problem(cv.at("services", s.Name, "network_mode"),
+				fmt.Sprintf("network_mode joins container %q, which no service of this file runs", target),
+				"sidecar only joins the namespaces of services it runs: write service:NAME")
+		}
+	case nm == "" || nm == "bridge" || nm == "default":
+	case nm == "host":
+		cv.warn(cv.keyAt("services", s.Name, "network_mode"), field, "the host's network is not joined: the service runs in its pod's own namespace on the stack network")
+	case nm == "none":
+		cv.warn(cv.keyAt("services", s.Name, "network_mode"), field, "the pod's namespace is on the stack network; none is not honoured")
+	default:
+		cv.warn(cv.keyAt("services", s.Name, "network_mode"), field, fmt.Sprintf("%s is not honoured: the service runs in its pod's own namespace on the stack network", nm))
+	}
+	// depends_on in the order written.
+	seen := map[string]bool{}
+	var names []string
+	dn := impValue(cv.svcNode(s.Name), "depends_on")
+	if dn != nil && dn.Kind == yaml.SequenceNode {
+		for _, item := range dn.Content {
+			if v, ok := impScalar(item); ok {
+				names = append(names, v)
+			}
+		}
+	} else {
+		for _, p := range impPairs(dn) {
+			names = append(names, p.Key.Value)
+		}
+	}
+	names = append(names, slices.Sorted(func(yield func(string) bool) {
+		for k := range s.DependsOn {
+			if !slices.Contains(names, k) && !yield(k) {
+				return
+			}
+		}
+	})...)
+	for _, n := range names {
+		d, ok := s.DependsOn[n]
+		if !ok || seen[n] {
+			continue
+		}
+		seen[n] = true
+		in.Deps = append(in.Deps, composeDep{On: n, Condition: d.Condition, Required: d.Required})
+		if d.Restart {
+			cv.warn(cv.keyAt("services", s.Name, "depends_on", n, "restart"), "services."+s.Name+".depends_on."+n+".restart",
+				"a restart of "+n+" does not restart "+s.Name+"; ignored")
+		}
+		switch d.Condition {
+		case composeStarted, composeHealthy, composeCompleted:
+		default:
+			cv.problem(cv.at("services", s.Name, "depends_on", n, "condition"),
+				fmt.Sprintf("unknown depends_on condition %q", d.Condition),
+				"use service_started, service_healthy or service_completed_successfully")
+		}
+	}
+	return in
+}
+
+// composeIsPause reports whether image is a pause-style namespace holder, like the
+// Kubernetes pause image.
+func composeIsPause(image string) bool {
+	if image == "" {
+		return false
+	}
+	ref, _, _ := strings.Cut(image, "@")
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		ref = ref[:i]
+	}
+	return strings.Contains(ref[strings.LastIndex(ref, "/")+1:], "pause")
+}
+
+// pod builds the pod p planned.
+func (cv *composeConv) pod(p composePod) *Pod {
+	pod := &Pod{Name: cv.podNames[p.Name]}
+	pk := PodKey(pod.Name)
+	cv.pos.Set(pk, cv.keyAt("services", p.Owner))
+	b := &composePodBuild{pod: pod, vols: map[string]*Volume{}, from: map[string]string{}, files: map[string]map[string]string{}}
+	for _, n := range p.Init {
+		pod.Init = append(pod.Init, cv.container(b, n, RoleInit))
+	}
+	for _, n := range p.Sidecars {
+		pod.Sidecars = append(pod.Sidecars, cv.container(b, n, RoleSidecar))
+	}
+	pod.Main = cv.container(b, p.Main, RoleMain)
+	if p.Infra {
+		cv.infra(b, p.Owner)
+	} else {
+		cv.noInfraPorts(b)
+	}
+	cv.podVolumesFromX(b)
+	for i, d := range p.DependsOn {
+		pod.DependsOn = append(pod.DependsOn, cv.podNames[d.Pod])
+		cv.pos.Set(Field(pk, "depends_on", i), cv.keyAt("services", d.Svc, "depends_on", d.On))
+	}
+	names := slices.Sorted(func(yield func(string) bool) {
+		for n := range b.vols {
+			if !yield(n) {
+				return
+			}
+		}
+	})
+	for _, n := range names {
+		pod.Volumes = append(pod.Volumes, b.vols[n])
+	}
+	// The pod's grace budget: x-sidecar stop_grace on its infra service; else it covers
+	// every container's own grace when they add up to more than the default.
+	if x := cv.xs[p.Owner]; p.Infra && x != nil && x.StopGrace != nil {
+		pod.StopGrace = *x.StopGrace
+		cv.recordTree(Field(pk, "stop_grace"), impValue(cv.xNodes[p.Owner], "stop_grace"))
+	} else {
+		var total time.Duration
+		for _, ct := range pod.Containers() {
+			total += ct.StopGrace.D()
+		}
+		if total > DefaultPodStopGrace {
+			pod.StopGrace = Duration(total)
+		}
+	}
+	return pod
+}
+
+// composePodBuild collects a pod's volumes while its containers are converted.
+type composePodBuild struct {
+	pod  *Pod
+	vols map[string]*Volume
+	// from says what made each pod volume (a compose volume, configs, an anonymous volume
+	// or a tmpfs of a service), so that two things claiming one name are told apart.
+	from map[string]string
+	// files names, per pod volume and file, the config it came from.
+	files map[string]map[string]string
+}
+
+// volume adds pod volume name, made from what from says. isNew reports whether the volume
+// is new; clash, when not empty, is what else made a volume of that name.
+func (b *composePodBuild) volume(name, from string) (isNew bool, clash string) {
+	if _, ok := b.vols[name]; ok {
+		if b.from[name] != from {
+			return false, b.from[name]
+		}
+		return false, ""
+	}
+	b.vols[name] = &Volume{Name: name}
+	b.from[name] = from
+	return true, ""
+}
+
+// addVolume adds pod volume name for the mount or declaration at `at`, made from what from
+// says; a name clash is a problem there. ok is false on a clash.
+func (cv *composeConv) addVolume(b *composePodBuild, name, from string, at Position) (isNew, ok bool) {
+	isNew, clash := b.volume(name, from)
+	if clash != "" {
+		cv.problem(at, fmt.Sprintf("pod %s gets two volumes named %s, from %s and from %s", b.pod.Name, name, clash, from),
+			"give one of them another name (x-sidecar: {name: …} on a top-level volume, x-sidecar: {volume: …} on a config)")
+		return false, false
+	}
+	return isNew, true
+}
+
+// container converts service svc into a container of role in the pod being built.
+func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Container {
+	s := cv.project.Services[svc]
+	x := cv.xs[svc]
+	ct := &Container{Name: cv.names[svc], Role: role, Image: s.Image}
+	ck := ContainerKey(b.pod.Name, ct.Name)
+	cv.pos.Set(ck, cv.keyAt("services", svc))
+	record := func(field string, path ...string) {
+		parts := append([]string{"services", svc}, path...)
+		if impFind(cv.root, parts) != nil {
+			cv.pos.Set(Field(ck, field), cv.at(parts...))
+		}
+	}
+	record("image", "image")
+	if x != nil && x.Name != "" {
+		cv.recordTree(Field(ck, "name"), impValue(cv.xNodes[svc], "name"))
+	}
+	if s.Build != nil {
+		ct.Build = &Build{
+			Context:    impOr(s.Build.Context, "."),
+			Dockerfile: s.Build.Dockerfile,
+			Target:     s.Build.Target,
+			Args:       cv.resolve(s.Build.Args),
+		}
+		record("build", "build")
+	}
+	if s.Command != nil {
+		ct.Command = []string(s.Command)
+		record("command", "command")
+	}
+	if s.Entrypoint != nil {
+		ct.Entrypoint = []string(s.Entrypoint)
+		record("entrypoint", "entrypoint")
+	}
+	ct.WorkingDir = s.WorkingDir
+	record("workdir", "working_dir")
+	ct.User = s.User
+	record("user", "user")
+	ct.Init = s.Init != nil && *s.Init
+	ct.TTY = s.Tty
+	if s.StopGracePeriod != nil {
+		ct.StopGrace = Duration(*s.StopGracePeriod)
+		record("stop_grace", "stop_grace_period")
+	}
+	ct.Env, ct.EnvFile = cv.environment(svc, s, ck)
+	ct.Ports = cv.ports(svc, s.Ports, ck, 0)
+	if x != nil && len(x.Ports) > 0 {
+		cv.xPorts(svc, ct, ck, x)
+	}
+	cv.mounts(b, svc, s, ct, ck)
+	cv.configMounts(b, svc, s, ct, ck)
+	ct.Ready = cv.healthcheck(svc, s.HealthCheck)
+	if ct.Ready != nil && role == RoleInit {
+		cv.warn(cv.keyAt("services", svc, "healthcheck"), "services."+svc+".healthcheck",
+			svc+" is an init container, which runs to completion without a ready probe; the healthcheck is not used")
+		ct.Ready = nil
+	}
+	if ct.Ready != nil {
+		record("ready", "healthcheck")
+		record("ready/exec/command", "healthcheck", "test")
+	}
+	ct.Restart = cv.restart(svc, s.Restart, role, x != nil && x.Restart != RestartDefault)
+	record("restart", "restart")
+	if s.Scale != nil && *s.Scale != 1 {
+		cv.warn(cv.keyAt("services", svc, "scale"), "services."+svc+".scale", fmt.Sprintf("%d replicas run as one container locally", *s.Scale))
+	}
+	switch s.PullPolicy {
+	case "", types.PullPolicyMissing, types.PullPolicyIfNotPresent, types.PullPolicyBuild:
+	default:
+		cv.warn(cv.keyAt("services", svc, "pull_policy"), "services."+svc+".pull_policy",
+			"images present locally are used as they are, and missing ones are built or pulled; "+s.PullPolicy+" is not honoured")
+	}
+	cv.namespaces(b, svc, s)
+	if s.Networks != nil {
+		for _, n := range slices.Sorted(func(yield func(string) bool) {
+			for k := range s.Networks {
+				if !yield(k) {
+					return
+				}
+			}
+		}) {
+			if n != "default" {
+				cv.warn(cv.keyAt("services", svc, "networks", n), "services."+svc+".networks."+n,
+					"all pods share one stack network and reach each other by pod name; network "+n+" is not created")
+			}
+		}
+	}
+	if x != nil {
+		xn := cv.xNodes[svc]
+		if x.Ready != nil {
+			ct.Ready = x.Ready
+			cv.recordTree(Field(ck, "ready"), impValue(xn, "ready"))
+		}
+		if x.Live != nil {
+			ct.Live = x.Live
+			cv.recordTree(Field(ck, "live"), impValue(xn, "live"))
+		}
+		if x.Restart != RestartDefault {
+			ct.Restart = x.Restart
+			cv.recordTree(Field(ck, "restart"), impValue(xn, "restart"))
+		}
+		if x.StopGrace != nil {
+			ct.StopGrace = *x.StopGrace
+			cv.recordTree(Field(ck, "stop_grace"), impValue(xn, "stop_grace"))
+		}
+	}
+	return ct
+}
+
+// resolve turns a compose mapping with equals into values: an entry without a value takes
+// the variable of that name, and is left out when it is not set (as compose does).
+func (cv *composeConv) resolve(m types.MappingWithEquals) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		if v != nil {
+			out[k] = *v
+		} else if val, ok := cv.env[k]; ok {
+			out[k] = val
+		}
+	}
+	return out
+}
+
+// environment is a service's environment: its env_file entries in order, overridden by its
+// environment entries; and the env files it read, as written, which the normaliser can read
+// again the same way (those of the default format, which parse without the service's own
+// variables), to keep in the container's env_file.
+func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string) (Env, []string) {
+	explicit := cv.resolve(s.Environment)
+	out := Env{}
+	var files []string
+	efNode := impValue(cv.svcNode(svc), "env_file")
+	for i, ef := range s.EnvFiles {
+		at := cv.keyAt("services", svc, "env_file")
+		if item := impItem(efNode, i); item != nil {
+			at = impPos(cv.file, item)
+		} else if efNode != nil && efNode.Kind == yaml.ScalarNode {
+			at = impPos(cv.file, efNode)
+		}
+		path := ef.Path
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(cv.dir, path)
+		}
+		data, err := cv.readFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			if ef.Required {
+				cv.problem(at, fmt.Sprintf("env file %s does not exist", ef.Path), "create it, or mark it required: false")
+			}
+			continue
+		}
+		if err != nil {
+			cv.problem(at, fmt.Sprintf("cannot read env file %s: %v", ef.Path, err), "")
+			continue
+		}
+		vars := map[string]string{}
+		err = dotenv.ParseWithFormat(bytes.NewReader(data), path, vars, func(k string) (string, bool) {
+			if v, ok := cv.env[k]; ok {
+				return v, true
+			}
+			v, ok := explicit[k]
+			return v, ok
+		}, ef.Format)
+		if err != nil {
+			cv.problem(at, fmt.Sprintf("invalid env file %s: %v", ef.Path, err), "write one NAME=value per line")
+			continue
+		}
+		for k, v := range vars {
+			out[k] = v
+			cv.pos.Set(Field(ck, "env", k), at)
+		}
+		if (ef.Format == "" || ef.Format == dotenv.DotEnv) && composeParsesAlone(data, cv.env) {
+			cv.pos.Set(Field(ck, "env_file", len(files)), at)
+			files = append(files, ef.Path)
+		}
+	}
+	en := impValue(cv.svcNode(svc), "environment")
+	for k, v := range explicit {
+		out[k] = v
+		if n := composeEnvNode(en, k); n != nil {
+			cv.pos.Set(Field(ck, "env", k), impPos(cv.file, n))
+		}
+	}
+	if len(out) == 0 {
+		return nil, files
+	}
+	return out, files
+}
+
+// composeParsesAlone reports whether an env file parses with only the interpolation
+// variables to look up, as the normaliser reads env_file.
+func composeParsesAlone(data []byte, env map[string]string) bool {
+	_, err := dotenv.ParseWithLookup(bytes.NewReader(data), func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	})
+	return err == nil
+}
+
+// composeEnvNode finds variable k in an environment node (a mapping or a list of NAME=value).
+func composeEnvNode(en *yaml.Node, k string) *yaml.Node {
+	if en == nil {
+		return nil
+	}
+	if en.Kind == yaml.MappingNode {
+		key, v := impLookup(en, k)
+		if v != nil && !impIsNull(v) {
+			return impDeref(v)
+		}
+		return key
+	}
+	for _, item := range impItems(en) {
+		if s, ok := impScalar(item); ok && (s == k || strings.HasPrefix(s, k+"=")) {
+			return item
+		}
+	}
+	return nil
+}
+
+// ports converts published ports; model index i+offset is recorded at the entry it came from.
+func (cv *composeConv) ports(svc string, ps []types.ServicePortConfig, ck string, offset int) []Port {
+	out, at := cv.portsAt(svc, ps)
+	for i := range out {
+		cv.pos.Set(Field(ck, "ports", offset+i), at[i])
+	}
+	return out
+}
+
+// portsAt converts published ports, each with the entry it came from.
+func (cv *composeConv) portsAt(svc string, ps []types.ServicePortConfig) ([]Port, []Position) {
+	if len(ps) == 0 {
+		return nil, nil
+	}
+	// One short-syntax entry can expand into several ports (ranges): find each port's entry.
+	items := impItems(impValue(cv.svcNode(svc), "ports"))
+	var from []*yaml.Node
+	for _, item := range items {
+		n := 1
+		if v, ok := impScalar(item); ok {
+			if iv, err := cv.interpolate(v); err == nil {
+				if parsed, err := types.ParsePortConfig(iv); err == nil && len(parsed) > 0 {
+					n = len(parsed)
+				}
+			}
+		}
+		for range n {
+			from = append(from, item)
+		}
+	}
+	if len(from) != len(ps) {
+		from = nil
+	}
+	var out []Port
+	var where []Position
+	for i, p := range ps {
+		at := cv.keyAt("services", svc, "ports")
+		if from != nil {
+			at = impPos(cv.file, from[i])
+		}
+		port := Port{HostIP: p.HostIP, ContainerPort: int(p.Target)}
+		if err := port.Protocol.UnmarshalText([]byte(impOr(p.Protocol, "tcp"))); err != nil {
+			cv.problem(at, err.Error(), "")
+		}
+		if p.Published != "" {
+			lo, hi, isRange := strings.Cut(p.Published, "-")
+			n, err := strconv.Atoi(lo)
+			if err != nil {
+				cv.problem(at, fmt.Sprintf("published port %q is not a number", p.Published), "write a port number like 8080, or a range like 8080-8090")
+			} else {
+				port.HostPort = n
+			}
+			if isRange && hi != lo {
+				cv.warn(at, "services."+svc+".ports", fmt.Sprintf("host port range %s: sidecar publishes container port %d on host port %d, the first of the range", p.Published, p.Target, n))
+			}
+		}
+		out = append(out, port)
+		where = append(where, at)
+	}
+	return out, where
+}
+
+// mounts converts volumes and tmpfs into mounts, adding the pod volumes they need.
+func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceConfig, ct *Container, ck string) {
+	items := impItems(impValue(cv.svcNode(svc), "volumes"))
+	for i, v := range s.Volumes {
+		at := cv.keyAt("services", svc, "volumes")
+		if i < len(items) {
+			at = impPos(cv.file, items[i])
+		}
+		field := fmt.Sprintf("services.%s.volumes[%d]", svc, i)
+		m := Mount{Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly}
+		switch v.Type {
+		case types.VolumeTypeVolume:
+			m.Type = MountVolume
+			if v.Volume != nil {
+				m.SubPath = v.Volume.Subpath
+			}
+			if v.Source == "" {
+				m.Source = impDNSLabel(fmt.Sprintf("%s-anon-%d", cv.names[svc], i))
+				isNew, ok := cv.addVolume(b, m.Source, "an anonymous volume of service "+svc, at)
+				if !ok {
+					continue
+				}
+				if isNew {
+					cv.pos.Set(VolumeKey(b.pod.Name, m.Source), at)
+				}
+			} else {
+				if _, declared := cv.project.Volumes[v.Source]; !declared {
+					cv.problem(at, fmt.Sprintf("volume %q is not declared", v.Source), "declare it under the top-level volumes: key")
+					continue
+				}
+				m.Source = cv.volumeName(v.Source)
+				if !cv.namedVolume(b, v.Source, at) {
+					continue
+				}
+			}
+		case types.VolumeTypeBind:
+			m.Type = MountBind
+			m.Source = cv.expandHome(v.Source)
+		case types.VolumeTypeTmpfs:
+			m.Type = MountVolume
+			m.Source = impDNSLabel(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], i))
+			isNew, ok := cv.addVolume(b, m.Source, "a tmpfs of service "+svc, at)
+			if !ok {
+				continue
+			}
+			if isNew {
+				cv.pos.Set(VolumeKey(b.pod.Name, m.Source), at)
+			}
+		default:
+			cv.warn(at, field, fmt.Sprintf("volumes of type %s are not supported; the mount is skipped", v.Type))
+			continue
+		}
+		cv.pos.Set(Field(ck, "volumes", len(ct.Volumes)), at)
+		ct.Volumes = append(ct.Volumes, m)
+	}
+	tmpfs := impItems(impValue(cv.svcNode(svc), "tmpfs"))
+	for i, t := range s.Tmpfs {
+		at := cv.keyAt("services", svc, "tmpfs")
+		if i < len(tmpfs) {
+			at = impPos(cv.file, tmpfs[i])
+		}
+		target, opts, _ := strings.Cut(t, ":")
+		if opts != "" {
+			cv.warn(at, fmt.Sprintf("services.%s.tmpfs[%d]", svc, i), "tmpfs options "+opts+" are not applied; the directory is a plain pod volume")
+		}
+		name := impDNSLabel(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], len(s.Volumes)+i))
+		isNew, ok := cv.addVolume(b, name, "a tmpfs of service "+svc, at)
+		if !ok {
+			continue
+		}
+		if isNew {
+			cv.pos.Set(VolumeKey(b.pod.Name, name), at)
+		}
+		cv.pos.Set(Field(ck, "volumes", len(ct.Volumes)), at)
+		ct.Volumes = append(ct.Volumes, Mount{Type: MountVolume, Source: name, Target: target})
+	}
+}
+
+// expandHome expands a leading ~ with HOME from the interpolation environment.
+func (cv *composeConv) expandHome(p string) string {
+	if p != "~" && !strings.HasPrefix(p, "~/") {
+		return p
+	}
+	if home, ok := cv.env["HOME"]; ok && home != "" {
+		return home + p[1:]
+	}
+	return p
+}
+
+// healthcheck converts a compose healthcheck into a ready probe, or nil.
+func (cv *composeConv) healthcheck(svc string, h *types.HealthCheckConfig) *Probe {
+	if h == nil || h.Disable {
+		return nil
+	}
+	field := "services." + svc + ".healthcheck"
+	if len(h.Test) == 0 {
+		cv.warn(cv.keyAt("services", svc, "healthcheck"), field,
+			"without a test, docker runs the image's own HEALTHCHECK, which sidecar does not read; no probe is made")
+		return nil
+	}
+	var cmd []string
+	switch h.Test[0] {
+	case "NONE":
+		return nil
+	case "CMD":
+		cmd = h.Test[1:]
+	case "CMD-SHELL":
+		cmd = []string{"/bin/sh", "-c", strings.Join(h.Test[1:], " ")}
+	default:
+		cv.problem(cv.at("services", svc, "healthcheck", "test"),
+			fmt.Sprintf("healthcheck test starts with %q", h.Test[0]),
+			`start it with "CMD" (a command and its arguments), "CMD-SHELL" (a shell command) or "NONE"`)
+		return nil
+	}
+	if len(cmd) == 0 {
+		cv.problem(cv.at("services", svc, "healthcheck", "test"), "healthcheck test has no command", "add the command after "+h.Test[0])
+		return nil
+	}
+	p := &Probe{Exec: &ExecProbe{Command: slices.Clone(cmd)}}
+	if h.Interval != nil {
+		p.Period = Duration(*h.Interval)
+	}
+	if h.Timeout != nil {
+		p.Timeout = Duration(*h.Timeout)
+	}
+	if h.Retries != nil {
+		p.Retries = int(min(*h.Retries, 1<<20))
+	}
+	if h.StartPeriod != nil {
+		p.StartPeriod = Duration(*h.StartPeriod)
+	}
+	return p
+}
+
+// restart maps compose's restart for a container of role. When x-sidecar sets the restart
+// policy (overridden), what compose's value cannot do for the role is not warned about.
+func (cv *composeConv) restart(svc, v string, role Role, overridden bool) RestartPolicy {
+	if v == "" {
+		return RestartDefault
+	}
+	at := cv.keyAt("services", svc, "restart")
+	field := "services." + svc + ".restart"
+	var rp RestartPolicy
+	switch {
+	case v == "no":
+		rp = RestartNever
+	case v == "always" || v == "unless-stopped":
+		rp = RestartAlways
+	case v == "on-failure":
+		rp = RestartOnFailure
+	case strings.HasPrefix(v, "on-failure:"):
+		rp = RestartOnFailure
+		if role == RoleMain && !overridden {
+			cv.warn(at, field, "the limit of "+strings.TrimPrefix(v, "on-failure:")+" restarts is not honoured: main restarts on failure with backoff, without a limit")
+		}
+	default:
+		cv.problem(cv.at("services", svc, "restart"), fmt.Sprintf("unknown restart policy %q", v), "use no, always, unless-stopped or on-failure[:N]")
+		return RestartDefault
+	}
+	switch role {
+	case RoleSidecar:
+		if rp != RestartAlways && !overridden {
+			cv.warn(at, field, svc+" is a sidecar, and sidecars are restarted whenever they exit, as in Kubernetes; "+v+" is not honoured")
+		}
+		return RestartDefault
+	case RoleInit:
+		if rp != RestartNever && !overridden {
+			cv.warn(at, field, svc+" is an init container, which runs once to completion; "+v+" is not honoured")
+		}
+		return RestartDefault
+	}
+	return rp
+}
+
+// namespaces honours pid and ipc sharing inside the pod.
+func (cv *composeConv) namespaces(b *composePodBuild, svc string, s types.ServiceConfig) {
+	check := func(key, v string, share *bool) {
+		field := "services." + svc + "." + key
+		at := cv.keyAt("services", svc, key)
+		target, isSvc := strings.CutPrefix(v, types.ServicePrefix)
+		if !isSvc {
+			target, isSvc = strings.CutPrefix(v, types.ContainerPrefix)
+		}
+		switch {
+		case v == "" || v == "private" || v == "shareable":
+		case isSvc && cv.podOfSvc[target] == b.pod.Name:
+			*share = true
+		case isSvc:
+			cv.warn(at, field, target+" is not in pod "+b.pod.Name+", and namespaces are only shared inside a pod; ignored")
+		default:
+			cv.warn(at, field, v+" is not honoured: containers share namespaces only with their pod; ignored")
+		}
+	}
+	check("pid", s.Pid, &b.pod.SharePID)
+	check("ipc", s.Ipc, &b.pod.ShareIPC)
+}
+
+// infra takes what matters from an infra-style namespace owner, whose job sidecar's own
+// infra container does: its published ports go to the containers whose x-sidecar ports
+// name them, and the others to main; its x-sidecar stop_grace is the pod's (see pod); an
+// alias on the default network that is the pod's name is what sidecar gives every pod.
+// Anything else it sets is warned about.
+func (cv *composeConv) infra(b *composePodBuild, owner string) {
+	s := cv.project.Services[owner]
+	pod := b.pod
+	ports, at := cv.portsAt(owner, s.Ports)
+	taken := make([]bool, len(ports))
+	for _, c := range pod.Containers() {
+		for _, xp := range cv.xPort[c] {
+			found := false
+			for i, p := range ports {
+				if !taken[i] && p == xp.port {
+					taken[i], found = true, true
+					break
+				}
+			}
+			if !found {
+				cv.problem(xp.at, fmt.Sprintf("x-sidecar ports of %s lists %s, which the pod's infra service %s does not publish", c.Name, xp.port, owner),
+					fmt.Sprintf("add it to the ports of %s (docker compose publishes only those), or remove it here", owner))
+			}
+		}
+	}
+	main := pod.Main
+	mk := ContainerKey(pod.Name, main.Name)
+	for i, p := range ports {
+		if taken[i] {
+			continue
+		}
+		cv.pos.Set(Field(mk, "ports", len(main.Ports)), at[i])
+		main.Ports = append(main.Ports, p)
+	}
+	for _, n := range slices.Sorted(maps.Keys(s.Networks)) {
+		field := "services." + owner + ".networks." + n
+		if n != "default" {
+			cv.warn(cv.keyAt("services", owner, "networks", n), field,
+				"all pods share one stack network and reach each other by pod name; network "+n+" is not created")
+			continue
+		}
+		if cfg := s.Networks[n]; cfg != nil {
+			for _, a := range cfg.Aliases {
+				if a != pod.Name {
+					cv.warn(cv.keyAt("services", owner, "networks", n, "aliases"), field+".aliases",
+						fmt.Sprintf("other pods reach pod %s by its name; the alias %s is not created", pod.Name, a))
+				}
+			}
+		}
+	}
+	for _, p := range impPairs(cv.xNodes[owner]) {
+		if k := p.Key.Value; !slices.Contains(composeXInfraFields, k) && k != "main" {
+			cv.warn(impPos(cv.file, p.Key), "services."+owner+".x-sidecar."+k,
+				owner+" is the pod's infra container, which runs no app; "+k+" is not used")
+		}
+	}
+	ignored := map[string]bool{"image": true, "ports": true, "expose": true, "x-sidecar": true, "restart": true,
+		"networks": true, "ipc": true, "pid": true, "init": true, "stop_grace_period": true, "depends_on": true}
+	for _, p := range impPairs(cv.svcNode(owner)) {
+		k := p.Key.Value
+		if ignored[k] || !slices.Contains(composeHonoured, "services.*."+k) {
+			continue
+		}
+		cv.warn(impPos(cv.file, p.Key), "services."+owner+"."+k,
+			owner+" holds the pod's namespace, a job sidecar's own infra container does; "+k+" is not used")
+	}
+}
+
+// xPorts adds the ports x-sidecar lists to a container, remembering them for infra.
+func (cv *composeConv) xPorts(svc string, ct *Container, ck string, x *composeX) {
+	items := impItems(impValue(cv.xNodes[svc], "ports"))
+	for i, spec := range x.Ports {
+		at := cv.keyAt("services", svc, "x-sidecar", "ports")
+		if i < len(items) {
+			at = impPos(cv.file, items[i])
+		}
+		ps, ferr := parsePortSpec(spec)
+		if ferr != nil {
+			cv.problem(at, ferr.msg, ferr.hint)
+			continue
+		}
+		for _, p := range ps {
+			cv.pos.Set(Field(ck, "ports", len(ct.Ports)), at)
+			ct.Ports = append(ct.Ports, p)
+			cv.xPort[ct] = append(cv.xPort[ct], composeXPort{port: p, at: at})
+		}
+	}
+}
+
+// noInfraPorts reports x-sidecar ports in a pod that has no infra service to publish them.
+func (cv *composeConv) noInfraPorts(b *composePodBuild) {
+	for _, c := range b.pod.Containers() {
+		if xp := cv.xPort[c]; len(xp) > 0 {
+			cv.problem(xp[0].at, fmt.Sprintf("x-sidecar ports lists ports of %s that a pod's infra service publishes, but pod %s has no infra service", c.Name, b.pod.Name),
+				"publish them with ports: on the service that owns the pod's namespace")
+		}
+	}
+}
+
+// volumeWarnings warns once per named volume used by several pods: pod volumes are not
+// shared.
+func (cv *composeConv) volumeWarnings() {
+	for _, name := range slices.Sorted(maps.Keys(cv.volPods)) {
+		if pods := cv.volPods[name]; len(pods) > 1 {
+			cv.warn(cv.keyAt("volumes", name), "volumes."+name,
+				fmt.Sprintf("used by pods %s: pods do not share volumes, so each of them gets its own empty %s", strings.Join(pods, " and "), name))
+		}
+	}
+}

@@ -1,0 +1,511 @@
+package recipes
+
+// Pod planning for compose files: which services form a pod, which of them is main, which are
+// sidecars and init containers, and in which order. It is pure: it sees only names, namespace
+// links, depends_on and x-sidecar roles, so its rules can be tested on their own. The rules are
+// documented in docs/import.md; keep the two in step.
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// depends_on conditions.
+const (
+	composeStarted   = "service_started"
+	composeHealthy   = "service_healthy"
+	composeCompleted = "service_completed_successfully"
+)
+
+// x-sidecar roles.
+const (
+	composeRoleMain    = "main"
+	composeRoleSidecar = "sidecar"
+	composeRoleInit    = "init"
+	composeRoleInfra   = "infra"
+)
+
+// composeSvc is what the planner knows about one service.
+type composeSvc struct {
+	Name string
+	// NS is the service whose network namespace this one joins (network_mode service:NS or
+	// container:NS resolved to a service), or "".
+	NS string
+	// Deps is depends_on in file order.
+	Deps []composeDep
+	// Role is the x-sidecar role, or "" when the planner decides.
+	Role string
+	// Infra marks a pause-style namespace holder (x-sidecar role infra, or a pause image): the
+	// pod's own infra container replaces it.
+	Infra bool
+	// Pod is the x-sidecar pod name, or "".
+	Pod string
+}
+
+// composeDep is one depends_on entry.
+type composeDep struct {
+	On        string
+	Condition string
+	Required  bool
+}
+
+// composePod is one planned pod.
+type composePod struct {
+	Name string
+	// Owner is the service that owns the pod's network namespace.
+	Owner string
+	// Infra is true when Owner is a pause-style container that is not imported.
+	Infra    bool
+	Main     string
+	Sidecars []string // start order
+	Init     []string // run order
+	// DependsOn lists the pods this one waits for, sorted, each with the depends_on entry
+	// that brought it in.
+	DependsOn []composePodDep
+}
+
+// composePodDep is a pod dependency and where it came from.
+type composePodDep struct {
+	Pod string
+	Svc string // the service whose depends_on names a service of Pod
+	On  string // that depends_on entry
+}
+
+// composeNote is a problem or a warning about one service, placed under services.<Svc>.
+type composeNote struct {
+	Svc     string
+	Field   []string // path below services.<Svc>, e.g. ["depends_on", "db"]
+	Message string
+	Hint    string
+	Problem bool
+}
+
+// composePlan groups services into pods and decides every service's role and order.
+func composePlan(svcs []composeSvc) ([]composePod, []composeNote) {
+	p := &composePlanner{byName: map[string]*composeSvc{}, order: map[string]int{}}
+	for i := range svcs {
+		s := &svcs[i]
+		p.byName[s.Name] = s
+		p.order[s.Name] = i
+	}
+	return p.plan(svcs)
+}
+
+type composePlanner struct {
+	byName map[string]*composeSvc
+	order  map[string]int
+	notes  []composeNote
+}
+
+func (p *composePlanner) note(svc string, field []string, problem bool, hint, format string, args ...any) {
+	p.notes = append(p.notes, composeNote{Svc: svc, Field: field, Message: fmt.Sprintf(format, args...), Hint: hint, Problem: problem})
+}
+
+// root follows namespace links to the service that owns the namespace. A link to an unknown
+// service ends the chain (that link is reported on its own); loop is true when the chain
+// runs into a loop, and then root is name itself.
+func (p *composePlanner) root(name string) (root string, loop bool) {
+	seen := map[string]bool{}
+	cur := name
+	for {
+		s := p.byName[cur]
+		if s.NS == "" || p.byName[s.NS] == nil {
+			return cur, false
+		}
+		if seen[cur] {
+			return name, true
+		}
+		seen[cur] = true
+		cur = s.NS
+	}
+}
+
+// nsAncestor reports whether anc owns (directly or through other services) the namespace
+// that svc joins.
+func (p *composePlanner) nsAncestor(svc, anc string) bool {
+	seen := map[string]bool{}
+	for cur := p.byName[svc]; cur != nil && cur.NS != "" && !seen[cur.Name]; cur = p.byName[cur.NS] {
+		seen[cur.Name] = true
+		if cur.NS == anc {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *composePlanner) plan(svcs []composeSvc) ([]composePod, []composeNote) {
+	// Namespace links: unknown targets and loops are problems; such services plan alone.
+	groups := map[string][]string{}
+	var roots []string
+	groupOf := map[string]string{}
+	for _, s := range svcs {
+		if s.NS != "" && p.byName[s.NS] == nil {
+			p.note(s.Name, []string{"network_mode"}, true,
+				"name a service of this file, or remove network_mode",
+				"network_mode joins the namespace of %q, which is not a service of this file", s.NS)
+		}
+		r, loop := p.root(s.Name)
+		if loop {
+			if members := p.nsLoop(s.Name); len(members) > 0 && members[0] == s.Name {
+				p.note(s.Name, []string{"network_mode"}, true,
+					"one service of the group must own the namespace (no network_mode)",
+					"network_mode links form a loop: %s", strings.Join(append(members, s.Name), " → "))
+			}
+		}
+		if _, seen := groups[r]; !seen {
+			roots = append(roots, r)
+		}
+		groups[r] = append(groups[r], s.Name)
+		groupOf[s.Name] = r
+	}
+	sort.SliceStable(roots, func(i, j int) bool { return p.order[roots[i]] < p.order[roots[j]] })
+
+	var pods []composePod
+	podOf := map[string]string{} // service → pod name, for services that are imported
+	for _, r := range roots {
+		pod, ok := p.planGroup(r, groups[r])
+		if !ok {
+			continue
+		}
+		for _, m := range groups[r] {
+			podOf[m] = pod.Name
+		}
+		pods = append(pods, pod)
+	}
+
+	// Dependencies between pods, and depends_on entries naming unknown services.
+	for i := range pods {
+		pod := &pods[i]
+		deps := map[string]composePodDep{}
+		for _, m := range groups[pod.Owner] {
+			s := p.byName[m]
+			for _, d := range s.Deps {
+				target := p.byName[d.On]
+				if target == nil {
+					if d.Required {
+						p.note(m, []string{"depends_on", d.On}, true,
+							"declare that service, or mark the dependency required: false",
+							"depends_on names %q, which is not a service of this file", d.On)
+					}
+					continue
+				}
+				if groupOf[d.On] == pod.Owner {
+					continue // inside the pod: handled by planGroup
+				}
+				other, ok := podOf[d.On]
+				if !ok {
+					continue // a service that is not imported (reported where it is)
+				}
+				if d.Condition == composeCompleted {
+					p.note(m, []string{"depends_on", d.On}, false, "",
+						"services.%s.depends_on.%s: %s is in pod %s; pod %s waits for that pod's main to be ready, not for %s to complete",
+						m, d.On, d.On, other, pod.Name, d.On)
+				}
+				if _, dup := deps[other]; !dup {
+					deps[other] = composePodDep{Pod: other, Svc: m, On: d.On}
+				}
+			}
+		}
+		for _, d := range deps {
+			pod.DependsOn = append(pod.DependsOn, d)
+		}
+		sort.Slice(pod.DependsOn, func(a, b int) bool { return pod.DependsOn[a].Pod < pod.DependsOn[b].Pod })
+	}
+	return pods, p.notes
+}
+
+// nsLoop returns the services on the namespace loop that name leads into, starting with the
+// first of them in file order, or nil when there is no loop.
+func (p *composePlanner) nsLoop(name string) []string {
+	var path []string
+	idx := map[string]int{}
+	for cur := name; p.byName[cur] != nil; cur = p.byName[cur].NS {
+		i, ok := idx[cur]
+		if !ok {
+			idx[cur] = len(path)
+			path = append(path, cur)
+			continue
+		}
+		loop := path[i:]
+		first := 0
+		for j, n := range loop {
+			if p.order[n] < p.order[loop[first]] {
+				first = j
+			}
+		}
+		return append(append([]string{}, loop[first:]...), loop[:first]...)
+	}
+	return nil
+}
+
+// planGroup plans the services that share owner's namespace. ok is false when the group
+// produces no pod.
+func (p *composePlanner) planGroup(owner string, group []string) (composePod, bool) {
+	pod := composePod{Name: owner, Owner: owner, Infra: p.byName[owner].Infra}
+	in := map[string]bool{}
+	var members []string
+	for _, m := range group {
+		s := p.byName[m]
+		if m != owner && (s.Infra || s.Role == composeRoleInfra) {
+			p.note(m, []string{"x-sidecar", "role"}, true,
+				"only the service that owns the namespace (the one the others name in network_mode) can be the infra container",
+				"service %s joins the namespace of %s, so it cannot be the pod's infra container", m, owner)
+			continue
+		}
+		if m == owner && pod.Infra {
+			continue
+		}
+		in[m] = true
+		members = append(members, m)
+	}
+	if len(members) == 0 {
+		if pod.Infra {
+			p.note(owner, nil, false, "",
+				"services.%s: %s only holds a network namespace that no service joins; sidecar's own infra container does that job, so it is not imported",
+				owner, owner)
+		}
+		return pod, false
+	}
+
+	// The pod's name: x-sidecar pod on any member (they must agree), else the owner's name.
+	for _, m := range group {
+		s := p.byName[m]
+		if s.Pod == "" {
+			continue
+		}
+		if pod.Name != owner && pod.Name != s.Pod {
+			p.note(m, []string{"x-sidecar", "pod"}, true, "give every service of the pod the same x-sidecar pod name, or set it on one only",
+				"x-sidecar pod %q disagrees with %q set on another service of the same pod", s.Pod, pod.Name)
+			continue
+		}
+		pod.Name = s.Pod
+	}
+
+	// A dependency loop inside the pod makes any order wrong: report it and stop here.
+	if loop := p.depLoop(members, in); loop != nil {
+		p.note(loop[0], []string{"depends_on", loop[1]}, true, "remove one of these depends_on entries",
+			"depends_on forms a loop: %s", strings.Join(loop, " → "))
+		return pod, false
+	}
+
+	role := map[string]string{}
+	for _, m := range members {
+		role[m] = p.byName[m].Role
+	}
+	// Init containers: explicit ones, and every service another member waits on with
+	// service_completed_successfully.
+	for _, m := range members {
+		for _, d := range p.byName[m].Deps {
+			if in[d.On] && d.Condition == composeCompleted && role[d.On] == "" {
+				role[d.On] = composeRoleInit
+			}
+		}
+	}
+	// Main: the one marked main; else the only leaf of depends_on among the candidates; else
+	// the namespace owner when it is one of the leaves; else the first leaf, with a warning.
+	var mains []string
+	for _, m := range members {
+		if role[m] == composeRoleMain {
+			mains = append(mains, m)
+		}
+	}
+	for _, extra := range mains[min(1, len(mains)):] {
+		p.note(extra, []string{"x-sidecar"}, true, "mark only one service of the pod as main",
+			"services %s and %s of pod %s are both marked main", mains[0], extra, pod.Name)
+	}
+	if len(mains) > 0 {
+		pod.Main = mains[0]
+	} else {
+		pod.Main = p.chooseMain(pod.Name, owner, members, role, in)
+		if pod.Main == "" {
+			p.note(owner, nil, true, "mark the main service with x-sidecar: {role: main}",
+				"pod %s has no service that can be main: every service of it is an init container or a sidecar", pod.Name)
+			return pod, false
+		}
+		role[pod.Main] = composeRoleMain
+	}
+	var sidecars, inits []string
+	for _, m := range members {
+		switch role[m] {
+		case composeRoleMain:
+		case composeRoleInit:
+			inits = append(inits, m)
+		default:
+			role[m] = composeRoleSidecar
+			sidecars = append(sidecars, m)
+		}
+	}
+	pod.Sidecars = p.topo(sidecars)
+	pod.Init = p.topo(inits)
+	p.checkDeps(pod, members, in, role)
+	return pod, true
+}
+
+// supports reports whether m's dependency d says that d.On supports m, for the choice of
+// main: a plain service_started dependency on a service whose namespace m joins only
+// restates network_mode (compose adds it by itself), so it does not count.
+func (p *composePlanner) supports(m string, d composeDep) bool {
+	return !(d.Condition == composeStarted && p.nsAncestor(m, d.On))
+}
+
+func (p *composePlanner) chooseMain(pod, owner string, members []string, role map[string]string, in map[string]bool) string {
+	cand := map[string]bool{}
+	var cands []string
+	for _, m := range members {
+		if role[m] == "" {
+			cand[m] = true
+			cands = append(cands, m)
+		}
+	}
+	supported := map[string]bool{}
+	for _, m := range cands {
+		for _, d := range p.byName[m].Deps {
+			if cand[d.On] && d.On != m && p.supports(m, d) {
+				supported[d.On] = true
+			}
+		}
+	}
+	var leaves []string
+	for _, m := range cands {
+		if !supported[m] {
+			leaves = append(leaves, m)
+		}
+	}
+	switch {
+	case len(leaves) == 0:
+		return ""
+	case len(leaves) == 1:
+		return leaves[0]
+	}
+	for _, l := range leaves {
+		if l == owner {
+			return owner
+		}
+	}
+	p.note(leaves[0], nil, false, "",
+		"services.%s: pod %s could have %s as main; %s, the first in the file, was chosen: mark the right one with x-sidecar: {role: main}",
+		leaves[0], pod, strings.Join(leaves, ", "), leaves[0])
+	return leaves[0]
+}
+
+// checkDeps warns about dependencies inside the pod that the pod's fixed order (init, then
+// sidecars in order, then main) cannot honour.
+func (p *composePlanner) checkDeps(pod composePod, members []string, in map[string]bool, role map[string]string) {
+	for _, m := range members {
+		for _, d := range p.byName[m].Deps {
+			if !in[d.On] || d.On == m {
+				continue
+			}
+			implied := d.Condition == composeStarted && p.nsAncestor(m, d.On)
+			field := []string{"depends_on", d.On}
+			switch {
+			case d.Condition == composeCompleted && role[d.On] != composeRoleInit:
+				p.note(m, field, false, "",
+					"services.%s.depends_on.%s: %s is %s of pod %s, not an init container, so nothing waits for it to complete; the dependency is ignored",
+					m, d.On, d.On, roleWord(role[d.On]), pod.Name)
+			case implied:
+			case role[m] == composeRoleSidecar && role[d.On] == composeRoleMain:
+				p.note(m, field, false, "",
+					"services.%s.depends_on.%s: %s is main of pod %s, which starts after every sidecar; the dependency is ignored",
+					m, d.On, d.On, pod.Name)
+			case role[m] == composeRoleInit && role[d.On] != composeRoleInit:
+				p.note(m, field, false, "",
+					"services.%s.depends_on.%s: init containers run before the sidecars and main of pod %s; the dependency is ignored",
+					m, d.On, pod.Name)
+			}
+		}
+	}
+}
+
+func roleWord(role string) string {
+	if role == composeRoleMain {
+		return "the main container"
+	}
+	return "a sidecar"
+}
+
+// depLoop returns a depends_on loop among members, as a closed path, or nil.
+func (p *composePlanner) depLoop(members []string, in map[string]bool) []string {
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[string]int{}
+	var stack []string
+	var loop []string
+	var visit func(string) bool
+	visit = func(n string) bool {
+		color[n] = grey
+		stack = append(stack, n)
+		for _, d := range p.byName[n].Deps {
+			if !in[d.On] {
+				continue
+			}
+			switch color[d.On] {
+			case grey:
+				for i, s := range stack {
+					if s == d.On {
+						loop = append(append([]string{}, stack[i:]...), d.On)
+						return true
+					}
+				}
+			case white:
+				if visit(d.On) {
+					return true
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		color[n] = black
+		return false
+	}
+	for _, m := range members {
+		if color[m] == white && visit(m) {
+			return loop
+		}
+	}
+	return nil
+}
+
+// topo orders names so that every service comes after those it depends on (among names),
+// keeping file order where depends_on does not decide. names must be loop-free.
+func (p *composePlanner) topo(names []string) []string {
+	set := map[string]bool{}
+	for _, n := range names {
+		set[n] = true
+	}
+	done := map[string]bool{}
+	out := make([]string, 0, len(names))
+	for len(out) < len(names) {
+		progressed := false
+		for _, n := range names { // names are in file order
+			if done[n] {
+				continue
+			}
+			ready := true
+			for _, d := range p.byName[n].Deps {
+				if set[d.On] && !done[d.On] && d.On != n {
+					ready = false
+					break
+				}
+			}
+			if ready {
+				done[n] = true
+				out = append(out, n)
+				progressed = true
+				break
+			}
+		}
+		if !progressed { // cannot happen for loop-free input; keep what is left in file order
+			for _, n := range names {
+				if !done[n] {
+					done[n] = true
+					out = append(out, n)
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,217 @@
+package recipes
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// svc builds a planner input: "name", then options "ns=X", "role=R", "infra", "pod=P" and
+// dependencies "dep=X" (service_started), "healthy=X", "done=X" (completed), "opt=X"
+// (started, not required).
+func svc(name string, opts ...string) composeSvc {
+	s := composeSvc{Name: name}
+	for _, o := range opts {
+		k, v, _ := strings.Cut(o, "=")
+		switch k {
+		case "ns":
+			s.NS = v
+		case "role":
+			s.Role = v
+		case "infra":
+			s.Infra = true
+		case "pod":
+			s.Pod = v
+		case "dep":
+			s.Deps = append(s.Deps, composeDep{On: v, Condition: composeStarted, Required: true})
+		case "healthy":
+			s.Deps = append(s.Deps, composeDep{On: v, Condition: composeHealthy, Required: true})
+		case "done":
+			s.Deps = append(s.Deps, composeDep{On: v, Condition: composeCompleted, Required: true})
+		case "opt":
+			s.Deps = append(s.Deps, composeDep{On: v, Condition: composeStarted, Required: false})
+		default:
+			panic("bad option " + o)
+		}
+	}
+	return s
+}
+
+// render shows planned pods as one line each: "pod: init[a b] sidecars[c d] main=e deps[x]".
+func renderPlan(pods []composePod, notes []composeNote) string {
+	var b strings.Builder
+	for _, p := range pods {
+		var deps []string
+		for _, d := range p.DependsOn {
+			deps = append(deps, d.Pod)
+		}
+		fmt.Fprintf(&b, "%s: init%v sidecars%v main=%s deps%v", p.Name, p.Init, p.Sidecars, p.Main, deps)
+		if p.Infra {
+			b.WriteString(" infra=" + p.Owner)
+		}
+		b.WriteString("\n")
+	}
+	for _, n := range notes {
+		kind := "warning"
+		if n.Problem {
+			kind = "problem"
+		}
+		fmt.Fprintf(&b, "%s %s %v\n", kind, n.Svc, n.Field)
+	}
+	return b.String()
+}
+
+func TestComposePlan(t *testing.T) {
+	tests := []struct {
+		name string
+		svcs []composeSvc
+		want string
+	}{
+		{
+			name: "a service alone is a pod",
+			svcs: []composeSvc{svc("web")},
+			want: "web: init[] sidecars[] main=web deps[]\n",
+		},
+		{
+			name: "services riding on a namespace join its owner's pod, the owner is main",
+			svcs: []composeSvc{svc("app"), svc("envoy", "ns=app"), svc("shipper", "ns=app")},
+			want: "app: init[] sidecars[envoy shipper] main=app deps[]\n",
+		},
+		{
+			name: "a started dependency on the namespace owner only restates network_mode",
+			svcs: []composeSvc{svc("app"), svc("envoy", "ns=app", "dep=app"), svc("shipper", "ns=app", "dep=app")},
+			want: "app: init[] sidecars[envoy shipper] main=app deps[]\n",
+		},
+		{
+			name: "the leaf of depends_on is main even when it rides on another's namespace",
+			svcs: []composeSvc{svc("vpn"), svc("app", "ns=vpn", "healthy=vpn")},
+			want: "vpn: init[] sidecars[vpn] main=app deps[]\n",
+		},
+		{
+			name: "several leaves: the namespace owner wins",
+			svcs: []composeSvc{svc("vpn"), svc("app", "ns=vpn", "dep=vpn")},
+			want: "vpn: init[] sidecars[app] main=vpn deps[]\n",
+		},
+		{
+			name: "several leaves without the owner among them: the first, with a warning",
+			svcs: []composeSvc{svc("pause", "infra"), svc("a", "ns=pause"), svc("b", "ns=pause")},
+			want: "pause: init[] sidecars[b] main=a deps[] infra=pause\nwarning a []\n",
+		},
+		{
+			name: "x-sidecar role main overrides the leaf rule",
+			svcs: []composeSvc{svc("app"), svc("envoy", "ns=app", "role=main")},
+			want: "app: init[] sidecars[app] main=envoy deps[]\n",
+		},
+		{
+			name: "completed dependencies are init containers, in dependency order",
+			svcs: []composeSvc{
+				svc("web", "done=migrate", "done=seed"),
+				svc("migrate", "ns=web", "done=seed"),
+				svc("seed", "ns=web"),
+			},
+			want: "web: init[seed migrate] sidecars[] main=web deps[]\n",
+		},
+		{
+			name: "an x-sidecar role keeps a completed dependency from making an init container",
+			svcs: []composeSvc{svc("web", "done=job"), svc("job", "ns=web", "role=sidecar")},
+			want: "web: init[] sidecars[job] main=web deps[]\nwarning web [depends_on job]\n",
+		},
+		{
+			name: "sidecars follow depends_on, then file order",
+			svcs: []composeSvc{
+				svc("web", "healthy=b", "healthy=a", "healthy=c"),
+				svc("a", "ns=web", "healthy=b"),
+				svc("c", "ns=web"),
+				svc("b", "ns=web"),
+			},
+			want: "web: init[] sidecars[c b a] main=web deps[]\n",
+		},
+		{
+			name: "namespaces are shared transitively",
+			svcs: []composeSvc{svc("c", "ns=b"), svc("b", "ns=a"), svc("a")},
+			want: "a: init[] sidecars[c b] main=a deps[]\n",
+		},
+		{
+			name: "dependencies between pods become pod dependencies, sorted, once each",
+			svcs: []composeSvc{
+				svc("web", "dep=db", "healthy=cache"),
+				svc("sidecar", "ns=web", "dep=db"),
+				svc("db"),
+				svc("cache"),
+			},
+			want: "web: init[] sidecars[sidecar] main=web deps[cache db]\ndb: init[] sidecars[] main=db deps[]\ncache: init[] sidecars[] main=cache deps[]\n",
+		},
+		{
+			name: "waiting for a service of another pod to complete is a warning",
+			svcs: []composeSvc{svc("web", "done=migrate"), svc("migrate")},
+			want: "web: init[] sidecars[] main=web deps[migrate]\nmigrate: init[] sidecars[] main=migrate deps[]\nwarning web [depends_on migrate]\n",
+		},
+		{
+			name: "an infra owner is not a container; alone it is no pod",
+			svcs: []composeSvc{svc("pause", "infra"), svc("app", "ns=pause"), svc("lonely", "infra")},
+			want: "pause: init[] sidecars[] main=app deps[] infra=pause\nwarning lonely []\n",
+		},
+		{
+			name: "x-sidecar pod names the pod",
+			svcs: []composeSvc{svc("web-infra", "infra", "pod=web"), svc("app", "ns=web-infra")},
+			want: "web: init[] sidecars[] main=app deps[] infra=web-infra\n",
+		},
+		{
+			name: "a sidecar waiting for main, an init waiting for a sidecar: warnings",
+			svcs: []composeSvc{
+				svc("web"),
+				svc("envoy", "ns=web", "healthy=web", "role=sidecar"),
+				svc("setup", "ns=web", "role=init", "dep=envoy"),
+			},
+			want: "web: init[setup] sidecars[envoy] main=web deps[]\nwarning envoy [depends_on web]\nwarning setup [depends_on envoy]\n",
+		},
+		{
+			name: "unknown dependencies: a problem when required, nothing when optional",
+			svcs: []composeSvc{svc("web", "dep=db", "opt=cache")},
+			want: "web: init[] sidecars[] main=web deps[]\nproblem web [depends_on db]\n",
+		},
+		{
+			name: "namespace loops and unknown namespaces are problems",
+			svcs: []composeSvc{svc("a", "ns=b"), svc("b", "ns=a"), svc("c", "ns=nowhere")},
+			want: "a: init[] sidecars[] main=a deps[]\nb: init[] sidecars[] main=b deps[]\nc: init[] sidecars[] main=c deps[]\nproblem a [network_mode]\nproblem c [network_mode]\n",
+		},
+		{
+			name: "a depends_on loop inside a pod is a problem and the pod is not planned",
+			svcs: []composeSvc{svc("web", "dep=side"), svc("side", "ns=web", "healthy=web")},
+			want: "problem web [depends_on side]\n",
+		},
+		{
+			name: "two mains, and a pod without a possible main",
+			svcs: []composeSvc{
+				svc("web", "role=main"), svc("other", "ns=web", "role=main"),
+				svc("only", "role=sidecar"),
+			},
+			want: "web: init[] sidecars[] main=web deps[]\nproblem other [x-sidecar]\nproblem only []\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pods, notes := composePlan(tt.svcs)
+			if got := renderPlan(pods, notes); got != tt.want {
+				t.Errorf("got:\n%swant:\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestComposeIsPause(t *testing.T) {
+	for image, want := range map[string]bool{
+		"registry.k8s.io/pause:3.10":               true,
+		"rancher/mirrored-pause:3.6":               true,
+		"gcr.io/google_containers/pause-amd64:3.1": true,
+		"pause@sha256:0123":                        true,
+		"localhost:5000/pause":                     true,
+		"nginx:pause":                              false,
+		"example/app":                              false,
+		"":                                         false,
+	} {
+		if got := composeIsPause(image); got != want {
+			t.Errorf("composeIsPause(%q) = %v, want %v", image, got, want)
+		}
+	}
+}

@@ -1,0 +1,159 @@
+package recipes
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// The exporters turn a normalised Stack into files another tool runs: a Kubernetes manifest
+// (ExportKube) and a compose file (ExportCompose). Each one writes what the target can
+// express, reports what it cannot as a Warning naming the field, and checks its own output
+// by decoding it again before returning it. docs/export.md lists the mapping.
+
+// ErrExport is matched (errors.Is) by the errors of the exporters that mean "this stack
+// cannot be exported as asked"; the CLI maps it to exit status 2.
+var ErrExport = errors.New("cannot export")
+
+// expError is an export failure caused by the stack or the options.
+type expError struct{ msg string }
+
+func (e *expError) Error() string        { return e.msg }
+func (e *expError) Is(target error) bool { return target == ErrExport }
+
+func expErrorf(format string, args ...any) error {
+	return &expError{msg: fmt.Sprintf(format, args...)}
+}
+
+// expDirFS returns the file system bind-mount sources are read from: opt when given, else the
+// stack's directory on disk.
+func expDirFS(s *Stack, opt fs.FS) fs.FS {
+	if opt != nil {
+		return opt
+	}
+	if s.Dir == "" {
+		return os.DirFS(".")
+	}
+	return os.DirFS(s.Dir)
+}
+
+// expBind says where a bind mount's source is relative to the stack directory.
+type expBind struct {
+	// rel is the slash-separated path inside the stack directory, "" when outside it.
+	rel string
+	// isFile and isDir tell what is there; both false when nothing is.
+	isFile, isDir bool
+	content       []byte
+}
+
+// expResolveBind looks a bind mount's source up in fsys (the stack directory). Absolute paths
+// and paths leaving the directory resolve to rel "".
+func expResolveBind(s *Stack, fsys fs.FS, source string) expBind {
+	src := source
+	if filepath.IsAbs(src) {
+		if s.Dir == "" {
+			return expBind{}
+		}
+		r, err := filepath.Rel(s.Dir, src)
+		if err != nil {
+			return expBind{}
+		}
+		src = r
+	}
+	rel := path.Clean(filepath.ToSlash(src))
+	if rel == ".." || strings.HasPrefix(rel, "../") || path.IsAbs(rel) {
+		return expBind{}
+	}
+	out := expBind{rel: rel}
+	info, err := fs.Stat(fsys, rel)
+	if err != nil {
+		return out
+	}
+	if info.IsDir() {
+		out.isDir = true
+		return out
+	}
+	if !info.Mode().IsRegular() {
+		return out
+	}
+	b, err := fs.ReadFile(fsys, rel)
+	if err != nil {
+		return out
+	}
+	out.isFile, out.content = true, b
+	return out
+}
+
+// expWarnings collects export warnings against one input file.
+type expWarnings struct {
+	file string
+	list []Warning
+}
+
+func (w *expWarnings) add(field, format string, args ...any) {
+	w.list = append(w.list, Warning{Pos: Position{File: w.file}, Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// expWho names a container in warnings: "container NAME", with its pod when the stack has
+// several.
+func expWho(s *Stack, p *Pod, c *Container) string {
+	if len(s.Pods) > 1 {
+		return "container " + p.Name + "/" + c.Name
+	}
+	return "container " + c.Name
+}
+
+// expField names a container's field in warnings: "pod/container/field".
+func expField(p *Pod, c *Container, field string) string {
+	s := p.Name + "/" + c.Name
+	if field != "" {
+		s += "/" + field
+	}
+	return s
+}
+
+// expDNSLabel turns s into a DNS label (lower-case letters, digits and '-', at most 63
+// characters, starting and ending with a letter or digit); fallback when nothing is left.
+func expDNSLabel(s, fallback string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+			dash = false
+		default:
+			if !dash && b.Len() > 0 {
+				b.WriteByte('-')
+				dash = true
+			}
+		}
+	}
+	out := strings.Trim(b.String(), "-")
+	if len(out) > 63 {
+		out = strings.Trim(out[:63], "-")
+	}
+	if out == "" {
+		return fallback
+	}
+	return out
+}
+
+// expUniqueName returns base, or base-2, base-3, ... whichever is not taken yet, and takes it.
+func expUniqueName(base string, taken map[string]bool) string {
+	name := base
+	for i := 2; taken[name]; i++ {
+		suffix := fmt.Sprintf("-%d", i)
+		b := base
+		if len(b)+len(suffix) > 63 {
+			b = strings.TrimRight(b[:63-len(suffix)], "-")
+		}
+		name = b + suffix
+	}
+	taken[name] = true
+	return name
+}

@@ -1,0 +1,715 @@
+package recipes
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/yaml"
+)
+
+// Kubernetes export. Every pod becomes one workload (a Deployment, a Job or a bare Pod) whose
+// pod spec has the pod's init containers and then its sidecars as native sidecars
+// (initContainers with restartPolicy: Always, Kubernetes 1.29+), and main as the only entry of
+// containers; a pod that publishes ports also gets a ClusterIP Service of the pod's name, so
+// pods reach each other by name as they do locally. Bind-mounted files become ConfigMaps (one
+// per file, mounted with subPath), pod volumes with files become ConfigMaps too, other pod
+// volumes are emptyDirs. docs/export.md has the whole mapping and what is lost.
+
+// Labels and annotations the Kubernetes export writes.
+const (
+	// KubeLabelName and KubeLabelPartOf select a pod's workload and Service: the pod's name
+	// and the stack's name.
+	KubeLabelName   = "app.kubernetes.io/name"
+	KubeLabelPartOf = "app.kubernetes.io/part-of"
+	// KubeAnnotationDependsOn on a pod template lists, comma-separated, the pods this pod
+	// depends on. Kubernetes does not order pods; the annotation keeps the order for a
+	// re-import.
+	KubeAnnotationDependsOn = "sidecar.dev/depends-on"
+)
+
+// KubeKind is the kind of workload each pod is exported as.
+type KubeKind int
+
+const (
+	// KubeAuto exports a pod as a Deployment when its main is restarted always, else (main
+	// runs to completion) as a Job.
+	KubeAuto KubeKind = iota
+	KubeDeployment
+	KubeJob
+	KubePod
+)
+
+var kubeKindNames = []string{"", "deployment", "job", "pod"}
+
+func (k KubeKind) String() string { return enumString(kubeKindNames, int(k)) }
+
+func (k KubeKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+func (k *KubeKind) UnmarshalText(b []byte) error {
+	v, err := parseEnum("workload kind", kubeKindNames, strings.ToLower(string(b)))
+	*k = KubeKind(v)
+	return err
+}
+
+// KubeOptions tune ExportKube.
+type KubeOptions struct {
+	// Kind of workload for every pod; KubeAuto picks per pod.
+	Kind KubeKind
+	// Files is where bind-mounted files are read from, rooted at the stack's directory.
+	// Nil reads Stack.Dir on disk.
+	Files fs.FS
+}
+
+// ExportKube writes s as a Kubernetes manifest (several YAML documents), with a warning for
+// everything the manifest cannot express. The manifest is decoded again, strictly, with the
+// k8s.io/api types before it is returned.
+func ExportKube(s *Stack, opt KubeOptions) ([]byte, []Warning, error) {
+	if s == nil || len(s.Pods) == 0 {
+		return nil, nil, expErrorf("the stack has no pods to export")
+	}
+	ks, warns := kubeExportStack(s, opt)
+	objs, err := toKubeObjects(ks, opt.Kind)
+	if err != nil {
+		return nil, warns, err
+	}
+	var out bytes.Buffer
+	src := "the stack"
+	if s.Source.File != "" {
+		src = path.Base(s.Source.File)
+	}
+	fmt.Fprintf(&out, "# Kubernetes manifest for stack %q, exported by `sidecar export kube` from %s.\n", s.Name, src)
+	out.WriteString("# Sidecars are native sidecars (initContainers with restartPolicy: Always): Kubernetes 1.29+.\n")
+	for _, o := range objs {
+		b, err := marshalKubeObject(o)
+		if err != nil {
+			return nil, warns, err
+		}
+		out.WriteString("---\n")
+		out.Write(b)
+	}
+	if err := checkKubeManifest(out.Bytes()); err != nil {
+		return nil, warns, fmt.Errorf("the exported manifest does not decode as Kubernetes objects (a bug in sidecar, please report it): %w", err)
+	}
+	return out.Bytes(), warns, nil
+}
+
+// kubeExportStack returns a copy of s rewritten to what the Kubernetes export expresses, with a
+// warning for each change: build contexts dropped (the image name stays), bind-mounted files
+// turned into pod volumes holding the file (what a ConfigMap mounted with subPath is), other
+// bind mounts dropped, durations rounded up to whole seconds, main's restart policy fitted to
+// the workload kind, fields Kubernetes has no place for cleared. Importing the export gives
+// this stack back.
+func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning) {
+	ks := cloneStack(s)
+	w := &expWarnings{file: s.Source.File}
+	fsys := expDirFS(s, opt.Files)
+
+	if ks.Backoff != expDefaultBackoff() {
+		w.add("backoff", "the restart backoff (%s doubling to %s) cannot be expressed in Kubernetes: the kubelet uses its own (10s doubling to 5m)", ks.Backoff.Initial, ks.Backoff.Max)
+		ks.Backoff = expDefaultBackoff()
+	}
+	for _, p := range ks.Pods {
+		if len(p.DependsOn) > 0 {
+			w.add(p.Name+"/depends_on", "pod %s depends on %s: Kubernetes starts pods in no order, so the manifest keeps the dependency only in the %s annotation; make the app retry until its dependencies answer", p.Name, strings.Join(p.DependsOn, ", "), KubeAnnotationDependsOn)
+		}
+		if g := expRoundSeconds(p.StopGrace); g != p.StopGrace {
+			w.add(p.Name+"/stop_grace", "pod %s: stop_grace %s is rounded up to %s (terminationGracePeriodSeconds counts whole seconds)", p.Name, p.StopGrace, g)
+			p.StopGrace = g
+		}
+		// Kubernetes puts every container of a pod in one IPC namespace.
+		p.ShareIPC = true
+		if len(p.Ports()) > 0 && (p.Name[0] < 'a' || p.Name[0] > 'z') {
+			w.add(p.Name, "pod %s: a Kubernetes Service name must start with a letter, so the cluster will reject the Service %s; rename the pod", p.Name, p.Name)
+		}
+		kind := kubeExportKind(p, opt.Kind)
+		switch {
+		case kind == KubeDeployment && p.Main.Restart != RestartAlways:
+			w.add(expField(p, p.Main, "restart"), "%s: restart: %s cannot be expressed in a Deployment, which always restarts its pods: it becomes restart: always (use --kind job or --kind pod to keep it)", expWho(ks, p, p.Main), p.Main.Restart)
+			p.Main.Restart = RestartAlways
+		case kind == KubeJob && p.Main.Restart == RestartAlways:
+			w.add(expField(p, p.Main, "restart"), "%s: restart: always cannot be expressed in a Job, whose pods cannot restart always: it becomes restart: on-failure", expWho(ks, p, p.Main))
+			p.Main.Restart = RestartOnFailure
+		}
+		// The kubelet retries a failed init container unless the pod's restartPolicy is Never.
+		initRestart := RestartOnFailure
+		if p.Main.Restart == RestartNever {
+			initRestart = RestartNever
+		}
+		for _, c := range p.Init {
+			if c.Restart != initRestart {
+				w.add(expField(p, c, "restart"), "%s: restart: %s cannot be expressed in Kubernetes, where a failed init container is retried unless the pod's restartPolicy is Never: with main's restart: %s it becomes restart: %s", expWho(ks, p, c), c.Restart, p.Main.Restart, initRestart)
+				c.Restart = initRestart
+			}
+		}
+		files := map[string]string{} // bind source → pod volume holding it
+		taken := map[string]bool{}
+		for _, v := range p.Volumes {
+			taken[v.Name] = true
+		}
+		for _, c := range p.Containers() {
+			kubeExportContainer(w, ks, p, c, fsys, files, taken)
+		}
+		sort.Slice(p.Volumes, func(i, j int) bool { return p.Volumes[i].Name < p.Volumes[j].Name })
+		for _, v := range p.Volumes {
+			if len(v.Files) == 0 {
+				continue
+			}
+			for _, c := range p.Containers() {
+				for i := range c.Volumes {
+					m := &c.Volumes[i]
+					if m.Type == MountVolume && m.Source == v.Name && !m.ReadOnly {
+						w.add(expField(p, c, "volumes"), "pod %s: volume %s holds files, so it becomes a ConfigMap, which Kubernetes mounts read-only: %s cannot write to %s there", p.Name, v.Name, expWho(ks, p, c), m.Target)
+						m.ReadOnly = true
+					}
+				}
+			}
+		}
+	}
+	return ks, w.list
+}
+
+// kubeExportContainer rewrites one container for kubeExportStack.
+func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs.FS, files map[string]string, taken map[string]bool) {
+	if c.Build != nil {
+		w.add(expField(p, c, "build"), "%s: build (context %s) cannot be expressed in Kubernetes: the manifest uses the image %s; build it and push it where the cluster can pull it", expWho(s, p, c), c.Build.Context, c.Image)
+		c.Build = nil
+	}
+	c.EnvFile = nil // its values are in Env already and are written as env values
+	if c.Role == RoleSidecar && c.Restart != RestartAlways {
+		w.add(expField(p, c, "restart"), "%s: restart: %s cannot be expressed in Kubernetes, where a native sidecar is restarted whenever it exits: it becomes restart: always", expWho(s, p, c), c.Restart)
+		c.Restart = RestartAlways
+	}
+	if c.Init {
+		w.add(expField(p, c, "init"), "%s: init: true (docker-init as PID 1) has no Kubernetes equivalent; shareProcessNamespace: true on the pod gives signals and zombie reaping a similar fix", expWho(s, p, c))
+		c.Init = false
+	}
+	if c.StopGrace != 0 {
+		w.add(expField(p, c, "stop_grace"), "%s: stop_grace %s cannot be expressed in Kubernetes, which has one grace period per pod (terminationGracePeriodSeconds, from the pod's stop_grace)", expWho(s, p, c), c.StopGrace)
+		c.StopGrace = 0
+	}
+	if c.User != "" {
+		if _, _, ok := expNumericUser(c.User); !ok {
+			w.add(expField(p, c, "user"), "%s: user %q is not numeric: Kubernetes sets users by ID only (securityContext.runAsUser), so it is left out", expWho(s, p, c), c.User)
+			c.User = ""
+		}
+	}
+	for _, pr := range []struct {
+		name string
+		p    *Probe
+	}{{"ready", c.Ready}, {"live", c.Live}} {
+		if pr.p == nil {
+			continue
+		}
+		before := *pr.p
+		pr.p.Period = max(expRoundSeconds(pr.p.Period), Duration(time.Second))
+		pr.p.Timeout = max(expRoundSeconds(pr.p.Timeout), Duration(time.Second))
+		pr.p.StartPeriod = expRoundSeconds(pr.p.StartPeriod)
+		if before.Period != pr.p.Period || before.Timeout != pr.p.Timeout || before.StartPeriod != pr.p.StartPeriod {
+			w.add(expField(p, c, pr.name), "%s: %s probe timings are rounded up to whole seconds (period %s, timeout %s, start_period %s), the unit Kubernetes probes count in", expWho(s, p, c), pr.name, pr.p.Period, pr.p.Timeout, pr.p.StartPeriod)
+		}
+	}
+	var mounts []Mount
+	for i, m := range c.Volumes {
+		if m.Type != MountBind {
+			mounts = append(mounts, m)
+			continue
+		}
+		field := expField(p, c, fmt.Sprintf("volumes[%d]", i))
+		src := expResolveBind(s, fsys, m.Source)
+		switch {
+		case src.rel == "":
+			w.add(field, "%s: the bind mount of %s is outside the stack's directory and cannot be carried into a Kubernetes manifest: it is left out; mount it from a volume of your cluster", expWho(s, p, c), m.Source)
+			continue
+		case src.isDir:
+			w.add(field, "%s: the bind mount of directory %s cannot be expressed in Kubernetes (only single files become ConfigMaps): it is left out; mount its files one by one, or use a volume of your cluster", expWho(s, p, c), m.Source)
+			continue
+		case !src.isFile:
+			w.add(field, "%s: the bind-mounted file %s cannot be read, so no ConfigMap can be made of it: it is left out", expWho(s, p, c), m.Source)
+			continue
+		}
+		key := toKubeConfigMapKey(path.Base(src.rel))
+		vol, ok := files[src.rel]
+		if !ok {
+			vol = expUniqueName(expDNSLabel(path.Base(src.rel), "file"), taken)
+			files[src.rel] = vol
+			p.Volumes = append(p.Volumes, &Volume{Name: vol, Files: map[string]string{key: string(src.content)}})
+		}
+		mounts = append(mounts, Mount{Type: MountVolume, Source: vol, Target: m.Target, ReadOnly: m.ReadOnly, SubPath: key})
+	}
+	c.Volumes = mounts
+}
+
+// kubeExportKind is the workload kind a pod is exported as.
+func kubeExportKind(p *Pod, k KubeKind) KubeKind {
+	if k != KubeAuto {
+		return k
+	}
+	if p.Main.Restart == RestartAlways {
+		return KubeDeployment
+	}
+	return KubeJob
+}
+
+// toKubeObjects builds the manifest's objects from a stack kubeExportStack prepared: ConfigMaps, then
+// Services, then the workloads, pod by pod in stack order.
+func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
+	var cms, svcs, loads []any
+	for _, p := range s.Pods {
+		labels := map[string]string{KubeLabelName: p.Name, KubeLabelPartOf: s.Name}
+		spec, volCMs, err := toKubePodSpec(s, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, cm := range volCMs {
+			cms = append(cms, cm)
+		}
+		tmpl := corev1.PodTemplateSpec{
+			ObjectMeta: metav1.ObjectMeta{Labels: labels},
+			Spec:       spec,
+		}
+		if len(p.DependsOn) > 0 {
+			tmpl.Annotations = map[string]string{KubeAnnotationDependsOn: strings.Join(p.DependsOn, ",")}
+		}
+		meta := metav1.ObjectMeta{Name: p.Name, Labels: labels}
+		switch kubeExportKind(p, kind) {
+		case KubeDeployment:
+			tmpl.Spec.RestartPolicy = corev1.RestartPolicyAlways
+			loads = append(loads, &appsv1.Deployment{
+				TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+				ObjectMeta: meta,
+				Spec: appsv1.DeploymentSpec{
+					Replicas: expPtr(int32(1)),
+					Selector: &metav1.LabelSelector{MatchLabels: labels},
+					Template: tmpl,
+				},
+			})
+		case KubeJob:
+			tmpl.Spec.RestartPolicy = toKubeRestart(p.Main.Restart)
+			job := &batchv1.Job{
+				TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
+				ObjectMeta: meta,
+				Spec:       batchv1.JobSpec{Template: tmpl},
+			}
+			if p.Main.Restart == RestartNever {
+				// Locally a failed main ends the stack: no second try.
+				job.Spec.BackoffLimit = expPtr(int32(0))
+			}
+			loads = append(loads, job)
+		case KubePod:
+			tmpl.Spec.RestartPolicy = toKubeRestart(p.Main.Restart)
+			loads = append(loads, &corev1.Pod{
+				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+				ObjectMeta: metav1.ObjectMeta{Name: p.Name, Labels: labels, Annotations: tmpl.Annotations},
+				Spec:       tmpl.Spec,
+			})
+		default:
+			return nil, expErrorf("unknown workload kind %d", kind)
+		}
+		for _, svc := range toKubeServices(p, labels) {
+			svcs = append(svcs, svc)
+		}
+	}
+	out := append(cms, svcs...)
+	return append(out, loads...), nil
+}
+
+func toKubeRestart(r RestartPolicy) corev1.RestartPolicy {
+	switch r {
+	case RestartAlways:
+		return corev1.RestartPolicyAlways
+	case RestartOnFailure:
+		return corev1.RestartPolicyOnFailure
+	}
+	return corev1.RestartPolicyNever
+}
+
+// toKubePodSpec builds a pod's spec and the ConfigMaps its file volumes need.
+func toKubePodSpec(s *Stack, p *Pod) (corev1.PodSpec, []*corev1.ConfigMap, error) {
+	spec := corev1.PodSpec{
+		TerminationGracePeriodSeconds: expPtr(int64(expSeconds(p.StopGrace))),
+	}
+	if p.SharePID {
+		spec.ShareProcessNamespace = expPtr(true)
+	}
+	var cms []*corev1.ConfigMap
+	for _, v := range p.Volumes {
+		if len(v.Files) == 0 {
+			spec.Volumes = append(spec.Volumes, corev1.Volume{Name: v.Name, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
+			continue
+		}
+		cm, items := toKubeConfigMap(s, p, v)
+		cms = append(cms, cm)
+		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: v.Name, VolumeSource: corev1.VolumeSource{
+			ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: cm.Name}, Items: items},
+		}})
+	}
+	for _, c := range p.Init {
+		spec.InitContainers = append(spec.InitContainers, toKubeContainer(c))
+	}
+	for _, c := range p.Sidecars {
+		kc := toKubeContainer(c)
+		kc.RestartPolicy = expPtr(corev1.ContainerRestartPolicyAlways)
+		// The kubelet starts the next container once a native sidecar has started, that is
+		// once its startup probe passed: the ready probe gates the same way as a startup
+		// probe, and a sidecar has no other use for it.
+		kc.StartupProbe, kc.ReadinessProbe = kc.ReadinessProbe, nil
+		spec.InitContainers = append(spec.InitContainers, kc)
+	}
+	spec.Containers = []corev1.Container{toKubeContainer(p.Main)}
+	return spec, cms, nil
+}
+
+// toKubeConfigMap makes the ConfigMap for a pod volume holding files, and the items to mount
+// when some file name is not a valid ConfigMap key.
+func toKubeConfigMap(s *Stack, p *Pod, v *Volume) (*corev1.ConfigMap, []corev1.KeyToPath) {
+	cm := &corev1.ConfigMap{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:   p.Name + "-" + v.Name,
+			Labels: map[string]string{KubeLabelName: p.Name, KubeLabelPartOf: s.Name},
+		},
+	}
+	var items []corev1.KeyToPath
+	names := make([]string, 0, len(v.Files))
+	for n := range v.Files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	rename := false
+	for _, n := range names {
+		if toKubeConfigMapKey(n) != n {
+			rename = true
+		}
+	}
+	for _, n := range names {
+		key := toKubeConfigMapKey(n)
+		if rename {
+			items = append(items, corev1.KeyToPath{Key: key, Path: n})
+		}
+		content := v.Files[n]
+		if utf8.ValidString(content) {
+			if cm.Data == nil {
+				cm.Data = map[string]string{}
+			}
+			cm.Data[key] = content
+		} else {
+			if cm.BinaryData == nil {
+				cm.BinaryData = map[string][]byte{}
+			}
+			cm.BinaryData[key] = []byte(content)
+		}
+	}
+	return cm, items
+}
+
+// toKubeConfigMapKey turns a file name into a valid ConfigMap key ([-._a-zA-Z0-9]+).
+func toKubeConfigMapKey(name string) string {
+	var b strings.Builder
+	for _, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '.', r == '_':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	if b.Len() == 0 || b.String() == "." || b.String() == ".." {
+		return "file"
+	}
+	return b.String()
+}
+
+func toKubeContainer(c *Container) corev1.Container {
+	kc := corev1.Container{
+		Name:       c.Name,
+		Image:      c.Image,
+		Command:    kubeEscapeAll(c.Entrypoint),
+		Args:       kubeEscapeAll(c.Command),
+		WorkingDir: c.WorkingDir,
+		TTY:        c.TTY,
+	}
+	if c.TTY {
+		kc.Stdin = true
+	}
+	for _, kv := range c.Env.Sorted() {
+		name, value, _ := strings.Cut(kv, "=")
+		kc.Env = append(kc.Env, corev1.EnvVar{Name: name, Value: kubeEscape(value)})
+	}
+	for _, port := range c.Ports {
+		kp := corev1.ContainerPort{
+			ContainerPort: int32(port.ContainerPort),
+			HostPort:      int32(port.HostPort),
+			HostIP:        port.HostIP,
+			Protocol:      toKubeProtocol(port.Protocol),
+		}
+		kc.Ports = append(kc.Ports, kp)
+	}
+	for _, m := range c.Volumes {
+		kc.VolumeMounts = append(kc.VolumeMounts, corev1.VolumeMount{Name: m.Source, MountPath: m.Target, ReadOnly: m.ReadOnly, SubPath: m.SubPath})
+	}
+	if c.User != "" {
+		uid, gid, _ := expNumericUser(c.User)
+		kc.SecurityContext = &corev1.SecurityContext{RunAsUser: expPtr(uid)}
+		if gid >= 0 {
+			kc.SecurityContext.RunAsGroup = expPtr(gid)
+		}
+	}
+	if c.Ready != nil {
+		kc.ReadinessProbe = toKubeProbe(c.Ready)
+	}
+	if c.Live != nil {
+		kc.LivenessProbe = toKubeProbe(c.Live)
+	}
+	return kc
+}
+
+// kubeEscape doubles every $ so that the kubelet's $(VAR) expansion in command, args and env
+// values gives the text back.
+func kubeEscape(s string) string { return strings.ReplaceAll(s, "$", "$$") }
+
+func kubeEscapeAll(in []string) []string {
+	if in == nil {
+		return nil
+	}
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = kubeEscape(s)
+	}
+	return out
+}
+
+func toKubeProtocol(p Protocol) corev1.Protocol {
+	switch p {
+	case ProtoUDP:
+		return corev1.ProtocolUDP
+	case ProtoSCTP:
+		return corev1.ProtocolSCTP
+	}
+	return corev1.ProtocolTCP
+}
+
+func toKubeProbe(p *Probe) *corev1.Probe {
+	kp := &corev1.Probe{
+		PeriodSeconds:       int32(expSeconds(p.Period)),
+		TimeoutSeconds:      int32(expSeconds(p.Timeout)),
+		FailureThreshold:    int32(p.Retries),
+		InitialDelaySeconds: int32(expSeconds(p.StartPeriod)),
+	}
+	switch {
+	case p.HTTP != nil:
+		g := &corev1.HTTPGetAction{Path: p.HTTP.Path, Port: intstr.FromInt32(int32(p.HTTP.Port)), Host: p.HTTP.Host}
+		switch p.HTTP.Scheme {
+		case "https":
+			g.Scheme = corev1.URISchemeHTTPS
+		case "http": // written only when the recipe says so, to give it back
+			g.Scheme = corev1.URISchemeHTTP
+		}
+		names := make([]string, 0, len(p.HTTP.Headers))
+		for n := range p.HTTP.Headers {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			g.HTTPHeaders = append(g.HTTPHeaders, corev1.HTTPHeader{Name: n, Value: p.HTTP.Headers[n]})
+		}
+		kp.HTTPGet = g
+	case p.TCP != nil:
+		kp.TCPSocket = &corev1.TCPSocketAction{Port: intstr.FromInt32(int32(p.TCP.Port)), Host: p.TCP.Host}
+	case p.Exec != nil:
+		kp.Exec = &corev1.ExecAction{Command: p.Exec.Command}
+	}
+	return kp
+}
+
+// toKubeServices are the Services of a pod that publishes ports. The ClusterIP Service named
+// after the pod exposes each published container port on the same port number, so that the
+// pod is reachable by its name from the other pods, as it is locally. Ports published without
+// a host port (the engine picks one) are also put on a NodePort Service <pod>-nodeport, which
+// has the cluster pick a node port: the same promise, and what sidecar's importer reads back.
+func toKubeServices(p *Pod, labels map[string]string) []*corev1.Service {
+	type key struct {
+		port  int
+		proto Protocol
+	}
+	seen := map[key]bool{}
+	nodeSeen := map[key]bool{}
+	var ports, nodePorts []corev1.ServicePort
+	for _, port := range p.Ports() {
+		k := key{port.ContainerPort, port.Protocol}
+		sp := corev1.ServicePort{
+			Name:       fmt.Sprintf("%s-%d", port.Protocol, port.ContainerPort),
+			Port:       int32(port.ContainerPort),
+			TargetPort: intstr.FromInt32(int32(port.ContainerPort)),
+			Protocol:   toKubeProtocol(port.Protocol),
+		}
+		if !seen[k] {
+			seen[k] = true
+			ports = append(ports, sp)
+		}
+		if port.HostPort == 0 && !nodeSeen[k] {
+			nodeSeen[k] = true
+			nodePorts = append(nodePorts, sp)
+		}
+	}
+	if len(ports) == 0 {
+		return nil
+	}
+	svc := func(name string, typ corev1.ServiceType, ports []corev1.ServicePort) *corev1.Service {
+		return &corev1.Service{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
+			Spec:       corev1.ServiceSpec{Type: typ, Selector: labels, Ports: ports},
+		}
+	}
+	out := []*corev1.Service{svc(p.Name, corev1.ServiceTypeClusterIP, ports)}
+	if len(nodePorts) > 0 {
+		const suffix = "-nodeport"
+		base := p.Name
+		if len(base)+len(suffix) > 63 {
+			base = strings.TrimRight(base[:63-len(suffix)], "-")
+		}
+		out = append(out, svc(base+suffix, corev1.ServiceTypeNodePort, nodePorts))
+	}
+	return out
+}
+
+// expNumericUser parses "UID" or "UID:GID"; gid is -1 when not given.
+func expNumericUser(u string) (uid, gid int64, ok bool) {
+	us, gs, hasGroup := strings.Cut(u, ":")
+	uid, err := strconv.ParseInt(us, 10, 64)
+	if err != nil || uid < 0 {
+		return 0, 0, false
+	}
+	gid = -1
+	if hasGroup {
+		gid, err = strconv.ParseInt(gs, 10, 64)
+		if err != nil || gid < 0 {
+			return 0, 0, false
+		}
+	}
+	return uid, gid, true
+}
+
+func expDefaultBackoff() Backoff {
+	return Backoff{Initial: Duration(DefaultBackoffInitial), Max: Duration(DefaultBackoffMax), Reset: Duration(DefaultBackoffReset)}
+}
+
+// expRoundSeconds rounds d up to whole seconds.
+func expRoundSeconds(d Duration) Duration {
+	return Duration(time.Duration(expSeconds(d)) * time.Second)
+}
+
+// expSeconds is d in whole seconds, rounded up.
+func expSeconds(d Duration) int {
+	return int((time.Duration(d) + time.Second - 1) / time.Second)
+}
+
+func expPtr[T any](v T) *T { return &v }
+
+// kubeEmptyNoise are fields the Kubernetes types always marshal that say nothing when empty.
+var kubeEmptyNoise = []string{"status", "resources", "strategy", "metadata", "loadBalancer"}
+
+// marshalKubeObject writes one object as YAML without the empty status, resources and strategy
+// the Kubernetes types marshal.
+func marshalKubeObject(o any) ([]byte, error) {
+	j, err := json.Marshal(o)
+	if err != nil {
+		return nil, fmt.Errorf("encoding %T: %w", o, err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(j, &m); err != nil {
+		return nil, fmt.Errorf("encoding %T: %w", o, err)
+	}
+	expPruneEmpty(m)
+	return yaml.Marshal(m)
+}
+
+func expPruneEmpty(v any) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			expPruneEmpty(e)
+			if sub, ok := e.(map[string]any); ok && len(sub) == 0 && slices.Contains(kubeEmptyNoise, k) {
+				delete(t, k)
+			}
+		}
+	case []any:
+		for _, e := range t {
+			expPruneEmpty(e)
+		}
+	}
+}
+
+// checkKubeManifest decodes every document of a manifest strictly into its k8s.io/api type: an
+// unknown or misplaced field, or a kind the export does not write, is an error.
+func checkKubeManifest(manifest []byte) error {
+	for i, doc := range expSplitDocs(manifest) {
+		var tm metav1.TypeMeta
+		if err := yaml.Unmarshal(doc, &tm); err != nil {
+			return fmt.Errorf("document %d: %w", i+1, err)
+		}
+		var obj any
+		switch tm.APIVersion + "/" + tm.Kind {
+		case "apps/v1/Deployment":
+			obj = &appsv1.Deployment{}
+		case "batch/v1/Job":
+			obj = &batchv1.Job{}
+		case "v1/Pod":
+			obj = &corev1.Pod{}
+		case "v1/Service":
+			obj = &corev1.Service{}
+		case "v1/ConfigMap":
+			obj = &corev1.ConfigMap{}
+		default:
+			return fmt.Errorf("document %d: unexpected kind %s %s", i+1, tm.APIVersion, tm.Kind)
+		}
+		if err := yaml.UnmarshalStrict(doc, obj); err != nil {
+			return fmt.Errorf("document %d (%s): %w", i+1, tm.Kind, err)
+		}
+	}
+	return nil
+}
+
+// expSplitDocs splits a multi-document YAML stream at its "---" lines, leaving out documents
+// that hold only comments or nothing.
+func expSplitDocs(b []byte) [][]byte {
+	var docs [][]byte
+	var cur bytes.Buffer
+	flush := func() {
+		content := false
+		for _, line := range strings.Split(cur.String(), "\n") {
+			t := strings.TrimSpace(line)
+			if t != "" && !strings.HasPrefix(t, "#") {
+				content = true
+				break
+			}
+		}
+		if content {
+			docs = append(docs, slices.Clone(cur.Bytes()))
+		}
+		cur.Reset()
+	}
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		if strings.TrimRight(line, "\r\n") == "---" {
+			flush()
+			continue
+		}
+		cur.WriteString(line)
+	}
+	flush()
+	return docs
+}

@@ -1,0 +1,533 @@
+package recipes
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/sidecar-dev/sidecar/recipes/catalog"
+)
+
+// withWarnings appends the export's warnings to its output as YAML comments, so that one
+// golden file shows both and stays a valid manifest.
+func withWarnings(out []byte, warns []Warning) []byte {
+	if len(warns) == 0 {
+		return out
+	}
+	var b bytes.Buffer
+	b.Write(out)
+	b.WriteString("# export warnings:\n")
+	for _, w := range warns {
+		b.WriteString("#   " + w.String() + "\n")
+	}
+	return b.Bytes()
+}
+
+// The good recipe corpus, exported both ways, against goldens under testdata/export.
+func TestExportGolden(t *testing.T) {
+	files, _ := filepath.Glob("../testdata/recipes/good/*.yaml")
+	if len(files) < 5 {
+		t.Fatalf("found only %d good recipes", len(files))
+	}
+	for _, f := range files {
+		base := strings.TrimSuffix(filepath.Base(f), ".yaml")
+		t.Run(base, func(t *testing.T) {
+			st, _, err := loadCorpusFile(t, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			kube, warns, err := ExportKube(st, KubeOptions{})
+			if err != nil {
+				t.Fatalf("kube export: %v", err)
+			}
+			checkGolden(t, filepath.Join("../testdata/export", base+".kube.yaml"), withWarnings(kube, warns))
+			compose, warns, err := ExportCompose(st, ComposeOptions{})
+			if err != nil {
+				t.Fatalf("compose export: %v", err)
+			}
+			checkGolden(t, filepath.Join("../testdata/export", base+".compose.yaml"), withWarnings(compose, warns))
+		})
+	}
+}
+
+// testdata/export/everything, the stack that uses what the rest of the corpus does not,
+// exported both ways.
+func TestExportEverythingGolden(t *testing.T) {
+	st := everythingStack(t)
+	kube, warns, err := ExportKube(st, KubeOptions{})
+	if err != nil {
+		t.Fatalf("kube export: %v", err)
+	}
+	checkGolden(t, "../testdata/export/everything.kube.yaml", withWarnings(kube, warns))
+	compose, warns, err := ExportCompose(st, ComposeOptions{})
+	if err != nil {
+		t.Fatalf("compose export: %v", err)
+	}
+	checkGolden(t, "../testdata/export/everything.compose.yaml", withWarnings(compose, warns))
+}
+
+// Every catalog recipe, exported both ways, against goldens under testdata/export/catalog:
+// what a user of sidecar init gets from sidecar export.
+func TestExportCatalogGolden(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range catalog.Names() {
+		t.Run(name, func(t *testing.T) {
+			files, err := catalog.Files(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			root := filepath.Join(dir, name)
+			for rel, content := range files {
+				p := filepath.Join(root, filepath.FromSlash(rel))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, content, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Named by a relative path, so that warnings in the goldens do not depend on
+			// where the test runs.
+			st, _, err := Load(File{Name: name + "/sidecar.yaml", Content: files["sidecar.yaml"]}, Options{Dir: root})
+			if err != nil {
+				t.Fatal(err)
+			}
+			kube, warns, err := ExportKube(st, KubeOptions{})
+			if err != nil {
+				t.Fatalf("kube export: %v", err)
+			}
+			checkGolden(t, filepath.Join("../testdata/export/catalog", name+".kube.yaml"), withWarnings(kube, warns))
+			compose, warns, err := ExportCompose(st, ComposeOptions{})
+			if err != nil {
+				t.Fatalf("compose export: %v", err)
+			}
+			checkGolden(t, filepath.Join("../testdata/export/catalog", name+".compose.yaml"), withWarnings(compose, warns))
+		})
+	}
+}
+
+// testStack is a one-pod stack built in code, with every default filled in as normalisation
+// would.
+func testStack() *Stack {
+	probe := func(p Probe) *Probe {
+		p.Period, p.Timeout, p.Retries = Duration(time.Second), Duration(time.Second), 3
+		return &p
+	}
+	return &Stack{
+		Name:    "demo",
+		Dir:     "/stack",
+		Source:  Source{File: "/stack/sidecar.yaml"},
+		Backoff: expDefaultBackoff(),
+		Pods: []*Pod{{
+			Name:      "demo",
+			StopGrace: Duration(30 * time.Second),
+			Init: []*Container{{Name: "setup", Role: RoleInit, Image: "busybox:1.37.0", Restart: RestartNever,
+				Command: []string{"sh", "-c", "echo $HOME > /data/home"},
+				Volumes: []Mount{{Type: MountVolume, Source: "data", Target: "/data"}}}},
+			Sidecars: []*Container{{Name: "proxy", Role: RoleSidecar, Image: "envoyproxy/envoy:v1.38.0", Restart: RestartAlways,
+				Ports: []Port{{HostPort: 8000, ContainerPort: 10000}},
+				Volumes: []Mount{
+					{Type: MountBind, Source: "./envoy.yaml", Target: "/etc/envoy/envoy.yaml", ReadOnly: true},
+					{Type: MountBind, Source: "./conf", Target: "/etc/conf"},
+					{Type: MountBind, Source: "/var/run/docker.sock", Target: "/var/run/docker.sock"},
+				},
+				Ready: probe(Probe{HTTP: &HTTPProbe{Port: 9901, Path: "/ready"}})}},
+			Main: &Container{Name: "app", Role: RoleMain, Image: "traefik/whoami:v1.11.0", Restart: RestartAlways,
+				Env:     Env{"GREETING": "hello $USER"},
+				Volumes: []Mount{{Type: MountVolume, Source: "data", Target: "/data", ReadOnly: true}},
+				Ready:   probe(Probe{Exec: &ExecProbe{Command: []string{"test", "-f", "/data/home"}}})},
+			Volumes: []*Volume{{Name: "data"}},
+		}},
+	}
+}
+
+func testFiles() fstest.MapFS {
+	return fstest.MapFS{
+		"envoy.yaml":     {Data: []byte("admin: {}\n")},
+		"conf/a.conf":    {Data: []byte("a\n")},
+		"conf/sub/b.txt": {Data: []byte("b\n")},
+	}
+}
+
+// decodeKube splits a manifest into its typed objects.
+func decodeKube(t *testing.T, manifest []byte) (deps []appsv1.Deployment, jobs []batchv1.Job, pods []corev1.Pod, svcs []corev1.Service, cms []corev1.ConfigMap) {
+	t.Helper()
+	for _, doc := range expSplitDocs(manifest) {
+		var kind struct{ Kind string }
+		if err := yaml.Unmarshal(doc, &kind); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		switch kind.Kind {
+		case "Deployment":
+			var o appsv1.Deployment
+			err = yaml.UnmarshalStrict(doc, &o)
+			deps = append(deps, o)
+		case "Job":
+			var o batchv1.Job
+			err = yaml.UnmarshalStrict(doc, &o)
+			jobs = append(jobs, o)
+		case "Pod":
+			var o corev1.Pod
+			err = yaml.UnmarshalStrict(doc, &o)
+			pods = append(pods, o)
+		case "Service":
+			var o corev1.Service
+			err = yaml.UnmarshalStrict(doc, &o)
+			svcs = append(svcs, o)
+		case "ConfigMap":
+			var o corev1.ConfigMap
+			err = yaml.UnmarshalStrict(doc, &o)
+			cms = append(cms, o)
+		default:
+			t.Fatalf("unexpected kind %q", kind.Kind)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return
+}
+
+func TestExportKubeShape(t *testing.T) {
+	out, warns, err := ExportKube(testStack(), KubeOptions{Files: testFiles()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps, jobs, pods, svcs, cms := decodeKube(t, out)
+	if len(deps) != 1 || len(jobs) != 0 || len(pods) != 0 || len(svcs) != 1 || len(cms) != 1 {
+		t.Fatalf("got %d deployments, %d jobs, %d pods, %d services, %d configmaps; want 1, 0, 0, 1, 1", len(deps), len(jobs), len(pods), len(svcs), len(cms))
+	}
+	spec := deps[0].Spec.Template.Spec
+	if len(spec.InitContainers) != 2 || spec.InitContainers[0].Name != "setup" || spec.InitContainers[1].Name != "proxy" {
+		t.Fatalf("init containers = %+v, want setup then proxy", spec.InitContainers)
+	}
+	if spec.InitContainers[0].RestartPolicy != nil {
+		t.Errorf("the plain init container has a restartPolicy")
+	}
+	proxy := spec.InitContainers[1]
+	if proxy.RestartPolicy == nil || *proxy.RestartPolicy != corev1.ContainerRestartPolicyAlways {
+		t.Errorf("the sidecar is not a native sidecar: restartPolicy %v", proxy.RestartPolicy)
+	}
+	// A sidecar's ready probe gates the next container: in Kubernetes that is a startup probe.
+	sp := proxy.StartupProbe
+	if sp == nil || sp.HTTPGet == nil || sp.HTTPGet.Port.IntValue() != 9901 || sp.HTTPGet.Path != "/ready" || sp.FailureThreshold != 3 || sp.PeriodSeconds != 1 {
+		t.Errorf("the sidecar's ready probe is not its startup probe: %+v", sp)
+	}
+	if proxy.ReadinessProbe != nil {
+		t.Errorf("the sidecar also has a readiness probe: %+v", proxy.ReadinessProbe)
+	}
+	if len(proxy.VolumeMounts) != 1 || proxy.VolumeMounts[0].SubPath != "envoy.yaml" || proxy.VolumeMounts[0].MountPath != "/etc/envoy/envoy.yaml" {
+		t.Errorf("the bind-mounted file is not mounted from its ConfigMap with subPath: %+v", proxy.VolumeMounts)
+	}
+	if cms[0].Data["envoy.yaml"] != "admin: {}\n" {
+		t.Errorf("ConfigMap data = %v", cms[0].Data)
+	}
+	if len(spec.Containers) != 1 || spec.Containers[0].Name != "app" {
+		t.Fatalf("containers = %+v, want main alone", spec.Containers)
+	}
+	if spec.Containers[0].ReadinessProbe.Exec == nil {
+		t.Errorf("main's exec probe is lost")
+	}
+	if got := *spec.TerminationGracePeriodSeconds; got != 30 {
+		t.Errorf("terminationGracePeriodSeconds = %d", got)
+	}
+	if svcs[0].Name != "demo" || svcs[0].Spec.Type != corev1.ServiceTypeClusterIP || len(svcs[0].Spec.Ports) != 1 || svcs[0].Spec.Ports[0].Port != 10000 {
+		t.Errorf("service = %+v", svcs[0])
+	}
+	// $ is doubled where the kubelet expands $(VAR): command, args and env values.
+	if got := spec.InitContainers[0].Args; len(got) != 3 || got[2] != "echo $$HOME > /data/home" {
+		t.Errorf("setup args = %q", got)
+	}
+	if got := spec.Containers[0].Env; len(got) != 1 || got[0].Value != "hello $$USER" {
+		t.Errorf("main env = %+v", got)
+	}
+	// The directory and the path outside the stack are warned about, by field.
+	fields := map[string]bool{}
+	for _, w := range warns {
+		fields[w.Field] = true
+	}
+	for _, f := range []string{"demo/proxy/volumes[1]", "demo/proxy/volumes[2]"} {
+		if !fields[f] {
+			t.Errorf("no warning names %s; got %v", f, warns)
+		}
+	}
+}
+
+// A port published on no particular host port gets a NodePort Service (the cluster picks the
+// node port, as the engine picks the host port); pod-to-pod access stays on the ClusterIP one.
+func TestExportKubeNodePort(t *testing.T) {
+	st := testStack()
+	st.Pods[0].Main.Ports = []Port{{ContainerPort: 8080}, {ContainerPort: 53, Protocol: ProtoUDP, HostPort: 5353}}
+	out, _, err := ExportKube(st, KubeOptions{Files: testFiles()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, svcs, _ := decodeKube(t, out)
+	if len(svcs) != 2 {
+		t.Fatalf("%d services, want 2", len(svcs))
+	}
+	cluster, node := svcs[0], svcs[1]
+	if cluster.Name != "demo" || len(cluster.Spec.Ports) != 3 {
+		t.Errorf("ClusterIP service = %s with %d ports, want demo with 3", cluster.Name, len(cluster.Spec.Ports))
+	}
+	if node.Name != "demo-nodeport" || node.Spec.Type != corev1.ServiceTypeNodePort || len(node.Spec.Ports) != 1 || node.Spec.Ports[0].Port != 8080 || node.Spec.Ports[0].NodePort != 0 {
+		t.Errorf("NodePort service = %+v", node)
+	}
+}
+
+func TestExportKubeServiceNames(t *testing.T) {
+	st := testStack()
+	st.Pods[0].Name = "9" + strings.Repeat("a", 62)
+	st.Pods[0].Main.Ports = []Port{{ContainerPort: 8080}}
+	out, warns, err := ExportKube(st, KubeOptions{Files: testFiles()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, svcs, _ := decodeKube(t, out)
+	if len(svcs) != 2 || len(svcs[1].Name) > 63 || !strings.HasSuffix(svcs[1].Name, "-nodeport") {
+		t.Errorf("services = %v", svcs)
+	}
+	found := false
+	for _, w := range warns {
+		found = found || strings.Contains(w.Message, "must start with a letter")
+	}
+	if !found {
+		t.Errorf("no warning about the Service name starting with a digit: %v", warns)
+	}
+}
+
+func TestExportKubeKinds(t *testing.T) {
+	for _, tc := range []struct {
+		kind    KubeKind
+		restart RestartPolicy
+		want    string // kind and pod restart policy
+		warn    bool
+	}{
+		{KubeAuto, RestartAlways, "Deployment Always", false},
+		{KubeAuto, RestartNever, "Job Never", false},
+		{KubeAuto, RestartOnFailure, "Job OnFailure", false},
+		{KubeDeployment, RestartNever, "Deployment Always", true},
+		{KubeJob, RestartAlways, "Job OnFailure", true},
+		{KubePod, RestartNever, "Pod Never", false},
+		{KubePod, RestartAlways, "Pod Always", false},
+	} {
+		st := testStack()
+		st.Pods[0].Main.Restart = tc.restart
+		out, warns, err := ExportKube(st, KubeOptions{Kind: tc.kind, Files: testFiles()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		deps, jobs, pods, _, _ := decodeKube(t, out)
+		var got string
+		switch {
+		case len(deps) == 1:
+			got = "Deployment " + string(deps[0].Spec.Template.Spec.RestartPolicy)
+		case len(jobs) == 1:
+			got = "Job " + string(jobs[0].Spec.Template.Spec.RestartPolicy)
+			if tc.restart == RestartNever && (jobs[0].Spec.BackoffLimit == nil || *jobs[0].Spec.BackoffLimit != 0) {
+				t.Errorf("a Job whose main never restarts must not be retried: backoffLimit %v", jobs[0].Spec.BackoffLimit)
+			}
+		case len(pods) == 1:
+			got = "Pod " + string(pods[0].Spec.RestartPolicy)
+		}
+		if got != tc.want {
+			t.Errorf("kind %s, restart %s: got %s, want %s", tc.kind, tc.restart, got, tc.want)
+		}
+		warned := false
+		for _, w := range warns {
+			if w.Field == "demo/app/restart" {
+				warned = true
+			}
+		}
+		if warned != tc.warn {
+			t.Errorf("kind %s, restart %s: restart warning %v, want %v (%v)", tc.kind, tc.restart, warned, tc.warn, warns)
+		}
+	}
+}
+
+func TestKubeKindText(t *testing.T) {
+	var k KubeKind
+	if err := k.UnmarshalText([]byte("Job")); err != nil || k != KubeJob {
+		t.Errorf("Job → %v, %v", k, err)
+	}
+	err := k.UnmarshalText([]byte("statefulset"))
+	var ee *EnumError
+	if !errors.As(err, &ee) || !strings.Contains(err.Error(), "deployment, job, pod") {
+		t.Errorf("statefulset → %v, want an EnumError listing deployment, job, pod", err)
+	}
+}
+
+// What the manifest cannot express is warned about, naming the field, and left out of it.
+func TestExportKubeWarnings(t *testing.T) {
+	st := testStack()
+	p := st.Pods[0]
+	p.Main.Build = &Build{Context: "./app"}
+	p.Main.Init = true
+	p.Main.StopGrace = Duration(5 * time.Second)
+	p.Main.User = "nobody"
+	p.Main.Ready.Period = Duration(500 * time.Millisecond)
+	p.StopGrace = Duration(1500 * time.Millisecond)
+	p.DependsOn = []string{"db"}
+	st.Backoff.Max = Duration(time.Minute)
+	out, warns, err := ExportKube(st, KubeOptions{Files: testFiles()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := map[string]bool{}
+	for _, w := range warns {
+		fields[w.Field] = true
+	}
+	for _, f := range []string{"demo/app/build", "demo/app/init", "demo/app/stop_grace", "demo/app/user", "demo/app/ready", "demo/stop_grace", "demo/depends_on", "backoff"} {
+		if !fields[f] {
+			t.Errorf("no warning for %s: %v", f, warns)
+		}
+	}
+	deps, _, _, _, _ := decodeKube(t, out)
+	tmpl := deps[0].Spec.Template
+	if tmpl.Annotations[KubeAnnotationDependsOn] != "db" {
+		t.Errorf("depends_on annotation = %v", tmpl.Annotations)
+	}
+	if *tmpl.Spec.TerminationGracePeriodSeconds != 2 {
+		t.Errorf("1.5s grace is not rounded up to 2: %d", *tmpl.Spec.TerminationGracePeriodSeconds)
+	}
+	main := tmpl.Spec.Containers[0]
+	if main.SecurityContext != nil {
+		t.Errorf("a user name became a security context: %+v", main.SecurityContext)
+	}
+	if main.ReadinessProbe.PeriodSeconds != 1 {
+		t.Errorf("a 500ms period became %ds", main.ReadinessProbe.PeriodSeconds)
+	}
+}
+
+// loadCompose loads an exported compose file with compose-go as docker compose would.
+func loadComposeProject(t *testing.T, content []byte) *types.Project {
+	t.Helper()
+	p, err := loader.LoadWithContext(t.Context(), types.ConfigDetails{
+		WorkingDir:  t.TempDir(),
+		ConfigFiles: []types.ConfigFile{{Filename: "compose.yaml", Content: content}},
+		Environment: types.Mapping{},
+	}, func(o *loader.Options) {
+		o.SkipResolveEnvironment = true
+		o.ResolvePaths = false
+	})
+	if err != nil {
+		t.Fatalf("compose-go cannot load the export: %v\n%s", err, content)
+	}
+	return p
+}
+
+func TestExportComposeShape(t *testing.T) {
+	out, _, err := ExportCompose(testStack(), ComposeOptions{Files: testFiles()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := loadComposeProject(t, out)
+	infra, ok := p.Services["demo-infra"]
+	if !ok {
+		t.Fatalf("no infra service: %v", p.ServiceNames())
+	}
+	if infra.Image != ComposeInfraImage || len(infra.Ports) != 1 || infra.Ports[0].Target != 10000 || infra.Ports[0].Published != "8000" {
+		t.Errorf("infra = image %s, ports %+v", infra.Image, infra.Ports)
+	}
+	if x, ok := infra.Extensions["x-sidecar"].(map[string]any); !ok || x["role"] != "infra" {
+		t.Errorf("infra x-sidecar = %v", infra.Extensions)
+	}
+	for _, name := range []string{"setup", "proxy", "app"} {
+		svc, ok := p.Services[name]
+		if !ok {
+			t.Fatalf("no service %s", name)
+		}
+		if svc.NetworkMode != "service:demo-infra" {
+			t.Errorf("%s: network_mode %q", name, svc.NetworkMode)
+		}
+	}
+	if d := p.Services["proxy"].DependsOn["setup"]; d.Condition != types.ServiceConditionCompletedSuccessfully {
+		t.Errorf("proxy waits for setup with %q", d.Condition)
+	}
+	if d := p.Services["app"].DependsOn["proxy"]; d.Condition != types.ServiceConditionStarted {
+		t.Errorf("app waits for proxy with %q (proxy's probe is http: no healthcheck)", d.Condition)
+	}
+	app := p.Services["app"]
+	if app.HealthCheck == nil || strings.Join(app.HealthCheck.Test, " ") != "CMD test -f /data/home" {
+		t.Errorf("main's exec probe is not its healthcheck: %+v", app.HealthCheck)
+	}
+	if v := app.Environment["GREETING"]; v == nil || *v != "hello $USER" {
+		t.Errorf("$ is not escaped: GREETING = %v", v)
+	}
+	if got := p.Services["setup"].Command; strings.Join(got, " ") != "sh -c echo $HOME > /data/home" {
+		t.Errorf("setup command = %q", got)
+	}
+	if x, ok := p.Services["proxy"].Extensions["x-sidecar"].(map[string]any); !ok || x["ready"] == nil {
+		t.Errorf("proxy's http probe is not kept in x-sidecar: %v", p.Services["proxy"].Extensions)
+	}
+}
+
+// A sidecar with an exec probe becomes healthy-gated: the next container waits for
+// service_healthy.
+func TestExportComposeHealthyChain(t *testing.T) {
+	st := testStack()
+	st.Pods[0].Sidecars[0].Ready = &Probe{Exec: &ExecProbe{Command: []string{"true"}}, Period: Duration(2 * time.Second), Timeout: Duration(time.Second), Retries: 5}
+	out, _, err := ExportCompose(st, ComposeOptions{Files: testFiles()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := loadComposeProject(t, out)
+	if d := p.Services["app"].DependsOn["proxy"]; d.Condition != types.ServiceConditionHealthy {
+		t.Errorf("app waits for proxy with %q, want service_healthy", d.Condition)
+	}
+	hc := p.Services["proxy"].HealthCheck
+	if hc == nil || hc.Interval == nil || time.Duration(*hc.Interval) != 2*time.Second || hc.Retries == nil || *hc.Retries != 5 {
+		t.Errorf("healthcheck = %+v", hc)
+	}
+}
+
+func TestExportNoPods(t *testing.T) {
+	if _, _, err := ExportKube(&Stack{Name: "x"}, KubeOptions{}); !errors.Is(err, ErrExport) {
+		t.Errorf("kube: %v", err)
+	}
+	if _, _, err := ExportCompose(&Stack{Name: "x"}, ComposeOptions{}); !errors.Is(err, ErrExport) {
+		t.Errorf("compose: %v", err)
+	}
+}
+
+// With several pods, each infra service carries its pod's name as a network alias, so that
+// pods reach each other by name under docker compose as under sidecar; a lone pod needs none.
+func TestExportComposeAliases(t *testing.T) {
+	st, _, err := loadCorpusFile(t, "../testdata/recipes/good/pods.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := ExportCompose(st, ComposeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := loadComposeProject(t, out)
+	for _, pod := range st.Pods {
+		infra := p.Services[pod.Name+"-infra"]
+		n := infra.Networks["default"]
+		if n == nil || len(n.Aliases) != 1 || n.Aliases[0] != pod.Name {
+			t.Errorf("%s-infra: networks = %+v, want the alias %s", pod.Name, infra.Networks, pod.Name)
+		}
+	}
+	out, _, err = ExportCompose(testStack(), ComposeOptions{Files: testFiles()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// compose-go attaches every service to the default network; no alias is written.
+	if n := loadComposeProject(t, out).Services["demo-infra"].Networks["default"]; n != nil && len(n.Aliases) > 0 {
+		t.Errorf("a lone pod's infra has aliases %v", n.Aliases)
+	}
+}

@@ -1,0 +1,811 @@
+package recipes
+
+// From a Kubernetes pod template to a pod: roles, containers, environment, probes, volumes.
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	yaml "go.yaml.in/yaml/v3"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// kubeVol is how a pod's volume is mounted: a pod volume, or a host path (hostPath).
+type kubeVol struct {
+	bind     bool
+	hostPath string
+	readOnly bool // configMap, secret and projected volumes are mounted read-only
+}
+
+// kubeCtx is what converting the containers of one pod needs.
+type kubeCtx struct {
+	d        *kubeDoc
+	kp       *kubePod
+	meta     metav1.ObjectMeta // the workload's
+	tmplMeta metav1.ObjectMeta // the pod template's
+	spec     corev1.PodSpec
+	sp       string // path of the PodSpec
+	vols     map[string]kubeVol
+}
+
+// pod converts a pod template into a pod named after the workload.
+func (k *kubeImport) pod(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.PodTemplateSpec, sp string, job bool) *kubePod {
+	spec := tmpl.Spec
+	// Kubernetes puts every container of a pod in one IPC namespace.
+	pod := &Pod{Name: meta.Name, ShareIPC: true}
+	pk := PodKey(pod.Name)
+	k.pos.Set(pk, k.at(d, "metadata.name"))
+	kp := &kubePod{pod: pod, doc: d, labels: tmpl.Labels, ports: map[string]kubePortRef{},
+		unpublished: map[*Container][]kubeOpenPort{}, portOrder: map[*Container][]int{}}
+	cx := &kubeCtx{d: d, kp: kp, meta: meta, tmplMeta: tmpl.ObjectMeta, spec: spec, sp: sp}
+	k.partOf(cx)
+	k.dependsOn(cx)
+
+	k.specFields(d, sp, kubePodSpecFields, kubeNotHonoured)
+	k.securityFields(d, sp+".securityContext")
+	if spec.ShareProcessNamespace != nil && *spec.ShareProcessNamespace {
+		pod.SharePID = true
+	}
+	if spec.TerminationGracePeriodSeconds != nil {
+		pod.StopGrace = Duration(time.Duration(*spec.TerminationGracePeriodSeconds) * time.Second)
+		if pod.StopGrace == 0 {
+			// 0 asks for an immediate kill; a zero budget would mean "the default" here.
+			pod.StopGrace = Duration(time.Millisecond)
+		}
+		k.pos.Set(Field(pk, "stop_grace"), k.at(d, sp+".terminationGracePeriodSeconds"))
+	}
+	if spec.DNSPolicy != "" && spec.DNSPolicy != corev1.DNSClusterFirst {
+		k.warn(k.keyAt(d, sp+".dnsPolicy"), d.prefix+sp+".dnsPolicy", "the pod uses the engine's DNS on the stack network; "+string(spec.DNSPolicy)+" is not honoured")
+	}
+	cx.vols = k.volumes(cx)
+
+	if len(spec.Containers) == 0 {
+		k.problem(k.keyAt(d, sp+".containers"), fmt.Sprintf("%s %q has no containers", d.kind, d.name), "add the application's container under containers:")
+		return nil
+	}
+	mainIdx := k.mainIndex(cx)
+	mainRestart, initRestart, ok := k.restartPolicies(cx, job)
+	if !ok {
+		return nil
+	}
+	for i, c := range spec.InitContainers {
+		p := fmt.Sprintf("%s.initContainers[%d]", sp, i)
+		if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+			pod.Sidecars = append(pod.Sidecars, k.container(cx, p, c, RoleSidecar, RestartDefault))
+			continue
+		}
+		pod.Init = append(pod.Init, k.container(cx, p, c, RoleInit, initRestart))
+	}
+	for i, c := range spec.Containers {
+		p := fmt.Sprintf("%s.containers[%d]", sp, i)
+		if i == mainIdx {
+			continue
+		}
+		if job {
+			k.warn(k.keyAt(d, p), d.prefix+p, fmt.Sprintf("%s is not the Job's main container (%s), so it runs as a sidecar: restarted when it exits, and stopped when main completes", c.Name, spec.Containers[mainIdx].Name))
+		}
+		pod.Sidecars = append(pod.Sidecars, k.container(cx, p, c, RoleSidecar, RestartDefault))
+	}
+	pod.Main = k.container(cx, fmt.Sprintf("%s.containers[%d]", sp, mainIdx), spec.Containers[mainIdx], RoleMain, mainRestart)
+	sort.SliceStable(pod.Volumes, func(a, b int) bool { return pod.Volumes[a].Name < pod.Volumes[b].Name })
+	k.pods = append(k.pods, kp)
+	return kp
+}
+
+// templateMeta is the path of the pod template's metadata.
+func (cx *kubeCtx) templateMeta() string {
+	if cx.d.kind == "Pod" {
+		return "metadata"
+	}
+	return strings.TrimSuffix(cx.sp, ".spec") + ".metadata"
+}
+
+// mainIndex picks main among containers: the one the sidecar.dev/main annotation names (on
+// the pod template, else on the workload), else the one kubectl's default-container
+// annotation names, else the first.
+func (k *kubeImport) mainIndex(cx *kubeCtx) int {
+	type source struct {
+		annotations map[string]string
+		path        string
+	}
+	sources := []source{{cx.tmplMeta.Annotations, cx.templateMeta()}, {cx.meta.Annotations, "metadata"}}
+	for _, key := range []string{KubeMainAnnotation, kubeDefaultContainer} {
+		for _, src := range sources {
+			name, ok := src.annotations[key]
+			if !ok {
+				continue
+			}
+			var names []string
+			for i, c := range cx.spec.Containers {
+				if c.Name == name {
+					return i
+				}
+				names = append(names, c.Name)
+			}
+			hint := "name one of the containers: " + strings.Join(names, ", ")
+			if s := impSuggest(name, names); s != "" {
+				hint = "did you mean " + s + "?"
+			}
+			k.problem(k.at(cx.d, src.path+".annotations", key), fmt.Sprintf("annotation %s names %q, which is not one of the pod's containers", key, name), hint)
+			return 0
+		}
+	}
+	return 0
+}
+
+// partOf records the stack the workload belongs to: its app.kubernetes.io/part-of label, else
+// its pod template's.
+func (k *kubeImport) partOf(cx *kubeCtx) {
+	for _, src := range []struct {
+		labels map[string]string
+		path   string
+	}{{cx.meta.Labels, "metadata"}, {cx.tmplMeta.Labels, cx.templateMeta()}} {
+		if v, ok := src.labels[KubeLabelPartOf]; ok && v != "" {
+			cx.kp.partOf, cx.kp.partOfAt = v, k.at(cx.d, src.path+".labels", KubeLabelPartOf)
+			return
+		}
+	}
+}
+
+// dependsOn reads the sidecar.dev/depends-on annotation (on the pod template, else on the
+// workload): the names of the pods this one waits for, separated by commas. Names that are
+// not pod names are problems placed at the annotation; names of pods the file does not have
+// are reported by validation, at the annotation too.
+func (k *kubeImport) dependsOn(cx *kubeCtx) {
+	pod := cx.kp.pod
+	for _, src := range []struct {
+		annotations map[string]string
+		path        string
+	}{{cx.tmplMeta.Annotations, cx.templateMeta()}, {cx.meta.Annotations, "metadata"}} {
+		v, ok := src.annotations[KubeAnnotationDependsOn]
+		if !ok {
+			continue
+		}
+		at := k.at(cx.d, src.path+".annotations", KubeAnnotationDependsOn)
+		if strings.TrimSpace(v) == "" {
+			return
+		}
+		for _, name := range strings.Split(v, ",") {
+			name = strings.TrimSpace(name)
+			if len(name) > 63 || !dnsLabelRE.MatchString(name) {
+				what := fmt.Sprintf("%q, which is not a pod name", clip(name))
+				if name == "" {
+					what = "an empty pod name"
+				}
+				k.problem(at, fmt.Sprintf("annotation %s of %s %q holds %s", KubeAnnotationDependsOn, cx.d.kind, cx.d.name, what),
+					"list the names of the workloads this one waits for, separated by commas, e.g. db,cache")
+				continue
+			}
+			k.pos.Set(Field(PodKey(pod.Name), "depends_on", len(pod.DependsOn)), at)
+			pod.DependsOn = append(pod.DependsOn, name)
+		}
+		return
+	}
+}
+
+// restartPolicies maps the pod's restartPolicy to main's restart and to init containers'
+// (Kubernetes retries failed init containers unless the policy is Never).
+func (k *kubeImport) restartPolicies(cx *kubeCtx, job bool) (main, init RestartPolicy, ok bool) {
+	at := k.at(cx.d, cx.sp+".restartPolicy")
+	rp := cx.spec.RestartPolicy
+	if job && rp != corev1.RestartPolicyNever && rp != corev1.RestartPolicyOnFailure {
+		k.problem(at, fmt.Sprintf("the pod template of %s %q has restartPolicy %q", cx.d.kind, cx.d.name, impOr(string(rp), "Always (the default)")),
+			"a Job's pods must have restartPolicy: Never or OnFailure")
+		return 0, 0, false
+	}
+	switch rp {
+	case "", corev1.RestartPolicyAlways:
+		main, init = RestartAlways, RestartOnFailure
+	case corev1.RestartPolicyOnFailure:
+		main, init = RestartOnFailure, RestartOnFailure
+	case corev1.RestartPolicyNever:
+		main, init = RestartNever, RestartNever
+	default:
+		k.problem(at, fmt.Sprintf("unknown restartPolicy %q", rp), "use Always, OnFailure or Never")
+		return 0, 0, false
+	}
+	return main, init, true
+}
+
+// has reports whether path is written in doc.
+func (k *kubeImport) has(d *kubeDoc, path string) bool {
+	return impFind(d.node, kubeParts(path)) != nil
+}
+
+// volumes reads the pod's volumes: which are pod volumes (with their files) and which are
+// host paths.
+func (k *kubeImport) volumes(cx *kubeCtx) map[string]kubeVol {
+	out := map[string]kubeVol{}
+	pod := cx.kp.pod
+	for i, v := range cx.spec.Volumes {
+		p := fmt.Sprintf("%s.volumes[%d]", cx.sp, i)
+		field := cx.d.prefix + p
+		vs := v.VolumeSource
+		vol := &Volume{Name: v.Name}
+		kv := kubeVol{}
+		switch {
+		case vs.EmptyDir != nil:
+			if vs.EmptyDir.Medium != "" {
+				k.warn(k.keyAt(cx.d, p+".emptyDir.medium"), field+".emptyDir.medium", "pod volumes live on the engine's disk; medium "+string(vs.EmptyDir.Medium)+" is not honoured")
+			}
+			if vs.EmptyDir.SizeLimit != nil {
+				k.warn(k.keyAt(cx.d, p+".emptyDir.sizeLimit"), field+".emptyDir.sizeLimit", "pod volumes are not size-limited; ignored")
+			}
+		case vs.HostPath != nil:
+			kv = kubeVol{bind: true, hostPath: vs.HostPath.Path}
+		case vs.ConfigMap != nil:
+			vol.Files = k.files(cx, p+".configMap", k.configMaps, vs.ConfigMap.Name, vs.ConfigMap.Items, vs.ConfigMap.Optional)
+			kv.readOnly = true
+			k.modes(cx, p+".configMap", vs.ConfigMap.DefaultMode != nil)
+		case vs.Secret != nil:
+			vol.Files = k.files(cx, p+".secret", k.secrets, vs.Secret.SecretName, vs.Secret.Items, vs.Secret.Optional)
+			kv.readOnly = true
+			k.modes(cx, p+".secret", vs.Secret.DefaultMode != nil)
+		case vs.Projected != nil:
+			files := map[string]string{}
+			for j, src := range vs.Projected.Sources {
+				sp := fmt.Sprintf("%s.projected.sources[%d]", p, j)
+				var got map[string]string
+				switch {
+				case src.ConfigMap != nil:
+					got = k.files(cx, sp+".configMap", k.configMaps, src.ConfigMap.Name, src.ConfigMap.Items, src.ConfigMap.Optional)
+				case src.Secret != nil:
+					got = k.files(cx, sp+".secret", k.secrets, src.Secret.Name, src.Secret.Items, src.Secret.Optional)
+				default:
+					k.warn(k.keyAt(cx.d, sp), cx.d.prefix+sp, "only configMap and secret sources are projected; this one is left out")
+				}
+				for name, content := range got {
+					files[name] = content
+				}
+			}
+			if len(files) > 0 {
+				vol.Files = files
+			}
+			kv.readOnly = true
+			k.modes(cx, p+".projected", vs.Projected.DefaultMode != nil)
+		case vs.PersistentVolumeClaim != nil:
+			k.warn(k.keyAt(cx.d, p+".persistentVolumeClaim"), field+".persistentVolumeClaim",
+				fmt.Sprintf("claim %s becomes a pod volume, created empty by sidecar up and removed by sidecar down", vs.PersistentVolumeClaim.ClaimName))
+		default:
+			kind := "this"
+			for _, pr := range impPairs(impValuePath(cx.d.node, kubeParts(p)...)) {
+				if pr.Key.Value != "name" {
+					kind = pr.Key.Value
+					break
+				}
+			}
+			k.warn(k.keyAt(cx.d, p+"."+kind), field+"."+kind, kind+" volumes are not supported: it becomes an empty pod volume")
+		}
+		if _, dup := out[v.Name]; dup {
+			k.problem(k.at(cx.d, p+".name"), fmt.Sprintf("volume %q is declared twice", v.Name), "give each volume its own name")
+			continue
+		}
+		out[v.Name] = kv
+		if !kv.bind {
+			pod.Volumes = append(pod.Volumes, vol)
+			k.pos.Set(VolumeKey(pod.Name, v.Name), k.at(cx.d, p+".name"))
+		}
+	}
+	return out
+}
+
+// impValuePath follows parts from n, or returns nil.
+func impValuePath(n *yaml.Node, parts ...string) *yaml.Node {
+	v, ok := impWalk(n, parts...)
+	if !ok {
+		return nil
+	}
+	return v
+}
+
+// modes warns that file modes are not set.
+func (k *kubeImport) modes(cx *kubeCtx, p string, defaultMode bool) {
+	if defaultMode {
+		k.warn(k.keyAt(cx.d, p+".defaultMode"), cx.d.prefix+p+".defaultMode", "files are created with the runtime's default mode; ignored")
+	}
+}
+
+// files returns the files a configMap or secret volume holds: every key, or the items
+// asked for, at their paths.
+func (k *kubeImport) files(cx *kubeCtx, p string, store map[string]*kubeData, name string, items []corev1.KeyToPath, optional *bool) map[string]string {
+	data, ok := store[name]
+	kind := "ConfigMap"
+	nameField := ".name"
+	if strings.HasSuffix(p, ".secret") {
+		kind, nameField = "Secret", ".secretName"
+		if strings.Contains(p, ".sources[") {
+			nameField = ".name"
+		}
+	}
+	if !ok {
+		if optional == nil || !*optional {
+			k.missing(cx, p+nameField, kind, name, store)
+		}
+		return nil
+	}
+	files := map[string]string{}
+	if len(items) == 0 {
+		for key, v := range data.data {
+			files[key] = v
+		}
+	}
+	for i, it := range items {
+		ip := fmt.Sprintf("%s.items[%d]", p, i)
+		v, ok := data.data[it.Key]
+		if !ok {
+			if optional == nil || !*optional {
+				k.missingKey(cx, ip+".key", data, it.Key)
+			}
+			continue
+		}
+		files[it.Path] = v
+		if it.Mode != nil {
+			k.warn(k.keyAt(cx.d, ip+".mode"), cx.d.prefix+ip+".mode", "files are created with the runtime's default mode; ignored")
+		}
+	}
+	if len(files) == 0 {
+		return nil
+	}
+	return files
+}
+
+// missing reports a reference to a ConfigMap or Secret the file does not define.
+func (k *kubeImport) missing(cx *kubeCtx, p, kind, name string, store map[string]*kubeData) {
+	names := make([]string, 0, len(store))
+	for n := range store {
+		names = append(names, n)
+	}
+	hint := fmt.Sprintf("add %s %s to this file, or mark the reference optional: true", kind, name)
+	if s := impSuggest(name, names); s != "" {
+		hint = "did you mean " + s + "? or " + hint
+	}
+	k.problem(k.at(cx.d, p), fmt.Sprintf("%s %q is not defined in this file", kind, name), hint)
+}
+
+// missingKey reports a reference to a key a ConfigMap or Secret does not have.
+func (k *kubeImport) missingKey(cx *kubeCtx, p string, data *kubeData, key string) {
+	keys := slices.Sorted(func(yield func(string) bool) {
+		for k := range data.data {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	hint := "add it to the " + data.kind + "'s data, or mark the reference optional: true"
+	if s := impSuggest(key, keys); s != "" {
+		hint = "did you mean " + s + "? or " + hint
+	} else if len(keys) > 0 {
+		hint = "it has " + strings.Join(keys, ", ") + "; " + hint
+	}
+	k.problem(k.at(cx.d, p), fmt.Sprintf("%s %q has no key %q", data.kind, data.name, key), hint)
+}
+
+// container converts one container at path p.
+func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role Role, restart RestartPolicy) *Container {
+	d := cx.d
+	ct := &Container{Name: c.Name, Role: role, Image: c.Image, Restart: restart, TTY: c.TTY, WorkingDir: c.WorkingDir}
+	ck := ContainerKey(cx.kp.pod.Name, c.Name)
+	k.pos.Set(ck, k.at(d, p+".name"))
+	record := func(field, at string) {
+		if k.has(d, at) {
+			k.pos.Set(Field(ck, field), k.at(d, at))
+		}
+	}
+	record("image", p+".image")
+	record("workdir", p+".workingDir")
+	record("restart", cx.sp+".restartPolicy")
+	k.specFields(d, p, kubeContainerFields, kubeNotHonoured)
+	k.securityFields(d, p+".securityContext")
+	if role != RoleInit || c.RestartPolicy != nil {
+		k.containerRestart(cx, p, c, role)
+	}
+	switch c.ImagePullPolicy {
+	case corev1.PullAlways:
+		k.warn(k.keyAt(d, p+".imagePullPolicy"), d.prefix+p+".imagePullPolicy", "an image present locally is used as it is (IfNotPresent); pull it yourself to refresh it")
+	case corev1.PullNever:
+		k.warn(k.keyAt(d, p+".imagePullPolicy"), d.prefix+p+".imagePullPolicy", "a missing image is pulled (IfNotPresent) rather than failing")
+	}
+	ct.User = k.user(cx, p, c)
+
+	vars := k.env(cx, p, c, ck)
+	if len(vars) > 0 {
+		ct.Env = vars
+	}
+	if c.Command != nil {
+		ct.Entrypoint = kubeExpandAll(c.Command, vars)
+		record("entrypoint", p+".command")
+	}
+	if c.Args != nil {
+		ct.Command = kubeExpandAll(c.Args, vars)
+		record("command", p+".args")
+	}
+	for i, cp := range c.Ports {
+		pp := fmt.Sprintf("%s.ports[%d]", p, i)
+		var proto Protocol
+		if err := proto.UnmarshalText([]byte(strings.ToLower(impOr(string(cp.Protocol), "tcp")))); err != nil {
+			k.problem(k.at(d, pp+".protocol"), err.Error(), "")
+			continue
+		}
+		ref := kubePortRef{container: ct, port: int(cp.ContainerPort), protocol: proto}
+		if cp.Name != "" {
+			cx.kp.ports[cp.Name] = ref
+		}
+		if _, seen := cx.kp.ports[strconv.Itoa(int(cp.ContainerPort))]; !seen {
+			cx.kp.ports[strconv.Itoa(int(cp.ContainerPort))] = ref
+		}
+		if cp.HostPort == 0 {
+			// Not published locally, as on a node without hostPort, unless a Service publishes it.
+			cx.kp.unpublished[ct] = append(cx.kp.unpublished[ct], kubeOpenPort{index: i, port: int(cp.ContainerPort), protocol: proto, hostIP: cp.HostIP})
+			continue
+		}
+		k.pos.Set(Field(ck, "ports", len(ct.Ports)), k.keyAt(d, pp))
+		ct.Ports = append(ct.Ports, Port{HostIP: cp.HostIP, HostPort: int(cp.HostPort), ContainerPort: int(cp.ContainerPort), Protocol: proto})
+		cx.kp.portOrder[ct] = append(cx.kp.portOrder[ct], i)
+	}
+	for i, vm := range c.VolumeMounts {
+		mp := fmt.Sprintf("%s.volumeMounts[%d]", p, i)
+		vol := cx.vols[vm.Name]
+		m := Mount{Type: MountVolume, Source: vm.Name, Target: vm.MountPath, ReadOnly: vm.ReadOnly || vol.readOnly, SubPath: vm.SubPath}
+		if vol.bind {
+			m.Type, m.Source, m.SubPath = MountBind, vol.hostPath, ""
+			if vm.SubPath != "" {
+				m.Source = path.Join(vol.hostPath, vm.SubPath)
+			}
+		}
+		if vm.SubPathExpr != "" {
+			k.warn(k.keyAt(d, mp+".subPathExpr"), d.prefix+mp+".subPathExpr", "subPathExpr is not expanded; the whole volume is mounted")
+		}
+		if vm.MountPropagation != nil && *vm.MountPropagation != corev1.MountPropagationNone {
+			k.warn(k.keyAt(d, mp+".mountPropagation"), d.prefix+mp+".mountPropagation", "mount propagation is not set; ignored")
+		}
+		if vm.RecursiveReadOnly != nil && *vm.RecursiveReadOnly != corev1.RecursiveReadOnlyDisabled {
+			k.warn(k.keyAt(d, mp+".recursiveReadOnly"), d.prefix+mp+".recursiveReadOnly", "read-only mounts are not made recursively read-only; ignored")
+		}
+		k.pos.Set(Field(ck, "volumes", len(ct.Volumes)), k.keyAt(d, mp))
+		ct.Volumes = append(ct.Volumes, m)
+	}
+	ct.Ready = k.probe(cx, p+".readinessProbe", c.ReadinessProbe, c, Field(ck, "ready"))
+	ct.Live = k.probe(cx, p+".livenessProbe", c.LivenessProbe, c, Field(ck, "live"))
+	if c.StartupProbe != nil {
+		k.startup(cx, p, c, ct, ck)
+	}
+	if role == RoleInit && (ct.Ready != nil || ct.Live != nil) {
+		k.warn(k.keyAt(d, p), d.prefix+p, c.Name+" is an init container, which runs to completion; its probes are not used")
+		ct.Ready, ct.Live = nil, nil
+	}
+	return ct
+}
+
+// containerRestart checks a container's own restartPolicy: on an init container, Always
+// makes it a sidecar (handled by the caller); anywhere else it is not honoured.
+func (k *kubeImport) containerRestart(cx *kubeCtx, p string, c corev1.Container, role Role) {
+	if c.RestartPolicy == nil {
+		return
+	}
+	if role == RoleSidecar && strings.Contains(p, ".initContainers[") {
+		return
+	}
+	k.warn(k.keyAt(cx.d, p+".restartPolicy"), cx.d.prefix+p+".restartPolicy",
+		"only init containers take a restartPolicy (Always makes them sidecars); the pod's restartPolicy applies")
+}
+
+// user maps runAsUser/runAsGroup, from the container's securityContext or the pod's.
+func (k *kubeImport) user(cx *kubeCtx, p string, c corev1.Container) string {
+	var uid, gid *int64
+	if s := cx.spec.SecurityContext; s != nil {
+		uid, gid = s.RunAsUser, s.RunAsGroup
+	}
+	if s := c.SecurityContext; s != nil {
+		if s.RunAsUser != nil {
+			uid = s.RunAsUser
+		}
+		if s.RunAsGroup != nil {
+			gid = s.RunAsGroup
+		}
+	}
+	switch {
+	case uid != nil && gid != nil:
+		return fmt.Sprintf("%d:%d", *uid, *gid)
+	case uid != nil:
+		return strconv.FormatInt(*uid, 10)
+	case gid != nil:
+		k.warn(k.keyAt(cx.d, p), cx.d.prefix+p+".securityContext.runAsGroup",
+			c.Name+": runAsGroup without runAsUser is not honoured: the image's user and group are used")
+	}
+	return ""
+}
+
+// securityFields warns about every security setting other than runAsUser and runAsGroup.
+func (k *kubeImport) securityFields(d *kubeDoc, p string) {
+	k.specFields(d, p, map[string]string{"runAsUser": "", "runAsGroup": ""}, kubeSecurity)
+}
+
+var kubeEnvName = regexp.MustCompile(`^[-._a-zA-Z][-._a-zA-Z0-9]*$`)
+
+// env resolves a container's environment: envFrom first, then env, which wins; $(VAR) in
+// values refers to variables defined before, as the kubelet expands it.
+func (k *kubeImport) env(cx *kubeCtx, p string, c corev1.Container, ck string) Env {
+	d := cx.d
+	vars := Env{}
+	for i, ef := range c.EnvFrom {
+		ep := fmt.Sprintf("%s.envFrom[%d]", p, i)
+		var (
+			data     *kubeData
+			ok       bool
+			optional *bool
+			kind     string
+			name     string
+			refPath  string
+		)
+		switch {
+		case ef.ConfigMapRef != nil:
+			kind, name, optional, refPath = "ConfigMap", ef.ConfigMapRef.Name, ef.ConfigMapRef.Optional, ep+".configMapRef.name"
+			data, ok = k.configMaps[name]
+		case ef.SecretRef != nil:
+			kind, name, optional, refPath = "Secret", ef.SecretRef.Name, ef.SecretRef.Optional, ep+".secretRef.name"
+			data, ok = k.secrets[name]
+		default:
+			continue
+		}
+		if !ok {
+			if optional == nil || !*optional {
+				store := k.configMaps
+				if kind == "Secret" {
+					store = k.secrets
+				}
+				k.missing(cx, refPath, kind, name, store)
+			}
+			continue
+		}
+		keys := slices.Sorted(func(yield func(string) bool) {
+			for key := range data.data {
+				if !yield(key) {
+					return
+				}
+			}
+		})
+		for _, key := range keys {
+			n := ef.Prefix + key
+			if !kubeEnvName.MatchString(n) {
+				k.warn(k.keyAt(d, ep), d.prefix+ep, fmt.Sprintf("key %q of %s %s is not a valid variable name; it is skipped, as Kubernetes does", key, kind, name))
+				continue
+			}
+			vars[n] = data.data[key]
+			k.pos.Set(Field(ck, "env", n), k.keyAt(d, ep))
+		}
+	}
+	for i, e := range c.Env {
+		ep := fmt.Sprintf("%s.env[%d]", p, i)
+		at := k.keyAt(d, ep)
+		if e.ValueFrom == nil {
+			vars[e.Name] = kubeExpand(e.Value, vars)
+			k.pos.Set(Field(ck, "env", e.Name), at)
+			continue
+		}
+		vf := e.ValueFrom
+		var v string
+		var ok bool
+		switch {
+		case vf.ConfigMapKeyRef != nil:
+			v, ok = k.keyRef(cx, ep+".valueFrom.configMapKeyRef", k.configMaps, "ConfigMap", vf.ConfigMapKeyRef.Name, vf.ConfigMapKeyRef.Key, vf.ConfigMapKeyRef.Optional)
+		case vf.SecretKeyRef != nil:
+			v, ok = k.keyRef(cx, ep+".valueFrom.secretKeyRef", k.secrets, "Secret", vf.SecretKeyRef.Name, vf.SecretKeyRef.Key, vf.SecretKeyRef.Optional)
+		case vf.FieldRef != nil:
+			v, ok = k.fieldRef(cx, ep+".valueFrom.fieldRef", vf.FieldRef.FieldPath)
+		case vf.ResourceFieldRef != nil:
+			k.warn(k.keyAt(d, ep+".valueFrom.resourceFieldRef"), d.prefix+ep+".valueFrom.resourceFieldRef",
+				fmt.Sprintf("%s: resources are not limited locally, so %s is not set", c.Name, e.Name))
+		default:
+			k.warn(k.keyAt(d, ep+".valueFrom"), d.prefix+ep+".valueFrom", fmt.Sprintf("%s: this source of %s is not supported, so it is not set", c.Name, e.Name))
+		}
+		if ok {
+			vars[e.Name] = v
+			k.pos.Set(Field(ck, "env", e.Name), at)
+		}
+	}
+	return vars
+}
+
+// keyRef resolves a configMapKeyRef or secretKeyRef.
+func (k *kubeImport) keyRef(cx *kubeCtx, p string, store map[string]*kubeData, kind, name, key string, optional *bool) (string, bool) {
+	data, ok := store[name]
+	if !ok {
+		if optional == nil || !*optional {
+			k.missing(cx, p+".name", kind, name, store)
+		}
+		return "", false
+	}
+	v, ok := data.data[key]
+	if !ok && (optional == nil || !*optional) {
+		k.missingKey(cx, p+".key", data, key)
+	}
+	return v, ok
+}
+
+var kubeFieldLabel = regexp.MustCompile(`^metadata\.(labels|annotations)\['(.*)'\]$`)
+
+// fieldRef resolves the fields of the downward API that are known locally.
+func (k *kubeImport) fieldRef(cx *kubeCtx, p, field string) (string, bool) {
+	switch field {
+	case "metadata.name":
+		return cx.kp.pod.Name, true
+	case "metadata.namespace":
+		return impOr(cx.meta.Namespace, "default"), true
+	}
+	if m := kubeFieldLabel.FindStringSubmatch(field); m != nil {
+		src := cx.tmplMeta.Labels
+		if m[1] == "annotations" {
+			src = cx.tmplMeta.Annotations
+		}
+		v, ok := src[m[2]]
+		return v, ok
+	}
+	k.warn(k.keyAt(cx.d, p), cx.d.prefix+p, field+" is not known outside a cluster, so the variable is not set")
+	return "", false
+}
+
+// kubeExpand expands $(VAR) references to vars as the kubelet does: $$ is a literal $, and a
+// reference to an unknown variable stays as written.
+func kubeExpand(s string, vars map[string]string) string {
+	if !strings.Contains(s, "$") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '$' || i+1 >= len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		switch s[i+1] {
+		case '$':
+			b.WriteByte('$')
+			i++
+		case '(':
+			end := strings.IndexByte(s[i+2:], ')')
+			if end < 0 {
+				b.WriteString(s[i:])
+				return b.String()
+			}
+			name := s[i+2 : i+2+end]
+			if v, ok := vars[name]; ok {
+				b.WriteString(v)
+			} else {
+				b.WriteString(s[i : i+3+end])
+			}
+			i += 2 + end
+		default:
+			b.WriteByte('$')
+		}
+	}
+	return b.String()
+}
+
+func kubeExpandAll(ss []string, vars map[string]string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = kubeExpand(s, vars)
+	}
+	return out
+}
+
+// probe converts a probe at path p, recording positions under key.
+func (k *kubeImport) probe(cx *kubeCtx, p string, pr *corev1.Probe, c corev1.Container, key string) *Probe {
+	if pr == nil {
+		return nil
+	}
+	d := cx.d
+	out := &Probe{}
+	k.pos.Set(key, k.keyAt(d, p))
+	switch {
+	case pr.Exec != nil:
+		out.Exec = &ExecProbe{Command: slices.Clone(pr.Exec.Command)}
+		k.pos.Set(Field(key, "exec", "command"), k.at(d, p+".exec.command"))
+	case pr.HTTPGet != nil:
+		port, ok := k.probePort(cx, p+".httpGet.port", pr.HTTPGet.Port, c)
+		if !ok {
+			return nil
+		}
+		h := &HTTPProbe{Port: port, Path: pr.HTTPGet.Path, Host: pr.HTTPGet.Host, Scheme: strings.ToLower(string(pr.HTTPGet.Scheme))}
+		for _, hd := range pr.HTTPGet.HTTPHeaders {
+			if h.Headers == nil {
+				h.Headers = map[string]string{}
+			}
+			h.Headers[hd.Name] = hd.Value
+		}
+		out.HTTP = h
+		k.pos.Set(Field(key, "http", "port"), k.at(d, p+".httpGet.port"))
+		k.pos.Set(Field(key, "http", "path"), k.at(d, p+".httpGet.path"))
+		k.pos.Set(Field(key, "http", "scheme"), k.at(d, p+".httpGet.scheme"))
+	case pr.TCPSocket != nil:
+		port, ok := k.probePort(cx, p+".tcpSocket.port", pr.TCPSocket.Port, c)
+		if !ok {
+			return nil
+		}
+		out.TCP = &TCPProbe{Port: port, Host: pr.TCPSocket.Host}
+		k.pos.Set(Field(key, "tcp", "port"), k.at(d, p+".tcpSocket.port"))
+	case pr.GRPC != nil:
+		k.warn(k.keyAt(d, p+".grpc"), d.prefix+p+".grpc", c.Name+": gRPC probes are not supported, so this probe is not made")
+		return nil
+	default:
+		k.problem(k.keyAt(d, p), "the probe has no check", "add httpGet, tcpSocket or exec")
+		return nil
+	}
+	seconds := func(v int32, field, name string) Duration {
+		if v > 0 {
+			k.pos.Set(Field(key, field), k.at(d, p+"."+name))
+		}
+		return Duration(time.Duration(v) * time.Second)
+	}
+	out.Period = seconds(pr.PeriodSeconds, "period", "periodSeconds")
+	out.Timeout = seconds(pr.TimeoutSeconds, "timeout", "timeoutSeconds")
+	out.StartPeriod = seconds(pr.InitialDelaySeconds, "start_period", "initialDelaySeconds")
+	if pr.FailureThreshold > 0 {
+		out.Retries = int(pr.FailureThreshold)
+		k.pos.Set(Field(key, "retries"), k.at(d, p+".failureThreshold"))
+	}
+	if pr.SuccessThreshold > 1 {
+		k.warn(k.keyAt(d, p+".successThreshold"), d.prefix+p+".successThreshold", "one success is enough locally; ignored")
+	}
+	if pr.TerminationGracePeriodSeconds != nil {
+		k.warn(k.keyAt(d, p+".terminationGracePeriodSeconds"), d.prefix+p+".terminationGracePeriodSeconds", "the container's stop grace comes from the pod; ignored")
+	}
+	return out
+}
+
+// probePort resolves a probe's port, by number or by the name of one of the container's ports.
+func (k *kubeImport) probePort(cx *kubeCtx, p string, port intstr.IntOrString, c corev1.Container) (int, bool) {
+	if port.Type == intstr.Int {
+		return int(port.IntVal), true
+	}
+	var names []string
+	for _, cp := range c.Ports {
+		if cp.Name == port.StrVal {
+			return int(cp.ContainerPort), true
+		}
+		if cp.Name != "" {
+			names = append(names, cp.Name)
+		}
+	}
+	hint := "name it in the container's ports (ports: [{name: " + port.StrVal + ", containerPort: 8080}]), or write the number"
+	if s := impSuggest(port.StrVal, names); s != "" {
+		hint = "did you mean " + s + "?"
+	}
+	k.problem(k.at(cx.d, p), fmt.Sprintf("probe port %q is not the name of a port of container %s", port.StrVal, c.Name), hint)
+	return 0, false
+}
+
+// startup folds a startupProbe in. With no readinessProbe it becomes the ready probe: in
+// Kubernetes it is what gates the start of the next container, which is what ready does
+// here. With one, the time the startup probe allows becomes the ready (and live) probe's
+// start period, with a warning.
+func (k *kubeImport) startup(cx *kubeCtx, p string, c corev1.Container, ct *Container, ck string) {
+	d := cx.d
+	sp := p + ".startupProbe"
+	if ct.Ready == nil {
+		ct.Ready = k.probe(cx, sp, c.StartupProbe, c, Field(ck, "ready"))
+		return
+	}
+	pr := c.StartupProbe
+	period, threshold := pr.PeriodSeconds, pr.FailureThreshold
+	if period <= 0 {
+		period = 10 // Kubernetes' defaults
+	}
+	if threshold <= 0 {
+		threshold = 3
+	}
+	budget := Duration(time.Duration(pr.InitialDelaySeconds+period*threshold) * time.Second)
+	for _, probe := range []*Probe{ct.Ready, ct.Live} {
+		if probe != nil && probe.StartPeriod < budget {
+			probe.StartPeriod = budget
+		}
+	}
+	k.warn(k.keyAt(d, sp), d.prefix+sp, fmt.Sprintf("%s: merged into the readinessProbe as a start period of %s (initialDelaySeconds + periodSeconds × failureThreshold)", c.Name, budget))
+}

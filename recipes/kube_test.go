@@ -1,0 +1,595 @@
+package recipes
+
+import (
+	"errors"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// kubeImportString imports a manifest given as text, without the shared pipeline.
+func kubeImportString(t *testing.T, manifest string) (*Stack, []Warning, error) {
+	t.Helper()
+	manifest = strings.ReplaceAll(manifest, "\t", "  ")
+	return loadKube(File{Name: "m.yaml", Content: []byte(manifest)}, Options{Dir: t.TempDir()}, NewPositions("m.yaml"))
+}
+
+func mustKube(t *testing.T, manifest string) (*Stack, []Warning) {
+	t.Helper()
+	st, ws, err := kubeImportString(t, manifest)
+	if err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	return st, ws
+}
+
+func names(cs []*Container) []string {
+	out := []string{}
+	for _, c := range cs {
+		out = append(out, c.Name)
+	}
+	return out
+}
+
+func TestKubeRoles(t *testing.T) {
+	tests := []struct {
+		name                      string
+		manifest                  string
+		main                      string
+		sidecars, init            []string
+		mainRestart, initRestarts RestartPolicy
+	}{
+		{
+			name: "first container is main, the others follow the native sidecars",
+			manifest: `
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+	initContainers:
+		- {name: setup, image: x}
+		- {name: native, image: x, restartPolicy: Always}
+		- {name: more-setup, image: x}
+		- {name: native2, image: x, restartPolicy: Always}
+	containers:
+		- {name: app, image: x}
+		- {name: extra, image: x}
+`,
+			main: "app", sidecars: []string{"native", "native2", "extra"}, init: []string{"setup", "more-setup"},
+			mainRestart: RestartAlways, initRestarts: RestartOnFailure,
+		},
+		{
+			name: "the sidecar.dev/main annotation on the template names main",
+			manifest: `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d, annotations: {sidecar.dev/main: ignored-when-template-says}}
+spec:
+	selector: {matchLabels: {a: b}}
+	template:
+		metadata: {labels: {a: b}, annotations: {sidecar.dev/main: app}}
+		spec:
+			containers:
+				- {name: proxy, image: x}
+				- {name: app, image: x}
+`,
+			main: "app", sidecars: []string{"proxy"}, init: []string{}, mainRestart: RestartAlways,
+		},
+		{
+			name: "the annotation on the workload counts too",
+			manifest: `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d, annotations: {sidecar.dev/main: app}}
+spec:
+	selector: {matchLabels: {a: b}}
+	template:
+		metadata: {labels: {a: b}}
+		spec:
+			containers:
+				- {name: proxy, image: x}
+				- {name: app, image: x}
+`,
+			main: "app", sidecars: []string{"proxy"}, init: []string{}, mainRestart: RestartAlways,
+		},
+		{
+			name: "kubectl's default-container is a fallback; sidecar.dev/main wins over it",
+			manifest: `
+apiVersion: v1
+kind: Pod
+metadata:
+	name: p
+	annotations: {kubectl.kubernetes.io/default-container: b, sidecar.dev/main: c}
+spec:
+	restartPolicy: Never
+	containers: [{name: a, image: x}, {name: b, image: x}, {name: c, image: x}]
+`,
+			main: "c", sidecars: []string{"a", "b"}, init: []string{}, mainRestart: RestartNever,
+		},
+		{
+			name: "a Job's OnFailure",
+			manifest: `
+apiVersion: batch/v1
+kind: Job
+metadata: {name: j}
+spec:
+	template:
+		spec:
+			restartPolicy: OnFailure
+			initContainers: [{name: prep, image: x}]
+			containers: [{name: run, image: x}]
+`,
+			main: "run", sidecars: []string{}, init: []string{"prep"}, mainRestart: RestartOnFailure, initRestarts: RestartOnFailure,
+		},
+		{
+			name: "restartPolicy Never: init containers are not retried",
+			manifest: `
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+	restartPolicy: Never
+	initContainers: [{name: prep, image: x}]
+	containers: [{name: run, image: x}]
+`,
+			main: "run", sidecars: []string{}, init: []string{"prep"}, mainRestart: RestartNever, initRestarts: RestartNever,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, _ := mustKube(t, tt.manifest)
+			p := st.Pods[0]
+			if p.Main.Name != tt.main {
+				t.Errorf("main = %s, want %s", p.Main.Name, tt.main)
+			}
+			if got := names(p.Sidecars); !reflect.DeepEqual(got, tt.sidecars) {
+				t.Errorf("sidecars = %v, want %v", got, tt.sidecars)
+			}
+			if got := names(p.Init); !reflect.DeepEqual(got, tt.init) {
+				t.Errorf("init = %v, want %v", got, tt.init)
+			}
+			if p.Main.Restart != tt.mainRestart {
+				t.Errorf("main restart = %v, want %v", p.Main.Restart, tt.mainRestart)
+			}
+			for _, c := range p.Init {
+				if c.Restart != tt.initRestarts {
+					t.Errorf("init %s restart = %v, want %v", c.Name, c.Restart, tt.initRestarts)
+				}
+			}
+			for _, c := range p.Sidecars {
+				if c.Restart != RestartDefault {
+					t.Errorf("sidecar %s restart = %v, want the default (always, filled by normalisation)", c.Name, c.Restart)
+				}
+			}
+		})
+	}
+}
+
+func TestKubeEnv(t *testing.T) {
+	st, ws := mustKube(t, `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cm}
+data: {A: from-cm, B: b, "not a name": x}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: s}
+data: {PW: cHc=}
+stringData: {TOKEN: t}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: ns, labels: {tier: web}}
+spec:
+	containers:
+		- name: c
+			image: x
+			command: ["/bin/$(BIN)", "$$(LITERAL)", "$(UNKNOWN)"]
+			args: ["--url=$(URL)"]
+			envFrom:
+				- configMapRef: {name: cm}
+					prefix: CM_
+				- secretRef: {name: s}
+				- configMapRef: {name: absent, optional: true}
+			env:
+				- {name: BIN, value: app}
+				- {name: CM_A, value: overridden}
+				- {name: URL, value: "http://$(CM_B):$(PORT)"}
+				- {name: PORT, value: "80"}
+				- name: KEY
+					valueFrom: {configMapKeyRef: {name: cm, key: A}}
+				- name: OPT
+					valueFrom: {configMapKeyRef: {name: cm, key: NOPE, optional: true}}
+				- name: POD
+					valueFrom: {fieldRef: {fieldPath: metadata.name}}
+				- name: NS
+					valueFrom: {fieldRef: {fieldPath: metadata.namespace}}
+				- name: IP
+					valueFrom: {fieldRef: {fieldPath: status.podIP}}
+`)
+	c := st.Pods[0].Main
+	want := Env{
+		"BIN": "app", "CM_A": "overridden", "CM_B": "b", "PW": "pw", "TOKEN": "t",
+		// $(PORT) is defined after URL, so it stays as written, as the kubelet leaves it.
+		"URL": "http://b:$(PORT)", "PORT": "80", "KEY": "from-cm", "POD": "p", "NS": "ns",
+	}
+	if !reflect.DeepEqual(c.Env, want) {
+		t.Errorf("env = %v\nwant  %v", c.Env, want)
+	}
+	if want := []string{"/bin/app", "$(LITERAL)", "$(UNKNOWN)"}; !reflect.DeepEqual(c.Entrypoint, want) {
+		t.Errorf("entrypoint = %q, want %q", c.Entrypoint, want)
+	}
+	if want := []string{"--url=http://b:$(PORT)"}; !reflect.DeepEqual(c.Command, want) {
+		t.Errorf("command = %q, want %q", c.Command, want)
+	}
+	var fields []string
+	for _, w := range ws {
+		fields = append(fields, w.Field)
+	}
+	want2 := []string{"spec.containers[0].envFrom[0]", "spec.containers[0].env[8].valueFrom.fieldRef"}
+	if !reflect.DeepEqual(fields, want2) {
+		t.Errorf("warnings on %v, want %v", fields, want2)
+	}
+}
+
+func TestKubeExpand(t *testing.T) {
+	vars := map[string]string{"A": "1", "B": "$(A)"}
+	for in, want := range map[string]string{
+		"":          "",
+		"plain":     "plain",
+		"$(A)":      "1",
+		"x$(A)y":    "x1y",
+		"$(B)":      "$(A)", // no recursion
+		"$$(A)":     "$(A)",
+		"$$":        "$",
+		"$(NOPE)":   "$(NOPE)",
+		"$(A":       "$(A",
+		"$A":        "$A",
+		"end$":      "end$",
+		"$(A)$(A)":  "11",
+		"$$$(A)":    "$1",
+		"a $ b":     "a $ b",
+		"$()":       "$()",
+		"$(A)$$(A)": "1$(A)",
+	} {
+		if got := kubeExpand(in, vars); got != want {
+			t.Errorf("kubeExpand(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestKubeProbesAndVolumes(t *testing.T) {
+	st, ws := mustKube(t, `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cm}
+data: {a.conf: A, b.conf: B}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+	shareProcessNamespace: true
+	terminationGracePeriodSeconds: 45
+	containers:
+		- name: c
+			image: x
+			ports: [{name: web, containerPort: 8080}, {containerPort: 53, hostPort: 5353, protocol: UDP}]
+			readinessProbe:
+				httpGet: {port: web, path: /ready, scheme: HTTPS}
+				periodSeconds: 3
+				timeoutSeconds: 2
+				failureThreshold: 7
+				initialDelaySeconds: 4
+			livenessProbe:
+				exec: {command: [/bin/true]}
+			startupProbe:
+				tcpSocket: {port: 8080}
+				periodSeconds: 2
+				failureThreshold: 5
+			volumeMounts:
+				- {name: scratch, mountPath: /scratch}
+				- {name: conf, mountPath: /etc/conf}
+				- {name: host, mountPath: /host, subPath: sub, readOnly: true}
+				- {name: scratch, mountPath: /one, subPath: one}
+	volumes:
+		- {name: scratch, emptyDir: {}}
+		- name: conf
+			configMap: {name: cm, items: [{key: b.conf, path: dir/b.conf}]}
+		- {name: host, hostPath: {path: /srv/data}}
+`)
+	p := st.Pods[0]
+	c := p.Main
+	if !p.SharePID || !p.ShareIPC || p.StopGrace.D().Seconds() != 45 {
+		t.Errorf("pod: share_pid %v share_ipc %v stop_grace %v", p.SharePID, p.ShareIPC, p.StopGrace)
+	}
+	wantReady := &Probe{HTTP: &HTTPProbe{Port: 8080, Path: "/ready", Scheme: "https"}, Period: Duration(3e9), Timeout: Duration(2e9), Retries: 7,
+		// startup allows 2s × 5 = 10s, longer than the 4s initial delay
+		StartPeriod: Duration(10e9)}
+	if !reflect.DeepEqual(c.Ready, wantReady) {
+		t.Errorf("ready = %+v / %+v", c.Ready, c.Ready.HTTP)
+	}
+	if c.Live == nil || c.Live.Exec == nil || c.Live.StartPeriod != Duration(10e9) {
+		t.Errorf("live = %+v", c.Live)
+	}
+	if want := []Port{{HostPort: 5353, ContainerPort: 53, Protocol: ProtoUDP}}; !reflect.DeepEqual(c.Ports, want) {
+		t.Errorf("ports = %+v, want %+v (only hostPorts are published)", c.Ports, want)
+	}
+	wantMounts := []Mount{
+		{Type: MountVolume, Source: "scratch", Target: "/scratch"},
+		{Type: MountVolume, Source: "conf", Target: "/etc/conf", ReadOnly: true},
+		{Type: MountBind, Source: "/srv/data/sub", Target: "/host", ReadOnly: true},
+		{Type: MountVolume, Source: "scratch", Target: "/one", SubPath: "one"},
+	}
+	if !reflect.DeepEqual(c.Volumes, wantMounts) {
+		t.Errorf("mounts = %+v\nwant     %+v", c.Volumes, wantMounts)
+	}
+	wantVols := []*Volume{{Name: "conf", Files: map[string]string{"dir/b.conf": "B"}}, {Name: "scratch"}}
+	if !reflect.DeepEqual(p.Volumes, wantVols) {
+		t.Errorf("volumes = %+v", p.Volumes)
+	}
+	if len(ws) != 1 || ws[0].Field != "spec.containers[0].startupProbe" {
+		t.Errorf("warnings = %v, want one about the merged startupProbe", ws)
+	}
+}
+
+func TestKubeStartupProbeAlone(t *testing.T) {
+	st, ws := mustKube(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+	containers:
+		- name: c
+			image: x
+			startupProbe: {tcpSocket: {port: 80}, periodSeconds: 1}
+`)
+	if r := st.Pods[0].Main.Ready; r == nil || r.TCP == nil || r.TCP.Port != 80 {
+		t.Errorf("ready = %+v, want the startup probe", r)
+	}
+	if len(ws) != 0 {
+		t.Errorf("warnings = %v, want none", ws)
+	}
+}
+
+func TestKubeServices(t *testing.T) {
+	st, _ := mustKube(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: web, labels: {app: web}}
+spec:
+	containers:
+		- {name: app, image: x, ports: [{name: http, containerPort: 8080}]}
+		- {name: proxy, image: x, ports: [{name: admin, containerPort: 9901}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-lb}
+spec:
+	type: LoadBalancer
+	selector: {app: web}
+	ports: [{port: 80, targetPort: http}, {port: 9901, targetPort: admin}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-np}
+spec:
+	type: NodePort
+	selector: {app: web}
+	ports: [{port: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-internal}
+spec:
+	selector: {app: web}
+	ports: [{port: 8081, targetPort: 8080}]
+`)
+	p := st.Pods[0]
+	if want := []Port{{HostPort: 80, ContainerPort: 8080}, {HostPort: 0, ContainerPort: 8080}}; !reflect.DeepEqual(p.Main.Ports, want) {
+		t.Errorf("main ports = %+v, want %+v", p.Main.Ports, want)
+	}
+	if want := []Port{{HostPort: 9901, ContainerPort: 9901}}; !reflect.DeepEqual(p.Sidecars[0].Ports, want) {
+		t.Errorf("proxy ports = %+v, want %+v", p.Sidecars[0].Ports, want)
+	}
+}
+
+func TestKubeProblemsArePlaced(t *testing.T) {
+	_, _, err := kubeImportString(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+	containers:
+		- name: c
+			image: x
+			env:
+				- name: A
+					valueFrom: {secretKeyRef: {name: nope, key: k}}
+			readinessProbe: {httpGet: {port: nameless}}
+`)
+	var ps Problems
+	if !errors.As(err, &ps) || !errors.Is(err, ErrInvalid) {
+		t.Fatalf("err = %v, want Problems", err)
+	}
+	got := []string{}
+	for _, p := range ps {
+		got = append(got, p.Pos.String())
+	}
+	// at the Secret's name and at the port's name
+	if want := []string{"m.yaml:11:44", "m.yaml:12:40"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("problems at %v, want %v:\n%v", got, want, err)
+	}
+}
+
+// The sidecar.dev/depends-on annotation the Kubernetes export writes is read back into the
+// pod's depends_on (sorted, like every depends_on), from the pod template or the workload.
+func TestKubeDependsOnAnnotation(t *testing.T) {
+	manifest := strings.ReplaceAll(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+	selector: {matchLabels: {app: web}}
+	template:
+		metadata: {labels: {app: web}, annotations: {sidecar.dev/depends-on: "db, cache"}}
+		spec: {containers: [{name: app, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: cache, annotations: {sidecar.dev/depends-on: db}}
+spec: {containers: [{name: app, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, annotations: {sidecar.dev/depends-on: ""}}
+spec: {containers: [{name: app, image: x}]}
+`, "\t", "  ")
+	st, _, err := Load(File{Name: "m.yaml", Content: []byte(manifest)}, Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	var order []string
+	for _, p := range st.Pods {
+		got[p.Name] = p.DependsOn
+		order = append(order, p.Name)
+	}
+	want := map[string][]string{"web": {"cache", "db"}, "cache": {"db"}, "db": nil}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("depends_on = %v, want %v", got, want)
+	}
+	if !reflect.DeepEqual(order, []string{"db", "cache", "web"}) {
+		t.Errorf("pods start in order %v, want db, cache, web", order)
+	}
+}
+
+// Names in the annotation that are not pod names are problems at the annotation; so are,
+// once the import is done, names of pods the file does not have and a pod waiting for itself
+// (found by validation).
+func TestKubeDependsOnAnnotationProblems(t *testing.T) {
+	for _, tc := range []struct {
+		name, manifest string
+		want           []string
+	}{
+		{"not pod names", `
+apiVersion: v1
+kind: Pod
+metadata:
+	name: web
+	annotations:
+		sidecar.dev/depends-on: "db,,Cache DB"
+spec: {containers: [{name: app, image: x}]}
+`, []string{
+			`m.yaml:7:29: annotation sidecar.dev/depends-on of Pod "web" holds an empty pod name: list the names of the workloads this one waits for, separated by commas, e.g. db,cache`,
+			`m.yaml:7:29: annotation sidecar.dev/depends-on of Pod "web" holds "Cache DB", which is not a pod name: list the names of the workloads this one waits for, separated by commas, e.g. db,cache`,
+		}},
+		{"unknown pods", `
+apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec: {containers: [{name: app, image: x}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: db}
+spec:
+	selector: {matchLabels: {app: db}}
+	template:
+		metadata:
+			labels: {app: db}
+			annotations: {sidecar.dev/depends-on: "dbb,db"}
+		spec: {containers: [{name: app, image: x}]}
+`, []string{
+			`m.yaml:15:45: pod "db" depends on itself: remove it: a pod cannot wait for itself`,
+			`m.yaml:15:45: pod "db" depends on "dbb", which is not a pod of this stack: did you mean "web"? (depend on one of: web)`,
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			manifest := strings.ReplaceAll(tc.manifest, "\t", "  ")
+			_, _, err := Load(File{Name: "m.yaml", Content: []byte(manifest)}, Options{Dir: t.TempDir()})
+			var ps Problems
+			if !errors.As(err, &ps) {
+				t.Fatalf("err = %v, want Problems", err)
+			}
+			var got []string
+			for _, p := range ps {
+				got = append(got, p.String())
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
+
+// Ports a Service publishes take the place of the container port they target, so that a
+// container's ports keep the order of its ports list whether or not they have a hostPort.
+func TestKubePortOrder(t *testing.T) {
+	st, _ := mustKube(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: web, labels: {app: web}}
+spec:
+	containers:
+		- name: app
+			image: x
+			ports:
+				- {containerPort: 8080}
+				- {containerPort: 9090, hostPort: 9090}
+				- {containerPort: 53, protocol: UDP}
+				- {containerPort: 8080, hostPort: 8081}
+				- {containerPort: 7000}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-nodeport}
+spec:
+	type: NodePort
+	selector: {app: web}
+	ports: [{name: a, port: 53, protocol: UDP}, {name: b, port: 8080}, {name: c, port: 7777}]
+`)
+	want := []Port{
+		{ContainerPort: 8080, Protocol: ProtoTCP},
+		{HostPort: 9090, ContainerPort: 9090, Protocol: ProtoTCP},
+		{ContainerPort: 53, Protocol: ProtoUDP},
+		{HostPort: 8081, ContainerPort: 8080, Protocol: ProtoTCP},
+		{ContainerPort: 7777, Protocol: ProtoTCP}, // no container port names it: last
+	}
+	if got := st.Pods[0].Main.Ports; !reflect.DeepEqual(got, want) {
+		t.Errorf("ports = %+v\nwant    %+v", got, want)
+	}
+}
+
+// app.kubernetes.io/part-of, which the export writes, names the stack when every workload
+// has it and they agree; Options.Name wins over it.
+func TestKubeStackNameFromPartOf(t *testing.T) {
+	doc := func(name, labels string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata: {name: " + name + ", labels: {" + labels + "}}\nspec: {containers: [{name: app, image: x}]}\n"
+	}
+	for _, tc := range []struct {
+		name, manifest string
+		opts           Options
+		want           string
+	}{
+		{"all agree", doc("a", "app.kubernetes.io/part-of: shop") + "---\n" + doc("b", "app.kubernetes.io/part-of: shop"), Options{}, "shop"},
+		{"made a DNS label", doc("a", "app.kubernetes.io/part-of: My_Shop"), Options{}, "my-shop"},
+		{"they disagree", doc("a", "app.kubernetes.io/part-of: shop") + "---\n" + doc("b", "app.kubernetes.io/part-of: other"), Options{}, "fallback"},
+		{"one lacks it", doc("a", "app.kubernetes.io/part-of: shop") + "---\n" + doc("b", "x: y"), Options{}, "fallback"},
+		{"the option wins", doc("a", "app.kubernetes.io/part-of: shop"), Options{Name: "given"}, "given"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "fallback")
+			tc.opts.Dir = dir
+			st, _, err := Load(File{Name: filepath.Join(dir, "m.yaml"), Content: []byte(tc.manifest)}, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Name != tc.want {
+				t.Errorf("stack name %q, want %q", st.Name, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,106 @@
+// Package runtime is sidecar's adapter to the Docker Engine: it implements
+// orchestrator.Runtime over the Engine API (github.com/moby/moby/client), with the tool's own
+// infra image, image builds and pulls, containers, networks and volumes, events, logs, probes
+// run inside the pod's network namespace, and resource stats. See docs/engine.md for the
+// engine behaviour it relies on and docs/infra-image.md for the infra image.
+//
+// The in-memory fake for unit tests is in runtime/fake.
+package runtime
+
+import (
+	"strings"
+	"sync"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/client"
+	"github.com/moby/moby/client/pkg/versions"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+)
+
+// Docker talks to one Docker Engine. It is safe for concurrent use.
+type Docker struct {
+	cli           *client.Client
+	host          string
+	source        string
+	apiVersion    string
+	engineVersion string
+	arch          string
+	toolVersion   string
+	infraRepo     string
+
+	infraMu  sync.Mutex // one infra image creation at a time in this process
+	infraRef string     // set once the infra image is known to exist
+}
+
+var (
+	_ orchestrator.Runtime     = (*Docker)(nil)
+	_ orchestrator.StatsSource = (*Docker)(nil)
+)
+
+// Close releases the connections to the engine.
+func (d *Docker) Close() error { return d.cli.Close() }
+
+// Host is the engine address in use, e.g. unix:///var/run/docker.sock.
+func (d *Docker) Host() string { return d.host }
+
+// APIVersion is the Engine API version agreed with the engine, e.g. "1.41".
+func (d *Docker) APIVersion() string { return d.apiVersion }
+
+// EngineVersion is the engine's version, e.g. "20.10.24".
+func (d *Docker) EngineVersion() string { return d.engineVersion }
+
+// Arch is the engine's architecture as a GOARCH value, e.g. "amd64".
+func (d *Docker) Arch() string { return d.arch }
+
+// Client is the underlying API client, for callers that measure the raw API (benchmarks).
+func (d *Docker) Client() *client.Client { return d.cli }
+
+// apiAtLeast reports whether the agreed API version is v or newer.
+func (d *Docker) apiAtLeast(v string) bool {
+	return versions.GreaterThanOrEqualTo(d.apiVersion, v)
+}
+
+// engineError maps the engine's error classes onto the orchestrator's sentinels (keeping the
+// original in the chain) and prefixes what was being done.
+func engineError(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := what + ": " + cleanMessage(err)
+	switch {
+	case cerrdefs.IsNotFound(err):
+		return newError(msg, err, orchestrator.ErrNotFound)
+	case client.IsErrConnectionFailed(err):
+		return newError(msg+"; is the engine still running?", err, orchestrator.ErrEngineUnreachable)
+	}
+	return newError(msg, err)
+}
+
+// sidecarError is an error with our own message that matches the given sentinels and unwraps
+// to its cause.
+type sidecarError struct {
+	msg   string
+	chain []error
+}
+
+func (e *sidecarError) Error() string   { return e.msg }
+func (e *sidecarError) Unwrap() []error { return e.chain }
+
+// newError returns an error saying msg that matches cause (when not nil) and every sentinel.
+func newError(msg string, cause error, sentinels ...error) error {
+	chain := append([]error(nil), sentinels...)
+	if cause != nil {
+		chain = append(chain, cause)
+	}
+	return &sidecarError{msg: msg, chain: chain}
+}
+
+// cleanMessage drops the client's "Error response from daemon: " prefix.
+func cleanMessage(err error) string {
+	return strings.TrimPrefix(err.Error(), "Error response from daemon: ")
+}
+
+func isConflict(err error) bool { return cerrdefs.IsConflict(err) }
+
+func isNotFound(err error) bool { return cerrdefs.IsNotFound(err) }

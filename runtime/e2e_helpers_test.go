@@ -1,0 +1,141 @@
+package runtime_test
+
+import (
+	"context"
+	"fmt"
+	"github.com/moby/moby/client"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/internal/testenv"
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/runtime"
+)
+
+func lookPath(name string) (string, error) { return exec.LookPath(name) }
+
+// env is one end-to-end test's engine, labels and context.
+type env struct {
+	t      *testing.T
+	d      *runtime.Docker
+	labels map[string]string
+	ctx    context.Context
+}
+
+// newEnv connects, registers the leak check first (so it runs last) and returns the test's
+// environment.
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	d := testenv.Engine(t)
+	labels := testenv.Labels(t)
+	testenv.CheckNoLeaks(t, labels)
+	return &env{t: t, d: d, labels: labels, ctx: testenv.Context(t, 3*time.Minute)}
+}
+
+// create creates a container and registers its removal.
+func (e *env) create(spec orchestrator.ContainerSpec) string {
+	e.t.Helper()
+	if spec.Name == "" {
+		spec.Name = testenv.UniqueName(e.t, "sct")
+	}
+	if spec.Labels == nil {
+		spec.Labels = e.labels
+	}
+	id, err := e.d.CreateContainer(e.ctx, spec)
+	if err != nil {
+		e.t.Fatalf("create %s: %v", spec.Name, err)
+	}
+	e.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := e.d.RemoveContainer(ctx, id); err != nil {
+			e.t.Errorf("remove %s: %v", spec.Name, err)
+		}
+	})
+	return id
+}
+
+// run creates and starts a container.
+func (e *env) run(spec orchestrator.ContainerSpec) string {
+	e.t.Helper()
+	id := e.create(spec)
+	if err := e.d.StartContainer(e.ctx, id); err != nil {
+		e.t.Fatalf("start %s: %v", spec.Name, err)
+	}
+	return id
+}
+
+// infra starts an infra container from the tool's own image.
+func (e *env) infra(ports ...int) string {
+	e.t.Helper()
+	img, err := e.d.InfraImage(e.ctx)
+	if err != nil {
+		e.t.Fatalf("infra image: %v", err)
+	}
+	return e.run(orchestrator.ContainerSpec{Image: img, Labels: testenv.With(e.labels, orchestrator.LabelRole, "infra")})
+}
+
+// app starts a test program joined to the infra container's namespaces.
+func (e *env) app(infraID string, cmd ...string) string {
+	e.t.Helper()
+	return e.run(orchestrator.ContainerSpec{Image: testenv.AppsImage(e.t), Cmd: cmd, NamespaceOwner: infraID})
+}
+
+// waitRunning waits until the container runs.
+func (e *env) waitRunning(id string) {
+	e.t.Helper()
+	testenv.Eventually(e.t, 30*time.Second, func() error {
+		info, err := e.d.InspectContainer(e.ctx, id)
+		if err != nil {
+			return err
+		}
+		if info.Status != orchestrator.StatusRunning {
+			return fmt.Errorf("status %s", info.Status)
+		}
+		return nil
+	})
+}
+
+// lines collects log lines safely.
+type lines struct {
+	mu  sync.Mutex
+	all []orchestrator.LogLine
+}
+
+func (l *lines) add(line orchestrator.LogLine) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.all = append(l.all, line)
+}
+
+func (l *lines) find(text string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, x := range l.all {
+		if strings.Contains(x.Text, text) {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *lines) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var b strings.Builder
+	for _, x := range l.all {
+		fmt.Fprintf(&b, "%s %s\n", x.Stream, x.Text)
+	}
+	return b.String()
+}
+
+func clientStatPath(p string) client.ContainerStatPathOptions {
+	return client.ContainerStatPathOptions{Path: p}
+}
+
+func contextWithCancel(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithCancel(ctx)
+}

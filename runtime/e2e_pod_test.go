@@ -1,0 +1,172 @@
+package runtime_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/internal/testenv"
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
+	"github.com/sidecar-dev/sidecar/runtime"
+)
+
+func httpProbe(port int, path string) recipes.Probe {
+	return recipes.Probe{HTTP: &recipes.HTTPProbe{Port: port, Path: path}, Timeout: recipes.Duration(2 * time.Second)}
+}
+
+// TestPodProbes runs an infra container and an HTTP server joined to its namespace, and
+// probes the server from inside the pod through the infra helper.
+func TestPodProbes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	infraID := e.infra()
+	web := e.app(infraID, "/httpserver", "-listen", ":8080", "-name", "web")
+	slow := e.app(infraID, "/httpserver", "-listen", ":8081", "-ready-after", "1h")
+
+	testenv.Eventually(t, 30*time.Second, func() error {
+		return e.d.Probe(e.ctx, infraID, web, httpProbe(8080, "/healthz"))
+	})
+	if err := e.d.Probe(e.ctx, infraID, web, recipes.Probe{TCP: &recipes.TCPProbe{Port: 8080}, Timeout: recipes.Duration(time.Second)}); err != nil {
+		t.Errorf("tcp probe of a listening port: %v", err)
+	}
+
+	err := e.d.Probe(e.ctx, infraID, web, recipes.Probe{TCP: &recipes.TCPProbe{Port: 9}, Timeout: recipes.Duration(time.Second)})
+	if err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("tcp probe of a closed port: got %v, want a refusal", err)
+	}
+	err = e.d.Probe(e.ctx, infraID, web, httpProbe(9, "/"))
+	if err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("http probe of a closed port: got %v, want a refusal", err)
+	}
+	testenv.Eventually(t, 30*time.Second, func() error { // once it listens, it answers 503
+		err := e.d.Probe(e.ctx, infraID, slow, httpProbe(8081, "/healthz"))
+		if err == nil || !strings.Contains(err.Error(), "status 503 Service Unavailable: not ready") {
+			return fmt.Errorf("http probe of a server not yet ready: got %v, want status 503", err)
+		}
+		return nil
+	})
+	err = e.d.Probe(e.ctx, infraID, web, httpProbe(8080, "/no-such-page"))
+	if err == nil || !strings.Contains(err.Error(), "status 404") {
+		t.Errorf("http probe of a missing page: got %v, want status 404", err)
+	}
+
+	// exec probes run in the app container itself.
+	pass := recipes.Probe{Exec: &recipes.ExecProbe{Command: []string{"/crasher", "-exit-code", "0"}}, Timeout: recipes.Duration(5 * time.Second)}
+	if err := e.d.Probe(e.ctx, infraID, web, pass); err != nil {
+		t.Errorf("exec probe exiting 0: %v", err)
+	}
+	fail := recipes.Probe{Exec: &recipes.ExecProbe{Command: []string{"/crasher", "-exit-code", "3", "-message", "not yet"}}, Timeout: recipes.Duration(5 * time.Second)}
+	if err := e.d.Probe(e.ctx, infraID, web, fail); err == nil || !strings.Contains(err.Error(), "exited 3") || !strings.Contains(err.Error(), "not yet") {
+		t.Errorf("exec probe exiting 3: got %v", err)
+	}
+	missing := recipes.Probe{Exec: &recipes.ExecProbe{Command: []string{"curl", "-f", "localhost:8080"}}, Timeout: recipes.Duration(5 * time.Second)}
+	if err := e.d.Probe(e.ctx, infraID, web, missing); err == nil || !strings.Contains(err.Error(), `"curl" is not in the container's image`) {
+		t.Errorf("exec probe of a missing command: got %v", err)
+	}
+	res, err := e.d.Exec(e.ctx, web, []string{"curl"})
+	if !errors.Is(err, runtime.ErrCommandNotFound) {
+		t.Errorf("Exec of a missing command: %v (exit %d, %q), want ErrCommandNotFound", err, res.ExitCode, res.Output)
+	}
+}
+
+// TestExecOutputIsCapped checks that Exec keeps a few KiB and still waits for the command.
+func TestExecOutputIsCapped(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.run(orchestrator.ContainerSpec{Image: testenv.AppsImage(t), Cmd: []string{"/crasher", "-forever"}})
+	res, err := e.d.Exec(e.ctx, id, []string{"/spewer", "-lines", "20000", "-exit-code", "4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ExitCode != 4 {
+		t.Errorf("exit code %d, want 4", res.ExitCode)
+	}
+	if len(res.Output) > runtime.ExecOutputLimit+100 || !strings.HasPrefix(res.Output, "line 000001") || !strings.Contains(res.Output, "more bytes]") {
+		t.Errorf("output of %d bytes, want the first %d and a note of the rest: %q...", len(res.Output), runtime.ExecOutputLimit, res.Output[:min(80, len(res.Output))])
+	}
+}
+
+// TestCopyFiles writes files into a created container and reads them back through the
+// program that follows one of them.
+func TestCopyFiles(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.create(orchestrator.ContainerSpec{Image: testenv.AppsImage(t), Cmd: []string{"/logtail", "-path", "/srv/conf/app.log", "-prefix", "got: "}})
+	files := map[string][]byte{
+		"conf/app.log":         []byte("first line\nsecond line\n"),
+		"conf/nested/deep.txt": []byte("deep"),
+	}
+	if err := e.d.CopyFiles(e.ctx, id, "/srv", files); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.d.CopyFiles(e.ctx, id, "/srv", map[string][]byte{"../etc/passwd": nil}); err == nil {
+		t.Error("a path escaping the directory was accepted")
+	}
+	for path, want := range map[string]string{"/srv": "drwxr-xr-x", "/srv/conf/nested": "drwxr-xr-x", "/srv/conf/nested/deep.txt": "-rw-r--r--"} {
+		st, err := e.d.Client().ContainerStatPath(e.ctx, id, clientStatPath(path))
+		if err != nil {
+			t.Fatalf("stat %s: %v", path, err)
+		}
+		if got := st.Stat.Mode.String(); got != want {
+			t.Errorf("%s: mode %s, want %s", path, got, want)
+		}
+	}
+	if err := e.d.StartContainer(e.ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	var got lines
+	go e.d.Logs(e.ctx, id, orchestrator.LogOptions{Follow: true, Tail: -1}, got.add)
+	testenv.Eventually(t, 30*time.Second, func() error {
+		if got.find("got: first line") && got.find("got: second line") {
+			return nil
+		}
+		return errors.New("logtail has not printed the copied file yet:\n" + got.String())
+	})
+}
+
+// TestStopReportsKilled: a process that ignores SIGTERM needs SIGKILL; one that handles it
+// does not.
+func TestStopReportsKilled(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	img := testenv.AppsImage(t)
+	stubborn := e.run(orchestrator.ContainerSpec{Image: img, Cmd: []string{"/crasher", "-forever", "-ignore-sigterm", "-message", "started"}})
+	polite := e.run(orchestrator.ContainerSpec{Image: img, Cmd: []string{"/crasher", "-forever", "-message", "started"}})
+	for _, id := range []string{stubborn, polite} {
+		id := id
+		var l lines
+		testenv.Eventually(t, 30*time.Second, func() error { // its signal handling is set up once it prints
+			l = lines{}
+			e.d.Logs(e.ctx, id, orchestrator.LogOptions{Tail: -1}, l.add)
+			if l.find("started") {
+				return nil
+			}
+			return errors.New("not started yet")
+		})
+	}
+
+	res, err := e.d.StopContainer(e.ctx, stubborn, 500*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Killed || res.ExitCode != 137 {
+		t.Errorf("stop of a process ignoring SIGTERM: %+v, want Killed with exit code 137", res)
+	}
+	res, err = e.d.StopContainer(e.ctx, polite, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Killed || res.ExitCode != 0 {
+		t.Errorf("stop of a process handling SIGTERM: %+v, want not Killed, exit code 0", res)
+	}
+	// Stopping again is harmless and reports the last exit code.
+	if res, err := e.d.StopContainer(e.ctx, stubborn, time.Second); err != nil || res.ExitCode != 137 || res.Killed {
+		t.Errorf("second stop: %+v, %v", res, err)
+	}
+	if err := e.d.KillContainer(e.ctx, polite, "SIGKILL"); err != nil {
+		t.Errorf("kill of a stopped container: %v, want nil", err)
+	}
+}

@@ -1,0 +1,134 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+)
+
+// CreateNetwork creates a bridge network. A name already taken — by a leftover of ours or by
+// someone else — is ErrConflict with a message saying which. Engines before API 1.44 do not
+// reject duplicate network names; there sidecar checks after creating and, when it lost a race
+// or the name was taken, removes its own network again, so the outcome is the same on every
+// engine.
+func (d *Docker) CreateNetwork(ctx context.Context, name string, labels map[string]string) (string, error) {
+	res, err := d.cli.NetworkCreate(ctx, name, client.NetworkCreateOptions{Driver: "bridge", Labels: labels})
+	if err != nil {
+		if isConflict(err) {
+			return "", d.nameConflict(ctx, "network", name, err)
+		}
+		return "", engineError("create network "+name, err)
+	}
+	list, err := d.cli.NetworkList(ctx, client.NetworkListOptions{Filters: client.Filters{}.Add("name", name)})
+	if err != nil {
+		return "", engineError("create network "+name+": check for duplicates", err)
+	}
+	var same []network.Summary
+	for _, n := range list.Items {
+		if n.Name == name { // the name filter matches substrings
+			same = append(same, n)
+		}
+	}
+	if len(same) <= 1 {
+		return res.ID, nil
+	}
+	// The oldest holds the name; ties go to the smaller ID, so every racer agrees.
+	sort.Slice(same, func(i, j int) bool {
+		if !same[i].Created.Equal(same[j].Created) {
+			return same[i].Created.Before(same[j].Created)
+		}
+		return same[i].ID < same[j].ID
+	})
+	if same[0].ID == res.ID {
+		return res.ID, nil
+	}
+	if _, err := d.cli.NetworkRemove(ctx, res.ID, client.NetworkRemoveOptions{}); err != nil && !isNotFound(err) {
+		return "", engineError("create network "+name+": remove the duplicate "+shortID(res.ID), err)
+	}
+	return "", conflictError("network", name, same[0].ID, same[0].Labels, nil)
+}
+
+// RemoveNetwork removes a network by name or ID. A missing network is not an error.
+func (d *Docker) RemoveNetwork(ctx context.Context, name string) error {
+	_, err := d.cli.NetworkRemove(ctx, name, client.NetworkRemoveOptions{})
+	if err == nil || isNotFound(err) {
+		return nil
+	}
+	if strings.Contains(err.Error(), "active endpoints") {
+		return newError(fmt.Sprintf("remove network %s: containers are still attached to it: remove them first", name), err)
+	}
+	return engineError("remove network "+name, err)
+}
+
+// ListNetworks lists the networks whose labels include filter, sorted by name.
+func (d *Docker) ListNetworks(ctx context.Context, filter map[string]string) ([]orchestrator.Resource, error) {
+	res, err := d.cli.NetworkList(ctx, client.NetworkListOptions{Filters: labelFilters(filter)})
+	if err != nil {
+		return nil, engineError("list networks", err)
+	}
+	out := make([]orchestrator.Resource, 0, len(res.Items))
+	for _, n := range res.Items {
+		out = append(out, orchestrator.Resource{ID: n.ID, Name: n.Name, Labels: n.Labels})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// CreateVolume creates a local volume. The engine answers a create of an existing name with
+// that volume; when it does not carry exactly our stack label it is someone else's (or
+// another stack's), and that is ErrConflict.
+func (d *Docker) CreateVolume(ctx context.Context, name string, labels map[string]string) error {
+	res, err := d.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: name, Driver: "local", Labels: labels})
+	if err != nil {
+		if isConflict(err) {
+			return conflictError("volume", name, name, nil, err)
+		}
+		return engineError("create volume "+name, err)
+	}
+	got := res.Volume.Labels
+	for k, v := range labels {
+		if got[k] != v {
+			return volumeConflict(name, got)
+		}
+	}
+	return nil
+}
+
+func volumeConflict(name string, labels map[string]string) error {
+	if stack := labels[orchestrator.LabelStack]; stack != "" {
+		return newError(fmt.Sprintf("the volume name %q is taken by sidecar stack %q: run `sidecar down --stack %s` to remove it", name, stack, stack), nil, orchestrator.ErrConflict)
+	}
+	return newError(fmt.Sprintf("the volume name %q is taken by a volume sidecar did not create: rename the stack (name: in the recipe) or remove it yourself (`docker volume rm %s`)", name, name), nil, orchestrator.ErrConflict)
+}
+
+// RemoveVolume removes a volume. A missing volume is not an error.
+func (d *Docker) RemoveVolume(ctx context.Context, name string) error {
+	_, err := d.cli.VolumeRemove(ctx, name, client.VolumeRemoveOptions{})
+	if err == nil || isNotFound(err) {
+		return nil
+	}
+	if isConflict(err) {
+		return newError(fmt.Sprintf("remove volume %s: a container still uses it: remove the container first", name), err)
+	}
+	return engineError("remove volume "+name, err)
+}
+
+// ListVolumes lists the volumes whose labels include filter, sorted by name.
+func (d *Docker) ListVolumes(ctx context.Context, filter map[string]string) ([]orchestrator.Resource, error) {
+	res, err := d.cli.VolumeList(ctx, client.VolumeListOptions{Filters: labelFilters(filter)})
+	if err != nil {
+		return nil, engineError("list volumes", err)
+	}
+	out := make([]orchestrator.Resource, 0, len(res.Items))
+	for _, v := range res.Items {
+		out = append(out, orchestrator.Resource{ID: v.Name, Name: v.Name, Labels: v.Labels})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}

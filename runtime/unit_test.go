@@ -1,0 +1,215 @@
+package runtime
+
+import (
+	"archive/tar"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+func tarNames(t *testing.T, r io.Reader) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(tr)
+		out[h.Name] = string(b)
+		if h.Uid != 0 || h.Gid != 0 {
+			t.Errorf("%s owned by %d:%d, want 0:0", h.Name, h.Uid, h.Gid)
+		}
+	}
+}
+
+func TestBuildContextHonoursDockerignore(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"Dockerfile":        "FROM scratch\n",
+		".dockerignore":     "*.secret\nnode_modules\nDockerfile\nbuild/\n!build/keep\n",
+		"app.go":            "package main",
+		"key.secret":        "no",
+		"node_modules/x.js": "no",
+		"build/out":         "no",
+		"build/keep":        "yes",
+		"sub/a.txt":         "yes",
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(content), 0o644)
+	}
+	bc, err := buildContext(dir, "Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := tarNames(t, bc.tar)
+	var names []string
+	for n := range got {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	// The Dockerfile is ignored, so it travels under a generated name the shipped
+	// .dockerignore excludes from COPY.
+	if !strings.HasPrefix(bc.dockerfile, ".sidecar-dockerfile-") || got[bc.dockerfile] != "FROM scratch\n" {
+		t.Errorf("dockerfile %q: %q", bc.dockerfile, got[bc.dockerfile])
+	}
+	if !strings.Contains(got[".dockerignore"], bc.dockerfile) {
+		t.Errorf("the shipped .dockerignore does not exclude %s: %q", bc.dockerfile, got[".dockerignore"])
+	}
+	for _, want := range []string{"app.go", "sub/", "sub/a.txt", "build/keep"} {
+		if _, ok := got[want]; !ok {
+			t.Errorf("%s missing from the context %v", want, names)
+		}
+	}
+	for _, no := range []string{"key.secret", "node_modules/x.js", "build/out", "Dockerfile"} {
+		if _, ok := got[no]; ok {
+			t.Errorf("%s is in the context despite .dockerignore", no)
+		}
+	}
+
+	// A Dockerfile outside the context is added too.
+	outside := filepath.Join(t.TempDir(), "Other.Dockerfile")
+	os.WriteFile(outside, []byte("FROM scratch\nCOPY app.go /\n"), 0o644)
+	bc, err = buildContext(dir, outside)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tarNames(t, bc.tar); got[bc.dockerfile] != "FROM scratch\nCOPY app.go /\n" {
+		t.Errorf("outside dockerfile not shipped as %s", bc.dockerfile)
+	}
+	if _, err := buildContext(dir, "Missing"); err == nil {
+		t.Error("missing dockerfile accepted")
+	}
+}
+
+func TestDecodeBuildError(t *testing.T) {
+	stream := `{"stream":"Step 1/2 : FROM scratch\n"}
+{"stream":" ---\u003e \n"}
+{"stream":"Step 2/2 : COPY nope /\n"}
+{"errorDetail":{"message":"COPY failed: file not found in build context"},"error":"COPY failed: file not found in build context"}
+`
+	var progress []orchestrator.Progress
+	err := decodeBuild(strings.NewReader(stream), "shop/web:dev", func(p orchestrator.Progress) { progress = append(progress, p) }, func() error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "build shop/web:dev failed at step 2/2 (COPY nope /): COPY failed") {
+		t.Errorf("error %v", err)
+	}
+	if len(progress) < 2 || progress[0].ID != "1/2" {
+		t.Errorf("progress %v", progress)
+	}
+}
+
+func TestStatsFormulas(t *testing.T) {
+	var s container.StatsResponse
+	s.CPUStats.CPUUsage.TotalUsage = 300
+	s.PreCPUStats.CPUUsage.TotalUsage = 100
+	s.CPUStats.SystemUsage = 2000
+	s.PreCPUStats.SystemUsage = 1000
+	s.CPUStats.OnlineCPUs = 2
+	if got := cpuPercent(s); got != 40 {
+		t.Errorf("cpu %% = %v, want 40 (200/1000 × 2 CPUs × 100)", got)
+	}
+	v1 := container.MemoryStats{Usage: 1000, Stats: map[string]uint64{"total_inactive_file": 300}}
+	v2 := container.MemoryStats{Usage: 1000, Stats: map[string]uint64{"inactive_file": 100}}
+	if memoryUsage(v1) != 700 || memoryUsage(v2) != 900 {
+		t.Errorf("memory usage %d (cgroup v1), %d (v2); want 700, 900", memoryUsage(v1), memoryUsage(v2))
+	}
+}
+
+func TestEngineEventMapping(t *testing.T) {
+	m := events.Message{Type: events.ContainerEventType, Action: events.ActionDie, TimeNano: 1e9 + 5,
+		Actor: events.Actor{ID: "abc", Attributes: map[string]string{"exitCode": "137", "image": "x", orchestrator.LabelPod: "web"}}}
+	ev, ok := engineEvent(m)
+	if !ok || ev.Action != orchestrator.ActionDie || ev.ExitCode != 137 || ev.ID != "abc" || ev.Time.UnixNano() != 1e9+5 {
+		t.Errorf("die event: %+v", ev)
+	}
+	if len(ev.Labels) != 1 || ev.Labels[orchestrator.LabelPod] != "web" {
+		t.Errorf("labels %v, want only ours", ev.Labels)
+	}
+	if _, ok := engineEvent(events.Message{Type: events.ContainerEventType, Action: "exec_start: /x"}); ok {
+		t.Error("exec events must be dropped")
+	}
+}
+
+func TestMountSubPath(t *testing.T) {
+	old := &Docker{apiVersion: "1.41"}
+	_, err := old.mount(orchestrator.MountSpec{Type: recipes.MountVolume, Source: "data", Target: "/data", SubPath: "app"})
+	if err == nil || !strings.Contains(err.Error(), "1.45") || !strings.Contains(err.Error(), "1.41") {
+		t.Errorf("volume sub path on API 1.41: %v, want a clear error", err)
+	}
+	m, err := old.mount(orchestrator.MountSpec{Type: recipes.MountBind, Source: "/srv/conf", Target: "/etc/app", SubPath: "app/", ReadOnly: true})
+	if err != nil || m.Source != "/srv/conf/app" || !m.ReadOnly {
+		t.Errorf("bind sub path: %+v, %v", m, err)
+	}
+	if _, err := old.mount(orchestrator.MountSpec{Type: recipes.MountBind, Source: "/srv", Target: "/x", SubPath: "../etc"}); err == nil {
+		t.Error("a sub path escaping the source was accepted")
+	}
+	current := &Docker{apiVersion: "1.51"}
+	m, err = current.mount(orchestrator.MountSpec{Type: recipes.MountVolume, Source: "data", Target: "/data", SubPath: "app"})
+	if err != nil || m.VolumeOptions == nil || m.VolumeOptions.Subpath != "app" {
+		t.Errorf("volume sub path on API 1.51: %+v, %v", m, err)
+	}
+}
+
+func TestCreateOptions(t *testing.T) {
+	d := &Docker{apiVersion: "1.41"}
+	infraOpts, err := d.createOptions(orchestrator.ContainerSpec{Name: "s-p-infra", Image: "i", Network: "s", Aliases: []string{"p"}, Hostname: "p",
+		Ports: []recipes.Port{{HostIP: "127.0.0.1", HostPort: 8080, ContainerPort: 80}, {ContainerPort: 53, Protocol: recipes.ProtoUDP}}, StopGrace: 1500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := infraOpts.HostConfig
+	if hc.IpcMode != "shareable" || string(hc.NetworkMode) != "s" || infraOpts.Config.Hostname != "p" || *infraOpts.Config.StopTimeout != 2 {
+		t.Errorf("infra options: ipc %q net %q host %q stop %d", hc.IpcMode, hc.NetworkMode, infraOpts.Config.Hostname, *infraOpts.Config.StopTimeout)
+	}
+	if got := infraOpts.NetworkingConfig.EndpointsConfig["s"].Aliases; len(got) != 1 || got[0] != "p" {
+		t.Errorf("aliases %v", got)
+	}
+	if len(hc.PortBindings) != 2 || len(infraOpts.Config.ExposedPorts) != 2 {
+		t.Errorf("ports %v exposed %v", hc.PortBindings, infraOpts.Config.ExposedPorts)
+	}
+	app, err := d.createOptions(orchestrator.ContainerSpec{Name: "s-p-web", Image: "i", NamespaceOwner: "abc", SharePID: true, ShareIPC: true, Init: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if app.HostConfig.NetworkMode != "container:abc" || app.HostConfig.PidMode != "container:abc" || app.HostConfig.IpcMode != "container:abc" || !*app.HostConfig.Init {
+		t.Errorf("app options: %+v", app.HostConfig)
+	}
+	if _, err := d.createOptions(orchestrator.ContainerSpec{Name: "x", Image: "i", NamespaceOwner: "abc", Ports: []recipes.Port{{ContainerPort: 80}}}); err == nil {
+		t.Error("ports on a member container accepted")
+	}
+}
+
+func TestTakenPortMessages(t *testing.T) {
+	for msg, want := range map[string]string{
+		"driver failed programming external connectivity on endpoint x (abc): Bind for 0.0.0.0:8080 failed: port is already allocated":                                                                      "8080",
+		"driver failed programming external connectivity on endpoint x (abc): Error starting userland proxy: listen tcp4 0.0.0.0:15001: bind: address already in use":                                       "15001",
+		"failed to set up container networking: driver failed programming external connectivity on endpoint x (abc): failed to bind host port for 0.0.0.0:9901:172.17.0.2:9901/tcp: address already in use": "9901",
+		"Ports are not available: exposing port TCP 127.0.0.1:5432 -> 0.0.0.0:0: listen tcp 127.0.0.1:5432: bind: address already in use":                                                                   "5432",
+		"Bind for [::]:8443 failed: port is already allocated": "8443",
+	} {
+		if !portTaken.MatchString(msg) {
+			t.Errorf("not recognised as a taken port: %s", msg)
+			continue
+		}
+		if m := takenPort.FindStringSubmatch(msg); m == nil || m[2] != want {
+			t.Errorf("port from %q: %v, want %s", msg, m, want)
+		}
+	}
+}

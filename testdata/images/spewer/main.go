@@ -1,0 +1,117 @@
+// Command spewer prints numbered lines ("line 000001 ...") as fast as asked, then exits with
+// -exit-code. It feeds sidecar's log tests and benchmarks. SIGTERM or SIGINT: flush, log a
+// line and exit 0.
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// hostile are fragments a container could print to attack a terminal: colours (allowed on a
+// terminal), cursor movement, screen clearing, a title, a clipboard write (OSC 52), a
+// hyperlink, a device query (DCS), carriage return, backspace, bell and a bidi override.
+var hostile = []string{
+	"\x1b[31mred\x1b[0m",
+	"\x1b[2J\x1b[H",
+	"\x1b[5;10H",
+	"\x1b]0;pwned title\x07",
+	"\x1b]52;c;aGFja2Vk\x07",
+	"\x1b]8;;http://example.invalid\x1b\\link\x1b]8;;\x1b\\",
+	"\x1bP+q544e\x1b\\",
+	"over\rwrite",
+	"back\b\bspace",
+	"bell\a",
+	"\u202edesrever\u202c",
+}
+
+func main() {
+	lines := flag.Int("lines", 10, "number of lines to print (0 = forever)")
+	rate := flag.Float64("rate", 0, "lines per second (0 = as fast as possible)")
+	size := flag.Int("size", 0, "pad each line to this many bytes (without the newline)")
+	stderrEvery := flag.Int("stderr-every", 0, "print every K-th line to stderr (0 = never)")
+	hostileFlag := flag.Bool("hostile", false, "mix terminal escape sequences, \\r, \\b, BEL, OSC 52 and bidi overrides into lines")
+	exitCode := flag.Int("exit-code", 0, "exit status after the last line")
+	final := flag.String("final", "", "after the lines, print this text with no newline (a partial last line)")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: spewer [flags]\n\nPrints numbered lines, then exits.\n\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	os.Exit(run(*lines, *rate, *size, *stderrEvery, *hostileFlag, *exitCode, *final))
+}
+
+func run(lines int, rate float64, size, stderrEvery int, hostileMode bool, exitCode int, final string) int {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	out := bufio.NewWriterSize(os.Stdout, 64*1024)
+	errw := bufio.NewWriterSize(os.Stderr, 64*1024)
+	defer out.Flush()
+	defer errw.Flush()
+
+	var tick *time.Ticker
+	if rate > 0 {
+		tick = time.NewTicker(time.Duration(float64(time.Second) / rate))
+		defer tick.Stop()
+	}
+	buf := make([]byte, 0, 256)
+	for i := 1; lines == 0 || i <= lines; i++ {
+		if tick != nil {
+			select {
+			case <-tick.C:
+			case <-sigs:
+				return stopped(out, errw)
+			}
+		} else if i%1024 == 0 {
+			select {
+			case <-sigs:
+				return stopped(out, errw)
+			default:
+			}
+		}
+		buf = buf[:0]
+		buf = append(buf, "line "...)
+		n := strconv.Itoa(i)
+		for j := len(n); j < 6; j++ {
+			buf = append(buf, '0')
+		}
+		buf = append(buf, n...)
+		if hostileMode {
+			buf = append(buf, ' ')
+			buf = append(buf, hostile[i%len(hostile)]...)
+		}
+		for j := 0; len(buf) < size; j++ {
+			if j == 0 {
+				buf = append(buf, ' ')
+				continue
+			}
+			buf = append(buf, byte('a'+j%26))
+		}
+		buf = append(buf, '\n')
+		if stderrEvery > 0 && i%stderrEvery == 0 {
+			out.Flush() // keep the order of the two streams
+			errw.Write(buf)
+			errw.Flush()
+		} else {
+			out.Write(buf)
+		}
+		if tick != nil {
+			out.Flush()
+		}
+	}
+	out.WriteString(final)
+	return exitCode
+}
+
+func stopped(out, errw *bufio.Writer) int {
+	out.Flush()
+	errw.Flush()
+	fmt.Println("spewer: signal received, exiting")
+	return 0
+}
