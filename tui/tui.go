@@ -76,6 +76,9 @@ type Options struct {
 	// (default time.Now, time.Local).
 	Now      func() time.Time
 	Location *time.Location
+	// Signals delivers the interrupts the view handles (each one is like Ctrl-C); nil: the
+	// process's own SIGINT, SIGTERM and SIGHUP (the terminal went away) while it runs.
+	Signals <-chan os.Signal
 
 	// programOptions are extra bubbletea options (tests and benchmarks).
 	programOptions []tea.ProgramOption
@@ -118,9 +121,10 @@ var subscribeOptions = orchestrator.SubscribeOptions{MaxLogLines: 5000}
 // Run shows the stack that c runs until the stack is done and its stream has ended (or,
 // after a failure, until the user has read it and quits). Start c's Run before or after:
 // the subscription begins with a snapshot and every buffered log line. Interrupts
-// (SIGINT, SIGTERM) are the view's to handle while it runs: they stop the stack like
-// Ctrl-C. If the view fails (its terminal goes away), it interrupts the stack and returns
-// the error; the caller still waits for the orchestrator's Run to return.
+// (SIGINT, SIGTERM, SIGHUP; Options.Signals) are the view's to handle while it runs: they
+// stop the stack like Ctrl-C. If the view fails (its terminal goes away), it interrupts
+// the stack and returns the error; the caller still waits for the orchestrator's Run to
+// return.
 func Run[S Subscription](ctx context.Context, c Controller[S], opts Options) error {
 	sub := c.SubscribeWith(subscribeOptions)
 	defer sub.Close()
@@ -148,11 +152,15 @@ func Show(ctx context.Context, sub Subscription, c Commands, opts Options) error
 	popts = append(popts, opts.programOptions...)
 	p := tea.NewProgram(m, popts...)
 
-	// Every SIGINT or SIGTERM is an interrupt: the first stops the stack gracefully, the
-	// next ones force it, as Ctrl-C does.
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sigs)
+	// Every SIGINT, SIGTERM or SIGHUP is an interrupt: the first stops the stack
+	// gracefully, the next ones force it, as Ctrl-C does.
+	sigs := opts.Signals
+	if sigs == nil {
+		ch := make(chan os.Signal, 2)
+		signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+		defer signal.Stop(ch)
+		sigs = ch
+	}
 	go func() {
 		for {
 			select {
