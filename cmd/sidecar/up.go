@@ -53,9 +53,12 @@ left behind.
 
 With pod names, only those pods run, with every pod they depend on.
 
-Output: every container's lines as "container | line" ("pod/container | line" with
-several pods) and the lifecycle as "container * started", "* ready", ... lines.
---output json writes every event as one JSON object per line instead.
+Output: on a terminal, the interactive view: every container's logs side by side
+with its state, search, mute, restart/stop/start, a shell (e), and q to stop the
+stack (? lists every key). Otherwise, or with --plain, every container's lines as
+"container | line" ("pod/container | line" with several pods) and the lifecycle as
+"container * started", "* ready", ... lines. --output json writes every event as
+one JSON object per line instead.
 
 The first Ctrl-C (or SIGTERM) stops the stack gracefully: each container gets its
 stop signal and its grace before SIGKILL. A second Ctrl-C removes everything at
@@ -109,11 +112,15 @@ type upView interface {
 	Run(ctx context.Context, sub *orchestrator.Subscription) error
 }
 
-// newView chooses how up shows the stack. The interactive view belongs here too: chosen when
-// stdout is a terminal and --plain is not given, it drives o with the user's commands.
+// newView chooses how up shows the stack: JSON lines with --output json; the interactive
+// view (up_tui.go) when stdout is a terminal and --plain is not given, which drives o with
+// the user's commands; plain lines otherwise.
 func (opts *UpOptions) newView(o *orchestrator.Orchestrator) upView {
 	if opts.Output == "json" {
 		return plain.NewJSON(opts.IO.Out)
+	}
+	if opts.IO.IsTTY && !opts.Plain {
+		return opts.newTUIView(o)
 	}
 	return plain.New(opts.IO.Out, plain.Options{
 		Color:      plain.ColorEnabled(opts.IO.IsTTY, opts.NoColor, opts.Factory.getenv()),
@@ -183,7 +190,10 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 		}
 	}()
 
-	stopSignals := opts.watchSignals(o)
+	stopSignals := func() {}
+	if v, ok := view.(interface{ handlesSignals() bool }); !ok || !v.handlesSignals() {
+		stopSignals = opts.watchSignals(o)
+	}
 	res, runErr := o.Run(context.WithoutCancel(ctx))
 	stopSignals()
 	<-viewDone

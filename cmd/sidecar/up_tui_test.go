@@ -1,0 +1,104 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/runtime/fake"
+	"github.com/sidecar-dev/sidecar/tui/plain"
+)
+
+func TestUpChoosesItsView(t *testing.T) {
+	tests := []struct {
+		name   string
+		tty    bool
+		plain  bool
+		output string
+		want   string
+	}{
+		{"terminal", true, false, "text", "*main.tuiView"},
+		{"terminal, --plain", true, true, "text", "*plain.Printer"},
+		{"terminal, --output json", true, false, "json", "*plain.JSON"},
+		{"not a terminal", false, false, "text", "*plain.Printer"},
+	}
+	rt := newFake("app:1")
+	c := testCLI(t, rt, controlTestDir(t))
+	st, _, err := loadStack(c.f, recipe(t, jobRecipe))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := orchestrator.New(rt, st, orchestrator.Options{})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c.f.IO.IsTTY = tt.tty
+			opts := c.upOptions("sidecar.yaml", func(o *UpOptions) { o.Plain, o.Output = tt.plain, tt.output })
+			if got := typeName(opts.newView(o)); got != tt.want {
+				t.Errorf("view %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func typeName(v upView) string {
+	switch v.(type) {
+	case *tuiView:
+		return "*main.tuiView"
+	case *plain.Printer:
+		return "*plain.Printer"
+	case *plain.JSON:
+		return "*plain.JSON"
+	}
+	return "unknown"
+}
+
+// upInTUI runs up on a "terminal" whose keyboard is keys.
+func upInTUI(t *testing.T, rt *fake.Runtime) (*cli, *io.PipeWriter, func() error) {
+	t.Helper()
+	c := testCLI(t, rt, controlTestDir(t))
+	keysR, keys := io.Pipe()
+	t.Cleanup(func() { keys.Close() })
+	c.f.IO.In, c.f.IO.IsTTY = keysR, true
+	return c, keys, c.up(recipe(t, jobRecipe))
+}
+
+func TestUpWithTheTUIQuitsOnQ(t *testing.T) {
+	rt := newFake("app:1")
+	c, keys, wait := upInTUI(t, rt)
+	c.until("the stack running", c.running("job-work", "job-helper"))
+	if _, err := keys.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(); err != nil {
+		t.Fatalf("up after q: %v\nstderr: %s", err, c.errOut)
+	}
+	if left := rt.Containers(); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+	if c.errOut.String() != "" {
+		t.Errorf("up wrote to stderr under the view: %q", c.errOut)
+	}
+}
+
+func TestUpWithTheTUIInterruptThenForce(t *testing.T) {
+	rt := newFake("app:1")
+	rt.IgnoreSIGTERM("job-work")
+	c, _, wait := upInTUI(t, rt)
+	c.until("the stack running", c.running("job-work", "job-helper"))
+	c.signals <- syscall.SIGTERM
+	c.until("main's stop signal", func() bool {
+		return strings.Contains(strings.Join(rt.HistoryOf("job-work"), ","), "kill job-work SIGTERM")
+	})
+	c.signals <- syscall.SIGINT // main ignores SIGTERM and has 30s: force
+	if code := exitOf(wait()); code != exitInterrupted {
+		t.Fatalf("exit %d, want 130", code)
+	}
+	if left := rt.Containers(); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+	if strings.Contains(c.errOut.String(), "press Ctrl-C again") {
+		t.Errorf("up's own interrupt watch ran under the view: %q", c.errOut)
+	}
+}
