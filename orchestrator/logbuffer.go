@@ -4,19 +4,32 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sidecar-dev/sidecar/internal/termsafe"
 )
 
 // Log lines do not travel with state events: each container's lines go into its own bounded
 // ring buffer, which never blocks the writer. Readers keep their own cursor per buffer and
 // learn how many lines they missed when they fell behind.
+//
+// A buffer is bounded in lines and in bytes: it keeps the newest lines that fit both limits
+// (and always the newest line, however long). Text is made terminal-safe as it goes in
+// (termsafe.Color: SGR colour and attributes kept, every other escape sequence and control
+// removed), so every view gets safe text; a view that is not a terminal shows
+// LogEvent.PlainText instead.
 
 // DefaultLogLines is the number of lines a container's buffer keeps.
 const DefaultLogLines = 10000
 
+// DefaultLogBytes is the number of bytes of text a container's buffer keeps: 10 000 lines of
+// up to 800 bytes fit; a flood of 1 MiB lines keeps the last 8.
+const DefaultLogBytes = 8 << 20
+
 // LogHub holds the log buffers of a stack's containers and wakes readers when lines arrive.
 type LogHub struct {
-	size int
-	seq  *atomic.Uint64
+	size     int
+	maxBytes int
+	seq      *atomic.Uint64
 
 	mu       sync.RWMutex
 	buffers  []*LogBuffer
@@ -33,7 +46,32 @@ func NewLogHub(size int, seq *atomic.Uint64) *LogHub {
 	if seq == nil {
 		seq = new(atomic.Uint64)
 	}
-	return &LogHub{size: size, seq: seq, byName: map[[2]string]*LogBuffer{}, watchers: map[chan struct{}]struct{}{}}
+	return &LogHub{size: size, maxBytes: DefaultLogBytes, seq: seq, byName: map[[2]string]*LogBuffer{}, watchers: map[chan struct{}]struct{}{}}
+}
+
+// NewLogHubLimits is NewLogHub with a limit on the bytes of text each buffer keeps too
+// (DefaultLogBytes when maxBytes <= 0).
+func NewLogHubLimits(lines, maxBytes int, seq *atomic.Uint64) *LogHub {
+	h := NewLogHub(lines, seq)
+	h.setByteLimit(maxBytes)
+	return h
+}
+
+// setByteLimit sets the byte limit of buffers made from now on.
+func (h *LogHub) setByteLimit(maxBytes int) {
+	if maxBytes <= 0 {
+		maxBytes = DefaultLogBytes
+	}
+	h.mu.Lock()
+	h.maxBytes = maxBytes
+	h.mu.Unlock()
+}
+
+// Limits returns how many lines and bytes of text each buffer keeps.
+func (h *LogHub) Limits() (lines, maxBytes int) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.size, h.maxBytes
 }
 
 // Buffer returns the buffer of a pod's container, creating it on first use.
@@ -48,7 +86,7 @@ func (h *LogHub) Buffer(pod, container string) *LogBuffer {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if b = h.byName[key]; b == nil {
-		b = &LogBuffer{pod: pod, container: container, hub: h, ring: make([]LogEvent, h.size)}
+		b = &LogBuffer{pod: pod, container: container, hub: h, ring: make([]LogEvent, h.size), maxBytes: h.maxBytes}
 		h.byName[key] = b
 		h.buffers = append(h.buffers, b)
 	}
@@ -91,14 +129,16 @@ func (h *LogHub) notify() {
 }
 
 // LogBuffer is one container's last lines. Lines are numbered from 0 for the life of the
-// buffer; it keeps the newest ones that fit.
+// buffer; it keeps the newest ones that fit its line and byte limits.
 type LogBuffer struct {
 	pod, container string
 	hub            *LogHub
+	maxBytes       int
 
 	mu          sync.Mutex
 	ring        []LogEvent
 	first, next uint64 // lines [first, next) are kept
+	bytes       int    // text bytes of the lines kept
 }
 
 // Pod is the pod of the buffer's container.
@@ -107,26 +147,47 @@ func (b *LogBuffer) Pod() string { return b.pod }
 // Container is the buffer's container.
 func (b *LogBuffer) Container() string { return b.container }
 
-// Append adds one line the container wrote. It never blocks on readers.
-func (b *LogBuffer) Append(l LogLine) { b.add(l.Time, l.Stream, l.Text, false) }
+// Append adds one line the container wrote, made terminal-safe. It never blocks on readers.
+func (b *LogBuffer) Append(l LogLine) {
+	b.add(l.Time, l.Stream, termsafe.Sanitize(l.Text, termsafe.Color), false)
+}
 
 // Mark adds a line of the tool's own (a restart marker).
-func (b *LogBuffer) Mark(at time.Time, text string) { b.add(at, Stdout, text, true) }
+func (b *LogBuffer) Mark(at time.Time, text string) {
+	b.add(at, Stdout, termsafe.Sanitize(text, termsafe.Color), true)
+}
 
 func (b *LogBuffer) add(at time.Time, stream Stream, text string, marker bool) {
 	b.mu.Lock()
 	n := uint64(len(b.ring))
+	// Make room: the oldest lines go while the ring is full or the text would not fit (the
+	// new line is kept whatever its size).
+	for b.next > b.first && (b.next-b.first >= n || b.bytes+len(text) > b.maxBytes) {
+		old := &b.ring[b.first%n]
+		b.bytes -= len(old.Text)
+		old.Text = "" // let go of it now, not when the slot is reused
+		b.first++
+	}
 	b.ring[b.next%n] = LogEvent{
 		EventMeta: EventMeta{Seq: b.hub.seq.Add(1), Time: at},
 		Pod:       b.pod, Container: b.container, Stream: stream, Text: text, Marker: marker,
 	}
 	b.next++
-	if b.next-b.first > n {
-		b.first = b.next - n
-	}
+	b.bytes += len(text)
 	b.mu.Unlock()
 	b.hub.notify()
 }
+
+// Size returns the number of lines kept and their bytes of text.
+func (b *LogBuffer) Size() (lines int, bytes int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return int(b.next - b.first), b.bytes
+}
+
+// PlainText is the line's text without its colours and attributes: for views that are not a
+// terminal (files, pipes, JSON). Text itself is safe for a terminal.
+func (e LogEvent) PlainText() string { return termsafe.Plain(e.Text) }
 
 // Bounds returns the number of the oldest line kept and the number the next line will get.
 func (b *LogBuffer) Bounds() (first, next uint64) {
