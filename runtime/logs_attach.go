@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	goruntime "runtime"
 	"sync"
 	"time"
 
@@ -112,6 +113,10 @@ func readAttachMux(r io.Reader, asm *assemblers) error {
 		if err != nil {
 			return err
 		}
+		// Let the goroutines that read the lines run before parsing the next chunk: when the
+		// stream backed up (this process was not scheduled for a while), the chunks waiting
+		// in the socket would otherwise be parsed in one burst, faster than any view reads.
+		goruntime.Gosched()
 	}
 }
 
@@ -122,6 +127,7 @@ func readAttachRaw(r io.Reader, a *lineAssembler) error {
 		n, err := r.Read(buf)
 		if n > 0 {
 			a.add(time.Now(), buf[:n])
+			goruntime.Gosched() // as in readAttachMux
 		}
 		if err != nil {
 			if errors.Is(err, io.EOF) {
