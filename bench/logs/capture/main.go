@@ -27,6 +27,7 @@ func main() {
 	lines := flag.Int("lines", 200000, "lines the spewer prints")
 	runs := flag.Int("runs", 5, "runs per method")
 	methods := flag.String("methods", "attach,follow,after", "methods to measure, comma-separated")
+	skew := flag.Bool("skew", false, "instead: compare the time each line is read from the attach stream with the engine's timestamp of the same line")
 	flag.Parse()
 	if *image == "" {
 		fmt.Fprintln(os.Stderr, "capture: -image is required (an image with /spewer, e.g. sidecar-test/apps:<tag>)")
@@ -39,6 +40,13 @@ func main() {
 		os.Exit(1)
 	}
 	defer d.Close()
+	if *skew {
+		if err := measureSkew(ctx, d, *image); err != nil {
+			fmt.Fprintln(os.Stderr, "capture:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	res := map[string][]time.Duration{}
 	for i := 0; i < *runs; i++ {
 		for _, m := range strings.Split(*methods, ",") {
@@ -153,4 +161,43 @@ func countFrames(r io.Reader) (int, error) {
 			}
 		}
 	}
+}
+
+// measureSkew runs a container printing 1 000 lines at 500 lines/s, reads them from the
+// attach stream, then from the logs endpoint, and prints how much later each line was read
+// than the engine stamped it (attach time − engine timestamp).
+func measureSkew(ctx context.Context, d *runtime.Docker, image string) error {
+	id, err := d.CreateContainer(ctx, orchestrator.ContainerSpec{Name: fmt.Sprintf("sidecar-bench-skew-%d", time.Now().UnixNano()), Image: image,
+		Cmd: []string{"/spewer", "-lines", "1000", "-rate", "500"}, Labels: map[string]string{"dev.sidecar-bench": "capture"}})
+	if err != nil {
+		return err
+	}
+	defer d.RemoveContainer(context.Background(), id)
+	st, err := d.AttachLogs(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := d.StartContainer(ctx, id); err != nil {
+		return err
+	}
+	read := map[string]time.Time{}
+	if err := st.Read(ctx, func(l orchestrator.LogLine) { read[l.Text] = l.Time }); err != nil {
+		return err
+	}
+	var diffs []time.Duration
+	if err := d.Logs(ctx, id, orchestrator.LogOptions{Tail: -1}, func(l orchestrator.LogLine) {
+		if at, ok := read[l.Text]; ok {
+			diffs = append(diffs, at.Sub(l.Time))
+		}
+	}); err != nil {
+		return err
+	}
+	if len(diffs) == 0 {
+		return fmt.Errorf("no line matched")
+	}
+	sort.Slice(diffs, func(i, j int) bool { return diffs[i] < diffs[j] })
+	q := func(p float64) time.Duration { return diffs[int(p*float64(len(diffs)-1))] }
+	fmt.Printf("%d lines: attach read time − engine timestamp: min %v, median %v, p99 %v, max %v\n", len(diffs), diffs[0], q(0.5), q(0.99), diffs[len(diffs)-1])
+	return nil
 }
