@@ -16,9 +16,9 @@ help:
 	@echo "make test        run every test (unit and end-to-end; the latter need a Docker Engine)"
 	@echo "make testimages  compile the demo/test programs in testdata/images/*/ into testdata/images/bin/"
 	@echo "make demo        testimages + build + $(BIN) up -f sidecar.yaml.example"
-	@echo "make bench       run the benchmarks"
+	@echo "make bench       run the benchmarks (COMPOSE_V2=path adds compose v2 to the pod cycle)"
 	@echo "make lint        gofmt check and go vet"
-	@echo "make fuzz        fuzz the recipe loader for FUZZTIME (default 5m)"
+	@echo "make fuzz        fuzz the recipe loader and both importers, FUZZTIME each (default 5m)"
 	@echo "make clean       remove build outputs"
 
 build:
@@ -43,16 +43,26 @@ testimages:
 demo: testimages build
 	$(BIN) up -f sidecar.yaml.example
 
-bench:
+# The pod cycle against a raw-API floor and docker compose (bench/podcycle; results and method
+# in docs/benchmarks.md). COMPOSE_V2=/path/to/docker-compose adds compose v2 to it.
+COMPOSE_V2 ?=
+bench: testimages
 	$(GO) test -run '^$$' -bench . ./...
+	$(GO) run ./bench/podcycle $(if $(COMPOSE_V2),-compose-v2 $(COMPOSE_V2))
 
 lint:
 	@unformatted=$$(gofmt -l .); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
+# One fuzz target at a time (go test -fuzz takes one), each for FUZZTIME.
+FUZZ_TARGETS := FuzzLoad FuzzImportCompose FuzzImportKube
+
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./recipes/
+	@for target in $(FUZZ_TARGETS); do \
+		echo "fuzz $$target for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) ./recipes/ || exit 1; \
+	done
 
 clean:
 	rm -rf bin testdata/images/bin

@@ -82,7 +82,7 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	}
 	inf := st.Infra
 	switch {
-	case inf.Pending != 0:
+	case inf.Pending.Has(OpCreate):
 		return
 	case inf.ID == "":
 		reason := "holds the pod's network namespace"
@@ -97,17 +97,16 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 		is := spec.InfraSpec()
 		p.act(Action{Kind: ActCreate, Target: InfraName, Role: recipes.RoleInfra, Spec: &is, Reason: reason})
 		return
-	case inf.State == StateCreated:
+	case inf.State == StateCreated && !inf.Pending.Has(OpStart):
 		p.act(Action{Kind: ActStart, Target: InfraName, Role: recipes.RoleInfra, ID: inf.ID, Reason: "holds the pod's network namespace"})
-		return
-	case inf.State != StateRunning:
-		return
 	}
 	if !volumesReady {
 		return
 	}
 
-	// Every app container is created up front, in parallel.
+	// Every app container is created up front, in parallel, and while the infra container
+	// starts: joining its namespaces needs it created, not running (only starting a member
+	// needs it running). Starting a fresh network namespace is the slow part.
 	missing := false
 	for _, c := range pod.Containers() {
 		cs := st.Containers[c.Name]
@@ -125,7 +124,7 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 		cspec := spec.ContainerSpec(c, inf.ID)
 		p.act(Action{Kind: ActCreate, Target: c.Name, Role: c.Role, Spec: &cspec, Files: spec.FileCopies(c), Reason: reason})
 	}
-	if missing {
+	if missing || inf.State != StateRunning {
 		return
 	}
 

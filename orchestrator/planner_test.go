@@ -131,6 +131,24 @@ create volume logs: pod volume
 start infra: holds the pod's network namespace`,
 		},
 		{
+			name: "infra created, volumes ready: start it and create every app container meanwhile",
+			st:   all(created(InfraName), func(st *PodStatus) { st.Volumes["logs"].Created = true }), phase: PhaseCreating,
+			want: `
+start infra: holds the pod's network namespace
+create migrate: app containers are created up front
+create envoy: app containers are created up front
+create shipper: app containers are created up front
+create web: app containers are created up front`,
+		},
+		{
+			name: "infra starting, app containers created: nothing starts before it runs",
+			st: all(created(InfraName, "migrate", "envoy", "shipper", "web"), pending(InfraName, OpStart), func(st *PodStatus) {
+				st.Volumes["logs"].Created = true
+				st.Infra.State = StateStarting
+			}), phase: PhaseCreating,
+			want: ``,
+		},
+		{
 			name: "infra running: every app container created up front", st: infraUp, phase: PhaseCreating,
 			want: `
 create migrate: app containers are created up front

@@ -49,6 +49,11 @@ const (
 	LabelConfigHash = LabelPrefix + "config-hash" // hash of the normalised container spec
 	LabelVersion    = LabelPrefix + "version"     // version of the sidecar binary that created it
 	LabelRecipe     = LabelPrefix + "recipe"      // absolute path of the recipe file, when known
+	// What a teardown needs when the recipe is gone (Down): the pod's lifecycle order and
+	// stop budget, read back from the engine.
+	LabelOrder     = LabelPrefix + "order"      // app containers: position in the pod's start order (init, sidecars, main), from 0
+	LabelStopGrace = LabelPrefix + "stop-grace" // infra: the pod's stop budget; app container: its own stop_grace, when set
+	LabelDependsOn = LabelPrefix + "depends-on" // infra: the pods this pod depends on, comma-separated, when any
 )
 
 // Images makes images available locally.
@@ -99,7 +104,8 @@ type Containers interface {
 	// RemoveContainer removes the container, killing it if it runs, with its anonymous volumes.
 	RemoveContainer(ctx context.Context, id string) error
 	InspectContainer(ctx context.Context, id string) (ContainerInfo, error)
-	// ListContainers lists every container, running or not, whose labels include filter.
+	// ListContainers lists every container, running or not, whose labels include filter (a
+	// filter value "" matches the label with any value).
 	ListContainers(ctx context.Context, filter map[string]string) ([]ContainerInfo, error)
 	// CopyFiles writes files (path relative to dir → content) into a created container before
 	// it starts, creating directories as needed.

@@ -4,6 +4,8 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sidecar-dev/sidecar/recipes"
@@ -59,6 +61,10 @@ func (s *PodSpec) InfraSpec() ContainerSpec {
 		Hostname: s.Pod.Name,
 		Ports:    ports,
 	}
+	spec.Labels[LabelStopGrace] = s.Pod.StopGrace.String()
+	if len(s.Pod.DependsOn) > 0 {
+		spec.Labels[LabelDependsOn] = strings.Join(s.Pod.DependsOn, ",")
+	}
 	if s.Network != "" {
 		spec.Network = s.Network
 		spec.Aliases = []string{s.Pod.Name}
@@ -85,6 +91,14 @@ func (s *PodSpec) ContainerSpec(c *recipes.Container, infraID string) ContainerS
 		SharePID:       s.Pod.SharePID,
 		ShareIPC:       s.Pod.ShareIPC,
 		StopGrace:      c.StopGrace.D(),
+	}
+	for i, x := range s.Pod.Containers() {
+		if x == c {
+			spec.Labels[LabelOrder] = strconv.Itoa(i)
+		}
+	}
+	if c.StopGrace > 0 {
+		spec.Labels[LabelStopGrace] = c.StopGrace.String()
 	}
 	if spec.StopGrace == 0 {
 		spec.StopGrace = s.Pod.StopGrace.D()

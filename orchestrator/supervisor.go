@@ -106,11 +106,22 @@ func (s *supervisor) run() {
 	for {
 		now := s.clock.Now()
 		plan := PlanPod(s.spec, s.st, now)
+		var removals []Action
 		for _, a := range plan.Actions {
 			s.st.Dispatched(s.spec, a, now)
-			s.dispatch(a)
+			if a.Kind == ActRemove {
+				removals = append(removals, a)
+				continue
+			}
+			s.dispatch(a, nil)
 		}
 		s.syncWorkers(now)
+		// A container is removed only once its log reader has read its last run to the end:
+		// a container that ran briefly (a job's main, a crash at start) would otherwise lose
+		// its output. Workers are synced first so that a run seen just now has its reader.
+		for _, a := range removals {
+			s.dispatch(a, s.logsDrained(a.Target))
+		}
 
 		// Arm the wake-up before publishing, so that whoever reacts to what is published
 		// (a test stepping a fake clock) finds the timer in place.
@@ -144,12 +155,48 @@ func (s *supervisor) run() {
 	}
 }
 
-func (s *supervisor) dispatch(a Action) {
+// dispatch hands a to the executor in a goroutine of its own; with after set, the action
+// waits for it first.
+func (s *supervisor) dispatch(a Action, after <-chan struct{}) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		if after != nil {
+			s.await(after, logDrainLimit)
+		}
 		s.box.put(msgResult{s.exec.execute(s.opCtx, a)})
 	}()
+}
+
+// logDrainLimit bounds how long a removal waits for the log reader of a container that is no
+// longer running (its stream ends by itself once the engine has sent the last line).
+const logDrainLimit = 5 * time.Second
+
+// logsDrained returns what a removal of the named container waits for: its log reader of a
+// run that has ended, or nil. A running container (a forced teardown, a lost pod) is removed
+// at once: its stream ends with the removal.
+func (s *supervisor) logsDrained(name string) <-chan struct{} {
+	cs := s.st.C(name)
+	w := s.workers[name]
+	if cs == nil || w == nil || cs.State == StateRunning || cs.State == StateStarting {
+		return nil
+	}
+	return w.logDone
+}
+
+// await waits for ch, at most limit on the supervisor's clock.
+func (s *supervisor) await(ch <-chan struct{}, limit time.Duration) {
+	select {
+	case <-ch:
+		return
+	default:
+	}
+	t := s.clock.NewTimer(limit)
+	defer t.Stop()
+	select {
+	case <-ch:
+	case <-t.C():
+	}
 }
 
 func (s *supervisor) apply(m any) {
@@ -281,9 +328,19 @@ func (s *supervisor) publish(plan Plan, now time.Time) {
 		s.views[cs.Name] = v
 		s.out.publish(ContainerEvent{ContainerView: v})
 	}
-	emit(nil, s.st.Infra)
-	for _, c := range s.spec.Pod.Containers() {
-		emit(c, s.st.Containers[c.Name])
+	// Changes of one batch go out in lifecycle order, so that a reader sees them as they
+	// happened: start order while the pod comes up, teardown order while it goes down (main
+	// stopped, then the next sidecar stopping).
+	if s.st.Terminating {
+		for _, c := range teardownOrder(s.spec.Pod) {
+			emit(c, s.st.Containers[c.Name])
+		}
+		emit(nil, s.st.Infra)
+	} else {
+		emit(nil, s.st.Infra)
+		for _, c := range s.spec.Pod.Containers() {
+			emit(c, s.st.Containers[c.Name])
+		}
 	}
 	reason := ""
 	switch {
@@ -345,6 +402,13 @@ func (s *supervisor) view(c *recipes.Container, cs *ContainerStatus, waits map[s
 		v.StartedAt = cs.StartedAt
 		w, waiting := waits[cs.Name]
 		switch {
+		case cs.Pending.Has(OpStop):
+			// The engine said it died, but our stop call has not returned: whether it
+			// needed SIGKILL is not known yet, so it is still stopping.
+			v.State = CStateStopping
+			v.StopGrace = recipes.Duration(cs.StopGrace)
+			v.StopDeadline = cs.StopStarted.Add(cs.StopGrace)
+			v.Reason = cs.StopReason
 		case waiting && !w.Until.IsZero():
 			v.State = CStateBackoff
 			v.RestartAt = w.Until

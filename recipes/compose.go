@@ -38,6 +38,8 @@ type composeImport struct {
 	missing  map[string]bool   // variables used but not set
 	problems Problems
 	warnings []Warning
+	// infra holds the services that are a pod's infra container (not imported).
+	infra map[string]bool
 }
 
 // loadCompose imports a compose file. Relative paths (build contexts, bind mounts, env files)
@@ -63,17 +65,6 @@ func loadCompose(f File, opts Options, pos *Positions) (*Stack, []Warning, error
 	return st, c.warnings, nil
 }
 
-// impDir is the directory relative paths of file are taken against.
-func impDir(file, dir string) string {
-	if dir == "" {
-		dir = filepath.Dir(file)
-	}
-	if abs, err := filepath.Abs(dir); err == nil {
-		return abs
-	}
-	return dir
-}
-
 func (c *composeImport) problem(pos Position, msg, hint string) {
 	c.problems = append(c.problems, Problem{Pos: pos, Message: msg, Hint: hint})
 }
@@ -81,50 +72,6 @@ func (c *composeImport) problem(pos Position, msg, hint string) {
 // warn records a warning about field (a dotted compose path) at pos; msg follows the field.
 func (c *composeImport) warn(pos Position, field, msg string) {
 	c.warnings = append(c.warnings, Warning{Pos: pos, Field: field, Message: field + ": " + msg})
-}
-
-// find returns the key node (for a mapping key) or the item (for a list index, or "[]" for
-// the first item that has the rest of the path) at path, or nil.
-func impFind(n *yaml.Node, parts []string) *yaml.Node {
-	n = impDeref(n)
-	if n == nil || len(parts) == 0 {
-		return n
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		k, v := impLookup(n, parts[0])
-		if k == nil {
-			return nil
-		}
-		if len(parts) == 1 {
-			return k
-		}
-		return impFind(v, parts[1:])
-	case yaml.SequenceNode:
-		if parts[0] == "[]" {
-			for _, item := range n.Content {
-				if r := impFind(item, parts[1:]); r != nil {
-					return r
-				}
-			}
-			return nil
-		}
-		i, err := strconv.Atoi(parts[0])
-		if err != nil {
-			// A list of names (depends_on, networks, profiles): the item with that name.
-			for _, item := range n.Content {
-				if v, ok := impScalar(item); ok && v == parts[0] && len(parts) == 1 {
-					return item
-				}
-			}
-			return nil
-		}
-		if i < 0 || i >= len(n.Content) {
-			return nil
-		}
-		return impFind(n.Content[i], parts[1:])
-	}
-	return nil
 }
 
 // keyAt is the position of the key (or list item) at path, or of its nearest ancestor.
@@ -166,7 +113,7 @@ func (c *composeImport) run() *Stack {
 		return nil
 	}
 	c.env = c.environment()
-	if c.unknownKeys() {
+	if c.unknownKeys() || c.externalFiles() {
 		return nil
 	}
 	top := c.topX()
@@ -175,8 +122,8 @@ func (c *composeImport) run() *Stack {
 	if project == nil {
 		return nil
 	}
-	c.reportUnsupported(findings)
 	st := c.convert(project, name)
+	c.reportUnsupported(findings)
 	if top != nil && top.Backoff != nil {
 		st.Backoff = *top.Backoff
 	}
@@ -320,18 +267,17 @@ func composeProjectName(name string) string {
 // dependencies were written), resolve paths, read env files (done here through
 // Options.ReadFile) or check consistency (done here, with positions).
 func (c *composeImport) loadProject(name string) (project *types.Project, findings []loader.UnsupportedAttribute) {
-	var dict map[string]any
-	if err := c.root.Decode(&dict); err != nil {
-		c.problem(impPos(c.file, c.root), fmt.Sprintf("cannot read the compose file: %v", err), "")
-		return nil, nil
-	}
+	// compose-go parses the content itself, so that its own YAML tags (!reset, !override)
+	// keep their meaning. The obsolete version: key is blanked out of that copy (line numbers
+	// kept) because compose-go would log about it on stderr; the warning is ours instead.
+	content := c.content
 	if k, _ := impLookup(c.root, "version"); k != nil {
-		delete(dict, "version")
 		c.warn(impPos(c.file, k), "version", "the attribute is obsolete and ignored (as docker compose does)")
+		content = composeBlankTopKey(c.content, c.root, "version")
 	}
 	details := types.ConfigDetails{
 		WorkingDir:  c.dir,
-		ConfigFiles: []types.ConfigFile{{Filename: c.file, Content: c.content, Config: dict}},
+		ConfigFiles: []types.ConfigFile{{Filename: c.file, Content: content}},
 		Environment: types.Mapping(maps.Clone(c.env)),
 	}
 	defer func() {
@@ -397,6 +343,14 @@ func (c *composeImport) loadProblem(msg string) Problem {
 	msg = strings.ReplaceAll(msg, "\n", " ")
 	msg = strings.NewReplacer(" a array", " a list", " a object", " a mapping").Replace(msg)
 	p := Problem{Pos: Position{File: c.file}, Message: msg}
+	if all := impLineCol.FindAllStringSubmatch(msg, -1); all != nil && strings.HasPrefix(msg, "failed to parse ") {
+		// A YAML error found by compose-go's own parser.
+		last := all[len(all)-1]
+		p.Pos.Line, _ = strconv.Atoi(last[1])
+		p.Pos.Col, _ = strconv.Atoi(last[2])
+		p.Message = "invalid YAML: " + msg[strings.LastIndex(msg, last[0])+len(last[0]):]
+		return p
+	}
 	if fm := composeFalse.FindStringSubmatch(msg); fm != nil {
 		// The schema allows nothing at this path: it is a key the specification does not know.
 		parts := strings.Split(fm[1], ".")
@@ -459,4 +413,92 @@ func (c *composeImport) unknownKeys() bool {
 		}
 	}
 	return len(c.problems) > before
+}
+
+// externalFiles checks the files compose-go reads from disk by itself (include, extends.file
+// and their env files): each must be a regular file, found through Options.Stat, so that a
+// path to a device or a pipe can never hang a load. It reports whether there were problems.
+func (c *composeImport) externalFiles() bool {
+	before := len(c.problems)
+	stat := c.opts.stat()
+	check := func(n *yaml.Node, what string) {
+		v, ok := impScalar(n)
+		if !ok || v == "" {
+			return
+		}
+		p, err := c.interpolate(v)
+		if err != nil {
+			return // compose-go reports the bad template
+		}
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(c.dir, p)
+		}
+		fi, err := stat(p)
+		switch {
+		case err != nil:
+			c.problem(impPos(c.file, impDeref(n)), fmt.Sprintf("%s %s cannot be read: %v", what, v, unwrapPathError(err)), "check the path; it is relative to the compose file's directory")
+		case !fi.Mode().IsRegular():
+			c.problem(impPos(c.file, impDeref(n)), fmt.Sprintf("%s %s is not a regular file", what, v), "name a compose file")
+		}
+	}
+	checkAll := func(n *yaml.Node, what string) {
+		if n = impDeref(n); n != nil && n.Kind == yaml.SequenceNode {
+			for _, item := range n.Content {
+				check(item, what)
+			}
+			return
+		}
+		check(n, what)
+	}
+	for _, inc := range impItems(impValue(c.root, "include")) {
+		if impDeref(inc).Kind == yaml.MappingNode {
+			checkAll(impValue(inc, "path"), "included file")
+			checkAll(impValue(inc, "env_file"), "env file")
+			continue
+		}
+		check(inc, "included file")
+	}
+	for _, p := range impPairs(impValue(c.root, "services")) {
+		check(impValue(impValue(p.Value, "extends"), "file"), "extended file")
+	}
+	return len(c.problems) > before
+}
+
+// composeBlankTopKey returns content with the lines of top-level key blanked (kept as empty
+// lines, so positions do not move), or content itself when the key does not sit on lines of
+// its own.
+func composeBlankTopKey(content []byte, root *yaml.Node, key string) []byte {
+	if root.Style&yaml.FlowStyle != 0 {
+		return content
+	}
+	pairs := impPairs(root)
+	first, end := 0, 0
+	for i, p := range pairs {
+		if p.Key.Value != key {
+			continue
+		}
+		first, end = p.Key.Line, 0
+		if i+1 < len(pairs) {
+			end = pairs[i+1].Key.Line // blank up to the next key's line, excluded
+		}
+		break
+	}
+	if first == 0 {
+		return content
+	}
+	lines := bytes.SplitAfter(content, []byte("\n"))
+	out := make([]byte, 0, len(content))
+	for i, l := range lines {
+		n := i + 1
+		if n >= first && (end == 0 || n < end) {
+			if n == first || bytes.HasPrefix(l, []byte(" ")) || bytes.HasPrefix(l, []byte("\t")) || len(bytes.TrimSpace(l)) == 0 || bytes.HasPrefix(bytes.TrimSpace(l), []byte("#")) {
+				if bytes.HasSuffix(l, []byte("\n")) {
+					out = append(out, '\n')
+				}
+				continue
+			}
+		}
+		out = append(out, l...)
+	}
+	return out
 }

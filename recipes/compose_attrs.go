@@ -50,6 +50,9 @@ var composeHonoured = []string{
 	"services.*.profiles",
 	"services.*.extends", "services.*.extends.file", "services.*.extends.service",
 	"services.*.scale", "services.*.pull_policy",
+	"services.*.configs", "services.*.configs.[].source", "services.*.configs.[].target",
+	"configs", "configs.*", "configs.*.file", "configs.*.content", "configs.*.environment",
+	"configs.*.external", "configs.*.name",
 }
 
 func composeSupported() []tree.Path {
@@ -83,7 +86,6 @@ var composeReasons = map[string]string{
 	"dns_opt":             "the pod uses the engine's DNS; ignored",
 	"dns_search":          "the pod uses the engine's DNS; ignored",
 	"secrets":             "secrets are not mounted; mount the file with a bind volume instead",
-	"configs":             "configs are not mounted; mount the file with a bind volume instead",
 	"models":              "models are not provided; ignored",
 	"jobs":                "compose jobs are not imported",
 	"logging":             "logs are read from the engine as they are; the logging driver is not set",
@@ -111,6 +113,9 @@ var composeReasons = map[string]string{
 	"nocopy":              "pod volumes start empty; ignored",
 	"size":                "pod volumes are not size-limited; ignored",
 	"mode":                "the mode of the mount is not set; ignored",
+	"uid":                 "the file's owner is not set; ignored",
+	"gid":                 "the file's group is not set; ignored",
+	"template_driver":     "config templates are not rendered: the content is used as it is",
 	"driver":              "pod volumes use the local driver; ignored",
 	"driver_opts":         "pod volumes use the local driver; ignored",
 	"external":            "external volumes are not used: the pod gets a fresh volume of its own",
@@ -135,10 +140,15 @@ var composeReasons = map[string]string{
 	"tags":                "built images get one tag; ignored",
 }
 
-// reportUnsupported turns compose-go's findings into warnings.
+// reportUnsupported turns compose-go's findings into warnings. The networks of infra
+// services are judged by the conversion instead (their default-network alias is what
+// sidecar gives every pod).
 func (c *composeImport) reportUnsupported(findings []loader.UnsupportedAttribute) {
 	for _, f := range findings {
 		parts := f.Path.Parts()
+		if len(parts) == 5 && parts[0] == "services" && parts[2] == "networks" && parts[4] == "aliases" && c.infra[parts[1]] {
+			continue
+		}
 		// deploy is reported child by child, so a replica count gets its own message.
 		if len(parts) == 3 && parts[0] == "services" && parts[2] == "deploy" {
 			if m, ok := f.Value.(map[string]any); ok && len(m) > 0 {
@@ -152,10 +162,23 @@ func (c *composeImport) reportUnsupported(findings []loader.UnsupportedAttribute
 	}
 }
 
+// composeVolumeReasons says why attributes of a top-level volume are not honoured.
+var composeVolumeReasons = map[string]string{
+	"external":    "sidecar does not use existing volumes: the pod gets a new, empty volume, which sidecar down removes; bind-mount a host directory to use data that exists",
+	"driver":      "pod volumes are local volumes, created empty by sidecar up and removed by sidecar down; the driver is not used",
+	"driver_opts": "pod volumes are local volumes, created empty by sidecar up and removed by sidecar down; the driver options are not used",
+	"name":        "sidecar names a pod volume <stack>-<pod>-<volume> on the engine; ignored",
+}
+
 func (c *composeImport) unsupported(parts []string, value any) {
 	field := strings.ReplaceAll(strings.Join(parts, "."), ".[]", "[]")
 	last := parts[len(parts)-1]
 	reason, ok := composeReasons[last]
+	if len(parts) == 3 && parts[0] == "volumes" {
+		if r, vok := composeVolumeReasons[last]; vok {
+			reason, ok = r, true
+		}
+	}
 	if !ok {
 		reason = "sidecar does not honour it; ignored"
 	}

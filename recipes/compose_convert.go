@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -26,9 +27,28 @@ type composeConv struct {
 	xs       map[string]*composeX
 	xNodes   map[string]*yaml.Node
 	names    map[string]string   // service → container name
+	labels   map[string]string   // service → its name made a DNS label (warned about once)
 	podNames map[string]string   // planned pod name → pod name
 	podOfSvc map[string]string   // service → pod name
 	volPods  map[string][]string // named compose volume → pods that use it
+	// volX and cfgX are the x-sidecar of top-level volumes and configs (nil: none), read
+	// once; cfgs caches each config's file.
+	volX  map[string]*composeTopX[composeXVolume]
+	cfgX  map[string]*composeTopX[composeXConfig]
+	cfgs  map[string]*composeCfg
+	xPort map[*Container][]composeXPort // ports a container's x-sidecar lists
+}
+
+// composeTopX is the x-sidecar of a top-level volume or config, with its node for positions.
+type composeTopX[T any] struct {
+	x    T
+	node *yaml.Node
+}
+
+// composeXPort is one port of a service's x-sidecar ports, and where it was written.
+type composeXPort struct {
+	port Port
+	at   Position
 }
 
 func (c *composeImport) svcNode(svc string) *yaml.Node {
@@ -99,10 +119,16 @@ func (c *composeImport) convert(project *types.Project, name string) *Stack {
 		xs:            map[string]*composeX{},
 		xNodes:        map[string]*yaml.Node{},
 		names:         map[string]string{},
+		labels:        map[string]string{},
 		podNames:      map[string]string{},
 		podOfSvc:      map[string]string{},
 		volPods:       map[string][]string{},
+		volX:          map[string]*composeTopX[composeXVolume]{},
+		cfgX:          map[string]*composeTopX[composeXConfig]{},
+		cfgs:          map[string]*composeCfg{},
+		xPort:         map[*Container][]composeXPort{},
 	}
+	c.infra = map[string]bool{}
 	order := c.serviceOrder(project)
 	active := c.active(project, order)
 	var svcs []composeSvc
@@ -113,8 +139,9 @@ func (c *composeImport) convert(project *types.Project, name string) *Stack {
 		x, xn := c.serviceX(n)
 		cv.xs[n], cv.xNodes[n] = x, xn
 		svcs = append(svcs, cv.planInput(project.Services[n], x))
-		cv.names[n] = cv.containerName(n)
+		cv.names[n] = cv.containerName(n, x)
 	}
+	cv.topLevelX()
 	pods, notes := composePlan(svcs)
 	for _, n := range notes {
 		parts := append([]string{"services", n.Svc}, n.Field...)
@@ -127,29 +154,46 @@ func (c *composeImport) convert(project *types.Project, name string) *Stack {
 	for _, p := range pods {
 		name := p.Name
 		if name == p.Owner {
-			name = cv.names[p.Owner]
+			name = cv.label(p.Owner)
 		}
 		cv.podNames[p.Name] = name
 		for _, m := range append(append([]string{p.Owner, p.Main}, p.Sidecars...), p.Init...) {
 			cv.podOfSvc[m] = name
 		}
+		if p.Infra {
+			c.infra[p.Owner] = true
+		}
 	}
 	for _, p := range pods {
 		st.Pods = append(st.Pods, cv.pod(p))
 	}
+	cv.checkXPods(st)
 	cv.volumeWarnings()
 	return st
 }
 
-// containerName is the name of service svc's container: the service name, made a DNS label
-// (with a warning) when it is not one.
-func (cv *composeConv) containerName(svc string) string {
+// containerName is the name of service svc's container: x-sidecar name, else the service
+// name made a DNS label.
+func (cv *composeConv) containerName(svc string, x *composeX) string {
+	if x != nil && x.Name != "" {
+		return x.Name
+	}
+	return cv.label(svc)
+}
+
+// label is service svc's name made a DNS label, with a warning (once) when it is not one.
+func (cv *composeConv) label(svc string) string {
+	if l, ok := cv.labels[svc]; ok {
+		return l
+	}
 	n := impDNSLabel(svc)
 	if n == "" || n == svc {
-		return svc
+		n = svc
+	} else {
+		cv.warn(cv.keyAt("services", svc), "services."+svc,
+			fmt.Sprintf("named %s in sidecar, because pod and container names are DNS labels (other pods reach it as %s)", n, n))
 	}
-	cv.warn(cv.keyAt("services", svc), "services."+svc,
-		fmt.Sprintf("named %s in sidecar, because pod and container names are DNS labels (other pods reach it as %s)", n, n))
+	cv.labels[svc] = n
 	return n
 }
 
@@ -248,7 +292,7 @@ func (cv *composeConv) pod(p composePod) *Pod {
 	pod := &Pod{Name: cv.podNames[p.Name]}
 	pk := PodKey(pod.Name)
 	cv.pos.Set(pk, cv.keyAt("services", p.Owner))
-	b := &composePodBuild{pod: pod, vols: map[string]*Volume{}}
+	b := &composePodBuild{pod: pod, vols: map[string]*Volume{}, from: map[string]string{}, files: map[string]map[string]string{}}
 	for _, n := range p.Init {
 		pod.Init = append(pod.Init, cv.container(b, n, RoleInit))
 	}
@@ -258,7 +302,10 @@ func (cv *composeConv) pod(p composePod) *Pod {
 	pod.Main = cv.container(b, p.Main, RoleMain)
 	if p.Infra {
 		cv.infra(b, p.Owner)
+	} else {
+		cv.noInfraPorts(b)
 	}
+	cv.podVolumesFromX(b)
 	for i, d := range p.DependsOn {
 		pod.DependsOn = append(pod.DependsOn, cv.podNames[d.Pod])
 		cv.pos.Set(Field(pk, "depends_on", i), cv.keyAt("services", d.Svc, "depends_on", d.On))
@@ -273,14 +320,19 @@ func (cv *composeConv) pod(p composePod) *Pod {
 	for _, n := range names {
 		pod.Volumes = append(pod.Volumes, b.vols[n])
 	}
-	// The pod's grace budget covers every container's own grace when they add up to more
-	// than the default.
-	var total time.Duration
-	for _, ct := range pod.Containers() {
-		total += ct.StopGrace.D()
-	}
-	if total > DefaultPodStopGrace {
-		pod.StopGrace = Duration(total)
+	// The pod's grace budget: x-sidecar stop_grace on its infra service; else it covers
+	// every container's own grace when they add up to more than the default.
+	if x := cv.xs[p.Owner]; p.Infra && x != nil && x.StopGrace != nil {
+		pod.StopGrace = *x.StopGrace
+		cv.recordTree(Field(pk, "stop_grace"), impValue(cv.xNodes[p.Owner], "stop_grace"))
+	} else {
+		var total time.Duration
+		for _, ct := range pod.Containers() {
+			total += ct.StopGrace.D()
+		}
+		if total > DefaultPodStopGrace {
+			pod.StopGrace = Duration(total)
+		}
 	}
 	return pod
 }
@@ -289,15 +341,37 @@ func (cv *composeConv) pod(p composePod) *Pod {
 type composePodBuild struct {
 	pod  *Pod
 	vols map[string]*Volume
+	// from says what made each pod volume (a compose volume, configs, an anonymous volume
+	// or a tmpfs of a service), so that two things claiming one name are told apart.
+	from map[string]string
+	// files names, per pod volume and file, the config it came from.
+	files map[string]map[string]string
 }
 
-// volume adds pod volume name; it reports whether the volume is new.
-func (b *composePodBuild) volume(name string) bool {
+// volume adds pod volume name, made from what from says. isNew reports whether the volume
+// is new; clash, when not empty, is what else made a volume of that name.
+func (b *composePodBuild) volume(name, from string) (isNew bool, clash string) {
 	if _, ok := b.vols[name]; ok {
-		return false
+		if b.from[name] != from {
+			return false, b.from[name]
+		}
+		return false, ""
 	}
 	b.vols[name] = &Volume{Name: name}
-	return true
+	b.from[name] = from
+	return true, ""
+}
+
+// addVolume adds pod volume name for the mount or declaration at `at`, made from what from
+// says; a name clash is a problem there. ok is false on a clash.
+func (cv *composeConv) addVolume(b *composePodBuild, name, from string, at Position) (isNew, ok bool) {
+	isNew, clash := b.volume(name, from)
+	if clash != "" {
+		cv.problem(at, fmt.Sprintf("pod %s gets two volumes named %s, from %s and from %s", b.pod.Name, name, clash, from),
+			"give one of them another name (x-sidecar: {name: …} on a top-level volume, x-sidecar: {volume: …} on a config)")
+		return false, false
+	}
+	return isNew, true
 }
 
 // container converts service svc into a container of role in the pod being built.
@@ -314,6 +388,9 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 		}
 	}
 	record("image", "image")
+	if x != nil && x.Name != "" {
+		cv.recordTree(Field(ck, "name"), impValue(cv.xNodes[svc], "name"))
+	}
 	if s.Build != nil {
 		ct.Build = &Build{
 			Context:    impOr(s.Build.Context, "."),
@@ -341,9 +418,13 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 		ct.StopGrace = Duration(*s.StopGracePeriod)
 		record("stop_grace", "stop_grace_period")
 	}
-	ct.Env = cv.environment(svc, s, ck)
+	ct.Env, ct.EnvFile = cv.environment(svc, s, ck)
 	ct.Ports = cv.ports(svc, s.Ports, ck, 0)
+	if x != nil && len(x.Ports) > 0 {
+		cv.xPorts(svc, ct, ck, x)
+	}
 	cv.mounts(b, svc, s, ct, ck)
+	cv.configMounts(b, svc, s, ct, ck)
 	ct.Ready = cv.healthcheck(svc, s.HealthCheck)
 	if ct.Ready != nil && role == RoleInit {
 		cv.warn(cv.keyAt("services", svc, "healthcheck"), "services."+svc+".healthcheck",
@@ -354,7 +435,7 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 		record("ready", "healthcheck")
 		record("ready/exec/command", "healthcheck", "test")
 	}
-	ct.Restart = cv.restart(svc, s.Restart, role)
+	ct.Restart = cv.restart(svc, s.Restart, role, x != nil && x.Restart != RestartDefault)
 	record("restart", "restart")
 	if s.Scale != nil && *s.Scale != 1 {
 		cv.warn(cv.keyAt("services", svc, "scale"), "services."+svc+".scale", fmt.Sprintf("%d replicas run as one container locally", *s.Scale))
@@ -420,10 +501,13 @@ func (cv *composeConv) resolve(m types.MappingWithEquals) map[string]string {
 }
 
 // environment is a service's environment: its env_file entries in order, overridden by its
-// environment entries.
-func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string) Env {
+// environment entries; and the env files it read, as written, which the normaliser can read
+// again the same way (those of the default format, which parse without the service's own
+// variables), to keep in the container's env_file.
+func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string) (Env, []string) {
 	explicit := cv.resolve(s.Environment)
 	out := Env{}
+	var files []string
 	efNode := impValue(cv.svcNode(svc), "env_file")
 	for i, ef := range s.EnvFiles {
 		at := cv.keyAt("services", svc, "env_file")
@@ -463,6 +547,10 @@ func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string)
 			out[k] = v
 			cv.pos.Set(Field(ck, "env", k), at)
 		}
+		if (ef.Format == "" || ef.Format == dotenv.DotEnv) && composeParsesAlone(data, cv.env) {
+			cv.pos.Set(Field(ck, "env_file", len(files)), at)
+			files = append(files, ef.Path)
+		}
 	}
 	en := impValue(cv.svcNode(svc), "environment")
 	for k, v := range explicit {
@@ -472,9 +560,19 @@ func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string)
 		}
 	}
 	if len(out) == 0 {
-		return nil
+		return nil, files
 	}
-	return out
+	return out, files
+}
+
+// composeParsesAlone reports whether an env file parses with only the interpolation
+// variables to look up, as the normaliser reads env_file.
+func composeParsesAlone(data []byte, env map[string]string) bool {
+	_, err := dotenv.ParseWithLookup(bytes.NewReader(data), func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	})
+	return err == nil
 }
 
 // composeEnvNode finds variable k in an environment node (a mapping or a list of NAME=value).
@@ -499,8 +597,17 @@ func composeEnvNode(en *yaml.Node, k string) *yaml.Node {
 
 // ports converts published ports; model index i+offset is recorded at the entry it came from.
 func (cv *composeConv) ports(svc string, ps []types.ServicePortConfig, ck string, offset int) []Port {
+	out, at := cv.portsAt(svc, ps)
+	for i := range out {
+		cv.pos.Set(Field(ck, "ports", offset+i), at[i])
+	}
+	return out
+}
+
+// portsAt converts published ports, each with the entry it came from.
+func (cv *composeConv) portsAt(svc string, ps []types.ServicePortConfig) ([]Port, []Position) {
 	if len(ps) == 0 {
-		return nil
+		return nil, nil
 	}
 	// One short-syntax entry can expand into several ports (ranges): find each port's entry.
 	items := impItems(impValue(cv.svcNode(svc), "ports"))
@@ -522,6 +629,7 @@ func (cv *composeConv) ports(svc string, ps []types.ServicePortConfig, ck string
 		from = nil
 	}
 	var out []Port
+	var where []Position
 	for i, p := range ps {
 		at := cv.keyAt("services", svc, "ports")
 		if from != nil {
@@ -543,10 +651,10 @@ func (cv *composeConv) ports(svc string, ps []types.ServicePortConfig, ck string
 				cv.warn(at, "services."+svc+".ports", fmt.Sprintf("host port range %s: sidecar publishes container port %d on host port %d, the first of the range", p.Published, p.Target, n))
 			}
 		}
-		cv.pos.Set(Field(ck, "ports", offset+len(out)), at)
 		out = append(out, port)
+		where = append(where, at)
 	}
-	return out
+	return out, where
 }
 
 // mounts converts volumes and tmpfs into mounts, adding the pod volumes they need.
@@ -567,22 +675,22 @@ func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceCon
 			}
 			if v.Source == "" {
 				m.Source = impDNSLabel(fmt.Sprintf("%s-anon-%d", cv.names[svc], i))
+				isNew, ok := cv.addVolume(b, m.Source, "an anonymous volume of service "+svc, at)
+				if !ok {
+					continue
+				}
+				if isNew {
+					cv.pos.Set(VolumeKey(b.pod.Name, m.Source), at)
+				}
 			} else {
 				if _, declared := cv.project.Volumes[v.Source]; !declared {
 					cv.problem(at, fmt.Sprintf("volume %q is not declared", v.Source), "declare it under the top-level volumes: key")
 					continue
 				}
-				m.Source = impOr(impDNSLabel(v.Source), v.Source)
-				if !slices.Contains(cv.volPods[v.Source], b.pod.Name) {
-					cv.volPods[v.Source] = append(cv.volPods[v.Source], b.pod.Name)
+				m.Source = cv.volumeName(v.Source)
+				if !cv.namedVolume(b, v.Source, at) {
+					continue
 				}
-			}
-			if b.volume(m.Source) {
-				pos := at
-				if k := impFind(cv.root, []string{"volumes", v.Source}); k != nil && v.Source != "" {
-					pos = impPos(cv.file, k)
-				}
-				cv.pos.Set(VolumeKey(b.pod.Name, m.Source), pos)
 			}
 		case types.VolumeTypeBind:
 			m.Type = MountBind
@@ -590,8 +698,13 @@ func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceCon
 		case types.VolumeTypeTmpfs:
 			m.Type = MountVolume
 			m.Source = impDNSLabel(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], i))
-			b.volume(m.Source)
-			cv.pos.Set(VolumeKey(b.pod.Name, m.Source), at)
+			isNew, ok := cv.addVolume(b, m.Source, "a tmpfs of service "+svc, at)
+			if !ok {
+				continue
+			}
+			if isNew {
+				cv.pos.Set(VolumeKey(b.pod.Name, m.Source), at)
+			}
 		default:
 			cv.warn(at, field, fmt.Sprintf("volumes of type %s are not supported; the mount is skipped", v.Type))
 			continue
@@ -610,8 +723,13 @@ func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceCon
 			cv.warn(at, fmt.Sprintf("services.%s.tmpfs[%d]", svc, i), "tmpfs options "+opts+" are not applied; the directory is a plain pod volume")
 		}
 		name := impDNSLabel(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], len(s.Volumes)+i))
-		b.volume(name)
-		cv.pos.Set(VolumeKey(b.pod.Name, name), at)
+		isNew, ok := cv.addVolume(b, name, "a tmpfs of service "+svc, at)
+		if !ok {
+			continue
+		}
+		if isNew {
+			cv.pos.Set(VolumeKey(b.pod.Name, name), at)
+		}
 		cv.pos.Set(Field(ck, "volumes", len(ct.Volumes)), at)
 		ct.Volumes = append(ct.Volumes, Mount{Type: MountVolume, Source: name, Target: target})
 	}
@@ -673,8 +791,9 @@ func (cv *composeConv) healthcheck(svc string, h *types.HealthCheckConfig) *Prob
 	return p
 }
 
-// restart maps compose's restart for a container of role.
-func (cv *composeConv) restart(svc, v string, role Role) RestartPolicy {
+// restart maps compose's restart for a container of role. When x-sidecar sets the restart
+// policy (overridden), what compose's value cannot do for the role is not warned about.
+func (cv *composeConv) restart(svc, v string, role Role, overridden bool) RestartPolicy {
 	if v == "" {
 		return RestartDefault
 	}
@@ -690,7 +809,7 @@ func (cv *composeConv) restart(svc, v string, role Role) RestartPolicy {
 		rp = RestartOnFailure
 	case strings.HasPrefix(v, "on-failure:"):
 		rp = RestartOnFailure
-		if role == RoleMain {
+		if role == RoleMain && !overridden {
 			cv.warn(at, field, "the limit of "+strings.TrimPrefix(v, "on-failure:")+" restarts is not honoured: main restarts on failure with backoff, without a limit")
 		}
 	default:
@@ -699,12 +818,12 @@ func (cv *composeConv) restart(svc, v string, role Role) RestartPolicy {
 	}
 	switch role {
 	case RoleSidecar:
-		if rp != RestartAlways {
+		if rp != RestartAlways && !overridden {
 			cv.warn(at, field, svc+" is a sidecar, and sidecars are restarted whenever they exit, as in Kubernetes; "+v+" is not honoured")
 		}
 		return RestartDefault
 	case RoleInit:
-		if rp != RestartNever {
+		if rp != RestartNever && !overridden {
 			cv.warn(at, field, svc+" is an init container, which runs once to completion; "+v+" is not honoured")
 		}
 		return RestartDefault
@@ -735,13 +854,62 @@ func (cv *composeConv) namespaces(b *composePodBuild, svc string, s types.Servic
 	check("ipc", s.Ipc, &b.pod.ShareIPC)
 }
 
-// infra takes what matters from an infra-style namespace owner: its published ports move to
-// the pod (sidecar's own infra container publishes them); the rest is warned about.
+// infra takes what matters from an infra-style namespace owner, whose job sidecar's own
+// infra container does: its published ports go to the containers whose x-sidecar ports
+// name them, and the others to main; its x-sidecar stop_grace is the pod's (see pod); an
+// alias on the default network that is the pod's name is what sidecar gives every pod.
+// Anything else it sets is warned about.
 func (cv *composeConv) infra(b *composePodBuild, owner string) {
 	s := cv.project.Services[owner]
-	main := b.pod.Main
-	mk := ContainerKey(b.pod.Name, main.Name)
-	main.Ports = append(main.Ports, cv.ports(owner, s.Ports, mk, len(main.Ports))...)
+	pod := b.pod
+	ports, at := cv.portsAt(owner, s.Ports)
+	taken := make([]bool, len(ports))
+	for _, c := range pod.Containers() {
+		for _, xp := range cv.xPort[c] {
+			found := false
+			for i, p := range ports {
+				if !taken[i] && p == xp.port {
+					taken[i], found = true, true
+					break
+				}
+			}
+			if !found {
+				cv.problem(xp.at, fmt.Sprintf("x-sidecar ports of %s lists %s, which the pod's infra service %s does not publish", c.Name, xp.port, owner),
+					fmt.Sprintf("add it to the ports of %s (docker compose publishes only those), or remove it here", owner))
+			}
+		}
+	}
+	main := pod.Main
+	mk := ContainerKey(pod.Name, main.Name)
+	for i, p := range ports {
+		if taken[i] {
+			continue
+		}
+		cv.pos.Set(Field(mk, "ports", len(main.Ports)), at[i])
+		main.Ports = append(main.Ports, p)
+	}
+	for _, n := range slices.Sorted(maps.Keys(s.Networks)) {
+		field := "services." + owner + ".networks." + n
+		if n != "default" {
+			cv.warn(cv.keyAt("services", owner, "networks", n), field,
+				"all pods share one stack network and reach each other by pod name; network "+n+" is not created")
+			continue
+		}
+		if cfg := s.Networks[n]; cfg != nil {
+			for _, a := range cfg.Aliases {
+				if a != pod.Name {
+					cv.warn(cv.keyAt("services", owner, "networks", n, "aliases"), field+".aliases",
+						fmt.Sprintf("other pods reach pod %s by its name; the alias %s is not created", pod.Name, a))
+				}
+			}
+		}
+	}
+	for _, p := range impPairs(cv.xNodes[owner]) {
+		if k := p.Key.Value; !slices.Contains(composeXInfraFields, k) && k != "main" {
+			cv.warn(impPos(cv.file, p.Key), "services."+owner+".x-sidecar."+k,
+				owner+" is the pod's infra container, which runs no app; "+k+" is not used")
+		}
+	}
 	ignored := map[string]bool{"image": true, "ports": true, "expose": true, "x-sidecar": true, "restart": true,
 		"networks": true, "ipc": true, "pid": true, "init": true, "stop_grace_period": true, "depends_on": true}
 	for _, p := range impPairs(cv.svcNode(owner)) {
@@ -754,21 +922,44 @@ func (cv *composeConv) infra(b *composePodBuild, owner string) {
 	}
 }
 
-// volumeWarnings warns once per named volume about what pod volumes cannot do.
+// xPorts adds the ports x-sidecar lists to a container, remembering them for infra.
+func (cv *composeConv) xPorts(svc string, ct *Container, ck string, x *composeX) {
+	items := impItems(impValue(cv.xNodes[svc], "ports"))
+	for i, spec := range x.Ports {
+		at := cv.keyAt("services", svc, "x-sidecar", "ports")
+		if i < len(items) {
+			at = impPos(cv.file, items[i])
+		}
+		ps, ferr := parsePortSpec(spec)
+		if ferr != nil {
+			cv.problem(at, ferr.msg, ferr.hint)
+			continue
+		}
+		for _, p := range ps {
+			cv.pos.Set(Field(ck, "ports", len(ct.Ports)), at)
+			ct.Ports = append(ct.Ports, p)
+			cv.xPort[ct] = append(cv.xPort[ct], composeXPort{port: p, at: at})
+		}
+	}
+}
+
+// noInfraPorts reports x-sidecar ports in a pod that has no infra service to publish them.
+func (cv *composeConv) noInfraPorts(b *composePodBuild) {
+	for _, c := range b.pod.Containers() {
+		if xp := cv.xPort[c]; len(xp) > 0 {
+			cv.problem(xp[0].at, fmt.Sprintf("x-sidecar ports lists ports of %s that a pod's infra service publishes, but pod %s has no infra service", c.Name, b.pod.Name),
+				"publish them with ports: on the service that owns the pod's namespace")
+		}
+	}
+}
+
+// volumeWarnings warns once per named volume used by several pods: pod volumes are not
+// shared.
 func (cv *composeConv) volumeWarnings() {
-	for _, name := range slices.Sorted(func(yield func(string) bool) {
-		for k := range cv.volPods {
-			if !yield(k) {
-				return
-			}
+	for _, name := range slices.Sorted(maps.Keys(cv.volPods)) {
+		if pods := cv.volPods[name]; len(pods) > 1 {
+			cv.warn(cv.keyAt("volumes", name), "volumes."+name,
+				fmt.Sprintf("used by pods %s: pods do not share volumes, so each of them gets its own empty %s", strings.Join(pods, " and "), name))
 		}
-	}) {
-		pods := cv.volPods[name]
-		at := cv.keyAt("volumes", name)
-		field := "volumes." + name
-		if len(pods) > 1 {
-			cv.warn(at, field, fmt.Sprintf("used by pods %s: pods do not share volumes, so each of them gets its own empty %s", strings.Join(pods, " and "), name))
-		}
-		cv.warn(at, field, "named volumes become pod volumes, created empty by sidecar up and removed by sidecar down; use a bind mount to keep data")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -121,8 +122,8 @@ func impItems(s *yaml.Node) []*yaml.Node {
 }
 
 // impWalk follows a path of mapping keys and sequence indices (as decimal strings) from n. It
-// returns the deepest node reached and whether the whole path was found; key reports whether
-// that node is a mapping key (the last part named a key whose value was not needed).
+// returns the value reached and whether the whole path was found (when not, the deepest node
+// reached).
 func impWalk(n *yaml.Node, parts ...string) (*yaml.Node, bool) {
 	cur := impDeref(n)
 	for _, part := range parts {
@@ -149,25 +150,59 @@ func impWalk(n *yaml.Node, parts ...string) (*yaml.Node, bool) {
 	return cur, true
 }
 
-// impKeyNode returns the key node of the last part of path from n (the place a field was
-// named), or the deepest node reached.
-func impKeyNode(n *yaml.Node, parts ...string) *yaml.Node {
-	if len(parts) == 0 {
-		return impDeref(n)
+// impFind returns the key node (for a mapping key) or the item (for a list index, or "[]" for
+// the first item that has the rest of the path) at path, or nil.
+func impFind(n *yaml.Node, parts []string) *yaml.Node {
+	n = impDeref(n)
+	if n == nil || len(parts) == 0 {
+		return n
 	}
-	parent, ok := impWalk(n, parts[:len(parts)-1]...)
-	if !ok {
-		return parent
-	}
-	if parent != nil && parent.Kind == yaml.MappingNode {
-		if k, _ := impLookup(parent, parts[len(parts)-1]); k != nil {
+	switch n.Kind {
+	case yaml.MappingNode:
+		k, v := impLookup(n, parts[0])
+		if k == nil {
+			return nil
+		}
+		if len(parts) == 1 {
 			return k
 		}
+		return impFind(v, parts[1:])
+	case yaml.SequenceNode:
+		if parts[0] == "[]" {
+			for _, item := range n.Content {
+				if r := impFind(item, parts[1:]); r != nil {
+					return r
+				}
+			}
+			return nil
+		}
+		i, err := strconv.Atoi(parts[0])
+		if err != nil {
+			// A list of names (depends_on, networks, profiles): the item with that name.
+			for _, item := range n.Content {
+				if v, ok := impScalar(item); ok && v == parts[0] && len(parts) == 1 {
+					return item
+				}
+			}
+			return nil
+		}
+		if i < 0 || i >= len(n.Content) {
+			return nil
+		}
+		return impFind(n.Content[i], parts[1:])
 	}
-	if v, ok := impWalk(parent, parts[len(parts)-1]); ok {
-		return v
+	return nil
+}
+
+// impDir is the directory relative paths of file are taken against.
+func impDir(file, dir string) string {
+	if dir == "" {
+		dir = filepath.Dir(file)
 	}
-	return parent
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
 }
 
 // impPos is where a node was written, in file.
@@ -256,6 +291,13 @@ func impSyntaxProblem(file string, content []byte, err error) Problem {
 		if errors.Is(err4, io.EOF) {
 			break
 		}
+		// A typed error carries the mark directly; older releases only put it in the text.
+		var le *yaml4.LoadError
+		if errors.As(err4, &le) && le.Mark.Line > 0 {
+			p.Pos.Line, p.Pos.Col = le.Mark.Line, le.Mark.Column
+			msg = le.Message
+			break
+		}
 		s := err4.Error()
 		// "yaml: [context at line L, column C: ]line L, column C: message": the last mark
 		// is where the error is.
@@ -269,7 +311,27 @@ func impSyntaxProblem(file string, content []byte, err error) Problem {
 		break
 	}
 	p.Message = "invalid YAML: " + msg
+	p.Pos = impClampToEnd(p.Pos, content)
 	return p
+}
+
+// impClampToEnd moves a position past the end of content (where the parsers place an error
+// found at the end of a file without a final line break) to the end of its last line.
+func impClampToEnd(pos Position, content []byte) Position {
+	lines, last := 1, 0 // lines as YAML counts them; runes on the last one
+	s := strings.ReplaceAll(string(content), "\r\n", "\n")
+	for _, r := range s {
+		switch r {
+		case '\n', '\r', '\u0085', '\u2028', '\u2029':
+			lines, last = lines+1, 0
+		default:
+			last++
+		}
+	}
+	if pos.Line > lines {
+		pos.Line, pos.Col = lines, last+1
+	}
+	return pos
 }
 
 // impSuggest returns the candidate closest to s when it is close enough to be a likely typo.

@@ -24,8 +24,48 @@ type composeX struct {
 	Live  *Probe `yaml:"live"`
 	// Restart replaces the restart the compose restart: field maps to.
 	Restart RestartPolicy `yaml:"restart"`
-	// StopGrace replaces stop_grace_period.
+	// StopGrace replaces stop_grace_period. On the pod's infra service it is the pod's stop
+	// grace (its whole termination budget).
 	StopGrace *Duration `yaml:"stop_grace"`
+	// Name is the container's name (default: the service's name, made a DNS label).
+	Name string `yaml:"name"`
+	// Ports are the container's own published ports, in sidecar.yaml's syntax, in a pod
+	// whose infra service publishes them (the infra service's other ports go to main).
+	Ports []string `yaml:"ports"`
+}
+
+// composeXInfraFields are the x-sidecar fields an infra service uses; the others are warned
+// about there.
+var composeXInfraFields = []string{"role", "pod", "stop_grace"}
+
+// composeXVolume is x-sidecar on a top-level volume.
+type composeXVolume struct {
+	// Name is the pod volume's name (default: the compose volume's name, made a DNS label).
+	Name string `yaml:"name"`
+	// Pod has the volume even when none of its services mounts it.
+	Pod string `yaml:"pod"`
+}
+
+// composeXConfig is x-sidecar on a top-level config: which file of which pod volume it is.
+type composeXConfig struct {
+	// Pod has the volume, with this file in it, even when none of its services mounts it.
+	Pod string `yaml:"pod"`
+	// Volume is the pod volume the file is in (default: the config's name, made a DNS label).
+	Volume string `yaml:"volume"`
+	// File is the file's name in the volume (default: the config's name).
+	File string `yaml:"file"`
+}
+
+// composeXConfigRef is x-sidecar on a service's config reference: the mount of the pod
+// volume this file is part of. Without it, the file alone is mounted at the reference's
+// target (sub_path: the file).
+type composeXConfigRef struct {
+	// Target and SubPath are the volume mount's: the file lands at Target joined with its
+	// name below SubPath, which must be the reference's target.
+	Target  string `yaml:"target"`
+	SubPath string `yaml:"sub_path"`
+	// Index is the mount's place among the container's mounts (default: after the others).
+	Index *int `yaml:"index"`
 }
 
 // composeXTop is x-sidecar at the top level of a compose file.
@@ -73,6 +113,16 @@ func (c *composeImport) serviceX(svc string) (*composeX, *yaml.Node) {
 		c.problem(impPos(c.file, m), "x-sidecar says both main: true and role: "+x.Role.String(), "keep one of them")
 	}
 	return &x, impDeref(n)
+}
+
+// entryX reads x-sidecar of top-level entry name under section (volumes, configs) into
+// out; xn is nil when there is none or it had problems.
+func (c *composeImport) entryX(section, name string, out any) (xn *yaml.Node) {
+	_, n := impLookup(impValue(impValue(c.root, section), name), "x-sidecar")
+	if n == nil || !c.decodeX(n, out, section+"."+name+".x-sidecar") {
+		return nil
+	}
+	return impDeref(n)
 }
 
 // decodeX checks n against out's type, placing every unknown field and bad value, then

@@ -24,9 +24,11 @@ import (
 // to the other pods by the pod's name) and one service per container, joined to the infra's
 // namespace with network_mode: service:<pod>-infra. depends_on conditions give the pod's
 // order: init containers complete in turn, sidecars start in turn (each waiting for the
-// previous one's healthcheck when it has one), main last. x-sidecar carries what compose
-// cannot say (roles, http and tcp probes, liveness probes, the pod's stop grace), so that
-// sidecar's compose importer gives the same stack back. docs/export.md has the mapping.
+// previous one's healthcheck when it has one), main last. Pod volumes are named volumes, and
+// those holding files are compose configs. x-sidecar carries what compose cannot say (roles,
+// names, which container publishes which port, http and tcp probes, liveness probes, the
+// pod's stop grace, which pod volume a volume or config is), so that sidecar's compose
+// importer gives the same stack back. docs/export.md has the mapping.
 
 // ComposeInfraImage is the image of the infra services the compose export writes: the
 // Kubernetes pause image, which any compose user can pull. (sidecar's own infra image is
@@ -90,10 +92,29 @@ type composeOutTop struct {
 	Backoff *Backoff `yaml:"backoff,omitempty"`
 }
 
-type composeOutVolume struct{}
+type composeOutVolume struct {
+	XSidecar *composeOutVolumeX `yaml:"x-sidecar,omitempty"`
+}
+
+// composeOutVolumeX is a volume's x-sidecar (composeXVolume): the pod volume's own name when
+// the compose volume is named otherwise, and its pod when none of the pod's containers
+// mounts it.
+type composeOutVolumeX struct {
+	Name string `yaml:"name,omitempty"`
+	Pod  string `yaml:"pod,omitempty"`
+}
 
 type composeOutConfig struct {
-	Content string `yaml:"content"`
+	Content  string             `yaml:"content"`
+	XSidecar *composeOutConfigX `yaml:"x-sidecar"`
+}
+
+// composeOutConfigX is a config's x-sidecar (composeXConfig): which file of which pod
+// volume of which pod it is.
+type composeOutConfigX struct {
+	Pod    string `yaml:"pod"`
+	Volume string `yaml:"volume"`
+	File   string `yaml:"file"`
 }
 
 type composeOutNetwork struct{}
@@ -137,8 +158,17 @@ type composeOutNetRef struct {
 }
 
 type composeOutConfigRef struct {
-	Source string `yaml:"source"`
-	Target string `yaml:"target"`
+	Source   string          `yaml:"source"`
+	Target   string          `yaml:"target"`
+	XSidecar *composeOutRefX `yaml:"x-sidecar"`
+}
+
+// composeOutRefX is a config reference's x-sidecar (composeXConfigRef): the mount of the pod
+// volume the file is part of, and its place among the container's mounts.
+type composeOutRefX struct {
+	Target  string `yaml:"target"`
+	SubPath string `yaml:"sub_path,omitempty"`
+	Index   int    `yaml:"index"`
 }
 
 type composeOutMount struct {
@@ -170,6 +200,8 @@ type composeOutHealth struct {
 type composeOutX struct {
 	Role      string    `yaml:"role,omitempty"`
 	Pod       string    `yaml:"pod,omitempty"`
+	Name      string    `yaml:"name,omitempty"`
+	Ports     []string  `yaml:"ports,omitempty"`
 	Ready     *Probe    `yaml:"ready,omitempty"`
 	Live      *Probe    `yaml:"live,omitempty"`
 	Restart   string    `yaml:"restart,omitempty"`
@@ -210,6 +242,16 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 		}
 		return v
 	}
+	// Config names: one per file of a pod volume holding files, unique in the file.
+	cfgNames := map[composeCfgKey]string{}
+	taken := map[string]bool{}
+	for _, p := range s.Pods {
+		for _, v := range p.Volumes {
+			for _, f := range slices.Sorted(maps.Keys(v.Files)) {
+				cfgNames[composeCfgKey{p.Name, v.Name, f}] = expUniqueName(p.Name+"-"+v.Name+"-"+expDNSLabel(f, "file"), taken)
+			}
+		}
+	}
 
 	services := &yaml.Node{Kind: yaml.MappingNode}
 	addService := func(name string, svc *composeOutService) error {
@@ -230,8 +272,18 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 		}
 		var svcs []*composeOutService
 		for _, c := range p.Containers() {
-			svc := composeService(s, p, c, fsys, volName, w)
+			svc := composeService(s, p, c, fsys, volName, cfgNames, w)
 			svc.serviceName = svcName(p, c)
+			if svc.serviceName != c.Name {
+				svc.XSidecar.Name = c.Name
+			}
+			if c.Role != RoleMain {
+				// The infra service publishes the pod's ports; the importer gives main those
+				// no other container claims.
+				for _, port := range c.Ports {
+					svc.XSidecar.Ports = append(svc.XSidecar.Ports, composePort(port))
+				}
+			}
 			svc.NetworkMode = "service:" + infra
 			if p.SharePID {
 				svc.Pid = "service:" + infra
@@ -289,6 +341,14 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 	doc.Services = services
 
 	for _, p := range s.Pods {
+		mounted := map[string]bool{}
+		for _, c := range p.Containers() {
+			for _, m := range c.Volumes {
+				if m.Type == MountVolume {
+					mounted[m.Source] = true
+				}
+			}
+		}
 		for _, v := range p.Volumes {
 			if len(v.Files) > 0 {
 				continue
@@ -296,27 +356,40 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 			if doc.Volumes == nil {
 				doc.Volumes = map[string]*composeOutVolume{}
 			}
-			doc.Volumes[volName(p, v.Name)] = &composeOutVolume{}
+			vol := &composeOutVolume{}
+			if name := volName(p, v.Name); name != v.Name || !mounted[v.Name] {
+				vol.XSidecar = &composeOutVolumeX{}
+				if name != v.Name {
+					vol.XSidecar.Name = v.Name
+				}
+				if !mounted[v.Name] {
+					vol.XSidecar.Pod = p.Name
+				}
+			}
+			doc.Volumes[volName(p, v.Name)] = vol
 		}
 	}
 	for _, p := range s.Pods {
 		for _, v := range p.Volumes {
-			if len(v.Files) > 0 {
-				w.add(p.Name+"/volumes/"+v.Name, "pod %s: the files of volume %s are written as compose configs, which docker compose mounts read-only but sidecar's compose import does not read: keep them as files next to the compose file and bind-mount them to run this file with sidecar", p.Name, v.Name)
-			}
 			for file, content := range v.Files {
 				if doc.Configs == nil {
 					doc.Configs = map[string]*composeOutConfig{}
 				}
-				doc.Configs[composeConfigName(p, v, file)] = &composeOutConfig{Content: composeEscape(content)}
+				doc.Configs[cfgNames[composeCfgKey{p.Name, v.Name, file}]] = &composeOutConfig{
+					Content:  composeEscape(content),
+					XSidecar: &composeOutConfigX{Pod: p.Name, Volume: v.Name, File: composeEscape(file)},
+				}
 			}
 		}
 	}
 	return doc, nil
 }
 
+// composeCfgKey names one file of a pod volume: pod, volume, file.
+type composeCfgKey struct{ pod, volume, file string }
+
 // composeService maps one container (its ports go to the pod's infra service).
-func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Pod, string) string, w *expWarnings) *composeOutService {
+func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Pod, string) string, cfgNames map[composeCfgKey]string, w *expWarnings) *composeOutService {
 	svc := &composeOutService{
 		Image:      composeEscape(c.Image),
 		Entrypoint: composeEscapeAll(c.Entrypoint),
@@ -359,7 +432,9 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 		}
 		svc.Environment = n
 	}
+	mounts := 0 // mounts written so far: the index of the next one
 	for _, m := range c.Volumes {
+		mounts++
 		switch {
 		case m.Type == MountBind:
 			// The long syntax, so that a missing source is an error, as it is locally,
@@ -367,10 +442,15 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 			svc.Volumes = append(svc.Volumes, composeOutMount{Type: "bind", Source: composeEscape(m.Source), Target: composeEscape(m.Target),
 				ReadOnly: m.ReadOnly, Bind: &composeOutBindOpts{CreateHostPath: false}})
 		case p.Volume(m.Source) != nil && len(p.Volume(m.Source).Files) > 0:
-			svc.Configs = append(svc.Configs, composeFileMounts(p, p.Volume(m.Source), m)...)
-			if !m.ReadOnly {
-				w.add(expField(p, c, "volumes"), "%s: volume %s holds files, which compose mounts as configs, read-only: it cannot write there", expWho(s, p, c), m.Source)
+			refs := composeFileMounts(p, p.Volume(m.Source), m, mounts-1, cfgNames)
+			switch {
+			case len(refs) == 0:
+				mounts--
+				w.add(expField(p, c, "volumes"), "%s: sub_path %s names no file of volume %s, so there is nothing to mount at %s: the mount is left out", expWho(s, p, c), m.SubPath, m.Source, m.Target)
+			case !m.ReadOnly:
+				w.add(expField(p, c, "volumes"), "%s: volume %s holds files, which compose mounts as configs, read-only: it cannot write to %s there", expWho(s, p, c), m.Source, m.Target)
 			}
+			svc.Configs = append(svc.Configs, refs...)
 		case m.SubPath != "":
 			svc.Volumes = append(svc.Volumes, composeOutMount{Type: "volume", Source: volName(p, m.Source), Target: composeEscape(m.Target),
 				ReadOnly: m.ReadOnly, Volume: &composeOutSubpath{Subpath: composeEscape(m.SubPath)}})
@@ -461,24 +541,24 @@ func composeDeps(deps map[string]string) *yaml.Node {
 	return n
 }
 
-// composeFileMounts mounts a pod volume holding files as compose configs: the whole volume
-// (one config per file under the target directory), or one file of it (subPath).
-func composeFileMounts(p *Pod, v *Volume, m Mount) []composeOutConfigRef {
+// composeFileMounts mounts a pod volume holding files as compose configs, one per file the
+// mount shows (all of them, or those below its sub path), each where the mount puts it; the
+// x-sidecar of each reference names the mount and its index among the container's mounts,
+// so that the importer puts the volume mount back together.
+func composeFileMounts(p *Pod, v *Volume, m Mount, index int, cfgNames map[composeCfgKey]string) []composeOutConfigRef {
 	var out []composeOutConfigRef
 	for _, file := range slices.Sorted(maps.Keys(v.Files)) {
-		switch {
-		case m.SubPath == "":
-			out = append(out, composeOutConfigRef{Source: composeConfigName(p, v, file), Target: composeEscape(path.Join(m.Target, file))})
-		case m.SubPath == file:
-			out = append(out, composeOutConfigRef{Source: composeConfigName(p, v, file), Target: composeEscape(m.Target)})
+		lands := composeConfigLands(m.Target, m.SubPath, file)
+		if lands == "" {
+			continue
 		}
+		out = append(out, composeOutConfigRef{
+			Source:   cfgNames[composeCfgKey{p.Name, v.Name, file}],
+			Target:   composeEscape(lands),
+			XSidecar: &composeOutRefX{Target: composeEscape(m.Target), SubPath: composeEscape(m.SubPath), Index: index},
+		})
 	}
 	return out
-}
-
-// composeConfigName names the compose config holding one file of a pod volume.
-func composeConfigName(p *Pod, v *Volume, file string) string {
-	return p.Name + "-" + v.Name + "-" + expDNSLabel(file, "file")
 }
 
 // composeEnvFiles reads the env files a container names, merged in order (later files win),

@@ -222,17 +222,6 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 			w.add(expField(p, c, pr.name), "%s: %s probe timings are rounded up to whole seconds (period %s, timeout %s, start_period %s), the unit Kubernetes probes count in", expWho(s, p, c), pr.name, pr.p.Period, pr.p.Timeout, pr.p.StartPeriod)
 		}
 	}
-	// Ports published on a host port are container ports with a hostPort; the others are
-	// read back from the NodePort Service, after them.
-	slices.SortStableFunc(c.Ports, func(a, b Port) int {
-		switch {
-		case a.HostPort != 0 && b.HostPort == 0:
-			return -1
-		case a.HostPort == 0 && b.HostPort != 0:
-			return 1
-		}
-		return 0
-	})
 	var mounts []Mount
 	for i, m := range c.Volumes {
 		if m.Type != MountBind {
@@ -523,8 +512,11 @@ func toKubeProbe(p *Probe) *corev1.Probe {
 	switch {
 	case p.HTTP != nil:
 		g := &corev1.HTTPGetAction{Path: p.HTTP.Path, Port: intstr.FromInt32(int32(p.HTTP.Port)), Host: p.HTTP.Host}
-		if strings.EqualFold(p.HTTP.Scheme, "https") {
+		switch p.HTTP.Scheme {
+		case "https":
 			g.Scheme = corev1.URISchemeHTTPS
+		case "http": // written only when the recipe says so, to give it back
+			g.Scheme = corev1.URISchemeHTTP
 		}
 		names := make([]string, 0, len(p.HTTP.Headers))
 		for n := range p.HTTP.Headers {

@@ -3,7 +3,10 @@ package recipes
 import (
 	"encoding/json"
 	"os"
+	"path"
 	"path/filepath"
+	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -12,12 +15,14 @@ import (
 	"github.com/sidecar-dev/sidecar/recipes/catalog"
 )
 
-// Round trips: a stack exported and imported again is the same stack, apart from the
-// differences docs/export.md lists. Each expected* function below applies exactly those
-// differences to the original, so that any other change fails the test.
+// Round trips: a stack exported and imported again is the same stack, apart from what the
+// target format cannot carry. Each such difference is one function below, named and
+// documented, applied to the original to get the expected stack; docs/export.md lists the
+// same differences under "Round trip". Any other change fails the test.
 
-// roundTripStacks are the stacks every round trip runs on: the good recipe corpus and every
-// catalog recipe, each loaded from a directory of its own.
+// roundTripStacks are the stacks every round trip runs on: the good recipe corpus, every
+// catalog recipe (each in a directory of its own), and every compose and Kubernetes fixture
+// that imports without problems.
 func roundTripStacks(t *testing.T) map[string]*Stack {
 	t.Helper()
 	out := map[string]*Stack{}
@@ -51,10 +56,43 @@ func roundTripStacks(t *testing.T) map[string]*Stack {
 		}
 		out["catalog/"+name] = st
 	}
-	if len(out) < 15 {
-		t.Fatalf("only %d stacks to round-trip", len(out))
+	out["code/everything"] = everythingStack(t)
+	fixtures := 0
+	for _, kind := range []string{"compose", "kube"} {
+		files, _ := filepath.Glob(filepath.Join("../testdata", kind, "*.yaml"))
+		for _, f := range files {
+			if strings.HasPrefix(filepath.Base(f), "bad-") {
+				continue
+			}
+			content, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// As the importers' golden tests load them.
+			opts := Options{Dir: filepath.Dir(f), Env: map[string]string{"HOME": "/home/dev", "TAG": "dev", "WEB_PORT": "8080"}, DotEnv: true}
+			st, _, err := Load(File{Name: filepath.ToSlash(strings.TrimPrefix(f, "../")), Content: content}, opts)
+			if err != nil {
+				t.Fatalf("fixture %s: %v", f, err)
+			}
+			out[kind+"/"+strings.TrimSuffix(filepath.Base(f), ".yaml")] = st
+			fixtures++
+		}
+	}
+	if len(files) < 5 || len(catalog.Names()) < 8 || fixtures < 10 {
+		t.Fatalf("only %d good recipes, %d catalog recipes and %d fixtures to round-trip", len(files), len(catalog.Names()), fixtures)
 	}
 	return out
+}
+
+// everythingStack loads testdata/export/everything: one stack with what the rest of the
+// corpus does not use (see the comment at its top).
+func everythingStack(t *testing.T) *Stack {
+	t.Helper()
+	st, _, err := loadCorpusFile(t, "../testdata/export/everything/sidecar.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 // sameStack fails the test when got and want differ, showing both as JSON.
@@ -75,61 +113,49 @@ func sameStack(t *testing.T, what string, got, want *Stack, exported []byte) {
 		what, first+1, strings.Join(gl[from:min(len(gl), first+12)], "\n"), strings.Join(wl[from:min(len(wl), first+12)], "\n"), exported)
 }
 
+// importExport imports an export from the original stack's directory, with no variables: an
+// export is self-contained.
+func importExport(t *testing.T, st *Stack, name string, out []byte) *Stack {
+	t.Helper()
+	back, warns, err := Load(File{Name: filepath.Join(st.Dir, name), Content: out}, Options{Dir: st.Dir})
+	if err != nil {
+		t.Fatalf("the export does not import:\n%v\n%s", err, out)
+	}
+	for _, w := range warns {
+		t.Logf("import warning: %s", w)
+	}
+	return back
+}
+
+// expect applies differences to a copy of st.
+func expect(st *Stack, differences ...func(*Stack)) *Stack {
+	want := cloneStack(st)
+	for _, d := range differences {
+		d(want)
+	}
+	return want
+}
+
+// Every stack, exported as a Kubernetes manifest of every kind, decodes strictly and imports
+// back to the same stack, apart from kubeDifferences.
 func TestRoundTripKube(t *testing.T) {
 	for name, st := range roundTripStacks(t) {
-		t.Run(name, func(t *testing.T) {
-			out, _, err := ExportKube(st, KubeOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			// The stack's name comes from the file for an imported manifest: the original's
-			// is kept in app.kubernetes.io/part-of, and given back here.
-			back, warns, err := Load(File{Name: filepath.Join(st.Dir, "exported.kube.yaml"), Content: out}, Options{Dir: st.Dir, Name: st.Name})
-			if err != nil {
-				t.Fatalf("the export does not import:\n%v\n%s", err, out)
-			}
-			for _, w := range warns {
-				t.Logf("import warning: %s", w)
-			}
-			sameStack(t, "kube", back, expectedKube(st), out)
-		})
-	}
-}
-
-// expectedKube is st after a trip through Kubernetes: what kubeExportStack writes (every
-// export warning applied), minus pod depends_on, which the importer does not read back from
-// the sidecar.dev/depends-on annotation.
-func expectedKube(st *Stack) *Stack {
-	ks, _ := kubeExportStack(st, KubeOptions{})
-	for _, p := range ks.Pods {
-		p.DependsOn = nil
-	}
-	return ks
-}
-
-// Every kind the exporter writes imports back.
-func TestRoundTripKubeKinds(t *testing.T) {
-	stacks := roundTripStacks(t)
-	for _, name := range []string{"catalog/envoy-proxy", "catalog/otel-collector", "good/flat"} {
-		for _, kind := range []KubeKind{KubeDeployment, KubeJob, KubePod} {
-			st := stacks[name]
-			out, _, err := ExportKube(st, KubeOptions{Kind: kind})
-			if err != nil {
-				t.Fatal(err)
-			}
-			back, _, err := Load(File{Name: filepath.Join(st.Dir, "exported.kube.yaml"), Content: out}, Options{Dir: st.Dir, Name: st.Name})
-			if err != nil {
-				t.Fatalf("%s as %s does not import:\n%v\n%s", name, kind, err, out)
-			}
-			ks, _ := kubeExportStack(st, KubeOptions{Kind: kind})
-			for _, p := range ks.Pods {
-				p.DependsOn = nil
-			}
-			sameStack(t, name+" as "+kind.String(), back, ks, out)
+		for _, kind := range []KubeKind{KubeAuto, KubeDeployment, KubeJob, KubePod} {
+			t.Run(name+"/"+impOr(kind.String(), "auto"), func(t *testing.T) {
+				out, _, err := ExportKube(st, KubeOptions{Kind: kind})
+				if err != nil {
+					t.Fatal(err)
+				}
+				decodeKube(t, out) // strictly, into the k8s.io/api types
+				back := importExport(t, st, "exported.kube.yaml", out)
+				sameStack(t, "kube "+impOr(kind.String(), "auto"), back, expect(st, kubeDifferences(kind)...), out)
+			})
 		}
 	}
 }
 
+// Every stack, exported as a compose file, loads with compose-go and imports back to the same
+// stack, apart from composeDifferences.
 func TestRoundTripCompose(t *testing.T) {
 	for name, st := range roundTripStacks(t) {
 		t.Run(name, func(t *testing.T) {
@@ -137,90 +163,265 @@ func TestRoundTripCompose(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			back, warns, err := Load(File{Name: filepath.Join(st.Dir, "exported.compose.yaml"), Content: out}, Options{Dir: st.Dir})
-			if err != nil {
-				t.Fatalf("the export does not import:\n%v\n%s", err, out)
-			}
-			for _, w := range warns {
-				t.Logf("import warning: %s", w)
-			}
-			sameStack(t, "compose", back, expectedCompose(st), out)
+			loadComposeProject(t, out)
+			back := importExport(t, st, "exported.compose.yaml", out)
+			sameStack(t, "compose", back, expect(st, composeDifferences()...), out)
 		})
 	}
 }
 
-// expectedCompose is st after a trip through compose:
-//   - published ports are the pod's, on its infra service, and come back on main;
-//   - container and volume names used by two pods come back as <pod>-<name>;
-//   - env_file is gone (its values are in env);
-//   - volumes holding files, and their mounts, are gone (compose configs are not imported);
-//   - pod volumes no container mounts are gone (compose creates volumes where they are used);
-//   - the pod's stop_grace is the importer's: the sum of the containers' when above 30s.
-func expectedCompose(st *Stack) *Stack {
-	cs := cloneStack(st)
-	uses := map[string]int{}
-	volUses := map[string]int{}
-	for _, p := range cs.Pods {
+// composeDifferences are what a trip through a compose file changes.
+func composeDifferences() []func(*Stack) {
+	return []func(*Stack){composeDropsEmptyFileMounts, fileVolumeMountsReadOnly}
+}
+
+// composeDropsEmptyFileMounts: a mount of a pod volume holding files whose sub_path names none
+// of them shows nothing, and compose has no config to mount there: it is gone.
+func composeDropsEmptyFileMounts(st *Stack) {
+	for _, p := range st.Pods {
 		for _, c := range p.Containers() {
-			uses[c.Name]++
-		}
-		for _, v := range p.Volumes {
-			volUses[v.Name]++
-		}
-	}
-	for _, p := range cs.Pods {
-		ports := p.Ports()
-		files := map[string]bool{}
-		var volumes []*Volume
-		for _, v := range p.Volumes {
-			if len(v.Files) > 0 {
-				files[v.Name] = true
-				continue
-			}
-			volumes = append(volumes, v)
-		}
-		used := map[string]bool{}
-		var total time.Duration
-		for _, c := range p.Containers() {
-			c.Ports = nil
-			c.EnvFile = nil
-			total += c.StopGrace.D()
-			var mounts []Mount
-			for _, m := range c.Volumes {
-				if m.Type == MountVolume && files[m.Source] {
-					continue
+			c.Volumes = slices.DeleteFunc(c.Volumes, func(m Mount) bool {
+				v := p.Volume(m.Source)
+				if m.Type != MountVolume || v == nil || len(v.Files) == 0 {
+					return false
 				}
-				if m.Type == MountVolume {
-					used[m.Source] = true
-					if volUses[m.Source] > 1 {
-						m.Source = p.Name + "-" + m.Source
+				for f := range v.Files {
+					if composeConfigLands(m.Target, m.SubPath, f) != "" {
+						return false
 					}
 				}
-				mounts = append(mounts, m)
+				return true
+			})
+		}
+	}
+}
+
+// kubeDifferences are what a trip through a Kubernetes manifest of kind changes. Order
+// matters: bind-mounted files become pod volumes before file volumes are made read-only.
+func kubeDifferences(kind KubeKind) []func(*Stack) {
+	return []func(*Stack){
+		kubeDropsBuild,
+		envFileInlined,
+		kubeDropsDockerInit,
+		kubeDropsContainerStopGrace,
+		kubeDropsUserNames,
+		kubeDefaultBackoff,
+		kubeSharesIPC,
+		kubeRoundsDurations,
+		kubeFitsRestarts(kind),
+		kubeBindFilesBecomeVolumes,
+		fileVolumeMountsReadOnly,
+	}
+}
+
+// fileVolumeMountsReadOnly: a pod volume holding files is a compose config or a ConfigMap,
+// both mounted read-only.
+func fileVolumeMountsReadOnly(st *Stack) {
+	for _, p := range st.Pods {
+		for _, c := range p.Containers() {
+			for i, m := range c.Volumes {
+				if v := p.Volume(m.Source); m.Type == MountVolume && v != nil && len(v.Files) > 0 {
+					c.Volumes[i].ReadOnly = true
+				}
+			}
+		}
+	}
+}
+
+// kubeDropsBuild: a manifest names images only; the image a build makes is kept.
+func kubeDropsBuild(st *Stack) {
+	for _, p := range st.Pods {
+		for _, c := range p.Containers() {
+			c.Build = nil
+		}
+	}
+}
+
+// envFileInlined: a manifest cannot read files from the laptop, so env_file's values are
+// written as env values (which they already are in the model) and the list is gone.
+func envFileInlined(st *Stack) {
+	for _, p := range st.Pods {
+		for _, c := range p.Containers() {
+			c.EnvFile = nil
+		}
+	}
+}
+
+// kubeDropsDockerInit: Kubernetes has no docker-init.
+func kubeDropsDockerInit(st *Stack) {
+	for _, p := range st.Pods {
+		for _, c := range p.Containers() {
+			c.Init = false
+		}
+	}
+}
+
+// kubeDropsContainerStopGrace: Kubernetes has one grace period per pod.
+func kubeDropsContainerStopGrace(st *Stack) {
+	for _, p := range st.Pods {
+		for _, c := range p.Containers() {
+			c.StopGrace = 0
+		}
+	}
+}
+
+// kubeDropsUserNames: runAsUser and runAsGroup take numbers only.
+func kubeDropsUserNames(st *Stack) {
+	for _, p := range st.Pods {
+		for _, c := range p.Containers() {
+			if _, _, ok := expNumericUser(c.User); !ok {
+				c.User = ""
+			}
+		}
+	}
+}
+
+// kubeDefaultBackoff: the kubelet has its own restart backoff.
+func kubeDefaultBackoff(st *Stack) {
+	st.Backoff = Backoff{Initial: Duration(DefaultBackoffInitial), Max: Duration(DefaultBackoffMax), Reset: Duration(DefaultBackoffReset)}
+}
+
+// kubeSharesIPC: the containers of a Kubernetes pod always share one IPC namespace.
+func kubeSharesIPC(st *Stack) {
+	for _, p := range st.Pods {
+		p.ShareIPC = true
+	}
+}
+
+// kubeRoundsDurations: terminationGracePeriodSeconds and probe timings count whole seconds,
+// and a probe's period and timeout at least one.
+func kubeRoundsDurations(st *Stack) {
+	up := func(d Duration) Duration {
+		return Duration((time.Duration(d) + time.Second - 1) / time.Second * time.Second)
+	}
+	for _, p := range st.Pods {
+		p.StopGrace = up(p.StopGrace)
+		for _, c := range p.Containers() {
+			for _, pr := range []*Probe{c.Ready, c.Live} {
+				if pr != nil {
+					pr.Period = max(up(pr.Period), Duration(time.Second))
+					pr.Timeout = max(up(pr.Timeout), Duration(time.Second))
+					pr.StartPeriod = up(pr.StartPeriod)
+				}
+			}
+		}
+	}
+}
+
+// kubeFitsRestarts: restart policies are what the workload kind allows. A Deployment always
+// restarts main; a Job's main cannot restart always (it becomes on-failure); init containers
+// follow the pod's restartPolicy (retried unless main never restarts); native sidecars
+// always restart.
+func kubeFitsRestarts(kind KubeKind) func(*Stack) {
+	return func(st *Stack) {
+		for _, p := range st.Pods {
+			k := kind
+			if k == KubeAuto {
+				k = KubeJob
+				if p.Main.Restart == RestartAlways {
+					k = KubeDeployment
+				}
+			}
+			switch {
+			case k == KubeDeployment:
+				p.Main.Restart = RestartAlways
+			case k == KubeJob && p.Main.Restart == RestartAlways:
+				p.Main.Restart = RestartOnFailure
+			}
+			for _, c := range p.Init {
+				c.Restart = RestartOnFailure
+				if p.Main.Restart == RestartNever {
+					c.Restart = RestartNever
+				}
+			}
+			for _, c := range p.Sidecars {
+				c.Restart = RestartAlways
+			}
+		}
+	}
+}
+
+// kubeBindFilesBecomeVolumes: a bind-mounted file inside the stack's directory becomes a
+// ConfigMap, mounted with subPath: a pod volume holding the file (one per file and pod, named
+// after the file), mounted at the same place. Other bind mounts (directories, paths outside
+// the stack's directory) cannot be carried and are gone.
+func kubeBindFilesBecomeVolumes(st *Stack) {
+	fsys := os.DirFS(st.Dir)
+	for _, p := range st.Pods {
+		taken := map[string]bool{}
+		for _, v := range p.Volumes {
+			taken[v.Name] = true
+		}
+		made := map[string]string{} // file → pod volume
+		for _, c := range p.Containers() {
+			var mounts []Mount
+			for _, m := range c.Volumes {
+				if m.Type != MountBind {
+					mounts = append(mounts, m)
+					continue
+				}
+				src := expResolveBind(st, fsys, m.Source)
+				if !src.isFile {
+					continue
+				}
+				key := toKubeConfigMapKey(path.Base(src.rel))
+				vol, ok := made[src.rel]
+				if !ok {
+					vol = expUniqueName(expDNSLabel(path.Base(src.rel), "file"), taken)
+					made[src.rel] = vol
+					p.Volumes = append(p.Volumes, &Volume{Name: vol, Files: map[string]string{key: string(src.content)}})
+				}
+				mounts = append(mounts, Mount{Type: MountVolume, Source: vol, Target: m.Target, ReadOnly: m.ReadOnly, SubPath: key})
 			}
 			c.Volumes = mounts
 		}
-		p.Volumes = nil
-		for _, v := range volumes {
-			if !used[v.Name] {
-				continue
-			}
-			if volUses[v.Name] > 1 {
-				v.Name = p.Name + "-" + v.Name
-			}
-			p.Volumes = append(p.Volumes, v)
-		}
 		slices.SortFunc(p.Volumes, func(a, b *Volume) int { return strings.Compare(a.Name, b.Name) })
-		p.Main.Ports = ports
-		for _, c := range p.Containers() {
-			if uses[c.Name] > 1 {
-				c.Name = p.Name + "-" + c.Name
+	}
+}
+
+// Every expected difference is needed: leaving any one of them out fails some round trip, so
+// the lists above hold only what does not come back.
+func TestRoundTripDifferencesAreNeeded(t *testing.T) {
+	type trip struct{ orig, back *Stack }
+	stacks := roundTripStacks(t)
+	same := func(a, b *Stack) bool {
+		ja, _ := json.Marshal(a)
+		jb, _ := json.Marshal(b)
+		return string(ja) == string(jb)
+	}
+	check := func(label string, diffs []func(*Stack), trips []trip) {
+		for i, d := range diffs {
+			rest := slices.Delete(slices.Clone(diffs), i, i+1)
+			needed := false
+			for _, tr := range trips {
+				if !same(tr.back, expect(tr.orig, rest...)) {
+					needed = true
+					break
+				}
 			}
-		}
-		p.StopGrace = Duration(DefaultPodStopGrace)
-		if total > DefaultPodStopGrace {
-			p.StopGrace = Duration(total)
+			if !needed {
+				t.Errorf("%s: %s changes nothing that a round trip does not give back", label, runtime.FuncForPC(reflect.ValueOf(d).Pointer()).Name())
+			}
 		}
 	}
-	return cs
+	var trips []trip
+	for _, st := range stacks {
+		out, _, err := ExportCompose(st, ComposeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		trips = append(trips, trip{st, importExport(t, st, "exported.compose.yaml", out)})
+	}
+	check("compose", composeDifferences(), trips)
+	for _, kind := range []KubeKind{KubeAuto, KubeDeployment, KubeJob, KubePod} {
+		trips = trips[:0]
+		for _, st := range stacks {
+			out, _, err := ExportKube(st, KubeOptions{Kind: kind})
+			if err != nil {
+				t.Fatal(err)
+			}
+			trips = append(trips, trip{st, importExport(t, st, "exported.kube.yaml", out)})
+		}
+		check("kube "+impOr(kind.String(), "auto"), kubeDifferences(kind), trips)
+	}
 }

@@ -62,6 +62,22 @@ func TestExportGolden(t *testing.T) {
 	}
 }
 
+// testdata/export/everything, the stack that uses what the rest of the corpus does not,
+// exported both ways.
+func TestExportEverythingGolden(t *testing.T) {
+	st := everythingStack(t)
+	kube, warns, err := ExportKube(st, KubeOptions{})
+	if err != nil {
+		t.Fatalf("kube export: %v", err)
+	}
+	checkGolden(t, "../testdata/export/everything.kube.yaml", withWarnings(kube, warns))
+	compose, warns, err := ExportCompose(st, ComposeOptions{})
+	if err != nil {
+		t.Fatalf("compose export: %v", err)
+	}
+	checkGolden(t, "../testdata/export/everything.compose.yaml", withWarnings(compose, warns))
+}
+
 // Every catalog recipe, exported both ways, against goldens under testdata/export/catalog:
 // what a user of sidecar init gets from sidecar export.
 func TestExportCatalogGolden(t *testing.T) {

@@ -7,7 +7,9 @@ package recipes
 
 import (
 	"fmt"
+	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -64,8 +66,27 @@ type kubePod struct {
 	pod    *Pod
 	doc    *kubeDoc
 	labels map[string]string
+	// partOf is the app.kubernetes.io/part-of label (workload, else pod template), and where
+	// it was written.
+	partOf   string
+	partOfAt Position
 	// ports names every container port of the pod: "name" → container and port.
 	ports map[string]kubePortRef
+	// unpublished lists, per container, its container ports without a hostPort, in the
+	// order written; portOrder is, per container, the sort key of each of its published
+	// ports (parallel to Container.Ports): the index of the ports entry it comes from, so
+	// that ports a Service publishes take the place their container port holds.
+	unpublished map[*Container][]kubeOpenPort
+	portOrder   map[*Container][]int
+}
+
+// kubeOpenPort is a container port written without a hostPort, which a Service may publish.
+type kubeOpenPort struct {
+	index    int
+	port     int
+	protocol Protocol
+	hostIP   string
+	taken    bool
 }
 
 type kubePortRef struct {
@@ -183,11 +204,60 @@ func (k *kubeImport) run(content []byte) *Stack {
 		k.problem(Position{File: k.file}, "the manifest has no workload to run", "add a Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or CronJob")
 		return nil
 	}
-	st := &Stack{Name: k.opts.Name, Dir: impDir(k.file, k.opts.Dir), Source: Source{File: k.file, Kind: SourceKube}}
+	st := &Stack{Name: k.stackName(), Dir: impDir(k.file, k.opts.Dir), Source: Source{File: k.file, Kind: SourceKube}}
 	for _, p := range k.pods {
+		k.sortPorts(p)
 		st.Pods = append(st.Pods, p.pod)
 	}
 	return st
+}
+
+// stackName is Options.Name; else the app.kubernetes.io/part-of label when every workload
+// has it and they agree (made a DNS label, as a directory's name is); else "" (the
+// directory's name).
+func (k *kubeImport) stackName() string {
+	if k.opts.Name != "" {
+		return k.opts.Name
+	}
+	name := ""
+	for i, p := range k.pods {
+		if p.partOf == "" || (i > 0 && p.partOf != name) {
+			return ""
+		}
+		name = p.partOf
+	}
+	name = dnsLabelFrom(name)
+	if name != "" {
+		k.pos.Set("name", k.pods[0].partOfAt)
+	}
+	return name
+}
+
+// sortPorts puts each container's published ports in the order of its ports list: a port
+// a Service publishes takes the place of the container port it targets.
+func (k *kubeImport) sortPorts(kp *kubePod) {
+	for _, c := range kp.pod.Containers() {
+		keys := kp.portOrder[c]
+		if len(keys) != len(c.Ports) || slices.IsSorted(keys) {
+			continue
+		}
+		ck := ContainerKey(kp.pod.Name, c.Name)
+		idx := make([]int, len(c.Ports))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, func(a, b int) int { return keys[a] - keys[b] })
+		ports := make([]Port, len(idx))
+		at := make([]Position, len(idx))
+		for i, j := range idx {
+			ports[i], at[i] = c.Ports[j], k.pos.At(Field(ck, "ports", j))
+		}
+		for i := range ports {
+			k.pos.Set(Field(ck, "ports", i), at[i])
+		}
+		c.Ports = ports
+		kp.portOrder[c] = slices.Sorted(slices.Values(keys))
+	}
 }
 
 // docs returns the objects of one document (several for a List). Documents that are empty
@@ -536,9 +606,12 @@ func (k *kubeImport) service(d *kubeDoc) {
 		if kubeHasPort(container.Ports, port) {
 			continue
 		}
+		order, hostIP := kp.claimPort(container, target, proto)
+		port.HostIP = hostIP
 		ck := ContainerKey(kp.pod.Name, container.Name)
 		k.pos.Set(Field(ck, "ports", len(container.Ports)), k.keyAt(d, path))
 		container.Ports = append(container.Ports, port)
+		kp.portOrder[container] = append(kp.portOrder[container], order)
 	}
 	if svc.Name != kp.pod.Name || len(renamed) > 0 {
 		msg := fmt.Sprintf("other pods reach %s by its pod name %s, at its container ports", kp.pod.Name, kp.pod.Name)
@@ -550,6 +623,21 @@ func (k *kubeImport) service(d *kubeDoc) {
 		}
 		k.warn(k.keyAt(d, "metadata.name"), d.prefix+"metadata.name", msg)
 	}
+}
+
+// claimPort finds the container port a Service publishes on container c: the first one
+// written for it without a hostPort that no other Service port took yet. It returns the
+// port's sort key (that entry's index, else after every entry of the container's ports
+// list) and the entry's hostIP, the host address to publish on.
+func (kp *kubePod) claimPort(c *Container, port int, proto Protocol) (order int, hostIP string) {
+	open := kp.unpublished[c]
+	for i := range open {
+		if !open[i].taken && open[i].port == port && open[i].protocol == proto {
+			open[i].taken = true
+			return open[i].index, open[i].hostIP
+		}
+	}
+	return math.MaxInt32, ""
 }
 
 func kubeHasPort(ps []Port, p Port) bool {

@@ -43,8 +43,11 @@ func (k *kubeImport) pod(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.PodTemp
 	pod := &Pod{Name: meta.Name, ShareIPC: true}
 	pk := PodKey(pod.Name)
 	k.pos.Set(pk, k.at(d, "metadata.name"))
-	kp := &kubePod{pod: pod, doc: d, labels: tmpl.Labels, ports: map[string]kubePortRef{}}
+	kp := &kubePod{pod: pod, doc: d, labels: tmpl.Labels, ports: map[string]kubePortRef{},
+		unpublished: map[*Container][]kubeOpenPort{}, portOrder: map[*Container][]int{}}
 	cx := &kubeCtx{d: d, kp: kp, meta: meta, tmplMeta: tmpl.ObjectMeta, spec: spec, sp: sp}
+	k.partOf(cx)
+	k.dependsOn(cx)
 
 	k.specFields(d, sp, kubePodSpecFields, kubeNotHonoured)
 	k.securityFields(d, sp+".securityContext")
@@ -53,6 +56,10 @@ func (k *kubeImport) pod(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.PodTemp
 	}
 	if spec.TerminationGracePeriodSeconds != nil {
 		pod.StopGrace = Duration(time.Duration(*spec.TerminationGracePeriodSeconds) * time.Second)
+		if pod.StopGrace == 0 {
+			// 0 asks for an immediate kill; a zero budget would mean "the default" here.
+			pod.StopGrace = Duration(time.Millisecond)
+		}
 		k.pos.Set(Field(pk, "stop_grace"), k.at(d, sp+".terminationGracePeriodSeconds"))
 	}
 	if spec.DNSPolicy != "" && spec.DNSPolicy != corev1.DNSClusterFirst {
@@ -132,6 +139,56 @@ func (k *kubeImport) mainIndex(cx *kubeCtx) int {
 		}
 	}
 	return 0
+}
+
+// partOf records the stack the workload belongs to: its app.kubernetes.io/part-of label, else
+// its pod template's.
+func (k *kubeImport) partOf(cx *kubeCtx) {
+	for _, src := range []struct {
+		labels map[string]string
+		path   string
+	}{{cx.meta.Labels, "metadata"}, {cx.tmplMeta.Labels, cx.templateMeta()}} {
+		if v, ok := src.labels[KubeLabelPartOf]; ok && v != "" {
+			cx.kp.partOf, cx.kp.partOfAt = v, k.at(cx.d, src.path+".labels", KubeLabelPartOf)
+			return
+		}
+	}
+}
+
+// dependsOn reads the sidecar.dev/depends-on annotation (on the pod template, else on the
+// workload): the names of the pods this one waits for, separated by commas. Names that are
+// not pod names are problems placed at the annotation; names of pods the file does not have
+// are reported by validation, at the annotation too.
+func (k *kubeImport) dependsOn(cx *kubeCtx) {
+	pod := cx.kp.pod
+	for _, src := range []struct {
+		annotations map[string]string
+		path        string
+	}{{cx.tmplMeta.Annotations, cx.templateMeta()}, {cx.meta.Annotations, "metadata"}} {
+		v, ok := src.annotations[KubeAnnotationDependsOn]
+		if !ok {
+			continue
+		}
+		at := k.at(cx.d, src.path+".annotations", KubeAnnotationDependsOn)
+		if strings.TrimSpace(v) == "" {
+			return
+		}
+		for _, name := range strings.Split(v, ",") {
+			name = strings.TrimSpace(name)
+			if len(name) > 63 || !dnsLabelRE.MatchString(name) {
+				what := fmt.Sprintf("%q, which is not a pod name", clip(name))
+				if name == "" {
+					what = "an empty pod name"
+				}
+				k.problem(at, fmt.Sprintf("annotation %s of %s %q holds %s", KubeAnnotationDependsOn, cx.d.kind, cx.d.name, what),
+					"list the names of the workloads this one waits for, separated by commas, e.g. db,cache")
+				continue
+			}
+			k.pos.Set(Field(PodKey(pod.Name), "depends_on", len(pod.DependsOn)), at)
+			pod.DependsOn = append(pod.DependsOn, name)
+		}
+		return
+	}
 }
 
 // restartPolicies maps the pod's restartPolicy to main's restart and to init containers'
@@ -385,10 +442,13 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 			cx.kp.ports[strconv.Itoa(int(cp.ContainerPort))] = ref
 		}
 		if cp.HostPort == 0 {
-			continue // not published locally, as on a node without hostPort
+			// Not published locally, as on a node without hostPort, unless a Service publishes it.
+			cx.kp.unpublished[ct] = append(cx.kp.unpublished[ct], kubeOpenPort{index: i, port: int(cp.ContainerPort), protocol: proto, hostIP: cp.HostIP})
+			continue
 		}
 		k.pos.Set(Field(ck, "ports", len(ct.Ports)), k.keyAt(d, pp))
 		ct.Ports = append(ct.Ports, Port{HostIP: cp.HostIP, HostPort: int(cp.HostPort), ContainerPort: int(cp.ContainerPort), Protocol: proto})
+		cx.kp.portOrder[ct] = append(cx.kp.portOrder[ct], i)
 	}
 	for i, vm := range c.VolumeMounts {
 		mp := fmt.Sprintf("%s.volumeMounts[%d]", p, i)

@@ -2,6 +2,7 @@ package recipes
 
 import (
 	"errors"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -420,5 +421,175 @@ spec:
 	// at the Secret's name and at the port's name
 	if want := []string{"m.yaml:11:44", "m.yaml:12:40"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("problems at %v, want %v:\n%v", got, want, err)
+	}
+}
+
+// The sidecar.dev/depends-on annotation the Kubernetes export writes is read back into the
+// pod's depends_on (sorted, like every depends_on), from the pod template or the workload.
+func TestKubeDependsOnAnnotation(t *testing.T) {
+	manifest := strings.ReplaceAll(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+	selector: {matchLabels: {app: web}}
+	template:
+		metadata: {labels: {app: web}, annotations: {sidecar.dev/depends-on: "db, cache"}}
+		spec: {containers: [{name: app, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: cache, annotations: {sidecar.dev/depends-on: db}}
+spec: {containers: [{name: app, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, annotations: {sidecar.dev/depends-on: ""}}
+spec: {containers: [{name: app, image: x}]}
+`, "\t", "  ")
+	st, _, err := Load(File{Name: "m.yaml", Content: []byte(manifest)}, Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	var order []string
+	for _, p := range st.Pods {
+		got[p.Name] = p.DependsOn
+		order = append(order, p.Name)
+	}
+	want := map[string][]string{"web": {"cache", "db"}, "cache": {"db"}, "db": nil}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("depends_on = %v, want %v", got, want)
+	}
+	if !reflect.DeepEqual(order, []string{"db", "cache", "web"}) {
+		t.Errorf("pods start in order %v, want db, cache, web", order)
+	}
+}
+
+// Names in the annotation that are not pod names are problems at the annotation; so are,
+// once the import is done, names of pods the file does not have and a pod waiting for itself
+// (found by validation).
+func TestKubeDependsOnAnnotationProblems(t *testing.T) {
+	for _, tc := range []struct {
+		name, manifest string
+		want           []string
+	}{
+		{"not pod names", `
+apiVersion: v1
+kind: Pod
+metadata:
+	name: web
+	annotations:
+		sidecar.dev/depends-on: "db,,Cache DB"
+spec: {containers: [{name: app, image: x}]}
+`, []string{
+			`m.yaml:7:29: annotation sidecar.dev/depends-on of Pod "web" holds an empty pod name: list the names of the workloads this one waits for, separated by commas, e.g. db,cache`,
+			`m.yaml:7:29: annotation sidecar.dev/depends-on of Pod "web" holds "Cache DB", which is not a pod name: list the names of the workloads this one waits for, separated by commas, e.g. db,cache`,
+		}},
+		{"unknown pods", `
+apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec: {containers: [{name: app, image: x}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: db}
+spec:
+	selector: {matchLabels: {app: db}}
+	template:
+		metadata:
+			labels: {app: db}
+			annotations: {sidecar.dev/depends-on: "dbb,db"}
+		spec: {containers: [{name: app, image: x}]}
+`, []string{
+			`m.yaml:15:45: pod "db" depends on itself: remove it: a pod cannot wait for itself`,
+			`m.yaml:15:45: pod "db" depends on "dbb", which is not a pod of this stack: did you mean "web"? (depend on one of: web)`,
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			manifest := strings.ReplaceAll(tc.manifest, "\t", "  ")
+			_, _, err := Load(File{Name: "m.yaml", Content: []byte(manifest)}, Options{Dir: t.TempDir()})
+			var ps Problems
+			if !errors.As(err, &ps) {
+				t.Fatalf("err = %v, want Problems", err)
+			}
+			var got []string
+			for _, p := range ps {
+				got = append(got, p.String())
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
+
+// Ports a Service publishes take the place of the container port they target, so that a
+// container's ports keep the order of its ports list whether or not they have a hostPort.
+func TestKubePortOrder(t *testing.T) {
+	st, _ := mustKube(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: web, labels: {app: web}}
+spec:
+	containers:
+		- name: app
+			image: x
+			ports:
+				- {containerPort: 8080}
+				- {containerPort: 9090, hostPort: 9090}
+				- {containerPort: 53, protocol: UDP}
+				- {containerPort: 8080, hostPort: 8081}
+				- {containerPort: 7000}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web-nodeport}
+spec:
+	type: NodePort
+	selector: {app: web}
+	ports: [{name: a, port: 53, protocol: UDP}, {name: b, port: 8080}, {name: c, port: 7777}]
+`)
+	want := []Port{
+		{ContainerPort: 8080, Protocol: ProtoTCP},
+		{HostPort: 9090, ContainerPort: 9090, Protocol: ProtoTCP},
+		{ContainerPort: 53, Protocol: ProtoUDP},
+		{HostPort: 8081, ContainerPort: 8080, Protocol: ProtoTCP},
+		{ContainerPort: 7777, Protocol: ProtoTCP}, // no container port names it: last
+	}
+	if got := st.Pods[0].Main.Ports; !reflect.DeepEqual(got, want) {
+		t.Errorf("ports = %+v\nwant    %+v", got, want)
+	}
+}
+
+// app.kubernetes.io/part-of, which the export writes, names the stack when every workload
+// has it and they agree; Options.Name wins over it.
+func TestKubeStackNameFromPartOf(t *testing.T) {
+	doc := func(name, labels string) string {
+		return "apiVersion: v1\nkind: Pod\nmetadata: {name: " + name + ", labels: {" + labels + "}}\nspec: {containers: [{name: app, image: x}]}\n"
+	}
+	for _, tc := range []struct {
+		name, manifest string
+		opts           Options
+		want           string
+	}{
+		{"all agree", doc("a", "app.kubernetes.io/part-of: shop") + "---\n" + doc("b", "app.kubernetes.io/part-of: shop"), Options{}, "shop"},
+		{"made a DNS label", doc("a", "app.kubernetes.io/part-of: My_Shop"), Options{}, "my-shop"},
+		{"they disagree", doc("a", "app.kubernetes.io/part-of: shop") + "---\n" + doc("b", "app.kubernetes.io/part-of: other"), Options{}, "fallback"},
+		{"one lacks it", doc("a", "app.kubernetes.io/part-of: shop") + "---\n" + doc("b", "x: y"), Options{}, "fallback"},
+		{"the option wins", doc("a", "app.kubernetes.io/part-of: shop"), Options{Name: "given"}, "given"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "fallback")
+			tc.opts.Dir = dir
+			st, _, err := Load(File{Name: filepath.Join(dir, "m.yaml"), Content: []byte(tc.manifest)}, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Name != tc.want {
+				t.Errorf("stack name %q, want %q", st.Name, tc.want)
+			}
+		})
 	}
 }

@@ -11,6 +11,9 @@ import (
 // command is one file with its constructor, added here.
 func commands(f *Factory) []*cobra.Command {
 	return []*cobra.Command{
+		newUpCmd(f, nil),
+		newDownCmd(f, nil),
+		newPsCmd(f, nil),
 		newValidateCmd(f, nil),
 		newConfigCmd(f, nil),
 		newVersionCmd(f, nil),

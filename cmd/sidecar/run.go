@@ -4,13 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/sirupsen/logrus"
 )
 
 // run is the whole program: it returns the exit status.
 func run() int {
+	// compose-go warns about unset variables through the global logrus logger in one case
+	// our importer cannot intercept (a variable nested in another's default); the importer
+	// reports unset variables as its own warnings, so the duplicate is dropped here.
+	logrus.SetOutput(io.Discard)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return execute(ctx, systemFactory(), os.Args[1:])

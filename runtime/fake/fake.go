@@ -1064,9 +1064,12 @@ func (r *Runtime) changedLocked() {
 	r.changed = make(chan struct{})
 }
 
+// matches reports whether labels include filter; as on the engine, a filter value "" matches
+// the key with any value.
 func matches(labels, filter map[string]string) bool {
 	for k, v := range filter {
-		if labels[k] != v {
+		got, ok := labels[k]
+		if !ok || v != "" && got != v {
 			return false
 		}
 	}

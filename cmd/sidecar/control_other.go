@@ -1,0 +1,16 @@
+//go:build !unix
+
+package main
+
+import (
+	"io/fs"
+	"os"
+)
+
+// Without flock, holding the socket is the lock: a second up fails to listen on it.
+
+func tryLock(*os.File) (bool, error) { return true, nil }
+
+func unlock(*os.File) {}
+
+func ownerUID(fs.FileInfo) (int, bool) { return 0, false }

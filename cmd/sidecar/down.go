@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/tui/plain"
+)
+
+// DownOptions are the inputs of `sidecar down`.
+type DownOptions struct {
+	IO      *IOStreams
+	Factory *Factory
+
+	File    string
+	Stack   string        // from --stack; else the recipe's name
+	Timeout time.Duration // 0: not given
+
+	Connect    func(context.Context) (engine, error)
+	ControlDir string
+}
+
+func newDownCmd(f *Factory, runF func(*DownOptions) error) *cobra.Command {
+	opts := &DownOptions{IO: f.IO, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "down [-f FILE | --stack NAME] [--timeout D]",
+		Short: "Stop a stack and remove everything it created",
+		Long: strings.TrimSpace(`
+Stop a stack and remove everything it created: its containers, pod volumes and
+network. The stack is the recipe's (-f, default ./sidecar.yaml), or the one named
+with --stack.
+
+When a sidecar up is running the stack, down asks it to shut down and waits until
+it has: up stops main first, then the sidecars in reverse order, removes
+everything and exits 0. Otherwise (up was killed, or the machine restarted) down
+finds the stack's containers on the engine by their labels and tears them down the
+same way, in lifecycle order. Only objects labelled with the stack's name are
+touched. A stack with nothing left is not an error.
+
+--timeout D is how long containers get to stop before they are killed: the stop
+budget of each pod when down tears the stack down itself (default: the one the
+pod was created with, 30s unless its recipe said otherwise); with a running up,
+how long down waits before asking up to remove everything at once.`),
+		Example: strings.Trim(`
+  sidecar down                         # the stack of ./sidecar.yaml
+  sidecar down --stack demo
+  sidecar down -f sidecar.yaml.example --timeout 5s`, "\n"),
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, err := f.settings(cmd)
+			if err != nil {
+				return err
+			}
+			opts.File = v.GetString("file")
+			opts.Stack = v.GetString("stack")
+			opts.Timeout = v.GetDuration("timeout")
+			if opts.Stack != "" && cmd.Flags().Changed("file") {
+				return usageErrorf(cmd, "give either -f FILE or --stack NAME, not both")
+			}
+			if opts.Timeout < 0 {
+				return usageErrorf(cmd, "--timeout must not be negative, got %s", opts.Timeout)
+			}
+			if opts.Connect == nil {
+				opts.Connect = func(ctx context.Context) (engine, error) { return connectEngine(ctx, f) }
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return downRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().String("stack", "", "name of the stack to stop (instead of reading -f)")
+	cmd.Flags().Duration("timeout", 0, "how long containers get to stop before they are killed (e.g. 10s)")
+	return cmd
+}
+
+func downRun(ctx context.Context, opts *DownOptions) error {
+	name := opts.Stack
+	if name == "" {
+		st, warns, err := loadStack(opts.Factory, opts.File)
+		printWarnings(opts.IO.ErrOut, warns)
+		if errors.Is(err, fs.ErrNotExist) {
+			return &ExitError{Code: exitBadInput, Err: fmt.Errorf("%w\nTo stop a stack without its recipe, name it: sidecar down --stack NAME (sidecar ps lists the stacks)", err)}
+		}
+		if err != nil {
+			return err
+		}
+		name = st.Name
+	}
+	dir := opts.ControlDir
+	if dir == "" {
+		var err error
+		if dir, err = controlDir(opts.Factory.getenv()); err != nil {
+			return err
+		}
+	}
+	printer := plain.New(opts.IO.Out, plain.Options{
+		Color: plain.ColorEnabled(opts.IO.IsTTY, false, opts.Factory.getenv()),
+	})
+	show := func(ev orchestrator.Event) { _ = printer.Print([]orchestrator.Event{ev}) }
+
+	if c, live := dialControl(dir, name); live {
+		done, err := downLive(ctx, opts, c, name, show)
+		if done || err != nil {
+			return err
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "sidecar: the up running stack %s went away before it finished: removing what is left\n", name)
+	}
+
+	rt, err := opts.Connect(ctx)
+	if err != nil {
+		return &ExitError{Code: exitFailure, Err: err}
+	}
+	defer rt.Close()
+	res, err := orchestrator.Down(ctx, rt, name, orchestrator.DownOptions{Grace: opts.Timeout, Events: show})
+	if err != nil {
+		return fmt.Errorf("tear down stack %s: %w", name, err)
+	}
+	if res.Empty() {
+		fmt.Fprintf(opts.IO.Out, "Nothing of stack %s is on the engine: nothing to do.\n", name)
+		return nil
+	}
+	fmt.Fprintf(opts.IO.Out, "Removed stack %s: %s.\n", name, removedSummary(res))
+	if ctx.Err() != nil {
+		return ErrInterrupted
+	}
+	return nil
+}
+
+// downLive asks the up running the stack to shut down and follows it until the stack is
+// released. done is false when that up went away before it finished.
+func downLive(ctx context.Context, opts *DownOptions, c *controlClient, name string, show func(orchestrator.Event)) (done bool, err error) {
+	fmt.Fprintf(opts.IO.ErrOut, "sidecar: stack %s is run by a sidecar up: asking it to stop\n", name)
+	kill := func() {
+		kctx, cancel := context.WithTimeout(context.Background(), controlDialWait)
+		defer cancel()
+		_ = c.Kill(kctx)
+	}
+	forced := make(chan struct{})
+	var timeout <-chan time.Time
+	if opts.Timeout > 0 {
+		t := time.NewTimer(opts.Timeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	watchDone := make(chan struct{})
+	defer close(watchDone)
+	go func() {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(opts.IO.ErrOut, "sidecar: interrupted: removing everything now")
+		case <-timeout:
+			fmt.Fprintf(opts.IO.ErrOut, "sidecar: not stopped after %s: removing everything now\n", opts.Timeout)
+		case <-watchDone:
+			return
+		}
+		close(forced)
+		kill()
+	}()
+	final, err := c.Shutdown(context.WithoutCancel(ctx), show)
+	if err != nil {
+		return false, &ExitError{Code: exitFailure, Err: err}
+	}
+	if final == nil {
+		return false, nil
+	}
+	if ctx.Err() != nil {
+		return true, ErrInterrupted
+	}
+	select {
+	case <-forced:
+		fmt.Fprintf(opts.IO.Out, "Stopped stack %s (forced).\n", name)
+	default:
+		fmt.Fprintf(opts.IO.Out, "Stopped stack %s.\n", name)
+	}
+	return true, nil
+}
+
+func removedSummary(r orchestrator.DownResult) string {
+	var parts []string
+	add := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, plural(n, what))
+		}
+	}
+	add(len(r.Containers), "container")
+	add(len(r.Volumes), "volume")
+	add(len(r.Networks), "network")
+	s := strings.Join(parts, ", ")
+	if len(r.Killed) > 0 {
+		s += fmt.Sprintf(" (%s needed SIGKILL)", strings.Join(r.Killed, ", "))
+	}
+	return s
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// killedUp leaves on the fake engine what an up of the recipe leaves when it is SIGKILLed
+// with everything running, using the orchestrator's own container specs (and so its labels).
+func killedUp(t *testing.T, c *cli, file string) *recipes.Stack {
+	t.Helper()
+	st, _, err := loadStack(c.f, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c.rt.AddImage("sidecar-infra:fake")
+	for _, p := range st.Pods {
+		spec := &orchestrator.PodSpec{Stack: st, Pod: p, Version: "v1", InfraImage: "sidecar-infra:fake"}
+		infra, err := c.rt.CreateContainer(ctx, spec.InfraSpec())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.rt.StartContainer(ctx, infra); err != nil {
+			t.Fatal(err)
+		}
+		for _, ctr := range p.Containers() {
+			id, err := c.rt.CreateContainer(ctx, spec.ContainerSpec(ctr, infra))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.rt.StartContainer(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return st
+}
+
+func TestDownWithoutUp(t *testing.T) {
+	rt := newFake("app:1")
+	dir := controlTestDir(t)
+	c := testCLI(t, rt, dir)
+	file := recipe(t, jobRecipe)
+	killedUp(t, c, file)
+	rt.IgnoreSIGTERM("job-helper")
+
+	ps := testCLI(t, rt, dir)
+	if err := psRun(context.Background(), &PsOptions{IO: ps.f.IO, Factory: ps.f, Output: "json", Connect: ps.connect, ControlDir: dir, Now: time.Now}); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Stacks []psStack `json:"stacks"`
+	}
+	if err := json.Unmarshal([]byte(ps.out.String()), &doc); err != nil || len(doc.Stacks) != 1 {
+		t.Fatalf("ps: %v\n%s", err, ps.out)
+	}
+	if s := doc.Stacks[0]; s.Name != "job" || s.Source != "engine" || len(s.Pods) != 1 || len(s.Pods[0].Containers) != 3 {
+		t.Errorf("ps of a stack without its up: %+v", s)
+	}
+	if r := doc.Stacks[0].Pods[0].Containers[0]; r.Role != "infra" || r.State != "running" || r.Uptime == "" || r.Restarts != nil || r.Health != "" {
+		t.Errorf("infra as the engine shows it: %+v", r)
+	}
+
+	err := downRun(context.Background(), &DownOptions{IO: c.f.IO, Factory: c.f, File: file, Timeout: time.Millisecond, Connect: c.connect, ControlDir: dir})
+	if err != nil {
+		t.Fatalf("down: %v", err)
+	}
+	out := c.out.String()
+	for _, want := range []string{"work   * stopping", "helper * killed", "Removed stack job: 3 containers (job/helper needed SIGKILL)."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("down's output misses %q:\n%s", want, out)
+		}
+	}
+	if left := rt.Containers(); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+
+	again := testCLI(t, rt, dir)
+	if err := downRun(context.Background(), &DownOptions{IO: again.f.IO, Factory: again.f, Stack: "job", Connect: again.connect, ControlDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(again.out.String(), "Nothing of stack job is on the engine: nothing to do.") {
+		t.Errorf("second down: %s", again.out)
+	}
+}
+
+func TestDownAndPsFlags(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		code int
+		err  string
+	}{
+		{[]string{"down", "-f", "x.yaml", "--stack", "x"}, 2, "give either -f FILE or --stack NAME, not both"},
+		{[]string{"down", "--timeout", "-1s", "--stack", "x"}, 2, "--timeout must not be negative"},
+		{[]string{"down", "-f", "nope/sidecar.yaml"}, 2, "sidecar down --stack NAME"},
+		{[]string{"ps", "-o", "yaml"}, 2, `unknown output format "yaml"`},
+		{[]string{"up", "--output", "xml", "-f", "x.yaml"}, 2, `unknown output format "xml"`},
+		{[]string{"up", "-f", "nope.yaml"}, 2, "cannot read nope.yaml"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			f, _, errOut := testFactory(t)
+			if code := runCLI(t, f, tt.args...); code != tt.code || !strings.Contains(errOut.String(), tt.err) {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, errOut)
+			}
+		})
+	}
+}
+
+// The options reach up as parsed: flags, SIDECAR_* settings and pod names.
+func TestUpOptions(t *testing.T) {
+	f, _, _ := testFactory(t)
+	t.Setenv("SIDECAR_TIMESTAMPS", "true")
+	var got *UpOptions
+	root := newRootCmd(f, newUpCmd(f, func(o *UpOptions) error { got = o; return nil }))
+	root.SetArgs([]string{"up", "-f", "x.yaml", "--plain", "-o", "json", "--no-color", "api", "web"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.File != "x.yaml" || !got.Plain || got.Output != "json" || !got.NoColor || !got.Timestamps ||
+		strings.Join(got.Pods, ",") != "api,web" || got.Connect == nil {
+		t.Errorf("options = %+v", got)
+	}
+}

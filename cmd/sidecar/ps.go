@@ -1,0 +1,379 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// PsOptions are the inputs of `sidecar ps`.
+type PsOptions struct {
+	IO      *IOStreams
+	Factory *Factory
+
+	Output string // text | json
+	Stack  string // one stack; "" with File unset: every stack
+	File   string // a recipe given explicitly: its stack
+
+	Connect    func(context.Context) (engine, error)
+	ControlDir string
+	Now        func() time.Time
+}
+
+func newPsCmd(f *Factory, runF func(*PsOptions) error) *cobra.Command {
+	opts := &PsOptions{IO: f.IO, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "ps [--stack NAME] [-o text|json]",
+		Short: "List running stacks: pods and containers with their state",
+		Long: strings.TrimSpace(`
+List the stacks on the engine, each pod and container with its role, state,
+readiness, restarts, uptime and published ports.
+
+A stack run by a sidecar up is shown live, from that up: state as the lifecycle
+sees it (backoff, stopping, ...), readiness from its probes, restarts. A stack
+whose up is gone (it was killed) is shown from the engine, which knows neither
+readiness nor restarts; sidecar down removes it. The first line of each stack
+says which.
+
+Without --stack or -f, every stack is listed. -o json is for tools: {"stacks":
+[{"name", "source": "live"|"engine", "pods": [{"name", "ports", "containers":
+[{"name", "role", "state", "health", "restarts", "started_at", ...}]}]}]}.`),
+		Example: strings.Trim(`
+  sidecar ps
+  sidecar ps --stack demo -o json | jq '.stacks[0].pods[].containers[] | {name, state}'`, "\n"),
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, err := f.settings(cmd)
+			if err != nil {
+				return err
+			}
+			opts.Output = v.GetString("output")
+			opts.Stack = v.GetString("stack")
+			if cmd.Flags().Changed("file") {
+				opts.File = v.GetString("file")
+			}
+			if opts.Output != "text" && opts.Output != "json" {
+				return usageErrorf(cmd, "unknown output format %q: use -o text or -o json", opts.Output)
+			}
+			if opts.Stack != "" && opts.File != "" {
+				return usageErrorf(cmd, "give either -f FILE or --stack NAME, not both")
+			}
+			if opts.Connect == nil {
+				opts.Connect = func(ctx context.Context) (engine, error) { return connectEngine(ctx, f) }
+			}
+			if opts.Now == nil {
+				opts.Now = time.Now
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return psRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringP("output", "o", "text", "output format: text or json")
+	cmd.Flags().String("stack", "", "show only this stack")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// psStack is one stack as ps shows it.
+type psStack struct {
+	Name string `json:"name"`
+	// Source is where the state comes from: "live" (the up running it) or "engine" (no up
+	// runs it: the engine's view, without readiness or restarts).
+	Source string  `json:"source"`
+	PID    int     `json:"pid,omitempty"`
+	Recipe string  `json:"recipe,omitempty"`
+	Phase  string  `json:"phase,omitempty"`
+	Pods   []psPod `json:"pods"`
+}
+
+type psPod struct {
+	Name       string        `json:"name"`
+	Phase      string        `json:"phase,omitempty"`
+	Ports      []string      `json:"ports,omitempty"`
+	Containers []psContainer `json:"containers"`
+}
+
+type psContainer struct {
+	Name  string `json:"name"`
+	Role  string `json:"role"`
+	State string `json:"state"`
+	// Health: "ready", "not-ready" or "unknown" for a container with a ready probe, live;
+	// omitted otherwise.
+	Health    string    `json:"health,omitempty"`
+	Restarts  *int      `json:"restarts,omitempty"` // live only
+	ExitCode  *int      `json:"exit_code,omitempty"`
+	StartedAt time.Time `json:"started_at,omitzero"`
+	Uptime    string    `json:"uptime,omitempty"` // running containers
+	Image     string    `json:"image,omitempty"`
+	ID        string    `json:"id,omitempty"`
+}
+
+func psRun(ctx context.Context, opts *PsOptions) error {
+	dir := opts.ControlDir
+	if dir == "" {
+		var err error
+		if dir, err = controlDir(opts.Factory.getenv()); err != nil {
+			return err
+		}
+	}
+	name := opts.Stack
+	if opts.File != "" {
+		st, warns, err := loadStack(opts.Factory, opts.File)
+		printWarnings(opts.IO.ErrOut, warns)
+		if err != nil {
+			return err
+		}
+		name = st.Name
+	}
+
+	// Live stacks first: they need no engine.
+	live := map[string]*psStack{}
+	names := []string{name}
+	if name == "" {
+		names = liveStacks(dir)
+	}
+	for _, n := range names {
+		if c, ok := dialControl(dir, n); ok {
+			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			st, err := c.State(sctx)
+			cancel()
+			if err == nil {
+				live[n] = liveStack(st, opts.Now())
+			}
+		}
+	}
+
+	var stacks []*psStack
+	needEngine := name == "" || live[name] == nil
+	if needEngine {
+		rt, err := opts.Connect(ctx)
+		if err != nil {
+			if len(live) == 0 {
+				return &ExitError{Code: exitFailure, Err: err}
+			}
+			fmt.Fprintf(opts.IO.ErrOut, "sidecar: showing only the stacks run by sidecar up: %v\n", err)
+		} else {
+			defer rt.Close()
+			found, err := engineStacks(ctx, rt, name, opts.Now())
+			if err != nil {
+				return &ExitError{Code: exitFailure, Err: err}
+			}
+			for _, s := range found {
+				if live[s.Name] == nil {
+					stacks = append(stacks, s)
+				}
+			}
+		}
+	}
+	for _, s := range live {
+		stacks = append(stacks, s)
+	}
+	sort.Slice(stacks, func(i, j int) bool { return stacks[i].Name < stacks[j].Name })
+
+	if opts.Output == "json" {
+		if stacks == nil {
+			stacks = []*psStack{}
+		}
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Stacks []*psStack `json:"stacks"`
+		}{stacks})
+	}
+	if len(stacks) == 0 {
+		if name != "" {
+			fmt.Fprintf(opts.IO.Out, "Stack %s is not running.\n", name)
+		} else {
+			fmt.Fprintln(opts.IO.Out, "No stacks are running.")
+		}
+		return nil
+	}
+	return printStacks(opts.IO.Out, stacks)
+}
+
+// liveStack is a stack as its up sees it.
+func liveStack(st controlState, now time.Time) *psStack {
+	s := &psStack{Name: st.Stack, Source: "live", PID: st.PID, Recipe: st.Recipe, Phase: st.State.Phase.String()}
+	for _, pv := range st.State.Pods {
+		p := psPod{Name: pv.Name, Phase: pv.Phase.String(), Ports: st.Ports[pv.Name]}
+		for _, c := range pv.Containers {
+			pc := psContainer{Name: c.Name, Role: c.Role.String(), State: c.State.String(), ExitCode: c.ExitCode,
+				StartedAt: c.StartedAt, Image: c.Image, ID: shortID(c.ID)}
+			if c.Role != recipes.RoleInfra {
+				restarts := c.Restarts
+				pc.Restarts = &restarts
+			}
+			if c.Health != orchestrator.HealthNone {
+				pc.Health = c.Health.String()
+			}
+			if c.State == orchestrator.CStateRunning || c.State == orchestrator.CStateStopping {
+				pc.Uptime = uptime(now, c.StartedAt)
+			}
+			p.Containers = append(p.Containers, pc)
+		}
+		s.Pods = append(s.Pods, p)
+	}
+	return s
+}
+
+// engineStacks reads stacks from the engine's labels: one (name) or every one ("").
+func engineStacks(ctx context.Context, rt engine, name string, now time.Time) ([]*psStack, error) {
+	infos, err := rt.ListContainers(ctx, map[string]string{orchestrator.LabelStack: name})
+	if err != nil {
+		return nil, fmt.Errorf("list the stacks' containers: %w", err)
+	}
+	byStack := map[string]*psStack{}
+	pods := map[[2]string]*psPod{}
+	var order []string
+	for _, info := range infos {
+		sn, pn := info.Labels[orchestrator.LabelStack], info.Labels[orchestrator.LabelPod]
+		s := byStack[sn]
+		if s == nil {
+			s = &psStack{Name: sn, Source: "engine", Recipe: info.Labels[orchestrator.LabelRecipe]}
+			byStack[sn] = s
+			order = append(order, sn)
+		}
+		key := [2]string{sn, pn}
+		if pods[key] == nil {
+			pods[key] = &psPod{Name: pn}
+		}
+		c := psContainer{Name: info.Labels[orchestrator.LabelContainer], Role: info.Labels[orchestrator.LabelRole],
+			State: info.Status.String(), StartedAt: info.StartedAt, Image: info.Image, ID: shortID(info.ID)}
+		if c.Name == "" {
+			c.Name = info.Name
+		}
+		switch info.Status {
+		case orchestrator.StatusRunning, orchestrator.StatusPaused, orchestrator.StatusRestarting:
+			c.Uptime = uptime(now, info.StartedAt)
+		case orchestrator.StatusExited, orchestrator.StatusDead:
+			code := info.ExitCode
+			c.ExitCode = &code
+		}
+		if c.Role == recipes.RoleInfra.String() {
+			seen := map[string]bool{}
+			for _, p := range info.Ports {
+				if s := fmtPort(p); !seen[s] {
+					seen[s] = true
+					pods[key].Ports = append(pods[key].Ports, s)
+				}
+			}
+			sort.Strings(pods[key].Ports)
+		}
+		pods[key].Containers = append(pods[key].Containers, c)
+	}
+	var out []*psStack
+	for _, sn := range order {
+		s := byStack[sn]
+		var podNames []string
+		for key := range pods {
+			if key[0] == sn {
+				podNames = append(podNames, key[1])
+			}
+		}
+		sort.Strings(podNames)
+		for _, pn := range podNames {
+			p := pods[[2]string{sn, pn}]
+			sort.SliceStable(p.Containers, func(i, j int) bool {
+				return roleRank(p.Containers[i].Role) < roleRank(p.Containers[j].Role)
+			})
+			s.Pods = append(s.Pods, *p)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// roleRank orders a pod's containers as the lifecycle does: infra, init, sidecars, main.
+func roleRank(role string) int {
+	switch role {
+	case "infra":
+		return 0
+	case "init":
+		return 1
+	case "sidecar":
+		return 2
+	case "main":
+		return 3
+	}
+	return 4
+}
+
+func uptime(now, since time.Time) string {
+	if since.IsZero() {
+		return ""
+	}
+	d := now.Sub(since)
+	switch {
+	case d < 0:
+		return "0s"
+	case d < time.Hour:
+		return d.Truncate(time.Second).String()
+	}
+	return d.Truncate(time.Minute).String()
+}
+
+func printStacks(w io.Writer, stacks []*psStack) error {
+	for i, s := range stacks {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		switch s.Source {
+		case "live":
+			fmt.Fprintf(w, "STACK %s  %s, live from sidecar up (pid %d", s.Name, s.Phase, s.PID)
+			if s.Recipe != "" {
+				fmt.Fprintf(w, ", %s", s.Recipe)
+			}
+			fmt.Fprintln(w, ")")
+		default:
+			fmt.Fprintf(w, "STACK %s  from the engine: no sidecar up runs it (readiness and restarts unknown; sidecar down --stack %s removes it)\n", s.Name, s.Name)
+		}
+		tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "POD\tCONTAINER\tROLE\tSTATE\tHEALTH\tRESTARTS\tUPTIME\tPORTS")
+		for _, p := range s.Pods {
+			for _, c := range p.Containers {
+				state := c.State
+				if c.ExitCode != nil {
+					state += fmt.Sprintf(" (%d)", *c.ExitCode)
+				}
+				health, restarts, up, ports := dash(c.Health), "—", dash(c.Uptime), "—"
+				if c.Restarts != nil {
+					restarts = fmt.Sprint(*c.Restarts)
+				}
+				if c.Role == "infra" && len(p.Ports) > 0 {
+					ports = strings.Join(p.Ports, ", ")
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, c.Name, c.Role, state, health, restarts, up, ports)
+			}
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

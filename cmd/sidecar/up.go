@@ -1,0 +1,285 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/tui/plain"
+)
+
+// UpOptions are the inputs of `sidecar up`.
+type UpOptions struct {
+	IO      *IOStreams
+	Factory *Factory
+
+	File       string
+	Plain      bool
+	Output     string // text | json
+	Timestamps bool
+	NoColor    bool
+	Pods       []string
+
+	// Connect reaches the engine; tests give an in-memory one.
+	Connect func(context.Context) (engine, error)
+	// Signals delivers Ctrl-C and SIGTERM; nil: the process's own. Tests send on it.
+	Signals <-chan os.Signal
+	// ControlDir is where the control socket goes; "": the user's runtime directory.
+	ControlDir string
+}
+
+func newUpCmd(f *Factory, runF func(*UpOptions) error) *cobra.Command {
+	opts := &UpOptions{IO: f.IO, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "up [pods...]",
+		Short: "Run the stack until main ends, then tear it down",
+		Long: strings.TrimSpace(`
+Run the stack: per pod an infra container that holds the network namespace, init
+containers one after the other, sidecars in order (each once the previous one is
+ready), then main. Crashed sidecars are restarted with back-off; main follows its
+restart policy. When main ends for good, or on Ctrl-C or SIGTERM, main is stopped
+first, then the sidecars in reverse order, then everything is removed. Nothing is
+left behind.
+
+With pod names, only those pods run, with every pod they depend on.
+
+Output: every container's lines as "container | line" ("pod/container | line" with
+several pods) and the lifecycle as "container * started", "* ready", ... lines.
+--output json writes every event as one JSON object per line instead.
+
+The first Ctrl-C (or SIGTERM) stops the stack gracefully: each container gets its
+stop signal and its grace before SIGKILL. A second Ctrl-C removes everything at
+once.
+
+While it runs, the stack is this up's: sidecar ps shows its live state, sidecar
+down stops it, and a second sidecar up of the same stack refuses to start.
+
+Exit status: main's exit code when main ended the stack; 0 when stopped with sidecar
+down; 130 when interrupted; 1 when something failed (with the failing container's
+last lines); 2 for a bad recipe or arguments.`),
+		Example: strings.Trim(`
+  sidecar up                                # ./sidecar.yaml
+  sidecar up -f sidecar.yaml.example
+  sidecar up --timestamps api               # the api pod and what it depends on
+  sidecar up --output json | jq -c 'select(.type == "container")'`, "\n"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, err := f.settings(cmd)
+			if err != nil {
+				return err
+			}
+			opts.File = v.GetString("file")
+			opts.Plain = v.GetBool("plain")
+			opts.Output = v.GetString("output")
+			opts.Timestamps = v.GetBool("timestamps")
+			opts.NoColor = v.GetBool("no-color")
+			opts.Pods = args
+			if opts.Output != "text" && opts.Output != "json" {
+				return usageErrorf(cmd, "unknown output format %q: use --output text or --output json", opts.Output)
+			}
+			if opts.Connect == nil {
+				opts.Connect = func(ctx context.Context) (engine, error) { return connectEngine(ctx, f) }
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return upRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().Bool("plain", false, "print lines, not the interactive view (the default when stdout is not a terminal)")
+	cmd.Flags().StringP("output", "o", "text", "output format: text or json (one event per line)")
+	cmd.Flags().Bool("timestamps", false, "start every line with its time")
+	cmd.Flags().Bool("no-color", false, "do not colour the output (NO_COLOR=1 does the same)")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// upView shows a running stack: it reads the subscription until the stream ends (io.EOF,
+// then it returns nil). An error means the view cannot go on (its output is gone).
+type upView interface {
+	Run(ctx context.Context, sub *orchestrator.Subscription) error
+}
+
+// newView chooses how up shows the stack. The interactive view belongs here too: chosen when
+// stdout is a terminal and --plain is not given, it drives o with the user's commands.
+func (opts *UpOptions) newView(o *orchestrator.Orchestrator) upView {
+	if opts.Output == "json" {
+		return plain.NewJSON(opts.IO.Out)
+	}
+	return plain.New(opts.IO.Out, plain.Options{
+		Color:      plain.ColorEnabled(opts.IO.IsTTY, opts.NoColor, opts.Factory.getenv()),
+		Timestamps: opts.Timestamps,
+	})
+}
+
+func upRun(ctx context.Context, opts *UpOptions) error {
+	st, warns, err := loadStack(opts.Factory, opts.File)
+	printWarnings(opts.IO.ErrOut, warns)
+	if err != nil {
+		return err
+	}
+	for _, name := range opts.Pods {
+		if st.Pod(name) == nil {
+			var all []string
+			for _, p := range st.Pods {
+				all = append(all, p.Name)
+			}
+			return &ExitError{Code: exitBadInput, Err: fmt.Errorf("stack %s has no pod %q: its pods are %s", st.Name, name, strings.Join(all, ", "))}
+		}
+	}
+
+	dir := opts.ControlDir
+	if dir == "" {
+		if dir, err = controlDir(opts.Factory.getenv()); err != nil {
+			return &ExitError{Code: exitFailure, Err: err}
+		}
+	}
+	hold, err := holdStack(dir, st.Name)
+	if err != nil {
+		return &ExitError{Code: exitFailure, Err: err}
+	}
+	held := true
+	defer func() {
+		if held {
+			hold.release()
+		}
+	}()
+
+	rt, err := opts.Connect(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		return &ExitError{Code: exitFailure, Err: err}
+	}
+	defer rt.Close()
+
+	o := orchestrator.New(rt, st, orchestrator.Options{Version: opts.Factory.Build.Version, Pods: opts.Pods})
+	recipe, _ := filepath.Abs(opts.File)
+	srv := serveControl(hold, o, rt, controlState{
+		PID: os.Getpid(), Stack: st.Name, Recipe: recipe, Version: opts.Factory.Build.Version, StartedAt: time.Now(),
+	})
+
+	// The view reads the stream until it ends; a view whose output is gone (stdout closed)
+	// stops the stack as an interrupt would.
+	sub := o.Subscribe()
+	view := opts.newView(o)
+	viewDone := make(chan struct{})
+	go func() {
+		defer close(viewDone)
+		defer sub.Close()
+		if err := view.Run(context.Background(), sub); err != nil {
+			fmt.Fprintf(opts.IO.ErrOut, "sidecar: %v: stopping the stack\n", err)
+			o.Interrupt()
+		}
+	}()
+
+	stopSignals := opts.watchSignals(o)
+	res, runErr := o.Run(context.WithoutCancel(ctx))
+	stopSignals()
+	<-viewDone
+	hold.release()
+	held = false
+	srv.close()
+	return upResult(res, runErr)
+}
+
+// watchSignals turns the first Ctrl-C or SIGTERM into a graceful teardown and the second into
+// a forced one. It returns a function that stops watching.
+func (opts *UpOptions) watchSignals(o *orchestrator.Orchestrator) (stop func()) {
+	sigs := opts.Signals
+	release := func() {}
+	if sigs == nil {
+		ch := make(chan os.Signal, 2)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		// Output into a closed pipe must be an error to handle, not a SIGPIPE that kills up
+		// before it tears the stack down.
+		signal.Ignore(syscall.SIGPIPE)
+		sigs, release = ch, func() { signal.Stop(ch) }
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		n := 0
+		for {
+			select {
+			case <-done:
+				return
+			case <-sigs:
+				n++
+				if n == 1 {
+					fmt.Fprintln(opts.IO.ErrOut, "sidecar: stopping… press Ctrl-C again to force")
+					o.Interrupt()
+				} else {
+					fmt.Fprintln(opts.IO.ErrOut, "sidecar: forcing: removing everything now")
+					o.Kill()
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+		release()
+	}
+}
+
+// upResult turns how the run ended into up's exit: main's code, 130 after an interrupt, 1
+// with the failing container's last lines after a failure.
+func upResult(res orchestrator.Result, err error) error {
+	if err != nil {
+		code := res.ExitCode
+		if code == exitOK {
+			code = exitFailure
+		}
+		if errors.Is(err, orchestrator.ErrUnknownPod) {
+			code = exitBadInput
+		}
+		return &ExitError{Code: code, Err: withLastLines(err, res)}
+	}
+	if res.ExitCode != exitOK {
+		return &ExitError{Code: res.ExitCode}
+	}
+	return nil
+}
+
+// lastLinesError is a failure with the failing container's last lines.
+type lastLinesError struct {
+	err   error
+	who   string
+	lines []string
+}
+
+func (e *lastLinesError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.err.Error())
+	fmt.Fprintf(&b, "\nlast lines of %s:", e.who)
+	for _, l := range e.lines {
+		b.WriteString("\n  | " + l)
+	}
+	return b.String()
+}
+
+func (e *lastLinesError) Unwrap() error { return e.err }
+
+func withLastLines(err error, res orchestrator.Result) error {
+	if len(res.Lines) == 0 {
+		return err
+	}
+	who := res.Container
+	if res.Pod != "" && res.Pod != res.Container {
+		who = res.Pod + "/" + res.Container
+	}
+	return &lastLinesError{err: err, who: who, lines: res.Lines}
+}

@@ -1,0 +1,428 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"k8s.io/utils/clock"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/runtime"
+	"github.com/sidecar-dev/sidecar/runtime/fake"
+)
+
+// fakeEngine is the in-memory engine as up, down and ps use it.
+type fakeEngine struct{ *fake.Runtime }
+
+func (fakeEngine) Close() error { return nil }
+
+// syncBuffer is a bytes.Buffer safe for the writer goroutines of a command and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// cli is one command's run against the fake engine: its options' dependencies, and its
+// output.
+type cli struct {
+	t       *testing.T
+	f       *Factory
+	rt      *fake.Runtime
+	dir     string // control directory
+	out     *syncBuffer
+	errOut  *syncBuffer
+	signals chan os.Signal
+}
+
+// testCLI returns the dependencies of up, down and ps on rt, with a control directory of the
+// test's own (short: unix socket paths are limited).
+func testCLI(t *testing.T, rt *fake.Runtime, dir string) *cli {
+	t.Helper()
+	f, _, _ := testFactory(t)
+	c := &cli{t: t, f: f, rt: rt, dir: dir, out: &syncBuffer{}, errOut: &syncBuffer{}, signals: make(chan os.Signal, 2)}
+	f.IO = &IOStreams{In: strings.NewReader(""), Out: c.out, ErrOut: c.errOut}
+	return c
+}
+
+func controlTestDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "sct")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func (c *cli) connect(context.Context) (engine, error) { return fakeEngine{c.rt}, nil }
+
+func (c *cli) upOptions(file string, extra ...func(*UpOptions)) *UpOptions {
+	o := &UpOptions{IO: c.f.IO, Factory: c.f, File: file, Output: "text", Connect: c.connect, Signals: c.signals, ControlDir: c.dir}
+	for _, e := range extra {
+		e(o)
+	}
+	return o
+}
+
+// up runs `sidecar up` in the background; wait returns its error.
+func (c *cli) up(file string, extra ...func(*UpOptions)) (wait func() error) {
+	done := make(chan error, 1)
+	go func() { done <- upRun(context.Background(), c.upOptions(file, extra...)) }()
+	return func() error {
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(20 * time.Second):
+			c.t.Fatalf("up did not return\nstdout:\n%s\nstderr:\n%s\nengine: %v", c.out, c.errOut, c.rt.HistoryOf())
+			return nil
+		}
+	}
+}
+
+// until waits for cond, waking on every change of the fake engine; it fails after a deadline.
+func (c *cli) until(what string, cond func() bool) {
+	c.t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		ch := c.rt.Changed()
+		if cond() {
+			return
+		}
+		select {
+		case <-ch:
+		case <-time.After(10 * time.Millisecond): // the socket and the output change outside the engine
+		case <-deadline:
+			c.t.Fatalf("timed out waiting for %s\nstdout:\n%s\nstderr:\n%s\nengine: %v", what, c.out, c.errOut, c.rt.HistoryOf())
+		}
+	}
+}
+
+func (c *cli) running(names ...string) func() bool {
+	return func() bool {
+		run := strings.Join(c.rt.Running(), " ") + " "
+		for _, n := range names {
+			if !strings.Contains(run, n+" ") {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// recipe writes a sidecar.yaml into a directory of its own.
+func recipe(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "sidecar.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func exitOf(err error) int {
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+func newFake(images ...string) *fake.Runtime {
+	rt := fake.New(clock.RealClock{})
+	rt.AddImage(images...)
+	return rt
+}
+
+const jobRecipe = `
+name: job
+main: {name: work, image: app:1}
+sidecars:
+  - {name: helper, image: app:1}
+`
+
+func TestUpExitsWithMainsCode(t *testing.T) {
+	rt := newFake("app:1")
+	rt.PrintOnStart("job-work", "working", "done")
+	rt.ExitOnStart("job-work", 3)
+	c := testCLI(t, rt, controlTestDir(t))
+	err := c.up(recipe(t, jobRecipe))()
+	if code := exitOf(err); code != 3 {
+		t.Fatalf("exit %d (%v), want main's 3\n%s", code, err, c.out)
+	}
+	for _, want := range []string{"helper * started", "work   | working", "work   * exited 3", "helper * stopped (exit 0)", "done (exit code 3)"} {
+		if !strings.Contains(c.out.String(), want) {
+			t.Errorf("output misses %q:\n%s", want, c.out)
+		}
+	}
+	if left := rt.Containers(); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+	if _, err := os.Stat(filepath.Join(c.dir, "job.sock")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the control socket was not removed: %v", err)
+	}
+}
+
+func TestUpJSONOutput(t *testing.T) {
+	rt := newFake("app:1")
+	rt.ExitOnStart("job-work", 0)
+	c := testCLI(t, rt, controlTestDir(t))
+	err := c.up(recipe(t, jobRecipe), func(o *UpOptions) { o.Output = "json" })()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(c.out.String()), "\n")
+	var types []string
+	for _, l := range lines {
+		ev, err := orchestrator.DecodeEvent([]byte(l))
+		if err != nil {
+			t.Fatalf("not an event: %v: %s", err, l)
+		}
+		types = append(types, ev.Type())
+	}
+	if types[0] != "snapshot" || types[len(types)-1] != "stack" {
+		t.Errorf("event types %v: want the snapshot first and the stack's end last", types)
+	}
+}
+
+func TestUpInterruptThenForce(t *testing.T) {
+	rt := newFake("app:1")
+	rt.IgnoreSIGTERM("job-work")
+	c := testCLI(t, rt, controlTestDir(t))
+	wait := c.up(recipe(t, jobRecipe))
+	c.until("main running", c.running("job-work"))
+	c.signals <- syscall.SIGINT
+	c.until("main's stop signal", func() bool {
+		return strings.Contains(strings.Join(rt.HistoryOf("job-work"), ","), "kill job-work SIGTERM")
+	})
+	if !strings.Contains(c.errOut.String(), "stopping… press Ctrl-C again to force") {
+		t.Errorf("stderr: %s", c.errOut)
+	}
+	c.signals <- syscall.SIGINT // main ignores SIGTERM and has 30s: force
+	err := wait()
+	if code := exitOf(err); code != exitInterrupted {
+		t.Fatalf("exit %d (%v), want 130", code, err)
+	}
+	if left := rt.Containers(); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+}
+
+func TestUpInitFailureShowsItsLastLines(t *testing.T) {
+	rt := newFake("app:1")
+	rt.PrintOnStart("job-migrate", "connecting", "error: no schema")
+	rt.ExitOnStart("job-migrate", 2)
+	c := testCLI(t, rt, controlTestDir(t))
+	err := c.up(recipe(t, jobRecipe+"init:\n  - {name: migrate, image: app:1}\n"))()
+	if code := exitOf(err); code != exitFailure {
+		t.Fatalf("exit %d (%v), want 1", code, err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"init container migrate failed: exit code 2", "last lines of job/migrate:", "  | connecting", "  | error: no schema"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error misses %q:\n%s", want, msg)
+		}
+	}
+}
+
+func TestUpUnknownPod(t *testing.T) {
+	c := testCLI(t, newFake(), controlTestDir(t))
+	err := c.up(recipe(t, jobRecipe), func(o *UpOptions) { o.Pods = []string{"nope"} })()
+	if code := exitOf(err); code != exitBadInput || !strings.Contains(err.Error(), `stack job has no pod "nope": its pods are job`) {
+		t.Errorf("exit %d: %v", code, err)
+	}
+}
+
+func TestUpEngineUnreachable(t *testing.T) {
+	c := testCLI(t, newFake(), controlTestDir(t))
+	unreachable := &runtime.UnreachableError{Host: "unix:///nope.sock", Reason: "there is no engine socket at /nope.sock", Hint: "is Docker running?"}
+	err := c.up(recipe(t, jobRecipe), func(o *UpOptions) {
+		o.Connect = func(context.Context) (engine, error) { return nil, unreachable }
+	})()
+	if code := exitOf(err); code != exitFailure || !strings.Contains(err.Error(), "cannot connect to the Docker engine at unix:///nope.sock") {
+		t.Errorf("exit %d: %v", code, err)
+	}
+	// The stack is free again.
+	h, err := holdStack(c.dir, "job")
+	if err != nil {
+		t.Fatalf("the stack is still held: %v", err)
+	}
+	h.release()
+}
+
+// While an up runs a stack, the stack is its own: a second up refuses (and leaves the first
+// one's containers alone), ps shows it live, and down stops it through its socket.
+func TestLiveStackOwnedByItsUp(t *testing.T) {
+	rt := newFake("app:1")
+	dir := controlTestDir(t)
+	file := recipe(t, jobRecipe)
+	first := testCLI(t, rt, dir)
+	wait := first.up(file)
+	first.until("the stack running", func() bool { return strings.Contains(first.out.String(), "stack job is running") })
+	ids := rt.Containers()
+
+	second := testCLI(t, rt, dir)
+	err := second.up(file)()
+	if code := exitOf(err); code != exitFailure || !errors.Is(err, ErrStackRunning) ||
+		!strings.Contains(err.Error(), fmt.Sprintf("stack job is run by sidecar up (pid %d, from %s)", os.Getpid(), file)) {
+		t.Fatalf("second up: exit %d: %v", code, err)
+	}
+	if now := rt.Containers(); strings.Join(now, ",") != strings.Join(ids, ",") || len(rt.Running()) != 3 {
+		t.Errorf("the second up touched the first one's containers: %v → %v (running %v)", ids, now, rt.Running())
+	}
+
+	ps := testCLI(t, rt, dir)
+	if err := psRun(context.Background(), &PsOptions{IO: ps.f.IO, Factory: ps.f, Output: "json", Stack: "job", Connect: ps.connect, ControlDir: dir, Now: time.Now}); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Stacks []psStack `json:"stacks"`
+	}
+	if err := json.Unmarshal([]byte(ps.out.String()), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, ps.out)
+	}
+	if len(doc.Stacks) != 1 || doc.Stacks[0].Source != "live" || doc.Stacks[0].PID != os.Getpid() || doc.Stacks[0].Phase != "running" {
+		t.Fatalf("ps: %s", ps.out)
+	}
+	states := map[string]string{}
+	for _, ctr := range doc.Stacks[0].Pods[0].Containers {
+		states[ctr.Name] = ctr.Role + " " + ctr.State
+	}
+	if states["work"] != "main running" || states["helper"] != "sidecar running" || states["infra"] != "infra running" {
+		t.Errorf("ps states: %v", states)
+	}
+
+	down := testCLI(t, rt, dir)
+	if err := downRun(context.Background(), &DownOptions{IO: down.f.IO, Factory: down.f, Stack: "job", Connect: down.connect, ControlDir: dir}); err != nil {
+		t.Fatalf("down: %v\n%s", err, down.errOut)
+	}
+	if !strings.Contains(down.out.String(), "Stopped stack job.") || !strings.Contains(down.out.String(), "work   * stopped (exit 0)") {
+		t.Errorf("down's output:\n%s", down.out)
+	}
+	// down returned once the stack was released: everything is gone, a new up may start.
+	if left := rt.Containers(); len(left) > 0 {
+		t.Errorf("left behind after down: %v", left)
+	}
+	h, err := holdStack(dir, "job")
+	if err != nil {
+		t.Fatalf("the stack is still held after down: %v", err)
+	}
+	h.release()
+	if err := wait(); err != nil {
+		t.Errorf("the first up, stopped by down, exited with %v; want 0", err)
+	}
+}
+
+// A socket left by a killed up (nobody listens, the lock is free) is stale: it does not count
+// as a running stack, and whoever finds it removes it.
+func TestStaleSocket(t *testing.T) {
+	dir := controlTestDir(t)
+	lockPath, sock := stackFiles(dir, "old")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	ln.Close()
+	if err := os.WriteFile(lockPath, []byte("123\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, live := dialControl(dir, "old"); live {
+		t.Fatal("a socket nobody listens on counts as live")
+	}
+	if _, err := os.Stat(sock); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the stale socket is still there: %v", err)
+	}
+	// up takes the stack over as well.
+	if _, err := net.Listen("unix", sock); err != nil {
+		t.Fatal(err)
+	}
+	h, err := holdStack(dir, "old")
+	if err != nil {
+		t.Fatalf("up refused a stale socket: %v", err)
+	}
+	h.release()
+}
+
+func TestControlDir(t *testing.T) {
+	rd := controlTestDir(t)
+	env := func(k string) string {
+		if k == "XDG_RUNTIME_DIR" {
+			return rd
+		}
+		return ""
+	}
+	dir, err := controlDir(env)
+	if err != nil || dir != filepath.Join(rd, "sidecar") {
+		t.Fatalf("controlDir = %q, %v", dir, err)
+	}
+	if info, err := os.Stat(dir); err != nil || info.Mode().Perm() != 0o700 {
+		t.Errorf("mode: %v %v", info, err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := controlDir(env); err == nil || !strings.Contains(err.Error(), "chmod 700") {
+		t.Errorf("a directory open to others was accepted: %v", err)
+	}
+	tmp := controlTestDir(t)
+	dir, err = controlDir(func(k string) string {
+		if k == "TMPDIR" {
+			return tmp
+		}
+		return ""
+	})
+	if err != nil || dir != filepath.Join(tmp, fmt.Sprintf("sidecar-%d", os.Getuid())) {
+		t.Errorf("without XDG_RUNTIME_DIR: %q, %v", dir, err)
+	}
+}
+
+type brokenPipe struct{}
+
+func (brokenPipe) Write([]byte) (int, error) { return 0, syscall.EPIPE }
+
+// When up's output goes away (its reader closed the pipe), the stack is stopped as on Ctrl-C
+// rather than left running unseen.
+func TestUpStopsWhenItsOutputIsGone(t *testing.T) {
+	rt := newFake("app:1")
+	c := testCLI(t, rt, controlTestDir(t))
+	c.f.IO.Out = brokenPipe{}
+	err := c.up(recipe(t, jobRecipe))()
+	if code := exitOf(err); code != exitInterrupted {
+		t.Fatalf("exit %d (%v), want 130", code, err)
+	}
+	if !strings.Contains(c.errOut.String(), "broken pipe: stopping the stack") {
+		t.Errorf("stderr: %s", c.errOut)
+	}
+	if left := rt.Containers(); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+}

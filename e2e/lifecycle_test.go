@@ -1,0 +1,401 @@
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+)
+
+// Main listens on 127.0.0.1 only; the published port reaches it through the proxy sidecar,
+// over the localhost the two share.
+func TestMainAndSidecarShareLocalhost(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "shared-localhost")
+	up := s.start("up", "-f", s.recipe("sidecar.yaml"))
+	s.eventually("main answering through the proxy", up, startDeadline, s.answers("hello from web"))
+
+	up.signal(syscall.SIGINT)
+	if code := up.wait(); code != 130 {
+		t.Errorf("up exited %d after Ctrl-C, want 130\n%s", code, up.output())
+	}
+	s.nothingLeft()
+}
+
+// The init container completes before the sidecar starts; main starts only once the
+// sidecar is ready (it takes a second) — read from the engine's start and finish times.
+func TestStartOrder(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "start-order")
+	up := s.start("up", "-f", s.recipe("sidecar.yaml"))
+	s.eventually("main running", up, startDeadline, s.running("app"))
+	setup, slow, app := s.container("setup"), s.container("slow"), s.container("app")
+	if setup.Status != orchestrator.StatusExited || setup.ExitCode != 0 {
+		t.Errorf("init container: %s, exit %d", setup.Status, setup.ExitCode)
+	}
+	if slow.StartedAt.Before(setup.FinishedAt) {
+		t.Errorf("the sidecar started at %s, before the init container finished at %s", slow.StartedAt, setup.FinishedAt)
+	}
+	if app.StartedAt.Before(slow.StartedAt.Add(time.Second)) {
+		t.Errorf("main started at %s, before the sidecar could be ready (started %s, ready after 1s)", app.StartedAt, slow.StartedAt)
+	}
+	up.signal(syscall.SIGINT)
+	if code := up.wait(); code != 130 {
+		t.Errorf("up exited %d, want 130\n%s", code, up.output())
+	}
+	s.nothingLeft()
+}
+
+// A job: main runs to completion and exits 3; up exits 3, and the sidecar was stopped
+// gracefully after main ended.
+func TestJobExitsWithMainsCode(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "job")
+	out, errOut, code := s.run("up", "-f", s.recipe("sidecar.yaml"), "--output", "json")
+	if code != 3 {
+		t.Fatalf("up exited %d, want main's 3\nstderr:\n%s", code, errOut)
+	}
+	var mainExited, helperStopped bool
+	for _, ev := range events(t, out) {
+		c, ok := ev.(orchestrator.ContainerEvent)
+		if !ok {
+			continue
+		}
+		switch {
+		case c.Name == "report" && c.State == orchestrator.CStateExited && c.ExitCode != nil && *c.ExitCode == 3:
+			mainExited = true
+		case c.Name == "helper" && c.State == orchestrator.CStateStopped:
+			if !mainExited {
+				t.Errorf("the sidecar was stopped before main ended")
+			}
+			if c.ExitCode == nil || *c.ExitCode != 0 || c.Killed {
+				t.Errorf("the sidecar did not stop gracefully: %+v", c.ContainerView)
+			}
+			helperStopped = true
+		}
+	}
+	if !mainExited || !helperStopped {
+		t.Errorf("main exited 3: %v, sidecar stopped: %v\n%s", mainExited, helperStopped, out)
+	}
+	s.nothingLeft()
+}
+
+// Ctrl-C leaves nothing (a pod volume included) and up exits 130.
+func TestInterruptLeavesNothing(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "interrupt")
+	up := s.start("up", "-f", s.recipe("sidecar.yaml"))
+	s.eventually("main running", up, startDeadline, s.running("web", "tail"))
+	up.signal(syscall.SIGINT)
+	if code := up.wait(); code != 130 {
+		t.Errorf("up exited %d, want 130\n%s", code, up.output())
+	}
+	if !strings.Contains(up.stderr.String(), "press Ctrl-C again to force") {
+		t.Errorf("up did not say how to force:\n%s", up.output())
+	}
+	s.nothingLeft()
+}
+
+// up is SIGKILLed: everything stays on the engine, ps shows it from the engine, and down
+// removes it all in lifecycle order.
+func TestDownAfterUpWasKilled(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "killed-up")
+	up := s.start("up", "-f", s.recipe("sidecar.yaml"))
+	s.eventually("main running", up, startDeadline, s.running("web", "first", "second"))
+	up.signal(syscall.SIGKILL)
+	up.wait()
+	if err := s.running("infra", "first", "second", "web")(); err != nil {
+		t.Fatalf("after SIGKILL of up: %v", err)
+	}
+
+	ps := s.psJSON()
+	if len(ps.Stacks) != 1 || ps.Stacks[0].Source != "engine" {
+		t.Errorf("ps of a stack whose up was killed: %+v", ps)
+	}
+
+	out, errOut, code := s.run("down", "--stack", s.stack)
+	if code != 0 {
+		t.Fatalf("down exited %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "Removed stack "+s.stack+": 5 containers, 1 volume.") {
+		t.Errorf("down's summary:\n%s", out)
+	}
+	s.nothingLeft()
+}
+
+// The next up of a stack whose up was SIGKILLed removes what was left, says so, and runs.
+func TestUpAfterUpWasKilled(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "killed-up")
+	first := s.start("up", "-f", s.recipe("sidecar.yaml"))
+	s.eventually("main running", first, startDeadline, s.running("web"))
+	oldWeb := s.container("web")
+	first.signal(syscall.SIGKILL)
+	first.wait()
+
+	second := s.start("up", "-f", s.recipe("sidecar.yaml"), "--output", "json")
+	s.eventually("a new main running", second, startDeadline, func() error {
+		web, ok := s.containers()["web"]
+		switch {
+		case !ok:
+			return fmt.Errorf("no main yet")
+		case web.ID == oldWeb.ID:
+			return fmt.Errorf("main is still the killed up's container")
+		case web.Status != orchestrator.StatusRunning:
+			return fmt.Errorf("the new main is %s", web.Status)
+		}
+		return nil
+	})
+	out, errOut, code := s.run("down", "--stack", s.stack)
+	if code != 0 {
+		t.Fatalf("down exited %d\n%s\n%s", code, out, errOut)
+	}
+	if code := second.wait(); code != 0 {
+		t.Errorf("the second up, stopped by down, exited %d\n%s", code, second.output())
+	}
+	var left *orchestrator.LeftoversEvent
+	for _, ev := range events(t, second.stdout.String()) {
+		if l, ok := ev.(orchestrator.LeftoversEvent); ok {
+			left = &l
+		}
+	}
+	if left == nil || !contains(left.Containers, oldWeb.Name) || len(left.Containers) != 5 || len(left.Volumes) != 1 {
+		t.Errorf("the second up did not say it removed the leftovers: %+v", left)
+	}
+	s.nothingLeft()
+}
+
+// A sidecar killed from outside (docker kill) comes back; main keeps running in the same
+// container, untouched, and still serves through the pod.
+func TestKilledSidecarComesBack(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "restarts")
+	up := s.start("up", "-f", s.recipe("sidecar.yaml"))
+	s.eventually("main answering through the proxy", up, startDeadline, s.answers("hello from web"))
+	web, proxy := s.container("web"), s.container("proxy")
+
+	if err := s.d.KillContainer(s.ctx, proxy.ID, "SIGKILL"); err != nil {
+		t.Fatal(err)
+	}
+	s.eventually("the proxy running again", up, startDeadline, func() error {
+		p := s.container("proxy")
+		if p.Status != orchestrator.StatusRunning || !p.StartedAt.After(proxy.StartedAt) {
+			return fmt.Errorf("proxy is %s, started %s", p.Status, p.StartedAt)
+		}
+		return nil
+	})
+	s.eventually("main answering through the restarted proxy", up, startDeadline, s.answers("hello from web"))
+	if now := s.container("web"); now.ID != web.ID || !now.StartedAt.Equal(web.StartedAt) || now.Status != orchestrator.StatusRunning {
+		t.Errorf("main was disturbed: %s started %s (%s), was %s started %s", now.ID, now.StartedAt, now.Status, web.ID, web.StartedAt)
+	}
+	up.signal(syscall.SIGINT)
+	up.wait()
+	s.nothingLeft()
+}
+
+// Main crashes (killed: exit 137) and restarts under restart: on-failure; the sidecar keeps
+// running untouched, and reaches the new main over the same localhost.
+func TestMainRestartKeepsTheSidecarsNetwork(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "restarts")
+	up := s.start("up", "-f", s.recipe("sidecar.yaml"))
+	s.eventually("main answering through the proxy", up, startDeadline, s.answers("hello from web"))
+	web, proxy := s.container("web"), s.container("proxy")
+
+	if err := s.d.KillContainer(s.ctx, web.ID, "SIGKILL"); err != nil {
+		t.Fatal(err)
+	}
+	s.eventually("main running again", up, startDeadline, func() error {
+		w := s.container("web")
+		if w.Status != orchestrator.StatusRunning || !w.StartedAt.After(web.StartedAt) {
+			return fmt.Errorf("main is %s, started %s", w.Status, w.StartedAt)
+		}
+		return nil
+	})
+	s.eventually("the restarted main answering through the proxy", up, startDeadline, s.answers("hello from web"))
+	if now := s.container("proxy"); now.ID != proxy.ID || !now.StartedAt.Equal(proxy.StartedAt) || now.Status != orchestrator.StatusRunning {
+		t.Errorf("the sidecar was disturbed: %s started %s (%s), was %s started %s", now.ID, now.StartedAt, now.Status, proxy.ID, proxy.StartedAt)
+	}
+	up.signal(syscall.SIGINT)
+	up.wait()
+	s.nothingLeft()
+}
+
+// The Kubernetes documentation's native-sidecar Deployment runs: the log shipper (an init
+// container with restartPolicy: Always) starts before the app and ships the lines the app
+// writes to the shared emptyDir.
+func TestKubernetesNativeSidecarDeployment(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "kube-native-sidecar")
+	manifest, err := os.ReadFile(s.recipe("deployment.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The stack is named after the manifest's directory.
+	dir := filepath.Join(t.TempDir(), s.stack)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "deployment.yaml")
+	if err := os.WriteFile(file, []byte(strings.ReplaceAll(string(manifest), "${SIDECAR_TEST_IMAGE}", s.image)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	up := s.start("up", "-f", file)
+	s.eventually("the app running", up, startDeadline, s.running("myapp", "logshipper"))
+	app, shipper := s.container("myapp"), s.container("logshipper")
+	if app.StartedAt.Before(shipper.StartedAt) {
+		t.Errorf("the app started (%s) before its native sidecar (%s)", app.StartedAt, shipper.StartedAt)
+	}
+	s.eventually("the shipper shipping the app's log lines", up, startDeadline, func() error {
+		var lines []string
+		err := s.d.Logs(s.ctx, shipper.ID, orchestrator.LogOptions{Tail: -1}, func(l orchestrator.LogLine) { lines = append(lines, l.Text) })
+		if err != nil {
+			return err
+		}
+		for _, l := range lines {
+			if strings.Contains(l, "GET /healthz") {
+				return nil
+			}
+		}
+		return fmt.Errorf("the shipper printed %q", lines)
+	})
+	up.signal(syscall.SIGTERM) // SIGTERM tears down like Ctrl-C
+	if code := up.wait(); code != 130 {
+		t.Errorf("up exited %d after SIGTERM, want 130\n%s", code, up.output())
+	}
+	s.nothingLeft()
+}
+
+// A sidecar whose PID 1 ignores SIGTERM is killed when its grace is over, and up says so,
+// suggesting init: true.
+func TestSigtermIgnoredMeansSigkill(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "ignores-sigterm")
+	out, errOut, code := s.run("up", "-f", s.recipe("sidecar.yaml"))
+	if code != 0 {
+		t.Fatalf("up exited %d, want main's 0\n%s\n%s", code, out, errOut)
+	}
+	out = squash(out) // names are padded to one width
+	for _, want := range []string{
+		"stubborn * stopping (grace 2s)",
+		"stubborn * warning: stubborn did not exit within 2s of its stop signal and was killed (SIGKILL)",
+		"set `init: true` on stubborn",
+		"stubborn * killed (SIGKILL after its grace of 2s)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output misses %q:\n%s", want, out)
+		}
+	}
+	s.nothingLeft()
+}
+
+// A host port that is taken: up says which, exits 1, and leaves nothing.
+func TestPortInUse(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "port-in-use")
+	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(s.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	out, errOut, code := s.run("up", "-f", s.recipe("sidecar.yaml"))
+	if code != 1 {
+		t.Fatalf("up exited %d, want 1\n%s\n%s", code, out, errOut)
+	}
+	if want := fmt.Sprintf("host port %d on 127.0.0.1 is already in use", s.port); !strings.Contains(errOut, want) {
+		t.Errorf("stderr misses %q:\n%s", want, errOut)
+	}
+	s.nothingLeft()
+}
+
+// An image that is not on the engine and cannot be pulled: up names it and says how to
+// provide it, exits 1, and creates nothing.
+func TestMissingImage(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "missing-image")
+	out, errOut, code := s.run("up", "-f", s.recipe("sidecar.yaml"))
+	if code != 1 {
+		t.Fatalf("up exited %d, want 1\n%s\n%s", code, out, errOut)
+	}
+	image := "sidecar-test/missing-" + s.stack + ":none"
+	for _, want := range []string{"image " + image + " (" + s.stack + "/web) is not present locally and could not be pulled", "docker build -t " + image} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr misses %q:\n%s", want, errOut)
+		}
+	}
+	s.nothingLeft()
+}
+
+// While up runs, ps shows the stack live from it, and down --stack asks it to stop: up
+// exits 0 and nothing is left.
+func TestPsAndDownOfARunningUp(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "live-stack")
+	up := s.start("up", "-f", s.recipe("sidecar.yaml"))
+	s.eventually("main ready", up, startDeadline, func() error {
+		for _, st := range s.psJSON().Stacks {
+			for _, p := range st.Pods {
+				for _, c := range p.Containers {
+					if c.Name == "web" && c.Health == "ready" {
+						return nil
+					}
+				}
+			}
+		}
+		return fmt.Errorf("web is not ready yet")
+	})
+	ps := s.psJSON()
+	st := ps.Stacks[0]
+	if st.Source != "live" || st.PID != up.cmd.Process.Pid || st.Phase != "running" {
+		t.Errorf("ps: %+v", st)
+	}
+	states := map[string]string{}
+	for _, c := range st.Pods[0].Containers {
+		restarts := "-"
+		if c.Restarts != nil {
+			restarts = strconv.Itoa(*c.Restarts)
+		}
+		states[c.Name] = c.Role + " " + c.State + " " + c.Health + " " + restarts
+	}
+	if states["web"] != "main running ready 0" || states["agent"] != "sidecar running  0" || states["infra"] != "infra running  -" {
+		t.Errorf("ps states: %q", states)
+	}
+	if want := fmt.Sprintf("127.0.0.1:%d->8080/tcp", s.port); len(st.Pods[0].Ports) != 1 || st.Pods[0].Ports[0] != want {
+		t.Errorf("ps ports: %v, want %s", st.Pods[0].Ports, want)
+	}
+	text, _, _ := s.run("ps")
+	if !strings.Contains(text, "STACK "+s.stack+"  running, live from sidecar up") {
+		t.Errorf("ps (text):\n%s", text)
+	}
+
+	out, errOut, code := s.run("down", "--stack", s.stack)
+	if code != 0 || !strings.Contains(out, "Stopped stack "+s.stack+".") {
+		t.Fatalf("down exited %d\n%s\n%s", code, out, errOut)
+	}
+	s.nothingLeft() // down returned: the stack is gone already
+	if code := up.wait(); code != 0 {
+		t.Errorf("up, stopped by down, exited %d\n%s", code, up.output())
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// squash collapses runs of spaces, so that text checks do not depend on padding.
+func squash(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == ' ' }), " ")
+}

@@ -1,0 +1,342 @@
+package recipes
+
+// Pod volumes from a compose file: named volumes (x-sidecar on a top-level volume names the
+// pod volume, and can give it to a pod none of whose services mounts it) and configs (each
+// a file of a pod volume, mounted read-only where the service mounts it; x-sidecar on the
+// config and on the service's reference rebuild a pod volume holding several files, as
+// sidecar's compose export writes it). docs/import.md documents both.
+
+import (
+	"fmt"
+	"maps"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// composeCfg is one top-level config, read: the file of a pod volume it is.
+type composeCfg struct {
+	name    string
+	volume  string // the pod volume it is a file of
+	file    string // its name in that volume
+	content string
+	pod     string // a pod that has it even when none of its services mounts it
+	// where the config, its volume name, its file name and its pod were written
+	at, volAt, fileAt, podAt Position
+}
+
+// topLevelX reads the x-sidecar of every top-level volume and config.
+func (cv *composeConv) topLevelX() {
+	for _, p := range impPairs(impValue(cv.root, "volumes")) {
+		var x composeXVolume
+		if n := cv.entryX("volumes", p.Key.Value, &x); n != nil {
+			cv.volX[p.Key.Value] = &composeTopX[composeXVolume]{x: x, node: n}
+		}
+	}
+	for _, p := range impPairs(impValue(cv.root, "configs")) {
+		var x composeXConfig
+		if n := cv.entryX("configs", p.Key.Value, &x); n != nil {
+			cv.cfgX[p.Key.Value] = &composeTopX[composeXConfig]{x: x, node: n}
+		}
+	}
+}
+
+// volumeName is the pod volume a compose volume becomes: its x-sidecar name, else its name
+// made a DNS label.
+func (cv *composeConv) volumeName(src string) string {
+	if x := cv.volX[src]; x != nil && x.x.Name != "" {
+		return x.x.Name
+	}
+	return impOr(impDNSLabel(src), src)
+}
+
+// namedVolume adds the pod volume compose volume src becomes to the pod being built, for a
+// mount (or x-sidecar pod) at `at`; ok is false when its name clashes with another volume's.
+func (cv *composeConv) namedVolume(b *composePodBuild, src string, at Position) bool {
+	name := cv.volumeName(src)
+	isNew, ok := cv.addVolume(b, name, "volume "+src, at)
+	if !ok {
+		return false
+	}
+	if isNew {
+		pos := at
+		if k := impFind(cv.root, []string{"volumes", src}); k != nil {
+			pos = impPos(cv.file, k)
+		}
+		if x := cv.volX[src]; x != nil && x.x.Name != "" {
+			pos = impPos(cv.file, impValue(x.node, "name"))
+		}
+		cv.pos.Set(VolumeKey(b.pod.Name, name), pos)
+	}
+	if !slices.Contains(cv.volPods[src], b.pod.Name) {
+		cv.volPods[src] = append(cv.volPods[src], b.pod.Name)
+	}
+	return true
+}
+
+// podVolumesFromX gives the pod being built the volumes and config files whose x-sidecar
+// names it as their pod, mounted or not.
+func (cv *composeConv) podVolumesFromX(b *composePodBuild) {
+	for _, src := range slices.Sorted(maps.Keys(cv.volX)) {
+		if x := cv.volX[src]; x.x.Pod == b.pod.Name {
+			cv.namedVolume(b, src, impPos(cv.file, impValue(x.node, "pod")))
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(cv.cfgX)) {
+		if cv.cfgX[name].x.Pod != b.pod.Name {
+			continue
+		}
+		if cfg := cv.config(name, cv.keyAt("configs", name)); cfg != nil {
+			cv.addConfigFile(b, cfg, cfg.podAt)
+		}
+	}
+}
+
+// checkXPods reports x-sidecar pod names of volumes and configs that name no pod.
+func (cv *composeConv) checkXPods(st *Stack) {
+	var pods []string
+	for _, p := range st.Pods {
+		pods = append(pods, p.Name)
+	}
+	check := func(section, name, pod string, node *yaml.Node) {
+		if pod == "" || slices.Contains(pods, pod) {
+			return
+		}
+		hint := "name one of the pods: " + strings.Join(pods, ", ")
+		if s := impSuggest(pod, pods); s != "" {
+			hint = "did you mean " + s + "?"
+		}
+		cv.problem(impPos(cv.file, impValue(node, "pod")), fmt.Sprintf("%s.%s.x-sidecar names pod %q, which the file does not make", section, name, pod), hint)
+	}
+	for _, src := range slices.Sorted(maps.Keys(cv.volX)) {
+		check("volumes", src, cv.volX[src].x.Pod, cv.volX[src].node)
+	}
+	for _, name := range slices.Sorted(maps.Keys(cv.cfgX)) {
+		check("configs", name, cv.cfgX[name].x.Pod, cv.cfgX[name].node)
+	}
+}
+
+// config reads top-level config name, referenced at `at`, once; nil when it cannot be used
+// (undeclared, external, unreadable: reported).
+func (cv *composeConv) config(name string, at Position) *composeCfg {
+	if cfg, done := cv.cfgs[name]; done {
+		return cfg
+	}
+	def, declared := cv.project.Configs[name]
+	if !declared {
+		cv.problem(at, fmt.Sprintf("config %q is not declared", name), "declare it under the top-level configs: key, with file: or content:")
+		return nil
+	}
+	node := impValue(impValue(cv.root, "configs"), name)
+	key := cv.keyAt("configs", name)
+	cfg := &composeCfg{name: name, volume: impOr(impDNSLabel(name), name), file: name, at: key, volAt: key, fileAt: key, podAt: key}
+	if x := cv.cfgX[name]; x != nil {
+		if x.x.Volume != "" {
+			cfg.volume, cfg.volAt = x.x.Volume, impPos(cv.file, impValue(x.node, "volume"))
+		}
+		if x.x.File != "" {
+			cfg.file, cfg.fileAt = x.x.File, impPos(cv.file, impValue(x.node, "file"))
+		}
+		if x.x.Pod != "" {
+			cfg.pod, cfg.podAt = x.x.Pod, impPos(cv.file, impValue(x.node, "pod"))
+		}
+	}
+	var ok bool
+	cfg.content, ok = cv.configContent(name, def, node)
+	if !ok {
+		cfg = nil
+	}
+	cv.cfgs[name] = cfg
+	return cfg
+}
+
+// configContent is the content of a config: content:, the file file: names, or the variable
+// environment: names.
+func (cv *composeConv) configContent(name string, def types.ConfigObjConfig, node *yaml.Node) (string, bool) {
+	field := "configs." + name
+	switch {
+	case bool(def.External):
+		cv.warn(cv.keyAt("configs", name, "external"), field+".external",
+			"external configs live in a swarm, which sidecar does not read: the services that use it do not get the file")
+		return "", false
+	case impFind(node, []string{"content"}) != nil:
+		return def.Content, true
+	case def.File != "":
+		p := def.File
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(cv.dir, p)
+		}
+		b, err := cv.readFile(p)
+		if err != nil {
+			cv.problem(cv.at("configs", name, "file"), fmt.Sprintf("config %s: cannot read %s: %v", name, def.File, unwrapPathError(err)),
+				"check the path; it is relative to the compose file's directory")
+			return "", false
+		}
+		return string(b), true
+	case def.Environment != "":
+		v, set := cv.env[def.Environment]
+		if !set {
+			cv.problem(cv.at("configs", name, "environment"), fmt.Sprintf("config %s takes its content from variable %s, which is not set", name, def.Environment),
+				"set it in the environment or in .env")
+			return "", false
+		}
+		return v, true
+	}
+	cv.problem(cv.keyAt("configs", name), fmt.Sprintf("config %s has no content", name), "give it file:, content: or environment:")
+	return "", false
+}
+
+// addConfigFile puts a config's file into its pod volume in the pod being built; ok is false
+// when the volume's name or the file's clashes with another.
+func (cv *composeConv) addConfigFile(b *composePodBuild, cfg *composeCfg, at Position) bool {
+	isNew, ok := cv.addVolume(b, cfg.volume, "configs of volume "+cfg.volume, at)
+	if !ok {
+		return false
+	}
+	vk := VolumeKey(b.pod.Name, cfg.volume)
+	if isNew {
+		cv.pos.Set(vk, cfg.volAt)
+	}
+	if b.files[cfg.volume] == nil {
+		b.files[cfg.volume] = map[string]string{}
+	}
+	switch prev, dup := b.files[cfg.volume][cfg.file]; {
+	case dup && prev != cfg.name:
+		cv.problem(cfg.fileAt, fmt.Sprintf("configs %s and %s are both file %s of volume %s in pod %s", prev, cfg.name, cfg.file, cfg.volume, b.pod.Name),
+			"give one of them another file name (x-sidecar: {file: …} on the config)")
+		return false
+	case dup:
+		return true
+	}
+	b.files[cfg.volume][cfg.file] = cfg.name
+	v := b.vols[cfg.volume]
+	if v.Files == nil {
+		v.Files = map[string]string{}
+	}
+	v.Files[cfg.file] = cfg.content
+	cv.pos.Set(Field(vk, "files", cfg.file), cfg.fileAt)
+	return true
+}
+
+// configMounts mounts the configs service svc uses: each one's file, read-only, at the
+// reference's target (or /<config>); references whose x-sidecar names the same volume mount
+// are one mount, put at the x-sidecar index among the container's mounts.
+func (cv *composeConv) configMounts(b *composePodBuild, svc string, s types.ServiceConfig, ct *Container, ck string) {
+	if len(s.Configs) == 0 {
+		return
+	}
+	items := impItems(impValue(cv.svcNode(svc), "configs"))
+	if len(items) != len(s.Configs) {
+		items = nil
+	}
+	type placed struct {
+		m     Mount
+		at    Position
+		index int
+		fixed bool // index given
+	}
+	var mounts []placed
+	seen := map[Mount]bool{}
+	for i, ref := range s.Configs {
+		at := cv.keyAt("services", svc, "configs")
+		var item *yaml.Node
+		if items != nil {
+			item = items[i]
+			at = impPos(cv.file, item)
+		}
+		cfg := cv.config(ref.Source, at)
+		if cfg == nil || !cv.addConfigFile(b, cfg, at) {
+			continue
+		}
+		target := ref.Target
+		if target == "" {
+			target = "/" + ref.Source
+		}
+		m := Mount{Type: MountVolume, Source: cfg.volume, Target: target, ReadOnly: true, SubPath: cfg.file}
+		pl := placed{at: at}
+		if _, xn := impLookup(item, "x-sidecar"); xn != nil {
+			var rx composeXConfigRef
+			if !cv.decodeX(xn, &rx, fmt.Sprintf("services.%s.configs[%d].x-sidecar", svc, i)) {
+				continue
+			}
+			if rx.Index != nil {
+				pl.index, pl.fixed = max(*rx.Index, 0), true
+			}
+			switch {
+			case rx.Target != "":
+				lands := composeConfigLands(rx.Target, rx.SubPath, cfg.file)
+				if lands == "" || lands != path.Clean(target) {
+					cv.problem(at, fmt.Sprintf("config %s is mounted at %s, but its x-sidecar puts file %s of volume %s at %s", ref.Source, target, cfg.file, cfg.volume, impOr(lands, "no place (it is not under sub_path "+rx.SubPath+")")),
+						"make the target the x-sidecar target joined with the file's path below sub_path")
+					continue
+				}
+				m.Target, m.SubPath = rx.Target, rx.SubPath
+			case rx.SubPath != "":
+				cv.problem(at, fmt.Sprintf("x-sidecar of config %s's reference has a sub_path but no target", ref.Source), "add the target of the volume mount")
+				continue
+			}
+		}
+		if seen[m] {
+			continue // another file of the same volume mount
+		}
+		seen[m] = true
+		pl.m = m
+		mounts = append(mounts, pl)
+	}
+	if len(mounts) == 0 {
+		return
+	}
+	// The other mounts keep their order; a mount with an index takes that place.
+	type entry struct {
+		m  Mount
+		at Position
+	}
+	all := make([]entry, len(ct.Volumes))
+	for i, m := range ct.Volumes {
+		all[i] = entry{m, cv.pos.At(Field(ck, "volumes", i))}
+	}
+	slices.SortStableFunc(mounts, func(a, b placed) int {
+		switch {
+		case a.fixed && b.fixed:
+			return a.index - b.index
+		case a.fixed:
+			return -1
+		case b.fixed:
+			return 1
+		}
+		return 0
+	})
+	for _, pl := range mounts {
+		i := len(all)
+		if pl.fixed {
+			i = min(pl.index, len(all))
+		}
+		all = slices.Insert(all, i, entry{pl.m, pl.at})
+	}
+	ct.Volumes = ct.Volumes[:0]
+	for i, e := range all {
+		cv.pos.Set(Field(ck, "volumes", i), e.at)
+		ct.Volumes = append(ct.Volumes, e.m)
+	}
+}
+
+// composeConfigLands is where file lands when a volume is mounted at target with subPath:
+// "" when the file is not under it.
+func composeConfigLands(target, subPath, file string) string {
+	file = path.Clean(file)
+	if subPath == "" {
+		return path.Join(target, file)
+	}
+	subPath = path.Clean(subPath)
+	switch {
+	case file == subPath:
+		return path.Clean(target)
+	case strings.HasPrefix(file, subPath+"/"):
+		return path.Join(target, strings.TrimPrefix(file, subPath+"/"))
+	}
+	return ""
+}

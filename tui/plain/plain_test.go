@@ -1,0 +1,325 @@
+package plain_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
+	"github.com/sidecar-dev/sidecar/tui/plain"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// script builds a stream of synthetic events, numbered and timed as the orchestrator would.
+type script struct {
+	seq  uint64
+	at   time.Time
+	evs  []orchestrator.Event
+	view orchestrator.StackView
+}
+
+func newScript(stack string, pods map[string][]orchestrator.ContainerView, order ...string) *script {
+	s := &script{at: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	s.view = orchestrator.StackView{Name: stack}
+	for _, name := range order {
+		pv := orchestrator.PodView{Name: name}
+		for _, c := range pods[name] {
+			c.Pod = name
+			pv.Containers = append(pv.Containers, c)
+		}
+		s.view.Pods = append(s.view.Pods, pv)
+	}
+	snap := s.view
+	snap.Pods = nil
+	for _, pv := range s.view.Pods {
+		pv.Containers = append([]orchestrator.ContainerView(nil), pv.Containers...)
+		snap.Pods = append(snap.Pods, pv)
+	}
+	s.add(orchestrator.SnapshotEvent{Stack: snap})
+	return s
+}
+
+func (s *script) meta() orchestrator.EventMeta {
+	s.seq++
+	s.at = s.at.Add(150 * time.Millisecond)
+	return orchestrator.EventMeta{Seq: s.seq, Time: s.at}
+}
+
+func (s *script) add(ev orchestrator.Event) { s.evs = append(s.evs, ev) }
+
+// c publishes a new view of a container: the last one with changes applied.
+func (s *script) c(pod, name string, change func(*orchestrator.ContainerView)) {
+	p := s.view.Pod(pod)
+	v := p.Container(name)
+	change(v)
+	s.add(orchestrator.ContainerEvent{EventMeta: s.meta(), ContainerView: *v})
+}
+
+func (s *script) log(pod, name, text string) {
+	s.add(orchestrator.LogEvent{EventMeta: s.meta(), Pod: pod, Container: name, Text: text})
+}
+
+func (s *script) stack(phase orchestrator.Phase, reason string, code *int) {
+	s.add(orchestrator.StackEvent{EventMeta: s.meta(), Stack: s.view.Name, Phase: phase, Reason: reason, ExitCode: code})
+}
+
+func intp(i int) *int { return &i }
+
+func running(v *orchestrator.ContainerView) { v.State = orchestrator.CStateRunning }
+
+// demoRun is a whole run of a one-pod stack: images, leftovers, init, sidecars, main, a
+// crashing sidecar, readiness, teardown with one container killed at its grace.
+func demoRun() []orchestrator.Event {
+	s := newScript("demo", map[string][]orchestrator.ContainerView{"demo": {
+		{Name: "infra", Role: recipes.RoleInfra},
+		{Name: "setup", Role: recipes.RoleInit},
+		{Name: "proxy", Role: recipes.RoleSidecar},
+		{Name: "shipper", Role: recipes.RoleSidecar},
+		{Name: "web", Role: recipes.RoleMain},
+	}}, "demo")
+	s.add(orchestrator.LeftoversEvent{EventMeta: s.meta(), Containers: []string{"demo-infra", "demo-web"}, Volumes: []string{"demo-logs"}})
+	s.add(orchestrator.ImageEvent{EventMeta: s.meta(), Ref: "sidecar-infra:abc", Action: orchestrator.ImageInfra, Done: true})
+	s.add(orchestrator.ImageEvent{EventMeta: s.meta(), Ref: "demo/apps:dev", Action: orchestrator.ImageBuild, Message: "building"})
+	s.add(orchestrator.ImageEvent{EventMeta: s.meta(), Ref: "demo/apps:dev", Action: orchestrator.ImageBuild, Step: "1/2", Message: "Step 1/2 : FROM scratch"})
+	s.add(orchestrator.ImageEvent{EventMeta: s.meta(), Ref: "demo/apps:dev", Action: orchestrator.ImageBuild, Step: "2/2", Message: "Step 2/2 : COPY bin/ /"})
+	s.add(orchestrator.ImageEvent{EventMeta: s.meta(), Ref: "demo/apps:dev", Action: orchestrator.ImageBuild, Done: true})
+	s.c("demo", "infra", func(v *orchestrator.ContainerView) { v.State = orchestrator.CStateCreated })
+	s.c("demo", "infra", running)
+	s.c("demo", "setup", func(v *orchestrator.ContainerView) { v.State = orchestrator.CStateStarting })
+	s.c("demo", "setup", running)
+	s.log("demo", "setup", "setup done")
+	s.c("demo", "setup", func(v *orchestrator.ContainerView) { v.State, v.ExitCode = orchestrator.CStateExited, intp(0) })
+	s.c("demo", "proxy", func(v *orchestrator.ContainerView) {
+		v.State, v.Health = orchestrator.CStateRunning, orchestrator.HealthUnknown
+	})
+	s.c("demo", "proxy", func(v *orchestrator.ContainerView) { v.Health = orchestrator.HealthReady })
+	s.c("demo", "shipper", running)
+	s.c("demo", "web", func(v *orchestrator.ContainerView) {
+		v.State, v.Health = orchestrator.CStateRunning, orchestrator.HealthUnknown
+	})
+	s.log("demo", "web", "listening on :8080")
+	s.c("demo", "web", func(v *orchestrator.ContainerView) { v.Health = orchestrator.HealthReady })
+	s.stack(orchestrator.PhaseRunning, "", nil)
+	s.log("demo", "proxy", "connection from 127.0.0.1:51234")
+	s.c("demo", "shipper", func(v *orchestrator.ContainerView) {
+		v.State, v.ExitCode, v.RestartIn = orchestrator.CStateBackoff, intp(137), recipes.Duration(time.Second)
+		v.RestartAt = s.at.Add(time.Second)
+	})
+	s.add(orchestrator.LogEvent{EventMeta: s.meta(), Pod: "demo", Container: "shipper", Marker: true,
+		Text: "--- shipper restarted (restart 1, after exit code 137) ---"})
+	s.c("demo", "shipper", func(v *orchestrator.ContainerView) {
+		v.State, v.Restarts, v.ExitCode = orchestrator.CStateRunning, 1, nil
+	})
+	s.add(orchestrator.LogsDroppedEvent{EventMeta: s.meta(), Pod: "demo", Container: "web", Count: 1200})
+	s.log("demo", "web", "GET /healthz 200")
+	s.c("demo", "web", func(v *orchestrator.ContainerView) { v.Health = orchestrator.HealthNotReady })
+	s.c("demo", "web", func(v *orchestrator.ContainerView) { v.Health = orchestrator.HealthReady })
+	s.stack(orchestrator.PhaseStopping, "interrupted", nil)
+	s.c("demo", "web", func(v *orchestrator.ContainerView) {
+		v.State, v.StopGrace, v.Reason = orchestrator.CStateStopping, recipes.Duration(10*time.Second), "pod stopping, main first"
+	})
+	s.c("demo", "web", func(v *orchestrator.ContainerView) {
+		v.State, v.ExitCode, v.Reason, v.StopGrace = orchestrator.CStateStopped, intp(0), "pod stopping, main first", 0
+	})
+	s.c("demo", "shipper", func(v *orchestrator.ContainerView) {
+		v.State, v.StopGrace, v.Reason = orchestrator.CStateStopping, recipes.Duration(20*time.Second), "pod stopping, sidecars in reverse order"
+	})
+	s.add(orchestrator.MessageEvent{EventMeta: s.meta(), Level: orchestrator.LevelWarning, Pod: "demo", Container: "shipper",
+		Text: "shipper did not exit within 20s of its stop signal and was killed (SIGKILL)",
+		Hint: "its PID 1 probably ignores SIGTERM: set `init: true` on shipper"})
+	s.c("demo", "shipper", func(v *orchestrator.ContainerView) {
+		v.State, v.ExitCode, v.Killed, v.StopGrace = orchestrator.CStateStopped, intp(137), true, 0
+	})
+	s.c("demo", "proxy", func(v *orchestrator.ContainerView) {
+		v.State, v.StopGrace, v.Reason = orchestrator.CStateStopping, recipes.Duration(1500*time.Millisecond), "pod stopping, sidecars in reverse order"
+	})
+	s.c("demo", "proxy", func(v *orchestrator.ContainerView) { v.State, v.ExitCode = orchestrator.CStateStopped, intp(0) })
+	s.c("demo", "infra", func(v *orchestrator.ContainerView) { v.State, v.ExitCode = orchestrator.CStateExited, intp(137) })
+	for _, n := range []string{"setup", "proxy", "shipper", "web", "infra"} {
+		s.c("demo", n, func(v *orchestrator.ContainerView) { v.State = orchestrator.CStateRemoved })
+	}
+	s.stack(orchestrator.PhaseDone, "interrupted", intp(130))
+	return s.evs
+}
+
+// podsRun is a two-pod stack: names are pod/container, pods announce their phases.
+func podsRun() []orchestrator.Event {
+	s := newScript("shop", map[string][]orchestrator.ContainerView{
+		"api": {{Name: "infra", Role: recipes.RoleInfra}, {Name: "main", Role: recipes.RoleMain}},
+		"web": {{Name: "infra", Role: recipes.RoleInfra}, {Name: "envoy", Role: recipes.RoleSidecar}, {Name: "app", Role: recipes.RoleMain}},
+	}, "api", "web")
+	s.add(orchestrator.ImageEvent{EventMeta: s.meta(), Ref: "shop/api:dev", Action: orchestrator.ImagePresent, Done: true})
+	s.add(orchestrator.ImageEvent{EventMeta: s.meta(), Ref: "envoy:1", Action: orchestrator.ImagePull, Message: "pulling"})
+	s.add(orchestrator.ImageEvent{EventMeta: s.meta(), Ref: "envoy:1", Action: orchestrator.ImagePull, Error: "image envoy:1 is not present on the engine and could not be pulled", Done: true})
+	s.c("api", "main", running)
+	s.add(orchestrator.PodEvent{EventMeta: s.meta(), Pod: "api", Phase: orchestrator.PhaseRunning})
+	s.log("api", "main", "serving")
+	s.c("web", "app", func(v *orchestrator.ContainerView) { v.State, v.ExitCode = orchestrator.CStateExited, intp(3) })
+	s.add(orchestrator.PodEvent{EventMeta: s.meta(), Pod: "web", Phase: orchestrator.PhaseFailed, Reason: "init container setup failed: exit code 3"})
+	s.add(orchestrator.MessageEvent{EventMeta: s.meta(), Level: orchestrator.LevelError, Pod: "web", Text: "create container shop-web-app: no such image"})
+	s.add(orchestrator.PodEvent{EventMeta: s.meta(), Pod: "api", Phase: orchestrator.PhaseRecreating, Reason: "infra container exit code 137"})
+	s.stack(orchestrator.PhaseFailed, "pod web failed", intp(1))
+	return s.evs
+}
+
+func TestGolden(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		evs  []orchestrator.Event
+		opts plain.Options
+	}{
+		{"demo", demoRun(), plain.Options{}},
+		{"demo-timestamps", demoRun(), plain.Options{Timestamps: true, Location: time.UTC}},
+		{"demo-color", demoRun(), plain.Options{Color: true}},
+		{"pods", podsRun(), plain.Options{}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			p := plain.New(&out, tt.opts)
+			// Batches as a subscriber gets them: the snapshot alone, then the rest.
+			if err := p.Print(tt.evs[:1]); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Print(tt.evs[1:]); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join("testdata", tt.name+".golden"), out.Bytes())
+		})
+	}
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./tui/plain -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (go test ./tui/plain -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+// Without colour nothing but text is written: no escape sequence of the printer's own.
+func TestNoColorWritesNoEscapes(t *testing.T) {
+	var out bytes.Buffer
+	if err := plain.New(&out, plain.Options{}).Print(demoRun()); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.ContainsRune(out.Bytes(), 0x1b) {
+		t.Errorf("escape sequences without colour:\n%q", out.String())
+	}
+}
+
+// Every container keeps one colour for the whole run, and the first ten get different ones.
+func TestColorsAreStableAndDistinct(t *testing.T) {
+	var out bytes.Buffer
+	if err := plain.New(&out, plain.Options{Color: true}).Print(demoRun()); err != nil {
+		t.Fatal(err)
+	}
+	colorOf := map[string]string{}
+	used := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		if !strings.HasPrefix(line, "\x1b[") {
+			t.Fatalf("line does not start with a colour: %q", line)
+		}
+		end := strings.IndexByte(line, 'm')
+		color := line[2:end]
+		name := line[end+1 : strings.Index(line, "\x1b[0m")]
+		if c, ok := colorOf[name]; ok && c != color {
+			t.Errorf("%s changed colour from %s to %s", name, c, color)
+		}
+		if n, ok := used[color]; ok && n != name {
+			t.Errorf("%s and %s share colour %s", n, name, color)
+		}
+		colorOf[name], used[color] = color, name
+	}
+	if len(colorOf) < 5 {
+		t.Errorf("expected the stack and its containers to have colours, got %v", colorOf)
+	}
+}
+
+func TestColorEnabled(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(k string) string {
+			if k == "NO_COLOR" {
+				return v
+			}
+			return ""
+		}
+	}
+	for _, tt := range []struct {
+		tty, noColor bool
+		noColorEnv   string
+		want         bool
+	}{
+		{true, false, "", true},
+		{false, false, "", false},
+		{true, true, "", false},
+		{true, false, "1", false},
+		{false, false, "1", false},
+	} {
+		if got := plain.ColorEnabled(tt.tty, tt.noColor, env(tt.noColorEnv)); got != tt.want {
+			t.Errorf("ColorEnabled(tty=%v, --no-color=%v, NO_COLOR=%q) = %v, want %v", tt.tty, tt.noColor, tt.noColorEnv, got, tt.want)
+		}
+	}
+}
+
+// The JSON printer writes the orchestrator's JSON form of each event, one per line, and
+// what it writes decodes back to the same events.
+func TestJSONRoundTrip(t *testing.T) {
+	evs := demoRun()
+	var out bytes.Buffer
+	if err := plain.NewJSON(&out).Print(evs); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != len(evs) {
+		t.Fatalf("%d lines for %d events", len(lines), len(evs))
+	}
+	for i, line := range lines {
+		ev, err := orchestrator.DecodeEvent([]byte(line))
+		if err != nil {
+			t.Fatalf("line %d: %v\n%s", i+1, err, line)
+		}
+		if ev.Type() != evs[i].Type() || ev.Meta().Seq != evs[i].Meta().Seq {
+			t.Errorf("line %d decodes to a %s event #%d, want %s #%d", i+1, ev.Type(), ev.Meta().Seq, evs[i].Type(), evs[i].Meta().Seq)
+		}
+	}
+}
+
+// Run ends with the stream: it returns nil once the orchestrator closed it.
+func TestRunEndsWithTheStream(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sub, finish := fakeStackRun(t)
+	var out bytes.Buffer
+	done := make(chan error, 1)
+	go func() { done <- plain.New(&out, plain.Options{}).Run(ctx, sub) }()
+	finish()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-ctx.Done():
+		t.Fatal("Run did not return after the stream ended")
+	}
+	for _, want := range []string{"web   | hello", "web   * started", "stopping: main web of pod app exited with code 0", "done (exit code 0)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output misses %q:\n%s", want, out.String())
+		}
+	}
+}
