@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 	"github.com/sidecar-dev/sidecar/internal/termsafe"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/runtime"
+	"github.com/sidecar-dev/sidecar/tui/plain"
 )
 
 // LogsOptions are the inputs of `sidecar logs`.
@@ -170,6 +170,7 @@ type logSource struct {
 
 func logsRun(ctx context.Context, opts *LogsOptions) error {
 	name := opts.Stack
+	var podOrder []string // the recipe's, when it was read
 	if name == "" {
 		st, warns, err := loadStack(opts.Factory, opts.File)
 		printWarnings(opts.IO.ErrOut, warns)
@@ -180,6 +181,9 @@ func logsRun(ctx context.Context, opts *LogsOptions) error {
 			return err
 		}
 		name = st.Name
+		for _, pod := range st.Pods {
+			podOrder = append(podOrder, pod.Name)
+		}
 	}
 	rt, err := opts.Connect(ctx)
 	if err != nil {
@@ -191,7 +195,7 @@ func logsRun(ctx context.Context, opts *LogsOptions) error {
 	if err != nil {
 		return fmt.Errorf("list the containers of stack %s: %w", name, err)
 	}
-	all := appContainers(infos)
+	all := appContainers(infos, podOrder)
 	if len(all) == 0 {
 		return &ExitError{Code: exitFailure, Err: fmt.Errorf("stack %s has no containers on the engine: start it with `sidecar up`, or see the stacks there are with `sidecar ps`", name)}
 	}
@@ -199,15 +203,14 @@ func logsRun(ctx context.Context, opts *LogsOptions) error {
 	if err != nil {
 		return &ExitError{Code: exitBadInput, Err: err}
 	}
-	p := newLogsPrinter(opts.IO.Out, opts.Color, opts.Timestamps)
 	multi := podCount(all) > 1
-	for _, s := range sel {
+	for _, s := range all {
 		s.label = s.name
 		if multi {
 			s.label = s.pod + "/" + s.name
 		}
-		p.add(s.label)
 	}
+	p := newLogsPrinter(opts.IO.Out, opts.Color, opts.Timestamps, stackView(name, all))
 	start := time.Now()
 	if err := printHistory(ctx, rt, opts, sel, p); err != nil {
 		return err
@@ -218,13 +221,21 @@ func logsRun(ctx context.Context, opts *LogsOptions) error {
 	return follow(ctx, rt, opts, filter, multi, sel, p, start)
 }
 
-// appContainers returns the stack's containers other than infra, in pod order, each pod's
-// init containers, sidecars and main in that order.
-func appContainers(infos []orchestrator.ContainerInfo) []*logSource {
-	rank := map[string]int{"init": 0, "sidecar": 1, "main": 2}
+// appContainers returns the stack's containers other than infra, in pod order (the recipe's
+// when known, else by name), each pod's in start order: init containers, sidecars, main.
+func appContainers(infos []orchestrator.ContainerInfo, podOrder []string) []*logSource {
+	podRank := func(pod string) int {
+		for i, p := range podOrder {
+			if p == pod {
+				return i
+			}
+		}
+		return len(podOrder)
+	}
+	roleRank := map[string]int{"init": 0, "sidecar": 1, "main": 2}
 	type item struct {
-		s    *logSource
-		role string
+		s     *logSource
+		order int
 	}
 	var items []item
 	for _, c := range infos {
@@ -232,15 +243,22 @@ func appContainers(infos []orchestrator.ContainerInfo) []*logSource {
 		if role == "infra" || c.Labels[orchestrator.LabelContainer] == "" {
 			continue
 		}
-		items = append(items, item{&logSource{id: c.ID, pod: c.Labels[orchestrator.LabelPod], name: c.Labels[orchestrator.LabelContainer], started: c.StartedAt}, role})
+		order, err := strconv.Atoi(c.Labels[orchestrator.LabelOrder])
+		if err != nil {
+			order = 1000 * (roleRank[role] + 1) // made before the order label existed
+		}
+		items = append(items, item{&logSource{id: c.ID, pod: c.Labels[orchestrator.LabelPod], name: c.Labels[orchestrator.LabelContainer], started: c.StartedAt}, order})
 	}
 	sort.SliceStable(items, func(i, j int) bool {
 		a, b := items[i], items[j]
+		if ra, rb := podRank(a.s.pod), podRank(b.s.pod); ra != rb {
+			return ra < rb
+		}
 		if a.s.pod != b.s.pod {
 			return a.s.pod < b.s.pod
 		}
-		if rank[a.role] != rank[b.role] {
-			return rank[a.role] < rank[b.role]
+		if a.order != b.order {
+			return a.order < b.order
 		}
 		return a.s.name < b.s.name
 	})
@@ -249,6 +267,21 @@ func appContainers(infos []orchestrator.ContainerInfo) []*logSource {
 		out[i] = it.s
 	}
 	return out
+}
+
+// stackView is the stack as `sidecar up` shows it to its printer: each pod's infra container
+// first, then its containers in start order. The printer takes names, widths and colours from
+// it.
+func stackView(name string, cs []*logSource) orchestrator.StackView {
+	v := orchestrator.StackView{Name: name}
+	for _, c := range cs {
+		if v.Pod(c.pod) == nil {
+			v.Pods = append(v.Pods, orchestrator.PodView{Name: c.pod, Containers: []orchestrator.ContainerView{{Pod: c.pod, Name: orchestrator.InfraName}}})
+		}
+		pod := v.Pod(c.pod)
+		pod.Containers = append(pod.Containers, orchestrator.ContainerView{Pod: c.pod, Name: c.name})
+	}
+	return v
 }
 
 func podCount(cs []*logSource) int {
@@ -347,7 +380,7 @@ func printHistory(ctx context.Context, rt logEngine, opts *LogsOptions, sel []*l
 			if best < 0 {
 				return p.flush()
 			}
-			p.line(sel[best].label, *streams[best].head)
+			p.line(sel[best], *streams[best].head)
 			streams[best].head = nil
 		}
 	})
@@ -402,7 +435,7 @@ func follow(ctx context.Context, rt logEngine, opts *LogsOptions, filter map[str
 			return ctx.Err()
 		case m := <-msgs:
 			if m.line != nil {
-				p.line(m.src.label, *m.line)
+				p.line(m.src, *m.line)
 				if len(msgs) == 0 {
 					if err := p.flush(); err != nil {
 						return err
@@ -425,7 +458,7 @@ func follow(ctx context.Context, rt logEngine, opts *LogsOptions, filter map[str
 			case info.Status == orchestrator.StatusRunning:
 				if !info.StartedAt.Equal(s.started) {
 					s.started = info.StartedAt
-					p.note(s.label, "restarted")
+					p.note(s, "restarted")
 				} // else the engine ended the stream early: go on
 				start(s)
 			default:
@@ -443,15 +476,14 @@ func follow(ctx context.Context, rt logEngine, opts *LogsOptions, filter map[str
 					if info, err := rt.InspectContainer(ctx, ev.ID); err == nil {
 						s.started = info.StartedAt
 					}
-					p.note(s.label, "restarted")
+					p.note(s, "restarted")
 					start(s)
 				} else if following[ev.ID] == nil {
 					if s := newSource(ev, multi, opts.Containers); s != nil {
 						if info, err := rt.InspectContainer(ctx, ev.ID); err == nil {
 							s.started = info.StartedAt
 						}
-						p.add(s.label)
-						p.note(s.label, "started")
+						p.note(s, "started")
 						start(s)
 					}
 				}
@@ -474,7 +506,7 @@ func follow(ctx context.Context, rt logEngine, opts *LogsOptions, filter map[str
 			for _, s := range idle {
 				if info, err := rt.InspectContainer(ctx, s.id); err == nil && info.Status == orchestrator.StatusRunning {
 					s.started = info.StartedAt
-					p.note(s.label, "restarted")
+					p.note(s, "restarted")
 					start(s)
 				} else if errors.Is(err, orchestrator.ErrNotFound) {
 					delete(idle, s.id)
@@ -510,70 +542,43 @@ func newSource(ev orchestrator.EngineEvent, multi bool, names []string) *logSour
 	return nil
 }
 
-// logsPrinter writes `name | line`, names padded to one width and, on a terminal, each in a
-// colour of its own (the same palette, in the same order, as `sidecar up`).
+// logsPrinter prints through the plain printer of `sidecar up`, so that `sidecar logs` looks
+// the same: names padded to one width, the same colours in the same order (from a snapshot of
+// the stack built from the engine), the same timestamps; lines are sent in batches.
 type logsPrinter struct {
-	w          *bufio.Writer
-	scratch    []byte
-	color      bool
-	timestamps bool
-	width      int
-	colors     map[string]string
+	p     *plain.Printer
+	color bool
+	batch []orchestrator.Event
 }
 
-var logsPalette = []string{"36", "33", "32", "35", "34", "96", "93", "92", "95", "94"}
-
-// logsTimeFormat is the layout of --timestamps, as `sidecar up` writes it.
-const logsTimeFormat = "2006-01-02T15:04:05.000Z07:00"
-
-func newLogsPrinter(w io.Writer, color, timestamps bool) *logsPrinter {
-	return &logsPrinter{w: bufio.NewWriterSize(w, 64<<10), color: color, timestamps: timestamps, colors: map[string]string{}}
+func newLogsPrinter(w io.Writer, color, timestamps bool, view orchestrator.StackView) *logsPrinter {
+	p := &logsPrinter{p: plain.New(w, plain.Options{Color: color, Timestamps: timestamps}), color: color}
+	p.batch = append(p.batch, orchestrator.SnapshotEvent{Stack: view})
+	return p
 }
 
-func (p *logsPrinter) add(label string) {
-	if _, ok := p.colors[label]; !ok {
-		p.colors[label] = logsPalette[len(p.colors)%len(logsPalette)]
-		p.width = max(p.width, len(label))
+// line queues one line of a container, made safe as a log buffer would hold it (the printer
+// removes the colours where they may not go).
+func (p *logsPrinter) line(s *logSource, l orchestrator.LogLine) {
+	p.batch = append(p.batch, orchestrator.LogEvent{EventMeta: orchestrator.EventMeta{Time: l.Time}, Pod: s.pod, Container: s.name,
+		Stream: l.Stream, Text: termsafe.Sanitize(l.Text, termsafe.Color)})
+	if len(p.batch) >= 512 {
+		p.flush()
 	}
 }
 
-func (p *logsPrinter) prefix(at time.Time, label, sep string) {
-	if p.timestamps {
-		p.w.WriteString(at.Local().Format(logsTimeFormat))
-		p.w.WriteByte(' ')
-	}
-	if p.color {
-		p.w.WriteString("\x1b[" + p.colors[label] + "m" + label + "\x1b[0m")
-	} else {
-		p.w.WriteString(label)
-	}
-	for i := len(label); i < p.width; i++ {
-		p.w.WriteByte(' ')
-	}
-	p.w.WriteString(sep)
+// note queues a line of the tool's own about a container: `name * text`.
+func (p *logsPrinter) note(s *logSource, text string) {
+	p.batch = append(p.batch, orchestrator.MessageEvent{EventMeta: orchestrator.EventMeta{Time: time.Now()}, Level: orchestrator.LevelInfo,
+		Pod: s.pod, Container: s.name, Text: text})
 }
 
-// line writes one line of a container, made safe for where it goes.
-func (p *logsPrinter) line(label string, l orchestrator.LogLine) {
-	p.prefix(l.Time, label, " | ")
-	mode := termsafe.Text
-	if p.color {
-		mode = termsafe.Color
-	}
-	p.scratch = termsafe.Append(p.scratch[:0], l.Text, mode)
-	p.w.Write(p.scratch)
-	p.w.WriteByte('\n')
-}
-
-// note writes a line of the tool's own about a container: `name * text`.
-func (p *logsPrinter) note(label, text string) {
-	p.prefix(time.Now(), label, " * ")
-	p.w.WriteString(text)
-	p.w.WriteByte('\n')
-}
-
+// flush writes what is queued.
 func (p *logsPrinter) flush() error {
-	if err := p.w.Flush(); err != nil {
+	err := p.p.Print(p.batch)
+	clear(p.batch)
+	p.batch = p.batch[:0]
+	if err != nil {
 		return fmt.Errorf("write the logs: %w", err)
 	}
 	return nil

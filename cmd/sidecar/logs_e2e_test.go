@@ -10,6 +10,7 @@ import (
 	"github.com/sidecar-dev/sidecar/internal/testenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
+	"github.com/sidecar-dev/sidecar/tui/plain"
 )
 
 // `sidecar logs` on a stack that runs on the engine: the history of every container,
@@ -71,12 +72,12 @@ main:
 	seen := map[string]int{}
 	for _, l := range lines {
 		ts, rest, _ := strings.Cut(l, " ")
-		at, err := time.Parse(logsTimeFormat, ts)
+		at, err := time.Parse(plain.TimeFormat, ts)
 		if err != nil {
 			t.Fatalf("line %q has no timestamp: %v", l, err)
 		}
 		if at.Before(last.Add(-time.Millisecond)) { // the format keeps milliseconds
-			t.Errorf("line %q is older than the one before it (%s)", l, last.Format(logsTimeFormat))
+			t.Errorf("line %q is older than the one before it (%s)", l, last.Format(plain.TimeFormat))
 		}
 		last = at
 		label, text, ok := strings.Cut(rest, " | ")
@@ -87,7 +88,7 @@ main:
 		if strings.ContainsAny(text, "\x1b\r\b\a\u202e") {
 			t.Errorf("unsafe text in %q", l)
 		}
-		if strings.TrimSpace(label) == "app" && label != "app  " {
+		if strings.TrimSpace(label) == "app" && label != "app  " { // padded to flaky's width
 			t.Errorf("label %q is not padded to flaky's width", label)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/runtime"
+	"github.com/sidecar-dev/sidecar/tui/plain"
 )
 
 func TestLogsFlags(t *testing.T) {
@@ -185,12 +186,13 @@ func TestLogsHistory(t *testing.T) {
 
 	// On a terminal: names in colour, the containers' own colours kept, nothing else.
 	_, out, _ = run(true, "logs", "--stack", "shop", "web")
-	if !strings.Contains(out, "\x1b[36mweb\x1b[0m | web \x1b[31mred\x1b[0m overwrite\n") || strings.Contains(out, "envoy") || strings.Contains(out, "title") {
+	// (the colours of `up`: infra, envoy, web in the pod's order)
+	if !strings.Contains(out, "\x1b[32mweb\x1b[0m   | web \x1b[31mred\x1b[0m overwrite\n") || strings.Contains(out, "envoy") || strings.Contains(out, "title") {
 		t.Errorf("terminal output %q", out)
 	}
 
 	_, out, _ = run(false, "logs", "--stack", "shop", "--tail", "1", "--timestamps", "envoy")
-	if want := at(4).Local().Format(logsTimeFormat) + " envoy | envoy 4 evil\n"; out != want {
+	if want := at(4).Local().Format(plain.TimeFormat) + " envoy | envoy 4 evil\n"; out != want {
 		t.Errorf("tail 1 with timestamps: %q, want %q", out, want)
 	}
 
@@ -209,7 +211,7 @@ func TestLogsHistory(t *testing.T) {
 	if err := os.WriteFile(recipe, []byte("name: shop\nmain: {name: web, image: x}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, out, errOut := run(false, "logs", "--file", recipe, "web"); code != 0 || !strings.HasPrefix(out, "web | web 1\n") {
+	if code, out, errOut := run(false, "logs", "--file", recipe, "web"); code != 0 || !strings.HasPrefix(out, "web   | web 1\n") {
 		t.Errorf("from the recipe: exit %d, %q, %q", code, out, errOut)
 	}
 
@@ -217,7 +219,7 @@ func TestLogsHistory(t *testing.T) {
 	eng.infos = append(eng.infos, fakeContainer("shop", "db", "pg", "main"))
 	eng.lines["db-pg"] = []orchestrator.LogLine{{Time: at(0), Text: "ready"}}
 	_, out, _ = run(false, "logs", "--stack", "shop", "db/pg", "web")
-	if !strings.HasPrefix(out, "db/pg    | ready\nshop/web | web 1\n") {
+	if !strings.HasPrefix(out, "db/pg      | ready\nshop/web   | web 1\n") {
 		t.Errorf("several pods: %q", out)
 	}
 }
