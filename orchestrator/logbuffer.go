@@ -16,7 +16,7 @@ import (
 //
 //   - history: the newest LogLines lines (default 10 000) stay for views that come later or
 //     scroll back;
-//   - memory: the lines kept cost at most LogBytes (default 8 MiB), counting each line's text
+//   - memory: the lines kept cost at most LogBytes (default 32 MiB), counting each line's text
 //     plus LogLineOverhead bytes. The newest line is always kept, however long.
 //
 // Lines a live reader (a subscription) has not read yet are kept beyond the history bound,
@@ -32,10 +32,13 @@ import (
 // DefaultLogLines is the number of lines a container's buffer keeps as history.
 const DefaultLogLines = 10000
 
-// DefaultLogBytes bounds the memory of a container's buffer: 10 000 lines of up to 700 bytes
-// fit; lines not yet read stretch the history up to about 60 000 short lines; a flood of
-// 1 MiB lines keeps the last 7.
-const DefaultLogBytes = 8 << 20
+// DefaultLogBytes bounds the memory of a container's buffer: 10 000 lines of up to 3 KiB
+// fit; lines not yet read stretch the history up to about 240 000 short lines (a view whose
+// output stalled for a moment under load lags that far behind a fast writer: with 8 MiB,
+// `sidecar up` into a pipe lost lines in 3 of 7 runs of 200 000); a flood of 1 MiB lines
+// keeps the last 31. The memory is used only while a view lags: otherwise a buffer holds
+// its history.
+const DefaultLogBytes = 32 << 20
 
 // LogLineOverhead is what a line costs in a buffer besides its text.
 const LogLineOverhead = 128

@@ -55,7 +55,8 @@ type Options struct {
 	// LogLines is how many lines each container's log buffer keeps (default 10 000).
 	LogLines int
 	// LogBytes is how many bytes of text each container's log buffer keeps (default
-	// DefaultLogBytes, 8 MiB); the newest line is kept whatever its size.
+	// DefaultLogBytes, 32 MiB, used only while a view lags); the newest line is kept whatever
+	// its size.
 	LogBytes int
 	// Parallel bounds the engine operations the stack runner makes at once (image
 	// resolution, leftover removal). Default 4.
