@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+
+	"github.com/sidecar-dev/sidecar/internal/termsafe"
+	"github.com/sidecar-dev/sidecar/recipes"
 )
 
 // executor carries out actions against the runtime and reports what happened; it decides
@@ -15,6 +18,8 @@ type executor struct {
 	epoch *atomic.Uint64
 	// tail is how many last lines ActCollectLogs reads.
 	tail int
+	// logs: app containers' output is attached just before each start (see logcapture.go).
+	logs *attachments
 }
 
 func (e *executor) execute(ctx context.Context, a Action) ActionResult {
@@ -42,7 +47,11 @@ func (e *executor) execute(ctx context.Context, a Action) ActionResult {
 			}
 		}
 	case ActStart:
+		if a.Role != recipes.RoleInfra {
+			e.logs.attach(ctx, a.ID)
+		}
 		if err := e.rt.StartContainer(ctx, a.ID); err != nil {
+			e.logs.drop(a.ID)
 			r.Err = fmt.Errorf("start container %s: %w", a.Target, err)
 			return r
 		}
@@ -61,7 +70,9 @@ func (e *executor) execute(ctx context.Context, a Action) ActionResult {
 		}
 	case ActCollectLogs:
 		var lines []string
-		err := e.rt.Logs(ctx, a.ID, LogOptions{Tail: e.tail}, func(l LogLine) { lines = append(lines, l.Text) })
+		err := e.rt.Logs(ctx, a.ID, LogOptions{Tail: e.tail}, func(l LogLine) {
+			lines = append(lines, termsafe.Sanitize(l.Text, termsafe.Color))
+		})
 		if err != nil {
 			r.Err = fmt.Errorf("read the logs of %s: %w", a.Target, err)
 		}

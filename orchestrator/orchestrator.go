@@ -54,6 +54,10 @@ type Options struct {
 	Pods []string
 	// LogLines is how many lines each container's log buffer keeps (default 10 000).
 	LogLines int
+	// LogBytes is how many bytes of text each container's log buffer keeps (default
+	// DefaultLogBytes, 32 MiB, used only while a view lags); the newest line is kept whatever
+	// its size.
+	LogBytes int
 	// Parallel bounds the engine operations the stack runner makes at once (image
 	// resolution, leftover removal). Default 4.
 	Parallel int
@@ -128,7 +132,7 @@ func New(rt Runtime, stack *recipes.Stack, opts Options) *Orchestrator {
 		rt: rt, stack: stack, opts: opts, clock: opts.Clock, names: Names{Stack: stack.Name},
 		pods: map[string]*podRun{}, reqWake: make(chan struct{}, 1),
 	}
-	o.exec = &executor{rt: rt, epoch: &o.epoch, tail: opts.FailureLines}
+	o.exec = &executor{rt: rt, epoch: &o.epoch, tail: opts.FailureLines, logs: newAttachments(rt)}
 	o.selected, o.selErr = selectPods(stack, opts.Pods)
 	view := StackView{Name: stack.Name, Phase: PhasePending}
 	for _, p := range o.selected {
@@ -140,6 +144,7 @@ func New(rt Runtime, stack *recipes.Stack, opts Options) *Orchestrator {
 		view.Pods = append(view.Pods, pv)
 	}
 	o.out = newStream(o.clock, view, opts.LogLines)
+	o.out.logs.setByteLimit(opts.LogBytes)
 	o.reports = newMailbox()
 	for _, p := range o.selected {
 		for _, c := range p.Containers() {
@@ -287,6 +292,7 @@ func (o *Orchestrator) Run(ctx context.Context) (Result, error) {
 		return Result{ExitCode: ExitFailure, Reason: "Run called twice"}, fmt.Errorf("orchestrator for stack %s: %w", o.stack.Name, ErrAlreadyRun)
 	}
 	defer o.out.close()
+	defer o.exec.logs.closeAll()
 	res, err := o.run(ctx)
 	code := res.ExitCode
 	phase := PhaseDone

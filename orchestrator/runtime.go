@@ -342,3 +342,24 @@ type StatsSource interface {
 	// stops or ctx ends. sink must not block.
 	Stats(ctx context.Context, id string, sink func(Stats)) error
 }
+
+// LogAttacher is optional: a Runtime that implements it (the Docker adapter does) lets the
+// orchestrator read each run of a container from the stream the container writes to, attached
+// before the run starts — faster than reading the engine's log back, and nothing is lost however
+// fast the container writes. Callers check with a type assertion and follow Logs without it.
+type LogAttacher interface {
+	// AttachLogs connects to the output of container id, which is not running yet (attach,
+	// then start it): the stream then carries everything its next run writes. It returns once
+	// connected.
+	AttachLogs(ctx context.Context, id string) (LogStream, error)
+}
+
+// LogStream is the output of one run of a container, attached before the run started.
+type LogStream interface {
+	// Read calls sink once per line, in order within each of stdout and stderr, until the run
+	// ends (nil) or ctx ends (ctx.Err()). A line's Time is when it was read: the stream has no
+	// engine timestamps. The container waits while sink runs, so sink must return at once.
+	Read(ctx context.Context, sink func(LogLine)) error
+	// Close releases the connection; a Read in progress returns. Closing twice is harmless.
+	Close() error
+}

@@ -75,7 +75,9 @@ func TestSubscriberGetsSnapshotThenEvents(t *testing.T) {
 }
 
 func TestSlowLogSubscriberSeesDropsAndNeverBlocks(t *testing.T) {
-	h := newHarness(t, simple(), orchestrator.Options{LogLines: 5})
+	// Room for exactly the last 5 lines: a subscriber that does not read keeps unread lines
+	// only up to the buffer's memory bound.
+	h := newHarness(t, simple(), orchestrator.Options{LogLines: 5, LogBytes: 5 * (len("line 20000") + orchestrator.LogLineOverhead)})
 	slow := h.o.Subscribe() // never reads until the end
 	defer slow.Close()
 	h.start()
@@ -114,7 +116,7 @@ func TestSlowLogSubscriberSeesDropsAndNeverBlocks(t *testing.T) {
 }
 
 func TestLogBufferRead(t *testing.T) {
-	hub := orchestrator.NewLogHub(3, nil)
+	hub := orchestrator.NewLogHubLimits(3, 3*(2+orchestrator.LogLineOverhead), nil) // 3 lines of 2 bytes
 	a, b := hub.Buffer("p", "a"), hub.Buffer("p", "b")
 	r := hub.NewReader()
 	defer r.Close()

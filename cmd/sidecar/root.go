@@ -20,6 +20,7 @@ func commands(f *Factory) []*cobra.Command {
 		newRecipesCmd(f, nil),
 		newInitCmd(f, nil),
 		newExportCmd(f, nil),
+		newLogsCmd(f, nil),
 	}
 }
 

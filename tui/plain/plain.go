@@ -8,6 +8,11 @@
 // Both are plain subscribers of the orchestrator's event stream: they read a Subscription and
 // never hold the orchestrator up (state events queue without bound, log lines sit in bounded
 // ring buffers; a printer that falls behind is told how many lines it missed, and says so).
+//
+// Nothing reaches the output that could drive a terminal: a container's text is sanitised
+// (termsafe: its colours kept only with Color, every other escape sequence and control removed),
+// and so is every text of the tool's own lines, which can quote the engine or a container
+// (reasons, errors, hints). The JSON printer writes container text without escape sequences.
 package plain
 
 import (
@@ -20,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sidecar-dev/sidecar/internal/termsafe"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
 )
@@ -54,12 +60,13 @@ type Printer struct {
 	w    *bufio.Writer
 	opts Options
 
-	view    orchestrator.StackView
-	started bool // a snapshot was seen
-	multi   bool // several pods: names are pod/container
-	width   int
-	colors  map[string]string // label → SGR colour
-	images  map[string]bool   // image refs whose start was announced
+	view     orchestrator.StackView
+	started  bool // a snapshot was seen
+	multi    bool // several pods: names are pod/container
+	width    int
+	colors   map[string]string    // label → SGR colour
+	images   map[string]bool      // image refs whose start was announced
+	prefixes map[[2]string]string // (label, separator) → the line's start; cleared when the width changes
 }
 
 // New returns a Printer writing to w.
@@ -67,7 +74,7 @@ func New(w io.Writer, opts Options) *Printer {
 	if opts.Location == nil {
 		opts.Location = time.Local
 	}
-	return &Printer{w: bufio.NewWriterSize(w, 64<<10), opts: opts, colors: map[string]string{}, images: map[string]bool{}}
+	return &Printer{w: bufio.NewWriterSize(w, 64<<10), opts: opts, colors: map[string]string{}, images: map[string]bool{}, prefixes: map[[2]string]string{}}
 }
 
 // Run prints what sub delivers until the stream ends (then it returns nil) or ctx ends.
@@ -111,7 +118,7 @@ func (p *Printer) event(ev orchestrator.Event) {
 		if e.Marker {
 			return // a restart marker: the container's own lines already say it restarted
 		}
-		p.line(e.Time, label, " | ", e.Text)
+		p.line(e.Time, label, " | ", termsafe.Sanitize(e.Text, p.mode()))
 	case orchestrator.LogsDroppedEvent:
 		p.tool(e.Time, p.label(e.Pod, e.Container), levelWarning,
 			fmt.Sprintf("%d lines of %s not shown: the output could not keep up", e.Count, e.Container))
@@ -152,7 +159,10 @@ func (p *Printer) label(pod, container string) string {
 	}
 	if _, ok := p.colors[l]; !ok {
 		p.colors[l] = palette[len(p.colors)%len(palette)]
-		p.width = max(p.width, len(l))
+		if len(l) > p.width {
+			p.width = len(l)
+			clear(p.prefixes)
+		}
 	}
 	return l
 }
@@ -175,23 +185,39 @@ const (
 	levelError
 )
 
-// line writes one line: [time] name<sep>text.
+// line writes one line: [time] name<sep>text. text must be safe for the output already.
 func (p *Printer) line(at time.Time, label, sep, text string) {
 	if p.opts.Timestamps {
-		ts := "-"
-		if !at.IsZero() {
-			ts = at.In(p.opts.Location).Format(TimeFormat)
+		if at.IsZero() {
+			p.w.WriteString("- ")
+		} else {
+			var buf [40]byte
+			p.w.Write(at.In(p.opts.Location).AppendFormat(buf[:0], TimeFormat))
+			p.w.WriteByte(' ')
 		}
-		p.w.WriteString(ts + " ")
 	}
-	pad := strings.Repeat(" ", max(0, p.width-len(label)))
-	if p.opts.Color {
-		p.w.WriteString("\x1b[" + p.colorOf(label) + "m" + label + sgrReset + pad + sep)
-	} else {
-		p.w.WriteString(label + pad + sep)
+	key := [2]string{label, sep}
+	prefix, ok := p.prefixes[key]
+	if !ok {
+		pad := strings.Repeat(" ", max(0, p.width-len(label)))
+		if p.opts.Color {
+			prefix = "\x1b[" + p.colorOf(label) + "m" + label + sgrReset + pad + sep
+		} else {
+			prefix = label + pad + sep
+		}
+		p.prefixes[key] = prefix
 	}
+	p.w.WriteString(prefix)
 	p.w.WriteString(text)
 	p.w.WriteByte('\n')
+}
+
+// mode is how much of a container's text may pass: its colours only on a colour terminal.
+func (p *Printer) mode() termsafe.Mode {
+	if p.opts.Color {
+		return termsafe.Color
+	}
+	return termsafe.Text
 }
 
 func (p *Printer) colorOf(label string) string {
@@ -201,8 +227,10 @@ func (p *Printer) colorOf(label string) string {
 	return sgrTool
 }
 
-// tool writes a line of the tool's own: name * text.
+// tool writes a line of the tool's own: name * text. text may quote the engine or a
+// container, so it is made plain text first.
 func (p *Printer) tool(at time.Time, label string, lvl level, text string) {
+	text = termsafe.Plain(text)
 	if p.opts.Color {
 		switch lvl {
 		case levelWarning:
@@ -485,9 +513,14 @@ func (j *JSON) Run(ctx context.Context, sub *orchestrator.Subscription) error {
 	return run(ctx, sub, j.Print)
 }
 
-// Print writes a batch of events, one JSON object per line, and flushes them.
+// Print writes a batch of events, one JSON object per line, and flushes them. A container's
+// text is written without escape sequences (LogEvent.PlainText): JSON is for machines.
 func (j *JSON) Print(evs []orchestrator.Event) error {
 	for _, ev := range evs {
+		if l, ok := ev.(orchestrator.LogEvent); ok {
+			l.Text = l.PlainText()
+			ev = l
+		}
 		b, err := json.Marshal(ev)
 		if err != nil {
 			return fmt.Errorf("encode a %s event: %w", ev.Type(), err)

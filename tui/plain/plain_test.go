@@ -323,3 +323,87 @@ func TestRunEndsWithTheStream(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPrintLogLines is the printer's cost per container line (a batch of 1 000, as a
+// subscription delivers them).
+func BenchmarkPrintLogLines(b *testing.B) {
+	s := newScript("demo", map[string][]orchestrator.ContainerView{"demo": {
+		{Name: "infra", Role: recipes.RoleInfra}, {Name: "proxy", Role: recipes.RoleSidecar}, {Name: "web", Role: recipes.RoleMain},
+	}}, "demo")
+	p := plain.New(discard{}, plain.Options{})
+	p.Print(s.evs)
+	var batch []orchestrator.Event
+	for i := 0; i < 1000; i++ {
+		name := []string{"proxy", "web"}[i%2]
+		batch = append(batch, orchestrator.LogEvent{EventMeta: s.meta(), Pod: "demo", Container: name,
+			Text: "2026-01-02T03:04:05Z INFO request served path=/api/v1/items status=200 took=1.2ms"})
+	}
+	for b.Loop() {
+		if err := p.Print(batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "ns/line")
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// A container's text, and the engine's words the tool quotes, cannot drive the terminal:
+// without colour only text comes out; with colour only SGR sequences; JSON has no escapes.
+func TestHostileTextIsSanitised(t *testing.T) {
+	hostile := "a\x1b[31mred\x1b[0m \x1b]0;title\x07\x1b]52;c;aGk=\x07\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\ over\rwrite back\b\bspace bell\a \u202eevil\u202c \x1b[2J\x1bP+q\x1b\\ \u009b2J"
+	s := newScript("demo", map[string][]orchestrator.ContainerView{"demo": {{Name: "infra", Role: recipes.RoleInfra}, {Name: "web", Role: recipes.RoleMain}}}, "demo")
+	s.log("demo", "web", hostile)
+	s.add(orchestrator.MessageEvent{EventMeta: s.meta(), Level: orchestrator.LevelError, Pod: "demo", Container: "web", Text: "engine said: " + hostile, Hint: hostile})
+	s.add(orchestrator.PodEvent{EventMeta: s.meta(), Pod: "demo", Phase: orchestrator.PhaseFailed, Reason: hostile})
+	s.stack(orchestrator.PhaseFailed, hostile, intp(1))
+
+	var plainOut bytes.Buffer
+	if err := plain.New(&plainOut, plain.Options{}).Print(s.evs); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(plainOut.String(), "\x1b\r\b\a\u202e\u202c\u009b") {
+		t.Errorf("unsafe output without colour:\n%q", plainOut.String())
+	}
+	if !strings.Contains(plainOut.String(), "web   | ared link overwrite backspace bell evil  2J\n") {
+		t.Errorf("the text around the sequences is not kept:\n%s", plainOut.String())
+	}
+
+	var colorOut bytes.Buffer
+	if err := plain.New(&colorOut, plain.Options{Color: true}).Print(s.evs); err != nil {
+		t.Fatal(err)
+	}
+	out := colorOut.String()
+	if strings.ContainsAny(out, "\r\b\a\u202e\u202c\u009b") {
+		t.Errorf("controls with colour:\n%q", out)
+	}
+	for i := strings.IndexByte(out, 0x1b); i >= 0; i = strings.IndexByte(out, 0x1b) {
+		j := i + 2
+		for j < len(out) && (out[j] >= '0' && out[j] <= '9' || out[j] == ';') {
+			j++
+		}
+		if out[i+1] != '[' || j == len(out) || out[j] != 'm' {
+			t.Fatalf("a sequence that is not SGR with colour: %q", out[i:min(len(out), i+12)])
+		}
+		out = out[j+1:]
+	}
+	if !strings.Contains(colorOut.String(), "| a\x1b[31mred\x1b[0m link") {
+		t.Errorf("the container's own colour is not kept on a terminal:\n%q", colorOut.String())
+	}
+
+	var jsonOut bytes.Buffer
+	if err := plain.NewJSON(&jsonOut).Print(s.evs); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(jsonOut.String()), "\n") {
+		ev, err := orchestrator.DecodeEvent([]byte(line))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l, ok := ev.(orchestrator.LogEvent); ok && l.Text != "ared link overwrite backspace bell evil  2J" {
+			t.Errorf("JSON log text %q", l.Text)
+		}
+	}
+}

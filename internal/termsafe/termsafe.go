@@ -1,0 +1,231 @@
+// Package termsafe makes untrusted text — a container's output — safe to show on a terminal.
+//
+// It is a whitelist, not a stripper: the output holds printable characters, spaces and tabs,
+// and (in Color mode) SGR sequences (colours, bold, underline, …), and nothing else. Every other
+// escape sequence is removed whole — cursor movement, screen and line clearing, scrolling
+// regions, window titles and other OSC strings (clipboard writes with OSC 52, hyperlinks with
+// OSC 8), DCS device queries, SOS/PM/APC strings, charset designations, resets, mode changes —
+// as are C0 controls other than tab (CR, BS, BEL, …), DEL, C1 controls (U+0080–U+009F), the
+// Unicode format characters that reorder or hide text (bidi overrides and isolates
+// U+202A–U+202E and U+2066–U+2069, bidi marks, zero-width spaces, …) and the line and
+// paragraph separators U+2028/U+2029. Invalid UTF-8 becomes U+FFFD. The text around whatever
+// is removed is kept.
+//
+// The input is one line: a sequence cannot carry over into the next line, so each line is
+// safe on its own. In Color mode a line that leaves attributes set ends with a reset
+// ("\x1b[0m"), so that colour never bleeds into what is printed after it.
+//
+// Sanitize is idempotent, and Sanitize(Sanitize(s, Color), Text) == Sanitize(s, Text): text
+// sanitised once for a terminal is made plain for a file or a pipe by sanitising it again in
+// Text mode (Plain does that).
+package termsafe
+
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
+// Mode says what may pass besides printable text.
+type Mode uint8
+
+const (
+	// Text lets through printable characters, spaces and tabs only: for output that is not a
+	// terminal (files, pipes, JSON).
+	Text Mode = iota
+	// Color also lets through SGR sequences (ESC [ params m): for a terminal.
+	Color
+)
+
+// String names the mode.
+func (m Mode) String() string {
+	if m == Color {
+		return "color"
+	}
+	return "text"
+}
+
+const (
+	esc = 0x1b
+	// maxSGR bounds the parameters of an SGR sequence that is kept; a longer one is removed.
+	// Real ones are short ("38;2;255;128;0;48;2;0;0;0;1;4" is 30 bytes).
+	maxSGR = 128
+	reset  = "\x1b[0m"
+)
+
+// Sanitize returns s made safe in mode m. It returns s itself, without allocating, when there
+// is nothing to change.
+func Sanitize(s string, m Mode) string {
+	i := firstUnsafe(s)
+	if i == len(s) {
+		return s
+	}
+	out := make([]byte, 0, len(s)+len(reset))
+	out = append(out, s[:i]...)
+	return string(appendFrom(out, s, i, m))
+}
+
+// Plain returns s with every escape sequence and control removed: Sanitize(s, Text). Use it to
+// show text sanitised in Color mode where colour may not go.
+func Plain(s string) string { return Sanitize(s, Text) }
+
+// Append appends s, made safe in mode m, to dst and returns the extended slice.
+func Append(dst []byte, s string, m Mode) []byte {
+	i := firstUnsafe(s)
+	dst = append(dst, s[:i]...)
+	if i == len(s) {
+		return dst
+	}
+	return appendFrom(dst, s, i, m)
+}
+
+// firstUnsafe returns the index of the first byte that does not start a printable character or
+// a tab (len(s) when there is none): everything before it is copied as is.
+func firstUnsafe(s string) int {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < 0x80 {
+			if (c < 0x20 && c != '\t') || c == 0x7f {
+				return i
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || !printable(r) {
+			return i
+		}
+		i += size
+	}
+	return len(s)
+}
+
+// appendFrom sanitises s[i:] onto dst; s[:i] is known safe and already in dst.
+func appendFrom(dst []byte, s string, i int, m Mode) []byte {
+	open := false // an SGR that sets attributes was kept, and no reset after it
+	for i < len(s) {
+		c := s[i]
+		switch {
+		case (c >= 0x20 && c < 0x7f) || c == '\t':
+			j := i + 1
+			for j < len(s) && ((s[j] >= 0x20 && s[j] < 0x7f) || s[j] == '\t') {
+				j++
+			}
+			dst = append(dst, s[i:j]...)
+			i = j
+		case c == esc:
+			var keep string
+			keep, i = escape(s, i)
+			if keep != "" && m == Color {
+				dst = append(dst, keep...)
+				open = !isReset(keep[2 : len(keep)-1])
+			}
+		case c < 0x80:
+			i++ // C0 control or DEL
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			switch {
+			case r == utf8.RuneError && size == 1:
+				dst = append(dst, "\uFFFD"...)
+			case printable(r):
+				dst = append(dst, s[i:i+size]...)
+			}
+			i += size
+		}
+	}
+	if open {
+		dst = append(dst, reset...)
+	}
+	return dst
+}
+
+// escape reads the escape sequence that starts at s[i] (an ESC) and returns the index after it,
+// and the sequence itself when it is an SGR sequence fit to keep. Whatever else it read is
+// dropped. A sequence cut short by a byte that cannot continue it ends before that byte, which
+// is then read as text (or as the start of the next sequence).
+func escape(s string, i int) (sgr string, next int) {
+	j := i + 1
+	if j == len(s) {
+		return "", j
+	}
+	switch c := s[j]; {
+	case c == '[': // CSI: parameters 0x30–0x3F, intermediates 0x20–0x2F, final 0x40–0x7E
+		j++
+		p := j
+		for j < len(s) && s[j] >= 0x30 && s[j] <= 0x3f {
+			j++
+		}
+		params := s[p:j]
+		q := j
+		for j < len(s) && s[j] >= 0x20 && s[j] <= 0x2f {
+			j++
+		}
+		if j == len(s) || s[j] < 0x40 || s[j] > 0x7e {
+			return "", j // not a complete sequence
+		}
+		if s[j] == 'm' && q == j && len(params) <= maxSGR && sgrParams(params) {
+			return s[i : j+1], j + 1
+		}
+		return "", j + 1
+	case c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_':
+		// OSC, DCS, SOS, PM, APC: a string up to BEL or ST (ESC \). Another ESC, CAN or SUB
+		// also ends it (a terminal aborts the string there); the ESC then starts the next
+		// sequence. Unterminated: the rest of the line.
+		for j++; j < len(s); j++ {
+			switch s[j] {
+			case 0x07, 0x18, 0x1a:
+				return "", j + 1
+			case esc:
+				if j+1 < len(s) && s[j+1] == '\\' {
+					return "", j + 2
+				}
+				return "", j
+			}
+		}
+		return "", j
+	case c >= 0x20 && c <= 0x2f: // ESC, intermediates, final 0x30–0x7E (charsets, DECALN, …)
+		for j < len(s) && s[j] >= 0x20 && s[j] <= 0x2f {
+			j++
+		}
+		if j < len(s) && s[j] >= 0x30 && s[j] <= 0x7e {
+			return "", j + 1
+		}
+		return "", j
+	case c >= 0x30 && c <= 0x7e: // two-byte sequences: ESC 7, ESC c (reset), ESC M, …
+		return "", j + 1
+	}
+	return "", j // ESC before a control or non-ASCII: the ESC alone goes
+}
+
+// sgrParams reports whether p holds only what SGR parameters are made of: digits and the
+// separators ';' and ':' (no private markers '<', '=', '>', '?').
+func sgrParams(p string) bool {
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; (c < '0' || c > '9') && c != ';' && c != ':' {
+			return false
+		}
+	}
+	return true
+}
+
+// isReset reports whether SGR parameters p only reset (empty, or zeros and ';').
+func isReset(p string) bool {
+	for i := 0; i < len(p); i++ {
+		if p[i] != '0' && p[i] != ';' {
+			return false
+		}
+	}
+	return true
+}
+
+// printable reports whether a non-ASCII rune may be shown: letters, marks, numbers,
+// punctuation, symbols, spaces, private-use and not yet assigned characters, and the zero-width
+// (non-)joiners that scripts and emoji need. Controls (C1), format characters (bidi controls,
+// zero-width spaces, …), surrogates and the line/paragraph separators may not.
+func printable(r rune) bool {
+	switch {
+	case r < 0xa0:
+		return false // C1 controls (ASCII never gets here)
+	case r == 0x200c || r == 0x200d:
+		return true
+	}
+	return !unicode.In(r, unicode.Cc, unicode.Cf, unicode.Cs, unicode.Zl, unicode.Zp)
+}

@@ -1,0 +1,201 @@
+package runtime_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/internal/testenv"
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/runtime"
+)
+
+// checkNumbered checks that texts are "line 000001 …" to "line n …" in order, skipping none.
+func checkNumbered(t *testing.T, what string, texts []string, n int) {
+	t.Helper()
+	if len(texts) != n {
+		t.Errorf("%s: %d lines, want %d", what, len(texts), n)
+	}
+	for i, text := range texts {
+		if want := fmt.Sprintf("line %06d", i+1); !strings.HasPrefix(text, want) {
+			t.Errorf("%s: line %d is %.40q, want it to start with %q", what, i+1, text, want)
+			return
+		}
+	}
+}
+
+// The attach stream, connected before the start, carries every line of a fast writer, each
+// stream in order, a long line whole and the unfinished last line.
+func TestAttachLogs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	img := testenv.AppsImage(t)
+	const n = 200000
+	id := e.create(orchestrator.ContainerSpec{Image: img, Cmd: []string{"/spewer", "-lines", fmt.Sprint(n), "-stderr-every", "1000", "-final", "unfinished"}})
+	st, err := e.d.AttachLogs(e.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	start := time.Now()
+	if err := e.d.StartContainer(e.ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs []string
+	err = st.Read(e.ctx, func(l orchestrator.LogLine) {
+		if l.Time.Before(start) {
+			t.Errorf("line %q has time %v, before the start", l.Text, l.Time)
+		}
+		if l.Stream == orchestrator.Stderr {
+			errs = append(errs, l.Text)
+		} else {
+			out = append(out, l.Text)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) == 0 || out[len(out)-1] != "unfinished" {
+		t.Fatalf("stdout does not end with the unfinished line: %d lines", len(out))
+	}
+	out = out[:len(out)-1]
+	var all []string
+	for i, j := 0, 0; i < len(out) || j < len(errs); {
+		if (i+j+1)%1000 == 0 && j < len(errs) {
+			all = append(all, errs[j])
+			j++
+		} else if i < len(out) {
+			all = append(all, out[i])
+			i++
+		} else {
+			break
+		}
+	}
+	checkNumbered(t, "attach", all, n)
+	if len(errs) != n/1000 {
+		t.Errorf("%d stderr lines, want %d", len(errs), n/1000)
+	}
+
+	// A TTY container through attach: \r\n line ends trimmed, a 1.5 MiB line whole.
+	const long = 1536 * 1024
+	tty := e.create(orchestrator.ContainerSpec{Image: img, TTY: true, Cmd: []string{"/spewer", "-lines", "2", "-size", fmt.Sprint(long)}})
+	st2, err := e.d.AttachLogs(e.ctx, tty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	if err := e.d.StartContainer(e.ctx, tty); err != nil {
+		t.Fatal(err)
+	}
+	var ttyLines []string
+	if err := st2.Read(e.ctx, func(l orchestrator.LogLine) { ttyLines = append(ttyLines, l.Text) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(ttyLines) != 2 || len(ttyLines[0]) != long || len(ttyLines[1]) != long || !strings.HasPrefix(ttyLines[1], "line 000002 ") {
+		t.Errorf("TTY: %d lines of %v bytes, want 2 of %d", len(ttyLines), lengthsOf(ttyLines), long)
+	}
+
+	// Close ends a Read that waits for a container that never starts.
+	idle := e.create(orchestrator.ContainerSpec{Image: img, Cmd: []string{"/spewer"}})
+	st3, err := e.d.AttachLogs(e.ctx, idle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() { done <- st3.Read(ctx, func(orchestrator.LogLine) {}) }()
+	cancel()
+	select {
+	case err := <-done:
+		if err != context.Canceled {
+			t.Errorf("Read after cancel: %v, want context.Canceled", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Read did not return after its context ended")
+	}
+	st3.Close()
+}
+
+func lengthsOf(texts []string) []int {
+	var n []int
+	for _, s := range texts {
+		n = append(n, len(s))
+	}
+	return n
+}
+
+// Following the logs endpoint from the start delivers every line even when the writer is
+// faster than the endpoint and the engine rotates its log file meanwhile (an engine with
+// max-size=10m, as here, rotates at about 120 000 of these lines).
+func TestLogsFollowEveryLine(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const n = 200000
+	id := e.run(orchestrator.ContainerSpec{Image: testenv.AppsImage(t), Cmd: []string{"/spewer", "-lines", fmt.Sprint(n)}})
+	var texts []string
+	if err := e.d.Logs(e.ctx, id, orchestrator.LogOptions{Follow: true, Tail: -1}, func(l orchestrator.LogLine) {
+		texts = append(texts, l.Text)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	checkNumbered(t, "follow", texts, n)
+}
+
+// LogsFrom resumes exactly after what an earlier read delivered, across a restart, and a run
+// that ended without \n does not run into the next run's first line.
+func TestLogsFromResumes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	id := e.run(orchestrator.ContainerSpec{Image: testenv.AppsImage(t), Cmd: []string{"/spewer", "-lines", "3", "-final", "unfinished"}})
+	waitExited(t, e, id)
+	var got []string
+	sink := func(l orchestrator.LogLine) { got = append(got, l.Text) }
+	pos, err := e.d.LogsFrom(e.ctx, id, orchestrator.LogOptions{Tail: -1}, nil, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, "|") != "line 000001|line 000002|line 000003|unfinished" {
+		t.Fatalf("first run: %q", got)
+	}
+	if err := e.d.StartContainer(e.ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	waitExited(t, e, id)
+	got = nil
+	pos, err = e.d.LogsFrom(e.ctx, id, orchestrator.LogOptions{Follow: true}, pos, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, "|") != "line 000001|line 000002|line 000003|unfinished" {
+		t.Fatalf("resumed after the first run: %q, want the second run's lines only", got)
+	}
+	got = nil
+	if _, err := e.d.LogsFrom(e.ctx, id, orchestrator.LogOptions{}, pos, sink); err != nil || len(got) != 0 {
+		t.Fatalf("resumed at the end: %q, %v; want nothing", got, err)
+	}
+	var all []string
+	if err := e.d.Logs(e.ctx, id, orchestrator.LogOptions{Tail: -1}, func(l orchestrator.LogLine) { all = append(all, l.Text) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 8 || all[3] != "unfinished" || all[4] != "line 000001" {
+		t.Errorf("both runs: %q", all)
+	}
+}
+
+func waitExited(t *testing.T, e *env, id string) {
+	t.Helper()
+	testenv.Eventually(t, time.Minute, func() error {
+		info, err := e.d.InspectContainer(e.ctx, id)
+		if err != nil {
+			return err
+		}
+		if info.Status != orchestrator.StatusExited {
+			return fmt.Errorf("status %s", info.Status)
+		}
+		return nil
+	})
+}
+
+var _ orchestrator.LogAttacher = (*runtime.Docker)(nil)
