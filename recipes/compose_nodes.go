@@ -334,47 +334,6 @@ func impClampToEnd(pos Position, content []byte) Position {
 	return pos
 }
 
-// impSuggest returns the candidate closest to s when it is close enough to be a likely typo.
-func impSuggest(s string, candidates []string) string {
-	best, bestD := "", -1
-	for _, c := range candidates {
-		d := impDistance(strings.ToLower(s), strings.ToLower(c))
-		if bestD < 0 || d < bestD || (d == bestD && c < best) {
-			best, bestD = c, d
-		}
-	}
-	limit := 2
-	if len(s) > 8 {
-		limit = 3
-	}
-	if bestD < 0 || bestD > limit || bestD >= len(s) {
-		return ""
-	}
-	return best
-}
-
-// impDistance is the Levenshtein distance between a and b.
-func impDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
-}
-
 // impSortWarnings orders warnings by position, keeping the order of equal positions.
 func impSortWarnings(ws []Warning) {
 	sort.SliceStable(ws, func(i, j int) bool {

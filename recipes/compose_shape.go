@@ -8,6 +8,7 @@ import (
 	"encoding"
 	"encoding/json"
 	"fmt"
+	"github.com/sidecar-dev/sidecar/internal/suggest"
 	"reflect"
 	"sort"
 	"strconv"
@@ -112,7 +113,7 @@ func (s *impShape) check(n *yaml.Node, t reflect.Type, path string) {
 			ft, ok := byName[p.Key.Value]
 			if !ok {
 				hint := "remove it"
-				if sug := impSuggest(p.Key.Value, names); sug != "" {
+				if sug := suggest.Closest(p.Key.Value, names); sug != "" {
 					hint = "did you mean " + sug + "?"
 				}
 				s.add(p.Key, fmt.Sprintf("unknown field %q in %s", p.Key.Value, impOr(path, "the document")), hint)

@@ -8,6 +8,7 @@ package recipes
 
 import (
 	"fmt"
+	"github.com/sidecar-dev/sidecar/internal/suggest"
 	"maps"
 	"path"
 	"path/filepath"
@@ -107,7 +108,7 @@ func (cv *composeConv) checkXPods(st *Stack) {
 			return
 		}
 		hint := "name one of the pods: " + strings.Join(pods, ", ")
-		if s := impSuggest(pod, pods); s != "" {
+		if s := suggest.Closest(pod, pods); s != "" {
 			hint = "did you mean " + s + "?"
 		}
 		cv.problem(impPos(cv.file, impValue(node, "pod")), fmt.Sprintf("%s.%s.x-sidecar names pod %q, which the file does not make", section, name, pod), hint)

@@ -127,7 +127,7 @@ func (d *decoder) fields(key string, n *yaml.Node, what, example string, known [
 
 func (d *decoder) unknownKey(key string, k *yaml.Node, what string, known []string) {
 	hint := "valid keys are " + strings.Join(known, ", ")
-	if s := suggest(k.Value, known); s != "" {
+	if s := didYouMean(k.Value, known); s != "" {
 		hint = fmt.Sprintf("did you mean %q? (%s)", s, hint)
 		// Most likely the value belongs to that field: do not also report it as missing.
 		d.bad[Field(key, s)] = true
@@ -217,7 +217,7 @@ func (d *decoder) enum(key string, n *yaml.Node, what string, into interface{ Un
 	if err := into.UnmarshalText([]byte(s)); err != nil {
 		msg, hint, _ := strings.Cut(err.Error(), ": ")
 		if e, ok := err.(*EnumError); ok {
-			if sg := suggest(s, e.Valid); sg != "" {
+			if sg := didYouMean(s, e.Valid); sg != "" {
 				hint = fmt.Sprintf("did you mean %q? (%s)", sg, hint)
 			}
 		}

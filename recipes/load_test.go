@@ -419,8 +419,8 @@ func TestSuggest(t *testing.T) {
 		"imgae": "image", "enviroment": "env", "environment": "env", "working_dir": "workdir",
 		"sidcars": "", "xyz": "", "readinessProbe": "ready", "restrat": "restart", "i": "",
 	} {
-		if got := suggest(word, keys); got != want {
-			t.Errorf("suggest(%q) = %q, want %q", word, got, want)
+		if got := didYouMean(word, keys); got != want {
+			t.Errorf("didYouMean(%q) = %q, want %q", word, got, want)
 		}
 	}
 }

@@ -216,7 +216,7 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 				v.problem(k, "name a pod volume, e.g. logs:/var/log", "volume of %s has no source", label)
 			} else if !slices.Contains(vols, m.Source) {
 				hint := fmt.Sprintf("declare it in the pod's volumes: (volumes: {%s: {}})", m.Source)
-				if s := suggest(m.Source, vols); s != "" {
+				if s := didYouMean(m.Source, vols); s != "" {
 					hint = fmt.Sprintf("did you mean %q? or %s", s, hint)
 				} else if !strings.ContainsAny(m.Source, "/.~") {
 					hint += ", or write ./" + m.Source + " for a host directory"
@@ -325,7 +325,7 @@ func (v *validator) dependencies() {
 				if len(others) == 0 {
 					hint = "remove it: the stack has no other pod"
 				}
-				if s := suggest(dep, others); s != "" {
+				if s := didYouMean(dep, others); s != "" {
 					hint = fmt.Sprintf("did you mean %q? (%s)", s, hint)
 				}
 				v.problem(k, hint, "pod %q depends on %q, which is not a pod of this stack", p.Name, dep)

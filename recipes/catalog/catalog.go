@@ -16,6 +16,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/sidecar-dev/sidecar/internal/suggest"
 )
 
 //go:embed library starter.yaml
@@ -95,7 +97,7 @@ func Lookup(name string) (Entry, error) {
 		}
 	}
 	known := Names()
-	return Entry{}, &UnknownError{Name: name, Suggestion: suggest(name, known), Known: known}
+	return Entry{}, &UnknownError{Name: name, Suggestion: closestName(name, known), Known: known}
 }
 
 // Files returns the named recipe's files: slash-separated paths relative to the recipe's
@@ -145,42 +147,13 @@ func Description(recipe []byte) string {
 	return strings.TrimSpace(strings.TrimLeft(first, "#"))
 }
 
-// suggest returns the known name closest to name, or "" when none is close enough to be a
+// closestName returns the known name closest to name, or "" when none is close enough to be a
 // likely typo or abbreviation.
-func suggest(name string, known []string) string {
-	best, bestDist := "", -1
+func closestName(name string, known []string) string {
 	for _, k := range known {
 		if len(name) >= 3 && strings.Contains(k, name) {
 			return k
 		}
-		d := distance(name, k)
-		if bestDist < 0 || d < bestDist {
-			best, bestDist = k, d
-		}
 	}
-	if bestDist < 0 || bestDist > max(2, len(name)/3) {
-		return ""
-	}
-	return best
-}
-
-// distance is the Levenshtein edit distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return suggest.Closest(name, known)
 }
