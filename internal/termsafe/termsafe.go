@@ -125,6 +125,9 @@ func appendFrom(dst []byte, s string, i int, m Mode) []byte {
 			switch {
 			case r == utf8.RuneError && size == 1:
 				dst = append(dst, "\uFFFD"...)
+			case r >= 0x80 && r < 0xa0:
+				i = c1Sequence(s, i, size, r)
+				continue
 			case printable(r):
 				dst = append(dst, s[i:i+size]...)
 			}
@@ -147,40 +150,14 @@ func escape(s string, i int) (sgr string, next int) {
 		return "", j
 	}
 	switch c := s[j]; {
-	case c == '[': // CSI: parameters 0x30–0x3F, intermediates 0x20–0x2F, final 0x40–0x7E
-		j++
-		p := j
-		for j < len(s) && s[j] >= 0x30 && s[j] <= 0x3f {
-			j++
+	case c == '[': // CSI
+		params, sgr, next := csi(s, j+1)
+		if sgr && len(params) <= maxSGR && sgrParams(params) {
+			return s[i:next], next
 		}
-		params := s[p:j]
-		q := j
-		for j < len(s) && s[j] >= 0x20 && s[j] <= 0x2f {
-			j++
-		}
-		if j == len(s) || s[j] < 0x40 || s[j] > 0x7e {
-			return "", j // not a complete sequence
-		}
-		if s[j] == 'm' && q == j && len(params) <= maxSGR && sgrParams(params) {
-			return s[i : j+1], j + 1
-		}
-		return "", j + 1
-	case c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_':
-		// OSC, DCS, SOS, PM, APC: a string up to BEL or ST (ESC \). Another ESC, CAN or SUB
-		// also ends it (a terminal aborts the string there); the ESC then starts the next
-		// sequence. Unterminated: the rest of the line.
-		for j++; j < len(s); j++ {
-			switch s[j] {
-			case 0x07, 0x18, 0x1a:
-				return "", j + 1
-			case esc:
-				if j+1 < len(s) && s[j+1] == '\\' {
-					return "", j + 2
-				}
-				return "", j
-			}
-		}
-		return "", j
+		return "", next
+	case c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_': // OSC, DCS, SOS, PM, APC
+		return "", controlString(s, j+1)
 	case c >= 0x20 && c <= 0x2f: // ESC, intermediates, final 0x30–0x7E (charsets, DECALN, …)
 		for j < len(s) && s[j] >= 0x20 && s[j] <= 0x2f {
 			j++
@@ -193,6 +170,64 @@ func escape(s string, i int) (sgr string, next int) {
 		return "", j + 1
 	}
 	return "", j // ESC before a control or non-ASCII: the ESC alone goes
+}
+
+// csi reads a control sequence's body from s[j] (just after ESC [ or the 8-bit CSI):
+// parameters 0x30–0x3F, intermediates 0x20–0x2F, a final byte 0x40–0x7E. It returns the
+// parameters, whether the sequence is a complete SGR (final 'm', no intermediates), and the
+// index after it. A sequence cut short ends before the byte that cannot continue it.
+func csi(s string, j int) (params string, sgr bool, next int) {
+	p := j
+	for j < len(s) && s[j] >= 0x30 && s[j] <= 0x3f {
+		j++
+	}
+	params = s[p:j]
+	q := j
+	for j < len(s) && s[j] >= 0x20 && s[j] <= 0x2f {
+		j++
+	}
+	if j == len(s) || s[j] < 0x40 || s[j] > 0x7e {
+		return params, false, j // not a complete sequence
+	}
+	return params, s[j] == 'm' && q == j, j + 1
+}
+
+// controlString returns the index after the body of an OSC, DCS, SOS, PM or APC string that
+// starts at s[j]: it runs up to BEL or ST (ESC \ or the 8-bit U+009C). Another ESC, CAN or SUB
+// also ends it (a terminal aborts the string there); the ESC then starts the next sequence.
+// Unterminated: the rest of the line.
+func controlString(s string, j int) int {
+	for ; j < len(s); j++ {
+		switch s[j] {
+		case 0x07, 0x18, 0x1a:
+			return j + 1
+		case esc:
+			if j+1 < len(s) && s[j+1] == '\\' {
+				return j + 2
+			}
+			return j
+		case 0xc2:
+			if j+1 < len(s) && s[j+1] == 0x9c {
+				return j + 2
+			}
+		}
+	}
+	return j
+}
+
+// c1Sequence returns the index after a sequence introduced by the 8-bit (C1) form of CSI,
+// OSC, DCS, SOS, PM or APC — r, of size bytes at s[i] — so that it is removed whole, as its
+// 7-bit form is; any other C1 control is removed alone. Nothing introduced this way is kept,
+// SGR included.
+func c1Sequence(s string, i, size int, r rune) int {
+	switch r {
+	case 0x9b:
+		_, _, next := csi(s, i+size)
+		return next
+	case 0x9d, 0x90, 0x98, 0x9e, 0x9f:
+		return controlString(s, i+size)
+	}
+	return i + size
 }
 
 // sgrParams reports whether p holds only what SGR parameters are made of: digits and the

@@ -37,7 +37,12 @@ func TestSanitize(t *testing.T) {
 		{"bell", "bell\a", "bell", "bell"},
 		{"C0 and DEL", "a\x00b\x01c\x7fd\x0b\x0ce", "abcde", "abcde"},
 		{"newline inside", "a\nb", "ab", "ab"},
-		{"C1 controls as UTF-8", "a\u009b31mb\u009d0;t\u0085c", "a31mb0;tc", "a31mb0;tc"},
+		// The 8-bit (C1) introducers remove their whole sequence, as the 7-bit forms do; an
+		// unterminated string runs to the end of the line. Other C1 controls go alone.
+		{"C1 CSI as UTF-8", "a\u009b31mb\u0085c", "abc", "abc"},
+		{"C1 OSC ended by C1 ST", "a\u009d0;title\u009cb", "ab", "ab"},
+		{"C1 DCS ended by ESC \\", "a\u0090+q544e\x1b\\b", "ab", "ab"},
+		{"C1 OSC unterminated", "a\u009d0;t\u0085c", "a", "a"},
 		{"8-bit CSI byte", "a\x9b2Jb", "a\uFFFD2Jb", "a\uFFFD2Jb"},
 		{"bidi override", "\u202edesrever\u202c", "desrever", "desrever"},
 		{"bidi isolates and marks", "a\u2066b\u2067c\u2068d\u2069e\u200ef\u200fg\u061ch", "abcdefgh", "abcdefgh"},
