@@ -187,8 +187,12 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 		return
 	}
 
-	// Running: keep sidecars up and main per its restart policy.
+	// Running: keep sidecars up and main per its restart policy. Until the engine has
+	// answered main's first start the pod is still starting main (a restart is not).
 	p.Phase = PhaseRunning
+	if cs := st.Containers[pod.Main.Name]; cs.Runs == 1 && cs.State == StateStarting {
+		p.Phase = PhaseStartingMain
+	}
 	for i, c := range pod.Sidecars {
 		cs := st.Containers[c.Name]
 		if cs.Held || cs.Pending != 0 || cs.State == StateRunning || cs.State == StateStarting {

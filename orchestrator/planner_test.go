@@ -77,6 +77,19 @@ func running(name string, at time.Time) mut {
 	}
 }
 
+// starting is a start sent to the engine and not yet answered.
+func starting(name string) mut {
+	return func(st *PodStatus) {
+		c := st.C(name)
+		c.State, c.Pending = StateStarting, c.Pending|OpStart
+		c.Runs++
+		c.Attempt++
+		if c.Role == recipes.RoleMain {
+			st.MainStarted = true
+		}
+	}
+}
+
 func ready(name string) mut {
 	return func(st *PodStatus) { c := st.C(name); c.Ready, c.ReadyKnown = true, true }
 }
@@ -203,7 +216,13 @@ create web: app containers are created up front`,
 			want: `wait envoy: back-off 1s after exit code 1, restarting in 700ms`,
 		},
 		{
+			name: "main's first start in flight: still starting main", st: all(allCreated, initDone, sidecarsUp, starting("web")), phase: PhaseStartingMain, want: ``,
+		},
+		{
 			name: "running: nothing to do", st: podUp, phase: PhaseRunning, want: ``,
+		},
+		{
+			name: "main restarting after a crash: the pod stays running", spec: withMain(recipes.RestartAlways), st: all(podUp, exited("web", 1, t0, 1), starting("web")), now: 2 * time.Second, phase: PhaseRunning, want: ``,
 		},
 		{
 			name: "main exited, restart never: main ended", st: all(podUp, exited("web", 3, t0, 1)), phase: PhaseRunning,
