@@ -150,6 +150,8 @@ func TestFileSettingPrecedence(t *testing.T) {
 		{"env over config", "", "from-env.yaml", "file: from-config.yaml\n", "from-env.yaml"},
 		{"flag over env", "from-flag.yaml", "from-env.yaml", "file: from-config.yaml\n", "from-flag.yaml"},
 		{"flag over config", "from-flag.yaml", "", "file: from-config.yaml\n", "from-flag.yaml"},
+		{"command section over top level", "", "", "file: top.yaml\nvalidate: {file: section.yaml}\nconfig: {file: other.yaml}\n", "section.yaml"},
+		{"env over command section", "", "from-env.yaml", "validate: {file: section.yaml}\n", "from-env.yaml"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,6 +192,35 @@ func TestBrokenSettingsFile(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "cannot read settings file "+f.ConfigFile()) {
 		t.Errorf("stderr: %s", errOut)
+	}
+}
+
+// Keys of the settings file that no command reads are warned about (with a suggestion), and
+// the command runs.
+func TestSettingsFileUnknownKeys(t *testing.T) {
+	f, _, errOut := testFactory(t)
+	config := "fiel: x.yaml\nvalidate: {fiel: y.yaml}\nup: 3\nexport: {kube: {kind: pod}}\n"
+	if err := os.WriteFile(f.ConfigFile(), []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var got *ValidateOptions
+	root := newRootCmd(f, newValidateCmd(f, func(o *ValidateOptions) error { got = o; return nil }),
+		newUpCmd(f, nil), newExportCmd(f, nil))
+	root.SetArgs([]string{"validate"})
+	if code := exitCode(root.Execute(), f.IO.ErrOut, root); code != 0 || got == nil {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{
+		`unknown setting "fiel", ignored: did you mean "file"?`,
+		`unknown setting "validate.fiel", ignored: did you mean "validate.file"?`,
+		`"up" names a command`,
+	} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if strings.Contains(errOut.String(), "kind") {
+		t.Errorf("export.kube.kind is a setting of export kube, warned about:\n%s", errOut)
 	}
 }
 
