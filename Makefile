@@ -18,7 +18,7 @@ help:
 	@echo "make demo        testimages + build + $(BIN) up -f sidecar.yaml.example"
 	@echo "make bench       run the benchmarks (COMPOSE_V2=path adds compose v2 to the pod cycle)"
 	@echo "make lint        gofmt check and go vet"
-	@echo "make fuzz        fuzz the recipe loader and both importers, FUZZTIME each (default 5m)"
+	@echo "make fuzz        fuzz the recipe loader, both importers and the terminal sanitisers, FUZZTIME each (default 5m)"
 	@echo "make clean       remove build outputs"
 
 build:
@@ -55,13 +55,15 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-# One fuzz target at a time (go test -fuzz takes one), each for FUZZTIME.
-FUZZ_TARGETS := FuzzLoad FuzzImportCompose FuzzImportKube
+# One fuzz target at a time (go test -fuzz takes one), each for FUZZTIME: package:target.
+FUZZ_TARGETS := ./recipes/:FuzzLoad ./recipes/:FuzzImportCompose ./recipes/:FuzzImportKube \
+	./internal/termsafe/:FuzzSanitize ./tui/:FuzzSanitize
 
 fuzz:
-	@for target in $(FUZZ_TARGETS); do \
-		echo "fuzz $$target for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) ./recipes/ || exit 1; \
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; target=$${t##*:}; \
+		echo "fuzz $$target in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) "$$pkg" || exit 1; \
 	done
 
 clean:

@@ -56,3 +56,40 @@ func BenchmarkPipelineVsDockerRun(b *testing.B) {
 		b.ReportMetric(float64(rss)/1024, "up-peak-RSS-MB")
 	}
 }
+
+// BenchmarkUpMillionLines is issue 4's memory measurement for `make bench`: `sidecar up` of
+// a stack whose main prints 1 000 000 lines (plain output into a line counter), 3 runs,
+// alternating with `docker run` of the same output; it reports every line delivered, the
+// medians and up's peak RSS (the target is at most 150 MB).
+func BenchmarkUpMillionLines(b *testing.B) {
+	testenv.Engine(b) // fails (CI) or skips when no engine answers
+	image := testenv.AppsImage(b)
+	bin := filepath.Join(b.TempDir(), "sidecar")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../../cmd/sidecar").CombinedOutput(); err != nil {
+		b.Fatalf("build sidecar: %v\n%s", err, out)
+	}
+	const lines, runs = 1000000, 3
+	for b.Loop() {
+		var ups, theirs []time.Duration
+		var rss int64
+		for i := 0; i < runs; i++ {
+			took, got, kib, err := runUp(bin, image, lines)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if got != lines {
+				b.Fatalf("sidecar up delivered %d of %d lines", got, lines)
+			}
+			ups, rss = append(ups, took), max(rss, kib)
+			took, got, err = dockerRun(image, lines)
+			if err != nil || got != lines {
+				b.Fatalf("docker run: %d lines, %v", got, err)
+			}
+			theirs = append(theirs, took)
+		}
+		b.ReportMetric(median(ups).Seconds(), "up-s")
+		b.ReportMetric(median(theirs).Seconds(), "docker-run-s")
+		b.ReportMetric(median(ups).Seconds()/median(theirs).Seconds(), "up/docker-run")
+		b.ReportMetric(float64(rss)/1024, "up-peak-RSS-MB")
+	}
+}
