@@ -477,8 +477,8 @@ func toKubeContainer(c *Container) corev1.Container {
 	return kc
 }
 
-// kubeEscape doubles every $ so that the kubelet's $(VAR) expansion in command, args and env
-// values gives the text back.
+// kubeEscape doubles every $ so that the kubelet's $(VAR) expansion in command, args, env
+// values and exec probe commands gives the text back.
 func kubeEscape(s string) string { return strings.ReplaceAll(s, "$", "$$") }
 
 func kubeEscapeAll(in []string) []string {
@@ -530,7 +530,9 @@ func toKubeProbe(p *Probe) *corev1.Probe {
 	case p.TCP != nil:
 		kp.TCPSocket = &corev1.TCPSocketAction{Port: intstr.FromInt32(int32(p.TCP.Port)), Host: p.TCP.Host}
 	case p.Exec != nil:
-		kp.Exec = &corev1.ExecAction{Command: p.Exec.Command}
+		// The kubelet expands $(VAR) in an exec probe's command too (from the container's
+		// literal env values), so its $ are doubled as in command and args.
+		kp.Exec = &corev1.ExecAction{Command: kubeEscapeAll(p.Exec.Command)}
 	}
 	return kp
 }

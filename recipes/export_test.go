@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -529,5 +530,45 @@ func TestExportComposeAliases(t *testing.T) {
 	// compose-go attaches every service to the default network; no alias is written.
 	if n := loadComposeProject(t, out).Services["demo-infra"].Networks["default"]; n != nil && len(n.Aliases) > 0 {
 		t.Errorf("a lone pod's infra has aliases %v", n.Aliases)
+	}
+}
+
+// The kubelet expands $(VAR) and $$ in an exec probe's command as in args, from the
+// container's literal env values only: the export doubles every $, and the importer expands
+// as the kubelet would, so that the probe runs the same command on both.
+func TestKubeExecProbeDollars(t *testing.T) {
+	st := testStack()
+	main := st.Pods[0].Main
+	main.Env["MODE"] = "fast"
+	main.Ready.Exec.Command = []string{"sh", "-c", "test $$ -gt 0 && echo $(MODE) ${MODE}"}
+	out, _, err := ExportKube(st, KubeOptions{Files: testFiles()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps, _, _, _, _ := decodeKube(t, out)
+	got := deps[0].Spec.Template.Spec.Containers[0].ReadinessProbe.Exec.Command
+	if want := "test $$$$ -gt 0 && echo $$(MODE) $${MODE}"; len(got) != 3 || got[2] != want {
+		t.Errorf("exported exec probe = %q, want %q last", got, want)
+	}
+
+	back, _ := mustKube(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+	containers:
+		- name: app
+			image: x
+			env:
+				- {name: MODE, value: fast}
+				- {name: RAW, value: "$(MODE)"}
+				- {name: FROM_SECRET, valueFrom: {secretKeyRef: {name: s, key: k, optional: true}}}
+			envFrom: [{configMapRef: {name: c, optional: true}}]
+			readinessProbe:
+				exec: {command: [check, "$(MODE)", "$$(MODE)", "$(RAW)", "$(FROM_SECRET)", "$(UNKNOWN)", "$$$$"]}
+`)
+	want := []string{"check", "fast", "$(MODE)", "$(MODE)", "", "$(UNKNOWN)", "$$"}
+	if got := back.Pods[0].Main.Ready.Exec.Command; !reflect.DeepEqual(got, want) {
+		t.Errorf("imported exec probe = %q, want %q", got, want)
 	}
 }
