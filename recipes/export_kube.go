@@ -288,7 +288,7 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 		switch kubeExportKind(p, kind) {
 		case KubeDeployment:
 			tmpl.Spec.RestartPolicy = corev1.RestartPolicyAlways
-			loads = append(loads, &appsv1.Deployment{
+			dep := &appsv1.Deployment{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 				ObjectMeta: meta,
 				Spec: appsv1.DeploymentSpec{
@@ -296,7 +296,15 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 					Selector: &metav1.LabelSelector{MatchLabels: labels},
 					Template: tmpl,
 				},
-			})
+			}
+			if kubeHasHostPort(p) {
+				// A rolling update starts the new pod before the old one is gone, and the
+				// new pod cannot be scheduled on the node whose host port the old one
+				// holds: on a one-node cluster the rollout never ends. Recreate stops the
+				// old pod first, as sidecar up does.
+				dep.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
+			}
+			loads = append(loads, dep)
 		case KubeJob:
 			tmpl.Spec.RestartPolicy = toKubeRestart(p.Main.Restart)
 			job := &batchv1.Job{
@@ -325,6 +333,17 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 	}
 	out := append(cms, svcs...)
 	return append(out, loads...), nil
+}
+
+// kubeHasHostPort reports whether a container of p publishes a port on a given host port
+// (a hostPort in the manifest).
+func kubeHasHostPort(p *Pod) bool {
+	for _, port := range p.Ports() {
+		if port.HostPort != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func toKubeRestart(r RestartPolicy) corev1.RestartPolicy {

@@ -242,6 +242,11 @@ func TestExportKubeShape(t *testing.T) {
 	if spec.Containers[0].ReadinessProbe.Exec == nil {
 		t.Errorf("main's exec probe is lost")
 	}
+	// The proxy holds host port 8000: a rolling update could never place the new pod next
+	// to the old one on a one-node cluster.
+	if got := deps[0].Spec.Strategy.Type; got != appsv1.RecreateDeploymentStrategyType {
+		t.Errorf("a Deployment with a hostPort has strategy %q, want Recreate", got)
+	}
 	if got := *spec.TerminationGracePeriodSeconds; got != 30 {
 		t.Errorf("terminationGracePeriodSeconds = %d", got)
 	}
@@ -276,9 +281,12 @@ func TestExportKubeNodePort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, _, svcs, _ := decodeKube(t, out)
+	deps, _, _, svcs, _ := decodeKube(t, out)
 	if len(svcs) != 2 {
 		t.Fatalf("%d services, want 2", len(svcs))
+	}
+	if got := deps[0].Spec.Strategy.Type; got != appsv1.RecreateDeploymentStrategyType {
+		t.Errorf("a Deployment with a hostPort has strategy %q, want Recreate", got)
 	}
 	cluster, node := svcs[0], svcs[1]
 	if cluster.Name != "demo" || len(cluster.Spec.Ports) != 3 {
@@ -286,6 +294,23 @@ func TestExportKubeNodePort(t *testing.T) {
 	}
 	if node.Name != "demo-nodeport" || node.Spec.Type != corev1.ServiceTypeNodePort || len(node.Spec.Ports) != 1 || node.Spec.Ports[0].Port != 8080 || node.Spec.Ports[0].NodePort != 0 {
 		t.Errorf("NodePort service = %+v", node)
+	}
+}
+
+// Without host ports a Deployment keeps the default rolling update.
+func TestExportKubeNoHostPortRollingUpdate(t *testing.T) {
+	st := testStack()
+	st.Pods[0].Sidecars[0].Ports = []Port{{ContainerPort: 10000}}
+	out, _, err := ExportKube(st, KubeOptions{Files: testFiles()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps, _, _, _, _ := decodeKube(t, out)
+	if got := deps[0].Spec.Strategy.Type; got != "" {
+		t.Errorf("a Deployment without hostPorts has strategy %q, want the default", got)
+	}
+	if strings.Contains(string(out), "strategy") {
+		t.Errorf("the manifest writes a strategy:\n%s", out)
 	}
 }
 
