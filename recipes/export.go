@@ -19,11 +19,29 @@ import (
 // cannot be exported as asked"; the CLI maps it to exit status 2.
 var ErrExport = errors.New("cannot export")
 
-// expError is an export failure caused by the stack or the options.
-type expError struct{ msg string }
+// expError is an export failure caused by the stack or the options: a message, or the
+// problems found in the output (one each, as the loader reports them; they also match
+// ErrInvalid through Unwrap, so the CLI lists them one per line).
+type expError struct {
+	msg   string
+	probs Problems
+}
 
-func (e *expError) Error() string        { return e.msg }
+func (e *expError) Error() string {
+	if len(e.probs) > 0 {
+		return e.probs.Error()
+	}
+	return e.msg
+}
+
 func (e *expError) Is(target error) bool { return target == ErrExport }
+
+func (e *expError) Unwrap() error {
+	if len(e.probs) == 0 {
+		return nil
+	}
+	return e.probs
+}
 
 func expErrorf(format string, args ...any) error {
 	return &expError{msg: fmt.Sprintf(format, args...)}

@@ -81,10 +81,15 @@ func ExportKube(s *Stack, opt KubeOptions) ([]byte, []Warning, error) {
 	if s == nil || len(s.Pods) == 0 {
 		return nil, nil, expErrorf("the stack has no pods to export")
 	}
-	ks, warns := kubeExportStack(s, opt)
+	ks, warns, files := kubeExportStack(s, opt)
 	objs, err := toKubeObjects(ks, opt.Kind)
 	if err != nil {
 		return nil, warns, err
+	}
+	checkWarns, probs := kubeCheckObjects(s.Source.File, objs, files)
+	warns = append(warns, checkWarns...)
+	if len(probs) > 0 {
+		return nil, warns, &expError{probs: probs}
 	}
 	var out bytes.Buffer
 	src := "the stack"
@@ -112,11 +117,13 @@ func ExportKube(s *Stack, opt KubeOptions) ([]byte, []Warning, error) {
 // turned into pod volumes holding the file (what a ConfigMap mounted with subPath is), other
 // bind mounts dropped, durations rounded up to whole seconds, main's restart policy fitted to
 // the workload kind, fields Kubernetes has no place for cleared. Importing the export gives
-// this stack back.
-func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning) {
+// this stack back. files names, per ConfigMap made of bind-mounted files, the file as the
+// recipe wrote it.
+func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning, map[string]string) {
 	ks := cloneStack(s)
 	w := &expWarnings{file: s.Source.File}
 	fsys := expDirFS(s, opt.Files)
+	cmFiles := map[string]string{}
 
 	if ks.Backoff != expDefaultBackoff() {
 		w.add("backoff", "the restart backoff (%s doubling to %s) cannot be expressed in Kubernetes: the kubelet uses its own (10s doubling to 5m)", ks.Backoff.Initial, ks.Backoff.Max)
@@ -132,9 +139,6 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning) {
 		}
 		// Kubernetes puts every container of a pod in one IPC namespace.
 		p.ShareIPC = true
-		if len(p.Ports()) > 0 && (p.Name[0] < 'a' || p.Name[0] > 'z') {
-			w.add(p.Name, "pod %s: a Kubernetes Service name must start with a letter, so the cluster will reject the Service %s; rename the pod", p.Name, p.Name)
-		}
 		kind := kubeExportKind(p, opt.Kind)
 		switch {
 		case kind == KubeDeployment && p.Main.Restart != RestartAlways:
@@ -163,10 +167,16 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning) {
 		for _, c := range p.Containers() {
 			kubeExportContainer(w, ks, p, c, fsys, files, taken)
 		}
+		for src, vol := range files {
+			cmFiles[kubeConfigMapName(p, &Volume{Name: vol})] = "file ./" + src
+		}
 		sort.Slice(p.Volumes, func(i, j int) bool { return p.Volumes[i].Name < p.Volumes[j].Name })
 		for _, v := range p.Volumes {
 			if len(v.Files) == 0 {
 				continue
+			}
+			if _, ok := cmFiles[kubeConfigMapName(p, v)]; !ok {
+				cmFiles[kubeConfigMapName(p, v)] = "the files of volume " + v.Name
 			}
 			for _, c := range p.Containers() {
 				for i := range c.Volumes {
@@ -179,7 +189,7 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning) {
 			}
 		}
 	}
-	return ks, w.list
+	return ks, w.list, cmFiles
 }
 
 // kubeExportContainer rewrites one container for kubeExportStack.
@@ -398,7 +408,7 @@ func toKubeConfigMap(s *Stack, p *Pod, v *Volume) (*corev1.ConfigMap, []corev1.K
 	cm := &corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:   p.Name + "-" + v.Name,
+			Name:   kubeConfigMapName(p, v),
 			Labels: map[string]string{KubeLabelName: p.Name, KubeLabelPartOf: s.Name},
 		},
 	}
@@ -434,6 +444,8 @@ func toKubeConfigMap(s *Stack, p *Pod, v *Volume) (*corev1.ConfigMap, []corev1.K
 	}
 	return cm, items
 }
+
+func kubeConfigMapName(p *Pod, v *Volume) string { return p.Name + "-" + v.Name }
 
 // toKubeConfigMapKey turns a file name into a valid ConfigMap key ([-._a-zA-Z0-9]+).
 func toKubeConfigMapKey(name string) string {

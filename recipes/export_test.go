@@ -316,9 +316,9 @@ func TestExportKubeNoHostPortRollingUpdate(t *testing.T) {
 
 func TestExportKubeServiceNames(t *testing.T) {
 	st := testStack()
-	st.Pods[0].Name = "9" + strings.Repeat("a", 62)
+	st.Pods[0].Name = strings.Repeat("a", 63)
 	st.Pods[0].Main.Ports = []Port{{ContainerPort: 8080}}
-	out, warns, err := ExportKube(st, KubeOptions{Files: testFiles()})
+	out, _, err := ExportKube(st, KubeOptions{Files: testFiles()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,12 +326,70 @@ func TestExportKubeServiceNames(t *testing.T) {
 	if len(svcs) != 2 || len(svcs[1].Name) > 63 || !strings.HasSuffix(svcs[1].Name, "-nodeport") {
 		t.Errorf("services = %v", svcs)
 	}
-	found := false
-	for _, w := range warns {
-		found = found || strings.Contains(w.Message, "must start with a letter")
+}
+
+// What the API server would reject is an error of the export, one problem each, with how
+// to fix it; nothing is printed.
+func TestExportKubeRejectedByAPIServer(t *testing.T) {
+	big := strings.Repeat("x", 1<<20+1)
+	for _, tc := range []struct {
+		name  string
+		edit  func(*Stack, fstest.MapFS)
+		wants []string
+	}{
+		{"service name", func(st *Stack, _ fstest.MapFS) { st.Pods[0].Name = "9web" },
+			[]string{`Service name "9web" is not valid in Kubernetes`, "rename the pod so that its name starts with a letter"}},
+		{"bind-mounted file over 1 MiB", func(_ *Stack, fs fstest.MapFS) { fs["envoy.yaml"] = &fstest.MapFile{Data: []byte(big)} },
+			[]string{"ConfigMap demo-envoy-yaml (file ./envoy.yaml) holds 1048577 bytes, more than the 1048576 (1 MiB) the API server accepts", "PersistentVolumeClaim"}},
+		{"volume files over 1 MiB", func(st *Stack, _ fstest.MapFS) {
+			st.Pods[0].Volumes[0].Files = map[string]string{"a.bin": big[:1<<19], "b.bin": big[:1<<19+1]}
+		}, []string{"ConfigMap demo-data (the files of volume data) holds 1048577 bytes"}},
+		{"variable name", func(st *Stack, _ fstest.MapFS) { st.Pods[0].Main.Env["BAD\tNAME"] = "x" },
+			[]string{`variable "BAD\tNAME" is not valid in Kubernetes`, "rename the variable"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, files := testStack(), testFiles()
+			tc.edit(st, files)
+			out, _, err := ExportKube(st, KubeOptions{Files: files})
+			if !errors.Is(err, ErrExport) || out != nil {
+				t.Fatalf("err = %v, output %d bytes; want an export error and nothing", err, len(out))
+			}
+			var probs Problems
+			if !errors.As(err, &probs) {
+				t.Fatalf("the error does not list its problems: %v", err)
+			}
+			for _, want := range tc.wants {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("the error misses %q:\n%v", want, err)
+				}
+			}
+		})
 	}
-	if !found {
-		t.Errorf("no warning about the Service name starting with a digit: %v", warns)
+}
+
+// What only some clients or versions reject is a warning: an object too big for client-side
+// kubectl apply, a variable name older API servers refuse.
+func TestExportKubeWarnsAboutLimits(t *testing.T) {
+	st, files := testStack(), testFiles()
+	files["envoy.yaml"] = &fstest.MapFile{Data: []byte(strings.Repeat("x", 300<<10))}
+	st.Pods[0].Main.Env["1ST"] = "x"
+	_, warns, err := ExportKube(st, KubeOptions{Files: files})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for _, w := range warns {
+		all = append(all, w.String())
+	}
+	text := strings.Join(all, "\n")
+	for _, want := range []string{
+		"ConfigMap demo-envoy-yaml (file ./envoy.yaml) takes 300",
+		"kubectl apply --server-side",
+		`variable name "1ST" is accepted by Kubernetes 1.32 and later only`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no warning says %q:\n%s", want, text)
+		}
 	}
 }
 
