@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -174,4 +175,44 @@ func expUniqueName(base string, taken map[string]bool) string {
 	}
 	taken[name] = true
 	return name
+}
+
+// expSecretWords are the words of a variable name that make it look like a secret's: API
+// keys, tokens, passwords, credentials.
+var expSecretWords = []string{"KEY", "APIKEY", "AUTHKEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASS", "AUTH", "CREDENTIAL", "CREDENTIALS"}
+
+// expSecretLike reports whether a variable's name looks like it holds a secret: one of its
+// words (split at anything but a letter or digit, in any case) is one of expSecretWords or
+// ends in TOKEN, SECRET or PASSWORD (ACCESSTOKEN, DBPASSWORD).
+func expSecretLike(name string) bool {
+	words := strings.FieldsFunc(strings.ToUpper(name), func(r rune) bool {
+		return !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	})
+	for _, w := range words {
+		if slices.Contains(expSecretWords, w) {
+			return true
+		}
+		for _, suffix := range []string{"TOKEN", "SECRET", "PASSWORD"} {
+			if strings.HasSuffix(w, suffix) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// expWordList writes names as "A", "A and B" or "A, B and C".
+func expWordList(names []string) string {
+	if len(names) <= 1 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// expVariables writes "variable A looks" or "variables A and B look" (verb: one, many).
+func expVariables(names []string, one, many string) string {
+	if len(names) == 1 {
+		return "variable " + names[0] + " " + one
+	}
+	return "variables " + expWordList(names) + " " + many
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"sort"
@@ -139,6 +140,7 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning, map[string]s
 		}
 		// Kubernetes puts every container of a pod in one IPC namespace.
 		p.ShareIPC = true
+		kubeSecretWarnings(w, p)
 		kind := kubeExportKind(p, opt.Kind)
 		switch {
 		case kind == KubeDeployment && p.Main.Restart != RestartAlways:
@@ -190,6 +192,25 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning, map[string]s
 		}
 	}
 	return ks, w.list, cmFiles
+}
+
+// kubeSecretWarnings says which variables of p go into its Secret (toKubeSecretEnv), which
+// the manifest holds in plain text.
+func kubeSecretWarnings(w *expWarnings, p *Pod) {
+	set := map[string]bool{}
+	for _, c := range p.Containers() {
+		for name, v := range c.Env {
+			if kubeSecretValue(name, v) {
+				set[name] = true
+			}
+		}
+	}
+	if len(set) == 0 {
+		return
+	}
+	secret := p.Name + "-env"
+	w.add(p.Name+"/env", "pod %s: %s like a secret, so the containers take it from Secret %s (secretKeyRef), which the manifest holds in plain text: keep the manifest out of version control, or take the Secret out of it and create it in the cluster (kubectl create secret generic %s --from-literal=NAME=value)",
+		p.Name, expVariables(slices.Sorted(maps.Keys(set)), "looks", "look"), secret, secret)
 }
 
 // kubeExportContainer rewrites one container for kubeExportStack.
@@ -274,18 +295,27 @@ func kubeExportKind(p *Pod, k KubeKind) KubeKind {
 	return KubeJob
 }
 
-// toKubeObjects builds the manifest's objects from a stack kubeExportStack prepared: ConfigMaps, then
-// Services, then the workloads, pod by pod in stack order.
+// toKubeObjects builds the manifest's objects from a stack kubeExportStack prepared: ConfigMaps,
+// Secrets, Services, then the workloads, each pod by pod in stack order.
 func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
-	var cms, svcs, loads []any
+	var cms, secrets, svcs, loads []any
 	for _, p := range s.Pods {
 		labels := map[string]string{KubeLabelName: p.Name, KubeLabelPartOf: s.Name}
-		spec, volCMs, err := toKubePodSpec(s, p)
+		env := toKubeSecretEnv(p)
+		spec, volCMs, err := toKubePodSpec(s, p, env)
 		if err != nil {
 			return nil, err
 		}
 		for _, cm := range volCMs {
 			cms = append(cms, cm)
+		}
+		if env != nil {
+			secrets = append(secrets, &corev1.Secret{
+				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+				ObjectMeta: metav1.ObjectMeta{Name: env.name, Labels: labels},
+				Type:       corev1.SecretTypeOpaque,
+				StringData: env.data,
+			})
 		}
 		tmpl := corev1.PodTemplateSpec{
 			ObjectMeta: metav1.ObjectMeta{Labels: labels},
@@ -341,8 +371,8 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 			svcs = append(svcs, svc)
 		}
 	}
-	out := append(cms, svcs...)
-	return append(out, loads...), nil
+	out := slices.Concat(cms, secrets, svcs, loads)
+	return out, nil
 }
 
 // kubeHasHostPort reports whether a container of p publishes a port on a given host port
@@ -366,8 +396,9 @@ func toKubeRestart(r RestartPolicy) corev1.RestartPolicy {
 	return corev1.RestartPolicyNever
 }
 
-// toKubePodSpec builds a pod's spec and the ConfigMaps its file volumes need.
-func toKubePodSpec(s *Stack, p *Pod) (corev1.PodSpec, []*corev1.ConfigMap, error) {
+// toKubePodSpec builds a pod's spec and the ConfigMaps its file volumes need; env is the
+// pod's Secret of environment values, or nil.
+func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []*corev1.ConfigMap, error) {
 	spec := corev1.PodSpec{
 		TerminationGracePeriodSeconds: expPtr(int64(expSeconds(p.StopGrace))),
 	}
@@ -387,10 +418,10 @@ func toKubePodSpec(s *Stack, p *Pod) (corev1.PodSpec, []*corev1.ConfigMap, error
 		}})
 	}
 	for _, c := range p.Init {
-		spec.InitContainers = append(spec.InitContainers, toKubeContainer(c))
+		spec.InitContainers = append(spec.InitContainers, toKubeContainer(c, env))
 	}
 	for _, c := range p.Sidecars {
-		kc := toKubeContainer(c)
+		kc := toKubeContainer(c, env)
 		kc.RestartPolicy = expPtr(corev1.ContainerRestartPolicyAlways)
 		// The kubelet starts the next container once a native sidecar has started, that is
 		// once its startup probe passed: the ready probe gates the same way as a startup
@@ -398,7 +429,7 @@ func toKubePodSpec(s *Stack, p *Pod) (corev1.PodSpec, []*corev1.ConfigMap, error
 		kc.StartupProbe, kc.ReadinessProbe = kc.ReadinessProbe, nil
 		spec.InitContainers = append(spec.InitContainers, kc)
 	}
-	spec.Containers = []corev1.Container{toKubeContainer(p.Main)}
+	spec.Containers = []corev1.Container{toKubeContainer(p.Main, env)}
 	return spec, cms, nil
 }
 
@@ -464,7 +495,7 @@ func toKubeConfigMapKey(name string) string {
 	return b.String()
 }
 
-func toKubeContainer(c *Container) corev1.Container {
+func toKubeContainer(c *Container, secret *kubeSecretEnv) corev1.Container {
 	kc := corev1.Container{
 		Name:       c.Name,
 		Image:      c.Image,
@@ -478,6 +509,13 @@ func toKubeContainer(c *Container) corev1.Container {
 	}
 	for _, kv := range c.Env.Sorted() {
 		name, value, _ := strings.Cut(kv, "=")
+		if key, ok := secret.key(c, name); ok {
+			// The kubelet does not expand $(VAR) in a value from a Secret: no escaping.
+			kc.Env = append(kc.Env, corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{
+				SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: secret.name}, Key: key},
+			}})
+			continue
+		}
 		kc.Env = append(kc.Env, corev1.EnvVar{Name: name, Value: kubeEscape(value)})
 	}
 	for _, port := range c.Ports {
@@ -506,6 +544,73 @@ func toKubeContainer(c *Container) corev1.Container {
 		kc.LivenessProbe = toKubeProbe(c.Live)
 	}
 	return kc
+}
+
+// kubeSecretEnv is a pod's Secret of environment values: the value of every variable whose
+// name looks like a secret's (kubeSecretValue), so that the workload references it with
+// secretKeyRef instead of holding it, and the Secret can be created apart from the
+// manifest. A variable is keyed by its name, or by container.name when the pod's
+// containers give it different values.
+type kubeSecretEnv struct {
+	name string
+	data map[string]string
+	keys map[*Container]map[string]string // container → variable → key
+}
+
+// toKubeSecretEnv returns p's Secret of environment values, or nil when it needs none.
+func toKubeSecretEnv(p *Pod) *kubeSecretEnv {
+	values := map[string]map[string]bool{} // variable → the values it has in the pod
+	for _, c := range p.Containers() {
+		for name, v := range c.Env {
+			if kubeSecretValue(name, v) {
+				if values[name] == nil {
+					values[name] = map[string]bool{}
+				}
+				values[name][v] = true
+			}
+		}
+	}
+	if len(values) == 0 {
+		return nil
+	}
+	se := &kubeSecretEnv{name: p.Name + "-env", data: map[string]string{}, keys: map[*Container]map[string]string{}}
+	owner := map[string]string{} // key → the variable (or container/variable) it holds
+	for _, c := range p.Containers() {
+		for _, name := range sortedKeys(c.Env) {
+			if !kubeSecretValue(name, c.Env[name]) {
+				continue
+			}
+			base, who := toKubeConfigMapKey(name), name
+			if len(values[name]) > 1 {
+				base, who = c.Name+"."+base, c.Name+"/"+name
+			}
+			key := base
+			for i := 2; owner[key] != "" && owner[key] != who; i++ {
+				key = fmt.Sprintf("%s-%d", base, i)
+			}
+			owner[key] = who
+			se.data[key] = c.Env[name]
+			if se.keys[c] == nil {
+				se.keys[c] = map[string]string{}
+			}
+			se.keys[c][name] = key
+		}
+	}
+	return se
+}
+
+// kubeSecretValue reports whether a variable's value goes into the pod's Secret: its name
+// looks like a secret's, and it has a value (an empty one, say from a ${TS_AUTHKEY:-} whose
+// variable was not set, has nothing to hide, and stays an env value to fill in).
+func kubeSecretValue(name, value string) bool { return value != "" && expSecretLike(name) }
+
+// key is the Secret key holding c's variable name, if the Secret holds it.
+func (se *kubeSecretEnv) key(c *Container, name string) (string, bool) {
+	if se == nil {
+		return "", false
+	}
+	key, ok := se.keys[c][name]
+	return key, ok
 }
 
 // kubeEscape doubles every $ so that the kubelet's $(VAR) expansion in command, args, env
@@ -707,6 +812,8 @@ func checkKubeManifest(manifest []byte) error {
 			obj = &corev1.Service{}
 		case "v1/ConfigMap":
 			obj = &corev1.ConfigMap{}
+		case "v1/Secret":
+			obj = &corev1.Secret{}
 		default:
 			return fmt.Errorf("document %d: unexpected kind %s %s", i+1, tm.APIVersion, tm.Kind)
 		}

@@ -192,6 +192,8 @@ func decodeKube(t *testing.T, manifest []byte) (deps []appsv1.Deployment, jobs [
 			var o corev1.ConfigMap
 			err = yaml.UnmarshalStrict(doc, &o)
 			cms = append(cms, o)
+		case "Secret":
+			err = yaml.UnmarshalStrict(doc, &corev1.Secret{})
 		default:
 			t.Fatalf("unexpected kind %q", kind.Kind)
 		}
@@ -653,5 +655,72 @@ spec:
 	want := []string{"check", "fast", "$(MODE)", "$(MODE)", "", "$(UNKNOWN)", "$$"}
 	if got := back.Pods[0].Main.Ready.Exec.Command; !reflect.DeepEqual(got, want) {
 		t.Errorf("imported exec probe = %q, want %q", got, want)
+	}
+}
+
+func TestExpSecretLike(t *testing.T) {
+	for name, want := range map[string]bool{
+		"TS_AUTHKEY": true, "API_KEY": true, "GITHUB_TOKEN": true, "accessToken": true, "ACCESSTOKEN": true,
+		"POSTGRES_PASSWORD": true, "DB_PASS": true, "client-secret": true, "BASIC_AUTH": true, "AWS_CREDENTIALS": true,
+		"KEYCLOAK_URL": false, "MONKEY": false, "PATH": false, "HOME": false, "PASSENGER": false, "AUTHOR": false,
+	} {
+		if got := expSecretLike(name); got != want {
+			t.Errorf("expSecretLike(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// Variables that look like secrets and have a value go into a Secret per pod, which the
+// containers reference with secretKeyRef; the import gives the same stack back.
+func TestExportKubeSecretEnv(t *testing.T) {
+	st := testStack()
+	p := st.Pods[0]
+	p.Main.Env["API_TOKEN"] = "main-$ecret"
+	p.Main.Env["DB_PASSWORD"] = "shared"
+	p.Main.Env["TS_AUTHKEY"] = "" // empty: nothing to hide, an env value to fill in
+	p.Sidecars[0].Env = Env{"API_TOKEN": "proxy-secret", "DB_PASSWORD": "shared"}
+	out, warns, err := ExportKube(st, KubeOptions{Files: testFiles()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secret corev1.Secret
+	for _, doc := range expSplitDocs(out) {
+		if strings.Contains(string(doc), "kind: Secret") {
+			if err := yaml.UnmarshalStrict(doc, &secret); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := map[string]string{"app.API_TOKEN": "main-$ecret", "proxy.API_TOKEN": "proxy-secret", "DB_PASSWORD": "shared"}
+	if secret.Name != "demo-env" || !reflect.DeepEqual(secret.StringData, want) {
+		t.Errorf("Secret %s holds %v, want demo-env with %v", secret.Name, secret.StringData, want)
+	}
+	deps, _, _, _, _ := decodeKube(t, out)
+	env := map[string]corev1.EnvVar{}
+	for _, e := range deps[0].Spec.Template.Spec.Containers[0].Env {
+		env[e.Name] = e
+	}
+	if ref := env["API_TOKEN"].ValueFrom; ref == nil || ref.SecretKeyRef.Name != "demo-env" || ref.SecretKeyRef.Key != "app.API_TOKEN" || env["API_TOKEN"].Value != "" {
+		t.Errorf("API_TOKEN = %+v, want a secretKeyRef to demo-env app.API_TOKEN", env["API_TOKEN"])
+	}
+	if e := env["TS_AUTHKEY"]; e.ValueFrom != nil || e.Value != "" {
+		t.Errorf("the empty TS_AUTHKEY = %+v, want an empty value", e)
+	}
+	found := false
+	for _, w := range warns {
+		found = found || strings.Contains(w.Message, "variables API_TOKEN and DB_PASSWORD look like a secret, so the containers take it from Secret demo-env")
+	}
+	if !found {
+		t.Errorf("no warning names the variables put in the Secret: %v", warns)
+	}
+	back, _, err := Load(File{Name: "/stack/exported.yaml", Content: out}, Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := back.Pods[0].Main.Env; got["API_TOKEN"] != "main-$ecret" || got["DB_PASSWORD"] != "shared" || got["TS_AUTHKEY"] != "" {
+		t.Errorf("imported main env = %v", got)
+	}
+	if got := back.Pods[0].Sidecars[0].Env; !reflect.DeepEqual(got, p.Sidecars[0].Env) {
+		t.Errorf("imported proxy env = %v, want %v", got, p.Sidecars[0].Env)
 	}
 }
