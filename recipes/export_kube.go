@@ -40,6 +40,11 @@ const (
 	// depends on. Kubernetes does not order pods; the annotation keeps the order for a
 	// re-import.
 	KubeAnnotationDependsOn = "sidecar.dev/depends-on"
+	// KubeAnnotationNodePortOf on a NodePort Service names the pod whose ports without a
+	// host port it publishes: the export makes it besides the ClusterIP Service named after
+	// the pod, by which the other pods reach it, so the importer does not warn that pods
+	// reach the pod by another name than the Service's.
+	KubeAnnotationNodePortOf = "sidecar.dev/nodeport-of"
 )
 
 // KubeKind is the kind of workload each pod is exported as.
@@ -720,7 +725,10 @@ func toKubeServices(p *Pod, labels map[string]string) []*corev1.Service {
 		if len(base)+len(suffix) > 63 {
 			base = strings.TrimRight(base[:63-len(suffix)], "-")
 		}
-		out = append(out, svc(base+suffix, corev1.ServiceTypeNodePort, nodePorts))
+		np := svc(base+suffix, corev1.ServiceTypeNodePort, nodePorts)
+		// The importer knows it by this annotation: the pod's own, reached by the pod's name.
+		np.Annotations = map[string]string{KubeAnnotationNodePortOf: p.Name}
+		out = append(out, np)
 	}
 	return out
 }
