@@ -209,10 +209,11 @@ func expWordList(names []string) string {
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
-// expVariables writes "variable A looks" or "variables A and B look" (verb: one, many).
-func expVariables(names []string, one, many string) string {
+// expSecretVariables writes "variable A looks like a secret" or "variables A and B look like
+// secrets", and what to call the values: "its value" or "their values".
+func expSecretVariables(names []string) (phrase, values string) {
 	if len(names) == 1 {
-		return "variable " + names[0] + " " + one
+		return "variable " + names[0] + " looks like a secret", "its value"
 	}
-	return "variables " + expWordList(names) + " " + many
+	return "variables " + expWordList(names) + " look like secrets", "their values"
 }

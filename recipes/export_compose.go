@@ -429,8 +429,9 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 		}
 	}
 	if len(secret) > 0 {
-		w.add(expField(p, c, "env"), "%s: %s like a secret, and the compose file holds its value in plain text: keep the file out of version control, or write ${%s} in place of the value so that compose reads it from the environment or a .env file",
-			expWho(s, p, c), expVariables(secret, "looks", "look"), secret[0])
+		phrase, its := expSecretVariables(secret)
+		w.add(expField(p, c, "env"), "%s: %s, and the compose file holds %s in plain text: keep the file out of version control, or write ${%s} in place of the value so that compose reads it from the environment or a .env file",
+			expWho(s, p, c), phrase, its, secret[0])
 	}
 	if len(env) > 0 {
 		n := &yaml.Node{Kind: yaml.MappingNode}

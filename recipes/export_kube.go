@@ -214,8 +214,9 @@ func kubeSecretWarnings(w *expWarnings, p *Pod) {
 		return
 	}
 	secret := p.Name + "-env"
-	w.add(p.Name+"/env", "pod %s: %s like a secret, so the containers take it from Secret %s (secretKeyRef), which the manifest holds in plain text: keep the manifest out of version control, or take the Secret out of it and create it in the cluster (kubectl create secret generic %s --from-literal=NAME=value)",
-		p.Name, expVariables(slices.Sorted(maps.Keys(set)), "looks", "look"), secret, secret)
+	phrase, its := expSecretVariables(slices.Sorted(maps.Keys(set)))
+	w.add(p.Name+"/env", "pod %s: %s, so the containers take %s from Secret %s (secretKeyRef), which the manifest holds in plain text: keep the manifest out of version control, or take the Secret out of it and create it in the cluster (kubectl create secret generic %s --from-literal=NAME=value)",
+		p.Name, phrase, its, secret, secret)
 }
 
 // kubeExportContainer rewrites one container for kubeExportStack.

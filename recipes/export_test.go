@@ -708,7 +708,7 @@ func TestExportKubeSecretEnv(t *testing.T) {
 	}
 	found := false
 	for _, w := range warns {
-		found = found || strings.Contains(w.Message, "variables API_TOKEN and DB_PASSWORD look like a secret, so the containers take it from Secret demo-env")
+		found = found || strings.Contains(w.Message, "variables API_TOKEN and DB_PASSWORD look like secrets, so the containers take their values from Secret demo-env")
 	}
 	if !found {
 		t.Errorf("no warning names the variables put in the Secret: %v", warns)
