@@ -68,16 +68,7 @@ func roundTripStacks(t *testing.T) (map[string]*Stack, map[*Stack][]Warning) {
 			if strings.HasPrefix(filepath.Base(f), "bad-") {
 				continue
 			}
-			content, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// As the importers' golden tests load them.
-			opts := Options{Dir: filepath.Dir(f), Env: map[string]string{"HOME": "/home/dev", "TAG": "dev", "WEB_PORT": "8080"}, DotEnv: true}
-			st, warns, err := Load(File{Name: filepath.ToSlash(strings.TrimPrefix(f, "../")), Content: content}, opts)
-			if err != nil {
-				t.Fatalf("fixture %s: %v", f, err)
-			}
+			st, warns := loadFixtureWarnings(t, f)
 			out[kind+"/"+strings.TrimSuffix(filepath.Base(f), ".yaml")] = st
 			loadWarns[st] = warns
 			fixtures++
@@ -87,6 +78,27 @@ func roundTripStacks(t *testing.T) (map[string]*Stack, map[*Stack][]Warning) {
 		t.Fatalf("only %d good recipes, %d catalog recipes and %d fixtures to round-trip", len(files), len(catalog.Names()), fixtures)
 	}
 	return out, loadWarns
+}
+
+// loadFixture loads a compose or Kubernetes fixture as the importers' golden tests do.
+func loadFixture(t *testing.T, f string) *Stack {
+	t.Helper()
+	st, _ := loadFixtureWarnings(t, f)
+	return st
+}
+
+func loadFixtureWarnings(t *testing.T, f string) (*Stack, []Warning) {
+	t.Helper()
+	content, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Dir: filepath.Dir(f), Env: map[string]string{"HOME": "/home/dev", "TAG": "dev", "WEB_PORT": "8080"}, DotEnv: true}
+	st, warns, err := Load(File{Name: filepath.ToSlash(strings.TrimPrefix(f, "../")), Content: content}, opts)
+	if err != nil {
+		t.Fatalf("fixture %s: %v", f, err)
+	}
+	return st, warns
 }
 
 // everythingStack loads testdata/export/everything: one stack with what the rest of the

@@ -119,6 +119,39 @@ func TestExportCatalogGolden(t *testing.T) {
 	}
 }
 
+// Every compose and Kubernetes fixture that imports, exported both ways, against goldens
+// under testdata/export/compose and testdata/export/kube: what sidecar export makes of a
+// file the importers read.
+func TestExportFixtureGolden(t *testing.T) {
+	n := 0
+	for _, kind := range []string{"compose", "kube"} {
+		files, _ := filepath.Glob(filepath.Join("../testdata", kind, "*.yaml"))
+		for _, f := range files {
+			base := strings.TrimSuffix(filepath.Base(f), ".yaml")
+			if strings.HasPrefix(base, "bad-") {
+				continue
+			}
+			n++
+			t.Run(kind+"/"+base, func(t *testing.T) {
+				st := loadFixture(t, f)
+				kube, warns, err := ExportKube(st, KubeOptions{})
+				if err != nil {
+					t.Fatalf("kube export: %v", err)
+				}
+				checkGolden(t, filepath.Join("../testdata/export", kind, base+".kube.yaml"), withWarnings(kube, warns))
+				compose, warns, err := ExportCompose(st, ComposeOptions{})
+				if err != nil {
+					t.Fatalf("compose export: %v", err)
+				}
+				checkGolden(t, filepath.Join("../testdata/export", kind, base+".compose.yaml"), withWarnings(compose, warns))
+			})
+		}
+	}
+	if n < 10 {
+		t.Fatalf("only %d fixtures to export", n)
+	}
+}
+
 // testStack is a one-pod stack built in code, with every default filled in as normalisation
 // would.
 func testStack() *Stack {
