@@ -181,7 +181,8 @@ type composeOutMount struct {
 }
 
 type composeOutSubpath struct {
-	Subpath string `yaml:"subpath"`
+	Subpath string `yaml:"subpath,omitempty"`
+	NoCopy  bool   `yaml:"nocopy,omitempty"`
 }
 
 type composeOutBindOpts struct {
@@ -462,15 +463,18 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 				w.add(expField(p, c, "volumes"), "%s: volume %s holds files, which compose mounts as configs, read-only: it cannot write to %s there", expWho(s, p, c), m.Source, m.Target)
 			}
 			svc.Configs = append(svc.Configs, refs...)
+		// A pod volume starts empty, as an emptyDir does: nocopy, or the engine would copy
+		// what the first container's image has at the target into it (nginx's log
+		// symlinks to /dev/stdout under /var/log/nginx, say).
 		case m.SubPath != "":
 			svc.Volumes = append(svc.Volumes, composeOutMount{Type: "volume", Source: volName(p, m.Source), Target: composeEscape(m.Target),
-				ReadOnly: m.ReadOnly, Volume: &composeOutSubpath{Subpath: composeEscape(m.SubPath)}})
+				ReadOnly: m.ReadOnly, Volume: &composeOutSubpath{Subpath: composeEscape(m.SubPath), NoCopy: true}})
 		default:
-			spec := volName(p, m.Source) + ":" + composeEscape(m.Target)
+			spec := volName(p, m.Source) + ":" + composeEscape(m.Target) + ":"
 			if m.ReadOnly {
-				spec += ":ro"
+				spec += "ro,"
 			}
-			svc.Volumes = append(svc.Volumes, spec)
+			svc.Volumes = append(svc.Volumes, spec+"nocopy")
 		}
 	}
 	if c.Ready != nil {

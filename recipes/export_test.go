@@ -757,3 +757,30 @@ func TestExportKubeSecretEnv(t *testing.T) {
 		t.Errorf("imported proxy env = %v, want %v", got, p.Sidecars[0].Env)
 	}
 }
+
+// A pod volume starts empty, as an emptyDir: the compose export mounts it with nocopy, or
+// the engine would copy the image's content at the target into it.
+func TestExportComposeVolumesStartEmpty(t *testing.T) {
+	st := testStack()
+	st.Pods[0].Main.Volumes = append(st.Pods[0].Main.Volumes, Mount{Type: MountVolume, Source: "data", Target: "/sub", SubPath: "x"})
+	out, _, err := ExportCompose(st, ComposeOptions{Files: testFiles()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := loadComposeProject(t, out)
+	n := 0
+	for _, name := range []string{"setup", "app"} {
+		for _, v := range p.Services[name].Volumes {
+			if v.Type != types.VolumeTypeVolume {
+				continue
+			}
+			n++
+			if v.Volume == nil || !v.Volume.NoCopy {
+				t.Errorf("%s: the pod volume mount at %s is not nocopy: %+v", name, v.Target, v.Volume)
+			}
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d pod volume mounts, want 3", n)
+	}
+}
