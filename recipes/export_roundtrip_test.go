@@ -21,7 +21,7 @@ import (
 // same differences under "Round trip". Any other change fails the test.
 
 // roundTripStacks are the stacks every round trip runs on: the good recipe corpus, every
-// catalog recipe (each in a directory of its own), and every compose and Kubernetes fixture
+// catalog recipe and the starter (each in a directory of its own), and every compose and Kubernetes fixture
 // that imports without problems; with, per stack, the warnings its own load gave (which
 // importing its export may give again).
 func roundTripStacks(t *testing.T) (map[string]*Stack, map[*Stack][]Warning) {
@@ -38,11 +38,7 @@ func roundTripStacks(t *testing.T) (map[string]*Stack, map[*Stack][]Warning) {
 		loadWarns[st] = warns
 	}
 	dir := t.TempDir()
-	for _, name := range catalog.Names() {
-		recipeFiles, err := catalog.Files(name)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for name, recipeFiles := range catalogFiles(t) {
 		root := filepath.Join(dir, name)
 		for rel, content := range recipeFiles {
 			p := filepath.Join(root, filepath.FromSlash(rel))

@@ -79,16 +79,27 @@ func TestExportEverythingGolden(t *testing.T) {
 	checkGolden(t, "../testdata/export/everything.compose.yaml", withWarnings(compose, warns))
 }
 
-// Every catalog recipe, exported both ways, against goldens under testdata/export/catalog:
-// what a user of sidecar init gets from sidecar export.
+// catalogFiles are the files of every catalog recipe and, as "starter", of the starter
+// sidecar init writes without --recipe.
+func catalogFiles(t *testing.T) map[string]map[string][]byte {
+	t.Helper()
+	out := map[string]map[string][]byte{"starter": catalog.Starter()}
+	for _, name := range catalog.Names() {
+		files, err := catalog.Files(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[name] = files
+	}
+	return out
+}
+
+// Every catalog recipe and the starter, exported both ways, against goldens under
+// testdata/export/catalog: what a user of sidecar init gets from sidecar export.
 func TestExportCatalogGolden(t *testing.T) {
 	dir := t.TempDir()
-	for _, name := range catalog.Names() {
+	for name, files := range catalogFiles(t) {
 		t.Run(name, func(t *testing.T) {
-			files, err := catalog.Files(name)
-			if err != nil {
-				t.Fatal(err)
-			}
 			root := filepath.Join(dir, name)
 			for rel, content := range files {
 				p := filepath.Join(root, filepath.FromSlash(rel))
