@@ -182,6 +182,9 @@ func (c *composeImport) unsupported(parts []string, value any) {
 	if !ok {
 		reason = "sidecar does not honour it; ignored"
 	}
+	if last == "nocopy" && value == true {
+		return // pod volumes start empty: what nocopy asks for
+	}
 	if last == "replicas" {
 		if n, ok := value.(int); ok {
 			if n <= 1 {

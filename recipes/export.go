@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -19,11 +20,29 @@ import (
 // cannot be exported as asked"; the CLI maps it to exit status 2.
 var ErrExport = errors.New("cannot export")
 
-// expError is an export failure caused by the stack or the options.
-type expError struct{ msg string }
+// expError is an export failure caused by the stack or the options: a message, or the
+// problems found in the output (one each, as the loader reports them; they also match
+// ErrInvalid through Unwrap, so the CLI lists them one per line).
+type expError struct {
+	msg   string
+	probs Problems
+}
 
-func (e *expError) Error() string        { return e.msg }
+func (e *expError) Error() string {
+	if len(e.probs) > 0 {
+		return e.probs.Error()
+	}
+	return e.msg
+}
+
 func (e *expError) Is(target error) bool { return target == ErrExport }
+
+func (e *expError) Unwrap() error {
+	if len(e.probs) == 0 {
+		return nil
+	}
+	return e.probs
+}
 
 func expErrorf(format string, args ...any) error {
 	return &expError{msg: fmt.Sprintf(format, args...)}
@@ -156,4 +175,45 @@ func expUniqueName(base string, taken map[string]bool) string {
 	}
 	taken[name] = true
 	return name
+}
+
+// expSecretWords are the words of a variable name that make it look like a secret's: API
+// keys, tokens, passwords, credentials.
+var expSecretWords = []string{"KEY", "APIKEY", "AUTHKEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASS", "AUTH", "CREDENTIAL", "CREDENTIALS"}
+
+// expSecretLike reports whether a variable's name looks like it holds a secret: one of its
+// words (split at anything but a letter or digit, in any case) is one of expSecretWords or
+// ends in TOKEN, SECRET or PASSWORD (ACCESSTOKEN, DBPASSWORD).
+func expSecretLike(name string) bool {
+	words := strings.FieldsFunc(strings.ToUpper(name), func(r rune) bool {
+		return !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	})
+	for _, w := range words {
+		if slices.Contains(expSecretWords, w) {
+			return true
+		}
+		for _, suffix := range []string{"TOKEN", "SECRET", "PASSWORD"} {
+			if strings.HasSuffix(w, suffix) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// expWordList writes names as "A", "A and B" or "A, B and C".
+func expWordList(names []string) string {
+	if len(names) <= 1 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// expSecretVariables writes "variable A looks like a secret" or "variables A and B look like
+// secrets", and what to call the values: "its value" or "their values".
+func expSecretVariables(names []string) (phrase, values string) {
+	if len(names) == 1 {
+		return "variable " + names[0] + " looks like a secret", "its value"
+	}
+	return "variables " + expWordList(names) + " look like secrets", "their values"
 }

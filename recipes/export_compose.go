@@ -181,7 +181,8 @@ type composeOutMount struct {
 }
 
 type composeOutSubpath struct {
-	Subpath string `yaml:"subpath"`
+	Subpath string `yaml:"subpath,omitempty"`
+	NoCopy  bool   `yaml:"nocopy,omitempty"`
 }
 
 type composeOutBindOpts struct {
@@ -422,6 +423,17 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 			}
 		}
 	}
+	var secret []string
+	for _, name := range sortedKeys(env) {
+		if env[name] != "" && expSecretLike(name) {
+			secret = append(secret, name)
+		}
+	}
+	if len(secret) > 0 {
+		phrase, its := expSecretVariables(secret)
+		w.add(expField(p, c, "env"), "%s: %s, and the compose file holds %s in plain text: keep the file out of version control, or write ${%s} in place of the value so that compose reads it from the environment or a .env file",
+			expWho(s, p, c), phrase, its, secret[0])
+	}
 	if len(env) > 0 {
 		n := &yaml.Node{Kind: yaml.MappingNode}
 		for _, kv := range Env(env).Sorted() {
@@ -451,15 +463,18 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 				w.add(expField(p, c, "volumes"), "%s: volume %s holds files, which compose mounts as configs, read-only: it cannot write to %s there", expWho(s, p, c), m.Source, m.Target)
 			}
 			svc.Configs = append(svc.Configs, refs...)
+		// A pod volume starts empty, as an emptyDir does: nocopy, or the engine would copy
+		// what the first container's image has at the target into it (nginx's log
+		// symlinks to /dev/stdout under /var/log/nginx, say).
 		case m.SubPath != "":
 			svc.Volumes = append(svc.Volumes, composeOutMount{Type: "volume", Source: volName(p, m.Source), Target: composeEscape(m.Target),
-				ReadOnly: m.ReadOnly, Volume: &composeOutSubpath{Subpath: composeEscape(m.SubPath)}})
+				ReadOnly: m.ReadOnly, Volume: &composeOutSubpath{Subpath: composeEscape(m.SubPath), NoCopy: true}})
 		default:
-			spec := volName(p, m.Source) + ":" + composeEscape(m.Target)
+			spec := volName(p, m.Source) + ":" + composeEscape(m.Target) + ":"
 			if m.ReadOnly {
-				spec += ":ro"
+				spec += "ro,"
 			}
-			svc.Volumes = append(svc.Volumes, spec)
+			svc.Volumes = append(svc.Volumes, spec+"nocopy")
 		}
 	}
 	if c.Ready != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"sort"
@@ -39,6 +40,11 @@ const (
 	// depends on. Kubernetes does not order pods; the annotation keeps the order for a
 	// re-import.
 	KubeAnnotationDependsOn = "sidecar.dev/depends-on"
+	// KubeAnnotationNodePortOf on a NodePort Service names the pod whose ports without a
+	// host port it publishes: the export makes it besides the ClusterIP Service named after
+	// the pod, by which the other pods reach it, so the importer does not warn that pods
+	// reach the pod by another name than the Service's.
+	KubeAnnotationNodePortOf = "sidecar.dev/nodeport-of"
 )
 
 // KubeKind is the kind of workload each pod is exported as.
@@ -81,10 +87,15 @@ func ExportKube(s *Stack, opt KubeOptions) ([]byte, []Warning, error) {
 	if s == nil || len(s.Pods) == 0 {
 		return nil, nil, expErrorf("the stack has no pods to export")
 	}
-	ks, warns := kubeExportStack(s, opt)
+	ks, warns, files := kubeExportStack(s, opt)
 	objs, err := toKubeObjects(ks, opt.Kind)
 	if err != nil {
 		return nil, warns, err
+	}
+	checkWarns, probs := kubeCheckObjects(s.Source.File, objs, files)
+	warns = append(warns, checkWarns...)
+	if len(probs) > 0 {
+		return nil, warns, &expError{probs: probs}
 	}
 	var out bytes.Buffer
 	src := "the stack"
@@ -112,11 +123,13 @@ func ExportKube(s *Stack, opt KubeOptions) ([]byte, []Warning, error) {
 // turned into pod volumes holding the file (what a ConfigMap mounted with subPath is), other
 // bind mounts dropped, durations rounded up to whole seconds, main's restart policy fitted to
 // the workload kind, fields Kubernetes has no place for cleared. Importing the export gives
-// this stack back.
-func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning) {
+// this stack back. files names, per ConfigMap made of bind-mounted files, the file as the
+// recipe wrote it.
+func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning, map[string]string) {
 	ks := cloneStack(s)
 	w := &expWarnings{file: s.Source.File}
 	fsys := expDirFS(s, opt.Files)
+	cmFiles := map[string]string{}
 
 	if ks.Backoff != expDefaultBackoff() {
 		w.add("backoff", "the restart backoff (%s doubling to %s) cannot be expressed in Kubernetes: the kubelet uses its own (10s doubling to 5m)", ks.Backoff.Initial, ks.Backoff.Max)
@@ -132,9 +145,7 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning) {
 		}
 		// Kubernetes puts every container of a pod in one IPC namespace.
 		p.ShareIPC = true
-		if len(p.Ports()) > 0 && (p.Name[0] < 'a' || p.Name[0] > 'z') {
-			w.add(p.Name, "pod %s: a Kubernetes Service name must start with a letter, so the cluster will reject the Service %s; rename the pod", p.Name, p.Name)
-		}
+		kubeSecretWarnings(w, p)
 		kind := kubeExportKind(p, opt.Kind)
 		switch {
 		case kind == KubeDeployment && p.Main.Restart != RestartAlways:
@@ -163,10 +174,16 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning) {
 		for _, c := range p.Containers() {
 			kubeExportContainer(w, ks, p, c, fsys, files, taken)
 		}
+		for src, vol := range files {
+			cmFiles[kubeConfigMapName(p, &Volume{Name: vol})] = "file ./" + src
+		}
 		sort.Slice(p.Volumes, func(i, j int) bool { return p.Volumes[i].Name < p.Volumes[j].Name })
 		for _, v := range p.Volumes {
 			if len(v.Files) == 0 {
 				continue
+			}
+			if _, ok := cmFiles[kubeConfigMapName(p, v)]; !ok {
+				cmFiles[kubeConfigMapName(p, v)] = "the files of volume " + v.Name
 			}
 			for _, c := range p.Containers() {
 				for i := range c.Volumes {
@@ -179,7 +196,27 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning) {
 			}
 		}
 	}
-	return ks, w.list
+	return ks, w.list, cmFiles
+}
+
+// kubeSecretWarnings says which variables of p go into its Secret (toKubeSecretEnv), which
+// the manifest holds in plain text.
+func kubeSecretWarnings(w *expWarnings, p *Pod) {
+	set := map[string]bool{}
+	for _, c := range p.Containers() {
+		for name, v := range c.Env {
+			if kubeSecretValue(name, v) {
+				set[name] = true
+			}
+		}
+	}
+	if len(set) == 0 {
+		return
+	}
+	secret := p.Name + "-env"
+	phrase, its := expSecretVariables(slices.Sorted(maps.Keys(set)))
+	w.add(p.Name+"/env", "pod %s: %s, so the containers take %s from Secret %s (secretKeyRef), which the manifest holds in plain text: keep the manifest out of version control, or take the Secret out of it and create it in the cluster (kubectl create secret generic %s --from-literal=NAME=value)",
+		p.Name, phrase, its, secret, secret)
 }
 
 // kubeExportContainer rewrites one container for kubeExportStack.
@@ -264,18 +301,27 @@ func kubeExportKind(p *Pod, k KubeKind) KubeKind {
 	return KubeJob
 }
 
-// toKubeObjects builds the manifest's objects from a stack kubeExportStack prepared: ConfigMaps, then
-// Services, then the workloads, pod by pod in stack order.
+// toKubeObjects builds the manifest's objects from a stack kubeExportStack prepared: ConfigMaps,
+// Secrets, Services, then the workloads, each pod by pod in stack order.
 func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
-	var cms, svcs, loads []any
+	var cms, secrets, svcs, loads []any
 	for _, p := range s.Pods {
 		labels := map[string]string{KubeLabelName: p.Name, KubeLabelPartOf: s.Name}
-		spec, volCMs, err := toKubePodSpec(s, p)
+		env := toKubeSecretEnv(p)
+		spec, volCMs, err := toKubePodSpec(s, p, env)
 		if err != nil {
 			return nil, err
 		}
 		for _, cm := range volCMs {
 			cms = append(cms, cm)
+		}
+		if env != nil {
+			secrets = append(secrets, &corev1.Secret{
+				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+				ObjectMeta: metav1.ObjectMeta{Name: env.name, Labels: labels},
+				Type:       corev1.SecretTypeOpaque,
+				StringData: env.data,
+			})
 		}
 		tmpl := corev1.PodTemplateSpec{
 			ObjectMeta: metav1.ObjectMeta{Labels: labels},
@@ -288,7 +334,7 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 		switch kubeExportKind(p, kind) {
 		case KubeDeployment:
 			tmpl.Spec.RestartPolicy = corev1.RestartPolicyAlways
-			loads = append(loads, &appsv1.Deployment{
+			dep := &appsv1.Deployment{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 				ObjectMeta: meta,
 				Spec: appsv1.DeploymentSpec{
@@ -296,7 +342,15 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 					Selector: &metav1.LabelSelector{MatchLabels: labels},
 					Template: tmpl,
 				},
-			})
+			}
+			if kubeHasHostPort(p) {
+				// A rolling update starts the new pod before the old one is gone, and the
+				// new pod cannot be scheduled on the node whose host port the old one
+				// holds: on a one-node cluster the rollout never ends. Recreate stops the
+				// old pod first, as sidecar up does.
+				dep.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
+			}
+			loads = append(loads, dep)
 		case KubeJob:
 			tmpl.Spec.RestartPolicy = toKubeRestart(p.Main.Restart)
 			job := &batchv1.Job{
@@ -323,8 +377,19 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 			svcs = append(svcs, svc)
 		}
 	}
-	out := append(cms, svcs...)
-	return append(out, loads...), nil
+	out := slices.Concat(cms, secrets, svcs, loads)
+	return out, nil
+}
+
+// kubeHasHostPort reports whether a container of p publishes a port on a given host port
+// (a hostPort in the manifest).
+func kubeHasHostPort(p *Pod) bool {
+	for _, port := range p.Ports() {
+		if port.HostPort != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func toKubeRestart(r RestartPolicy) corev1.RestartPolicy {
@@ -337,8 +402,9 @@ func toKubeRestart(r RestartPolicy) corev1.RestartPolicy {
 	return corev1.RestartPolicyNever
 }
 
-// toKubePodSpec builds a pod's spec and the ConfigMaps its file volumes need.
-func toKubePodSpec(s *Stack, p *Pod) (corev1.PodSpec, []*corev1.ConfigMap, error) {
+// toKubePodSpec builds a pod's spec and the ConfigMaps its file volumes need; env is the
+// pod's Secret of environment values, or nil.
+func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []*corev1.ConfigMap, error) {
 	spec := corev1.PodSpec{
 		TerminationGracePeriodSeconds: expPtr(int64(expSeconds(p.StopGrace))),
 	}
@@ -358,10 +424,10 @@ func toKubePodSpec(s *Stack, p *Pod) (corev1.PodSpec, []*corev1.ConfigMap, error
 		}})
 	}
 	for _, c := range p.Init {
-		spec.InitContainers = append(spec.InitContainers, toKubeContainer(c))
+		spec.InitContainers = append(spec.InitContainers, toKubeContainer(c, env))
 	}
 	for _, c := range p.Sidecars {
-		kc := toKubeContainer(c)
+		kc := toKubeContainer(c, env)
 		kc.RestartPolicy = expPtr(corev1.ContainerRestartPolicyAlways)
 		// The kubelet starts the next container once a native sidecar has started, that is
 		// once its startup probe passed: the ready probe gates the same way as a startup
@@ -369,7 +435,7 @@ func toKubePodSpec(s *Stack, p *Pod) (corev1.PodSpec, []*corev1.ConfigMap, error
 		kc.StartupProbe, kc.ReadinessProbe = kc.ReadinessProbe, nil
 		spec.InitContainers = append(spec.InitContainers, kc)
 	}
-	spec.Containers = []corev1.Container{toKubeContainer(p.Main)}
+	spec.Containers = []corev1.Container{toKubeContainer(p.Main, env)}
 	return spec, cms, nil
 }
 
@@ -379,7 +445,7 @@ func toKubeConfigMap(s *Stack, p *Pod, v *Volume) (*corev1.ConfigMap, []corev1.K
 	cm := &corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:   p.Name + "-" + v.Name,
+			Name:   kubeConfigMapName(p, v),
 			Labels: map[string]string{KubeLabelName: p.Name, KubeLabelPartOf: s.Name},
 		},
 	}
@@ -416,6 +482,8 @@ func toKubeConfigMap(s *Stack, p *Pod, v *Volume) (*corev1.ConfigMap, []corev1.K
 	return cm, items
 }
 
+func kubeConfigMapName(p *Pod, v *Volume) string { return p.Name + "-" + v.Name }
+
 // toKubeConfigMapKey turns a file name into a valid ConfigMap key ([-._a-zA-Z0-9]+).
 func toKubeConfigMapKey(name string) string {
 	var b strings.Builder
@@ -433,7 +501,7 @@ func toKubeConfigMapKey(name string) string {
 	return b.String()
 }
 
-func toKubeContainer(c *Container) corev1.Container {
+func toKubeContainer(c *Container, secret *kubeSecretEnv) corev1.Container {
 	kc := corev1.Container{
 		Name:       c.Name,
 		Image:      c.Image,
@@ -447,6 +515,13 @@ func toKubeContainer(c *Container) corev1.Container {
 	}
 	for _, kv := range c.Env.Sorted() {
 		name, value, _ := strings.Cut(kv, "=")
+		if key, ok := secret.key(c, name); ok {
+			// The kubelet does not expand $(VAR) in a value from a Secret: no escaping.
+			kc.Env = append(kc.Env, corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{
+				SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: secret.name}, Key: key},
+			}})
+			continue
+		}
 		kc.Env = append(kc.Env, corev1.EnvVar{Name: name, Value: kubeEscape(value)})
 	}
 	for _, port := range c.Ports {
@@ -477,8 +552,75 @@ func toKubeContainer(c *Container) corev1.Container {
 	return kc
 }
 
-// kubeEscape doubles every $ so that the kubelet's $(VAR) expansion in command, args and env
-// values gives the text back.
+// kubeSecretEnv is a pod's Secret of environment values: the value of every variable whose
+// name looks like a secret's (kubeSecretValue), so that the workload references it with
+// secretKeyRef instead of holding it, and the Secret can be created apart from the
+// manifest. A variable is keyed by its name, or by container.name when the pod's
+// containers give it different values.
+type kubeSecretEnv struct {
+	name string
+	data map[string]string
+	keys map[*Container]map[string]string // container → variable → key
+}
+
+// toKubeSecretEnv returns p's Secret of environment values, or nil when it needs none.
+func toKubeSecretEnv(p *Pod) *kubeSecretEnv {
+	values := map[string]map[string]bool{} // variable → the values it has in the pod
+	for _, c := range p.Containers() {
+		for name, v := range c.Env {
+			if kubeSecretValue(name, v) {
+				if values[name] == nil {
+					values[name] = map[string]bool{}
+				}
+				values[name][v] = true
+			}
+		}
+	}
+	if len(values) == 0 {
+		return nil
+	}
+	se := &kubeSecretEnv{name: p.Name + "-env", data: map[string]string{}, keys: map[*Container]map[string]string{}}
+	owner := map[string]string{} // key → the variable (or container/variable) it holds
+	for _, c := range p.Containers() {
+		for _, name := range sortedKeys(c.Env) {
+			if !kubeSecretValue(name, c.Env[name]) {
+				continue
+			}
+			base, who := toKubeConfigMapKey(name), name
+			if len(values[name]) > 1 {
+				base, who = c.Name+"."+base, c.Name+"/"+name
+			}
+			key := base
+			for i := 2; owner[key] != "" && owner[key] != who; i++ {
+				key = fmt.Sprintf("%s-%d", base, i)
+			}
+			owner[key] = who
+			se.data[key] = c.Env[name]
+			if se.keys[c] == nil {
+				se.keys[c] = map[string]string{}
+			}
+			se.keys[c][name] = key
+		}
+	}
+	return se
+}
+
+// kubeSecretValue reports whether a variable's value goes into the pod's Secret: its name
+// looks like a secret's, and it has a value (an empty one, say from a ${TS_AUTHKEY:-} whose
+// variable was not set, has nothing to hide, and stays an env value to fill in).
+func kubeSecretValue(name, value string) bool { return value != "" && expSecretLike(name) }
+
+// key is the Secret key holding c's variable name, if the Secret holds it.
+func (se *kubeSecretEnv) key(c *Container, name string) (string, bool) {
+	if se == nil {
+		return "", false
+	}
+	key, ok := se.keys[c][name]
+	return key, ok
+}
+
+// kubeEscape doubles every $ so that the kubelet's $(VAR) expansion in command, args, env
+// values and exec probe commands gives the text back.
 func kubeEscape(s string) string { return strings.ReplaceAll(s, "$", "$$") }
 
 func kubeEscapeAll(in []string) []string {
@@ -530,7 +672,9 @@ func toKubeProbe(p *Probe) *corev1.Probe {
 	case p.TCP != nil:
 		kp.TCPSocket = &corev1.TCPSocketAction{Port: intstr.FromInt32(int32(p.TCP.Port)), Host: p.TCP.Host}
 	case p.Exec != nil:
-		kp.Exec = &corev1.ExecAction{Command: p.Exec.Command}
+		// The kubelet expands $(VAR) in an exec probe's command too (from the container's
+		// literal env values), so its $ are doubled as in command and args.
+		kp.Exec = &corev1.ExecAction{Command: kubeEscapeAll(p.Exec.Command)}
 	}
 	return kp
 }
@@ -582,7 +726,10 @@ func toKubeServices(p *Pod, labels map[string]string) []*corev1.Service {
 		if len(base)+len(suffix) > 63 {
 			base = strings.TrimRight(base[:63-len(suffix)], "-")
 		}
-		out = append(out, svc(base+suffix, corev1.ServiceTypeNodePort, nodePorts))
+		np := svc(base+suffix, corev1.ServiceTypeNodePort, nodePorts)
+		// The importer knows it by this annotation: the pod's own, reached by the pod's name.
+		np.Annotations = map[string]string{KubeAnnotationNodePortOf: p.Name}
+		out = append(out, np)
 	}
 	return out
 }
@@ -674,6 +821,8 @@ func checkKubeManifest(manifest []byte) error {
 			obj = &corev1.Service{}
 		case "v1/ConfigMap":
 			obj = &corev1.ConfigMap{}
+		case "v1/Secret":
+			obj = &corev1.Secret{}
 		default:
 			return fmt.Errorf("document %d: unexpected kind %s %s", i+1, tm.APIVersion, tm.Kind)
 		}

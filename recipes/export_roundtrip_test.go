@@ -21,25 +21,24 @@ import (
 // same differences under "Round trip". Any other change fails the test.
 
 // roundTripStacks are the stacks every round trip runs on: the good recipe corpus, every
-// catalog recipe (each in a directory of its own), and every compose and Kubernetes fixture
-// that imports without problems.
-func roundTripStacks(t *testing.T) map[string]*Stack {
+// catalog recipe and the starter (each in a directory of its own), and every compose and Kubernetes fixture
+// that imports without problems; with, per stack, the warnings its own load gave (which
+// importing its export may give again).
+func roundTripStacks(t *testing.T) (map[string]*Stack, map[*Stack][]Warning) {
 	t.Helper()
 	out := map[string]*Stack{}
+	loadWarns := map[*Stack][]Warning{}
 	files, _ := filepath.Glob("../testdata/recipes/good/*.yaml")
 	for _, f := range files {
-		st, _, err := loadCorpusFile(t, f)
+		st, warns, err := loadCorpusFile(t, f)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
 		out["good/"+strings.TrimSuffix(filepath.Base(f), ".yaml")] = st
+		loadWarns[st] = warns
 	}
 	dir := t.TempDir()
-	for _, name := range catalog.Names() {
-		recipeFiles, err := catalog.Files(name)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for name, recipeFiles := range catalogFiles(t) {
 		root := filepath.Join(dir, name)
 		for rel, content := range recipeFiles {
 			p := filepath.Join(root, filepath.FromSlash(rel))
@@ -50,11 +49,12 @@ func roundTripStacks(t *testing.T) map[string]*Stack {
 				t.Fatal(err)
 			}
 		}
-		st, _, err := LoadFile(filepath.Join(root, "sidecar.yaml"), Options{})
+		st, warns, err := LoadFile(filepath.Join(root, "sidecar.yaml"), Options{})
 		if err != nil {
 			t.Fatalf("catalog recipe %s: %v", name, err)
 		}
 		out["catalog/"+name] = st
+		loadWarns[st] = warns
 	}
 	out["code/everything"] = everythingStack(t)
 	fixtures := 0
@@ -64,24 +64,37 @@ func roundTripStacks(t *testing.T) map[string]*Stack {
 			if strings.HasPrefix(filepath.Base(f), "bad-") {
 				continue
 			}
-			content, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// As the importers' golden tests load them.
-			opts := Options{Dir: filepath.Dir(f), Env: map[string]string{"HOME": "/home/dev", "TAG": "dev", "WEB_PORT": "8080"}, DotEnv: true}
-			st, _, err := Load(File{Name: filepath.ToSlash(strings.TrimPrefix(f, "../")), Content: content}, opts)
-			if err != nil {
-				t.Fatalf("fixture %s: %v", f, err)
-			}
+			st, warns := loadFixtureWarnings(t, f)
 			out[kind+"/"+strings.TrimSuffix(filepath.Base(f), ".yaml")] = st
+			loadWarns[st] = warns
 			fixtures++
 		}
 	}
 	if len(files) < 5 || len(catalog.Names()) < 8 || fixtures < 10 {
 		t.Fatalf("only %d good recipes, %d catalog recipes and %d fixtures to round-trip", len(files), len(catalog.Names()), fixtures)
 	}
-	return out
+	return out, loadWarns
+}
+
+// loadFixture loads a compose or Kubernetes fixture as the importers' golden tests do.
+func loadFixture(t *testing.T, f string) *Stack {
+	t.Helper()
+	st, _ := loadFixtureWarnings(t, f)
+	return st
+}
+
+func loadFixtureWarnings(t *testing.T, f string) (*Stack, []Warning) {
+	t.Helper()
+	content, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Dir: filepath.Dir(f), Env: map[string]string{"HOME": "/home/dev", "TAG": "dev", "WEB_PORT": "8080"}, DotEnv: true}
+	st, warns, err := Load(File{Name: filepath.ToSlash(strings.TrimPrefix(f, "../")), Content: content}, opts)
+	if err != nil {
+		t.Fatalf("fixture %s: %v", f, err)
+	}
+	return st, warns
 }
 
 // everythingStack loads testdata/export/everything: one stack with what the rest of the
@@ -114,17 +127,27 @@ func sameStack(t *testing.T, what string, got, want *Stack, exported []byte) {
 }
 
 // importExport imports an export from the original stack's directory, with no variables: an
-// export is self-contained.
-func importExport(t *testing.T, st *Stack, name string, out []byte) *Stack {
+// export is self-contained. Importing it must warn about nothing but what loading the
+// original did (loadWarns, by message) and importWarningsExpected.
+func importExport(t *testing.T, st *Stack, loadWarns []Warning, name string, out []byte) *Stack {
 	t.Helper()
 	back, warns, err := Load(File{Name: filepath.Join(st.Dir, name), Content: out}, Options{Dir: st.Dir})
 	if err != nil {
 		t.Fatalf("the export does not import:\n%v\n%s", err, out)
 	}
 	for _, w := range warns {
-		t.Logf("import warning: %s", w)
+		if !slices.ContainsFunc(loadWarns, func(o Warning) bool { return o.Message == w.Message }) && !importWarningExpected(w) {
+			t.Errorf("importing the export gives an unexpected warning: %s\n--- exported:\n%s", w, out)
+		}
 	}
 	return back
+}
+
+// importWarningExpected says whether a warning of importing an export is one the export
+// cannot avoid: Kubernetes requires stdin: true next to tty: true, and sidecar gives a
+// container no stdin, which the importer says.
+func importWarningExpected(w Warning) bool {
+	return strings.HasSuffix(w.Field, ".stdin") && strings.HasSuffix(w.Message, "containers do not get a stdin; ignored")
 }
 
 // expect applies differences to a copy of st.
@@ -139,7 +162,8 @@ func expect(st *Stack, differences ...func(*Stack)) *Stack {
 // Every stack, exported as a Kubernetes manifest of every kind, decodes strictly and imports
 // back to the same stack, apart from kubeDifferences.
 func TestRoundTripKube(t *testing.T) {
-	for name, st := range roundTripStacks(t) {
+	stacks, loadWarns := roundTripStacks(t)
+	for name, st := range stacks {
 		for _, kind := range []KubeKind{KubeAuto, KubeDeployment, KubeJob, KubePod} {
 			t.Run(name+"/"+impOr(kind.String(), "auto"), func(t *testing.T) {
 				out, _, err := ExportKube(st, KubeOptions{Kind: kind})
@@ -147,7 +171,7 @@ func TestRoundTripKube(t *testing.T) {
 					t.Fatal(err)
 				}
 				decodeKube(t, out) // strictly, into the k8s.io/api types
-				back := importExport(t, st, "exported.kube.yaml", out)
+				back := importExport(t, st, loadWarns[st], "exported.kube.yaml", out)
 				sameStack(t, "kube "+impOr(kind.String(), "auto"), back, expect(st, kubeDifferences(kind)...), out)
 			})
 		}
@@ -157,14 +181,15 @@ func TestRoundTripKube(t *testing.T) {
 // Every stack, exported as a compose file, loads with compose-go and imports back to the same
 // stack, apart from composeDifferences.
 func TestRoundTripCompose(t *testing.T) {
-	for name, st := range roundTripStacks(t) {
+	stacks, loadWarns := roundTripStacks(t)
+	for name, st := range stacks {
 		t.Run(name, func(t *testing.T) {
 			out, _, err := ExportCompose(st, ComposeOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			loadComposeProject(t, out)
-			back := importExport(t, st, "exported.compose.yaml", out)
+			back := importExport(t, st, loadWarns[st], "exported.compose.yaml", out)
 			sameStack(t, "compose", back, expect(st, composeDifferences()...), out)
 		})
 	}
@@ -383,7 +408,7 @@ func kubeBindFilesBecomeVolumes(st *Stack) {
 // the lists above hold only what does not come back.
 func TestRoundTripDifferencesAreNeeded(t *testing.T) {
 	type trip struct{ orig, back *Stack }
-	stacks := roundTripStacks(t)
+	stacks, loadWarns := roundTripStacks(t)
 	same := func(a, b *Stack) bool {
 		ja, _ := json.Marshal(a)
 		jb, _ := json.Marshal(b)
@@ -410,7 +435,7 @@ func TestRoundTripDifferencesAreNeeded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		trips = append(trips, trip{st, importExport(t, st, "exported.compose.yaml", out)})
+		trips = append(trips, trip{st, importExport(t, st, loadWarns[st], "exported.compose.yaml", out)})
 	}
 	check("compose", composeDifferences(), trips)
 	for _, kind := range []KubeKind{KubeAuto, KubeDeployment, KubeJob, KubePod} {
@@ -420,7 +445,7 @@ func TestRoundTripDifferencesAreNeeded(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			trips = append(trips, trip{st, importExport(t, st, "exported.kube.yaml", out)})
+			trips = append(trips, trip{st, importExport(t, st, loadWarns[st], "exported.kube.yaml", out)})
 		}
 		check("kube "+impOr(kind.String(), "auto"), kubeDifferences(kind), trips)
 	}

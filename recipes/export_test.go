@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -78,16 +79,27 @@ func TestExportEverythingGolden(t *testing.T) {
 	checkGolden(t, "../testdata/export/everything.compose.yaml", withWarnings(compose, warns))
 }
 
-// Every catalog recipe, exported both ways, against goldens under testdata/export/catalog:
-// what a user of sidecar init gets from sidecar export.
+// catalogFiles are the files of every catalog recipe and, as "starter", of the starter
+// sidecar init writes without --recipe.
+func catalogFiles(t *testing.T) map[string]map[string][]byte {
+	t.Helper()
+	out := map[string]map[string][]byte{"starter": catalog.Starter()}
+	for _, name := range catalog.Names() {
+		files, err := catalog.Files(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[name] = files
+	}
+	return out
+}
+
+// Every catalog recipe and the starter, exported both ways, against goldens under
+// testdata/export/catalog: what a user of sidecar init gets from sidecar export.
 func TestExportCatalogGolden(t *testing.T) {
 	dir := t.TempDir()
-	for _, name := range catalog.Names() {
+	for name, files := range catalogFiles(t) {
 		t.Run(name, func(t *testing.T) {
-			files, err := catalog.Files(name)
-			if err != nil {
-				t.Fatal(err)
-			}
 			root := filepath.Join(dir, name)
 			for rel, content := range files {
 				p := filepath.Join(root, filepath.FromSlash(rel))
@@ -115,6 +127,39 @@ func TestExportCatalogGolden(t *testing.T) {
 			}
 			checkGolden(t, filepath.Join("../testdata/export/catalog", name+".compose.yaml"), withWarnings(compose, warns))
 		})
+	}
+}
+
+// Every compose and Kubernetes fixture that imports, exported both ways, against goldens
+// under testdata/export/compose and testdata/export/kube: what sidecar export makes of a
+// file the importers read.
+func TestExportFixtureGolden(t *testing.T) {
+	n := 0
+	for _, kind := range []string{"compose", "kube"} {
+		files, _ := filepath.Glob(filepath.Join("../testdata", kind, "*.yaml"))
+		for _, f := range files {
+			base := strings.TrimSuffix(filepath.Base(f), ".yaml")
+			if strings.HasPrefix(base, "bad-") {
+				continue
+			}
+			n++
+			t.Run(kind+"/"+base, func(t *testing.T) {
+				st := loadFixture(t, f)
+				kube, warns, err := ExportKube(st, KubeOptions{})
+				if err != nil {
+					t.Fatalf("kube export: %v", err)
+				}
+				checkGolden(t, filepath.Join("../testdata/export", kind, base+".kube.yaml"), withWarnings(kube, warns))
+				compose, warns, err := ExportCompose(st, ComposeOptions{})
+				if err != nil {
+					t.Fatalf("compose export: %v", err)
+				}
+				checkGolden(t, filepath.Join("../testdata/export", kind, base+".compose.yaml"), withWarnings(compose, warns))
+			})
+		}
+	}
+	if n < 10 {
+		t.Fatalf("only %d fixtures to export", n)
 	}
 }
 
@@ -191,6 +236,8 @@ func decodeKube(t *testing.T, manifest []byte) (deps []appsv1.Deployment, jobs [
 			var o corev1.ConfigMap
 			err = yaml.UnmarshalStrict(doc, &o)
 			cms = append(cms, o)
+		case "Secret":
+			err = yaml.UnmarshalStrict(doc, &corev1.Secret{})
 		default:
 			t.Fatalf("unexpected kind %q", kind.Kind)
 		}
@@ -241,6 +288,11 @@ func TestExportKubeShape(t *testing.T) {
 	if spec.Containers[0].ReadinessProbe.Exec == nil {
 		t.Errorf("main's exec probe is lost")
 	}
+	// The proxy holds host port 8000: a rolling update could never place the new pod next
+	// to the old one on a one-node cluster.
+	if got := deps[0].Spec.Strategy.Type; got != appsv1.RecreateDeploymentStrategyType {
+		t.Errorf("a Deployment with a hostPort has strategy %q, want Recreate", got)
+	}
 	if got := *spec.TerminationGracePeriodSeconds; got != 30 {
 		t.Errorf("terminationGracePeriodSeconds = %d", got)
 	}
@@ -275,9 +327,12 @@ func TestExportKubeNodePort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, _, svcs, _ := decodeKube(t, out)
+	deps, _, _, svcs, _ := decodeKube(t, out)
 	if len(svcs) != 2 {
 		t.Fatalf("%d services, want 2", len(svcs))
+	}
+	if got := deps[0].Spec.Strategy.Type; got != appsv1.RecreateDeploymentStrategyType {
+		t.Errorf("a Deployment with a hostPort has strategy %q, want Recreate", got)
 	}
 	cluster, node := svcs[0], svcs[1]
 	if cluster.Name != "demo" || len(cluster.Spec.Ports) != 3 {
@@ -288,11 +343,28 @@ func TestExportKubeNodePort(t *testing.T) {
 	}
 }
 
+// Without host ports a Deployment keeps the default rolling update.
+func TestExportKubeNoHostPortRollingUpdate(t *testing.T) {
+	st := testStack()
+	st.Pods[0].Sidecars[0].Ports = []Port{{ContainerPort: 10000}}
+	out, _, err := ExportKube(st, KubeOptions{Files: testFiles()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps, _, _, _, _ := decodeKube(t, out)
+	if got := deps[0].Spec.Strategy.Type; got != "" {
+		t.Errorf("a Deployment without hostPorts has strategy %q, want the default", got)
+	}
+	if strings.Contains(string(out), "strategy") {
+		t.Errorf("the manifest writes a strategy:\n%s", out)
+	}
+}
+
 func TestExportKubeServiceNames(t *testing.T) {
 	st := testStack()
-	st.Pods[0].Name = "9" + strings.Repeat("a", 62)
+	st.Pods[0].Name = strings.Repeat("a", 63)
 	st.Pods[0].Main.Ports = []Port{{ContainerPort: 8080}}
-	out, warns, err := ExportKube(st, KubeOptions{Files: testFiles()})
+	out, _, err := ExportKube(st, KubeOptions{Files: testFiles()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,12 +372,70 @@ func TestExportKubeServiceNames(t *testing.T) {
 	if len(svcs) != 2 || len(svcs[1].Name) > 63 || !strings.HasSuffix(svcs[1].Name, "-nodeport") {
 		t.Errorf("services = %v", svcs)
 	}
-	found := false
-	for _, w := range warns {
-		found = found || strings.Contains(w.Message, "must start with a letter")
+}
+
+// What the API server would reject is an error of the export, one problem each, with how
+// to fix it; nothing is printed.
+func TestExportKubeRejectedByAPIServer(t *testing.T) {
+	big := strings.Repeat("x", 1<<20+1)
+	for _, tc := range []struct {
+		name  string
+		edit  func(*Stack, fstest.MapFS)
+		wants []string
+	}{
+		{"service name", func(st *Stack, _ fstest.MapFS) { st.Pods[0].Name = "9web" },
+			[]string{`Service name "9web" is not valid in Kubernetes`, "rename the pod so that its name starts with a letter"}},
+		{"bind-mounted file over 1 MiB", func(_ *Stack, fs fstest.MapFS) { fs["envoy.yaml"] = &fstest.MapFile{Data: []byte(big)} },
+			[]string{"ConfigMap demo-envoy-yaml (file ./envoy.yaml) holds 1048577 bytes, more than the 1048576 (1 MiB) the API server accepts", "PersistentVolumeClaim"}},
+		{"volume files over 1 MiB", func(st *Stack, _ fstest.MapFS) {
+			st.Pods[0].Volumes[0].Files = map[string]string{"a.bin": big[:1<<19], "b.bin": big[:1<<19+1]}
+		}, []string{"ConfigMap demo-data (the files of volume data) holds 1048577 bytes"}},
+		{"variable name", func(st *Stack, _ fstest.MapFS) { st.Pods[0].Main.Env["BAD\tNAME"] = "x" },
+			[]string{`variable "BAD\tNAME" is not valid in Kubernetes`, "rename the variable"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, files := testStack(), testFiles()
+			tc.edit(st, files)
+			out, _, err := ExportKube(st, KubeOptions{Files: files})
+			if !errors.Is(err, ErrExport) || out != nil {
+				t.Fatalf("err = %v, output %d bytes; want an export error and nothing", err, len(out))
+			}
+			var probs Problems
+			if !errors.As(err, &probs) {
+				t.Fatalf("the error does not list its problems: %v", err)
+			}
+			for _, want := range tc.wants {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("the error misses %q:\n%v", want, err)
+				}
+			}
+		})
 	}
-	if !found {
-		t.Errorf("no warning about the Service name starting with a digit: %v", warns)
+}
+
+// What only some clients or versions reject is a warning: an object too big for client-side
+// kubectl apply, a variable name older API servers refuse.
+func TestExportKubeWarnsAboutLimits(t *testing.T) {
+	st, files := testStack(), testFiles()
+	files["envoy.yaml"] = &fstest.MapFile{Data: []byte(strings.Repeat("x", 300<<10))}
+	st.Pods[0].Main.Env["1ST"] = "x"
+	_, warns, err := ExportKube(st, KubeOptions{Files: files})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for _, w := range warns {
+		all = append(all, w.String())
+	}
+	text := strings.Join(all, "\n")
+	for _, want := range []string{
+		"ConfigMap demo-envoy-yaml (file ./envoy.yaml) takes 300",
+		"kubectl apply --server-side",
+		`variable name "1ST" is accepted by Kubernetes 1.32 and later only`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no warning says %q:\n%s", want, text)
+		}
 	}
 }
 
@@ -529,5 +659,139 @@ func TestExportComposeAliases(t *testing.T) {
 	// compose-go attaches every service to the default network; no alias is written.
 	if n := loadComposeProject(t, out).Services["demo-infra"].Networks["default"]; n != nil && len(n.Aliases) > 0 {
 		t.Errorf("a lone pod's infra has aliases %v", n.Aliases)
+	}
+}
+
+// The kubelet expands $(VAR) and $$ in an exec probe's command as in args, from the
+// container's literal env values only: the export doubles every $, and the importer expands
+// as the kubelet would, so that the probe runs the same command on both.
+func TestKubeExecProbeDollars(t *testing.T) {
+	st := testStack()
+	main := st.Pods[0].Main
+	main.Env["MODE"] = "fast"
+	main.Ready.Exec.Command = []string{"sh", "-c", "test $$ -gt 0 && echo $(MODE) ${MODE}"}
+	out, _, err := ExportKube(st, KubeOptions{Files: testFiles()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps, _, _, _, _ := decodeKube(t, out)
+	got := deps[0].Spec.Template.Spec.Containers[0].ReadinessProbe.Exec.Command
+	if want := "test $$$$ -gt 0 && echo $$(MODE) $${MODE}"; len(got) != 3 || got[2] != want {
+		t.Errorf("exported exec probe = %q, want %q last", got, want)
+	}
+
+	back, _ := mustKube(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+	containers:
+		- name: app
+			image: x
+			env:
+				- {name: MODE, value: fast}
+				- {name: RAW, value: "$(MODE)"}
+				- {name: FROM_SECRET, valueFrom: {secretKeyRef: {name: s, key: k, optional: true}}}
+			envFrom: [{configMapRef: {name: c, optional: true}}]
+			readinessProbe:
+				exec: {command: [check, "$(MODE)", "$$(MODE)", "$(RAW)", "$(FROM_SECRET)", "$(UNKNOWN)", "$$$$"]}
+`)
+	want := []string{"check", "fast", "$(MODE)", "$(MODE)", "", "$(UNKNOWN)", "$$"}
+	if got := back.Pods[0].Main.Ready.Exec.Command; !reflect.DeepEqual(got, want) {
+		t.Errorf("imported exec probe = %q, want %q", got, want)
+	}
+}
+
+func TestExpSecretLike(t *testing.T) {
+	for name, want := range map[string]bool{
+		"TS_AUTHKEY": true, "API_KEY": true, "GITHUB_TOKEN": true, "accessToken": true, "ACCESSTOKEN": true,
+		"POSTGRES_PASSWORD": true, "DB_PASS": true, "client-secret": true, "BASIC_AUTH": true, "AWS_CREDENTIALS": true,
+		"KEYCLOAK_URL": false, "MONKEY": false, "PATH": false, "HOME": false, "PASSENGER": false, "AUTHOR": false,
+	} {
+		if got := expSecretLike(name); got != want {
+			t.Errorf("expSecretLike(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// Variables that look like secrets and have a value go into a Secret per pod, which the
+// containers reference with secretKeyRef; the import gives the same stack back.
+func TestExportKubeSecretEnv(t *testing.T) {
+	st := testStack()
+	p := st.Pods[0]
+	p.Main.Env["API_TOKEN"] = "main-$ecret"
+	p.Main.Env["DB_PASSWORD"] = "shared"
+	p.Main.Env["TS_AUTHKEY"] = "" // empty: nothing to hide, an env value to fill in
+	p.Sidecars[0].Env = Env{"API_TOKEN": "proxy-secret", "DB_PASSWORD": "shared"}
+	out, warns, err := ExportKube(st, KubeOptions{Files: testFiles()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secret corev1.Secret
+	for _, doc := range expSplitDocs(out) {
+		if strings.Contains(string(doc), "kind: Secret") {
+			if err := yaml.UnmarshalStrict(doc, &secret); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := map[string]string{"app.API_TOKEN": "main-$ecret", "proxy.API_TOKEN": "proxy-secret", "DB_PASSWORD": "shared"}
+	if secret.Name != "demo-env" || !reflect.DeepEqual(secret.StringData, want) {
+		t.Errorf("Secret %s holds %v, want demo-env with %v", secret.Name, secret.StringData, want)
+	}
+	deps, _, _, _, _ := decodeKube(t, out)
+	env := map[string]corev1.EnvVar{}
+	for _, e := range deps[0].Spec.Template.Spec.Containers[0].Env {
+		env[e.Name] = e
+	}
+	if ref := env["API_TOKEN"].ValueFrom; ref == nil || ref.SecretKeyRef.Name != "demo-env" || ref.SecretKeyRef.Key != "app.API_TOKEN" || env["API_TOKEN"].Value != "" {
+		t.Errorf("API_TOKEN = %+v, want a secretKeyRef to demo-env app.API_TOKEN", env["API_TOKEN"])
+	}
+	if e := env["TS_AUTHKEY"]; e.ValueFrom != nil || e.Value != "" {
+		t.Errorf("the empty TS_AUTHKEY = %+v, want an empty value", e)
+	}
+	found := false
+	for _, w := range warns {
+		found = found || strings.Contains(w.Message, "variables API_TOKEN and DB_PASSWORD look like secrets, so the containers take their values from Secret demo-env")
+	}
+	if !found {
+		t.Errorf("no warning names the variables put in the Secret: %v", warns)
+	}
+	back, _, err := Load(File{Name: "/stack/exported.yaml", Content: out}, Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := back.Pods[0].Main.Env; got["API_TOKEN"] != "main-$ecret" || got["DB_PASSWORD"] != "shared" || got["TS_AUTHKEY"] != "" {
+		t.Errorf("imported main env = %v", got)
+	}
+	if got := back.Pods[0].Sidecars[0].Env; !reflect.DeepEqual(got, p.Sidecars[0].Env) {
+		t.Errorf("imported proxy env = %v, want %v", got, p.Sidecars[0].Env)
+	}
+}
+
+// A pod volume starts empty, as an emptyDir: the compose export mounts it with nocopy, or
+// the engine would copy the image's content at the target into it.
+func TestExportComposeVolumesStartEmpty(t *testing.T) {
+	st := testStack()
+	st.Pods[0].Main.Volumes = append(st.Pods[0].Main.Volumes, Mount{Type: MountVolume, Source: "data", Target: "/sub", SubPath: "x"})
+	out, _, err := ExportCompose(st, ComposeOptions{Files: testFiles()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := loadComposeProject(t, out)
+	n := 0
+	for _, name := range []string{"setup", "app"} {
+		for _, v := range p.Services[name].Volumes {
+			if v.Type != types.VolumeTypeVolume {
+				continue
+			}
+			n++
+			if v.Volume == nil || !v.Volume.NoCopy {
+				t.Errorf("%s: the pod volume mount at %s is not nocopy: %+v", name, v.Target, v.Volume)
+			}
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d pod volume mounts, want 3", n)
 	}
 }

@@ -613,9 +613,12 @@ func (k *kubeImport) service(d *kubeDoc) {
 		container.Ports = append(container.Ports, port)
 		kp.portOrder[container] = append(kp.portOrder[container], order)
 	}
-	if svc.Name != kp.pod.Name || len(renamed) > 0 {
+	// The NodePort Service sidecar's export makes next to the pod's own Service publishes
+	// ports, and no pod calls it by its name.
+	ownName := svc.Name == kp.pod.Name || svc.Annotations[KubeAnnotationNodePortOf] == kp.pod.Name
+	if !ownName || len(renamed) > 0 {
 		msg := fmt.Sprintf("other pods reach %s by its pod name %s, at its container ports", kp.pod.Name, kp.pod.Name)
-		if svc.Name != kp.pod.Name {
+		if !ownName {
 			msg += fmt.Sprintf(", not as %s", svc.Name)
 		}
 		if len(renamed) > 0 {

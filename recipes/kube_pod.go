@@ -689,6 +689,16 @@ func kubeExpand(s string, vars map[string]string) string {
 	return b.String()
 }
 
+// kubeStaticEnv is what the kubelet expands an exec probe's command with: each env entry's
+// value as written, "" for one with valueFrom; envFrom is not used.
+func kubeStaticEnv(env []corev1.EnvVar) map[string]string {
+	m := make(map[string]string, len(env))
+	for _, e := range env {
+		m[e.Name] = e.Value
+	}
+	return m
+}
+
 func kubeExpandAll(ss []string, vars map[string]string) []string {
 	out := make([]string, len(ss))
 	for i, s := range ss {
@@ -708,6 +718,12 @@ func (k *kubeImport) probe(cx *kubeCtx, p string, pr *corev1.Probe, c corev1.Con
 	switch {
 	case pr.Exec != nil:
 		out.Exec = &ExecProbe{Command: slices.Clone(pr.Exec.Command)}
+		if pr.Exec.Command != nil {
+			// The kubelet expands $(VAR) in an exec probe's command as in command and args,
+			// but only from the container's env entries, with their values as written
+			// (unexpanded; "" for valueFrom), and $$ is a literal $.
+			out.Exec.Command = kubeExpandAll(pr.Exec.Command, kubeStaticEnv(c.Env))
+		}
 		k.pos.Set(Field(key, "exec", "command"), k.at(d, p+".exec.command"))
 	case pr.HTTPGet != nil:
 		port, ok := k.probePort(cx, p+".httpGet.port", pr.HTTPGet.Port, c)

@@ -106,6 +106,9 @@ func exitCode(err error, errOut io.Writer, root *cobra.Command) int {
 			fmt.Fprintln(errOut, missingFileHint(root))
 		}
 		return exitBadInput
+	case errors.Is(err, recipes.ErrExport):
+		fmt.Fprintf(errOut, "sidecar: %v\n", err)
+		return exitBadInput
 	case errors.Is(err, orchestrator.ErrEngineUnreachable):
 		fmt.Fprintf(errOut, "sidecar: %v\n", err)
 		fmt.Fprintln(errOut, "Is Docker running? Start it (e.g. sudo systemctl start docker, or open Docker Desktop), or point DOCKER_HOST or `docker context use` at a running engine.")

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -74,5 +76,43 @@ func TestExportKindSetting(t *testing.T) {
 	}
 	if got.Kind != recipes.KubeJob || got.File != "x.yaml" || got.Target != "kube" {
 		t.Errorf("options = %+v", got)
+	}
+}
+
+// A manifest the API server would reject is not printed: each problem is on stderr with how
+// to fix it, exit status 2. A ConfigMap too big for client-side kubectl apply is a warning.
+func TestExportKubeRejectsOversizedConfigMaps(t *testing.T) {
+	dir := t.TempDir()
+	recipe := "main: {image: nginx:1.29.8-alpine, restart: always, volumes: [./big.conf:/etc/big.conf:ro]}\n"
+	write := func(name string, size int) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(strings.Repeat("x", size)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sidecar.yaml"), []byte(recipe), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	write("big.conf", 2<<20)
+	f, out, errOut := testFactory(t)
+	if code := runCLI(t, f, "export", "kube", "-f", filepath.Join(dir, "sidecar.yaml")); code != 2 {
+		t.Fatalf("exit %d, want 2\nstderr:\n%s", code, errOut)
+	}
+	if out.Len() != 0 {
+		t.Errorf("a rejected manifest was printed:\n%s", out)
+	}
+	for _, want := range []string{"(file ./big.conf) holds 2097152 bytes, more than the 1048576 (1 MiB) the API server accepts", "PersistentVolumeClaim", "sidecar: 1 problem"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("stderr misses %q:\n%s", want, errOut)
+		}
+	}
+
+	write("big.conf", 300<<10)
+	f, out, errOut = testFactory(t)
+	if code := runCLI(t, f, "export", "kube", "-f", filepath.Join(dir, "sidecar.yaml")); code != 0 {
+		t.Fatalf("exit %d, want 0\nstderr:\n%s", code, errOut)
+	}
+	if !strings.Contains(errOut.String(), "warning: ConfigMap") || !strings.Contains(errOut.String(), "kubectl apply --server-side") || out.Len() == 0 {
+		t.Errorf("no warning about kubectl apply's limit on stderr, or no manifest:\n%s", errOut)
 	}
 }

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,13 +21,16 @@ type InitOptions struct {
 	IO     *IOStreams
 	Recipe string // "" writes the starter sidecar.yaml
 	Force  bool
-	Dir    string
+	// Dir is where the files go; File is the name the recipe itself is written under
+	// (sidecar.yaml unless -f says otherwise), next to the files it mounts.
+	Dir  string
+	File string
 }
 
 func newInitCmd(f *Factory, runF func(*InitOptions) error) *cobra.Command {
 	opts := &InitOptions{IO: f.IO}
 	cmd := &cobra.Command{
-		Use:   "init [--recipe NAME] [--force] [DIR]",
+		Use:   "init [--recipe NAME] [--force] [-f FILE] [DIR]",
 		Short: "Write a sidecar.yaml (and a recipe's config files) into a directory",
 		Long: strings.TrimSpace(`
 Write a sidecar.yaml into DIR (default: the current directory), creating DIR if
@@ -33,11 +38,14 @@ needed. With --recipe, write one of the built-in recipes (see sidecar recipes) w
 the configuration files it mounts; without it, write a small commented sidecar.yaml
 with a main container and one sidecar to start from.
 
-The stack is named after DIR. Existing files are never overwritten unless --force is
-given; then the files that were replaced are listed.`),
+-f FILE writes the recipe as FILE instead of sidecar.yaml, where the other commands'
+-f FILE will read it: relative to DIR, and the files it mounts next to it. The stack
+is named after the directory the recipe is in. Existing files are never overwritten
+unless --force is given; then the files that were replaced are listed.`),
 		Example: strings.Trim(`
   sidecar init                                  # ./sidecar.yaml, the starter
   sidecar init --recipe envoy-proxy envoy-demo  # envoy-demo/sidecar.yaml and envoy.yaml
+  sidecar init -f dev.yaml                      # ./dev.yaml; then sidecar up -f dev.yaml
   sidecar init --recipe vault-agent --force .   # replace what is there`, "\n"),
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
@@ -52,14 +60,17 @@ given; then the files that were replaced are listed.`),
 			}
 			opts.Recipe = v.GetString("recipe")
 			opts.Force = v.GetBool("force")
-			opts.Dir = "."
-			if len(args) == 1 {
-				opts.Dir = args[0]
-			}
 			if opts.Recipe != "" {
 				if _, err := catalog.Lookup(opts.Recipe); err != nil {
 					return usageErrorf(cmd, "%v", err)
 				}
+			}
+			dir := ""
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			if opts.Dir, opts.File, err = initTarget(dir, v.GetString("file"), opts.Recipe); err != nil {
+				return usageErrorf(cmd, "%v", err)
 			}
 			if runF != nil {
 				return runF(opts)
@@ -91,6 +102,44 @@ func (e *existsError) Error() string {
 	return fmt.Sprintf("not overwriting %s, which already exist: pass --force to replace them, or init into another directory", strings.Join(e.paths, ", "))
 }
 
+// initTarget says where init writes: the directory for the recipe and the files it mounts,
+// and the recipe's file name, from DIR (the argument, "" when not given) and the -f setting
+// (the recipe file as the other commands will read it, relative to DIR).
+func initTarget(dir, file, recipe string) (string, string, error) {
+	if file == "" {
+		file = defaultFile
+	}
+	switch {
+	case file == "-":
+		return "", "", fmt.Errorf("-f -: init writes files and cannot write to standard input; name a file, e.g. -f %s", defaultFile)
+	case strings.HasSuffix(file, "/") || strings.HasSuffix(file, string(filepath.Separator)):
+		return "", "", fmt.Errorf("-f %s names a directory: init writes DIR/%s; give the directory as DIR (sidecar init %s), or name the file", file, defaultFile, strings.TrimRight(file, `/\`))
+	case filepath.IsAbs(file) && dir != "":
+		return "", "", fmt.Errorf("-f %s is an absolute path and DIR %s is given too: give the directory once, as DIR (sidecar init -f %s %s) or in -f", file, dir, filepath.Base(file), filepath.Dir(file))
+	}
+	if dir == "" {
+		dir = "."
+	}
+	target := filepath.Join(dir, file)
+	if filepath.IsAbs(file) {
+		target = file
+	}
+	name := filepath.Base(target)
+	if name == "." || name == ".." {
+		return "", "", fmt.Errorf("-f %s names a directory: init writes DIR/%s; give the directory as DIR (sidecar init %s), or name the file", file, defaultFile, file)
+	}
+	if name != defaultFile {
+		files := catalog.Starter()
+		if recipe != "" {
+			files, _ = catalog.Files(recipe)
+		}
+		if _, clash := files[name]; clash {
+			return "", "", fmt.Errorf("-f %s: recipe %s writes its own %s next to the recipe file; name the recipe file otherwise", file, recipe, name)
+		}
+	}
+	return filepath.Dir(target), name, nil
+}
+
 func initRun(opts *InitOptions) error {
 	files := catalog.Starter()
 	if opts.Recipe != "" {
@@ -98,6 +147,12 @@ func initRun(opts *InitOptions) error {
 		if files, err = catalog.Files(opts.Recipe); err != nil {
 			return err
 		}
+	}
+	if opts.File != "" && opts.File != defaultFile {
+		renamed := maps.Clone(files)
+		renamed[opts.File] = renamed[defaultFile]
+		delete(renamed, defaultFile)
+		files = renamed
 	}
 	names := make([]string, 0, len(files))
 	for rel := range files {
@@ -144,10 +199,14 @@ func initRun(opts *InitOptions) error {
 		}
 		fmt.Fprintf(opts.IO.Out, "  %s%s\n", p, note)
 	}
+	file := cmp.Or(opts.File, defaultFile)
 	next := "sidecar up"
-	if filepath.Clean(opts.Dir) != "." {
-		next = "cd " + opts.Dir + " && sidecar up"
+	if file != defaultFile {
+		next += " -f " + file
 	}
-	fmt.Fprintf(opts.IO.Out, "Next: read the comment at the top of sidecar.yaml, then: %s\n", next)
+	if filepath.Clean(opts.Dir) != "." {
+		next = "cd " + opts.Dir + " && " + next
+	}
+	fmt.Fprintf(opts.IO.Out, "Next: read the comment at the top of %s, then: %s\n", file, next)
 	return nil
 }

@@ -114,6 +114,11 @@ func TestInitUsageErrors(t *testing.T) {
 		{"unknown recipe", []string{"init", "--recipe", "envoy-prxy"}, `unknown recipe "envoy-prxy": did you mean "envoy-proxy"?`},
 		{"unknown recipe lists them", []string{"init", "--recipe", "kafka"}, "recipes: dapr, envoy-mesh, envoy-proxy"},
 		{"two directories", []string{"init", "a", "b"}, "init takes at most one directory"},
+		{"-f stdin", []string{"init", "-f", "-"}, "init writes files and cannot write to standard input"},
+		{"-f a directory", []string{"init", "-f", "stacks/"}, "-f stacks/ names a directory: init writes DIR/sidecar.yaml; give the directory as DIR (sidecar init stacks)"},
+		{"-f dot", []string{"init", "-f", "."}, "-f . names a directory"},
+		{"-f absolute and DIR", []string{"init", "-f", "/tmp/x/dev.yaml", "y"}, "-f /tmp/x/dev.yaml is an absolute path and DIR y is given too"},
+		{"-f a file of the recipe", []string{"init", "--recipe", "envoy-proxy", "-f", "envoy.yaml"}, "recipe envoy-proxy writes its own envoy.yaml next to the recipe file"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -143,5 +148,45 @@ func TestInitRecipeSetting(t *testing.T) {
 	}
 	if got.Recipe != "dapr" || !got.Force || got.Dir != "somewhere" {
 		t.Errorf("options = %+v", got)
+	}
+}
+
+// -f names the recipe file init writes, as the other commands read it: relative to DIR,
+// with the files the recipe mounts next to it.
+func TestInitHonoursFile(t *testing.T) {
+	dir := t.TempDir()
+	f, out, errOut := testFactory(t)
+	if code := runCLI(t, f, "init", "--recipe", "envoy-proxy", "-f", "stacks/dev.yaml", dir); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	files, _ := catalog.Files("envoy-proxy")
+	for rel, name := range map[string]string{"sidecar.yaml": "stacks/dev.yaml", "envoy.yaml": "stacks/envoy.yaml"} {
+		if b, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(b) != string(files[rel]) {
+			t.Errorf("%s is not the recipe's %s (%v)", name, rel, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "stacks", "sidecar.yaml")); !os.IsNotExist(err) {
+		t.Errorf("sidecar.yaml was written too: %v", err)
+	}
+	if want := "cd " + filepath.Join(dir, "stacks") + " && sidecar up -f dev.yaml"; !strings.Contains(out.String(), want) {
+		t.Errorf("stdout misses %q:\n%s", want, out)
+	}
+	f2, out2, errOut2 := testFactory(t)
+	if code := runCLI(t, f2, "config", "-f", filepath.Join(dir, "stacks", "dev.yaml"), "-o", "json"); code != 0 {
+		t.Fatalf("what init wrote does not load (exit %d): %s", code, errOut2)
+	}
+	if !strings.Contains(out2.String(), `"name": "stacks"`) {
+		t.Errorf("the stack is not named after the recipe's directory:\n%s", out2)
+	}
+
+	// SIDECAR_FILE is the same setting: init writes where up will read.
+	t.Chdir(t.TempDir())
+	t.Setenv("SIDECAR_FILE", "dev.yaml")
+	f3, _, errOut3 := testFactory(t)
+	if code := runCLI(t, f3, "init"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut3)
+	}
+	if _, err := os.Stat("dev.yaml"); err != nil {
+		t.Errorf("SIDECAR_FILE=dev.yaml: %v", err)
 	}
 }

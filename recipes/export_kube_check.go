@@ -1,0 +1,220 @@
+package recipes
+
+import (
+	"encoding/json"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// Decoding the manifest into the k8s.io/api types catches misplaced fields, not values the
+// API server rejects. kubeCheckObjects adds the checks of the API server's validation that
+// are cheap to make here: names, label values, keys, variable names, and sizes. What the
+// server would reject is a problem (the export fails, exit status 2); what only some clients
+// or versions reject is a warning.
+
+const (
+	// kubeMaxDataSize is the most a ConfigMap's (or Secret's) data may hold, all keys
+	// together: the API server rejects more.
+	kubeMaxDataSize = 1 << 20
+	// kubeMaxApplySize is the most an object may take as JSON for client-side `kubectl
+	// apply`, which keeps a copy of it in the last-applied-configuration annotation, and
+	// annotations are limited to 256 KiB in all.
+	kubeMaxApplySize = 256 << 10
+)
+
+// kubeChecker collects the findings of kubeCheckObjects.
+type kubeChecker struct {
+	file  string
+	warns []Warning
+	probs Problems
+}
+
+func (k *kubeChecker) problem(hint, format string, args ...any) {
+	k.probs = append(k.probs, Problem{Pos: Position{File: k.file}, Message: fmt.Sprintf(format, args...), Hint: hint})
+}
+
+func (k *kubeChecker) warn(field, format string, args ...any) {
+	k.warns = append(k.warns, Warning{Pos: Position{File: k.file}, Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// invalid reports each message of a failed validation of what (e.g. `Service "9web" name`).
+func (k *kubeChecker) invalid(msgs []string, hint, what, value string) {
+	for _, m := range msgs {
+		k.problem(hint, "%s %q is not valid in Kubernetes: %s", what, clip(value), m)
+	}
+}
+
+// kubeCheckObjects checks the objects toKubeObjects made. files names, per ConfigMap, the
+// files it holds as the recipe wrote them (for messages).
+func kubeCheckObjects(file string, objs []any, files map[string]string) ([]Warning, Problems) {
+	k := &kubeChecker{file: file}
+	for _, o := range objs {
+		switch o := o.(type) {
+		case *corev1.ConfigMap:
+			k.meta("ConfigMap", o.ObjectMeta, validation.IsDNS1123Subdomain)
+			size := 0
+			for key, v := range o.Data {
+				k.invalid(validation.IsConfigMapKey(key), "rename the file", "ConfigMap "+o.Name+" key", key)
+				size += len(v)
+			}
+			for key, v := range o.BinaryData {
+				k.invalid(validation.IsConfigMapKey(key), "rename the file", "ConfigMap "+o.Name+" key", key)
+				size += len(v)
+			}
+			what := fmt.Sprintf("ConfigMap %s (%s)", o.Name, impOr(files[o.Name], "keys "+strings.Join(kubeDataKeys(o), ", ")))
+			if size > kubeMaxDataSize {
+				k.problem("a ConfigMap cannot hold that much: bake the files into the image, or put them on a volume of your cluster (e.g. a PersistentVolumeClaim) and mount that, instead of mounting them from the recipe's directory",
+					"%s holds %d bytes, more than the %d (1 MiB) the API server accepts", what, size, kubeMaxDataSize)
+				continue
+			}
+			k.applySize(o, what)
+		case *corev1.Secret:
+			k.meta("Secret", o.ObjectMeta, validation.IsDNS1123Subdomain)
+			size := 0
+			for key, v := range o.StringData {
+				k.invalid(validation.IsConfigMapKey(key), "rename the variable", "Secret "+o.Name+" key", key)
+				size += len(v)
+			}
+			if size > kubeMaxDataSize {
+				k.problem("keep big values out of the environment: mount them as files instead",
+					"Secret %s holds %d bytes, more than the %d (1 MiB) the API server accepts", o.Name, size, kubeMaxDataSize)
+				continue
+			}
+			k.applySize(o, "Secret "+o.Name)
+		case *corev1.Service:
+			// A Service's name is a DNS-1035 label: it must start with a letter.
+			k.meta("Service", o.ObjectMeta, validation.IsDNS1035Label)
+			k.labels("Service "+o.Name+" selector", o.Spec.Selector)
+			for _, p := range o.Spec.Ports {
+				k.invalid(validation.IsValidPortName(p.Name), "", "Service "+o.Name+" port name", p.Name)
+			}
+		case *appsv1.Deployment:
+			k.meta("Deployment", o.ObjectMeta, validation.IsDNS1123Subdomain)
+			k.podSpec("Deployment "+o.Name, o.Spec.Template.Spec)
+			k.applySize(o, "Deployment "+o.Name)
+		case *batchv1.Job:
+			// The Job controller labels its pods with the Job's name, so it must be a label
+			// value too.
+			k.meta("Job", o.ObjectMeta, func(s string) []string {
+				return append(validation.IsDNS1123Subdomain(s), validation.IsValidLabelValue(s)...)
+			})
+			k.podSpec("Job "+o.Name, o.Spec.Template.Spec)
+			k.applySize(o, "Job "+o.Name)
+		case *corev1.Pod:
+			k.meta("Pod", o.ObjectMeta, validation.IsDNS1123Subdomain)
+			k.podSpec("Pod "+o.Name, o.Spec)
+			k.applySize(o, "Pod "+o.Name)
+		}
+	}
+	return k.warns, k.probs
+}
+
+// meta checks an object's name and labels.
+func (k *kubeChecker) meta(kind string, m metav1.ObjectMeta, name func(string) []string) {
+	hint := "rename the pod"
+	if kind == "Service" {
+		hint = "rename the pod so that its name starts with a letter (a Service of the pod's name is how the other pods reach it)"
+	}
+	k.invalid(name(m.Name), hint, kind+" name", m.Name)
+	k.labels(kind+" "+m.Name+" label", m.Labels)
+}
+
+// labels checks label values; the keys are sidecar's own.
+func (k *kubeChecker) labels(what string, labels map[string]string) {
+	for _, key := range slices.Sorted(func(yield func(string) bool) {
+		for key := range labels {
+			if !yield(key) {
+				return
+			}
+		}
+	}) {
+		hint := "rename the pod"
+		if key == KubeLabelPartOf {
+			hint = "rename the stack (name: in the recipe)"
+		}
+		k.invalid(validation.IsValidLabelValue(labels[key]), hint, what+" "+key, labels[key])
+	}
+}
+
+// podSpec checks the names of a pod's volumes, containers and variables, and its mounts.
+func (k *kubeChecker) podSpec(what string, spec corev1.PodSpec) {
+	for _, v := range spec.Volumes {
+		k.invalid(validation.IsDNS1123Label(v.Name), "rename the volume", what+" volume name", v.Name)
+		if v.ConfigMap != nil {
+			for _, it := range v.ConfigMap.Items {
+				k.invalid(kubeRelativePath(it.Path), "rename the file", what+" volume "+v.Name+" path", it.Path)
+			}
+		}
+	}
+	for _, c := range slices.Concat(spec.InitContainers, spec.Containers) {
+		k.invalid(validation.IsDNS1123Label(c.Name), "rename the container", what+" container name", c.Name)
+		for _, e := range c.Env {
+			if msgs := validation.IsRelaxedEnvVarName(e.Name); len(msgs) > 0 {
+				k.invalid(msgs, "rename the variable", what+" container "+c.Name+" variable", e.Name)
+				continue
+			}
+			if len(validation.IsEnvVarName(e.Name)) > 0 {
+				k.warn(c.Name+"/env/"+e.Name, "%s container %s: variable name %q is accepted by Kubernetes 1.32 and later only (older API servers want letters, digits, '_', '-' and '.', not starting with a digit): rename it for older clusters", what, c.Name, clip(e.Name))
+			}
+		}
+		for _, m := range c.VolumeMounts {
+			if m.SubPath != "" {
+				k.invalid(kubeRelativePath(m.SubPath), "write a sub_path inside the volume", what+" container "+c.Name+" subPath", m.SubPath)
+			}
+		}
+	}
+}
+
+// applySize warns when an object is too big for client-side kubectl apply.
+func (k *kubeChecker) applySize(o any, what string) {
+	b, err := json.Marshal(o)
+	if err != nil || len(b) <= kubeMaxApplySize {
+		return
+	}
+	k.warn(what, "%s takes %s as JSON: `kubectl apply` keeps a copy of each object in its last-applied-configuration annotation, limited to %s, so it will refuse it; use `kubectl apply --server-side` or `kubectl create`", what, expSize(len(b)), expSize(kubeMaxApplySize))
+}
+
+// kubeRelativePath is the API server's check of subPath and item paths: relative, without
+// "..".
+func kubeRelativePath(p string) []string {
+	if path.IsAbs(p) {
+		return []string{"must be a relative path"}
+	}
+	for _, part := range strings.Split(p, "/") {
+		if part == ".." {
+			return []string{"must not contain '..'"}
+		}
+	}
+	return nil
+}
+
+func kubeDataKeys(cm *corev1.ConfigMap) []string {
+	var keys []string
+	for key := range cm.Data {
+		keys = append(keys, key)
+	}
+	for key := range cm.BinaryData {
+		keys = append(keys, key)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// expSize writes a byte count for people: 300 B, 12.5 KiB, 1.2 MiB.
+func expSize(n int) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/(1<<10)), ".0") + " KiB"
+	}
+	return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/(1<<20)), ".0") + " MiB"
+}
