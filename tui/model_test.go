@@ -487,6 +487,32 @@ func TestWrapRows(t *testing.T) {
 	}
 }
 
+// A column's storage grows with its lines up to Options.LogLines (--log-lines), keeping their
+// order across each growth, then keeps the newest.
+func TestRingGrowsToItsSize(t *testing.T) {
+	const size = 3*ringStart + 5
+	p := newPane("shop", "web", size)
+	if len(p.lines.buf) != ringStart {
+		t.Fatalf("a new column holds room for %d lines, want %d", len(p.lines.buf), ringStart)
+	}
+	for i := 0; i < 2*size; i++ {
+		p.push(newLine(uint64(i), base, kindOut, "line "+itoa(i)))
+		if i == ringStart {
+			if len(p.lines.buf) != 2*ringStart {
+				t.Fatalf("after %d lines: room for %d", i+1, len(p.lines.buf))
+			}
+		}
+	}
+	if len(p.lines.buf) != size || p.lines.next-p.lines.first != size {
+		t.Fatalf("room for %d, %d lines kept; want %d", len(p.lines.buf), p.lines.next-p.lines.first, size)
+	}
+	for i := p.lines.first; i < p.lines.next; i++ {
+		if got, want := p.lines.at(i).text, "line "+itoa(int(i)); got != want {
+			t.Fatalf("line %d is %q", i, got)
+		}
+	}
+}
+
 func TestRingKeepsNewest(t *testing.T) {
 	p := newPane("shop", "web", 5)
 	p.setFilter("odd")

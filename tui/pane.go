@@ -55,21 +55,39 @@ func hasUpperASCII(s string) bool {
 	return false
 }
 
-// ring keeps the newest lines that fit; lines are numbered from 0 for the pane's life.
+// ring keeps the newest size lines; lines are numbered from 0 for the pane's life. Its
+// storage grows with the lines it holds, up to size: a large --log-lines costs memory only
+// in the columns that fill it.
 type ring struct {
 	buf         []line
+	size        int    // the most lines kept
 	first, next uint64 // lines [first, next) are kept
 }
 
-func newRing(size int) ring { return ring{buf: make([]line, size)} }
+// ringStart is the storage a ring starts with.
+const ringStart = 1024
+
+func newRing(size int) ring { return ring{buf: make([]line, min(size, ringStart)), size: size} }
 
 func (r *ring) push(l line) {
+	if r.next-r.first == uint64(len(r.buf)) && len(r.buf) < r.size {
+		r.grow(min(2*len(r.buf), r.size))
+	}
 	n := uint64(len(r.buf))
 	r.buf[r.next%n] = l
 	r.next++
 	if r.next-r.first > n {
 		r.first = r.next - n
 	}
+}
+
+// grow moves the lines kept to storage for n lines.
+func (r *ring) grow(n int) {
+	buf := make([]line, n)
+	for i := r.first; i < r.next; i++ {
+		buf[i%uint64(n)] = *r.at(i)
+	}
+	r.buf = buf
 }
 
 func (r *ring) at(i uint64) *line { return &r.buf[i%uint64(len(r.buf))] }

@@ -18,10 +18,11 @@ type tuiView struct {
 
 func (opts *UpOptions) newTUIView(o *orchestrator.Orchestrator) *tuiView {
 	return &tuiView{o: o, opts: tui.Options{
-		Input:   opts.IO.In,
-		Output:  opts.IO.Out,
-		Environ: opts.Factory.Environ(),
-		Signals: opts.Signals,
+		Input:    opts.IO.In,
+		Output:   opts.IO.Out,
+		Environ:  opts.Factory.Environ(),
+		Signals:  opts.Signals,
+		LogLines: opts.LogLines,
 	}}
 }
 
