@@ -133,7 +133,7 @@ func newModel(ctx context.Context, sub Subscription, ctl Commands, opts Options)
 		feed:  &feed{sub: sub, frame: batchFrames * time.Second / time.Duration(opts.FPS)},
 		panes: map[paneKey]*pane{}, stats: map[paneKey]orchestrator.StatsEvent{}, reached: map[string]orchestrator.Phase{},
 		completed: map[paneKey]bool{},
-		pod:       opts.Pod, wrap: true, input: in,
+		pod:       opts.Pod, wrap: true, timestamps: opts.Timestamps, input: in,
 	}
 }
 
