@@ -178,6 +178,11 @@ func TestFlowRestartAndQuit(t *testing.T) {
 	f.waitScreen("envoy restarted", func(s string) bool {
 		return strings.Contains(s, "envoy restarted") && strings.Contains(s, "▶ started (restart 1)") && strings.Contains(s, "↻1")
 	})
+	// The footer says so, then shows the keys again.
+	f.waitScreen("the footer saying envoy restarted", func(s string) bool { return strings.Contains(s, "restarted envoy") })
+	f.waitScreen("the key hints back in the footer", func(s string) bool {
+		return !strings.Contains(s, "restarted envoy") && strings.Contains(s, "tab focus")
+	})
 	if c, ok := f.stack.Engine.Container(f.stack.EngineName("flow", "envoy")); !ok || c.Starts != 2 {
 		t.Errorf("envoy started %d times on the engine, want 2", c.Starts)
 	}

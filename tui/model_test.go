@@ -295,6 +295,71 @@ func TestCommandErrorShown(t *testing.T) {
 	}
 }
 
+// The footer's "restart web…" stays while the command is under way, says the result once the
+// container shows it, and goes a moment later (or, if the container never shows it, after its
+// stop grace and pendingTimeout), bringing back the key hints.
+func TestCommandNotice(t *testing.T) {
+	m, _ := runningScene(t, 3, 120, 40)
+	hints := m.keysText(120)
+	container := func(name string, f func(c *orchestrator.ContainerView)) orchestrator.ContainerEvent {
+		c := *m.container("shop", name)
+		f(&c)
+		return orchestrator.ContainerEvent{EventMeta: meta(time.Minute), ContainerView: c}
+	}
+	footer := func() string { return ansi.Strip(m.footer(120)) }
+
+	m.press("r") // web; the orchestrator takes the command at once
+	if footer() != " restart web…" || m.pending == nil {
+		t.Fatalf("after r: footer %q, pending %v", footer(), m.pending)
+	}
+	m.events(container("web", func(c *orchestrator.ContainerView) { c.State = orchestrator.CStateStopping }))
+	if footer() != " restart web…" {
+		t.Errorf("while web stops: footer %q", footer())
+	}
+	m.events(container("web", func(c *orchestrator.ContainerView) { c.State = orchestrator.CStateExited; c.ExitCode = intp(143) }))
+	m.events(container("web", func(c *orchestrator.ContainerView) { c.State, c.Restarts = orchestrator.CStateRunning, 1 }))
+	if footer() != " restarted web" || m.noticeKind != kindInfo || m.pending != nil {
+		t.Fatalf("web running again: footer %q (%v), pending %v", footer(), m.noticeKind, m.pending)
+	}
+	m.Update(noticeExpiredMsg{gen: m.noticeGen})
+	if m.footer(120) != hints {
+		t.Errorf("after the result's time: footer %q, want the key hints", footer())
+	}
+
+	m.press("2", "s") // stop envoy
+	m.events(container("envoy", func(c *orchestrator.ContainerView) { c.State = orchestrator.CStateStopping }),
+		container("envoy", func(c *orchestrator.ContainerView) { c.State = orchestrator.CStateStopped }))
+	if footer() != " stopped envoy" {
+		t.Errorf("envoy stopped: footer %q", footer())
+	}
+	old := m.noticeGen
+	m.press("s") // and start it again
+	m.Update(noticeExpiredMsg{gen: old})
+	if footer() != " start envoy…" {
+		t.Errorf("an older notice's expiry cleared a newer one: footer %q", footer())
+	}
+	m.events(container("envoy", func(c *orchestrator.ContainerView) { c.State = orchestrator.CStateRunning }))
+	if footer() != " started envoy" {
+		t.Errorf("envoy started: footer %q", footer())
+	}
+
+	// A command whose container never shows the result: its notice goes after the timeout.
+	m.press("1", "r")
+	if footer() != " restart web…" {
+		t.Fatalf("footer %q", footer())
+	}
+	m.Update(noticeExpiredMsg{gen: m.pending.gen})
+	if m.footer(120) != hints || m.pending != nil {
+		t.Errorf("after the timeout: footer %q, pending %v", footer(), m.pending)
+	}
+	// A later start of web does not bring back a notice nobody waits for.
+	m.events(container("web", func(c *orchestrator.ContainerView) { c.State = orchestrator.CStateExited }),
+		container("web", func(c *orchestrator.ContainerView) { c.State, c.Restarts = orchestrator.CStateRunning, 2 }))
+	if m.footer(120) != hints {
+		t.Errorf("footer %q, want the key hints", footer())
+	}
+}
+
 func TestInterrupts(t *testing.T) {
 	// SIGINT and SIGTERM reach the model as interruptMsg: the first stops the stack
 	// gracefully, the next forces it; after the end they leave.
