@@ -257,7 +257,7 @@ func (m *model) applyEvent(ev orchestrator.Event) {
 		started := false
 		for _, ln := range lifecycleLines(old, e.ContainerView) {
 			l := newLine(e.Seq, e.Time, ln.kind, ln.text)
-			l.start = ln.start
+			l.start, l.end = ln.start, ln.end
 			started = started || ln.start
 			pn.push(l)
 		}

@@ -578,6 +578,66 @@ func TestRingGrowsToItsSize(t *testing.T) {
 	}
 }
 
+// The log pipeline's restart marker comes after the view saw the container start again (it
+// is written once the previous run's last lines are read): the column shows the previous
+// run's lines, the marker, then the new run's lifecycle lines and output.
+func TestRestartMarkerBeforeTheStart(t *testing.T) {
+	m, _ := runningScene(t, 2, 120, 40)
+	web := m.pane("shop", "web")
+	web.setFilter("r") // the filter follows the lines that move
+	c := *m.container("shop", "web")
+	at := func(d time.Duration) orchestrator.EventMeta { return meta(time.Minute + d) }
+	crash, back := c, c
+	crash.State, crash.ExitCode, crash.RestartIn = orchestrator.CStateBackoff, intp(1), recipes.Duration(time.Second)
+	back.State, back.Restarts, back.Health = orchestrator.CStateRunning, 1, orchestrator.HealthReady
+	m.events(
+		orchestrator.LogEvent{EventMeta: at(0), Pod: "shop", Container: "web", Text: "run 1 working"},
+		orchestrator.ContainerEvent{EventMeta: at(time.Second), ContainerView: crash},
+		orchestrator.ContainerEvent{EventMeta: at(2 * time.Second), ContainerView: back},
+		// run 1's last lines, read late
+		orchestrator.LogEvent{EventMeta: at(500 * time.Millisecond), Pod: "shop", Container: "web", Text: "run 1 last words", Stream: orchestrator.Stderr},
+		orchestrator.LogEvent{EventMeta: at(2 * time.Second), Pod: "shop", Container: "web", Marker: true,
+			Text: "--- web restarted (restart 1, after exit code 1) ---"},
+		orchestrator.LogEvent{EventMeta: at(3 * time.Second), Pod: "shop", Container: "web", Text: "run 2 hello"},
+	)
+	// The next restart's marker comes before its start line: it stays there.
+	crash.Restarts, back.Restarts = 1, 2
+	m.events(
+		orchestrator.ContainerEvent{EventMeta: at(4 * time.Second), ContainerView: crash},
+		orchestrator.LogEvent{EventMeta: at(5 * time.Second), Pod: "shop", Container: "web", Marker: true,
+			Text: "--- web restarted (restart 2, after exit code 1) ---"},
+		orchestrator.ContainerEvent{EventMeta: at(5 * time.Second), ContainerView: back},
+	)
+	want := []string{
+		"run 1 working",
+		"run 1 last words",
+		"◷ exited with code 1, restarting in 1s",
+		"--- web restarted (restart 1, after exit code 1) ---",
+		"▶ started (restart 1)",
+		"✓ ready",
+		"run 2 hello",
+		"◷ exited with code 1, restarting in 1s",
+		"--- web restarted (restart 2, after exit code 1) ---",
+		"▶ started (restart 2)",
+		"✓ ready",
+	}
+	var got []string
+	for i := web.lines.next - uint64(len(want)); i < web.lines.next; i++ {
+		got = append(got, web.lines.at(i).text)
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the column reads\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	lo, hi := web.bounds()
+	var filtered []string
+	for i := hi - uint64(len(want)); i < hi && i >= lo; i++ {
+		filtered = append(filtered, web.lineAt(i).text)
+	}
+	if strings.Join(filtered, "\n") != strings.Join(want, "\n") {
+		t.Errorf("filtered on \"r\":\n  %s", strings.Join(filtered, "\n  "))
+	}
+}
+
 func TestRingKeepsNewest(t *testing.T) {
 	p := newPane("shop", "web", 5)
 	p.setFilter("odd")
