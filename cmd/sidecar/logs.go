@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -174,6 +176,12 @@ func logsRun(ctx context.Context, opts *LogsOptions) error {
 	if name == "" {
 		st, warns, err := loadStack(opts.Factory, opts.File)
 		printWarnings(opts.IO.ErrOut, warns)
+		if err != nil {
+			// `sidecar -f x.yaml logs`: -f is --follow here, and x.yaml a container name.
+			if r := recipeArg(opts.Containers); r != "" {
+				return recipeArgError(r, opts.Follow)
+			}
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			return &ExitError{Code: exitBadInput, Err: fmt.Errorf("%w\nTo read a stack's logs without its recipe, name it: sidecar logs --stack NAME", err)}
 		}
@@ -196,6 +204,11 @@ func logsRun(ctx context.Context, opts *LogsOptions) error {
 		return fmt.Errorf("list the containers of stack %s: %w", name, err)
 	}
 	all := appContainers(infos, podOrder)
+	if r := recipeArg(opts.Containers); r != "" {
+		if _, err := selectContainers(all, []string{r}); err != nil {
+			return recipeArgError(r, opts.Follow)
+		}
+	}
 	if len(all) == 0 {
 		return &ExitError{Code: exitFailure, Err: fmt.Errorf("stack %s has no containers on the engine: start it with `sidecar up`, or see the stacks there are with `sidecar ps`", name)}
 	}
@@ -290,6 +303,31 @@ func podCount(cs []*logSource) int {
 		pods[c.pod] = true
 	}
 	return len(pods)
+}
+
+// recipeArg returns the first of the container names given that looks like a recipe file: it
+// ends in .yaml, .yml or .json, or is a file.
+func recipeArg(names []string) string {
+	for _, n := range names {
+		switch strings.ToLower(filepath.Ext(n)) {
+		case ".yaml", ".yml", ".json":
+			return n
+		}
+		if fi, err := os.Stat(n); err == nil && fi.Mode().IsRegular() {
+			return n
+		}
+	}
+	return ""
+}
+
+// recipeArgError says that a recipe was given where a container name goes (exit 2): with -f,
+// most likely `sidecar -f x.yaml logs`.
+func recipeArgError(name string, follow bool) error {
+	how := "give the recipe with --file " + name
+	if follow {
+		how = "-f means --follow for logs; " + how
+	}
+	return &ExitError{Code: exitBadInput, Err: fmt.Errorf("%q looks like a recipe, not a container: %s", name, how)}
 }
 
 // selectContainers picks the containers named (container, or pod/container); none named:

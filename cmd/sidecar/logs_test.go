@@ -223,3 +223,56 @@ func TestLogsHistory(t *testing.T) {
 		t.Errorf("several pods: %q", out)
 	}
 }
+
+// `sidecar -f x.yaml logs` reads -f as --follow and x.yaml as a container: a container name
+// that looks like a recipe, when no container has it, is a usage error that says how to give
+// the recipe.
+func TestLogsRecipeAsContainer(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	eng := &fakeLogs{
+		infos: []orchestrator.ContainerInfo{fakeContainer("shop", "shop", "web", "main"), fakeContainer("shop", "shop", "infra", "infra")},
+		lines: map[string][]orchestrator.LogLine{"shop-web": {{Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Text: "web 1"}}},
+	}
+	run := func(args ...string) (int, string, string) {
+		f, out, errOut := testFactory(t)
+		root := newRootCmd(f, newLogsCmd(f, func(o *LogsOptions) error {
+			o.Connect = func(context.Context) (logEngine, error) { return eng, nil }
+			return logsRun(context.Background(), o)
+		}))
+		root.SetArgs(args)
+		return exitCode(root.ExecuteContext(context.Background()), errOut, root), out.String(), errOut.String()
+	}
+	const hint = `"x.yaml" looks like a recipe, not a container: -f means --follow for logs; give the recipe with --file x.yaml`
+	// No ./sidecar.yaml: the hint, not "cannot read sidecar.yaml".
+	if code, _, errOut := run("-f", "x.yaml", "logs"); code != 2 || !strings.Contains(errOut, hint) || strings.Contains(errOut, "cannot read") {
+		t.Errorf("sidecar -f x.yaml logs: exit %d, stderr %q", code, errOut)
+	}
+	if code, _, errOut := run("logs", "-f", "x.yaml"); code != 2 || !strings.Contains(errOut, hint) {
+		t.Errorf("sidecar logs -f x.yaml: exit %d, stderr %q", code, errOut)
+	}
+	// A ./sidecar.yaml of a stack that runs: x.yaml is none of its containers.
+	if err := os.WriteFile("sidecar.yaml", []byte("name: shop\nmain: {name: web, image: x}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := run("-f", "x.yaml", "logs"); code != 2 || !strings.Contains(errOut, hint) {
+		t.Errorf("with ./sidecar.yaml: exit %d, stderr %q", code, errOut)
+	}
+	// Without -f, and an existing file without a recipe's extension.
+	if err := os.WriteFile("stack", []byte("name: shop\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"x.yml", "stack"} {
+		code, _, errOut := run("logs", "--stack", "shop", name)
+		if want := `"` + name + `" looks like a recipe, not a container: give the recipe with --file ` + name; code != 2 || !strings.Contains(errOut, want) {
+			t.Errorf("logs --stack shop %s: exit %d, stderr %q; want %q", name, code, errOut, want)
+		}
+	}
+	// A file that has a container's name does not hide the container.
+	if err := os.WriteFile("web", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := run("logs", "web"); code != 0 || out != "web   | web 1\n" {
+		t.Errorf("logs web, with a file named web here: exit %d, %q, %q", code, out, errOut)
+	}
+}
