@@ -365,12 +365,16 @@ func selectContainers(all []*logSource, names []string) ([]*logSource, error) {
 }
 
 // printHistory prints what the engine has of each container, interleaved by timestamp, and
-// records where each container's log ended.
+// records where each container's log ended. A container's lines from before its latest run
+// are followed by a `name * restarted` line, stamped with that run's start: the engine keeps
+// the start of the latest run only, so earlier restarts cannot be told apart.
 func printHistory(ctx context.Context, rt logEngine, opts *LogsOptions, sel []*logSource, p *logsPrinter) error {
 	type stream struct {
-		lines chan orchestrator.LogLine
-		head  *orchestrator.LogLine
-		open  bool
+		lines   chan orchestrator.LogLine
+		head    *orchestrator.LogLine
+		open    bool
+		earlier bool // a line of an earlier run was printed
+		marked  bool // the latest run's start was printed
 	}
 	streams := make([]*stream, len(sel))
 	g, gctx := errgroup.WithContext(ctx)
@@ -393,8 +397,18 @@ func printHistory(ctx context.Context, rt logEngine, opts *LogsOptions, sel []*l
 			return nil
 		})
 	}
-	// Merge: always print the earliest of the containers' next lines. Each container's own
-	// lines keep the engine's order.
+	// Merge: always print the earliest of the containers' next lines (or restart notes). Each
+	// container's own lines keep the engine's order.
+	mark := func(i int) bool { // the note goes before stream i's head
+		st := streams[i]
+		return st.earlier && !st.marked && !st.head.Time.Before(sel[i].started)
+	}
+	next := func(i int) time.Time {
+		if mark(i) {
+			return sel[i].started
+		}
+		return streams[i].head.Time
+	}
 	g.Go(func() error {
 		for {
 			best := -1
@@ -411,15 +425,24 @@ func printHistory(ctx context.Context, rt logEngine, opts *LogsOptions, sel []*l
 						return gctx.Err()
 					}
 				}
-				if st.head != nil && (best < 0 || st.head.Time.Before(streams[best].head.Time)) {
+				if st.head != nil && (best < 0 || next(i).Before(next(best))) {
 					best = i
 				}
 			}
 			if best < 0 {
 				return p.flush()
 			}
-			p.line(sel[best], *streams[best].head)
-			streams[best].head = nil
+			s, st := sel[best], streams[best]
+			if mark(best) {
+				st.marked = true
+				p.noteAt(s, s.started, "restarted")
+				continue
+			}
+			if st.head.Time.Before(s.started) {
+				st.earlier = true
+			}
+			p.line(s, *st.head)
+			st.head = nil
 		}
 	})
 	return g.Wait()
@@ -606,8 +629,11 @@ func (p *logsPrinter) line(s *logSource, l orchestrator.LogLine) {
 }
 
 // note queues a line of the tool's own about a container: `name * text`.
-func (p *logsPrinter) note(s *logSource, text string) {
-	p.batch = append(p.batch, orchestrator.MessageEvent{EventMeta: orchestrator.EventMeta{Time: time.Now()}, Level: orchestrator.LevelInfo,
+func (p *logsPrinter) note(s *logSource, text string) { p.noteAt(s, time.Now(), text) }
+
+// noteAt is note about something that happened at a given time.
+func (p *logsPrinter) noteAt(s *logSource, at time.Time, text string) {
+	p.batch = append(p.batch, orchestrator.MessageEvent{EventMeta: orchestrator.EventMeta{Time: at}, Level: orchestrator.LevelInfo,
 		Pod: s.pod, Container: s.name, Text: text})
 }
 

@@ -276,3 +276,47 @@ func TestLogsRecipeAsContainer(t *testing.T) {
 		t.Errorf("logs web, with a file named web here: exit %d, %q, %q", code, out, errOut)
 	}
 }
+
+// A restarted container's history: its lines from before its latest run, a note at that run's
+// start (in time order with the other containers' lines), then the run.
+func TestLogsMarksTheLatestRun(t *testing.T) {
+	at := func(s int) time.Time { return time.Date(2026, 1, 2, 3, 4, s, 0, time.UTC) }
+	web, envoy := fakeContainer("shop", "shop", "web", "main"), fakeContainer("shop", "shop", "envoy", "sidecar")
+	web.StartedAt = at(4)   // restarted: its lines before 4 are earlier runs'
+	envoy.StartedAt = at(0) // one run
+	eng := &fakeLogs{
+		infos: []orchestrator.ContainerInfo{web, envoy},
+		lines: map[string][]orchestrator.LogLine{
+			"shop-web":   {{Time: at(1), Text: "run 1"}, {Time: at(2), Text: "run 2"}, {Time: at(5), Text: "run 3"}},
+			"shop-envoy": {{Time: at(0), Text: "envoy 0"}, {Time: at(3), Text: "envoy 3"}, {Time: at(4).Add(time.Second / 2), Text: "envoy 4.5"}, {Time: at(6), Text: "envoy 6"}},
+		},
+	}
+	run := func(args ...string) string {
+		f, out, errOut := testFactory(t)
+		root := newRootCmd(f, newLogsCmd(f, func(o *LogsOptions) error {
+			o.Connect = func(context.Context) (logEngine, error) { return eng, nil }
+			return logsRun(context.Background(), o)
+		}))
+		root.SetArgs(args)
+		if code := exitCode(root.ExecuteContext(context.Background()), errOut, root); code != 0 {
+			t.Fatalf("sidecar %s: exit %d, %s", strings.Join(args, " "), code, errOut)
+		}
+		return out.String()
+	}
+	want := "" +
+		"envoy | envoy 0\n" +
+		"web   | run 1\n" +
+		"web   | run 2\n" +
+		"envoy | envoy 3\n" +
+		"web   * restarted\n" +
+		"envoy | envoy 4.5\n" +
+		"web   | run 3\n" +
+		"envoy | envoy 6\n"
+	if out := run("logs", "--stack", "shop"); out != want {
+		t.Errorf("output\n%s\nwant\n%s", out, want)
+	}
+	// Only the latest run: nothing before it to set apart.
+	if out := run("logs", "--stack", "shop", "--tail", "1", "web"); out != "web   | run 3\n" {
+		t.Errorf("--tail 1: %q", out)
+	}
+}
