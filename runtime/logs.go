@@ -157,7 +157,7 @@ func (d *Docker) readLog(ctx context.Context, id string, tty bool, opts orchestr
 		onEntry = func(e logEntry) { res.offer(pos, e, deliver) }
 	}
 	if tty {
-		err = readRawEntries(rc, onEntry)
+		err = readRawEntries(rc, onEntry, d.isLogEntry(ctx, id))
 	} else {
 		err = readMuxEntries(rc, onEntry)
 	}
@@ -261,12 +261,11 @@ func (a *assemblers) of(s orchestrator.Stream) *lineAssembler {
 }
 
 // entry adds one entry of the logs endpoint. An entry without \n shorter than the engine's
-// chunk ends its line: the run ended there (a TTY stream shows no entry ends but \n and the
-// chunk size, so there the line goes on until one of those).
+// chunk ends its line: the run ended there.
 func (a *assemblers) entry(e logEntry) {
 	l := a.of(e.stream)
 	l.add(e.ts, e.content)
-	if !l.tty && len(e.content) > 0 && len(e.content) < engineLogChunk && e.content[len(e.content)-1] != '\n' {
+	if len(e.content) > 0 && len(e.content) < engineLogChunk && e.content[len(e.content)-1] != '\n' {
 		l.flush()
 	}
 }
@@ -401,9 +400,13 @@ func frameStream(b byte) (orchestrator.Stream, error) {
 }
 
 // readRawEntries reads a TTY container's log: one stream, entries "<timestamp> <text>" back to
-// back. An entry ends after its \n, or after engineLogChunk bytes of text when the engine
-// split a long line.
-func readRawEntries(r io.Reader, fn func(logEntry)) error {
+// back, nothing between them. An entry ends after its \n; after engineLogChunk bytes of text
+// when the engine split a long line; or, when a run ended with an unfinished line, where the
+// next run's first entry begins — a timestamp inside what would otherwise be the text. A
+// timestamp there counts as the start of an entry only if it is not older than the entry's own
+// and isEntry confirms that the log has an entry with that timestamp and that text (nil: every
+// such timestamp counts), so a container that prints timestamps keeps its text.
+func readRawEntries(r io.Reader, fn func(logEntry), isEntry func(ts time.Time, text []byte) bool) error {
 	br := bufio.NewReaderSize(r, 64*1024)
 	for {
 		// Look at the entry's first bytes (up to a timestamp's length) without waiting for
@@ -432,26 +435,24 @@ func readRawEntries(r io.Reader, fn func(logEntry)) error {
 			ts = t
 			br.Discard(len(head) - len(rest))
 		}
-		// The text: up to its \n, at most engineLogChunk bytes; wait for more only while
-		// neither is in sight.
+		// The text: wait for more only while its end is not in sight.
+		scan := rawScan{ts: ts, isEntry: isEntry}
 		for {
 			buf, _ := br.Peek(br.Buffered())
-			limit := min(len(buf), engineLogChunk)
-			if i := bytes.IndexByte(buf[:limit], '\n'); i >= 0 {
-				fn(logEntry{ts: ts, content: buf[:i+1]})
-				br.Discard(i + 1)
-				break
-			}
-			if limit == engineLogChunk {
-				fn(logEntry{ts: ts, content: buf[:limit]})
-				br.Discard(limit)
+			if n, ok := scan.end(buf, false); ok {
+				fn(logEntry{ts: ts, content: buf[:n]})
+				br.Discard(n)
 				break
 			}
 			if _, err := br.Peek(len(buf) + 1); err != nil {
 				buf, _ = br.Peek(br.Buffered()) // the failed Peek may have moved the data
 				if len(buf) > 0 {
-					fn(logEntry{ts: ts, content: buf})
-					br.Discard(len(buf))
+					n, _ := scan.end(buf, true)
+					fn(logEntry{ts: ts, content: buf[:n]})
+					br.Discard(n)
+					if n < len(buf) {
+						break // another entry follows
+					}
 				}
 				if errors.Is(err, io.EOF) {
 					return nil
@@ -459,5 +460,122 @@ func readRawEntries(r io.Reader, fn func(logEntry)) error {
 				return err
 			}
 		}
+	}
+}
+
+// rawScan finds where the text of one entry of a TTY log ends.
+type rawScan struct {
+	ts      time.Time // the entry's timestamp
+	isEntry func(ts time.Time, text []byte) bool
+	checked int // offsets of the text before this hold no next entry's timestamp
+}
+
+// end returns the length of the entry's text at the start of buf, or false when buf does not
+// show it yet (atEOF: no more is coming, the rest of buf is the entry's).
+func (s *rawScan) end(buf []byte, atEOF bool) (int, bool) {
+	w := buf[:min(len(buf), engineLogChunk)]
+	nl := bytes.IndexByte(w, '\n')
+	text := w
+	if nl >= 0 {
+		text = w[:nl]
+	}
+	// A timestamp inside the text (never at its start: a run's output is not empty) may start
+	// the next run's first entry.
+	for s.checked = max(s.checked, 1); s.checked < len(text); s.checked++ {
+		c := buf[s.checked:]
+		if c[0] < '0' || c[0] > '9' {
+			continue
+		}
+		n, complete := timestampPrefix(c)
+		if n == 0 {
+			continue
+		}
+		if !complete {
+			if atEOF {
+				continue
+			}
+			return 0, false // it may be one: wait for the rest
+		}
+		t, err := time.Parse(time.RFC3339Nano, string(c[:n-1]))
+		if err != nil || t.Before(s.ts) {
+			continue
+		}
+		if s.isEntry != nil && !s.isEntry(t, c[n:]) {
+			continue
+		}
+		return s.checked, true
+	}
+	switch {
+	case nl >= 0:
+		return nl + 1, true
+	case len(w) == engineLogChunk:
+		return engineLogChunk, true
+	case atEOF:
+		return len(buf), true
+	}
+	return 0, false
+}
+
+// timestampPrefix matches the start of b against the engine's timestamp prefix
+// "2006-01-02T15:04:05.000000000Z " (or with an offset, "+01:00 ", instead of Z). It returns
+// the prefix's length and true when b starts with a whole one; the length of b and false when
+// b is too short to tell but matches so far; 0 when b does not start with one.
+func timestampPrefix(b []byte) (int, bool) {
+	const layout = "dddd-dd-ddTdd:dd:dd.ddddddddd"
+	for i := 0; i < len(layout); i++ {
+		if i == len(b) {
+			return len(b), false
+		}
+		if want := layout[i]; want == 'd' {
+			if b[i] < '0' || b[i] > '9' {
+				return 0, false
+			}
+		} else if b[i] != want {
+			return 0, false
+		}
+	}
+	zone := "Z "
+	if len(b) > len(layout) && (b[len(layout)] == '+' || b[len(layout)] == '-') {
+		zone = "+dd:dd "
+	}
+	for i := 0; i < len(zone); i++ {
+		j := len(layout) + i
+		if j == len(b) {
+			return len(b), false
+		}
+		switch want := zone[i]; {
+		case want == 'd':
+			if b[j] < '0' || b[j] > '9' {
+				return 0, false
+			}
+		case want == '+':
+		case b[j] != want:
+			return 0, false
+		}
+	}
+	return len(layout) + len(zone), true
+}
+
+// isLogEntry returns the check readRawEntries makes of a timestamp inside a TTY container's
+// text: the engine is asked for the container's entries with exactly that timestamp, and the
+// first one must start with the text that follows it. When the engine cannot be asked, the
+// timestamp counts.
+func (d *Docker) isLogEntry(ctx context.Context, id string) func(time.Time, []byte) bool {
+	return func(ts time.Time, text []byte) bool {
+		at := sinceParam(ts)
+		rc, err := d.cli.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true, Since: at, Until: at})
+		if err != nil {
+			return true
+		}
+		defer rc.Close()
+		text = text[:min(len(text), 256)]
+		head := make([]byte, 40+len(text))
+		n, _ := io.ReadFull(rc, head)
+		got, content, ok := splitTimestamp(head[:n])
+		if !ok || !got.Equal(ts) {
+			return false
+		}
+		m := min(len(content), len(text))
+		return bytes.Equal(content[:m], text[:m])
 	}
 }

@@ -199,3 +199,61 @@ func waitExited(t *testing.T, e *env, id string) {
 }
 
 var _ orchestrator.LogAttacher = (*runtime.Docker)(nil)
+
+// A TTY container's log read back through the logs endpoint (sidecar logs, the fallback):
+// runs that end with an unfinished line, followed by a run whose first line is over 16 KiB,
+// keep every line whole and every engine timestamp out of the text — also when the unfinished
+// line holds a timestamp of its own.
+func TestLogsTTYRunEnds(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const size, runs = 70000, 3
+	final := "ttytail at 2099-01-02T03:04:05.000000000Z then"
+	id := e.run(orchestrator.ContainerSpec{Image: testenv.AppsImage(t), TTY: true,
+		Cmd: []string{"/spewer", "-lines", "2", "-size", fmt.Sprint(size), "-final", final}})
+	for i := 1; i < runs; i++ {
+		waitExited(t, e, id)
+		if err := e.d.StartContainer(e.ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitExited(t, e, id)
+	check := func(what string, lines []orchestrator.LogLine) {
+		t.Helper()
+		var got []string
+		for _, l := range lines {
+			got = append(got, fmt.Sprintf("%.11s(%d)", l.Text, len(l.Text)))
+			if strings.Contains(l.Text, "Z line") || strings.Contains(l.Text, "2026-") {
+				t.Errorf("%s: an engine timestamp in the text: %.80q", what, l.Text)
+			}
+		}
+		one := fmt.Sprintf("line 000001(%d)|line 000002(%d)|%.11s(%d)", size, size, final, len(final))
+		want := strings.TrimSuffix(strings.Repeat(one+"|", runs), "|")
+		if strings.Join(got, "|") != want {
+			t.Errorf("%s:\n got %s\nwant %s", what, strings.Join(got, "|"), want)
+		}
+	}
+	var all []orchestrator.LogLine
+	if err := e.d.Logs(e.ctx, id, orchestrator.LogOptions{Tail: -1}, func(l orchestrator.LogLine) { all = append(all, l) }); err != nil {
+		t.Fatal(err)
+	}
+	check("the whole log", all)
+	for i := 1; i < len(all); i++ {
+		if all[i].Time.Before(all[i-1].Time) {
+			t.Errorf("line %d is stamped %v, before the line before it (%v)", i, all[i].Time, all[i-1].Time)
+		}
+	}
+	// Resumed after the last run's entries (5 of each 70 000-byte line, 1 of the end) are read.
+	var first []orchestrator.LogLine
+	pos, err := e.d.LogsFrom(e.ctx, id, orchestrator.LogOptions{Tail: 11}, nil, func(l orchestrator.LogLine) { first = append(first, l) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first) != 3 || len(first[0].Text) != size || first[2].Text != final {
+		t.Fatalf("the last run (its 11 entries): %d lines", len(first))
+	}
+	var none []orchestrator.LogLine
+	if _, err := e.d.LogsFrom(e.ctx, id, orchestrator.LogOptions{}, pos, func(l orchestrator.LogLine) { none = append(none, l) }); err != nil || len(none) != 0 {
+		t.Errorf("resumed at the end: %d lines, %v; want none", len(none), err)
+	}
+}

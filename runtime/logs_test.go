@@ -31,9 +31,13 @@ func readMuxLog(r io.Reader, sink func(orchestrator.LogLine)) error {
 }
 
 func readRawLog(r io.Reader, sink func(orchestrator.LogLine)) error {
+	return readRawLogChecked(r, nil, sink)
+}
+
+func readRawLogChecked(r io.Reader, isEntry func(time.Time, []byte) bool, sink func(orchestrator.LogLine)) error {
 	asm := newAssemblers(true, sink)
 	defer asm.flush()
-	return readRawEntries(r, asm.entry)
+	return readRawEntries(r, asm.entry, isEntry)
 }
 
 func collect(read func(func(orchestrator.LogLine)) error) ([]orchestrator.LogLine, error) {
@@ -127,6 +131,86 @@ func TestReadRawLog(t *testing.T) {
 	if !got[3].Time.Equal(t2) {
 		t.Errorf("last line time %v, want %v", got[3].Time, t2)
 	}
+}
+
+// A TTY container's log has no frames: a run that ended with an unfinished line runs straight
+// into the next run's first entry, whose timestamp must still be taken off, short or split.
+func TestReadRawLogRunEnds(t *testing.T) {
+	const (
+		tsA = "2026-12-03T04:03:54.100000000Z"
+		tsB = "2026-12-03T04:03:54.200000000Z" // the first run's unfinished end
+		tsC = "2026-12-03T04:03:55.409462972Z" // the next run: a 70 000-byte line
+		tsD = "2026-12-03T04:03:55.500000000Z"
+		tsE = "2026-12-03T04:03:56.000000000Z" // the next run, after a short unfinished end
+		tsF = "2026-12-03T05:03:57.000000000+01:00"
+		tsG = "2026-12-03T05:03:56.500000000+01:00" // printed by the container
+	)
+	long := "line 000001 " + strings.Repeat("x", 70000-len("line 000001 "))
+	in := tsA + " line 000002\r\n" + tsB + " ttytail"
+	for rest := long + "\r\n"; rest != ""; {
+		n := min(len(rest), engineLogChunk)
+		in += tsC + " " + rest[:n]
+		rest = rest[n:]
+	}
+	in += tsD + " bye" + tsE + " hi\r\n" +
+		// Timestamps a container printed stay text: one older than the line, one that the
+		// engine says is no entry of the log.
+		tsE + " at " + tsA + " done\r\n" +
+		tsE + " until " + tsG + " ok\r\n" +
+		tsF + " end"
+	entries := map[string]string{tsC: "line 000001 ", tsE: "hi\r\n", tsF: "end"} // what the engine has at each time
+	var asked []string
+	isEntry := func(ts time.Time, text []byte) bool {
+		asked = append(asked, ts.Format(time.RFC3339Nano))
+		for at, want := range entries {
+			if t, _ := time.Parse(time.RFC3339Nano, at); t.Equal(ts) {
+				return strings.HasPrefix(string(text), want) || strings.HasPrefix(want, string(text))
+			}
+		}
+		return false
+	}
+	at := func(s string) time.Time {
+		v, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	want := []orchestrator.LogLine{
+		{Time: at(tsA), Text: "line 000002"},
+		{Time: at(tsB), Text: "ttytail"},
+		{Time: at(tsC), Text: long},
+		{Time: at(tsD), Text: "bye"},
+		{Time: at(tsE), Text: "hi"},
+		{Time: at(tsE), Text: "at " + tsA + " done"},
+		{Time: at(tsE), Text: "until " + tsG + " ok"},
+		{Time: at(tsF), Text: "end"},
+	}
+	for name, r := range map[string]func() io.Reader{
+		"whole":         func() io.Reader { return strings.NewReader(in) },
+		"a byte a time": func() io.Reader { return iotest.OneByteReader(strings.NewReader(in)) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			asked = nil
+			got, err := collect(func(s func(orchestrator.LogLine)) error { return readRawLogChecked(r(), isEntry, s) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkLines(t, got, want)
+			// The engine is asked only about timestamps not older than their line's.
+			if strings.Join(asked, " ") != "2026-12-03T04:03:55.409462972Z 2026-12-03T04:03:56Z 2026-12-03T05:03:56.5+01:00" {
+				t.Errorf("asked the engine about %q", asked)
+			}
+		})
+	}
+	// Without the engine to ask, a timestamp not older than the line starts an entry.
+	got, err := collect(func(s func(orchestrator.LogLine)) error {
+		return readRawLog(strings.NewReader(tsA+" tail"+tsB+" next\r\n"+tsB+" at "+tsA+" kept\r\n"), s)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLines(t, got, []orchestrator.LogLine{{Time: at(tsA), Text: "tail"}, {Time: at(tsB), Text: "next"}, {Time: at(tsB), Text: "at " + tsA + " kept"}})
 }
 
 func TestLineCap(t *testing.T) {

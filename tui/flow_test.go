@@ -175,8 +175,17 @@ func TestFlowRestartAndQuit(t *testing.T) {
 	f.waitScreen("envoy's first line", func(s string) bool { return strings.Contains(s, "envoy: first run") })
 	f.key("tab")
 	f.key("r")
-	f.waitScreen("envoy restarted", func(s string) bool {
+	screen := f.waitScreen("envoy restarted", func(s string) bool {
 		return strings.Contains(s, "envoy restarted") && strings.Contains(s, "▶ started (restart 1)") && strings.Contains(s, "↻1")
+	})
+	// The log pipeline's marker separates the runs, then the new run starts.
+	if marker, started := strings.Index(screen, "envoy restarted"), strings.Index(screen, "▶ started (restart 1)"); marker > started {
+		t.Errorf("the restart marker is below the start line:\n%s", screen)
+	}
+	// The footer says so, then shows the keys again.
+	f.waitScreen("the footer saying envoy restarted", func(s string) bool { return strings.Contains(s, "restarted envoy") })
+	f.waitScreen("the key hints back in the footer", func(s string) bool {
+		return !strings.Contains(s, "restarted envoy") && strings.Contains(s, "tab focus")
 	})
 	if c, ok := f.stack.Engine.Container(f.stack.EngineName("flow", "envoy")); !ok || c.Starts != 2 {
 		t.Errorf("envoy started %d times on the engine, want 2", c.Starts)

@@ -15,6 +15,7 @@ type textLine struct {
 	kind  lineKind
 	text  string
 	start bool // the container started
+	end   bool // the container's run ended or is ending
 }
 
 // lifecycleLines are the lines a container's change of state adds to its column.
@@ -56,6 +57,10 @@ func lifecycleLines(old *orchestrator.ContainerView, c orchestrator.ContainerVie
 			} else {
 				add(kindEvent, "■ stopped")
 			}
+		}
+		switch c.State {
+		case orchestrator.CStateExited, orchestrator.CStateBackoff, orchestrator.CStateStopping, orchestrator.CStateStopped:
+			out[len(out)-1].end = true
 		}
 	}
 	if c.State == orchestrator.CStateRunning && (was.Health != c.Health || was.State != c.State) {

@@ -64,6 +64,9 @@ type model struct {
 
 	notice     string
 	noticeKind lineKind
+	noticeGen  uint64      // counts notices: a noticeExpiredMsg clears only its own
+	pending    *pendingCmd // the container command under way
+	later      []tea.Cmd   // commands that events asked for, run after the batch
 
 	stop     stopState
 	ended    bool  // the stream ended
@@ -110,6 +113,17 @@ type imageState struct {
 // tickMsg redraws once a second: uptime and countdowns move.
 type tickMsg struct{}
 
+// pendingCmd is a restart, stop or start of a container that the orchestrator took but the
+// container has not shown done yet: its notice ("restart web…") stays until it has.
+type pendingCmd struct {
+	pod, ctr, verb string
+	gen            uint64 // its notice
+}
+
+// noticeExpiredMsg clears the notice numbered gen if it is still shown, and gives up on a
+// pending command whose notice it is.
+type noticeExpiredMsg struct{ gen uint64 }
+
 // cmdDoneMsg is the outcome of a command sent to the orchestrator.
 type cmdDoneMsg struct {
 	what string // "restart web"
@@ -133,7 +147,7 @@ func newModel(ctx context.Context, sub Subscription, ctl Commands, opts Options)
 		feed:  &feed{sub: sub, frame: batchFrames * time.Second / time.Duration(opts.FPS)},
 		panes: map[paneKey]*pane{}, stats: map[paneKey]orchestrator.StatsEvent{}, reached: map[string]orchestrator.Phase{},
 		completed: map[paneKey]bool{},
-		pod:       opts.Pod, wrap: true, input: in,
+		pod:       opts.Pod, wrap: true, timestamps: opts.Timestamps, input: in,
 	}
 }
 
@@ -152,14 +166,20 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 	case batchMsg:
 		m.apply(msg.items)
-		cmd = m.feed.next(m.ctx)
+		cmd = tea.Batch(append(m.later, m.feed.next(m.ctx))...)
+		m.later = nil
 	case feedEndMsg:
 		cmd = m.end(msg.err)
 	case tickMsg:
 		cmd = tick()
 	case cmdDoneMsg:
-		if msg.err != nil {
-			m.setNotice(kindError, fmt.Sprintf("%s: %v", msg.what, msg.err))
+		cmd = m.cmdDone(msg)
+	case noticeExpiredMsg:
+		if msg.gen == m.noticeGen {
+			m.notice = ""
+		}
+		if m.pending != nil && m.pending.gen == msg.gen {
+			m.pending = nil
 		}
 	case shellDoneMsg:
 		m.shellDone(msg)
@@ -234,11 +254,14 @@ func (m *model) applyEvent(ev orchestrator.Event) {
 			return
 		}
 		pn := m.pane(e.Pod, e.Name)
+		started := false
 		for _, ln := range lifecycleLines(old, e.ContainerView) {
 			l := newLine(e.Seq, e.Time, ln.kind, ln.text)
-			l.start = ln.start
+			l.start, l.end = ln.start, ln.end
+			started = started || ln.start
 			pn.push(l)
 		}
+		m.commandProgress(e.ContainerView, started)
 		if e.Role == recipes.RoleInit {
 			switch e.State {
 			case orchestrator.CStateExited:
@@ -561,7 +584,70 @@ func (m *model) command(verb string, p *pane) tea.Cmd {
 		"restart": ctl.RestartContainer, "stop": ctl.StopContainer, "start": ctl.StartContainer,
 	}[verb]
 	m.setNotice(kindInfo, fmt.Sprintf("%s %s…", verb, name))
+	m.pending = &pendingCmd{pod: pod, ctr: name, verb: verb, gen: m.noticeGen}
 	return send(verb+" "+name, func() error { return fn(pod, name) })
+}
+
+// How long a command's result stays in the footer, and how long at most its "restart web…"
+// stays beyond the container's stop grace when the container never shows the result (a
+// start that fails, a stop of a container that had exited).
+const (
+	resultNotice   = 3 * time.Second
+	pendingTimeout = 10 * time.Second
+)
+
+// cmdDone handles the orchestrator's answer to a command: an error replaces the notice; a
+// container command taken keeps its notice until the container shows the result
+// (commandProgress), for at most its stop grace and pendingTimeout.
+func (m *model) cmdDone(msg cmdDoneMsg) tea.Cmd {
+	p := m.pending
+	mine := p != nil && msg.what == p.verb+" "+p.ctr
+	if msg.err != nil {
+		if mine {
+			m.pending = nil
+		}
+		m.setNotice(kindError, fmt.Sprintf("%s: %v", msg.what, msg.err))
+		return nil
+	}
+	if !mine {
+		return nil
+	}
+	wait := pendingTimeout
+	if c := m.container(p.pod, p.ctr); c != nil {
+		wait += c.StopGrace.D()
+	}
+	return expireNotice(wait, p.gen)
+}
+
+// commandProgress ends the pending command when its container shows the result: a restart
+// or start when the container has started again, a stop when it has stopped. The footer
+// says so briefly, unless another notice came meanwhile.
+func (m *model) commandProgress(c orchestrator.ContainerView, started bool) {
+	p := m.pending
+	if p == nil || p.pod != c.Pod || p.ctr != c.Name {
+		return
+	}
+	var done string
+	switch {
+	case p.verb == "restart" && started:
+		done = "restarted"
+	case p.verb == "start" && started:
+		done = "started"
+	case p.verb == "stop" && c.State == orchestrator.CStateStopped:
+		done = "stopped"
+	default:
+		return
+	}
+	m.pending = nil
+	if m.notice != "" && m.noticeGen != p.gen {
+		return
+	}
+	m.setNotice(kindInfo, done+" "+p.ctr)
+	m.later = append(m.later, expireNotice(resultNotice, m.noticeGen))
+}
+
+func expireNotice(after time.Duration, gen uint64) tea.Cmd {
+	return tea.Tick(after, func(time.Time) tea.Msg { return noticeExpiredMsg{gen: gen} })
 }
 
 func (m *model) solo(p *pane) {
@@ -776,6 +862,7 @@ func (m *model) shellDone(msg shellDoneMsg) {
 
 func (m *model) setNotice(kind lineKind, text string) {
 	m.notice, m.noticeKind = text, kind
+	m.noticeGen++
 }
 
 // ---- what is shown ----

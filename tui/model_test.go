@@ -295,6 +295,71 @@ func TestCommandErrorShown(t *testing.T) {
 	}
 }
 
+// The footer's "restart web…" stays while the command is under way, says the result once the
+// container shows it, and goes a moment later (or, if the container never shows it, after its
+// stop grace and pendingTimeout), bringing back the key hints.
+func TestCommandNotice(t *testing.T) {
+	m, _ := runningScene(t, 3, 120, 40)
+	hints := m.keysText(120)
+	container := func(name string, f func(c *orchestrator.ContainerView)) orchestrator.ContainerEvent {
+		c := *m.container("shop", name)
+		f(&c)
+		return orchestrator.ContainerEvent{EventMeta: meta(time.Minute), ContainerView: c}
+	}
+	footer := func() string { return ansi.Strip(m.footer(120)) }
+
+	m.press("r") // web; the orchestrator takes the command at once
+	if footer() != " restart web…" || m.pending == nil {
+		t.Fatalf("after r: footer %q, pending %v", footer(), m.pending)
+	}
+	m.events(container("web", func(c *orchestrator.ContainerView) { c.State = orchestrator.CStateStopping }))
+	if footer() != " restart web…" {
+		t.Errorf("while web stops: footer %q", footer())
+	}
+	m.events(container("web", func(c *orchestrator.ContainerView) { c.State = orchestrator.CStateExited; c.ExitCode = intp(143) }))
+	m.events(container("web", func(c *orchestrator.ContainerView) { c.State, c.Restarts = orchestrator.CStateRunning, 1 }))
+	if footer() != " restarted web" || m.noticeKind != kindInfo || m.pending != nil {
+		t.Fatalf("web running again: footer %q (%v), pending %v", footer(), m.noticeKind, m.pending)
+	}
+	m.Update(noticeExpiredMsg{gen: m.noticeGen})
+	if m.footer(120) != hints {
+		t.Errorf("after the result's time: footer %q, want the key hints", footer())
+	}
+
+	m.press("2", "s") // stop envoy
+	m.events(container("envoy", func(c *orchestrator.ContainerView) { c.State = orchestrator.CStateStopping }),
+		container("envoy", func(c *orchestrator.ContainerView) { c.State = orchestrator.CStateStopped }))
+	if footer() != " stopped envoy" {
+		t.Errorf("envoy stopped: footer %q", footer())
+	}
+	old := m.noticeGen
+	m.press("s") // and start it again
+	m.Update(noticeExpiredMsg{gen: old})
+	if footer() != " start envoy…" {
+		t.Errorf("an older notice's expiry cleared a newer one: footer %q", footer())
+	}
+	m.events(container("envoy", func(c *orchestrator.ContainerView) { c.State = orchestrator.CStateRunning }))
+	if footer() != " started envoy" {
+		t.Errorf("envoy started: footer %q", footer())
+	}
+
+	// A command whose container never shows the result: its notice goes after the timeout.
+	m.press("1", "r")
+	if footer() != " restart web…" {
+		t.Fatalf("footer %q", footer())
+	}
+	m.Update(noticeExpiredMsg{gen: m.pending.gen})
+	if m.footer(120) != hints || m.pending != nil {
+		t.Errorf("after the timeout: footer %q, pending %v", footer(), m.pending)
+	}
+	// A later start of web does not bring back a notice nobody waits for.
+	m.events(container("web", func(c *orchestrator.ContainerView) { c.State = orchestrator.CStateExited }),
+		container("web", func(c *orchestrator.ContainerView) { c.State, c.Restarts = orchestrator.CStateRunning, 2 }))
+	if m.footer(120) != hints {
+		t.Errorf("footer %q, want the key hints", footer())
+	}
+}
+
 func TestInterrupts(t *testing.T) {
 	// SIGINT and SIGTERM reach the model as interruptMsg: the first stops the stack
 	// gracefully, the next forces it; after the end they leave.
@@ -484,6 +549,92 @@ func TestWrapRows(t *testing.T) {
 	l := newLine(1, base, kindOut, "abcdefghijklmnop")
 	if got := p.rowText(&l, 0, o); got != "abcdefghi…" {
 		t.Errorf("cut line %q", got)
+	}
+}
+
+// A column's storage grows with its lines up to Options.LogLines (--log-lines), keeping their
+// order across each growth, then keeps the newest.
+func TestRingGrowsToItsSize(t *testing.T) {
+	const size = 3*ringStart + 5
+	p := newPane("shop", "web", size)
+	if len(p.lines.buf) != ringStart {
+		t.Fatalf("a new column holds room for %d lines, want %d", len(p.lines.buf), ringStart)
+	}
+	for i := 0; i < 2*size; i++ {
+		p.push(newLine(uint64(i), base, kindOut, "line "+itoa(i)))
+		if i == ringStart {
+			if len(p.lines.buf) != 2*ringStart {
+				t.Fatalf("after %d lines: room for %d", i+1, len(p.lines.buf))
+			}
+		}
+	}
+	if len(p.lines.buf) != size || p.lines.next-p.lines.first != size {
+		t.Fatalf("room for %d, %d lines kept; want %d", len(p.lines.buf), p.lines.next-p.lines.first, size)
+	}
+	for i := p.lines.first; i < p.lines.next; i++ {
+		if got, want := p.lines.at(i).text, "line "+itoa(int(i)); got != want {
+			t.Fatalf("line %d is %q", i, got)
+		}
+	}
+}
+
+// The log pipeline's restart marker comes after the view saw the container start again (it
+// is written once the previous run's last lines are read): the column shows the previous
+// run's lines, the marker, then the new run's lifecycle lines and output.
+func TestRestartMarkerBeforeTheStart(t *testing.T) {
+	m, _ := runningScene(t, 2, 120, 40)
+	web := m.pane("shop", "web")
+	web.setFilter("r") // the filter follows the lines that move
+	c := *m.container("shop", "web")
+	at := func(d time.Duration) orchestrator.EventMeta { return meta(time.Minute + d) }
+	crash, back := c, c
+	crash.State, crash.ExitCode, crash.RestartIn = orchestrator.CStateBackoff, intp(1), recipes.Duration(time.Second)
+	back.State, back.Restarts, back.Health = orchestrator.CStateRunning, 1, orchestrator.HealthReady
+	m.events(
+		orchestrator.LogEvent{EventMeta: at(0), Pod: "shop", Container: "web", Text: "run 1 working"},
+		orchestrator.ContainerEvent{EventMeta: at(time.Second), ContainerView: crash},
+		orchestrator.ContainerEvent{EventMeta: at(2 * time.Second), ContainerView: back},
+		// run 1's last lines, read late
+		orchestrator.LogEvent{EventMeta: at(500 * time.Millisecond), Pod: "shop", Container: "web", Text: "run 1 last words", Stream: orchestrator.Stderr},
+		orchestrator.LogEvent{EventMeta: at(2 * time.Second), Pod: "shop", Container: "web", Marker: true,
+			Text: "--- web restarted (restart 1, after exit code 1) ---"},
+		orchestrator.LogEvent{EventMeta: at(3 * time.Second), Pod: "shop", Container: "web", Text: "run 2 hello"},
+	)
+	// The next restart's marker comes before its start line: it stays there.
+	crash.Restarts, back.Restarts = 1, 2
+	m.events(
+		orchestrator.ContainerEvent{EventMeta: at(4 * time.Second), ContainerView: crash},
+		orchestrator.LogEvent{EventMeta: at(5 * time.Second), Pod: "shop", Container: "web", Marker: true,
+			Text: "--- web restarted (restart 2, after exit code 1) ---"},
+		orchestrator.ContainerEvent{EventMeta: at(5 * time.Second), ContainerView: back},
+	)
+	want := []string{
+		"run 1 working",
+		"run 1 last words",
+		"◷ exited with code 1, restarting in 1s",
+		"--- web restarted (restart 1, after exit code 1) ---",
+		"▶ started (restart 1)",
+		"✓ ready",
+		"run 2 hello",
+		"◷ exited with code 1, restarting in 1s",
+		"--- web restarted (restart 2, after exit code 1) ---",
+		"▶ started (restart 2)",
+		"✓ ready",
+	}
+	var got []string
+	for i := web.lines.next - uint64(len(want)); i < web.lines.next; i++ {
+		got = append(got, web.lines.at(i).text)
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the column reads\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	lo, hi := web.bounds()
+	var filtered []string
+	for i := hi - uint64(len(want)); i < hi && i >= lo; i++ {
+		filtered = append(filtered, web.lineAt(i).text)
+	}
+	if strings.Join(filtered, "\n") != strings.Join(want, "\n") {
+		t.Errorf("filtered on \"r\":\n  %s", strings.Join(filtered, "\n  "))
 	}
 }
 

@@ -32,6 +32,7 @@ type line struct {
 	at    time.Time
 	kind  lineKind
 	start bool // a "started" line: the run's output comes after it
+	end   bool // an "exited", "stopping", "stopped" line: the run ends there
 	ascii bool // text is printable ASCII: one byte per cell
 	text  string
 	lower string
@@ -55,21 +56,39 @@ func hasUpperASCII(s string) bool {
 	return false
 }
 
-// ring keeps the newest lines that fit; lines are numbered from 0 for the pane's life.
+// ring keeps the newest size lines; lines are numbered from 0 for the pane's life. Its
+// storage grows with the lines it holds, up to size: a large --log-lines costs memory only
+// in the columns that fill it.
 type ring struct {
 	buf         []line
+	size        int    // the most lines kept
 	first, next uint64 // lines [first, next) are kept
 }
 
-func newRing(size int) ring { return ring{buf: make([]line, size)} }
+// ringStart is the storage a ring starts with.
+const ringStart = 1024
+
+func newRing(size int) ring { return ring{buf: make([]line, min(size, ringStart)), size: size} }
 
 func (r *ring) push(l line) {
+	if r.next-r.first == uint64(len(r.buf)) && len(r.buf) < r.size {
+		r.grow(min(2*len(r.buf), r.size))
+	}
 	n := uint64(len(r.buf))
 	r.buf[r.next%n] = l
 	r.next++
 	if r.next-r.first > n {
 		r.first = r.next - n
 	}
+}
+
+// grow moves the lines kept to storage for n lines.
+func (r *ring) grow(n int) {
+	buf := make([]line, n)
+	for i := r.first; i < r.next; i++ {
+		buf[i%uint64(n)] = *r.at(i)
+	}
+	r.buf = buf
 }
 
 func (r *ring) at(i uint64) *line { return &r.buf[i%uint64(len(r.buf))] }
@@ -112,21 +131,20 @@ func newPane(pod, name string, size int) *pane {
 // maxReorder is how many of the view's own lines a late log line may move ahead of.
 const maxReorder = 8
 
+// maxMarkerLookback is how far back a restart marker looks for its run's start line.
+const maxMarkerLookback = 256
+
 // push adds a line. A container's line that was written before the lifecycle lines last
 // added (a container that exited at once has its output read after its exit was seen) goes
-// before them, so the column reads in the order things happened.
+// before them, so the column reads in the order things happened. A restart marker goes
+// before the start line of its run (see placeMarker).
 func (p *pane) push(l line) {
 	p.lines.push(l)
-	moved := uint64(0)
-	if l.kind <= kindMarker {
-		for i := p.lines.next - 1; i > p.lines.first && moved < maxReorder; i-- {
-			prev := p.lines.at(i - 1)
-			if prev.kind <= kindMarker || prev.start || !prev.at.After(l.at) {
-				break // a run's output never goes before the run's start
-			}
-			*p.lines.at(i), *prev = *prev, *p.lines.at(i)
-			moved++
-		}
+	from := p.lines.next - 1 // the first line that changed
+	if l.kind == kindMarker {
+		from = p.placeMarker()
+	} else if l.kind < kindMarker {
+		from = p.sink()
 	}
 	for len(p.fidx) > 0 && p.fidx[0] < p.lines.first {
 		p.fidx = p.fidx[1:]
@@ -134,7 +152,6 @@ func (p *pane) push(l line) {
 	}
 	if p.filter != "" {
 		// The lines from the first one moved on are matched again.
-		from := p.lines.next - 1 - moved
 		for len(p.fidx) > 0 && p.fidx[len(p.fidx)-1] >= from {
 			p.fidx = p.fidx[:len(p.fidx)-1]
 		}
@@ -150,6 +167,68 @@ func (p *pane) push(l line) {
 			p.top, p.topRow = lo, 0
 		}
 	}
+}
+
+// placeMarker moves the restart marker just pushed before the start line of its run. The
+// log pipeline writes the marker when the previous run's output has all been read, which is
+// after the view saw the container start again: so the column had "▶ started (restart 1)",
+// then the previous run's last lines, then the marker. It reads best as the previous run's
+// lines, the marker, then the new run's lifecycle lines ("▶ started", "✓ ready") and output.
+// It returns how many lines moved (from the end).
+func (p *pane) placeMarker() uint64 {
+	last := p.lines.next - 1
+	s := last
+	for i := last; i > p.lines.first && last-i < maxMarkerLookback; {
+		i--
+		if l := p.lines.at(i); l.start {
+			s = i
+			break
+		} else if l.kind == kindMarker || l.end {
+			// The previous run's end, or an earlier marker, comes first: the marker came
+			// before its run's start line, which is fine as it is.
+			break
+		}
+	}
+	if s == last {
+		return last
+	}
+	// The previous run's lines go first (each before the lifecycle lines written after it,
+	// as push does), then the marker, then the new run's lifecycle lines.
+	var out, life []line
+	for i := s; i < last; i++ {
+		if l := *p.lines.at(i); l.kind < kindMarker {
+			out = append(out, l)
+		} else {
+			life = append(life, l)
+		}
+	}
+	marker := *p.lines.at(last)
+	p.lines.next = s
+	from := s
+	for _, l := range out {
+		p.lines.push(l)
+		from = min(from, p.sink())
+	}
+	p.lines.push(marker)
+	for _, l := range life {
+		p.lines.push(l)
+	}
+	return from
+}
+
+// sink moves the container's line last added before the lifecycle lines added after it was
+// written (at most maxReorder, never before a start line), and returns where it went.
+func (p *pane) sink() uint64 {
+	i := p.lines.next - 1
+	l := *p.lines.at(i)
+	for ; i > p.lines.first && p.lines.next-1-i < maxReorder; i-- {
+		prev := p.lines.at(i - 1)
+		if prev.kind <= kindMarker || prev.start || !prev.at.After(l.at) {
+			break // a run's output never goes before the run's start
+		}
+		*p.lines.at(i), *prev = *prev, *p.lines.at(i)
+	}
+	return i
 }
 
 // bounds is the view space: positions [lo, hi).

@@ -15,10 +15,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
 )
@@ -69,6 +71,11 @@ type Options struct {
 	Docker, Shell string
 	// LogLines is how many lines each column keeps (default orchestrator.DefaultLogLines).
 	LogLines int
+	// Timestamps starts the view with each line's time shown (t toggles it).
+	Timestamps bool
+	// NoColor draws without colour (bold, reverse and underline stay), as NO_COLOR set to
+	// anything in Environ does.
+	NoColor bool
 	// FPS is the most frames a second the view draws, and batches of events it takes
 	// (default 60).
 	FPS int
@@ -115,6 +122,21 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// colorless tells whether the view draws without colour: NoColor, or NO_COLOR set to
+// anything (https://no-color.org; bubbletea's own detection takes only NO_COLOR=1/true, and
+// only on a terminal it recognises).
+func (o Options) colorless() bool {
+	if o.NoColor {
+		return true
+	}
+	for _, kv := range o.Environ {
+		if v, ok := strings.CutPrefix(kv, "NO_COLOR="); ok && v != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // subscribeOptions are the view's subscription: log lines included, in large steps.
 var subscribeOptions = orchestrator.SubscribeOptions{MaxLogLines: 5000}
 
@@ -148,6 +170,9 @@ func Show(ctx context.Context, sub Subscription, c Commands, opts Options) error
 		// The view handles interrupts itself: bubbletea's handler quits at the first one
 		// and leaves the second to kill the process.
 		tea.WithoutSignalHandler(),
+	}
+	if opts.colorless() {
+		popts = append(popts, tea.WithColorProfile(colorprofile.ASCII))
 	}
 	popts = append(popts, opts.programOptions...)
 	p := tea.NewProgram(m, popts...)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -174,6 +176,12 @@ func logsRun(ctx context.Context, opts *LogsOptions) error {
 	if name == "" {
 		st, warns, err := loadStack(opts.Factory, opts.File)
 		printWarnings(opts.IO.ErrOut, warns)
+		if err != nil {
+			// `sidecar -f x.yaml logs`: -f is --follow here, and x.yaml a container name.
+			if r := recipeArg(opts.Containers); r != "" {
+				return recipeArgError(r, opts.Follow)
+			}
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			return &ExitError{Code: exitBadInput, Err: fmt.Errorf("%w\nTo read a stack's logs without its recipe, name it: sidecar logs --stack NAME", err)}
 		}
@@ -196,6 +204,11 @@ func logsRun(ctx context.Context, opts *LogsOptions) error {
 		return fmt.Errorf("list the containers of stack %s: %w", name, err)
 	}
 	all := appContainers(infos, podOrder)
+	if r := recipeArg(opts.Containers); r != "" {
+		if _, err := selectContainers(all, []string{r}); err != nil {
+			return recipeArgError(r, opts.Follow)
+		}
+	}
 	if len(all) == 0 {
 		return &ExitError{Code: exitFailure, Err: fmt.Errorf("stack %s has no containers on the engine: start it with `sidecar up`, or see the stacks there are with `sidecar ps`", name)}
 	}
@@ -292,6 +305,31 @@ func podCount(cs []*logSource) int {
 	return len(pods)
 }
 
+// recipeArg returns the first of the container names given that looks like a recipe file: it
+// ends in .yaml, .yml or .json, or is a file.
+func recipeArg(names []string) string {
+	for _, n := range names {
+		switch strings.ToLower(filepath.Ext(n)) {
+		case ".yaml", ".yml", ".json":
+			return n
+		}
+		if fi, err := os.Stat(n); err == nil && fi.Mode().IsRegular() {
+			return n
+		}
+	}
+	return ""
+}
+
+// recipeArgError says that a recipe was given where a container name goes (exit 2): with -f,
+// most likely `sidecar -f x.yaml logs`.
+func recipeArgError(name string, follow bool) error {
+	how := "give the recipe with --file " + name
+	if follow {
+		how = "-f means --follow for logs; " + how
+	}
+	return &ExitError{Code: exitBadInput, Err: fmt.Errorf("%q looks like a recipe, not a container: %s", name, how)}
+}
+
 // selectContainers picks the containers named (container, or pod/container); none named:
 // all of them.
 func selectContainers(all []*logSource, names []string) ([]*logSource, error) {
@@ -327,12 +365,16 @@ func selectContainers(all []*logSource, names []string) ([]*logSource, error) {
 }
 
 // printHistory prints what the engine has of each container, interleaved by timestamp, and
-// records where each container's log ended.
+// records where each container's log ended. A container's lines from before its latest run
+// are followed by a `name * restarted` line, stamped with that run's start: the engine keeps
+// the start of the latest run only, so earlier restarts cannot be told apart.
 func printHistory(ctx context.Context, rt logEngine, opts *LogsOptions, sel []*logSource, p *logsPrinter) error {
 	type stream struct {
-		lines chan orchestrator.LogLine
-		head  *orchestrator.LogLine
-		open  bool
+		lines   chan orchestrator.LogLine
+		head    *orchestrator.LogLine
+		open    bool
+		earlier bool // a line of an earlier run was printed
+		marked  bool // the latest run's start was printed
 	}
 	streams := make([]*stream, len(sel))
 	g, gctx := errgroup.WithContext(ctx)
@@ -355,8 +397,18 @@ func printHistory(ctx context.Context, rt logEngine, opts *LogsOptions, sel []*l
 			return nil
 		})
 	}
-	// Merge: always print the earliest of the containers' next lines. Each container's own
-	// lines keep the engine's order.
+	// Merge: always print the earliest of the containers' next lines (or restart notes). Each
+	// container's own lines keep the engine's order.
+	mark := func(i int) bool { // the note goes before stream i's head
+		st := streams[i]
+		return st.earlier && !st.marked && !st.head.Time.Before(sel[i].started)
+	}
+	next := func(i int) time.Time {
+		if mark(i) {
+			return sel[i].started
+		}
+		return streams[i].head.Time
+	}
 	g.Go(func() error {
 		for {
 			best := -1
@@ -373,15 +425,24 @@ func printHistory(ctx context.Context, rt logEngine, opts *LogsOptions, sel []*l
 						return gctx.Err()
 					}
 				}
-				if st.head != nil && (best < 0 || st.head.Time.Before(streams[best].head.Time)) {
+				if st.head != nil && (best < 0 || next(i).Before(next(best))) {
 					best = i
 				}
 			}
 			if best < 0 {
 				return p.flush()
 			}
-			p.line(sel[best], *streams[best].head)
-			streams[best].head = nil
+			s, st := sel[best], streams[best]
+			if mark(best) {
+				st.marked = true
+				p.noteAt(s, s.started, "restarted")
+				continue
+			}
+			if st.head.Time.Before(s.started) {
+				st.earlier = true
+			}
+			p.line(s, *st.head)
+			st.head = nil
 		}
 	})
 	return g.Wait()
@@ -568,8 +629,11 @@ func (p *logsPrinter) line(s *logSource, l orchestrator.LogLine) {
 }
 
 // note queues a line of the tool's own about a container: `name * text`.
-func (p *logsPrinter) note(s *logSource, text string) {
-	p.batch = append(p.batch, orchestrator.MessageEvent{EventMeta: orchestrator.EventMeta{Time: time.Now()}, Level: orchestrator.LevelInfo,
+func (p *logsPrinter) note(s *logSource, text string) { p.noteAt(s, time.Now(), text) }
+
+// noteAt is note about something that happened at a given time.
+func (p *logsPrinter) noteAt(s *logSource, at time.Time, text string) {
+	p.batch = append(p.batch, orchestrator.MessageEvent{EventMeta: orchestrator.EventMeta{Time: at}, Level: orchestrator.LevelInfo,
 		Pod: s.pod, Container: s.name, Text: text})
 }
 

@@ -80,6 +80,10 @@ main:
 			t.Errorf("line %q is older than the one before it (%s)", l, last.Format(plain.TimeFormat))
 		}
 		last = at
+		if rest == "flaky * restarted" {
+			seen["flaky restarted"]++
+			continue
+		}
 		label, text, ok := strings.Cut(rest, " | ")
 		if !ok {
 			t.Fatalf("line %q is not `name | text`", l)
@@ -97,6 +101,21 @@ main:
 	}
 	if !strings.Contains(out.String(), "app   | line 000005 link\n") && !strings.Contains(out.String(), "| line 000005 link\n") {
 		t.Errorf("the hostile line 5 is not there, sanitised:\n%s", out.String())
+	}
+	// flaky has restarted by now: its latest run comes after a note, and is one run.
+	if seen["flaky restarted"] != 1 {
+		t.Errorf("%d restart notes of flaky in its history, want 1 (before its latest run):\n%s", seen["flaky restarted"], out.String())
+	} else {
+		_, latest, _ := strings.Cut(out.String(), " flaky * restarted\n")
+		var run []string
+		for _, l := range strings.Split(latest, "\n") {
+			if _, text, ok := strings.Cut(l, " flaky | "); ok {
+				run = append(run, text)
+			}
+		}
+		if len(run) == 0 || len(run) > 3 || run[0] != "line 000001" {
+			t.Errorf("flaky's latest run after the note: %q", run)
+		}
 	}
 
 	// -f: flaky restarts twice more while followed; its runs show, each after a note.

@@ -223,3 +223,100 @@ func TestLogsHistory(t *testing.T) {
 		t.Errorf("several pods: %q", out)
 	}
 }
+
+// `sidecar -f x.yaml logs` reads -f as --follow and x.yaml as a container: a container name
+// that looks like a recipe, when no container has it, is a usage error that says how to give
+// the recipe.
+func TestLogsRecipeAsContainer(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	eng := &fakeLogs{
+		infos: []orchestrator.ContainerInfo{fakeContainer("shop", "shop", "web", "main"), fakeContainer("shop", "shop", "infra", "infra")},
+		lines: map[string][]orchestrator.LogLine{"shop-web": {{Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Text: "web 1"}}},
+	}
+	run := func(args ...string) (int, string, string) {
+		f, out, errOut := testFactory(t)
+		root := newRootCmd(f, newLogsCmd(f, func(o *LogsOptions) error {
+			o.Connect = func(context.Context) (logEngine, error) { return eng, nil }
+			return logsRun(context.Background(), o)
+		}))
+		root.SetArgs(args)
+		return exitCode(root.ExecuteContext(context.Background()), errOut, root), out.String(), errOut.String()
+	}
+	const hint = `"x.yaml" looks like a recipe, not a container: -f means --follow for logs; give the recipe with --file x.yaml`
+	// No ./sidecar.yaml: the hint, not "cannot read sidecar.yaml".
+	if code, _, errOut := run("-f", "x.yaml", "logs"); code != 2 || !strings.Contains(errOut, hint) || strings.Contains(errOut, "cannot read") {
+		t.Errorf("sidecar -f x.yaml logs: exit %d, stderr %q", code, errOut)
+	}
+	if code, _, errOut := run("logs", "-f", "x.yaml"); code != 2 || !strings.Contains(errOut, hint) {
+		t.Errorf("sidecar logs -f x.yaml: exit %d, stderr %q", code, errOut)
+	}
+	// A ./sidecar.yaml of a stack that runs: x.yaml is none of its containers.
+	if err := os.WriteFile("sidecar.yaml", []byte("name: shop\nmain: {name: web, image: x}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := run("-f", "x.yaml", "logs"); code != 2 || !strings.Contains(errOut, hint) {
+		t.Errorf("with ./sidecar.yaml: exit %d, stderr %q", code, errOut)
+	}
+	// Without -f, and an existing file without a recipe's extension.
+	if err := os.WriteFile("stack", []byte("name: shop\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"x.yml", "stack"} {
+		code, _, errOut := run("logs", "--stack", "shop", name)
+		if want := `"` + name + `" looks like a recipe, not a container: give the recipe with --file ` + name; code != 2 || !strings.Contains(errOut, want) {
+			t.Errorf("logs --stack shop %s: exit %d, stderr %q; want %q", name, code, errOut, want)
+		}
+	}
+	// A file that has a container's name does not hide the container.
+	if err := os.WriteFile("web", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := run("logs", "web"); code != 0 || out != "web   | web 1\n" {
+		t.Errorf("logs web, with a file named web here: exit %d, %q, %q", code, out, errOut)
+	}
+}
+
+// A restarted container's history: its lines from before its latest run, a note at that run's
+// start (in time order with the other containers' lines), then the run.
+func TestLogsMarksTheLatestRun(t *testing.T) {
+	at := func(s int) time.Time { return time.Date(2026, 1, 2, 3, 4, s, 0, time.UTC) }
+	web, envoy := fakeContainer("shop", "shop", "web", "main"), fakeContainer("shop", "shop", "envoy", "sidecar")
+	web.StartedAt = at(4)   // restarted: its lines before 4 are earlier runs'
+	envoy.StartedAt = at(0) // one run
+	eng := &fakeLogs{
+		infos: []orchestrator.ContainerInfo{web, envoy},
+		lines: map[string][]orchestrator.LogLine{
+			"shop-web":   {{Time: at(1), Text: "run 1"}, {Time: at(2), Text: "run 2"}, {Time: at(5), Text: "run 3"}},
+			"shop-envoy": {{Time: at(0), Text: "envoy 0"}, {Time: at(3), Text: "envoy 3"}, {Time: at(4).Add(time.Second / 2), Text: "envoy 4.5"}, {Time: at(6), Text: "envoy 6"}},
+		},
+	}
+	run := func(args ...string) string {
+		f, out, errOut := testFactory(t)
+		root := newRootCmd(f, newLogsCmd(f, func(o *LogsOptions) error {
+			o.Connect = func(context.Context) (logEngine, error) { return eng, nil }
+			return logsRun(context.Background(), o)
+		}))
+		root.SetArgs(args)
+		if code := exitCode(root.ExecuteContext(context.Background()), errOut, root); code != 0 {
+			t.Fatalf("sidecar %s: exit %d, %s", strings.Join(args, " "), code, errOut)
+		}
+		return out.String()
+	}
+	want := "" +
+		"envoy | envoy 0\n" +
+		"web   | run 1\n" +
+		"web   | run 2\n" +
+		"envoy | envoy 3\n" +
+		"web   * restarted\n" +
+		"envoy | envoy 4.5\n" +
+		"web   | run 3\n" +
+		"envoy | envoy 6\n"
+	if out := run("logs", "--stack", "shop"); out != want {
+		t.Errorf("output\n%s\nwant\n%s", out, want)
+	}
+	// Only the latest run: nothing before it to set apart.
+	if out := run("logs", "--stack", "shop", "--tail", "1", "web"); out != "web   | run 3\n" {
+		t.Errorf("--tail 1: %q", out)
+	}
+}

@@ -28,6 +28,7 @@ type UpOptions struct {
 	Output     string // text | json
 	Timestamps bool
 	NoColor    bool
+	LogLines   int // lines of history kept per container (--log-lines)
 	Pods       []string
 
 	// Connect reaches the engine; tests give an in-memory one.
@@ -85,6 +86,9 @@ last lines); 2 for a bad recipe or arguments.`),
 			opts.Output = v.GetString("output")
 			opts.Timestamps = v.GetBool("timestamps")
 			opts.NoColor = v.GetBool("no-color")
+			if opts.LogLines, err = parseLogLines(v.GetString("log-lines")); err != nil {
+				return usageErrorf(cmd, "%v", err)
+			}
 			opts.Pods = args
 			if opts.Output != "text" && opts.Output != "json" {
 				return usageErrorf(cmd, "unknown output format %q: use --output text or --output json", opts.Output)
@@ -102,6 +106,7 @@ last lines); 2 for a bad recipe or arguments.`),
 	cmd.Flags().StringP("output", "o", "text", "output format: text or json (one event per line)")
 	cmd.Flags().Bool("timestamps", false, "start every line with its time")
 	cmd.Flags().Bool("no-color", false, "do not colour the output (NO_COLOR=1 does the same)")
+	cmd.Flags().Int("log-lines", orchestrator.DefaultLogLines, "lines of each container's output kept for the view to scroll back through")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -170,7 +175,7 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 	}
 	defer rt.Close()
 
-	o := orchestrator.New(rt, st, orchestrator.Options{Version: opts.Factory.Build.Version, Pods: opts.Pods})
+	o := orchestrator.New(rt, st, opts.orchestratorOptions())
 	recipe, _ := filepath.Abs(opts.File)
 	srv := serveControl(hold, o, rt, controlState{
 		PID: os.Getpid(), Stack: st.Name, Recipe: recipe, Version: opts.Factory.Build.Version, StartedAt: time.Now(),

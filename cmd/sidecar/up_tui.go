@@ -18,10 +18,13 @@ type tuiView struct {
 
 func (opts *UpOptions) newTUIView(o *orchestrator.Orchestrator) *tuiView {
 	return &tuiView{o: o, opts: tui.Options{
-		Input:   opts.IO.In,
-		Output:  opts.IO.Out,
-		Environ: opts.Factory.Environ(),
-		Signals: opts.Signals,
+		Input:      opts.IO.In,
+		Output:     opts.IO.Out,
+		Environ:    opts.Factory.Environ(),
+		Signals:    opts.Signals,
+		LogLines:   opts.LogLines,
+		Timestamps: opts.Timestamps,
+		NoColor:    opts.NoColor, // and NO_COLOR: the view reads it from Environ
 	}}
 }
 

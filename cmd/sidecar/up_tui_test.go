@@ -102,3 +102,19 @@ func TestUpWithTheTUIInterruptThenForce(t *testing.T) {
 		t.Errorf("up's own interrupt watch ran under the view: %q", c.errOut)
 	}
 }
+
+// up's --timestamps, --no-color and --log-lines reach the interactive view.
+func TestUpTUIOptions(t *testing.T) {
+	c := testCLI(t, newFake("app:1"), controlTestDir(t))
+	c.f.Environ = func() []string { return []string{"NO_COLOR=1"} }
+	for _, on := range []bool{false, true} {
+		opts := c.upOptions("sidecar.yaml", func(o *UpOptions) { o.Timestamps, o.NoColor, o.LogLines = on, on, 77 })
+		got := opts.newTUIView(nil).opts
+		if got.Timestamps != on || got.NoColor != on || got.LogLines != 77 {
+			t.Errorf("--timestamps=%v --no-color=%v --log-lines 77: the view's options %+v", on, on, got)
+		}
+		if strings.Join(got.Environ, " ") != "NO_COLOR=1" {
+			t.Errorf("the view's environment %q, want the process's (NO_COLOR)", got.Environ)
+		}
+	}
+}
