@@ -157,13 +157,19 @@ func (d *Docker) mount(m orchestrator.MountSpec) (mount.Mount, error) {
 	}
 	switch m.Type {
 	case recipes.MountVolume:
-		mm := mount.Mount{Type: mount.TypeVolume, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly}
+		// A pod volume is an emptyDir: it starts empty. Without NoCopy the engine would copy
+		// the image's files at the target into the volume when the first container that
+		// mounts it is created (all of a pod's are created up front), so every container
+		// would find, say, nginx's /var/log/nginx symlinks to /dev/stdout in a shared logs
+		// volume.
+		mm := mount.Mount{Type: mount.TypeVolume, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly,
+			VolumeOptions: &mount.VolumeOptions{NoCopy: true}}
 		if sub != "" {
 			if !d.apiAtLeast(apiVolumeSubpath) {
 				return mount.Mount{}, fmt.Errorf("mount volume %s at %s with sub_path %q: the engine speaks API %s, and volume sub paths need API %s (Docker Engine 26 or newer): upgrade the engine, or mount the whole volume and point the program at the sub directory",
 					m.Source, m.Target, m.SubPath, d.apiVersion, apiVolumeSubpath)
 			}
-			mm.VolumeOptions = &mount.VolumeOptions{Subpath: sub}
+			mm.VolumeOptions.Subpath = sub
 		}
 		return mm, nil
 	case recipes.MountBind:

@@ -162,8 +162,13 @@ func TestMountSubPath(t *testing.T) {
 	}
 	current := &Docker{apiVersion: "1.51"}
 	m, err = current.mount(orchestrator.MountSpec{Type: recipes.MountVolume, Source: "data", Target: "/data", SubPath: "app"})
-	if err != nil || m.VolumeOptions == nil || m.VolumeOptions.Subpath != "app" {
+	if err != nil || m.VolumeOptions == nil || m.VolumeOptions.Subpath != "app" || !m.VolumeOptions.NoCopy {
 		t.Errorf("volume sub path on API 1.51: %+v, %v", m, err)
+	}
+	// A pod volume starts empty: the engine must not copy the image's files into it.
+	m, err = old.mount(orchestrator.MountSpec{Type: recipes.MountVolume, Source: "logs", Target: "/var/log/nginx"})
+	if err != nil || m.VolumeOptions == nil || !m.VolumeOptions.NoCopy {
+		t.Errorf("pod volume mount: %+v, %v, want NoCopy", m, err)
 	}
 }
 
