@@ -3,6 +3,7 @@ package orchestrator_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -308,5 +309,33 @@ func TestOOMKilledSidecar(t *testing.T) {
 	}
 	h.o.Shutdown()
 	h.finish(time.Second)
+	h.leftNothing()
+}
+
+// The recipe label holds the recipe's absolute path, whatever path the stack was loaded
+// with (`cd / && sidecar up -f tmp/x/sidecar.yaml`), and the caller's stack is not changed.
+func TestRecipeLabelIsAbsolute(t *testing.T) {
+	s := simple()
+	s.Source.File = filepath.Join("tmp", "x", "sidecar.yaml")
+	want, err := filepath.Abs(s.Source.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, s, orchestrator.Options{})
+	h.start()
+	h.until("pod running", 0, h.running("s-app", "s-side"))
+	for _, name := range []string{"s-infra", "s-app", "s-side"} {
+		c, _ := h.rt.Container(name)
+		if got := c.Info.Labels[orchestrator.LabelRecipe]; got != want {
+			t.Errorf("%s: recipe label %q, want %q", name, got, want)
+		}
+	}
+	if s.Source.File != filepath.Join("tmp", "x", "sidecar.yaml") {
+		t.Errorf("the caller's stack was changed: %q", s.Source.File)
+	}
+	h.o.Shutdown()
+	if _, err := h.finish(time.Second); err != nil {
+		t.Fatal(err)
+	}
 	h.leftNothing()
 }
