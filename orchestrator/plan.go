@@ -168,6 +168,22 @@ func (p *Plan) wait(target string, until time.Time, reason string) {
 	}
 }
 
+// RoundDuration rounds a duration for people to read, to the precision the views show stop
+// graces and back-offs with: milliseconds below a second, tenths of a second below a minute,
+// whole seconds above. A grace computed from what is left of a pod's stop budget is
+// 2.999999709s on the clock and reads 3s.
+func RoundDuration(d time.Duration) time.Duration {
+	switch {
+	case d <= 0:
+		return 0
+	case d < time.Second:
+		return d.Round(time.Millisecond)
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Second)
+}
+
 // fmtExit describes how a run ended.
 func fmtExit(code int, oom bool) string {
 	if oom {

@@ -453,3 +453,20 @@ func TestPlanPodIsPure(t *testing.T) {
 		t.Errorf("planning twice differs or changed the status:\n%s\n%s", a, b)
 	}
 }
+
+func TestRoundDuration(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{2999999709 * time.Nanosecond, "3s"},
+		{2930526223 * time.Nanosecond, "2.9s"},
+		{450400 * time.Microsecond, "450ms"},
+		{90600 * time.Millisecond, "1m31s"},
+		{-time.Second, "0s"},
+	} {
+		if got := RoundDuration(tt.d).String(); got != tt.want {
+			t.Errorf("RoundDuration(%s) = %s, want %s", tt.d, got, tt.want)
+		}
+	}
+}

@@ -320,3 +320,39 @@ func TestUserCommands(t *testing.T) {
 	h.finish(time.Second)
 	h.leftNothing()
 }
+
+// The SIGKILL warning says the grace as the views do ("stopping (grace 2.9s)"), not the
+// clock's 2.93s left of the budget.
+func TestSIGKILLWarningRoundsTheGrace(t *testing.T) {
+	s := stack("r", pod("r", ctr("app", grace(70*time.Millisecond)), sidecars(ctr("side")), podGrace(3*time.Second)))
+	h := newHarness(t, s, orchestrator.Options{})
+	h.rt.IgnoreSIGTERM("r-app")
+	h.rt.IgnoreSIGTERM("r-side")
+	h.start()
+	h.until("pod running", 0, h.running("r-app", "r-side"))
+	h.o.Shutdown()
+	h.until("app signalled", 0, func() bool { return slices.Contains(h.rt.HistoryOf("r-app"), "kill r-app SIGTERM") })
+	h.clock.Step(70 * time.Millisecond) // app's own grace: killed, side gets what is left
+	h.until("side signalled", 0, func() bool { return slices.Contains(h.rt.HistoryOf("r-side"), "kill r-side SIGTERM") })
+	if g := h.view("r", "side").StopGrace.D(); g != 2930*time.Millisecond {
+		t.Errorf("side's grace %s, want the 2.93s left of the budget", g)
+	}
+	h.clock.Step(3 * time.Second)
+	if _, err := h.finish(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, m := range h.messages() {
+		if strings.Contains(m.Text, "SIGKILL") {
+			texts = append(texts, m.Container+": "+m.Text)
+		}
+	}
+	want := []string{
+		"app: app did not exit within 70ms of its stop signal and was killed (SIGKILL)",
+		"side: side did not exit within 2.9s of its stop signal and was killed (SIGKILL)",
+	}
+	if !slices.Equal(texts, want) {
+		t.Errorf("SIGKILL warnings:\n%s\nwant:\n%s", strings.Join(texts, "\n"), strings.Join(want, "\n"))
+	}
+	h.leftNothing()
+}

@@ -243,11 +243,11 @@ func (s *supervisor) noteResult(r ActionResult) {
 	if a.Kind == ActStop && r.Stop.Killed && !s.st.Force {
 		if a.Grace > 0 {
 			s.message(LevelWarning, a.Target,
-				fmt.Sprintf("%s did not exit within %s of its stop signal and was killed (SIGKILL)", a.Target, a.Grace),
+				fmt.Sprintf("%s did not exit within %s of its stop signal and was killed (SIGKILL)", a.Target, RoundDuration(a.Grace)),
 				fmt.Sprintf("its PID 1 probably ignores SIGTERM: set `init: true` on %s so that docker-init runs as PID 1 and forwards the signal, or handle SIGTERM in the program", a.Target))
 		} else {
 			s.message(LevelWarning, a.Target,
-				fmt.Sprintf("%s was killed (SIGKILL): the pod's stop budget of %s was used up", a.Target, s.spec.Pod.StopGrace),
+				fmt.Sprintf("%s was killed (SIGKILL): the pod's stop budget of %s was used up", a.Target, RoundDuration(s.spec.Pod.StopGrace.D())),
 				"raise the pod's stop_grace, or make the containers stopped before it exit sooner (`init: true` helps a PID 1 that ignores SIGTERM)")
 		}
 	}
