@@ -340,6 +340,32 @@ func (s *supervisor) publish(plan Plan, now time.Time) {
 	for _, w := range plan.Waits {
 		waits[w.Target] = w
 	}
+	s.publishViews(waits)
+	reason := ""
+	switch {
+	case plan.Failure != nil:
+		reason = plan.Failure.Reason
+	case s.st.Failure != nil:
+		reason = s.st.Failure.Reason
+	case plan.Phase == PhaseRecreating:
+		reason = s.st.InfraLost
+	case plan.MainEnded:
+		reason = fmt.Sprintf("main %s exited: %s", s.spec.Pod.Main.Name, fmtExit(plan.MainExit, s.st.Containers[s.spec.Pod.Main.Name].OOMKilled))
+	}
+	if s.published && plan.Phase == s.phase && reason == s.reason {
+		return
+	}
+	s.published, s.phase, s.reason = true, plan.Phase, reason
+	s.out.publish(PodEvent{Pod: s.spec.Pod.Name, Phase: plan.Phase, Reason: reason})
+}
+
+// seed publishes the containers' views as observed before the supervisor acts (a pod adopted
+// from the engine by Down), so that a subscriber's snapshot starts from what the engine holds:
+// a container that was running already is not announced as started.
+func (s *supervisor) seed() { s.publishViews(nil) }
+
+// publishViews sends an event for every container whose view changed.
+func (s *supervisor) publishViews(waits map[string]Wait) {
 	emit := func(c *recipes.Container, cs *ContainerStatus) {
 		v := s.view(c, cs, waits)
 		if old, ok := s.views[cs.Name]; ok && reflect.DeepEqual(old, v) {
@@ -362,22 +388,6 @@ func (s *supervisor) publish(plan Plan, now time.Time) {
 			emit(c, s.st.Containers[c.Name])
 		}
 	}
-	reason := ""
-	switch {
-	case plan.Failure != nil:
-		reason = plan.Failure.Reason
-	case s.st.Failure != nil:
-		reason = s.st.Failure.Reason
-	case plan.Phase == PhaseRecreating:
-		reason = s.st.InfraLost
-	case plan.MainEnded:
-		reason = fmt.Sprintf("main %s exited: %s", s.spec.Pod.Main.Name, fmtExit(plan.MainExit, s.st.Containers[s.spec.Pod.Main.Name].OOMKilled))
-	}
-	if s.published && plan.Phase == s.phase && reason == s.reason {
-		return
-	}
-	s.published, s.phase, s.reason = true, plan.Phase, reason
-	s.out.publish(PodEvent{Pod: s.spec.Pod.Name, Phase: plan.Phase, Reason: reason})
 }
 
 // view is what the views show of one container (c is nil for the infra container).

@@ -78,6 +78,9 @@ func TestDownWithoutUp(t *testing.T) {
 			t.Errorf("down's output misses %q:\n%s", want, out)
 		}
 	}
+	if strings.Contains(out, "started") { // they were running already: down reports what it does to them
+		t.Errorf("down announces containers that were running as started:\n%s", out)
+	}
 	if left := rt.Containers(); len(left) > 0 {
 		t.Errorf("left behind: %v", left)
 	}
