@@ -410,7 +410,8 @@ func (s *supervisor) view(c *recipes.Container, cs *ContainerStatus, waits map[s
 		v.State = CStateStarting
 	case StateRunning:
 		v.State, v.StartedAt = CStateRunning, cs.StartedAt
-		if c != nil && c.Ready != nil {
+		switch {
+		case c != nil && c.Ready != nil:
 			switch {
 			case !cs.ReadyKnown:
 				v.Health = HealthUnknown
@@ -418,6 +419,17 @@ func (s *supervisor) view(c *recipes.Container, cs *ContainerStatus, waits map[s
 				v.Health = HealthReady
 			default:
 				v.Health = HealthNotReady
+			}
+		default:
+			// No ready probe of its own: the image's HEALTHCHECK, as the engine reports it.
+			// Shown only; it gates and restarts nothing (see docs/lifecycle.md).
+			switch cs.EngineHealth {
+			case EngineHealthStarting:
+				v.Health = HealthStarting
+			case EngineHealthHealthy:
+				v.Health = HealthHealthy
+			case EngineHealthUnhealthy:
+				v.Health = HealthUnhealthy
 			}
 		}
 		if cs.Pending.Has(OpStop) {

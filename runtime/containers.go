@@ -443,6 +443,12 @@ func containerInfo(c container.InspectResponse) orchestrator.ContainerInfo {
 		info.OOMKilled = s.OOMKilled
 		info.StartedAt = engineTime(s.StartedAt)
 		info.FinishedAt = engineTime(s.FinishedAt)
+		if h := s.Health; h != nil && s.Running {
+			info.Health = orchestrator.ParseEngineHealth(string(h.Status))
+			if n := len(h.Log); n > 0 && h.Log[n-1] != nil {
+				info.HealthAt = h.Log[n-1].End
+			}
+		}
 	}
 	if c.NetworkSettings != nil {
 		for port, bindings := range c.NetworkSettings.Ports {

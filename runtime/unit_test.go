@@ -145,6 +145,20 @@ func TestEngineEventMapping(t *testing.T) {
 	if _, ok := engineEvent(events.Message{Type: events.ContainerEventType, Action: "exec_start: /x"}); ok {
 		t.Error("exec events must be dropped")
 	}
+	for action, want := range map[events.Action]orchestrator.EngineHealth{
+		events.ActionHealthStatusHealthy:   orchestrator.EngineHealthHealthy,
+		events.ActionHealthStatusUnhealthy: orchestrator.EngineHealthUnhealthy,
+	} {
+		ev, ok := engineEvent(events.Message{Type: events.ContainerEventType, Action: action, Actor: events.Actor{ID: "abc"}})
+		if !ok || ev.Action != orchestrator.ActionHealth || ev.Health != want {
+			t.Errorf("%s: %+v, %v; want a health event, %s", action, ev, ok, want)
+		}
+	}
+	for _, action := range []events.Action{events.ActionHealthStatusRunning, "health_status: some check output", events.ActionHealthStatus} {
+		if ev, ok := engineEvent(events.Message{Type: events.ContainerEventType, Action: action}); ok {
+			t.Errorf("%q gives no verdict, yet was kept: %+v", action, ev)
+		}
+	}
 }
 
 func TestMountSubPath(t *testing.T) {

@@ -45,7 +45,9 @@ A stack run by a sidecar up is shown live, from that up: state as the lifecycle
 sees it (backoff, stopping, ...), readiness from its probes, restarts. A stack
 whose up is gone (it was killed) is shown from the engine, which knows neither
 readiness nor restarts; sidecar down removes it. The first line of each stack
-says which.
+says which. A container without a ready probe whose image has a HEALTHCHECK
+shows the engine's verdict on it (starting, healthy, unhealthy), as docker ps
+does; it gates nothing.
 
 Without --stack or -f, every stack is listed. -o json is for tools: {"stacks":
 [{"name", "source": "live"|"engine", "pods": [{"name", "ports", "containers":
@@ -112,7 +114,8 @@ type psContainer struct {
 	Role  string `json:"role"`
 	State string `json:"state"`
 	// Health: "ready", "not-ready" or "unknown" for a container with a ready probe, live;
-	// omitted otherwise.
+	// else "starting", "healthy" or "unhealthy" when its image has a HEALTHCHECK (live or
+	// from the engine); omitted otherwise.
 	Health    string    `json:"health,omitempty"`
 	Restarts  *int      `json:"restarts,omitempty"` // live only
 	ExitCode  *int      `json:"exit_code,omitempty"`
@@ -265,6 +268,9 @@ func engineStacks(ctx context.Context, rt engine, name string, now time.Time) ([
 		switch info.Status {
 		case orchestrator.StatusRunning, orchestrator.StatusPaused, orchestrator.StatusRestarting:
 			c.Uptime = uptime(now, info.StartedAt)
+			if info.Health != orchestrator.EngineHealthNone {
+				c.Health = info.Health.String() // the image's HEALTHCHECK, as docker ps shows it
+			}
 		case orchestrator.StatusExited, orchestrator.StatusDead:
 			code := info.ExitCode
 			c.ExitCode = &code

@@ -280,6 +280,10 @@ func (p *Printer) container(e orchestrator.ContainerEvent) {
 				say(levelNone, "ready")
 			case orchestrator.HealthNotReady:
 				say(levelWarning, "not ready")
+			case orchestrator.HealthHealthy:
+				say(levelNone, "healthy")
+			case orchestrator.HealthUnhealthy:
+				say(levelWarning, "unhealthy (its image's HEALTHCHECK fails)")
 			}
 		}
 	case orchestrator.CStateExited:

@@ -407,3 +407,22 @@ func TestHostileTextIsSanitised(t *testing.T) {
 		}
 	}
 }
+
+// An image HEALTHCHECK's verdict (a container without a ready probe) gets a line when it
+// changes: nothing while starting, "healthy", and "unhealthy" as a warning.
+func TestImageHealthLines(t *testing.T) {
+	s := newScript("h", map[string][]orchestrator.ContainerView{"h": {{Name: "side", Role: recipes.RoleSidecar}}}, "h")
+	s.c("h", "side", func(v *orchestrator.ContainerView) {
+		v.State, v.Health = orchestrator.CStateRunning, orchestrator.HealthStarting
+	})
+	s.c("h", "side", func(v *orchestrator.ContainerView) { v.Health = orchestrator.HealthHealthy })
+	s.c("h", "side", func(v *orchestrator.ContainerView) { v.Health = orchestrator.HealthUnhealthy })
+	var out bytes.Buffer
+	if err := plain.New(&out, plain.Options{}).Print(s.evs); err != nil {
+		t.Fatal(err)
+	}
+	want := "side * started\nside * healthy\nside * unhealthy (its image's HEALTHCHECK fails)\n"
+	if out.String() != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
