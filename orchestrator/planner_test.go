@@ -384,6 +384,33 @@ remove shipper: pod killed
 remove web: pod killed
 remove infra: pod killed`,
 		},
+		{
+			name: "kill while a back-off restart is in flight: it and the infra container wait for the engine's answer",
+			st:   all(podUp, exited("shipper", 1, t0, 3), starting("shipper"), terminating(t0), func(st *PodStatus) { st.Terminate(true, t0) }), phase: PhaseStopping,
+			want: `
+remove migrate: pod killed
+remove envoy: pod killed
+remove web: pod killed`,
+		},
+		{
+			name: "kill, the in-flight restart answered: it and the infra container go",
+			st: all(podUp, terminating(t0), func(st *PodStatus) {
+				st.Terminate(true, t0)
+				for _, n := range []string{"migrate", "envoy", "web"} {
+					st.C(n).ID, st.C(n).State = "", StateNone
+				}
+			}), phase: PhaseStopping,
+			want: `
+remove shipper: pod killed
+remove infra: pod killed`,
+		},
+		{
+			name: "kill while an app container is being created: the infra container waits for it",
+			st:   all(infraUp, created("migrate", "envoy"), pending("web", OpCreate), func(st *PodStatus) { st.Terminate(true, t0) }), phase: PhaseStopping,
+			want: `
+remove migrate: pod killed
+remove envoy: pod killed`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -495,6 +495,7 @@ func (st *PodStatus) finishRecreate(now time.Time) {
 		c.State = StateNone
 		c.Runs = 0
 		c.CrashCount = 0
+		c.Err = nil // a start that failed as the pod went down (its namespaces gone) fails nothing
 		c.Ready, c.ReadyKnown, c.LiveFailed = false, false, false
 		c.Held, c.RestartRequested, c.StartNow, c.StartReason = false, false, false, ""
 		c.Removed = false
