@@ -326,9 +326,9 @@ func TestMissingImage(t *testing.T) {
 		t.Fatalf("up exited %d, want 1\n%s\n%s", code, out, errOut)
 	}
 	image := "sidecar-test/missing-" + s.stack + ":none"
-	for _, want := range []string{"image " + image + " (" + s.stack + "/web) is not present locally and could not be pulled", "docker build -t " + image} {
-		if !strings.Contains(errOut, want) {
-			t.Errorf("stderr misses %q:\n%s", want, errOut)
+	for _, want := range []string{s.stack + "/web: image " + image + " is not present on the engine and could not be pulled", "docker build -t " + image} {
+		if n := strings.Count(errOut, want); n != 1 {
+			t.Errorf("stderr says %q %d times, want once:\n%s", want, n, errOut)
 		}
 	}
 	s.nothingLeft()

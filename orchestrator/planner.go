@@ -370,7 +370,7 @@ func podFailure(spec *PodSpec, st *PodStatus) *PodError {
 		if cs.Runs > 0 && cs.ExitCode != 0 && cs.State != StateRunning && cs.State != StateStarting {
 			return &PodError{
 				Pod: pod, Container: c.Name, ExitCode: cs.ExitCode,
-				Reason: fmt.Sprintf("init container %s failed: %s", c.Name, fmtExit(cs.ExitCode, cs.OOMKilled)),
+				Reason: fmt.Sprintf("init container %s %s", c.Name, fmtExitVerb(cs.ExitCode, cs.OOMKilled)),
 				Lines:  cs.Lines, Err: ErrInitFailed,
 			}
 		}

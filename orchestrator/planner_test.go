@@ -185,7 +185,7 @@ create web: app containers are created up front`,
 		},
 		{
 			name: "init failed: collect its last lines first", st: all(allCreated, running("migrate", t0), exited("migrate", 1, t0, 1)), phase: PhaseFailed,
-			want: `collect logs migrate: init container migrate failed: exit code 1`,
+			want: `collect logs migrate: init container migrate exited with code 1`,
 		},
 		{
 			name: "init failed, lines collected: the pod failed",
@@ -193,7 +193,7 @@ create web: app containers are created up front`,
 				st.C("migrate").LinesCollected, st.C("migrate").Lines = true, []string{"db down"}
 			}),
 			phase: PhaseFailed,
-			want:  `pod failed: init container migrate failed: exit code 1`,
+			want:  `pod failed: init container migrate exited with code 1`,
 		},
 		{
 			name: "init done: first sidecar", st: all(allCreated, initDone), phase: PhaseSidecars,

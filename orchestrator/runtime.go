@@ -22,8 +22,10 @@ type Runtime interface {
 	Prober
 }
 
-// Errors a Runtime returns, matched with errors.Is. Implementations wrap them with the name of
-// the object and a hint.
+// Errors a Runtime returns, matched with errors.Is. Implementations wrap them with the
+// operation, the name of the object and a hint ("start container shop-web: host port 8080 is
+// already in use …: free it … or change the recipe's ports"): the orchestrator passes a
+// Runtime's errors on as they are, without saying the operation and the object again.
 var (
 	// ErrNotFound: no such container, image, network or volume.
 	ErrNotFound = errors.New("not found")

@@ -221,23 +221,28 @@ func (s *supervisor) apply(m any) {
 	}
 }
 
-// noteResult publishes what an action's result says beyond state: failures, and stops that
-// needed SIGKILL.
+// noteResult publishes what an action's result says beyond state: failures that are not the
+// pod's, and stops that needed SIGKILL.
 func (s *supervisor) noteResult(r ActionResult) {
 	a := r.Action
 	if r.Err != nil {
-		if s.st.Terminating {
-			hint := ""
-			switch a.Kind {
-			case ActRemove:
-				hint = "remove it with: docker rm -f " + s.spec.EngineName(a.Target)
-			case ActRemoveVolume:
-				hint = "remove it with: docker volume rm " + a.Volume
+		switch a.Kind {
+		case ActCreateVolume, ActCreate, ActStart:
+			// Outside a teardown, such a failure fails the pod, and the pod's failure says
+			// it (once, with the hint the engine's error carries). While the pod is re-created
+			// it is expected: its namespaces are gone.
+			if !s.st.Terminating {
+				return
 			}
-			s.message(LevelWarning, a.Target, r.Err.Error(), hint)
-		} else {
-			s.message(LevelError, a.Target, r.Err.Error(), "")
 		}
+		hint := ""
+		switch a.Kind {
+		case ActRemove:
+			hint = "remove it with: docker rm -f " + s.spec.EngineName(a.Target)
+		case ActRemoveVolume:
+			hint = "remove it with: docker volume rm " + a.Volume
+		}
+		s.message(LevelWarning, a.Target, r.Err.Error(), hint)
 		return
 	}
 	if a.Kind == ActStop && r.Stop.Killed && !s.st.Force {
@@ -354,6 +359,9 @@ func (s *supervisor) publish(plan Plan, now time.Time) {
 	}
 	if s.published && plan.Phase == s.phase && reason == s.reason {
 		return
+	}
+	if plan.Phase == PhaseFailed && reason == "" {
+		return // the failing container's last lines are being read: the failure, whole, comes next
 	}
 	s.published, s.phase, s.reason = true, plan.Phase, reason
 	s.out.publish(PodEvent{Pod: s.spec.Pod.Name, Phase: plan.Phase, Reason: reason})

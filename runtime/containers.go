@@ -247,17 +247,29 @@ func (d *Docker) StartContainer(ctx context.Context, id string) error {
 	}
 	name := d.nameOf(ctx, id)
 	if portTaken.MatchString(err.Error()) {
-		where, port := "a published host port", "PORT"
-		if m := takenPort.FindStringSubmatch(err.Error()); m != nil {
-			where, port = "host port "+m[2], m[2]
-			if ip := strings.Trim(m[1], "[]"); ip != "" && ip != "0.0.0.0" && ip != "::" {
-				where += " on " + ip
-			}
-		}
-		return newError(fmt.Sprintf("start %s: %s is already in use (%s): free it (stop what listens there; `ss -ltnp 'sport = :%s'` shows it) or change the recipe's ports to publish on another host port",
-			name, where, cleanMessage(err), port), err, orchestrator.ErrPortInUse)
+		return portInUseError(name, err)
 	}
 	return engineError("start "+name, err)
+}
+
+// portInUseError explains a start that failed on a taken host port: which port, who holds it
+// when the engine says (another container, or a host process), and how to fix it. Once the
+// port is known, the engine's long wording (endpoint IDs, proxy details) adds nothing; it
+// stays in the error's chain.
+func portInUseError(name string, err error) error {
+	where, port, cause := "a published host port", "PORT", " ("+cleanMessage(err)+")"
+	if m := takenPort.FindStringSubmatch(err.Error()); m != nil {
+		where, port, cause = "host port "+m[2], m[2], ""
+		if ip := strings.Trim(m[1], "[]"); ip != "" && ip != "0.0.0.0" && ip != "::" {
+			where += " on " + ip
+		}
+	}
+	what, free := "is already in use", fmt.Sprintf("free it (stop what listens there; `ss -ltnp 'sport = :%s'` shows it)", port)
+	if strings.Contains(err.Error(), "port is already allocated") {
+		what, free = "is already published by another container", fmt.Sprintf("stop that container (`docker ps --filter publish=%s` shows it)", port)
+	}
+	return newError(fmt.Sprintf("start %s: %s %s%s: %s or change the recipe's ports to publish on another host port",
+		name, where, what, cause, free), err, orchestrator.ErrPortInUse)
 }
 
 // nameOf returns a container's name for messages, or its short ID.

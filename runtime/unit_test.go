@@ -232,3 +232,21 @@ func TestTakenPortMessages(t *testing.T) {
 		}
 	}
 }
+
+// A taken port is said once, with who holds it when the engine says, and the fix.
+func TestPortInUseMessage(t *testing.T) {
+	for _, tt := range []struct{ engine, want string }{
+		{"driver failed programming external connectivity on endpoint s-infra (3ce4): Error starting userland proxy: listen tcp4 127.0.0.1:38411: bind: address already in use",
+			"start container s-infra: host port 38411 on 127.0.0.1 is already in use: free it (stop what listens there; `ss -ltnp 'sport = :38411'` shows it) or change the recipe's ports to publish on another host port"},
+		{"driver failed programming external connectivity on endpoint s-infra (3ce4): Bind for 0.0.0.0:8080 failed: port is already allocated",
+			"start container s-infra: host port 8080 is already published by another container: stop that container (`docker ps --filter publish=8080` shows it) or change the recipe's ports to publish on another host port"},
+		{"Ports are not available: something new",
+			"start container s-infra: a published host port is already in use (Ports are not available: something new): free it (stop what listens there; `ss -ltnp 'sport = :PORT'` shows it) or change the recipe's ports to publish on another host port"},
+	} {
+		cause := errors.New(tt.engine)
+		err := portInUseError("container s-infra", cause)
+		if err.Error() != tt.want || !errors.Is(err, orchestrator.ErrPortInUse) || !errors.Is(err, cause) {
+			t.Errorf("got  %v\nwant %s", err, tt.want)
+		}
+	}
+}

@@ -541,14 +541,14 @@ func (r *Runtime) CreateContainer(ctx context.Context, spec orchestrator.Contain
 		return "", err
 	}
 	if _, taken := r.byName[spec.Name]; taken {
-		return "", fmt.Errorf("fake: container name %s: %w", spec.Name, orchestrator.ErrConflict)
+		return "", fmt.Errorf("fake: create container %s: the name is taken: %w", spec.Name, orchestrator.ErrConflict)
 	}
 	if !r.images[spec.Image] {
-		return "", fmt.Errorf("fake: no such image %s: %w", spec.Image, orchestrator.ErrNotFound)
+		return "", fmt.Errorf("fake: create container %s: no such image %s: %w", spec.Name, spec.Image, orchestrator.ErrNotFound)
 	}
 	if spec.NamespaceOwner != "" {
 		if _, ok := r.containers[spec.NamespaceOwner]; !ok {
-			return "", fmt.Errorf("fake: namespace owner %s: %w", spec.NamespaceOwner, orchestrator.ErrNotFound)
+			return "", fmt.Errorf("fake: create container %s: namespace owner %s: %w", spec.Name, spec.NamespaceOwner, orchestrator.ErrNotFound)
 		}
 	}
 	r.nextID++
@@ -1014,7 +1014,8 @@ func (r *Runtime) callLocked(method, target string) error {
 			if f.once {
 				r.failures = append(r.failures[:i], r.failures[i+1:]...)
 			}
-			return f.err
+			// As a Runtime must: the error names the operation and the object.
+			return fmt.Errorf("fake: %s %s: %w", method, target, f.err)
 		}
 	}
 	return nil

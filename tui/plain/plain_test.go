@@ -162,10 +162,14 @@ func podsRun() []orchestrator.Event {
 	s.add(orchestrator.PodEvent{EventMeta: s.meta(), Pod: "api", Phase: orchestrator.PhaseRunning})
 	s.log("api", "main", "serving")
 	s.c("web", "app", func(v *orchestrator.ContainerView) { v.State, v.ExitCode = orchestrator.CStateExited, intp(3) })
-	s.add(orchestrator.PodEvent{EventMeta: s.meta(), Pod: "web", Phase: orchestrator.PhaseFailed, Reason: "init container setup failed: exit code 3"})
-	s.add(orchestrator.MessageEvent{EventMeta: s.meta(), Level: orchestrator.LevelError, Pod: "web", Text: "create container shop-web-app: no such image"})
+	s.add(orchestrator.PodEvent{EventMeta: s.meta(), Pod: "web", Phase: orchestrator.PhaseFailed, Reason: "init container setup exited with code 3"})
+	s.add(orchestrator.MessageEvent{EventMeta: s.meta(), Level: orchestrator.LevelError, Pod: "web", Text: "create network shop-net: no space left"})
 	s.add(orchestrator.PodEvent{EventMeta: s.meta(), Pod: "api", Phase: orchestrator.PhaseRecreating, Reason: "infra container exit code 137"})
-	s.stack(orchestrator.PhaseFailed, "pod web failed", intp(1))
+	// The stack's reasons repeat the pod's failure: said once, where it happened.
+	s.stack(orchestrator.PhaseStopping, "pod web failed: init container setup exited with code 3", nil)
+	s.add(orchestrator.PodEvent{EventMeta: s.meta(), Pod: "web", Phase: orchestrator.PhaseStopping, Reason: "init container setup exited with code 3"})
+	s.add(orchestrator.PodEvent{EventMeta: s.meta(), Pod: "web", Phase: orchestrator.PhaseFailed, Reason: "init container setup exited with code 3"})
+	s.stack(orchestrator.PhaseFailed, "pod web failed: init container setup exited with code 3\nremove volume shop-web-logs: in use", intp(1))
 	return s.evs
 }
 
