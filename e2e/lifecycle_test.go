@@ -118,7 +118,14 @@ func TestDownAfterUpWasKilled(t *testing.T) {
 
 	ps := s.psJSON()
 	if len(ps.Stacks) != 1 || ps.Stacks[0].Source != "engine" {
-		t.Errorf("ps of a stack whose up was killed: %+v", ps)
+		t.Fatalf("ps of a stack whose up was killed: %+v", ps)
+	}
+	var order []string
+	for _, c := range ps.Stacks[0].Pods[0].Containers {
+		order = append(order, c.Name)
+	}
+	if got := strings.Join(order, " "); got != "infra setup first second web" {
+		t.Errorf("ps from the engine lists %q, want the start order", got)
 	}
 
 	out, errOut, code := s.run("down", "--stack", s.stack)
@@ -127,6 +134,10 @@ func TestDownAfterUpWasKilled(t *testing.T) {
 	}
 	if !strings.Contains(out, "Removed stack "+s.stack+": 5 containers, 1 volume.") {
 		t.Errorf("down's summary:\n%s", out)
+	}
+	// What was running is reported stopped, not "started" again.
+	if squashed := squash(out); strings.Contains(squashed, "started") || !strings.Contains(squashed, "web * stopping") {
+		t.Errorf("down's output should report the running containers being stopped, and no start:\n%s", out)
 	}
 	s.nothingLeft()
 }
@@ -326,9 +337,9 @@ func TestMissingImage(t *testing.T) {
 		t.Fatalf("up exited %d, want 1\n%s\n%s", code, out, errOut)
 	}
 	image := "sidecar-test/missing-" + s.stack + ":none"
-	for _, want := range []string{"image " + image + " (" + s.stack + "/web) is not present locally and could not be pulled", "docker build -t " + image} {
-		if !strings.Contains(errOut, want) {
-			t.Errorf("stderr misses %q:\n%s", want, errOut)
+	for _, want := range []string{s.stack + "/web: image " + image + " is not present on the engine and could not be pulled", "docker build -t " + image} {
+		if n := strings.Count(errOut, want); n != 1 {
+			t.Errorf("stderr says %q %d times, want once:\n%s", want, n, errOut)
 		}
 	}
 	s.nothingLeft()

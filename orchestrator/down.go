@@ -91,6 +91,13 @@ func Down(ctx context.Context, rt Runtime, stack string, opts DownOptions) (Down
 
 	st, observed := adoptStack(stack, cs, vols, opts.Grace)
 	o := New(rt, st, Options{Clock: opts.Clock, Parallel: opts.Parallel})
+	// Each pod starts from what the engine says of its containers, and its views say so
+	// before anyone subscribes: the teardown then reports changes from the observed state
+	// (running → stopping → stopped), never a container that ran already as started.
+	for _, pr := range o.pods {
+		pr.sup.st.adopt(pr.spec, observed[pr.spec.Pod.Name])
+		pr.sup.seed()
+	}
 	var watched chan struct{}
 	if opts.Events != nil {
 		sub := o.SubscribeWith(SubscribeOptions{NoLogs: true})
@@ -109,7 +116,7 @@ func Down(ctx context.Context, rt Runtime, stack string, opts DownOptions) (Down
 			}
 		}()
 	}
-	killed := o.teardown(ctx, observed)
+	killed := o.teardown(ctx)
 	errs := o.sweep(opCtx, filter)
 	o.out.publish(StackEvent{Stack: stack, Phase: PhaseDone, Reason: "torn down"})
 	o.out.close()
@@ -235,7 +242,7 @@ func adoptStack(name string, cs []ContainerInfo, vols []Resource, grace time.Dur
 // teardown tears down adopted pods: each pod's supervisor starts from what was observed,
 // already terminating, once every pod depending on it is done. It returns the containers
 // that needed SIGKILL.
-func (o *Orchestrator) teardown(ctx context.Context, observed map[string]map[string]ContainerInfo) []string {
+func (o *Orchestrator) teardown(ctx context.Context) []string {
 	opCtx := context.WithoutCancel(ctx)
 	force := false
 	pending := len(o.pods)
@@ -243,7 +250,6 @@ func (o *Orchestrator) teardown(ctx context.Context, observed map[string]map[str
 		pr.started, pr.terminated = true, true
 		now := o.clock.Now()
 		pr.sup.opCtx = opCtx
-		pr.sup.st.adopt(pr.spec, observed[pr.spec.Pod.Name])
 		pr.sup.st.Terminate(force, now)
 		go pr.sup.run()
 	}

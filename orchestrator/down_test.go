@@ -2,6 +2,7 @@ package orchestrator_test
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -212,5 +213,45 @@ func TestDownForced(t *testing.T) {
 	res, err := orchestrator.Down(ctx, rt, "job", orchestrator.DownOptions{Clock: clk})
 	if err != nil || len(res.Containers) != 3 || len(rt.Containers()) != 0 {
 		t.Errorf("forced Down: %+v, %v, left %v", res, err, rt.Containers())
+	}
+}
+
+// Down's events start from what the engine holds: the snapshot shows running containers
+// running and a completed init container exited, so that a view reports the teardown
+// (running → stopping → stopped), never a container that ran already as started.
+func TestDownReportsObservedState(t *testing.T) {
+	clk := testingclock.NewFakeClock(epoch)
+	rt := fake.New(clk)
+	s := stack("shop", pod("shop", ctr("app"), sidecars(ctr("envoy")), inits(ctr("migrate"))))
+	leave(t, rt, s)
+	_, err, evs := down(t, clk, rt, "shop", orchestrator.DownOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, ok := evs[0].(orchestrator.SnapshotEvent)
+	if !ok {
+		t.Fatalf("first event %T, want the snapshot", evs[0])
+	}
+	states := map[string]string{}
+	for _, c := range snap.Stack.Pods[0].Containers {
+		states[c.Name] = c.State.String()
+	}
+	want := map[string]string{"infra": "running", "migrate": "exited", "envoy": "running", "app": "running"}
+	if !maps.Equal(states, want) {
+		t.Errorf("snapshot states %v, want what the engine holds %v", states, want)
+	}
+	var seen []string
+	for _, ev := range evs[1:] {
+		if c, ok := ev.(orchestrator.ContainerEvent); ok {
+			seen = append(seen, c.Name+" "+c.State.String())
+		}
+	}
+	for _, s := range seen {
+		if strings.HasSuffix(s, " running") || strings.HasSuffix(s, " starting") || s == "migrate exited" {
+			t.Errorf("Down reported %q after the snapshot: it was so already; events: %v", s, seen)
+		}
+	}
+	if !slices.Contains(seen, "app stopping") || !slices.Contains(seen, "envoy stopped") {
+		t.Errorf("container events %v, want the teardown", seen)
 	}
 }

@@ -382,17 +382,22 @@ func (s *ContainerState) UnmarshalText(b []byte) error {
 	return err
 }
 
-// Health is a running container's readiness.
+// Health is a running container's health: its readiness when it has a ready probe; else,
+// when its image has a HEALTHCHECK, the engine's verdict on it (starting, healthy,
+// unhealthy), shown as `docker ps` and compose show it but gating nothing, as in Kubernetes.
 type Health int
 
 const (
-	HealthNone     Health = iota // no ready probe, or not running
-	HealthUnknown                // ready probe not passed yet
-	HealthReady                  // ready probe passed
-	HealthNotReady               // ready probe failed
+	HealthNone      Health = iota // no ready probe and no HEALTHCHECK, or not running
+	HealthUnknown                 // ready probe not passed yet
+	HealthReady                   // ready probe passed
+	HealthNotReady                // ready probe failed
+	HealthStarting                // no ready probe; the image's HEALTHCHECK has no verdict yet
+	HealthHealthy                 // no ready probe; the image's HEALTHCHECK passes
+	HealthUnhealthy               // no ready probe; the image's HEALTHCHECK fails
 )
 
-var healthNames = []string{"none", "unknown", "ready", "not-ready"}
+var healthNames = []string{"none", "unknown", "ready", "not-ready", "starting", "healthy", "unhealthy"}
 
 func (h Health) String() string { return enumName(healthNames, int(h)) }
 

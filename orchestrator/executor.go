@@ -10,7 +10,9 @@ import (
 )
 
 // executor carries out actions against the runtime and reports what happened; it decides
-// nothing. Every error names the operation and the engine object.
+// nothing. Every error names the operation and the engine object: the Runtime's errors do
+// already (see the Runtime's errors), so they are passed on as they are rather than wrapped
+// in the same words again ("create container x: create container x: …").
 type executor struct {
 	rt Runtime
 	// epoch is the relist epoch: read after a create so a relist that began before it does
@@ -26,23 +28,21 @@ func (e *executor) execute(ctx context.Context, a Action) ActionResult {
 	r := ActionResult{Action: a}
 	switch a.Kind {
 	case ActCreateVolume:
-		if err := e.rt.CreateVolume(ctx, a.Volume, a.Labels); err != nil {
-			r.Err = fmt.Errorf("create volume %s: %w", a.Volume, err)
-		}
+		r.Err = e.rt.CreateVolume(ctx, a.Volume, a.Labels)
 	case ActRemoveVolume:
 		if err := e.rt.RemoveVolume(ctx, a.Volume); err != nil && !isNotFound(err) {
-			r.Err = fmt.Errorf("remove volume %s: %w", a.Volume, err)
+			r.Err = err
 		}
 	case ActCreate:
 		id, err := e.rt.CreateContainer(ctx, *a.Spec)
 		r.ID, r.Epoch = id, e.epoch.Load()
 		if err != nil {
-			r.Err = fmt.Errorf("create container %s: %w", a.Spec.Name, err)
+			r.Err = err
 			return r
 		}
 		for _, fc := range a.Files {
 			if err := e.rt.CopyFiles(ctx, id, fc.Dir, fc.Files); err != nil {
-				r.Err = fmt.Errorf("copy files into %s at %s: %w", a.Spec.Name, fc.Dir, err)
+				r.Err = err
 				return r
 			}
 		}
@@ -52,21 +52,21 @@ func (e *executor) execute(ctx context.Context, a Action) ActionResult {
 		}
 		if err := e.rt.StartContainer(ctx, a.ID); err != nil {
 			e.logs.drop(a.ID)
-			r.Err = fmt.Errorf("start container %s: %w", a.Target, err)
+			r.Err = err
 			return r
 		}
 		r.Info = e.inspect(ctx, a.ID)
 	case ActStop:
 		res, err := e.rt.StopContainer(ctx, a.ID, a.Grace)
 		if err != nil {
-			r.Err = fmt.Errorf("stop container %s: %w", a.Target, err)
+			r.Err = err
 			return r
 		}
 		r.Stop = res
 		r.Info = e.inspect(ctx, a.ID)
 	case ActRemove:
 		if err := e.rt.RemoveContainer(ctx, a.ID); err != nil && !isNotFound(err) {
-			r.Err = fmt.Errorf("remove container %s: %w", a.Target, err)
+			r.Err = err
 		}
 	case ActCollectLogs:
 		var lines []string

@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -128,6 +129,7 @@ func New(rt Runtime, stack *recipes.Stack, opts Options) *Orchestrator {
 	if opts.FailureLines <= 0 {
 		opts.FailureLines = 20
 	}
+	stack = withAbsoluteRecipe(stack)
 	o := &Orchestrator{
 		rt: rt, stack: stack, opts: opts, clock: opts.Clock, names: Names{Stack: stack.Name},
 		pods: map[string]*podRun{}, reqWake: make(chan struct{}, 1),
@@ -155,6 +157,23 @@ func New(rt Runtime, stack *recipes.Stack, opts Options) *Orchestrator {
 		o.pods[p.Name] = pr
 	}
 	return o
+}
+
+// withAbsoluteRecipe returns stack, or a shallow copy of it whose Source.File is absolute:
+// LabelRecipe must name the recipe wherever `ps` or `down` run later, and the loader keeps
+// the path as typed (relative to the working directory now) for its messages.
+func withAbsoluteRecipe(stack *recipes.Stack) *recipes.Stack {
+	f := stack.Source.File
+	if f == "" || filepath.IsAbs(f) {
+		return stack
+	}
+	abs, err := filepath.Abs(f)
+	if err != nil {
+		return stack
+	}
+	cp := *stack
+	cp.Source.File = abs
+	return &cp
 }
 
 // selectPods returns the pods named and every pod they depend on, in the stack's order.

@@ -104,18 +104,15 @@ type PodError struct {
 	Pod       string
 	Container string // the failing container, if one
 	ExitCode  int    // of a failing init container
-	Reason    string
-	Lines     []string // the failing container's last log lines
-	Err       error
+	// Reason says what failed, where and how to fix it, once: an engine error names the
+	// operation and the container already ("start container shop-infra: host port 8080 …").
+	Reason string
+	Lines  []string // the failing container's last log lines
+	Err    error
 }
 
-func (e *PodError) Error() string {
-	s := "pod " + e.Pod
-	if e.Container != "" {
-		s += ", container " + e.Container
-	}
-	return s + ": " + e.Reason
-}
+// Error is "pod <pod> failed: <reason>", the words the views use for the pod's failure.
+func (e *PodError) Error() string { return "pod " + e.Pod + " failed: " + e.Reason }
 
 func (e *PodError) Unwrap() error { return e.Err }
 
@@ -166,6 +163,31 @@ func (p *Plan) wait(target string, until time.Time, reason string) {
 	if !until.IsZero() && (p.WakeAt.IsZero() || until.Before(p.WakeAt)) {
 		p.WakeAt = until
 	}
+}
+
+// RoundDuration rounds a duration for people to read, to the precision the views show stop
+// graces and back-offs with: milliseconds below a second, tenths of a second below a minute,
+// whole seconds above. A grace computed from what is left of a pod's stop budget is
+// 2.999999709s on the clock and reads 3s.
+func RoundDuration(d time.Duration) time.Duration {
+	switch {
+	case d <= 0:
+		return 0
+	case d < time.Second:
+		return d.Round(time.Millisecond)
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Second)
+}
+
+// fmtExitVerb says how a run ended, as a verb phrase: "exited with code 3", "was OOM-killed
+// (exit code 137)".
+func fmtExitVerb(code int, oom bool) string {
+	if oom {
+		return fmt.Sprintf("was OOM-killed (exit code %d)", code)
+	}
+	return fmt.Sprintf("exited with code %d", code)
 }
 
 // fmtExit describes how a run ended.

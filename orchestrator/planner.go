@@ -299,20 +299,34 @@ func planTeardown(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 }
 
 // planRemoveAll removes every container of the pod at once; it reports whether none is left.
+//
+// A container whose create or start is in flight (a back-off restart sent just before a
+// second Ctrl-C) is removed once the engine has answered, and the infra container only once
+// no member's create or start is in flight: removing it under a start that joins its
+// namespaces would make that start fail ("namespace path: no such file"), an error about
+// nothing the user can act on. Waiting costs one start at most.
 func planRemoveAll(spec *PodSpec, st *PodStatus, p *Plan, reason string) bool {
-	gone := true
-	for _, cs := range append(st.sorted(spec), st.Infra) {
-		if cs.Pending.Has(OpCreate) {
-			gone = false
-			continue
-		}
+	gone, busy := true, false
+	remove := func(cs *ContainerStatus) {
 		if cs.ID == "" {
-			continue
+			return
 		}
 		gone = false
 		if !cs.Pending.Has(OpRemove) {
 			p.act(Action{Kind: ActRemove, Target: cs.Name, Role: cs.Role, ID: cs.ID, Reason: reason})
 		}
+	}
+	for _, cs := range st.sorted(spec) {
+		if cs.Pending.Has(OpCreate | OpStart) {
+			gone, busy = false, true
+			continue
+		}
+		remove(cs)
+	}
+	if inf := st.Infra; inf.Pending.Has(OpCreate|OpStart) || (busy && inf.ID != "") {
+		gone = false
+	} else {
+		remove(inf)
 	}
 	return gone
 }
@@ -356,7 +370,7 @@ func podFailure(spec *PodSpec, st *PodStatus) *PodError {
 		if cs.Runs > 0 && cs.ExitCode != 0 && cs.State != StateRunning && cs.State != StateStarting {
 			return &PodError{
 				Pod: pod, Container: c.Name, ExitCode: cs.ExitCode,
-				Reason: fmt.Sprintf("init container %s failed: %s", c.Name, fmtExit(cs.ExitCode, cs.OOMKilled)),
+				Reason: fmt.Sprintf("init container %s %s", c.Name, fmtExitVerb(cs.ExitCode, cs.OOMKilled)),
 				Lines:  cs.Lines, Err: ErrInitFailed,
 			}
 		}

@@ -185,7 +185,7 @@ create web: app containers are created up front`,
 		},
 		{
 			name: "init failed: collect its last lines first", st: all(allCreated, running("migrate", t0), exited("migrate", 1, t0, 1)), phase: PhaseFailed,
-			want: `collect logs migrate: init container migrate failed: exit code 1`,
+			want: `collect logs migrate: init container migrate exited with code 1`,
 		},
 		{
 			name: "init failed, lines collected: the pod failed",
@@ -193,7 +193,7 @@ create web: app containers are created up front`,
 				st.C("migrate").LinesCollected, st.C("migrate").Lines = true, []string{"db down"}
 			}),
 			phase: PhaseFailed,
-			want:  `pod failed: init container migrate failed: exit code 1`,
+			want:  `pod failed: init container migrate exited with code 1`,
 		},
 		{
 			name: "init done: first sidecar", st: all(allCreated, initDone), phase: PhaseSidecars,
@@ -384,6 +384,33 @@ remove shipper: pod killed
 remove web: pod killed
 remove infra: pod killed`,
 		},
+		{
+			name: "kill while a back-off restart is in flight: it and the infra container wait for the engine's answer",
+			st:   all(podUp, exited("shipper", 1, t0, 3), starting("shipper"), terminating(t0), func(st *PodStatus) { st.Terminate(true, t0) }), phase: PhaseStopping,
+			want: `
+remove migrate: pod killed
+remove envoy: pod killed
+remove web: pod killed`,
+		},
+		{
+			name: "kill, the in-flight restart answered: it and the infra container go",
+			st: all(podUp, terminating(t0), func(st *PodStatus) {
+				st.Terminate(true, t0)
+				for _, n := range []string{"migrate", "envoy", "web"} {
+					st.C(n).ID, st.C(n).State = "", StateNone
+				}
+			}), phase: PhaseStopping,
+			want: `
+remove shipper: pod killed
+remove infra: pod killed`,
+		},
+		{
+			name: "kill while an app container is being created: the infra container waits for it",
+			st:   all(infraUp, created("migrate", "envoy"), pending("web", OpCreate), func(st *PodStatus) { st.Terminate(true, t0) }), phase: PhaseStopping,
+			want: `
+remove migrate: pod killed
+remove envoy: pod killed`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -451,5 +478,22 @@ func TestPlanPodIsPure(t *testing.T) {
 	b := PlanPod(spec, st, t0.Add(time.Second)).String()
 	if a != b || !reflect.DeepEqual(*st.C("envoy"), before) {
 		t.Errorf("planning twice differs or changed the status:\n%s\n%s", a, b)
+	}
+}
+
+func TestRoundDuration(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{2999999709 * time.Nanosecond, "3s"},
+		{2930526223 * time.Nanosecond, "2.9s"},
+		{450400 * time.Microsecond, "450ms"},
+		{90600 * time.Millisecond, "1m31s"},
+		{-time.Second, "0s"},
+	} {
+		if got := RoundDuration(tt.d).String(); got != tt.want {
+			t.Errorf("RoundDuration(%s) = %s, want %s", tt.d, got, tt.want)
+		}
 	}
 }

@@ -1,14 +1,17 @@
 package orchestrator_test
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
+	"github.com/sidecar-dev/sidecar/runtime/fake"
 )
 
 // simple is a one-pod stack: sidecar side, main app.
@@ -318,5 +321,105 @@ func TestUserCommands(t *testing.T) {
 	}
 	h.o.Shutdown()
 	h.finish(time.Second)
+	h.leftNothing()
+}
+
+// The SIGKILL warning says the grace as the views do ("stopping (grace 2.9s)"), not the
+// clock's 2.93s left of the budget.
+func TestSIGKILLWarningRoundsTheGrace(t *testing.T) {
+	s := stack("r", pod("r", ctr("app", grace(70*time.Millisecond)), sidecars(ctr("side")), podGrace(3*time.Second)))
+	h := newHarness(t, s, orchestrator.Options{})
+	h.rt.IgnoreSIGTERM("r-app")
+	h.rt.IgnoreSIGTERM("r-side")
+	h.start()
+	h.until("pod running", 0, h.running("r-app", "r-side"))
+	h.o.Shutdown()
+	h.until("app signalled", 0, func() bool { return slices.Contains(h.rt.HistoryOf("r-app"), "kill r-app SIGTERM") })
+	h.clock.Step(70 * time.Millisecond) // app's own grace: killed, side gets what is left
+	h.until("side signalled", 0, func() bool { return slices.Contains(h.rt.HistoryOf("r-side"), "kill r-side SIGTERM") })
+	if g := h.view("r", "side").StopGrace.D(); g != 2930*time.Millisecond {
+		t.Errorf("side's grace %s, want the 2.93s left of the budget", g)
+	}
+	h.clock.Step(3 * time.Second)
+	if _, err := h.finish(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, m := range h.messages() {
+		if strings.Contains(m.Text, "SIGKILL") {
+			texts = append(texts, m.Container+": "+m.Text)
+		}
+	}
+	want := []string{
+		"app: app did not exit within 70ms of its stop signal and was killed (SIGKILL)",
+		"side: side did not exit within 2.9s of its stop signal and was killed (SIGKILL)",
+	}
+	if !slices.Equal(texts, want) {
+		t.Errorf("SIGKILL warnings:\n%s\nwant:\n%s", strings.Join(texts, "\n"), strings.Join(want, "\n"))
+	}
+	h.leftNothing()
+}
+
+// gatedStarts holds the starts of one container, once armed, until released: a start the
+// engine has not answered yet.
+type gatedStarts struct {
+	*fake.Runtime
+	name    string
+	armed   atomic.Bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *gatedStarts) StartContainer(ctx context.Context, id string) error {
+	if info, err := g.InspectContainer(ctx, id); err == nil && info.Name == g.name && g.armed.CompareAndSwap(true, false) {
+		close(g.entered)
+		<-g.release
+	}
+	return g.Runtime.StartContainer(ctx, id)
+}
+
+// A second interrupt while a back-off restart is in flight: the forced teardown removes the
+// rest at once, but that container and the infra container only once the start is answered,
+// so the start never races the removal of the namespaces it joins, and there is nothing to
+// warn about.
+func TestKillWaitsForAStartInFlight(t *testing.T) {
+	var g *gatedStarts
+	h := newHarnessOn(t, simple(), orchestrator.Options{}, func(rt *fake.Runtime) orchestrator.Runtime {
+		g = &gatedStarts{Runtime: rt, name: "s-side", entered: make(chan struct{}), release: make(chan struct{})}
+		return g
+	})
+	h.start()
+	h.until("pod running", 0, h.running("s-app", "s-side"))
+	g.armed.Store(true)
+	if err := h.rt.Exit("s-side", 2); err != nil {
+		t.Fatal(err)
+	}
+	h.until("the restart sent", 100*time.Millisecond, func() bool {
+		select {
+		case <-g.entered:
+			return true
+		default:
+			return false
+		}
+	})
+	h.o.Interrupt()
+	h.until("app stopped, the teardown waiting for side's start", 0, func() bool { return !slices.Contains(h.rt.Running(), "s-app") })
+	h.o.Kill()
+	h.until("app removed", 0, func() bool { return !slices.Contains(h.rt.Containers(), "s-app") })
+	if !slices.Contains(h.rt.Containers(), "s-infra") || !slices.Contains(h.rt.Containers(), "s-side") {
+		t.Errorf("removed while side's start was in flight: left %v", h.rt.Containers())
+	}
+	close(g.release)
+	res, err := h.finish(0)
+	if err != nil || res.ExitCode != 130 {
+		t.Fatalf("Run = %+v, %v; want 130", res, err)
+	}
+	hist := h.rt.HistoryOf("s-side", "s-infra")
+	if i := index(hist, "destroy s-infra"); i < 0 || slices.Contains(hist[i:], "start s-side") {
+		t.Errorf("the infra container was removed before side's start was answered: %v", hist)
+	}
+	for _, m := range h.messages() {
+		t.Errorf("message during the forced teardown: %s: %s", m.Level, m.Text)
+	}
 	h.leftNothing()
 }

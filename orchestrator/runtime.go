@@ -22,8 +22,10 @@ type Runtime interface {
 	Prober
 }
 
-// Errors a Runtime returns, matched with errors.Is. Implementations wrap them with the name of
-// the object and a hint.
+// Errors a Runtime returns, matched with errors.Is. Implementations wrap them with the
+// operation, the name of the object and a hint ("start container shop-web: host port 8080 is
+// already in use …: free it … or change the recipe's ports"): the orchestrator passes a
+// Runtime's errors on as they are, without saying the operation and the object again.
 var (
 	// ErrNotFound: no such container, image, network or volume.
 	ErrNotFound = errors.New("not found")
@@ -215,8 +217,41 @@ type ContainerInfo struct {
 	OOMKilled  bool
 	StartedAt  time.Time
 	FinishedAt time.Time
+	// Health is what the engine says of a running container whose image (or create options)
+	// has a HEALTHCHECK; HealthAt is when its last check ended (zero before the first), so
+	// that an inspect can be ordered against health events.
+	Health   EngineHealth
+	HealthAt time.Time
 	// Ports are the host ports actually bound (infra containers), for display.
 	Ports []recipes.Port
+}
+
+// EngineHealth is the engine's verdict on a container with a HEALTHCHECK (`docker ps`'s
+// "(healthy)"). The orchestrator shows it and decides nothing on it: readiness gating and
+// liveness restarts come from the recipe's own probes, as in Kubernetes, which ignores an
+// image's HEALTHCHECK.
+type EngineHealth int
+
+const (
+	EngineHealthNone      EngineHealth = iota // no HEALTHCHECK, or not running
+	EngineHealthStarting                      // running, no verdict yet
+	EngineHealthHealthy                       // the last checks passed
+	EngineHealthUnhealthy                     // the check failed its retries in a row
+)
+
+var engineHealthNames = []string{"none", "starting", "healthy", "unhealthy"}
+
+func (h EngineHealth) String() string { return enumName(engineHealthNames, int(h)) }
+
+// ParseEngineHealth reads the engine's State.Health.Status text ("" and unknown words are
+// EngineHealthNone).
+func ParseEngineHealth(s string) EngineHealth {
+	for i, n := range engineHealthNames {
+		if n == s {
+			return EngineHealth(i)
+		}
+	}
+	return EngineHealthNone
 }
 
 // Resources manages the stack network and pod volumes.
@@ -245,13 +280,15 @@ type Events interface {
 }
 
 // EngineEvent is one container event. The engine's sequences: natural exit is die; docker
-// stop is kill → die → stop; OOM is oom → die; removal is destroy.
+// stop is kill → die → stop; OOM is oom → die; removal is destroy; a HEALTHCHECK's verdict
+// changing is health (healthy or unhealthy; a run starts without a verdict and sends none).
 type EngineEvent struct {
 	Time     time.Time
 	Action   EngineAction
 	ID       string
 	Labels   map[string]string
-	ExitCode int // die only
+	ExitCode int          // die only
+	Health   EngineHealth // health only
 }
 
 // EngineAction is the kind of an engine event.
@@ -266,9 +303,10 @@ const (
 	ActionKill
 	ActionStop
 	ActionDestroy
+	ActionHealth // the engine's health_status
 )
 
-var actionNames = []string{"other", "create", "start", "die", "oom", "kill", "stop", "destroy"}
+var actionNames = []string{"other", "create", "start", "die", "oom", "kill", "stop", "destroy", "health"}
 
 func (a EngineAction) String() string {
 	if int(a) < len(actionNames) {

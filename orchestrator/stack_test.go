@@ -3,6 +3,7 @@ package orchestrator_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -306,6 +307,98 @@ func TestOOMKilledSidecar(t *testing.T) {
 	if v := h.view("s", "side"); !v.OOMKilled || v.Reason != "OOM-killed (exit code 137)" || v.RestartIn.D() != time.Second {
 		t.Errorf("side view %+v", v)
 	}
+	h.o.Shutdown()
+	h.finish(time.Second)
+	h.leftNothing()
+}
+
+// The recipe label holds the recipe's absolute path, whatever path the stack was loaded
+// with (`cd / && sidecar up -f tmp/x/sidecar.yaml`), and the caller's stack is not changed.
+func TestRecipeLabelIsAbsolute(t *testing.T) {
+	s := simple()
+	s.Source.File = filepath.Join("tmp", "x", "sidecar.yaml")
+	want, err := filepath.Abs(s.Source.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, s, orchestrator.Options{})
+	h.start()
+	h.until("pod running", 0, h.running("s-app", "s-side"))
+	for _, name := range []string{"s-infra", "s-app", "s-side"} {
+		c, _ := h.rt.Container(name)
+		if got := c.Info.Labels[orchestrator.LabelRecipe]; got != want {
+			t.Errorf("%s: recipe label %q, want %q", name, got, want)
+		}
+	}
+	if s.Source.File != filepath.Join("tmp", "x", "sidecar.yaml") {
+		t.Errorf("the caller's stack was changed: %q", s.Source.File)
+	}
+	h.o.Shutdown()
+	if _, err := h.finish(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	h.leftNothing()
+}
+
+// An image HEALTHCHECK's verdict, as the engine reports it, is the health of a container
+// without a ready probe of its own; it gates and restarts nothing, a ready probe wins over
+// it, and a relist after a reconnection recovers a verdict sent while the stream was down.
+func TestImageHealthcheckIsShownNotActedOn(t *testing.T) {
+	s := stack("h", pod("h", ctr("app", readyProbe), sidecars(ctr("side"), ctr("next"))))
+	h := newHarness(t, s, orchestrator.Options{})
+	h.rt.Healthcheck("h-side")
+	h.rt.Healthcheck("h-app")
+	h.start()
+	// side has no verdict yet ("starting"), and still gates nothing: next and app start.
+	h.until("pod running", 0, h.running("h-side", "h-next", "h-app"))
+	h.until("app ready", 0, func() bool { return h.view("h", "app").Health == orchestrator.HealthReady })
+	health := func(name string) orchestrator.Health { return h.view("h", name).Health }
+	if got := health("side"); got != orchestrator.HealthStarting {
+		t.Errorf("side health %s, want starting", got)
+	}
+	if got := health("next"); got != orchestrator.HealthNone {
+		t.Errorf("next (no HEALTHCHECK) health %s, want none", got)
+	}
+	if err := h.rt.SetHealth("h-side", orchestrator.EngineHealthHealthy); err != nil {
+		t.Fatal(err)
+	}
+	h.until("side healthy", 0, func() bool { return health("side") == orchestrator.HealthHealthy })
+
+	// Unhealthy: shown, nothing restarted; app's own ready probe wins over its HEALTHCHECK.
+	if err := h.rt.SetHealth("h-app", orchestrator.EngineHealthUnhealthy); err != nil {
+		t.Fatal(err)
+	}
+	h.until("subscribed", 0, func() bool { return h.rt.CallCount("Events") == 1 })
+	h.rt.DropEvents()
+	if err := h.rt.SetHealth("h-side", orchestrator.EngineHealthUnhealthy); err != nil { // not replayed
+		t.Fatal(err)
+	}
+	h.rt.ResumeEvents()
+	h.until("side unhealthy after the relist", 500*time.Millisecond, func() bool {
+		return health("side") == orchestrator.HealthUnhealthy && relistedSinceSubscribed(h)
+	})
+	if got := health("app"); got != orchestrator.HealthReady {
+		t.Errorf("app health %s, want its ready probe's verdict, ready", got)
+	}
+	h.clock.Step(time.Minute)
+	for _, name := range []string{"h-side", "h-app"} {
+		if c, _ := h.rt.Container(name); c.Starts != 1 {
+			t.Errorf("%s started %d times: an unhealthy HEALTHCHECK must not restart it", name, c.Starts)
+		}
+	}
+	if p := h.podPhase("h"); p != orchestrator.PhaseRunning {
+		t.Errorf("pod phase %s, want running", p)
+	}
+
+	// A restart is a new run: no verdict until the engine gives one.
+	if err := h.rt.Exit("h-side", 1); err != nil {
+		t.Fatal(err)
+	}
+	h.until("side restarted", time.Second, func() bool { c, _ := h.rt.Container("h-side"); return c.Starts == 2 })
+	h.until("side running again, no verdict yet", 0, func() bool {
+		v := h.view("h", "side")
+		return v.State == orchestrator.CStateRunning && v.Health == orchestrator.HealthStarting
+	})
 	h.o.Shutdown()
 	h.finish(time.Second)
 	h.leftNothing()

@@ -172,7 +172,7 @@ func (o *Orchestrator) resolveImage(ctx context.Context, j *imageJob) error {
 			Labels: StackLabels(o.stack, o.opts.Version)}
 		if err := o.rt.BuildImage(ctx, req, progress(ImageBuild)); err != nil {
 			o.out.publish(ImageEvent{Ref: j.ref, Action: ImageBuild, Error: err.Error(), Done: true})
-			return fmt.Errorf("build image %s (%s) from %s: %w", j.ref, j.users, dir, err)
+			return fmt.Errorf("%s: %w", j.users, err) // the runtime's error names the build and its cause
 		}
 		o.out.publish(ImageEvent{Ref: j.ref, Action: ImageBuild, Done: true})
 		return nil
@@ -180,7 +180,9 @@ func (o *Orchestrator) resolveImage(ctx context.Context, j *imageJob) error {
 	o.out.publish(ImageEvent{Ref: j.ref, Action: ImagePull, Message: "pulling"})
 	if err := o.rt.PullImage(ctx, j.ref, progress(ImagePull)); err != nil {
 		o.out.publish(ImageEvent{Ref: j.ref, Action: ImagePull, Error: err.Error(), Done: true})
-		return fmt.Errorf("image %s (%s) is not present locally and could not be pulled: %w; build it (or add `build:` to the container) or check its name", j.ref, j.users, err)
+		// The runtime's error names the image, why it could not be pulled and how to provide
+		// it: say only who needs it.
+		return fmt.Errorf("%s: %w", j.users, err)
 	}
 	o.out.publish(ImageEvent{Ref: j.ref, Action: ImagePull, Done: true})
 	return nil

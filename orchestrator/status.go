@@ -77,6 +77,12 @@ type ContainerStatus struct {
 	ReadyKnown bool
 	LiveFailed bool // the liveness probe failed in the current run
 
+	// EngineHealth is the engine's verdict on the current run's HEALTHCHECK, from health
+	// events and inspects; healthAt orders them (the time of the event, or of the last check
+	// an inspect saw). Shown, never acted on.
+	EngineHealth EngineHealth
+	healthAt     time.Time
+
 	Held             bool   // stopped by the user: not restarted until started again
 	RestartRequested bool   // the user asked for a restart while it ran
 	StartNow         bool   // start without back-off (user command)
@@ -325,8 +331,20 @@ func (st *PodStatus) ApplyEvent(spec *PodSpec, ev EngineEvent, now time.Time) {
 		st.exit(spec, c, ev.ExitCode, false, ev.Time, now)
 	case ActionDestroy:
 		st.gone(spec, c, now)
+	case ActionHealth:
+		if c.State == StateRunning && !ev.Time.Before(c.StartedAt) {
+			c.setHealth(ev.Health, ev.Time)
+		}
 	}
 	st.finishRecreate(now)
+}
+
+// setHealth records the engine's health verdict as of at, unless a newer one is known.
+func (c *ContainerStatus) setHealth(h EngineHealth, at time.Time) {
+	if at.Before(c.healthAt) {
+		return
+	}
+	c.EngineHealth, c.healthAt = h, at
 }
 
 // ApplyRelist folds a fresh listing of the pod's containers (inspected) into the status.
@@ -373,6 +391,11 @@ func (st *PodStatus) syncInfo(spec *PodSpec, c *ContainerStatus, info ContainerI
 		case StateStarting, StateCreated:
 			st.running(c, info.StartedAt)
 		}
+		// The inspect is of the current run when that run began after the last exit seen
+		// (its start time may differ slightly from the start event's).
+		if c.State == StateRunning && info.StartedAt.After(c.FinishedAt) {
+			c.setHealth(info.Health, info.HealthAt)
+		}
 	case StatusExited, StatusDead:
 		switch c.State {
 		case StateRunning:
@@ -392,6 +415,7 @@ func (st *PodStatus) running(c *ContainerStatus, startedAt time.Time) {
 	c.State = StateRunning
 	c.StartedAt = startedAt
 	c.RunSeen = c.Attempt
+	c.EngineHealth, c.healthAt = EngineHealthNone, time.Time{} // a new run has no verdict yet
 }
 
 // exit records the end of c's current run.
@@ -403,6 +427,7 @@ func (st *PodStatus) exit(spec *PodSpec, c *ContainerStatus, code int, oom bool,
 	c.FinishedAt = finishedAt
 	c.ExitedAt = now
 	c.Ready, c.ReadyKnown = false, false
+	c.EngineHealth = EngineHealthNone
 	switch {
 	case st.Terminating:
 	case c.RestartRequested:
@@ -470,6 +495,7 @@ func (st *PodStatus) finishRecreate(now time.Time) {
 		c.State = StateNone
 		c.Runs = 0
 		c.CrashCount = 0
+		c.Err = nil // a start that failed as the pod went down (its namespaces gone) fails nothing
 		c.Ready, c.ReadyKnown, c.LiveFailed = false, false, false
 		c.Held, c.RestartRequested, c.StartNow, c.StartReason = false, false, false, ""
 		c.Removed = false

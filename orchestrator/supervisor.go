@@ -221,33 +221,38 @@ func (s *supervisor) apply(m any) {
 	}
 }
 
-// noteResult publishes what an action's result says beyond state: failures, and stops that
-// needed SIGKILL.
+// noteResult publishes what an action's result says beyond state: failures that are not the
+// pod's, and stops that needed SIGKILL.
 func (s *supervisor) noteResult(r ActionResult) {
 	a := r.Action
 	if r.Err != nil {
-		if s.st.Terminating {
-			hint := ""
-			switch a.Kind {
-			case ActRemove:
-				hint = "remove it with: docker rm -f " + s.spec.EngineName(a.Target)
-			case ActRemoveVolume:
-				hint = "remove it with: docker volume rm " + a.Volume
+		switch a.Kind {
+		case ActCreateVolume, ActCreate, ActStart:
+			// Outside a teardown, such a failure fails the pod, and the pod's failure says
+			// it (once, with the hint the engine's error carries). While the pod is re-created
+			// it is expected: its namespaces are gone.
+			if !s.st.Terminating {
+				return
 			}
-			s.message(LevelWarning, a.Target, r.Err.Error(), hint)
-		} else {
-			s.message(LevelError, a.Target, r.Err.Error(), "")
 		}
+		hint := ""
+		switch a.Kind {
+		case ActRemove:
+			hint = "remove it with: docker rm -f " + s.spec.EngineName(a.Target)
+		case ActRemoveVolume:
+			hint = "remove it with: docker volume rm " + a.Volume
+		}
+		s.message(LevelWarning, a.Target, r.Err.Error(), hint)
 		return
 	}
 	if a.Kind == ActStop && r.Stop.Killed && !s.st.Force {
 		if a.Grace > 0 {
 			s.message(LevelWarning, a.Target,
-				fmt.Sprintf("%s did not exit within %s of its stop signal and was killed (SIGKILL)", a.Target, a.Grace),
+				fmt.Sprintf("%s did not exit within %s of its stop signal and was killed (SIGKILL)", a.Target, RoundDuration(a.Grace)),
 				fmt.Sprintf("its PID 1 probably ignores SIGTERM: set `init: true` on %s so that docker-init runs as PID 1 and forwards the signal, or handle SIGTERM in the program", a.Target))
 		} else {
 			s.message(LevelWarning, a.Target,
-				fmt.Sprintf("%s was killed (SIGKILL): the pod's stop budget of %s was used up", a.Target, s.spec.Pod.StopGrace),
+				fmt.Sprintf("%s was killed (SIGKILL): the pod's stop budget of %s was used up", a.Target, RoundDuration(s.spec.Pod.StopGrace.D())),
 				"raise the pod's stop_grace, or make the containers stopped before it exit sooner (`init: true` helps a PID 1 that ignores SIGTERM)")
 		}
 	}
@@ -340,6 +345,35 @@ func (s *supervisor) publish(plan Plan, now time.Time) {
 	for _, w := range plan.Waits {
 		waits[w.Target] = w
 	}
+	s.publishViews(waits)
+	reason := ""
+	switch {
+	case plan.Failure != nil:
+		reason = plan.Failure.Reason
+	case s.st.Failure != nil:
+		reason = s.st.Failure.Reason
+	case plan.Phase == PhaseRecreating:
+		reason = s.st.InfraLost
+	case plan.MainEnded:
+		reason = fmt.Sprintf("main %s exited: %s", s.spec.Pod.Main.Name, fmtExit(plan.MainExit, s.st.Containers[s.spec.Pod.Main.Name].OOMKilled))
+	}
+	if s.published && plan.Phase == s.phase && reason == s.reason {
+		return
+	}
+	if plan.Phase == PhaseFailed && reason == "" {
+		return // the failing container's last lines are being read: the failure, whole, comes next
+	}
+	s.published, s.phase, s.reason = true, plan.Phase, reason
+	s.out.publish(PodEvent{Pod: s.spec.Pod.Name, Phase: plan.Phase, Reason: reason})
+}
+
+// seed publishes the containers' views as observed before the supervisor acts (a pod adopted
+// from the engine by Down), so that a subscriber's snapshot starts from what the engine holds:
+// a container that was running already is not announced as started.
+func (s *supervisor) seed() { s.publishViews(nil) }
+
+// publishViews sends an event for every container whose view changed.
+func (s *supervisor) publishViews(waits map[string]Wait) {
 	emit := func(c *recipes.Container, cs *ContainerStatus) {
 		v := s.view(c, cs, waits)
 		if old, ok := s.views[cs.Name]; ok && reflect.DeepEqual(old, v) {
@@ -362,22 +396,6 @@ func (s *supervisor) publish(plan Plan, now time.Time) {
 			emit(c, s.st.Containers[c.Name])
 		}
 	}
-	reason := ""
-	switch {
-	case plan.Failure != nil:
-		reason = plan.Failure.Reason
-	case s.st.Failure != nil:
-		reason = s.st.Failure.Reason
-	case plan.Phase == PhaseRecreating:
-		reason = s.st.InfraLost
-	case plan.MainEnded:
-		reason = fmt.Sprintf("main %s exited: %s", s.spec.Pod.Main.Name, fmtExit(plan.MainExit, s.st.Containers[s.spec.Pod.Main.Name].OOMKilled))
-	}
-	if s.published && plan.Phase == s.phase && reason == s.reason {
-		return
-	}
-	s.published, s.phase, s.reason = true, plan.Phase, reason
-	s.out.publish(PodEvent{Pod: s.spec.Pod.Name, Phase: plan.Phase, Reason: reason})
 }
 
 // view is what the views show of one container (c is nil for the infra container).
@@ -400,7 +418,8 @@ func (s *supervisor) view(c *recipes.Container, cs *ContainerStatus, waits map[s
 		v.State = CStateStarting
 	case StateRunning:
 		v.State, v.StartedAt = CStateRunning, cs.StartedAt
-		if c != nil && c.Ready != nil {
+		switch {
+		case c != nil && c.Ready != nil:
 			switch {
 			case !cs.ReadyKnown:
 				v.Health = HealthUnknown
@@ -408,6 +427,17 @@ func (s *supervisor) view(c *recipes.Container, cs *ContainerStatus, waits map[s
 				v.Health = HealthReady
 			default:
 				v.Health = HealthNotReady
+			}
+		default:
+			// No ready probe of its own: the image's HEALTHCHECK, as the engine reports it.
+			// Shown only; it gates and restarts nothing (see docs/lifecycle.md).
+			switch cs.EngineHealth {
+			case EngineHealthStarting:
+				v.Health = HealthStarting
+			case EngineHealthHealthy:
+				v.Health = HealthHealthy
+			case EngineHealthUnhealthy:
+				v.Health = HealthUnhealthy
 			}
 		}
 		if cs.Pending.Has(OpStop) {

@@ -157,13 +157,19 @@ func (d *Docker) mount(m orchestrator.MountSpec) (mount.Mount, error) {
 	}
 	switch m.Type {
 	case recipes.MountVolume:
-		mm := mount.Mount{Type: mount.TypeVolume, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly}
+		// A pod volume is an emptyDir: it starts empty. Without NoCopy the engine would copy
+		// the image's files at the target into the volume when the first container that
+		// mounts it is created (all of a pod's are created up front), so every container
+		// would find, say, nginx's /var/log/nginx symlinks to /dev/stdout in a shared logs
+		// volume.
+		mm := mount.Mount{Type: mount.TypeVolume, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly,
+			VolumeOptions: &mount.VolumeOptions{NoCopy: true}}
 		if sub != "" {
 			if !d.apiAtLeast(apiVolumeSubpath) {
 				return mount.Mount{}, fmt.Errorf("mount volume %s at %s with sub_path %q: the engine speaks API %s, and volume sub paths need API %s (Docker Engine 26 or newer): upgrade the engine, or mount the whole volume and point the program at the sub directory",
 					m.Source, m.Target, m.SubPath, d.apiVersion, apiVolumeSubpath)
 			}
-			mm.VolumeOptions = &mount.VolumeOptions{Subpath: sub}
+			mm.VolumeOptions.Subpath = sub
 		}
 		return mm, nil
 	case recipes.MountBind:
@@ -241,17 +247,29 @@ func (d *Docker) StartContainer(ctx context.Context, id string) error {
 	}
 	name := d.nameOf(ctx, id)
 	if portTaken.MatchString(err.Error()) {
-		where, port := "a published host port", "PORT"
-		if m := takenPort.FindStringSubmatch(err.Error()); m != nil {
-			where, port = "host port "+m[2], m[2]
-			if ip := strings.Trim(m[1], "[]"); ip != "" && ip != "0.0.0.0" && ip != "::" {
-				where += " on " + ip
-			}
-		}
-		return newError(fmt.Sprintf("start %s: %s is already in use (%s): free it (stop what listens there; `ss -ltnp 'sport = :%s'` shows it) or change the recipe's ports to publish on another host port",
-			name, where, cleanMessage(err), port), err, orchestrator.ErrPortInUse)
+		return portInUseError(name, err)
 	}
 	return engineError("start "+name, err)
+}
+
+// portInUseError explains a start that failed on a taken host port: which port, who holds it
+// when the engine says (another container, or a host process), and how to fix it. Once the
+// port is known, the engine's long wording (endpoint IDs, proxy details) adds nothing; it
+// stays in the error's chain.
+func portInUseError(name string, err error) error {
+	where, port, cause := "a published host port", "PORT", " ("+cleanMessage(err)+")"
+	if m := takenPort.FindStringSubmatch(err.Error()); m != nil {
+		where, port, cause = "host port "+m[2], m[2], ""
+		if ip := strings.Trim(m[1], "[]"); ip != "" && ip != "0.0.0.0" && ip != "::" {
+			where += " on " + ip
+		}
+	}
+	what, free := "is already in use", fmt.Sprintf("free it (stop what listens there; `ss -ltnp 'sport = :%s'` shows it)", port)
+	if strings.Contains(err.Error(), "port is already allocated") {
+		what, free = "is already published by another container", fmt.Sprintf("stop that container (`docker ps --filter publish=%s` shows it)", port)
+	}
+	return newError(fmt.Sprintf("start %s: %s %s%s: %s or change the recipe's ports to publish on another host port",
+		name, where, what, cause, free), err, orchestrator.ErrPortInUse)
 }
 
 // nameOf returns a container's name for messages, or its short ID.
@@ -437,6 +455,12 @@ func containerInfo(c container.InspectResponse) orchestrator.ContainerInfo {
 		info.OOMKilled = s.OOMKilled
 		info.StartedAt = engineTime(s.StartedAt)
 		info.FinishedAt = engineTime(s.FinishedAt)
+		if h := s.Health; h != nil && s.Running {
+			info.Health = orchestrator.ParseEngineHealth(string(h.Status))
+			if n := len(h.Log); n > 0 && h.Log[n-1] != nil {
+				info.HealthAt = h.Log[n-1].End
+			}
+		}
 	}
 	if c.NetworkSettings != nil {
 		for port, bindings := range c.NetworkSettings.Ports {

@@ -3,12 +3,16 @@ package runtime_test
 import (
 	"context"
 	"fmt"
-	"github.com/moby/moby/client"
+	"maps"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/moby/moby/client"
 
 	"github.com/sidecar-dev/sidecar/internal/testenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
@@ -138,4 +142,40 @@ func clientStatPath(p string) client.ContainerStatPathOptions {
 
 func contextWithCancel(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithCancel(ctx)
+}
+
+// derivedImage builds an image FROM the test programs' image with the given Dockerfile lines
+// and files (path in the build context → content), tagged uniquely for this test, and removes
+// it when the test ends.
+func (e *env) derivedImage(lines []string, files map[string]string) string {
+	e.t.Helper()
+	dir := e.t.TempDir()
+	dockerfile := "FROM " + testenv.AppsImage(e.t) + "\n" + strings.Join(lines, "\n") + "\n"
+	files = maps.Clone(files)
+	if files == nil {
+		files = map[string]string{}
+	}
+	files["Dockerfile"] = dockerfile
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			e.t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	ref := "sidecar-test/derived:" + strings.TrimPrefix(testenv.UniqueName(e.t, "x"), "x-")
+	if err := e.d.BuildImage(e.ctx, orchestrator.BuildRequest{Ref: ref, Context: dir,
+		Labels: testenv.With(nil, testenv.OwnerLabel, testenv.Owner(e.labels))}, nil); err != nil {
+		e.t.Fatalf("build %s: %v", ref, err)
+	}
+	e.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if _, err := e.d.Client().ImageRemove(ctx, ref, client.ImageRemoveOptions{PruneChildren: true}); err != nil {
+			e.t.Errorf("remove image %s: %v", ref, err)
+		}
+	})
+	return ref
 }

@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -168,5 +169,41 @@ func TestStopReportsKilled(t *testing.T) {
 	}
 	if err := e.d.KillContainer(e.ctx, polite, "SIGKILL"); err != nil {
 		t.Errorf("kill of a stopped container: %v, want nil", err)
+	}
+}
+
+// TestPodVolumeStartsEmpty: a pod volume is an emptyDir. Mounted over a path the image fills,
+// it shows none of the image's files, and the engine does not copy them into it either (all
+// of a pod's containers are created up front, so a copy would land in the shared volume).
+func TestPodVolumeStartsEmpty(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	img := e.derivedImage([]string{"COPY seed/ /data/"}, map[string]string{"seed/access.log": "from the image\n"})
+	vol := testenv.UniqueName(t, "sct-vol")
+	if err := e.d.CreateVolume(e.ctx, vol, e.labels); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := e.d.RemoveVolume(context.Background(), vol); err != nil {
+			t.Errorf("remove volume %s: %v", vol, err)
+		}
+	})
+	stat := func(id, path string) error {
+		_, err := e.d.Client().ContainerStatPath(e.ctx, id, clientStatPath(path))
+		return err
+	}
+	plain := e.create(orchestrator.ContainerSpec{Image: img, Cmd: []string{"/crasher", "-forever"}})
+	if err := stat(plain, "/data/access.log"); err != nil {
+		t.Fatalf("the image has no /data/access.log to hide: %v", err)
+	}
+	over := e.create(orchestrator.ContainerSpec{Image: img, Cmd: []string{"/crasher", "-forever"},
+		Mounts: []orchestrator.MountSpec{{Type: recipes.MountVolume, Source: vol, Target: "/data"}}})
+	other := e.create(orchestrator.ContainerSpec{Image: testenv.AppsImage(t), Cmd: []string{"/crasher", "-forever"},
+		Mounts: []orchestrator.MountSpec{{Type: recipes.MountVolume, Source: vol, Target: "/shared", ReadOnly: true}}})
+	if err := stat(over, "/data/access.log"); err == nil {
+		t.Error("the pod volume mounted at /data shows the image's /data/access.log: it was copied in")
+	}
+	if err := stat(other, "/shared/access.log"); err == nil {
+		t.Error("another container of the pod finds the image's file in the shared volume")
 	}
 }

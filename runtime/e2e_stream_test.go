@@ -287,3 +287,42 @@ func TestStats(t *testing.T) {
 	}
 	t.Logf("spewer at 1000 lines/s: %.1f%% CPU, %d KiB", last.CPUPercent, last.MemoryBytes/1024)
 }
+
+// TestHealthEvents: the engine's verdict on an image HEALTHCHECK arrives as a health event
+// (the "health_status" filter matches "health_status: healthy" on every engine) and an
+// inspect reports it, for relists.
+func TestHealthEvents(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	img := e.derivedImage([]string{`HEALTHCHECK --interval=1s --timeout=5s --retries=1 CMD ["/crasher", "-exit-code", "0"]`}, nil)
+	evs, errs := e.d.Events(e.ctx, time.Now().Add(-time.Second), e.labels)
+	id := e.run(orchestrator.ContainerSpec{Image: img, Cmd: []string{"/crasher", "-forever"}})
+	info, err := e.d.InspectContainer(e.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Health != orchestrator.EngineHealthStarting && info.Health != orchestrator.EngineHealthHealthy {
+		t.Errorf("health right after the start: %s, want starting (or healthy already)", info.Health)
+	}
+	for {
+		ev := nextEvent(t, evs, errs, id)
+		if ev.Action != orchestrator.ActionHealth {
+			continue
+		}
+		if ev.Health != orchestrator.EngineHealthHealthy {
+			t.Fatalf("health event %+v, want healthy", ev)
+		}
+		break
+	}
+	info, err = e.d.InspectContainer(e.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Health != orchestrator.EngineHealthHealthy || info.HealthAt.IsZero() {
+		t.Errorf("inspect after the verdict: health %s at %v, want healthy with the last check's time", info.Health, info.HealthAt)
+	}
+	plain := e.run(orchestrator.ContainerSpec{Image: testenv.AppsImage(t), Cmd: []string{"/crasher", "-forever"}})
+	if info, err := e.d.InspectContainer(e.ctx, plain); err != nil || info.Health != orchestrator.EngineHealthNone {
+		t.Errorf("a container without HEALTHCHECK: health %s, %v; want none", info.Health, err)
+	}
+}

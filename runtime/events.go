@@ -14,8 +14,9 @@ import (
 	"github.com/sidecar-dev/sidecar/orchestrator"
 )
 
-// eventActions are the container events the orchestrator acts on; the engine filters the rest
-// out (exec_create/exec_start/exec_die from probes above all, which are frequent).
+// eventActions are the container events the orchestrator acts on, with health_status (see
+// Events); the engine filters the rest out (exec_create/exec_start/exec_die from probes above
+// all, which are frequent).
 var eventActions = map[events.Action]orchestrator.EngineAction{
 	events.ActionCreate:  orchestrator.ActionCreate,
 	events.ActionStart:   orchestrator.ActionStart,
@@ -35,6 +36,9 @@ func (d *Docker) Events(ctx context.Context, since time.Time, filter map[string]
 	for a := range eventActions {
 		f.Add("event", string(a))
 	}
+	// "health_status" without a status matches every "health_status: …" action (the engine
+	// matches this one by prefix), on every engine version.
+	f.Add("event", string(events.ActionHealthStatus))
 	opts := client.EventsListOptions{Filters: f}
 	if !since.IsZero() {
 		opts.Since = fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond())
@@ -83,10 +87,17 @@ func engineEvent(m events.Message) (orchestrator.EngineEvent, bool) {
 		return orchestrator.EngineEvent{}, false
 	}
 	action, ok := eventActions[m.Action]
+	var health orchestrator.EngineHealth
+	if status, isHealth := strings.CutPrefix(string(m.Action), string(events.ActionHealthStatus)+": "); isHealth {
+		// healthy or unhealthy; other words (a check's free-form output) say nothing of the
+		// verdict.
+		health = orchestrator.ParseEngineHealth(strings.TrimSpace(status))
+		action, ok = orchestrator.ActionHealth, health != orchestrator.EngineHealthNone
+	}
 	if !ok {
 		return orchestrator.EngineEvent{}, false
 	}
-	ev := orchestrator.EngineEvent{Action: action, ID: m.Actor.ID, Labels: map[string]string{}}
+	ev := orchestrator.EngineEvent{Action: action, ID: m.Actor.ID, Labels: map[string]string{}, Health: health}
 	if m.TimeNano != 0 {
 		ev.Time = time.Unix(0, m.TimeNano)
 	} else {

@@ -145,6 +145,20 @@ func TestEngineEventMapping(t *testing.T) {
 	if _, ok := engineEvent(events.Message{Type: events.ContainerEventType, Action: "exec_start: /x"}); ok {
 		t.Error("exec events must be dropped")
 	}
+	for action, want := range map[events.Action]orchestrator.EngineHealth{
+		events.ActionHealthStatusHealthy:   orchestrator.EngineHealthHealthy,
+		events.ActionHealthStatusUnhealthy: orchestrator.EngineHealthUnhealthy,
+	} {
+		ev, ok := engineEvent(events.Message{Type: events.ContainerEventType, Action: action, Actor: events.Actor{ID: "abc"}})
+		if !ok || ev.Action != orchestrator.ActionHealth || ev.Health != want {
+			t.Errorf("%s: %+v, %v; want a health event, %s", action, ev, ok, want)
+		}
+	}
+	for _, action := range []events.Action{events.ActionHealthStatusRunning, "health_status: some check output", events.ActionHealthStatus} {
+		if ev, ok := engineEvent(events.Message{Type: events.ContainerEventType, Action: action}); ok {
+			t.Errorf("%q gives no verdict, yet was kept: %+v", action, ev)
+		}
+	}
 }
 
 func TestMountSubPath(t *testing.T) {
@@ -162,8 +176,13 @@ func TestMountSubPath(t *testing.T) {
 	}
 	current := &Docker{apiVersion: "1.51"}
 	m, err = current.mount(orchestrator.MountSpec{Type: recipes.MountVolume, Source: "data", Target: "/data", SubPath: "app"})
-	if err != nil || m.VolumeOptions == nil || m.VolumeOptions.Subpath != "app" {
+	if err != nil || m.VolumeOptions == nil || m.VolumeOptions.Subpath != "app" || !m.VolumeOptions.NoCopy {
 		t.Errorf("volume sub path on API 1.51: %+v, %v", m, err)
+	}
+	// A pod volume starts empty: the engine must not copy the image's files into it.
+	m, err = old.mount(orchestrator.MountSpec{Type: recipes.MountVolume, Source: "logs", Target: "/var/log/nginx"})
+	if err != nil || m.VolumeOptions == nil || !m.VolumeOptions.NoCopy {
+		t.Errorf("pod volume mount: %+v, %v, want NoCopy", m, err)
 	}
 }
 
@@ -210,6 +229,24 @@ func TestTakenPortMessages(t *testing.T) {
 		}
 		if m := takenPort.FindStringSubmatch(msg); m == nil || m[2] != want {
 			t.Errorf("port from %q: %v, want %s", msg, m, want)
+		}
+	}
+}
+
+// A taken port is said once, with who holds it when the engine says, and the fix.
+func TestPortInUseMessage(t *testing.T) {
+	for _, tt := range []struct{ engine, want string }{
+		{"driver failed programming external connectivity on endpoint s-infra (3ce4): Error starting userland proxy: listen tcp4 127.0.0.1:38411: bind: address already in use",
+			"start container s-infra: host port 38411 on 127.0.0.1 is already in use: free it (stop what listens there; `ss -ltnp 'sport = :38411'` shows it) or change the recipe's ports to publish on another host port"},
+		{"driver failed programming external connectivity on endpoint s-infra (3ce4): Bind for 0.0.0.0:8080 failed: port is already allocated",
+			"start container s-infra: host port 8080 is already published by another container: stop that container (`docker ps --filter publish=8080` shows it) or change the recipe's ports to publish on another host port"},
+		{"Ports are not available: something new",
+			"start container s-infra: a published host port is already in use (Ports are not available: something new): free it (stop what listens there; `ss -ltnp 'sport = :PORT'` shows it) or change the recipe's ports to publish on another host port"},
+	} {
+		cause := errors.New(tt.engine)
+		err := portInUseError("container s-infra", cause)
+		if err.Error() != tt.want || !errors.Is(err, orchestrator.ErrPortInUse) || !errors.Is(err, cause) {
+			t.Errorf("got  %v\nwant %s", err, tt.want)
 		}
 	}
 }

@@ -78,6 +78,9 @@ func TestDownWithoutUp(t *testing.T) {
 			t.Errorf("down's output misses %q:\n%s", want, out)
 		}
 	}
+	if strings.Contains(out, "started") { // they were running already: down reports what it does to them
+		t.Errorf("down announces containers that were running as started:\n%s", out)
+	}
 	if left := rt.Containers(); len(left) > 0 {
 		t.Errorf("left behind: %v", left)
 	}
@@ -126,5 +129,42 @@ func TestUpOptions(t *testing.T) {
 	if got.File != "x.yaml" || !got.Plain || got.Output != "json" || !got.NoColor || !got.Timestamps ||
 		strings.Join(got.Pods, ",") != "api,web" || got.Connect == nil {
 		t.Errorf("options = %+v", got)
+	}
+}
+
+// ps of a stack found only on the engine lists a pod's containers in start order, from the
+// order label, as a live ps does: not alphabetically.
+func TestPsFromEngineUsesStartOrder(t *testing.T) {
+	rt := newFake("app:1")
+	dir := controlTestDir(t)
+	c := testCLI(t, rt, dir)
+	killedUp(t, c, recipe(t, `
+name: ord
+main: {name: app, image: app:1}
+init:
+  - {name: setup, image: app:1}
+sidecars:
+  - {name: zeta, image: app:1}
+  - {name: alpha, image: app:1}
+  - {name: mid, image: app:1}
+`))
+	if err := psRun(context.Background(), &PsOptions{IO: c.f.IO, Factory: c.f, Output: "json", Stack: "ord", Connect: c.connect, ControlDir: dir, Now: time.Now}); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Stacks []psStack `json:"stacks"`
+	}
+	if err := json.Unmarshal([]byte(c.out.String()), &doc); err != nil || len(doc.Stacks) != 1 {
+		t.Fatalf("ps: %v\n%s", err, c.out)
+	}
+	var names []string
+	for _, ctr := range doc.Stacks[0].Pods[0].Containers {
+		names = append(names, ctr.Name)
+	}
+	if got, want := strings.Join(names, " "), "infra setup zeta alpha mid app"; got != want {
+		t.Errorf("ps order %q, want the start order %q", got, want)
+	}
+	if err := downRun(context.Background(), &DownOptions{IO: c.f.IO, Factory: c.f, Stack: "ord", Timeout: time.Millisecond, Connect: c.connect, ControlDir: dir}); err != nil {
+		t.Fatal(err)
 	}
 }

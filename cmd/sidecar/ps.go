@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -43,7 +45,9 @@ A stack run by a sidecar up is shown live, from that up: state as the lifecycle
 sees it (backoff, stopping, ...), readiness from its probes, restarts. A stack
 whose up is gone (it was killed) is shown from the engine, which knows neither
 readiness nor restarts; sidecar down removes it. The first line of each stack
-says which.
+says which. A container without a ready probe whose image has a HEALTHCHECK
+shows the engine's verdict on it (starting, healthy, unhealthy), as docker ps
+does; it gates nothing.
 
 Without --stack or -f, every stack is listed. -o json is for tools: {"stacks":
 [{"name", "source": "live"|"engine", "pods": [{"name", "ports", "containers":
@@ -110,7 +114,8 @@ type psContainer struct {
 	Role  string `json:"role"`
 	State string `json:"state"`
 	// Health: "ready", "not-ready" or "unknown" for a container with a ready probe, live;
-	// omitted otherwise.
+	// else "starting", "healthy" or "unhealthy" when its image has a HEALTHCHECK (live or
+	// from the engine); omitted otherwise.
 	Health    string    `json:"health,omitempty"`
 	Restarts  *int      `json:"restarts,omitempty"` // live only
 	ExitCode  *int      `json:"exit_code,omitempty"`
@@ -118,6 +123,8 @@ type psContainer struct {
 	Uptime    string    `json:"uptime,omitempty"` // running containers
 	Image     string    `json:"image,omitempty"`
 	ID        string    `json:"id,omitempty"`
+
+	order int // engine only: the position in the pod's start order, from its label
 }
 
 func psRun(ctx context.Context, opts *PsOptions) error {
@@ -254,9 +261,16 @@ func engineStacks(ctx context.Context, rt engine, name string, now time.Time) ([
 		if c.Name == "" {
 			c.Name = info.Name
 		}
+		c.order = math.MaxInt // infra, or made before the label existed
+		if n, err := strconv.Atoi(info.Labels[orchestrator.LabelOrder]); err == nil {
+			c.order = n
+		}
 		switch info.Status {
 		case orchestrator.StatusRunning, orchestrator.StatusPaused, orchestrator.StatusRestarting:
 			c.Uptime = uptime(now, info.StartedAt)
+			if info.Health != orchestrator.EngineHealthNone {
+				c.Health = info.Health.String() // the image's HEALTHCHECK, as docker ps shows it
+			}
 		case orchestrator.StatusExited, orchestrator.StatusDead:
 			code := info.ExitCode
 			c.ExitCode = &code
@@ -285,14 +299,28 @@ func engineStacks(ctx context.Context, rt engine, name string, now time.Time) ([
 		sort.Strings(podNames)
 		for _, pn := range podNames {
 			p := pods[[2]string{sn, pn}]
-			sort.SliceStable(p.Containers, func(i, j int) bool {
-				return roleRank(p.Containers[i].Role) < roleRank(p.Containers[j].Role)
-			})
+			sort.SliceStable(p.Containers, func(i, j int) bool { return lifecycleLess(p.Containers[i], p.Containers[j]) })
 			s.Pods = append(s.Pods, *p)
 		}
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// lifecycleLess orders a pod's containers as a live ps does, in start order: the infra
+// container, then the app containers by their order label (init containers, sidecars in the
+// recipe's order, main), then by role and name for containers without the label.
+func lifecycleLess(a, b psContainer) bool {
+	if ia, ib := a.Role == recipes.RoleInfra.String(), b.Role == recipes.RoleInfra.String(); ia != ib {
+		return ia
+	}
+	if a.order != b.order {
+		return a.order < b.order
+	}
+	if ra, rb := roleRank(a.Role), roleRank(b.Role); ra != rb {
+		return ra < rb
+	}
+	return a.Name < b.Name
 }
 
 // roleRank orders a pod's containers as the lifecycle does: infra, init, sidecars, main.

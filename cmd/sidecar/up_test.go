@@ -246,7 +246,7 @@ func TestUpInitFailureShowsItsLastLines(t *testing.T) {
 		t.Fatalf("exit %d (%v), want 1", code, err)
 	}
 	msg := err.Error()
-	for _, want := range []string{"init container migrate failed: exit code 2", "last lines of job/migrate:", "  | connecting", "  | error: no schema"} {
+	for _, want := range []string{"pod job failed: init container migrate exited with code 2", "last lines of job/migrate:", "  | connecting", "  | error: no schema"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error misses %q:\n%s", want, msg)
 		}
@@ -424,5 +424,75 @@ func TestUpStopsWhenItsOutputIsGone(t *testing.T) {
 	}
 	if left := rt.Containers(); len(left) > 0 {
 		t.Errorf("left behind: %v", left)
+	}
+}
+
+// A failure is said once on stdout, where it happens (with its fix), and once on stderr as
+// up's error: not again as a separate error line, a second "pod failed", the stack's
+// "stopping:" and "failed:" lines, nor wrapped in its own words again.
+func TestUpFailureIsSaidOnce(t *testing.T) {
+	portErr := fmt.Errorf("start container job-infra: host port 8080 is already in use: free it or change the recipe's ports: %w", orchestrator.ErrPortInUse)
+	for _, tt := range []struct {
+		name   string
+		recipe string
+		setup  func(rt *fake.Runtime)
+		once   []string // on stdout once, and in up's error once
+		lines  []string // stdout lines, in order
+	}{
+		{
+			name: "port in use", recipe: jobRecipe,
+			setup: func(rt *fake.Runtime) { rt.Fail("StartContainer", "job-infra", portErr) },
+			once:  []string{"host port 8080 is already in use: free it or change the recipe's ports"},
+			lines: []string{"job * pod job failed: fake: StartContainer job-infra: start container job-infra: host port 8080", "job * stopping", "job * failed (exit code 1)"},
+		},
+		{
+			name: "init failure", recipe: jobRecipe + "init:\n  - {name: migrate, image: app:1}\n",
+			setup: func(rt *fake.Runtime) {
+				rt.PrintOnStart("job-migrate", "error: no schema")
+				rt.ExitOnStart("job-migrate", 2)
+			},
+			once:  []string{"init container migrate exited with code 2"},
+			lines: []string{"migrate * exited 2", "job * pod job failed: init container migrate exited with code 2", "job * stopping", "job * failed (exit code 1)"},
+		},
+		{
+			name: "two missing images", recipe: "name: job\nmain: {name: work, image: gone:1}\nsidecars:\n  - {name: helper, image: gone:2}\n",
+			once:  []string{"pull gone:1: no registry has it", "pull gone:2: no registry has it"},
+			lines: []string{"job * failed (exit code 1)"}, // the images in any order before it
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rt := newFake("app:1")
+			if tt.setup != nil {
+				tt.setup(rt)
+			}
+			c := testCLI(t, rt, controlTestDir(t))
+			err := c.up(recipe(t, tt.recipe))()
+			if code := exitOf(err); code != exitFailure {
+				t.Fatalf("exit %d (%v), want 1\n%s", code, err, c.out)
+			}
+			out := c.out.String()
+			for _, s := range tt.once {
+				if n := strings.Count(out, s); n != 1 {
+					t.Errorf("stdout says %q %d times, want once:\n%s", s, n, out)
+				}
+				if n := strings.Count(err.Error(), s); n != 1 {
+					t.Errorf("up's error says %q %d times, want once:\n%s", s, n, err)
+				}
+			}
+			if strings.Contains(out, "* error:") {
+				t.Errorf("an error line repeats the pod's failure:\n%s", out)
+			}
+			rest := strings.Join(strings.Fields(out), " ") // names are padded to one width
+			for _, l := range tt.lines {
+				i := strings.Index(rest, l)
+				if i < 0 {
+					t.Fatalf("stdout misses %q (in this order):\n%s", l, out)
+				}
+				rest = rest[i+len(l):]
+			}
+			if left := rt.Containers(); len(left) > 0 {
+				t.Errorf("left behind: %v", left)
+			}
+		})
 	}
 }

@@ -6,8 +6,9 @@
 // under test, so stop grace periods run out when the test steps that clock.
 //
 // Tests drive it as the world would: a process exits (Exit), is OOM-killed (OOM), ignores
-// SIGTERM (IgnoreSIGTERM), prints lines (Print); someone removes a container (Remove); the
-// event stream drops (DropEvents, ResumeEvents). They then assert final state (Container,
+// SIGTERM (IgnoreSIGTERM), prints lines (Print); an image HEALTHCHECK (Healthcheck) changes
+// its verdict (SetHealth); someone removes a container (Remove); the event stream drops
+// (DropEvents, ResumeEvents). They then assert final state (Container,
 // Running, Volumes, Networks) and event history (History), not call scripts.
 package fake
 
@@ -76,9 +77,10 @@ type Event struct {
 	Action   orchestrator.EngineAction
 	ID       string
 	Name     string
-	ExitCode int    // die
-	Signal   string // kill
-	Replay   bool   // false when emitted while the event stream was down: never replayed
+	ExitCode int                       // die
+	Signal   string                    // kill
+	Health   orchestrator.EngineHealth // health
+	Replay   bool                      // false when emitted while the event stream was down: never replayed
 	labels   map[string]string
 }
 
@@ -88,11 +90,14 @@ func (e Event) String() string {
 		return fmt.Sprintf("die %s %d", e.Name, e.ExitCode)
 	case orchestrator.ActionKill:
 		return fmt.Sprintf("kill %s %s", e.Name, e.Signal)
+	case orchestrator.ActionHealth:
+		return fmt.Sprintf("health %s %s", e.Name, e.Health)
 	}
 	return e.Action.String() + " " + e.Name
 }
 
 type behaviour struct {
+	healthcheck bool
 	ignoreTerm  bool
 	termExit    int
 	exitOnStart *int
@@ -227,6 +232,33 @@ func (r *Runtime) behaviour(name string) *behaviour {
 		r.behaviours[name] = b
 	}
 	return b
+}
+
+// Healthcheck gives the container called name an image HEALTHCHECK: each of its runs starts
+// with the engine's health "starting", until SetHealth gives a verdict.
+func (r *Runtime) Healthcheck(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.behaviour(name).healthcheck = true
+}
+
+// SetHealth gives the engine's verdict on the running container's HEALTHCHECK, as the engine
+// does when it changes: a health event (none when the verdict stays the same).
+func (r *Runtime) SetHealth(name string, h orchestrator.EngineHealth) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.runningByName(name)
+	if err != nil {
+		return err
+	}
+	c.info.HealthAt = r.stampLocked()
+	if c.info.Health == h {
+		return nil
+	}
+	c.info.Health = h
+	e := Event{Action: orchestrator.ActionHealth, Health: h}
+	r.emitEventLocked(c, e)
+	return nil
 }
 
 // SetProbe sets the result of every probe of the container called name: nil passes.
@@ -509,14 +541,14 @@ func (r *Runtime) CreateContainer(ctx context.Context, spec orchestrator.Contain
 		return "", err
 	}
 	if _, taken := r.byName[spec.Name]; taken {
-		return "", fmt.Errorf("fake: container name %s: %w", spec.Name, orchestrator.ErrConflict)
+		return "", fmt.Errorf("fake: create container %s: the name is taken: %w", spec.Name, orchestrator.ErrConflict)
 	}
 	if !r.images[spec.Image] {
-		return "", fmt.Errorf("fake: no such image %s: %w", spec.Image, orchestrator.ErrNotFound)
+		return "", fmt.Errorf("fake: create container %s: no such image %s: %w", spec.Name, spec.Image, orchestrator.ErrNotFound)
 	}
 	if spec.NamespaceOwner != "" {
 		if _, ok := r.containers[spec.NamespaceOwner]; !ok {
-			return "", fmt.Errorf("fake: namespace owner %s: %w", spec.NamespaceOwner, orchestrator.ErrNotFound)
+			return "", fmt.Errorf("fake: create container %s: namespace owner %s: %w", spec.Name, spec.NamespaceOwner, orchestrator.ErrNotFound)
 		}
 	}
 	r.nextID++
@@ -554,6 +586,10 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) error {
 	c.info.Status = orchestrator.StatusRunning
 	c.info.StartedAt = r.stampLocked()
 	c.info.ExitCode, c.info.OOMKilled = 0, false
+	c.info.Health, c.info.HealthAt = orchestrator.EngineHealthNone, time.Time{}
+	if b := r.behaviours[c.info.Name]; b != nil && b.healthcheck {
+		c.info.Health = orchestrator.EngineHealthStarting
+	}
 	c.starts++
 	c.exited = make(chan struct{})
 	r.emitLocked(c, orchestrator.ActionStart, 0, "")
@@ -978,7 +1014,8 @@ func (r *Runtime) callLocked(method, target string) error {
 			if f.once {
 				r.failures = append(r.failures[:i], r.failures[i+1:]...)
 			}
-			return f.err
+			// As a Runtime must: the error names the operation and the object.
+			return fmt.Errorf("fake: %s %s: %w", method, target, f.err)
 		}
 	}
 	return nil
@@ -1018,6 +1055,7 @@ func (r *Runtime) exitLocked(c *container, code int, oom bool) {
 	c.info.Status = orchestrator.StatusExited
 	c.info.ExitCode = code
 	c.info.OOMKilled = oom
+	c.info.Health, c.info.HealthAt = orchestrator.EngineHealthNone, time.Time{}
 	c.info.FinishedAt = r.stampLocked()
 	r.emitLocked(c, orchestrator.ActionDie, code, "")
 	close(c.exited)
@@ -1025,8 +1063,12 @@ func (r *Runtime) exitLocked(c *container, code int, oom bool) {
 }
 
 func (r *Runtime) emitLocked(c *container, action orchestrator.EngineAction, code int, signal string) {
-	e := Event{Time: r.stampLocked(), Action: action, ID: c.info.ID, Name: c.info.Name, ExitCode: code, Signal: signal,
-		Replay: !r.eventsDown, labels: c.info.Labels}
+	r.emitEventLocked(c, Event{Action: action, ExitCode: code, Signal: signal})
+}
+
+// emitEventLocked stamps e as an event of c and delivers it.
+func (r *Runtime) emitEventLocked(c *container, e Event) {
+	e.Time, e.ID, e.Name, e.Replay, e.labels = r.stampLocked(), c.info.ID, c.info.Name, !r.eventsDown, c.info.Labels
 	r.history = append(r.history, e)
 	if !r.eventsDown {
 		for s := range r.subs {
@@ -1039,7 +1081,7 @@ func (r *Runtime) emitLocked(c *container, action orchestrator.EngineAction, cod
 }
 
 func engineEvent(e Event) orchestrator.EngineEvent {
-	return orchestrator.EngineEvent{Time: e.Time, Action: e.Action, ID: e.ID, Labels: maps.Clone(e.labels), ExitCode: e.ExitCode}
+	return orchestrator.EngineEvent{Time: e.Time, Action: e.Action, ID: e.ID, Labels: maps.Clone(e.labels), ExitCode: e.ExitCode, Health: e.Health}
 }
 
 // stampLocked is the engine's clock: the injected time, made strictly increasing as the

@@ -67,6 +67,12 @@ type Printer struct {
 	colors   map[string]string    // label → SGR colour
 	images   map[string]bool      // image refs whose start was announced
 	prefixes map[[2]string]string // (label, separator) → the line's start; cleared when the width changes
+
+	// A failure is said once: where it happens (a pod's failure, an image that cannot be
+	// had, an error message). The stack's "stopping" and "failed" lines, whose reason
+	// repeats those, leave out what was said already.
+	said       []string        // failure texts printed
+	failedPods map[string]bool // pods whose failure was printed
 }
 
 // New returns a Printer writing to w.
@@ -74,7 +80,8 @@ func New(w io.Writer, opts Options) *Printer {
 	if opts.Location == nil {
 		opts.Location = time.Local
 	}
-	return &Printer{w: bufio.NewWriterSize(w, 64<<10), opts: opts, colors: map[string]string{}, images: map[string]bool{}, prefixes: map[[2]string]string{}}
+	return &Printer{w: bufio.NewWriterSize(w, 64<<10), opts: opts, colors: map[string]string{}, images: map[string]bool{},
+		prefixes: map[[2]string]string{}, failedPods: map[string]bool{}}
 }
 
 // Run prints what sub delivers until the stream ends (then it returns nil) or ctx ends.
@@ -280,6 +287,10 @@ func (p *Printer) container(e orchestrator.ContainerEvent) {
 				say(levelNone, "ready")
 			case orchestrator.HealthNotReady:
 				say(levelWarning, "not ready")
+			case orchestrator.HealthHealthy:
+				say(levelNone, "healthy")
+			case orchestrator.HealthUnhealthy:
+				say(levelWarning, "unhealthy (its image's HEALTHCHECK fails)")
 			}
 		}
 	case orchestrator.CStateExited:
@@ -370,7 +381,13 @@ func (p *Printer) pod(e orchestrator.PodEvent) {
 	}
 	switch e.Phase {
 	case orchestrator.PhaseFailed:
-		p.tool(e.Time, label, levelError, withReason("pod "+e.Pod+" failed", e.Reason))
+		if p.failedPods[e.Pod] {
+			return // the pod's final phase, after its teardown: its failure was said
+		}
+		p.failedPods[e.Pod] = true
+		text := withReason("pod "+e.Pod+" failed", e.Reason)
+		p.say(text, e.Reason)
+		p.tool(e.Time, label, levelError, text)
 	case orchestrator.PhaseRecreating:
 		p.tool(e.Time, label, levelWarning, withReason("re-creating pod "+e.Pod, e.Reason))
 	case orchestrator.PhaseRunning, orchestrator.PhaseStopping, orchestrator.PhaseDone:
@@ -395,19 +412,50 @@ func (p *Printer) stack(e orchestrator.StackEvent) {
 	case orchestrator.PhaseRunning:
 		p.tool(e.Time, label, levelNone, "stack "+e.Stack+" is running")
 	case orchestrator.PhaseStopping:
-		p.tool(e.Time, label, levelNone, withReason("stopping", e.Reason))
+		reason := p.unsaid(e.Reason)
+		p.say(reason)
+		p.tool(e.Time, label, levelNone, withReason("stopping", reason))
 	case orchestrator.PhaseDone, orchestrator.PhaseFailed:
 		text := "done"
 		lvl := levelNone
 		if e.Phase == orchestrator.PhaseFailed {
 			text, lvl = "failed", levelError
-			text = withReason(text, e.Reason)
+			text = withReason(text, p.unsaid(e.Reason))
 		}
 		if e.ExitCode != nil {
 			text += fmt.Sprintf(" (exit code %d)", *e.ExitCode)
 		}
 		p.tool(e.Time, label, lvl, text)
 	}
+}
+
+// say records failure texts as printed.
+func (p *Printer) say(texts ...string) {
+	for _, t := range texts {
+		if t = strings.TrimSpace(t); t != "" {
+			p.said = append(p.said, t)
+		}
+	}
+}
+
+// unsaid is what a reason adds to the failures printed already: its lines (errors joined
+// with errors.Join are one per line) that contain none of them, joined with "; ".
+func (p *Printer) unsaid(reason string) string {
+	var out []string
+	for _, line := range strings.Split(reason, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		said := false
+		for _, t := range p.said {
+			said = said || strings.Contains(line, t)
+		}
+		if !said {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // stackLabel names the stack on its own lines. It does not widen the name column: a long
@@ -443,6 +491,7 @@ func (p *Printer) image(e orchestrator.ImageEvent) {
 		if !strings.Contains(text, e.Ref) {
 			text = what + ": " + text
 		}
+		p.say(e.Error)
 		p.tool(e.Time, label, levelError, text)
 		return
 	}
@@ -492,6 +541,7 @@ func (p *Printer) message(e orchestrator.MessageEvent) {
 		lvl, prefix = levelWarning, "warning: "
 	case orchestrator.LevelError:
 		lvl, prefix = levelError, "error: "
+		p.say(e.Text)
 	}
 	p.tool(e.Time, label, lvl, prefix+e.Text)
 	if e.Hint != "" {

@@ -162,10 +162,14 @@ func podsRun() []orchestrator.Event {
 	s.add(orchestrator.PodEvent{EventMeta: s.meta(), Pod: "api", Phase: orchestrator.PhaseRunning})
 	s.log("api", "main", "serving")
 	s.c("web", "app", func(v *orchestrator.ContainerView) { v.State, v.ExitCode = orchestrator.CStateExited, intp(3) })
-	s.add(orchestrator.PodEvent{EventMeta: s.meta(), Pod: "web", Phase: orchestrator.PhaseFailed, Reason: "init container setup failed: exit code 3"})
-	s.add(orchestrator.MessageEvent{EventMeta: s.meta(), Level: orchestrator.LevelError, Pod: "web", Text: "create container shop-web-app: no such image"})
+	s.add(orchestrator.PodEvent{EventMeta: s.meta(), Pod: "web", Phase: orchestrator.PhaseFailed, Reason: "init container setup exited with code 3"})
+	s.add(orchestrator.MessageEvent{EventMeta: s.meta(), Level: orchestrator.LevelError, Pod: "web", Text: "create network shop-net: no space left"})
 	s.add(orchestrator.PodEvent{EventMeta: s.meta(), Pod: "api", Phase: orchestrator.PhaseRecreating, Reason: "infra container exit code 137"})
-	s.stack(orchestrator.PhaseFailed, "pod web failed", intp(1))
+	// The stack's reasons repeat the pod's failure: said once, where it happened.
+	s.stack(orchestrator.PhaseStopping, "pod web failed: init container setup exited with code 3", nil)
+	s.add(orchestrator.PodEvent{EventMeta: s.meta(), Pod: "web", Phase: orchestrator.PhaseStopping, Reason: "init container setup exited with code 3"})
+	s.add(orchestrator.PodEvent{EventMeta: s.meta(), Pod: "web", Phase: orchestrator.PhaseFailed, Reason: "init container setup exited with code 3"})
+	s.stack(orchestrator.PhaseFailed, "pod web failed: init container setup exited with code 3\nremove volume shop-web-logs: in use", intp(1))
 	return s.evs
 }
 
@@ -405,5 +409,24 @@ func TestHostileTextIsSanitised(t *testing.T) {
 		if l, ok := ev.(orchestrator.LogEvent); ok && l.Text != "ared link overwrite backspace bell evil  " {
 			t.Errorf("JSON log text %q", l.Text)
 		}
+	}
+}
+
+// An image HEALTHCHECK's verdict (a container without a ready probe) gets a line when it
+// changes: nothing while starting, "healthy", and "unhealthy" as a warning.
+func TestImageHealthLines(t *testing.T) {
+	s := newScript("h", map[string][]orchestrator.ContainerView{"h": {{Name: "side", Role: recipes.RoleSidecar}}}, "h")
+	s.c("h", "side", func(v *orchestrator.ContainerView) {
+		v.State, v.Health = orchestrator.CStateRunning, orchestrator.HealthStarting
+	})
+	s.c("h", "side", func(v *orchestrator.ContainerView) { v.Health = orchestrator.HealthHealthy })
+	s.c("h", "side", func(v *orchestrator.ContainerView) { v.Health = orchestrator.HealthUnhealthy })
+	var out bytes.Buffer
+	if err := plain.New(&out, plain.Options{}).Print(s.evs); err != nil {
+		t.Fatal(err)
+	}
+	want := "side * started\nside * healthy\nside * unhealthy (its image's HEALTHCHECK fails)\n"
+	if out.String() != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
