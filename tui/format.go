@@ -71,6 +71,10 @@ func lifecycleLines(old *orchestrator.ContainerView, c orchestrator.ContainerVie
 			if was.Health != orchestrator.HealthNotReady {
 				add(kindWarn, "✗ not ready")
 			}
+		case orchestrator.HealthHealthy:
+			add(kindEvent, "✓ healthy (image HEALTHCHECK)")
+		case orchestrator.HealthUnhealthy:
+			add(kindWarn, "✗ unhealthy (image HEALTHCHECK; gates nothing)")
 		}
 	}
 	// The reason adds what the line does not say already (exits say their code).
@@ -117,6 +121,12 @@ func stateWord(c *orchestrator.ContainerView, now time.Time) (glyph, word, short
 			return "✗", "not ready", "not ready"
 		case orchestrator.HealthUnknown:
 			return "●", "running, not ready yet", "starting"
+		case orchestrator.HealthStarting:
+			return "●", "running, health: starting", "running"
+		case orchestrator.HealthHealthy:
+			return "✓", "healthy", "healthy"
+		case orchestrator.HealthUnhealthy:
+			return "✗", "unhealthy", "unhealthy"
 		}
 		return "●", "running", "running"
 	case orchestrator.CStateExited:

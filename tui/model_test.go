@@ -679,6 +679,10 @@ func TestLifecycleLines(t *testing.T) {
 		{"ready", running, with(func(c *orchestrator.ContainerView) { c.Health = orchestrator.HealthReady }), "✓ ready"},
 		{"not ready", with(func(c *orchestrator.ContainerView) { c.Health = orchestrator.HealthReady }),
 			with(func(c *orchestrator.ContainerView) { c.Health = orchestrator.HealthNotReady }), "✗ not ready"},
+		{"image healthcheck passes", with(func(c *orchestrator.ContainerView) { c.Health = orchestrator.HealthStarting }),
+			with(func(c *orchestrator.ContainerView) { c.Health = orchestrator.HealthHealthy }), "✓ healthy (image HEALTHCHECK)"},
+		{"image healthcheck fails", with(func(c *orchestrator.ContainerView) { c.Health = orchestrator.HealthHealthy }),
+			with(func(c *orchestrator.ContainerView) { c.Health = orchestrator.HealthUnhealthy }), "✗ unhealthy (image HEALTHCHECK; gates nothing)"},
 		{"crash", running, with(func(c *orchestrator.ContainerView) {
 			c.State, c.ExitCode, c.RestartIn = orchestrator.CStateBackoff, intp(1), recipes.Duration(4*time.Second)
 		}), "◷ exited with code 1, restarting in 4s"},

@@ -170,10 +170,10 @@ func (m *model) phaseText() string {
 func (m *model) glyphStyle(c *orchestrator.ContainerView) lipgloss.Style {
 	switch c.State {
 	case orchestrator.CStateRunning:
-		if c.Health == orchestrator.HealthNotReady {
+		switch c.Health {
+		case orchestrator.HealthNotReady, orchestrator.HealthUnhealthy:
 			return m.st.bad
-		}
-		if c.Health == orchestrator.HealthUnknown {
+		case orchestrator.HealthUnknown, orchestrator.HealthStarting:
 			return m.st.warn
 		}
 		return m.st.good
@@ -204,7 +204,7 @@ func (m *model) title(p *pane, styled bool, w int) string {
 		state = m.glyphStyle(c).Render(glyph)
 		compact = state
 	}
-	if !(c.State == orchestrator.CStateRunning && (c.Health == orchestrator.HealthNone || c.Health == orchestrator.HealthReady)) {
+	if !(c.State == orchestrator.CStateRunning && (c.Health == orchestrator.HealthNone || c.Health == orchestrator.HealthReady || c.Health == orchestrator.HealthHealthy)) {
 		state += " " + word
 		compact += " " + short
 	}
