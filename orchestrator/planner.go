@@ -84,6 +84,8 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	switch {
 	case inf.Pending.Has(OpCreate):
 		return
+	case inf.ID == "" && !volumesReady:
+		return // the infra container mounts the pod volumes (see InfraSpec)
 	case inf.ID == "":
 		reason := "holds the pod's network namespace"
 		if st.Incarnation > 0 {

@@ -132,9 +132,17 @@ func TestPlanPod(t *testing.T) {
 		want  string
 	}{
 		{
-			name: "fresh pod: volumes and infra first", st: all(), phase: PhaseCreating,
+			name: "fresh pod: volumes first (the infra container mounts them)", st: all(), phase: PhaseCreating,
 			want: `
-create volume logs: pod volume
+create volume logs: pod volume`,
+		},
+		{
+			name: "volume being created: wait for it", st: all(func(st *PodStatus) { st.Volumes["logs"].Pending = true }), phase: PhaseCreating,
+			want: ``,
+		},
+		{
+			name: "volumes created: the infra container", st: all(func(st *PodStatus) { st.Volumes["logs"].Created = true }), phase: PhaseCreating,
+			want: `
 create infra: holds the pod's network namespace`,
 		},
 		{

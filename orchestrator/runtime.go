@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/sidecar-dev/sidecar/recipes"
@@ -159,7 +160,20 @@ type MountSpec struct {
 	Target   string
 	ReadOnly bool
 	SubPath  string
+	// Seed mounts a pod volume into the infra container at one of InfraVolumeDirs so that
+	// the engine gives the new, empty volume that directory's owner and mode (root, 0777),
+	// as a Kubernetes emptyDir has. Every other mount of a pod volume copies nothing from
+	// the image: a pod volume starts empty.
+	Seed bool
 }
+
+// InfraVolumeDirs is how many empty directories of mode 0777 the infra image holds, at
+// InfraVolumeDir(0) … InfraVolumeDir(InfraVolumeDirs-1); the infra container mounts the pod's
+// volumes there (the first InfraVolumeDirs of them, by name) when it is created.
+const InfraVolumeDirs = 64
+
+// InfraVolumeDir is the i-th directory of the infra image on which a pod volume is mounted.
+func InfraVolumeDir(i int) string { return fmt.Sprintf("/sidecar/volumes/%d", i) }
 
 // StopResult says how a stop went.
 type StopResult struct {

@@ -99,8 +99,8 @@ func then(fs ...func(*world)) func(*world) {
 // the gating of each sidecar.
 var upTo = []seqStep{
 	{nil, `
-create volume logs: pod volume
-create infra: holds the pod's network namespace`},
+create volume logs: pod volume`},
+	{answer, `create infra: holds the pod's network namespace`},
 	{answer, `start infra: holds the pod's network namespace
 create migrate: app containers are created up front
 create envoy: app containers are created up front

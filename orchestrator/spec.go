@@ -61,6 +61,16 @@ func (s *PodSpec) InfraSpec() ContainerSpec {
 		Hostname: s.Pod.Name,
 		Ports:    ports,
 	}
+	// The pod's volumes are created before the infra container, which mounts them so that
+	// each starts as an emptyDir does: empty, owned by root, mode 0777 (the engine gives a
+	// new volume the mode of the directory it is first mounted on).
+	for i, v := range s.EngineVolumes() {
+		if i == InfraVolumeDirs {
+			break
+		}
+		spec.Mounts = append(spec.Mounts, MountSpec{Type: recipes.MountVolume,
+			Source: s.Names().Volume(s.Pod.Name, v.Name), Target: InfraVolumeDir(i), Seed: true})
+	}
 	spec.Labels[LabelStopGrace] = s.Pod.StopGrace.String()
 	if len(s.Pod.DependsOn) > 0 {
 		spec.Labels[LabelDependsOn] = strings.Join(s.Pod.DependsOn, ",")

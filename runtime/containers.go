@@ -161,9 +161,10 @@ func (d *Docker) mount(m orchestrator.MountSpec) (mount.Mount, error) {
 		// the image's files at the target into the volume when the first container that
 		// mounts it is created (all of a pod's are created up front), so every container
 		// would find, say, nginx's /var/log/nginx symlinks to /dev/stdout in a shared logs
-		// volume.
+		// volume. The one exception is the infra container's seeding mount (an empty
+		// directory of mode 0777 in our own image), which gives the volume an emptyDir's mode.
 		mm := mount.Mount{Type: mount.TypeVolume, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly,
-			VolumeOptions: &mount.VolumeOptions{NoCopy: true}}
+			VolumeOptions: &mount.VolumeOptions{NoCopy: !m.Seed}}
 		if sub != "" {
 			if !d.apiAtLeast(apiVolumeSubpath) {
 				return mount.Mount{}, fmt.Errorf("mount volume %s at %s with sub_path %q: the engine speaks API %s, and volume sub paths need API %s (Docker Engine 26 or newer): upgrade the engine, or mount the whole volume and point the program at the sub directory",

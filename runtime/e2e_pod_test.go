@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -205,5 +206,48 @@ func TestPodVolumeStartsEmpty(t *testing.T) {
 	}
 	if err := stat(other, "/shared/access.log"); err == nil {
 		t.Error("another container of the pod finds the image's file in the shared volume")
+	}
+}
+
+// TestPodVolumeModeIsEmptyDirs: mounted first in the infra container (the seeding mount of
+// InfraSpec), a new pod volume gets the mode of a Kubernetes emptyDir, 0777, so that a
+// container running as any user can write to it; mounted only by an app container it would be
+// the engine's 0755 root-owned directory.
+func TestPodVolumeModeIsEmptyDirs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	img, err := e.d.InfraImage(e.ctx)
+	if err != nil {
+		t.Fatalf("infra image: %v", err)
+	}
+	mode := func(seed bool) os.FileMode {
+		vol := testenv.UniqueName(t, "sct-vol")
+		if err := e.d.CreateVolume(e.ctx, vol, e.labels); err != nil {
+			t.Fatal(err)
+		}
+		// Cleanups run last-registered first: the containers e.create registers below are
+		// removed before this removes the volume.
+		t.Cleanup(func() {
+			if err := e.d.RemoveVolume(context.Background(), vol); err != nil {
+				t.Errorf("remove volume %s: %v", vol, err)
+			}
+		})
+		if seed {
+			e.create(orchestrator.ContainerSpec{Image: img, Labels: testenv.With(e.labels, orchestrator.LabelRole, "infra"),
+				Mounts: []orchestrator.MountSpec{{Type: recipes.MountVolume, Source: vol, Target: orchestrator.InfraVolumeDir(0), Seed: true}}})
+		}
+		app := e.create(orchestrator.ContainerSpec{Image: testenv.AppsImage(t), Cmd: []string{"/crasher", "-forever"},
+			Mounts: []orchestrator.MountSpec{{Type: recipes.MountVolume, Source: vol, Target: "/data"}}})
+		st, err := e.d.Client().ContainerStatPath(e.ctx, app, clientStatPath("/data"))
+		if err != nil {
+			t.Fatalf("stat /data: %v", err)
+		}
+		return st.Stat.Mode
+	}
+	if got := mode(true).Perm(); got != 0o777 {
+		t.Errorf("seeded by the infra container, the pod volume's mode is %o, want 777", got)
+	}
+	if got := mode(false).Perm(); got != 0o755 {
+		t.Logf("without the infra container's mount the volume's mode is %o (the engine's default is 755)", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +23,10 @@ import (
 
 // LabelInfraHelper is set on the infra image: the sha256 of the helper binary inside it.
 const LabelInfraHelper = orchestrator.LabelPrefix + "infra-helper"
+
+// LabelInfraVolumeDirs is set on the infra image: how many directories for pod volumes it has
+// (orchestrator.InfraVolumeDirs).
+const LabelInfraVolumeDirs = orchestrator.LabelPrefix + "infra-volume-dirs"
 
 // InfraImage makes sure the infra image exists for the engine's architecture and returns its
 // reference, sidecar-infra:<content hash>. The image is assembled in memory from the embedded
@@ -85,6 +90,7 @@ func (d *Docker) infraSpec(art infra.Artifact) infraSpec {
 			orchestrator.LabelRole:    "infra",
 			orchestrator.LabelVersion: d.toolVersion,
 			LabelInfraHelper:          art.BinarySHA256,
+			LabelInfraVolumeDirs:      strconv.Itoa(orchestrator.InfraVolumeDirs),
 		},
 	}
 }
@@ -108,7 +114,8 @@ func (d *Docker) infraPresent(ctx context.Context, ref string, spec infraSpec) (
 	if err != nil {
 		return false, engineError("inspect the infra image "+ref, err)
 	}
-	if img.Config == nil || img.Config.Labels[LabelInfraHelper] != spec.helperSHA || normalizeArch(img.Architecture) != spec.arch {
+	if img.Config == nil || img.Config.Labels[LabelInfraHelper] != spec.helperSHA ||
+		img.Config.Labels[LabelInfraVolumeDirs] != spec.labels[LabelInfraVolumeDirs] || normalizeArch(img.Architecture) != spec.arch {
 		return false, nil // something else carries our tag: load ours over it
 	}
 	return true, nil
@@ -122,6 +129,21 @@ var epoch = time.Unix(0, 0).UTC()
 func (s infraSpec) archive(ref string, helper []byte) ([]byte, error) {
 	var layer bytes.Buffer
 	lw := tar.NewWriter(&layer)
+	// The empty directories the pod volumes are first mounted on: a new volume takes their
+	// owner and mode (root, 0777), as a Kubernetes emptyDir has.
+	dirs := []string{"sidecar/", "sidecar/volumes/"}
+	for i := 0; i < orchestrator.InfraVolumeDirs; i++ {
+		dirs = append(dirs, strings.TrimPrefix(orchestrator.InfraVolumeDir(i), "/")+"/")
+	}
+	for i, name := range dirs {
+		mode := int64(0o777)
+		if i < 2 {
+			mode = 0o755
+		}
+		if err := lw.WriteHeader(&tar.Header{Name: name, Mode: mode, Typeflag: tar.TypeDir, ModTime: epoch, Format: tar.FormatUSTAR}); err != nil {
+			return nil, err
+		}
+	}
 	if err := lw.WriteHeader(&tar.Header{
 		Name: strings.TrimPrefix(infra.HelperPath, "/"), Mode: 0o755, Size: int64(len(helper)),
 		Typeflag: tar.TypeReg, ModTime: epoch, Format: tar.FormatUSTAR,
