@@ -382,8 +382,8 @@ func (c *composeImport) loadProblem(msg string) Problem {
 func (c *composeImport) unknownKey(parent []string, k *yaml.Node) Problem {
 	name, _ := impScalar(k)
 	p := Problem{Pos: impPos(c.file, k), Message: fmt.Sprintf("unknown key %q in %s", name, impOr(strings.Join(parent, "."), "the top level"))}
-	if sug := suggest.Closest(name, composeKeysAt(parent)); sug != "" {
-		p.Hint = "did you mean " + sug + "?"
+	if sug := suggest.DidYouMean(name, composeKeysAt(parent)); sug != "" {
+		p.Hint = sug
 	} else {
 		p.Hint = "remove it, or prefix it with x- to keep it as an extension"
 	}

@@ -113,8 +113,8 @@ func (s *impShape) check(n *yaml.Node, t reflect.Type, path string) {
 			ft, ok := byName[p.Key.Value]
 			if !ok {
 				hint := "remove it"
-				if sug := suggest.Closest(p.Key.Value, names); sug != "" {
-					hint = "did you mean " + sug + "?"
+				if sug := suggest.DidYouMean(p.Key.Value, names); sug != "" {
+					hint = sug
 				}
 				s.add(p.Key, fmt.Sprintf("unknown field %q in %s", p.Key.Value, impOr(path, "the document")), hint)
 				continue

@@ -132,8 +132,8 @@ func (k *kubeImport) mainIndex(cx *kubeCtx) int {
 				names = append(names, c.Name)
 			}
 			hint := "name one of the containers: " + strings.Join(names, ", ")
-			if s := suggest.Closest(name, names); s != "" {
-				hint = "did you mean " + s + "?"
+			if s := suggest.DidYouMean(name, names); s != "" {
+				hint = s
 			}
 			k.problem(k.at(cx.d, src.path+".annotations", key), fmt.Sprintf("annotation %s names %q, which is not one of the pod's containers", key, name), hint)
 			return 0
@@ -365,8 +365,8 @@ func (k *kubeImport) missing(cx *kubeCtx, p, kind, name string, store map[string
 		names = append(names, n)
 	}
 	hint := fmt.Sprintf("add %s %s to this file, or mark the reference optional: true", kind, name)
-	if s := suggest.Closest(name, names); s != "" {
-		hint = "did you mean " + s + "? or " + hint
+	if s := suggest.DidYouMean(name, names); s != "" {
+		hint = s + " or " + hint
 	}
 	k.problem(k.at(cx.d, p), fmt.Sprintf("%s %q is not defined in this file", kind, name), hint)
 }
@@ -381,8 +381,8 @@ func (k *kubeImport) missingKey(cx *kubeCtx, p string, data *kubeData, key strin
 		}
 	})
 	hint := "add it to the " + data.kind + "'s data, or mark the reference optional: true"
-	if s := suggest.Closest(key, keys); s != "" {
-		hint = "did you mean " + s + "? or " + hint
+	if s := suggest.DidYouMean(key, keys); s != "" {
+		hint = s + " or " + hint
 	} else if len(keys) > 0 {
 		hint = "it has " + strings.Join(keys, ", ") + "; " + hint
 	}
@@ -776,8 +776,8 @@ func (k *kubeImport) probePort(cx *kubeCtx, p string, port intstr.IntOrString, c
 		}
 	}
 	hint := "name it in the container's ports (ports: [{name: " + port.StrVal + ", containerPort: 8080}]), or write the number"
-	if s := suggest.Closest(port.StrVal, names); s != "" {
-		hint = "did you mean " + s + "?"
+	if s := suggest.DidYouMean(port.StrVal, names); s != "" {
+		hint = s
 	}
 	k.problem(k.at(cx.d, p), fmt.Sprintf("probe port %q is not the name of a port of container %s", port.StrVal, c.Name), hint)
 	return 0, false
