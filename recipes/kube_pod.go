@@ -73,15 +73,26 @@ func (k *kubeImport) pod(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.PodTemp
 		return nil
 	}
 	mainIdx := k.mainIndex(cx)
-	mainRestart, initRestart, ok := k.restartPolicies(cx, job)
-	if !ok {
-		return nil
-	}
+	mainRestart, initRestart := k.restartPolicies(cx, job)
+	// The model runs every init container before the first sidecar starts, so an init
+	// container listed after a native sidecar runs earlier than in Kubernetes (which starts
+	// that sidecar first): it keeps its place among the init containers, with a warning.
+	var nativeBefore []string
 	for i, c := range spec.InitContainers {
 		p := fmt.Sprintf("%s.initContainers[%d]", sp, i)
 		if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
 			pod.Sidecars = append(pod.Sidecars, k.container(cx, p, c, RoleSidecar, RestartDefault))
+			nativeBefore = append(nativeBefore, c.Name)
 			continue
+		}
+		if len(nativeBefore) > 0 {
+			what := "the native sidecar " + kubeAnd(nativeBefore)
+			if len(nativeBefore) > 1 {
+				what = "the native sidecars " + kubeAnd(nativeBefore)
+			}
+			k.warn(k.keyAt(d, p), d.prefix+p, fmt.Sprintf(
+				"init container %s is listed after %s, which Kubernetes starts before running it; sidecar runs every init container before any sidecar starts, so %s runs first, without %s",
+				c.Name, what, c.Name, kubeAnd(nativeBefore)))
 		}
 		pod.Init = append(pod.Init, k.container(cx, p, c, RoleInit, initRestart))
 	}
@@ -99,6 +110,14 @@ func (k *kubeImport) pod(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.PodTemp
 	sort.SliceStable(pod.Volumes, func(a, b int) bool { return pod.Volumes[a].Name < pod.Volumes[b].Name })
 	k.pods = append(k.pods, kp)
 	return kp
+}
+
+// kubeAnd joins names for a message: "a", "a and b", "a, b and c".
+func kubeAnd(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // templateMeta is the path of the pod template's metadata.
@@ -193,27 +212,35 @@ func (k *kubeImport) dependsOn(cx *kubeCtx) {
 }
 
 // restartPolicies maps the pod's restartPolicy to main's restart and to init containers'
-// (Kubernetes retries failed init containers unless the policy is Never).
-func (k *kubeImport) restartPolicies(cx *kubeCtx, job bool) (main, init RestartPolicy, ok bool) {
+// (Kubernetes retries failed init containers unless the policy is Never). A policy that is
+// a problem is reported, and the pod is still converted with the default, so that the rest
+// of it is checked too.
+func (k *kubeImport) restartPolicies(cx *kubeCtx, job bool) (main, init RestartPolicy) {
 	at := k.at(cx.d, cx.sp+".restartPolicy")
 	rp := cx.spec.RestartPolicy
 	if job && rp != corev1.RestartPolicyNever && rp != corev1.RestartPolicyOnFailure {
-		k.problem(at, fmt.Sprintf("the pod template of %s %q has restartPolicy %q", cx.d.kind, cx.d.name, impOr(string(rp), "Always (the default)")),
+		has := fmt.Sprintf("has restartPolicy %q", clip(string(rp)))
+		if rp == "" {
+			has = "has no restartPolicy, so it is Always (the default)"
+		}
+		k.problem(at, fmt.Sprintf("the pod template of %s %q %s", cx.d.kind, cx.d.name, has),
 			"a Job's pods must have restartPolicy: Never or OnFailure")
-		return 0, 0, false
+		return RestartNever, RestartNever
 	}
 	switch rp {
 	case "", corev1.RestartPolicyAlways:
-		main, init = RestartAlways, RestartOnFailure
+		return RestartAlways, RestartOnFailure
 	case corev1.RestartPolicyOnFailure:
-		main, init = RestartOnFailure, RestartOnFailure
+		return RestartOnFailure, RestartOnFailure
 	case corev1.RestartPolicyNever:
-		main, init = RestartNever, RestartNever
-	default:
-		k.problem(at, fmt.Sprintf("unknown restartPolicy %q", rp), "use Always, OnFailure or Never")
-		return 0, 0, false
+		return RestartNever, RestartNever
 	}
-	return main, init, true
+	hint := "use Always, OnFailure or Never"
+	if s := suggest.DidYouMean(string(rp), []string{"Always", "OnFailure", "Never"}); s != "" {
+		hint = s + " (" + hint + ")"
+	}
+	k.problem(at, fmt.Sprintf("unknown restartPolicy %q", clip(string(rp))), hint)
+	return RestartAlways, RestartOnFailure
 }
 
 // has reports whether path is written in doc.
@@ -405,9 +432,7 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	record("restart", cx.sp+".restartPolicy")
 	k.specFields(d, p, kubeContainerFields, kubeNotHonoured)
 	k.securityFields(d, p+".securityContext")
-	if role != RoleInit || c.RestartPolicy != nil {
-		k.containerRestart(cx, p, c, role)
-	}
+	k.containerRestart(cx, p, c)
 	switch c.ImagePullPolicy {
 	case corev1.PullAlways:
 		k.warn(k.keyAt(d, p+".imagePullPolicy"), d.prefix+p+".imagePullPolicy", "an image present locally is used as it is (IfNotPresent); pull it yourself to refresh it")
@@ -485,17 +510,25 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	return ct
 }
 
-// containerRestart checks a container's own restartPolicy: on an init container, Always
-// makes it a sidecar (handled by the caller); anywhere else it is not honoured.
-func (k *kubeImport) containerRestart(cx *kubeCtx, p string, c corev1.Container, role Role) {
+// containerRestart checks a container's own restartPolicy. On an init container, Always
+// makes it a native sidecar (handled by the caller) and any other value is a problem, as
+// Kubernetes rejects it; on a regular container it is not honoured.
+func (k *kubeImport) containerRestart(cx *kubeCtx, p string, c corev1.Container) {
 	if c.RestartPolicy == nil {
 		return
 	}
-	if role == RoleSidecar && strings.Contains(p, ".initContainers[") {
+	rp := *c.RestartPolicy
+	if strings.Contains(p, ".initContainers[") {
+		if rp == corev1.ContainerRestartPolicyAlways {
+			return
+		}
+		k.problem(k.at(cx.d, p+".restartPolicy"),
+			fmt.Sprintf("init container %s has restartPolicy %q, but an init container's restartPolicy can only be Always (which makes it a native sidecar)", c.Name, clip(string(rp))),
+			"remove restartPolicy to run it once, to completion, before the containers start; or write restartPolicy: Always to keep it running beside them as a sidecar")
 		return
 	}
 	k.warn(k.keyAt(cx.d, p+".restartPolicy"), cx.d.prefix+p+".restartPolicy",
-		"only init containers take a restartPolicy (Always makes them sidecars); the pod's restartPolicy applies")
+		"a regular container's own restartPolicy is not honoured: the pod's restartPolicy applies to main, and sidecars are restarted whenever they exit")
 }
 
 // user maps runAsUser/runAsGroup, from the container's securityContext or the pod's.
