@@ -43,9 +43,15 @@ type composeImport struct {
 	infra map[string]bool
 }
 
-// loadCompose imports a compose file. Relative paths (build contexts, bind mounts, env files)
-// stay relative to the returned Stack.Dir, which is Options.Dir or the file's directory.
+// loadCompose imports a compose file: a stack, or the problems.
 func loadCompose(f File, opts Options, pos *Positions) (*Stack, []Warning, error) {
+	return importCompose(f, opts, pos).strict()
+}
+
+// importCompose imports a compose file. Relative paths (build contexts, bind mounts, env
+// files) stay relative to the returned Stack.Dir, which is Options.Dir or the file's
+// directory.
+func importCompose(f File, opts Options, pos *Positions) importResult {
 	c := &composeImport{
 		file:     f.Name,
 		content:  f.Content,
@@ -60,10 +66,10 @@ func loadCompose(f File, opts Options, pos *Positions) (*Stack, []Warning, error
 	}
 	st := c.run()
 	impSortWarnings(c.warnings)
-	if err := c.problems.Err(); err != nil {
-		return nil, c.warnings, err
+	if len(c.problems) > 0 {
+		st = nil
 	}
-	return st, c.warnings, nil
+	return importResult{stack: st, warnings: c.warnings, problems: c.problems}
 }
 
 func (c *composeImport) problem(pos Position, msg, hint string) {

@@ -5,6 +5,7 @@ package recipes
 import (
 	"fmt"
 	"github.com/sidecar-dev/sidecar/internal/suggest"
+	"math"
 	"path"
 	"regexp"
 	"slices"
@@ -55,13 +56,24 @@ func (k *kubeImport) pod(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.PodTemp
 	if spec.ShareProcessNamespace != nil && *spec.ShareProcessNamespace {
 		pod.SharePID = true
 	}
-	if spec.TerminationGracePeriodSeconds != nil {
-		pod.StopGrace = Duration(time.Duration(*spec.TerminationGracePeriodSeconds) * time.Second)
-		if pod.StopGrace == 0 {
-			// 0 asks for an immediate kill; a zero budget would mean "the default" here.
-			pod.StopGrace = Duration(time.Millisecond)
+	if g := spec.TerminationGracePeriodSeconds; g != nil {
+		field := d.prefix + sp + ".terminationGracePeriodSeconds"
+		at := k.at(d, sp+".terminationGracePeriodSeconds")
+		switch {
+		case *g < 0:
+			k.problem(at, fmt.Sprintf("%s must not be negative, found %d", field, *g),
+				"write the seconds the pod's containers get to stop, 0 or more, e.g. 30")
+		case *g > kubeMaxSeconds:
+			k.problem(at, fmt.Sprintf("%s is %d, longer than sidecar can wait: at most %d seconds (about 292 years)", field, *g, kubeMaxSeconds),
+				"write the seconds the pod's containers get to stop, e.g. 30")
+		default:
+			pod.StopGrace = Duration(time.Duration(*g) * time.Second)
+			if pod.StopGrace == 0 {
+				// 0 asks for an immediate kill; a zero budget would mean "the default" here.
+				pod.StopGrace = Duration(time.Millisecond)
+			}
+			k.pos.Set(Field(pk, "stop_grace"), at)
 		}
-		k.pos.Set(Field(pk, "stop_grace"), k.at(d, sp+".terminationGracePeriodSeconds"))
 	}
 	if spec.DNSPolicy != "" && spec.DNSPolicy != corev1.DNSClusterFirst {
 		k.warn(k.keyAt(d, sp+".dnsPolicy"), d.prefix+sp+".dnsPolicy", "the pod uses the engine's DNS on the stack network; "+string(spec.DNSPolicy)+" is not honoured")
@@ -70,6 +82,7 @@ func (k *kubeImport) pod(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.PodTemp
 
 	if len(spec.Containers) == 0 {
 		k.problem(k.keyAt(d, sp+".containers"), fmt.Sprintf("%s %q has no containers", d.kind, d.name), "add the application's container under containers:")
+		k.lost = true
 		return nil
 	}
 	mainIdx := k.mainIndex(cx)
@@ -108,9 +121,124 @@ func (k *kubeImport) pod(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.PodTemp
 	}
 	pod.Main = k.container(cx, fmt.Sprintf("%s.containers[%d]", sp, mainIdx), spec.Containers[mainIdx], RoleMain, mainRestart)
 	sort.SliceStable(pod.Volumes, func(a, b int) bool { return pod.Volumes[a].Name < pod.Volumes[b].Name })
+	k.markRejected(cx)
 	k.pods = append(k.pods, kp)
 	return kp
 }
+
+// kubeProbeFields maps a probe's fields to the model probe's.
+var kubeProbeFields = map[string]string{
+	"periodSeconds": "period", "timeoutSeconds": "timeout", "failureThreshold": "retries",
+	"initialDelaySeconds": "start_period", "exec": "exec",
+	"httpGet.port": "http/port", "httpGet.path": "http/path", "httpGet.scheme": "http/scheme",
+	"tcpSocket.port": "tcp/port",
+}
+
+// kubeModelFieldsOf maps a field path below a container (parts) to the model fields it
+// makes, for marking what validation should not judge.
+func kubeModelFieldsOf(parts []string) []string {
+	fields := kubeModelFields[parts[0]]
+	if len(parts) < 2 || !strings.HasSuffix(parts[0], "Probe") {
+		return fields
+	}
+	sub := kubeProbeFields[parts[1]]
+	if len(parts) > 2 && sub == "" {
+		sub = kubeProbeFields[parts[1]+"."+parts[2]]
+	}
+	if sub == "" {
+		return fields
+	}
+	out := make([]string, len(fields))
+	for i, f := range fields {
+		out[i] = f + "/" + sub
+	}
+	return out
+}
+
+// kubeModelFields maps a container's fields to the model fields they make.
+var kubeModelFields = map[string][]string{
+	"name":            {""},
+	"image":           {"image"},
+	"workingDir":      {"workdir"},
+	"command":         {"entrypoint"},
+	"args":            {"command"},
+	"env":             {"env"},
+	"envFrom":         {"env"},
+	"ports":           {"ports"},
+	"volumeMounts":    {"volumes"},
+	"readinessProbe":  {"ready"},
+	"livenessProbe":   {"live"},
+	"startupProbe":    {"ready", "live"},
+	"securityContext": {"user"},
+}
+
+// markRejected marks the model fields made from fields the shape check left out as wrong
+// (reported), so that validation does not also report what is missing because of them.
+func (k *kubeImport) markRejected(cx *kubeCtx) {
+	pod := cx.kp.pod
+	pk := PodKey(pod.Name)
+	field := func(path, prefix string) ([]string, bool) {
+		if path == prefix {
+			return []string{""}, true
+		}
+		rest, ok := strings.CutPrefix(path, prefix+".")
+		if !ok {
+			return []string{""}, strings.HasPrefix(path, prefix+"[")
+		}
+		return append(kubeParts(rest), ""), true
+	}
+	for _, r := range cx.d.rejected {
+		fs, inSpec := field(r, cx.sp)
+		f := fs[0]
+		if !inSpec {
+			continue // outside the pod spec: nothing validation judges
+		}
+		switch f {
+		case "", "containers", "initContainers":
+		case "volumes":
+			for _, c := range pod.Containers() {
+				k.bad[Field(ContainerKey(pod.Name, c.Name), "volumes")] = true
+			}
+			continue
+		case "terminationGracePeriodSeconds":
+			k.bad[Field(pk, "stop_grace")] = true
+			continue
+		case "securityContext":
+			for _, c := range pod.Containers() {
+				k.bad[Field(ContainerKey(pod.Name, c.Name), "user")] = true
+			}
+			continue
+		default:
+			continue
+		}
+		marked := false
+		for _, list := range []struct {
+			field      string
+			containers []corev1.Container
+		}{{"initContainers", cx.spec.InitContainers}, {"containers", cx.spec.Containers}} {
+			for i, c := range list.containers {
+				cf, in := field(r, fmt.Sprintf("%s.%s[%d]", cx.sp, list.field, i))
+				if !in {
+					continue
+				}
+				marked = true
+				ck := ContainerKey(pod.Name, c.Name)
+				if cf[0] == "" {
+					k.bad[ck] = true
+				}
+				for _, mf := range kubeModelFieldsOf(cf) {
+					k.bad[strings.TrimSuffix(Field(ck, mf), "/")] = true
+				}
+			}
+		}
+		if !marked { // the list itself
+			k.bad[pk] = true
+		}
+	}
+}
+
+// kubeMaxSeconds is the longest time, in seconds, that a Duration holds.
+const kubeMaxSeconds = int64(math.MaxInt64 / int64(time.Second))
 
 // kubeAnd joins names for a message: "a", "a and b", "a, b and c".
 func kubeAnd(names []string) string {
@@ -455,9 +583,8 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	}
 	for i, cp := range c.Ports {
 		pp := fmt.Sprintf("%s.ports[%d]", p, i)
-		var proto Protocol
-		if err := proto.UnmarshalText([]byte(strings.ToLower(impOr(string(cp.Protocol), "tcp")))); err != nil {
-			k.problem(k.at(d, pp+".protocol"), err.Error(), "")
+		proto, ok := k.protocol(d, pp+".protocol", cp.Protocol)
+		if !ok {
 			continue
 		}
 		ref := kubePortRef{container: ct, port: int(cp.ContainerPort), protocol: proto}
@@ -748,6 +875,11 @@ func (k *kubeImport) probe(cx *kubeCtx, p string, pr *corev1.Probe, c corev1.Con
 			return nil
 		}
 		h := &HTTPProbe{Port: port, Path: pr.HTTPGet.Path, Host: pr.HTTPGet.Host, Scheme: strings.ToLower(string(pr.HTTPGet.Scheme))}
+		if h.Scheme != "" && h.Scheme != "http" && h.Scheme != "https" {
+			k.problem(k.at(d, p+".httpGet.scheme"), fmt.Sprintf("probe scheme %q is not one Kubernetes knows", clip(string(pr.HTTPGet.Scheme))),
+				"use HTTP or HTTPS, or leave scheme out for HTTP")
+			h.Scheme = ""
+		}
 		for _, hd := range pr.HTTPGet.HTTPHeaders {
 			if h.Headers == nil {
 				h.Headers = map[string]string{}
@@ -772,7 +904,18 @@ func (k *kubeImport) probe(cx *kubeCtx, p string, pr *corev1.Probe, c corev1.Con
 		k.problem(k.keyAt(d, p), "the probe has no check", "add httpGet, tcpSocket or exec")
 		return nil
 	}
+	// Kubernetes rejects negative values; 0 (or leaving the field out) means its default.
+	negative := func(v int32, name, hint string) bool {
+		if v >= 0 {
+			return false
+		}
+		k.problem(k.at(d, p+"."+name), fmt.Sprintf("%s must not be negative, found %d", d.prefix+p+"."+name, v), hint)
+		return true
+	}
 	seconds := func(v int32, field, name string) Duration {
+		if negative(v, name, "write a number of seconds, 1 or more, or leave it out for the default") {
+			return 0
+		}
 		if v > 0 {
 			k.pos.Set(Field(key, field), k.at(d, p+"."+name))
 		}
@@ -781,7 +924,7 @@ func (k *kubeImport) probe(cx *kubeCtx, p string, pr *corev1.Probe, c corev1.Con
 	out.Period = seconds(pr.PeriodSeconds, "period", "periodSeconds")
 	out.Timeout = seconds(pr.TimeoutSeconds, "timeout", "timeoutSeconds")
 	out.StartPeriod = seconds(pr.InitialDelaySeconds, "start_period", "initialDelaySeconds")
-	if pr.FailureThreshold > 0 {
+	if !negative(pr.FailureThreshold, "failureThreshold", "write how many failures in a row fail the probe, 1 or more, or leave it out for the default (3)") && pr.FailureThreshold > 0 {
 		out.Retries = int(pr.FailureThreshold)
 		k.pos.Set(Field(key, "retries"), k.at(d, p+".failureThreshold"))
 	}
@@ -828,14 +971,15 @@ func (k *kubeImport) startup(cx *kubeCtx, p string, c corev1.Container, ct *Cont
 		return
 	}
 	pr := c.StartupProbe
-	period, threshold := pr.PeriodSeconds, pr.FailureThreshold
+	period, threshold, delay := int64(pr.PeriodSeconds), int64(pr.FailureThreshold), max(int64(pr.InitialDelaySeconds), 0)
 	if period <= 0 {
 		period = 10 // Kubernetes' defaults
 	}
 	if threshold <= 0 {
 		threshold = 3
 	}
-	budget := Duration(time.Duration(pr.InitialDelaySeconds+period*threshold) * time.Second)
+	// Each factor is an int32: the sum fits an int64 and, in seconds, a Duration.
+	budget := Duration(time.Duration(delay+period*threshold) * time.Second)
 	for _, probe := range []*Probe{ct.Ready, ct.Live} {
 		if probe != nil && probe.StartPeriod < budget {
 			probe.StartPeriod = budget

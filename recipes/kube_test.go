@@ -497,6 +497,8 @@ spec: {containers: [{name: app, image: x}]}
 `, []string{
 			`m.yaml:7:29: annotation sidecar.dev/depends-on of Pod "web" holds an empty pod name: list the names of the workloads this one waits for, separated by commas, e.g. db,cache`,
 			`m.yaml:7:29: annotation sidecar.dev/depends-on of Pod "web" holds "Cache DB", which is not a pod name: list the names of the workloads this one waits for, separated by commas, e.g. db,cache`,
+			// db is a pod name, of no pod of the file: validation says so in the same pass.
+			`m.yaml:7:29: pod "web" depends on "db", which is not a pod of this stack: remove it from the sidecar.dev/depends-on annotation: the file has no other workload`,
 		}},
 		{"unknown pods", `
 apiVersion: v1
@@ -515,8 +517,8 @@ spec:
 			annotations: {sidecar.dev/depends-on: "dbb,db"}
 		spec: {containers: [{name: app, image: x}]}
 `, []string{
-			`m.yaml:15:45: pod "db" depends on itself: remove it: a pod cannot wait for itself`,
-			`m.yaml:15:45: pod "db" depends on "dbb", which is not a pod of this stack: did you mean "web"? (depend on one of: web)`,
+			`m.yaml:15:45: pod "db" depends on itself: remove it from the sidecar.dev/depends-on annotation: a pod cannot wait for itself`,
+			`m.yaml:15:45: pod "db" depends on "dbb", which is not a pod of this stack: did you mean "web"? (name workloads of this file: web)`,
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
