@@ -402,6 +402,21 @@ func (p *impPrune) rejected() bool {
 	return len(p.dropKey)+len(p.dropVal)+len(p.empty) > 0
 }
 
+// copyTree returns a fresh copy of the tree n without the rejected nodes.
+func (p *impPrune) copyTree(n *yaml.Node) *yaml.Node {
+	p.memo, p.orig = map[*yaml.Node]*yaml.Node{}, map[*yaml.Node]*yaml.Node{}
+	return p.copy(n)
+}
+
+// original is the node of the original tree that copy c was made from (c itself when it is
+// not a copy).
+func (p *impPrune) original(c *yaml.Node) *yaml.Node {
+	if o, ok := p.orig[c]; ok {
+		return o
+	}
+	return c
+}
+
 // copy returns a copy of n without the rejected nodes. Aliases stay aliases; an alias whose
 // anchor was left out carries the anchored value itself, so the copy is valid YAML.
 func (p *impPrune) copy(n *yaml.Node) *yaml.Node {
