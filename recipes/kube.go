@@ -328,6 +328,16 @@ func (k *kubeImport) docs(n *yaml.Node, prefix string, number int) []*kubeDoc {
 	return []*kubeDoc{d}
 }
 
+// rejectedUnder reports whether a field at or below path was left out as wrong.
+func (d *kubeDoc) rejectedUnder(path string) bool {
+	for _, r := range d.rejected {
+		if r == path || strings.HasPrefix(r, path+".") || strings.HasPrefix(r, path+"[") {
+			return true
+		}
+	}
+	return false
+}
+
 // kubeAPIVersion is the API version sidecar reads each kind as.
 var kubeAPIVersion = map[string]string{
 	"Pod": "v1", "ConfigMap": "v1", "Secret": "v1", "Service": "v1",
@@ -362,7 +372,7 @@ func (k *kubeImport) decode(d *kubeDoc, out any) (ok bool) {
 	}
 	b, err := yaml.Marshal(node)
 	if err != nil {
-		k.problem(impPos(k.file, d.node), fmt.Sprintf("cannot read %s %q: %v", d.kind, d.name, err), "")
+		k.problem(impPos(k.file, d.node), fmt.Sprintf("cannot read %s %q: %v", d.kind, d.name, err), "this is a bug in sidecar: please report it with the manifest")
 		return false
 	}
 	defer func() {

@@ -155,21 +155,16 @@ func kubeModelFieldsOf(parts []string) []string {
 	return out
 }
 
-// kubeModelFields maps a container's fields to the model fields they make.
+// kubeModelFields maps the container fields whose absence validation would report to the
+// model fields they make. An entry of ports, env, envFrom or volumeMounts with a rejected
+// field is left out by the conversion itself (see kubeDoc.rejectedUnder); leaving out any
+// other field makes nothing validation requires.
 var kubeModelFields = map[string][]string{
-	"name":            {""},
-	"image":           {"image"},
-	"workingDir":      {"workdir"},
-	"command":         {"entrypoint"},
-	"args":            {"command"},
-	"env":             {"env"},
-	"envFrom":         {"env"},
-	"ports":           {"ports"},
-	"volumeMounts":    {"volumes"},
-	"readinessProbe":  {"ready"},
-	"livenessProbe":   {"live"},
-	"startupProbe":    {"ready", "live"},
-	"securityContext": {"user"},
+	"name":           {""},
+	"image":          {"image"},
+	"readinessProbe": {"ready"},
+	"livenessProbe":  {"live"},
+	"startupProbe":   {"ready", "live"},
 }
 
 // markRejected marks the model fields made from fields the shape check left out as wrong
@@ -202,11 +197,6 @@ func (k *kubeImport) markRejected(cx *kubeCtx) {
 			continue
 		case "terminationGracePeriodSeconds":
 			k.bad[Field(pk, "stop_grace")] = true
-			continue
-		case "securityContext":
-			for _, c := range pod.Containers() {
-				k.bad[Field(ContainerKey(pod.Name, c.Name), "user")] = true
-			}
 			continue
 		default:
 			continue
@@ -583,6 +573,9 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	}
 	for i, cp := range c.Ports {
 		pp := fmt.Sprintf("%s.ports[%d]", p, i)
+		if d.rejectedUnder(pp) {
+			continue // reported: a port without its number would be a problem of its own
+		}
 		proto, ok := k.protocol(d, pp+".protocol", cp.Protocol)
 		if !ok {
 			continue
@@ -605,6 +598,9 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	}
 	for i, vm := range c.VolumeMounts {
 		mp := fmt.Sprintf("%s.volumeMounts[%d]", p, i)
+		if d.rejectedUnder(mp) {
+			continue // reported
+		}
 		vol := cx.vols[vm.Name]
 		m := Mount{Type: MountVolume, Source: vm.Name, Target: vm.MountPath, ReadOnly: vm.ReadOnly || vol.readOnly, SubPath: vm.SubPath}
 		if vol.bind {
@@ -698,6 +694,9 @@ func (k *kubeImport) env(cx *kubeCtx, p string, c corev1.Container, ck string) E
 	vars := Env{}
 	for i, ef := range c.EnvFrom {
 		ep := fmt.Sprintf("%s.envFrom[%d]", p, i)
+		if d.rejectedUnder(ep) {
+			continue // reported
+		}
 		var (
 			data     *kubeData
 			ok       bool
@@ -745,6 +744,9 @@ func (k *kubeImport) env(cx *kubeCtx, p string, c corev1.Container, ck string) E
 	}
 	for i, e := range c.Env {
 		ep := fmt.Sprintf("%s.env[%d]", p, i)
+		if d.rejectedUnder(ep) {
+			continue // reported
+		}
 		at := k.keyAt(d, ep)
 		if e.ValueFrom == nil {
 			vars[e.Name] = kubeExpand(e.Value, vars)
