@@ -167,9 +167,50 @@ func (c *composeImport) convert(project *types.Project, name string) *Stack {
 	for _, p := range pods {
 		st.Pods = append(st.Pods, cv.pod(p))
 	}
+	for _, s := range svcs {
+		if _, ok := cv.podOfSvc[s.Name]; !ok && !s.Infra {
+			c.lost = true // its pod could not be planned (reported)
+		}
+	}
 	cv.checkXPods(st)
 	cv.volumeWarnings()
+	cv.markRejected()
 	return st
+}
+
+// composeModelFields maps the service fields whose absence validation would report to the
+// model fields they make. Leaving out any other field, or an entry of a list, makes
+// something missing that validation does not require: the rest is still validated.
+var composeModelFields = map[string][]string{
+	"image": {"image"}, "build": {"image", "build"},
+}
+
+// markRejected marks the model fields made from nodes left out as wrong (reported), so
+// that validation does not report their absence; a service left out whole (or its
+// x-sidecar, network_mode, which decide what it becomes) marks the whole container.
+func (cv *composeConv) markRejected() {
+	for _, parts := range cv.rejected {
+		if len(parts) < 2 || parts[0] != "services" {
+			continue
+		}
+		pod, ok := cv.podOfSvc[parts[1]]
+		if !ok {
+			continue
+		}
+		ck := ContainerKey(pod, cv.names[parts[1]])
+		switch {
+		case len(parts) == 2:
+			cv.bad[ck] = true
+		case parts[2] == "depends_on":
+			cv.bad[Field(PodKey(pod), "depends_on")] = true
+		case composeModelFields[parts[2]] != nil:
+			for _, f := range composeModelFields[parts[2]] {
+				cv.bad[Field(ck, f)] = true
+			}
+		case parts[2] == "x-sidecar" || parts[2] == "network_mode" || parts[2] == "extends":
+			cv.bad[ck] = true
+		}
+	}
 }
 
 // containerName is the name of service svc's container: x-sidecar name, else the service
@@ -528,7 +569,7 @@ func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string)
 			continue
 		}
 		if err != nil {
-			cv.problem(at, fmt.Sprintf("cannot read env file %s: %v", ef.Path, err), "")
+			cv.problem(at, fmt.Sprintf("cannot read env file %s: %v", ef.Path, unwrapPathError(err)), "check the path (relative to the compose file's directory) and the file's permissions")
 			continue
 		}
 		vars := map[string]string{}
@@ -637,7 +678,7 @@ func (cv *composeConv) portsAt(svc string, ps []types.ServicePortConfig) ([]Port
 		}
 		port := Port{HostIP: p.HostIP, ContainerPort: int(p.Target)}
 		if err := port.Protocol.UnmarshalText([]byte(impOr(p.Protocol, "tcp"))); err != nil {
-			cv.problem(at, err.Error(), "")
+			cv.problem(at, err.Error(), "use tcp, udp or sctp")
 		}
 		if p.Published != "" {
 			lo, hi, isRange := strings.Cut(p.Published, "-")

@@ -368,3 +368,102 @@ func impDNSLabel(s string) string {
 	}
 	return out
 }
+
+// impPrune copies a node tree without the nodes a check rejected, so that an importer can
+// hand the rest to a library that would otherwise stop at the first of them, and go on
+// finding problems. The copy keeps every node's position.
+type impPrune struct {
+	dropKey map[*yaml.Node]bool // key nodes: their pair is left out
+	dropVal map[*yaml.Node]bool // values (as aliases resolve): their pair is left out, their list item too (or nulled)
+	empty   map[*yaml.Node]bool // values replaced by an empty mapping
+	// nullItems replaces a rejected list item by null instead of leaving it out, so that the
+	// indices of the items after it (which positions are looked up by) do not move.
+	nullItems bool
+	memo      map[*yaml.Node]*yaml.Node // original → copy
+	orig      map[*yaml.Node]*yaml.Node // copy → original
+}
+
+func newImpPrune(nullItems bool) *impPrune {
+	return &impPrune{dropKey: map[*yaml.Node]bool{}, dropVal: map[*yaml.Node]bool{}, empty: map[*yaml.Node]bool{},
+		nullItems: nullItems, memo: map[*yaml.Node]*yaml.Node{}, orig: map[*yaml.Node]*yaml.Node{}}
+}
+
+// reject marks n to be left out: a key node (key) takes its pair with it.
+func (p *impPrune) reject(n *yaml.Node, key bool) {
+	if key {
+		p.dropKey[n] = true
+		return
+	}
+	p.dropVal[impDeref(n)] = true
+}
+
+// rejected reports whether anything is to be left out.
+func (p *impPrune) rejected() bool {
+	return len(p.dropKey)+len(p.dropVal)+len(p.empty) > 0
+}
+
+// copyTree returns a fresh copy of the tree n without the rejected nodes.
+func (p *impPrune) copyTree(n *yaml.Node) *yaml.Node {
+	p.memo, p.orig = map[*yaml.Node]*yaml.Node{}, map[*yaml.Node]*yaml.Node{}
+	return p.copy(n)
+}
+
+// original is the node of the original tree that copy c was made from (c itself when it is
+// not a copy).
+func (p *impPrune) original(c *yaml.Node) *yaml.Node {
+	if o, ok := p.orig[c]; ok {
+		return o
+	}
+	return c
+}
+
+// copy returns a copy of n without the rejected nodes. Aliases stay aliases; an alias whose
+// anchor was left out carries the anchored value itself, so the copy is valid YAML.
+func (p *impPrune) copy(n *yaml.Node) *yaml.Node {
+	if n == nil {
+		return nil
+	}
+	if c, ok := p.memo[n]; ok {
+		if n.Kind != yaml.AliasNode && n.Anchor != "" {
+			return &yaml.Node{Kind: yaml.AliasNode, Value: n.Anchor, Alias: c, Line: n.Line, Column: n.Column}
+		}
+		return c
+	}
+	c := &yaml.Node{Kind: n.Kind, Style: n.Style, Tag: n.Tag, Value: n.Value, Anchor: n.Anchor, Line: n.Line, Column: n.Column}
+	p.memo[n], p.orig[c] = c, n
+	if p.empty[n] {
+		c.Kind, c.Tag, c.Value, c.Style = yaml.MappingNode, "!!map", "", yaml.FlowStyle
+		return c
+	}
+	switch n.Kind {
+	case yaml.AliasNode:
+		target := n.Alias
+		if _, emitted := p.memo[target]; !emitted {
+			return p.copy(target) // its anchor was left out: the value itself, anchored here
+		}
+		c.Alias = p.memo[target]
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if p.dropKey[k] || p.dropVal[impDeref(v)] {
+				continue
+			}
+			c.Content = append(c.Content, p.copy(k), p.copy(v))
+		}
+	case yaml.SequenceNode:
+		for _, item := range n.Content {
+			if p.dropVal[impDeref(item)] {
+				if p.nullItems {
+					c.Content = append(c.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null", Line: item.Line, Column: item.Column})
+				}
+				continue
+			}
+			c.Content = append(c.Content, p.copy(item))
+		}
+	default:
+		for _, ch := range n.Content {
+			c.Content = append(c.Content, p.copy(ch))
+		}
+	}
+	return c
+}

@@ -7,14 +7,18 @@ package recipes
 import (
 	"encoding"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"github.com/sidecar-dev/sidecar/internal/suggest"
 	"reflect"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/sidecar-dev/sidecar/internal/suggest"
 	yaml "go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // impShape checks nodes against a Go type whose fields are named by tag ("json" for the
@@ -23,6 +27,18 @@ type impShape struct {
 	file     string
 	tag      string
 	problems Problems
+	// rejected lists every node a problem was found at, so that the importer can leave it
+	// out of what it decodes and still read (and check) the rest of the document.
+	rejected []impRejected
+}
+
+// impRejected is a node the shape check rejected: a value, or the key of an unknown field.
+type impRejected struct {
+	node *yaml.Node
+	key  bool
+	path string // the field path, as in the problem's message
+	// meant is, for an unknown field, the path of the field it is likely a typo of, or "".
+	meant string
 }
 
 var (
@@ -84,7 +100,8 @@ func (s *impShape) check(n *yaml.Node, t reflect.Type, path string) {
 	}
 	pt := reflect.PointerTo(t)
 	if s.tag == "json" && pt.Implements(impJSONUnmarshaler) {
-		return // a type with its own decoding (quantities, int-or-string, times): the decoder judges it
+		s.checkJSON(n, t, path) // quantities, int-or-string, times: decoded as the API decodes them
+		return
 	}
 	if s.tag == "yaml" && pt.Implements(impTextUnmarshaler) {
 		if !s.want(n, yaml.ScalarNode, path, "a value") {
@@ -92,7 +109,7 @@ func (s *impShape) check(n *yaml.Node, t reflect.Type, path string) {
 		}
 		v := reflect.New(t).Interface().(encoding.TextUnmarshaler)
 		if err := v.UnmarshalText([]byte(n.Value)); err != nil {
-			s.add(n, fmt.Sprintf("%s: %v", path, err), "")
+			s.add(n, path, fmt.Sprintf("%s: %v", path, err), "")
 		}
 		return
 	}
@@ -112,11 +129,13 @@ func (s *impShape) check(n *yaml.Node, t reflect.Type, path string) {
 		for _, p := range impPairs(n) {
 			ft, ok := byName[p.Key.Value]
 			if !ok {
-				hint := "remove it"
+				hint, meant := "remove it", ""
 				if sug := suggest.Closest(p.Key.Value, names); sug != "" {
-					hint = "did you mean " + sug + "?"
+					hint, meant = suggest.DidYouMean(p.Key.Value, names), impJoin(path, sug)
 				}
-				s.add(p.Key, fmt.Sprintf("unknown field %q in %s", p.Key.Value, impOr(path, "the document")), hint)
+				s.problems = append(s.problems, Problem{Pos: impPos(s.file, p.Key),
+					Message: fmt.Sprintf("unknown field %q in %s", p.Key.Value, impOr(path, "the document")), Hint: hint})
+				s.rejected = append(s.rejected, impRejected{node: p.Key, key: true, path: impJoin(path, p.Key.Value), meant: meant})
 				continue
 			}
 			s.check(p.Value, ft, impJoin(path, p.Key.Value))
@@ -146,7 +165,7 @@ func (s *impShape) check(n *yaml.Node, t reflect.Type, path string) {
 				if impIsBool(item) {
 					what = "a boolean"
 				}
-				s.add(item, fmt.Sprintf("%s must be a string, not %s", ip, what), fmt.Sprintf("quote it: %q", item.Value))
+				s.add(item, ip, fmt.Sprintf("%s must be a string, not %s", ip, what), fmt.Sprintf("quote it: %q", item.Value))
 				continue
 			}
 			s.check(item, t.Elem(), ip)
@@ -155,18 +174,110 @@ func (s *impShape) check(n *yaml.Node, t reflect.Type, path string) {
 		s.want(n, yaml.ScalarNode, path, "a string")
 	case reflect.Bool:
 		if s.want(n, yaml.ScalarNode, path, "true or false") && !(n.ShortTag() == "!!bool" || (s.tag == "json" && impIsBool(n))) {
-			s.add(n, fmt.Sprintf("%s must be true or false, not %q", path, n.Value), "")
+			s.add(n, path, fmt.Sprintf("%s must be true or false, not %q", path, n.Value), "")
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		if s.want(n, yaml.ScalarNode, path, "a whole number") && n.ShortTag() != "!!int" {
-			s.add(n, fmt.Sprintf("%s must be a whole number, not %s", path, impDescribe(n)), "write it without quotes, like 8080")
+		if !s.want(n, yaml.ScalarNode, path, "a whole number") {
+			return
 		}
+		if n.ShortTag() != "!!int" {
+			hint := "write it without quotes, like 8080"
+			if strings.HasSuffix(path, "Seconds") {
+				hint = "write the number of seconds without quotes, like 30"
+			}
+			s.add(n, path, fmt.Sprintf("%s must be a whole number, not %s", path, impDescribe(n)), hint)
+			return
+		}
+		s.intRange(n, t, path)
 	case reflect.Float32, reflect.Float64:
 		if s.want(n, yaml.ScalarNode, path, "a number") && n.ShortTag() != "!!int" && n.ShortTag() != "!!float" {
-			s.add(n, fmt.Sprintf("%s must be a number, not %s", path, impDescribe(n)), "")
+			s.add(n, path, fmt.Sprintf("%s must be a number, not %s", path, impDescribe(n)), "")
 		}
 	}
+}
+
+// intRange checks that an integer fits the field's type: a number that does not would
+// otherwise wrap around or fail the decoding of the whole document.
+func (s *impShape) intRange(n *yaml.Node, t reflect.Type, path string) {
+	v := strings.ReplaceAll(n.Value, "_", "")
+	var lo, hi string
+	var err error
+	switch t.Kind() {
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if strings.HasPrefix(v, "-") {
+			s.add(n, path, fmt.Sprintf("%s must not be negative, found %s", path, clip(n.Value)), "write a whole number from 0 up")
+			return
+		}
+		_, err = strconv.ParseUint(strings.TrimPrefix(v, "+"), 0, t.Bits())
+		lo, hi = "0", strconv.FormatUint(1<<t.Bits()-1, 10)
+	default:
+		_, err = strconv.ParseInt(v, 0, t.Bits())
+		lo, hi = strconv.FormatInt(-1<<(t.Bits()-1), 10), strconv.FormatInt(1<<(t.Bits()-1)-1, 10)
+	}
+	if !errors.Is(err, strconv.ErrRange) {
+		return // in range, or a form the decoder judges
+	}
+	bound := "at most " + hi
+	if strings.HasPrefix(v, "-") {
+		bound = "at least " + lo
+	}
+	hint := "write a whole number from " + lo + " to " + hi
+	if strings.HasSuffix(path, "Seconds") {
+		hint = "write the number of seconds, e.g. 30"
+	}
+	s.add(n, path, fmt.Sprintf("%s is %s, out of range: it must be %s", path, clip(n.Value), bound), hint)
+}
+
+// checkJSON checks a value of a type with its own JSON decoding by decoding it the way the
+// API decoder will, so that a bad quantity or port is placed at its line and column.
+func (s *impShape) checkJSON(n *yaml.Node, t reflect.Type, path string) {
+	if n.Kind != yaml.ScalarNode {
+		if impCount(n, 64) > 64 {
+			return // large structures are left to the decoder
+		}
+	}
+	b, err := yaml.Marshal(n)
+	if err != nil {
+		return
+	}
+	j, err := sigsyaml.YAMLToJSON(b)
+	if err != nil {
+		return
+	}
+	v, ok := reflect.New(t).Interface().(json.Unmarshaler)
+	if !ok {
+		return
+	}
+	err = v.UnmarshalJSON(j)
+	if err == nil {
+		return
+	}
+	switch t {
+	case reflect.TypeFor[resource.Quantity]():
+		s.add(n, path, fmt.Sprintf("%s: %s is not a quantity", path, impDescribe(n)),
+			"write a number with an optional suffix, like 500m or 2 for CPU, 128Mi or 1Gi for memory")
+	case reflect.TypeFor[intstr.IntOrString]():
+		hint := "write a whole number, or a string"
+		if strings.HasSuffix(strings.ToLower(path), "port") {
+			hint = "write a port number from 1 to 65535, or the name of one of the container's ports"
+		}
+		s.add(n, path, fmt.Sprintf("%s: %s is neither a whole number nor a name", path, impDescribe(n)), hint)
+	default:
+		s.add(n, path, fmt.Sprintf("%s: %s is not valid: %v", path, impDescribe(n), err), "check the value against the Kubernetes API reference")
+	}
+}
+
+// impCount counts the nodes below n, stopping once it passes limit.
+func impCount(n *yaml.Node, limit int) int {
+	count := 1
+	for _, c := range n.Content {
+		if count > limit {
+			break
+		}
+		count += impCount(c, limit-count)
+	}
+	return count
 }
 
 // want reports whether n is of kind k, and records a problem when it is not.
@@ -174,12 +285,25 @@ func (s *impShape) want(n *yaml.Node, k yaml.Kind, path, what string) bool {
 	if n.Kind == k {
 		return true
 	}
-	s.add(n, fmt.Sprintf("%s must be %s, not %s", impOr(path, "the document"), what, impKindName(n)), "")
+	s.add(n, path, fmt.Sprintf("%s must be %s, not %s", impOr(path, "the document"), what, impKindName(n)), impShapeHints[what])
 	return false
 }
 
-func (s *impShape) add(n *yaml.Node, msg, hint string) {
+// impShapeHints says how to write a value of each kind want asks for.
+var impShapeHints = map[string]string{
+	"a mapping":      "write its fields as key: value lines indented below it, or as {key: value}",
+	"a list":         "write one \"- item\" line per entry below it, or [item, item]",
+	"a string":       "write text, quoted if it looks like a number or a boolean",
+	"a value":        "write a single value, not a list or a mapping",
+	"true or false":  "write true or false",
+	"a whole number": "write a number without quotes, like 8080",
+	"a number":       "write a number without quotes, like 0.5",
+}
+
+// add records a problem with value n, found at path.
+func (s *impShape) add(n *yaml.Node, path, msg, hint string) {
 	s.problems = append(s.problems, Problem{Pos: impPos(s.file, n), Message: msg, Hint: hint})
+	s.rejected = append(s.rejected, impRejected{node: n, path: path})
 }
 
 // impIsBool reports whether a scalar reads as a boolean, in YAML 1.2 or (as sigs.k8s.io/yaml

@@ -108,8 +108,8 @@ func (cv *composeConv) checkXPods(st *Stack) {
 			return
 		}
 		hint := "name one of the pods: " + strings.Join(pods, ", ")
-		if s := suggest.Closest(pod, pods); s != "" {
-			hint = "did you mean " + s + "?"
+		if s := suggest.DidYouMean(pod, pods); s != "" {
+			hint = s
 		}
 		cv.problem(impPos(cv.file, impValue(node, "pod")), fmt.Sprintf("%s.%s.x-sidecar names pod %q, which the file does not make", section, name, pod), hint)
 	}

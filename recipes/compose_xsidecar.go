@@ -136,7 +136,7 @@ func (c *composeImport) decodeX(n *yaml.Node, out any, path string) bool {
 		return false
 	}
 	if err := n.Decode(out); err != nil {
-		c.problem(impPos(c.file, n), path+": "+err.Error(), "")
+		c.problem(impPos(c.file, n), path+": "+err.Error(), "write x-sidecar's fields as docs/import.md shows them")
 		return false
 	}
 	return true

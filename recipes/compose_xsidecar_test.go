@@ -259,7 +259,7 @@ configs:
 		`c.yaml:11:9: pod app gets two volumes named conf, from volume conf and from configs of volume conf: give one of them another name (x-sidecar: {name: …} on a top-level volume, x-sidecar: {volume: …} on a config)`,
 		`c.yaml:15:22: config unreadable: cannot read ./missing.conf: file does not exist: check the path; it is relative to the compose file's directory`,
 		`c.yaml:16:24: config unset takes its content from variable NOT_SET, which is not set: set it in the environment or in .env`,
-		`c.yaml:19:39: configs.lost.x-sidecar names pod "ap", which the file does not make: did you mean app?`,
+		`c.yaml:19:39: configs.lost.x-sidecar names pod "ap", which the file does not make: did you mean "app"?`,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

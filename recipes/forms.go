@@ -20,11 +20,11 @@ type formError struct {
 func (e *formError) Error() string { return e.msg + ": " + e.hint }
 
 func portErr(spec, why string) *formError {
-	return &formError{
-		msg:  fmt.Sprintf("port %q %s", clip(spec), why),
-		hint: `write "8080" (container port), "8080:80" (host:container), "127.0.0.1:8080:80", "53:53/udp" or a range "9000-9002:9000-9002"`,
-	}
+	return &formError{msg: fmt.Sprintf("port %q %s", clip(spec), why), hint: portFormHint}
 }
+
+// portFormHint says how a port is written, for a port that is not.
+const portFormHint = `write "8080" (container port), "8080:80" (host:container), "127.0.0.1:8080:80", "53:53/udp" or a range "9000-9002:9000-9002"`
 
 // parsePortSpec parses "[[ip:]host:]container[/protocol]" where host and container may be
 // ranges ("9000-9002"); a range publishes one port per number, host and container ranges

@@ -20,6 +20,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/sidecar-dev/sidecar/internal/suggest"
 )
 
 // The annotations sidecar reads from a workload or its pod template.
@@ -41,6 +43,13 @@ type kubeImport struct {
 	configMaps map[string]*kubeData
 	secrets    map[string]*kubeData
 	pods       []*kubePod // in file order
+
+	// bad holds the keys of containers and pods with fields left out as wrong (reported).
+	bad map[string]bool
+	// lost is set when an object that may be a workload could not be made a pod: the stack
+	// is then incomplete, and validating it would report what is missing as problems of
+	// their own (a pod depending on the lost one, say), so it is not validated.
+	lost bool
 }
 
 // kubeDoc is one object of the manifest: a document, or an item of a List.
@@ -50,6 +59,10 @@ type kubeDoc struct {
 	kind       string
 	name       string
 	prefix     string // field path prefix: "" or "items[3]."
+	// rejected lists the fields (paths without the prefix) that were left out of the
+	// decoding because they are wrong (reported): validation says nothing more about what
+	// holds them.
+	rejected []string
 }
 
 // kubeData is a ConfigMap's or Secret's keys, with where each was written.
@@ -95,15 +108,20 @@ type kubePortRef struct {
 	protocol  Protocol
 }
 
-// loadKube imports a Kubernetes manifest.
+// loadKube imports a Kubernetes manifest: a stack, or the problems.
 func loadKube(f File, opts Options, pos *Positions) (*Stack, []Warning, error) {
-	k := &kubeImport{file: f.Name, pos: pos, opts: opts, configMaps: map[string]*kubeData{}, secrets: map[string]*kubeData{}}
+	return importKube(f, opts, pos).strict()
+}
+
+// importKube imports a Kubernetes manifest, reporting every problem of every object.
+func importKube(f File, opts Options, pos *Positions) importResult {
+	k := &kubeImport{file: f.Name, pos: pos, opts: opts, configMaps: map[string]*kubeData{}, secrets: map[string]*kubeData{}, bad: map[string]bool{}}
 	st := k.run(f.Content)
 	impSortWarnings(k.warnings)
-	if err := k.problems.Err(); err != nil {
-		return nil, k.warnings, err
+	if k.lost {
+		st = nil
 	}
-	return st, k.warnings, nil
+	return importResult{stack: st, warnings: k.warnings, problems: k.problems, bad: k.bad}
 }
 
 func (k *kubeImport) problem(pos Position, msg, hint string) {
@@ -270,6 +288,13 @@ func (k *kubeImport) docs(n *yaml.Node, prefix string, number int) []*kubeDoc {
 	if prefix != "" {
 		where = strings.TrimSuffix(prefix, ".")
 	}
+	// An object this reports as a problem may have been a workload: the stack is incomplete.
+	before := len(k.problems)
+	defer func() {
+		if len(k.problems) > before {
+			k.lost = true
+		}
+	}()
 	if n.Kind != yaml.MappingNode {
 		k.problem(impPos(k.file, n), fmt.Sprintf("%s is %s, not a Kubernetes object", where, impKindName(n)), "write a mapping with apiVersion, kind, metadata and spec")
 		return nil
@@ -303,6 +328,16 @@ func (k *kubeImport) docs(n *yaml.Node, prefix string, number int) []*kubeDoc {
 	return []*kubeDoc{d}
 }
 
+// rejectedUnder reports whether a field at or below path was left out as wrong.
+func (d *kubeDoc) rejectedUnder(path string) bool {
+	for _, r := range d.rejected {
+		if r == path || strings.HasPrefix(r, path+".") || strings.HasPrefix(r, path+"[") {
+			return true
+		}
+	}
+	return false
+}
+
 // kubeAPIVersion is the API version sidecar reads each kind as.
 var kubeAPIVersion = map[string]string{
 	"Pod": "v1", "ConfigMap": "v1", "Secret": "v1", "Service": "v1",
@@ -311,17 +346,33 @@ var kubeAPIVersion = map[string]string{
 }
 
 // decode checks doc against out's type, placing every unknown field and value of the wrong
-// kind, then decodes it strictly with sigs.k8s.io/yaml. ok is false when it had problems.
+// kind, then decodes it strictly with sigs.k8s.io/yaml. What the check rejected is left out
+// of the decoding (and listed in d.rejected), so that the rest of the object is still
+// converted and checked; ok is false only when the object could not be decoded at all.
 func (k *kubeImport) decode(d *kubeDoc, out any) (ok bool) {
 	shape := impShape{file: k.file, tag: "json"}
 	shape.check(d.node, reflect.TypeOf(out).Elem(), strings.TrimSuffix(d.prefix, "."))
-	if len(shape.problems) > 0 {
-		k.problems = append(k.problems, shape.problems...)
-		return false
+	k.problems = append(k.problems, shape.problems...)
+	node := d.node
+	if len(shape.rejected) > 0 {
+		prune := newImpPrune(true) // list items are nulled: indices, and so positions, stay
+		for _, r := range shape.rejected {
+			if impDeref(r.node) == d.node {
+				return false
+			}
+			prune.reject(r.node, r.key)
+			d.rejected = append(d.rejected, strings.TrimPrefix(r.path, d.prefix))
+			if r.meant != "" {
+				// An unknown field is most likely a typo of the field the hint names: what
+				// that field makes is missing.
+				d.rejected = append(d.rejected, strings.TrimPrefix(r.meant, d.prefix))
+			}
+		}
+		node = prune.copy(d.node)
 	}
-	b, err := yaml.Marshal(d.node)
+	b, err := yaml.Marshal(node)
 	if err != nil {
-		k.problem(impPos(k.file, d.node), fmt.Sprintf("cannot read %s %q: %v", d.kind, d.name, err), "")
+		k.problem(impPos(k.file, d.node), fmt.Sprintf("cannot read %s %q: %v", d.kind, d.name, err), "this is a bug in sidecar: please report it with the manifest")
 		return false
 	}
 	defer func() {
@@ -394,6 +445,7 @@ func (k *kubeImport) workload(d *kubeDoc) {
 	case "Pod":
 		var o corev1.Pod
 		if !k.decode(d, &o) {
+			k.lost = true
 			return
 		}
 		meta, tmpl = o.ObjectMeta, corev1.PodTemplateSpec{ObjectMeta: o.ObjectMeta, Spec: o.Spec}
@@ -401,6 +453,7 @@ func (k *kubeImport) workload(d *kubeDoc) {
 	case "Deployment":
 		var o appsv1.Deployment
 		if !k.decode(d, &o) {
+			k.lost = true
 			return
 		}
 		meta, tmpl, specPath = o.ObjectMeta, o.Spec.Template, "spec.template.spec"
@@ -409,6 +462,7 @@ func (k *kubeImport) workload(d *kubeDoc) {
 	case "StatefulSet":
 		var o appsv1.StatefulSet
 		if !k.decode(d, &o) {
+			k.lost = true
 			return
 		}
 		meta, tmpl, specPath = o.ObjectMeta, o.Spec.Template, "spec.template.spec"
@@ -418,6 +472,7 @@ func (k *kubeImport) workload(d *kubeDoc) {
 	case "DaemonSet":
 		var o appsv1.DaemonSet
 		if !k.decode(d, &o) {
+			k.lost = true
 			return
 		}
 		meta, tmpl, specPath = o.ObjectMeta, o.Spec.Template, "spec.template.spec"
@@ -425,6 +480,7 @@ func (k *kubeImport) workload(d *kubeDoc) {
 	case "ReplicaSet":
 		var o appsv1.ReplicaSet
 		if !k.decode(d, &o) {
+			k.lost = true
 			return
 		}
 		meta, tmpl, specPath = o.ObjectMeta, o.Spec.Template, "spec.template.spec"
@@ -433,6 +489,7 @@ func (k *kubeImport) workload(d *kubeDoc) {
 	case "Job":
 		var o batchv1.Job
 		if !k.decode(d, &o) {
+			k.lost = true
 			return
 		}
 		meta, tmpl, specPath, job = o.ObjectMeta, o.Spec.Template, "spec.template.spec", true
@@ -440,6 +497,7 @@ func (k *kubeImport) workload(d *kubeDoc) {
 	case "CronJob":
 		var o batchv1.CronJob
 		if !k.decode(d, &o) {
+			k.lost = true
 			return
 		}
 		meta, tmpl, specPath, job = o.ObjectMeta, o.Spec.JobTemplate.Spec.Template, "spec.jobTemplate.spec.template.spec", true
@@ -464,6 +522,9 @@ func (k *kubeImport) replicas(d *kubeDoc, path string, n *int32) {
 func (k *kubeImport) specFields(d *kubeDoc, path string, fields map[string]string, otherwise string) {
 	for _, p := range impPairs(impValuePath(d.node, kubeParts(path)...)) {
 		key := p.Key.Value
+		if slices.Contains(d.rejected, path+"."+key) {
+			continue // reported as a problem
+		}
 		reason, listed := fields[key]
 		if listed && reason == "" {
 			continue
@@ -590,12 +651,8 @@ func (k *kubeImport) service(d *kubeDoc) {
 		if target != int(sp.Port) {
 			renamed = append(renamed, fmt.Sprintf("%d → %d", sp.Port, target))
 		}
-		if !publish {
-			continue
-		}
-		var proto Protocol
-		if err := proto.UnmarshalText([]byte(strings.ToLower(impOr(string(sp.Protocol), "tcp")))); err != nil {
-			k.problem(k.at(d, path+".protocol"), err.Error(), "")
+		proto, ok := k.protocol(d, path+".protocol", sp.Protocol)
+		if !ok || !publish {
 			continue
 		}
 		host := int(sp.Port)
@@ -650,6 +707,20 @@ func kubeHasPort(ps []Port, p Port) bool {
 		}
 	}
 	return false
+}
+
+// protocol reads a port's protocol (TCP when left out); another value is a problem at path.
+func (k *kubeImport) protocol(d *kubeDoc, path string, p corev1.Protocol) (Protocol, bool) {
+	var proto Protocol
+	if err := proto.UnmarshalText([]byte(strings.ToLower(impOr(string(p), "tcp")))); err != nil {
+		hint := "use TCP, UDP or SCTP, or leave protocol out for TCP"
+		if s := suggest.DidYouMean(string(p), []string{"TCP", "UDP", "SCTP"}); s != "" {
+			hint = s + " (" + hint + ")"
+		}
+		k.problem(k.at(d, path), fmt.Sprintf("port protocol %q is not one Kubernetes knows", clip(string(p))), hint)
+		return proto, false
+	}
+	return proto, true
 }
 
 // kubeSelects reports whether selector matches labels.

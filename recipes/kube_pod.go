@@ -5,6 +5,7 @@ package recipes
 import (
 	"fmt"
 	"github.com/sidecar-dev/sidecar/internal/suggest"
+	"math"
 	"path"
 	"regexp"
 	"slices"
@@ -55,13 +56,24 @@ func (k *kubeImport) pod(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.PodTemp
 	if spec.ShareProcessNamespace != nil && *spec.ShareProcessNamespace {
 		pod.SharePID = true
 	}
-	if spec.TerminationGracePeriodSeconds != nil {
-		pod.StopGrace = Duration(time.Duration(*spec.TerminationGracePeriodSeconds) * time.Second)
-		if pod.StopGrace == 0 {
-			// 0 asks for an immediate kill; a zero budget would mean "the default" here.
-			pod.StopGrace = Duration(time.Millisecond)
+	if g := spec.TerminationGracePeriodSeconds; g != nil {
+		field := d.prefix + sp + ".terminationGracePeriodSeconds"
+		at := k.at(d, sp+".terminationGracePeriodSeconds")
+		switch {
+		case *g < 0:
+			k.problem(at, fmt.Sprintf("%s must not be negative, found %d", field, *g),
+				"write the seconds the pod's containers get to stop, 0 or more, e.g. 30")
+		case *g > kubeMaxSeconds:
+			k.problem(at, fmt.Sprintf("%s is %d, longer than sidecar can wait: at most %d seconds (about 292 years)", field, *g, kubeMaxSeconds),
+				"write the seconds the pod's containers get to stop, e.g. 30")
+		default:
+			pod.StopGrace = Duration(time.Duration(*g) * time.Second)
+			if pod.StopGrace == 0 {
+				// 0 asks for an immediate kill; a zero budget would mean "the default" here.
+				pod.StopGrace = Duration(time.Millisecond)
+			}
+			k.pos.Set(Field(pk, "stop_grace"), at)
 		}
-		k.pos.Set(Field(pk, "stop_grace"), k.at(d, sp+".terminationGracePeriodSeconds"))
 	}
 	if spec.DNSPolicy != "" && spec.DNSPolicy != corev1.DNSClusterFirst {
 		k.warn(k.keyAt(d, sp+".dnsPolicy"), d.prefix+sp+".dnsPolicy", "the pod uses the engine's DNS on the stack network; "+string(spec.DNSPolicy)+" is not honoured")
@@ -70,18 +82,30 @@ func (k *kubeImport) pod(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.PodTemp
 
 	if len(spec.Containers) == 0 {
 		k.problem(k.keyAt(d, sp+".containers"), fmt.Sprintf("%s %q has no containers", d.kind, d.name), "add the application's container under containers:")
+		k.lost = true
 		return nil
 	}
 	mainIdx := k.mainIndex(cx)
-	mainRestart, initRestart, ok := k.restartPolicies(cx, job)
-	if !ok {
-		return nil
-	}
+	mainRestart, initRestart := k.restartPolicies(cx, job)
+	// The model runs every init container before the first sidecar starts, so an init
+	// container listed after a native sidecar runs earlier than in Kubernetes (which starts
+	// that sidecar first): it keeps its place among the init containers, with a warning.
+	var nativeBefore []string
 	for i, c := range spec.InitContainers {
 		p := fmt.Sprintf("%s.initContainers[%d]", sp, i)
 		if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
 			pod.Sidecars = append(pod.Sidecars, k.container(cx, p, c, RoleSidecar, RestartDefault))
+			nativeBefore = append(nativeBefore, c.Name)
 			continue
+		}
+		if len(nativeBefore) > 0 {
+			what := "the native sidecar " + kubeAnd(nativeBefore)
+			if len(nativeBefore) > 1 {
+				what = "the native sidecars " + kubeAnd(nativeBefore)
+			}
+			k.warn(k.keyAt(d, p), d.prefix+p, fmt.Sprintf(
+				"init container %s is listed after %s, which Kubernetes starts before running it; sidecar runs every init container before any sidecar starts, so %s runs first, without %s",
+				c.Name, what, c.Name, kubeAnd(nativeBefore)))
 		}
 		pod.Init = append(pod.Init, k.container(cx, p, c, RoleInit, initRestart))
 	}
@@ -97,8 +121,121 @@ func (k *kubeImport) pod(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.PodTemp
 	}
 	pod.Main = k.container(cx, fmt.Sprintf("%s.containers[%d]", sp, mainIdx), spec.Containers[mainIdx], RoleMain, mainRestart)
 	sort.SliceStable(pod.Volumes, func(a, b int) bool { return pod.Volumes[a].Name < pod.Volumes[b].Name })
+	k.markRejected(cx)
 	k.pods = append(k.pods, kp)
 	return kp
+}
+
+// kubeProbeFields maps a probe's fields to the model probe's.
+var kubeProbeFields = map[string]string{
+	"periodSeconds": "period", "timeoutSeconds": "timeout", "failureThreshold": "retries",
+	"initialDelaySeconds": "start_period", "exec": "exec",
+	"httpGet.port": "http/port", "httpGet.path": "http/path", "httpGet.scheme": "http/scheme",
+	"tcpSocket.port": "tcp/port",
+}
+
+// kubeModelFieldsOf maps a field path below a container (parts) to the model fields it
+// makes, for marking what validation should not judge.
+func kubeModelFieldsOf(parts []string) []string {
+	fields := kubeModelFields[parts[0]]
+	if len(parts) < 2 || !strings.HasSuffix(parts[0], "Probe") {
+		return fields
+	}
+	sub := kubeProbeFields[parts[1]]
+	if len(parts) > 2 && sub == "" {
+		sub = kubeProbeFields[parts[1]+"."+parts[2]]
+	}
+	if sub == "" {
+		return fields
+	}
+	out := make([]string, len(fields))
+	for i, f := range fields {
+		out[i] = f + "/" + sub
+	}
+	return out
+}
+
+// kubeModelFields maps the container fields whose absence validation would report to the
+// model fields they make. An entry of ports, env, envFrom or volumeMounts with a rejected
+// field is left out by the conversion itself (see kubeDoc.rejectedUnder); leaving out any
+// other field makes nothing validation requires.
+var kubeModelFields = map[string][]string{
+	"name":           {""},
+	"image":          {"image"},
+	"readinessProbe": {"ready"},
+	"livenessProbe":  {"live"},
+	"startupProbe":   {"ready", "live"},
+}
+
+// markRejected marks the model fields made from fields the shape check left out as wrong
+// (reported), so that validation does not also report what is missing because of them.
+func (k *kubeImport) markRejected(cx *kubeCtx) {
+	pod := cx.kp.pod
+	pk := PodKey(pod.Name)
+	field := func(path, prefix string) ([]string, bool) {
+		if path == prefix {
+			return []string{""}, true
+		}
+		rest, ok := strings.CutPrefix(path, prefix+".")
+		if !ok {
+			return []string{""}, strings.HasPrefix(path, prefix+"[")
+		}
+		return append(kubeParts(rest), ""), true
+	}
+	for _, r := range cx.d.rejected {
+		fs, inSpec := field(r, cx.sp)
+		f := fs[0]
+		if !inSpec {
+			continue // outside the pod spec: nothing validation judges
+		}
+		switch f {
+		case "", "containers", "initContainers":
+		case "volumes":
+			for _, c := range pod.Containers() {
+				k.bad[Field(ContainerKey(pod.Name, c.Name), "volumes")] = true
+			}
+			continue
+		case "terminationGracePeriodSeconds":
+			k.bad[Field(pk, "stop_grace")] = true
+			continue
+		default:
+			continue
+		}
+		marked := false
+		for _, list := range []struct {
+			field      string
+			containers []corev1.Container
+		}{{"initContainers", cx.spec.InitContainers}, {"containers", cx.spec.Containers}} {
+			for i, c := range list.containers {
+				cf, in := field(r, fmt.Sprintf("%s.%s[%d]", cx.sp, list.field, i))
+				if !in {
+					continue
+				}
+				marked = true
+				ck := ContainerKey(pod.Name, c.Name)
+				if cf[0] == "" {
+					k.bad[ck] = true
+				}
+				for _, mf := range kubeModelFieldsOf(cf) {
+					k.bad[strings.TrimSuffix(Field(ck, mf), "/")] = true
+				}
+			}
+		}
+		if !marked { // the list itself
+			k.bad[pk] = true
+		}
+	}
+}
+
+// kubeMaxSeconds is the longest time, in seconds, that a Duration holds.
+const kubeMaxSeconds = int64(math.MaxInt64 / int64(time.Second))
+
+// kubeAnd joins names for a message: "a", "a and b", "a, b and c".
+func kubeAnd(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // templateMeta is the path of the pod template's metadata.
@@ -132,8 +269,8 @@ func (k *kubeImport) mainIndex(cx *kubeCtx) int {
 				names = append(names, c.Name)
 			}
 			hint := "name one of the containers: " + strings.Join(names, ", ")
-			if s := suggest.Closest(name, names); s != "" {
-				hint = "did you mean " + s + "?"
+			if s := suggest.DidYouMean(name, names); s != "" {
+				hint = s
 			}
 			k.problem(k.at(cx.d, src.path+".annotations", key), fmt.Sprintf("annotation %s names %q, which is not one of the pod's containers", key, name), hint)
 			return 0
@@ -193,27 +330,35 @@ func (k *kubeImport) dependsOn(cx *kubeCtx) {
 }
 
 // restartPolicies maps the pod's restartPolicy to main's restart and to init containers'
-// (Kubernetes retries failed init containers unless the policy is Never).
-func (k *kubeImport) restartPolicies(cx *kubeCtx, job bool) (main, init RestartPolicy, ok bool) {
+// (Kubernetes retries failed init containers unless the policy is Never). A policy that is
+// a problem is reported, and the pod is still converted with the default, so that the rest
+// of it is checked too.
+func (k *kubeImport) restartPolicies(cx *kubeCtx, job bool) (main, init RestartPolicy) {
 	at := k.at(cx.d, cx.sp+".restartPolicy")
 	rp := cx.spec.RestartPolicy
 	if job && rp != corev1.RestartPolicyNever && rp != corev1.RestartPolicyOnFailure {
-		k.problem(at, fmt.Sprintf("the pod template of %s %q has restartPolicy %q", cx.d.kind, cx.d.name, impOr(string(rp), "Always (the default)")),
+		has := fmt.Sprintf("has restartPolicy %q", clip(string(rp)))
+		if rp == "" {
+			has = "has no restartPolicy, so it is Always (the default)"
+		}
+		k.problem(at, fmt.Sprintf("the pod template of %s %q %s", cx.d.kind, cx.d.name, has),
 			"a Job's pods must have restartPolicy: Never or OnFailure")
-		return 0, 0, false
+		return RestartNever, RestartNever
 	}
 	switch rp {
 	case "", corev1.RestartPolicyAlways:
-		main, init = RestartAlways, RestartOnFailure
+		return RestartAlways, RestartOnFailure
 	case corev1.RestartPolicyOnFailure:
-		main, init = RestartOnFailure, RestartOnFailure
+		return RestartOnFailure, RestartOnFailure
 	case corev1.RestartPolicyNever:
-		main, init = RestartNever, RestartNever
-	default:
-		k.problem(at, fmt.Sprintf("unknown restartPolicy %q", rp), "use Always, OnFailure or Never")
-		return 0, 0, false
+		return RestartNever, RestartNever
 	}
-	return main, init, true
+	hint := "use Always, OnFailure or Never"
+	if s := suggest.DidYouMean(string(rp), []string{"Always", "OnFailure", "Never"}); s != "" {
+		hint = s + " (" + hint + ")"
+	}
+	k.problem(at, fmt.Sprintf("unknown restartPolicy %q", clip(string(rp))), hint)
+	return RestartAlways, RestartOnFailure
 }
 
 // has reports whether path is written in doc.
@@ -365,8 +510,8 @@ func (k *kubeImport) missing(cx *kubeCtx, p, kind, name string, store map[string
 		names = append(names, n)
 	}
 	hint := fmt.Sprintf("add %s %s to this file, or mark the reference optional: true", kind, name)
-	if s := suggest.Closest(name, names); s != "" {
-		hint = "did you mean " + s + "? or " + hint
+	if s := suggest.DidYouMean(name, names); s != "" {
+		hint = s + " or " + hint
 	}
 	k.problem(k.at(cx.d, p), fmt.Sprintf("%s %q is not defined in this file", kind, name), hint)
 }
@@ -381,8 +526,8 @@ func (k *kubeImport) missingKey(cx *kubeCtx, p string, data *kubeData, key strin
 		}
 	})
 	hint := "add it to the " + data.kind + "'s data, or mark the reference optional: true"
-	if s := suggest.Closest(key, keys); s != "" {
-		hint = "did you mean " + s + "? or " + hint
+	if s := suggest.DidYouMean(key, keys); s != "" {
+		hint = s + " or " + hint
 	} else if len(keys) > 0 {
 		hint = "it has " + strings.Join(keys, ", ") + "; " + hint
 	}
@@ -405,9 +550,7 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	record("restart", cx.sp+".restartPolicy")
 	k.specFields(d, p, kubeContainerFields, kubeNotHonoured)
 	k.securityFields(d, p+".securityContext")
-	if role != RoleInit || c.RestartPolicy != nil {
-		k.containerRestart(cx, p, c, role)
-	}
+	k.containerRestart(cx, p, c)
 	switch c.ImagePullPolicy {
 	case corev1.PullAlways:
 		k.warn(k.keyAt(d, p+".imagePullPolicy"), d.prefix+p+".imagePullPolicy", "an image present locally is used as it is (IfNotPresent); pull it yourself to refresh it")
@@ -430,9 +573,11 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	}
 	for i, cp := range c.Ports {
 		pp := fmt.Sprintf("%s.ports[%d]", p, i)
-		var proto Protocol
-		if err := proto.UnmarshalText([]byte(strings.ToLower(impOr(string(cp.Protocol), "tcp")))); err != nil {
-			k.problem(k.at(d, pp+".protocol"), err.Error(), "")
+		if d.rejectedUnder(pp) {
+			continue // reported: a port without its number would be a problem of its own
+		}
+		proto, ok := k.protocol(d, pp+".protocol", cp.Protocol)
+		if !ok {
 			continue
 		}
 		ref := kubePortRef{container: ct, port: int(cp.ContainerPort), protocol: proto}
@@ -453,6 +598,9 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	}
 	for i, vm := range c.VolumeMounts {
 		mp := fmt.Sprintf("%s.volumeMounts[%d]", p, i)
+		if d.rejectedUnder(mp) {
+			continue // reported
+		}
 		vol := cx.vols[vm.Name]
 		m := Mount{Type: MountVolume, Source: vm.Name, Target: vm.MountPath, ReadOnly: vm.ReadOnly || vol.readOnly, SubPath: vm.SubPath}
 		if vol.bind {
@@ -485,17 +633,25 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	return ct
 }
 
-// containerRestart checks a container's own restartPolicy: on an init container, Always
-// makes it a sidecar (handled by the caller); anywhere else it is not honoured.
-func (k *kubeImport) containerRestart(cx *kubeCtx, p string, c corev1.Container, role Role) {
+// containerRestart checks a container's own restartPolicy. On an init container, Always
+// makes it a native sidecar (handled by the caller) and any other value is a problem, as
+// Kubernetes rejects it; on a regular container it is not honoured.
+func (k *kubeImport) containerRestart(cx *kubeCtx, p string, c corev1.Container) {
 	if c.RestartPolicy == nil {
 		return
 	}
-	if role == RoleSidecar && strings.Contains(p, ".initContainers[") {
+	rp := *c.RestartPolicy
+	if strings.Contains(p, ".initContainers[") {
+		if rp == corev1.ContainerRestartPolicyAlways {
+			return
+		}
+		k.problem(k.at(cx.d, p+".restartPolicy"),
+			fmt.Sprintf("init container %s has restartPolicy %q, but an init container's restartPolicy can only be Always (which makes it a native sidecar)", c.Name, clip(string(rp))),
+			"remove restartPolicy to run it once, to completion, before the containers start; or write restartPolicy: Always to keep it running beside them as a sidecar")
 		return
 	}
 	k.warn(k.keyAt(cx.d, p+".restartPolicy"), cx.d.prefix+p+".restartPolicy",
-		"only init containers take a restartPolicy (Always makes them sidecars); the pod's restartPolicy applies")
+		"a regular container's own restartPolicy is not honoured: the pod's restartPolicy applies to main, and sidecars are restarted whenever they exit")
 }
 
 // user maps runAsUser/runAsGroup, from the container's securityContext or the pod's.
@@ -538,6 +694,9 @@ func (k *kubeImport) env(cx *kubeCtx, p string, c corev1.Container, ck string) E
 	vars := Env{}
 	for i, ef := range c.EnvFrom {
 		ep := fmt.Sprintf("%s.envFrom[%d]", p, i)
+		if d.rejectedUnder(ep) {
+			continue // reported
+		}
 		var (
 			data     *kubeData
 			ok       bool
@@ -585,6 +744,9 @@ func (k *kubeImport) env(cx *kubeCtx, p string, c corev1.Container, ck string) E
 	}
 	for i, e := range c.Env {
 		ep := fmt.Sprintf("%s.env[%d]", p, i)
+		if d.rejectedUnder(ep) {
+			continue // reported
+		}
 		at := k.keyAt(d, ep)
 		if e.ValueFrom == nil {
 			vars[e.Name] = kubeExpand(e.Value, vars)
@@ -731,6 +893,11 @@ func (k *kubeImport) probe(cx *kubeCtx, p string, pr *corev1.Probe, c corev1.Con
 			return nil
 		}
 		h := &HTTPProbe{Port: port, Path: pr.HTTPGet.Path, Host: pr.HTTPGet.Host, Scheme: strings.ToLower(string(pr.HTTPGet.Scheme))}
+		if h.Scheme != "" && h.Scheme != "http" && h.Scheme != "https" {
+			k.problem(k.at(d, p+".httpGet.scheme"), fmt.Sprintf("probe scheme %q is not one Kubernetes knows", clip(string(pr.HTTPGet.Scheme))),
+				"use HTTP or HTTPS, or leave scheme out for HTTP")
+			h.Scheme = ""
+		}
 		for _, hd := range pr.HTTPGet.HTTPHeaders {
 			if h.Headers == nil {
 				h.Headers = map[string]string{}
@@ -755,7 +922,18 @@ func (k *kubeImport) probe(cx *kubeCtx, p string, pr *corev1.Probe, c corev1.Con
 		k.problem(k.keyAt(d, p), "the probe has no check", "add httpGet, tcpSocket or exec")
 		return nil
 	}
+	// Kubernetes rejects negative values; 0 (or leaving the field out) means its default.
+	negative := func(v int32, name, hint string) bool {
+		if v >= 0 {
+			return false
+		}
+		k.problem(k.at(d, p+"."+name), fmt.Sprintf("%s must not be negative, found %d", d.prefix+p+"."+name, v), hint)
+		return true
+	}
 	seconds := func(v int32, field, name string) Duration {
+		if negative(v, name, "write a number of seconds, 1 or more, or leave it out for the default") {
+			return 0
+		}
 		if v > 0 {
 			k.pos.Set(Field(key, field), k.at(d, p+"."+name))
 		}
@@ -764,7 +942,7 @@ func (k *kubeImport) probe(cx *kubeCtx, p string, pr *corev1.Probe, c corev1.Con
 	out.Period = seconds(pr.PeriodSeconds, "period", "periodSeconds")
 	out.Timeout = seconds(pr.TimeoutSeconds, "timeout", "timeoutSeconds")
 	out.StartPeriod = seconds(pr.InitialDelaySeconds, "start_period", "initialDelaySeconds")
-	if pr.FailureThreshold > 0 {
+	if !negative(pr.FailureThreshold, "failureThreshold", "write how many failures in a row fail the probe, 1 or more, or leave it out for the default (3)") && pr.FailureThreshold > 0 {
 		out.Retries = int(pr.FailureThreshold)
 		k.pos.Set(Field(key, "retries"), k.at(d, p+".failureThreshold"))
 	}
@@ -792,8 +970,8 @@ func (k *kubeImport) probePort(cx *kubeCtx, p string, port intstr.IntOrString, c
 		}
 	}
 	hint := "name it in the container's ports (ports: [{name: " + port.StrVal + ", containerPort: 8080}]), or write the number"
-	if s := suggest.Closest(port.StrVal, names); s != "" {
-		hint = "did you mean " + s + "?"
+	if s := suggest.DidYouMean(port.StrVal, names); s != "" {
+		hint = s
 	}
 	k.problem(k.at(cx.d, p), fmt.Sprintf("probe port %q is not the name of a port of container %s", port.StrVal, c.Name), hint)
 	return 0, false
@@ -811,14 +989,15 @@ func (k *kubeImport) startup(cx *kubeCtx, p string, c corev1.Container, ct *Cont
 		return
 	}
 	pr := c.StartupProbe
-	period, threshold := pr.PeriodSeconds, pr.FailureThreshold
+	period, threshold, delay := int64(pr.PeriodSeconds), int64(pr.FailureThreshold), max(int64(pr.InitialDelaySeconds), 0)
 	if period <= 0 {
 		period = 10 // Kubernetes' defaults
 	}
 	if threshold <= 0 {
 		threshold = 3
 	}
-	budget := Duration(time.Duration(pr.InitialDelaySeconds+period*threshold) * time.Second)
+	// Each factor is an int32: the sum fits an int64 and, in seconds, a Duration.
+	budget := Duration(time.Duration(delay+period*threshold) * time.Second)
 	for _, probe := range []*Probe{ct.Ready, ct.Live} {
 		if probe != nil && probe.StartPeriod < budget {
 			probe.StartPeriod = budget

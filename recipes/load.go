@@ -139,20 +139,16 @@ func Load(f File, opts Options) (*Stack, []Warning, error) {
 	bad := map[string]bool{}
 	switch kind {
 	case SourceCompose, SourceKube:
-		load := loadCompose
+		imp := importCompose
 		if kind == SourceKube {
-			load = loadKube
+			imp = importKube
 		}
-		st, w, err := load(f, opts, pos)
-		warns = append(warns, w...)
-		if err != nil {
-			var ps Problems
-			if !errors.As(err, &ps) {
-				return nil, warns, fmt.Errorf("%s: %w", f.Name, err)
-			}
-			probs = append(probs, ps...)
-		}
-		raw = st
+		// The importer's problems do not stop here: the stack it could still make is
+		// validated too, except for what it marked bad, so that every problem shows at once.
+		r := imp(f, opts, pos)
+		warns = append(warns, r.warnings...)
+		probs = append(probs, r.problems...)
+		raw, bad = r.stack, r.bad
 	default:
 		st, w, ps, b := loadRecipe(f, opts, env, pos)
 		raw, bad = st, b
@@ -175,7 +171,7 @@ func Load(f File, opts Options) (*Stack, []Warning, error) {
 	probs = append(probs, vp...)
 	warns = append(warns, vw...)
 	sortWarnings(warns)
-	if err := probs.Err(); err != nil {
+	if err := probs.unique().Err(); err != nil {
 		return nil, warns, err
 	}
 	return st, warns, nil

@@ -76,6 +76,20 @@ func (ps Problems) Sort() {
 	})
 }
 
+// unique drops repeats of a problem (the same message at the same place), which two checks
+// of one input can find.
+func (ps Problems) unique() Problems {
+	seen := map[string]bool{}
+	out := ps[:0:0]
+	for _, p := range ps {
+		if s := p.String(); !seen[s] {
+			seen[s] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // Err returns ps as an error, or nil when there are none.
 func (ps Problems) Err() error {
 	if len(ps) == 0 {

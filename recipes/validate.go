@@ -45,6 +45,19 @@ func (v *validator) problem(key, hint, format string, args ...any) {
 	v.probs = append(v.probs, Problem{Pos: v.pos.At(key), Message: fmt.Sprintf(format, args...), Hint: hint})
 }
 
+// say picks the hint written in the terms of the input the stack came from: a recipe's, a
+// compose file's or a Kubernetes manifest's. An empty alternative falls back to the
+// recipe's hint, for hints that read the same in every kind of file.
+func (v *validator) say(recipe, compose, kube string) string {
+	switch {
+	case v.s.Source.Kind == SourceCompose && compose != "":
+		return compose
+	case v.s.Source.Kind == SourceKube && kube != "":
+		return kube
+	}
+	return recipe
+}
+
 func (v *validator) warn(key, field, format string, args ...any) {
 	v.warns = append(v.warns, Warning{Pos: v.pos.At(key), Field: field, Message: fmt.Sprintf(format, args...)})
 }
@@ -73,7 +86,9 @@ func (v *validator) stack() {
 	s := v.s
 	stackOK := false
 	if s.Name == "" {
-		v.problem("name", "add name: to the recipe (lowercase letters, digits and '-')",
+		v.problem("name", v.say("add name: to the recipe (lowercase letters, digits and '-')",
+			"add name: to the compose file (lowercase letters, digits and '-')",
+			"label every workload app.kubernetes.io/part-of: NAME (lowercase letters, digits and '-')"),
 			"no stack name can be made from the directory %q", filepath.Base(s.Dir))
 	} else {
 		stackOK = v.dnsLabel("name", "stack", s.Name)
@@ -86,7 +101,9 @@ func (v *validator) stack() {
 		v.problem(Field("backoff", "max"), "make max at least as long as initial", "backoff max %s is shorter than initial %s", b.Max, b.Initial)
 	}
 	if len(s.Pods) == 0 {
-		v.problem("", "add a main container, e.g. main: {image: app:dev}", "the stack has no pods")
+		v.problem("", v.say("add a main container, e.g. main: {image: app:dev}",
+			"declare a service, e.g. services: {web: {image: nginx}}",
+			"add a workload, e.g. a Pod or a Deployment"), "the stack has no pods")
 	}
 	seenPods := map[string]bool{}
 	for _, p := range s.Pods {
@@ -158,7 +175,8 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 	label := containerLabel(c)
 	switch {
 	case c.Image == "" && c.Build == nil:
-		v.problem(Field(ck, "image"), "add image: NAME:TAG, or build: ./dir to build one", "%s has no image", label)
+		v.problem(Field(ck, "image"), v.say("add image: NAME:TAG, or build: ./dir to build one", "",
+			"add image: NAME:TAG to the container"), "%s has no image", label)
 	case c.Image != "":
 		if _, err := reference.ParseNormalizedNamed(c.Image); err != nil {
 			hint := "write a reference like app:dev, registry.example.com/team/app:1.2 (repository names are lowercase)"
@@ -197,7 +215,9 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 			v.problem(k, "use a port from 1 to 65535", "container port %d of %s is out of range", pt.ContainerPort, label)
 		}
 		if pt.HostPort < 0 || pt.HostPort > 65535 {
-			v.problem(k, "use a port from 1 to 65535, or leave the host port out to let the engine pick one", "host port %d of %s is out of range", pt.HostPort, label)
+			v.problem(k, v.say("use a port from 1 to 65535, or leave the host port out to let the engine pick one", "",
+				"use a hostPort from 1 to 65535, or leave hostPort out (the port is then reachable from other pods, not published)"),
+				"host port %d of %s is out of range", pt.HostPort, label)
 		}
 	}
 	targets := map[string]int{}
@@ -215,10 +235,12 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 			if m.Source == "" {
 				v.problem(k, "name a pod volume, e.g. logs:/var/log", "volume of %s has no source", label)
 			} else if !slices.Contains(vols, m.Source) {
-				hint := fmt.Sprintf("declare it in the pod's volumes: (volumes: {%s: {}})", m.Source)
+				hint := v.say(fmt.Sprintf("declare it in the pod's volumes: (volumes: {%s: {}})", m.Source),
+					fmt.Sprintf("declare it under the top-level volumes: key (volumes: {%s: {}})", m.Source),
+					fmt.Sprintf("add a volume named %s to the pod spec's volumes (- name: %s, emptyDir: {})", m.Source, m.Source))
 				if s := didYouMean(m.Source, vols); s != "" {
 					hint = fmt.Sprintf("did you mean %q? or %s", s, hint)
-				} else if !strings.ContainsAny(m.Source, "/.~") {
+				} else if !strings.ContainsAny(m.Source, "/.~") && v.s.Source.Kind != SourceKube {
 					hint += ", or write ./" + m.Source + " for a host directory"
 				}
 				v.problem(k, hint, "%s mounts volume %q, which pod %q does not declare", label, m.Source, p.Name)
@@ -257,7 +279,8 @@ func (v *validator) probe(key, which, label string, p *Probe) {
 	}
 	switch len(kinds) {
 	case 0:
-		v.problem(key, "add one of http: {port: 8080}, tcp: {port: 8080} or exec: {command: [...]}", "%s probe of %s has no check", which, label)
+		v.problem(key, v.say("add one of http: {port: 8080}, tcp: {port: 8080} or exec: {command: [...]}", "",
+			"add one of httpGet: {port: 8080}, tcpSocket: {port: 8080} or exec: {command: [...]}"), "%s probe of %s has no check", which, label)
 	case 1:
 	default:
 		v.problem(key, "keep exactly one of them", "%s probe of %s has more than one check (%s)", which, label, strings.Join(kinds, " and "))
@@ -267,7 +290,8 @@ func (v *validator) probe(key, which, label string, p *Probe) {
 		switch p.HTTP.Scheme {
 		case "", "http", "https":
 		default:
-			v.problem(Field(key, "http", "scheme"), "use http or https", "%s probe of %s has an unknown scheme %q", which, label, clip(p.HTTP.Scheme))
+			v.problem(Field(key, "http", "scheme"), v.say("use http or https", "", "use HTTP or HTTPS"),
+				"%s probe of %s has an unknown scheme %q", which, label, clip(p.HTTP.Scheme))
 		}
 		if p.HTTP.Path != "" && !strings.HasPrefix(p.HTTP.Path, "/") {
 			v.problem(Field(key, "http", "path"), fmt.Sprintf("write it as /%s", p.HTTP.Path), "%s probe path %q of %s must start with /", which, clip(p.HTTP.Path), label)
@@ -277,26 +301,34 @@ func (v *validator) probe(key, which, label string, p *Probe) {
 		v.probePort(Field(key, "tcp", "port"), which+" tcp", label, p.TCP.Port)
 	}
 	if p.Exec != nil && len(p.Exec.Command) == 0 {
-		v.problem(Field(key, "exec", "command"), "add command: [\"/bin/check\"] (it passes when the command exits 0)", "%s exec probe of %s has no command", which, label)
+		v.problem(Field(key, "exec", "command"), v.say("add command: [\"/bin/check\"] (it passes when the command exits 0)", "",
+			"give exec a command: [\"/bin/check\"] (it passes when the command exits 0)"), "%s exec probe of %s has no command", which, label)
 	}
+	// A compose healthcheck's retries, interval, timeout and start_period, or Kubernetes'
+	// failureThreshold, periodSeconds, timeoutSeconds and initialDelaySeconds.
 	if p.Retries < 1 {
-		v.problem(Field(key, "retries"), "write retries: 1 or more", "%s probe retries of %s must be at least 1", which, label)
+		v.problem(Field(key, "retries"), v.say("write retries: 1 or more", "set the healthcheck's retries to 1 or more",
+			"set failureThreshold to 1 or more"), "%s probe retries of %s must be at least 1", which, label)
 	}
 	if p.Period <= 0 {
-		v.problem(Field(key, "period"), "write a duration like 1s", "%s probe period of %s must be longer than zero", which, label)
+		v.problem(Field(key, "period"), v.say("write a duration like 1s", "set the healthcheck's interval to a duration like 1s",
+			"set periodSeconds to 1 or more"), "%s probe period of %s must be longer than zero", which, label)
 	}
 	if p.Timeout <= 0 {
-		v.problem(Field(key, "timeout"), "write a duration like 1s", "%s probe timeout of %s must be longer than zero", which, label)
+		v.problem(Field(key, "timeout"), v.say("write a duration like 1s", "set the healthcheck's timeout to a duration like 1s",
+			"set timeoutSeconds to 1 or more"), "%s probe timeout of %s must be longer than zero", which, label)
 	}
 	if p.StartPeriod < 0 {
-		v.problem(Field(key, "start_period"), "write a duration like 10s", "%s probe start_period of %s must not be negative", which, label)
+		v.problem(Field(key, "start_period"), v.say("write a duration like 10s", "set the healthcheck's start_period to a duration like 10s",
+			"set initialDelaySeconds to 0 or more"), "%s probe start_period of %s must not be negative", which, label)
 	}
 }
 
 func (v *validator) probePort(key, which, label string, port int) {
 	switch {
 	case port == 0:
-		v.problem(key, "add port: the port the container listens on, e.g. port: 8080", "%s probe of %s has no port", which, label)
+		v.problem(key, v.say("add port: the port the container listens on, e.g. port: 8080", "",
+			"give the probe the port the container listens on, e.g. port: 8080, or the name of one of its ports"), "%s probe of %s has no port", which, label)
 	case port < 1 || port > 65535:
 		v.problem(key, "use a port from 1 to 65535", "%s probe port %d of %s is out of range", which, port, label)
 	}
@@ -318,12 +350,14 @@ func (v *validator) dependencies() {
 			k := v.dependsKey(p.Name, dep)
 			switch {
 			case dep == p.Name:
-				v.problem(k, "remove it: a pod cannot wait for itself", "pod %q depends on itself", p.Name)
+				v.problem(k, v.say("remove it: a pod cannot wait for itself", "",
+					"remove it from the "+KubeAnnotationDependsOn+" annotation: a pod cannot wait for itself"), "pod %q depends on itself", p.Name)
 			case pods[dep] == nil:
 				others := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == p.Name })
-				hint := "depend on one of: " + strings.Join(others, ", ")
+				hint := v.say("depend on one of: ", "", "name workloads of this file: ") + strings.Join(others, ", ")
 				if len(others) == 0 {
-					hint = "remove it: the stack has no other pod"
+					hint = v.say("remove it: the stack has no other pod", "",
+						"remove it from the "+KubeAnnotationDependsOn+" annotation: the file has no other workload")
 				}
 				if s := didYouMean(dep, others); s != "" {
 					hint = fmt.Sprintf("did you mean %q? (%s)", s, hint)
@@ -360,7 +394,8 @@ func (v *validator) dependencies() {
 				id := strings.Join(members, ",")
 				if !reported[id] {
 					reported[id] = true
-					v.problem(v.dependsKey(name, dep), "remove one of these depends_on entries",
+					v.problem(v.dependsKey(name, dep), v.say("remove one of these depends_on entries", "",
+						"remove one of these names from a "+KubeAnnotationDependsOn+" annotation"),
 						"pods depend on each other in a cycle: %s", strings.Join(cycle, " → "))
 				}
 			}

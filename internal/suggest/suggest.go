@@ -2,7 +2,10 @@
 // hints in error messages.
 package suggest
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Closest returns the candidate nearest to word by edit distance (ignoring case) when it is
 // close enough to be a likely typo of it — at most max(2, len(word)/3) edits, and fewer than
@@ -47,4 +50,13 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// DidYouMean is the hint `did you mean "candidate"?` for the candidate Closest finds, or ""
+// when none is close. Every "did you mean" in sidecar's messages quotes the suggestion.
+func DidYouMean(word string, candidates []string) string {
+	if s := Closest(word, candidates); s != "" {
+		return fmt.Sprintf("did you mean %q?", s)
+	}
+	return ""
 }

@@ -28,3 +28,12 @@ func TestClosest(t *testing.T) {
 		}
 	}
 }
+
+func TestDidYouMean(t *testing.T) {
+	if got, want := DidYouMean("imgae", []string{"name", "image"}), `did you mean "image"?`; got != want {
+		t.Errorf("DidYouMean = %q, want %q", got, want)
+	}
+	if got := DidYouMean("xyz", []string{"image"}); got != "" {
+		t.Errorf("DidYouMean with nothing close = %q, want empty", got)
+	}
+}
