@@ -55,20 +55,31 @@ func run(lines int, rate float64, size, stderrEvery int, hostileMode bool, exitC
 	defer out.Flush()
 	defer errw.Flush()
 
-	var tick *time.Ticker
+	// With a rate, line i is due at start + (i-1)/rate: lines that are due go out at once (a
+	// ticker per line falls far behind at thousands of lines a second), and what was written
+	// is flushed before each wait.
+	start := time.Now()
+	var timer *time.Timer
 	if rate > 0 {
-		tick = time.NewTicker(time.Duration(float64(time.Second) / rate))
-		defer tick.Stop()
+		timer = time.NewTimer(time.Hour)
+		defer timer.Stop()
 	}
 	buf := make([]byte, 0, 256)
 	for i := 1; lines == 0 || i <= lines; i++ {
-		if tick != nil {
-			select {
-			case <-tick.C:
-			case <-sigs:
-				return stopped(out, errw)
+		if timer != nil {
+			due := start.Add(time.Duration(float64(i-1) / rate * float64(time.Second)))
+			if wait := time.Until(due); wait > 0 {
+				out.Flush()
+				errw.Flush()
+				timer.Reset(wait)
+				select {
+				case <-timer.C:
+				case <-sigs:
+					return stopped(out, errw)
+				}
 			}
-		} else if i%1024 == 0 {
+		}
+		if i%1024 == 0 {
 			select {
 			case <-sigs:
 				return stopped(out, errw)
@@ -100,9 +111,6 @@ func run(lines int, rate float64, size, stderrEvery int, hostileMode bool, exitC
 			errw.Flush()
 		} else {
 			out.Write(buf)
-		}
-		if tick != nil {
-			out.Flush()
 		}
 	}
 	out.WriteString(final)
