@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -86,7 +87,7 @@ func (a *attachments) closeAll() {
 // written before we attached is lost), until the run ends or ctx ends. It first waits for the
 // previous run's reader to drain, so lines stay in order across a restart, and a restart adds
 // a marker line.
-func (s *supervisor) follow(ctx context.Context, prev <-chan struct{}, done chan<- struct{}, buf *LogBuffer, id string, since time.Time, marker string) {
+func (s *supervisor) follow(ctx context.Context, prev <-chan struct{}, done chan<- struct{}, lines *atomic.Uint64, buf *LogBuffer, id string, since time.Time, marker string) {
 	defer close(done)
 	st := s.exec.logs.take(id)
 	if st != nil {
@@ -102,11 +103,15 @@ func (s *supervisor) follow(ctx context.Context, prev <-chan struct{}, done chan
 	if marker != "" {
 		buf.Mark(since, marker)
 	}
+	sink := func(l LogLine) {
+		buf.Append(l)
+		lines.Add(1)
+	}
 	var err error
 	if st != nil {
-		err = st.Read(ctx, buf.Append)
+		err = st.Read(ctx, sink)
 	} else {
-		err = s.rt.Logs(ctx, id, LogOptions{Follow: true, Since: since, Tail: -1}, buf.Append)
+		err = s.rt.Logs(ctx, id, LogOptions{Follow: true, Since: since, Tail: -1}, sink)
 	}
 	if err != nil && ctx.Err() == nil && !isNotFound(err) {
 		s.out.publish(MessageEvent{Level: LevelWarning, Pod: s.spec.Pod.Name, Container: buf.Container(),

@@ -82,6 +82,7 @@ type runWorkers struct {
 	attempt    int
 	stopProbes context.CancelFunc
 	logDone    chan struct{}
+	logLines   atomic.Uint64 // lines the log reader has read: its progress
 }
 
 func newSupervisor(spec *PodSpec, clk clock.Clock, rt Runtime, exec *executor, out *stream, report func(podReport)) *supervisor {
@@ -156,46 +157,60 @@ func (s *supervisor) run() {
 }
 
 // dispatch hands a to the executor in a goroutine of its own; with after set, the action
-// waits for it first.
-func (s *supervisor) dispatch(a Action, after <-chan struct{}) {
+// waits for that log reader first.
+func (s *supervisor) dispatch(a Action, after *runWorkers) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		if after != nil {
-			s.await(after, logDrainLimit)
+			s.awaitLogs(after)
 		}
 		s.box.put(msgResult{s.exec.execute(s.opCtx, a)})
 	}()
 }
 
-// logDrainLimit bounds how long a removal waits for the log reader of a container that is no
-// longer running (its stream ends by itself once the engine has sent the last line).
-const logDrainLimit = 5 * time.Second
+// A removal waits for the log reader of a container that is no longer running (its stream
+// ends by itself once the engine has sent the last line) as long as the reader makes
+// progress — a reader behind a flood of lines on a loaded machine may need a while — but
+// gives up after logDrainLimit without a new line, or logDrainMax in all.
+const (
+	logDrainLimit = 5 * time.Second
+	logDrainMax   = 2 * time.Minute
+)
 
-// logsDrained returns what a removal of the named container waits for: its log reader of a
-// run that has ended, or nil. A running container (a forced teardown, a lost pod) is removed
-// at once: its stream ends with the removal.
-func (s *supervisor) logsDrained(name string) <-chan struct{} {
+// logsDrained returns the log reader a removal of the named container waits for: the one of
+// a run that has ended, or nil. A running container (a forced teardown, a lost pod) is
+// removed at once: its stream ends with the removal.
+func (s *supervisor) logsDrained(name string) *runWorkers {
 	cs := s.st.C(name)
 	w := s.workers[name]
 	if cs == nil || w == nil || cs.State == StateRunning || cs.State == StateStarting {
 		return nil
 	}
-	return w.logDone
+	return w
 }
 
-// await waits for ch, at most limit on the supervisor's clock.
-func (s *supervisor) await(ch <-chan struct{}, limit time.Duration) {
+// awaitLogs waits, on the supervisor's clock, until w's log reader is done, while it makes
+// progress (see logDrainLimit).
+func (s *supervisor) awaitLogs(w *runWorkers) {
 	select {
-	case <-ch:
+	case <-w.logDone:
 		return
 	default:
 	}
-	t := s.clock.NewTimer(limit)
-	defer t.Stop()
-	select {
-	case <-ch:
-	case <-t.C():
+	start := s.clock.Now()
+	for {
+		seen := w.logLines.Load()
+		t := s.clock.NewTimer(logDrainLimit)
+		select {
+		case <-w.logDone:
+			t.Stop()
+			return
+		case <-t.C():
+		}
+		if w.logLines.Load() == seen || s.clock.Since(start) >= logDrainMax {
+			return
+		}
 	}
 }
 
@@ -293,7 +308,7 @@ func (s *supervisor) syncWorkers(now time.Time) {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.follow(s.workCtx, prevLogs, nw.logDone, buf, id, since, marker)
+			s.follow(s.workCtx, prevLogs, nw.logDone, &nw.logLines, buf, id, since, marker)
 		}()
 
 		stats, hasStats := s.rt.(StatsSource)
