@@ -195,22 +195,12 @@ func (c *composeImport) checkInterpolation(n *yaml.Node, parts []string) {
 		if err == nil {
 			return
 		}
+		msg, hint := templateProblem(err, n.Value, "the compose file")
 		var req *template.MissingRequiredError
-		var bad *template.InvalidTemplateError
-		switch {
-		case errors.As(err, &req):
-			msg := fmt.Sprintf("variable %s is required but not set", req.Variable)
-			if req.Reason != "" {
-				msg += " (" + req.Reason + ")"
-			}
-			c.problem(impPos(c.file, n), msg, fmt.Sprintf("set %s in the environment or in a .env file next to the compose file", req.Variable))
-		case errors.As(err, &bad):
-			c.problem(impPos(c.file, n), fmt.Sprintf("%s: invalid variable reference in %q", composePath(parts), clip(n.Value)),
-				"write ${NAME}, ${NAME:-default} or ${NAME:?message}, and $$ for a literal $")
-		default:
-			c.problem(impPos(c.file, n), fmt.Sprintf("%s: cannot substitute the variables of %q: %v", composePath(parts), clip(n.Value), err),
-				"write ${NAME}, ${NAME:-default} or ${NAME:?message}, and $$ for a literal $")
+		if !errors.As(err, &req) {
+			msg = composePath(parts) + ": " + msg
 		}
+		c.problem(impPos(c.file, n), msg, hint)
 		c.reject(n, false, parts)
 	}
 }

@@ -74,24 +74,8 @@ func (in *interpolator) scalar(n *yaml.Node) {
 	out, err := template.SubstituteWithOptions(n.Value, mapping, template.WithoutLogging, template.WithReplacementFunction(replace))
 	if err != nil {
 		in.failed[n] = true
-		var req *template.MissingRequiredError
-		var bad *template.InvalidTemplateError
-		switch {
-		case errors.As(err, &req):
-			msg := fmt.Sprintf("variable %s is required but not set", req.Variable)
-			if req.Reason != "" {
-				msg += " (" + req.Reason + ")"
-			}
-			in.probs = append(in.probs, Problem{Pos: at, Message: msg,
-				Hint: fmt.Sprintf("set %s in the environment or in a .env file next to the recipe", req.Variable)})
-		case errors.As(err, &bad):
-			in.probs = append(in.probs, Problem{Pos: at,
-				Message: fmt.Sprintf("invalid variable reference in %q", clip(n.Value)),
-				Hint:    "write ${NAME}, ${NAME:-default} or ${NAME:?message}, and $$ for a literal $"})
-		default:
-			in.probs = append(in.probs, Problem{Pos: at, Message: fmt.Sprintf("cannot substitute variables in %q: %v", clip(n.Value), err),
-				Hint: "write ${NAME}, ${NAME:-default} or ${NAME:?message}, and $$ for a literal $"})
-		}
+		msg, hint := templateProblem(err, n.Value, "the recipe")
+		in.probs = append(in.probs, Problem{Pos: at, Message: msg, Hint: hint})
 		return
 	}
 	if out != n.Value {
@@ -99,5 +83,25 @@ func (in *interpolator) scalar(n *yaml.Node) {
 		if n.Tag == "!!null" || n.Tag == "" {
 			n.Tag = "!!str"
 		}
+	}
+}
+
+// templateProblem says what is wrong with the variables of value, which err (from
+// template.Substitute) rejected, and how to fix it; where names the file a .env goes next to.
+func templateProblem(err error, value, where string) (msg, hint string) {
+	const syntax = "write ${NAME}, ${NAME:-default} or ${NAME:?message}, and $$ for a literal $"
+	var req *template.MissingRequiredError
+	var bad *template.InvalidTemplateError
+	switch {
+	case errors.As(err, &req):
+		msg = fmt.Sprintf("variable %s is required but not set", req.Variable)
+		if req.Reason != "" {
+			msg += " (" + req.Reason + ")"
+		}
+		return msg, fmt.Sprintf("set %s in the environment or in a .env file next to %s", req.Variable, where)
+	case errors.As(err, &bad):
+		return fmt.Sprintf("invalid variable reference in %q", clip(value)), syntax
+	default:
+		return fmt.Sprintf("cannot substitute variables in %q: %v", clip(value), err), syntax
 	}
 }
