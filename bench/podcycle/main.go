@@ -16,8 +16,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,6 +30,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sidecar-dev/sidecar/bench/internal/benchenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	sidecarrt "github.com/sidecar-dev/sidecar/runtime"
 )
@@ -73,7 +72,7 @@ func main() {
 
 func run(c *config) error {
 	ctx := context.Background()
-	root, err := moduleRoot()
+	root, err := benchenv.ModuleRoot()
 	if err != nil {
 		return err
 	}
@@ -124,7 +123,7 @@ func run(c *config) error {
 	fmt.Printf("## Pod cycle\n\n")
 	fmt.Printf("Run %s: %s, %d CPUs (%s), Docker Engine %s (API %s), %s; sidecar %s; load average before: %s.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), cpuModel(), runtime.NumCPU(), runtime.GOOS+"/"+runtime.GOARCH,
-		d.EngineVersion(), d.APIVersion(), runtime.Version(), gitRev(root), loadavg())
+		d.EngineVersion(), d.APIVersion(), runtime.Version(), gitRev(root), benchenv.LoadAvg())
 	// A warm-up run of each, not counted: images and page cache warm for everyone.
 	for _, t := range tools {
 		if _, err := t.run(c.sidecars); err != nil {
@@ -154,7 +153,7 @@ func run(c *config) error {
 	for _, t := range tools[2:] {
 		fmt.Printf("; sidecar / %s = %.2f", t.name, sc.Seconds()/median(times[t.name]).Seconds())
 	}
-	fmt.Printf(" (load average after: %s)\n\n", loadavg())
+	fmt.Printf(" (load average after: %s)\n\n", benchenv.LoadAvg())
 
 	fmt.Printf("## Start-up scaling\n\n")
 	fmt.Printf("Time from the process's start to main started (sidecar: main's `running` event in `--output json`; floor: main's start call returned), seconds, median of %d:\n\n", c.scalingRounds)
@@ -175,19 +174,13 @@ func run(c *config) error {
 		}
 		fmt.Printf("| %d | %.2f | %.2f | %.2f | %s |\n", n, median(st).Seconds(), median(ft).Seconds(), median(st).Seconds()/median(ft).Seconds(), list(st))
 	}
-	fmt.Printf("\n(load average at the end: %s)\n", loadavg())
+	fmt.Printf("\n(load average at the end: %s)\n", benchenv.LoadAvg())
 	return nil
 }
 
 type tool struct {
 	name string
 	run  func(sidecars int) (time.Duration, error)
-}
-
-func uniqueName(prefix string) string {
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return prefix + hex.EncodeToString(b[:])
 }
 
 // recipe writes the pod as a sidecar.yaml, in a directory of its own.
@@ -226,7 +219,7 @@ func (c *config) compose(project string, sidecars int) (string, error) {
 }
 
 func (c *config) sidecarCycle(sidecars int) (time.Duration, error) {
-	stack := uniqueName("bsc")
+	stack := benchenv.UniqueName("bsc")
 	file, err := c.recipe(stack, sidecars)
 	if err != nil {
 		return 0, err
@@ -239,7 +232,7 @@ func (c *config) sidecarCycle(sidecars int) (time.Duration, error) {
 }
 
 func (c *config) floorCycle(sidecars int) (time.Duration, error) {
-	name := uniqueName("bfl")
+	name := benchenv.UniqueName("bfl")
 	d, err := timed(c.floorBin, nil, "-infra", c.infraImage, "-image", appsImage, "-sidecars", strconv.Itoa(sidecars), "-name", name)
 	if err != nil {
 		c.cleanup("dev.sidecar-bench.run=" + name)
@@ -249,7 +242,7 @@ func (c *config) floorCycle(sidecars int) (time.Duration, error) {
 
 func (c *config) composeCycle(bin string) func(int) (time.Duration, error) {
 	return func(sidecars int) (time.Duration, error) {
-		project := uniqueName("bcp")
+		project := benchenv.UniqueName("bcp")
 		file, err := c.compose(project, sidecars)
 		if err != nil {
 			return 0, err
@@ -269,7 +262,7 @@ func (c *config) composeCycle(bin string) func(int) (time.Duration, error) {
 
 // sidecarStartup runs a pod with n sidecars and returns the time to main's running event.
 func (c *config) sidecarStartup(n int) (time.Duration, error) {
-	stack := uniqueName("bss")
+	stack := benchenv.UniqueName("bss")
 	file, err := c.recipe(stack, n)
 	if err != nil {
 		return 0, err
@@ -311,7 +304,7 @@ func (c *config) sidecarStartup(n int) (time.Duration, error) {
 }
 
 func (c *config) floorStartup(n int) (time.Duration, error) {
-	name := uniqueName("bfs")
+	name := benchenv.UniqueName("bfs")
 	out, err := exec.Command(c.floorBin, "-infra", c.infraImage, "-image", appsImage, "-sidecars", strconv.Itoa(n), "-name", name).Output()
 	if err != nil {
 		c.cleanup("dev.sidecar-bench.run=" + name)
@@ -398,18 +391,6 @@ func cpuModel() string {
 	return "unknown CPU"
 }
 
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
-}
-
 func gitRev(root string) string {
 	cmd := exec.Command("git", "describe", "--always", "--dirty")
 	cmd.Dir = root
@@ -418,21 +399,4 @@ func gitRev(root string) string {
 		return "(unknown commit)"
 	}
 	return strings.TrimSpace(string(out))
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory: run from the repository")
-		}
-		dir = parent
-	}
 }

@@ -11,8 +11,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sidecar-dev/sidecar/bench/internal/benchenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	sidecarrt "github.com/sidecar-dev/sidecar/runtime"
 )
@@ -49,7 +48,7 @@ func run(storm, warmup time.Duration, rate, width, height, presses int, bin stri
 	if _, err := exec.LookPath("tmux"); err != nil {
 		return errors.New("tmux is needed (apt-get install tmux)")
 	}
-	root, err := moduleRoot()
+	root, err := benchenv.ModuleRoot()
 	if err != nil {
 		return err
 	}
@@ -79,9 +78,7 @@ func run(storm, warmup time.Duration, rate, width, height, presses int, bin stri
 		}
 	}
 
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	stack := "storm" + hex.EncodeToString(b[:])
+	stack := benchenv.UniqueName("storm")
 	spew := func(size, stderrEvery int) string {
 		return fmt.Sprintf(`["/spewer", "-lines", "0", "-rate", "%d", "-size", "%d", "-stderr-every", "%d"]`, rate, size, stderrEvery)
 	}
@@ -119,7 +116,7 @@ sidecars:
 	}
 	time.Sleep(warmup)
 
-	load0 := loadavg()
+	load0 := benchenv.LoadAvg()
 	cpu0, err := cpuTime(pid)
 	if err != nil {
 		return err
@@ -176,7 +173,7 @@ sidecars:
 	}
 	fmt.Printf("## TUI log storm, the sidecar process\n\n")
 	fmt.Printf("Run %s: sidecar up of 4 containers × %d lines/s in a %d×%d tmux pane, %s measured after %s; load average %s → %s.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 MST"), rate, width, height, storm, warmup, load0, loadavg())
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), rate, width, height, storm, warmup, load0, benchenv.LoadAvg())
 	fmt.Printf("| CPU, share of one core | peak RSS | key → help on the pane p50 / p95 / max (ms) | the method's floor p50 / p95 (ms) | presses not shown in 2 s |\n|---|---|---|---|---|\n")
 	fmt.Printf("| %.1f%% | %.0f MB | %s / %s / %s | %s / %s | %d of %d |\n", share, float64(rss)/1024,
 		pct(lat, 0.5), pct(lat, 0.95), pct(lat, 1), pct(floor, 0.5), pct(floor, 0.95), missed, 2*presses)
@@ -258,33 +255,4 @@ func peakRSS(pid int) int64 {
 func alive(pid int) bool {
 	_, err := os.Stat(fmt.Sprintf("/proc/%d", pid))
 	return err == nil
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory: run from the repository")
-		}
-		dir = parent
-	}
 }
