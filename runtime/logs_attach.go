@@ -97,7 +97,8 @@ func readAttachMux(r io.Reader, asm *assemblers) error {
 			return err
 		}
 		stream, err := frameStream(hdr[0])
-		size := int(binary.BigEndian.Uint32(hdr[4:]))
+		frameLen := int(binary.BigEndian.Uint32(hdr[4:]))
+		size := frameLen
 		now := time.Now()
 		for size > 0 {
 			n, rerr := r.Read(frame[:min(size, len(frame))])
@@ -115,7 +116,7 @@ func readAttachMux(r io.Reader, asm *assemblers) error {
 		if err != nil {
 			return err
 		}
-		if gather.wait(br, len(hdr)+int(binary.BigEndian.Uint32(hdr[4:]))) {
+		if gather.wait(br, len(hdr)+frameLen) {
 			continue
 		}
 		// Let the goroutines that read the lines run before parsing the next chunk: when the
