@@ -146,10 +146,12 @@ wait web: back-off 1s after exit code 143, restarting in 1s`},
 job completed`},
 				{then(after(time.Second), answer), `stop envoy: job completed, sidecars in reverse order (grace 29s)
 job completed`},
+				{answer, `stop infra: job completed, nothing of it runs (grace 29s)
+job completed`},
 				{answer, `job completed`},
 				{after(time.Minute), `job completed`},
-				// The infra container dying now does not run the job again.
-				{die(InfraName, 137), `job completed`},
+				// The infra container gone now does not run the job again.
+				{func(w *world) { w.destroyed(InfraName) }, `job completed`},
 				{terminate, `
 remove migrate: pod stopping
 remove envoy: pod stopping
@@ -163,6 +165,18 @@ remove web: pod stopping`},
 			steps: steps(upTo, []seqStep{
 				{die("web", 3), `collect logs web: job shop failed: main web exited with code 3`},
 				{answer, `pod failed: job shop failed: main web exited with code 3`},
+			}),
+		},
+		{
+			name: "a job pod's infra container dying after the completion does not run it again",
+			spec: func(s *PodSpec) { s.Pod.Job = true },
+			steps: steps(upTo, []seqStep{
+				{die("web", 0), `stop shipper: job completed, sidecars in reverse order (grace 5s)
+job completed`},
+				// The infra container dies while the sidecar stops: the pod is not re-created.
+				{then(die(InfraName, 137), answer), `stop envoy: job completed, sidecars in reverse order (grace 30s)
+job completed`},
+				{answer, `job completed`},
 			}),
 		},
 		{

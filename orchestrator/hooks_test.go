@@ -214,9 +214,10 @@ func TestJobPodCompletesAndTheStackGoesOn(t *testing.T) {
 	h.until("app running", time.Second, h.running("j-app-app"))
 	h.until("seed completed", time.Second, func() bool { return h.podPhase("seed") == orchestrator.PhaseCompleted })
 	h.until("seed's sidecar stopped", time.Second, h.stateIs("seed", "proxy", orchestrator.CStateStopped))
+	h.until("seed's infra container stopped", time.Second, h.stateIs("seed", "infra", orchestrator.CStateStopped))
 	for _, n := range []string{"j-seed-seed", "j-seed-proxy", "j-seed-infra"} {
-		if _, ok := h.rt.Container(n); !ok {
-			t.Errorf("%s was removed: a completed job's containers stay until the stack ends", n)
+		if c, ok := h.rt.Container(n); !ok || c.Info.Status != orchestrator.StatusExited {
+			t.Errorf("%s: present %v, %s: a completed job's containers stay, exited, until the stack ends", n, ok, c.Info.Status)
 		}
 	}
 	hist := h.rt.HistoryOf()

@@ -256,8 +256,9 @@ func restartsMain(main *recipes.Container, cs *ContainerStatus) bool {
 }
 
 // planJobDone finishes a job pod whose main completed: the sidecars still running are
-// stopped in reverse order, within the pod's stop budget counted from the completion;
-// nothing is restarted, and the containers stay (their logs readable) until the stack ends.
+// stopped in reverse order, within the pod's stop budget counted from the completion, then
+// the infra container (which frees the pod's address and ports); nothing is restarted, and
+// the containers stay (their logs readable) until the stack ends.
 func planJobDone(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	p.Phase, p.Completed = PhaseCompleted, true
 	deadline := st.JobDoneAt.Add(spec.Pod.StopGrace.D())
@@ -270,6 +271,10 @@ func planJobDone(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 			planStop(st, c, stopGrace(c, deadline.Sub(now)), deadline, now, "job completed, sidecars in reverse order", p)
 			return
 		}
+	}
+	if inf := st.Infra; inf.State == StateRunning && inf.Pending == 0 && !inf.StopFailed {
+		p.act(Action{Kind: ActStop, Target: InfraName, Role: recipes.RoleInfra, ID: inf.ID, Grace: max(deadline.Sub(now), 0),
+			Reason: "job completed, nothing of it runs"})
 	}
 }
 
