@@ -3,7 +3,6 @@ package orchestrator
 import (
 	"errors"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -208,22 +207,7 @@ wait web: created once the pod has its IP address (its environment reads it)`},
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			spec := testSpec()
-			if tt.spec != nil {
-				tt.spec(spec)
-			}
-			w := &world{spec: spec, st: NewPodStatus(spec.Pod), now: t0}
-			for i, s := range tt.steps {
-				if s.do != nil {
-					s.do(w)
-				}
-				got := strings.TrimSpace(w.plan().String())
-				if want := strings.TrimSpace(s.want); got != want {
-					t.Fatalf("step %d: plan:\n%s\nwant:\n%s", i+1, got, want)
-				}
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { runSequence(t, tt.spec, tt.steps) })
 	}
 }
 

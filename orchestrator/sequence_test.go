@@ -213,21 +213,26 @@ create web: app containers are created up front`},
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			spec := testSpec()
-			if tt.spec != nil {
-				tt.spec(spec)
-			}
-			w := &world{spec: spec, st: NewPodStatus(spec.Pod), now: t0}
-			for i, s := range tt.steps {
-				if s.do != nil {
-					s.do(w)
-				}
-				got := strings.TrimSpace(w.plan().String())
-				if want := strings.TrimSpace(s.want); got != want {
-					t.Fatalf("step %d: plan:\n%s\nwant:\n%s", i+1, got, want)
-				}
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { runSequence(t, tt.spec, tt.steps) })
+	}
+}
+
+// runSequence drives the test pod (changed by change, when set) through steps from nothing,
+// checking the plan after each.
+func runSequence(t *testing.T, change func(*PodSpec), steps []seqStep) {
+	t.Helper()
+	spec := testSpec()
+	if change != nil {
+		change(spec)
+	}
+	w := &world{spec: spec, st: NewPodStatus(spec.Pod), now: t0}
+	for i, s := range steps {
+		if s.do != nil {
+			s.do(w)
+		}
+		got := strings.TrimSpace(w.plan().String())
+		if want := strings.TrimSpace(s.want); got != want {
+			t.Fatalf("step %d: plan:\n%s\nwant:\n%s", i+1, got, want)
+		}
 	}
 }

@@ -201,41 +201,38 @@ func resourceValue(pod *Pod, c *Container, ref EnvRef, facts DownwardFacts) (str
 		return "", fmt.Errorf("%s: resource %s: name the container", ref.Name, ref.Resource)
 	}
 	limits, requests := EffectiveResources(target)
-	switch ref.Resource {
-	case "limits.cpu", "requests.cpu":
-		divisor := MilliCPU(1000)
-		if ref.Divisor != "" {
-			d, err := ParseMilliCPU(ref.Divisor)
-			if err != nil || d <= 0 {
-				return "", fmt.Errorf("%s: divisor %q of %s: write an amount of CPU such as 1 or 1m", ref.Name, ref.Divisor, ref.Resource)
-			}
-			divisor = d
-		}
-		v := limits.CPU
-		if ref.Resource == "requests.cpu" {
-			v = requests.CPU
-		} else if v == 0 {
-			v = facts.NodeCPU
-		}
-		return strconv.FormatInt(ceilDiv(int64(v), int64(divisor)), 10), nil
-	case "limits.memory", "requests.memory":
-		divisor := ByteSize(1)
-		if ref.Divisor != "" {
-			d, err := ParseByteSize(ref.Divisor)
-			if err != nil || d <= 0 {
-				return "", fmt.Errorf("%s: divisor %q of %s: write an amount of memory such as 1, 1Ki or 1Mi", ref.Name, ref.Divisor, ref.Resource)
-			}
-			divisor = d
-		}
-		v := limits.Memory
-		if ref.Resource == "requests.memory" {
-			v = requests.Memory
-		} else if v == 0 {
-			v = facts.NodeMemory
-		}
-		return strconv.FormatInt(ceilDiv(int64(v), int64(divisor)), 10), nil
+	which, resource, _ := strings.Cut(ref.Resource, ".")
+	var limit, request, node, divisor int64
+	var parse func(string) (int64, error)
+	var example string
+	switch resource {
+	case "cpu":
+		limit, request, node, divisor = int64(limits.CPU), int64(requests.CPU), int64(facts.NodeCPU), 1000
+		parse = func(s string) (int64, error) { v, err := ParseMilliCPU(s); return int64(v), err }
+		example = "an amount of CPU such as 1 or 1m"
+	case "memory":
+		limit, request, node, divisor = int64(limits.Memory), int64(requests.Memory), int64(facts.NodeMemory), 1
+		parse = func(s string) (int64, error) { v, err := ParseByteSize(s); return int64(v), err }
+		example = "an amount of memory such as 1, 1Ki or 1Mi"
 	}
-	return "", fmt.Errorf("%s: unknown resource %q: use limits.cpu, limits.memory, requests.cpu or requests.memory", ref.Name, ref.Resource)
+	if parse == nil || (which != "limits" && which != "requests") {
+		return "", fmt.Errorf("%s: unknown resource %q: use limits.cpu, limits.memory, requests.cpu or requests.memory", ref.Name, ref.Resource)
+	}
+	if ref.Divisor != "" {
+		d, err := parse(ref.Divisor)
+		if err != nil || d <= 0 {
+			return "", fmt.Errorf("%s: divisor %q of %s: write %s", ref.Name, ref.Divisor, ref.Resource, example)
+		}
+		divisor = d
+	}
+	v := request
+	if which == "limits" {
+		v = limit
+		if v == 0 {
+			v = node // a limit not set: the node's allocatable amount
+		}
+	}
+	return strconv.FormatInt(ceilDiv(v, divisor), 10), nil
 }
 
 // EffectiveResources are c's limits and requests as Kubernetes defaults them: a request that

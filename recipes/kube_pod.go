@@ -815,40 +815,10 @@ func (k *kubeImport) fieldRef(cx *kubeCtx, p, field string) (string, bool) {
 	return "", false
 }
 
-// kubeExpand expands $(VAR) references to vars as the kubelet does: $$ is a literal $, and a
-// reference to an unknown variable stays as written.
+// kubeExpand expands $(VAR) references to vars as the kubelet does (ExpandVars): $$ is a
+// literal $, and a reference to an unknown variable stays as written.
 func kubeExpand(s string, vars map[string]string) string {
-	if !strings.Contains(s, "$") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '$' || i+1 >= len(s) {
-			b.WriteByte(s[i])
-			continue
-		}
-		switch s[i+1] {
-		case '$':
-			b.WriteByte('$')
-			i++
-		case '(':
-			end := strings.IndexByte(s[i+2:], ')')
-			if end < 0 {
-				b.WriteString(s[i:])
-				return b.String()
-			}
-			name := s[i+2 : i+2+end]
-			if v, ok := vars[name]; ok {
-				b.WriteString(v)
-			} else {
-				b.WriteString(s[i : i+3+end])
-			}
-			i += 2 + end
-		default:
-			b.WriteByte('$')
-		}
-	}
-	return b.String()
+	return ExpandVars(s, func(name string) (string, bool) { v, ok := vars[name]; return v, ok })
 }
 
 // kubeStaticEnv is what the kubelet expands an exec probe's command with: each env entry's

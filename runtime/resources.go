@@ -85,20 +85,7 @@ func (d *Docker) ListNetworks(ctx context.Context, filter map[string]string) ([]
 // that volume; when it does not carry exactly our stack label it is someone else's (or
 // another stack's), and that is ErrConflict.
 func (d *Docker) CreateVolume(ctx context.Context, name string, labels map[string]string) error {
-	res, err := d.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: name, Driver: "local", Labels: labels})
-	if err != nil {
-		if isConflict(err) {
-			return conflictError("volume", name, name, nil, err)
-		}
-		return engineError("create volume "+name, err)
-	}
-	got := res.Volume.Labels
-	for k, v := range labels {
-		if got[k] != v {
-			return volumeConflict(name, got)
-		}
-	}
-	return nil
+	return d.createVolume(ctx, name, labels, nil)
 }
 
 // CreateMemoryVolume creates a local volume backed by a tmpfs (type=tmpfs, device=tmpfs,
@@ -111,7 +98,11 @@ func (d *Docker) CreateMemoryVolume(ctx context.Context, name string, labels map
 	if size > 0 {
 		opts["o"] = "size=" + strconv.FormatInt(size, 10)
 	}
-	res, err := d.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: name, Driver: "local", DriverOpts: opts, Labels: labels})
+	return d.createVolume(ctx, name, labels, opts)
+}
+
+func (d *Docker) createVolume(ctx context.Context, name string, labels, driverOpts map[string]string) error {
+	res, err := d.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: name, Driver: "local", DriverOpts: driverOpts, Labels: labels})
 	if err != nil {
 		if isConflict(err) {
 			return conflictError("volume", name, name, nil, err)
