@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/sidecar-dev/sidecar/bench/internal/benchenv"
+	"github.com/sidecar-dev/sidecar/internal/modroot"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	sidecarrt "github.com/sidecar-dev/sidecar/runtime"
 )
@@ -72,7 +73,7 @@ func main() {
 
 func run(c *config) error {
 	ctx := context.Background()
-	root, err := benchenv.ModuleRoot()
+	root, err := modroot.Find()
 	if err != nil {
 		return err
 	}
