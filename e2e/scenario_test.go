@@ -93,7 +93,7 @@ func newScenario(t *testing.T, name string) *scenario {
 	t.Helper()
 	d := testenv.Engine(t)
 	s := &scenario{t: t, d: d, stack: testenv.UniqueName(t, "e2e"), ctx: testenv.Context(t, 10*time.Minute)}
-	s.filter = map[string]string{orchestrator.LabelStack: s.stack}
+	s.filter = orchestrator.StackFilter(s.stack)
 	testenv.CheckNoLeaks(t, s.filter) // first: its cleanup runs after every other
 	root, err := modroot.Find()
 	if err != nil {
@@ -265,7 +265,7 @@ func (s *scenario) eventually(what string, p *proc, timeout time.Duration, cond 
 	}
 }
 
-// containers lists the stack's containers on the engine, by container name (LabelContainer;
+// containers lists the stack's containers on the engine, by container name (its container label;
 // "pod/name" when pod is given for several pods).
 func (s *scenario) containers() map[string]orchestrator.ContainerInfo {
 	s.t.Helper()
@@ -275,7 +275,8 @@ func (s *scenario) containers() map[string]orchestrator.ContainerInfo {
 	}
 	out := map[string]orchestrator.ContainerInfo{}
 	for _, info := range infos {
-		out[info.Labels[orchestrator.LabelContainer]] = info
+		l, _ := orchestrator.DecodeLabels(info.Labels)
+		out[l.Container] = info
 	}
 	return out
 }

@@ -35,7 +35,7 @@ func e2eStack(t *testing.T, recipe string) *recipes.Stack {
 	t.Helper()
 	img := testenv.AppsImage(t)
 	name := testenv.UniqueName(t, "sct-logs")
-	testenv.CheckNoLeaks(t, map[string]string{orchestrator.LabelStack: name})
+	testenv.CheckNoLeaks(t, orchestrator.StackFilter(name))
 	st, _, err := recipes.Load(recipes.File{Name: "/tmp/" + name + "/sidecar.yaml", Content: []byte(recipe)},
 		recipes.Options{Env: map[string]string{"IMAGE": img}, Name: name})
 	if err != nil {

@@ -20,7 +20,7 @@ func TestLogsCommandOnRunningStack(t *testing.T) {
 	d := testenv.Engine(t)
 	img := testenv.AppsImage(t)
 	name := testenv.UniqueName(t, "sct-logs-cli")
-	testenv.CheckNoLeaks(t, map[string]string{orchestrator.LabelStack: name})
+	testenv.CheckNoLeaks(t, orchestrator.StackFilter(name))
 	st, _, err := recipes.Load(recipes.File{Name: "/tmp/" + name + "/sidecar.yaml", Content: []byte(`
 backoff: {initial: 200ms, max: 400ms}
 sidecars:
