@@ -128,7 +128,7 @@ func (e *LabelError) Unwrap() error { return ErrBadLabel }
 // must be DNS labels (as the recipe's are), the role one of the roles, numbers and durations
 // well-formed, free text (version, recipe path, hash) free of control characters and escape
 // sequences. A value that fails is left out of the result (its field stays zero) and
-// reported; the error joins one *LabelError per such label. Labels that are absent are not
+// reported; the error holds one *LabelError per such label (errors.As finds them). Labels that are absent are not
 // an error.
 func DecodeLabels(m map[string]string) (Labels, error) {
 	var l Labels
@@ -200,8 +200,24 @@ func DecodeLabels(m map[string]string) (Labels, error) {
 			bad(keyInfraVolumeDirs, "a positive number")
 		}
 	}
-	return l, errors.Join(errs...)
+	if len(errs) == 0 {
+		return l, nil
+	}
+	return l, labelErrors(errs)
 }
+
+// labelErrors are the LabelErrors of one object, said on one line.
+type labelErrors []error
+
+func (e labelErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, err := range e {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (e labelErrors) Unwrap() []error { return e }
 
 // ValidName reports whether s is a valid name of a stack, pod or container: an RFC 1123 DNS
 // label (lowercase letters, digits and '-', starting and ending with a letter or digit, at

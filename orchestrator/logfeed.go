@@ -71,9 +71,21 @@ type EngineLogOptions struct {
 	Tail       int // lines per container from the end; < 0: all
 }
 
-// ErrNoContainers is what EngineLogs returns when the engine holds no container of the
-// stack but its infra containers.
-var ErrNoContainers = errors.New("no containers on the engine")
+// NoContainersError is what EngineLogs returns when the engine holds no container of the
+// stack but its infra containers. Skipped are those it left out: their labels are not
+// sidecar's.
+type NoContainersError struct {
+	Stack   string
+	Skipped []error
+}
+
+func (e *NoContainersError) Error() string {
+	msg := fmt.Sprintf("stack %s has no containers on the engine", e.Stack)
+	if len(e.Skipped) > 0 {
+		msg += " (" + labelErrors(e.Skipped).Error() + ")"
+	}
+	return msg
+}
 
 // UnknownContainerError is a container named to EngineLogs that the stack does not have.
 type UnknownContainerError struct {
@@ -102,7 +114,7 @@ func EngineLogs(ctx context.Context, src LogSource, opts EngineLogOptions) (LogF
 	}
 	all, skipped := logSources(infos, opts.PodOrder)
 	if len(all) == 0 {
-		return nil, fmt.Errorf("stack %s: %w", opts.Stack, ErrNoContainers)
+		return nil, &NoContainersError{Stack: opts.Stack, Skipped: skipped}
 	}
 	sel, err := selectSources(all, opts.Containers)
 	if err != nil {
@@ -193,7 +205,7 @@ func (f *engineFeed) run(ctx context.Context) error {
 }
 
 // emit queues an event; flush hands what is queued to the reader, waiting for it.
-func (f *engineFeed) emit(ev Event) { f.batch = append(f.batch, ev) }
+func (f *engineFeed) emit(ev Event) { f.batch = append(f.batch, plainEvent(ev)) }
 
 func (f *engineFeed) flush(ctx context.Context) error {
 	if len(f.batch) == 0 {

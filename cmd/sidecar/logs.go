@@ -81,12 +81,11 @@ is not a terminal, with --no-color or with NO_COLOR set).`),
 				return err
 			}
 			opts.File = v.GetString("file")
-			opts.Stack = v.GetString("stack")
 			opts.Follow = v.GetBool("follow")
 			opts.Timestamps = v.GetBool("timestamps")
 			opts.Containers = args
-			if opts.Stack != "" && cmd.Flags().Changed("file") {
-				return usageErrorf(cmd, "give either --file FILE or --stack NAME, not both")
+			if opts.Stack, err = stackFlag(cmd, v, "--file"); err != nil {
+				return err
 			}
 			if opts.Tail, err = parseTail(v.GetString("tail")); err != nil {
 				return usageErrorf(cmd, "%v", err)
@@ -96,11 +95,10 @@ is not a terminal, with --no-color or with NO_COLOR set).`),
 					return usageErrorf(cmd, "%v", err)
 				}
 			}
-			env := envMap(f.Environ())
-			opts.Color = opts.IO.IsTTY && !v.GetBool("no-color") && env["NO_COLOR"] == ""
+			opts.Color = plain.ColorEnabled(opts.IO.IsTTY, v.GetBool("no-color"), f.getenv())
 			if opts.Connect == nil {
 				opts.Connect = func(ctx context.Context) (logEngine, error) {
-					return runtime.Connect(ctx, runtime.ConnectOptions{ToolVersion: f.Build.Version, Getenv: func(k string) string { return env[k] }})
+					return runtime.Connect(ctx, runtime.ConnectOptions{ToolVersion: f.Build.Version, Getenv: f.getenv()})
 				}
 			}
 			if runF != nil {
@@ -182,14 +180,15 @@ func logsRun(ctx context.Context, opts *LogsOptions) error {
 	defer rt.Close()
 	feed, err := orchestrator.EngineLogs(ctx, rt, orchestrator.EngineLogOptions{Stack: name, PodOrder: podOrder,
 		Containers: opts.Containers, Follow: opts.Follow, Since: opts.Since, Tail: opts.Tail})
+	var none *orchestrator.NoContainersError
 	var unknown *orchestrator.UnknownContainerError
-	none, isUnknown := errors.Is(err, orchestrator.ErrNoContainers), errors.As(err, &unknown)
-	if r := recipeArg(opts.Containers); r != "" && (none || isUnknown && unknown.Name == r) {
+	isNone, isUnknown := errors.As(err, &none), errors.As(err, &unknown)
+	if r := recipeArg(opts.Containers); r != "" && (isNone || isUnknown && unknown.Name == r) {
 		return recipeArgError(r, opts.Follow)
 	}
 	switch {
-	case none:
-		return &ExitError{Code: exitFailure, Err: fmt.Errorf("stack %s has no containers on the engine: start it with `sidecar up`, or see the stacks there are with `sidecar ps`", name)}
+	case isNone:
+		return &ExitError{Code: exitFailure, Err: fmt.Errorf("%w: start it with `sidecar up`, or see the stacks there are with `sidecar ps`", err)}
 	case isUnknown:
 		return &ExitError{Code: exitBadInput, Err: err}
 	case err != nil:

@@ -63,15 +63,14 @@ Without --stack or -f, every stack is listed. -o json is for tools: {"stacks":
 				return err
 			}
 			opts.Output = v.GetString("output")
-			opts.Stack = v.GetString("stack")
 			if cmd.Flags().Changed("file") {
 				opts.File = v.GetString("file")
 			}
 			if opts.Output != "text" && opts.Output != "json" {
 				return usageErrorf(cmd, "unknown output format %q: use -o text or -o json", opts.Output)
 			}
-			if opts.Stack != "" && opts.File != "" {
-				return usageErrorf(cmd, "give either -f FILE or --stack NAME, not both")
+			if opts.Stack, err = stackFlag(cmd, v, "-f"); err != nil {
+				return err
 			}
 			if opts.Connect == nil {
 				opts.Connect = func(ctx context.Context) (engine, error) { return connectEngine(ctx, f) }
