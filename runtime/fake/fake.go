@@ -977,6 +977,7 @@ func (r *Runtime) logs(ctx context.Context, id string, opts orchestrator.LogOpti
 		}
 	}
 	pos := len(c.logs)
+	run := c.info.StartedAt // a follow ends with the run, as the engine's does
 	running := c.info.Status == orchestrator.StatusRunning && !c.removed
 	wake := c.wake
 	r.mu.Unlock()
@@ -993,9 +994,15 @@ func (r *Runtime) logs(ctx context.Context, id string, opts orchestrator.LogOpti
 		case <-wake:
 		}
 		r.mu.Lock()
-		lines = slices.Clone(c.logs[pos:])
-		pos = len(c.logs)
-		running = c.info.Status == orchestrator.StatusRunning && !c.removed
+		end := len(c.logs)
+		running = c.info.Status == orchestrator.StatusRunning && !c.removed && c.info.StartedAt.Equal(run)
+		if !c.info.StartedAt.Equal(run) { // restarted meanwhile: the lines of the next run are not this follow's
+			for end > pos && !c.logs[end-1].Time.Before(c.info.StartedAt) {
+				end--
+			}
+		}
+		lines = slices.Clone(c.logs[pos:end])
+		pos = end
 		wake = c.wake
 		r.mu.Unlock()
 		for _, l := range lines {
