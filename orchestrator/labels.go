@@ -210,11 +210,14 @@ func DecodeLabels(m map[string]string) (Labels, error) {
 type labelErrors []error
 
 func (e labelErrors) Error() string {
-	msgs := make([]string, len(e))
+	var b strings.Builder
 	for i, err := range e {
-		msgs[i] = err.Error()
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(err.Error())
 	}
-	return strings.Join(msgs, "; ")
+	return b.String()
 }
 
 func (e labelErrors) Unwrap() []error { return e }

@@ -1,6 +1,10 @@
 package orchestrator
 
-import "github.com/sidecar-dev/sidecar/internal/termsafe"
+import (
+	"slices"
+
+	"github.com/sidecar-dev/sidecar/internal/termsafe"
+)
 
 // Events carry terminal-safe text. Log lines are made safe as they enter a buffer (with their
 // colours: see logbuffer.go); every other event's free text — reasons, messages, hints, image
@@ -12,15 +16,12 @@ import "github.com/sidecar-dev/sidecar/internal/termsafe"
 // plainEvent returns ev with the free text of its fields made plain text (plainText).
 func plainEvent(ev Event) Event {
 	p := plainText
-	list := func(in []string) []string {
-		if in == nil {
-			return nil
+	list := func(names []string) []string {
+		names = slices.Clone(names)
+		for i := range names {
+			names[i] = p(names[i])
 		}
-		out := make([]string, len(in))
-		for i, s := range in {
-			out[i] = p(s)
-		}
-		return out
+		return names
 	}
 	switch e := ev.(type) {
 	case StackEvent:
