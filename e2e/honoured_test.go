@@ -15,7 +15,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
-	"github.com/sidecar-dev/sidecar/internal/testenv"
+	"github.com/sidecar-dev/sidecar/e2e/testenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
 	"github.com/sidecar-dev/sidecar/runtime"
@@ -48,7 +48,7 @@ func newGoStack(t *testing.T, pods ...*recipes.Pod) *goStack {
 	t.Helper()
 	d := testenv.Engine(t)
 	name := testenv.UniqueName(t, "e2e")
-	testenv.CheckNoLeaks(t, map[string]string{orchestrator.LabelStack: name})
+	testenv.CheckNoLeaks(t, orchestrator.StackFilter(name))
 	for _, p := range pods {
 		if p.StopGrace == 0 {
 			p.StopGrace = recipes.Duration(10 * time.Second)

@@ -161,7 +161,7 @@ func TestFailedPostStartRestartsTheSidecar(t *testing.T) {
 	var runs atomic.Int32
 	h.rt.SetHookFunc("f-proxy", func(ctx context.Context, hk recipes.Hook) error {
 		if runs.Add(1) == 1 {
-			return errors.New(`exec "/warm" exited 1: not yet`)
+			return errors.New("exec \"/warm\" exited 1: not yet \x1b]0;title\a")
 		}
 		return nil
 	})
@@ -184,7 +184,8 @@ func TestFailedPostStartRestartsTheSidecar(t *testing.T) {
 			failed = append(failed, ev)
 		}
 	}
-	if len(failed) != 1 || failed[0].Error != `exec "/warm" exited 1: not yet` {
+	// The hook's output is the container's: it reaches the stream as plain text.
+	if len(failed) != 1 || strings.TrimSpace(failed[0].Error) != `exec "/warm" exited 1: not yet` {
 		t.Errorf("failed hook events %+v", failed)
 	}
 	h.o.Shutdown()

@@ -4,7 +4,6 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,7 +15,7 @@ import (
 type PodSpec struct {
 	Stack *recipes.Stack
 	Pod   *recipes.Pod
-	// Version is the tool's version, written in LabelVersion.
+	// Version is the tool's version, written in its labels (Labels.Version).
 	Version string
 	// InfraImage is the reference Runtime.InfraImage returned.
 	InfraImage string
@@ -36,12 +35,9 @@ func (s *PodSpec) EngineName(container string) string {
 }
 
 // labels are the labels of one container of the pod.
-func (s *PodSpec) labels(container string, role recipes.Role, hash string) map[string]string {
+func (s *PodSpec) labels(container string, role recipes.Role, hash string) Labels {
 	l := StackLabels(s.Stack, s.Version)
-	l[LabelPod] = s.Pod.Name
-	l[LabelContainer] = container
-	l[LabelRole] = role.String()
-	l[LabelConfigHash] = hash
+	l.Pod, l.Container, l.Role, l.ConfigHash = s.Pod.Name, container, role, hash
 	return l
 }
 
@@ -108,11 +104,9 @@ func (s *PodSpec) InfraSpec() ContainerSpec {
 		PID, IPC bool
 		Volumes  []*recipes.Volume
 	}{spec, pod.SharePID, pod.ShareIPC, s.EngineVolumes()})
-	spec.Labels = s.labels(InfraName, recipes.RoleInfra, hash)
-	spec.Labels[LabelStopGrace] = pod.StopGrace.String()
-	if len(pod.DependsOn) > 0 {
-		spec.Labels[LabelDependsOn] = strings.Join(pod.DependsOn, ",")
-	}
+	labels := s.labels(InfraName, recipes.RoleInfra, hash)
+	labels.StopGrace, labels.DependsOn = pod.StopGrace.D(), pod.DependsOn
+	spec.Labels = labels.Encode()
 	return spec
 }
 
@@ -204,7 +198,6 @@ func (s *PodSpec) ContainerSpecFor(c *recipes.Container, infraID string, facts r
 	spec := ContainerSpec{
 		Name:              s.EngineName(c.Name),
 		Image:             c.Image,
-		Labels:            s.labels(c.Name, c.Role, s.appHash(c)),
 		Entrypoint:        c.Entrypoint,
 		Cmd:               c.Command,
 		Env:               env,
@@ -236,14 +229,14 @@ func (s *PodSpec) ContainerSpecFor(c *recipes.Container, infraID string, facts r
 	if c.ExpandRefs {
 		spec.Entrypoint, spec.Cmd = expandAll(c.Entrypoint, lookup), expandAll(c.Command, lookup)
 	}
+	labels := s.labels(c.Name, c.Role, s.appHash(c))
 	for i, x := range pod.Containers() {
 		if x == c {
-			spec.Labels[LabelOrder] = strconv.Itoa(i)
+			labels.Order, labels.HasOrder = i, true
 		}
 	}
-	if c.StopGrace > 0 {
-		spec.Labels[LabelStopGrace] = c.StopGrace.String()
-	}
+	labels.StopGrace = c.StopGrace.D()
+	spec.Labels = labels.Encode()
 	if spec.StopGrace == 0 {
 		spec.StopGrace = pod.StopGrace.D()
 	}
@@ -406,8 +399,8 @@ func (s *PodSpec) EngineVolumes() []*recipes.Volume {
 // VolumeLabels are the labels of a pod volume.
 func (s *PodSpec) VolumeLabels() map[string]string {
 	l := StackLabels(s.Stack, s.Version)
-	l[LabelPod] = s.Pod.Name
-	return l
+	l.Pod = s.Pod.Name
+	return l.Encode()
 }
 
 // stopGrace is the grace a container gets when stopped with remaining of the pod's budget:

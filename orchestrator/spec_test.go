@@ -91,8 +91,8 @@ func TestContainerSpecCarriesTheContainersSettings(t *testing.T) {
 
 // A config hash changes exactly when the container would be created differently.
 func TestConfigHashes(t *testing.T) {
-	infraHash := func(s *PodSpec) string { return s.InfraSpec().Labels[LabelConfigHash] }
-	webHash := func(s *PodSpec) string { return s.ContainerSpec(s.Pod.Main, "id-infra").Labels[LabelConfigHash] }
+	infraHash := func(s *PodSpec) string { return s.InfraSpec().Labels[keyConfigHash] }
+	webHash := func(s *PodSpec) string { return s.ContainerSpec(s.Pod.Main, "id-infra").Labels[keyConfigHash] }
 	changes := []struct {
 		what        string
 		before      func(*PodSpec) // applied to both sides

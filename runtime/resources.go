@@ -119,7 +119,8 @@ func (d *Docker) createVolume(ctx context.Context, name string, labels, driverOp
 }
 
 func volumeConflict(name string, labels map[string]string) error {
-	if stack := labels[orchestrator.LabelStack]; stack != "" {
+	if l, _ := orchestrator.DecodeLabels(labels); l.Stack != "" {
+		stack := l.Stack
 		return newError(fmt.Sprintf("the volume name %q is taken by sidecar stack %q: run `sidecar down --stack %s` to remove it", name, stack, stack), nil, orchestrator.ErrConflict)
 	}
 	return newError(fmt.Sprintf("the volume name %q is taken by a volume sidecar did not create: rename the stack (name: in the recipe) or remove it yourself (`docker volume rm %s`)", name, name), nil, orchestrator.ErrConflict)
