@@ -15,17 +15,8 @@ func execHook(cmd ...string) *recipes.Hook {
 	return &recipes.Hook{Exec: &recipes.ExecProbe{Command: cmd}}
 }
 
-// startedToInit brings the test pod to its init container running.
-var startedToInit = []seqStep{
-	{nil, `create volume logs: pod volume`},
-	{answer, `create infra: holds the pod's network namespace`},
-	{answer, `start infra: holds the pod's network namespace
-create migrate: app containers are created up front
-create envoy: app containers are created up front
-create shipper: app containers are created up front
-create web: app containers are created up front`},
-	{answer, `start migrate: init container 1/1`},
-}
+// startedToInit brings the test pod to its init container being started.
+var startedToInit = upTo[:4]
 
 func steps(parts ...[]seqStep) []seqStep {
 	var out []seqStep
@@ -193,9 +184,7 @@ job completed`},
 			spec: func(s *PodSpec) {
 				s.Pod.Main.EnvRefs = []recipes.EnvRef{{Name: "POD_IP", Field: "status.podIP"}}
 			},
-			steps: []seqStep{
-				{nil, `create volume logs: pod volume`},
-				{answer, `create infra: holds the pod's network namespace`},
+			steps: steps(upTo[:2], []seqStep{
 				{answer, `start infra: holds the pod's network namespace
 create migrate: app containers are created up front
 create envoy: app containers are created up front
@@ -203,7 +192,7 @@ create shipper: app containers are created up front
 wait web: created once the pod has its IP address (its environment reads it)`},
 				{answer, `create web: the pod has its IP address`},
 				{answer, `start migrate: init container 1/1`},
-			},
+			}),
 		},
 	}
 	for _, tt := range tests {
