@@ -188,6 +188,11 @@ func TestFailedPostStartRestartsTheSidecar(t *testing.T) {
 	if len(failed) != 1 || strings.TrimSpace(failed[0].Error) != `exec "/warm" exited 1: not yet` {
 		t.Errorf("failed hook events %+v", failed)
 	}
+	for _, m := range h.messages() {
+		if strings.Contains(m.Text, "/warm") {
+			t.Errorf("the hook's failure said twice, as a message too: %+v", m)
+		}
+	}
 	h.o.Shutdown()
 	h.finish(time.Second)
 	h.leftNothing()
@@ -223,6 +228,22 @@ func TestJobPodCompletesAndTheStackGoesOn(t *testing.T) {
 	}
 	hist := h.rt.HistoryOf()
 	before(t, hist, "die j-seed-seed 0", "create j-app-infra")
+	// The views say it in lifecycle order: main exited, then its sidecar stopping.
+	var order []string
+	h.until("seed's events", 0, func() bool {
+		order = nil
+		for _, e := range h.all() {
+			if c, ok := e.(orchestrator.ContainerEvent); ok && c.Pod == "seed" && (c.State == orchestrator.CStateExited || c.State == orchestrator.CStateStopping) {
+				if s := c.Name + " " + c.State.String(); len(order) == 0 || order[len(order)-1] != s {
+					order = append(order, s)
+				}
+			}
+		}
+		return len(order) >= 3
+	})
+	if !slices.Equal(order, []string{"seed exited", "proxy stopping", "infra stopping"}) {
+		t.Errorf("seed's events %v, want main exited, then its sidecar and infra container stopping", order)
+	}
 	snap := h.o.Snapshot()
 	if p := snap.Pod("seed"); p.Reason != "job completed: main seed exited with code 0" {
 		t.Errorf("seed pod %+v", *p)

@@ -313,6 +313,9 @@ func (s *supervisor) noteHook(r ActionResult) {
 // pod's, and stops that needed SIGKILL.
 func (s *supervisor) noteResult(r ActionResult) {
 	a := r.Action
+	if a.Kind == ActPostStart || a.Kind == ActPreStop {
+		return // a hook's failure is its HookEvent's (noteHook)
+	}
 	if r.Err != nil {
 		switch a.Kind {
 		case ActCreateVolume, ActCreate, ActStart:
@@ -474,8 +477,8 @@ func (s *supervisor) publishViews(waits map[string]Wait) {
 	}
 	// Changes of one batch go out in lifecycle order, so that a reader sees them as they
 	// happened: start order while the pod comes up, teardown order while it goes down (main
-	// stopped, then the next sidecar stopping).
-	if s.st.Terminating {
+	// stopped, then the next sidecar stopping) or a job's sidecars are stopped after its main.
+	if s.st.Terminating || s.st.JobDone {
 		for _, c := range teardownOrder(s.spec.Pod) {
 			emit(c, s.st.Containers[c.Name])
 		}
