@@ -381,3 +381,22 @@ func BenchmarkApplyBatch(b *testing.B) {
 		m.apply(prepare(evs))
 	}
 }
+
+// BenchmarkRenderScrolling measures a 200×50 frame of four columns that each got a new
+// line since the last frame, as in a storm: every column is drawn again.
+func BenchmarkRenderScrolling(b *testing.B) {
+	m, _ := runningScene(b, 4, 200, 50)
+	var evs []orchestrator.Event
+	for i := 0; i < 4; i++ {
+		ctr := fakestack.Names[i]
+		stream, text := stormLine(ctr, i)
+		evs = append(evs, orchestrator.LogEvent{EventMeta: meta(0), Pod: "shop", Container: ctr, Stream: stream, Text: text})
+	}
+	items := prepare(evs)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.apply(items)
+		_ = m.View()
+	}
+}

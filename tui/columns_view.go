@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
@@ -71,9 +70,13 @@ func (c *columns) title(p *pane, styled bool, w int) string {
 	return join(p.name, compact)
 }
 
-// status is what a column's bottom border says: paused, new lines, filter.
+// status is what a column's bottom border says: lines skipped, filter, paused and new
+// lines.
 func (c *columns) status(p *pane, o *renderOpts) string {
 	var parts []string
+	if p.skipped > 0 {
+		parts = append(parts, fmt.Sprintf("%d skipped", p.skipped))
+	}
 	if p.filter != "" {
 		_, hi := p.bounds()
 		parts = append(parts, fmt.Sprintf("& %q %d", p.filter, hi-p.fbase))
@@ -111,7 +114,7 @@ func (c *columns) box() []string {
 			continue
 		}
 		title := c.title(p, true, col.w-2)
-		style := lipgloss.NewStyle()
+		style := c.st.plain
 		if p == focused && len(shown) > 1 {
 			title, style = c.title(p, false, col.w-2), c.st.focused
 		}
@@ -141,7 +144,7 @@ func (c *columns) box() []string {
 }
 
 // borderLabel is a width-wide stretch of border with a label in it (left, or right-aligned).
-func borderLabel(label string, w int, style, border lipgloss.Style, right bool) string {
+func borderLabel(label string, w int, style, border *pen, right bool) string {
 	if label == "" || w < 5 {
 		return border.Render(strings.Repeat("─", w))
 	}

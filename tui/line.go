@@ -33,21 +33,12 @@ type line struct {
 }
 
 func newLine(seq uint64, at time.Time, kind lineKind, raw string) line {
-	text, ascii := sanitize(raw)
+	text, ascii, upper := sanitize(raw)
 	lower := text
-	if !ascii || hasUpperASCII(text) {
+	if !ascii || upper {
 		lower = strings.ToLower(text)
 	}
 	return line{seq: seq, at: at, kind: kind, ascii: ascii, text: text, lower: lower}
-}
-
-func hasUpperASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			return true
-		}
-	}
-	return false
 }
 
 // ring keeps the newest size lines; lines are numbered from 0 for the pane's life. Its

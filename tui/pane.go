@@ -25,6 +25,12 @@ type pane struct {
 	width  int
 	height int
 	muted  bool
+	// skipped counts the lines the view fell behind on and never got (LogsDroppedEvent).
+	skipped uint64
+
+	// The rows drawn last, and what they were drawn from (pane_render.go).
+	drawn    []string
+	drawnKey drawKey
 }
 
 func newPane(pod, name string, size int) *pane {

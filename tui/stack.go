@@ -106,7 +106,9 @@ func (s *stackState) Update(ev orchestrator.Event) stackChange {
 		s.messages = append(s.messages, e)
 		ch.hasNotice, ch.noticeKind, ch.notice = true, kind, levelGlyph(e.Level)+" "+text
 	case orchestrator.LogsDroppedEvent:
-		s.pane(e.Pod, e.Container).push(newLine(e.Seq, e.Time, kindWarn,
+		p := s.pane(e.Pod, e.Container)
+		p.skipped += e.Count
+		p.push(newLine(e.Seq, e.Time, kindWarn,
 			fmt.Sprintf("… %d lines skipped: the view fell behind", e.Count)))
 	}
 	return ch
