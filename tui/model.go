@@ -27,6 +27,7 @@ type model struct {
 	helpScreen
 	notices
 
+	tl            timeline // the lifecycle timeline (L), over the columns when open
 	feed          *feed
 	width, height int
 
@@ -56,6 +57,7 @@ func newModel(ctx context.Context, sub Subscription, ctl Commands, opts Options)
 	m.search = newSearch(m.common, &m.columns)
 	m.columns = newColumns(m.common, &m.stackState, &m.search)
 	m.helpScreen = helpScreen{common: m.common}
+	m.tl = timeline{common: m.common, s: &m.stackState, cols: &m.columns}
 	return m
 }
 
@@ -91,7 +93,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		cmd = m.key(msg)
 	case tea.MouseWheelMsg:
-		if !m.helpScreen.open {
+		if !m.helpScreen.open && !m.tl.open {
 			cmd = m.columns.Update(msg)
 		}
 	default:
@@ -154,6 +156,7 @@ func (m *model) relayout() {
 	}
 	m.helpScreen.SetSize(m.width, m.height)
 	m.search.SetSize(m.width, 1)
+	m.tl.SetSize(m.width, m.height)
 	m.columns.SetSize(m.width, m.height)
 	m.columns.place(len(m.startupLines(m.width)), len(m.failureLines(m.width)))
 }

@@ -439,6 +439,7 @@ func TestRenderAnySize(t *testing.T) {
 			m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 			return m
 		},
+		"timeline": func(w, h int) *model { return lifeScene(t, w, h, true) },
 	}
 	for name, scene := range scenes {
 		for _, w := range []int{1, 2, 5, 9, 17, 33, 80, 131} {
