@@ -84,6 +84,16 @@ func (c *columns) status(p *pane, o *renderOpts) string {
 	if !p.follow {
 		parts = append(parts, fmt.Sprintf("paused, %d below", p.below(o)))
 	}
+	if c.aligned && c.merged == nil {
+		switch at, ok := c.alignAt(); {
+		case p != c.focused():
+			parts = append(parts, "aligned")
+		case ok:
+			parts = append(parts, "aligned at "+at.In(c.opts.Location).Format("15:04:05.000"))
+		default:
+			parts = append(parts, "aligned, following")
+		}
+	}
 	return strings.Join(parts, " · ")
 }
 

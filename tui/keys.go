@@ -97,7 +97,8 @@ type helpGroup struct {
 func (k keyMap) footerKeys() []footerKey {
 	return []footerKey{
 		{"tab", "focus"}, {"z", "zoom"}, {"/", "search"}, {"f", "follow"}, {"t", "time"},
-		{"m", "mute"}, {"r", "restart"}, {"s", "stop"}, {"e", "shell"}, {"q", "quit"},
+		{"m", "mute"}, {"r", "restart"}, {"s", "stop"}, {"e", "shell"}, {"L", "timeline"}, {"c", "merge"}, {"a", "align"},
+		{"q", "quit"},
 	}
 }
 
@@ -168,6 +169,10 @@ func (m *model) control(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	ks := m.keys
+	if p == m.merged && key.Matches(k, ks.Restart, ks.StopStart, ks.Shell) {
+		m.setNotice(kindWarn, "the merged stream is every container's: c goes back to the columns to act on one")
+		return nil
+	}
 	switch {
 	case key.Matches(k, ks.Restart):
 		return m.command("restart", p)

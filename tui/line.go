@@ -25,9 +25,10 @@ type line struct {
 	seq   uint64
 	at    time.Time
 	kind  lineKind
-	start bool // a "started" line: the run's output comes after it
-	end   bool // an "exited", "stopping", "stopped" line: the run ends there
-	ascii bool // text is printable ASCII: one byte per cell
+	start bool  // a "started" line: the run's output comes after it
+	end   bool  // an "exited", "stopping", "stopped" line: the run ends there
+	ascii bool  // text is printable ASCII: one byte per cell
+	src   uint8 // in the merged stream: 1 + the index of the column it comes from
 	text  string
 	lower string
 }

@@ -76,6 +76,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 	case batchMsg:
 		m.apply(msg.items)
+		m.columns.flushMerged()
 		cmd = tea.Batch(append(m.later, m.feed.next(m.ctx))...)
 		m.later = nil
 	case feedEndMsg:
@@ -100,6 +101,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.search.Update(msg)
 	}
 	m.relayout()
+	m.columns.align()
 	return m, cmd
 }
 

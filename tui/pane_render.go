@@ -19,6 +19,7 @@ type renderOpts struct {
 	query      string // lower-case search, "" for none
 	currentSeq uint64 // the line n/N jumped to (0: none)
 	styles     *styles
+	labels     *mergeLabels // the merged stream's: each line's column, coloured
 }
 
 const timestampWidth = len("15:04:05 ")
@@ -28,6 +29,9 @@ func (o *renderOpts) prefixWidth(l *line) int {
 	w := 0
 	if o.timestamps {
 		w += timestampWidth
+	}
+	if o.labels != nil {
+		w += o.labels.width
 	}
 	if l.kind == kindErr {
 		w++
@@ -154,6 +158,9 @@ func (p *pane) renderRow(b *strings.Builder, l *line, r int, o *renderOpts) {
 				b.WriteString(l.at.In(o.loc).Format("15:04:05"))
 				b.WriteString(ansi.ResetStyle)
 				b.WriteByte(' ')
+			}
+			if o.labels != nil {
+				o.labels.write(b, l.src)
 			}
 			if l.kind == kindErr {
 				b.WriteString(o.styles.sgr[kindErr])
