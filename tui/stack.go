@@ -31,9 +31,9 @@ type stackState struct {
 
 	// For the timeline: every container's history (infra too), each pod's phases, and the
 	// time of the first event.
-	lives  map[paneKey]*lifeline
-	phases map[string][]phaseAt
-	first  time.Time
+	lives       map[paneKey]*lifeline
+	phases      map[string][]phaseAt
+	first, last time.Time
 }
 
 type paneKey struct{ pod, ctr string }
@@ -71,6 +71,9 @@ func (s *stackState) Update(ev orchestrator.Event) stackChange {
 	var ch stackChange
 	if at := ev.Meta().Time; s.first.IsZero() || (at.Before(s.first) && !at.IsZero()) {
 		s.first = at
+	}
+	if at := ev.Meta().Time; at.After(s.last) {
+		s.last = at
 	}
 	switch e := ev.(type) {
 	case orchestrator.SnapshotEvent:

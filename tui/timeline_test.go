@@ -206,3 +206,15 @@ func TestLifelineMarks(t *testing.T) {
 		t.Errorf("shipper has a state before the first event")
 	}
 }
+
+// TestExitSummary: what the view leaves on the terminal: the stack's end and reason, how
+// long it ran, each container's end with restarts and OOM kills; after a failure, what
+// failed.
+func TestExitSummary(t *testing.T) {
+	m := lifeScene(t, 120, 40, true)
+	m.events(orchestrator.StackEvent{EventMeta: meta(150 * time.Second), Stack: "shop", Phase: orchestrator.PhaseDone,
+		Reason: "shut down by user", ExitCode: intp(0)},
+		orchestrator.LogsDroppedEvent{EventMeta: meta(150 * time.Second), Pod: "shop", Container: "envoy", Count: 812})
+	failed := initFailedScene(t)
+	requireGolden(t, "summary", m.summary()+"\n"+failed.summary())
+}
