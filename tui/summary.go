@@ -71,6 +71,15 @@ func (m *model) summary() string {
 
 // summaryRow is a container's name, role, end and notes.
 func (m *model) summaryRow(c orchestrator.ContainerView) [4]string {
+	if l := m.lives[paneKey{c.Pod, c.Name}]; l != nil {
+		// Removed at the teardown (the view says waiting or removed then): how it ended
+		// before.
+		for i := len(l.spans) - 1; i >= 0 && !ran(c.State); i-- {
+			if s := l.spans[i].c; ran(s.State) {
+				c.State, c.ExitCode, c.OOMKilled, c.Killed = s.State, s.ExitCode, s.OOMKilled, s.Killed
+			}
+		}
+	}
 	end := c.State.String()
 	code := ""
 	if c.ExitCode != nil {
@@ -124,4 +133,14 @@ func (m *model) summaryRow(c orchestrator.ContainerView) [4]string {
 		notes = append(notes, fmt.Sprintf("%d lines not shown (the view fell behind)", p.skipped))
 	}
 	return [4]string{ansi.Strip(c.Name), c.Role.String(), end, strings.Join(notes, ", ")}
+}
+
+// ran tells whether a state is one a container has once it ran.
+func ran(s orchestrator.ContainerState) bool {
+	switch s {
+	case orchestrator.CStateRunning, orchestrator.CStateExited, orchestrator.CStateBackoff,
+		orchestrator.CStateStopping, orchestrator.CStateStopped:
+		return true
+	}
+	return false
 }

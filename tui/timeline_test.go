@@ -212,6 +212,12 @@ func TestLifelineMarks(t *testing.T) {
 // failed.
 func TestExitSummary(t *testing.T) {
 	m := lifeScene(t, 120, 40, true)
+	// Removed at the teardown, as the orchestrator then says: waiting, or removed.
+	for name, st := range map[string]orchestrator.ContainerState{"web": orchestrator.CStateWaiting, "migrate": orchestrator.CStateRemoved} {
+		c := *m.container("shop", name)
+		c.State, c.ExitCode = st, nil
+		m.events(orchestrator.ContainerEvent{EventMeta: meta(149 * time.Second), ContainerView: c})
+	}
 	m.events(orchestrator.StackEvent{EventMeta: meta(150 * time.Second), Stack: "shop", Phase: orchestrator.PhaseDone,
 		Reason: "shut down by user", ExitCode: intp(0)},
 		orchestrator.LogsDroppedEvent{EventMeta: meta(150 * time.Second), Pod: "shop", Container: "envoy", Count: 812})
