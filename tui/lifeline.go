@@ -93,6 +93,9 @@ func (l *lifeline) add(at time.Time, old *orchestrator.ContainerView, c orchestr
 				mark(markStart, "")
 			}
 		case orchestrator.CStateExited, orchestrator.CStateBackoff:
+			if old.State == orchestrator.CStateCreated || old.State == orchestrator.CStateStarting {
+				mark(markStart, "") // it ran, too briefly to be seen running
+			}
 			switch {
 			case c.OOMKilled:
 				mark(markOOM, "OOM")
