@@ -137,18 +137,33 @@ func (c *columns) box() []string {
 	rows := make([]string, 0, l.contentH+2)
 	rows = append(rows, top.String())
 	bar := bs.Render("│")
+	// One string for every content row, sliced: one allocation, not a few per row.
+	size := 0
+	for i := range l.cols {
+		if cells[i] != nil {
+			for _, c := range cells[i] {
+				size += len(c)
+			}
+		}
+	}
+	var b strings.Builder
+	b.Grow(size + l.contentH*(len(l.cols)+1)*len(bar) + l.contentH*l.width)
+	ends := make([]int, l.contentH)
 	for r := 0; r < l.contentH; r++ {
-		var b strings.Builder
 		b.WriteString(bar)
 		for i, col := range l.cols {
 			if cells[i] != nil && r < len(cells[i]) {
 				b.WriteString(cells[i][r])
 			} else {
-				b.WriteString(strings.Repeat(" ", col.w))
+				writeSpaces(&b, col.w)
 			}
 			b.WriteString(bar)
 		}
-		rows = append(rows, b.String())
+		ends[r] = b.Len()
+	}
+	all, from := b.String(), 0
+	for _, end := range ends {
+		rows, from = append(rows, all[from:end]), end
 	}
 	return append(rows, bottom.String())
 }
