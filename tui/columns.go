@@ -122,9 +122,7 @@ func (c *columns) key(k tea.KeyPressMsg) bool {
 		c.timestamps = !c.timestamps
 		c.resetScroll()
 	case key.Matches(k, ks.FollowAll):
-		for _, q := range c.s.panes {
-			q.end()
-		}
+		c.resetScroll()
 	case key.Matches(k, ks.UnmuteAll):
 		for _, q := range c.podPanes() {
 			q.muted = false
@@ -221,10 +219,14 @@ func (c *columns) movePod(d int) {
 	c.focus = ""
 }
 
-// resetScroll follows again in every pane: row positions change with wrap and timestamps.
+// resetScroll follows again in every pane (F; and row positions change with wrap and
+// timestamps).
 func (c *columns) resetScroll() {
 	for _, p := range c.s.panes {
 		p.end()
+	}
+	if c.merged != nil {
+		c.merged.end()
 	}
 }
 
