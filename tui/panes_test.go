@@ -440,6 +440,16 @@ func TestRenderAnySize(t *testing.T) {
 			return m
 		},
 		"timeline": func(w, h int) *model { return lifeScene(t, w, h, true) },
+		"merged": func(w, h int) *model {
+			m, _ := runningScene(t, 3, w, h)
+			m.press("t", "c", "pgup")
+			return m
+		},
+		"aligned": func(w, h int) *model {
+			m, _ := runningScene(t, 3, w, h)
+			m.press("a", "tab", "pgup")
+			return m
+		},
 	}
 	for name, scene := range scenes {
 		for _, w := range []int{1, 2, 5, 9, 17, 33, 80, 131} {
