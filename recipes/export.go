@@ -135,33 +135,6 @@ func expField(p *Pod, c *Container, field string) string {
 	return s
 }
 
-// expDNSLabel turns s into a DNS label (lower-case letters, digits and '-', at most 63
-// characters, starting and ending with a letter or digit); fallback when nothing is left.
-func expDNSLabel(s, fallback string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(s) {
-		switch {
-		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
-			b.WriteRune(r)
-			dash = false
-		default:
-			if !dash && b.Len() > 0 {
-				b.WriteByte('-')
-				dash = true
-			}
-		}
-	}
-	out := strings.Trim(b.String(), "-")
-	if len(out) > 63 {
-		out = strings.Trim(out[:63], "-")
-	}
-	if out == "" {
-		return fallback
-	}
-	return out
-}
-
 // expUniqueName returns base, or base-2, base-3, ... whichever is not taken yet, and takes it.
 func expUniqueName(base string, taken map[string]bool) string {
 	name := base

@@ -249,7 +249,7 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 	for _, p := range s.Pods {
 		for _, v := range p.Volumes {
 			for _, f := range slices.Sorted(maps.Keys(v.Files)) {
-				cfgNames[composeCfgKey{p.Name, v.Name, f}] = expUniqueName(p.Name+"-"+v.Name+"-"+expDNSLabel(f, "file"), taken)
+				cfgNames[composeCfgKey{p.Name, v.Name, f}] = expUniqueName(p.Name+"-"+v.Name+"-"+orElse(dnsLabelFrom(f), "file"), taken)
 			}
 		}
 	}

@@ -7,6 +7,7 @@ package recipes
 
 import (
 	"fmt"
+	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 	"math"
 	"reflect"
 	"slices"
@@ -18,7 +19,9 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/sidecar-dev/sidecar/internal/suggest"
@@ -110,14 +113,19 @@ type kubePortRef struct {
 
 // loadKube imports a Kubernetes manifest: a stack, or the problems.
 func loadKube(f File, opts Options, pos *Positions) (*Stack, []Warning, error) {
-	return importKube(f, opts, pos).strict()
+	in, fatal := parseInput(f)
+	if fatal != nil {
+		return nil, nil, fatal.Err()
+	}
+	return importKube(in, opts, pos).strict()
 }
 
 // importKube imports a Kubernetes manifest, reporting every problem of every object.
-func importKube(f File, opts Options, pos *Positions) importResult {
-	k := &kubeImport{file: f.Name, pos: pos, opts: opts, configMaps: map[string]*kubeData{}, secrets: map[string]*kubeData{}, bad: map[string]bool{}}
-	st := k.run(f.Content)
-	impSortWarnings(k.warnings)
+func importKube(in *input, opts Options, pos *Positions) importResult {
+	k := &kubeImport{file: in.file, pos: pos, opts: opts, configMaps: map[string]*kubeData{}, secrets: map[string]*kubeData{}, bad: map[string]bool{}}
+	k.problems = append(k.problems, in.probs...)
+	st := k.run(in.docs)
+	sortWarnings(k.warnings)
 	if k.lost {
 		st = nil
 	}
@@ -163,8 +171,8 @@ func kubeParts(path string) []string {
 // the path), or of the nearest ancestor's key.
 func (k *kubeImport) at(d *kubeDoc, path string, more ...string) Position {
 	parts := append(kubeParts(path), more...)
-	if v, ok := impWalk(d.node, parts...); ok && v != nil {
-		return impPos(k.file, v)
+	if v, ok := yamlpos.Walk(d.node, parts...); ok && v != nil {
+		return posOf(k.file, v)
 	}
 	return k.keyAt(d, path, more...)
 }
@@ -173,22 +181,17 @@ func (k *kubeImport) at(d *kubeDoc, path string, more ...string) Position {
 func (k *kubeImport) keyAt(d *kubeDoc, path string, more ...string) Position {
 	parts := append(kubeParts(path), more...)
 	for i := len(parts); i > 0; i-- {
-		if n := impFind(d.node, parts[:i]); n != nil {
-			return impPos(k.file, n)
+		if n := yamlpos.Find(d.node, parts[:i]...); n != nil {
+			return posOf(k.file, n)
 		}
 	}
-	return impPos(k.file, d.node)
+	return posOf(k.file, d.node)
 }
 
-func (k *kubeImport) run(content []byte) *Stack {
-	nodes, perr := impParseDocs(k.file, content)
-	if perr != nil {
-		k.problems = append(k.problems, *perr)
-		return nil
-	}
+func (k *kubeImport) run(nodes []*yaml.Node) *Stack {
 	var docs []*kubeDoc
 	for i, n := range nodes {
-		docs = append(docs, k.docs(impDeref(n), "", i+1)...)
+		docs = append(docs, k.docs(n, "", i+1)...)
 	}
 	if len(docs) == 0 && len(k.problems) == 0 {
 		k.problem(Position{File: k.file}, "the manifest has no objects", "write at least one Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet or Job")
@@ -222,7 +225,7 @@ func (k *kubeImport) run(content []byte) *Stack {
 		k.problem(Position{File: k.file}, "the manifest has no workload to run", "add a Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or CronJob")
 		return nil
 	}
-	st := &Stack{Name: k.stackName(), Dir: impDir(k.file, k.opts.Dir), Source: Source{File: k.file, Kind: SourceKube}}
+	st := &Stack{Name: k.stackName(), Dir: stackDir(k.file, k.opts.Dir), Source: Source{File: k.file, Kind: SourceKube}}
 	for _, p := range k.pods {
 		k.sortPorts(p)
 		st.Pods = append(st.Pods, p.pod)
@@ -281,7 +284,7 @@ func (k *kubeImport) sortPorts(kp *kubePod) {
 // docs returns the objects of one document (several for a List). Documents that are empty
 // are skipped; anything that is not an object is a problem.
 func (k *kubeImport) docs(n *yaml.Node, prefix string, number int) []*kubeDoc {
-	if impIsNull(n) {
+	if yamlpos.IsNull(n) {
 		return nil
 	}
 	where := fmt.Sprintf("document %d", number)
@@ -296,15 +299,15 @@ func (k *kubeImport) docs(n *yaml.Node, prefix string, number int) []*kubeDoc {
 		}
 	}()
 	if n.Kind != yaml.MappingNode {
-		k.problem(impPos(k.file, n), fmt.Sprintf("%s is %s, not a Kubernetes object", where, impKindName(n)), "write a mapping with apiVersion, kind, metadata and spec")
+		k.problem(posOf(k.file, n), fmt.Sprintf("%s is %s, not a Kubernetes object", where, yamlpos.KindName(n)), "write a mapping with apiVersion, kind, metadata and spec")
 		return nil
 	}
 	d := &kubeDoc{node: n, prefix: prefix}
-	d.apiVersion, _ = impScalar(impValue(n, "apiVersion"))
-	d.kind, _ = impScalar(impValue(n, "kind"))
-	d.name, _ = impScalar(impValue(impValue(n, "metadata"), "name"))
+	d.apiVersion, _ = yamlpos.Scalar(yamlpos.Value(n, "apiVersion"))
+	d.kind, _ = yamlpos.Scalar(yamlpos.Value(n, "kind"))
+	d.name, _ = yamlpos.Scalar(yamlpos.Value(yamlpos.Value(n, "metadata"), "name"))
 	if d.kind == "" {
-		k.problem(impPos(k.file, n), where+" has no kind", "add kind: Deployment (or Pod, Job, ConfigMap, …)")
+		k.problem(posOf(k.file, n), where+" has no kind", "add kind: Deployment (or Pod, Job, ConfigMap, …)")
 		return nil
 	}
 	if d.apiVersion == "" {
@@ -313,8 +316,8 @@ func (k *kubeImport) docs(n *yaml.Node, prefix string, number int) []*kubeDoc {
 	}
 	if strings.HasSuffix(d.kind, "List") && d.apiVersion == "v1" {
 		var out []*kubeDoc
-		for i, item := range impItems(impValue(n, "items")) {
-			out = append(out, k.docs(impDeref(item), fmt.Sprintf("%sitems[%d].", prefix, i), number)...)
+		for i, item := range yamlpos.Items(yamlpos.Value(n, "items")) {
+			out = append(out, k.docs(item, fmt.Sprintf("%sitems[%d].", prefix, i), number)...)
 		}
 		return out
 	}
@@ -338,6 +341,22 @@ func (d *kubeDoc) rejectedUnder(path string) bool {
 	return false
 }
 
+// kubeExplain words the problem of a value the API's own decoding of its type rejects.
+func kubeExplain(t reflect.Type, path string, n *yaml.Node) (msg, hint string) {
+	switch t {
+	case reflect.TypeFor[resource.Quantity]():
+		return fmt.Sprintf("%s: %s is not a quantity", path, yamlpos.Quoted(n)),
+			"write a number with an optional suffix, like 500m or 2 for CPU, 128Mi or 1Gi for memory"
+	case reflect.TypeFor[intstr.IntOrString]():
+		hint := "write a whole number, or a string"
+		if strings.HasSuffix(strings.ToLower(path), "port") {
+			hint = "write a port number from 1 to 65535, or the name of one of the container's ports"
+		}
+		return fmt.Sprintf("%s: %s is neither a whole number nor a name", path, yamlpos.Quoted(n)), hint
+	}
+	return "", ""
+}
+
 // kubeAPIVersion is the API version sidecar reads each kind as.
 var kubeAPIVersion = map[string]string{
 	"Pod": "v1", "ConfigMap": "v1", "Secret": "v1", "Service": "v1",
@@ -350,40 +369,42 @@ var kubeAPIVersion = map[string]string{
 // of the decoding (and listed in d.rejected), so that the rest of the object is still
 // converted and checked; ok is false only when the object could not be decoded at all.
 func (k *kubeImport) decode(d *kubeDoc, out any) (ok bool) {
-	shape := impShape{file: k.file, tag: "json"}
-	shape.check(d.node, reflect.TypeOf(out).Elem(), strings.TrimSuffix(d.prefix, "."))
-	k.problems = append(k.problems, shape.problems...)
+	shape := yamlpos.Shape{Tag: "json", Explain: kubeExplain}
+	shape.Check(d.node, reflect.TypeOf(out).Elem(), strings.TrimSuffix(d.prefix, "."))
+	for _, is := range shape.Issues {
+		k.problems = append(k.problems, Problem{Pos: Position{File: k.file, Line: is.Line, Col: is.Col}, Message: is.Message, Hint: is.Hint})
+	}
 	node := d.node
-	if len(shape.rejected) > 0 {
-		prune := newImpPrune(true) // list items are nulled: indices, and so positions, stay
-		for _, r := range shape.rejected {
-			if impDeref(r.node) == d.node {
+	if len(shape.Rejected) > 0 {
+		drop := map[*yaml.Node]bool{}
+		for _, r := range shape.Rejected {
+			if r.Node == d.node {
 				return false
 			}
-			prune.reject(r.node, r.key)
-			d.rejected = append(d.rejected, strings.TrimPrefix(r.path, d.prefix))
-			if r.meant != "" {
+			drop[r.Node] = true
+			d.rejected = append(d.rejected, strings.TrimPrefix(r.Path, d.prefix))
+			if r.Meant != "" {
 				// An unknown field is most likely a typo of the field the hint names: what
 				// that field makes is missing.
-				d.rejected = append(d.rejected, strings.TrimPrefix(r.meant, d.prefix))
+				d.rejected = append(d.rejected, strings.TrimPrefix(r.Meant, d.prefix))
 			}
 		}
-		node = prune.copy(d.node)
+		node = yamlpos.Prune(d.node, drop, nil, true) // list items are nulled: indices, and so positions, stay
 	}
 	b, err := yaml.Marshal(node)
 	if err != nil {
-		k.problem(impPos(k.file, d.node), fmt.Sprintf("cannot read %s %q: %v", d.kind, d.name, err), "this is a bug in sidecar: please report it with the manifest")
+		k.problem(posOf(k.file, d.node), fmt.Sprintf("cannot read %s %q: %v", d.kind, d.name, err), "this is a bug in sidecar: please report it with the manifest")
 		return false
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			k.problem(impPos(k.file, d.node), fmt.Sprintf("cannot decode %s %q (%v)", d.kind, d.name, r), "this is a bug in sidecar: please report it with the manifest")
+			k.problem(posOf(k.file, d.node), fmt.Sprintf("cannot decode %s %q (%v)", d.kind, d.name, r), "this is a bug in sidecar: please report it with the manifest")
 			ok = false
 		}
 	}()
 	if err := sigsyaml.UnmarshalStrict(b, out); err != nil {
 		msg := strings.TrimPrefix(err.Error(), "error unmarshaling JSON: while decoding JSON: ")
-		k.problem(impPos(k.file, d.node), fmt.Sprintf("%s %q: %s", d.kind, d.name, msg), "check the field types against the Kubernetes API reference")
+		k.problem(posOf(k.file, d.node), fmt.Sprintf("%s %q: %s", d.kind, d.name, msg), "check the field types against the Kubernetes API reference")
 		return false
 	}
 	return true
@@ -520,7 +541,7 @@ func (k *kubeImport) replicas(d *kubeDoc, path string, n *int32) {
 
 // specFields warns about the fields of a workload's spec that sidecar does not honour.
 func (k *kubeImport) specFields(d *kubeDoc, path string, fields map[string]string, otherwise string) {
-	for _, p := range impPairs(impValuePath(d.node, kubeParts(path)...)) {
+	for _, p := range yamlpos.Pairs(valueAt(d.node, kubeParts(path)...)) {
 		key := p.Key.Value
 		if slices.Contains(d.rejected, path+"."+key) {
 			continue // reported as a problem
@@ -535,7 +556,7 @@ func (k *kubeImport) specFields(d *kubeDoc, path string, fields map[string]strin
 		if !listed {
 			reason = otherwise
 		}
-		k.warn(impPos(k.file, p.Key), d.prefix+path+"."+key, reason)
+		k.warn(posOf(k.file, p.Key), d.prefix+path+"."+key, reason)
 	}
 }
 
@@ -569,7 +590,6 @@ func (k *kubeImport) claimTemplates(d *kubeDoc, kp *kubePod, claims []corev1.Per
 
 // kubeEmpty reports whether a value asks for nothing: null, false, zero, "", {} or [].
 func kubeEmpty(n *yaml.Node) bool {
-	n = impDeref(n)
 	if n == nil {
 		return true
 	}
@@ -712,12 +732,12 @@ func kubeHasPort(ps []Port, p Port) bool {
 // protocol reads a port's protocol (TCP when left out); another value is a problem at path.
 func (k *kubeImport) protocol(d *kubeDoc, path string, p corev1.Protocol) (Protocol, bool) {
 	var proto Protocol
-	if err := proto.UnmarshalText([]byte(strings.ToLower(impOr(string(p), "tcp")))); err != nil {
+	if err := proto.UnmarshalText([]byte(strings.ToLower(orElse(string(p), "tcp")))); err != nil {
 		hint := "use TCP, UDP or SCTP, or leave protocol out for TCP"
 		if s := suggest.DidYouMean(string(p), []string{"TCP", "UDP", "SCTP"}); s != "" {
 			hint = s + " (" + hint + ")"
 		}
-		k.problem(k.at(d, path), fmt.Sprintf("port protocol %q is not one Kubernetes knows", clip(string(p))), hint)
+		k.problem(k.at(d, path), fmt.Sprintf("port protocol %q is not one Kubernetes knows", yamlpos.Clip(string(p))), hint)
 		return proto, false
 	}
 	return proto, true

@@ -5,6 +5,7 @@ package recipes
 import (
 	"fmt"
 	"github.com/sidecar-dev/sidecar/internal/suggest"
+	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 	"math"
 	"path"
 	"regexp"
@@ -314,7 +315,7 @@ func (k *kubeImport) dependsOn(cx *kubeCtx) {
 		for _, name := range strings.Split(v, ",") {
 			name = strings.TrimSpace(name)
 			if len(name) > 63 || !dnsLabelRE.MatchString(name) {
-				what := fmt.Sprintf("%q, which is not a pod name", clip(name))
+				what := fmt.Sprintf("%q, which is not a pod name", yamlpos.Clip(name))
 				if name == "" {
 					what = "an empty pod name"
 				}
@@ -337,7 +338,7 @@ func (k *kubeImport) restartPolicies(cx *kubeCtx, job bool) (main, init RestartP
 	at := k.at(cx.d, cx.sp+".restartPolicy")
 	rp := cx.spec.RestartPolicy
 	if job && rp != corev1.RestartPolicyNever && rp != corev1.RestartPolicyOnFailure {
-		has := fmt.Sprintf("has restartPolicy %q", clip(string(rp)))
+		has := fmt.Sprintf("has restartPolicy %q", yamlpos.Clip(string(rp)))
 		if rp == "" {
 			has = "has no restartPolicy, so it is Always (the default)"
 		}
@@ -357,13 +358,13 @@ func (k *kubeImport) restartPolicies(cx *kubeCtx, job bool) (main, init RestartP
 	if s := suggest.DidYouMean(string(rp), []string{"Always", "OnFailure", "Never"}); s != "" {
 		hint = s + " (" + hint + ")"
 	}
-	k.problem(at, fmt.Sprintf("unknown restartPolicy %q", clip(string(rp))), hint)
+	k.problem(at, fmt.Sprintf("unknown restartPolicy %q", yamlpos.Clip(string(rp))), hint)
 	return RestartAlways, RestartOnFailure
 }
 
 // has reports whether path is written in doc.
 func (k *kubeImport) has(d *kubeDoc, path string) bool {
-	return impFind(d.node, kubeParts(path)) != nil
+	return yamlpos.Find(d.node, kubeParts(path)...) != nil
 }
 
 // volumes reads the pod's volumes: which are pod volumes (with their files) and which are
@@ -422,7 +423,7 @@ func (k *kubeImport) volumes(cx *kubeCtx) map[string]kubeVol {
 				fmt.Sprintf("claim %s becomes a pod volume, created empty by sidecar up and removed by sidecar down", vs.PersistentVolumeClaim.ClaimName))
 		default:
 			kind := "this"
-			for _, pr := range impPairs(impValuePath(cx.d.node, kubeParts(p)...)) {
+			for _, pr := range yamlpos.Pairs(valueAt(cx.d.node, kubeParts(p)...)) {
 				if pr.Key.Value != "name" {
 					kind = pr.Key.Value
 					break
@@ -443,9 +444,9 @@ func (k *kubeImport) volumes(cx *kubeCtx) map[string]kubeVol {
 	return out
 }
 
-// impValuePath follows parts from n, or returns nil.
-func impValuePath(n *yaml.Node, parts ...string) *yaml.Node {
-	v, ok := impWalk(n, parts...)
+// valueAt follows parts from n, or returns nil.
+func valueAt(n *yaml.Node, parts ...string) *yaml.Node {
+	v, ok := yamlpos.Walk(n, parts...)
 	if !ok {
 		return nil
 	}
@@ -646,7 +647,7 @@ func (k *kubeImport) containerRestart(cx *kubeCtx, p string, c corev1.Container)
 			return
 		}
 		k.problem(k.at(cx.d, p+".restartPolicy"),
-			fmt.Sprintf("init container %s has restartPolicy %q, but an init container's restartPolicy can only be Always (which makes it a native sidecar)", c.Name, clip(string(rp))),
+			fmt.Sprintf("init container %s has restartPolicy %q, but an init container's restartPolicy can only be Always (which makes it a native sidecar)", c.Name, yamlpos.Clip(string(rp))),
 			"remove restartPolicy to run it once, to completion, before the containers start; or write restartPolicy: Always to keep it running beside them as a sidecar")
 		return
 	}
@@ -801,7 +802,7 @@ func (k *kubeImport) fieldRef(cx *kubeCtx, p, field string) (string, bool) {
 	case "metadata.name":
 		return cx.kp.pod.Name, true
 	case "metadata.namespace":
-		return impOr(cx.meta.Namespace, "default"), true
+		return orElse(cx.meta.Namespace, "default"), true
 	}
 	if m := kubeFieldLabel.FindStringSubmatch(field); m != nil {
 		src := cx.tmplMeta.Labels
@@ -894,7 +895,7 @@ func (k *kubeImport) probe(cx *kubeCtx, p string, pr *corev1.Probe, c corev1.Con
 		}
 		h := &HTTPProbe{Port: port, Path: pr.HTTPGet.Path, Host: pr.HTTPGet.Host, Scheme: strings.ToLower(string(pr.HTTPGet.Scheme))}
 		if h.Scheme != "" && h.Scheme != "http" && h.Scheme != "https" {
-			k.problem(k.at(d, p+".httpGet.scheme"), fmt.Sprintf("probe scheme %q is not one Kubernetes knows", clip(string(pr.HTTPGet.Scheme))),
+			k.problem(k.at(d, p+".httpGet.scheme"), fmt.Sprintf("probe scheme %q is not one Kubernetes knows", yamlpos.Clip(string(pr.HTTPGet.Scheme))),
 				"use HTTP or HTTPS, or leave scheme out for HTTP")
 			h.Scheme = ""
 		}
