@@ -29,8 +29,6 @@ import (
 	"github.com/sidecar-dev/sidecar/internal/suggest"
 	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 	yaml "go.yaml.in/yaml/v3"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 )
 
 // checkNodes runs every check of the document's nodes.
@@ -511,12 +509,34 @@ func (c *composeImport) schemaProblem(e *jsonschema.ValidationError) {
 		reject(val, false, parts)
 	default:
 		c.issue(yamlpos.At(at, "check it against the compose specification, https://docs.docker.com/reference/compose-file/",
-			"%s: %s", field, e.ErrorKind.LocalizedString(message.NewPrinter(language.English))))
+			"%s %s", field, schemaRule(e.ErrorKind)))
 		reject(val, false, parts)
 	}
 }
 
 func ratString(r *big.Rat) string { return r.RatString() }
+
+// schemaRule says which rule of the schema a value breaks, for the rules with no message
+// of their own.
+func schemaRule(k jsonschema.ErrorKind) string {
+	switch k := k.(type) {
+	case *kind.MinItems:
+		return fmt.Sprintf("must have at least %d entries, found %d", k.Want, k.Got)
+	case *kind.MaxItems:
+		return fmt.Sprintf("must have at most %d entries, found %d", k.Want, k.Got)
+	case *kind.MinLength:
+		return fmt.Sprintf("must be at least %d characters long", k.Want)
+	case *kind.UniqueItems:
+		return fmt.Sprintf("holds the same entry twice (entries %d and %d)", k.Duplicates[0]+1, k.Duplicates[1]+1)
+	case *kind.Pattern:
+		return fmt.Sprintf("%q does not have the form the specification gives (%s)", yamlpos.Clip(k.Got), k.Want)
+	case *kind.Format:
+		return fmt.Sprintf("is not a valid %s", k.Want)
+	case *kind.MinProperties:
+		return fmt.Sprintf("must have at least %d entries", k.Want)
+	}
+	return "does not satisfy the specification's " + strings.Join(k.KeywordPath(), "/") + " rule"
+}
 
 func orNode(a, b *yaml.Node) *yaml.Node {
 	if a != nil {
