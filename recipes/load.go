@@ -53,11 +53,18 @@ const MaxFileSize = 4 << 20
 type errTooLarge struct{ size int64 }
 
 func (e errTooLarge) Error() string {
-	size := "more than " + expSize(MaxFileSize)
+	msg, hint := e.text()
+	return msg + ": " + hint
+}
+
+func (e errTooLarge) msg() string { m, _ := e.text(); return m }
+
+func (e errTooLarge) text() (msg, hint string) {
+	msg = fmt.Sprintf("the file is larger than the %s sidecar reads from one file", expSize(MaxFileSize))
 	if e.size > 0 {
-		size = expSize(int(min(e.size, 1<<40)))
+		msg = fmt.Sprintf("the file is %d bytes, more than the %s sidecar reads from one file", e.size, expSize(MaxFileSize))
 	}
-	return fmt.Sprintf("the file is %s, and sidecar reads at most %s from one file: split it, or move large data into files the stack mounts", size, expSize(MaxFileSize))
+	return msg, "split it, or move large data into files the stack mounts"
 }
 
 // readFile reads a file the loader needs, at most MaxFileSize of it: a larger one is an
@@ -151,7 +158,8 @@ type input struct {
 // stops everything (a syntax error, a file too large) when nothing can be read.
 func parseInput(f File) (*input, Problems) {
 	if len(f.Content) > MaxFileSize {
-		return nil, Problems{{Pos: Position{File: f.Name, Line: 1, Col: 1}, Message: errTooLarge{int64(len(f.Content))}.Error()}}
+		msg, hint := errTooLarge{int64(len(f.Content))}.text()
+		return nil, Problems{{Pos: Position{File: f.Name, Line: 1, Col: 1}, Message: msg, Hint: hint}}
 	}
 	pf, issues, fatal := yamlpos.Parse(f.Content)
 	probs := make(Problems, len(issues))

@@ -167,8 +167,13 @@ func (n *normaliser) envFiles(s *Stack, p *Pod, c *Container) {
 			continue
 		case err != nil:
 			hint := "check the path; it is relative to the recipe's directory"
-			if errors.Is(err, fs.ErrNotExist) {
+			var large errTooLarge
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
 				hint = "create the file, or remove it from env_file"
+			case errors.As(err, &large):
+				err = errors.New(large.msg())
+				_, hint = large.text()
 			}
 			n.probs = append(n.probs, Problem{Pos: n.pos.At(key), Message: fmt.Sprintf("cannot read env_file %q: %v", name, err), Hint: hint})
 			continue

@@ -262,6 +262,50 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 	}
 	v.probe(Field(ck, "ready"), "ready", label, c.Ready)
 	v.probe(Field(ck, "live"), "live", label, c.Live)
+	v.execLimits(ck, label, c)
+}
+
+// What a process can be started with. The kernel refuses a single argument or environment
+// string (NAME=value) longer than MAX_ARG_STRLEN, 32 pages: the container would fail to
+// start. The arguments and environment together are bounded by a quarter of the stack limit
+// (2 MiB with the usual 8 MiB), and the engine refuses a container whose configuration does
+// not fit its messages ("trying to send message larger than max"): maxExecTotal stays well
+// below both.
+const (
+	maxArgLen    = 128 << 10
+	maxExecTotal = 1 << 20
+)
+
+// execLimits checks a container's command line and environment against what a process can
+// be started with, so that validate finds what up would fail on.
+func (v *validator) execLimits(ck, label string, c *Container) {
+	const hint = "put large data in a file (in a pod volume's files, or a bind mount) and pass its path instead"
+	total, over := 0, false
+	check := func(key, what string, s string) {
+		total += len(s) + 1 // with its NUL
+		if len(s)+1 > maxArgLen {
+			over = true
+			v.problem(key, hint, "%s of %s is %s long, and a process cannot be started with a single argument or variable longer than %s", what, label, expSize(len(s)), expSize(maxArgLen))
+		}
+	}
+	args := func(key, what string, words []string) {
+		for i, w := range words {
+			check(key, fmt.Sprintf("%s word %d", what, i+1), w)
+		}
+	}
+	args(Field(ck, "entrypoint"), "entrypoint", c.Entrypoint)
+	args(Field(ck, "command"), "command", c.Command)
+	for _, name := range sortedKeys(c.Env) {
+		check(Field(ck, "env", name), "env "+name, name+"="+c.Env[name])
+	}
+	if !over && total > maxExecTotal {
+		v.problem(ck, hint, "the command and environment of %s add up to %s, more than the %s a container can be started with", label, expSize(total), expSize(maxExecTotal))
+	}
+	for which, p := range map[string]*Probe{"ready": c.Ready, "live": c.Live} {
+		if p != nil && p.Exec != nil {
+			args(Field(ck, which, "exec", "command"), which+" exec probe command", p.Exec.Command)
+		}
+	}
 }
 
 func (v *validator) probe(key, which, label string, p *Probe) {
