@@ -10,9 +10,12 @@ import (
 // EncodeYAML writes a stack as a recipe in the pods: form (what `sidecar config -o yaml`
 // prints). Every "$" in a value is written as "$$", so loading the output again gives the
 // same stack instead of substituting variables a second time.
-func EncodeYAML(s *Stack) ([]byte, error) {
+func EncodeYAML(s *Stack) ([]byte, error) { return encodeEscaped(s) }
+
+// encodeEscaped writes v as YAML with every "$" of a value written "$$".
+func encodeEscaped(v any) ([]byte, error) {
 	var n yaml.Node
-	if err := n.Encode(s); err != nil {
+	if err := n.Encode(v); err != nil {
 		return nil, err
 	}
 	escapeDollars(&n)

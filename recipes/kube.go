@@ -453,82 +453,87 @@ func (k *kubeImport) store(d *kubeDoc, m map[string]*kubeData, data *kubeData) {
 	m[data.name] = data
 }
 
+// kubeWorkload is what the importer takes from a workload object: its metadata, its pod
+// template and where that template's PodSpec is, and a StatefulSet's claim templates.
+type kubeWorkload struct {
+	meta     metav1.ObjectMeta
+	tmpl     corev1.PodTemplateSpec
+	specPath string
+	job      bool
+	claims   []corev1.PersistentVolumeClaim
+}
+
+// kubeAs decodes d as a T and takes the workload from it; ok is false when d cannot be
+// decoded.
+func kubeAs[T any](k *kubeImport, d *kubeDoc, take func(*T) kubeWorkload) (w kubeWorkload, ok bool) {
+	var o T
+	if !k.decode(d, &o) {
+		return w, false
+	}
+	return take(&o), true
+}
+
+// kubeWorkloads reads each kind of workload, warning about what its spec asks for that
+// sidecar does not honour.
+var kubeWorkloads = map[string]func(k *kubeImport, d *kubeDoc) (kubeWorkload, bool){
+	"Pod": func(k *kubeImport, d *kubeDoc) (kubeWorkload, bool) {
+		return kubeAs(k, d, func(o *corev1.Pod) kubeWorkload {
+			return kubeWorkload{meta: o.ObjectMeta, tmpl: corev1.PodTemplateSpec{ObjectMeta: o.ObjectMeta, Spec: o.Spec}, specPath: "spec"}
+		})
+	},
+	"Deployment": func(k *kubeImport, d *kubeDoc) (kubeWorkload, bool) {
+		return kubeAs(k, d, func(o *appsv1.Deployment) kubeWorkload {
+			k.replicas(d, "spec.replicas", o.Spec.Replicas)
+			k.specFields(d, "spec", kubeDeploymentFields, kubeNotHonoured)
+			return kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.Template, specPath: "spec.template.spec"}
+		})
+	},
+	"StatefulSet": func(k *kubeImport, d *kubeDoc) (kubeWorkload, bool) {
+		return kubeAs(k, d, func(o *appsv1.StatefulSet) kubeWorkload {
+			k.replicas(d, "spec.replicas", o.Spec.Replicas)
+			k.specFields(d, "spec", kubeStatefulSetFields, kubeNotHonoured)
+			return kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.Template, specPath: "spec.template.spec", claims: o.Spec.VolumeClaimTemplates}
+		})
+	},
+	"DaemonSet": func(k *kubeImport, d *kubeDoc) (kubeWorkload, bool) {
+		return kubeAs(k, d, func(o *appsv1.DaemonSet) kubeWorkload {
+			k.specFields(d, "spec", kubeDaemonSetFields, kubeNotHonoured)
+			return kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.Template, specPath: "spec.template.spec"}
+		})
+	},
+	"ReplicaSet": func(k *kubeImport, d *kubeDoc) (kubeWorkload, bool) {
+		return kubeAs(k, d, func(o *appsv1.ReplicaSet) kubeWorkload {
+			k.replicas(d, "spec.replicas", o.Spec.Replicas)
+			k.specFields(d, "spec", kubeReplicaSetFields, kubeNotHonoured)
+			return kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.Template, specPath: "spec.template.spec"}
+		})
+	},
+	"Job": func(k *kubeImport, d *kubeDoc) (kubeWorkload, bool) {
+		return kubeAs(k, d, func(o *batchv1.Job) kubeWorkload {
+			k.jobFields(d, "spec", o.Spec)
+			return kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.Template, specPath: "spec.template.spec", job: true}
+		})
+	},
+	"CronJob": func(k *kubeImport, d *kubeDoc) (kubeWorkload, bool) {
+		return kubeAs(k, d, func(o *batchv1.CronJob) kubeWorkload {
+			k.warn(k.keyAt(d, "spec.schedule"), d.prefix+"spec.schedule",
+				fmt.Sprintf("CronJob %s runs once, when the stack starts, not on the schedule %q", o.Name, o.Spec.Schedule))
+			k.specFields(d, "spec", kubeCronJobFields, kubeNotHonoured)
+			k.jobFields(d, "spec.jobTemplate.spec", o.Spec.JobTemplate.Spec)
+			return kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.JobTemplate.Spec.Template, specPath: "spec.jobTemplate.spec.template.spec", job: true}
+		})
+	},
+}
+
 // workload converts one workload object into a pod.
 func (k *kubeImport) workload(d *kubeDoc) {
-	var (
-		tmpl     corev1.PodTemplateSpec
-		meta     metav1.ObjectMeta
-		specPath string // where the PodSpec is
-		job      bool
-		claims   []corev1.PersistentVolumeClaim
-	)
-	switch d.kind {
-	case "Pod":
-		var o corev1.Pod
-		if !k.decode(d, &o) {
-			k.lost = true
-			return
-		}
-		meta, tmpl = o.ObjectMeta, corev1.PodTemplateSpec{ObjectMeta: o.ObjectMeta, Spec: o.Spec}
-		specPath = "spec"
-	case "Deployment":
-		var o appsv1.Deployment
-		if !k.decode(d, &o) {
-			k.lost = true
-			return
-		}
-		meta, tmpl, specPath = o.ObjectMeta, o.Spec.Template, "spec.template.spec"
-		k.replicas(d, "spec.replicas", o.Spec.Replicas)
-		k.specFields(d, "spec", kubeDeploymentFields, kubeNotHonoured)
-	case "StatefulSet":
-		var o appsv1.StatefulSet
-		if !k.decode(d, &o) {
-			k.lost = true
-			return
-		}
-		meta, tmpl, specPath = o.ObjectMeta, o.Spec.Template, "spec.template.spec"
-		k.replicas(d, "spec.replicas", o.Spec.Replicas)
-		k.specFields(d, "spec", kubeStatefulSetFields, kubeNotHonoured)
-		claims = o.Spec.VolumeClaimTemplates
-	case "DaemonSet":
-		var o appsv1.DaemonSet
-		if !k.decode(d, &o) {
-			k.lost = true
-			return
-		}
-		meta, tmpl, specPath = o.ObjectMeta, o.Spec.Template, "spec.template.spec"
-		k.specFields(d, "spec", kubeDaemonSetFields, kubeNotHonoured)
-	case "ReplicaSet":
-		var o appsv1.ReplicaSet
-		if !k.decode(d, &o) {
-			k.lost = true
-			return
-		}
-		meta, tmpl, specPath = o.ObjectMeta, o.Spec.Template, "spec.template.spec"
-		k.replicas(d, "spec.replicas", o.Spec.Replicas)
-		k.specFields(d, "spec", kubeReplicaSetFields, kubeNotHonoured)
-	case "Job":
-		var o batchv1.Job
-		if !k.decode(d, &o) {
-			k.lost = true
-			return
-		}
-		meta, tmpl, specPath, job = o.ObjectMeta, o.Spec.Template, "spec.template.spec", true
-		k.jobFields(d, "spec", o.Spec)
-	case "CronJob":
-		var o batchv1.CronJob
-		if !k.decode(d, &o) {
-			k.lost = true
-			return
-		}
-		meta, tmpl, specPath, job = o.ObjectMeta, o.Spec.JobTemplate.Spec.Template, "spec.jobTemplate.spec.template.spec", true
-		k.warn(k.keyAt(d, "spec.schedule"), d.prefix+"spec.schedule",
-			fmt.Sprintf("CronJob %s runs once, when the stack starts, not on the schedule %q", o.Name, o.Spec.Schedule))
-		k.specFields(d, "spec", kubeCronJobFields, kubeNotHonoured)
-		k.jobFields(d, "spec.jobTemplate.spec", o.Spec.JobTemplate.Spec)
+	w, ok := kubeWorkloads[d.kind](k, d)
+	if !ok {
+		k.lost = true
+		return
 	}
-	if kp := k.pod(d, meta, tmpl, specPath, job); kp != nil {
-		k.claimTemplates(d, kp, claims)
+	if kp := k.pod(d, w.meta, w.tmpl, w.specPath, w.job); kp != nil {
+		k.claimTemplates(d, kp, w.claims)
 	}
 }
 
