@@ -431,6 +431,9 @@ func composeKinds(want []string) string {
 			out = append(out, strings.Replace(composeKindNames[w], "true or false", "a boolean", 1))
 		}
 	}
+	if len(out) < 2 {
+		return strings.Join(want, " or ")
+	}
 	return strings.Join(out[:len(out)-1], ", ") + " or " + out[len(out)-1]
 }
 
@@ -464,13 +467,17 @@ func (c *composeImport) schemaProblem(e *jsonschema.ValidationError) {
 	switch k := e.ErrorKind.(type) {
 	case *kind.Type:
 		want := composeKinds(k.Want)
-		hint := composeTypeHint(name, want)
+		hint := orElse(yamlpos.KindHints[want], "write a single value of one of these kinds")
 		switch s, ok := yamlpos.Scalar(val); {
 		case ok && want == "a list" && !yamlpos.IsNull(val):
 			hint = fmt.Sprintf("write it as a list: %s: [%q]", name, s)
-		case len(parts) == 2 && parts[0] == "services" && want == "a mapping":
+		case len(parts) == 1 && name == "services":
+			hint = "write one NAME: line per service below services:, with its settings below that, e.g. services: {web: {image: nginx}}"
+		case len(parts) == 2 && parts[0] == "services":
 			hint = fmt.Sprintf("write the service's settings below it, e.g. %s: {image: nginx}", name)
-		case len(parts) == 4 && parts[2] == "depends_on" && want == "a mapping":
+		case name == "depends_on":
+			hint = "write depends_on: [SERVICE], or depends_on: {SERVICE: {condition: service_healthy}}"
+		case len(parts) == 4 && parts[2] == "depends_on":
 			hint = fmt.Sprintf("write %s: {condition: service_started}, or list the name: depends_on: [%s]", name, name)
 		}
 		c.issue(yamlpos.At(at, hint, "%s must be %s, found %s", field, want, yamlpos.Describe(val)))
@@ -614,40 +621,4 @@ func (c *composeImport) unknownKey(parent []string, prop, url string) {
 		// What the field it is likely a typo of would have made is missing.
 		c.rejected = append(c.rejected, composeJoin(parent, sug))
 	}
-}
-
-// composeListExamples shows, for fields that take a list, how one is written.
-var composeListExamples = map[string]string{
-	"ports":    `ports: ["8080:80"]`,
-	"expose":   `expose: ["8080"]`,
-	"volumes":  `volumes: ["./data:/data"]`,
-	"tmpfs":    `tmpfs: [/tmp]`,
-	"env_file": `env_file: [.env]`,
-	"profiles": `profiles: [debug]`,
-	"cap_add":  `cap_add: [NET_ADMIN]`,
-	"cap_drop": `cap_drop: [ALL]`,
-	"dns":      `dns: [1.1.1.1]`,
-	"include":  `include: [other/compose.yaml]`,
-	"configs":  `configs: [app_conf]`,
-	"secrets":  `secrets: [token]`,
-}
-
-// composeTypeHint says how to write a value of the kind the schema wants for field.
-func composeTypeHint(field, want string) string {
-	if ex, ok := composeListExamples[field]; ok && strings.Contains(want, "list") {
-		return "write it as a list, e.g. " + ex
-	}
-	switch field {
-	case "services":
-		return "write one NAME: line per service below services:, with its settings below that, e.g. services: {web: {image: nginx}}"
-	case "depends_on":
-		return "write depends_on: [SERVICE], or depends_on: {SERVICE: {condition: service_healthy}}"
-	}
-	if h, ok := yamlpos.KindHints[want]; ok {
-		return h
-	}
-	if strings.Contains(want, " or ") {
-		return "write a single value of one of these kinds"
-	}
-	return "write " + want
 }

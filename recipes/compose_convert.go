@@ -488,20 +488,7 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 			"images present locally are used as they are, and missing ones are built or pulled; "+s.PullPolicy+" is not honoured")
 	}
 	cv.namespaces(b, svc, s)
-	if s.Networks != nil {
-		for _, n := range slices.Sorted(func(yield func(string) bool) {
-			for k := range s.Networks {
-				if !yield(k) {
-					return
-				}
-			}
-		}) {
-			if n != "default" {
-				cv.warn(cv.keyAt("services", svc, "networks", n), "services."+svc+".networks."+n,
-					"all pods share one stack network and reach each other by pod name; network "+n+" is not created")
-			}
-		}
-	}
+	cv.networks(svc, s, "")
 	if x != nil {
 		xn := cv.xNodes[svc]
 		if x.Ready != nil {
@@ -689,81 +676,77 @@ func (cv *composeConv) portsAt(svc string, ps []types.ServicePortConfig) ([]Port
 	return out, where
 }
 
+// itemAt is where item i of a service's list field is written (the field, when the item is
+// not found: it came from elsewhere, an extends say).
+func (cv *composeConv) itemAt(svc, field string, i int) Position {
+	if item := yamlpos.Item(yamlpos.Value(cv.svcNode(svc), field), i); item != nil {
+		return posOf(cv.file, item)
+	}
+	return cv.keyAt("services", svc, field)
+}
+
+// scratchVolume adds pod volume name, made by the mount at `at` (an anonymous volume, a
+// tmpfs); ok is false on a name clash (reported).
+func (cv *composeConv) scratchVolume(b *composePodBuild, name, from string, at Position) bool {
+	isNew, ok := cv.addVolume(b, name, from, at)
+	if isNew {
+		cv.pos.Set(VolumeKey(b.pod.Name, name), at)
+	}
+	return ok
+}
+
 // mounts converts volumes and tmpfs into mounts, adding the pod volumes they need.
 func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceConfig, ct *Container, ck string) {
-	items := yamlpos.Items(yamlpos.Value(cv.svcNode(svc), "volumes"))
+	add := func(m Mount, at Position) {
+		cv.pos.Set(Field(ck, "volumes", len(ct.Volumes)), at)
+		ct.Volumes = append(ct.Volumes, m)
+	}
 	for i, v := range s.Volumes {
-		at := cv.keyAt("services", svc, "volumes")
-		if i < len(items) {
-			at = posOf(cv.file, items[i])
-		}
-		field := fmt.Sprintf("services.%s.volumes[%d]", svc, i)
-		m := Mount{Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly}
+		at := cv.itemAt(svc, "volumes", i)
+		m := Mount{Type: MountVolume, Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly}
 		switch v.Type {
 		case types.VolumeTypeVolume:
-			m.Type = MountVolume
 			if v.Volume != nil {
 				m.SubPath = v.Volume.Subpath
 			}
 			if v.Source == "" {
 				m.Source = dnsLabelFrom(fmt.Sprintf("%s-anon-%d", cv.names[svc], i))
-				isNew, ok := cv.addVolume(b, m.Source, "an anonymous volume of service "+svc, at)
-				if !ok {
+				if !cv.scratchVolume(b, m.Source, "an anonymous volume of service "+svc, at) {
 					continue
 				}
-				if isNew {
-					cv.pos.Set(VolumeKey(b.pod.Name, m.Source), at)
-				}
-			} else {
-				if _, declared := cv.project.Volumes[v.Source]; !declared {
-					cv.problem(at, fmt.Sprintf("volume %q is not declared", v.Source), "declare it under the top-level volumes: key")
-					continue
-				}
-				m.Source = cv.volumeName(v.Source)
-				if !cv.namedVolume(b, v.Source, at) {
-					continue
-				}
+				break
 			}
-		case types.VolumeTypeBind:
-			m.Type = MountBind
-			m.Source = cv.expandHome(v.Source)
-		case types.VolumeTypeTmpfs:
-			m.Type = MountVolume
-			m.Source = dnsLabelFrom(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], i))
-			isNew, ok := cv.addVolume(b, m.Source, "a tmpfs of service "+svc, at)
-			if !ok {
+			if _, declared := cv.project.Volumes[v.Source]; !declared {
+				cv.problem(at, fmt.Sprintf("volume %q is not declared", v.Source), "declare it under the top-level volumes: key")
 				continue
 			}
-			if isNew {
-				cv.pos.Set(VolumeKey(b.pod.Name, m.Source), at)
+			m.Source = cv.volumeName(v.Source)
+			if !cv.namedVolume(b, v.Source, at) {
+				continue
+			}
+		case types.VolumeTypeBind:
+			m.Type, m.Source = MountBind, cv.expandHome(v.Source)
+		case types.VolumeTypeTmpfs:
+			m.Source = dnsLabelFrom(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], i))
+			if !cv.scratchVolume(b, m.Source, "a tmpfs of service "+svc, at) {
+				continue
 			}
 		default:
-			cv.warn(at, field, fmt.Sprintf("volumes of type %s are not supported; the mount is skipped", v.Type))
+			cv.warn(at, fmt.Sprintf("services.%s.volumes[%d]", svc, i), fmt.Sprintf("volumes of type %s are not supported; the mount is skipped", v.Type))
 			continue
 		}
-		cv.pos.Set(Field(ck, "volumes", len(ct.Volumes)), at)
-		ct.Volumes = append(ct.Volumes, m)
+		add(m, at)
 	}
-	tmpfs := yamlpos.Items(yamlpos.Value(cv.svcNode(svc), "tmpfs"))
 	for i, t := range s.Tmpfs {
-		at := cv.keyAt("services", svc, "tmpfs")
-		if i < len(tmpfs) {
-			at = posOf(cv.file, tmpfs[i])
-		}
+		at := cv.itemAt(svc, "tmpfs", i)
 		target, opts, _ := strings.Cut(t, ":")
 		if opts != "" {
 			cv.warn(at, fmt.Sprintf("services.%s.tmpfs[%d]", svc, i), "tmpfs options "+opts+" are not applied; the directory is a plain pod volume")
 		}
 		name := dnsLabelFrom(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], len(s.Volumes)+i))
-		isNew, ok := cv.addVolume(b, name, "a tmpfs of service "+svc, at)
-		if !ok {
-			continue
+		if cv.scratchVolume(b, name, "a tmpfs of service "+svc, at) {
+			add(Mount{Type: MountVolume, Source: name, Target: target}, at)
 		}
-		if isNew {
-			cv.pos.Set(VolumeKey(b.pod.Name, name), at)
-		}
-		cv.pos.Set(Field(ck, "volumes", len(ct.Volumes)), at)
-		ct.Volumes = append(ct.Volumes, Mount{Type: MountVolume, Source: name, Target: target})
 	}
 }
 
@@ -920,22 +903,7 @@ func (cv *composeConv) infra(b *composePodBuild, owner string) {
 		cv.pos.Set(Field(mk, "ports", len(main.Ports)), at[i])
 		main.Ports = append(main.Ports, p)
 	}
-	for _, n := range slices.Sorted(maps.Keys(s.Networks)) {
-		field := "services." + owner + ".networks." + n
-		if n != "default" {
-			cv.warn(cv.keyAt("services", owner, "networks", n), field,
-				"all pods share one stack network and reach each other by pod name; network "+n+" is not created")
-			continue
-		}
-		if cfg := s.Networks[n]; cfg != nil {
-			for _, a := range cfg.Aliases {
-				if a != pod.Name {
-					cv.warn(cv.keyAt("services", owner, "networks", n, "aliases"), field+".aliases",
-						fmt.Sprintf("other pods reach pod %s by its name; the alias %s is not created", pod.Name, a))
-				}
-			}
-		}
-	}
+	cv.networks(owner, s, pod.Name)
 	for _, p := range yamlpos.Pairs(cv.xNodes[owner]) {
 		if k := p.Key.Value; !slices.Contains(composeXInfraFields, k) && k != "main" {
 			cv.warn(posOf(cv.file, p.Key), "services."+owner+".x-sidecar."+k,
@@ -951,6 +919,28 @@ func (cv *composeConv) infra(b *composePodBuild, owner string) {
 		}
 		cv.warn(posOf(cv.file, p.Key), "services."+owner+"."+k,
 			owner+" holds the pod's namespace, a job sidecar's own infra container does; "+k+" is not used")
+	}
+}
+
+// networks warns about the networks of service svc other than the default one, and, on the
+// infra service of pod (when pod is set), about aliases on the default network other than
+// the pod's name (which sidecar gives every pod).
+func (cv *composeConv) networks(svc string, s types.ServiceConfig, pod string) {
+	for _, n := range slices.Sorted(maps.Keys(s.Networks)) {
+		field := "services." + svc + ".networks." + n
+		if n != "default" {
+			cv.warn(cv.keyAt("services", svc, "networks", n), field,
+				"all pods share one stack network and reach each other by pod name; network "+n+" is not created")
+			continue
+		}
+		if cfg := s.Networks[n]; cfg != nil && pod != "" {
+			for _, a := range cfg.Aliases {
+				if a != pod {
+					cv.warn(cv.keyAt("services", svc, "networks", n, "aliases"), field+".aliases",
+						fmt.Sprintf("other pods reach pod %s by its name; the alias %s is not created", pod, a))
+				}
+			}
+		}
 	}
 }
 
