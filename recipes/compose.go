@@ -215,14 +215,19 @@ func (c *composeImport) loadProject(name string) (*types.Project, []loader.Unsup
 }
 
 // escapeTree returns a copy of n with every $ of a scalar written $$, so that compose-go's
-// interpolation gives back the values as they are.
+// interpolation gives back the values as they are. A block scalar's value is written in
+// whatever form keeps it: folding it again would change it.
 func escapeTree(n *yaml.Node) *yaml.Node {
 	return yamlpos.Copy(n, func(s *yaml.Node) *yaml.Node {
-		if !strings.Contains(s.Value, "$") {
+		block := s.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0
+		if !block && !strings.Contains(s.Value, "$") {
 			return s
 		}
 		c := *s
 		c.Value = strings.ReplaceAll(s.Value, "$", "$$")
+		if block {
+			c.Style = 0
+		}
 		return &c
 	})
 }

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/format"
 	interp "github.com/compose-spec/compose-go/v2/interpolation"
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/schema"
@@ -53,6 +54,8 @@ func (c *composeImport) checkService(svc *yaml.Node, parts []string) {
 		switch p.Key.Value {
 		case "ports":
 			c.checkPorts(v, fp)
+		case "volumes":
+			c.checkVolumes(v, fp)
 		case "stop_grace_period":
 			c.checkDuration(v, fp)
 		case "command", "entrypoint":
@@ -161,6 +164,22 @@ func (c *composeImport) portLongProblem(m *yaml.Node, parts []string) (*yaml.Nod
 		}
 	}
 	return nil, "", ""
+}
+
+// checkVolumes checks a service's volumes written in the short syntax, as compose-go parses
+// them.
+func (c *composeImport) checkVolumes(v *yaml.Node, parts []string) {
+	for i, item := range yamlpos.Items(v) {
+		if item.Kind != yaml.ScalarNode || c.rejectedNode(item) {
+			continue
+		}
+		if _, err := format.ParseVolume(item.Value); err != nil {
+			ip := composeJoin(parts, strconv.Itoa(i))
+			c.problem(posOf(c.file, item), fmt.Sprintf("%s: %q is not a volume compose can read: %v", yamlpos.Path(ip...), yamlpos.Clip(item.Value), err),
+				"write SOURCE:TARGET[:MODE], like ./data:/data, data:/data:ro or a target alone, /data")
+			c.reject(item, false, ip)
+		}
+	}
 }
 
 // checkDuration checks a duration as compose-go decodes it.

@@ -64,3 +64,20 @@ services:
 		}
 	}
 }
+
+// A short-syntax volume compose-go cannot parse is placed at its entry, with the others.
+func TestComposeVolumeSyntax(t *testing.T) {
+	content := "services:\n  web:\n    image: nginx\n    volumes: [\"${NOPE}:/data\", \"data::/x\", \"./ok:/ok\"]\n"
+	_, _, err := Load(File{Name: "c.yaml", Content: []byte(content)}, Options{Dir: t.TempDir()})
+	if err == nil {
+		t.Fatal("no problems")
+	}
+	for _, want := range []string{
+		`c.yaml:4:15: services.web.volumes[0]: ":/data" is not a volume compose can read`,
+		`c.yaml:4:32: services.web.volumes[1]: "data::/x" is not a volume compose can read`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+}

@@ -214,11 +214,11 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 
 	services := &yaml.Node{Kind: yaml.MappingNode}
 	addService := func(name string, svc *composeOutService) error {
-		var n yaml.Node
-		if err := n.Encode(svc); err != nil {
+		n, err := toNode(svc)
+		if err != nil {
 			return fmt.Errorf("encoding service %s: %w", name, err)
 		}
-		services.Content = append(services.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: name}, &n)
+		services.Content = append(services.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: name}, n.Content[0])
 		return nil
 	}
 	mainOf := map[string]*composeOutService{}

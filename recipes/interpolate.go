@@ -175,7 +175,7 @@ func templateProblem(err error, value, where string) (msg, hint string) {
 	}
 }
 
-// redact rewrites what a problem (or warning) placed at a substituted value says about it:
+// redact rewrites what a problem placed at a substituted value says about it:
 // the value of a variable (a secret misused as a port, say) is never shown, the variable's
 // name is. Values shorter than minRedacted are left as they are: nothing that short is a
 // secret, and replacing it would garble the rest of the message.

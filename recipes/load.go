@@ -232,10 +232,6 @@ func Load(f File, opts Options) (*Stack, []Warning, error) {
 		for i := range probs {
 			r.interp.redact(probs[i].Pos, &probs[i].Message, &probs[i].Hint)
 		}
-		for i := range warns {
-			hint := ""
-			r.interp.redact(warns[i].Pos, &warns[i].Message, &hint)
-		}
 	}
 	sortWarnings(warns)
 	if err := probs.unique().Err(); err != nil {

@@ -163,7 +163,9 @@ func syntaxIssue(content []byte, err error) Issue {
 		is.Message, is.Hint = "a value contains \": \", which YAML reads as a nested key", "quote the value, e.g. command: \"echo a: b\""
 	case strings.Contains(is.Message, "unknown anchor"):
 		is.Hint = "define the anchor with &name before using *name"
-	case le != nil && le.ContextMark.Line > 0 && (strings.Contains(le.ContextMsg, "flow") || strings.Contains(le.ContextMsg, "quoted")):
+	case strings.Contains(text, "{{"):
+		is.Hint = "the file holds a template ({{ … }}): render it first (helm template, say) and give sidecar what it prints"
+	case le != nil && le.ContextMark.Line > 0 && (strings.Contains(le.ContextMsg, "flow sequence") || strings.Contains(le.ContextMsg, "flow mapping") || strings.Contains(le.ContextMsg, "quoted")):
 		// An unclosed bracket or quote is found where the file goes on without it: the
 		// place to fix is where it opens.
 		is.Line, is.Col = le.ContextMark.Line, max(le.ContextMark.Column, 1)
