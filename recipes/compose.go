@@ -7,7 +7,6 @@ package recipes
 // pod is main.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -196,17 +195,12 @@ func (c *composeImport) loadProject(name string) (*types.Project, []loader.Unsup
 		c.drop[k] = true // compose-go would log about it on stderr: the warning is ours
 	}
 	c.root = yamlpos.Prune(c.root, c.drop, c.empty, false)
-	var b bytes.Buffer
-	enc := yaml.NewEncoder(&b)
-	err := enc.Encode(escapeTree(c.root))
-	if err == nil {
-		err = enc.Close()
-	}
+	content, err := encodeText(escapeTree(c.root))
 	if err != nil {
 		c.problem(posOf(c.file, c.root), fmt.Sprintf("the file cannot be passed on to compose-go (%v)", err), "this is a bug in sidecar: please report it with the file")
 		return nil, nil
 	}
-	project, findings, err := c.loadOnce(b.Bytes(), name)
+	project, findings, err := c.loadOnce(content, name)
 	if err != nil {
 		c.loadError(err)
 		return nil, nil

@@ -19,10 +19,15 @@ func encodeEscaped(v any) ([]byte, error) {
 		return nil, err
 	}
 	escapeDollars(n)
+	return encodeText(n)
+}
+
+// encodeText writes v as YAML indented by 2, as sidecar writes every file.
+func encodeText(v any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
-	if err := enc.Encode(n); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
 	if err := enc.Close(); err != nil {
@@ -50,17 +55,12 @@ func escapeDollars(n *yaml.Node) {
 // the files are: yaml.Node.Encode writes with 4, where go.yaml.in/yaml/v3 places a block
 // scalar that starts with a blank line wrongly, deep in a list, and cannot read it back.
 func toNode(v any) (*yaml.Node, error) {
-	var b bytes.Buffer
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	if err := enc.Close(); err != nil {
+	b, err := encodeText(v)
+	if err != nil {
 		return nil, err
 	}
 	var n yaml.Node
-	if err := yaml.Unmarshal(b.Bytes(), &n); err != nil {
+	if err := yaml.Unmarshal(b, &n); err != nil {
 		return nil, err
 	}
 	return &n, nil
