@@ -473,61 +473,48 @@ func kubeAs[T any](k *kubeImport, d *kubeDoc, take func(*T) kubeWorkload) (w kub
 	return take(&o), true
 }
 
-// kubeWorkloads reads each kind of workload, warning about what its spec asks for that
-// sidecar does not honour.
-var kubeWorkloads = map[string]func(k *kubeImport, d *kubeDoc) (kubeWorkload, bool){
-	"Pod": func(k *kubeImport, d *kubeDoc) (kubeWorkload, bool) {
-		return kubeAs(k, d, func(o *corev1.Pod) kubeWorkload {
+// workload converts one workload object into a pod, warning about what its spec asks for
+// that sidecar does not honour.
+func (k *kubeImport) workload(d *kubeDoc) {
+	var w kubeWorkload
+	ok := false
+	switch d.kind {
+	case "Pod":
+		w, ok = kubeAs(k, d, func(o *corev1.Pod) kubeWorkload {
 			return kubeWorkload{meta: o.ObjectMeta, tmpl: corev1.PodTemplateSpec{ObjectMeta: o.ObjectMeta, Spec: o.Spec}, specPath: "spec"}
 		})
-	},
-	"Deployment": func(k *kubeImport, d *kubeDoc) (kubeWorkload, bool) {
-		return kubeAs(k, d, func(o *appsv1.Deployment) kubeWorkload {
-			k.replicas(d, "spec.replicas", o.Spec.Replicas)
-			k.specFields(d, "spec", kubeDeploymentFields, kubeNotHonoured)
-			return kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.Template, specPath: "spec.template.spec"}
+	case "Deployment":
+		w, ok = kubeAs(k, d, func(o *appsv1.Deployment) kubeWorkload {
+			return k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeDeploymentFields)
 		})
-	},
-	"StatefulSet": func(k *kubeImport, d *kubeDoc) (kubeWorkload, bool) {
-		return kubeAs(k, d, func(o *appsv1.StatefulSet) kubeWorkload {
-			k.replicas(d, "spec.replicas", o.Spec.Replicas)
-			k.specFields(d, "spec", kubeStatefulSetFields, kubeNotHonoured)
-			return kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.Template, specPath: "spec.template.spec", claims: o.Spec.VolumeClaimTemplates}
+	case "StatefulSet":
+		w, ok = kubeAs(k, d, func(o *appsv1.StatefulSet) kubeWorkload {
+			w := k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeStatefulSetFields)
+			w.claims = o.Spec.VolumeClaimTemplates
+			return w
 		})
-	},
-	"DaemonSet": func(k *kubeImport, d *kubeDoc) (kubeWorkload, bool) {
-		return kubeAs(k, d, func(o *appsv1.DaemonSet) kubeWorkload {
-			k.specFields(d, "spec", kubeDaemonSetFields, kubeNotHonoured)
-			return kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.Template, specPath: "spec.template.spec"}
+	case "DaemonSet":
+		w, ok = kubeAs(k, d, func(o *appsv1.DaemonSet) kubeWorkload {
+			return k.replicated(d, o.ObjectMeta, o.Spec.Template, nil, kubeDaemonSetFields)
 		})
-	},
-	"ReplicaSet": func(k *kubeImport, d *kubeDoc) (kubeWorkload, bool) {
-		return kubeAs(k, d, func(o *appsv1.ReplicaSet) kubeWorkload {
-			k.replicas(d, "spec.replicas", o.Spec.Replicas)
-			k.specFields(d, "spec", kubeReplicaSetFields, kubeNotHonoured)
-			return kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.Template, specPath: "spec.template.spec"}
+	case "ReplicaSet":
+		w, ok = kubeAs(k, d, func(o *appsv1.ReplicaSet) kubeWorkload {
+			return k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeReplicaSetFields)
 		})
-	},
-	"Job": func(k *kubeImport, d *kubeDoc) (kubeWorkload, bool) {
-		return kubeAs(k, d, func(o *batchv1.Job) kubeWorkload {
+	case "Job":
+		w, ok = kubeAs(k, d, func(o *batchv1.Job) kubeWorkload {
 			k.jobFields(d, "spec", o.Spec)
 			return kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.Template, specPath: "spec.template.spec", job: true}
 		})
-	},
-	"CronJob": func(k *kubeImport, d *kubeDoc) (kubeWorkload, bool) {
-		return kubeAs(k, d, func(o *batchv1.CronJob) kubeWorkload {
+	case "CronJob":
+		w, ok = kubeAs(k, d, func(o *batchv1.CronJob) kubeWorkload {
 			k.warn(k.keyAt(d, "spec.schedule"), d.prefix+"spec.schedule",
 				fmt.Sprintf("CronJob %s runs once, when the stack starts, not on the schedule %q", o.Name, o.Spec.Schedule))
 			k.specFields(d, "spec", kubeCronJobFields, kubeNotHonoured)
 			k.jobFields(d, "spec.jobTemplate.spec", o.Spec.JobTemplate.Spec)
 			return kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.JobTemplate.Spec.Template, specPath: "spec.jobTemplate.spec.template.spec", job: true}
 		})
-	},
-}
-
-// workload converts one workload object into a pod.
-func (k *kubeImport) workload(d *kubeDoc) {
-	w, ok := kubeWorkloads[d.kind](k, d)
+	}
 	if !ok {
 		k.lost = true
 		return
@@ -535,6 +522,14 @@ func (k *kubeImport) workload(d *kubeDoc) {
 	if kp := k.pod(d, w.meta, w.tmpl, w.specPath, w.job); kp != nil {
 		k.claimTemplates(d, kp, w.claims)
 	}
+}
+
+// replicated is a workload whose pod template is spec.template, run as one pod whatever its
+// replicas.
+func (k *kubeImport) replicated(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.PodTemplateSpec, replicas *int32, fields map[string]string) kubeWorkload {
+	k.replicas(d, "spec.replicas", replicas)
+	k.specFields(d, "spec", fields, kubeNotHonoured)
+	return kubeWorkload{meta: meta, tmpl: tmpl, specPath: "spec.template.spec"}
 }
 
 // replicas warns when more than one replica is asked for.

@@ -205,6 +205,8 @@ func KindName(n *yaml.Node) string {
 		return "a mapping"
 	case yaml.SequenceNode:
 		return "a list"
+	case yaml.AliasNode, yaml.DocumentNode:
+		return "an unexpected value"
 	}
 	switch n.ShortTag() {
 	case "!!null":
@@ -222,26 +224,18 @@ func KindName(n *yaml.Node) string {
 // Describe names a node with its value, for "expected X, found Y" messages: a mapping, a
 // list, an empty value, the number 8, true, the string "x".
 func Describe(n *yaml.Node) string {
-	if n == nil {
-		return "nothing"
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return KindName(n)
 	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		switch n.ShortTag() {
-		case "!!null":
-			return "an empty value"
-		case "!!int", "!!float":
-			return "the number " + Clip(n.Value)
-		case "!!bool":
-			return n.Value
-		}
-		return fmt.Sprintf("the string %q", Clip(n.Value))
+	switch n.ShortTag() {
+	case "!!null":
+		return "an empty value"
+	case "!!int", "!!float":
+		return "the number " + Clip(n.Value)
+	case "!!bool":
+		return n.Value
 	}
-	return "an unexpected value"
+	return fmt.Sprintf("the string %q", Clip(n.Value))
 }
 
 // Quoted is a scalar's value quoted, or the node's kind.
