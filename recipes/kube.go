@@ -369,7 +369,7 @@ var kubeAPIVersion = map[string]string{
 // of the decoding (and listed in d.rejected), so that the rest of the object is still
 // converted and checked; ok is false only when the object could not be decoded at all.
 func (k *kubeImport) decode(d *kubeDoc, out any) (ok bool) {
-	shape := yamlpos.Shape{Tag: "json", Explain: kubeExplain}
+	shape := yamlpos.Shape{Explain: kubeExplain}
 	shape.Check(d.node, reflect.TypeOf(out).Elem(), strings.TrimSuffix(d.prefix, "."))
 	for _, is := range shape.Issues {
 		k.problems = append(k.problems, Problem{Pos: Position{File: k.file, Line: is.Line, Col: is.Col}, Message: is.Message, Hint: is.Hint})

@@ -1,6 +1,6 @@
 package yamlpos
 
-// A shape check of nodes against a Go type whose fields a struct tag names (the Kubernetes
+// A shape check of nodes against a Go type whose fields JSON tags name (the Kubernetes
 // API types): it finds unknown fields and values of the wrong kind and places each at its
 // line:col, before the nodes are decoded for real by a library that would only say
 // "something is wrong somewhere".
@@ -22,8 +22,6 @@ import (
 // Shape checks nodes against a Go type whose fields are named by tag ("json" for the
 // Kubernetes API types, "yaml" for our own x-sidecar fields).
 type Shape struct {
-	// Tag names the struct tag that names fields: "json" for the Kubernetes API types.
-	Tag string
 	// Explain words the problem of a value that a type with its own JSON decoding
 	// (Unmarshaler) rejects: a quantity, an int-or-string. Nil, or "" from it: a generic
 	// message.
@@ -53,15 +51,16 @@ type structField struct {
 	typ  reflect.Type
 }
 
-// structFields lists the fields of struct type t under tag, with inlined structs flattened.
-func structFields(t reflect.Type, tag string) []structField {
+// structFields lists the fields of struct type t by their JSON names, with inlined structs
+// flattened.
+func structFields(t reflect.Type) []structField {
 	var out []structField
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		if !f.IsExported() && !f.Anonymous {
 			continue
 		}
-		name, opts, _ := strings.Cut(f.Tag.Get(tag), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "-" && opts == "" {
 			continue
 		}
@@ -72,20 +71,14 @@ func structFields(t reflect.Type, tag string) []structField {
 				ft = ft.Elem()
 			}
 			if ft.Kind() == reflect.Struct {
-				out = append(out, structFields(ft, tag)...)
+				out = append(out, structFields(ft)...)
 			}
 			continue
 		}
 		if !f.IsExported() {
 			continue
 		}
-		if name == "" {
-			name = f.Name
-			if tag == "yaml" {
-				name = strings.ToLower(name)
-			}
-		}
-		out = append(out, structField{name, f.Type})
+		out = append(out, structField{orName(name, f.Name), f.Type})
 	}
 	return out
 }
@@ -99,7 +92,7 @@ func (s *Shape) Check(n *yaml.Node, t reflect.Type, path string) {
 		t = t.Elem()
 	}
 	pt := reflect.PointerTo(t)
-	if s.Tag == "json" && pt.Implements(jsonUnmarshaler) {
+	if pt.Implements(jsonUnmarshaler) {
 		s.checkJSON(n, t, path) // quantities, int-or-string, times: decoded as the API decodes them
 		return
 	}
@@ -108,7 +101,7 @@ func (s *Shape) Check(n *yaml.Node, t reflect.Type, path string) {
 		if !s.want(n, yaml.MappingNode, path, "a mapping") {
 			return
 		}
-		fields := structFields(t, s.Tag)
+		fields := structFields(t)
 		byName := make(map[string]reflect.Type, len(fields))
 		names := make([]string, 0, len(fields))
 		for _, f := range fields {
@@ -149,7 +142,7 @@ func (s *Shape) Check(n *yaml.Node, t reflect.Type, path string) {
 			ip := path + "[" + strconv.Itoa(i) + "]"
 			// sigs.k8s.io/yaml turns numbers and booleans into strings for string fields,
 			// but not for the items of a list of strings.
-			if s.Tag == "json" && t.Elem().Kind() == reflect.String && item != nil &&
+			if t.Elem().Kind() == reflect.String && item != nil &&
 				item.Kind == yaml.ScalarNode && ((item.ShortTag() != "!!str" && item.ShortTag() != "!!null") || isBool(item)) {
 				what := KindName(item)
 				if isBool(item) {
@@ -163,7 +156,7 @@ func (s *Shape) Check(n *yaml.Node, t reflect.Type, path string) {
 	case reflect.String:
 		s.want(n, yaml.ScalarNode, path, "a string")
 	case reflect.Bool:
-		if s.want(n, yaml.ScalarNode, path, "true or false") && !(n.ShortTag() == "!!bool" || (s.Tag == "json" && isBool(n))) {
+		if s.want(n, yaml.ScalarNode, path, "true or false") && !(n.ShortTag() == "!!bool" || isBool(n)) {
 			s.add(n, path, fmt.Sprintf("%s must be true or false, not %q", path, n.Value), "")
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
@@ -267,7 +260,7 @@ func (s *Shape) add(n *yaml.Node, path, msg, hint string) {
 	s.Rejected = append(s.Rejected, Rejected{Node: n, Path: path})
 }
 
-// impIsBool reports whether a scalar reads as a boolean, in YAML 1.2 or (as sigs.k8s.io/yaml
+// isBool reports whether a scalar reads as a boolean, in YAML 1.2 or (as sigs.k8s.io/yaml
 // reads it) YAML 1.1.
 func isBool(n *yaml.Node) bool {
 	if n.ShortTag() == "!!bool" {
@@ -281,6 +274,13 @@ func isBool(n *yaml.Node) bool {
 		return true
 	}
 	return false
+}
+
+func orName(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
 }
 
 func orDoc(path string) string {
