@@ -141,6 +141,11 @@ func (k *kubeImport) warn(pos Position, field, msg string) {
 	k.warnings = append(k.warnings, Warning{Pos: pos, Field: field, Message: field + ": " + msg})
 }
 
+// warnAt records a warning about the field at path of doc, placed at its key.
+func (k *kubeImport) warnAt(d *kubeDoc, path, msg string) {
+	k.warn(k.keyAt(d, path), d.prefix+path, msg)
+}
+
 // kubeParts splits a field path like "spec.containers[0].image" into node path parts.
 func kubeParts(path string) []string {
 	var parts []string
@@ -215,7 +220,7 @@ func (k *kubeImport) run(nodes []*yaml.Node) *Stack {
 		case "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob":
 			k.workload(d)
 		default:
-			k.warn(k.keyAt(d, "kind"), d.prefix+"kind", fmt.Sprintf("%s %q is not imported: sidecar runs Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs, and reads ConfigMaps, Secrets and Services", d.kind, d.name))
+			k.warnAt(d, "kind", fmt.Sprintf("%s %q is not imported: sidecar runs Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs, and reads ConfigMaps, Secrets and Services", d.kind, d.name))
 		}
 	}
 	for _, d := range services {
@@ -535,7 +540,7 @@ func (k *kubeImport) replicated(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.
 // replicas warns when more than one replica is asked for.
 func (k *kubeImport) replicas(d *kubeDoc, path string, n *int32) {
 	if n != nil && *n > 1 {
-		k.warn(k.keyAt(d, path), d.prefix+path, fmt.Sprintf("%d replicas run as one pod locally", *n))
+		k.warnAt(d, path, fmt.Sprintf("%d replicas run as one pod locally", *n))
 	}
 }
 
@@ -562,13 +567,13 @@ func (k *kubeImport) specFields(d *kubeDoc, path string, fields map[string]strin
 
 func (k *kubeImport) jobFields(d *kubeDoc, path string, spec batchv1.JobSpec) {
 	if spec.Parallelism != nil && *spec.Parallelism > 1 {
-		k.warn(k.keyAt(d, path+".parallelism"), d.prefix+path+".parallelism", fmt.Sprintf("%d pods in parallel run as one pod locally", *spec.Parallelism))
+		k.warnAt(d, path+".parallelism", fmt.Sprintf("%d pods in parallel run as one pod locally", *spec.Parallelism))
 	}
 	if spec.Completions != nil && *spec.Completions > 1 {
-		k.warn(k.keyAt(d, path+".completions"), d.prefix+path+".completions", fmt.Sprintf("the job runs once locally, not until %d completions", *spec.Completions))
+		k.warnAt(d, path+".completions", fmt.Sprintf("the job runs once locally, not until %d completions", *spec.Completions))
 	}
 	if spec.CompletionMode != nil && *spec.CompletionMode == batchv1.IndexedCompletion {
-		k.warn(k.keyAt(d, path+".completionMode"), d.prefix+path+".completionMode", "the job runs once, as one pod, without a completion index")
+		k.warnAt(d, path+".completionMode", "the job runs once, as one pod, without a completion index")
 	}
 	k.specFields(d, path, kubeJobFields, kubeNotHonoured)
 }
@@ -581,7 +586,7 @@ func (k *kubeImport) claimTemplates(d *kubeDoc, kp *kubePod, claims []corev1.Per
 			kp.pod.Volumes = append(kp.pod.Volumes, &Volume{Name: c.Name})
 			k.pos.Set(VolumeKey(kp.pod.Name, c.Name), k.at(d, path+".metadata.name"))
 		}
-		k.warn(k.keyAt(d, path), d.prefix+path, fmt.Sprintf("claim %s becomes a pod volume, created empty by sidecar up and removed by sidecar down", c.Name))
+		k.warnAt(d, path, fmt.Sprintf("claim %s becomes a pod volume, created empty by sidecar up and removed by sidecar down", c.Name))
 	}
 	if len(claims) > 0 {
 		sort.SliceStable(kp.pod.Volumes, func(a, b int) bool { return kp.pod.Volumes[a].Name < kp.pod.Volumes[b].Name })
@@ -636,14 +641,14 @@ func (k *kubeImport) service(d *kubeDoc) {
 	}
 	switch {
 	case len(matched) == 0:
-		k.warn(k.keyAt(d, "spec.selector"), d.prefix+"spec.selector", fmt.Sprintf("Service %s selects no workload of this file; it is not imported", svc.Name))
+		k.warnAt(d, "spec.selector", fmt.Sprintf("Service %s selects no workload of this file; it is not imported", svc.Name))
 		return
 	case len(matched) > 1:
 		var names []string
 		for _, p := range matched {
 			names = append(names, p.pod.Name)
 		}
-		k.warn(k.keyAt(d, "spec.selector"), d.prefix+"spec.selector", fmt.Sprintf("Service %s selects several workloads (%s); it is not imported: pods reach each other by pod name", svc.Name, strings.Join(names, ", ")))
+		k.warnAt(d, "spec.selector", fmt.Sprintf("Service %s selects several workloads (%s); it is not imported: pods reach each other by pod name", svc.Name, strings.Join(names, ", ")))
 		return
 	}
 	kp := matched[0]
@@ -701,7 +706,7 @@ func (k *kubeImport) service(d *kubeDoc) {
 		if len(renamed) > 0 {
 			msg += "; the Service's port mapping (" + strings.Join(renamed, ", ") + ") does not apply between pods"
 		}
-		k.warn(k.keyAt(d, "metadata.name"), d.prefix+"metadata.name", msg)
+		k.warnAt(d, "metadata.name", msg)
 	}
 }
 
