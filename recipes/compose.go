@@ -128,10 +128,17 @@ func (c *composeImport) run(in *input) *Stack {
 	}
 	c.root, c.interp = interpolate(c.file, "the compose file", in.docs[0], c.env, true)
 	c.paths = nodePaths(c.root)
-	c.problems = append(c.problems, c.interp.probs...)
 	c.warnings = append(c.warnings, c.interp.warns...)
+	failedAt := map[Position][]string{}
 	for n := range c.interp.failed {
 		c.reject(n, false, c.paths[n])
+		failedAt[posOf(c.file, n)] = c.paths[n]
+	}
+	for _, p := range c.interp.probs {
+		if parts := failedAt[p.Pos]; len(parts) > 0 && !strings.HasPrefix(p.Message, "variable ") {
+			p.Message = yamlpos.Path(parts...) + ": " + p.Message // which field's value
+		}
+		c.problems = append(c.problems, p)
 	}
 	// include and extends name files compose-go reads by itself: when one cannot be read,
 	// the services it brings are unknown, and nothing more can be checked (a reference to

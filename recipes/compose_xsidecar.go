@@ -7,6 +7,7 @@ package recipes
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 	yaml "go.yaml.in/yaml/v3"
@@ -162,8 +163,13 @@ func decodeX[T any](c *composeImport, n *yaml.Node, path string, table []field[*
 	}
 	d := newDecoder(c.file, NewPositions(c.file), func(string) (string, bool) { return "", false }, c.interp.failed)
 	fields(d, "", n, path, "", table, out)
+	for _, p := range d.probs {
+		if !strings.Contains(p.Message, path) {
+			p.Message = path + ": " + p.Message // which service's x-sidecar
+		}
+		c.problems = append(c.problems, p)
+	}
 	if len(d.probs) > 0 {
-		c.problems = append(c.problems, d.probs...)
 		return nil
 	}
 	return n
