@@ -220,16 +220,31 @@ func (c *composeImport) checkCommand(v *yaml.Node, parts []string) {
 
 // composeCasts are the attributes whose string values compose-go casts to booleans and
 // numbers (a variable substitutes a string), from compose-go itself.
-var composeCasts = sync.OnceValue(func() map[tree.Path]interp.Cast {
-	return loader.ToOptions(&types.ConfigDetails{}, nil).Interpolate.TypeCastMapping
+var composeCasts = sync.OnceValue(func() map[int][]composeCast {
+	out := map[int][]composeCast{} // by the number of parts
+	for pattern, cast := range loader.ToOptions(&types.ConfigDetails{}, nil).Interpolate.TypeCastMapping {
+		parts := pattern.Parts()
+		out[len(parts)] = append(out[len(parts)], composeCast{parts, cast})
+	}
+	return out
 })
+
+type composeCast struct {
+	pattern []string
+	cast    interp.Cast
+}
 
 // castAt is the cast compose-go makes of a string at path, or nil.
 func castAt(path tree.Path) interp.Cast {
-	for pattern, cast := range composeCasts() {
-		if path.Matches(pattern) {
-			return cast
+	parts := path.Parts()
+next:
+	for _, c := range composeCasts()[len(parts)] {
+		for i, p := range c.pattern {
+			if p != parts[i] && p != tree.PathMatchAll && (p != tree.PathMatchList || parts[i] != tree.PathMatchList) {
+				continue next
+			}
 		}
+		return c.cast
 	}
 	return nil
 }
