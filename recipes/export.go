@@ -107,6 +107,14 @@ func expResolveBind(s *Stack, fsys fs.FS, source string) expBind {
 	return out
 }
 
+// expSource names the file a stack was read from, for the header of an export.
+func expSource(s *Stack) string {
+	if s.Source.File == "" {
+		return "the stack"
+	}
+	return path.Base(s.Source.File)
+}
+
 // expWarnings collects export warnings against one input file.
 type expWarnings struct {
 	file string

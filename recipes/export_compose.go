@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -56,10 +55,7 @@ func ExportCompose(s *Stack, opt ComposeOptions) ([]byte, []Warning, error) {
 	}
 
 	var out bytes.Buffer
-	src := "the stack"
-	if s.Source.File != "" {
-		src = path.Base(s.Source.File)
-	}
+	src := expSource(s)
 	fmt.Fprintf(&out, "# Compose file for stack %q, exported by `sidecar export compose` from %s.\n", s.Name, src)
 	out.WriteString("# Each pod is an infra service holding the network namespace and the published ports,\n")
 	out.WriteString("# and one service per container in it. x-sidecar keeps what compose cannot express;\n")

@@ -98,10 +98,7 @@ func ExportKube(s *Stack, opt KubeOptions) ([]byte, []Warning, error) {
 		return nil, warns, &expError{probs: probs}
 	}
 	var out bytes.Buffer
-	src := "the stack"
-	if s.Source.File != "" {
-		src = path.Base(s.Source.File)
-	}
+	src := expSource(s)
 	fmt.Fprintf(&out, "# Kubernetes manifest for stack %q, exported by `sidecar export kube` from %s.\n", s.Name, src)
 	out.WriteString("# Sidecars are native sidecars (initContainers with restartPolicy: Always): Kubernetes 1.29+.\n")
 	for _, o := range objs {

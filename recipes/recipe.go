@@ -265,17 +265,19 @@ func (d *decoder) build(key string, n *yaml.Node) *Build {
 	return b
 }
 
+// list returns the items of list n, the value of key; nothing (with a problem that says to
+// write it as example) when n is not a list.
+func (d *decoder) list(key string, n *yaml.Node, what, example string) []*yaml.Node {
+	if !yamlpos.IsNull(n) && n.Kind != yaml.SequenceNode {
+		d.expect(key, n, what, "a list", "write a list, e.g. "+example)
+	}
+	return yamlpos.Items(n)
+}
+
 // ports decodes a container's ports: short strings (and bare numbers) or long-form mappings.
 func (d *decoder) ports(key string, n *yaml.Node) []Port {
-	if yamlpos.IsNull(n) {
-		return nil
-	}
-	if n.Kind != yaml.SequenceNode {
-		d.expect(key, n, "ports", "a list", `write a list, e.g. ports: ["8080:80"]`)
-		return nil
-	}
 	var out []Port
-	for _, e := range n.Content {
+	for _, e := range d.list(key, n, "ports", `ports: ["8080:80"]`) {
 		var ps []Port
 		switch e.Kind {
 		case yaml.ScalarNode:
@@ -370,16 +372,9 @@ func (d *decoder) longPort(key string, n *yaml.Node) []Port {
 
 // mounts decodes a container's volumes: short strings or long-form mappings.
 func (d *decoder) mounts(key string, n *yaml.Node) []Mount {
-	if yamlpos.IsNull(n) {
-		return nil
-	}
-	if n.Kind != yaml.SequenceNode {
-		d.expect(key, n, "volumes", "a list", `write a list, e.g. volumes: ["logs:/var/log"]`)
-		return nil
-	}
 	placeholder := Mount{Type: MountBind, Source: ".", Target: "/"} // keeps indexes aligned
 	var out []Mount
-	for i, e := range n.Content {
+	for i, e := range d.list(key, n, "volumes", `volumes: ["logs:/var/log"]`) {
 		ik := Field(key, i)
 		d.record(ik, e)
 		switch e.Kind {
