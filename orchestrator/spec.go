@@ -269,10 +269,14 @@ func (s *PodSpec) environment(c *recipes.Container, facts recipes.DownwardFacts)
 	for k, v := range c.Env {
 		vals[k] = v
 	}
+	lookup := func(name string) (string, bool) { v, ok := vals[name]; return v, ok }
 	refs := map[string]bool{}
 	for _, r := range c.EnvRefs {
 		// The stack was checked before it ran (CheckEnvRef): a value cannot fail here.
 		v, _ := recipes.DownwardValue(s.Pod, c, r, facts)
+		if r.Value != "" {
+			v = recipes.ExpandVars(v, lookup) // with the variables before it
+		}
 		vals[r.Name] = v
 		refs[r.Name] = true
 	}
@@ -291,7 +295,7 @@ func (s *PodSpec) environment(c *recipes.Container, facts recipes.DownwardFacts)
 			env = append(env, r.Name+"="+vals[r.Name])
 		}
 	}
-	return env, func(name string) (string, bool) { v, ok := vals[name]; return v, ok }
+	return env, lookup
 }
 
 func expandAll(args []string, lookup func(string) (string, bool)) []string {

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"maps"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 )
@@ -38,6 +39,7 @@ func normalise(in *Stack, opts Options, env map[string]string, pos *Positions) (
 	if s.Backoff.Reset == 0 {
 		s.Backoff.Reset = Duration(DefaultBackoffReset)
 	}
+	slices.SortStableFunc(s.Volumes, func(a, b *Volume) int { return strings.Compare(a.Name, b.Name) })
 	for _, p := range s.Pods {
 		if p.Name == "" && len(s.Pods) == 1 {
 			p.Name = s.Name
@@ -122,7 +124,27 @@ func (n *normaliser) container(s *Stack, p *Pod, c *Container) {
 			c.Image = fmt.Sprintf("%s-%s-%s:latest", s.Name, p.Name, c.Name)
 		}
 	}
-	for _, pr := range []*Probe{c.Ready, c.Live} {
+	for _, h := range []*Hook{c.PostStart, c.PreStop} {
+		if h != nil && h.HTTP != nil && h.HTTP.Path == "" {
+			h.HTTP.Path = "/"
+		}
+	}
+	for i, d := range c.Devices {
+		if d.ContainerPath == "" {
+			c.Devices[i].ContainerPath = d.HostPath
+		}
+	}
+	for _, caps := range [][]string{c.CapAdd, c.CapDrop} {
+		for i, name := range caps {
+			caps[i] = strings.TrimPrefix(strings.ToUpper(name), "CAP_")
+		}
+	}
+	if s := strings.ToUpper(c.StopSignal); s != "" && (s[0] < '0' || s[0] > '9') && !strings.HasPrefix(s, "SIG") {
+		c.StopSignal = "SIG" + s
+	} else {
+		c.StopSignal = s
+	}
+	for _, pr := range []*Probe{c.Ready, c.Live, c.Startup} {
 		if pr == nil {
 			continue
 		}
@@ -264,84 +286,39 @@ func dnsLabelFrom(s string) string {
 }
 
 // cloneStack deep-copies a stack so that normalisation never changes its input.
-func cloneStack(in *Stack) *Stack {
-	s := *in
-	s.Pods = make([]*Pod, 0, len(in.Pods))
-	for _, p := range in.Pods {
-		if p == nil {
-			continue
+func cloneStack(in *Stack) *Stack { return deepCopy(reflect.ValueOf(in)).Interface().(*Stack) }
+
+// deepCopy copies v and everything it points to, keeping nil pointers, slices and maps nil.
+func deepCopy(v reflect.Value) reflect.Value {
+	if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Slice || v.Kind() == reflect.Map) && v.IsNil() {
+		return v
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		out := reflect.New(v.Elem().Type())
+		out.Elem().Set(deepCopy(v.Elem()))
+		return out
+	case reflect.Slice:
+		out := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		for i := range v.Len() {
+			out.Index(i).Set(deepCopy(v.Index(i)))
 		}
-		cp := *p
-		cp.Main = cloneContainer(p.Main)
-		cp.Sidecars = cloneContainers(p.Sidecars)
-		cp.Init = cloneContainers(p.Init)
-		cp.DependsOn = slices.Clone(p.DependsOn)
-		cp.Volumes = nil
-		for _, v := range p.Volumes {
-			if v == nil {
-				continue
+		return out
+	case reflect.Map:
+		out := reflect.MakeMapWithSize(v.Type(), v.Len())
+		for it := v.MapRange(); it.Next(); {
+			out.SetMapIndex(it.Key(), deepCopy(it.Value()))
+		}
+		return out
+	case reflect.Struct:
+		out := reflect.New(v.Type()).Elem()
+		out.Set(v)
+		for i := range v.NumField() {
+			if out.Field(i).CanSet() {
+				out.Field(i).Set(deepCopy(v.Field(i)))
 			}
-			cv := *v
-			cv.Files = maps.Clone(v.Files)
-			cp.Volumes = append(cp.Volumes, &cv)
 		}
-		s.Pods = append(s.Pods, &cp)
+		return out
 	}
-	return &s
-}
-
-func cloneContainers(in []*Container) []*Container {
-	if in == nil {
-		return nil
-	}
-	out := make([]*Container, 0, len(in))
-	for _, c := range in {
-		if c != nil {
-			out = append(out, cloneContainer(c))
-		}
-	}
-	return out
-}
-
-func cloneContainer(in *Container) *Container {
-	if in == nil {
-		return nil
-	}
-	c := *in
-	if in.Build != nil {
-		b := *in.Build
-		b.Args = maps.Clone(in.Build.Args)
-		c.Build = &b
-	}
-	c.Command = slices.Clone(in.Command)
-	c.Entrypoint = slices.Clone(in.Entrypoint)
-	c.Env = maps.Clone(in.Env)
-	c.EnvFile = slices.Clone(in.EnvFile)
-	c.Ports = slices.Clone(in.Ports)
-	c.Volumes = slices.Clone(in.Volumes)
-	c.Ready = cloneProbe(in.Ready)
-	c.Live = cloneProbe(in.Live)
-	return &c
-}
-
-func cloneProbe(in *Probe) *Probe {
-	if in == nil {
-		return nil
-	}
-	p := *in
-	if in.HTTP != nil {
-		h := *in.HTTP
-		h.Headers = maps.Clone(in.HTTP.Headers)
-		p.HTTP = &h
-	}
-	if in.TCP != nil {
-		t := *in.TCP
-		p.TCP = &t
-	}
-	if in.Exec != nil {
-		e := *in.Exec
-		e.Command = slices.Clone(in.Exec.Command)
-		p.Exec = &e
-	}
-	return &p
+	return v
 }
