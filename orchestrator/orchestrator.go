@@ -393,6 +393,10 @@ func (o *Orchestrator) run(ctx context.Context) (Result, error) {
 			}
 		}()
 	}
+	if err := o.stackVolumes(opCtx); err != nil {
+		return failed(err), err
+	}
+	defer o.removeStackVolumes(opCtx)
 	for _, pr := range o.pods {
 		pr.spec.InfraImage, pr.spec.Network, pr.spec.Node = infraImage, network, node
 		pr.sup.opCtx = opCtx

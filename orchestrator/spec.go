@@ -105,7 +105,7 @@ func (s *PodSpec) InfraSpec() ContainerSpec {
 		Volumes  []*recipes.Volume
 	}{spec, pod.SharePID, pod.ShareIPC, s.EngineVolumes()})
 	labels := s.labels(InfraName, recipes.RoleInfra, hash)
-	labels.StopGrace, labels.DependsOn = pod.StopGrace.D(), pod.DependsOn
+	labels.StopGrace, labels.DependsOn, labels.Job = pod.StopGrace.D(), pod.DependsOn, pod.Job
 	spec.Labels = labels.Encode()
 	return spec
 }
@@ -249,13 +249,14 @@ func (s *PodSpec) ContainerSpecFor(c *recipes.Container, infraID string, facts r
 			}
 			spec.Mounts = append(spec.Mounts, MountSpec{Type: m.Type, Source: src, Target: m.Target, ReadOnly: m.ReadOnly, SubPath: m.SubPath})
 		case recipes.MountVolume:
-			if v := pod.Volume(m.Source); v != nil && len(v.Files) > 0 {
+			v, src := pod.Volume(m.Source), s.Names().Volume(pod.Name, m.Source)
+			if v != nil && len(v.Files) > 0 {
 				continue
 			}
-			spec.Mounts = append(spec.Mounts, MountSpec{
-				Type: m.Type, Source: s.Names().Volume(pod.Name, m.Source),
-				Target: m.Target, ReadOnly: m.ReadOnly, SubPath: m.SubPath,
-			})
+			if v == nil && s.Stack.Volume(m.Source) != nil {
+				src = s.Names().StackVolume(m.Source)
+			}
+			spec.Mounts = append(spec.Mounts, MountSpec{Type: m.Type, Source: src, Target: m.Target, ReadOnly: m.ReadOnly, SubPath: m.SubPath})
 		}
 	}
 	return spec
@@ -346,7 +347,11 @@ func (s *PodSpec) appHash(c *recipes.Container) string {
 		}
 	}
 	for _, m := range c.Volumes {
-		if v := pod.Volume(m.Source); m.Type == recipes.MountVolume && v != nil {
+		v := pod.Volume(m.Source)
+		if v == nil {
+			v = s.Stack.Volume(m.Source)
+		}
+		if m.Type == recipes.MountVolume && v != nil {
 			in.Volumes = append(in.Volumes, v)
 		}
 	}
