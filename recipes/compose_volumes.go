@@ -69,6 +69,7 @@ func (cv *composeConv) namedVolume(b *composePodBuild, src string, at Position) 
 		if k := yamlpos.Find(cv.root, []string{"volumes", src}...); k != nil {
 			pos = posOf(cv.file, k)
 		}
+		cv.volumeDriver(b.vols[name], src)
 		if x := cv.volX[src]; x != nil && x.x.Name != "" {
 			pos = posOf(cv.file, yamlpos.Value(x.node, "name"))
 		}
@@ -78,6 +79,22 @@ func (cv *composeConv) namedVolume(b *composePodBuild, src string, at Position) 
 		cv.volPods[src] = append(cv.volPods[src], b.pod.Name)
 	}
 	return true
+}
+
+// volumeDriver reads the driver of top-level volume src: the local driver's tmpfs
+// (driver_opts type tmpfs, and its size in o) is a volume in memory; any other is warned about.
+func (cv *composeConv) volumeDriver(v *Volume, src string) {
+	def := cv.project.Volumes[src]
+	if def.DriverOpts["type"] == "tmpfs" && (def.Driver == "" || def.Driver == "local") {
+		v.Medium = MediumMemory
+		v.SizeLimit = cv.tmpfsOptions(strings.Join(slices.DeleteFunc(strings.Split(def.DriverOpts["o"], ","), func(o string) bool { return !strings.HasPrefix(o, "size=") }), ","), cv.keyAt("volumes", src), "")
+		return
+	}
+	for key, set := range map[string]bool{"driver": def.Driver != "" && def.Driver != "local", "driver_opts": len(def.DriverOpts) > 0} {
+		if set {
+			cv.warn(cv.keyAt("volumes", src, key), "volumes."+src+"."+key, composeVolumeReasons[key])
+		}
+	}
 }
 
 // podVolumesFromX gives the pod being built the volumes and config files whose x-sidecar

@@ -50,7 +50,29 @@ func normalise(in *Stack, opts Options, env map[string]string, pos *Positions) (
 	return s, n.probs
 }
 
+// hostsOrder puts a pod's extra hosts in one order, whatever the input's: an entry per
+// address, its names sorted, entries by their first name.
+func hostsOrder(hosts []HostAlias) []HostAlias {
+	var out []HostAlias
+	for _, h := range hosts {
+		if i := slices.IndexFunc(out, func(o HostAlias) bool { return o.IP == h.IP }); i >= 0 {
+			out[i].Hostnames = append(out[i].Hostnames, h.Hostnames...)
+		} else {
+			out = append(out, HostAlias{IP: h.IP, Hostnames: slices.Clone(h.Hostnames)})
+		}
+	}
+	for i := range out {
+		slices.Sort(out[i].Hostnames)
+		out[i].Hostnames = slices.Compact(out[i].Hostnames)
+	}
+	slices.SortStableFunc(out, func(a, b HostAlias) int {
+		return strings.Compare(strings.Join(a.Hostnames, " "), strings.Join(b.Hostnames, " "))
+	})
+	return out
+}
+
 func (n *normaliser) pod(s *Stack, p *Pod) {
+	p.ExtraHosts = hostsOrder(p.ExtraHosts)
 	if p.StopGrace == 0 {
 		p.StopGrace = Duration(DefaultPodStopGrace)
 	}
@@ -124,15 +146,19 @@ func (n *normaliser) container(s *Stack, p *Pod, c *Container) {
 			c.Image = fmt.Sprintf("%s-%s-%s:latest", s.Name, p.Name, c.Name)
 		}
 	}
+	// expand_refs matters only when expanding changes a word of the command line.
+	known := func(n string) (string, bool) {
+		_, ok := c.Env[n]
+		return "\x00", ok || slices.ContainsFunc(c.EnvRefs, func(r EnvRef) bool { return r.Name == n })
+	}
+	c.ExpandRefs = c.ExpandRefs && slices.ContainsFunc(slices.Concat(c.Entrypoint, c.Command), func(w string) bool { return ExpandVars(w, known) != w })
 	for _, h := range []*Hook{c.PostStart, c.PreStop} {
 		if h != nil && h.HTTP != nil && h.HTTP.Path == "" {
 			h.HTTP.Path = "/"
 		}
 	}
 	for i, d := range c.Devices {
-		if d.ContainerPath == "" {
-			c.Devices[i].ContainerPath = d.HostPath
-		}
+		c.Devices[i].ContainerPath, c.Devices[i].Permissions = orElse(d.ContainerPath, d.HostPath), orElse(d.Permissions, "rwm")
 	}
 	for _, caps := range [][]string{c.CapAdd, c.CapDrop} {
 		for i, name := range caps {

@@ -120,7 +120,9 @@ func (d *decoder) ulimits(k string, n *yaml.Node) []Ulimit {
 		return listOf(d, k, n, "ulimits", "ulimits: {nofile: {soft: 1024, hard: 4096}}", ulimitFields, nil)
 	}
 	var out []Ulimit
-	for _, p := range yamlpos.Pairs(n) {
+	pairs := yamlpos.Pairs(n)
+	slices.SortStableFunc(pairs, func(a, b yamlpos.Pair) int { return strings.Compare(a.Key.Value, b.Key.Value) })
+	for _, p := range pairs {
 		u := Ulimit{Name: p.Key.Value}
 		fk := Field(k, len(out))
 		d.record(fk, p.Value)
