@@ -7,8 +7,6 @@ package recipes
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/loader"
@@ -125,6 +123,7 @@ var composeReasons = map[string]string{
 	"oom_score_adj":       "the OOM score is not adjusted; ignored",
 	"provider":            "provider services are not run; ignored",
 	"use_api_socket":      "the engine's socket is not mounted; mount it with a bind volume if needed",
+	"memswap_limit":       "swap is not limited apart from memory (the engine's default applies); ignored",
 	"credential_spec":     "credential specs are Windows-only; ignored",
 	"isolation":           "isolation is Windows-only; ignored",
 	"additional_contexts": "extra build contexts are not passed to the build; ignored",
@@ -138,22 +137,42 @@ var composeReasons = map[string]string{
 // reportUnsupported turns compose-go's findings into warnings. The networks of infra
 // services are judged by the conversion instead (their default-network alias is what
 // sidecar gives every pod).
+// The same attribute of several services with the same reason is one warning, at the
+// first, that names the others.
 func (c *composeImport) reportUnsupported(findings []loader.UnsupportedAttribute) {
+	type group struct {
+		at         Position
+		field, why string
+		others     []string
+	}
+	var groups []*group
+	byKey := map[string]*group{}
 	for _, f := range findings {
 		parts := f.Path.Parts()
 		if len(parts) == 5 && parts[0] == "services" && parts[2] == "networks" && parts[4] == "aliases" && c.infra[parts[1]] {
 			continue
 		}
-		// deploy is reported child by child, so a replica count gets its own message.
-		if len(parts) == 3 && parts[0] == "services" && parts[2] == "deploy" {
-			if m, ok := f.Value.(map[string]any); ok && len(m) > 0 {
-				for _, k := range slices.Sorted(maps.Keys(m)) {
-					c.unsupported(append(parts[:3:3], k), m[k])
-				}
-				continue
-			}
+		reason, ok := c.unsupported(parts, f.Value)
+		if !ok {
+			continue
 		}
-		c.unsupported(parts, f.Value)
+		key := strings.Join(parts, ".") + reason
+		if len(parts) > 2 && parts[0] == "services" {
+			key = strings.Join(parts[2:], ".") + reason
+		}
+		if g := byKey[key]; g != nil && parts[0] == "services" {
+			g.others = append(g.others, parts[1])
+			continue
+		}
+		g := &group{at: c.keyAt(parts...), field: strings.ReplaceAll(strings.Join(parts, "."), ".[]", "[]"), why: reason}
+		byKey[key] = g
+		groups = append(groups, g)
+	}
+	for _, g := range groups {
+		if len(g.others) > 0 {
+			g.why += " (services " + kubeAnd(g.others) + " too)"
+		}
+		c.warn(g.at, g.field, g.why)
 	}
 }
 
@@ -165,8 +184,9 @@ var composeVolumeReasons = map[string]string{
 	"name":        "sidecar names a pod volume <stack>-<pod>-<volume> on the engine; ignored",
 }
 
-func (c *composeImport) unsupported(parts []string, value any) {
-	field := strings.ReplaceAll(strings.Join(parts, "."), ".[]", "[]")
+// unsupported is why the attribute at parts is not honoured; ok is false when it needs no
+// word.
+func (c *composeImport) unsupported(parts []string, value any) (string, bool) {
 	last := parts[len(parts)-1]
 	reason, ok := composeReasons[last]
 	if len(parts) == 3 && parts[0] == "volumes" {
@@ -178,17 +198,17 @@ func (c *composeImport) unsupported(parts []string, value any) {
 		reason = "sidecar does not honour it; ignored"
 	}
 	if last == "nocopy" && value == true {
-		return // pod volumes start empty: what nocopy asks for
+		return "", false // pod volumes start empty: what nocopy asks for
 	}
 	if last == "replicas" {
 		if n, ok := value.(int); ok {
 			if n <= 1 {
-				return
+				return "", false
 			}
 			reason = fmt.Sprintf("%d replicas run as one pod locally", n)
 		}
 	}
-	c.warn(c.keyAt(parts...), field, reason)
+	return reason, true
 }
 
 // composeAttributePaths are the attribute paths the compose specification's schema

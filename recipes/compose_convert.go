@@ -52,7 +52,7 @@ type composeXPort struct {
 }
 
 func (c *composeImport) svcNode(svc string) *yaml.Node {
-	return yamlpos.Value(yamlpos.Value(c.root, "services"), svc)
+	return yamlpos.Value(yamlpos.Value(c.rootOf([]string{"services", svc}), "services"), svc)
 }
 
 // serviceOrder lists the project's services in file order; services that come from
@@ -572,9 +572,9 @@ func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string)
 	for i, ef := range s.EnvFiles {
 		at := cv.keyAt("services", svc, "env_file")
 		if item := yamlpos.Item(efNode, i); item != nil {
-			at = posOf(cv.file, item)
+			at = cv.posOf(item)
 		} else if efNode != nil && efNode.Kind == yaml.ScalarNode {
-			at = posOf(cv.file, efNode)
+			at = cv.posOf(efNode)
 		}
 		path := ef.Path
 		if !filepath.IsAbs(path) {
@@ -619,7 +619,7 @@ func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string)
 	for k, v := range explicit {
 		out[k] = v
 		if n := composeEnvNode(en, k); n != nil {
-			cv.pos.Set(Field(ck, "env", k), posOf(cv.file, n))
+			cv.pos.Set(Field(ck, "env", k), cv.posOf(n))
 		}
 	}
 	if len(out) == 0 {
@@ -684,7 +684,7 @@ func (cv *composeConv) portsAt(svc string, ps []types.ServicePortConfig) ([]Port
 	for i, p := range ps {
 		at := cv.keyAt("services", svc, "ports")
 		if from != nil {
-			at = posOf(cv.file, from[i])
+			at = cv.posOf(from[i])
 		}
 		port := Port{HostIP: p.HostIP, ContainerPort: int(p.Target)}
 		if err := port.Protocol.UnmarshalText([]byte(orElse(p.Protocol, "tcp"))); err != nil {
@@ -712,7 +712,7 @@ func (cv *composeConv) portsAt(svc string, ps []types.ServicePortConfig) ([]Port
 // not found: it came from elsewhere, an extends say).
 func (cv *composeConv) itemAt(svc, field string, i int) Position {
 	if item := yamlpos.Item(yamlpos.Value(cv.svcNode(svc), field), i); item != nil {
-		return posOf(cv.file, item)
+		return cv.posOf(item)
 	}
 	return cv.keyAt("services", svc, field)
 }
@@ -941,7 +941,7 @@ func (cv *composeConv) infra(b *composePodBuild, owner string) {
 	cv.networks(owner, s, pod.Name)
 	for _, p := range yamlpos.Pairs(cv.xNodes[owner]) {
 		if k := p.Key.Value; !slices.Contains(composeXInfraFields, k) && k != "main" {
-			cv.warn(posOf(cv.file, p.Key), "services."+owner+".x-sidecar."+k,
+			cv.warn(cv.posOf(p.Key), "services."+owner+".x-sidecar."+k,
 				owner+" is the pod's infra container, which runs no app; "+k+" is not used")
 		}
 	}
@@ -954,7 +954,7 @@ func (cv *composeConv) infra(b *composePodBuild, owner string) {
 		if ignored[k] || !slices.Contains(composeHonoured, "services.*."+k) {
 			continue
 		}
-		cv.warn(posOf(cv.file, p.Key), "services."+owner+"."+k,
+		cv.warn(cv.posOf(p.Key), "services."+owner+"."+k,
 			owner+" holds the pod's namespace, a job sidecar's own infra container does; "+k+" is not used")
 	}
 }
@@ -966,8 +966,11 @@ func (cv *composeConv) networks(svc string, s types.ServiceConfig, pod string) {
 	for _, n := range slices.Sorted(maps.Keys(s.Networks)) {
 		field := "services." + svc + ".networks." + n
 		if n != "default" {
-			cv.warn(cv.keyAt("services", svc, "networks", n), field,
-				"all pods share one stack network and reach each other by pod name; network "+n+" is not created")
+			if !cv.said["network "+n] { // once per network
+				cv.said["network "+n] = true
+				cv.warn(cv.keyAt("services", svc, "networks", n), field,
+					"all pods share one stack network and reach each other by pod name; network "+n+" is not created")
+			}
 			continue
 		}
 		if cfg := s.Networks[n]; cfg != nil && pod != "" {
@@ -987,7 +990,7 @@ func (cv *composeConv) xPorts(svc string, ct *Container, ck string, x *composeX)
 	for i, spec := range x.Ports {
 		at := cv.keyAt("services", svc, "x-sidecar", "ports")
 		if i < len(items) {
-			at = posOf(cv.file, items[i])
+			at = cv.posOf(items[i])
 		}
 		ps, ferr := parsePortSpec(spec)
 		if ferr != nil {

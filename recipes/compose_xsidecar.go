@@ -196,7 +196,7 @@ func (c *composeImport) serviceX(svc string) (*composeX, *yaml.Node) {
 		return nil, nil
 	}
 	if x.Main && x.Role != RoleUnknown && x.Role != RoleMain {
-		c.problem(posOf(c.file, yamlpos.Value(n, "main")), "x-sidecar says both main: true and role: "+x.Role.String(), "keep one of them")
+		c.problem(c.posOf(yamlpos.Value(n, "main")), "x-sidecar says both main: true and role: "+x.Role.String(), "keep one of them")
 	}
 	return &x, n
 }
@@ -227,7 +227,7 @@ func (c *composeImport) recordTree(key string, n *yaml.Node) {
 	if n == nil {
 		return
 	}
-	c.pos.Set(key, posOf(c.file, n))
+	c.pos.Set(key, c.posOf(n))
 	switch n.Kind {
 	case yaml.MappingNode:
 		for _, p := range yamlpos.Pairs(n) {

@@ -70,6 +70,12 @@ func roundTripStacks(t *testing.T) (map[string]*Stack, map[*Stack][]Warning) {
 			fixtures++
 		}
 	}
+	for _, f := range realworldFiles(t) {
+		if st, warns, err := loadRealworld(t, f); err == nil {
+			out["realworld/"+strings.TrimPrefix(f, "../testdata/realworld/")] = st
+			loadWarns[st] = warns
+		}
+	}
 	if len(files) < 5 || len(catalog.Names()) < 8 || fixtures < 10 {
 		t.Fatalf("only %d good recipes, %d catalog recipes and %d fixtures to round-trip", len(files), len(catalog.Names()), fixtures)
 	}

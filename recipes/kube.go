@@ -230,6 +230,7 @@ func (k *kubeImport) run(nodes []*yaml.Node) *Stack {
 		case "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob":
 			k.workload(d)
 		case "PersistentVolumeClaim": // a volume of the pods that mount it (see claims)
+		case "Namespace", "ServiceAccount": // the pods' identity: their namespace, their service account
 		default:
 			k.warnAt(d, "kind", fmt.Sprintf("%s %q is not imported: sidecar runs Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs, and reads ConfigMaps, Secrets and Services", d.kind, d.name))
 		}
@@ -409,7 +410,7 @@ func (k *kubeImport) decode(d *kubeDoc, out any) (ok bool) {
 		}
 		node = yamlpos.Prune(d.node, drop, nil, true) // list items are nulled: indices, and so positions, stay
 	}
-	b, err := yaml.Marshal(node)
+	b, err := encodeText(node) // indent 2: see toNode
 	if err != nil {
 		k.problem(posOf(k.file, d.node), fmt.Sprintf("cannot read %s %q: %v", d.kind, d.name, err), "this is a bug in sidecar: please report it with the manifest")
 		return false
@@ -717,6 +718,9 @@ func (k *kubeImport) service(d *kubeDoc) {
 	ownName := svc.Name == kp.pod.Name || svc.Annotations[KubeAnnotationNodePortOf] == kp.pod.Name
 	if !ownName || len(renamed) > 0 {
 		msg := fmt.Sprintf("other pods reach %s by its pod name %s, at its container ports", kp.pod.Name, kp.pod.Name)
+		if svc.Name == kp.pod.Subdomain { // a StatefulSet's governing Service
+			msg = fmt.Sprintf("other pods reach %s as %s.%s or %s, at its container ports", kp.pod.Name, kp.pod.Hostname, svc.Name, kp.pod.Name)
+		}
 		if !ownName {
 			msg += fmt.Sprintf(", not as %s", svc.Name)
 		}

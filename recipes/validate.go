@@ -22,10 +22,13 @@ type validator struct {
 	stat  func(string) (fs.FileInfo, error)
 	probs Problems
 	warns []Warning
+	// said holds what was said at each place: the same mistake at the same place (a field
+	// of a YAML anchor that several services merge) is said once, for its first container.
+	said map[string]bool
 }
 
 func validate(s *Stack, pos *Positions, bad map[string]bool, stat func(string) (fs.FileInfo, error)) (Problems, []Warning) {
-	v := &validator{s: s, pos: pos, bad: bad, stat: stat}
+	v := &validator{s: s, pos: pos, bad: bad, stat: stat, said: map[string]bool{}}
 	v.stack()
 	return v.probs, v.warns
 }
@@ -43,7 +46,19 @@ func (v *validator) problem(key, hint, format string, args ...any) {
 		i := max(strings.LastIndexAny(k, "/["), 0)
 		k = k[:i]
 	}
-	v.probs = append(v.probs, Problem{Pos: v.pos.At(key), Message: fmt.Sprintf(format, args...), Hint: hint})
+	if at := v.pos.At(key); v.once(at, format+hint) {
+		v.probs = append(v.probs, Problem{Pos: at, Message: fmt.Sprintf(format, args...), Hint: hint})
+	}
+}
+
+// once reports whether what (a message's format) was not said at pos yet, and notes it.
+func (v *validator) once(pos Position, what string) bool {
+	id := pos.String() + "\x00" + what
+	if pos.Line == 0 || !v.said[id] {
+		v.said[id] = true
+		return true
+	}
+	return false
 }
 
 // say picks the hint written in the terms of the input the stack came from: a recipe's, a
@@ -60,7 +75,9 @@ func (v *validator) say(recipe, compose, kube string) string {
 }
 
 func (v *validator) warn(key, field, format string, args ...any) {
-	v.warns = append(v.warns, Warning{Pos: v.pos.At(key), Field: field, Message: fmt.Sprintf(format, args...)})
+	if at := v.pos.At(key); v.once(at, format) {
+		v.warns = append(v.warns, Warning{Pos: at, Field: field, Message: fmt.Sprintf(format, args...)})
+	}
 }
 
 var dnsLabelRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
@@ -277,7 +294,7 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 					src = filepath.Join(v.s.Dir, src)
 				}
 				if _, err := v.stat(src); err != nil {
-					v.warn(k, "volumes", "bind mount source %s of %s does not exist (the engine will refuse or create an empty directory): create it or fix the path", m.Source, label)
+					v.warn(k, "volumes", "bind mount source %s does not exist (the engine will refuse, or create an empty directory): create it or fix the path", m.Source)
 				}
 			}
 		}
