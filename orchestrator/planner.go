@@ -65,6 +65,10 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 		p.Failure = f
 		return
 	}
+	if planRecreatePod(spec, st, p) {
+		return
+	}
+	planRetire(spec, st, p)
 
 	// The pod's own resources: volumes and the infra container.
 	p.Phase = PhaseCreating
@@ -120,11 +124,17 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 			continue
 		}
 		reason := "app containers are created up front"
-		if cs.Runs > 0 {
+		switch {
+		case cs.Why != "":
+			reason = cs.Why
+		case cs.Runs > 0:
 			reason = "its container was removed"
 		}
-		cspec := spec.ContainerSpec(c, inf.ID)
+		cspec := spec.createSpec(c, inf.ID)
 		p.act(Action{Kind: ActCreate, Target: c.Name, Role: c.Role, Spec: &cspec, Files: spec.FileCopies(c), Reason: reason})
+	}
+	if missing && st.MainStarted {
+		p.Phase = PhaseRunning // a container created anew (Apply) while the pod runs
 	}
 	if missing || inf.State != StateRunning {
 		return
@@ -149,6 +159,9 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 			p.act(Action{Kind: ActStop, Target: c.Name, Role: c.Role, ID: cs.ID, Grace: ownGrace(c, pod), Reason: why})
 		}
 	}
+
+	// Containers whose recipe changed are re-created, one at a time in start order.
+	planReplace(spec, st, p)
 
 	// Init containers, in order, each to completion.
 	for i, c := range pod.Init {
@@ -204,7 +217,7 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	}
 	main, cs := pod.Main, st.Containers[pod.Main.Name]
 	switch {
-	case cs.Held || cs.Pending != 0 || cs.State == StateRunning || cs.State == StateStarting:
+	case cs.Held || cs.Replacing || cs.Pending != 0 || cs.State == StateRunning || cs.State == StateStarting:
 	case cs.StartNow:
 		p.act(startAction(main, cs, cs.StartReason))
 	case main.Restart.Restarts(cs.ExitCode) || (cs.LiveFailed && main.Restart != recipes.RestartNever):
@@ -218,7 +231,7 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 // start, or a restart after back-off.
 func planStart(spec *PodSpec, c *recipes.Container, cs *ContainerStatus, reason string, now time.Time, p *Plan) {
 	switch {
-	case cs.Pending != 0 || cs.State == StateStarting:
+	case cs.Pending != 0 || cs.Replacing || cs.State == StateStarting:
 	case cs.State == StateRunning:
 		if c.Ready != nil && !cs.Ready {
 			p.wait(c.Name, time.Time{}, reason+" not ready yet")

@@ -360,6 +360,14 @@ type Prober interface {
 	Probe(ctx context.Context, infraID, containerID string, p recipes.Probe) error
 }
 
+// ImageInspector is optional: a Runtime that implements it (the Docker adapter does) tells
+// a local image's ID, which goes into each app container's config hash, so that an image
+// rebuilt under the same tag counts as a change of the container (see converge.go).
+type ImageInspector interface {
+	// ImageID returns the ID of the local image ref ("sha256:…"); ErrNotFound when absent.
+	ImageID(ctx context.Context, ref string) (string, error)
+}
+
 // Stats is one resource-usage sample of a running container, for display.
 type Stats struct {
 	Time time.Time

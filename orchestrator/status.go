@@ -100,6 +100,21 @@ type ContainerStatus struct {
 	Lines          []string // last log lines, collected when the container failed the pod
 	LinesCollected bool
 
+	// What the container was created from (see converge.go): its config hash (the label),
+	// the recipe of an app container, the create spec of the infra container, the image ID.
+	Hash        string
+	Recipe      *recipes.Container
+	CreatedSpec *ContainerSpec
+	ImageID     string
+	// Retired: the container is no longer in the recipe; it is stopped and removed.
+	// Replacing: it is being stopped and removed to be created again from the recipe, for
+	// Why. FreshRun is the Attempt of the first run of a container created by Apply (a
+	// replaced or an added one): until that run is started, later replacements wait.
+	Retired   bool
+	Replacing bool
+	Why       string
+	FreshRun  int
+
 	prevState EngineState
 }
 
@@ -188,10 +203,14 @@ func (st *PodStatus) Dispatched(spec *PodSpec, a Action, now time.Time) {
 	if c == nil {
 		return
 	}
+	if a.Replace {
+		c.Replacing, c.Why = true, a.Reason
+	}
 	switch a.Kind {
 	case ActCreate:
 		c.Pending |= OpCreate
 		c.Err = nil
+		c.noteCreate(spec, a)
 	case ActStart:
 		c.Pending |= OpStart
 		c.prevState = c.State
@@ -202,7 +221,7 @@ func (st *PodStatus) Dispatched(spec *PodSpec, a Action, now time.Time) {
 		c.Runs++
 		c.Attempt++
 		c.Ready, c.ReadyKnown, c.LiveFailed = false, false, false
-		c.StartNow, c.StartReason = false, ""
+		c.StartNow, c.StartReason, c.Why = false, "", ""
 		c.Killed, c.StopFailed = false, false
 		c.StopStarted, c.StopGrace, c.StopReason = time.Time{}, 0, ""
 		if c.Role == recipes.RoleMain {
@@ -429,7 +448,7 @@ func (st *PodStatus) exit(spec *PodSpec, c *ContainerStatus, code int, oom bool,
 	c.Ready, c.ReadyKnown = false, false
 	c.EngineHealth = EngineHealthNone
 	switch {
-	case st.Terminating:
+	case st.Terminating, c.Replacing:
 	case c.RestartRequested:
 		c.RestartRequested = false
 		c.StartNow, c.StartReason = true, "restart requested by user"
@@ -441,7 +460,7 @@ func (st *PodStatus) exit(spec *PodSpec, c *ContainerStatus, code int, oom bool,
 			c.CrashCount++
 		}
 	}
-	if c.Role == recipes.RoleInfra {
+	if c.Role == recipes.RoleInfra && !c.Replacing {
 		st.loseInfra(fmtExit(c.ExitCode, c.OOMKilled), now)
 	}
 }
@@ -455,6 +474,10 @@ func (st *PodStatus) gone(spec *PodSpec, c *ContainerStatus, now time.Time) {
 	c.ID = ""
 	c.State = StateNone
 	c.Pending &^= OpStart | OpStop
+	if c.Replacing {
+		st.replaced(c, now)
+		return
+	}
 	if c.Role == recipes.RoleInfra {
 		st.loseInfra("removed", now)
 	}
@@ -569,12 +592,13 @@ func (st *PodStatus) Terminate(force bool, now time.Time) {
 	}
 }
 
+// sorted is the pod's containers in start order, then those no longer in the recipe.
 func (st *PodStatus) sorted(spec *PodSpec) []*ContainerStatus {
 	out := make([]*ContainerStatus, 0, len(st.Containers))
 	for _, c := range spec.Pod.Containers() {
 		out = append(out, st.Containers[c.Name])
 	}
-	return out
+	return append(out, st.retired()...)
 }
 
 func enumName(names []string, v int) string {

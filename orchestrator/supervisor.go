@@ -28,6 +28,12 @@ type (
 		cmd  Command
 	}
 	msgTerminate struct{ force bool }
+	// msgSpec installs a changed recipe (Apply); the reply says what converging changes.
+	msgSpec struct {
+		spec  *PodSpec
+		gen   int
+		reply chan<- ConvergePlan
+	}
 )
 
 // podReport is what a supervisor tells the stack runner.
@@ -36,6 +42,9 @@ type podReport struct {
 	kind reportKind
 	code int       // main ended
 	err  *PodError // failed
+	// converged: the spec generation, and why a container Apply created failed
+	gen     int
+	failure string
 }
 
 type reportKind int
@@ -46,6 +55,7 @@ const (
 	reportMainEnded                       // main exited for good
 	reportFailed                          // the pod failed
 	reportDone                            // the pod is torn down
+	reportConverged                       // the pod runs its spec of generation gen (Apply)
 )
 
 // supervisor owns one pod: its goroutine folds messages into the pod's status, plans,
@@ -75,6 +85,11 @@ type supervisor struct {
 	reason    string
 	published bool
 	sent      map[reportKind]bool
+
+	// gen is the generation of the spec (1, then one more per Apply that changes it);
+	// convergedGen the last one reported converged.
+	gen, convergedGen int
+	exited            chan struct{} // closed when run returns
 }
 
 // runWorkers are the probe workers and log reader of one run of one container.
@@ -90,6 +105,7 @@ func newSupervisor(spec *PodSpec, clk clock.Clock, rt Runtime, exec *executor, o
 		spec: spec, st: NewPodStatus(spec.Pod), clock: clk, rt: rt, exec: exec, out: out,
 		box: newMailbox(), report: report, opCtx: context.Background(),
 		workers: map[string]*runWorkers{}, views: map[string]ContainerView{}, sent: map[reportKind]bool{},
+		gen: 1, exited: make(chan struct{}),
 	}
 }
 
@@ -99,6 +115,7 @@ func (s *supervisor) run() {
 	s.active.Store(true)
 	defer func() {
 		s.active.Store(false)
+		close(s.exited)
 		s.cancel()
 		s.wg.Wait()
 		s.report(podReport{pod: s.spec.Pod.Name, kind: reportDone})
@@ -143,6 +160,7 @@ func (s *supervisor) run() {
 		}
 		s.publish(plan, now)
 		s.sendReports(plan)
+		s.reportConverged()
 		if plan.Done {
 			return
 		}
@@ -151,6 +169,7 @@ func (s *supervisor) run() {
 			for _, m := range s.box.take() {
 				s.apply(m)
 			}
+			s.dropRetired()
 		case <-wake:
 		}
 	}
@@ -233,6 +252,8 @@ func (s *supervisor) apply(m any) {
 		s.st.ApplyCommand(m.name, m.cmd)
 	case msgTerminate:
 		s.st.Terminate(m.force, now)
+	case msgSpec:
+		s.install(m)
 	}
 }
 
@@ -300,7 +321,9 @@ func (s *supervisor) syncWorkers(now time.Time) {
 		s.workers[c.Name] = nw
 
 		marker := ""
-		if cs.Restarts > 0 {
+		if cs.FreshRun == cs.Attempt && cs.Attempt > 1 {
+			marker = fmt.Sprintf("--- %s created anew from its changed recipe ---", c.Name)
+		} else if cs.Restarts > 0 {
 			marker = fmt.Sprintf("--- %s restarted (restart %d, after %s) ---", c.Name, cs.Restarts, fmtExit(cs.ExitCode, cs.OOMKilled))
 		}
 		buf := s.out.logs.Buffer(s.spec.Pod.Name, c.Name)
@@ -363,6 +386,8 @@ func (s *supervisor) publish(plan Plan, now time.Time) {
 	s.publishViews(waits)
 	reason := ""
 	switch {
+	case plan.Reason != "":
+		reason = plan.Reason
 	case plan.Failure != nil:
 		reason = plan.Failure.Reason
 	case s.st.Failure != nil:
@@ -410,6 +435,9 @@ func (s *supervisor) publishViews(waits map[string]Wait) {
 		for _, c := range s.spec.Pod.Containers() {
 			emit(c, s.st.Containers[c.Name])
 		}
+	}
+	for _, cs := range s.st.retired() {
+		emit(cs.Recipe, cs)
 	}
 }
 
