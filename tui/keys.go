@@ -20,6 +20,9 @@ type keyMap struct {
 	Restart, StopStart, Shell key.Binding
 	// The view
 	Help, Escape, Quit, Force key.Binding
+	// StopStack is the attached view's (Options.Attached), whose q only leaves; unset
+	// otherwise.
+	StopStack key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -72,7 +75,7 @@ func (k keyMap) helpGroups() []helpGroup {
 		{"Scrolling", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Follow, k.FollowAll, k.Wrap, k.Time}},
 		{"Search and focus", []key.Binding{k.Search, k.NextMatch, k.PrevMatch, k.Filter, k.Mute, k.Solo, k.UnmuteAll}},
 		{"Containers", []key.Binding{k.Restart, k.StopStart, k.Shell}},
-		{"View", []key.Binding{k.Help, k.Escape, k.Quit, k.Force}},
+		{"View", k.viewKeys()},
 	}
 }
 
@@ -85,7 +88,7 @@ type helpGroup struct {
 func (k keyMap) footerKeys() []footerKey {
 	return []footerKey{
 		{"tab", "focus"}, {"z", "zoom"}, {"/", "search"}, {"f", "follow"}, {"t", "time"},
-		{"m", "mute"}, {"r", "restart"}, {"s", "stop"}, {"e", "shell"}, {"q", "quit"},
+		{"m", "mute"}, {"r", "restart"}, {"s", "stop"}, {"e", "shell"}, k.quitKey(),
 	}
 }
 
@@ -117,7 +120,9 @@ func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
 	}
 	m.notice = ""
 	switch {
-	case key.Matches(k, ks.Quit):
+	case key.Matches(k, ks.Quit) && ks.attached():
+		return m.detach()
+	case key.Matches(k, ks.Quit, ks.StopStack):
 		return m.quit()
 	case key.Matches(k, ks.Force):
 		return m.interrupt()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sidecar-dev/sidecar/control"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/tui/plain"
 )
@@ -135,7 +136,7 @@ func downRun(ctx context.Context, opts *DownOptions) error {
 
 // downLive asks the up running the stack to shut down and follows it until the stack is
 // released. done is false when that up went away before it finished.
-func downLive(ctx context.Context, opts *DownOptions, c *controlClient, name string, show func(orchestrator.Event)) (done bool, err error) {
+func downLive(ctx context.Context, opts *DownOptions, c *control.Client, name string, show func(orchestrator.Event)) (done bool, err error) {
 	fmt.Fprintf(opts.IO.ErrOut, "sidecar: stack %s is run by a sidecar up: asking it to stop\n", name)
 	kill := func() {
 		kctx, cancel := context.WithTimeout(context.Background(), controlDialWait)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sidecar-dev/sidecar/control"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/tui/plain"
 )
@@ -30,6 +31,10 @@ type UpOptions struct {
 	NoColor    bool
 	LogLines   int // lines of history kept per container (--log-lines)
 	Pods       []string
+	Detach     bool // -d: hand the stack to a supervisor process and return once it is up
+
+	// supervise is set in the supervisor process of `up -d` (up_detach.go).
+	supervise *superviseOptions
 
 	// Connect reaches the engine; tests give an in-memory one.
 	Connect func(context.Context) (engine, error)
@@ -90,6 +95,7 @@ last lines); 2 for a bad recipe or arguments.`),
 				return usageErrorf(cmd, "%v", err)
 			}
 			opts.Pods = args
+			opts.Detach = v.GetBool("detach")
 			if opts.Output != "text" && opts.Output != "json" {
 				return usageErrorf(cmd, "unknown output format %q: use --output text or --output json", opts.Output)
 			}
@@ -102,6 +108,7 @@ last lines); 2 for a bad recipe or arguments.`),
 			return upRun(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().BoolP("detach", "d", false, "run the stack in the background: return once it is up (sidecar attach, logs, down reach it)")
 	cmd.Flags().Bool("plain", false, "print lines, not the interactive view (the default when stdout is not a terminal)")
 	cmd.Flags().StringP("output", "o", "text", "output format: text or json (one event per line)")
 	cmd.Flags().Bool("timestamps", false, "start every line with its time")
@@ -121,6 +128,9 @@ type upView interface {
 // view (up_tui.go) when stdout is a terminal and --plain is not given, which drives o with
 // the user's commands; plain lines otherwise.
 func (opts *UpOptions) newView(o *orchestrator.Orchestrator) upView {
+	if opts.supervise != nil {
+		return opts.supervise.view(opts)
+	}
 	if opts.Output == "json" {
 		return plain.NewJSON(opts.IO.Out)
 	}
@@ -155,7 +165,13 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 			return &ExitError{Code: exitFailure, Err: err}
 		}
 	}
+	if opts.Detach {
+		return opts.detach(ctx, dir, st) // up_detach.go
+	}
 	hold, err := holdStack(dir, st.Name)
+	if errors.Is(err, ErrStackRunning) && opts.supervise == nil {
+		return opts.converge(ctx, dir, st) // up_converge.go: the stack runs already
+	}
 	if err != nil {
 		return &ExitError{Code: exitFailure, Err: err}
 	}
@@ -177,13 +193,15 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 
 	o := orchestrator.New(rt, st, opts.orchestratorOptions())
 	recipe, _ := filepath.Abs(opts.File)
-	srv := serveControl(hold, o, rt, controlState{
-		PID: os.Getpid(), Stack: st.Name, Recipe: recipe, Version: opts.Factory.Build.Version, StartedAt: time.Now(),
-	})
+	info := control.Info{PID: os.Getpid(), Stack: st.Name, Recipe: recipe, Version: opts.Factory.Build.Version, StartedAt: time.Now()}
+	if opts.supervise != nil {
+		info.Detached, info.Log = true, opts.supervise.log
+	}
+	srv := control.Serve(hold.ln, o, rt, info)
 
 	// The view reads the stream until it ends; a view whose output is gone (stdout closed)
 	// stops the stack as an interrupt would.
-	sub := o.Subscribe()
+	sub := o.SubscribeWith(opts.viewSubscription())
 	view := opts.newView(o)
 	viewDone := make(chan struct{})
 	go func() {
@@ -204,7 +222,7 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 	<-viewDone
 	hold.release()
 	held = false
-	srv.close()
+	srv.Close()
 	return upResult(res, runErr)
 }
 
