@@ -111,10 +111,12 @@ func (o *Orchestrator) newPodRun(spec *PodSpec) *podRun {
 	return pr
 }
 
-// ensureNetwork creates the stack network when pods pods need it (more than one) and it is
-// not there yet.
-func (o *Orchestrator) ensureNetwork(ctx context.Context, pods int) error {
-	if pods < 2 || o.network != "" {
+// needsNetwork tells whether pods need the stack network: several pods, or a subdomain.
+func needsNetwork(pods []*recipes.Pod) bool { return len(pods) > 1 || hasSubdomain(pods) }
+
+// ensureNetwork creates the stack network when pods need it and it is not there yet.
+func (o *Orchestrator) ensureNetwork(ctx context.Context, pods []*recipes.Pod) error {
+	if !needsNetwork(pods) || o.network != "" {
 		return nil
 	}
 	network := o.names.Network()
@@ -147,20 +149,28 @@ func (o *Orchestrator) install(req *applyReq, stopping bool, startReady func()) 
 			after = append(after, p)
 		}
 	}
-	if err := o.ensureNetwork(o.opCtx, len(after)); err != nil {
+	if err := o.ensureNetwork(o.opCtx, after); err != nil {
 		req.reply <- applyReply{err: err}
 		return
 	}
 	network := ""
-	if len(after) > 1 {
+	if needsNetwork(after) {
 		network = o.network
+	}
+	if needsNode(req.sel) && o.node.Name == "" {
+		node, err := o.rt.NodeInfo(o.opCtx)
+		if err != nil {
+			req.reply <- applyReply{err: fmt.Errorf("read the engine's name and resources for the downward API: %w", err)}
+			return
+		}
+		o.node = node
 	}
 
 	wait := &applyWait{pending: map[string]int{}, done: make(chan struct{})}
 	var changes []Change
 	runs, specs := map[string]*podRun{}, map[string]*PodSpec{}
 	for _, p := range req.sel {
-		spec := &PodSpec{Stack: req.stack, Pod: p, Version: o.opts.Version, InfraImage: o.infraImage, Network: network, ImageIDs: req.ids}
+		spec := &PodSpec{Stack: req.stack, Pod: p, Version: o.opts.Version, InfraImage: o.infraImage, Network: network, Node: o.node, ImageIDs: req.ids}
 		spec.Hashes()
 		for _, c := range p.Containers() {
 			o.out.logs.Buffer(p.Name, c.Name)
@@ -356,9 +366,9 @@ func (o *Orchestrator) reshapeView(final bool) {
 // will change.
 func (s *supervisor) install(m msgSpec) {
 	for name, w := range s.workers {
-		if m.spec.Pod.Container(name) == nil && w.stopProbes != nil {
-			w.stopProbes()
-			w.stopProbes = nil
+		if m.spec.Pod.Container(name) == nil && w.stop != nil {
+			w.stop() // its probes, stats and hooks
+			w.stop = nil
 		}
 	}
 	s.spec, s.gen = m.spec, m.gen

@@ -73,8 +73,8 @@ func (s *PodSpec) desiredAppHash(c *recipes.Container) string {
 }
 
 // createSpec is the create spec of app container c, labelled with its desired hash.
-func (s *PodSpec) createSpec(c *recipes.Container, infraID string) ContainerSpec {
-	spec := s.ContainerSpec(c, infraID)
+func (s *PodSpec) createSpec(c *recipes.Container, infraID string, facts recipes.DownwardFacts) ContainerSpec {
+	spec := s.ContainerSpecFor(c, infraID, facts)
 	spec.Labels[keyConfigHash] = s.Hash(c.Name)
 	return spec
 }
@@ -431,8 +431,12 @@ func PlanConverge(spec *PodSpec, st *PodStatus) ConvergePlan {
 // Converged says whether the pod runs its spec: nothing to re-create, replace or remove, the
 // containers Apply created started, main started (or held by the user). failure says why a
 // container Apply created ended its first run before it was started: converging is over, and
-// it did not go well (the container is restarted with back-off as any other).
+// it did not go well (the container is restarted with back-off as any other). A job pod
+// that completed is never run again: it counts as converged.
 func Converged(spec *PodSpec, st *PodStatus) (done bool, failure string) {
+	if st.JobDone {
+		return true, "" // a job that completed is never run again
+	}
 	if st.Terminating || st.Recreating || podOutdated(spec, st) != "" || len(st.retired()) > 0 {
 		return false, ""
 	}

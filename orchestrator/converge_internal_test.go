@@ -15,7 +15,7 @@ func createdFrom(spec *PodSpec) mut {
 		is := spec.InfraSpec()
 		st.Infra.noteCreate(spec, Action{Kind: ActCreate, Target: InfraName, Spec: &is})
 		for _, c := range spec.Pod.Containers() {
-			cs := spec.createSpec(c, st.Infra.ID)
+			cs := spec.createSpec(c, st.Infra.ID, spec.Facts(st))
 			st.Containers[c.Name].noteCreate(spec, Action{Kind: ActCreate, Target: c.Name, Spec: &cs})
 		}
 	}

@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"reflect"
 	"sync"
@@ -53,6 +54,7 @@ const (
 	reportMainReady reportKind = iota + 1 // main is ready: dependent pods may start
 	reportRunning                         // main started: the pod is up
 	reportMainEnded                       // main exited for good
+	reportCompleted                       // a job pod's main completed
 	reportFailed                          // the pod failed
 	reportDone                            // the pod is torn down
 	reportConverged                       // the pod runs its spec of generation gen (Apply)
@@ -73,7 +75,11 @@ type supervisor struct {
 	// opCtx carries engine operations: never cancelled by a stop request, so teardown runs.
 	opCtx context.Context
 
-	active atomic.Bool // running: it accepts commands
+	active    atomic.Bool // running: it accepts commands
+	completed atomic.Bool // a job pod that completed: it takes no more commands
+	// newUID draws a pod incarnation's metadata.uid; uidOf is the incarnation it was drawn for.
+	newUID func() string
+	uidOf  int
 
 	wg      sync.WaitGroup
 	workCtx context.Context
@@ -92,21 +98,33 @@ type supervisor struct {
 	exited            chan struct{} // closed when run returns
 }
 
-// runWorkers are the probe workers and log reader of one run of one container.
+// runWorkers are the probe workers, hooks and log reader of one run of one container.
 type runWorkers struct {
-	attempt    int
-	stopProbes context.CancelFunc
-	logDone    chan struct{}
-	logLines   atomic.Uint64 // lines the log reader has read: its progress
+	attempt int
+	// ctx lives as long as the run (while it is seen running): it carries the run's probe
+	// workers, stats reader and hooks; stop ends it.
+	ctx      context.Context
+	stop     context.CancelFunc
+	logDone  chan struct{}
+	logLines atomic.Uint64 // lines the log reader has read: its progress
 }
 
 func newSupervisor(spec *PodSpec, clk clock.Clock, rt Runtime, exec *executor, out *stream, report func(podReport)) *supervisor {
 	return &supervisor{
 		spec: spec, st: NewPodStatus(spec.Pod), clock: clk, rt: rt, exec: exec, out: out,
-		box: newMailbox(), report: report, opCtx: context.Background(),
+		box: newMailbox(), report: report, opCtx: context.Background(), newUID: newUID, uidOf: -1,
 		workers: map[string]*runWorkers{}, views: map[string]ContainerView{}, sent: map[reportKind]bool{},
 		gen: 1, exited: make(chan struct{}),
 	}
+}
+
+// newUID is a random (version 4) UUID.
+func newUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // run supervises the pod until it is torn down.
@@ -123,22 +141,32 @@ func (s *supervisor) run() {
 	var timer clock.Timer
 	for {
 		now := s.clock.Now()
+		if s.uidOf != s.st.Incarnation {
+			s.uidOf, s.st.UID = s.st.Incarnation, s.newUID()
+		}
 		plan := PlanPod(s.spec, s.st, now)
-		var removals []Action
+		var removals, hooks []Action
 		for _, a := range plan.Actions {
 			s.st.Dispatched(s.spec, a, now)
-			if a.Kind == ActRemove {
+			switch a.Kind {
+			case ActRemove:
 				removals = append(removals, a)
-				continue
+			case ActPostStart, ActPreStop:
+				hooks = append(hooks, a)
+			default:
+				s.dispatch(s.opCtx, a, nil)
 			}
-			s.dispatch(a, nil)
 		}
 		s.syncWorkers(now)
 		// A container is removed only once its log reader has read its last run to the end:
 		// a container that ran briefly (a job's main, a crash at start) would otherwise lose
 		// its output. Workers are synced first so that a run seen just now has its reader.
 		for _, a := range removals {
-			s.dispatch(a, s.logsDrained(a.Target))
+			s.dispatch(s.opCtx, a, s.logsDrained(a.Target))
+		}
+		// A hook lives as long as the run it is for (a forced teardown ends it too).
+		for _, a := range hooks {
+			s.dispatchHook(a)
 		}
 
 		// Arm the wake-up before publishing, so that whoever reacts to what is published
@@ -177,15 +205,38 @@ func (s *supervisor) run() {
 
 // dispatch hands a to the executor in a goroutine of its own; with after set, the action
 // waits for that log reader first.
-func (s *supervisor) dispatch(a Action, after *runWorkers) {
+func (s *supervisor) dispatch(ctx context.Context, a Action, after *runWorkers) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		if after != nil {
 			s.awaitLogs(after)
 		}
-		s.box.put(msgResult{s.exec.execute(s.opCtx, a)})
+		s.box.put(msgResult{s.exec.execute(ctx, a)})
 	}()
+}
+
+// dispatchHook runs a post-start or pre-stop hook within the life of the run it is for, and
+// says so.
+func (s *supervisor) dispatchHook(a Action) {
+	ctx := s.opCtx
+	if w := s.workers[a.Target]; w != nil && w.attempt == a.Attempt && w.ctx != nil {
+		ctx = w.ctx
+	} else {
+		// The run already ended (its stop arrived with its start): nothing to run it in.
+		done, cancel := context.WithCancel(ctx)
+		cancel()
+		ctx = done
+	}
+	s.out.publish(HookEvent{Pod: s.spec.Pod.Name, Container: a.Target, Hook: hookKind(a.Kind), Phase: HookRunning, Action: HookAction(a.Hook)})
+	s.dispatch(ctx, a, nil)
+}
+
+func hookKind(k ActionKind) HookKind {
+	if k == ActPreStop {
+		return HookPreStop
+	}
+	return HookPostStart
 }
 
 // A removal waits for the log reader of a container that is no longer running (its stream
@@ -243,6 +294,7 @@ func (s *supervisor) apply(m any) {
 	case msgResult:
 		s.st.ApplyResult(s.spec, m.r, now)
 		s.noteResult(m.r)
+		s.noteHook(m.r)
 	case msgProbe:
 		s.st.ApplyProbe(m.r)
 		if m.r.Live {
@@ -252,15 +304,39 @@ func (s *supervisor) apply(m any) {
 		s.st.ApplyCommand(m.name, m.cmd)
 	case msgTerminate:
 		s.st.Terminate(m.force, now)
+		if m.force {
+			for _, w := range s.workers { // hooks in flight are given up
+				if w.stop != nil {
+					w.stop()
+				}
+			}
+		}
 	case msgSpec:
 		s.install(m)
 	}
+}
+
+// noteHook publishes how a hook went.
+func (s *supervisor) noteHook(r ActionResult) {
+	a := r.Action
+	if a.Kind != ActPostStart && a.Kind != ActPreStop {
+		return
+	}
+	ev := HookEvent{Pod: s.spec.Pod.Name, Container: a.Target, Hook: hookKind(a.Kind), Phase: HookPassed,
+		Action: HookAction(a.Hook), Duration: recipes.Duration(r.Took)}
+	if r.Err != nil {
+		ev.Phase, ev.Error = HookFailed, r.Err.Error()
+	}
+	s.out.publish(ev)
 }
 
 // noteResult publishes what an action's result says beyond state: failures that are not the
 // pod's, and stops that needed SIGKILL.
 func (s *supervisor) noteResult(r ActionResult) {
 	a := r.Action
+	if a.Kind == ActPostStart || a.Kind == ActPreStop {
+		return // a hook's failure is its HookEvent's (noteHook)
+	}
 	if r.Err != nil {
 		switch a.Kind {
 		case ActCreateVolume, ActCreate, ActStart:
@@ -304,9 +380,9 @@ func (s *supervisor) syncWorkers(now time.Time) {
 	for _, c := range s.spec.Pod.Containers() {
 		cs := s.st.Containers[c.Name]
 		w := s.workers[c.Name]
-		if w != nil && w.stopProbes != nil && (cs.State != StateRunning || w.attempt != cs.Attempt) {
-			w.stopProbes()
-			w.stopProbes = nil
+		if w != nil && w.stop != nil && (cs.State != StateRunning || w.attempt != cs.Attempt) {
+			w.stop()
+			w.stop = nil
 		}
 		// A run seen started gets its log reader even when it already ended (a quick
 		// init container, a crash at start): its lines are read from its start.
@@ -334,13 +410,13 @@ func (s *supervisor) syncWorkers(now time.Time) {
 			s.follow(s.workCtx, prevLogs, nw.logDone, &nw.logLines, buf, id, since, marker)
 		}()
 
-		stats, hasStats := s.rt.(StatsSource)
-		if (c.Ready == nil && c.Live == nil && !hasStats) || cs.State != StateRunning {
+		if cs.State != StateRunning {
 			continue
 		}
-		// pctx ends with the run: it carries the run's probe workers and stats reader.
+		// pctx ends with the run: it carries the run's probe workers, stats reader and hooks.
 		pctx, stop := context.WithCancel(s.workCtx)
-		nw.stopProbes = stop
+		nw.ctx, nw.stop = pctx, stop
+		stats, hasStats := s.rt.(StatsSource)
 		infraID := s.st.Infra.ID
 		if hasStats {
 			name := c.Name
@@ -396,6 +472,8 @@ func (s *supervisor) publish(plan Plan, now time.Time) {
 		reason = s.st.InfraLost
 	case plan.MainEnded:
 		reason = fmt.Sprintf("main %s exited: %s", s.spec.Pod.Main.Name, fmtExit(plan.MainExit, s.st.Containers[s.spec.Pod.Main.Name].OOMKilled))
+	case plan.Completed:
+		reason = fmt.Sprintf("job completed: main %s exited with code 0", s.spec.Pod.Main.Name)
 	}
 	if s.published && plan.Phase == s.phase && reason == s.reason {
 		return
@@ -424,8 +502,8 @@ func (s *supervisor) publishViews(waits map[string]Wait) {
 	}
 	// Changes of one batch go out in lifecycle order, so that a reader sees them as they
 	// happened: start order while the pod comes up, teardown order while it goes down (main
-	// stopped, then the next sidecar stopping).
-	if s.st.Terminating {
+	// stopped, then the next sidecar stopping) or a job's sidecars are stopped after its main.
+	if s.st.Terminating || s.st.JobDone {
 		for _, c := range teardownOrder(s.spec.Pod) {
 			emit(c, s.st.Containers[c.Name])
 		}
@@ -483,7 +561,10 @@ func (s *supervisor) view(c *recipes.Container, cs *ContainerStatus, waits map[s
 				v.Health = HealthUnhealthy
 			}
 		}
-		if cs.Pending.Has(OpStop) {
+		if c != nil && c.PostStart != nil && cs.PostStart == HookRunning {
+			v.Reason = "post-start hook running"
+		}
+		if cs.Pending.Has(OpStop | OpPreStop) {
 			v.State = CStateStopping
 			v.StopGrace = recipes.Duration(cs.StopGrace)
 			v.StopDeadline = cs.StopStarted.Add(cs.StopGrace)
@@ -495,7 +576,7 @@ func (s *supervisor) view(c *recipes.Container, cs *ContainerStatus, waits map[s
 		v.StartedAt = cs.StartedAt
 		w, waiting := waits[cs.Name]
 		switch {
-		case cs.Pending.Has(OpStop):
+		case cs.Pending.Has(OpStop | OpPreStop):
 			// The engine said it died, but our stop call has not returned: whether it
 			// needed SIGKILL is not known yet, so it is still stopping.
 			v.State = CStateStopping
@@ -538,6 +619,10 @@ func (s *supervisor) sendReports(plan Plan) {
 	}
 	if plan.MainEnded {
 		send(reportMainEnded, podReport{code: plan.MainExit})
+	}
+	if plan.Completed {
+		s.completed.Store(true)
+		send(reportCompleted, podReport{})
 	}
 	if plan.Failure != nil {
 		s.st.Failure = plan.Failure

@@ -8,6 +8,7 @@
 package runtime
 
 import (
+	"context"
 	"strings"
 	"sync"
 
@@ -104,3 +105,13 @@ func cleanMessage(err error) string {
 func isConflict(err error) bool { return cerrdefs.IsConflict(err) }
 
 func isNotFound(err error) bool { return cerrdefs.IsNotFound(err) }
+
+// NodeInfo is the engine's host as the downward API gives it: the engine's name
+// (spec.nodeName), its CPUs and memory (what a limit that is not set reads as).
+func (d *Docker) NodeInfo(ctx context.Context) (orchestrator.NodeInfo, error) {
+	res, err := d.cli.Info(ctx, client.InfoOptions{})
+	if err != nil {
+		return orchestrator.NodeInfo{}, engineError("read the engine's info", err)
+	}
+	return orchestrator.NodeInfo{Name: res.Info.Name, CPUs: res.Info.NCPU, Memory: res.Info.MemTotal}, nil
+}

@@ -227,12 +227,15 @@ func (opts *UpOptions) eventPrinter() func(orchestrator.Event) {
 }
 
 // stackUp reports whether the stack is up: running, every pod's main running and, when it has
-// a ready probe, ready.
+// a ready probe, ready (a job pod's main: completed).
 func stackUp(v orchestrator.StackView) bool {
 	if v.Phase != orchestrator.PhaseRunning {
 		return false
 	}
 	for _, p := range v.Pods {
+		if p.Phase == orchestrator.PhaseCompleted {
+			continue // a job pod that did its work
+		}
 		for _, c := range p.Containers {
 			if c.Role == recipes.RoleMain && !containerUp(c) {
 				return false
