@@ -3,8 +3,6 @@ package control
 import (
 	"bufio"
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"sync"
 	"time"
@@ -205,9 +203,3 @@ func (r *Controller) teardown(fn func(context.Context) error) {
 	defer cancel()
 	_ = fn(ctx)
 }
-
-// Lost reports whether err says the connection to the owner went away.
-func Lost(err error) bool { return errors.Is(err, ErrLost) }
-
-// describe is used in messages about the owner.
-func (c *Client) String() string { return fmt.Sprintf("the up serving %s", c.sock) }
