@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/sidecar-dev/sidecar/control"
@@ -40,20 +41,19 @@ func logsLive(ctx context.Context, opts *LogsOptions, c *control.Client) error {
 		return &ExitError{Code: exitFailure, Err: err}
 	}
 	defer sub.Close()
-	var feed orchestrator.LogFeed = sub
-	if !opts.Since.IsZero() {
-		feed = sinceFeed{LogFeed: sub, since: opts.Since}
-	}
-	return printLogs(ctx, feed, opts)
+	return printLogs(ctx, liveFeed{LogFeed: sub, since: opts.Since}, opts)
 }
 
-// sinceFeed leaves out the lines written before since.
-type sinceFeed struct {
+// liveFeed is a running up's log lines as `sidecar logs` prints them: a restart's marker line
+// as a note (`web * restarted …`, as the engine's feed says it; the printer leaves markers to
+// the lifecycle lines, which a log stream has not), and without the lines written before
+// since.
+type liveFeed struct {
 	orchestrator.LogFeed
 	since time.Time
 }
 
-func (f sinceFeed) Next(ctx context.Context) ([]orchestrator.Event, error) {
+func (f liveFeed) Next(ctx context.Context) ([]orchestrator.Event, error) {
 	for {
 		evs, err := f.LogFeed.Next(ctx)
 		if err != nil {
@@ -61,8 +61,13 @@ func (f sinceFeed) Next(ctx context.Context) ([]orchestrator.Event, error) {
 		}
 		kept := evs[:0]
 		for _, ev := range evs {
-			if l, ok := ev.(orchestrator.LogEvent); ok && l.Time.Before(f.since) {
+			l, ok := ev.(orchestrator.LogEvent)
+			switch {
+			case ok && l.Time.Before(f.since):
 				continue
+			case ok && l.Marker:
+				text := strings.TrimSuffix(strings.TrimPrefix(l.PlainText(), "--- "+l.Container+" "), " ---")
+				ev = orchestrator.MessageEvent{EventMeta: l.EventMeta, Level: orchestrator.LevelInfo, Pod: l.Pod, Container: l.Container, Text: text}
 			}
 			kept = append(kept, ev)
 		}
