@@ -71,13 +71,25 @@ stop signal and its grace before SIGKILL. A second Ctrl-C removes everything at
 once.
 
 While it runs, the stack is this up's: sidecar ps shows its live state, sidecar
-down stops it, and a second sidecar up of the same stack refuses to start.
+attach and logs show it, restart|stop|start and exec act on its containers, and
+sidecar down stops it.
+
+-d runs the stack in the background instead: a supervisor process of its own
+(closing the terminal does not touch it; its log is in ~/.local/state/sidecar/),
+and up returns once the stack is up — main running, and ready when it has a
+ready probe — or with the failure, nothing left behind.
+
+Of a stack that runs already (up -d, or up in another terminal), up converges it:
+only the containers whose recipe or image changed are re-created, in lifecycle
+order ("up to date" when nothing did). up -d then returns; up shows the stack,
+and q or Ctrl-C stop it, as compose's up does (sidecar attach leaves it running).
 
 Exit status: main's exit code when main ended the stack; 0 when stopped with sidecar
 down; 130 when interrupted; 1 when something failed (with the failing container's
 last lines); 2 for a bad recipe or arguments.`),
 		Example: strings.Trim(`
   sidecar up                                # ./sidecar.yaml
+  sidecar up -d                             # in the background; again after an edit
   sidecar up -f sidecar.yaml.example
   sidecar up --timestamps api               # the api pod and what it depends on
   sidecar up --output json | jq -c 'select(.type == "container")'`, "\n"),
