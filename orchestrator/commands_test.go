@@ -17,18 +17,8 @@ func (h *harness) command(cmd orchestrator.Command, names ...string) error {
 	if err != nil {
 		return err
 	}
-	done := make(chan error, 1)
-	go func() { done <- h.o.CommandContainers(context.Background(), cmd, refs, true) }()
-	var got error
-	h.until("the command to return", 100*time.Millisecond, func() bool {
-		select {
-		case got = <-done:
-			return true
-		default:
-			return false
-		}
-	})
-	return got
+	h.await("the command to return", func() { err = h.o.CommandContainers(context.Background(), cmd, refs, true) })
+	return err
 }
 
 func TestResolveContainers(t *testing.T) {
@@ -47,8 +37,7 @@ func TestResolveContainers(t *testing.T) {
 	if refs, err := h.o.ResolveContainers([]string{"demo/web", "web"}, true); err != nil || len(refs) != 1 {
 		t.Errorf("pod/name: %v, %v", refs, err)
 	}
-	h.o.Shutdown()
-	h.finish(time.Second)
+	h.shutdown()
 }
 
 // Stopping a sidecar keeps it stopped (no back-off restart) until it is started; restarting
@@ -100,11 +89,7 @@ func TestCommandContainers(t *testing.T) {
 	if h.o.Snapshot().Phase != orchestrator.PhaseRunning {
 		t.Errorf("stack after restart: %s", h.describe())
 	}
-	h.o.Shutdown()
-	if res, err := h.finish(time.Second); err != nil || res.ExitCode != 0 {
-		t.Fatalf("Run = %+v, %v", res, err)
-	}
-	h.leftNothing()
+	h.shutdown()
 }
 
 // A container that exits right after the command started it: the command says so.
@@ -118,7 +103,5 @@ func TestCommandStartThatCrashes(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "shipper exited with code 4 after it was started") {
 		t.Errorf("start: %v", err)
 	}
-	h.o.Shutdown()
-	h.finish(time.Second)
-	h.leftNothing()
+	h.shutdown()
 }

@@ -31,28 +31,40 @@ func startDaily(t *testing.T) *harness {
 	return h
 }
 
-// apply runs Apply, moving the fake clock while it waits.
-func (h *harness) apply(st *recipes.Stack, opts orchestrator.ApplyOptions) (orchestrator.ApplyResult, error) {
+// await runs fn in the background and waits for it, moving the fake clock meanwhile.
+func (h *harness) await(what string, fn func()) {
 	h.t.Helper()
-	type out struct {
-		res orchestrator.ApplyResult
-		err error
-	}
-	done := make(chan out, 1)
+	done := make(chan struct{})
 	go func() {
-		res, err := h.o.Apply(context.Background(), st, opts)
-		done <- out{res, err}
+		defer close(done)
+		fn()
 	}()
-	var got out
-	h.until("Apply to return", 100*time.Millisecond, func() bool {
+	h.until(what, 100*time.Millisecond, func() bool {
 		select {
-		case got = <-done:
+		case <-done:
 			return true
 		default:
 			return false
 		}
 	})
-	return got.res, got.err
+}
+
+// apply runs Apply, moving the fake clock while it waits.
+func (h *harness) apply(st *recipes.Stack, opts orchestrator.ApplyOptions) (res orchestrator.ApplyResult, err error) {
+	h.t.Helper()
+	h.await("Apply to return", func() { res, err = h.o.Apply(context.Background(), st, opts) })
+	return res, err
+}
+
+// shutdown stops the stack as the user would, and checks that it ended well and left
+// nothing.
+func (h *harness) shutdown() {
+	h.t.Helper()
+	h.o.Shutdown()
+	if res, err := h.finish(time.Second); err != nil || res.ExitCode != 0 {
+		h.t.Errorf("Run = %+v, %v", res, err)
+	}
+	h.leftNothing()
 }
 
 // ids returns the engine IDs and start counts of the stack's containers, by engine name.
@@ -95,9 +107,7 @@ func TestApplyUpToDate(t *testing.T) {
 	if c, _ := h.rt.Container("demo-setup"); c.Starts != 1 {
 		t.Errorf("setup ran %d times", c.Starts)
 	}
-	h.o.Shutdown()
-	h.finish(time.Second)
-	h.leftNothing()
+	h.shutdown()
 }
 
 func TestApplyReplacesOnlyWhatChanged(t *testing.T) {
@@ -129,11 +139,7 @@ func TestApplyReplacesOnlyWhatChanged(t *testing.T) {
 	if err != nil || !res.UpToDate() {
 		t.Errorf("second Apply = %v, %v", res.Changes, err)
 	}
-	h.o.Shutdown()
-	if res, err := h.finish(time.Second); err != nil || res.ExitCode != 0 {
-		t.Fatalf("Run = %+v, %v", res, err)
-	}
-	h.leftNothing()
+	h.shutdown()
 }
 
 // A replaced sidecar with a ready probe is ready again before main is replaced; the infra
@@ -178,9 +184,7 @@ func TestApplyReplacesInStartOrder(t *testing.T) {
 	if i2, _ := h.rt.Container("demo-infra"); i2.Info.ID != infra.Info.ID || i2.Starts != 1 {
 		t.Errorf("the infra container was touched")
 	}
-	h.o.Shutdown()
-	h.finish(time.Second)
-	h.leftNothing()
+	h.shutdown()
 }
 
 // What the infra container owns changing re-creates the pod, in lifecycle order.
@@ -215,9 +219,7 @@ func TestApplyPortsRecreateThePod(t *testing.T) {
 	if p, _ := h.rt.Container("demo-infra"); len(p.Spec.Ports) != 1 {
 		t.Errorf("the new infra container publishes %v", p.Spec.Ports)
 	}
-	h.o.Shutdown()
-	h.finish(time.Second)
-	h.leftNothing()
+	h.shutdown()
 }
 
 func TestApplyRebuiltImage(t *testing.T) {
@@ -230,9 +232,7 @@ func TestApplyRebuiltImage(t *testing.T) {
 	if len(res.Changes) != 1 || !strings.HasPrefix(res.Changes[0], "replace web: image test/web:1 was rebuilt") {
 		t.Errorf("changes %q", res.Changes)
 	}
-	h.o.Shutdown()
-	h.finish(time.Second)
-	h.leftNothing()
+	h.shutdown()
 }
 
 func TestApplyAddsAndRemovesContainersAndPods(t *testing.T) {
@@ -284,9 +284,7 @@ func TestApplyAddsAndRemovesContainersAndPods(t *testing.T) {
 	if snap := h.o.Snapshot(); len(snap.Pods) != 1 {
 		t.Errorf("view: %s", h.describe())
 	}
-	h.o.Shutdown()
-	h.finish(time.Second)
-	h.leftNothing()
+	h.shutdown()
 }
 
 func TestApplyOneSidecarAddedAndOneDropped(t *testing.T) {
@@ -313,9 +311,7 @@ func TestApplyOneSidecarAddedAndOneDropped(t *testing.T) {
 	if snap := h.o.Snapshot(); snap.Pod("demo").Container("shipper") != nil || snap.Pod("demo").Container("otel") == nil {
 		t.Errorf("view after the apply: %s", h.describe())
 	}
-	h.o.Shutdown()
-	h.finish(time.Second)
-	h.leftNothing()
+	h.shutdown()
 }
 
 // A replaced container that exits at once: Apply says so; the stack runs on and the
@@ -330,9 +326,7 @@ func TestApplyReportsAReplacementThatCrashes(t *testing.T) {
 	if h.o.Snapshot().Phase != orchestrator.PhaseRunning {
 		t.Errorf("the stack: %s", h.describe())
 	}
-	h.o.Shutdown()
-	h.finish(time.Second)
-	h.leftNothing()
+	h.shutdown()
 }
 
 func TestApplyRefusesAnotherStackAndUnknownPods(t *testing.T) {
@@ -351,7 +345,5 @@ func TestApplyRefusesAnotherStackAndUnknownPods(t *testing.T) {
 	if h.rt.CallCount("CreateContainer") != creates {
 		t.Errorf("a failed apply created containers")
 	}
-	h.o.Shutdown()
-	h.finish(time.Second)
-	h.leftNothing()
+	h.shutdown()
 }

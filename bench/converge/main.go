@@ -27,12 +27,11 @@ import (
 	"time"
 
 	"github.com/sidecar-dev/sidecar/bench/internal/benchenv"
-	"github.com/sidecar-dev/sidecar/internal/modroot"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	sidecarrt "github.com/sidecar-dev/sidecar/runtime"
 )
 
-const appsImage = "sidecar-bench/apps:dev"
+const appsImage = benchenv.AppsImage
 
 type bench struct {
 	rounds     int
@@ -65,39 +64,25 @@ func main() {
 
 func (b *bench) run(composeV1, composeV2 string) error {
 	ctx := context.Background()
-	root, err := modroot.Find()
+	root, tmp, remove, err := benchenv.Workdir("converge")
 	if err != nil {
 		return err
 	}
-	b.root = root
-	if b.tmp, err = os.MkdirTemp("", "converge-"); err != nil {
-		return err
-	}
-	defer os.RemoveAll(b.tmp)
+	defer remove()
+	b.root, b.tmp = root, tmp
 	for _, d := range []string{"run", "state"} {
 		if err := os.Mkdir(filepath.Join(b.tmp, d), 0o700); err != nil {
 			return err
 		}
 	}
 	b.env = []string{"XDG_RUNTIME_DIR=" + filepath.Join(b.tmp, "run"), "XDG_STATE_HOME=" + filepath.Join(b.tmp, "state")}
-	if b.d, err = sidecarrt.Connect(ctx, sidecarrt.ConnectOptions{ToolVersion: "bench"}); err != nil {
+	if b.d, b.infraImage, err = benchenv.Engine(ctx, root); err != nil {
 		return err
 	}
 	defer b.d.Close()
-	if b.infraImage, err = b.d.InfraImage(ctx); err != nil {
-		return err
-	}
-	if _, err := os.Stat(filepath.Join(root, "testdata/images/bin/crasher")); err != nil {
-		return fmt.Errorf("the test programs are not built (%v): run make testimages", err)
-	}
-	if err := b.d.BuildImage(ctx, orchestrator.BuildRequest{Ref: appsImage, Context: filepath.Join(root, "testdata/images")}, nil); err != nil {
-		return err
-	}
 	b.sidecarBin = filepath.Join(b.tmp, "sidecar")
-	cmd := exec.Command("go", "build", "-o", b.sidecarBin, "./cmd/sidecar")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./cmd/sidecar: %v\n%s", err, out)
+	if err := benchenv.Build(root, "./cmd/sidecar", b.sidecarBin); err != nil {
+		return err
 	}
 
 	fmt.Printf("## Converge: up -d of a running stack\n\n")

@@ -30,12 +30,10 @@ import (
 	"time"
 
 	"github.com/sidecar-dev/sidecar/bench/internal/benchenv"
-	"github.com/sidecar-dev/sidecar/internal/modroot"
 	"github.com/sidecar-dev/sidecar/orchestrator"
-	sidecarrt "github.com/sidecar-dev/sidecar/runtime"
 )
 
-const appsImage = "sidecar-bench/apps:dev"
+const appsImage = benchenv.AppsImage
 
 type config struct {
 	rounds, sidecars int
@@ -72,41 +70,28 @@ func main() {
 
 func run(c *config) error {
 	ctx := context.Background()
-	root, err := modroot.Find()
+	root, tmp, remove, err := benchenv.Workdir("podcycle")
 	if err != nil {
 		return err
 	}
-	c.root = root
-	if c.tmp, err = os.MkdirTemp("", "podcycle-"); err != nil {
-		return err
-	}
-	defer os.RemoveAll(c.tmp)
+	defer remove()
+	c.root, c.tmp = root, tmp
 	c.xdg = filepath.Join(c.tmp, "run") // control sockets of the sidecar runs
 	if err := os.Mkdir(c.xdg, 0o700); err != nil {
 		return err
 	}
 
-	d, err := sidecarrt.Connect(ctx, sidecarrt.ConnectOptions{ToolVersion: "bench"})
+	d, infraImage, err := benchenv.Engine(ctx, root)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	if c.infraImage, err = d.InfraImage(ctx); err != nil {
-		return err
-	}
-	if _, err := os.Stat(filepath.Join(root, "testdata/images/bin/crasher")); err != nil {
-		return fmt.Errorf("the test programs are not built (%v): run make testimages", err)
-	}
-	if err := d.BuildImage(ctx, orchestrator.BuildRequest{Ref: appsImage, Context: filepath.Join(root, "testdata/images")}, nil); err != nil {
-		return err
-	}
+	c.infraImage = infraImage
 	c.sidecarBin = filepath.Join(c.tmp, "sidecar")
 	c.floorBin = filepath.Join(c.tmp, "floor")
 	for bin, pkg := range map[string]string{c.sidecarBin: "./cmd/sidecar", c.floorBin: "./bench/floor"} {
-		cmd := exec.Command("go", "build", "-o", bin, pkg)
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+		if err := benchenv.Build(root, pkg, bin); err != nil {
+			return err
 		}
 	}
 

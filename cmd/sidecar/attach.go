@@ -55,14 +55,11 @@ The stack is the recipe's (-f, default ./sidecar.yaml), or the one named with
   sidecar attach --stack demo`, "\n"),
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := f.settings(cmd)
+			v, file, stack, err := stackSettings(f, cmd)
 			if err != nil {
 				return err
 			}
-			opts.File = v.GetString("file")
-			if opts.Stack, err = stackFlag(cmd, v, "-f"); err != nil {
-				return err
-			}
+			opts.File, opts.Stack = file, stack
 			opts.Plain = v.GetBool("plain")
 			opts.Timestamps = v.GetBool("timestamps")
 			opts.NoColor = v.GetBool("no-color")

@@ -60,15 +60,11 @@ the lifecycle stays its own; it returns once done, exit 1 if a started container
 exited at once (it is restarted with back-off), 2 for a name the stack has not.`,
 		Example: fmt.Sprintf("  sidecar %s web\n  sidecar %s --stack demo proxy web\n  sidecar %s                        # the whole stack", verb, verb, verb),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := f.settings(cmd)
+			_, file, stack, err := stackSettings(f, cmd)
 			if err != nil {
 				return err
 			}
-			opts.File = v.GetString("file")
-			if opts.Stack, err = stackFlag(cmd, v, "-f"); err != nil {
-				return err
-			}
-			opts.Containers = args
+			opts.File, opts.Stack, opts.Containers = file, stack, args
 			if runF != nil {
 				return runF(opts)
 			}

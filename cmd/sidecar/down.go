@@ -55,14 +55,11 @@ how long down waits before asking up to remove everything at once.`),
   sidecar down -f sidecar.yaml.example --timeout 5s`, "\n"),
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := f.settings(cmd)
+			v, file, stack, err := stackSettings(f, cmd)
 			if err != nil {
 				return err
 			}
-			opts.File = v.GetString("file")
-			if opts.Stack, err = stackFlag(cmd, v, "-f"); err != nil {
-				return err
-			}
+			opts.File, opts.Stack = file, stack
 			opts.Timeout = v.GetDuration("timeout")
 			if opts.Timeout < 0 {
 				return usageErrorf(cmd, "--timeout must not be negative, got %s", opts.Timeout)

@@ -62,17 +62,14 @@ with docker.`),
   sidecar exec --stack demo proxy -- env
   echo hello | sidecar exec -i shipper -- cat`, "\n"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := f.settings(cmd)
+			v, file, stack, err := stackSettings(f, cmd)
 			if err != nil {
 				return err
 			}
 			if len(args) < 2 {
 				return usageErrorf(cmd, "give a container and a command: sidecar exec CONTAINER -- COMMAND")
 			}
-			opts.File = v.GetString("file")
-			if opts.Stack, err = stackFlag(cmd, v, "-f"); err != nil {
-				return err
-			}
+			opts.File, opts.Stack = file, stack
 			opts.Container, opts.Command = args[0], args[1:]
 			if len(opts.Command) > 0 && opts.Command[0] == "--" {
 				opts.Command = opts.Command[1:]
