@@ -117,7 +117,7 @@ func stackOf(f *Factory, io *IOStreams, stack, file, byName string) (string, err
 }
 
 // ErrNoSupervisor: no sidecar up runs the stack.
-var ErrNoSupervisor = errors.New("no sidecar up runs the stack")
+var ErrNoSupervisor = errors.New("no sidecar up runs it")
 
 // liveOwner returns a client of the process that runs the stack, or says there is none and
 // what to do.
@@ -131,6 +131,6 @@ func liveOwner(f *Factory, dir, stack string) (*control.Client, error) {
 	if c, ok := dialControl(dir, stack); ok {
 		return c, nil
 	}
-	return nil, &ExitError{Code: exitFailure, Err: fmt.Errorf("%w: stack %s is not running under a sidecar up (start it with `sidecar up -d`); "+
-		"if containers of it are left from an up that was killed, `sidecar down --stack %s` removes them first", ErrNoSupervisor, stack, stack)}
+	return nil, &ExitError{Code: exitFailure, Err: fmt.Errorf("stack %s is not running (%w): start it with `sidecar up -d`; "+
+		"containers of it that a killed up left behind are removed with `sidecar down --stack %s`", stack, ErrNoSupervisor, stack)}
 }
