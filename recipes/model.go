@@ -52,6 +52,49 @@ type Pod struct {
 	// StopGrace is the pod's whole termination budget (terminationGracePeriodSeconds):
 	// main and then every sidecar are stopped within it. Default 30s.
 	StopGrace Duration `json:"stop_grace" yaml:"stop_grace"`
+
+	// Job makes the pod run to completion (a Kubernetes Job; a compose service others wait
+	// for with service_completed_successfully): when its main exits 0 the pod is done — its
+	// sidecars are stopped, the pods that depend on it start — and the stack goes on. A
+	// failure (main's non-zero exit once its restart policy gives up) fails the stack. A
+	// stack of job pods only ends when the last one completes. See docs/lifecycle.md.
+	Job bool `json:"job,omitempty" yaml:"job,omitempty"`
+
+	// What the infra container owns, since it holds the pod's namespaces and /etc/hosts:
+	// Hostname is the name every container of the pod sees (default: the pod's name; a
+	// StatefulSet pod is NAME-0); with Subdomain the pod is also reachable as
+	// HOSTNAME.SUBDOMAIN on the stack network (a StatefulSet's serviceName).
+	Hostname  string `json:"hostname,omitempty" yaml:"hostname,omitempty"`
+	Subdomain string `json:"subdomain,omitempty" yaml:"subdomain,omitempty"`
+	// Sysctls are set in the pod's namespaces (network sysctls such as net.ipv4.ip_forward
+	// on the infra container; IPC ones where the pod shares IPC). Sorted by name on output.
+	Sysctls map[string]string `json:"sysctls,omitempty" yaml:"sysctls,omitempty"`
+	// ExtraHosts are written into the pod's /etc/hosts (Kubernetes hostAliases, compose
+	// extra_hosts).
+	ExtraHosts []HostAlias `json:"extra_hosts,omitempty" yaml:"extra_hosts,omitempty"`
+	// DNS overrides the resolver configuration of the pod (compose dns, dns_search,
+	// dns_opt; Kubernetes dnsConfig).
+	DNS *DNSConfig `json:"dns,omitempty" yaml:"dns,omitempty"`
+
+	// The pod's identity as the downward API gives it (EnvRef.Field): Namespace (default
+	// "default" where a value is needed), Labels, Annotations and ServiceAccount.
+	Namespace      string            `json:"namespace,omitempty" yaml:"namespace,omitempty"`
+	Labels         map[string]string `json:"labels,omitempty" yaml:"labels,omitempty"`
+	Annotations    map[string]string `json:"annotations,omitempty" yaml:"annotations,omitempty"`
+	ServiceAccount string            `json:"service_account,omitempty" yaml:"service_account,omitempty"`
+}
+
+// HostAlias is one /etc/hosts entry: IP and the names that resolve to it.
+type HostAlias struct {
+	IP        string   `json:"ip" yaml:"ip"`
+	Hostnames []string `json:"hostnames" yaml:"hostnames"`
+}
+
+// DNSConfig is a pod's resolver configuration.
+type DNSConfig struct {
+	Nameservers []string `json:"nameservers,omitempty" yaml:"nameservers,omitempty"`
+	Searches    []string `json:"searches,omitempty" yaml:"searches,omitempty"`
+	Options     []string `json:"options,omitempty" yaml:"options,omitempty"`
 }
 
 // Containers returns the pod's app containers in start order: init, sidecars, main.
@@ -140,6 +183,115 @@ type Container struct {
 	Init bool `json:"init,omitempty" yaml:"init,omitempty"`
 	// TTY allocates a terminal for the container (its logs then come as one stream).
 	TTY bool `json:"tty,omitempty" yaml:"tty,omitempty"`
+
+	// Startup gates the other probes (Kubernetes startupProbe): until it passes, Ready and
+	// Live are not run; when it fails Retries times in a row after StartPeriod, the
+	// container is killed and restarted with back-off.
+	Startup *Probe `json:"startup,omitempty" yaml:"startup,omitempty"`
+
+	// EnvRefs are environment variables whose values the pod gives when the container is
+	// created: the downward API (Kubernetes valueFrom.fieldRef and resourceFieldRef). They
+	// come after Env, in this order (a later entry may refer to an earlier one with $(VAR)).
+	EnvRefs []EnvRef `json:"env_refs,omitempty" yaml:"env_refs,omitempty"`
+	// ExpandRefs expands $(VAR) in Command and Entrypoint with the container's environment
+	// (Env and EnvRefs) when it is created, with Kubernetes' rules: $$ is a literal $, a
+	// reference to an unknown variable stays as written. Set for Kubernetes input.
+	ExpandRefs bool `json:"expand_refs,omitempty" yaml:"expand_refs,omitempty"`
+
+	// Lifecycle hooks (Kubernetes lifecycle.postStart / preStop). PostStart runs right
+	// after the container starts; the next container of the pod starts only once it has
+	// completed, and a failed PostStart kills the container, which is restarted per its
+	// policy. PreStop runs before the stop signal, within the pod's stop budget.
+	PostStart *Hook `json:"post_start,omitempty" yaml:"post_start,omitempty"`
+	PreStop   *Hook `json:"pre_stop,omitempty" yaml:"pre_stop,omitempty"`
+
+	// Resources are the container's CPU and memory limits and reservations.
+	Resources *Resources `json:"resources,omitempty" yaml:"resources,omitempty"`
+	// Security and kernel settings the engine applies to the container.
+	CapAdd     []string `json:"cap_add,omitempty" yaml:"cap_add,omitempty"`   // e.g. NET_ADMIN (no CAP_ prefix), or ALL
+	CapDrop    []string `json:"cap_drop,omitempty" yaml:"cap_drop,omitempty"` // likewise
+	Privileged bool     `json:"privileged,omitempty" yaml:"privileged,omitempty"`
+	// ReadOnly mounts the container's root filesystem read-only
+	// (readOnlyRootFilesystem, compose read_only).
+	ReadOnly bool     `json:"read_only,omitempty" yaml:"read_only,omitempty"`
+	Devices  []Device `json:"devices,omitempty" yaml:"devices,omitempty"`
+	// Groups are supplementary groups of the container's user (supplementalGroups,
+	// group_add); User is "uid", "name", "uid:gid" or "name:group".
+	Groups []string `json:"groups,omitempty" yaml:"groups,omitempty"`
+	// StopSignal replaces the image's stop signal ("SIGQUIT", "SIGINT", ...).
+	StopSignal string `json:"stop_signal,omitempty" yaml:"stop_signal,omitempty"`
+	// ShmSize is the size of /dev/shm (compose shm_size). Where the pod shares IPC, the
+	// infra container's /dev/shm is the pod's, and the largest ShmSize of the pod applies.
+	ShmSize ByteSize `json:"shm_size,omitempty" yaml:"shm_size,omitempty"`
+	Ulimits []Ulimit `json:"ulimits,omitempty" yaml:"ulimits,omitempty"`
+
+	// Watch are the rules of `up --watch` / `sidecar watch`: what to do with this container
+	// when files under a path change (compose develop.watch).
+	Watch []WatchRule `json:"watch,omitempty" yaml:"watch,omitempty"`
+}
+
+// EnvRef is one downward-API variable. Exactly one of Field and Resource is set.
+type EnvRef struct {
+	Name string `json:"name" yaml:"name"`
+	// Field is a Kubernetes fieldRef path: metadata.name, metadata.namespace, metadata.uid,
+	// metadata.labels['KEY'], metadata.annotations['KEY'], spec.nodeName (the engine's
+	// name), spec.serviceAccountName, status.podIP, status.podIPs, status.hostIP,
+	// status.hostIPs.
+	Field string `json:"field,omitempty" yaml:"field,omitempty"`
+	// Resource is a resourceFieldRef: limits.cpu, limits.memory, requests.cpu,
+	// requests.memory of Container (default: this container), in units of Divisor (default
+	// 1 for cpu, rounded up, and 1 byte for memory, as in Kubernetes).
+	Resource  string `json:"resource,omitempty" yaml:"resource,omitempty"`
+	Container string `json:"container,omitempty" yaml:"container,omitempty"`
+	Divisor   string `json:"divisor,omitempty" yaml:"divisor,omitempty"`
+}
+
+// Hook is a lifecycle hook's action. Exactly one of Exec, HTTP and Sleep is set. Exec runs
+// in the container; HTTP is sent from inside the pod's network namespace by the tool's own
+// helper, as probes are (nothing is needed in the image).
+type Hook struct {
+	Exec  *ExecProbe `json:"exec,omitempty" yaml:"exec,omitempty"`
+	HTTP  *HTTPProbe `json:"http,omitempty" yaml:"http,omitempty"`
+	Sleep Duration   `json:"sleep,omitempty" yaml:"sleep,omitempty"`
+}
+
+// Resources are CPU and memory limits (enforced by the engine) and requests (reservations:
+// CPU shares and a memory soft limit). Zero means not set.
+type Resources struct {
+	Limits   ResourceList `json:"limits,omitzero" yaml:"limits,omitempty"`
+	Requests ResourceList `json:"requests,omitzero" yaml:"requests,omitempty"`
+}
+
+// ResourceList is an amount of CPU and memory.
+type ResourceList struct {
+	CPU    MilliCPU `json:"cpu,omitempty" yaml:"cpu,omitempty"`
+	Memory ByteSize `json:"memory,omitempty" yaml:"memory,omitempty"`
+}
+
+// Device gives the container a host device (compose devices, "/dev/net/tun").
+type Device struct {
+	HostPath      string `json:"host_path" yaml:"host_path"`
+	ContainerPath string `json:"container_path" yaml:"container_path"`               // default HostPath
+	Permissions   string `json:"permissions,omitempty" yaml:"permissions,omitempty"` // default "rwm"
+}
+
+// Ulimit is one resource limit (compose ulimits: nofile, nproc, memlock, ...).
+type Ulimit struct {
+	Name string `json:"name" yaml:"name"`
+	Soft int64  `json:"soft" yaml:"soft"`
+	Hard int64  `json:"hard" yaml:"hard"`
+}
+
+// WatchRule is one rule of watch mode: when a file under Path changes (and matches none of
+// Ignore, nor the build context's .dockerignore), do Action.
+type WatchRule struct {
+	// Path is a file or directory on the host, relative to Stack.Dir unless absolute.
+	Path   string      `json:"path" yaml:"path"`
+	Action WatchAction `json:"action" yaml:"action"`
+	// Target is where Path is copied to in the container (sync actions).
+	Target string `json:"target,omitempty" yaml:"target,omitempty"`
+	// Ignore are patterns (.dockerignore syntax) relative to Path.
+	Ignore []string `json:"ignore,omitempty" yaml:"ignore,omitempty"`
 }
 
 // Build says how to build a container's image through the engine.
@@ -205,6 +357,10 @@ type Mount struct {
 type Volume struct {
 	Name  string            `json:"name" yaml:"name"`
 	Files map[string]string `json:"files,omitempty" yaml:"files,omitempty"`
+	// Medium "memory" makes the volume a tmpfs shared by the pod (emptyDir.medium: Memory);
+	// SizeLimit caps it (emptyDir.sizeLimit; for a tmpfs, its size).
+	Medium    VolumeMedium `json:"medium,omitempty" yaml:"medium,omitempty"`
+	SizeLimit ByteSize     `json:"size_limit,omitempty" yaml:"size_limit,omitempty"`
 }
 
 // Probe checks a container. Exactly one of HTTP, TCP and Exec is set.
