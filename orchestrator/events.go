@@ -15,7 +15,7 @@ import (
 
 // Event is one event of the stream. The concrete types are SnapshotEvent, StackEvent,
 // PodEvent, ContainerEvent, ImageEvent, LeftoversEvent, MessageEvent, LogEvent,
-// LogsDroppedEvent and StatsEvent.
+// LogsDroppedEvent, StatsEvent and EngineStateEvent.
 type Event interface {
 	// Type is the event's "type" in its JSON form.
 	Type() string
@@ -128,6 +128,26 @@ type StatsEvent struct {
 	CPUPercent  float64 `json:"cpu_percent"`
 	MemoryBytes uint64  `json:"memory_bytes"`
 	MemoryLimit uint64  `json:"memory_limit,omitempty"`
+}
+
+// EngineStateEvent is a change of the engine's reachability: it stopped answering (the
+// stack's pods wait for it, nothing is acted on; Error is why it seemed gone), or it answers
+// again (the stack is re-listed and reconciled). A MessageEvent says the same in words.
+type EngineStateEvent struct {
+	EventMeta
+	Reachable bool   `json:"reachable"`
+	Error     string `json:"error,omitempty"`
+}
+
+func (EngineStateEvent) Type() string                 { return "engine" }
+func (e EngineStateEvent) withMeta(m EventMeta) Event { e.EventMeta = m; return e }
+
+func (e EngineStateEvent) MarshalJSON() ([]byte, error) {
+	type plain EngineStateEvent
+	return json.Marshal(struct {
+		Type string `json:"type"`
+		plain
+	}{e.Type(), plain(e)})
 }
 
 func (SnapshotEvent) Type() string    { return "snapshot" }
@@ -287,6 +307,10 @@ func DecodeEvent(b []byte) (Event, error) {
 		var e StatsEvent
 		err = json.Unmarshal(b, &e)
 		ev = e
+	case "engine":
+		var e EngineStateEvent
+		err = json.Unmarshal(b, &e)
+		ev = e
 	default:
 		return nil, fmt.Errorf("decode event: unknown type %q", head.Type)
 	}
@@ -444,11 +468,14 @@ type PodView struct {
 
 // StackView is the whole stack's state, for `ps` and the TUI.
 type StackView struct {
-	Name     string    `json:"name"`
-	Phase    Phase     `json:"phase"`
-	Reason   string    `json:"reason,omitempty"`
-	ExitCode *int      `json:"exit_code,omitempty"`
-	Pods     []PodView `json:"pods"`
+	Name     string `json:"name"`
+	Phase    Phase  `json:"phase"`
+	Reason   string `json:"reason,omitempty"`
+	ExitCode *int   `json:"exit_code,omitempty"`
+	// EngineLostAt is set while the engine is unreachable: since when the stack waits for it
+	// (EngineWaitText).
+	EngineLostAt time.Time `json:"engine_lost_at,omitzero"`
+	Pods         []PodView `json:"pods"`
 }
 
 // Pod returns the named pod's view, or nil.
@@ -479,6 +506,13 @@ func (v *StackView) Apply(ev Event) {
 		*v = e.Stack.clone()
 	case StackEvent:
 		v.Phase, v.Reason, v.ExitCode = e.Phase, e.Reason, e.ExitCode
+	case EngineStateEvent:
+		switch {
+		case e.Reachable:
+			v.EngineLostAt = time.Time{}
+		case v.EngineLostAt.IsZero():
+			v.EngineLostAt = e.Time
+		}
 	case PodEvent:
 		if p := v.Pod(e.Pod); p != nil {
 			p.Phase, p.Reason = e.Phase, e.Reason

@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/sidecar-dev/sidecar/recipes"
@@ -25,7 +26,30 @@ import (
 //   - teardown stops main, then sidecars in reverse order, each within what is left of one
 //     pod budget, then removes the app containers, the infra container and the volumes; a
 //     forced teardown removes everything at once.
+//
+// Whatever the engine holds that the pod does not know (Orphans) is removed first. While the
+// engine is unreachable nothing is planned: the plan keeps the pod's phase and says it waits;
+// a pod given up on (Abandoned) is done at once.
 func PlanPod(spec *PodSpec, st *PodStatus, now time.Time) Plan {
+	switch {
+	case st.Abandoned:
+		p := Plan{Pod: spec.Pod.Name}
+		p.done(st)
+		return p
+	case st.EngineDown:
+		p := planPod(spec, st, now)
+		return Plan{Pod: p.Pod, Phase: p.Phase, Waits: []Wait{{Target: InfraName, Reason: EngineWaitText}}}
+	}
+	return planPod(spec, st, now)
+}
+
+func planPod(spec *PodSpec, st *PodStatus, now time.Time) Plan {
+	p := planLifecycle(spec, st, now)
+	planRemoveOrphans(st, &p)
+	return p
+}
+
+func planLifecycle(spec *PodSpec, st *PodStatus, now time.Time) Plan {
 	p := Plan{Pod: spec.Pod.Name}
 	switch {
 	case st.Terminating && st.Force:
@@ -212,6 +236,38 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	default:
 		p.MainEnded, p.MainExit = true, cs.ExitCode
 	}
+}
+
+// planRemoveOrphans removes the containers the pod does not know (see PodStatus.Orphans);
+// until they are gone nothing is created (a name may be theirs) and the pod is not done.
+func planRemoveOrphans(st *PodStatus, p *Plan) {
+	if len(st.Orphans) == 0 {
+		return
+	}
+	kept := p.Actions[:0]
+	for _, a := range p.Actions {
+		if a.Kind != ActCreate {
+			kept = append(kept, a)
+		}
+	}
+	p.Actions = kept
+	if p.Done {
+		p.Done, p.Phase = false, PhaseStopping
+	}
+	for _, id := range sortedKeysOf(st.Orphans) {
+		if o := st.Orphans[id]; !o.Pending {
+			p.act(Action{Kind: ActRemove, Target: o.Name, ID: id, Reason: "not the pod's: left by an earlier run or an interrupted create"})
+		}
+	}
+}
+
+func sortedKeysOf[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // planStart starts c (or waits for it) when it is next in line: a first start, a user's

@@ -33,6 +33,8 @@ func (s *supervisor) probeLoop(ctx context.Context, name string, attempt int, p 
 			return
 		}
 		switch {
+		case s.engine.lostEngine(err):
+			// The engine's absence says nothing of the container: not counted.
 		case err == nil:
 			failures = 0
 			if !live && verdict != 1 {

@@ -190,21 +190,48 @@ func (o *Orchestrator) resolveImage(ctx context.Context, j *imageJob) error {
 
 // pump follows the engine's events for the stack and routes them to the pods. When the
 // stream ends (the engine drops slow listeners and replays only briefly), it subscribes
-// again and relists, so that nothing that happened meanwhile is missed.
+// again and relists, so that nothing that happened meanwhile is missed. A stream that ended
+// because the engine is gone (a relist fails as unreachable) is an outage: the pump waits
+// for the engine (awaitEngine), then subscribes and relists, which the pods reconcile from.
+// A supervisor whose call failed as if the engine were gone nudges it to check.
 func (o *Orchestrator) pump(ctx context.Context) {
 	filter := map[string]string{LabelStack: o.stack.Name}
 	since := o.clock.Now()
 	failures := 0
 	for first := true; ; first = false {
-		evs, errs := o.rt.Events(ctx, since, filter)
+		sctx, cancel := context.WithCancel(ctx)
+		evs, errs := o.rt.Events(sctx, since, filter)
 		if !first {
-			o.relist(ctx, filter)
+			if err := o.relist(ctx, filter); err != nil {
+				cancel()
+				if ctx.Err() != nil {
+					return
+				}
+				if !errors.Is(err, ErrEngineUnreachable) {
+					o.out.publish(MessageEvent{Level: LevelWarning, Text: fmt.Sprintf("re-list the stack's containers: %v", err)})
+				} else if !o.awaitEngine(ctx, filter, err) {
+					return
+				}
+				continue
+			}
 		}
-		got, err := o.forward(ctx, evs, errs)
+		got, nudged, err := o.forward(ctx, evs, errs)
+		cancel()
 		if ctx.Err() != nil {
 			return
 		}
 		since = o.clock.Now()
+		// A dropped stream, or a lost engine? The engine says, by answering or not.
+		if _, lerr := o.rt.ListContainers(ctx, filter); errors.Is(lerr, ErrEngineUnreachable) {
+			if !o.awaitEngine(ctx, filter, lerr) {
+				return
+			}
+			failures = 0
+			continue
+		}
+		if nudged {
+			continue // it answers: the relist that follows tells the pods
+		}
 		if got {
 			failures = 0
 		}
@@ -229,9 +256,9 @@ func (o *Orchestrator) pump(ctx context.Context) {
 	}
 }
 
-// forward routes events until the stream ends; it reports whether any arrived and the
-// stream's error.
-func (o *Orchestrator) forward(ctx context.Context, evs <-chan EngineEvent, errs <-chan error) (got bool, err error) {
+// forward routes events until the stream ends or a supervisor nudges (nudged); it reports
+// whether any event arrived and the stream's error.
+func (o *Orchestrator) forward(ctx context.Context, evs <-chan EngineEvent, errs <-chan error) (got, nudged bool, err error) {
 	for evs != nil || errs != nil {
 		select {
 		case ev, ok := <-evs:
@@ -249,26 +276,32 @@ func (o *Orchestrator) forward(ctx context.Context, evs <-chan EngineEvent, errs
 				continue
 			}
 			err = e
+		case <-o.engine.nudge:
+			return got, true, nil
 		case <-ctx.Done():
-			return got, ctx.Err()
+			return got, false, ctx.Err()
 		}
 	}
-	return got, err
+	return got, false, err
 }
 
-// relist lists and inspects the stack's containers and hands each pod its own.
-func (o *Orchestrator) relist(ctx context.Context, filter map[string]string) {
+// relist lists and inspects the stack's containers and hands each pod its own. It hands
+// nothing when the listing is not whole (an inspect failed other than for a container gone
+// meanwhile): a pod would take a container missing from it for removed.
+func (o *Orchestrator) relist(ctx context.Context, filter map[string]string) error {
 	epoch := o.epoch.Add(1)
 	infos, err := o.rt.ListContainers(ctx, filter)
 	if err != nil {
-		o.out.publish(MessageEvent{Level: LevelWarning, Text: fmt.Sprintf("re-list the stack's containers: %v", err)})
-		return
+		return err
 	}
 	byPod := map[string][]ContainerInfo{}
 	for _, info := range infos {
 		full, err := o.rt.InspectContainer(ctx, info.ID)
-		if err != nil {
+		if isNotFound(err) {
 			continue // gone meanwhile: its absence says so
+		}
+		if err != nil {
+			return err
 		}
 		pod := full.Labels[LabelPod]
 		byPod[pod] = append(byPod[pod], full)
@@ -278,4 +311,5 @@ func (o *Orchestrator) relist(ctx context.Context, filter map[string]string) {
 			pr.sup.box.put(msgRelist{infos: byPod[name], epoch: epoch})
 		}
 	}
+	return nil
 }

@@ -100,7 +100,8 @@ type ContainerStatus struct {
 	Lines          []string // last log lines, collected when the container failed the pod
 	LinesCollected bool
 
-	prevState EngineState
+	prevState    EngineState
+	prevRestarts int
 }
 
 // VolumeStatus is the observed state of one engine volume of a pod.
@@ -133,6 +134,23 @@ type PodStatus struct {
 
 	// Failure, once reported, is kept for the pod's final phase.
 	Failure *PodError
+
+	// EngineDown is set while the engine is unreachable (engine.go): nothing is planned
+	// until a relist shows what the engine holds again. Abandoned: the user stopped the
+	// stack while it was: the pod ends at once, leaving what it could not remove.
+	EngineDown bool
+	Abandoned  bool
+	// Orphans are containers of the pod that a relist found and the pod does not know, by
+	// ID, with their container names: made by a create whose answer the engine's loss cut
+	// off, or left by an earlier incarnation. They are removed before anything of that name
+	// is created again.
+	Orphans map[string]*Orphan
+}
+
+// Orphan is a container of the pod that no status holds.
+type Orphan struct {
+	Name    string
+	Pending bool
 }
 
 // NewPodStatus is the status of a pod nothing was created for yet.
@@ -141,6 +159,7 @@ func NewPodStatus(pod *recipes.Pod) *PodStatus {
 		Infra:      &ContainerStatus{Name: InfraName, Role: recipes.RoleInfra},
 		Containers: map[string]*ContainerStatus{},
 		Volumes:    map[string]*VolumeStatus{},
+		Orphans:    map[string]*Orphan{},
 	}
 	for _, c := range pod.Containers() {
 		st.Containers[c.Name] = &ContainerStatus{Name: c.Name, Role: c.Role}
@@ -184,6 +203,10 @@ func (st *PodStatus) Dispatched(spec *PodSpec, a Action, now time.Time) {
 		}
 		return
 	}
+	if o := st.Orphans[a.ID]; o != nil && a.Kind == ActRemove {
+		o.Pending = true
+		return
+	}
 	c := st.C(a.Target)
 	if c == nil {
 		return
@@ -194,7 +217,7 @@ func (st *PodStatus) Dispatched(spec *PodSpec, a Action, now time.Time) {
 		c.Err = nil
 	case ActStart:
 		c.Pending |= OpStart
-		c.prevState = c.State
+		c.prevState, c.prevRestarts = c.State, c.Restarts
 		c.State = StateStarting
 		if !c.StartedAt.IsZero() {
 			c.Restarts++
@@ -251,6 +274,10 @@ func (st *PodStatus) ApplyResult(spec *PodSpec, r ActionResult, now time.Time) {
 		v.Created, v.Removed = false, true
 		return
 	}
+	if o := st.Orphans[a.ID]; o != nil && a.Kind == ActRemove {
+		delete(st.Orphans, a.ID) // removed, or reported and given up on
+		return
+	}
 	c := st.C(a.Target)
 	if c == nil {
 		return
@@ -298,6 +325,51 @@ func (st *PodStatus) ApplyResult(spec *PodSpec, r ActionResult, now time.Time) {
 		c.Lines, c.LinesCollected = r.Lines, true
 	}
 	st.finishRecreate(now)
+}
+
+// ApplyUnreachable folds in the result of an action that failed because the engine was
+// gone: the action is taken as not done (the container keeps its ID and state, a start is
+// not counted, nothing fails), and the pod waits for the engine (EngineDown) until a relist
+// says what it holds.
+func (st *PodStatus) ApplyUnreachable(r ActionResult) {
+	st.EngineDown = true
+	a := r.Action
+	if v := st.Volumes[a.Target]; v != nil && (a.Kind == ActCreateVolume || a.Kind == ActRemoveVolume) {
+		v.Pending = false
+		return
+	}
+	if o := st.Orphans[a.ID]; o != nil && a.Kind == ActRemove {
+		o.Pending = false
+		return
+	}
+	c := st.C(a.Target)
+	if c == nil {
+		return
+	}
+	switch a.Kind {
+	case ActCreate:
+		c.Pending &^= OpCreate
+		if r.ID != "" { // created, but its files could not be copied in: made again
+			st.Orphans[r.ID] = &Orphan{Name: c.Name}
+		}
+	case ActStart:
+		c.Pending &^= OpStart
+		if c.State == StateStarting {
+			c.State = c.prevState
+		}
+		c.Runs--
+		c.Attempt--
+		c.Restarts = c.prevRestarts
+		if c.Role == recipes.RoleMain && c.Runs == 0 {
+			st.MainStarted = false
+		}
+	case ActStop:
+		c.Pending &^= OpStop
+	case ActRemove:
+		c.Pending &^= OpRemove
+	case ActCollectLogs:
+		c.Pending &^= OpCollect
+	}
 }
 
 // ApplyEvent folds one engine event into the status. Events of containers the pod does not
@@ -349,12 +421,31 @@ func (c *ContainerStatus) setHealth(h EngineHealth, at time.Time) {
 
 // ApplyRelist folds a fresh listing of the pod's containers (inspected) into the status.
 // epoch is the relist epoch taken before the listing started.
+//
+// A relist is the engine answering: a pod that waited for it (EngineDown) reconciles from
+// what it holds. Containers of the pod that no status knows become Orphans, unless a create
+// of that name is in flight (its answer names it).
 func (st *PodStatus) ApplyRelist(spec *PodSpec, infos []ContainerInfo, epoch uint64, now time.Time) {
+	st.EngineDown = false
 	seen := map[string]ContainerInfo{}
 	for _, info := range infos {
 		seen[info.ID] = info
 	}
 	all := append([]*ContainerStatus{st.Infra}, st.sorted(spec)...)
+	for _, info := range infos {
+		if st.byID(info.ID) != nil || st.Orphans[info.ID] != nil {
+			continue
+		}
+		name := info.Labels[LabelContainer]
+		if c := st.C(name); c == nil || !c.Pending.Has(OpCreate) {
+			st.Orphans[info.ID] = &Orphan{Name: name}
+		}
+	}
+	for id, o := range st.Orphans {
+		if _, ok := seen[id]; !ok && !o.Pending {
+			delete(st.Orphans, id) // gone meanwhile
+		}
+	}
 	for _, c := range all {
 		if c.ID == "" {
 			continue

@@ -27,7 +27,9 @@ type (
 		name string
 		cmd  Command
 	}
-	msgTerminate struct{ force bool }
+	msgTerminate  struct{ force bool }
+	msgEngineDown struct{} // the engine is unreachable: plan nothing until a relist
+	msgAbandon    struct{} // the user stopped the stack while the engine was unreachable
 )
 
 // podReport is what a supervisor tells the stack runner.
@@ -36,6 +38,7 @@ type podReport struct {
 	kind reportKind
 	code int       // main ended
 	err  *PodError // failed
+	left []string  // done: what is left of the pod on the engine (see leftovers)
 }
 
 type reportKind int
@@ -60,6 +63,7 @@ type supervisor struct {
 	out    *stream
 	box    *mailbox
 	report func(podReport)
+	engine *engineWatch // shared with the orchestrator's event pump
 	// opCtx carries engine operations: never cancelled by a stop request, so teardown runs.
 	opCtx context.Context
 
@@ -88,7 +92,7 @@ type runWorkers struct {
 func newSupervisor(spec *PodSpec, clk clock.Clock, rt Runtime, exec *executor, out *stream, report func(podReport)) *supervisor {
 	return &supervisor{
 		spec: spec, st: NewPodStatus(spec.Pod), clock: clk, rt: rt, exec: exec, out: out,
-		box: newMailbox(), report: report, opCtx: context.Background(),
+		box: newMailbox(), report: report, opCtx: context.Background(), engine: newEngineWatch(),
 		workers: map[string]*runWorkers{}, views: map[string]ContainerView{}, sent: map[reportKind]bool{},
 	}
 }
@@ -101,7 +105,7 @@ func (s *supervisor) run() {
 		s.active.Store(false)
 		s.cancel()
 		s.wg.Wait()
-		s.report(podReport{pod: s.spec.Pod.Name, kind: reportDone})
+		s.report(podReport{pod: s.spec.Pod.Name, kind: reportDone, left: s.leftovers()})
 	}()
 	var timer clock.Timer
 	for {
@@ -121,7 +125,7 @@ func (s *supervisor) run() {
 		// a container that ran briefly (a job's main, a crash at start) would otherwise lose
 		// its output. Workers are synced first so that a run seen just now has its reader.
 		for _, a := range removals {
-			s.dispatch(a, s.logsDrained(a.Target))
+			s.dispatch(a, s.logsDrained(a.Target, a.ID))
 		}
 
 		// Arm the wake-up before publishing, so that whoever reacts to what is published
@@ -178,13 +182,13 @@ const (
 	logDrainMax   = 2 * time.Minute
 )
 
-// logsDrained returns the log reader a removal of the named container waits for: the one of
-// a run that has ended, or nil. A running container (a forced teardown, a lost pod) is
-// removed at once: its stream ends with the removal.
-func (s *supervisor) logsDrained(name string) *runWorkers {
+// logsDrained returns the log reader a removal of the named container (engine ID id) waits
+// for: the one of a run that has ended, or nil. A running container (a forced teardown, a
+// lost pod) is removed at once: its stream ends with the removal; so is an orphan.
+func (s *supervisor) logsDrained(name, id string) *runWorkers {
 	cs := s.st.C(name)
 	w := s.workers[name]
-	if cs == nil || w == nil || cs.State == StateRunning || cs.State == StateStarting {
+	if cs == nil || cs.ID != id || w == nil || cs.State == StateRunning || cs.State == StateStarting {
 		return nil
 	}
 	return w
@@ -222,6 +226,13 @@ func (s *supervisor) apply(m any) {
 	case msgRelist:
 		s.st.ApplyRelist(s.spec, m.infos, m.epoch, now)
 	case msgResult:
+		if s.engine.lostEngine(m.r.Err) {
+			// Not the action's failure: the engine's absence. It is done again once the
+			// engine answers; the pump is asked to check (it may not know yet).
+			s.st.ApplyUnreachable(m.r)
+			s.engine.suspect()
+			return
+		}
 		s.st.ApplyResult(s.spec, m.r, now)
 		s.noteResult(m.r)
 	case msgProbe:
@@ -233,7 +244,39 @@ func (s *supervisor) apply(m any) {
 		s.st.ApplyCommand(m.name, m.cmd)
 	case msgTerminate:
 		s.st.Terminate(m.force, now)
+	case msgEngineDown:
+		s.st.EngineDown = true
+	case msgAbandon:
+		s.st.Abandoned = true
 	}
+}
+
+// leftovers names what is left of the pod on the engine: containers it holds an ID of, pod
+// volumes it created and did not remove. Empty after a complete teardown.
+func (s *supervisor) leftovers() []string {
+	var out []string
+	for _, cs := range append([]*ContainerStatus{s.st.Infra}, s.st.sorted(s.spec)...) {
+		if cs.ID != "" {
+			out = append(out, "container "+s.spec.EngineName(cs.Name))
+		}
+	}
+	for _, id := range sortedKeysOf(s.st.Orphans) {
+		out = append(out, "container "+shortName(id)+" (of "+s.spec.EngineName(s.st.Orphans[id].Name)+")")
+	}
+	for _, v := range s.spec.EngineVolumes() {
+		if vs := s.st.Volumes[v.Name]; vs.Created && !vs.Removed {
+			out = append(out, "volume "+s.spec.Names().Volume(s.spec.Pod.Name, v.Name))
+		}
+	}
+	return out
+}
+
+// shortName is an engine ID as `docker ps` shows it.
+func shortName(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
 }
 
 // noteResult publishes what an action's result says beyond state: failures that are not the
@@ -371,6 +414,10 @@ func (s *supervisor) publish(plan Plan, now time.Time) {
 		reason = s.st.InfraLost
 	case plan.MainEnded:
 		reason = fmt.Sprintf("main %s exited: %s", s.spec.Pod.Main.Name, fmtExit(plan.MainExit, s.st.Containers[s.spec.Pod.Main.Name].OOMKilled))
+	case s.st.Abandoned:
+		reason = "stopped while the engine was unreachable"
+	case s.st.EngineDown:
+		reason = EngineWaitText
 	}
 	if s.published && plan.Phase == s.phase && reason == s.reason {
 		return

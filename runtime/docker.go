@@ -8,8 +8,11 @@
 package runtime
 
 import (
+	"errors"
+	"io"
 	"strings"
 	"sync"
+	"syscall"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
@@ -71,10 +74,21 @@ func engineError(what string, err error) error {
 	switch {
 	case cerrdefs.IsNotFound(err):
 		return newError(msg, err, orchestrator.ErrNotFound)
-	case client.IsErrConnectionFailed(err):
+	case client.IsErrConnectionFailed(err) || connectionLost(err):
 		return newError(msg+"; is the engine still running?", err, orchestrator.ErrEngineUnreachable)
 	}
 	return newError(msg, err)
+}
+
+// connectionLost reports whether err is the engine's connection going away under a request
+// (the engine stopping: its API closes before anything else), not an answer of the engine.
+func connectionLost(err error) bool {
+	for _, e := range []error{io.EOF, io.ErrUnexpectedEOF, syscall.ECONNRESET, syscall.ECONNREFUSED, syscall.EPIPE} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // sidecarError is an error with our own message that matches the given sentinels and unwraps

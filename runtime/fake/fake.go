@@ -8,8 +8,9 @@
 // Tests drive it as the world would: a process exits (Exit), is OOM-killed (OOM), ignores
 // SIGTERM (IgnoreSIGTERM), prints lines (Print); an image HEALTHCHECK (Healthcheck) changes
 // its verdict (SetHealth); someone removes a container (Remove); the event stream drops
-// (DropEvents, ResumeEvents). They then assert final state (Container,
-// Running, Volumes, Networks) and event history (History), not call scripts.
+// (DropEvents, ResumeEvents); the engine restarts (StopEngine, StartEngine). They then
+// assert final state (Container, Running, Volumes, Networks) and event history (History),
+// not call scripts.
 package fake
 
 import (
@@ -31,6 +32,10 @@ import (
 
 // ErrStreamDropped is what an event stream reports when DropEvents cuts it.
 var ErrStreamDropped = errors.New("fake: event stream dropped")
+
+// ErrEngineStopped is what every call returns between StopEngine and StartEngine. It matches
+// orchestrator.ErrEngineUnreachable.
+var ErrEngineStopped = fmt.Errorf("fake: the engine is stopped: %w", orchestrator.ErrEngineUnreachable)
 
 // replayWindow is how many past events a new event subscription may replay, like the
 // engine's short in-memory replay.
@@ -59,6 +64,7 @@ type Runtime struct {
 	history    []Event
 	subs       map[*eventSub]struct{}
 	eventsDown bool
+	engineDown bool
 
 	stamp   time.Time
 	changed chan struct{}
@@ -334,6 +340,40 @@ func (r *Runtime) DropEvents() {
 		s.drop()
 		delete(r.subs, s)
 	}
+}
+
+// StopEngine stops the engine as a daemon restart does: every event stream ends, every call
+// (and probe) fails with ErrEngineStopped until StartEngine, and log followers end.
+// Containers keep their state until StartEngine says what the restart did to them.
+func (r *Runtime) StopEngine() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.engineDown, r.eventsDown = true, true
+	for s := range r.subs {
+		s.drop()
+		delete(r.subs, s)
+	}
+	for _, c := range r.containers {
+		r.wakeLocked(c)
+	}
+	r.changedLocked()
+}
+
+// StartEngine brings a stopped engine back. Without liveRestore the restart killed every
+// running container (exit 143, their die events lost with the stream, as on a real engine
+// whose API closes before it stops the containers); with it they kept running.
+func (r *Runtime) StartEngine(liveRestore bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !liveRestore {
+		for _, id := range sortedKeys(r.containers) {
+			if c := r.containers[id]; c.info.Status == orchestrator.StatusRunning {
+				r.exitLocked(c, 143, false)
+			}
+		}
+	}
+	r.engineDown, r.eventsDown = false, false
+	r.changedLocked()
 }
 
 // ResumeEvents lets event subscriptions succeed again.
@@ -881,7 +921,11 @@ func (r *Runtime) Events(ctx context.Context, since time.Time, filter map[string
 	r.calls = append(r.calls, Call{Method: "Events"})
 	if r.eventsDown {
 		r.mu.Unlock()
-		errs <- ErrStreamDropped
+		if r.engineDown {
+			errs <- ErrEngineStopped
+		} else {
+			errs <- ErrStreamDropped
+		}
 		close(evs)
 		close(errs)
 		return evs, errs
@@ -971,6 +1015,10 @@ func (r *Runtime) Logs(ctx context.Context, id string, opts orchestrator.LogOpti
 		case <-wake:
 		}
 		r.mu.Lock()
+		if r.engineDown {
+			r.mu.Unlock()
+			return fmt.Errorf("fake: follow the logs of %s: %w", c.info.Name, ErrEngineStopped)
+		}
 		lines = slices.Clone(c.logs[pos:])
 		pos = len(c.logs)
 		running = c.info.Status == orchestrator.StatusRunning && !c.removed
@@ -987,6 +1035,10 @@ func (r *Runtime) Logs(ctx context.Context, id string, opts orchestrator.LogOpti
 
 func (r *Runtime) Probe(ctx context.Context, infraID, containerID string, p recipes.Probe) error {
 	r.mu.Lock()
+	if r.engineDown {
+		r.mu.Unlock()
+		return fmt.Errorf("fake: probe: %w", ErrEngineStopped)
+	}
 	infra, ok := r.containers[infraID]
 	if !ok || infra.info.Status != orchestrator.StatusRunning {
 		r.mu.Unlock()
@@ -1009,6 +1061,9 @@ func (r *Runtime) Probe(ctx context.Context, infraID, containerID string, p reci
 
 func (r *Runtime) callLocked(method, target string) error {
 	r.calls = append(r.calls, Call{Method: method, Target: target})
+	if r.engineDown {
+		return fmt.Errorf("fake: %s %s: %w", method, target, ErrEngineStopped)
+	}
 	for i, f := range r.failures {
 		if f.method == method && (f.target == "" || f.target == target) {
 			if f.once {
