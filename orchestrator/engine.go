@@ -140,9 +140,11 @@ func (o *Orchestrator) awaitEngine(ctx context.Context, filter map[string]string
 			return false
 		case <-t.C():
 		}
+		// Only a whole answer counts: an engine shutting down still answers some requests
+		// (removals, errors) before its API closes.
 		_, err := o.rt.ListContainers(ctx, filter)
-		if !errors.Is(err, ErrEngineUnreachable) {
-			break // it answered, even if with an error of another kind
+		if err == nil {
+			break
 		}
 		if now := o.clock.Now(); !now.Before(note) {
 			o.out.publish(MessageEvent{Level: LevelWarning,
@@ -162,8 +164,9 @@ func (o *Orchestrator) awaitEngine(ctx context.Context, filter map[string]string
 // what could not be removed, and how to remove it. It matches ErrEngineUnreachable.
 type LeftBehindError struct {
 	Stack string
-	// Left names each object left on the engine: "container shop-web-main", "volume …",
-	// "network …".
+	// Left names each object the run knew of and could not remove: "container shop-web",
+	// "volume …", "network …". The engine may have removed some of them itself while it went
+	// (it still answers a few requests while it stops); it holds nothing else of the stack.
 	Left []string
 }
 
@@ -171,7 +174,7 @@ func (e *LeftBehindError) Error() string {
 	if len(e.Left) == 0 {
 		return "stopped while the engine was unreachable; nothing of stack " + e.Stack + " was left on it"
 	}
-	return fmt.Sprintf("stopped while the engine was unreachable: left on the engine: %s; once the engine answers again, `sidecar down --stack %s` removes them",
+	return fmt.Sprintf("stopped while the engine was unreachable: left on the engine (as last seen): %s; once the engine answers again, `sidecar down --stack %s` removes what is left",
 		strings.Join(e.Left, ", "), e.Stack)
 }
 

@@ -158,7 +158,7 @@ func TestInterruptWhileTheEngineIsGone(t *testing.T) {
 	if res.ExitCode != orchestrator.ExitInterrupted {
 		t.Errorf("exit code %d, want 130", res.ExitCode)
 	}
-	for _, w := range []string{"left on the engine: container shop-infra", "sidecar down --stack shop"} {
+	for _, w := range []string{"left on the engine (as last seen): container shop-infra", "sidecar down --stack shop"} {
 		if !strings.Contains(err.Error(), w) || !h.hasMessage(w)() {
 			t.Errorf("the error and the views do not say %q: %v", w, err)
 		}

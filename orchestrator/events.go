@@ -41,13 +41,15 @@ type SnapshotEvent struct {
 	Stack StackView `json:"stack"`
 }
 
-// StackEvent is a change of the stack's phase. ExitCode is set once the stack is done.
+// StackEvent is a change of the stack's phase. ExitCode is set once the stack is done; Left
+// then names what a run stopped while the engine was unreachable left on it (Result.Left).
 type StackEvent struct {
 	EventMeta
-	Stack    string `json:"stack"`
-	Phase    Phase  `json:"phase"`
-	Reason   string `json:"reason,omitempty"`
-	ExitCode *int   `json:"exit_code,omitempty"`
+	Stack    string   `json:"stack"`
+	Phase    Phase    `json:"phase"`
+	Reason   string   `json:"reason,omitempty"`
+	ExitCode *int     `json:"exit_code,omitempty"`
+	Left     []string `json:"left,omitempty"`
 }
 
 // PodEvent is a change of a pod's phase.

@@ -326,7 +326,7 @@ func (o *Orchestrator) Run(ctx context.Context) (Result, error) {
 	if err != nil {
 		phase = PhaseFailed
 	}
-	o.out.publish(StackEvent{Stack: o.stack.Name, Phase: phase, Reason: res.Reason, ExitCode: &code})
+	o.out.publish(StackEvent{Stack: o.stack.Name, Phase: phase, Reason: res.Reason, ExitCode: &code, Left: res.Left})
 	return res, err
 }
 

@@ -202,17 +202,20 @@ func (o *Orchestrator) pump(ctx context.Context) {
 		sctx, cancel := context.WithCancel(ctx)
 		evs, errs := o.rt.Events(sctx, since, filter)
 		if !first {
-			if err := o.relist(ctx, filter); err != nil {
+			err := o.relist(ctx, filter)
+			switch {
+			case err == nil:
+			case ctx.Err() != nil:
 				cancel()
-				if ctx.Err() != nil {
-					return
-				}
-				if !errors.Is(err, ErrEngineUnreachable) {
-					o.out.publish(MessageEvent{Level: LevelWarning, Text: fmt.Sprintf("re-list the stack's containers: %v", err)})
-				} else if !o.awaitEngine(ctx, filter, err) {
+				return
+			case errors.Is(err, ErrEngineUnreachable):
+				cancel()
+				if !o.awaitEngine(ctx, filter, err) {
 					return
 				}
 				continue
+			default:
+				o.out.publish(MessageEvent{Level: LevelWarning, Text: fmt.Sprintf("re-list the stack's containers: %v", err)})
 			}
 		}
 		got, nudged, err := o.forward(ctx, evs, errs)
