@@ -18,7 +18,7 @@ help:
 	@echo "make demo        testimages + build + $(BIN) up -f sidecar.yaml.example"
 	@echo "make bench       run the benchmarks (COMPOSE_V2=path adds compose v2 to the pod cycle)"
 	@echo "make lint        gofmt check and go vet"
-	@echo "make fuzz        fuzz the recipe loader, both importers and the terminal sanitisers, FUZZTIME each (default 5m)"
+	@echo "make fuzz        fuzz the recipe loader, both importers, the terminal sanitisers and what ps/logs/down print of the engine, FUZZTIME each (default 5m)"
 	@echo "make clean       remove build outputs"
 
 build:
@@ -59,7 +59,7 @@ lint:
 
 # One fuzz target at a time (go test -fuzz takes one), each for FUZZTIME: package:target.
 FUZZ_TARGETS := ./recipes/:FuzzLoad ./recipes/:FuzzImportCompose ./recipes/:FuzzImportKube \
-	./internal/termsafe/:FuzzSanitize ./tui/:FuzzSanitize
+	./internal/termsafe/:FuzzSanitize ./tui/:FuzzSanitize ./cmd/sidecar/:FuzzEngineStrings
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -19,7 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sidecar-dev/sidecar/internal/testenv"
+	"github.com/sidecar-dev/sidecar/e2e/testenv"
+	"github.com/sidecar-dev/sidecar/internal/modroot"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/runtime"
 )
@@ -48,7 +49,7 @@ var binary struct {
 func sidecarBinary(t *testing.T) string {
 	t.Helper()
 	binary.once.Do(func() {
-		root, err := moduleRoot()
+		root, err := modroot.Find()
 		if err != nil {
 			binary.err = err
 			return
@@ -68,23 +69,6 @@ func sidecarBinary(t *testing.T) string {
 		t.Fatal(binary.err)
 	}
 	return binary.path
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // scenario is one end-to-end scenario: its recipe folder, a stack name of its own, the
@@ -119,11 +103,11 @@ func newScenarioOn(t *testing.T, name string, daemon *testenv.Daemon) *scenario 
 		d = daemon.Connect(t)
 	}
 	s := &scenario{t: t, d: d, stack: testenv.UniqueName(t, "e2e"), ctx: testenv.Context(t, 10*time.Minute)}
-	s.filter = map[string]string{orchestrator.LabelStack: s.stack}
+	s.filter = orchestrator.StackFilter(s.stack)
 	if daemon == nil {
 		testenv.CheckNoLeaks(t, s.filter) // first: its cleanup runs after every other
 	}
-	root, err := moduleRoot()
+	root, err := modroot.Find()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +284,7 @@ func (s *scenario) eventually(what string, p *proc, timeout time.Duration, cond 
 	}
 }
 
-// containers lists the stack's containers on the engine, by container name (LabelContainer;
+// containers lists the stack's containers on the engine, by container name (its container label;
 // "pod/name" when pod is given for several pods).
 func (s *scenario) containers() map[string]orchestrator.ContainerInfo {
 	s.t.Helper()
@@ -310,7 +294,8 @@ func (s *scenario) containers() map[string]orchestrator.ContainerInfo {
 	}
 	out := map[string]orchestrator.ContainerInfo{}
 	for _, info := range infos {
-		out[info.Labels[orchestrator.LabelContainer]] = info
+		l, _ := orchestrator.DecodeLabels(info.Labels)
+		out[l.Container] = info
 	}
 	return out
 }

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sidecar-dev/sidecar/internal/testenv"
+	"github.com/sidecar-dev/sidecar/e2e/testenv"
 )
 
 // These scenarios run up as a user's shell would, without a terminal or losing it: stdout on

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,7 +18,7 @@ type DownOptions struct {
 	// Clock drives the stop budgets (nil: the real clock).
 	Clock clock.Clock
 	// Grace, when set, is every pod's stop budget instead of the one recorded on its infra
-	// container (LabelStopGrace; the default 30s when absent).
+	// container (its stop-grace label; the default 30s when absent).
 	Grace time.Duration
 	// Parallel bounds the removals of the final sweep (default 4).
 	Parallel int
@@ -44,7 +43,7 @@ func (r DownResult) Empty() bool {
 }
 
 // Down tears down everything the engine holds of a stack (every container, network and volume
-// labelled LabelStack=stack, and nothing else), for when the `up` that ran it is gone (it was
+// labelled with the stack, and nothing else), for when the `up` that ran it is gone (it was
 // SIGKILLed) and its recipe may be too. The pods are read back from the labels (roles, start
 // order, stop budgets, dependencies) and torn down as a run would be: pods in reverse
 // dependency order, and within a pod main first, then the sidecars in reverse order, then any
@@ -62,7 +61,7 @@ func Down(ctx context.Context, rt Runtime, stack string, opts DownOptions) (Down
 		opts.Parallel = 4
 	}
 	opCtx := context.WithoutCancel(ctx)
-	filter := map[string]string{LabelStack: stack}
+	filter := StackFilter(stack)
 	cs, err := rt.ListContainers(opCtx, filter)
 	if err != nil {
 		return DownResult{}, fmt.Errorf("list the containers of stack %s: %w", stack, err)
@@ -151,13 +150,10 @@ func adoptStack(name string, cs []ContainerInfo, vols []Resource, grace time.Dur
 		return p
 	}
 	for _, c := range cs {
-		pn, cn := c.Labels[LabelPod], c.Labels[LabelContainer]
-		if pn == "" || cn == "" {
-			continue // not a pod's: the sweep removes it
-		}
-		var role recipes.Role
-		if err := role.UnmarshalText([]byte(c.Labels[LabelRole])); err != nil || role == recipes.RoleUnknown {
-			continue
+		l, err := DecodeLabels(c.Labels)
+		pn, cn, role := l.Pod, l.Container, l.Role
+		if err != nil || pn == "" || cn == "" || role == recipes.RoleUnknown {
+			continue // not a pod's, or labels sidecar did not write: the sweep removes it
 		}
 		p := podOf(pn)
 		if _, dup := observed[pn][cn]; dup {
@@ -165,20 +161,15 @@ func adoptStack(name string, cs []ContainerInfo, vols []Resource, grace time.Dur
 		}
 		observed[pn][cn] = c
 		if role == recipes.RoleInfra {
-			if d, err := time.ParseDuration(c.Labels[LabelStopGrace]); err == nil && d > 0 {
-				p.StopGrace = recipes.Duration(d)
+			if l.StopGrace > 0 {
+				p.StopGrace = recipes.Duration(l.StopGrace)
 			}
-			if deps := c.Labels[LabelDependsOn]; deps != "" {
-				p.DependsOn = strings.Split(deps, ",")
-			}
+			p.DependsOn = l.DependsOn
 			continue
 		}
-		ctr := &recipes.Container{Name: cn, Role: role, Image: c.Image}
-		if d, err := time.ParseDuration(c.Labels[LabelStopGrace]); err == nil && d > 0 {
-			ctr.StopGrace = recipes.Duration(d)
-		}
-		order, err := strconv.Atoi(c.Labels[LabelOrder])
-		if err != nil {
+		ctr := &recipes.Container{Name: cn, Role: role, Image: c.Image, StopGrace: recipes.Duration(l.StopGrace)}
+		order := l.Order
+		if !l.HasOrder {
 			order = 1 << 20 // made before the label existed: after the labelled ones
 		}
 		members[pn] = append(members[pn], member{c: ctr, order: order})
@@ -204,12 +195,12 @@ func adoptStack(name string, cs []ContainerInfo, vols []Resource, grace time.Dur
 		}
 	}
 	for _, v := range vols {
-		pn := v.Labels[LabelPod]
-		p := pods[pn]
+		l, _ := DecodeLabels(v.Labels)
+		p := pods[l.Pod]
 		if p == nil {
 			continue // a pod with no container left: the sweep removes its volumes
 		}
-		prefix := names.prefix(pn)
+		prefix := names.prefix(l.Pod)
 		if !strings.HasPrefix(v.Name, prefix) {
 			continue
 		}

@@ -26,7 +26,7 @@ func leave(t *testing.T, rt *fake.Runtime, s *recipes.Stack) {
 	network := ""
 	if len(s.Pods) > 1 {
 		network = names.Network()
-		if _, err := rt.CreateNetwork(ctx, network, orchestrator.StackLabels(s, "v1")); err != nil {
+		if _, err := rt.CreateNetwork(ctx, network, orchestrator.StackLabels(s, "v1").Encode()); err != nil {
 			t.Fatal(err)
 		}
 	}

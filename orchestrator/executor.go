@@ -69,17 +69,12 @@ func (e *executor) execute(ctx context.Context, a Action) ActionResult {
 			r.Err = err
 		}
 	case ActCollectLogs:
-		var lines []string
-		err := e.rt.Logs(ctx, a.ID, LogOptions{Tail: e.tail}, func(l LogLine) {
-			lines = append(lines, termsafe.Sanitize(l.Text, termsafe.Color))
-		})
+		last := newLastLines(e.tail)
+		err := e.rt.Logs(ctx, a.ID, LogOptions{Tail: failureWindow}, last.add)
 		if err != nil {
 			r.Err = fmt.Errorf("read the logs of %s: %w", a.Target, err)
 		}
-		if len(lines) > e.tail {
-			lines = lines[len(lines)-e.tail:]
-		}
-		r.Lines = lines
+		r.Lines = last.lines()
 	}
 	return r
 }
@@ -92,4 +87,48 @@ func (e *executor) inspect(ctx context.Context, id string) *ContainerInfo {
 		return nil
 	}
 	return &info
+}
+
+// The last lines of a container that failed its pod, as its failure shows them. The engine
+// cannot order stdout and stderr against each other: it copies each stream from the
+// container's pipe in a goroutine of its own and stamps a line when it copies it, so a
+// program that prints many lines on stdout and then its error on stderr often has that error
+// stamped (and kept) before the stdout lines still in the pipe (measured: for 5 000 stdout
+// lines, in 6 of 10 runs among the first 20 of 5 001). A window of the last lines taken across
+// both streams then ends on stdout without the decisive line (issue 12.7). So the window is
+// taken per stream, and stderr — where a failing program says why — comes last: the last
+// lines of stdout, then the last lines of stderr, each in the engine's order. Stderr gets at
+// least half of the lines when it has that many (more when stdout has fewer), stdout the rest.
+
+// failureWindow is how many of a failed container's last lines are read to find the last
+// lines of each stream: far more than the engine's pipes can hold in flight of one stream
+// while the other's line goes ahead (64 KiB of pipe plus the copier's buffer: about 8 000
+// lines of 12 bytes).
+const failureWindow = 20000
+
+// lastLines keeps the last n lines of each stream, made terminal-safe.
+type lastLines struct {
+	n        int
+	out, err []string
+}
+
+func newLastLines(n int) *lastLines { return &lastLines{n: n} }
+
+func (t *lastLines) add(l LogLine) {
+	keep := &t.out
+	if l.Stream == Stderr {
+		keep = &t.err
+	}
+	if len(*keep) == 2*t.n { // drop the older half at once: amortised O(1) a line
+		*keep = append((*keep)[:0], (*keep)[t.n:]...)
+	}
+	*keep = append(*keep, termsafe.Sanitize(l.Text, termsafe.Color))
+}
+
+// lines returns the last lines of stdout, then those of stderr, n in all.
+func (t *lastLines) lines() []string {
+	k := min(len(t.err), max((t.n+1)/2, t.n-len(t.out))) // stderr's share
+	m := min(len(t.out), t.n-k)
+	out := append([]string(nil), t.out[len(t.out)-m:]...)
+	return append(out, t.err[len(t.err)-k:]...)
 }

@@ -61,17 +61,12 @@ func TestStartOrderAndGracefulShutdown(t *testing.T) {
 	if web.Spec.NamespaceOwner != infra.Info.ID {
 		t.Errorf("web joins %q, want the infra container %q", web.Spec.NamespaceOwner, infra.Info.ID)
 	}
-	wantLabels := map[string]string{
-		orchestrator.LabelStack: "shop", orchestrator.LabelPod: "shop", orchestrator.LabelContainer: "web",
-		orchestrator.LabelRole: "main", orchestrator.LabelVersion: "v0.0.0-test", orchestrator.LabelRecipe: "/home/dev/shop/sidecar.yaml",
-	}
-	for k, v := range wantLabels {
-		if web.Info.Labels[k] != v {
-			t.Errorf("label %s = %q, want %q", k, web.Info.Labels[k], v)
-		}
-	}
-	if web.Info.Labels[orchestrator.LabelConfigHash] == "" || infra.Info.Labels[orchestrator.LabelRole] != "infra" {
-		t.Errorf("labels: web %v, infra %v", web.Info.Labels, infra.Info.Labels)
+	wl, err := orchestrator.DecodeLabels(web.Info.Labels)
+	il, ierr := orchestrator.DecodeLabels(infra.Info.Labels)
+	if err != nil || ierr != nil || wl.Stack != "shop" || wl.Pod != "shop" || wl.Container != "web" || wl.Role != recipes.RoleMain ||
+		wl.Version != "v0.0.0-test" || wl.Recipe != "/home/dev/shop/sidecar.yaml" || wl.ConfigHash == "" || !wl.HasOrder ||
+		il.Role != recipes.RoleInfra || il.Container != orchestrator.InfraName || il.StopGrace <= 0 {
+		t.Errorf("labels: web %v (%v), infra %v (%v)", web.Info.Labels, err, infra.Info.Labels, ierr)
 	}
 	if h.rt.Volumes()[0] != "shop-logs" || len(h.rt.Volumes()) != 1 {
 		t.Errorf("volumes %v, want only the plain one, shop-logs", h.rt.Volumes())

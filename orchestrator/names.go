@@ -35,15 +35,8 @@ func (n Names) Volume(pod, volume string) string { return n.prefix(pod) + volume
 func (n Names) Network() string { return n.Stack + "-net" }
 
 // StackLabels are the labels every engine object of the stack carries.
-func StackLabels(stack *recipes.Stack, version string) map[string]string {
-	l := map[string]string{LabelStack: stack.Name}
-	if version != "" {
-		l[LabelVersion] = version
-	}
-	if stack.Source.File != "" {
-		l[LabelRecipe] = stack.Source.File
-	}
-	return l
+func StackLabels(stack *recipes.Stack, version string) Labels {
+	return Labels{Stack: stack.Name, Version: version, Recipe: stack.Source.File}
 }
 
 // ConfigHash is a stable hash of a normalised container spec and the image it resolved to: it

@@ -48,7 +48,7 @@ type Options struct {
 	// Clock drives back-off, probe periods and stop budgets (nil: the real clock). Tests
 	// pass k8s.io/utils/clock/testing's FakeClock.
 	Clock clock.Clock
-	// Version is the tool's version, written in LabelVersion on everything created.
+	// Version is the tool's version, written in the labels of everything created.
 	Version string
 	// Pods selects what to run (`up [pods…]`): these pods and every pod they depend on.
 	// Empty: every pod.
@@ -168,7 +168,7 @@ func New(rt Runtime, stack *recipes.Stack, opts Options) *Orchestrator {
 }
 
 // withAbsoluteRecipe returns stack, or a shallow copy of it whose Source.File is absolute:
-// LabelRecipe must name the recipe wherever `ps` or `down` run later, and the loader keeps
+// The recipe label must name the recipe wherever `ps` or `down` run later, and the loader keeps
 // the path as typed (relative to the working directory now) for its messages.
 func withAbsoluteRecipe(stack *recipes.Stack) *recipes.Stack {
 	f := stack.Source.File
@@ -374,7 +374,7 @@ func (o *Orchestrator) run(ctx context.Context) (Result, error) {
 	network := ""
 	if len(o.selected) > 1 {
 		network = o.names.Network()
-		labels := StackLabels(o.stack, o.opts.Version)
+		labels := StackLabels(o.stack, o.opts.Version).Encode()
 		if _, err := o.rt.CreateNetwork(opCtx, network, labels); err != nil {
 			err = fmt.Errorf("create network %s: %w", network, err)
 			return failed(err), err

@@ -41,23 +41,8 @@ var (
 	ErrImageUnavailable = errors.New("image unavailable")
 )
 
-// Labels under one prefix mark everything sidecar creates; the tool never touches an engine
-// object that does not carry LabelStack.
-const (
-	LabelPrefix     = "dev.sidecar."
-	LabelStack      = LabelPrefix + "stack"       // stack name
-	LabelPod        = LabelPrefix + "pod"         // pod name
-	LabelContainer  = LabelPrefix + "container"   // container name within the pod ("infra" for the infra container)
-	LabelRole       = LabelPrefix + "role"        // infra | init | sidecar | main
-	LabelConfigHash = LabelPrefix + "config-hash" // hash of the normalised container spec
-	LabelVersion    = LabelPrefix + "version"     // version of the sidecar binary that created it
-	LabelRecipe     = LabelPrefix + "recipe"      // absolute path of the recipe file, when known
-	// What a teardown needs when the recipe is gone (Down): the pod's lifecycle order and
-	// stop budget, read back from the engine.
-	LabelOrder     = LabelPrefix + "order"      // app containers: position in the pod's start order (init, sidecars, main), from 0
-	LabelStopGrace = LabelPrefix + "stop-grace" // infra: the pod's stop budget; app container: its own stop_grace, when set
-	LabelDependsOn = LabelPrefix + "depends-on" // infra: the pods this pod depends on, comma-separated, when any
-)
+// Everything sidecar creates carries its labels (see labels.go: Labels, DecodeLabels); the
+// tool never touches an engine object that does not carry the stack label.
 
 // Images makes images available locally.
 type Images interface {

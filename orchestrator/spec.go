@@ -4,8 +4,6 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/sidecar-dev/sidecar/recipes"
@@ -16,7 +14,7 @@ import (
 type PodSpec struct {
 	Stack *recipes.Stack
 	Pod   *recipes.Pod
-	// Version is the tool's version, written in LabelVersion.
+	// Version is the tool's version, written in its labels (Labels.Version).
 	Version string
 	// InfraImage is the reference Runtime.InfraImage returned.
 	InfraImage string
@@ -34,12 +32,9 @@ func (s *PodSpec) EngineName(container string) string {
 }
 
 // labels are the labels of one container of the pod.
-func (s *PodSpec) labels(container string, role recipes.Role, hash string) map[string]string {
+func (s *PodSpec) labels(container string, role recipes.Role, hash string) Labels {
 	l := StackLabels(s.Stack, s.Version)
-	l[LabelPod] = s.Pod.Name
-	l[LabelContainer] = container
-	l[LabelRole] = role.String()
-	l[LabelConfigHash] = hash
+	l.Pod, l.Container, l.Role, l.ConfigHash = s.Pod.Name, container, role, hash
 	return l
 }
 
@@ -47,7 +42,9 @@ func (s *PodSpec) labels(container string, role recipes.Role, hash string) map[s
 // publishes the pod's ports and carries the pod's DNS alias on the stack network.
 func (s *PodSpec) InfraSpec() ContainerSpec {
 	ports := s.Pod.Ports()
-	hash := ConfigHash(struct {
+	labels := s.labels(InfraName, recipes.RoleInfra, "")
+	labels.StopGrace, labels.DependsOn = s.Pod.StopGrace.D(), s.Pod.DependsOn
+	labels.ConfigHash = ConfigHash(struct {
 		Image    string
 		Network  string
 		Hostname string
@@ -57,7 +54,7 @@ func (s *PodSpec) InfraSpec() ContainerSpec {
 	spec := ContainerSpec{
 		Name:     s.EngineName(InfraName),
 		Image:    s.InfraImage,
-		Labels:   s.labels(InfraName, recipes.RoleInfra, hash),
+		Labels:   labels.Encode(),
 		Hostname: s.Pod.Name,
 		Ports:    ports,
 	}
@@ -71,10 +68,6 @@ func (s *PodSpec) InfraSpec() ContainerSpec {
 		spec.Mounts = append(spec.Mounts, MountSpec{Type: recipes.MountVolume,
 			Source: s.Names().Volume(s.Pod.Name, v.Name), Target: InfraVolumeDir(i), Seed: true})
 	}
-	spec.Labels[LabelStopGrace] = s.Pod.StopGrace.String()
-	if len(s.Pod.DependsOn) > 0 {
-		spec.Labels[LabelDependsOn] = strings.Join(s.Pod.DependsOn, ",")
-	}
 	if s.Network != "" {
 		spec.Network = s.Network
 		spec.Aliases = []string{s.Pod.Name}
@@ -86,10 +79,17 @@ func (s *PodSpec) InfraSpec() ContainerSpec {
 // Bind sources are resolved against the stack's directory; mounts of pod volumes that carry
 // Files are left out, their files are copied in instead (see FileCopies).
 func (s *PodSpec) ContainerSpec(c *recipes.Container, infraID string) ContainerSpec {
+	labels := s.labels(c.Name, c.Role, ConfigHash(c))
+	for i, x := range s.Pod.Containers() {
+		if x == c {
+			labels.Order, labels.HasOrder = i, true
+		}
+	}
+	labels.StopGrace = c.StopGrace.D()
 	spec := ContainerSpec{
 		Name:           s.EngineName(c.Name),
 		Image:          c.Image,
-		Labels:         s.labels(c.Name, c.Role, ConfigHash(c)),
+		Labels:         labels.Encode(),
 		Entrypoint:     c.Entrypoint,
 		Cmd:            c.Command,
 		Env:            c.Env.Sorted(),
@@ -101,14 +101,6 @@ func (s *PodSpec) ContainerSpec(c *recipes.Container, infraID string) ContainerS
 		SharePID:       s.Pod.SharePID,
 		ShareIPC:       s.Pod.ShareIPC,
 		StopGrace:      c.StopGrace.D(),
-	}
-	for i, x := range s.Pod.Containers() {
-		if x == c {
-			spec.Labels[LabelOrder] = strconv.Itoa(i)
-		}
-	}
-	if c.StopGrace > 0 {
-		spec.Labels[LabelStopGrace] = c.StopGrace.String()
 	}
 	if spec.StopGrace == 0 {
 		spec.StopGrace = s.Pod.StopGrace.D()
@@ -184,8 +176,8 @@ func (s *PodSpec) EngineVolumes() []*recipes.Volume {
 // VolumeLabels are the labels of a pod volume.
 func (s *PodSpec) VolumeLabels() map[string]string {
 	l := StackLabels(s.Stack, s.Version)
-	l[LabelPod] = s.Pod.Name
-	return l
+	l.Pod = s.Pod.Name
+	return l.Encode()
 }
 
 // stopGrace is the grace a container gets when stopped with remaining of the pod's budget:

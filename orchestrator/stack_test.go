@@ -17,7 +17,7 @@ func TestLeftoversRemovedFirst(t *testing.T) {
 	h := newHarness(t, simple(), orchestrator.Options{})
 	ctx := context.Background()
 	// What a SIGKILLed `up` of the same stack left behind, and something of another stack.
-	labels := map[string]string{orchestrator.LabelStack: "s"}
+	labels := orchestrator.StackFilter("s")
 	h.rt.AddImage("old:1")
 	if _, err := h.rt.CreateContainer(ctx, orchestrator.ContainerSpec{Name: "s-app", Image: "old:1", Labels: labels}); err != nil {
 		t.Fatal(err)
@@ -28,7 +28,7 @@ func TestLeftoversRemovedFirst(t *testing.T) {
 	if _, err := h.rt.CreateNetwork(ctx, "s-net", labels); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.rt.CreateContainer(ctx, orchestrator.ContainerSpec{Name: "other-app", Image: "old:1", Labels: map[string]string{orchestrator.LabelStack: "other"}}); err != nil {
+	if _, err := h.rt.CreateContainer(ctx, orchestrator.ContainerSpec{Name: "other-app", Image: "old:1", Labels: orchestrator.StackFilter("other")}); err != nil {
 		t.Fatal(err)
 	}
 	h.start()
@@ -326,7 +326,8 @@ func TestRecipeLabelIsAbsolute(t *testing.T) {
 	h.until("pod running", 0, h.running("s-app", "s-side"))
 	for _, name := range []string{"s-infra", "s-app", "s-side"} {
 		c, _ := h.rt.Container(name)
-		if got := c.Info.Labels[orchestrator.LabelRecipe]; got != want {
+		if l, _ := orchestrator.DecodeLabels(c.Info.Labels); l.Recipe != want {
+			got := l.Recipe
 			t.Errorf("%s: recipe label %q, want %q", name, got, want)
 		}
 	}

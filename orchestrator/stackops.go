@@ -14,9 +14,9 @@ import (
 )
 
 // removeLeftovers removes whatever an earlier run of the same stack left behind (found by
-// LabelStack: containers, then networks, then volumes) and says so with a LeftoversEvent.
+// its stack label: containers, then networks, then volumes) and says so with a LeftoversEvent.
 func (o *Orchestrator) removeLeftovers(ctx context.Context) error {
-	filter := map[string]string{LabelStack: o.stack.Name}
+	filter := StackFilter(o.stack.Name)
 	cs, err := o.rt.ListContainers(ctx, filter)
 	if err != nil {
 		return fmt.Errorf("list leftover containers of stack %s: %w", o.stack.Name, err)
@@ -169,7 +169,7 @@ func (o *Orchestrator) resolveImage(ctx context.Context, j *imageJob) error {
 			dockerfile = "Dockerfile"
 		}
 		req := BuildRequest{Ref: j.ref, Context: dir, Dockerfile: dockerfile, Args: j.build.Args, Target: j.build.Target,
-			Labels: StackLabels(o.stack, o.opts.Version)}
+			Labels: StackLabels(o.stack, o.opts.Version).Encode()}
 		if err := o.rt.BuildImage(ctx, req, progress(ImageBuild)); err != nil {
 			o.out.publish(ImageEvent{Ref: j.ref, Action: ImageBuild, Error: err.Error(), Done: true})
 			return fmt.Errorf("%s: %w", j.users, err) // the runtime's error names the build and its cause
@@ -195,7 +195,7 @@ func (o *Orchestrator) resolveImage(ctx context.Context, j *imageJob) error {
 // for the engine (awaitEngine), then subscribes and relists, which the pods reconcile from.
 // A supervisor whose call failed as if the engine were gone nudges it to check.
 func (o *Orchestrator) pump(ctx context.Context) {
-	filter := map[string]string{LabelStack: o.stack.Name}
+	filter := StackFilter(o.stack.Name)
 	since := o.clock.Now()
 	failures := 0
 	for first := true; ; first = false {
@@ -270,7 +270,8 @@ func (o *Orchestrator) forward(ctx context.Context, evs <-chan EngineEvent, errs
 				continue
 			}
 			got = true
-			if pr := o.pods[ev.Labels[LabelPod]]; pr != nil && pr.sup != nil {
+			if l, _ := DecodeLabels(ev.Labels); o.pods[l.Pod] != nil && o.pods[l.Pod].sup != nil {
+				pr := o.pods[l.Pod]
 				pr.sup.box.put(msgEvent{ev: ev})
 			}
 		case e, ok := <-errs:
@@ -306,8 +307,8 @@ func (o *Orchestrator) relist(ctx context.Context, filter map[string]string) err
 		if err != nil {
 			return err
 		}
-		pod := full.Labels[LabelPod]
-		byPod[pod] = append(byPod[pod], full)
+		l, _ := DecodeLabels(full.Labels)
+		byPod[l.Pod] = append(byPod[l.Pod], full)
 	}
 	for name, pr := range o.pods {
 		if pr.sup != nil {

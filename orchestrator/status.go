@@ -436,7 +436,8 @@ func (st *PodStatus) ApplyRelist(spec *PodSpec, infos []ContainerInfo, epoch uin
 		if st.byID(info.ID) != nil || st.Orphans[info.ID] != nil {
 			continue
 		}
-		name := info.Labels[LabelContainer]
+		l, _ := DecodeLabels(info.Labels)
+		name := l.Container
 		if c := st.C(name); c == nil || !c.Pending.Has(OpCreate) {
 			st.Orphans[info.ID] = &Orphan{Name: name}
 		}

@@ -36,7 +36,7 @@ func (s *stream) publish(ev Event) {
 	if s.closed {
 		return
 	}
-	ev = ev.withMeta(EventMeta{Seq: s.seq.Add(1), Time: s.clock.Now()})
+	ev = plainEvent(ev).withMeta(EventMeta{Seq: s.seq.Add(1), Time: s.clock.Now()})
 	s.view.Apply(ev)
 	for sub := range s.subs {
 		sub.queue = append(sub.queue, ev)

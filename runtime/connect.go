@@ -40,7 +40,7 @@ type ConnectOptions struct {
 	Getenv func(string) string
 	// Timeout bounds the checks Connect makes (ping, version). Default 10s, 30s over ssh.
 	Timeout time.Duration
-	// ToolVersion is sidecar's version, recorded on the infra image (LabelVersion).
+	// ToolVersion is sidecar's version, recorded on the infra image (its version label).
 	// Default "dev".
 	ToolVersion string
 	// InfraRepository is the repository the infra image is tagged in. Default

@@ -205,7 +205,8 @@ func (d *Docker) nameConflict(ctx context.Context, kind, name string, cause erro
 
 func conflictError(kind, name, id string, labels map[string]string, cause error) error {
 	var msg string
-	if stack := labels[orchestrator.LabelStack]; stack != "" {
+	if l, _ := orchestrator.DecodeLabels(labels); l.Stack != "" {
+		stack := l.Stack
 		msg = fmt.Sprintf("the %s name %q is taken by a leftover of sidecar stack %q (%s %s): run `sidecar down --stack %s` to remove it",
 			kind, name, stack, kind, shortID(id), stack)
 	} else {

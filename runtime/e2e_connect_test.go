@@ -11,7 +11,7 @@ import (
 
 	"github.com/moby/moby/client/pkg/versions"
 
-	"github.com/sidecar-dev/sidecar/internal/testenv"
+	"github.com/sidecar-dev/sidecar/e2e/testenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/runtime"
 	"github.com/sidecar-dev/sidecar/runtime/infra"

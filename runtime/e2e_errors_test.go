@@ -13,7 +13,7 @@ import (
 
 	"github.com/moby/moby/client"
 
-	"github.com/sidecar-dev/sidecar/internal/testenv"
+	"github.com/sidecar-dev/sidecar/e2e/testenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
 )
@@ -158,7 +158,7 @@ func TestNetworksAndVolumes(t *testing.T) {
 	if err != nil || len(vols) != 1 || vols[0].Name != vol {
 		t.Errorf("ListVolumes = %v, %v", vols, err)
 	}
-	other := testenv.With(e.labels, orchestrator.LabelStack, "another-stack")
+	other := testenv.WithLabels(e.labels, orchestrator.Labels{Stack: "another-stack"})
 	if err := e.d.CreateVolume(e.ctx, vol, other); !errors.Is(err, orchestrator.ErrConflict) {
 		t.Errorf("volume name held by another stack: %v, want ErrConflict", err)
 	}

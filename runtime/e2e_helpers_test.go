@@ -14,8 +14,9 @@ import (
 
 	"github.com/moby/moby/client"
 
-	"github.com/sidecar-dev/sidecar/internal/testenv"
+	"github.com/sidecar-dev/sidecar/e2e/testenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
 	"github.com/sidecar-dev/sidecar/runtime"
 )
 
@@ -79,7 +80,7 @@ func (e *env) infra(ports ...int) string {
 	if err != nil {
 		e.t.Fatalf("infra image: %v", err)
 	}
-	return e.run(orchestrator.ContainerSpec{Image: img, Labels: testenv.With(e.labels, orchestrator.LabelRole, "infra")})
+	return e.run(orchestrator.ContainerSpec{Image: img, Labels: testenv.WithLabels(e.labels, orchestrator.Labels{Role: recipes.RoleInfra})})
 }
 
 // app starts a test program joined to the infra container's namespaces.

@@ -9,8 +9,9 @@ import (
 
 	"github.com/moby/moby/client"
 
-	"github.com/sidecar-dev/sidecar/internal/testenv"
+	"github.com/sidecar-dev/sidecar/e2e/testenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
 	"github.com/sidecar-dev/sidecar/runtime"
 	"github.com/sidecar-dev/sidecar/runtime/infra"
 )
@@ -56,9 +57,10 @@ func TestInfraImage(t *testing.T) {
 	}
 	m, _ := infra.LoadManifest()
 	art, _ := m.Artifact(e.d.Arch())
-	labels := img.Config.Labels
-	if labels[runtime.LabelInfraHelper] != art.BinarySHA256 || labels[orchestrator.LabelVersion] != opts.ToolVersion || labels[orchestrator.LabelRole] != "infra" {
-		t.Errorf("infra image labels %v", labels)
+	labels, err := orchestrator.DecodeLabels(img.Config.Labels)
+	if err != nil || labels.InfraHelper != art.BinarySHA256 || labels.Version != opts.ToolVersion || labels.Role != recipes.RoleInfra ||
+		labels.InfraVolumeDirs != orchestrator.InfraVolumeDirs {
+		t.Errorf("infra image labels %v (%v)", img.Config.Labels, err)
 	}
 	if img.Architecture != e.d.Arch() || img.Os != "linux" || strings.Join(img.Config.Entrypoint, " ") != infra.HelperPath {
 		t.Errorf("infra image: %s/%s entrypoint %v", img.Os, img.Architecture, img.Config.Entrypoint)

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sidecar-dev/sidecar/internal/testenv"
+	"github.com/sidecar-dev/sidecar/e2e/testenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
 	"github.com/sidecar-dev/sidecar/runtime"
@@ -233,7 +233,7 @@ func TestPodVolumeModeIsEmptyDirs(t *testing.T) {
 			}
 		})
 		if seed {
-			e.create(orchestrator.ContainerSpec{Image: img, Labels: testenv.With(e.labels, orchestrator.LabelRole, "infra"),
+			e.create(orchestrator.ContainerSpec{Image: img, Labels: testenv.WithLabels(e.labels, orchestrator.Labels{Role: recipes.RoleInfra}),
 				Mounts: []orchestrator.MountSpec{{Type: recipes.MountVolume, Source: vol, Target: orchestrator.InfraVolumeDir(0), Seed: true}}})
 		}
 		app := e.create(orchestrator.ContainerSpec{Image: testenv.AppsImage(t), Cmd: []string{"/crasher", "-forever"},

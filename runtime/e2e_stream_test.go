@@ -12,7 +12,7 @@ import (
 
 	"github.com/moby/moby/client"
 
-	"github.com/sidecar-dev/sidecar/internal/testenv"
+	"github.com/sidecar-dev/sidecar/e2e/testenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 )
 
@@ -43,7 +43,7 @@ func TestEvents(t *testing.T) {
 	evs, errs := e.d.Events(e.ctx, since, e.labels)
 
 	crash := e.run(orchestrator.ContainerSpec{Image: img, Cmd: []string{"/crasher", "-exit-code", "3"},
-		Labels: testenv.With(e.labels, orchestrator.LabelContainer, "crash")})
+		Labels: testenv.WithLabels(e.labels, orchestrator.Labels{Container: "crash"})})
 	var got []string
 	for len(got) < 3 {
 		ev := nextEvent(t, evs, errs, crash)
@@ -51,7 +51,8 @@ func TestEvents(t *testing.T) {
 		if ev.Action == orchestrator.ActionDie && ev.ExitCode != 3 {
 			t.Errorf("die event with exit code %d, want 3", ev.ExitCode)
 		}
-		if ev.Labels[orchestrator.LabelContainer] != "crash" || ev.Labels[orchestrator.LabelStack] != e.labels[orchestrator.LabelStack] {
+		got, _ := orchestrator.DecodeLabels(ev.Labels)
+		if want, _ := orchestrator.DecodeLabels(e.labels); got.Container != "crash" || got.Stack != want.Stack {
 			t.Errorf("event labels %v lack ours", ev.Labels)
 		}
 		if ev.Time.Before(since) {

@@ -28,7 +28,7 @@ var eventActions = map[events.Action]orchestrator.EngineAction{
 }
 
 // Events streams the events of containers whose labels include filter, from since (zero: from
-// now). EngineEvent.Labels holds the container's labels under orchestrator.LabelPrefix. When
+// now). EngineEvent.Labels holds the container's labels that are sidecar's (orchestrator.IsLabelKey). When
 // the stream ends — an engine error, a dropped connection, or ctx ending — the error channel
 // receives one error and both channels close; the caller relists and subscribes again.
 func (d *Docker) Events(ctx context.Context, since time.Time, filter map[string]string) (<-chan orchestrator.EngineEvent, <-chan error) {
@@ -104,7 +104,7 @@ func engineEvent(m events.Message) (orchestrator.EngineEvent, bool) {
 		ev.Time = time.Unix(m.Time, 0)
 	}
 	for k, v := range m.Actor.Attributes {
-		if strings.HasPrefix(k, orchestrator.LabelPrefix) {
+		if orchestrator.IsLabelKey(k) {
 			ev.Labels[k] = v
 		}
 	}

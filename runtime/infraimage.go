@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,15 +17,9 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
 	"github.com/sidecar-dev/sidecar/runtime/infra"
 )
-
-// LabelInfraHelper is set on the infra image: the sha256 of the helper binary inside it.
-const LabelInfraHelper = orchestrator.LabelPrefix + "infra-helper"
-
-// LabelInfraVolumeDirs is set on the infra image: how many directories for pod volumes it has
-// (orchestrator.InfraVolumeDirs).
-const LabelInfraVolumeDirs = orchestrator.LabelPrefix + "infra-volume-dirs"
 
 // InfraImage makes sure the infra image exists for the engine's architecture and returns its
 // reference, sidecar-infra:<content hash>. The image is assembled in memory from the embedded
@@ -86,12 +79,10 @@ func (d *Docker) infraSpec(art infra.Artifact) infraSpec {
 	return infraSpec{
 		arch:      d.arch,
 		helperSHA: art.BinarySHA256,
-		labels: map[string]string{
-			orchestrator.LabelRole:    "infra",
-			orchestrator.LabelVersion: d.toolVersion,
-			LabelInfraHelper:          art.BinarySHA256,
-			LabelInfraVolumeDirs:      strconv.Itoa(orchestrator.InfraVolumeDirs),
-		},
+		// The helper's hash and the number of directories for pod volumes (the
+		// orchestrator's InfraVolumeDirs) tell an image of ours that is out of date.
+		labels: orchestrator.Labels{Role: recipes.RoleInfra, Version: d.toolVersion,
+			InfraHelper: art.BinarySHA256, InfraVolumeDirs: orchestrator.InfraVolumeDirs}.Encode(),
 	}
 }
 
@@ -114,8 +105,11 @@ func (d *Docker) infraPresent(ctx context.Context, ref string, spec infraSpec) (
 	if err != nil {
 		return false, engineError("inspect the infra image "+ref, err)
 	}
-	if img.Config == nil || img.Config.Labels[LabelInfraHelper] != spec.helperSHA ||
-		img.Config.Labels[LabelInfraVolumeDirs] != spec.labels[LabelInfraVolumeDirs] || normalizeArch(img.Architecture) != spec.arch {
+	if img.Config == nil {
+		return false, nil
+	}
+	if l, _ := orchestrator.DecodeLabels(img.Config.Labels); l.InfraHelper != spec.helperSHA ||
+		l.InfraVolumeDirs != orchestrator.InfraVolumeDirs || normalizeArch(img.Architecture) != spec.arch {
 		return false, nil // something else carries our tag: load ours over it
 	}
 	return true, nil

@@ -124,6 +124,19 @@ func (d *Docker) LogsFrom(ctx context.Context, id string, opts orchestrator.LogO
 	return next, nil
 }
 
+// ResumeLogs is LogsFrom for the orchestrator (orchestrator.LogHistory): from is nil or a
+// cursor an earlier ResumeLogs of the same container returned.
+func (d *Docker) ResumeLogs(ctx context.Context, id string, opts orchestrator.LogOptions, from orchestrator.LogCursor, sink func(orchestrator.LogLine)) (orchestrator.LogCursor, error) {
+	pos, _ := from.(*LogPosition)
+	next, err := d.LogsFrom(ctx, id, opts, pos, sink)
+	if next == nil {
+		return nil, err
+	}
+	return next, err
+}
+
+var _ orchestrator.LogSource = (*Docker)(nil)
+
 // readLog makes one request to the logs endpoint: from right after pos when it has entries,
 // else from opts.Since / opts.Tail. Every entry delivered is recorded in pos.
 func (d *Docker) readLog(ctx context.Context, id string, tty bool, opts orchestrator.LogOptions, pos *LogPosition, asm *assemblers) error {

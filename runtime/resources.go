@@ -101,7 +101,8 @@ func (d *Docker) CreateVolume(ctx context.Context, name string, labels map[strin
 }
 
 func volumeConflict(name string, labels map[string]string) error {
-	if stack := labels[orchestrator.LabelStack]; stack != "" {
+	if l, _ := orchestrator.DecodeLabels(labels); l.Stack != "" {
+		stack := l.Stack
 		return newError(fmt.Sprintf("the volume name %q is taken by sidecar stack %q: run `sidecar down --stack %s` to remove it", name, stack, stack), nil, orchestrator.ErrConflict)
 	}
 	return newError(fmt.Sprintf("the volume name %q is taken by a volume sidecar did not create: rename the stack (name: in the recipe) or remove it yourself (`docker volume rm %s`)", name, name), nil, orchestrator.ErrConflict)

@@ -136,13 +136,15 @@ func TestStatsFormulas(t *testing.T) {
 }
 
 func TestEngineEventMapping(t *testing.T) {
+	attrs := orchestrator.Labels{Pod: "web"}.Encode()
+	attrs["exitCode"], attrs["image"] = "137", "x"
 	m := events.Message{Type: events.ContainerEventType, Action: events.ActionDie, TimeNano: 1e9 + 5,
-		Actor: events.Actor{ID: "abc", Attributes: map[string]string{"exitCode": "137", "image": "x", orchestrator.LabelPod: "web"}}}
+		Actor: events.Actor{ID: "abc", Attributes: attrs}}
 	ev, ok := engineEvent(m)
 	if !ok || ev.Action != orchestrator.ActionDie || ev.ExitCode != 137 || ev.ID != "abc" || ev.Time.UnixNano() != 1e9+5 {
 		t.Errorf("die event: %+v", ev)
 	}
-	if len(ev.Labels) != 1 || ev.Labels[orchestrator.LabelPod] != "web" {
+	if l, err := orchestrator.DecodeLabels(ev.Labels); len(ev.Labels) != 1 || l.Pod != "web" || err != nil {
 		t.Errorf("labels %v, want only ours", ev.Labels)
 	}
 	if _, ok := engineEvent(events.Message{Type: events.ContainerEventType, Action: "exec_start: /x"}); ok {

@@ -1,6 +1,11 @@
 package tui
 
-import "charm.land/bubbles/v2/key"
+import (
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+)
 
 // keyMap is every key of the view, with its help text: the one place keys are defined. The
 // help screen (?) lists all of them from here, the footer the main ones.
@@ -85,3 +90,69 @@ func (k keyMap) footerKeys() []footerKey {
 }
 
 type footerKey struct{ key, desc string }
+
+// key routes a key press: to the open prompt, to the help while it is open, then to the
+// view's own keys, the search's, the columns' and the control keys.
+func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
+	ks := m.keys
+	if m.prompt != promptNone {
+		if k.String() == "ctrl+c" {
+			m.search.closePrompt()
+			return m.interrupt()
+		}
+		return m.search.Update(k)
+	}
+	if m.ended {
+		// After the end only reading is left; any of the quit keys leaves.
+		if key.Matches(k, ks.Quit, ks.Force) {
+			m.quitting = true
+			return tea.Quit
+		}
+	}
+	if m.helpScreen.open {
+		if key.Matches(k, ks.Force) {
+			return m.interrupt()
+		}
+		return m.helpScreen.Update(k)
+	}
+	m.notice = ""
+	switch {
+	case key.Matches(k, ks.Quit):
+		return m.quit()
+	case key.Matches(k, ks.Force):
+		return m.interrupt()
+	case key.Matches(k, ks.Help):
+		m.helpScreen.show()
+		return nil
+	case key.Matches(k, ks.Escape):
+		if !m.search.clear() {
+			m.columns.unzoom()
+		}
+		return nil
+	}
+	if m.search.key(k) || m.columns.key(k) {
+		return nil
+	}
+	return m.control(k)
+}
+
+// control handles the keys that act on the focused container.
+func (m *model) control(k tea.KeyPressMsg) tea.Cmd {
+	p := m.focused()
+	if p == nil {
+		return nil
+	}
+	ks := m.keys
+	switch {
+	case key.Matches(k, ks.Restart):
+		return m.command("restart", p)
+	case key.Matches(k, ks.StopStart):
+		if c := m.container(p.pod, p.name); c != nil && c.State == orchestrator.CStateStopped {
+			return m.command("start", p)
+		}
+		return m.command("stop", p)
+	case key.Matches(k, ks.Shell):
+		return m.shell(p)
+	}
+	return nil
+}

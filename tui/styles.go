@@ -3,6 +3,8 @@ package tui
 import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
 )
 
 // All styling lives here. Colours are the 16 basic ANSI colours, which every terminal maps
@@ -67,4 +69,27 @@ func newStyles() *styles {
 	s.sgrMatch = ansi.Style{}.Reverse(true).String()
 	s.sgrCurrent = ansi.Style{}.Reverse(true).Bold().Underline(true).String()
 	return s
+}
+
+// glyph is the style of a container's state glyph: green when well, yellow on its way or
+// waiting, red when failing.
+func (s *styles) glyph(c *orchestrator.ContainerView) lipgloss.Style {
+	switch c.State {
+	case orchestrator.CStateRunning:
+		switch c.Health {
+		case orchestrator.HealthNotReady, orchestrator.HealthUnhealthy:
+			return s.bad
+		case orchestrator.HealthUnknown, orchestrator.HealthStarting:
+			return s.warn
+		}
+		return s.good
+	case orchestrator.CStateExited:
+		if exitFailed(*c) {
+			return s.bad
+		}
+		return s.good
+	case orchestrator.CStateBackoff, orchestrator.CStateStopping:
+		return s.warn
+	}
+	return s.dim
 }

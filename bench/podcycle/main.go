@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/sidecar-dev/sidecar/bench/internal/benchenv"
+	"github.com/sidecar-dev/sidecar/internal/modroot"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	sidecarrt "github.com/sidecar-dev/sidecar/runtime"
 )
@@ -72,7 +73,7 @@ func main() {
 
 func run(c *config) error {
 	ctx := context.Background()
-	root, err := benchenv.ModuleRoot()
+	root, err := modroot.Find()
 	if err != nil {
 		return err
 	}
@@ -226,7 +227,7 @@ func (c *config) sidecarCycle(sidecars int) (time.Duration, error) {
 	}
 	d, err := timed(c.sidecarBin, []string{"XDG_RUNTIME_DIR=" + c.xdg}, "up", "-f", file, "--plain")
 	if err != nil {
-		c.cleanup("dev.sidecar.stack=" + stack)
+		c.cleanup(stackLabel(stack))
 	}
 	return d, err
 }
@@ -294,7 +295,7 @@ func (c *config) sidecarStartup(n int) (time.Duration, error) {
 		}
 	}
 	if err := cmd.Wait(); err != nil {
-		c.cleanup("dev.sidecar.stack=" + stack)
+		c.cleanup(stackLabel(stack))
 		return 0, fmt.Errorf("sidecar up: %w", err)
 	}
 	if at == 0 {
@@ -336,6 +337,14 @@ func timed(bin string, env []string, args ...string) (time.Duration, error) {
 }
 
 // cleanup removes the containers, networks and volumes of a failed run, by label.
+// stackLabel is the docker --filter label=… argument selecting sidecar's objects of a stack.
+func stackLabel(stack string) string {
+	for k, v := range orchestrator.StackFilter(stack) {
+		return k + "=" + v
+	}
+	return ""
+}
+
 func (c *config) cleanup(label string) {
 	for _, kind := range []string{"container", "network", "volume"} {
 		out, _ := exec.Command("docker", kind, "ls", "-q", "--filter", "label="+label).Output()

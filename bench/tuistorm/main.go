@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/sidecar-dev/sidecar/bench/internal/benchenv"
+	"github.com/sidecar-dev/sidecar/internal/modroot"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	sidecarrt "github.com/sidecar-dev/sidecar/runtime"
 )
@@ -48,7 +49,7 @@ func run(storm, warmup time.Duration, rate, width, height, presses int, bin stri
 	if _, err := exec.LookPath("tmux"); err != nil {
 		return errors.New("tmux is needed (apt-get install tmux)")
 	}
-	root, err := benchenv.ModuleRoot()
+	root, err := modroot.Find()
 	if err != nil {
 		return err
 	}

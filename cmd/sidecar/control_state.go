@@ -12,13 +12,17 @@ import (
 // publishedPorts returns, per pod, the host ports the stack's infra containers publish, as
 // the engine bound them: "127.0.0.1:8081->8080/tcp".
 func publishedPorts(ctx context.Context, rt orchestrator.Containers, stack string) (map[string][]string, error) {
-	infos, err := rt.ListContainers(ctx, map[string]string{orchestrator.LabelStack: stack, orchestrator.LabelRole: recipes.RoleInfra.String()})
+	infos, err := rt.ListContainers(ctx, orchestrator.Labels{Stack: stack, Role: recipes.RoleInfra}.Encode())
 	if err != nil {
 		return nil, err
 	}
 	out := map[string][]string{}
 	for _, info := range infos {
-		pod := info.Labels[orchestrator.LabelPod]
+		l, err := orchestrator.DecodeLabels(info.Labels)
+		if err != nil {
+			continue // not one sidecar made
+		}
+		pod := l.Pod
 		seen := map[string]bool{}
 		for _, p := range info.Ports {
 			s := fmtPort(p)

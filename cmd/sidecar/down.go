@@ -59,11 +59,10 @@ how long down waits before asking up to remove everything at once.`),
 				return err
 			}
 			opts.File = v.GetString("file")
-			opts.Stack = v.GetString("stack")
-			opts.Timeout = v.GetDuration("timeout")
-			if opts.Stack != "" && cmd.Flags().Changed("file") {
-				return usageErrorf(cmd, "give either -f FILE or --stack NAME, not both")
+			if opts.Stack, err = stackFlag(cmd, v, "-f"); err != nil {
+				return err
 			}
+			opts.Timeout = v.GetDuration("timeout")
 			if opts.Timeout < 0 {
 				return usageErrorf(cmd, "--timeout must not be negative, got %s", opts.Timeout)
 			}

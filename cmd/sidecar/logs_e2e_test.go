@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sidecar-dev/sidecar/internal/testenv"
+	"github.com/sidecar-dev/sidecar/e2e/testenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
 	"github.com/sidecar-dev/sidecar/tui/plain"
@@ -20,7 +20,7 @@ func TestLogsCommandOnRunningStack(t *testing.T) {
 	d := testenv.Engine(t)
 	img := testenv.AppsImage(t)
 	name := testenv.UniqueName(t, "sct-logs-cli")
-	testenv.CheckNoLeaks(t, map[string]string{orchestrator.LabelStack: name})
+	testenv.CheckNoLeaks(t, orchestrator.StackFilter(name))
 	st, _, err := recipes.Load(recipes.File{Name: "/tmp/" + name + "/sidecar.yaml", Content: []byte(`
 backoff: {initial: 200ms, max: 400ms}
 sidecars:

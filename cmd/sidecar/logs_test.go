@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
-	"github.com/sidecar-dev/sidecar/runtime"
+	"github.com/sidecar-dev/sidecar/recipes"
 	"github.com/sidecar-dev/sidecar/tui/plain"
 )
 
@@ -110,8 +110,9 @@ type fakeLogs struct {
 
 func (f *fakeLogs) ListContainers(ctx context.Context, filter map[string]string) ([]orchestrator.ContainerInfo, error) {
 	var out []orchestrator.ContainerInfo
+	want, _ := orchestrator.DecodeLabels(filter)
 	for _, c := range f.infos {
-		if c.Labels[orchestrator.LabelStack] == filter[orchestrator.LabelStack] {
+		if l, _ := orchestrator.DecodeLabels(c.Labels); l.Stack == want.Stack {
 			out = append(out, c)
 		}
 	}
@@ -127,7 +128,7 @@ func (f *fakeLogs) InspectContainer(ctx context.Context, id string) (orchestrato
 	return orchestrator.ContainerInfo{}, orchestrator.ErrNotFound
 }
 
-func (f *fakeLogs) LogsFrom(ctx context.Context, id string, opts orchestrator.LogOptions, pos *runtime.LogPosition, sink func(orchestrator.LogLine)) (*runtime.LogPosition, error) {
+func (f *fakeLogs) ResumeLogs(ctx context.Context, id string, opts orchestrator.LogOptions, from orchestrator.LogCursor, sink func(orchestrator.LogLine)) (orchestrator.LogCursor, error) {
 	f.asked = append(f.asked, opts)
 	lines := f.lines[id]
 	if opts.Tail >= 0 && len(lines) > opts.Tail {
@@ -146,8 +147,12 @@ func (f *fakeLogs) Events(ctx context.Context, since time.Time, filter map[strin
 func (f *fakeLogs) Close() error { return nil }
 
 func fakeContainer(stack, pod, name, role string) orchestrator.ContainerInfo {
+	var r recipes.Role
+	if err := r.UnmarshalText([]byte(role)); err != nil {
+		panic(err)
+	}
 	return orchestrator.ContainerInfo{ID: pod + "-" + name, Name: stack + "-" + pod + "-" + name, Status: orchestrator.StatusExited,
-		Labels: map[string]string{orchestrator.LabelStack: stack, orchestrator.LabelPod: pod, orchestrator.LabelContainer: name, orchestrator.LabelRole: role}}
+		Labels: orchestrator.Labels{Stack: stack, Pod: pod, Container: name, Role: r}.Encode()}
 }
 
 func TestLogsHistory(t *testing.T) {

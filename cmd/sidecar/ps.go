@@ -3,17 +3,18 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sidecar-dev/sidecar/internal/termsafe"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
 )
@@ -62,15 +63,14 @@ Without --stack or -f, every stack is listed. -o json is for tools: {"stacks":
 				return err
 			}
 			opts.Output = v.GetString("output")
-			opts.Stack = v.GetString("stack")
 			if cmd.Flags().Changed("file") {
 				opts.File = v.GetString("file")
 			}
 			if opts.Output != "text" && opts.Output != "json" {
 				return usageErrorf(cmd, "unknown output format %q: use -o text or -o json", opts.Output)
 			}
-			if opts.Stack != "" && opts.File != "" {
-				return usageErrorf(cmd, "give either -f FILE or --stack NAME, not both")
+			if opts.Stack, err = stackFlag(cmd, v, "-f"); err != nil {
+				return err
 			}
 			if opts.Connect == nil {
 				opts.Connect = func(ctx context.Context) (engine, error) { return connectEngine(ctx, f) }
@@ -173,9 +173,12 @@ func psRun(ctx context.Context, opts *PsOptions) error {
 			fmt.Fprintf(opts.IO.ErrOut, "sidecar: showing only the stacks run by sidecar up: %v\n", err)
 		} else {
 			defer rt.Close()
-			found, err := engineStacks(ctx, rt, name, opts.Now())
+			found, skipped, err := engineStacks(ctx, rt, name, opts.Now())
 			if err != nil {
 				return &ExitError{Code: exitFailure, Err: err}
+			}
+			for _, err := range skipped {
+				fmt.Fprintf(opts.IO.ErrOut, "sidecar: %v\n", err)
 			}
 			for _, s := range found {
 				if live[s.Name] == nil {
@@ -235,20 +238,30 @@ func liveStack(st controlState, now time.Time) *psStack {
 	return s
 }
 
-// engineStacks reads stacks from the engine's labels: one (name) or every one ("").
-func engineStacks(ctx context.Context, rt engine, name string, now time.Time) ([]*psStack, error) {
-	infos, err := rt.ListContainers(ctx, map[string]string{orchestrator.LabelStack: name})
+// engineStacks reads stacks from the engine's labels: one (name) or every one (""). A
+// container whose labels sidecar did not write (a name with escape sequences, an unknown
+// role) is left out and said so in skipped.
+func engineStacks(ctx context.Context, rt engine, name string, now time.Time) (stacks []*psStack, skipped []error, err error) {
+	infos, err := rt.ListContainers(ctx, orchestrator.StackFilter(name))
 	if err != nil {
-		return nil, fmt.Errorf("list the stacks' containers: %w", err)
+		return nil, nil, fmt.Errorf("list the stacks' containers: %w", err)
 	}
 	byStack := map[string]*psStack{}
 	pods := map[[2]string]*psPod{}
 	var order []string
 	for _, info := range infos {
-		sn, pn := info.Labels[orchestrator.LabelStack], info.Labels[orchestrator.LabelPod]
+		l, err := orchestrator.DecodeLabels(info.Labels)
+		if err == nil && l.Stack == "" {
+			err = errors.New("its stack label is empty")
+		}
+		if err != nil {
+			skipped = append(skipped, fmt.Errorf("container %q (%s) is left out, its labels are not sidecar's: %w", info.Name, shortID(info.ID), err))
+			continue
+		}
+		sn, pn := l.Stack, l.Pod
 		s := byStack[sn]
 		if s == nil {
-			s = &psStack{Name: sn, Source: "engine", Recipe: info.Labels[orchestrator.LabelRecipe]}
+			s = &psStack{Name: sn, Source: "engine", Recipe: l.Recipe}
 			byStack[sn] = s
 			order = append(order, sn)
 		}
@@ -256,14 +269,14 @@ func engineStacks(ctx context.Context, rt engine, name string, now time.Time) ([
 		if pods[key] == nil {
 			pods[key] = &psPod{Name: pn}
 		}
-		c := psContainer{Name: info.Labels[orchestrator.LabelContainer], Role: info.Labels[orchestrator.LabelRole],
+		c := psContainer{Name: l.Container, Role: l.Role.String(),
 			State: info.Status.String(), StartedAt: info.StartedAt, Image: info.Image, ID: shortID(info.ID)}
 		if c.Name == "" {
 			c.Name = info.Name
 		}
 		c.order = math.MaxInt // infra, or made before the label existed
-		if n, err := strconv.Atoi(info.Labels[orchestrator.LabelOrder]); err == nil {
-			c.order = n
+		if l.HasOrder {
+			c.order = l.Order
 		}
 		switch info.Status {
 		case orchestrator.StatusRunning, orchestrator.StatusPaused, orchestrator.StatusRestarting:
@@ -287,7 +300,6 @@ func engineStacks(ctx context.Context, rt engine, name string, now time.Time) ([
 		}
 		pods[key].Containers = append(pods[key].Containers, c)
 	}
-	var out []*psStack
 	for _, sn := range order {
 		s := byStack[sn]
 		var podNames []string
@@ -302,9 +314,9 @@ func engineStacks(ctx context.Context, rt engine, name string, now time.Time) ([
 			sort.SliceStable(p.Containers, func(i, j int) bool { return lifecycleLess(p.Containers[i], p.Containers[j]) })
 			s.Pods = append(s.Pods, *p)
 		}
-		out = append(out, s)
+		stacks = append(stacks, s)
 	}
-	return out, nil
+	return stacks, skipped, nil
 }
 
 // lifecycleLess orders a pod's containers as a live ps does, in start order: the infra
@@ -352,8 +364,12 @@ func uptime(now, since time.Time) string {
 	return d.Truncate(time.Minute).String()
 }
 
+// printStacks writes the stacks as text. Every field is made plain text on the way out: the
+// names come from labels (checked when decoded) or from a running up, the recipe path and
+// the ports from the file system and the engine.
 func printStacks(w io.Writer, stacks []*psStack) error {
 	for i, s := range stacks {
+		s := plainStack(s)
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
@@ -390,6 +406,26 @@ func printStacks(w io.Writer, stacks []*psStack) error {
 		}
 	}
 	return nil
+}
+
+// plainStack is a copy of s with every text field made plain (termsafe.Plain).
+func plainStack(s *psStack) *psStack {
+	out := *s
+	out.Name, out.Recipe, out.Phase = termsafe.Plain(s.Name), termsafe.Plain(s.Recipe), termsafe.Plain(s.Phase)
+	out.Pods = make([]psPod, len(s.Pods))
+	for i, p := range s.Pods {
+		q := psPod{Name: termsafe.Plain(p.Name), Phase: termsafe.Plain(p.Phase)}
+		for _, port := range p.Ports {
+			q.Ports = append(q.Ports, termsafe.Plain(port))
+		}
+		for _, c := range p.Containers {
+			c.Name, c.Role, c.State, c.Health = termsafe.Plain(c.Name), termsafe.Plain(c.Role), termsafe.Plain(c.State), termsafe.Plain(c.Health)
+			c.Uptime, c.Image, c.ID = termsafe.Plain(c.Uptime), termsafe.Plain(c.Image), termsafe.Plain(c.ID)
+			q.Containers = append(q.Containers, c)
+		}
+		out.Pods[i] = q
+	}
+	return &out
 }
 
 func dash(s string) string {

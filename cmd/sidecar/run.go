@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/sidecar-dev/sidecar/internal/termsafe"
 )
 
 // run is the whole program: it returns the exit status.
@@ -26,7 +28,10 @@ func run() int {
 }
 
 // execute runs the command line args and maps the outcome to an exit status.
+// Everything written to stderr is made safe for a terminal on the way (termsafe.Writer):
+// messages quote the engine — its errors, names, labels — and containers' last lines.
 func execute(ctx context.Context, f *Factory, args []string) int {
+	f.IO.ErrOut = termsafe.Writer(f.IO.ErrOut, termsafe.Color)
 	root := newRootCmd(f)
 	root.SetArgs(args)
 	root.SetIn(f.IO.In)

@@ -21,6 +21,8 @@
 package termsafe
 
 import (
+	"io"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -67,6 +69,37 @@ func Sanitize(s string, m Mode) string {
 // Plain returns s with every escape sequence and control removed: Sanitize(s, Text). Use it to
 // show text sanitised in Color mode where colour may not go.
 func Plain(s string) string { return Sanitize(s, Text) }
+
+// Lines is Sanitize for text of several lines: each line made safe in mode m, the newlines
+// between them kept. An escape sequence cannot span lines: each line's is removed within it.
+func Lines(s string, m Mode) string {
+	if firstUnsafe(s) == len(s) {
+		return s
+	}
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = Sanitize(l, m)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Writer returns a writer that passes what is written to w made safe in mode m, line by line
+// (Lines): for a stream of messages such as stderr. Each Write is made safe on its own, so
+// nothing unsafe gets through however the text is cut into writes.
+func Writer(w io.Writer, m Mode) io.Writer { return &writer{w: w, m: m} }
+
+type writer struct {
+	w io.Writer
+	m Mode
+}
+
+func (w *writer) Write(p []byte) (int, error) {
+	s := string(p)
+	if _, err := io.WriteString(w.w, Lines(s, w.m)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
 
 // Append appends s, made safe in mode m, to dst and returns the extended slice.
 func Append(dst []byte, s string, m Mode) []byte {

@@ -983,22 +983,45 @@ func (r *Runtime) Events(ctx context.Context, since time.Time, filter map[string
 // ---- orchestrator.Logs ----
 
 func (r *Runtime) Logs(ctx context.Context, id string, opts orchestrator.LogOptions, sink func(orchestrator.LogLine)) error {
+	_, err := r.logs(ctx, id, opts, -1, sink)
+	return err
+}
+
+// ResumeLogs is Logs from where an earlier ResumeLogs of the same container ended
+// (orchestrator.LogHistory): its cursor is the number of the container's lines read.
+func (r *Runtime) ResumeLogs(ctx context.Context, id string, opts orchestrator.LogOptions, from orchestrator.LogCursor, sink func(orchestrator.LogLine)) (orchestrator.LogCursor, error) {
+	start, ok := from.(int)
+	if !ok {
+		start = -1
+	}
+	pos, err := r.logs(ctx, id, opts, start, sink)
+	return pos, err
+}
+
+// logs reads a container's lines after line number from (-1: as opts says) and returns the
+// number of lines read in all.
+func (r *Runtime) logs(ctx context.Context, id string, opts orchestrator.LogOptions, from int, sink func(orchestrator.LogLine)) (int, error) {
 	r.mu.Lock()
 	c, err := r.getLocked("Logs", id)
 	if err != nil {
 		r.mu.Unlock()
-		return err
+		return from, err
 	}
 	var lines []orchestrator.LogLine
-	for _, l := range c.logs {
-		if opts.Since.IsZero() || !l.Time.Before(opts.Since) {
-			lines = append(lines, l)
+	if from >= 0 {
+		lines = slices.Clone(c.logs[min(from, len(c.logs)):])
+	} else {
+		for _, l := range c.logs {
+			if opts.Since.IsZero() || !l.Time.Before(opts.Since) {
+				lines = append(lines, l)
+			}
+		}
+		if opts.Tail > 0 && len(lines) > opts.Tail {
+			lines = lines[len(lines)-opts.Tail:]
 		}
 	}
-	if opts.Tail > 0 && len(lines) > opts.Tail {
-		lines = lines[len(lines)-opts.Tail:]
-	}
 	pos := len(c.logs)
+	run := c.info.StartedAt // a follow ends with the run, as the engine's does
 	running := c.info.Status == orchestrator.StatusRunning && !c.removed
 	wake := c.wake
 	r.mu.Unlock()
@@ -1006,29 +1029,35 @@ func (r *Runtime) Logs(ctx context.Context, id string, opts orchestrator.LogOpti
 		sink(l)
 	}
 	if !opts.Follow {
-		return nil
+		return pos, nil
 	}
 	for running {
 		select {
 		case <-ctx.Done():
-			return nil
+			return pos, nil
 		case <-wake:
 		}
 		r.mu.Lock()
 		if r.engineDown {
 			r.mu.Unlock()
-			return fmt.Errorf("fake: follow the logs of %s: %w", c.info.Name, ErrEngineStopped)
+			return pos, fmt.Errorf("fake: follow the logs of %s: %w", c.info.Name, ErrEngineStopped)
 		}
-		lines = slices.Clone(c.logs[pos:])
-		pos = len(c.logs)
-		running = c.info.Status == orchestrator.StatusRunning && !c.removed
+		end := len(c.logs)
+		running = c.info.Status == orchestrator.StatusRunning && !c.removed && c.info.StartedAt.Equal(run)
+		if !c.info.StartedAt.Equal(run) { // restarted meanwhile: the lines of the next run are not this follow's
+			for end > pos && !c.logs[end-1].Time.Before(c.info.StartedAt) {
+				end--
+			}
+		}
+		lines = slices.Clone(c.logs[pos:end])
+		pos = end
 		wake = c.wake
 		r.mu.Unlock()
 		for _, l := range lines {
 			sink(l)
 		}
 	}
-	return nil
+	return pos, nil
 }
 
 // ---- orchestrator.Prober ----

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sidecar-dev/sidecar/internal/modroot"
 	"github.com/sidecar-dev/sidecar/runtime/infra"
 	"github.com/sidecar-dev/sidecar/runtime/infra/internal/infrabuild"
 )
@@ -15,7 +16,7 @@ import (
 const regenerate = "run go generate ./runtime/infra/... and commit runtime/infra/dist"
 
 func TestArtifactsMatchSource(t *testing.T) {
-	root, err := infrabuild.ModuleRoot(".")
+	root, err := modroot.Find()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func TestRebuildIsIdentical(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skipf("no go command in PATH to rebuild with (manifest built with %s)", m.GoVersion)
 	}
-	root, err := infrabuild.ModuleRoot(".")
+	root, err := modroot.Find()
 	if err != nil {
 		t.Fatal(err)
 	}

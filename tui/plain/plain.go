@@ -207,6 +207,7 @@ func (p *Printer) line(at time.Time, label, sep, text string) {
 	prefix, ok := p.prefixes[key]
 	if !ok {
 		pad := strings.Repeat(" ", max(0, p.width-len(label)))
+		label := termsafe.Plain(label) // names are checked where they are read; this is the last line of defence
 		if p.opts.Color {
 			prefix = "\x1b[" + p.colorOf(label) + "m" + label + sgrReset + pad + sep
 		} else {

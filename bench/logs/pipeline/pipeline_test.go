@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sidecar-dev/sidecar/internal/testenv"
+	"github.com/sidecar-dev/sidecar/e2e/testenv"
 )
 
 // BenchmarkPipelineVsDockerRun is the program's measurement for `make bench`: 5 alternating

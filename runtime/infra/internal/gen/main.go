@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/sidecar-dev/sidecar/internal/modroot"
 	"github.com/sidecar-dev/sidecar/runtime/infra/internal/infrabuild"
 )
 
@@ -16,7 +17,7 @@ func main() {
 }
 
 func run() error {
-	root, err := infrabuild.ModuleRoot(".")
+	root, err := modroot.Find()
 	if err != nil {
 		return err
 	}

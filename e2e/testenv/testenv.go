@@ -21,7 +21,7 @@ import (
 )
 
 // OwnerLabel marks every engine object a test creates with that test's unique owner value.
-// Objects that play "someone else's" (no orchestrator.LabelStack) carry it too, so that the
+// Objects that play "someone else's" (no stack label) carry it too, so that the
 // leak check finds them.
 const OwnerLabel = "dev.sidecar-test.owner"
 
@@ -69,13 +69,13 @@ func UniqueName(t testing.TB, prefix string) string {
 	return prefix + "-" + hex.EncodeToString(b[:])
 }
 
-// Labels returns labels unique to this test: OwnerLabel and orchestrator.LabelStack, both set
+// Labels returns labels unique to this test: OwnerLabel and sidecar's stack label, both set
 // to a fresh unique name. Put them (plus any others) on everything the test creates and pass
 // them to CheckNoLeaks.
 func Labels(t testing.TB) map[string]string {
 	t.Helper()
 	id := UniqueName(t, "sct")
-	return map[string]string{OwnerLabel: id, orchestrator.LabelStack: id}
+	return WithLabels(map[string]string{OwnerLabel: id}, orchestrator.Labels{Stack: id})
 }
 
 // With returns a copy of labels with extra pairs added.
@@ -86,6 +86,16 @@ func With(labels map[string]string, kv ...string) map[string]string {
 	}
 	for i := 0; i+1 < len(kv); i += 2 {
 		out[kv[i]] = kv[i+1]
+	}
+	return out
+}
+
+// WithLabels returns a copy of labels with sidecar's labels l added (they replace any that
+// are set in labels).
+func WithLabels(labels map[string]string, l orchestrator.Labels) map[string]string {
+	out := With(labels)
+	for k, v := range l.Encode() {
+		out[k] = v
 	}
 	return out
 }

@@ -1,0 +1,26 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+)
+
+// stackFlag reads --stack (ps, logs, down): "" when it is not given, else a valid stack name.
+// Given together with the recipe's flag (fileFlag: how the command spells it), or a name no
+// stack can have (quoted in the message, so that nothing in it reaches the terminal raw), it is
+// a usage error (exit 2).
+func stackFlag(cmd *cobra.Command, v *viper.Viper, fileFlag string) (string, error) {
+	name := v.GetString("stack")
+	if name == "" {
+		return "", nil
+	}
+	if cmd.Flags().Changed("file") {
+		return "", usageErrorf(cmd, "give either %s FILE or --stack NAME, not both", fileFlag)
+	}
+	if err := orchestrator.CheckStackName(name); err != nil {
+		return "", usageErrorf(cmd, "--stack: %v", err)
+	}
+	return name, nil
+}

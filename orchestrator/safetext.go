@@ -1,0 +1,56 @@
+package orchestrator
+
+import (
+	"slices"
+
+	"github.com/sidecar-dev/sidecar/internal/termsafe"
+)
+
+// Events carry terminal-safe text. Log lines are made safe as they enter a buffer (with their
+// colours: see logbuffer.go); every other event's free text — reasons, messages, hints, image
+// references, progress and error texts — is made plain text when it is published, because it
+// can quote the engine (its error messages, names and labels of objects sidecar did not make),
+// an image's build output, a probe's or an exec's output. So no view, whether it is a
+// terminal, a file or a client of the control socket, has to remember to sanitise it.
+
+// plainEvent returns ev with the free text of its fields made plain text (plainText).
+func plainEvent(ev Event) Event {
+	p := plainText
+	list := func(names []string) []string {
+		names = slices.Clone(names)
+		for i := range names {
+			names[i] = p(names[i])
+		}
+		return names
+	}
+	switch e := ev.(type) {
+	case StackEvent:
+		e.Stack, e.Reason = p(e.Stack), p(e.Reason)
+		return e
+	case PodEvent:
+		e.Pod, e.Reason = p(e.Pod), p(e.Reason)
+		return e
+	case ContainerEvent:
+		e.ContainerView = plainContainer(e.ContainerView)
+		return e
+	case ImageEvent:
+		e.Ref, e.Step, e.Message, e.Error = p(e.Ref), p(e.Step), p(e.Message), p(e.Error)
+		return e
+	case LeftoversEvent:
+		e.Containers, e.Networks, e.Volumes = list(e.Containers), list(e.Networks), list(e.Volumes)
+		return e
+	case MessageEvent:
+		e.Pod, e.Container, e.Text, e.Hint = p(e.Pod), p(e.Container), p(e.Text), p(e.Hint)
+		return e
+	}
+	return ev
+}
+
+// plainText is s without escape sequences and controls; its newlines are kept.
+func plainText(s string) string { return termsafe.Lines(s, termsafe.Text) }
+
+func plainContainer(c ContainerView) ContainerView {
+	p := plainText
+	c.Pod, c.Name, c.Image, c.ID, c.Reason = p(c.Pod), p(c.Name), p(c.Image), p(c.ID), p(c.Reason)
+	return c
+}

@@ -1,0 +1,180 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+)
+
+// View draws the columns: in tabs mode the tab row, then the box (top border with titles,
+// log rows, bottom border with status), each row the screen's width.
+func (c *columns) View() []string {
+	l := &c.lay
+	var rows []string
+	if l.tabsY >= 0 {
+		rows = append(rows, c.tabs())
+	}
+	return append(rows, c.box()...)
+}
+
+// title is a column's title bar text: name, role, state, restarts, CPU, memory, in at
+// most w cells (dropping the role, then memory, then CPU when they do not fit); with
+// styled, its state glyph in colour (the focused title is styled as a whole instead).
+func (c *columns) title(p *pane, styled bool, w int) string {
+	ct := c.s.container(p.pod, p.name)
+	if ct == nil {
+		return p.name
+	}
+	glyph, word, short := stateWord(ct, c.opts.Now())
+	state, compact := glyph, glyph
+	if styled {
+		state = c.st.glyph(ct).Render(glyph)
+		compact = state
+	}
+	if !(ct.State == orchestrator.CStateRunning && (ct.Health == orchestrator.HealthNone || ct.Health == orchestrator.HealthReady || ct.Health == orchestrator.HealthHealthy)) {
+		state += " " + word
+		compact += " " + short
+	}
+	restarts, cpu, mem := "", "", ""
+	if ct.Restarts > 0 {
+		restarts = fmt.Sprintf("↻%d", ct.Restarts)
+	}
+	if s, ok := c.s.stats[paneKey{p.pod, p.name}]; ok && ct.State == orchestrator.CStateRunning {
+		cpu, mem = fmtCPU(s.CPUPercent), fmtBytes(s.MemoryBytes)
+	}
+	join := func(parts ...string) string {
+		var out []string
+		for _, x := range parts {
+			if x != "" {
+				out = append(out, x)
+			}
+		}
+		return strings.Join(out, " ")
+	}
+	role := p.name + " · " + ct.Role.String()
+	for _, t := range []string{
+		join(role, state, restarts, cpu, mem),
+		join(p.name, state, restarts, cpu, mem),
+		join(p.name, state, restarts, cpu),
+		join(p.name, state, restarts),
+		join(p.name, compact, restarts),
+		join(p.name, compact),
+	} {
+		if ansi.StringWidth(t) <= w {
+			return t
+		}
+	}
+	return join(p.name, compact)
+}
+
+// status is what a column's bottom border says: paused, new lines, filter.
+func (c *columns) status(p *pane, o *renderOpts) string {
+	var parts []string
+	if p.filter != "" {
+		_, hi := p.bounds()
+		parts = append(parts, fmt.Sprintf("& %q %d", p.filter, hi-p.fbase))
+	}
+	if !p.follow {
+		parts = append(parts, fmt.Sprintf("paused, %d below", p.below(o)))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// box is the columns' rows: top border with titles, log rows, bottom border with status.
+func (c *columns) box() []string {
+	l := &c.lay
+	shown := c.shownPanes()
+	o := c.renderOpts()
+	bs := c.st.border
+	focused := c.focused()
+	var top, bottom strings.Builder
+	top.WriteString(bs.Render("┌"))
+	bottom.WriteString(bs.Render("└"))
+	cells := make([][]string, len(l.cols))
+	for i, col := range l.cols {
+		var p *pane
+		if i < len(shown) {
+			p = shown[i]
+		}
+		end, endB := "┬", "┴"
+		if i == len(l.cols)-1 {
+			end, endB = "┐", "┘"
+		}
+		if p == nil {
+			top.WriteString(bs.Render(strings.Repeat("─", col.w) + end))
+			bottom.WriteString(bs.Render(strings.Repeat("─", col.w) + endB))
+			cells[i] = nil
+			continue
+		}
+		title := c.title(p, true, col.w-2)
+		style := lipgloss.NewStyle()
+		if p == focused && len(shown) > 1 {
+			title, style = c.title(p, false, col.w-2), c.st.focused
+		}
+		top.WriteString(borderLabel(title, col.w, style, bs, false))
+		top.WriteString(bs.Render(end))
+		bottom.WriteString(borderLabel(c.status(p, o), col.w, c.st.warn, bs, true))
+		bottom.WriteString(bs.Render(endB))
+		cells[i] = p.render(o)
+	}
+	rows := make([]string, 0, l.contentH+2)
+	rows = append(rows, top.String())
+	bar := bs.Render("│")
+	for r := 0; r < l.contentH; r++ {
+		var b strings.Builder
+		b.WriteString(bar)
+		for i, col := range l.cols {
+			if cells[i] != nil && r < len(cells[i]) {
+				b.WriteString(cells[i][r])
+			} else {
+				b.WriteString(strings.Repeat(" ", col.w))
+			}
+			b.WriteString(bar)
+		}
+		rows = append(rows, b.String())
+	}
+	return append(rows, bottom.String())
+}
+
+// borderLabel is a width-wide stretch of border with a label in it (left, or right-aligned).
+func borderLabel(label string, w int, style, border lipgloss.Style, right bool) string {
+	if label == "" || w < 5 {
+		return border.Render(strings.Repeat("─", w))
+	}
+	label = ansi.Truncate(label, w-2, "…")
+	lw := ansi.StringWidth(label)
+	fill := w - lw - 2
+	if right && fill > 0 {
+		return border.Render(strings.Repeat("─", fill-1)) + " " + style.Render(label) + " " + border.Render("─")
+	}
+	return " " + style.Render(label) + " " + border.Render(strings.Repeat("─", fill))
+}
+
+// tabs is the tab row of tabs mode: every column's name and state, the focused one marked.
+func (c *columns) tabs() string {
+	focused := c.focused()
+	var parts []string
+	for i, p := range c.visible() {
+		ct := c.s.container(p.pod, p.name)
+		s := fmt.Sprintf("%d %s", i+1, p.name)
+		if ct != nil {
+			glyph, _, _ := stateWord(ct, c.opts.Now())
+			s += " " + glyph
+		}
+		if p == focused {
+			s = c.st.focused.Render(" " + s + " ")
+		} else {
+			s = " " + s + " "
+		}
+		parts = append(parts, s)
+	}
+	hint := "tab: next"
+	if c.zoom {
+		hint = "z: all columns"
+	}
+	return strings.Join(parts, c.st.dim.Render("│")) + "  " + c.st.dim.Render(hint)
+}

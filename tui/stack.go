@@ -1,0 +1,284 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// stackState is the stack as the events tell it: the orchestrator's view folded from the
+// stream, one pane of lines per app container, stats, image progress, messages. Update folds
+// one event in; it draws nothing itself (the header, the start-up and failure panels and
+// the columns read it).
+type stackState struct {
+	logLines int // lines each pane keeps
+
+	view      orchestrator.StackView
+	snapshot  bool // the snapshot arrived
+	panes     map[paneKey]*pane
+	stats     map[paneKey]orchestrator.StatsEvent
+	images    []*imageState
+	pulled    bool                          // images are resolved
+	reached   map[string]orchestrator.Phase // per pod, the furthest start-up phase reached
+	messages  []orchestrator.MessageEvent
+	leftovers string
+	since     time.Time        // when the stack started running
+	failed    paneKey          // the container whose failing exit was seen last (init and main first)
+	completed map[paneKey]bool // init containers whose last run exited 0
+}
+
+type paneKey struct{ pod, ctr string }
+
+// imageState is what the view shows of one image being made available.
+type imageState struct {
+	ref     string
+	action  orchestrator.ImageAction
+	message string
+	steps   map[string][2]int64 // pulls: layer → bytes downloaded, bytes in all
+	step    string              // builds: the step under way, "2/4"
+	done    bool
+	err     string
+}
+
+func newStackState(logLines int) stackState {
+	return stackState{logLines: logLines, panes: map[paneKey]*pane{}, stats: map[paneKey]orchestrator.StatsEvent{},
+		reached: map[string]orchestrator.Phase{}, completed: map[paneKey]bool{}}
+}
+
+// stackChange is what an event changed that other components react to.
+type stackChange struct {
+	// A notice for the footer (a message about the stack, leftovers removed).
+	hasNotice  bool
+	noticeKind lineKind
+	notice     string
+	// A container's new state, and whether it started (again).
+	container *orchestrator.ContainerView
+	started   bool
+}
+
+// Update folds one event in.
+func (s *stackState) Update(ev orchestrator.Event) stackChange {
+	var ch stackChange
+	switch e := ev.(type) {
+	case orchestrator.SnapshotEvent:
+		s.view.Apply(e)
+		s.snapshot = true
+		for _, p := range e.Stack.Pods {
+			for _, c := range p.Containers {
+				if c.Role != recipes.RoleInfra {
+					s.pane(p.Name, c.Name)
+				}
+			}
+		}
+		s.stackPhase(e.Stack.Phase, e.Time)
+		for _, p := range e.Stack.Pods {
+			s.podPhase(p.Name, p.Phase)
+		}
+	case orchestrator.StackEvent:
+		s.view.Apply(e)
+		s.stackPhase(e.Phase, e.Time)
+	case orchestrator.PodEvent:
+		s.view.Apply(e)
+		s.podPhase(e.Pod, e.Phase)
+	case orchestrator.ContainerEvent:
+		return s.containerEvent(e)
+	case orchestrator.StatsEvent:
+		s.stats[paneKey{e.Pod, e.Container}] = e
+	case orchestrator.ImageEvent:
+		s.image(e)
+	case orchestrator.LeftoversEvent:
+		s.leftovers = leftoversText(e)
+		ch.hasNotice, ch.noticeKind, ch.notice = true, kindInfo, s.leftovers
+	case orchestrator.MessageEvent:
+		kind := map[orchestrator.Level]lineKind{orchestrator.LevelInfo: kindInfo,
+			orchestrator.LevelWarning: kindWarn, orchestrator.LevelError: kindError}[e.Level]
+		text := e.Text
+		if e.Hint != "" {
+			text += " — " + e.Hint
+		}
+		if e.Container != "" && e.Pod != "" {
+			s.pane(e.Pod, e.Container).push(newLine(e.Seq, e.Time, kind, levelGlyph(e.Level)+" "+text))
+			break
+		}
+		s.messages = append(s.messages, e)
+		ch.hasNotice, ch.noticeKind, ch.notice = true, kind, levelGlyph(e.Level)+" "+text
+	case orchestrator.LogsDroppedEvent:
+		s.pane(e.Pod, e.Container).push(newLine(e.Seq, e.Time, kindWarn,
+			fmt.Sprintf("… %d lines skipped: the view fell behind", e.Count)))
+	}
+	return ch
+}
+
+func (s *stackState) containerEvent(e orchestrator.ContainerEvent) stackChange {
+	var old *orchestrator.ContainerView
+	if c := s.container(e.Pod, e.Name); c != nil {
+		prev := *c
+		old = &prev
+	}
+	s.view.Apply(e)
+	if e.Role == recipes.RoleInfra {
+		return stackChange{}
+	}
+	pn := s.pane(e.Pod, e.Name)
+	started := false
+	for _, ln := range lifecycleLines(old, e.ContainerView) {
+		l := newLine(e.Seq, e.Time, ln.kind, ln.text)
+		l.start, l.end = ln.start, ln.end
+		started = started || ln.start
+		pn.push(l)
+	}
+	if e.Role == recipes.RoleInit {
+		switch e.State {
+		case orchestrator.CStateExited:
+			s.completed[paneKey{e.Pod, e.Name}] = !exitFailed(e.ContainerView)
+		case orchestrator.CStateStarting, orchestrator.CStateRunning:
+			s.completed[paneKey{e.Pod, e.Name}] = false
+		}
+	}
+	if e.State == orchestrator.CStateExited && exitFailed(e.ContainerView) {
+		// What failed the stack, if it fails: an init container or main over others.
+		if f := s.container(s.failed.pod, s.failed.ctr); f == nil || f.Role == recipes.RoleSidecar || e.Role != recipes.RoleSidecar {
+			s.failed = paneKey{e.Pod, e.Name}
+		}
+	}
+	if e.State != orchestrator.CStateRunning {
+		delete(s.stats, paneKey{e.Pod, e.Name})
+	}
+	c := e.ContainerView
+	return stackChange{container: &c, started: started}
+}
+
+func (s *stackState) stackPhase(p orchestrator.Phase, at time.Time) {
+	switch p {
+	case orchestrator.PhasePulling:
+		s.pulled = false
+	case orchestrator.PhaseCreating:
+		for _, im := range s.images {
+			if im.done {
+				s.pulled = true
+			}
+		}
+	case orchestrator.PhaseStarting, orchestrator.PhaseStopping, orchestrator.PhaseDone:
+		s.pulled = true
+	case orchestrator.PhaseRunning:
+		s.pulled = true
+		if s.since.IsZero() {
+			s.since = at
+		}
+	}
+}
+
+// podPhase notes how far a pod got on its way up: the start-up panel marks the steps
+// before as done and, after a failure, the one under way as failed.
+func (s *stackState) podPhase(pod string, p orchestrator.Phase) {
+	if p > orchestrator.PhasePending {
+		s.pulled = true
+	}
+	switch {
+	case p == orchestrator.PhaseRecreating:
+		s.reached[pod] = orchestrator.PhaseCreating
+	case p >= orchestrator.PhaseCreating && p <= orchestrator.PhaseRunning && p > s.reached[pod]:
+		s.reached[pod] = p
+	}
+}
+
+// pane returns the pane of a container, making it on first use.
+func (s *stackState) pane(pod, ctr string) *pane {
+	k := paneKey{pod, ctr}
+	p := s.panes[k]
+	if p == nil {
+		p = newPane(pod, ctr, s.logLines)
+		s.panes[k] = p
+	}
+	return p
+}
+
+func (s *stackState) image(e orchestrator.ImageEvent) {
+	var im *imageState
+	for _, x := range s.images {
+		if x.ref == e.Ref {
+			im = x
+		}
+	}
+	if im == nil {
+		im = &imageState{ref: e.Ref, steps: map[string][2]int64{}}
+		s.images = append(s.images, im)
+	}
+	im.action = e.Action
+	if e.Message != "" {
+		im.message = e.Message
+	}
+	switch {
+	case e.Action == orchestrator.ImageBuild:
+		if buildStep.MatchString("Step " + e.Step) {
+			im.step = e.Step // "2/4"
+		}
+	case e.Step == "":
+	case strings.HasPrefix(e.Message, "Downloading") && e.Total > 0:
+		im.steps[e.Step] = [2]int64{e.Current, e.Total}
+	case strings.Contains(e.Message, "complete") || strings.HasPrefix(e.Message, "Already exists"):
+		// A layer downloaded, extracted or present: all of it.
+		if st, ok := im.steps[e.Step]; ok {
+			im.steps[e.Step] = [2]int64{st[1], st[1]}
+		}
+	}
+	if e.Done {
+		im.done = true
+	}
+	if e.Error != "" {
+		im.err = e.Error
+	}
+}
+
+func (s *stackState) container(pod, name string) *orchestrator.ContainerView {
+	if p := s.view.Pod(pod); p != nil {
+		return p.Container(name)
+	}
+	return nil
+}
+
+// panesOf are a pod's app containers' panes in column order: main, sidecars in their
+// order, then init containers.
+func (s *stackState) panesOf(pod string) []*pane {
+	p := s.view.Pod(pod)
+	if p == nil {
+		return nil
+	}
+	var out []*pane
+	for _, role := range []recipes.Role{recipes.RoleMain, recipes.RoleSidecar, recipes.RoleInit} {
+		for _, c := range p.Containers {
+			if c.Role == role {
+				out = append(out, s.pane(p.Name, c.Name))
+			}
+		}
+	}
+	return out
+}
+
+// failedPane is the container whose failure ended the stack: a failed init container, or
+// main when it ended the stack with a failure, else the last container that failed.
+func (s *stackState) failedPane() *pane {
+	if s.failed.ctr == "" {
+		return nil
+	}
+	return s.pane(s.failed.pod, s.failed.ctr)
+}
+
+// starting reports whether the start-up panel is due: the stack has not run yet, or a pod is
+// on its way up again.
+func (s *stackState) starting() bool {
+	if s.since.IsZero() {
+		return true
+	}
+	for _, p := range s.view.Pods {
+		switch p.Phase {
+		case orchestrator.PhaseCreating, orchestrator.PhaseInit, orchestrator.PhaseSidecars,
+			orchestrator.PhaseStartingMain, orchestrator.PhaseRecreating:
+			return true
+		}
+	}
+	return false
+}
