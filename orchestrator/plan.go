@@ -131,6 +131,8 @@ type Plan struct {
 	MainExit  int
 	// Failure: the pod failed (final once its failing container's lines are collected).
 	Failure *PodError
+	// Blocked: the start-up waits for a sidecar's startup or ready probe.
+	Blocked *Blocked
 	// Done: the pod is torn down, nothing of it is left.
 	Done bool
 }

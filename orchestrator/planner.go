@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/sidecar-dev/sidecar/recipes"
@@ -166,6 +167,8 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 			why = "stopped by user"
 		case cs.RestartRequested:
 			why = "restart requested by user"
+		case cs.StartupFailed:
+			why = "startup probe failed"
 		case cs.LiveFailed:
 			why = "liveness probe failed"
 		}
@@ -201,6 +204,9 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 			}
 			p.Phase = PhaseSidecars
 			planStart(spec, c, cs, fmt.Sprintf("sidecar %d/%d", i+1, len(pod.Sidecars)), now, p)
+			if cs.State == StateRunning && cs.Pending == 0 {
+				planBlocked(pod, i, cs, now, p)
+			}
 			return
 		}
 		p.Phase = PhaseStartingMain
@@ -231,7 +237,7 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	case cs.Held || cs.Pending != 0 || cs.State == StateRunning || cs.State == StateStarting:
 	case cs.StartNow:
 		p.act(startAction(main, cs, cs.StartReason))
-	case main.Restart.Restarts(cs.ExitCode) || (cs.LiveFailed && main.Restart != recipes.RestartNever):
+	case main.Restart.Restarts(cs.ExitCode) || ((cs.LiveFailed || cs.StartupFailed) && main.Restart != recipes.RestartNever):
 		planRestart(spec, main, cs, now, p)
 	default:
 		p.MainEnded, p.MainExit = true, cs.ExitCode
@@ -276,7 +282,10 @@ func planStart(spec *PodSpec, c *recipes.Container, cs *ContainerStatus, reason 
 	switch {
 	case cs.Pending != 0 || cs.State == StateStarting:
 	case cs.State == StateRunning:
-		if c.Ready != nil && !cs.Ready {
+		switch {
+		case c.Startup != nil && !cs.StartupPassed:
+			p.wait(c.Name, time.Time{}, reason+" startup probe not passed yet")
+		case c.Ready != nil && !cs.Ready:
 			p.wait(c.Name, time.Time{}, reason+" not ready yet")
 		}
 	case cs.StartNow:
@@ -285,6 +294,57 @@ func planStart(spec *PodSpec, c *recipes.Container, cs *ContainerStatus, reason 
 		p.act(startAction(c, cs, reason))
 	default:
 		planRestart(spec, c, cs, now, p)
+	}
+}
+
+// BlockedNoteEvery is how often the views are told, while a sidecar's probe holds up the
+// containers after it, who waits for what, since when and what the probe last said.
+const BlockedNoteEvery = 15 * time.Second
+
+// Blocked says that containers wait for a running sidecar whose startup or ready probe has
+// not passed.
+type Blocked struct {
+	Container string    // the sidecar
+	Waiters   []string  // the containers after it, main last
+	Since     time.Time // the sidecar's run began
+	Startup   bool      // its startup probe has not passed (else its ready probe)
+	Detail    string    // what the probe last said ("" before it said anything)
+}
+
+// Text says who waits for what, for how long, and the probe's last word.
+func (b *Blocked) Text(now time.Time) string {
+	probe := "be ready"
+	if b.Startup {
+		probe = "pass its startup probe"
+	}
+	who := b.Waiters[len(b.Waiters)-1]
+	if n := len(b.Waiters) - 1; n > 0 {
+		who = strings.Join(b.Waiters[:n], ", ") + " and " + who
+	}
+	verb := "waits"
+	if len(b.Waiters) > 1 {
+		verb = "wait"
+	}
+	last := b.Detail
+	if last == "" {
+		last = "no answer yet"
+	}
+	return fmt.Sprintf("%s %s for sidecar %s to %s: %s so far; last probe: %s", who, verb, b.Container, probe, RoundDuration(now.Sub(b.Since).Truncate(time.Second)), last)
+}
+
+// planBlocked records that the containers after sidecar i wait for it, and wakes the
+// supervisor when the views are next to be told (every BlockedNoteEvery of the wait).
+func planBlocked(pod *recipes.Pod, i int, cs *ContainerStatus, now time.Time, p *Plan) {
+	c := pod.Sidecars[i]
+	b := &Blocked{Container: c.Name, Since: cs.StartedAt, Detail: cs.ProbeDetail, Startup: c.Startup != nil && !cs.StartupPassed}
+	for _, next := range pod.Sidecars[i+1:] {
+		b.Waiters = append(b.Waiters, "sidecar "+next.Name)
+	}
+	b.Waiters = append(b.Waiters, "main "+pod.Main.Name)
+	p.Blocked = b
+	next := cs.StartedAt.Add(BlockedNoteEvery * (now.Sub(cs.StartedAt)/BlockedNoteEvery + 1))
+	if p.WakeAt.IsZero() || next.Before(p.WakeAt) {
+		p.WakeAt = next
 	}
 }
 
@@ -442,9 +502,9 @@ func MainReady(spec *PodSpec, st *PodStatus) bool {
 	return !st.Terminating && isStarted(spec.Pod.Main, st.Containers[spec.Pod.Main.Name])
 }
 
-// isStarted: running, and ready when the container has a ready probe.
+// isStarted: running, its startup probe passed and it is ready, for the probes it has.
 func isStarted(c *recipes.Container, cs *ContainerStatus) bool {
-	return cs.State == StateRunning && (c.Ready == nil || cs.Ready)
+	return cs.State == StateRunning && (c.Startup == nil || cs.StartupPassed) && (c.Ready == nil || cs.Ready)
 }
 
 func initCompleted(cs *ContainerStatus) bool {

@@ -68,7 +68,7 @@ func (w *world) destroyed(names ...string) {
 // ready: the named container's ready probe passed.
 func (w *world) ready(name string) {
 	c := w.st.C(name)
-	w.st.ApplyProbe(ProbeReport{Container: name, Attempt: c.Attempt, Ready: true})
+	w.st.ApplyProbe(ProbeReport{Container: name, Attempt: c.Attempt, Kind: ProbeReady, Ready: true})
 }
 
 type seqStep struct {

@@ -76,6 +76,13 @@ type ContainerStatus struct {
 	Ready      bool // latest readiness result (with a ready probe)
 	ReadyKnown bool
 	LiveFailed bool // the liveness probe failed in the current run
+	// StartupPassed: the startup probe passed in the current run (ready and live probes run
+	// from then on); StartupFailed: it failed its retries: the container is restarted.
+	StartupPassed bool
+	StartupFailed bool
+	// ProbeDetail is the last failure of the current run's startup or ready probe (what the
+	// check said), "" once it passed.
+	ProbeDetail string
 
 	// EngineHealth is the engine's verdict on the current run's HEALTHCHECK, from health
 	// events and inspects; healthAt orders them (the time of the event, or of the last check
@@ -225,6 +232,7 @@ func (st *PodStatus) Dispatched(spec *PodSpec, a Action, now time.Time) {
 		c.Runs++
 		c.Attempt++
 		c.Ready, c.ReadyKnown, c.LiveFailed = false, false, false
+		c.StartupPassed, c.StartupFailed, c.ProbeDetail = false, false, ""
 		c.StartNow, c.StartReason = false, ""
 		c.Killed, c.StopFailed = false, false
 		c.StopStarted, c.StopGrace, c.StopReason = time.Time{}, 0, ""
@@ -594,12 +602,23 @@ func (st *PodStatus) finishRecreate(now time.Time) {
 	}
 }
 
-// ProbeReport is a change of a probe's verdict for one run of a container.
+// ProbeKind is which of a container's probes a report is about.
+type ProbeKind int
+
+const (
+	ProbeReady   ProbeKind = iota // gates the next container; reported on each change
+	ProbeLive                     // a failure restarts the container; reported once
+	ProbeStartup                  // gates the other two; passes once, or fails and restarts
+)
+
+// ProbeReport is a change of a probe's verdict for one run of a container, or, with Note, the
+// text of its latest failure (no verdict: failures not yet counted, or not enough of them).
 type ProbeReport struct {
 	Container string
 	Attempt   int
-	Live      bool // a liveness failure; otherwise a readiness change
-	Ready     bool
+	Kind      ProbeKind
+	Ready     bool // ready: the new verdict; startup: passed (else failed its retries)
+	Note      bool
 	Detail    string
 }
 
@@ -609,11 +628,20 @@ func (st *PodStatus) ApplyProbe(r ProbeReport) {
 	if c == nil || c.Attempt != r.Attempt || c.State != StateRunning {
 		return
 	}
-	if r.Live {
-		c.LiveFailed = true
-		return
+	if r.Kind != ProbeLive && (r.Detail != "" || r.Ready) {
+		c.ProbeDetail = r.Detail
 	}
-	c.Ready, c.ReadyKnown = r.Ready, true
+	switch {
+	case r.Note:
+	case r.Kind == ProbeLive:
+		c.LiveFailed = true
+	case r.Kind == ProbeStartup && r.Ready:
+		c.StartupPassed = true
+	case r.Kind == ProbeStartup:
+		c.StartupFailed = true
+	default:
+		c.Ready, c.ReadyKnown = r.Ready, true
+	}
 }
 
 // Command is a user command on one container.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -79,6 +80,9 @@ type supervisor struct {
 	reason    string
 	published bool
 	sent      map[reportKind]bool
+
+	blocked     *Blocked  // the last plan's, for the views
+	blockedNote time.Time // the wait's last BlockedNoteEvery mark told
 }
 
 // runWorkers are the probe workers and log reader of one run of one container.
@@ -87,6 +91,11 @@ type runWorkers struct {
 	stopProbes context.CancelFunc
 	logDone    chan struct{}
 	logLines   atomic.Uint64 // lines the log reader has read: its progress
+
+	// The run's probes: the ready and live probes start once the startup probe passed.
+	probeCtx      context.Context
+	infraID, id   string
+	probesStarted bool
 }
 
 func newSupervisor(spec *PodSpec, clk clock.Clock, rt Runtime, exec *executor, out *stream, report func(podReport)) *supervisor {
@@ -146,6 +155,7 @@ func (s *supervisor) run() {
 			}
 		}
 		s.publish(plan, now)
+		s.noteBlocked(plan, now)
 		s.sendReports(plan)
 		if plan.Done {
 			return
@@ -237,8 +247,13 @@ func (s *supervisor) apply(m any) {
 		s.noteResult(m.r)
 	case msgProbe:
 		s.st.ApplyProbe(m.r)
-		if m.r.Live {
+		switch {
+		case m.r.Note:
+		case m.r.Kind == ProbeLive:
 			s.message(LevelWarning, m.r.Container, fmt.Sprintf("%s failed its liveness probe: %s", m.r.Container, m.r.Detail), "")
+		case m.r.Kind == ProbeStartup && !m.r.Ready:
+			s.message(LevelWarning, m.r.Container, fmt.Sprintf("%s failed its startup probe: %s: it is restarted", m.r.Container, m.r.Detail),
+				"give it more time with the startup probe's retries × period (Kubernetes failureThreshold × periodSeconds), or start_period")
 		}
 	case msgCommand:
 		s.st.ApplyCommand(m.name, m.cmd)
@@ -330,6 +345,9 @@ func (s *supervisor) syncWorkers(now time.Time) {
 			w.stopProbes()
 			w.stopProbes = nil
 		}
+		if w != nil && w.stopProbes != nil && !w.probesStarted && cs.StartupPassed {
+			s.startProbes(c, w)
+		}
 		// A run seen started gets its log reader even when it already ended (a quick
 		// init container, a crash at start): its lines are read from its start.
 		if cs.RunSeen != cs.Attempt || cs.Attempt == 0 || (w != nil && w.attempt == cs.Attempt) {
@@ -355,13 +373,12 @@ func (s *supervisor) syncWorkers(now time.Time) {
 		}()
 
 		stats, hasStats := s.rt.(StatsSource)
-		if (c.Ready == nil && c.Live == nil && !hasStats) || cs.State != StateRunning {
+		if (c.Ready == nil && c.Live == nil && c.Startup == nil && !hasStats) || cs.State != StateRunning {
 			continue
 		}
 		// pctx ends with the run: it carries the run's probe workers and stats reader.
 		pctx, stop := context.WithCancel(s.workCtx)
-		nw.stopProbes = stop
-		infraID := s.st.Infra.ID
+		nw.stopProbes, nw.probeCtx, nw.infraID, nw.id = stop, pctx, s.st.Infra.ID, id
 		if hasStats {
 			name := c.Name
 			s.wg.Add(1)
@@ -370,21 +387,31 @@ func (s *supervisor) syncWorkers(now time.Time) {
 				s.followStats(pctx, stats, name, id)
 			}()
 		}
-		for _, pr := range []struct {
-			p    *recipes.Probe
-			live bool
-		}{{c.Ready, false}, {c.Live, true}} {
-			if pr.p == nil {
-				continue
-			}
-			p, live, name, attempt := *pr.p, pr.live, c.Name, cs.Attempt
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				s.probeLoop(pctx, name, attempt, p, live, infraID, id)
-			}()
+		if c.Startup != nil {
+			s.goProbe(c.Name, nw, *c.Startup, ProbeStartup)
+		} else {
+			s.startProbes(c, nw)
 		}
 	}
+}
+
+// startProbes starts the ready and live probes of w's run of c.
+func (s *supervisor) startProbes(c *recipes.Container, w *runWorkers) {
+	w.probesStarted = true
+	if c.Ready != nil {
+		s.goProbe(c.Name, w, *c.Ready, ProbeReady)
+	}
+	if c.Live != nil {
+		s.goProbe(c.Name, w, *c.Live, ProbeLive)
+	}
+}
+
+func (s *supervisor) goProbe(name string, w *runWorkers, p recipes.Probe, kind ProbeKind) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.probeLoop(w.probeCtx, name, w.attempt, p, kind, w.infraID, w.id)
+	}()
 }
 
 // followStats publishes the resource usage of one run of a container until the run ends.
@@ -397,8 +424,30 @@ func (s *supervisor) followStats(ctx context.Context, src StatsSource, container
 	})
 }
 
+// noteBlocked tells the views, at every BlockedNoteEvery of a wait for a sidecar's probe,
+// who waits for which sidecar, for how long, and what its probe last said.
+func (s *supervisor) noteBlocked(plan Plan, now time.Time) {
+	b := plan.Blocked
+	if b == nil {
+		return
+	}
+	waited := now.Sub(b.Since)
+	mark := b.Since.Add(BlockedNoteEvery * (waited / BlockedNoteEvery))
+	if waited < BlockedNoteEvery || !mark.After(s.blockedNote) {
+		return
+	}
+	s.blockedNote = mark
+	probe := "ready"
+	if b.Startup {
+		probe = "startup"
+	}
+	s.message(LevelWarning, b.Container, b.Text(now),
+		fmt.Sprintf("the check is the `%s:` probe of %s in the recipe; its output may say why it does not pass", probe, b.Container))
+}
+
 // publish sends an event for every container whose view changed, then the pod's phase.
 func (s *supervisor) publish(plan Plan, now time.Time) {
+	s.blocked = plan.Blocked
 	waits := map[string]Wait{}
 	for _, w := range plan.Waits {
 		waits[w.Target] = w
@@ -476,12 +525,23 @@ func (s *supervisor) view(c *recipes.Container, cs *ContainerStatus, waits map[s
 		}
 	case StateCreated:
 		v.State = CStateCreated
+		if b := s.blocked; b != nil && c != nil && slices.Contains(b.Waiters, c.Role.String()+" "+c.Name) {
+			v.Reason = "waiting for sidecar " + b.Container + " to " + map[bool]string{false: "be ready", true: "pass its startup probe"}[b.Startup]
+		}
 	case StateStarting:
 		v.State = CStateStarting
 	case StateRunning:
 		v.State, v.StartedAt = CStateRunning, cs.StartedAt
 		switch {
+		case c != nil && c.Startup != nil && !cs.StartupPassed:
+			v.Health = HealthUnknown
+			if cs.ProbeDetail != "" {
+				v.Reason = "startup probe not passed: " + cs.ProbeDetail
+			}
 		case c != nil && c.Ready != nil:
+			if !cs.Ready && cs.ProbeDetail != "" {
+				v.Reason = "not ready: " + cs.ProbeDetail
+			}
 			switch {
 			case !cs.ReadyKnown:
 				v.Health = HealthUnknown
