@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sidecar-dev/sidecar/recipes"
@@ -44,6 +45,7 @@ type engineWatch struct {
 	outages uint64
 
 	nudge      chan struct{}
+	checks     atomic.Uint64 // checks of the engine begun (see checkEngine)
 	gaveUp     chan struct{} // closed when the user stops waiting
 	gaveUpOnce sync.Once
 }
@@ -117,6 +119,22 @@ func (w *engineWatch) lostEngine(err error) bool {
 	return err != nil && (errors.Is(err, ErrEngineUnreachable) || w.isDown())
 }
 
+// checkEngine tells whether the engine is there (nil) or gone (an error matching
+// ErrEngineUnreachable): with a fresh connection when the Runtime can (EngineChecker), else
+// with a listing.
+func (o *Orchestrator) checkEngine(ctx context.Context, filter map[string]string) error {
+	var err error
+	if c, ok := o.rt.(EngineChecker); ok {
+		err = c.CheckEngine(ctx)
+	} else {
+		_, err = o.rt.ListContainers(ctx, filter)
+	}
+	if errors.Is(err, ErrEngineUnreachable) {
+		return err
+	}
+	return nil
+}
+
 // awaitEngine runs while the engine is unreachable: it says so, freezes the pods and asks
 // the engine again with back-off until it answers (true), or ctx ends or the user gives up
 // (false). cause is the failure that showed the engine gone.
@@ -140,11 +158,13 @@ func (o *Orchestrator) awaitEngine(ctx context.Context, filter map[string]string
 			return false
 		case <-t.C():
 		}
-		// Only a whole answer counts: an engine shutting down still answers some requests
-		// (removals, errors) before its API closes.
-		_, err := o.rt.ListContainers(ctx, filter)
+		// Only a whole answer on a new connection counts: an engine shutting down still
+		// answers on the connections it has before its API closes.
+		err := o.checkEngine(ctx, filter)
 		if err == nil {
-			break
+			if _, err = o.rt.ListContainers(ctx, filter); err == nil {
+				break
+			}
 		}
 		if now := o.clock.Now(); !now.Before(note) {
 			o.out.publish(MessageEvent{Level: LevelWarning,

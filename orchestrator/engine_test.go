@@ -219,3 +219,72 @@ func TestOrphanRemovedAtRelist(t *testing.T) {
 	h.finish(time.Second)
 	h.leftNothing()
 }
+
+// An engine that stops as dockerd does — its listener closed, then every container stopped,
+// their deaths still reaching the event stream — does not end the stack: main's exit (its
+// policy is never) is not taken for main's end, the infra container's not for a loss to act
+// on at once; the engine is checked, found gone, waited for; once it is back the pod is
+// recreated and the stack runs on.
+func TestEngineShutdownIsNotTheContainersEnd(t *testing.T) {
+	h := newHarness(t, shop(), orchestrator.Options{})
+	h.rt.ExitOnStart("shop-migrate", 0)
+	h.start()
+	h.until("pod running", time.Second, func() bool {
+		return h.running("shop-web", "shop-envoy", "shop-shipper")() && h.podPhase("shop") == orchestrator.PhaseRunning
+	})
+	old := h.ids()
+
+	h.rt.ShutDownEngine()
+	h.until("a death seen, the engine checked and found stopping", 0, func() bool {
+		snap := h.o.Snapshot()
+		return snap.Pod("shop").Reason == orchestrator.EngineWaitText
+	})
+	h.rt.StopEngine()
+	h.clock.Step(10 * time.Second)
+	select {
+	case <-h.done:
+		t.Fatalf("Run ended when the engine stopped: %+v, %v", h.res, h.err)
+	default:
+	}
+	if snap := h.o.Snapshot(); snap.Phase != orchestrator.PhaseRunning {
+		t.Errorf("stack phase %s while the engine is gone, want running", snap.Phase)
+	}
+
+	h.rt.StartEngine(false)
+	h.until("the pod running again, all new", 200*time.Millisecond, func() bool {
+		now := h.ids()
+		for _, n := range []string{"shop-infra", "shop-web", "shop-envoy", "shop-shipper"} {
+			c, _ := h.rt.Container(n)
+			if now[n] == "" || now[n] == old[n] || c.Info.Status != orchestrator.StatusRunning {
+				return false
+			}
+		}
+		return h.podPhase("shop") == orchestrator.PhaseRunning
+	})
+	h.o.Shutdown()
+	res, err := h.finish(time.Second)
+	if err != nil || res.ExitCode != 0 {
+		t.Errorf("Run = %+v, %v", res, err)
+	}
+	h.leftNothing()
+}
+
+// A container's own exit still counts, once the engine answers the check: a job's main that
+// exits ends the stack with its code.
+func TestOwnExitCountsOnceTheEngineIsChecked(t *testing.T) {
+	h := newHarness(t, simple(), orchestrator.Options{})
+	h.start()
+	h.until("pod running", 0, h.running("s-app", "s-side"))
+	checks := h.rt.CallCount("CheckEngine")
+	if err := h.rt.Exit("s-app", 3); err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.finish(time.Second)
+	if err != nil || res.ExitCode != 3 {
+		t.Errorf("Run = %+v, %v; want main's 3", res, err)
+	}
+	if h.rt.CallCount("CheckEngine") == checks {
+		t.Errorf("main's exit was acted on without checking the engine")
+	}
+	h.leftNothing()
+}

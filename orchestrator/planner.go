@@ -29,8 +29,9 @@ import (
 //     forced teardown removes everything at once.
 //
 // Whatever the engine holds that the pod does not know (Orphans) is removed first. While the
-// engine is unreachable nothing is planned: the plan keeps the pod's phase and says it waits;
-// a pod given up on (Abandoned) is done at once.
+// engine is unreachable, or a container's own exit waits for the engine to be checked (an
+// engine that stops kills the containers first), nothing is planned: the plan keeps the pod's
+// phase and says it waits; a pod given up on (Abandoned) is done at once.
 func PlanPod(spec *PodSpec, st *PodStatus, now time.Time) Plan {
 	switch {
 	case st.Abandoned:
@@ -40,6 +41,9 @@ func PlanPod(spec *PodSpec, st *PodStatus, now time.Time) Plan {
 	case st.EngineDown:
 		p := planPod(spec, st, now)
 		return Plan{Pod: p.Pod, Phase: p.Phase, Waits: []Wait{{Target: InfraName, Reason: EngineWaitText}}}
+	case st.CheckingEngine() && !st.Force:
+		p := planPod(spec, st, now)
+		return Plan{Pod: p.Pod, Phase: p.Phase, Waits: []Wait{{Target: InfraName, Reason: "a container exited: checking that the engine is still there"}}}
 	}
 	return planPod(spec, st, now)
 }

@@ -19,6 +19,7 @@ type world struct {
 	now     time.Time
 	last    Plan
 	created int
+	checks  uint64
 }
 
 // plan plans at the current time and dispatches the plan's actions.
@@ -53,9 +54,11 @@ func (w *world) answer() {
 	w.last = Plan{}
 }
 
-// die: the engine reports that the named container exited with code.
+// die: the engine reports that the named container exited with code (and, checked, is still
+// there: the exit was the container's own).
 func (w *world) die(name string, code int) {
 	w.st.ApplyEvent(w.spec, EngineEvent{Time: w.now, Action: ActionDie, ID: w.st.C(name).ID, ExitCode: code}, w.now)
+	w.engineChecked()
 }
 
 // destroyed: the engine reports that the named container was removed.
@@ -63,6 +66,14 @@ func (w *world) destroyed(names ...string) {
 	for _, name := range names {
 		w.st.ApplyEvent(w.spec, EngineEvent{Time: w.now, Action: ActionDestroy, ID: w.st.C(name).ID}, w.now)
 	}
+	w.engineChecked()
+}
+
+// engineChecked: the engine check that exits on their own wait for finds it there.
+func (w *world) engineChecked() {
+	w.checks++
+	w.st.AwaitChecks(w.checks)
+	w.st.ApplyEngineChecked(w.checks)
 }
 
 // ready: the named container's ready probe passed.

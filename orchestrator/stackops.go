@@ -218,22 +218,22 @@ func (o *Orchestrator) pump(ctx context.Context) {
 				o.out.publish(MessageEvent{Level: LevelWarning, Text: fmt.Sprintf("re-list the stack's containers: %v", err)})
 			}
 		}
-		got, nudged, err := o.forward(ctx, evs, errs)
+		got, lost, err := o.forward(ctx, filter, evs, errs)
 		cancel()
 		if ctx.Err() != nil {
 			return
 		}
 		since = o.clock.Now()
-		// A dropped stream, or a lost engine? The engine says, by answering or not.
-		if _, lerr := o.rt.ListContainers(ctx, filter); errors.Is(lerr, ErrEngineUnreachable) {
-			if !o.awaitEngine(ctx, filter, lerr) {
+		if lost == nil {
+			// A dropped stream, or a lost engine? The engine says, by answering or not.
+			lost = o.checkEngine(ctx, filter)
+		}
+		if lost != nil {
+			if !o.awaitEngine(ctx, filter, lost) {
 				return
 			}
 			failures = 0
 			continue
-		}
-		if nudged {
-			continue // it answers: the relist that follows tells the pods
 		}
 		if got {
 			failures = 0
@@ -259,9 +259,11 @@ func (o *Orchestrator) pump(ctx context.Context) {
 	}
 }
 
-// forward routes events until the stream ends or a supervisor nudges (nudged); it reports
-// whether any event arrived and the stream's error.
-func (o *Orchestrator) forward(ctx context.Context, evs <-chan EngineEvent, errs <-chan error) (got, nudged bool, err error) {
+// forward routes events until the stream ends (its error) or the engine is found gone (lost).
+// A supervisor that saw a container die on its own nudges it: it checks the engine (a
+// stopping engine stops the containers itself) and tells every pod the outcome, or returns
+// the loss.
+func (o *Orchestrator) forward(ctx context.Context, filter map[string]string, evs <-chan EngineEvent, errs <-chan error) (got bool, lost, err error) {
 	for evs != nil || errs != nil {
 		select {
 		case ev, ok := <-evs:
@@ -270,8 +272,8 @@ func (o *Orchestrator) forward(ctx context.Context, evs <-chan EngineEvent, errs
 				continue
 			}
 			got = true
-			if l, _ := DecodeLabels(ev.Labels); o.pods[l.Pod] != nil && o.pods[l.Pod].sup != nil {
-				pr := o.pods[l.Pod]
+			l, _ := DecodeLabels(ev.Labels)
+			if pr := o.pods[l.Pod]; pr != nil && pr.sup != nil {
 				pr.sup.box.put(msgEvent{ev: ev})
 			}
 		case e, ok := <-errs:
@@ -281,12 +283,18 @@ func (o *Orchestrator) forward(ctx context.Context, evs <-chan EngineEvent, errs
 			}
 			err = e
 		case <-o.engine.nudge:
-			return got, true, nil
+			gen := o.engine.checks.Add(1)
+			if lost := o.checkEngine(ctx, filter); lost != nil {
+				return got, lost, nil
+			}
+			for _, pr := range o.pods {
+				pr.sup.box.put(msgEngineChecked{gen: gen})
+			}
 		case <-ctx.Done():
-			return got, false, ctx.Err()
+			return got, nil, ctx.Err()
 		}
 	}
-	return got, false, err
+	return got, nil, err
 }
 
 // relist lists and inspects the stack's containers and hands each pod its own. It hands

@@ -107,6 +107,13 @@ type ContainerStatus struct {
 	Lines          []string // last log lines, collected when the container failed the pod
 	LinesCollected bool
 
+	// ExitUnchecked: the last run ended on its own (no stop of ours, no teardown). An engine
+	// that stops kills its containers before it stops answering, so nothing is decided on
+	// such an exit until the engine was checked (checkGen: the check it waits for) — or, when
+	// the engine turned out gone, until it is back: the exit was then the engine's doing.
+	ExitUnchecked bool
+	checkGen      uint64
+
 	prevState    EngineState
 	prevRestarts int
 }
@@ -335,6 +342,69 @@ func (st *PodStatus) ApplyResult(spec *PodSpec, r ActionResult, now time.Time) {
 	st.finishRecreate(now)
 }
 
+// AwaitChecks gives every exit not yet checked the engine check it waits for (next: the
+// number of the next check to begin); it reports whether there was any.
+func (st *PodStatus) AwaitChecks(next uint64) bool {
+	any := false
+	for _, c := range append([]*ContainerStatus{st.Infra}, st.containerList()...) {
+		if c.ExitUnchecked && c.checkGen == 0 {
+			c.checkGen, any = next, true
+		}
+	}
+	return any
+}
+
+// ApplyEngineChecked: check gen found the engine there, so the exits that waited for it (or
+// an earlier check) were the containers' own.
+func (st *PodStatus) ApplyEngineChecked(gen uint64) {
+	for _, c := range append([]*ContainerStatus{st.Infra}, st.containerList()...) {
+		if c.ExitUnchecked && c.checkGen != 0 && c.checkGen <= gen {
+			c.ExitUnchecked, c.checkGen = false, 0
+		}
+	}
+}
+
+// CheckingEngine reports whether an exit waits for the engine to be checked.
+func (st *PodStatus) CheckingEngine() bool {
+	for _, c := range append([]*ContainerStatus{st.Infra}, st.containerList()...) {
+		if c.ExitUnchecked {
+			return true
+		}
+	}
+	return false
+}
+
+// stoppedByEngine settles the exits that came while the engine was being lost: the engine
+// stopped those containers, they did not end. They start again at once, without a crash
+// counted or their restart policy asked (main's `never` included); an init container runs
+// again; a lost infra container recreates the pod as always.
+func (st *PodStatus) stoppedByEngine() {
+	for _, c := range append([]*ContainerStatus{st.Infra}, st.containerList()...) {
+		if !c.ExitUnchecked {
+			continue
+		}
+		c.ExitUnchecked, c.checkGen = false, 0
+		if c.CrashCount > 0 {
+			c.CrashCount--
+		}
+		switch c.Role {
+		case recipes.RoleInfra:
+		case recipes.RoleInit:
+			c.Runs, c.ExitCode = 0, 0
+		default:
+			c.StartNow, c.StartReason = true, "the engine stopped it as it stopped"
+		}
+	}
+}
+
+func (st *PodStatus) containerList() []*ContainerStatus {
+	out := make([]*ContainerStatus, 0, len(st.Containers))
+	for _, c := range st.Containers {
+		out = append(out, c)
+	}
+	return out
+}
+
 // ApplyUnreachable folds in the result of an action that failed because the engine was
 // gone: the action is taken as not done (the container keeps its ID and state, a start is
 // not counted, nothing fails), and the pod waits for the engine (EngineDown) until a relist
@@ -434,6 +504,12 @@ func (c *ContainerStatus) setHealth(h EngineHealth, at time.Time) {
 // what it holds. Containers of the pod that no status knows become Orphans, unless a create
 // of that name is in flight (its answer names it).
 func (st *PodStatus) ApplyRelist(spec *PodSpec, infos []ContainerInfo, epoch uint64, now time.Time) {
+	wasDown := st.EngineDown
+	defer func() {
+		if wasDown {
+			st.stoppedByEngine()
+		}
+	}()
 	st.EngineDown = false
 	seen := map[string]ContainerInfo{}
 	for _, info := range infos {
@@ -528,6 +604,8 @@ func (st *PodStatus) exit(spec *PodSpec, c *ContainerStatus, code int, oom bool,
 	c.ExitedAt = now
 	c.Ready, c.ReadyKnown = false, false
 	c.EngineHealth = EngineHealthNone
+	c.ExitUnchecked = !st.Terminating && !st.Recreating && c.StopReason == "" && !c.Held && !c.RestartRequested
+	c.checkGen = 0
 	switch {
 	case st.Terminating:
 	case c.RestartRequested:

@@ -28,9 +28,10 @@ type (
 		name string
 		cmd  Command
 	}
-	msgTerminate  struct{ force bool }
-	msgEngineDown struct{} // the engine is unreachable: plan nothing until a relist
-	msgAbandon    struct{} // the user stopped the stack while the engine was unreachable
+	msgTerminate     struct{ force bool }
+	msgEngineDown    struct{}             // the engine is unreachable: plan nothing until a relist
+	msgEngineChecked struct{ gen uint64 } // check gen found the engine there (see PodStatus.ExitUnchecked)
+	msgAbandon       struct{}             // the user stopped the stack while the engine was unreachable
 )
 
 // podReport is what a supervisor tells the stack runner.
@@ -165,6 +166,11 @@ func (s *supervisor) run() {
 			for _, m := range s.box.take() {
 				s.apply(m)
 			}
+			// A container that died on its own may have been stopped by the engine as it
+			// stops: the pump checks before the pod acts on it.
+			if s.st.AwaitChecks(s.engine.checks.Load() + 1) {
+				s.engine.suspect()
+			}
 		case <-wake:
 		}
 	}
@@ -261,6 +267,8 @@ func (s *supervisor) apply(m any) {
 		s.st.Terminate(m.force, now)
 	case msgEngineDown:
 		s.st.EngineDown = true
+	case msgEngineChecked:
+		s.st.ApplyEngineChecked(m.gen)
 	case msgAbandon:
 		s.st.Abandoned = true
 	}
@@ -455,6 +463,10 @@ func (s *supervisor) publish(plan Plan, now time.Time) {
 	s.publishViews(waits)
 	reason := ""
 	switch {
+	case s.st.Abandoned:
+		reason = "stopped while the engine was unreachable"
+	case s.st.EngineDown:
+		reason = EngineWaitText
 	case plan.Failure != nil:
 		reason = plan.Failure.Reason
 	case s.st.Failure != nil:
@@ -463,10 +475,6 @@ func (s *supervisor) publish(plan Plan, now time.Time) {
 		reason = s.st.InfraLost
 	case plan.MainEnded:
 		reason = fmt.Sprintf("main %s exited: %s", s.spec.Pod.Main.Name, fmtExit(plan.MainExit, s.st.Containers[s.spec.Pod.Main.Name].OOMKilled))
-	case s.st.Abandoned:
-		reason = "stopped while the engine was unreachable"
-	case s.st.EngineDown:
-		reason = EngineWaitText
 	}
 	if s.published && plan.Phase == s.phase && reason == s.reason {
 		return

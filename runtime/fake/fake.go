@@ -8,9 +8,9 @@
 // Tests drive it as the world would: a process exits (Exit), is OOM-killed (OOM), ignores
 // SIGTERM (IgnoreSIGTERM), prints lines (Print); an image HEALTHCHECK (Healthcheck) changes
 // its verdict (SetHealth); someone removes a container (Remove); the event stream drops
-// (DropEvents, ResumeEvents); the engine restarts (StopEngine, StartEngine). They then
-// assert final state (Container, Running, Volumes, Networks) and event history (History),
-// not call scripts.
+// (DropEvents, ResumeEvents); the engine restarts (ShutDownEngine, StopEngine,
+// StartEngine). They then assert final state (Container, Running, Volumes, Networks) and
+// event history (History), not call scripts.
 package fake
 
 import (
@@ -65,6 +65,7 @@ type Runtime struct {
 	subs       map[*eventSub]struct{}
 	eventsDown bool
 	engineDown bool
+	closing    bool // the engine stops: new connections fail (CheckEngine), the others still work
 
 	stamp   time.Time
 	changed chan struct{}
@@ -147,7 +148,10 @@ func New(clk clock.Clock) *Runtime {
 	}
 }
 
-var _ orchestrator.Runtime = (*Runtime)(nil)
+var (
+	_ orchestrator.Runtime       = (*Runtime)(nil)
+	_ orchestrator.EngineChecker = (*Runtime)(nil)
+)
 
 // ---- test controls ----
 
@@ -359,6 +363,34 @@ func (r *Runtime) StopEngine() {
 	r.changedLocked()
 }
 
+// ShutDownEngine begins to stop the engine as dockerd does: its listener closes first
+// (CheckEngine fails), then it stops every running container — their kill and die events
+// still reach the subscribers, over the connections they have, and calls still work. The
+// test then ends it with StopEngine (once the events were seen, say); a restart without
+// live-restore is ShutDownEngine, StopEngine, StartEngine(false).
+func (r *Runtime) ShutDownEngine() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closing = true
+	for _, id := range sortedKeys(r.containers) {
+		if c := r.containers[id]; c.info.Status == orchestrator.StatusRunning {
+			r.emitLocked(c, orchestrator.ActionKill, 0, "SIGTERM")
+			r.exitLocked(c, 143, false)
+		}
+	}
+}
+
+// CheckEngine fails while the engine is stopped or stopping (orchestrator.EngineChecker).
+func (r *Runtime) CheckEngine(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, Call{Method: "CheckEngine"})
+	if r.engineDown || r.closing {
+		return fmt.Errorf("fake: check the engine: %w", ErrEngineStopped)
+	}
+	return nil
+}
+
 // StartEngine brings a stopped engine back. Without liveRestore the restart killed every
 // running container (exit 143, their die events lost with the stream, as on a real engine
 // whose API closes before it stops the containers); with it they kept running.
@@ -372,7 +404,7 @@ func (r *Runtime) StartEngine(liveRestore bool) {
 			}
 		}
 	}
-	r.engineDown, r.eventsDown = false, false
+	r.engineDown, r.eventsDown, r.closing = false, false, false
 	r.changedLocked()
 }
 
