@@ -8,5 +8,8 @@
 // scenarios run in parallel with each other and with other tests on the same engine. Every
 // scenario checks that nothing of its stack is left behind.
 //
+// Some scenarios build their stack in Go and run it with the orchestrator in the test process
+// (honoured_test.go): the fields of the model that no recipe decoder reads yet.
+//
 // Without an engine the scenarios skip, saying why; with CI=true they fail.
 package e2e

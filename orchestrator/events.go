@@ -14,7 +14,7 @@ import (
 // one per line, and DecodeEvent reads them back.
 
 // Event is one event of the stream. The concrete types are SnapshotEvent, StackEvent,
-// PodEvent, ContainerEvent, ImageEvent, LeftoversEvent, MessageEvent, LogEvent,
+// PodEvent, ContainerEvent, HookEvent, ImageEvent, LeftoversEvent, MessageEvent, LogEvent,
 // LogsDroppedEvent, StatsEvent and EngineStateEvent.
 type Event interface {
 	// Type is the event's "type" in its JSON form.
@@ -64,6 +64,26 @@ type PodEvent struct {
 type ContainerEvent struct {
 	EventMeta
 	ContainerView
+}
+
+// HookEvent is a lifecycle hook of one run of a container: sent (running), then how it went
+// (passed or failed, with how long it took). A post-start hook runs right after the start,
+// and the container counts as started only once it passed; a pre-stop hook runs before the
+// stop signal, within the stop's grace (failed, "abandoned", when that runs out). Hooks are
+// not part of StackView: ContainerView.Reason says "post-start hook running" meanwhile.
+type HookEvent struct {
+	EventMeta
+	Pod       string    `json:"pod"`
+	Container string    `json:"container"`
+	Hook      HookKind  `json:"hook"`
+	Phase     HookPhase `json:"phase"`
+	// Action says what the hook does: "exec /drain --wait", "http GET :8080/shutdown",
+	// "sleep 5s".
+	Action string `json:"action,omitempty"`
+	// Error says why it failed.
+	Error string `json:"error,omitempty"`
+	// Duration is how long it ran (passed, failed).
+	Duration recipes.Duration `json:"duration,omitzero"`
 }
 
 // ImageEvent is the progress of making one image available.
@@ -156,6 +176,7 @@ func (SnapshotEvent) Type() string    { return "snapshot" }
 func (StackEvent) Type() string       { return "stack" }
 func (PodEvent) Type() string         { return "pod" }
 func (ContainerEvent) Type() string   { return "container" }
+func (HookEvent) Type() string        { return "hook" }
 func (ImageEvent) Type() string       { return "image" }
 func (LeftoversEvent) Type() string   { return "leftovers" }
 func (MessageEvent) Type() string     { return "message" }
@@ -167,6 +188,7 @@ func (e SnapshotEvent) withMeta(m EventMeta) Event    { e.EventMeta = m; return 
 func (e StackEvent) withMeta(m EventMeta) Event       { e.EventMeta = m; return e }
 func (e PodEvent) withMeta(m EventMeta) Event         { e.EventMeta = m; return e }
 func (e ContainerEvent) withMeta(m EventMeta) Event   { e.EventMeta = m; return e }
+func (e HookEvent) withMeta(m EventMeta) Event        { e.EventMeta = m; return e }
 func (e ImageEvent) withMeta(m EventMeta) Event       { e.EventMeta = m; return e }
 func (e LeftoversEvent) withMeta(m EventMeta) Event   { e.EventMeta = m; return e }
 func (e MessageEvent) withMeta(m EventMeta) Event     { e.EventMeta = m; return e }
@@ -202,6 +224,14 @@ func (e PodEvent) MarshalJSON() ([]byte, error) {
 
 func (e ContainerEvent) MarshalJSON() ([]byte, error) {
 	type plain ContainerEvent
+	return json.Marshal(struct {
+		Type string `json:"type"`
+		plain
+	}{e.Type(), plain(e)})
+}
+
+func (e HookEvent) MarshalJSON() ([]byte, error) {
+	type plain HookEvent
 	return json.Marshal(struct {
 		Type string `json:"type"`
 		plain
@@ -285,6 +315,10 @@ func DecodeEvent(b []byte) (Event, error) {
 		var e ContainerEvent
 		err = json.Unmarshal(b, &e)
 		ev = e
+	case "hook":
+		var e HookEvent
+		err = json.Unmarshal(b, &e)
+		ev = e
 	case "image":
 		var e ImageEvent
 		err = json.Unmarshal(b, &e)
@@ -341,6 +375,48 @@ func (a ImageAction) MarshalText() ([]byte, error) { return []byte(a.String()), 
 func (a *ImageAction) UnmarshalText(b []byte) error {
 	v, err := parseName("image action", imageActionNames, string(b))
 	*a = ImageAction(v)
+	return err
+}
+
+// HookKind is which lifecycle hook a HookEvent is about.
+type HookKind int
+
+const (
+	HookPostStart HookKind = iota
+	HookPreStop
+)
+
+var hookKindNames = []string{"post-start", "pre-stop"}
+
+func (k HookKind) String() string { return enumName(hookKindNames, int(k)) }
+
+func (k HookKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+func (k *HookKind) UnmarshalText(b []byte) error {
+	v, err := parseName("hook", hookKindNames, string(b))
+	*k = HookKind(v)
+	return err
+}
+
+// HookPhase is where a hook of one run of a container is.
+type HookPhase int
+
+const (
+	HookNone    HookPhase = iota // not sent (or none)
+	HookRunning                  // sent, not finished
+	HookPassed                   // the action succeeded
+	HookFailed                   // the action failed, or was abandoned
+)
+
+var hookPhaseNames = []string{"none", "running", "passed", "failed"}
+
+func (h HookPhase) String() string { return enumName(hookPhaseNames, int(h)) }
+
+func (h HookPhase) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
+
+func (h *HookPhase) UnmarshalText(b []byte) error {
+	v, err := parseName("hook phase", hookPhaseNames, string(b))
+	*h = HookPhase(v)
 	return err
 }
 

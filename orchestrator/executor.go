@@ -2,8 +2,13 @@ package orchestrator
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
+	"time"
+
+	"k8s.io/utils/clock"
 
 	"github.com/sidecar-dev/sidecar/internal/termsafe"
 	"github.com/sidecar-dev/sidecar/recipes"
@@ -15,6 +20,8 @@ import (
 // in the same words again ("create container x: create container x: …").
 type executor struct {
 	rt Runtime
+	// clock times hooks: a sleep action, a pre-stop hook's grace, how long one took.
+	clock clock.Clock
 	// epoch is the relist epoch: read after a create so a relist that began before it does
 	// not take the new container for a vanished one.
 	epoch *atomic.Uint64
@@ -28,7 +35,11 @@ func (e *executor) execute(ctx context.Context, a Action) ActionResult {
 	r := ActionResult{Action: a}
 	switch a.Kind {
 	case ActCreateVolume:
-		r.Err = e.rt.CreateVolume(ctx, a.Volume, a.Labels)
+		if a.Memory {
+			r.Err = e.rt.CreateMemoryVolume(ctx, a.Volume, a.Labels, a.Size)
+		} else {
+			r.Err = e.rt.CreateVolume(ctx, a.Volume, a.Labels)
+		}
 	case ActRemoveVolume:
 		if err := e.rt.RemoveVolume(ctx, a.Volume); err != nil && !isNotFound(err) {
 			r.Err = err
@@ -75,8 +86,81 @@ func (e *executor) execute(ctx context.Context, a Action) ActionResult {
 			r.Err = fmt.Errorf("read the logs of %s: %w", a.Target, err)
 		}
 		r.Lines = last.lines()
+	case ActPostStart, ActPreStop:
+		start := e.clock.Now()
+		r.Err = e.hook(ctx, a)
+		r.Took = e.clock.Since(start)
 	}
 	return r
+}
+
+// errAbandoned says a hook was given up on.
+var errAbandoned = errors.New("abandoned")
+
+// hook runs a's hook until it ends, ctx ends (the container's run ended, the pod is killed)
+// or, for a pre-stop hook, its grace runs out: then it is abandoned, and the stop proceeds.
+func (e *executor) hook(ctx context.Context, a Action) error {
+	if a.Kind == ActPreStop && a.Grace <= 0 {
+		return fmt.Errorf("%w: no time was left of the pod's stop budget", errAbandoned)
+	}
+	hctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- e.runHook(hctx, a) }()
+	var expired <-chan time.Time
+	if a.Kind == ActPreStop {
+		t := e.clock.NewTimer(a.Grace)
+		defer t.Stop()
+		expired = t.C()
+	}
+	select {
+	case err := <-done:
+		if err != nil && ctx.Err() != nil {
+			return fmt.Errorf("%w: the container's run ended first", errAbandoned)
+		}
+		return err
+	case <-expired:
+		cancel()
+		<-done
+		return fmt.Errorf("%w: it did not finish within the grace of %s", errAbandoned, RoundDuration(a.Grace))
+	}
+}
+
+// runHook runs a hook's action: a sleep on the clock, else exec or http through the runtime.
+func (e *executor) runHook(ctx context.Context, a Action) error {
+	h := *a.Hook
+	if h.Exec == nil && h.HTTP == nil {
+		if h.Sleep <= 0 {
+			return nil
+		}
+		t := e.clock.NewTimer(h.Sleep.D())
+		defer t.Stop()
+		select {
+		case <-t.C():
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return e.rt.RunHook(ctx, a.Infra, a.ID, h)
+}
+
+// HookAction describes what a hook does, for people: "exec /drain --wait", "http GET
+// :8080/shutdown", "sleep 5s".
+func HookAction(h *recipes.Hook) string {
+	switch {
+	case h == nil:
+		return ""
+	case h.Exec != nil:
+		return "exec " + strings.Join(h.Exec.Command, " ")
+	case h.HTTP != nil:
+		path := h.HTTP.Path
+		if !strings.HasPrefix(path, "/") {
+			path = "/" + path
+		}
+		return fmt.Sprintf("http GET %s:%d%s", h.HTTP.Host, h.HTTP.Port, path)
+	}
+	return "sleep " + h.Sleep.String()
 }
 
 // inspect returns the container's state right after an operation, or nil when it cannot be

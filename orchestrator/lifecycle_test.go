@@ -47,7 +47,10 @@ func TestStartOrderAndGracefulShutdown(t *testing.T) {
 	})
 
 	hist := h.rt.HistoryOf()
-	before(t, hist, "start shop-infra", "create shop-migrate")
+	// The app containers are created while the infra container starts (joining its
+	// namespaces needs it created); only their starts wait for it to run.
+	before(t, hist, "create shop-infra", "create shop-migrate")
+	before(t, hist, "start shop-infra", "start shop-migrate")
 	for _, c := range []string{"shop-migrate", "shop-envoy", "shop-shipper", "shop-web"} {
 		before(t, hist, "create "+c, "start shop-migrate") // every app container created up front
 	}

@@ -122,6 +122,7 @@ type podRun struct {
 	left       []string
 	mainReady  bool
 	running    bool
+	completed  bool // a job pod whose main completed
 	done       bool
 }
 
@@ -141,7 +142,7 @@ func New(rt Runtime, stack *recipes.Stack, opts Options) *Orchestrator {
 		rt: rt, stack: stack, opts: opts, clock: opts.Clock, names: Names{Stack: stack.Name},
 		pods: map[string]*podRun{}, reqWake: make(chan struct{}, 1), engine: newEngineWatch(),
 	}
-	o.exec = &executor{rt: rt, epoch: &o.epoch, tail: opts.FailureLines, logs: newAttachments(rt)}
+	o.exec = &executor{rt: rt, clock: o.clock, epoch: &o.epoch, tail: opts.FailureLines, logs: newAttachments(rt)}
 	o.selected, o.selErr = selectPods(stack, opts.Pods)
 	view := StackView{Name: stack.Name, Phase: PhasePending}
 	for _, p := range o.selected {
@@ -298,6 +299,9 @@ func (o *Orchestrator) command(pod, name string, cmd Command) error {
 	if sup == nil || !sup.active.Load() {
 		return fmt.Errorf("pod %s is %w", pod, ErrNotRunning)
 	}
+	if sup.completed.Load() {
+		return fmt.Errorf("pod %s is a job that has completed: it runs once; restart the stack to run it again: %w", pod, ErrNotSupported)
+	}
 	sup.box.put(msgCommand{name: name, cmd: cmd})
 	return nil
 }
@@ -338,6 +342,9 @@ func (o *Orchestrator) run(ctx context.Context) (Result, error) {
 	if o.selErr != nil {
 		return Result{ExitCode: ExitUsage, Reason: o.selErr.Error()}, o.selErr
 	}
+	if err := checkDownward(o.selected); err != nil {
+		return Result{ExitCode: ExitUsage, Reason: err.Error()}, err
+	}
 	opCtx := context.WithoutCancel(ctx)
 	// startCtx ends with any stop request: image pulls and builds are abandoned then.
 	startCtx, cancelStart := context.WithCancel(ctx)
@@ -370,9 +377,17 @@ func (o *Orchestrator) run(ctx context.Context) (Result, error) {
 		return failed(err), err
 	}
 
+	var node NodeInfo
+	if needsNode(o.selected) {
+		if node, err = o.rt.NodeInfo(opCtx); err != nil {
+			err = fmt.Errorf("read the engine's name and resources for the downward API: %w", err)
+			return failed(err), err
+		}
+	}
+
 	o.stackPhase(PhaseCreating, "")
 	network := ""
-	if len(o.selected) > 1 {
+	if len(o.selected) > 1 || hasSubdomain(o.selected) {
 		network = o.names.Network()
 		labels := StackLabels(o.stack, o.opts.Version).Encode()
 		if _, err := o.rt.CreateNetwork(opCtx, network, labels); err != nil {
@@ -390,7 +405,7 @@ func (o *Orchestrator) run(ctx context.Context) (Result, error) {
 		}()
 	}
 	for _, pr := range o.pods {
-		pr.spec.InfraImage, pr.spec.Network = infraImage, network
+		pr.spec.InfraImage, pr.spec.Network, pr.spec.Node = infraImage, network, node
 		pr.sup.opCtx = opCtx
 	}
 
@@ -426,8 +441,53 @@ func failed(err error) Result {
 	var pe *PodError
 	if errors.As(err, &pe) {
 		r.Pod, r.Container, r.Lines = pe.Pod, pe.Container, pe.Lines
+		if errors.Is(pe, ErrJobFailed) && pe.ExitCode > 0 {
+			r.ExitCode = pe.ExitCode // a failed job ends the stack with its code
+		}
 	}
 	return r
+}
+
+// checkDownward checks every downward-API variable of the pods before anything is created:
+// a recipe that names an unknown field, container or unit is bad input.
+func checkDownward(pods []*recipes.Pod) error {
+	var errs []error
+	for _, p := range pods {
+		for _, c := range p.Containers() {
+			for _, r := range c.EnvRefs {
+				if err := recipes.CheckEnvRef(p, c, r); err != nil {
+					errs = append(errs, fmt.Errorf("pod %s, container %s: env %w", p.Name, c.Name, err))
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// needsNode reports whether a container's downward-API variables may read the node: its
+// name, or its resources (what a limit that is not set reads as).
+func needsNode(pods []*recipes.Pod) bool {
+	for _, p := range pods {
+		for _, c := range p.Containers() {
+			for _, r := range c.EnvRefs {
+				if r.Field == recipes.FieldNodeName || r.Resource != "" {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// hasSubdomain reports whether a pod is to be reachable as HOSTNAME.SUBDOMAIN, which needs
+// the stack network even for a single pod.
+func hasSubdomain(pods []*recipes.Pod) bool {
+	for _, p := range pods {
+		if p.Subdomain != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // ending is the first thing that ended the stack.
@@ -505,6 +565,16 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 					main := pr.spec.Pod.Main.Name
 					setEnd(Result{ExitCode: r.code, Pod: r.pod, Container: main,
 						Reason: fmt.Sprintf("main %s of pod %s exited with code %d", main, r.pod, r.code)}, nil)
+				case reportCompleted:
+					// A job pod that completed lets its dependents start, and the stack goes
+					// on; a stack of jobs only ends when the last one has completed.
+					pr.completed, pr.running = true, true
+					if !stopping && o.allRunning() {
+						o.stackPhase(PhaseRunning, "")
+					}
+					if o.allCompleted() {
+						setEnd(Result{ExitCode: ExitOK, Reason: "every job completed"}, nil)
+					}
 				case reportFailed:
 					setEnd(failed(r.err), r.err)
 				case reportDone:
@@ -605,6 +675,16 @@ func (o *Orchestrator) terminatePods(force bool) {
 func (o *Orchestrator) allDone() bool {
 	for _, pr := range o.pods {
 		if pr.started && !pr.done {
+			return false
+		}
+	}
+	return true
+}
+
+// allCompleted reports whether every pod of the run is a job that completed.
+func (o *Orchestrator) allCompleted() bool {
+	for _, pr := range o.pods {
+		if !pr.completed {
 			return false
 		}
 	}

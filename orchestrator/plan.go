@@ -20,9 +20,11 @@ const (
 	ActStop // stop signal, grace, SIGKILL
 	ActRemove
 	ActCollectLogs // read the last log lines of a container that failed the pod
+	ActPostStart   // run the container's post-start hook
+	ActPreStop     // run the container's pre-stop hook, before its stop signal
 )
 
-var actionKindNames = []string{"", "create volume", "remove volume", "create", "start", "stop", "remove", "collect logs"}
+var actionKindNames = []string{"", "create volume", "remove volume", "create", "start", "stop", "remove", "collect logs", "post-start", "pre-stop"}
 
 func (k ActionKind) String() string { return enumName(actionKindNames, int(k)) }
 
@@ -39,19 +41,32 @@ type Action struct {
 	// Spec and Files: create.
 	Spec  *ContainerSpec
 	Files []FileCopy
-	// Volume and Labels: the engine volume's name and labels (create/remove volume).
+	// Volume and Labels: the engine volume's name and labels (create/remove volume);
+	// Memory makes it a tmpfs of at most Size bytes (0: the engine's default).
 	Volume string
 	Labels map[string]string
-	// Grace: stop.
-	Grace  time.Duration
-	Reason string
+	Memory bool
+	Size   int64
+	// Grace: stop; the pre-stop hook's time limit.
+	Grace time.Duration
+	// Hook, Infra and Attempt: post-start and pre-stop. The hook runs in container ID (exec)
+	// or from the namespace of the infra container Infra (http), for run Attempt.
+	Hook    *recipes.Hook
+	Infra   string
+	Attempt int
+	Reason  string
 }
 
 // String is the action as one line: what, on which container, why.
 func (a Action) String() string {
 	s := fmt.Sprintf("%s %s: %s", a.Kind, a.Target, a.Reason)
-	if a.Kind == ActStop {
+	switch a.Kind {
+	case ActStop, ActPreStop:
 		s += fmt.Sprintf(" (grace %s)", a.Grace)
+	case ActCreateVolume:
+		if a.Memory {
+			s += " (tmpfs)"
+		}
 	}
 	return s
 }
@@ -81,9 +96,10 @@ const (
 	PhaseStopping                  // tearing down
 	PhaseDone                      // everything removed
 	PhaseFailed                    // failed; what was created is torn down
+	PhaseCompleted                 // pod: a job whose main completed (exit 0): its sidecars are stopped, its containers kept until the stack ends
 )
 
-var phaseNames = []string{"pending", "pulling", "creating", "starting", "init", "sidecars", "starting-main", "running", "recreating", "stopping", "done", "failed"}
+var phaseNames = []string{"pending", "pulling", "creating", "starting", "init", "sidecars", "starting-main", "running", "recreating", "stopping", "done", "failed", "completed"}
 
 func (p Phase) String() string { return enumName(phaseNames, int(p)) }
 
@@ -95,8 +111,16 @@ func (p *Phase) UnmarshalText(b []byte) error {
 	return err
 }
 
-// ErrInitFailed is wrapped by the PodError of an init container that exited non-zero.
-var ErrInitFailed = errors.New("init container failed")
+// Errors a PodError wraps, matched with errors.Is.
+var (
+	// ErrInitFailed: an init container exited non-zero.
+	ErrInitFailed = errors.New("init container failed")
+	// ErrJobFailed: the main of a job pod failed and its restart policy gave up.
+	ErrJobFailed = errors.New("job failed")
+	// ErrPostStartFailed: the post-start hook of a container that is not restarted (an init
+	// container, a main whose restart policy is never) failed.
+	ErrPostStartFailed = errors.New("post-start hook failed")
+)
 
 // PodError is a pod failure: a failing init container, or an engine operation that failed
 // while the pod came up. It is the error Run returns for it.
@@ -133,6 +157,8 @@ type Plan struct {
 	Failure *PodError
 	// Blocked: the start-up waits for a sidecar's startup or ready probe.
 	Blocked *Blocked
+	// Completed: the pod is a job whose main completed; the pods that depend on it may start.
+	Completed bool
 	// Done: the pod is torn down, nothing of it is left.
 	Done bool
 }
@@ -151,6 +177,9 @@ func (p Plan) String() string {
 	}
 	if p.MainEnded {
 		fmt.Fprintf(&b, "main ended: exit code %d\n", p.MainExit)
+	}
+	if p.Completed {
+		b.WriteString("job completed\n")
 	}
 	if p.Done {
 		b.WriteString("pod done\n")

@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -23,6 +24,14 @@ import (
 //     restart policy (with the same back-off), a failed liveness probe stops a container so
 //     that it is restarted (main: unless its policy is never, as in Kubernetes, whatever its
 //     exit code), and restarting one container never touches the infra container;
+//   - a container's post-start hook runs right after its start, and it counts as started
+//     (gating the next container) only once the hook passed; a failed hook stops it, to
+//     be restarted per its policy (an init container, or a main that is never restarted,
+//     fails the pod); a pre-stop hook runs before every stop signal sent to a running
+//     container, within the grace of that stop;
+//   - a job pod's main exiting 0 completes the pod: its sidecars are stopped in reverse
+//     order, nothing is restarted, its containers stay until the stack ends; a job's main
+//     failing for good fails the pod;
 //   - a lost infra container makes the whole pod be removed and created again;
 //   - teardown stops main, then sidecars in reverse order, each within what is left of one
 //     pod budget, then removes the app containers, the infra container and the volumes; a
@@ -85,13 +94,17 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	pod := spec.Pod
 	if f := podFailure(spec, st); f != nil {
 		p.Phase = PhaseFailed
-		if cs := st.Containers[f.Container]; cs != nil && f.ExitCode != 0 && cs.ID != "" && !cs.LinesCollected {
+		if cs := st.Containers[f.Container]; cs != nil && wantsLines(f) && cs.ID != "" && !cs.LinesCollected {
 			if !cs.Pending.Has(OpCollect) {
 				p.act(Action{Kind: ActCollectLogs, Target: cs.Name, Role: cs.Role, ID: cs.ID, Reason: f.Reason})
 			}
 			return
 		}
 		p.Failure = f
+		return
+	}
+	if st.JobDone {
+		planJobDone(spec, st, now, p)
 		return
 	}
 
@@ -106,7 +119,7 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 		volumesReady = false
 		if !vs.Pending {
 			p.act(Action{Kind: ActCreateVolume, Target: v.Name, Volume: spec.Names().Volume(pod.Name, v.Name),
-				Labels: spec.VolumeLabels(), Reason: "pod volume"})
+				Labels: spec.VolumeLabels(), Memory: v.Medium == recipes.MediumMemory, Size: int64(v.SizeLimit), Reason: "pod volume"})
 		}
 	}
 	inf := st.Infra
@@ -137,8 +150,10 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 
 	// Every app container is created up front, in parallel, and while the infra container
 	// starts: joining its namespaces needs it created, not running (only starting a member
-	// needs it running). Starting a fresh network namespace is the slow part.
+	// needs it running). Starting a fresh network namespace is the slow part. A container
+	// whose environment reads the pod's address waits for the infra container to run.
 	missing := false
+	facts := spec.Facts(st)
 	for _, c := range pod.Containers() {
 		cs := st.Containers[c.Name]
 		if cs.ID != "" {
@@ -148,21 +163,37 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 		if cs.Pending.Has(OpCreate) {
 			continue
 		}
-		reason := "app containers are created up front"
-		if cs.Runs > 0 {
-			reason = "its container was removed"
+		if NeedsPodIP(c) && len(facts.PodIPs) == 0 {
+			p.wait(c.Name, time.Time{}, "created once the pod has its IP address (its environment reads it)")
+			continue
 		}
-		cspec := spec.ContainerSpec(c, inf.ID)
+		reason := "app containers are created up front"
+		switch {
+		case cs.Runs > 0:
+			reason = "its container was removed"
+		case NeedsPodIP(c):
+			reason = "the pod has its IP address"
+		}
+		cspec := spec.ContainerSpecFor(c, inf.ID, facts)
 		p.act(Action{Kind: ActCreate, Target: c.Name, Role: c.Role, Spec: &cspec, Files: spec.FileCopies(c), Reason: reason})
 	}
 	if missing || inf.State != StateRunning {
 		return
 	}
 
-	// Running containers the user or a liveness probe wants stopped.
+	// A post-start hook runs right after its container's start.
 	for _, c := range pod.Containers() {
 		cs := st.Containers[c.Name]
-		if cs.State != StateRunning || cs.Pending.Has(OpStart|OpStop) {
+		if c.PostStart != nil && cs.State == StateRunning && cs.PostStart == HookNone && !cs.Pending.Has(OpStart|OpStop|OpPreStop) {
+			p.act(Action{Kind: ActPostStart, Target: c.Name, Role: c.Role, ID: cs.ID, Infra: inf.ID, Attempt: cs.Attempt,
+				Hook: c.PostStart, Reason: "right after its start"})
+		}
+	}
+
+	// Running containers the user, a liveness probe or a failed post-start hook wants stopped.
+	for _, c := range pod.Containers() {
+		cs := st.Containers[c.Name]
+		if cs.State != StateRunning || cs.Pending.Has(OpStart|OpStop|OpPreStop) {
 			continue
 		}
 		why := ""
@@ -175,9 +206,11 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 			why = "startup probe failed"
 		case cs.LiveFailed:
 			why = "liveness probe failed"
+		case cs.PostStart == HookFailed:
+			why = "post-start hook failed"
 		}
 		if why != "" {
-			p.act(Action{Kind: ActStop, Target: c.Name, Role: c.Role, ID: cs.ID, Grace: ownGrace(c, pod), Reason: why})
+			planStop(st, c, ownGrace(c, pod), time.Time{}, now, why, p)
 		}
 	}
 
@@ -241,7 +274,7 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	case cs.Held || cs.Pending != 0 || cs.State == StateRunning || cs.State == StateStarting:
 	case cs.StartNow:
 		p.act(startAction(main, cs, cs.StartReason))
-	case main.Restart.Restarts(cs.ExitCode) || ((cs.LiveFailed || cs.StartupFailed) && main.Restart != recipes.RestartNever):
+	case restartsMain(main, cs):
 		planRestart(spec, main, cs, now, p)
 	default:
 		p.MainEnded, p.MainExit = true, cs.ExitCode
@@ -280,6 +313,58 @@ func sortedKeysOf[V any](m map[string]V) []string {
 	return keys
 }
 
+// restartsMain: main's restart policy restarts it after its last exit (as in Kubernetes, a
+// container stopped for a failed liveness or startup probe or post-start hook is restarted
+// unless the
+// policy is never, whatever its exit code).
+func restartsMain(main *recipes.Container, cs *ContainerStatus) bool {
+	return main.Restart.Restarts(cs.ExitCode) ||
+		((cs.LiveFailed || cs.StartupFailed || cs.PostStart == HookFailed) && main.Restart != recipes.RestartNever)
+}
+
+// planJobDone finishes a job pod whose main completed: the sidecars still running are
+// stopped in reverse order, within the pod's stop budget counted from the completion, then
+// the infra container (which frees the pod's address and ports); nothing is restarted, and
+// the containers stay (their logs readable) until the stack ends.
+func planJobDone(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
+	p.Phase, p.Completed = PhaseCompleted, true
+	deadline := st.JobDoneAt.Add(spec.Pod.StopGrace.D())
+	for _, c := range teardownOrder(spec.Pod)[1:] {
+		cs := st.Containers[c.Name]
+		if cs.Pending.Has(OpCreate | OpStart | OpStop | OpPreStop) {
+			return
+		}
+		if cs.State == StateRunning && !cs.StopFailed {
+			planStop(st, c, stopGrace(c, deadline.Sub(now)), deadline, now, "job completed, sidecars in reverse order", p)
+			return
+		}
+	}
+	if inf := st.Infra; inf.State == StateRunning && inf.Pending == 0 && !inf.StopFailed {
+		p.act(Action{Kind: ActStop, Target: InfraName, Role: recipes.RoleInfra, ID: inf.ID, Grace: max(deadline.Sub(now), 0),
+			Reason: "job completed, nothing of it runs"})
+	}
+}
+
+// planStop stops the running container c within grace: its pre-stop hook first, when it has
+// one the run has not run yet, then its stop signal with what the hook left of that grace
+// (and of the pod's deadline, when one is set). A hook that overruns the grace is abandoned.
+func planStop(st *PodStatus, c *recipes.Container, grace time.Duration, deadline, now time.Time, reason string, p *Plan) {
+	cs := st.Containers[c.Name]
+	if c.PreStop != nil && !cs.PreStopDone {
+		p.act(Action{Kind: ActPreStop, Target: c.Name, Role: c.Role, ID: cs.ID, Infra: st.Infra.ID, Attempt: cs.Attempt,
+			Hook: c.PreStop, Grace: grace, Reason: reason})
+		return
+	}
+	if c.PreStop != nil && !cs.StopStarted.IsZero() {
+		grace = cs.StopStarted.Add(cs.StopGrace).Sub(now)
+		if !deadline.IsZero() {
+			grace = min(grace, deadline.Sub(now))
+		}
+		grace = max(grace, 0)
+	}
+	p.act(Action{Kind: ActStop, Target: c.Name, Role: c.Role, ID: cs.ID, Grace: grace, Reason: reason})
+}
+
 // planStart starts c (or waits for it) when it is next in line: a first start, a user's
 // start, or a restart after back-off.
 func planStart(spec *PodSpec, c *recipes.Container, cs *ContainerStatus, reason string, now time.Time, p *Plan) {
@@ -287,6 +372,10 @@ func planStart(spec *PodSpec, c *recipes.Container, cs *ContainerStatus, reason 
 	case cs.Pending != 0 || cs.State == StateStarting:
 	case cs.State == StateRunning:
 		switch {
+		case c.PostStart != nil && cs.PostStart == HookFailed:
+			// being stopped: it is restarted after that
+		case c.PostStart != nil && cs.PostStart != HookPassed:
+			p.wait(c.Name, time.Time{}, reason+" post-start hook running")
 		case c.Startup != nil && !cs.StartupPassed:
 			p.wait(c.Name, time.Time{}, reason+" startup probe not passed yet")
 		case c.Ready != nil && !cs.Ready:
@@ -377,7 +466,7 @@ func planTeardown(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	deadline := st.TerminateStart.Add(pod.StopGrace.D())
 	for _, c := range teardownOrder(pod) {
 		cs := st.Containers[c.Name]
-		if cs.Pending.Has(OpCreate | OpStart | OpStop) {
+		if cs.Pending.Has(OpCreate | OpStart | OpStop | OpPreStop) {
 			return
 		}
 		if (cs.State == StateRunning || cs.State == StateStarting) && !cs.StopFailed {
@@ -388,7 +477,7 @@ func planTeardown(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 			case recipes.RoleSidecar:
 				reason = "pod stopping, sidecars in reverse order"
 			}
-			p.act(Action{Kind: ActStop, Target: c.Name, Role: c.Role, ID: cs.ID, Grace: stopGrace(c, deadline.Sub(now)), Reason: reason})
+			planStop(st, c, stopGrace(c, deadline.Sub(now)), deadline, now, reason, p)
 			return
 		}
 	}
@@ -487,9 +576,17 @@ func podFailure(spec *PodSpec, st *PodStatus) *PodError {
 			return &PodError{Pod: pod, Container: cs.Name, Reason: cs.Err.Error(), Err: cs.Err}
 		}
 	}
+	ended := func(cs *ContainerStatus) bool {
+		return cs.Runs > 0 && cs.State != StateRunning && cs.State != StateStarting && cs.Pending == 0
+	}
 	for _, c := range spec.Pod.Init {
 		cs := st.Containers[c.Name]
-		if cs.Runs > 0 && cs.ExitCode != 0 && cs.State != StateRunning && cs.State != StateStarting {
+		switch {
+		case ended(cs) && cs.PostStart == HookFailed:
+			return &PodError{Pod: pod, Container: c.Name, ExitCode: cs.ExitCode,
+				Reason: fmt.Sprintf("the post-start hook of init container %s failed: %s", c.Name, cs.PostStartErr),
+				Lines:  cs.Lines, Err: ErrPostStartFailed}
+		case cs.Runs > 0 && cs.ExitCode != 0 && cs.State != StateRunning && cs.State != StateStarting:
 			return &PodError{
 				Pod: pod, Container: c.Name, ExitCode: cs.ExitCode,
 				Reason: fmt.Sprintf("init container %s %s", c.Name, fmtExitVerb(cs.ExitCode, cs.OOMKilled)),
@@ -497,18 +594,45 @@ func podFailure(spec *PodSpec, st *PodStatus) *PodError {
 			}
 		}
 	}
+	main := spec.Pod.Main
+	cs := st.Containers[main.Name]
+	if !ended(cs) || cs.Held || cs.StartNow || st.JobDone || restartsMain(main, cs) {
+		return nil
+	}
+	switch {
+	case cs.PostStart == HookFailed:
+		return &PodError{Pod: pod, Container: main.Name, ExitCode: cs.ExitCode,
+			Reason: fmt.Sprintf("the post-start hook of main %s failed: %s", main.Name, cs.PostStartErr),
+			Lines:  cs.Lines, Err: ErrPostStartFailed}
+	case spec.Pod.Job:
+		return &PodError{Pod: pod, Container: main.Name, ExitCode: cs.ExitCode,
+			Reason: fmt.Sprintf("job %s failed: main %s %s", pod, main.Name, fmtExitVerb(cs.ExitCode, cs.OOMKilled)),
+			Lines:  cs.Lines, Err: ErrJobFailed}
+	}
 	return nil
 }
 
-// MainReady reports whether the pod's main is ready: running, and its ready probe passed
-// when it has one. Pods that depend on this one start then.
+// wantsLines reports whether a pod failure is a container's, whose last log lines belong
+// with it.
+func wantsLines(f *PodError) bool {
+	return errors.Is(f.Err, ErrInitFailed) || errors.Is(f.Err, ErrJobFailed) || errors.Is(f.Err, ErrPostStartFailed)
+}
+
+// MainReady reports whether the pods that depend on this one may start: its main is ready
+// (running, its post-start hook passed and its ready probe too when it has them) — or, for
+// a job pod, its main has completed.
 func MainReady(spec *PodSpec, st *PodStatus) bool {
+	if spec.Pod.Job {
+		return st.JobDone && !st.Terminating
+	}
 	return !st.Terminating && isStarted(spec.Pod.Main, st.Containers[spec.Pod.Main.Name])
 }
 
-// isStarted: running, its startup probe passed and it is ready, for the probes it has.
+// isStarted: running, its post-start hook passed when it has one, its startup probe passed
+// when it has one, and ready when it has a ready probe.
 func isStarted(c *recipes.Container, cs *ContainerStatus) bool {
-	return cs.State == StateRunning && (c.Startup == nil || cs.StartupPassed) && (c.Ready == nil || cs.Ready)
+	return cs.State == StateRunning && (c.PostStart == nil || cs.PostStart == HookPassed) &&
+		(c.Startup == nil || cs.StartupPassed) && (c.Ready == nil || cs.Ready)
 }
 
 func initCompleted(cs *ContainerStatus) bool {

@@ -21,6 +21,7 @@ type Runtime interface {
 	Events
 	Logs
 	Prober
+	Node
 }
 
 // Errors a Runtime returns, matched with errors.Is. Implementations wrap them with the
@@ -136,6 +137,39 @@ type ContainerSpec struct {
 	// StopGrace is recorded on the container (engine StopTimeout) so that a plain
 	// `docker stop` honours it too. Zero leaves the engine default.
 	StopGrace time.Duration
+	// StopSignal replaces the image's stop signal ("SIGQUIT"); empty keeps it.
+	StopSignal string
+
+	// Resources. CPU is the limit (the engine's NanoCpus), CPUShares the relative weight the
+	// kubelet computes from the CPU request, Memory the hard limit and MemoryReservation the
+	// soft one (bytes). Zero leaves the engine's default.
+	CPU               recipes.MilliCPU
+	CPUShares         int64
+	Memory            int64
+	MemoryReservation int64
+
+	// Security and kernel settings of the container.
+	CapAdd     []string
+	CapDrop    []string
+	Privileged bool
+	ReadOnly   bool // read-only root filesystem
+	Devices    []recipes.Device
+	Groups     []string // supplementary groups of User
+	Ulimits    []recipes.Ulimit
+	// ShmSize is the size of /dev/shm in bytes: on the infra container when the pod shares
+	// its IPC namespace (members use its /dev/shm), else on each app container.
+	ShmSize int64
+	// Sysctls are set in the container's namespaces: on the infra container the pod's
+	// network ones (and the IPC ones when the pod shares IPC), on an app container the IPC
+	// ones when it has an IPC namespace of its own.
+	Sysctls map[string]string
+
+	// Infra container only, since the members share its /etc/hosts, /etc/resolv.conf and
+	// hostname: the domain name (HOSTNAME.DOMAIN in /etc/hosts), extra /etc/hosts entries and
+	// the resolver configuration.
+	Domainname string
+	ExtraHosts []recipes.HostAlias
+	DNS        *recipes.DNSConfig
 }
 
 // MountSpec mounts an engine volume or a host path.
@@ -223,6 +257,19 @@ type ContainerInfo struct {
 	HealthAt time.Time
 	// Ports are the host ports actually bound (infra containers), for display.
 	Ports []recipes.Port
+	// Networks are the running container's addresses, one per network it is attached to,
+	// sorted by network name (a member of a pod has none of its own).
+	Networks []NetworkAddress
+}
+
+// NetworkAddress is a container's address on one network, and that network's gateway: the
+// host as the container sees it.
+type NetworkAddress struct {
+	Network     string
+	IP          string
+	IPv6        string
+	Gateway     string
+	IPv6Gateway string
 }
 
 // EngineHealth is the engine's verdict on a container with a HEALTHCHECK (`docker ps`'s
@@ -259,6 +306,10 @@ type Resources interface {
 	RemoveNetwork(ctx context.Context, name string) error
 	ListNetworks(ctx context.Context, filter map[string]string) ([]Resource, error)
 	CreateVolume(ctx context.Context, name string, labels map[string]string) error
+	// CreateMemoryVolume creates a volume backed by a tmpfs of at most size bytes (0: the
+	// engine's default size), which every container that mounts it shares: a Kubernetes
+	// emptyDir with medium Memory.
+	CreateMemoryVolume(ctx context.Context, name string, labels map[string]string, size int64) error
 	RemoveVolume(ctx context.Context, name string) error
 	ListVolumes(ctx context.Context, filter map[string]string) ([]Resource, error)
 }
@@ -358,6 +409,24 @@ type Prober interface {
 	// host; exec checks run p.Exec.Command inside containerID. It returns nil when the probe
 	// passed, or an error saying why it did not.
 	Probe(ctx context.Context, infraID, containerID string, p recipes.Probe) error
+	// RunHook runs a lifecycle hook's exec or http action once, as Probe runs a check: the
+	// command inside containerID, the request from inside the pod's network namespace. It
+	// has no deadline of its own: it ends when the action does or ctx ends. It returns nil
+	// when the action succeeded. (Sleep actions are the orchestrator's, on its clock.)
+	RunHook(ctx context.Context, infraID, containerID string, h recipes.Hook) error
+}
+
+// Node tells what the engine's host is, for the downward API.
+type Node interface {
+	NodeInfo(ctx context.Context) (NodeInfo, error)
+}
+
+// NodeInfo is the engine's host as a pod sees its node: its name (spec.nodeName) and what it
+// can give a container (the allocatable amounts a limit that is not set reads as).
+type NodeInfo struct {
+	Name   string
+	CPUs   int
+	Memory int64 // bytes
 }
 
 // Stats is one resource-usage sample of a running container, for display.

@@ -36,6 +36,9 @@ func plainEvent(ev Event) Event {
 	case ContainerEvent:
 		e.ContainerView = plainContainer(e.ContainerView)
 		return e
+	case HookEvent:
+		e.Pod, e.Container, e.Action, e.Error = p(e.Pod), p(e.Container), p(e.Action), p(e.Error)
+		return e
 	case ImageEvent:
 		e.Ref, e.Step, e.Message, e.Error = p(e.Ref), p(e.Step), p(e.Message), p(e.Error)
 		return e

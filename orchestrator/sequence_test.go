@@ -20,6 +20,10 @@ type world struct {
 	last    Plan
 	created int
 	checks  uint64
+	// hooks are the hook actions sent and not answered yet: hook() answers them.
+	hooks map[string]Action
+	// specs are the container specs of the last creates, by container.
+	specs map[string]ContainerSpec
 }
 
 // plan plans at the current time and dispatches the plan's actions.
@@ -32,17 +36,31 @@ func (w *world) plan() Plan {
 	return p
 }
 
-// answer: the engine carries out every action of the last plan successfully.
+// answer: the engine carries out every action of the last plan successfully; a hook is
+// only sent (hook answers it).
 func (w *world) answer() {
 	for _, a := range w.last.Actions {
 		r := ActionResult{Action: a}
 		c := w.st.C(a.Target)
 		switch a.Kind {
+		case ActPostStart, ActPreStop:
+			if w.hooks == nil {
+				w.hooks = map[string]Action{}
+			}
+			w.hooks[a.Target] = a
+			continue
 		case ActCreate:
 			w.created++
 			r.ID = fmt.Sprintf("id-%s-%d", a.Target, w.created)
+			if w.specs == nil {
+				w.specs = map[string]ContainerSpec{}
+			}
+			w.specs[a.Target] = *a.Spec
 		case ActStart:
 			r.Info = &ContainerInfo{ID: a.ID, Status: StatusRunning, StartedAt: w.now}
+			if a.Target == InfraName {
+				r.Info.Networks = []NetworkAddress{{Network: "bridge", IP: "172.17.0.5", Gateway: "172.17.0.1"}}
+			}
 		case ActStop:
 			r.Info = &ContainerInfo{ID: a.ID, Status: StatusExited, ExitCode: 143, StartedAt: c.StartedAt, FinishedAt: w.now}
 			r.Stop = StopResult{ExitCode: 143}
@@ -52,6 +70,16 @@ func (w *world) answer() {
 		w.st.ApplyResult(w.spec, r, w.now)
 	}
 	w.last = Plan{}
+}
+
+// hook: the hook sent to the named container ends, with err.
+func (w *world) hook(name string, err error) {
+	a, ok := w.hooks[name]
+	if !ok {
+		panic("no hook sent to " + name)
+	}
+	delete(w.hooks, name)
+	w.st.ApplyResult(w.spec, ActionResult{Action: a, Err: err}, w.now)
 }
 
 // die: the engine reports that the named container exited with code (and, checked, is still
@@ -196,21 +224,26 @@ create web: app containers are created up front`},
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			spec := testSpec()
-			if tt.spec != nil {
-				tt.spec(spec)
-			}
-			w := &world{spec: spec, st: NewPodStatus(spec.Pod), now: t0}
-			for i, s := range tt.steps {
-				if s.do != nil {
-					s.do(w)
-				}
-				got := strings.TrimSpace(w.plan().String())
-				if want := strings.TrimSpace(s.want); got != want {
-					t.Fatalf("step %d: plan:\n%s\nwant:\n%s", i+1, got, want)
-				}
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { runSequence(t, tt.spec, tt.steps) })
+	}
+}
+
+// runSequence drives the test pod (changed by change, when set) through steps from nothing,
+// checking the plan after each.
+func runSequence(t *testing.T, change func(*PodSpec), steps []seqStep) {
+	t.Helper()
+	spec := testSpec()
+	if change != nil {
+		change(spec)
+	}
+	w := &world{spec: spec, st: NewPodStatus(spec.Pod), now: t0}
+	for i, s := range steps {
+		if s.do != nil {
+			s.do(w)
+		}
+		got := strings.TrimSpace(w.plan().String())
+		if want := strings.TrimSpace(s.want); got != want {
+			t.Fatalf("step %d: plan:\n%s\nwant:\n%s", i+1, got, want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/sidecar-dev/sidecar/recipes"
@@ -19,8 +20,10 @@ type PodSpec struct {
 	// InfraImage is the reference Runtime.InfraImage returned.
 	InfraImage string
 	// Network is the stack network the infra container joins with the pod's name as DNS
-	// alias; empty when the stack runs a single pod.
+	// alias; empty when the stack runs a single pod without a subdomain.
 	Network string
+	// Node is the engine's host, for the downward API (known when a container needs it).
+	Node NodeInfo
 }
 
 // Names returns the engine names of the spec's stack.
@@ -38,25 +41,49 @@ func (s *PodSpec) labels(container string, role recipes.Role, hash string) Label
 	return l
 }
 
+// Hostname is the name every container of the pod sees: Pod.Hostname, else the pod's name.
+func (s *PodSpec) Hostname() string {
+	if s.Pod.Hostname != "" {
+		return s.Pod.Hostname
+	}
+	return s.Pod.Name
+}
+
+// Aliases are the pod's names on the stack network: its own name and, with a subdomain,
+// HOSTNAME.SUBDOMAIN (a StatefulSet pod web-0 of service web is web-0.web).
+func (s *PodSpec) Aliases() []string {
+	out := []string{s.Pod.Name}
+	if sub := s.Pod.Subdomain; sub != "" {
+		if fq := s.Hostname() + "." + sub; fq != s.Pod.Name {
+			out = append(out, fq)
+		}
+	}
+	return out
+}
+
 // InfraSpec is the infra container: it owns the pod's namespaces for the pod's whole life,
-// publishes the pod's ports and carries the pod's DNS alias on the stack network.
+// publishes the pod's ports, carries the pod's DNS aliases on the stack network, and holds
+// what the members share with it: hostname, /etc/hosts (extra hosts), /etc/resolv.conf, the
+// network sysctls, and with a shared IPC namespace /dev/shm and the IPC sysctls.
+//
+// Its config hash covers everything it owns (the spec itself, the pod-level namespaces and
+// the pod's volumes): when one changes, the pod is to be re-created.
 func (s *PodSpec) InfraSpec() ContainerSpec {
-	ports := s.Pod.Ports()
-	labels := s.labels(InfraName, recipes.RoleInfra, "")
-	labels.StopGrace, labels.DependsOn = s.Pod.StopGrace.D(), s.Pod.DependsOn
-	labels.ConfigHash = ConfigHash(struct {
-		Image    string
-		Network  string
-		Hostname string
-		Ports    []recipes.Port
-		PID, IPC bool
-	}{s.InfraImage, s.Network, s.Pod.Name, ports, s.Pod.SharePID, s.Pod.ShareIPC})
+	pod := s.Pod
 	spec := ContainerSpec{
-		Name:     s.EngineName(InfraName),
-		Image:    s.InfraImage,
-		Labels:   labels.Encode(),
-		Hostname: s.Pod.Name,
-		Ports:    ports,
+		Name:       s.EngineName(InfraName),
+		Image:      s.InfraImage,
+		Hostname:   s.Hostname(),
+		Domainname: pod.Subdomain,
+		Ports:      pod.Ports(),
+		ExtraHosts: pod.ExtraHosts,
+		DNS:        pod.DNS,
+		Sysctls:    s.sysctls(true),
+	}
+	if pod.ShareIPC {
+		for _, c := range pod.Containers() {
+			spec.ShmSize = max(spec.ShmSize, int64(c.ShmSize))
+		}
 	}
 	// The pod's volumes are created before the infra container, which mounts them so that
 	// each starts as an emptyDir does: empty, owned by root, mode 0777 (the engine gives a
@@ -66,44 +93,152 @@ func (s *PodSpec) InfraSpec() ContainerSpec {
 			break
 		}
 		spec.Mounts = append(spec.Mounts, MountSpec{Type: recipes.MountVolume,
-			Source: s.Names().Volume(s.Pod.Name, v.Name), Target: InfraVolumeDir(i), Seed: true})
+			Source: s.Names().Volume(pod.Name, v.Name), Target: InfraVolumeDir(i), Seed: true})
 	}
 	if s.Network != "" {
 		spec.Network = s.Network
-		spec.Aliases = []string{s.Pod.Name}
+		spec.Aliases = s.Aliases()
 	}
+	hash := ConfigHash(struct {
+		Spec     ContainerSpec
+		PID, IPC bool
+		Volumes  []*recipes.Volume
+	}{spec, pod.SharePID, pod.ShareIPC, s.EngineVolumes()})
+	labels := s.labels(InfraName, recipes.RoleInfra, hash)
+	labels.StopGrace, labels.DependsOn = pod.StopGrace.D(), pod.DependsOn
+	spec.Labels = labels.Encode()
 	return spec
 }
 
-// ContainerSpec is one app container, joined to the namespaces of the infra container infraID.
-// Bind sources are resolved against the stack's directory; mounts of pod volumes that carry
-// Files are left out, their files are copied in instead (see FileCopies).
+// sysctls are the pod's sysctls that belong on the infra container (infra) or on each app
+// container: the IPC ones go where the IPC namespace is (the infra container's when the pod
+// shares it), every other one (the network's) on the infra container. Nil when none.
+func (s *PodSpec) sysctls(infra bool) map[string]string {
+	var out map[string]string
+	for k, v := range s.Pod.Sysctls {
+		if onInfra := !ipcSysctl(k) || s.Pod.ShareIPC; onInfra != infra {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// ipcSysctl reports whether a sysctl belongs to the IPC namespace.
+func ipcSysctl(k string) bool {
+	return strings.HasPrefix(k, "kernel.shm") || strings.HasPrefix(k, "kernel.msg") || k == "kernel.sem" ||
+		strings.HasPrefix(k, "fs.mqueue.")
+}
+
+// Facts are what the downward API reads of the pod as observed: its incarnation's UID and
+// its infra container's addresses (once it runs), with the node.
+func (s *PodSpec) Facts(st *PodStatus) recipes.DownwardFacts {
+	f := recipes.DownwardFacts{NodeName: s.Node.Name, NodeCPU: recipes.MilliCPU(s.Node.CPUs * 1000), NodeMemory: recipes.ByteSize(s.Node.Memory)}
+	if st == nil {
+		return f
+	}
+	f.UID = st.UID
+	if a, ok := s.podAddress(st.Infra.Networks); ok {
+		for _, ip := range []string{a.IP, a.IPv6} {
+			if ip != "" {
+				f.PodIPs = append(f.PodIPs, ip)
+			}
+		}
+		for _, ip := range []string{a.Gateway, a.IPv6Gateway} {
+			if ip != "" {
+				f.HostIPs = append(f.HostIPs, ip)
+			}
+		}
+	}
+	return f
+}
+
+// podAddress is the infra container's address on the pod's network: the stack network, or
+// the one network it has without one.
+func (s *PodSpec) podAddress(nets []NetworkAddress) (NetworkAddress, bool) {
+	for _, n := range nets {
+		if s.Network == "" || n.Network == s.Network {
+			if n.IP != "" || n.IPv6 != "" {
+				return n, true
+			}
+		}
+	}
+	return NetworkAddress{}, false
+}
+
+// NeedsPodIP reports whether c can only be created once the pod has its address: its
+// environment reads the pod's or the host's IP.
+func NeedsPodIP(c *recipes.Container) bool {
+	for _, r := range c.EnvRefs {
+		if recipes.NeedsPodIP(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// ContainerSpec is one app container, joined to the namespaces of the infra container infraID,
+// with the downward API resolved from the node alone (see ContainerSpecFor).
 func (s *PodSpec) ContainerSpec(c *recipes.Container, infraID string) ContainerSpec {
-	labels := s.labels(c.Name, c.Role, ConfigHash(c))
-	for i, x := range s.Pod.Containers() {
+	return s.ContainerSpecFor(c, infraID, s.Facts(nil))
+}
+
+// ContainerSpecFor is one app container, joined to the namespaces of the infra container
+// infraID, its downward-API variables resolved with facts and, with ExpandRefs, $(VAR) in its
+// command and entrypoint expanded. Bind sources are resolved against the stack's directory;
+// mounts of pod volumes that carry Files are left out, their files are copied in instead (see
+// FileCopies).
+func (s *PodSpec) ContainerSpecFor(c *recipes.Container, infraID string, facts recipes.DownwardFacts) ContainerSpec {
+	pod := s.Pod
+	env, lookup := s.environment(c, facts)
+	limits, requests := recipes.EffectiveResources(c)
+	spec := ContainerSpec{
+		Name:              s.EngineName(c.Name),
+		Image:             c.Image,
+		Entrypoint:        c.Entrypoint,
+		Cmd:               c.Command,
+		Env:               env,
+		WorkingDir:        c.WorkingDir,
+		User:              c.User,
+		Init:              c.Init,
+		TTY:               c.TTY,
+		NamespaceOwner:    infraID,
+		SharePID:          pod.SharePID,
+		ShareIPC:          pod.ShareIPC,
+		StopGrace:         c.StopGrace.D(),
+		StopSignal:        c.StopSignal,
+		CPU:               limits.CPU,
+		CPUShares:         cpuShares(requests.CPU),
+		Memory:            int64(limits.Memory),
+		MemoryReservation: int64(requests.Memory),
+		CapAdd:            c.CapAdd,
+		CapDrop:           c.CapDrop,
+		Privileged:        c.Privileged,
+		ReadOnly:          c.ReadOnly,
+		Devices:           c.Devices,
+		Groups:            c.Groups,
+		Ulimits:           c.Ulimits,
+		Sysctls:           s.sysctls(false),
+	}
+	if !pod.ShareIPC {
+		spec.ShmSize = int64(c.ShmSize)
+	}
+	if c.ExpandRefs {
+		spec.Entrypoint, spec.Cmd = expandAll(c.Entrypoint, lookup), expandAll(c.Command, lookup)
+	}
+	labels := s.labels(c.Name, c.Role, s.appHash(c))
+	for i, x := range pod.Containers() {
 		if x == c {
 			labels.Order, labels.HasOrder = i, true
 		}
 	}
 	labels.StopGrace = c.StopGrace.D()
-	spec := ContainerSpec{
-		Name:           s.EngineName(c.Name),
-		Image:          c.Image,
-		Labels:         labels.Encode(),
-		Entrypoint:     c.Entrypoint,
-		Cmd:            c.Command,
-		Env:            c.Env.Sorted(),
-		WorkingDir:     c.WorkingDir,
-		User:           c.User,
-		Init:           c.Init,
-		TTY:            c.TTY,
-		NamespaceOwner: infraID,
-		SharePID:       s.Pod.SharePID,
-		ShareIPC:       s.Pod.ShareIPC,
-		StopGrace:      c.StopGrace.D(),
-	}
+	spec.Labels = labels.Encode()
 	if spec.StopGrace == 0 {
-		spec.StopGrace = s.Pod.StopGrace.D()
+		spec.StopGrace = pod.StopGrace.D()
 	}
 	for _, m := range c.Volumes {
 		switch m.Type {
@@ -114,16 +249,104 @@ func (s *PodSpec) ContainerSpec(c *recipes.Container, infraID string) ContainerS
 			}
 			spec.Mounts = append(spec.Mounts, MountSpec{Type: m.Type, Source: src, Target: m.Target, ReadOnly: m.ReadOnly, SubPath: m.SubPath})
 		case recipes.MountVolume:
-			if v := s.Pod.Volume(m.Source); v != nil && len(v.Files) > 0 {
+			if v := pod.Volume(m.Source); v != nil && len(v.Files) > 0 {
 				continue
 			}
 			spec.Mounts = append(spec.Mounts, MountSpec{
-				Type: m.Type, Source: s.Names().Volume(s.Pod.Name, m.Source),
+				Type: m.Type, Source: s.Names().Volume(pod.Name, m.Source),
 				Target: m.Target, ReadOnly: m.ReadOnly, SubPath: m.SubPath,
 			})
 		}
 	}
 	return spec
+}
+
+// environment is c's environment as NAME=value lines — Env sorted by name, then EnvRefs in
+// their order, a later entry replacing an earlier one of the same name — and a lookup in it
+// for $(VAR) expansion.
+func (s *PodSpec) environment(c *recipes.Container, facts recipes.DownwardFacts) ([]string, func(string) (string, bool)) {
+	vals := make(map[string]string, len(c.Env)+len(c.EnvRefs))
+	for k, v := range c.Env {
+		vals[k] = v
+	}
+	refs := map[string]bool{}
+	for _, r := range c.EnvRefs {
+		// The stack was checked before it ran (CheckEnvRef): a value cannot fail here.
+		v, _ := recipes.DownwardValue(s.Pod, c, r, facts)
+		vals[r.Name] = v
+		refs[r.Name] = true
+	}
+	var env []string
+	for _, line := range c.Env.Sorted() {
+		if name, _, _ := strings.Cut(line, "="); !refs[name] {
+			env = append(env, line)
+		}
+	}
+	for i, r := range c.EnvRefs {
+		last := true
+		for _, later := range c.EnvRefs[i+1:] {
+			last = last && later.Name != r.Name
+		}
+		if last {
+			env = append(env, r.Name+"="+vals[r.Name])
+		}
+	}
+	return env, func(name string) (string, bool) { v, ok := vals[name]; return v, ok }
+}
+
+func expandAll(args []string, lookup func(string) (string, bool)) []string {
+	if args == nil {
+		return nil
+	}
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = recipes.ExpandVars(a, lookup)
+	}
+	return out
+}
+
+// cpuShares is the CPU weight of a CPU request, as the kubelet computes it (1024 shares per
+// core, at least 2, at most 262144); 0 (the engine's default) when nothing is requested.
+func cpuShares(request recipes.MilliCPU) int64 {
+	if request <= 0 {
+		return 0
+	}
+	return min(max(int64(request)*1024/1000, 2), 262144)
+}
+
+// appHash is the config hash of an app container: its recipe, and what of the pod shapes it —
+// the namespaces it joins, the stop budget it falls back on, the sysctls it carries, the
+// pod identity and resources its downward-API variables read, the pod volumes it mounts.
+func (s *PodSpec) appHash(c *recipes.Container) string {
+	pod := s.Pod
+	type identity struct {
+		Name, Namespace, ServiceAccount string
+		Labels, Annotations             map[string]string
+		Resources                       map[string]*recipes.Resources
+	}
+	in := struct {
+		Container *recipes.Container
+		PID, IPC  bool
+		PodGrace  recipes.Duration
+		Sysctls   map[string]string `json:",omitempty"`
+		Identity  *identity         `json:",omitempty"`
+		Volumes   []*recipes.Volume `json:",omitempty"`
+	}{Container: c, PID: pod.SharePID, IPC: pod.ShareIPC, PodGrace: pod.StopGrace, Sysctls: s.sysctls(false)}
+	if len(c.EnvRefs) > 0 {
+		in.Identity = &identity{Name: pod.Name, Namespace: pod.Namespace, ServiceAccount: pod.ServiceAccount,
+			Labels: pod.Labels, Annotations: pod.Annotations, Resources: map[string]*recipes.Resources{}}
+		for _, r := range c.EnvRefs {
+			if other := pod.Container(r.Container); other != nil {
+				in.Identity.Resources[other.Name] = other.Resources
+			}
+		}
+	}
+	for _, m := range c.Volumes {
+		if v := pod.Volume(m.Source); m.Type == recipes.MountVolume && v != nil {
+			in.Volumes = append(in.Volumes, v)
+		}
+	}
+	return ConfigHash(in)
 }
 
 // FileCopy is a set of files written into a created container before it starts.

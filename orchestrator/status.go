@@ -36,6 +36,7 @@ const (
 	OpStop
 	OpRemove
 	OpCollect
+	OpPreStop // the pre-stop hook runs: the stop signal follows it
 )
 
 // Has reports whether any of o are in flight.
@@ -72,6 +73,16 @@ type ContainerStatus struct {
 	// CrashCount is the number of consecutive exits that came after runs shorter than the
 	// back-off reset: the next restart waits Backoff.Initial doubled CrashCount-1 times.
 	CrashCount int
+
+	// PostStart is the state of the current run's post-start hook (HookNone without one,
+	// or before it was sent); PostStartErr says why it failed. PreStopDone: the current
+	// run's pre-stop hook has run (or was abandoned), its stop signal may follow.
+	PostStart    HookPhase
+	PostStartErr string
+	PreStopDone  bool
+
+	// Networks are the infra container's addresses, from inspects of its current run.
+	Networks []NetworkAddress
 
 	Ready      bool // latest readiness result (with a ready probe)
 	ReadyKnown bool
@@ -159,6 +170,13 @@ type PodStatus struct {
 	// off, or left by an earlier incarnation. They are removed before anything of that name
 	// is created again.
 	Orphans map[string]*Orphan
+
+	// UID is the pod incarnation's metadata.uid (the supervisor draws a new one for each).
+	UID string
+	// JobDone is set when the main of a job pod completed (exited 0, not to be restarted):
+	// the pod has done its work; it is never run again. JobDoneAt is when it was seen.
+	JobDone   bool
+	JobDoneAt time.Time
 }
 
 // Orphan is a container of the pod that no status holds.
@@ -243,9 +261,16 @@ func (st *PodStatus) Dispatched(spec *PodSpec, a Action, now time.Time) {
 		c.StartNow, c.StartReason = false, ""
 		c.Killed, c.StopFailed = false, false
 		c.StopStarted, c.StopGrace, c.StopReason = time.Time{}, 0, ""
+		c.PostStart, c.PostStartErr, c.PreStopDone = HookNone, "", false
+		c.Networks = nil
 		if c.Role == recipes.RoleMain {
 			st.MainStarted = true
 		}
+	case ActPostStart:
+		c.PostStart = HookRunning
+	case ActPreStop:
+		c.Pending |= OpPreStop
+		c.StopStarted, c.StopGrace, c.StopReason = now, a.Grace, a.Reason
 	case ActStop:
 		c.Pending |= OpStop
 		c.StopStarted, c.StopGrace, c.StopReason = now, a.Grace, a.Reason
@@ -264,7 +289,9 @@ type ActionResult struct {
 	Stop   StopResult
 	Lines  []string // collected log lines
 	Epoch  uint64   // relist epoch read after a create completed
-	Err    error
+	// Took is how long a hook ran (post-start, pre-stop); Err then says why it failed.
+	Took time.Duration
+	Err  error
 }
 
 // ApplyResult folds an executed action's result into the status.
@@ -338,6 +365,21 @@ func (st *PodStatus) ApplyResult(spec *PodSpec, r ActionResult, now time.Time) {
 	case ActCollectLogs:
 		c.Pending &^= OpCollect
 		c.Lines, c.LinesCollected = r.Lines, true
+	case ActPostStart:
+		// Only the run it was sent for, still running, is judged by it: a hook cut short
+		// by the end of the run (an exit, a stop) says nothing about the container.
+		if c.Attempt != a.Attempt || c.State != StateRunning || c.PostStart != HookRunning {
+			break
+		}
+		c.PostStart = HookPassed
+		if r.Err != nil {
+			c.PostStart, c.PostStartErr = HookFailed, r.Err.Error()
+		}
+	case ActPreStop:
+		c.Pending &^= OpPreStop
+		if c.Attempt == a.Attempt {
+			c.PreStopDone = true
+		}
 	}
 	st.finishRecreate(now)
 }
@@ -391,6 +433,9 @@ func (st *PodStatus) stoppedByEngine() {
 		case recipes.RoleInfra:
 		case recipes.RoleInit:
 			c.Runs, c.ExitCode = 0, 0
+		case recipes.RoleMain:
+			st.JobDone = false // a job's main stopped by the engine has not completed
+			c.StartNow, c.StartReason = true, "the engine stopped it as it stopped"
 		default:
 			c.StartNow, c.StartReason = true, "the engine stopped it as it stopped"
 		}
@@ -447,6 +492,12 @@ func (st *PodStatus) ApplyUnreachable(r ActionResult) {
 		c.Pending &^= OpRemove
 	case ActCollectLogs:
 		c.Pending &^= OpCollect
+	case ActPostStart:
+		if c.Attempt == a.Attempt && c.PostStart == HookRunning {
+			c.PostStart = HookNone // run again once the engine is back, if the run survived
+		}
+	case ActPreStop:
+		c.Pending &^= OpPreStop
 	}
 }
 
@@ -571,6 +622,9 @@ func (st *PodStatus) syncInfo(spec *PodSpec, c *ContainerStatus, info ContainerI
 		// (its start time may differ slightly from the start event's).
 		if c.State == StateRunning && info.StartedAt.After(c.FinishedAt) {
 			c.setHealth(info.Health, info.HealthAt)
+			if len(info.Networks) > 0 {
+				c.Networks = info.Networks
+			}
 		}
 	case StatusExited, StatusDead:
 		switch c.State {
@@ -606,6 +660,11 @@ func (st *PodStatus) exit(spec *PodSpec, c *ContainerStatus, code int, oom bool,
 	c.EngineHealth = EngineHealthNone
 	c.ExitUnchecked = !st.Terminating && !st.Recreating && c.StopReason == "" && !c.Held && !c.RestartRequested
 	c.checkGen = 0
+	c.Networks = nil
+	if spec.Pod.Job && c.Role == recipes.RoleMain && code == 0 && c.PostStart != HookFailed && !c.Held &&
+		!c.RestartRequested && !c.LiveFailed && !spec.Pod.Main.Restart.Restarts(0) && !st.Terminating && !st.Recreating {
+		st.JobDone, st.JobDoneAt = true, now
+	}
 	switch {
 	case st.Terminating:
 	case c.RestartRequested:
@@ -641,7 +700,8 @@ func (st *PodStatus) gone(spec *PodSpec, c *ContainerStatus, now time.Time) {
 // loseInfra starts the recreation of the whole pod when its infra container died or
 // disappeared on its own.
 func (st *PodStatus) loseInfra(how string, now time.Time) {
-	if st.Terminating || st.Recreating || st.Infra.Pending.Has(OpRemove) {
+	// A job pod that has completed is not run again: its infra container is not needed.
+	if st.Terminating || st.Recreating || st.JobDone || st.Infra.Pending.Has(OpRemove) {
 		return
 	}
 	st.Recreating = true
@@ -676,6 +736,7 @@ func (st *PodStatus) finishRecreate(now time.Time) {
 		c.Err = nil // a start that failed as the pod went down (its namespaces gone) fails nothing
 		c.Ready, c.ReadyKnown, c.LiveFailed = false, false, false
 		c.Held, c.RestartRequested, c.StartNow, c.StartReason = false, false, false, ""
+		c.PostStart, c.PostStartErr, c.PreStopDone = HookNone, "", false
 		c.Removed = false
 	}
 }
@@ -734,7 +795,7 @@ const (
 // ApplyCommand folds a user command into the status.
 func (st *PodStatus) ApplyCommand(name string, cmd Command) {
 	c := st.Containers[name]
-	if c == nil || st.Terminating {
+	if c == nil || st.Terminating || st.JobDone {
 		return
 	}
 	switch cmd {

@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"reflect"
 	"slices"
@@ -49,6 +50,7 @@ const (
 	reportMainReady reportKind = iota + 1 // main is ready: dependent pods may start
 	reportRunning                         // main started: the pod is up
 	reportMainEnded                       // main exited for good
+	reportCompleted                       // a job pod's main completed
 	reportFailed                          // the pod failed
 	reportDone                            // the pod is torn down
 )
@@ -69,7 +71,11 @@ type supervisor struct {
 	// opCtx carries engine operations: never cancelled by a stop request, so teardown runs.
 	opCtx context.Context
 
-	active atomic.Bool // running: it accepts commands
+	active    atomic.Bool // running: it accepts commands
+	completed atomic.Bool // a job pod that completed: it takes no more commands
+	// newUID draws a pod incarnation's metadata.uid; uidOf is the incarnation it was drawn for.
+	newUID func() string
+	uidOf  int
 
 	wg      sync.WaitGroup
 	workCtx context.Context
@@ -86,15 +92,17 @@ type supervisor struct {
 	blockedNote time.Time // the wait's last BlockedNoteEvery mark told
 }
 
-// runWorkers are the probe workers and log reader of one run of one container.
+// runWorkers are the probe workers, hooks and log reader of one run of one container.
 type runWorkers struct {
-	attempt    int
-	stopProbes context.CancelFunc
-	logDone    chan struct{}
-	logLines   atomic.Uint64 // lines the log reader has read: its progress
+	attempt int
+	// ctx lives as long as the run (while it is seen running): it carries the run's probe
+	// workers, stats reader and hooks; stop ends it.
+	ctx      context.Context
+	stop     context.CancelFunc
+	logDone  chan struct{}
+	logLines atomic.Uint64 // lines the log reader has read: its progress
 
 	// The run's probes: the ready and live probes start once the startup probe passed.
-	probeCtx      context.Context
 	infraID, id   string
 	probesStarted bool
 }
@@ -102,9 +110,18 @@ type runWorkers struct {
 func newSupervisor(spec *PodSpec, clk clock.Clock, rt Runtime, exec *executor, out *stream, report func(podReport)) *supervisor {
 	return &supervisor{
 		spec: spec, st: NewPodStatus(spec.Pod), clock: clk, rt: rt, exec: exec, out: out,
-		box: newMailbox(), report: report, opCtx: context.Background(), engine: newEngineWatch(),
+		box: newMailbox(), report: report, opCtx: context.Background(), newUID: newUID, uidOf: -1, engine: newEngineWatch(),
 		workers: map[string]*runWorkers{}, views: map[string]ContainerView{}, sent: map[reportKind]bool{},
 	}
+}
+
+// newUID is a random (version 4) UUID.
+func newUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // run supervises the pod until it is torn down.
@@ -120,22 +137,32 @@ func (s *supervisor) run() {
 	var timer clock.Timer
 	for {
 		now := s.clock.Now()
+		if s.uidOf != s.st.Incarnation {
+			s.uidOf, s.st.UID = s.st.Incarnation, s.newUID()
+		}
 		plan := PlanPod(s.spec, s.st, now)
-		var removals []Action
+		var removals, hooks []Action
 		for _, a := range plan.Actions {
 			s.st.Dispatched(s.spec, a, now)
-			if a.Kind == ActRemove {
+			switch a.Kind {
+			case ActRemove:
 				removals = append(removals, a)
-				continue
+			case ActPostStart, ActPreStop:
+				hooks = append(hooks, a)
+			default:
+				s.dispatch(s.opCtx, a, nil)
 			}
-			s.dispatch(a, nil)
 		}
 		s.syncWorkers(now)
 		// A container is removed only once its log reader has read its last run to the end:
 		// a container that ran briefly (a job's main, a crash at start) would otherwise lose
 		// its output. Workers are synced first so that a run seen just now has its reader.
 		for _, a := range removals {
-			s.dispatch(a, s.logsDrained(a.Target, a.ID))
+			s.dispatch(s.opCtx, a, s.logsDrained(a.Target, a.ID))
+		}
+		// A hook lives as long as the run it is for (a forced teardown ends it too).
+		for _, a := range hooks {
+			s.dispatchHook(a)
 		}
 
 		// Arm the wake-up before publishing, so that whoever reacts to what is published
@@ -178,15 +205,38 @@ func (s *supervisor) run() {
 
 // dispatch hands a to the executor in a goroutine of its own; with after set, the action
 // waits for that log reader first.
-func (s *supervisor) dispatch(a Action, after *runWorkers) {
+func (s *supervisor) dispatch(ctx context.Context, a Action, after *runWorkers) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		if after != nil {
 			s.awaitLogs(after)
 		}
-		s.box.put(msgResult{s.exec.execute(s.opCtx, a)})
+		s.box.put(msgResult{s.exec.execute(ctx, a)})
 	}()
+}
+
+// dispatchHook runs a post-start or pre-stop hook within the life of the run it is for, and
+// says so.
+func (s *supervisor) dispatchHook(a Action) {
+	ctx := s.opCtx
+	if w := s.workers[a.Target]; w != nil && w.attempt == a.Attempt && w.ctx != nil {
+		ctx = w.ctx
+	} else {
+		// The run already ended (its stop arrived with its start): nothing to run it in.
+		done, cancel := context.WithCancel(ctx)
+		cancel()
+		ctx = done
+	}
+	s.out.publish(HookEvent{Pod: s.spec.Pod.Name, Container: a.Target, Hook: hookKind(a.Kind), Phase: HookRunning, Action: HookAction(a.Hook)})
+	s.dispatch(ctx, a, nil)
+}
+
+func hookKind(k ActionKind) HookKind {
+	if k == ActPreStop {
+		return HookPreStop
+	}
+	return HookPostStart
 }
 
 // A removal waits for the log reader of a container that is no longer running (its stream
@@ -251,6 +301,7 @@ func (s *supervisor) apply(m any) {
 		}
 		s.st.ApplyResult(s.spec, m.r, now)
 		s.noteResult(m.r)
+		s.noteHook(m.r)
 	case msgProbe:
 		s.st.ApplyProbe(m.r)
 		switch {
@@ -265,6 +316,13 @@ func (s *supervisor) apply(m any) {
 		s.st.ApplyCommand(m.name, m.cmd)
 	case msgTerminate:
 		s.st.Terminate(m.force, now)
+		if m.force {
+			for _, w := range s.workers { // hooks in flight are given up
+				if w.stop != nil {
+					w.stop()
+				}
+			}
+		}
 	case msgEngineDown:
 		s.st.EngineDown = true
 	case msgEngineChecked:
@@ -302,10 +360,27 @@ func shortName(id string) string {
 	return id
 }
 
+// noteHook publishes how a hook went.
+func (s *supervisor) noteHook(r ActionResult) {
+	a := r.Action
+	if a.Kind != ActPostStart && a.Kind != ActPreStop {
+		return
+	}
+	ev := HookEvent{Pod: s.spec.Pod.Name, Container: a.Target, Hook: hookKind(a.Kind), Phase: HookPassed,
+		Action: HookAction(a.Hook), Duration: recipes.Duration(r.Took)}
+	if r.Err != nil {
+		ev.Phase, ev.Error = HookFailed, r.Err.Error()
+	}
+	s.out.publish(ev)
+}
+
 // noteResult publishes what an action's result says beyond state: failures that are not the
 // pod's, and stops that needed SIGKILL.
 func (s *supervisor) noteResult(r ActionResult) {
 	a := r.Action
+	if a.Kind == ActPostStart || a.Kind == ActPreStop {
+		return // a hook's failure is its HookEvent's (noteHook)
+	}
 	if r.Err != nil {
 		switch a.Kind {
 		case ActCreateVolume, ActCreate, ActStart:
@@ -349,11 +424,11 @@ func (s *supervisor) syncWorkers(now time.Time) {
 	for _, c := range s.spec.Pod.Containers() {
 		cs := s.st.Containers[c.Name]
 		w := s.workers[c.Name]
-		if w != nil && w.stopProbes != nil && (cs.State != StateRunning || w.attempt != cs.Attempt) {
-			w.stopProbes()
-			w.stopProbes = nil
+		if w != nil && w.stop != nil && (cs.State != StateRunning || w.attempt != cs.Attempt) {
+			w.stop()
+			w.stop = nil
 		}
-		if w != nil && w.stopProbes != nil && !w.probesStarted && cs.StartupPassed {
+		if w != nil && w.stop != nil && !w.probesStarted && cs.StartupPassed {
 			s.startProbes(c, w)
 		}
 		// A run seen started gets its log reader even when it already ended (a quick
@@ -380,13 +455,13 @@ func (s *supervisor) syncWorkers(now time.Time) {
 			s.follow(s.workCtx, prevLogs, nw.logDone, &nw.logLines, buf, id, since, marker)
 		}()
 
-		stats, hasStats := s.rt.(StatsSource)
-		if (c.Ready == nil && c.Live == nil && c.Startup == nil && !hasStats) || cs.State != StateRunning {
+		if cs.State != StateRunning {
 			continue
 		}
-		// pctx ends with the run: it carries the run's probe workers and stats reader.
+		// pctx ends with the run: it carries the run's probe workers, stats reader and hooks.
 		pctx, stop := context.WithCancel(s.workCtx)
-		nw.stopProbes, nw.probeCtx, nw.infraID, nw.id = stop, pctx, s.st.Infra.ID, id
+		nw.ctx, nw.stop, nw.infraID, nw.id = pctx, stop, s.st.Infra.ID, id
+		stats, hasStats := s.rt.(StatsSource)
 		if hasStats {
 			name := c.Name
 			s.wg.Add(1)
@@ -418,7 +493,7 @@ func (s *supervisor) goProbe(name string, w *runWorkers, p recipes.Probe, kind P
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.probeLoop(w.probeCtx, name, w.attempt, p, kind, w.infraID, w.id)
+		s.probeLoop(w.ctx, name, w.attempt, p, kind, w.infraID, w.id)
 	}()
 }
 
@@ -455,6 +530,9 @@ func (s *supervisor) noteBlocked(plan Plan, now time.Time) {
 
 // publish sends an event for every container whose view changed, then the pod's phase.
 func (s *supervisor) publish(plan Plan, now time.Time) {
+	if s.st.CheckingEngine() && !s.st.EngineDown {
+		return // an exit waits for the engine check: the views hear of it with its outcome
+	}
 	s.blocked = plan.Blocked
 	waits := map[string]Wait{}
 	for _, w := range plan.Waits {
@@ -475,6 +553,8 @@ func (s *supervisor) publish(plan Plan, now time.Time) {
 		reason = s.st.InfraLost
 	case plan.MainEnded:
 		reason = fmt.Sprintf("main %s exited: %s", s.spec.Pod.Main.Name, fmtExit(plan.MainExit, s.st.Containers[s.spec.Pod.Main.Name].OOMKilled))
+	case plan.Completed:
+		reason = fmt.Sprintf("job completed: main %s exited with code 0", s.spec.Pod.Main.Name)
 	}
 	if s.published && plan.Phase == s.phase && reason == s.reason {
 		return
@@ -503,8 +583,8 @@ func (s *supervisor) publishViews(waits map[string]Wait) {
 	}
 	// Changes of one batch go out in lifecycle order, so that a reader sees them as they
 	// happened: start order while the pod comes up, teardown order while it goes down (main
-	// stopped, then the next sidecar stopping).
-	if s.st.Terminating {
+	// stopped, then the next sidecar stopping) or a job's sidecars are stopped after its main.
+	if s.st.Terminating || s.st.JobDone {
 		for _, c := range teardownOrder(s.spec.Pod) {
 			emit(c, s.st.Containers[c.Name])
 		}
@@ -570,7 +650,10 @@ func (s *supervisor) view(c *recipes.Container, cs *ContainerStatus, waits map[s
 				v.Health = HealthUnhealthy
 			}
 		}
-		if cs.Pending.Has(OpStop) {
+		if c != nil && c.PostStart != nil && cs.PostStart == HookRunning {
+			v.Reason = "post-start hook running"
+		}
+		if cs.Pending.Has(OpStop | OpPreStop) {
 			v.State = CStateStopping
 			v.StopGrace = recipes.Duration(cs.StopGrace)
 			v.StopDeadline = cs.StopStarted.Add(cs.StopGrace)
@@ -582,7 +665,7 @@ func (s *supervisor) view(c *recipes.Container, cs *ContainerStatus, waits map[s
 		v.StartedAt = cs.StartedAt
 		w, waiting := waits[cs.Name]
 		switch {
-		case cs.Pending.Has(OpStop):
+		case cs.Pending.Has(OpStop | OpPreStop):
 			// The engine said it died, but our stop call has not returned: whether it
 			// needed SIGKILL is not known yet, so it is still stopping.
 			v.State = CStateStopping
@@ -625,6 +708,10 @@ func (s *supervisor) sendReports(plan Plan) {
 	}
 	if plan.MainEnded {
 		send(reportMainEnded, podReport{code: plan.MainExit})
+	}
+	if plan.Completed {
+		s.completed.Store(true)
+		send(reportCompleted, podReport{})
 	}
 	if plan.Failure != nil {
 		s.st.Failure = plan.Failure

@@ -32,8 +32,10 @@ const apiVolumeSubpath = "1.45"
 //
 // An app container (NamespaceOwner set) joins the owner's network namespace, and its PID and
 // IPC namespaces when SharePID / ShareIPC are set. A container without an owner is an infra
-// container: it gets the network, aliases, hostname and published ports, and its IPC namespace
-// is always created shareable so that members may join it.
+// container: it gets the network, aliases, hostname and domain name, extra hosts, DNS
+// settings and published ports, and its IPC namespace is always created shareable so that
+// members may join it. Resources, capabilities, devices, ulimits, sysctls, /dev/shm's size,
+// the stop signal, groups and the read-only root filesystem apply to any container.
 //
 // A taken name is ErrConflict, with a message saying whether the holder is a sidecar leftover
 // or someone else's container. A missing image is ErrImageUnavailable (and ErrNotFound).
@@ -72,20 +74,49 @@ func (d *Docker) createOptions(spec orchestrator.ContainerSpec) (client.Containe
 		WorkingDir: spec.WorkingDir,
 		User:       spec.User,
 		Tty:        spec.TTY,
+		StopSignal: spec.StopSignal,
 	}
 	if spec.StopGrace > 0 {
 		s := int(math.Ceil(spec.StopGrace.Seconds()))
 		cfg.StopTimeout = &s
 	}
-	hc := &container.HostConfig{}
+	hc := &container.HostConfig{
+		CapAdd:         spec.CapAdd,
+		CapDrop:        spec.CapDrop,
+		Privileged:     spec.Privileged,
+		ReadonlyRootfs: spec.ReadOnly,
+		GroupAdd:       spec.Groups,
+		ShmSize:        spec.ShmSize,
+		Sysctls:        spec.Sysctls,
+		Resources: container.Resources{
+			NanoCPUs:          int64(spec.CPU) * 1_000_000,
+			CPUShares:         spec.CPUShares,
+			Memory:            spec.Memory,
+			MemoryReservation: spec.MemoryReservation,
+		},
+	}
+	for _, dev := range spec.Devices {
+		m := container.DeviceMapping{PathOnHost: dev.HostPath, PathInContainer: dev.ContainerPath, CgroupPermissions: dev.Permissions}
+		if m.PathInContainer == "" {
+			m.PathInContainer = m.PathOnHost
+		}
+		if m.CgroupPermissions == "" {
+			m.CgroupPermissions = "rwm"
+		}
+		hc.Devices = append(hc.Devices, m)
+	}
+	for _, u := range spec.Ulimits {
+		hc.Ulimits = append(hc.Ulimits, &container.Ulimit{Name: u.Name, Soft: u.Soft, Hard: u.Hard})
+	}
 	if spec.Init {
 		t := true
 		hc.Init = &t
 	}
 	var nc *network.NetworkingConfig
 	if owner := spec.NamespaceOwner; owner != "" {
-		if spec.Network != "" || len(spec.Aliases) > 0 || spec.Hostname != "" || len(spec.Ports) > 0 {
-			return client.ContainerCreateOptions{}, errors.New("a container that joins the infra container's namespaces cannot have its own network, aliases, hostname or ports: set them on the infra container")
+		if spec.Network != "" || len(spec.Aliases) > 0 || spec.Hostname != "" || len(spec.Ports) > 0 ||
+			spec.Domainname != "" || len(spec.ExtraHosts) > 0 || spec.DNS != nil {
+			return client.ContainerCreateOptions{}, errors.New("a container that joins the infra container's namespaces cannot have its own network, aliases, hostname, domain name, extra hosts, DNS settings or ports: set them on the infra container")
 		}
 		hc.NetworkMode = container.NetworkMode("container:" + owner)
 		if spec.SharePID {
@@ -96,7 +127,22 @@ func (d *Docker) createOptions(spec orchestrator.ContainerSpec) (client.Containe
 		}
 	} else {
 		hc.IpcMode = container.IPCModeShareable
-		cfg.Hostname = spec.Hostname
+		cfg.Hostname, cfg.Domainname = spec.Hostname, spec.Domainname
+		for _, h := range spec.ExtraHosts {
+			for _, name := range h.Hostnames {
+				hc.ExtraHosts = append(hc.ExtraHosts, name+":"+h.IP)
+			}
+		}
+		if dns := spec.DNS; dns != nil {
+			for _, ns := range dns.Nameservers {
+				ip, err := netip.ParseAddr(ns)
+				if err != nil {
+					return client.ContainerCreateOptions{}, fmt.Errorf("bad DNS nameserver %q: write an IP address", ns)
+				}
+				hc.DNS = append(hc.DNS, ip)
+			}
+			hc.DNSSearch, hc.DNSOptions = dns.Searches, dns.Options
+		}
 		if spec.Network != "" {
 			hc.NetworkMode = container.NetworkMode(spec.Network)
 			nc = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{
@@ -461,6 +507,31 @@ func containerInfo(c container.InspectResponse) orchestrator.ContainerInfo {
 			info.Health = orchestrator.ParseEngineHealth(string(h.Status))
 			if n := len(h.Log); n > 0 && h.Log[n-1] != nil {
 				info.HealthAt = h.Log[n-1].End
+			}
+		}
+	}
+	if c.NetworkSettings != nil && c.State != nil && c.State.Running {
+		names := make([]string, 0, len(c.NetworkSettings.Networks))
+		for name := range c.NetworkSettings.Networks {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			ep := c.NetworkSettings.Networks[name]
+			if ep == nil {
+				continue
+			}
+			a := orchestrator.NetworkAddress{Network: name}
+			for _, x := range []struct {
+				ip  netip.Addr
+				out *string
+			}{{ep.IPAddress, &a.IP}, {ep.GlobalIPv6Address, &a.IPv6}, {ep.Gateway, &a.Gateway}, {ep.IPv6Gateway, &a.IPv6Gateway}} {
+				if x.ip.IsValid() && !x.ip.IsUnspecified() {
+					*x.out = x.ip.String()
+				}
+			}
+			if a.IP != "" || a.IPv6 != "" {
+				info.Networks = append(info.Networks, a)
 			}
 		}
 	}

@@ -159,3 +159,13 @@ func (d *Docker) CheckEngine(ctx context.Context) error {
 	}
 	return nil
 }
+
+// NodeInfo is the engine's host as the downward API gives it: the engine's name
+// (spec.nodeName), its CPUs and memory (what a limit that is not set reads as).
+func (d *Docker) NodeInfo(ctx context.Context) (orchestrator.NodeInfo, error) {
+	res, err := d.cli.Info(ctx, client.InfoOptions{})
+	if err != nil {
+		return orchestrator.NodeInfo{}, engineError("read the engine's info", err)
+	}
+	return orchestrator.NodeInfo{Name: res.Info.Name, CPUs: res.Info.NCPU, Memory: res.Info.MemTotal}, nil
+}

@@ -129,3 +129,58 @@ func (d *Docker) execProbe(ctx context.Context, id string, cmd []string, timeout
 	}
 	return nil
 }
+
+// hookHTTPTimeout bounds an http hook when its context has no deadline (a post-start hook):
+// the probe helper needs a timeout, and a hook request that takes longer is not answering.
+const hookHTTPTimeout = time.Minute
+
+// RunHook runs a lifecycle hook's exec or http action once: exec in containerID (exit status
+// 0 passes), http with the infra helper inside the pod's network namespace (infraID), passing
+// on a status of 200-399 as a probe does. It ends when the action does or ctx ends.
+func (d *Docker) RunHook(ctx context.Context, infraID, containerID string, h recipes.Hook) error {
+	switch {
+	case h.Exec != nil:
+		if len(h.Exec.Command) == 0 {
+			return errors.New("exec hook: no command")
+		}
+		what := strconv.Quote(strings.Join(h.Exec.Command, " "))
+		res, err := d.Exec(ctx, containerID, h.Exec.Command)
+		switch {
+		case err == nil && res.ExitCode == 0:
+			return nil
+		case err == nil:
+			msg := fmt.Sprintf("exec %s exited %d", what, res.ExitCode)
+			if out := firstLine(res.Output); out != "" {
+				msg += ": " + out
+			}
+			return errors.New(msg)
+		case errors.Is(err, ErrCommandNotFound):
+			return fmt.Errorf("exec %s: %q is not in the container's image: install it there or change the hook's command", what, h.Exec.Command[0])
+		}
+		return fmt.Errorf("exec %s: %w", what, err)
+	case h.HTTP != nil:
+		if infraID == "" {
+			return errors.New("http hook: no infra container to send it from")
+		}
+		timeout := hookHTTPTimeout
+		if dl, ok := ctx.Deadline(); ok {
+			timeout = time.Until(dl)
+		}
+		url, cmd := httpProbeCommand(h.HTTP, timeout)
+		res, err := d.Exec(ctx, infraID, cmd)
+		switch {
+		case err == nil && res.ExitCode == 0:
+			return nil
+		case err == nil:
+			reason := firstLine(res.Output)
+			if reason == "" {
+				reason = "the helper exited " + strconv.Itoa(res.ExitCode)
+			}
+			return fmt.Errorf("GET %s: %s", url, reason)
+		case errors.Is(err, ErrCommandNotFound):
+			return fmt.Errorf("GET %s: the infra container %s has no probe helper (is it sidecar's infra image?): %w", url, shortID(infraID), err)
+		}
+		return fmt.Errorf("GET %s: %w", url, err)
+	}
+	return errors.New("hook: no exec or http action (a sleep is the orchestrator's)")
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/moby/moby/api/types/network"
@@ -84,7 +85,24 @@ func (d *Docker) ListNetworks(ctx context.Context, filter map[string]string) ([]
 // that volume; when it does not carry exactly our stack label it is someone else's (or
 // another stack's), and that is ErrConflict.
 func (d *Docker) CreateVolume(ctx context.Context, name string, labels map[string]string) error {
-	res, err := d.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: name, Driver: "local", Labels: labels})
+	return d.createVolume(ctx, name, labels, nil)
+}
+
+// CreateMemoryVolume creates a local volume backed by a tmpfs (type=tmpfs, device=tmpfs,
+// o=size=N when size is set): the engine mounts it once for all the containers that use it,
+// so a pod's containers share it, as an emptyDir of medium Memory; its content lives in
+// memory and is gone when the volume is unmounted (the infra container holds it for the pod's
+// life). Conflicts are as for CreateVolume.
+func (d *Docker) CreateMemoryVolume(ctx context.Context, name string, labels map[string]string, size int64) error {
+	opts := map[string]string{"type": "tmpfs", "device": "tmpfs"}
+	if size > 0 {
+		opts["o"] = "size=" + strconv.FormatInt(size, 10)
+	}
+	return d.createVolume(ctx, name, labels, opts)
+}
+
+func (d *Docker) createVolume(ctx context.Context, name string, labels, driverOpts map[string]string) error {
+	res, err := d.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: name, Driver: "local", DriverOpts: driverOpts, Labels: labels})
 	if err != nil {
 		if isConflict(err) {
 			return conflictError("volume", name, name, nil, err)

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -217,6 +218,73 @@ func TestCreateOptions(t *testing.T) {
 	}
 	if _, err := d.createOptions(orchestrator.ContainerSpec{Name: "x", Image: "i", NamespaceOwner: "abc", Ports: []recipes.Port{{ContainerPort: 80}}}); err == nil {
 		t.Error("ports on a member container accepted")
+	}
+	for _, member := range []orchestrator.ContainerSpec{
+		{Name: "x", Image: "i", NamespaceOwner: "abc", ExtraHosts: []recipes.HostAlias{{IP: "10.0.0.1", Hostnames: []string{"db"}}}},
+		{Name: "x", Image: "i", NamespaceOwner: "abc", DNS: &recipes.DNSConfig{Nameservers: []string{"1.1.1.1"}}},
+		{Name: "x", Image: "i", NamespaceOwner: "abc", Domainname: "web"},
+	} {
+		if _, err := d.createOptions(member); err == nil {
+			t.Errorf("what the infra container owns accepted on a member: %+v", member)
+		}
+	}
+}
+
+// The container's resources, security and kernel settings reach the engine's create request;
+// what the infra container owns (domain name, extra hosts, resolver) reaches its own.
+func TestCreateOptionsCarryTheModel(t *testing.T) {
+	d := &Docker{apiVersion: "1.41"}
+	app, err := d.createOptions(orchestrator.ContainerSpec{Name: "s-web", Image: "i", NamespaceOwner: "abc",
+		CPU: 1500, CPUShares: 256, Memory: 512 << 20, MemoryReservation: 256 << 20,
+		CapAdd: []string{"NET_ADMIN"}, CapDrop: []string{"MKNOD"}, Privileged: true, ReadOnly: true,
+		Devices: []recipes.Device{{HostPath: "/dev/net/tun"}, {HostPath: "/dev/fuse", ContainerPath: "/dev/f", Permissions: "rw"}},
+		User:    "1000", Groups: []string{"video", "44"}, StopSignal: "SIGQUIT", ShmSize: 64 << 20,
+		Ulimits: []recipes.Ulimit{{Name: "nofile", Soft: 1024, Hard: 4096}}, Sysctls: map[string]string{"kernel.msgmax": "65536"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, cfg := app.HostConfig, app.Config
+	if hc.NanoCPUs != 1_500_000_000 || hc.CPUShares != 256 || hc.Memory != 512<<20 || hc.MemoryReservation != 256<<20 {
+		t.Errorf("resources: nano %d shares %d memory %d reservation %d", hc.NanoCPUs, hc.CPUShares, hc.Memory, hc.MemoryReservation)
+	}
+	if !slices.Equal(hc.CapAdd, []string{"NET_ADMIN"}) || !slices.Equal(hc.CapDrop, []string{"MKNOD"}) || !hc.Privileged || !hc.ReadonlyRootfs {
+		t.Errorf("security: add %v drop %v privileged %v read-only %v", hc.CapAdd, hc.CapDrop, hc.Privileged, hc.ReadonlyRootfs)
+	}
+	wantDevices := []container.DeviceMapping{{PathOnHost: "/dev/net/tun", PathInContainer: "/dev/net/tun", CgroupPermissions: "rwm"},
+		{PathOnHost: "/dev/fuse", PathInContainer: "/dev/f", CgroupPermissions: "rw"}}
+	if !slices.Equal(hc.Devices, wantDevices) {
+		t.Errorf("devices %+v", hc.Devices)
+	}
+	if cfg.User != "1000" || !slices.Equal(hc.GroupAdd, []string{"video", "44"}) || cfg.StopSignal != "SIGQUIT" || hc.ShmSize != 64<<20 {
+		t.Errorf("user %q groups %v stop signal %q shm %d", cfg.User, hc.GroupAdd, cfg.StopSignal, hc.ShmSize)
+	}
+	if len(hc.Ulimits) != 1 || *hc.Ulimits[0] != (container.Ulimit{Name: "nofile", Soft: 1024, Hard: 4096}) || hc.Sysctls["kernel.msgmax"] != "65536" {
+		t.Errorf("ulimits %v sysctls %v", hc.Ulimits, hc.Sysctls)
+	}
+
+	infra, err := d.createOptions(orchestrator.ContainerSpec{Name: "s-infra", Image: "i", Network: "s-net", Aliases: []string{"web-0", "web-0.web"},
+		Hostname: "web-0", Domainname: "web", ExtraHosts: []recipes.HostAlias{{IP: "10.1.2.3", Hostnames: []string{"db.internal", "db"}}},
+		DNS:     &recipes.DNSConfig{Nameservers: []string{"1.1.1.1"}, Searches: []string{"svc.local"}, Options: []string{"ndots:2"}},
+		Sysctls: map[string]string{"net.ipv4.ip_forward": "1"}, ShmSize: 256 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, cfg = infra.HostConfig, infra.Config
+	if cfg.Hostname != "web-0" || cfg.Domainname != "web" || !slices.Equal(hc.ExtraHosts, []string{"db.internal:10.1.2.3", "db:10.1.2.3"}) {
+		t.Errorf("hostname %q domain %q extra hosts %v", cfg.Hostname, cfg.Domainname, hc.ExtraHosts)
+	}
+	if len(hc.DNS) != 1 || hc.DNS[0].String() != "1.1.1.1" || !slices.Equal(hc.DNSSearch, []string{"svc.local"}) || !slices.Equal(hc.DNSOptions, []string{"ndots:2"}) {
+		t.Errorf("dns %v search %v options %v", hc.DNS, hc.DNSSearch, hc.DNSOptions)
+	}
+	if hc.Sysctls["net.ipv4.ip_forward"] != "1" || hc.ShmSize != 256<<20 || hc.IpcMode != "shareable" {
+		t.Errorf("sysctls %v shm %d ipc %q", hc.Sysctls, hc.ShmSize, hc.IpcMode)
+	}
+	if !slices.Equal(infra.NetworkingConfig.EndpointsConfig["s-net"].Aliases, []string{"web-0", "web-0.web"}) {
+		t.Errorf("aliases %v", infra.NetworkingConfig.EndpointsConfig["s-net"].Aliases)
+	}
+	if _, err := d.createOptions(orchestrator.ContainerSpec{Name: "s-infra", Image: "i", DNS: &recipes.DNSConfig{Nameservers: []string{"dns.example"}}}); err == nil ||
+		!strings.Contains(err.Error(), `bad DNS nameserver "dns.example"`) {
+		t.Errorf("a nameserver that is not an IP: %v", err)
 	}
 }
 

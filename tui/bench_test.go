@@ -43,7 +43,7 @@ var (
 	stormHeight = flag.Int("tui.height", 50, "terminal height of the TUI log-storm benchmark")
 )
 
-const stormContainers = 4
+var stormN = flag.Int("tui.containers", 4, "containers in the TUI log-storm benchmark (at most 9)")
 
 var stormSource = flag.String("tui.source", "buffers", "where the storm's lines come from: buffers (appended to the orchestrator's log buffers) or engine (printed by the in-memory engine's containers)")
 
@@ -76,15 +76,18 @@ func BenchmarkTUILogStorm(b *testing.B) {
 		b.ReportMetric(ms(view.latency(0.95)), "ms-key-p95")
 		b.ReportMetric(ms(view.latency(1)), "ms-key-max")
 		b.ReportMetric(view.linesPerSec, "lines/s")
+		b.ReportMetric(float64(view.skipped), "skipped")
+		b.ReportMetric(float64(view.missed), "keys-lost")
+		b.ReportMetric(float64(view.maxRSS)/1e6, "MB-peak-RSS")
 		b.Logf("storm %s, %d containers × %d lines/s, %dx%d; load average before and after: %s / %s",
-			*stormFor, stormContainers, *stormRate, *stormWidth, *stormHeight, base.load, view.load)
+			*stormFor, *stormN, *stormRate, *stormWidth, *stormHeight, base.load, view.load)
 		b.Logf("no view:   CPU %.1f%% of a core, %.0f lines/s delivered", base.cpu*100, base.linesPerSec)
 		b.Logf("with view: CPU %.1f%% of a core, %.0f lines/s delivered, %d frames (%.0f/s, %.1f MB written)",
 			view.cpu*100, view.linesPerSec, view.frames, float64(view.frames)/view.wall.Seconds(), float64(view.bytes)/1e6)
 		b.Logf("key to frame: %d presses, %d not shown within 2s; p50 %.1fms p95 %.1fms max %.1fms",
 			len(view.latencies)+view.missed, view.missed, ms(view.latency(0.5)), ms(view.latency(0.95)), ms(view.latency(1)))
-		b.Logf("source %s; with view: %d GCs, %.1fms paused in all, heap %.0f MB at the end",
-			*stormSource, view.gcs, ms(view.gcPause), float64(view.heap)/1e6)
+		b.Logf("source %s; with view: %d GCs, %.1fms paused in all, heap %.0f MB at the end, peak RSS %.0f MB (both runs); %d lines skipped",
+			*stormSource, view.gcs, ms(view.gcPause), float64(view.heap)/1e6, float64(view.maxRSS)/1e6, view.skipped)
 	}
 }
 
@@ -102,6 +105,8 @@ type stormResult struct {
 	gcs         uint32
 	gcPause     time.Duration
 	heap        uint64
+	skipped     int64 // lines the view was told it skipped (LogsDroppedEvent)
+	maxRSS      int64 // the process's peak RSS, bytes
 }
 
 func (r stormResult) latency(q float64) time.Duration {
@@ -116,14 +121,17 @@ func (r stormResult) latency(q float64) time.Duration {
 // countingSub counts the log lines the view reads.
 type countingSub struct {
 	*orchestrator.Subscription
-	lines *atomic.Int64
+	lines, skipped *atomic.Int64
 }
 
 func (c countingSub) count(evs []orchestrator.Event) []orchestrator.Event {
 	n := 0
 	for _, e := range evs {
-		if _, ok := e.(orchestrator.LogEvent); ok {
+		switch e := e.(type) {
+		case orchestrator.LogEvent:
 			n++
+		case orchestrator.LogsDroppedEvent:
+			c.skipped.Add(int64(e.Count))
 		}
 	}
 	c.lines.Add(int64(n))
@@ -140,11 +148,11 @@ func (c countingSub) TryNext() []orchestrator.Event { return c.count(c.Subscript
 // countingCtl is the orchestrator with a counting subscription.
 type countingCtl struct {
 	*orchestrator.Orchestrator
-	lines *atomic.Int64
+	lines, skipped *atomic.Int64
 }
 
 func (c countingCtl) SubscribeWith(o orchestrator.SubscribeOptions) countingSub {
-	return countingSub{c.Orchestrator.SubscribeWith(o), c.lines}
+	return countingSub{c.Orchestrator.SubscribeWith(o), c.lines, c.skipped}
 }
 
 // frameWriter stands for the terminal: it counts frames and bytes and notes when a marker
@@ -200,13 +208,13 @@ func cpuTime() time.Duration {
 // runStorm runs one storm, with the view or with a subscriber that only drains the stream.
 func runStorm(b *testing.B, withView bool) stormResult {
 	b.Helper()
-	st, err := fakestack.Load(fakestack.Recipe(fakestack.Spec{Name: "storm", N: stormContainers}))
+	st, err := fakestack.Load(fakestack.Recipe(fakestack.Spec{Name: "storm", N: *stormN}))
 	if err != nil {
 		b.Fatal(err)
 	}
 	s := fakestack.New(st, orchestrator.Options{})
-	var lines atomic.Int64
-	ctl := countingCtl{s.Orch, &lines}
+	var lines, skipped atomic.Int64
+	ctl := countingCtl{s.Orch, &lines, &skipped}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -233,13 +241,13 @@ func runStorm(b *testing.B, withView bool) stormResult {
 	s.Start(context.Background())
 	waitCtx, stop := context.WithTimeout(ctx, 10*time.Second)
 	defer stop()
-	if err := s.Running(waitCtx, "storm", fakestack.Names[:stormContainers]...); err != nil {
+	if err := s.Running(waitCtx, "storm", fakestack.Names[:*stormN]...); err != nil {
 		b.Fatal(err)
 	}
 
 	var wg sync.WaitGroup
 	spewCtx, stopSpew := context.WithCancel(ctx)
-	for _, c := range fakestack.Names[:stormContainers] {
+	for _, c := range fakestack.Names[:*stormN] {
 		// The lines are made up front: making them is the load generator's work, not the
 		// program's.
 		const distinct = 4096
@@ -263,7 +271,7 @@ func runStorm(b *testing.B, withView bool) stormResult {
 	// Warm up for a second, then measure.
 	warm := time.NewTimer(time.Second)
 	<-warm.C
-	startWall, startCPU, startLines := time.Now(), cpuTime(), lines.Load()
+	startWall, startCPU, startLines, startSkipped := time.Now(), cpuTime(), lines.Load(), skipped.Load()
 	out.mu.Lock()
 	startFrames, startBytes := out.frames, out.bytes
 	out.mu.Unlock()
@@ -332,6 +340,10 @@ measure:
 	res.wall = time.Since(startWall)
 	res.cpu = float64(cpuTime()-startCPU) / float64(res.wall)
 	res.linesPerSec = float64(lines.Load()-startLines) / res.wall.Seconds()
+	res.skipped = skipped.Load() - startSkipped
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	res.maxRSS = ru.Maxrss << 10
 	out.mu.Lock()
 	res.frames, res.bytes = out.frames-startFrames, out.bytes-startBytes
 	out.mu.Unlock()
@@ -379,5 +391,24 @@ func BenchmarkApplyBatch(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		m.apply(prepare(evs))
+	}
+}
+
+// BenchmarkRenderScrolling measures a 200×50 frame of four columns that each got a new
+// line since the last frame, as in a storm: every column is drawn again.
+func BenchmarkRenderScrolling(b *testing.B) {
+	m, _ := runningScene(b, 4, 200, 50)
+	var evs []orchestrator.Event
+	for i := 0; i < 4; i++ {
+		ctr := fakestack.Names[i]
+		stream, text := stormLine(ctr, i)
+		evs = append(evs, orchestrator.LogEvent{EventMeta: meta(0), Pod: "shop", Container: ctr, Stream: stream, Text: text})
+	}
+	items := prepare(evs)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.apply(items)
+		_ = m.View()
 	}
 }

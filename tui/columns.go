@@ -28,6 +28,14 @@ type columns struct {
 	showInits  bool
 	wrap       bool
 	timestamps bool
+
+	// Columns by time (timecols.go): aligned scrolling, and the merged stream with the
+	// columns it merges, their labels and what they push for it.
+	aligned  bool
+	merged   *pane
+	mergedOf []*pane
+	labels   *mergeLabels
+	tee      *merger
 }
 
 func newColumns(c *common, s *stackState, q *search) columns {
@@ -52,8 +60,11 @@ func (c *columns) relayout() {
 	}
 	top, bottom := c.panelTop, c.panelBottom
 	c.focused()
-	vis := c.visible()
-	c.lay = computeLayout(c.width, c.height, len(vis), c.zoom, top, bottom)
+	n := len(c.visible())
+	if c.merged != nil {
+		n = 1
+	}
+	c.lay = computeLayout(c.width, c.height, n, c.zoom, top, bottom)
 	for i, p := range c.shownPanes() {
 		if i < len(c.lay.cols) {
 			p.setSize(c.lay.cols[i].w, c.lay.contentH)
@@ -78,7 +89,15 @@ func (c *columns) key(k tea.KeyPressMsg) bool {
 	ks := c.keys
 	p := c.focused()
 	o := c.renderOpts()
+	if c.merged != nil && key.Matches(k, ks.Next, ks.Prev, ks.Number, ks.Zoom, ks.Inits, ks.UnmuteAll, ks.Mute, ks.Solo, ks.Align) {
+		c.notes.setNotice(kindWarn, "the merged stream is one column: c goes back to the columns")
+		return true
+	}
 	switch {
+	case key.Matches(k, ks.Align):
+		c.toggleAlign()
+	case key.Matches(k, ks.Merge):
+		c.toggleMerge()
 	case key.Matches(k, ks.Next):
 		c.moveFocus(1)
 	case key.Matches(k, ks.Prev):
@@ -103,9 +122,7 @@ func (c *columns) key(k tea.KeyPressMsg) bool {
 		c.timestamps = !c.timestamps
 		c.resetScroll()
 	case key.Matches(k, ks.FollowAll):
-		for _, q := range c.s.panes {
-			q.end()
-		}
+		c.resetScroll()
 	case key.Matches(k, ks.UnmuteAll):
 		for _, q := range c.podPanes() {
 			q.muted = false
@@ -195,14 +212,21 @@ func (c *columns) movePod(d int) {
 			i = j
 		}
 	}
+	if c.merged != nil {
+		c.toggleMerge() // the stream was the other pod's
+	}
 	c.pod = pods[(i+d+n)%n].Name
 	c.focus = ""
 }
 
-// resetScroll follows again in every pane: row positions change with wrap and timestamps.
+// resetScroll follows again in every pane (F; and row positions change with wrap and
+// timestamps).
 func (c *columns) resetScroll() {
 	for _, p := range c.s.panes {
 		p.end()
+	}
+	if c.merged != nil {
+		c.merged.end()
 	}
 }
 
@@ -259,6 +283,9 @@ func (c *columns) visible() []*pane {
 // shownPanes are the columns on screen now: all visible ones, or the focused one alone
 // in tabs mode.
 func (c *columns) shownPanes() []*pane {
+	if c.merged != nil {
+		return []*pane{c.merged}
+	}
 	vis := c.visible()
 	if c.lay.mode == modeTabs {
 		if p := c.focused(); p != nil {
@@ -270,6 +297,9 @@ func (c *columns) shownPanes() []*pane {
 }
 
 func (c *columns) focused() *pane {
+	if c.merged != nil {
+		return c.merged
+	}
 	vis := c.visible()
 	for _, p := range vis {
 		if p.name == c.focus {
@@ -285,5 +315,5 @@ func (c *columns) focused() *pane {
 
 func (c *columns) renderOpts() *renderOpts {
 	return &renderOpts{wrap: c.wrap, timestamps: c.timestamps, loc: c.opts.Location,
-		query: c.q.query, currentSeq: c.q.match.seq, styles: c.st}
+		query: c.q.query, currentSeq: c.q.match.seq, styles: c.st, labels: c.labels}
 }

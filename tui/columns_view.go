@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
@@ -71,15 +70,29 @@ func (c *columns) title(p *pane, styled bool, w int) string {
 	return join(p.name, compact)
 }
 
-// status is what a column's bottom border says: paused, new lines, filter.
+// status is what a column's bottom border says: lines skipped, filter, paused and new
+// lines.
 func (c *columns) status(p *pane, o *renderOpts) string {
 	var parts []string
+	if p.skipped > 0 {
+		parts = append(parts, fmt.Sprintf("%d skipped", p.skipped))
+	}
 	if p.filter != "" {
 		_, hi := p.bounds()
 		parts = append(parts, fmt.Sprintf("& %q %d", p.filter, hi-p.fbase))
 	}
 	if !p.follow {
 		parts = append(parts, fmt.Sprintf("paused, %d below", p.below(o)))
+	}
+	if c.aligned && c.merged == nil {
+		switch at, ok := c.alignAt(); {
+		case p != c.focused():
+			parts = append(parts, "aligned")
+		case ok:
+			parts = append(parts, "aligned at "+at.In(c.opts.Location).Format("15:04:05.000"))
+		default:
+			parts = append(parts, "aligned, following")
+		}
 	}
 	return strings.Join(parts, " · ")
 }
@@ -111,7 +124,7 @@ func (c *columns) box() []string {
 			continue
 		}
 		title := c.title(p, true, col.w-2)
-		style := lipgloss.NewStyle()
+		style := c.st.plain
 		if p == focused && len(shown) > 1 {
 			title, style = c.title(p, false, col.w-2), c.st.focused
 		}
@@ -124,24 +137,39 @@ func (c *columns) box() []string {
 	rows := make([]string, 0, l.contentH+2)
 	rows = append(rows, top.String())
 	bar := bs.Render("│")
+	// One string for every content row, sliced: one allocation, not a few per row.
+	size := 0
+	for i := range l.cols {
+		if cells[i] != nil {
+			for _, c := range cells[i] {
+				size += len(c)
+			}
+		}
+	}
+	var b strings.Builder
+	b.Grow(size + l.contentH*(len(l.cols)+1)*len(bar) + l.contentH*l.width)
+	ends := make([]int, l.contentH)
 	for r := 0; r < l.contentH; r++ {
-		var b strings.Builder
 		b.WriteString(bar)
 		for i, col := range l.cols {
 			if cells[i] != nil && r < len(cells[i]) {
 				b.WriteString(cells[i][r])
 			} else {
-				b.WriteString(strings.Repeat(" ", col.w))
+				writeSpaces(&b, col.w)
 			}
 			b.WriteString(bar)
 		}
-		rows = append(rows, b.String())
+		ends[r] = b.Len()
+	}
+	all, from := b.String(), 0
+	for _, end := range ends {
+		rows, from = append(rows, all[from:end]), end
 	}
 	return append(rows, bottom.String())
 }
 
 // borderLabel is a width-wide stretch of border with a label in it (left, or right-aligned).
-func borderLabel(label string, w int, style, border lipgloss.Style, right bool) string {
+func borderLabel(label string, w int, style, border *pen, right bool) string {
 	if label == "" || w < 5 {
 		return border.Render(strings.Repeat("─", w))
 	}

@@ -27,6 +27,16 @@ const maxBatch = 50000
 // 20 batches/s 16%), while key presses are still drawn at the next frame.
 const batchFrames = 3
 
+// Under a storm — a batch with more lines than a 200×50 screen of four columns shows —
+// the next batch waits twice as long (10 a second at 60 FPS). Nobody reads thousands of
+// lines a second as they scroll, and every frame costs bubbletea's renderer the whole
+// screen (2 ms of CPU for 200×50 in the profile of bench/tuistorm, most of the process's
+// cost); keys are still drawn at the next frame.
+const (
+	stormLines  = 200
+	stormFrames = 2 * batchFrames
+)
+
 // batchMsg is one frame's worth of events, in stream order.
 type batchMsg struct{ items []item }
 
@@ -43,6 +53,9 @@ type feedEndMsg struct{ err error }
 type feed struct {
 	sub   Subscription
 	frame time.Duration // the batch period
+	// storm tells that the last batch had more than stormLines log lines: the next one
+	// waits stormFrames. Only the one command in flight touches it.
+	storm bool
 	// last is when the previous batch was handed over. Only the one command in flight
 	// touches it; the program's message channel orders the commands.
 	last time.Time
@@ -55,7 +68,11 @@ func (f *feed) next(ctx context.Context) tea.Cmd {
 		if err != nil {
 			return feedEndMsg{err: err}
 		}
-		if wait := f.frame - time.Since(f.last); wait > 0 && wait <= f.frame {
+		period := f.frame
+		if f.storm {
+			period = f.frame * stormFrames / batchFrames
+		}
+		if wait := period - time.Since(f.last); wait > 0 && wait <= period {
 			t := time.NewTimer(wait)
 			select {
 			case <-t.C:
@@ -72,7 +89,15 @@ func (f *feed) next(ctx context.Context) tea.Cmd {
 			evs = append(evs, more...)
 		}
 		f.last = time.Now()
-		return batchMsg{items: prepare(evs)}
+		items := prepare(evs)
+		lines := 0
+		for i := range items {
+			if items[i].ev == nil {
+				lines++
+			}
+		}
+		f.storm = lines > stormLines
+		return batchMsg{items: items}
 	}
 }
 

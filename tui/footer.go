@@ -72,6 +72,11 @@ func (m *model) footer(w int) string {
 	case m.notice != "":
 		sgr := m.st.sgr[m.noticeKind]
 		return " " + sgr + m.notice + ansi.ResetStyle
+	case m.tl.open:
+		return m.st.dim.Render(" LIFECYCLE ") + m.st.keyName.Render("← →") + m.st.dim.Render(" scroll · ") +
+			m.st.keyName.Render("+ -") + m.st.dim.Render(" zoom · ") + m.st.keyName.Render("0") + m.st.dim.Render(" fit · ") +
+			m.st.keyName.Render("home end") + m.st.dim.Render(" first, now · ") + m.st.keyName.Render("L") +
+			m.st.dim.Render(" logs · ") + m.st.keyName.Render("q") + m.st.dim.Render(" quit")
 	case m.query != "":
 		return m.search.View()[0]
 	}

@@ -12,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/aymanbagabas/go-udiff"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
 	_ "github.com/charmbracelet/x/exp/golden" // defines -update, which these goldens share
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
@@ -221,4 +223,61 @@ func podsScene(t *testing.T) *model {
 	m.events(evs...)
 	m.press("p")
 	return m
+}
+
+// TestRenderAnySize: at any size, every state draws exactly the screen's rows, none wider
+// than the screen.
+func TestRenderAnySize(t *testing.T) {
+	scenes := map[string]func(w, h int) *model{
+		"running": func(w, h int) *model { m, _ := runningScene(t, 6, w, h); return m },
+		"help": func(w, h int) *model {
+			m, _ := runningScene(t, 3, w, h)
+			m.press("?", "pgdown")
+			return m
+		},
+		"search": func(w, h int) *model {
+			m, _ := runningScene(t, 3, w, h)
+			m.press("t", "/")
+			m.typeText("GET")
+			m.press("enter")
+			return m
+		},
+		"startup": func(w, h int) *model {
+			m := startupScene(t)
+			m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+			return m
+		},
+		"init failed": func(w, h int) *model {
+			m := initFailedScene(t)
+			m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+			return m
+		},
+		"timeline": func(w, h int) *model { return lifeScene(t, w, h, true) },
+		"merged": func(w, h int) *model {
+			m, _ := runningScene(t, 3, w, h)
+			m.press("t", "c", "pgup")
+			return m
+		},
+		"aligned": func(w, h int) *model {
+			m, _ := runningScene(t, 3, w, h)
+			m.press("a", "tab", "pgup")
+			return m
+		},
+	}
+	for name, scene := range scenes {
+		for _, w := range []int{1, 2, 5, 9, 17, 33, 80, 131} {
+			for _, h := range []int{1, 2, 3, 6, 11, 24} {
+				m := scene(w, h)
+				rows := strings.Split(m.render(), "\n")
+				if len(rows) != h {
+					t.Errorf("%s at %dx%d: %d rows", name, w, h, len(rows))
+				}
+				for i, r := range rows {
+					if got := ansi.StringWidth(r); got > w {
+						t.Errorf("%s at %dx%d: row %d is %d wide: %q", name, w, h, i, got, ansi.Strip(r))
+					}
+				}
+			}
+		}
+	}
 }

@@ -18,6 +18,8 @@ type keyMap struct {
 	Search, NextMatch, PrevMatch, Filter, Mute, Solo, UnmuteAll key.Binding
 	// Control
 	Restart, StopStart, Shell key.Binding
+	// Time: the timeline, aligned columns, the merged stream
+	Timeline, Align, Merge, TimeEarlier, TimeLater, ZoomIn, ZoomOut, FitAll key.Binding
 	// The view
 	Help, Escape, Quit, Force key.Binding
 }
@@ -58,6 +60,15 @@ func newKeyMap() keyMap {
 		StopStart: b([]string{"s"}, "s", "stop the focused container, or start it"),
 		Shell:     b([]string{"e"}, "e", "open a shell in the focused container"),
 
+		Timeline:    b([]string{"L"}, "L", "lifecycle timeline of the pod, or back to the logs"),
+		Align:       b([]string{"a"}, "a", "align columns by time: the others follow the focused one"),
+		Merge:       b([]string{"c"}, "c", "combine every column into one stream by time, or back"),
+		TimeEarlier: b([]string{"left", "h"}, "← h", "timeline: earlier"),
+		TimeLater:   b([]string{"right", "l"}, "→ l", "timeline: later"),
+		ZoomIn:      b([]string{"+", "="}, "+", "timeline: zoom in"),
+		ZoomOut:     b([]string{"-"}, "-", "timeline: zoom out"),
+		FitAll:      b([]string{"0"}, "0", "timeline: everything from the first event (home end: first, now)"),
+
 		Help:   b([]string{"?"}, "?", "show or hide this help"),
 		Escape: b([]string{"esc"}, "esc", "close help, clear search, unzoom"),
 		Quit:   b([]string{"q"}, "q", "stop the stack and quit (again: force)"),
@@ -72,6 +83,7 @@ func (k keyMap) helpGroups() []helpGroup {
 		{"Scrolling", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Follow, k.FollowAll, k.Wrap, k.Time}},
 		{"Search and focus", []key.Binding{k.Search, k.NextMatch, k.PrevMatch, k.Filter, k.Mute, k.Solo, k.UnmuteAll}},
 		{"Containers", []key.Binding{k.Restart, k.StopStart, k.Shell}},
+		{"Time", []key.Binding{k.Timeline, k.Align, k.Merge, k.TimeEarlier, k.TimeLater, k.ZoomIn, k.ZoomOut, k.FitAll}},
 		{"View", []key.Binding{k.Help, k.Escape, k.Quit, k.Force}},
 	}
 }
@@ -85,7 +97,8 @@ type helpGroup struct {
 func (k keyMap) footerKeys() []footerKey {
 	return []footerKey{
 		{"tab", "focus"}, {"z", "zoom"}, {"/", "search"}, {"f", "follow"}, {"t", "time"},
-		{"m", "mute"}, {"r", "restart"}, {"s", "stop"}, {"e", "shell"}, {"q", "quit"},
+		{"m", "mute"}, {"r", "restart"}, {"s", "stop"}, {"e", "shell"}, {"L", "timeline"}, {"c", "merge"}, {"a", "align"},
+		{"q", "quit"},
 	}
 }
 
@@ -124,11 +137,24 @@ func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, ks.Help):
 		m.helpScreen.show()
 		return nil
+	case key.Matches(k, ks.Timeline):
+		m.tl.toggle()
+		return nil
 	case key.Matches(k, ks.Escape):
-		if !m.search.clear() {
+		switch {
+		case m.tl.open:
+			m.tl.toggle()
+		case !m.search.clear():
 			m.columns.unzoom()
 		}
 		return nil
+	}
+	if m.tl.open {
+		if key.Matches(k, ks.NextPod, ks.PrevPod) {
+			m.columns.key(k)
+			return nil
+		}
+		return m.tl.Update(k)
 	}
 	if m.search.key(k) || m.columns.key(k) {
 		return nil
@@ -143,6 +169,10 @@ func (m *model) control(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	ks := m.keys
+	if p == m.merged && key.Matches(k, ks.Restart, ks.StopStart, ks.Shell) {
+		m.setNotice(kindWarn, "the merged stream is every container's: c goes back to the columns to act on one")
+		return nil
+	}
 	switch {
 	case key.Matches(k, ks.Restart):
 		return m.command("restart", p)

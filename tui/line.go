@@ -25,29 +25,21 @@ type line struct {
 	seq   uint64
 	at    time.Time
 	kind  lineKind
-	start bool // a "started" line: the run's output comes after it
-	end   bool // an "exited", "stopping", "stopped" line: the run ends there
-	ascii bool // text is printable ASCII: one byte per cell
+	start bool  // a "started" line: the run's output comes after it
+	end   bool  // an "exited", "stopping", "stopped" line: the run ends there
+	ascii bool  // text is printable ASCII: one byte per cell
+	src   uint8 // in the merged stream: 1 + the index of the column it comes from
 	text  string
 	lower string
 }
 
 func newLine(seq uint64, at time.Time, kind lineKind, raw string) line {
-	text, ascii := sanitize(raw)
+	text, ascii, upper := sanitize(raw)
 	lower := text
-	if !ascii || hasUpperASCII(text) {
+	if !ascii || upper {
 		lower = strings.ToLower(text)
 	}
 	return line{seq: seq, at: at, kind: kind, ascii: ascii, text: text, lower: lower}
-}
-
-func hasUpperASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			return true
-		}
-	}
-	return false
 }
 
 // ring keeps the newest size lines; lines are numbered from 0 for the pane's life. Its

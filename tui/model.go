@@ -27,6 +27,7 @@ type model struct {
 	helpScreen
 	notices
 
+	tl            timeline // the lifecycle timeline (L), over the columns when open
 	feed          *feed
 	width, height int
 
@@ -56,6 +57,7 @@ func newModel(ctx context.Context, sub Subscription, ctl Commands, opts Options)
 	m.search = newSearch(m.common, &m.columns)
 	m.columns = newColumns(m.common, &m.stackState, &m.search)
 	m.helpScreen = helpScreen{common: m.common}
+	m.tl = timeline{common: m.common, s: &m.stackState, cols: &m.columns}
 	return m
 }
 
@@ -74,6 +76,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = msg.Width, msg.Height
 	case batchMsg:
 		m.apply(msg.items)
+		m.columns.flushMerged()
 		cmd = tea.Batch(append(m.later, m.feed.next(m.ctx))...)
 		m.later = nil
 	case feedEndMsg:
@@ -91,13 +94,14 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		cmd = m.key(msg)
 	case tea.MouseWheelMsg:
-		if !m.helpScreen.open {
+		if !m.helpScreen.open && !m.tl.open {
 			cmd = m.columns.Update(msg)
 		}
 	default:
 		cmd = m.search.Update(msg)
 	}
 	m.relayout()
+	m.columns.align()
 	return m, cmd
 }
 
@@ -154,6 +158,7 @@ func (m *model) relayout() {
 	}
 	m.helpScreen.SetSize(m.width, m.height)
 	m.search.SetSize(m.width, 1)
+	m.tl.SetSize(m.width, m.height)
 	m.columns.SetSize(m.width, m.height)
 	m.columns.place(len(m.startupLines(m.width)), len(m.failureLines(m.width)))
 }

@@ -25,6 +25,16 @@ type pane struct {
 	width  int
 	height int
 	muted  bool
+	// plain keeps lines in the order pushed (the merged stream orders them itself);
+	// tee, while the merged stream is shown, collects what is pushed for it.
+	plain bool
+	tee   *merger
+	// skipped counts the lines the view fell behind on and never got (LogsDroppedEvent).
+	skipped uint64
+
+	// The rows drawn last, and what they were drawn from (pane_render.go).
+	drawn    []string
+	drawnKey drawKey
 }
 
 func newPane(pod, name string, size int) *pane {
@@ -42,11 +52,16 @@ const maxMarkerLookback = 256
 // before them, so the column reads in the order things happened. A restart marker goes
 // before the start line of its run (see placeMarker).
 func (p *pane) push(l line) {
+	if p.tee != nil {
+		p.tee.take(p, l)
+	}
 	p.lines.push(l)
 	from := p.lines.next - 1 // the first line that changed
-	if l.kind == kindMarker {
+	switch {
+	case p.plain:
+	case l.kind == kindMarker:
 		from = p.placeMarker()
-	} else if l.kind < kindMarker {
+	case l.kind < kindMarker:
 		from = p.sink()
 	}
 	for len(p.fidx) > 0 && p.fidx[0] < p.lines.first {

@@ -19,6 +19,7 @@ type renderOpts struct {
 	query      string // lower-case search, "" for none
 	currentSeq uint64 // the line n/N jumped to (0: none)
 	styles     *styles
+	labels     *mergeLabels // the merged stream's: each line's column, coloured
 }
 
 const timestampWidth = len("15:04:05 ")
@@ -28,6 +29,9 @@ func (o *renderOpts) prefixWidth(l *line) int {
 	w := 0
 	if o.timestamps {
 		w += timestampWidth
+	}
+	if o.labels != nil {
+		w += o.labels.width
 	}
 	if l.kind == kindErr {
 		w++
@@ -81,23 +85,64 @@ func (p *pane) rowText(l *line, r int, o *renderOpts) string {
 	return ansi.Cut(l.text, from, to)
 }
 
-// render draws the pane's rows, each exactly its width wide, into b, one row per call of
-// row; rows beyond the content are blank.
+// render draws the pane's rows, each exactly its width wide; rows beyond the content are
+// blank. The rows are drawn again only when what they show changed (the lines, the scroll
+// position, the size or the settings): a quiet column beside a chatty one costs nothing
+// per frame. The rows returned are the pane's: read them, do not change them.
 func (p *pane) render(o *renderOpts) []string {
+	k := p.renderKey(o)
+	if p.drawn != nil && p.drawnKey == k {
+		return p.drawn
+	}
 	rows := p.visible(o)
 	out := make([]string, p.height)
+	ends := make([]int, p.height)
 	var b strings.Builder
+	b.Grow(p.height * (p.width + 16))
 	for i := range out {
-		b.Reset()
 		if i < len(rows) {
 			l := p.lineAt(rows[i].pos)
 			p.renderRow(&b, l, rows[i].r, o)
 		} else {
-			b.WriteString(strings.Repeat(" ", p.width))
+			writeSpaces(&b, p.width)
 		}
-		out[i] = b.String()
+		ends[i] = b.Len()
 	}
+	// One string for all rows, sliced: one allocation a frame, not one a row.
+	all, from := b.String(), 0
+	for i, end := range ends {
+		out[i], from = all[from:end], end
+	}
+	p.drawn, p.drawnKey = out, k
 	return out
+}
+
+// drawKey is everything the rows a pane draws depend on.
+type drawKey struct {
+	first, next, fbase uint64
+	nf                 int
+	filter             string
+	follow             bool
+	top                uint64
+	topRow             int
+	width, height      int
+	opts               renderOpts
+}
+
+func (p *pane) renderKey(o *renderOpts) drawKey {
+	return drawKey{first: p.lines.first, next: p.lines.next, fbase: p.fbase, nf: len(p.fidx), filter: p.filter,
+		follow: p.follow, top: p.top, topRow: p.topRow, width: p.width, height: p.height, opts: *o}
+}
+
+const spaces = "                                                                                "
+
+// writeSpaces writes n spaces.
+func writeSpaces(b *strings.Builder, n int) {
+	for n > len(spaces) {
+		b.WriteString(spaces)
+		n -= len(spaces)
+	}
+	b.WriteString(spaces[:n])
 }
 
 func (p *pane) renderRow(b *strings.Builder, l *line, r int, o *renderOpts) {
@@ -114,13 +159,16 @@ func (p *pane) renderRow(b *strings.Builder, l *line, r int, o *renderOpts) {
 				b.WriteString(ansi.ResetStyle)
 				b.WriteByte(' ')
 			}
+			if o.labels != nil {
+				o.labels.write(b, l.src)
+			}
 			if l.kind == kindErr {
 				b.WriteString(o.styles.sgr[kindErr])
 				b.WriteString("▌")
 				b.WriteString(ansi.ResetStyle)
 			}
 		} else {
-			b.WriteString(strings.Repeat(" ", pw))
+			writeSpaces(b, pw)
 		}
 		used += pw
 	}
@@ -145,7 +193,7 @@ func (p *pane) renderRow(b *strings.Builder, l *line, r int, o *renderOpts) {
 		used += ansi.StringWidth(text)
 	}
 	if used < p.width {
-		b.WriteString(strings.Repeat(" ", p.width-used))
+		writeSpaces(b, p.width-used)
 	}
 }
 

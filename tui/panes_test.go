@@ -9,7 +9,6 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
@@ -408,52 +407,6 @@ func TestLateLinesGoBeforeLifecycleLines(t *testing.T) {
 		}
 		if strings.Join(got, "|") != want {
 			t.Errorf("filter %q: lines %q, want %q", filter, got, want)
-		}
-	}
-}
-
-// TestRenderAnySize: at any size, every state draws exactly the screen's rows, none wider
-// than the screen.
-func TestRenderAnySize(t *testing.T) {
-	scenes := map[string]func(w, h int) *model{
-		"running": func(w, h int) *model { m, _ := runningScene(t, 6, w, h); return m },
-		"help": func(w, h int) *model {
-			m, _ := runningScene(t, 3, w, h)
-			m.press("?", "pgdown")
-			return m
-		},
-		"search": func(w, h int) *model {
-			m, _ := runningScene(t, 3, w, h)
-			m.press("t", "/")
-			m.typeText("GET")
-			m.press("enter")
-			return m
-		},
-		"startup": func(w, h int) *model {
-			m := startupScene(t)
-			m.Update(tea.WindowSizeMsg{Width: w, Height: h})
-			return m
-		},
-		"init failed": func(w, h int) *model {
-			m := initFailedScene(t)
-			m.Update(tea.WindowSizeMsg{Width: w, Height: h})
-			return m
-		},
-	}
-	for name, scene := range scenes {
-		for _, w := range []int{1, 2, 5, 9, 17, 33, 80, 131} {
-			for _, h := range []int{1, 2, 3, 6, 11, 24} {
-				m := scene(w, h)
-				rows := strings.Split(m.render(), "\n")
-				if len(rows) != h {
-					t.Errorf("%s at %dx%d: %d rows", name, w, h, len(rows))
-				}
-				for i, r := range rows {
-					if got := ansi.StringWidth(r); got > w {
-						t.Errorf("%s at %dx%d: row %d is %d wide: %q", name, w, h, i, got, ansi.Strip(r))
-					}
-				}
-			}
 		}
 	}
 }

@@ -39,7 +39,7 @@ func TestSanitize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ascii := sanitize(tt.in)
+			got, ascii, _ := sanitize(tt.in)
 			if got != tt.want || ascii != tt.ascii {
 				t.Errorf("sanitize(%q) = %q, %v; want %q, %v", tt.in, got, ascii, tt.want, tt.ascii)
 			}
@@ -56,7 +56,7 @@ func FuzzSanitize(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		got, ascii := sanitize(in)
+		got, ascii, upper := sanitize(in)
 		if !utf8.ValidString(got) {
 			t.Fatalf("sanitize(%q) = %q: invalid UTF-8", in, got)
 		}
@@ -71,8 +71,39 @@ func FuzzSanitize(f *testing.F) {
 		if ascii && ansi.StringWidth(got) != len(got) {
 			t.Fatalf("sanitize(%q) = %q: claimed ASCII but %d cells for %d bytes", in, got, ansi.StringWidth(got), len(got))
 		}
-		if again, _ := sanitize(got); again != got {
+		if ascii && upper != (strings.ToLower(got) != got) {
+			t.Fatalf("sanitize(%q) = %q: upper %v", in, got, upper)
+		}
+		if again, _, _ := sanitize(got); again != got {
 			t.Fatalf("sanitize is not idempotent on %q: %q then %q", in, got, again)
 		}
 	})
+}
+
+// TestScanASCII: the word-at-a-time scan agrees with a byte-at-a-time one at every byte
+// value in every position of a word, and across a word's end.
+func TestScanASCII(t *testing.T) {
+	naive := func(s string) (bool, bool) {
+		upper := false
+		for i := 0; i < len(s); i++ {
+			if s[i] < 0x20 || s[i] >= 0x7f {
+				return false, false
+			}
+			upper = upper || ('A' <= s[i] && s[i] <= 'z' && s[i] <= 'Z')
+		}
+		return true, upper
+	}
+	base := []byte("abcdefghijklmnopqrstuvw")
+	for c := 0; c < 256; c++ {
+		for pos := 0; pos < len(base); pos++ {
+			b := append([]byte(nil), base...)
+			b[pos] = byte(c)
+			s := string(b)
+			p, u := scanASCII(s)
+			wp, wu := naive(s)
+			if p != wp || u != wu {
+				t.Fatalf("scanASCII(%q) = %v, %v; want %v, %v", s, p, u, wp, wu)
+			}
+		}
+	}
 }

@@ -176,7 +176,7 @@ type match struct {
 // matches returns every match in the columns shown, oldest first.
 func (s *search) matches() []match {
 	var out []match
-	for _, p := range s.cols.visible() { // muted columns are left out
+	for _, p := range s.cols.searchable() { // muted columns are left out
 		for _, pos := range p.find(s.query) {
 			out = append(out, match{p: p, pos: pos, seq: p.lineAt(pos).seq})
 		}
@@ -228,7 +228,9 @@ func (s *search) jump(dir int) {
 	if x.p.muted {
 		x.p.muted = false
 	}
-	s.cols.focus = x.p.name
+	if x.p != s.cols.merged {
+		s.cols.focus = x.p.name
+	}
 	s.cols.relayout()
 	x.p.show(x.pos, s.cols.renderOpts())
 	if wrapped {

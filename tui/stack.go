@@ -28,6 +28,12 @@ type stackState struct {
 	since     time.Time        // when the stack started running
 	failed    paneKey          // the container whose failing exit was seen last (init and main first)
 	completed map[paneKey]bool // init containers whose last run exited 0
+
+	// For the timeline: every container's history (infra too), each pod's phases, and the
+	// time of the first event.
+	lives       map[paneKey]*lifeline
+	phases      map[string][]phaseAt
+	first, last time.Time
 }
 
 type paneKey struct{ pod, ctr string }
@@ -45,7 +51,8 @@ type imageState struct {
 
 func newStackState(logLines int) stackState {
 	return stackState{logLines: logLines, panes: map[paneKey]*pane{}, stats: map[paneKey]orchestrator.StatsEvent{},
-		reached: map[string]orchestrator.Phase{}, completed: map[paneKey]bool{}}
+		reached: map[string]orchestrator.Phase{}, completed: map[paneKey]bool{},
+		lives: map[paneKey]*lifeline{}, phases: map[string][]phaseAt{}}
 }
 
 // stackChange is what an event changed that other components react to.
@@ -62,12 +69,20 @@ type stackChange struct {
 // Update folds one event in.
 func (s *stackState) Update(ev orchestrator.Event) stackChange {
 	var ch stackChange
+	if at := ev.Meta().Time; s.first.IsZero() || (at.Before(s.first) && !at.IsZero()) {
+		s.first = at
+	}
+	if at := ev.Meta().Time; at.After(s.last) {
+		s.last = at
+	}
 	switch e := ev.(type) {
 	case orchestrator.SnapshotEvent:
 		s.view.Apply(e)
 		s.snapshot = true
 		for _, p := range e.Stack.Pods {
+			s.phase(p.Name, e.Time, p.Phase)
 			for _, c := range p.Containers {
+				s.life(p.Name, c.Name).add(e.Time, nil, c)
 				if c.Role != recipes.RoleInfra {
 					s.pane(p.Name, c.Name)
 				}
@@ -83,6 +98,7 @@ func (s *stackState) Update(ev orchestrator.Event) stackChange {
 	case orchestrator.PodEvent:
 		s.view.Apply(e)
 		s.podPhase(e.Pod, e.Phase)
+		s.phase(e.Pod, e.Time, e.Phase)
 	case orchestrator.ContainerEvent:
 		return s.containerEvent(e)
 	case orchestrator.StatsEvent:
@@ -106,7 +122,9 @@ func (s *stackState) Update(ev orchestrator.Event) stackChange {
 		s.messages = append(s.messages, e)
 		ch.hasNotice, ch.noticeKind, ch.notice = true, kind, levelGlyph(e.Level)+" "+text
 	case orchestrator.LogsDroppedEvent:
-		s.pane(e.Pod, e.Container).push(newLine(e.Seq, e.Time, kindWarn,
+		p := s.pane(e.Pod, e.Container)
+		p.skipped += e.Count
+		p.push(newLine(e.Seq, e.Time, kindWarn,
 			fmt.Sprintf("… %d lines skipped: the view fell behind", e.Count)))
 	}
 	return ch
@@ -119,6 +137,7 @@ func (s *stackState) containerEvent(e orchestrator.ContainerEvent) stackChange {
 		old = &prev
 	}
 	s.view.Apply(e)
+	s.life(e.Pod, e.Name).add(e.Time, old, e.ContainerView)
 	if e.Role == recipes.RoleInfra {
 		return stackChange{}
 	}
@@ -183,6 +202,26 @@ func (s *stackState) podPhase(pod string, p orchestrator.Phase) {
 	case p >= orchestrator.PhaseCreating && p <= orchestrator.PhaseRunning && p > s.reached[pod]:
 		s.reached[pod] = p
 	}
+}
+
+// life returns the lifeline of a container, making it on first use.
+func (s *stackState) life(pod, ctr string) *lifeline {
+	k := paneKey{pod, ctr}
+	l := s.lives[k]
+	if l == nil {
+		l = &lifeline{pod: pod, name: ctr}
+		s.lives[k] = l
+	}
+	return l
+}
+
+// phase notes a pod's phase from at on, when it changed.
+func (s *stackState) phase(pod string, at time.Time, p orchestrator.Phase) {
+	ph := s.phases[pod]
+	if n := len(ph); n > 0 && ph[n-1].phase == p {
+		return
+	}
+	s.phases[pod] = keepLast(append(ph, phaseAt{at: at, phase: p}), lifeKeep)
 }
 
 // pane returns the pane of a container, making it on first use.

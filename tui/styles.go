@@ -22,20 +22,22 @@ var (
 	colGray    = ansi.BasicColor(8)
 )
 
-// styles are the lipgloss styles of the chrome (header, titles, footer, panels) and the
-// raw SGR sequences of log rows, which are drawn on the hot path without lipgloss.
+// styles are the lipgloss styles of the chrome (header, titles, footer, panels), as pens
+// that remember what they drew, and the raw SGR sequences of log rows, which are drawn on
+// the hot path without lipgloss.
 type styles struct {
-	stack     lipgloss.Style
-	dim       lipgloss.Style
-	bold      lipgloss.Style
-	good      lipgloss.Style
-	warn      lipgloss.Style
-	bad       lipgloss.Style
-	info      lipgloss.Style
-	focused   lipgloss.Style // the focused column's title, the selected tab or pod
-	keyName   lipgloss.Style
-	border    lipgloss.Style
-	panelHead lipgloss.Style
+	plain     *pen
+	stack     *pen
+	dim       *pen
+	bold      *pen
+	good      *pen
+	warn      *pen
+	bad       *pen
+	info      *pen
+	focused   *pen // the focused column's title, the selected tab or pod
+	keyName   *pen
+	border    *pen
+	panelHead *pen
 
 	// SGR sequences for log rows: the style of each kind of line, and of search matches.
 	sgr [numKinds]string
@@ -46,17 +48,18 @@ type styles struct {
 
 func newStyles() *styles {
 	s := &styles{
-		stack:     lipgloss.NewStyle().Bold(true),
-		dim:       lipgloss.NewStyle().Foreground(colGray),
-		bold:      lipgloss.NewStyle().Bold(true),
-		good:      lipgloss.NewStyle().Foreground(colGreen),
-		warn:      lipgloss.NewStyle().Foreground(colYellow),
-		bad:       lipgloss.NewStyle().Foreground(colRed),
-		info:      lipgloss.NewStyle().Foreground(colCyan),
-		focused:   lipgloss.NewStyle().Reverse(true).Bold(true),
-		keyName:   lipgloss.NewStyle().Bold(true),
-		border:    lipgloss.NewStyle().Foreground(colGray),
-		panelHead: lipgloss.NewStyle().Bold(true),
+		plain:     newPen(lipgloss.NewStyle()),
+		stack:     newPen(lipgloss.NewStyle().Bold(true)),
+		dim:       newPen(lipgloss.NewStyle().Foreground(colGray)),
+		bold:      newPen(lipgloss.NewStyle().Bold(true)),
+		good:      newPen(lipgloss.NewStyle().Foreground(colGreen)),
+		warn:      newPen(lipgloss.NewStyle().Foreground(colYellow)),
+		bad:       newPen(lipgloss.NewStyle().Foreground(colRed)),
+		info:      newPen(lipgloss.NewStyle().Foreground(colCyan)),
+		focused:   newPen(lipgloss.NewStyle().Reverse(true).Bold(true)),
+		keyName:   newPen(lipgloss.NewStyle().Bold(true)),
+		border:    newPen(lipgloss.NewStyle().Foreground(colGray)),
+		panelHead: newPen(lipgloss.NewStyle().Bold(true)),
 	}
 	s.sgr[kindOut] = ""
 	s.sgr[kindErr] = ansi.Style{}.ForegroundColor(colRed).String()
@@ -73,7 +76,7 @@ func newStyles() *styles {
 
 // glyph is the style of a container's state glyph: green when well, yellow on its way or
 // waiting, red when failing.
-func (s *styles) glyph(c *orchestrator.ContainerView) lipgloss.Style {
+func (s *styles) glyph(c *orchestrator.ContainerView) *pen {
 	switch c.State {
 	case orchestrator.CStateRunning:
 		switch c.Health {
@@ -92,4 +95,32 @@ func (s *styles) glyph(c *orchestrator.ContainerView) lipgloss.Style {
 		return s.warn
 	}
 	return s.dim
+}
+
+// pen is a chrome style that remembers what it drew. The header, the titles, the borders
+// and the footer are mostly the same text from one frame to the next, and lipgloss's Render
+// was the costliest part of drawing a frame (60% of BenchmarkRender). The view draws from
+// one goroutine.
+type pen struct {
+	style lipgloss.Style
+	memo  map[string]string
+}
+
+// penMemo bounds what a pen remembers: it forgets everything when full (an uptime or a
+// countdown makes a new text every second).
+const penMemo = 256
+
+func newPen(s lipgloss.Style) *pen { return &pen{style: s, memo: map[string]string{}} }
+
+// Render is the style's Render, remembered.
+func (p *pen) Render(s string) string {
+	if r, ok := p.memo[s]; ok {
+		return r
+	}
+	r := p.style.Render(s)
+	if len(p.memo) >= penMemo {
+		clear(p.memo)
+	}
+	p.memo[s] = r
+	return r
 }

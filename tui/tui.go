@@ -198,8 +198,13 @@ func Show(ctx context.Context, sub Subscription, c Commands, opts Options) error
 	}()
 
 	final, err := p.Run()
-	if fm, ok := final.(*model); ok && fm.endErr != nil && err == nil {
+	fm, _ := final.(*model)
+	if fm != nil && fm.endErr != nil && err == nil {
 		err = fm.endErr
+	}
+	if fm != nil && err == nil {
+		// Out of the alternate screen: what happened stays on the terminal.
+		_, _ = io.WriteString(opts.Output, fm.summary())
 	}
 	if err != nil {
 		c.Interrupt()

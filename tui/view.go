@@ -37,9 +37,12 @@ func (m *model) render() string {
 	}
 	rows := make([]string, m.height)
 	rows[0] = m.header(w)
-	if m.helpScreen.open {
+	switch {
+	case m.helpScreen.open:
 		copy(rows[1:], m.helpScreen.View())
-	} else {
+	case m.tl.open:
+		copy(rows[1:], m.tl.View())
+	default:
 		for i, s := range m.startupLines(w) {
 			if i < l.panelTopH {
 				rows[l.panelTopY+i] = s
@@ -60,7 +63,7 @@ func (m *model) render() string {
 	for i, r := range rows {
 		// The columns' rows are exactly w wide by construction: measuring them again would
 		// cost more than drawing them.
-		if m.helpScreen.open || i < l.boxY || i > l.contentY+l.contentH {
+		if m.helpScreen.open || m.tl.open || i < l.boxY || i > l.contentY+l.contentH {
 			rows[i] = fit(r, w)
 		}
 	}

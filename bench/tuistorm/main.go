@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -130,6 +131,7 @@ sidecars:
 	}
 	wall := time.Since(t0)
 	share := float64(cpu1-cpu0) / float64(wall) * 100
+	skipped := skippedLines(capture(session))
 
 	// The method's own floor, measured in the same tmux server during the same storm: a
 	// pane whose program prints KEYS at once on a key and clears the screen on the next.
@@ -175,9 +177,9 @@ sidecars:
 	fmt.Printf("## TUI log storm, the sidecar process\n\n")
 	fmt.Printf("Run %s: sidecar up of 4 containers × %d lines/s in a %d×%d tmux pane, %s measured after %s; load average %s → %s.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), rate, width, height, storm, warmup, load0, benchenv.LoadAvg())
-	fmt.Printf("| CPU, share of one core | peak RSS | key → help on the pane p50 / p95 / max (ms) | the method's floor p50 / p95 (ms) | presses not shown in 2 s |\n|---|---|---|---|---|\n")
-	fmt.Printf("| %.1f%% | %.0f MB | %s / %s / %s | %s / %s | %d of %d |\n", share, float64(rss)/1024,
-		pct(lat, 0.5), pct(lat, 0.95), pct(lat, 1), pct(floor, 0.5), pct(floor, 0.95), missed, 2*presses)
+	fmt.Printf("| CPU, share of one core | peak RSS | key → help on the pane p50 / p95 / max (ms) | the method's floor p50 / p95 (ms) | presses not shown in 2 s | lines skipped (the columns' borders) |\n|---|---|---|---|---|---|\n")
+	fmt.Printf("| %.1f%% | %.0f MB | %s / %s / %s | %s / %s | %d of %d | %d |\n", share, float64(rss)/1024,
+		pct(lat, 0.5), pct(lat, 0.95), pct(lat, 1), pct(floor, 0.5), pct(floor, 0.95), missed, 2*presses, skipped)
 	return nil
 }
 
@@ -189,6 +191,19 @@ func panePID(session string) (int, error) {
 	}
 	return strconv.Atoi(strings.TrimSpace(string(out)))
 }
+
+// skippedLines adds up what the columns' bottom borders say the view skipped ("1234
+// skipped") on a captured pane.
+func skippedLines(pane string) int {
+	n := 0
+	for _, m := range skippedRE.FindAllStringSubmatch(pane, -1) {
+		k, _ := strconv.Atoi(m[1])
+		n += k
+	}
+	return n
+}
+
+var skippedRE = regexp.MustCompile(`(\d+) skipped`)
 
 func capture(session string) string {
 	out, _ := exec.Command("tmux", "capture-pane", "-p", "-t", session).Output()

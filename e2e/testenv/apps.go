@@ -21,7 +21,7 @@ import (
 )
 
 // AppsPrograms are the test programs in testdata/images, each at /<name> in the apps image.
-var AppsPrograms = []string{"httpserver", "proxy", "spewer", "crasher", "logtail"}
+var AppsPrograms = []string{"httpserver", "proxy", "spewer", "crasher", "logtail", "peek"}
 
 // AppsRepository is where AppsImage tags the image: sidecar-test/apps:<content hash>.
 const AppsRepository = "sidecar-test/apps"

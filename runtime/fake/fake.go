@@ -7,10 +7,12 @@
 //
 // Tests drive it as the world would: a process exits (Exit), is OOM-killed (OOM), ignores
 // SIGTERM (IgnoreSIGTERM), prints lines (Print); an image HEALTHCHECK (Healthcheck) changes
-// its verdict (SetHealth); someone removes a container (Remove); the event stream drops
-// (DropEvents, ResumeEvents); the engine restarts (ShutDownEngine, StopEngine,
-// StartEngine). They then assert final state (Container, Running, Volumes, Networks) and
-// event history (History), not call scripts.
+// its verdict (SetHealth); a lifecycle hook passes, fails or takes its time (SetHookFunc);
+// someone removes a container (Remove); the event stream drops (DropEvents, ResumeEvents);
+// the engine restarts (ShutDownEngine, StopEngine, StartEngine). They then assert final
+// state (Container, Running, Volumes, Networks) and event history (History), not call
+// scripts. A running infra container (one without a namespace owner) has an address on its
+// network (10.88.0.N, gateway 10.88.0.1).
 package fake
 
 import (
@@ -58,6 +60,9 @@ type Runtime struct {
 
 	behaviours map[string]*behaviour // by engine name, for this and later containers of that name
 	probes     map[string]func(recipes.Probe) error
+	hooks      map[string]func(context.Context, recipes.Hook) error
+	tmpfs      map[string]int64 // memory volumes: name → size
+	node       orchestrator.NodeInfo
 	failures   []*failure
 	calls      []Call
 
@@ -143,6 +148,9 @@ func New(clk clock.Clock) *Runtime {
 		builds:     map[string]int{},
 		behaviours: map[string]*behaviour{},
 		probes:     map[string]func(recipes.Probe) error{},
+		hooks:      map[string]func(context.Context, recipes.Hook) error{},
+		tmpfs:      map[string]int64{},
+		node:       orchestrator.NodeInfo{Name: "fake-node", CPUs: 4, Memory: 8 << 30},
 		subs:       map[*eventSub]struct{}{},
 		changed:    make(chan struct{}),
 	}
@@ -281,6 +289,30 @@ func (r *Runtime) SetProbeFunc(name string, fn func(recipes.Probe) error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.probes[name] = fn
+}
+
+// SetHookFunc decides the lifecycle hooks (exec and http) run in the container called name:
+// fn is called with the hook's context (cancelled when the orchestrator gives up on it) and
+// its result is the hook's. Without one, hooks pass at once.
+func (r *Runtime) SetHookFunc(name string, fn func(ctx context.Context, h recipes.Hook) error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.hooks[name] = fn
+}
+
+// SetNode sets what NodeInfo says of the engine's host.
+func (r *Runtime) SetNode(n orchestrator.NodeInfo) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.node = n
+}
+
+// MemoryVolume reports whether the volume called name is a tmpfs, and its size.
+func (r *Runtime) MemoryVolume(name string) (size int64, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	size, ok = r.tmpfs[name]
+	return size, ok
 }
 
 // Exit ends the running process of the container called name with code: a die event.
@@ -657,6 +689,13 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) error {
 	}
 	c.info.Status = orchestrator.StatusRunning
 	c.info.StartedAt = r.stampLocked()
+	if c.spec.NamespaceOwner == "" {
+		net := c.spec.Network
+		if net == "" {
+			net = "bridge"
+		}
+		c.info.Networks = []orchestrator.NetworkAddress{{Network: net, IP: fmt.Sprintf("10.88.0.%d", 2+r.nextID%250), Gateway: "10.88.0.1"}}
+	}
 	c.info.ExitCode, c.info.OOMKilled = 0, false
 	c.info.Health, c.info.HealthAt = orchestrator.EngineHealthNone, time.Time{}
 	if b := r.behaviours[c.info.Name]; b != nil && b.healthcheck {
@@ -893,6 +932,16 @@ func (r *Runtime) CreateVolume(ctx context.Context, name string, labels map[stri
 	return nil
 }
 
+func (r *Runtime) CreateMemoryVolume(ctx context.Context, name string, labels map[string]string, size int64) error {
+	if err := r.CreateVolume(ctx, name, labels); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tmpfs[name] = size
+	return nil
+}
+
 func (r *Runtime) RemoveVolume(ctx context.Context, name string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -910,6 +959,7 @@ func (r *Runtime) RemoveVolume(ctx context.Context, name string) error {
 		}
 	}
 	delete(r.volumes, name)
+	delete(r.tmpfs, name)
 	r.changedLocked()
 	return nil
 }
@@ -1118,6 +1168,43 @@ func (r *Runtime) Probe(ctx context.Context, infraID, containerID string, p reci
 	return fn(p)
 }
 
+func (r *Runtime) RunHook(ctx context.Context, infraID, containerID string, h recipes.Hook) error {
+	r.mu.Lock()
+	c, err := r.getLocked("RunHook", containerID)
+	if err != nil {
+		r.mu.Unlock()
+		return err
+	}
+	if c.info.Status != orchestrator.StatusRunning {
+		r.mu.Unlock()
+		return fmt.Errorf("fake: hook in %s: container is not running", c.info.Name)
+	}
+	if h.HTTP != nil {
+		if infra, ok := r.containers[infraID]; !ok || infra.info.Status != orchestrator.StatusRunning {
+			r.mu.Unlock()
+			return fmt.Errorf("fake: http hook: infra container %s is not running", infraID)
+		}
+	}
+	fn := r.hooks[c.info.Name]
+	r.changedLocked()
+	r.mu.Unlock()
+	if fn == nil {
+		return nil
+	}
+	return fn(ctx, h)
+}
+
+// ---- orchestrator.Node ----
+
+func (r *Runtime) NodeInfo(ctx context.Context) (orchestrator.NodeInfo, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.callLocked("NodeInfo", ""); err != nil {
+		return orchestrator.NodeInfo{}, err
+	}
+	return r.node, nil
+}
+
 // ---- internals ----
 
 func (r *Runtime) callLocked(method, target string) error {
@@ -1169,6 +1256,7 @@ func (r *Runtime) exitLocked(c *container, code int, oom bool) {
 		r.emitLocked(c, orchestrator.ActionOOM, 0, "")
 	}
 	c.info.Status = orchestrator.StatusExited
+	c.info.Networks = nil
 	c.info.ExitCode = code
 	c.info.OOMKilled = oom
 	c.info.Health, c.info.HealthAt = orchestrator.EngineHealthNone, time.Time{}
@@ -1248,6 +1336,7 @@ func listResources(m map[string]orchestrator.Resource, filter map[string]string)
 func copyInfo(i orchestrator.ContainerInfo) orchestrator.ContainerInfo {
 	i.Labels = maps.Clone(i.Labels)
 	i.Ports = slices.Clone(i.Ports)
+	i.Networks = slices.Clone(i.Networks)
 	return i
 }
 

@@ -1,8 +1,9 @@
 // Package plain prints a stack's event stream as lines, for `sidecar up` when its output is not
 // a terminal (or with --plain): each container's output as `container | line` (`pod/container
 // | line` when the stack has several pods), with the names padded to one width, and lifecycle
-// events — started, ready, exited, restarting, stopping, stopped, killed, images, leftovers,
-// warnings — as lines of their own, `name * what happened`. JSON writes every event as one
+// events — started, ready, exited, restarting, stopping, stopped, killed, lifecycle hooks,
+// a job pod completed, images, leftovers, warnings — as lines of their own, `name * what
+// happened`. JSON writes every event as one
 // JSON object per line instead, for machines.
 //
 // Both are plain subscribers of the orchestrator's event stream: they read a Subscription and
@@ -131,6 +132,8 @@ func (p *Printer) event(ev orchestrator.Event) {
 			fmt.Sprintf("%d lines of %s not shown: the output could not keep up", e.Count, e.Container))
 	case orchestrator.ContainerEvent:
 		p.container(e)
+	case orchestrator.HookEvent:
+		p.hook(e)
 	case orchestrator.PodEvent:
 		p.pod(e)
 	case orchestrator.StackEvent:
@@ -327,6 +330,18 @@ func (p *Printer) container(e orchestrator.ContainerEvent) {
 	}
 }
 
+// hook prints how a lifecycle hook went: "post-start hook passed in 12ms", "pre-stop hook
+// failed: …" (a warning). That one was sent shows in what follows.
+func (p *Printer) hook(e orchestrator.HookEvent) {
+	label := p.label(e.Pod, e.Container)
+	switch e.Phase {
+	case orchestrator.HookPassed:
+		p.tool(e.Time, label, levelNone, fmt.Sprintf("%s hook passed in %s", e.Hook, short(e.Duration.D())))
+	case orchestrator.HookFailed:
+		p.tool(e.Time, label, levelWarning, fmt.Sprintf("%s hook failed: %s", e.Hook, e.Error))
+	}
+}
+
 // stopping reports whether the stack is being torn down.
 func (p *Printer) stopping() bool {
 	switch p.view.Phase {
@@ -391,6 +406,10 @@ func (p *Printer) pod(e orchestrator.PodEvent) {
 		p.tool(e.Time, label, levelError, text)
 	case orchestrator.PhaseRecreating:
 		p.tool(e.Time, label, levelWarning, withReason("re-creating pod "+e.Pod, e.Reason))
+	case orchestrator.PhaseCompleted:
+		if old == nil || old.Phase != e.Phase {
+			p.tool(e.Time, label, levelNone, withReason("pod "+e.Pod+" completed", strings.TrimPrefix(e.Reason, "job completed: ")))
+		}
 	case orchestrator.PhaseRunning, orchestrator.PhaseStopping, orchestrator.PhaseDone:
 		if p.multi && (old == nil || old.Phase != e.Phase) {
 			p.tool(e.Time, label, levelNone, "pod "+e.Pod+" "+e.Phase.String())

@@ -99,6 +99,10 @@ func demoRun() []orchestrator.Event {
 	s.c("demo", "proxy", func(v *orchestrator.ContainerView) {
 		v.State, v.Health = orchestrator.CStateRunning, orchestrator.HealthUnknown
 	})
+	s.add(orchestrator.HookEvent{EventMeta: s.meta(), Pod: "demo", Container: "proxy", Hook: orchestrator.HookPostStart,
+		Phase: orchestrator.HookRunning, Action: "exec /proxy -wait"})
+	s.add(orchestrator.HookEvent{EventMeta: s.meta(), Pod: "demo", Container: "proxy", Hook: orchestrator.HookPostStart,
+		Phase: orchestrator.HookPassed, Action: "exec /proxy -wait", Duration: recipes.Duration(12 * time.Millisecond)})
 	s.c("demo", "proxy", func(v *orchestrator.ContainerView) { v.Health = orchestrator.HealthReady })
 	s.c("demo", "shipper", running)
 	s.c("demo", "web", func(v *orchestrator.ContainerView) {
@@ -125,12 +129,18 @@ func demoRun() []orchestrator.Event {
 	s.c("demo", "web", func(v *orchestrator.ContainerView) {
 		v.State, v.StopGrace, v.Reason = orchestrator.CStateStopping, recipes.Duration(10*time.Second), "pod stopping, main first"
 	})
+	s.add(orchestrator.HookEvent{EventMeta: s.meta(), Pod: "demo", Container: "web", Hook: orchestrator.HookPreStop,
+		Phase: orchestrator.HookRunning, Action: "http GET :8080/drain"})
+	s.add(orchestrator.HookEvent{EventMeta: s.meta(), Pod: "demo", Container: "web", Hook: orchestrator.HookPreStop,
+		Phase: orchestrator.HookPassed, Action: "http GET :8080/drain", Duration: recipes.Duration(1250 * time.Millisecond)})
 	s.c("demo", "web", func(v *orchestrator.ContainerView) {
 		v.State, v.ExitCode, v.Reason, v.StopGrace = orchestrator.CStateStopped, intp(0), "pod stopping, main first", 0
 	})
 	s.c("demo", "shipper", func(v *orchestrator.ContainerView) {
 		v.State, v.StopGrace, v.Reason = orchestrator.CStateStopping, recipes.Duration(20*time.Second), "pod stopping, sidecars in reverse order"
 	})
+	s.add(orchestrator.HookEvent{EventMeta: s.meta(), Pod: "demo", Container: "shipper", Hook: orchestrator.HookPreStop,
+		Phase: orchestrator.HookFailed, Action: "exec /flush", Error: `exec "/flush" exited 1: broken pipe`, Duration: recipes.Duration(40 * time.Millisecond)})
 	s.add(orchestrator.MessageEvent{EventMeta: s.meta(), Level: orchestrator.LevelWarning, Pod: "demo", Container: "shipper",
 		Text: "shipper did not exit within 20s of its stop signal and was killed (SIGKILL)",
 		Hint: "its PID 1 probably ignores SIGTERM: set `init: true` on shipper"})
@@ -152,12 +162,17 @@ func demoRun() []orchestrator.Event {
 // podsRun is a two-pod stack: names are pod/container, pods announce their phases.
 func podsRun() []orchestrator.Event {
 	s := newScript("shop", map[string][]orchestrator.ContainerView{
-		"api": {{Name: "infra", Role: recipes.RoleInfra}, {Name: "main", Role: recipes.RoleMain}},
-		"web": {{Name: "infra", Role: recipes.RoleInfra}, {Name: "envoy", Role: recipes.RoleSidecar}, {Name: "app", Role: recipes.RoleMain}},
-	}, "api", "web")
+		"seed": {{Name: "infra", Role: recipes.RoleInfra}, {Name: "seed", Role: recipes.RoleMain}},
+		"api":  {{Name: "infra", Role: recipes.RoleInfra}, {Name: "main", Role: recipes.RoleMain}},
+		"web":  {{Name: "infra", Role: recipes.RoleInfra}, {Name: "envoy", Role: recipes.RoleSidecar}, {Name: "app", Role: recipes.RoleMain}},
+	}, "seed", "api", "web")
 	s.add(orchestrator.ImageEvent{EventMeta: s.meta(), Ref: "shop/api:dev", Action: orchestrator.ImagePresent, Done: true})
 	s.add(orchestrator.ImageEvent{EventMeta: s.meta(), Ref: "envoy:1", Action: orchestrator.ImagePull, Message: "pulling"})
 	s.add(orchestrator.ImageEvent{EventMeta: s.meta(), Ref: "envoy:1", Action: orchestrator.ImagePull, Error: "image envoy:1 is not present on the engine and could not be pulled", Done: true})
+	// A job pod completes: its dependent starts, the stack goes on.
+	s.c("seed", "seed", running)
+	s.c("seed", "seed", func(v *orchestrator.ContainerView) { v.State, v.ExitCode = orchestrator.CStateExited, intp(0) })
+	s.add(orchestrator.PodEvent{EventMeta: s.meta(), Pod: "seed", Phase: orchestrator.PhaseCompleted, Reason: "job completed: main seed exited with code 0"})
 	s.c("api", "main", running)
 	s.add(orchestrator.PodEvent{EventMeta: s.meta(), Pod: "api", Phase: orchestrator.PhaseRunning})
 	s.log("api", "main", "serving")

@@ -1,0 +1,139 @@
+package orchestrator
+
+import (
+	"maps"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// What the infra container owns: hostname and domain, aliases, /etc/hosts, resolver, the
+// network sysctls, and /dev/shm with the IPC sysctls where the pod shares IPC.
+func TestInfraSpecOwnsThePodsNamespaces(t *testing.T) {
+	spec := testSpec()
+	pod := spec.Pod
+	spec.Network = "shop-net"
+	pod.Name, pod.Hostname, pod.Subdomain = "web-0", "web-0", "web"
+	pod.ExtraHosts = []recipes.HostAlias{{IP: "10.1.2.3", Hostnames: []string{"db.internal", "db"}}}
+	pod.DNS = &recipes.DNSConfig{Nameservers: []string{"1.1.1.1"}, Searches: []string{"svc.local"}, Options: []string{"ndots:2"}}
+	pod.Sysctls = map[string]string{"net.ipv4.ip_forward": "1", "kernel.shmmax": "68719476736", "fs.mqueue.msg_max": "20"}
+	pod.Main.ShmSize = 64 << 20
+	pod.Sidecars[0].ShmSize = 256 << 20
+
+	for _, shareIPC := range []bool{false, true} {
+		pod.ShareIPC = shareIPC
+		infra := spec.InfraSpec()
+		if infra.Hostname != "web-0" || infra.Domainname != "web" {
+			t.Errorf("hostname %q, domain %q; want web-0, web", infra.Hostname, infra.Domainname)
+		}
+		if !slices.Equal(infra.Aliases, []string{"web-0", "web-0.web"}) || infra.Network != "shop-net" {
+			t.Errorf("aliases %q on %q; want the pod's name and HOSTNAME.SUBDOMAIN on the stack network", infra.Aliases, infra.Network)
+		}
+		if !reflect.DeepEqual(infra.ExtraHosts, pod.ExtraHosts) || infra.DNS != pod.DNS {
+			t.Errorf("extra hosts %v, dns %v", infra.ExtraHosts, infra.DNS)
+		}
+		app := spec.ContainerSpec(pod.Main, "id-infra")
+		wantInfra := map[string]string{"net.ipv4.ip_forward": "1"}
+		var wantApp map[string]string
+		wantInfraShm, wantAppShm := int64(0), int64(64<<20)
+		if shareIPC {
+			wantInfra["kernel.shmmax"], wantInfra["fs.mqueue.msg_max"] = "68719476736", "20"
+			wantInfraShm, wantAppShm = 256<<20, 0 // the pod's largest, on the /dev/shm they share
+		} else {
+			wantApp = map[string]string{"kernel.shmmax": "68719476736", "fs.mqueue.msg_max": "20"}
+		}
+		if !maps.Equal(infra.Sysctls, wantInfra) || !maps.Equal(app.Sysctls, wantApp) {
+			t.Errorf("share IPC %v: sysctls infra %v app %v; want %v and %v", shareIPC, infra.Sysctls, app.Sysctls, wantInfra, wantApp)
+		}
+		if infra.ShmSize != wantInfraShm || app.ShmSize != wantAppShm {
+			t.Errorf("share IPC %v: shm infra %d app %d; want %d and %d", shareIPC, infra.ShmSize, app.ShmSize, wantInfraShm, wantAppShm)
+		}
+	}
+
+	// Without a subdomain the pod's hostname is its name.
+	plain := testSpec()
+	if h := plain.InfraSpec().Hostname; h != "shop" {
+		t.Errorf("default hostname %q, want the pod's name", h)
+	}
+}
+
+func TestContainerSpecCarriesTheContainersSettings(t *testing.T) {
+	spec := testSpec()
+	web := spec.Pod.Main
+	web.Resources = &recipes.Resources{Limits: recipes.ResourceList{CPU: 1500, Memory: 512 << 20}, Requests: recipes.ResourceList{CPU: 250}}
+	web.CapAdd, web.CapDrop = []string{"NET_ADMIN"}, []string{"MKNOD"}
+	web.Privileged, web.ReadOnly = true, true
+	web.Devices = []recipes.Device{{HostPath: "/dev/net/tun"}}
+	web.User, web.Groups = "1000:1000", []string{"video"}
+	web.StopSignal = "SIGQUIT"
+	web.Ulimits = []recipes.Ulimit{{Name: "nofile", Soft: 1024, Hard: 4096}}
+	got := spec.ContainerSpec(web, "id-infra")
+	want := ContainerSpec{CPU: 1500, CPUShares: 256, Memory: 512 << 20, MemoryReservation: 512 << 20,
+		CapAdd: web.CapAdd, CapDrop: web.CapDrop, Privileged: true, ReadOnly: true, Devices: web.Devices,
+		User: "1000:1000", Groups: web.Groups, StopSignal: "SIGQUIT", Ulimits: web.Ulimits}
+	if got.CPU != want.CPU || got.CPUShares != want.CPUShares || got.Memory != want.Memory || got.MemoryReservation != want.MemoryReservation {
+		t.Errorf("resources: cpu %v shares %d memory %d reservation %d; want %v %d %d %d (a request not set is the limit)",
+			got.CPU, got.CPUShares, got.Memory, got.MemoryReservation, want.CPU, want.CPUShares, want.Memory, want.MemoryReservation)
+	}
+	if !slices.Equal(got.CapAdd, want.CapAdd) || !slices.Equal(got.CapDrop, want.CapDrop) || got.Privileged != want.Privileged ||
+		got.ReadOnly != want.ReadOnly || !slices.Equal(got.Devices, want.Devices) || got.User != want.User ||
+		!slices.Equal(got.Groups, want.Groups) || got.StopSignal != want.StopSignal || !slices.Equal(got.Ulimits, want.Ulimits) {
+		t.Errorf("settings: %+v", got)
+	}
+	for request, shares := range map[recipes.MilliCPU]int64{0: 0, 1: 2, 250: 256, 1000: 1024, 500000: 262144} {
+		if s := cpuShares(request); s != shares {
+			t.Errorf("cpuShares(%s) = %d, want %d", request, s, shares)
+		}
+	}
+}
+
+// A config hash changes exactly when the container would be created differently.
+func TestConfigHashes(t *testing.T) {
+	infraHash := func(s *PodSpec) string { return s.InfraSpec().Labels[keyConfigHash] }
+	webHash := func(s *PodSpec) string { return s.ContainerSpec(s.Pod.Main, "id-infra").Labels[keyConfigHash] }
+	changes := []struct {
+		what        string
+		before      func(*PodSpec) // applied to both sides
+		change      func(*PodSpec)
+		infra, main bool // which hash changes
+	}{
+		{"nothing", nil, func(*PodSpec) {}, false, false},
+		{"an extra host", nil, func(s *PodSpec) { s.Pod.ExtraHosts = []recipes.HostAlias{{IP: "10.0.0.1", Hostnames: []string{"db"}}} }, true, false},
+		{"a network sysctl", nil, func(s *PodSpec) { s.Pod.Sysctls = map[string]string{"net.core.somaxconn": "1024"} }, true, false},
+		{"an IPC sysctl, IPC not shared", nil, func(s *PodSpec) { s.Pod.Sysctls = map[string]string{"kernel.msgmax": "65536"} }, false, true},
+		{"the hostname", nil, func(s *PodSpec) { s.Pod.Hostname = "shop-0" }, true, false},
+		{"the resolver", nil, func(s *PodSpec) { s.Pod.DNS = &recipes.DNSConfig{Nameservers: []string{"9.9.9.9"}} }, true, false},
+		{"a volume in memory", nil, func(s *PodSpec) { s.Pod.Volumes[1].Medium = recipes.MediumMemory }, true, true},
+		{"shared IPC", nil, func(s *PodSpec) { s.Pod.ShareIPC = true }, true, true},
+		{"main's memory limit", nil, func(s *PodSpec) {
+			s.Pod.Main.Resources = &recipes.Resources{Limits: recipes.ResourceList{Memory: 1 << 30}}
+		}, false, true},
+		{"main's capabilities", nil, func(s *PodSpec) { s.Pod.Main.CapAdd = []string{"NET_ADMIN"} }, false, true},
+		{"main's pre-stop hook", nil, func(s *PodSpec) { s.Pod.Main.PreStop = execHook("/drain") }, false, true},
+		{"the pod's labels, read by no one", nil, func(s *PodSpec) { s.Pod.Labels = map[string]string{"app": "x"} }, false, false},
+		{"the pod's labels, read by main", func(s *PodSpec) {
+			s.Pod.Main.EnvRefs = []recipes.EnvRef{{Name: "APP", Field: "metadata.labels['app']"}}
+		}, func(s *PodSpec) { s.Pod.Labels = map[string]string{"app": "x"} }, false, true},
+		{"a sidecar's limit read by main", func(s *PodSpec) {
+			s.Pod.Main.EnvRefs = []recipes.EnvRef{{Name: "C", Resource: "limits.cpu", Container: "envoy"}}
+		}, func(s *PodSpec) {
+			s.Pod.Sidecars[0].Resources = &recipes.Resources{Limits: recipes.ResourceList{CPU: 100}}
+		}, false, true},
+	}
+	for _, c := range changes {
+		base, s := testSpec(), testSpec()
+		if c.before != nil {
+			c.before(base)
+			c.before(s)
+		}
+		c.change(s)
+		if got := infraHash(s) != infraHash(base); got != c.infra {
+			t.Errorf("%s: infra hash changed %v, want %v", c.what, got, c.infra)
+		}
+		if got := webHash(s) != webHash(base); got != c.main {
+			t.Errorf("%s: main's hash changed %v, want %v", c.what, got, c.main)
+		}
+	}
+}

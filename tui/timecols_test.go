@@ -1,0 +1,62 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+)
+
+// TestMergedOrder: a batch brings one container's lines of a stretch of time, then
+// another's of the same stretch; the merged stream interleaves them by engine time, with
+// the lines that came before the stream was shown, and the ones that come after.
+func TestMergedOrder(t *testing.T) {
+	m, _ := testModel(t, 100, 30)
+	seq = 0
+	m.events(orchestrator.SnapshotEvent{EventMeta: meta(0), Stack: stackView(2)},
+		orchestrator.StackEvent{EventMeta: meta(0), Stack: "shop", Phase: orchestrator.PhaseRunning})
+	logAt := func(ctr string, ms int, text string) orchestrator.Event {
+		return orchestrator.LogEvent{EventMeta: orchestrator.EventMeta{Seq: uint64(1000 + ms), Time: base.Add(time.Duration(ms) * time.Millisecond)},
+			Pod: "shop", Container: ctr, Text: text}
+	}
+	m.events(logAt("web", 10, "a"), logAt("web", 30, "c"), logAt("envoy", 20, "b"), logAt("envoy", 40, "d"))
+	m.press("c")
+	// The next batch: envoy's line before web's last, then web's.
+	m.events(logAt("envoy", 35, "c2"), logAt("web", 50, "e"), logAt("envoy", 45, "d2"))
+	var got []string
+	p := m.merged
+	lo, hi := p.bounds()
+	for i := lo; i < hi; i++ {
+		l := p.lineAt(i)
+		got = append(got, []string{"", "web", "envoy"}[l.src]+":"+l.text)
+	}
+	if want := "web:a envoy:b web:c envoy:c2 envoy:d envoy:d2 web:e"; strings.Join(got, " ") != want {
+		t.Errorf("merged stream %q, want %q", strings.Join(got, " "), want)
+	}
+	frame := ansi.Strip(m.render())
+	if !strings.Contains(frame, "web   │ a") || !strings.Contains(frame, "envoy │ b") {
+		t.Errorf("the lines are not under their containers' names:\n%s", frame)
+	}
+	m.press("r")
+	if !strings.Contains(m.notice, "c goes back to the columns") {
+		t.Errorf("r in the merged stream: notice %q", m.notice)
+	}
+	m.press("c")
+	if m.merged != nil || m.pane("shop", "web").tee != nil || len(m.shownPanes()) != 2 {
+		t.Errorf("c did not go back to the columns")
+	}
+}
+
+// TestSkippedCounted: a column's bottom border counts the lines the view skipped.
+func TestSkippedCounted(t *testing.T) {
+	m, _ := runningScene(t, 2, 120, 30)
+	m.events(orchestrator.LogsDroppedEvent{EventMeta: meta(time.Minute), Pod: "shop", Container: "envoy", Count: 1200},
+		orchestrator.LogsDroppedEvent{EventMeta: meta(time.Minute), Pod: "shop", Container: "envoy", Count: 34})
+	frame := ansi.Strip(m.render())
+	if !strings.Contains(frame, "1234 skipped") || !strings.Contains(frame, "… 34 lines skipped") {
+		t.Errorf("envoy's skipped lines are not counted:\n%s", frame)
+	}
+}

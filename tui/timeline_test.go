@@ -1,0 +1,226 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// lifeScene is a pod's life as the orchestrator tells it, event by event at fixed times: an
+// init container, two sidecars (envoy with a ready probe, shipper without), main; shipper
+// crashes and is restarted after a back-off, then is OOM-killed and restarted again;
+// envoy's probe fails for a while; then the pod is torn down in reverse order. done: the
+// teardown is over (shipper needed SIGKILL); else it is under way at the model's clock
+// (2m13s), shipper stopping with its grace running out.
+func lifeScene(t testing.TB, w, h int, done bool) *model {
+	t.Helper()
+	m, _ := testModel(t, w, h)
+	seq = 0
+	view := stackView(3)
+	view.Phase = orchestrator.PhasePending
+	p := &view.Pods[0]
+	p.Phase = orchestrator.PhasePending
+	for i := range p.Containers {
+		p.Containers[i].State, p.Containers[i].ID, p.Containers[i].StartedAt = orchestrator.CStateWaiting, "", time.Time{}
+	}
+	p.Containers = append(p.Containers, orchestrator.ContainerView{Pod: "shop", Name: "migrate", Role: recipes.RoleInit})
+	m.events(orchestrator.SnapshotEvent{EventMeta: meta(0), Stack: view})
+	state := map[string]orchestrator.ContainerView{}
+	for _, c := range p.Containers {
+		state[c.Name] = c
+	}
+	var evs []orchestrator.Event
+	at := func(d time.Duration) time.Duration { return d }
+	ctr := func(d time.Duration, name string, f func(c *orchestrator.ContainerView)) {
+		c := state[name]
+		f(&c)
+		state[name] = c
+		evs = append(evs, orchestrator.ContainerEvent{EventMeta: meta(d), ContainerView: c})
+	}
+	pod := func(d time.Duration, ph orchestrator.Phase) {
+		evs = append(evs, orchestrator.PodEvent{EventMeta: meta(d), Pod: "shop", Phase: ph})
+	}
+	run := func(c *orchestrator.ContainerView) {
+		c.State, c.ExitCode, c.OOMKilled = orchestrator.CStateRunning, nil, false
+	}
+	const s = time.Second
+	evs = append(evs, orchestrator.StackEvent{EventMeta: meta(0), Stack: "shop", Phase: orchestrator.PhaseStarting})
+	pod(at(s/2), orchestrator.PhaseCreating)
+	for _, n := range []string{orchestrator.InfraName, "migrate", "web", "envoy", "shipper"} {
+		ctr(s/2, n, func(c *orchestrator.ContainerView) { c.State = orchestrator.CStateCreated })
+	}
+	ctr(s, orchestrator.InfraName, run)
+	pod(2*s, orchestrator.PhaseInit)
+	ctr(2*s, "migrate", run)
+	ctr(8*s, "migrate", func(c *orchestrator.ContainerView) { c.State, c.ExitCode = orchestrator.CStateExited, intp(0) })
+	pod(9*s, orchestrator.PhaseSidecars)
+	ctr(9*s, "envoy", func(c *orchestrator.ContainerView) { run(c); c.Health = orchestrator.HealthUnknown })
+	ctr(12*s, "envoy", func(c *orchestrator.ContainerView) { c.Health = orchestrator.HealthReady })
+	ctr(13*s, "shipper", run)
+	pod(14*s, orchestrator.PhaseStartingMain)
+	ctr(14*s, "web", run)
+	pod(15*s, orchestrator.PhaseRunning)
+	evs = append(evs, orchestrator.StackEvent{EventMeta: meta(15 * s), Stack: "shop", Phase: orchestrator.PhaseRunning})
+	backoff := func(d time.Duration, code int, oom bool, wait time.Duration) {
+		ctr(d, "shipper", func(c *orchestrator.ContainerView) {
+			c.State, c.ExitCode, c.OOMKilled = orchestrator.CStateBackoff, intp(code), oom
+			c.Restarts++
+			c.RestartIn, c.RestartAt = recipes.Duration(wait), base.Add(d+wait)
+		})
+		ctr(d+wait, "shipper", run)
+	}
+	backoff(40*s, 1, false, 5*s)
+	ctr(60*s, "envoy", func(c *orchestrator.ContainerView) { c.Health = orchestrator.HealthNotReady })
+	ctr(75*s, "envoy", func(c *orchestrator.ContainerView) { c.Health = orchestrator.HealthReady })
+	backoff(90*s, 137, true, 10*s)
+	// Teardown, main first, at 2m05s.
+	td := 125 * s
+	evs = append(evs, orchestrator.StackEvent{EventMeta: meta(td), Stack: "shop", Phase: orchestrator.PhaseStopping, Reason: "shut down by user"})
+	pod(td, orchestrator.PhaseStopping)
+	stop := func(d time.Duration, name string, grace time.Duration) {
+		ctr(d, name, func(c *orchestrator.ContainerView) {
+			c.State, c.StopGrace, c.StopDeadline = orchestrator.CStateStopping, recipes.Duration(grace), base.Add(d+grace)
+		})
+	}
+	stopped := func(d time.Duration, name string, killed bool) {
+		ctr(d, name, func(c *orchestrator.ContainerView) {
+			c.State, c.Killed, c.StopDeadline = orchestrator.CStateStopped, killed, time.Time{}
+		})
+	}
+	stop(td, "web", 10*s)
+	stopped(td+2*s, "web", false)
+	stop(td+2*s, "shipper", 10*s) // SIGKILL at 2m17s
+	if done {
+		stopped(td+12*s, "shipper", true)
+		stop(td+12*s, "envoy", 10*s)
+		stopped(td+13*s, "envoy", false)
+		stop(td+13*s, orchestrator.InfraName, 10*s)
+		stopped(td+14*s, orchestrator.InfraName, false)
+		pod(td+15*s, orchestrator.PhaseDone)
+	}
+	m.events(evs...)
+	if done {
+		m.opts.Now = func() time.Time { return base.Add(td + 20*s) }
+	}
+	m.press("L")
+	return m
+}
+
+func TestGoldenTimeline(t *testing.T) {
+	for _, sc := range []struct {
+		name string
+		w, h int
+		done bool
+		keys []string
+	}{
+		{"timeline-80x24", 80, 24, false, nil},
+		{"timeline-200x50", 200, 50, false, nil},
+		{"timeline-200x50-done", 200, 50, true, nil},
+		{"timeline-80x24-zoomed", 80, 24, true, []string{"+", "+", "+", "h"}},
+	} {
+		t.Run(sc.name, func(t *testing.T) {
+			m := lifeScene(t, sc.w, sc.h, sc.done)
+			m.press(sc.keys...)
+			requireGolden(t, "scene-"+sc.name, asciiFrame(t, m))
+		})
+	}
+}
+
+// TestTimelineKeys: L opens and closes it; the time keys scroll and zoom it, and end
+// follows now again; the other keys of the columns do nothing meanwhile.
+func TestTimelineKeys(t *testing.T) {
+	m := lifeScene(t, 120, 40, true)
+	if !m.tl.open || !strings.Contains(ansi.Strip(m.render()), "LIFECYCLE") {
+		t.Fatalf("L did not open the timeline:\n%s", ansi.Strip(m.render()))
+	}
+	g := m.tl.geometry()
+	t0, sc := m.tl.window(g.strip)
+	if !t0.Equal(base) || sc != 2*time.Second {
+		t.Errorf("fitted window from %v, cell %v; want from %v, 2s (145s of history in %d cells)", t0, sc, base, g.strip)
+	}
+	m.press("+")
+	if _, sc2 := m.tl.window(g.strip); sc2 != time.Second {
+		t.Errorf("zoomed in: cell %v, want 1s", sc2)
+	}
+	m.press("h")
+	if m.tl.end.IsZero() {
+		t.Errorf("h did not scroll back in time")
+	}
+	m.press("end")
+	if !m.tl.end.IsZero() {
+		t.Errorf("end did not follow now again")
+	}
+	focus := m.focus
+	m.press("tab", "z")
+	if m.focus != focus || m.zoom {
+		t.Errorf("column keys acted in the timeline: focus %q zoom %v", m.focus, m.zoom)
+	}
+	m.press("L")
+	if m.tl.open || strings.Contains(ansi.Strip(m.render()), "LIFECYCLE") {
+		t.Errorf("L did not go back to the logs")
+	}
+	m.press("L", "esc")
+	if m.tl.open {
+		t.Errorf("esc did not close the timeline")
+	}
+}
+
+// TestLifelineMarks: the marks a container's changes leave, and its state at a time.
+func TestLifelineMarks(t *testing.T) {
+	m := lifeScene(t, 120, 40, true)
+	got := func(name string) string {
+		var out []string
+		for _, mk := range m.lives[paneKey{"shop", name}].marks {
+			s := markInfo[mk.kind].legend
+			if mk.text != "" {
+				s += " " + mk.text
+			}
+			out = append(out, mk.at.Sub(base).String()+" "+s)
+		}
+		return strings.Join(out, ", ")
+	}
+	for name, want := range map[string]string{
+		"shipper": "13s started, 40s exit code exit 1, 45s restarted, 1m30s OOM-killed OOM, 1m40s restarted, 2m7s stop sent, 2m17s SIGKILL SIGKILL",
+		"envoy":   "9s started, 12s ready, 1m0s probe failed, 1m15s ready, 2m17s stop sent, 2m18s exited",
+		"migrate": "2s started, 8s exited exit 0",
+	} {
+		if g := got(name); g != want {
+			t.Errorf("%s's marks:\n got %s\nwant %s", name, g, want)
+		}
+	}
+	l := m.lives[paneKey{"shop", "shipper"}]
+	for at, want := range map[time.Duration]orchestrator.ContainerState{
+		0: orchestrator.CStateWaiting, 20 * time.Second: orchestrator.CStateRunning, 42 * time.Second: orchestrator.CStateBackoff,
+		130 * time.Second: orchestrator.CStateStopping, 140 * time.Second: orchestrator.CStateStopped,
+	} {
+		if c, ok := l.at(base.Add(at)); !ok || c.State != want {
+			t.Errorf("shipper at %v: %v (%v), want %v", at, c.State, ok, want)
+		}
+	}
+	if _, ok := l.at(base.Add(-time.Second)); ok {
+		t.Errorf("shipper has a state before the first event")
+	}
+}
+
+// TestExitSummary: what the view leaves on the terminal: the stack's end and reason, how
+// long it ran, each container's end with restarts and OOM kills; after a failure, what
+// failed.
+func TestExitSummary(t *testing.T) {
+	m := lifeScene(t, 120, 40, true)
+	// Removed at the teardown, as the orchestrator then says: waiting, or removed.
+	for name, st := range map[string]orchestrator.ContainerState{"web": orchestrator.CStateWaiting, "migrate": orchestrator.CStateRemoved} {
+		c := *m.container("shop", name)
+		c.State, c.ExitCode = st, nil
+		m.events(orchestrator.ContainerEvent{EventMeta: meta(149 * time.Second), ContainerView: c})
+	}
+	m.events(orchestrator.StackEvent{EventMeta: meta(150 * time.Second), Stack: "shop", Phase: orchestrator.PhaseDone,
+		Reason: "shut down by user", ExitCode: intp(0)},
+		orchestrator.LogsDroppedEvent{EventMeta: meta(150 * time.Second), Pod: "shop", Container: "envoy", Count: 812})
+	failed := initFailedScene(t)
+	requireGolden(t, "summary", m.summary()+"\n"+failed.summary())
+}
