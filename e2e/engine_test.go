@@ -26,6 +26,17 @@ func saysEngine(s *scenario, p *proc, reachable bool) func() error {
 	}
 }
 
+// upOnADaemon starts a daemon of the test's own and `up --output json` of the engine-restart
+// scenario on it, and waits for the stack to run.
+func upOnADaemon(t *testing.T) (*testenv.Daemon, *scenario, *proc) {
+	t.Helper()
+	daemon := testenv.StartDaemon(t)
+	s := newScenarioOn(t, "engine-restart", daemon)
+	up := s.start("up", "-f", s.recipe("sidecar.yaml"), "--output", "json")
+	s.eventually("the stack running", up, startDeadline, s.running("infra", "web", "helper"))
+	return daemon, s, up
+}
+
 // ids are the stack's container IDs by container name.
 func (s *scenario) ids() map[string]string {
 	out := map[string]string{}
@@ -41,10 +52,7 @@ func (s *scenario) ids() map[string]string {
 // on and Ctrl-C leaves nothing. It used to exit 1 on its own leftovers, leaving containers.
 func TestEngineRestartWhileUp(t *testing.T) {
 	t.Parallel()
-	daemon := testenv.StartDaemon(t)
-	s := newScenarioOn(t, "engine-restart", daemon)
-	up := s.start("up", "-f", s.recipe("sidecar.yaml"), "--output", "json")
-	s.eventually("the stack running", up, startDeadline, s.running("infra", "web", "helper"))
+	daemon, s, up := upOnADaemon(t)
 	s.eventually("web ready", up, startDeadline, func() error {
 		for _, ev := range events(t, up.stdout.String()) {
 			if c, ok := ev.(orchestrator.ContainerEvent); ok && c.Name == "web" && c.Health == orchestrator.HealthReady {
@@ -87,10 +95,7 @@ func TestEngineRestartWhileUp(t *testing.T) {
 // `sidecar down` removes it.
 func TestGiveUpWhileTheEngineIsGone(t *testing.T) {
 	t.Parallel()
-	daemon := testenv.StartDaemon(t)
-	s := newScenarioOn(t, "engine-restart", daemon)
-	up := s.start("up", "-f", s.recipe("sidecar.yaml"), "--output", "json")
-	s.eventually("the stack running", up, startDeadline, s.running("infra", "web", "helper"))
+	daemon, s, up := upOnADaemon(t)
 
 	daemon.Stop()
 	s.eventually("up saying it waits for the engine", up, endDeadline, saysEngine(s, up, false))

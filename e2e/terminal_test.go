@@ -83,6 +83,16 @@ func (s *scenario) script(line string) string {
 	return path
 }
 
+// runningUp waits for the terminal scenario's stack to run and returns the pid of its up (not
+// a child of the test: tmux runs it), killed and its stack removed if it outlives the test.
+func (s *scenario) runningUp() int {
+	s.t.Helper()
+	s.eventually("the stack running", nil, startDeadline, s.running("web", "helper"))
+	pid := s.livePID()
+	s.t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL); s.run("down", "--stack", s.stack) })
+	return pid
+}
+
 // livePID is the pid of the up that runs the stack, from `sidecar ps`.
 func (s *scenario) livePID() int {
 	s.t.Helper()
@@ -121,9 +131,7 @@ func TestHangupOfAPipedUpTearsDown(t *testing.T) {
 	m := newTmux(t)
 	errLog := filepath.Join(t.TempDir(), "stderr")
 	m.start("up", s.script(fmt.Sprintf("%s up --plain -f %s 2>%s | cat", s.bin, s.recipe("sidecar.yaml"), errLog)))
-	s.eventually("the stack running", nil, startDeadline, s.running("web", "helper"))
-	pid := s.livePID()
-	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL); s.run("down", "--stack", s.stack) })
+	pid := s.runningUp()
 
 	m.run("kill-session", "-t", "up") // the window closes: SIGHUP to the pane's processes
 	s.eventually("up gone and the stack torn down", nil, endDeadline, s.gone(pid))
@@ -196,9 +204,7 @@ func TestUpWithoutATerminalRunsPlain(t *testing.T) {
 		m := newTmux(t)
 		exit := filepath.Join(t.TempDir(), "exit")
 		m.start("up", s.script(fmt.Sprintf("%s up -f %s </dev/null; echo $? >%s; sleep 600", s.bin, s.recipe("sidecar.yaml"), exit)))
-		s.eventually("the stack running", nil, startDeadline, s.running("web", "helper"))
-		pid := s.livePID()
-		t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL); s.run("down", "--stack", s.stack) })
+		pid := s.runningUp()
 		s.eventually("plain lines on the terminal", nil, startDeadline, func() error {
 			if sc := m.screen("up"); !strings.Contains(squash(sc), "helper | helper up") {
 				return fmt.Errorf("the screen:\n%s", sc)

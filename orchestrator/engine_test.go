@@ -22,6 +22,36 @@ func (h *harness) hasMessage(text string) func() bool {
 	}
 }
 
+// shutdownLeavesNothing shuts the stack down: Run ends with 0 and the engine holds nothing.
+func (h *harness) shutdownLeavesNothing() {
+	h.t.Helper()
+	h.o.Shutdown()
+	if res, err := h.finish(time.Second); err != nil || res.ExitCode != 0 {
+		h.t.Errorf("Run = %+v, %v", res, err)
+	}
+	h.leftNothing()
+}
+
+// shopRunning: shop()'s pod runs, as the engine and the views see it.
+func (h *harness) shopRunning() bool {
+	return h.running("shop-web", "shop-envoy", "shop-shipper")() && h.podPhase("shop") == orchestrator.PhaseRunning
+}
+
+// recreated is a condition: every container of shop()'s pod runs again, none of them one of
+// old's, and the views say the pod runs.
+func (h *harness) recreated(old map[string]string) func() bool {
+	return func() bool {
+		now := h.ids()
+		for _, n := range []string{"shop-infra", "shop-web", "shop-envoy", "shop-shipper"} {
+			c, _ := h.rt.Container(n)
+			if now[n] == "" || now[n] == old[n] || c.Info.Status != orchestrator.StatusRunning {
+				return false
+			}
+		}
+		return h.podPhase("shop") == orchestrator.PhaseRunning
+	}
+}
+
 // ids are the fake engine's container IDs by name.
 func (h *harness) ids() map[string]string {
 	out := map[string]string{}
@@ -41,9 +71,7 @@ func TestEngineRestartRecreatesWhatItKilled(t *testing.T) {
 	h := newHarness(t, shop(), orchestrator.Options{})
 	h.rt.ExitOnStart("shop-migrate", 0)
 	h.start()
-	h.until("pod running", time.Second, func() bool {
-		return h.running("shop-web", "shop-envoy", "shop-shipper")() && h.podPhase("shop") == orchestrator.PhaseRunning
-	})
+	h.until("pod running", time.Second, h.shopRunning)
 	old := h.ids()
 
 	h.rt.StopEngine()
@@ -70,16 +98,7 @@ func TestEngineRestartRecreatesWhatItKilled(t *testing.T) {
 	}
 
 	h.rt.StartEngine(false) // the restart killed everything
-	h.until("the pod running again, all new", 200*time.Millisecond, func() bool {
-		now := h.ids()
-		for _, n := range []string{"shop-infra", "shop-web", "shop-envoy", "shop-shipper"} {
-			c, _ := h.rt.Container(n)
-			if now[n] == "" || now[n] == old[n] || c.Info.Status != orchestrator.StatusRunning {
-				return false
-			}
-		}
-		return h.podPhase("shop") == orchestrator.PhaseRunning
-	})
+	h.until("the pod running again, all new", 200*time.Millisecond, h.recreated(old))
 	if !h.hasMessage("engine reachable again after")() || !h.o.Snapshot().EngineLostAt.IsZero() {
 		t.Errorf("the views were not told the engine is back:\n%s", h.describe())
 	}
@@ -88,12 +107,7 @@ func TestEngineRestartRecreatesWhatItKilled(t *testing.T) {
 		t.Fatalf("Run returned after the engine came back: %+v, %v", h.res, h.err)
 	default:
 	}
-	h.o.Shutdown()
-	res, err := h.finish(time.Second)
-	if err != nil || res.ExitCode != 0 {
-		t.Errorf("Run = %+v, %v", res, err)
-	}
-	h.leftNothing()
+	h.shutdownLeavesNothing()
 }
 
 // A live-restore engine keeps the containers running across its restart: they are kept,
@@ -117,9 +131,7 @@ func TestEngineRestartKeepsWhatSurvived(t *testing.T) {
 	if c, s := h.rt.CallCount("CreateContainer"), h.rt.CallCount("StartContainer"); c != creates || s != starts {
 		t.Errorf("%d creates and %d starts after a live restore, want none", c-creates, s-starts)
 	}
-	h.o.Shutdown()
-	h.finish(time.Second)
-	h.leftNothing()
+	h.shutdownLeavesNothing()
 }
 
 func maps2Equal(a, b map[string]string) bool {
@@ -215,9 +227,7 @@ func TestOrphanRemovedAtRelist(t *testing.T) {
 	if !h.running("s-app", "s-side")() {
 		t.Errorf("the pod's own containers were touched: running %v", h.rt.Running())
 	}
-	h.o.Shutdown()
-	h.finish(time.Second)
-	h.leftNothing()
+	h.shutdownLeavesNothing()
 }
 
 // An engine that stops as dockerd does — its listener closed, then every container stopped,
@@ -229,9 +239,7 @@ func TestEngineShutdownIsNotTheContainersEnd(t *testing.T) {
 	h := newHarness(t, shop(), orchestrator.Options{})
 	h.rt.ExitOnStart("shop-migrate", 0)
 	h.start()
-	h.until("pod running", time.Second, func() bool {
-		return h.running("shop-web", "shop-envoy", "shop-shipper")() && h.podPhase("shop") == orchestrator.PhaseRunning
-	})
+	h.until("pod running", time.Second, h.shopRunning)
 	old := h.ids()
 
 	h.rt.ShutDownEngine()
@@ -251,22 +259,8 @@ func TestEngineShutdownIsNotTheContainersEnd(t *testing.T) {
 	}
 
 	h.rt.StartEngine(false)
-	h.until("the pod running again, all new", 200*time.Millisecond, func() bool {
-		now := h.ids()
-		for _, n := range []string{"shop-infra", "shop-web", "shop-envoy", "shop-shipper"} {
-			c, _ := h.rt.Container(n)
-			if now[n] == "" || now[n] == old[n] || c.Info.Status != orchestrator.StatusRunning {
-				return false
-			}
-		}
-		return h.podPhase("shop") == orchestrator.PhaseRunning
-	})
-	h.o.Shutdown()
-	res, err := h.finish(time.Second)
-	if err != nil || res.ExitCode != 0 {
-		t.Errorf("Run = %+v, %v", res, err)
-	}
-	h.leftNothing()
+	h.until("the pod running again, all new", 200*time.Millisecond, h.recreated(old))
+	h.shutdownLeavesNothing()
 }
 
 // A container's own exit still counts, once the engine answers the check: a job's main that

@@ -76,9 +76,7 @@ func TestStartupProbeGatesTheOtherProbes(t *testing.T) {
 	if got := probes.count(9000); got != startups {
 		t.Errorf("the startup probe ran %d more times after it passed", got-startups)
 	}
-	h.o.Shutdown()
-	h.finish(time.Second)
-	h.leftNothing()
+	h.shutdownLeavesNothing()
 }
 
 // A startup probe that fails its retries (after its start period) kills the container, which
@@ -109,9 +107,7 @@ func TestStartupProbeFailureRestartsWithBackoff(t *testing.T) {
 	if _, started := h.rt.Container("p-app"); started && h.state("p", "app") != orchestrator.CStateCreated {
 		t.Errorf("main started though the sidecar never started: %s", h.state("p", "app"))
 	}
-	h.o.Shutdown()
-	h.finish(time.Second)
-	h.leftNothing()
+	h.shutdownLeavesNothing()
 }
 
 // A sidecar whose readiness never passes: the views are told every BlockedNoteEvery who waits
@@ -150,7 +146,5 @@ func TestReadinessWaitIsToldRepeatedly(t *testing.T) {
 	if v := h.view("p", "side"); v.Reason != "" {
 		t.Errorf("side's view still says %q once ready", v.Reason)
 	}
-	h.o.Shutdown()
-	h.finish(time.Second)
-	h.leftNothing()
+	h.shutdownLeavesNothing()
 }

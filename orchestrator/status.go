@@ -227,20 +227,32 @@ func (st *PodStatus) byID(id string) *ContainerStatus {
 	return nil
 }
 
+// target is what action a is about: a pod volume (volume actions), an orphan (its removal),
+// or a container of the pod; nil for what the pod does not know.
+func (st *PodStatus) target(a Action) (*VolumeStatus, *Orphan, *ContainerStatus) {
+	switch {
+	case a.Kind == ActCreateVolume || a.Kind == ActRemoveVolume:
+		if v := st.Volumes[a.Target]; v != nil {
+			return v, nil, nil
+		}
+		return nil, nil, nil
+	case a.Kind == ActRemove && st.Orphans[a.ID] != nil:
+		return nil, st.Orphans[a.ID], nil
+	}
+	return nil, nil, st.C(a.Target)
+}
+
 // Dispatched records that the supervisor handed a to the executor.
 func (st *PodStatus) Dispatched(spec *PodSpec, a Action, now time.Time) {
-	if a.Kind == ActCreateVolume || a.Kind == ActRemoveVolume {
-		if v := st.Volumes[a.Target]; v != nil {
-			v.Pending = true
-		}
+	v, o, c := st.target(a)
+	switch {
+	case v != nil:
+		v.Pending = true
 		return
-	}
-	if o := st.Orphans[a.ID]; o != nil && a.Kind == ActRemove {
+	case o != nil:
 		o.Pending = true
 		return
-	}
-	c := st.C(a.Target)
-	if c == nil {
+	case c == nil:
 		return
 	}
 	switch a.Kind {
@@ -457,16 +469,15 @@ func (st *PodStatus) containerList() []*ContainerStatus {
 func (st *PodStatus) ApplyUnreachable(r ActionResult) {
 	st.EngineDown = true
 	a := r.Action
-	if v := st.Volumes[a.Target]; v != nil && (a.Kind == ActCreateVolume || a.Kind == ActRemoveVolume) {
+	v, o, c := st.target(a)
+	switch {
+	case v != nil:
 		v.Pending = false
 		return
-	}
-	if o := st.Orphans[a.ID]; o != nil && a.Kind == ActRemove {
+	case o != nil:
 		o.Pending = false
 		return
-	}
-	c := st.C(a.Target)
-	if c == nil {
+	case c == nil:
 		return
 	}
 	switch a.Kind {
