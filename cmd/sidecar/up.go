@@ -54,9 +54,10 @@ left behind.
 
 With pod names, only those pods run, with every pod they depend on.
 
-Output: on a terminal, the interactive view: every container's logs side by side
-with its state, search, mute, restart/stop/start, a shell (e), and q to stop the
-stack (? lists every key). Otherwise, or with --plain, every container's lines as
+Output: on a terminal (stdin and stdout both), the interactive view: every
+container's logs side by side with its state, search, mute, restart/stop/start, a
+shell (e), and q to stop the stack (? lists every key). Otherwise (a pipe, a file,
+/dev/null, nohup), or with --plain, every container's lines as
 "container | line" ("pod/container | line" with several pods) and the lifecycle as
 "container * started", "* ready", ... lines. --output json writes every event as
 one JSON object per line instead.
