@@ -105,6 +105,7 @@ func (o *Orchestrator) Apply(ctx context.Context, stack *recipes.Stack, opts App
 func (o *Orchestrator) newPodRun(spec *PodSpec) *podRun {
 	pr := &podRun{spec: spec, gen: 1}
 	pr.sup = newSupervisor(spec, o.clock, o.rt, o.exec, o.out, func(r podReport) { o.reports.put(r) })
+	pr.sup.engine = o.engine
 	if o.opCtx != nil {
 		pr.sup.opCtx = o.opCtx
 	}

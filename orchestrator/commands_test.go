@@ -37,7 +37,7 @@ func TestResolveContainers(t *testing.T) {
 	if refs, err := h.o.ResolveContainers([]string{"demo/web", "web"}, true); err != nil || len(refs) != 1 {
 		t.Errorf("pod/name: %v, %v", refs, err)
 	}
-	h.shutdown()
+	h.shutdownLeavesNothing()
 }
 
 // Stopping a sidecar keeps it stopped (no back-off restart) until it is started; restarting
@@ -89,7 +89,7 @@ func TestCommandContainers(t *testing.T) {
 	if h.o.Snapshot().Phase != orchestrator.PhaseRunning {
 		t.Errorf("stack after restart: %s", h.describe())
 	}
-	h.shutdown()
+	h.shutdownLeavesNothing()
 }
 
 // A container that exits right after the command started it: the command says so.
@@ -103,5 +103,5 @@ func TestCommandStartThatCrashes(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "shipper exited with code 4 after it was started") {
 		t.Errorf("start: %v", err)
 	}
-	h.shutdown()
+	h.shutdownLeavesNothing()
 }

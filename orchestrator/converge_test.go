@@ -56,26 +56,7 @@ func (h *harness) apply(st *recipes.Stack, opts orchestrator.ApplyOptions) (res 
 	return res, err
 }
 
-// shutdown stops the stack as the user would, and checks that it ended well and left
-// nothing.
-func (h *harness) shutdown() {
-	h.t.Helper()
-	h.o.Shutdown()
-	if res, err := h.finish(time.Second); err != nil || res.ExitCode != 0 {
-		h.t.Errorf("Run = %+v, %v", res, err)
-	}
-	h.leftNothing()
-}
 
-// ids returns the engine IDs and start counts of the stack's containers, by engine name.
-func (h *harness) ids() map[string]string {
-	out := map[string]string{}
-	for _, n := range h.rt.Containers() {
-		c, _ := h.rt.Container(n)
-		out[n] = c.Info.ID
-	}
-	return out
-}
 
 func changed(before, after map[string]string) []string {
 	var out []string
@@ -107,7 +88,7 @@ func TestApplyUpToDate(t *testing.T) {
 	if c, _ := h.rt.Container("demo-setup"); c.Starts != 1 {
 		t.Errorf("setup ran %d times", c.Starts)
 	}
-	h.shutdown()
+	h.shutdownLeavesNothing()
 }
 
 func TestApplyReplacesOnlyWhatChanged(t *testing.T) {
@@ -139,7 +120,7 @@ func TestApplyReplacesOnlyWhatChanged(t *testing.T) {
 	if err != nil || !res.UpToDate() {
 		t.Errorf("second Apply = %v, %v", res.Changes, err)
 	}
-	h.shutdown()
+	h.shutdownLeavesNothing()
 }
 
 // A replaced sidecar with a ready probe is ready again before main is replaced; the infra
@@ -184,7 +165,7 @@ func TestApplyReplacesInStartOrder(t *testing.T) {
 	if i2, _ := h.rt.Container("demo-infra"); i2.Info.ID != infra.Info.ID || i2.Starts != 1 {
 		t.Errorf("the infra container was touched")
 	}
-	h.shutdown()
+	h.shutdownLeavesNothing()
 }
 
 // What the infra container owns changing re-creates the pod, in lifecycle order.
@@ -219,7 +200,7 @@ func TestApplyPortsRecreateThePod(t *testing.T) {
 	if p, _ := h.rt.Container("demo-infra"); len(p.Spec.Ports) != 1 {
 		t.Errorf("the new infra container publishes %v", p.Spec.Ports)
 	}
-	h.shutdown()
+	h.shutdownLeavesNothing()
 }
 
 func TestApplyRebuiltImage(t *testing.T) {
@@ -232,7 +213,7 @@ func TestApplyRebuiltImage(t *testing.T) {
 	if len(res.Changes) != 1 || !strings.HasPrefix(res.Changes[0], "replace web: image test/web:1 was rebuilt") {
 		t.Errorf("changes %q", res.Changes)
 	}
-	h.shutdown()
+	h.shutdownLeavesNothing()
 }
 
 func TestApplyAddsAndRemovesContainersAndPods(t *testing.T) {
@@ -284,7 +265,7 @@ func TestApplyAddsAndRemovesContainersAndPods(t *testing.T) {
 	if snap := h.o.Snapshot(); len(snap.Pods) != 1 {
 		t.Errorf("view: %s", h.describe())
 	}
-	h.shutdown()
+	h.shutdownLeavesNothing()
 }
 
 func TestApplyOneSidecarAddedAndOneDropped(t *testing.T) {
@@ -311,7 +292,7 @@ func TestApplyOneSidecarAddedAndOneDropped(t *testing.T) {
 	if snap := h.o.Snapshot(); snap.Pod("demo").Container("shipper") != nil || snap.Pod("demo").Container("otel") == nil {
 		t.Errorf("view after the apply: %s", h.describe())
 	}
-	h.shutdown()
+	h.shutdownLeavesNothing()
 }
 
 // A replaced container that exits at once: Apply says so; the stack runs on and the
@@ -326,7 +307,7 @@ func TestApplyReportsAReplacementThatCrashes(t *testing.T) {
 	if h.o.Snapshot().Phase != orchestrator.PhaseRunning {
 		t.Errorf("the stack: %s", h.describe())
 	}
-	h.shutdown()
+	h.shutdownLeavesNothing()
 }
 
 func TestApplyRefusesAnotherStackAndUnknownPods(t *testing.T) {
@@ -345,5 +326,5 @@ func TestApplyRefusesAnotherStackAndUnknownPods(t *testing.T) {
 	if h.rt.CallCount("CreateContainer") != creates {
 		t.Errorf("a failed apply created containers")
 	}
-	h.shutdown()
+	h.shutdownLeavesNothing()
 }
