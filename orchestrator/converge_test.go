@@ -56,8 +56,6 @@ func (h *harness) apply(st *recipes.Stack, opts orchestrator.ApplyOptions) (res 
 	return res, err
 }
 
-
-
 func changed(before, after map[string]string) []string {
 	var out []string
 	for n, id := range before {
