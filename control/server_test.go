@@ -209,3 +209,37 @@ main: {name: app, image: "img/app:1"}
 		t.Errorf("state: %+v, %v", state, err)
 	}
 }
+
+// Several views at once (sidecar attach twice, and logs -f): each has its own stream, with
+// the history and every new line.
+func TestSeveralStreamsAtOnce(t *testing.T) {
+	s := serve(t)
+	s.until("running", s.running)
+	ctx := context.Background()
+	ctl := NewController(ctx, s.c)
+	subs := []*Subscription{
+		ctl.SubscribeWith(orchestrator.SubscribeOptions{}),
+		ctl.SubscribeWith(orchestrator.SubscribeOptions{}),
+		ctl.SubscribeWith(orchestrator.SubscribeOptions{NoState: true, Containers: []orchestrator.ContainerRef{{Pod: "s", Container: "app"}}}),
+	}
+	if err := s.rt.Print("s-app", orchestrator.Stdout, "for everyone"); err != nil {
+		t.Fatal(err)
+	}
+	for i, sub := range subs {
+		got := false
+		deadline, cancel := context.WithTimeout(ctx, 15*time.Second)
+		for !got {
+			evs, err := sub.Next(deadline)
+			if err != nil {
+				t.Fatalf("stream %d: %v", i, err)
+			}
+			for _, ev := range evs {
+				if l, ok := ev.(orchestrator.LogEvent); ok && l.Text == "for everyone" {
+					got = true
+				}
+			}
+		}
+		cancel()
+		sub.Close()
+	}
+}
