@@ -79,28 +79,47 @@ type Result struct {
 	Container string
 	// Lines are the failing container's last log lines.
 	Lines []string
+	// Left names what a run stopped while the engine was unreachable had to leave on it
+	// (see LeftBehindError).
+	Left []string
 }
 
 // Orchestrator runs one stack once.
 type Orchestrator struct {
-	rt    Runtime
-	stack *recipes.Stack
-	opts  Options
-	clock clock.Clock
-	names Names
-	out   *stream
-	exec  *executor
-	epoch atomic.Uint64
+	rt     Runtime
+	stack  *recipes.Stack
+	opts   Options
+	clock  clock.Clock
+	names  Names
+	out    *stream
+	exec   *executor
+	epoch  atomic.Uint64
+	engine *engineWatch
 
+	// selected, pods and stack change only in the stack runner's goroutine (Apply hands it
+	// the changes); others read them under podsMu.
+	podsMu   sync.RWMutex
 	selected []*recipes.Pod // in start order
 	selErr   error
-	pods     map[string]*podRun // fixed at New
-	reports  *mailbox           // from the supervisors to the stack runner
+	pods     map[string]*podRun
+	reports  *mailbox // from the supervisors to the stack runner
 
-	ran     atomic.Bool
-	reqMu   sync.Mutex
-	req     stopRequests
-	reqWake chan struct{}
+	ran       atomic.Bool
+	abandoned bool // the user stopped the run while the engine was unreachable
+	reqMu     sync.Mutex
+	req       stopRequests
+	reqWake   chan struct{}
+
+	// Set by the stack runner before the pods start (see apply.go): what a pod spec made
+	// later needs, the applies it takes, and their waits.
+	opCtx      context.Context
+	infraImage string
+	node       NodeInfo
+	network    string
+	applyCh    chan *applyReq
+	applyMu    sync.Mutex    // one Apply at a time
+	loopDone   chan struct{} // closed when the stack runner takes no more applies
+	waits      []*applyWait
 }
 
 type stopRequests struct {
@@ -110,9 +129,13 @@ type stopRequests struct {
 type podRun struct {
 	spec       *PodSpec
 	sup        *supervisor
+	gen        int  // the generation of spec (Apply)
+	removing   bool // no longer in the recipe (Apply): torn down, then forgotten
 	started    bool
 	terminated bool // graceful termination sent
 	killed     bool // forced termination sent
+	abandoned  bool // given up on: the engine was unreachable when the stack was stopped
+	left       []string
 	mainReady  bool
 	running    bool
 	completed  bool // a job pod whose main completed
@@ -133,7 +156,8 @@ func New(rt Runtime, stack *recipes.Stack, opts Options) *Orchestrator {
 	stack = withAbsoluteRecipe(stack)
 	o := &Orchestrator{
 		rt: rt, stack: stack, opts: opts, clock: opts.Clock, names: Names{Stack: stack.Name},
-		pods: map[string]*podRun{}, reqWake: make(chan struct{}, 1),
+		pods: map[string]*podRun{}, reqWake: make(chan struct{}, 1), engine: newEngineWatch(),
+		applyCh: make(chan *applyReq), loopDone: make(chan struct{}),
 	}
 	o.exec = &executor{rt: rt, clock: o.clock, epoch: &o.epoch, tail: opts.FailureLines, logs: newAttachments(rt)}
 	o.selected, o.selErr = selectPods(stack, opts.Pods)
@@ -153,9 +177,7 @@ func New(rt Runtime, stack *recipes.Stack, opts Options) *Orchestrator {
 		for _, c := range p.Containers() {
 			o.out.logs.Buffer(p.Name, c.Name)
 		}
-		pr := &podRun{spec: &PodSpec{Stack: stack, Pod: p, Version: opts.Version}}
-		pr.sup = newSupervisor(pr.spec, o.clock, rt, o.exec, o.out, func(r podReport) { o.reports.put(r) })
-		o.pods[p.Name] = pr
+		o.pods[p.Name] = o.newPodRun(&PodSpec{Stack: stack, Pod: p, Version: opts.Version})
 	}
 	return o
 }
@@ -272,6 +294,8 @@ func (o *Orchestrator) StopContainer(pod, name string) error { return o.command(
 func (o *Orchestrator) StartContainer(pod, name string) error { return o.command(pod, name, CmdStart) }
 
 func (o *Orchestrator) command(pod, name string, cmd Command) error {
+	o.podsMu.RLock()
+	defer o.podsMu.RUnlock()
 	pr := o.pods[pod]
 	if pr == nil {
 		return fmt.Errorf("%w %q: this run has pods %s", ErrUnknownPod, pod, strings.Join(o.podNames(), ", "))
@@ -312,7 +336,7 @@ func (o *Orchestrator) podNames() []string {
 // Run may be called once.
 func (o *Orchestrator) Run(ctx context.Context) (Result, error) {
 	if !o.ran.CompareAndSwap(false, true) {
-		return Result{ExitCode: ExitFailure, Reason: "Run called twice"}, fmt.Errorf("orchestrator for stack %s: %w", o.stack.Name, ErrAlreadyRun)
+		return Result{ExitCode: ExitFailure, Reason: "Run called twice"}, fmt.Errorf("orchestrator for stack %s: %w", o.names.Stack, ErrAlreadyRun)
 	}
 	defer o.out.close()
 	defer o.exec.logs.closeAll()
@@ -322,12 +346,12 @@ func (o *Orchestrator) Run(ctx context.Context) (Result, error) {
 	if err != nil {
 		phase = PhaseFailed
 	}
-	o.out.publish(StackEvent{Stack: o.stack.Name, Phase: phase, Reason: res.Reason, ExitCode: &code})
+	o.out.publish(StackEvent{Stack: o.names.Stack, Phase: phase, Reason: res.Reason, ExitCode: &code, Left: res.Left})
 	return res, err
 }
 
 func (o *Orchestrator) stackPhase(p Phase, reason string) {
-	o.out.publish(StackEvent{Stack: o.stack.Name, Phase: p, Reason: reason})
+	o.out.publish(StackEvent{Stack: o.names.Stack, Phase: p, Reason: reason})
 }
 
 func (o *Orchestrator) run(ctx context.Context) (Result, error) {
@@ -361,7 +385,7 @@ func (o *Orchestrator) run(ctx context.Context) (Result, error) {
 	}
 
 	o.stackPhase(PhasePulling, "")
-	infraImage, err := o.resolveImages(startCtx)
+	infraImage, imageIDs, err := o.resolveImages(startCtx, o.stack, o.selected, true)
 	if r, stopped := o.stoppedBeforeStart(ctx); stopped {
 		return r, nil
 	}
@@ -378,27 +402,28 @@ func (o *Orchestrator) run(ctx context.Context) (Result, error) {
 	}
 
 	o.stackPhase(PhaseCreating, "")
-	network := ""
-	if len(o.selected) > 1 || hasSubdomain(o.selected) {
-		network = o.names.Network()
-		labels := StackLabels(o.stack, o.opts.Version).Encode()
-		if _, err := o.rt.CreateNetwork(opCtx, network, labels); err != nil {
-			err = fmt.Errorf("create network %s: %w", network, err)
-			return failed(err), err
-		}
-		defer func() {
+	defer func() {
+		if network := o.network; network != "" {
+			if o.abandoned {
+				return // left, and said so (runPods)
+			}
 			if err := o.rt.RemoveNetwork(opCtx, network); err != nil && !isNotFound(err) {
 				o.out.publish(MessageEvent{Level: LevelWarning, Text: fmt.Sprintf("remove network %s: %v", network, err),
 					Hint: "remove it with: docker network rm " + network})
 			}
-		}()
+		}
+	}()
+	if err := o.ensureNetwork(opCtx, o.selected); err != nil {
+		return failed(err), err
 	}
 	if err := o.stackVolumes(opCtx); err != nil {
 		return failed(err), err
 	}
 	defer o.removeStackVolumes(opCtx)
+	o.opCtx, o.infraImage, o.node = opCtx, infraImage, node
 	for _, pr := range o.pods {
-		pr.spec.InfraImage, pr.spec.Network, pr.spec.Node = infraImage, network, node
+		pr.spec.InfraImage, pr.spec.Network, pr.spec.Node, pr.spec.ImageIDs = infraImage, o.network, node, imageIDs
+		pr.spec.Hashes()
 		pr.sup.opCtx = opCtx
 	}
 
@@ -495,6 +520,7 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 	reports := o.reports
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	defer close(o.loopDone)
 
 	var end *ending
 	stopping, force := false, false
@@ -530,7 +556,9 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 
 	ctxDone := ctx.Done()
 	for {
-		if stopping {
+		if stopping && o.abandoned {
+			o.abandonPods()
+		} else if stopping {
 			o.terminatePods(force)
 		}
 		if o.allDone() {
@@ -541,6 +569,9 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 			for _, m := range reports.take() {
 				r := m.(podReport)
 				pr := o.pods[r.pod]
+				if pr == nil {
+					continue // a pod Apply removed
+				}
 				switch r.kind {
 				case reportMainReady:
 					pr.mainReady = true
@@ -569,9 +600,14 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 				case reportFailed:
 					setEnd(failed(r.err), r.err)
 				case reportDone:
-					pr.done = true
+					pr.done, pr.left = true, r.left
+					o.podGone(r.pod)
+				case reportConverged:
+					o.podConverged(r)
 				}
 			}
+		case req := <-o.applyCh:
+			o.install(req, stopping, startReady)
 		case <-o.reqWake:
 			req := o.requests()
 			if req.interrupt {
@@ -584,17 +620,54 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 				setEnd(Result{ExitCode: ExitInterrupted, Reason: "killed"}, nil)
 				force = true
 			}
+			// Stopping cannot wait for an engine that does not answer: the user gives up.
+			o.abandoned = o.abandoned || o.engine.isDown()
 		case <-ctxDone:
 			ctxDone = nil
 			setEnd(Result{ExitCode: ExitInterrupted, Reason: "cancelled: " + context.Cause(ctx).Error()}, nil)
 			force = true
+			o.abandoned = o.abandoned || o.engine.isDown()
 		}
 		if end != nil && !stopping {
 			stopping = true
 			o.stackPhase(PhaseStopping, end.res.Reason)
+			o.abandonWaits("the stack is stopping: " + end.res.Reason)
 		}
 	}
+	if o.abandoned {
+		return o.leftBehind(end.res)
+	}
 	return end.res, end.err
+}
+
+// abandonPods ends every started pod at once, and every wait for the engine.
+func (o *Orchestrator) abandonPods() {
+	o.engine.giveUp()
+	for _, pr := range o.pods {
+		if pr.started && !pr.done && !pr.abandoned {
+			pr.abandoned = true
+			pr.sup.box.put(msgAbandon{})
+		}
+	}
+}
+
+// leftBehind is the end of a run given up on while the engine was unreachable: what each
+// pod left, and the stack network, said in a message and in the error.
+func (o *Orchestrator) leftBehind(res Result) (Result, error) {
+	var left []string
+	for _, p := range o.selected {
+		left = append(left, o.pods[p.Name].left...)
+	}
+	if len(o.selected) > 1 {
+		left = append(left, "network "+o.names.Network())
+	}
+	err := &LeftBehindError{Stack: o.stack.Name, Left: left}
+	o.out.publish(MessageEvent{Level: LevelError, Text: err.Error()})
+	res.Left, res.Reason = left, err.Error()
+	if res.ExitCode == ExitOK {
+		res.ExitCode = ExitFailure
+	}
+	return res, err
 }
 
 // terminatePods sends termination to every started pod that no started, unfinished pod

@@ -429,6 +429,14 @@ type NodeInfo struct {
 	Memory int64 // bytes
 }
 
+// ImageInspector is optional: a Runtime that implements it (the Docker adapter does) tells
+// a local image's ID, which goes into each app container's config hash, so that an image
+// rebuilt under the same tag counts as a change of the container (see converge.go).
+type ImageInspector interface {
+	// ImageID returns the ID of the local image ref ("sha256:…"); ErrNotFound when absent.
+	ImageID(ctx context.Context, ref string) (string, error)
+}
+
 // Stats is one resource-usage sample of a running container, for display.
 type Stats struct {
 	Time time.Time
@@ -447,6 +455,16 @@ type StatsSource interface {
 	// Stats calls sink about once a second with a sample of container id until the container
 	// stops or ctx ends. sink must not block.
 	Stats(ctx context.Context, id string, sink func(Stats)) error
+}
+
+// EngineChecker is optional: a Runtime that implements it (the Docker adapter does) tells
+// whether the engine takes a new connection and answers on it. An engine that is stopping
+// closes its listener first, while the connections it has (the event stream above all) still
+// carry the deaths of the containers it stops and even some answers: CheckEngine tells those
+// deaths from the containers' own. It returns nil, or an error matching ErrEngineUnreachable.
+// Without it, a listing stands in.
+type EngineChecker interface {
+	CheckEngine(ctx context.Context) error
 }
 
 // LogAttacher is optional: a Runtime that implements it (the Docker adapter does) lets the

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sidecar-dev/sidecar/control"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/tui/plain"
 )
@@ -30,10 +31,14 @@ type UpOptions struct {
 	NoColor    bool
 	LogLines   int // lines of history kept per container (--log-lines)
 	Pods       []string
+	Detach     bool // -d: hand the stack to a supervisor process and return once it is up
+
+	// supervise is set in the supervisor process of `up -d` (up_detach.go).
+	supervise *superviseOptions
 
 	// Connect reaches the engine; tests give an in-memory one.
 	Connect func(context.Context) (engine, error)
-	// Signals delivers Ctrl-C and SIGTERM; nil: the process's own. Tests send on it.
+	// Signals delivers Ctrl-C, SIGTERM and SIGHUP; nil: the process's own. Tests send on it.
 	Signals <-chan os.Signal
 	// ControlDir is where the control socket goes; "": the user's runtime directory.
 	ControlDir string
@@ -54,25 +59,39 @@ left behind.
 
 With pod names, only those pods run, with every pod they depend on.
 
-Output: on a terminal, the interactive view: every container's logs side by side
-with its state, search, mute, restart/stop/start, a shell (e), and q to stop the
-stack (? lists every key). Otherwise, or with --plain, every container's lines as
+Output: on a terminal (stdin and stdout both), the interactive view: every
+container's logs side by side with its state, search, mute, restart/stop/start, a
+shell (e), and q to stop the stack (? lists every key). Otherwise (a pipe, a file,
+/dev/null, nohup), or with --plain, every container's lines as
 "container | line" ("pod/container | line" with several pods) and the lifecycle as
 "container * started", "* ready", ... lines. --output json writes every event as
 one JSON object per line instead.
 
-The first Ctrl-C (or SIGTERM) stops the stack gracefully: each container gets its
-stop signal and its grace before SIGKILL. A second Ctrl-C removes everything at
-once.
+The first Ctrl-C (or SIGTERM, or SIGHUP when the terminal goes away) stops the
+stack gracefully: each container gets its stop signal and its grace before SIGKILL.
+A second one removes everything at once. Output that can no longer be written (the
+terminal closed, a pipe whose reader ended) stops the stack the same way.
 
 While it runs, the stack is this up's: sidecar ps shows its live state, sidecar
-down stops it, and a second sidecar up of the same stack refuses to start.
+attach and logs show it, restart|stop|start and exec act on its containers, and
+sidecar down stops it.
+
+-d runs the stack in the background instead: a supervisor process of its own
+(closing the terminal does not touch it; its log is in ~/.local/state/sidecar/),
+and up returns once the stack is up — main running, and ready when it has a
+ready probe — or with the failure, nothing left behind.
+
+Of a stack that runs already (up -d, or up in another terminal), up converges it:
+only the containers whose recipe or image changed are re-created, in lifecycle
+order ("up to date" when nothing did). up -d then returns; up shows the stack,
+and q or Ctrl-C stop it, as compose's up does (sidecar attach leaves it running).
 
 Exit status: main's exit code when main ended the stack; 0 when stopped with sidecar
 down; 130 when interrupted; 1 when something failed (with the failing container's
 last lines); 2 for a bad recipe or arguments.`),
 		Example: strings.Trim(`
   sidecar up                                # ./sidecar.yaml
+  sidecar up -d                             # in the background; again after an edit
   sidecar up -f sidecar.yaml.example
   sidecar up --timestamps api               # the api pod and what it depends on
   sidecar up --output json | jq -c 'select(.type == "container")'`, "\n"),
@@ -90,6 +109,7 @@ last lines); 2 for a bad recipe or arguments.`),
 				return usageErrorf(cmd, "%v", err)
 			}
 			opts.Pods = args
+			opts.Detach = v.GetBool("detach")
 			if opts.Output != "text" && opts.Output != "json" {
 				return usageErrorf(cmd, "unknown output format %q: use --output text or --output json", opts.Output)
 			}
@@ -102,6 +122,7 @@ last lines); 2 for a bad recipe or arguments.`),
 			return upRun(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().BoolP("detach", "d", false, "run the stack in the background: return once it is up (sidecar attach, logs, down reach it)")
 	cmd.Flags().Bool("plain", false, "print lines, not the interactive view (the default when stdout is not a terminal)")
 	cmd.Flags().StringP("output", "o", "text", "output format: text or json (one event per line)")
 	cmd.Flags().Bool("timestamps", false, "start every line with its time")
@@ -118,13 +139,16 @@ type upView interface {
 }
 
 // newView chooses how up shows the stack: JSON lines with --output json; the interactive
-// view (up_tui.go) when stdout is a terminal and --plain is not given, which drives o with
-// the user's commands; plain lines otherwise.
+// view (up_tui.go) when stdin and stdout are both terminals and --plain is not given, which
+// drives o with the user's commands; plain lines otherwise.
 func (opts *UpOptions) newView(o *orchestrator.Orchestrator) upView {
+	if opts.supervise != nil {
+		return opts.supervise.view(opts)
+	}
 	if opts.Output == "json" {
 		return plain.NewJSON(opts.IO.Out)
 	}
-	if opts.IO.IsTTY && !opts.Plain {
+	if opts.IO.Interactive() && !opts.Plain {
 		return opts.newTUIView(o)
 	}
 	return plain.New(opts.IO.Out, plain.Options{
@@ -149,13 +173,21 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 		}
 	}
 
+	defer surviveClosedOutput()()
+
 	dir := opts.ControlDir
 	if dir == "" {
 		if dir, err = controlDir(opts.Factory.getenv()); err != nil {
 			return &ExitError{Code: exitFailure, Err: err}
 		}
 	}
+	if opts.Detach {
+		return opts.detach(ctx, dir, st) // up_detach.go
+	}
 	hold, err := holdStack(dir, st.Name)
+	if errors.Is(err, ErrStackRunning) && opts.supervise == nil {
+		return opts.converge(ctx, dir, st) // up_converge.go: the stack runs already
+	}
 	if err != nil {
 		return &ExitError{Code: exitFailure, Err: err}
 	}
@@ -177,13 +209,15 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 
 	o := orchestrator.New(rt, st, opts.orchestratorOptions())
 	recipe, _ := filepath.Abs(opts.File)
-	srv := serveControl(hold, o, rt, controlState{
-		PID: os.Getpid(), Stack: st.Name, Recipe: recipe, Version: opts.Factory.Build.Version, StartedAt: time.Now(),
-	})
+	info := control.Info{PID: os.Getpid(), Stack: st.Name, Recipe: recipe, Version: opts.Factory.Build.Version, StartedAt: time.Now()}
+	if opts.supervise != nil {
+		info.Detached, info.Log = true, opts.supervise.log
+	}
+	srv := control.Serve(hold.ln, o, rt, info)
 
 	// The view reads the stream until it ends; a view whose output is gone (stdout closed)
 	// stops the stack as an interrupt would.
-	sub := o.Subscribe()
+	sub := o.SubscribeWith(opts.viewSubscription())
 	view := opts.newView(o)
 	viewDone := make(chan struct{})
 	go func() {
@@ -199,26 +233,38 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 	if v, ok := view.(interface{ handlesSignals() bool }); !ok || !v.handlesSignals() {
 		stopSignals = opts.watchSignals(o)
 	}
+	// A signal that came before the watch began (while the recipe loaded or the engine was
+	// reached) cancelled ctx: it stops the stack too.
+	stopLate := context.AfterFunc(ctx, o.Interrupt)
 	res, runErr := o.Run(context.WithoutCancel(ctx))
+	stopLate()
 	stopSignals()
 	<-viewDone
 	hold.release()
 	held = false
-	srv.close()
+	srv.Close()
 	return upResult(res, runErr)
 }
 
-// watchSignals turns the first Ctrl-C or SIGTERM into a graceful teardown and the second into
-// a forced one. It returns a function that stops watching.
+// surviveClosedOutput makes a write to a closed pipe or socket an error (EPIPE) for the
+// writer to handle rather than a SIGPIPE that ends the process before it tears the stack
+// down: Go's default for fd 1 and 2 (`sidecar up | head -1`, `| tee log` in a closed
+// terminal). The signal is caught, not ignored, so that programs up starts (the TUI's shell)
+// get the default back. It returns a function that restores the default.
+func surviveClosedOutput() (restore func()) {
+	ch := make(chan os.Signal, 1) // never read: a caught SIGPIPE is dropped
+	signal.Notify(ch, syscall.SIGPIPE)
+	return func() { signal.Stop(ch) }
+}
+
+// watchSignals turns the first Ctrl-C, SIGTERM or SIGHUP into a graceful teardown and the
+// second into a forced one. It returns a function that stops watching.
 func (opts *UpOptions) watchSignals(o *orchestrator.Orchestrator) (stop func()) {
 	sigs := opts.Signals
 	release := func() {}
 	if sigs == nil {
 		ch := make(chan os.Signal, 2)
-		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-		// Output into a closed pipe must be an error to handle, not a SIGPIPE that kills up
-		// before it tears the stack down.
-		signal.Ignore(syscall.SIGPIPE)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 		sigs, release = ch, func() { signal.Stop(ch) }
 	}
 	done := make(chan struct{})
