@@ -6,7 +6,9 @@ package recipes
 // names the attribute and says why it is not honoured.
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/loader"
@@ -147,6 +149,11 @@ func (c *composeImport) reportUnsupported(findings []loader.UnsupportedAttribute
 	}
 	var groups []*group
 	byKey := map[string]*group{}
+	at := func(f loader.UnsupportedAttribute) Position { return c.keyAt(f.Path.Parts()...) }
+	slices.SortStableFunc(findings, func(a, b loader.UnsupportedAttribute) int { // first written first
+		pa, pb := at(a), at(b)
+		return cmp.Or(cmp.Compare(pa.File, pb.File), cmp.Compare(pa.Line, pb.Line), cmp.Compare(pa.Col, pb.Col))
+	})
 	for _, f := range findings {
 		parts := f.Path.Parts()
 		if len(parts) == 5 && parts[0] == "services" && parts[2] == "networks" && parts[4] == "aliases" && c.infra[parts[1]] {
