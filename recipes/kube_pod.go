@@ -317,7 +317,7 @@ func (k *kubeImport) mainIndex(cx *kubeCtx) int {
 			}
 		}
 	}
-	if len(apps) > 1 {
+	if len(apps) > 1 && cx.d.kind != "Job" && cx.d.kind != "CronJob" { // a Job's is said in pod()
 		k.warnAt(cx.d, cx.sp+".containers", fmt.Sprintf("pod %s could have %s as main; %s, the first, was chosen: name the main container with the annotation %s: NAME (or %s)",
 			cx.kp.pod.Name, kubeAnd(apps), apps[0], kubeDefaultContainer, KubeMainAnnotation))
 	}

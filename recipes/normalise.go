@@ -83,6 +83,9 @@ func (n *normaliser) pod(s *Stack, p *Pod) {
 		p.Init = []*Container{}
 	}
 	slices.SortStableFunc(p.Volumes, func(a, b *Volume) int { return strings.Compare(a.Name, b.Name) })
+	if len(p.Volumes) == 0 {
+		p.Volumes = nil // one that went to the stack's leaves none: as if none were written
+	}
 	n.sortDependsOn(p)
 	if p.Main != nil {
 		if p.Main.Name == "" {
