@@ -11,8 +11,8 @@ import (
 
 // The feed brings the orchestrator's events into the program. One command at a time waits
 // on the subscription; when events arrive it waits out the rest of the current frame,
-// gathers everything that came meanwhile, prepares the log lines (sanitising, lower-casing)
-// off the update loop, and hands the whole batch over as one message. The model asks for
+// gathers everything that came meanwhile, prepares the log lines (dropping colour where the
+// orchestrator's one sanitising pass kept some, lower-casing) off the update loop, and hands the whole batch over as one message. The model asks for
 // the next batch only after it has applied this one. So a log storm reaches the model as at
 // most one message per batchFrames frames, and key presses always find the loop free
 // between them.
@@ -113,7 +113,9 @@ func prepare(evs []orchestrator.Event) []item {
 			case l.Stream == orchestrator.Stderr:
 				kind = kindErr
 			}
-			out[i] = item{pod: l.Pod, ctr: l.Container, line: newLine(l.Seq, l.Time, kind, l.Text)}
+			// The orchestrator's buffer sanitised the line once; one it marked Plain has no
+			// colour to drop either, and is taken as it is.
+			out[i] = item{pod: l.Pod, ctr: l.Container, line: makeLine(l.Seq, l.Time, kind, l.Text, l.Plain)}
 			continue
 		}
 		out[i] = item{ev: ev}
