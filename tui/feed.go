@@ -27,14 +27,15 @@ const maxBatch = 50000
 // 20 batches/s 16%), while key presses are still drawn at the next frame.
 const batchFrames = 3
 
-// Under a storm — a batch with more lines than a 200×50 screen of four columns shows —
-// the next batch waits twice as long (10 a second at 60 FPS). Nobody reads thousands of
-// lines a second as they scroll, and every frame costs bubbletea's renderer the whole
-// screen (2 ms of CPU for 200×50 in the profile of bench/tuistorm, most of the process's
-// cost); keys are still drawn at the next frame.
+// Under a storm — a batch with more lines than a 200×50 screen of four columns shows, so
+// that each frame replaces what the columns showed — the next batch waits four times as
+// long: 5 a second at 60 FPS (10 before). Nobody reads thousands of lines a second as they
+// scroll; every frame costs bubbletea's renderer the whole screen (2 ms of CPU for 200×50:
+// at 10 frames a second a third of the process's cost in the profile of bench/tuistorm,
+// after the attach readers' cuts); keys are still drawn at the next frame.
 const (
 	stormLines  = 200
-	stormFrames = 2 * batchFrames
+	stormFrames = 4 * batchFrames
 )
 
 // batchMsg is one frame's worth of events, in stream order.
