@@ -91,10 +91,22 @@ type scenario struct {
 // nothing of the stack is left when the test ends.
 func newScenario(t *testing.T, name string) *scenario {
 	t.Helper()
+	return newScenarioOn(t, name, nil)
+}
+
+// newScenarioOn is newScenario on a daemon of the test's own (nil: the machine's engine):
+// the engine checks, the test image and DOCKER_HOST are that daemon's.
+func newScenarioOn(t *testing.T, name string, daemon *testenv.Daemon) *scenario {
+	t.Helper()
 	d := testenv.Engine(t)
+	if daemon != nil {
+		d = daemon.Connect(t)
+	}
 	s := &scenario{t: t, d: d, stack: testenv.UniqueName(t, "e2e"), ctx: testenv.Context(t, 10*time.Minute)}
 	s.filter = orchestrator.StackFilter(s.stack)
-	testenv.CheckNoLeaks(t, s.filter) // first: its cleanup runs after every other
+	if daemon == nil {
+		testenv.CheckNoLeaks(t, s.filter) // first: its cleanup runs after every other
+	}
 	root, err := modroot.Find()
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +115,11 @@ func newScenario(t *testing.T, name string) *scenario {
 	if _, err := os.Stat(s.dir); err != nil {
 		t.Fatalf("scenario folder: %v", err)
 	}
-	s.image = testenv.AppsImage(t)
+	if daemon == nil {
+		s.image = testenv.AppsImage(t)
+	} else {
+		s.image = testenv.AppsImageOn(t, d)
+	}
 	s.bin = sidecarBinary(t)
 	s.port = freePort(t)
 	// Control sockets in a directory of the scenario's own: a short path (unix sockets are
@@ -120,6 +136,9 @@ func newScenario(t *testing.T, name string) *scenario {
 		"XDG_RUNTIME_DIR="+xdg,
 		"NO_COLOR=1",
 	)
+	if daemon != nil {
+		s.env = append(s.env, "DOCKER_HOST="+daemon.Host)
+	}
 	return s
 }
 

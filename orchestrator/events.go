@@ -15,7 +15,7 @@ import (
 
 // Event is one event of the stream. The concrete types are SnapshotEvent, StackEvent,
 // PodEvent, ContainerEvent, HookEvent, ImageEvent, LeftoversEvent, MessageEvent, LogEvent,
-// LogsDroppedEvent and StatsEvent.
+// LogsDroppedEvent, StatsEvent and EngineStateEvent.
 type Event interface {
 	// Type is the event's "type" in its JSON form.
 	Type() string
@@ -41,13 +41,15 @@ type SnapshotEvent struct {
 	Stack StackView `json:"stack"`
 }
 
-// StackEvent is a change of the stack's phase. ExitCode is set once the stack is done.
+// StackEvent is a change of the stack's phase. ExitCode is set once the stack is done; Left
+// then names what a run stopped while the engine was unreachable left on it (Result.Left).
 type StackEvent struct {
 	EventMeta
-	Stack    string `json:"stack"`
-	Phase    Phase  `json:"phase"`
-	Reason   string `json:"reason,omitempty"`
-	ExitCode *int   `json:"exit_code,omitempty"`
+	Stack    string   `json:"stack"`
+	Phase    Phase    `json:"phase"`
+	Reason   string   `json:"reason,omitempty"`
+	ExitCode *int     `json:"exit_code,omitempty"`
+	Left     []string `json:"left,omitempty"`
 }
 
 // PodEvent is a change of a pod's phase.
@@ -154,6 +156,26 @@ type StatsEvent struct {
 	CPUPercent  float64 `json:"cpu_percent"`
 	MemoryBytes uint64  `json:"memory_bytes"`
 	MemoryLimit uint64  `json:"memory_limit,omitempty"`
+}
+
+// EngineStateEvent is a change of the engine's reachability: it stopped answering (the
+// stack's pods wait for it, nothing is acted on; Error is why it seemed gone), or it answers
+// again (the stack is re-listed and reconciled). A MessageEvent says the same in words.
+type EngineStateEvent struct {
+	EventMeta
+	Reachable bool   `json:"reachable"`
+	Error     string `json:"error,omitempty"`
+}
+
+func (EngineStateEvent) Type() string                 { return "engine" }
+func (e EngineStateEvent) withMeta(m EventMeta) Event { e.EventMeta = m; return e }
+
+func (e EngineStateEvent) MarshalJSON() ([]byte, error) {
+	type plain EngineStateEvent
+	return json.Marshal(struct {
+		Type string `json:"type"`
+		plain
+	}{e.Type(), plain(e)})
 }
 
 func (SnapshotEvent) Type() string    { return "snapshot" }
@@ -325,6 +347,10 @@ func DecodeEvent(b []byte) (Event, error) {
 		ev = e
 	case "stats":
 		var e StatsEvent
+		err = json.Unmarshal(b, &e)
+		ev = e
+	case "engine":
+		var e EngineStateEvent
 		err = json.Unmarshal(b, &e)
 		ev = e
 	default:
@@ -526,11 +552,14 @@ type PodView struct {
 
 // StackView is the whole stack's state, for `ps` and the TUI.
 type StackView struct {
-	Name     string    `json:"name"`
-	Phase    Phase     `json:"phase"`
-	Reason   string    `json:"reason,omitempty"`
-	ExitCode *int      `json:"exit_code,omitempty"`
-	Pods     []PodView `json:"pods"`
+	Name     string `json:"name"`
+	Phase    Phase  `json:"phase"`
+	Reason   string `json:"reason,omitempty"`
+	ExitCode *int   `json:"exit_code,omitempty"`
+	// EngineLostAt is set while the engine is unreachable: since when the stack waits for it
+	// (EngineWaitText).
+	EngineLostAt time.Time `json:"engine_lost_at,omitzero"`
+	Pods         []PodView `json:"pods"`
 }
 
 // Pod returns the named pod's view, or nil.
@@ -561,6 +590,13 @@ func (v *StackView) Apply(ev Event) {
 		*v = e.Stack.clone()
 	case StackEvent:
 		v.Phase, v.Reason, v.ExitCode = e.Phase, e.Reason, e.ExitCode
+	case EngineStateEvent:
+		switch {
+		case e.Reachable:
+			v.EngineLostAt = time.Time{}
+		case v.EngineLostAt.IsZero():
+			v.EngineLostAt = e.Time
+		}
 	case PodEvent:
 		if p := v.Pod(e.Pod); p != nil {
 			p.Phase, p.Reason = e.Phase, e.Reason

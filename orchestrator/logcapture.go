@@ -90,9 +90,11 @@ func (a *attachments) closeAll() {
 func (s *supervisor) follow(ctx context.Context, prev <-chan struct{}, done chan<- struct{}, lines *atomic.Uint64, buf *LogBuffer, id string, since time.Time, marker string) {
 	defer close(done)
 	st := s.exec.logs.take(id)
-	if st != nil {
-		defer st.Close()
-	}
+	defer func() {
+		if st != nil {
+			st.Close()
+		}
+	}()
 	if prev != nil {
 		select {
 		case <-prev:
@@ -103,18 +105,40 @@ func (s *supervisor) follow(ctx context.Context, prev <-chan struct{}, done chan
 	if marker != "" {
 		buf.Mark(since, marker)
 	}
+	last := since
 	sink := func(l LogLine) {
 		buf.Append(l)
 		lines.Add(1)
+		if l.Time.After(last) {
+			last = l.Time
+		}
 	}
-	var err error
-	if st != nil {
-		err = st.Read(ctx, sink)
-	} else {
-		err = s.rt.Logs(ctx, id, LogOptions{Follow: true, Since: since, Tail: -1}, sink)
-	}
-	if err != nil && ctx.Err() == nil && !isNotFound(err) {
-		s.out.publish(MessageEvent{Level: LevelWarning, Pod: s.spec.Pod.Name, Container: buf.Container(),
-			Text: fmt.Sprintf("reading the logs of %s stopped: %v", buf.Container(), err)})
+	for {
+		outages := s.engine.outageCount()
+		var err error
+		if st != nil {
+			err = st.Read(ctx, sink)
+			st.Close()
+			st = nil
+		} else {
+			err = s.rt.Logs(ctx, id, LogOptions{Follow: true, Since: since, Tail: -1}, sink)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		// A stream the engine's loss cut: once it is back, read on from the last line (what
+		// a container that survived wrote meanwhile, or a killed one's last lines).
+		if s.engine.lostEngine(err) || s.engine.outageCount() != outages {
+			if !s.engine.await(ctx) {
+				return
+			}
+			since = last.Add(time.Nanosecond)
+			continue
+		}
+		if err != nil && !isNotFound(err) {
+			s.out.publish(MessageEvent{Level: LevelWarning, Pod: s.spec.Pod.Name, Container: buf.Container(),
+				Text: fmt.Sprintf("reading the logs of %s stopped: %v", buf.Container(), err)})
+		}
+		return
 	}
 }

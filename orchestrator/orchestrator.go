@@ -79,28 +79,33 @@ type Result struct {
 	Container string
 	// Lines are the failing container's last log lines.
 	Lines []string
+	// Left names what a run stopped while the engine was unreachable had to leave on it
+	// (see LeftBehindError).
+	Left []string
 }
 
 // Orchestrator runs one stack once.
 type Orchestrator struct {
-	rt    Runtime
-	stack *recipes.Stack
-	opts  Options
-	clock clock.Clock
-	names Names
-	out   *stream
-	exec  *executor
-	epoch atomic.Uint64
+	rt     Runtime
+	stack  *recipes.Stack
+	opts   Options
+	clock  clock.Clock
+	names  Names
+	out    *stream
+	exec   *executor
+	epoch  atomic.Uint64
+	engine *engineWatch
 
 	selected []*recipes.Pod // in start order
 	selErr   error
 	pods     map[string]*podRun // fixed at New
 	reports  *mailbox           // from the supervisors to the stack runner
 
-	ran     atomic.Bool
-	reqMu   sync.Mutex
-	req     stopRequests
-	reqWake chan struct{}
+	ran       atomic.Bool
+	abandoned bool // the user stopped the run while the engine was unreachable
+	reqMu     sync.Mutex
+	req       stopRequests
+	reqWake   chan struct{}
 }
 
 type stopRequests struct {
@@ -113,6 +118,8 @@ type podRun struct {
 	started    bool
 	terminated bool // graceful termination sent
 	killed     bool // forced termination sent
+	abandoned  bool // given up on: the engine was unreachable when the stack was stopped
+	left       []string
 	mainReady  bool
 	running    bool
 	completed  bool // a job pod whose main completed
@@ -133,7 +140,7 @@ func New(rt Runtime, stack *recipes.Stack, opts Options) *Orchestrator {
 	stack = withAbsoluteRecipe(stack)
 	o := &Orchestrator{
 		rt: rt, stack: stack, opts: opts, clock: opts.Clock, names: Names{Stack: stack.Name},
-		pods: map[string]*podRun{}, reqWake: make(chan struct{}, 1),
+		pods: map[string]*podRun{}, reqWake: make(chan struct{}, 1), engine: newEngineWatch(),
 	}
 	o.exec = &executor{rt: rt, clock: o.clock, epoch: &o.epoch, tail: opts.FailureLines, logs: newAttachments(rt)}
 	o.selected, o.selErr = selectPods(stack, opts.Pods)
@@ -155,6 +162,7 @@ func New(rt Runtime, stack *recipes.Stack, opts Options) *Orchestrator {
 		}
 		pr := &podRun{spec: &PodSpec{Stack: stack, Pod: p, Version: opts.Version}}
 		pr.sup = newSupervisor(pr.spec, o.clock, rt, o.exec, o.out, func(r podReport) { o.reports.put(r) })
+		pr.sup.engine = o.engine
 		o.pods[p.Name] = pr
 	}
 	return o
@@ -322,7 +330,7 @@ func (o *Orchestrator) Run(ctx context.Context) (Result, error) {
 	if err != nil {
 		phase = PhaseFailed
 	}
-	o.out.publish(StackEvent{Stack: o.stack.Name, Phase: phase, Reason: res.Reason, ExitCode: &code})
+	o.out.publish(StackEvent{Stack: o.stack.Name, Phase: phase, Reason: res.Reason, ExitCode: &code, Left: res.Left})
 	return res, err
 }
 
@@ -387,6 +395,9 @@ func (o *Orchestrator) run(ctx context.Context) (Result, error) {
 			return failed(err), err
 		}
 		defer func() {
+			if o.abandoned {
+				return // left, and said so (runPods)
+			}
 			if err := o.rt.RemoveNetwork(opCtx, network); err != nil && !isNotFound(err) {
 				o.out.publish(MessageEvent{Level: LevelWarning, Text: fmt.Sprintf("remove network %s: %v", network, err),
 					Hint: "remove it with: docker network rm " + network})
@@ -526,7 +537,9 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 
 	ctxDone := ctx.Done()
 	for {
-		if stopping {
+		if stopping && o.abandoned {
+			o.abandonPods()
+		} else if stopping {
 			o.terminatePods(force)
 		}
 		if o.allDone() {
@@ -565,7 +578,7 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 				case reportFailed:
 					setEnd(failed(r.err), r.err)
 				case reportDone:
-					pr.done = true
+					pr.done, pr.left = true, r.left
 				}
 			}
 		case <-o.reqWake:
@@ -580,17 +593,53 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 				setEnd(Result{ExitCode: ExitInterrupted, Reason: "killed"}, nil)
 				force = true
 			}
+			// Stopping cannot wait for an engine that does not answer: the user gives up.
+			o.abandoned = o.abandoned || o.engine.isDown()
 		case <-ctxDone:
 			ctxDone = nil
 			setEnd(Result{ExitCode: ExitInterrupted, Reason: "cancelled: " + context.Cause(ctx).Error()}, nil)
 			force = true
+			o.abandoned = o.abandoned || o.engine.isDown()
 		}
 		if end != nil && !stopping {
 			stopping = true
 			o.stackPhase(PhaseStopping, end.res.Reason)
 		}
 	}
+	if o.abandoned {
+		return o.leftBehind(end.res)
+	}
 	return end.res, end.err
+}
+
+// abandonPods ends every started pod at once, and every wait for the engine.
+func (o *Orchestrator) abandonPods() {
+	o.engine.giveUp()
+	for _, pr := range o.pods {
+		if pr.started && !pr.done && !pr.abandoned {
+			pr.abandoned = true
+			pr.sup.box.put(msgAbandon{})
+		}
+	}
+}
+
+// leftBehind is the end of a run given up on while the engine was unreachable: what each
+// pod left, and the stack network, said in a message and in the error.
+func (o *Orchestrator) leftBehind(res Result) (Result, error) {
+	var left []string
+	for _, p := range o.selected {
+		left = append(left, o.pods[p.Name].left...)
+	}
+	if len(o.selected) > 1 {
+		left = append(left, "network "+o.names.Network())
+	}
+	err := &LeftBehindError{Stack: o.stack.Name, Left: left}
+	o.out.publish(MessageEvent{Level: LevelError, Text: err.Error()})
+	res.Left, res.Reason = left, err.Error()
+	if res.ExitCode == ExitOK {
+		res.ExitCode = ExitFailure
+	}
+	return res, err
 }
 
 // terminatePods sends termination to every started pod that no started, unfinished pod

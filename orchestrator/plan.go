@@ -155,6 +155,8 @@ type Plan struct {
 	MainExit  int
 	// Failure: the pod failed (final once its failing container's lines are collected).
 	Failure *PodError
+	// Blocked: the start-up waits for a sidecar's startup or ready probe.
+	Blocked *Blocked
 	// Completed: the pod is a job whose main completed; the pods that depend on it may start.
 	Completed bool
 	// Done: the pod is torn down, nothing of it is left.

@@ -3,6 +3,8 @@ package orchestrator
 import (
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/sidecar-dev/sidecar/recipes"
@@ -34,7 +36,34 @@ import (
 //   - teardown stops main, then sidecars in reverse order, each within what is left of one
 //     pod budget, then removes the app containers, the infra container and the volumes; a
 //     forced teardown removes everything at once.
+//
+// Whatever the engine holds that the pod does not know (Orphans) is removed first. While the
+// engine is unreachable, or a container's own exit waits for the engine to be checked (an
+// engine that stops kills the containers first), nothing is planned: the plan keeps the pod's
+// phase and says it waits; a pod given up on (Abandoned) is done at once.
 func PlanPod(spec *PodSpec, st *PodStatus, now time.Time) Plan {
+	switch {
+	case st.Abandoned:
+		p := Plan{Pod: spec.Pod.Name}
+		p.done(st)
+		return p
+	case st.EngineDown:
+		p := planPod(spec, st, now)
+		return Plan{Pod: p.Pod, Phase: p.Phase, Waits: []Wait{{Target: InfraName, Reason: EngineWaitText}}}
+	case st.CheckingEngine() && !st.Force:
+		p := planPod(spec, st, now)
+		return Plan{Pod: p.Pod, Phase: p.Phase, Waits: []Wait{{Target: InfraName, Reason: "a container exited: checking that the engine is still there"}}}
+	}
+	return planPod(spec, st, now)
+}
+
+func planPod(spec *PodSpec, st *PodStatus, now time.Time) Plan {
+	p := planLifecycle(spec, st, now)
+	planRemoveOrphans(st, &p)
+	return p
+}
+
+func planLifecycle(spec *PodSpec, st *PodStatus, now time.Time) Plan {
 	p := Plan{Pod: spec.Pod.Name}
 	switch {
 	case st.Terminating && st.Force:
@@ -173,6 +202,8 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 			why = "stopped by user"
 		case cs.RestartRequested:
 			why = "restart requested by user"
+		case cs.StartupFailed:
+			why = "startup probe failed"
 		case cs.LiveFailed:
 			why = "liveness probe failed"
 		case cs.PostStart == HookFailed:
@@ -210,6 +241,9 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 			}
 			p.Phase = PhaseSidecars
 			planStart(spec, c, cs, fmt.Sprintf("sidecar %d/%d", i+1, len(pod.Sidecars)), now, p)
+			if cs.State == StateRunning && cs.Pending == 0 {
+				planBlocked(pod, i, cs, now, p)
+			}
 			return
 		}
 		p.Phase = PhaseStartingMain
@@ -247,12 +281,45 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	}
 }
 
+// planRemoveOrphans removes the containers the pod does not know (see PodStatus.Orphans);
+// until they are gone nothing is created (a name may be theirs) and the pod is not done.
+func planRemoveOrphans(st *PodStatus, p *Plan) {
+	if len(st.Orphans) == 0 {
+		return
+	}
+	kept := p.Actions[:0]
+	for _, a := range p.Actions {
+		if a.Kind != ActCreate {
+			kept = append(kept, a)
+		}
+	}
+	p.Actions = kept
+	if p.Done {
+		p.Done, p.Phase = false, PhaseStopping
+	}
+	for _, id := range sortedKeysOf(st.Orphans) {
+		if o := st.Orphans[id]; !o.Pending {
+			p.act(Action{Kind: ActRemove, Target: o.Name, ID: id, Reason: "not the pod's: left by an earlier run or an interrupted create"})
+		}
+	}
+}
+
+func sortedKeysOf[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 // restartsMain: main's restart policy restarts it after its last exit (as in Kubernetes, a
-// container stopped for a failed liveness probe or post-start hook is restarted unless the
+// container stopped for a failed liveness or startup probe or post-start hook is restarted
+// unless the
 // policy is never, whatever its exit code).
 func restartsMain(main *recipes.Container, cs *ContainerStatus) bool {
 	return main.Restart.Restarts(cs.ExitCode) ||
-		((cs.LiveFailed || cs.PostStart == HookFailed) && main.Restart != recipes.RestartNever)
+		((cs.LiveFailed || cs.StartupFailed || cs.PostStart == HookFailed) && main.Restart != recipes.RestartNever)
 }
 
 // planJobDone finishes a job pod whose main completed: the sidecars still running are
@@ -309,6 +376,8 @@ func planStart(spec *PodSpec, c *recipes.Container, cs *ContainerStatus, reason 
 			// being stopped: it is restarted after that
 		case c.PostStart != nil && cs.PostStart != HookPassed:
 			p.wait(c.Name, time.Time{}, reason+" post-start hook running")
+		case c.Startup != nil && !cs.StartupPassed:
+			p.wait(c.Name, time.Time{}, reason+" startup probe not passed yet")
 		case c.Ready != nil && !cs.Ready:
 			p.wait(c.Name, time.Time{}, reason+" not ready yet")
 		}
@@ -318,6 +387,57 @@ func planStart(spec *PodSpec, c *recipes.Container, cs *ContainerStatus, reason 
 		p.act(startAction(c, cs, reason))
 	default:
 		planRestart(spec, c, cs, now, p)
+	}
+}
+
+// BlockedNoteEvery is how often the views are told, while a sidecar's probe holds up the
+// containers after it, who waits for what, since when and what the probe last said.
+const BlockedNoteEvery = 15 * time.Second
+
+// Blocked says that containers wait for a running sidecar whose startup or ready probe has
+// not passed.
+type Blocked struct {
+	Container string    // the sidecar
+	Waiters   []string  // the containers after it, main last
+	Since     time.Time // the sidecar's run began
+	Startup   bool      // its startup probe has not passed (else its ready probe)
+	Detail    string    // what the probe last said ("" before it said anything)
+}
+
+// Text says who waits for what, for how long, and the probe's last word.
+func (b *Blocked) Text(now time.Time) string {
+	probe := "be ready"
+	if b.Startup {
+		probe = "pass its startup probe"
+	}
+	who := b.Waiters[len(b.Waiters)-1]
+	if n := len(b.Waiters) - 1; n > 0 {
+		who = strings.Join(b.Waiters[:n], ", ") + " and " + who
+	}
+	verb := "waits"
+	if len(b.Waiters) > 1 {
+		verb = "wait"
+	}
+	last := b.Detail
+	if last == "" {
+		last = "no answer yet"
+	}
+	return fmt.Sprintf("%s %s for sidecar %s to %s: %s so far; last probe: %s", who, verb, b.Container, probe, RoundDuration(now.Sub(b.Since).Truncate(time.Second)), last)
+}
+
+// planBlocked records that the containers after sidecar i wait for it, and wakes the
+// supervisor when the views are next to be told (every BlockedNoteEvery of the wait).
+func planBlocked(pod *recipes.Pod, i int, cs *ContainerStatus, now time.Time, p *Plan) {
+	c := pod.Sidecars[i]
+	b := &Blocked{Container: c.Name, Since: cs.StartedAt, Detail: cs.ProbeDetail, Startup: c.Startup != nil && !cs.StartupPassed}
+	for _, next := range pod.Sidecars[i+1:] {
+		b.Waiters = append(b.Waiters, "sidecar "+next.Name)
+	}
+	b.Waiters = append(b.Waiters, "main "+pod.Main.Name)
+	p.Blocked = b
+	next := cs.StartedAt.Add(BlockedNoteEvery * (now.Sub(cs.StartedAt)/BlockedNoteEvery + 1))
+	if p.WakeAt.IsZero() || next.Before(p.WakeAt) {
+		p.WakeAt = next
 	}
 }
 
@@ -508,10 +628,11 @@ func MainReady(spec *PodSpec, st *PodStatus) bool {
 	return !st.Terminating && isStarted(spec.Pod.Main, st.Containers[spec.Pod.Main.Name])
 }
 
-// isStarted: running, its post-start hook passed when it has one, and ready when it has a
-// ready probe.
+// isStarted: running, its post-start hook passed when it has one, its startup probe passed
+// when it has one, and ready when it has a ready probe.
 func isStarted(c *recipes.Container, cs *ContainerStatus) bool {
-	return cs.State == StateRunning && (c.PostStart == nil || cs.PostStart == HookPassed) && (c.Ready == nil || cs.Ready)
+	return cs.State == StateRunning && (c.PostStart == nil || cs.PostStart == HookPassed) &&
+		(c.Startup == nil || cs.StartupPassed) && (c.Ready == nil || cs.Ready)
 }
 
 func initCompleted(cs *ContainerStatus) bool {

@@ -39,11 +39,15 @@ func testSpec() *PodSpec {
 // builder helpers: each puts the status in a state the engine could report.
 type mut func(st *PodStatus)
 
+// all applies ms, then the engine check that the exits among them wait for (the engine is
+// there: they were the containers' own).
 func all(ms ...mut) mut {
 	return func(st *PodStatus) {
 		for _, m := range ms {
 			m(st)
 		}
+		st.AwaitChecks(1)
+		st.ApplyEngineChecked(1)
 	}
 }
 
@@ -288,6 +292,16 @@ create web: app containers are created up front`,
 		{
 			name: "user restart of a crashed sidecar skips back-off", st: all(podUp, exited("shipper", 1, t0, 5), func(st *PodStatus) { st.ApplyCommand("shipper", CmdRestart) }), phase: PhaseRunning,
 			want: `start shipper: restart requested by user`,
+		},
+		{
+			name: "a container's own exit: nothing is done until the engine was checked",
+			st: func(st *PodStatus) {
+				all(podUp)(st)
+				st.exit(testSpec(), st.C("envoy"), 1, false, t0, t0)
+				st.AwaitChecks(1)
+			},
+			phase: PhaseRunning,
+			want:  `wait infra: a container exited: checking that the engine is still there`,
 		},
 		{
 			name: "infra lost: the whole pod is removed", st: all(podUp, func(st *PodStatus) { st.exit(testSpec(), st.Infra, 137, false, t0, t0) }), phase: PhaseRecreating,

@@ -11,8 +11,12 @@ import (
 // then one per Period, each bounded by Timeout. Failures during StartPeriod do not count;
 // Retries consecutive counted failures make a verdict. Readiness reports each change
 // (ready after one success, not ready after Retries failures); liveness reports its first
-// failure and ends, as the container will be stopped.
-func (s *supervisor) probeLoop(ctx context.Context, name string, attempt int, p recipes.Probe, live bool, infraID, id string) {
+// failure and ends, as the container will be stopped; startup reports its first success
+// (the other probes start then) or its failure after Retries (the container is restarted),
+// and ends either way, as Kubernetes' startupProbe does. Readiness and startup also note the
+// text of each new failure, for the views. A failure that is the engine's absence says
+// nothing of the container and is not counted.
+func (s *supervisor) probeLoop(ctx context.Context, name string, attempt int, p recipes.Probe, kind ProbeKind, infraID, id string) {
 	period, timeout, retries := p.Period.D(), p.Timeout.D(), p.Retries
 	if period <= 0 {
 		period = recipes.DefaultProbePeriod
@@ -23,8 +27,13 @@ func (s *supervisor) probeLoop(ctx context.Context, name string, attempt int, p 
 	if retries <= 0 {
 		retries = 1
 	}
+	report := func(r ProbeReport) {
+		r.Container, r.Attempt, r.Kind = name, attempt, kind
+		s.box.put(msgProbe{r})
+	}
 	start := s.clock.Now()
 	failures, verdict := 0, 0 // verdict: 0 none yet, 1 ready, -1 not ready
+	noted := ""
 	for {
 		actx, cancel := context.WithTimeout(ctx, timeout)
 		err := s.rt.Probe(actx, infraID, id, p)
@@ -33,24 +42,43 @@ func (s *supervisor) probeLoop(ctx context.Context, name string, attempt int, p 
 			return
 		}
 		switch {
+		case s.engine.lostEngine(err):
+			// The engine's absence says nothing of the container: not counted.
 		case err == nil:
-			failures = 0
-			if !live && verdict != 1 {
-				verdict = 1
-				s.box.put(msgProbe{ProbeReport{Container: name, Attempt: attempt, Ready: true}})
-			}
-		case s.clock.Since(start) >= p.StartPeriod.D():
-			failures++
-			if failures < retries {
-				break
-			}
-			if live {
-				s.box.put(msgProbe{ProbeReport{Container: name, Attempt: attempt, Live: true, Detail: err.Error()}})
+			failures, noted = 0, ""
+			switch kind {
+			case ProbeStartup:
+				report(ProbeReport{Ready: true})
 				return
+			case ProbeReady:
+				if verdict != 1 {
+					verdict = 1
+					report(ProbeReport{Ready: true})
+				}
 			}
-			if verdict != -1 {
-				verdict = -1
-				s.box.put(msgProbe{ProbeReport{Container: name, Attempt: attempt, Ready: false, Detail: err.Error()}})
+		default:
+			counted := s.clock.Since(start) >= p.StartPeriod.D()
+			if counted {
+				failures++
+			}
+			switch {
+			case !counted || failures < retries:
+				if kind != ProbeLive && err.Error() != noted {
+					noted = err.Error()
+					report(ProbeReport{Note: true, Detail: noted})
+				}
+			case kind == ProbeLive:
+				report(ProbeReport{Detail: err.Error()})
+				return
+			case kind == ProbeStartup:
+				report(ProbeReport{Ready: false, Detail: err.Error()})
+				return
+			case verdict != -1:
+				verdict, noted = -1, err.Error()
+				report(ProbeReport{Ready: false, Detail: noted})
+			case err.Error() != noted:
+				noted = err.Error()
+				report(ProbeReport{Note: true, Detail: noted})
 			}
 		}
 		if !s.sleep(ctx, period) {

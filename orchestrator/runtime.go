@@ -449,6 +449,16 @@ type StatsSource interface {
 	Stats(ctx context.Context, id string, sink func(Stats)) error
 }
 
+// EngineChecker is optional: a Runtime that implements it (the Docker adapter does) tells
+// whether the engine takes a new connection and answers on it. An engine that is stopping
+// closes its listener first, while the connections it has (the event stream above all) still
+// carry the deaths of the containers it stops and even some answers: CheckEngine tells those
+// deaths from the containers' own. It returns nil, or an error matching ErrEngineUnreachable.
+// Without it, a listing stands in.
+type EngineChecker interface {
+	CheckEngine(ctx context.Context) error
+}
+
 // LogAttacher is optional: a Runtime that implements it (the Docker adapter does) lets the
 // orchestrator read each run of a container from the stream the container writes to, attached
 // before the run starts — faster than reading the engine's log back, and nothing is lost however

@@ -25,7 +25,10 @@ func plainEvent(ev Event) Event {
 	}
 	switch e := ev.(type) {
 	case StackEvent:
-		e.Stack, e.Reason = p(e.Stack), p(e.Reason)
+		e.Stack, e.Reason, e.Left = p(e.Stack), p(e.Reason), list(e.Left)
+		return e
+	case EngineStateEvent:
+		e.Error = p(e.Error)
 		return e
 	case PodEvent:
 		e.Pod, e.Reason = p(e.Pod), p(e.Reason)

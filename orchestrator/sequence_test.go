@@ -19,6 +19,7 @@ type world struct {
 	now     time.Time
 	last    Plan
 	created int
+	checks  uint64
 	// hooks are the hook actions sent and not answered yet: hook() answers them.
 	hooks map[string]Action
 	// specs are the container specs of the last creates, by container.
@@ -81,9 +82,11 @@ func (w *world) hook(name string, err error) {
 	w.st.ApplyResult(w.spec, ActionResult{Action: a, Err: err}, w.now)
 }
 
-// die: the engine reports that the named container exited with code.
+// die: the engine reports that the named container exited with code (and, checked, is still
+// there: the exit was the container's own).
 func (w *world) die(name string, code int) {
 	w.st.ApplyEvent(w.spec, EngineEvent{Time: w.now, Action: ActionDie, ID: w.st.C(name).ID, ExitCode: code}, w.now)
+	w.engineChecked()
 }
 
 // destroyed: the engine reports that the named container was removed.
@@ -91,12 +94,20 @@ func (w *world) destroyed(names ...string) {
 	for _, name := range names {
 		w.st.ApplyEvent(w.spec, EngineEvent{Time: w.now, Action: ActionDestroy, ID: w.st.C(name).ID}, w.now)
 	}
+	w.engineChecked()
+}
+
+// engineChecked: the engine check that exits on their own wait for finds it there.
+func (w *world) engineChecked() {
+	w.checks++
+	w.st.AwaitChecks(w.checks)
+	w.st.ApplyEngineChecked(w.checks)
 }
 
 // ready: the named container's ready probe passed.
 func (w *world) ready(name string) {
 	c := w.st.C(name)
-	w.st.ApplyProbe(ProbeReport{Container: name, Attempt: c.Attempt, Ready: true})
+	w.st.ApplyProbe(ProbeReport{Container: name, Attempt: c.Attempt, Kind: ProbeReady, Ready: true})
 }
 
 type seqStep struct {

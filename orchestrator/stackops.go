@@ -190,21 +190,51 @@ func (o *Orchestrator) resolveImage(ctx context.Context, j *imageJob) error {
 
 // pump follows the engine's events for the stack and routes them to the pods. When the
 // stream ends (the engine drops slow listeners and replays only briefly), it subscribes
-// again and relists, so that nothing that happened meanwhile is missed.
+// again and relists, so that nothing that happened meanwhile is missed. A stream that ended
+// because the engine is gone (a relist fails as unreachable) is an outage: the pump waits
+// for the engine (awaitEngine), then subscribes and relists, which the pods reconcile from.
+// A supervisor whose call failed as if the engine were gone nudges it to check.
 func (o *Orchestrator) pump(ctx context.Context) {
 	filter := StackFilter(o.stack.Name)
 	since := o.clock.Now()
 	failures := 0
 	for first := true; ; first = false {
-		evs, errs := o.rt.Events(ctx, since, filter)
+		sctx, cancel := context.WithCancel(ctx)
+		evs, errs := o.rt.Events(sctx, since, filter)
 		if !first {
-			o.relist(ctx, filter)
+			err := o.relist(ctx, filter)
+			switch {
+			case err == nil:
+			case ctx.Err() != nil:
+				cancel()
+				return
+			case errors.Is(err, ErrEngineUnreachable):
+				cancel()
+				if !o.awaitEngine(ctx, filter, err) {
+					return
+				}
+				continue
+			default:
+				o.out.publish(MessageEvent{Level: LevelWarning, Text: fmt.Sprintf("re-list the stack's containers: %v", err)})
+			}
 		}
-		got, err := o.forward(ctx, evs, errs)
+		got, lost, err := o.forward(ctx, filter, evs, errs)
+		cancel()
 		if ctx.Err() != nil {
 			return
 		}
 		since = o.clock.Now()
+		if lost == nil {
+			// A dropped stream, or a lost engine? The engine says, by answering or not.
+			lost = o.checkEngine(ctx, filter)
+		}
+		if lost != nil {
+			if !o.awaitEngine(ctx, filter, lost) {
+				return
+			}
+			failures = 0
+			continue
+		}
 		if got {
 			failures = 0
 		}
@@ -229,9 +259,11 @@ func (o *Orchestrator) pump(ctx context.Context) {
 	}
 }
 
-// forward routes events until the stream ends; it reports whether any arrived and the
-// stream's error.
-func (o *Orchestrator) forward(ctx context.Context, evs <-chan EngineEvent, errs <-chan error) (got bool, err error) {
+// forward routes events until the stream ends (its error) or the engine is found gone (lost).
+// A supervisor that saw a container die on its own nudges it: it checks the engine (a
+// stopping engine stops the containers itself) and tells every pod the outcome, or returns
+// the loss.
+func (o *Orchestrator) forward(ctx context.Context, filter map[string]string, evs <-chan EngineEvent, errs <-chan error) (got bool, lost, err error) {
 	for evs != nil || errs != nil {
 		select {
 		case ev, ok := <-evs:
@@ -240,8 +272,8 @@ func (o *Orchestrator) forward(ctx context.Context, evs <-chan EngineEvent, errs
 				continue
 			}
 			got = true
-			if l, _ := DecodeLabels(ev.Labels); o.pods[l.Pod] != nil && o.pods[l.Pod].sup != nil {
-				pr := o.pods[l.Pod]
+			l, _ := DecodeLabels(ev.Labels)
+			if pr := o.pods[l.Pod]; pr != nil && pr.sup != nil {
 				pr.sup.box.put(msgEvent{ev: ev})
 			}
 		case e, ok := <-errs:
@@ -250,26 +282,38 @@ func (o *Orchestrator) forward(ctx context.Context, evs <-chan EngineEvent, errs
 				continue
 			}
 			err = e
+		case <-o.engine.nudge:
+			gen := o.engine.checks.Add(1)
+			if lost := o.checkEngine(ctx, filter); lost != nil {
+				return got, lost, nil
+			}
+			for _, pr := range o.pods {
+				pr.sup.box.put(msgEngineChecked{gen: gen})
+			}
 		case <-ctx.Done():
-			return got, ctx.Err()
+			return got, nil, ctx.Err()
 		}
 	}
-	return got, err
+	return got, nil, err
 }
 
-// relist lists and inspects the stack's containers and hands each pod its own.
-func (o *Orchestrator) relist(ctx context.Context, filter map[string]string) {
+// relist lists and inspects the stack's containers and hands each pod its own. It hands
+// nothing when the listing is not whole (an inspect failed other than for a container gone
+// meanwhile): a pod would take a container missing from it for removed.
+func (o *Orchestrator) relist(ctx context.Context, filter map[string]string) error {
 	epoch := o.epoch.Add(1)
 	infos, err := o.rt.ListContainers(ctx, filter)
 	if err != nil {
-		o.out.publish(MessageEvent{Level: LevelWarning, Text: fmt.Sprintf("re-list the stack's containers: %v", err)})
-		return
+		return err
 	}
 	byPod := map[string][]ContainerInfo{}
 	for _, info := range infos {
 		full, err := o.rt.InspectContainer(ctx, info.ID)
-		if err != nil {
+		if isNotFound(err) {
 			continue // gone meanwhile: its absence says so
+		}
+		if err != nil {
+			return err
 		}
 		l, _ := DecodeLabels(full.Labels)
 		byPod[l.Pod] = append(byPod[l.Pod], full)
@@ -279,4 +323,5 @@ func (o *Orchestrator) relist(ctx context.Context, filter map[string]string) {
 			pr.sup.box.put(msgRelist{infos: byPod[name], epoch: epoch})
 		}
 	}
+	return nil
 }

@@ -87,6 +87,13 @@ type ContainerStatus struct {
 	Ready      bool // latest readiness result (with a ready probe)
 	ReadyKnown bool
 	LiveFailed bool // the liveness probe failed in the current run
+	// StartupPassed: the startup probe passed in the current run (ready and live probes run
+	// from then on); StartupFailed: it failed its retries: the container is restarted.
+	StartupPassed bool
+	StartupFailed bool
+	// ProbeDetail is the last failure of the current run's startup or ready probe (what the
+	// check said), "" once it passed.
+	ProbeDetail string
 
 	// EngineHealth is the engine's verdict on the current run's HEALTHCHECK, from health
 	// events and inspects; healthAt orders them (the time of the event, or of the last check
@@ -111,7 +118,15 @@ type ContainerStatus struct {
 	Lines          []string // last log lines, collected when the container failed the pod
 	LinesCollected bool
 
-	prevState EngineState
+	// ExitUnchecked: the last run ended on its own (no stop of ours, no teardown). An engine
+	// that stops kills its containers before it stops answering, so nothing is decided on
+	// such an exit until the engine was checked (checkGen: the check it waits for) — or, when
+	// the engine turned out gone, until it is back: the exit was then the engine's doing.
+	ExitUnchecked bool
+	checkGen      uint64
+
+	prevState    EngineState
+	prevRestarts int
 }
 
 // VolumeStatus is the observed state of one engine volume of a pod.
@@ -145,6 +160,17 @@ type PodStatus struct {
 	// Failure, once reported, is kept for the pod's final phase.
 	Failure *PodError
 
+	// EngineDown is set while the engine is unreachable (engine.go): nothing is planned
+	// until a relist shows what the engine holds again. Abandoned: the user stopped the
+	// stack while it was: the pod ends at once, leaving what it could not remove.
+	EngineDown bool
+	Abandoned  bool
+	// Orphans are containers of the pod that a relist found and the pod does not know, by
+	// ID, with their container names: made by a create whose answer the engine's loss cut
+	// off, or left by an earlier incarnation. They are removed before anything of that name
+	// is created again.
+	Orphans map[string]*Orphan
+
 	// UID is the pod incarnation's metadata.uid (the supervisor draws a new one for each).
 	UID string
 	// JobDone is set when the main of a job pod completed (exited 0, not to be restarted):
@@ -153,12 +179,19 @@ type PodStatus struct {
 	JobDoneAt time.Time
 }
 
+// Orphan is a container of the pod that no status holds.
+type Orphan struct {
+	Name    string
+	Pending bool
+}
+
 // NewPodStatus is the status of a pod nothing was created for yet.
 func NewPodStatus(pod *recipes.Pod) *PodStatus {
 	st := &PodStatus{
 		Infra:      &ContainerStatus{Name: InfraName, Role: recipes.RoleInfra},
 		Containers: map[string]*ContainerStatus{},
 		Volumes:    map[string]*VolumeStatus{},
+		Orphans:    map[string]*Orphan{},
 	}
 	for _, c := range pod.Containers() {
 		st.Containers[c.Name] = &ContainerStatus{Name: c.Name, Role: c.Role}
@@ -194,16 +227,32 @@ func (st *PodStatus) byID(id string) *ContainerStatus {
 	return nil
 }
 
+// target is what action a is about: a pod volume (volume actions), an orphan (its removal),
+// or a container of the pod; nil for what the pod does not know.
+func (st *PodStatus) target(a Action) (*VolumeStatus, *Orphan, *ContainerStatus) {
+	switch {
+	case a.Kind == ActCreateVolume || a.Kind == ActRemoveVolume:
+		if v := st.Volumes[a.Target]; v != nil {
+			return v, nil, nil
+		}
+		return nil, nil, nil
+	case a.Kind == ActRemove && st.Orphans[a.ID] != nil:
+		return nil, st.Orphans[a.ID], nil
+	}
+	return nil, nil, st.C(a.Target)
+}
+
 // Dispatched records that the supervisor handed a to the executor.
 func (st *PodStatus) Dispatched(spec *PodSpec, a Action, now time.Time) {
-	if a.Kind == ActCreateVolume || a.Kind == ActRemoveVolume {
-		if v := st.Volumes[a.Target]; v != nil {
-			v.Pending = true
-		}
+	v, o, c := st.target(a)
+	switch {
+	case v != nil:
+		v.Pending = true
 		return
-	}
-	c := st.C(a.Target)
-	if c == nil {
+	case o != nil:
+		o.Pending = true
+		return
+	case c == nil:
 		return
 	}
 	switch a.Kind {
@@ -212,7 +261,7 @@ func (st *PodStatus) Dispatched(spec *PodSpec, a Action, now time.Time) {
 		c.Err = nil
 	case ActStart:
 		c.Pending |= OpStart
-		c.prevState = c.State
+		c.prevState, c.prevRestarts = c.State, c.Restarts
 		c.State = StateStarting
 		if !c.StartedAt.IsZero() {
 			c.Restarts++
@@ -220,6 +269,7 @@ func (st *PodStatus) Dispatched(spec *PodSpec, a Action, now time.Time) {
 		c.Runs++
 		c.Attempt++
 		c.Ready, c.ReadyKnown, c.LiveFailed = false, false, false
+		c.StartupPassed, c.StartupFailed, c.ProbeDetail = false, false, ""
 		c.StartNow, c.StartReason = false, ""
 		c.Killed, c.StopFailed = false, false
 		c.StopStarted, c.StopGrace, c.StopReason = time.Time{}, 0, ""
@@ -276,6 +326,10 @@ func (st *PodStatus) ApplyResult(spec *PodSpec, r ActionResult, now time.Time) {
 		}
 		// A volume that could not be removed is reported and given up on: teardown goes on.
 		v.Created, v.Removed = false, true
+		return
+	}
+	if o := st.Orphans[a.ID]; o != nil && a.Kind == ActRemove {
+		delete(st.Orphans, a.ID) // removed, or reported and given up on
 		return
 	}
 	c := st.C(a.Target)
@@ -342,6 +396,122 @@ func (st *PodStatus) ApplyResult(spec *PodSpec, r ActionResult, now time.Time) {
 	st.finishRecreate(now)
 }
 
+// AwaitChecks gives every exit not yet checked the engine check it waits for (next: the
+// number of the next check to begin); it reports whether there was any.
+func (st *PodStatus) AwaitChecks(next uint64) bool {
+	any := false
+	for _, c := range append([]*ContainerStatus{st.Infra}, st.containerList()...) {
+		if c.ExitUnchecked && c.checkGen == 0 {
+			c.checkGen, any = next, true
+		}
+	}
+	return any
+}
+
+// ApplyEngineChecked: check gen found the engine there, so the exits that waited for it (or
+// an earlier check) were the containers' own.
+func (st *PodStatus) ApplyEngineChecked(gen uint64) {
+	for _, c := range append([]*ContainerStatus{st.Infra}, st.containerList()...) {
+		if c.ExitUnchecked && c.checkGen != 0 && c.checkGen <= gen {
+			c.ExitUnchecked, c.checkGen = false, 0
+		}
+	}
+}
+
+// CheckingEngine reports whether an exit waits for the engine to be checked.
+func (st *PodStatus) CheckingEngine() bool {
+	for _, c := range append([]*ContainerStatus{st.Infra}, st.containerList()...) {
+		if c.ExitUnchecked {
+			return true
+		}
+	}
+	return false
+}
+
+// stoppedByEngine settles the exits that came while the engine was being lost: the engine
+// stopped those containers, they did not end. They start again at once, without a crash
+// counted or their restart policy asked (main's `never` included); an init container runs
+// again; a lost infra container recreates the pod as always.
+func (st *PodStatus) stoppedByEngine() {
+	for _, c := range append([]*ContainerStatus{st.Infra}, st.containerList()...) {
+		if !c.ExitUnchecked {
+			continue
+		}
+		c.ExitUnchecked, c.checkGen = false, 0
+		if c.CrashCount > 0 {
+			c.CrashCount--
+		}
+		switch c.Role {
+		case recipes.RoleInfra:
+		case recipes.RoleInit:
+			c.Runs, c.ExitCode = 0, 0
+		case recipes.RoleMain:
+			st.JobDone = false // a job's main stopped by the engine has not completed
+			c.StartNow, c.StartReason = true, "the engine stopped it as it stopped"
+		default:
+			c.StartNow, c.StartReason = true, "the engine stopped it as it stopped"
+		}
+	}
+}
+
+func (st *PodStatus) containerList() []*ContainerStatus {
+	out := make([]*ContainerStatus, 0, len(st.Containers))
+	for _, c := range st.Containers {
+		out = append(out, c)
+	}
+	return out
+}
+
+// ApplyUnreachable folds in the result of an action that failed because the engine was
+// gone: the action is taken as not done (the container keeps its ID and state, a start is
+// not counted, nothing fails), and the pod waits for the engine (EngineDown) until a relist
+// says what it holds.
+func (st *PodStatus) ApplyUnreachable(r ActionResult) {
+	st.EngineDown = true
+	a := r.Action
+	v, o, c := st.target(a)
+	switch {
+	case v != nil:
+		v.Pending = false
+		return
+	case o != nil:
+		o.Pending = false
+		return
+	case c == nil:
+		return
+	}
+	switch a.Kind {
+	case ActCreate:
+		c.Pending &^= OpCreate
+		if r.ID != "" { // created, but its files could not be copied in: made again
+			st.Orphans[r.ID] = &Orphan{Name: c.Name}
+		}
+	case ActStart:
+		c.Pending &^= OpStart
+		if c.State == StateStarting {
+			c.State = c.prevState
+		}
+		c.Runs--
+		c.Attempt--
+		c.Restarts = c.prevRestarts
+		if c.Role == recipes.RoleMain && c.Runs == 0 {
+			st.MainStarted = false
+		}
+	case ActStop:
+		c.Pending &^= OpStop
+	case ActRemove:
+		c.Pending &^= OpRemove
+	case ActCollectLogs:
+		c.Pending &^= OpCollect
+	case ActPostStart:
+		if c.Attempt == a.Attempt && c.PostStart == HookRunning {
+			c.PostStart = HookNone // run again once the engine is back, if the run survived
+		}
+	case ActPreStop:
+		c.Pending &^= OpPreStop
+	}
+}
+
 // ApplyEvent folds one engine event into the status. Events of containers the pod does not
 // know (leftovers, earlier incarnations) and stale duplicates (replays after a reconnect)
 // change nothing.
@@ -391,12 +561,38 @@ func (c *ContainerStatus) setHealth(h EngineHealth, at time.Time) {
 
 // ApplyRelist folds a fresh listing of the pod's containers (inspected) into the status.
 // epoch is the relist epoch taken before the listing started.
+//
+// A relist is the engine answering: a pod that waited for it (EngineDown) reconciles from
+// what it holds. Containers of the pod that no status knows become Orphans, unless a create
+// of that name is in flight (its answer names it).
 func (st *PodStatus) ApplyRelist(spec *PodSpec, infos []ContainerInfo, epoch uint64, now time.Time) {
+	wasDown := st.EngineDown
+	defer func() {
+		if wasDown {
+			st.stoppedByEngine()
+		}
+	}()
+	st.EngineDown = false
 	seen := map[string]ContainerInfo{}
 	for _, info := range infos {
 		seen[info.ID] = info
 	}
 	all := append([]*ContainerStatus{st.Infra}, st.sorted(spec)...)
+	for _, info := range infos {
+		if st.byID(info.ID) != nil || st.Orphans[info.ID] != nil {
+			continue
+		}
+		l, _ := DecodeLabels(info.Labels)
+		name := l.Container
+		if c := st.C(name); c == nil || !c.Pending.Has(OpCreate) {
+			st.Orphans[info.ID] = &Orphan{Name: name}
+		}
+	}
+	for id, o := range st.Orphans {
+		if _, ok := seen[id]; !ok && !o.Pending {
+			delete(st.Orphans, id) // gone meanwhile
+		}
+	}
 	for _, c := range all {
 		if c.ID == "" {
 			continue
@@ -473,6 +669,8 @@ func (st *PodStatus) exit(spec *PodSpec, c *ContainerStatus, code int, oom bool,
 	c.ExitedAt = now
 	c.Ready, c.ReadyKnown = false, false
 	c.EngineHealth = EngineHealthNone
+	c.ExitUnchecked = !st.Terminating && !st.Recreating && c.StopReason == "" && !c.Held && !c.RestartRequested
+	c.checkGen = 0
 	c.Networks = nil
 	if spec.Pod.Job && c.Role == recipes.RoleMain && code == 0 && c.PostStart != HookFailed && !c.Held &&
 		!c.RestartRequested && !c.LiveFailed && !spec.Pod.Main.Restart.Restarts(0) && !st.Terminating && !st.Recreating {
@@ -554,12 +752,23 @@ func (st *PodStatus) finishRecreate(now time.Time) {
 	}
 }
 
-// ProbeReport is a change of a probe's verdict for one run of a container.
+// ProbeKind is which of a container's probes a report is about.
+type ProbeKind int
+
+const (
+	ProbeReady   ProbeKind = iota // gates the next container; reported on each change
+	ProbeLive                     // a failure restarts the container; reported once
+	ProbeStartup                  // gates the other two; passes once, or fails and restarts
+)
+
+// ProbeReport is a change of a probe's verdict for one run of a container, or, with Note, the
+// text of its latest failure (no verdict: failures not yet counted, or not enough of them).
 type ProbeReport struct {
 	Container string
 	Attempt   int
-	Live      bool // a liveness failure; otherwise a readiness change
-	Ready     bool
+	Kind      ProbeKind
+	Ready     bool // ready: the new verdict; startup: passed (else failed its retries)
+	Note      bool
 	Detail    string
 }
 
@@ -569,11 +778,20 @@ func (st *PodStatus) ApplyProbe(r ProbeReport) {
 	if c == nil || c.Attempt != r.Attempt || c.State != StateRunning {
 		return
 	}
-	if r.Live {
-		c.LiveFailed = true
-		return
+	if r.Kind != ProbeLive && (r.Detail != "" || r.Ready) {
+		c.ProbeDetail = r.Detail
 	}
-	c.Ready, c.ReadyKnown = r.Ready, true
+	switch {
+	case r.Note:
+	case r.Kind == ProbeLive:
+		c.LiveFailed = true
+	case r.Kind == ProbeStartup && r.Ready:
+		c.StartupPassed = true
+	case r.Kind == ProbeStartup:
+		c.StartupFailed = true
+	default:
+		c.Ready, c.ReadyKnown = r.Ready, true
+	}
 }
 
 // Command is a user command on one container.

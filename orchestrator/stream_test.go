@@ -195,6 +195,10 @@ func TestEventJSON(t *testing.T) {
 			`{"type":"log","seq":7,"time":"2025-03-01T12:00:00Z","pod":"shop","container":"web","stream":"stderr","text":"GET / 200"}`},
 		{orchestrator.LogsDroppedEvent{EventMeta: meta, Pod: "shop", Container: "web", Count: 12},
 			`{"type":"logs_dropped","seq":7,"time":"2025-03-01T12:00:00Z","pod":"shop","container":"web","count":12}`},
+		{orchestrator.EngineStateEvent{EventMeta: meta, Reachable: false, Error: "list containers: connection refused"},
+			`{"type":"engine","seq":7,"time":"2025-03-01T12:00:00Z","reachable":false,"error":"list containers: connection refused"}`},
+		{orchestrator.StackEvent{EventMeta: meta, Stack: "shop", Phase: orchestrator.PhaseFailed, Reason: "stopped while the engine was unreachable", ExitCode: &code, Left: []string{"container shop-web"}},
+			`{"type":"stack","seq":7,"time":"2025-03-01T12:00:00Z","stack":"shop","phase":"failed","reason":"stopped while the engine was unreachable","exit_code":3,"left":["container shop-web"]}`},
 		{orchestrator.SnapshotEvent{EventMeta: meta, Stack: orchestrator.StackView{Name: "shop", Phase: orchestrator.PhasePending, Pods: []orchestrator.PodView{{Name: "shop", Containers: []orchestrator.ContainerView{{Pod: "shop", Name: "infra", Role: recipes.RoleInfra}}}}}},
 			`{"type":"snapshot","seq":7,"time":"2025-03-01T12:00:00Z","stack":{"name":"shop","phase":"pending","pods":[{"name":"shop","phase":"pending","containers":[{"pod":"shop","container":"infra","role":"infra","state":"waiting","health":"none","restarts":0}]}]}}`},
 	}

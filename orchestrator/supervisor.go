@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,7 +29,10 @@ type (
 		name string
 		cmd  Command
 	}
-	msgTerminate struct{ force bool }
+	msgTerminate     struct{ force bool }
+	msgEngineDown    struct{}             // the engine is unreachable: plan nothing until a relist
+	msgEngineChecked struct{ gen uint64 } // check gen found the engine there (see PodStatus.ExitUnchecked)
+	msgAbandon       struct{}             // the user stopped the stack while the engine was unreachable
 )
 
 // podReport is what a supervisor tells the stack runner.
@@ -37,6 +41,7 @@ type podReport struct {
 	kind reportKind
 	code int       // main ended
 	err  *PodError // failed
+	left []string  // done: what is left of the pod on the engine (see leftovers)
 }
 
 type reportKind int
@@ -62,6 +67,7 @@ type supervisor struct {
 	out    *stream
 	box    *mailbox
 	report func(podReport)
+	engine *engineWatch // shared with the orchestrator's event pump
 	// opCtx carries engine operations: never cancelled by a stop request, so teardown runs.
 	opCtx context.Context
 
@@ -81,6 +87,9 @@ type supervisor struct {
 	reason    string
 	published bool
 	sent      map[reportKind]bool
+
+	blocked     *Blocked  // the last plan's, for the views
+	blockedNote time.Time // the wait's last BlockedNoteEvery mark told
 }
 
 // runWorkers are the probe workers, hooks and log reader of one run of one container.
@@ -92,12 +101,16 @@ type runWorkers struct {
 	stop     context.CancelFunc
 	logDone  chan struct{}
 	logLines atomic.Uint64 // lines the log reader has read: its progress
+
+	// The run's probes: the ready and live probes start once the startup probe passed.
+	infraID, id   string
+	probesStarted bool
 }
 
 func newSupervisor(spec *PodSpec, clk clock.Clock, rt Runtime, exec *executor, out *stream, report func(podReport)) *supervisor {
 	return &supervisor{
 		spec: spec, st: NewPodStatus(spec.Pod), clock: clk, rt: rt, exec: exec, out: out,
-		box: newMailbox(), report: report, opCtx: context.Background(), newUID: newUID, uidOf: -1,
+		box: newMailbox(), report: report, opCtx: context.Background(), newUID: newUID, uidOf: -1, engine: newEngineWatch(),
 		workers: map[string]*runWorkers{}, views: map[string]ContainerView{}, sent: map[reportKind]bool{},
 	}
 }
@@ -119,7 +132,7 @@ func (s *supervisor) run() {
 		s.active.Store(false)
 		s.cancel()
 		s.wg.Wait()
-		s.report(podReport{pod: s.spec.Pod.Name, kind: reportDone})
+		s.report(podReport{pod: s.spec.Pod.Name, kind: reportDone, left: s.leftovers()})
 	}()
 	var timer clock.Timer
 	for {
@@ -145,7 +158,7 @@ func (s *supervisor) run() {
 		// a container that ran briefly (a job's main, a crash at start) would otherwise lose
 		// its output. Workers are synced first so that a run seen just now has its reader.
 		for _, a := range removals {
-			s.dispatch(s.opCtx, a, s.logsDrained(a.Target))
+			s.dispatch(s.opCtx, a, s.logsDrained(a.Target, a.ID))
 		}
 		// A hook lives as long as the run it is for (a forced teardown ends it too).
 		for _, a := range hooks {
@@ -170,6 +183,7 @@ func (s *supervisor) run() {
 			}
 		}
 		s.publish(plan, now)
+		s.noteBlocked(plan, now)
 		s.sendReports(plan)
 		if plan.Done {
 			return
@@ -178,6 +192,11 @@ func (s *supervisor) run() {
 		case <-s.box.ready:
 			for _, m := range s.box.take() {
 				s.apply(m)
+			}
+			// A container that died on its own may have been stopped by the engine as it
+			// stops: the pump checks before the pod acts on it.
+			if s.st.AwaitChecks(s.engine.checks.Load() + 1) {
+				s.engine.suspect()
 			}
 		case <-wake:
 		}
@@ -229,13 +248,13 @@ const (
 	logDrainMax   = 2 * time.Minute
 )
 
-// logsDrained returns the log reader a removal of the named container waits for: the one of
-// a run that has ended, or nil. A running container (a forced teardown, a lost pod) is
-// removed at once: its stream ends with the removal.
-func (s *supervisor) logsDrained(name string) *runWorkers {
+// logsDrained returns the log reader a removal of the named container (engine ID id) waits
+// for: the one of a run that has ended, or nil. A running container (a forced teardown, a
+// lost pod) is removed at once: its stream ends with the removal; so is an orphan.
+func (s *supervisor) logsDrained(name, id string) *runWorkers {
 	cs := s.st.C(name)
 	w := s.workers[name]
-	if cs == nil || w == nil || cs.State == StateRunning || cs.State == StateStarting {
+	if cs == nil || cs.ID != id || w == nil || cs.State == StateRunning || cs.State == StateStarting {
 		return nil
 	}
 	return w
@@ -273,13 +292,25 @@ func (s *supervisor) apply(m any) {
 	case msgRelist:
 		s.st.ApplyRelist(s.spec, m.infos, m.epoch, now)
 	case msgResult:
+		if s.engine.lostEngine(m.r.Err) {
+			// Not the action's failure: the engine's absence. It is done again once the
+			// engine answers; the pump is asked to check (it may not know yet).
+			s.st.ApplyUnreachable(m.r)
+			s.engine.suspect()
+			return
+		}
 		s.st.ApplyResult(s.spec, m.r, now)
 		s.noteResult(m.r)
 		s.noteHook(m.r)
 	case msgProbe:
 		s.st.ApplyProbe(m.r)
-		if m.r.Live {
+		switch {
+		case m.r.Note:
+		case m.r.Kind == ProbeLive:
 			s.message(LevelWarning, m.r.Container, fmt.Sprintf("%s failed its liveness probe: %s", m.r.Container, m.r.Detail), "")
+		case m.r.Kind == ProbeStartup && !m.r.Ready:
+			s.message(LevelWarning, m.r.Container, fmt.Sprintf("%s failed its startup probe: %s: it is restarted", m.r.Container, m.r.Detail),
+				"give it more time with the startup probe's retries × period (Kubernetes failureThreshold × periodSeconds), or start_period")
 		}
 	case msgCommand:
 		s.st.ApplyCommand(m.name, m.cmd)
@@ -292,7 +323,41 @@ func (s *supervisor) apply(m any) {
 				}
 			}
 		}
+	case msgEngineDown:
+		s.st.EngineDown = true
+	case msgEngineChecked:
+		s.st.ApplyEngineChecked(m.gen)
+	case msgAbandon:
+		s.st.Abandoned = true
 	}
+}
+
+// leftovers names what is left of the pod on the engine: containers it holds an ID of, pod
+// volumes it created and did not remove. Empty after a complete teardown.
+func (s *supervisor) leftovers() []string {
+	var out []string
+	for _, cs := range append([]*ContainerStatus{s.st.Infra}, s.st.sorted(s.spec)...) {
+		if cs.ID != "" {
+			out = append(out, "container "+s.spec.EngineName(cs.Name))
+		}
+	}
+	for _, id := range sortedKeysOf(s.st.Orphans) {
+		out = append(out, "container "+shortName(id)+" (of "+s.spec.EngineName(s.st.Orphans[id].Name)+")")
+	}
+	for _, v := range s.spec.EngineVolumes() {
+		if vs := s.st.Volumes[v.Name]; vs.Created && !vs.Removed {
+			out = append(out, "volume "+s.spec.Names().Volume(s.spec.Pod.Name, v.Name))
+		}
+	}
+	return out
+}
+
+// shortName is an engine ID as `docker ps` shows it.
+func shortName(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
 }
 
 // noteHook publishes how a hook went.
@@ -363,6 +428,9 @@ func (s *supervisor) syncWorkers(now time.Time) {
 			w.stop()
 			w.stop = nil
 		}
+		if w != nil && w.stop != nil && !w.probesStarted && cs.StartupPassed {
+			s.startProbes(c, w)
+		}
 		// A run seen started gets its log reader even when it already ended (a quick
 		// init container, a crash at start): its lines are read from its start.
 		if cs.RunSeen != cs.Attempt || cs.Attempt == 0 || (w != nil && w.attempt == cs.Attempt) {
@@ -392,9 +460,8 @@ func (s *supervisor) syncWorkers(now time.Time) {
 		}
 		// pctx ends with the run: it carries the run's probe workers, stats reader and hooks.
 		pctx, stop := context.WithCancel(s.workCtx)
-		nw.ctx, nw.stop = pctx, stop
+		nw.ctx, nw.stop, nw.infraID, nw.id = pctx, stop, s.st.Infra.ID, id
 		stats, hasStats := s.rt.(StatsSource)
-		infraID := s.st.Infra.ID
 		if hasStats {
 			name := c.Name
 			s.wg.Add(1)
@@ -403,21 +470,31 @@ func (s *supervisor) syncWorkers(now time.Time) {
 				s.followStats(pctx, stats, name, id)
 			}()
 		}
-		for _, pr := range []struct {
-			p    *recipes.Probe
-			live bool
-		}{{c.Ready, false}, {c.Live, true}} {
-			if pr.p == nil {
-				continue
-			}
-			p, live, name, attempt := *pr.p, pr.live, c.Name, cs.Attempt
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				s.probeLoop(pctx, name, attempt, p, live, infraID, id)
-			}()
+		if c.Startup != nil {
+			s.goProbe(c.Name, nw, *c.Startup, ProbeStartup)
+		} else {
+			s.startProbes(c, nw)
 		}
 	}
+}
+
+// startProbes starts the ready and live probes of w's run of c.
+func (s *supervisor) startProbes(c *recipes.Container, w *runWorkers) {
+	w.probesStarted = true
+	if c.Ready != nil {
+		s.goProbe(c.Name, w, *c.Ready, ProbeReady)
+	}
+	if c.Live != nil {
+		s.goProbe(c.Name, w, *c.Live, ProbeLive)
+	}
+}
+
+func (s *supervisor) goProbe(name string, w *runWorkers, p recipes.Probe, kind ProbeKind) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.probeLoop(w.ctx, name, w.attempt, p, kind, w.infraID, w.id)
+	}()
 }
 
 // followStats publishes the resource usage of one run of a container until the run ends.
@@ -430,8 +507,33 @@ func (s *supervisor) followStats(ctx context.Context, src StatsSource, container
 	})
 }
 
+// noteBlocked tells the views, at every BlockedNoteEvery of a wait for a sidecar's probe,
+// who waits for which sidecar, for how long, and what its probe last said.
+func (s *supervisor) noteBlocked(plan Plan, now time.Time) {
+	b := plan.Blocked
+	if b == nil {
+		return
+	}
+	waited := now.Sub(b.Since)
+	mark := b.Since.Add(BlockedNoteEvery * (waited / BlockedNoteEvery))
+	if waited < BlockedNoteEvery || !mark.After(s.blockedNote) {
+		return
+	}
+	s.blockedNote = mark
+	probe := "ready"
+	if b.Startup {
+		probe = "startup"
+	}
+	s.message(LevelWarning, b.Container, b.Text(now),
+		fmt.Sprintf("the check is the `%s:` probe of %s in the recipe; its output may say why it does not pass", probe, b.Container))
+}
+
 // publish sends an event for every container whose view changed, then the pod's phase.
 func (s *supervisor) publish(plan Plan, now time.Time) {
+	if s.st.CheckingEngine() && !s.st.EngineDown {
+		return // an exit waits for the engine check: the views hear of it with its outcome
+	}
+	s.blocked = plan.Blocked
 	waits := map[string]Wait{}
 	for _, w := range plan.Waits {
 		waits[w.Target] = w
@@ -439,6 +541,10 @@ func (s *supervisor) publish(plan Plan, now time.Time) {
 	s.publishViews(waits)
 	reason := ""
 	switch {
+	case s.st.Abandoned:
+		reason = "stopped while the engine was unreachable"
+	case s.st.EngineDown:
+		reason = EngineWaitText
 	case plan.Failure != nil:
 		reason = plan.Failure.Reason
 	case s.st.Failure != nil:
@@ -507,12 +613,23 @@ func (s *supervisor) view(c *recipes.Container, cs *ContainerStatus, waits map[s
 		}
 	case StateCreated:
 		v.State = CStateCreated
+		if b := s.blocked; b != nil && c != nil && slices.Contains(b.Waiters, c.Role.String()+" "+c.Name) {
+			v.Reason = "waiting for sidecar " + b.Container + " to " + map[bool]string{false: "be ready", true: "pass its startup probe"}[b.Startup]
+		}
 	case StateStarting:
 		v.State = CStateStarting
 	case StateRunning:
 		v.State, v.StartedAt = CStateRunning, cs.StartedAt
 		switch {
+		case c != nil && c.Startup != nil && !cs.StartupPassed:
+			v.Health = HealthUnknown
+			if cs.ProbeDetail != "" {
+				v.Reason = "startup probe not passed: " + cs.ProbeDetail
+			}
 		case c != nil && c.Ready != nil:
+			if !cs.Ready && cs.ProbeDetail != "" {
+				v.Reason = "not ready: " + cs.ProbeDetail
+			}
 			switch {
 			case !cs.ReadyKnown:
 				v.Health = HealthUnknown

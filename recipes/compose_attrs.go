@@ -196,29 +196,6 @@ func (c *composeImport) unsupported(parts []string, value any) {
 	c.warn(c.keyAt(parts...), field, reason)
 }
 
-// composeKeysAt lists the attribute names the compose specification allows below path, for
-// did-you-mean hints.
-func composeKeysAt(parts []string) []string {
-	pattern := slices.Clone(parts)
-	if len(pattern) >= 2 && (pattern[0] == "services" || pattern[0] == "volumes") {
-		pattern[1] = "*"
-	}
-	var out []string
-	for _, p := range schema.AttributePaths() {
-		pp := p.Parts()
-		if len(pp) != len(pattern)+1 {
-			continue
-		}
-		match := true
-		for i := range pattern {
-			if pp[i] != pattern[i] && pp[i] != "*" {
-				match = false
-				break
-			}
-		}
-		if match {
-			out = append(out, pp[len(pp)-1])
-		}
-	}
-	return out
-}
+// composeAttributePaths are the attribute paths the compose specification's schema
+// declares, for did-you-mean hints.
+func composeAttributePaths() []tree.Path { return schema.AttributePaths() }

@@ -1,264 +1,98 @@
 package recipes
 
-// Checks of a compose file's nodes, made before compose-go loads it. compose-go stops at its
-// first error, and some of its errors name no place (a port it cannot parse), or the wrong
-// one (a duration it cannot decode is reported at the top of the file), or say nothing of a
-// fix. These checks find those mistakes at their line and column, say how to fix them, and
-// leave the nodes out of what compose-go reads (see composeImport.reject), so that the rest
-// of the file is still loaded, converted and checked in the same pass.
+// Checks of a compose file's nodes, made before compose-go loads it, so that every problem
+// is found at once and placed at its line and column with a fix: the values compose-go
+// parses itself from strings (ports, durations, command lines), which the schema does not
+// judge; the values compose-go casts from strings (booleans, numbers); and the compose
+// specification's own JSON schema, every error of it. Each node found wrong is left out of
+// what compose-go reads (see composeImport.reject), so that the rest of the file is still
+// loaded, converted and checked in the same pass.
 
 import (
 	"errors"
 	"fmt"
+	"math/big"
 	"net/netip"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
-	"github.com/compose-spec/compose-go/v2/template"
+	"github.com/compose-spec/compose-go/v2/format"
+	interp "github.com/compose-spec/compose-go/v2/interpolation"
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/schema"
+	"github.com/compose-spec/compose-go/v2/tree"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"github.com/sidecar-dev/sidecar/internal/suggest"
+	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// composeSections are the top-level keys whose entries are named things (a service, a
-// volume…): an entry that is wrong is replaced by an empty one rather than left out, so
-// that references to it do not become problems of their own.
-var composeSections = map[string]bool{"services": true, "volumes": true, "networks": true, "configs": true, "secrets": true, "models": true, "jobs": true}
-
-// reject records that the node at parts (a key node when key is set) is wrong, which has
-// been reported: compose-go does not get to read it. An entry of a section (services.web)
-// or a section itself becomes empty instead of disappearing.
-func (c *composeImport) reject(n *yaml.Node, key bool, parts []string) {
-	if n == nil {
-		return
-	}
-	switch {
-	case key:
-		c.prune.reject(n, true)
-	case len(parts) == 1 || (len(parts) == 2 && composeSections[parts[0]]):
-		c.prune.empty[impDeref(n)] = true
-	default:
-		c.prune.reject(n, false)
-	}
-	c.rejected = append(c.rejected, parts)
-}
-
-// isRejected reports whether n was left out already.
-func (c *composeImport) isRejected(n *yaml.Node) bool {
-	n = impDeref(n)
-	return c.prune.dropVal[n] || c.prune.empty[n]
-}
-
-// composePath writes a node path as messages name fields: services.web.ports[0].
-func composePath(parts []string) string {
-	var b strings.Builder
-	for i, p := range parts {
-		if _, err := strconv.Atoi(p); err == nil && i > 0 {
-			b.WriteString("[" + p + "]")
-			continue
-		}
-		if i > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(p)
-	}
-	return b.String()
-}
-
-func composeJoin(parts []string, more ...string) []string {
-	return append(append(make([]string, 0, len(parts)+len(more)), parts...), more...)
-}
-
 // checkNodes runs every check of the document's nodes.
 func (c *composeImport) checkNodes() {
-	c.checkDuplicates(c.root, nil)
-	c.checkInterpolation(c.root, nil)
-	_, sv := impLookup(c.root, "services")
-	services := impDeref(sv)
-	if services == nil || impIsNull(services) {
-		return
-	}
-	if services.Kind != yaml.MappingNode {
-		c.problem(impPos(c.file, services), fmt.Sprintf("services must be a mapping of service names to their settings, not %s", impKindName(services)),
-			"write one NAME: line per service below services:, with its settings below that, e.g. services: {web: {image: nginx}}")
-		c.reject(services, false, []string{"services"})
-		return
-	}
-	for _, p := range impPairs(services) {
-		name := p.Key.Value
-		parts := []string{"services", name}
-		if !composeServiceName.MatchString(name) {
-			hint := "use letters, digits, '.', '_' and '-' only"
-			if fix := impDNSLabel(name); fix != "" {
-				hint += fmt.Sprintf(", e.g. %s", fix)
-			}
-			c.problem(impPos(c.file, p.Key), fmt.Sprintf("service name %q is not valid", clip(name)), hint)
-			c.reject(p.Key, true, parts)
-			continue
+	for _, p := range yamlpos.Pairs(yamlpos.Value(c.root, "services")) {
+		if p.Value.Kind == yaml.MappingNode && !c.rejectedNode(p.Value) {
+			c.checkService(p.Value, []string{"services", p.Key.Value})
 		}
-		v := impDeref(p.Value)
-		if impIsNull(v) || c.isRejected(v) {
-			continue
-		}
-		if v.Kind != yaml.MappingNode {
-			c.problem(impPos(c.file, v), fmt.Sprintf("services.%s must be a mapping of settings, not %s", name, impKindName(v)),
-				fmt.Sprintf("write the service's settings below it, e.g. %s: {image: nginx}", name))
-			c.reject(v, false, parts)
-			continue
-		}
-		c.checkService(v, parts)
 	}
+	c.checkCasts(c.root, tree.NewPath())
+	c.checkSchema()
 }
 
-var composeServiceName = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
-
-// checkDuplicates reports every key written twice in one mapping (YAML forbids it, and
-// compose-go stops at the first), and leaves the later ones out. Aliases are not followed:
-// what they point at is checked where it is written.
-func (c *composeImport) checkDuplicates(n *yaml.Node, parts []string) {
-	if n == nil {
-		return
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		first := map[string]*yaml.Node{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			kp := composeJoin(parts, k.Value)
-			if k.Kind == yaml.ScalarNode && k.Tag != "!!merge" {
-				if f, dup := first[k.Value]; dup {
-					c.problem(impPos(c.file, k), fmt.Sprintf("key %q is written twice in %s (first at line %d)", clip(k.Value), impOr(composePath(parts), "the top level"), f.Line),
-						"remove one of them, or merge what they hold")
-					c.reject(k, true, kp)
-					continue
-				}
-				first[k.Value] = k
-			}
-			c.checkDuplicates(n.Content[i+1], kp)
-		}
-	case yaml.SequenceNode:
-		for i, item := range n.Content {
-			c.checkDuplicates(item, composeJoin(parts, strconv.Itoa(i)))
-		}
-	}
-}
-
-// checkService checks the fields of one service whose mistakes compose-go reports without
-// a place or a fix.
+// checkService checks the fields of one service that compose-go parses from strings.
 func (c *composeImport) checkService(svc *yaml.Node, parts []string) {
-	for _, p := range impPairs(svc) {
-		v := impDeref(p.Value)
-		if impIsNull(v) || c.isRejected(v) {
+	for _, p := range yamlpos.Pairs(svc) {
+		v := p.Value
+		if yamlpos.IsNull(v) || c.rejectedNode(v) {
 			continue
 		}
 		fp := composeJoin(parts, p.Key.Value)
 		switch p.Key.Value {
 		case "ports":
 			c.checkPorts(v, fp)
+		case "volumes":
+			c.checkVolumes(v, fp)
 		case "stop_grace_period":
 			c.checkDuration(v, fp)
 		case "command", "entrypoint":
 			c.checkCommand(v, fp)
 		case "healthcheck":
-			c.checkHealthcheck(v, fp)
-		case "depends_on":
-			c.checkDependsOn(v, fp)
-		}
-	}
-}
-
-// checkInterpolation substitutes the variables of every string value (keys are never
-// interpolated), and reports each one that cannot be, at its place. x-sidecar is left to
-// its own decoding, which substitutes and reports its variables itself.
-func (c *composeImport) checkInterpolation(n *yaml.Node, parts []string) {
-	if n == nil {
-		return
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if k := n.Content[i].Value; k != "x-sidecar" {
-				c.checkInterpolation(n.Content[i+1], composeJoin(parts, k))
+			for _, h := range yamlpos.Pairs(v) {
+				switch h.Key.Value {
+				case "interval", "timeout", "start_period", "start_interval":
+					if !yamlpos.IsNull(h.Value) && !c.rejectedNode(h.Value) {
+						c.checkDuration(h.Value, composeJoin(fp, h.Key.Value))
+					}
+				}
 			}
 		}
-	case yaml.SequenceNode:
-		for i, item := range n.Content {
-			c.checkInterpolation(item, composeJoin(parts, strconv.Itoa(i)))
-		}
-	case yaml.ScalarNode:
-		if n.ShortTag() != "!!str" || !strings.Contains(n.Value, "$") {
-			return
-		}
-		_, err := c.interpolate(n.Value)
-		if err == nil {
-			return
-		}
-		msg, hint := templateProblem(err, n.Value, "the compose file")
-		var req *template.MissingRequiredError
-		if !errors.As(err, &req) {
-			msg = composePath(parts) + ": " + msg
-		}
-		c.problem(impPos(c.file, n), msg, hint)
-		c.reject(n, false, parts)
 	}
-}
-
-// scalar returns the value of scalar n with its variables substituted; ok is false when n is
-// not a scalar or its variables cannot be substituted (reported by checkInterpolation).
-func (c *composeImport) scalar(n *yaml.Node) (string, bool) {
-	n = impDeref(n)
-	if n == nil || n.Kind != yaml.ScalarNode {
-		return "", false
-	}
-	if n.ShortTag() != "!!str" {
-		return n.Value, true
-	}
-	v, err := c.interpolate(n.Value)
-	return v, err == nil
 }
 
 // composePortForm says how a published port is written, for hints.
 const composePortForm = `write [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], like "8080:80", "127.0.0.1:8080:80" or "53:53/udp", with ports from 1 to 65535`
 
 // checkPorts checks a service's ports: short syntax as compose-go parses it, long syntax
-// field by field.
+// field by field (the schema checks the kinds).
 func (c *composeImport) checkPorts(v *yaml.Node, parts []string) {
-	field := composePath(parts)
-	if v.Kind != yaml.SequenceNode {
-		hint := `write a list of ports, e.g. ports: ["8080:80"]`
-		if s, ok := impScalar(v); ok {
-			hint = fmt.Sprintf("write it as a list: ports: [%q]", s)
-		}
-		c.problem(impPos(c.file, v), fmt.Sprintf("%s must be a list, not %s", field, impKindName(v)), hint)
-		c.reject(v, false, parts)
-		return
-	}
-	for i, item := range v.Content {
+	for i, item := range yamlpos.Items(v) {
 		ip := composeJoin(parts, strconv.Itoa(i))
-		item = impDeref(item)
-		if item == nil || c.isRejected(item) {
+		if c.rejectedNode(item) {
 			continue
 		}
+		msg, hint, at := "", "", item
 		switch item.Kind {
 		case yaml.ScalarNode:
-			spec, ok := c.scalar(item)
-			if !ok {
-				continue
-			}
-			if msg, hint := composePortProblem(spec); msg != "" {
-				c.problem(impPos(c.file, item), msg, hint)
-				c.reject(item, false, ip)
-			}
+			msg, hint = composePortProblem(item.Value)
 		case yaml.MappingNode:
-			if at, msg, hint := c.portLongProblem(item, ip); msg != "" {
-				c.problem(at, msg, hint)
-				c.reject(item, false, ip)
-			}
-		default:
-			c.problem(impPos(c.file, item), fmt.Sprintf("%s must be a port or a mapping, not %s", composePath(ip), impKindName(item)),
-				`write "8080:80", or {target: 80, published: "8080"}`)
+			at, msg, hint = c.portLongProblem(item, ip)
+		}
+		if msg != "" {
+			c.problem(posOf(c.file, at), msg, hint)
 			c.reject(item, false, ip)
 		}
 	}
@@ -284,77 +118,89 @@ func composePortProblem(spec string) (msg, hint string) {
 			n    int
 		}{{"host port", p.HostPort}, {"container port", p.ContainerPort}} {
 			if side.n > 65535 || (side.what == "container port" && side.n < 1) {
-				return fmt.Sprintf("port %q has a %s %d outside 1-65535", clip(spec), side.what, side.n), composePortForm
+				return fmt.Sprintf("port %q has a %s %d outside 1-65535", yamlpos.Clip(spec), side.what, side.n), composePortForm
 			}
 		}
 	}
-	return fmt.Sprintf("port %q is not valid: %v", clip(spec), err), composePortForm
+	return fmt.Sprintf("port %q is not valid: %v", yamlpos.Clip(spec), err), composePortForm
 }
 
 // portLongProblem checks a long-syntax port: where the first problem is, what and how to fix.
-func (c *composeImport) portLongProblem(m *yaml.Node, parts []string) (Position, string, string) {
-	field := composePath(parts)
+func (c *composeImport) portLongProblem(m *yaml.Node, parts []string) (*yaml.Node, string, string) {
+	field := yamlpos.Path(parts...)
 	portIn := func(s string) bool {
 		n, err := strconv.Atoi(s)
 		return err == nil && n >= 1 && n <= 65535
 	}
-	tk, tv := impLookup(m, "target")
-	if tk == nil || impIsNull(tv) {
-		return impPos(c.file, m), fmt.Sprintf("%s has no target", field), "add target: the container's port, e.g. {target: 80, published: \"8080\"}"
+	scalar := func(key string) (*yaml.Node, string) {
+		v := yamlpos.Value(m, key)
+		s, ok := yamlpos.Scalar(v)
+		if !ok || yamlpos.IsNull(v) {
+			return nil, ""
+		}
+		return v, s
 	}
-	if s, ok := c.scalar(tv); ok && !portIn(s) {
-		return impPos(c.file, impDeref(tv)), fmt.Sprintf("%s.target must be a port from 1 to 65535, not %q", field, clip(s)), "write the container's port, e.g. target: 80"
+	if tv, s := scalar("target"); tv == nil {
+		return m, fmt.Sprintf("%s has no target", field), "add target: the container's port, e.g. {target: 80, published: \"8080\"}"
+	} else if !portIn(s) {
+		return tv, fmt.Sprintf("%s.target must be a port from 1 to 65535, not %q", field, yamlpos.Clip(s)), "write the container's port, e.g. target: 80"
 	}
-	if pv := impValue(m, "published"); pv != nil && !impIsNull(pv) {
-		if s, ok := c.scalar(pv); ok && s != "" {
-			lo, hi, isRange := strings.Cut(s, "-")
-			if !portIn(lo) || (isRange && !portIn(hi)) {
-				return impPos(c.file, pv), fmt.Sprintf("%s.published must be a port or a range of ports from 1 to 65535, not %q", field, clip(s)),
-					`write the host port, e.g. published: "8080", or a range, "8080-8085"`
-			}
+	if pv, s := scalar("published"); s != "" {
+		lo, hi, isRange := strings.Cut(s, "-")
+		if !portIn(lo) || (isRange && !portIn(hi)) {
+			return pv, fmt.Sprintf("%s.published must be a port or a range of ports from 1 to 65535, not %q", field, yamlpos.Clip(s)),
+				`write the host port, e.g. published: "8080", or a range, "8080-8085"`
 		}
 	}
-	if hv := impValue(m, "host_ip"); hv != nil && !impIsNull(hv) {
-		if s, ok := c.scalar(hv); ok && s != "" {
-			if _, err := netip.ParseAddr(s); err != nil {
-				return impPos(c.file, hv), fmt.Sprintf("%s.host_ip %q is not an IP address", field, clip(s)), "write an address of the host, e.g. host_ip: 127.0.0.1"
-			}
+	if hv, s := scalar("host_ip"); s != "" {
+		if _, err := netip.ParseAddr(s); err != nil {
+			return hv, fmt.Sprintf("%s.host_ip %q is not an IP address", field, yamlpos.Clip(s)), "write an address of the host, e.g. host_ip: 127.0.0.1"
 		}
 	}
-	if pv := impValue(m, "protocol"); pv != nil && !impIsNull(pv) {
-		if s, ok := c.scalar(pv); ok && s != "" {
-			var proto Protocol
-			if proto.UnmarshalText([]byte(s)) != nil {
-				return impPos(c.file, pv), fmt.Sprintf("%s.protocol %q is not one sidecar publishes", field, clip(s)), "use tcp, udp or sctp"
-			}
+	if pv, s := scalar("protocol"); s != "" {
+		var proto Protocol
+		if proto.UnmarshalText([]byte(s)) != nil {
+			return pv, fmt.Sprintf("%s.protocol %q is not one sidecar publishes", field, yamlpos.Clip(s)), "use tcp, udp or sctp"
 		}
 	}
-	return Position{}, "", ""
+	return nil, "", ""
+}
+
+// checkVolumes checks a service's volumes written in the short syntax, as compose-go parses
+// them.
+func (c *composeImport) checkVolumes(v *yaml.Node, parts []string) {
+	for i, item := range yamlpos.Items(v) {
+		if item.Kind != yaml.ScalarNode || c.rejectedNode(item) {
+			continue
+		}
+		if _, err := format.ParseVolume(item.Value); err != nil {
+			ip := composeJoin(parts, strconv.Itoa(i))
+			c.problem(posOf(c.file, item), fmt.Sprintf("%s: %q is not a volume compose can read: %v", yamlpos.Path(ip...), yamlpos.Clip(item.Value), err),
+				"write SOURCE:TARGET[:MODE], like ./data:/data, data:/data:ro or a target alone, /data")
+			c.reject(item, false, ip)
+		}
+	}
 }
 
 // checkDuration checks a duration as compose-go decodes it.
 func (c *composeImport) checkDuration(v *yaml.Node, parts []string) {
-	field := composePath(parts)
+	field := yamlpos.Path(parts...)
 	const hint = "write a number with a unit, like 500ms, 10s or 1m30s"
-	if v.Kind != yaml.ScalarNode {
-		c.problem(impPos(c.file, v), fmt.Sprintf("%s must be a duration, not %s", field, impKindName(v)), hint)
-		c.reject(v, false, parts)
-		return
-	}
-	s, ok := c.scalar(v)
-	if !ok {
-		return
-	}
-	if v.ShortTag() == "!!int" || v.ShortTag() == "!!float" {
-		c.problem(impPos(c.file, v), fmt.Sprintf("%s: %s has no unit", field, clip(s)), fmt.Sprintf("add a unit, e.g. %ss for seconds or %sms for milliseconds", clip(s), clip(s)))
-		c.reject(v, false, parts)
-		return
-	}
+	msg, h := "", hint
 	var d types.Duration
-	if err := d.DecodeMapstructure(s); err != nil {
-		c.problem(impPos(c.file, v), fmt.Sprintf("%s: invalid duration %q", field, clip(s)), hint)
-		c.reject(v, false, parts)
+	switch {
+	case v.Kind != yaml.ScalarNode:
+		msg = fmt.Sprintf("%s must be a duration, not %s", field, yamlpos.KindName(v))
+	case v.ShortTag() == "!!int" || v.ShortTag() == "!!float":
+		msg = fmt.Sprintf("%s: %s has no unit", field, yamlpos.Clip(v.Value))
+		h = fmt.Sprintf("add a unit, e.g. %ss for seconds or %sms for milliseconds", yamlpos.Clip(v.Value), yamlpos.Clip(v.Value))
+	case d.DecodeMapstructure(v.Value) != nil:
+		msg = fmt.Sprintf("%s: invalid duration %q", field, yamlpos.Clip(v.Value))
+	default:
+		return
 	}
+	c.problem(posOf(c.file, v), msg, h)
+	c.reject(v, false, parts)
 }
 
 // checkCommand checks a command or entrypoint written as a string: compose-go splits it
@@ -363,116 +209,450 @@ func (c *composeImport) checkCommand(v *yaml.Node, parts []string) {
 	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" {
 		return // a list, or a value of the wrong type, which the schema reports
 	}
-	s, ok := c.scalar(v)
-	if !ok {
-		return
-	}
 	var cmd types.ShellCommand
-	if err := cmd.DecodeMapstructure(s); err != nil {
+	if err := cmd.DecodeMapstructure(v.Value); err != nil {
 		key := parts[len(parts)-1]
-		c.problem(impPos(c.file, v), fmt.Sprintf("%s: %q is not a valid command line (a quote is not closed, or it ends with a backslash)", composePath(parts), clip(s)),
+		c.problem(posOf(c.file, v), fmt.Sprintf("%s: %q is not a valid command line (a quote is not closed, or it ends with a backslash)", yamlpos.Path(parts...), yamlpos.Clip(v.Value)),
 			fmt.Sprintf(`close the quote, or write %s as a list of words, like %s: ["/bin/app", "--name", "a b"]`, key, key))
 		c.reject(v, false, parts)
 	}
 }
 
-// checkHealthcheck checks a healthcheck's shape, durations and retries.
-func (c *composeImport) checkHealthcheck(v *yaml.Node, parts []string) {
-	if v.Kind != yaml.MappingNode {
-		c.problem(impPos(c.file, v), fmt.Sprintf("%s must be a mapping, not %s", composePath(parts), impKindName(v)),
-			`write its fields below it, e.g. healthcheck: {test: ["CMD", "/bin/check"], interval: 5s}`)
-		c.reject(v, false, parts)
-		return
+// composeCasts are the attributes whose string values compose-go casts to booleans and
+// numbers (a variable substitutes a string), from compose-go itself.
+var composeCasts = sync.OnceValue(func() map[int][]composeCast {
+	out := map[int][]composeCast{} // by the number of parts
+	for pattern, cast := range loader.ToOptions(&types.ConfigDetails{}, nil).Interpolate.TypeCastMapping {
+		parts := pattern.Parts()
+		out[len(parts)] = append(out[len(parts)], composeCast{parts, cast})
 	}
-	for _, p := range impPairs(v) {
-		f := impDeref(p.Value)
-		if impIsNull(f) || c.isRejected(f) {
-			continue
-		}
-		fp := composeJoin(parts, p.Key.Value)
-		switch p.Key.Value {
-		case "interval", "timeout", "start_period", "start_interval":
-			c.checkDuration(f, fp)
-		case "retries":
-			s, ok := c.scalar(f)
-			if f.Kind != yaml.ScalarNode || (ok && !composeWhole(s)) {
-				c.problem(impPos(c.file, f), fmt.Sprintf("%s must be a whole number, not %s", composePath(fp), impDescribe(f)),
-					"write how many failures in a row make the container unhealthy, e.g. retries: 3")
-				c.reject(f, false, fp)
+	return out
+})
+
+type composeCast struct {
+	pattern []string
+	cast    interp.Cast
+}
+
+// castAt is the cast compose-go makes of a string at path, or nil.
+func castAt(path tree.Path) interp.Cast {
+	parts := path.Parts()
+next:
+	for _, c := range composeCasts()[len(parts)] {
+		for i, p := range c.pattern {
+			if p != parts[i] && p != tree.PathMatchAll && (p != tree.PathMatchList || parts[i] != tree.PathMatchList) {
+				continue next
 			}
 		}
+		return c.cast
+	}
+	return nil
+}
+
+// castWants names what a cast accepts: true or false, a whole number, a number.
+func castWants(cast interp.Cast) string {
+	switch {
+	case func() bool { _, err := cast("true"); return err == nil }():
+		return "true or false"
+	case func() bool { _, err := cast("0.5"); return err == nil }():
+		return "a number"
+	}
+	return "a whole number"
+}
+
+// checkCasts casts every string value at an attribute compose-go casts, as it will, and
+// reports each one that does not cast.
+func (c *composeImport) checkCasts(n *yaml.Node, path tree.Path) {
+	switch {
+	case n == nil || c.rejectedNode(n):
+	case n.Kind == yaml.MappingNode:
+		for _, p := range yamlpos.Pairs(n) {
+			c.checkCasts(p.Value, path.Next(p.Key.Value))
+		}
+	case n.Kind == yaml.SequenceNode:
+		for _, item := range n.Content {
+			c.checkCasts(item, path.Next(tree.PathMatchList))
+		}
+	case n.ShortTag() == "!!str":
+		cast := castAt(path)
+		if cast == nil {
+			return
+		}
+		if _, err := cast(n.Value); err != nil {
+			parts := c.paths[n]
+			want := castWants(cast)
+			hint := yamlpos.KindHints[want]
+			if path.Last() == "retries" {
+				hint = "write how many failures in a row make the container unhealthy, e.g. retries: 3"
+			}
+			c.issue(yamlpos.At(n, hint, "%s must be %s, found %s", yamlpos.Path(parts...), want, yamlpos.Describe(n)))
+			c.reject(n, false, parts)
+		}
 	}
 }
 
-func composeWhole(s string) bool {
-	n, err := strconv.Atoi(s)
-	return err == nil && n >= 0
+// composeSchema is compose-go's JSON schema of the compose specification, compiled once.
+var composeSchema = sync.OnceValues(func() (*jsonschema.Schema, *jsonschema.Compiler) {
+	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(schema.Schema))
+	if err != nil {
+		panic("compose-go's schema does not parse: " + err.Error())
+	}
+	comp := jsonschema.NewCompiler()
+	if err := comp.AddResource(composeSchemaURL, doc); err != nil {
+		panic(err)
+	}
+	comp.RegisterFormat(&jsonschema.Format{Name: "duration", Validate: func(v any) error {
+		if s, ok := v.(string); ok {
+			_, err := time.ParseDuration(s)
+			return err
+		}
+		return nil
+	}})
+	return comp.MustCompile(composeSchemaURL), comp
+})
+
+const composeSchemaURL = "file:///compose-spec.json"
+
+// checkSchema validates the file (without what was rejected already, with the values cast
+// as compose-go casts them) against the compose specification's schema, and reports every
+// error of it at its node, with a fix.
+func (c *composeImport) checkSchema() {
+	sch, _ := composeSchema()
+	err := sch.Validate(c.jsonOf(c.root, tree.NewPath()))
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		if err != nil {
+			c.problem(c.keyAt(), "the file cannot be checked against the compose specification: "+err.Error(), "this is a bug in sidecar: please report it with the file")
+		}
+		return
+	}
+	leaves := schemaLeaves(ve)
+	seen := map[string]bool{}
+	for _, e := range leaves {
+		if _, unevaluated := e.ErrorKind.(*kind.FalseSchema); unevaluated && shadowed(e, leaves) {
+			continue // a known key whose value has problems of its own
+		}
+		id := strings.Join(e.InstanceLocation, "\x00") + fmt.Sprint(e.ErrorKind)
+		if !seen[id] {
+			seen[id] = true
+			c.schemaProblem(e)
+		}
+	}
 }
 
-// composeConditions are the depends_on conditions compose knows.
-var composeConditions = []string{composeStarted, composeHealthy, composeCompleted}
-
-// checkDependsOn checks depends_on: a list of names, or a mapping of names to a condition.
-func (c *composeImport) checkDependsOn(v *yaml.Node, parts []string) {
-	field := composePath(parts)
-	switch v.Kind {
-	case yaml.SequenceNode:
-		return // names: the schema checks they are strings, the planner that they are services
+// jsonOf is the value of n as compose-go validates it: the rejected nodes left out, the
+// strings compose-go casts cast.
+func (c *composeImport) jsonOf(n *yaml.Node, path tree.Path) any {
+	if c.empty[n] {
+		return map[string]any{}
+	}
+	switch n.Kind {
 	case yaml.MappingNode:
-	default:
-		c.problem(impPos(c.file, v), fmt.Sprintf("%s must be a list of service names or a mapping, not %s", field, impKindName(v)),
-			"write depends_on: [SERVICE], or depends_on: {SERVICE: {condition: service_healthy}}")
-		c.reject(v, false, parts)
-		return
-	}
-	conditions := "use " + strings.Join(composeConditions[:2], ", ") + " or " + composeConditions[2]
-	for _, p := range impPairs(v) {
-		dep := p.Key.Value
-		ep := composeJoin(parts, dep)
-		e := impDeref(p.Value)
-		if c.isRejected(e) {
-			continue
-		}
-		if e == nil || e.Kind != yaml.MappingNode {
-			c.problem(impPos(c.file, p.Key), fmt.Sprintf("%s.%s must be a mapping with a condition, not %s", field, dep, impKindName(e)),
-				fmt.Sprintf("write %s: {condition: service_started}, or list the name: depends_on: [%s]", dep, dep))
-			c.reject(p.Key, true, ep)
-			continue
-		}
-		ck, cv := impLookup(e, "condition")
-		if ck == nil {
-			c.problem(impPos(c.file, p.Key), fmt.Sprintf("%s.%s has no condition", field, dep),
-				"add condition: service_started (or service_healthy, service_completed_successfully)")
-			c.reject(p.Key, true, ep)
-			continue
-		}
-		if s, ok := c.scalar(cv); ok && !slices.Contains(composeConditions, s) {
-			hint := conditions
-			if sug := suggest.DidYouMean(s, composeConditions); sug != "" {
-				hint = sug + " (" + conditions + ")"
+		m := map[string]any{}
+		for _, p := range yamlpos.Pairs(n) {
+			if !c.drop[p.Key] && !c.drop[p.Value] {
+				m[p.Key.Value] = c.jsonOf(p.Value, path.Next(p.Key.Value))
 			}
-			c.problem(impPos(c.file, impDeref(cv)), fmt.Sprintf("%s.%s.condition %q is not a condition compose knows", field, dep, clip(s)), hint)
-			c.reject(p.Key, true, ep)
-			continue
 		}
-		for _, flag := range []string{"required", "restart"} {
-			fv := impValue(e, flag)
-			if fv == nil || impIsNull(fv) {
+		return m
+	case yaml.SequenceNode:
+		l := []any{}
+		for _, item := range n.Content {
+			if !c.drop[item] {
+				l = append(l, c.jsonOf(item, path.Next(tree.PathMatchList)))
+			}
+		}
+		return l
+	}
+	var v any
+	if n.Decode(&v) != nil {
+		return n.Value
+	}
+	if s, isString := v.(string); isString {
+		if cast := castAt(path); cast != nil {
+			if cv, err := cast(s); err == nil {
+				return cv
+			}
+		}
+	}
+	if u, big := v.(uint64); big {
+		return float64(u)
+	}
+	return v
+}
+
+// schemaLeaves lists the errors of a validation that say what is wrong, not where the
+// schema looked: of the branches of a oneOf or anyOf, those the value is closest to.
+func schemaLeaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
+	if len(e.Causes) == 0 {
+		return []*jsonschema.ValidationError{e}
+	}
+	switch e.ErrorKind.(type) {
+	case *kind.OneOf, *kind.AnyOf:
+		var near [][]*jsonschema.ValidationError
+		var types []string
+		for _, cause := range e.Causes {
+			leaves := schemaLeaves(cause)
+			if t, ok := typeMismatchAt(leaves, e.InstanceLocation); ok {
+				types = append(types, t...)
 				continue
 			}
-			if s, ok := c.scalar(fv); fv.Kind != yaml.ScalarNode || (ok && !composeBool(s)) {
-				c.problem(impPos(c.file, fv), fmt.Sprintf("%s.%s.%s must be true or false, not %s", field, dep, flag, impDescribe(fv)), "write true or false")
-				c.reject(fv, false, composeJoin(ep, flag))
-			}
+			near = append(near, leaves)
 		}
+		if len(near) == 0 {
+			// Of no kind any branch takes: one error that names them all.
+			slices.Sort(types)
+			return []*jsonschema.ValidationError{{InstanceLocation: e.InstanceLocation, SchemaURL: e.SchemaURL,
+				ErrorKind: &kind.Type{Want: slices.Compact(types)}}}
+		}
+		slices.SortStableFunc(near, func(a, b []*jsonschema.ValidationError) int { return depth(b) - depth(a) })
+		return near[0]
+	}
+	var out []*jsonschema.ValidationError
+	for _, cause := range e.Causes {
+		out = append(out, schemaLeaves(cause)...)
+	}
+	return out
+}
+
+// typeMismatchAt reports whether leaves are only "wrong kind" errors of the value at loc,
+// and the kinds they want.
+func typeMismatchAt(leaves []*jsonschema.ValidationError, loc []string) ([]string, bool) {
+	var want []string
+	for _, l := range leaves {
+		t, ok := l.ErrorKind.(*kind.Type)
+		if !ok || !slices.Equal(l.InstanceLocation, loc) {
+			return nil, false
+		}
+		want = append(want, t.Want...)
+	}
+	return want, len(leaves) > 0
+}
+
+func depth(leaves []*jsonschema.ValidationError) int {
+	d := 0
+	for _, l := range leaves {
+		d = max(d, len(l.InstanceLocation))
+	}
+	return d
+}
+
+// shadowed reports whether an "unevaluated property" error is about a key another error is
+// about, at or below it: a known key whose value failed, not an unknown one.
+func shadowed(e *jsonschema.ValidationError, leaves []*jsonschema.ValidationError) bool {
+	for _, o := range leaves {
+		if _, f := o.ErrorKind.(*kind.FalseSchema); !f && len(o.InstanceLocation) >= len(e.InstanceLocation) &&
+			slices.Equal(o.InstanceLocation[:len(e.InstanceLocation)], e.InstanceLocation) {
+			return true
+		}
+	}
+	loc := e.InstanceLocation
+	return len(loc) > 0 && slices.Contains(composeKeysAt(loc[:len(loc)-1]), loc[len(loc)-1])
+}
+
+// composeKindNames names the JSON schema's types as messages say them.
+var composeKindNames = map[string]string{"object": "a mapping", "array": "a list", "string": "a string", "number": "a number",
+	"integer": "a whole number", "boolean": "true or false", "null": "empty"}
+
+// composeKinds names the kinds a value may be: "a list", "a string, a number or empty".
+func composeKinds(want []string) string {
+	if len(want) == 1 {
+		return orElse(composeKindNames[want[0]], want[0])
+	}
+	var out []string
+	for _, w := range []string{"object", "array", "string", "number", "integer", "boolean", "null"} {
+		if slices.Contains(want, w) {
+			out = append(out, strings.Replace(composeKindNames[w], "true or false", "a boolean", 1))
+		}
+	}
+	if len(out) < 2 {
+		return strings.Join(want, " or ")
+	}
+	return strings.Join(out[:len(out)-1], ", ") + " or " + out[len(out)-1]
+}
+
+// schemaProblem reports one error of the schema at the node it is about, and rejects it.
+func (c *composeImport) schemaProblem(e *jsonschema.ValidationError) {
+	parts := e.InstanceLocation
+	field := orElse(yamlpos.Path(parts...), "the top level")
+	key, val := yamlpos.Find(c.root, parts...), c.valueAt(parts)
+	at := val
+	if at == nil || yamlpos.IsNull(at) || (key != nil && at.Kind == yaml.MappingNode && len(parts) > 0) {
+		at = orNode(key, val)
+	}
+	if at == nil {
+		at = c.root
+	}
+	name := ""
+	if len(parts) > 0 {
+		name = parts[len(parts)-1]
+		if isIndex(name) && len(parts) > 1 {
+			name = parts[len(parts)-2]
+		}
+	}
+	reject := func(n *yaml.Node, isKey bool, p []string) {
+		if !isKey && c.requiredBy(e.SchemaURL, p) {
+			// Without its value the mapping holding it would be wrong in turn: leave the
+			// whole entry out.
+			n, isKey, p = yamlpos.Find(c.root, p[:len(p)-1]...), true, p[:len(p)-1]
+		}
+		c.reject(n, isKey, p)
+	}
+	switch k := e.ErrorKind.(type) {
+	case *kind.Type:
+		want := composeKinds(k.Want)
+		hint := orElse(yamlpos.KindHints[want], "write a single value of one of these kinds")
+		switch s, ok := yamlpos.Scalar(val); {
+		case ok && want == "a list" && !yamlpos.IsNull(val):
+			hint = fmt.Sprintf("write it as a list: %s: [%q]", name, s)
+		case len(parts) == 1 && name == "services":
+			hint = "write one NAME: line per service below services:, with its settings below that, e.g. services: {web: {image: nginx}}"
+		case len(parts) == 2 && parts[0] == "services":
+			hint = fmt.Sprintf("write the service's settings below it, e.g. %s: {image: nginx}", name)
+		case name == "depends_on":
+			hint = "write depends_on: [SERVICE], or depends_on: {SERVICE: {condition: service_healthy}}"
+		case len(parts) == 4 && parts[2] == "depends_on":
+			hint = fmt.Sprintf("write %s: {condition: service_started}, or list the name: depends_on: [%s]", name, name)
+		}
+		c.issue(yamlpos.At(at, hint, "%s must be %s, found %s", field, want, yamlpos.Describe(val)))
+		reject(val, false, parts)
+	case *kind.Enum:
+		var valid []string
+		for _, w := range k.Want {
+			valid = append(valid, fmt.Sprint(w))
+		}
+		hint := "use one of " + strings.Join(valid, ", ")
+		if s := suggest.Closest(fmt.Sprint(k.Got), valid); s != "" {
+			hint = fmt.Sprintf("did you mean %q? (%s)", s, hint)
+		}
+		c.issue(yamlpos.At(at, hint, "%s %s is not a value compose knows", field, yamlpos.Quoted(val)))
+		reject(val, false, parts)
+	case *kind.Required:
+		hints := make([]string, len(k.Missing))
+		for i, m := range k.Missing {
+			hints[i] = m + ": " + c.schemaExample(e.SchemaURL, m)
+		}
+		c.issue(yamlpos.At(orNode(key, at), "add "+strings.Join(hints, ", "), "%s has no %s", field, strings.Join(k.Missing, " and ")))
+		reject(orNode(key, val), key != nil, parts)
+	case *kind.AdditionalProperties:
+		for _, prop := range k.Properties {
+			c.unknownKey(parts, prop, e.SchemaURL)
+		}
+	case *kind.FalseSchema:
+		if len(parts) > 0 {
+			c.unknownKey(parts[:len(parts)-1], parts[len(parts)-1], "")
+		}
+	case *kind.Minimum:
+		c.issue(yamlpos.At(at, "write "+ratString(k.Want)+" or more", "%s must be at least %s, found %s", field, ratString(k.Want), yamlpos.Describe(val)))
+		reject(val, false, parts)
+	case *kind.Maximum:
+		c.issue(yamlpos.At(at, "write "+ratString(k.Want)+" or less", "%s must be at most %s, found %s", field, ratString(k.Want), yamlpos.Describe(val)))
+		reject(val, false, parts)
+	default:
+		c.issue(yamlpos.At(at, "check it against the compose specification, https://docs.docker.com/reference/compose-file/",
+			"%s %s", field, schemaRule(e.ErrorKind)))
+		reject(val, false, parts)
 	}
 }
 
-// composeBool reports whether compose-go reads s as a boolean.
-func composeBool(s string) bool {
-	switch strings.ToLower(s) {
-	case "true", "false", "y", "yes", "on", "n", "no", "off":
-		return true
+func ratString(r *big.Rat) string { return r.RatString() }
+
+// schemaRule says which rule of the schema a value breaks, for the rules with no message
+// of their own.
+func schemaRule(k jsonschema.ErrorKind) string {
+	switch k := k.(type) {
+	case *kind.MinItems:
+		return fmt.Sprintf("must have at least %d entries, found %d", k.Want, k.Got)
+	case *kind.MaxItems:
+		return fmt.Sprintf("must have at most %d entries, found %d", k.Want, k.Got)
+	case *kind.MinLength:
+		return fmt.Sprintf("must be at least %d characters long", k.Want)
+	case *kind.UniqueItems:
+		return fmt.Sprintf("holds the same entry twice (entries %d and %d)", k.Duplicates[0]+1, k.Duplicates[1]+1)
+	case *kind.Pattern:
+		return fmt.Sprintf("%q does not have the form the specification gives (%s)", yamlpos.Clip(k.Got), k.Want)
+	case *kind.Format:
+		return fmt.Sprintf("is not a valid %s", k.Want)
+	case *kind.MinProperties:
+		return fmt.Sprintf("must have at least %d entries", k.Want)
 	}
-	return false
+	return "does not satisfy the specification's " + strings.Join(k.KeywordPath(), "/") + " rule"
+}
+
+func orNode(a, b *yaml.Node) *yaml.Node {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// requiredBy reports whether the value at parts, checked by the schema at url, is one the
+// mapping holding it must have.
+func (c *composeImport) requiredBy(url string, parts []string) bool {
+	if len(parts) < 2 {
+		return false
+	}
+	parent, found := strings.CutSuffix(url, "/properties/"+parts[len(parts)-1])
+	if !found {
+		return false
+	}
+	_, comp := composeSchema()
+	s, err := comp.Compile(parent)
+	return err == nil && slices.Contains(s.Required, parts[len(parts)-1])
+}
+
+// valueAt is the value node at path, or nil.
+func (c *composeImport) valueAt(parts []string) *yaml.Node {
+	if v, ok := yamlpos.Walk(c.root, parts...); ok {
+		return v
+	}
+	return nil
+}
+
+// schemaExample is how to write property prop of the schema at url: its first allowed
+// value (and the others), or "…".
+func (c *composeImport) schemaExample(url, prop string) string {
+	_, comp := composeSchema()
+	if s, err := comp.Compile(url); err == nil && s.Properties[prop] != nil && s.Properties[prop].Enum != nil {
+		var vals []string
+		for _, v := range s.Properties[prop].Enum.Values {
+			vals = append(vals, fmt.Sprint(v))
+		}
+		if len(vals) > 1 {
+			return vals[0] + " (or " + strings.Join(vals[1:], ", ") + ")"
+		}
+		return strings.Join(vals, "")
+	}
+	return "…"
+}
+
+// unknownKey reports key prop of the mapping at parent, which the schema (at url, when
+// known) does not allow: a name that is not one (below services:, volumes:…), or a key the
+// specification does not know.
+func (c *composeImport) unknownKey(parent []string, prop, url string) {
+	k := yamlpos.Find(c.root, composeJoin(parent, prop)...)
+	if k == nil {
+		k = orNode(yamlpos.Near(c.root, parent...), c.root)
+	}
+	if url != "" && len(composeKeysAt(parent)) == 0 {
+		_, comp := composeSchema()
+		if s, err := comp.Compile(url); err == nil && len(s.PatternProperties) > 0 && len(s.Properties) == 0 {
+			what := strings.TrimSuffix(orElse(strings.Join(parent, "."), "entry"), "s")
+			hint := "use letters, digits, '.', '_' and '-' only"
+			if fix := dnsLabelFrom(prop); fix != "" {
+				hint += ", e.g. " + fix
+			}
+			c.issue(yamlpos.At(k, hint, "%s name %q is not valid", what, yamlpos.Clip(prop)))
+			c.reject(k, true, composeJoin(parent, prop))
+			return
+		}
+	}
+	known := composeKeysAt(parent)
+	sug := suggest.Closest(prop, known)
+	c.issue(yamlpos.UnknownKey(k, orElse(strings.Join(parent, "."), "the top level"), sug, "", "remove it, or prefix it with x- to keep it as an extension"))
+	c.reject(k, true, composeJoin(parent, prop))
+	if sug != "" {
+		// What the field it is likely a typo of would have made is missing.
+		c.rejected = append(c.rejected, composeJoin(parent, sug))
+	}
 }

@@ -1,28 +1,9 @@
 package recipes
 
 import (
-	"reflect"
 	"strings"
 	"testing"
 )
-
-func TestComposeErrParts(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want []string
-	}{
-		{"services.web.ports", []string{"services", "web", "ports"}},
-		{"services[web].healthcheck.interval", []string{"services", "web", "healthcheck", "interval"}},
-		{"services.web.volumes.[0]", []string{"services", "web", "volumes", "0"}},
-		{"services[web].ports[0].target", []string{"services", "web", "ports", "0", "target"}},
-		{"services.web.ports.[]", []string{"services", "web", "ports", "[]"}},
-		{"services.web.labels.com.example.x", []string{"services", "web", "labels", "com", "example", "x"}},
-	} {
-		if got := composeErrParts(tc.in); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("composeErrParts(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
 
 // compose-go's own errors for these name no place and no fix; the check says both.
 func TestComposePortProblem(t *testing.T) {
@@ -74,9 +55,26 @@ services:
 		`c.yaml:8:18: depends_on names "ghost"`,
 		`c.yaml:9:24: services.web.stop_grace_period: invalid duration "abc"`,
 		`c.yaml:10:24: port "99999:80" has a host port 99999 outside 1-65535`,
-		`c.yaml:11:17: unknown field "bogus" in services.web.x-sidecar`,
+		`c.yaml:11:17: unknown key "bogus" in services.web.x-sidecar`,
 		`c.yaml:13:12: image "Shop/API" of main container "api" is not a valid image reference`,
 		`c.yaml:14:13: host port 8080/tcp is published twice`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+}
+
+// A short-syntax volume compose-go cannot parse is placed at its entry, with the others.
+func TestComposeVolumeSyntax(t *testing.T) {
+	content := "services:\n  web:\n    image: nginx\n    volumes: [\"${NOPE}:/data\", \"data::/x\", \"./ok:/ok\"]\n"
+	_, _, err := Load(File{Name: "c.yaml", Content: []byte(content)}, Options{Dir: t.TempDir()})
+	if err == nil {
+		t.Fatal("no problems")
+	}
+	for _, want := range []string{
+		`c.yaml:4:15: services.web.volumes[0]: ":/data" is not a volume compose can read`,
+		`c.yaml:4:32: services.web.volumes[1]: "data::/x" is not a volume compose can read`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in:\n%v", want, err)

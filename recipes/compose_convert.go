@@ -3,9 +3,9 @@ package recipes
 // From compose-go's services to pods and containers.
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
+	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 	"io/fs"
 	"maps"
 	"path/filepath"
@@ -52,7 +52,7 @@ type composeXPort struct {
 }
 
 func (c *composeImport) svcNode(svc string) *yaml.Node {
-	return impValue(impValue(c.root, "services"), svc)
+	return yamlpos.Value(yamlpos.Value(c.root, "services"), svc)
 }
 
 // serviceOrder lists the project's services in file order; services that come from
@@ -60,7 +60,7 @@ func (c *composeImport) svcNode(svc string) *yaml.Node {
 func (c *composeImport) serviceOrder(project *types.Project) []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, p := range impPairs(impValue(c.root, "services")) {
+	for _, p := range yamlpos.Pairs(yamlpos.Value(c.root, "services")) {
 		if _, ok := project.Services[p.Key.Value]; ok && !seen[p.Key.Value] {
 			seen[p.Key.Value] = true
 			out = append(out, p.Key.Value)
@@ -227,7 +227,7 @@ func (cv *composeConv) label(svc string) string {
 	if l, ok := cv.labels[svc]; ok {
 		return l
 	}
-	n := impDNSLabel(svc)
+	n := dnsLabelFrom(svc)
 	if n == "" || n == svc {
 		n = svc
 	} else {
@@ -274,15 +274,15 @@ func (cv *composeConv) planInput(s types.ServiceConfig, x *composeX) composeSvc 
 	// depends_on in the order written.
 	seen := map[string]bool{}
 	var names []string
-	dn := impValue(cv.svcNode(s.Name), "depends_on")
+	dn := yamlpos.Value(cv.svcNode(s.Name), "depends_on")
 	if dn != nil && dn.Kind == yaml.SequenceNode {
 		for _, item := range dn.Content {
-			if v, ok := impScalar(item); ok {
+			if v, ok := yamlpos.Scalar(item); ok {
 				names = append(names, v)
 			}
 		}
 	} else {
-		for _, p := range impPairs(dn) {
+		for _, p := range yamlpos.Pairs(dn) {
 			names = append(names, p.Key.Value)
 		}
 	}
@@ -365,7 +365,7 @@ func (cv *composeConv) pod(p composePod) *Pod {
 	// every container's own grace when they add up to more than the default.
 	if x := cv.xs[p.Owner]; p.Infra && x != nil && x.StopGrace != nil {
 		pod.StopGrace = *x.StopGrace
-		cv.recordTree(Field(pk, "stop_grace"), impValue(cv.xNodes[p.Owner], "stop_grace"))
+		cv.recordTree(Field(pk, "stop_grace"), yamlpos.Value(cv.xNodes[p.Owner], "stop_grace"))
 	} else {
 		var total time.Duration
 		for _, ct := range pod.Containers() {
@@ -424,17 +424,17 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 	cv.pos.Set(ck, cv.keyAt("services", svc))
 	record := func(field string, path ...string) {
 		parts := append([]string{"services", svc}, path...)
-		if impFind(cv.root, parts) != nil {
+		if yamlpos.Find(cv.root, parts...) != nil {
 			cv.pos.Set(Field(ck, field), cv.at(parts...))
 		}
 	}
 	record("image", "image")
 	if x != nil && x.Name != "" {
-		cv.recordTree(Field(ck, "name"), impValue(cv.xNodes[svc], "name"))
+		cv.recordTree(Field(ck, "name"), yamlpos.Value(cv.xNodes[svc], "name"))
 	}
 	if s.Build != nil {
 		ct.Build = &Build{
-			Context:    impOr(s.Build.Context, "."),
+			Context:    orElse(s.Build.Context, "."),
 			Dockerfile: s.Build.Dockerfile,
 			Target:     s.Build.Target,
 			Args:       cv.resolve(s.Build.Args),
@@ -488,37 +488,24 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 			"images present locally are used as they are, and missing ones are built or pulled; "+s.PullPolicy+" is not honoured")
 	}
 	cv.namespaces(b, svc, s)
-	if s.Networks != nil {
-		for _, n := range slices.Sorted(func(yield func(string) bool) {
-			for k := range s.Networks {
-				if !yield(k) {
-					return
-				}
-			}
-		}) {
-			if n != "default" {
-				cv.warn(cv.keyAt("services", svc, "networks", n), "services."+svc+".networks."+n,
-					"all pods share one stack network and reach each other by pod name; network "+n+" is not created")
-			}
-		}
-	}
+	cv.networks(svc, s, "")
 	if x != nil {
 		xn := cv.xNodes[svc]
 		if x.Ready != nil {
 			ct.Ready = x.Ready
-			cv.recordTree(Field(ck, "ready"), impValue(xn, "ready"))
+			cv.recordTree(Field(ck, "ready"), yamlpos.Value(xn, "ready"))
 		}
 		if x.Live != nil {
 			ct.Live = x.Live
-			cv.recordTree(Field(ck, "live"), impValue(xn, "live"))
+			cv.recordTree(Field(ck, "live"), yamlpos.Value(xn, "live"))
 		}
 		if x.Restart != RestartDefault {
 			ct.Restart = x.Restart
-			cv.recordTree(Field(ck, "restart"), impValue(xn, "restart"))
+			cv.recordTree(Field(ck, "restart"), yamlpos.Value(xn, "restart"))
 		}
 		if x.StopGrace != nil {
 			ct.StopGrace = *x.StopGrace
-			cv.recordTree(Field(ck, "stop_grace"), impValue(xn, "stop_grace"))
+			cv.recordTree(Field(ck, "stop_grace"), yamlpos.Value(xn, "stop_grace"))
 		}
 	}
 	return ct
@@ -549,55 +536,58 @@ func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string)
 	explicit := cv.resolve(s.Environment)
 	out := Env{}
 	var files []string
-	efNode := impValue(cv.svcNode(svc), "env_file")
+	efNode := yamlpos.Value(cv.svcNode(svc), "env_file")
 	for i, ef := range s.EnvFiles {
 		at := cv.keyAt("services", svc, "env_file")
-		if item := impItem(efNode, i); item != nil {
-			at = impPos(cv.file, item)
+		if item := yamlpos.Item(efNode, i); item != nil {
+			at = posOf(cv.file, item)
 		} else if efNode != nil && efNode.Kind == yaml.ScalarNode {
-			at = impPos(cv.file, efNode)
+			at = posOf(cv.file, efNode)
 		}
 		path := ef.Path
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(cv.dir, path)
 		}
-		data, err := cv.readFile(path)
-		if errors.Is(err, fs.ErrNotExist) {
-			if ef.Required {
-				cv.problem(at, fmt.Sprintf("env file %s does not exist", ef.Path), "create it, or mark it required: false")
-			}
-			continue
-		}
-		if err != nil {
-			cv.problem(at, fmt.Sprintf("cannot read env file %s: %v", ef.Path, unwrapPathError(err)), "check the path (relative to the compose file's directory) and the file's permissions")
-			continue
-		}
-		vars := map[string]string{}
-		err = dotenv.ParseWithFormat(bytes.NewReader(data), path, vars, func(k string) (string, bool) {
+		vars, err := readEnvFile(cv.opts, path, ef.Format, func(k string) (string, bool) {
 			if v, ok := cv.env[k]; ok {
 				return v, true
 			}
 			v, ok := explicit[k]
 			return v, ok
-		}, ef.Format)
-		if err != nil {
-			cv.problem(at, fmt.Sprintf("invalid env file %s: %v", ef.Path, err), "write one NAME=value per line")
+		})
+		var bad envFileError
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if ef.Required {
+				cv.problem(at, fmt.Sprintf("env file %s does not exist", ef.Path), "create it, or mark it required: false")
+			}
+			continue
+		case errors.As(err, &bad):
+			cv.problem(at, fmt.Sprintf("invalid env file %s: %v", ef.Path, bad.err), "write one NAME=value per line")
+			continue
+		case err != nil:
+			cv.problem(at, fmt.Sprintf("cannot read env file %s: %v", ef.Path, err), "check the path (relative to the compose file's directory) and the file's permissions")
 			continue
 		}
 		for k, v := range vars {
 			out[k] = v
 			cv.pos.Set(Field(ck, "env", k), at)
 		}
-		if (ef.Format == "" || ef.Format == dotenv.DotEnv) && composeParsesAlone(data, cv.env) {
+		if ef.Format == "" || ef.Format == dotenv.DotEnv {
+			// Kept when it parses with only the interpolation variables, as the normaliser
+			// reads env_file.
+			if _, err := readEnvFile(cv.opts, path, "", cv.lookup); err != nil {
+				continue
+			}
 			cv.pos.Set(Field(ck, "env_file", len(files)), at)
 			files = append(files, ef.Path)
 		}
 	}
-	en := impValue(cv.svcNode(svc), "environment")
+	en := yamlpos.Value(cv.svcNode(svc), "environment")
 	for k, v := range explicit {
 		out[k] = v
 		if n := composeEnvNode(en, k); n != nil {
-			cv.pos.Set(Field(ck, "env", k), impPos(cv.file, n))
+			cv.pos.Set(Field(ck, "env", k), posOf(cv.file, n))
 		}
 	}
 	if len(out) == 0 {
@@ -606,30 +596,20 @@ func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string)
 	return out, files
 }
 
-// composeParsesAlone reports whether an env file parses with only the interpolation
-// variables to look up, as the normaliser reads env_file.
-func composeParsesAlone(data []byte, env map[string]string) bool {
-	_, err := dotenv.ParseWithLookup(bytes.NewReader(data), func(k string) (string, bool) {
-		v, ok := env[k]
-		return v, ok
-	})
-	return err == nil
-}
-
 // composeEnvNode finds variable k in an environment node (a mapping or a list of NAME=value).
 func composeEnvNode(en *yaml.Node, k string) *yaml.Node {
 	if en == nil {
 		return nil
 	}
 	if en.Kind == yaml.MappingNode {
-		key, v := impLookup(en, k)
-		if v != nil && !impIsNull(v) {
-			return impDeref(v)
+		key, v := yamlpos.Lookup(en, k)
+		if v != nil && !yamlpos.IsNull(v) {
+			return v
 		}
 		return key
 	}
-	for _, item := range impItems(en) {
-		if s, ok := impScalar(item); ok && (s == k || strings.HasPrefix(s, k+"=")) {
+	for _, item := range yamlpos.Items(en) {
+		if s, ok := yamlpos.Scalar(item); ok && (s == k || strings.HasPrefix(s, k+"=")) {
 			return item
 		}
 	}
@@ -651,15 +631,13 @@ func (cv *composeConv) portsAt(svc string, ps []types.ServicePortConfig) ([]Port
 		return nil, nil
 	}
 	// One short-syntax entry can expand into several ports (ranges): find each port's entry.
-	items := impItems(impValue(cv.svcNode(svc), "ports"))
+	items := yamlpos.Items(yamlpos.Value(cv.svcNode(svc), "ports"))
 	var from []*yaml.Node
 	for _, item := range items {
 		n := 1
-		if v, ok := impScalar(item); ok {
-			if iv, err := cv.interpolate(v); err == nil {
-				if parsed, err := types.ParsePortConfig(iv); err == nil && len(parsed) > 0 {
-					n = len(parsed)
-				}
+		if v, ok := yamlpos.Scalar(item); ok {
+			if parsed, err := types.ParsePortConfig(v); err == nil && len(parsed) > 0 {
+				n = len(parsed)
 			}
 		}
 		for range n {
@@ -674,10 +652,10 @@ func (cv *composeConv) portsAt(svc string, ps []types.ServicePortConfig) ([]Port
 	for i, p := range ps {
 		at := cv.keyAt("services", svc, "ports")
 		if from != nil {
-			at = impPos(cv.file, from[i])
+			at = posOf(cv.file, from[i])
 		}
 		port := Port{HostIP: p.HostIP, ContainerPort: int(p.Target)}
-		if err := port.Protocol.UnmarshalText([]byte(impOr(p.Protocol, "tcp"))); err != nil {
+		if err := port.Protocol.UnmarshalText([]byte(orElse(p.Protocol, "tcp"))); err != nil {
 			cv.problem(at, err.Error(), "use tcp, udp or sctp")
 		}
 		if p.Published != "" {
@@ -698,81 +676,77 @@ func (cv *composeConv) portsAt(svc string, ps []types.ServicePortConfig) ([]Port
 	return out, where
 }
 
+// itemAt is where item i of a service's list field is written (the field, when the item is
+// not found: it came from elsewhere, an extends say).
+func (cv *composeConv) itemAt(svc, field string, i int) Position {
+	if item := yamlpos.Item(yamlpos.Value(cv.svcNode(svc), field), i); item != nil {
+		return posOf(cv.file, item)
+	}
+	return cv.keyAt("services", svc, field)
+}
+
+// scratchVolume adds pod volume name, made by the mount at `at` (an anonymous volume, a
+// tmpfs); ok is false on a name clash (reported).
+func (cv *composeConv) scratchVolume(b *composePodBuild, name, from string, at Position) bool {
+	isNew, ok := cv.addVolume(b, name, from, at)
+	if isNew {
+		cv.pos.Set(VolumeKey(b.pod.Name, name), at)
+	}
+	return ok
+}
+
 // mounts converts volumes and tmpfs into mounts, adding the pod volumes they need.
 func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceConfig, ct *Container, ck string) {
-	items := impItems(impValue(cv.svcNode(svc), "volumes"))
+	add := func(m Mount, at Position) {
+		cv.pos.Set(Field(ck, "volumes", len(ct.Volumes)), at)
+		ct.Volumes = append(ct.Volumes, m)
+	}
 	for i, v := range s.Volumes {
-		at := cv.keyAt("services", svc, "volumes")
-		if i < len(items) {
-			at = impPos(cv.file, items[i])
-		}
-		field := fmt.Sprintf("services.%s.volumes[%d]", svc, i)
-		m := Mount{Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly}
+		at := cv.itemAt(svc, "volumes", i)
+		m := Mount{Type: MountVolume, Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly}
 		switch v.Type {
 		case types.VolumeTypeVolume:
-			m.Type = MountVolume
 			if v.Volume != nil {
 				m.SubPath = v.Volume.Subpath
 			}
 			if v.Source == "" {
-				m.Source = impDNSLabel(fmt.Sprintf("%s-anon-%d", cv.names[svc], i))
-				isNew, ok := cv.addVolume(b, m.Source, "an anonymous volume of service "+svc, at)
-				if !ok {
+				m.Source = dnsLabelFrom(fmt.Sprintf("%s-anon-%d", cv.names[svc], i))
+				if !cv.scratchVolume(b, m.Source, "an anonymous volume of service "+svc, at) {
 					continue
 				}
-				if isNew {
-					cv.pos.Set(VolumeKey(b.pod.Name, m.Source), at)
-				}
-			} else {
-				if _, declared := cv.project.Volumes[v.Source]; !declared {
-					cv.problem(at, fmt.Sprintf("volume %q is not declared", v.Source), "declare it under the top-level volumes: key")
-					continue
-				}
-				m.Source = cv.volumeName(v.Source)
-				if !cv.namedVolume(b, v.Source, at) {
-					continue
-				}
+				break
 			}
-		case types.VolumeTypeBind:
-			m.Type = MountBind
-			m.Source = cv.expandHome(v.Source)
-		case types.VolumeTypeTmpfs:
-			m.Type = MountVolume
-			m.Source = impDNSLabel(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], i))
-			isNew, ok := cv.addVolume(b, m.Source, "a tmpfs of service "+svc, at)
-			if !ok {
+			if _, declared := cv.project.Volumes[v.Source]; !declared {
+				cv.problem(at, fmt.Sprintf("volume %q is not declared", v.Source), "declare it under the top-level volumes: key")
 				continue
 			}
-			if isNew {
-				cv.pos.Set(VolumeKey(b.pod.Name, m.Source), at)
+			m.Source = cv.volumeName(v.Source)
+			if !cv.namedVolume(b, v.Source, at) {
+				continue
+			}
+		case types.VolumeTypeBind:
+			m.Type, m.Source = MountBind, cv.expandHome(v.Source)
+		case types.VolumeTypeTmpfs:
+			m.Source = dnsLabelFrom(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], i))
+			if !cv.scratchVolume(b, m.Source, "a tmpfs of service "+svc, at) {
+				continue
 			}
 		default:
-			cv.warn(at, field, fmt.Sprintf("volumes of type %s are not supported; the mount is skipped", v.Type))
+			cv.warn(at, fmt.Sprintf("services.%s.volumes[%d]", svc, i), fmt.Sprintf("volumes of type %s are not supported; the mount is skipped", v.Type))
 			continue
 		}
-		cv.pos.Set(Field(ck, "volumes", len(ct.Volumes)), at)
-		ct.Volumes = append(ct.Volumes, m)
+		add(m, at)
 	}
-	tmpfs := impItems(impValue(cv.svcNode(svc), "tmpfs"))
 	for i, t := range s.Tmpfs {
-		at := cv.keyAt("services", svc, "tmpfs")
-		if i < len(tmpfs) {
-			at = impPos(cv.file, tmpfs[i])
-		}
+		at := cv.itemAt(svc, "tmpfs", i)
 		target, opts, _ := strings.Cut(t, ":")
 		if opts != "" {
 			cv.warn(at, fmt.Sprintf("services.%s.tmpfs[%d]", svc, i), "tmpfs options "+opts+" are not applied; the directory is a plain pod volume")
 		}
-		name := impDNSLabel(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], len(s.Volumes)+i))
-		isNew, ok := cv.addVolume(b, name, "a tmpfs of service "+svc, at)
-		if !ok {
-			continue
+		name := dnsLabelFrom(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], len(s.Volumes)+i))
+		if cv.scratchVolume(b, name, "a tmpfs of service "+svc, at) {
+			add(Mount{Type: MountVolume, Source: name, Target: target}, at)
 		}
-		if isNew {
-			cv.pos.Set(VolumeKey(b.pod.Name, name), at)
-		}
-		cv.pos.Set(Field(ck, "volumes", len(ct.Volumes)), at)
-		ct.Volumes = append(ct.Volumes, Mount{Type: MountVolume, Source: name, Target: target})
 	}
 }
 
@@ -929,47 +903,54 @@ func (cv *composeConv) infra(b *composePodBuild, owner string) {
 		cv.pos.Set(Field(mk, "ports", len(main.Ports)), at[i])
 		main.Ports = append(main.Ports, p)
 	}
-	for _, n := range slices.Sorted(maps.Keys(s.Networks)) {
-		field := "services." + owner + ".networks." + n
-		if n != "default" {
-			cv.warn(cv.keyAt("services", owner, "networks", n), field,
-				"all pods share one stack network and reach each other by pod name; network "+n+" is not created")
-			continue
-		}
-		if cfg := s.Networks[n]; cfg != nil {
-			for _, a := range cfg.Aliases {
-				if a != pod.Name {
-					cv.warn(cv.keyAt("services", owner, "networks", n, "aliases"), field+".aliases",
-						fmt.Sprintf("other pods reach pod %s by its name; the alias %s is not created", pod.Name, a))
-				}
-			}
-		}
-	}
-	for _, p := range impPairs(cv.xNodes[owner]) {
+	cv.networks(owner, s, pod.Name)
+	for _, p := range yamlpos.Pairs(cv.xNodes[owner]) {
 		if k := p.Key.Value; !slices.Contains(composeXInfraFields, k) && k != "main" {
-			cv.warn(impPos(cv.file, p.Key), "services."+owner+".x-sidecar."+k,
+			cv.warn(posOf(cv.file, p.Key), "services."+owner+".x-sidecar."+k,
 				owner+" is the pod's infra container, which runs no app; "+k+" is not used")
 		}
 	}
 	ignored := map[string]bool{"image": true, "ports": true, "expose": true, "x-sidecar": true, "restart": true,
 		"networks": true, "ipc": true, "pid": true, "init": true, "stop_grace_period": true, "depends_on": true}
-	for _, p := range impPairs(cv.svcNode(owner)) {
+	for _, p := range yamlpos.Pairs(cv.svcNode(owner)) {
 		k := p.Key.Value
 		if ignored[k] || !slices.Contains(composeHonoured, "services.*."+k) {
 			continue
 		}
-		cv.warn(impPos(cv.file, p.Key), "services."+owner+"."+k,
+		cv.warn(posOf(cv.file, p.Key), "services."+owner+"."+k,
 			owner+" holds the pod's namespace, a job sidecar's own infra container does; "+k+" is not used")
+	}
+}
+
+// networks warns about the networks of service svc other than the default one, and, on the
+// infra service of pod (when pod is set), about aliases on the default network other than
+// the pod's name (which sidecar gives every pod).
+func (cv *composeConv) networks(svc string, s types.ServiceConfig, pod string) {
+	for _, n := range slices.Sorted(maps.Keys(s.Networks)) {
+		field := "services." + svc + ".networks." + n
+		if n != "default" {
+			cv.warn(cv.keyAt("services", svc, "networks", n), field,
+				"all pods share one stack network and reach each other by pod name; network "+n+" is not created")
+			continue
+		}
+		if cfg := s.Networks[n]; cfg != nil && pod != "" {
+			for _, a := range cfg.Aliases {
+				if a != pod {
+					cv.warn(cv.keyAt("services", svc, "networks", n, "aliases"), field+".aliases",
+						fmt.Sprintf("other pods reach pod %s by its name; the alias %s is not created", pod, a))
+				}
+			}
+		}
 	}
 }
 
 // xPorts adds the ports x-sidecar lists to a container, remembering them for infra.
 func (cv *composeConv) xPorts(svc string, ct *Container, ck string, x *composeX) {
-	items := impItems(impValue(cv.xNodes[svc], "ports"))
+	items := yamlpos.Items(yamlpos.Value(cv.xNodes[svc], "ports"))
 	for i, spec := range x.Ports {
 		at := cv.keyAt("services", svc, "x-sidecar", "ports")
 		if i < len(items) {
-			at = impPos(cv.file, items[i])
+			at = posOf(cv.file, items[i])
 		}
 		ps, ferr := parsePortSpec(spec)
 		if ferr != nil {

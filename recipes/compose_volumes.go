@@ -9,6 +9,7 @@ package recipes
 import (
 	"fmt"
 	"github.com/sidecar-dev/sidecar/internal/suggest"
+	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 	"maps"
 	"path"
 	"path/filepath"
@@ -32,15 +33,15 @@ type composeCfg struct {
 
 // topLevelX reads the x-sidecar of every top-level volume and config.
 func (cv *composeConv) topLevelX() {
-	for _, p := range impPairs(impValue(cv.root, "volumes")) {
+	for _, p := range yamlpos.Pairs(yamlpos.Value(cv.root, "volumes")) {
 		var x composeXVolume
-		if n := cv.entryX("volumes", p.Key.Value, &x); n != nil {
+		if n := decodeX(cv.composeImport, yamlpos.Value(p.Value, "x-sidecar"), "volumes."+p.Key.Value+".x-sidecar", composeXVolumeFields, &x); n != nil {
 			cv.volX[p.Key.Value] = &composeTopX[composeXVolume]{x: x, node: n}
 		}
 	}
-	for _, p := range impPairs(impValue(cv.root, "configs")) {
+	for _, p := range yamlpos.Pairs(yamlpos.Value(cv.root, "configs")) {
 		var x composeXConfig
-		if n := cv.entryX("configs", p.Key.Value, &x); n != nil {
+		if n := decodeX(cv.composeImport, yamlpos.Value(p.Value, "x-sidecar"), "configs."+p.Key.Value+".x-sidecar", composeXConfigFields, &x); n != nil {
 			cv.cfgX[p.Key.Value] = &composeTopX[composeXConfig]{x: x, node: n}
 		}
 	}
@@ -52,7 +53,7 @@ func (cv *composeConv) volumeName(src string) string {
 	if x := cv.volX[src]; x != nil && x.x.Name != "" {
 		return x.x.Name
 	}
-	return impOr(impDNSLabel(src), src)
+	return orElse(dnsLabelFrom(src), src)
 }
 
 // namedVolume adds the pod volume compose volume src becomes to the pod being built, for a
@@ -65,11 +66,11 @@ func (cv *composeConv) namedVolume(b *composePodBuild, src string, at Position) 
 	}
 	if isNew {
 		pos := at
-		if k := impFind(cv.root, []string{"volumes", src}); k != nil {
-			pos = impPos(cv.file, k)
+		if k := yamlpos.Find(cv.root, []string{"volumes", src}...); k != nil {
+			pos = posOf(cv.file, k)
 		}
 		if x := cv.volX[src]; x != nil && x.x.Name != "" {
-			pos = impPos(cv.file, impValue(x.node, "name"))
+			pos = posOf(cv.file, yamlpos.Value(x.node, "name"))
 		}
 		cv.pos.Set(VolumeKey(b.pod.Name, name), pos)
 	}
@@ -84,7 +85,7 @@ func (cv *composeConv) namedVolume(b *composePodBuild, src string, at Position) 
 func (cv *composeConv) podVolumesFromX(b *composePodBuild) {
 	for _, src := range slices.Sorted(maps.Keys(cv.volX)) {
 		if x := cv.volX[src]; x.x.Pod == b.pod.Name {
-			cv.namedVolume(b, src, impPos(cv.file, impValue(x.node, "pod")))
+			cv.namedVolume(b, src, posOf(cv.file, yamlpos.Value(x.node, "pod")))
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(cv.cfgX)) {
@@ -111,7 +112,7 @@ func (cv *composeConv) checkXPods(st *Stack) {
 		if s := suggest.DidYouMean(pod, pods); s != "" {
 			hint = s
 		}
-		cv.problem(impPos(cv.file, impValue(node, "pod")), fmt.Sprintf("%s.%s.x-sidecar names pod %q, which the file does not make", section, name, pod), hint)
+		cv.problem(posOf(cv.file, yamlpos.Value(node, "pod")), fmt.Sprintf("%s.%s.x-sidecar names pod %q, which the file does not make", section, name, pod), hint)
 	}
 	for _, src := range slices.Sorted(maps.Keys(cv.volX)) {
 		check("volumes", src, cv.volX[src].x.Pod, cv.volX[src].node)
@@ -132,18 +133,18 @@ func (cv *composeConv) config(name string, at Position) *composeCfg {
 		cv.problem(at, fmt.Sprintf("config %q is not declared", name), "declare it under the top-level configs: key, with file: or content:")
 		return nil
 	}
-	node := impValue(impValue(cv.root, "configs"), name)
+	node := yamlpos.Value(yamlpos.Value(cv.root, "configs"), name)
 	key := cv.keyAt("configs", name)
-	cfg := &composeCfg{name: name, volume: impOr(impDNSLabel(name), name), file: name, at: key, volAt: key, fileAt: key, podAt: key}
+	cfg := &composeCfg{name: name, volume: orElse(dnsLabelFrom(name), name), file: name, at: key, volAt: key, fileAt: key, podAt: key}
 	if x := cv.cfgX[name]; x != nil {
 		if x.x.Volume != "" {
-			cfg.volume, cfg.volAt = x.x.Volume, impPos(cv.file, impValue(x.node, "volume"))
+			cfg.volume, cfg.volAt = x.x.Volume, posOf(cv.file, yamlpos.Value(x.node, "volume"))
 		}
 		if x.x.File != "" {
-			cfg.file, cfg.fileAt = x.x.File, impPos(cv.file, impValue(x.node, "file"))
+			cfg.file, cfg.fileAt = x.x.File, posOf(cv.file, yamlpos.Value(x.node, "file"))
 		}
 		if x.x.Pod != "" {
-			cfg.pod, cfg.podAt = x.x.Pod, impPos(cv.file, impValue(x.node, "pod"))
+			cfg.pod, cfg.podAt = x.x.Pod, posOf(cv.file, yamlpos.Value(x.node, "pod"))
 		}
 	}
 	var ok bool
@@ -164,14 +165,14 @@ func (cv *composeConv) configContent(name string, def types.ConfigObjConfig, nod
 		cv.warn(cv.keyAt("configs", name, "external"), field+".external",
 			"external configs live in a swarm, which sidecar does not read: the services that use it do not get the file")
 		return "", false
-	case impFind(node, []string{"content"}) != nil:
+	case yamlpos.Find(node, []string{"content"}...) != nil:
 		return def.Content, true
 	case def.File != "":
 		p := def.File
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(cv.dir, p)
 		}
-		b, err := cv.readFile(p)
+		b, err := cv.opts.readFile(p)
 		if err != nil {
 			cv.problem(cv.at("configs", name, "file"), fmt.Sprintf("config %s: cannot read %s: %v", name, def.File, unwrapPathError(err)),
 				"check the path; it is relative to the compose file's directory")
@@ -230,7 +231,7 @@ func (cv *composeConv) configMounts(b *composePodBuild, svc string, s types.Serv
 	if len(s.Configs) == 0 {
 		return
 	}
-	items := impItems(impValue(cv.svcNode(svc), "configs"))
+	items := yamlpos.Items(yamlpos.Value(cv.svcNode(svc), "configs"))
 	if len(items) != len(s.Configs) {
 		items = nil
 	}
@@ -247,7 +248,7 @@ func (cv *composeConv) configMounts(b *composePodBuild, svc string, s types.Serv
 		var item *yaml.Node
 		if items != nil {
 			item = items[i]
-			at = impPos(cv.file, item)
+			at = posOf(cv.file, item)
 		}
 		cfg := cv.config(ref.Source, at)
 		if cfg == nil || !cv.addConfigFile(b, cfg, at) {
@@ -259,9 +260,9 @@ func (cv *composeConv) configMounts(b *composePodBuild, svc string, s types.Serv
 		}
 		m := Mount{Type: MountVolume, Source: cfg.volume, Target: target, ReadOnly: true, SubPath: cfg.file}
 		pl := placed{at: at}
-		if _, xn := impLookup(item, "x-sidecar"); xn != nil {
+		if _, xn := yamlpos.Lookup(item, "x-sidecar"); xn != nil {
 			var rx composeXConfigRef
-			if !cv.decodeX(xn, &rx, fmt.Sprintf("services.%s.configs[%d].x-sidecar", svc, i)) {
+			if decodeX(cv.composeImport, xn, fmt.Sprintf("services.%s.configs[%d].x-sidecar", svc, i), composeXConfigRefFields, &rx) == nil {
 				continue
 			}
 			if rx.Index != nil {
@@ -271,7 +272,7 @@ func (cv *composeConv) configMounts(b *composePodBuild, svc string, s types.Serv
 			case rx.Target != "":
 				lands := composeConfigLands(rx.Target, rx.SubPath, cfg.file)
 				if lands == "" || lands != path.Clean(target) {
-					cv.problem(at, fmt.Sprintf("config %s is mounted at %s, but its x-sidecar puts file %s of volume %s at %s", ref.Source, target, cfg.file, cfg.volume, impOr(lands, "no place (it is not under sub_path "+rx.SubPath+")")),
+					cv.problem(at, fmt.Sprintf("config %s is mounted at %s, but its x-sidecar puts file %s of volume %s at %s", ref.Source, target, cfg.file, cfg.volume, orElse(lands, "no place (it is not under sub_path "+rx.SubPath+")")),
 						"make the target the x-sidecar target joined with the file's path below sub_path")
 					continue
 				}

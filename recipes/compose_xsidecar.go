@@ -1,11 +1,15 @@
 package recipes
 
-// x-sidecar: our own fields inside a compose file, at the top level and per service.
+// x-sidecar: our own fields inside a compose file, at the top level, per service, per
+// top-level volume and config, and per config reference. The importer reads them with the
+// recipe decoder (they use sidecar.yaml's syntax: a probe is written as in a recipe) and the
+// compose export writes the same types.
 
 import (
-	"reflect"
 	"strconv"
+	"strings"
 
+	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -13,25 +17,41 @@ import (
 type composeX struct {
 	// Role forces the service's role in its pod: main, sidecar, init, or infra (a
 	// namespace holder that sidecar's own infra container replaces).
-	Role Role `yaml:"role"`
+	Role Role `yaml:"role,omitempty"`
 	// Main: true is short for role: main.
-	Main bool `yaml:"main"`
+	Main bool `yaml:"main,omitempty"`
 	// Pod names the pod the service's namespace group becomes (default: the namespace
 	// owner's service name).
-	Pod string `yaml:"pod"`
-	// Ready and Live are probes in sidecar.yaml's syntax; Ready replaces a healthcheck.
-	Ready *Probe `yaml:"ready"`
-	Live  *Probe `yaml:"live"`
-	// Restart replaces the restart the compose restart: field maps to.
-	Restart RestartPolicy `yaml:"restart"`
-	// StopGrace replaces stop_grace_period. On the pod's infra service it is the pod's stop
-	// grace (its whole termination budget).
-	StopGrace *Duration `yaml:"stop_grace"`
+	Pod string `yaml:"pod,omitempty"`
 	// Name is the container's name (default: the service's name, made a DNS label).
-	Name string `yaml:"name"`
+	Name string `yaml:"name,omitempty"`
 	// Ports are the container's own published ports, in sidecar.yaml's syntax, in a pod
 	// whose infra service publishes them (the infra service's other ports go to main).
-	Ports []string `yaml:"ports"`
+	Ports []string `yaml:"ports,omitempty"`
+	// Ready and Live are probes in sidecar.yaml's syntax; Ready replaces a healthcheck.
+	Ready *Probe `yaml:"ready,omitempty"`
+	Live  *Probe `yaml:"live,omitempty"`
+	// Restart replaces the restart the compose restart: field maps to.
+	Restart RestartPolicy `yaml:"restart,omitempty"`
+	// StopGrace replaces stop_grace_period. On the pod's infra service it is the pod's stop
+	// grace (its whole termination budget).
+	StopGrace *Duration `yaml:"stop_grace,omitempty"`
+}
+
+var composeXFields = []field[*composeX]{
+	{"role", func(d *decoder, k string, v *yaml.Node, x *composeX) { d.enum(k, v, "role", &x.Role) }},
+	{"main", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Main, _ = d.boolean(k, v, "main") }},
+	{"pod", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Pod, _ = d.str(k, v, "pod") }},
+	{"name", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Name, _ = d.str(k, v, "name") }},
+	{"ports", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Ports = d.strList(k, v, "ports") }},
+	{"ready", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Ready = d.probe(k, v, "ready") }},
+	{"live", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Live = d.probe(k, v, "live") }},
+	{"restart", func(d *decoder, k string, v *yaml.Node, x *composeX) { d.enum(k, v, "restart", &x.Restart) }},
+	{"stop_grace", func(d *decoder, k string, v *yaml.Node, x *composeX) {
+		if g, ok := d.duration(k, v, "stop_grace", false); ok {
+			x.StopGrace = &g
+		}
+	}},
 }
 
 // composeXInfraFields are the x-sidecar fields an infra service uses; the others are warned
@@ -41,9 +61,14 @@ var composeXInfraFields = []string{"role", "pod", "stop_grace"}
 // composeXVolume is x-sidecar on a top-level volume.
 type composeXVolume struct {
 	// Name is the pod volume's name (default: the compose volume's name, made a DNS label).
-	Name string `yaml:"name"`
+	Name string `yaml:"name,omitempty"`
 	// Pod has the volume even when none of its services mounts it.
-	Pod string `yaml:"pod"`
+	Pod string `yaml:"pod,omitempty"`
+}
+
+var composeXVolumeFields = []field[*composeXVolume]{
+	{"name", func(d *decoder, k string, v *yaml.Node, x *composeXVolume) { x.Name, _ = d.str(k, v, "name") }},
+	{"pod", func(d *decoder, k string, v *yaml.Node, x *composeXVolume) { x.Pod, _ = d.str(k, v, "pod") }},
 }
 
 // composeXConfig is x-sidecar on a top-level config: which file of which pod volume it is.
@@ -56,6 +81,12 @@ type composeXConfig struct {
 	File string `yaml:"file"`
 }
 
+var composeXConfigFields = []field[*composeXConfig]{
+	{"pod", func(d *decoder, k string, v *yaml.Node, x *composeXConfig) { x.Pod, _ = d.str(k, v, "pod") }},
+	{"volume", func(d *decoder, k string, v *yaml.Node, x *composeXConfig) { x.Volume, _ = d.str(k, v, "volume") }},
+	{"file", func(d *decoder, k string, v *yaml.Node, x *composeXConfig) { x.File, _ = d.str(k, v, "file") }},
+}
+
 // composeXConfigRef is x-sidecar on a service's config reference: the mount of the pod
 // volume this file is part of. Without it, the file alone is mounted at the reference's
 // target (sub_path: the file).
@@ -63,15 +94,32 @@ type composeXConfigRef struct {
 	// Target and SubPath are the volume mount's: the file lands at Target joined with its
 	// name below SubPath, which must be the reference's target.
 	Target  string `yaml:"target"`
-	SubPath string `yaml:"sub_path"`
+	SubPath string `yaml:"sub_path,omitempty"`
 	// Index is the mount's place among the container's mounts (default: after the others).
 	Index *int `yaml:"index"`
+}
+
+var composeXConfigRefFields = []field[*composeXConfigRef]{
+	{"target", func(d *decoder, k string, v *yaml.Node, x *composeXConfigRef) { x.Target, _ = d.str(k, v, "target") }},
+	{"sub_path", func(d *decoder, k string, v *yaml.Node, x *composeXConfigRef) { x.SubPath, _ = d.str(k, v, "sub_path") }},
+	{"index", func(d *decoder, k string, v *yaml.Node, x *composeXConfigRef) {
+		if i, ok := d.integer(k, v, "index"); ok {
+			x.Index = &i
+		}
+	}},
 }
 
 // composeXTop is x-sidecar at the top level of a compose file.
 type composeXTop struct {
 	// Backoff is the crash-restart backoff of the whole stack.
-	Backoff *Backoff `yaml:"backoff"`
+	Backoff *Backoff `yaml:"backoff,omitempty"`
+}
+
+var composeXTopFields = []field[*composeXTop]{
+	{"backoff", func(d *decoder, k string, v *yaml.Node, x *composeXTop) {
+		x.Backoff = &Backoff{}
+		fields(d, k, v, "backoff", "{initial: 1s, max: 30s, reset: 60s}", backoffFields, x.Backoff)
+	}},
 }
 
 // role is the role the x-sidecar fields ask for, as the planner spells it.
@@ -87,12 +135,8 @@ func (x *composeX) role() string {
 
 // topX reads the top-level x-sidecar, or nil.
 func (c *composeImport) topX() *composeXTop {
-	_, n := impLookup(c.root, "x-sidecar")
-	if n == nil {
-		return nil
-	}
 	var x composeXTop
-	if !c.decodeX(n, &x, "x-sidecar") {
+	if decodeX(c, yamlpos.Value(c.root, "x-sidecar"), "x-sidecar", composeXTopFields, &x) == nil {
 		return nil
 	}
 	return &x
@@ -100,78 +144,33 @@ func (c *composeImport) topX() *composeXTop {
 
 // serviceX reads x-sidecar of service svc, or nil.
 func (c *composeImport) serviceX(svc string) (*composeX, *yaml.Node) {
-	_, n := impLookup(impValue(impValue(c.root, "services"), svc), "x-sidecar")
-	if n == nil {
-		return nil, nil
-	}
 	var x composeX
-	if !c.decodeX(n, &x, "services."+svc+".x-sidecar") {
+	n := decodeX(c, yamlpos.Value(c.svcNode(svc), "x-sidecar"), "services."+svc+".x-sidecar", composeXFields, &x)
+	if n == nil {
 		return nil, nil
 	}
 	if x.Main && x.Role != RoleUnknown && x.Role != RoleMain {
-		_, m := impLookup(n, "main")
-		c.problem(impPos(c.file, m), "x-sidecar says both main: true and role: "+x.Role.String(), "keep one of them")
+		c.problem(posOf(c.file, yamlpos.Value(n, "main")), "x-sidecar says both main: true and role: "+x.Role.String(), "keep one of them")
 	}
-	return &x, impDeref(n)
+	return &x, n
 }
 
-// entryX reads x-sidecar of top-level entry name under section (volumes, configs) into
-// out; xn is nil when there is none or it had problems.
-func (c *composeImport) entryX(section, name string, out any) (xn *yaml.Node) {
-	_, n := impLookup(impValue(impValue(c.root, section), name), "x-sidecar")
-	if n == nil || !c.decodeX(n, out, section+"."+name+".x-sidecar") {
+// decodeX decodes x-sidecar node n (at path) through table into out: n, or nil when there
+// is none or it has problems (each reported, placed).
+func decodeX[T any](c *composeImport, n *yaml.Node, path string, table []field[*T], out *T) *yaml.Node {
+	if n == nil || c.rejectedNode(n) {
 		return nil
 	}
-	return impDeref(n)
-}
-
-// decodeX checks n against out's type, placing every unknown field and bad value, then
-// decodes it with variables interpolated. ok is false when n had problems.
-func (c *composeImport) decodeX(n *yaml.Node, out any, path string) bool {
-	n = c.interpolateNode(impDeref(n))
-	shape := impShape{file: c.file, tag: "yaml"}
-	shape.check(n, reflect.TypeOf(out).Elem(), path)
-	if len(shape.problems) > 0 {
-		c.problems = append(c.problems, shape.problems...)
-		return false
+	d := newDecoder(c.file, NewPositions(c.file), func(string) (string, bool) { return "", false }, c.interp.failed)
+	fields(d, "", n, path, "", table, out)
+	for _, p := range d.probs {
+		if !strings.Contains(p.Message, path) {
+			p.Message = path + ": " + p.Message // which service's x-sidecar
+		}
+		c.problems = append(c.problems, p)
 	}
-	if err := n.Decode(out); err != nil {
-		c.problem(impPos(c.file, n), path+": "+err.Error(), "write x-sidecar's fields as docs/import.md shows them")
-		return false
-	}
-	return true
-}
-
-// interpolateNode returns a copy of n with ${VAR} substituted in every scalar; a bad
-// template is a problem at its scalar.
-func (c *composeImport) interpolateNode(n *yaml.Node) *yaml.Node {
-	if n == nil {
+	if len(d.probs) > 0 {
 		return nil
-	}
-	out := *n
-	n = &out
-	switch n.Kind {
-	case yaml.ScalarNode:
-		if n.ShortTag() == "!!str" {
-			v, err := c.interpolate(n.Value)
-			switch {
-			case err != nil:
-				c.problem(impPos(c.file, n), "bad variable reference: "+err.Error(), "write $$ for a literal $")
-			case v != n.Value:
-				n.Value = v
-				if n.Style == 0 {
-					n.Tag = "" // a plain scalar: its type follows its new value
-				}
-			}
-		}
-	case yaml.AliasNode:
-		return c.interpolateNode(impDeref(n))
-	default:
-		content := make([]*yaml.Node, len(n.Content))
-		for i, ch := range n.Content {
-			content[i] = c.interpolateNode(ch)
-		}
-		n.Content = content
 	}
 	return n
 }
@@ -179,14 +178,13 @@ func (c *composeImport) interpolateNode(n *yaml.Node) *yaml.Node {
 // recordTree records the position of every field below n under key, using the YAML keys
 // as the model's field names (x-sidecar uses sidecar.yaml's syntax, so they agree).
 func (c *composeImport) recordTree(key string, n *yaml.Node) {
-	n = impDeref(n)
 	if n == nil {
 		return
 	}
-	c.pos.Set(key, impPos(c.file, n))
+	c.pos.Set(key, posOf(c.file, n))
 	switch n.Kind {
 	case yaml.MappingNode:
-		for _, p := range impPairs(n) {
+		for _, p := range yamlpos.Pairs(n) {
 			c.recordTree(key+"/"+p.Key.Value, p.Value)
 		}
 	case yaml.SequenceNode:

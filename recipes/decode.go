@@ -8,12 +8,14 @@ import (
 	"strings"
 
 	"github.com/mattn/go-shellwords"
+	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 	"go.yaml.in/yaml/v3"
 )
 
-// decoder reads a node tree into the model. It never stops at a problem: each one is recorded
-// with its position and decoding goes on with the next field, so that a file's problems are
-// all reported at once.
+// decoder reads nodes in sidecar.yaml's syntax into the model: a recipe, and the x-sidecar
+// fields of a compose file, which use the same syntax. It never stops at a problem: each one
+// is recorded with its position and decoding goes on with the next field, so that a file's
+// problems are all reported at once.
 type decoder struct {
 	file  string
 	pos   *Positions
@@ -40,12 +42,22 @@ func (d *decoder) at(n *yaml.Node) Position {
 
 // problem records a problem at n.
 func (d *decoder) problem(n *yaml.Node, hint, format string, args ...any) {
-	d.probs = append(d.probs, Problem{Pos: d.at(n), Message: fmt.Sprintf(format, args...), Hint: hint})
+	d.issue(yamlpos.At(n, hint, format, args...))
+}
+
+func (d *decoder) issue(is yamlpos.Issue) {
+	d.probs = append(d.probs, Problem{Pos: Position{File: d.file, Line: is.Line, Col: is.Col}, Message: is.Message, Hint: is.Hint})
 }
 
 // fail records a problem at n and marks key as not decoded.
 func (d *decoder) fail(key string, n *yaml.Node, hint, format string, args ...any) {
 	d.problem(n, hint, format, args...)
+	d.bad[key] = true
+}
+
+// expect records that n, the value of key, is not of the kind want.
+func (d *decoder) expect(key string, n *yaml.Node, what, want, hint string) {
+	d.issue(yamlpos.Expect(n, what, want, hint))
 	d.bad[key] = true
 }
 
@@ -62,87 +74,78 @@ func (d *decoder) record(key string, n *yaml.Node) {
 	}
 }
 
-// pair is one key and its value in a mapping.
-type pair struct {
-	k, v *yaml.Node
+// field is one key of a mapping in sidecar.yaml's syntax, and how its value is read into a
+// T. A mapping's fields are a table of these: adding a field to the syntax is adding an
+// entry.
+type field[T any] struct {
+	name string
+	read func(d *decoder, key string, v *yaml.Node, into T)
 }
 
-// mapping returns the pairs of a mapping node. A value of another kind is reported (what is
-// the field's name for the message, example shows what to write) and yields ok=false. An
-// empty value yields no pairs and ok=true. Keys that are not strings and keys set twice are
-// reported and left out.
-func (d *decoder) mapping(key string, n *yaml.Node, what, example string) ([]pair, bool) {
-	if isNull(n) {
-		return nil, true
+func fieldNames[T any](table []field[T]) []string {
+	out := make([]string, len(table))
+	for i, f := range table {
+		out[i] = f.name
+	}
+	return out
+}
+
+// fields decodes mapping n (the value of key, named what in messages) through table: each
+// key goes to its entry, in file order, with its position recorded under key/NAME; an
+// unknown key is a problem with a did-you-mean; keys that start with "x-" are extensions
+// and are ignored, and those in skip are read by the caller. ok is false when n is not a
+// mapping.
+func fields[T any](d *decoder, key string, n *yaml.Node, what, example string, table []field[T], into T, skip ...string) bool {
+	if yamlpos.IsNull(n) {
+		return true
 	}
 	if n.Kind != yaml.MappingNode {
 		hint := ""
 		if example != "" {
 			hint = "write it as " + example
 		}
-		d.fail(key, n, hint, "%s must be a mapping, found %s", what, describe(n))
-		return nil, false
-	}
-	var out []pair
-	seen := map[string]*yaml.Node{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode || k.Tag == "!!null" {
-			d.fail(key, k, "write a plain name before the colon", "a key in %s must be a name, found %s", what, describe(k))
-			continue
-		}
-		if first, dup := seen[k.Value]; dup {
-			d.fail(key, k, fmt.Sprintf("remove one of them (the first is on line %d)", first.Line), "%q is set twice in %s", k.Value, what)
-			continue
-		}
-		seen[k.Value] = k
-		out = append(out, pair{k, v})
-	}
-	return out, true
-}
-
-// fieldFunc decodes the value of one known key.
-type fieldFunc func(k, v *yaml.Node)
-
-// fields decodes a mapping whose keys are fixed: each key listed in known goes to the function
-// fn returns for it, in file order; an unknown key is a problem with a did-you-mean when a known key is close. Keys that
-// start with "x-" are extensions and are ignored.
-func (d *decoder) fields(key string, n *yaml.Node, what, example string, known []string, fn func(name string) fieldFunc) bool {
-	pairs, ok := d.mapping(key, n, what, example)
-	if !ok {
+		d.expect(key, n, what, "a mapping", hint)
 		return false
 	}
-	for _, p := range pairs {
-		if strings.HasPrefix(p.k.Value, "x-") {
+	known := fieldNames(table)
+	for _, p := range yamlpos.Pairs(n) {
+		k := p.Key
+		if k.Kind != yaml.ScalarNode || yamlpos.IsNull(k) {
+			d.fail(key, k, "write a plain name before the colon", "a key in %s must be a name, found %s", what, yamlpos.Describe(k))
 			continue
 		}
-		if !slices.Contains(known, p.k.Value) {
-			d.unknownKey(key, p.k, what, known)
+		if strings.HasPrefix(k.Value, "x-") || slices.Contains(skip, k.Value) {
 			continue
 		}
-		fn(p.k.Value)(p.k, p.v)
+		i := slices.Index(known, k.Value)
+		if i < 0 {
+			d.unknownKey(key, k, what, append(known, skip...))
+			continue
+		}
+		fk := Field(key, k.Value)
+		d.record(fk, p.Value)
+		table[i].read(d, fk, p.Value, into)
 	}
 	return true
 }
 
 func (d *decoder) unknownKey(key string, k *yaml.Node, what string, known []string) {
-	hint := "valid keys are " + strings.Join(known, ", ")
-	if s := didYouMean(k.Value, known); s != "" {
-		hint = fmt.Sprintf("did you mean %q? (%s)", s, hint)
+	s := didYouMean(k.Value, known)
+	if s != "" {
 		// Most likely the value belongs to that field: do not also report it as missing.
 		d.bad[Field(key, s)] = true
 	}
-	d.problem(k, hint, "unknown key %q in %s", clip(k.Value), what)
+	d.issue(yamlpos.UnknownKey(k, what, s, "valid keys are "+strings.Join(known, ", "), ""))
 }
 
 // str reads a scalar as text. Numbers and booleans are taken as written. An empty value gives
 // ok=false without a problem.
 func (d *decoder) str(key string, n *yaml.Node, what string) (string, bool) {
-	if isNull(n) {
+	if yamlpos.IsNull(n) {
 		return "", false
 	}
 	if n.Kind != yaml.ScalarNode {
-		d.fail(key, n, "", "%s must be a string, found %s", what, describe(n))
+		d.expect(key, n, what, "a string", "")
 		return "", false
 	}
 	return n.Value, true
@@ -150,16 +153,16 @@ func (d *decoder) str(key string, n *yaml.Node, what string) (string, bool) {
 
 // integer reads a whole number written in decimal.
 func (d *decoder) integer(key string, n *yaml.Node, what string) (int, bool) {
-	if isNull(n) {
+	if yamlpos.IsNull(n) {
 		return 0, false
 	}
 	if n.Kind != yaml.ScalarNode {
-		d.fail(key, n, "write a whole number like 8080", "%s must be a number, found %s", what, describe(n))
+		d.expect(key, n, what, "a number", "write a whole number like 8080")
 		return 0, false
 	}
 	v, err := strconv.ParseInt(strings.TrimSpace(n.Value), 10, 64)
 	if err != nil || v > math.MaxInt32 || v < math.MinInt32 {
-		d.fail(key, n, "write a whole number like 8080", "%s must be a whole number, found %q", what, clip(n.Value))
+		d.fail(key, n, "write a whole number like 8080", "%s must be a whole number, found %q", what, yamlpos.Clip(n.Value))
 		return 0, false
 	}
 	return int(v), true
@@ -167,7 +170,7 @@ func (d *decoder) integer(key string, n *yaml.Node, what string) (int, bool) {
 
 // boolean reads true or false.
 func (d *decoder) boolean(key string, n *yaml.Node, what string) (bool, bool) {
-	if isNull(n) {
+	if yamlpos.IsNull(n) {
 		return false, false
 	}
 	if n.Kind == yaml.ScalarNode {
@@ -178,7 +181,7 @@ func (d *decoder) boolean(key string, n *yaml.Node, what string) (bool, bool) {
 			return false, true
 		}
 	}
-	d.fail(key, n, "write true or false", "%s must be true or false, found %s", what, describe(n))
+	d.fail(key, n, "write true or false", "%s must be true or false, found %s", what, yamlpos.Describe(n))
 	return false, false
 }
 
@@ -190,7 +193,7 @@ func (d *decoder) duration(key string, n *yaml.Node, what string, positive bool)
 	}
 	var v Duration
 	if strings.HasPrefix(strings.TrimSpace(s), "-") {
-		d.fail(key, n, "write a positive duration, like 1s", "%s must not be negative, found %q", what, clip(s))
+		d.fail(key, n, "write a positive duration, like 1s", "%s must not be negative, found %q", what, yamlpos.Clip(s))
 		return 0, false
 	}
 	if err := v.UnmarshalText([]byte(s)); err != nil {
@@ -230,7 +233,7 @@ func (d *decoder) enum(key string, n *yaml.Node, what string, into interface{ Un
 // words reads a command: a list of strings, or one string split like a shell would (quotes
 // group, no variables or globbing).
 func (d *decoder) words(key string, n *yaml.Node, what string) ([]string, bool) {
-	if isNull(n) {
+	if yamlpos.IsNull(n) {
 		return nil, false
 	}
 	switch n.Kind {
@@ -239,7 +242,7 @@ func (d *decoder) words(key string, n *yaml.Node, what string) ([]string, bool) 
 		ok := true
 		for _, e := range n.Content {
 			s, good := d.str(key, e, "each word of "+what)
-			if !good && isNull(e) {
+			if !good && yamlpos.IsNull(e) {
 				d.fail(key, e, "remove the empty entry or quote it: \"\"", "%s has an empty entry", what)
 			}
 			ok = ok && good
@@ -249,7 +252,7 @@ func (d *decoder) words(key string, n *yaml.Node, what string) ([]string, bool) 
 	case yaml.ScalarNode:
 		w, err := shellwords.Parse(n.Value)
 		if err != nil {
-			d.fail(key, n, "close the quote, or write the command as a list: [\"/app\", \"--flag\"]", "%s %q cannot be split into words: %v", what, clip(n.Value), err)
+			d.fail(key, n, "close the quote, or write the command as a list: [\"/app\", \"--flag\"]", "%s %q cannot be split into words: %v", what, yamlpos.Clip(n.Value), err)
 			return nil, false
 		}
 		if w == nil {
@@ -257,49 +260,52 @@ func (d *decoder) words(key string, n *yaml.Node, what string) ([]string, bool) 
 		}
 		return w, true
 	}
-	d.fail(key, n, "write a list like [\"/app\", \"--flag\"] or a string", "%s must be a list of strings or a string, found %s", what, describe(n))
+	d.expect(key, n, what, "a list of strings or a string", "write a list like [\"/app\", \"--flag\"] or a string")
 	return nil, false
 }
 
-// strList reads a list of strings; a single string is taken as a list of one when single is set.
-func (d *decoder) strList(key string, n *yaml.Node, what string, single bool) ([]*yaml.Node, bool) {
-	if isNull(n) {
-		return nil, true
+// strList reads a list of strings (or a single string, a list of one), recording each
+// entry's position under key[I].
+func (d *decoder) strList(key string, n *yaml.Node, what string) []string {
+	if yamlpos.IsNull(n) {
+		return nil
 	}
-	if n.Kind == yaml.ScalarNode && single {
-		return []*yaml.Node{n}, true
+	if n.Kind == yaml.ScalarNode {
+		d.record(Field(key, 0), n)
+		return []string{n.Value}
 	}
 	if n.Kind != yaml.SequenceNode {
-		d.fail(key, n, "write a list, e.g. [a, b]", "%s must be a list, found %s", what, describe(n))
-		return nil, false
+		d.expect(key, n, what, "a list", "write a list, e.g. [a, b]")
+		return nil
 	}
-	var out []*yaml.Node
-	ok := true
+	var out []string
 	for _, e := range n.Content {
-		if e.Kind != yaml.ScalarNode || isNull(e) {
-			d.fail(key, e, "write each entry as a plain string", "each entry of %s must be a string, found %s", what, describe(e))
-			ok = false
+		if e.Kind != yaml.ScalarNode || yamlpos.IsNull(e) {
+			d.fail(key, e, "write each entry as a plain string", "each entry of %s must be a string, found %s", what, yamlpos.Describe(e))
 			continue
 		}
-		out = append(out, e)
+		d.record(Field(key, len(out)), e)
+		out = append(out, e.Value)
 	}
-	return out, ok
+	return out
 }
 
 // stringMap reads a mapping of names to strings, or a list of NAME=value entries when list is
-// set. Entries without a value ("NAME" in a list, "NAME:" in a mapping) are passed to missing.
-func (d *decoder) stringMap(key string, n *yaml.Node, what string, list bool, missing func(name string, at *yaml.Node) (string, bool)) (map[string]string, map[string]*yaml.Node, bool) {
+// set, recording each entry's position under key/NAME. Entries without a value ("NAME" in a
+// list, "NAME:" in a mapping) are passed to missing.
+func (d *decoder) stringMap(key string, n *yaml.Node, what string, list bool, missing func(name string, at *yaml.Node) (string, bool)) map[string]string {
 	out := map[string]string{}
-	where := map[string]*yaml.Node{}
-	if isNull(n) {
-		return out, where, true
+	if yamlpos.IsNull(n) {
+		return nil
 	}
+	first := map[string]int{}
 	set := func(name, value string, at *yaml.Node, hasValue bool) {
-		if prev, dup := where[name]; dup {
-			d.fail(key, at, fmt.Sprintf("remove one of them (the first is on line %d)", prev.Line), "%s sets %q twice", what, name)
+		if line, dup := first[name]; dup {
+			d.fail(key, at, fmt.Sprintf("remove one of them (the first is on line %d)", line), "%s sets %q twice", what, name)
 			return
 		}
-		where[name] = at
+		first[name] = at.Line
+		d.record(Field(key, name), at)
 		if !hasValue {
 			if v, ok := missing(name, at); ok {
 				out[name] = v
@@ -310,34 +316,36 @@ func (d *decoder) stringMap(key string, n *yaml.Node, what string, list bool, mi
 	}
 	switch {
 	case n.Kind == yaml.MappingNode:
-		pairs, _ := d.mapping(key, n, what, "")
-		for _, p := range pairs {
-			if isNull(p.v) {
-				set(p.k.Value, "", p.k, false)
+		for _, p := range yamlpos.Pairs(n) {
+			if yamlpos.IsNull(p.Value) {
+				set(p.Key.Value, "", p.Key, false)
 				continue
 			}
-			if p.v.Kind != yaml.ScalarNode {
-				d.fail(key, p.v, "quote the value to make it a string", "%s: the value of %q must be a string, found %s", what, clip(p.k.Value), describe(p.v))
+			if p.Value.Kind != yaml.ScalarNode {
+				d.fail(key, p.Value, "quote the value to make it a string", "%s: the value of %q must be a string, found %s", what, yamlpos.Clip(p.Key.Value), yamlpos.Describe(p.Value))
 				continue
 			}
-			set(p.k.Value, p.v.Value, p.v, true)
+			set(p.Key.Value, p.Value.Value, p.Value, true)
 		}
-		return out, where, true
 	case n.Kind == yaml.SequenceNode && list:
 		for _, e := range n.Content {
-			if e.Kind != yaml.ScalarNode || isNull(e) {
-				d.fail(key, e, "write each entry as NAME=value", "each entry of %s must be a NAME=value string, found %s", what, describe(e))
+			if e.Kind != yaml.ScalarNode || yamlpos.IsNull(e) {
+				d.fail(key, e, "write each entry as NAME=value", "each entry of %s must be a NAME=value string, found %s", what, yamlpos.Describe(e))
 				continue
 			}
 			name, value, has := strings.Cut(e.Value, "=")
 			set(name, value, e, has)
 		}
-		return out, where, true
+	default:
+		example := "a mapping, e.g. {NAME: value}"
+		if list {
+			example += ", or a list of NAME=value"
+		}
+		d.expect(key, n, what, "a mapping", "write it as "+example)
+		return nil
 	}
-	example := "a mapping, e.g. {NAME: value}"
-	if list {
-		example += ", or a list of NAME=value"
+	if len(out) == 0 {
+		return nil
 	}
-	d.fail(key, n, "write it as "+example, "%s must be a mapping, found %s", what, describe(n))
-	return out, where, false
+	return out
 }

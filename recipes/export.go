@@ -107,6 +107,14 @@ func expResolveBind(s *Stack, fsys fs.FS, source string) expBind {
 	return out
 }
 
+// expSource names the file a stack was read from, for the header of an export.
+func expSource(s *Stack) string {
+	if s.Source.File == "" {
+		return "the stack"
+	}
+	return path.Base(s.Source.File)
+}
+
 // expWarnings collects export warnings against one input file.
 type expWarnings struct {
 	file string
@@ -133,33 +141,6 @@ func expField(p *Pod, c *Container, field string) string {
 		s += "/" + field
 	}
 	return s
-}
-
-// expDNSLabel turns s into a DNS label (lower-case letters, digits and '-', at most 63
-// characters, starting and ending with a letter or digit); fallback when nothing is left.
-func expDNSLabel(s, fallback string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(s) {
-		switch {
-		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
-			b.WriteRune(r)
-			dash = false
-		default:
-			if !dash && b.Len() > 0 {
-				b.WriteByte('-')
-				dash = true
-			}
-		}
-	}
-	out := strings.Trim(b.String(), "-")
-	if len(out) > 63 {
-		out = strings.Trim(out[:63], "-")
-	}
-	if out == "" {
-		return fallback
-	}
-	return out
 }
 
 // expUniqueName returns base, or base-2, base-3, ... whichever is not taken yet, and takes it.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -56,22 +55,17 @@ func ExportCompose(s *Stack, opt ComposeOptions) ([]byte, []Warning, error) {
 	}
 
 	var out bytes.Buffer
-	src := "the stack"
-	if s.Source.File != "" {
-		src = path.Base(s.Source.File)
-	}
+	src := expSource(s)
 	fmt.Fprintf(&out, "# Compose file for stack %q, exported by `sidecar export compose` from %s.\n", s.Name, src)
 	out.WriteString("# Each pod is an infra service holding the network namespace and the published ports,\n")
 	out.WriteString("# and one service per container in it. x-sidecar keeps what compose cannot express;\n")
 	out.WriteString("# `sidecar up -f` this file to get the original stack back. Paths are relative to it.\n")
-	enc := yaml.NewEncoder(&out)
-	enc.SetIndent(2)
-	if err := enc.Encode(doc); err != nil {
+	// Every $ is written $$, so that compose's interpolation gives the values back.
+	b, err := encodeEscaped(doc)
+	if err != nil {
 		return nil, w.list, fmt.Errorf("encoding the compose file: %w", err)
 	}
-	if err := enc.Close(); err != nil {
-		return nil, w.list, fmt.Errorf("encoding the compose file: %w", err)
-	}
+	out.Write(b)
 	if err := checkCompose(s, out.Bytes()); err != nil {
 		return nil, w.list, fmt.Errorf("the exported compose file does not load with compose-go (a bug in sidecar, please report it): %w", err)
 	}
@@ -81,40 +75,20 @@ func ExportCompose(s *Stack, opt ComposeOptions) ([]byte, []Warning, error) {
 // The compose file's shape, in the order its keys are written.
 type composeOut struct {
 	Name     string                        `yaml:"name"`
-	XSidecar *composeOutTop                `yaml:"x-sidecar,omitempty"`
+	XSidecar *composeXTop                  `yaml:"x-sidecar,omitempty"`
 	Services *yaml.Node                    `yaml:"services"`
 	Volumes  map[string]*composeOutVolume  `yaml:"volumes,omitempty"`
 	Configs  map[string]*composeOutConfig  `yaml:"configs,omitempty"`
 	Networks map[string]*composeOutNetwork `yaml:"networks,omitempty"`
 }
 
-type composeOutTop struct {
-	Backoff *Backoff `yaml:"backoff,omitempty"`
-}
-
 type composeOutVolume struct {
-	XSidecar *composeOutVolumeX `yaml:"x-sidecar,omitempty"`
-}
-
-// composeOutVolumeX is a volume's x-sidecar (composeXVolume): the pod volume's own name when
-// the compose volume is named otherwise, and its pod when none of the pod's containers
-// mounts it.
-type composeOutVolumeX struct {
-	Name string `yaml:"name,omitempty"`
-	Pod  string `yaml:"pod,omitempty"`
+	XSidecar *composeXVolume `yaml:"x-sidecar,omitempty"`
 }
 
 type composeOutConfig struct {
-	Content  string             `yaml:"content"`
-	XSidecar *composeOutConfigX `yaml:"x-sidecar"`
-}
-
-// composeOutConfigX is a config's x-sidecar (composeXConfig): which file of which pod
-// volume of which pod it is.
-type composeOutConfigX struct {
-	Pod    string `yaml:"pod"`
-	Volume string `yaml:"volume"`
-	File   string `yaml:"file"`
+	Content  string          `yaml:"content"`
+	XSidecar *composeXConfig `yaml:"x-sidecar"`
 }
 
 type composeOutNetwork struct{}
@@ -141,7 +115,7 @@ type composeOutService struct {
 	Healthcheck   *composeOutHealth            `yaml:"healthcheck,omitempty"`
 	Restart       string                       `yaml:"restart,omitempty"`
 	StopGrace     string                       `yaml:"stop_grace_period,omitempty"`
-	XSidecar      *composeOutX                 `yaml:"x-sidecar,omitempty"`
+	XSidecar      *composeX                    `yaml:"x-sidecar,omitempty"`
 	serviceName   string
 	healthchecked bool
 }
@@ -158,17 +132,9 @@ type composeOutNetRef struct {
 }
 
 type composeOutConfigRef struct {
-	Source   string          `yaml:"source"`
-	Target   string          `yaml:"target"`
-	XSidecar *composeOutRefX `yaml:"x-sidecar"`
-}
-
-// composeOutRefX is a config reference's x-sidecar (composeXConfigRef): the mount of the pod
-// volume the file is part of, and its place among the container's mounts.
-type composeOutRefX struct {
-	Target  string `yaml:"target"`
-	SubPath string `yaml:"sub_path,omitempty"`
-	Index   int    `yaml:"index"`
+	Source   string             `yaml:"source"`
+	Target   string             `yaml:"target"`
+	XSidecar *composeXConfigRef `yaml:"x-sidecar"`
 }
 
 type composeOutMount struct {
@@ -197,24 +163,12 @@ type composeOutHealth struct {
 	StartPeriod string   `yaml:"start_period,omitempty"`
 }
 
-// composeOutX is a service's x-sidecar, in the fields sidecar's compose importer reads.
-type composeOutX struct {
-	Role      string    `yaml:"role,omitempty"`
-	Pod       string    `yaml:"pod,omitempty"`
-	Name      string    `yaml:"name,omitempty"`
-	Ports     []string  `yaml:"ports,omitempty"`
-	Ready     *Probe    `yaml:"ready,omitempty"`
-	Live      *Probe    `yaml:"live,omitempty"`
-	Restart   string    `yaml:"restart,omitempty"`
-	StopGrace *Duration `yaml:"stop_grace,omitempty"`
-}
-
 // composeDocument builds the compose file of s.
 func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) {
 	doc := &composeOut{Name: s.Name}
 	if s.Backoff != expDefaultBackoff() {
 		b := s.Backoff
-		doc.XSidecar = &composeOutTop{Backoff: &b}
+		doc.XSidecar = &composeXTop{Backoff: &b}
 	}
 	// Service names: a container's own name when no other pod uses it, else pod-container.
 	uses := map[string]int{}
@@ -249,18 +203,18 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 	for _, p := range s.Pods {
 		for _, v := range p.Volumes {
 			for _, f := range slices.Sorted(maps.Keys(v.Files)) {
-				cfgNames[composeCfgKey{p.Name, v.Name, f}] = expUniqueName(p.Name+"-"+v.Name+"-"+expDNSLabel(f, "file"), taken)
+				cfgNames[composeCfgKey{p.Name, v.Name, f}] = expUniqueName(p.Name+"-"+v.Name+"-"+orElse(dnsLabelFrom(f), "file"), taken)
 			}
 		}
 	}
 
 	services := &yaml.Node{Kind: yaml.MappingNode}
 	addService := func(name string, svc *composeOutService) error {
-		var n yaml.Node
-		if err := n.Encode(svc); err != nil {
+		n, err := toNode(svc)
+		if err != nil {
 			return fmt.Errorf("encoding service %s: %w", name, err)
 		}
-		services.Content = append(services.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: name}, &n)
+		services.Content = append(services.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: name}, n.Content[0])
 		return nil
 	}
 	mainOf := map[string]*composeOutService{}
@@ -303,7 +257,7 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 		p := s.Pod(name)
 		infra := &composeOutService{
 			Image:    ComposeInfraImage,
-			XSidecar: &composeOutX{Role: RoleInfra.String(), Pod: p.Name},
+			XSidecar: &composeX{Role: RoleInfra, Pod: p.Name},
 		}
 		if len(s.Pods) > 1 {
 			// Other pods reach this one by its name, as they do under sidecar.
@@ -359,7 +313,7 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 			}
 			vol := &composeOutVolume{}
 			if name := volName(p, v.Name); name != v.Name || !mounted[v.Name] {
-				vol.XSidecar = &composeOutVolumeX{}
+				vol.XSidecar = &composeXVolume{}
 				if name != v.Name {
 					vol.XSidecar.Name = v.Name
 				}
@@ -377,8 +331,8 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 					doc.Configs = map[string]*composeOutConfig{}
 				}
 				doc.Configs[cfgNames[composeCfgKey{p.Name, v.Name, file}]] = &composeOutConfig{
-					Content:  composeEscape(content),
-					XSidecar: &composeOutConfigX{Pod: p.Name, Volume: v.Name, File: composeEscape(file)},
+					Content:  content,
+					XSidecar: &composeXConfig{Pod: p.Name, Volume: v.Name, File: file},
 				}
 			}
 		}
@@ -392,31 +346,31 @@ type composeCfgKey struct{ pod, volume, file string }
 // composeService maps one container (its ports go to the pod's infra service).
 func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Pod, string) string, cfgNames map[composeCfgKey]string, w *expWarnings) *composeOutService {
 	svc := &composeOutService{
-		Image:      composeEscape(c.Image),
-		Entrypoint: composeEscapeAll(c.Entrypoint),
-		Command:    composeEscapeAll(c.Command),
-		WorkingDir: composeEscape(c.WorkingDir),
-		User:       composeEscape(c.User),
+		Image:      c.Image,
+		Entrypoint: c.Entrypoint,
+		Command:    c.Command,
+		WorkingDir: c.WorkingDir,
+		User:       c.User,
 		Init:       c.Init,
 		TTY:        c.TTY,
-		XSidecar:   &composeOutX{Role: c.Role.String()},
+		XSidecar:   &composeX{Role: c.Role},
 	}
 	if c.Build != nil {
 		svc.Build = &composeOutBuild{
-			Context:    composeEscape(c.Build.Context),
-			Dockerfile: composeEscape(c.Build.Dockerfile),
-			Target:     composeEscape(c.Build.Target),
+			Context:    c.Build.Context,
+			Dockerfile: c.Build.Dockerfile,
+			Target:     c.Build.Target,
 		}
 		if len(c.Build.Args) > 0 {
 			svc.Build.Args = map[string]string{}
 			for k, v := range c.Build.Args {
-				svc.Build.Args[k] = composeEscape(v)
+				svc.Build.Args[k] = v
 			}
 		}
 	}
 	env := maps.Clone(c.Env)
 	if len(c.EnvFile) > 0 {
-		svc.EnvFile = composeEscapeAll(c.EnvFile)
+		svc.EnvFile = c.EnvFile
 		for k, v := range composeEnvFiles(s, fsys, c.EnvFile) {
 			if ev, ok := env[k]; ok && ev == v {
 				delete(env, k) // comes from the env file, which the compose file names
@@ -440,7 +394,7 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 			k, v, _ := strings.Cut(kv, "=")
 			n.Content = append(n.Content,
 				&yaml.Node{Kind: yaml.ScalarNode, Value: k},
-				&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: composeEscape(v)})
+				&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v})
 		}
 		svc.Environment = n
 	}
@@ -451,7 +405,7 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 		case m.Type == MountBind:
 			// The long syntax, so that a missing source is an error, as it is locally,
 			// rather than a directory compose creates.
-			svc.Volumes = append(svc.Volumes, composeOutMount{Type: "bind", Source: composeEscape(m.Source), Target: composeEscape(m.Target),
+			svc.Volumes = append(svc.Volumes, composeOutMount{Type: "bind", Source: m.Source, Target: m.Target,
 				ReadOnly: m.ReadOnly, Bind: &composeOutBindOpts{CreateHostPath: false}})
 		case p.Volume(m.Source) != nil && len(p.Volume(m.Source).Files) > 0:
 			refs := composeFileMounts(p, p.Volume(m.Source), m, mounts-1, cfgNames)
@@ -467,10 +421,10 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 		// what the first container's image has at the target into it (nginx's log
 		// symlinks to /dev/stdout under /var/log/nginx, say).
 		case m.SubPath != "":
-			svc.Volumes = append(svc.Volumes, composeOutMount{Type: "volume", Source: volName(p, m.Source), Target: composeEscape(m.Target),
-				ReadOnly: m.ReadOnly, Volume: &composeOutSubpath{Subpath: composeEscape(m.SubPath), NoCopy: true}})
+			svc.Volumes = append(svc.Volumes, composeOutMount{Type: "volume", Source: volName(p, m.Source), Target: m.Target,
+				ReadOnly: m.ReadOnly, Volume: &composeOutSubpath{Subpath: m.SubPath, NoCopy: true}})
 		default:
-			spec := volName(p, m.Source) + ":" + composeEscape(m.Target) + ":"
+			spec := volName(p, m.Source) + ":" + m.Target + ":"
 			if m.ReadOnly {
 				spec += "ro,"
 			}
@@ -480,7 +434,7 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 	if c.Ready != nil {
 		if c.Ready.Exec != nil {
 			svc.Healthcheck = &composeOutHealth{
-				Test:     append([]string{"CMD"}, composeEscapeAll(c.Ready.Exec.Command)...),
+				Test:     append([]string{"CMD"}, c.Ready.Exec.Command...),
 				Interval: composeDuration(c.Ready.Period),
 				Timeout:  composeDuration(c.Ready.Timeout),
 				Retries:  c.Ready.Retries,
@@ -492,11 +446,11 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 		} else {
 			// Compose healthchecks run inside the container: an http or tcp check would need
 			// curl or nc in the image. x-sidecar keeps it for sidecar's own prober.
-			svc.XSidecar.Ready = composeEscapeProbe(c.Ready)
+			svc.XSidecar.Ready = c.Ready
 		}
 	}
 	if c.Live != nil {
-		svc.XSidecar.Live = composeEscapeProbe(c.Live)
+		svc.XSidecar.Live = c.Live
 	}
 	switch c.Restart {
 	case RestartAlways:
@@ -508,7 +462,7 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 	}
 	if (c.Role == RoleSidecar && c.Restart != RestartAlways) || (c.Role == RoleInit && c.Restart != RestartNever) {
 		// The importer gives sidecars and init containers their role's policy unless told.
-		svc.XSidecar.Restart = c.Restart.String()
+		svc.XSidecar.Restart = c.Restart
 	}
 	if c.StopGrace > 0 {
 		svc.StopGrace = composeDuration(c.StopGrace)
@@ -569,8 +523,8 @@ func composeFileMounts(p *Pod, v *Volume, m Mount, index int, cfgNames map[compo
 		}
 		out = append(out, composeOutConfigRef{
 			Source:   cfgNames[composeCfgKey{p.Name, v.Name, file}],
-			Target:   composeEscape(lands),
-			XSidecar: &composeOutRefX{Target: composeEscape(m.Target), SubPath: composeEscape(m.SubPath), Index: index},
+			Target:   lands,
+			XSidecar: &composeXConfigRef{Target: m.Target, SubPath: m.SubPath, Index: &index},
 		})
 	}
 	return out
@@ -617,38 +571,6 @@ func composePort(p Port) string {
 // composeDuration writes d as compose reads it (Go duration syntax).
 func composeDuration(d Duration) string {
 	return time.Duration(d).String()
-}
-
-// composeEscape doubles every $ so that compose's interpolation gives the text back.
-func composeEscape(s string) string { return strings.ReplaceAll(s, "$", "$$") }
-
-func composeEscapeAll(in []string) []string {
-	if in == nil {
-		return nil
-	}
-	out := make([]string, len(in))
-	for i, s := range in {
-		out[i] = composeEscape(s)
-	}
-	return out
-}
-
-func composeEscapeProbe(p *Probe) *Probe {
-	out := cloneProbe(p)
-	if out.HTTP != nil {
-		out.HTTP.Path = composeEscape(out.HTTP.Path)
-		out.HTTP.Host = composeEscape(out.HTTP.Host)
-		for k, v := range out.HTTP.Headers {
-			out.HTTP.Headers[k] = composeEscape(v)
-		}
-	}
-	if out.TCP != nil {
-		out.TCP.Host = composeEscape(out.TCP.Host)
-	}
-	if out.Exec != nil {
-		out.Exec.Command = composeEscapeAll(out.Exec.Command)
-	}
-	return out
 }
 
 // checkCompose loads an exported compose file with compose-go, schema validation and

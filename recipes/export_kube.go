@@ -98,10 +98,7 @@ func ExportKube(s *Stack, opt KubeOptions) ([]byte, []Warning, error) {
 		return nil, warns, &expError{probs: probs}
 	}
 	var out bytes.Buffer
-	src := "the stack"
-	if s.Source.File != "" {
-		src = path.Base(s.Source.File)
-	}
+	src := expSource(s)
 	fmt.Fprintf(&out, "# Kubernetes manifest for stack %q, exported by `sidecar export kube` from %s.\n", s.Name, src)
 	out.WriteString("# Sidecars are native sidecars (initContainers with restartPolicy: Always): Kubernetes 1.29+.\n")
 	for _, o := range objs {
@@ -281,7 +278,7 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 		key := toKubeConfigMapKey(path.Base(src.rel))
 		vol, ok := files[src.rel]
 		if !ok {
-			vol = expUniqueName(expDNSLabel(path.Base(src.rel), "file"), taken)
+			vol = expUniqueName(orElse(dnsLabelFrom(path.Base(src.rel)), "file"), taken)
 			files[src.rel] = vol
 			p.Volumes = append(p.Volumes, &Volume{Name: vol, Files: map[string]string{key: string(src.content)}})
 		}

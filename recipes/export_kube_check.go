@@ -3,6 +3,7 @@ package recipes
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 	"path"
 	"slices"
 	"strings"
@@ -48,7 +49,7 @@ func (k *kubeChecker) warn(field, format string, args ...any) {
 // invalid reports each message of a failed validation of what (e.g. `Service "9web" name`).
 func (k *kubeChecker) invalid(msgs []string, hint, what, value string) {
 	for _, m := range msgs {
-		k.problem(hint, "%s %q is not valid in Kubernetes: %s", what, clip(value), m)
+		k.problem(hint, "%s %q is not valid in Kubernetes: %s", what, yamlpos.Clip(value), m)
 	}
 }
 
@@ -69,7 +70,7 @@ func kubeCheckObjects(file string, objs []any, files map[string]string) ([]Warni
 				k.invalid(validation.IsConfigMapKey(key), "rename the file", "ConfigMap "+o.Name+" key", key)
 				size += len(v)
 			}
-			what := fmt.Sprintf("ConfigMap %s (%s)", o.Name, impOr(files[o.Name], "keys "+strings.Join(kubeDataKeys(o), ", ")))
+			what := fmt.Sprintf("ConfigMap %s (%s)", o.Name, orElse(files[o.Name], "keys "+strings.Join(kubeDataKeys(o), ", ")))
 			if size > kubeMaxDataSize {
 				k.problem("a ConfigMap cannot hold that much: bake the files into the image, or put them on a volume of your cluster (e.g. a PersistentVolumeClaim) and mount that, instead of mounting them from the recipe's directory",
 					"%s holds %d bytes, more than the %d (1 MiB) the API server accepts", what, size, kubeMaxDataSize)
@@ -162,7 +163,7 @@ func (k *kubeChecker) podSpec(what string, spec corev1.PodSpec) {
 				continue
 			}
 			if len(validation.IsEnvVarName(e.Name)) > 0 {
-				k.warn(c.Name+"/env/"+e.Name, "%s container %s: variable name %q is accepted by Kubernetes 1.32 and later only (older API servers want letters, digits, '_', '-' and '.', not starting with a digit): rename it for older clusters", what, c.Name, clip(e.Name))
+				k.warn(c.Name+"/env/"+e.Name, "%s container %s: variable name %q is accepted by Kubernetes 1.32 and later only (older API servers want letters, digits, '_', '-' and '.', not starting with a digit): rename it for older clusters", what, c.Name, yamlpos.Clip(e.Name))
 			}
 		}
 		for _, m := range c.VolumeMounts {

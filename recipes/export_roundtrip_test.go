@@ -165,14 +165,14 @@ func TestRoundTripKube(t *testing.T) {
 	stacks, loadWarns := roundTripStacks(t)
 	for name, st := range stacks {
 		for _, kind := range []KubeKind{KubeAuto, KubeDeployment, KubeJob, KubePod} {
-			t.Run(name+"/"+impOr(kind.String(), "auto"), func(t *testing.T) {
+			t.Run(name+"/"+orElse(kind.String(), "auto"), func(t *testing.T) {
 				out, _, err := ExportKube(st, KubeOptions{Kind: kind})
 				if err != nil {
 					t.Fatal(err)
 				}
 				decodeKube(t, out) // strictly, into the k8s.io/api types
 				back := importExport(t, st, loadWarns[st], "exported.kube.yaml", out)
-				sameStack(t, "kube "+impOr(kind.String(), "auto"), back, expect(st, kubeDifferences(kind)...), out)
+				sameStack(t, "kube "+orElse(kind.String(), "auto"), back, expect(st, kubeDifferences(kind)...), out)
 			})
 		}
 	}
@@ -392,7 +392,7 @@ func kubeBindFilesBecomeVolumes(st *Stack) {
 				key := toKubeConfigMapKey(path.Base(src.rel))
 				vol, ok := made[src.rel]
 				if !ok {
-					vol = expUniqueName(expDNSLabel(path.Base(src.rel), "file"), taken)
+					vol = expUniqueName(orElse(dnsLabelFrom(path.Base(src.rel)), "file"), taken)
 					made[src.rel] = vol
 					p.Volumes = append(p.Volumes, &Volume{Name: vol, Files: map[string]string{key: string(src.content)}})
 				}
@@ -447,6 +447,6 @@ func TestRoundTripDifferencesAreNeeded(t *testing.T) {
 			}
 			trips = append(trips, trip{st, importExport(t, st, loadWarns[st], "exported.kube.yaml", out)})
 		}
-		check("kube "+impOr(kind.String(), "auto"), kubeDifferences(kind), trips)
+		check("kube "+orElse(kind.String(), "auto"), kubeDifferences(kind), trips)
 	}
 }

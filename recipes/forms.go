@@ -2,6 +2,7 @@ package recipes
 
 import (
 	"fmt"
+	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -20,7 +21,7 @@ type formError struct {
 func (e *formError) Error() string { return e.msg + ": " + e.hint }
 
 func portErr(spec, why string) *formError {
-	return &formError{msg: fmt.Sprintf("port %q %s", clip(spec), why), hint: portFormHint}
+	return &formError{msg: fmt.Sprintf("port %q %s", yamlpos.Clip(spec), why), hint: portFormHint}
 }
 
 // portFormHint says how a port is written, for a port that is not.
@@ -37,7 +38,7 @@ func parsePortSpec(spec string) ([]Port, *formError) {
 	proto := ProtoTCP
 	if i := strings.LastIndex(s, "/"); i >= 0 {
 		if err := proto.UnmarshalText([]byte(s[i+1:])); err != nil {
-			return nil, &formError{msg: fmt.Sprintf("port %q has an unknown protocol %q", clip(spec), clip(s[i+1:])), hint: "use tcp, udp or sctp, as in \"53:53/udp\""}
+			return nil, &formError{msg: fmt.Sprintf("port %q has an unknown protocol %q", yamlpos.Clip(spec), yamlpos.Clip(s[i+1:])), hint: "use tcp, udp or sctp, as in \"53:53/udp\""}
 		}
 		s = s[:i]
 	}
@@ -71,7 +72,7 @@ func parsePortSpec(spec string) ([]Port, *formError) {
 		return nil, portErr(spec, "has too many parts")
 	}
 	if ip != "" && !validIP(ip) {
-		return nil, portErr(spec, fmt.Sprintf("has an invalid host IP %q", clip(ip)))
+		return nil, portErr(spec, fmt.Sprintf("has an invalid host IP %q", yamlpos.Clip(ip)))
 	}
 	clo, chi, err := parsePortRange(spec, ctrPart, "container port")
 	if err != nil {
@@ -84,7 +85,7 @@ func parsePortSpec(spec string) ([]Port, *formError) {
 		}
 		if hhi-hlo != chi-clo {
 			return nil, &formError{
-				msg:  fmt.Sprintf("port %q maps a range of %d host ports to %d container ports", clip(spec), hhi-hlo+1, chi-clo+1),
+				msg:  fmt.Sprintf("port %q maps a range of %d host ports to %d container ports", yamlpos.Clip(spec), hhi-hlo+1, chi-clo+1),
 				hint: "give both sides ranges of the same length, e.g. \"9000-9002:9000-9002\"",
 			}
 		}
@@ -105,21 +106,21 @@ func parsePortRange(spec, s, what string) (lo, hi int, err *formError) {
 	a, b, isRange := strings.Cut(s, "-")
 	lo, ok := portNumber(a)
 	if !ok {
-		return 0, 0, portErr(spec, fmt.Sprintf("has an invalid %s %q", what, clip(s)))
+		return 0, 0, portErr(spec, fmt.Sprintf("has an invalid %s %q", what, yamlpos.Clip(s)))
 	}
 	hi = lo
 	if isRange {
 		if hi, ok = portNumber(b); !ok {
-			return 0, 0, portErr(spec, fmt.Sprintf("has an invalid %s range %q", what, clip(s)))
+			return 0, 0, portErr(spec, fmt.Sprintf("has an invalid %s range %q", what, yamlpos.Clip(s)))
 		}
 		if hi < lo {
-			return 0, 0, &formError{msg: fmt.Sprintf("port %q has a %s range that runs backwards (%q)", clip(spec), what, clip(s)), hint: "write the lower port first, e.g. 9000-9002"}
+			return 0, 0, &formError{msg: fmt.Sprintf("port %q has a %s range that runs backwards (%q)", yamlpos.Clip(spec), what, yamlpos.Clip(s)), hint: "write the lower port first, e.g. 9000-9002"}
 		}
 		if lo < 1 || hi > 65535 {
-			return 0, 0, &formError{msg: fmt.Sprintf("port %q has a %s range %q outside 1-65535", clip(spec), what, clip(s)), hint: "use ports from 1 to 65535"}
+			return 0, 0, &formError{msg: fmt.Sprintf("port %q has a %s range %q outside 1-65535", yamlpos.Clip(spec), what, yamlpos.Clip(s)), hint: "use ports from 1 to 65535"}
 		}
 		if hi-lo+1 > maxPortRange {
-			return 0, 0, &formError{msg: fmt.Sprintf("port %q publishes %d ports in one range", clip(spec), hi-lo+1), hint: fmt.Sprintf("publish at most %d ports per range", maxPortRange)}
+			return 0, 0, &formError{msg: fmt.Sprintf("port %q publishes %d ports in one range", yamlpos.Clip(spec), hi-lo+1), hint: fmt.Sprintf("publish at most %d ports per range", maxPortRange)}
 		}
 	}
 	return lo, hi, nil
@@ -152,17 +153,17 @@ func parseMountSpec(spec string) (Mount, *formError) {
 	var m Mount
 	switch len(parts) {
 	case 1:
-		return m, &formError{msg: fmt.Sprintf("volume %q has no source", clip(spec)), hint: "name a pod volume or a host path before the colon: " + hint}
+		return m, &formError{msg: fmt.Sprintf("volume %q has no source", yamlpos.Clip(spec)), hint: "name a pod volume or a host path before the colon: " + hint}
 	case 2, 3:
 	default:
-		return m, &formError{msg: fmt.Sprintf("volume %q has too many parts", clip(spec)), hint: hint}
+		return m, &formError{msg: fmt.Sprintf("volume %q has too many parts", yamlpos.Clip(spec)), hint: hint}
 	}
 	m.Source, m.Target = parts[0], parts[1]
 	if m.Source == "" {
-		return m, &formError{msg: fmt.Sprintf("volume %q has an empty source", clip(spec)), hint: hint}
+		return m, &formError{msg: fmt.Sprintf("volume %q has an empty source", yamlpos.Clip(spec)), hint: hint}
 	}
 	if m.Target == "" {
-		return m, &formError{msg: fmt.Sprintf("volume %q has an empty target", clip(spec)), hint: hint}
+		return m, &formError{msg: fmt.Sprintf("volume %q has an empty target", yamlpos.Clip(spec)), hint: hint}
 	}
 	m.Type = mountTypeOf(m.Source)
 	if len(parts) == 3 {
@@ -171,7 +172,7 @@ func parseMountSpec(spec string) (Mount, *formError) {
 			m.ReadOnly = true
 		case "rw":
 		default:
-			return m, &formError{msg: fmt.Sprintf("volume %q has an unknown mode %q", clip(spec), clip(parts[2])), hint: "use ro (read-only) or rw (read-write, the default)"}
+			return m, &formError{msg: fmt.Sprintf("volume %q has an unknown mode %q", yamlpos.Clip(spec), yamlpos.Clip(parts[2])), hint: "use ro (read-only) or rw (read-write, the default)"}
 		}
 	}
 	return m, nil

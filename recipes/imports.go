@@ -10,6 +10,9 @@ type importResult struct {
 	warnings []Warning
 	problems Problems
 	bad      map[string]bool
+	// interp is the interpolation of the file's variables, when it had any: no message
+	// shows a value it substituted.
+	interp *interpolation
 }
 
 // strict returns a stack or problems, never both: what the importer's own tests check.

@@ -3,87 +3,156 @@ package recipes
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/compose-spec/compose-go/v2/template"
+	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 	"go.yaml.in/yaml/v3"
 )
 
-// interpolator replaces ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message} and $$ in
-// scalar values (never in keys) with compose's rules, keeping every node's position. Values
-// under extension keys (x-...) are left alone: they are not part of the recipe.
-type interpolator struct {
-	file   string
-	env    map[string]string
-	probs  Problems
-	warns  []Warning
-	warned map[string]bool
-	// failed holds the scalars whose substitution failed; their fields are not decoded.
+// interpolation replaces ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message} and $$ in
+// scalar values (never in keys) with compose's rules, in a copy of the tree that keeps every
+// node's position. It serves every kind of input: a recipe (where values under extension
+// keys, x-..., are left alone, as they are not part of the recipe) and a compose file
+// (where compose substitutes them too).
+type interpolation struct {
+	file       string
+	where      string // "the recipe", "the compose file": what a .env goes next to
+	env        map[string]string
+	extensions bool
+	probs      Problems
+	warns      []Warning
+	warned     map[string]bool
+	// failed holds the scalars whose substitution failed (reported); their fields are not
+	// decoded.
 	failed map[*yaml.Node]bool
+	// used holds, per place a scalar that was substituted is written, what it was written as
+	// and the variables that went into it, so that no message shows their values.
+	used map[Position]substitution
+	memo map[*yaml.Node]*yaml.Node
 }
 
-func interpolate(file string, root *yaml.Node, env map[string]string) (Problems, []Warning, map[*yaml.Node]bool) {
-	in := &interpolator{file: file, env: env, warned: map[string]bool{}, failed: map[*yaml.Node]bool{}}
-	in.walk(root)
-	return in.probs, in.warns, in.failed
+// substitution is one scalar's ${VAR}s: as written, and the variables' names and values.
+type substitution struct {
+	written string
+	vars    map[string]string
 }
 
-func (in *interpolator) walk(n *yaml.Node) {
+// interpolate returns a copy of root with the variables of env substituted.
+func interpolate(file, where string, root *yaml.Node, env map[string]string, extensions bool) (*yaml.Node, *interpolation) {
+	in := &interpolation{file: file, where: where, env: env, extensions: extensions, warned: map[string]bool{},
+		failed: map[*yaml.Node]bool{}, used: map[Position]substitution{}, memo: map[*yaml.Node]*yaml.Node{}}
+	return in.node(root), in
+}
+
+func (in *interpolation) node(n *yaml.Node) *yaml.Node {
 	if n == nil {
-		return
+		return nil
 	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if strings.HasPrefix(n.Content[i].Value, "x-") {
-				continue
-			}
-			in.walk(n.Content[i+1])
-		}
-	case yaml.SequenceNode, yaml.DocumentNode:
-		for _, c := range n.Content {
-			in.walk(c)
-		}
-	case yaml.ScalarNode:
-		if strings.Contains(n.Value, "$") {
-			in.scalar(n)
+	if c, done := in.memo[n]; done {
+		return c
+	}
+	if n.Kind == yaml.ScalarNode {
+		c := in.scalar(n)
+		in.memo[n] = c
+		return c
+	}
+	c := *n
+	c.Content = make([]*yaml.Node, len(n.Content))
+	in.memo[n] = &c
+	for i, ch := range n.Content {
+		switch {
+		case n.Kind != yaml.MappingNode:
+			c.Content[i] = in.node(ch)
+		case i%2 == 0: // a key: never substituted
+			c.Content[i] = ch
+		case !in.extensions && strings.HasPrefix(n.Content[i-1].Value, "x-"):
+			c.Content[i] = ch
+		default:
+			c.Content[i] = in.node(ch)
 		}
 	}
+	return &c
 }
 
-func (in *interpolator) scalar(n *yaml.Node) {
+func (in *interpolation) scalar(n *yaml.Node) *yaml.Node {
+	if !strings.Contains(n.Value, "$") {
+		return n
+	}
 	at := Position{File: in.file, Line: n.Line, Col: n.Column}
-	var missing string
+	vars := map[string]string{}
+	var missing []string
 	mapping := func(name string) (string, bool) {
 		v, ok := in.env[name]
-		if !ok {
-			missing = name
+		if ok {
+			vars[name] = v
+		} else {
+			missing = append(missing, name)
 		}
 		return v, ok
 	}
 	replace := func(s string, m template.Mapping, cfg *template.Config) (string, error) {
-		missing = ""
+		missing = missing[:0]
 		v, applied, err := template.DefaultReplacementAppliedFunc(s, m, cfg)
-		if err == nil && !applied && missing != "" && !in.warned[missing] {
-			in.warned[missing] = true
-			in.warns = append(in.warns, Warning{Pos: at, Field: missing,
-				Message: fmt.Sprintf("variable %s is not set, so an empty string is used: set it, or write ${%s:-default}", missing, missing)})
+		if err == nil && !applied {
+			for _, name := range missing {
+				in.missingVariable(varPos(in.file, n, name), name)
+			}
 		}
 		return v, err
 	}
 	out, err := template.SubstituteWithOptions(n.Value, mapping, template.WithoutLogging, template.WithReplacementFunction(replace))
 	if err != nil {
-		in.failed[n] = true
-		msg, hint := templateProblem(err, n.Value, "the recipe")
+		msg, hint := templateProblem(err, n.Value, in.where)
 		in.probs = append(in.probs, Problem{Pos: at, Message: msg, Hint: hint})
-		return
+		c := *n
+		in.failed[&c] = true
+		return &c
 	}
-	if out != n.Value {
-		n.Value = out
-		if n.Tag == "!!null" || n.Tag == "" {
-			n.Tag = "!!str"
+	if out == n.Value {
+		return n
+	}
+	if len(vars) > 0 {
+		in.used[at] = substitution{written: n.Value, vars: vars}
+	}
+	c := *n
+	c.Value = out
+	if c.Tag == "!!null" || c.Tag == "" {
+		c.Tag = "!!str"
+	}
+	return &c
+}
+
+// varPos is where variable name is used in scalar n: its column, on a value of one line
+// written plain or quoted, else the value's.
+func varPos(file string, n *yaml.Node, name string) Position {
+	at := Position{File: file, Line: n.Line, Col: n.Column}
+	if strings.Contains(n.Value, "\n") || n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		return at
+	}
+	i := strings.Index(n.Value, "${"+name)
+	if i < 0 {
+		i = strings.Index(n.Value, "$"+name)
+	}
+	if i >= 0 && !(n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 && strings.ContainsAny(n.Value[:i], "\\'\"")) {
+		at.Col += utf8.RuneCountInString(n.Value[:i])
+		if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+			at.Col++
 		}
 	}
+	return at
+}
+
+// missingVariable warns, once per variable, that it is not set.
+func (in *interpolation) missingVariable(at Position, name string) {
+	if in.warned[name] {
+		return
+	}
+	in.warned[name] = true
+	in.warns = append(in.warns, Warning{Pos: at, Field: "${" + name + "}",
+		Message: fmt.Sprintf("variable %s is not set, so an empty string is used: set it in the environment or in .env, or write ${%s:-default}", name, name)})
 }
 
 // templateProblem says what is wrong with the variables of value, which err (from
@@ -100,8 +169,60 @@ func templateProblem(err error, value, where string) (msg, hint string) {
 		}
 		return msg, fmt.Sprintf("set %s in the environment or in a .env file next to %s", req.Variable, where)
 	case errors.As(err, &bad):
-		return fmt.Sprintf("invalid variable reference in %q", clip(value)), syntax
+		return fmt.Sprintf("invalid variable reference in %q", yamlpos.Clip(value)), syntax
 	default:
-		return fmt.Sprintf("cannot substitute variables in %q: %v", clip(value), err), syntax
+		return fmt.Sprintf("cannot substitute variables in %q: %v", yamlpos.Clip(value), err), syntax
 	}
+}
+
+// redact rewrites what a problem placed at a substituted value says about it:
+// the value of a variable (a secret misused as a port, say) is never shown, the variable's
+// name is. Values shorter than minRedacted are left as they are: nothing that short is a
+// secret, and replacing it would garble the rest of the message.
+func (in *interpolation) redact(pos Position, msg, hint *string) {
+	const minRedacted = 3
+	sub, ok := in.used[pos]
+	if !ok {
+		return
+	}
+	names := sortedKeys(sub.vars)
+	for _, t := range []*string{msg, hint} {
+		s := *t
+		for _, name := range names {
+			v := sub.vars[name]
+			if len(v) < minRedacted {
+				continue
+			}
+			ref := "${" + name + "}"
+			quoted := strconv.Quote(v)
+			s = strings.ReplaceAll(s, quoted[1:len(quoted)-1], ref)
+			s = strings.ReplaceAll(s, v, ref)
+			for l := min(len(v), 40); l >= 8; l-- { // cut short by Clip
+				if strings.Contains(s, v[:l]+"...") {
+					s = strings.ReplaceAll(s, v[:l]+"...", ref+"...")
+					break
+				}
+			}
+		}
+		*t = s
+	}
+	if leaks(*msg, sub.vars) || leaks(*hint, sub.vars) {
+		// The message took the value apart: say what it was written as instead.
+		*msg = fmt.Sprintf("the value written as %q (from variable %s) is not valid here", yamlpos.Clip(sub.written), strings.Join(names, ", "))
+		*hint = "check the value of " + strings.Join(names, ", ")
+	}
+}
+
+// leaks reports whether s still holds eight or more characters in a row of one of the
+// values: a part of it the message took apart.
+func leaks(s string, vars map[string]string) bool {
+	for _, v := range vars {
+		v = v[:min(len(v), 4096)]
+		for i := 0; i+8 <= len(v); i++ {
+			if strings.Contains(s, v[i:i+8]) {
+				return true
+			}
+		}
+	}
+	return false
 }

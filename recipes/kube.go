@@ -7,6 +7,7 @@ package recipes
 
 import (
 	"fmt"
+	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 	"math"
 	"reflect"
 	"slices"
@@ -18,7 +19,9 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/sidecar-dev/sidecar/internal/suggest"
@@ -110,14 +113,19 @@ type kubePortRef struct {
 
 // loadKube imports a Kubernetes manifest: a stack, or the problems.
 func loadKube(f File, opts Options, pos *Positions) (*Stack, []Warning, error) {
-	return importKube(f, opts, pos).strict()
+	in, fatal := parseInput(f)
+	if fatal != nil {
+		return nil, nil, fatal.Err()
+	}
+	return importKube(in, opts, pos).strict()
 }
 
 // importKube imports a Kubernetes manifest, reporting every problem of every object.
-func importKube(f File, opts Options, pos *Positions) importResult {
-	k := &kubeImport{file: f.Name, pos: pos, opts: opts, configMaps: map[string]*kubeData{}, secrets: map[string]*kubeData{}, bad: map[string]bool{}}
-	st := k.run(f.Content)
-	impSortWarnings(k.warnings)
+func importKube(in *input, opts Options, pos *Positions) importResult {
+	k := &kubeImport{file: in.file, pos: pos, opts: opts, configMaps: map[string]*kubeData{}, secrets: map[string]*kubeData{}, bad: map[string]bool{}}
+	k.problems = append(k.problems, in.probs...)
+	st := k.run(in.docs)
+	sortWarnings(k.warnings)
 	if k.lost {
 		st = nil
 	}
@@ -131,6 +139,11 @@ func (k *kubeImport) problem(pos Position, msg, hint string) {
 // warn records a warning about field of doc; the message reads "field: msg".
 func (k *kubeImport) warn(pos Position, field, msg string) {
 	k.warnings = append(k.warnings, Warning{Pos: pos, Field: field, Message: field + ": " + msg})
+}
+
+// warnAt records a warning about the field at path of doc, placed at its key.
+func (k *kubeImport) warnAt(d *kubeDoc, path, msg string) {
+	k.warn(k.keyAt(d, path), d.prefix+path, msg)
 }
 
 // kubeParts splits a field path like "spec.containers[0].image" into node path parts.
@@ -163,8 +176,8 @@ func kubeParts(path string) []string {
 // the path), or of the nearest ancestor's key.
 func (k *kubeImport) at(d *kubeDoc, path string, more ...string) Position {
 	parts := append(kubeParts(path), more...)
-	if v, ok := impWalk(d.node, parts...); ok && v != nil {
-		return impPos(k.file, v)
+	if v, ok := yamlpos.Walk(d.node, parts...); ok && v != nil {
+		return posOf(k.file, v)
 	}
 	return k.keyAt(d, path, more...)
 }
@@ -173,22 +186,17 @@ func (k *kubeImport) at(d *kubeDoc, path string, more ...string) Position {
 func (k *kubeImport) keyAt(d *kubeDoc, path string, more ...string) Position {
 	parts := append(kubeParts(path), more...)
 	for i := len(parts); i > 0; i-- {
-		if n := impFind(d.node, parts[:i]); n != nil {
-			return impPos(k.file, n)
+		if n := yamlpos.Find(d.node, parts[:i]...); n != nil {
+			return posOf(k.file, n)
 		}
 	}
-	return impPos(k.file, d.node)
+	return posOf(k.file, d.node)
 }
 
-func (k *kubeImport) run(content []byte) *Stack {
-	nodes, perr := impParseDocs(k.file, content)
-	if perr != nil {
-		k.problems = append(k.problems, *perr)
-		return nil
-	}
+func (k *kubeImport) run(nodes []*yaml.Node) *Stack {
 	var docs []*kubeDoc
 	for i, n := range nodes {
-		docs = append(docs, k.docs(impDeref(n), "", i+1)...)
+		docs = append(docs, k.docs(n, "", i+1)...)
 	}
 	if len(docs) == 0 && len(k.problems) == 0 {
 		k.problem(Position{File: k.file}, "the manifest has no objects", "write at least one Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet or Job")
@@ -212,7 +220,7 @@ func (k *kubeImport) run(content []byte) *Stack {
 		case "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob":
 			k.workload(d)
 		default:
-			k.warn(k.keyAt(d, "kind"), d.prefix+"kind", fmt.Sprintf("%s %q is not imported: sidecar runs Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs, and reads ConfigMaps, Secrets and Services", d.kind, d.name))
+			k.warnAt(d, "kind", fmt.Sprintf("%s %q is not imported: sidecar runs Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs, and reads ConfigMaps, Secrets and Services", d.kind, d.name))
 		}
 	}
 	for _, d := range services {
@@ -222,7 +230,7 @@ func (k *kubeImport) run(content []byte) *Stack {
 		k.problem(Position{File: k.file}, "the manifest has no workload to run", "add a Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or CronJob")
 		return nil
 	}
-	st := &Stack{Name: k.stackName(), Dir: impDir(k.file, k.opts.Dir), Source: Source{File: k.file, Kind: SourceKube}}
+	st := &Stack{Name: k.stackName(), Dir: stackDir(k.file, k.opts.Dir), Source: Source{File: k.file, Kind: SourceKube}}
 	for _, p := range k.pods {
 		k.sortPorts(p)
 		st.Pods = append(st.Pods, p.pod)
@@ -281,7 +289,7 @@ func (k *kubeImport) sortPorts(kp *kubePod) {
 // docs returns the objects of one document (several for a List). Documents that are empty
 // are skipped; anything that is not an object is a problem.
 func (k *kubeImport) docs(n *yaml.Node, prefix string, number int) []*kubeDoc {
-	if impIsNull(n) {
+	if yamlpos.IsNull(n) {
 		return nil
 	}
 	where := fmt.Sprintf("document %d", number)
@@ -296,15 +304,15 @@ func (k *kubeImport) docs(n *yaml.Node, prefix string, number int) []*kubeDoc {
 		}
 	}()
 	if n.Kind != yaml.MappingNode {
-		k.problem(impPos(k.file, n), fmt.Sprintf("%s is %s, not a Kubernetes object", where, impKindName(n)), "write a mapping with apiVersion, kind, metadata and spec")
+		k.problem(posOf(k.file, n), fmt.Sprintf("%s is %s, not a Kubernetes object", where, yamlpos.KindName(n)), "write a mapping with apiVersion, kind, metadata and spec")
 		return nil
 	}
 	d := &kubeDoc{node: n, prefix: prefix}
-	d.apiVersion, _ = impScalar(impValue(n, "apiVersion"))
-	d.kind, _ = impScalar(impValue(n, "kind"))
-	d.name, _ = impScalar(impValue(impValue(n, "metadata"), "name"))
+	d.apiVersion, _ = yamlpos.Scalar(yamlpos.Value(n, "apiVersion"))
+	d.kind, _ = yamlpos.Scalar(yamlpos.Value(n, "kind"))
+	d.name, _ = yamlpos.Scalar(yamlpos.Value(yamlpos.Value(n, "metadata"), "name"))
 	if d.kind == "" {
-		k.problem(impPos(k.file, n), where+" has no kind", "add kind: Deployment (or Pod, Job, ConfigMap, …)")
+		k.problem(posOf(k.file, n), where+" has no kind", "add kind: Deployment (or Pod, Job, ConfigMap, …)")
 		return nil
 	}
 	if d.apiVersion == "" {
@@ -313,8 +321,8 @@ func (k *kubeImport) docs(n *yaml.Node, prefix string, number int) []*kubeDoc {
 	}
 	if strings.HasSuffix(d.kind, "List") && d.apiVersion == "v1" {
 		var out []*kubeDoc
-		for i, item := range impItems(impValue(n, "items")) {
-			out = append(out, k.docs(impDeref(item), fmt.Sprintf("%sitems[%d].", prefix, i), number)...)
+		for i, item := range yamlpos.Items(yamlpos.Value(n, "items")) {
+			out = append(out, k.docs(item, fmt.Sprintf("%sitems[%d].", prefix, i), number)...)
 		}
 		return out
 	}
@@ -338,6 +346,22 @@ func (d *kubeDoc) rejectedUnder(path string) bool {
 	return false
 }
 
+// kubeExplain words the problem of a value the API's own decoding of its type rejects.
+func kubeExplain(t reflect.Type, path string, n *yaml.Node) (msg, hint string) {
+	switch t {
+	case reflect.TypeFor[resource.Quantity]():
+		return fmt.Sprintf("%s: %s is not a quantity", path, yamlpos.Quoted(n)),
+			"write a number with an optional suffix, like 500m or 2 for CPU, 128Mi or 1Gi for memory"
+	case reflect.TypeFor[intstr.IntOrString]():
+		hint := "write a whole number, or a string"
+		if strings.HasSuffix(strings.ToLower(path), "port") {
+			hint = "write a port number from 1 to 65535, or the name of one of the container's ports"
+		}
+		return fmt.Sprintf("%s: %s is neither a whole number nor a name", path, yamlpos.Quoted(n)), hint
+	}
+	return "", ""
+}
+
 // kubeAPIVersion is the API version sidecar reads each kind as.
 var kubeAPIVersion = map[string]string{
 	"Pod": "v1", "ConfigMap": "v1", "Secret": "v1", "Service": "v1",
@@ -350,40 +374,42 @@ var kubeAPIVersion = map[string]string{
 // of the decoding (and listed in d.rejected), so that the rest of the object is still
 // converted and checked; ok is false only when the object could not be decoded at all.
 func (k *kubeImport) decode(d *kubeDoc, out any) (ok bool) {
-	shape := impShape{file: k.file, tag: "json"}
-	shape.check(d.node, reflect.TypeOf(out).Elem(), strings.TrimSuffix(d.prefix, "."))
-	k.problems = append(k.problems, shape.problems...)
+	shape := yamlpos.Shape{Explain: kubeExplain}
+	shape.Check(d.node, reflect.TypeOf(out).Elem(), strings.TrimSuffix(d.prefix, "."))
+	for _, is := range shape.Issues {
+		k.problems = append(k.problems, Problem{Pos: Position{File: k.file, Line: is.Line, Col: is.Col}, Message: is.Message, Hint: is.Hint})
+	}
 	node := d.node
-	if len(shape.rejected) > 0 {
-		prune := newImpPrune(true) // list items are nulled: indices, and so positions, stay
-		for _, r := range shape.rejected {
-			if impDeref(r.node) == d.node {
+	if len(shape.Rejected) > 0 {
+		drop := map[*yaml.Node]bool{}
+		for _, r := range shape.Rejected {
+			if r.Node == d.node {
 				return false
 			}
-			prune.reject(r.node, r.key)
-			d.rejected = append(d.rejected, strings.TrimPrefix(r.path, d.prefix))
-			if r.meant != "" {
+			drop[r.Node] = true
+			d.rejected = append(d.rejected, strings.TrimPrefix(r.Path, d.prefix))
+			if r.Meant != "" {
 				// An unknown field is most likely a typo of the field the hint names: what
 				// that field makes is missing.
-				d.rejected = append(d.rejected, strings.TrimPrefix(r.meant, d.prefix))
+				d.rejected = append(d.rejected, strings.TrimPrefix(r.Meant, d.prefix))
 			}
 		}
-		node = prune.copy(d.node)
+		node = yamlpos.Prune(d.node, drop, nil, true) // list items are nulled: indices, and so positions, stay
 	}
 	b, err := yaml.Marshal(node)
 	if err != nil {
-		k.problem(impPos(k.file, d.node), fmt.Sprintf("cannot read %s %q: %v", d.kind, d.name, err), "this is a bug in sidecar: please report it with the manifest")
+		k.problem(posOf(k.file, d.node), fmt.Sprintf("cannot read %s %q: %v", d.kind, d.name, err), "this is a bug in sidecar: please report it with the manifest")
 		return false
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			k.problem(impPos(k.file, d.node), fmt.Sprintf("cannot decode %s %q (%v)", d.kind, d.name, r), "this is a bug in sidecar: please report it with the manifest")
+			k.problem(posOf(k.file, d.node), fmt.Sprintf("cannot decode %s %q (%v)", d.kind, d.name, r), "this is a bug in sidecar: please report it with the manifest")
 			ok = false
 		}
 	}()
 	if err := sigsyaml.UnmarshalStrict(b, out); err != nil {
 		msg := strings.TrimPrefix(err.Error(), "error unmarshaling JSON: while decoding JSON: ")
-		k.problem(impPos(k.file, d.node), fmt.Sprintf("%s %q: %s", d.kind, d.name, msg), "check the field types against the Kubernetes API reference")
+		k.problem(posOf(k.file, d.node), fmt.Sprintf("%s %q: %s", d.kind, d.name, msg), "check the field types against the Kubernetes API reference")
 		return false
 	}
 	return true
@@ -432,95 +458,95 @@ func (k *kubeImport) store(d *kubeDoc, m map[string]*kubeData, data *kubeData) {
 	m[data.name] = data
 }
 
-// workload converts one workload object into a pod.
+// kubeWorkload is what the importer takes from a workload object: its metadata, its pod
+// template and where that template's PodSpec is, and a StatefulSet's claim templates.
+type kubeWorkload struct {
+	meta     metav1.ObjectMeta
+	tmpl     corev1.PodTemplateSpec
+	specPath string
+	job      bool
+	claims   []corev1.PersistentVolumeClaim
+}
+
+// kubeAs decodes d as a T and takes the workload from it; ok is false when d cannot be
+// decoded.
+func kubeAs[T any](k *kubeImport, d *kubeDoc, take func(*T) kubeWorkload) (w kubeWorkload, ok bool) {
+	var o T
+	if !k.decode(d, &o) {
+		return w, false
+	}
+	return take(&o), true
+}
+
+// workload converts one workload object into a pod, warning about what its spec asks for
+// that sidecar does not honour.
 func (k *kubeImport) workload(d *kubeDoc) {
-	var (
-		tmpl     corev1.PodTemplateSpec
-		meta     metav1.ObjectMeta
-		specPath string // where the PodSpec is
-		job      bool
-		claims   []corev1.PersistentVolumeClaim
-	)
+	var w kubeWorkload
+	ok := false
 	switch d.kind {
 	case "Pod":
-		var o corev1.Pod
-		if !k.decode(d, &o) {
-			k.lost = true
-			return
-		}
-		meta, tmpl = o.ObjectMeta, corev1.PodTemplateSpec{ObjectMeta: o.ObjectMeta, Spec: o.Spec}
-		specPath = "spec"
+		w, ok = kubeAs(k, d, func(o *corev1.Pod) kubeWorkload {
+			return kubeWorkload{meta: o.ObjectMeta, tmpl: corev1.PodTemplateSpec{ObjectMeta: o.ObjectMeta, Spec: o.Spec}, specPath: "spec"}
+		})
 	case "Deployment":
-		var o appsv1.Deployment
-		if !k.decode(d, &o) {
-			k.lost = true
-			return
-		}
-		meta, tmpl, specPath = o.ObjectMeta, o.Spec.Template, "spec.template.spec"
-		k.replicas(d, "spec.replicas", o.Spec.Replicas)
-		k.specFields(d, "spec", kubeDeploymentFields, kubeNotHonoured)
+		w, ok = kubeAs(k, d, func(o *appsv1.Deployment) kubeWorkload {
+			return k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeDeploymentFields)
+		})
 	case "StatefulSet":
-		var o appsv1.StatefulSet
-		if !k.decode(d, &o) {
-			k.lost = true
-			return
-		}
-		meta, tmpl, specPath = o.ObjectMeta, o.Spec.Template, "spec.template.spec"
-		k.replicas(d, "spec.replicas", o.Spec.Replicas)
-		k.specFields(d, "spec", kubeStatefulSetFields, kubeNotHonoured)
-		claims = o.Spec.VolumeClaimTemplates
+		w, ok = kubeAs(k, d, func(o *appsv1.StatefulSet) kubeWorkload {
+			w := k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeStatefulSetFields)
+			w.claims = o.Spec.VolumeClaimTemplates
+			return w
+		})
 	case "DaemonSet":
-		var o appsv1.DaemonSet
-		if !k.decode(d, &o) {
-			k.lost = true
-			return
-		}
-		meta, tmpl, specPath = o.ObjectMeta, o.Spec.Template, "spec.template.spec"
-		k.specFields(d, "spec", kubeDaemonSetFields, kubeNotHonoured)
+		w, ok = kubeAs(k, d, func(o *appsv1.DaemonSet) kubeWorkload {
+			return k.replicated(d, o.ObjectMeta, o.Spec.Template, nil, kubeDaemonSetFields)
+		})
 	case "ReplicaSet":
-		var o appsv1.ReplicaSet
-		if !k.decode(d, &o) {
-			k.lost = true
-			return
-		}
-		meta, tmpl, specPath = o.ObjectMeta, o.Spec.Template, "spec.template.spec"
-		k.replicas(d, "spec.replicas", o.Spec.Replicas)
-		k.specFields(d, "spec", kubeReplicaSetFields, kubeNotHonoured)
+		w, ok = kubeAs(k, d, func(o *appsv1.ReplicaSet) kubeWorkload {
+			return k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeReplicaSetFields)
+		})
 	case "Job":
-		var o batchv1.Job
-		if !k.decode(d, &o) {
-			k.lost = true
-			return
-		}
-		meta, tmpl, specPath, job = o.ObjectMeta, o.Spec.Template, "spec.template.spec", true
-		k.jobFields(d, "spec", o.Spec)
+		w, ok = kubeAs(k, d, func(o *batchv1.Job) kubeWorkload {
+			k.jobFields(d, "spec", o.Spec)
+			return kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.Template, specPath: "spec.template.spec", job: true}
+		})
 	case "CronJob":
-		var o batchv1.CronJob
-		if !k.decode(d, &o) {
-			k.lost = true
-			return
-		}
-		meta, tmpl, specPath, job = o.ObjectMeta, o.Spec.JobTemplate.Spec.Template, "spec.jobTemplate.spec.template.spec", true
-		k.warn(k.keyAt(d, "spec.schedule"), d.prefix+"spec.schedule",
-			fmt.Sprintf("CronJob %s runs once, when the stack starts, not on the schedule %q", o.Name, o.Spec.Schedule))
-		k.specFields(d, "spec", kubeCronJobFields, kubeNotHonoured)
-		k.jobFields(d, "spec.jobTemplate.spec", o.Spec.JobTemplate.Spec)
+		w, ok = kubeAs(k, d, func(o *batchv1.CronJob) kubeWorkload {
+			k.warn(k.keyAt(d, "spec.schedule"), d.prefix+"spec.schedule",
+				fmt.Sprintf("CronJob %s runs once, when the stack starts, not on the schedule %q", o.Name, o.Spec.Schedule))
+			k.specFields(d, "spec", kubeCronJobFields, kubeNotHonoured)
+			k.jobFields(d, "spec.jobTemplate.spec", o.Spec.JobTemplate.Spec)
+			return kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.JobTemplate.Spec.Template, specPath: "spec.jobTemplate.spec.template.spec", job: true}
+		})
 	}
-	if kp := k.pod(d, meta, tmpl, specPath, job); kp != nil {
-		k.claimTemplates(d, kp, claims)
+	if !ok {
+		k.lost = true
+		return
 	}
+	if kp := k.pod(d, w.meta, w.tmpl, w.specPath, w.job); kp != nil {
+		k.claimTemplates(d, kp, w.claims)
+	}
+}
+
+// replicated is a workload whose pod template is spec.template, run as one pod whatever its
+// replicas.
+func (k *kubeImport) replicated(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.PodTemplateSpec, replicas *int32, fields map[string]string) kubeWorkload {
+	k.replicas(d, "spec.replicas", replicas)
+	k.specFields(d, "spec", fields, kubeNotHonoured)
+	return kubeWorkload{meta: meta, tmpl: tmpl, specPath: "spec.template.spec"}
 }
 
 // replicas warns when more than one replica is asked for.
 func (k *kubeImport) replicas(d *kubeDoc, path string, n *int32) {
 	if n != nil && *n > 1 {
-		k.warn(k.keyAt(d, path), d.prefix+path, fmt.Sprintf("%d replicas run as one pod locally", *n))
+		k.warnAt(d, path, fmt.Sprintf("%d replicas run as one pod locally", *n))
 	}
 }
 
 // specFields warns about the fields of a workload's spec that sidecar does not honour.
 func (k *kubeImport) specFields(d *kubeDoc, path string, fields map[string]string, otherwise string) {
-	for _, p := range impPairs(impValuePath(d.node, kubeParts(path)...)) {
+	for _, p := range yamlpos.Pairs(valueAt(d.node, kubeParts(path)...)) {
 		key := p.Key.Value
 		if slices.Contains(d.rejected, path+"."+key) {
 			continue // reported as a problem
@@ -535,19 +561,19 @@ func (k *kubeImport) specFields(d *kubeDoc, path string, fields map[string]strin
 		if !listed {
 			reason = otherwise
 		}
-		k.warn(impPos(k.file, p.Key), d.prefix+path+"."+key, reason)
+		k.warn(posOf(k.file, p.Key), d.prefix+path+"."+key, reason)
 	}
 }
 
 func (k *kubeImport) jobFields(d *kubeDoc, path string, spec batchv1.JobSpec) {
 	if spec.Parallelism != nil && *spec.Parallelism > 1 {
-		k.warn(k.keyAt(d, path+".parallelism"), d.prefix+path+".parallelism", fmt.Sprintf("%d pods in parallel run as one pod locally", *spec.Parallelism))
+		k.warnAt(d, path+".parallelism", fmt.Sprintf("%d pods in parallel run as one pod locally", *spec.Parallelism))
 	}
 	if spec.Completions != nil && *spec.Completions > 1 {
-		k.warn(k.keyAt(d, path+".completions"), d.prefix+path+".completions", fmt.Sprintf("the job runs once locally, not until %d completions", *spec.Completions))
+		k.warnAt(d, path+".completions", fmt.Sprintf("the job runs once locally, not until %d completions", *spec.Completions))
 	}
 	if spec.CompletionMode != nil && *spec.CompletionMode == batchv1.IndexedCompletion {
-		k.warn(k.keyAt(d, path+".completionMode"), d.prefix+path+".completionMode", "the job runs once, as one pod, without a completion index")
+		k.warnAt(d, path+".completionMode", "the job runs once, as one pod, without a completion index")
 	}
 	k.specFields(d, path, kubeJobFields, kubeNotHonoured)
 }
@@ -560,7 +586,7 @@ func (k *kubeImport) claimTemplates(d *kubeDoc, kp *kubePod, claims []corev1.Per
 			kp.pod.Volumes = append(kp.pod.Volumes, &Volume{Name: c.Name})
 			k.pos.Set(VolumeKey(kp.pod.Name, c.Name), k.at(d, path+".metadata.name"))
 		}
-		k.warn(k.keyAt(d, path), d.prefix+path, fmt.Sprintf("claim %s becomes a pod volume, created empty by sidecar up and removed by sidecar down", c.Name))
+		k.warnAt(d, path, fmt.Sprintf("claim %s becomes a pod volume, created empty by sidecar up and removed by sidecar down", c.Name))
 	}
 	if len(claims) > 0 {
 		sort.SliceStable(kp.pod.Volumes, func(a, b int) bool { return kp.pod.Volumes[a].Name < kp.pod.Volumes[b].Name })
@@ -569,7 +595,6 @@ func (k *kubeImport) claimTemplates(d *kubeDoc, kp *kubePod, claims []corev1.Per
 
 // kubeEmpty reports whether a value asks for nothing: null, false, zero, "", {} or [].
 func kubeEmpty(n *yaml.Node) bool {
-	n = impDeref(n)
 	if n == nil {
 		return true
 	}
@@ -616,14 +641,14 @@ func (k *kubeImport) service(d *kubeDoc) {
 	}
 	switch {
 	case len(matched) == 0:
-		k.warn(k.keyAt(d, "spec.selector"), d.prefix+"spec.selector", fmt.Sprintf("Service %s selects no workload of this file; it is not imported", svc.Name))
+		k.warnAt(d, "spec.selector", fmt.Sprintf("Service %s selects no workload of this file; it is not imported", svc.Name))
 		return
 	case len(matched) > 1:
 		var names []string
 		for _, p := range matched {
 			names = append(names, p.pod.Name)
 		}
-		k.warn(k.keyAt(d, "spec.selector"), d.prefix+"spec.selector", fmt.Sprintf("Service %s selects several workloads (%s); it is not imported: pods reach each other by pod name", svc.Name, strings.Join(names, ", ")))
+		k.warnAt(d, "spec.selector", fmt.Sprintf("Service %s selects several workloads (%s); it is not imported: pods reach each other by pod name", svc.Name, strings.Join(names, ", ")))
 		return
 	}
 	kp := matched[0]
@@ -681,7 +706,7 @@ func (k *kubeImport) service(d *kubeDoc) {
 		if len(renamed) > 0 {
 			msg += "; the Service's port mapping (" + strings.Join(renamed, ", ") + ") does not apply between pods"
 		}
-		k.warn(k.keyAt(d, "metadata.name"), d.prefix+"metadata.name", msg)
+		k.warnAt(d, "metadata.name", msg)
 	}
 }
 
@@ -712,12 +737,12 @@ func kubeHasPort(ps []Port, p Port) bool {
 // protocol reads a port's protocol (TCP when left out); another value is a problem at path.
 func (k *kubeImport) protocol(d *kubeDoc, path string, p corev1.Protocol) (Protocol, bool) {
 	var proto Protocol
-	if err := proto.UnmarshalText([]byte(strings.ToLower(impOr(string(p), "tcp")))); err != nil {
+	if err := proto.UnmarshalText([]byte(strings.ToLower(orElse(string(p), "tcp")))); err != nil {
 		hint := "use TCP, UDP or SCTP, or leave protocol out for TCP"
 		if s := suggest.DidYouMean(string(p), []string{"TCP", "UDP", "SCTP"}); s != "" {
 			hint = s + " (" + hint + ")"
 		}
-		k.problem(k.at(d, path), fmt.Sprintf("port protocol %q is not one Kubernetes knows", clip(string(p))), hint)
+		k.problem(k.at(d, path), fmt.Sprintf("port protocol %q is not one Kubernetes knows", yamlpos.Clip(string(p))), hint)
 		return proto, false
 	}
 	return proto, true

@@ -14,77 +14,50 @@ const (
 	kubeSecurity   = "security settings other than runAsUser and runAsGroup are not applied; ignored"
 )
 
-var kubePodSpecFields = map[string]string{
-	"volumes":                       "",
-	"initContainers":                "",
-	"containers":                    "",
-	"restartPolicy":                 "",
-	"terminationGracePeriodSeconds": "",
-	"shareProcessNamespace":         "",
-	"securityContext":               "", // runAsUser/runAsGroup honoured; the rest warned field by field
-	"dnsPolicy":                     "", // ClusterFirst is what the stack network gives; others warned
-	"enableServiceLinks":            "",
-	"automountServiceAccountToken":  "",
-	"schedulerName":                 "",
-	"preemptionPolicy":              "",
-	"priority":                      "",
-	"nodeSelector":                  kubeScheduling,
-	"affinity":                      kubeScheduling,
-	"tolerations":                   kubeScheduling,
-	"nodeName":                      kubeScheduling,
-	"topologySpreadConstraints":     kubeScheduling,
-	"schedulingGates":               kubeScheduling,
-	"priorityClassName":             kubeScheduling,
-	"runtimeClassName":              "the engine's default runtime is used; ignored",
-	"serviceAccountName":            "there is no service account locally, and no token is mounted; ignored",
-	"serviceAccount":                "there is no service account locally, and no token is mounted; ignored",
-	"hostNetwork":                   "the pod gets a network namespace of its own on the stack network; the host's is not joined",
-	"hostPID":                       "the host's PID namespace is not joined; ignored",
-	"hostIPC":                       "the host's IPC namespace is not joined; ignored",
-	"hostUsers":                     "the user namespace is not set; ignored",
-	"imagePullSecrets":              "images are pulled with the engine's own credentials; ignored",
-	"hostname":                      "the pod's hostname is set by its infra container; ignored",
-	"hostnameOverride":              "the pod's hostname is set by its infra container; ignored",
-	"subdomain":                     "the pod's hostname is set by its infra container; ignored",
-	"setHostnameAsFQDN":             "the pod's hostname is set by its infra container; ignored",
-	"hostAliases":                   "extra /etc/hosts entries are not added; ignored",
-	"dnsConfig":                     "the pod uses the engine's DNS on the stack network; ignored",
-	"readinessGates":                "readiness gates are not evaluated; ignored",
-	"activeDeadlineSeconds":         "no deadline is enforced; ignored",
-	"overhead":                      kubeResources,
-	"resources":                     kubeResources,
-	"resourceClaims":                kubeResources,
-	"os":                            "images run for the engine's own platform; ignored",
-	"ephemeralContainers":           "ephemeral containers are not run; ignored",
+// kubeFieldTable maps each field to its reason, from reasons and the fields they are for.
+func kubeFieldTable(byReason map[string][]string) map[string]string {
+	out := map[string]string{}
+	for reason, fields := range byReason {
+		for _, f := range fields {
+			out[f] = reason
+		}
+	}
+	return out
 }
 
-var kubeContainerFields = map[string]string{
-	"name":                     "",
-	"image":                    "",
-	"command":                  "",
-	"args":                     "",
-	"workingDir":               "",
-	"ports":                    "",
-	"envFrom":                  "",
-	"env":                      "",
-	"volumeMounts":             "",
-	"livenessProbe":            "",
-	"readinessProbe":           "",
-	"startupProbe":             "",
-	"tty":                      "",
-	"restartPolicy":            "", // checked on its own
-	"securityContext":          "", // runAsUser/runAsGroup honoured; the rest warned field by field
-	"imagePullPolicy":          "", // IfNotPresent is what sidecar does; others warned
-	"terminationMessagePath":   "",
-	"terminationMessagePolicy": "",
-	"resources":                kubeResources,
-	"resizePolicy":             kubeResources,
-	"lifecycle":                "postStart and preStop hooks are not run; ignored",
-	"volumeDevices":            "block devices are not mapped; ignored",
-	"stdin":                    "containers do not get a stdin; ignored",
-	"stdinOnce":                "containers do not get a stdin; ignored",
-	"restartPolicyRules":       "restart rules are not evaluated; the pod's restartPolicy applies",
-}
+// Honoured, or changing nothing locally; securityContext (runAsUser and runAsGroup are
+// honoured, the rest warned field by field) and dnsPolicy (ClusterFirst is what the stack
+// network gives) are judged value by value.
+var kubePodSpecFields = kubeFieldTable(map[string][]string{
+	"":             {"volumes", "initContainers", "containers", "restartPolicy", "terminationGracePeriodSeconds", "shareProcessNamespace", "securityContext", "dnsPolicy", "enableServiceLinks", "automountServiceAccountToken", "schedulerName", "preemptionPolicy", "priority"},
+	kubeScheduling: {"nodeSelector", "affinity", "tolerations", "nodeName", "topologySpreadConstraints", "schedulingGates", "priorityClassName"},
+	"the engine's default runtime is used; ignored":                                              {"runtimeClassName"},
+	"the pod gets a network namespace of its own on the stack network; the host's is not joined": {"hostNetwork"},
+	"the host's PID namespace is not joined; ignored":                                            {"hostPID"},
+	"the host's IPC namespace is not joined; ignored":                                            {"hostIPC"},
+	"the user namespace is not set; ignored":                                                     {"hostUsers"},
+	"images are pulled with the engine's own credentials; ignored":                               {"imagePullSecrets"},
+	"the pod's hostname is set by its infra container; ignored":                                  {"hostname", "hostnameOverride", "subdomain", "setHostnameAsFQDN"},
+	"extra /etc/hosts entries are not added; ignored":                                            {"hostAliases"},
+	"the pod uses the engine's DNS on the stack network; ignored":                                {"dnsConfig"},
+	"readiness gates are not evaluated; ignored":                                                 {"readinessGates"},
+	"no deadline is enforced; ignored":                                                           {"activeDeadlineSeconds"},
+	kubeResources:                                                                                {"overhead", "resources", "resourceClaims"},
+	"images run for the engine's own platform; ignored":                                          {"os"},
+	"ephemeral containers are not run; ignored":                                                  {"ephemeralContainers"},
+	"there is no service account locally, and no token is mounted; ignored":                      {"serviceAccountName", "serviceAccount"},
+})
+
+// restartPolicy, securityContext and imagePullPolicy (IfNotPresent is what sidecar does)
+// are judged value by value.
+var kubeContainerFields = kubeFieldTable(map[string][]string{
+	"":            {"name", "image", "command", "args", "workingDir", "ports", "envFrom", "env", "volumeMounts", "livenessProbe", "readinessProbe", "startupProbe", "tty", "restartPolicy", "securityContext", "imagePullPolicy", "terminationMessagePath", "terminationMessagePolicy"},
+	kubeResources: {"resources", "resizePolicy"},
+	"postStart and preStop hooks are not run; ignored":                 {"lifecycle"},
+	"block devices are not mapped; ignored":                            {"volumeDevices"},
+	"containers do not get a stdin; ignored":                           {"stdin", "stdinOnce"},
+	"restart rules are not evaluated; the pod's restartPolicy applies": {"restartPolicyRules"},
+})
 
 var kubeDeploymentFields = map[string]string{
 	"replicas": "", "selector": "", "template": "", "strategy": "", "minReadySeconds": "",

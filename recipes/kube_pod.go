@@ -5,6 +5,7 @@ package recipes
 import (
 	"fmt"
 	"github.com/sidecar-dev/sidecar/internal/suggest"
+	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 	"math"
 	"path"
 	"regexp"
@@ -76,7 +77,7 @@ func (k *kubeImport) pod(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.PodTemp
 		}
 	}
 	if spec.DNSPolicy != "" && spec.DNSPolicy != corev1.DNSClusterFirst {
-		k.warn(k.keyAt(d, sp+".dnsPolicy"), d.prefix+sp+".dnsPolicy", "the pod uses the engine's DNS on the stack network; "+string(spec.DNSPolicy)+" is not honoured")
+		k.warnAt(d, sp+".dnsPolicy", "the pod uses the engine's DNS on the stack network; "+string(spec.DNSPolicy)+" is not honoured")
 	}
 	cx.vols = k.volumes(cx)
 
@@ -103,7 +104,7 @@ func (k *kubeImport) pod(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.PodTemp
 			if len(nativeBefore) > 1 {
 				what = "the native sidecars " + kubeAnd(nativeBefore)
 			}
-			k.warn(k.keyAt(d, p), d.prefix+p, fmt.Sprintf(
+			k.warnAt(d, p, fmt.Sprintf(
 				"init container %s is listed after %s, which Kubernetes starts before running it; sidecar runs every init container before any sidecar starts, so %s runs first, without %s",
 				c.Name, what, c.Name, kubeAnd(nativeBefore)))
 		}
@@ -115,7 +116,7 @@ func (k *kubeImport) pod(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.PodTemp
 			continue
 		}
 		if job {
-			k.warn(k.keyAt(d, p), d.prefix+p, fmt.Sprintf("%s is not the Job's main container (%s), so it runs as a sidecar: restarted when it exits, and stopped when main completes", c.Name, spec.Containers[mainIdx].Name))
+			k.warnAt(d, p, fmt.Sprintf("%s is not the Job's main container (%s), so it runs as a sidecar: restarted when it exits, and stopped when main completes", c.Name, spec.Containers[mainIdx].Name))
 		}
 		pod.Sidecars = append(pod.Sidecars, k.container(cx, p, c, RoleSidecar, RestartDefault))
 	}
@@ -314,7 +315,7 @@ func (k *kubeImport) dependsOn(cx *kubeCtx) {
 		for _, name := range strings.Split(v, ",") {
 			name = strings.TrimSpace(name)
 			if len(name) > 63 || !dnsLabelRE.MatchString(name) {
-				what := fmt.Sprintf("%q, which is not a pod name", clip(name))
+				what := fmt.Sprintf("%q, which is not a pod name", yamlpos.Clip(name))
 				if name == "" {
 					what = "an empty pod name"
 				}
@@ -337,7 +338,7 @@ func (k *kubeImport) restartPolicies(cx *kubeCtx, job bool) (main, init RestartP
 	at := k.at(cx.d, cx.sp+".restartPolicy")
 	rp := cx.spec.RestartPolicy
 	if job && rp != corev1.RestartPolicyNever && rp != corev1.RestartPolicyOnFailure {
-		has := fmt.Sprintf("has restartPolicy %q", clip(string(rp)))
+		has := fmt.Sprintf("has restartPolicy %q", yamlpos.Clip(string(rp)))
 		if rp == "" {
 			has = "has no restartPolicy, so it is Always (the default)"
 		}
@@ -357,13 +358,13 @@ func (k *kubeImport) restartPolicies(cx *kubeCtx, job bool) (main, init RestartP
 	if s := suggest.DidYouMean(string(rp), []string{"Always", "OnFailure", "Never"}); s != "" {
 		hint = s + " (" + hint + ")"
 	}
-	k.problem(at, fmt.Sprintf("unknown restartPolicy %q", clip(string(rp))), hint)
+	k.problem(at, fmt.Sprintf("unknown restartPolicy %q", yamlpos.Clip(string(rp))), hint)
 	return RestartAlways, RestartOnFailure
 }
 
 // has reports whether path is written in doc.
 func (k *kubeImport) has(d *kubeDoc, path string) bool {
-	return impFind(d.node, kubeParts(path)) != nil
+	return yamlpos.Find(d.node, kubeParts(path)...) != nil
 }
 
 // volumes reads the pod's volumes: which are pod volumes (with their files) and which are
@@ -406,7 +407,7 @@ func (k *kubeImport) volumes(cx *kubeCtx) map[string]kubeVol {
 				case src.Secret != nil:
 					got = k.files(cx, sp+".secret", k.secrets, src.Secret.Name, src.Secret.Items, src.Secret.Optional)
 				default:
-					k.warn(k.keyAt(cx.d, sp), cx.d.prefix+sp, "only configMap and secret sources are projected; this one is left out")
+					k.warnAt(cx.d, sp, "only configMap and secret sources are projected; this one is left out")
 				}
 				for name, content := range got {
 					files[name] = content
@@ -422,7 +423,7 @@ func (k *kubeImport) volumes(cx *kubeCtx) map[string]kubeVol {
 				fmt.Sprintf("claim %s becomes a pod volume, created empty by sidecar up and removed by sidecar down", vs.PersistentVolumeClaim.ClaimName))
 		default:
 			kind := "this"
-			for _, pr := range impPairs(impValuePath(cx.d.node, kubeParts(p)...)) {
+			for _, pr := range yamlpos.Pairs(valueAt(cx.d.node, kubeParts(p)...)) {
 				if pr.Key.Value != "name" {
 					kind = pr.Key.Value
 					break
@@ -443,9 +444,9 @@ func (k *kubeImport) volumes(cx *kubeCtx) map[string]kubeVol {
 	return out
 }
 
-// impValuePath follows parts from n, or returns nil.
-func impValuePath(n *yaml.Node, parts ...string) *yaml.Node {
-	v, ok := impWalk(n, parts...)
+// valueAt follows parts from n, or returns nil.
+func valueAt(n *yaml.Node, parts ...string) *yaml.Node {
+	v, ok := yamlpos.Walk(n, parts...)
 	if !ok {
 		return nil
 	}
@@ -455,7 +456,7 @@ func impValuePath(n *yaml.Node, parts ...string) *yaml.Node {
 // modes warns that file modes are not set.
 func (k *kubeImport) modes(cx *kubeCtx, p string, defaultMode bool) {
 	if defaultMode {
-		k.warn(k.keyAt(cx.d, p+".defaultMode"), cx.d.prefix+p+".defaultMode", "files are created with the runtime's default mode; ignored")
+		k.warnAt(cx.d, p+".defaultMode", "files are created with the runtime's default mode; ignored")
 	}
 }
 
@@ -494,7 +495,7 @@ func (k *kubeImport) files(cx *kubeCtx, p string, store map[string]*kubeData, na
 		}
 		files[it.Path] = v
 		if it.Mode != nil {
-			k.warn(k.keyAt(cx.d, ip+".mode"), cx.d.prefix+ip+".mode", "files are created with the runtime's default mode; ignored")
+			k.warnAt(cx.d, ip+".mode", "files are created with the runtime's default mode; ignored")
 		}
 	}
 	if len(files) == 0 {
@@ -553,9 +554,9 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	k.containerRestart(cx, p, c)
 	switch c.ImagePullPolicy {
 	case corev1.PullAlways:
-		k.warn(k.keyAt(d, p+".imagePullPolicy"), d.prefix+p+".imagePullPolicy", "an image present locally is used as it is (IfNotPresent); pull it yourself to refresh it")
+		k.warnAt(d, p+".imagePullPolicy", "an image present locally is used as it is (IfNotPresent); pull it yourself to refresh it")
 	case corev1.PullNever:
-		k.warn(k.keyAt(d, p+".imagePullPolicy"), d.prefix+p+".imagePullPolicy", "a missing image is pulled (IfNotPresent) rather than failing")
+		k.warnAt(d, p+".imagePullPolicy", "a missing image is pulled (IfNotPresent) rather than failing")
 	}
 	ct.User = k.user(cx, p, c)
 
@@ -610,13 +611,13 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 			}
 		}
 		if vm.SubPathExpr != "" {
-			k.warn(k.keyAt(d, mp+".subPathExpr"), d.prefix+mp+".subPathExpr", "subPathExpr is not expanded; the whole volume is mounted")
+			k.warnAt(d, mp+".subPathExpr", "subPathExpr is not expanded; the whole volume is mounted")
 		}
 		if vm.MountPropagation != nil && *vm.MountPropagation != corev1.MountPropagationNone {
-			k.warn(k.keyAt(d, mp+".mountPropagation"), d.prefix+mp+".mountPropagation", "mount propagation is not set; ignored")
+			k.warnAt(d, mp+".mountPropagation", "mount propagation is not set; ignored")
 		}
 		if vm.RecursiveReadOnly != nil && *vm.RecursiveReadOnly != corev1.RecursiveReadOnlyDisabled {
-			k.warn(k.keyAt(d, mp+".recursiveReadOnly"), d.prefix+mp+".recursiveReadOnly", "read-only mounts are not made recursively read-only; ignored")
+			k.warnAt(d, mp+".recursiveReadOnly", "read-only mounts are not made recursively read-only; ignored")
 		}
 		k.pos.Set(Field(ck, "volumes", len(ct.Volumes)), k.keyAt(d, mp))
 		ct.Volumes = append(ct.Volumes, m)
@@ -627,7 +628,7 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 		k.startup(cx, p, c, ct, ck)
 	}
 	if role == RoleInit && (ct.Ready != nil || ct.Live != nil) {
-		k.warn(k.keyAt(d, p), d.prefix+p, c.Name+" is an init container, which runs to completion; its probes are not used")
+		k.warnAt(d, p, c.Name+" is an init container, which runs to completion; its probes are not used")
 		ct.Ready, ct.Live = nil, nil
 	}
 	return ct
@@ -646,7 +647,7 @@ func (k *kubeImport) containerRestart(cx *kubeCtx, p string, c corev1.Container)
 			return
 		}
 		k.problem(k.at(cx.d, p+".restartPolicy"),
-			fmt.Sprintf("init container %s has restartPolicy %q, but an init container's restartPolicy can only be Always (which makes it a native sidecar)", c.Name, clip(string(rp))),
+			fmt.Sprintf("init container %s has restartPolicy %q, but an init container's restartPolicy can only be Always (which makes it a native sidecar)", c.Name, yamlpos.Clip(string(rp))),
 			"remove restartPolicy to run it once, to completion, before the containers start; or write restartPolicy: Always to keep it running beside them as a sidecar")
 		return
 	}
@@ -735,7 +736,7 @@ func (k *kubeImport) env(cx *kubeCtx, p string, c corev1.Container, ck string) E
 		for _, key := range keys {
 			n := ef.Prefix + key
 			if !kubeEnvName.MatchString(n) {
-				k.warn(k.keyAt(d, ep), d.prefix+ep, fmt.Sprintf("key %q of %s %s is not a valid variable name; it is skipped, as Kubernetes does", key, kind, name))
+				k.warnAt(d, ep, fmt.Sprintf("key %q of %s %s is not a valid variable name; it is skipped, as Kubernetes does", key, kind, name))
 				continue
 			}
 			vars[n] = data.data[key]
@@ -767,7 +768,7 @@ func (k *kubeImport) env(cx *kubeCtx, p string, c corev1.Container, ck string) E
 			k.warn(k.keyAt(d, ep+".valueFrom.resourceFieldRef"), d.prefix+ep+".valueFrom.resourceFieldRef",
 				fmt.Sprintf("%s: resources are not limited locally, so %s is not set", c.Name, e.Name))
 		default:
-			k.warn(k.keyAt(d, ep+".valueFrom"), d.prefix+ep+".valueFrom", fmt.Sprintf("%s: this source of %s is not supported, so it is not set", c.Name, e.Name))
+			k.warnAt(d, ep+".valueFrom", fmt.Sprintf("%s: this source of %s is not supported, so it is not set", c.Name, e.Name))
 		}
 		if ok {
 			vars[e.Name] = v
@@ -801,7 +802,7 @@ func (k *kubeImport) fieldRef(cx *kubeCtx, p, field string) (string, bool) {
 	case "metadata.name":
 		return cx.kp.pod.Name, true
 	case "metadata.namespace":
-		return impOr(cx.meta.Namespace, "default"), true
+		return orElse(cx.meta.Namespace, "default"), true
 	}
 	if m := kubeFieldLabel.FindStringSubmatch(field); m != nil {
 		src := cx.tmplMeta.Labels
@@ -811,7 +812,7 @@ func (k *kubeImport) fieldRef(cx *kubeCtx, p, field string) (string, bool) {
 		v, ok := src[m[2]]
 		return v, ok
 	}
-	k.warn(k.keyAt(cx.d, p), cx.d.prefix+p, field+" is not known outside a cluster, so the variable is not set")
+	k.warnAt(cx.d, p, field+" is not known outside a cluster, so the variable is not set")
 	return "", false
 }
 
@@ -864,7 +865,7 @@ func (k *kubeImport) probe(cx *kubeCtx, p string, pr *corev1.Probe, c corev1.Con
 		}
 		h := &HTTPProbe{Port: port, Path: pr.HTTPGet.Path, Host: pr.HTTPGet.Host, Scheme: strings.ToLower(string(pr.HTTPGet.Scheme))}
 		if h.Scheme != "" && h.Scheme != "http" && h.Scheme != "https" {
-			k.problem(k.at(d, p+".httpGet.scheme"), fmt.Sprintf("probe scheme %q is not one Kubernetes knows", clip(string(pr.HTTPGet.Scheme))),
+			k.problem(k.at(d, p+".httpGet.scheme"), fmt.Sprintf("probe scheme %q is not one Kubernetes knows", yamlpos.Clip(string(pr.HTTPGet.Scheme))),
 				"use HTTP or HTTPS, or leave scheme out for HTTP")
 			h.Scheme = ""
 		}
@@ -886,7 +887,7 @@ func (k *kubeImport) probe(cx *kubeCtx, p string, pr *corev1.Probe, c corev1.Con
 		out.TCP = &TCPProbe{Port: port, Host: pr.TCPSocket.Host}
 		k.pos.Set(Field(key, "tcp", "port"), k.at(d, p+".tcpSocket.port"))
 	case pr.GRPC != nil:
-		k.warn(k.keyAt(d, p+".grpc"), d.prefix+p+".grpc", c.Name+": gRPC probes are not supported, so this probe is not made")
+		k.warnAt(d, p+".grpc", c.Name+": gRPC probes are not supported, so this probe is not made")
 		return nil
 	default:
 		k.problem(k.keyAt(d, p), "the probe has no check", "add httpGet, tcpSocket or exec")
@@ -917,10 +918,10 @@ func (k *kubeImport) probe(cx *kubeCtx, p string, pr *corev1.Probe, c corev1.Con
 		k.pos.Set(Field(key, "retries"), k.at(d, p+".failureThreshold"))
 	}
 	if pr.SuccessThreshold > 1 {
-		k.warn(k.keyAt(d, p+".successThreshold"), d.prefix+p+".successThreshold", "one success is enough locally; ignored")
+		k.warnAt(d, p+".successThreshold", "one success is enough locally; ignored")
 	}
 	if pr.TerminationGracePeriodSeconds != nil {
-		k.warn(k.keyAt(d, p+".terminationGracePeriodSeconds"), d.prefix+p+".terminationGracePeriodSeconds", "the container's stop grace comes from the pod; ignored")
+		k.warnAt(d, p+".terminationGracePeriodSeconds", "the container's stop grace comes from the pod; ignored")
 	}
 	return out
 }
@@ -973,5 +974,5 @@ func (k *kubeImport) startup(cx *kubeCtx, p string, c corev1.Container, ct *Cont
 			probe.StartPeriod = budget
 		}
 	}
-	k.warn(k.keyAt(d, sp), d.prefix+sp, fmt.Sprintf("%s: merged into the readinessProbe as a start period of %s (initialDelaySeconds + periodSeconds × failureThreshold)", c.Name, budget))
+	k.warnAt(d, sp, fmt.Sprintf("%s: merged into the readinessProbe as a start period of %s (initialDelaySeconds + periodSeconds × failureThreshold)", c.Name, budget))
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -42,11 +43,56 @@ type Options struct {
 	Name string
 }
 
+// MaxFileSize is the most sidecar reads from one input file: a recipe, a compose file, a
+// manifest, an env file or a config file. A recipe is written by hand; a file larger than
+// this is a mistake (a path to a disk image, a log) or an attack, and reading it whole would
+// cost its size in memory.
+const MaxFileSize = 4 << 20
+
+// errTooLarge is a file larger than MaxFileSize.
+type errTooLarge struct{ size int64 }
+
+func (e errTooLarge) Error() string {
+	msg, hint := e.text()
+	return msg + ": " + hint
+}
+
+func (e errTooLarge) msg() string { m, _ := e.text(); return m }
+
+func (e errTooLarge) text() (msg, hint string) {
+	msg = fmt.Sprintf("the file is larger than the %s sidecar reads from one file", expSize(MaxFileSize))
+	if e.size > 0 {
+		msg = fmt.Sprintf("the file is %d bytes, more than the %s sidecar reads from one file", e.size, expSize(MaxFileSize))
+	}
+	return msg, "split it, or move large data into files the stack mounts"
+}
+
+// readFile reads a file the loader needs, at most MaxFileSize of it: a larger one is an
+// error before it is read whole.
 func (o Options) readFile(path string) ([]byte, error) {
 	if o.ReadFile != nil {
-		return o.ReadFile(path)
+		b, err := o.ReadFile(path)
+		if err == nil && len(b) > MaxFileSize {
+			return nil, errTooLarge{int64(len(b))}
+		}
+		return b, err
 	}
-	return os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > MaxFileSize {
+		return nil, errTooLarge{fi.Size()}
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxFileSize {
+		return nil, errTooLarge{}
+	}
+	return b, nil
 }
 
 func (o Options) stat() func(string) (fs.FileInfo, error) {
@@ -73,33 +119,61 @@ func (e *ReadError) Unwrap() []error { return []error{e.Err, ErrInvalid} }
 // and kind), a compose file (top-level services), or else a recipe. Content that is not
 // valid YAML is a recipe, so that its errors come from the recipe loader.
 func Detect(content []byte) SourceKind {
-	dec := yaml.NewDecoder(bytes.NewReader(content))
-	for range 1000 {
-		var doc yaml.Node
-		if err := safeDecode(dec, &doc); err != nil {
-			break
-		}
-		if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+	pf, _, fatal := yamlpos.Parse(content)
+	if fatal {
+		return SourceRecipe
+	}
+	return detect(pf.Docs)
+}
+
+func detect(docs []*yaml.Node) SourceKind {
+	for _, root := range docs {
+		if root == nil || root.Kind != yaml.MappingNode {
 			continue
 		}
-		root := doc.Content[0]
-		has := map[string]bool{}
-		for i := 0; i+1 < len(root.Content); i += 2 {
-			has[root.Content[i].Value] = true
-		}
+		has := func(k string) bool { key, _ := yamlpos.Lookup(root, k); return key != nil }
 		switch {
-		case has["main"] || has["pods"] || has["sidecars"]:
+		case has("main") || has("pods") || has("sidecars"):
 			return SourceRecipe
-		case has["apiVersion"] && has["kind"]:
+		case has("apiVersion") && has("kind"):
 			return SourceKube
-		case has["services"]:
+		case has("services"):
 			return SourceCompose
 		}
 	}
 	return SourceRecipe
 }
 
-// LoadFile reads path and loads it; see Load. A file that cannot be read gives a *ReadError.
+// input is a file as the YAML front end read it, once, for whichever kind it is.
+type input struct {
+	file   string
+	docs   []*yaml.Node
+	starts []int // per document, the line of its "---", or 0
+	// probs is what the front end found wrong with the documents' structure (keys written
+	// twice, bad aliases); each is left out of docs.
+	probs Problems
+}
+
+// parseInput reads f with the YAML front end. It returns nil and the one problem that
+// stops everything (a syntax error, a file too large) when nothing can be read.
+func parseInput(f File) (*input, Problems) {
+	if len(f.Content) > MaxFileSize {
+		msg, hint := errTooLarge{int64(len(f.Content))}.text()
+		return nil, Problems{{Pos: Position{File: f.Name, Line: 1, Col: 1}, Message: msg, Hint: hint}}
+	}
+	pf, issues, fatal := yamlpos.Parse(f.Content)
+	probs := make(Problems, len(issues))
+	for i, is := range issues {
+		probs[i] = Problem{Pos: Position{File: f.Name, Line: is.Line, Col: is.Col}, Message: is.Message, Hint: is.Hint}
+	}
+	if fatal {
+		return nil, probs
+	}
+	return &input{file: f.Name, docs: pf.Docs, starts: pf.Starts, probs: probs}, nil
+}
+
+// LoadFile reads path and loads it; see Load. A file that cannot be read (or is larger than
+// MaxFileSize) gives a *ReadError.
 func LoadFile(path string, opts Options) (*Stack, []Warning, error) {
 	content, err := opts.readFile(path)
 	if err != nil {
@@ -119,79 +193,76 @@ func Load(f File, opts Options) (*Stack, []Warning, error) {
 	if f.Name == "" {
 		f.Name = "<input>"
 	}
-	dir := opts.Dir
-	if dir == "" {
-		dir = filepath.Dir(f.Name)
-	}
-	if abs, err := filepath.Abs(dir); err == nil {
-		dir = abs
-	}
+	dir := stackDir(f.Name, opts.Dir)
 	opts.Dir = dir
 
+	in, fatal := parseInput(f)
+	if fatal != nil {
+		return nil, nil, fatal.Err()
+	}
 	pos := NewPositions(f.Name)
-	var probs Problems
-	var warns []Warning
-	env, envProbs := loadEnv(opts)
-	probs = append(probs, envProbs...)
-
-	kind := Detect(f.Content)
-	var raw *Stack
-	bad := map[string]bool{}
+	env, probs := loadEnv(opts)
+	kind := detect(in.docs)
+	var r importResult
 	switch kind {
-	case SourceCompose, SourceKube:
-		imp := importCompose
-		if kind == SourceKube {
-			imp = importKube
-		}
-		// The importer's problems do not stop here: the stack it could still make is
-		// validated too, except for what it marked bad, so that every problem shows at once.
-		r := imp(f, opts, pos)
-		warns = append(warns, r.warnings...)
-		probs = append(probs, r.problems...)
-		raw, bad = r.stack, r.bad
+	case SourceCompose:
+		r = importCompose(in, opts, env, pos)
+	case SourceKube:
+		r = importKube(in, opts, pos)
 	default:
-		st, w, ps, b := loadRecipe(f, opts, env, pos)
-		raw, bad = st, b
-		warns = append(warns, w...)
+		r = loadRecipe(in, opts, env, pos)
+	}
+	// The importer's problems do not stop here: the stack it could still make is validated
+	// too, except for what it marked bad, so that every problem shows at once.
+	warns := r.warnings
+	probs = append(probs, r.problems...)
+	if r.stack != nil {
+		r.stack.Dir = dir
+		r.stack.Source = Source{File: f.Name, Kind: kind}
+		st, ps := normalise(r.stack, opts, env, pos)
 		probs = append(probs, ps...)
+		vp, vw := validate(st, pos, r.bad, opts.stat())
+		probs = append(probs, vp...)
+		warns = append(warns, vw...)
+		r.stack = st
+	} else if len(probs) == 0 {
+		probs = append(probs, Problem{Pos: Position{File: f.Name}, Message: "nothing could be read from the file", Hint: "check that it is a recipe, a compose file or a Kubernetes manifest"})
 	}
-	if raw == nil {
-		sortWarnings(warns)
-		if len(probs) == 0 {
-			probs = append(probs, Problem{Pos: Position{File: f.Name}, Message: "nothing could be read from the file", Hint: "check that it is a recipe, a compose file or a Kubernetes manifest"})
+	if r.interp != nil {
+		for i := range probs {
+			r.interp.redact(probs[i].Pos, &probs[i].Message, &probs[i].Hint)
 		}
-		return nil, warns, probs.Err()
 	}
-	raw.Dir = dir
-	raw.Source = Source{File: f.Name, Kind: kind}
-
-	st, ps := normalise(raw, opts, env, pos)
-	probs = append(probs, ps...)
-	vp, vw := validate(st, pos, bad, opts.stat())
-	probs = append(probs, vp...)
-	warns = append(warns, vw...)
 	sortWarnings(warns)
 	if err := probs.unique().Err(); err != nil {
 		return nil, warns, err
 	}
-	return st, warns, nil
+	return r.stack, warns, nil
 }
 
-// loadRecipe parses, interpolates and decodes a sidecar.yaml. It returns the raw stack (nil
-// when nothing usable was read), and the keys of fields that failed to decode.
-func loadRecipe(f File, opts Options, env map[string]string, pos *Positions) (*Stack, []Warning, Problems, map[string]bool) {
-	root, probs := parseYAML(f.Name, f.Content)
-	if root == nil {
-		if len(probs) == 0 {
-			probs = Problems{{Pos: Position{File: f.Name, Line: 1, Col: 1},
+// loadRecipe interpolates and decodes a sidecar.yaml. The stack is nil when nothing usable
+// was read.
+func loadRecipe(in *input, opts Options, env map[string]string, pos *Positions) importResult {
+	r := importResult{problems: in.probs}
+	if len(in.docs) > 1 {
+		line := max(in.starts[1], 1)
+		r.problems = append(r.problems, Problem{Pos: Position{File: in.file, Line: line, Col: 1},
+			Message: "the file holds more than one YAML document",
+			Hint:    "a recipe is a single document: remove the \"---\" separator and everything after it"})
+	}
+	if len(in.docs) == 0 || in.docs[0] == nil {
+		if len(r.problems) == 0 {
+			r.problems = Problems{{Pos: Position{File: in.file, Line: 1, Col: 1},
 				Message: "the file is empty",
 				Hint:    "a recipe needs at least a main container, e.g. main: {image: app:dev}; see sidecar.yaml.example"}}
 		}
-		return nil, nil, probs, nil
+		return r
 	}
-	pos.Set("", Position{File: f.Name, Line: 1, Col: 1}) // problems with the whole file
-	ip, warns, failed := interpolate(f.Name, root, env)
-	probs = append(probs, ip...)
+	pos.Set("", Position{File: in.file, Line: 1, Col: 1}) // problems with the whole file
+	root, ip := interpolate(in.file, "the recipe", in.docs[0], env, false)
+	r.interp = ip
+	r.problems = append(r.problems, ip.probs...)
+	r.warnings = ip.warns
 
 	name, nameNode := recipeName(root)
 	if opts.Name != "" {
@@ -200,43 +271,76 @@ func loadRecipe(f File, opts Options, env map[string]string, pos *Positions) (*S
 	if name == "" {
 		name = dnsLabelFrom(filepath.Base(opts.Dir))
 	}
-	d := newDecoder(f.Name, pos, func(k string) (string, bool) {
+	d := newDecoder(in.file, pos, func(k string) (string, bool) {
 		v, ok := env[k]
 		return v, ok
-	}, failed)
+	}, ip.failed)
 	if nameNode != nil {
 		d.record("name", nameNode)
 	}
-	st := d.decodeRecipe(root, name)
-	probs = append(probs, d.probs...)
-	warns = append(warns, d.warns...)
-	return st, warns, probs, d.bad
+	r.stack = d.decodeRecipe(root, name)
+	r.problems = append(r.problems, d.probs...)
+	r.warnings = append(r.warnings, d.warns...)
+	r.bad = d.bad
+	return r
 }
 
 // loadEnv builds the interpolation environment: Options.Env over <Dir>/.env when DotEnv is
-// set. Values in .env may refer to Options.Env and to earlier lines.
+// set. Values in .env may refer to Options.Env and to earlier lines. It is read once, for
+// every kind of file.
 func loadEnv(opts Options) (map[string]string, Problems) {
 	env := map[string]string{}
 	if opts.DotEnv {
 		path := filepath.Join(opts.Dir, ".env")
-		content, err := opts.readFile(path)
+		vars, err := readEnvFile(opts, path, "", func(k string) (string, bool) {
+			v, ok := opts.Env[k]
+			return v, ok
+		})
+		var bad envFileError
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
+		case errors.As(err, &bad):
+			return env, Problems{{Pos: Position{File: path}, Message: fmt.Sprintf(".env is not a valid env file: %v", bad.err), Hint: "write one NAME=value per line; # starts a comment"}}
 		case err != nil:
-			return env, Problems{{Pos: Position{File: path}, Message: fmt.Sprintf("cannot read .env: %v", unwrapPathError(err)), Hint: "fix its permissions or remove it"}}
+			return env, Problems{{Pos: Position{File: path}, Message: fmt.Sprintf("cannot read .env: %v", err), Hint: "fix its permissions or remove it"}}
 		default:
-			vars, err := dotenv.ParseWithLookup(bytes.NewReader(content), func(k string) (string, bool) {
-				v, ok := opts.Env[k]
-				return v, ok
-			})
-			if err != nil && !errors.Is(err, io.EOF) {
-				return env, Problems{{Pos: Position{File: path}, Message: fmt.Sprintf(".env is not a valid env file: %v", err), Hint: "write one NAME=value per line; # starts a comment"}}
-			}
 			maps.Copy(env, vars)
 		}
 	}
 	maps.Copy(env, opts.Env)
 	return env, nil
+}
+
+// envFileError is an env file that does not parse.
+type envFileError struct{ err error }
+
+func (e envFileError) Error() string { return e.err.Error() }
+
+// readEnvFile reads an env file (format "" or "raw", as compose has them), with ${VAR} in
+// its values looked up with lookup: the one reader of .env, a recipe's env_file and a
+// compose service's env_file.
+func readEnvFile(opts Options, path, format string, lookup func(string) (string, bool)) (map[string]string, error) {
+	content, err := opts.readFile(path)
+	if err != nil {
+		return nil, unwrapPathError(err)
+	}
+	vars := map[string]string{}
+	if err := dotenv.ParseWithFormat(bytes.NewReader(content), path, vars, lookup, format); err != nil && !errors.Is(err, io.EOF) {
+		return nil, envFileError{err}
+	}
+	return vars, nil
+}
+
+// stackDir is the directory relative paths of file are taken against: dir, else the file's
+// own, made absolute.
+func stackDir(file, dir string) string {
+	if dir == "" {
+		dir = filepath.Dir(file)
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
 }
 
 func sortWarnings(ws []Warning) {

@@ -1,6 +1,7 @@
 package recipes
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,7 +72,7 @@ func TestInterpolationKeepsPositionsAndSkipsKeys(t *testing.T) {
 		t.Fatal("want problems")
 	}
 	got := err.Error()
-	for _, want := range []string{`sidecar.yaml:3:3: unknown key "${KEY}"`, "sidecar.yaml:4:11: container port 70000"} {
+	for _, want := range []string{`sidecar.yaml:3:3: unknown key "${KEY}"`, "sidecar.yaml:4:11: container port ${P}"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing %q in:\n%s", want, got)
 		}
@@ -414,7 +415,7 @@ func TestYAMLOutputLoadsAgain(t *testing.T) {
 }
 
 func TestSuggest(t *testing.T) {
-	keys := containerKeys()
+	keys := fieldNames(containerFields)
 	for word, want := range map[string]string{
 		"imgae": "image", "enviroment": "env", "environment": "env", "working_dir": "workdir",
 		"sidcars": "", "xyz": "", "readinessProbe": "ready", "restrat": "restart", "i": "",
@@ -450,8 +451,8 @@ func TestAliasBombIsBounded(t *testing.T) {
 	}
 	b.WriteString("main: {image: app, command: *a9}\n")
 	_, _, err := load(t, b.String(), Options{})
-	if err == nil || !strings.Contains(err.Error(), "expands to more than") {
-		t.Fatalf("want the expansion limit, got %v", err)
+	if ps := problemsOf(t, err); len(ps) != 1 || !strings.Contains(err.Error(), "aliases expand the file to more than") {
+		t.Fatalf("want exactly one problem, the expansion limit, got %v", err)
 	}
 }
 
@@ -472,6 +473,107 @@ func TestFlatKeysNextToPodsDoNotHidePodProblems(t *testing.T) {
 	for _, want := range []string{"2:1: main and pods cannot both be set", `5:11: main container "main" has no image`, "5:19: ready probe"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+}
+
+// problemsOf is the problems of a load that must fail.
+func problemsOf(t *testing.T, err error) Problems {
+	t.Helper()
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("want Problems, got %v", err)
+	}
+	return ps
+}
+
+// A file larger than MaxFileSize is refused for what it is, before it is read whole.
+func TestOversizedInput(t *testing.T) {
+	big := bytes.Repeat([]byte("# padding\n"), MaxFileSize/10+1)
+	ps := problemsOf(t, func() error { _, _, err := load(t, string(big), Options{}); return err }())
+	if len(ps) != 1 || !strings.Contains(ps[0].Message, "more than the 4 MiB sidecar reads from one file") {
+		t.Errorf("want one problem about the size, got:\n%v", ps)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sidecar.yaml")
+	if err := os.WriteFile(path, big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := LoadFile(path, Options{})
+	var re *ReadError
+	if !errors.As(err, &re) || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "more than the 4 MiB sidecar reads from one file") {
+		t.Errorf("want a ReadError about the size, got %v", err)
+	}
+	// A device that never ends is read through a limit, not whole.
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		_, _, err := LoadFile("/dev/zero", Options{})
+		if err == nil || !strings.Contains(err.Error(), "the file is larger than the 4 MiB sidecar reads") {
+			t.Errorf("want a ReadError about the size, got %v", err)
+		}
+	}
+	// An env_file too: the problem is at its entry.
+	read := func(p string) ([]byte, error) { return big, nil }
+	_, _, err = load(t, "main: {image: app, env_file: [big.env]}\n", Options{ReadFile: read})
+	if ps := problemsOf(t, err); len(ps) != 1 || ps[0].Pos.String() != "sidecar.yaml:1:31" || !strings.Contains(ps[0].Message, "more than the 4 MiB") || ps[0].Hint == "" {
+		t.Errorf("want one problem at the env_file entry, got:\n%v", ps)
+	}
+}
+
+// A document of hundreds of thousands of keys is refused for its size, with nothing else
+// said about it (no "alias" problem, no "no main container").
+func TestHugeDocument(t *testing.T) {
+	var b strings.Builder
+	for i := range 250_000 {
+		fmt.Fprintf(&b, "k%d: 1\n", i)
+	}
+	_, _, err := load(t, b.String(), Options{})
+	ps := problemsOf(t, err)
+	if len(ps) != 1 || !strings.Contains(ps[0].Message, "more than 200000 YAML nodes") || strings.Contains(ps[0].Message, "alias") {
+		t.Errorf("want one problem about the nodes, got:\n%v", ps)
+	}
+}
+
+// What a process cannot be started with is a validation problem, placed, not an engine
+// error in up.
+func TestEngineLimits(t *testing.T) {
+	huge := strings.Repeat("x", 200<<10)
+	_, _, err := load(t, "main:\n  image: app\n  command: [run, \""+huge+"\"]\n  env: {BIG: \""+huge+"\"}\n", Options{})
+	ps := problemsOf(t, err)
+	if len(ps) != 2 || !strings.Contains(ps[0].String(), `sidecar.yaml:3:12: command word 2 of main container "main" is 200 KiB long`) ||
+		!strings.Contains(ps[1].String(), `sidecar.yaml:4:14: env BIG of main container "main" is 200 KiB long`) {
+		t.Errorf("want two problems, at the word and at the variable:\n%v", ps)
+	}
+	var env strings.Builder
+	for i := range 10 {
+		fmt.Fprintf(&env, "    V%d: %q\n", i, strings.Repeat("y", 120<<10))
+	}
+	_, _, err = load(t, "main:\n  image: app\n  env:\n"+env.String(), Options{})
+	ps = problemsOf(t, err)
+	if len(ps) != 1 || !strings.Contains(ps[0].String(), `sidecar.yaml:2:3: the command and environment of main container "main" add up to 1.2 MiB`) {
+		t.Errorf("want one problem about the total:\n%v", ps)
+	}
+}
+
+// A value substituted from the environment is never shown in a message: a secret misused
+// as a port is named by its variable.
+func TestSubstitutedValueNotEchoed(t *testing.T) {
+	const secret = "sk-live-0123456789abcdefghijklmnopqrstuvwxyz-SECRET"
+	env := map[string]string{"API_KEY": secret, "PIN": "73519", "HOST": "sk-live-abc"}
+	for _, tc := range []struct{ name, content, want string }{
+		{"recipe port", "main: {image: app, ports: [\"${API_KEY}\"]}\n", "${API_KEY}"},
+		{"recipe host port", "main: {image: app, ports: [\"${HOST}:80\"]}\n", "${HOST}"},
+		{"recipe number", "main: {image: app, ports: [\"${PIN}\"]}\n", "container port ${PIN}"},
+		{"recipe image", "main: {image: \"${API_KEY}\"}\n", "API_KEY"},
+		{"compose port", "services:\n  web:\n    image: app\n    ports: [\"${API_KEY}:80\"]\n", "${API_KEY}"},
+	} {
+		_, _, err := load(t, tc.content, Options{Env: env})
+		if err == nil {
+			t.Errorf("%s: no problem", tc.name)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, tc.want) || strings.Contains(msg, "sk-live") || strings.Contains(msg, "73519") {
+			t.Errorf("%s: the message shows the value, or not the variable:\n%s", tc.name, msg)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package recipes
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,8 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-
-	"github.com/compose-spec/compose-go/v2/dotenv"
 )
 
 // normaliser fills every default into a copy of a stack, whatever produced it (the recipe
@@ -161,19 +158,24 @@ func (n *normaliser) envFiles(s *Stack, p *Pod, c *Container) {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(s.Dir, path)
 		}
-		content, err := n.opts.readFile(path)
-		if err != nil {
-			hint := "check the path; it is relative to the recipe's directory"
-			if errors.Is(err, fs.ErrNotExist) {
-				hint = "create the file, or remove it from env_file"
-			}
-			n.probs = append(n.probs, Problem{Pos: n.pos.At(key), Message: fmt.Sprintf("cannot read env_file %q: %v", name, unwrapPathError(err)), Hint: hint})
-			continue
-		}
-		vars, err := dotenv.ParseWithLookup(bytes.NewReader(content), lookup)
-		if err != nil {
-			n.probs = append(n.probs, Problem{Pos: n.pos.At(key), Message: fmt.Sprintf("env_file %q is not a valid env file: %v", name, err),
+		vars, err := readEnvFile(n.opts, path, "", lookup)
+		var bad envFileError
+		switch {
+		case errors.As(err, &bad):
+			n.probs = append(n.probs, Problem{Pos: n.pos.At(key), Message: fmt.Sprintf("env_file %q is not a valid env file: %v", name, bad.err),
 				Hint: "write one NAME=value per line; # starts a comment"})
+			continue
+		case err != nil:
+			hint := "check the path; it is relative to the recipe's directory"
+			var large errTooLarge
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+				hint = "create the file, or remove it from env_file"
+			case errors.As(err, &large):
+				err = errors.New(large.msg())
+				_, hint = large.text()
+			}
+			n.probs = append(n.probs, Problem{Pos: n.pos.At(key), Message: fmt.Sprintf("cannot read env_file %q: %v", name, err), Hint: hint})
 			continue
 		}
 		maps.Copy(merged, vars)
@@ -236,8 +238,10 @@ func podOrder(pods []*Pod) []*Pod {
 	return out
 }
 
-// dnsLabelFrom makes a DNS label out of a directory name, the way compose makes project
-// names: lowercase, every run of other characters becomes "-", at most 63 characters.
+// dnsLabelFrom makes a DNS label out of a name (a directory, a service, a file), the way
+// compose makes project names: lowercase, every run of other characters becomes "-", at
+// most 63 characters, starting and ending with a letter or digit. It is "" when nothing is
+// left. Every name sidecar derives itself goes through it.
 func dnsLabelFrom(s string) string {
 	var b strings.Builder
 	dash := false
@@ -252,9 +256,9 @@ func dnsLabelFrom(s string) string {
 			dash = true
 		}
 	}
-	out := strings.TrimRight(b.String(), "-")
+	out := strings.Trim(b.String(), "-")
 	if len(out) > 63 {
-		out = strings.TrimRight(out[:63], "-")
+		out = strings.Trim(out[:63], "-")
 	}
 	return out
 }

@@ -2,45 +2,71 @@ package recipes
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 	"go.yaml.in/yaml/v3"
 )
 
 // This file decodes the sidecar.yaml format (flat single-pod form and pods: form) from an
-// interpolated node tree into an un-normalised Stack, recording positions as it goes.
+// interpolated node tree into an un-normalised Stack, recording positions as it goes. Each
+// mapping of the syntax is a table of fields (see field): the container's, a pod's, a
+// probe's, ... The x-sidecar fields of a compose file reuse these tables.
 
-// flatPodKeys are the top-level keys that describe the single pod of the flat form.
-func flatPodKeys() []string {
-	return []string{"main", "sidecars", "init", "volumes", "share_pid", "share_ipc", "stop_grace"}
+// containerFields are the fields of a container.
+var containerFields = []field[*Container]{
+	{"name", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Name, _ = d.str(k, v, "name") }},
+	{"image", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Image, _ = d.str(k, v, "image") }},
+	{"build", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Build = d.build(k, v) }},
+	{"command", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Command, _ = d.words(k, v, "command") }},
+	{"entrypoint", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Entrypoint, _ = d.words(k, v, "entrypoint") }},
+	{"workdir", func(d *decoder, k string, v *yaml.Node, c *Container) { c.WorkingDir, _ = d.str(k, v, "workdir") }},
+	{"user", func(d *decoder, k string, v *yaml.Node, c *Container) { c.User, _ = d.str(k, v, "user") }},
+	{"env", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Env = d.env(k, v) }},
+	{"env_file", func(d *decoder, k string, v *yaml.Node, c *Container) { c.EnvFile = d.strList(k, v, "env_file") }},
+	{"ports", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Ports = d.ports(k, v) }},
+	{"volumes", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Volumes = d.mounts(k, v) }},
+	{"ready", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Ready = d.probe(k, v, "ready") }},
+	{"live", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Live = d.probe(k, v, "live") }},
+	{"restart", func(d *decoder, k string, v *yaml.Node, c *Container) { d.enum(k, v, "restart", &c.Restart) }},
+	{"stop_grace", func(d *decoder, k string, v *yaml.Node, c *Container) {
+		c.StopGrace, _ = d.duration(k, v, "stop_grace", false)
+	}},
+	{"init", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Init, _ = d.boolean(k, v, "init") }},
+	{"tty", func(d *decoder, k string, v *yaml.Node, c *Container) { c.TTY, _ = d.boolean(k, v, "tty") }},
+}
+
+// podFields are the fields of a pod; all but depends_on are also the flat form's top level.
+var podFields = []field[*Pod]{
+	{"main", func(d *decoder, k string, v *yaml.Node, p *Pod) { p.Main = d.container(p.Name, v, RoleMain, "main") }},
+	{"sidecars", func(d *decoder, k string, v *yaml.Node, p *Pod) {
+		p.Sidecars = d.containerList(p.Name, v, RoleSidecar, "sidecars")
+	}},
+	{"init", func(d *decoder, k string, v *yaml.Node, p *Pod) {
+		p.Init = d.containerList(p.Name, v, RoleInit, "init")
+	}},
+	{"volumes", func(d *decoder, k string, v *yaml.Node, p *Pod) { p.Volumes = d.podVolumes(p.Name, v) }},
+	{"depends_on", func(d *decoder, k string, v *yaml.Node, p *Pod) { p.DependsOn = d.strList(k, v, "depends_on") }},
+	{"share_pid", func(d *decoder, k string, v *yaml.Node, p *Pod) { p.SharePID, _ = d.boolean(k, v, "share_pid") }},
+	{"share_ipc", func(d *decoder, k string, v *yaml.Node, p *Pod) { p.ShareIPC, _ = d.boolean(k, v, "share_ipc") }},
+	{"stop_grace", func(d *decoder, k string, v *yaml.Node, p *Pod) {
+		p.StopGrace, _ = d.duration(k, v, "stop_grace", true)
+	}},
+}
+
+func flatPodFields() []field[*Pod] {
+	return slices.DeleteFunc(slices.Clone(podFields), func(f field[*Pod]) bool { return f.name == "depends_on" })
 }
 
 func topKeys() []string {
-	return append([]string{"name"}, append(flatPodKeys(), "pods", "backoff")...)
-}
-
-func podKeys() []string {
-	return []string{"main", "sidecars", "init", "volumes", "depends_on", "share_pid", "share_ipc", "stop_grace"}
-}
-
-func containerKeys() []string {
-	return []string{"name", "image", "build", "command", "entrypoint", "workdir", "user", "env", "env_file",
-		"ports", "volumes", "ready", "live", "restart", "stop_grace", "init", "tty"}
+	return append([]string{"name"}, append(fieldNames(flatPodFields()), "pods", "backoff")...)
 }
 
 // recipeName returns the value of the top-level name: key, if the root has one.
 func recipeName(root *yaml.Node) (string, *yaml.Node) {
-	if root == nil || root.Kind != yaml.MappingNode {
-		return "", nil
-	}
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		if k := root.Content[i]; k.Kind == yaml.ScalarNode && k.Value == "name" {
-			v := root.Content[i+1]
-			if v.Kind == yaml.ScalarNode && !isNull(v) {
-				return v.Value, v
-			}
-			return "", nil
-		}
+	if v := yamlpos.Value(root, "name"); v != nil && v.Kind == yaml.ScalarNode && !yamlpos.IsNull(v) {
+		return v.Value, v
 	}
 	return "", nil
 }
@@ -51,20 +77,13 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 	if root.Kind != yaml.MappingNode {
 		d.bad[""] = true // nothing else can be said about it
 		d.problem(root, "start from sidecar.yaml.example, or write at least: main: {image: app:dev}",
-			"a recipe must be a mapping with keys like name, main and sidecars, found %s", describe(root))
+			"a recipe must be a mapping with keys like name, main and sidecars, found %s", yamlpos.Describe(root))
 		return st
 	}
-	pairs, _ := d.mapping("", root, "the recipe", "")
-	var podsPair *pair
-	for i := range pairs {
-		if pairs[i].k.Value == "pods" {
-			podsPair = &pairs[i]
-		}
-	}
-
+	_, podsNode := yamlpos.Lookup(root, "pods")
 	flat := &Pod{Name: name}
 	real := d.pos
-	if podsPair == nil {
+	if podsNode == nil {
 		d.record(PodKey(name), root)
 	} else {
 		// The flat keys are wrong next to pods:; still decode them (into positions nobody
@@ -74,18 +93,16 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 		d.pos = NewPositions(d.file)
 	}
 	flatKey := PodKey(flat.Name)
+	flatTable := flatPodFields()
 	hasMain := false
-	for _, p := range pairs {
-		k, v := p.k, p.v
+	for _, p := range yamlpos.Pairs(root) {
+		k, v := p.Key, p.Value
 		key := k.Value
 		if strings.HasPrefix(key, "x-") {
 			continue
 		}
-		isFlat := false
-		for _, f := range flatPodKeys() {
-			isFlat = isFlat || f == key
-		}
-		if isFlat && podsPair != nil {
+		i := slices.IndexFunc(flatTable, func(f field[*Pod]) bool { return f.name == key })
+		if i >= 0 && podsNode != nil {
 			if key == "main" {
 				d.problem(k, "with pods:, each pod has its own main: move this main into one of the pods",
 					"main and pods cannot both be set")
@@ -94,29 +111,27 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 					"%s cannot be used at the top level together with pods", key)
 			}
 		}
-		switch key {
-		case "name":
+		switch {
+		case key == "name":
 			d.str("name", v, "name") // recorded by loadRecipe
-		case "pods":
+		case key == "pods":
 			// decoded below, once the flat keys' positions are set aside
-		case "backoff":
-			d.backoff(v, &st.Backoff)
-		case "depends_on":
+		case key == "backoff":
+			d.record("backoff", v)
+			fields(d, "backoff", v, "backoff", "{initial: 1s, max: 30s, reset: 60s}", backoffFields, &st.Backoff)
+		case key == "depends_on":
 			d.problem(k, "depends_on orders pods: use it inside a pod of the pods: form", "depends_on cannot be used at the top level")
+		case i < 0:
+			d.unknownKey("", k, "the recipe", topKeys())
 		default:
-			if !isFlat {
-				d.unknownKey("", k, "the recipe", topKeys())
-				continue
-			}
-			if key == "main" {
-				hasMain = true
-			}
-			d.podField(flat, flatKey, k, v)
+			hasMain = hasMain || key == "main"
+			d.record(Field(flatKey, key), v)
+			flatTable[i].read(d, Field(flatKey, key), v, flat)
 		}
 	}
 	d.pos = real
-	if podsPair != nil {
-		st.Pods = d.pods(podsPair.v)
+	if podsNode != nil {
+		st.Pods = d.pods(podsNode)
 		return st
 	}
 	if !hasMain {
@@ -127,65 +142,24 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 	return st
 }
 
-// podField decodes one key of a pod mapping (or of the flat form's top level).
-func (d *decoder) podField(pod *Pod, podKey string, k, v *yaml.Node) bool {
-	switch k.Value {
-	case "main":
-		pod.Main = d.container(pod.Name, v, RoleMain, "main")
-	case "sidecars":
-		pod.Sidecars = d.containerList(pod.Name, v, RoleSidecar, "sidecars")
-	case "init":
-		pod.Init = d.containerList(pod.Name, v, RoleInit, "init")
-	case "volumes":
-		pod.Volumes = d.podVolumes(pod.Name, v)
-	case "share_pid":
-		pod.SharePID, _ = d.boolean(Field(podKey, "share_pid"), v, "share_pid")
-	case "share_ipc":
-		pod.ShareIPC, _ = d.boolean(Field(podKey, "share_ipc"), v, "share_ipc")
-	case "stop_grace":
-		key := Field(podKey, "stop_grace")
-		d.record(key, v)
-		pod.StopGrace, _ = d.duration(key, v, "stop_grace", true)
-	case "depends_on":
-		entries, _ := d.strList(Field(podKey, "depends_on"), v, "depends_on", true)
-		for i, e := range entries {
-			d.record(Field(podKey, "depends_on", i), e)
-			pod.DependsOn = append(pod.DependsOn, e.Value)
-		}
-	default:
-		return false
-	}
-	return true
-}
-
 // pods decodes the pods: form: a mapping of pod name to pod, or a list of pods with a name:
 // (the shape `sidecar config -o yaml` prints).
 func (d *decoder) pods(n *yaml.Node) []*Pod {
+	const empty = "add at least one pod: pods: {web: {main: {image: app:dev}}}"
 	var out []*Pod
 	switch {
-	case isNull(n):
-		d.problem(n, "add at least one pod: pods: {web: {main: {image: app:dev}}}", "pods is empty")
+	case yamlpos.IsNull(n) || len(n.Content) == 0 && n.Kind != yaml.ScalarNode:
+		d.problem(n, empty, "pods is empty")
 	case n.Kind == yaml.MappingNode:
-		pairs, _ := d.mapping("", n, "pods", "")
-		if len(pairs) == 0 {
-			d.problem(n, "add at least one pod: pods: {web: {main: {image: app:dev}}}", "pods is empty")
-		}
-		for _, p := range pairs {
-			out = append(out, d.pod(p.k.Value, p.k, p.v, false))
+		for _, p := range yamlpos.Pairs(n) {
+			out = append(out, d.pod(p.Key.Value, p.Key, p.Value, false))
 		}
 	case n.Kind == yaml.SequenceNode:
-		if len(n.Content) == 0 {
-			d.problem(n, "add at least one pod: pods: {web: {main: {image: app:dev}}}", "pods is empty")
-		}
 		for i, e := range n.Content {
 			name, nameNode := "", e
-			if e.Kind == yaml.MappingNode {
-				for j := 0; j+1 < len(e.Content); j += 2 {
-					if e.Content[j].Value == "name" {
-						name, _ = d.str("", e.Content[j+1], "pod name")
-						nameNode = e.Content[j+1]
-					}
-				}
+			if v := yamlpos.Value(e, "name"); v != nil {
+				name, _ = d.str("", v, "pod name")
+				nameNode = v
 			}
 			if name == "" && e.Kind == yaml.MappingNode {
 				d.problem(e, "add name: to the pod, or write pods: as a mapping of name to pod", "pod #%d has no name", i+1)
@@ -193,7 +167,7 @@ func (d *decoder) pods(n *yaml.Node) []*Pod {
 			out = append(out, d.pod(name, nameNode, e, true))
 		}
 	default:
-		d.problem(n, "write pods as a mapping, e.g. pods: {web: {main: {image: app:dev}}}", "pods must be a mapping of pod names to pods, found %s", describe(n))
+		d.problem(n, "write pods as a mapping, e.g. pods: {web: {main: {image: app:dev}}}", "pods must be a mapping of pod names to pods, found %s", yamlpos.Describe(n))
 	}
 	return out
 }
@@ -203,21 +177,11 @@ func (d *decoder) pod(name string, at, n *yaml.Node, listForm bool) *Pod {
 	pod := &Pod{Name: name}
 	key := PodKey(name)
 	d.record(key, at)
-	known := podKeys()
+	var skip []string
 	if listForm {
-		known = append(known, "name")
+		skip = []string{"name"} // read by pods
 	}
-	ok := d.fields(key, n, fmt.Sprintf("pod %q", clip(name)), "{main: {image: app:dev}}", known, func(field string) fieldFunc {
-		return func(k, v *yaml.Node) {
-			if field == "name" && listForm {
-				return // the list form's name, read by pods
-			}
-			if !d.podField(pod, key, k, v) {
-				d.unknownKey(key, k, fmt.Sprintf("pod %q", clip(name)), known)
-			}
-		}
-	})
-	if !ok {
+	if !fields(d, key, n, fmt.Sprintf("pod %q", yamlpos.Clip(name)), "{main: {image: app:dev}}", podFields, pod, skip...) {
 		d.bad[Field(key, "main")] = true // the pod itself is broken: do not also say main is missing
 	}
 	return pod
@@ -225,7 +189,7 @@ func (d *decoder) pod(name string, at, n *yaml.Node, listForm bool) *Pod {
 
 // containerList decodes a list of containers (sidecars or init).
 func (d *decoder) containerList(pod string, n *yaml.Node, role Role, what string) []*Container {
-	if isNull(n) {
+	if yamlpos.IsNull(n) {
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
@@ -233,14 +197,12 @@ func (d *decoder) containerList(pod string, n *yaml.Node, role Role, what string
 		if n.Kind == yaml.MappingNode {
 			hint = fmt.Sprintf("%s is an ordered list: put a \"- \" before each container", what)
 		}
-		d.fail(Field(PodKey(pod), what), n, hint, "%s must be a list of containers, found %s", what, describe(n))
+		d.expect(Field(PodKey(pod), what), n, what, "a list of containers", hint)
 		return nil
 	}
 	var out []*Container
 	for i, e := range n.Content {
-		if c := d.container(pod, e, role, fmt.Sprintf("%s[%d]", what, i)); c != nil {
-			out = append(out, c)
-		}
+		out = append(out, d.container(pod, e, role, fmt.Sprintf("%s[%d]", what, i)))
 	}
 	return out
 }
@@ -248,14 +210,7 @@ func (d *decoder) containerList(pod string, n *yaml.Node, role Role, what string
 // container decodes one container. where names it for messages before its name is known.
 func (d *decoder) container(pod string, n *yaml.Node, role Role, where string) *Container {
 	c := &Container{Role: role}
-	name := ""
-	if n.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.Value == "name" && n.Content[i+1].Kind == yaml.ScalarNode {
-				name = n.Content[i+1].Value
-			}
-		}
-	}
+	name, _ := yamlpos.Scalar(yamlpos.Value(n, "name"))
 	keyName := name
 	if keyName == "" && role == RoleMain {
 		keyName = DefaultMainName
@@ -264,131 +219,65 @@ func (d *decoder) container(pod string, n *yaml.Node, role Role, where string) *
 	d.record(ck, n)
 	what := where
 	if name != "" {
-		what = fmt.Sprintf("container %q", clip(name))
+		what = fmt.Sprintf("container %q", yamlpos.Clip(name))
 	}
-	if isNull(n) {
+	if yamlpos.IsNull(n) {
 		d.fail(ck, n, "give it at least an image: {image: app:dev}", "%s is empty", where)
 		return c
 	}
-	d.fields(ck, n, what, "{name: app, image: app:dev}", containerKeys(), func(field string) fieldFunc {
-		key := Field(ck, field)
-		return func(k, v *yaml.Node) {
-			d.record(key, v)
-			d.containerField(c, ck, key, field, what, k, v)
-		}
-	})
+	fields(d, ck, n, what, "{name: app, image: app:dev}", containerFields, c)
 	return c
 }
 
-func (d *decoder) containerField(c *Container, ck, key, field, what string, k, v *yaml.Node) {
-	label := field
-	switch field {
-	case "name":
-		c.Name, _ = d.str(key, v, "name")
-	case "image":
-		c.Image, _ = d.str(key, v, "image")
-	case "build":
-		c.Build = d.build(key, v)
-	case "command":
-		c.Command, _ = d.words(key, v, "command")
-	case "entrypoint":
-		c.Entrypoint, _ = d.words(key, v, "entrypoint")
-	case "workdir":
-		c.WorkingDir, _ = d.str(key, v, label)
-	case "user":
-		c.User, _ = d.str(key, v, label)
-	case "env":
-		env, where, _ := d.stringMap(key, v, "env", true, func(name string, at *yaml.Node) (string, bool) {
-			if val, ok := d.lookup(name); ok {
-				return val, true
-			}
-			d.warn(at, name, "env %s has no value and is not set in the environment, so it is left out: give it a value or set it", name)
-			return "", false
-		})
-		for name, at := range where {
-			d.record(Field(ck, "env", name), at)
+// env decodes a container's environment; an entry without a value takes the variable from
+// the environment sidecar runs in, and is left out (with a warning) when it is not set.
+func (d *decoder) env(key string, n *yaml.Node) Env {
+	return d.stringMap(key, n, "env", true, func(name string, at *yaml.Node) (string, bool) {
+		if val, ok := d.lookup(name); ok {
+			return val, true
 		}
-		if len(env) > 0 {
-			c.Env = env
-		}
-	case "env_file":
-		entries, _ := d.strList(key, v, "env_file", true)
-		for i, e := range entries {
-			d.record(Field(ck, "env_file", i), e)
-			c.EnvFile = append(c.EnvFile, e.Value)
-		}
-	case "ports":
-		c.Ports = d.ports(ck, v)
-	case "volumes":
-		c.Volumes = d.mounts(ck, v)
-	case "ready", "live":
-		p := d.probe(key, v, field)
-		if field == "ready" {
-			c.Ready = p
-		} else {
-			c.Live = p
-		}
-	case "restart":
-		d.enum(key, v, "restart", &c.Restart)
-	case "stop_grace":
-		c.StopGrace, _ = d.duration(key, v, "stop_grace", false)
-	case "init":
-		c.Init, _ = d.boolean(key, v, "init")
-	case "tty":
-		c.TTY, _ = d.boolean(key, v, "tty")
-	default:
-		d.unknownKey(ck, k, what, containerKeys())
-	}
+		d.warn(at, name, "env %s has no value and is not set in the environment, so it is left out: give it a value or set it", name)
+		return "", false
+	})
 }
+
+var buildFields = []field[*Build]{
+	{"context", func(d *decoder, k string, v *yaml.Node, b *Build) { b.Context, _ = d.str(k, v, "build context") }},
+	{"dockerfile", func(d *decoder, k string, v *yaml.Node, b *Build) { b.Dockerfile, _ = d.str(k, v, "dockerfile") }},
+	{"args", func(d *decoder, k string, v *yaml.Node, b *Build) {
+		b.Args = d.stringMap(k, v, "build args", true, d.lookupAt)
+	}},
+	{"target", func(d *decoder, k string, v *yaml.Node, b *Build) { b.Target, _ = d.str(k, v, "build target") }},
+}
+
+func (d *decoder) lookupAt(name string, _ *yaml.Node) (string, bool) { return d.lookup(name) }
 
 // build decodes "build: ./dir" or {context, dockerfile, args, target}.
 func (d *decoder) build(key string, n *yaml.Node) *Build {
-	if isNull(n) {
+	if yamlpos.IsNull(n) {
 		return nil
 	}
 	if n.Kind == yaml.ScalarNode {
 		return &Build{Context: n.Value}
 	}
 	b := &Build{}
-	known := []string{"context", "dockerfile", "args", "target"}
-	d.fields(key, n, "build", "build: ./dir, or build: {context: ./dir, dockerfile: Dockerfile}", known, func(field string) fieldFunc {
-		fk := Field(key, field)
-		return func(k, v *yaml.Node) {
-			d.record(fk, v)
-			switch field {
-			case "context":
-				b.Context, _ = d.str(fk, v, "build context")
-			case "dockerfile":
-				b.Dockerfile, _ = d.str(fk, v, "dockerfile")
-			case "target":
-				b.Target, _ = d.str(fk, v, "build target")
-			case "args":
-				args, _, _ := d.stringMap(fk, v, "build args", true, func(name string, at *yaml.Node) (string, bool) {
-					return d.lookup(name)
-				})
-				if len(args) > 0 {
-					b.Args = args
-				}
-			default:
-				d.unknownKey(key, k, "build", known)
-			}
-		}
-	})
+	fields(d, key, n, "build", "build: ./dir, or build: {context: ./dir, dockerfile: Dockerfile}", buildFields, b)
 	return b
 }
 
+// list returns the items of list n, the value of key; nothing (with a problem that says to
+// write it as example) when n is not a list.
+func (d *decoder) list(key string, n *yaml.Node, what, example string) []*yaml.Node {
+	if !yamlpos.IsNull(n) && n.Kind != yaml.SequenceNode {
+		d.expect(key, n, what, "a list", "write a list, e.g. "+example)
+	}
+	return yamlpos.Items(n)
+}
+
 // ports decodes a container's ports: short strings (and bare numbers) or long-form mappings.
-func (d *decoder) ports(ck string, n *yaml.Node) []Port {
-	key := Field(ck, "ports")
-	if isNull(n) {
-		return nil
-	}
-	if n.Kind != yaml.SequenceNode {
-		d.fail(key, n, `write a list, e.g. ports: ["8080:80"]`, "ports must be a list, found %s", describe(n))
-		return nil
-	}
+func (d *decoder) ports(key string, n *yaml.Node) []Port {
 	var out []Port
-	for _, e := range n.Content {
+	for _, e := range d.list(key, n, "ports", `ports: ["8080:80"]`) {
 		var ps []Port
 		switch e.Kind {
 		case yaml.ScalarNode:
@@ -401,7 +290,7 @@ func (d *decoder) ports(ck string, n *yaml.Node) []Port {
 		case yaml.MappingNode:
 			ps = d.longPort(Field(key, len(out)), e)
 		default:
-			d.fail(Field(key, len(out)), e, `write "8080:80" or {host_port: 8080, container_port: 80}`, "each port must be a string or a mapping, found %s", describe(e))
+			d.expect(Field(key, len(out)), e, "each port", "a string or a mapping", `write "8080:80" or {host_port: 8080, container_port: 80}`)
 			continue
 		}
 		d.portCount += len(ps)
@@ -417,57 +306,63 @@ func (d *decoder) ports(ck string, n *yaml.Node) []Port {
 	return out
 }
 
+// portForm is a long-form port as written.
+type portForm struct {
+	ip, host, ctr, proto string
+	ctrNode              *yaml.Node
+	bad                  bool
+}
+
+func portPart(set func(*portForm, string, *yaml.Node)) func(d *decoder, k string, v *yaml.Node, f *portForm) {
+	return func(d *decoder, k string, v *yaml.Node, f *portForm) {
+		s, ok := d.str(up(k), v, k[strings.LastIndex(k, "/")+1:])
+		f.bad = f.bad || !ok
+		set(f, s, v)
+	}
+}
+
+var portFields = []field[*portForm]{
+	{"host_ip", portPart(func(f *portForm, s string, _ *yaml.Node) { f.ip = s })},
+	{"host_port", portPart(func(f *portForm, s string, _ *yaml.Node) { f.host = s })},
+	{"published", portPart(func(f *portForm, s string, _ *yaml.Node) { f.host = s })},
+	{"container_port", portPart(func(f *portForm, s string, v *yaml.Node) { f.ctr, f.ctrNode = s, v })},
+	{"target", portPart(func(f *portForm, s string, v *yaml.Node) { f.ctr, f.ctrNode = s, v })},
+	{"protocol", portPart(func(f *portForm, s string, _ *yaml.Node) { f.proto = s })},
+}
+
 // longPort decodes {host_ip, host_port|published, container_port|target, protocol}.
 func (d *decoder) longPort(key string, n *yaml.Node) []Port {
-	known := []string{"host_ip", "host_port", "published", "container_port", "target", "protocol"}
-	var ip, host, ctr, proto string
-	var ctrNode *yaml.Node
-	good := true
-	d.fields(key, n, "port", "{host_port: 8080, container_port: 80}", known, func(field string) fieldFunc {
-		return func(k, v *yaml.Node) {
-			s, ok := d.str(key, v, field)
-			good = good && ok
-			switch field {
-			case "host_ip":
-				ip = s
-			case "host_port", "published":
-				host = s
-			case "container_port", "target":
-				ctr, ctrNode = s, v
-			case "protocol":
-				proto = s
-			}
-		}
-	})
-	if !good {
+	f := &portForm{}
+	fields(d, key, n, "port", "{host_port: 8080, container_port: 80}", portFields, f)
+	if f.bad {
 		return nil
 	}
-	if ctr == "" {
+	if f.ctr == "" {
 		d.fail(key, n, "add container_port: the port the app listens on", "port has no container_port")
 		return nil
 	}
-	spec := ctr
-	if host != "" {
-		spec = host + ":" + spec
+	spec := f.ctr
+	if f.host != "" {
+		spec = f.host + ":" + spec
 	}
-	if ip != "" {
-		if host == "" {
+	if f.ip != "" {
+		if f.host == "" {
 			spec = ":" + spec // "ip::container": the engine picks the host port on that address
 		}
-		if strings.Contains(ip, ":") {
-			spec = "[" + ip + "]:" + spec
+		if strings.Contains(f.ip, ":") {
+			spec = "[" + f.ip + "]:" + spec
 		} else {
-			spec = ip + ":" + spec
+			spec = f.ip + ":" + spec
 		}
 	}
-	if proto != "" {
-		spec += "/" + proto
+	if f.proto != "" {
+		spec += "/" + f.proto
 	}
 	ps, err := parsePortSpec(spec)
 	if err != nil {
 		at := n
-		if ctrNode != nil {
-			at = ctrNode
+		if f.ctrNode != nil {
+			at = f.ctrNode
 		}
 		d.fail(key, at, "write {host_port: 8080, container_port: 80, protocol: tcp}", "%s", err.msg)
 		return nil
@@ -476,17 +371,10 @@ func (d *decoder) longPort(key string, n *yaml.Node) []Port {
 }
 
 // mounts decodes a container's volumes: short strings or long-form mappings.
-func (d *decoder) mounts(ck string, n *yaml.Node) []Mount {
-	key := Field(ck, "volumes")
-	if isNull(n) {
-		return nil
-	}
-	if n.Kind != yaml.SequenceNode {
-		d.fail(key, n, `write a list, e.g. volumes: ["logs:/var/log"]`, "volumes must be a list, found %s", describe(n))
-		return nil
-	}
+func (d *decoder) mounts(key string, n *yaml.Node) []Mount {
+	placeholder := Mount{Type: MountBind, Source: ".", Target: "/"} // keeps indexes aligned
 	var out []Mount
-	for i, e := range n.Content {
+	for i, e := range d.list(key, n, "volumes", `volumes: ["logs:/var/log"]`) {
 		ik := Field(key, i)
 		d.record(ik, e)
 		switch e.Kind {
@@ -494,225 +382,176 @@ func (d *decoder) mounts(ck string, n *yaml.Node) []Mount {
 			m, err := parseMountSpec(e.Value)
 			if err != nil {
 				d.fail(ik, e, err.hint, "%s", err.msg)
-				m = Mount{Type: MountBind, Source: ".", Target: "/"} // placeholder keeps indexes aligned
+				m = placeholder
 			}
 			out = append(out, m)
 		case yaml.MappingNode:
 			out = append(out, d.longMount(ik, e))
 		default:
-			d.fail(ik, e, `write "logs:/var/log" or {source: logs, target: /var/log}`, "each volume must be a string or a mapping, found %s", describe(e))
-			out = append(out, Mount{Type: MountBind, Source: ".", Target: "/"})
+			d.expect(ik, e, "each volume", "a string or a mapping", `write "logs:/var/log" or {source: logs, target: /var/log}`)
+			out = append(out, placeholder)
 		}
 	}
 	return out
 }
 
+// mountForm is a long-form mount as written.
+type mountForm struct {
+	m     Mount
+	typed bool
+}
+
+var mountFields = []field[*mountForm]{
+	// A part that is wrong marks the whole mount: validation says nothing more about it.
+	{"type", func(d *decoder, k string, v *yaml.Node, f *mountForm) {
+		f.typed = d.enum(up(k), v, "volume type", &f.m.Type)
+	}},
+	{"source", func(d *decoder, k string, v *yaml.Node, f *mountForm) { f.m.Source, _ = d.str(up(k), v, "source") }},
+	{"target", func(d *decoder, k string, v *yaml.Node, f *mountForm) { f.m.Target, _ = d.str(up(k), v, "target") }},
+	{"read_only", func(d *decoder, k string, v *yaml.Node, f *mountForm) {
+		f.m.ReadOnly, _ = d.boolean(up(k), v, "read_only")
+	}},
+	{"sub_path", func(d *decoder, k string, v *yaml.Node, f *mountForm) { f.m.SubPath, _ = d.str(up(k), v, "sub_path") }},
+}
+
+// up is the key of the mapping that holds field key.
+func up(key string) string { return key[:max(strings.LastIndex(key, "/"), 0)] }
+
 // longMount decodes {type, source, target, read_only, sub_path}.
 func (d *decoder) longMount(key string, n *yaml.Node) Mount {
-	var m Mount
-	known := []string{"type", "source", "target", "read_only", "sub_path"}
-	typed := false
-	d.fields(key, n, "volume", "{source: logs, target: /var/log}", known, func(field string) fieldFunc {
-		return func(k, v *yaml.Node) {
-			switch field {
-			case "type":
-				typed = d.enum(key, v, "volume type", &m.Type)
-			case "source":
-				m.Source, _ = d.str(key, v, "source")
-			case "target":
-				m.Target, _ = d.str(key, v, "target")
-			case "read_only":
-				m.ReadOnly, _ = d.boolean(key, v, "read_only")
-			case "sub_path":
-				m.SubPath, _ = d.str(key, v, "sub_path")
-			}
-		}
-	})
-	if !typed {
-		m.Type = mountTypeOf(m.Source)
+	f := &mountForm{}
+	fields(d, key, n, "volume", "{source: logs, target: /var/log}", mountFields, f)
+	if !f.typed {
+		f.m.Type = mountTypeOf(f.m.Source)
 	}
-	return m
+	return f.m
+}
+
+var volumeFields = []field[*Volume]{
+	{"files", func(d *decoder, k string, v *yaml.Node, vol *Volume) {
+		vol.Files = d.stringMap(k, v, "files", false, func(string, *yaml.Node) (string, bool) {
+			return "", true // an empty file
+		})
+	}},
 }
 
 // podVolumes decodes a pod's volumes: a mapping of name to {} or {files: {name: content}},
 // or a list of {name, files}.
 func (d *decoder) podVolumes(pod string, n *yaml.Node) []*Volume {
-	if isNull(n) {
-		return nil
-	}
+	const hint = "write volumes as a mapping, e.g. volumes: {logs: {}}"
 	var out []*Volume
-	listForm := n.Kind == yaml.SequenceNode
-	one := func(name string, at, v *yaml.Node) {
+	one := func(name string, at, v *yaml.Node, skip ...string) {
 		vol := &Volume{Name: name}
 		key := VolumeKey(pod, name)
 		d.record(key, at)
-		known := []string{"files"}
-		if listForm {
-			known = append(known, "name")
-		}
-		d.fields(key, v, fmt.Sprintf("volume %q", clip(name)), "{} or {files: {app.conf: \"...\"}}", known, func(field string) fieldFunc {
-			return func(k, fv *yaml.Node) {
-				switch field {
-				case "files":
-					files, where, _ := d.stringMap(Field(key, "files"), fv, "files", false, func(f string, at *yaml.Node) (string, bool) {
-						return "", true // an empty file
-					})
-					for f, at := range where {
-						d.record(Field(key, "files", f), at)
-					}
-					if len(files) > 0 {
-						vol.Files = files
-					}
-				}
-			}
-		})
+		fields(d, key, v, fmt.Sprintf("volume %q", yamlpos.Clip(name)), "{} or {files: {app.conf: \"...\"}}", volumeFields, vol, skip...)
 		out = append(out, vol)
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
-		pairs, _ := d.mapping(PodKey(pod), n, "volumes", "")
-		for _, p := range pairs {
-			one(p.k.Value, p.k, p.v)
+		for _, p := range yamlpos.Pairs(n) {
+			one(p.Key.Value, p.Key, p.Value)
 		}
 	case yaml.SequenceNode:
 		for i, e := range n.Content {
-			name, at := "", e
 			if e.Kind != yaml.MappingNode {
-				d.problem(e, "write volumes as a mapping, e.g. volumes: {logs: {}}", "each entry of volumes must be a mapping with a name, found %s", describe(e))
+				d.problem(e, hint, "each entry of volumes must be a mapping with a name, found %s", yamlpos.Describe(e))
 				continue
 			}
-			for j := 0; j+1 < len(e.Content); j += 2 {
-				if e.Content[j].Value == "name" && e.Content[j+1].Kind == yaml.ScalarNode {
-					name, at = e.Content[j+1].Value, e.Content[j+1]
-				}
-			}
-			if name == "" {
-				d.problem(e, "write volumes as a mapping, e.g. volumes: {logs: {}}", "volume #%d has no name", i+1)
+			name, ok := yamlpos.Scalar(yamlpos.Value(e, "name"))
+			if !ok || name == "" {
+				d.problem(e, hint, "volume #%d has no name", i+1)
 				continue
 			}
-			one(name, at, e)
+			one(name, yamlpos.Value(e, "name"), e, "name")
 		}
 	default:
-		d.fail(PodKey(pod)+"/volumes", n, "write volumes as a mapping, e.g. volumes: {logs: {}}", "volumes must be a mapping of volume names, found %s", describe(n))
+		if !yamlpos.IsNull(n) {
+			d.expect(PodKey(pod)+"/volumes", n, "volumes", "a mapping of volume names", hint)
+		}
 	}
 	return out
 }
 
-// probe decodes {http|tcp|exec, period, timeout, retries, start_period}.
+// probeForm is a probe being decoded, with what names it in messages (ready, live).
+type probeForm struct {
+	p    *Probe
+	what string
+}
+
+var probeFields = []field[*probeForm]{
+	{"http", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
+		f.p.HTTP = &HTTPProbe{}
+		fields(d, k, v, "http probe", "{port: 8080, path: /healthz}", httpProbeFields, f.p.HTTP)
+	}},
+	{"tcp", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
+		f.p.TCP = &TCPProbe{}
+		fields(d, k, v, "tcp probe", "{port: 9901}", tcpProbeFields, f.p.TCP)
+	}},
+	{"exec", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
+		f.p.Exec = &ExecProbe{}
+		fields(d, k, v, "exec probe", "{command: [\"/check\"]}", execProbeFields, f.p.Exec)
+	}},
+	{"period", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
+		f.p.Period, _ = d.duration(k, v, f.what+" period", true)
+	}},
+	{"timeout", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
+		f.p.Timeout, _ = d.duration(k, v, f.what+" timeout", true)
+	}},
+	{"retries", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
+		if r, ok := d.integer(k, v, f.what+" retries"); ok {
+			if r < 1 {
+				d.fail(k, v, "write retries: 1 or more", "%s retries must be at least 1, found %d", f.what, r)
+			} else {
+				f.p.Retries = r
+			}
+		}
+	}},
+	{"start_period", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
+		f.p.StartPeriod, _ = d.duration(k, v, f.what+" start_period", false)
+	}},
+}
+
+var httpProbeFields = []field[*HTTPProbe]{
+	{"port", func(d *decoder, k string, v *yaml.Node, h *HTTPProbe) { h.Port, _ = d.integer(k, v, "http probe port") }},
+	{"path", func(d *decoder, k string, v *yaml.Node, h *HTTPProbe) { h.Path, _ = d.str(k, v, "http probe path") }},
+	{"host", func(d *decoder, k string, v *yaml.Node, h *HTTPProbe) { h.Host, _ = d.str(k, v, "http probe host") }},
+	{"scheme", func(d *decoder, k string, v *yaml.Node, h *HTTPProbe) { h.Scheme, _ = d.str(k, v, "http probe scheme") }},
+	{"headers", func(d *decoder, k string, v *yaml.Node, h *HTTPProbe) {
+		h.Headers = d.stringMap(k, v, "http probe headers", false, func(string, *yaml.Node) (string, bool) { return "", true })
+	}},
+}
+
+var tcpProbeFields = []field[*TCPProbe]{
+	{"port", func(d *decoder, k string, v *yaml.Node, t *TCPProbe) { t.Port, _ = d.integer(k, v, "tcp probe port") }},
+	{"host", func(d *decoder, k string, v *yaml.Node, t *TCPProbe) { t.Host, _ = d.str(k, v, "tcp probe host") }},
+}
+
+var execProbeFields = []field[*ExecProbe]{
+	{"command", func(d *decoder, k string, v *yaml.Node, e *ExecProbe) {
+		e.Command, _ = d.words(k, v, "exec probe command")
+	}},
+}
+
+// probe decodes {http|tcp|exec, period, timeout, retries, start_period}; what names it
+// (ready, live).
 func (d *decoder) probe(key string, n *yaml.Node, what string) *Probe {
-	if isNull(n) {
+	if yamlpos.IsNull(n) {
 		return nil
 	}
-	p := &Probe{}
-	known := []string{"http", "tcp", "exec", "period", "timeout", "retries", "start_period"}
-	ok := d.fields(key, n, what, "{http: {port: 8080, path: /healthz}}", known, func(field string) fieldFunc {
-		fk := Field(key, field)
-		return func(k, v *yaml.Node) {
-			d.record(fk, v)
-			switch field {
-			case "http":
-				p.HTTP = d.httpProbe(fk, v)
-			case "tcp":
-				p.TCP = d.tcpProbe(fk, v)
-			case "exec":
-				p.Exec = d.execProbe(fk, v)
-			case "period":
-				p.Period, _ = d.duration(fk, v, what+" period", true)
-			case "timeout":
-				p.Timeout, _ = d.duration(fk, v, what+" timeout", true)
-			case "start_period":
-				p.StartPeriod, _ = d.duration(fk, v, what+" start_period", false)
-			case "retries":
-				if r, ok := d.integer(fk, v, what+" retries"); ok {
-					if r < 1 {
-						d.fail(fk, v, "write retries: 1 or more", "%s retries must be at least 1, found %d", what, r)
-					} else {
-						p.Retries = r
-					}
-				}
-			}
-		}
-	})
-	if !ok {
+	f := &probeForm{p: &Probe{}, what: what}
+	if !fields(d, key, n, what, "{http: {port: 8080, path: /healthz}}", probeFields, f) {
 		return nil
 	}
-	return p
+	return f.p
 }
 
-func (d *decoder) httpProbe(key string, n *yaml.Node) *HTTPProbe {
-	h := &HTTPProbe{}
-	known := []string{"port", "path", "host", "scheme", "headers"}
-	d.fields(key, n, "http probe", "{port: 8080, path: /healthz}", known, func(field string) fieldFunc {
-		fk := Field(key, field)
-		return func(k, v *yaml.Node) {
-			d.record(fk, v)
-			switch field {
-			case "port":
-				h.Port, _ = d.integer(fk, v, "http probe port")
-			case "path":
-				h.Path, _ = d.str(fk, v, "http probe path")
-			case "host":
-				h.Host, _ = d.str(fk, v, "http probe host")
-			case "scheme":
-				h.Scheme, _ = d.str(fk, v, "http probe scheme")
-			case "headers":
-				hs, _, _ := d.stringMap(fk, v, "http probe headers", false, func(string, *yaml.Node) (string, bool) { return "", true })
-				if len(hs) > 0 {
-					h.Headers = hs
-				}
-			}
-		}
-	})
-	return h
-}
-
-func (d *decoder) tcpProbe(key string, n *yaml.Node) *TCPProbe {
-	t := &TCPProbe{}
-	known := []string{"port", "host"}
-	d.fields(key, n, "tcp probe", "{port: 9901}", known, func(field string) fieldFunc {
-		fk := Field(key, field)
-		return func(k, v *yaml.Node) {
-			d.record(fk, v)
-			switch field {
-			case "port":
-				t.Port, _ = d.integer(fk, v, "tcp probe port")
-			case "host":
-				t.Host, _ = d.str(fk, v, "tcp probe host")
-			}
-		}
-	})
-	return t
-}
-
-func (d *decoder) execProbe(key string, n *yaml.Node) *ExecProbe {
-	e := &ExecProbe{}
-	known := []string{"command"}
-	d.fields(key, n, "exec probe", "{command: [\"/check\"]}", known, func(field string) fieldFunc {
-		fk := Field(key, field)
-		return func(k, v *yaml.Node) {
-			d.record(fk, v)
-			e.Command, _ = d.words(fk, v, "exec probe command")
-		}
-	})
-	return e
-}
-
-// backoff decodes {initial, max, reset}.
-func (d *decoder) backoff(n *yaml.Node, b *Backoff) {
-	known := []string{"initial", "max", "reset"}
-	d.record("backoff", n)
-	d.fields("backoff", n, "backoff", "{initial: 1s, max: 30s, reset: 60s}", known, func(field string) fieldFunc {
-		fk := Field("backoff", field)
-		return func(k, v *yaml.Node) {
-			d.record(fk, v)
-			switch field {
-			case "initial":
-				b.Initial, _ = d.duration(fk, v, "backoff initial", true)
-			case "max":
-				b.Max, _ = d.duration(fk, v, "backoff max", true)
-			case "reset":
-				b.Reset, _ = d.duration(fk, v, "backoff reset", true)
-			}
-		}
-	})
+var backoffFields = []field[*Backoff]{
+	{"initial", func(d *decoder, k string, v *yaml.Node, b *Backoff) {
+		b.Initial, _ = d.duration(k, v, "backoff initial", true)
+	}},
+	{"max", func(d *decoder, k string, v *yaml.Node, b *Backoff) { b.Max, _ = d.duration(k, v, "backoff max", true) }},
+	{"reset", func(d *decoder, k string, v *yaml.Node, b *Backoff) {
+		b.Reset, _ = d.duration(k, v, "backoff reset", true)
+	}},
 }

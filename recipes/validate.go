@@ -2,6 +2,7 @@ package recipes
 
 import (
 	"fmt"
+	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 	"io/fs"
 	"path"
 	"path/filepath"
@@ -76,7 +77,7 @@ func (v *validator) dnsLabel(key, what, name string) bool {
 		if fix != "" && fix != name {
 			hint += fmt.Sprintf(", e.g. %q", fix)
 		}
-		v.problem(key, hint, "%s name %q is not a valid DNS label", what, clip(name))
+		v.problem(key, hint, "%s name %q is not a valid DNS label", what, yamlpos.Clip(name))
 		return false
 	}
 	return true
@@ -143,7 +144,7 @@ func (v *validator) pod(p *Pod) {
 		for _, f := range sortedKeys(vol.Files) {
 			if f == "" || path.IsAbs(f) || filepath.IsAbs(f) || slices.Contains(strings.Split(filepath.ToSlash(f), "/"), "..") {
 				v.problem(Field(vk, "files", f), "name files relative to the volume, like app.conf or conf.d/app.conf",
-					"file name %q in volume %q must be a relative path inside the volume", clip(f), vol.Name)
+					"file name %q in volume %q must be a relative path inside the volume", yamlpos.Clip(f), vol.Name)
 			}
 		}
 	}
@@ -180,7 +181,7 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 	case c.Image != "":
 		if _, err := reference.ParseNormalizedNamed(c.Image); err != nil {
 			hint := "write a reference like app:dev, registry.example.com/team/app:1.2 (repository names are lowercase)"
-			v.problem(Field(ck, "image"), hint, "image %q of %s is not a valid image reference: %v", clip(c.Image), label, err)
+			v.problem(Field(ck, "image"), hint, "image %q of %s is not a valid image reference: %v", yamlpos.Clip(c.Image), label, err)
 		}
 	}
 	if c.Build != nil && c.Build.Context == "" {
@@ -188,11 +189,11 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 	}
 	for _, name := range sortedKeys(c.Env) {
 		if name == "" || strings.ContainsAny(name, "=\x00") {
-			v.problem(Field(ck, "env", name), "use names like APP_PORT, without = in them", "environment variable name %q of %s is not valid", clip(name), label)
+			v.problem(Field(ck, "env", name), "use names like APP_PORT, without = in them", "environment variable name %q of %s is not valid", yamlpos.Clip(name), label)
 		}
 	}
 	if c.WorkingDir != "" && !path.IsAbs(c.WorkingDir) {
-		v.problem(Field(ck, "workdir"), "write an absolute path like /app", "workdir %q of %s is not an absolute path", clip(c.WorkingDir), label)
+		v.problem(Field(ck, "workdir"), "write an absolute path like /app", "workdir %q of %s is not an absolute path", yamlpos.Clip(c.WorkingDir), label)
 	}
 	if c.StopGrace < 0 {
 		v.problem(Field(ck, "stop_grace"), "write a positive duration like 10s", "stop_grace of %s must not be negative", label)
@@ -224,7 +225,7 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 	for i, m := range c.Volumes {
 		k := Field(ck, "volumes", i)
 		if m.Target == "" || !path.IsAbs(m.Target) {
-			v.problem(k, "mount at an absolute path like /var/log", "volume target %q of %s is not an absolute path", clip(m.Target), label)
+			v.problem(k, "mount at an absolute path like /var/log", "volume target %q of %s is not an absolute path", yamlpos.Clip(m.Target), label)
 		} else if j, dup := targets[path.Clean(m.Target)]; dup {
 			v.problem(k, "mount each path once", "%s mounts two volumes at %s (entries %d and %d)", label, path.Clean(m.Target), j+1, i+1)
 		} else {
@@ -261,6 +262,50 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 	}
 	v.probe(Field(ck, "ready"), "ready", label, c.Ready)
 	v.probe(Field(ck, "live"), "live", label, c.Live)
+	v.execLimits(ck, label, c)
+}
+
+// What a process can be started with. The kernel refuses a single argument or environment
+// string (NAME=value) longer than MAX_ARG_STRLEN, 32 pages: the container would fail to
+// start. The arguments and environment together are bounded by a quarter of the stack limit
+// (2 MiB with the usual 8 MiB), and the engine refuses a container whose configuration does
+// not fit its messages ("trying to send message larger than max"): maxExecTotal stays well
+// below both.
+const (
+	maxArgLen    = 128 << 10
+	maxExecTotal = 1 << 20
+)
+
+// execLimits checks a container's command line and environment against what a process can
+// be started with, so that validate finds what up would fail on.
+func (v *validator) execLimits(ck, label string, c *Container) {
+	const hint = "put large data in a file (in a pod volume's files, or a bind mount) and pass its path instead"
+	total, over := 0, false
+	check := func(key, what string, s string) {
+		total += len(s) + 1 // with its NUL
+		if len(s)+1 > maxArgLen {
+			over = true
+			v.problem(key, hint, "%s of %s is %s long, and a process cannot be started with a single argument or variable longer than %s", what, label, expSize(len(s)), expSize(maxArgLen))
+		}
+	}
+	args := func(key, what string, words []string) {
+		for i, w := range words {
+			check(key, fmt.Sprintf("%s word %d", what, i+1), w)
+		}
+	}
+	args(Field(ck, "entrypoint"), "entrypoint", c.Entrypoint)
+	args(Field(ck, "command"), "command", c.Command)
+	for _, name := range sortedKeys(c.Env) {
+		check(Field(ck, "env", name), "env "+name, name+"="+c.Env[name])
+	}
+	if !over && total > maxExecTotal {
+		v.problem(ck, hint, "the command and environment of %s add up to %s, more than the %s a container can be started with", label, expSize(total), expSize(maxExecTotal))
+	}
+	for which, p := range map[string]*Probe{"ready": c.Ready, "live": c.Live} {
+		if p != nil && p.Exec != nil {
+			args(Field(ck, which, "exec", "command"), which+" exec probe command", p.Exec.Command)
+		}
+	}
 }
 
 func (v *validator) probe(key, which, label string, p *Probe) {
@@ -291,10 +336,10 @@ func (v *validator) probe(key, which, label string, p *Probe) {
 		case "", "http", "https":
 		default:
 			v.problem(Field(key, "http", "scheme"), v.say("use http or https", "", "use HTTP or HTTPS"),
-				"%s probe of %s has an unknown scheme %q", which, label, clip(p.HTTP.Scheme))
+				"%s probe of %s has an unknown scheme %q", which, label, yamlpos.Clip(p.HTTP.Scheme))
 		}
 		if p.HTTP.Path != "" && !strings.HasPrefix(p.HTTP.Path, "/") {
-			v.problem(Field(key, "http", "path"), fmt.Sprintf("write it as /%s", p.HTTP.Path), "%s probe path %q of %s must start with /", which, clip(p.HTTP.Path), label)
+			v.problem(Field(key, "http", "path"), fmt.Sprintf("write it as /%s", p.HTTP.Path), "%s probe path %q of %s must start with /", which, yamlpos.Clip(p.HTTP.Path), label)
 		}
 	}
 	if p.TCP != nil {
@@ -466,7 +511,7 @@ func (v *validator) engineNames() {
 	check := func(key, pod, name, what string) {
 		full := fmt.Sprintf("%s-%s-%s", v.s.Name, pod, name)
 		if len(full) > 253 {
-			v.problem(key, "shorten the stack, pod or container name", "engine name %q is longer than 253 characters", clip(full))
+			v.problem(key, "shorten the stack, pod or container name", "engine name %q is longer than 253 characters", yamlpos.Clip(full))
 		}
 		if prev, dup := owner[full]; dup && prev != what {
 			v.problem(key, "rename the pod or the container so that the names differ once joined with '-'",

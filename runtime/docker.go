@@ -8,9 +8,16 @@
 package runtime
 
 import (
+	"bufio"
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
@@ -35,8 +42,9 @@ type Docker struct {
 }
 
 var (
-	_ orchestrator.Runtime     = (*Docker)(nil)
-	_ orchestrator.StatsSource = (*Docker)(nil)
+	_ orchestrator.Runtime       = (*Docker)(nil)
+	_ orchestrator.StatsSource   = (*Docker)(nil)
+	_ orchestrator.EngineChecker = (*Docker)(nil)
 )
 
 // Close releases the connections to the engine.
@@ -72,10 +80,21 @@ func engineError(what string, err error) error {
 	switch {
 	case cerrdefs.IsNotFound(err):
 		return newError(msg, err, orchestrator.ErrNotFound)
-	case client.IsErrConnectionFailed(err):
+	case client.IsErrConnectionFailed(err) || connectionLost(err):
 		return newError(msg+"; is the engine still running?", err, orchestrator.ErrEngineUnreachable)
 	}
 	return newError(msg, err)
+}
+
+// connectionLost reports whether err is the engine's connection going away under a request
+// (the engine stopping: its API closes before anything else), not an answer of the engine.
+func connectionLost(err error) bool {
+	for _, e := range []error{io.EOF, io.ErrUnexpectedEOF, syscall.ECONNRESET, syscall.ECONNREFUSED, syscall.EPIPE} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // sidecarError is an error with our own message that matches the given sentinels and unwraps
@@ -105,6 +124,41 @@ func cleanMessage(err error) string {
 func isConflict(err error) bool { return cerrdefs.IsConflict(err) }
 
 func isNotFound(err error) bool { return cerrdefs.IsNotFound(err) }
+
+// engineCheckTimeout bounds CheckEngine: an engine that takes a connection and does not
+// answer a ping within it (one stopping under a socket that systemd holds) is taken as gone.
+const engineCheckTimeout = 3 * time.Second
+
+// CheckEngine tells whether the engine takes a new connection and answers a ping on it
+// (orchestrator.EngineChecker). It dials afresh rather than through the client's pool: a
+// stopping engine has closed its listener while the pooled connections still get answers.
+func (d *Docker) CheckEngine(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, engineCheckTimeout)
+	defer cancel()
+	gone := func(err error) error {
+		return newError("check the engine at "+d.host+": "+err.Error()+"; is the engine still running?", err, orchestrator.ErrEngineUnreachable)
+	}
+	conn, err := d.cli.Dialer()(ctx)
+	if err != nil {
+		return gone(err)
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	if _, err := io.WriteString(conn, "GET /_ping HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n\r\n"); err != nil {
+		return gone(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		return gone(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return gone(fmt.Errorf("ping answered %s", resp.Status))
+	}
+	return nil
+}
 
 // NodeInfo is the engine's host as the downward API gives it: the engine's name
 // (spec.nodeName), its CPUs and memory (what a limit that is not set reads as).

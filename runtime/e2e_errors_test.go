@@ -1,12 +1,17 @@
 package runtime_test
 
 import (
+	"context"
 	"errors"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/moby/moby/client"
 
 	"github.com/sidecar-dev/sidecar/e2e/testenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
@@ -90,6 +95,40 @@ func TestImageUnavailable(t *testing.T) {
 	_, err = e.d.CreateContainer(e.ctx, orchestrator.ContainerSpec{Name: testenv.UniqueName(t, "sct"), Image: ref, Labels: e.labels})
 	if !errors.Is(err, orchestrator.ErrImageUnavailable) {
 		t.Errorf("create from a missing image: %v, want ErrImageUnavailable", err)
+	}
+
+	// A digest reference: `docker build -t name@sha256:…` is refused by docker itself (the
+	// hint used to suggest it); the fix is a tag of one's own.
+	name := testenv.UniqueName(t, "sidecar-test-missing")
+	digested := name + "@sha256:" + strings.Repeat("0", 64)
+	err = e.d.PullImage(e.ctx, digested, nil)
+	if !errors.Is(err, orchestrator.ErrImageUnavailable) {
+		t.Fatalf("pull %s: %v, want ErrImageUnavailable", digested, err)
+	}
+	for _, want := range []string{digested, "docker build -t " + name + ":local", "image: " + name + ":local", "docker tag"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "-t "+digested) {
+		t.Errorf("error %q suggests building a digest reference", err)
+	}
+	// The suggested build works: the engine takes the tag (and refuses the digest).
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM "+testenv.AppsImage(t)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	labels := testenv.With(nil, testenv.OwnerLabel, testenv.Owner(e.labels))
+	if err := e.d.BuildImage(e.ctx, orchestrator.BuildRequest{Ref: digested, Context: dir, Labels: labels}, nil); err == nil {
+		t.Errorf("the engine built %s: a digest reference was expected to be refused", digested)
+	}
+	local := name + ":local"
+	if err := e.d.BuildImage(e.ctx, orchestrator.BuildRequest{Ref: local, Context: dir, Labels: labels}, nil); err != nil {
+		t.Fatalf("build %s as the hint says: %v", local, err)
+	}
+	t.Cleanup(func() { _, _ = e.d.Client().ImageRemove(context.Background(), local, client.ImageRemoveOptions{}) })
+	if ok, err := e.d.ImagePresent(e.ctx, local); err != nil || !ok {
+		t.Errorf("ImagePresent(%s) after the build = %v, %v", local, ok, err)
 	}
 }
 

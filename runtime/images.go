@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/distribution/reference"
 	"github.com/moby/moby/api/types/build"
 	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/client"
@@ -64,10 +65,25 @@ func (d *Docker) pullError(ctx context.Context, ref string, err error) error {
 	if client.IsErrConnectionFailed(err) {
 		return engineError("pull "+ref, err)
 	}
-	return newError(fmt.Sprintf("image %s is not present on the engine and could not be pulled (%s); "+
-		"provide it locally: build it with `docker build -t %s DIR`, load it with `docker load -i FILE`, "+
-		"or give the container a `build:` section in the recipe", ref, cleanMessage(err), ref),
-		err, orchestrator.ErrImageUnavailable)
+	return newError(fmt.Sprintf("image %s is not present on the engine and could not be pulled (%s); %s",
+		ref, cleanMessage(err), provideHint(ref)), err, orchestrator.ErrImageUnavailable)
+}
+
+// provideHint says how to provide a missing image without a registry. A digest reference
+// (name@sha256:…) names a registry's manifest: `docker build -t` refuses a digest, and an
+// engine records one only for an image it pulled (a loaded or built image has none), so the
+// fix is a tag of the user's own, used in the recipe instead.
+func provideHint(ref string) string {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if _, digested := named.(reference.Digested); err == nil && digested {
+		local := reference.FamiliarName(named) + ":local"
+		return fmt.Sprintf("a digest reference names an image in a registry, which only a pull of it provides: "+
+			"without a registry, build or load the image under a tag of your own and use that tag in the recipe "+
+			"(`docker build -t %s DIR`, or `docker load -i FILE` then `docker tag IMAGE %s`, and image: %s), "+
+			"or give the container a `build:` section", local, local, local)
+	}
+	return fmt.Sprintf("provide it locally: build it with `docker build -t %s DIR`, load it with `docker load -i FILE`, "+
+		"or give the container a `build:` section in the recipe", ref)
 }
 
 // BuildImage builds req through the engine's classic builder (no BuildKit session needed)

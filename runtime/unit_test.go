@@ -4,11 +4,14 @@ import (
 	"archive/tar"
 	"errors"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -318,5 +321,23 @@ func TestPortInUseMessage(t *testing.T) {
 		if err.Error() != tt.want || !errors.Is(err, orchestrator.ErrPortInUse) || !errors.Is(err, cause) {
 			t.Errorf("got  %v\nwant %s", err, tt.want)
 		}
+	}
+}
+
+// A connection the engine drops under a request (it is stopping: its API goes first) is the
+// engine's absence, as a refused one is, not an answer about the object.
+func TestEngineGoneIsUnreachable(t *testing.T) {
+	for _, cause := range []error{
+		&url.Error{Op: "Post", URL: "http://docker/v1.41/containers/x/stop", Err: io.EOF},
+		&url.Error{Op: "Get", URL: "http://docker/v1.41/events", Err: io.ErrUnexpectedEOF},
+		&net.OpError{Op: "read", Net: "unix", Err: os.NewSyscallError("read", syscall.ECONNRESET)},
+		&net.OpError{Op: "dial", Net: "unix", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)},
+	} {
+		if err := engineError("stop container x", cause); !errors.Is(err, orchestrator.ErrEngineUnreachable) {
+			t.Errorf("engineError(%v) = %v, want ErrEngineUnreachable", cause, err)
+		}
+	}
+	if err := engineError("stop container x", errors.New("Error response from daemon: conflict")); errors.Is(err, orchestrator.ErrEngineUnreachable) {
+		t.Errorf("an answer of the engine was taken for its absence: %v", err)
 	}
 }

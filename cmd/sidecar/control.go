@@ -33,9 +33,11 @@ import (
 //	                   and the stack is released
 //	POST /v1/kill      remove everything at once (a second Ctrl-C)
 //
-// A socket whose lock is free is stale (its `up` was killed): whoever finds it removes it.
-// Lock files are never removed: a lock file removed while held would let two processes
-// believe they hold the stack.
+// A socket whose lock is free is stale (its `up` was killed): whoever finds it removes it,
+// with its lock file. A lock file is removed only by whoever holds its lock, and whoever takes
+// a lock checks afterwards that the path still names the file it locked (else it was removed
+// meanwhile and the lock is worth nothing: it starts again), so that removing lock files
+// never lets two processes hold one stack.
 
 // ErrStackRunning: a live `up` owns the stack.
 var ErrStackRunning = errors.New("stack already running")
@@ -50,10 +52,12 @@ const (
 
 // controlDir returns the directory of the control sockets: $XDG_RUNTIME_DIR/sidecar, else
 // <temp dir>/sidecar-<uid>. It is created with mode 0700 and must belong to the user and be
-// closed to others, since whoever can reach a socket there can stop the stack.
+// closed to others, since whoever can reach a socket there can stop the stack. An
+// XDG_RUNTIME_DIR that is not the user's own, or that others may write to (they could put
+// their own directory in place of ours), is not used: the temp dir scheme is.
 func controlDir(getenv func(string) string) (string, error) {
 	var dir string
-	if rd := getenv("XDG_RUNTIME_DIR"); rd != "" && filepath.IsAbs(rd) {
+	if rd := getenv("XDG_RUNTIME_DIR"); rd != "" && filepath.IsAbs(rd) && privateParent(rd) {
 		dir = filepath.Join(rd, "sidecar")
 	} else {
 		tmp := getenv("TMPDIR")
@@ -71,6 +75,17 @@ func controlDir(getenv func(string) string) (string, error) {
 	return dir, nil
 }
 
+// privateParent reports whether dir (XDG_RUNTIME_DIR) is a directory of the user's that
+// nobody else may write to, as the XDG base directory specification requires of it.
+func privateParent(dir string) bool {
+	info, err := os.Stat(dir)
+	if err != nil || !info.IsDir() || info.Mode().Perm()&0o022 != 0 {
+		return false
+	}
+	uid, ok := ownerUID(info)
+	return !ok || uid == os.Getuid()
+}
+
 // stackFiles are the lock and socket paths of a stack.
 func stackFiles(dir, stack string) (lock, sock string) {
 	return filepath.Join(dir, stack+".lock"), filepath.Join(dir, stack+".sock")
@@ -78,10 +93,11 @@ func stackFiles(dir, stack string) (lock, sock string) {
 
 // stackHold is the exclusive hold of a stack by one `up`.
 type stackHold struct {
-	stack string
-	lock  *os.File
-	sock  string
-	ln    net.Listener
+	stack    string
+	lock     *os.File
+	lockPath string
+	sock     string
+	ln       net.Listener
 }
 
 // holdStack takes the stack for this process: the lock, then the socket (a stale one is
@@ -91,40 +107,82 @@ func holdStack(dir, stack string) (*stackHold, error) {
 	if len(sock) > maxSocketPath {
 		return nil, fmt.Errorf("the control socket path %s is too long for a unix socket (%d bytes, at most %d): set XDG_RUNTIME_DIR to a shorter directory", sock, len(sock), maxSocketPath)
 	}
-	f, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := lockFile(lockPath, true)
 	if err != nil {
-		return nil, fmt.Errorf("open the stack lock %s: %w", lockPath, err)
+		return nil, err
 	}
-	ok, err := tryLock(f)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", lockPath, err)
-	}
-	if !ok {
-		f.Close()
+	if f == nil {
 		return nil, runningError(dir, stack)
+	}
+	fail := func(err error) (*stackHold, error) {
+		_ = os.Remove(lockPath)
+		unlock(f)
+		f.Close()
+		return nil, err
 	}
 	// Ours now: the socket, if any, is a killed up's.
 	if err := os.Remove(sock); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		unlock(f)
-		f.Close()
-		return nil, fmt.Errorf("remove the stale control socket %s: %w", sock, err)
+		return fail(fmt.Errorf("remove the stale control socket %s: %w", sock, err))
 	}
 	ln, err := net.Listen("unix", sock)
 	if err != nil {
-		unlock(f)
-		f.Close()
-		return nil, fmt.Errorf("listen on the control socket %s: %w", sock, err)
+		return fail(fmt.Errorf("listen on the control socket %s: %w", sock, err))
 	}
 	if err := os.Chmod(sock, 0o600); err != nil {
 		ln.Close()
-		unlock(f)
-		f.Close()
-		return nil, fmt.Errorf("restrict the control socket %s: %w", sock, err)
+		return fail(fmt.Errorf("restrict the control socket %s: %w", sock, err))
 	}
 	_ = f.Truncate(0)
 	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-	return &stackHold{stack: stack, lock: f, sock: sock, ln: ln}, nil
+	return &stackHold{stack: stack, lock: f, lockPath: lockPath, sock: sock, ln: ln}, nil
+}
+
+// lockFile opens the lock file at path (creating it when create is set) and takes its lock
+// without waiting. It returns nil, nil when another process holds it (or, without create,
+// when there is no lock file). A lock is good only while path names the locked file: a holder
+// removes the file before it unlocks, so a lock taken on a file opened just before is checked
+// and, when the path no longer names it, taken again on the new one.
+func lockFile(path string, create bool) (*os.File, error) {
+	flags := os.O_RDWR
+	if create {
+		flags |= os.O_CREATE
+	}
+	for {
+		f, err := os.OpenFile(path, flags, 0o600)
+		if err != nil {
+			if !create && errors.Is(err, fs.ErrNotExist) {
+				return nil, nil
+			}
+			return nil, fmt.Errorf("open the stack lock %s: %w", path, err)
+		}
+		ok, err := tryLock(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		if !ok {
+			f.Close()
+			return nil, nil
+		}
+		held, err := f.Stat()
+		if err != nil {
+			unlock(f)
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		now, err := os.Stat(path)
+		if err == nil && os.SameFile(held, now) {
+			return f, nil
+		}
+		unlock(f)
+		f.Close()
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		if !create && err != nil {
+			return nil, nil // removed by its last holder: nothing is left to clean
+		}
+	}
 }
 
 // runningError says that a live up owns the stack, and how to reach it.
@@ -145,10 +203,12 @@ func runningError(dir, stack string) error {
 		ErrStackRunning, stack, who, stack, stack)
 }
 
-// release gives the stack up: the socket goes, then the lock.
+// release gives the stack up: the socket goes, then the lock file, removed while it is still
+// locked (see lockFile), then the lock.
 func (h *stackHold) release() {
 	h.ln.Close() // removes the socket file too
 	_ = os.Remove(h.sock)
+	_ = os.Remove(h.lockPath)
 	unlock(h.lock)
 	h.lock.Close()
 }
@@ -279,20 +339,19 @@ func dialControl(dir, stack string) (*controlClient, bool) {
 	return c, true
 }
 
-// removeStale removes a socket left by a killed up, when its lock is free.
+// removeStale removes a socket left by a killed up, and its lock file, when its lock is free.
 func removeStale(lockPath, sock string) {
-	f, err := os.OpenFile(lockPath, os.O_RDWR, 0)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			_ = os.Remove(sock) // no lock at all: nobody can own it
-		}
+	// Without a lock file the socket is left alone: an up that has just created the file and
+	// is about to listen may own it (an up removes a stale socket itself once it holds the
+	// lock).
+	f, err := lockFile(lockPath, false)
+	if err != nil || f == nil {
 		return
 	}
-	defer f.Close()
-	if ok, err := tryLock(f); err == nil && ok {
-		_ = os.Remove(sock)
-		unlock(f)
-	}
+	_ = os.Remove(sock)
+	_ = os.Remove(lockPath)
+	unlock(f)
+	f.Close()
 }
 
 func (c *controlClient) url(path string) string { return "http://sidecar" + controlAPI + path }
@@ -375,13 +434,21 @@ func liveStacks(dir string) []string {
 		return nil
 	}
 	var out []string
+	socks := map[string]bool{}
 	for _, e := range entries {
 		name, ok := strings.CutSuffix(e.Name(), ".sock")
 		if !ok || e.Type()&fs.ModeSocket == 0 {
 			continue
 		}
+		socks[name] = true
 		if _, live := dialControl(dir, name); live {
 			out = append(out, name)
+		}
+	}
+	// A lock file without a socket is a killed up's too (killed between the two).
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".lock"); ok && !socks[name] {
+			removeStale(stackFiles(dir, name))
 		}
 	}
 	sort.Strings(out)

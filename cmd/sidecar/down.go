@@ -173,6 +173,10 @@ func downLive(ctx context.Context, opts *DownOptions, c *controlClient, name str
 	if ctx.Err() != nil {
 		return true, ErrInterrupted
 	}
+	if len(final.Left) > 0 { // the engine was unreachable: that up had to leave them
+		return true, &ExitError{Code: exitFailure, Err: fmt.Errorf("stack %s was stopped, not removed: the engine did not answer, and %s are left on it; run `sidecar down --stack %s` again once it answers",
+			name, strings.Join(final.Left, ", "), name)}
+	}
 	select {
 	case <-forced:
 		fmt.Fprintf(opts.IO.Out, "Stopped stack %s (forced).\n", name)

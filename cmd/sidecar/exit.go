@@ -19,10 +19,10 @@ const (
 	exitOK          = 0
 	exitFailure     = 1   // something went wrong at run time (engine, build, ...)
 	exitBadInput    = 2   // bad recipe, bad flags or arguments, unreadable settings
-	exitInterrupted = 130 // Ctrl-C or SIGTERM
+	exitInterrupted = 130 // Ctrl-C, SIGTERM or SIGHUP
 )
 
-// ErrInterrupted is returned (wrapped) by a command stopped by Ctrl-C or SIGTERM.
+// ErrInterrupted is returned (wrapped) by a command stopped by Ctrl-C, SIGTERM or SIGHUP.
 var ErrInterrupted = errors.New("interrupted")
 
 // ExitError ends the process with Code, printing Err first when it is set. `up` uses it to

@@ -20,7 +20,9 @@ func run() int {
 	// our importer cannot intercept (a variable nested in another's default); the importer
 	// reports unset variables as its own warnings, so the duplicate is dropped here.
 	logrus.SetOutput(io.Discard)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP (the terminal went away) means what SIGTERM means, for every command: a
+	// cancelled context, never the default action that ends the process on the spot.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	return execute(ctx, systemFactory(), os.Args[1:])
 }

@@ -33,7 +33,7 @@ type UpOptions struct {
 
 	// Connect reaches the engine; tests give an in-memory one.
 	Connect func(context.Context) (engine, error)
-	// Signals delivers Ctrl-C and SIGTERM; nil: the process's own. Tests send on it.
+	// Signals delivers Ctrl-C, SIGTERM and SIGHUP; nil: the process's own. Tests send on it.
 	Signals <-chan os.Signal
 	// ControlDir is where the control socket goes; "": the user's runtime directory.
 	ControlDir string
@@ -54,16 +54,18 @@ left behind.
 
 With pod names, only those pods run, with every pod they depend on.
 
-Output: on a terminal, the interactive view: every container's logs side by side
-with its state, search, mute, restart/stop/start, a shell (e), and q to stop the
-stack (? lists every key). Otherwise, or with --plain, every container's lines as
+Output: on a terminal (stdin and stdout both), the interactive view: every
+container's logs side by side with its state, search, mute, restart/stop/start, a
+shell (e), and q to stop the stack (? lists every key). Otherwise (a pipe, a file,
+/dev/null, nohup), or with --plain, every container's lines as
 "container | line" ("pod/container | line" with several pods) and the lifecycle as
 "container * started", "* ready", ... lines. --output json writes every event as
 one JSON object per line instead.
 
-The first Ctrl-C (or SIGTERM) stops the stack gracefully: each container gets its
-stop signal and its grace before SIGKILL. A second Ctrl-C removes everything at
-once.
+The first Ctrl-C (or SIGTERM, or SIGHUP when the terminal goes away) stops the
+stack gracefully: each container gets its stop signal and its grace before SIGKILL.
+A second one removes everything at once. Output that can no longer be written (the
+terminal closed, a pipe whose reader ended) stops the stack the same way.
 
 While it runs, the stack is this up's: sidecar ps shows its live state, sidecar
 down stops it, and a second sidecar up of the same stack refuses to start.
@@ -118,13 +120,13 @@ type upView interface {
 }
 
 // newView chooses how up shows the stack: JSON lines with --output json; the interactive
-// view (up_tui.go) when stdout is a terminal and --plain is not given, which drives o with
-// the user's commands; plain lines otherwise.
+// view (up_tui.go) when stdin and stdout are both terminals and --plain is not given, which
+// drives o with the user's commands; plain lines otherwise.
 func (opts *UpOptions) newView(o *orchestrator.Orchestrator) upView {
 	if opts.Output == "json" {
 		return plain.NewJSON(opts.IO.Out)
 	}
-	if opts.IO.IsTTY && !opts.Plain {
+	if opts.IO.Interactive() && !opts.Plain {
 		return opts.newTUIView(o)
 	}
 	return plain.New(opts.IO.Out, plain.Options{
@@ -148,6 +150,8 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 			return &ExitError{Code: exitBadInput, Err: fmt.Errorf("stack %s has no pod %q: its pods are %s", st.Name, name, strings.Join(all, ", "))}
 		}
 	}
+
+	defer surviveClosedOutput()()
 
 	dir := opts.ControlDir
 	if dir == "" {
@@ -199,7 +203,11 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 	if v, ok := view.(interface{ handlesSignals() bool }); !ok || !v.handlesSignals() {
 		stopSignals = opts.watchSignals(o)
 	}
+	// A signal that came before the watch began (while the recipe loaded or the engine was
+	// reached) cancelled ctx: it stops the stack too.
+	stopLate := context.AfterFunc(ctx, o.Interrupt)
 	res, runErr := o.Run(context.WithoutCancel(ctx))
+	stopLate()
 	stopSignals()
 	<-viewDone
 	hold.release()
@@ -208,17 +216,25 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 	return upResult(res, runErr)
 }
 
-// watchSignals turns the first Ctrl-C or SIGTERM into a graceful teardown and the second into
-// a forced one. It returns a function that stops watching.
+// surviveClosedOutput makes a write to a closed pipe or socket an error (EPIPE) for the
+// writer to handle rather than a SIGPIPE that ends the process before it tears the stack
+// down: Go's default for fd 1 and 2 (`sidecar up | head -1`, `| tee log` in a closed
+// terminal). The signal is caught, not ignored, so that programs up starts (the TUI's shell)
+// get the default back. It returns a function that restores the default.
+func surviveClosedOutput() (restore func()) {
+	ch := make(chan os.Signal, 1) // never read: a caught SIGPIPE is dropped
+	signal.Notify(ch, syscall.SIGPIPE)
+	return func() { signal.Stop(ch) }
+}
+
+// watchSignals turns the first Ctrl-C, SIGTERM or SIGHUP into a graceful teardown and the
+// second into a forced one. It returns a function that stops watching.
 func (opts *UpOptions) watchSignals(o *orchestrator.Orchestrator) (stop func()) {
 	sigs := opts.Signals
 	release := func() {}
 	if sigs == nil {
 		ch := make(chan os.Signal, 2)
-		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-		// Output into a closed pipe must be an error to handle, not a SIGPIPE that kills up
-		// before it tears the stack down.
-		signal.Ignore(syscall.SIGPIPE)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 		sigs, release = ch, func() { signal.Stop(ch) }
 	}
 	done := make(chan struct{})

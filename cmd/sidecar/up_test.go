@@ -403,6 +403,39 @@ func TestControlDir(t *testing.T) {
 	if err != nil || dir != filepath.Join(tmp, fmt.Sprintf("sidecar-%d", os.Getuid())) {
 		t.Errorf("without XDG_RUNTIME_DIR: %q, %v", dir, err)
 	}
+
+	// An XDG_RUNTIME_DIR others may write to, or another user's, is not the sockets' parent:
+	// the temp dir scheme is used instead.
+	withBoth := func(xdg string) func(string) string {
+		return func(k string) string {
+			switch k {
+			case "XDG_RUNTIME_DIR":
+				return xdg
+			case "TMPDIR":
+				return tmp
+			}
+			return ""
+		}
+	}
+	open := controlTestDir(t)
+	if err := os.Chmod(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if dir, err := controlDir(withBoth(open)); err != nil || dir != filepath.Join(tmp, fmt.Sprintf("sidecar-%d", os.Getuid())) {
+		t.Errorf("XDG_RUNTIME_DIR of mode 0777: %q, %v; want the temp dir scheme", dir, err)
+	}
+	if _, err := os.Stat(filepath.Join(open, "sidecar")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a directory was made in an XDG_RUNTIME_DIR of mode 0777: %v", err)
+	}
+	if os.Getuid() == 0 {
+		theirs := controlTestDir(t)
+		if err := os.Chown(theirs, 12345, 12345); err != nil {
+			t.Fatal(err)
+		}
+		if dir, err := controlDir(withBoth(theirs)); err != nil || dir != filepath.Join(tmp, fmt.Sprintf("sidecar-%d", os.Getuid())) {
+			t.Errorf("another user's XDG_RUNTIME_DIR: %q, %v; want the temp dir scheme", dir, err)
+		}
+	}
 }
 
 type brokenPipe struct{}

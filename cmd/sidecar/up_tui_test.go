@@ -14,15 +14,18 @@ import (
 func TestUpChoosesItsView(t *testing.T) {
 	tests := []struct {
 		name   string
-		tty    bool
+		tty    bool // stdout
+		in     bool // stdin
 		plain  bool
 		output string
 		want   string
 	}{
-		{"terminal", true, false, "text", "*main.tuiView"},
-		{"terminal, --plain", true, true, "text", "*plain.Printer"},
-		{"terminal, --output json", true, false, "json", "*plain.JSON"},
-		{"not a terminal", false, false, "text", "*plain.Printer"},
+		{"terminal", true, true, false, "text", "*main.tuiView"},
+		{"terminal, --plain", true, true, true, "text", "*plain.Printer"},
+		{"terminal, --output json", true, true, false, "json", "*plain.JSON"},
+		{"not a terminal", false, false, false, "text", "*plain.Printer"},
+		{"stdout not a terminal (>/dev/null, | tee)", false, true, false, "text", "*plain.Printer"},
+		{"stdin not a terminal (</dev/null, nohup)", true, false, false, "text", "*plain.Printer"},
 	}
 	rt := newFake("app:1")
 	c := testCLI(t, rt, controlTestDir(t))
@@ -33,7 +36,7 @@ func TestUpChoosesItsView(t *testing.T) {
 	o := orchestrator.New(rt, st, orchestrator.Options{})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c.f.IO.IsTTY = tt.tty
+			c.f.IO.IsTTY, c.f.IO.InIsTTY = tt.tty, tt.in
 			opts := c.upOptions("sidecar.yaml", func(o *UpOptions) { o.Plain, o.Output = tt.plain, tt.output })
 			if got := typeName(opts.newView(o)); got != tt.want {
 				t.Errorf("view %s, want %s", got, tt.want)
@@ -60,7 +63,7 @@ func upInTUI(t *testing.T, rt *fake.Runtime) (*cli, *io.PipeWriter, func() error
 	c := testCLI(t, rt, controlTestDir(t))
 	keysR, keys := io.Pipe()
 	t.Cleanup(func() { keys.Close() })
-	c.f.IO.In, c.f.IO.IsTTY = keysR, true
+	c.f.IO.In, c.f.IO.IsTTY, c.f.IO.InIsTTY = keysR, true, true
 	return c, keys, c.up(recipe(t, jobRecipe))
 }
 

@@ -56,6 +56,17 @@ func AppsImage(t testing.TB) string {
 	return ref
 }
 
+// AppsImageOn is AppsImage on engine d (a daemon of the test's own): built there unless it
+// has it already.
+func AppsImageOn(t testing.TB, d *runtime.Docker) string {
+	t.Helper()
+	ref, err := buildApps(t, d)
+	if err != nil {
+		t.Fatalf("build the test programs' image: %v", err)
+	}
+	return ref
+}
+
 func buildApps(t testing.TB, d *runtime.Docker) (string, error) {
 	root, err := modroot.Find()
 	if err != nil {

@@ -8,10 +8,11 @@
 // Tests drive it as the world would: a process exits (Exit), is OOM-killed (OOM), ignores
 // SIGTERM (IgnoreSIGTERM), prints lines (Print); an image HEALTHCHECK (Healthcheck) changes
 // its verdict (SetHealth); a lifecycle hook passes, fails or takes its time (SetHookFunc);
-// someone removes a container (Remove); the event stream drops (DropEvents, ResumeEvents).
-// They then assert final state (Container, Running, Volumes, Networks) and event history
-// (History), not call scripts. A running infra container (one without a namespace owner) has
-// an address on its network (10.88.0.N, gateway 10.88.0.1).
+// someone removes a container (Remove); the event stream drops (DropEvents, ResumeEvents);
+// the engine restarts (ShutDownEngine, StopEngine, StartEngine). They then assert final
+// state (Container, Running, Volumes, Networks) and event history (History), not call
+// scripts. A running infra container (one without a namespace owner) has an address on its
+// network (10.88.0.N, gateway 10.88.0.1).
 package fake
 
 import (
@@ -33,6 +34,10 @@ import (
 
 // ErrStreamDropped is what an event stream reports when DropEvents cuts it.
 var ErrStreamDropped = errors.New("fake: event stream dropped")
+
+// ErrEngineStopped is what every call returns between StopEngine and StartEngine. It matches
+// orchestrator.ErrEngineUnreachable.
+var ErrEngineStopped = fmt.Errorf("fake: the engine is stopped: %w", orchestrator.ErrEngineUnreachable)
 
 // replayWindow is how many past events a new event subscription may replay, like the
 // engine's short in-memory replay.
@@ -64,6 +69,8 @@ type Runtime struct {
 	history    []Event
 	subs       map[*eventSub]struct{}
 	eventsDown bool
+	engineDown bool
+	closing    bool // the engine stops: new connections fail (CheckEngine), the others still work
 
 	stamp   time.Time
 	changed chan struct{}
@@ -149,7 +156,10 @@ func New(clk clock.Clock) *Runtime {
 	}
 }
 
-var _ orchestrator.Runtime = (*Runtime)(nil)
+var (
+	_ orchestrator.Runtime       = (*Runtime)(nil)
+	_ orchestrator.EngineChecker = (*Runtime)(nil)
+)
 
 // ---- test controls ----
 
@@ -366,6 +376,68 @@ func (r *Runtime) DropEvents() {
 		s.drop()
 		delete(r.subs, s)
 	}
+}
+
+// StopEngine stops the engine as a daemon restart does: every event stream ends, every call
+// (and probe) fails with ErrEngineStopped until StartEngine, and log followers end.
+// Containers keep their state until StartEngine says what the restart did to them.
+func (r *Runtime) StopEngine() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.engineDown, r.eventsDown = true, true
+	for s := range r.subs {
+		s.drop()
+		delete(r.subs, s)
+	}
+	for _, c := range r.containers {
+		r.wakeLocked(c)
+	}
+	r.changedLocked()
+}
+
+// ShutDownEngine begins to stop the engine as dockerd does: its listener closes first
+// (CheckEngine fails), then it stops every running container — their kill and die events
+// still reach the subscribers, over the connections they have, and calls still work. The
+// test then ends it with StopEngine (once the events were seen, say); a restart without
+// live-restore is ShutDownEngine, StopEngine, StartEngine(false).
+func (r *Runtime) ShutDownEngine() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closing = true
+	for _, id := range sortedKeys(r.containers) {
+		if c := r.containers[id]; c.info.Status == orchestrator.StatusRunning {
+			r.emitLocked(c, orchestrator.ActionKill, 0, "SIGTERM")
+			r.exitLocked(c, 143, false)
+		}
+	}
+}
+
+// CheckEngine fails while the engine is stopped or stopping (orchestrator.EngineChecker).
+func (r *Runtime) CheckEngine(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, Call{Method: "CheckEngine"})
+	if r.engineDown || r.closing {
+		return fmt.Errorf("fake: check the engine: %w", ErrEngineStopped)
+	}
+	return nil
+}
+
+// StartEngine brings a stopped engine back. Without liveRestore the restart killed every
+// running container (exit 143, their die events lost with the stream, as on a real engine
+// whose API closes before it stops the containers); with it they kept running.
+func (r *Runtime) StartEngine(liveRestore bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !liveRestore {
+		for _, id := range sortedKeys(r.containers) {
+			if c := r.containers[id]; c.info.Status == orchestrator.StatusRunning {
+				r.exitLocked(c, 143, false)
+			}
+		}
+	}
+	r.engineDown, r.eventsDown, r.closing = false, false, false
+	r.changedLocked()
 }
 
 // ResumeEvents lets event subscriptions succeed again.
@@ -931,7 +1003,11 @@ func (r *Runtime) Events(ctx context.Context, since time.Time, filter map[string
 	r.calls = append(r.calls, Call{Method: "Events"})
 	if r.eventsDown {
 		r.mu.Unlock()
-		errs <- ErrStreamDropped
+		if r.engineDown {
+			errs <- ErrEngineStopped
+		} else {
+			errs <- ErrStreamDropped
+		}
 		close(evs)
 		close(errs)
 		return evs, errs
@@ -1044,6 +1120,10 @@ func (r *Runtime) logs(ctx context.Context, id string, opts orchestrator.LogOpti
 		case <-wake:
 		}
 		r.mu.Lock()
+		if r.engineDown {
+			r.mu.Unlock()
+			return pos, fmt.Errorf("fake: follow the logs of %s: %w", c.info.Name, ErrEngineStopped)
+		}
 		end := len(c.logs)
 		running = c.info.Status == orchestrator.StatusRunning && !c.removed && c.info.StartedAt.Equal(run)
 		if !c.info.StartedAt.Equal(run) { // restarted meanwhile: the lines of the next run are not this follow's
@@ -1066,6 +1146,10 @@ func (r *Runtime) logs(ctx context.Context, id string, opts orchestrator.LogOpti
 
 func (r *Runtime) Probe(ctx context.Context, infraID, containerID string, p recipes.Probe) error {
 	r.mu.Lock()
+	if r.engineDown {
+		r.mu.Unlock()
+		return fmt.Errorf("fake: probe: %w", ErrEngineStopped)
+	}
 	infra, ok := r.containers[infraID]
 	if !ok || infra.info.Status != orchestrator.StatusRunning {
 		r.mu.Unlock()
@@ -1125,6 +1209,9 @@ func (r *Runtime) NodeInfo(ctx context.Context) (orchestrator.NodeInfo, error) {
 
 func (r *Runtime) callLocked(method, target string) error {
 	r.calls = append(r.calls, Call{Method: method, Target: target})
+	if r.engineDown {
+		return fmt.Errorf("fake: %s %s: %w", method, target, ErrEngineStopped)
+	}
 	for i, f := range r.failures {
 		if f.method == method && (f.target == "" || f.target == target) {
 			if f.once {

@@ -1,0 +1,169 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/sidecar-dev/sidecar/e2e/testenv"
+	"github.com/sidecar-dev/sidecar/orchestrator"
+)
+
+// These scenarios stop and restart an engine under a running up. The engine is a daemon of
+// the test's own (testenv.StartDaemon: its own socket, data root, exec root, network
+// namespace), never the machine's.
+
+// saysEngine is a condition: up's JSON output has an engine event with reachable = want.
+func saysEngine(s *scenario, p *proc, reachable bool) func() error {
+	return func() error {
+		for _, ev := range events(s.t, p.stdout.String()) {
+			if e, ok := ev.(orchestrator.EngineStateEvent); ok && e.Reachable == reachable {
+				return nil
+			}
+		}
+		return fmt.Errorf("no engine event with reachable=%v yet", reachable)
+	}
+}
+
+// upOnADaemon starts a daemon of the test's own and `up --output json` of the engine-restart
+// scenario on it, and waits for the stack to run.
+func upOnADaemon(t *testing.T) (*testenv.Daemon, *scenario, *proc) {
+	t.Helper()
+	daemon := testenv.StartDaemon(t)
+	s := newScenarioOn(t, "engine-restart", daemon)
+	up := s.start("up", "-f", s.recipe("sidecar.yaml"), "--output", "json")
+	s.eventually("the stack running", up, startDeadline, s.running("infra", "web", "helper"))
+	return daemon, s, up
+}
+
+// ids are the stack's container IDs by container name.
+func (s *scenario) ids() map[string]string {
+	out := map[string]string{}
+	for n, c := range s.containers() {
+		out[n] = c.ID
+	}
+	return out
+}
+
+// The engine stops (as `systemctl restart docker` stops it: its API first, then every
+// container) and comes back while up runs: up says it waits, does not take the stops for
+// crashes, and once the engine answers recreates the pod the restart killed; the stack runs
+// on and Ctrl-C leaves nothing. It used to exit 1 on its own leftovers, leaving containers.
+func TestEngineRestartWhileUp(t *testing.T) {
+	t.Parallel()
+	daemon, s, up := upOnADaemon(t)
+	s.eventually("web ready", up, startDeadline, func() error {
+		for _, ev := range events(t, up.stdout.String()) {
+			if c, ok := ev.(orchestrator.ContainerEvent); ok && c.Name == "web" && c.Health == orchestrator.HealthReady {
+				return nil
+			}
+		}
+		return fmt.Errorf("web not ready yet")
+	})
+	before := s.ids()
+
+	daemon.Stop()
+	s.eventually("up saying it waits for the engine", up, endDeadline, saysEngine(s, up, false))
+	if out := up.stdout.String(); !strings.Contains(out, orchestrator.EngineWaitText) {
+		t.Errorf("no %q message:\n%s", orchestrator.EngineWaitText, out)
+	}
+
+	daemon.Start()
+	s.eventually("the pod recreated and running", up, startDeadline, func() error {
+		now := s.ids()
+		for _, n := range []string{"infra", "web", "helper"} {
+			if now[n] == "" || now[n] == before[n] {
+				return fmt.Errorf("%s not recreated yet (%v)", n, now)
+			}
+		}
+		return s.running("infra", "web", "helper")()
+	})
+	if err := saysEngine(s, up, true)(); err != nil {
+		t.Errorf("up did not say the engine is back: %v", err)
+	}
+
+	up.signal(syscall.SIGINT)
+	if code := up.wait(); code != 130 {
+		t.Errorf("up exited %d after Ctrl-C, want 130\n%s", code, up.output())
+	}
+	s.nothingLeft()
+}
+
+// Ctrl-C while the engine is gone: up stops waiting at once, exits 130 and names what it
+// had to leave; once the engine is back, everything of the stack it holds was named, and
+// `sidecar down` removes it.
+func TestGiveUpWhileTheEngineIsGone(t *testing.T) {
+	t.Parallel()
+	daemon, s, up := upOnADaemon(t)
+
+	daemon.Stop()
+	s.eventually("up saying it waits for the engine", up, endDeadline, saysEngine(s, up, false))
+	up.signal(syscall.SIGINT)
+	if code := up.wait(); code != 130 {
+		t.Errorf("up exited %d after Ctrl-C, want 130\n%s", code, up.output())
+	}
+	errOut := up.stderr.String()
+	if !strings.Contains(errOut, "left on the engine (as last seen): ") || !strings.Contains(errOut, "sidecar down --stack "+s.stack) {
+		t.Errorf("up did not say what it left and how to remove it:\n%s", errOut)
+	}
+
+	daemon.Start()
+	var left []string
+	for _, c := range s.containers() {
+		left = append(left, "container "+c.Name)
+	}
+	vols, err := s.d.ListVolumes(s.ctx, s.filter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vols {
+		left = append(left, "volume "+v.Name)
+	}
+	if len(left) == 0 {
+		t.Errorf("the engine holds nothing of the stack: the test no longer shows anything left")
+	}
+	for _, what := range left {
+		if !strings.Contains(errOut, what) {
+			t.Errorf("%s is left on the engine and up did not say so:\n%s", what, errOut)
+		}
+	}
+	out, errOut, code := s.run("down", "--stack", s.stack)
+	if code != 0 || !strings.Contains(out, "Removed stack "+s.stack) {
+		t.Errorf("down exited %d\n%s\n%s", code, out, errOut)
+	}
+	s.nothingLeft()
+}
+
+// up is killed (SIGKILL) and the engine restarts meanwhile: the next up removes what the
+// restart left of the stack, says so, and runs.
+func TestUpAfterTheEngineRestarted(t *testing.T) {
+	t.Parallel()
+	daemon := testenv.StartDaemon(t)
+	s := newScenarioOn(t, "engine-restart", daemon)
+	first := s.start("up", "-f", s.recipe("sidecar.yaml"))
+	s.eventually("the stack running", first, startDeadline, s.running("infra", "web", "helper"))
+	first.signal(syscall.SIGKILL)
+	first.wait()
+	daemon.Stop()
+	daemon.Start()
+
+	second := s.start("up", "-f", s.recipe("sidecar.yaml"), "--output", "json")
+	s.eventually("the stack running again", second, startDeadline, s.running("infra", "web", "helper"))
+	var left *orchestrator.LeftoversEvent
+	for _, ev := range events(t, second.stdout.String()) {
+		if l, ok := ev.(orchestrator.LeftoversEvent); ok {
+			left = &l
+		}
+	}
+	if left == nil || len(left.Containers) != 3 || len(left.Volumes) != 1 {
+		t.Errorf("the second up did not say it removed the 3 containers and the volume left: %+v", left)
+	}
+	if out, errOut, code := s.run("down", "--stack", s.stack); code != 0 {
+		t.Errorf("down exited %d\n%s\n%s", code, out, errOut)
+	}
+	if code := second.wait(); code != 0 {
+		t.Errorf("the second up, stopped by down, exited %d\n%s", code, second.output())
+	}
+	s.nothingLeft()
+}

@@ -1,0 +1,284 @@
+package orchestrator_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+)
+
+// hasMessage: some message event says text.
+func (h *harness) hasMessage(text string) func() bool {
+	return func() bool {
+		for _, m := range h.messages() {
+			if strings.Contains(m.Text, text) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// shutdownLeavesNothing shuts the stack down: Run ends with 0 and the engine holds nothing.
+func (h *harness) shutdownLeavesNothing() {
+	h.t.Helper()
+	h.o.Shutdown()
+	if res, err := h.finish(time.Second); err != nil || res.ExitCode != 0 {
+		h.t.Errorf("Run = %+v, %v", res, err)
+	}
+	h.leftNothing()
+}
+
+// shopRunning: shop()'s pod runs, as the engine and the views see it.
+func (h *harness) shopRunning() bool {
+	return h.running("shop-web", "shop-envoy", "shop-shipper")() && h.podPhase("shop") == orchestrator.PhaseRunning
+}
+
+// recreated is a condition: every container of shop()'s pod runs again, none of them one of
+// old's, and the views say the pod runs.
+func (h *harness) recreated(old map[string]string) func() bool {
+	return func() bool {
+		now := h.ids()
+		for _, n := range []string{"shop-infra", "shop-web", "shop-envoy", "shop-shipper"} {
+			c, _ := h.rt.Container(n)
+			if now[n] == "" || now[n] == old[n] || c.Info.Status != orchestrator.StatusRunning {
+				return false
+			}
+		}
+		return h.podPhase("shop") == orchestrator.PhaseRunning
+	}
+}
+
+// ids are the fake engine's container IDs by name.
+func (h *harness) ids() map[string]string {
+	out := map[string]string{}
+	for _, n := range h.rt.Containers() {
+		c, _ := h.rt.Container(n)
+		out[n] = c.Info.ID
+	}
+	return out
+}
+
+// An engine restart is not a crash: while the engine is gone, every view says so and nothing
+// is acted on (no start, stop, create or removal is even tried, whatever time passes); once it
+// answers, the relist shows what the restart killed (all of it, infra included) and the pod is
+// recreated — main too, though its policy is never — and the stack runs on; a later stop
+// leaves nothing.
+func TestEngineRestartRecreatesWhatItKilled(t *testing.T) {
+	h := newHarness(t, shop(), orchestrator.Options{})
+	h.rt.ExitOnStart("shop-migrate", 0)
+	h.start()
+	h.until("pod running", time.Second, h.shopRunning)
+	old := h.ids()
+
+	h.rt.StopEngine()
+	h.until("the views told", 0, func() bool {
+		snap := h.o.Snapshot()
+		return h.hasMessage(orchestrator.EngineWaitText)() && !snap.EngineLostAt.IsZero() && snap.Pod("shop").Reason == orchestrator.EngineWaitText
+	})
+	calls := map[string]int{}
+	for _, m := range []string{"CreateContainer", "StartContainer", "StopContainer", "RemoveContainer"} {
+		calls[m] = h.rt.CallCount(m)
+	}
+	h.clock.Step(2 * time.Minute) // back-offs, probes, retries: nothing may act
+	h.until("the wait goes on, said again", time.Second, h.hasMessage("engine still unreachable after"))
+	for m, n := range calls {
+		if got := h.rt.CallCount(m); got != n {
+			t.Errorf("%s called %d times while the engine was gone", m, got-n)
+		}
+	}
+	if phase := h.podPhase("shop"); phase != orchestrator.PhaseRunning {
+		t.Errorf("pod phase %s while waiting, want it kept (running)", phase)
+	}
+	if snap := h.o.Snapshot(); snap.Pod("shop").Reason != orchestrator.EngineWaitText {
+		t.Errorf("pod reason %q while waiting", snap.Pod("shop").Reason)
+	}
+
+	h.rt.StartEngine(false) // the restart killed everything
+	h.until("the pod running again, all new", 200*time.Millisecond, h.recreated(old))
+	if !h.hasMessage("engine reachable again after")() || !h.o.Snapshot().EngineLostAt.IsZero() {
+		t.Errorf("the views were not told the engine is back:\n%s", h.describe())
+	}
+	select {
+	case <-h.done:
+		t.Fatalf("Run returned after the engine came back: %+v, %v", h.res, h.err)
+	default:
+	}
+	h.shutdownLeavesNothing()
+}
+
+// A live-restore engine keeps the containers running across its restart: they are kept,
+// nothing is recreated or restarted.
+func TestEngineRestartKeepsWhatSurvived(t *testing.T) {
+	h := newHarness(t, simple(), orchestrator.Options{})
+	h.start()
+	h.until("pod running", 0, h.running("s-app", "s-side"))
+	old := h.ids()
+	creates, starts := h.rt.CallCount("CreateContainer"), h.rt.CallCount("StartContainer")
+
+	h.rt.StopEngine()
+	h.until("waiting for the engine", 0, h.hasMessage(orchestrator.EngineWaitText))
+	h.rt.StartEngine(true)
+	h.until("the engine back and the stack re-listed", 200*time.Millisecond, h.hasMessage("engine reachable again"))
+	h.until("the pods reconciled", 0, func() bool { snap := h.o.Snapshot(); return snap.Pod("s").Reason == "" })
+	h.clock.Step(time.Minute)
+	if now := h.ids(); !maps2Equal(now, old) {
+		t.Errorf("containers changed across a live restore: %v → %v", old, now)
+	}
+	if c, s := h.rt.CallCount("CreateContainer"), h.rt.CallCount("StartContainer"); c != creates || s != starts {
+		t.Errorf("%d creates and %d starts after a live restore, want none", c-creates, s-starts)
+	}
+	h.shutdownLeavesNothing()
+}
+
+func maps2Equal(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// Ctrl-C while the engine is unreachable ends the wait: Run returns at once with what it had
+// to leave, named, and how to remove it.
+func TestInterruptWhileTheEngineIsGone(t *testing.T) {
+	h := newHarness(t, shop(), orchestrator.Options{})
+	h.rt.ExitOnStart("shop-migrate", 0)
+	h.start()
+	h.until("pod running", time.Second, h.running("shop-web", "shop-envoy", "shop-shipper"))
+	h.rt.StopEngine()
+	h.until("waiting for the engine", 0, h.hasMessage(orchestrator.EngineWaitText))
+
+	h.o.Interrupt()
+	res, err := h.finish(0)
+	var left *orchestrator.LeftBehindError
+	if !errors.As(err, &left) || !errors.Is(err, orchestrator.ErrEngineUnreachable) {
+		t.Fatalf("Run = %+v, %v; want a LeftBehindError", res, err)
+	}
+	want := []string{"container shop-infra", "container shop-migrate", "container shop-envoy",
+		"container shop-shipper", "container shop-web", "volume shop-logs"}
+	if !slices.Equal(left.Left, want) || !slices.Equal(res.Left, want) {
+		t.Errorf("left %v (result %v), want %v", left.Left, res.Left, want)
+	}
+	if res.ExitCode != orchestrator.ExitInterrupted {
+		t.Errorf("exit code %d, want 130", res.ExitCode)
+	}
+	for _, w := range []string{"left on the engine (as last seen): container shop-infra", "sidecar down --stack shop"} {
+		if !strings.Contains(err.Error(), w) || !h.hasMessage(w)() {
+			t.Errorf("the error and the views do not say %q: %v", w, err)
+		}
+	}
+	// Indeed left: the engine, back, still has them.
+	h.rt.StartEngine(false)
+	if got := len(h.rt.Containers()); got != 5 {
+		t.Errorf("%d containers on the engine, want the 5 named", got)
+	}
+}
+
+// A stop begun before the engine went away waits for it, and goes on once it is back:
+// nothing is given up on, nothing left.
+func TestTeardownWaitsForTheEngine(t *testing.T) {
+	h := newHarness(t, simple(), orchestrator.Options{})
+	h.rt.IgnoreSIGTERM("s-app") // the stop takes its grace: the engine goes meanwhile
+	h.start()
+	h.until("pod running", 0, h.running("s-app", "s-side"))
+	h.o.Shutdown()
+	h.until("main stopping", 0, h.stateIs("s", "app", orchestrator.CStateStopping))
+	h.rt.StopEngine()
+	h.until("waiting for the engine", 0, h.hasMessage(orchestrator.EngineWaitText))
+	h.clock.Step(time.Minute)
+	h.rt.StartEngine(false)
+	res, err := h.finish(time.Second)
+	if err != nil || res.ExitCode != 0 {
+		t.Errorf("Run = %+v, %v", res, err)
+	}
+	h.leftNothing()
+}
+
+// A container of the pod that the pod does not know (a create whose answer was lost, a
+// leftover of an earlier incarnation) is removed once a relist shows it.
+func TestOrphanRemovedAtRelist(t *testing.T) {
+	h := newHarness(t, simple(), orchestrator.Options{})
+	h.start()
+	h.until("pod running", 0, h.running("s-app", "s-side"))
+	app, _ := h.rt.Container("s-app")
+	orphan, err := h.rt.CreateContainer(t.Context(), orchestrator.ContainerSpec{Name: "s-s-stray", Image: app.Spec.Image, Labels: app.Info.Labels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.until("subscribed", 0, func() bool { return h.rt.CallCount("Events") == 1 })
+	h.rt.DropEvents()
+	h.rt.ResumeEvents()
+	h.until("the orphan removed", 200*time.Millisecond, func() bool {
+		for _, n := range h.rt.Containers() {
+			if c, _ := h.rt.Container(n); c.Info.ID == orphan {
+				return false
+			}
+		}
+		return true
+	})
+	if !h.running("s-app", "s-side")() {
+		t.Errorf("the pod's own containers were touched: running %v", h.rt.Running())
+	}
+	h.shutdownLeavesNothing()
+}
+
+// An engine that stops as dockerd does — its listener closed, then every container stopped,
+// their deaths still reaching the event stream — does not end the stack: main's exit (its
+// policy is never) is not taken for main's end, the infra container's not for a loss to act
+// on at once; the engine is checked, found gone, waited for; once it is back the pod is
+// recreated and the stack runs on.
+func TestEngineShutdownIsNotTheContainersEnd(t *testing.T) {
+	h := newHarness(t, shop(), orchestrator.Options{})
+	h.rt.ExitOnStart("shop-migrate", 0)
+	h.start()
+	h.until("pod running", time.Second, h.shopRunning)
+	old := h.ids()
+
+	h.rt.ShutDownEngine()
+	h.until("a death seen, the engine checked and found stopping", 0, func() bool {
+		snap := h.o.Snapshot()
+		return snap.Pod("shop").Reason == orchestrator.EngineWaitText
+	})
+	h.rt.StopEngine()
+	h.clock.Step(10 * time.Second)
+	select {
+	case <-h.done:
+		t.Fatalf("Run ended when the engine stopped: %+v, %v", h.res, h.err)
+	default:
+	}
+	if snap := h.o.Snapshot(); snap.Phase != orchestrator.PhaseRunning {
+		t.Errorf("stack phase %s while the engine is gone, want running", snap.Phase)
+	}
+
+	h.rt.StartEngine(false)
+	h.until("the pod running again, all new", 200*time.Millisecond, h.recreated(old))
+	h.shutdownLeavesNothing()
+}
+
+// A container's own exit still counts, once the engine answers the check: a job's main that
+// exits ends the stack with its code.
+func TestOwnExitCountsOnceTheEngineIsChecked(t *testing.T) {
+	h := newHarness(t, simple(), orchestrator.Options{})
+	h.start()
+	h.until("pod running", 0, h.running("s-app", "s-side"))
+	checks := h.rt.CallCount("CheckEngine")
+	if err := h.rt.Exit("s-app", 3); err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.finish(time.Second)
+	if err != nil || res.ExitCode != 3 {
+		t.Errorf("Run = %+v, %v; want main's 3", res, err)
+	}
+	if h.rt.CallCount("CheckEngine") == checks {
+		t.Errorf("main's exit was acted on without checking the engine")
+	}
+	h.leftNothing()
+}

@@ -1,0 +1,150 @@
+package orchestrator_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// probeCalls counts the probe attempts of one container by port, and answers each with
+// what results[port] holds (nil passes).
+type probeCalls struct {
+	mu      sync.Mutex
+	calls   map[int]int
+	results map[int]error
+}
+
+func newProbeCalls() *probeCalls { return &probeCalls{calls: map[int]int{}, results: map[int]error{}} }
+
+func (p *probeCalls) probe(pr recipes.Probe) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls[pr.TCP.Port]++
+	return p.results[pr.TCP.Port]
+}
+
+func (p *probeCalls) set(port int, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.results[port] = err
+}
+
+func (p *probeCalls) count(port int) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.calls[port]
+}
+
+func startupProbe(port, retries int) copt {
+	return func(c *recipes.Container) {
+		c.Startup = &recipes.Probe{TCP: &recipes.TCPProbe{Port: port}, Period: recipes.Duration(time.Second),
+			Timeout: recipes.Duration(time.Second), Retries: retries}
+	}
+}
+
+// While a sidecar's startup probe has not passed, its ready and live probes do not run and
+// the containers after it wait; once it passes, they run (and the startup probe no more),
+// and readiness gates as usual.
+func TestStartupProbeGatesTheOtherProbes(t *testing.T) {
+	st := stack("p", pod("p", ctr("app"), sidecars(ctr("side", startupProbe(9000, 30), readyProbe, liveProbe))))
+	h := newHarness(t, st, orchestrator.Options{})
+	probes := newProbeCalls()
+	probes.set(9000, errors.New("connection refused"))
+	h.rt.SetProbeFunc("p-side", probes.probe)
+	h.start()
+	h.until("startup probed a few times", time.Second, func() bool { return probes.count(9000) >= 5 })
+	if n, m := probes.count(8080), probes.count(8081); n+m > 0 {
+		t.Errorf("ready probed %d and live %d times before the startup probe passed", n, m)
+	}
+	if h.rt.Running()[len(h.rt.Running())-1] == "p-app" || h.state("p", "app") != orchestrator.CStateCreated {
+		t.Fatalf("main started before the sidecar's startup probe passed: %v", h.rt.Running())
+	}
+	if v := h.view("p", "side"); v.Health != orchestrator.HealthUnknown || v.Reason != "startup probe not passed: connection refused" {
+		t.Errorf("side's view: %s %q", v.Health, v.Reason)
+	}
+
+	probes.set(9000, nil)
+	h.until("main running once side is started and ready", time.Second, h.running("p-app"))
+	startups := probes.count(9000)
+	h.until("ready and live probes running", time.Second, func() bool { return probes.count(8080) >= 3 && probes.count(8081) >= 3 })
+	if got := probes.count(9000); got != startups {
+		t.Errorf("the startup probe ran %d more times after it passed", got-startups)
+	}
+	h.shutdownLeavesNothing()
+}
+
+// A startup probe that fails its retries (after its start period) kills the container, which
+// is restarted with back-off, each run with a new startup probe, as the kubelet does; main
+// waits all along.
+func TestStartupProbeFailureRestartsWithBackoff(t *testing.T) {
+	st := stack("p", pod("p", ctr("app"), sidecars(ctr("side", startupProbe(9000, 3)))))
+	h := newHarness(t, st, orchestrator.Options{})
+	h.rt.SetProbe("p-side", errors.New("connection refused"))
+	h.start()
+	h.until("side restarted twice", time.Second, func() bool { c, _ := h.rt.Container("p-side"); return c.Starts >= 3 })
+	hist := strings.Join(h.rt.HistoryOf("p-side"), ", ")
+	if !strings.Contains(hist, "kill p-side SIGTERM") {
+		t.Errorf("side was not stopped: %s", hist)
+	}
+	var backoffs []string
+	for _, e := range h.containerEvents("p", "side") {
+		if e.State == orchestrator.CStateBackoff {
+			backoffs = append(backoffs, e.RestartIn.String())
+		}
+	}
+	if len(backoffs) < 2 || backoffs[0] != "1s" || backoffs[1] != "2s" {
+		t.Errorf("back-offs %v, want 1s then 2s", backoffs)
+	}
+	if !h.hasMessage("side failed its startup probe: connection refused: it is restarted")() {
+		t.Errorf("no startup failure message:\n%s", h.describe())
+	}
+	if _, started := h.rt.Container("p-app"); started && h.state("p", "app") != orchestrator.CStateCreated {
+		t.Errorf("main started though the sidecar never started: %s", h.state("p", "app"))
+	}
+	h.shutdownLeavesNothing()
+}
+
+// A sidecar whose readiness never passes: the views are told every BlockedNoteEvery who waits
+// for it, for how long, and what its probe last said; main's and the sidecar's views say so
+// too (what the TUI header shows).
+func TestReadinessWaitIsToldRepeatedly(t *testing.T) {
+	st := stack("p", pod("p", ctr("app"), sidecars(ctr("side", readyProbe), ctr("agent"))))
+	h := newHarness(t, st, orchestrator.Options{})
+	h.rt.SetProbe("p-side", errors.New("http probe failed: 503 Service Unavailable"))
+	h.start()
+	h.until("side running", 0, h.running("p-side"))
+	h.until("two notes", time.Second, func() bool { return strings.Count(h.describe(), "to be ready: ") >= 2 })
+	var notes []string
+	for _, m := range h.messages() {
+		if strings.Contains(m.Text, "to be ready") {
+			notes = append(notes, m.Text)
+			if m.Container != "side" || m.Level != orchestrator.LevelWarning || !strings.Contains(m.Hint, "`ready:` probe of side") {
+				t.Errorf("note %+v", m)
+			}
+		}
+	}
+	for i, want := range []string{"15s", "30s"} {
+		w := fmt.Sprintf("sidecar agent and main app wait for sidecar side to be ready: %s so far; last probe: http probe failed: 503 Service Unavailable", want)
+		if i >= len(notes) || notes[i] != w {
+			t.Errorf("note %d: %q, want %q (all: %q)", i, notes, w, notes)
+		}
+	}
+	if v := h.view("p", "app"); v.State != orchestrator.CStateCreated || v.Reason != "waiting for sidecar side to be ready" {
+		t.Errorf("main's view: %s %q", v.State, v.Reason)
+	}
+	if v := h.view("p", "side"); v.Health != orchestrator.HealthNotReady || v.Reason != "not ready: http probe failed: 503 Service Unavailable" {
+		t.Errorf("side's view: %s %q", v.Health, v.Reason)
+	}
+	h.rt.SetProbe("p-side", nil)
+	h.until("main running", time.Second, h.running("p-app"))
+	if v := h.view("p", "side"); v.Reason != "" {
+		t.Errorf("side's view still says %q once ready", v.Reason)
+	}
+	h.shutdownLeavesNothing()
+}
