@@ -151,13 +151,16 @@ func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
 	}
 	if m.tl.open {
 		if key.Matches(k, ks.NextPod, ks.PrevPod) {
-			m.columns.key(k)
-			return nil
+			_, cmd := m.columns.key(k)
+			return cmd
 		}
 		return m.tl.Update(k)
 	}
-	if m.search.key(k) || m.columns.key(k) {
+	if m.search.key(k) {
 		return nil
+	}
+	if ok, cmd := m.columns.key(k); ok {
+		return cmd
 	}
 	return m.control(k)
 }

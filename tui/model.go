@@ -89,6 +89,8 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.notices.expired(msg.gen)
 	case shellDoneMsg:
 		m.shellDone(msg)
+	case mergedMsg:
+		m.columns.mergeDone(msg)
 	case interruptMsg:
 		cmd = m.interrupt()
 	case tea.KeyPressMsg:
