@@ -22,6 +22,8 @@ func (m *model) header(w int) string {
 			s := p.Name + " " + phaseGlyph(p.Phase)
 			if p.Name == m.pod {
 				s = st.focused.Render(s)
+			} else {
+				s = p.Name + " " + st.phase(p.Phase).Render(phaseGlyph(p.Phase))
 			}
 			pods = append(pods, s)
 		}

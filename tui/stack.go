@@ -101,6 +101,11 @@ func (s *stackState) Update(ev orchestrator.Event) stackChange {
 		s.phase(e.Pod, e.Time, e.Phase)
 	case orchestrator.ContainerEvent:
 		return s.containerEvent(e)
+	case orchestrator.HookEvent:
+		s.life(e.Pod, e.Container).hook(e)
+		if ln, ok := hookLine(e); ok { // hooks are app containers' (the infra container has none)
+			s.pane(e.Pod, e.Container).push(newLine(e.Seq, e.Time, ln.kind, ln.text))
+		}
 	case orchestrator.StatsEvent:
 		s.stats[paneKey{e.Pod, e.Container}] = e
 	case orchestrator.ImageEvent:

@@ -236,6 +236,7 @@ var phaseNames = map[orchestrator.Phase]string{
 	orchestrator.PhaseStarting: "starting", orchestrator.PhaseInit: "init", orchestrator.PhaseSidecars: "sidecars",
 	orchestrator.PhaseStartingMain: "main", orchestrator.PhaseRunning: "running", orchestrator.PhaseRecreating: "recreating",
 	orchestrator.PhaseStopping: "terminating", orchestrator.PhaseDone: "done", orchestrator.PhaseFailed: "failed",
+	orchestrator.PhaseCompleted: "completed",
 }
 
 // phaseRow is the pod's phases on the time axis: each phase's name where it began.
@@ -260,16 +261,7 @@ func (t *timeline) phaseRow(g tlGeometry, t0 time.Time, sc time.Duration, now ti
 			continue
 		}
 		phases[i] = ph[j-1].phase
-		pen := st.info
-		switch phases[i] {
-		case orchestrator.PhaseRunning, orchestrator.PhaseDone:
-			pen = st.good
-		case orchestrator.PhaseStopping:
-			pen = st.warn
-		case orchestrator.PhaseFailed:
-			pen = st.bad
-		}
-		cells[i] = tlCell{"─", pen}
+		cells[i] = tlCell{"─", st.phase(phases[i])}
 	}
 	// Each phase's name where it began, over the cells it spans; its initial when the
 	// name does not fit before the next phase.
@@ -291,7 +283,11 @@ func (t *timeline) phaseRow(g tlGeometry, t0 time.Time, sc time.Duration, now ti
 	}
 	phase := ""
 	if p := t.s.view.Pod(t.cols.pod); p != nil {
-		phase = phaseGlyph(p.Phase) + " " + p.Phase.String()
+		word := p.Phase.String()
+		if p.Phase == orchestrator.PhaseCompleted {
+			word = "job completed"
+		}
+		phase = st.phase(p.Phase).Render(phaseGlyph(p.Phase)) + " " + word
 	}
 	return " " + st.bold.Render(padCut("pod", g.label)) + " " + drawCells(cells) + "  " + fit(phase, g.info)
 }
@@ -404,32 +400,41 @@ func (t *timeline) stateCell(c orchestrator.ContainerView) tlCell {
 }
 
 // drawMarks puts the marks that fall in the window over the cells (the higher rank wins a
-// cell), then each mark's word after it where the cells are blank.
+// cell), then each mark's word after it where the cells are blank. Hook marks come last:
+// one whose cell has another mark already goes to the next free one of the two after it.
 func (t *timeline) drawMarks(cells []tlCell, marks []lifeMark, t0 time.Time, sc time.Duration, now time.Time) {
 	st := t.st
 	end := t0.Add(time.Duration(len(cells)) * sc)
 	rank := make([]int, len(cells))
 	texts := make([]string, len(cells))
-	for _, m := range marks {
-		if m.at.Before(t0) || !m.at.Before(end) || m.at.After(now) {
-			continue
+	for _, hooks := range []bool{false, true} {
+		for _, m := range marks {
+			if m.kind.isHook() != hooks || m.at.Before(t0) || !m.at.Before(end) || m.at.After(now) {
+				continue
+			}
+			i := int(m.at.Sub(t0) / sc)
+			info := markInfo[m.kind]
+			for k := i; hooks && k < min(i+3, len(cells)); k++ {
+				if rank[k] == 0 {
+					i = k // the first free of its cell and the next two
+					break
+				}
+			}
+			if rank[i] > info.rank {
+				continue
+			}
+			pen := st.info
+			switch m.kind {
+			case markReady:
+				pen = st.good
+			case markProbeFail, markExitFail, markOOM, markKill, markHookFail:
+				pen = st.bad
+			case markStop:
+				pen = st.warn
+			}
+			rank[i], texts[i] = info.rank, m.text
+			cells[i] = tlCell{info.glyph, pen}
 		}
-		i := int(m.at.Sub(t0) / sc)
-		info := markInfo[m.kind]
-		if rank[i] > info.rank {
-			continue
-		}
-		pen := st.info
-		switch m.kind {
-		case markReady:
-			pen = st.good
-		case markProbeFail, markExitFail, markOOM, markKill:
-			pen = st.bad
-		case markStop:
-			pen = st.warn
-		}
-		rank[i], texts[i] = info.rank, m.text
-		cells[i] = tlCell{info.glyph, pen}
 	}
 	for i, text := range texts {
 		if text == "" {
@@ -452,16 +457,25 @@ func (t *timeline) drawMarks(cells []tlCell, marks []lifeMark, t0 time.Time, sc 
 	}
 }
 
-// legend says what the strips' cells and marks mean, in rows of at most w cells.
+// legend says what the strips' cells and marks mean, in rows of at most w cells; the hooks'
+// marks only for a pod whose containers have hooks that ran.
 func (t *timeline) legend(w int) []string {
 	st := t.st
 	items := []string{
 		st.good.Render("█") + " ready/running", st.warn.Render("░") + " not ready yet", st.bad.Render("▒") + " not ready",
 		st.dim.Render("·") + " created", st.warn.Render("~") + " back-off", st.warn.Render("╌") + " stopping",
 	}
+	hooks := false
+	for _, c := range t.containers() {
+		if life := t.s.lives[paneKey{c.Pod, c.Name}]; life != nil {
+			for _, m := range life.marks {
+				hooks = hooks || m.kind.isHook()
+			}
+		}
+	}
 	for k := markKind(0); k < numMarks; k++ {
-		if k == markExit || k == markHook {
-			continue // the same glyph as markExitFail; no event tells of hooks yet
+		if k == markExit || (k.isHook() && !hooks) {
+			continue // markExit has the glyph of markExitFail
 		}
 		items = append(items, markInfo[k].glyph+" "+markInfo[k].legend)
 	}

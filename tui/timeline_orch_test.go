@@ -12,6 +12,7 @@ import (
 	testingclock "k8s.io/utils/clock/testing"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
 	"github.com/sidecar-dev/sidecar/runtime/fake"
 	"github.com/sidecar-dev/sidecar/tui/internal/fakestack"
 )
@@ -148,5 +149,99 @@ stop_grace: 10s
 				t.Errorf("%s's strip has no %c: %q\n%s", name, g, r, frame)
 			}
 		}
+	}
+}
+
+// TestHooksFromTheOrchestrator: a real orchestrator's hook runs on the in-memory engine —
+// a sidecar's post-start hook and main's pre-stop hook — as marks on the timeline and lines
+// in the columns.
+func TestHooksFromTheOrchestrator(t *testing.T) {
+	st, err := fakestack.Load(`name: hooks
+main: {name: web, image: demo/web:dev}
+sidecars:
+  - {name: envoy, image: demo/envoy:dev}
+stop_grace: 10s
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Pods[0].Main.PreStop = &recipes.Hook{Sleep: recipes.Duration(2 * time.Second)}
+	st.Pods[0].Sidecars[0].PostStart = &recipes.Hook{Exec: &recipes.ExecProbe{Command: []string{"/warm"}}}
+	clk := testingclock.NewFakeClock(base)
+	rt := fake.New(clk)
+	for _, c := range st.Pods[0].Containers() {
+		rt.AddImage(c.Image)
+	}
+	o := orchestrator.New(rt, st, orchestrator.Options{Clock: clk})
+	sub := o.SubscribeWith(subscribeOptions)
+	defer sub.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = o.Run(context.Background())
+	}()
+	t.Cleanup(func() {
+		o.Kill()
+		<-done
+	})
+	m, _ := testModel(t, 200, 50)
+	m.opts.Now = clk.Now
+	shut := false
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+		evs, err := sub.Next(ctx)
+		cancel()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the stack did not end within 15s\n%s", ansi.Strip(m.render()))
+		}
+		m.events(evs...)
+		if c := m.container("hooks", "web"); !shut && c != nil && c.State == orchestrator.CStateRunning {
+			shut = true
+			o.Shutdown()
+		}
+		if len(evs) == 0 {
+			clk.Step(100 * time.Millisecond) // the pre-stop hook sleeps on the fake clock
+		}
+	}
+	marks := func(name string) string {
+		var out []string
+		for _, mk := range m.lives[paneKey{"hooks", name}].marks {
+			out = append(out, markInfo[mk.kind].legend)
+		}
+		return strings.Join(out, ", ")
+	}
+	for name, want := range map[string]string{
+		"envoy": "hook, started, stop sent, exited",
+		"web":   "started, hook, stop sent, exited",
+	} {
+		if got := marks(name); got != want {
+			t.Errorf("%s's marks: %s; want %s", name, got, want)
+		}
+	}
+	text := func(name string) string {
+		p := m.pane("hooks", name)
+		var out []string
+		lo, hi := p.bounds()
+		for i := lo; i < hi; i++ {
+			out = append(out, p.lineAt(i).text)
+		}
+		return strings.Join(out, " | ")
+	}
+	for name, want := range map[string][]string{
+		"envoy": {"▶ started: post-start hook running", "◇ post-start hook passed in 0ms (exec /warm)"},
+		"web":   {"◇ pre-stop hook (sleep 2s)", "◇ pre-stop hook passed in 2s"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(text(name), w) {
+				t.Errorf("%s's column has no %q: %s", name, w, text(name))
+			}
+		}
+	}
+	m.press("L")
+	if frame := ansi.Strip(m.render()); !strings.Contains(frame, "◇ hook") {
+		t.Errorf("the timeline's legend has no hook:\n%s", frame)
 	}
 }

@@ -19,6 +19,14 @@ import (
 // (2m13s), shipper stopping with its grace running out.
 func lifeScene(t testing.TB, w, h int, done bool) *model {
 	t.Helper()
+	return lifeSceneWith(t, w, h, done, false)
+}
+
+// lifeSceneWith is lifeScene, with hooks when asked: envoy's post-start hook runs from its
+// start at 9s to 11s, main's pre-stop hook for 2s at the teardown, and envoy's pre-stop hook
+// fails there.
+func lifeSceneWith(t testing.TB, w, h int, done, hooks bool) *model {
+	t.Helper()
 	m, _ := testModel(t, w, h)
 	seq = 0
 	view := stackView(3)
@@ -45,6 +53,19 @@ func lifeScene(t testing.TB, w, h int, done bool) *model {
 	pod := func(d time.Duration, ph orchestrator.Phase) {
 		evs = append(evs, orchestrator.PodEvent{EventMeta: meta(d), Pod: "shop", Phase: ph})
 	}
+	hook := func(d time.Duration, name string, kind orchestrator.HookKind, ph orchestrator.HookPhase, action, err string, took time.Duration) {
+		if hooks {
+			evs = append(evs, orchestrator.HookEvent{EventMeta: meta(d), Pod: "shop", Container: name, Hook: kind, Phase: ph,
+				Action: action, Error: err, Duration: recipes.Duration(took)})
+		}
+	}
+	reason := func(text string) func(c *orchestrator.ContainerView) {
+		return func(c *orchestrator.ContainerView) {
+			if hooks {
+				c.Reason = text
+			}
+		}
+	}
 	run := func(c *orchestrator.ContainerView) {
 		c.State, c.ExitCode, c.OOMKilled = orchestrator.CStateRunning, nil, false
 	}
@@ -59,7 +80,16 @@ func lifeScene(t testing.TB, w, h int, done bool) *model {
 	ctr(2*s, "migrate", run)
 	ctr(8*s, "migrate", func(c *orchestrator.ContainerView) { c.State, c.ExitCode = orchestrator.CStateExited, intp(0) })
 	pod(9*s, orchestrator.PhaseSidecars)
-	ctr(9*s, "envoy", func(c *orchestrator.ContainerView) { run(c); c.Health = orchestrator.HealthUnknown })
+	hook(9*s, "envoy", orchestrator.HookPostStart, orchestrator.HookRunning, "exec /warm", "", 0)
+	ctr(9*s, "envoy", func(c *orchestrator.ContainerView) {
+		run(c)
+		c.Health = orchestrator.HealthUnknown
+		reason("post-start hook running")(c)
+	})
+	if hooks {
+		hook(11*s, "envoy", orchestrator.HookPostStart, orchestrator.HookPassed, "exec /warm", "", 2*s)
+		ctr(11*s, "envoy", reason(""))
+	}
 	ctr(12*s, "envoy", func(c *orchestrator.ContainerView) { c.Health = orchestrator.HealthReady })
 	ctr(13*s, "shipper", run)
 	pod(14*s, orchestrator.PhaseStartingMain)
@@ -92,12 +122,16 @@ func lifeScene(t testing.TB, w, h int, done bool) *model {
 			c.State, c.Killed, c.StopDeadline = orchestrator.CStateStopped, killed, time.Time{}
 		})
 	}
+	hook(td, "web", orchestrator.HookPreStop, orchestrator.HookRunning, "sleep 2s", "", 0)
 	stop(td, "web", 10*s)
+	hook(td+2*s, "web", orchestrator.HookPreStop, orchestrator.HookPassed, "sleep 2s", "", 2*s)
 	stopped(td+2*s, "web", false)
 	stop(td+2*s, "shipper", 10*s) // SIGKILL at 2m17s
 	if done {
 		stopped(td+12*s, "shipper", true)
+		hook(td+12*s, "envoy", orchestrator.HookPreStop, orchestrator.HookRunning, "http GET :9901/drain", "", 0)
 		stop(td+12*s, "envoy", 10*s)
+		hook(td+13*s, "envoy", orchestrator.HookPreStop, orchestrator.HookFailed, "http GET :9901/drain", "connection refused", s)
 		stopped(td+13*s, "envoy", false)
 		stop(td+13*s, orchestrator.InfraName, 10*s)
 		stopped(td+14*s, orchestrator.InfraName, false)
@@ -122,9 +156,11 @@ func TestGoldenTimeline(t *testing.T) {
 		{"timeline-200x50", 200, 50, false, nil},
 		{"timeline-200x50-done", 200, 50, true, nil},
 		{"timeline-80x24-zoomed", 80, 24, true, []string{"+", "+", "+", "h"}},
+		{"timeline-hooks-80x24", 80, 24, true, nil},
+		{"timeline-hooks-200x50", 200, 50, true, nil},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
-			m := lifeScene(t, sc.w, sc.h, sc.done)
+			m := lifeSceneWith(t, sc.w, sc.h, sc.done, strings.Contains(sc.name, "hooks"))
 			m.press(sc.keys...)
 			requireGolden(t, "scene-"+sc.name, asciiFrame(t, m))
 		})
@@ -223,4 +259,42 @@ func TestExitSummary(t *testing.T) {
 		orchestrator.LogsDroppedEvent{EventMeta: meta(150 * time.Second), Pod: "shop", Container: "envoy", Count: 812})
 	failed := initFailedScene(t)
 	requireGolden(t, "summary", m.summary()+"\n"+failed.summary())
+}
+
+// TestHookLines: a hook's run in its container's column, as lifecycle lines: the start
+// line says a post-start hook runs, then how it went; a pre-stop hook says what it does
+// when it is sent, then how it went (a failure with its error); the title says why a
+// container is not started yet while its post-start hook runs.
+func TestHookLines(t *testing.T) {
+	m := lifeSceneWith(t, 200, 50, true, true)
+	lines := func(name string) string {
+		p := m.pane("shop", name)
+		var out []string
+		lo, hi := p.bounds()
+		for i := lo; i < hi; i++ {
+			if l := p.lineAt(i); l.kind >= kindEvent {
+				out = append(out, l.text)
+			}
+		}
+		return strings.Join(out, " | ")
+	}
+	for name, want := range map[string]string{
+		"envoy": "▶ started: post-start hook running | ◇ post-start hook passed in 2s (exec /warm) | ✓ ready | ✗ not ready | ✓ ready | " +
+			"◇ pre-stop hook (http GET :9901/drain) | ■ stopping (SIGKILL after 10s) | ◆ pre-stop hook failed (http GET :9901/drain): connection refused | ■ stopped",
+		"web": "▶ started | ◇ pre-stop hook (sleep 2s) | ■ stopping (SIGKILL after 10s) | ◇ pre-stop hook passed in 2s | ■ stopped",
+	} {
+		if got := lines(name); got != want {
+			t.Errorf("%s's lifecycle lines:\n got %s\nwant %s", name, got, want)
+		}
+	}
+	c := *m.container("shop", "envoy")
+	c.State, c.Health, c.Reason = orchestrator.CStateRunning, orchestrator.HealthUnknown, "post-start hook running"
+	if _, word, _ := stateWord(&c, m.opts.Now()); word != "post-start hook running" {
+		t.Errorf("a container whose post-start hook runs is %q", word)
+	}
+	m.events(orchestrator.ContainerEvent{EventMeta: meta(150 * time.Second), ContainerView: c})
+	m.press("L")
+	if frame := ansi.Strip(m.render()); !strings.Contains(frame, "envoy · sidecar ● post-start hook running") {
+		t.Errorf("the title does not say the post-start hook runs:\n%s", frame)
+	}
 }
