@@ -96,7 +96,11 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		cmd = m.key(msg)
 	case tea.MouseWheelMsg:
-		if !m.helpScreen.open && !m.tl.open {
+		switch {
+		case m.helpScreen.open:
+		case m.tl.open:
+			cmd = m.tl.Update(msg)
+		default:
 			cmd = m.columns.Update(msg)
 		}
 	default:

@@ -27,6 +27,8 @@ type timeline struct {
 	open          bool
 	scale         time.Duration // one cell; 0: fit from the first event to now
 	end           time.Time     // the right edge; zero: now
+	top           int           // the first container row shown, when they do not all fit
+	topPod        string        // the pod top is of
 }
 
 // timeScales are the durations a cell can stand for.
@@ -41,19 +43,43 @@ var tickSteps = []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 1
 
 func (t *timeline) SetSize(width, height int) { t.width, t.height = width, height }
 
-// toggle opens or closes the timeline; it opens fitted to everything.
+// toggle opens or closes the timeline; it opens fitted to everything, at the first row.
 func (t *timeline) toggle() {
 	t.open = !t.open
-	t.scale, t.end = 0, time.Time{}
+	t.scale, t.end, t.top = 0, time.Time{}, 0
 }
 
-// Update takes the timeline's keys: scroll and zoom in time.
+// Update takes the timeline's keys — scroll and zoom in time, scroll the rows — and the
+// mouse wheel (the rows).
 func (t *timeline) Update(msg tea.Msg) tea.Cmd {
+	if w, ok := msg.(tea.MouseWheelMsg); ok {
+		switch w.Mouse().Button {
+		case tea.MouseWheelUp:
+			t.scrollRows(-3)
+		case tea.MouseWheelDown:
+			t.scrollRows(3)
+		}
+		return nil
+	}
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return nil
 	}
 	ks := t.keys
+	switch {
+	case key.Matches(k, ks.Up):
+		t.scrollRows(-1)
+		return nil
+	case key.Matches(k, ks.Down):
+		t.scrollRows(1)
+		return nil
+	case key.Matches(k, ks.PageUp):
+		t.scrollRows(-max(1, t.rowRoom()-1))
+		return nil
+	case key.Matches(k, ks.PageDown):
+		t.scrollRows(max(1, t.rowRoom()-1))
+		return nil
+	}
 	sw := t.geometry().strip
 	t0, sc := t.window(sw)
 	right := t0.Add(time.Duration(sw) * sc)
@@ -153,11 +179,40 @@ func (t *timeline) containers() []orchestrator.ContainerView {
 	return out
 }
 
+// tlHead are the rows above the containers' (the title, the axis' two, the pod's phases).
+const tlHead = 4
+
+// rowRoom is how many container rows fit (one row is kept below them).
+func (t *timeline) rowRoom() int { return max(1, t.height-2-1-tlHead) }
+
+// scrollRows moves the rows shown by d, within the pod's containers.
+func (t *timeline) scrollRows(d int) {
+	t.top += d
+	t.clampRows(len(t.containers()))
+}
+
+// clampRows keeps the first row shown such that the rows fill the room (the first row
+// again for another pod).
+func (t *timeline) clampRows(n int) {
+	if t.topPod != t.cols.pod {
+		t.top, t.topPod = 0, t.cols.pod
+	}
+	t.top = max(0, min(t.top, n-t.rowRoom()))
+}
+
 // View is the timeline's rows between the header and the footer.
 func (t *timeline) View() []string {
 	h := t.height - 2
 	if h <= 0 {
 		return nil
+	}
+	ctrs := t.containers()
+	t.clampRows(len(ctrs))
+	rowsInfo := ""
+	if len(ctrs) > t.rowRoom() {
+		last := min(len(ctrs), t.top+t.rowRoom())
+		rowsInfo = fmt.Sprintf(" containers %d–%d of %d · ↑↓ pgup pgdn for more", t.top+1, last, len(ctrs))
+		ctrs = ctrs[t.top:last]
 	}
 	st := t.st
 	g := t.geometry()
@@ -176,11 +231,14 @@ func (t *timeline) View() []string {
 	labels, ruler := t.axis(g.strip, t0, sc, now)
 	rows = append(rows, pad+st.dim.Render(labels), pad+st.border.Render(ruler))
 	rows = append(rows, t.phaseRow(g, t0, sc, now))
-	for _, c := range t.containers() {
+	for _, c := range ctrs {
 		if len(rows) >= h-1 {
 			break
 		}
 		rows = append(rows, t.row(g, c, t0, sc, now))
+	}
+	if rowsInfo != "" { // in the row kept below the strips, instead of the legend
+		return append(rows, st.dim.Render(fit(rowsInfo, t.width)))
 	}
 	legend := t.legend(t.width - 2)
 	room := h - len(rows) - 1

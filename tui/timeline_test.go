@@ -1,10 +1,12 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
@@ -296,5 +298,69 @@ func TestHookLines(t *testing.T) {
 	m.press("L")
 	if frame := ansi.Strip(m.render()); !strings.Contains(frame, "envoy · sidecar ● post-start hook running") {
 		t.Errorf("the title does not say the post-start hook runs:\n%s", frame)
+	}
+}
+
+// TestTimelineRowsScroll: a pod with more containers than the timeline has rows scrolls
+// them (↑ ↓, pgup pgdn, the wheel) and says which it shows; another pod starts at its first.
+func TestTimelineRowsScroll(t *testing.T) {
+	m, _ := testModel(t, 80, 24)
+	seq = 0
+	view := stackView(1)
+	p := &view.Pods[0]
+	for i := 1; i <= 24; i++ {
+		p.Containers = append(p.Containers, orchestrator.ContainerView{Pod: "shop", Name: fmt.Sprintf("side%02d", i),
+			Role: recipes.RoleSidecar, State: orchestrator.CStateRunning, StartedAt: base})
+	}
+	other := orchestrator.PodView{Name: "api", Phase: orchestrator.PhaseCompleted, Containers: []orchestrator.ContainerView{
+		{Pod: "api", Name: "seed", Role: recipes.RoleMain, State: orchestrator.CStateExited, ExitCode: intp(0)}}}
+	view.Pods = append(view.Pods, other)
+	m.events(orchestrator.SnapshotEvent{EventMeta: meta(0), Stack: view},
+		orchestrator.StackEvent{EventMeta: meta(0), Stack: "shop", Phase: orchestrator.PhaseRunning})
+	m.press("L")
+	shown := func() (first, last string, info string) {
+		for _, l := range strings.Split(ansi.Strip(m.render()), "\n") {
+			f := strings.Fields(l)
+			switch {
+			case len(f) > 1 && f[0] == "containers":
+				info = l
+			case len(f) > 0 && (strings.HasPrefix(f[0], "side") || f[0] == "infra" || f[0] == "web"):
+				if first == "" {
+					first = f[0]
+				}
+				last = f[0]
+			}
+		}
+		return first, last, strings.TrimSpace(info)
+	}
+	room := m.tl.rowRoom() // 24 - header - footer - a row - the 4 rows above the strips
+	more := " · ↑↓ pgup pgdn for more"
+	if first, last, info := shown(); first != "infra" || last != fmt.Sprintf("side%02d", room-1) || info != fmt.Sprintf("containers 1–%d of 26", room)+more {
+		t.Fatalf("first rows: %s … %s, %q\n%s", first, last, info, ansi.Strip(m.render()))
+	}
+	m.press("down", "j")
+	if first, _, info := shown(); first != "side02" || !strings.HasPrefix(info, "containers 3–") {
+		t.Errorf("↓ ↓: from %s, %q", first, info)
+	}
+	m.press("pgdown", "pgdown")
+	if first, last, info := shown(); last != "web" || first != fmt.Sprintf("side%02d", 26-room) || info != fmt.Sprintf("containers %d–26 of 26", 26-room+1)+more {
+		t.Errorf("the last rows: %s … %s, %q", first, last, info)
+	}
+	m.Update(tea.MouseWheelMsg{Button: tea.MouseWheelUp})
+	if first, _, _ := shown(); first != fmt.Sprintf("side%02d", 26-room-3) {
+		t.Errorf("the wheel up: from %s", first)
+	}
+	m.press("k", "pgup", "pgup")
+	if first, _, _ := shown(); first != "infra" {
+		t.Errorf("back at the top: from %s", first)
+	}
+	// A job pod that completed: its phase in the header's pods and on the timeline.
+	m.press("pgdown", "p")
+	frame := ansi.Strip(m.render())
+	if !strings.Contains(frame, "pods shop ● api ✓") || !strings.Contains(frame, "✓ job completed") || !strings.Contains(frame, "completed──") || strings.Contains(frame, "containers 1–") {
+		t.Errorf("pod api (completed):\n%s", frame)
+	}
+	if m.tl.top != 0 {
+		t.Errorf("the other pod does not start at its first row: %d", m.tl.top)
 	}
 }
