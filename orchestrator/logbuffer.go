@@ -111,7 +111,9 @@ func (h *LogHub) Buffer(pod, container string) *LogBuffer {
 		b = &LogBuffer{pod: pod, container: container, hub: h, lines: h.size, maxBytes: h.maxBytes,
 			ring: make([]LogEvent, min(h.size, 256)), readers: map[*LogReader]uint64{}}
 		for r := range h.readers {
-			b.readers[r] = 0 // a reader made before the buffer reads it from its first line
+			if r.wants(pod, container) {
+				b.readers[r] = 0 // a reader made before the buffer reads it from its first line
+			}
 		}
 		b.recount()
 		h.byName[key] = b
@@ -314,22 +316,49 @@ func (b *LogBuffer) Read(from uint64, max int) (lines []LogEvent, next uint64, m
 type LogReader struct {
 	hub    *LogHub
 	notify chan struct{}
+	keep   func(pod, container string) bool // nil: every buffer
 }
 
 // NewReader returns a reader over the hub's buffers, woken through Notify.
-func (h *LogHub) NewReader() *LogReader {
-	r := &LogReader{hub: h, notify: h.Watch()}
+func (h *LogHub) NewReader() *LogReader { return h.NewReaderWith(ReaderOptions{}) }
+
+// ReaderOptions select what a LogReader reads.
+type ReaderOptions struct {
+	// Keep selects the buffers read (nil: every one); the others keep no line for it.
+	Keep func(pod, container string) bool
+	// Tail is how many of each buffer's kept lines it reads first (0: all of them);
+	// NoHistory makes it read none of them, only lines that come later.
+	Tail      int
+	NoHistory bool
+}
+
+// NewReaderWith returns a reader over the buffers opts selects, starting where opts says.
+// Buffers made later are read from their first line.
+func (h *LogHub) NewReaderWith(opts ReaderOptions) *LogReader {
+	r := &LogReader{hub: h, notify: h.Watch(), keep: opts.Keep}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.readers[r] = struct{}{}
 	for _, b := range h.buffers {
+		if !r.wants(b.pod, b.container) {
+			continue
+		}
 		b.mu.Lock()
-		b.readers[r] = b.first
+		at := b.first
+		switch {
+		case opts.NoHistory:
+			at = b.next
+		case opts.Tail > 0 && b.next-b.first > uint64(opts.Tail):
+			at = b.next - uint64(opts.Tail)
+		}
+		b.readers[r] = at
 		b.recount()
 		b.mu.Unlock()
 	}
 	return r
 }
+
+func (r *LogReader) wants(pod, container string) bool { return r.keep == nil || r.keep(pod, container) }
 
 // Notify receives a value when lines may have arrived.
 func (r *LogReader) Notify() <-chan struct{} { return r.notify }

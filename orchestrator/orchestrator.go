@@ -96,16 +96,30 @@ type Orchestrator struct {
 	epoch  atomic.Uint64
 	engine *engineWatch
 
+	// selected, pods and stack change only in the stack runner's goroutine (Apply hands it
+	// the changes); others read them under podsMu.
+	podsMu   sync.RWMutex
 	selected []*recipes.Pod // in start order
 	selErr   error
-	pods     map[string]*podRun // fixed at New
-	reports  *mailbox           // from the supervisors to the stack runner
+	pods     map[string]*podRun
+	reports  *mailbox // from the supervisors to the stack runner
 
 	ran       atomic.Bool
 	abandoned bool // the user stopped the run while the engine was unreachable
 	reqMu     sync.Mutex
 	req       stopRequests
 	reqWake   chan struct{}
+
+	// Set by the stack runner before the pods start (see apply.go): what a pod spec made
+	// later needs, the applies it takes, and their waits.
+	opCtx      context.Context
+	infraImage string
+	node       NodeInfo
+	network    string
+	applyCh    chan *applyReq
+	applyMu    sync.Mutex    // one Apply at a time
+	loopDone   chan struct{} // closed when the stack runner takes no more applies
+	waits      []*applyWait
 }
 
 type stopRequests struct {
@@ -115,6 +129,8 @@ type stopRequests struct {
 type podRun struct {
 	spec       *PodSpec
 	sup        *supervisor
+	gen        int  // the generation of spec (Apply)
+	removing   bool // no longer in the recipe (Apply): torn down, then forgotten
 	started    bool
 	terminated bool // graceful termination sent
 	killed     bool // forced termination sent
@@ -141,6 +157,7 @@ func New(rt Runtime, stack *recipes.Stack, opts Options) *Orchestrator {
 	o := &Orchestrator{
 		rt: rt, stack: stack, opts: opts, clock: opts.Clock, names: Names{Stack: stack.Name},
 		pods: map[string]*podRun{}, reqWake: make(chan struct{}, 1), engine: newEngineWatch(),
+		applyCh: make(chan *applyReq), loopDone: make(chan struct{}),
 	}
 	o.exec = &executor{rt: rt, clock: o.clock, epoch: &o.epoch, tail: opts.FailureLines, logs: newAttachments(rt)}
 	o.selected, o.selErr = selectPods(stack, opts.Pods)
@@ -160,10 +177,7 @@ func New(rt Runtime, stack *recipes.Stack, opts Options) *Orchestrator {
 		for _, c := range p.Containers() {
 			o.out.logs.Buffer(p.Name, c.Name)
 		}
-		pr := &podRun{spec: &PodSpec{Stack: stack, Pod: p, Version: opts.Version}}
-		pr.sup = newSupervisor(pr.spec, o.clock, rt, o.exec, o.out, func(r podReport) { o.reports.put(r) })
-		pr.sup.engine = o.engine
-		o.pods[p.Name] = pr
+		o.pods[p.Name] = o.newPodRun(&PodSpec{Stack: stack, Pod: p, Version: opts.Version})
 	}
 	return o
 }
@@ -280,6 +294,8 @@ func (o *Orchestrator) StopContainer(pod, name string) error { return o.command(
 func (o *Orchestrator) StartContainer(pod, name string) error { return o.command(pod, name, CmdStart) }
 
 func (o *Orchestrator) command(pod, name string, cmd Command) error {
+	o.podsMu.RLock()
+	defer o.podsMu.RUnlock()
 	pr := o.pods[pod]
 	if pr == nil {
 		return fmt.Errorf("%w %q: this run has pods %s", ErrUnknownPod, pod, strings.Join(o.podNames(), ", "))
@@ -320,7 +336,7 @@ func (o *Orchestrator) podNames() []string {
 // Run may be called once.
 func (o *Orchestrator) Run(ctx context.Context) (Result, error) {
 	if !o.ran.CompareAndSwap(false, true) {
-		return Result{ExitCode: ExitFailure, Reason: "Run called twice"}, fmt.Errorf("orchestrator for stack %s: %w", o.stack.Name, ErrAlreadyRun)
+		return Result{ExitCode: ExitFailure, Reason: "Run called twice"}, fmt.Errorf("orchestrator for stack %s: %w", o.names.Stack, ErrAlreadyRun)
 	}
 	defer o.out.close()
 	defer o.exec.logs.closeAll()
@@ -330,12 +346,12 @@ func (o *Orchestrator) Run(ctx context.Context) (Result, error) {
 	if err != nil {
 		phase = PhaseFailed
 	}
-	o.out.publish(StackEvent{Stack: o.stack.Name, Phase: phase, Reason: res.Reason, ExitCode: &code, Left: res.Left})
+	o.out.publish(StackEvent{Stack: o.names.Stack, Phase: phase, Reason: res.Reason, ExitCode: &code, Left: res.Left})
 	return res, err
 }
 
 func (o *Orchestrator) stackPhase(p Phase, reason string) {
-	o.out.publish(StackEvent{Stack: o.stack.Name, Phase: p, Reason: reason})
+	o.out.publish(StackEvent{Stack: o.names.Stack, Phase: p, Reason: reason})
 }
 
 func (o *Orchestrator) run(ctx context.Context) (Result, error) {
@@ -369,7 +385,7 @@ func (o *Orchestrator) run(ctx context.Context) (Result, error) {
 	}
 
 	o.stackPhase(PhasePulling, "")
-	infraImage, err := o.resolveImages(startCtx)
+	infraImage, imageIDs, err := o.resolveImages(startCtx, o.stack, o.selected, true)
 	if r, stopped := o.stoppedBeforeStart(ctx); stopped {
 		return r, nil
 	}
@@ -386,15 +402,8 @@ func (o *Orchestrator) run(ctx context.Context) (Result, error) {
 	}
 
 	o.stackPhase(PhaseCreating, "")
-	network := ""
-	if len(o.selected) > 1 || hasSubdomain(o.selected) {
-		network = o.names.Network()
-		labels := StackLabels(o.stack, o.opts.Version).Encode()
-		if _, err := o.rt.CreateNetwork(opCtx, network, labels); err != nil {
-			err = fmt.Errorf("create network %s: %w", network, err)
-			return failed(err), err
-		}
-		defer func() {
+	defer func() {
+		if network := o.network; network != "" {
 			if o.abandoned {
 				return // left, and said so (runPods)
 			}
@@ -402,10 +411,15 @@ func (o *Orchestrator) run(ctx context.Context) (Result, error) {
 				o.out.publish(MessageEvent{Level: LevelWarning, Text: fmt.Sprintf("remove network %s: %v", network, err),
 					Hint: "remove it with: docker network rm " + network})
 			}
-		}()
+		}
+	}()
+	if err := o.ensureNetwork(opCtx, o.selected); err != nil {
+		return failed(err), err
 	}
+	o.opCtx, o.infraImage, o.node = opCtx, infraImage, node
 	for _, pr := range o.pods {
-		pr.spec.InfraImage, pr.spec.Network, pr.spec.Node = infraImage, network, node
+		pr.spec.InfraImage, pr.spec.Network, pr.spec.Node, pr.spec.ImageIDs = infraImage, o.network, node, imageIDs
+		pr.spec.Hashes()
 		pr.sup.opCtx = opCtx
 	}
 
@@ -502,6 +516,7 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 	reports := o.reports
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	defer close(o.loopDone)
 
 	var end *ending
 	stopping, force := false, false
@@ -550,6 +565,9 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 			for _, m := range reports.take() {
 				r := m.(podReport)
 				pr := o.pods[r.pod]
+				if pr == nil {
+					continue // a pod Apply removed
+				}
 				switch r.kind {
 				case reportMainReady:
 					pr.mainReady = true
@@ -579,8 +597,13 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 					setEnd(failed(r.err), r.err)
 				case reportDone:
 					pr.done, pr.left = true, r.left
+					o.podGone(r.pod)
+				case reportConverged:
+					o.podConverged(r)
 				}
 			}
+		case req := <-o.applyCh:
+			o.install(req, stopping, startReady)
 		case <-o.reqWake:
 			req := o.requests()
 			if req.interrupt {
@@ -604,6 +627,7 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 		if end != nil && !stopping {
 			stopping = true
 			o.stackPhase(PhaseStopping, end.res.Reason)
+			o.abandonWaits("the stack is stopping: " + end.res.Reason)
 		}
 	}
 	if o.abandoned {

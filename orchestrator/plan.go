@@ -55,6 +55,9 @@ type Action struct {
 	Infra   string
 	Attempt int
 	Reason  string
+	// Replace marks the stop and removal of a container that is to be created again from a
+	// changed recipe, or that is no longer in it (see converge.go): it is not restarted.
+	Replace bool
 }
 
 // String is the action as one line: what, on which container, why.
@@ -153,6 +156,9 @@ type Plan struct {
 	// MainEnded: main exited and its restart policy does not restart it.
 	MainEnded bool
 	MainExit  int
+	// Reason says why the pod is in its phase when the plan knows better than the status
+	// (a pod re-created because its recipe changed).
+	Reason string
 	// Failure: the pod failed (final once its failing container's lines are collected).
 	Failure *PodError
 	// Blocked: the start-up waits for a sidecar's startup or ready probe.

@@ -107,6 +107,10 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 		planJobDone(spec, st, now, p)
 		return
 	}
+	if planRecreatePod(spec, st, p) {
+		return
+	}
+	planRetire(spec, st, p)
 
 	// The pod's own resources: volumes and the infra container.
 	p.Phase = PhaseCreating
@@ -169,13 +173,18 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 		}
 		reason := "app containers are created up front"
 		switch {
+		case cs.Why != "":
+			reason = cs.Why
 		case cs.Runs > 0:
 			reason = "its container was removed"
 		case NeedsPodIP(c):
 			reason = "the pod has its IP address"
 		}
-		cspec := spec.ContainerSpecFor(c, inf.ID, facts)
+		cspec := spec.createSpec(c, inf.ID, facts)
 		p.act(Action{Kind: ActCreate, Target: c.Name, Role: c.Role, Spec: &cspec, Files: spec.FileCopies(c), Reason: reason})
+	}
+	if missing && st.MainStarted {
+		p.Phase = PhaseRunning // a container created anew (Apply) while the pod runs
 	}
 	if missing || inf.State != StateRunning {
 		return
@@ -213,6 +222,9 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 			planStop(st, c, ownGrace(c, pod), time.Time{}, now, why, p)
 		}
 	}
+
+	// Containers whose recipe changed are re-created, one at a time in start order.
+	planReplace(spec, st, p)
 
 	// Init containers, in order, each to completion.
 	for i, c := range pod.Init {
@@ -271,7 +283,7 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	}
 	main, cs := pod.Main, st.Containers[pod.Main.Name]
 	switch {
-	case cs.Held || cs.Pending != 0 || cs.State == StateRunning || cs.State == StateStarting:
+	case cs.Held || cs.Replacing || cs.Pending != 0 || cs.State == StateRunning || cs.State == StateStarting:
 	case cs.StartNow:
 		p.act(startAction(main, cs, cs.StartReason))
 	case restartsMain(main, cs):
@@ -369,7 +381,7 @@ func planStop(st *PodStatus, c *recipes.Container, grace time.Duration, deadline
 // start, or a restart after back-off.
 func planStart(spec *PodSpec, c *recipes.Container, cs *ContainerStatus, reason string, now time.Time, p *Plan) {
 	switch {
-	case cs.Pending != 0 || cs.State == StateStarting:
+	case cs.Pending != 0 || cs.Replacing || cs.State == StateStarting:
 	case cs.State == StateRunning:
 		switch {
 		case c.PostStart != nil && cs.PostStart == HookFailed:

@@ -429,6 +429,14 @@ type NodeInfo struct {
 	Memory int64 // bytes
 }
 
+// ImageInspector is optional: a Runtime that implements it (the Docker adapter does) tells
+// a local image's ID, which goes into each app container's config hash, so that an image
+// rebuilt under the same tag counts as a change of the container (see converge.go).
+type ImageInspector interface {
+	// ImageID returns the ID of the local image ref ("sha256:…"); ErrNotFound when absent.
+	ImageID(ctx context.Context, ref string) (string, error)
+}
+
 // Stats is one resource-usage sample of a running container, for display.
 type Stats struct {
 	Time time.Time

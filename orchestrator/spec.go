@@ -24,6 +24,12 @@ type PodSpec struct {
 	Network string
 	// Node is the engine's host, for the downward API (known when a container needs it).
 	Node NodeInfo
+	// ImageIDs are the engine's IDs of the images, by reference, as the stack runner
+	// resolved them: part of each app container's config hash, so that an image rebuilt
+	// under the same tag is a change (see converge.go).
+	ImageIDs map[string]string
+
+	hashes map[string]string // the desired config hashes, by container (see Hashes)
 }
 
 // Names returns the engine names of the spec's stack.

@@ -16,18 +16,18 @@ import (
 // removeLeftovers removes whatever an earlier run of the same stack left behind (found by
 // its stack label: containers, then networks, then volumes) and says so with a LeftoversEvent.
 func (o *Orchestrator) removeLeftovers(ctx context.Context) error {
-	filter := StackFilter(o.stack.Name)
+	filter := StackFilter(o.names.Stack)
 	cs, err := o.rt.ListContainers(ctx, filter)
 	if err != nil {
-		return fmt.Errorf("list leftover containers of stack %s: %w", o.stack.Name, err)
+		return fmt.Errorf("list leftover containers of stack %s: %w", o.names.Stack, err)
 	}
 	nets, err := o.rt.ListNetworks(ctx, filter)
 	if err != nil {
-		return fmt.Errorf("list leftover networks of stack %s: %w", o.stack.Name, err)
+		return fmt.Errorf("list leftover networks of stack %s: %w", o.names.Stack, err)
 	}
 	vols, err := o.rt.ListVolumes(ctx, filter)
 	if err != nil {
-		return fmt.Errorf("list leftover volumes of stack %s: %w", o.stack.Name, err)
+		return fmt.Errorf("list leftover volumes of stack %s: %w", o.names.Stack, err)
 	}
 	if len(cs)+len(nets)+len(vols) == 0 {
 		return nil
@@ -85,13 +85,14 @@ type imageJob struct {
 	users string // "pod/container" of the first container using it
 }
 
-// resolveImages makes every image of the selected pods available, in parallel: present
-// locally → used; with a build → built (identical builds once); else pulled. It returns the
-// infra image's reference, and every failure.
-func (o *Orchestrator) resolveImages(ctx context.Context) (string, error) {
+// resolveImages makes every image of pods available, in parallel: present locally → used;
+// with a build → built (identical builds once); else pulled. It returns the infra image's
+// reference (made when infra is set), the images' IDs when the runtime tells them
+// (ImageInspector), and every failure.
+func (o *Orchestrator) resolveImages(ctx context.Context, stack *recipes.Stack, pods []*recipes.Pod, infra bool) (string, map[string]string, error) {
 	var jobs []*imageJob
 	byRef := map[string]*imageJob{}
-	for _, p := range o.selected {
+	for _, p := range pods {
 		for _, c := range p.Containers() {
 			if j := byRef[c.Image]; j != nil {
 				if j.build == nil && c.Build != nil {
@@ -108,9 +109,10 @@ func (o *Orchestrator) resolveImages(ctx context.Context) (string, error) {
 		}
 	}
 	var (
-		mu    sync.Mutex
-		errs  []error
-		infra string
+		mu       sync.Mutex
+		errs     []error
+		infraRef string
+		ids      = map[string]string{}
 	)
 	fail := func(err error) {
 		mu.Lock()
@@ -119,40 +121,75 @@ func (o *Orchestrator) resolveImages(ctx context.Context) (string, error) {
 	}
 	g := new(errgroup.Group)
 	g.SetLimit(o.opts.Parallel)
-	g.Go(func() error {
-		ref, err := o.rt.InfraImage(ctx)
-		if err != nil {
-			fail(fmt.Errorf("make the infra image: %w", err))
-			o.out.publish(ImageEvent{Ref: ref, Action: ImageInfra, Error: err.Error(), Done: true})
+	if infra {
+		g.Go(func() error {
+			ref, err := o.rt.InfraImage(ctx)
+			if err != nil {
+				fail(fmt.Errorf("make the infra image: %w", err))
+				o.out.publish(ImageEvent{Ref: ref, Action: ImageInfra, Error: err.Error(), Done: true})
+				return nil
+			}
+			mu.Lock()
+			infraRef = ref
+			mu.Unlock()
+			o.out.publish(ImageEvent{Ref: ref, Action: ImageInfra, Done: true})
 			return nil
-		}
-		mu.Lock()
-		infra = ref
-		mu.Unlock()
-		o.out.publish(ImageEvent{Ref: ref, Action: ImageInfra, Done: true})
-		return nil
-	})
+		})
+	}
 	for _, j := range jobs {
 		g.Go(func() error {
-			if err := o.resolveImage(ctx, j); err != nil {
+			id, err := o.resolveImage(ctx, stack, j)
+			if err != nil {
 				fail(err)
+				return nil
+			}
+			if id != "" {
+				mu.Lock()
+				ids[j.ref] = id
+				mu.Unlock()
 			}
 			return nil
 		})
 	}
 	_ = g.Wait()
-	return infra, errors.Join(errs...)
+	return infraRef, ids, errors.Join(errs...)
 }
 
-func (o *Orchestrator) resolveImage(ctx context.Context, j *imageJob) error {
-	present, err := o.rt.ImagePresent(ctx, j.ref)
+// imageID is the local image's ID when the runtime tells it ("" otherwise), and whether the
+// image is present.
+func (o *Orchestrator) imageID(ctx context.Context, ref string) (string, bool, error) {
+	if ii, ok := o.rt.(ImageInspector); ok {
+		id, err := ii.ImageID(ctx, ref)
+		if isNotFound(err) {
+			return "", false, nil
+		}
+		return id, err == nil, err
+	}
+	present, err := o.rt.ImagePresent(ctx, ref)
+	return "", present, err
+}
+
+func (o *Orchestrator) resolveImage(ctx context.Context, stack *recipes.Stack, j *imageJob) (string, error) {
+	id, present, err := o.imageID(ctx, j.ref)
 	if err != nil {
-		return fmt.Errorf("look up image %s (%s): %w", j.ref, j.users, err)
+		return "", fmt.Errorf("look up image %s (%s): %w", j.ref, j.users, err)
 	}
 	if present {
 		o.out.publish(ImageEvent{Ref: j.ref, Action: ImagePresent, Done: true})
-		return nil
+		return id, nil
 	}
+	if err := o.makeImage(ctx, stack, j); err != nil {
+		return "", err
+	}
+	id, _, err = o.imageID(ctx, j.ref)
+	if err != nil {
+		return "", fmt.Errorf("look up image %s (%s): %w", j.ref, j.users, err)
+	}
+	return id, nil
+}
+
+// makeImage builds or pulls an image that is not present.
+func (o *Orchestrator) makeImage(ctx context.Context, stack *recipes.Stack, j *imageJob) error {
 	progress := func(action ImageAction) ProgressFunc {
 		return func(p Progress) {
 			o.out.publish(ImageEvent{Ref: j.ref, Action: action, Step: p.ID, Message: p.Message, Current: p.Current, Total: p.Total})
@@ -162,14 +199,14 @@ func (o *Orchestrator) resolveImage(ctx context.Context, j *imageJob) error {
 		o.out.publish(ImageEvent{Ref: j.ref, Action: ImageBuild, Message: "building"})
 		dir := j.build.Context
 		if !filepath.IsAbs(dir) {
-			dir = filepath.Join(o.stack.Dir, dir)
+			dir = filepath.Join(stack.Dir, dir)
 		}
 		dockerfile := j.build.Dockerfile
 		if dockerfile == "" {
 			dockerfile = "Dockerfile"
 		}
 		req := BuildRequest{Ref: j.ref, Context: dir, Dockerfile: dockerfile, Args: j.build.Args, Target: j.build.Target,
-			Labels: StackLabels(o.stack, o.opts.Version).Encode()}
+			Labels: StackLabels(stack, o.opts.Version).Encode()}
 		if err := o.rt.BuildImage(ctx, req, progress(ImageBuild)); err != nil {
 			o.out.publish(ImageEvent{Ref: j.ref, Action: ImageBuild, Error: err.Error(), Done: true})
 			return fmt.Errorf("%s: %w", j.users, err) // the runtime's error names the build and its cause
@@ -195,7 +232,7 @@ func (o *Orchestrator) resolveImage(ctx context.Context, j *imageJob) error {
 // for the engine (awaitEngine), then subscribes and relists, which the pods reconcile from.
 // A supervisor whose call failed as if the engine were gone nudges it to check.
 func (o *Orchestrator) pump(ctx context.Context) {
-	filter := StackFilter(o.stack.Name)
+	filter := StackFilter(o.names.Stack)
 	since := o.clock.Now()
 	failures := 0
 	for first := true; ; first = false {
@@ -273,9 +310,11 @@ func (o *Orchestrator) forward(ctx context.Context, filter map[string]string, ev
 			}
 			got = true
 			l, _ := DecodeLabels(ev.Labels)
+			o.podsMu.RLock()
 			if pr := o.pods[l.Pod]; pr != nil && pr.sup != nil {
 				pr.sup.box.put(msgEvent{ev: ev})
 			}
+			o.podsMu.RUnlock()
 		case e, ok := <-errs:
 			if !ok {
 				errs = nil
@@ -318,6 +357,8 @@ func (o *Orchestrator) relist(ctx context.Context, filter map[string]string) err
 		l, _ := DecodeLabels(full.Labels)
 		byPod[l.Pod] = append(byPod[l.Pod], full)
 	}
+	o.podsMu.RLock()
+	defer o.podsMu.RUnlock()
 	for name, pr := range o.pods {
 		if pr.sup != nil {
 			pr.sup.box.put(msgRelist{infos: byPod[name], epoch: epoch})

@@ -118,6 +118,21 @@ type ContainerStatus struct {
 	Lines          []string // last log lines, collected when the container failed the pod
 	LinesCollected bool
 
+	// What the container was created from (see converge.go): its config hash (the label),
+	// the recipe of an app container, the create spec of the infra container, the image ID.
+	Hash        string
+	Recipe      *recipes.Container
+	CreatedSpec *ContainerSpec
+	ImageID     string
+	// Retired: the container is no longer in the recipe; it is stopped and removed.
+	// Replacing: it is being stopped and removed to be created again from the recipe, for
+	// Why. FreshRun is the Attempt of the first run of a container created by Apply (a
+	// replaced or an added one): until that run is started, later replacements wait.
+	Retired   bool
+	Replacing bool
+	Why       string
+	FreshRun  int
+
 	// ExitUnchecked: the last run ended on its own (no stop of ours, no teardown). An engine
 	// that stops kills its containers before it stops answering, so nothing is decided on
 	// such an exit until the engine was checked (checkGen: the check it waits for) — or, when
@@ -255,10 +270,14 @@ func (st *PodStatus) Dispatched(spec *PodSpec, a Action, now time.Time) {
 	case c == nil:
 		return
 	}
+	if a.Replace {
+		c.Replacing, c.Why = true, a.Reason
+	}
 	switch a.Kind {
 	case ActCreate:
 		c.Pending |= OpCreate
 		c.Err = nil
+		c.noteCreate(spec, a)
 	case ActStart:
 		c.Pending |= OpStart
 		c.prevState, c.prevRestarts = c.State, c.Restarts
@@ -270,7 +289,7 @@ func (st *PodStatus) Dispatched(spec *PodSpec, a Action, now time.Time) {
 		c.Attempt++
 		c.Ready, c.ReadyKnown, c.LiveFailed = false, false, false
 		c.StartupPassed, c.StartupFailed, c.ProbeDetail = false, false, ""
-		c.StartNow, c.StartReason = false, ""
+		c.StartNow, c.StartReason, c.Why = false, "", ""
 		c.Killed, c.StopFailed = false, false
 		c.StopStarted, c.StopGrace, c.StopReason = time.Time{}, 0, ""
 		c.PostStart, c.PostStartErr, c.PreStopDone = HookNone, "", false
@@ -669,15 +688,15 @@ func (st *PodStatus) exit(spec *PodSpec, c *ContainerStatus, code int, oom bool,
 	c.ExitedAt = now
 	c.Ready, c.ReadyKnown = false, false
 	c.EngineHealth = EngineHealthNone
-	c.ExitUnchecked = !st.Terminating && !st.Recreating && c.StopReason == "" && !c.Held && !c.RestartRequested
+	c.ExitUnchecked = !st.Terminating && !st.Recreating && c.StopReason == "" && !c.Held && !c.RestartRequested && !c.Replacing
 	c.checkGen = 0
 	c.Networks = nil
 	if spec.Pod.Job && c.Role == recipes.RoleMain && code == 0 && c.PostStart != HookFailed && !c.Held &&
-		!c.RestartRequested && !c.LiveFailed && !spec.Pod.Main.Restart.Restarts(0) && !st.Terminating && !st.Recreating {
+		!c.RestartRequested && !c.LiveFailed && !c.Replacing && !spec.Pod.Main.Restart.Restarts(0) && !st.Terminating && !st.Recreating {
 		st.JobDone, st.JobDoneAt = true, now
 	}
 	switch {
-	case st.Terminating:
+	case st.Terminating, c.Replacing:
 	case c.RestartRequested:
 		c.RestartRequested = false
 		c.StartNow, c.StartReason = true, "restart requested by user"
@@ -689,7 +708,7 @@ func (st *PodStatus) exit(spec *PodSpec, c *ContainerStatus, code int, oom bool,
 			c.CrashCount++
 		}
 	}
-	if c.Role == recipes.RoleInfra {
+	if c.Role == recipes.RoleInfra && !c.Replacing {
 		st.loseInfra(fmtExit(c.ExitCode, c.OOMKilled), now)
 	}
 }
@@ -703,6 +722,10 @@ func (st *PodStatus) gone(spec *PodSpec, c *ContainerStatus, now time.Time) {
 	c.ID = ""
 	c.State = StateNone
 	c.Pending &^= OpStart | OpStop
+	if c.Replacing {
+		st.replaced(c, now)
+		return
+	}
 	if c.Role == recipes.RoleInfra {
 		st.loseInfra("removed", now)
 	}
@@ -839,12 +862,13 @@ func (st *PodStatus) Terminate(force bool, now time.Time) {
 	}
 }
 
+// sorted is the pod's containers in start order, then those no longer in the recipe.
 func (st *PodStatus) sorted(spec *PodSpec) []*ContainerStatus {
 	out := make([]*ContainerStatus, 0, len(st.Containers))
 	for _, c := range spec.Pod.Containers() {
 		out = append(out, st.Containers[c.Name])
 	}
-	return out
+	return append(out, st.retired()...)
 }
 
 func enumName(names []string, v int) string {

@@ -39,6 +39,26 @@ func (s *stream) publish(ev Event) {
 	ev = plainEvent(ev).withMeta(EventMeta{Seq: s.seq.Add(1), Time: s.clock.Now()})
 	s.view.Apply(ev)
 	for sub := range s.subs {
+		if sub.opts.NoState {
+			continue
+		}
+		sub.queue = append(sub.queue, ev)
+		sub.wake()
+	}
+}
+
+// reshape changes the stack's shape (pods and containers added or dropped by Apply) and
+// sends every subscriber a new SnapshotEvent of it: views rebuild their columns from it.
+func (s *stream) reshape(change func(*StackView)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	change(&s.view)
+	snap := SnapshotEvent{Stack: s.view.clone()}
+	ev := snap.withMeta(EventMeta{Seq: s.seq.Add(1), Time: s.clock.Now()})
+	for sub := range s.subs {
 		sub.queue = append(sub.queue, ev)
 		sub.wake()
 	}
@@ -67,7 +87,23 @@ type SubscribeOptions struct {
 	// MaxLogLines bounds the log lines one Next returns (default 1000), so that a
 	// subscriber far behind catches up in bounded steps.
 	MaxLogLines int
+	// NoState leaves the state events out but for the snapshots: a view of the logs alone.
+	NoState bool
+	// Containers keeps only the log lines of these containers (none: every container's).
+	Containers []ContainerRef
+	// Tail is how many of each container's buffered lines come first (0: every one the
+	// buffer keeps); NoHistory leaves them all out: only lines written from now on.
+	Tail      int
+	NoHistory bool
 }
+
+// ContainerRef names a container of a stack.
+type ContainerRef struct {
+	Pod       string `json:"pod"`
+	Container string `json:"container"`
+}
+
+func (r ContainerRef) String() string { return r.Pod + "/" + r.Container }
 
 // Subscription is one subscriber's view of the stream: a SnapshotEvent first, then every
 // state event in order, with log lines merged in by sequence number.
@@ -86,7 +122,15 @@ func (s *stream) subscribe(opts SubscribeOptions) *Subscription {
 	}
 	sub := &Subscription{s: s, opts: opts, ready: make(chan struct{}, 1)}
 	if !opts.NoLogs {
-		sub.logs = s.logs.NewReader()
+		ro := ReaderOptions{Tail: opts.Tail, NoHistory: opts.NoHistory}
+		if len(opts.Containers) > 0 {
+			want := map[ContainerRef]bool{}
+			for _, c := range opts.Containers {
+				want[c] = true
+			}
+			ro.Keep = func(pod, container string) bool { return want[ContainerRef{pod, container}] }
+		}
+		sub.logs = s.logs.NewReaderWith(ro)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -33,6 +33,12 @@ type (
 	msgEngineDown    struct{}             // the engine is unreachable: plan nothing until a relist
 	msgEngineChecked struct{ gen uint64 } // check gen found the engine there (see PodStatus.ExitUnchecked)
 	msgAbandon       struct{}             // the user stopped the stack while the engine was unreachable
+	// msgSpec installs a changed recipe (Apply); the reply says what converging changes.
+	msgSpec struct {
+		spec  *PodSpec
+		gen   int
+		reply chan<- ConvergePlan
+	}
 )
 
 // podReport is what a supervisor tells the stack runner.
@@ -42,6 +48,9 @@ type podReport struct {
 	code int       // main ended
 	err  *PodError // failed
 	left []string  // done: what is left of the pod on the engine (see leftovers)
+	// converged: the spec generation, and why a container Apply created failed
+	gen     int
+	failure string
 }
 
 type reportKind int
@@ -53,6 +62,7 @@ const (
 	reportCompleted                       // a job pod's main completed
 	reportFailed                          // the pod failed
 	reportDone                            // the pod is torn down
+	reportConverged                       // the pod runs its spec of generation gen (Apply)
 )
 
 // supervisor owns one pod: its goroutine folds messages into the pod's status, plans,
@@ -90,6 +100,11 @@ type supervisor struct {
 
 	blocked     *Blocked  // the last plan's, for the views
 	blockedNote time.Time // the wait's last BlockedNoteEvery mark told
+
+	// gen is the generation of the spec (1, then one more per Apply that changes it);
+	// convergedGen the last one reported converged.
+	gen, convergedGen int
+	exited            chan struct{} // closed when run returns
 }
 
 // runWorkers are the probe workers, hooks and log reader of one run of one container.
@@ -112,6 +127,7 @@ func newSupervisor(spec *PodSpec, clk clock.Clock, rt Runtime, exec *executor, o
 		spec: spec, st: NewPodStatus(spec.Pod), clock: clk, rt: rt, exec: exec, out: out,
 		box: newMailbox(), report: report, opCtx: context.Background(), newUID: newUID, uidOf: -1, engine: newEngineWatch(),
 		workers: map[string]*runWorkers{}, views: map[string]ContainerView{}, sent: map[reportKind]bool{},
+		gen: 1, exited: make(chan struct{}),
 	}
 }
 
@@ -130,6 +146,7 @@ func (s *supervisor) run() {
 	s.active.Store(true)
 	defer func() {
 		s.active.Store(false)
+		close(s.exited)
 		s.cancel()
 		s.wg.Wait()
 		s.report(podReport{pod: s.spec.Pod.Name, kind: reportDone, left: s.leftovers()})
@@ -185,6 +202,7 @@ func (s *supervisor) run() {
 		s.publish(plan, now)
 		s.noteBlocked(plan, now)
 		s.sendReports(plan)
+		s.reportConverged()
 		if plan.Done {
 			return
 		}
@@ -193,6 +211,7 @@ func (s *supervisor) run() {
 			for _, m := range s.box.take() {
 				s.apply(m)
 			}
+			s.dropRetired()
 			// A container that died on its own may have been stopped by the engine as it
 			// stops: the pump checks before the pod acts on it.
 			if s.st.AwaitChecks(s.engine.checks.Load() + 1) {
@@ -329,6 +348,8 @@ func (s *supervisor) apply(m any) {
 		s.st.ApplyEngineChecked(m.gen)
 	case msgAbandon:
 		s.st.Abandoned = true
+	case msgSpec:
+		s.install(m)
 	}
 }
 
@@ -444,7 +465,9 @@ func (s *supervisor) syncWorkers(now time.Time) {
 		s.workers[c.Name] = nw
 
 		marker := ""
-		if cs.Restarts > 0 {
+		if cs.FreshRun == cs.Attempt && cs.Attempt > 1 {
+			marker = fmt.Sprintf("--- %s created anew from its changed recipe ---", c.Name)
+		} else if cs.Restarts > 0 {
 			marker = fmt.Sprintf("--- %s restarted (restart %d, after %s) ---", c.Name, cs.Restarts, fmtExit(cs.ExitCode, cs.OOMKilled))
 		}
 		buf := s.out.logs.Buffer(s.spec.Pod.Name, c.Name)
@@ -545,6 +568,8 @@ func (s *supervisor) publish(plan Plan, now time.Time) {
 		reason = "stopped while the engine was unreachable"
 	case s.st.EngineDown:
 		reason = EngineWaitText
+	case plan.Reason != "":
+		reason = plan.Reason
 	case plan.Failure != nil:
 		reason = plan.Failure.Reason
 	case s.st.Failure != nil:
@@ -594,6 +619,9 @@ func (s *supervisor) publishViews(waits map[string]Wait) {
 		for _, c := range s.spec.Pod.Containers() {
 			emit(c, s.st.Containers[c.Name])
 		}
+	}
+	for _, cs := range s.st.retired() {
+		emit(cs.Recipe, cs)
 	}
 }
 

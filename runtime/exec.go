@@ -5,10 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
-
-	"github.com/moby/moby/api/pkg/stdcopy"
-	"github.com/moby/moby/client"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
 )
@@ -25,63 +21,17 @@ var ErrCommandNotFound = errors.New("command not found in the container")
 // ctx does; on ctx's end the command may keep running in the container (the engine cannot
 // kill an exec). A command that does not exist is ErrCommandNotFound.
 func (d *Docker) Exec(ctx context.Context, id string, cmd []string) (orchestrator.ExecResult, error) {
-	if len(cmd) == 0 {
-		return orchestrator.ExecResult{}, errors.New("exec: empty command")
-	}
-	what := fmt.Sprintf("exec %q in container %s", strings.Join(cmd, " "), shortID(id))
-	created, err := d.cli.ExecCreate(ctx, id, client.ExecCreateOptions{
-		Cmd: cmd, AttachStdout: true, AttachStderr: true,
-	})
-	if err != nil {
-		if ctx.Err() != nil {
-			return orchestrator.ExecResult{}, fmt.Errorf("%s: %w", what, ctx.Err())
-		}
-		return orchestrator.ExecResult{}, engineError(what, err)
-	}
-	att, err := d.cli.ExecAttach(ctx, created.ID, client.ExecAttachOptions{})
-	if err != nil {
-		if ctx.Err() != nil {
-			return orchestrator.ExecResult{}, fmt.Errorf("%s: %w", what, ctx.Err())
-		}
-		return orchestrator.ExecResult{}, engineError(what, err)
-	}
-	defer att.Close()
-	stop := context.AfterFunc(ctx, att.Close)
-	defer stop()
-
 	out := &cappedBuffer{limit: ExecOutputLimit}
-	_, copyErr := stdcopy.StdCopy(out, out, att.Reader)
-	if ctx.Err() != nil {
-		return orchestrator.ExecResult{Output: out.String()}, fmt.Errorf("%s: %w", what, ctx.Err())
+	code, err := d.ExecInteractive(ctx, id, cmd, ExecStreams{Stdout: out, Stderr: out})
+	res := orchestrator.ExecResult{ExitCode: code, Output: out.String()}
+	if err != nil {
+		return orchestrator.ExecResult{Output: res.Output}, err
 	}
-	if copyErr != nil {
-		return orchestrator.ExecResult{Output: out.String()}, fmt.Errorf("%s: reading its output: %w", what, copyErr)
+	if notFound(res) {
+		what := fmt.Sprintf("exec %q in container %s", strings.Join(cmd, " "), shortID(id))
+		return res, newError(fmt.Sprintf("%s: %s: %s", what, ErrCommandNotFound, firstLine(res.Output)), nil, ErrCommandNotFound)
 	}
-
-	// The stream ends when the process does; the exit code lands a moment later.
-	delay := time.Millisecond
-	for {
-		ins, err := d.cli.ExecInspect(ctx, created.ID, client.ExecInspectOptions{})
-		if err != nil {
-			if ctx.Err() != nil {
-				return orchestrator.ExecResult{Output: out.String()}, fmt.Errorf("%s: %w", what, ctx.Err())
-			}
-			return orchestrator.ExecResult{Output: out.String()}, engineError(what, err)
-		}
-		if !ins.Running {
-			res := orchestrator.ExecResult{ExitCode: ins.ExitCode, Output: out.String()}
-			if notFound(res) {
-				return res, newError(fmt.Sprintf("%s: %s: %s", what, ErrCommandNotFound, firstLine(res.Output)), nil, ErrCommandNotFound)
-			}
-			return res, nil
-		}
-		select {
-		case <-ctx.Done():
-			return orchestrator.ExecResult{Output: out.String()}, fmt.Errorf("%s: %w", what, ctx.Err())
-		case <-time.After(delay):
-		}
-		delay = min(2*delay, 50*time.Millisecond)
-	}
+	return res, nil
 }
 
 // notFound recognises the runtime's report that the executable does not exist: the exec

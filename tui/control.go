@@ -43,6 +43,9 @@ func (m *model) quit() tea.Cmd {
 // interrupt is Ctrl-C, SIGINT or SIGTERM: a graceful stop with exit 130, or at once when
 // already stopping.
 func (m *model) interrupt() tea.Cmd {
+	if m.keys.attached() && m.stop == stopNone {
+		return m.detach()
+	}
 	if m.ended {
 		m.quitting = true
 		return tea.Quit

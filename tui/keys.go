@@ -22,6 +22,9 @@ type keyMap struct {
 	Timeline, Align, Merge, TimeEarlier, TimeLater, ZoomIn, ZoomOut, FitAll, TimeRows key.Binding
 	// The view
 	Help, Escape, Quit, Force key.Binding
+	// StopStack is the attached view's (Options.Attached), whose q only leaves; unset
+	// otherwise.
+	StopStack key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -87,7 +90,7 @@ func (k keyMap) helpGroups() []helpGroup {
 		{"Search and focus", []key.Binding{k.Search, k.NextMatch, k.PrevMatch, k.Filter, k.Mute, k.Solo, k.UnmuteAll}},
 		{"Containers", []key.Binding{k.Restart, k.StopStart, k.Shell}},
 		{"Time", []key.Binding{k.Timeline, k.Align, k.Merge, k.TimeEarlier, k.TimeLater, k.ZoomIn, k.ZoomOut, k.FitAll, k.TimeRows}},
-		{"View", []key.Binding{k.Help, k.Escape, k.Quit, k.Force}},
+		{"View", k.viewKeys()},
 	}
 }
 
@@ -101,7 +104,7 @@ func (k keyMap) footerKeys() []footerKey {
 	return []footerKey{
 		{"tab", "focus"}, {"z", "zoom"}, {"/", "search"}, {"f", "follow"}, {"t", "time"},
 		{"m", "mute"}, {"r", "restart"}, {"s", "stop"}, {"e", "shell"}, {"L", "timeline"}, {"c", "merge"}, {"a", "align"},
-		{"q", "quit"},
+		k.quitKey(),
 	}
 }
 
@@ -133,7 +136,9 @@ func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
 	}
 	m.notice = ""
 	switch {
-	case key.Matches(k, ks.Quit):
+	case key.Matches(k, ks.Quit) && ks.attached():
+		return m.detach()
+	case key.Matches(k, ks.Quit, ks.StopStack):
 		return m.quit()
 	case key.Matches(k, ks.Force):
 		return m.interrupt()

@@ -52,7 +52,11 @@ type tickMsg struct{}
 
 func newModel(ctx context.Context, sub Subscription, ctl Commands, opts Options) *model {
 	m := &model{feed: &feed{sub: sub, frame: batchFrames * time.Second / time.Duration(opts.FPS)}}
-	m.common = &common{ctx: ctx, ctl: ctl, opts: opts, keys: newKeyMap(), st: newStyles(), notes: &m.notices}
+	keys := newKeyMap()
+	if opts.Attached {
+		keys = keys.forAttached()
+	}
+	m.common = &common{ctx: ctx, ctl: ctl, opts: opts, keys: keys, st: newStyles(), notes: &m.notices}
 	m.stackState = newStackState(opts.LogLines)
 	m.search = newSearch(m.common, &m.columns)
 	m.columns = newColumns(m.common, &m.stackState, &m.search)

@@ -417,6 +417,9 @@ func TestHelpListsEveryKey(t *testing.T) {
 	v := reflect.ValueOf(km)
 	for i := 0; i < v.NumField(); i++ {
 		b := v.Field(i).Interface().(key.Binding)
+		if len(b.Keys()) == 0 {
+			continue // a binding of another mode (StopStack: the attached view's)
+		}
 		if !listed[strings.Join(b.Keys(), " ")] {
 			t.Errorf("key %s (%v) is not on the help screen", v.Type().Field(i).Name, b.Keys())
 		}

@@ -86,6 +86,9 @@ type Options struct {
 	// Signals delivers the interrupts the view handles (each one is like Ctrl-C); nil: the
 	// process's own SIGINT, SIGTERM and SIGHUP (the terminal went away) while it runs.
 	Signals <-chan os.Signal
+	// Attached is the view of a stack another process runs (sidecar attach): q, Ctrl-C and
+	// the signals leave the view and the stack running; Q stops the stack (see attached.go).
+	Attached bool
 
 	// programOptions are extra bubbletea options (tests and benchmarks).
 	programOptions []tea.ProgramOption

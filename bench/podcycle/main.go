@@ -25,18 +25,15 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sidecar-dev/sidecar/bench/internal/benchenv"
-	"github.com/sidecar-dev/sidecar/internal/modroot"
 	"github.com/sidecar-dev/sidecar/orchestrator"
-	sidecarrt "github.com/sidecar-dev/sidecar/runtime"
 )
 
-const appsImage = "sidecar-bench/apps:dev"
+const appsImage = benchenv.AppsImage
 
 type config struct {
 	rounds, sidecars int
@@ -73,58 +70,45 @@ func main() {
 
 func run(c *config) error {
 	ctx := context.Background()
-	root, err := modroot.Find()
+	root, tmp, remove, err := benchenv.Workdir("podcycle")
 	if err != nil {
 		return err
 	}
-	c.root = root
-	if c.tmp, err = os.MkdirTemp("", "podcycle-"); err != nil {
-		return err
-	}
-	defer os.RemoveAll(c.tmp)
+	defer remove()
+	c.root, c.tmp = root, tmp
 	c.xdg = filepath.Join(c.tmp, "run") // control sockets of the sidecar runs
 	if err := os.Mkdir(c.xdg, 0o700); err != nil {
 		return err
 	}
 
-	d, err := sidecarrt.Connect(ctx, sidecarrt.ConnectOptions{ToolVersion: "bench"})
+	d, infraImage, err := benchenv.Engine(ctx, root)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	if c.infraImage, err = d.InfraImage(ctx); err != nil {
-		return err
-	}
-	if _, err := os.Stat(filepath.Join(root, "testdata/images/bin/crasher")); err != nil {
-		return fmt.Errorf("the test programs are not built (%v): run make testimages", err)
-	}
-	if err := d.BuildImage(ctx, orchestrator.BuildRequest{Ref: appsImage, Context: filepath.Join(root, "testdata/images")}, nil); err != nil {
-		return err
-	}
+	c.infraImage = infraImage
 	c.sidecarBin = filepath.Join(c.tmp, "sidecar")
 	c.floorBin = filepath.Join(c.tmp, "floor")
 	for bin, pkg := range map[string]string{c.sidecarBin: "./cmd/sidecar", c.floorBin: "./bench/floor"} {
-		cmd := exec.Command("go", "build", "-o", bin, pkg)
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+		if err := benchenv.Build(root, pkg, bin); err != nil {
+			return err
 		}
 	}
 
 	tools := []tool{{name: "sidecar up", run: c.sidecarCycle}, {name: "floor (raw API)", run: c.floorCycle}}
 	if c.composeV1 != "" {
 		if _, err := exec.LookPath(c.composeV1); err == nil {
-			tools = append(tools, tool{name: "docker-compose " + version(c.composeV1, "version", "--short"), run: c.composeCycle(c.composeV1)})
+			tools = append(tools, tool{name: "docker-compose " + benchenv.Version(c.composeV1, "version", "--short"), run: c.composeCycle(c.composeV1)})
 		}
 	}
 	if c.composeV2 != "" {
-		tools = append(tools, tool{name: "docker compose " + version(c.composeV2, "version", "--short"), run: c.composeCycle(c.composeV2)})
+		tools = append(tools, tool{name: "docker compose " + benchenv.Version(c.composeV2, "version", "--short"), run: c.composeCycle(c.composeV2)})
 	}
 
 	fmt.Printf("## Pod cycle\n\n")
 	fmt.Printf("Run %s: %s, %d CPUs (%s), Docker Engine %s (API %s), %s; sidecar %s; load average before: %s.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), cpuModel(), runtime.NumCPU(), runtime.GOOS+"/"+runtime.GOARCH,
-		d.EngineVersion(), d.APIVersion(), runtime.Version(), gitRev(root), benchenv.LoadAvg())
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), benchenv.CPUModel(), runtime.NumCPU(), runtime.GOOS+"/"+runtime.GOARCH,
+		d.EngineVersion(), d.APIVersion(), runtime.Version(), benchenv.GitRev(root), benchenv.LoadAvg())
 	// A warm-up run of each, not counted: images and page cache warm for everyone.
 	for _, t := range tools {
 		if _, err := t.run(c.sidecars); err != nil {
@@ -147,12 +131,12 @@ func run(c *config) error {
 	fmt.Println("|---|---|---|---|---|")
 	for _, t := range tools {
 		ts := times[t.name]
-		fmt.Printf("| %s | %.2f | %.2f | %.2f | %s |\n", t.name, median(ts).Seconds(), slices.Min(ts).Seconds(), slices.Max(ts).Seconds(), list(ts))
+		fmt.Printf("| %s | %.2f | %.2f | %.2f | %s |\n", t.name, benchenv.Median(ts).Seconds(), slices.Min(ts).Seconds(), slices.Max(ts).Seconds(), benchenv.List(ts))
 	}
-	sc, fl := median(times[tools[0].name]), median(times[tools[1].name])
+	sc, fl := benchenv.Median(times[tools[0].name]), benchenv.Median(times[tools[1].name])
 	fmt.Printf("\nsidecar / floor = %.2f", sc.Seconds()/fl.Seconds())
 	for _, t := range tools[2:] {
-		fmt.Printf("; sidecar / %s = %.2f", t.name, sc.Seconds()/median(times[t.name]).Seconds())
+		fmt.Printf("; sidecar / %s = %.2f", t.name, sc.Seconds()/benchenv.Median(times[t.name]).Seconds())
 	}
 	fmt.Printf(" (load average after: %s)\n\n", benchenv.LoadAvg())
 
@@ -173,7 +157,7 @@ func run(c *config) error {
 			}
 			st, ft = append(st, s), append(ft, f)
 		}
-		fmt.Printf("| %d | %.2f | %.2f | %.2f | %s |\n", n, median(st).Seconds(), median(ft).Seconds(), median(st).Seconds()/median(ft).Seconds(), list(st))
+		fmt.Printf("| %d | %.2f | %.2f | %.2f | %s |\n", n, benchenv.Median(st).Seconds(), benchenv.Median(ft).Seconds(), benchenv.Median(st).Seconds()/benchenv.Median(ft).Seconds(), benchenv.List(st))
 	}
 	fmt.Printf("\n(load average at the end: %s)\n", benchenv.LoadAvg())
 	return nil
@@ -360,52 +344,4 @@ func (c *config) cleanup(label string) {
 
 func (c *config) cleanupCompose(bin, project, file string) {
 	_ = exec.Command(bin, "-p", project, "-f", file, "down", "-t", "0").Run()
-}
-
-func median(ts []time.Duration) time.Duration {
-	s := slices.Clone(ts)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-func list(ts []time.Duration) string {
-	var parts []string
-	for _, t := range ts {
-		parts = append(parts, fmt.Sprintf("%.2f", t.Seconds()))
-	}
-	return strings.Join(parts, " ")
-}
-
-func version(bin string, args ...string) string {
-	out, err := exec.Command(bin, args...).Output()
-	if err != nil {
-		return "(unknown version)"
-	}
-	return strings.TrimSpace(string(out))
-}
-
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown CPU"
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "model name"); ok {
-			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
-		}
-	}
-	return "unknown CPU"
-}
-
-func gitRev(root string) string {
-	cmd := exec.Command("git", "describe", "--always", "--dirty")
-	cmd.Dir = root
-	out, err := cmd.Output()
-	if err != nil {
-		return "(unknown commit)"
-	}
-	return strings.TrimSpace(string(out))
 }

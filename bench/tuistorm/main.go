@@ -25,11 +25,9 @@ import (
 
 	"github.com/sidecar-dev/sidecar/bench/internal/benchenv"
 	"github.com/sidecar-dev/sidecar/internal/modroot"
-	"github.com/sidecar-dev/sidecar/orchestrator"
-	sidecarrt "github.com/sidecar-dev/sidecar/runtime"
 )
 
-const appsImage = "sidecar-bench/apps:dev"
+const appsImage = benchenv.AppsImage
 
 func main() {
 	storm := flag.Duration("storm", 30*time.Second, "how long CPU is measured")
@@ -60,23 +58,15 @@ func run(storm, warmup time.Duration, rate, width, height, presses int, bin stri
 	}
 	defer os.RemoveAll(tmp)
 	ctx := context.Background()
-	d, err := sidecarrt.Connect(ctx, sidecarrt.ConnectOptions{ToolVersion: "bench"})
+	d, _, err := benchenv.Engine(ctx, root)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	if _, err := os.Stat(filepath.Join(root, "testdata/images/bin/spewer")); err != nil {
-		return fmt.Errorf("the test programs are not built (%v): run make testimages", err)
-	}
-	if err := d.BuildImage(ctx, orchestrator.BuildRequest{Ref: appsImage, Context: filepath.Join(root, "testdata/images")}, nil); err != nil {
-		return err
-	}
 	if bin == "" {
 		bin = filepath.Join(tmp, "sidecar")
-		cmd := exec.Command("go", "build", "-o", bin, "./cmd/sidecar")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build: %v\n%s", err, out)
+		if err := benchenv.Build(root, "./cmd/sidecar", bin); err != nil {
+			return err
 		}
 	}
 

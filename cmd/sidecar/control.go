@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -17,21 +13,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/control"
 )
 
-// A running `sidecar up` owns its stack: it holds an exclusive lock on <dir>/<stack>.lock for
-// its whole life (the kernel releases it however the process ends) and serves a small HTTP
-// API on the unix socket <dir>/<stack>.sock, where dir is the user's runtime directory
-// (controlDir). `ps` reads the live state there, `down` asks for a shutdown there, and a
-// second `up` of the same stack finds the lock taken and refuses to start instead of
-// removing the first one's containers as leftovers.
-//
-//	GET  /v1/state     the live state (controlState), as JSON
-//	POST /v1/shutdown  start a graceful teardown; the response streams the teardown's state
-//	                   events, one JSON object per line, and ends once everything is removed
-//	                   and the stack is released
-//	POST /v1/kill      remove everything at once (a second Ctrl-C)
+// A running `sidecar up` (foreground, or the supervisor of `up -d`) owns its stack: it holds
+// an exclusive lock on <dir>/<stack>.lock for its whole life (the kernel releases it however
+// the process ends) and serves the control API (package control) on the unix socket
+// <dir>/<stack>.sock, where dir is the user's runtime directory (controlDir). `ps` reads the
+// live state there, `attach` and `logs` the event stream, `restart|stop|start` act there,
+// `down` asks for a shutdown there, and a second `up` of the same stack finds the lock taken
+// and converges the running stack instead of removing its containers as leftovers.
 //
 // A socket whose lock is free is stale (its `up` was killed): whoever finds it removes it,
 // with its lock file. A lock file is removed only by whoever holds its lock, and whoever takes
@@ -213,113 +204,9 @@ func (h *stackHold) release() {
 	h.lock.Close()
 }
 
-// controlState is what GET /v1/state returns.
-type controlState struct {
-	PID       int                    `json:"pid"`
-	Stack     string                 `json:"stack"`
-	Recipe    string                 `json:"recipe,omitempty"`
-	Version   string                 `json:"version,omitempty"`
-	StartedAt time.Time              `json:"started_at"`
-	State     orchestrator.StackView `json:"state"`
-	// Ports are the host ports each pod publishes, as the engine bound them.
-	Ports map[string][]string `json:"ports,omitempty"`
-}
-
-// controlServer serves one up's stack on its socket.
-type controlServer struct {
-	o        *orchestrator.Orchestrator
-	rt       orchestrator.Runtime
-	info     controlState
-	srv      *http.Server
-	released chan struct{} // closed once the stack is given up
-	served   chan struct{}
-}
-
-// serveControl starts serving h's socket for o until close.
-func serveControl(h *stackHold, o *orchestrator.Orchestrator, rt orchestrator.Runtime, info controlState) *controlServer {
-	s := &controlServer{o: o, rt: rt, info: info, released: make(chan struct{}), served: make(chan struct{})}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+controlAPI+"/state", s.state)
-	mux.HandleFunc("POST "+controlAPI+"/shutdown", s.shutdown)
-	mux.HandleFunc("POST "+controlAPI+"/kill", s.kill)
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		defer close(s.served)
-		_ = s.srv.Serve(h.ln) // ends with close
-	}()
-	return s
-}
-
-func (s *controlServer) state(w http.ResponseWriter, r *http.Request) {
-	st := s.info
-	st.State = s.o.Snapshot()
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-	defer cancel()
-	if ports, err := publishedPorts(ctx, s.rt, st.Stack); err == nil {
-		st.Ports = ports
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(st)
-}
-
-// shutdown asks for a graceful teardown and streams its state events until the stack is
-// released: when the response ends, nothing of the stack is left and a new up may start.
-func (s *controlServer) shutdown(w http.ResponseWriter, r *http.Request) {
-	sub := s.o.SubscribeWith(orchestrator.SubscribeOptions{NoLogs: true})
-	defer sub.Close()
-	s.o.Shutdown()
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	w.WriteHeader(http.StatusOK)
-	flush := func() {
-		if f, ok := w.(http.Flusher); ok {
-			f.Flush()
-		}
-	}
-	flush()
-	enc := json.NewEncoder(w)
-	for {
-		evs, err := sub.Next(r.Context())
-		if err != nil {
-			break // io.EOF: the run is over; or the client went away
-		}
-		for _, ev := range evs {
-			if err := enc.Encode(ev); err != nil {
-				return
-			}
-		}
-		flush()
-	}
-	select {
-	case <-s.released:
-	case <-r.Context().Done():
-	}
-}
-
-func (s *controlServer) kill(w http.ResponseWriter, r *http.Request) {
-	s.o.Kill()
-	w.WriteHeader(http.StatusAccepted)
-}
-
-// close stops serving once the stack was released: running shutdown streams end then.
-func (s *controlServer) close() {
-	close(s.released)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := s.srv.Shutdown(ctx); err != nil {
-		s.srv.Close()
-	}
-	<-s.served
-}
-
-// controlClient talks to a live up's socket.
-type controlClient struct {
-	sock string
-	http *http.Client
-}
-
 // dialControl reports whether a live up serves the stack's socket, and a client for it. A
 // socket nobody listens on, whose lock is free, is stale and removed.
-func dialControl(dir, stack string) (*controlClient, bool) {
+func dialControl(dir, stack string) (*control.Client, bool) {
 	lockPath, sock := stackFiles(dir, stack)
 	conn, err := net.DialTimeout("unix", sock, controlDialWait)
 	if err != nil {
@@ -329,14 +216,7 @@ func dialControl(dir, stack string) (*controlClient, bool) {
 		return nil, false
 	}
 	conn.Close()
-	c := &controlClient{sock: sock, http: &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", sock)
-		},
-		DisableKeepAlives: true,
-	}}}
-	return c, true
+	return control.NewClient(sock), true
 }
 
 // removeStale removes a socket left by a killed up, and its lock file, when its lock is free.
@@ -352,79 +232,6 @@ func removeStale(lockPath, sock string) {
 	_ = os.Remove(lockPath)
 	unlock(f)
 	f.Close()
-}
-
-func (c *controlClient) url(path string) string { return "http://sidecar" + controlAPI + path }
-
-// State reads the live state.
-func (c *controlClient) State(ctx context.Context) (controlState, error) {
-	var st controlState
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url("/state"), nil)
-	if err != nil {
-		return st, err
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return st, fmt.Errorf("ask the running up for its state (%s): %w", c.sock, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return st, fmt.Errorf("ask the running up for its state (%s): %s", c.sock, resp.Status)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		return st, fmt.Errorf("read the running up's state (%s): %w", c.sock, err)
-	}
-	return st, nil
-}
-
-// Shutdown asks the up to tear the stack down and follows the teardown, passing each event
-// to progress, until the stack is released. ended reports whether the up said it finished
-// (a final stack event); without it, the up went away in the middle.
-func (c *controlClient) Shutdown(ctx context.Context, progress func(orchestrator.Event)) (final *orchestrator.StackEvent, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url("/shutdown"), nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("ask the running up to shut down (%s): %w", c.sock, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("ask the running up to shut down (%s): %s", c.sock, resp.Status)
-	}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for sc.Scan() {
-		ev, err := orchestrator.DecodeEvent(sc.Bytes())
-		if err != nil {
-			continue // a kind of event this build does not know
-		}
-		if se, ok := ev.(orchestrator.StackEvent); ok && (se.Phase == orchestrator.PhaseDone || se.Phase == orchestrator.PhaseFailed) {
-			final = &se
-		}
-		if progress != nil {
-			progress(ev)
-		}
-	}
-	if err := sc.Err(); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return final, fmt.Errorf("follow the shutdown of the running up (%s): %w", c.sock, err)
-	}
-	return final, nil
-}
-
-// Kill asks the up to remove everything at once.
-func (c *controlClient) Kill(ctx context.Context) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url("/kill"), nil)
-	if err != nil {
-		return err
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("ask the running up to kill the stack (%s): %w", c.sock, err)
-	}
-	resp.Body.Close()
-	return nil
 }
 
 // liveStacks lists the stacks whose socket in dir has a live up, sorted.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sidecar-dev/sidecar/control"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/tui/plain"
 )
@@ -54,14 +55,11 @@ how long down waits before asking up to remove everything at once.`),
   sidecar down -f sidecar.yaml.example --timeout 5s`, "\n"),
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := f.settings(cmd)
+			v, file, stack, err := stackSettings(f, cmd)
 			if err != nil {
 				return err
 			}
-			opts.File = v.GetString("file")
-			if opts.Stack, err = stackFlag(cmd, v, "-f"); err != nil {
-				return err
-			}
+			opts.File, opts.Stack = file, stack
 			opts.Timeout = v.GetDuration("timeout")
 			if opts.Timeout < 0 {
 				return usageErrorf(cmd, "--timeout must not be negative, got %s", opts.Timeout)
@@ -135,7 +133,7 @@ func downRun(ctx context.Context, opts *DownOptions) error {
 
 // downLive asks the up running the stack to shut down and follows it until the stack is
 // released. done is false when that up went away before it finished.
-func downLive(ctx context.Context, opts *DownOptions, c *controlClient, name string, show func(orchestrator.Event)) (done bool, err error) {
+func downLive(ctx context.Context, opts *DownOptions, c *control.Client, name string, show func(orchestrator.Event)) (done bool, err error) {
 	fmt.Fprintf(opts.IO.ErrOut, "sidecar: stack %s is run by a sidecar up: asking it to stop\n", name)
 	kill := func() {
 		kctx, cancel := context.WithTimeout(context.Background(), controlDialWait)

@@ -34,7 +34,8 @@ type LogsOptions struct {
 	Color      bool     // colour names (a terminal, no --no-color, no NO_COLOR)
 	Containers []string // container or pod/container; none: every container
 
-	Connect func(context.Context) (logEngine, error)
+	Connect    func(context.Context) (logEngine, error)
+	ControlDir string // where a running up's socket is; "": the user's runtime directory
 }
 
 // logEngine is what `sidecar logs` uses of the engine.
@@ -49,9 +50,11 @@ func newLogsCmd(f *Factory, runF func(*LogsOptions) error) *cobra.Command {
 		Use:   "logs [--file FILE | --stack NAME] [-f] [--since D|TIME] [--tail N] [--timestamps] [container…]",
 		Short: "Print the logs of a stack's containers",
 		Long: strings.TrimSpace(`
-Print the output of a stack's containers, read from the engine: a running stack,
-or one whose containers are still there. Lines of all containers are interleaved
-by the engine's timestamps, each as "container | line" ("pod/container | line"
+Print the output of a stack's containers. When a sidecar up runs the stack
+(detached with up -d, or in another terminal), from its log buffers (the last
+--log-lines of each container), then live with -f. Otherwise from the engine: a
+stack whose containers are still there, lines of all containers interleaved by
+the engine's timestamps. Each line is "container | line" ("pod/container | line"
 when the stack has several pods). Name containers (or pod/container) to see only
 those.
 
@@ -172,6 +175,9 @@ func logsRun(ctx context.Context, opts *LogsOptions) error {
 		for _, pod := range st.Pods {
 			podOrder = append(podOrder, pod.Name)
 		}
+	}
+	if c, ok := opts.liveOwner(name); ok {
+		return logsLive(ctx, opts, c)
 	}
 	rt, err := opts.Connect(ctx)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sidecar-dev/sidecar/control"
 	"github.com/sidecar-dev/sidecar/internal/termsafe"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
@@ -95,11 +96,14 @@ type psStack struct {
 	Name string `json:"name"`
 	// Source is where the state comes from: "live" (the up running it) or "engine" (no up
 	// runs it: the engine's view, without readiness or restarts).
-	Source string  `json:"source"`
-	PID    int     `json:"pid,omitempty"`
-	Recipe string  `json:"recipe,omitempty"`
-	Phase  string  `json:"phase,omitempty"`
-	Pods   []psPod `json:"pods"`
+	Source string `json:"source"`
+	PID    int    `json:"pid,omitempty"`
+	Recipe string `json:"recipe,omitempty"`
+	// Detached: run by the supervisor of `up -d`, which writes its log to Log.
+	Detached bool    `json:"detached,omitempty"`
+	Log      string  `json:"log,omitempty"`
+	Phase    string  `json:"phase,omitempty"`
+	Pods     []psPod `json:"pods"`
 }
 
 type psPod struct {
@@ -214,8 +218,9 @@ func psRun(ctx context.Context, opts *PsOptions) error {
 }
 
 // liveStack is a stack as its up sees it.
-func liveStack(st controlState, now time.Time) *psStack {
-	s := &psStack{Name: st.Stack, Source: "live", PID: st.PID, Recipe: st.Recipe, Phase: st.State.Phase.String()}
+func liveStack(st control.State, now time.Time) *psStack {
+	s := &psStack{Name: st.Stack, Source: "live", PID: st.PID, Recipe: st.Recipe, Phase: st.State.Phase.String(),
+		Detached: st.Detached, Log: st.Log}
 	for _, pv := range st.State.Pods {
 		p := psPod{Name: pv.Name, Phase: pv.Phase.String(), Ports: st.Ports[pv.Name]}
 		for _, c := range pv.Containers {
@@ -291,7 +296,7 @@ func engineStacks(ctx context.Context, rt engine, name string, now time.Time) (s
 		if c.Role == recipes.RoleInfra.String() {
 			seen := map[string]bool{}
 			for _, p := range info.Ports {
-				if s := fmtPort(p); !seen[s] {
+				if s := control.FormatPort(p); !seen[s] {
 					seen[s] = true
 					pods[key].Ports = append(pods[key].Ports, s)
 				}
@@ -375,9 +380,16 @@ func printStacks(w io.Writer, stacks []*psStack) error {
 		}
 		switch s.Source {
 		case "live":
-			fmt.Fprintf(w, "STACK %s  %s, live from sidecar up (pid %d", s.Name, s.Phase, s.PID)
+			if s.Detached {
+				fmt.Fprintf(w, "STACK %s  %s, live from sidecar up -d (supervisor pid %d", s.Name, s.Phase, s.PID)
+			} else {
+				fmt.Fprintf(w, "STACK %s  %s, live from sidecar up (pid %d", s.Name, s.Phase, s.PID)
+			}
 			if s.Recipe != "" {
 				fmt.Fprintf(w, ", %s", s.Recipe)
+			}
+			if s.Log != "" {
+				fmt.Fprintf(w, ", log %s", s.Log)
 			}
 			fmt.Fprintln(w, ")")
 		default:
@@ -411,7 +423,7 @@ func printStacks(w io.Writer, stacks []*psStack) error {
 // plainStack is a copy of s with every text field made plain (termsafe.Plain).
 func plainStack(s *psStack) *psStack {
 	out := *s
-	out.Name, out.Recipe, out.Phase = termsafe.Plain(s.Name), termsafe.Plain(s.Recipe), termsafe.Plain(s.Phase)
+	out.Name, out.Recipe, out.Phase, out.Log = termsafe.Plain(s.Name), termsafe.Plain(s.Recipe), termsafe.Plain(s.Phase), termsafe.Plain(s.Log)
 	out.Pods = make([]psPod, len(s.Pods))
 	for i, p := range s.Pods {
 		q := psPod{Name: termsafe.Plain(p.Name), Phase: termsafe.Plain(p.Phase)}

@@ -10,18 +10,24 @@ import (
 // commands are the constructors of the subcommands, in the order help lists them. A new
 // command is one file with its constructor, added here.
 func commands(f *Factory) []*cobra.Command {
-	return []*cobra.Command{
+	cmds := []*cobra.Command{
 		newUpCmd(f, nil),
 		newDownCmd(f, nil),
 		newPsCmd(f, nil),
+		newAttachCmd(f, nil),
+		newLogsCmd(f, nil),
+	}
+	cmds = append(cmds, newContainersCmds(f, nil)...)
+	return append(cmds,
+		newExecCmd(f, nil),
 		newValidateCmd(f, nil),
 		newConfigCmd(f, nil),
 		newVersionCmd(f, nil),
 		newRecipesCmd(f, nil),
 		newInitCmd(f, nil),
 		newExportCmd(f, nil),
-		newLogsCmd(f, nil),
-	}
+		newSuperviseCmd(f),
+	)
 }
 
 // defaultFile is the recipe used when -f is not given.
@@ -53,7 +59,16 @@ settings file.
 
 Exit status: 0 ok, 1 runtime failure, 2 bad input or usage, 130 interrupted.`, cfg)),
 		Example: strings.Trim(`
-  sidecar validate                      # check ./sidecar.yaml
+  The working day:
+  sidecar up -d                         # start ./sidecar.yaml's stack in the background
+  sidecar attach                        # its logs side by side (q leaves it running)
+  sidecar logs -f web                   # follow one container
+  sidecar restart web                   # restart main; the sidecars keep running
+  sidecar exec web -- /bin/sh           # a shell in a container
+  sidecar up -d                         # after an edit: only what changed is re-created
+  sidecar down                          # stop it and remove everything
+
+  sidecar up                            # or in the foreground, until main ends or Ctrl-C
   sidecar validate -f sidecar.yaml.example
   sidecar config -o json                # the normalised stack, as JSON`, "\n"),
 		SilenceErrors:              true,

@@ -24,3 +24,14 @@ func stackFlag(cmd *cobra.Command, v *viper.Viper, fileFlag string) (string, err
 	}
 	return name, nil
 }
+
+// stackSettings reads the settings of a command that takes its stack from the recipe (-f) or
+// from --stack: the settings, the recipe's path, and the name given with --stack ("": the
+// recipe's), checked as stackFlag does.
+func stackSettings(f *Factory, cmd *cobra.Command) (v *viper.Viper, file, stack string, err error) {
+	if v, err = f.settings(cmd); err != nil {
+		return nil, "", "", err
+	}
+	stack, err = stackFlag(cmd, v, "-f")
+	return v, v.GetString("file"), stack, err
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sidecar-dev/sidecar/control"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/tui/plain"
 )
@@ -30,6 +31,10 @@ type UpOptions struct {
 	NoColor    bool
 	LogLines   int // lines of history kept per container (--log-lines)
 	Pods       []string
+	Detach     bool // -d: hand the stack to a supervisor process and return once it is up
+
+	// supervise is set in the supervisor process of `up -d` (up_detach.go).
+	supervise *superviseOptions
 
 	// Connect reaches the engine; tests give an in-memory one.
 	Connect func(context.Context) (engine, error)
@@ -68,13 +73,25 @@ A second one removes everything at once. Output that can no longer be written (t
 terminal closed, a pipe whose reader ended) stops the stack the same way.
 
 While it runs, the stack is this up's: sidecar ps shows its live state, sidecar
-down stops it, and a second sidecar up of the same stack refuses to start.
+attach and logs show it, restart|stop|start and exec act on its containers, and
+sidecar down stops it.
+
+-d runs the stack in the background instead: a supervisor process of its own
+(closing the terminal does not touch it; its log is in ~/.local/state/sidecar/),
+and up returns once the stack is up — main running, and ready when it has a
+ready probe — or with the failure, nothing left behind.
+
+Of a stack that runs already (up -d, or up in another terminal), up converges it:
+only the containers whose recipe or image changed are re-created, in lifecycle
+order ("up to date" when nothing did). up -d then returns; up shows the stack,
+and q or Ctrl-C stop it, as compose's up does (sidecar attach leaves it running).
 
 Exit status: main's exit code when main ended the stack; 0 when stopped with sidecar
 down; 130 when interrupted; 1 when something failed (with the failing container's
 last lines); 2 for a bad recipe or arguments.`),
 		Example: strings.Trim(`
   sidecar up                                # ./sidecar.yaml
+  sidecar up -d                             # in the background; again after an edit
   sidecar up -f sidecar.yaml.example
   sidecar up --timestamps api               # the api pod and what it depends on
   sidecar up --output json | jq -c 'select(.type == "container")'`, "\n"),
@@ -92,6 +109,7 @@ last lines); 2 for a bad recipe or arguments.`),
 				return usageErrorf(cmd, "%v", err)
 			}
 			opts.Pods = args
+			opts.Detach = v.GetBool("detach")
 			if opts.Output != "text" && opts.Output != "json" {
 				return usageErrorf(cmd, "unknown output format %q: use --output text or --output json", opts.Output)
 			}
@@ -104,6 +122,7 @@ last lines); 2 for a bad recipe or arguments.`),
 			return upRun(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().BoolP("detach", "d", false, "run the stack in the background: return once it is up (sidecar attach, logs, down reach it)")
 	cmd.Flags().Bool("plain", false, "print lines, not the interactive view (the default when stdout is not a terminal)")
 	cmd.Flags().StringP("output", "o", "text", "output format: text or json (one event per line)")
 	cmd.Flags().Bool("timestamps", false, "start every line with its time")
@@ -123,6 +142,9 @@ type upView interface {
 // view (up_tui.go) when stdin and stdout are both terminals and --plain is not given, which
 // drives o with the user's commands; plain lines otherwise.
 func (opts *UpOptions) newView(o *orchestrator.Orchestrator) upView {
+	if opts.supervise != nil {
+		return opts.supervise.view(opts)
+	}
 	if opts.Output == "json" {
 		return plain.NewJSON(opts.IO.Out)
 	}
@@ -159,7 +181,13 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 			return &ExitError{Code: exitFailure, Err: err}
 		}
 	}
+	if opts.Detach {
+		return opts.detach(ctx, dir, st) // up_detach.go
+	}
 	hold, err := holdStack(dir, st.Name)
+	if errors.Is(err, ErrStackRunning) && opts.supervise == nil {
+		return opts.converge(ctx, dir, st) // up_converge.go: the stack runs already
+	}
 	if err != nil {
 		return &ExitError{Code: exitFailure, Err: err}
 	}
@@ -181,13 +209,15 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 
 	o := orchestrator.New(rt, st, opts.orchestratorOptions())
 	recipe, _ := filepath.Abs(opts.File)
-	srv := serveControl(hold, o, rt, controlState{
-		PID: os.Getpid(), Stack: st.Name, Recipe: recipe, Version: opts.Factory.Build.Version, StartedAt: time.Now(),
-	})
+	info := control.Info{PID: os.Getpid(), Stack: st.Name, Recipe: recipe, Version: opts.Factory.Build.Version, StartedAt: time.Now()}
+	if opts.supervise != nil {
+		info.Detached, info.Log = true, opts.supervise.log
+	}
+	srv := control.Serve(hold.ln, o, rt, info)
 
 	// The view reads the stream until it ends; a view whose output is gone (stdout closed)
 	// stops the stack as an interrupt would.
-	sub := o.Subscribe()
+	sub := o.SubscribeWith(opts.viewSubscription())
 	view := opts.newView(o)
 	viewDone := make(chan struct{})
 	go func() {
@@ -212,7 +242,7 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 	<-viewDone
 	hold.release()
 	held = false
-	srv.close()
+	srv.Close()
 	return upResult(res, runErr)
 }
 

@@ -289,15 +289,20 @@ func TestLiveStackOwnedByItsUp(t *testing.T) {
 	first.until("the stack running", func() bool { return strings.Contains(first.out.String(), "stack job is running") })
 	ids := rt.Containers()
 
+	// A second up of the same stack converges it: nothing changed, nothing is touched.
 	second := testCLI(t, rt, dir)
-	err := second.up(file)()
-	if code := exitOf(err); code != exitFailure || !errors.Is(err, ErrStackRunning) ||
-		!strings.Contains(err.Error(), fmt.Sprintf("stack job is run by sidecar up (pid %d, from %s)", os.Getpid(), file)) {
-		t.Fatalf("second up: exit %d: %v", code, err)
+	err := second.up(file, func(o *UpOptions) { o.Detach = true })()
+	if err != nil || !strings.Contains(second.out.String(), "Stack job is up to date.") ||
+		!strings.Contains(second.errOut.String(), fmt.Sprintf("stack job is running, run by sidecar up (pid %d)", os.Getpid())) {
+		t.Fatalf("second up -d: %v\n%s%s", err, second.out, second.errOut)
 	}
 	if now := rt.Containers(); strings.Join(now, ",") != strings.Join(ids, ",") || len(rt.Running()) != 3 {
 		t.Errorf("the second up touched the first one's containers: %v → %v (running %v)", ids, now, rt.Running())
 	}
+	// In the foreground it goes on to show the stack, until the stack ends.
+	third := testCLI(t, rt, dir)
+	waitThird := third.up(file)
+	third.until("the third up following", func() bool { return strings.Contains(third.out.String(), "Stack job is up to date.") })
 
 	ps := testCLI(t, rt, dir)
 	if err := psRun(context.Background(), &PsOptions{IO: ps.f.IO, Factory: ps.f, Output: "json", Stack: "job", Connect: ps.connect, ControlDir: dir, Now: time.Now}); err != nil {
@@ -338,6 +343,9 @@ func TestLiveStackOwnedByItsUp(t *testing.T) {
 	h.release()
 	if err := wait(); err != nil {
 		t.Errorf("the first up, stopped by down, exited with %v; want 0", err)
+	}
+	if err := waitThird(); err != nil || !strings.Contains(third.out.String(), "work   * stopped (exit 0)") {
+		t.Errorf("the third up, following the stack down: %v\n%s", err, third.out)
 	}
 }
 

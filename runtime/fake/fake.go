@@ -54,6 +54,7 @@ type Runtime struct {
 	networks   map[string]orchestrator.Resource
 	volumes    map[string]orchestrator.Resource
 	images     map[string]bool
+	imageGen   map[string]int // how many times each image was made: part of its ID
 	pullable   map[string]bool
 	infraImage string
 	builds     map[string]int
@@ -143,6 +144,7 @@ func New(clk clock.Clock) *Runtime {
 		networks:   map[string]orchestrator.Resource{},
 		volumes:    map[string]orchestrator.Resource{},
 		images:     map[string]bool{},
+		imageGen:   map[string]int{},
 		pullable:   map[string]bool{},
 		infraImage: "sidecar-infra:fake",
 		builds:     map[string]int{},
@@ -169,8 +171,23 @@ func (r *Runtime) AddImage(refs ...string) {
 	defer r.mu.Unlock()
 	for _, ref := range refs {
 		r.images[ref] = true
+		r.imageGen[ref]++ // a new image under the tag: a rebuild when it was there
 	}
 	r.changedLocked()
+}
+
+// ImageID returns the ID of a present image: a new one each time the image is added, built
+// or pulled again (orchestrator.ImageInspector).
+func (r *Runtime) ImageID(ctx context.Context, ref string) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.callLocked("ImageID", ref); err != nil {
+		return "", err
+	}
+	if !r.images[ref] {
+		return "", fmt.Errorf("fake: inspect image %s: %w", ref, orchestrator.ErrNotFound)
+	}
+	return fmt.Sprintf("sha256:%s.%d", ref, r.imageGen[ref]), nil
 }
 
 // RemoveImages makes refs absent.
@@ -603,6 +620,7 @@ func (r *Runtime) BuildImage(ctx context.Context, req orchestrator.BuildRequest,
 	}
 	r.mu.Lock()
 	r.images[req.Ref] = true
+	r.imageGen[req.Ref]++
 	r.builds[req.Ref]++
 	r.changedLocked()
 	r.mu.Unlock()
@@ -628,6 +646,7 @@ func (r *Runtime) PullImage(ctx context.Context, ref string, progress orchestrat
 	}
 	r.mu.Lock()
 	r.images[ref] = true
+	r.imageGen[ref]++
 	r.changedLocked()
 	r.mu.Unlock()
 	if progress != nil {

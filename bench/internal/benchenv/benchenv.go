@@ -1,12 +1,22 @@
 // Package benchenv holds what the benchmark programs under bench/ share about where and on
-// what they run.
+// what they run: the engine and the test image, the binaries under test, figures.
 package benchenv
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/internal/modroot"
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	sidecarrt "github.com/sidecar-dev/sidecar/runtime"
 )
 
 // LoadAvg is the machine's 1, 5 and 15 minute load averages, or "unknown".
@@ -27,4 +37,101 @@ func UniqueName(prefix string) string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return prefix + hex.EncodeToString(b[:])
+}
+
+// Median is the median of ts (the mean of the middle two for an even count).
+func Median(ts []time.Duration) time.Duration {
+	s := slices.Clone(ts)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// List writes durations as seconds with two decimals: "0.12 0.15".
+func List(ts []time.Duration) string {
+	var parts []string
+	for _, t := range ts {
+		parts = append(parts, fmt.Sprintf("%.2f", t.Seconds()))
+	}
+	return strings.Join(parts, " ")
+}
+
+// CPUModel is the machine's CPU model, from /proc/cpuinfo.
+func CPUModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "model name"); ok {
+			return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+		}
+	}
+	return "unknown CPU"
+}
+
+// GitRev is `git describe --always --dirty` of the checkout at root.
+func GitRev(root string) string {
+	cmd := exec.Command("git", "describe", "--always", "--dirty")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		return "(unknown commit)"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// Version is what bin args prints, trimmed ("(unknown version)" when it fails).
+func Version(bin string, args ...string) string {
+	out, err := exec.Command(bin, args...).Output()
+	if err != nil {
+		return "(unknown version)"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// AppsImage is the image of the test programs (testdata/images) the benchmarks run.
+const AppsImage = "sidecar-bench/apps:dev"
+
+// Engine connects to the Docker Engine, makes sure the infra image exists and builds
+// AppsImage from the test programs under root (make testimages must have compiled them).
+func Engine(ctx context.Context, root string) (d *sidecarrt.Docker, infraImage string, err error) {
+	if _, err := os.Stat(filepath.Join(root, "testdata/images/bin/crasher")); err != nil {
+		return nil, "", fmt.Errorf("the test programs are not built (%v): run make testimages", err)
+	}
+	if d, err = sidecarrt.Connect(ctx, sidecarrt.ConnectOptions{ToolVersion: "bench"}); err != nil {
+		return nil, "", err
+	}
+	if infraImage, err = d.InfraImage(ctx); err == nil {
+		err = d.BuildImage(ctx, orchestrator.BuildRequest{Ref: AppsImage, Context: filepath.Join(root, "testdata/images")}, nil)
+	}
+	if err != nil {
+		d.Close()
+		return nil, "", err
+	}
+	return d, infraImage, nil
+}
+
+// Build compiles the module's package pkg ("./cmd/sidecar") into the file out.
+func Build(root, pkg, out string) error {
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return nil
+}
+
+// Workdir returns the module root and a temporary directory named after prefix, and the
+// function that removes the directory.
+func Workdir(prefix string) (root, tmp string, remove func(), err error) {
+	if root, err = modroot.Find(); err != nil {
+		return "", "", nil, err
+	}
+	if tmp, err = os.MkdirTemp("", prefix+"-"); err != nil {
+		return "", "", nil, err
+	}
+	return root, tmp, func() { os.RemoveAll(tmp) }, nil
 }

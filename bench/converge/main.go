@@ -1,0 +1,365 @@
+// Command converge measures `sidecar up -d` of a stack that runs already (make bench): one
+// pod — an infra container, two sidecars, main — started with `up -d`, then
+//
+//   - unchanged: `up -d` again with the same recipe, which only compares config hashes
+//     (target: at most 150 ms);
+//   - edit: `up -d` after one sidecar's environment changed, which returns once that sidecar
+//     runs again (target: at most the start of that one container plus 100 ms), next to the
+//     floor: the raw Engine API create + start of the same container in the same pod;
+//
+// and the same with docker compose on the equivalent compose file (an infra service,
+// network_mode: service:infra) for each compose binary given, in the same run. Each `up -d`
+// is checked to have re-created exactly the edited container (or nothing). It prints
+// Markdown for docs/benchmarks.md. Never a test: nothing here asserts a time.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/bench/internal/benchenv"
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	sidecarrt "github.com/sidecar-dev/sidecar/runtime"
+)
+
+const appsImage = benchenv.AppsImage
+
+type bench struct {
+	rounds     int
+	root, tmp  string
+	env        []string // XDG dirs of the sidecar runs
+	sidecarBin string
+	infraImage string
+	d          *sidecarrt.Docker
+}
+
+// result is one tool's figures: wall times of the unchanged and the edit up -d.
+type result struct {
+	name            string
+	unchanged, edit []time.Duration
+	cpu             []time.Duration // user+system CPU of the unchanged up -d's process
+}
+
+func main() {
+	b := &bench{}
+	var composeV1, composeV2 string
+	flag.IntVar(&b.rounds, "rounds", 7, "rounds of each measurement")
+	flag.StringVar(&composeV1, "compose", "docker-compose", "docker-compose 1.x binary (empty: skip)")
+	flag.StringVar(&composeV2, "compose-v2", "", "compose v2+ binary, run standalone (empty: skip)")
+	flag.Parse()
+	if err := b.run(composeV1, composeV2); err != nil {
+		fmt.Fprintln(os.Stderr, "converge:", err)
+		os.Exit(1)
+	}
+}
+
+func (b *bench) run(composeV1, composeV2 string) error {
+	ctx := context.Background()
+	root, tmp, remove, err := benchenv.Workdir("converge")
+	if err != nil {
+		return err
+	}
+	defer remove()
+	b.root, b.tmp = root, tmp
+	for _, d := range []string{"run", "state"} {
+		if err := os.Mkdir(filepath.Join(b.tmp, d), 0o700); err != nil {
+			return err
+		}
+	}
+	b.env = []string{"XDG_RUNTIME_DIR=" + filepath.Join(b.tmp, "run"), "XDG_STATE_HOME=" + filepath.Join(b.tmp, "state")}
+	if b.d, b.infraImage, err = benchenv.Engine(ctx, root); err != nil {
+		return err
+	}
+	defer b.d.Close()
+	b.sidecarBin = filepath.Join(b.tmp, "sidecar")
+	if err := benchenv.Build(root, "./cmd/sidecar", b.sidecarBin); err != nil {
+		return err
+	}
+
+	fmt.Printf("## Converge: up -d of a running stack\n\n")
+	fmt.Printf("Run %s: %s, %d CPUs (%s), Docker Engine %s (API %s), %s; sidecar %s; load average before: %s.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), benchenv.CPUModel(), runtime.NumCPU(), runtime.GOOS+"/"+runtime.GOARCH,
+		b.d.EngineVersion(), b.d.APIVersion(), runtime.Version(), benchenv.GitRev(root), benchenv.LoadAvg())
+
+	var results []result
+	floor, sres, err := b.sidecar(ctx)
+	if err != nil {
+		return err
+	}
+	results = append(results, sres)
+	for _, bin := range []string{composeV1, composeV2} {
+		if bin == "" {
+			continue
+		}
+		if _, err := exec.LookPath(bin); err != nil {
+			continue
+		}
+		r, err := b.compose(bin)
+		if err != nil {
+			return err
+		}
+		results = append(results, r)
+	}
+
+	fmt.Printf("%d rounds each; wall time of one `up -d`, milliseconds (median, min–max):\n\n", b.rounds)
+	fmt.Println("| tool | unchanged | edit of one sidecar's env |")
+	fmt.Println("|---|---|---|")
+	ms := func(ts []time.Duration) string {
+		return fmt.Sprintf("%d (%d–%d)", benchenv.Median(ts).Milliseconds(), slices.Min(ts).Milliseconds(), slices.Max(ts).Milliseconds())
+	}
+	for _, r := range results {
+		fmt.Printf("| %s | %s | %s |\n", r.name, ms(r.unchanged), ms(r.edit))
+	}
+	fmt.Printf("| floor: create + start of that one container (raw API) | — | %s |\n", ms(floor))
+	fmt.Printf("\nsidecar's unchanged `up -d`: CPU time of the process %s ms (median); edit − floor = %d ms (medians).\n",
+		msList(results[0].cpu), (benchenv.Median(results[0].edit) - benchenv.Median(floor)).Milliseconds())
+	fmt.Printf("Runs, seconds — sidecar unchanged: %s; edit: %s; floor: %s.\n", benchenv.List(results[0].unchanged), benchenv.List(results[0].edit), benchenv.List(floor))
+	fmt.Printf("\n(load average after: %s)\n", benchenv.LoadAvg())
+	return nil
+}
+
+func msList(ts []time.Duration) string { return fmt.Sprint(benchenv.Median(ts).Milliseconds()) }
+
+// recipe writes the pod with the sidecar's LEVEL set to level.
+func (b *bench) recipe(stack, level string) (string, error) {
+	content := fmt.Sprintf(`name: %s
+stop_grace: 10s
+sidecars:
+  - {name: proxy, image: %[2]s, command: [/crasher, -forever]}
+  - {name: shipper, image: %[2]s, command: [/crasher, -forever], env: {LEVEL: %[3]s}}
+main: {name: web, image: %[2]s, command: [/crasher, -forever]}
+`, stack, appsImage, level)
+	dir := filepath.Join(b.tmp, stack)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	file := filepath.Join(dir, "sidecar.yaml")
+	return file, os.WriteFile(file, []byte(content), 0o644)
+}
+
+// sidecar measures sidecar up -d: unchanged and edit rounds, with the floor of each edit.
+func (b *bench) sidecar(ctx context.Context) (floor []time.Duration, r result, err error) {
+	r.name = "sidecar up -d"
+	stack := benchenv.UniqueName("bcv")
+	defer b.cleanup(stack)
+	file, err := b.recipe(stack, "a")
+	if err != nil {
+		return nil, r, err
+	}
+	if _, _, err := b.timed(b.sidecarBin, "up", "-d", "-f", file); err != nil {
+		return nil, r, err
+	}
+	defer b.timed(b.sidecarBin, "down", "--stack", stack)
+	before, err := b.ids(stack)
+	if err != nil {
+		return nil, r, err
+	}
+	for range b.rounds {
+		d, cpu, err := b.timed(b.sidecarBin, "up", "-d", "-f", file)
+		if err != nil {
+			return nil, r, err
+		}
+		if err := b.recreated(stack, before, ""); err != nil {
+			return nil, r, fmt.Errorf("sidecar, unchanged: %w", err)
+		}
+		r.unchanged, r.cpu = append(r.unchanged, d), append(r.cpu, cpu)
+	}
+	for i := range b.rounds {
+		if file, err = b.recipe(stack, []string{"b", "a"}[i%2]); err != nil {
+			return nil, r, err
+		}
+		d, _, err := b.timed(b.sidecarBin, "up", "-d", "-f", file)
+		if err != nil {
+			return nil, r, err
+		}
+		if err := b.recreated(stack, before, "shipper"); err != nil {
+			return nil, r, fmt.Errorf("sidecar, edit: %w", err)
+		}
+		if before, err = b.ids(stack); err != nil {
+			return nil, r, err
+		}
+		r.edit = append(r.edit, d)
+		f, err := b.floor(ctx, stack, before["infra"])
+		if err != nil {
+			return nil, r, err
+		}
+		floor = append(floor, f)
+	}
+	return floor, r, nil
+}
+
+// floor creates and starts one container like the edited sidecar, in the pod of the infra
+// container infraID, through the Engine API, and removes it.
+func (b *bench) floor(ctx context.Context, stack, infraID string) (time.Duration, error) {
+	spec := orchestrator.ContainerSpec{Name: benchenv.UniqueName(stack + "-floor-"), Image: appsImage, Cmd: []string{"/crasher", "-forever"},
+		Env: []string{"LEVEL=x"}, NamespaceOwner: infraID, Labels: orchestrator.StackFilter(stack)}
+	start := time.Now()
+	id, err := b.d.CreateContainer(ctx, spec)
+	if err != nil {
+		return 0, err
+	}
+	defer b.d.RemoveContainer(context.WithoutCancel(ctx), id)
+	if err := b.d.StartContainer(ctx, id); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
+
+// compose measures compose up -d on the equivalent compose file.
+func (b *bench) compose(bin string) (result, error) {
+	r := result{name: "docker compose " + benchenv.Version(bin, "version", "--short")}
+	project := benchenv.UniqueName("bcc")
+	dir := filepath.Join(b.tmp, project)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return r, err
+	}
+	file := filepath.Join(dir, "compose.yaml")
+	write := func(level string) error {
+		return os.WriteFile(file, []byte(fmt.Sprintf(`services:
+  infra: {image: %[1]s, stop_grace_period: 10s}
+  proxy: {image: %[2]s, command: [/crasher, -forever], network_mode: "service:infra", depends_on: [infra]}
+  shipper: {image: %[2]s, command: [/crasher, -forever], network_mode: "service:infra", depends_on: [proxy], environment: {LEVEL: %[3]s}}
+  web: {image: %[2]s, command: [/crasher, -forever], network_mode: "service:infra", depends_on: [shipper]}
+`, b.infraImage, appsImage, level)), 0o644)
+	}
+	if err := write("a"); err != nil {
+		return r, err
+	}
+	up := func() (time.Duration, error) {
+		d, _, err := b.timed(bin, "-p", project, "-f", file, "up", "-d")
+		return d, err
+	}
+	if _, err := up(); err != nil {
+		return r, err
+	}
+	defer exec.Command(bin, "-p", project, "-f", file, "down", "-t", "0").Run()
+	label := "com.docker.compose.project=" + project
+	before, err := b.idsBy(label, "com.docker.compose.service")
+	if err != nil {
+		return r, err
+	}
+	for range b.rounds {
+		d, err := up()
+		if err != nil {
+			return r, err
+		}
+		if err := b.recreatedBy(label, "com.docker.compose.service", before, ""); err != nil {
+			return r, fmt.Errorf("%s, unchanged: %w", r.name, err)
+		}
+		r.unchanged = append(r.unchanged, d)
+	}
+	for i := range b.rounds {
+		if err := write([]string{"b", "a"}[i%2]); err != nil {
+			return r, err
+		}
+		d, err := up()
+		if err != nil {
+			return r, err
+		}
+		if err := b.recreatedBy(label, "com.docker.compose.service", before, "shipper"); err != nil {
+			return r, fmt.Errorf("%s, edit: %w", r.name, err)
+		}
+		if before, err = b.idsBy(label, "com.docker.compose.service"); err != nil {
+			return r, err
+		}
+		r.edit = append(r.edit, d)
+	}
+	return r, nil
+}
+
+// ids returns the container IDs of a sidecar stack, by container name.
+func (b *bench) ids(stack string) (map[string]string, error) {
+	infos, err := b.d.ListContainers(context.Background(), orchestrator.StackFilter(stack))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, info := range infos {
+		if l, err := orchestrator.DecodeLabels(info.Labels); err == nil && l.Container != "" {
+			out[l.Container] = info.ID
+		}
+	}
+	return out, nil
+}
+
+// idsBy returns the IDs of the containers carrying label, by the value of their key label.
+func (b *bench) idsBy(label, key string) (map[string]string, error) {
+	k, v, _ := strings.Cut(label, "=")
+	infos, err := b.d.ListContainers(context.Background(), map[string]string{k: v})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, info := range infos {
+		out[info.Labels[key]] = info.ID
+	}
+	return out, nil
+}
+
+func (b *bench) recreated(stack string, before map[string]string, want string) error {
+	now, err := b.ids(stack)
+	if err != nil {
+		return err
+	}
+	return sameBut(before, now, want)
+}
+
+func (b *bench) recreatedBy(label, key string, before map[string]string, want string) error {
+	now, err := b.idsBy(label, key)
+	if err != nil {
+		return err
+	}
+	return sameBut(before, now, want)
+}
+
+// sameBut checks that only want (or nothing, for "") has another container now.
+func sameBut(before, now map[string]string, want string) error {
+	var changed []string
+	for name, id := range before {
+		if now[name] != id {
+			changed = append(changed, name)
+		}
+	}
+	if strings.Join(changed, ",") != want {
+		return fmt.Errorf("re-created %v, want %q", changed, want)
+	}
+	return nil
+}
+
+// timed runs a command to its end, its output discarded, and returns its wall time and the
+// CPU time (user and system) it used.
+func (b *bench) timed(bin string, args ...string) (wall, cpu time.Duration, err error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), b.env...)
+	cmd.Stdout = io.Discard
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err = cmd.Run()
+	wall = time.Since(start)
+	if cmd.ProcessState != nil {
+		cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
+	if err != nil {
+		return wall, cpu, fmt.Errorf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, stderr.String())
+	}
+	return wall, cpu, nil
+}
+
+// cleanup removes whatever a failed run left of a stack, by its label.
+func (b *bench) cleanup(stack string) {
+	ctx := context.Background()
+	infos, _ := b.d.ListContainers(ctx, orchestrator.StackFilter(stack))
+	for _, info := range infos {
+		_ = b.d.RemoveContainer(ctx, info.ID)
+	}
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sidecar-dev/sidecar/control"
+	"github.com/sidecar-dev/sidecar/orchestrator"
+)
+
+// AttachOptions are the inputs of `sidecar attach`.
+type AttachOptions struct {
+	IO      *IOStreams
+	Factory *Factory
+
+	File  string
+	Stack string // from --stack; else the recipe's name
+
+	Plain      bool
+	Output     string
+	Timestamps bool
+	NoColor    bool
+	LogLines   int
+
+	ControlDir string
+}
+
+func newAttachCmd(f *Factory, runF func(*AttachOptions) error) *cobra.Command {
+	opts := &AttachOptions{IO: f.IO, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "attach [-f FILE | --stack NAME]",
+		Short: "Show a running stack in the interactive view, and leave it running",
+		Long: strings.TrimSpace(`
+Show a stack that runs already — started with sidecar up -d, or by sidecar up in
+another terminal — in the interactive view of sidecar up: every container's logs
+side by side, from the history the stack keeps (--log-lines of it per
+container), then live; state, search, restart/stop/start, a shell.
+
+q (or Ctrl-C) leaves the view and the stack running. Q stops the stack; a second
+Q removes everything at once. Several attaches at once are fine.
+
+Off a terminal, or with --plain, it prints the history and then what comes as
+"container | line" and lifecycle lines, until Ctrl-C (the stack keeps running) or
+the stack ends.
+
+The stack is the recipe's (-f, default ./sidecar.yaml), or the one named with
+--stack.`),
+		Example: strings.Trim(`
+  sidecar up -d && sidecar attach
+  sidecar attach --stack demo`, "\n"),
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, file, stack, err := stackSettings(f, cmd)
+			if err != nil {
+				return err
+			}
+			opts.File, opts.Stack = file, stack
+			opts.Plain = v.GetBool("plain")
+			opts.Timestamps = v.GetBool("timestamps")
+			opts.NoColor = v.GetBool("no-color")
+			opts.Output = v.GetString("output")
+			if opts.Output != "text" && opts.Output != "json" {
+				return usageErrorf(cmd, "unknown output format %q: use --output text or --output json", opts.Output)
+			}
+			if opts.LogLines, err = parseLogLines(v.GetString("log-lines")); err != nil {
+				return usageErrorf(cmd, "%v", err)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return attachRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().String("stack", "", "name of the stack (instead of reading -f)")
+	cmd.Flags().Bool("plain", false, "print lines, not the interactive view (the default when stdout is not a terminal)")
+	cmd.Flags().StringP("output", "o", "text", "output format: text or json (one event per line)")
+	cmd.Flags().Bool("timestamps", false, "start every line with its time")
+	cmd.Flags().Bool("no-color", false, "do not colour the output (NO_COLOR=1 does the same)")
+	cmd.Flags().Int("log-lines", orchestrator.DefaultLogLines, "lines of each container's output the view keeps")
+	return cmd
+}
+
+func attachRun(ctx context.Context, opts *AttachOptions) error {
+	name, err := stackOf(opts.Factory, opts.IO, opts.Stack, opts.File, "sidecar attach --stack NAME")
+	if err != nil {
+		return err
+	}
+	c, err := liveOwner(opts.Factory, opts.ControlDir, name)
+	if err != nil {
+		return err
+	}
+	up := &UpOptions{IO: opts.IO, Factory: opts.Factory, Plain: opts.Plain, Output: opts.Output,
+		Timestamps: opts.Timestamps, NoColor: opts.NoColor, LogLines: opts.LogLines}
+	return up.showRemote(ctx, c, true)
+}
+
+// stackOf is the stack a command names: --stack, else the recipe's (-f). byName says how to
+// name a stack without its recipe, for the message when there is no recipe.
+func stackOf(f *Factory, io *IOStreams, stack, file, byName string) (string, error) {
+	if stack != "" {
+		return stack, nil
+	}
+	st, warns, err := loadStack(f, file)
+	printWarnings(io.ErrOut, warns)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", &ExitError{Code: exitBadInput, Err: fmt.Errorf("%w\nTo name a stack without its recipe: %s (sidecar ps lists the stacks)", err, byName)}
+	}
+	if err != nil {
+		return "", err
+	}
+	return st.Name, nil
+}
+
+// ErrNoSupervisor: no sidecar up runs the stack.
+var ErrNoSupervisor = errors.New("no sidecar up runs it")
+
+// liveOwner returns a client of the process that runs the stack, or says there is none and
+// what to do.
+func liveOwner(f *Factory, dir, stack string) (*control.Client, error) {
+	if dir == "" {
+		var err error
+		if dir, err = controlDir(f.getenv()); err != nil {
+			return nil, &ExitError{Code: exitFailure, Err: err}
+		}
+	}
+	if c, ok := dialControl(dir, stack); ok {
+		return c, nil
+	}
+	return nil, &ExitError{Code: exitFailure, Err: fmt.Errorf("stack %s is not running (%w): start it with `sidecar up -d`; "+
+		"containers of it that a killed up left behind are removed with `sidecar down --stack %s`", stack, ErrNoSupervisor, stack)}
+}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
+	"github.com/sidecar-dev/sidecar/runtime"
+)
+
+// ExecOptions are the inputs of `sidecar exec`.
+type ExecOptions struct {
+	IO      *IOStreams
+	Factory *Factory
+
+	File        string
+	Stack       string
+	Container   string   // name, or pod/name
+	Command     []string // what to run
+	Interactive bool     // pass stdin
+	TTY         bool     // a terminal for the command
+
+	ControlDir string
+	Connect    func(context.Context) (execEngine, error)
+}
+
+// execEngine is what exec uses of the engine.
+type execEngine interface {
+	ListContainers(ctx context.Context, filter map[string]string) ([]orchestrator.ContainerInfo, error)
+	ExecInteractive(ctx context.Context, id string, cmd []string, s runtime.ExecStreams) (int, error)
+	Close() error
+}
+
+func newExecCmd(f *Factory, runF func(*ExecOptions) error) *cobra.Command {
+	opts := &ExecOptions{IO: f.IO, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "exec [-f FILE | --stack NAME] [-i] [-t] CONTAINER [--] COMMAND [ARG...]",
+		Short: "Run a command in a running container of a stack",
+		Long: strings.TrimSpace(`
+Run a command in a running container of a stack, through the engine's exec API,
+and exit with the command's exit code.
+
+When stdin is a terminal the command gets a terminal of its own (raw mode, resized
+with yours) and your input, as docker exec -it does; -t and -i ask for them
+explicitly (-i passes a pipe's input: echo hi | sidecar exec -i web -- cat),
+-t=false -i=false turn them off. Everything after the container is the command.
+
+The container is named as in the recipe (pod/container when several pods have
+one of that name), found through the sidecar up that runs the stack, or on the
+engine by its labels. The stack is the recipe's (-f, default ./sidecar.yaml), or
+the one named with --stack. A command that does not exist exits 126 or 127, as
+with docker.`),
+		Example: strings.Trim(`
+  sidecar exec web -- /bin/sh
+  sidecar exec --stack demo proxy -- env
+  echo hello | sidecar exec -i shipper -- cat`, "\n"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, file, stack, err := stackSettings(f, cmd)
+			if err != nil {
+				return err
+			}
+			if len(args) < 2 {
+				return usageErrorf(cmd, "give a container and a command: sidecar exec CONTAINER -- COMMAND")
+			}
+			opts.File, opts.Stack = file, stack
+			opts.Container, opts.Command = args[0], args[1:]
+			if len(opts.Command) > 0 && opts.Command[0] == "--" {
+				opts.Command = opts.Command[1:]
+			}
+			if len(opts.Command) == 0 {
+				return usageErrorf(cmd, "give the command to run after the container: sidecar exec %s -- COMMAND", opts.Container)
+			}
+			opts.Interactive, opts.TTY = opts.IO.InIsTTY, opts.IO.Interactive()
+			if cmd.Flags().Changed("interactive") {
+				opts.Interactive = v.GetBool("interactive")
+			}
+			if cmd.Flags().Changed("tty") {
+				opts.TTY = v.GetBool("tty")
+			}
+			if opts.Connect == nil {
+				opts.Connect = func(ctx context.Context) (execEngine, error) {
+					return runtime.Connect(ctx, runtime.ConnectOptions{ToolVersion: f.Build.Version, Getenv: f.getenv()})
+				}
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return execRun(cmd.Context(), opts)
+		},
+	}
+	// Flags end at the container: what follows is the command's, flags included.
+	cmd.Flags().SetInterspersed(false)
+	cmd.Flags().String("stack", "", "name of the stack (instead of reading -f)")
+	cmd.Flags().BoolP("interactive", "i", false, "pass stdin to the command (default: when stdin is a terminal)")
+	cmd.Flags().BoolP("tty", "t", false, "give the command a terminal (default: when stdin and stdout are terminals)")
+	return cmd
+}
+
+func execRun(ctx context.Context, opts *ExecOptions) error {
+	name, err := stackOf(opts.Factory, opts.IO, opts.Stack, opts.File, "sidecar exec --stack NAME CONTAINER -- COMMAND")
+	if err != nil {
+		return err
+	}
+	rt, err := opts.Connect(ctx)
+	if err != nil {
+		return &ExitError{Code: exitFailure, Err: err}
+	}
+	defer rt.Close()
+	id, err := opts.findContainer(ctx, rt, name)
+	if err != nil {
+		return err
+	}
+	s := runtime.ExecStreams{Stdout: opts.IO.Out, Stderr: opts.IO.ErrOut, TTY: opts.TTY}
+	if opts.Interactive {
+		s.Stdin = opts.IO.In
+	}
+	if opts.TTY {
+		restore, err := opts.rawTerminal(&s)
+		if err != nil {
+			return &ExitError{Code: exitFailure, Err: err}
+		}
+		defer restore()
+		// The terminal's own Ctrl-C goes to the command (raw mode); a signal sent to sidecar
+		// ends only the streams.
+		ctx = context.WithoutCancel(ctx)
+	}
+	code, err := rt.ExecInteractive(ctx, id, opts.Command, s)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return ErrInterrupted
+		}
+		return &ExitError{Code: exitFailure, Err: err}
+	}
+	if code != 0 {
+		return &ExitError{Code: code}
+	}
+	return nil
+}
+
+// rawTerminal puts the terminal in raw mode and has s follow its size; restore undoes it.
+func (opts *ExecOptions) rawTerminal(s *runtime.ExecStreams) (restore func(), err error) {
+	in, inOK := opts.IO.In.(*os.File)
+	out, outOK := opts.IO.Out.(*os.File)
+	if !inOK || !outOK || !term.IsTerminal(in.Fd()) {
+		return func() {}, nil // a TTY asked for without one: the command gets one, ours stays as it is
+	}
+	if w, h, err := term.GetSize(out.Fd()); err == nil {
+		s.Width, s.Height = uint(w), uint(h)
+	}
+	state, err := term.MakeRaw(in.Fd())
+	if err != nil {
+		return nil, fmt.Errorf("put the terminal in raw mode: %w", err)
+	}
+	resize := make(chan [2]uint, 1)
+	s.Resize = resize
+	stopWatch := watchResize(func() {
+		if w, h, err := term.GetSize(out.Fd()); err == nil {
+			select {
+			case resize <- [2]uint{uint(h), uint(w)}:
+			default:
+			}
+		}
+	})
+	return func() {
+		stopWatch()
+		_ = term.Restore(in.Fd(), state)
+	}, nil
+}
+
+// findContainer returns the engine ID of the named container of the stack, which must run:
+// as the stack's running up knows it, else as the engine's labels say.
+func (opts *ExecOptions) findContainer(ctx context.Context, rt execEngine, stack string) (string, error) {
+	pod, ctr, qualified := strings.Cut(opts.Container, "/")
+	if !qualified {
+		pod, ctr = "", opts.Container
+	}
+	infos, err := rt.ListContainers(ctx, orchestrator.StackFilter(stack))
+	if err != nil {
+		return "", &ExitError{Code: exitFailure, Err: fmt.Errorf("list the containers of stack %s: %w", stack, err)}
+	}
+	var found []orchestrator.ContainerInfo
+	var names []string
+	pods := map[string]bool{}
+	for _, info := range infos {
+		l, err := orchestrator.DecodeLabels(info.Labels)
+		if err != nil || l.Role == recipes.RoleInfra || l.Role == recipes.RoleUnknown {
+			continue
+		}
+		pods[l.Pod] = true
+		names = append(names, l.Pod+"/"+l.Container)
+		if l.Container == ctr && (!qualified || l.Pod == pod) {
+			found = append(found, info)
+		}
+	}
+	switch {
+	case len(infos) == 0:
+		return "", &ExitError{Code: exitFailure, Err: fmt.Errorf("stack %s has no containers on the engine: start it with `sidecar up -d`", stack)}
+	case len(found) == 0:
+		if len(pods) == 1 {
+			for i, n := range names {
+				_, names[i], _ = strings.Cut(n, "/")
+			}
+		}
+		return "", &ExitError{Code: exitBadInput, Err: fmt.Errorf("stack %s has no container %q: it has %s", stack, opts.Container, strings.Join(names, ", "))}
+	case len(found) > 1:
+		return "", &ExitError{Code: exitBadInput, Err: fmt.Errorf("%q is in several pods of stack %s: name it pod/%s", opts.Container, stack, ctr)}
+	case found[0].Status != orchestrator.StatusRunning:
+		return "", &ExitError{Code: exitFailure, Err: fmt.Errorf("%s is not running (%s): start it with `sidecar start %s`", opts.Container, found[0].Status, opts.Container)}
+	}
+	return found[0].ID, nil
+}

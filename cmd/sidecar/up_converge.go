@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/control"
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
+	"github.com/sidecar-dev/sidecar/tui"
+)
+
+// `up` of a stack that runs already — detached, or in another terminal — converges it: the
+// recipe, loaded here with this environment, goes to the stack's owner over its control socket
+// (POST /v1/apply), which re-creates only the containers whose recipe changed (see
+// orchestrator/converge.go) and answers once the stack runs the new recipe. `up -d` then
+// returns; the foreground `up` goes on to show the stack as it would its own: the interactive
+// view or lines, where q, Ctrl-C or SIGTERM stop the stack, as compose's `up` does.
+
+// ownerWait is how long converge waits for the owner of a locked stack to answer on its
+// socket (it may have just taken the lock).
+const ownerWait = 3 * time.Second
+
+// reachOwner returns a client of the process that holds the stack.
+func reachOwner(ctx context.Context, dir, stack string) (*control.Client, error) {
+	deadline := time.Now().Add(ownerWait)
+	for {
+		if c, ok := dialControl(dir, stack); ok {
+			return c, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, &ExitError{Code: exitFailure, Err: runningError(dir, stack)}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (opts *UpOptions) converge(ctx context.Context, dir string, st *recipes.Stack) error {
+	c, err := reachOwner(ctx, dir, st.Name)
+	if err != nil {
+		return err
+	}
+	who := "another sidecar up"
+	sctx, cancel := context.WithTimeout(ctx, controlDialWait)
+	if s, err := c.State(sctx); err == nil {
+		who = fmt.Sprintf("sidecar up (pid %d)", s.PID)
+		if s.Detached {
+			who = fmt.Sprintf("sidecar up -d (supervisor pid %d)", s.PID)
+		}
+	}
+	cancel()
+	fmt.Fprintf(opts.IO.ErrOut, "sidecar: stack %s is running, run by %s: applying the recipe\n", st.Name, who)
+	show := opts.eventPrinter()
+	changes, err := c.Apply(ctx, control.NewApplyRequest(st, opts.Pods), show)
+	if ctx.Err() != nil {
+		fmt.Fprintf(opts.IO.ErrOut, "sidecar: stopped waiting: stack %s goes on applying the recipe (sidecar ps shows it)\n", st.Name)
+		return ErrInterrupted
+	}
+	if err != nil {
+		var ce *control.Error
+		if errors.As(err, &ce) {
+			return &ExitError{Code: ce.ExitCode(), Err: fmt.Errorf("apply the recipe to stack %s: %w", st.Name, err)}
+		}
+		return &ExitError{Code: exitFailure, Err: err}
+	}
+	if len(changes) == 0 {
+		fmt.Fprintf(opts.IO.Out, "Stack %s is up to date.\n", st.Name)
+	} else {
+		fmt.Fprintf(opts.IO.Out, "Stack %s runs the recipe now (%s, said above).\n", st.Name, plural(len(changes), "change"))
+	}
+	if opts.Detach {
+		return nil
+	}
+	return opts.showRemote(ctx, c, false)
+}
+
+// showRemote shows a stack another process runs, as up shows its own, until the stack ends
+// or (attached) the user leaves: the interactive view on a terminal, else lines. attached
+// makes q, Ctrl-C and SIGTERM leave the stack running (sidecar attach); otherwise they stop
+// it (up of a running stack). It returns the stack's exit status when it ended.
+func (opts *UpOptions) showRemote(ctx context.Context, c *control.Client, attached bool) error {
+	ctx = context.WithoutCancel(ctx) // interrupts are the view's to handle
+	if opts.IO.Interactive() && !opts.Plain && opts.Output == "text" {
+		ctl := &finalWatch{Controller: control.NewController(ctx, c)}
+		err := tui.Run(ctx, ctl, tui.Options{
+			Input: opts.IO.In, Output: opts.IO.Out, Environ: opts.Factory.Environ(), Signals: opts.Signals,
+			LogLines: opts.LogLines, Timestamps: opts.Timestamps, NoColor: opts.NoColor, Attached: attached,
+		})
+		if err != nil {
+			return &ExitError{Code: exitFailure, Err: err}
+		}
+		return ctl.exit()
+	}
+	eo := control.EventOptions{Follow: true, Tail: 0}
+	if attached {
+		eo.Tail = control.TailAll
+	}
+	sub, err := c.Events(ctx, eo)
+	if err != nil {
+		return &ExitError{Code: exitFailure, Err: err}
+	}
+	defer sub.Close()
+	sigs := opts.Signals
+	if sigs == nil {
+		ch := make(chan os.Signal, 2)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+		defer signal.Stop(ch)
+		sigs = ch
+	}
+	show := opts.eventPrinter()
+	fw := &finalWatch{}
+	evs := make(chan []orchestrator.Event)
+	errc := make(chan error, 1)
+	go func() {
+		for {
+			b, err := sub.Next(ctx)
+			if err != nil {
+				errc <- err
+				return
+			}
+			evs <- b
+		}
+	}()
+	interrupts := 0
+	for {
+		select {
+		case <-sigs:
+			if attached {
+				fmt.Fprintln(opts.IO.ErrOut, "sidecar: detached: the stack keeps running")
+				return nil
+			}
+			interrupts++
+			tctx, cancel := context.WithTimeout(ctx, controlDialWait)
+			if interrupts == 1 {
+				fmt.Fprintln(opts.IO.ErrOut, "sidecar: stopping… press Ctrl-C again to force")
+				_ = c.Interrupt(tctx)
+			} else {
+				fmt.Fprintln(opts.IO.ErrOut, "sidecar: forcing: removing everything now")
+				_ = c.Kill(tctx)
+			}
+			cancel()
+		case b := <-evs:
+			fw.note(b)
+			for _, ev := range b {
+				show(ev)
+			}
+		case err := <-errc:
+			if !errors.Is(err, io.EOF) {
+				return &ExitError{Code: exitFailure, Err: fmt.Errorf("follow the stack: %w", err)}
+			}
+			return fw.exit()
+		}
+	}
+}
+
+// finalWatch is a remote controller whose subscriptions note the stack's final event: the
+// exit status of a stack shown by another process.
+type finalWatch struct {
+	*control.Controller
+	mu    sync.Mutex
+	final *orchestrator.StackEvent
+}
+
+func (f *finalWatch) SubscribeWith(o orchestrator.SubscribeOptions) *watchedSub {
+	return &watchedSub{Subscription: f.Controller.SubscribeWith(o), f: f}
+}
+
+func (f *finalWatch) note(evs []orchestrator.Event) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, ev := range evs {
+		if se, ok := ev.(orchestrator.StackEvent); ok && se.ExitCode != nil {
+			f.final = &se
+		}
+	}
+}
+
+// exit is the stack's exit status, as up's: nil while it runs on (the view was left).
+func (f *finalWatch) exit() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.final == nil || f.final.ExitCode == nil || *f.final.ExitCode == exitOK {
+		return nil
+	}
+	if f.final.Phase == orchestrator.PhaseFailed {
+		return &ExitError{Code: *f.final.ExitCode, Err: errors.New(f.final.Reason)}
+	}
+	return &ExitError{Code: *f.final.ExitCode}
+}
+
+type watchedSub struct {
+	*control.Subscription
+	f *finalWatch
+}
+
+func (w *watchedSub) Next(ctx context.Context) ([]orchestrator.Event, error) {
+	evs, err := w.Subscription.Next(ctx)
+	w.f.note(evs)
+	return evs, err
+}
+
+func (w *watchedSub) TryNext() []orchestrator.Event {
+	evs := w.Subscription.TryNext()
+	w.f.note(evs)
+	return evs
+}

@@ -1,0 +1,416 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sidecar-dev/sidecar/control"
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
+	"github.com/sidecar-dev/sidecar/tui/plain"
+)
+
+// `up -d`: the stack is run by a supervisor process — this binary again, as the hidden
+// command `supervise`, in a session of its own (Setsid: no terminal, so closing the terminal
+// or SIGHUP does not reach it), stdin /dev/null, stdout and stderr into a log file in the
+// user's state directory, with the recipe path, the flags, the working directory and the
+// environment of the `up -d` that started it (so that ${VAR} in the recipe reads the same
+// values). The supervisor is an `up` like the foreground one — the same orchestrator, the
+// same control socket and lock — whose view writes the lifecycle to its log and, while the
+// `up -d` that started it follows, reports every state event on a pipe (fd 3) and at the
+// end a result line (the exit status and what the foreground `up` would have printed).
+//
+// The `up -d` prints the lifecycle as the plain view does and returns once the stack is up —
+// every pod's main running, and ready when it has a ready probe — with a summary; or, when
+// the stack failed, with the supervisor's own error (the failing container's last lines) and
+// its exit status, once the supervisor has removed everything. Ctrl-C while it waits stops
+// the stack (it was never up). Once up, the stack ends only with `sidecar down`, its main
+// ending for good, or the supervisor being killed (`sidecar down` and the next `up` clean up
+// after that as after a killed foreground `up`).
+
+// reportFD is the file descriptor of the report pipe in the supervisor (ExtraFiles[0]).
+const reportFD = 3
+
+// superviseOptions are what the supervisor process knows of its role.
+type superviseOptions struct {
+	log    string        // its log file, for the state (ps)
+	report *bufio.Writer // the pipe to the up -d that started it; nil once that one is gone
+	pipe   *os.File
+}
+
+// stateLogPath is the supervisor's log file of a stack: $XDG_STATE_HOME/sidecar/STACK.log,
+// else ~/.local/state/sidecar/STACK.log. The directory is created (mode 0700).
+func stateLogPath(getenv func(string) string, stack string) (string, error) {
+	dir := getenv("XDG_STATE_HOME")
+	if dir == "" || !filepath.IsAbs(dir) {
+		home := getenv("HOME")
+		if home == "" {
+			var err error
+			if home, err = os.UserHomeDir(); err != nil {
+				return "", fmt.Errorf("find the state directory for the supervisor's log: %w (set XDG_STATE_HOME)", err)
+			}
+		}
+		dir = filepath.Join(home, ".local", "state")
+	}
+	dir = filepath.Join(dir, "sidecar")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("create the state directory %s for the supervisor's log: %w (set XDG_STATE_HOME to a directory you own)", dir, err)
+	}
+	return filepath.Join(dir, stack+".log"), nil
+}
+
+// detach starts the supervisor of the stack and follows it until the stack is up (or the
+// stack converges, when it runs already).
+func (opts *UpOptions) detach(ctx context.Context, dir string, st *recipes.Stack) error {
+	if _, live := dialControl(dir, st.Name); live {
+		return opts.converge(ctx, dir, st)
+	}
+	logPath, err := stateLogPath(opts.Factory.getenv(), st.Name)
+	if err != nil {
+		return &ExitError{Code: exitFailure, Err: err}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return &ExitError{Code: exitFailure, Err: fmt.Errorf("find the sidecar binary to run the supervisor: %w", err)}
+	}
+	recipe, err := filepath.Abs(opts.File)
+	if err != nil {
+		return &ExitError{Code: exitFailure, Err: err}
+	}
+	wd, _ := os.Getwd()
+	args := []string{"supervise", "--file", recipe, "--log-lines", strconv.Itoa(opts.LogLines), "--log", logPath}
+	if opts.ControlDir != "" {
+		args = append(args, "--control-dir", opts.ControlDir)
+	}
+	args = append(append(args, "--"), opts.Pods...)
+
+	r, w, err := os.Pipe()
+	if err != nil {
+		return &ExitError{Code: exitFailure, Err: err}
+	}
+	defer r.Close()
+	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		w.Close()
+		return &ExitError{Code: exitFailure, Err: fmt.Errorf("open the supervisor's log: %w", err)}
+	}
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		w.Close()
+		logf.Close()
+		return &ExitError{Code: exitFailure, Err: err}
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Env, cmd.Dir = opts.Factory.Environ(), wd
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, logf, logf
+	cmd.ExtraFiles = []*os.File{w}
+	cmd.SysProcAttr = detachedProcess()
+	err = cmd.Start()
+	w.Close()
+	logf.Close()
+	devnull.Close()
+	if err != nil {
+		return &ExitError{Code: exitFailure, Err: fmt.Errorf("start the supervisor: %w", err)}
+	}
+	return opts.followSupervisor(ctx, cmd, r, logPath, dir, st.Name)
+}
+
+// followSupervisor prints what the supervisor reports until the stack is up (a summary, exit
+// 0) or the supervisor ends (its error and exit status).
+func (opts *UpOptions) followSupervisor(ctx context.Context, cmd *exec.Cmd, r *os.File, logPath, dir, stack string) error {
+	type item struct {
+		ev  orchestrator.Event
+		res *control.Result
+		err error
+		end bool
+	}
+	items := make(chan item, 64)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		res, err := control.ReadStream(r, func(ev orchestrator.Event) {
+			select {
+			case items <- item{ev: ev}:
+			case <-stop:
+			}
+		})
+		select {
+		case items <- item{res: res, err: err, end: true}:
+		case <-stop:
+		}
+	}()
+	// Interrupts are the supervisor's to handle: the first stops the stack, the next kill it.
+	// A hang-up (the terminal closed) only ends the waiting: the stack comes up regardless.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	interrupts := 0
+	show := opts.eventPrinter()
+	var view orchestrator.StackView
+	for {
+		select {
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				_ = cmd.Process.Release()
+				return &ExitError{Code: exitInterrupted, Err: fmt.Errorf("the terminal went away: stack %s goes on starting in the background (sidecar ps shows it)", stack)}
+			}
+			interrupts++
+			if interrupts == 1 {
+				fmt.Fprintln(opts.IO.ErrOut, "sidecar: stopping the stack… press Ctrl-C again to force")
+			} else {
+				fmt.Fprintln(opts.IO.ErrOut, "sidecar: forcing: removing everything now")
+			}
+			_ = cmd.Process.Signal(os.Interrupt)
+		case it := <-items:
+			if !it.end {
+				view.Apply(it.ev)
+				show(it.ev)
+				if interrupts == 0 && stackUp(view) {
+					pid := cmd.Process.Pid
+					_ = cmd.Process.Release()
+					opts.upSummary(ctx, dir, stack, logPath, pid, view)
+					return nil
+				}
+				continue
+			}
+			waitErr := cmd.Wait()
+			if it.res != nil {
+				if it.res.Error != "" {
+					io.WriteString(opts.IO.ErrOut, it.res.Error)
+				}
+				if it.res.Code == exitOK {
+					return nil
+				}
+				return &ExitError{Code: it.res.Code}
+			}
+			return &ExitError{Code: exitFailure, Err: fmt.Errorf("the supervisor of stack %s ended before the stack was up (%v); its log %s ends with:\n%s",
+				stack, waitErr, logPath, lastLines(logPath, 10))}
+		}
+	}
+}
+
+// viewSubscription is what up's own view reads: everything, but for the supervisor, whose
+// log takes the lifecycle only.
+func (opts *UpOptions) viewSubscription() orchestrator.SubscribeOptions {
+	if opts.supervise != nil {
+		return orchestrator.SubscribeOptions{NoLogs: true}
+	}
+	return orchestrator.SubscribeOptions{}
+}
+
+// eventPrinter shows events as up's plain view (or --output json) does.
+func (opts *UpOptions) eventPrinter() func(orchestrator.Event) {
+	if opts.Output == "json" {
+		j := plain.NewJSON(opts.IO.Out)
+		return func(ev orchestrator.Event) { _ = j.Print([]orchestrator.Event{ev}) }
+	}
+	p := plain.New(opts.IO.Out, plain.Options{
+		Color:      plain.ColorEnabled(opts.IO.IsTTY, opts.NoColor, opts.Factory.getenv()),
+		Timestamps: opts.Timestamps,
+	})
+	return func(ev orchestrator.Event) { _ = p.Print([]orchestrator.Event{ev}) }
+}
+
+// stackUp reports whether the stack is up: running, every pod's main running and, when it has
+// a ready probe, ready (a job pod's main: completed).
+func stackUp(v orchestrator.StackView) bool {
+	if v.Phase != orchestrator.PhaseRunning {
+		return false
+	}
+	for _, p := range v.Pods {
+		if p.Phase == orchestrator.PhaseCompleted {
+			continue // a job pod that did its work
+		}
+		for _, c := range p.Containers {
+			if c.Role == recipes.RoleMain && !containerUp(c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// containerUp: running, and ready when it has a ready probe.
+func containerUp(c orchestrator.ContainerView) bool {
+	return c.State == orchestrator.CStateRunning && c.Health != orchestrator.HealthUnknown && c.Health != orchestrator.HealthNotReady
+}
+
+// upSummary says the stack is up, where, and what to do next.
+func (opts *UpOptions) upSummary(ctx context.Context, dir, stack, logPath string, pid int, view orchestrator.StackView) {
+	if opts.Output == "json" {
+		return
+	}
+	w := opts.IO.Out
+	fmt.Fprintf(w, "Stack %s is up, in the background (supervisor pid %d).\n", stack, pid)
+	multi := len(view.Pods) > 1
+	var ports []string
+	if c, ok := dialControl(dir, stack); ok {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if st, err := c.State(sctx); err == nil {
+			for _, p := range view.Pods {
+				for _, port := range st.Ports[p.Name] {
+					if multi {
+						port = p.Name + " " + port
+					}
+					ports = append(ports, port)
+				}
+			}
+		}
+		cancel()
+	}
+	for _, p := range view.Pods {
+		var cs []string
+		for _, c := range p.Containers {
+			if c.Role != recipes.RoleInfra {
+				cs = append(cs, c.Name+" "+briefState(c))
+			}
+		}
+		fmt.Fprintf(w, "  pod %-8s %s\n", p.Name, strings.Join(cs, ", "))
+	}
+	if len(ports) > 0 {
+		fmt.Fprintf(w, "  ports        %s\n", strings.Join(ports, ", "))
+	}
+	fmt.Fprintf(w, "  log          %s\n", logPath)
+	fmt.Fprintf(w, "Next: sidecar attach --stack %s · sidecar logs -f --stack %s · sidecar down --stack %s\n", stack, stack, stack)
+}
+
+// briefState is a container's state in a word or two: "ready", "running", "exited 0".
+func briefState(c orchestrator.ContainerView) string {
+	switch {
+	case c.State == orchestrator.CStateRunning && c.Health == orchestrator.HealthReady:
+		return "ready"
+	case c.State == orchestrator.CStateExited && c.ExitCode != nil:
+		return fmt.Sprintf("exited %d", *c.ExitCode)
+	}
+	return c.State.String()
+}
+
+// lastLines returns the last n lines of a file, indented, for an error message.
+func lastLines(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "  (" + err.Error() + ")"
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "  | " + strings.Join(lines, "\n  | ")
+}
+
+// newSuperviseCmd is the supervisor of `up -d` (hidden: `up -d` runs it).
+func newSuperviseCmd(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:    "supervise [pods...]",
+		Short:  "Run a stack in the background (started by sidecar up -d)",
+		Hidden: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			// No terminal to lose: a hang-up is ignored (as with nohup), whoever sends it.
+			signal.Ignore(syscall.SIGHUP)
+			v, err := f.settings(cmd)
+			if err != nil {
+				return err
+			}
+			sup := &superviseOptions{log: v.GetString("log")}
+			if fd := v.GetInt("report-fd"); fd > 0 {
+				sup.pipe = os.NewFile(uintptr(fd), "report")
+				sup.report = bufio.NewWriterSize(sup.pipe, 64<<10)
+			}
+			opts := &UpOptions{IO: f.IO, Factory: f, File: v.GetString("file"), Pods: args, Output: "text", Plain: true,
+				ControlDir: v.GetString("control-dir"), supervise: sup}
+			if opts.LogLines, err = parseLogLines(v.GetString("log-lines")); err != nil {
+				return usageErrorf(cmd, "%v", err)
+			}
+			opts.Connect = func(ctx context.Context) (engine, error) { return connectEngine(ctx, f) }
+			sigs := make(chan os.Signal, 2)
+			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+			defer signal.Stop(sigs)
+			opts.Signals = sigs
+			err = upRun(cmd.Context(), opts)
+			sup.result(err, cmd.Root())
+			return err
+		},
+	}
+	cmd.Flags().String("log", "", "the log file the supervisor writes to")
+	cmd.Flags().Int("log-lines", orchestrator.DefaultLogLines, "lines of each container's output kept")
+	cmd.Flags().Int("report-fd", reportFD, "file descriptor of the pipe to report to (0: none)")
+	cmd.Flags().String("control-dir", "", "directory of the control sockets")
+	return cmd
+}
+
+// view is the supervisor's: the lifecycle into its log (with timestamps), and every state
+// event on the report pipe while the up -d that started it reads it.
+func (s *superviseOptions) view(opts *UpOptions) upView {
+	return &supervisorView{s: s, log: plain.New(opts.IO.Out, plain.Options{Timestamps: true})}
+}
+
+type supervisorView struct {
+	s   *superviseOptions
+	log *plain.Printer
+}
+
+func (v *supervisorView) Run(ctx context.Context, sub *orchestrator.Subscription) error {
+	for {
+		evs, err := sub.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		_ = v.log.Print(evs) // a log that cannot be written does not stop the stack
+		v.s.send(evs)
+	}
+}
+
+// send reports events to the up -d that started the supervisor; once it is gone (the pipe
+// is closed), nothing more is sent.
+func (s *superviseOptions) send(evs []orchestrator.Event) {
+	if s.report == nil {
+		return
+	}
+	enc := json.NewEncoder(s.report)
+	for _, ev := range evs {
+		if err := enc.Encode(ev); err != nil {
+			s.hangUp()
+			return
+		}
+	}
+	if s.report.Flush() != nil {
+		s.hangUp()
+	}
+}
+
+func (s *superviseOptions) hangUp() {
+	s.report = nil
+	s.pipe.Close()
+}
+
+// result reports how the supervisor ends: the exit status and what up prints for err,
+// worded as the foreground up words it.
+func (s *superviseOptions) result(err error, root *cobra.Command) {
+	if s.report == nil {
+		return
+	}
+	var msg bytes.Buffer
+	code := exitCode(err, &msg, root)
+	b, _ := json.Marshal(control.NewResult(code, msg.String()))
+	s.report.Write(append(b, '\n'))
+	s.report.Flush()
+	s.hangUp()
+}

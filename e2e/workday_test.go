@@ -1,0 +1,265 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+)
+
+// The working day, on the real engine: up -d returns once the stack is up and leaves it to
+// its supervisor; an unchanged up -d re-creates nothing; restarting main leaves the sidecar
+// untouched; a stopped sidecar stays stopped (no back-off restart) until started; exec
+// passes the command's exit code through; an edit of the sidecar's environment re-creates
+// it alone; down removes everything.
+func TestWorkingDay(t *testing.T) {
+	t.Parallel()
+	s := newDetachedScenario(t)
+	file := s.recipe("sidecar.yaml")
+
+	out, errOut, code := s.run("up", "-d", "-f", file)
+	if code != 0 || !strings.Contains(out, "is up, in the background") {
+		t.Fatalf("up -d exited %d\n%s\n%s", code, out, errOut)
+	}
+	// up -d returned once main was ready: it answers at once.
+	if body, err := s.get("/"); err != nil || !strings.Contains(body, "web") {
+		t.Fatalf("web does not answer after up -d returned: %v", err)
+	}
+	before := s.containers()
+
+	out, _, code = s.run("up", "-d", "-f", file)
+	if code != 0 || !strings.Contains(out, "is up to date") {
+		t.Errorf("an unchanged up -d: exit %d\n%s", code, out)
+	}
+	s.unchanged(before, "after an unchanged up -d", "infra", "ticker", "web")
+
+	// restart web: the sidecar keeps its container and its run.
+	if _, errOut, code := s.run("restart", "--stack", s.stack, "web"); code != 0 {
+		t.Fatalf("restart web exited %d: %s", code, errOut)
+	}
+	after := s.containers()
+	if !after["web"].StartedAt.After(before["web"].StartedAt) || after["web"].ID != before["web"].ID {
+		t.Errorf("web was not restarted in place: %v → %v", before["web"].StartedAt, after["web"].StartedAt)
+	}
+	s.unchanged(before, "after restart web", "infra", "ticker")
+
+	// stop ticker: it stays stopped past its back-off; start brings it back.
+	if _, errOut, code := s.run("stop", "--stack", s.stack, "ticker"); code != 0 {
+		t.Fatalf("stop ticker exited %d: %s", code, errOut)
+	}
+	stopped := s.container("ticker")
+	if stopped.Status != orchestrator.StatusExited {
+		t.Fatalf("ticker after stop: %s", stopped.Status)
+	}
+	s.steady("ticker", 3*time.Second) // back-off: 500ms, then 1s
+	if _, errOut, code := s.run("start", "--stack", s.stack, "ticker"); code != 0 {
+		t.Fatalf("start ticker exited %d: %s", code, errOut)
+	}
+	if c := s.container("ticker"); c.Status != orchestrator.StatusRunning || !c.StartedAt.After(stopped.StartedAt) {
+		t.Errorf("ticker after start: %s, started %s", c.Status, c.StartedAt)
+	}
+
+	// exec: the command's exit code is sidecar's.
+	if out, _, code := s.run("exec", "--stack", s.stack, "web", "--", "/crasher", "-exit-code", "7", "-message", "seven"); code != 7 || !strings.Contains(out, "seven") {
+		t.Errorf("exec exited %d (want 7): %q", code, out)
+	}
+
+	// An edit of the sidecar's environment re-creates it alone.
+	before = s.containers()
+	s.env = append(s.env, "WD_LEVEL=debug")
+	out, errOut, code = s.run("up", "-d", "-f", file)
+	if code != 0 || !strings.Contains(out, "replace ticker: env changed") {
+		t.Fatalf("up -d after the edit: exit %d\n%s\n%s", code, out, errOut)
+	}
+	after = s.containers()
+	if after["ticker"].ID == before["ticker"].ID || after["ticker"].Status != orchestrator.StatusRunning {
+		t.Errorf("ticker was not re-created: %s %s", after["ticker"].ID, after["ticker"].Status)
+	}
+	s.unchanged(before, "after the edit", "infra", "web")
+
+	out, errOut, code = s.run("down", "--stack", s.stack)
+	if code != 0 || !strings.Contains(out, "Stopped stack") {
+		t.Errorf("down exited %d\n%s\n%s", code, out, errOut)
+	}
+	s.nothingLeft()
+	if _, _, code := s.run("ps", "--stack", s.stack); code != 0 {
+		t.Errorf("ps after down exited %d", code)
+	}
+}
+
+// up -d in a terminal that closes while the stack starts (the tmux session is killed): the
+// supervisor is not the terminal's, and the stack comes up and stays.
+func TestDetachedStackOutlivesItsTerminal(t *testing.T) {
+	t.Parallel()
+	s := newDetachedScenario(t)
+	tm := s.tmux()
+	tm.start(s.bin, "up", "-d", "-f", s.recipe("sidecar.yaml"))
+	s.eventually("the infra container", nil, startDeadline, func() error {
+		if _, ok := s.containers()["infra"]; !ok {
+			return fmt.Errorf("not created yet")
+		}
+		return nil
+	})
+	tm.kill()
+	s.eventually("the stack up without its terminal", nil, startDeadline, s.answers("web"))
+	doc := s.psJSON()
+	if len(doc.Stacks) != 1 || doc.Stacks[0].Source != "live" {
+		t.Fatalf("ps: %+v", doc)
+	}
+	before := s.containers()
+	s.steady("", 2*time.Second) // nothing is stopped for the terminal's going either
+	s.unchanged(before, "after the terminal went", "infra", "ticker", "web")
+	if _, errOut, code := s.run("down", "--stack", s.stack); code != 0 {
+		t.Errorf("down exited %d: %s", code, errOut)
+	}
+	s.nothingLeft()
+}
+
+// attach shows two containers' lines side by side; q leaves, and the stack runs on.
+func TestAttachLeavesTheStackRunning(t *testing.T) {
+	t.Parallel()
+	s := newDetachedScenario(t)
+	if out, errOut, code := s.run("up", "-d", "-f", s.recipe("sidecar.yaml")); code != 0 {
+		t.Fatalf("up -d exited %d\n%s\n%s", code, out, errOut)
+	}
+	before := s.containers()
+	tm := s.tmux()
+	tm.start(s.bin, "attach", "--stack", s.stack)
+	sideBySide := regexp.MustCompile(`│.*GET /healthz 200.*│.*line 0\d+`)
+	screen := tm.wait("web's and ticker's lines on one row", func(p string) bool { return sideBySide.MatchString(p) })
+	if !strings.Contains(screen, "q detach") {
+		t.Errorf("the footer does not say q detaches:\n%s", screen)
+	}
+	tm.keys("q")
+	tm.wait("attach to exit", func(p string) bool { return strings.Contains(p, "EXIT=0") })
+	s.unchanged(before, "after q", "infra", "ticker", "web")
+	if _, errOut, code := s.run("down", "--stack", s.stack); code != 0 {
+		t.Errorf("down exited %d: %s", code, errOut)
+	}
+	s.nothingLeft()
+}
+
+// newDetachedScenario is the workday scenario with a state directory of its own (the
+// supervisor's log) and a down at the end should the test stop midway.
+func newDetachedScenario(t *testing.T) *scenario {
+	s := newScenario(t, "workday")
+	s.env = append(s.env, "XDG_STATE_HOME="+t.TempDir())
+	t.Cleanup(func() {
+		if len(s.containers()) > 0 {
+			s.run("down", "--stack", s.stack)
+		}
+	})
+	return s
+}
+
+// unchanged checks that the named containers kept their container and their run.
+func (s *scenario) unchanged(before map[string]orchestrator.ContainerInfo, when string, names ...string) {
+	s.t.Helper()
+	now := s.containers()
+	for _, n := range names {
+		b, a := before[n], now[n]
+		if a.ID != b.ID || !a.StartedAt.Equal(b.StartedAt) || a.Status != orchestrator.StatusRunning {
+			s.t.Errorf("%s: %s changed: %.12s %s %s → %.12s %s %s", when, n, b.ID, b.StartedAt.Format(time.RFC3339Nano), b.Status,
+				a.ID, a.StartedAt.Format(time.RFC3339Nano), a.Status)
+		}
+	}
+}
+
+// steady checks, for d, that the named container (every one with "") does not change
+// state: a stopped container is not restarted, a running one not stopped.
+func (s *scenario) steady(name string, d time.Duration) {
+	s.t.Helper()
+	first := s.containers()
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		for n, c := range s.containers() {
+			if (name == "" || n == name) && (c.Status != first[n].Status || !c.StartedAt.Equal(first[n].StartedAt)) {
+				s.t.Fatalf("%s went from %s to %s", n, first[n].Status, c.Status)
+			}
+		}
+	}
+}
+
+// tmuxSession is a tmux session of the test's own, in which one sidecar command runs; the
+// pane ends with EXIT=<status> when it returns.
+type tmuxSession struct {
+	s    *scenario
+	name string
+}
+
+func (s *scenario) tmux() *tmuxSession {
+	s.t.Helper()
+	if out, err := exec.Command("tmux", "-V").CombinedOutput(); err != nil {
+		msg := fmt.Sprintf("this end-to-end test needs tmux (%v: %s): install it (apt-get install -y tmux)", err, out)
+		if ci := strings.ToLower(os.Getenv("CI")); ci == "true" || ci == "1" {
+			s.t.Fatal("CI=true: " + msg)
+		}
+		s.t.Skip(msg)
+	}
+	tm := &tmuxSession{s: s, name: "wd-" + s.stack}
+	s.t.Cleanup(tm.kill)
+	return tm
+}
+
+func (tm *tmuxSession) start(args ...string) {
+	tm.s.t.Helper()
+	script := filepath.Join(tm.s.t.TempDir(), "run.sh")
+	var b strings.Builder
+	b.WriteString("#!/bin/sh\n")
+	for _, kv := range tm.s.env {
+		if k, _, _ := strings.Cut(kv, "="); envName.MatchString(k) {
+			b.WriteString("export " + shellQuote(kv) + "\n")
+		}
+	}
+	b.WriteString(shellJoin(args) + "\necho EXIT=$?\nsleep 600\n")
+	if err := os.WriteFile(script, []byte(b.String()), 0o755); err != nil {
+		tm.s.t.Fatal(err)
+	}
+	cmd := exec.Command("tmux", "new-session", "-d", "-s", tm.name, "-x", "160", "-y", "40", script)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tm.s.t.Fatalf("tmux new-session: %v\n%s", err, out)
+	}
+}
+
+func (tm *tmuxSession) kill() { _ = exec.Command("tmux", "kill-session", "-t", tm.name).Run() }
+
+func (tm *tmuxSession) keys(keys ...string) {
+	tm.s.t.Helper()
+	if out, err := exec.Command("tmux", append([]string{"send-keys", "-t", tm.name}, keys...)...).CombinedOutput(); err != nil {
+		tm.s.t.Fatalf("tmux send-keys: %v\n%s", err, out)
+	}
+}
+
+// wait waits until the pane satisfies cond, and returns it.
+func (tm *tmuxSession) wait(what string, cond func(string) bool) string {
+	tm.s.t.Helper()
+	var pane string
+	tm.s.eventually(what, nil, startDeadline, func() error {
+		out, err := exec.Command("tmux", "capture-pane", "-p", "-t", tm.name).Output()
+		if err != nil {
+			return err
+		}
+		if pane = string(out); !cond(pane) {
+			return fmt.Errorf("the pane:\n%s", pane)
+		}
+		return nil
+	})
+	return pane
+}
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+func shellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = shellQuote(a)
+	}
+	return strings.Join(q, " ")
+}

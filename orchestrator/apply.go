@@ -1,0 +1,401 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// Apply: `up` of a stack that runs already converges it onto the recipe as it is now. The
+// images are resolved first (a missing one changes nothing); then the stack runner hands
+// each pod's supervisor its new spec, and each converges as converge.go says — what changed
+// is re-created in lifecycle order, the rest keeps running. Pods new in the recipe start,
+// pods no longer in it are torn down. Apply returns once every pod runs its new spec.
+
+// ApplyOptions tune an Apply.
+type ApplyOptions struct {
+	// Pods limits the apply to these pods and the pods they depend on (`up -d api`); the
+	// others are left as they run. Empty: the whole stack, and pods no longer in the recipe
+	// are removed.
+	Pods []string
+}
+
+// ApplyResult says what an Apply changed.
+type ApplyResult struct {
+	// Changes are the changes made, one line each ("replace proxy: env changed"); none when
+	// the stack was up to date.
+	Changes []string
+}
+
+// UpToDate reports whether nothing had to change.
+func (r ApplyResult) UpToDate() bool { return len(r.Changes) == 0 }
+
+type applyReq struct {
+	stack   *recipes.Stack
+	sel     []*recipes.Pod // the pods to converge, in start order
+	partial bool           // ApplyOptions.Pods was given
+	ids     map[string]string
+	reply   chan applyReply
+}
+
+type applyReply struct {
+	changes []string
+	wait    *applyWait
+	err     error
+}
+
+// applyWait is an Apply waiting for pods to converge: the spec generation each pod must
+// report (0: the pod's removal). Only the stack runner's goroutine touches it.
+type applyWait struct {
+	pending  map[string]int
+	failures []string
+	done     chan struct{}
+	err      error // set before done is closed
+}
+
+// Apply converges the running stack onto stack (the same stack name, normalised and
+// valid): see the top of this file. It returns the changes made, once every pod runs its
+// new spec; an error when it could not be applied (nothing changed then), or when a
+// container it created ended its first run before it was started (it is restarted with
+// back-off, as any other, and the rest of the stack runs on). Cancelling ctx stops the wait,
+// not the apply.
+func (o *Orchestrator) Apply(ctx context.Context, stack *recipes.Stack, opts ApplyOptions) (ApplyResult, error) {
+	if stack.Name != o.names.Stack {
+		return ApplyResult{}, fmt.Errorf("the recipe is of stack %s, not %s: %w", stack.Name, o.names.Stack, ErrUnknownPod)
+	}
+	if !o.ran.Load() {
+		return ApplyResult{}, fmt.Errorf("stack %s is %w", o.names.Stack, ErrNotRunning)
+	}
+	stack = withAbsoluteRecipe(stack)
+	sel, err := selectPods(stack, opts.Pods)
+	if err != nil {
+		return ApplyResult{}, err
+	}
+	o.applyMu.Lock()
+	defer o.applyMu.Unlock()
+	_, ids, err := o.resolveImages(ctx, stack, sel, false)
+	if err != nil {
+		return ApplyResult{}, err
+	}
+	req := &applyReq{stack: stack, sel: sel, partial: len(opts.Pods) > 0, ids: ids, reply: make(chan applyReply, 1)}
+	select {
+	case o.applyCh <- req:
+	case <-o.loopDone:
+		return ApplyResult{}, fmt.Errorf("stack %s is %w", o.names.Stack, ErrNotRunning)
+	case <-ctx.Done():
+		return ApplyResult{}, ctx.Err()
+	}
+	rep := <-req.reply
+	res := ApplyResult{Changes: rep.changes}
+	if rep.err != nil {
+		return res, rep.err
+	}
+	select {
+	case <-rep.wait.done:
+		return res, rep.wait.err
+	case <-ctx.Done():
+		return res, ctx.Err()
+	}
+}
+
+// newPodRun prepares a pod's run and its supervisor (not started).
+func (o *Orchestrator) newPodRun(spec *PodSpec) *podRun {
+	pr := &podRun{spec: spec, gen: 1}
+	pr.sup = newSupervisor(spec, o.clock, o.rt, o.exec, o.out, func(r podReport) { o.reports.put(r) })
+	pr.sup.engine = o.engine
+	if o.opCtx != nil {
+		pr.sup.opCtx = o.opCtx
+	}
+	return pr
+}
+
+// needsNetwork tells whether pods need the stack network: several pods, or a subdomain.
+func needsNetwork(pods []*recipes.Pod) bool { return len(pods) > 1 || hasSubdomain(pods) }
+
+// ensureNetwork creates the stack network when pods need it and it is not there yet.
+func (o *Orchestrator) ensureNetwork(ctx context.Context, pods []*recipes.Pod) error {
+	if !needsNetwork(pods) || o.network != "" {
+		return nil
+	}
+	network := o.names.Network()
+	if _, err := o.rt.CreateNetwork(ctx, network, StackLabels(o.stack, o.opts.Version).Encode()); err != nil {
+		return fmt.Errorf("create network %s: %w", network, err)
+	}
+	o.network = network
+	return nil
+}
+
+// install hands an apply's specs to the pods (in the stack runner's goroutine).
+func (o *Orchestrator) install(req *applyReq, stopping bool, startReady func()) {
+	if stopping {
+		req.reply <- applyReply{err: fmt.Errorf("stack %s is stopping: %w", o.names.Stack, ErrNotRunning)}
+		return
+	}
+	inNew := map[string]bool{}
+	for _, p := range req.stack.Pods {
+		inNew[p.Name] = true
+	}
+	// The pods after the apply, in start order: the recipe's, then (partial) the others.
+	var after []*recipes.Pod
+	for _, p := range req.stack.Pods {
+		if o.pods[p.Name] != nil || contains(podNames(req.sel), p.Name) {
+			after = append(after, p)
+		}
+	}
+	for _, p := range o.selected {
+		if !inNew[p.Name] && req.partial {
+			after = append(after, p)
+		}
+	}
+	if err := o.ensureNetwork(o.opCtx, after); err != nil {
+		req.reply <- applyReply{err: err}
+		return
+	}
+	network := ""
+	if needsNetwork(after) {
+		network = o.network
+	}
+	if needsNode(req.sel) && o.node.Name == "" {
+		node, err := o.rt.NodeInfo(o.opCtx)
+		if err != nil {
+			req.reply <- applyReply{err: fmt.Errorf("read the engine's name and resources for the downward API: %w", err)}
+			return
+		}
+		o.node = node
+	}
+
+	wait := &applyWait{pending: map[string]int{}, done: make(chan struct{})}
+	var changes []Change
+	runs, specs := map[string]*podRun{}, map[string]*PodSpec{}
+	for _, p := range req.sel {
+		spec := &PodSpec{Stack: req.stack, Pod: p, Version: o.opts.Version, InfraImage: o.infraImage, Network: network, Node: o.node, ImageIDs: req.ids}
+		spec.Hashes()
+		for _, c := range p.Containers() {
+			o.out.logs.Buffer(p.Name, c.Name)
+		}
+		pr := o.pods[p.Name]
+		switch {
+		case pr == nil || !pr.started:
+			if pr == nil {
+				changes = append(changes, Change{Kind: ChangeAdd, Pod: p.Name, Reason: "new in the recipe"})
+			}
+			pr = o.newPodRun(spec)
+			wait.pending[p.Name] = pr.gen
+		case pr.done || pr.removing:
+			continue // it ended (or is going): nothing to converge
+		default:
+			pr.gen++
+			reply := make(chan ConvergePlan, 1)
+			pr.sup.box.put(msgSpec{spec: spec, gen: pr.gen, reply: reply})
+			select {
+			case cp := <-reply:
+				changes = append(changes, cp.Changes...)
+				wait.pending[p.Name] = pr.gen
+			case <-pr.sup.exited:
+				continue
+			}
+		}
+		runs[p.Name], specs[p.Name] = pr, spec
+	}
+	var removed []*podRun
+	if !req.partial {
+		for name, pr := range o.pods {
+			if !inNew[name] && !pr.done && !pr.removing {
+				removed = append(removed, pr)
+				changes = append(changes, Change{Kind: ChangeRemove, Pod: name, Reason: "no longer in the recipe"})
+			}
+		}
+	}
+
+	o.podsMu.Lock()
+	for name, pr := range runs {
+		pr.spec = specs[name]
+		o.pods[name] = pr
+	}
+	for _, pr := range removed {
+		pr.removing = true
+		if !pr.started {
+			delete(o.pods, pr.spec.Pod.Name)
+			continue
+		}
+		wait.pending[pr.spec.Pod.Name] = 0
+		pr.terminated = true
+		pr.sup.box.put(msgTerminate{})
+	}
+	o.selected, o.stack = after, req.stack
+	o.podsMu.Unlock()
+
+	o.reshapeView(false)
+	startReady()
+	multi := len(after) > 1
+	lines := make([]string, 0, len(changes))
+	for _, c := range changes {
+		if multi && c.Target != "" {
+			c.Target = c.Pod + "/" + c.Target
+		}
+		lines = append(lines, c.String())
+		o.out.publish(MessageEvent{Level: LevelInfo, Pod: c.Pod, Text: "apply: " + c.String()})
+	}
+	o.waits = append(o.waits, wait)
+	req.reply <- applyReply{changes: lines, wait: wait}
+	o.settleWaits()
+}
+
+func podNames(pods []*recipes.Pod) []string {
+	out := make([]string, 0, len(pods))
+	for _, p := range pods {
+		out = append(out, p.Name)
+	}
+	return out
+}
+
+// podConverged notes that a pod runs its spec of generation r.gen.
+func (o *Orchestrator) podConverged(r podReport) {
+	for _, w := range o.waits {
+		if gen, ok := w.pending[r.pod]; ok && gen > 0 && r.gen >= gen {
+			delete(w.pending, r.pod)
+			if r.failure != "" {
+				w.failures = append(w.failures, r.failure)
+			}
+		}
+	}
+	o.settleWaits()
+}
+
+// podGone notes that a pod is torn down; a pod Apply removed is forgotten.
+func (o *Orchestrator) podGone(name string) {
+	pr := o.pods[name]
+	if pr == nil || !pr.removing {
+		return
+	}
+	o.podsMu.Lock()
+	delete(o.pods, name)
+	o.podsMu.Unlock()
+	for _, w := range o.waits {
+		if gen, ok := w.pending[name]; ok && gen == 0 {
+			delete(w.pending, name)
+		}
+	}
+	o.settleWaits()
+}
+
+// settleWaits ends the waits that have nothing pending: the view takes the stack's new
+// shape (what was removed is gone from it).
+func (o *Orchestrator) settleWaits() {
+	kept := o.waits[:0]
+	settled := false
+	for _, w := range o.waits {
+		if len(w.pending) > 0 {
+			kept = append(kept, w)
+			continue
+		}
+		if len(w.failures) > 0 {
+			w.err = errors.New(strings.Join(w.failures, "; "))
+		}
+		close(w.done)
+		settled = true
+	}
+	o.waits = kept
+	if settled {
+		o.reshapeView(true)
+	}
+}
+
+// abandonWaits ends every wait with an error: the stack is going.
+func (o *Orchestrator) abandonWaits(why string) {
+	for _, w := range o.waits {
+		w.err = fmt.Errorf("stack %s: %s", o.names.Stack, why)
+		close(w.done)
+	}
+	o.waits = nil
+}
+
+// reshapeView gives the stack's view the shape of the pods' specs: pods in start order, each
+// with its infra container and its containers in start order. While an apply is under way
+// (final unset), pods and containers on their way out stay, after the others.
+func (o *Orchestrator) reshapeView(final bool) {
+	o.out.reshape(func(v *StackView) {
+		var pods []PodView
+		seen := map[string]bool{}
+		for _, p := range o.selected {
+			seen[p.Name] = true
+			pv := PodView{Name: p.Name, Phase: PhasePending}
+			old := v.Pod(p.Name)
+			if old != nil {
+				pv.Phase, pv.Reason = old.Phase, old.Reason
+			}
+			have := map[string]bool{}
+			get := func(name string, role recipes.Role, image string) {
+				have[name] = true
+				if old != nil {
+					if c := old.Container(name); c != nil {
+						pv.Containers = append(pv.Containers, *c)
+						return
+					}
+				}
+				pv.Containers = append(pv.Containers, ContainerView{Pod: p.Name, Name: name, Role: role, Image: image})
+			}
+			get(InfraName, recipes.RoleInfra, "")
+			for _, c := range p.Containers() {
+				get(c.Name, c.Role, c.Image)
+			}
+			if old != nil && !final {
+				for _, c := range old.Containers {
+					if !have[c.Name] {
+						pv.Containers = append(pv.Containers, c)
+					}
+				}
+			}
+			pods = append(pods, pv)
+		}
+		if !final {
+			for _, p := range v.Pods {
+				if !seen[p.Name] {
+					pods = append(pods, p)
+				}
+			}
+		}
+		v.Pods = pods
+	})
+}
+
+// install takes a pod's new spec (msgSpec): containers no longer in it stop being probed at
+// once, the status learns what was added and dropped, and the reply says what converging
+// will change.
+func (s *supervisor) install(m msgSpec) {
+	for name, w := range s.workers {
+		if m.spec.Pod.Container(name) == nil && w.stop != nil {
+			w.stop() // its probes, stats and hooks
+			w.stop = nil
+		}
+	}
+	s.spec, s.gen = m.spec, m.gen
+	s.st.Reconcile(m.spec.Pod)
+	m.reply <- PlanConverge(s.spec, s.st)
+}
+
+// reportConverged tells the stack runner once the pod runs its current spec.
+func (s *supervisor) reportConverged() {
+	if s.convergedGen == s.gen {
+		return
+	}
+	done, failure := Converged(s.spec, s.st)
+	if !done {
+		return
+	}
+	s.convergedGen = s.gen
+	s.report(podReport{pod: s.spec.Pod.Name, kind: reportConverged, gen: s.gen, failure: failure})
+}
+
+// dropRetired forgets the containers no longer in the recipe once they are removed.
+func (s *supervisor) dropRetired() {
+	for name, c := range s.st.Containers {
+		if c.Retired && c.ID == "" && c.Pending == 0 {
+			delete(s.st.Containers, name)
+			delete(s.views, name)
+		}
+	}
+}

@@ -1,0 +1,107 @@
+package orchestrator_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+)
+
+// command runs CommandContainers with wait, moving the fake clock meanwhile.
+func (h *harness) command(cmd orchestrator.Command, names ...string) error {
+	h.t.Helper()
+	refs, err := h.o.ResolveContainers(names, false)
+	if err != nil {
+		return err
+	}
+	h.await("the command to return", func() { err = h.o.CommandContainers(context.Background(), cmd, refs, true) })
+	return err
+}
+
+func TestResolveContainers(t *testing.T) {
+	h := startDaily(t)
+	refs, err := h.o.ResolveContainers(nil, false)
+	if err != nil || len(refs) != 3 || refs[0].Container != "proxy" || refs[2].Container != "web" {
+		t.Errorf("every container: %v, %v", refs, err)
+	}
+	if _, err := h.o.ResolveContainers([]string{"nope"}, false); !errors.Is(err, orchestrator.ErrUnknownContainer) ||
+		!strings.Contains(err.Error(), "it has proxy, shipper, web") {
+		t.Errorf("unknown: %v", err)
+	}
+	if _, err := h.o.ResolveContainers([]string{"setup"}, false); !errors.Is(err, orchestrator.ErrNotSupported) {
+		t.Errorf("init: %v", err)
+	}
+	if refs, err := h.o.ResolveContainers([]string{"demo/web", "web"}, true); err != nil || len(refs) != 1 {
+		t.Errorf("pod/name: %v, %v", refs, err)
+	}
+	h.shutdownLeavesNothing()
+}
+
+// Stopping a sidecar keeps it stopped (no back-off restart) until it is started; restarting
+// main touches neither the sidecars nor the infra container.
+func TestCommandContainers(t *testing.T) {
+	h := startDaily(t)
+	if err := h.command(orchestrator.CmdStop, "shipper"); err != nil {
+		t.Fatal(err)
+	}
+	if h.state("demo", "shipper") != orchestrator.CStateStopped {
+		t.Fatalf("shipper: %s", h.describe())
+	}
+	h.clock.Step(5 * time.Minute)
+	if c, _ := h.rt.Container("demo-shipper"); c.Starts != 1 || c.Info.Status == orchestrator.StatusRunning {
+		t.Errorf("a stopped sidecar came back")
+	}
+	if err := h.command(orchestrator.CmdStart, "shipper"); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := h.rt.Container("demo-shipper"); c.Starts != 2 || c.Info.Status != orchestrator.StatusRunning {
+		t.Errorf("shipper not started again")
+	}
+
+	proxy, _ := h.rt.Container("demo-proxy")
+	infra, _ := h.rt.Container("demo-infra")
+	if err := h.command(orchestrator.CmdRestart, "web"); err != nil {
+		t.Fatal(err)
+	}
+	if web, _ := h.rt.Container("demo-web"); web.Starts != 2 || h.state("demo", "web") != orchestrator.CStateRunning {
+		t.Errorf("web not restarted: %s", h.describe())
+	}
+	p2, _ := h.rt.Container("demo-proxy")
+	i2, _ := h.rt.Container("demo-infra")
+	if p2.Info.ID != proxy.Info.ID || p2.Starts != 1 || !p2.Info.StartedAt.Equal(proxy.Info.StartedAt) || i2.Starts != infra.Starts {
+		t.Errorf("restarting main touched the proxy or the infra container")
+	}
+
+	// The whole stack: stopped main first, sidecars in reverse; started sidecars in order, main last.
+	cut := len(h.rt.HistoryOf())
+	if err := h.command(orchestrator.CmdRestart); err != nil {
+		t.Fatal(err)
+	}
+	hist := h.rt.HistoryOf()[cut:]
+	before(t, hist, "kill demo-web SIGTERM", "kill demo-shipper SIGTERM")
+	before(t, hist, "kill demo-shipper SIGTERM", "kill demo-proxy SIGTERM")
+	before(t, hist, "kill demo-proxy SIGTERM", "start demo-proxy")
+	before(t, hist, "start demo-proxy", "start demo-shipper")
+	before(t, hist, "start demo-shipper", "start demo-web")
+	if h.o.Snapshot().Phase != orchestrator.PhaseRunning {
+		t.Errorf("stack after restart: %s", h.describe())
+	}
+	h.shutdownLeavesNothing()
+}
+
+// A container that exits right after the command started it: the command says so.
+func TestCommandStartThatCrashes(t *testing.T) {
+	h := startDaily(t)
+	if err := h.command(orchestrator.CmdStop, "shipper"); err != nil {
+		t.Fatal(err)
+	}
+	h.rt.ExitOnStart("demo-shipper", 4)
+	err := h.command(orchestrator.CmdStart, "shipper")
+	if err == nil || !strings.Contains(err.Error(), "shipper exited with code 4 after it was started") {
+		t.Errorf("start: %v", err)
+	}
+	h.shutdownLeavesNothing()
+}

@@ -1,0 +1,459 @@
+package orchestrator
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// Converging a running pod onto a changed recipe (`up` of a running stack, Apply).
+//
+// Every container carries its config hash (Labels.ConfigHash): for an app container a hash of
+// its create spec's hash and of the ID of the image it was created from, so that an image
+// rebuilt under the same tag is a change; for the infra container the hash of what it owns
+// (ports, hostname, network, namespaces, …). The pod's status records the hash each container
+// was created with; the desired hash is the spec's. The planner compares the two:
+//
+//   - an infra container or an init container whose hash changed makes the whole pod be
+//     re-created: members stopped in teardown order, each with its grace, everything removed,
+//     then the pod starts again from its infra container (init containers run before the
+//     sidecars, so running one again means starting the pod over);
+//   - a sidecar or main whose hash changed is replaced — stopped, removed, created from the
+//     new recipe and started — one at a time in start order: a replaced sidecar is started
+//     (and ready, when it has a ready probe) before the next replacement begins, and main
+//     comes last. The other containers, the infra container and the network are not touched;
+//   - a container no longer in the recipe is stopped and removed; a new one is created and
+//     started.
+//
+// The decision is the planner's (planRecreatePod, planReplace), from the spec and the status
+// alone; PlanConverge says it in words for the user. Actions that replace carry Replace, so
+// that the transitions take the container's exit and removal for what they are: not a crash
+// to restart after back-off, not a lost infra container.
+
+// Hashes returns the desired config hashes of the pod's containers (InfraName for the infra
+// container), computed once.
+func (s *PodSpec) Hashes() map[string]string {
+	if s.hashes != nil {
+		return s.hashes
+	}
+	h := map[string]string{InfraName: s.InfraSpec().Labels[keyConfigHash]}
+	for _, c := range s.Pod.Containers() {
+		h[c.Name] = s.desiredAppHash(c)
+	}
+	s.hashes = h
+	return h
+}
+
+// Hash is the desired config hash of one container of the pod.
+func (s *PodSpec) Hash(name string) string {
+	if s.hashes != nil {
+		return s.hashes[name]
+	}
+	if name == InfraName {
+		return s.InfraSpec().Labels[keyConfigHash]
+	}
+	if c := s.Pod.Container(name); c != nil {
+		return s.desiredAppHash(c)
+	}
+	return ""
+}
+
+// desiredAppHash is an app container's config hash: its create spec's, with the image's ID.
+func (s *PodSpec) desiredAppHash(c *recipes.Container) string {
+	h := s.ContainerSpec(c, "").Labels[keyConfigHash]
+	if id := s.ImageIDs[c.Image]; id != "" {
+		h = ConfigHash([2]string{h, id})
+	}
+	return h
+}
+
+// createSpec is the create spec of app container c, labelled with its desired hash.
+func (s *PodSpec) createSpec(c *recipes.Container, infraID string, facts recipes.DownwardFacts) ContainerSpec {
+	spec := s.ContainerSpecFor(c, infraID, facts)
+	spec.Labels[keyConfigHash] = s.Hash(c.Name)
+	return spec
+}
+
+// noteCreate records what the container is created from.
+func (c *ContainerStatus) noteCreate(spec *PodSpec, a Action) {
+	if a.Spec == nil {
+		return
+	}
+	c.Hash, c.CreatedSpec = a.Spec.Labels[keyConfigHash], a.Spec
+	if rc := spec.Pod.Container(a.Target); rc != nil {
+		c.Recipe, c.ImageID = rc, spec.ImageIDs[rc.Image]
+	}
+}
+
+// Reconcile brings the status in line with a pod's new recipe (Apply): containers it adds get
+// a status (FreshRun: their first run gates later replacements), those it drops are retired,
+// new pod volumes get a status.
+func (st *PodStatus) Reconcile(pod *recipes.Pod) {
+	for _, c := range pod.Containers() {
+		cs := st.Containers[c.Name]
+		if cs == nil {
+			st.Containers[c.Name] = &ContainerStatus{Name: c.Name, Role: c.Role, FreshRun: 1, Why: "new in the recipe"}
+			continue
+		}
+		cs.Retired, cs.Role = false, c.Role
+	}
+	for name, cs := range st.Containers {
+		if pod.Container(name) == nil {
+			cs.Retired = true
+		}
+	}
+	for _, v := range pod.Volumes {
+		if len(v.Files) == 0 && st.Volumes[v.Name] == nil {
+			st.Volumes[v.Name] = &VolumeStatus{}
+		}
+	}
+}
+
+// retired returns the containers no longer in the recipe, by name.
+func (st *PodStatus) retired() []*ContainerStatus {
+	var out []*ContainerStatus
+	for _, c := range st.Containers {
+		if c.Retired {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// replaced records that a container stopped and removed for Replace is gone: an app container
+// is created again as a new one (restarts from 0) and started at once unless the user holds
+// it; a removed infra container starts the pod over (at once: it was not lost).
+func (st *PodStatus) replaced(c *ContainerStatus, now time.Time) {
+	c.Replacing = false
+	if c.Role == recipes.RoleInfra {
+		st.Recreating, st.InfraLost = true, "its recipe changed"
+		c.CrashCount, c.ExitedAt = 0, now
+		for _, m := range st.Containers {
+			m.Restarts, m.StartedAt, m.FreshRun = 0, time.Time{}, m.Attempt+1
+		}
+		return
+	}
+	c.Runs, c.CrashCount, c.Restarts, c.StartedAt = 0, 0, 0, time.Time{}
+	c.FreshRun = c.Attempt + 1
+	if !c.Held && !c.Retired {
+		c.StartNow, c.StartReason = true, "re-created: "+strings.TrimPrefix(c.Why, "replace: ")
+	}
+}
+
+// fresh reports whether c is a container Apply created (or is creating) whose first run has
+// not been started yet: running, and ready when it has a ready probe. A first run that
+// ended, or a container the user holds, no longer counts.
+func fresh(c *recipes.Container, cs *ContainerStatus) bool {
+	if cs.FreshRun == 0 || cs.Held || cs.Attempt > cs.FreshRun {
+		return false
+	}
+	if cs.Attempt < cs.FreshRun {
+		return true
+	}
+	return (cs.State == StateRunning || cs.State == StateStarting) && !isStarted(c, cs)
+}
+
+// outdated says why container c no longer runs its recipe ("" when it does): the fields of
+// the recipe that changed, or its image when only the image was rebuilt.
+func outdated(spec *PodSpec, c *recipes.Container, cs *ContainerStatus) string {
+	if cs.ID == "" || cs.Hash == "" || cs.Hash == spec.Hash(c.Name) {
+		return ""
+	}
+	if fields := changedFields(cs.Recipe, c); len(fields) > 0 {
+		return strings.Join(fields, ", ") + " changed"
+	}
+	if id := spec.ImageIDs[c.Image]; cs.ImageID != "" && id != cs.ImageID {
+		return fmt.Sprintf("image %s was rebuilt (%s → %s)", c.Image, shortImageID(cs.ImageID), shortImageID(id))
+	}
+	return "its configuration changed"
+}
+
+// podOutdated says why the pod must be re-created ("" when it need not): what its infra
+// container owns changed, or an init container changed.
+func podOutdated(spec *PodSpec, st *PodStatus) string {
+	if inf := st.Infra; inf.ID != "" && inf.Hash != "" && inf.Hash != spec.Hash(InfraName) {
+		what := "what the infra container owns changed"
+		if inf.CreatedSpec != nil {
+			if fields := changedFields(infraShape(*inf.CreatedSpec), infraShape(spec.InfraSpec())); len(fields) > 0 {
+				what = strings.Join(fields, ", ") + " changed"
+			}
+		}
+		return what
+	}
+	for _, c := range spec.Pod.Init {
+		if why := outdated(spec, c, st.Containers[c.Name]); why != "" {
+			return "init container " + c.Name + ": " + why
+		}
+	}
+	return ""
+}
+
+// infraShape is what of an infra container's create spec a user changes, named as they know
+// it (the labels and mounts follow from the rest).
+func infraShape(s ContainerSpec) any {
+	return struct {
+		Image    string         `json:"infra image"`
+		Hostname string         `json:"hostname"`
+		Ports    []recipes.Port `json:"ports"`
+		Network  string         `json:"network"`
+		Mounts   []MountSpec    `json:"volumes"`
+	}{s.Image, s.Hostname, s.Ports, s.Network, s.Mounts}
+}
+
+// changedFields lists the fields of a and b's JSON forms that differ, by name (nil when
+// either is unknown).
+func changedFields(a, b any) []string {
+	if a == nil || b == nil {
+		return nil
+	}
+	fields := func(v any) map[string]json.RawMessage {
+		raw, err := json.Marshal(v)
+		m := map[string]json.RawMessage{}
+		if err == nil {
+			_ = json.Unmarshal(raw, &m)
+		}
+		return m
+	}
+	fa, fb := fields(a), fields(b)
+	var out []string
+	for k, v := range fa {
+		if !bytes.Equal(v, fb[k]) {
+			out = append(out, k)
+		}
+	}
+	for k := range fb {
+		if _, ok := fa[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func shortImageID(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		id = id[:12]
+	}
+	return id
+}
+
+// planRecreatePod re-creates the pod when what its infra container owns, or an init
+// container, changed: the members are stopped in teardown order (main, then the sidecars in
+// reverse), each with its own grace, then removed, then the infra container is removed and
+// the pod starts over from it. It reports whether it planned for the pod.
+func planRecreatePod(spec *PodSpec, st *PodStatus, p *Plan) bool {
+	why := podOutdated(spec, st)
+	if why == "" {
+		return false
+	}
+	p.Phase, p.Reason = PhaseRecreating, "re-creating the pod: "+why
+	reason := "re-create the pod: " + why
+	pod := spec.Pod
+	for _, c := range teardownOrder(pod) {
+		cs := st.Containers[c.Name]
+		if cs.Pending.Has(OpCreate | OpStart | OpStop) {
+			return true
+		}
+		if cs.State == StateRunning || cs.State == StateStarting {
+			p.act(Action{Kind: ActStop, Target: c.Name, Role: c.Role, ID: cs.ID, Grace: ownGrace(c, pod), Reason: reason, Replace: true})
+			return true
+		}
+	}
+	left := false
+	for _, cs := range st.sorted(spec) {
+		if cs.ID == "" && cs.Pending == 0 {
+			continue
+		}
+		left = true
+		if cs.ID != "" && cs.Pending == 0 {
+			p.act(Action{Kind: ActRemove, Target: cs.Name, Role: cs.Role, ID: cs.ID, Reason: reason, Replace: true})
+		}
+	}
+	if inf := st.Infra; !left && inf.Pending == 0 {
+		p.act(Action{Kind: ActRemove, Target: InfraName, Role: recipes.RoleInfra, ID: inf.ID, Reason: reason, Replace: true})
+	}
+	return true
+}
+
+// planReplace replaces the sidecars and main whose recipe changed, one at a time in start order: the next waits until
+// the one before, once created again, is started (running, and ready with a ready probe).
+// A container that is re-created is started by the start-up rules (StartNow).
+func planReplace(spec *PodSpec, st *PodStatus, p *Plan) {
+	pod := spec.Pod
+	waitFor := ""
+	for _, c := range append(append([]*recipes.Container(nil), pod.Sidecars...), pod.Main) {
+		cs := st.Containers[c.Name]
+		why := outdated(spec, c, cs)
+		if why == "" && !cs.Replacing {
+			if waitFor == "" && fresh(c, cs) {
+				waitFor = c.Name
+			}
+			continue
+		}
+		if waitFor != "" {
+			p.wait(c.Name, time.Time{}, "re-created once "+waitFor+" is started")
+			return
+		}
+		reason := cs.Why
+		if why != "" {
+			reason = "replace: " + why
+		}
+		switch {
+		case cs.Pending != 0 || p.acts(c.Name):
+		case cs.State == StateRunning || cs.State == StateStarting:
+			p.act(Action{Kind: ActStop, Target: c.Name, Role: c.Role, ID: cs.ID, Grace: ownGrace(c, pod), Reason: reason, Replace: true})
+		case cs.ID != "":
+			p.act(Action{Kind: ActRemove, Target: c.Name, Role: c.Role, ID: cs.ID, Reason: reason, Replace: true})
+		}
+		return
+	}
+}
+
+// planRetire stops and removes the containers no longer in the recipe, each with its own
+// grace.
+func planRetire(spec *PodSpec, st *PodStatus, p *Plan) {
+	for _, cs := range st.retired() {
+		if cs.Pending != 0 || p.acts(cs.Name) {
+			continue
+		}
+		switch {
+		case cs.State == StateRunning || cs.State == StateStarting:
+			grace := spec.Pod.StopGrace.D()
+			if cs.Recipe != nil {
+				grace = ownGrace(cs.Recipe, spec.Pod)
+			}
+			p.act(Action{Kind: ActStop, Target: cs.Name, Role: cs.Role, ID: cs.ID, Grace: grace, Reason: "no longer in the recipe", Replace: true})
+		case cs.ID != "":
+			p.act(Action{Kind: ActRemove, Target: cs.Name, Role: cs.Role, ID: cs.ID, Reason: "no longer in the recipe", Replace: true})
+		}
+	}
+}
+
+// acts reports whether the plan has an action on target already.
+func (p *Plan) acts(target string) bool {
+	for _, a := range p.Actions {
+		if a.Target == target {
+			return true
+		}
+	}
+	return false
+}
+
+// ChangeKind is what Apply does to a container or a pod.
+type ChangeKind int
+
+const (
+	ChangeReplace  ChangeKind = iota + 1 // a container is created again from its new recipe
+	ChangeAdd                            // a container or pod is new in the recipe
+	ChangeRemove                         // a container or pod is no longer in the recipe
+	ChangeRecreate                       // the whole pod is created again
+)
+
+var changeKindNames = []string{"", "replace", "add", "remove", "re-create pod"}
+
+func (k ChangeKind) String() string { return enumName(changeKindNames, int(k)) }
+
+// Change is one thing Apply does, and why.
+type Change struct {
+	Kind   ChangeKind
+	Pod    string
+	Target string // the container ("" for the pod)
+	Reason string
+}
+
+// String is the change as one line: "replace proxy: env changed".
+func (c Change) String() string {
+	s := c.Kind.String() + " "
+	switch {
+	case c.Kind == ChangeRecreate:
+		s += c.Pod
+	case c.Target == "":
+		s = c.Kind.String() + " pod " + c.Pod
+	default:
+		s += c.Target
+	}
+	if c.Reason != "" {
+		s += ": " + c.Reason
+	}
+	return s
+}
+
+// ConvergePlan is what converging a pod onto its spec changes, in the order it happens.
+type ConvergePlan struct {
+	Pod     string
+	Changes []Change
+}
+
+// String is the plan, one change a line; "" when the pod is up to date.
+func (cp ConvergePlan) String() string {
+	var b strings.Builder
+	for _, c := range cp.Changes {
+		b.WriteString(c.String() + "\n")
+	}
+	return b.String()
+}
+
+// PlanConverge says what converging the pod onto spec changes, from the status: the same
+// decisions the planner acts on (planRecreatePod, planReplace), in words.
+func PlanConverge(spec *PodSpec, st *PodStatus) ConvergePlan {
+	cp := ConvergePlan{Pod: spec.Pod.Name}
+	add := func(kind ChangeKind, target, reason string) {
+		cp.Changes = append(cp.Changes, Change{Kind: kind, Pod: spec.Pod.Name, Target: target, Reason: reason})
+	}
+	if why := podOutdated(spec, st); why != "" {
+		add(ChangeRecreate, "", why)
+		return cp
+	}
+	for _, cs := range st.retired() {
+		if cs.ID != "" || cs.Pending != 0 {
+			add(ChangeRemove, cs.Name, "no longer in the recipe")
+		}
+	}
+	for _, c := range append(append([]*recipes.Container(nil), spec.Pod.Sidecars...), spec.Pod.Main) {
+		cs := st.Containers[c.Name]
+		switch why := outdated(spec, c, cs); {
+		case why != "":
+			add(ChangeReplace, c.Name, why)
+		case cs.FreshRun == 1 && cs.Attempt == 0 && cs.ID == "" && cs.Pending == 0:
+			add(ChangeAdd, c.Name, "new in the recipe")
+		}
+	}
+	return cp
+}
+
+// Converged says whether the pod runs its spec: nothing to re-create, replace or remove, the
+// containers Apply created started, main started (or held by the user). failure says why a
+// container Apply created ended its first run before it was started: converging is over, and
+// it did not go well (the container is restarted with back-off as any other). A job pod
+// that completed is never run again: it counts as converged.
+func Converged(spec *PodSpec, st *PodStatus) (done bool, failure string) {
+	if st.JobDone {
+		return true, "" // a job that completed is never run again
+	}
+	if st.Terminating || st.Recreating || podOutdated(spec, st) != "" || len(st.retired()) > 0 {
+		return false, ""
+	}
+	var failed []string
+	for _, c := range append(append([]*recipes.Container(nil), spec.Pod.Sidecars...), spec.Pod.Main) {
+		cs := st.Containers[c.Name]
+		if cs.Replacing || outdated(spec, c, cs) != "" || fresh(c, cs) {
+			return false, ""
+		}
+		if cs.FreshRun > 0 && cs.Attempt == cs.FreshRun && cs.State == StateExited && !cs.Held {
+			failed = append(failed, fmt.Sprintf("%s %s after it was created anew (it is restarted with back-off; sidecar logs %s says why)",
+				c.Name, fmtExitVerb(cs.ExitCode, cs.OOMKilled), c.Name))
+		}
+	}
+	if len(failed) > 0 {
+		return true, strings.Join(failed, "; ")
+	}
+	main := st.Containers[spec.Pod.Main.Name]
+	return st.MainStarted && (main.Held || isStarted(spec.Pod.Main, main)), ""
+}

@@ -1,0 +1,328 @@
+package orchestrator_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// daily is the stack of the working-day tests: init setup, sidecars proxy (ready probe) and
+// shipper, main web (ready probe); edit changes it before it is built.
+func daily(edit ...func(*recipes.Pod)) *recipes.Stack {
+	p := pod("demo", ctr("web", readyProbe), sidecars(ctr("proxy", readyProbe), ctr("shipper")), inits(ctr("setup")))
+	for _, e := range edit {
+		e(p)
+	}
+	return stack("demo", p)
+}
+
+func startDaily(t *testing.T) *harness {
+	t.Helper()
+	h := newHarness(t, daily(), orchestrator.Options{})
+	h.rt.ExitOnStart("demo-setup", 0)
+	h.start()
+	h.until("the stack running", 0, func() bool { return h.o.Snapshot().Phase == orchestrator.PhaseRunning })
+	return h
+}
+
+// await runs fn in the background and waits for it, moving the fake clock meanwhile.
+func (h *harness) await(what string, fn func()) {
+	h.t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn()
+	}()
+	h.until(what, 100*time.Millisecond, func() bool {
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	})
+}
+
+// apply runs Apply, moving the fake clock while it waits.
+func (h *harness) apply(st *recipes.Stack, opts orchestrator.ApplyOptions) (res orchestrator.ApplyResult, err error) {
+	h.t.Helper()
+	h.await("Apply to return", func() { res, err = h.o.Apply(context.Background(), st, opts) })
+	return res, err
+}
+
+func changed(before, after map[string]string) []string {
+	var out []string
+	for n, id := range before {
+		if after[n] != id {
+			out = append(out, n)
+		}
+	}
+	for n := range after {
+		if _, ok := before[n]; !ok {
+			out = append(out, n+" (new)")
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestApplyUpToDate(t *testing.T) {
+	h := startDaily(t)
+	before := h.ids()
+	creates := h.rt.CallCount("CreateContainer")
+	res, err := h.apply(daily(), orchestrator.ApplyOptions{})
+	if err != nil || !res.UpToDate() {
+		t.Fatalf("Apply = %v, %v; want up to date", res.Changes, err)
+	}
+	if got := changed(before, h.ids()); len(got) > 0 || h.rt.CallCount("CreateContainer") != creates {
+		t.Errorf("an unchanged recipe re-created %v", got)
+	}
+	if c, _ := h.rt.Container("demo-setup"); c.Starts != 1 {
+		t.Errorf("setup ran %d times", c.Starts)
+	}
+	h.shutdownLeavesNothing()
+}
+
+func TestApplyReplacesOnlyWhatChanged(t *testing.T) {
+	h := startDaily(t)
+	before := h.ids()
+	webRun, _ := h.rt.Container("demo-web")
+	res, err := h.apply(daily(func(p *recipes.Pod) { p.Sidecars[1].Env = recipes.Env{"LEVEL": "debug"} }), orchestrator.ApplyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(res.Changes, "; "); got != "replace shipper: env changed" {
+		t.Errorf("changes %q", got)
+	}
+	if got := changed(before, h.ids()); !slices.Equal(got, []string{"demo-shipper"}) {
+		t.Errorf("re-created %v, want only demo-shipper", got)
+	}
+	sh, _ := h.rt.Container("demo-shipper")
+	if sh.Info.Status != orchestrator.StatusRunning || !slices.Contains(sh.Spec.Env, "LEVEL=debug") {
+		t.Errorf("the new shipper: %s, env %v", sh.Info.Status, sh.Spec.Env)
+	}
+	if web, _ := h.rt.Container("demo-web"); web.Starts != 1 || !web.Info.StartedAt.Equal(webRun.Info.StartedAt) {
+		t.Errorf("web was touched: %d starts", web.Starts)
+	}
+	if v := h.view("demo", "shipper"); v.Restarts != 0 || v.State != orchestrator.CStateRunning {
+		t.Errorf("shipper's view: %+v", v)
+	}
+	// The next apply of the same recipe changes nothing.
+	res, err = h.apply(daily(func(p *recipes.Pod) { p.Sidecars[1].Env = recipes.Env{"LEVEL": "debug"} }), orchestrator.ApplyOptions{})
+	if err != nil || !res.UpToDate() {
+		t.Errorf("second Apply = %v, %v", res.Changes, err)
+	}
+	h.shutdownLeavesNothing()
+}
+
+// A replaced sidecar with a ready probe is ready again before main is replaced; the infra
+// container is never touched.
+func TestApplyReplacesInStartOrder(t *testing.T) {
+	h := startDaily(t)
+	infra, _ := h.rt.Container("demo-infra")
+	h.rt.SetProbe("demo-proxy", errors.New("not yet"))
+	edit := func(p *recipes.Pod) {
+		p.Sidecars[0].Command = []string{"/proxy", "-v"}
+		p.Main.Env = recipes.Env{"GREETING": "hi"}
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.o.Apply(context.Background(), daily(edit), orchestrator.ApplyOptions{})
+		done <- err
+	}()
+	h.until("the new proxy running", 0, func() bool {
+		c, ok := h.rt.Container("demo-proxy")
+		return ok && c.Info.Status == orchestrator.StatusRunning && slices.Equal(c.Spec.Cmd, []string{"/proxy", "-v"})
+	})
+	h.clock.Step(5 * time.Second) // probe attempts fail: proxy is not ready
+	if web, _ := h.rt.Container("demo-web"); web.Info.Status != orchestrator.StatusRunning || web.Starts != 1 {
+		t.Fatalf("web was stopped before the new proxy was ready: %s", web.Info.Status)
+	}
+	h.rt.SetProbe("demo-proxy", nil)
+	h.until("Apply to return", time.Second, func() bool {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			return true
+		default:
+			return false
+		}
+	})
+	web, _ := h.rt.Container("demo-web")
+	if !slices.Contains(web.Spec.Env, "GREETING=hi") {
+		t.Errorf("web not replaced: env %v", web.Spec.Env)
+	}
+	if i2, _ := h.rt.Container("demo-infra"); i2.Info.ID != infra.Info.ID || i2.Starts != 1 {
+		t.Errorf("the infra container was touched")
+	}
+	h.shutdownLeavesNothing()
+}
+
+// What the infra container owns changing re-creates the pod, in lifecycle order.
+func TestApplyPortsRecreateThePod(t *testing.T) {
+	h := startDaily(t)
+	was := h.ids()
+	res, err := h.apply(daily(func(p *recipes.Pod) {
+		p.Main.Ports = []recipes.Port{{HostPort: 8080, ContainerPort: 8080, Protocol: recipes.ProtoTCP}}
+	}), orchestrator.ApplyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(res.Changes, "; "); got != "re-create pod demo: ports changed" {
+		t.Errorf("changes %q", got)
+	}
+	if got := changed(was, h.ids()); len(got) != 5 {
+		t.Errorf("re-created %v, want all five", got)
+	}
+	hist := h.rt.HistoryOf()
+	cut := index(hist, "kill demo-web SIGTERM")
+	if cut < 0 {
+		t.Fatalf("web was not stopped: %v", hist)
+	}
+	hist = hist[cut:]
+	before2 := func(a, b string) { t.Helper(); before(t, hist, a, b) }
+	before2("kill demo-web SIGTERM", "kill demo-shipper SIGTERM")
+	before2("kill demo-shipper SIGTERM", "kill demo-proxy SIGTERM")
+	before2("destroy demo-web", "destroy demo-infra")
+	before2("destroy demo-infra", "start demo-infra")
+	before2("start demo-setup", "start demo-proxy")
+	before2("start demo-proxy", "start demo-web")
+	if p, _ := h.rt.Container("demo-infra"); len(p.Spec.Ports) != 1 {
+		t.Errorf("the new infra container publishes %v", p.Spec.Ports)
+	}
+	h.shutdownLeavesNothing()
+}
+
+func TestApplyRebuiltImage(t *testing.T) {
+	h := startDaily(t)
+	h.rt.AddImage("test/web:1") // built again under its tag
+	res, err := h.apply(daily(), orchestrator.ApplyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Changes) != 1 || !strings.HasPrefix(res.Changes[0], "replace web: image test/web:1 was rebuilt") {
+		t.Errorf("changes %q", res.Changes)
+	}
+	h.shutdownLeavesNothing()
+}
+
+func TestApplyAddsAndRemovesContainersAndPods(t *testing.T) {
+	h := startDaily(t)
+	h.rt.AddImage("test/otel:1", "test/api:1")
+	next := daily(func(p *recipes.Pod) {
+		otel := ctr("otel")
+		otel.Role, otel.Restart = recipes.RoleSidecar, recipes.RestartAlways
+		p.Sidecars = []*recipes.Container{p.Sidecars[0], otel}
+	})
+	api := pod("api", ctr("api"))
+	next.Pods = append(next.Pods, api)
+	res, err := h.apply(next, orchestrator.ApplyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"re-create pod demo: network changed", "add pod api: new in the recipe"}
+	if !slices.Equal(res.Changes, want) {
+		t.Errorf("changes %q, want %q", res.Changes, want)
+	}
+	if _, ok := h.rt.Container("demo-shipper"); ok {
+		t.Errorf("shipper is still there")
+	}
+	for _, n := range []string{"demo-otel", "demo-api-api", "demo-api-infra"} {
+		if c, ok := h.rt.Container(n); !ok || c.Info.Status != orchestrator.StatusRunning {
+			t.Errorf("%s does not run", n)
+		}
+	}
+	if nets := h.rt.Networks(); len(nets) != 1 {
+		t.Errorf("networks %v", nets)
+	}
+	snap := h.o.Snapshot()
+	if len(snap.Pods) != 2 || snap.Pods[0].Container("shipper") != nil || snap.Pods[0].Container("otel") == nil {
+		t.Errorf("view after the apply: %s", h.describe())
+	}
+
+	// Back to one pod without otel: api goes, otel goes (the pod leaves the network).
+	res, err = h.apply(daily(func(p *recipes.Pod) { p.Sidecars = p.Sidecars[:1] }), orchestrator.ApplyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []string{"re-create pod demo: network changed", "remove pod api: no longer in the recipe"}
+	if !slices.Equal(res.Changes, want) {
+		t.Errorf("changes %q, want %q", res.Changes, want)
+	}
+	if _, ok := h.rt.Container("demo-api-api"); ok {
+		t.Errorf("api is still there")
+	}
+	if snap := h.o.Snapshot(); len(snap.Pods) != 1 {
+		t.Errorf("view: %s", h.describe())
+	}
+	h.shutdownLeavesNothing()
+}
+
+func TestApplyOneSidecarAddedAndOneDropped(t *testing.T) {
+	h := startDaily(t)
+	h.rt.AddImage("test/otel:1")
+	res, err := h.apply(daily(func(p *recipes.Pod) {
+		otel := ctr("otel")
+		otel.Role, otel.Restart = recipes.RoleSidecar, recipes.RestartAlways
+		p.Sidecars = []*recipes.Container{p.Sidecars[0], otel}
+	}), orchestrator.ApplyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"remove shipper: no longer in the recipe", "add otel: new in the recipe"}
+	if !slices.Equal(res.Changes, want) {
+		t.Errorf("changes %q, want %q", res.Changes, want)
+	}
+	if _, ok := h.rt.Container("demo-shipper"); ok {
+		t.Errorf("shipper is still there")
+	}
+	if c, ok := h.rt.Container("demo-otel"); !ok || c.Info.Status != orchestrator.StatusRunning {
+		t.Errorf("otel does not run")
+	}
+	if snap := h.o.Snapshot(); snap.Pod("demo").Container("shipper") != nil || snap.Pod("demo").Container("otel") == nil {
+		t.Errorf("view after the apply: %s", h.describe())
+	}
+	h.shutdownLeavesNothing()
+}
+
+// A replaced container that exits at once: Apply says so; the stack runs on and the
+// container is restarted with back-off like any other.
+func TestApplyReportsAReplacementThatCrashes(t *testing.T) {
+	h := startDaily(t)
+	h.rt.ExitOnStart("demo-shipper", 3)
+	_, err := h.apply(daily(func(p *recipes.Pod) { p.Sidecars[1].Env = recipes.Env{"BAD": "1"} }), orchestrator.ApplyOptions{})
+	if err == nil || !strings.Contains(err.Error(), "shipper exited with code 3 after it was created anew") {
+		t.Fatalf("Apply: %v", err)
+	}
+	if h.o.Snapshot().Phase != orchestrator.PhaseRunning {
+		t.Errorf("the stack: %s", h.describe())
+	}
+	h.shutdownLeavesNothing()
+}
+
+func TestApplyRefusesAnotherStackAndUnknownPods(t *testing.T) {
+	h := startDaily(t)
+	if _, err := h.o.Apply(context.Background(), stack("other", pod("other", ctr("x"))), orchestrator.ApplyOptions{}); err == nil {
+		t.Errorf("another stack's recipe was applied")
+	}
+	if _, err := h.o.Apply(context.Background(), daily(), orchestrator.ApplyOptions{Pods: []string{"nope"}}); !errors.Is(err, orchestrator.ErrUnknownPod) {
+		t.Errorf("unknown pod: %v", err)
+	}
+	h.rt.RemoveImages("test/web:1")
+	creates := h.rt.CallCount("CreateContainer")
+	if _, err := h.o.Apply(context.Background(), daily(func(p *recipes.Pod) { p.Main.Env = recipes.Env{"A": "b"} }), orchestrator.ApplyOptions{}); !errors.Is(err, orchestrator.ErrImageUnavailable) {
+		t.Errorf("missing image: %v", err)
+	}
+	if h.rt.CallCount("CreateContainer") != creates {
+		t.Errorf("a failed apply created containers")
+	}
+	h.shutdownLeavesNothing()
+}
