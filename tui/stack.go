@@ -88,6 +88,9 @@ func (s *stackState) Update(ev orchestrator.Event) stackChange {
 				}
 			}
 		}
+		if e.Stack.Phase == orchestrator.PhaseRunning && s.since.IsZero() {
+			s.since = runningSince(e.Stack) // a view attached to a stack that runs already
+		}
 		s.stackPhase(e.Stack.Phase, e.Time)
 		for _, p := range e.Stack.Pods {
 			s.podPhase(p.Name, p.Phase)
@@ -95,6 +98,8 @@ func (s *stackState) Update(ev orchestrator.Event) stackChange {
 	case orchestrator.StackEvent:
 		s.view.Apply(e)
 		s.stackPhase(e.Phase, e.Time)
+	case orchestrator.EngineStateEvent:
+		s.view.Apply(e) // the header says the engine is gone, and since when
 	case orchestrator.PodEvent:
 		s.view.Apply(e)
 		s.podPhase(e.Pod, e.Phase)
@@ -325,4 +330,18 @@ func (s *stackState) starting() bool {
 		}
 	}
 	return false
+}
+
+// runningSince is when a stack found running in a snapshot started: the earliest start of its
+// infra containers (they live as long as their pods), or zero when none is known.
+func runningSince(v orchestrator.StackView) time.Time {
+	var since time.Time
+	for _, p := range v.Pods {
+		for _, c := range p.Containers {
+			if c.Role == recipes.RoleInfra && !c.StartedAt.IsZero() && (since.IsZero() || c.StartedAt.Before(since)) {
+				since = c.StartedAt
+			}
+		}
+	}
+	return since
 }
