@@ -26,11 +26,7 @@ func (r Role) String() string { return enumString(roleNames, int(r)) }
 
 func (r Role) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 
-func (r *Role) UnmarshalText(b []byte) error {
-	v, err := parseEnum("role", roleNames, string(b))
-	*r = Role(v)
-	return err
-}
+func (r *Role) UnmarshalText(b []byte) error { return unmarshalEnum(r, "role", roleNames, string(b)) }
 
 // RestartPolicy says what happens when a container exits.
 type RestartPolicy int
@@ -50,9 +46,7 @@ func (p RestartPolicy) String() string { return enumString(restartNames, int(p))
 func (p RestartPolicy) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
 
 func (p *RestartPolicy) UnmarshalText(b []byte) error {
-	v, err := parseEnum("restart policy", restartNames, string(b))
-	*p = RestartPolicy(v)
-	return err
+	return unmarshalEnum(p, "restart policy", restartNames, string(b))
 }
 
 // Restarts reports whether a container that exited with code should be started again.
@@ -82,9 +76,7 @@ func (p Protocol) String() string { return enumString(protoNames, int(p)) }
 func (p Protocol) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
 
 func (p *Protocol) UnmarshalText(b []byte) error {
-	v, err := parseEnum("protocol", protoNames, strings.ToLower(string(b)))
-	*p = Protocol(v)
-	return err
+	return unmarshalEnum(p, "protocol", protoNames, strings.ToLower(string(b)))
 }
 
 // MountType says what a mount's source is.
@@ -102,9 +94,7 @@ func (t MountType) String() string { return enumString(mountNames, int(t)) }
 func (t MountType) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
 
 func (t *MountType) UnmarshalText(b []byte) error {
-	v, err := parseEnum("mount type", mountNames, string(b))
-	*t = MountType(v)
-	return err
+	return unmarshalEnum(t, "mount type", mountNames, string(b))
 }
 
 // ProbeKind says which check a probe makes.
@@ -124,9 +114,7 @@ func (k ProbeKind) String() string { return enumString(probeNames, int(k)) }
 func (k ProbeKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 func (k *ProbeKind) UnmarshalText(b []byte) error {
-	v, err := parseEnum("probe kind", probeNames, string(b))
-	*k = ProbeKind(v)
-	return err
+	return unmarshalEnum(k, "probe kind", probeNames, string(b))
 }
 
 // SourceKind says what kind of file a stack was read from.
@@ -145,9 +133,7 @@ func (k SourceKind) String() string { return enumString(sourceNames, int(k)) }
 func (k SourceKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 func (k *SourceKind) UnmarshalText(b []byte) error {
-	v, err := parseEnum("source kind", sourceNames, string(b))
-	*k = SourceKind(v)
-	return err
+	return unmarshalEnum(k, "source kind", sourceNames, string(b))
 }
 
 func enumString(names []string, v int) string {
@@ -157,19 +143,20 @@ func enumString(names []string, v int) string {
 	return names[v]
 }
 
-func parseEnum(what string, names []string, s string) (int, error) {
+// unmarshalEnum sets *into to the value s names in names (what names the enum in the error).
+func unmarshalEnum[T ~int](into *T, what string, names []string, s string) error {
+	*into = 0
+	valid := make([]string, 0, len(names))
 	for i, n := range names {
 		if n != "" && n == s {
-			return i, nil
+			*into = T(i)
+			return nil
 		}
-	}
-	valid := make([]string, 0, len(names))
-	for _, n := range names {
 		if n != "" {
 			valid = append(valid, n)
 		}
 	}
-	return 0, &EnumError{What: what, Value: s, Valid: valid}
+	return &EnumError{What: what, Value: s, Valid: valid}
 }
 
 // EnumError is an unknown enum value.

@@ -67,9 +67,7 @@ func (k KubeKind) String() string { return enumString(kubeKindNames, int(k)) }
 func (k KubeKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 func (k *KubeKind) UnmarshalText(b []byte) error {
-	v, err := parseEnum("workload kind", kubeKindNames, strings.ToLower(string(b)))
-	*k = KubeKind(v)
-	return err
+	return unmarshalEnum(k, "workload kind", kubeKindNames, strings.ToLower(string(b)))
 }
 
 // KubeOptions tune ExportKube.

@@ -151,9 +151,7 @@ func (m *VolumeMedium) UnmarshalText(b []byte) error {
 		*m = MediumDefault
 		return nil
 	}
-	v, err := parseEnum("volume medium", mediumNames, strings.ToLower(string(b)))
-	*m = VolumeMedium(v)
-	return err
+	return unmarshalEnum(m, "volume medium", mediumNames, strings.ToLower(string(b)))
 }
 
 // WatchAction is what a watch rule does on a change.
@@ -173,7 +171,5 @@ func (a WatchAction) String() string { return enumString(watchActionNames, int(a
 func (a WatchAction) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
 
 func (a *WatchAction) UnmarshalText(b []byte) error {
-	v, err := parseEnum("watch action", watchActionNames, string(b))
-	*a = WatchAction(v)
-	return err
+	return unmarshalEnum(a, "watch action", watchActionNames, string(b))
 }
