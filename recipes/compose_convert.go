@@ -5,15 +5,15 @@ package recipes
 import (
 	"errors"
 	"fmt"
-	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 	"io/fs"
-	"maps"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/types"
@@ -286,13 +286,7 @@ func (cv *composeConv) planInput(s types.ServiceConfig, x *composeX) composeSvc 
 			names = append(names, p.Key.Value)
 		}
 	}
-	names = append(names, slices.Sorted(func(yield func(string) bool) {
-		for k := range s.DependsOn {
-			if !slices.Contains(names, k) && !yield(k) {
-				return
-			}
-		}
-	})...)
+	names = append(names, slices.DeleteFunc(sortedKeys(s.DependsOn), func(k string) bool { return slices.Contains(names, k) })...)
 	for _, n := range names {
 		d, ok := s.DependsOn[n]
 		if !ok || seen[n] {
@@ -362,14 +356,7 @@ func (cv *composeConv) pod(p composePod) *Pod {
 		pod.DependsOn = append(pod.DependsOn, cv.podNames[d.Pod])
 		cv.pos.Set(Field(pk, "depends_on", i), cv.keyAt("services", d.Svc, "depends_on", d.On))
 	}
-	names := slices.Sorted(func(yield func(string) bool) {
-		for n := range b.vols {
-			if !yield(n) {
-				return
-			}
-		}
-	})
-	for _, n := range names {
+	for _, n := range sortedKeys(b.vols) {
 		pod.Volumes = append(pod.Volumes, b.vols[n])
 	}
 	// The pod's grace budget: x-sidecar stop_grace on its infra service; else it covers
@@ -963,7 +950,7 @@ func (cv *composeConv) infra(b *composePodBuild, owner string) {
 // infra service of pod (when pod is set), about aliases on the default network other than
 // the pod's name (which sidecar gives every pod).
 func (cv *composeConv) networks(svc string, s types.ServiceConfig, pod string) {
-	for _, n := range slices.Sorted(maps.Keys(s.Networks)) {
+	for _, n := range sortedKeys(s.Networks) {
 		field := "services." + svc + ".networks." + n
 		if n != "default" {
 			if !cv.said["network "+n] { // once per network
@@ -1018,7 +1005,7 @@ func (cv *composeConv) noInfraPorts(b *composePodBuild) {
 // stackVolumes makes each named volume that services of several pods mount a stack volume,
 // which they share, as compose shares a project's volume between its services.
 func (cv *composeConv) stackVolumes(st *Stack) {
-	for _, src := range slices.Sorted(maps.Keys(cv.volPods)) {
+	for _, src := range sortedKeys(cv.volPods) {
 		pods := cv.volPods[src]
 		if len(pods) < 2 {
 			continue

@@ -27,7 +27,7 @@ func (cv *composeConv) engineFields(b *composePodBuild, svc string, s types.Serv
 		ct.Devices = append(ct.Devices, Device{HostPath: d.Source, ContainerPath: d.Target, Permissions: d.Permissions})
 		cv.pos.Set(Field(ck, "devices", i), cv.itemAt(svc, "devices", i))
 	}
-	for i, name := range slices.Sorted(maps.Keys(s.Ulimits)) {
+	for i, name := range sortedKeys(s.Ulimits) {
 		u := s.Ulimits[name]
 		soft, hard := u.Soft, u.Hard
 		if u.Single != 0 {
@@ -154,7 +154,7 @@ func (cv *composeConv) podFields(b *composePodBuild, svc string, s types.Service
 	dns := &DNSConfig{Nameservers: s.DNS, Searches: s.DNSSearch, Options: s.DNSOpts}
 	take("dns", len(s.DNS)+len(s.DNSSearch)+len(s.DNSOpts) > 0, func() bool { return fmt.Sprint(pod.DNS) == fmt.Sprint(dns) }, func() { pod.DNS = dns })
 	var hosts []HostAlias
-	for _, h := range slices.Sorted(maps.Keys(s.ExtraHosts)) {
+	for _, h := range sortedKeys(s.ExtraHosts) {
 		for _, ip := range s.ExtraHosts[h] {
 			hosts = append(hosts, HostAlias{IP: ip, Hostnames: []string{h}})
 		}

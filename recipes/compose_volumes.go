@@ -8,13 +8,13 @@ package recipes
 
 import (
 	"fmt"
-	"github.com/sidecar-dev/sidecar/internal/suggest"
-	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
-	"maps"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/sidecar-dev/sidecar/internal/suggest"
+	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	yaml "go.yaml.in/yaml/v3"
@@ -100,12 +100,12 @@ func (cv *composeConv) volumeDriver(v *Volume, src string) {
 // podVolumesFromX gives the pod being built the volumes and config files whose x-sidecar
 // names it as their pod, mounted or not.
 func (cv *composeConv) podVolumesFromX(b *composePodBuild) {
-	for _, src := range slices.Sorted(maps.Keys(cv.volX)) {
+	for _, src := range sortedKeys(cv.volX) {
 		if x := cv.volX[src]; x.x.Pod == b.pod.Name {
 			cv.namedVolume(b, src, cv.posOf(yamlpos.Value(x.node, "pod")))
 		}
 	}
-	for _, name := range slices.Sorted(maps.Keys(cv.cfgX)) {
+	for _, name := range sortedKeys(cv.cfgX) {
 		if cv.cfgX[name].x.Pod != b.pod.Name {
 			continue
 		}
@@ -131,10 +131,10 @@ func (cv *composeConv) checkXPods(st *Stack) {
 		}
 		cv.problem(cv.posOf(yamlpos.Value(node, "pod")), fmt.Sprintf("%s.%s.x-sidecar names pod %q, which the file does not make", section, name, pod), hint)
 	}
-	for _, src := range slices.Sorted(maps.Keys(cv.volX)) {
+	for _, src := range sortedKeys(cv.volX) {
 		check("volumes", src, cv.volX[src].x.Pod, cv.volX[src].node)
 	}
-	for _, name := range slices.Sorted(maps.Keys(cv.cfgX)) {
+	for _, name := range sortedKeys(cv.cfgX) {
 		check("configs", name, cv.cfgX[name].x.Pod, cv.cfgX[name].node)
 	}
 }

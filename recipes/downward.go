@@ -3,7 +3,6 @@ package recipes
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -182,13 +181,8 @@ func DownwardValue(pod *Pod, c *Container, ref EnvRef, facts DownwardFacts) (str
 
 // formatMap writes labels or annotations as a downwardAPI volume file holds them.
 func formatMap(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	lines := make([]string, 0, len(keys))
-	for _, k := range keys {
+	var lines []string
+	for _, k := range sortedKeys(m) {
 		lines = append(lines, k+"="+strconv.Quote(m[k]))
 	}
 	return strings.Join(lines, "\n")

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"maps"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -257,7 +256,7 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 	taken := map[string]bool{}
 	for _, p := range s.Pods {
 		for _, v := range p.Volumes {
-			for _, f := range slices.Sorted(maps.Keys(v.Files)) {
+			for _, f := range sortedKeys(v.Files) {
 				cfgNames[composeCfgKey{p.Name, v.Name, f}] = expUniqueName(p.Name+"-"+v.Name+"-"+orElse(dnsLabelFrom(f), "file"), taken)
 			}
 		}
@@ -646,7 +645,7 @@ func composeCondition(svc *composeOutService) string {
 
 func composeDeps(deps map[string]string) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.MappingNode}
-	names := slices.Sorted(maps.Keys(deps))
+	names := sortedKeys(deps)
 	for _, name := range names {
 		n.Content = append(n.Content,
 			&yaml.Node{Kind: yaml.ScalarNode, Value: name},
@@ -664,7 +663,7 @@ func composeDeps(deps map[string]string) *yaml.Node {
 // so that the importer puts the volume mount back together.
 func composeFileMounts(p *Pod, v *Volume, m Mount, index int, cfgNames map[composeCfgKey]string) []composeOutConfigRef {
 	var out []composeOutConfigRef
-	for _, file := range slices.Sorted(maps.Keys(v.Files)) {
+	for _, file := range sortedKeys(v.Files) {
 		lands := composeConfigLands(m.Target, m.SubPath, file)
 		if lands == "" {
 			continue

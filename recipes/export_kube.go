@@ -229,7 +229,7 @@ func kubeSecretWarnings(w *expWarnings, p *Pod) {
 		return
 	}
 	secret := p.Name + "-env"
-	phrase, its := expSecretVariables(slices.Sorted(maps.Keys(set)))
+	phrase, its := expSecretVariables(sortedKeys(set))
 	w.add(p.Name+"/env", "pod %s: %s, so the containers take %s from Secret %s (secretKeyRef), which the manifest holds in plain text: keep the manifest out of version control, or take the Secret out of it and create it in the cluster (kubectl create secret generic %s --from-literal=NAME=value)",
 		p.Name, phrase, its, secret, secret)
 }
@@ -550,11 +550,7 @@ func toKubeConfigMap(s *Stack, p *Pod, v *Volume) (*corev1.ConfigMap, []corev1.K
 		},
 	}
 	var items []corev1.KeyToPath
-	names := make([]string, 0, len(v.Files))
-	for n := range v.Files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := sortedKeys(v.Files)
 	rename := false
 	for _, n := range names {
 		if toKubeConfigMapKey(n) != n {

@@ -3,10 +3,11 @@ package recipes
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -130,13 +131,7 @@ func (k *kubeChecker) meta(kind string, m metav1.ObjectMeta, name func(string) [
 
 // labels checks label values; the keys are sidecar's own.
 func (k *kubeChecker) labels(what string, labels map[string]string) {
-	for _, key := range slices.Sorted(func(yield func(string) bool) {
-		for key := range labels {
-			if !yield(key) {
-				return
-			}
-		}
-	}) {
+	for _, key := range sortedKeys(labels) {
 		hint := "rename the pod"
 		if key == KubeLabelPartOf {
 			hint = "rename the stack (name: in the recipe)"

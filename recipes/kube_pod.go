@@ -4,9 +4,6 @@ package recipes
 
 import (
 	"fmt"
-	"github.com/sidecar-dev/sidecar/internal/suggest"
-	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
-	"maps"
 	"math"
 	"path"
 	"slices"
@@ -14,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sidecar-dev/sidecar/internal/suggest"
+	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 
 	yaml "go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
@@ -594,7 +594,7 @@ func (k *kubeImport) reportMissing() {
 	for _, id := range k.absentOrder {
 		kind, name, _ := strings.Cut(id, " ")
 		at := k.absent[id]
-		names := slices.Sorted(maps.Keys(k.absentStore[id]))
+		names := sortedKeys(k.absentStore[id])
 		create := fmt.Sprintf("kubectl create configmap %s --from-file=FILE --dry-run=client -o yaml", name)
 		if kind == "Secret" {
 			create = fmt.Sprintf("kubectl create secret generic %s --from-literal=KEY=VALUE --dry-run=client -o yaml", name)
@@ -617,13 +617,7 @@ func (k *kubeImport) reportMissing() {
 
 // missingKey reports a reference to a key a ConfigMap or Secret does not have.
 func (k *kubeImport) missingKey(cx *kubeCtx, p string, data *kubeData, key string) {
-	keys := slices.Sorted(func(yield func(string) bool) {
-		for k := range data.data {
-			if !yield(k) {
-				return
-			}
-		}
-	})
+	keys := sortedKeys(data.data)
 	hint := "add it to the " + data.kind + "'s data, or mark the reference optional: true"
 	if s := suggest.DidYouMean(key, keys); s != "" {
 		hint = s + " or " + hint

@@ -7,7 +7,6 @@ package recipes
 
 import (
 	"fmt"
-	"sort"
 	"time"
 )
 
@@ -322,13 +321,8 @@ type Env map[string]string
 
 // Sorted returns the environment as NAME=value lines, sorted by name.
 func (e Env) Sorted() []string {
-	keys := make([]string, 0, len(e))
-	for k := range e {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]string, 0, len(keys))
-	for _, k := range keys {
+	var out []string
+	for _, k := range sortedKeys(e) {
 		out = append(out, k+"="+e[k])
 	}
 	return out

@@ -1,9 +1,9 @@
 package recipes
 
 import (
-	"github.com/sidecar-dev/sidecar/internal/suggest"
-	"maps"
 	"slices"
+
+	"github.com/sidecar-dev/sidecar/internal/suggest"
 )
 
 // aliasTable maps names that users bring from docker compose or Kubernetes to the recipe's
@@ -47,7 +47,7 @@ func didYouMean(word string, candidates []string) string {
 	}
 	names := slices.Clone(candidates)
 	target := make(map[string]string, len(aliases))
-	for _, alias := range slices.Sorted(maps.Keys(aliases)) {
+	for _, alias := range sortedKeys(aliases) {
 		if to := aliases[alias]; slices.Contains(candidates, to) && len(alias) > 4 {
 			names = append(names, alias)
 			target[alias] = to

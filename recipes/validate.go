@@ -2,13 +2,15 @@ package recipes
 
 import (
 	"fmt"
-	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 	"io/fs"
+	"maps"
 	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 
 	"github.com/distribution/reference"
 )
@@ -606,11 +608,4 @@ func containerLabel(c *Container) string {
 	return fmt.Sprintf("container %q", c.Name)
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
