@@ -6,7 +6,6 @@ package recipes
 // names the attribute and says why it is not honoured.
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -151,8 +150,7 @@ func (c *composeImport) reportUnsupported(findings []loader.UnsupportedAttribute
 	byKey := map[string]*group{}
 	at := func(f loader.UnsupportedAttribute) Position { return c.keyAt(f.Path.Parts()...) }
 	slices.SortStableFunc(findings, func(a, b loader.UnsupportedAttribute) int { // first written first
-		pa, pb := at(a), at(b)
-		return cmp.Or(cmp.Compare(pa.File, pb.File), cmp.Compare(pa.Line, pb.Line), cmp.Compare(pa.Col, pb.Col))
+		return at(a).compare(at(b))
 	})
 	for _, f := range findings {
 		parts := f.Path.Parts()
@@ -177,7 +175,7 @@ func (c *composeImport) reportUnsupported(findings []loader.UnsupportedAttribute
 	}
 	for _, g := range groups {
 		if len(g.others) > 0 {
-			g.why += " (services " + kubeAnd(g.others) + " too)"
+			g.why += " (services " + andList(g.others) + " too)"
 		}
 		c.warn(g.at, g.field, g.why)
 	}

@@ -182,19 +182,11 @@ func expSecretLike(name string) bool {
 	return false
 }
 
-// expWordList writes names as "A", "A and B" or "A, B and C".
-func expWordList(names []string) string {
-	if len(names) <= 1 {
-		return strings.Join(names, "")
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
-}
-
 // expSecretVariables writes "variable A looks like a secret" or "variables A and B look like
 // secrets", and what to call the values: "its value" or "their values".
 func expSecretVariables(names []string) (phrase, values string) {
 	if len(names) == 1 {
 		return "variable " + names[0] + " looks like a secret", "its value"
 	}
-	return "variables " + expWordList(names) + " look like secrets", "their values"
+	return "variables " + andList(names) + " look like secrets", "their values"
 }

@@ -269,7 +269,7 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 		}
 	}
 	if names := slices.DeleteFunc(slices.Clone(c.Groups), func(g string) bool { _, _, ok := expNumericUser(g); return ok }); len(names) > 0 {
-		w.add(expField(p, c, "groups"), "%s: groups %s are not numeric: Kubernetes sets supplementary groups by ID only (supplementalGroups), so they are left out", expWho(s, p, c), expWordList(names))
+		w.add(expField(p, c, "groups"), "%s: groups %s are not numeric: Kubernetes sets supplementary groups by ID only (supplementalGroups), so they are left out", expWho(s, p, c), andList(names))
 		c.Groups = slices.DeleteFunc(c.Groups, func(g string) bool { return slices.Contains(names, g) })
 	}
 	if c.User != "" {

@@ -97,7 +97,7 @@ func (k *kubeImport) securityFields(d *kubeDoc, p string) {
 		not = append(not, reason)
 	}
 	if len(not) > 0 {
-		k.warnAt(d, p, kubeAnd(not)+" not applied locally; ignored")
+		k.warnAt(d, p, andList(not)+" not applied locally; ignored")
 	}
 }
 
@@ -365,6 +365,6 @@ func (k *kubeImport) claims(st *Stack) {
 			}
 		}
 		k.warnings = append(k.warnings, Warning{Pos: at, Field: "persistentVolumeClaim", Message: fmt.Sprintf(
-			"persistentVolumeClaim %s becomes volume %s, shared by pods %s, created empty by sidecar up and removed by sidecar down", claim, name, kubeAnd(pods))})
+			"persistentVolumeClaim %s becomes volume %s, shared by pods %s, created empty by sidecar up and removed by sidecar down", claim, name, andList(pods))})
 	}
 }

@@ -102,13 +102,13 @@ func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) *kubePod {
 			continue
 		}
 		if len(nativeBefore) > 0 {
-			what := "the native sidecar " + kubeAnd(nativeBefore)
+			what := "the native sidecar " + andList(nativeBefore)
 			if len(nativeBefore) > 1 {
-				what = "the native sidecars " + kubeAnd(nativeBefore)
+				what = "the native sidecars " + andList(nativeBefore)
 			}
 			k.warnAt(d, p, fmt.Sprintf(
 				"init container %s is listed after %s, which Kubernetes starts before running it; sidecar runs every init container before any sidecar starts, so %s runs first, without %s",
-				c.Name, what, c.Name, kubeAnd(nativeBefore)))
+				c.Name, what, c.Name, andList(nativeBefore)))
 		}
 		pod.Init = append(pod.Init, k.container(cx, p, c, RoleInit, initRestart))
 	}
@@ -261,14 +261,6 @@ func (k *kubeImport) markRejected(cx *kubeCtx) {
 // kubeMaxSeconds is the longest time, in seconds, that a Duration holds.
 const kubeMaxSeconds = int64(math.MaxInt64 / int64(time.Second))
 
-// kubeAnd joins names for a message: "a", "a and b", "a, b and c".
-func kubeAnd(names []string) string {
-	if len(names) < 2 {
-		return strings.Join(names, "")
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
-}
-
 // templateMeta is the path of the pod template's metadata.
 func (cx *kubeCtx) templateMeta() string {
 	if cx.d.kind == "Pod" {
@@ -319,7 +311,7 @@ func (k *kubeImport) mainIndex(cx *kubeCtx) int {
 	}
 	if len(apps) > 1 && cx.d.kind != "Job" && cx.d.kind != "CronJob" { // a Job's is said in pod()
 		k.warnAt(cx.d, cx.sp+".containers", fmt.Sprintf("pod %s could have %s as main; %s, the first, was chosen: name the main container with the annotation %s: NAME (or %s)",
-			cx.kp.pod.Name, kubeAnd(apps), apps[0], kubeDefaultContainer, KubeMainAnnotation))
+			cx.kp.pod.Name, andList(apps), apps[0], kubeDefaultContainer, KubeMainAnnotation))
 	}
 	return first
 }

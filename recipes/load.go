@@ -345,16 +345,5 @@ func stackDir(file, dir string) string {
 }
 
 func sortWarnings(ws []Warning) {
-	slices.SortStableFunc(ws, func(a, b Warning) int {
-		switch {
-		case a.Pos.File != b.Pos.File:
-			if a.Pos.File < b.Pos.File {
-				return -1
-			}
-			return 1
-		case a.Pos.Line != b.Pos.Line:
-			return a.Pos.Line - b.Pos.Line
-		}
-		return a.Pos.Col - b.Pos.Col
-	})
+	slices.SortStableFunc(ws, func(a, b Warning) int { return a.Pos.compare(b.Pos) })
 }

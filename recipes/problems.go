@@ -1,9 +1,10 @@
 package recipes
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -64,16 +65,12 @@ func (ps Problems) Is(target error) bool { return target == ErrInvalid }
 
 // Sort orders problems by file, line and column, keeping the order of equal positions.
 func (ps Problems) Sort() {
-	sort.SliceStable(ps, func(i, j int) bool {
-		a, b := ps[i].Pos, ps[j].Pos
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		return a.Col < b.Col
-	})
+	slices.SortStableFunc(ps, func(a, b Problem) int { return a.Pos.compare(b.Pos) })
+}
+
+// compare orders positions by file, line and column.
+func (p Position) compare(q Position) int {
+	return cmp.Or(cmp.Compare(p.File, q.File), cmp.Compare(p.Line, q.Line), cmp.Compare(p.Col, q.Col))
 }
 
 // unique drops repeats of a problem (the same message at the same place), which two checks
@@ -97,4 +94,12 @@ func (ps Problems) Err() error {
 	}
 	ps.Sort()
 	return ps
+}
+
+// andList joins names for a message: "a", "a and b", "a, b and c".
+func andList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
