@@ -292,7 +292,7 @@ func escapeTree(n *yaml.Node) *yaml.Node {
 			c.Style = 0
 		}
 		return &c
-	})
+	}, nil)
 }
 
 // composePanic is a panic of compose-go, recovered.

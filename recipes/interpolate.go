@@ -18,20 +18,18 @@ import (
 // keys, x-..., are left alone, as they are not part of the recipe) and a compose file
 // (where compose substitutes them too).
 type interpolation struct {
-	file       string
-	where      string // "the recipe", "the compose file": what a .env goes next to
-	env        map[string]string
-	extensions bool
-	probs      Problems
-	warns      []Warning
-	warned     map[string]bool
+	file   string
+	where  string // "the recipe", "the compose file": what a .env goes next to
+	env    map[string]string
+	probs  Problems
+	warns  []Warning
+	warned map[string]bool
 	// failed holds the scalars whose substitution failed (reported); their fields are not
 	// decoded.
 	failed map[*yaml.Node]bool
 	// used holds, per place a scalar that was substituted is written, what it was written as
 	// and the variables that went into it, so that no message shows their values.
 	used map[Position]substitution
-	memo map[*yaml.Node]*yaml.Node
 	// unset holds, per substituted scalar, the variables that were not set in it.
 	unset map[*yaml.Node][]string
 }
@@ -44,39 +42,10 @@ type substitution struct {
 
 // interpolate returns a copy of root with the variables of env substituted.
 func interpolate(file, where string, root *yaml.Node, env map[string]string, extensions bool) (*yaml.Node, *interpolation) {
-	in := &interpolation{file: file, where: where, env: env, extensions: extensions, warned: map[string]bool{},
-		failed: map[*yaml.Node]bool{}, used: map[Position]substitution{}, memo: map[*yaml.Node]*yaml.Node{}, unset: map[*yaml.Node][]string{}}
-	return in.node(root), in
-}
-
-func (in *interpolation) node(n *yaml.Node) *yaml.Node {
-	if n == nil {
-		return nil
-	}
-	if c, done := in.memo[n]; done {
-		return c
-	}
-	if n.Kind == yaml.ScalarNode {
-		c := in.scalar(n)
-		in.memo[n] = c
-		return c
-	}
-	c := *n
-	c.Content = make([]*yaml.Node, len(n.Content))
-	in.memo[n] = &c
-	for i, ch := range n.Content {
-		switch {
-		case n.Kind != yaml.MappingNode:
-			c.Content[i] = in.node(ch)
-		case i%2 == 0: // a key: never substituted
-			c.Content[i] = ch
-		case !in.extensions && strings.HasPrefix(n.Content[i-1].Value, "x-"):
-			c.Content[i] = ch
-		default:
-			c.Content[i] = in.node(ch)
-		}
-	}
-	return &c
+	in := &interpolation{file: file, where: where, env: env, warned: map[string]bool{},
+		failed: map[*yaml.Node]bool{}, used: map[Position]substitution{}, unset: map[*yaml.Node][]string{}}
+	extension := func(key string) bool { return !extensions && strings.HasPrefix(key, "x-") }
+	return yamlpos.Copy(root, in.scalar, extension), in
 }
 
 func (in *interpolation) scalar(n *yaml.Node) *yaml.Node {

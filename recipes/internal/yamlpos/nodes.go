@@ -247,34 +247,36 @@ func Quoted(n *yaml.Node) string {
 }
 
 // Copy returns a copy of the tree below n, made by fn for each scalar value (it may return
-// the scalar itself; mapping keys are kept as they are). Shared nodes stay shared.
-func Copy(n *yaml.Node, fn func(*yaml.Node) *yaml.Node) *yaml.Node {
-	return copyTree(n, fn, map[*yaml.Node]*yaml.Node{})
-}
-
-func copyTree(n *yaml.Node, fn func(*yaml.Node) *yaml.Node, memo map[*yaml.Node]*yaml.Node) *yaml.Node {
-	if n == nil {
-		return nil
-	}
-	if c, ok := memo[n]; ok {
-		return c
-	}
-	if n.Kind == yaml.ScalarNode {
-		c := fn(n)
-		memo[n] = c
-		return c
-	}
-	c := *n
-	c.Content = make([]*yaml.Node, len(n.Content))
-	memo[n] = &c
-	for i, ch := range n.Content {
-		if n.Kind == yaml.MappingNode && i%2 == 0 {
-			c.Content[i] = ch
-			continue
+// the scalar itself). Mapping keys are kept as they are, and so are the values of the keys
+// keep reports (when it is set). Shared nodes stay shared.
+func Copy(n *yaml.Node, fn func(*yaml.Node) *yaml.Node, keep func(key string) bool) *yaml.Node {
+	memo := map[*yaml.Node]*yaml.Node{}
+	var copyTree func(n *yaml.Node) *yaml.Node
+	copyTree = func(n *yaml.Node) *yaml.Node {
+		if n == nil {
+			return nil
 		}
-		c.Content[i] = copyTree(ch, fn, memo)
+		if c, ok := memo[n]; ok {
+			return c
+		}
+		if n.Kind == yaml.ScalarNode {
+			memo[n] = fn(n)
+			return memo[n]
+		}
+		c := *n
+		c.Content = make([]*yaml.Node, len(n.Content))
+		memo[n] = &c
+		for i, ch := range n.Content {
+			mapping := n.Kind == yaml.MappingNode
+			if mapping && (i%2 == 0 || keep != nil && keep(n.Content[i-1].Value)) {
+				c.Content[i] = ch
+				continue
+			}
+			c.Content[i] = copyTree(ch)
+		}
+		return &c
 	}
-	return &c
+	return copyTree(n)
 }
 
 // Prune returns a copy of the tree below n without the nodes in drop: a dropped key or
