@@ -327,7 +327,9 @@ func (p *composePlanner) planGroup(owner string, group []string) (composePod, bo
 	}
 
 	// A dependency loop inside the pod makes any order wrong: report it and stop here.
-	if loop := p.depLoop(members, in); loop != nil {
+	var loop []string
+	cycles(members, func(n string) []string { return p.on(n, in) }, func(c []string) bool { loop = c; return true })
+	if loop != nil {
 		p.note(loop[0], []string{"depends_on", loop[1]}, true, "remove one of these depends_on entries",
 			"depends_on forms a loop: %s", strings.Join(loop, " → "))
 		return pod, false
@@ -476,87 +478,19 @@ func roleWord(role string) string {
 	return "a sidecar"
 }
 
-// depLoop returns a depends_on loop among members, as a closed path, or nil.
-func (p *composePlanner) depLoop(members []string, in map[string]bool) []string {
-	const (
-		white = iota
-		grey
-		black
-	)
-	color := map[string]int{}
-	var stack []string
-	var loop []string
-	var visit func(string) bool
-	visit = func(n string) bool {
-		color[n] = grey
-		stack = append(stack, n)
-		for _, d := range p.byName[n].Deps {
-			if !in[d.On] {
-				continue
-			}
-			switch color[d.On] {
-			case grey:
-				for i, s := range stack {
-					if s == d.On {
-						loop = append(append([]string{}, stack[i:]...), d.On)
-						return true
-					}
-				}
-			case white:
-				if visit(d.On) {
-					return true
-				}
-			}
-		}
-		stack = stack[:len(stack)-1]
-		color[n] = black
-		return false
-	}
-	for _, m := range members {
-		if color[m] == white && visit(m) {
-			return loop
-		}
-	}
-	return nil
-}
-
-// topo orders names so that every service comes after those it depends on (among names),
-// keeping file order where depends_on does not decide. names must be loop-free.
-func (p *composePlanner) topo(names []string) []string {
-	set := map[string]bool{}
-	for _, n := range names {
-		set[n] = true
-	}
-	done := map[string]bool{}
-	out := make([]string, 0, len(names))
-	for len(out) < len(names) {
-		progressed := false
-		for _, n := range names { // names are in file order
-			if done[n] {
-				continue
-			}
-			ready := true
-			for _, d := range p.byName[n].Deps {
-				if set[d.On] && !done[d.On] && d.On != n {
-					ready = false
-					break
-				}
-			}
-			if ready {
-				done[n] = true
-				out = append(out, n)
-				progressed = true
-				break
-			}
-		}
-		if !progressed { // cannot happen for loop-free input; keep what is left in file order
-			for _, n := range names {
-				if !done[n] {
-					done[n] = true
-					out = append(out, n)
-				}
-			}
+// on lists the services n's depends_on names that are in members (all of them, for nil).
+func (p *composePlanner) on(n string, members map[string]bool) []string {
+	var out []string
+	for _, d := range p.byName[n].Deps {
+		if members == nil || members[d.On] {
+			out = append(out, d.On)
 		}
 	}
 	return out
+}
+
+// topo orders names so that every service comes after those it depends on (among names),
+// keeping file order where depends_on does not decide.
+func (p *composePlanner) topo(names []string) []string {
+	return depOrder(names, func(n string) string { return n }, func(n string) []string { return p.on(n, nil) })
 }

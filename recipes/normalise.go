@@ -46,7 +46,7 @@ func normalise(in *Stack, opts Options, env map[string]string, pos *Positions) (
 		}
 		n.pod(s, p)
 	}
-	s.Pods = podOrder(s.Pods)
+	s.Pods = depOrder(s.Pods, func(p *Pod) string { return p.Name }, func(p *Pod) []string { return p.DependsOn })
 	return s, n.probs
 }
 
@@ -245,48 +245,73 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-// podOrder orders pods so that each comes after the pods it depends on; among pods that are
-// free to start, declared order wins. Unknown dependencies are ignored here and cycles leave
-// their pods in declared order: validation reports both.
-func podOrder(pods []*Pod) []*Pod {
-	known := map[string]bool{}
-	for _, p := range pods {
-		known[p.Name] = true
+// depOrder orders items so that each comes after the items it depends on (deps names them);
+// among items that are free to start, the given order wins. Unknown names and an item's own
+// are ignored, and a cycle leaves what is left in the given order: validation reports them.
+func depOrder[T any](items []T, name func(T) string, deps func(T) []string) []T {
+	known, placed := map[string]bool{}, map[string]bool{}
+	for _, it := range items {
+		known[name(it)] = true
 	}
-	placed := map[string]bool{}
-	out := make([]*Pod, 0, len(pods))
-	used := make([]bool, len(pods))
-	for len(out) < len(pods) {
-		progress := false
-		for i, p := range pods {
-			if used[i] {
-				continue
-			}
-			ready := true
-			for _, dep := range p.DependsOn {
-				if known[dep] && !placed[dep] && dep != p.Name {
-					ready = false
-					break
-				}
-			}
-			if ready {
-				used[i] = true
-				placed[p.Name] = true
-				out = append(out, p)
-				progress = true
+	used := make([]bool, len(items))
+	out := make([]T, 0, len(items))
+	for len(out) < len(items) {
+		found := false
+		for i, it := range items {
+			waits := slices.ContainsFunc(deps(it), func(d string) bool { return known[d] && !placed[d] && d != name(it) })
+			if !used[i] && !waits {
+				used[i], placed[name(it)], found = true, true, true
+				out = append(out, it)
 				break
 			}
 		}
-		if !progress { // a cycle: keep the rest in declared order
-			for i, p := range pods {
+		if !found { // a cycle: keep the rest in the given order
+			for i, it := range items {
 				if !used[i] {
 					used[i] = true
-					out = append(out, p)
+					out = append(out, it)
 				}
 			}
 		}
 	}
 	return out
+}
+
+// cycles walks the dependency graph depth first from names, in order, and calls found with
+// each cycle it meets, as a closed path (a → b → a); it stops when found returns true.
+func cycles(names []string, deps func(string) []string, found func(cycle []string) bool) {
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[string]int{}
+	var stack []string
+	var visit func(string) bool
+	visit = func(n string) bool {
+		color[n] = grey
+		stack = append(stack, n)
+		for _, d := range deps(n) {
+			switch color[d] {
+			case white:
+				if visit(d) {
+					return true
+				}
+			case grey:
+				if found(append(slices.Clone(stack[slices.Index(stack, d):]), d)) {
+					return true
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		color[n] = black
+		return false
+	}
+	for _, n := range names {
+		if color[n] == white && visit(n) {
+			return
+		}
+	}
 }
 
 // dnsLabelFrom makes a DNS label out of a name (a directory, a service, a file), the way

@@ -454,48 +454,20 @@ func (v *validator) dependencies() {
 			}
 		}
 	}
-	// Depth-first search; a back edge closes a cycle.
-	const (
-		white = iota
-		grey
-		black
-	)
-	color := map[string]int{}
 	reported := map[string]bool{}
-	var stack []string
-	var visit func(name string)
-	visit = func(name string) {
-		color[name] = grey
-		stack = append(stack, name)
-		for _, dep := range pods[name].DependsOn {
-			if pods[dep] == nil || dep == name {
-				continue
-			}
-			switch color[dep] {
-			case white:
-				visit(dep)
-			case grey:
-				i := slices.Index(stack, dep)
-				cycle := append(slices.Clone(stack[i:]), dep)
-				members := slices.Clone(stack[i:])
-				slices.Sort(members)
-				id := strings.Join(members, ",")
-				if !reported[id] {
-					reported[id] = true
-					v.problem(v.dependsKey(name, dep), v.say("remove one of these depends_on entries", "",
-						"remove one of these names from a "+KubeAnnotationDependsOn+" annotation"),
-						"pods depend on each other in a cycle: %s", strings.Join(cycle, " → "))
-				}
-			}
-		}
-		stack = stack[:len(stack)-1]
-		color[name] = black
+	deps := func(name string) []string {
+		return slices.DeleteFunc(slices.Clone(pods[name].DependsOn), func(d string) bool { return pods[d] == nil || d == name })
 	}
-	for _, name := range names {
-		if color[name] == white {
-			visit(name)
+	cycles(names, deps, func(cycle []string) bool {
+		members := slices.Sorted(slices.Values(cycle[:len(cycle)-1]))
+		if id := strings.Join(members, ","); !reported[id] {
+			reported[id] = true
+			v.problem(v.dependsKey(cycle[len(cycle)-2], cycle[len(cycle)-1]), v.say("remove one of these depends_on entries", "",
+				"remove one of these names from a "+KubeAnnotationDependsOn+" annotation"),
+				"pods depend on each other in a cycle: %s", strings.Join(cycle, " → "))
 		}
-	}
+		return false
+	})
 }
 
 // dependsKey is the position key of pod's depends_on entry naming dep (normalisation keeps
