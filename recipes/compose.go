@@ -452,14 +452,6 @@ func posOf(file string, n *yaml.Node) Position {
 	return Position{File: file, Line: n.Line, Col: n.Column}
 }
 
-// orElse is s, or alt when s is empty.
-func orElse(s, alt string) string {
-	if s == "" {
-		return alt
-	}
-	return s
-}
-
 // composeSections are the top-level keys whose entries are named things (a service, a
 // volume…): an entry that is wrong is replaced by an empty one rather than left out, so
 // that references to it do not become problems of their own.

@@ -9,6 +9,7 @@ package recipes
 // loaded, converted and checked in the same pass.
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math/big"
@@ -463,7 +464,7 @@ var composeKindNames = map[string]string{"object": "a mapping", "array": "a list
 // composeKinds names the kinds a value may be: "a list", "a string, a number or empty".
 func composeKinds(want []string) string {
 	if len(want) == 1 {
-		return orElse(composeKindNames[want[0]], want[0])
+		return cmp.Or(composeKindNames[want[0]], want[0])
 	}
 	var out []string
 	for _, w := range []string{"object", "array", "string", "number", "integer", "boolean", "null"} {
@@ -480,11 +481,11 @@ func composeKinds(want []string) string {
 // schemaProblem reports one error of the schema at the node it is about, and rejects it.
 func (c *composeImport) schemaProblem(e *jsonschema.ValidationError) {
 	parts := e.InstanceLocation
-	field := orElse(yamlpos.Path(parts...), "the top level")
+	field := cmp.Or(yamlpos.Path(parts...), "the top level")
 	key, val := yamlpos.Find(c.root, parts...), c.valueAt(parts)
 	at := val
 	if at == nil || yamlpos.IsNull(at) || (key != nil && at.Kind == yaml.MappingNode && len(parts) > 0) {
-		at = orNode(key, val)
+		at = cmp.Or(key, val)
 	}
 	if at == nil {
 		at = c.root
@@ -507,7 +508,7 @@ func (c *composeImport) schemaProblem(e *jsonschema.ValidationError) {
 	switch k := e.ErrorKind.(type) {
 	case *kind.Type:
 		want := composeKinds(k.Want)
-		hint := orElse(yamlpos.KindHints[want], "write a single value of one of these kinds")
+		hint := cmp.Or(yamlpos.KindHints[want], "write a single value of one of these kinds")
 		switch s, ok := yamlpos.Scalar(val); {
 		case ok && want == "a list" && !yamlpos.IsNull(val):
 			hint = fmt.Sprintf("write it as a list: %s: [%q]", name, s)
@@ -538,8 +539,8 @@ func (c *composeImport) schemaProblem(e *jsonschema.ValidationError) {
 		for i, m := range k.Missing {
 			hints[i] = m + ": " + c.schemaExample(e.SchemaURL, m)
 		}
-		c.issue(yamlpos.At(orNode(key, at), "add "+strings.Join(hints, ", "), "%s has no %s", field, strings.Join(k.Missing, " and ")))
-		reject(orNode(key, val), key != nil, parts)
+		c.issue(yamlpos.At(cmp.Or(key, at), "add "+strings.Join(hints, ", "), "%s has no %s", field, strings.Join(k.Missing, " and ")))
+		reject(cmp.Or(key, val), key != nil, parts)
 	case *kind.AdditionalProperties:
 		for _, prop := range k.Properties {
 			c.unknownKey(parts, prop, e.SchemaURL)
@@ -583,13 +584,6 @@ func schemaRule(k jsonschema.ErrorKind) string {
 		return fmt.Sprintf("must have at least %d entries", k.Want)
 	}
 	return "does not satisfy the specification's " + strings.Join(k.KeywordPath(), "/") + " rule"
-}
-
-func orNode(a, b *yaml.Node) *yaml.Node {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // requiredBy reports whether the value at parts, checked by the schema at url, is one the
@@ -638,12 +632,12 @@ func (c *composeImport) schemaExample(url, prop string) string {
 func (c *composeImport) unknownKey(parent []string, prop, url string) {
 	k := yamlpos.Find(c.root, composeJoin(parent, prop)...)
 	if k == nil {
-		k = orNode(yamlpos.Near(c.root, parent...), c.root)
+		k = cmp.Or(yamlpos.Near(c.root, parent...), c.root)
 	}
 	if url != "" && len(composeKeysAt(parent)) == 0 {
 		_, comp := composeSchema()
 		if s, err := comp.Compile(url); err == nil && len(s.PatternProperties) > 0 && len(s.Properties) == 0 {
-			what := strings.TrimSuffix(orElse(strings.Join(parent, "."), "entry"), "s")
+			what := strings.TrimSuffix(cmp.Or(strings.Join(parent, "."), "entry"), "s")
 			hint := "use letters, digits, '.', '_' and '-' only"
 			if fix := dnsLabelFrom(prop); fix != "" {
 				hint += ", e.g. " + fix
@@ -655,7 +649,7 @@ func (c *composeImport) unknownKey(parent []string, prop, url string) {
 	}
 	known := composeKeysAt(parent)
 	sug := suggest.Closest(prop, known)
-	c.issue(yamlpos.UnknownKey(k, orElse(strings.Join(parent, "."), "the top level"), sug, "", "remove it, or prefix it with x- to keep it as an extension"))
+	c.issue(yamlpos.UnknownKey(k, cmp.Or(strings.Join(parent, "."), "the top level"), sug, "", "remove it, or prefix it with x- to keep it as an extension"))
 	c.reject(k, true, composeJoin(parent, prop))
 	if sug != "" {
 		// What the field it is likely a typo of would have made is missing.

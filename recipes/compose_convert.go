@@ -3,6 +3,7 @@ package recipes
 // From compose-go's services to pods and containers.
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -337,7 +338,7 @@ func (cv *composeConv) pod(p composePod) *Pod {
 	pod.Main = cv.container(b, p.Main, RoleMain)
 	for _, m := range append(append([]string{p.Owner, p.Main}, p.Sidecars...), p.Init...) {
 		if x := cv.xs[m]; x != nil {
-			pod.Namespace, pod.ServiceAccount = orElse(x.Namespace, pod.Namespace), orElse(x.ServiceAccount, pod.ServiceAccount)
+			pod.Namespace, pod.ServiceAccount = cmp.Or(x.Namespace, pod.Namespace), cmp.Or(x.ServiceAccount, pod.ServiceAccount)
 			if x.Labels != nil {
 				pod.Labels = x.Labels
 			}
@@ -435,7 +436,7 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 	}
 	if s.Build != nil {
 		ct.Build = &Build{
-			Context:    orElse(s.Build.Context, "."),
+			Context:    cmp.Or(s.Build.Context, "."),
 			Dockerfile: s.Build.Dockerfile,
 			Target:     s.Build.Target,
 			Args:       cv.resolve(s.Build.Args),
@@ -674,7 +675,7 @@ func (cv *composeConv) portsAt(svc string, ps []types.ServicePortConfig) ([]Port
 			at = cv.posOf(from[i])
 		}
 		port := Port{HostIP: p.HostIP, ContainerPort: int(p.Target)}
-		if err := port.Protocol.UnmarshalText([]byte(orElse(p.Protocol, "tcp"))); err != nil {
+		if err := port.Protocol.UnmarshalText([]byte(cmp.Or(p.Protocol, "tcp"))); err != nil {
 			cv.problem(at, err.Error(), "use tcp, udp or sctp")
 		}
 		if p.Published != "" {

@@ -7,6 +7,7 @@ package recipes
 // sidecar's compose export writes it). docs/import.md documents both.
 
 import (
+	"cmp"
 	"fmt"
 	"path"
 	"path/filepath"
@@ -53,7 +54,7 @@ func (cv *composeConv) volumeName(src string) string {
 	if x := cv.volX[src]; x != nil && x.x.Name != "" {
 		return x.x.Name
 	}
-	return orElse(dnsLabelFrom(src), src)
+	return cmp.Or(dnsLabelFrom(src), src)
 }
 
 // namedVolume adds the pod volume compose volume src becomes to the pod being built, for a
@@ -152,7 +153,7 @@ func (cv *composeConv) config(name string, at Position) *composeCfg {
 	}
 	node := yamlpos.Value(yamlpos.Value(cv.root, "configs"), name)
 	key := cv.keyAt("configs", name)
-	cfg := &composeCfg{name: name, volume: orElse(dnsLabelFrom(name), name), file: name, at: key, volAt: key, fileAt: key, podAt: key}
+	cfg := &composeCfg{name: name, volume: cmp.Or(dnsLabelFrom(name), name), file: name, at: key, volAt: key, fileAt: key, podAt: key}
 	if x := cv.cfgX[name]; x != nil {
 		if x.x.Volume != "" {
 			cfg.volume, cfg.volAt = x.x.Volume, cv.posOf(yamlpos.Value(x.node, "volume"))
@@ -289,7 +290,7 @@ func (cv *composeConv) configMounts(b *composePodBuild, svc string, s types.Serv
 			case rx.Target != "":
 				lands := composeConfigLands(rx.Target, rx.SubPath, cfg.file)
 				if lands == "" || lands != path.Clean(target) {
-					cv.problem(at, fmt.Sprintf("config %s is mounted at %s, but its x-sidecar puts file %s of volume %s at %s", ref.Source, target, cfg.file, cfg.volume, orElse(lands, "no place (it is not under sub_path "+rx.SubPath+")")),
+					cv.problem(at, fmt.Sprintf("config %s is mounted at %s, but its x-sidecar puts file %s of volume %s at %s", ref.Source, target, cfg.file, cfg.volume, cmp.Or(lands, "no place (it is not under sub_path "+rx.SubPath+")")),
 						"make the target the x-sidecar target joined with the file's path below sub_path")
 					continue
 				}

@@ -2,6 +2,7 @@ package recipes
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -257,7 +258,7 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 	for _, p := range s.Pods {
 		for _, v := range p.Volumes {
 			for _, f := range sortedKeys(v.Files) {
-				cfgNames[composeCfgKey{p.Name, v.Name, f}] = expUniqueName(p.Name+"-"+v.Name+"-"+orElse(dnsLabelFrom(f), "file"), taken)
+				cfgNames[composeCfgKey{p.Name, v.Name, f}] = expUniqueName(p.Name+"-"+v.Name+"-"+cmp.Or(dnsLabelFrom(f), "file"), taken)
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package recipes
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -315,7 +316,7 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 		key := toKubeConfigMapKey(path.Base(src.rel))
 		vol, ok := files[src.rel]
 		if !ok {
-			vol = expUniqueName(orElse(dnsLabelFrom(path.Base(src.rel)), "file"), taken)
+			vol = expUniqueName(cmp.Or(dnsLabelFrom(path.Base(src.rel)), "file"), taken)
 			files[src.rel] = vol
 			p.Volumes = append(p.Volumes, &Volume{Name: vol, Files: map[string]string{key: string(src.content)}})
 		}

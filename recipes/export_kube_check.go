@@ -1,6 +1,7 @@
 package recipes
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"path"
@@ -71,7 +72,7 @@ func kubeCheckObjects(file string, objs []any, files map[string]string) ([]Warni
 				k.invalid(validation.IsConfigMapKey(key), "rename the file", "ConfigMap "+o.Name+" key", key)
 				size += len(v)
 			}
-			what := fmt.Sprintf("ConfigMap %s (%s)", o.Name, orElse(files[o.Name], "keys "+strings.Join(kubeDataKeys(o), ", ")))
+			what := fmt.Sprintf("ConfigMap %s (%s)", o.Name, cmp.Or(files[o.Name], "keys "+strings.Join(kubeDataKeys(o), ", ")))
 			if size > kubeMaxDataSize {
 				k.problem("a ConfigMap cannot hold that much: bake the files into the image, or put them on a volume of your cluster (e.g. a PersistentVolumeClaim) and mount that, instead of mounting them from the recipe's directory",
 					"%s holds %d bytes, more than the %d (1 MiB) the API server accepts", what, size, kubeMaxDataSize)

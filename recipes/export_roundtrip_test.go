@@ -1,6 +1,7 @@
 package recipes
 
 import (
+	"cmp"
 	"encoding/json"
 	"os"
 	"path"
@@ -173,14 +174,14 @@ func TestRoundTripKube(t *testing.T) {
 	stacks, loadWarns := roundTripStacks(t)
 	for name, st := range stacks {
 		for _, kind := range []KubeKind{KubeAuto, KubeDeployment, KubeJob, KubePod} {
-			t.Run(name+"/"+orElse(kind.String(), "auto"), func(t *testing.T) {
+			t.Run(name+"/"+cmp.Or(kind.String(), "auto"), func(t *testing.T) {
 				out, _, err := ExportKube(st, KubeOptions{Kind: kind})
 				if err != nil {
 					t.Fatal(err)
 				}
 				decodeKube(t, out) // strictly, into the k8s.io/api types
 				back := importExport(t, st, loadWarns[st], "exported.kube.yaml", out)
-				sameStack(t, "kube "+orElse(kind.String(), "auto"), back, expect(st, kubeDifferences(kind)...), out)
+				sameStack(t, "kube "+cmp.Or(kind.String(), "auto"), back, expect(st, kubeDifferences(kind)...), out)
 			})
 		}
 	}
@@ -447,7 +448,7 @@ func kubeBindFilesBecomeVolumes(st *Stack) {
 				key := toKubeConfigMapKey(path.Base(src.rel))
 				vol, ok := made[src.rel]
 				if !ok {
-					vol = expUniqueName(orElse(dnsLabelFrom(path.Base(src.rel)), "file"), taken)
+					vol = expUniqueName(cmp.Or(dnsLabelFrom(path.Base(src.rel)), "file"), taken)
 					made[src.rel] = vol
 					p.Volumes = append(p.Volumes, &Volume{Name: vol, Files: map[string]string{key: string(src.content)}})
 				}
@@ -502,6 +503,6 @@ func TestRoundTripDifferencesAreNeeded(t *testing.T) {
 			}
 			trips = append(trips, trip{st, importExport(t, st, loadWarns[st], "exported.kube.yaml", out)})
 		}
-		check("kube "+orElse(kind.String(), "auto"), kubeDifferences(kind), trips)
+		check("kube "+cmp.Or(kind.String(), "auto"), kubeDifferences(kind), trips)
 	}
 }

@@ -6,14 +6,17 @@ package recipes
 // or LoadBalancer publish ports. docs/import.md says how every field maps.
 
 import (
+	"cmp"
 	"fmt"
-	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 
 	yaml "go.yaml.in/yaml/v3"
 	appsv1 "k8s.io/api/apps/v1"
@@ -75,13 +78,11 @@ type kubeDoc struct {
 	rejected []string
 }
 
-// kubeData is a ConfigMap's or Secret's keys, with where each was written.
+// kubeData is a ConfigMap's or Secret's keys.
 type kubeData struct {
-	kind string
-	name string
-	data map[string]string
-	pos  map[string]Position
-	at   Position
+	kind, name string
+	data       map[string]string
+	at         Position
 }
 
 // kubePod is a pod converted from a workload, with what Services need to publish to it.
@@ -194,13 +195,7 @@ func (k *kubeImport) at(d *kubeDoc, path string, more ...string) Position {
 
 // keyAt is the position of the key (or item) at path in doc, or of its nearest ancestor.
 func (k *kubeImport) keyAt(d *kubeDoc, path string, more ...string) Position {
-	parts := append(kubeParts(path), more...)
-	for i := len(parts); i > 0; i-- {
-		if n := yamlpos.Find(d.node, parts[:i]...); n != nil {
-			return posOf(k.file, n)
-		}
-	}
-	return posOf(k.file, d.node)
+	return posOf(k.file, cmp.Or(yamlpos.Near(d.node, append(kubeParts(path), more...)...), d.node))
 }
 
 func (k *kubeImport) run(nodes []*yaml.Node) *Stack {
@@ -429,41 +424,36 @@ func (k *kubeImport) decode(d *kubeDoc, out any) (ok bool) {
 	return true
 }
 
+// configMap and secret read a ConfigMap's or Secret's keys: data and binaryData, data and
+// stringData.
 func (k *kubeImport) configMap(d *kubeDoc) {
 	var cm corev1.ConfigMap
-	if !k.decode(d, &cm) {
-		return
+	if k.decode(d, &cm) {
+		k.store(d, k.configMaps, "ConfigMap", cm.Name, cm.Data, kubeText(cm.BinaryData))
 	}
-	data := &kubeData{kind: "ConfigMap", name: cm.Name, data: map[string]string{}, pos: map[string]Position{}, at: k.at(d, "metadata.name")}
-	for key, v := range cm.Data {
-		data.data[key] = v
-		data.pos[key] = k.keyAt(d, "data", key)
-	}
-	for key, v := range cm.BinaryData {
-		data.data[key] = string(v)
-		data.pos[key] = k.keyAt(d, "binaryData", key)
-	}
-	k.store(d, k.configMaps, data)
 }
 
 func (k *kubeImport) secret(d *kubeDoc) {
 	var s corev1.Secret
-	if !k.decode(d, &s) {
-		return
+	if k.decode(d, &s) {
+		k.store(d, k.secrets, "Secret", s.Name, kubeText(s.Data), s.StringData)
 	}
-	data := &kubeData{kind: "Secret", name: s.Name, data: map[string]string{}, pos: map[string]Position{}, at: k.at(d, "metadata.name")}
-	for key, v := range s.Data {
-		data.data[key] = string(v)
-		data.pos[key] = k.keyAt(d, "data", key)
-	}
-	for key, v := range s.StringData {
-		data.data[key] = v
-		data.pos[key] = k.keyAt(d, "stringData", key)
-	}
-	k.store(d, k.secrets, data)
 }
 
-func (k *kubeImport) store(d *kubeDoc, m map[string]*kubeData, data *kubeData) {
+func kubeText(m map[string][]byte) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = string(v)
+	}
+	return out
+}
+
+// store keeps an object's keys (those of a later part win), unless its name is taken.
+func (k *kubeImport) store(d *kubeDoc, m map[string]*kubeData, kind, name string, parts ...map[string]string) {
+	data := &kubeData{kind: kind, name: name, data: map[string]string{}, at: k.at(d, "metadata.name")}
+	for _, p := range parts {
+		maps.Copy(data.data, p)
+	}
 	if prev, dup := m[data.name]; dup {
 		k.problem(k.at(d, "metadata.name"), fmt.Sprintf("%s %q is defined twice (first at %s)", data.kind, data.name, prev.at),
 			"give each one its own name")
@@ -758,7 +748,7 @@ func kubeHasPort(ps []Port, p Port) bool {
 // protocol reads a port's protocol (TCP when left out); another value is a problem at path.
 func (k *kubeImport) protocol(d *kubeDoc, path string, p corev1.Protocol) (Protocol, bool) {
 	var proto Protocol
-	if err := proto.UnmarshalText([]byte(strings.ToLower(orElse(string(p), "tcp")))); err != nil {
+	if err := proto.UnmarshalText([]byte(strings.ToLower(cmp.Or(string(p), "tcp")))); err != nil {
 		hint := "use TCP, UDP or SCTP, or leave protocol out for TCP"
 		if s := suggest.DidYouMean(string(p), []string{"TCP", "UDP", "SCTP"}); s != "" {
 			hint = s + " (" + hint + ")"

@@ -6,6 +6,7 @@ package recipes
 // annotations that ask an injector for a sidecar.
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"slices"
@@ -344,7 +345,7 @@ func (k *kubeImport) claims(st *Stack) {
 				"persistentVolumeClaim %s becomes a pod volume, created empty by sidecar up and removed by sidecar down", claim)})
 			continue
 		}
-		name := orElse(dnsLabelFrom(claim), "claim")
+		name := cmp.Or(dnsLabelFrom(claim), "claim")
 		st.Volumes = append(st.Volumes, &Volume{Name: name})
 		k.pos.Set(StackVolumeKey(name), at)
 		var pods []string

@@ -3,6 +3,7 @@ package recipes
 // From a Kubernetes pod template to a pod: roles, containers, environment, probes, volumes.
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"path"
@@ -44,9 +45,9 @@ type kubeCtx struct {
 func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) *kubePod {
 	meta, tmpl, sp, spec := w.meta, w.tmpl, w.specPath, w.tmpl.Spec
 	// Kubernetes puts every container of a pod in one IPC namespace.
-	pod := &Pod{Name: orElse(w.name, meta.Name), ShareIPC: true, Job: w.job, Namespace: meta.Namespace,
-		Hostname: orElse(spec.Hostname, w.hostname), Subdomain: orElse(spec.Subdomain, w.subdomain),
-		ServiceAccount: orElse(spec.ServiceAccountName, spec.DeprecatedServiceAccount),
+	pod := &Pod{Name: cmp.Or(w.name, meta.Name), ShareIPC: true, Job: w.job, Namespace: meta.Namespace,
+		Hostname: cmp.Or(spec.Hostname, w.hostname), Subdomain: cmp.Or(spec.Subdomain, w.subdomain),
+		ServiceAccount: cmp.Or(spec.ServiceAccountName, spec.DeprecatedServiceAccount),
 		Labels:         tmpl.Labels, Annotations: tmpl.Annotations}
 	pk := PodKey(pod.Name)
 	k.pos.Set(pk, k.at(d, "metadata.name"))

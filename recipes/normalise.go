@@ -1,6 +1,7 @@
 package recipes
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -161,7 +162,7 @@ func (n *normaliser) container(s *Stack, p *Pod, c *Container) {
 		}
 	}
 	for i, d := range c.Devices {
-		c.Devices[i].ContainerPath, c.Devices[i].Permissions = orElse(d.ContainerPath, d.HostPath), orElse(d.Permissions, "rwm")
+		c.Devices[i].ContainerPath, c.Devices[i].Permissions = cmp.Or(d.ContainerPath, d.HostPath), cmp.Or(d.Permissions, "rwm")
 	}
 	for _, caps := range [][]string{c.CapAdd, c.CapDrop} {
 		for i, name := range caps {

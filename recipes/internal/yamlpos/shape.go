@@ -6,6 +6,7 @@ package yamlpos
 // "something is wrong somewhere".
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -78,7 +79,7 @@ func structFields(t reflect.Type) []structField {
 		if !f.IsExported() {
 			continue
 		}
-		out = append(out, structField{orName(name, f.Name), f.Type})
+		out = append(out, structField{cmp.Or(name, f.Name), f.Type})
 	}
 	return out
 }
@@ -274,13 +275,6 @@ func isBool(n *yaml.Node) bool {
 		return true
 	}
 	return false
-}
-
-func orName(s, alt string) string {
-	if s == "" {
-		return alt
-	}
-	return s
 }
 
 func orDoc(path string) string {
