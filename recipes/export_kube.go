@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"maps"
 	"path"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -101,16 +102,18 @@ func ExportKube(s *Stack, opt KubeOptions) ([]byte, []Warning, error) {
 	src := expSource(s)
 	fmt.Fprintf(&out, "# Kubernetes manifest for stack %q, exported by `sidecar export kube` from %s.\n", s.Name, src)
 	out.WriteString("# Sidecars are native sidecars (initContainers with restartPolicy: Always): Kubernetes 1.29+.\n")
-	for _, o := range objs {
+	for i, o := range objs {
 		b, err := marshalKubeObject(o)
 		if err != nil {
 			return nil, warns, err
 		}
+		// Each document must decode again, strictly, into its k8s.io/api type: an unknown or
+		// misplaced field is a bug.
+		if err := yaml.UnmarshalStrict(b, reflect.New(reflect.TypeOf(o).Elem()).Interface()); err != nil {
+			return nil, warns, fmt.Errorf("the exported manifest does not decode as Kubernetes objects (a bug in sidecar, please report it): document %d (%T): %w", i+1, o, err)
+		}
 		out.WriteString("---\n")
 		out.Write(b)
-	}
-	if err := checkKubeManifest(out.Bytes()); err != nil {
-		return nil, warns, fmt.Errorf("the exported manifest does not decode as Kubernetes objects (a bug in sidecar, please report it): %w", err)
 	}
 	return out.Bytes(), warns, nil
 }
@@ -965,68 +968,4 @@ func expPruneEmpty(v any) {
 			expPruneEmpty(e)
 		}
 	}
-}
-
-// checkKubeManifest decodes every document of a manifest strictly into its k8s.io/api type: an
-// unknown or misplaced field, or a kind the export does not write, is an error.
-func checkKubeManifest(manifest []byte) error {
-	for i, doc := range expSplitDocs(manifest) {
-		var tm metav1.TypeMeta
-		if err := yaml.Unmarshal(doc, &tm); err != nil {
-			return fmt.Errorf("document %d: %w", i+1, err)
-		}
-		var obj any
-		switch tm.APIVersion + "/" + tm.Kind {
-		case "apps/v1/Deployment":
-			obj = &appsv1.Deployment{}
-		case "batch/v1/Job":
-			obj = &batchv1.Job{}
-		case "v1/Pod":
-			obj = &corev1.Pod{}
-		case "v1/Service":
-			obj = &corev1.Service{}
-		case "v1/ConfigMap":
-			obj = &corev1.ConfigMap{}
-		case "v1/Secret":
-			obj = &corev1.Secret{}
-		case "v1/PersistentVolumeClaim":
-			obj = &corev1.PersistentVolumeClaim{}
-		default:
-			return fmt.Errorf("document %d: unexpected kind %s %s", i+1, tm.APIVersion, tm.Kind)
-		}
-		if err := yaml.UnmarshalStrict(doc, obj); err != nil {
-			return fmt.Errorf("document %d (%s): %w", i+1, tm.Kind, err)
-		}
-	}
-	return nil
-}
-
-// expSplitDocs splits a multi-document YAML stream at its "---" lines, leaving out documents
-// that hold only comments or nothing.
-func expSplitDocs(b []byte) [][]byte {
-	var docs [][]byte
-	var cur bytes.Buffer
-	flush := func() {
-		content := false
-		for _, line := range strings.Split(cur.String(), "\n") {
-			t := strings.TrimSpace(line)
-			if t != "" && !strings.HasPrefix(t, "#") {
-				content = true
-				break
-			}
-		}
-		if content {
-			docs = append(docs, slices.Clone(cur.Bytes()))
-		}
-		cur.Reset()
-	}
-	for _, line := range strings.SplitAfter(string(b), "\n") {
-		if strings.TrimRight(line, "\r\n") == "---" {
-			flush()
-			continue
-		}
-		cur.WriteString(line)
-	}
-	flush()
-	return docs
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -798,4 +799,34 @@ func TestExportComposeVolumesStartEmpty(t *testing.T) {
 	if n != 3 {
 		t.Errorf("%d pod volume mounts, want 3", n)
 	}
+}
+
+// expSplitDocs splits a multi-document YAML stream at its "---" lines, leaving out documents
+// that hold only comments or nothing.
+func expSplitDocs(b []byte) [][]byte {
+	var docs [][]byte
+	var cur bytes.Buffer
+	flush := func() {
+		content := false
+		for _, line := range strings.Split(cur.String(), "\n") {
+			t := strings.TrimSpace(line)
+			if t != "" && !strings.HasPrefix(t, "#") {
+				content = true
+				break
+			}
+		}
+		if content {
+			docs = append(docs, slices.Clone(cur.Bytes()))
+		}
+		cur.Reset()
+	}
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		if strings.TrimRight(line, "\r\n") == "---" {
+			flush()
+			continue
+		}
+		cur.WriteString(line)
+	}
+	flush()
+	return docs
 }
