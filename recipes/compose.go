@@ -23,15 +23,13 @@ import (
 
 // composeImport is one compose import in progress.
 type composeImport struct {
-	file     string
-	opts     Options
-	pos      *Positions
-	dir      string
-	root     *yaml.Node        // the document's top mapping, interpolated
-	env      map[string]string // interpolation variables: .env, then Options.Env
-	interp   *interpolation
-	problems Problems
-	warnings []Warning
+	report
+	opts   Options
+	pos    *Positions
+	dir    string
+	root   *yaml.Node        // the document's top mapping, interpolated
+	env    map[string]string // interpolation variables: .env, then Options.Env
+	interp *interpolation
 	// infra holds the services that are a pod's infra container (not imported).
 	infra map[string]bool
 	// included holds, per service an included file declares, that file's document; fileOf
@@ -73,15 +71,15 @@ func loadCompose(f File, opts Options, pos *Positions) (*Stack, []Warning, error
 // directory.
 func importCompose(in *input, opts Options, env map[string]string, pos *Positions) importResult {
 	c := &composeImport{
-		file:  in.file,
-		opts:  opts,
-		pos:   pos,
-		dir:   stackDir(in.file, opts.Dir),
-		env:   env,
-		drop:  map[*yaml.Node]bool{},
-		empty: map[*yaml.Node]bool{},
-		bad:   map[string]bool{},
-		said:  map[string]bool{},
+		report: report{file: in.file},
+		opts:   opts,
+		pos:    pos,
+		dir:    stackDir(in.file, opts.Dir),
+		env:    env,
+		drop:   map[*yaml.Node]bool{},
+		empty:  map[*yaml.Node]bool{},
+		bad:    map[string]bool{},
+		said:   map[string]bool{},
 	}
 	c.problems = append(c.problems, in.probs...)
 	st := c.run(in)
@@ -89,20 +87,7 @@ func importCompose(in *input, opts Options, env map[string]string, pos *Position
 	if c.lost || (st != nil && len(st.Pods) == 0 && len(c.problems) > 0) {
 		st = nil
 	}
-	return importResult{stack: st, warnings: c.warnings, problems: c.problems, bad: c.bad, interp: c.interp}
-}
-
-func (c *composeImport) problem(pos Position, msg, hint string) {
-	c.problems = append(c.problems, Problem{Pos: pos, Message: msg, Hint: hint})
-}
-
-func (c *composeImport) issue(is yamlpos.Issue) {
-	c.problem(Position{File: c.file, Line: is.Line, Col: is.Col}, is.Message, is.Hint)
-}
-
-// warn records a warning about field (a dotted compose path) at pos; msg follows the field.
-func (c *composeImport) warn(pos Position, field, msg string) {
-	c.warnings = append(c.warnings, Warning{Pos: pos, Field: field, Message: field + ": " + msg})
+	return importResult{stack: st, report: c.report, bad: c.bad, interp: c.interp}
 }
 
 // keyAt is the position of the key (or list item) at path, or of its nearest ancestor; a

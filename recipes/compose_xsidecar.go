@@ -209,13 +209,13 @@ func decodeX[T any](c *composeImport, n *yaml.Node, path string, table []field[*
 	}
 	d := newDecoder(c.file, NewPositions(c.file), func(string) (string, bool) { return "", false }, c.interp.failed)
 	fields(d, "", n, path, "", table, out)
-	for _, p := range d.probs {
+	for _, p := range d.problems {
 		if !strings.Contains(p.Message, path) {
 			p.Message = path + ": " + p.Message // which service's x-sidecar
 		}
 		c.problems = append(c.problems, p)
 	}
-	if len(d.probs) > 0 {
+	if len(d.problems) > 0 {
 		return nil
 	}
 	return n

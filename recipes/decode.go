@@ -17,10 +17,8 @@ import (
 // is recorded with its position and decoding goes on with the next field, so that a file's
 // problems are all reported at once.
 type decoder struct {
-	file  string
-	pos   *Positions
-	probs Problems
-	warns []Warning
+	report
+	pos *Positions
 	// bad holds the position keys of fields that could not be decoded; validation stays
 	// quiet about them so that one mistake is reported once.
 	bad map[string]bool
@@ -33,7 +31,7 @@ type decoder struct {
 }
 
 func newDecoder(file string, pos *Positions, lookup func(string) (string, bool), poisoned map[*yaml.Node]bool) *decoder {
-	return &decoder{file: file, pos: pos, bad: map[string]bool{}, lookup: lookup, poisoned: poisoned}
+	return &decoder{report: report{file: file}, pos: pos, bad: map[string]bool{}, lookup: lookup, poisoned: poisoned}
 }
 
 func (d *decoder) at(n *yaml.Node) Position {
@@ -43,10 +41,6 @@ func (d *decoder) at(n *yaml.Node) Position {
 // problem records a problem at n.
 func (d *decoder) problem(n *yaml.Node, hint, format string, args ...any) {
 	d.issue(yamlpos.At(n, hint, format, args...))
-}
-
-func (d *decoder) issue(is yamlpos.Issue) {
-	d.probs = append(d.probs, Problem{Pos: Position{File: d.file, Line: is.Line, Col: is.Col}, Message: is.Message, Hint: is.Hint})
 }
 
 // fail records a problem at n and marks key as not decoded.
@@ -62,7 +56,7 @@ func (d *decoder) expect(key string, n *yaml.Node, what, want, hint string) {
 }
 
 func (d *decoder) warn(n *yaml.Node, field, format string, args ...any) {
-	d.warns = append(d.warns, Warning{Pos: d.at(n), Field: field, Message: fmt.Sprintf(format, args...)})
+	d.warnings = append(d.warnings, Warning{Pos: d.at(n), Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
 // record remembers where the value of key was written. A value whose variables could not be

@@ -40,11 +40,9 @@ const (
 
 // kubeImport is one Kubernetes import in progress.
 type kubeImport struct {
-	file     string
-	pos      *Positions
-	opts     Options
-	problems Problems
-	warnings []Warning
+	report
+	pos  *Positions
+	opts Options
 
 	configMaps map[string]*kubeData
 	secrets    map[string]*kubeData
@@ -132,7 +130,7 @@ func loadKube(f File, opts Options, pos *Positions) (*Stack, []Warning, error) {
 
 // importKube imports a Kubernetes manifest, reporting every problem of every object.
 func importKube(in *input, opts Options, pos *Positions) importResult {
-	k := &kubeImport{file: in.file, pos: pos, opts: opts, configMaps: map[string]*kubeData{}, secrets: map[string]*kubeData{}, bad: map[string]bool{},
+	k := &kubeImport{report: report{file: in.file}, pos: pos, opts: opts, configMaps: map[string]*kubeData{}, secrets: map[string]*kubeData{}, bad: map[string]bool{},
 		absent: map[string][]Position{}, absentStore: map[string]map[string]*kubeData{}, said: map[string]bool{}}
 	k.problems = append(k.problems, in.probs...)
 	st := k.run(in.docs)
@@ -140,16 +138,7 @@ func importKube(in *input, opts Options, pos *Positions) importResult {
 	if k.lost {
 		st = nil
 	}
-	return importResult{stack: st, warnings: k.warnings, problems: k.problems, bad: k.bad}
-}
-
-func (k *kubeImport) problem(pos Position, msg, hint string) {
-	k.problems = append(k.problems, Problem{Pos: pos, Message: msg, Hint: hint})
-}
-
-// warn records a warning about field of doc; the message reads "field: msg".
-func (k *kubeImport) warn(pos Position, field, msg string) {
-	k.warnings = append(k.warnings, Warning{Pos: pos, Field: field, Message: field + ": " + msg})
+	return importResult{stack: st, report: k.report, bad: k.bad}
 }
 
 // warnAt records a warning about the field at path of doc, placed at its key.
@@ -386,7 +375,7 @@ func (k *kubeImport) decode(d *kubeDoc, out any) (ok bool) {
 	shape := yamlpos.Shape{Explain: kubeExplain}
 	shape.Check(d.node, reflect.TypeOf(out).Elem(), strings.TrimSuffix(d.prefix, "."))
 	for _, is := range shape.Issues {
-		k.problems = append(k.problems, Problem{Pos: Position{File: k.file, Line: is.Line, Col: is.Col}, Message: is.Message, Hint: is.Hint})
+		k.issue(is)
 	}
 	node := d.node
 	if len(shape.Rejected) > 0 {

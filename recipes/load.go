@@ -164,7 +164,7 @@ func parseInput(f File) (*input, Problems) {
 	pf, issues, fatal := yamlpos.Parse(f.Content)
 	probs := make(Problems, len(issues))
 	for i, is := range issues {
-		probs[i] = Problem{Pos: Position{File: f.Name, Line: is.Line, Col: is.Col}, Message: is.Message, Hint: is.Hint}
+		probs[i] = issueProblem(f.Name, is)
 	}
 	if fatal {
 		return nil, probs
@@ -244,7 +244,7 @@ func Load(f File, opts Options) (*Stack, []Warning, error) {
 // loadRecipe interpolates and decodes a sidecar.yaml. The stack is nil when nothing usable
 // was read.
 func loadRecipe(in *input, opts Options, env map[string]string, pos *Positions) importResult {
-	r := importResult{problems: in.probs}
+	r := importResult{report: report{problems: in.probs}}
 	if len(in.docs) > 1 {
 		line := max(in.starts[1], 1)
 		r.problems = append(r.problems, Problem{Pos: Position{File: in.file, Line: line, Col: 1},
@@ -280,8 +280,8 @@ func loadRecipe(in *input, opts Options, env map[string]string, pos *Positions) 
 		d.record("name", nameNode)
 	}
 	r.stack = d.decodeRecipe(root, name)
-	r.problems = append(r.problems, d.probs...)
-	r.warnings = append(r.warnings, d.warns...)
+	r.problems = append(r.problems, d.problems...)
+	r.warnings = append(r.warnings, d.warnings...)
 	r.bad = d.bad
 	return r
 }
