@@ -90,6 +90,12 @@ func importCompose(in *input, opts Options, env map[string]string, pos *Position
 	return importResult{stack: st, report: c.report, bad: c.bad, interp: c.interp}
 }
 
+// warnAt warns about the field at parts, placed at its key; the field is named by the dotted
+// path.
+func (c *composeImport) warnAt(msg string, parts ...string) {
+	c.warn(c.keyAt(parts...), strings.Join(parts, "."), msg)
+}
+
 // keyAt is the position of the key (or list item) at path, or of its nearest ancestor; a
 // service of an included file is found in that file.
 func (c *composeImport) keyAt(parts ...string) Position {

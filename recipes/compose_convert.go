@@ -104,9 +104,8 @@ func (c *composeImport) active(project *types.Project, order []string) map[strin
 	}
 	for _, name := range order {
 		if !active[name] {
-			c.warn(c.keyAt("services", name, "profiles"), "services."+name+".profiles",
-				fmt.Sprintf("%s only runs with profile %s, which sidecar does not activate; it is not imported",
-					name, strings.Join(project.Services[name].Profiles, " or ")))
+			c.warnAt(fmt.Sprintf("%s only runs with profile %s, which sidecar does not activate; it is not imported",
+				name, strings.Join(project.Services[name].Profiles, " or ")), "services", name, "profiles")
 		}
 	}
 	return active
@@ -232,8 +231,7 @@ func (cv *composeConv) label(svc string) string {
 	if n == "" || n == svc {
 		n = svc
 	} else {
-		cv.warn(cv.keyAt("services", svc), "services."+svc,
-			fmt.Sprintf("named %s in sidecar, because pod and container names are DNS labels (other pods reach it as %s)", n, n))
+		cv.warnAt(fmt.Sprintf("named %s in sidecar, because pod and container names are DNS labels (other pods reach it as %s)", n, n), "services", svc)
 	}
 	cv.labels[svc] = n
 	return n
@@ -246,7 +244,6 @@ func (cv *composeConv) planInput(s types.ServiceConfig, x *composeX) composeSvc 
 		in.Pod, in.Job = x.Pod, x.Job
 	}
 	in.Infra = in.Role == composeRoleInfra || composeIsPause(s.Image)
-	field := "services." + s.Name + ".network_mode"
 	switch nm := s.NetworkMode; {
 	case strings.HasPrefix(nm, types.ServicePrefix):
 		in.NS = strings.TrimPrefix(nm, types.ServicePrefix)
@@ -266,11 +263,11 @@ func (cv *composeConv) planInput(s types.ServiceConfig, x *composeX) composeSvc 
 		}
 	case nm == "" || nm == "bridge" || nm == "default":
 	case nm == "host":
-		cv.warn(cv.keyAt("services", s.Name, "network_mode"), field, "the host's network is not joined: the service runs in its pod's own namespace on the stack network")
+		cv.warnAt("the host's network is not joined: the service runs in its pod's own namespace on the stack network", "services", s.Name, "network_mode")
 	case nm == "none":
-		cv.warn(cv.keyAt("services", s.Name, "network_mode"), field, "the pod's namespace is on the stack network; none is not honoured")
+		cv.warnAt("the pod's namespace is on the stack network; none is not honoured", "services", s.Name, "network_mode")
 	default:
-		cv.warn(cv.keyAt("services", s.Name, "network_mode"), field, fmt.Sprintf("%s is not honoured: the service runs in its pod's own namespace on the stack network", nm))
+		cv.warnAt(fmt.Sprintf("%s is not honoured: the service runs in its pod's own namespace on the stack network", nm), "services", s.Name, "network_mode")
 	}
 	// depends_on in the order written.
 	seen := map[string]bool{}
@@ -296,8 +293,7 @@ func (cv *composeConv) planInput(s types.ServiceConfig, x *composeX) composeSvc 
 		seen[n] = true
 		in.Deps = append(in.Deps, composeDep{On: n, Condition: d.Condition, Required: d.Required})
 		if d.Restart {
-			cv.warn(cv.keyAt("services", s.Name, "depends_on", n, "restart"), "services."+s.Name+".depends_on."+n+".restart",
-				"a restart of "+n+" does not restart "+s.Name+"; ignored")
+			cv.warnAt("a restart of "+n+" does not restart "+s.Name+"; ignored", "services", s.Name, "depends_on", n, "restart")
 		}
 		switch d.Condition {
 		case composeStarted, composeHealthy, composeCompleted:
@@ -472,8 +468,7 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 	cv.podFields(b, svc, s)
 	ct.Ready = cv.healthcheck(svc, s.HealthCheck)
 	if ct.Ready != nil && role == RoleInit {
-		cv.warn(cv.keyAt("services", svc, "healthcheck"), "services."+svc+".healthcheck",
-			svc+" is an init container, which runs to completion without a ready probe; the healthcheck is not used")
+		cv.warnAt(svc+" is an init container, which runs to completion without a ready probe; the healthcheck is not used", "services", svc, "healthcheck")
 		ct.Ready = nil
 	}
 	if ct.Ready != nil {
@@ -483,13 +478,12 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 	ct.Restart = cv.restart(svc, s.Restart, role, x != nil && x.Restart != RestartDefault)
 	record("restart", "restart")
 	if s.Scale != nil && *s.Scale != 1 {
-		cv.warn(cv.keyAt("services", svc, "scale"), "services."+svc+".scale", fmt.Sprintf("%d replicas run as one container locally", *s.Scale))
+		cv.warnAt(fmt.Sprintf("%d replicas run as one container locally", *s.Scale), "services", svc, "scale")
 	}
 	switch s.PullPolicy {
 	case "", types.PullPolicyMissing, types.PullPolicyIfNotPresent, types.PullPolicyBuild:
 	default:
-		cv.warn(cv.keyAt("services", svc, "pull_policy"), "services."+svc+".pull_policy",
-			"images present locally are used as they are, and missing ones are built or pulled; "+s.PullPolicy+" is not honoured")
+		cv.warnAt("images present locally are used as they are, and missing ones are built or pulled; "+s.PullPolicy+" is not honoured", "services", svc, "pull_policy")
 	}
 	cv.namespaces(b, svc, s)
 	cv.networks(svc, s, "")
@@ -789,10 +783,8 @@ func (cv *composeConv) healthcheck(svc string, h *types.HealthCheckConfig) *Prob
 	if h == nil || h.Disable {
 		return nil
 	}
-	field := "services." + svc + ".healthcheck"
 	if len(h.Test) == 0 {
-		cv.warn(cv.keyAt("services", svc, "healthcheck"), field,
-			"without a test, docker runs the image's own HEALTHCHECK, which sidecar does not read; no probe is made")
+		cv.warnAt("without a test, docker runs the image's own HEALTHCHECK, which sidecar does not read; no probe is made", "services", svc, "healthcheck")
 		return nil
 	}
 	var cmd []string
@@ -835,8 +827,6 @@ func (cv *composeConv) restart(svc, v string, role Role, overridden bool) Restar
 	if v == "" {
 		return RestartDefault
 	}
-	at := cv.keyAt("services", svc, "restart")
-	field := "services." + svc + ".restart"
 	var rp RestartPolicy
 	switch {
 	case v == "no":
@@ -848,7 +838,7 @@ func (cv *composeConv) restart(svc, v string, role Role, overridden bool) Restar
 	case strings.HasPrefix(v, "on-failure:"):
 		rp = RestartOnFailure
 		if role == RoleMain && !overridden {
-			cv.warn(at, field, "the limit of "+strings.TrimPrefix(v, "on-failure:")+" restarts is not honoured: main restarts on failure with backoff, without a limit")
+			cv.warnAt("the limit of "+strings.TrimPrefix(v, "on-failure:")+" restarts is not honoured: main restarts on failure with backoff, without a limit", "services", svc, "restart")
 		}
 	default:
 		cv.problem(cv.at("services", svc, "restart"), fmt.Sprintf("unknown restart policy %q", v), "use no, always, unless-stopped or on-failure[:N]")
@@ -857,12 +847,12 @@ func (cv *composeConv) restart(svc, v string, role Role, overridden bool) Restar
 	switch role {
 	case RoleSidecar:
 		if rp != RestartAlways && !overridden {
-			cv.warn(at, field, svc+" is a sidecar, and sidecars are restarted whenever they exit, as in Kubernetes; "+v+" is not honoured")
+			cv.warnAt(svc+" is a sidecar, and sidecars are restarted whenever they exit, as in Kubernetes; "+v+" is not honoured", "services", svc, "restart")
 		}
 		return RestartDefault
 	case RoleInit:
 		if rp != RestartNever && !overridden {
-			cv.warn(at, field, svc+" is an init container, which runs once to completion; "+v+" is not honoured")
+			cv.warnAt(svc+" is an init container, which runs once to completion; "+v+" is not honoured", "services", svc, "restart")
 		}
 		return RestartDefault
 	}
@@ -872,8 +862,6 @@ func (cv *composeConv) restart(svc, v string, role Role, overridden bool) Restar
 // namespaces honours pid and ipc sharing inside the pod.
 func (cv *composeConv) namespaces(b *composePodBuild, svc string, s types.ServiceConfig) {
 	check := func(key, v string, share *bool) {
-		field := "services." + svc + "." + key
-		at := cv.keyAt("services", svc, key)
 		target, isSvc := strings.CutPrefix(v, types.ServicePrefix)
 		if !isSvc {
 			target, isSvc = strings.CutPrefix(v, types.ContainerPrefix)
@@ -883,9 +871,9 @@ func (cv *composeConv) namespaces(b *composePodBuild, svc string, s types.Servic
 		case isSvc && cv.podOfSvc[target] == b.pod.Name:
 			*share = true
 		case isSvc:
-			cv.warn(at, field, target+" is not in pod "+b.pod.Name+", and namespaces are only shared inside a pod; ignored")
+			cv.warnAt(target+" is not in pod "+b.pod.Name+", and namespaces are only shared inside a pod; ignored", "services", svc, key)
 		default:
-			cv.warn(at, field, v+" is not honoured: containers share namespaces only with their pod; ignored")
+			cv.warnAt(v+" is not honoured: containers share namespaces only with their pod; ignored", "services", svc, key)
 		}
 	}
 	check("pid", s.Pid, &b.pod.SharePID)
@@ -952,20 +940,17 @@ func (cv *composeConv) infra(b *composePodBuild, owner string) {
 // the pod's name (which sidecar gives every pod).
 func (cv *composeConv) networks(svc string, s types.ServiceConfig, pod string) {
 	for _, n := range sortedKeys(s.Networks) {
-		field := "services." + svc + ".networks." + n
 		if n != "default" {
 			if !cv.said["network "+n] { // once per network
 				cv.said["network "+n] = true
-				cv.warn(cv.keyAt("services", svc, "networks", n), field,
-					"all pods share one stack network and reach each other by pod name; network "+n+" is not created")
+				cv.warnAt("all pods share one stack network and reach each other by pod name; network "+n+" is not created", "services", svc, "networks", n)
 			}
 			continue
 		}
 		if cfg := s.Networks[n]; cfg != nil && pod != "" {
 			for _, a := range cfg.Aliases {
 				if a != pod {
-					cv.warn(cv.keyAt("services", svc, "networks", n, "aliases"), field+".aliases",
-						fmt.Sprintf("other pods reach pod %s by its name; the alias %s is not created", pod, a))
+					cv.warnAt(fmt.Sprintf("other pods reach pod %s by its name; the alias %s is not created", pod, a), "services", svc, "networks", n, "aliases")
 				}
 			}
 		}

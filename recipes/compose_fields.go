@@ -18,9 +18,6 @@ import (
 
 // engineFields converts what the engine applies to service svc's container.
 func (cv *composeConv) engineFields(b *composePodBuild, svc string, s types.ServiceConfig, ct *Container, ck string) {
-	warnAt := func(msg string, parts ...string) {
-		cv.warn(cv.keyAt(append([]string{"services", svc}, parts...)...), strings.Join(append([]string{"services", svc}, parts...), "."), msg)
-	}
 	ct.CapAdd, ct.CapDrop, ct.Privileged, ct.ReadOnly = s.CapAdd, s.CapDrop, s.Privileged, s.ReadOnly
 	ct.Groups, ct.StopSignal, ct.ShmSize = s.GroupAdd, s.StopSignal, ByteSize(s.ShmSize)
 	for i, d := range s.Devices {
@@ -73,7 +70,7 @@ func (cv *composeConv) engineFields(b *composePodBuild, svc string, s types.Serv
 		into  **Hook
 	}{{"post_start", s.PostStart, &ct.PostStart}, {"pre_stop", s.PreStop, &ct.PreStop}} {
 		if len(h.hooks) > 1 {
-			warnAt("a container has one hook of each kind: the first is run, the others are not", h.key)
+			cv.warnAt("a container has one hook of each kind: the first is run, the others are not", "services", svc, h.key)
 		}
 		if len(h.hooks) > 0 {
 			*h.into = &Hook{Exec: &ExecProbe{Command: slices.Clone([]string(h.hooks[0].Command))}}
@@ -84,7 +81,7 @@ func (cv *composeConv) engineFields(b *composePodBuild, svc string, s types.Serv
 		for i, t := range s.Develop.Watch {
 			act := WatchAction(0)
 			if act.UnmarshalText([]byte(t.Action)) != nil {
-				warnAt(fmt.Sprintf("watch action %s is not one sidecar runs (rebuild, sync, sync+restart, restart); the rule is left out", t.Action), "develop", "watch", strconv.Itoa(i))
+				cv.warnAt(fmt.Sprintf("watch action %s is not one sidecar runs (rebuild, sync, sync+restart, restart); the rule is left out", t.Action), "services", svc, "develop", "watch", strconv.Itoa(i))
 				continue
 			}
 			cv.pos.Set(Field(ck, "watch", len(ct.Watch)), cv.keyAt("services", svc, "develop", "watch", strconv.Itoa(i)))
@@ -144,8 +141,7 @@ func (cv *composeConv) podFields(b *composePodBuild, svc string, s types.Service
 			b.set[key] = svc
 			cv.pos.Set(Field(pk, key), cv.at("services", svc, key))
 		case !same():
-			cv.warn(cv.keyAt("services", svc, key), "services."+svc+"."+key,
-				fmt.Sprintf("the pod's %s is set by %s (its services share one network namespace); %s's is not used", key, b.set[key], svc))
+			cv.warnAt(fmt.Sprintf("the pod's %s is set by %s (its services share one network namespace); %s's is not used", key, b.set[key], svc), "services", svc, key)
 		}
 	}
 	take("hostname", s.Hostname != "", func() bool { return pod.Hostname == s.Hostname }, func() { pod.Hostname = s.Hostname })

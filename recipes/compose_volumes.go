@@ -93,7 +93,7 @@ func (cv *composeConv) volumeDriver(v *Volume, src string) {
 	}
 	for key, set := range map[string]bool{"driver": def.Driver != "" && def.Driver != "local", "driver_opts": len(def.DriverOpts) > 0} {
 		if set {
-			cv.warn(cv.keyAt("volumes", src, key), "volumes."+src+"."+key, composeVolumeReasons[key])
+			cv.warnAt(composeVolumeReasons[key], "volumes", src, key)
 		}
 	}
 }
