@@ -149,7 +149,7 @@ func (c *composeImport) convert(project *types.Project, name string) *Stack {
 			c.problem(c.keyAt(parts...), n.Message, n.Hint)
 			continue
 		}
-		c.warnings = append(c.warnings, Warning{Pos: c.keyAt(parts...), Field: strings.Join(parts, "."), Message: n.Message})
+		c.warnAt(n.Message, parts...)
 	}
 	for _, p := range pods {
 		name := p.Name

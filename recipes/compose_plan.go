@@ -82,7 +82,8 @@ type composePodDep struct {
 	On  string // that depends_on entry
 }
 
-// composeNote is a problem or a warning about one service, placed under services.<Svc>.
+// composeNote is a problem or a warning about one service, placed under services.<Svc>; a
+// warning's message follows the field's path.
 type composeNote struct {
 	Svc     string
 	Field   []string // path below services.<Svc>, e.g. ["depends_on", "db"]
@@ -253,8 +254,8 @@ func (p *composePlanner) jobs(pods []composePod, groups map[string][]string, pod
 				why = "its x-sidecar says job: false"
 			}
 			p.note(completed, []string{"depends_on", pod.Main}, false, "",
-				"services.%s.depends_on.%s: %s waits for %s to complete, but %s, so pod %s is a service, not a job: %s waits for its main to be ready",
-				completed, pod.Main, completed, pod.Main, why, pod.Name, completed)
+				"%s waits for %s to complete, but %s, so pod %s is a service, not a job: %s waits for its main to be ready",
+				completed, pod.Main, why, pod.Name, completed)
 		}
 	}
 }
@@ -306,8 +307,7 @@ func (p *composePlanner) planGroup(owner string, group []string) (composePod, bo
 	if len(members) == 0 {
 		if pod.Infra {
 			p.note(owner, nil, false, "",
-				"services.%s: %s only holds a network namespace that no service joins; sidecar's own infra container does that job, so it is not imported",
-				owner, owner)
+				"%s only holds a network namespace that no service joins; sidecar's own infra container does that job, so it is not imported", owner)
 		}
 		return pod, false
 	}
@@ -436,9 +436,8 @@ func (p *composePlanner) chooseMain(pod, owner string, members []string, role ma
 			return owner
 		}
 	}
-	p.note(leaves[0], nil, false, "",
-		"services.%s: pod %s could have %s as main; %s, the first in the file, was chosen: mark the right one with x-sidecar: {role: main}",
-		leaves[0], pod, strings.Join(leaves, ", "), leaves[0])
+	p.note(leaves[0], nil, false, "", "pod %s could have %s as main; %s, the first in the file, was chosen: mark the right one with x-sidecar: {role: main}",
+		pod, strings.Join(leaves, ", "), leaves[0])
 	return leaves[0]
 }
 
@@ -455,17 +454,14 @@ func (p *composePlanner) checkDeps(pod composePod, members []string, in map[stri
 			switch {
 			case d.Condition == composeCompleted && role[d.On] != composeRoleInit:
 				p.note(m, field, false, "",
-					"services.%s.depends_on.%s: %s is %s of pod %s, not an init container, so nothing waits for it to complete; the dependency is ignored",
-					m, d.On, d.On, roleWord(role[d.On]), pod.Name)
+					"%s is %s of pod %s, not an init container, so nothing waits for it to complete; the dependency is ignored", d.On, roleWord(role[d.On]), pod.Name)
 			case implied:
 			case role[m] == composeRoleSidecar && role[d.On] == composeRoleMain:
 				p.note(m, field, false, "",
-					"services.%s.depends_on.%s: %s is main of pod %s, which starts after every sidecar; the dependency is ignored",
-					m, d.On, d.On, pod.Name)
+					"%s is main of pod %s, which starts after every sidecar; the dependency is ignored", d.On, pod.Name)
 			case role[m] == composeRoleInit && role[d.On] != composeRoleInit:
 				p.note(m, field, false, "",
-					"services.%s.depends_on.%s: init containers run before the sidecars and main of pod %s; the dependency is ignored",
-					m, d.On, pod.Name)
+					"init containers run before the sidecars and main of pod %s; the dependency is ignored", pod.Name)
 			}
 		}
 	}
