@@ -510,8 +510,7 @@ func (k *kubeImport) workload(d *kubeDoc) {
 		})
 	case "CronJob":
 		w, ok = kubeAs(k, d, func(o *batchv1.CronJob) kubeWorkload {
-			k.warn(k.keyAt(d, "spec.schedule"), d.prefix+"spec.schedule",
-				fmt.Sprintf("CronJob %s runs once, when the stack starts, not on the schedule %q", o.Name, o.Spec.Schedule))
+			k.warnAt(d, "spec.schedule", fmt.Sprintf("CronJob %s runs once, when the stack starts, not on the schedule %q", o.Name, o.Spec.Schedule))
 			k.specFields(d, "spec", kubeCronJobFields, kubeNotHonoured)
 			k.jobFields(d, "spec.jobTemplate.spec", o.Spec.JobTemplate.Spec)
 			return kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.JobTemplate.Spec.Template, specPath: "spec.jobTemplate.spec.template.spec", job: true}

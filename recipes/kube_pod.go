@@ -411,7 +411,6 @@ func (k *kubeImport) volumes(cx *kubeCtx) map[string]kubeVol {
 	pod := cx.kp.pod
 	for i, v := range cx.spec.Volumes {
 		p := fmt.Sprintf("%s.volumes[%d]", cx.sp, i)
-		field := cx.d.prefix + p
 		vs := v.VolumeSource
 		vol := &Volume{Name: v.Name}
 		kv := kubeVol{}
@@ -422,14 +421,14 @@ func (k *kubeImport) volumes(cx *kubeCtx) map[string]kubeVol {
 			if m := vs.EmptyDir.Medium; m == corev1.StorageMediumMemory {
 				vol.Medium = MediumMemory
 			} else if m != "" {
-				k.warn(k.keyAt(cx.d, p+".emptyDir.medium"), field+".emptyDir.medium", "medium "+string(m)+" is not honoured: the volume is on the engine's disk")
+				k.warnAt(cx.d, p+".emptyDir.medium", "medium "+string(m)+" is not honoured: the volume is on the engine's disk")
 			}
 			if q := vs.EmptyDir.SizeLimit; q != nil {
 				vol.SizeLimit = ByteSize(q.Value())
 				k.pos.Set(Field(vk, "size_limit"), k.at(cx.d, p+".emptyDir.sizeLimit"))
 			}
 		case strings.HasPrefix(v.Name, "kube-api-access-") && vs.Projected != nil:
-			k.warn(k.keyAt(cx.d, p), field, v.Name+" is the service account token and CA certificate the API server gives every pod; there is none locally, so it becomes an empty volume")
+			k.warnAt(cx.d, p, v.Name+" is the service account token and CA certificate the API server gives every pod; there is none locally, so it becomes an empty volume")
 			kv.readOnly = true
 		case vs.DownwardAPI != nil:
 			cx.downward = append(cx.downward, kubeDownward{vol, p + ".downwardAPI", vs.DownwardAPI.Items})
@@ -481,7 +480,7 @@ func (k *kubeImport) volumes(cx *kubeCtx) map[string]kubeVol {
 					break
 				}
 			}
-			k.warn(k.keyAt(cx.d, p+"."+kind), field+"."+kind, kind+" volumes are not supported: it becomes an empty pod volume")
+			k.warnAt(cx.d, p+"."+kind, kind+" volumes are not supported: it becomes an empty pod volume")
 		}
 		if _, dup := out[v.Name]; dup {
 			k.problem(k.at(cx.d, p+".name"), fmt.Sprintf("volume %q is declared twice", v.Name), "give each volume its own name")
@@ -748,8 +747,7 @@ func (k *kubeImport) containerRestart(cx *kubeCtx, p string, c corev1.Container)
 			"remove restartPolicy to run it once, to completion, before the containers start; or write restartPolicy: Always to keep it running beside them as a sidecar")
 		return
 	}
-	k.warn(k.keyAt(cx.d, p+".restartPolicy"), cx.d.prefix+p+".restartPolicy",
-		"a regular container's own restartPolicy is not honoured: the pod's restartPolicy applies to main, and sidecars are restarted whenever they exit")
+	k.warnAt(cx.d, p+".restartPolicy", "a regular container's own restartPolicy is not honoured: the pod's restartPolicy applies to main, and sidecars are restarted whenever they exit")
 }
 
 // user maps runAsUser/runAsGroup, from the container's securityContext or the pod's.
