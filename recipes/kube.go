@@ -44,9 +44,8 @@ type kubeImport struct {
 	pos  *Positions
 	opts Options
 
-	configMaps map[string]*kubeData
-	secrets    map[string]*kubeData
-	pods       []*kubePod // in file order
+	objects map[string]map[string]*kubeData // the ConfigMaps and the Secrets, by kind and name
+	pods    []*kubePod                      // in file order
 
 	// bad holds the keys of containers and pods with fields left out as wrong (reported).
 	bad map[string]bool
@@ -55,11 +54,9 @@ type kubeImport struct {
 	// their own (a pod depending on the lost one, say), so it is not validated.
 	lost bool
 	// absent holds the references to each ConfigMap or Secret ("Kind name") the file does
-	// not define, in the order first met, with the objects of that kind it does define; said
-	// marks what was warned about once already.
+	// not define, in the order first met; said marks what was warned about once already.
 	absent      map[string][]Position
 	absentOrder []string
-	absentStore map[string]map[string]*kubeData
 	said        map[string]bool
 }
 
@@ -130,8 +127,8 @@ func loadKube(f File, opts Options, pos *Positions) (*Stack, []Warning, error) {
 
 // importKube imports a Kubernetes manifest, reporting every problem of every object.
 func importKube(in *input, opts Options, pos *Positions) importResult {
-	k := &kubeImport{report: report{file: in.file}, pos: pos, opts: opts, configMaps: map[string]*kubeData{}, secrets: map[string]*kubeData{}, bad: map[string]bool{},
-		absent: map[string][]Position{}, absentStore: map[string]map[string]*kubeData{}, said: map[string]bool{}}
+	k := &kubeImport{report: report{file: in.file}, pos: pos, opts: opts, bad: map[string]bool{},
+		objects: map[string]map[string]*kubeData{"ConfigMap": {}, "Secret": {}}, absent: map[string][]Position{}, said: map[string]bool{}}
 	k.problems = append(k.problems, in.probs...)
 	st := k.run(in.docs)
 	sortWarnings(k.warnings)
@@ -418,14 +415,14 @@ func (k *kubeImport) decode(d *kubeDoc, out any) (ok bool) {
 func (k *kubeImport) configMap(d *kubeDoc) {
 	var cm corev1.ConfigMap
 	if k.decode(d, &cm) {
-		k.store(d, k.configMaps, "ConfigMap", cm.Name, cm.Data, kubeText(cm.BinaryData))
+		k.store(d, "ConfigMap", cm.Name, cm.Data, kubeText(cm.BinaryData))
 	}
 }
 
 func (k *kubeImport) secret(d *kubeDoc) {
 	var s corev1.Secret
 	if k.decode(d, &s) {
-		k.store(d, k.secrets, "Secret", s.Name, kubeText(s.Data), s.StringData)
+		k.store(d, "Secret", s.Name, kubeText(s.Data), s.StringData)
 	}
 }
 
@@ -438,7 +435,8 @@ func kubeText(m map[string][]byte) map[string]string {
 }
 
 // store keeps an object's keys (those of a later part win), unless its name is taken.
-func (k *kubeImport) store(d *kubeDoc, m map[string]*kubeData, kind, name string, parts ...map[string]string) {
+func (k *kubeImport) store(d *kubeDoc, kind, name string, parts ...map[string]string) {
+	m := k.objects[kind]
 	data := &kubeData{kind: kind, name: name, data: map[string]string{}, at: k.at(d, "metadata.name")}
 	for _, p := range parts {
 		maps.Copy(data.data, p)

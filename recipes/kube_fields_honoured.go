@@ -177,20 +177,17 @@ func (k *kubeImport) env(cx *kubeCtx, p string, c corev1.Container, ct *Containe
 		if d.rejectedUnder(ep) {
 			continue // reported
 		}
-		kind, name, optional, store, refPath := "ConfigMap", "", (*bool)(nil), k.configMaps, ep+".configMapRef.name"
+		kind, name, optional, refPath := "ConfigMap", "", (*bool)(nil), ep+".configMapRef.name"
 		switch {
 		case ef.ConfigMapRef != nil:
 			name, optional = ef.ConfigMapRef.Name, ef.ConfigMapRef.Optional
 		case ef.SecretRef != nil:
-			kind, name, optional, store, refPath = "Secret", ef.SecretRef.Name, ef.SecretRef.Optional, k.secrets, ep+".secretRef.name"
+			kind, name, optional, refPath = "Secret", ef.SecretRef.Name, ef.SecretRef.Optional, ep+".secretRef.name"
 		default:
 			continue
 		}
-		data, ok := store[name]
+		data, ok := k.object(cx, refPath, kind, name, optional)
 		if !ok {
-			if optional == nil || !*optional {
-				k.missing(cx, refPath, kind, name, store)
-			}
 			continue
 		}
 		for _, key := range sortedKeys(data.data) {
@@ -214,11 +211,11 @@ func (k *kubeImport) env(cx *kubeCtx, p string, c corev1.Container, ct *Containe
 		case vf == nil:
 			set(e.Name, kubeExpand(e.Value, vars), at)
 		case vf.ConfigMapKeyRef != nil:
-			if v, ok := k.keyRef(cx, ep+".valueFrom.configMapKeyRef", k.configMaps, "ConfigMap", vf.ConfigMapKeyRef.Name, vf.ConfigMapKeyRef.Key, vf.ConfigMapKeyRef.Optional); ok {
+			if v, ok := k.keyRef(cx, ep+".valueFrom.configMapKeyRef", "ConfigMap", vf.ConfigMapKeyRef.Name, vf.ConfigMapKeyRef.Key, vf.ConfigMapKeyRef.Optional); ok {
 				set(e.Name, v, at)
 			}
 		case vf.SecretKeyRef != nil:
-			if v, ok := k.keyRef(cx, ep+".valueFrom.secretKeyRef", k.secrets, "Secret", vf.SecretKeyRef.Name, vf.SecretKeyRef.Key, vf.SecretKeyRef.Optional); ok {
+			if v, ok := k.keyRef(cx, ep+".valueFrom.secretKeyRef", "Secret", vf.SecretKeyRef.Name, vf.SecretKeyRef.Key, vf.SecretKeyRef.Optional); ok {
 				set(e.Name, v, at)
 			}
 		case vf.FieldRef != nil:

@@ -5,6 +5,7 @@ package recipes
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"path"
 	"slices"
@@ -20,6 +21,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 )
 
 // kubeVol is how a pod's volume is mounted: a pod volume, or a host path (hostPath).
@@ -436,11 +438,11 @@ func (k *kubeImport) volumes(cx *kubeCtx) map[string]kubeVol {
 		case vs.HostPath != nil:
 			kv = kubeVol{bind: true, hostPath: vs.HostPath.Path}
 		case vs.ConfigMap != nil:
-			vol.Files = k.files(cx, p+".configMap", k.configMaps, vs.ConfigMap.Name, vs.ConfigMap.Items, vs.ConfigMap.Optional)
+			vol.Files = k.files(cx, p+".configMap", vs.ConfigMap.Name, vs.ConfigMap.Items, vs.ConfigMap.Optional)
 			kv.readOnly = true
 			k.modes(cx, p+".configMap", vs.ConfigMap.DefaultMode != nil)
 		case vs.Secret != nil:
-			vol.Files = k.files(cx, p+".secret", k.secrets, vs.Secret.SecretName, vs.Secret.Items, vs.Secret.Optional)
+			vol.Files = k.files(cx, p+".secret", vs.Secret.SecretName, vs.Secret.Items, vs.Secret.Optional)
 			kv.readOnly = true
 			k.modes(cx, p+".secret", vs.Secret.DefaultMode != nil)
 		case vs.Projected != nil:
@@ -450,9 +452,9 @@ func (k *kubeImport) volumes(cx *kubeCtx) map[string]kubeVol {
 				var got map[string]string
 				switch {
 				case src.ConfigMap != nil:
-					got = k.files(cx, sp+".configMap", k.configMaps, src.ConfigMap.Name, src.ConfigMap.Items, src.ConfigMap.Optional)
+					got = k.files(cx, sp+".configMap", src.ConfigMap.Name, src.ConfigMap.Items, src.ConfigMap.Optional)
 				case src.Secret != nil:
-					got = k.files(cx, sp+".secret", k.secrets, src.Secret.Name, src.Secret.Items, src.Secret.Optional)
+					got = k.files(cx, sp+".secret", src.Secret.Name, src.Secret.Items, src.Secret.Optional)
 				case src.DownwardAPI != nil:
 					cx.downward = append(cx.downward, kubeDownward{vol, sp + ".downwardAPI", src.DownwardAPI.Items})
 				case src.ServiceAccountToken != nil:
@@ -513,8 +515,7 @@ func (k *kubeImport) modes(cx *kubeCtx, p string, defaultMode bool) {
 
 // files returns the files a configMap or secret volume holds: every key, or the items
 // asked for, at their paths.
-func (k *kubeImport) files(cx *kubeCtx, p string, store map[string]*kubeData, name string, items []corev1.KeyToPath, optional *bool) map[string]string {
-	data, ok := store[name]
+func (k *kubeImport) files(cx *kubeCtx, p string, name string, items []corev1.KeyToPath, optional *bool) map[string]string {
 	kind := "ConfigMap"
 	nameField := ".name"
 	if strings.HasSuffix(p, ".secret") {
@@ -523,23 +524,19 @@ func (k *kubeImport) files(cx *kubeCtx, p string, store map[string]*kubeData, na
 			nameField = ".name"
 		}
 	}
+	data, ok := k.object(cx, p+nameField, kind, name, optional)
 	if !ok {
-		if optional == nil || !*optional {
-			k.missing(cx, p+nameField, kind, name, store)
-		}
 		return nil
 	}
 	files := map[string]string{}
 	if len(items) == 0 {
-		for key, v := range data.data {
-			files[key] = v
-		}
+		maps.Copy(files, data.data)
 	}
 	for i, it := range items {
 		ip := fmt.Sprintf("%s.items[%d]", p, i)
 		v, ok := data.data[it.Key]
 		if !ok {
-			if optional == nil || !*optional {
+			if !ptr.Deref(optional, false) {
 				k.missingKey(cx, ip+".key", data, it.Key)
 			}
 			continue
@@ -562,7 +559,7 @@ var kubeClusterObjects = map[string]string{"kube-root-ca.crt": "the API server",
 // missing notes a reference to a ConfigMap or Secret the file does not define: a problem
 // per object, said once with every place it is referred to (see reportMissing); a
 // ConfigMap the cluster makes is a warning, once, and the volume or variable is empty.
-func (k *kubeImport) missing(cx *kubeCtx, p, kind, name string, store map[string]*kubeData) {
+func (k *kubeImport) missing(cx *kubeCtx, p, kind, name string) {
 	id := kind + " " + name
 	if by, ok := kubeClusterObjects[name]; ok && kind == "ConfigMap" {
 		if !k.said[id] {
@@ -575,9 +572,16 @@ func (k *kubeImport) missing(cx *kubeCtx, p, kind, name string, store map[string
 		k.absentOrder = append(k.absentOrder, id)
 	}
 	k.absent[id] = append(k.absent[id], k.at(cx.d, p))
-	if k.absentStore[id] == nil {
-		k.absentStore[id] = store
+}
+
+// object is the ConfigMap or Secret (kind) name, referred to at p; a missing one is noted
+// unless the reference is optional.
+func (k *kubeImport) object(cx *kubeCtx, p, kind, name string, optional *bool) (*kubeData, bool) {
+	data, ok := k.objects[kind][name]
+	if !ok && !ptr.Deref(optional, false) {
+		k.missing(cx, p, kind, name)
 	}
+	return data, ok
 }
 
 // reportMissing reports each ConfigMap or Secret the file refers to and does not define,
@@ -586,7 +590,7 @@ func (k *kubeImport) reportMissing() {
 	for _, id := range k.absentOrder {
 		kind, name, _ := strings.Cut(id, " ")
 		at := k.absent[id]
-		names := sortedKeys(k.absentStore[id])
+		names := sortedKeys(k.objects[kind])
 		create := fmt.Sprintf("kubectl create configmap %s --from-file=FILE --dry-run=client -o yaml", name)
 		if kind == "Secret" {
 			create = fmt.Sprintf("kubectl create secret generic %s --from-literal=KEY=VALUE --dry-run=client -o yaml", name)
@@ -777,16 +781,13 @@ func (k *kubeImport) user(cx *kubeCtx, p string, c corev1.Container) string {
 }
 
 // keyRef resolves a configMapKeyRef or secretKeyRef.
-func (k *kubeImport) keyRef(cx *kubeCtx, p string, store map[string]*kubeData, kind, name, key string, optional *bool) (string, bool) {
-	data, ok := store[name]
+func (k *kubeImport) keyRef(cx *kubeCtx, p, kind, name, key string, optional *bool) (string, bool) {
+	data, ok := k.object(cx, p+".name", kind, name, optional)
 	if !ok {
-		if optional == nil || !*optional {
-			k.missing(cx, p+".name", kind, name, store)
-		}
 		return "", false
 	}
 	v, ok := data.data[key]
-	if !ok && (optional == nil || !*optional) {
+	if !ok && !ptr.Deref(optional, false) {
 		k.missingKey(cx, p+".key", data, key)
 	}
 	return v, ok
