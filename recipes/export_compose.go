@@ -214,7 +214,7 @@ type composeOutHealth struct {
 
 // composeDocument builds the compose file of s.
 func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) {
-	doc := &composeOut{Name: s.Name}
+	doc := &composeOut{Name: s.Name, Volumes: map[string]*composeOutVolume{}, Configs: map[string]*composeOutConfig{}}
 	if s.Backoff != expDefaultBackoff() {
 		b := s.Backoff
 		doc.XSidecar = &composeXTop{Backoff: &b}
@@ -273,7 +273,6 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 		return nil
 	}
 	mainOf := map[string]*composeOutService{}
-	var order []string
 	built := map[string][]*composeOutService{}
 	for _, p := range s.Pods {
 		infra := p.Name + "-infra"
@@ -306,10 +305,8 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 		composeOrder(p, svcs)
 		mainOf[p.Name] = svcs[len(svcs)-1]
 		built[p.Name] = svcs
-		order = append(order, p.Name)
 	}
-	for _, name := range order {
-		p := s.Pod(name)
+	for _, p := range s.Pods {
 		infra := &composeOutService{
 			Image:    ComposeInfraImage,
 			XSidecar: &composeX{Role: RoleInfra, Pod: p.Name},
@@ -346,7 +343,7 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 		if err := addService(p.Name+"-infra", infra); err != nil {
 			return nil, err
 		}
-		for _, svc := range built[name] {
+		for _, svc := range built[p.Name] {
 			if err := addService(svc.serviceName, svc); err != nil {
 				return nil, err
 			}
@@ -367,9 +364,6 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 			if len(v.Files) > 0 {
 				continue
 			}
-			if doc.Volumes == nil {
-				doc.Volumes = map[string]*composeOutVolume{}
-			}
 			vol := &composeOutVolume{DriverOpts: composeTmpfs(v)}
 			if v.SizeLimit > 0 && v.Medium != MediumMemory {
 				w.add(p.Name+"/volumes/"+v.Name, "pod %s: the size_limit %s of volume %s (on disk, where it is not enforced either) cannot be expressed in compose: left out", p.Name, v.SizeLimit, v.Name)
@@ -387,17 +381,11 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 		}
 	}
 	for _, v := range s.Volumes {
-		if doc.Volumes == nil {
-			doc.Volumes = map[string]*composeOutVolume{}
-		}
 		doc.Volumes[v.Name] = &composeOutVolume{DriverOpts: composeTmpfs(v)}
 	}
 	for _, p := range s.Pods {
 		for _, v := range p.Volumes {
 			for file, content := range v.Files {
-				if doc.Configs == nil {
-					doc.Configs = map[string]*composeOutConfig{}
-				}
 				doc.Configs[cfgNames[composeCfgKey{p.Name, v.Name, file}]] = &composeOutConfig{
 					Content:  content,
 					XSidecar: &composeXConfig{Pod: p.Name, Volume: v.Name, File: file},
@@ -429,12 +417,7 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 			Dockerfile: c.Build.Dockerfile,
 			Target:     c.Build.Target,
 		}
-		if len(c.Build.Args) > 0 {
-			svc.Build.Args = map[string]string{}
-			for k, v := range c.Build.Args {
-				svc.Build.Args[k] = v
-			}
-		}
+		svc.Build.Args = maps.Clone(c.Build.Args)
 	}
 	env := maps.Clone(c.Env)
 	if len(c.EnvFile) > 0 {
@@ -542,10 +525,8 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 	for _, d := range c.Devices {
 		svc.Devices = append(svc.Devices, strings.TrimSuffix(d.HostPath+":"+d.ContainerPath+":"+d.Permissions, ":"))
 	}
+	svc.Ulimits = map[string]composeOutUlimit{}
 	for _, u := range c.Ulimits {
-		if svc.Ulimits == nil {
-			svc.Ulimits = map[string]composeOutUlimit{}
-		}
 		svc.Ulimits[u.Name] = composeOutUlimit{Soft: u.Soft, Hard: u.Hard}
 	}
 	if r := c.Resources; r != nil {
