@@ -790,16 +790,7 @@ func (se *kubeSecretEnv) key(c *Container, name string) (string, bool) {
 // values and exec probe commands gives the text back.
 func kubeEscape(s string) string { return strings.ReplaceAll(s, "$", "$$") }
 
-func kubeEscapeAll(in []string) []string {
-	if in == nil {
-		return nil
-	}
-	out := make([]string, len(in))
-	for i, s := range in {
-		out[i] = kubeEscape(s)
-	}
-	return out
-}
+func kubeEscapeAll(in []string) []string { return mapWords(in, kubeEscape) }
 
 func toKubeProtocol(p Protocol) corev1.Protocol {
 	switch p {

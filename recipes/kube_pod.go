@@ -809,13 +809,19 @@ func kubeStaticEnv(env []corev1.EnvVar) map[string]string {
 	return m
 }
 
+// kubeExpandAll expands every word of ss (nil stays nil).
 func kubeExpandAll(ss []string, vars map[string]string) []string {
+	return mapWords(ss, func(s string) string { return kubeExpand(s, vars) })
+}
+
+// mapWords is f of every word of ss; nil (no command given) stays nil.
+func mapWords(ss []string, f func(string) string) []string {
 	if ss == nil {
 		return nil
 	}
 	out := make([]string, len(ss))
 	for i, s := range ss {
-		out[i] = kubeExpand(s, vars)
+		out[i] = f(s)
 	}
 	return out
 }
