@@ -2,10 +2,11 @@ package recipes
 
 import (
 	"fmt"
-	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 )
 
 // The short forms of ports and volumes, parsed from their string syntax. Each parser returns
