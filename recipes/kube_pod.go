@@ -62,9 +62,7 @@ func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) *kubePod {
 	k.specFields(d, sp, kubePodSpecFields, kubeNotHonoured)
 	k.securityFields(d, sp+".securityContext")
 	k.podFields(cx)
-	if spec.ShareProcessNamespace != nil && *spec.ShareProcessNamespace {
-		pod.SharePID = true
-	}
+	pod.SharePID = ptr.Deref(spec.ShareProcessNamespace, false)
 	if g := spec.TerminationGracePeriodSeconds; g != nil {
 		field := d.prefix + sp + ".terminationGracePeriodSeconds"
 		at := k.at(d, sp+".terminationGracePeriodSeconds")
