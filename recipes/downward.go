@@ -1,6 +1,7 @@
 package recipes
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"strconv"
@@ -145,10 +146,7 @@ func DownwardValue(pod *Pod, c *Container, ref EnvRef, facts DownwardFacts) (str
 	case FieldName:
 		return pod.Name, nil
 	case FieldNamespace:
-		if pod.Namespace == "" {
-			return DefaultNamespace, nil
-		}
-		return pod.Namespace, nil
+		return cmp.Or(pod.Namespace, DefaultNamespace), nil
 	case FieldUID:
 		return facts.UID, nil
 	case FieldLabels, FieldAnnotations:
@@ -163,10 +161,7 @@ func DownwardValue(pod *Pod, c *Container, ref EnvRef, facts DownwardFacts) (str
 	case FieldNodeName:
 		return facts.NodeName, nil
 	case FieldServiceAccount:
-		if pod.ServiceAccount == "" {
-			return DefaultServiceAccount, nil
-		}
-		return pod.ServiceAccount, nil
+		return cmp.Or(pod.ServiceAccount, DefaultServiceAccount), nil
 	case FieldPodIP:
 		return first(facts.PodIPs), nil
 	case FieldPodIPs:

@@ -445,14 +445,9 @@ func kubeHasHostPort(p *Pod) bool {
 	return false
 }
 
+// toKubeRestart is a pod's restartPolicy for its main's restart (Never for never).
 func toKubeRestart(r RestartPolicy) corev1.RestartPolicy {
-	switch r {
-	case RestartAlways:
-		return corev1.RestartPolicyAlways
-	case RestartOnFailure:
-		return corev1.RestartPolicyOnFailure
-	}
-	return corev1.RestartPolicyNever
+	return cmp.Or(map[RestartPolicy]corev1.RestartPolicy{RestartAlways: corev1.RestartPolicyAlways, RestartOnFailure: corev1.RestartPolicyOnFailure}[r], corev1.RestartPolicyNever)
 }
 
 // toKubePodSpec builds a pod's spec and the ConfigMaps its file volumes need; env is the
@@ -793,13 +788,7 @@ func kubeEscape(s string) string { return strings.ReplaceAll(s, "$", "$$") }
 func kubeEscapeAll(in []string) []string { return mapWords(in, kubeEscape) }
 
 func toKubeProtocol(p Protocol) corev1.Protocol {
-	switch p {
-	case ProtoUDP:
-		return corev1.ProtocolUDP
-	case ProtoSCTP:
-		return corev1.ProtocolSCTP
-	}
-	return corev1.ProtocolTCP
+	return cmp.Or(map[Protocol]corev1.Protocol{ProtoUDP: corev1.ProtocolUDP, ProtoSCTP: corev1.ProtocolSCTP}[p], corev1.ProtocolTCP)
 }
 
 func toKubeProbe(p *Probe) *corev1.Probe {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -63,16 +64,10 @@ func kubeCheckObjects(file string, objs []any, files map[string]string) ([]Warni
 		switch o := o.(type) {
 		case *corev1.ConfigMap:
 			k.meta("ConfigMap", o.ObjectMeta, validation.IsDNS1123Subdomain)
-			size := 0
-			for key, v := range o.Data {
-				k.invalid(validation.IsConfigMapKey(key), "rename the file", "ConfigMap "+o.Name+" key", key)
-				size += len(v)
-			}
-			for key, v := range o.BinaryData {
-				k.invalid(validation.IsConfigMapKey(key), "rename the file", "ConfigMap "+o.Name+" key", key)
-				size += len(v)
-			}
-			what := fmt.Sprintf("ConfigMap %s (%s)", o.Name, cmp.Or(files[o.Name], "keys "+strings.Join(kubeDataKeys(o), ", ")))
+			data := kubeText(o.BinaryData)
+			maps.Copy(data, o.Data)
+			size := k.data("ConfigMap "+o.Name+" key", "rename the file", data)
+			what := fmt.Sprintf("ConfigMap %s (%s)", o.Name, cmp.Or(files[o.Name], "keys "+strings.Join(sortedKeys(data), ", ")))
 			if size > kubeMaxDataSize {
 				k.problem("a ConfigMap cannot hold that much: bake the files into the image, or put them on a volume of your cluster (e.g. a PersistentVolumeClaim) and mount that, instead of mounting them from the recipe's directory",
 					"%s holds %d bytes, more than the %d (1 MiB) the API server accepts", what, size, kubeMaxDataSize)
@@ -81,12 +76,7 @@ func kubeCheckObjects(file string, objs []any, files map[string]string) ([]Warni
 			k.applySize(o, what)
 		case *corev1.Secret:
 			k.meta("Secret", o.ObjectMeta, validation.IsDNS1123Subdomain)
-			size := 0
-			for key, v := range o.StringData {
-				k.invalid(validation.IsConfigMapKey(key), "rename the variable", "Secret "+o.Name+" key", key)
-				size += len(v)
-			}
-			if size > kubeMaxDataSize {
+			if size := k.data("Secret "+o.Name+" key", "rename the variable", o.StringData); size > kubeMaxDataSize {
 				k.problem("keep big values out of the environment: mount them as files instead",
 					"Secret %s holds %d bytes, more than the %d (1 MiB) the API server accepts", o.Name, size, kubeMaxDataSize)
 				continue
@@ -193,16 +183,14 @@ func kubeRelativePath(p string) []string {
 	return nil
 }
 
-func kubeDataKeys(cm *corev1.ConfigMap) []string {
-	var keys []string
-	for key := range cm.Data {
-		keys = append(keys, key)
+// data checks the keys of an object's data (what names them, hint says how to fix one) and
+// returns how many bytes its values hold.
+func (k *kubeChecker) data(what, hint string, data map[string]string) (size int) {
+	for _, key := range sortedKeys(data) {
+		k.invalid(validation.IsConfigMapKey(key), hint, what, key)
+		size += len(data[key])
 	}
-	for key := range cm.BinaryData {
-		keys = append(keys, key)
-	}
-	slices.Sort(keys)
-	return keys
+	return size
 }
 
 // expSize writes a byte count for people: 300 B, 12.5 KiB, 1.2 MiB.
