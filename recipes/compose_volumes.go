@@ -253,13 +253,7 @@ func (cv *composeConv) configMounts(b *composePodBuild, svc string, s types.Serv
 	if len(items) != len(s.Configs) {
 		items = nil
 	}
-	type placed struct {
-		m     Mount
-		at    Position
-		index int
-		fixed bool // index given
-	}
-	var mounts []placed
+	var mounts []placed[Mount] // order: the index x-sidecar gives, else -1
 	seen := map[Mount]bool{}
 	for i, ref := range s.Configs {
 		at := cv.keyAt("services", svc, "configs")
@@ -277,14 +271,14 @@ func (cv *composeConv) configMounts(b *composePodBuild, svc string, s types.Serv
 			target = "/" + ref.Source
 		}
 		m := Mount{Type: MountVolume, Source: cfg.volume, Target: target, ReadOnly: true, SubPath: cfg.file}
-		pl := placed{at: at}
+		pl := placed[Mount]{at: at, order: -1}
 		if _, xn := yamlpos.Lookup(item, "x-sidecar"); xn != nil {
 			var rx composeXConfigRef
 			if decodeX(cv.composeImport, xn, fmt.Sprintf("services.%s.configs[%d].x-sidecar", svc, i), composeXConfigRefFields, &rx) == nil {
 				continue
 			}
 			if rx.Index != nil {
-				pl.index, pl.fixed = max(*rx.Index, 0), true
+				pl.order = max(*rx.Index, 0)
 			}
 			switch {
 			case rx.Target != "":
@@ -304,44 +298,27 @@ func (cv *composeConv) configMounts(b *composePodBuild, svc string, s types.Serv
 			continue // another file of the same volume mount
 		}
 		seen[m] = true
-		pl.m = m
+		pl.v = m
 		mounts = append(mounts, pl)
 	}
 	if len(mounts) == 0 {
 		return
 	}
-	// The other mounts keep their order; a mount with an index takes that place.
-	type entry struct {
-		m  Mount
-		at Position
-	}
-	all := make([]entry, len(ct.Volumes))
-	for i, m := range ct.Volumes {
-		all[i] = entry{m, cv.pos.At(Field(ck, "volumes", i))}
-	}
-	slices.SortStableFunc(mounts, func(a, b placed) int {
-		switch {
-		case a.fixed && b.fixed:
-			return a.index - b.index
-		case a.fixed:
-			return -1
-		case b.fixed:
-			return 1
-		}
-		return 0
+	// The other mounts keep their order; a mount with an index takes that place (those with
+	// one first, by index).
+	key := Field(ck, "volumes")
+	all := entriesAt(cv.pos, key, ct.Volumes)
+	slices.SortStableFunc(mounts, func(a, b placed[Mount]) int {
+		return cmp.Compare(uint(a.order), uint(b.order)) // -1: after every index
 	})
 	for _, pl := range mounts {
 		i := len(all)
-		if pl.fixed {
-			i = min(pl.index, len(all))
+		if pl.order >= 0 {
+			i = min(pl.order, len(all))
 		}
-		all = slices.Insert(all, i, entry{pl.m, pl.at})
+		all = slices.Insert(all, i, pl)
 	}
-	ct.Volumes = ct.Volumes[:0]
-	for i, e := range all {
-		cv.pos.Set(Field(ck, "volumes", i), e.at)
-		ct.Volumes = append(ct.Volumes, e.m)
-	}
+	ct.Volumes = setEntries(cv.pos, key, all)
 }
 
 // composeConfigLands is where file lands when a volume is mounted at target with subPath:

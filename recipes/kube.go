@@ -262,21 +262,13 @@ func (k *kubeImport) sortPorts(kp *kubePod) {
 		if len(keys) != len(c.Ports) || slices.IsSorted(keys) {
 			continue
 		}
-		ck := ContainerKey(kp.pod.Name, c.Name)
-		idx := make([]int, len(c.Ports))
-		for i := range idx {
-			idx[i] = i
+		key := Field(ContainerKey(kp.pod.Name, c.Name), "ports")
+		entries := entriesAt(k.pos, key, c.Ports)
+		for i := range entries {
+			entries[i].order = keys[i]
 		}
-		slices.SortStableFunc(idx, func(a, b int) int { return keys[a] - keys[b] })
-		ports := make([]Port, len(idx))
-		at := make([]Position, len(idx))
-		for i, j := range idx {
-			ports[i], at[i] = c.Ports[j], k.pos.At(Field(ck, "ports", j))
-		}
-		for i := range ports {
-			k.pos.Set(Field(ck, "ports", i), at[i])
-		}
-		c.Ports = ports
+		slices.SortStableFunc(entries, byOrder)
+		c.Ports = setEntries(k.pos, key, entries)
 		kp.portOrder[c] = slices.Sorted(slices.Values(keys))
 	}
 }

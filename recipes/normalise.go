@@ -120,22 +120,10 @@ func (n *normaliser) sortDependsOn(p *Pod) {
 	if len(p.DependsOn) == 0 {
 		return
 	}
-	pk := PodKey(p.Name)
-	type entry struct {
-		name string
-		pos  Position
-	}
-	entries := make([]entry, len(p.DependsOn))
-	for i, d := range p.DependsOn {
-		entries[i] = entry{d, n.pos.At(Field(pk, "depends_on", i))}
-	}
-	slices.SortStableFunc(entries, func(a, b entry) int { return strings.Compare(a.name, b.name) })
-	entries = slices.CompactFunc(entries, func(a, b entry) bool { return a.name == b.name })
-	p.DependsOn = make([]string, len(entries))
-	for i, e := range entries {
-		p.DependsOn[i] = e.name
-		n.pos.Set(Field(pk, "depends_on", i), e.pos)
-	}
+	key := Field(PodKey(p.Name), "depends_on")
+	entries := entriesAt(n.pos, key, p.DependsOn)
+	slices.SortStableFunc(entries, func(a, b placed[string]) int { return strings.Compare(a.v, b.v) })
+	p.DependsOn = setEntries(n.pos, key, slices.CompactFunc(entries, func(a, b placed[string]) bool { return a.v == b.v }))
 }
 
 func (n *normaliser) container(s *Stack, p *Pod, c *Container) {

@@ -243,3 +243,32 @@ func didYouMean(word string, candidates []string) string {
 	}
 	return best
 }
+
+// placed is an entry of a model list with where it was written, so that a list reordered
+// keeps its recorded positions (KEY[I]) in step; order is a sort key where one is needed.
+type placed[T any] struct {
+	v     T
+	at    Position
+	order int
+}
+
+// entriesAt pairs the entries of list with their positions under key.
+func entriesAt[T any](pos *Positions, key string, list []T) []placed[T] {
+	out := make([]placed[T], len(list))
+	for i, v := range list {
+		out[i] = placed[T]{v: v, at: pos.At(Field(key, i))}
+	}
+	return out
+}
+
+// setEntries returns the entries as a list, recording their positions under key.
+func setEntries[T any](pos *Positions, key string, entries []placed[T]) []T {
+	out := make([]T, len(entries))
+	for i, e := range entries {
+		out[i] = e.v
+		pos.Set(Field(key, i), e.at)
+	}
+	return out
+}
+
+func byOrder[T any](a, b placed[T]) int { return cmp.Compare(a.order, b.order) }
