@@ -41,15 +41,7 @@ func roundTripStacks(t *testing.T) (map[string]*Stack, map[*Stack][]Warning) {
 	dir := t.TempDir()
 	for name, recipeFiles := range catalogFiles(t) {
 		root := filepath.Join(dir, name)
-		for rel, content := range recipeFiles {
-			p := filepath.Join(root, filepath.FromSlash(rel))
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(p, content, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+		writeTree(t, root, recipeFiles)
 		st, warns, err := LoadFile(filepath.Join(root, "sidecar.yaml"), Options{})
 		if err != nil {
 			t.Fatalf("catalog recipe %s: %v", name, err)

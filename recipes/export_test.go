@@ -50,16 +50,7 @@ func TestExportGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			kube, warns, err := ExportKube(st, KubeOptions{})
-			if err != nil {
-				t.Fatalf("kube export: %v", err)
-			}
-			checkGolden(t, filepath.Join("../testdata/export", base+".kube.yaml"), withWarnings(kube, warns))
-			compose, warns, err := ExportCompose(st, ComposeOptions{})
-			if err != nil {
-				t.Fatalf("compose export: %v", err)
-			}
-			checkGolden(t, filepath.Join("../testdata/export", base+".compose.yaml"), withWarnings(compose, warns))
+			exportGoldens(t, st, filepath.Join("../testdata/export", base))
 		})
 	}
 }
@@ -67,17 +58,35 @@ func TestExportGolden(t *testing.T) {
 // testdata/export/everything, the stack that uses what the rest of the corpus does not,
 // exported both ways.
 func TestExportEverythingGolden(t *testing.T) {
-	st := everythingStack(t)
+	exportGoldens(t, everythingStack(t), "../testdata/export/everything")
+}
+
+// exportGoldens exports st both ways, against the goldens prefix.kube.yaml and
+// prefix.compose.yaml.
+func exportGoldens(t *testing.T, st *Stack, prefix string) {
+	t.Helper()
 	kube, warns, err := ExportKube(st, KubeOptions{})
 	if err != nil {
 		t.Fatalf("kube export: %v", err)
 	}
-	checkGolden(t, "../testdata/export/everything.kube.yaml", withWarnings(kube, warns))
+	checkGolden(t, prefix+".kube.yaml", withWarnings(kube, warns))
 	compose, warns, err := ExportCompose(st, ComposeOptions{})
 	if err != nil {
 		t.Fatalf("compose export: %v", err)
 	}
-	checkGolden(t, "../testdata/export/everything.compose.yaml", withWarnings(compose, warns))
+	checkGolden(t, prefix+".compose.yaml", withWarnings(compose, warns))
+}
+
+// writeTree writes files (slash-separated paths) below root.
+func writeTree(t *testing.T, root string, files map[string][]byte) {
+	t.Helper()
+	tree := fstest.MapFS{}
+	for name, content := range files {
+		tree[name] = &fstest.MapFile{Data: content}
+	}
+	if err := os.CopyFS(root, tree); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // catalogFiles are the files of every catalog recipe and, as "starter", of the starter
@@ -102,31 +111,14 @@ func TestExportCatalogGolden(t *testing.T) {
 	for name, files := range catalogFiles(t) {
 		t.Run(name, func(t *testing.T) {
 			root := filepath.Join(dir, name)
-			for rel, content := range files {
-				p := filepath.Join(root, filepath.FromSlash(rel))
-				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(p, content, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			writeTree(t, root, files)
 			// Named by a relative path, so that warnings in the goldens do not depend on
 			// where the test runs.
 			st, _, err := Load(File{Name: name + "/sidecar.yaml", Content: files["sidecar.yaml"]}, Options{Dir: root})
 			if err != nil {
 				t.Fatal(err)
 			}
-			kube, warns, err := ExportKube(st, KubeOptions{})
-			if err != nil {
-				t.Fatalf("kube export: %v", err)
-			}
-			checkGolden(t, filepath.Join("../testdata/export/catalog", name+".kube.yaml"), withWarnings(kube, warns))
-			compose, warns, err := ExportCompose(st, ComposeOptions{})
-			if err != nil {
-				t.Fatalf("compose export: %v", err)
-			}
-			checkGolden(t, filepath.Join("../testdata/export/catalog", name+".compose.yaml"), withWarnings(compose, warns))
+			exportGoldens(t, st, filepath.Join("../testdata/export/catalog", name))
 		})
 	}
 }
@@ -146,16 +138,7 @@ func TestExportFixtureGolden(t *testing.T) {
 			n++
 			t.Run(kind+"/"+base, func(t *testing.T) {
 				st := loadFixture(t, f)
-				kube, warns, err := ExportKube(st, KubeOptions{})
-				if err != nil {
-					t.Fatalf("kube export: %v", err)
-				}
-				checkGolden(t, filepath.Join("../testdata/export", kind, base+".kube.yaml"), withWarnings(kube, warns))
-				compose, warns, err := ExportCompose(st, ComposeOptions{})
-				if err != nil {
-					t.Fatalf("compose export: %v", err)
-				}
-				checkGolden(t, filepath.Join("../testdata/export", kind, base+".compose.yaml"), withWarnings(compose, warns))
+				exportGoldens(t, st, filepath.Join("../testdata/export", kind, base))
 			})
 		}
 	}

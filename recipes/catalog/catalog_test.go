@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/sidecar-dev/sidecar/recipes"
 	"github.com/sidecar-dev/sidecar/recipes/catalog"
@@ -39,14 +40,12 @@ func TestListHasEveryPatternWithADescription(t *testing.T) {
 func writeRecipe(t *testing.T, dir, name string, files map[string][]byte) string {
 	t.Helper()
 	root := filepath.Join(dir, name)
+	tree := fstest.MapFS{}
 	for rel, content := range files {
-		p := filepath.Join(root, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, content, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		tree[rel] = &fstest.MapFile{Data: content}
+	}
+	if err := os.CopyFS(root, tree); err != nil {
+		t.Fatal(err)
 	}
 	return root
 }
