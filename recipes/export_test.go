@@ -39,11 +39,7 @@ func withWarnings(out []byte, warns []Warning) []byte {
 
 // The good recipe corpus, exported both ways, against goldens under testdata/export.
 func TestExportGolden(t *testing.T) {
-	files, _ := filepath.Glob("../testdata/recipes/good/*.yaml")
-	if len(files) < 5 {
-		t.Fatalf("found only %d good recipes", len(files))
-	}
-	for _, f := range files {
+	for _, f := range corpus(t, "../testdata/recipes/good/*.yaml", 5) {
 		base := strings.TrimSuffix(filepath.Base(f), ".yaml")
 		t.Run(base, func(t *testing.T) {
 			st, _, err := loadCorpusFile(t, f)

@@ -47,6 +47,16 @@ func checkGolden(t *testing.T, path string, got []byte) {
 	}
 }
 
+// corpus lists the files pattern matches, and fails when there are fewer than min.
+func corpus(t *testing.T, pattern string, min int) []string {
+	t.Helper()
+	files, _ := filepath.Glob(pattern)
+	if len(files) < min {
+		t.Fatalf("found only %d files matching %s, want at least %d", len(files), pattern, min)
+	}
+	return files
+}
+
 func warningText(ws []Warning) []byte {
 	var b bytes.Buffer
 	for _, w := range ws {
@@ -56,11 +66,7 @@ func warningText(ws []Warning) []byte {
 }
 
 func TestGoodRecipes(t *testing.T) {
-	files, _ := filepath.Glob("../testdata/recipes/good/*.yaml")
-	if len(files) < 5 {
-		t.Fatalf("found only %d good recipes", len(files))
-	}
-	for _, f := range files {
+	for _, f := range corpus(t, "../testdata/recipes/good/*.yaml", 5) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			st, warns, err := loadCorpusFile(t, f)
 			if err != nil {
@@ -87,11 +93,7 @@ func TestGoodRecipes(t *testing.T) {
 }
 
 func TestBadRecipes(t *testing.T) {
-	files, _ := filepath.Glob("../testdata/recipes/bad/*.yaml")
-	if len(files) < 25 {
-		t.Fatalf("found only %d bad recipes, want at least 25", len(files))
-	}
-	for _, f := range files {
+	for _, f := range corpus(t, "../testdata/recipes/bad/*.yaml", 25) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			st, _, err := loadCorpusFile(t, f)
 			if err == nil {
