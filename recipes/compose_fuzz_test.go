@@ -96,11 +96,17 @@ func FuzzImportCompose(f *testing.F) {
 	f.Add([]byte("services:\n  a: {image: x, network_mode: 'service:a'}\n"))
 	f.Add([]byte("services:\n  a: &a {image: x, depends_on: [b]}\n  b: *a\n"))
 	f.Add([]byte("services:\n  a: {image: x, ports: ['1-3:1-3', '${WEB_PORT}:80/udp']}\n"))
+	fuzzImport(f, loadCompose, SourceCompose)
+}
+
+// fuzzImport checks what an importer, and Load for the files of its kind, give for any
+// content.
+func fuzzImport(f *testing.F, load func(File, Options, *Positions) (*Stack, []Warning, error), kind SourceKind) {
 	f.Fuzz(func(t *testing.T, content []byte) {
 		opts := importFuzzOptions()
-		st, ws, err := loadCompose(File{Name: "fuzz.yaml", Content: content}, opts, NewPositions("fuzz.yaml"))
+		st, ws, err := load(File{Name: "fuzz.yaml", Content: content}, opts, NewPositions("fuzz.yaml"))
 		checkImport(t, content, st, ws, err)
-		if Detect(content) == SourceCompose {
+		if Detect(content) == kind {
 			st, ws, err := Load(File{Name: "fuzz.yaml", Content: content}, opts)
 			checkImport(t, content, st, ws, err)
 		}
@@ -112,13 +118,5 @@ func FuzzImportKube(f *testing.F) {
 	addFuzzSeeds(f, "../testdata/realworld/kube/*.yaml")
 	f.Add([]byte("apiVersion: v1\nkind: List\nitems: [{apiVersion: v1, kind: List, items: []}]\n"))
 	f.Add([]byte("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: x, args: ['$(A)$$(B)$(']}]}\n"))
-	f.Fuzz(func(t *testing.T, content []byte) {
-		opts := importFuzzOptions()
-		st, ws, err := loadKube(File{Name: "fuzz.yaml", Content: content}, opts, NewPositions("fuzz.yaml"))
-		checkImport(t, content, st, ws, err)
-		if Detect(content) == SourceKube {
-			st, ws, err := Load(File{Name: "fuzz.yaml", Content: content}, opts)
-			checkImport(t, content, st, ws, err)
-		}
-	})
+	fuzzImport(f, loadKube, SourceKube)
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -13,12 +12,7 @@ import (
 // either a stack or Problems (never panic, never another error for a recipe), every problem
 // must be placed in the file, and a stack it returns must load again from its own YAML.
 func FuzzLoad(f *testing.F) {
-	seeds, _ := filepath.Glob("../testdata/recipes/*/*.yaml")
-	for _, s := range seeds {
-		if b, err := os.ReadFile(s); err == nil {
-			f.Add(b)
-		}
-	}
+	addFuzzSeeds(f, "../testdata/recipes/*/*.yaml")
 	if ex, err := os.ReadFile("../sidecar.yaml.example"); err == nil {
 		f.Add(ex)
 	}
