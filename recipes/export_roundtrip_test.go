@@ -269,50 +269,40 @@ func fileVolumeMountsReadOnly(st *Stack) {
 
 // kubeDropsBuild: a manifest names images only; the image a build makes is kept.
 func kubeDropsBuild(st *Stack) {
-	for _, p := range st.Pods {
-		for _, c := range p.Containers() {
-			c.Build = nil
-		}
-	}
+	eachContainer(st, func(c *Container) {
+		c.Build = nil
+	})
 }
 
 // envFileInlined: a manifest cannot read files from the laptop, so env_file's values are
 // written as env values (which they already are in the model) and the list is gone.
 func envFileInlined(st *Stack) {
-	for _, p := range st.Pods {
-		for _, c := range p.Containers() {
-			c.EnvFile = nil
-		}
-	}
+	eachContainer(st, func(c *Container) {
+		c.EnvFile = nil
+	})
 }
 
 // kubeDropsDockerInit: Kubernetes has no docker-init.
 func kubeDropsDockerInit(st *Stack) {
-	for _, p := range st.Pods {
-		for _, c := range p.Containers() {
-			c.Init = false
-		}
-	}
+	eachContainer(st, func(c *Container) {
+		c.Init = false
+	})
 }
 
 // kubeDropsContainerStopGrace: Kubernetes has one grace period per pod.
 func kubeDropsContainerStopGrace(st *Stack) {
-	for _, p := range st.Pods {
-		for _, c := range p.Containers() {
-			c.StopGrace = 0
-		}
-	}
+	eachContainer(st, func(c *Container) {
+		c.StopGrace = 0
+	})
 }
 
 // kubeDropsUserNames: runAsUser and runAsGroup take numbers only.
 func kubeDropsUserNames(st *Stack) {
-	for _, p := range st.Pods {
-		for _, c := range p.Containers() {
-			if _, _, ok := expNumericUser(c.User); !ok {
-				c.User = ""
-			}
+	eachContainer(st, func(c *Container) {
+		if _, _, ok := expNumericUser(c.User); !ok {
+			c.User = ""
 		}
-	}
+	})
 }
 
 // kubeDefaultBackoff: the kubelet has its own restart backoff.
@@ -496,5 +486,14 @@ func TestRoundTripDifferencesAreNeeded(t *testing.T) {
 			trips = append(trips, trip{st, importExport(t, st, loadWarns[st], "exported.kube.yaml", out)})
 		}
 		check("kube "+cmp.Or(kind.String(), "auto"), kubeDifferences(kind), trips)
+	}
+}
+
+// eachContainer calls f with every container of st.
+func eachContainer(st *Stack, f func(c *Container)) {
+	for _, p := range st.Pods {
+		for _, c := range p.Containers() {
+			f(c)
+		}
 	}
 }
