@@ -17,7 +17,7 @@ import (
 //	go test ./recipes -run '^$' -fuzz FuzzImportCompose -fuzztime 3m
 //	go test ./recipes -run '^$' -fuzz FuzzImportKube -fuzztime 3m
 
-func importFuzzOptions() Options {
+func fuzzOptions() Options {
 	read := func(p string) ([]byte, error) {
 		switch filepath.Base(p) {
 		case ".env":
@@ -103,7 +103,7 @@ func FuzzImportCompose(f *testing.F) {
 // content.
 func fuzzImport(f *testing.F, load func(File, Options, *Positions) (*Stack, []Warning, error), kind SourceKind) {
 	f.Fuzz(func(t *testing.T, content []byte) {
-		opts := importFuzzOptions()
+		opts := fuzzOptions()
 		st, ws, err := load(File{Name: "fuzz.yaml", Content: content}, opts, NewPositions("fuzz.yaml"))
 		checkImport(t, content, st, ws, err)
 		if Detect(content) == kind {

@@ -194,40 +194,36 @@ func decodeKube(t *testing.T, manifest []byte) (deps []appsv1.Deployment, jobs [
 		if err := yaml.Unmarshal(doc, &kind); err != nil {
 			t.Fatal(err)
 		}
-		var err error
 		switch kind.Kind {
 		case "Deployment":
-			var o appsv1.Deployment
-			err = yaml.UnmarshalStrict(doc, &o)
-			deps = append(deps, o)
+			deps = strictAppend(t, doc, deps)
 		case "Job":
-			var o batchv1.Job
-			err = yaml.UnmarshalStrict(doc, &o)
-			jobs = append(jobs, o)
+			jobs = strictAppend(t, doc, jobs)
 		case "Pod":
-			var o corev1.Pod
-			err = yaml.UnmarshalStrict(doc, &o)
-			pods = append(pods, o)
+			pods = strictAppend(t, doc, pods)
 		case "Service":
-			var o corev1.Service
-			err = yaml.UnmarshalStrict(doc, &o)
-			svcs = append(svcs, o)
+			svcs = strictAppend(t, doc, svcs)
 		case "ConfigMap":
-			var o corev1.ConfigMap
-			err = yaml.UnmarshalStrict(doc, &o)
-			cms = append(cms, o)
+			cms = strictAppend(t, doc, cms)
 		case "Secret":
-			err = yaml.UnmarshalStrict(doc, &corev1.Secret{})
+			strictAppend[corev1.Secret](t, doc, nil)
 		case "PersistentVolumeClaim":
-			err = yaml.UnmarshalStrict(doc, &corev1.PersistentVolumeClaim{})
+			strictAppend[corev1.PersistentVolumeClaim](t, doc, nil)
 		default:
 			t.Fatalf("unexpected kind %q", kind.Kind)
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
 	}
 	return
+}
+
+// strictAppend decodes doc strictly as a T and appends it to list.
+func strictAppend[T any](t *testing.T, doc []byte, list []T) []T {
+	t.Helper()
+	var o T
+	if err := yaml.UnmarshalStrict(doc, &o); err != nil {
+		t.Fatal(err)
+	}
+	return append(list, o)
 }
 
 func TestExportKubeShape(t *testing.T) {

@@ -2,9 +2,7 @@ package recipes
 
 import (
 	"errors"
-	"io/fs"
 	"os"
-	"strings"
 	"testing"
 )
 
@@ -19,16 +17,8 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("main: &a {image: x, sidecars: *a}\n"))
 	f.Add([]byte("a: &a [*a, *a]\nmain: {image: x}\n"))
 	f.Add([]byte("main: {image: x, ports: [\"1-1000:1-1000\"]}\n"))
-	env := map[string]string{"TAG": "dev", "EMPTY": ""}
-	read := func(p string) ([]byte, error) {
-		if strings.HasSuffix(p, ".env") {
-			return []byte("A=1\nB=${A}\n"), nil
-		}
-		return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
-	}
-	stat := func(string) (fs.FileInfo, error) { return nil, fs.ErrNotExist }
 	f.Fuzz(func(t *testing.T, content []byte) {
-		opts := Options{Env: env, Dir: "/fuzz/stack", DotEnv: true, ReadFile: read, Stat: stat}
+		opts := fuzzOptions()
 		if Detect(content) != SourceRecipe {
 			return // the importers have their own fuzzing
 		}
