@@ -21,7 +21,6 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// composeImport is one compose import in progress.
 type composeImport struct {
 	report
 	opts   Options
@@ -291,7 +290,6 @@ type composePanic struct{ v any }
 
 func (p composePanic) Error() string { return fmt.Sprintf("compose-go failed on this file (%v)", p.v) }
 
-// loadOnce runs compose-go on content.
 func (c *composeImport) loadOnce(content []byte, name string) (project *types.Project, findings []loader.UnsupportedAttribute, err error) {
 	details := types.ConfigDetails{
 		WorkingDir:  c.dir,
@@ -435,7 +433,6 @@ func composeJoin(parts []string, more ...string) []string {
 	return append(append(make([]string, 0, len(parts)+len(more)), parts...), more...)
 }
 
-// posOf is where node n was written in file.
 func posOf(file string, n *yaml.Node) Position {
 	if n == nil {
 		return Position{File: file}

@@ -33,7 +33,6 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// checkNodes runs every check of the document's nodes.
 func (c *composeImport) checkNodes() {
 	for _, p := range yamlpos.Pairs(yamlpos.Value(c.root, "services")) {
 		if p.Value.Kind == yaml.MappingNode && !c.rejectedNode(p.Value) {
@@ -601,7 +600,6 @@ func (c *composeImport) requiredBy(url string, parts []string) bool {
 	return err == nil && slices.Contains(s.Required, parts[len(parts)-1])
 }
 
-// valueAt is the value node at path, or nil.
 func (c *composeImport) valueAt(parts []string) *yaml.Node {
 	if v, ok := yamlpos.Walk(c.root, parts...); ok {
 		return v

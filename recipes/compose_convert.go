@@ -21,7 +21,6 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// composeConv holds what converting one project needs.
 type composeConv struct {
 	*composeImport
 	project  *types.Project
@@ -319,7 +318,6 @@ func composeIsPause(image string) bool {
 	return strings.Contains(ref[strings.LastIndex(ref, "/")+1:], "pause")
 }
 
-// pod builds the pod p planned.
 func (cv *composeConv) pod(p composePod) *Pod {
 	pod := &Pod{Name: cv.podNames[p.Name], Job: p.Job}
 	pk := PodKey(pod.Name)

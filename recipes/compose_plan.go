@@ -51,14 +51,12 @@ type composeSvc struct {
 	OneShot bool
 }
 
-// composeDep is one depends_on entry.
 type composeDep struct {
 	On        string
 	Condition string
 	Required  bool
 }
 
-// composePod is one planned pod.
 type composePod struct {
 	Name string
 	// Owner is the service that owns the pod's network namespace.

@@ -95,7 +95,6 @@ var composeXFields = []field[*composeX]{
 	}},
 }
 
-// containerField is the entry of containerFields for key.
 func containerField(key string) field[*Container] {
 	return containerFields[slices.IndexFunc(containerFields, func(f field[*Container]) bool { return f.name == key })]
 }

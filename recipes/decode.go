@@ -38,7 +38,6 @@ func (d *decoder) at(n *yaml.Node) Position {
 	return Position{File: d.file, Line: n.Line, Col: n.Column}
 }
 
-// problem records a problem at n.
 func (d *decoder) problem(n *yaml.Node, hint, format string, args ...any) {
 	d.issue(yamlpos.At(n, hint, format, args...))
 }
@@ -173,7 +172,6 @@ func (d *decoder) number(key string, n *yaml.Node, what string, limit int64) (in
 	return v, true
 }
 
-// boolean reads true or false.
 func (d *decoder) boolean(key string, n *yaml.Node, what string) (bool, bool) {
 	if yamlpos.IsNull(n) {
 		return false, false

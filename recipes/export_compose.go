@@ -212,7 +212,6 @@ type composeOutHealth struct {
 	StartPeriod string   `yaml:"start_period,omitempty"`
 }
 
-// composeDocument builds the compose file of s.
 func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) {
 	doc := &composeOut{Name: s.Name, Volumes: map[string]*composeOutVolume{}, Configs: map[string]*composeOutConfig{}}
 	if s.Backoff != expDefaultBackoff() {

@@ -238,7 +238,6 @@ func kubeSecretWarnings(w *expWarnings, p *Pod) {
 		p.Name, phrase, its, secret, secret)
 }
 
-// kubeExportContainer rewrites one container for kubeExportStack.
 func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs.FS, files map[string]string, taken map[string]bool) {
 	if c.Build != nil {
 		w.add(expField(p, c, "build"), "%s: build (context %s) cannot be expressed in Kubernetes: the manifest uses the image %s; build it and push it where the cluster can pull it", expWho(s, p, c), c.Build.Context, c.Image)
@@ -328,7 +327,6 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 	c.Volumes = mounts
 }
 
-// kubeExportKind is the workload kind a pod is exported as.
 func kubeExportKind(p *Pod, k KubeKind) KubeKind {
 	switch {
 	case k != KubeAuto:

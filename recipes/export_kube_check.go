@@ -34,7 +34,6 @@ const (
 	kubeMaxApplySize = 256 << 10
 )
 
-// kubeChecker collects the findings of kubeCheckObjects.
 type kubeChecker struct {
 	file  string
 	warns []Warning
@@ -110,7 +109,6 @@ func kubeCheckObjects(file string, objs []any, files map[string]string) ([]Warni
 	return k.warns, k.probs
 }
 
-// meta checks an object's name and labels.
 func (k *kubeChecker) meta(kind string, m metav1.ObjectMeta, name func(string) []string) {
 	hint := "rename the pod"
 	if kind == "Service" {

@@ -40,7 +40,6 @@ type substitution struct {
 	vars    map[string]string
 }
 
-// interpolate returns a copy of root with the variables of env substituted.
 func interpolate(file, where string, root *yaml.Node, env map[string]string, extensions bool) (*yaml.Node, *interpolation) {
 	in := &interpolation{file: file, where: where, env: env, warned: map[string]bool{},
 		failed: map[*yaml.Node]bool{}, used: map[Position]substitution{}, unset: map[*yaml.Node][]string{}}

@@ -38,7 +38,6 @@ const (
 	kubeDefaultContainer = "kubectl.kubernetes.io/default-container"
 )
 
-// kubeImport is one Kubernetes import in progress.
 type kubeImport struct {
 	report
 	pos  *Positions
@@ -523,7 +522,6 @@ func (k *kubeImport) replicated(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.
 	return kubeWorkload{meta: meta, tmpl: tmpl, specPath: "spec.template.spec"}
 }
 
-// replicas warns when more than one replica is asked for.
 func (k *kubeImport) replicas(d *kubeDoc, path string, n *int32) {
 	if n != nil && *n > 1 {
 		k.warnAt(d, path, fmt.Sprintf("%d replicas run as one pod locally", *n))
@@ -737,7 +735,6 @@ func (k *kubeImport) protocol(d *kubeDoc, path string, p corev1.Protocol) (Proto
 	return proto, true
 }
 
-// kubeSelects reports whether selector matches labels.
 func kubeSelects(selector, labels map[string]string) bool {
 	for k, v := range selector {
 		if labels[k] != v {

@@ -31,7 +31,6 @@ type kubeVol struct {
 	readOnly bool // configMap, secret and projected volumes are mounted read-only
 }
 
-// kubeCtx is what converting the containers of one pod needs.
 type kubeCtx struct {
 	d        *kubeDoc
 	kp       *kubePod
@@ -262,7 +261,6 @@ func (k *kubeImport) markRejected(cx *kubeCtx) {
 // kubeMaxSeconds is the longest time, in seconds, that a Duration holds.
 const kubeMaxSeconds = int64(math.MaxInt64 / int64(time.Second))
 
-// templateMeta is the path of the pod template's metadata.
 func (cx *kubeCtx) templateMeta() string {
 	if cx.d.kind == "Pod" {
 		return "metadata"
@@ -399,7 +397,6 @@ func (k *kubeImport) restartPolicies(cx *kubeCtx, job bool) (main, init RestartP
 	return RestartAlways, RestartOnFailure
 }
 
-// has reports whether path is written in doc.
 func (k *kubeImport) has(d *kubeDoc, path string) bool {
 	return yamlpos.Find(d.node, kubeParts(path)...) != nil
 }
@@ -495,7 +492,6 @@ func (k *kubeImport) volumes(cx *kubeCtx) map[string]kubeVol {
 	return out
 }
 
-// valueAt follows parts from n, or returns nil.
 func valueAt(n *yaml.Node, parts ...string) *yaml.Node {
 	v, ok := yamlpos.Walk(n, parts...)
 	if !ok {
@@ -504,7 +500,6 @@ func valueAt(n *yaml.Node, parts ...string) *yaml.Node {
 	return v
 }
 
-// modes warns that file modes are not set.
 func (k *kubeImport) modes(cx *kubeCtx, p string, defaultMode bool) {
 	if defaultMode {
 		k.warnAt(cx.d, p+".defaultMode", "files are created with the runtime's default mode; ignored")
@@ -621,7 +616,6 @@ func (k *kubeImport) missingKey(cx *kubeCtx, p string, data *kubeData, key strin
 	k.problem(k.at(cx.d, p), fmt.Sprintf("%s %q has no key %q", data.kind, data.name, key), hint)
 }
 
-// container converts one container at path p.
 func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role Role, restart RestartPolicy) *Container {
 	d := cx.d
 	ct := &Container{Name: c.Name, Role: role, Image: c.Image, Restart: restart, TTY: c.TTY, WorkingDir: c.WorkingDir}
@@ -778,7 +772,6 @@ func (k *kubeImport) user(cx *kubeCtx, p string, c corev1.Container) string {
 	return ""
 }
 
-// keyRef resolves a configMapKeyRef or secretKeyRef.
 func (k *kubeImport) keyRef(cx *kubeCtx, p, kind, name, key string, optional *bool) (string, bool) {
 	data, ok := k.object(cx, p+".name", kind, name, optional)
 	if !ok {
@@ -807,7 +800,6 @@ func kubeStaticEnv(env []corev1.EnvVar) map[string]string {
 	return m
 }
 
-// kubeExpandAll expands every word of ss (nil stays nil).
 func kubeExpandAll(ss []string, vars map[string]string) []string {
 	return mapWords(ss, func(s string) string { return kubeExpand(s, vars) })
 }

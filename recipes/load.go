@@ -312,7 +312,6 @@ func loadEnv(opts Options) (map[string]string, Problems) {
 	return env, nil
 }
 
-// envFileError is an env file that does not parse.
 type envFileError struct{ err error }
 
 func (e envFileError) Error() string { return e.err.Error() }

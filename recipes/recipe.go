@@ -275,7 +275,6 @@ func recipeName(root *yaml.Node) (string, *yaml.Node) {
 	return "", nil
 }
 
-// decodeRecipe reads the recipe rooted at root into a Stack named name.
 func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 	st := &Stack{Name: name}
 	if root.Kind != yaml.MappingNode {
@@ -396,7 +395,6 @@ func (d *decoder) pod(name string, at, n *yaml.Node, listForm bool) *Pod {
 	return pod
 }
 
-// containerList decodes a list of containers (sidecars or init).
 func (d *decoder) containerList(pod string, n *yaml.Node, role Role, what string) []*Container {
 	if yamlpos.IsNull(n) {
 		return nil

@@ -165,7 +165,6 @@ func (v *validator) podFields(p *Pod) {
 	}
 }
 
-// ipcSysctl reports whether a sysctl belongs to the IPC namespace.
 func ipcSysctl(k string) bool {
 	return strings.HasPrefix(k, "kernel.shm") || strings.HasPrefix(k, "kernel.msg") || k == "kernel.sem" || strings.HasPrefix(k, "fs.mqueue.")
 }

@@ -246,7 +246,6 @@ func (s *Shape) checkJSON(n *yaml.Node, t reflect.Type, path string) {
 	s.add(n, path, fmt.Sprintf("%s: %s is not valid: %v", path, Quoted(n), err), "check the value against the API reference")
 }
 
-// want reports whether n is of kind k, and records a problem when it is not.
 func (s *Shape) want(n *yaml.Node, k yaml.Kind, path, what string) bool {
 	if n.Kind == k {
 		return true
@@ -255,7 +254,6 @@ func (s *Shape) want(n *yaml.Node, k yaml.Kind, path, what string) bool {
 	return false
 }
 
-// add records a problem with value n, found at path.
 func (s *Shape) add(n *yaml.Node, path, msg, hint string) {
 	s.Issues = append(s.Issues, At(n, hint, "%s", msg))
 	s.Rejected = append(s.Rejected, Rejected{Node: n, Path: path})
