@@ -503,8 +503,7 @@ type FileCopier interface {
 // ImagePruner is optional: a Runtime that implements it (the Docker adapter does) removes an
 // image a watch's rebuild replaced (Orchestrator.Rebuild), as compose's watch prunes.
 type ImagePruner interface {
-	// PruneImage removes image id when no tag names it, no container uses it and its labels
-	// include labels (the stack's); otherwise it leaves it alone. It reports whether it
-	// removed it.
-	PruneImage(ctx context.Context, id string, labels map[string]string) (bool, error)
+	// PruneImage removes image id when no tag and no registry digest names it and no
+	// container uses it; otherwise it leaves it alone. It reports whether it removed it.
+	PruneImage(ctx context.Context, id string) (bool, error)
 }

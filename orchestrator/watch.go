@@ -50,7 +50,7 @@ type RebuildResult struct {
 // network and every other container are not touched. It returns once they run the new
 // image. A failed build changes nothing (the containers run on) and its error says why;
 // the build's progress goes out as ImageEvents. The image it replaced is removed when
-// nothing names or uses it any more and it carries the stack's label (ImagePruner).
+// nothing names or uses it any more (ImagePruner).
 func (o *Orchestrator) Rebuild(ctx context.Context, ref ContainerRef) (RebuildResult, error) {
 	if !o.ran.Load() {
 		return RebuildResult{}, fmt.Errorf("stack %s is %w", o.names.Stack, ErrNotRunning)
@@ -126,7 +126,7 @@ func (o *Orchestrator) Rebuild(ctx context.Context, ref ContainerRef) (RebuildRe
 		return res, err
 	}
 	if p, ok := o.rt.(ImagePruner); ok && old != "" {
-		res.Pruned, _ = p.PruneImage(context.WithoutCancel(ctx), old, StackFilter(o.names.Stack))
+		res.Pruned, _ = p.PruneImage(context.WithoutCancel(ctx), old)
 	}
 	return res, nil
 }

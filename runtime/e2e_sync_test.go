@@ -112,8 +112,8 @@ func TestCopyIntoARunningContainer(t *testing.T) {
 	}
 }
 
-// The image a rebuild replaced is removed when no tag names it and it is the stack's; the
-// one the tag names now, and an image labelled otherwise, are left alone.
+// The image a rebuild replaced is removed when no tag names it; the one the tag names now,
+// and one a container uses, are left alone.
 func TestPruneImage(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -146,13 +146,20 @@ func TestPruneImage(t *testing.T) {
 	if old == current {
 		t.Fatal("the second build gave the same image")
 	}
-	if ok, err := e.d.PruneImage(e.ctx, old, map[string]string{testenv.OwnerLabel: "someone-else"}); ok || err != nil {
-		t.Errorf("PruneImage of an image labelled otherwise: %v, %v", ok, err)
-	}
-	if ok, err := e.d.PruneImage(e.ctx, current, e.labels); ok || err != nil {
+	if ok, err := e.d.PruneImage(e.ctx, current); ok || err != nil {
 		t.Errorf("PruneImage of the tagged image: %v, %v", ok, err)
 	}
-	if ok, err := e.d.PruneImage(e.ctx, old, e.labels); !ok || err != nil {
+	user, err := e.d.CreateContainer(e.ctx, orchestrator.ContainerSpec{Name: testenv.UniqueName(t, "sct"), Image: old, Cmd: []string{"/crasher"}, Labels: e.labels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := e.d.PruneImage(e.ctx, old); ok || err != nil {
+		t.Errorf("PruneImage of an image a container uses: %v, %v", ok, err)
+	}
+	if err := e.d.RemoveContainer(e.ctx, user); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := e.d.PruneImage(e.ctx, old); !ok || err != nil {
 		t.Errorf("PruneImage of the replaced image: %v, %v", ok, err)
 	}
 	if _, err := e.d.ImageID(e.ctx, old); !errors.Is(err, orchestrator.ErrNotFound) {

@@ -144,11 +144,11 @@ func addSyncEntry(tw *tar.Writer, f orchestrator.SyncFile) (int64, error) {
 	return copied, nil
 }
 
-// PruneImage removes image id when no tag names it any more and its labels include labels
-// (the stack's: an image sidecar built for it), with its untagged parents that nothing else
+// PruneImage removes image id when no tag and no registry digest names it any more (a
+// rebuild moved its tag to the new image), with its untagged parents that nothing else
 // needs, as compose's watch prunes the images its rebuilds leave dangling. An image that is
-// tagged, labelled otherwise, gone, or used by a container is left alone (false, nil).
-func (d *Docker) PruneImage(ctx context.Context, id string, labels map[string]string) (bool, error) {
+// named, gone, or used by a container is left alone (false, nil).
+func (d *Docker) PruneImage(ctx context.Context, id string) (bool, error) {
 	img, err := d.cli.ImageInspect(ctx, id)
 	if isNotFound(err) {
 		return false, nil
@@ -156,13 +156,8 @@ func (d *Docker) PruneImage(ctx context.Context, id string, labels map[string]st
 	if err != nil {
 		return false, engineError("inspect image "+id, err)
 	}
-	if len(img.RepoTags) > 0 || img.Config == nil {
+	if len(img.RepoTags) > 0 || len(img.RepoDigests) > 0 {
 		return false, nil
-	}
-	for k, v := range labels {
-		if img.Config.Labels[k] != v {
-			return false, nil
-		}
 	}
 	if _, err := d.cli.ImageRemove(ctx, id, client.ImageRemoveOptions{PruneChildren: true}); err != nil {
 		if isConflict(err) || isNotFound(err) {

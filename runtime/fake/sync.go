@@ -61,7 +61,7 @@ func (r *Runtime) CopyIn(ctx context.Context, id string, files []orchestrator.Sy
 }
 
 // PruneImage records id as removed (Pruned) unless it is the current ID of an image present.
-func (r *Runtime) PruneImage(ctx context.Context, id string, labels map[string]string) (bool, error) {
+func (r *Runtime) PruneImage(ctx context.Context, id string) (bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.callLocked("PruneImage", id); err != nil {
