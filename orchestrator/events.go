@@ -122,12 +122,18 @@ type MessageEvent struct {
 
 // LogEvent is one line a container wrote. Time is the engine's timestamp. A Marker line is
 // the tool's own (a restart), not the container's.
+//
+// Plain says that Text holds no escape sequence: it is the same for a terminal and for a
+// file (PlainText returns it as is), and a view that draws without the line's colours need
+// not sanitise it again. Only the log buffer that made Text safe sets it; a LogEvent made
+// or decoded anywhere else has it false, and is sanitised by the view as any text.
 type LogEvent struct {
 	EventMeta
 	Pod       string `json:"pod"`
 	Container string `json:"container"`
 	Stream    Stream `json:"stream"`
 	Text      string `json:"text"`
+	Plain     bool   `json:"-"`
 	Marker    bool   `json:"marker,omitempty"`
 }
 

@@ -27,7 +27,9 @@ import (
 //
 // Text is made terminal-safe as it goes in (termsafe.Color: SGR colour and attributes kept,
 // every other escape sequence and control removed), so every view gets safe text; a view
-// that is not a terminal shows LogEvent.PlainText.
+// that is not a terminal shows LogEvent.PlainText. That one pass also sets LogEvent.Plain
+// when no escape sequence is left (most lines): such text is the same for a terminal, a
+// file or a view that drops colour, which then have nothing more to do with it.
 
 // DefaultLogLines is the number of lines a container's buffer keeps as history.
 const DefaultLogLines = 10000
@@ -113,6 +115,7 @@ func (h *LogHub) Buffer(pod, container string) *LogBuffer {
 				b.readers[r] = 0 // a reader made before the buffer reads it from its first line
 			}
 		}
+		b.recount()
 		h.byName[key] = b
 		h.buffers = append(h.buffers, b)
 	}
@@ -183,6 +186,7 @@ type LogBuffer struct {
 	first, next uint64     // lines [first, next) are kept
 	bytes       int        // cost of the lines kept
 	readers     map[*LogReader]uint64
+	unread      uint64 // the first line some reader has not read: min of readers (with readers)
 }
 
 // Pod is the pod of the buffer's container.
@@ -193,15 +197,17 @@ func (b *LogBuffer) Container() string { return b.container }
 
 // Append adds one line the container wrote, made terminal-safe. It never blocks on readers.
 func (b *LogBuffer) Append(l LogLine) {
-	b.add(l.Time, l.Stream, termsafe.Sanitize(l.Text, termsafe.Color), false)
+	text, plain := termsafe.SanitizeNoEscape(l.Text, termsafe.Color)
+	b.add(l.Time, l.Stream, text, plain, false)
 }
 
 // Mark adds a line of the tool's own (a restart marker).
 func (b *LogBuffer) Mark(at time.Time, text string) {
-	b.add(at, Stdout, termsafe.Sanitize(text, termsafe.Color), true)
+	text, plain := termsafe.SanitizeNoEscape(text, termsafe.Color)
+	b.add(at, Stdout, text, plain, true)
 }
 
-func (b *LogBuffer) add(at time.Time, stream Stream, text string, marker bool) {
+func (b *LogBuffer) add(at time.Time, stream Stream, text string, plain, marker bool) {
 	cost := len(text) + LogLineOverhead
 	b.mu.Lock()
 	// Make room: the oldest line goes while the memory bound would be passed, or while the
@@ -220,7 +226,7 @@ func (b *LogBuffer) add(at time.Time, stream Stream, text string, marker bool) {
 	}
 	b.ring[b.next%uint64(len(b.ring))] = LogEvent{
 		EventMeta: EventMeta{Seq: b.hub.seq.Add(1), Time: at},
-		Pod:       b.pod, Container: b.container, Stream: stream, Text: text, Marker: marker,
+		Pod:       b.pod, Container: b.container, Stream: stream, Text: text, Plain: plain, Marker: marker,
 	}
 	b.next++
 	b.bytes += cost
@@ -231,11 +237,19 @@ func (b *LogBuffer) add(at time.Time, stream Stream, text string, marker bool) {
 // oldestUnread is the first line some reader has not read (next when every reader is up to
 // date, or there is none).
 func (b *LogBuffer) oldestUnread() uint64 {
-	oldest := b.next
-	for _, at := range b.readers {
-		oldest = min(oldest, at)
+	if len(b.readers) == 0 {
+		return b.next
 	}
-	return oldest
+	return min(b.unread, b.next)
+}
+
+// recount notes the readers' oldest position after one moved, came or went (b.mu held): the
+// writer reads it at every line, the readers move once a batch.
+func (b *LogBuffer) recount() {
+	b.unread = b.next
+	for _, at := range b.readers {
+		b.unread = min(b.unread, at)
+	}
 }
 
 // resize moves the lines kept to a ring of n slots.
@@ -256,7 +270,12 @@ func (b *LogBuffer) Size() (lines int, bytes int) {
 
 // PlainText is the line's text without its colours and attributes: for views that are not a
 // terminal (files, pipes, JSON). Text itself is safe for a terminal.
-func (e LogEvent) PlainText() string { return termsafe.Plain(e.Text) }
+func (e LogEvent) PlainText() string {
+	if e.Plain {
+		return e.Text
+	}
+	return termsafe.Plain(e.Text)
+}
 
 // Bounds returns the number of the oldest line kept and the number the next line will get.
 func (b *LogBuffer) Bounds() (first, next uint64) {
@@ -333,6 +352,7 @@ func (h *LogHub) NewReaderWith(opts ReaderOptions) *LogReader {
 			at = b.next - uint64(opts.Tail)
 		}
 		b.readers[r] = at
+		b.recount()
 		b.mu.Unlock()
 	}
 	return r
@@ -353,6 +373,7 @@ func (r *LogReader) Close() {
 	for _, b := range h.buffers {
 		b.mu.Lock()
 		delete(b.readers, r)
+		b.recount()
 		b.mu.Unlock()
 	}
 }
@@ -418,6 +439,7 @@ func (r *LogReader) Read(max int) (out []Event, more bool) {
 	for _, s := range srcs {
 		if _, ok := s.b.readers[r]; ok && s.missed == 0 {
 			s.b.readers[r] = s.at
+			s.b.recount()
 		} // else nothing of it was read: its gap is reported when it is
 		s.b.mu.Unlock()
 	}

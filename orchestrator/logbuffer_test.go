@@ -167,3 +167,29 @@ func TestLogBufferKeepsUnreadLines(t *testing.T) {
 		t.Errorf("new buffer read as %q", texts)
 	}
 }
+
+// The buffer's one sanitising pass says which lines hold no escape sequence (Plain): those
+// are the same for a terminal and a file, and PlainText returns them as they are.
+func TestLogBufferPlain(t *testing.T) {
+	hub := orchestrator.NewLogHub(100, nil)
+	b := hub.Buffer("p", "c")
+	r := hub.NewReader()
+	defer r.Close()
+	for _, tc := range []struct {
+		in, text, plainText string
+		plain               bool
+	}{
+		{"GET /healthz 200", "GET /healthz 200", "GET /healthz 200", true},
+		{"schéma ✓ 日本\tok", "schéma ✓ 日本\tok", "schéma ✓ 日本\tok", true},
+		{"\x1b[31merror\x1b[0m: bad", "\x1b[31merror\x1b[0m: bad", "error: bad", false},
+		{"x\x1b]52;c;aGk=\x07y\rz\u202e", "xyz", "xyz", true},
+		{"\x1b[1mbold", "\x1b[1mbold\x1b[0m", "bold", false},
+	} {
+		b.Append(orchestrator.LogLine{Text: tc.in})
+		evs, _ := r.Read(0)
+		l, ok := evs[len(evs)-1].(orchestrator.LogEvent)
+		if !ok || l.Text != tc.text || l.Plain != tc.plain || l.PlainText() != tc.plainText {
+			t.Errorf("%q: %q plain %v, PlainText %q; want %q %v, %q", tc.in, l.Text, l.Plain, l.PlainText(), tc.text, tc.plain, tc.plainText)
+		}
+	}
+}

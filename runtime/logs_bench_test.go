@@ -23,11 +23,11 @@ func BenchmarkLogPipeline(b *testing.B) {
 		input []byte
 		read  func(r *bytes.Reader, asm *assemblers) error
 	}{
-		{"attach", attachInput(lines, func(i int) string { return fmt.Sprintf("line %06d\n", i) }), func(r *bytes.Reader, asm *assemblers) error { return readAttachMux(r, asm) }},
-		{"attach-100B", attachInput(lines, func(i int) string { return fmt.Sprintf("line %06d %088d\n", i, 0) }), func(r *bytes.Reader, asm *assemblers) error { return readAttachMux(r, asm) }},
+		{"attach", attachInput(lines, func(i int) string { return fmt.Sprintf("line %06d\n", i) }), func(r *bytes.Reader, asm *assemblers) error { return readAttachMux(r, asm, nil) }},
+		{"attach-100B", attachInput(lines, func(i int) string { return fmt.Sprintf("line %06d %088d\n", i, 0) }), func(r *bytes.Reader, asm *assemblers) error { return readAttachMux(r, asm, nil) }},
 		{"attach-colour", attachInput(lines, func(i int) string {
 			return fmt.Sprintf("\x1b[32mINFO\x1b[0m line %06d served /api/v1/items\n", i)
-		}), func(r *bytes.Reader, asm *assemblers) error { return readAttachMux(r, asm) }},
+		}), func(r *bytes.Reader, asm *assemblers) error { return readAttachMux(r, asm, nil) }},
 		{"logs-endpoint", logsInput(lines), func(r *bytes.Reader, asm *assemblers) error { return readMuxEntries(r, asm.entry) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {

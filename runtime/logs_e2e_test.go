@@ -116,6 +116,34 @@ func TestAttachLogs(t *testing.T) {
 		t.Fatal("Read did not return after its context ended")
 	}
 	st3.Close()
+
+	// Close ends a Read blocked in its read of a quiet container (the socket is read out of
+	// the network poller, where closing alone would not wake it): one line, then none for
+	// 100 s; the context ends once the line is in.
+	quiet := e.create(orchestrator.ContainerSpec{Image: img, Cmd: []string{"/spewer", "-lines", "2", "-rate", "0.01"}})
+	st4, err := e.d.AttachLogs(e.ctx, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st4.Close()
+	if err := e.d.StartContainer(e.ctx, quiet); err != nil {
+		t.Fatal(err)
+	}
+	ctx4, cancel4 := context.WithCancel(e.ctx)
+	defer cancel4()
+	done4 := make(chan error, 1)
+	var quietLines []string
+	go func() {
+		done4 <- st4.Read(ctx4, func(l orchestrator.LogLine) { quietLines = append(quietLines, l.Text); cancel4() })
+	}()
+	select {
+	case err := <-done4:
+		if err != context.Canceled || len(quietLines) != 1 {
+			t.Errorf("Read of a quiet container: %v after %q, want context.Canceled after one line", err, quietLines)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Read of a quiet container did not return after its context ended")
+	}
 }
 
 func lengthsOf(texts []string) []int {

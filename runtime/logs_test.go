@@ -305,7 +305,7 @@ func TestReadAttachMux(t *testing.T) {
 	in.Write(frame(1, "last"))
 	var got []orchestrator.LogLine
 	asm := newAssemblers(false, func(l orchestrator.LogLine) { got = append(got, l) })
-	if err := readAttachMux(iotest.HalfReader(&in), asm); err != nil {
+	if err := readAttachMux(iotest.HalfReader(&in), asm, nil); err != nil {
 		t.Fatal(err)
 	}
 	asm.flush()
@@ -320,7 +320,7 @@ func TestReadAttachMux(t *testing.T) {
 	if strings.Join(texts, " ") != want {
 		t.Errorf("got  %s\nwant %s", strings.Join(texts, " "), want)
 	}
-	if err := readAttachMux(bytes.NewReader(frame(1, "cut short")[:12]), newAssemblers(false, func(orchestrator.LogLine) {})); err == nil {
+	if err := readAttachMux(bytes.NewReader(frame(1, "cut short")[:12]), newAssemblers(false, func(orchestrator.LogLine) {}), nil); err == nil {
 		t.Error("a truncated frame is not an error")
 	}
 }
@@ -328,7 +328,7 @@ func TestReadAttachMux(t *testing.T) {
 func TestReadAttachRaw(t *testing.T) {
 	var got []string
 	a := &lineAssembler{tty: true, sink: func(l orchestrator.LogLine) { got = append(got, l.Text) }}
-	if err := readAttachRaw(iotest.OneByteReader(strings.NewReader("a\r\nbb\r\n\r\ncc")), a); err != nil {
+	if err := readAttachRaw(iotest.OneByteReader(strings.NewReader("a\r\nbb\r\n\r\ncc")), a, nil); err != nil {
 		t.Fatal(err)
 	}
 	a.flush()

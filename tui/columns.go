@@ -36,6 +36,8 @@ type columns struct {
 	mergedOf []*pane
 	labels   *mergeLabels
 	tee      *merger
+	merging  *mergeJob // the merged stream being made, until it is shown
+	mergeGen uint64    // counts the merges asked for
 }
 
 func newColumns(c *common, s *stackState, q *search) columns {
@@ -77,27 +79,29 @@ func (c *columns) relayout() {
 func (c *columns) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.KeyPressMsg:
-		c.key(msg)
+		_, cmd := c.key(msg)
+		return cmd
 	case tea.MouseWheelMsg:
 		c.wheel(msg.Mouse())
 	}
 	return nil
 }
 
-// key handles k if it is a key of the columns, and tells whether it was.
-func (c *columns) key(k tea.KeyPressMsg) bool {
+// key handles k if it is a key of the columns, tells whether it was, and returns what to
+// run for it.
+func (c *columns) key(k tea.KeyPressMsg) (bool, tea.Cmd) {
 	ks := c.keys
 	p := c.focused()
 	o := c.renderOpts()
 	if c.merged != nil && key.Matches(k, ks.Next, ks.Prev, ks.Number, ks.Zoom, ks.Inits, ks.UnmuteAll, ks.Mute, ks.Solo, ks.Align) {
 		c.notes.setNotice(kindWarn, "the merged stream is one column: c goes back to the columns")
-		return true
+		return true, nil
 	}
 	switch {
 	case key.Matches(k, ks.Align):
 		c.toggleAlign()
 	case key.Matches(k, ks.Merge):
-		c.toggleMerge()
+		return true, c.toggleMerge()
 	case key.Matches(k, ks.Next):
 		c.moveFocus(1)
 	case key.Matches(k, ks.Prev):
@@ -128,7 +132,7 @@ func (c *columns) key(k tea.KeyPressMsg) bool {
 			q.muted = false
 		}
 	case p == nil:
-		return false
+		return false, nil
 	case key.Matches(k, ks.Up):
 		p.scroll(-1, o)
 	case key.Matches(k, ks.Down):
@@ -158,9 +162,9 @@ func (c *columns) key(k tea.KeyPressMsg) bool {
 	case key.Matches(k, ks.Solo):
 		c.solo(p)
 	default:
-		return false
+		return false, nil
 	}
-	return true
+	return true, nil
 }
 
 // unzoom leaves zoom; it tells whether the view was zoomed.
@@ -212,7 +216,7 @@ func (c *columns) movePod(d int) {
 			i = j
 		}
 	}
-	if c.merged != nil {
+	if c.merged != nil || c.merging != nil {
 		c.toggleMerge() // the stream was the other pod's
 	}
 	c.pod = pods[(i+d+n)%n].Name

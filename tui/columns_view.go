@@ -34,7 +34,9 @@ func (c *columns) title(p *pane, styled bool, w int) string {
 		state = c.st.glyph(ct).Render(glyph)
 		compact = state
 	}
-	if !(ct.State == orchestrator.CStateRunning && (ct.Health == orchestrator.HealthNone || ct.Health == orchestrator.HealthReady || ct.Health == orchestrator.HealthHealthy)) {
+	plainlyUp := ct.State == orchestrator.CStateRunning && ct.Reason == "" &&
+		(ct.Health == orchestrator.HealthNone || ct.Health == orchestrator.HealthReady || ct.Health == orchestrator.HealthHealthy)
+	if !plainlyUp {
 		state += " " + word
 		compact += " " + short
 	}

@@ -11,8 +11,8 @@ import (
 
 // The feed brings the orchestrator's events into the program. One command at a time waits
 // on the subscription; when events arrive it waits out the rest of the current frame,
-// gathers everything that came meanwhile, prepares the log lines (sanitising, lower-casing)
-// off the update loop, and hands the whole batch over as one message. The model asks for
+// gathers everything that came meanwhile, prepares the log lines (dropping colour where the
+// orchestrator's one sanitising pass kept some, lower-casing) off the update loop, and hands the whole batch over as one message. The model asks for
 // the next batch only after it has applied this one. So a log storm reaches the model as at
 // most one message per batchFrames frames, and key presses always find the loop free
 // between them.
@@ -27,14 +27,15 @@ const maxBatch = 50000
 // 20 batches/s 16%), while key presses are still drawn at the next frame.
 const batchFrames = 3
 
-// Under a storm — a batch with more lines than a 200×50 screen of four columns shows —
-// the next batch waits twice as long (10 a second at 60 FPS). Nobody reads thousands of
-// lines a second as they scroll, and every frame costs bubbletea's renderer the whole
-// screen (2 ms of CPU for 200×50 in the profile of bench/tuistorm, most of the process's
-// cost); keys are still drawn at the next frame.
+// Under a storm — a batch with more lines than a 200×50 screen of four columns shows, so
+// that each frame replaces what the columns showed — the next batch waits four times as
+// long: 5 a second at 60 FPS (10 before). Nobody reads thousands of lines a second as they
+// scroll; every frame costs bubbletea's renderer the whole screen (2 ms of CPU for 200×50:
+// at 10 frames a second a third of the process's cost in the profile of bench/tuistorm,
+// after the attach readers' cuts); keys are still drawn at the next frame.
 const (
 	stormLines  = 200
-	stormFrames = 2 * batchFrames
+	stormFrames = 4 * batchFrames
 )
 
 // batchMsg is one frame's worth of events, in stream order.
@@ -113,7 +114,9 @@ func prepare(evs []orchestrator.Event) []item {
 			case l.Stream == orchestrator.Stderr:
 				kind = kindErr
 			}
-			out[i] = item{pod: l.Pod, ctr: l.Container, line: newLine(l.Seq, l.Time, kind, l.Text)}
+			// The orchestrator's buffer sanitised the line once; one it marked Plain has no
+			// colour to drop either, and is taken as it is.
+			out[i] = item{pod: l.Pod, ctr: l.Container, line: makeLine(l.Seq, l.Time, kind, l.Text, l.Plain)}
 			continue
 		}
 		out[i] = item{ev: ev}

@@ -85,6 +85,30 @@ func lifecycleLines(old *orchestrator.ContainerView, c orchestrator.ContainerVie
 	return out
 }
 
+// hookLine is the line a hook event adds to its container's column: a pre-stop hook sent
+// (a post-start one is said by the start line: "▶ started: post-start hook running"), a
+// hook that passed, one that failed.
+func hookLine(e orchestrator.HookEvent) (textLine, bool) {
+	action := ""
+	if e.Action != "" {
+		action = " (" + e.Action + ")"
+	}
+	switch e.Phase {
+	case orchestrator.HookRunning:
+		if e.Hook == orchestrator.HookPreStop {
+			return textLine{kind: kindEvent, text: "◇ pre-stop hook" + action}, true
+		}
+	case orchestrator.HookPassed:
+		if e.Hook == orchestrator.HookPreStop {
+			action = "" // said when it was sent
+		}
+		return textLine{kind: kindEvent, text: fmt.Sprintf("◇ %s hook passed in %s%s", e.Hook, fmtScale(e.Duration.D()), action)}, true
+	case orchestrator.HookFailed:
+		return textLine{kind: kindWarn, text: fmt.Sprintf("◆ %s hook failed%s: %s", e.Hook, action, e.Error)}, true
+	}
+	return textLine{}, false
+}
+
 func exitFailed(c orchestrator.ContainerView) bool {
 	return c.OOMKilled || (c.ExitCode != nil && *c.ExitCode != 0)
 }
@@ -114,6 +138,11 @@ func stateWord(c *orchestrator.ContainerView, now time.Time) (glyph, word, short
 	case orchestrator.CStateStarting:
 		return "◌", "starting", "starting"
 	case orchestrator.CStateRunning:
+		if c.Reason != "" && (c.Health == orchestrator.HealthNone || c.Health == orchestrator.HealthUnknown) {
+			// Why it is not started yet, in the orchestrator's words: "post-start hook
+			// running".
+			return "●", c.Reason, "starting"
+		}
 		switch c.Health {
 		case orchestrator.HealthReady:
 			return "✓", "ready", "ready"
@@ -171,6 +200,8 @@ func phaseGlyph(p orchestrator.Phase) string {
 		return "●"
 	case orchestrator.PhaseDone:
 		return "■"
+	case orchestrator.PhaseCompleted:
+		return "✓"
 	case orchestrator.PhaseFailed:
 		return "✗"
 	case orchestrator.PhaseStopping:

@@ -22,6 +22,8 @@ func (m *model) header(w int) string {
 			s := p.Name + " " + phaseGlyph(p.Phase)
 			if p.Name == m.pod {
 				s = st.focused.Render(s)
+			} else {
+				s = p.Name + " " + st.phase(p.Phase).Render(phaseGlyph(p.Phase))
 			}
 			pods = append(pods, s)
 		}
@@ -58,6 +60,9 @@ func (m *model) phaseText() string {
 	st := m.st
 	ph := m.view.Phase
 	glyph := phaseGlyph(ph)
+	if lost := m.view.EngineLostAt; !lost.IsZero() && ph != orchestrator.PhaseDone && ph != orchestrator.PhaseFailed {
+		return st.bad.Render("⚠ engine unreachable") + " for " + fmtDuration(m.opts.Now().Sub(lost)) + ": waiting for it (Ctrl-C to stop)"
+	}
 	switch ph {
 	case orchestrator.PhaseRunning:
 		up := ""

@@ -86,7 +86,7 @@ func (m *model) run(cmd tea.Cmd) tea.Msg {
 	}
 	msg := cmd()
 	switch msg := msg.(type) {
-	case cmdDoneMsg, shellDoneMsg:
+	case cmdDoneMsg, shellDoneMsg, mergedMsg:
 		m.Update(msg)
 	case tea.BatchMsg:
 		for _, c := range msg {

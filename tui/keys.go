@@ -19,7 +19,7 @@ type keyMap struct {
 	// Control
 	Restart, StopStart, Shell key.Binding
 	// Time: the timeline, aligned columns, the merged stream
-	Timeline, Align, Merge, TimeEarlier, TimeLater, ZoomIn, ZoomOut, FitAll key.Binding
+	Timeline, Align, Merge, TimeEarlier, TimeLater, ZoomIn, ZoomOut, FitAll, TimeRows key.Binding
 	// The view
 	Help, Escape, Quit, Force key.Binding
 	// StopStack is the attached view's (Options.Attached), whose q only leaves; unset
@@ -71,6 +71,9 @@ func newKeyMap() keyMap {
 		ZoomIn:      b([]string{"+", "="}, "+", "timeline: zoom in"),
 		ZoomOut:     b([]string{"-"}, "-", "timeline: zoom out"),
 		FitAll:      b([]string{"0"}, "0", "timeline: everything from the first event (home end: first, now)"),
+		// The timeline scrolls its rows with the scrolling keys (Up, Down, PageUp, PageDown);
+		// this binding only lists them in the help.
+		TimeRows: b([]string{"up", "down", "pgup", "pgdown"}, "↑↓ pgup/dn", "timeline: more containers"),
 
 		Help:   b([]string{"?"}, "?", "show or hide this help"),
 		Escape: b([]string{"esc"}, "esc", "close help, clear search, unzoom"),
@@ -86,7 +89,7 @@ func (k keyMap) helpGroups() []helpGroup {
 		{"Scrolling", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Follow, k.FollowAll, k.Wrap, k.Time}},
 		{"Search and focus", []key.Binding{k.Search, k.NextMatch, k.PrevMatch, k.Filter, k.Mute, k.Solo, k.UnmuteAll}},
 		{"Containers", []key.Binding{k.Restart, k.StopStart, k.Shell}},
-		{"Time", []key.Binding{k.Timeline, k.Align, k.Merge, k.TimeEarlier, k.TimeLater, k.ZoomIn, k.ZoomOut, k.FitAll}},
+		{"Time", []key.Binding{k.Timeline, k.Align, k.Merge, k.TimeEarlier, k.TimeLater, k.ZoomIn, k.ZoomOut, k.FitAll, k.TimeRows}},
 		{"View", k.viewKeys()},
 	}
 }
@@ -156,13 +159,16 @@ func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
 	}
 	if m.tl.open {
 		if key.Matches(k, ks.NextPod, ks.PrevPod) {
-			m.columns.key(k)
-			return nil
+			_, cmd := m.columns.key(k)
+			return cmd
 		}
 		return m.tl.Update(k)
 	}
-	if m.search.key(k) || m.columns.key(k) {
+	if m.search.key(k) {
 		return nil
+	}
+	if ok, cmd := m.columns.key(k); ok {
+		return cmd
 	}
 	return m.control(k)
 }

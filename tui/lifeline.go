@@ -13,8 +13,8 @@ import (
 // results, exits, kills — at the time they happened. It is bounded: the oldest changes go
 // first.
 
-// markKind is what a mark on a lifeline says. A new kind of event (the orchestrator's hook
-// runs, for one) becomes a new kind here, with its glyph, its legend and its rank.
+// markKind is what a mark on a lifeline says. A new kind of event becomes a new kind here,
+// with its glyph, its legend and its rank.
 type markKind uint8
 
 const (
@@ -27,7 +27,8 @@ const (
 	markExitFail                  // exited with another code
 	markOOM                       // killed for lack of memory
 	markKill                      // killed with SIGKILL after its grace
-	markHook                      // a lifecycle hook ran (no event tells it yet)
+	markHook                      // a lifecycle hook was sent (post-start, pre-stop)
+	markHookFail                  // a lifecycle hook failed
 	numMarks
 )
 
@@ -46,8 +47,14 @@ var markInfo = [numMarks]struct {
 	markExitFail:  {"■", "exit code", 5},
 	markOOM:       {"!", "OOM-killed", 6},
 	markKill:      {"†", "SIGKILL", 6},
-	markHook:      {"h", "hook ran", 1},
+	markHook:      {"◇", "hook", 1},
+	markHookFail:  {"◆", "hook failed", 4},
 }
+
+// isHook tells the marks of hook runs: they fall where another mark is more often than not
+// (a post-start hook is sent as its container starts, a pre-stop one as its stop begins),
+// and are then drawn in the next cell.
+func (k markKind) isHook() bool { return k == markHook || k == markHookFail }
 
 // lifeMark is one mark: its kind, when, and a word drawn after it when there is room
 // ("exit 1").
@@ -121,6 +128,16 @@ func (l *lifeline) add(at time.Time, old *orchestrator.ContainerView, c orchestr
 		case orchestrator.HealthNotReady, orchestrator.HealthUnhealthy:
 			mark(markProbeFail, "")
 		}
+	}
+}
+
+// hook records a hook event: a mark where the hook was sent, and one where it failed.
+func (l *lifeline) hook(e orchestrator.HookEvent) {
+	switch e.Phase {
+	case orchestrator.HookRunning:
+		l.marks = keepLast(append(l.marks, lifeMark{at: e.Time, kind: markHook, text: e.Hook.String()}), lifeKeep)
+	case orchestrator.HookFailed:
+		l.marks = keepLast(append(l.marks, lifeMark{at: e.Time, kind: markHookFail, text: e.Hook.String() + " failed"}), lifeKeep)
 	}
 }
 

@@ -34,7 +34,13 @@ type line struct {
 }
 
 func newLine(seq uint64, at time.Time, kind lineKind, raw string) line {
-	text, ascii, upper := sanitize(raw)
+	return makeLine(seq, at, kind, raw, false)
+}
+
+// makeLine is newLine for text that may be known to hold no escape sequence already (see
+// sanitize).
+func makeLine(seq uint64, at time.Time, kind lineKind, raw string, noEscape bool) line {
+	text, ascii, upper := sanitize(raw, noEscape)
 	lower := text
 	if !ascii || upper {
 		lower = strings.ToLower(text)

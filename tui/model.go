@@ -93,12 +93,18 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.notices.expired(msg.gen)
 	case shellDoneMsg:
 		m.shellDone(msg)
+	case mergedMsg:
+		m.columns.mergeDone(msg)
 	case interruptMsg:
 		cmd = m.interrupt()
 	case tea.KeyPressMsg:
 		cmd = m.key(msg)
 	case tea.MouseWheelMsg:
-		if !m.helpScreen.open && !m.tl.open {
+		switch {
+		case m.helpScreen.open:
+		case m.tl.open:
+			cmd = m.tl.Update(msg)
+		default:
 			cmd = m.columns.Update(msg)
 		}
 	default:

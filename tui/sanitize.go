@@ -17,11 +17,17 @@ var tabSpaces = strings.Repeat(" ", tabWidth)
 // result is printable ASCII only (one byte = one cell), which lets the renderer slice it
 // without measuring; upper whether it has upper-case ASCII letters (search needs a
 // lower-case copy then). A printable ASCII line, the common case, is read once.
-func sanitize(s string) (clean string, ascii, upper bool) {
+//
+// noEscape says s was sanitised already and holds no escape sequence (a log line the
+// orchestrator's buffer marked Plain): it is safe as it is, only its tabs are made spaces.
+func sanitize(s string, noEscape bool) (clean string, ascii, upper bool) {
 	if ascii, upper = scanASCII(s); ascii {
 		return s, true, upper
 	}
-	clean = termsafe.Plain(s)
+	clean = s
+	if !noEscape {
+		clean = termsafe.Plain(s)
+	}
 	if strings.IndexByte(clean, '\t') >= 0 {
 		clean = strings.ReplaceAll(clean, "\t", tabSpaces)
 	}

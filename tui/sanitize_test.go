@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
 )
 
 func TestSanitize(t *testing.T) {
@@ -39,45 +41,75 @@ func TestSanitize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ascii, _ := sanitize(tt.in)
+			got, ascii, _ := sanitize(tt.in, false)
 			if got != tt.want || ascii != tt.ascii {
 				t.Errorf("sanitize(%q) = %q, %v; want %q, %v", tt.in, got, ascii, tt.want, tt.ascii)
+			}
+			// The same through the orchestrator's buffer, whose pass is the only one for a
+			// line it marks Plain.
+			if l := captured(tt.in); l.text != tt.want || l.ascii != tt.ascii {
+				t.Errorf("captured %q = %q, %v; want %q, %v", tt.in, l.text, l.ascii, tt.want, tt.ascii)
 			}
 		})
 	}
 }
 
+// captured is a container's line as the view gets it: appended to an orchestrator's log
+// buffer (its one sanitising pass), read back, prepared by the feed.
+func captured(raw string) line {
+	hub := orchestrator.NewLogHub(10, nil)
+	r := hub.NewReader()
+	defer r.Close()
+	hub.Buffer("p", "c").Append(orchestrator.LogLine{Text: raw})
+	evs, _ := r.Read(0)
+	return prepare(evs)[0].line
+}
+
 // FuzzSanitize: whatever a container writes, what reaches the screen is valid UTF-8 with no
 // control character, no escape sequence and no bidi control (the zero-width (non-)joiners
 // that scripts and emoji need excepted), its width is what the renderer
-// measures, and ascii is only claimed for one-byte-per-cell text.
+// measures, and ascii is only claimed for one-byte-per-cell text — sanitised by the view, and
+// through the orchestrator's buffer and the feed, where the buffer's pass is the only one
+// for a line without escape sequences.
 func FuzzSanitize(f *testing.F) {
 	for _, s := range []string{"plain", "\x1b[31mred\x1b[0m", "\x1b]52;c;x\x07", "a\rb\bc\x07", "\u202eabc", "\xff\xfe", "\u009b2J", "a\x1bP1$r\x1b\\"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		got, ascii, upper := sanitize(in)
-		if !utf8.ValidString(got) {
-			t.Fatalf("sanitize(%q) = %q: invalid UTF-8", in, got)
-		}
-		for _, r := range got {
-			if r < 0x20 || (r >= 0x7f && r < 0xa0) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || (unicode.Is(unicode.Cf, r) && r != '\u200c' && r != '\u200d') {
-				t.Fatalf("sanitize(%q) = %q: keeps %U", in, got, r)
-			}
-		}
-		if strings.ContainsRune(got, '\x1b') {
-			t.Fatalf("sanitize(%q) = %q: keeps ESC", in, got)
-		}
-		if ascii && ansi.StringWidth(got) != len(got) {
-			t.Fatalf("sanitize(%q) = %q: claimed ASCII but %d cells for %d bytes", in, got, ansi.StringWidth(got), len(got))
-		}
-		if ascii && upper != (strings.ToLower(got) != got) {
-			t.Fatalf("sanitize(%q) = %q: upper %v", in, got, upper)
-		}
-		if again, _, _ := sanitize(got); again != got {
-			t.Fatalf("sanitize is not idempotent on %q: %q then %q", in, got, again)
-		}
+		checkScreenSafe(t, in, false)
+		checkScreenSafe(t, in, true)
 	})
+}
+
+// checkScreenSafe asserts what FuzzSanitize says of a line, sanitised by the view alone or,
+// with capture, through the orchestrator's buffer and the feed (one pass for most lines).
+func checkScreenSafe(t *testing.T, in string, capture bool) {
+	t.Helper()
+	view := func(s string) (string, bool, bool) { return sanitize(s, false) }
+	if capture {
+		view = func(s string) (string, bool, bool) { l := captured(s); return l.text, l.ascii, l.lower != l.text }
+	}
+	got, ascii, upper := view(in)
+	if !utf8.ValidString(got) {
+		t.Fatalf("%q → %q (capture %v): invalid UTF-8", in, got, capture)
+	}
+	for _, r := range got {
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || (unicode.Is(unicode.Cf, r) && r != '\u200c' && r != '\u200d') {
+			t.Fatalf("%q → %q (capture %v): keeps %U", in, got, capture, r)
+		}
+	}
+	if strings.ContainsRune(got, '\x1b') {
+		t.Fatalf("%q → %q (capture %v): keeps ESC", in, got, capture)
+	}
+	if ascii && ansi.StringWidth(got) != len(got) {
+		t.Fatalf("%q → %q (capture %v): claimed ASCII but %d cells for %d bytes", in, got, capture, ansi.StringWidth(got), len(got))
+	}
+	if ascii && upper != (strings.ToLower(got) != got) {
+		t.Fatalf("%q → %q (capture %v): upper %v", in, got, capture, upper)
+	}
+	if again, _, _ := view(got); again != got {
+		t.Fatalf("not idempotent on %q (capture %v): %q then %q", in, capture, got, again)
+	}
 }
 
 // TestScanASCII: the word-at-a-time scan agrees with a byte-at-a-time one at every byte

@@ -90,6 +90,9 @@ func (s *stackState) Update(ev orchestrator.Event) stackChange {
 				}
 			}
 		}
+		if e.Stack.Phase == orchestrator.PhaseRunning && s.since.IsZero() {
+			s.since = runningSince(e.Stack) // a view attached to a stack that runs already
+		}
 		s.stackPhase(e.Stack.Phase, e.Time)
 		for _, p := range e.Stack.Pods {
 			s.podPhase(p.Name, p.Phase)
@@ -97,12 +100,19 @@ func (s *stackState) Update(ev orchestrator.Event) stackChange {
 	case orchestrator.StackEvent:
 		s.view.Apply(e)
 		s.stackPhase(e.Phase, e.Time)
+	case orchestrator.EngineStateEvent:
+		s.view.Apply(e) // the header says the engine is gone, and since when
 	case orchestrator.PodEvent:
 		s.view.Apply(e)
 		s.podPhase(e.Pod, e.Phase)
 		s.phase(e.Pod, e.Time, e.Phase)
 	case orchestrator.ContainerEvent:
 		return s.containerEvent(e)
+	case orchestrator.HookEvent:
+		s.life(e.Pod, e.Container).hook(e)
+		if ln, ok := hookLine(e); ok { // hooks are app containers' (the infra container has none)
+			s.pane(e.Pod, e.Container).push(newLine(e.Seq, e.Time, ln.kind, ln.text))
+		}
 	case orchestrator.StatsEvent:
 		s.stats[paneKey{e.Pod, e.Container}] = e
 	case orchestrator.ImageEvent:
@@ -355,4 +365,18 @@ func (s *stackState) starting() bool {
 		}
 	}
 	return false
+}
+
+// runningSince is when a stack found running in a snapshot started: the earliest start of its
+// infra containers (they live as long as their pods), or zero when none is known.
+func runningSince(v orchestrator.StackView) time.Time {
+	var since time.Time
+	for _, p := range v.Pods {
+		for _, c := range p.Containers {
+			if c.Role == recipes.RoleInfra && !c.StartedAt.IsZero() && (since.IsZero() || c.StartedAt.Before(since)) {
+				since = c.StartedAt
+			}
+		}
+	}
+	return since
 }

@@ -97,6 +97,20 @@ func (s *styles) glyph(c *orchestrator.ContainerView) *pen {
 	return s.dim
 }
 
+// phase is the style of a stack's or pod's phase glyph: green when running or finished well
+// (done, a job completed), yellow while stopping, red when failed, cyan on its way up.
+func (s *styles) phase(p orchestrator.Phase) *pen {
+	switch p {
+	case orchestrator.PhaseRunning, orchestrator.PhaseDone, orchestrator.PhaseCompleted:
+		return s.good
+	case orchestrator.PhaseStopping:
+		return s.warn
+	case orchestrator.PhaseFailed:
+		return s.bad
+	}
+	return s.info
+}
+
 // pen is a chrome style that remembers what it drew. The header, the titles, the borders
 // and the footer are mostly the same text from one frame to the next, and lipgloss's Render
 // was the costliest part of drawing a frame (60% of BenchmarkRender). The view draws from

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -122,23 +123,36 @@ func (ml *mergeLabels) write(b *strings.Builder, src uint8) {
 	b.WriteString(ml.labels[src-1])
 }
 
-// toggleMerge shows the merged stream of the columns shown, or the columns again.
-func (c *columns) toggleMerge() {
-	if c.merged != nil {
-		for _, p := range c.mergedOf {
+// toggleMerge shows the merged stream of the columns shown, or the columns again. Ordering
+// every line the columns hold (up to 10 000 each) is not work for the update loop: the
+// lines are copied here and ordered by the command it returns, and the stream is shown when
+// its mergedMsg comes back (mergeDone); what the columns get meanwhile is gathered for it.
+// Pressed again before that, it gives up on the merge.
+func (c *columns) toggleMerge() tea.Cmd {
+	if c.merged != nil || c.merging != nil {
+		of := c.mergedOf
+		if c.merging != nil {
+			of = c.merging.of
+		}
+		for _, p := range of {
 			p.tee = nil
 		}
-		c.merged, c.mergedOf, c.labels = nil, nil, nil
+		c.merged, c.mergedOf, c.labels, c.tee, c.merging = nil, nil, nil, nil, nil
 		c.notes.setNotice(kindInfo, "columns again")
-		return
+		return nil
 	}
 	vis := c.visible()
 	if len(vis) == 0 {
-		return
+		return nil
 	}
 	g := &merger{src: map[*pane]uint8{}}
 	var names []string
-	var all []line
+	n := 0
+	for _, p := range vis {
+		lo, hi := p.bounds()
+		n += int(hi - lo)
+	}
+	all := make([]line, 0, n)
 	for i, p := range vis {
 		g.src[p] = uint8(i + 1)
 		names = append(names, p.name)
@@ -148,17 +162,50 @@ func (c *columns) toggleMerge() {
 			l.src = uint8(i + 1)
 			all = append(all, l)
 		}
-	}
-	m := newPane(c.pod, "merged: "+strings.Join(names, " ")+" · by engine time", c.s.logLines)
-	m.plain = true
-	g.pending = all
-	c.merged, c.mergedOf, c.labels = m, vis, newMergeLabels(names)
-	c.mergeIn(g)
-	for _, p := range vis {
 		p.tee = g
 	}
-	c.tee = g
-	c.notes.setNotice(kindInfo, fmt.Sprintf("%d columns in one stream by engine time (c again: columns)", len(vis)))
+	c.mergeGen++
+	c.merging = &mergeJob{gen: c.mergeGen, of: vis, names: names, g: g}
+	c.notes.setNotice(kindInfo, fmt.Sprintf("ordering %d lines of %d columns by engine time…", n, len(vis)))
+	gen, pod, size := c.mergeGen, c.pod, c.s.logLines
+	title := "merged: " + strings.Join(names, " ") + " · by engine time"
+	return func() tea.Msg {
+		sort.SliceStable(all, func(i, j int) bool { return lineBefore(&all[i], &all[j]) })
+		m := newPane(pod, title, size)
+		m.plain = true
+		for _, l := range all {
+			m.push(l)
+		}
+		return mergedMsg{gen: gen, p: m}
+	}
+}
+
+// mergeJob is a merged stream being made: the columns it merges, their names, and what they
+// got since their lines were copied.
+type mergeJob struct {
+	gen   uint64
+	of    []*pane
+	names []string
+	g     *merger
+}
+
+// mergedMsg brings the merged stream asked for by merge number gen, its lines in order.
+type mergedMsg struct {
+	gen uint64
+	p   *pane
+}
+
+// mergeDone shows the merged stream made for the merge still asked for (not one given up
+// on), with what the columns got meanwhile.
+func (c *columns) mergeDone(msg mergedMsg) {
+	j := c.merging
+	if j == nil || j.gen != msg.gen {
+		return
+	}
+	c.merging = nil
+	c.merged, c.mergedOf, c.labels, c.tee = msg.p, j.of, newMergeLabels(j.names), j.g
+	c.mergeIn(j.g)
+	c.notes.setNotice(kindInfo, fmt.Sprintf("%d columns in one stream by engine time (c again: columns)", len(j.of)))
 }
 
 // flushMerged adds what the merged columns got since the last batch to the stream.

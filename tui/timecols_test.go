@@ -14,14 +14,7 @@ import (
 // another's of the same stretch; the merged stream interleaves them by engine time, with
 // the lines that came before the stream was shown, and the ones that come after.
 func TestMergedOrder(t *testing.T) {
-	m, _ := testModel(t, 100, 30)
-	seq = 0
-	m.events(orchestrator.SnapshotEvent{EventMeta: meta(0), Stack: stackView(2)},
-		orchestrator.StackEvent{EventMeta: meta(0), Stack: "shop", Phase: orchestrator.PhaseRunning})
-	logAt := func(ctr string, ms int, text string) orchestrator.Event {
-		return orchestrator.LogEvent{EventMeta: orchestrator.EventMeta{Seq: uint64(1000 + ms), Time: base.Add(time.Duration(ms) * time.Millisecond)},
-			Pod: "shop", Container: ctr, Text: text}
-	}
+	m := twoColumns(t)
 	m.events(logAt("web", 10, "a"), logAt("web", 30, "c"), logAt("envoy", 20, "b"), logAt("envoy", 40, "d"))
 	m.press("c")
 	// The next batch: envoy's line before web's last, then web's.
@@ -48,6 +41,54 @@ func TestMergedOrder(t *testing.T) {
 	if m.merged != nil || m.pane("shop", "web").tee != nil || len(m.shownPanes()) != 2 {
 		t.Errorf("c did not go back to the columns")
 	}
+}
+
+// TestMergeOffTheUpdateLoop: c copies the columns' lines and returns the command that
+// orders them; the stream shows when its message comes back, with the lines that came
+// meanwhile in their place. c again before that gives up on it, and its late message
+// changes nothing.
+func TestMergeOffTheUpdateLoop(t *testing.T) {
+	m := twoColumns(t)
+	m.events(logAt("web", 10, "a"), logAt("envoy", 20, "b"), logAt("web", 30, "c"))
+	_, cmd := m.Update(keyMsg("c"))
+	if cmd == nil || m.merged != nil || len(m.shownPanes()) != 2 || !strings.Contains(m.notice, "ordering 3 lines of 2 columns") {
+		t.Fatalf("c: command %v, merged %v, %d columns, notice %q; want the columns until the command is done", cmd != nil, m.merged != nil, len(m.shownPanes()), m.notice)
+	}
+	m.events(logAt("envoy", 25, "b2"), logAt("web", 40, "d")) // while the command runs
+	m.Update(cmd())
+	var got []string
+	if m.merged != nil {
+		lo, hi := m.merged.bounds()
+		for i := lo; i < hi; i++ {
+			got = append(got, m.merged.lineAt(i).text)
+		}
+	}
+	if want := "a b b2 c d"; strings.Join(got, " ") != want {
+		t.Errorf("merged stream %q, want %q", strings.Join(got, " "), want)
+	}
+
+	m.press("c") // the columns again
+	_, cmd = m.Update(keyMsg("c"))
+	m.press("c") // given up on before its command is done
+	m.Update(cmd())
+	if m.merged != nil || m.merging != nil || m.pane("shop", "web").tee != nil || len(m.shownPanes()) != 2 {
+		t.Errorf("a merge given up on was shown: merged %v, merging %v", m.merged != nil, m.merging != nil)
+	}
+}
+
+// twoColumns is a running stack of two containers, web and envoy, at 100×30.
+func twoColumns(t *testing.T) *model {
+	m, _ := testModel(t, 100, 30)
+	seq = 0
+	m.events(orchestrator.SnapshotEvent{EventMeta: meta(0), Stack: stackView(2)},
+		orchestrator.StackEvent{EventMeta: meta(0), Stack: "shop", Phase: orchestrator.PhaseRunning})
+	return m
+}
+
+// logAt is a line of ctr at ms milliseconds after base, numbered by its time.
+func logAt(ctr string, ms int, text string) orchestrator.Event {
+	return orchestrator.LogEvent{EventMeta: orchestrator.EventMeta{Seq: uint64(1000 + ms), Time: base.Add(time.Duration(ms) * time.Millisecond)},
+		Pod: "shop", Container: ctr, Text: text}
 }
 
 // TestSkippedCounted: a column's bottom border counts the lines the view skipped.

@@ -12,6 +12,7 @@ import (
 	testingclock "k8s.io/utils/clock/testing"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
 	"github.com/sidecar-dev/sidecar/runtime/fake"
 	"github.com/sidecar-dev/sidecar/tui/internal/fakestack"
 )
@@ -35,53 +36,13 @@ stop_grace: 10s
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := testingclock.NewFakeClock(base)
-	rt := fake.New(clk)
-	for _, c := range st.Pods[0].Containers() {
-		rt.AddImage(c.Image)
-	}
 	names := orchestrator.Names{Stack: "life"}
 	engine := func(c string) string { return names.Container("life", c) }
-	rt.ExitOnStart(engine("migrate"), 0)
-	rt.SetProbe(engine("envoy"), nil)
-	o := orchestrator.New(rt, st, orchestrator.Options{Clock: clk})
-	sub := o.SubscribeWith(subscribeOptions)
-	defer sub.Close()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_, _ = o.Run(context.Background())
-	}()
-	t.Cleanup(func() {
-		o.Kill()
-		<-done
+	r := runOnFake(t, st, func(rt *fake.Runtime) {
+		rt.ExitOnStart(engine("migrate"), 0)
+		rt.SetProbe(engine("envoy"), nil)
 	})
-
-	m, _ := testModel(t, 200, 50)
-	m.opts.Now = clk.Now
-	ended := false
-	// until feeds the model what the stream has, moving the fake clock by 100ms whenever
-	// nothing happens for a moment (back-off, probe periods), until cond holds.
-	until := func(what string, cond func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(15 * time.Second)
-		for !cond() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
-			evs, err := sub.Next(ctx)
-			cancel()
-			switch {
-			case errors.Is(err, io.EOF):
-				ended = true
-			case len(evs) > 0:
-				m.events(evs...)
-			default:
-				clk.Step(100 * time.Millisecond)
-			}
-			if ended && !cond() || time.Now().After(deadline) {
-				t.Fatalf("waiting for %s: the stream ended or 15s passed\n%s", what, ansi.Strip(m.render()))
-			}
-		}
-	}
+	rt, o, m, until := r.rt, r.o, r.m, r.until
 	state := func(name string) orchestrator.ContainerView {
 		if c := m.container("life", name); c != nil {
 			return *c
@@ -108,15 +69,9 @@ stop_grace: 10s
 		return state("shipper").Restarts == 2 && state("shipper").State == orchestrator.CStateRunning
 	})
 	o.Shutdown()
-	until("the end of the stream", func() bool { return ended })
+	until("the end of the stream", func() bool { return r.ended })
 
-	marks := func(name string) string {
-		var out []string
-		for _, mk := range m.lives[paneKey{"life", name}].marks {
-			out = append(out, markInfo[mk.kind].legend)
-		}
-		return strings.Join(out, ", ")
-	}
+	marks := func(name string) string { return r.marks("life", name) }
 	for name, want := range map[string]string{
 		"migrate": "started, exited",
 		"envoy":   "started, ready, probe failed, ready, stop sent, exited",
@@ -149,4 +104,134 @@ stop_grace: 10s
 			}
 		}
 	}
+}
+
+// TestHooksFromTheOrchestrator: a real orchestrator's hook runs on the in-memory engine —
+// a sidecar's post-start hook and main's pre-stop hook — as marks on the timeline and lines
+// in the columns.
+func TestHooksFromTheOrchestrator(t *testing.T) {
+	st, err := fakestack.Load(`name: hooks
+main: {name: web, image: demo/web:dev}
+sidecars:
+  - {name: envoy, image: demo/envoy:dev}
+stop_grace: 10s
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Pods[0].Main.PreStop = &recipes.Hook{Sleep: recipes.Duration(2 * time.Second)}
+	st.Pods[0].Sidecars[0].PostStart = &recipes.Hook{Exec: &recipes.ExecProbe{Command: []string{"/warm"}}}
+	r := runOnFake(t, st, nil)
+	r.until("web running", func() bool {
+		c := r.m.container("hooks", "web")
+		return c != nil && c.State == orchestrator.CStateRunning
+	})
+	r.o.Shutdown() // the pre-stop hook sleeps on the fake clock, which until moves
+	r.until("the end of the stream", func() bool { return r.ended })
+	m := r.m
+	marks := func(name string) string { return r.marks("hooks", name) }
+	for name, want := range map[string]string{
+		"envoy": "hook, started, stop sent, exited",
+		"web":   "started, hook, stop sent, exited",
+	} {
+		if got := marks(name); got != want {
+			t.Errorf("%s's marks: %s; want %s", name, got, want)
+		}
+	}
+	text := func(name string) string {
+		p := m.pane("hooks", name)
+		var out []string
+		lo, hi := p.bounds()
+		for i := lo; i < hi; i++ {
+			out = append(out, p.lineAt(i).text)
+		}
+		return strings.Join(out, " | ")
+	}
+	for name, want := range map[string][]string{
+		"envoy": {"▶ started: post-start hook running", "◇ post-start hook passed in 0ms (exec /warm)"},
+		"web":   {"◇ pre-stop hook (sleep 2s)", "◇ pre-stop hook passed in 2s"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(text(name), w) {
+				t.Errorf("%s's column has no %q: %s", name, w, text(name))
+			}
+		}
+	}
+	m.press("L")
+	if frame := ansi.Strip(m.render()); !strings.Contains(frame, "◇ hook") {
+		t.Errorf("the timeline's legend has no hook:\n%s", frame)
+	}
+}
+
+// fakeRun is a real orchestrator running a stack on the in-memory engine with a fake clock
+// (from base), and a model fed from its subscription.
+type fakeRun struct {
+	t     *testing.T
+	rt    *fake.Runtime
+	o     *orchestrator.Orchestrator
+	sub   *orchestrator.Subscription
+	clk   *testingclock.FakeClock
+	m     *model
+	ended bool // the stream ended
+}
+
+// runOnFake starts st on the in-memory engine (its images present; prepare, if set, sets
+// the engine up before the start); the orchestrator is killed when the test ends.
+func runOnFake(t *testing.T, st *recipes.Stack, prepare func(rt *fake.Runtime)) *fakeRun {
+	t.Helper()
+	r := &fakeRun{t: t, clk: testingclock.NewFakeClock(base)}
+	r.rt = fake.New(r.clk)
+	for _, c := range st.Pods[0].Containers() {
+		r.rt.AddImage(c.Image)
+	}
+	if prepare != nil {
+		prepare(r.rt)
+	}
+	r.o = orchestrator.New(r.rt, st, orchestrator.Options{Clock: r.clk})
+	r.sub = r.o.SubscribeWith(subscribeOptions)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = r.o.Run(context.Background())
+	}()
+	t.Cleanup(func() {
+		r.o.Kill()
+		<-done
+		r.sub.Close()
+	})
+	r.m, _ = testModel(t, 200, 50)
+	r.m.opts.Now = r.clk.Now
+	return r
+}
+
+// until feeds the model what the stream has, moving the fake clock by 100ms whenever
+// nothing happens for a moment (back-off, probe periods, a hook's sleep), until cond holds.
+func (r *fakeRun) until(what string, cond func() bool) {
+	r.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+		evs, err := r.sub.Next(ctx)
+		cancel()
+		switch {
+		case errors.Is(err, io.EOF):
+			r.ended = true
+		case len(evs) > 0:
+			r.m.events(evs...)
+		default:
+			r.clk.Step(100 * time.Millisecond)
+		}
+		if r.ended && !cond() || time.Now().After(deadline) {
+			r.t.Fatalf("waiting for %s: the stream ended or 15s passed\n%s", what, ansi.Strip(r.m.render()))
+		}
+	}
+}
+
+// marks are the legends of a container's marks, in order.
+func (r *fakeRun) marks(pod, name string) string {
+	var out []string
+	for _, mk := range r.m.lives[paneKey{pod, name}].marks {
+		out = append(out, markInfo[mk.kind].legend)
+	}
+	return strings.Join(out, ", ")
 }

@@ -1,10 +1,12 @@
 package tui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
@@ -18,6 +20,14 @@ import (
 // teardown is over (shipper needed SIGKILL); else it is under way at the model's clock
 // (2m13s), shipper stopping with its grace running out.
 func lifeScene(t testing.TB, w, h int, done bool) *model {
+	t.Helper()
+	return lifeSceneWith(t, w, h, done, false)
+}
+
+// lifeSceneWith is lifeScene, with hooks when asked: envoy's post-start hook runs from its
+// start at 9s to 11s, main's pre-stop hook for 2s at the teardown, and envoy's pre-stop hook
+// fails there.
+func lifeSceneWith(t testing.TB, w, h int, done, hooks bool) *model {
 	t.Helper()
 	m, _ := testModel(t, w, h)
 	seq = 0
@@ -45,6 +55,19 @@ func lifeScene(t testing.TB, w, h int, done bool) *model {
 	pod := func(d time.Duration, ph orchestrator.Phase) {
 		evs = append(evs, orchestrator.PodEvent{EventMeta: meta(d), Pod: "shop", Phase: ph})
 	}
+	hook := func(d time.Duration, name string, kind orchestrator.HookKind, ph orchestrator.HookPhase, action, err string, took time.Duration) {
+		if hooks {
+			evs = append(evs, orchestrator.HookEvent{EventMeta: meta(d), Pod: "shop", Container: name, Hook: kind, Phase: ph,
+				Action: action, Error: err, Duration: recipes.Duration(took)})
+		}
+	}
+	reason := func(text string) func(c *orchestrator.ContainerView) {
+		return func(c *orchestrator.ContainerView) {
+			if hooks {
+				c.Reason = text
+			}
+		}
+	}
 	run := func(c *orchestrator.ContainerView) {
 		c.State, c.ExitCode, c.OOMKilled = orchestrator.CStateRunning, nil, false
 	}
@@ -59,7 +82,16 @@ func lifeScene(t testing.TB, w, h int, done bool) *model {
 	ctr(2*s, "migrate", run)
 	ctr(8*s, "migrate", func(c *orchestrator.ContainerView) { c.State, c.ExitCode = orchestrator.CStateExited, intp(0) })
 	pod(9*s, orchestrator.PhaseSidecars)
-	ctr(9*s, "envoy", func(c *orchestrator.ContainerView) { run(c); c.Health = orchestrator.HealthUnknown })
+	hook(9*s, "envoy", orchestrator.HookPostStart, orchestrator.HookRunning, "exec /warm", "", 0)
+	ctr(9*s, "envoy", func(c *orchestrator.ContainerView) {
+		run(c)
+		c.Health = orchestrator.HealthUnknown
+		reason("post-start hook running")(c)
+	})
+	if hooks {
+		hook(11*s, "envoy", orchestrator.HookPostStart, orchestrator.HookPassed, "exec /warm", "", 2*s)
+		ctr(11*s, "envoy", reason(""))
+	}
 	ctr(12*s, "envoy", func(c *orchestrator.ContainerView) { c.Health = orchestrator.HealthReady })
 	ctr(13*s, "shipper", run)
 	pod(14*s, orchestrator.PhaseStartingMain)
@@ -92,12 +124,16 @@ func lifeScene(t testing.TB, w, h int, done bool) *model {
 			c.State, c.Killed, c.StopDeadline = orchestrator.CStateStopped, killed, time.Time{}
 		})
 	}
+	hook(td, "web", orchestrator.HookPreStop, orchestrator.HookRunning, "sleep 2s", "", 0)
 	stop(td, "web", 10*s)
+	hook(td+2*s, "web", orchestrator.HookPreStop, orchestrator.HookPassed, "sleep 2s", "", 2*s)
 	stopped(td+2*s, "web", false)
 	stop(td+2*s, "shipper", 10*s) // SIGKILL at 2m17s
 	if done {
 		stopped(td+12*s, "shipper", true)
+		hook(td+12*s, "envoy", orchestrator.HookPreStop, orchestrator.HookRunning, "http GET :9901/drain", "", 0)
 		stop(td+12*s, "envoy", 10*s)
+		hook(td+13*s, "envoy", orchestrator.HookPreStop, orchestrator.HookFailed, "http GET :9901/drain", "connection refused", s)
 		stopped(td+13*s, "envoy", false)
 		stop(td+13*s, orchestrator.InfraName, 10*s)
 		stopped(td+14*s, orchestrator.InfraName, false)
@@ -122,9 +158,11 @@ func TestGoldenTimeline(t *testing.T) {
 		{"timeline-200x50", 200, 50, false, nil},
 		{"timeline-200x50-done", 200, 50, true, nil},
 		{"timeline-80x24-zoomed", 80, 24, true, []string{"+", "+", "+", "h"}},
+		{"timeline-hooks-80x24", 80, 24, true, nil},
+		{"timeline-hooks-200x50", 200, 50, true, nil},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
-			m := lifeScene(t, sc.w, sc.h, sc.done)
+			m := lifeSceneWith(t, sc.w, sc.h, sc.done, strings.Contains(sc.name, "hooks"))
 			m.press(sc.keys...)
 			requireGolden(t, "scene-"+sc.name, asciiFrame(t, m))
 		})
@@ -223,4 +261,106 @@ func TestExitSummary(t *testing.T) {
 		orchestrator.LogsDroppedEvent{EventMeta: meta(150 * time.Second), Pod: "shop", Container: "envoy", Count: 812})
 	failed := initFailedScene(t)
 	requireGolden(t, "summary", m.summary()+"\n"+failed.summary())
+}
+
+// TestHookLines: a hook's run in its container's column, as lifecycle lines: the start
+// line says a post-start hook runs, then how it went; a pre-stop hook says what it does
+// when it is sent, then how it went (a failure with its error); the title says why a
+// container is not started yet while its post-start hook runs.
+func TestHookLines(t *testing.T) {
+	m := lifeSceneWith(t, 200, 50, true, true)
+	lines := func(name string) string {
+		p := m.pane("shop", name)
+		var out []string
+		lo, hi := p.bounds()
+		for i := lo; i < hi; i++ {
+			if l := p.lineAt(i); l.kind >= kindEvent {
+				out = append(out, l.text)
+			}
+		}
+		return strings.Join(out, " | ")
+	}
+	for name, want := range map[string]string{
+		"envoy": "▶ started: post-start hook running | ◇ post-start hook passed in 2s (exec /warm) | ✓ ready | ✗ not ready | ✓ ready | " +
+			"◇ pre-stop hook (http GET :9901/drain) | ■ stopping (SIGKILL after 10s) | ◆ pre-stop hook failed (http GET :9901/drain): connection refused | ■ stopped",
+		"web": "▶ started | ◇ pre-stop hook (sleep 2s) | ■ stopping (SIGKILL after 10s) | ◇ pre-stop hook passed in 2s | ■ stopped",
+	} {
+		if got := lines(name); got != want {
+			t.Errorf("%s's lifecycle lines:\n got %s\nwant %s", name, got, want)
+		}
+	}
+	c := *m.container("shop", "envoy")
+	c.State, c.Health, c.Reason = orchestrator.CStateRunning, orchestrator.HealthUnknown, "post-start hook running"
+	if _, word, _ := stateWord(&c, m.opts.Now()); word != "post-start hook running" {
+		t.Errorf("a container whose post-start hook runs is %q", word)
+	}
+	m.events(orchestrator.ContainerEvent{EventMeta: meta(150 * time.Second), ContainerView: c})
+	m.press("L")
+	if frame := ansi.Strip(m.render()); !strings.Contains(frame, "envoy · sidecar ● post-start hook running") {
+		t.Errorf("the title does not say the post-start hook runs:\n%s", frame)
+	}
+}
+
+// TestTimelineRowsScroll: a pod with more containers than the timeline has rows scrolls
+// them (↑ ↓, pgup pgdn, the wheel) and says which it shows; another pod starts at its first.
+func TestTimelineRowsScroll(t *testing.T) {
+	m, _ := testModel(t, 80, 24)
+	seq = 0
+	view := stackView(1)
+	p := &view.Pods[0]
+	for i := 1; i <= 24; i++ {
+		p.Containers = append(p.Containers, orchestrator.ContainerView{Pod: "shop", Name: fmt.Sprintf("side%02d", i),
+			Role: recipes.RoleSidecar, State: orchestrator.CStateRunning, StartedAt: base})
+	}
+	other := orchestrator.PodView{Name: "api", Phase: orchestrator.PhaseCompleted, Containers: []orchestrator.ContainerView{
+		{Pod: "api", Name: "seed", Role: recipes.RoleMain, State: orchestrator.CStateExited, ExitCode: intp(0)}}}
+	view.Pods = append(view.Pods, other)
+	m.events(orchestrator.SnapshotEvent{EventMeta: meta(0), Stack: view},
+		orchestrator.StackEvent{EventMeta: meta(0), Stack: "shop", Phase: orchestrator.PhaseRunning})
+	m.press("L")
+	shown := func() (first, last string, info string) {
+		for _, l := range strings.Split(ansi.Strip(m.render()), "\n") {
+			f := strings.Fields(l)
+			switch {
+			case len(f) > 1 && f[0] == "containers":
+				info = l
+			case len(f) > 0 && (strings.HasPrefix(f[0], "side") || f[0] == "infra" || f[0] == "web"):
+				if first == "" {
+					first = f[0]
+				}
+				last = f[0]
+			}
+		}
+		return first, last, strings.TrimSpace(info)
+	}
+	room := m.tl.rowRoom() // 24 - header - footer - a row - the 4 rows above the strips
+	more := " · ↑↓ pgup pgdn for more"
+	if first, last, info := shown(); first != "infra" || last != fmt.Sprintf("side%02d", room-1) || info != fmt.Sprintf("containers 1–%d of 26", room)+more {
+		t.Fatalf("first rows: %s … %s, %q\n%s", first, last, info, ansi.Strip(m.render()))
+	}
+	m.press("down", "j")
+	if first, _, info := shown(); first != "side02" || !strings.HasPrefix(info, "containers 3–") {
+		t.Errorf("↓ ↓: from %s, %q", first, info)
+	}
+	m.press("pgdown", "pgdown")
+	if first, last, info := shown(); last != "web" || first != fmt.Sprintf("side%02d", 26-room) || info != fmt.Sprintf("containers %d–26 of 26", 26-room+1)+more {
+		t.Errorf("the last rows: %s … %s, %q", first, last, info)
+	}
+	m.Update(tea.MouseWheelMsg{Button: tea.MouseWheelUp})
+	if first, _, _ := shown(); first != fmt.Sprintf("side%02d", 26-room-3) {
+		t.Errorf("the wheel up: from %s", first)
+	}
+	m.press("k", "pgup", "pgup")
+	if first, _, _ := shown(); first != "infra" {
+		t.Errorf("back at the top: from %s", first)
+	}
+	// A job pod that completed: its phase in the header's pods and on the timeline.
+	m.press("pgdown", "p")
+	frame := ansi.Strip(m.render())
+	if !strings.Contains(frame, "pods shop ● api ✓") || !strings.Contains(frame, "✓ job completed") || !strings.Contains(frame, "completed──") || strings.Contains(frame, "containers 1–") {
+		t.Errorf("pod api (completed):\n%s", frame)
+	}
+	if m.tl.top != 0 {
+		t.Errorf("the other pod does not start at its first row: %d", m.tl.top)
+	}
 }

@@ -70,6 +70,19 @@ func Sanitize(s string, m Mode) string {
 // show text sanitised in Color mode where colour may not go.
 func Plain(s string) string { return Sanitize(s, Text) }
 
+// SanitizeNoEscape is Sanitize, which also reports whether the result holds no escape
+// sequence (in Color mode: no SGR was kept). Such text is the same in every mode — Plain
+// returns it as it is — so a view that is no terminal, or draws without the text's colours,
+// has nothing more to do with it. The common line, with nothing to change, is read once.
+func SanitizeNoEscape(s string, m Mode) (out string, noEscape bool) {
+	i := firstUnsafe(s)
+	if i == len(s) {
+		return s, true // an ESC is unsafe: there is none
+	}
+	out = string(appendFrom(append(make([]byte, 0, len(s)+len(reset)), s[:i]...), s, i, m))
+	return out, m == Text || strings.IndexByte(out, esc) < 0
+}
+
 // Lines is Sanitize for text of several lines: each line made safe in mode m, the newlines
 // between them kept. An escape sequence cannot span lines: each line's is removed within it.
 func Lines(s string, m Mode) string {
@@ -112,9 +125,10 @@ func Append(dst []byte, s string, m Mode) []byte {
 }
 
 // firstUnsafe returns the index of the first byte that does not start a printable character or
-// a tab (len(s) when there is none): everything before it is copied as is.
+// a tab (len(s) when there is none): everything before it is copied as is. Printable ASCII,
+// most of what containers write, is skipped eight bytes at a time.
 func firstUnsafe(s string) int {
-	for i := 0; i < len(s); {
+	for i := printableASCII(s); i < len(s); {
 		if c := s[i]; c < 0x80 {
 			if (c < 0x20 && c != '\t') || c == 0x7f {
 				return i
@@ -129,6 +143,33 @@ func firstUnsafe(s string) int {
 		i += size
 	}
 	return len(s)
+}
+
+// SWAR constants: each byte of a word at once.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// printableASCII returns the length of the longest prefix of s that is printable ASCII
+// (0x20–0x7E), reading eight bytes at a time.
+func printableASCII(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		// The high bit of a byte is set in below when it is under 0x20, in above when it is
+		// 0x7F or more (a borrow or carry only ever follows such a byte, in the same word).
+		below := (x - ones*0x20) &^ x
+		above := (x + ones) | x
+		if (below|above)&highs != 0 {
+			break
+		}
+	}
+	for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f {
+		i++
+	}
+	return i
 }
 
 // appendFrom sanitises s[i:] onto dst; s[:i] is known safe and already in dst.

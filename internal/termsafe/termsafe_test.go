@@ -132,6 +132,37 @@ func checkProperties(t *testing.T, in string) {
 	if plain := Plain(color); plain != text {
 		t.Fatalf("Plain(Color) %q differs from Text %q (input %q)", plain, text, in)
 	}
+	for _, m := range []Mode{Text, Color} {
+		out, noEscape := SanitizeNoEscape(in, m)
+		if want := Sanitize(in, m); out != want {
+			t.Fatalf("SanitizeNoEscape(%q, %s) = %q, Sanitize %q", in, m, out, want)
+		}
+		if noEscape != !strings.ContainsRune(out, 0x1b) || (noEscape && Plain(out) != out) {
+			t.Fatalf("SanitizeNoEscape(%q, %s) = %q, no escape: %v", in, m, out, noEscape)
+		}
+	}
+}
+
+// TestPrintableASCII: the word-at-a-time scan agrees with a byte-at-a-time one at every byte
+// value in every position of two words and a tail.
+func TestPrintableASCII(t *testing.T) {
+	naive := func(s string) int {
+		i := 0
+		for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f {
+			i++
+		}
+		return i
+	}
+	base := []byte("abcdefghijklmnopqrstu")
+	for c := 0; c < 256; c++ {
+		for pos := 0; pos < len(base); pos++ {
+			b := append([]byte(nil), base...)
+			b[pos] = byte(c)
+			if got, want := printableASCII(string(b)), naive(string(b)); got != want {
+				t.Fatalf("printableASCII(%q) = %d, want %d", b, got, want)
+			}
+		}
+	}
 }
 
 // forbidden says what is wrong with out for mode m, or "" when nothing is.
@@ -221,6 +252,12 @@ func BenchmarkSanitize(b *testing.B) {
 			b.SetBytes(int64(len(bc.line)))
 			for b.Loop() {
 				_ = Sanitize(bc.line, Color)
+			}
+		})
+		b.Run(bc.name+"-noescape", func(b *testing.B) {
+			b.SetBytes(int64(len(bc.line)))
+			for b.Loop() {
+				_, _ = SanitizeNoEscape(bc.line, Color)
 			}
 		})
 	}

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +29,8 @@ func main() {
 	runs := flag.Int("runs", 5, "runs per method")
 	methods := flag.String("methods", "attach,follow,after", "methods to measure, comma-separated")
 	skew := flag.Bool("skew", false, "instead: compare the time each line is read from the attach stream with the engine's timestamp of the same line")
+	skewLines := flag.Int("skew-lines", 1000, "with -skew: lines the spewer prints")
+	skewRate := flag.Int("skew-rate", 500, "with -skew: lines a second")
 	flag.Parse()
 	if *image == "" {
 		fmt.Fprintln(os.Stderr, "capture: -image is required (an image with /spewer, e.g. sidecar-test/apps:<tag>)")
@@ -41,7 +44,7 @@ func main() {
 	}
 	defer d.Close()
 	if *skew {
-		if err := measureSkew(ctx, d, *image); err != nil {
+		if err := measureSkew(ctx, d, *image, *skewLines, *skewRate); err != nil {
 			fmt.Fprintln(os.Stderr, "capture:", err)
 			os.Exit(1)
 		}
@@ -163,12 +166,12 @@ func countFrames(r io.Reader) (int, error) {
 	}
 }
 
-// measureSkew runs a container printing 1 000 lines at 500 lines/s, reads them from the
-// attach stream, then from the logs endpoint, and prints how much later each line was read
+// measureSkew runs a container printing lines at rate lines/s (each line its own write), reads
+// them from the attach stream, then from the logs endpoint, and prints how much later each line was read
 // than the engine stamped it (attach time − engine timestamp).
-func measureSkew(ctx context.Context, d *runtime.Docker, image string) error {
+func measureSkew(ctx context.Context, d *runtime.Docker, image string, lines, rate int) error {
 	id, err := d.CreateContainer(ctx, orchestrator.ContainerSpec{Name: fmt.Sprintf("sidecar-bench-skew-%d", time.Now().UnixNano()), Image: image,
-		Cmd: []string{"/spewer", "-lines", "1000", "-rate", "500"}, Labels: map[string]string{"dev.sidecar-bench": "capture"}})
+		Cmd: []string{"/spewer", "-lines", strconv.Itoa(lines), "-rate", strconv.Itoa(rate)}, Labels: map[string]string{"dev.sidecar-bench": "capture"}})
 	if err != nil {
 		return err
 	}
