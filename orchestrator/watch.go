@@ -13,8 +13,9 @@ import (
 )
 
 // What a watch (package watch: `up --watch`, `sidecar watch`) asks of a running stack: the
-// current recipe (Stack), the rebuild of one container's image and the replacement of the
-// containers that run it (Rebuild), files copied into a container as it runs (SyncFiles),
+// current recipe (Stack), the rebuild of one container's image (Rebuild) and the
+// replacement of the containers that run it (ReplaceRebuilt), files copied into a
+// container as it runs (SyncFiles),
 // and its events published in the stack's stream (PublishWatch), so that every view shows
 // them. A restart is CommandContainers'.
 
@@ -29,28 +30,30 @@ func (o *Orchestrator) Stack() *recipes.Stack {
 // PublishWatch publishes a watch's event in the stack's stream.
 func (o *Orchestrator) PublishWatch(ev WatchEvent) { o.out.publish(ev) }
 
-// RebuildResult says what Rebuild did.
+// RebuildResult is an image Rebuild built again, for ReplaceRebuilt.
 type RebuildResult struct {
 	Image   string        // the image reference built
 	ImageID string        // its ID now
+	Old     string        // its ID before ("" when it was not there)
 	Built   time.Duration // how long the build took
 	// Unchanged: the build gave the very image the containers run (every step came from
-	// the engine's cache): nothing was replaced.
+	// the engine's cache): there is nothing to replace.
 	Unchanged bool
+}
+
+// ReplaceResult says what ReplaceRebuilt did.
+type ReplaceResult struct {
 	// Changes are the apply's changes ("replace web: image web:dev was rebuilt (…)").
 	Changes []string
-	// Pruned is set when the image the rebuild replaced was removed: it had no tag left and
-	// no container used it.
+	// Pruned is set when the image the rebuild replaced was removed: no tag named it any
+	// more and no container used it.
 	Pruned bool
 }
 
 // Rebuild builds the image of ref's container again from its build section, through the
-// engine (its build cache used), then replaces the containers that run that image — as
-// Apply does, in lifecycle order with their readiness gates; the infra container, the
-// network and every other container are not touched. It returns once they run the new
-// image. A failed build changes nothing (the containers run on) and its error says why;
-// the build's progress goes out as ImageEvents. The image it replaced is removed when
-// nothing names or uses it any more (ImagePruner).
+// engine (its build cache used); the build's progress goes out as ImageEvents. Nothing runs
+// the new image yet (ReplaceRebuilt); a failed build changes nothing, and its error says
+// why.
 func (o *Orchestrator) Rebuild(ctx context.Context, ref ContainerRef) (RebuildResult, error) {
 	if !o.ran.Load() {
 		return RebuildResult{}, fmt.Errorf("stack %s is %w", o.names.Stack, ErrNotRunning)
@@ -71,8 +74,8 @@ func (o *Orchestrator) Rebuild(ctx context.Context, ref ContainerRef) (RebuildRe
 		return RebuildResult{}, fmt.Errorf("rebuild %s: its recipe has no build section to build image %s from: %w", ref, c.Image, ErrNotSupported)
 	}
 	res := RebuildResult{Image: c.Image}
-	old, _, err := o.imageID(ctx, c.Image)
-	if err != nil {
+	var err error
+	if res.Old, _, err = o.imageID(ctx, c.Image); err != nil {
 		return res, fmt.Errorf("look up image %s (%s): %w", c.Image, ref, err)
 	}
 	start := o.clock.Now()
@@ -83,13 +86,21 @@ func (o *Orchestrator) Rebuild(ctx context.Context, ref ContainerRef) (RebuildRe
 	if res.ImageID, _, err = o.imageID(ctx, c.Image); err != nil {
 		return res, fmt.Errorf("look up image %s (%s): %w", c.Image, ref, err)
 	}
-	if res.ImageID == old {
-		res.Unchanged = true
+	res.Unchanged = res.ImageID == res.Old
+	return res, nil
+}
+
+// ReplaceRebuilt replaces the containers that run the image Rebuild built again — as Apply
+// does, in lifecycle order with their readiness gates; the infra container, the network and
+// every other container are not touched — and returns once they run the new image. The
+// image it replaced is then removed when nothing names or uses it any more (ImagePruner).
+func (o *Orchestrator) ReplaceRebuilt(ctx context.Context, rb RebuildResult) (ReplaceResult, error) {
+	var res ReplaceResult
+	if rb.Unchanged || rb.ImageID == "" {
 		return res, nil
 	}
-
 	o.applyMu.Lock()
-	stack = o.Stack() // an apply may have come meanwhile: converge onto what runs now
+	stack := o.Stack() // an apply may have come meanwhile: converge onto what runs now
 	var names []string
 	ids := map[string]string{}
 	o.podsMu.RLock()
@@ -102,7 +113,7 @@ func (o *Orchestrator) Rebuild(ctx context.Context, ref ContainerRef) (RebuildRe
 			ids[k] = v
 		}
 		for _, pc := range p.Containers() {
-			if pc.Image == c.Image {
+			if pc.Image == rb.Image {
 				names = append(names, p.Name)
 				break
 			}
@@ -111,9 +122,9 @@ func (o *Orchestrator) Rebuild(ctx context.Context, ref ContainerRef) (RebuildRe
 	o.podsMu.RUnlock()
 	if len(names) == 0 {
 		o.applyMu.Unlock()
-		return res, fmt.Errorf("rebuild %s: no container of the stack runs image %s any more: %w", ref, c.Image, ErrUnknownContainer)
+		return res, fmt.Errorf("replace the containers of image %s: no container of the stack runs it any more: %w", rb.Image, ErrUnknownContainer)
 	}
-	ids[c.Image] = res.ImageID
+	ids[rb.Image] = rb.ImageID
 	sel, err := selectPods(stack, names)
 	if err != nil {
 		o.applyMu.Unlock()
@@ -125,8 +136,8 @@ func (o *Orchestrator) Rebuild(ctx context.Context, ref ContainerRef) (RebuildRe
 	if err != nil {
 		return res, err
 	}
-	if p, ok := o.rt.(ImagePruner); ok && old != "" {
-		res.Pruned, _ = p.PruneImage(context.WithoutCancel(ctx), old)
+	if p, ok := o.rt.(ImagePruner); ok && rb.Old != "" {
+		res.Pruned, _ = p.PruneImage(context.WithoutCancel(ctx), rb.Old)
 	}
 	return res, nil
 }
@@ -204,9 +215,8 @@ func (o *Orchestrator) SyncFiles(ctx context.Context, ref ContainerRef, files []
 		return res, err
 	}
 	res.NotDeleted = len(deletes)
-	res.DeleteError = fmt.Sprintf("%s: %s stay in the container: the engine's archive API only adds files, "+
-		"and deleting them with rm in the container failed (%v); a rebuild, or a restart of a container whose "+
-		"files come from its image, is what drops them", strings.Join(deletes, ", "), plural(len(deletes), "deleted path"), err)
+	res.DeleteError = fmt.Sprintf("deleted on the host, still in the container: %s (the engine's archive API only adds files, "+
+		"and rm in the container failed: %v; the container's next replacement, a rebuild, drops them)", strings.Join(deletes, ", "), err)
 	return res, nil
 }
 

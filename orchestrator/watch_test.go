@@ -29,10 +29,15 @@ func startBuilt(t *testing.T) *harness {
 	return h
 }
 
-func (h *harness) rebuild(ref orchestrator.ContainerRef) (res orchestrator.RebuildResult, err error) {
+// rebuild runs Rebuild, then ReplaceRebuilt when the build went well.
+func (h *harness) rebuild(ref orchestrator.ContainerRef) (res orchestrator.RebuildResult, rep orchestrator.ReplaceResult, err error) {
 	h.t.Helper()
-	h.await("Rebuild to return", func() { res, err = h.o.Rebuild(context.Background(), ref) })
-	return res, err
+	h.await("Rebuild to return", func() {
+		if res, err = h.o.Rebuild(context.Background(), ref); err == nil {
+			rep, err = h.o.ReplaceRebuilt(context.Background(), res)
+		}
+	})
+	return res, rep, err
 }
 
 var webRef = orchestrator.ContainerRef{Pod: "demo", Container: "web"}
@@ -41,24 +46,24 @@ func TestRebuildReplacesItsContainerAlone(t *testing.T) {
 	h := startBuilt(t)
 	before := h.ids()
 	oldImage, _ := h.rt.ImageID(context.Background(), "test/web:1")
-	res, err := h.rebuild(webRef)
+	res, rep, err := h.rebuild(webRef)
 	if err != nil {
 		t.Fatalf("Rebuild: %v", err)
 	}
-	if res.Unchanged || res.ImageID == oldImage || h.rt.Builds("test/web:1") != 2 {
+	if res.Unchanged || res.ImageID == oldImage || res.Old != oldImage || h.rt.Builds("test/web:1") != 2 {
 		t.Errorf("result %+v, builds %d: want a new image", res, h.rt.Builds("test/web:1"))
 	}
 	if got := changed(before, h.ids()); !slices.Equal(got, []string{"demo-web"}) {
 		t.Errorf("re-created %v, want demo-web alone", got)
 	}
-	if len(res.Changes) != 1 || !strings.Contains(res.Changes[0], "replace web: image test/web:1 was rebuilt") {
-		t.Errorf("changes %q", res.Changes)
+	if len(rep.Changes) != 1 || !strings.Contains(rep.Changes[0], "replace web: image test/web:1 was rebuilt") {
+		t.Errorf("changes %q", rep.Changes)
 	}
 	if v := h.view("demo", "web"); v.State != orchestrator.CStateRunning || v.Health != orchestrator.HealthReady {
 		t.Errorf("web after the rebuild: %s %s", v.State, v.Health)
 	}
-	if !res.Pruned || !slices.Equal(h.rt.Pruned(), []string{oldImage}) {
-		t.Errorf("pruned %v (%v), want the replaced image %s", h.rt.Pruned(), res.Pruned, oldImage)
+	if !rep.Pruned || !slices.Equal(h.rt.Pruned(), []string{oldImage}) {
+		t.Errorf("pruned %v (%v), want the replaced image %s", h.rt.Pruned(), rep.Pruned, oldImage)
 	}
 	// The build's progress went out as image events, the last one done.
 	var last orchestrator.ImageEvent
@@ -76,7 +81,7 @@ func TestRebuildThatFailsKeepsTheContainer(t *testing.T) {
 	h := startBuilt(t)
 	before := h.ids()
 	h.rt.Fail("BuildImage", "test/web:1", errors.New("step 2/2: COPY failed: no such file"))
-	_, err := h.rebuild(webRef)
+	_, _, err := h.rebuild(webRef)
 	if err == nil || !strings.Contains(err.Error(), "COPY failed") {
 		t.Fatalf("Rebuild: %v, want the build's error", err)
 	}
@@ -92,8 +97,8 @@ func TestRebuildOfTheSameImageReplacesNothing(t *testing.T) {
 	h := startBuilt(t)
 	before := h.ids()
 	h.rt.SameBuilds("test/web:1")
-	res, err := h.rebuild(webRef)
-	if err != nil || !res.Unchanged || len(res.Changes) != 0 {
+	res, rep, err := h.rebuild(webRef)
+	if err != nil || !res.Unchanged || len(rep.Changes) != 0 {
 		t.Fatalf("Rebuild: %+v, %v; want unchanged", res, err)
 	}
 	if got := changed(before, h.ids()); len(got) != 0 {
@@ -103,7 +108,7 @@ func TestRebuildOfTheSameImageReplacesNothing(t *testing.T) {
 
 func TestRebuildNeedsABuildSection(t *testing.T) {
 	h := startBuilt(t)
-	_, err := h.rebuild(orchestrator.ContainerRef{Pod: "demo", Container: "proxy"})
+	_, _, err := h.rebuild(orchestrator.ContainerRef{Pod: "demo", Container: "proxy"})
 	if !errors.Is(err, orchestrator.ErrNotSupported) || !strings.Contains(err.Error(), "no build section") {
 		t.Errorf("Rebuild of proxy: %v", err)
 	}
@@ -149,7 +154,7 @@ func TestSyncFilesWritesIntoTheRunningContainer(t *testing.T) {
 	// An image without rm keeps what was deleted, and says so.
 	h.rt.Fail("Exec", "demo-web", errors.New(`exec "rm": executable file not found in $PATH`))
 	res, err = h.o.SyncFiles(context.Background(), webRef, []orchestrator.SyncFile{{Target: "/www/index.html"}})
-	if err != nil || res.NotDeleted != 1 || !strings.Contains(res.DeleteError, "/www/index.html: 1 deleted path stay") {
+	if err != nil || res.NotDeleted != 1 || !strings.Contains(res.DeleteError, "deleted on the host, still in the container: /www/index.html (") {
 		t.Errorf("SyncFiles of a deletion without rm: %+v, %v", res, err)
 	}
 }

@@ -53,7 +53,12 @@ func (f *fakeTarget) Rebuild(ctx context.Context, ref orchestrator.ContainerRef)
 	if f.rebuildE != nil {
 		return orchestrator.RebuildResult{Image: "shop/web:dev"}, f.rebuildE
 	}
-	return orchestrator.RebuildResult{Image: "shop/web:dev", ImageID: "sha256:new", Built: time.Second}, nil
+	return orchestrator.RebuildResult{Image: "shop/web:dev", ImageID: "sha256:new", Old: "sha256:old", Built: time.Second}, nil
+}
+
+func (f *fakeTarget) ReplaceRebuilt(ctx context.Context, rb orchestrator.RebuildResult) (orchestrator.ReplaceResult, error) {
+	f.record("replace " + rb.Image)
+	return orchestrator.ReplaceResult{Changes: []string{"replace web: image shop/web:dev was rebuilt"}}, nil
 }
 
 func (f *fakeTarget) SyncFiles(ctx context.Context, ref orchestrator.ContainerRef, files []orchestrator.SyncFile) (orchestrator.SyncResult, error) {
@@ -273,7 +278,7 @@ func TestFiftySavesAreOneRebuild(t *testing.T) {
 	}
 	l.settle("web/zz-sentinel")
 	l.waitFor("the rebuild to be replaced", func() bool { return slices.Contains(l.tg.phases(), "replaced") })
-	if got := l.tg.Calls(); !slices.Equal(got, []string{"rebuild shop/web"}) {
+	if got := l.tg.Calls(); !slices.Equal(got, []string{"rebuild shop/web", "replace shop/web:dev"}) {
 		t.Errorf("calls %v, want one rebuild", got)
 	}
 	var changed orchestrator.WatchEvent
@@ -294,7 +299,7 @@ func TestFiftySavesAreOneRebuild(t *testing.T) {
 	l.settle("web/debug2.log")
 	l.stop()
 	l.stop = nil
-	if got := l.tg.Calls(); len(got) != 1 {
+	if got := l.tg.Calls(); len(got) != 2 {
 		t.Errorf("ignored files were acted on: %v", got)
 	}
 }
@@ -327,7 +332,7 @@ func TestChangesDuringARebuildQueueOneMore(t *testing.T) {
 		t.Errorf("calls while the rebuild ran: %v", got)
 	}
 	l.tg.block <- struct{}{}
-	l.waitFor("the second rebuild", func() bool { return len(l.tg.Calls()) == 2 })
+	l.waitFor("the second rebuild", func() bool { return len(l.tg.Calls()) == 3 })
 	l.tg.block <- struct{}{}
 	l.waitFor("the second replacement", func() bool {
 		n := 0
@@ -340,7 +345,7 @@ func TestChangesDuringARebuildQueueOneMore(t *testing.T) {
 	})
 	l.stop()
 	l.stop = nil
-	if got := l.tg.Calls(); !slices.Equal(got, []string{"rebuild shop/web", "rebuild shop/web"}) {
+	if got := l.tg.Calls(); !slices.Equal(got, []string{"rebuild shop/web", "replace shop/web:dev", "rebuild shop/web", "replace shop/web:dev"}) {
 		t.Errorf("calls %v, want two rebuilds", got)
 	}
 }

@@ -32,6 +32,7 @@ import (
 // Target is what a watch acts through: a running stack's *orchestrator.Orchestrator.
 type Target interface {
 	Rebuild(ctx context.Context, ref orchestrator.ContainerRef) (orchestrator.RebuildResult, error)
+	ReplaceRebuilt(ctx context.Context, rb orchestrator.RebuildResult) (orchestrator.ReplaceResult, error)
 	SyncFiles(ctx context.Context, ref orchestrator.ContainerRef, files []orchestrator.SyncFile) (orchestrator.SyncResult, error)
 	CommandContainers(ctx context.Context, cmd orchestrator.Command, refs []orchestrator.ContainerRef, wait bool) error
 	Snapshot() orchestrator.StackView
@@ -326,17 +327,17 @@ func (w *Watcher) rebuild(ctx context.Context, b *batch, say func(orchestrator.W
 	}
 	say(orchestrator.WatchEvent{Phase: orchestrator.WatchRebuilding, Action: recipes.WatchRebuild, Image: image})
 	res, err := w.t.Rebuild(ctx, b.ref)
-	if res.ImageID == "" && err != nil {
+	if err != nil {
 		fail(recipes.WatchRebuild, fmt.Errorf("%w; %s keeps running as it was", err, b.ref.Container))
 		return
 	}
 	say(orchestrator.WatchEvent{Phase: orchestrator.WatchRebuilt, Action: recipes.WatchRebuild, Image: res.Image,
 		Duration: recipes.Duration(res.Built), Unchanged: res.Unchanged})
-	if err != nil {
-		fail(recipes.WatchRebuild, err) // the new container did not come up: the apply says why
+	if res.Unchanged {
 		return
 	}
-	if res.Unchanged {
+	if _, err := w.t.ReplaceRebuilt(ctx, res); err != nil {
+		fail(recipes.WatchRebuild, err) // the new container did not come up: the apply says why
 		return
 	}
 	id := ""
