@@ -103,6 +103,7 @@ type psStack struct {
 	Detached bool    `json:"detached,omitempty"`
 	Log      string  `json:"log,omitempty"`
 	Phase    string  `json:"phase,omitempty"`
+	Watching bool    `json:"watching,omitempty"` // its files are watched (up --watch, sidecar watch)
 	Pods     []psPod `json:"pods"`
 }
 
@@ -220,7 +221,7 @@ func psRun(ctx context.Context, opts *PsOptions) error {
 // liveStack is a stack as its up sees it.
 func liveStack(st control.State, now time.Time) *psStack {
 	s := &psStack{Name: st.Stack, Source: "live", PID: st.PID, Recipe: st.Recipe, Phase: st.State.Phase.String(),
-		Detached: st.Detached, Log: st.Log}
+		Detached: st.Detached, Log: st.Log, Watching: st.Watching}
 	for _, pv := range st.State.Pods {
 		p := psPod{Name: pv.Name, Phase: pv.Phase.String(), Ports: st.Ports[pv.Name]}
 		for _, c := range pv.Containers {
@@ -391,7 +392,11 @@ func printStacks(w io.Writer, stacks []*psStack) error {
 			if s.Log != "" {
 				fmt.Fprintf(w, ", log %s", s.Log)
 			}
-			fmt.Fprintln(w, ")")
+			fmt.Fprint(w, ")")
+			if s.Watching {
+				fmt.Fprint(w, ", watching its files")
+			}
+			fmt.Fprintln(w)
 		default:
 			fmt.Fprintf(w, "STACK %s  from the engine: no sidecar up runs it (readiness and restarts unknown; sidecar down --stack %s removes it)\n", s.Name, s.Name)
 		}
