@@ -161,7 +161,6 @@ func (b *bench) project(name string) (*project, error) {
 		"web/Dockerfile":     "FROM " + appsImage + "\nCOPY index.html /www/\n",
 		"web/index.html":     "v0",
 		"web/static/app.css": "s0",
-		"web/.dockerignore":  "static/\n",
 		"compose.yaml": fmt.Sprintf(`services:
   web:
     build: ./web
