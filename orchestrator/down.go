@@ -164,7 +164,7 @@ func adoptStack(name string, cs []ContainerInfo, vols []Resource, grace time.Dur
 			if l.StopGrace > 0 {
 				p.StopGrace = recipes.Duration(l.StopGrace)
 			}
-			p.DependsOn = l.DependsOn
+			p.DependsOn, p.Job = l.DependsOn, l.Job
 			continue
 		}
 		ctr := &recipes.Container{Name: cn, Role: role, Image: c.Image, StopGrace: recipes.Duration(l.StopGrace)}

@@ -34,6 +34,7 @@ const (
 	keyOrder     = labelPrefix + "order"      // app containers: position in the pod's start order (init, sidecars, main), from 0
 	keyStopGrace = labelPrefix + "stop-grace" // infra: the pod's stop budget; app container: its own stop_grace, when set
 	keyDependsOn = labelPrefix + "depends-on" // infra: the pods this pod depends on, comma-separated, when any
+	keyJob       = labelPrefix + "job"        // infra: "true" when the pod is a job (it completes; the stack goes on)
 	// The infra image (made by the runtime, not per stack).
 	keyInfraHelper     = labelPrefix + "infra-helper"      // sha256 of the helper binary inside it
 	keyInfraVolumeDirs = labelPrefix + "infra-volume-dirs" // how many directories for pod volumes it has
@@ -61,6 +62,9 @@ type Labels struct {
 	StopGrace time.Duration
 	// DependsOn: on the infra container, the pods the pod depends on.
 	DependsOn []string
+	// Job: on the infra container, the pod is a job pod (an exited main with code 0 is a
+	// completed job, not a stopped service).
+	Job bool
 
 	// The infra image's: the sha256 of its helper binary, and how many directories for pod
 	// volumes it has.
@@ -90,6 +94,9 @@ func (l Labels) Encode() map[string]string {
 		m[keyStopGrace] = recipes.Duration(l.StopGrace).String()
 	}
 	put(keyDependsOn, strings.Join(l.DependsOn, ","))
+	if l.Job {
+		m[keyJob] = "true"
+	}
 	put(keyInfraHelper, l.InfraHelper)
 	if l.InfraVolumeDirs > 0 {
 		m[keyInfraVolumeDirs] = strconv.Itoa(l.InfraVolumeDirs)
@@ -190,6 +197,11 @@ func DecodeLabels(m map[string]string) (Labels, error) {
 			l.DependsOn = deps
 		} else {
 			bad(keyDependsOn, "pod names separated by commas")
+		}
+	}
+	if v, ok := m[keyJob]; ok {
+		if l.Job = v == "true"; !l.Job {
+			bad(keyJob, "true")
 		}
 	}
 	text(keyInfraHelper, 128, &l.InfraHelper)

@@ -16,11 +16,11 @@ import (
 func TestLabelsWireFormat(t *testing.T) {
 	l := orchestrator.Labels{Stack: "shop", Pod: "web", Container: "envoy", Role: recipes.RoleSidecar, ConfigHash: "0123abcd",
 		Version: "v1.2.3", Recipe: "/home/dev/shop/sidecar.yaml", Order: 0, HasOrder: true, StopGrace: 1500 * time.Millisecond,
-		DependsOn: []string{"db", "cache"}, InfraHelper: "f00d", InfraVolumeDirs: 64}
+		DependsOn: []string{"db", "cache"}, Job: true, InfraHelper: "f00d", InfraVolumeDirs: 64}
 	want := map[string]string{
 		"dev.sidecar.stack": "shop", "dev.sidecar.pod": "web", "dev.sidecar.container": "envoy", "dev.sidecar.role": "sidecar",
 		"dev.sidecar.config-hash": "0123abcd", "dev.sidecar.version": "v1.2.3", "dev.sidecar.recipe": "/home/dev/shop/sidecar.yaml",
-		"dev.sidecar.order": "0", "dev.sidecar.stop-grace": "1.5s", "dev.sidecar.depends-on": "db,cache",
+		"dev.sidecar.order": "0", "dev.sidecar.stop-grace": "1.5s", "dev.sidecar.depends-on": "db,cache", "dev.sidecar.job": "true",
 		"dev.sidecar.infra-helper": "f00d", "dev.sidecar.infra-volume-dirs": "64",
 	}
 	got := l.Encode()
@@ -62,13 +62,14 @@ func TestDecodeLabelsRejectsHostileValues(t *testing.T) {
 		"dev.sidecar.order":      "-1",
 		"dev.sidecar.stop-grace": "soon",
 		"dev.sidecar.depends-on": "db,\x1b[H",
+		"dev.sidecar.job":        "yes",
 	}
 	l, err := orchestrator.DecodeLabels(hostile)
 	if err == nil {
 		t.Fatal("no error")
 	}
 	if l.Stack != "" || l.Pod != "" || l.Container != "" || l.Role != recipes.RoleUnknown || l.Version != "" || l.Recipe != "" ||
-		l.HasOrder || l.StopGrace != 0 || l.DependsOn != nil {
+		l.HasOrder || l.StopGrace != 0 || l.DependsOn != nil || l.Job {
 		t.Errorf("bad values kept: %+v", l)
 	}
 	if !errors.Is(err, orchestrator.ErrBadLabel) {

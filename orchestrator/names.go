@@ -31,6 +31,9 @@ func (n Names) Container(pod, container string) string { return n.prefix(pod) + 
 // Volume is the engine name of a pod volume.
 func (n Names) Volume(pod, volume string) string { return n.prefix(pod) + volume }
 
+// StackVolume is the engine name of a stack volume, shared by the stack's pods.
+func (n Names) StackVolume(volume string) string { return n.Stack + "-" + volume }
+
 // Network is the engine name of the stack network, created when the stack runs several pods.
 func (n Names) Network() string { return n.Stack + "-net" }
 

@@ -416,6 +416,10 @@ func (o *Orchestrator) run(ctx context.Context) (Result, error) {
 	if err := o.ensureNetwork(opCtx, o.selected); err != nil {
 		return failed(err), err
 	}
+	if err := o.stackVolumes(opCtx); err != nil {
+		return failed(err), err
+	}
+	defer o.removeStackVolumes(opCtx)
 	o.opCtx, o.infraImage, o.node = opCtx, infraImage, node
 	for _, pr := range o.pods {
 		pr.spec.InfraImage, pr.spec.Network, pr.spec.Node, pr.spec.ImageIDs = infraImage, o.network, node, imageIDs

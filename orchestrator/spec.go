@@ -111,7 +111,7 @@ func (s *PodSpec) InfraSpec() ContainerSpec {
 		Volumes  []*recipes.Volume
 	}{spec, pod.SharePID, pod.ShareIPC, s.EngineVolumes()})
 	labels := s.labels(InfraName, recipes.RoleInfra, hash)
-	labels.StopGrace, labels.DependsOn = pod.StopGrace.D(), pod.DependsOn
+	labels.StopGrace, labels.DependsOn, labels.Job = pod.StopGrace.D(), pod.DependsOn, pod.Job
 	spec.Labels = labels.Encode()
 	return spec
 }
@@ -255,13 +255,14 @@ func (s *PodSpec) ContainerSpecFor(c *recipes.Container, infraID string, facts r
 			}
 			spec.Mounts = append(spec.Mounts, MountSpec{Type: m.Type, Source: src, Target: m.Target, ReadOnly: m.ReadOnly, SubPath: m.SubPath})
 		case recipes.MountVolume:
-			if v := pod.Volume(m.Source); v != nil && len(v.Files) > 0 {
+			v, src := pod.Volume(m.Source), s.Names().Volume(pod.Name, m.Source)
+			if v != nil && len(v.Files) > 0 {
 				continue
 			}
-			spec.Mounts = append(spec.Mounts, MountSpec{
-				Type: m.Type, Source: s.Names().Volume(pod.Name, m.Source),
-				Target: m.Target, ReadOnly: m.ReadOnly, SubPath: m.SubPath,
-			})
+			if v == nil && s.Stack.Volume(m.Source) != nil {
+				src = s.Names().StackVolume(m.Source)
+			}
+			spec.Mounts = append(spec.Mounts, MountSpec{Type: m.Type, Source: src, Target: m.Target, ReadOnly: m.ReadOnly, SubPath: m.SubPath})
 		}
 	}
 	return spec
@@ -275,10 +276,14 @@ func (s *PodSpec) environment(c *recipes.Container, facts recipes.DownwardFacts)
 	for k, v := range c.Env {
 		vals[k] = v
 	}
+	lookup := func(name string) (string, bool) { v, ok := vals[name]; return v, ok }
 	refs := map[string]bool{}
 	for _, r := range c.EnvRefs {
 		// The stack was checked before it ran (CheckEnvRef): a value cannot fail here.
 		v, _ := recipes.DownwardValue(s.Pod, c, r, facts)
+		if r.Value != "" {
+			v = recipes.ExpandVars(v, lookup) // with the variables before it
+		}
 		vals[r.Name] = v
 		refs[r.Name] = true
 	}
@@ -297,7 +302,7 @@ func (s *PodSpec) environment(c *recipes.Container, facts recipes.DownwardFacts)
 			env = append(env, r.Name+"="+vals[r.Name])
 		}
 	}
-	return env, func(name string) (string, bool) { v, ok := vals[name]; return v, ok }
+	return env, lookup
 }
 
 func expandAll(args []string, lookup func(string) (string, bool)) []string {
@@ -348,7 +353,11 @@ func (s *PodSpec) appHash(c *recipes.Container) string {
 		}
 	}
 	for _, m := range c.Volumes {
-		if v := pod.Volume(m.Source); m.Type == recipes.MountVolume && v != nil {
+		v := pod.Volume(m.Source)
+		if v == nil {
+			v = s.Stack.Volume(m.Source)
+		}
+		if m.Type == recipes.MountVolume && v != nil {
 			in.Volumes = append(in.Volumes, v)
 		}
 	}

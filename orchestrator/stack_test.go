@@ -404,3 +404,41 @@ func TestImageHealthcheckIsShownNotActedOn(t *testing.T) {
 	h.finish(time.Second)
 	h.leftNothing()
 }
+
+// A stack volume is created before any pod, shared by the pods that mount it (one engine
+// volume, <stack>-<volume>), and removed after the last pod is gone.
+func TestStackVolumeSharedByPods(t *testing.T) {
+	s := stack("v",
+		pod("seed", ctr("seed", mount("data", "/data", ""))),
+		pod("app", ctr("app", mount("data", "/srv/data", ""), mount("tmp", "/tmp", "")), volumes(&recipes.Volume{Name: "tmp"})),
+	)
+	s.Volumes = []*recipes.Volume{{Name: "data", Medium: recipes.MediumMemory, SizeLimit: 64 << 20}, {Name: "unused"}}
+	s.Pods[0].Job = true
+	h := newHarness(t, s, orchestrator.Options{})
+	h.start()
+	h.until("both pods running", time.Second, h.running("v-seed-seed", "v-app-app"))
+	if got := h.rt.Volumes(); !slices.Equal(got, []string{"v-app-tmp", "v-data"}) {
+		t.Errorf("volumes %v, want v-app-tmp and the stack's v-data (not the unused one)", got)
+	}
+	if infra, _ := h.rt.Container("v-seed-infra"); infra.Spec.Labels["dev.sidecar.job"] != "true" {
+		t.Errorf("the job pod's infra container has no job label: %v", infra.Spec.Labels)
+	}
+	if size, ok := h.rt.MemoryVolume("v-data"); !ok || size != 64<<20 {
+		t.Errorf("v-data is not a 64Mi tmpfs: %d %v", size, ok)
+	}
+	for _, name := range []string{"v-seed-seed", "v-app-app"} {
+		c, _ := h.rt.Container(name)
+		if !slices.ContainsFunc(c.Spec.Mounts, func(m orchestrator.MountSpec) bool { return m.Source == "v-data" }) {
+			t.Errorf("%s does not mount v-data: %+v", name, c.Spec.Mounts)
+		}
+	}
+	h.o.Shutdown()
+	h.finish(time.Second)
+	var calls []string
+	for _, c := range h.rt.Calls() {
+		calls = append(calls, c.Method+" "+c.Target)
+	}
+	before(t, calls, "CreateVolume v-data", "CreateContainer v-seed-infra")
+	before(t, calls, "RemoveContainer v-app-infra", "RemoveVolume v-data")
+	h.leftNothing()
+}

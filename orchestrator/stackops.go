@@ -375,3 +375,59 @@ func (o *Orchestrator) relist(ctx context.Context, filter map[string]string) err
 	}
 	return nil
 }
+
+// stackVolumes creates the stack volumes that the selected pods mount, before any pod: each
+// is shared by the pods that mount it, as the stack network is. A failure removes the ones
+// created.
+func (o *Orchestrator) stackVolumes(ctx context.Context) error {
+	labels := StackLabels(o.stack, o.opts.Version).Encode()
+	for _, v := range o.usedStackVolumes() {
+		name := o.names.StackVolume(v.Name)
+		var err error
+		if v.Medium == recipes.MediumMemory {
+			err = o.rt.CreateMemoryVolume(ctx, name, labels, int64(v.SizeLimit))
+		} else {
+			err = o.rt.CreateVolume(ctx, name, labels)
+		}
+		if err != nil {
+			o.removeStackVolumes(ctx)
+			return fmt.Errorf("create volume %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// removeStackVolumes removes the stack volumes, once every pod is gone (unless the run was
+// abandoned with the engine unreachable, which leaves everything, as the network).
+func (o *Orchestrator) removeStackVolumes(ctx context.Context) {
+	if o.abandoned {
+		return
+	}
+	for _, v := range o.usedStackVolumes() {
+		name := o.names.StackVolume(v.Name)
+		if err := o.rt.RemoveVolume(ctx, name); err != nil && !isNotFound(err) {
+			o.out.publish(MessageEvent{Level: LevelWarning, Text: fmt.Sprintf("remove volume %s: %v", name, err),
+				Hint: "remove it with: docker volume rm " + name})
+		}
+	}
+}
+
+// usedStackVolumes are the stack volumes a selected pod mounts (and does not shadow with a
+// volume of its own).
+func (o *Orchestrator) usedStackVolumes() []*recipes.Volume {
+	var out []*recipes.Volume
+	for _, v := range o.stack.Volumes {
+		used := false
+		for _, p := range o.selected {
+			for _, c := range p.Containers() {
+				for _, m := range c.Volumes {
+					used = used || m.Type == recipes.MountVolume && m.Source == v.Name && p.Volume(v.Name) == nil
+				}
+			}
+		}
+		if used {
+			out = append(out, v)
+		}
+	}
+	return out
+}

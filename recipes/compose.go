@@ -34,6 +34,12 @@ type composeImport struct {
 	warnings []Warning
 	// infra holds the services that are a pod's infra container (not imported).
 	infra map[string]bool
+	// included holds, per service an included file declares, that file's document; fileOf
+	// names the file of each of its nodes.
+	included map[string]*yaml.Node
+	fileOf   map[*yaml.Node]string
+	// said marks what was warned about once already.
+	said map[string]bool
 
 	// drop and empty hold the nodes found wrong (and reported), which compose-go does not
 	// get to read (an entry of a section is emptied instead, so that references to it are
@@ -75,6 +81,7 @@ func importCompose(in *input, opts Options, env map[string]string, pos *Position
 		drop:  map[*yaml.Node]bool{},
 		empty: map[*yaml.Node]bool{},
 		bad:   map[string]bool{},
+		said:  map[string]bool{},
 	}
 	c.problems = append(c.problems, in.probs...)
 	st := c.run(in)
@@ -98,15 +105,69 @@ func (c *composeImport) warn(pos Position, field, msg string) {
 	c.warnings = append(c.warnings, Warning{Pos: pos, Field: field, Message: field + ": " + msg})
 }
 
-// keyAt is the position of the key (or list item) at path, or of its nearest ancestor.
+// keyAt is the position of the key (or list item) at path, or of its nearest ancestor; a
+// service of an included file is found in that file.
 func (c *composeImport) keyAt(parts ...string) Position {
-	return posOf(c.file, yamlpos.Near(c.root, parts...))
+	return c.posOf(yamlpos.Near(c.rootOf(parts), parts...))
+}
+
+func (c *composeImport) rootOf(parts []string) *yaml.Node {
+	if len(parts) > 1 && parts[0] == "services" && yamlpos.Find(c.root, "services", parts[1]) == nil && c.included[parts[1]] != nil {
+		return c.included[parts[1]]
+	}
+	return c.root
+}
+
+// posOf is where node n was written: in the file, or in the included file it comes from.
+func (c *composeImport) posOf(n *yaml.Node) Position {
+	if f, ok := c.fileOf[n]; ok {
+		return posOf(f, n)
+	}
+	return posOf(c.file, n)
+}
+
+// readIncluded reads the files include names, for the positions of their services (compose-go
+// loads them itself). A file that cannot be read is reported by externalFiles.
+func (c *composeImport) readIncluded() {
+	c.included, c.fileOf = map[string]*yaml.Node{}, map[*yaml.Node]string{}
+	for _, inc := range yamlpos.Items(yamlpos.Value(c.root, "include")) {
+		paths := []*yaml.Node{inc}
+		if inc.Kind == yaml.MappingNode {
+			paths = append(yamlpos.Items(yamlpos.Value(inc, "path")), yamlpos.Value(inc, "path"))
+		}
+		for _, pn := range paths {
+			p, ok := yamlpos.Scalar(pn)
+			if !ok || p == "" {
+				continue
+			}
+			name := p
+			if !filepath.IsAbs(p) {
+				name, p = filepath.Join(filepath.Dir(c.file), p), filepath.Join(c.dir, p)
+			}
+			b, err := c.opts.readFile(p)
+			if err != nil {
+				continue
+			}
+			pf, _, fatal := yamlpos.Parse(b)
+			if fatal || len(pf.Docs) == 0 {
+				continue
+			}
+			for n := range nodePaths(pf.Docs[0]) {
+				c.fileOf[n] = name
+			}
+			for _, svc := range yamlpos.Pairs(yamlpos.Value(pf.Docs[0], "services")) {
+				if c.included[svc.Key.Value] == nil {
+					c.included[svc.Key.Value] = pf.Docs[0]
+				}
+			}
+		}
+	}
 }
 
 // at is the position of the value at path, or of its nearest ancestor's key.
 func (c *composeImport) at(parts ...string) Position {
-	if v, ok := yamlpos.Walk(c.root, parts...); ok && v != nil {
-		return posOf(c.file, v)
+	if v, ok := yamlpos.Walk(c.rootOf(parts), parts...); ok && v != nil {
+		return c.posOf(v)
 	}
 	return c.keyAt(parts...)
 }
@@ -122,7 +183,7 @@ func (c *composeImport) run(in *input) *Stack {
 		return nil
 	}
 	if in.docs[0].Kind != yaml.MappingNode {
-		c.problem(posOf(c.file, in.docs[0]), fmt.Sprintf("the top level of a compose file must be a mapping (services:, volumes:, …), not %s", yamlpos.KindName(in.docs[0])),
+		c.problem(c.posOf(in.docs[0]), fmt.Sprintf("the top level of a compose file must be a mapping (services:, volumes:, …), not %s", yamlpos.KindName(in.docs[0])),
 			"start the file with services:, and the services below it, e.g. services: {web: {image: nginx}}")
 		return nil
 	}
@@ -132,7 +193,7 @@ func (c *composeImport) run(in *input) *Stack {
 	failedAt := map[Position][]string{}
 	for n := range c.interp.failed {
 		c.reject(n, false, c.paths[n])
-		failedAt[posOf(c.file, n)] = c.paths[n]
+		failedAt[c.posOf(n)] = c.paths[n]
 	}
 	for _, p := range c.interp.probs {
 		if parts := failedAt[p.Pos]; len(parts) > 0 && !strings.HasPrefix(p.Message, "variable ") {
@@ -146,6 +207,7 @@ func (c *composeImport) run(in *input) *Stack {
 	if c.externalFiles() {
 		return nil
 	}
+	c.readIncluded()
 	c.checkNodes()
 	top := c.topX()
 	name := c.stackName()
@@ -174,7 +236,7 @@ func (c *composeImport) stackName() string {
 	}
 	if v := yamlpos.Value(c.root, "name"); v != nil && !c.drop[v] {
 		if s, ok := yamlpos.Scalar(v); ok && s != "" {
-			c.pos.Set("name", posOf(c.file, v))
+			c.pos.Set("name", c.posOf(v))
 			return s
 		}
 	}
@@ -198,13 +260,13 @@ func composeProjectName(name string) string {
 // top of the file; there is then no project.
 func (c *composeImport) loadProject(name string) (*types.Project, []loader.UnsupportedAttribute) {
 	if k, _ := yamlpos.Lookup(c.root, "version"); k != nil {
-		c.warn(posOf(c.file, k), "version", "the attribute is obsolete and ignored (as docker compose does)")
+		c.warn(c.posOf(k), "version", "the attribute is obsolete and ignored (as docker compose does)")
 		c.drop[k] = true // compose-go would log about it on stderr: the warning is ours
 	}
 	c.root = yamlpos.Prune(c.root, c.drop, c.empty, false)
 	content, err := encodeText(escapeTree(c.root))
 	if err != nil {
-		c.problem(posOf(c.file, c.root), fmt.Sprintf("the file cannot be passed on to compose-go (%v)", err), "this is a bug in sidecar: please report it with the file")
+		c.problem(c.posOf(c.root), fmt.Sprintf("the file cannot be passed on to compose-go (%v)", err), "this is a bug in sidecar: please report it with the file")
 		return nil, nil
 	}
 	project, findings, err := c.loadOnce(content, name)
@@ -293,7 +355,7 @@ func (c *composeImport) loadError(err error) {
 	for _, p := range yamlpos.Pairs(yamlpos.Value(c.root, "services")) {
 		if strings.Contains(msg, "services."+p.Key.Value) || strings.Contains(msg, "services["+p.Key.Value+"]") ||
 			strings.Contains(msg, `"`+p.Key.Value+`"`) || strings.Contains(msg, "service "+p.Key.Value) {
-			at = posOf(c.file, p.Key)
+			at = c.posOf(p.Key)
 			break
 		}
 	}
@@ -322,11 +384,11 @@ func (c *composeImport) externalFiles() bool {
 		fi, err := stat(p)
 		switch {
 		case err != nil:
-			c.problem(posOf(c.file, n), fmt.Sprintf("%s %s cannot be read: %v", what, n.Value, unwrapPathError(err)), "check the path; it is relative to the compose file's directory")
+			c.problem(c.posOf(n), fmt.Sprintf("%s %s cannot be read: %v", what, n.Value, unwrapPathError(err)), "check the path; it is relative to the compose file's directory")
 		case !fi.Mode().IsRegular():
-			c.problem(posOf(c.file, n), fmt.Sprintf("%s %s is not a regular file", what, n.Value), "name a compose file")
+			c.problem(c.posOf(n), fmt.Sprintf("%s %s is not a regular file", what, n.Value), "name a compose file")
 		case fi.Size() > MaxFileSize:
-			c.problem(posOf(c.file, n), fmt.Sprintf("%s %s: %v", what, n.Value, errTooLarge{fi.Size()}), "")
+			c.problem(c.posOf(n), fmt.Sprintf("%s %s: %v", what, n.Value, errTooLarge{fi.Size()}), "")
 		}
 	}
 	checkAll := func(n *yaml.Node, what string) {

@@ -6,8 +6,8 @@ package recipes
 // names the attribute and says why it is not honoured.
 
 import (
+	"cmp"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -53,6 +53,23 @@ var composeHonoured = []string{
 	"services.*.configs", "services.*.configs.[].source", "services.*.configs.[].target",
 	"configs", "configs.*", "configs.*.file", "configs.*.content", "configs.*.environment",
 	"configs.*.external", "configs.*.name",
+	"services.*.cap_add", "services.*.cap_drop", "services.*.privileged", "services.*.read_only",
+	"services.*.group_add", "services.*.stop_signal", "services.*.shm_size",
+	"services.*.devices", "services.*.devices.[].source", "services.*.devices.[].target", "services.*.devices.[].permissions",
+	"services.*.ulimits", "services.*.ulimits.*", "services.*.ulimits.*.soft", "services.*.ulimits.*.hard",
+	"services.*.sysctls", "services.*.sysctls.*", "services.*.extra_hosts", "services.*.extra_hosts.*",
+	"services.*.dns", "services.*.dns_opt", "services.*.dns_search", "services.*.hostname", "services.*.domainname",
+	"services.*.mem_limit", "services.*.mem_reservation", "services.*.cpus", "services.*.cpu_shares",
+	"services.*.deploy", "services.*.deploy.resources", "services.*.deploy.resources.limits",
+	"services.*.deploy.resources.limits.cpus", "services.*.deploy.resources.limits.memory",
+	"services.*.deploy.resources.reservations", "services.*.deploy.resources.reservations.cpus",
+	"services.*.deploy.resources.reservations.memory",
+	"services.*.post_start", "services.*.post_start.[].command", "services.*.pre_stop", "services.*.pre_stop.[].command",
+	"services.*.develop", "services.*.develop.watch", "services.*.develop.watch.[].path", "services.*.develop.watch.[].action",
+	"services.*.develop.watch.[].target", "services.*.develop.watch.[].ignore",
+	"services.*.secrets", "services.*.secrets.[].source", "services.*.secrets.[].target",
+	"secrets", "secrets.*", "secrets.*.file", "secrets.*.environment", "secrets.*.external", "secrets.*.name",
+	"volumes.*.driver", "volumes.*.driver_opts", "volumes.*.driver_opts.*", "services.*.volumes.[].tmpfs.size",
 }
 
 func composeSupported() []tree.Path {
@@ -68,50 +85,33 @@ func composeSupported() []tree.Path {
 var composeReasons = map[string]string{
 	"deploy":              "swarm deployment settings do not apply to a local pod; ignored",
 	"replicas":            "one pod runs locally; ignored",
-	"resources":           "resource limits and reservations are not applied locally; ignored",
 	"networks":            "all pods share one stack network and reach each other by pod name; other networks are not created",
 	"links":               "pods reach each other by pod name on the stack network; ignored",
 	"external_links":      "pods reach each other by pod name on the stack network; ignored",
 	"container_name":      "sidecar names containers <stack>-<pod>-<container>; ignored",
-	"hostname":            "the pod's hostname is set by its infra container; ignored",
-	"domainname":          "the pod's hostname is set by its infra container; ignored",
 	"labels":              "sidecar labels what it creates with its own labels; ignored",
 	"label_file":          "sidecar labels what it creates with its own labels; ignored",
-	"cap_add":             "sidecar does not add capabilities; ignored",
-	"cap_drop":            "sidecar does not drop capabilities; ignored",
-	"privileged":          "sidecar does not run privileged containers; ignored",
 	"security_opt":        "security options are not applied; ignored",
-	"extra_hosts":         "extra /etc/hosts entries are not added; ignored",
-	"dns":                 "the pod uses the engine's DNS; ignored",
-	"dns_opt":             "the pod uses the engine's DNS; ignored",
-	"dns_search":          "the pod uses the engine's DNS; ignored",
-	"secrets":             "secrets are not mounted; mount the file with a bind volume instead",
 	"models":              "models are not provided; ignored",
 	"jobs":                "compose jobs are not imported",
 	"logging":             "logs are read from the engine as they are; the logging driver is not set",
 	"stdin_open":          "containers do not get a stdin; ignored",
 	"platform":            "images run for the engine's own platform; ignored",
-	"stop_signal":         "containers are stopped with SIGTERM; ignored",
-	"ulimits":             "ulimits are not applied; ignored",
-	"sysctls":             "sysctls are not applied; ignored",
-	"devices":             "devices are not mapped; ignored",
+	"devices":             "device requests (GPUs) are not passed to the engine; ignored",
+	"pids":                "PID limits are not applied; ignored",
+	"initial_sync":        "files are not copied when watching starts, only when they change; ignored",
+	"include":             "a watch rule watches its whole path; include is not honoured",
 	"gpus":                "GPUs are not requested; ignored",
-	"read_only":           "the root filesystem stays writable; ignored",
-	"shm_size":            "the default /dev/shm size is used; ignored",
 	"volumes_from":        "volumes are shared through pod volumes, not volumes_from; ignored",
 	"uts":                 "the UTS namespace is not shared; ignored",
 	"cgroup":              "the cgroup namespace is not set; ignored",
 	"userns_mode":         "the user namespace is not set; ignored",
-	"post_start":          "lifecycle hooks are not run; ignored",
-	"pre_stop":            "lifecycle hooks are not run; ignored",
 	"pre_start":           "pre_start hooks are not run; ignored",
-	"develop":             "watch mode is not supported; ignored",
 	"start_interval":      "probes keep their period while the container starts; ignored",
 	"dockerfile_inline":   "inline Dockerfiles are not built; write it to a file and name it in build.dockerfile",
 	"propagation":         "bind propagation is not set; ignored",
 	"selinux":             "SELinux relabelling is not done; ignored",
 	"nocopy":              "pod volumes start empty; ignored",
-	"size":                "pod volumes are not size-limited; ignored",
 	"mode":                "the mode of the mount is not set; ignored",
 	"uid":                 "the file's owner is not set; ignored",
 	"gid":                 "the file's group is not set; ignored",
@@ -121,15 +121,11 @@ var composeReasons = map[string]string{
 	"external":            "external volumes are not used: the pod gets a fresh volume of its own",
 	"attach":              "every container's logs are shown; ignored",
 	"annotations":         "annotations are not set; ignored",
-	"mem_limit":           "memory limits are not applied; ignored",
-	"mem_reservation":     "memory reservations are not applied; ignored",
-	"cpus":                "CPU limits are not applied; ignored",
-	"cpu_shares":          "CPU shares are not applied; ignored",
 	"pids_limit":          "PID limits are not applied; ignored",
 	"oom_score_adj":       "the OOM score is not adjusted; ignored",
-	"group_add":           "supplementary groups are not added; ignored",
 	"provider":            "provider services are not run; ignored",
 	"use_api_socket":      "the engine's socket is not mounted; mount it with a bind volume if needed",
+	"memswap_limit":       "swap is not limited apart from memory (the engine's default applies); ignored",
 	"credential_spec":     "credential specs are Windows-only; ignored",
 	"isolation":           "isolation is Windows-only; ignored",
 	"additional_contexts": "extra build contexts are not passed to the build; ignored",
@@ -143,22 +139,47 @@ var composeReasons = map[string]string{
 // reportUnsupported turns compose-go's findings into warnings. The networks of infra
 // services are judged by the conversion instead (their default-network alias is what
 // sidecar gives every pod).
+// The same attribute of several services with the same reason is one warning, at the
+// first, that names the others.
 func (c *composeImport) reportUnsupported(findings []loader.UnsupportedAttribute) {
+	type group struct {
+		at         Position
+		field, why string
+		others     []string
+	}
+	var groups []*group
+	byKey := map[string]*group{}
+	at := func(f loader.UnsupportedAttribute) Position { return c.keyAt(f.Path.Parts()...) }
+	slices.SortStableFunc(findings, func(a, b loader.UnsupportedAttribute) int { // first written first
+		pa, pb := at(a), at(b)
+		return cmp.Or(cmp.Compare(pa.File, pb.File), cmp.Compare(pa.Line, pb.Line), cmp.Compare(pa.Col, pb.Col))
+	})
 	for _, f := range findings {
 		parts := f.Path.Parts()
 		if len(parts) == 5 && parts[0] == "services" && parts[2] == "networks" && parts[4] == "aliases" && c.infra[parts[1]] {
 			continue
 		}
-		// deploy is reported child by child, so a replica count gets its own message.
-		if len(parts) == 3 && parts[0] == "services" && parts[2] == "deploy" {
-			if m, ok := f.Value.(map[string]any); ok && len(m) > 0 {
-				for _, k := range slices.Sorted(maps.Keys(m)) {
-					c.unsupported(append(parts[:3:3], k), m[k])
-				}
-				continue
-			}
+		reason, ok := c.unsupported(parts, f.Value)
+		if !ok {
+			continue
 		}
-		c.unsupported(parts, f.Value)
+		key := strings.Join(parts, ".") + reason
+		if len(parts) > 2 && parts[0] == "services" {
+			key = strings.Join(parts[2:], ".") + reason
+		}
+		if g := byKey[key]; g != nil && parts[0] == "services" {
+			g.others = append(g.others, parts[1])
+			continue
+		}
+		g := &group{at: c.keyAt(parts...), field: strings.ReplaceAll(strings.Join(parts, "."), ".[]", "[]"), why: reason}
+		byKey[key] = g
+		groups = append(groups, g)
+	}
+	for _, g := range groups {
+		if len(g.others) > 0 {
+			g.why += " (services " + kubeAnd(g.others) + " too)"
+		}
+		c.warn(g.at, g.field, g.why)
 	}
 }
 
@@ -170,8 +191,9 @@ var composeVolumeReasons = map[string]string{
 	"name":        "sidecar names a pod volume <stack>-<pod>-<volume> on the engine; ignored",
 }
 
-func (c *composeImport) unsupported(parts []string, value any) {
-	field := strings.ReplaceAll(strings.Join(parts, "."), ".[]", "[]")
+// unsupported is why the attribute at parts is not honoured; ok is false when it needs no
+// word.
+func (c *composeImport) unsupported(parts []string, value any) (string, bool) {
 	last := parts[len(parts)-1]
 	reason, ok := composeReasons[last]
 	if len(parts) == 3 && parts[0] == "volumes" {
@@ -183,17 +205,17 @@ func (c *composeImport) unsupported(parts []string, value any) {
 		reason = "sidecar does not honour it; ignored"
 	}
 	if last == "nocopy" && value == true {
-		return // pod volumes start empty: what nocopy asks for
+		return "", false // pod volumes start empty: what nocopy asks for
 	}
 	if last == "replicas" {
 		if n, ok := value.(int); ok {
 			if n <= 1 {
-				return
+				return "", false
 			}
 			reason = fmt.Sprintf("%d replicas run as one pod locally", n)
 		}
 	}
-	c.warn(c.keyAt(parts...), field, reason)
+	return reason, true
 }
 
 // composeAttributePaths are the attribute paths the compose specification's schema

@@ -92,7 +92,7 @@ func (c *composeImport) checkPorts(v *yaml.Node, parts []string) {
 			at, msg, hint = c.portLongProblem(item, ip)
 		}
 		if msg != "" {
-			c.problem(posOf(c.file, at), msg, hint)
+			c.problem(c.posOf(at), msg, hint)
 			c.reject(item, false, ip)
 		}
 	}
@@ -175,8 +175,14 @@ func (c *composeImport) checkVolumes(v *yaml.Node, parts []string) {
 		}
 		if _, err := format.ParseVolume(item.Value); err != nil {
 			ip := composeJoin(parts, strconv.Itoa(i))
-			c.problem(posOf(c.file, item), fmt.Sprintf("%s: %q is not a volume compose can read: %v", yamlpos.Path(ip...), yamlpos.Clip(item.Value), err),
-				"write SOURCE:TARGET[:MODE], like ./data:/data, data:/data:ro or a target alone, /data")
+			msg := fmt.Sprintf("%s: %q is not a volume compose can read: %v", yamlpos.Path(ip...), yamlpos.Clip(item.Value), err)
+			hint := "write SOURCE:TARGET[:MODE], like ./data:/data, data:/data:ro or a target alone, /data"
+			if unset := c.interp.unset[item]; len(unset) > 0 {
+				names := strings.Join(unset, ", ")
+				msg = fmt.Sprintf("%s: %q is not a volume compose can read, because variable %s is not set", yamlpos.Path(ip...), yamlpos.Clip(item.Value), names)
+				hint = fmt.Sprintf("set %s in the environment or in a .env file next to the compose file, or give it a default: ${%s:-./data}", names, unset[0])
+			}
+			c.problem(c.posOf(item), msg, hint)
 			c.reject(item, false, ip)
 		}
 	}
@@ -199,7 +205,7 @@ func (c *composeImport) checkDuration(v *yaml.Node, parts []string) {
 	default:
 		return
 	}
-	c.problem(posOf(c.file, v), msg, h)
+	c.problem(c.posOf(v), msg, h)
 	c.reject(v, false, parts)
 }
 
@@ -212,7 +218,7 @@ func (c *composeImport) checkCommand(v *yaml.Node, parts []string) {
 	var cmd types.ShellCommand
 	if err := cmd.DecodeMapstructure(v.Value); err != nil {
 		key := parts[len(parts)-1]
-		c.problem(posOf(c.file, v), fmt.Sprintf("%s: %q is not a valid command line (a quote is not closed, or it ends with a backslash)", yamlpos.Path(parts...), yamlpos.Clip(v.Value)),
+		c.problem(c.posOf(v), fmt.Sprintf("%s: %q is not a valid command line (a quote is not closed, or it ends with a backslash)", yamlpos.Path(parts...), yamlpos.Clip(v.Value)),
 			fmt.Sprintf(`close the quote, or write %s as a list of words, like %s: ["/bin/app", "--name", "a b"]`, key, key))
 		c.reject(v, false, parts)
 	}

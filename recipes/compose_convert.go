@@ -52,7 +52,7 @@ type composeXPort struct {
 }
 
 func (c *composeImport) svcNode(svc string) *yaml.Node {
-	return yamlpos.Value(yamlpos.Value(c.root, "services"), svc)
+	return yamlpos.Value(yamlpos.Value(c.rootOf([]string{"services", svc}), "services"), svc)
 }
 
 // serviceOrder lists the project's services in file order; services that come from
@@ -173,7 +173,7 @@ func (c *composeImport) convert(project *types.Project, name string) *Stack {
 		}
 	}
 	cv.checkXPods(st)
-	cv.volumeWarnings()
+	cv.stackVolumes(st)
 	cv.markRejected()
 	return st
 }
@@ -240,9 +240,9 @@ func (cv *composeConv) label(svc string) string {
 
 // planInput is what the planner needs to know about service s.
 func (cv *composeConv) planInput(s types.ServiceConfig, x *composeX) composeSvc {
-	in := composeSvc{Name: s.Name, Role: x.role()}
+	in := composeSvc{Name: s.Name, Role: x.role(), Proxy: isKnownSidecar(s.Name, s.Image), OneShot: s.Restart == "no"}
 	if x != nil {
-		in.Pod = x.Pod
+		in.Pod, in.Job = x.Pod, x.Job
 	}
 	in.Infra = in.Role == composeRoleInfra || composeIsPause(s.Image)
 	field := "services." + s.Name + ".network_mode"
@@ -330,10 +330,10 @@ func composeIsPause(image string) bool {
 
 // pod builds the pod p planned.
 func (cv *composeConv) pod(p composePod) *Pod {
-	pod := &Pod{Name: cv.podNames[p.Name]}
+	pod := &Pod{Name: cv.podNames[p.Name], Job: p.Job}
 	pk := PodKey(pod.Name)
 	cv.pos.Set(pk, cv.keyAt("services", p.Owner))
-	b := &composePodBuild{pod: pod, vols: map[string]*Volume{}, from: map[string]string{}, files: map[string]map[string]string{}}
+	b := &composePodBuild{pod: pod, vols: map[string]*Volume{}, from: map[string]string{}, files: map[string]map[string]string{}, set: map[string]string{}}
 	for _, n := range p.Init {
 		pod.Init = append(pod.Init, cv.container(b, n, RoleInit))
 	}
@@ -341,6 +341,17 @@ func (cv *composeConv) pod(p composePod) *Pod {
 		pod.Sidecars = append(pod.Sidecars, cv.container(b, n, RoleSidecar))
 	}
 	pod.Main = cv.container(b, p.Main, RoleMain)
+	for _, m := range append(append([]string{p.Owner, p.Main}, p.Sidecars...), p.Init...) {
+		if x := cv.xs[m]; x != nil {
+			pod.Namespace, pod.ServiceAccount = orElse(x.Namespace, pod.Namespace), orElse(x.ServiceAccount, pod.ServiceAccount)
+			if x.Labels != nil {
+				pod.Labels = x.Labels
+			}
+			if x.Annotations != nil {
+				pod.Annotations = x.Annotations
+			}
+		}
+	}
 	if p.Infra {
 		cv.infra(b, p.Owner)
 	} else {
@@ -387,6 +398,9 @@ type composePodBuild struct {
 	from map[string]string
 	// files names, per pod volume and file, the config it came from.
 	files map[string]map[string]string
+	// set names, per setting of the network namespace (hostname, dns, ...), the service that
+	// gave it.
+	set map[string]string
 }
 
 // volume adds pod volume name, made from what from says. isNew reports whether the volume
@@ -466,6 +480,8 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 	}
 	cv.mounts(b, svc, s, ct, ck)
 	cv.configMounts(b, svc, s, ct, ck)
+	cv.engineFields(b, svc, s, ct, ck)
+	cv.podFields(b, svc, s)
 	ct.Ready = cv.healthcheck(svc, s.HealthCheck)
 	if ct.Ready != nil && role == RoleInit {
 		cv.warn(cv.keyAt("services", svc, "healthcheck"), "services."+svc+".healthcheck",
@@ -507,6 +523,22 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 			ct.StopGrace = *x.StopGrace
 			cv.recordTree(Field(ck, "stop_grace"), yamlpos.Value(xn, "stop_grace"))
 		}
+		for _, key := range []string{"startup", "post_start", "pre_stop"} {
+			if n := yamlpos.Value(xn, key); n != nil {
+				cv.recordTree(Field(ck, key), n)
+			}
+		}
+		if ct.PostStart == nil {
+			ct.PostStart = x.PostStart
+		}
+		if ct.PreStop == nil {
+			ct.PreStop = x.PreStop
+		}
+		ct.Startup = x.Startup
+		ct.EnvRefs, ct.ExpandRefs = x.EnvRefs, x.ExpandRefs
+		for _, r := range x.EnvRefs {
+			cv.pos.Set(Field(ck, "env", r.Name), cv.keyAt("services", svc, "x-sidecar", "env_refs"))
+		}
 	}
 	return ct
 }
@@ -540,9 +572,9 @@ func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string)
 	for i, ef := range s.EnvFiles {
 		at := cv.keyAt("services", svc, "env_file")
 		if item := yamlpos.Item(efNode, i); item != nil {
-			at = posOf(cv.file, item)
+			at = cv.posOf(item)
 		} else if efNode != nil && efNode.Kind == yaml.ScalarNode {
-			at = posOf(cv.file, efNode)
+			at = cv.posOf(efNode)
 		}
 		path := ef.Path
 		if !filepath.IsAbs(path) {
@@ -587,7 +619,7 @@ func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string)
 	for k, v := range explicit {
 		out[k] = v
 		if n := composeEnvNode(en, k); n != nil {
-			cv.pos.Set(Field(ck, "env", k), posOf(cv.file, n))
+			cv.pos.Set(Field(ck, "env", k), cv.posOf(n))
 		}
 	}
 	if len(out) == 0 {
@@ -652,7 +684,7 @@ func (cv *composeConv) portsAt(svc string, ps []types.ServicePortConfig) ([]Port
 	for i, p := range ps {
 		at := cv.keyAt("services", svc, "ports")
 		if from != nil {
-			at = posOf(cv.file, from[i])
+			at = cv.posOf(from[i])
 		}
 		port := Port{HostIP: p.HostIP, ContainerPort: int(p.Target)}
 		if err := port.Protocol.UnmarshalText([]byte(orElse(p.Protocol, "tcp"))); err != nil {
@@ -680,7 +712,7 @@ func (cv *composeConv) portsAt(svc string, ps []types.ServicePortConfig) ([]Port
 // not found: it came from elsewhere, an extends say).
 func (cv *composeConv) itemAt(svc, field string, i int) Position {
 	if item := yamlpos.Item(yamlpos.Value(cv.svcNode(svc), field), i); item != nil {
-		return posOf(cv.file, item)
+		return cv.posOf(item)
 	}
 	return cv.keyAt("services", svc, field)
 }
@@ -731,6 +763,10 @@ func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceCon
 			if !cv.scratchVolume(b, m.Source, "a tmpfs of service "+svc, at) {
 				continue
 			}
+			b.vols[m.Source].Medium = MediumMemory
+			if v.Tmpfs != nil {
+				b.vols[m.Source].SizeLimit = ByteSize(v.Tmpfs.Size)
+			}
 		default:
 			cv.warn(at, fmt.Sprintf("services.%s.volumes[%d]", svc, i), fmt.Sprintf("volumes of type %s are not supported; the mount is skipped", v.Type))
 			continue
@@ -740,11 +776,10 @@ func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceCon
 	for i, t := range s.Tmpfs {
 		at := cv.itemAt(svc, "tmpfs", i)
 		target, opts, _ := strings.Cut(t, ":")
-		if opts != "" {
-			cv.warn(at, fmt.Sprintf("services.%s.tmpfs[%d]", svc, i), "tmpfs options "+opts+" are not applied; the directory is a plain pod volume")
-		}
 		name := dnsLabelFrom(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], len(s.Volumes)+i))
 		if cv.scratchVolume(b, name, "a tmpfs of service "+svc, at) {
+			b.vols[name].Medium = MediumMemory
+			b.vols[name].SizeLimit = cv.tmpfsOptions(opts, at, fmt.Sprintf("services.%s.tmpfs[%d]", svc, i))
 			add(Mount{Type: MountVolume, Source: name, Target: target}, at)
 		}
 	}
@@ -906,18 +941,20 @@ func (cv *composeConv) infra(b *composePodBuild, owner string) {
 	cv.networks(owner, s, pod.Name)
 	for _, p := range yamlpos.Pairs(cv.xNodes[owner]) {
 		if k := p.Key.Value; !slices.Contains(composeXInfraFields, k) && k != "main" {
-			cv.warn(posOf(cv.file, p.Key), "services."+owner+".x-sidecar."+k,
+			cv.warn(cv.posOf(p.Key), "services."+owner+".x-sidecar."+k,
 				owner+" is the pod's infra container, which runs no app; "+k+" is not used")
 		}
 	}
+	cv.podFields(b, owner, s)
 	ignored := map[string]bool{"image": true, "ports": true, "expose": true, "x-sidecar": true, "restart": true,
-		"networks": true, "ipc": true, "pid": true, "init": true, "stop_grace_period": true, "depends_on": true}
+		"networks": true, "ipc": true, "pid": true, "init": true, "stop_grace_period": true, "depends_on": true,
+		"hostname": true, "domainname": true, "sysctls": true, "dns": true, "dns_search": true, "dns_opt": true, "extra_hosts": true}
 	for _, p := range yamlpos.Pairs(cv.svcNode(owner)) {
 		k := p.Key.Value
 		if ignored[k] || !slices.Contains(composeHonoured, "services.*."+k) {
 			continue
 		}
-		cv.warn(posOf(cv.file, p.Key), "services."+owner+"."+k,
+		cv.warn(cv.posOf(p.Key), "services."+owner+"."+k,
 			owner+" holds the pod's namespace, a job sidecar's own infra container does; "+k+" is not used")
 	}
 }
@@ -929,8 +966,11 @@ func (cv *composeConv) networks(svc string, s types.ServiceConfig, pod string) {
 	for _, n := range slices.Sorted(maps.Keys(s.Networks)) {
 		field := "services." + svc + ".networks." + n
 		if n != "default" {
-			cv.warn(cv.keyAt("services", svc, "networks", n), field,
-				"all pods share one stack network and reach each other by pod name; network "+n+" is not created")
+			if !cv.said["network "+n] { // once per network
+				cv.said["network "+n] = true
+				cv.warn(cv.keyAt("services", svc, "networks", n), field,
+					"all pods share one stack network and reach each other by pod name; network "+n+" is not created")
+			}
 			continue
 		}
 		if cfg := s.Networks[n]; cfg != nil && pod != "" {
@@ -950,7 +990,7 @@ func (cv *composeConv) xPorts(svc string, ct *Container, ck string, x *composeX)
 	for i, spec := range x.Ports {
 		at := cv.keyAt("services", svc, "x-sidecar", "ports")
 		if i < len(items) {
-			at = posOf(cv.file, items[i])
+			at = cv.posOf(items[i])
 		}
 		ps, ferr := parsePortSpec(spec)
 		if ferr != nil {
@@ -975,13 +1015,24 @@ func (cv *composeConv) noInfraPorts(b *composePodBuild) {
 	}
 }
 
-// volumeWarnings warns once per named volume used by several pods: pod volumes are not
-// shared.
-func (cv *composeConv) volumeWarnings() {
-	for _, name := range slices.Sorted(maps.Keys(cv.volPods)) {
-		if pods := cv.volPods[name]; len(pods) > 1 {
-			cv.warn(cv.keyAt("volumes", name), "volumes."+name,
-				fmt.Sprintf("used by pods %s: pods do not share volumes, so each of them gets its own empty %s", strings.Join(pods, " and "), name))
+// stackVolumes makes each named volume that services of several pods mount a stack volume,
+// which they share, as compose shares a project's volume between its services.
+func (cv *composeConv) stackVolumes(st *Stack) {
+	for _, src := range slices.Sorted(maps.Keys(cv.volPods)) {
+		pods := cv.volPods[src]
+		if len(pods) < 2 {
+			continue
 		}
+		name := cv.volumeName(src)
+		var shared *Volume
+		for _, p := range st.Pods {
+			if slices.Contains(pods, p.Name) {
+				i := slices.IndexFunc(p.Volumes, func(v *Volume) bool { return v.Name == name })
+				shared = p.Volumes[i]
+				p.Volumes = slices.Delete(p.Volumes, i, i+1)
+			}
+		}
+		st.Volumes = append(st.Volumes, shared)
+		cv.pos.Set(StackVolumeKey(name), cv.keyAt("volumes", src))
 	}
 }

@@ -92,6 +92,7 @@ func yamlLines(content []byte) int {
 
 func FuzzImportCompose(f *testing.F) {
 	addFuzzSeeds(f, "../testdata/compose/*.yaml")
+	addFuzzSeeds(f, "../testdata/realworld/compose/*.yaml")
 	f.Add([]byte("services:\n  a: {image: x, network_mode: 'service:a'}\n"))
 	f.Add([]byte("services:\n  a: &a {image: x, depends_on: [b]}\n  b: *a\n"))
 	f.Add([]byte("services:\n  a: {image: x, ports: ['1-3:1-3', '${WEB_PORT}:80/udp']}\n"))
@@ -108,6 +109,7 @@ func FuzzImportCompose(f *testing.F) {
 
 func FuzzImportKube(f *testing.F) {
 	addFuzzSeeds(f, "../testdata/kube/*.yaml")
+	addFuzzSeeds(f, "../testdata/realworld/kube/*.yaml")
 	f.Add([]byte("apiVersion: v1\nkind: List\nitems: [{apiVersion: v1, kind: List, items: []}]\n"))
 	f.Add([]byte("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: x, args: ['$(A)$$(B)$(']}]}\n"))
 	f.Fuzz(func(t *testing.T, content []byte) {

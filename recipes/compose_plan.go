@@ -7,6 +7,7 @@ package recipes
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -41,6 +42,13 @@ type composeSvc struct {
 	Infra bool
 	// Pod is the x-sidecar pod name, or "".
 	Pod string
+	// Proxy marks a well-known proxy, VPN or agent image (isKnownSidecar): main is another
+	// service of the pod when there is one.
+	Proxy bool
+	// Job is the x-sidecar job setting (nil: the planner decides); OneShot is set when the
+	// service says restart: "no".
+	Job     *bool
+	OneShot bool
 }
 
 // composeDep is one depends_on entry.
@@ -63,6 +71,8 @@ type composePod struct {
 	// DependsOn lists the pods this one waits for, sorted, each with the depends_on entry
 	// that brought it in.
 	DependsOn []composePodDep
+	// Job is set when the pod runs to completion without ending the stack (see jobs).
+	Job bool
 }
 
 // composePodDep is a pod dependency and where it came from.
@@ -197,11 +207,6 @@ func (p *composePlanner) plan(svcs []composeSvc) ([]composePod, []composeNote) {
 				if !ok {
 					continue // a service that is not imported (reported where it is)
 				}
-				if d.Condition == composeCompleted {
-					p.note(m, []string{"depends_on", d.On}, false, "",
-						"services.%s.depends_on.%s: %s is in pod %s; pod %s waits for that pod's main to be ready, not for %s to complete",
-						m, d.On, d.On, other, pod.Name, d.On)
-				}
 				if _, dup := deps[other]; !dup {
 					deps[other] = composePodDep{Pod: other, Svc: m, On: d.On}
 				}
@@ -212,7 +217,46 @@ func (p *composePlanner) plan(svcs []composeSvc) ([]composePod, []composeNote) {
 		}
 		sort.Slice(pod.DependsOn, func(a, b int) bool { return pod.DependsOn[a].Pod < pod.DependsOn[b].Pod })
 	}
+	p.jobs(pods, groups, podOf)
 	return pods, p.notes
+}
+
+// jobs decides which pods are jobs: they run to completion, the pods that depend on them
+// start once they have, and the stack goes on. A pod is a job when a service of it says so
+// (x-sidecar job); else when services of other pods wait for its main with
+// service_completed_successfully, or its main says restart: "no", and no other pod waits
+// for it to start or be healthy (they would wait for its completion).
+func (p *composePlanner) jobs(pods []composePod, groups map[string][]string, podOf map[string]string) {
+	for i := range pods {
+		pod := &pods[i]
+		completed, started := "", ""
+		for _, s := range p.byName {
+			for _, d := range s.Deps {
+				switch {
+				case podOf[d.On] != pod.Name || podOf[s.Name] == pod.Name:
+				case d.Condition == composeCompleted && d.On == pod.Main:
+					completed = s.Name
+				case d.Condition != composeCompleted && (started == "" || p.order[s.Name] < p.order[started]):
+					started = s.Name
+				}
+			}
+		}
+		pod.Job = (completed != "" || p.byName[pod.Main].OneShot) && started == ""
+		for _, m := range groups[pod.Owner] {
+			if j := p.byName[m].Job; j != nil {
+				pod.Job = *j
+			}
+		}
+		if completed != "" && !pod.Job {
+			why := started + " waits for it to start"
+			if started == "" {
+				why = "its x-sidecar says job: false"
+			}
+			p.note(completed, []string{"depends_on", pod.Main}, false, "",
+				"services.%s.depends_on.%s: %s waits for %s to complete, but %s, so pod %s is a service, not a job: %s waits for its main to be ready",
+				completed, pod.Main, completed, pod.Main, why, pod.Name, completed)
+		}
+	}
 }
 
 // nsLoop returns the services on the namespace loop that name leads into, starting with the
@@ -357,6 +401,13 @@ func (p *composePlanner) chooseMain(pod, owner string, members []string, role ma
 			cand[m] = true
 			cands = append(cands, m)
 		}
+	}
+	// A well-known proxy, VPN or agent is a sidecar when another service can be main.
+	if apps := slices.DeleteFunc(slices.Clone(cands), func(m string) bool { return p.byName[m].Proxy }); len(apps) > 0 && len(apps) < len(cands) {
+		for _, m := range cands {
+			cand[m] = !p.byName[m].Proxy
+		}
+		cands = apps
 	}
 	supported := map[string]bool{}
 	for _, m := range cands {

@@ -30,6 +30,13 @@ func svc(name string, opts ...string) composeSvc {
 			s.Deps = append(s.Deps, composeDep{On: v, Condition: composeCompleted, Required: true})
 		case "opt":
 			s.Deps = append(s.Deps, composeDep{On: v, Condition: composeStarted, Required: false})
+		case "proxy":
+			s.Proxy = true
+		case "oneshot":
+			s.OneShot = true
+		case "job":
+			j := v == "true"
+			s.Job = &j
 		default:
 			panic("bad option " + o)
 		}
@@ -48,6 +55,9 @@ func renderPlan(pods []composePod, notes []composeNote) string {
 		fmt.Fprintf(&b, "%s: init%v sidecars%v main=%s deps%v", p.Name, p.Init, p.Sidecars, p.Main, deps)
 		if p.Infra {
 			b.WriteString(" infra=" + p.Owner)
+		}
+		if p.Job {
+			b.WriteString(" job")
 		}
 		b.WriteString("\n")
 	}
@@ -142,9 +152,30 @@ func TestComposePlan(t *testing.T) {
 			want: "web: init[] sidecars[sidecar] main=web deps[cache db]\ndb: init[] sidecars[] main=db deps[]\ncache: init[] sidecars[] main=cache deps[]\n",
 		},
 		{
-			name: "waiting for a service of another pod to complete is a warning",
+			name: "waiting for the main of another pod to complete makes that pod a job",
 			svcs: []composeSvc{svc("web", "done=migrate"), svc("migrate")},
-			want: "web: init[] sidecars[] main=web deps[migrate]\nmigrate: init[] sidecars[] main=migrate deps[]\nwarning web [depends_on migrate]\n",
+			want: "web: init[] sidecars[] main=web deps[migrate]\nmigrate: init[] sidecars[] main=migrate deps[] job\n",
+		},
+		{
+			name: "a pod others wait for to start is no job, which is said to the one that waits for its completion",
+			svcs: []composeSvc{svc("web", "done=migrate"), svc("api", "dep=migrate"), svc("migrate", "oneshot")},
+			want: "web: init[] sidecars[] main=web deps[migrate]\napi: init[] sidecars[] main=api deps[migrate]\nmigrate: init[] sidecars[] main=migrate deps[]\nwarning web [depends_on migrate]\n",
+		},
+		{
+			name: "restart: no that nobody waits for is a job; x-sidecar job decides over both",
+			svcs: []composeSvc{svc("seed", "oneshot"), svc("web", "job=true"), svc("init", "oneshot", "job=false")},
+			want: "seed: init[] sidecars[] main=seed deps[] job\nweb: init[] sidecars[] main=web deps[] job\ninit: init[] sidecars[] main=init deps[]\n",
+		},
+		{
+			name: "a known proxy is a sidecar when another service can be main, even when the app depends on it",
+			svcs: []composeSvc{svc("ts", "proxy"), svc("app", "ns=ts", "dep=ts"), svc("serve", "ns=ts", "proxy", "healthy=app")},
+			// serve waits for app, which starts last: said.
+			want: "ts: init[] sidecars[ts serve] main=app deps[]\nwarning serve [depends_on app]\n",
+		},
+		{
+			name: "two proxies and nothing else: the usual rule",
+			svcs: []composeSvc{svc("ts", "proxy"), svc("vpn", "ns=ts", "proxy")},
+			want: "ts: init[] sidecars[vpn] main=ts deps[]\n",
 		},
 		{
 			name: "an infra owner is not a container; alone it is no pod",

@@ -67,10 +67,11 @@ func (cv *composeConv) namedVolume(b *composePodBuild, src string, at Position) 
 	if isNew {
 		pos := at
 		if k := yamlpos.Find(cv.root, []string{"volumes", src}...); k != nil {
-			pos = posOf(cv.file, k)
+			pos = cv.posOf(k)
 		}
+		cv.volumeDriver(b.vols[name], src)
 		if x := cv.volX[src]; x != nil && x.x.Name != "" {
-			pos = posOf(cv.file, yamlpos.Value(x.node, "name"))
+			pos = cv.posOf(yamlpos.Value(x.node, "name"))
 		}
 		cv.pos.Set(VolumeKey(b.pod.Name, name), pos)
 	}
@@ -80,12 +81,28 @@ func (cv *composeConv) namedVolume(b *composePodBuild, src string, at Position) 
 	return true
 }
 
+// volumeDriver reads the driver of top-level volume src: the local driver's tmpfs
+// (driver_opts type tmpfs, and its size in o) is a volume in memory; any other is warned about.
+func (cv *composeConv) volumeDriver(v *Volume, src string) {
+	def := cv.project.Volumes[src]
+	if def.DriverOpts["type"] == "tmpfs" && (def.Driver == "" || def.Driver == "local") {
+		v.Medium = MediumMemory
+		v.SizeLimit = cv.tmpfsOptions(strings.Join(slices.DeleteFunc(strings.Split(def.DriverOpts["o"], ","), func(o string) bool { return !strings.HasPrefix(o, "size=") }), ","), cv.keyAt("volumes", src), "")
+		return
+	}
+	for key, set := range map[string]bool{"driver": def.Driver != "" && def.Driver != "local", "driver_opts": len(def.DriverOpts) > 0} {
+		if set {
+			cv.warn(cv.keyAt("volumes", src, key), "volumes."+src+"."+key, composeVolumeReasons[key])
+		}
+	}
+}
+
 // podVolumesFromX gives the pod being built the volumes and config files whose x-sidecar
 // names it as their pod, mounted or not.
 func (cv *composeConv) podVolumesFromX(b *composePodBuild) {
 	for _, src := range slices.Sorted(maps.Keys(cv.volX)) {
 		if x := cv.volX[src]; x.x.Pod == b.pod.Name {
-			cv.namedVolume(b, src, posOf(cv.file, yamlpos.Value(x.node, "pod")))
+			cv.namedVolume(b, src, cv.posOf(yamlpos.Value(x.node, "pod")))
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(cv.cfgX)) {
@@ -112,7 +129,7 @@ func (cv *composeConv) checkXPods(st *Stack) {
 		if s := suggest.DidYouMean(pod, pods); s != "" {
 			hint = s
 		}
-		cv.problem(posOf(cv.file, yamlpos.Value(node, "pod")), fmt.Sprintf("%s.%s.x-sidecar names pod %q, which the file does not make", section, name, pod), hint)
+		cv.problem(cv.posOf(yamlpos.Value(node, "pod")), fmt.Sprintf("%s.%s.x-sidecar names pod %q, which the file does not make", section, name, pod), hint)
 	}
 	for _, src := range slices.Sorted(maps.Keys(cv.volX)) {
 		check("volumes", src, cv.volX[src].x.Pod, cv.volX[src].node)
@@ -138,13 +155,13 @@ func (cv *composeConv) config(name string, at Position) *composeCfg {
 	cfg := &composeCfg{name: name, volume: orElse(dnsLabelFrom(name), name), file: name, at: key, volAt: key, fileAt: key, podAt: key}
 	if x := cv.cfgX[name]; x != nil {
 		if x.x.Volume != "" {
-			cfg.volume, cfg.volAt = x.x.Volume, posOf(cv.file, yamlpos.Value(x.node, "volume"))
+			cfg.volume, cfg.volAt = x.x.Volume, cv.posOf(yamlpos.Value(x.node, "volume"))
 		}
 		if x.x.File != "" {
-			cfg.file, cfg.fileAt = x.x.File, posOf(cv.file, yamlpos.Value(x.node, "file"))
+			cfg.file, cfg.fileAt = x.x.File, cv.posOf(yamlpos.Value(x.node, "file"))
 		}
 		if x.x.Pod != "" {
-			cfg.pod, cfg.podAt = x.x.Pod, posOf(cv.file, yamlpos.Value(x.node, "pod"))
+			cfg.pod, cfg.podAt = x.x.Pod, cv.posOf(yamlpos.Value(x.node, "pod"))
 		}
 	}
 	var ok bool
@@ -248,7 +265,7 @@ func (cv *composeConv) configMounts(b *composePodBuild, svc string, s types.Serv
 		var item *yaml.Node
 		if items != nil {
 			item = items[i]
-			at = posOf(cv.file, item)
+			at = cv.posOf(item)
 		}
 		cfg := cv.config(ref.Source, at)
 		if cfg == nil || !cv.addConfigFile(b, cfg, at) {

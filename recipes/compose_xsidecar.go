@@ -6,6 +6,7 @@ package recipes
 // compose export writes the same types.
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -36,6 +37,20 @@ type composeX struct {
 	// StopGrace replaces stop_grace_period. On the pod's infra service it is the pod's stop
 	// grace (its whole termination budget).
 	StopGrace *Duration `yaml:"stop_grace,omitempty"`
+	// What compose has no key for, in sidecar.yaml's syntax: a startup probe, http and sleep
+	// hooks (an exec hook is compose's post_start or pre_stop), downward-API variables.
+	Startup    *Probe   `yaml:"startup,omitempty"`
+	PostStart  *Hook    `yaml:"post_start,omitempty"`
+	PreStop    *Hook    `yaml:"pre_stop,omitempty"`
+	EnvRefs    []EnvRef `yaml:"env_refs,omitempty"`
+	ExpandRefs bool     `yaml:"expand_refs,omitempty"`
+	// Of the pod, on any of its services (on the infra service in an export): whether it is
+	// a job, and its identity for the downward API.
+	Job            *bool             `yaml:"job,omitempty"`
+	Namespace      string            `yaml:"namespace,omitempty"`
+	Labels         map[string]string `yaml:"labels,omitempty"`
+	Annotations    map[string]string `yaml:"annotations,omitempty"`
+	ServiceAccount string            `yaml:"service_account,omitempty"`
 }
 
 var composeXFields = []field[*composeX]{
@@ -52,11 +67,42 @@ var composeXFields = []field[*composeX]{
 			x.StopGrace = &g
 		}
 	}},
+	{"startup", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Startup = d.probe(k, v, "startup") }},
+	{"post_start", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.PostStart = d.hook(k, v, "post_start") }},
+	{"pre_stop", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.PreStop = d.hook(k, v, "pre_stop") }},
+	{"env_refs", func(d *decoder, k string, v *yaml.Node, x *composeX) {
+		var c Container
+		containerField("env_refs").read(d, k, v, &c)
+		x.EnvRefs = c.EnvRefs
+	}},
+	{"expand_refs", func(d *decoder, k string, v *yaml.Node, x *composeX) {
+		x.ExpandRefs, _ = d.boolean(k, v, "expand_refs")
+	}},
+	{"job", func(d *decoder, k string, v *yaml.Node, x *composeX) {
+		if j, ok := d.boolean(k, v, "job"); ok {
+			x.Job = &j
+		}
+	}},
+	{"namespace", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Namespace, _ = d.str(k, v, "namespace") }},
+	{"labels", func(d *decoder, k string, v *yaml.Node, x *composeX) {
+		x.Labels = d.stringMap(k, v, "labels", false, noValue)
+	}},
+	{"annotations", func(d *decoder, k string, v *yaml.Node, x *composeX) {
+		x.Annotations = d.stringMap(k, v, "annotations", false, noValue)
+	}},
+	{"service_account", func(d *decoder, k string, v *yaml.Node, x *composeX) {
+		x.ServiceAccount, _ = d.str(k, v, "service_account")
+	}},
+}
+
+// containerField is the entry of containerFields for key.
+func containerField(key string) field[*Container] {
+	return containerFields[slices.IndexFunc(containerFields, func(f field[*Container]) bool { return f.name == key })]
 }
 
 // composeXInfraFields are the x-sidecar fields an infra service uses; the others are warned
 // about there.
-var composeXInfraFields = []string{"role", "pod", "stop_grace"}
+var composeXInfraFields = []string{"role", "pod", "stop_grace", "job", "namespace", "labels", "annotations", "service_account"}
 
 // composeXVolume is x-sidecar on a top-level volume.
 type composeXVolume struct {
@@ -150,7 +196,7 @@ func (c *composeImport) serviceX(svc string) (*composeX, *yaml.Node) {
 		return nil, nil
 	}
 	if x.Main && x.Role != RoleUnknown && x.Role != RoleMain {
-		c.problem(posOf(c.file, yamlpos.Value(n, "main")), "x-sidecar says both main: true and role: "+x.Role.String(), "keep one of them")
+		c.problem(c.posOf(yamlpos.Value(n, "main")), "x-sidecar says both main: true and role: "+x.Role.String(), "keep one of them")
 	}
 	return &x, n
 }
@@ -181,7 +227,7 @@ func (c *composeImport) recordTree(key string, n *yaml.Node) {
 	if n == nil {
 		return
 	}
-	c.pos.Set(key, posOf(c.file, n))
+	c.pos.Set(key, c.posOf(n))
 	switch n.Kind {
 	case yaml.MappingNode:
 		for _, p := range yamlpos.Pairs(n) {

@@ -357,9 +357,9 @@ services:
 // What the importer used to warn about without reason is quiet: an infra service's alias that
 // is its pod's name, a sidecar's restart that x-sidecar replaces, plain named volumes. What
 // changes behaviour is still said: another alias, x-sidecar fields an infra service has no
-// use for, external volumes, volume drivers, a volume shared by pods.
+// use for, external volumes, volume drivers. A volume several pods use is theirs to share.
 func TestComposeImportWarnings(t *testing.T) {
-	_, ws := mustComposeLoad(t, `
+	st, ws := mustComposeLoad(t, `
 services:
 	web-infra:
 		image: registry.k8s.io/pause:3.10.1
@@ -393,12 +393,14 @@ volumes:
 	want := []string{
 		`c.yaml:6:40: warning: services.web-infra.x-sidecar.ready: web-infra is the pod's infra container, which runs no app; ready is not used`,
 		`c.yaml:19:26: warning: services.api-infra.networks.default.aliases: other pods reach pod api by its name; the alias backend is not created`,
-		`c.yaml:27:3: warning: volumes.shared: used by pods web and api: pods do not share volumes, so each of them gets its own empty shared`,
 		`c.yaml:28:8: warning: volumes.db.external: sidecar does not use existing volumes: the pod gets a new, empty volume, which sidecar down removes; bind-mount a host directory to use data that exists`,
 		`c.yaml:29:11: warning: volumes.cache.driver: pod volumes are local volumes, created empty by sidecar up and removed by sidecar down; the driver is not used`,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(st.Volumes) != 1 || st.Volumes[0].Name != "shared" || st.Pod("web").Volume("shared") != nil {
+		t.Errorf("shared is not the stack's: %+v", st.Volumes)
 	}
 }
 

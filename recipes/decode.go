@@ -153,6 +153,17 @@ func (d *decoder) str(key string, n *yaml.Node, what string) (string, bool) {
 
 // integer reads a whole number written in decimal.
 func (d *decoder) integer(key string, n *yaml.Node, what string) (int, bool) {
+	v, ok := d.number(key, n, what, math.MaxInt32)
+	return int(v), ok
+}
+
+// int64 reads a whole number written in decimal, of any size.
+func (d *decoder) int64(key string, n *yaml.Node, what string) int64 {
+	v, _ := d.number(key, n, what, math.MaxInt64)
+	return v
+}
+
+func (d *decoder) number(key string, n *yaml.Node, what string, limit int64) (int64, bool) {
 	if yamlpos.IsNull(n) {
 		return 0, false
 	}
@@ -161,11 +172,11 @@ func (d *decoder) integer(key string, n *yaml.Node, what string) (int, bool) {
 		return 0, false
 	}
 	v, err := strconv.ParseInt(strings.TrimSpace(n.Value), 10, 64)
-	if err != nil || v > math.MaxInt32 || v < math.MinInt32 {
+	if err != nil || v > limit || v < -limit-1 {
 		d.fail(key, n, "write a whole number like 8080", "%s must be a whole number, found %q", what, yamlpos.Clip(n.Value))
 		return 0, false
 	}
-	return int(v), true
+	return v, true
 }
 
 // boolean reads true or false.

@@ -47,17 +47,15 @@ const (
 )
 
 // DownwardStatic reports whether ref can be resolved without a running pod (a name, a label,
-// a resource amount), as an importer may do; the UID, the node and the addresses cannot.
+// a resource amount), as an importer may do; the UID, the node and the addresses cannot, nor
+// a value that refers to other variables.
 func DownwardStatic(ref EnvRef) bool {
 	switch ref.Field {
 	case FieldUID, FieldNodeName, FieldPodIP, FieldPodIPs, FieldHostIP, FieldHostIPs:
 		return false
 	}
 	// A resource whose limit is not set reads as the node's allocatable amount.
-	if ref.Resource != "" {
-		return false
-	}
-	return true
+	return ref.Resource == "" && ref.Value == ""
 }
 
 // NeedsPodIP reports whether ref reads an address the pod only has once its network exists.
@@ -74,8 +72,10 @@ func NeedsPodIP(ref EnvRef) bool {
 // pod, a divisor that reads as an amount of that resource.
 func CheckEnvRef(pod *Pod, c *Container, ref EnvRef) error {
 	switch {
-	case ref.Field != "" && ref.Resource != "":
-		return fmt.Errorf("%s: set a field or a resource, not both", ref.Name)
+	case (ref.Field != "") && (ref.Resource != "") || (ref.Field != "" || ref.Resource != "") && ref.Value != "":
+		return fmt.Errorf("%s: set one of a field, a resource and a value", ref.Name)
+	case ref.Value != "":
+		return nil
 	case ref.Field != "":
 		if _, _, ok := fieldKey(ref.Field); !ok {
 			return fmt.Errorf("%s: unknown field %q: use one of %s, %s['KEY'], %s['KEY'], %s, %s, %s, %s, %s, %s, %s",
@@ -120,13 +120,17 @@ func fieldKey(path string) (base, key string, ok bool) {
 //     (empty when absent) or all of them (`key="value"` lines, sorted, as in a downwardAPI
 //     volume), the node's name, the service account (default "default"), the first pod or
 //     host address or all of them, comma-separated;
+//   - a value: as written (its $(VAR) are the caller's to expand);
 //   - resources: limits.cpu, limits.memory, requests.cpu or requests.memory of ref.Container
 //     (default c) in units of ref.Divisor (default 1 core, 1 byte), rounded up. A limit that
 //     is not set reads as the node's allocatable amount; a request that is not set reads as
 //     the limit when there is one (Kubernetes' defaulting), else 0.
 func DownwardValue(pod *Pod, c *Container, ref EnvRef, facts DownwardFacts) (string, error) {
-	if ref.Resource != "" {
+	switch {
+	case ref.Resource != "":
 		return resourceValue(pod, c, ref, facts)
+	case ref.Value != "":
+		return ref.Value, nil // expanded by the caller, which knows the variables before it
 	}
 	base, key, ok := fieldKey(ref.Field)
 	if !ok {

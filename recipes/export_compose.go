@@ -9,6 +9,7 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -83,7 +84,8 @@ type composeOut struct {
 }
 
 type composeOutVolume struct {
-	XSidecar *composeXVolume `yaml:"x-sidecar,omitempty"`
+	DriverOpts map[string]string `yaml:"driver_opts,omitempty"`
+	XSidecar   *composeXVolume   `yaml:"x-sidecar,omitempty"`
 }
 
 type composeOutConfig struct {
@@ -94,30 +96,77 @@ type composeOutConfig struct {
 type composeOutNetwork struct{}
 
 type composeOutService struct {
-	Image         string                       `yaml:"image,omitempty"`
-	Build         *composeOutBuild             `yaml:"build,omitempty"`
-	Entrypoint    []string                     `yaml:"entrypoint,omitempty"`
-	Command       []string                     `yaml:"command,omitempty"`
-	WorkingDir    string                       `yaml:"working_dir,omitempty"`
-	User          string                       `yaml:"user,omitempty"`
-	Init          bool                         `yaml:"init,omitempty"`
-	TTY           bool                         `yaml:"tty,omitempty"`
-	NetworkMode   string                       `yaml:"network_mode,omitempty"`
-	Pid           string                       `yaml:"pid,omitempty"`
-	Ipc           string                       `yaml:"ipc,omitempty"`
-	Networks      map[string]*composeOutNetRef `yaml:"networks,omitempty"`
-	Ports         []string                     `yaml:"ports,omitempty"`
-	EnvFile       []string                     `yaml:"env_file,omitempty"`
-	Environment   *yaml.Node                   `yaml:"environment,omitempty"`
-	Volumes       []any                        `yaml:"volumes,omitempty"`
-	Configs       []composeOutConfigRef        `yaml:"configs,omitempty"`
-	DependsOn     *yaml.Node                   `yaml:"depends_on,omitempty"`
-	Healthcheck   *composeOutHealth            `yaml:"healthcheck,omitempty"`
-	Restart       string                       `yaml:"restart,omitempty"`
-	StopGrace     string                       `yaml:"stop_grace_period,omitempty"`
-	XSidecar      *composeX                    `yaml:"x-sidecar,omitempty"`
+	Image       string                       `yaml:"image,omitempty"`
+	Build       *composeOutBuild             `yaml:"build,omitempty"`
+	Entrypoint  []string                     `yaml:"entrypoint,omitempty"`
+	Command     []string                     `yaml:"command,omitempty"`
+	WorkingDir  string                       `yaml:"working_dir,omitempty"`
+	User        string                       `yaml:"user,omitempty"`
+	Init        bool                         `yaml:"init,omitempty"`
+	TTY         bool                         `yaml:"tty,omitempty"`
+	NetworkMode string                       `yaml:"network_mode,omitempty"`
+	Pid         string                       `yaml:"pid,omitempty"`
+	Ipc         string                       `yaml:"ipc,omitempty"`
+	Networks    map[string]*composeOutNetRef `yaml:"networks,omitempty"`
+	Ports       []string                     `yaml:"ports,omitempty"`
+	EnvFile     []string                     `yaml:"env_file,omitempty"`
+	Environment *yaml.Node                   `yaml:"environment,omitempty"`
+	Volumes     []any                        `yaml:"volumes,omitempty"`
+	Configs     []composeOutConfigRef        `yaml:"configs,omitempty"`
+	DependsOn   *yaml.Node                   `yaml:"depends_on,omitempty"`
+	Healthcheck *composeOutHealth            `yaml:"healthcheck,omitempty"`
+	Restart     string                       `yaml:"restart,omitempty"`
+	StopGrace   string                       `yaml:"stop_grace_period,omitempty"`
+	StopSignal  string                       `yaml:"stop_signal,omitempty"`
+	CapAdd      []string                     `yaml:"cap_add,omitempty"`
+	CapDrop     []string                     `yaml:"cap_drop,omitempty"`
+	Privileged  bool                         `yaml:"privileged,omitempty"`
+	ReadOnly    bool                         `yaml:"read_only,omitempty"`
+	Devices     []string                     `yaml:"devices,omitempty"`
+	GroupAdd    []string                     `yaml:"group_add,omitempty"`
+	ShmSize     int64                        `yaml:"shm_size,omitempty"`
+	Ulimits     map[string]composeOutUlimit  `yaml:"ulimits,omitempty"`
+	Deploy      *composeOutDeploy            `yaml:"deploy,omitempty"`
+	PostStart   []composeOutHook             `yaml:"post_start,omitempty"`
+	PreStop     []composeOutHook             `yaml:"pre_stop,omitempty"`
+	Develop     *composeOutDevelop           `yaml:"develop,omitempty"`
+	// The pod's network namespace, on its infra service.
+	Hostname   string            `yaml:"hostname,omitempty"`
+	DomainName string            `yaml:"domainname,omitempty"`
+	ExtraHosts []string          `yaml:"extra_hosts,omitempty"`
+	DNS        []string          `yaml:"dns,omitempty"`
+	DNSSearch  []string          `yaml:"dns_search,omitempty"`
+	DNSOpt     []string          `yaml:"dns_opt,omitempty"`
+	Sysctls    map[string]string `yaml:"sysctls,omitempty"`
+
+	XSidecar      *composeX `yaml:"x-sidecar,omitempty"`
 	serviceName   string
 	healthchecked bool
+}
+
+type composeOutDeploy struct {
+	Resources struct {
+		Limits       *composeOutResource `yaml:"limits,omitempty"`
+		Reservations *composeOutResource `yaml:"reservations,omitempty"`
+	} `yaml:"resources"`
+}
+
+type composeOutResource struct {
+	CPUs   string `yaml:"cpus,omitempty"`
+	Memory string `yaml:"memory,omitempty"`
+}
+
+type composeOutUlimit struct {
+	Soft int64 `yaml:"soft"`
+	Hard int64 `yaml:"hard"`
+}
+
+type composeOutHook struct {
+	Command []string `yaml:"command"`
+}
+
+type composeOutDevelop struct {
+	Watch []WatchRule `yaml:"watch"`
 }
 
 type composeOutBuild struct {
@@ -191,7 +240,13 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 			volUses[v.Name]++
 		}
 	}
+	for _, v := range s.Volumes {
+		volUses[v.Name]++
+	}
 	volName := func(p *Pod, v string) string {
+		if p.Volume(v) == nil && s.Volume(v) != nil {
+			return v // the stack's, shared by its pods
+		}
 		if volUses[v] > 1 {
 			return p.Name + "-" + v
 		}
@@ -270,6 +325,7 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 		if p.ShareIPC {
 			infra.Ipc = "shareable"
 		}
+		composePodFields(p, infra)
 		for _, port := range p.Ports() {
 			infra.Ports = append(infra.Ports, composePort(port))
 		}
@@ -281,6 +337,9 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 					continue
 				}
 				deps[m.serviceName] = composeCondition(m)
+				if s.Pod(d).Job {
+					deps[m.serviceName] = composeCompleted
+				}
 			}
 			infra.DependsOn = composeDeps(deps)
 		}
@@ -311,7 +370,10 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 			if doc.Volumes == nil {
 				doc.Volumes = map[string]*composeOutVolume{}
 			}
-			vol := &composeOutVolume{}
+			vol := &composeOutVolume{DriverOpts: composeTmpfs(v)}
+			if v.SizeLimit > 0 && v.Medium != MediumMemory {
+				w.add(p.Name+"/volumes/"+v.Name, "pod %s: the size_limit %s of volume %s (on disk, where it is not enforced either) cannot be expressed in compose: left out", p.Name, v.SizeLimit, v.Name)
+			}
 			if name := volName(p, v.Name); name != v.Name || !mounted[v.Name] {
 				vol.XSidecar = &composeXVolume{}
 				if name != v.Name {
@@ -323,6 +385,12 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 			}
 			doc.Volumes[volName(p, v.Name)] = vol
 		}
+	}
+	for _, v := range s.Volumes {
+		if doc.Volumes == nil {
+			doc.Volumes = map[string]*composeOutVolume{}
+		}
+		doc.Volumes[v.Name] = &composeOutVolume{DriverOpts: composeTmpfs(v)}
 	}
 	for _, p := range s.Pods {
 		for _, v := range p.Volumes {
@@ -457,8 +525,10 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 		svc.Restart = "always"
 	case RestartOnFailure:
 		svc.Restart = "on-failure"
-	default:
-		svc.Restart = "no"
+	case RestartNever:
+		if c.Role != RoleMain { // compose's default; a main that says "no" is a one-shot (a job)
+			svc.Restart = "no"
+		}
 	}
 	if (c.Role == RoleSidecar && c.Restart != RestartAlways) || (c.Role == RoleInit && c.Restart != RestartNever) {
 		// The importer gives sidecars and init containers their role's policy unless told.
@@ -467,7 +537,85 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 	if c.StopGrace > 0 {
 		svc.StopGrace = composeDuration(c.StopGrace)
 	}
+	svc.StopSignal, svc.CapAdd, svc.CapDrop, svc.Privileged, svc.ReadOnly = c.StopSignal, c.CapAdd, c.CapDrop, c.Privileged, c.ReadOnly
+	svc.GroupAdd, svc.ShmSize = c.Groups, int64(c.ShmSize)
+	for _, d := range c.Devices {
+		svc.Devices = append(svc.Devices, strings.TrimSuffix(d.HostPath+":"+d.ContainerPath+":"+d.Permissions, ":"))
+	}
+	for _, u := range c.Ulimits {
+		if svc.Ulimits == nil {
+			svc.Ulimits = map[string]composeOutUlimit{}
+		}
+		svc.Ulimits[u.Name] = composeOutUlimit{Soft: u.Soft, Hard: u.Hard}
+	}
+	if r := c.Resources; r != nil {
+		svc.Deploy = &composeOutDeploy{}
+		svc.Deploy.Resources.Limits, svc.Deploy.Resources.Reservations = composeResource(r.Limits), composeResource(r.Requests)
+	}
+	for _, h := range []struct {
+		hook *Hook
+		out  *[]composeOutHook
+		x    **Hook
+	}{{c.PostStart, &svc.PostStart, &svc.XSidecar.PostStart}, {c.PreStop, &svc.PreStop, &svc.XSidecar.PreStop}} {
+		switch {
+		case h.hook != nil && h.hook.Exec != nil:
+			*h.out = []composeOutHook{{Command: h.hook.Exec.Command}}
+		case h.hook != nil: // compose's hooks are commands: http and sleep are sidecar's
+			*h.x = h.hook
+		}
+	}
+	if len(c.Watch) > 0 {
+		svc.Develop = &composeOutDevelop{Watch: c.Watch}
+	}
+	svc.XSidecar.Startup, svc.XSidecar.EnvRefs, svc.XSidecar.ExpandRefs = c.Startup, c.EnvRefs, c.ExpandRefs
 	return svc
+}
+
+// composePodFields puts what the pod's infra container owns on its infra service: the
+// network namespace's settings, and (in x-sidecar) whether the pod is a job and its identity.
+func composePodFields(p *Pod, infra *composeOutService) {
+	infra.Hostname, infra.DomainName, infra.Sysctls = p.Hostname, p.Subdomain, p.Sysctls
+	for _, h := range p.ExtraHosts {
+		for _, name := range h.Hostnames {
+			infra.ExtraHosts = append(infra.ExtraHosts, name+"="+h.IP)
+		}
+	}
+	if d := p.DNS; d != nil {
+		infra.DNS, infra.DNSSearch, infra.DNSOpt = d.Nameservers, d.Searches, d.Options
+	}
+	x := infra.XSidecar
+	if p.Job {
+		x.Job = expPtr(true)
+	}
+	x.Namespace, x.Labels, x.Annotations, x.ServiceAccount = p.Namespace, p.Labels, p.Annotations, p.ServiceAccount
+}
+
+// composeResource writes limits or reservations of deploy.resources.
+func composeResource(l ResourceList) *composeOutResource {
+	if l == (ResourceList{}) {
+		return nil
+	}
+	r := &composeOutResource{}
+	if l.Memory > 0 {
+		r.Memory = strconv.FormatInt(int64(l.Memory), 10) + "b"
+	}
+	if l.CPU > 0 {
+		r.CPUs = strconv.FormatFloat(l.CPU.Cores(), 'f', -1, 64)
+	}
+	return r
+}
+
+// composeTmpfs are the driver options that make a compose volume a tmpfs, for a volume in
+// memory.
+func composeTmpfs(v *Volume) map[string]string {
+	if v.Medium != MediumMemory {
+		return nil
+	}
+	opts := map[string]string{"type": "tmpfs", "device": "tmpfs"}
+	if v.SizeLimit > 0 {
+		opts["o"] = "size=" + strconv.FormatInt(int64(v.SizeLimit), 10)
+	}
+	return opts
 }
 
 // composeOrder writes depends_on so that compose starts a pod's services in sidecar's order:

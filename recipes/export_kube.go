@@ -17,6 +17,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
@@ -51,8 +52,8 @@ const (
 type KubeKind int
 
 const (
-	// KubeAuto exports a pod as a Deployment when its main is restarted always, else (main
-	// runs to completion) as a Job.
+	// KubeAuto exports a job pod as a Job, else a pod whose main is restarted always as a
+	// Deployment, else (its main runs once and the stack ends with it) as a bare Pod.
 	KubeAuto KubeKind = iota
 	KubeDeployment
 	KubeJob
@@ -142,6 +143,10 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning, map[string]s
 		}
 		// Kubernetes puts every container of a pod in one IPC namespace.
 		p.ShareIPC = true
+		if gw := slices.DeleteFunc(slices.Clone(p.ExtraHosts), func(h HostAlias) bool { return h.IP != "host-gateway" }); len(gw) > 0 {
+			w.add(p.Name+"/extra_hosts", "pod %s: the extra host %s points at host-gateway, the engine's host, which a cluster has no address for: left out", p.Name, strings.Join(gw[0].Hostnames, ", "))
+			p.ExtraHosts = slices.DeleteFunc(p.ExtraHosts, func(h HostAlias) bool { return h.IP == "host-gateway" })
+		}
 		kubeSecretWarnings(w, p)
 		kind := kubeExportKind(p, opt.Kind)
 		switch {
@@ -170,6 +175,21 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning, map[string]s
 		}
 		for _, c := range p.Containers() {
 			kubeExportContainer(w, ks, p, c, fsys, files, taken)
+		}
+		// Supplementary groups are the pod's in Kubernetes: every container gets them all.
+		var groups []string
+		for _, c := range p.Containers() {
+			for _, g := range c.Groups {
+				if !slices.Contains(groups, g) {
+					groups = append(groups, g)
+				}
+			}
+		}
+		for _, c := range p.Containers() {
+			if len(groups) > 0 && !slices.Equal(c.Groups, groups) {
+				w.add(expField(p, c, "groups"), "pod %s: supplementary groups are set per pod in Kubernetes (supplementalGroups): %s gets %s", p.Name, expWho(ks, p, c), strings.Join(groups, ", "))
+				c.Groups = slices.Clone(groups)
+			}
 		}
 		for src, vol := range files {
 			cmFiles[kubeConfigMapName(p, &Volume{Name: vol})] = "file ./" + src
@@ -235,6 +255,25 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 		w.add(expField(p, c, "stop_grace"), "%s: stop_grace %s cannot be expressed in Kubernetes, which has one grace period per pod (terminationGracePeriodSeconds, from the pod's stop_grace)", expWho(s, p, c), c.StopGrace)
 		c.StopGrace = 0
 	}
+	for _, drop := range []struct {
+		field, what string
+		set         bool
+		clear       func()
+	}{
+		{"watch", "watch rules (export compose keeps them as develop.watch)", len(c.Watch) > 0, func() { c.Watch = nil }},
+		{"devices", "devices (a cluster gives them through device plugins or a privileged container)", len(c.Devices) > 0, func() { c.Devices = nil }},
+		{"ulimits", "ulimits (the node's container runtime sets them)", len(c.Ulimits) > 0, func() { c.Ulimits = nil }},
+		{"shm_size", "shm_size (mount an emptyDir with medium Memory at /dev/shm instead)", c.ShmSize > 0, func() { c.ShmSize = 0 }},
+	} {
+		if drop.set {
+			w.add(expField(p, c, drop.field), "%s: %s cannot be expressed in Kubernetes: left out", expWho(s, p, c), drop.what)
+			drop.clear()
+		}
+	}
+	if names := slices.DeleteFunc(slices.Clone(c.Groups), func(g string) bool { _, _, ok := expNumericUser(g); return ok }); len(names) > 0 {
+		w.add(expField(p, c, "groups"), "%s: groups %s are not numeric: Kubernetes sets supplementary groups by ID only (supplementalGroups), so they are left out", expWho(s, p, c), expWordList(names))
+		c.Groups = slices.DeleteFunc(c.Groups, func(g string) bool { return slices.Contains(names, g) })
+	}
 	if c.User != "" {
 		if _, _, ok := expNumericUser(c.User); !ok {
 			w.add(expField(p, c, "user"), "%s: user %q is not numeric: Kubernetes sets users by ID only (securityContext.runAsUser), so it is left out", expWho(s, p, c), c.User)
@@ -289,19 +328,30 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 
 // kubeExportKind is the workload kind a pod is exported as.
 func kubeExportKind(p *Pod, k KubeKind) KubeKind {
-	if k != KubeAuto {
+	switch {
+	case k != KubeAuto:
 		return k
-	}
-	if p.Main.Restart == RestartAlways {
+	case p.Job:
+		return KubeJob
+	case p.Main.Restart == RestartAlways:
 		return KubeDeployment
 	}
-	return KubeJob
+	return KubePod
 }
 
 // toKubeObjects builds the manifest's objects from a stack kubeExportStack prepared: ConfigMaps,
 // Secrets, Services, then the workloads, each pod by pod in stack order.
 func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 	var cms, secrets, svcs, loads []any
+	for _, v := range s.Volumes {
+		size := max(v.SizeLimit, 1<<30)
+		cms = append(cms, &corev1.PersistentVolumeClaim{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
+			ObjectMeta: metav1.ObjectMeta{Name: v.Name, Labels: map[string]string{KubeLabelPartOf: s.Name}},
+			Spec: corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+				Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: *resource.NewQuantity(int64(size), resource.BinarySI)}}},
+		})
+	}
 	for _, p := range s.Pods {
 		labels := map[string]string{KubeLabelName: p.Name, KubeLabelPartOf: s.Name}
 		env := toKubeSecretEnv(p)
@@ -315,19 +365,23 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 		if env != nil {
 			secrets = append(secrets, &corev1.Secret{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
-				ObjectMeta: metav1.ObjectMeta{Name: env.name, Labels: labels},
+				ObjectMeta: metav1.ObjectMeta{Name: env.name, Labels: labels, Namespace: p.Namespace},
 				Type:       corev1.SecretTypeOpaque,
 				StringData: env.data,
 			})
 		}
 		tmpl := corev1.PodTemplateSpec{
-			ObjectMeta: metav1.ObjectMeta{Labels: labels},
+			ObjectMeta: metav1.ObjectMeta{Labels: maps.Clone(labels), Annotations: maps.Clone(p.Annotations)},
 			Spec:       spec,
 		}
+		maps.Copy(tmpl.Labels, p.Labels)
 		if len(p.DependsOn) > 0 {
-			tmpl.Annotations = map[string]string{KubeAnnotationDependsOn: strings.Join(p.DependsOn, ",")}
+			if tmpl.Annotations == nil {
+				tmpl.Annotations = map[string]string{}
+			}
+			tmpl.Annotations[KubeAnnotationDependsOn] = strings.Join(p.DependsOn, ",")
 		}
-		meta := metav1.ObjectMeta{Name: p.Name, Labels: labels}
+		meta := metav1.ObjectMeta{Name: p.Name, Labels: labels, Namespace: p.Namespace}
 		switch kubeExportKind(p, kind) {
 		case KubeDeployment:
 			tmpl.Spec.RestartPolicy = corev1.RestartPolicyAlways
@@ -364,7 +418,7 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 			tmpl.Spec.RestartPolicy = toKubeRestart(p.Main.Restart)
 			loads = append(loads, &corev1.Pod{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
-				ObjectMeta: metav1.ObjectMeta{Name: p.Name, Labels: labels, Annotations: tmpl.Annotations},
+				ObjectMeta: metav1.ObjectMeta{Name: p.Name, Labels: tmpl.Labels, Annotations: tmpl.Annotations, Namespace: p.Namespace},
 				Spec:       tmpl.Spec,
 			})
 		default:
@@ -404,14 +458,62 @@ func toKubeRestart(r RestartPolicy) corev1.RestartPolicy {
 func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []*corev1.ConfigMap, error) {
 	spec := corev1.PodSpec{
 		TerminationGracePeriodSeconds: expPtr(int64(expSeconds(p.StopGrace))),
+		Hostname:                      p.Hostname, Subdomain: p.Subdomain, ServiceAccountName: p.ServiceAccount,
 	}
 	if p.SharePID {
 		spec.ShareProcessNamespace = expPtr(true)
 	}
+	for _, h := range p.ExtraHosts {
+		spec.HostAliases = append(spec.HostAliases, corev1.HostAlias{IP: h.IP, Hostnames: h.Hostnames})
+	}
+	if d := p.DNS; d != nil {
+		spec.DNSConfig = &corev1.PodDNSConfig{Nameservers: d.Nameservers, Searches: d.Searches}
+		for _, o := range d.Options {
+			name, value, ok := strings.Cut(o, ":")
+			opt := corev1.PodDNSConfigOption{Name: name}
+			if ok {
+				opt.Value = &value
+			}
+			spec.DNSConfig.Options = append(spec.DNSConfig.Options, opt)
+		}
+	}
+	psc := &corev1.PodSecurityContext{}
+	for _, k := range sortedKeys(p.Sysctls) {
+		psc.Sysctls = append(psc.Sysctls, corev1.Sysctl{Name: k, Value: p.Sysctls[k]})
+	}
+	for _, g := range p.Main.Groups { // the same for every container (kubeExportStack)
+		n, _, _ := expNumericUser(g)
+		psc.SupplementalGroups = append(psc.SupplementalGroups, n)
+	}
+	if len(psc.Sysctls)+len(psc.SupplementalGroups) > 0 {
+		spec.SecurityContext = psc
+	}
+	for _, c := range p.Containers() {
+		if c.StopSignal != "" { // Kubernetes wants the pod's OS for a stop signal
+			spec.OS = &corev1.PodOS{Name: corev1.Linux}
+		}
+	}
+	used := map[string]bool{}
+	for _, c := range p.Containers() {
+		for _, m := range c.Volumes {
+			if m.Type == MountVolume && p.Volume(m.Source) == nil && s.Volume(m.Source) != nil && !used[m.Source] {
+				used[m.Source] = true
+				spec.Volumes = append(spec.Volumes, corev1.Volume{Name: m.Source, VolumeSource: corev1.VolumeSource{
+					PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: m.Source}}})
+			}
+		}
+	}
 	var cms []*corev1.ConfigMap
 	for _, v := range p.Volumes {
 		if len(v.Files) == 0 {
-			spec.Volumes = append(spec.Volumes, corev1.Volume{Name: v.Name, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
+			ed := &corev1.EmptyDirVolumeSource{}
+			if v.Medium == MediumMemory {
+				ed.Medium = corev1.StorageMediumMemory
+			}
+			if v.SizeLimit > 0 {
+				ed.SizeLimit = resource.NewQuantity(int64(v.SizeLimit), resource.BinarySI)
+			}
+			spec.Volumes = append(spec.Volumes, corev1.Volume{Name: v.Name, VolumeSource: corev1.VolumeSource{EmptyDir: ed}})
 			continue
 		}
 		cm, items := toKubeConfigMap(s, p, v)
@@ -429,7 +531,9 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []*cor
 		// The kubelet starts the next container once a native sidecar has started, that is
 		// once its startup probe passed: the ready probe gates the same way as a startup
 		// probe, and a sidecar has no other use for it.
-		kc.StartupProbe, kc.ReadinessProbe = kc.ReadinessProbe, nil
+		if kc.StartupProbe == nil {
+			kc.StartupProbe, kc.ReadinessProbe = kc.ReadinessProbe, nil
+		}
 		spec.InitContainers = append(spec.InitContainers, kc)
 	}
 	spec.Containers = []corev1.Container{toKubeContainer(p.Main, env)}
@@ -442,8 +546,9 @@ func toKubeConfigMap(s *Stack, p *Pod, v *Volume) (*corev1.ConfigMap, []corev1.K
 	cm := &corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:   kubeConfigMapName(p, v),
-			Labels: map[string]string{KubeLabelName: p.Name, KubeLabelPartOf: s.Name},
+			Name:      kubeConfigMapName(p, v),
+			Labels:    map[string]string{KubeLabelName: p.Name, KubeLabelPartOf: s.Name},
+			Namespace: p.Namespace,
 		},
 	}
 	var items []corev1.KeyToPath
@@ -507,6 +612,9 @@ func toKubeContainer(c *Container, secret *kubeSecretEnv) corev1.Container {
 		WorkingDir: c.WorkingDir,
 		TTY:        c.TTY,
 	}
+	if c.ExpandRefs { // in the kubelet's own syntax already
+		kc.Command, kc.Args = c.Entrypoint, c.Command
+	}
 	if c.TTY {
 		kc.Stdin = true
 	}
@@ -521,6 +629,29 @@ func toKubeContainer(c *Container, secret *kubeSecretEnv) corev1.Container {
 		}
 		kc.Env = append(kc.Env, corev1.EnvVar{Name: name, Value: kubeEscape(value)})
 	}
+	for _, r := range c.EnvRefs {
+		e := corev1.EnvVar{Name: r.Name, Value: r.Value}
+		switch {
+		case r.Field != "":
+			e.ValueFrom = &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: r.Field}}
+		case r.Resource != "":
+			rs := &corev1.ResourceFieldSelector{ContainerName: r.Container, Resource: r.Resource}
+			if q, err := resource.ParseQuantity(r.Divisor); err == nil {
+				rs.Divisor = q
+			}
+			e.ValueFrom = &corev1.EnvVarSource{ResourceFieldRef: rs}
+		}
+		kc.Env = append(kc.Env, e)
+	}
+	if r := c.Resources; r != nil {
+		kc.Resources = corev1.ResourceRequirements{Limits: toKubeResources(r.Limits), Requests: toKubeResources(r.Requests)}
+	}
+	if c.PostStart != nil || c.PreStop != nil || c.StopSignal != "" {
+		kc.Lifecycle = &corev1.Lifecycle{PostStart: toKubeHook(c.PostStart), PreStop: toKubeHook(c.PreStop)}
+		if c.StopSignal != "" {
+			kc.Lifecycle.StopSignal = expPtr(corev1.Signal(c.StopSignal))
+		}
+	}
 	for _, port := range c.Ports {
 		kp := corev1.ContainerPort{
 			ContainerPort: int32(port.ContainerPort),
@@ -533,20 +664,61 @@ func toKubeContainer(c *Container, secret *kubeSecretEnv) corev1.Container {
 	for _, m := range c.Volumes {
 		kc.VolumeMounts = append(kc.VolumeMounts, corev1.VolumeMount{Name: m.Source, MountPath: m.Target, ReadOnly: m.ReadOnly, SubPath: m.SubPath})
 	}
+	sc := &corev1.SecurityContext{}
 	if c.User != "" {
 		uid, gid, _ := expNumericUser(c.User)
-		kc.SecurityContext = &corev1.SecurityContext{RunAsUser: expPtr(uid)}
+		sc.RunAsUser = expPtr(uid)
 		if gid >= 0 {
-			kc.SecurityContext.RunAsGroup = expPtr(gid)
+			sc.RunAsGroup = expPtr(gid)
 		}
 	}
-	if c.Ready != nil {
-		kc.ReadinessProbe = toKubeProbe(c.Ready)
+	if len(c.CapAdd)+len(c.CapDrop) > 0 {
+		sc.Capabilities = &corev1.Capabilities{}
+		for _, n := range c.CapAdd {
+			sc.Capabilities.Add = append(sc.Capabilities.Add, corev1.Capability(n))
+		}
+		for _, n := range c.CapDrop {
+			sc.Capabilities.Drop = append(sc.Capabilities.Drop, corev1.Capability(n))
+		}
 	}
-	if c.Live != nil {
-		kc.LivenessProbe = toKubeProbe(c.Live)
+	if c.Privileged {
+		sc.Privileged = expPtr(true)
 	}
+	if c.ReadOnly {
+		sc.ReadOnlyRootFilesystem = expPtr(true)
+	}
+	if *sc != (corev1.SecurityContext{}) {
+		kc.SecurityContext = sc
+	}
+	kc.ReadinessProbe, kc.LivenessProbe, kc.StartupProbe = toKubeProbe(c.Ready), toKubeProbe(c.Live), toKubeProbe(c.Startup)
 	return kc
+}
+
+func toKubeResources(l ResourceList) corev1.ResourceList {
+	out := corev1.ResourceList{}
+	if l.CPU > 0 {
+		out[corev1.ResourceCPU] = *resource.NewMilliQuantity(int64(l.CPU), resource.DecimalSI)
+	}
+	if l.Memory > 0 {
+		out[corev1.ResourceMemory] = *resource.NewQuantity(int64(l.Memory), resource.BinarySI)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// toKubeHook writes a lifecycle hook; an exec hook's command is not expanded by the kubelet.
+func toKubeHook(h *Hook) *corev1.LifecycleHandler {
+	switch {
+	case h == nil:
+		return nil
+	case h.Exec != nil:
+		return &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: h.Exec.Command}}
+	case h.HTTP != nil:
+		return &corev1.LifecycleHandler{HTTPGet: toKubeHTTP(h.HTTP)}
+	}
+	return &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: int64(expSeconds(h.Sleep))}}
 }
 
 // kubeSecretEnv is a pod's Secret of environment values: the value of every variable whose
@@ -642,6 +814,9 @@ func toKubeProtocol(p Protocol) corev1.Protocol {
 }
 
 func toKubeProbe(p *Probe) *corev1.Probe {
+	if p == nil {
+		return nil
+	}
 	kp := &corev1.Probe{
 		PeriodSeconds:       int32(expSeconds(p.Period)),
 		TimeoutSeconds:      int32(expSeconds(p.Timeout)),
@@ -650,22 +825,7 @@ func toKubeProbe(p *Probe) *corev1.Probe {
 	}
 	switch {
 	case p.HTTP != nil:
-		g := &corev1.HTTPGetAction{Path: p.HTTP.Path, Port: intstr.FromInt32(int32(p.HTTP.Port)), Host: p.HTTP.Host}
-		switch p.HTTP.Scheme {
-		case "https":
-			g.Scheme = corev1.URISchemeHTTPS
-		case "http": // written only when the recipe says so, to give it back
-			g.Scheme = corev1.URISchemeHTTP
-		}
-		names := make([]string, 0, len(p.HTTP.Headers))
-		for n := range p.HTTP.Headers {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			g.HTTPHeaders = append(g.HTTPHeaders, corev1.HTTPHeader{Name: n, Value: p.HTTP.Headers[n]})
-		}
-		kp.HTTPGet = g
+		kp.HTTPGet = toKubeHTTP(p.HTTP)
 	case p.TCP != nil:
 		kp.TCPSocket = &corev1.TCPSocketAction{Port: intstr.FromInt32(int32(p.TCP.Port)), Host: p.TCP.Host}
 	case p.Exec != nil:
@@ -674,6 +834,20 @@ func toKubeProbe(p *Probe) *corev1.Probe {
 		kp.Exec = &corev1.ExecAction{Command: kubeEscapeAll(p.Exec.Command)}
 	}
 	return kp
+}
+
+func toKubeHTTP(h *HTTPProbe) *corev1.HTTPGetAction {
+	g := &corev1.HTTPGetAction{Path: h.Path, Port: intstr.FromInt32(int32(h.Port)), Host: h.Host}
+	switch h.Scheme {
+	case "https":
+		g.Scheme = corev1.URISchemeHTTPS
+	case "http": // written only when the recipe says so, to give it back
+		g.Scheme = corev1.URISchemeHTTP
+	}
+	for _, n := range sortedKeys(h.Headers) {
+		g.HTTPHeaders = append(g.HTTPHeaders, corev1.HTTPHeader{Name: n, Value: h.Headers[n]})
+	}
+	return g
 }
 
 // toKubeServices are the Services of a pod that publishes ports. The ClusterIP Service named
@@ -712,7 +886,7 @@ func toKubeServices(p *Pod, labels map[string]string) []*corev1.Service {
 	svc := func(name string, typ corev1.ServiceType, ports []corev1.ServicePort) *corev1.Service {
 		return &corev1.Service{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels, Namespace: p.Namespace},
 			Spec:       corev1.ServiceSpec{Type: typ, Selector: labels, Ports: ports},
 		}
 	}
@@ -820,6 +994,8 @@ func checkKubeManifest(manifest []byte) error {
 			obj = &corev1.ConfigMap{}
 		case "v1/Secret":
 			obj = &corev1.Secret{}
+		case "v1/PersistentVolumeClaim":
+			obj = &corev1.PersistentVolumeClaim{}
 		default:
 			return fmt.Errorf("document %d: unexpected kind %s %s", i+1, tm.APIVersion, tm.Kind)
 		}

@@ -70,6 +70,12 @@ func roundTripStacks(t *testing.T) (map[string]*Stack, map[*Stack][]Warning) {
 			fixtures++
 		}
 	}
+	for _, f := range realworldFiles(t) {
+		if st, warns, err := loadRealworld(t, f); err == nil {
+			out["realworld/"+strings.TrimPrefix(f, "../testdata/realworld/")] = st
+			loadWarns[st] = warns
+		}
+	}
 	if len(files) < 5 || len(catalog.Names()) < 8 || fixtures < 10 {
 		t.Fatalf("only %d good recipes, %d catalog recipes and %d fixtures to round-trip", len(files), len(catalog.Names()), fixtures)
 	}
@@ -145,9 +151,11 @@ func importExport(t *testing.T, st *Stack, loadWarns []Warning, name string, out
 
 // importWarningExpected says whether a warning of importing an export is one the export
 // cannot avoid: Kubernetes requires stdin: true next to tty: true, and sidecar gives a
-// container no stdin, which the importer says.
+// container no stdin, which the importer says; a stack volume is a claim, which the importer
+// says is created empty.
 func importWarningExpected(w Warning) bool {
-	return strings.HasSuffix(w.Field, ".stdin") && strings.HasSuffix(w.Message, "containers do not get a stdin; ignored")
+	return strings.HasSuffix(w.Field, ".stdin") && strings.HasSuffix(w.Message, "containers do not get a stdin; ignored") ||
+		w.Field == "persistentVolumeClaim" // a stack volume is one: created empty, as the claim says
 }
 
 // expect applies differences to a copy of st.
@@ -197,7 +205,18 @@ func TestRoundTripCompose(t *testing.T) {
 
 // composeDifferences are what a trip through a compose file changes.
 func composeDifferences() []func(*Stack) {
-	return []func(*Stack){composeDropsEmptyFileMounts, fileVolumeMountsReadOnly}
+	return []func(*Stack){composeDropsEmptyFileMounts, fileVolumeMountsReadOnly, composeDropsDiskSizeLimits}
+}
+
+// composeDropsDiskSizeLimits: compose sizes only a tmpfs volume.
+func composeDropsDiskSizeLimits(st *Stack) {
+	for _, p := range st.Pods {
+		for _, v := range p.Volumes {
+			if v.Medium != MediumMemory {
+				v.SizeLimit = 0
+			}
+		}
+	}
 }
 
 // composeDropsEmptyFileMounts: a mount of a pod volume holding files whose sub_path names none
@@ -234,6 +253,8 @@ func kubeDifferences(kind KubeKind) []func(*Stack) {
 		kubeSharesIPC,
 		kubeRoundsDurations,
 		kubeFitsRestarts(kind),
+		kubeLabelsOfTheWorkload,
+		kubeDropsEngineOnlyFields,
 		kubeBindFilesBecomeVolumes,
 		fileVolumeMountsReadOnly,
 	}
@@ -340,13 +361,8 @@ func kubeRoundsDurations(st *Stack) {
 func kubeFitsRestarts(kind KubeKind) func(*Stack) {
 	return func(st *Stack) {
 		for _, p := range st.Pods {
-			k := kind
-			if k == KubeAuto {
-				k = KubeJob
-				if p.Main.Restart == RestartAlways {
-					k = KubeDeployment
-				}
-			}
+			k := kubeExportKind(p, kind)
+			p.Job = k == KubeJob // a Job's pod runs to completion; the others' are services
 			switch {
 			case k == KubeDeployment:
 				p.Main.Restart = RestartAlways
@@ -362,6 +378,45 @@ func kubeFitsRestarts(kind KubeKind) func(*Stack) {
 			for _, c := range p.Sidecars {
 				c.Restart = RestartAlways
 			}
+		}
+	}
+}
+
+// kubeDropsEngineOnlyFields: what a cluster's nodes decide is gone (devices, ulimits, shm
+// size), and watch rules; supplementary groups are numeric and the pod's, so every container
+// has them all; an extra host at host-gateway has no address in a cluster.
+func kubeDropsEngineOnlyFields(st *Stack) {
+	for _, p := range st.Pods {
+		var groups []string
+		for _, c := range p.Containers() {
+			c.Devices, c.Ulimits, c.ShmSize, c.Watch = nil, nil, 0, nil
+			for _, g := range c.Groups {
+				if _, _, ok := expNumericUser(g); ok && !slices.Contains(groups, g) {
+					groups = append(groups, g)
+				}
+			}
+		}
+		for _, c := range p.Containers() {
+			c.Groups = slices.Clone(groups)
+		}
+		p.ExtraHosts = slices.DeleteFunc(p.ExtraHosts, func(h HostAlias) bool { return h.IP == "host-gateway" })
+		// The importer keeps the labels and annotations only for the variables that read them.
+		for base, m := range map[string]*map[string]string{FieldLabels: &p.Labels, FieldAnnotations: &p.Annotations} {
+			if !slices.ContainsFunc(p.Containers(), func(c *Container) bool {
+				return slices.ContainsFunc(c.EnvRefs, func(r EnvRef) bool { return strings.HasPrefix(r.Field, base) })
+			}) {
+				*m = nil
+			}
+		}
+	}
+}
+
+// kubeLabelsOfTheWorkload: a pod's labels (kept when the downward API reads them) gain the
+// labels the export selects its workload with.
+func kubeLabelsOfTheWorkload(st *Stack) {
+	for _, p := range st.Pods {
+		if p.Labels != nil {
+			p.Labels[KubeLabelName], p.Labels[KubeLabelPartOf] = p.Name, st.Name
 		}
 	}
 }

@@ -238,6 +238,8 @@ func decodeKube(t *testing.T, manifest []byte) (deps []appsv1.Deployment, jobs [
 			cms = append(cms, o)
 		case "Secret":
 			err = yaml.UnmarshalStrict(doc, &corev1.Secret{})
+		case "PersistentVolumeClaim":
+			err = yaml.UnmarshalStrict(doc, &corev1.PersistentVolumeClaim{})
 		default:
 			t.Fatalf("unexpected kind %q", kind.Kind)
 		}
@@ -447,15 +449,17 @@ func TestExportKubeKinds(t *testing.T) {
 		warn    bool
 	}{
 		{KubeAuto, RestartAlways, "Deployment Always", false},
-		{KubeAuto, RestartNever, "Job Never", false},
-		{KubeAuto, RestartOnFailure, "Job OnFailure", false},
+		{KubeAuto, RestartNever, "Pod Never", false}, // a service pod that ends the stack: it runs once
+		{KubeAuto, RestartOnFailure, "Pod OnFailure", false},
 		{KubeDeployment, RestartNever, "Deployment Always", true},
 		{KubeJob, RestartAlways, "Job OnFailure", true},
 		{KubePod, RestartNever, "Pod Never", false},
 		{KubePod, RestartAlways, "Pod Always", false},
+		{KubeAuto, RestartOnFailure, "Job OnFailure", false}, // a job pod (job: true)
 	} {
 		st := testStack()
 		st.Pods[0].Main.Restart = tc.restart
+		st.Pods[0].Job = tc.kind == KubeAuto && tc.want == "Job OnFailure"
 		out, warns, err := ExportKube(st, KubeOptions{Kind: tc.kind, Files: testFiles()})
 		if err != nil {
 			t.Fatal(err)

@@ -32,6 +32,8 @@ type interpolation struct {
 	// and the variables that went into it, so that no message shows their values.
 	used map[Position]substitution
 	memo map[*yaml.Node]*yaml.Node
+	// unset holds, per substituted scalar, the variables that were not set in it.
+	unset map[*yaml.Node][]string
 }
 
 // substitution is one scalar's ${VAR}s: as written, and the variables' names and values.
@@ -43,7 +45,7 @@ type substitution struct {
 // interpolate returns a copy of root with the variables of env substituted.
 func interpolate(file, where string, root *yaml.Node, env map[string]string, extensions bool) (*yaml.Node, *interpolation) {
 	in := &interpolation{file: file, where: where, env: env, extensions: extensions, warned: map[string]bool{},
-		failed: map[*yaml.Node]bool{}, used: map[Position]substitution{}, memo: map[*yaml.Node]*yaml.Node{}}
+		failed: map[*yaml.Node]bool{}, used: map[Position]substitution{}, memo: map[*yaml.Node]*yaml.Node{}, unset: map[*yaml.Node][]string{}}
 	return in.node(root), in
 }
 
@@ -83,7 +85,7 @@ func (in *interpolation) scalar(n *yaml.Node) *yaml.Node {
 	}
 	at := Position{File: in.file, Line: n.Line, Col: n.Column}
 	vars := map[string]string{}
-	var missing []string
+	var missing, unset []string
 	mapping := func(name string) (string, bool) {
 		v, ok := in.env[name]
 		if ok {
@@ -100,6 +102,7 @@ func (in *interpolation) scalar(n *yaml.Node) *yaml.Node {
 			for _, name := range missing {
 				in.missingVariable(varPos(in.file, n, name), name)
 			}
+			unset = append(unset, missing...)
 		}
 		return v, err
 	}
@@ -121,6 +124,9 @@ func (in *interpolation) scalar(n *yaml.Node) *yaml.Node {
 	c.Value = out
 	if c.Tag == "!!null" || c.Tag == "" {
 		c.Tag = "!!str"
+	}
+	if len(unset) > 0 {
+		in.unset[&c] = unset
 	}
 	return &c
 }

@@ -53,6 +53,13 @@ type kubeImport struct {
 	// is then incomplete, and validating it would report what is missing as problems of
 	// their own (a pod depending on the lost one, say), so it is not validated.
 	lost bool
+	// absent holds the references to each ConfigMap or Secret ("Kind name") the file does
+	// not define, in the order first met, with the objects of that kind it does define; said
+	// marks what was warned about once already.
+	absent      map[string][]Position
+	absentOrder []string
+	absentStore map[string]map[string]*kubeData
+	said        map[string]bool
 }
 
 // kubeDoc is one object of the manifest: a document, or an item of a List.
@@ -94,6 +101,8 @@ type kubePod struct {
 	// that ports a Service publishes take the place their container port holds.
 	unpublished map[*Container][]kubeOpenPort
 	portOrder   map[*Container][]int
+	// claims names the claim of each of its persistentVolumeClaim volumes.
+	claims map[string]string
 }
 
 // kubeOpenPort is a container port written without a hostPort, which a Service may publish.
@@ -122,7 +131,8 @@ func loadKube(f File, opts Options, pos *Positions) (*Stack, []Warning, error) {
 
 // importKube imports a Kubernetes manifest, reporting every problem of every object.
 func importKube(in *input, opts Options, pos *Positions) importResult {
-	k := &kubeImport{file: in.file, pos: pos, opts: opts, configMaps: map[string]*kubeData{}, secrets: map[string]*kubeData{}, bad: map[string]bool{}}
+	k := &kubeImport{file: in.file, pos: pos, opts: opts, configMaps: map[string]*kubeData{}, secrets: map[string]*kubeData{}, bad: map[string]bool{},
+		absent: map[string][]Position{}, absentStore: map[string]map[string]*kubeData{}, said: map[string]bool{}}
 	k.problems = append(k.problems, in.probs...)
 	st := k.run(in.docs)
 	sortWarnings(k.warnings)
@@ -219,6 +229,8 @@ func (k *kubeImport) run(nodes []*yaml.Node) *Stack {
 			services = append(services, d)
 		case "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob":
 			k.workload(d)
+		case "PersistentVolumeClaim": // a volume of the pods that mount it (see claims)
+		case "Namespace", "ServiceAccount": // the pods' identity: their namespace, their service account
 		default:
 			k.warnAt(d, "kind", fmt.Sprintf("%s %q is not imported: sidecar runs Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs, and reads ConfigMaps, Secrets and Services", d.kind, d.name))
 		}
@@ -226,6 +238,7 @@ func (k *kubeImport) run(nodes []*yaml.Node) *Stack {
 	for _, d := range services {
 		k.service(d)
 	}
+	k.reportMissing()
 	if len(k.pods) == 0 && len(k.problems) == 0 {
 		k.problem(Position{File: k.file}, "the manifest has no workload to run", "add a Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or CronJob")
 		return nil
@@ -235,6 +248,7 @@ func (k *kubeImport) run(nodes []*yaml.Node) *Stack {
 		k.sortPorts(p)
 		st.Pods = append(st.Pods, p.pod)
 	}
+	k.claims(st)
 	return st
 }
 
@@ -396,7 +410,7 @@ func (k *kubeImport) decode(d *kubeDoc, out any) (ok bool) {
 		}
 		node = yamlpos.Prune(d.node, drop, nil, true) // list items are nulled: indices, and so positions, stay
 	}
-	b, err := yaml.Marshal(node)
+	b, err := encodeText(node) // indent 2: see toNode
 	if err != nil {
 		k.problem(posOf(k.file, d.node), fmt.Sprintf("cannot read %s %q: %v", d.kind, d.name, err), "this is a bug in sidecar: please report it with the manifest")
 		return false
@@ -459,13 +473,16 @@ func (k *kubeImport) store(d *kubeDoc, m map[string]*kubeData, data *kubeData) {
 }
 
 // kubeWorkload is what the importer takes from a workload object: its metadata, its pod
-// template and where that template's PodSpec is, and a StatefulSet's claim templates.
+// template and where that template's PodSpec is, whether it runs to completion, and a
+// StatefulSet's claim templates and identity (pod NAME-0, hostname NAME-0, subdomain its
+// serviceName).
 type kubeWorkload struct {
-	meta     metav1.ObjectMeta
-	tmpl     corev1.PodTemplateSpec
-	specPath string
-	job      bool
-	claims   []corev1.PersistentVolumeClaim
+	meta                      metav1.ObjectMeta
+	tmpl                      corev1.PodTemplateSpec
+	specPath                  string
+	job                       bool
+	claims                    []corev1.PersistentVolumeClaim
+	name, hostname, subdomain string
 }
 
 // kubeAs decodes d as a T and takes the workload from it; ok is false when d cannot be
@@ -495,7 +512,8 @@ func (k *kubeImport) workload(d *kubeDoc) {
 	case "StatefulSet":
 		w, ok = kubeAs(k, d, func(o *appsv1.StatefulSet) kubeWorkload {
 			w := k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeStatefulSetFields)
-			w.claims = o.Spec.VolumeClaimTemplates
+			w.claims, w.name, w.subdomain = o.Spec.VolumeClaimTemplates, o.Name+"-0", o.Spec.ServiceName
+			w.hostname = w.name
 			return w
 		})
 	case "DaemonSet":
@@ -524,7 +542,7 @@ func (k *kubeImport) workload(d *kubeDoc) {
 		k.lost = true
 		return
 	}
-	if kp := k.pod(d, w.meta, w.tmpl, w.specPath, w.job); kp != nil {
+	if kp := k.pod(d, w); kp != nil {
 		k.claimTemplates(d, kp, w.claims)
 	}
 }
@@ -700,6 +718,9 @@ func (k *kubeImport) service(d *kubeDoc) {
 	ownName := svc.Name == kp.pod.Name || svc.Annotations[KubeAnnotationNodePortOf] == kp.pod.Name
 	if !ownName || len(renamed) > 0 {
 		msg := fmt.Sprintf("other pods reach %s by its pod name %s, at its container ports", kp.pod.Name, kp.pod.Name)
+		if svc.Name == kp.pod.Subdomain { // a StatefulSet's governing Service
+			msg = fmt.Sprintf("other pods reach %s as %s.%s or %s, at its container ports", kp.pod.Name, kp.pod.Hostname, svc.Name, kp.pod.Name)
+		}
 		if !ownName {
 			msg += fmt.Sprintf(", not as %s", svc.Name)
 		}

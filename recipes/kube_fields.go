@@ -10,8 +10,7 @@ const kubeNotHonoured = "not honoured by sidecar; ignored"
 
 const (
 	kubeScheduling = "pods are not scheduled onto nodes locally; ignored"
-	kubeResources  = "resource requests and limits are not applied locally; ignored"
-	kubeSecurity   = "security settings other than runAsUser and runAsGroup are not applied; ignored"
+	kubeResources  = "resource requests and limits of the whole pod are not applied locally (those of its containers are); ignored"
 )
 
 // kubeFieldTable maps each field to its reason, from reasons and the fields they are for.
@@ -29,7 +28,8 @@ func kubeFieldTable(byReason map[string][]string) map[string]string {
 // honoured, the rest warned field by field) and dnsPolicy (ClusterFirst is what the stack
 // network gives) are judged value by value.
 var kubePodSpecFields = kubeFieldTable(map[string][]string{
-	"":             {"volumes", "initContainers", "containers", "restartPolicy", "terminationGracePeriodSeconds", "shareProcessNamespace", "securityContext", "dnsPolicy", "enableServiceLinks", "automountServiceAccountToken", "schedulerName", "preemptionPolicy", "priority"},
+	"": {"volumes", "initContainers", "containers", "restartPolicy", "terminationGracePeriodSeconds", "shareProcessNamespace", "securityContext", "dnsPolicy", "enableServiceLinks",
+		"automountServiceAccountToken", "schedulerName", "preemptionPolicy", "priority", "hostname", "subdomain", "hostAliases", "dnsConfig", "serviceAccountName", "serviceAccount", "os"},
 	kubeScheduling: {"nodeSelector", "affinity", "tolerations", "nodeName", "topologySpreadConstraints", "schedulingGates", "priorityClassName"},
 	"the engine's default runtime is used; ignored":                                              {"runtimeClassName"},
 	"the pod gets a network namespace of its own on the stack network; the host's is not joined": {"hostNetwork"},
@@ -37,23 +37,18 @@ var kubePodSpecFields = kubeFieldTable(map[string][]string{
 	"the host's IPC namespace is not joined; ignored":                                            {"hostIPC"},
 	"the user namespace is not set; ignored":                                                     {"hostUsers"},
 	"images are pulled with the engine's own credentials; ignored":                               {"imagePullSecrets"},
-	"the pod's hostname is set by its infra container; ignored":                                  {"hostname", "hostnameOverride", "subdomain", "setHostnameAsFQDN"},
-	"extra /etc/hosts entries are not added; ignored":                                            {"hostAliases"},
-	"the pod uses the engine's DNS on the stack network; ignored":                                {"dnsConfig"},
 	"readiness gates are not evaluated; ignored":                                                 {"readinessGates"},
 	"no deadline is enforced; ignored":                                                           {"activeDeadlineSeconds"},
 	kubeResources:                                                                                {"overhead", "resources", "resourceClaims"},
-	"images run for the engine's own platform; ignored":                                          {"os"},
+	"the pod's hostname is its short name: hostname shows it, hostname -f the full one; ignored": {"setHostnameAsFQDN", "hostnameOverride"},
 	"ephemeral containers are not run; ignored":                                                  {"ephemeralContainers"},
-	"there is no service account locally, and no token is mounted; ignored":                      {"serviceAccountName", "serviceAccount"},
 })
 
 // restartPolicy, securityContext and imagePullPolicy (IfNotPresent is what sidecar does)
 // are judged value by value.
 var kubeContainerFields = kubeFieldTable(map[string][]string{
-	"":            {"name", "image", "command", "args", "workingDir", "ports", "envFrom", "env", "volumeMounts", "livenessProbe", "readinessProbe", "startupProbe", "tty", "restartPolicy", "securityContext", "imagePullPolicy", "terminationMessagePath", "terminationMessagePolicy"},
-	kubeResources: {"resources", "resizePolicy"},
-	"postStart and preStop hooks are not run; ignored":                 {"lifecycle"},
+	"": {"name", "image", "command", "args", "workingDir", "ports", "envFrom", "env", "volumeMounts", "livenessProbe", "readinessProbe", "startupProbe", "tty", "restartPolicy",
+		"securityContext", "imagePullPolicy", "terminationMessagePath", "terminationMessagePolicy", "resources", "resizePolicy", "lifecycle"},
 	"block devices are not mapped; ignored":                            {"volumeDevices"},
 	"containers do not get a stdin; ignored":                           {"stdin", "stdinOnce"},
 	"restart rules are not evaluated; the pod's restartPolicy applies": {"restartPolicyRules"},

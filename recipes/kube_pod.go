@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"github.com/sidecar-dev/sidecar/internal/suggest"
 	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
+	"maps"
 	"math"
 	"path"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -37,23 +37,28 @@ type kubeCtx struct {
 	spec     corev1.PodSpec
 	sp       string // path of the PodSpec
 	vols     map[string]kubeVol
+	downward []kubeDownward
 }
 
 // pod converts a pod template into a pod named after the workload.
-func (k *kubeImport) pod(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.PodTemplateSpec, sp string, job bool) *kubePod {
-	spec := tmpl.Spec
+func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) *kubePod {
+	meta, tmpl, sp, spec := w.meta, w.tmpl, w.specPath, w.tmpl.Spec
 	// Kubernetes puts every container of a pod in one IPC namespace.
-	pod := &Pod{Name: meta.Name, ShareIPC: true}
+	pod := &Pod{Name: orElse(w.name, meta.Name), ShareIPC: true, Job: w.job, Namespace: meta.Namespace,
+		Hostname: orElse(spec.Hostname, w.hostname), Subdomain: orElse(spec.Subdomain, w.subdomain),
+		ServiceAccount: orElse(spec.ServiceAccountName, spec.DeprecatedServiceAccount),
+		Labels:         tmpl.Labels, Annotations: tmpl.Annotations}
 	pk := PodKey(pod.Name)
 	k.pos.Set(pk, k.at(d, "metadata.name"))
 	kp := &kubePod{pod: pod, doc: d, labels: tmpl.Labels, ports: map[string]kubePortRef{},
-		unpublished: map[*Container][]kubeOpenPort{}, portOrder: map[*Container][]int{}}
+		unpublished: map[*Container][]kubeOpenPort{}, portOrder: map[*Container][]int{}, claims: map[string]string{}}
 	cx := &kubeCtx{d: d, kp: kp, meta: meta, tmplMeta: tmpl.ObjectMeta, spec: spec, sp: sp}
 	k.partOf(cx)
 	k.dependsOn(cx)
 
 	k.specFields(d, sp, kubePodSpecFields, kubeNotHonoured)
 	k.securityFields(d, sp+".securityContext")
+	k.podFields(cx)
 	if spec.ShareProcessNamespace != nil && *spec.ShareProcessNamespace {
 		pod.SharePID = true
 	}
@@ -76,9 +81,6 @@ func (k *kubeImport) pod(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.PodTemp
 			k.pos.Set(Field(pk, "stop_grace"), at)
 		}
 	}
-	if spec.DNSPolicy != "" && spec.DNSPolicy != corev1.DNSClusterFirst {
-		k.warnAt(d, sp+".dnsPolicy", "the pod uses the engine's DNS on the stack network; "+string(spec.DNSPolicy)+" is not honoured")
-	}
 	cx.vols = k.volumes(cx)
 
 	if len(spec.Containers) == 0 {
@@ -87,7 +89,7 @@ func (k *kubeImport) pod(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.PodTemp
 		return nil
 	}
 	mainIdx := k.mainIndex(cx)
-	mainRestart, initRestart := k.restartPolicies(cx, job)
+	mainRestart, initRestart := k.restartPolicies(cx, w.job)
 	// The model runs every init container before the first sidecar starts, so an init
 	// container listed after a native sidecar runs earlier than in Kubernetes (which starts
 	// that sidecar first): it keeps its place among the init containers, with a warning.
@@ -115,13 +117,39 @@ func (k *kubeImport) pod(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.PodTemp
 		if i == mainIdx {
 			continue
 		}
-		if job {
+		if w.job {
 			k.warnAt(d, p, fmt.Sprintf("%s is not the Job's main container (%s), so it runs as a sidecar: restarted when it exits, and stopped when main completes", c.Name, spec.Containers[mainIdx].Name))
 		}
 		pod.Sidecars = append(pod.Sidecars, k.container(cx, p, c, RoleSidecar, RestartDefault))
 	}
 	pod.Main = k.container(cx, fmt.Sprintf("%s.containers[%d]", sp, mainIdx), spec.Containers[mainIdx], RoleMain, mainRestart)
+	for _, dv := range cx.downward {
+		for name, content := range k.downwardFiles(cx, dv.path, dv.items) {
+			if dv.vol.Files == nil {
+				dv.vol.Files = map[string]string{}
+			}
+			dv.vol.Files[name] = content
+		}
+	}
+	// The pod's labels and annotations are kept for the downward API variables that read them.
+	reads := func(base string) bool {
+		for _, c := range pod.Containers() {
+			for _, r := range c.EnvRefs {
+				if strings.HasPrefix(r.Field, base) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if !reads(FieldLabels) {
+		pod.Labels = nil
+	}
+	if !reads(FieldAnnotations) {
+		pod.Annotations = nil
+	}
 	sort.SliceStable(pod.Volumes, func(a, b int) bool { return pod.Volumes[a].Name < pod.Volumes[b].Name })
+	k.injection(cx)
 	k.markRejected(cx)
 	k.pods = append(k.pods, kp)
 	return kp
@@ -165,7 +193,9 @@ var kubeModelFields = map[string][]string{
 	"image":          {"image"},
 	"readinessProbe": {"ready"},
 	"livenessProbe":  {"live"},
-	"startupProbe":   {"ready", "live"},
+	"startupProbe":   {"startup", "ready"},
+	"lifecycle":      {"post_start", "pre_stop"},
+	"resources":      {"resources"},
 }
 
 // markRejected marks the model fields made from fields the shape check left out as wrong
@@ -277,7 +307,21 @@ func (k *kubeImport) mainIndex(cx *kubeCtx) int {
 			return 0
 		}
 	}
-	return 0
+	// Else the first container that is not a well-known proxy or agent sidecar.
+	var apps []string
+	first := 0
+	for i, c := range cx.spec.Containers {
+		if !isKnownSidecar(c.Name, c.Image) {
+			if apps = append(apps, c.Name); len(apps) == 1 {
+				first = i
+			}
+		}
+	}
+	if len(apps) > 1 && cx.d.kind != "Job" && cx.d.kind != "CronJob" { // a Job's is said in pod()
+		k.warnAt(cx.d, cx.sp+".containers", fmt.Sprintf("pod %s could have %s as main; %s, the first, was chosen: name the main container with the annotation %s: NAME (or %s)",
+			cx.kp.pod.Name, kubeAnd(apps), apps[0], kubeDefaultContainer, KubeMainAnnotation))
+	}
+	return first
 }
 
 // partOf records the stack the workload belongs to: its app.kubernetes.io/part-of label, else
@@ -378,14 +422,25 @@ func (k *kubeImport) volumes(cx *kubeCtx) map[string]kubeVol {
 		vs := v.VolumeSource
 		vol := &Volume{Name: v.Name}
 		kv := kubeVol{}
+		vk := VolumeKey(pod.Name, v.Name)
 		switch {
+		case vs == corev1.VolumeSource{}: // an emptyDir, as the API server defaults it
 		case vs.EmptyDir != nil:
-			if vs.EmptyDir.Medium != "" {
-				k.warn(k.keyAt(cx.d, p+".emptyDir.medium"), field+".emptyDir.medium", "pod volumes live on the engine's disk; medium "+string(vs.EmptyDir.Medium)+" is not honoured")
+			if m := vs.EmptyDir.Medium; m == corev1.StorageMediumMemory {
+				vol.Medium = MediumMemory
+			} else if m != "" {
+				k.warn(k.keyAt(cx.d, p+".emptyDir.medium"), field+".emptyDir.medium", "medium "+string(m)+" is not honoured: the volume is on the engine's disk")
 			}
-			if vs.EmptyDir.SizeLimit != nil {
-				k.warn(k.keyAt(cx.d, p+".emptyDir.sizeLimit"), field+".emptyDir.sizeLimit", "pod volumes are not size-limited; ignored")
+			if q := vs.EmptyDir.SizeLimit; q != nil {
+				vol.SizeLimit = ByteSize(q.Value())
+				k.pos.Set(Field(vk, "size_limit"), k.at(cx.d, p+".emptyDir.sizeLimit"))
 			}
+		case strings.HasPrefix(v.Name, "kube-api-access-") && vs.Projected != nil:
+			k.warn(k.keyAt(cx.d, p), field, v.Name+" is the service account token and CA certificate the API server gives every pod; there is none locally, so it becomes an empty volume")
+			kv.readOnly = true
+		case vs.DownwardAPI != nil:
+			cx.downward = append(cx.downward, kubeDownward{vol, p + ".downwardAPI", vs.DownwardAPI.Items})
+			kv.readOnly = true
 		case vs.HostPath != nil:
 			kv = kubeVol{bind: true, hostPath: vs.HostPath.Path}
 		case vs.ConfigMap != nil:
@@ -406,8 +461,12 @@ func (k *kubeImport) volumes(cx *kubeCtx) map[string]kubeVol {
 					got = k.files(cx, sp+".configMap", k.configMaps, src.ConfigMap.Name, src.ConfigMap.Items, src.ConfigMap.Optional)
 				case src.Secret != nil:
 					got = k.files(cx, sp+".secret", k.secrets, src.Secret.Name, src.Secret.Items, src.Secret.Optional)
+				case src.DownwardAPI != nil:
+					cx.downward = append(cx.downward, kubeDownward{vol, sp + ".downwardAPI", src.DownwardAPI.Items})
+				case src.ServiceAccountToken != nil:
+					k.warnAt(cx.d, sp, "a service account token comes from the API server, which there is not locally; it is left out")
 				default:
-					k.warnAt(cx.d, sp, "only configMap and secret sources are projected; this one is left out")
+					k.warnAt(cx.d, sp, "only configMap, secret and downwardAPI sources are projected; this one is left out")
 				}
 				for name, content := range got {
 					files[name] = content
@@ -419,8 +478,8 @@ func (k *kubeImport) volumes(cx *kubeCtx) map[string]kubeVol {
 			kv.readOnly = true
 			k.modes(cx, p+".projected", vs.Projected.DefaultMode != nil)
 		case vs.PersistentVolumeClaim != nil:
-			k.warn(k.keyAt(cx.d, p+".persistentVolumeClaim"), field+".persistentVolumeClaim",
-				fmt.Sprintf("claim %s becomes a pod volume, created empty by sidecar up and removed by sidecar down", vs.PersistentVolumeClaim.ClaimName))
+			cx.kp.claims[v.Name] = vs.PersistentVolumeClaim.ClaimName // see claims
+			k.pos.Set("claim:"+vs.PersistentVolumeClaim.ClaimName, k.keyAt(cx.d, p+".persistentVolumeClaim"))
 		default:
 			kind := "this"
 			for _, pr := range yamlpos.Pairs(valueAt(cx.d.node, kubeParts(p)...)) {
@@ -504,17 +563,56 @@ func (k *kubeImport) files(cx *kubeCtx, p string, store map[string]*kubeData, na
 	return files
 }
 
-// missing reports a reference to a ConfigMap or Secret the file does not define.
+// kubeClusterObjects are the ConfigMaps a cluster makes in every namespace, which a pod as
+// the API server shows it refers to: what made each.
+var kubeClusterObjects = map[string]string{"kube-root-ca.crt": "the API server", "istio-ca-root-cert": "istiod"}
+
+// missing notes a reference to a ConfigMap or Secret the file does not define: a problem
+// per object, said once with every place it is referred to (see reportMissing); a
+// ConfigMap the cluster makes is a warning, once, and the volume or variable is empty.
 func (k *kubeImport) missing(cx *kubeCtx, p, kind, name string, store map[string]*kubeData) {
-	names := make([]string, 0, len(store))
-	for n := range store {
-		names = append(names, n)
+	id := kind + " " + name
+	if by, ok := kubeClusterObjects[name]; ok && kind == "ConfigMap" {
+		if !k.said[id] {
+			k.said[id] = true
+			k.warnAt(cx.d, p, fmt.Sprintf("ConfigMap %s is made by %s in every namespace of a cluster; it is not in this file, so what it holds is left out", name, by))
+		}
+		return
 	}
-	hint := fmt.Sprintf("add %s %s to this file, or mark the reference optional: true", kind, name)
-	if s := suggest.DidYouMean(name, names); s != "" {
-		hint = s + " or " + hint
+	if _, seen := k.absent[id]; !seen {
+		k.absentOrder = append(k.absentOrder, id)
 	}
-	k.problem(k.at(cx.d, p), fmt.Sprintf("%s %q is not defined in this file", kind, name), hint)
+	k.absent[id] = append(k.absent[id], k.at(cx.d, p))
+	if k.absentStore[id] == nil {
+		k.absentStore[id] = store
+	}
+}
+
+// reportMissing reports each ConfigMap or Secret the file refers to and does not define,
+// once, at its first reference.
+func (k *kubeImport) reportMissing() {
+	for _, id := range k.absentOrder {
+		kind, name, _ := strings.Cut(id, " ")
+		at := k.absent[id]
+		names := slices.Sorted(maps.Keys(k.absentStore[id]))
+		create := fmt.Sprintf("kubectl create configmap %s --from-file=FILE --dry-run=client -o yaml", name)
+		if kind == "Secret" {
+			create = fmt.Sprintf("kubectl create secret generic %s --from-literal=KEY=VALUE --dry-run=client -o yaml", name)
+		}
+		hint := fmt.Sprintf("add it to this file (%s prints one), or mark the references optional: true", create)
+		if s := suggest.DidYouMean(name, names); s != "" {
+			hint = s + " or " + hint
+		}
+		msg := fmt.Sprintf("%s %q is not defined in this file", kind, name)
+		if len(at) > 1 {
+			lines := make([]string, len(at))
+			for i, p := range at {
+				lines[i] = strconv.Itoa(p.Line)
+			}
+			msg += fmt.Sprintf(" (referred to %d times, on lines %s)", len(at), strings.Join(slices.Compact(lines), ", "))
+		}
+		k.problem(at[0], msg, hint)
+	}
 }
 
 // missingKey reports a reference to a key a ConfigMap or Secret does not have.
@@ -559,19 +657,20 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 		k.warnAt(d, p+".imagePullPolicy", "a missing image is pulled (IfNotPresent) rather than failing")
 	}
 	ct.User = k.user(cx, p, c)
-
-	vars := k.env(cx, p, c, ck)
-	if len(vars) > 0 {
-		ct.Env = vars
+	k.engineFields(cx, p, c, ct, ck)
+	k.env(cx, p, c, ct, ck)
+	// The kubelet expands $(VAR) in command and args with the container's environment: here,
+	// or, when they refer to a variable of the downward API, when the container is created.
+	refs := map[string]bool{}
+	for _, r := range ct.EnvRefs {
+		refs[r.Name] = true
 	}
-	if c.Command != nil {
-		ct.Entrypoint = kubeExpandAll(c.Command, vars)
-		record("entrypoint", p+".command")
+	ct.Entrypoint, ct.Command = kubeExpandAll(c.Command, ct.Env), kubeExpandAll(c.Args, ct.Env)
+	if slices.ContainsFunc(slices.Concat(c.Command, c.Args), func(s string) bool { return kubeRefers(s, refs) }) {
+		ct.Entrypoint, ct.Command, ct.ExpandRefs = slices.Clone(c.Command), slices.Clone(c.Args), true
 	}
-	if c.Args != nil {
-		ct.Command = kubeExpandAll(c.Args, vars)
-		record("command", p+".args")
-	}
+	record("entrypoint", p+".command")
+	record("command", p+".args")
 	for i, cp := range c.Ports {
 		pp := fmt.Sprintf("%s.ports[%d]", p, i)
 		if d.rejectedUnder(pp) {
@@ -624,12 +723,23 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	}
 	ct.Ready = k.probe(cx, p+".readinessProbe", c.ReadinessProbe, c, Field(ck, "ready"))
 	ct.Live = k.probe(cx, p+".livenessProbe", c.LivenessProbe, c, Field(ck, "live"))
-	if c.StartupProbe != nil {
-		k.startup(cx, p, c, ct, ck)
+	if role == RoleSidecar && ct.Ready == nil {
+		// A native sidecar's startup probe is what gates the next container: a ready probe.
+		ct.Ready = k.probe(cx, p+".startupProbe", c.StartupProbe, c, Field(ck, "ready"))
+	} else {
+		ct.Startup = k.probe(cx, p+".startupProbe", c.StartupProbe, c, Field(ck, "startup"))
 	}
-	if role == RoleInit && (ct.Ready != nil || ct.Live != nil) {
+	if role == RoleInit && (ct.Ready != nil || ct.Live != nil || ct.Startup != nil) {
 		k.warnAt(d, p, c.Name+" is an init container, which runs to completion; its probes are not used")
-		ct.Ready, ct.Live = nil, nil
+		ct.Ready, ct.Live, ct.Startup = nil, nil, nil
+	}
+	if lc := c.Lifecycle; lc != nil {
+		ct.PostStart = k.hook(cx, p+".lifecycle.postStart", lc.PostStart, c, Field(ck, "post_start"))
+		ct.PreStop = k.hook(cx, p+".lifecycle.preStop", lc.PreStop, c, Field(ck, "pre_stop"))
+		if lc.StopSignal != nil {
+			ct.StopSignal = string(*lc.StopSignal)
+			record("stop_signal", p+".lifecycle.stopSignal")
+		}
 	}
 	return ct
 }
@@ -681,103 +791,6 @@ func (k *kubeImport) user(cx *kubeCtx, p string, c corev1.Container) string {
 	return ""
 }
 
-// securityFields warns about every security setting other than runAsUser and runAsGroup.
-func (k *kubeImport) securityFields(d *kubeDoc, p string) {
-	k.specFields(d, p, map[string]string{"runAsUser": "", "runAsGroup": ""}, kubeSecurity)
-}
-
-var kubeEnvName = regexp.MustCompile(`^[-._a-zA-Z][-._a-zA-Z0-9]*$`)
-
-// env resolves a container's environment: envFrom first, then env, which wins; $(VAR) in
-// values refers to variables defined before, as the kubelet expands it.
-func (k *kubeImport) env(cx *kubeCtx, p string, c corev1.Container, ck string) Env {
-	d := cx.d
-	vars := Env{}
-	for i, ef := range c.EnvFrom {
-		ep := fmt.Sprintf("%s.envFrom[%d]", p, i)
-		if d.rejectedUnder(ep) {
-			continue // reported
-		}
-		var (
-			data     *kubeData
-			ok       bool
-			optional *bool
-			kind     string
-			name     string
-			refPath  string
-		)
-		switch {
-		case ef.ConfigMapRef != nil:
-			kind, name, optional, refPath = "ConfigMap", ef.ConfigMapRef.Name, ef.ConfigMapRef.Optional, ep+".configMapRef.name"
-			data, ok = k.configMaps[name]
-		case ef.SecretRef != nil:
-			kind, name, optional, refPath = "Secret", ef.SecretRef.Name, ef.SecretRef.Optional, ep+".secretRef.name"
-			data, ok = k.secrets[name]
-		default:
-			continue
-		}
-		if !ok {
-			if optional == nil || !*optional {
-				store := k.configMaps
-				if kind == "Secret" {
-					store = k.secrets
-				}
-				k.missing(cx, refPath, kind, name, store)
-			}
-			continue
-		}
-		keys := slices.Sorted(func(yield func(string) bool) {
-			for key := range data.data {
-				if !yield(key) {
-					return
-				}
-			}
-		})
-		for _, key := range keys {
-			n := ef.Prefix + key
-			if !kubeEnvName.MatchString(n) {
-				k.warnAt(d, ep, fmt.Sprintf("key %q of %s %s is not a valid variable name; it is skipped, as Kubernetes does", key, kind, name))
-				continue
-			}
-			vars[n] = data.data[key]
-			k.pos.Set(Field(ck, "env", n), k.keyAt(d, ep))
-		}
-	}
-	for i, e := range c.Env {
-		ep := fmt.Sprintf("%s.env[%d]", p, i)
-		if d.rejectedUnder(ep) {
-			continue // reported
-		}
-		at := k.keyAt(d, ep)
-		if e.ValueFrom == nil {
-			vars[e.Name] = kubeExpand(e.Value, vars)
-			k.pos.Set(Field(ck, "env", e.Name), at)
-			continue
-		}
-		vf := e.ValueFrom
-		var v string
-		var ok bool
-		switch {
-		case vf.ConfigMapKeyRef != nil:
-			v, ok = k.keyRef(cx, ep+".valueFrom.configMapKeyRef", k.configMaps, "ConfigMap", vf.ConfigMapKeyRef.Name, vf.ConfigMapKeyRef.Key, vf.ConfigMapKeyRef.Optional)
-		case vf.SecretKeyRef != nil:
-			v, ok = k.keyRef(cx, ep+".valueFrom.secretKeyRef", k.secrets, "Secret", vf.SecretKeyRef.Name, vf.SecretKeyRef.Key, vf.SecretKeyRef.Optional)
-		case vf.FieldRef != nil:
-			v, ok = k.fieldRef(cx, ep+".valueFrom.fieldRef", vf.FieldRef.FieldPath)
-		case vf.ResourceFieldRef != nil:
-			k.warn(k.keyAt(d, ep+".valueFrom.resourceFieldRef"), d.prefix+ep+".valueFrom.resourceFieldRef",
-				fmt.Sprintf("%s: resources are not limited locally, so %s is not set", c.Name, e.Name))
-		default:
-			k.warnAt(d, ep+".valueFrom", fmt.Sprintf("%s: this source of %s is not supported, so it is not set", c.Name, e.Name))
-		}
-		if ok {
-			vars[e.Name] = v
-			k.pos.Set(Field(ck, "env", e.Name), at)
-		}
-	}
-	return vars
-}
-
 // keyRef resolves a configMapKeyRef or secretKeyRef.
 func (k *kubeImport) keyRef(cx *kubeCtx, p string, store map[string]*kubeData, kind, name, key string, optional *bool) (string, bool) {
 	data, ok := store[name]
@@ -792,28 +805,6 @@ func (k *kubeImport) keyRef(cx *kubeCtx, p string, store map[string]*kubeData, k
 		k.missingKey(cx, p+".key", data, key)
 	}
 	return v, ok
-}
-
-var kubeFieldLabel = regexp.MustCompile(`^metadata\.(labels|annotations)\['(.*)'\]$`)
-
-// fieldRef resolves the fields of the downward API that are known locally.
-func (k *kubeImport) fieldRef(cx *kubeCtx, p, field string) (string, bool) {
-	switch field {
-	case "metadata.name":
-		return cx.kp.pod.Name, true
-	case "metadata.namespace":
-		return orElse(cx.meta.Namespace, "default"), true
-	}
-	if m := kubeFieldLabel.FindStringSubmatch(field); m != nil {
-		src := cx.tmplMeta.Labels
-		if m[1] == "annotations" {
-			src = cx.tmplMeta.Annotations
-		}
-		v, ok := src[m[2]]
-		return v, ok
-	}
-	k.warnAt(cx.d, p, field+" is not known outside a cluster, so the variable is not set")
-	return "", false
 }
 
 // kubeExpand expands $(VAR) references to vars as the kubelet does (ExpandVars): $$ is a
@@ -833,6 +824,9 @@ func kubeStaticEnv(env []corev1.EnvVar) map[string]string {
 }
 
 func kubeExpandAll(ss []string, vars map[string]string) []string {
+	if ss == nil {
+		return nil
+	}
 	out := make([]string, len(ss))
 	for i, s := range ss {
 		out[i] = kubeExpand(s, vars)
@@ -946,33 +940,4 @@ func (k *kubeImport) probePort(cx *kubeCtx, p string, port intstr.IntOrString, c
 	}
 	k.problem(k.at(cx.d, p), fmt.Sprintf("probe port %q is not the name of a port of container %s", port.StrVal, c.Name), hint)
 	return 0, false
-}
-
-// startup folds a startupProbe in. With no readinessProbe it becomes the ready probe: in
-// Kubernetes it is what gates the start of the next container, which is what ready does
-// here. With one, the time the startup probe allows becomes the ready (and live) probe's
-// start period, with a warning.
-func (k *kubeImport) startup(cx *kubeCtx, p string, c corev1.Container, ct *Container, ck string) {
-	d := cx.d
-	sp := p + ".startupProbe"
-	if ct.Ready == nil {
-		ct.Ready = k.probe(cx, sp, c.StartupProbe, c, Field(ck, "ready"))
-		return
-	}
-	pr := c.StartupProbe
-	period, threshold, delay := int64(pr.PeriodSeconds), int64(pr.FailureThreshold), max(int64(pr.InitialDelaySeconds), 0)
-	if period <= 0 {
-		period = 10 // Kubernetes' defaults
-	}
-	if threshold <= 0 {
-		threshold = 3
-	}
-	// Each factor is an int32: the sum fits an int64 and, in seconds, a Duration.
-	budget := Duration(time.Duration(delay+period*threshold) * time.Second)
-	for _, probe := range []*Probe{ct.Ready, ct.Live} {
-		if probe != nil && probe.StartPeriod < budget {
-			probe.StartPeriod = budget
-		}
-	}
-	k.warnAt(d, sp, fmt.Sprintf("%s: merged into the readinessProbe as a start period of %s (initialDelaySeconds + periodSeconds × failureThreshold)", c.Name, budget))
 }

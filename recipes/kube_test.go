@@ -62,7 +62,9 @@ spec:
 			mainRestart: RestartAlways, initRestarts: RestartOnFailure,
 			// The model runs init containers before any sidecar: more-setup cannot keep its
 			// place after native, and that is said, never silent.
-			warnings: []string{"m.yaml:9:7: warning: spec.initContainers[2]: init container more-setup is listed after the native sidecar native, which Kubernetes starts before running it; sidecar runs every init container before any sidecar starts, so more-setup runs first, without native"},
+			warnings: []string{"m.yaml:9:7: warning: spec.initContainers[2]: init container more-setup is listed after the native sidecar native, which Kubernetes starts before running it; sidecar runs every init container before any sidecar starts, so more-setup runs first, without native",
+				// kubectl says the same: "Defaulted container "app" out of: app, extra".
+				"m.yaml:11:3: warning: spec.containers: pod p could have app and extra as main; app, the first, was chosen: name the main container with the annotation kubectl.kubernetes.io/default-container: NAME (or sidecar.dev/main)"},
 		},
 		{
 			name: "the sidecar.dev/main annotation on the template names main",
@@ -225,10 +227,15 @@ spec:
 	want := Env{
 		"BIN": "app", "CM_A": "overridden", "CM_B": "b", "PW": "pw", "TOKEN": "t",
 		// $(PORT) is defined after URL, so it stays as written, as the kubelet leaves it.
-		"URL": "http://b:$(PORT)", "PORT": "80", "KEY": "from-cm", "POD": "p", "NS": "ns",
+		"URL": "http://b:$(PORT)", "PORT": "80", "KEY": "from-cm",
 	}
 	if !reflect.DeepEqual(c.Env, want) {
 		t.Errorf("env = %v\nwant  %v", c.Env, want)
+	}
+	// The downward API is resolved when the container is created, in the order written.
+	wantRefs := []EnvRef{{Name: "POD", Field: FieldName}, {Name: "NS", Field: FieldNamespace}, {Name: "IP", Field: FieldPodIP}}
+	if !reflect.DeepEqual(c.EnvRefs, wantRefs) || st.Pods[0].Namespace != "ns" {
+		t.Errorf("env refs = %+v, namespace %q", c.EnvRefs, st.Pods[0].Namespace)
 	}
 	if want := []string{"/bin/app", "$(LITERAL)", "$(UNKNOWN)"}; !reflect.DeepEqual(c.Entrypoint, want) {
 		t.Errorf("entrypoint = %q, want %q", c.Entrypoint, want)
@@ -240,7 +247,7 @@ spec:
 	for _, w := range ws {
 		fields = append(fields, w.Field)
 	}
-	want2 := []string{"spec.containers[0].envFrom[0]", "spec.containers[0].env[8].valueFrom.fieldRef"}
+	want2 := []string{"spec.containers[0].envFrom[0]"}
 	if !reflect.DeepEqual(fields, want2) {
 		t.Errorf("warnings on %v, want %v", fields, want2)
 	}
@@ -317,14 +324,15 @@ spec:
 	if !p.SharePID || !p.ShareIPC || p.StopGrace.D().Seconds() != 45 {
 		t.Errorf("pod: share_pid %v share_ipc %v stop_grace %v", p.SharePID, p.ShareIPC, p.StopGrace)
 	}
-	wantReady := &Probe{HTTP: &HTTPProbe{Port: 8080, Path: "/ready", Scheme: "https"}, Period: Duration(3e9), Timeout: Duration(2e9), Retries: 7,
-		// startup allows 2s × 5 = 10s, longer than the 4s initial delay
-		StartPeriod: Duration(10e9)}
+	wantReady := &Probe{HTTP: &HTTPProbe{Port: 8080, Path: "/ready", Scheme: "https"}, Period: Duration(3e9), Timeout: Duration(2e9), Retries: 7, StartPeriod: Duration(4e9)}
 	if !reflect.DeepEqual(c.Ready, wantReady) {
 		t.Errorf("ready = %+v / %+v", c.Ready, c.Ready.HTTP)
 	}
-	if c.Live == nil || c.Live.Exec == nil || c.Live.StartPeriod != Duration(10e9) {
+	if c.Live == nil || c.Live.Exec == nil || c.Live.StartPeriod != 0 {
 		t.Errorf("live = %+v", c.Live)
+	}
+	if want := (&Probe{TCP: &TCPProbe{Port: 8080}, Period: Duration(2e9), Retries: 5}); !reflect.DeepEqual(c.Startup, want) {
+		t.Errorf("startup = %+v, want %+v: it gates the other probes", c.Startup, want)
 	}
 	if want := []Port{{HostPort: 5353, ContainerPort: 53, Protocol: ProtoUDP}}; !reflect.DeepEqual(c.Ports, want) {
 		t.Errorf("ports = %+v, want %+v (only hostPorts are published)", c.Ports, want)
@@ -342,8 +350,8 @@ spec:
 	if !reflect.DeepEqual(p.Volumes, wantVols) {
 		t.Errorf("volumes = %+v", p.Volumes)
 	}
-	if len(ws) != 1 || ws[0].Field != "spec.containers[0].startupProbe" {
-		t.Errorf("warnings = %v, want one about the merged startupProbe", ws)
+	if len(ws) != 0 {
+		t.Errorf("warnings = %v, want none", ws)
 	}
 }
 
@@ -358,8 +366,8 @@ spec:
 			image: x
 			startupProbe: {tcpSocket: {port: 80}, periodSeconds: 1}
 `)
-	if r := st.Pods[0].Main.Ready; r == nil || r.TCP == nil || r.TCP.Port != 80 {
-		t.Errorf("ready = %+v, want the startup probe", r)
+	if r := st.Pods[0].Main.Startup; r == nil || r.TCP == nil || r.TCP.Port != 80 || st.Pods[0].Main.Ready != nil {
+		t.Errorf("startup = %+v, want the startup probe (and no ready probe)", r)
 	}
 	if len(ws) != 0 {
 		t.Errorf("warnings = %v, want none", ws)

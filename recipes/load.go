@@ -137,7 +137,7 @@ func detect(docs []*yaml.Node) SourceKind {
 			return SourceRecipe
 		case has("apiVersion") && has("kind"):
 			return SourceKube
-		case has("services"):
+		case has("services") || has("include"):
 			return SourceCompose
 		}
 	}
@@ -234,6 +234,7 @@ func Load(f File, opts Options) (*Stack, []Warning, error) {
 		}
 	}
 	sortWarnings(warns)
+	warns = slices.CompactFunc(warns, func(a, b Warning) bool { return a.String() == b.String() })
 	if err := probs.unique().Err(); err != nil {
 		return nil, warns, err
 	}

@@ -24,7 +24,14 @@ type Stack struct {
 	Pods []*Pod `json:"pods" yaml:"pods"`
 	// Backoff is the restart backoff for crashed containers of the whole stack.
 	Backoff Backoff `json:"backoff" yaml:"backoff"`
+	// Volumes are stack-scoped: created on up before any pod, removed on down after them,
+	// shared by every pod whose containers mount them (a compose named volume used by
+	// several pods). A mount names one when its pod has no volume of that name. Sorted.
+	Volumes []*Volume `json:"volumes,omitempty" yaml:"volumes,omitempty"`
 }
+
+// Volume returns the named stack volume, or nil.
+func (s *Stack) Volume(name string) *Volume { return findVolume(s.Volumes, name) }
 
 // Source says where a stack was read from.
 type Source struct {
@@ -119,8 +126,10 @@ func (p *Pod) Container(name string) *Container {
 }
 
 // Volume returns the named pod volume, or nil.
-func (p *Pod) Volume(name string) *Volume {
-	for _, v := range p.Volumes {
+func (p *Pod) Volume(name string) *Volume { return findVolume(p.Volumes, name) }
+
+func findVolume(vs []*Volume, name string) *Volume {
+	for _, v := range vs {
 		if v.Name == name {
 			return v
 		}
@@ -230,9 +239,13 @@ type Container struct {
 	Watch []WatchRule `json:"watch,omitempty" yaml:"watch,omitempty"`
 }
 
-// EnvRef is one downward-API variable. Exactly one of Field and Resource is set.
+// EnvRef is one downward-API variable. Exactly one of Field, Resource and Value is set.
 type EnvRef struct {
 	Name string `json:"name" yaml:"name"`
+	// Value is a value in which $(VAR) is expanded, with Kubernetes' rules, when the
+	// container is created: a Kubernetes env value that refers to an earlier variable only
+	// the running pod knows (`nodeName: $(NODE_NAME)`).
+	Value string `json:"value,omitempty" yaml:"value,omitempty"`
 	// Field is a Kubernetes fieldRef path: metadata.name, metadata.namespace, metadata.uid,
 	// metadata.labels['KEY'], metadata.annotations['KEY'], spec.nodeName (the engine's
 	// name), spec.serviceAccountName, status.podIP, status.podIPs, status.hostIP,

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"maps"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 )
@@ -38,6 +39,7 @@ func normalise(in *Stack, opts Options, env map[string]string, pos *Positions) (
 	if s.Backoff.Reset == 0 {
 		s.Backoff.Reset = Duration(DefaultBackoffReset)
 	}
+	slices.SortStableFunc(s.Volumes, func(a, b *Volume) int { return strings.Compare(a.Name, b.Name) })
 	for _, p := range s.Pods {
 		if p.Name == "" && len(s.Pods) == 1 {
 			p.Name = s.Name
@@ -48,7 +50,29 @@ func normalise(in *Stack, opts Options, env map[string]string, pos *Positions) (
 	return s, n.probs
 }
 
+// hostsOrder puts a pod's extra hosts in one order, whatever the input's: an entry per
+// address, its names sorted, entries by their first name.
+func hostsOrder(hosts []HostAlias) []HostAlias {
+	var out []HostAlias
+	for _, h := range hosts {
+		if i := slices.IndexFunc(out, func(o HostAlias) bool { return o.IP == h.IP }); i >= 0 {
+			out[i].Hostnames = append(out[i].Hostnames, h.Hostnames...)
+		} else {
+			out = append(out, HostAlias{IP: h.IP, Hostnames: slices.Clone(h.Hostnames)})
+		}
+	}
+	for i := range out {
+		slices.Sort(out[i].Hostnames)
+		out[i].Hostnames = slices.Compact(out[i].Hostnames)
+	}
+	slices.SortStableFunc(out, func(a, b HostAlias) int {
+		return strings.Compare(strings.Join(a.Hostnames, " "), strings.Join(b.Hostnames, " "))
+	})
+	return out
+}
+
 func (n *normaliser) pod(s *Stack, p *Pod) {
+	p.ExtraHosts = hostsOrder(p.ExtraHosts)
 	if p.StopGrace == 0 {
 		p.StopGrace = Duration(DefaultPodStopGrace)
 	}
@@ -59,6 +83,9 @@ func (n *normaliser) pod(s *Stack, p *Pod) {
 		p.Init = []*Container{}
 	}
 	slices.SortStableFunc(p.Volumes, func(a, b *Volume) int { return strings.Compare(a.Name, b.Name) })
+	if len(p.Volumes) == 0 {
+		p.Volumes = nil // one that went to the stack's leaves none: as if none were written
+	}
 	n.sortDependsOn(p)
 	if p.Main != nil {
 		if p.Main.Name == "" {
@@ -122,7 +149,31 @@ func (n *normaliser) container(s *Stack, p *Pod, c *Container) {
 			c.Image = fmt.Sprintf("%s-%s-%s:latest", s.Name, p.Name, c.Name)
 		}
 	}
-	for _, pr := range []*Probe{c.Ready, c.Live} {
+	// expand_refs matters only when expanding changes a word of the command line.
+	known := func(n string) (string, bool) {
+		_, ok := c.Env[n]
+		return "\x00", ok || slices.ContainsFunc(c.EnvRefs, func(r EnvRef) bool { return r.Name == n })
+	}
+	c.ExpandRefs = c.ExpandRefs && slices.ContainsFunc(slices.Concat(c.Entrypoint, c.Command), func(w string) bool { return ExpandVars(w, known) != w })
+	for _, h := range []*Hook{c.PostStart, c.PreStop} {
+		if h != nil && h.HTTP != nil && h.HTTP.Path == "" {
+			h.HTTP.Path = "/"
+		}
+	}
+	for i, d := range c.Devices {
+		c.Devices[i].ContainerPath, c.Devices[i].Permissions = orElse(d.ContainerPath, d.HostPath), orElse(d.Permissions, "rwm")
+	}
+	for _, caps := range [][]string{c.CapAdd, c.CapDrop} {
+		for i, name := range caps {
+			caps[i] = strings.TrimPrefix(strings.ToUpper(name), "CAP_")
+		}
+	}
+	if s := strings.ToUpper(c.StopSignal); s != "" && (s[0] < '0' || s[0] > '9') && !strings.HasPrefix(s, "SIG") {
+		c.StopSignal = "SIG" + s
+	} else {
+		c.StopSignal = s
+	}
+	for _, pr := range []*Probe{c.Ready, c.Live, c.Startup} {
 		if pr == nil {
 			continue
 		}
@@ -264,84 +315,39 @@ func dnsLabelFrom(s string) string {
 }
 
 // cloneStack deep-copies a stack so that normalisation never changes its input.
-func cloneStack(in *Stack) *Stack {
-	s := *in
-	s.Pods = make([]*Pod, 0, len(in.Pods))
-	for _, p := range in.Pods {
-		if p == nil {
-			continue
+func cloneStack(in *Stack) *Stack { return deepCopy(reflect.ValueOf(in)).Interface().(*Stack) }
+
+// deepCopy copies v and everything it points to, keeping nil pointers, slices and maps nil.
+func deepCopy(v reflect.Value) reflect.Value {
+	if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Slice || v.Kind() == reflect.Map) && v.IsNil() {
+		return v
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		out := reflect.New(v.Elem().Type())
+		out.Elem().Set(deepCopy(v.Elem()))
+		return out
+	case reflect.Slice:
+		out := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		for i := range v.Len() {
+			out.Index(i).Set(deepCopy(v.Index(i)))
 		}
-		cp := *p
-		cp.Main = cloneContainer(p.Main)
-		cp.Sidecars = cloneContainers(p.Sidecars)
-		cp.Init = cloneContainers(p.Init)
-		cp.DependsOn = slices.Clone(p.DependsOn)
-		cp.Volumes = nil
-		for _, v := range p.Volumes {
-			if v == nil {
-				continue
+		return out
+	case reflect.Map:
+		out := reflect.MakeMapWithSize(v.Type(), v.Len())
+		for it := v.MapRange(); it.Next(); {
+			out.SetMapIndex(it.Key(), deepCopy(it.Value()))
+		}
+		return out
+	case reflect.Struct:
+		out := reflect.New(v.Type()).Elem()
+		out.Set(v)
+		for i := range v.NumField() {
+			if out.Field(i).CanSet() {
+				out.Field(i).Set(deepCopy(v.Field(i)))
 			}
-			cv := *v
-			cv.Files = maps.Clone(v.Files)
-			cp.Volumes = append(cp.Volumes, &cv)
 		}
-		s.Pods = append(s.Pods, &cp)
+		return out
 	}
-	return &s
-}
-
-func cloneContainers(in []*Container) []*Container {
-	if in == nil {
-		return nil
-	}
-	out := make([]*Container, 0, len(in))
-	for _, c := range in {
-		if c != nil {
-			out = append(out, cloneContainer(c))
-		}
-	}
-	return out
-}
-
-func cloneContainer(in *Container) *Container {
-	if in == nil {
-		return nil
-	}
-	c := *in
-	if in.Build != nil {
-		b := *in.Build
-		b.Args = maps.Clone(in.Build.Args)
-		c.Build = &b
-	}
-	c.Command = slices.Clone(in.Command)
-	c.Entrypoint = slices.Clone(in.Entrypoint)
-	c.Env = maps.Clone(in.Env)
-	c.EnvFile = slices.Clone(in.EnvFile)
-	c.Ports = slices.Clone(in.Ports)
-	c.Volumes = slices.Clone(in.Volumes)
-	c.Ready = cloneProbe(in.Ready)
-	c.Live = cloneProbe(in.Live)
-	return &c
-}
-
-func cloneProbe(in *Probe) *Probe {
-	if in == nil {
-		return nil
-	}
-	p := *in
-	if in.HTTP != nil {
-		h := *in.HTTP
-		h.Headers = maps.Clone(in.HTTP.Headers)
-		p.HTTP = &h
-	}
-	if in.TCP != nil {
-		t := *in.TCP
-		p.TCP = &t
-	}
-	if in.Exec != nil {
-		e := *in.Exec
-		e.Command = slices.Clone(in.Exec.Command)
-		p.Exec = &e
-	}
-	return &p
+	return v
 }

@@ -13,6 +13,7 @@ import (
 //	"pod:NAME"                             a pod
 //	"pod:NAME/depends_on[I]"               one entry of a pod's depends_on
 //	"pod:NAME/volume:VOL"                  a pod volume
+//	"stack/volume:VOL"                     a stack volume (shared by the pods)
 //	"pod:NAME/container:NAME"              a container
 //	"pod:NAME/container:NAME/FIELD"        a field: image, build, ports[I], volumes[I],
 //	                                       env/VAR, ready, ready/http/port, live, ...
@@ -67,6 +68,9 @@ func ContainerKey(pod, container string) string {
 
 // VolumeKey is the key of a pod volume.
 func VolumeKey(pod, volume string) string { return PodKey(pod) + "/volume:" + volume }
+
+// StackVolumeKey is the key of a stack volume.
+func StackVolumeKey(volume string) string { return "stack/volume:" + volume }
 
 // Field appends a field path to a key: Field(k, "ports", 2) is k+"/ports[2]",
 // Field(k, "ready", "http", "port") is k+"/ready/http/port".

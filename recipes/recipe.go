@@ -23,7 +23,16 @@ var containerFields = []field[*Container]{
 	{"entrypoint", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Entrypoint, _ = d.words(k, v, "entrypoint") }},
 	{"workdir", func(d *decoder, k string, v *yaml.Node, c *Container) { c.WorkingDir, _ = d.str(k, v, "workdir") }},
 	{"user", func(d *decoder, k string, v *yaml.Node, c *Container) { c.User, _ = d.str(k, v, "user") }},
-	{"env", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Env = d.env(k, v) }},
+	{"env", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Env, c.EnvRefs = d.env(k, v, c.EnvRefs) }},
+	{"env_refs", func(d *decoder, k string, v *yaml.Node, c *Container) {
+		for i, e := range d.list(k, v, "env_refs", "env_refs: [{name: POD_IP, field: status.podIP}]") {
+			name, _ := yamlpos.Scalar(yamlpos.Value(e, "name"))
+			c.EnvRefs = append(c.EnvRefs, d.envRef(Field(k, i), name, e, "name"))
+		}
+	}},
+	{"expand_refs", func(d *decoder, k string, v *yaml.Node, c *Container) {
+		c.ExpandRefs, _ = d.boolean(k, v, "expand_refs")
+	}},
 	{"env_file", func(d *decoder, k string, v *yaml.Node, c *Container) { c.EnvFile = d.strList(k, v, "env_file") }},
 	{"ports", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Ports = d.ports(k, v) }},
 	{"volumes", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Volumes = d.mounts(k, v) }},
@@ -35,6 +44,159 @@ var containerFields = []field[*Container]{
 	}},
 	{"init", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Init, _ = d.boolean(k, v, "init") }},
 	{"tty", func(d *decoder, k string, v *yaml.Node, c *Container) { c.TTY, _ = d.boolean(k, v, "tty") }},
+	{"startup", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Startup = d.probe(k, v, "startup") }},
+	{"post_start", func(d *decoder, k string, v *yaml.Node, c *Container) { c.PostStart = d.hook(k, v, "post_start") }},
+	{"pre_stop", func(d *decoder, k string, v *yaml.Node, c *Container) { c.PreStop = d.hook(k, v, "pre_stop") }},
+	{"resources", func(d *decoder, k string, v *yaml.Node, c *Container) {
+		c.Resources = mapping(d, k, v, "resources", "{limits: {cpu: 500m, memory: 256Mi}}", resourcesFields)
+	}},
+	{"cap_add", func(d *decoder, k string, v *yaml.Node, c *Container) { c.CapAdd = d.strList(k, v, "cap_add") }},
+	{"cap_drop", func(d *decoder, k string, v *yaml.Node, c *Container) { c.CapDrop = d.strList(k, v, "cap_drop") }},
+	{"privileged", func(d *decoder, k string, v *yaml.Node, c *Container) {
+		c.Privileged, _ = d.boolean(k, v, "privileged")
+	}},
+	{"read_only", func(d *decoder, k string, v *yaml.Node, c *Container) { c.ReadOnly, _ = d.boolean(k, v, "read_only") }},
+	{"devices", func(d *decoder, k string, v *yaml.Node, c *Container) {
+		c.Devices = listOf(d, k, v, "devices", `devices: ["/dev/net/tun"]`, deviceFields, func(s string) Device {
+			parts := strings.SplitN(s, ":", 3)
+			dev := Device{HostPath: parts[0]}
+			if len(parts) > 1 {
+				dev.ContainerPath = parts[1]
+			}
+			if len(parts) > 2 {
+				dev.Permissions = parts[2]
+			}
+			return dev
+		})
+	}},
+	{"groups", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Groups = d.strList(k, v, "groups") }},
+	{"stop_signal", func(d *decoder, k string, v *yaml.Node, c *Container) { c.StopSignal, _ = d.str(k, v, "stop_signal") }},
+	{"shm_size", func(d *decoder, k string, v *yaml.Node, c *Container) { d.enum(k, v, "shm_size", &c.ShmSize) }},
+	{"ulimits", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Ulimits = d.ulimits(k, v) }},
+	{"watch", func(d *decoder, k string, v *yaml.Node, c *Container) {
+		c.Watch = listOf(d, k, v, "watch", "watch: [{path: ./src, action: sync, target: /app/src}]", watchFields, nil)
+	}},
+}
+
+var resourceListFields = []field[*ResourceList]{
+	{"cpu", func(d *decoder, k string, v *yaml.Node, r *ResourceList) { d.enum(k, v, "cpu", &r.CPU) }},
+	{"memory", func(d *decoder, k string, v *yaml.Node, r *ResourceList) { d.enum(k, v, "memory", &r.Memory) }},
+}
+
+var resourcesFields = []field[*Resources]{
+	{"limits", func(d *decoder, k string, v *yaml.Node, r *Resources) {
+		fields(d, k, v, "limits", "{cpu: 500m, memory: 256Mi}", resourceListFields, &r.Limits)
+	}},
+	{"requests", func(d *decoder, k string, v *yaml.Node, r *Resources) {
+		fields(d, k, v, "requests", "{cpu: 250m, memory: 128Mi}", resourceListFields, &r.Requests)
+	}},
+}
+
+var deviceFields = []field[*Device]{
+	{"host_path", func(d *decoder, k string, v *yaml.Node, x *Device) { x.HostPath, _ = d.str(k, v, "host_path") }},
+	{"container_path", func(d *decoder, k string, v *yaml.Node, x *Device) {
+		x.ContainerPath, _ = d.str(k, v, "container_path")
+	}},
+	{"permissions", func(d *decoder, k string, v *yaml.Node, x *Device) { x.Permissions, _ = d.str(k, v, "permissions") }},
+}
+
+var watchFields = []field[*WatchRule]{
+	{"path", func(d *decoder, k string, v *yaml.Node, w *WatchRule) { w.Path, _ = d.str(k, v, "watch path") }},
+	{"action", func(d *decoder, k string, v *yaml.Node, w *WatchRule) { d.enum(k, v, "watch action", &w.Action) }},
+	{"target", func(d *decoder, k string, v *yaml.Node, w *WatchRule) { w.Target, _ = d.str(k, v, "watch target") }},
+	{"ignore", func(d *decoder, k string, v *yaml.Node, w *WatchRule) { w.Ignore = d.strList(k, v, "watch ignore") }},
+}
+
+var ulimitFields = []field[*Ulimit]{
+	{"name", func(d *decoder, k string, v *yaml.Node, u *Ulimit) { u.Name, _ = d.str(k, v, "ulimit name") }},
+	{"soft", func(d *decoder, k string, v *yaml.Node, u *Ulimit) { u.Soft = d.int64(k, v, "ulimit soft") }},
+	{"hard", func(d *decoder, k string, v *yaml.Node, u *Ulimit) { u.Hard = d.int64(k, v, "ulimit hard") }},
+}
+
+// ulimits decodes {NAME: N} or {NAME: {soft, hard}} (compose's form) or a list of
+// {name, soft, hard} (the printed form).
+func (d *decoder) ulimits(k string, n *yaml.Node) []Ulimit {
+	if n.Kind != yaml.MappingNode {
+		return listOf(d, k, n, "ulimits", "ulimits: {nofile: {soft: 1024, hard: 4096}}", ulimitFields, nil)
+	}
+	var out []Ulimit
+	pairs := yamlpos.Pairs(n)
+	slices.SortStableFunc(pairs, func(a, b yamlpos.Pair) int { return strings.Compare(a.Key.Value, b.Key.Value) })
+	for _, p := range pairs {
+		u := Ulimit{Name: p.Key.Value}
+		fk := Field(k, len(out))
+		d.record(fk, p.Value)
+		if p.Value.Kind == yaml.MappingNode {
+			fields(d, fk, p.Value, "ulimit "+yamlpos.Clip(u.Name), "{soft: 1024, hard: 4096}", ulimitFields[1:], &u)
+		} else {
+			u.Soft = d.int64(fk, p.Value, "ulimit "+yamlpos.Clip(u.Name))
+			u.Hard = u.Soft
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
+var hookFields = []field[*Hook]{
+	{"exec", func(d *decoder, k string, v *yaml.Node, h *Hook) {
+		h.Exec = &ExecProbe{}
+		if v.Kind == yaml.MappingNode {
+			fields(d, k, v, "exec hook", "{command: [\"/drain\"]}", execProbeFields, h.Exec)
+		} else {
+			h.Exec.Command, _ = d.words(k, v, "exec hook command")
+		}
+	}},
+	{"http", func(d *decoder, k string, v *yaml.Node, h *Hook) {
+		h.HTTP = mapping(d, k, v, "http hook", "{port: 8080, path: /drain}", httpProbeFields)
+	}},
+	{"sleep", func(d *decoder, k string, v *yaml.Node, h *Hook) { h.Sleep, _ = d.duration(k, v, "sleep", true) }},
+}
+
+// hook decodes {exec: [...] | http: {port, path} | sleep: 5s}.
+func (d *decoder) hook(key string, n *yaml.Node, what string) *Hook {
+	return mapping(d, key, n, what, "{exec: [\"/drain\"]}, {http: {port: 8080, path: /drain}} or {sleep: 5s}", hookFields)
+}
+
+var envRefFields = []field[*EnvRef]{
+	{"field", func(d *decoder, k string, v *yaml.Node, r *EnvRef) { r.Field, _ = d.str(k, v, "field") }},
+	{"resource", func(d *decoder, k string, v *yaml.Node, r *EnvRef) { r.Resource, _ = d.str(k, v, "resource") }},
+	{"container", func(d *decoder, k string, v *yaml.Node, r *EnvRef) { r.Container, _ = d.str(k, v, "container") }},
+	{"divisor", func(d *decoder, k string, v *yaml.Node, r *EnvRef) { r.Divisor, _ = d.str(k, v, "divisor") }},
+	{"value", func(d *decoder, k string, v *yaml.Node, r *EnvRef) { r.Value, _ = d.str(k, v, "value") }},
+}
+
+// envRef decodes one downward-API variable {field | resource, container, divisor}.
+func (d *decoder) envRef(key, name string, n *yaml.Node, skip ...string) EnvRef {
+	r := EnvRef{Name: name}
+	d.record(key, n)
+	fields(d, key, n, fmt.Sprintf("env %q", yamlpos.Clip(name)), "{field: status.podIP} or {resource: limits.memory}", envRefFields, &r, skip...)
+	return r
+}
+
+// mapping decodes mapping n through table into a new T; nil when n is empty or not a mapping.
+func mapping[T any](d *decoder, key string, n *yaml.Node, what, example string, table []field[*T]) *T {
+	out := new(T)
+	if yamlpos.IsNull(n) || !fields(d, key, n, what, example, table, out) {
+		return nil
+	}
+	return out
+}
+
+// listOf decodes a list of mappings through table, or of strings through short (when set).
+func listOf[T any](d *decoder, key string, n *yaml.Node, what, example string, table []field[*T], short func(string) T) []T {
+	var out []T
+	for i, e := range d.list(key, n, what, example) {
+		ik := Field(key, i)
+		d.record(ik, e)
+		var x T
+		if s, ok := yamlpos.Scalar(e); ok && short != nil && !yamlpos.IsNull(e) {
+			x = short(s)
+		} else {
+			fields(d, ik, e, "each entry of "+what, example, table, &x)
+		}
+		out = append(out, x)
+	}
+	return out
 }
 
 // podFields are the fields of a pod; all but depends_on are also the flat form's top level.
@@ -46,13 +208,55 @@ var podFields = []field[*Pod]{
 	{"init", func(d *decoder, k string, v *yaml.Node, p *Pod) {
 		p.Init = d.containerList(p.Name, v, RoleInit, "init")
 	}},
-	{"volumes", func(d *decoder, k string, v *yaml.Node, p *Pod) { p.Volumes = d.podVolumes(p.Name, v) }},
+	{"volumes", func(d *decoder, k string, v *yaml.Node, p *Pod) {
+		p.Volumes = d.podVolumes(v, func(vol string) string { return VolumeKey(p.Name, vol) })
+	}},
 	{"depends_on", func(d *decoder, k string, v *yaml.Node, p *Pod) { p.DependsOn = d.strList(k, v, "depends_on") }},
 	{"share_pid", func(d *decoder, k string, v *yaml.Node, p *Pod) { p.SharePID, _ = d.boolean(k, v, "share_pid") }},
 	{"share_ipc", func(d *decoder, k string, v *yaml.Node, p *Pod) { p.ShareIPC, _ = d.boolean(k, v, "share_ipc") }},
 	{"stop_grace", func(d *decoder, k string, v *yaml.Node, p *Pod) {
 		p.StopGrace, _ = d.duration(k, v, "stop_grace", true)
 	}},
+	{"job", func(d *decoder, k string, v *yaml.Node, p *Pod) { p.Job, _ = d.boolean(k, v, "job") }},
+	{"hostname", func(d *decoder, k string, v *yaml.Node, p *Pod) { p.Hostname, _ = d.str(k, v, "hostname") }},
+	{"subdomain", func(d *decoder, k string, v *yaml.Node, p *Pod) { p.Subdomain, _ = d.str(k, v, "subdomain") }},
+	{"sysctls", func(d *decoder, k string, v *yaml.Node, p *Pod) {
+		p.Sysctls = d.stringMap(k, v, "sysctls", true, noValue)
+	}},
+	{"extra_hosts", func(d *decoder, k string, v *yaml.Node, p *Pod) {
+		p.ExtraHosts = listOf(d, k, v, "extra_hosts", `extra_hosts: ["db.local:10.0.0.5"]`, hostAliasFields, func(s string) HostAlias {
+			i := strings.IndexAny(s, ":=")
+			if i < 0 {
+				return HostAlias{Hostnames: []string{s}}
+			}
+			return HostAlias{IP: strings.Trim(s[i+1:], "[]"), Hostnames: []string{s[:i]}}
+		})
+	}},
+	{"dns", func(d *decoder, k string, v *yaml.Node, p *Pod) {
+		p.DNS = mapping(d, k, v, "dns", "{nameservers: [1.1.1.1], searches: [corp.example], options: [ndots:2]}", dnsFields)
+	}},
+	{"namespace", func(d *decoder, k string, v *yaml.Node, p *Pod) { p.Namespace, _ = d.str(k, v, "namespace") }},
+	{"labels", func(d *decoder, k string, v *yaml.Node, p *Pod) {
+		p.Labels = d.stringMap(k, v, "labels", false, noValue)
+	}},
+	{"annotations", func(d *decoder, k string, v *yaml.Node, p *Pod) {
+		p.Annotations = d.stringMap(k, v, "annotations", false, noValue)
+	}},
+	{"service_account", func(d *decoder, k string, v *yaml.Node, p *Pod) { p.ServiceAccount, _ = d.str(k, v, "service_account") }},
+}
+
+// noValue takes an entry written without a value as an empty string.
+func noValue(string, *yaml.Node) (string, bool) { return "", true }
+
+var hostAliasFields = []field[*HostAlias]{
+	{"ip", func(d *decoder, k string, v *yaml.Node, h *HostAlias) { h.IP, _ = d.str(k, v, "ip") }},
+	{"hostnames", func(d *decoder, k string, v *yaml.Node, h *HostAlias) { h.Hostnames = d.strList(k, v, "hostnames") }},
+}
+
+var dnsFields = []field[*DNSConfig]{
+	{"nameservers", func(d *decoder, k string, v *yaml.Node, c *DNSConfig) { c.Nameservers = d.strList(k, v, "nameservers") }},
+	{"searches", func(d *decoder, k string, v *yaml.Node, c *DNSConfig) { c.Searches = d.strList(k, v, "searches") }},
+	{"options", func(d *decoder, k string, v *yaml.Node, c *DNSConfig) { c.Options = d.strList(k, v, "options") }},
 }
 
 func flatPodFields() []field[*Pod] {
@@ -102,7 +306,7 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 			continue
 		}
 		i := slices.IndexFunc(flatTable, func(f field[*Pod]) bool { return f.name == key })
-		if i >= 0 && podsNode != nil {
+		if i >= 0 && podsNode != nil && key != "volumes" {
 			if key == "main" {
 				d.problem(k, "with pods:, each pod has its own main: move this main into one of the pods",
 					"main and pods cannot both be set")
@@ -112,6 +316,11 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 			}
 		}
 		switch {
+		case key == "volumes" && podsNode != nil:
+			throwaway := d.pos
+			d.pos = real
+			st.Volumes = d.podVolumes(v, StackVolumeKey)
+			d.pos = throwaway
 		case key == "name":
 			d.str("name", v, "name") // recorded by loadRecipe
 		case key == "pods":
@@ -230,15 +439,28 @@ func (d *decoder) container(pod string, n *yaml.Node, role Role, where string) *
 }
 
 // env decodes a container's environment; an entry without a value takes the variable from
-// the environment sidecar runs in, and is left out (with a warning) when it is not set.
-func (d *decoder) env(key string, n *yaml.Node) Env {
+// the environment sidecar runs in, and is left out (with a warning) when it is not set. An
+// entry whose value is a mapping ({field: status.podIP}) is a downward-API variable: it
+// goes to refs, in file order.
+func (d *decoder) env(key string, n *yaml.Node, refs []EnvRef) (Env, []EnvRef) {
+	if n.Kind == yaml.MappingNode {
+		plain := &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
+		for _, p := range yamlpos.Pairs(n) {
+			if p.Value.Kind == yaml.MappingNode {
+				refs = append(refs, d.envRef(Field(key, p.Key.Value), p.Key.Value, p.Value))
+			} else {
+				plain.Content = append(plain.Content, p.Key, p.Value)
+			}
+		}
+		n = plain
+	}
 	return d.stringMap(key, n, "env", true, func(name string, at *yaml.Node) (string, bool) {
 		if val, ok := d.lookup(name); ok {
 			return val, true
 		}
 		d.warn(at, name, "env %s has no value and is not set in the environment, so it is left out: give it a value or set it", name)
 		return "", false
-	})
+	}), refs
 }
 
 var buildFields = []field[*Build]{
@@ -429,20 +651,21 @@ func (d *decoder) longMount(key string, n *yaml.Node) Mount {
 
 var volumeFields = []field[*Volume]{
 	{"files", func(d *decoder, k string, v *yaml.Node, vol *Volume) {
-		vol.Files = d.stringMap(k, v, "files", false, func(string, *yaml.Node) (string, bool) {
-			return "", true // an empty file
-		})
+		vol.Files = d.stringMap(k, v, "files", false, noValue)
 	}},
+	{"medium", func(d *decoder, k string, v *yaml.Node, vol *Volume) { d.enum(k, v, "volume medium", &vol.Medium) }},
+	{"size_limit", func(d *decoder, k string, v *yaml.Node, vol *Volume) { d.enum(k, v, "size_limit", &vol.SizeLimit) }},
 }
 
-// podVolumes decodes a pod's volumes: a mapping of name to {} or {files: {name: content}},
-// or a list of {name, files}.
-func (d *decoder) podVolumes(pod string, n *yaml.Node) []*Volume {
+// podVolumes decodes a pod's (or the stack's) volumes: a mapping of name to {} or
+// {files: {name: content}, medium, size_limit}, or a list of them with a name; keyOf is the
+// position key of each.
+func (d *decoder) podVolumes(n *yaml.Node, keyOf func(string) string) []*Volume {
 	const hint = "write volumes as a mapping, e.g. volumes: {logs: {}}"
 	var out []*Volume
 	one := func(name string, at, v *yaml.Node, skip ...string) {
 		vol := &Volume{Name: name}
-		key := VolumeKey(pod, name)
+		key := keyOf(name)
 		d.record(key, at)
 		fields(d, key, v, fmt.Sprintf("volume %q", yamlpos.Clip(name)), "{} or {files: {app.conf: \"...\"}}", volumeFields, vol, skip...)
 		out = append(out, vol)
@@ -467,7 +690,7 @@ func (d *decoder) podVolumes(pod string, n *yaml.Node) []*Volume {
 		}
 	default:
 		if !yamlpos.IsNull(n) {
-			d.expect(PodKey(pod)+"/volumes", n, "volumes", "a mapping of volume names", hint)
+			d.expect(strings.TrimSuffix(keyOf(""), ":")+"s", n, "volumes", "a mapping of volume names", hint)
 		}
 	}
 	return out
@@ -518,7 +741,7 @@ var httpProbeFields = []field[*HTTPProbe]{
 	{"host", func(d *decoder, k string, v *yaml.Node, h *HTTPProbe) { h.Host, _ = d.str(k, v, "http probe host") }},
 	{"scheme", func(d *decoder, k string, v *yaml.Node, h *HTTPProbe) { h.Scheme, _ = d.str(k, v, "http probe scheme") }},
 	{"headers", func(d *decoder, k string, v *yaml.Node, h *HTTPProbe) {
-		h.Headers = d.stringMap(k, v, "http probe headers", false, func(string, *yaml.Node) (string, bool) { return "", true })
+		h.Headers = d.stringMap(k, v, "http probe headers", false, noValue)
 	}},
 }
 

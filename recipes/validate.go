@@ -22,10 +22,13 @@ type validator struct {
 	stat  func(string) (fs.FileInfo, error)
 	probs Problems
 	warns []Warning
+	// said holds what was said at each place: the same mistake at the same place (a field
+	// of a YAML anchor that several services merge) is said once, for its first container.
+	said map[string]bool
 }
 
 func validate(s *Stack, pos *Positions, bad map[string]bool, stat func(string) (fs.FileInfo, error)) (Problems, []Warning) {
-	v := &validator{s: s, pos: pos, bad: bad, stat: stat}
+	v := &validator{s: s, pos: pos, bad: bad, stat: stat, said: map[string]bool{}}
 	v.stack()
 	return v.probs, v.warns
 }
@@ -43,7 +46,19 @@ func (v *validator) problem(key, hint, format string, args ...any) {
 		i := max(strings.LastIndexAny(k, "/["), 0)
 		k = k[:i]
 	}
-	v.probs = append(v.probs, Problem{Pos: v.pos.At(key), Message: fmt.Sprintf(format, args...), Hint: hint})
+	if at := v.pos.At(key); v.once(at, format+hint) {
+		v.probs = append(v.probs, Problem{Pos: at, Message: fmt.Sprintf(format, args...), Hint: hint})
+	}
+}
+
+// once reports whether what (a message's format) was not said at pos yet, and notes it.
+func (v *validator) once(pos Position, what string) bool {
+	id := pos.String() + "\x00" + what
+	if pos.Line == 0 || !v.said[id] {
+		v.said[id] = true
+		return true
+	}
+	return false
 }
 
 // say picks the hint written in the terms of the input the stack came from: a recipe's, a
@@ -60,7 +75,9 @@ func (v *validator) say(recipe, compose, kube string) string {
 }
 
 func (v *validator) warn(key, field, format string, args ...any) {
-	v.warns = append(v.warns, Warning{Pos: v.pos.At(key), Field: field, Message: fmt.Sprintf(format, args...)})
+	if at := v.pos.At(key); v.once(at, format) {
+		v.warns = append(v.warns, Warning{Pos: at, Field: field, Message: fmt.Sprintf(format, args...)})
+	}
 }
 
 var dnsLabelRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
@@ -106,6 +123,7 @@ func (v *validator) stack() {
 			"declare a service, e.g. services: {web: {image: nginx}}",
 			"add a workload, e.g. a Pod or a Deployment"), "the stack has no pods")
 	}
+	v.volumes(s.Volumes, "the stack", StackVolumeKey)
 	seenPods := map[string]bool{}
 	for _, p := range s.Pods {
 		pk := PodKey(p.Name)
@@ -131,21 +149,13 @@ func (v *validator) pod(p *Pod) {
 	if p.StopGrace < 0 {
 		v.problem(Field(pk, "stop_grace"), "write a positive duration like 30s", "pod stop_grace must not be negative")
 	}
-	vols := make([]string, 0, len(p.Volumes))
-	seenVol := map[string]bool{}
-	for _, vol := range p.Volumes {
-		vk := VolumeKey(p.Name, vol.Name)
-		if seenVol[vol.Name] {
-			v.problem(vk, "give each volume its own name", "volume %q is declared twice in pod %q", vol.Name, p.Name)
-		}
-		seenVol[vol.Name] = true
-		vols = append(vols, vol.Name)
-		v.dnsLabel(vk, "volume", vol.Name)
-		for _, f := range sortedKeys(vol.Files) {
-			if f == "" || path.IsAbs(f) || filepath.IsAbs(f) || slices.Contains(strings.Split(filepath.ToSlash(f), "/"), "..") {
-				v.problem(Field(vk, "files", f), "name files relative to the volume, like app.conf or conf.d/app.conf",
-					"file name %q in volume %q must be a relative path inside the volume", yamlpos.Clip(f), vol.Name)
-			}
+	v.podFields(p)
+	vols := v.volumes(p.Volumes, "pod "+p.Name, func(name string) string { return VolumeKey(p.Name, name) })
+	for _, sv := range v.s.Volumes {
+		if slices.Contains(vols, sv.Name) {
+			v.problem(VolumeKey(p.Name, sv.Name), "rename one of them", "pod %s declares volume %s, which is also a volume of the stack", p.Name, sv.Name)
+		} else {
+			vols = append(vols, sv.Name)
 		}
 	}
 	seen := map[string]bool{}
@@ -170,6 +180,33 @@ func (v *validator) pod(p *Pod) {
 				"stop_grace %s of %q is longer than the pod's whole stop budget %s, so it is cut to fit: raise the pod's stop_grace or lower this one", c.StopGrace, c.Name, p.StopGrace)
 		}
 	}
+}
+
+// volumes checks the volumes of a pod (or of the stack, which are mounted with no files),
+// and returns their names.
+func (v *validator) volumes(vs []*Volume, owner string, keyOf func(string) string) []string {
+	var names []string
+	for _, vol := range vs {
+		vk := keyOf(vol.Name)
+		if slices.Contains(names, vol.Name) {
+			v.problem(vk, "give each volume its own name", "volume %q is declared twice in %s", vol.Name, owner)
+		}
+		names = append(names, vol.Name)
+		v.dnsLabel(vk, "volume", vol.Name)
+		if vol.SizeLimit > 0 && vol.Medium != MediumMemory {
+			v.warn(Field(vk, "size_limit"), "size_limit", "volume %s of %s is on the engine's disk, where its size_limit %s is not enforced (a volume with medium: memory is a tmpfs of that size)", vol.Name, owner, vol.SizeLimit)
+		}
+		if len(vol.Files) > 0 && owner == "the stack" {
+			v.problem(Field(vk, "files"), "put the files in a volume of the pod that mounts them", "stack volume %s cannot hold files", vol.Name)
+		}
+		for _, f := range sortedKeys(vol.Files) {
+			if f == "" || path.IsAbs(f) || filepath.IsAbs(f) || slices.Contains(strings.Split(filepath.ToSlash(f), "/"), "..") {
+				v.problem(Field(vk, "files", f), "name files relative to the volume, like app.conf or conf.d/app.conf",
+					"file name %q in volume %q must be a relative path inside the volume", yamlpos.Clip(f), vol.Name)
+			}
+		}
+	}
+	return names
 }
 
 func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
@@ -206,8 +243,10 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 		if c.Ready != nil {
 			v.problem(Field(ck, "ready"), "remove the probe, or move the container to sidecars", "init container %q cannot have a ready probe: it runs to completion", c.Name)
 		}
-		if c.Live != nil {
-			v.problem(Field(ck, "live"), "remove the probe, or move the container to sidecars", "init container %q cannot have a live probe: it runs to completion", c.Name)
+		for which, pr := range map[string]*Probe{"live": c.Live, "startup": c.Startup} {
+			if pr != nil {
+				v.problem(Field(ck, which), "remove the probe, or move the container to sidecars", "init container %q cannot have a %s probe: it runs to completion", c.Name, which)
+			}
 		}
 	}
 	for i, pt := range c.Ports {
@@ -255,13 +294,15 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 					src = filepath.Join(v.s.Dir, src)
 				}
 				if _, err := v.stat(src); err != nil {
-					v.warn(k, "volumes", "bind mount source %s of %s does not exist (the engine will refuse or create an empty directory): create it or fix the path", m.Source, label)
+					v.warn(k, "volumes", "bind mount source %s does not exist (the engine will refuse, or create an empty directory): create it or fix the path", m.Source)
 				}
 			}
 		}
 	}
 	v.probe(Field(ck, "ready"), "ready", label, c.Ready)
 	v.probe(Field(ck, "live"), "live", label, c.Live)
+	v.probe(Field(ck, "startup"), "startup", label, c.Startup)
+	v.engineFields(p, c, ck, label)
 	v.execLimits(ck, label, c)
 }
 
@@ -504,32 +545,38 @@ func (v *validator) hostPorts() {
 }
 
 // engineNames checks that the engine object names sidecar derives, <stack>-<pod>-<name> for
-// containers, the infra container and pod volumes, do not collide: "a-b"/"c" and "a"/"b-c"
-// would both become <stack>-a-b-c.
+// containers, the infra container and pod volumes (<stack>-<volume> for stack volumes), do
+// not collide: "a-b"/"c" and "a"/"b-c" would both become <stack>-a-b-c. Containers and
+// volumes are compared with their own kind only: the engine keeps them apart.
 func (v *validator) engineNames() {
 	owner := map[string]string{}
-	check := func(key, pod, name, what string) {
-		full := fmt.Sprintf("%s-%s-%s", v.s.Name, pod, name)
+	check := func(kind, key, full, what string) {
 		if len(full) > 253 {
 			v.problem(key, "shorten the stack, pod or container name", "engine name %q is longer than 253 characters", yamlpos.Clip(full))
 		}
-		if prev, dup := owner[full]; dup && prev != what {
-			v.problem(key, "rename the pod or the container so that the names differ once joined with '-'",
+		if prev, dup := owner[kind+full]; dup && prev != what {
+			v.problem(key, "rename the pod or the "+kind+" so that the names differ once joined with '-'",
 				"%s and %s would both be named %q in the engine", prev, what, full)
 			return
 		}
-		owner[full] = what
+		owner[kind+full] = what
+	}
+	for _, vol := range v.s.Volumes {
+		check("volume", StackVolumeKey(vol.Name), v.s.Name+"-"+vol.Name, fmt.Sprintf("volume %q of the stack", vol.Name))
 	}
 	for _, p := range v.s.Pods {
-		check(PodKey(p.Name), p.Name, "infra", fmt.Sprintf("the infra container of pod %q", p.Name))
+		prefix := v.s.Name + "-" // the engine's names: shorter for the pod named like the stack
+		if p.Name != v.s.Name {
+			prefix += p.Name + "-"
+		}
+		check("container", PodKey(p.Name), prefix+"infra", fmt.Sprintf("the infra container of pod %q", p.Name))
 		for _, c := range p.Containers() {
-			if c.Name == "infra" {
-				continue // reported as reserved
+			if c.Name != "infra" { // else reported as reserved
+				check("container", ContainerKey(p.Name, c.Name), prefix+c.Name, fmt.Sprintf("container %q of pod %q", c.Name, p.Name))
 			}
-			check(ContainerKey(p.Name, c.Name), p.Name, c.Name, fmt.Sprintf("container %q of pod %q", c.Name, p.Name))
 		}
 		for _, vol := range p.Volumes {
-			check(VolumeKey(p.Name, vol.Name), p.Name, vol.Name, fmt.Sprintf("volume %q of pod %q", vol.Name, p.Name))
+			check("volume", VolumeKey(p.Name, vol.Name), prefix+vol.Name, fmt.Sprintf("volume %q of pod %q", vol.Name, p.Name))
 		}
 	}
 }

@@ -74,7 +74,7 @@ ports, and a ConfigMap per bind-mounted file. See docs/export.md for the mapping
 			return exportRun(opts)
 		},
 	}
-	cmd.Flags().String("kind", "", "workload kind for every pod: deployment, job or pod (default: Deployment, or Job when main runs to completion)")
+	cmd.Flags().String("kind", "", "workload kind for every pod: deployment, job or pod (default: Job for a job pod, Deployment when main restarts always, else Pod)")
 	_ = cmd.RegisterFlagCompletionFunc("kind", cobra.FixedCompletions([]string{"deployment", "job", "pod"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }

@@ -19,7 +19,8 @@ func TestExportCommands(t *testing.T) {
 		code     int
 		out, err string
 	}{
-		{"kube", []string{"export", "kube", "-f", flat}, 0, "kind: Job", "build (context ./shipper) cannot be expressed in Kubernetes"},
+		{"kube", []string{"export", "kube", "-f", flat}, 0, "kind: Pod", "build (context ./shipper) cannot be expressed in Kubernetes"},
+		{"kube job", []string{"export", "kube", "-f", flat, "--kind", "job"}, 0, "kind: Job", ""},
 		{"kube deployment", []string{"export", "kube", "-f", flat, "--kind", "deployment"}, 0, "kind: Deployment", "it becomes restart: always"},
 		{"kube pod", []string{"export", "kube", "-f", flat, "--kind", "Pod"}, 0, "kind: Pod", ""},
 		{"kube bad kind", []string{"export", "kube", "-f", flat, "--kind", "statefulset"}, 2, "", `unknown workload kind "statefulset": use one of deployment, job, pod`},

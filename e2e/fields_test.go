@@ -1,0 +1,147 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/moby/moby/client"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+)
+
+// Issue 9's acceptance, from files as users write them, run by `sidecar up`: what the engine
+// can honour of a Kubernetes Pod and of a compose file is honoured, and the engine says so.
+
+// exec runs cmd in the stack's container name and returns its output.
+func (s *scenario) exec(name string, cmd ...string) string {
+	s.t.Helper()
+	res, err := s.d.Exec(s.ctx, s.container(name).ID, cmd)
+	if err != nil || res.ExitCode != 0 {
+		s.t.Fatalf("exec %q in %s: exit %d, %v\n%s", cmd, name, res.ExitCode, err, res.Output)
+	}
+	return res.Output
+}
+
+func TestKubernetesFieldsFromAManifest(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "honoured-kube")
+	hooks := filepath.Join(t.TempDir(), "hooks")
+	if err := os.Mkdir(hooks, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(hooks, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	manifest, err := os.ReadFile(s.recipe("pod.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A manifest has no variables: a copy with the image and the hooks' directory, in a
+	// directory named like the stack (a manifest's stack is named after its directory).
+	dir := filepath.Join(t.TempDir(), s.stack)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "pod.yaml")
+	text := strings.NewReplacer("${SIDECAR_TEST_IMAGE}", s.image, "${HOOKS_DIR}", hooks).Replace(string(manifest))
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	up := s.start("up", "-f", file)
+	s.eventually("the pod running", up, startDeadline, s.running("web", "proxy"))
+
+	// The engine's own view: main's limits and capability, the infra container's hosts.
+	inspect := func(name string) client.ContainerInspectResult {
+		res, err := s.d.Client().ContainerInspect(s.ctx, s.container(name).ID, client.ContainerInspectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	web, infra := inspect("web").Container, inspect("infra").Container
+	if hc := web.HostConfig; hc.NanoCPUs != 500_000_000 || hc.Memory != 64<<20 ||
+		!(slices.Contains(hc.CapAdd, "NET_ADMIN") || slices.Contains(hc.CapAdd, "CAP_NET_ADMIN")) {
+		t.Errorf("web: NanoCpus %d Memory %d CapAdd %v, want 500m, 64Mi, NET_ADMIN", hc.NanoCPUs, hc.Memory, hc.CapAdd)
+	}
+	if !slices.Contains(infra.HostConfig.ExtraHosts, "db.internal:10.1.2.3") {
+		t.Errorf("infra ExtraHosts %v", infra.HostConfig.ExtraHosts)
+	}
+	// From inside main: the host alias, the tmpfs, the downward API.
+	if hosts := s.exec("web", "/peek", "-cat", "/etc/hosts", "-grep", "db.internal"); !strings.Contains(hosts, "10.1.2.3") {
+		t.Errorf("/etc/hosts: %q", hosts)
+	}
+	if m := s.exec("web", "/peek", "-cat", "/proc/mounts", "-grep", " /scratch "); !strings.Contains(m, "tmpfs") || !strings.Contains(m, "size=16384k") {
+		t.Errorf("/scratch is not a 16Mi tmpfs: %q", m)
+	}
+	var ip string
+	for _, n := range infra.NetworkSettings.Networks {
+		ip = n.IPAddress.String()
+	}
+	env := s.exec("web", "/peek", "-env")
+	if !strings.Contains(env, "POD_IP="+ip+"\n") || !strings.Contains(env, "POD_NAME=shop\n") || ip == "" {
+		t.Errorf("the environment has no POD_IP=%s and POD_NAME=shop:\n%s", ip, env)
+	}
+	if want := fmt.Sprintf("ip=%s name=shop", ip); !slices.Contains(web.Args, want) {
+		t.Errorf("main's arguments %q, want %q expanded", web.Args, want)
+	}
+
+	up.signal(syscall.SIGTERM)
+	if code := up.wait(); code != 130 {
+		t.Errorf("up exited %d after SIGTERM, want 130\n%s", code, up.output())
+	}
+	order, err := os.ReadFile(filepath.Join(hooks, "order"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Fields(string(order)), []string{"proxy-post-start", "web-post-start", "web-pre-stop", "proxy-pre-stop"}; !slices.Equal(got, want) {
+		t.Errorf("hooks ran in the order %v, want %v", got, want)
+	}
+	s.nothingLeft()
+}
+
+func TestComposeSeedingJob(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "compose-seed")
+	up := s.start("up", "-f", s.recipe("compose.yaml"), "--output", "json")
+	s.eventually("app running", up, startDeadline, s.running("app"))
+	seed := s.container("seed")
+	if seed.Status != orchestrator.StatusExited || seed.ExitCode != 0 {
+		t.Errorf("seed is %s (exit %d), want exited 0", seed.Status, seed.ExitCode)
+	}
+	if app := s.container("app"); !app.StartedAt.After(seed.FinishedAt) {
+		t.Errorf("app started (%s) before seed finished (%s)", app.StartedAt, seed.FinishedAt)
+	}
+	// What seed wrote in the named volume, app reads: one volume, the stack's, shared.
+	s.eventually("app printing what seed wrote", up, startDeadline, func() error {
+		var lines []string
+		err := s.d.Logs(s.ctx, s.container("app").ID, orchestrator.LogOptions{Tail: -1}, func(l orchestrator.LogLine) { lines = append(lines, l.Text) })
+		if err != nil || !slices.Contains(lines, "rows seeded") {
+			return fmt.Errorf("app printed %q (%v)", lines, err)
+		}
+		return nil
+	})
+	vols, err := s.d.ListVolumes(s.ctx, s.filter)
+	if err != nil || len(vols) != 1 || vols[0].Name != s.stack+"-data" {
+		t.Errorf("the stack's volumes: %+v, %v; want %s-data alone", vols, err, s.stack)
+	}
+	// The seed pod completed, and the stack goes on.
+	s.eventually("seed's pod completed", up, startDeadline, func() error {
+		if !strings.Contains(up.stdout.String(), `"completed"`) {
+			return fmt.Errorf("no completed pod yet")
+		}
+		return nil
+	})
+	if s.container("app").Status != orchestrator.StatusRunning {
+		t.Errorf("app stopped when seed completed")
+	}
+	up.signal(syscall.SIGTERM)
+	if code := up.wait(); code != 130 {
+		t.Errorf("up exited %d after SIGTERM, want 130\n%s", code, up.output())
+	}
+	s.nothingLeft()
+}

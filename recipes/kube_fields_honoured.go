@@ -1,0 +1,370 @@
+package recipes
+
+// What the Kubernetes importer takes from a pod spec beyond its containers' command lines:
+// the infra container's fields (hosts, DNS, sysctls), resources and security settings, the
+// downward API (env and volumes), lifecycle hooks, claims shared by several pods, and the
+// annotations that ask an injector for a sidecar.
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// kubeDownward is a downwardAPI volume (or projected source), resolved once the pod's
+// containers (whose resources it may read) are converted.
+type kubeDownward struct {
+	vol   *Volume
+	path  string
+	items []corev1.DownwardAPIVolumeFile
+}
+
+// podFields takes what the infra container owns from the pod spec: extra hosts, DNS and
+// sysctls.
+func (k *kubeImport) podFields(cx *kubeCtx) {
+	pod, spec, d, sp := cx.kp.pod, cx.spec, cx.d, cx.sp
+	pk := PodKey(pod.Name)
+	rec := func(key, path string) {
+		if k.has(d, path) {
+			k.pos.Set(Field(pk, key), k.at(d, path))
+		}
+	}
+	rec("hostname", sp+".hostname")
+	rec("subdomain", sp+".subdomain")
+	for i, h := range spec.HostAliases {
+		pod.ExtraHosts = append(pod.ExtraHosts, HostAlias{IP: h.IP, Hostnames: h.Hostnames})
+		k.pos.Set(Field(pk, "extra_hosts", i), k.keyAt(d, fmt.Sprintf("%s.hostAliases[%d]", sp, i)))
+	}
+	if dc := spec.DNSConfig; dc != nil {
+		pod.DNS = &DNSConfig{Nameservers: dc.Nameservers, Searches: dc.Searches}
+		for _, o := range dc.Options {
+			if o.Value != nil {
+				o.Name += ":" + *o.Value
+			}
+			pod.DNS.Options = append(pod.DNS.Options, o.Name)
+		}
+		rec("dns", sp+".dnsConfig")
+	}
+	if sc := spec.SecurityContext; sc != nil && len(sc.Sysctls) > 0 {
+		pod.Sysctls = map[string]string{}
+		for i, s := range sc.Sysctls {
+			pod.Sysctls[s.Name] = s.Value
+			k.pos.Set(Field(pk, "sysctls", s.Name), k.keyAt(d, fmt.Sprintf("%s.securityContext.sysctls[%d]", sp, i)))
+		}
+	}
+	if spec.OS != nil && spec.OS.Name != corev1.Linux {
+		k.warnAt(d, sp+".os", "images run for the engine's own platform, Linux; "+string(spec.OS.Name)+" is not honoured")
+	}
+}
+
+// kubeSecurityFields say, per securityContext field of a pod or a container, why it is not
+// applied; "" when it is (or changes nothing here).
+var kubeSecurityFields = map[string]string{
+	"runAsUser": "", "runAsGroup": "", "capabilities": "", "privileged": "", "readOnlyRootFilesystem": "",
+	"supplementalGroups": "", "sysctls": "", "windowsOptions": "", "fsGroupChangePolicy": "",
+	"supplementalGroupsPolicy": "", "seLinuxChangePolicy": "", "seccompProfile": "",
+	"runAsNonRoot":             "runAsNonRoot (the user is not checked)",
+	"allowPrivilegeEscalation": "allowPrivilegeEscalation: false (no-new-privileges is not set)",
+	"fsGroup":                  "fsGroup (volume ownership is not changed)",
+	"seLinuxOptions":           "seLinuxOptions",
+	"appArmorProfile":          "appArmorProfile (the engine's default profile applies)",
+	"procMount":                "procMount",
+}
+
+// securityFields warns, in one line, about the security settings at p that are not applied.
+// A seccompProfile of type RuntimeDefault is the engine's own default, and so applied.
+func (k *kubeImport) securityFields(d *kubeDoc, p string) {
+	var not []string
+	for _, pr := range yamlpos.Pairs(valueAt(d.node, kubeParts(p)...)) {
+		key := pr.Key.Value
+		reason := kubeSecurityFields[key]
+		if _, known := kubeSecurityFields[key]; !known {
+			reason = key
+		}
+		switch t, _ := yamlpos.Scalar(yamlpos.Value(pr.Value, "type")); {
+		case key == "seccompProfile" && t != "RuntimeDefault":
+			reason = "seccompProfile " + t
+		case key == "allowPrivilegeEscalation" && pr.Value.Value == "false":
+		case key == "allowPrivilegeEscalation" || reason == "" || kubeEmpty(pr.Value):
+			continue
+		}
+		not = append(not, reason)
+	}
+	if len(not) > 0 {
+		k.warnAt(d, p, kubeAnd(not)+" not applied locally; ignored")
+	}
+}
+
+// engineFields takes a container's resources and security settings, and the pod's
+// supplementary groups.
+func (k *kubeImport) engineFields(cx *kubeCtx, p string, c corev1.Container, ct *Container, ck string) {
+	d := cx.d
+	list := func(rl corev1.ResourceList, which string) (out ResourceList) {
+		for name, q := range rl {
+			switch name {
+			case corev1.ResourceCPU:
+				out.CPU = MilliCPU(q.MilliValue())
+			case corev1.ResourceMemory:
+				out.Memory = ByteSize(q.Value())
+			default:
+				k.warn(k.keyAt(d, p+".resources."+which, string(name)), d.prefix+p+".resources."+which+"."+string(name), "only cpu and memory are limited locally; ignored")
+				continue
+			}
+			k.pos.Set(Field(ck, "resources", which, string(name)), k.at(d, p+".resources."+which, string(name)))
+		}
+		return out
+	}
+	if r := (Resources{Limits: list(c.Resources.Limits, "limits"), Requests: list(c.Resources.Requests, "requests")}); r != (Resources{}) {
+		ct.Resources = &r
+	}
+	if sc := c.SecurityContext; sc != nil {
+		if caps := sc.Capabilities; caps != nil {
+			for i, a := range caps.Add {
+				ct.CapAdd = append(ct.CapAdd, string(a))
+				k.pos.Set(Field(ck, "cap_add", i), k.at(d, fmt.Sprintf("%s.securityContext.capabilities.add[%d]", p, i)))
+			}
+			for i, a := range caps.Drop {
+				ct.CapDrop = append(ct.CapDrop, string(a))
+				k.pos.Set(Field(ck, "cap_drop", i), k.at(d, fmt.Sprintf("%s.securityContext.capabilities.drop[%d]", p, i)))
+			}
+		}
+		ct.Privileged = sc.Privileged != nil && *sc.Privileged
+		ct.ReadOnly = sc.ReadOnlyRootFilesystem != nil && *sc.ReadOnlyRootFilesystem
+	}
+	if psc := cx.spec.SecurityContext; psc != nil {
+		for _, g := range psc.SupplementalGroups {
+			ct.Groups = append(ct.Groups, strconv.FormatInt(g, 10))
+		}
+	}
+}
+
+var kubeEnvName = regexp.MustCompile(`^[-._a-zA-Z][-._a-zA-Z0-9]*$`)
+
+// env resolves a container's environment: envFrom first, then env, which wins. Values
+// from the file (value, configMapKeyRef, secretKeyRef) are resolved here, $(VAR) in them
+// referring to variables defined before, as the kubelet expands them; the downward API
+// (fieldRef, resourceFieldRef), and a value that refers to one of its variables, become
+// env refs, resolved when the container is created.
+func (k *kubeImport) env(cx *kubeCtx, p string, c corev1.Container, ct *Container, ck string) {
+	d := cx.d
+	vars := Env{}
+	refs := map[string]bool{}
+	drop := func(name string) {
+		delete(vars, name)
+		ct.EnvRefs = slices.DeleteFunc(ct.EnvRefs, func(r EnvRef) bool { return r.Name == name })
+		delete(refs, name)
+	}
+	set := func(name, value string, at Position) {
+		drop(name)
+		vars[name] = value
+		k.pos.Set(Field(ck, "env", name), at)
+	}
+	ref := func(r EnvRef, at Position) {
+		drop(r.Name)
+		ct.EnvRefs = append(ct.EnvRefs, r)
+		refs[r.Name] = true
+		k.pos.Set(Field(ck, "env", r.Name), at)
+	}
+	for i, ef := range c.EnvFrom {
+		ep := fmt.Sprintf("%s.envFrom[%d]", p, i)
+		if d.rejectedUnder(ep) {
+			continue // reported
+		}
+		kind, name, optional, store, refPath := "ConfigMap", "", (*bool)(nil), k.configMaps, ep+".configMapRef.name"
+		switch {
+		case ef.ConfigMapRef != nil:
+			name, optional = ef.ConfigMapRef.Name, ef.ConfigMapRef.Optional
+		case ef.SecretRef != nil:
+			kind, name, optional, store, refPath = "Secret", ef.SecretRef.Name, ef.SecretRef.Optional, k.secrets, ep+".secretRef.name"
+		default:
+			continue
+		}
+		data, ok := store[name]
+		if !ok {
+			if optional == nil || !*optional {
+				k.missing(cx, refPath, kind, name, store)
+			}
+			continue
+		}
+		for _, key := range sortedKeys(data.data) {
+			if n := ef.Prefix + key; kubeEnvName.MatchString(n) {
+				set(n, data.data[key], k.keyAt(d, ep))
+			} else {
+				k.warnAt(d, ep, fmt.Sprintf("key %q of %s %s is not a valid variable name; it is skipped, as Kubernetes does", key, kind, name))
+			}
+		}
+	}
+	for i, e := range c.Env {
+		ep := fmt.Sprintf("%s.env[%d]", p, i)
+		if d.rejectedUnder(ep) {
+			continue // reported
+		}
+		at := k.keyAt(d, ep)
+		vf := e.ValueFrom
+		switch {
+		case vf == nil && kubeRefers(e.Value, refs):
+			ref(EnvRef{Name: e.Name, Value: e.Value}, at)
+		case vf == nil:
+			set(e.Name, kubeExpand(e.Value, vars), at)
+		case vf.ConfigMapKeyRef != nil:
+			if v, ok := k.keyRef(cx, ep+".valueFrom.configMapKeyRef", k.configMaps, "ConfigMap", vf.ConfigMapKeyRef.Name, vf.ConfigMapKeyRef.Key, vf.ConfigMapKeyRef.Optional); ok {
+				set(e.Name, v, at)
+			}
+		case vf.SecretKeyRef != nil:
+			if v, ok := k.keyRef(cx, ep+".valueFrom.secretKeyRef", k.secrets, "Secret", vf.SecretKeyRef.Name, vf.SecretKeyRef.Key, vf.SecretKeyRef.Optional); ok {
+				set(e.Name, v, at)
+			}
+		case vf.FieldRef != nil:
+			ref(EnvRef{Name: e.Name, Field: vf.FieldRef.FieldPath}, at)
+		case vf.ResourceFieldRef != nil:
+			r := vf.ResourceFieldRef
+			ref(EnvRef{Name: e.Name, Resource: r.Resource, Container: r.ContainerName, Divisor: kubeDivisor(r)}, at)
+		default:
+			k.warnAt(d, ep+".valueFrom", fmt.Sprintf("%s: this source of %s is not supported, so it is not set", c.Name, e.Name))
+		}
+	}
+	if len(vars) > 0 {
+		ct.Env = vars
+	}
+}
+
+func kubeDivisor(r *corev1.ResourceFieldSelector) string {
+	if r.Divisor.IsZero() {
+		return ""
+	}
+	return r.Divisor.String()
+}
+
+// kubeRefers reports whether s refers to one of names with $(NAME).
+func kubeRefers(s string, names map[string]bool) (found bool) {
+	ExpandVars(s, func(n string) (string, bool) { found = found || names[n]; return "", false })
+	return found
+}
+
+// hook converts a lifecycle handler at p: exec (not expanded, as the kubelet runs it),
+// httpGet (as a probe's), sleep.
+func (k *kubeImport) hook(cx *kubeCtx, p string, h *corev1.LifecycleHandler, c corev1.Container, key string) *Hook {
+	switch {
+	case h == nil:
+	case h.Exec != nil:
+		k.pos.Set(key, k.keyAt(cx.d, p))
+		return &Hook{Exec: &ExecProbe{Command: slices.Clone(h.Exec.Command)}}
+	case h.HTTPGet != nil:
+		if pr := k.probe(cx, p, &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: h.HTTPGet}}, c, key); pr != nil {
+			return &Hook{HTTP: pr.HTTP}
+		}
+	case h.Sleep != nil && h.Sleep.Seconds > 0:
+		k.pos.Set(key, k.keyAt(cx.d, p))
+		return &Hook{Sleep: Duration(time.Duration(h.Sleep.Seconds) * time.Second)}
+	case h.TCPSocket != nil:
+		k.warnAt(cx.d, p+".tcpSocket", "a tcpSocket hook does nothing (Kubernetes does not run it either); ignored")
+	}
+	return nil
+}
+
+// downwardFiles are the files of a downwardAPI volume: what the pod knows before it runs
+// (its name, namespace, labels and annotations, the resources set); a file only the running
+// pod could fill (its UID, a limit that is not set) is left out, with a warning.
+func (k *kubeImport) downwardFiles(cx *kubeCtx, p string, items []corev1.DownwardAPIVolumeFile) map[string]string {
+	files := map[string]string{}
+	for i, it := range items {
+		ref := EnvRef{Name: it.Path}
+		if it.FieldRef != nil {
+			ref.Field = it.FieldRef.FieldPath
+		}
+		if r := it.ResourceFieldRef; r != nil {
+			ref.Resource, ref.Container, ref.Divisor = r.Resource, r.ContainerName, kubeDivisor(r)
+		}
+		ip := fmt.Sprintf("%s.items[%d]", p, i)
+		v, err := DownwardValue(cx.kp.pod, nil, ref, DownwardFacts{})
+		static := DownwardStatic(ref)
+		if target := cx.kp.pod.Container(ref.Container); ref.Resource != "" && target != nil {
+			limits, _ := EffectiveResources(target)
+			static = !strings.HasPrefix(ref.Resource, "limits.") || ref.Resource == "limits.cpu" && limits.CPU > 0 || ref.Resource == "limits.memory" && limits.Memory > 0
+		}
+		switch {
+		case err != nil:
+			k.problem(k.at(cx.d, ip), "downwardAPI file "+err.Error(), "name a field of the downward API, or a resource of one of the pod's containers (containerName)")
+		case !static:
+			k.warnAt(cx.d, ip, fmt.Sprintf("file %s (%s%s) is known only to the running pod, so it is left out", it.Path, ref.Field, ref.Resource))
+		default:
+			files[it.Path] = v
+		}
+	}
+	return files
+}
+
+// injection warns about the annotations that ask a cluster's injector for a sidecar the pod
+// does not have.
+func (k *kubeImport) injection(cx *kubeCtx) {
+	var names []string
+	for _, c := range cx.kp.pod.Containers() {
+		names = append(names, c.Name)
+	}
+	for _, src := range []struct {
+		annotations map[string]string
+		path        string
+	}{{cx.tmplMeta.Annotations, cx.templateMeta()}, {cx.meta.Annotations, "metadata"}} {
+		keys, msgs := injectionWarnings(src.annotations, names)
+		for i, key := range keys {
+			k.warn(k.keyAt(cx.d, src.path+".annotations", key), cx.d.prefix+src.path+".annotations."+key, msgs[i])
+		}
+		if len(keys) > 0 || cx.d.kind == "Pod" {
+			return // a Pod's template is itself; and one warning per injector
+		}
+	}
+}
+
+// claims turns the claims pods mount into volumes: a claim several pods mount is a stack
+// volume they share, else a pod volume; either is created empty, which is said once per claim.
+func (k *kubeImport) claims(st *Stack) {
+	users := map[string][]*kubePod{}
+	var order []string
+	for _, kp := range k.pods {
+		for _, vol := range sortedKeys(kp.claims) {
+			claim := kp.claims[vol]
+			if len(users[claim]) == 0 {
+				order = append(order, claim)
+			}
+			if !slices.Contains(users[claim], kp) {
+				users[claim] = append(users[claim], kp)
+			}
+		}
+	}
+	for _, claim := range order {
+		at, kps := k.pos.At("claim:"+claim), users[claim]
+		if len(kps) == 1 {
+			k.warnings = append(k.warnings, Warning{Pos: at, Field: "persistentVolumeClaim", Message: fmt.Sprintf(
+				"persistentVolumeClaim %s becomes a pod volume, created empty by sidecar up and removed by sidecar down", claim)})
+			continue
+		}
+		name := orElse(dnsLabelFrom(claim), "claim")
+		st.Volumes = append(st.Volumes, &Volume{Name: name})
+		k.pos.Set(StackVolumeKey(name), at)
+		var pods []string
+		for _, kp := range kps {
+			pods = append(pods, kp.pod.Name)
+			for vol, c := range kp.claims {
+				if c != claim {
+					continue
+				}
+				kp.pod.Volumes = slices.DeleteFunc(kp.pod.Volumes, func(v *Volume) bool { return v.Name == vol })
+				for _, ct := range kp.pod.Containers() {
+					for i, m := range ct.Volumes {
+						if m.Type == MountVolume && m.Source == vol {
+							ct.Volumes[i].Source = name
+						}
+					}
+				}
+			}
+		}
+		k.warnings = append(k.warnings, Warning{Pos: at, Field: "persistentVolumeClaim", Message: fmt.Sprintf(
+			"persistentVolumeClaim %s becomes volume %s, shared by pods %s, created empty by sidecar up and removed by sidecar down", claim, name, kubeAnd(pods))})
+	}
+}
