@@ -109,15 +109,13 @@ main:
   command: ["/httpserver", "-listen", ":8080", "-www", "/www", "-name", "web"]
   ports: ["127.0.0.1:%d:8080"]
   ready: {http: {port: 8080, path: /healthz}, period: 200ms}
+  watch:
+    - {path: ./web, action: rebuild, ignore: [static/]}
+    - {path: ./web/static, action: sync, target: /www/static}
 `, s.apps, s.webRef, s.port)
 	st, _, err := recipes.Load(recipes.File{Name: filepath.Join(s.dir, "sidecar.yaml"), Content: []byte(recipe)}, recipes.Options{Name: name})
 	if err != nil {
 		t.Fatal(err)
-	}
-	// Until sidecar.yaml decodes watch: (the recipes branch), the rules are set here.
-	st.Pods[0].Main.Watch = []recipes.WatchRule{
-		{Path: "web", Action: recipes.WatchRebuild, Ignore: []string{"static/"}},
-		{Path: "web/static", Action: recipes.WatchSync, Target: "/www/static"},
 	}
 	s.o = orchestrator.New(d, st, orchestrator.Options{Version: "test"})
 	sub := s.o.SubscribeWith(orchestrator.SubscribeOptions{NoLogs: true})
