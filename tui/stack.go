@@ -130,8 +130,7 @@ func (s *stackState) Update(ev orchestrator.Event) stackChange {
 		s.leftovers = leftoversText(e)
 		ch.hasNotice, ch.noticeKind, ch.notice = true, kindInfo, s.leftovers
 	case orchestrator.MessageEvent:
-		kind := map[orchestrator.Level]lineKind{orchestrator.LevelInfo: kindInfo,
-			orchestrator.LevelWarning: kindWarn, orchestrator.LevelError: kindError}[e.Level]
+		kind := levelKind(e.Level)
 		text := e.Text
 		if e.Hint != "" {
 			text += " — " + e.Hint
@@ -151,11 +150,21 @@ func (s *stackState) Update(ev orchestrator.Event) stackChange {
 	return ch
 }
 
+// levelKind is how a line of a message of level l is drawn.
+func levelKind(l orchestrator.Level) lineKind {
+	switch l {
+	case orchestrator.LevelWarning:
+		return kindWarn
+	case orchestrator.LevelError:
+		return kindError
+	}
+	return kindInfo
+}
+
 // watch shows what a watch saw and did as a line in the column of the container concerned
 // (a notice without one).
 func (s *stackState) watch(e orchestrator.WatchEvent) stackChange {
-	kind := map[orchestrator.Level]lineKind{orchestrator.LevelInfo: kindInfo,
-		orchestrator.LevelWarning: kindWarn, orchestrator.LevelError: kindError}[e.Level()]
+	kind := levelKind(e.Level())
 	text := "⟳ " + e.Text()
 	if e.Container == "" {
 		return stackChange{hasNotice: true, noticeKind: kind, notice: text}

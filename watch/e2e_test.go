@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -91,7 +90,7 @@ func newWatchedStack(t *testing.T) *watchedStack {
 	d := testenv.Engine(t)
 	name := testenv.UniqueName(t, "sct-watch")
 	testenv.CheckNoLeaks(t, orchestrator.StackFilter(name))
-	s := &watchedStack{t: t, d: d, dir: t.TempDir(), apps: testenv.AppsImage(t), port: freePort(t),
+	s := &watchedStack{t: t, d: d, dir: t.TempDir(), apps: testenv.AppsImage(t), port: testenv.FreePort(t),
 		webRef: "sidecar-test/watch-web:" + strings.TrimPrefix(name, "sct-watch-"), ctx: testenv.Context(t, 8*time.Minute), done: make(chan struct{})}
 	s.write("web/Dockerfile", "FROM "+s.apps+"\nCOPY index.html /www/\n")
 	s.write("web/index.html", "<h1>v1</h1>")
@@ -286,14 +285,4 @@ func (s *watchedStack) pruned(old string) {
 	if id := s.imageID(); id == old {
 		s.t.Errorf("the tag still names the first image")
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

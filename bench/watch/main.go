@@ -25,8 +25,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,26 +80,18 @@ func (b *bench) run(composeV2 string) error {
 	}
 	defer remove()
 	b.root, b.tmp = root, tmp
-	for _, d := range []string{"run", "state"} {
-		if err := os.Mkdir(filepath.Join(b.tmp, d), 0o700); err != nil {
-			return err
-		}
-	}
-	b.env = []string{"XDG_RUNTIME_DIR=" + filepath.Join(b.tmp, "run"), "XDG_STATE_HOME=" + filepath.Join(b.tmp, "state"), "NO_COLOR=1"}
 	if b.d, _, err = benchenv.Engine(ctx, root); err != nil {
 		return err
 	}
 	defer b.d.Close()
 	defer b.removeImages()
-	b.sidecarBin = filepath.Join(b.tmp, "sidecar")
-	if err := benchenv.Build(root, "./cmd/sidecar", b.sidecarBin); err != nil {
+	if b.sidecarBin, b.env, err = benchenv.SidecarBin(root, tmp); err != nil {
 		return err
 	}
+	b.env = append(b.env, "NO_COLOR=1")
 
 	fmt.Printf("## Watch: save → served\n\n")
-	fmt.Printf("Run %s: %s, %d CPUs (%s), Docker Engine %s (API %s), %s; sidecar %s; load average before: %s.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), benchenv.CPUModel(), runtime.NumCPU(), runtime.GOOS+"/"+runtime.GOARCH,
-		b.d.EngineVersion(), b.d.APIVersion(), runtime.Version(), benchenv.GitRev(root), benchenv.LoadAvg())
+	fmt.Printf("%s\n\n", benchenv.RunLine(b.d, root))
 
 	var results []result
 	r, err := b.tool("sidecar up --watch", b.sidecar)
@@ -127,9 +117,7 @@ func (b *bench) run(composeV2 string) error {
 	fmt.Printf("%d rounds each; from the save (a temporary file renamed over it) to the first GET that answers the new content, milliseconds (median, min–max):\n\n", b.rounds)
 	fmt.Println("| tool | rebuild: index.html → GET / | sync: static/app.css → GET /static/app.css | probe sidecar re-created or restarted |")
 	fmt.Println("|---|---|---|---|")
-	ms := func(ts []time.Duration) string {
-		return fmt.Sprintf("%d (%d–%d)", benchenv.Median(ts).Milliseconds(), slices.Min(ts).Milliseconds(), slices.Max(ts).Milliseconds())
-	}
+	ms := benchenv.Spread
 	for _, r := range results {
 		fmt.Printf("| %s | %s | %s | after %d of %d rounds |\n", r.name, ms(r.rebuild), ms(r.sync), r.probeChanged, r.rounds)
 	}
@@ -331,31 +319,16 @@ func (b *bench) sidecar(p *project) (*runner, error) {
 			return b.container(orchestrator.Labels{Stack: stack, Container: name}.Encode())
 		}
 	}
-	stopped := false
 	r := &runner{out: buf, probe: info("probe"), web: info("web"),
 		settled: func(round int) error {
 			return waitOutput(buf, "* replaced", round, time.Minute)
 		},
-		stop: func() error {
-			if stopped {
-				return nil
-			}
-			stopped = true
-			_ = cmd.Process.Signal(os.Interrupt)
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			select {
-			case <-done:
-			case <-time.After(time.Minute):
-				_ = cmd.Process.Kill()
-				<-done
-				down := exec.Command(b.sidecarBin, "down", "--stack", stack)
-				down.Env = append(os.Environ(), b.env...)
-				_ = down.Run()
-				return fmt.Errorf("sidecar up did not end within a minute of Ctrl-C\n%s", buf)
-			}
-			return nil
-		}}
+		stop: interrupt(cmd, func() error {
+			down := exec.Command(b.sidecarBin, "down", "--stack", stack)
+			down.Env = append(os.Environ(), b.env...)
+			_ = down.Run()
+			return fmt.Errorf("sidecar up did not end within a minute of Ctrl-C\n%s", buf)
+		}, nil)}
 	if err := waitOutput(buf, "* watching", 1, 3*time.Minute); err != nil {
 		r.stop()
 		return nil, err
@@ -377,7 +350,7 @@ func (b *bench) compose(bin string, p *project) (*runner, error) {
 			return b.container(map[string]string{"com.docker.compose.project": p.name, "com.docker.compose.service": service})
 		}
 	}
-	stopped := false
+	down := func() error { return exec.Command(bin, "-p", p.name, "-f", p.file, "down", "-t", "1").Run() }
 	r := &runner{out: buf, probe: info("probe"), web: info("web"),
 		settled: func(round int) error {
 			// Compose re-creates the probe after web: wait until both run again.
@@ -393,27 +366,39 @@ func (b *bench) compose(bin string, p *project) (*runner, error) {
 			}
 			return errors.New("web and probe did not both run again within a minute")
 		},
-		stop: func() error {
-			if stopped {
-				return nil
-			}
-			stopped = true
-			_ = cmd.Process.Signal(os.Interrupt)
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			select {
-			case <-done:
-			case <-time.After(time.Minute):
-				_ = cmd.Process.Kill()
-				<-done
-			}
-			return exec.Command(bin, "-p", p.name, "-f", p.file, "down", "-t", "1").Run()
-		}}
+		stop: interrupt(cmd, down, down)}
 	if err := waitOutput(buf, "Watch enabled", 1, 3*time.Minute); err != nil {
 		r.stop()
 		return nil, err
 	}
 	return r, nil
+}
+
+// interrupt returns the function that stops a tool's foreground run as Ctrl-C does, once:
+// it waits a minute for the process to end, then kills it and calls stuck; after an end in
+// time it calls after (when not nil).
+func interrupt(cmd *exec.Cmd, stuck, after func() error) func() error {
+	stopped := false
+	return func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(time.Minute):
+			_ = cmd.Process.Kill()
+			<-done
+			return stuck()
+		}
+		if after != nil {
+			return after()
+		}
+		return nil
+	}
 }
 
 // container is the one container carrying labels, inspected.

@@ -76,11 +76,7 @@ exited at once (it is restarted with back-off), 2 for a name the stack has not.`
 }
 
 func containersRun(ctx context.Context, opts *ContainersOptions) error {
-	name, err := stackOf(opts.Factory, opts.IO, opts.Stack, opts.File, "sidecar "+opts.Verb+" --stack NAME")
-	if err != nil {
-		return err
-	}
-	c, err := liveOwner(opts.Factory, opts.ControlDir, name)
+	name, c, err := stackOwner(opts.Factory, opts.IO, opts.ControlDir, opts.Stack, opts.File, "sidecar "+opts.Verb+" --stack NAME")
 	if err != nil {
 		return err
 	}

@@ -136,13 +136,8 @@ func (opts *UpOptions) showRemote(ctx context.Context, c *control.Client, attach
 		return &ExitError{Code: exitFailure, Err: err}
 	}
 	defer sub.Close()
-	sigs := opts.Signals
-	if sigs == nil {
-		ch := make(chan os.Signal, 2)
-		signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-		defer signal.Stop(ch)
-		sigs = ch
-	}
+	sigs, release := interrupts(opts.Signals)
+	defer release()
 	show := opts.eventPrinter()
 	fw := &finalWatch{}
 	evs := make(chan []orchestrator.Event)
@@ -187,6 +182,17 @@ func (opts *UpOptions) showRemote(ctx context.Context, c *control.Client, attach
 			return fw.exit()
 		}
 	}
+}
+
+// interrupts is given (a test's), or the process's Ctrl-C, SIGTERM and SIGHUP, and the
+// function that stops catching them.
+func interrupts(given <-chan os.Signal) (<-chan os.Signal, func()) {
+	if given != nil {
+		return given, func() {}
+	}
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	return ch, func() { signal.Stop(ch) }
 }
 
 // finalWatch is a remote controller whose subscriptions note the stack's final event: the

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -89,11 +87,7 @@ The stack is the recipe's (-f, default ./sidecar.yaml), or the one named with
 }
 
 func watchRun(ctx context.Context, opts *WatchOptions) error {
-	name, err := stackOf(opts.Factory, opts.IO, opts.Stack, opts.File, "sidecar watch --stack NAME")
-	if err != nil {
-		return err
-	}
-	c, err := liveOwner(opts.Factory, opts.ControlDir, name)
+	name, c, err := stackOwner(opts.Factory, opts.IO, opts.ControlDir, opts.Stack, opts.File, "sidecar watch --stack NAME")
 	if err != nil {
 		return err
 	}
@@ -101,13 +95,8 @@ func watchRun(ctx context.Context, opts *WatchOptions) error {
 	show := up.eventPrinter()
 	fw := &finalWatch{}
 
-	sigs := opts.Signals
-	if sigs == nil {
-		ch := make(chan os.Signal, 2)
-		signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-		defer signal.Stop(ch)
-		sigs = ch
-	}
+	sigs, release := interrupts(opts.Signals)
+	defer release()
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	go func() {
