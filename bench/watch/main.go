@@ -423,14 +423,18 @@ func (b *bench) noteImage(ref string) {
 }
 
 // removeImages removes the images the runs built, as far as they are left: the tags, then
-// the images they named before.
+// the images they named before when nothing names them any more (an image ID a build gave
+// may be another's image too, with a tag of its own).
 func (b *bench) removeImages() {
 	ctx := context.Background()
-	for _, ids := range []bool{false, true} {
-		for r := range b.images {
-			if strings.HasPrefix(r, "sha256:") == ids {
-				_, _ = b.d.Client().ImageRemove(ctx, r, client.ImageRemoveOptions{PruneChildren: true})
-			}
+	for r := range b.images {
+		if !strings.HasPrefix(r, "sha256:") {
+			_, _ = b.d.Client().ImageRemove(ctx, r, client.ImageRemoveOptions{PruneChildren: true})
+		}
+	}
+	for r := range b.images {
+		if strings.HasPrefix(r, "sha256:") {
+			_, _ = b.d.PruneImage(ctx, r)
 		}
 	}
 }
