@@ -34,7 +34,7 @@ func TestUpWatch(t *testing.T) {
 	first := w.imageID()
 
 	before := s.containers()
-	w.save("web/index.html", "v2")
+	w.save("web/index.html", "v2 of "+s.stack)
 	s.eventually("the new content served", p, endDeadline, s.answers("v2"))
 	s.eventually("the replacement said", p, endDeadline, func() error { return outputHas(p, "* replaced") })
 	after := s.containers()
@@ -93,7 +93,7 @@ func TestWatchARunningStack(t *testing.T) {
 		t.Errorf("ps does not say the stack is watched:\n%s", out)
 	}
 	before := s.containers()
-	w.save("web/index.html", "v2")
+	w.save("web/index.html", "v2 of "+s.stack)
 	s.eventually("the new content served", p, endDeadline, s.answers("v2"))
 	s.eventually("the replacement said", p, endDeadline, func() error { return outputHas(p, "web   * replaced") })
 	s.unchanged(before, "after the rebuild", "infra", "probe")
@@ -148,6 +148,10 @@ func newWatchScenario(t *testing.T) (*scenario, *watchScenario) {
 		t.Fatal(err)
 	}
 	w.recipe = filepath.Join(w.dir, "sidecar.yaml")
+	// Content of the test's own: another test's identical build would give the same image.
+	if err := os.WriteFile(filepath.Join(w.dir, "web/index.html"), []byte("v1 of "+s.stack), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -181,7 +185,7 @@ func (w *watchScenario) serves(path, want string) error {
 }
 
 // imageID is the ID the web image's tag names now; it is removed when the test ends, should
-// a failure leave it.
+// a failure leave it untagged.
 func (w *watchScenario) imageID() string {
 	w.s.t.Helper()
 	id, err := w.s.d.ImageID(w.s.ctx, w.image)
@@ -191,7 +195,7 @@ func (w *watchScenario) imageID() string {
 	w.s.t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		_, _ = w.s.d.Client().ImageRemove(ctx, id, client.ImageRemoveOptions{PruneChildren: true})
+		_, _ = w.s.d.PruneImage(ctx, id) // only when nothing names it
 	})
 	return id
 }

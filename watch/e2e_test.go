@@ -269,7 +269,7 @@ func (s *watchedStack) imageID() string {
 	s.t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		_, _ = d.Client().ImageRemove(ctx, id, client.ImageRemoveOptions{PruneChildren: true})
+		_, _ = d.PruneImage(ctx, id) // only when nothing names it
 	})
 	return id
 }
