@@ -44,7 +44,8 @@ demo: testimages build
 	$(BIN) up -f sidecar.yaml.example
 
 # The pod cycle against a raw-API floor and docker compose (bench/podcycle), up -d of a running
-# stack unchanged and after an edit against compose (bench/converge), and the sidecar process
+# stack unchanged and after an edit against compose (bench/converge), save → served with
+# up --watch against compose's (bench/watch), and the sidecar process
 # under a log storm in its TUI in tmux (bench/tuistorm); results and method in
 # docs/benchmarks.md. COMPOSE_V2=/path/to/docker-compose adds compose v2 (or v5) to them.
 COMPOSE_V2 ?=
@@ -52,6 +53,7 @@ bench: testimages
 	$(GO) test -run '^$$' -bench . ./...
 	$(GO) run ./bench/podcycle $(if $(COMPOSE_V2),-compose-v2 $(COMPOSE_V2))
 	$(GO) run ./bench/converge $(if $(COMPOSE_V2),-compose-v2 $(COMPOSE_V2))
+	$(GO) run ./bench/watch $(if $(COMPOSE_V2),-compose-v2 $(COMPOSE_V2))
 	$(GO) run ./bench/tuistorm
 
 lint:

@@ -201,6 +201,33 @@ func (c *Client) stream(ctx context.Context, what, path string, body any, progre
 	return res.Changes, res.Err()
 }
 
+// WatchOptions tune Watch.
+type WatchOptions struct {
+	// Persist has the stack watched for its whole life: Watch returns once it is.
+	Persist bool
+	// Events receives the stack's state events while it is watched (nil: none are sent).
+	Events func(orchestrator.Event)
+}
+
+// Watch has the stack's files watched (by the process that runs it) until ctx ends (nil) or
+// the stack does (nil; Events got its last event). Rules that cannot be watched are an
+// *Error with Code 2.
+func (c *Client) Watch(ctx context.Context, opts WatchOptions) error {
+	what := "ask the running up to watch the stack's files"
+	if opts.Persist {
+		return c.post(ctx, what, "/watch?persist=1")
+	}
+	path := "/watch"
+	if opts.Events == nil {
+		path += "?events=0"
+	}
+	_, err := c.stream(ctx, what, path, nil, opts.Events)
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
 // ErrLost: the owner of the stack went away in the middle of an answer.
 var ErrLost = errors.New("the connection to the running up was lost (did it end?)")
 

@@ -18,6 +18,8 @@
 //	POST /v1/kill             remove everything at once
 //	POST /v1/containers/VERB  restart, stop or start containers in lifecycle order (Command)
 //	POST /v1/apply            converge the stack onto a new recipe (ApplyRequest)
+//	POST /v1/watch            watch the stack's files while the request lasts, streaming its
+//	                          state events (query: events=0 none; persist=1 for the stack's life)
 //
 // Streamed answers are NDJSON: orchestrator events (orchestrator.DecodeEvent reads them),
 // then one final line of type "result" (Result) or, for the event stream, "end".
@@ -52,6 +54,8 @@ type Info struct {
 type State struct {
 	Info
 	State orchestrator.StackView `json:"state"`
+	// Watching: the stack's files are watched (up --watch, sidecar watch).
+	Watching bool `json:"watching,omitempty"`
 	// Ports are the host ports each pod publishes, as the engine bound them.
 	Ports map[string][]string `json:"ports,omitempty"`
 }

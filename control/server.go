@@ -23,6 +23,7 @@ type Server struct {
 	o    *orchestrator.Orchestrator
 	rt   orchestrator.Containers
 	info Info
+	opts Options
 	srv  *http.Server
 
 	released  chan struct{} // closed once the stack is given up
@@ -30,9 +31,25 @@ type Server struct {
 	served    chan struct{}
 }
 
+// Options are what a Server can do besides driving the orchestrator.
+type Options struct {
+	// Watch is the watch of the stack's files (package watch's Hub), which POST /v1/watch
+	// holds; nil: the stack cannot be watched.
+	Watch Watcher
+}
+
+// Watcher is a stack's file watch, shared by whoever holds it.
+type Watcher interface {
+	// Hold makes the stack watched until release is called. An error says why its rules
+	// cannot be watched (bad input).
+	Hold() (release func(), err error)
+	// Watching reports whether the stack is watched.
+	Watching() bool
+}
+
 // Serve starts serving o's stack on ln. rt is asked for the published ports.
-func Serve(ln net.Listener, o *orchestrator.Orchestrator, rt orchestrator.Containers, info Info) *Server {
-	s := &Server{o: o, rt: rt, info: info, released: make(chan struct{}), served: make(chan struct{})}
+func Serve(ln net.Listener, o *orchestrator.Orchestrator, rt orchestrator.Containers, info Info, opts Options) *Server {
+	s := &Server{o: o, rt: rt, info: info, opts: opts, released: make(chan struct{}), served: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+API+"/state", s.state)
 	mux.HandleFunc("GET "+API+"/events", s.events)
@@ -41,6 +58,7 @@ func Serve(ln net.Listener, o *orchestrator.Orchestrator, rt orchestrator.Contai
 	mux.HandleFunc("POST "+API+"/kill", s.kill)
 	mux.HandleFunc("POST "+API+"/containers/{verb}", s.containers)
 	mux.HandleFunc("POST "+API+"/apply", s.apply)
+	mux.HandleFunc("POST "+API+"/watch", s.watch)
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		defer close(s.served)
@@ -61,7 +79,7 @@ func (s *Server) Close() {
 }
 
 func (s *Server) state(w http.ResponseWriter, r *http.Request) {
-	st := State{Info: s.info, State: s.o.Snapshot()}
+	st := State{Info: s.info, State: s.o.Snapshot(), Watching: s.opts.Watch != nil && s.opts.Watch.Watching()}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	if ports, err := PublishedPorts(ctx, s.rt, st.Stack); err == nil {
@@ -261,6 +279,48 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// watch holds the stack's file watch while the request lasts, streaming the stack's state
+// events meanwhile (events=0: none), and ends with a Result line once the stack has ended.
+// persist=1 holds it for the stack's whole life and answers at once.
+func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Watch == nil {
+		writeError(w, fmt.Errorf("the process that runs stack %s cannot watch its files (an older sidecar?): %w", s.info.Stack, orchestrator.ErrNotSupported))
+		return
+	}
+	release, err := s.opts.Watch.Hold()
+	if err != nil {
+		writeResult(w, http.StatusUnprocessableEntity, Result{Type: "result", Error: err.Error(), Code: 2})
+		return
+	}
+	q := r.URL.Query()
+	if q.Get("persist") == "1" {
+		w.WriteHeader(http.StatusAccepted) // released when the stack ends
+		return
+	}
+	defer release()
+	opts := orchestrator.SubscribeOptions{NoLogs: true}
+	quiet := q.Get("events") == "0"
+	if quiet {
+		opts.NoState = true // snapshots only, not written: the stream only tells the end
+	}
+	sub := s.o.SubscribeWith(opts)
+	defer sub.Close()
+	out := newNDJSON(w)
+	for {
+		evs, err := sub.Next(r.Context())
+		if errors.Is(err, io.EOF) {
+			_ = out.line(resultOf(nil, nil))
+			return
+		}
+		if err != nil {
+			return // the client went away: the watch is released
+		}
+		if !quiet && out.write(evs) != nil {
+			return
+		}
+	}
+}
+
 // streamWhile runs fn and streams the stack's state events meanwhile, then fn's Result.
 func streamWhile(w http.ResponseWriter, r *http.Request, o *orchestrator.Orchestrator, fn func(context.Context) ([]string, error)) {
 	sub := o.SubscribeWith(orchestrator.SubscribeOptions{NoLogs: true})
@@ -304,9 +364,13 @@ func writeError(w http.ResponseWriter, err error) {
 	if codeOf(err) == 2 {
 		status = http.StatusNotFound
 	}
+	writeResult(w, status, resultOf(err, nil))
+}
+
+func writeResult(w http.ResponseWriter, status int, res Result) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(resultOf(err, nil))
+	_ = json.NewEncoder(w).Encode(res)
 }
 
 // PublishedPorts returns, per pod, the host ports the stack's infra containers publish, as

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,11 +22,12 @@ import (
 
 // served is a stack run on the fake engine and served on a socket of the test's own.
 type served struct {
-	t    *testing.T
-	rt   *fake.Runtime
-	o    *orchestrator.Orchestrator
-	c    *Client
-	done chan struct{}
+	t        *testing.T
+	rt       *fake.Runtime
+	o        *orchestrator.Orchestrator
+	c        *Client
+	srvWatch *fakeWatch
+	done     chan struct{}
 }
 
 func serve(t *testing.T) *served {
@@ -50,8 +52,9 @@ func serve(t *testing.T) *served {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := Serve(ln, o, rt, Info{PID: 1, Stack: "s"})
-	s := &served{t: t, rt: rt, o: o, c: NewClient(sock), done: make(chan struct{})}
+	fw := &fakeWatch{}
+	srv := Serve(ln, o, rt, Info{PID: 1, Stack: "s"}, Options{Watch: fw})
+	s := &served{t: t, rt: rt, o: o, c: NewClient(sock), srvWatch: fw, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		o.Run(context.Background())
@@ -241,5 +244,81 @@ func TestSeveralStreamsAtOnce(t *testing.T) {
 		}
 		cancel()
 		sub.Close()
+	}
+}
+
+// fakeWatch counts its holders; with err set, Hold fails.
+type fakeWatch struct {
+	mu      sync.Mutex
+	holders int
+	err     error
+}
+
+func (f *fakeWatch) Hold() (func(), error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return nil, f.err
+	}
+	f.holders++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			f.mu.Lock()
+			f.holders--
+			f.mu.Unlock()
+		})
+	}, nil
+}
+
+func (f *fakeWatch) Watching() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.holders > 0
+}
+
+// POST /v1/watch holds the watch while the request lasts (streaming the state events), or
+// for the stack's life (persist); rules that cannot be watched are exit 2.
+func TestWatchIsHeldWhileTheRequestLasts(t *testing.T) {
+	s := serve(t)
+	s.until("running", s.running)
+	fw := s.srvWatch
+	ctx, cancel := context.WithCancel(context.Background())
+	got := make(chan orchestrator.Event, 100)
+	done := make(chan error, 1)
+	go func() { done <- s.c.Watch(ctx, WatchOptions{Events: func(ev orchestrator.Event) { got <- ev }}) }()
+	if _, ok := (<-got).(orchestrator.SnapshotEvent); !ok {
+		t.Error("the watch's stream does not start with a snapshot")
+	}
+	s.until("the watch held", fw.Watching)
+	if st, err := s.c.State(ctx); err != nil || !st.Watching {
+		t.Errorf("state: watching %v, %v", st.Watching, err)
+	}
+	s.o.PublishWatch(orchestrator.WatchEvent{Pod: "s", Container: "app", Phase: orchestrator.WatchSynced, Files: 1})
+	for ev := range got {
+		if we, ok := ev.(orchestrator.WatchEvent); ok && we.Phase == orchestrator.WatchSynced {
+			break
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Watch after its context ended: %v", err)
+	}
+	s.until("the watch released", func() bool { return !fw.Watching() })
+
+	if err := s.c.Watch(context.Background(), WatchOptions{Persist: true}); err != nil {
+		t.Fatalf("persist: %v", err)
+	}
+	if !fw.Watching() {
+		t.Error("a persistent watch is not held")
+	}
+
+	fw.mu.Lock()
+	fw.err = errors.New("web: watch rule 1 (rebuild web): bad watch rule: no build section")
+	fw.mu.Unlock()
+	err := s.c.Watch(context.Background(), WatchOptions{})
+	var ce *Error
+	if !errors.As(err, &ce) || ce.ExitCode() != 2 || !strings.Contains(err.Error(), "no build section") {
+		t.Errorf("Watch of bad rules: %v", err)
 	}
 }

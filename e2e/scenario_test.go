@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -121,7 +120,7 @@ func newScenarioOn(t *testing.T, name string, daemon *testenv.Daemon) *scenario 
 		s.image = testenv.AppsImageOn(t, d)
 	}
 	s.bin = sidecarBinary(t)
-	s.port = freePort(t)
+	s.port = testenv.FreePort(t)
 	// Control sockets in a directory of the scenario's own: a short path (unix sockets are
 	// limited to about 100 bytes) that no other run shares.
 	xdg, err := os.MkdirTemp("", "sce")
@@ -144,16 +143,6 @@ func newScenarioOn(t *testing.T, name string, daemon *testenv.Daemon) *scenario 
 
 // recipe is the path of a file of the scenario's folder.
 func (s *scenario) recipe(name string) string { return filepath.Join(s.dir, name) }
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // proc is a sidecar process the scenario started.
 type proc struct {

@@ -80,7 +80,13 @@ func (o *Orchestrator) Apply(ctx context.Context, stack *recipes.Stack, opts App
 	if err != nil {
 		return ApplyResult{}, err
 	}
-	req := &applyReq{stack: stack, sel: sel, partial: len(opts.Pods) > 0, ids: ids, reply: make(chan applyReply, 1)}
+	return o.submit(ctx, &applyReq{stack: stack, sel: sel, partial: len(opts.Pods) > 0, ids: ids})
+}
+
+// submit hands an apply to the stack runner and waits until the pods run their new specs.
+// The caller holds applyMu.
+func (o *Orchestrator) submit(ctx context.Context, req *applyReq) (ApplyResult, error) {
+	req.reply = make(chan applyReply, 1)
 	select {
 	case o.applyCh <- req:
 	case <-o.loopDone:

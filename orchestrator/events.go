@@ -15,7 +15,7 @@ import (
 
 // Event is one event of the stream. The concrete types are SnapshotEvent, StackEvent,
 // PodEvent, ContainerEvent, HookEvent, ImageEvent, LeftoversEvent, MessageEvent, LogEvent,
-// LogsDroppedEvent, StatsEvent and EngineStateEvent.
+// LogsDroppedEvent, StatsEvent, EngineStateEvent and WatchEvent.
 type Event interface {
 	// Type is the event's "type" in its JSON form.
 	Type() string
@@ -347,6 +347,10 @@ func DecodeEvent(b []byte) (Event, error) {
 		ev = e
 	case "stats":
 		var e StatsEvent
+		err = json.Unmarshal(b, &e)
+		ev = e
+	case "watch":
+		var e WatchEvent
 		err = json.Unmarshal(b, &e)
 		ev = e
 	case "engine":

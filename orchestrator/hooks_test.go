@@ -200,6 +200,28 @@ func TestFailedPostStartRestartsTheSidecar(t *testing.T) {
 
 func job(p *recipes.Pod) { p.Job = true }
 
+// A job pod whose main has a ready probe lets its dependents start once ready, before it
+// completes (compose's service_healthy on a one-shot); its completion then ends nothing.
+func TestReadyJobStartsItsDependents(t *testing.T) {
+	s := stack("j",
+		pod("setup", ctr("setup", readyProbe), job),
+		pod("app", ctr("app"), dependsOn("setup")),
+	)
+	h := newHarness(t, s, orchestrator.Options{})
+	h.start()
+	h.until("app running while setup still runs", time.Second, h.running("j-app-app", "j-setup-setup"))
+	if err := h.rt.Exit("j-setup-setup", 0); err != nil {
+		t.Fatal(err)
+	}
+	h.until("setup completed", time.Second, func() bool { return h.podPhase("setup") == orchestrator.PhaseCompleted })
+	if !h.running("j-app-app")() {
+		t.Fatal("the job's completion stopped its dependent")
+	}
+	h.o.Shutdown()
+	h.finish(time.Second)
+	h.leftNothing()
+}
+
 // A job pod: its main completes, its sidecar is stopped, the pod that depends on it starts
 // then, and the stack goes on; the completed pod shows as completed and its containers stay
 // (exited) until the stack ends.

@@ -635,7 +635,14 @@ func wantsLines(f *PodError) bool {
 // a job pod, its main has completed.
 func MainReady(spec *PodSpec, st *PodStatus) bool {
 	if spec.Pod.Job {
-		return st.JobDone && !st.Terminating
+		// A job's dependents start once it completed — or, when its main has a ready probe,
+		// once that passed: a one-shot that others wait for as healthy (compose's
+		// service_healthy on a setup service) goes on working after they start.
+		if st.Terminating {
+			return false
+		}
+		main := spec.Pod.Main
+		return st.JobDone || (main.Ready != nil && isStarted(main, st.Containers[main.Name]))
 	}
 	return !st.Terminating && isStarted(spec.Pod.Main, st.Containers[spec.Pod.Main.Name])
 }

@@ -487,3 +487,23 @@ type LogStream interface {
 	// Close releases the connection; a Read in progress returns. Closing twice is harmless.
 	Close() error
 }
+
+// FileCopier is optional: a Runtime that implements it (the Docker adapter does) copies host
+// files into a container — created, running or exited — through the engine's archive API,
+// with nothing needed in the image: what a watch's sync does (Orchestrator.SyncFiles).
+type FileCopier interface {
+	// CopyIn copies each file's Source (a host path) to its Target (an absolute path in the
+	// container): a regular file with its mode and modification time, a symbolic link as a
+	// link, a directory as a directory (not what is in it). Missing parent directories are
+	// created. It returns how many files and links it copied and their bytes. A Source that
+	// is gone by then is skipped.
+	CopyIn(ctx context.Context, id string, files []SyncFile) (copied int, bytes int64, err error)
+}
+
+// ImagePruner is optional: a Runtime that implements it (the Docker adapter does) removes an
+// image a watch's rebuild replaced (Orchestrator.Rebuild), as compose's watch prunes.
+type ImagePruner interface {
+	// PruneImage removes image id when no tag and no registry digest names it and no
+	// container uses it; otherwise it leaves it alone. It reports whether it removed it.
+	PruneImage(ctx context.Context, id string) (bool, error)
+}

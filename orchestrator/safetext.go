@@ -48,6 +48,15 @@ func plainEvent(ev Event) Event {
 	case MessageEvent:
 		e.Pod, e.Container, e.Text, e.Hint = p(e.Pod), p(e.Container), p(e.Text), p(e.Hint)
 		return e
+	case WatchEvent:
+		// Paths are the host's file names, which anyone who can write there chose.
+		e.Pod, e.Container, e.Paths, e.Image, e.ID, e.Error = p(e.Pod), p(e.Container), list(e.Paths), p(e.Image), p(e.ID), p(e.Error)
+		rules := slices.Clone(e.Rules)
+		for i := range rules {
+			rules[i].Path, rules[i].Target, rules[i].Ignore = p(rules[i].Path), p(rules[i].Target), list(rules[i].Ignore)
+		}
+		e.Rules = rules
+		return e
 	}
 	return ev
 }

@@ -342,7 +342,7 @@ func (s *PodSpec) appHash(c *recipes.Container) string {
 		Sysctls   map[string]string `json:",omitempty"`
 		Identity  *identity         `json:",omitempty"`
 		Volumes   []*recipes.Volume `json:",omitempty"`
-	}{Container: c, PID: pod.SharePID, IPC: pod.ShareIPC, PodGrace: pod.StopGrace, Sysctls: s.sysctls(false)}
+	}{Container: withoutWatch(c), PID: pod.SharePID, IPC: pod.ShareIPC, PodGrace: pod.StopGrace, Sysctls: s.sysctls(false)}
 	if len(c.EnvRefs) > 0 {
 		in.Identity = &identity{Name: pod.Name, Namespace: pod.Namespace, ServiceAccount: pod.ServiceAccount,
 			Labels: pod.Labels, Annotations: pod.Annotations, Resources: map[string]*recipes.Resources{}}
@@ -362,6 +362,18 @@ func (s *PodSpec) appHash(c *recipes.Container) string {
 		}
 	}
 	return ConfigHash(in)
+}
+
+// withoutWatch is the part of a container's recipe its container is created from: all of it
+// but its watch rules, which say what `up --watch` does with the container, not how it is
+// made (editing them re-creates nothing).
+func withoutWatch(c *recipes.Container) *recipes.Container {
+	if c == nil || len(c.Watch) == 0 {
+		return c
+	}
+	cp := *c
+	cp.Watch = nil
+	return &cp
 }
 
 // FileCopy is a set of files written into a created container before it starts.

@@ -225,7 +225,7 @@ func (sub *Subscription) take() (out []Event, ended bool) {
 	} else {
 		sub.queue = nil
 	}
-	closed := s.closed
+	closed, rest := s.closed, len(sub.queue)
 	s.mu.Unlock()
 	if more {
 		sub.wake()
@@ -238,7 +238,7 @@ func (sub *Subscription) take() (out []Event, ended bool) {
 		}
 	}
 	out = append(head, mergeBySeq(evs, lines)...)
-	return out, closed && len(out) == 0 && !more && len(sub.queue) == 0
+	return out, closed && len(out) == 0 && !more && rest == 0
 }
 
 func mergeBySeq(a, b []Event) []Event {

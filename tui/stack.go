@@ -29,6 +29,8 @@ type stackState struct {
 	failed    paneKey          // the container whose failing exit was seen last (init and main first)
 	completed map[paneKey]bool // init containers whose last run exited 0
 
+	rebuilds map[string]paneKey // image refs a watch rebuilds → the container's pane
+
 	// For the timeline: every container's history (infra too), each pod's phases, and the
 	// time of the first event.
 	lives       map[paneKey]*lifeline
@@ -51,7 +53,7 @@ type imageState struct {
 
 func newStackState(logLines int) stackState {
 	return stackState{logLines: logLines, panes: map[paneKey]*pane{}, stats: map[paneKey]orchestrator.StatsEvent{},
-		reached: map[string]orchestrator.Phase{}, completed: map[paneKey]bool{},
+		reached: map[string]orchestrator.Phase{}, completed: map[paneKey]bool{}, rebuilds: map[string]paneKey{},
 		lives: map[paneKey]*lifeline{}, phases: map[string][]phaseAt{}}
 }
 
@@ -114,13 +116,21 @@ func (s *stackState) Update(ev orchestrator.Event) stackChange {
 	case orchestrator.StatsEvent:
 		s.stats[paneKey{e.Pod, e.Container}] = e
 	case orchestrator.ImageEvent:
+		if k, ok := s.rebuilds[e.Ref]; ok {
+			// A watch's rebuild: its steps in the container's column, not the start-up panel.
+			if e.Action == orchestrator.ImageBuild && strings.HasPrefix(e.Message, "Step ") {
+				s.pane(k.pod, k.ctr).push(newLine(e.Seq, e.Time, kindInfo, "⟳ build: "+e.Message))
+			}
+			break
+		}
 		s.image(e)
+	case orchestrator.WatchEvent:
+		return s.watch(e)
 	case orchestrator.LeftoversEvent:
 		s.leftovers = leftoversText(e)
 		ch.hasNotice, ch.noticeKind, ch.notice = true, kindInfo, s.leftovers
 	case orchestrator.MessageEvent:
-		kind := map[orchestrator.Level]lineKind{orchestrator.LevelInfo: kindInfo,
-			orchestrator.LevelWarning: kindWarn, orchestrator.LevelError: kindError}[e.Level]
+		kind := levelKind(e.Level)
 		text := e.Text
 		if e.Hint != "" {
 			text += " — " + e.Hint
@@ -138,6 +148,40 @@ func (s *stackState) Update(ev orchestrator.Event) stackChange {
 			fmt.Sprintf("… %d lines skipped: the view fell behind", e.Count)))
 	}
 	return ch
+}
+
+// levelKind is how a line of a message of level l is drawn.
+func levelKind(l orchestrator.Level) lineKind {
+	switch l {
+	case orchestrator.LevelWarning:
+		return kindWarn
+	case orchestrator.LevelError:
+		return kindError
+	}
+	return kindInfo
+}
+
+// watch shows what a watch saw and did as a line in the column of the container concerned
+// (a notice without one).
+func (s *stackState) watch(e orchestrator.WatchEvent) stackChange {
+	kind := levelKind(e.Level())
+	text := "⟳ " + e.Text()
+	if e.Container == "" {
+		return stackChange{hasNotice: true, noticeKind: kind, notice: text}
+	}
+	k := paneKey{e.Pod, e.Container}
+	switch e.Phase {
+	case orchestrator.WatchRebuilding:
+		s.rebuilds[e.Image] = k
+	case orchestrator.WatchRebuilt, orchestrator.WatchFailed:
+		for ref, rk := range s.rebuilds {
+			if rk == k {
+				delete(s.rebuilds, ref)
+			}
+		}
+	}
+	s.pane(e.Pod, e.Container).push(newLine(e.Seq, e.Time, kind, text))
+	return stackChange{}
 }
 
 func (s *stackState) containerEvent(e orchestrator.ContainerEvent) stackChange {

@@ -21,8 +21,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"slices"
 	"strings"
 	"time"
 
@@ -70,25 +68,16 @@ func (b *bench) run(composeV1, composeV2 string) error {
 	}
 	defer remove()
 	b.root, b.tmp = root, tmp
-	for _, d := range []string{"run", "state"} {
-		if err := os.Mkdir(filepath.Join(b.tmp, d), 0o700); err != nil {
-			return err
-		}
-	}
-	b.env = []string{"XDG_RUNTIME_DIR=" + filepath.Join(b.tmp, "run"), "XDG_STATE_HOME=" + filepath.Join(b.tmp, "state")}
 	if b.d, b.infraImage, err = benchenv.Engine(ctx, root); err != nil {
 		return err
 	}
 	defer b.d.Close()
-	b.sidecarBin = filepath.Join(b.tmp, "sidecar")
-	if err := benchenv.Build(root, "./cmd/sidecar", b.sidecarBin); err != nil {
+	if b.sidecarBin, b.env, err = benchenv.SidecarBin(root, tmp); err != nil {
 		return err
 	}
 
 	fmt.Printf("## Converge: up -d of a running stack\n\n")
-	fmt.Printf("Run %s: %s, %d CPUs (%s), Docker Engine %s (API %s), %s; sidecar %s; load average before: %s.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), benchenv.CPUModel(), runtime.NumCPU(), runtime.GOOS+"/"+runtime.GOARCH,
-		b.d.EngineVersion(), b.d.APIVersion(), runtime.Version(), benchenv.GitRev(root), benchenv.LoadAvg())
+	fmt.Printf("%s\n\n", benchenv.RunLine(b.d, root))
 
 	var results []result
 	floor, sres, err := b.sidecar(ctx)
@@ -113,9 +102,7 @@ func (b *bench) run(composeV1, composeV2 string) error {
 	fmt.Printf("%d rounds each; wall time of one `up -d`, milliseconds (median, min–max):\n\n", b.rounds)
 	fmt.Println("| tool | unchanged | edit of one sidecar's env |")
 	fmt.Println("|---|---|---|")
-	ms := func(ts []time.Duration) string {
-		return fmt.Sprintf("%d (%d–%d)", benchenv.Median(ts).Milliseconds(), slices.Min(ts).Milliseconds(), slices.Max(ts).Milliseconds())
-	}
+	ms := benchenv.Spread
 	for _, r := range results {
 		fmt.Printf("| %s | %s | %s |\n", r.name, ms(r.unchanged), ms(r.edit))
 	}

@@ -23,7 +23,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -106,9 +105,7 @@ func run(c *config) error {
 	}
 
 	fmt.Printf("## Pod cycle\n\n")
-	fmt.Printf("Run %s: %s, %d CPUs (%s), Docker Engine %s (API %s), %s; sidecar %s; load average before: %s.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), benchenv.CPUModel(), runtime.NumCPU(), runtime.GOOS+"/"+runtime.GOARCH,
-		d.EngineVersion(), d.APIVersion(), runtime.Version(), benchenv.GitRev(root), benchenv.LoadAvg())
+	fmt.Printf("%s\n\n", benchenv.RunLine(d, root))
 	// A warm-up run of each, not counted: images and page cache warm for everyone.
 	for _, t := range tools {
 		if _, err := t.run(c.sidecars); err != nil {

@@ -86,11 +86,7 @@ The stack is the recipe's (-f, default ./sidecar.yaml), or the one named with
 }
 
 func attachRun(ctx context.Context, opts *AttachOptions) error {
-	name, err := stackOf(opts.Factory, opts.IO, opts.Stack, opts.File, "sidecar attach --stack NAME")
-	if err != nil {
-		return err
-	}
-	c, err := liveOwner(opts.Factory, opts.ControlDir, name)
+	_, c, err := stackOwner(opts.Factory, opts.IO, opts.ControlDir, opts.Stack, opts.File, "sidecar attach --stack NAME")
 	if err != nil {
 		return err
 	}
@@ -114,6 +110,16 @@ func stackOf(f *Factory, io *IOStreams, stack, file, byName string) (string, err
 		return "", err
 	}
 	return st.Name, nil
+}
+
+// stackOwner is stackOf's stack and a client of the process that runs it (liveOwner).
+func stackOwner(f *Factory, io *IOStreams, dir, stack, file, byName string) (string, *control.Client, error) {
+	name, err := stackOf(f, io, stack, file, byName)
+	if err != nil {
+		return "", nil, err
+	}
+	c, err := liveOwner(f, dir, name)
+	return name, c, err
 }
 
 // ErrNoSupervisor: no sidecar up runs the stack.

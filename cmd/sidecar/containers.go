@@ -76,18 +76,14 @@ exited at once (it is restarted with back-off), 2 for a name the stack has not.`
 }
 
 func containersRun(ctx context.Context, opts *ContainersOptions) error {
-	name, err := stackOf(opts.Factory, opts.IO, opts.Stack, opts.File, "sidecar "+opts.Verb+" --stack NAME")
-	if err != nil {
-		return err
-	}
-	c, err := liveOwner(opts.Factory, opts.ControlDir, name)
+	name, c, err := stackOwner(opts.Factory, opts.IO, opts.ControlDir, opts.Stack, opts.File, "sidecar "+opts.Verb+" --stack NAME")
 	if err != nil {
 		return err
 	}
 	printer := plain.New(opts.IO.Out, plain.Options{Color: plain.ColorEnabled(opts.IO.IsTTY, false, opts.Factory.getenv())})
 	err = c.Command(ctx, opts.Verb, opts.Containers, func(ev orchestrator.Event) {
 		switch ev.(type) {
-		case orchestrator.SnapshotEvent, orchestrator.ContainerEvent, orchestrator.MessageEvent:
+		case orchestrator.SnapshotEvent, orchestrator.ContainerEvent, orchestrator.HookEvent, orchestrator.MessageEvent:
 			_ = printer.Print([]orchestrator.Event{ev})
 		}
 	})

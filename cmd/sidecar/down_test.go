@@ -168,3 +168,46 @@ sidecars:
 		t.Fatal(err)
 	}
 }
+
+// A job pod whose main finished is "completed" in ps from the engine too (the infra
+// container's job label), in JSON and in text.
+func TestPsFromEngineShowsACompletedJob(t *testing.T) {
+	rt := newFake("app:1")
+	dir := controlTestDir(t)
+	c := testCLI(t, rt, dir)
+	killedUp(t, c, recipe(t, `
+name: jobs
+pods:
+  seed: {job: true, main: {name: seed, image: app:1}}
+  app: {main: {name: web, image: app:1}, depends_on: [seed]}
+`))
+	if err := rt.Exit("jobs-seed-seed", 0); err != nil {
+		t.Fatal(err)
+	}
+	ps := func(output string) string {
+		before := len(c.out.String())
+		if err := psRun(context.Background(), &PsOptions{IO: c.f.IO, Factory: c.f, Output: output, Stack: "jobs", Connect: c.connect, ControlDir: dir, Now: time.Now}); err != nil {
+			t.Fatal(err)
+		}
+		return c.out.String()[before:]
+	}
+	var doc struct {
+		Stacks []psStack `json:"stacks"`
+	}
+	if err := json.Unmarshal([]byte(ps("json")), &doc); err != nil || len(doc.Stacks) != 1 {
+		t.Fatalf("ps: %v\n%s", err, c.out)
+	}
+	phases := map[string]string{}
+	for _, p := range doc.Stacks[0].Pods {
+		phases[p.Name] = p.Phase
+	}
+	if phases["seed"] != "completed" || phases["app"] != "" {
+		t.Errorf("pod phases %v, want seed completed and app without one", phases)
+	}
+	if text := ps("text"); !strings.Contains(text, "seed (completed)") || strings.Contains(text, "app (completed)") {
+		t.Errorf("ps text does not mark the completed job:\n%s", text)
+	}
+	if err := downRun(context.Background(), &DownOptions{IO: c.f.IO, Factory: c.f, Stack: "jobs", Timeout: time.Millisecond, Connect: c.connect, ControlDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -103,6 +103,7 @@ type psStack struct {
 	Detached bool    `json:"detached,omitempty"`
 	Log      string  `json:"log,omitempty"`
 	Phase    string  `json:"phase,omitempty"`
+	Watching bool    `json:"watching,omitempty"` // its files are watched (up --watch, sidecar watch)
 	Pods     []psPod `json:"pods"`
 }
 
@@ -220,7 +221,7 @@ func psRun(ctx context.Context, opts *PsOptions) error {
 // liveStack is a stack as its up sees it.
 func liveStack(st control.State, now time.Time) *psStack {
 	s := &psStack{Name: st.Stack, Source: "live", PID: st.PID, Recipe: st.Recipe, Phase: st.State.Phase.String(),
-		Detached: st.Detached, Log: st.Log}
+		Detached: st.Detached, Log: st.Log, Watching: st.Watching}
 	for _, pv := range st.State.Pods {
 		p := psPod{Name: pv.Name, Phase: pv.Phase.String(), Ports: st.Ports[pv.Name]}
 		for _, c := range pv.Containers {
@@ -253,6 +254,7 @@ func engineStacks(ctx context.Context, rt engine, name string, now time.Time) (s
 	}
 	byStack := map[string]*psStack{}
 	pods := map[[2]string]*psPod{}
+	jobs := map[[2]string]bool{} // pods whose infra container says they are jobs
 	var order []string
 	for _, info := range infos {
 		l, err := orchestrator.DecodeLabels(info.Labels)
@@ -294,6 +296,9 @@ func engineStacks(ctx context.Context, rt engine, name string, now time.Time) (s
 			c.ExitCode = &code
 		}
 		if c.Role == recipes.RoleInfra.String() {
+			if l.Job {
+				jobs[key] = true
+			}
 			seen := map[string]bool{}
 			for _, p := range info.Ports {
 				if s := control.FormatPort(p); !seen[s] {
@@ -316,6 +321,9 @@ func engineStacks(ctx context.Context, rt engine, name string, now time.Time) (s
 		sort.Strings(podNames)
 		for _, pn := range podNames {
 			p := pods[[2]string{sn, pn}]
+			if jobs[[2]string{sn, pn}] && jobCompleted(p.Containers) {
+				p.Phase = orchestrator.PhaseCompleted.String()
+			}
 			sort.SliceStable(p.Containers, func(i, j int) bool { return lifecycleLess(p.Containers[i], p.Containers[j]) })
 			s.Pods = append(s.Pods, *p)
 		}
@@ -391,7 +399,11 @@ func printStacks(w io.Writer, stacks []*psStack) error {
 			if s.Log != "" {
 				fmt.Fprintf(w, ", log %s", s.Log)
 			}
-			fmt.Fprintln(w, ")")
+			fmt.Fprint(w, ")")
+			if s.Watching {
+				fmt.Fprint(w, ", watching its files")
+			}
+			fmt.Fprintln(w)
 		default:
 			fmt.Fprintf(w, "STACK %s  from the engine: no sidecar up runs it (readiness and restarts unknown; sidecar down --stack %s removes it)\n", s.Name, s.Name)
 		}
@@ -410,7 +422,11 @@ func printStacks(w io.Writer, stacks []*psStack) error {
 				if c.Role == "infra" && len(p.Ports) > 0 {
 					ports = strings.Join(p.Ports, ", ")
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, c.Name, c.Role, state, health, restarts, up, ports)
+				pod := p.Name
+				if p.Phase == orchestrator.PhaseCompleted.String() {
+					pod += " (completed)" // a job pod whose main finished: nothing more to run
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", pod, c.Name, c.Role, state, health, restarts, up, ports)
 			}
 		}
 		if err := tw.Flush(); err != nil {
@@ -452,4 +468,15 @@ func shortID(id string) string {
 		return id[:12]
 	}
 	return id
+}
+
+// jobCompleted tells whether a job pod's main has exited with code 0: the job is done, as a
+// live ps says too.
+func jobCompleted(cs []psContainer) bool {
+	for _, c := range cs {
+		if c.Role == recipes.RoleMain.String() {
+			return c.ExitCode != nil && *c.ExitCode == 0
+		}
+	}
+	return false
 }

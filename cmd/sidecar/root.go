@@ -15,6 +15,7 @@ func commands(f *Factory) []*cobra.Command {
 		newDownCmd(f, nil),
 		newPsCmd(f, nil),
 		newAttachCmd(f, nil),
+		newWatchCmd(f, nil),
 		newLogsCmd(f, nil),
 	}
 	cmds = append(cmds, newContainersCmds(f, nil)...)

@@ -17,6 +17,7 @@ import (
 	"github.com/sidecar-dev/sidecar/control"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/tui/plain"
+	"github.com/sidecar-dev/sidecar/watch"
 )
 
 // UpOptions are the inputs of `sidecar up`.
@@ -32,6 +33,7 @@ type UpOptions struct {
 	LogLines   int // lines of history kept per container (--log-lines)
 	Pods       []string
 	Detach     bool // -d: hand the stack to a supervisor process and return once it is up
+	Watch      bool // --watch: act on the watch rules of the recipe while the stack runs
 
 	// supervise is set in the supervisor process of `up -d` (up_detach.go).
 	supervise *superviseOptions
@@ -58,6 +60,13 @@ first, then the sidecars in reverse order, then everything is removed. Nothing i
 left behind.
 
 With pod names, only those pods run, with every pod they depend on.
+
+--watch (-w) acts on the recipe's watch rules while the stack runs: when files
+under a rule's path change, that container alone is rebuilt and replaced, has the
+files synced into it as it runs, synced and restarted, or restarted; the infra
+container, the network and the other containers never notice. Every view shows
+what changed and what was done. With -d, the supervisor watches for the stack's
+whole life; sidecar watch watches a running stack from another terminal.
 
 Output: on a terminal (stdin and stdout both), the interactive view: every
 container's logs side by side with its state, search, mute, restart/stop/start, a
@@ -92,6 +101,7 @@ last lines); 2 for a bad recipe or arguments.`),
 		Example: strings.Trim(`
   sidecar up                                # ./sidecar.yaml
   sidecar up -d                             # in the background; again after an edit
+  sidecar up --watch                        # rebuild or sync a container when its files change
   sidecar up -f sidecar.yaml.example
   sidecar up --timestamps api               # the api pod and what it depends on
   sidecar up --output json | jq -c 'select(.type == "container")'`, "\n"),
@@ -110,6 +120,7 @@ last lines); 2 for a bad recipe or arguments.`),
 			}
 			opts.Pods = args
 			opts.Detach = v.GetBool("detach")
+			opts.Watch = v.GetBool("watch")
 			if opts.Output != "text" && opts.Output != "json" {
 				return usageErrorf(cmd, "unknown output format %q: use --output text or --output json", opts.Output)
 			}
@@ -123,6 +134,7 @@ last lines); 2 for a bad recipe or arguments.`),
 		},
 	}
 	cmd.Flags().BoolP("detach", "d", false, "run the stack in the background: return once it is up (sidecar attach, logs, down reach it)")
+	cmd.Flags().BoolP("watch", "w", false, "act on the recipe's watch rules while the stack runs: rebuild, sync or restart a container when its files change")
 	cmd.Flags().Bool("plain", false, "print lines, not the interactive view (the default when stdout is not a terminal)")
 	cmd.Flags().StringP("output", "o", "text", "output format: text or json (one event per line)")
 	cmd.Flags().Bool("timestamps", false, "start every line with its time")
@@ -172,6 +184,11 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 			return &ExitError{Code: exitBadInput, Err: fmt.Errorf("stack %s has no pod %q: its pods are %s", st.Name, name, strings.Join(all, ", "))}
 		}
 	}
+	if opts.Watch {
+		if err := watch.Rules(st); err != nil {
+			return &ExitError{Code: exitBadInput, Err: fmt.Errorf("%s: --watch: %w", opts.File, err)}
+		}
+	}
 
 	defer surviveClosedOutput()()
 
@@ -213,7 +230,16 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 	if opts.supervise != nil {
 		info.Detached, info.Log = true, opts.supervise.log
 	}
-	srv := control.Serve(hold.ln, o, rt, info)
+	// Whoever runs the stack watches it for whoever asks (up --watch, sidecar watch).
+	hub := watch.NewHub(o, watch.Options{})
+	srv := control.Serve(hold.ln, o, rt, info, control.Options{Watch: hub})
+	if opts.Watch {
+		release, err := hub.Hold()
+		if err != nil {
+			return &ExitError{Code: exitBadInput, Err: err}
+		}
+		defer release()
+	}
 
 	// The view reads the stream until it ends; a view whose output is gone (stdout closed)
 	// stops the stack as an interrupt would.

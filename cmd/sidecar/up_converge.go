@@ -75,10 +75,39 @@ func (opts *UpOptions) converge(ctx context.Context, dir string, st *recipes.Sta
 	} else {
 		fmt.Fprintf(opts.IO.Out, "Stack %s runs the recipe now (%s, said above).\n", st.Name, plural(len(changes), "change"))
 	}
+	if opts.Watch && opts.Detach {
+		// The supervisor watches from now on, for the stack's whole life.
+		if err := c.Watch(ctx, control.WatchOptions{Persist: true}); err != nil {
+			return watchError(st.Name, err)
+		}
+		fmt.Fprintf(opts.IO.Out, "Stack %s is watched by the process that runs it, until it ends.\n", st.Name)
+	}
 	if opts.Detach {
 		return nil
 	}
+	if opts.Watch {
+		// Watched while this up shows the stack; its view shows what the watch does.
+		wctx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
+		defer stopWatch()
+		werr := make(chan error, 1)
+		go func() { werr <- c.Watch(wctx, control.WatchOptions{}) }()
+		err := opts.showRemote(ctx, c, false)
+		stopWatch()
+		if e := <-werr; e != nil && err == nil {
+			fmt.Fprintf(opts.IO.ErrOut, "sidecar: the watch ended: %v\n", e)
+		}
+		return err
+	}
 	return opts.showRemote(ctx, c, false)
+}
+
+// watchError is the exit of a watch the owner refused: 2 for rules that cannot be watched.
+func watchError(stack string, err error) error {
+	var ce *control.Error
+	if errors.As(err, &ce) {
+		return &ExitError{Code: ce.ExitCode(), Err: fmt.Errorf("watch stack %s: %w", stack, err)}
+	}
+	return &ExitError{Code: exitFailure, Err: fmt.Errorf("watch stack %s: %w", stack, err)}
 }
 
 // showRemote shows a stack another process runs, as up shows its own, until the stack ends
@@ -107,13 +136,8 @@ func (opts *UpOptions) showRemote(ctx context.Context, c *control.Client, attach
 		return &ExitError{Code: exitFailure, Err: err}
 	}
 	defer sub.Close()
-	sigs := opts.Signals
-	if sigs == nil {
-		ch := make(chan os.Signal, 2)
-		signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-		defer signal.Stop(ch)
-		sigs = ch
-	}
+	sigs, release := interrupts(opts.Signals)
+	defer release()
 	show := opts.eventPrinter()
 	fw := &finalWatch{}
 	evs := make(chan []orchestrator.Event)
@@ -158,6 +182,17 @@ func (opts *UpOptions) showRemote(ctx context.Context, c *control.Client, attach
 			return fw.exit()
 		}
 	}
+}
+
+// interrupts is given (a test's), or the process's Ctrl-C, SIGTERM and SIGHUP, and the
+// function that stops catching them.
+func interrupts(given <-chan os.Signal) (<-chan os.Signal, func()) {
+	if given != nil {
+		return given, func() {}
+	}
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	return ch, func() { signal.Stop(ch) }
 }
 
 // finalWatch is a remote controller whose subscriptions note the stack's final event: the

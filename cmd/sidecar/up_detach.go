@@ -94,6 +94,9 @@ func (opts *UpOptions) detach(ctx context.Context, dir string, st *recipes.Stack
 	}
 	wd, _ := os.Getwd()
 	args := []string{"supervise", "--file", recipe, "--log-lines", strconv.Itoa(opts.LogLines), "--log", logPath}
+	if opts.Watch {
+		args = append(args, "--watch")
+	}
 	if opts.ControlDir != "" {
 		args = append(args, "--control-dir", opts.ControlDir)
 	}
@@ -286,6 +289,9 @@ func (opts *UpOptions) upSummary(ctx context.Context, dir, stack, logPath string
 		fmt.Fprintf(w, "  ports        %s\n", strings.Join(ports, ", "))
 	}
 	fmt.Fprintf(w, "  log          %s\n", logPath)
+	if opts.Watch {
+		fmt.Fprintf(w, "  watch        the supervisor acts on the recipe's watch rules until the stack ends (its log says what it does)\n")
+	}
 	fmt.Fprintf(w, "Next: sidecar attach --stack %s · sidecar logs -f --stack %s · sidecar down --stack %s\n", stack, stack, stack)
 }
 
@@ -332,7 +338,7 @@ func newSuperviseCmd(f *Factory) *cobra.Command {
 				sup.report = bufio.NewWriterSize(sup.pipe, 64<<10)
 			}
 			opts := &UpOptions{IO: f.IO, Factory: f, File: v.GetString("file"), Pods: args, Output: "text", Plain: true,
-				ControlDir: v.GetString("control-dir"), supervise: sup}
+				ControlDir: v.GetString("control-dir"), Watch: v.GetBool("watch"), supervise: sup}
 			if opts.LogLines, err = parseLogLines(v.GetString("log-lines")); err != nil {
 				return usageErrorf(cmd, "%v", err)
 			}
@@ -350,6 +356,7 @@ func newSuperviseCmd(f *Factory) *cobra.Command {
 	cmd.Flags().Int("log-lines", orchestrator.DefaultLogLines, "lines of each container's output kept")
 	cmd.Flags().Int("report-fd", reportFD, "file descriptor of the pipe to report to (0: none)")
 	cmd.Flags().String("control-dir", "", "directory of the control sockets")
+	cmd.Flags().Bool("watch", false, "act on the recipe's watch rules for the stack's whole life")
 	return cmd
 }
 

@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -98,6 +99,17 @@ func WithLabels(labels map[string]string, l orchestrator.Labels) map[string]stri
 		out[k] = v
 	}
 	return out
+}
+
+// FreePort returns a TCP port of the loopback interface that nothing listens on now.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
 
 // Context returns a context for one test, cancelled when the test ends, with a deadline.

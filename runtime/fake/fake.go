@@ -58,6 +58,8 @@ type Runtime struct {
 	pullable   map[string]bool
 	infraImage string
 	builds     map[string]int
+	cached     map[string]bool // images whose builds give the same image (SameBuilds)
+	pruned     []string        // image IDs PruneImage removed
 
 	behaviours map[string]*behaviour // by engine name, for this and later containers of that name
 	probes     map[string]func(recipes.Probe) error
@@ -148,6 +150,7 @@ func New(clk clock.Clock) *Runtime {
 		pullable:   map[string]bool{},
 		infraImage: "sidecar-infra:fake",
 		builds:     map[string]int{},
+		cached:     map[string]bool{},
 		behaviours: map[string]*behaviour{},
 		probes:     map[string]func(recipes.Probe) error{},
 		hooks:      map[string]func(context.Context, recipes.Hook) error{},
@@ -471,7 +474,7 @@ func (r *Runtime) ResumeEvents() {
 type ContainerState struct {
 	Info   orchestrator.ContainerInfo
 	Spec   orchestrator.ContainerSpec
-	Files  map[string][]byte // absolute path → content, written by CopyFiles
+	Files  map[string][]byte // absolute path → content, written by CopyFiles and CopyIn (a directory: its path and /)
 	Starts int
 }
 
@@ -619,8 +622,10 @@ func (r *Runtime) BuildImage(ctx context.Context, req orchestrator.BuildRequest,
 		progress(orchestrator.Progress{Ref: req.Ref, ID: "1/1", Message: "Step 1/1 : FROM scratch"})
 	}
 	r.mu.Lock()
+	if !r.images[req.Ref] || !r.cached[req.Ref] {
+		r.imageGen[req.Ref]++
+	}
 	r.images[req.Ref] = true
-	r.imageGen[req.Ref]++
 	r.builds[req.Ref]++
 	r.changedLocked()
 	r.mu.Unlock()
@@ -887,6 +892,9 @@ func (r *Runtime) Exec(ctx context.Context, id string, cmd []string) (orchestrat
 	}
 	if c.info.Status != orchestrator.StatusRunning {
 		return orchestrator.ExecResult{}, fmt.Errorf("fake: exec in %s: container is not running", c.info.Name)
+	}
+	if execRM(c, cmd) {
+		r.changedLocked()
 	}
 	return orchestrator.ExecResult{}, nil
 }

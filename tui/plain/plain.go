@@ -2,8 +2,8 @@
 // a terminal (or with --plain): each container's output as `container | line` (`pod/container
 // | line` when the stack has several pods), with the names padded to one width, and lifecycle
 // events — started, ready, exited, restarting, stopping, stopped, killed, lifecycle hooks,
-// a job pod completed, images, leftovers, warnings — as lines of their own, `name * what
-// happened`. JSON writes every event as one
+// a job pod completed, images, leftovers, warnings, what a watch saw and did — as lines of
+// their own, `name * what happened`. JSON writes every event as one
 // JSON object per line instead, for machines.
 //
 // Both are plain subscribers of the orchestrator's event stream: they read a Subscription and
@@ -67,6 +67,7 @@ type Printer struct {
 	width    int
 	colors   map[string]string    // label → SGR colour
 	images   map[string]bool      // image refs whose start was announced
+	rebuilds map[string]string    // image refs a watch rebuilds → the label of the container
 	prefixes map[[2]string]string // (label, separator) → the line's start; cleared when the width changes
 
 	// A failure is said once: where it happens (a pod's failure, an image that cannot be
@@ -82,7 +83,7 @@ func New(w io.Writer, opts Options) *Printer {
 		opts.Location = time.Local
 	}
 	return &Printer{w: bufio.NewWriterSize(w, 64<<10), opts: opts, colors: map[string]string{}, images: map[string]bool{},
-		prefixes: map[[2]string]string{}, failedPods: map[string]bool{}}
+		rebuilds: map[string]string{}, prefixes: map[[2]string]string{}, failedPods: map[string]bool{}}
 }
 
 // Run prints what sub delivers until the stream ends (then it returns nil) or ctx ends.
@@ -144,6 +145,8 @@ func (p *Printer) event(ev orchestrator.Event) {
 		p.leftovers(e)
 	case orchestrator.MessageEvent:
 		p.message(e)
+	case orchestrator.WatchEvent:
+		p.watch(e)
 	}
 	// Other event types (resource usage, ...) are for other views.
 	p.view.Apply(ev)
@@ -488,8 +491,16 @@ func (p *Printer) stackLabel(name string) string {
 }
 
 // image prints one line per image when it is ready (or failed), and one when a build or
-// pull starts; the engine's step-by-step progress is left out.
+// pull starts; the engine's step-by-step progress is left out. A watch's rebuild is told
+// on its container's lines instead, with each build step; its start and end are the
+// watch's own lines.
 func (p *Printer) image(e orchestrator.ImageEvent) {
+	if label, ok := p.rebuilds[e.Ref]; ok {
+		if e.Action == orchestrator.ImageBuild && strings.HasPrefix(e.Message, "Step ") {
+			p.tool(e.Time, label, levelNone, "build: "+e.Message)
+		}
+		return
+	}
 	label := p.stackLabel(p.view.Name)
 	what := "image " + e.Ref
 	if e.Action == orchestrator.ImageInfra {
@@ -522,6 +533,34 @@ func (p *Printer) image(e orchestrator.ImageEvent) {
 		orchestrator.ImageInfra:   "ready",
 	}[e.Action]
 	p.tool(e.Time, label, levelNone, what+": "+state)
+}
+
+// watch prints what a watch saw and did, on the lines of the container concerned:
+// "web * changed: web/index.html → rebuild", "web * synced 1 file (15 B) in 40ms".
+func (p *Printer) watch(e orchestrator.WatchEvent) {
+	label := p.stackLabel(p.view.Name)
+	if e.Container != "" {
+		label = p.label(e.Pod, e.Container)
+	}
+	switch e.Phase {
+	case orchestrator.WatchRebuilding:
+		p.rebuilds[e.Image] = label
+	case orchestrator.WatchRebuilt, orchestrator.WatchFailed:
+		for ref, l := range p.rebuilds {
+			if l == label {
+				delete(p.rebuilds, ref)
+			}
+		}
+	}
+	lvl := levelNone
+	switch e.Level() {
+	case orchestrator.LevelWarning:
+		lvl = levelWarning
+	case orchestrator.LevelError:
+		lvl = levelError
+		p.say(e.Error)
+	}
+	p.tool(e.Time, label, lvl, e.Text())
 }
 
 func (p *Printer) leftovers(e orchestrator.LeftoversEvent) {

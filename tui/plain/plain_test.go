@@ -445,3 +445,59 @@ func TestImageHealthLines(t *testing.T) {
 		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
+
+// A watch's events are lines of the container concerned; a rebuild's build steps too, and
+// not the stack's image lines; a failure is an error.
+func TestWatchLines(t *testing.T) {
+	s := newScript("shop", map[string][]orchestrator.ContainerView{"shop": {
+		{Name: "web", Role: recipes.RoleMain}, {Name: "probe", Role: recipes.RoleSidecar}}}, "shop")
+	w := func(e orchestrator.WatchEvent) {
+		e.EventMeta, e.Pod, e.Container = s.meta(), "shop", "web"
+		s.add(e)
+	}
+	w(orchestrator.WatchEvent{Phase: orchestrator.WatchWatching, Rules: []recipes.WatchRule{{Path: "web", Action: recipes.WatchRebuild}}})
+	w(orchestrator.WatchEvent{Phase: orchestrator.WatchChanged, Action: recipes.WatchRebuild, Paths: []string{"web/index.html"}})
+	w(orchestrator.WatchEvent{Phase: orchestrator.WatchRebuilding, Action: recipes.WatchRebuild, Image: "shop/web:dev"})
+	for _, ie := range []orchestrator.ImageEvent{
+		{Ref: "shop/web:dev", Action: orchestrator.ImageBuild, Message: "building"},
+		{Ref: "shop/web:dev", Action: orchestrator.ImageBuild, Step: "1/2", Message: "Step 1/2 : FROM sidecar-test/apps"},
+		{Ref: "shop/web:dev", Action: orchestrator.ImageBuild, Step: "1/2", Message: " ---> 1fd6b1b3571c"},
+		{Ref: "shop/web:dev", Action: orchestrator.ImageBuild, Step: "2/2", Message: "Step 2/2 : COPY index.html /www/"},
+		{Ref: "shop/web:dev", Action: orchestrator.ImageBuild, Done: true},
+	} {
+		ie.EventMeta = s.meta()
+		s.add(ie)
+	}
+	w(orchestrator.WatchEvent{Phase: orchestrator.WatchRebuilt, Action: recipes.WatchRebuild, Image: "shop/web:dev", Duration: recipes.Duration(600 * time.Millisecond)})
+	w(orchestrator.WatchEvent{Phase: orchestrator.WatchReplaced, Action: recipes.WatchRebuild, ID: "4b6215405f9a1234", Duration: recipes.Duration(1100 * time.Millisecond)})
+	w(orchestrator.WatchEvent{Phase: orchestrator.WatchSynced, Action: recipes.WatchSync, Files: 1, Bytes: 15, Duration: recipes.Duration(40 * time.Millisecond),
+		Error: "deleted on the host, still in the container: /www/x"})
+	w(orchestrator.WatchEvent{Phase: orchestrator.WatchFailed, Action: recipes.WatchRebuild, Error: "build failed at step 2/2; web keeps running as it was"})
+	// A later build of the image, not a watch's, is the stack's again.
+	for _, ie := range []orchestrator.ImageEvent{
+		{Ref: "shop/web:dev", Action: orchestrator.ImageBuild, Message: "building"},
+		{Ref: "shop/web:dev", Action: orchestrator.ImageBuild, Done: true},
+	} {
+		ie.EventMeta = s.meta()
+		s.add(ie)
+	}
+	var out bytes.Buffer
+	if err := plain.New(&out, plain.Options{}).Print(s.evs); err != nil {
+		t.Fatal(err)
+	}
+	want := `web   * watching web (rebuild)
+web   * changed: web/index.html → rebuild
+web   * rebuilding image shop/web:dev
+web   * build: Step 1/2 : FROM sidecar-test/apps
+web   * build: Step 2/2 : COPY index.html /www/
+web   * rebuilt image shop/web:dev in 600ms
+web   * replaced 1.1s after the change (new container 4b6215405f9a)
+web   * synced 1 file (15 B) in 40ms: deleted on the host, still in the container: /www/x
+web   * rebuild failed: build failed at step 2/2; web keeps running as it was
+shop  * building image shop/web:dev
+shop  * image shop/web:dev: built
+`
+	if out.String() != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"slices"
 	"strings"
 	"time"
@@ -134,4 +135,31 @@ func Workdir(prefix string) (root, tmp string, remove func(), err error) {
 		return "", "", nil, err
 	}
 	return root, tmp, func() { os.RemoveAll(tmp) }, nil
+}
+
+// RunLine is the line that starts a benchmark's Markdown: when, on what machine and engine,
+// which Go and commit, and the load average before.
+func RunLine(d *sidecarrt.Docker, root string) string {
+	return fmt.Sprintf("Run %s: %s, %d CPUs (%s), Docker Engine %s (API %s), %s; sidecar %s; load average before: %s.",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), CPUModel(), goruntime.NumCPU(), goruntime.GOOS+"/"+goruntime.GOARCH,
+		d.EngineVersion(), d.APIVersion(), goruntime.Version(), GitRev(root), LoadAvg())
+}
+
+// Spread writes durations as milliseconds: "median (min–max)".
+func Spread(ts []time.Duration) string {
+	return fmt.Sprintf("%d (%d–%d)", Median(ts).Milliseconds(), slices.Min(ts).Milliseconds(), slices.Max(ts).Milliseconds())
+}
+
+// SidecarBin builds the checkout's sidecar into tmp and gives it runtime and state
+// directories of its own there (its control sockets, its supervisors' logs): the binary's
+// path, and the environment to run it with (added to the process's).
+func SidecarBin(root, tmp string) (bin string, env []string, err error) {
+	for _, d := range []string{"run", "state"} {
+		if err := os.Mkdir(filepath.Join(tmp, d), 0o700); err != nil {
+			return "", nil, err
+		}
+	}
+	env = []string{"XDG_RUNTIME_DIR=" + filepath.Join(tmp, "run"), "XDG_STATE_HOME=" + filepath.Join(tmp, "state")}
+	bin = filepath.Join(tmp, "sidecar")
+	return bin, env, Build(root, "./cmd/sidecar", bin)
 }

@@ -1,8 +1,9 @@
 // Command httpserver is a small HTTP server for sidecar's tests and demo.
 //
 // GET /healthz answers 200 "ok" once -ready-after has passed since start, 503 before.
-// GET / answers "hello from NAME (HOSTNAME)". Every request is logged as one line on stdout
-// (and appended to -log-file when given). SIGTERM or SIGINT: log a line and exit 0.
+// GET / answers "hello from NAME (HOSTNAME)"; with -www DIR, every path but /healthz is a file
+// of DIR (GET / its index.html), read at each request. Every request is logged as one line
+// on stdout (and appended to -log-file when given). SIGTERM or SIGINT: log a line and exit 0.
 package main
 
 import (
@@ -25,12 +26,13 @@ func main() {
 	readyAfter := flag.Duration("ready-after", 0, "answer /healthz with 503 until this long after start")
 	logFile := flag.String("log-file", "", "also append each log line to this file (its directory is created)")
 	name := flag.String("name", "httpserver", "name to greet with on GET /")
+	www := flag.String("www", "", "serve the files of this directory (GET / is its index.html)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: httpserver [flags]\n\nAn HTTP server: GET /healthz is 200 once ready, GET / greets.\n\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	os.Exit(run(*listen, *readyAfter, *logFile, *name))
+	os.Exit(run(*listen, *readyAfter, *logFile, *name, *www))
 }
 
 type logger struct {
@@ -48,7 +50,7 @@ func (l *logger) printf(format string, args ...any) {
 	}
 }
 
-func run(listen string, readyAfter time.Duration, logFile, name string) int {
+func run(listen string, readyAfter time.Duration, logFile, name, www string) int {
 	log := &logger{}
 	if logFile != "" {
 		if err := os.MkdirAll(filepath.Dir(logFile), 0o755); err != nil {
@@ -75,7 +77,14 @@ func run(listen string, readyAfter time.Duration, logFile, name string) int {
 		fmt.Fprintln(w, "ok")
 		log.printf("%s %s %d", r.Method, r.URL.Path, http.StatusOK)
 	})
+	files := http.FileServer(http.Dir(www))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if www != "" {
+			rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+			files.ServeHTTP(rec, r)
+			log.printf("%s %s %d", r.Method, r.URL.Path, rec.status)
+			return
+		}
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)
 			log.printf("%s %s %d", r.Method, r.URL.Path, http.StatusNotFound)
@@ -110,4 +119,15 @@ func run(listen string, readyAfter time.Duration, logFile, name string) int {
 		log.printf("httpserver: shutdown: %v", err)
 	}
 	return 0
+}
+
+// statusRecorder remembers the status a handler answered with, for the log line.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
 }
