@@ -31,13 +31,8 @@ type kubeDownward struct {
 func (k *kubeImport) podFields(cx *kubeCtx) {
 	pod, spec, d, sp := cx.kp.pod, cx.spec, cx.d, cx.sp
 	pk := PodKey(pod.Name)
-	rec := func(key, path string) {
-		if k.has(d, path) {
-			k.pos.Set(Field(pk, key), k.at(d, path))
-		}
-	}
-	rec("hostname", sp+".hostname")
-	rec("subdomain", sp+".subdomain")
+	k.record(d, Field(pk, "hostname"), sp+".hostname")
+	k.record(d, Field(pk, "subdomain"), sp+".subdomain")
 	for i, h := range spec.HostAliases {
 		pod.ExtraHosts = append(pod.ExtraHosts, HostAlias{IP: h.IP, Hostnames: h.Hostnames})
 		k.pos.Set(Field(pk, "extra_hosts", i), k.keyAt(d, fmt.Sprintf("%s.hostAliases[%d]", sp, i)))
@@ -50,7 +45,7 @@ func (k *kubeImport) podFields(cx *kubeCtx) {
 			}
 			pod.DNS.Options = append(pod.DNS.Options, o.Name)
 		}
-		rec("dns", sp+".dnsConfig")
+		k.record(d, Field(pk, "dns"), sp+".dnsConfig")
 	}
 	if sc := spec.SecurityContext; sc != nil && len(sc.Sysctls) > 0 {
 		pod.Sysctls = map[string]string{}

@@ -397,8 +397,11 @@ func (k *kubeImport) restartPolicies(cx *kubeCtx, job bool) (main, init RestartP
 	return RestartAlways, RestartOnFailure
 }
 
-func (k *kubeImport) has(d *kubeDoc, path string) bool {
-	return yamlpos.Find(d.node, kubeParts(path)...) != nil
+// record records the position of the value at path under key, when path is written in doc.
+func (k *kubeImport) record(d *kubeDoc, key, path string) {
+	if yamlpos.Find(d.node, kubeParts(path)...) != nil {
+		k.pos.Set(key, k.at(d, path))
+	}
 }
 
 // volumes reads the pod's volumes: which are pod volumes (with their files) and which are
@@ -621,11 +624,7 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	ct := &Container{Name: c.Name, Role: role, Image: c.Image, Restart: restart, TTY: c.TTY, WorkingDir: c.WorkingDir}
 	ck := ContainerKey(cx.kp.pod.Name, c.Name)
 	k.pos.Set(ck, k.at(d, p+".name"))
-	record := func(field, at string) {
-		if k.has(d, at) {
-			k.pos.Set(Field(ck, field), k.at(d, at))
-		}
-	}
+	record := func(field, at string) { k.record(d, Field(ck, field), at) }
 	record("image", p+".image")
 	record("workdir", p+".workingDir")
 	record("restart", cx.sp+".restartPolicy")
