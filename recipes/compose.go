@@ -213,11 +213,6 @@ func (c *composeImport) run(in *input) *Stack {
 	return st
 }
 
-func (c *composeImport) lookup(name string) (string, bool) {
-	v, ok := c.env[name]
-	return v, ok
-}
-
 // stackName is Options.Name, else the file's name:, else the directory's name made a DNS
 // label.
 func (c *composeImport) stackName() string {

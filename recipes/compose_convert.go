@@ -560,13 +560,7 @@ func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string)
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(cv.dir, path)
 		}
-		vars, err := readEnvFile(cv.opts, path, ef.Format, func(k string) (string, bool) {
-			if v, ok := cv.env[k]; ok {
-				return v, true
-			}
-			v, ok := explicit[k]
-			return v, ok
-		})
+		vars, err := readEnvFile(cv.opts, path, ef.Format, lookupIn(cv.env, explicit))
 		var bad envFileError
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -588,7 +582,7 @@ func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string)
 		if ef.Format == "" || ef.Format == dotenv.DotEnv {
 			// Kept when it parses with only the interpolation variables, as the normaliser
 			// reads env_file.
-			if _, err := readEnvFile(cv.opts, path, "", cv.lookup); err != nil {
+			if _, err := readEnvFile(cv.opts, path, "", lookupIn(cv.env)); err != nil {
 				continue
 			}
 			cv.pos.Set(Field(ck, "env_file", len(files)), at)

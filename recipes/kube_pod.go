@@ -786,7 +786,7 @@ func (k *kubeImport) keyRef(cx *kubeCtx, p, kind, name, key string, optional *bo
 // kubeExpand expands $(VAR) references to vars as the kubelet does (ExpandVars): $$ is a
 // literal $, and a reference to an unknown variable stays as written.
 func kubeExpand(s string, vars map[string]string) string {
-	return ExpandVars(s, func(name string) (string, bool) { v, ok := vars[name]; return v, ok })
+	return ExpandVars(s, lookupIn(vars))
 }
 
 // kubeStaticEnv is what the kubelet expands an exec probe's command with: each env entry's

@@ -272,10 +272,7 @@ func loadRecipe(in *input, opts Options, env map[string]string, pos *Positions) 
 	if name == "" {
 		name = dnsLabelFrom(filepath.Base(opts.Dir))
 	}
-	d := newDecoder(in.file, pos, func(k string) (string, bool) {
-		v, ok := env[k]
-		return v, ok
-	}, ip.failed)
+	d := newDecoder(in.file, pos, lookupIn(env), ip.failed)
 	if nameNode != nil {
 		d.record("name", nameNode)
 	}
@@ -293,10 +290,7 @@ func loadEnv(opts Options) (map[string]string, Problems) {
 	env := map[string]string{}
 	if opts.DotEnv {
 		path := filepath.Join(opts.Dir, ".env")
-		vars, err := readEnvFile(opts, path, "", func(k string) (string, bool) {
-			v, ok := opts.Env[k]
-			return v, ok
-		})
+		vars, err := readEnvFile(opts, path, "", lookupIn(opts.Env))
 		var bad envFileError
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -310,6 +304,18 @@ func loadEnv(opts Options) (map[string]string, Problems) {
 	}
 	maps.Copy(env, opts.Env)
 	return env, nil
+}
+
+// lookupIn looks a variable up in envs, the first that has it.
+func lookupIn(envs ...map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		for _, env := range envs {
+			if v, ok := env[name]; ok {
+				return v, true
+			}
+		}
+		return "", false
+	}
 }
 
 type envFileError struct{ err error }

@@ -188,17 +188,13 @@ func (n *normaliser) container(s *Stack, p *Pod, c *Container) {
 // earlier ones, and the explicit env wins over every file.
 func (n *normaliser) envFiles(s *Stack, p *Pod, c *Container) {
 	merged := Env{}
-	lookup := func(name string) (string, bool) {
-		v, ok := n.env[name]
-		return v, ok
-	}
 	for i, name := range c.EnvFile {
 		key := Field(ContainerKey(p.Name, c.Name), "env_file", i)
 		path := name
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(s.Dir, path)
 		}
-		vars, err := readEnvFile(n.opts, path, "", lookup)
+		vars, err := readEnvFile(n.opts, path, "", lookupIn(n.env))
 		var bad envFileError
 		switch {
 		case errors.As(err, &bad):
