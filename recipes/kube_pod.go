@@ -349,7 +349,7 @@ func (k *kubeImport) dependsOn(cx *kubeCtx) {
 		}
 		for _, name := range strings.Split(v, ",") {
 			name = strings.TrimSpace(name)
-			if len(name) > 63 || !dnsLabelRE.MatchString(name) {
+			if !isDNSLabel(name) {
 				what := fmt.Sprintf("%q, which is not a pod name", yamlpos.Clip(name))
 				if name == "" {
 					what = "an empty pod name"

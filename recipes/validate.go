@@ -6,11 +6,11 @@ import (
 	"maps"
 	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/distribution/reference"
 )
@@ -82,7 +82,8 @@ func (v *validator) warn(key, field, format string, args ...any) {
 	}
 }
 
-var dnsLabelRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+// isDNSLabel reports whether name is an RFC 1123 label (Kubernetes' own check of one).
+func isDNSLabel(name string) bool { return len(validation.IsDNS1123Label(name)) == 0 }
 
 // dnsLabel checks a name against RFC 1123 label rules and says how to fix it.
 func (v *validator) dnsLabel(key, what, name string) bool {
@@ -90,7 +91,7 @@ func (v *validator) dnsLabel(key, what, name string) bool {
 		v.problem(key, "give it a name: lowercase letters, digits and '-'", "%s has no name", what)
 		return false
 	}
-	if len(name) > 63 || !dnsLabelRE.MatchString(name) {
+	if !isDNSLabel(name) {
 		fix := dnsLabelFrom(name)
 		hint := "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
 		if fix != "" && fix != name {

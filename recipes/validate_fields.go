@@ -135,7 +135,7 @@ func (v *validator) hook(key, which, label string, h *Hook) {
 func (v *validator) podFields(p *Pod) {
 	pk := PodKey(p.Name)
 	for key, name := range map[string]string{"hostname": p.Hostname, "subdomain": p.Subdomain} {
-		if name != "" && (len(name) > 253 || slices.ContainsFunc(strings.Split(strings.ToLower(name), "."), func(l string) bool { return len(l) > 63 || !dnsLabelRE.MatchString(l) })) {
+		if name != "" && (len(name) > 253 || slices.ContainsFunc(strings.Split(strings.ToLower(name), "."), func(l string) bool { return !isDNSLabel(l) })) {
 			v.problem(Field(pk, key), "use letters, digits and '-', in parts of at most 63 separated by dots, each starting and ending with a letter or digit",
 				"%s %q of pod %s is not a valid host name", key, yamlpos.Clip(name), p.Name)
 		}
