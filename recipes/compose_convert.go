@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
+	"k8s.io/utils/ptr"
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/types"
@@ -437,20 +438,11 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 		}
 		record("build", "build")
 	}
-	if s.Command != nil {
-		ct.Command = []string(s.Command)
-		record("command", "command")
+	ct.Command, ct.Entrypoint, ct.WorkingDir, ct.User = s.Command, s.Entrypoint, s.WorkingDir, s.User
+	ct.Init, ct.TTY = ptr.Deref(s.Init, false), s.Tty
+	for field, key := range map[string]string{"command": "command", "entrypoint": "entrypoint", "workdir": "working_dir", "user": "user"} {
+		record(field, key)
 	}
-	if s.Entrypoint != nil {
-		ct.Entrypoint = []string(s.Entrypoint)
-		record("entrypoint", "entrypoint")
-	}
-	ct.WorkingDir = s.WorkingDir
-	record("workdir", "working_dir")
-	ct.User = s.User
-	record("user", "user")
-	ct.Init = s.Init != nil && *s.Init
-	ct.TTY = s.Tty
 	if s.StopGracePeriod != nil {
 		ct.StopGrace = Duration(*s.StopGracePeriod)
 		record("stop_grace", "stop_grace_period")
