@@ -1,7 +1,6 @@
 package recipes
 
 import (
-	"errors"
 	"os"
 	"testing"
 )
@@ -22,23 +21,12 @@ func FuzzLoad(f *testing.F) {
 		if Detect(content) != SourceRecipe {
 			return // the importers have their own fuzzing
 		}
-		st, _, err := Load(File{Name: "fuzz.yaml", Content: content}, opts)
+		st, ws, err := Load(File{Name: "fuzz.yaml", Content: content}, opts)
+		checkImport(t, content, st, ws, err)
 		if err != nil {
-			var ps Problems
-			if !errors.As(err, &ps) || !errors.Is(err, ErrInvalid) {
-				t.Fatalf("error is not Problems: %T %v", err, err)
-			}
-			if len(ps) == 0 {
-				t.Fatal("empty Problems returned as an error")
-			}
-			for _, p := range ps {
-				if p.Pos.File == "" || p.Message == "" {
-					t.Fatalf("problem without file or message: %#v", p)
-				}
-			}
 			return
 		}
-		if st == nil || len(st.Pods) == 0 {
+		if len(st.Pods) == 0 {
 			t.Fatal("no error and no pods")
 		}
 		out, err := EncodeYAML(st)
