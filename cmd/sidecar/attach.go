@@ -8,9 +8,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
 
 	"github.com/sidecar-dev/sidecar/control"
-	"github.com/sidecar-dev/sidecar/orchestrator"
 )
 
 // AttachOptions are the inputs of `sidecar attach`.
@@ -21,11 +21,7 @@ type AttachOptions struct {
 	File  string
 	Stack string // from --stack; else the recipe's name
 
-	Plain      bool
-	Output     string
-	Timestamps bool
-	NoColor    bool
-	LogLines   int
+	viewOptions
 
 	ControlDir string
 }
@@ -54,34 +50,15 @@ The stack is the recipe's (-f, default ./sidecar.yaml), or the one named with
   sidecar up -d && sidecar attach
   sidecar attach --stack demo`, "\n"),
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			v, file, stack, err := stackSettings(f, cmd)
-			if err != nil {
+		RunE: runE(f, opts, runF, attachRun, func(cmd *cobra.Command, v *viper.Viper, _ []string) (err error) {
+			if opts.File, opts.Stack, err = stackTarget(cmd, v); err != nil {
 				return err
 			}
-			opts.File, opts.Stack = file, stack
-			opts.Plain = v.GetBool("plain")
-			opts.Timestamps = v.GetBool("timestamps")
-			opts.NoColor = v.GetBool("no-color")
-			opts.Output = v.GetString("output")
-			if opts.Output != "text" && opts.Output != "json" {
-				return usageErrorf(cmd, "unknown output format %q: use --output text or --output json", opts.Output)
-			}
-			if opts.LogLines, err = parseLogLines(v.GetString("log-lines")); err != nil {
-				return usageErrorf(cmd, "%v", err)
-			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return attachRun(cmd.Context(), opts)
-		},
+			return opts.readView(cmd, v)
+		}),
 	}
 	cmd.Flags().String("stack", "", "name of the stack (instead of reading -f)")
-	cmd.Flags().Bool("plain", false, "print lines, not the interactive view (the default when stdout is not a terminal)")
-	cmd.Flags().StringP("output", "o", "text", "output format: text or json (one event per line)")
-	cmd.Flags().Bool("timestamps", false, "start every line with its time")
-	cmd.Flags().Bool("no-color", false, "do not colour the output (NO_COLOR=1 does the same)")
-	cmd.Flags().Int("log-lines", orchestrator.DefaultLogLines, "lines of each container's output the view keeps")
+	addViewFlags(cmd, "lines of each container's output the view keeps")
 	return cmd
 }
 
@@ -90,8 +67,7 @@ func attachRun(ctx context.Context, opts *AttachOptions) error {
 	if err != nil {
 		return err
 	}
-	up := &UpOptions{IO: opts.IO, Factory: opts.Factory, Plain: opts.Plain, Output: opts.Output,
-		Timestamps: opts.Timestamps, NoColor: opts.NoColor, LogLines: opts.LogLines}
+	up := &UpOptions{IO: opts.IO, Factory: opts.Factory, viewOptions: opts.viewOptions}
 	return up.showRemote(ctx, c, true)
 }
 

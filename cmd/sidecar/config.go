@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
 
 	"github.com/sidecar-dev/sidecar/recipes"
 )
@@ -36,28 +38,18 @@ each container at least "name", "image" and "role".`),
   sidecar config -f sidecar.yaml.example -o json
   sidecar config -o json | jq '.pods[].main.image'`, "\n"),
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := f.settings(cmd)
-			if err != nil {
-				return err
-			}
+		RunE: runE(f, opts, runF, configRun, func(cmd *cobra.Command, v *viper.Viper, _ []string) (err error) {
 			opts.File = v.GetString("file")
-			opts.Output = v.GetString("output")
-			if opts.Output != "yaml" && opts.Output != "json" {
-				return usageErrorf(cmd, "unknown output format %q: use -o yaml or -o json", opts.Output)
-			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return configRun(opts)
-		},
+			opts.Output, err = outputFlag(cmd, v, "-o", "yaml", "json")
+			return err
+		}),
 	}
 	cmd.Flags().StringP("output", "o", "yaml", "output format: yaml or json")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
-func configRun(opts *ConfigOptions) error {
+func configRun(_ context.Context, opts *ConfigOptions) error {
 	st, warns, err := loadStack(opts.Factory, opts.File)
 	printWarnings(opts.IO.ErrOut, warns)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
 
 	"github.com/sidecar-dev/sidecar/control"
 	"github.com/sidecar-dev/sidecar/orchestrator"
@@ -59,17 +60,11 @@ a sidecar up (detached with up -d, or in another terminal), which does it so tha
 the lifecycle stays its own; it returns once done, exit 1 if a started container
 exited at once (it is restarted with back-off), 2 for a name the stack has not.`,
 		Example: fmt.Sprintf("  sidecar %s web\n  sidecar %s --stack demo proxy web\n  sidecar %s                        # the whole stack", verb, verb, verb),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			_, file, stack, err := stackSettings(f, cmd)
-			if err != nil {
-				return err
-			}
-			opts.File, opts.Stack, opts.Containers = file, stack, args
-			if runF != nil {
-				return runF(opts)
-			}
-			return containersRun(cmd.Context(), opts)
-		},
+		RunE: runE(f, opts, runF, containersRun, func(cmd *cobra.Command, v *viper.Viper, args []string) (err error) {
+			opts.Containers = args
+			opts.File, opts.Stack, err = stackTarget(cmd, v)
+			return err
+		}),
 	}
 	cmd.Flags().String("stack", "", "name of the stack (instead of reading -f)")
 	return cmd

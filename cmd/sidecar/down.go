@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
 
 	"github.com/sidecar-dev/sidecar/control"
 	"github.com/sidecar-dev/sidecar/orchestrator"
@@ -54,12 +55,10 @@ how long down waits before asking up to remove everything at once.`),
   sidecar down --stack demo
   sidecar down -f sidecar.yaml.example --timeout 5s`, "\n"),
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			v, file, stack, err := stackSettings(f, cmd)
-			if err != nil {
+		RunE: runE(f, opts, runF, downRun, func(cmd *cobra.Command, v *viper.Viper, _ []string) (err error) {
+			if opts.File, opts.Stack, err = stackTarget(cmd, v); err != nil {
 				return err
 			}
-			opts.File, opts.Stack = file, stack
 			opts.Timeout = v.GetDuration("timeout")
 			if opts.Timeout < 0 {
 				return usageErrorf(cmd, "--timeout must not be negative, got %s", opts.Timeout)
@@ -67,11 +66,8 @@ how long down waits before asking up to remove everything at once.`),
 			if opts.Connect == nil {
 				opts.Connect = func(ctx context.Context) (engine, error) { return connectEngine(ctx, f) }
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return downRun(cmd.Context(), opts)
-		},
+			return nil
+		}),
 	}
 	cmd.Flags().String("stack", "", "name of the stack to stop (instead of reading -f)")
 	cmd.Flags().Duration("timeout", 0, "how long containers get to stop before they are killed (e.g. 10s)")

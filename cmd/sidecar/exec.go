@@ -9,6 +9,7 @@ import (
 
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
@@ -61,15 +62,13 @@ with docker.`),
   sidecar exec web -- /bin/sh
   sidecar exec --stack demo proxy -- env
   echo hello | sidecar exec -i shipper -- cat`, "\n"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			v, file, stack, err := stackSettings(f, cmd)
-			if err != nil {
+		RunE: runE(f, opts, runF, execRun, func(cmd *cobra.Command, v *viper.Viper, args []string) (err error) {
+			if opts.File, opts.Stack, err = stackTarget(cmd, v); err != nil {
 				return err
 			}
 			if len(args) < 2 {
 				return usageErrorf(cmd, "give a container and a command: sidecar exec CONTAINER -- COMMAND")
 			}
-			opts.File, opts.Stack = file, stack
 			opts.Container, opts.Command = args[0], args[1:]
 			if len(opts.Command) > 0 && opts.Command[0] == "--" {
 				opts.Command = opts.Command[1:]
@@ -89,11 +88,8 @@ with docker.`),
 					return runtime.Connect(ctx, runtime.ConnectOptions{ToolVersion: f.Build.Version, Getenv: f.getenv()})
 				}
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return execRun(cmd.Context(), opts)
-		},
+			return nil
+		}),
 	}
 	// Flags end at the container: what follows is the command's, flags included.
 	cmd.Flags().SetInterspersed(false)

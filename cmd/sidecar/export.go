@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
 
 	"github.com/sidecar-dev/sidecar/recipes"
 )
@@ -57,22 +59,15 @@ ports, and a ConfigMap per bind-mounted file. See docs/export.md for the mapping
   sidecar export kube | kubectl apply -f -
   sidecar export kube --kind pod -f compose.yaml`, "\n"),
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := f.settings(cmd)
-			if err != nil {
-				return err
-			}
+		RunE: runE(f, opts, runF, exportRun, func(cmd *cobra.Command, v *viper.Viper, _ []string) error {
 			opts.File = v.GetString("file")
 			if k := v.GetString("kind"); k != "" {
 				if err := opts.Kind.UnmarshalText([]byte(k)); err != nil {
 					return usageErrorf(cmd, "--kind: %v", err)
 				}
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return exportRun(opts)
-		},
+			return nil
+		}),
 	}
 	cmd.Flags().String("kind", "", "workload kind for every pod: deployment, job or pod (default: Job for a job pod, Deployment when main restarts always, else Pod)")
 	_ = cmd.RegisterFlagCompletionFunc("kind", cobra.FixedCompletions([]string{"deployment", "job", "pod"}, cobra.ShellCompDirectiveNoFileComp))
@@ -93,21 +88,14 @@ relative to the stack's directory: save the file there. See docs/export.md.`),
 		Example: strings.Trim(`
   sidecar export compose > compose.yaml && docker compose up`, "\n"),
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := f.settings(cmd)
-			if err != nil {
-				return err
-			}
+		RunE: runE(f, opts, runF, exportRun, func(_ *cobra.Command, v *viper.Viper, _ []string) error {
 			opts.File = v.GetString("file")
-			if runF != nil {
-				return runF(opts)
-			}
-			return exportRun(opts)
-		},
+			return nil
+		}),
 	}
 }
 
-func exportRun(opts *ExportOptions) error {
+func exportRun(_ context.Context, opts *ExportOptions) error {
 	st, warns, err := loadStack(opts.Factory, opts.File)
 	printWarnings(opts.IO.ErrOut, warns)
 	if err != nil {

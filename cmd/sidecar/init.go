@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
 
 	"github.com/sidecar-dev/sidecar/recipes/catalog"
 )
@@ -53,11 +55,7 @@ unless --force is given; then the files that were replaced are listed.`),
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := f.settings(cmd)
-			if err != nil {
-				return err
-			}
+		RunE: runE(f, opts, runF, initRun, func(cmd *cobra.Command, v *viper.Viper, args []string) (err error) {
 			opts.Recipe = v.GetString("recipe")
 			opts.Force = v.GetBool("force")
 			if opts.Recipe != "" {
@@ -72,11 +70,8 @@ unless --force is given; then the files that were replaced are listed.`),
 			if opts.Dir, opts.File, err = initTarget(dir, v.GetString("file"), opts.Recipe); err != nil {
 				return usageErrorf(cmd, "%v", err)
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return initRun(opts)
-		},
+			return nil
+		}),
 	}
 	cmd.Flags().String("recipe", "", "built-in recipe to write (see sidecar recipes)")
 	cmd.Flags().Bool("force", false, "overwrite files that already exist")
@@ -140,7 +135,7 @@ func initTarget(dir, file, recipe string) (string, string, error) {
 	return filepath.Dir(target), name, nil
 }
 
-func initRun(opts *InitOptions) error {
+func initRun(_ context.Context, opts *InitOptions) error {
 	files := catalog.Starter()
 	if opts.Recipe != "" {
 		var err error

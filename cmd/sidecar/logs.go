@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
 
 	"github.com/sidecar-dev/sidecar/internal/termsafe"
 	"github.com/sidecar-dev/sidecar/orchestrator"
@@ -78,11 +79,7 @@ is not a terminal, with --no-color or with NO_COLOR set).`),
   sidecar logs -f web                   # follow main "web"
   sidecar logs --stack demo --tail 20   # the last 20 lines of each container
   sidecar logs --file shop.yaml --since 10m --timestamps`, "\n"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := f.settings(cmd)
-			if err != nil {
-				return err
-			}
+		RunE: runE(f, opts, runF, logsRun, func(cmd *cobra.Command, v *viper.Viper, args []string) (err error) {
 			opts.File = v.GetString("file")
 			opts.Follow = v.GetBool("follow")
 			opts.Timestamps = v.GetBool("timestamps")
@@ -104,11 +101,8 @@ is not a terminal, with --no-color or with NO_COLOR set).`),
 					return runtime.Connect(ctx, runtime.ConnectOptions{ToolVersion: f.Build.Version, Getenv: f.getenv()})
 				}
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return logsRun(cmd.Context(), opts)
-		},
+			return nil
+		}),
 	}
 	// The root's persistent -f/--file is shadowed here: -f is --follow, the recipe is --file.
 	cmd.Flags().String("file", defaultFile, "recipe to use (on this command -f is --follow)")

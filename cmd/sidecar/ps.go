@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
 
 	"github.com/sidecar-dev/sidecar/control"
 	"github.com/sidecar-dev/sidecar/internal/termsafe"
@@ -58,17 +59,12 @@ Without --stack or -f, every stack is listed. -o json is for tools: {"stacks":
   sidecar ps
   sidecar ps --stack demo -o json | jq '.stacks[0].pods[].containers[] | {name, state}'`, "\n"),
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := f.settings(cmd)
-			if err != nil {
-				return err
-			}
-			opts.Output = v.GetString("output")
+		RunE: runE(f, opts, runF, psRun, func(cmd *cobra.Command, v *viper.Viper, _ []string) (err error) {
 			if cmd.Flags().Changed("file") {
 				opts.File = v.GetString("file")
 			}
-			if opts.Output != "text" && opts.Output != "json" {
-				return usageErrorf(cmd, "unknown output format %q: use -o text or -o json", opts.Output)
+			if opts.Output, err = outputFlag(cmd, v, "-o", "text", "json"); err != nil {
+				return err
 			}
 			if opts.Stack, err = stackFlag(cmd, v, "-f"); err != nil {
 				return err
@@ -79,11 +75,8 @@ Without --stack or -f, every stack is listed. -o json is for tools: {"stacks":
 			if opts.Now == nil {
 				opts.Now = time.Now
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return psRun(cmd.Context(), opts)
-		},
+			return nil
+		}),
 	}
 	cmd.Flags().StringP("output", "o", "text", "output format: text or json")
 	cmd.Flags().String("stack", "", "show only this stack")

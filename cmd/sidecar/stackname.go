@@ -25,13 +25,10 @@ func stackFlag(cmd *cobra.Command, v *viper.Viper, fileFlag string) (string, err
 	return name, nil
 }
 
-// stackSettings reads the settings of a command that takes its stack from the recipe (-f) or
-// from --stack: the settings, the recipe's path, and the name given with --stack ("": the
-// recipe's), checked as stackFlag does.
-func stackSettings(f *Factory, cmd *cobra.Command) (v *viper.Viper, file, stack string, err error) {
-	if v, err = f.settings(cmd); err != nil {
-		return nil, "", "", err
-	}
+// stackTarget reads the settings of a command that takes its stack from the recipe (-f) or
+// from --stack: the recipe's path, and the name given with --stack ("": the recipe's),
+// checked as stackFlag does.
+func stackTarget(cmd *cobra.Command, v *viper.Viper) (file, stack string, err error) {
 	stack, err = stackFlag(cmd, v, "-f")
-	return v, v.GetString("file"), stack, err
+	return v.GetString("file"), stack, err
 }

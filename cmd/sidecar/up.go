@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
 
 	"github.com/sidecar-dev/sidecar/control"
 	"github.com/sidecar-dev/sidecar/orchestrator"
@@ -25,15 +26,11 @@ type UpOptions struct {
 	IO      *IOStreams
 	Factory *Factory
 
-	File       string
-	Plain      bool
-	Output     string // text | json
-	Timestamps bool
-	NoColor    bool
-	LogLines   int // lines of history kept per container (--log-lines)
-	Pods       []string
-	Detach     bool // -d: hand the stack to a supervisor process and return once it is up
-	Watch      bool // --watch: act on the watch rules of the recipe while the stack runs
+	File string
+	viewOptions
+	Pods   []string
+	Detach bool // -d: hand the stack to a supervisor process and return once it is up
+	Watch  bool // --watch: act on the watch rules of the recipe while the stack runs
 
 	// supervise is set in the supervisor process of `up -d` (up_detach.go).
 	supervise *superviseOptions
@@ -105,41 +102,20 @@ last lines); 2 for a bad recipe or arguments.`),
   sidecar up -f sidecar.yaml.example
   sidecar up --timestamps api               # the api pod and what it depends on
   sidecar up --output json | jq -c 'select(.type == "container")'`, "\n"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := f.settings(cmd)
-			if err != nil {
-				return err
-			}
+		RunE: runE(f, opts, runF, upRun, func(cmd *cobra.Command, v *viper.Viper, args []string) error {
 			opts.File = v.GetString("file")
-			opts.Plain = v.GetBool("plain")
-			opts.Output = v.GetString("output")
-			opts.Timestamps = v.GetBool("timestamps")
-			opts.NoColor = v.GetBool("no-color")
-			if opts.LogLines, err = parseLogLines(v.GetString("log-lines")); err != nil {
-				return usageErrorf(cmd, "%v", err)
-			}
 			opts.Pods = args
 			opts.Detach = v.GetBool("detach")
 			opts.Watch = v.GetBool("watch")
-			if opts.Output != "text" && opts.Output != "json" {
-				return usageErrorf(cmd, "unknown output format %q: use --output text or --output json", opts.Output)
-			}
 			if opts.Connect == nil {
 				opts.Connect = func(ctx context.Context) (engine, error) { return connectEngine(ctx, f) }
 			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return upRun(cmd.Context(), opts)
-		},
+			return opts.readView(cmd, v)
+		}),
 	}
 	cmd.Flags().BoolP("detach", "d", false, "run the stack in the background: return once it is up (sidecar attach, logs, down reach it)")
 	cmd.Flags().BoolP("watch", "w", false, "act on the recipe's watch rules while the stack runs: rebuild, sync or restart a container when its files change")
-	cmd.Flags().Bool("plain", false, "print lines, not the interactive view (the default when stdout is not a terminal)")
-	cmd.Flags().StringP("output", "o", "text", "output format: text or json (one event per line)")
-	cmd.Flags().Bool("timestamps", false, "start every line with its time")
-	cmd.Flags().Bool("no-color", false, "do not colour the output (NO_COLOR=1 does the same)")
-	cmd.Flags().Int("log-lines", orchestrator.DefaultLogLines, "lines of each container's output kept for the view to scroll back through")
+	addViewFlags(cmd, "lines of each container's output kept for the view to scroll back through")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }

@@ -337,7 +337,7 @@ func newSuperviseCmd(f *Factory) *cobra.Command {
 				sup.pipe = os.NewFile(uintptr(fd), "report")
 				sup.report = bufio.NewWriterSize(sup.pipe, 64<<10)
 			}
-			opts := &UpOptions{IO: f.IO, Factory: f, File: v.GetString("file"), Pods: args, Output: "text", Plain: true,
+			opts := &UpOptions{IO: f.IO, Factory: f, File: v.GetString("file"), Pods: args, viewOptions: viewOptions{Output: "text", Plain: true},
 				ControlDir: v.GetString("control-dir"), Watch: v.GetBool("watch"), supervise: sup}
 			if opts.LogLines, err = parseLogLines(v.GetString("log-lines")); err != nil {
 				return usageErrorf(cmd, "%v", err)

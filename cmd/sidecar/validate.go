@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
 )
 
 // ValidateOptions are the inputs of `sidecar validate`.
@@ -30,21 +32,14 @@ the check. Exit status 0 when the recipe is valid, 2 when it is not.`),
   sidecar validate -f sidecar.yaml.example
   SIDECAR_FILE=stack.yaml sidecar validate`, "\n"),
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := f.settings(cmd)
-			if err != nil {
-				return err
-			}
+		RunE: runE(f, opts, runF, validateRun, func(_ *cobra.Command, v *viper.Viper, _ []string) error {
 			opts.File = v.GetString("file")
-			if runF != nil {
-				return runF(opts)
-			}
-			return validateRun(opts)
-		},
+			return nil
+		}),
 	}
 }
 
-func validateRun(opts *ValidateOptions) error {
+func validateRun(_ context.Context, opts *ValidateOptions) error {
 	st, warns, err := loadStack(opts.Factory, opts.File)
 	printWarnings(opts.IO.ErrOut, warns)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
 
 	"github.com/sidecar-dev/sidecar/control"
 	"github.com/sidecar-dev/sidecar/orchestrator"
@@ -20,9 +21,7 @@ type WatchOptions struct {
 	File  string
 	Stack string // from --stack; else the recipe's name
 
-	Output     string
-	Timestamps bool
-	NoColor    bool
+	viewOptions // the printed lines': Output, Timestamps, NoColor
 
 	ControlDir string
 	// Signals delivers Ctrl-C, SIGTERM and SIGHUP; nil: the process's own.
@@ -60,28 +59,15 @@ The stack is the recipe's (-f, default ./sidecar.yaml), or the one named with
   sidecar up -d && sidecar watch
   sidecar watch --stack demo --timestamps`, "\n"),
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			v, file, stack, err := stackSettings(f, cmd)
-			if err != nil {
+		RunE: runE(f, opts, runF, watchRun, func(cmd *cobra.Command, v *viper.Viper, _ []string) (err error) {
+			if opts.File, opts.Stack, err = stackTarget(cmd, v); err != nil {
 				return err
 			}
-			opts.File, opts.Stack = file, stack
-			opts.Timestamps = v.GetBool("timestamps")
-			opts.NoColor = v.GetBool("no-color")
-			opts.Output = v.GetString("output")
-			if opts.Output != "text" && opts.Output != "json" {
-				return usageErrorf(cmd, "unknown output format %q: use --output text or --output json", opts.Output)
-			}
-			if runF != nil {
-				return runF(opts)
-			}
-			return watchRun(cmd.Context(), opts)
-		},
+			return opts.readOutput(cmd, v)
+		}),
 	}
 	cmd.Flags().String("stack", "", "name of the stack (instead of reading -f)")
-	cmd.Flags().StringP("output", "o", "text", "output format: text or json (one event per line)")
-	cmd.Flags().Bool("timestamps", false, "start every line with its time")
-	cmd.Flags().Bool("no-color", false, "do not colour the output (NO_COLOR=1 does the same)")
+	addOutputFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -91,7 +77,7 @@ func watchRun(ctx context.Context, opts *WatchOptions) error {
 	if err != nil {
 		return err
 	}
-	up := &UpOptions{IO: opts.IO, Factory: opts.Factory, Output: opts.Output, Timestamps: opts.Timestamps, NoColor: opts.NoColor}
+	up := &UpOptions{IO: opts.IO, Factory: opts.Factory, viewOptions: opts.viewOptions}
 	show := up.eventPrinter()
 	fw := &finalWatch{}
 
