@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/sidecar-dev/sidecar/control"
+	"github.com/sidecar-dev/sidecar/recipes"
 )
 
 // AttachOptions are the inputs of `sidecar attach`.
@@ -71,26 +72,31 @@ func attachRun(ctx context.Context, opts *AttachOptions) error {
 	return up.showRemote(ctx, c, true)
 }
 
-// stackOf is the stack a command names: --stack, else the recipe's (-f). byName says how to
-// name a stack without its recipe, for the message when there is no recipe.
-func stackOf(f *Factory, io *IOStreams, stack, file, byName string) (string, error) {
+// stackOf is the stack a command names: --stack, else the recipe's (-f), which it loads (st;
+// nil when the stack is named). hint says how to name a stack without its recipe, for the
+// message when there is no recipe (nameHint is the usual one).
+func stackOf(f *Factory, io *IOStreams, stack, file, hint string) (name string, st *recipes.Stack, err error) {
 	if stack != "" {
-		return stack, nil
+		return stack, nil, nil
 	}
-	st, warns, err := loadStack(f, file)
-	printWarnings(io.ErrOut, warns)
+	st, err = loadReported(f, io.ErrOut, file)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", &ExitError{Code: exitBadInput, Err: fmt.Errorf("%w\nTo name a stack without its recipe: %s (sidecar ps lists the stacks)", err, byName)}
+		return "", nil, &ExitError{Code: exitBadInput, Err: fmt.Errorf("%w\n%s", err, hint)}
 	}
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return st.Name, nil
+	return st.Name, st, nil
+}
+
+// nameHint is stackOf's hint for a command that names its stack as byName does.
+func nameHint(byName string) string {
+	return "To name a stack without its recipe: " + byName + " (sidecar ps lists the stacks)"
 }
 
 // stackOwner is stackOf's stack and a client of the process that runs it (liveOwner).
 func stackOwner(f *Factory, io *IOStreams, dir, stack, file, byName string) (string, *control.Client, error) {
-	name, err := stackOf(f, io, stack, file, byName)
+	name, _, err := stackOf(f, io, stack, file, nameHint(byName))
 	if err != nil {
 		return "", nil, err
 	}
@@ -104,11 +110,9 @@ var ErrNoSupervisor = errors.New("no sidecar up runs it")
 // liveOwner returns a client of the process that runs the stack, or says there is none and
 // what to do.
 func liveOwner(f *Factory, dir, stack string) (*control.Client, error) {
-	if dir == "" {
-		var err error
-		if dir, err = controlDir(f.getenv()); err != nil {
-			return nil, &ExitError{Code: exitFailure, Err: err}
-		}
+	dir, err := f.controlDirOf(dir)
+	if err != nil {
+		return nil, &ExitError{Code: exitFailure, Err: err}
 	}
 	if c, ok := dialControl(dir, stack); ok {
 		return c, nil

@@ -50,8 +50,7 @@ each container at least "name", "image" and "role".`),
 }
 
 func configRun(_ context.Context, opts *ConfigOptions) error {
-	st, warns, err := loadStack(opts.Factory, opts.File)
-	printWarnings(opts.IO.ErrOut, warns)
+	st, err := loadReported(opts.Factory, opts.IO.ErrOut, opts.File)
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,15 @@ func controlDir(getenv func(string) string) (string, error) {
 	return dir, nil
 }
 
+// controlDirOf is dir, a command's ControlDir (tests give one of their own), or when it is ""
+// the user's (controlDir).
+func (f *Factory) controlDirOf(dir string) (string, error) {
+	if dir != "" {
+		return dir, nil
+	}
+	return controlDir(f.getenv())
+}
+
 // privateParent reports whether dir (XDG_RUNTIME_DIR) is a directory of the user's that
 // nobody else may write to, as the XDG base directory specification requires of it.
 func privateParent(dir string) bool {

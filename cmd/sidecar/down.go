@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 	"time"
 
@@ -75,24 +73,14 @@ how long down waits before asking up to remove everything at once.`),
 }
 
 func downRun(ctx context.Context, opts *DownOptions) error {
-	name := opts.Stack
-	if name == "" {
-		st, warns, err := loadStack(opts.Factory, opts.File)
-		printWarnings(opts.IO.ErrOut, warns)
-		if errors.Is(err, fs.ErrNotExist) {
-			return &ExitError{Code: exitBadInput, Err: fmt.Errorf("%w\nTo stop a stack without its recipe, name it: sidecar down --stack NAME (sidecar ps lists the stacks)", err)}
-		}
-		if err != nil {
-			return err
-		}
-		name = st.Name
+	name, _, err := stackOf(opts.Factory, opts.IO, opts.Stack, opts.File,
+		"To stop a stack without its recipe, name it: sidecar down --stack NAME (sidecar ps lists the stacks)")
+	if err != nil {
+		return err
 	}
-	dir := opts.ControlDir
-	if dir == "" {
-		var err error
-		if dir, err = controlDir(opts.Factory.getenv()); err != nil {
-			return err
-		}
+	dir, err := opts.Factory.controlDirOf(opts.ControlDir)
+	if err != nil {
+		return err
 	}
 	printer := plain.New(opts.IO.Out, plain.Options{
 		Color: plain.ColorEnabled(opts.IO.IsTTY, false, opts.Factory.getenv()),

@@ -100,7 +100,7 @@ with docker.`),
 }
 
 func execRun(ctx context.Context, opts *ExecOptions) error {
-	name, err := stackOf(opts.Factory, opts.IO, opts.Stack, opts.File, "sidecar exec --stack NAME CONTAINER -- COMMAND")
+	name, _, err := stackOf(opts.Factory, opts.IO, opts.Stack, opts.File, nameHint("sidecar exec --stack NAME CONTAINER -- COMMAND"))
 	if err != nil {
 		return err
 	}

@@ -96,12 +96,12 @@ relative to the stack's directory: save the file there. See docs/export.md.`),
 }
 
 func exportRun(_ context.Context, opts *ExportOptions) error {
-	st, warns, err := loadStack(opts.Factory, opts.File)
-	printWarnings(opts.IO.ErrOut, warns)
+	st, err := loadReported(opts.Factory, opts.IO.ErrOut, opts.File)
 	if err != nil {
 		return err
 	}
 	var out []byte
+	var warns []recipes.Warning
 	switch opts.Target {
 	case "compose":
 		out, warns, err = recipes.ExportCompose(st, recipes.ComposeOptions{})

@@ -14,6 +14,13 @@ func loadStack(f *Factory, path string) (*recipes.Stack, []recipes.Warning, erro
 	return recipes.LoadFile(path, recipes.Options{Env: envMap(f.Environ()), DotEnv: true})
 }
 
+// loadReported is loadStack with the loader's warnings written to errOut, one per line.
+func loadReported(f *Factory, errOut io.Writer, path string) (*recipes.Stack, error) {
+	st, warns, err := loadStack(f, path)
+	printWarnings(errOut, warns)
+	return st, err
+}
+
 // envMap turns NAME=value lines into a map.
 func envMap(environ []string) map[string]string {
 	m := make(map[string]string, len(environ))

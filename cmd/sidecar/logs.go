@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -150,22 +149,17 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 }
 
 func logsRun(ctx context.Context, opts *LogsOptions) error {
-	name := opts.Stack
+	name, st, err := stackOf(opts.Factory, opts.IO, opts.Stack, opts.File,
+		"To read a stack's logs without its recipe, name it: sidecar logs --stack NAME")
+	// `sidecar -f x.yaml logs`: -f is --follow here, and x.yaml a container name.
+	if r := recipeArg(opts.Containers); err != nil && r != "" {
+		return recipeArgError(r, opts.Follow)
+	}
+	if err != nil {
+		return err
+	}
 	var podOrder []string // the recipe's, when it was read
-	if name == "" {
-		st, warns, err := loadStack(opts.Factory, opts.File)
-		printWarnings(opts.IO.ErrOut, warns)
-		// `sidecar -f x.yaml logs`: -f is --follow here, and x.yaml a container name.
-		if r := recipeArg(opts.Containers); err != nil && r != "" {
-			return recipeArgError(r, opts.Follow)
-		}
-		if errors.Is(err, fs.ErrNotExist) {
-			return &ExitError{Code: exitBadInput, Err: fmt.Errorf("%w\nTo read a stack's logs without its recipe, name it: sidecar logs --stack NAME", err)}
-		}
-		if err != nil {
-			return err
-		}
-		name = st.Name
+	if st != nil {
 		for _, pod := range st.Pods {
 			podOrder = append(podOrder, pod.Name)
 		}

@@ -12,12 +12,9 @@ import (
 
 // liveOwner returns a client of the sidecar up that runs the stack, if one does.
 func (opts *LogsOptions) liveOwner(stack string) (*control.Client, bool) {
-	dir := opts.ControlDir
-	if dir == "" {
-		var err error
-		if dir, err = controlDir(opts.Factory.getenv()); err != nil {
-			return nil, false
-		}
+	dir, err := opts.Factory.controlDirOf(opts.ControlDir)
+	if err != nil {
+		return nil, false
 	}
 	return dialControl(dir, stack)
 }

@@ -126,17 +126,13 @@ type psContainer struct {
 }
 
 func psRun(ctx context.Context, opts *PsOptions) error {
-	dir := opts.ControlDir
-	if dir == "" {
-		var err error
-		if dir, err = controlDir(opts.Factory.getenv()); err != nil {
-			return err
-		}
+	dir, err := opts.Factory.controlDirOf(opts.ControlDir)
+	if err != nil {
+		return err
 	}
 	name := opts.Stack
 	if opts.File != "" {
-		st, warns, err := loadStack(opts.Factory, opts.File)
-		printWarnings(opts.IO.ErrOut, warns)
+		st, err := loadReported(opts.Factory, opts.IO.ErrOut, opts.File)
 		if err != nil {
 			return err
 		}

@@ -146,8 +146,7 @@ func (opts *UpOptions) newView(o *orchestrator.Orchestrator) upView {
 }
 
 func upRun(ctx context.Context, opts *UpOptions) error {
-	st, warns, err := loadStack(opts.Factory, opts.File)
-	printWarnings(opts.IO.ErrOut, warns)
+	st, err := loadReported(opts.Factory, opts.IO.ErrOut, opts.File)
 	if err != nil {
 		return err
 	}
@@ -168,11 +167,9 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 
 	defer surviveClosedOutput()()
 
-	dir := opts.ControlDir
-	if dir == "" {
-		if dir, err = controlDir(opts.Factory.getenv()); err != nil {
-			return &ExitError{Code: exitFailure, Err: err}
-		}
+	dir, err := opts.Factory.controlDirOf(opts.ControlDir)
+	if err != nil {
+		return &ExitError{Code: exitFailure, Err: err}
 	}
 	if opts.Detach {
 		return opts.detach(ctx, dir, st) // up_detach.go

@@ -40,8 +40,7 @@ the check. Exit status 0 when the recipe is valid, 2 when it is not.`),
 }
 
 func validateRun(_ context.Context, opts *ValidateOptions) error {
-	st, warns, err := loadStack(opts.Factory, opts.File)
-	printWarnings(opts.IO.ErrOut, warns)
+	st, err := loadReported(opts.Factory, opts.IO.ErrOut, opts.File)
 	if err != nil {
 		return err
 	}
