@@ -43,6 +43,33 @@ func killedUp(t *testing.T, c *cli, file string) *recipes.Stack {
 	return st
 }
 
+// psStacks runs `sidecar ps -o json` (of stack; "": of every stack) on c's engine and control
+// directory and decodes what it prints.
+func (c *cli) psStacks(stack string) []psStack {
+	c.t.Helper()
+	before := len(c.out.String())
+	if err := psRun(context.Background(), c.psOptions(stack, "json")); err != nil {
+		c.t.Fatal(err)
+	}
+	var doc struct {
+		Stacks []psStack `json:"stacks"`
+	}
+	if err := json.Unmarshal([]byte(c.out.String()[before:]), &doc); err != nil {
+		c.t.Fatalf("ps: %v\n%s", err, c.out)
+	}
+	return doc.Stacks
+}
+
+func (c *cli) psOptions(stack, output string) *PsOptions {
+	return &PsOptions{IO: c.f.IO, Factory: c.f, Output: output, Stack: stack, Connect: c.connect, ControlDir: c.dir, Now: time.Now}
+}
+
+// down runs `sidecar down --stack stack` on c's engine and control directory; timeout 0: as
+// down's default.
+func (c *cli) down(stack string, timeout time.Duration) error {
+	return downRun(context.Background(), &DownOptions{IO: c.f.IO, Factory: c.f, Stack: stack, Timeout: timeout, Connect: c.connect, ControlDir: c.dir})
+}
+
 func TestDownWithoutUp(t *testing.T) {
 	rt := newFake("app:1")
 	dir := controlTestDir(t)
@@ -52,19 +79,14 @@ func TestDownWithoutUp(t *testing.T) {
 	rt.IgnoreSIGTERM("job-helper")
 
 	ps := testCLI(t, rt, dir)
-	if err := psRun(context.Background(), &PsOptions{IO: ps.f.IO, Factory: ps.f, Output: "json", Connect: ps.connect, ControlDir: dir, Now: time.Now}); err != nil {
-		t.Fatal(err)
+	stacks := ps.psStacks("")
+	if len(stacks) != 1 {
+		t.Fatalf("ps: %s", ps.out)
 	}
-	var doc struct {
-		Stacks []psStack `json:"stacks"`
-	}
-	if err := json.Unmarshal([]byte(ps.out.String()), &doc); err != nil || len(doc.Stacks) != 1 {
-		t.Fatalf("ps: %v\n%s", err, ps.out)
-	}
-	if s := doc.Stacks[0]; s.Name != "job" || s.Source != "engine" || len(s.Pods) != 1 || len(s.Pods[0].Containers) != 3 {
+	if s := stacks[0]; s.Name != "job" || s.Source != "engine" || len(s.Pods) != 1 || len(s.Pods[0].Containers) != 3 {
 		t.Errorf("ps of a stack without its up: %+v", s)
 	}
-	if r := doc.Stacks[0].Pods[0].Containers[0]; r.Role != "infra" || r.State != "running" || r.Uptime == "" || r.Restarts != nil || r.Health != "" {
+	if r := stacks[0].Pods[0].Containers[0]; r.Role != "infra" || r.State != "running" || r.Uptime == "" || r.Restarts != nil || r.Health != "" {
 		t.Errorf("infra as the engine shows it: %+v", r)
 	}
 
@@ -86,7 +108,7 @@ func TestDownWithoutUp(t *testing.T) {
 	}
 
 	again := testCLI(t, rt, dir)
-	if err := downRun(context.Background(), &DownOptions{IO: again.f.IO, Factory: again.f, Stack: "job", Connect: again.connect, ControlDir: dir}); err != nil {
+	if err := again.down("job", 0); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(again.out.String(), "Nothing of stack job is on the engine: nothing to do.") {
@@ -118,13 +140,11 @@ func TestDownAndPsFlags(t *testing.T) {
 
 // The options reach up as parsed: flags, SIDECAR_* settings and pod names.
 func TestUpOptions(t *testing.T) {
-	f, _, _ := testFactory(t)
+	f, _, errOut := testFactory(t)
 	t.Setenv("SIDECAR_TIMESTAMPS", "true")
-	var got *UpOptions
-	root := newRootCmd(f, newUpCmd(f, func(o *UpOptions) error { got = o; return nil }))
-	root.SetArgs([]string{"up", "-f", "x.yaml", "--plain", "-o", "json", "--no-color", "api", "web"})
-	if err := root.Execute(); err != nil {
-		t.Fatal(err)
+	got, code := parsed(t, f, newUpCmd, "up", "-f", "x.yaml", "--plain", "-o", "json", "--no-color", "api", "web")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	if got.File != "x.yaml" || !got.Plain || got.Output != "json" || !got.NoColor || !got.Timestamps ||
 		strings.Join(got.Pods, ",") != "api,web" || got.Connect == nil {
@@ -148,23 +168,18 @@ sidecars:
   - {name: alpha, image: app:1}
   - {name: mid, image: app:1}
 `))
-	if err := psRun(context.Background(), &PsOptions{IO: c.f.IO, Factory: c.f, Output: "json", Stack: "ord", Connect: c.connect, ControlDir: dir, Now: time.Now}); err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Stacks []psStack `json:"stacks"`
-	}
-	if err := json.Unmarshal([]byte(c.out.String()), &doc); err != nil || len(doc.Stacks) != 1 {
-		t.Fatalf("ps: %v\n%s", err, c.out)
+	stacks := c.psStacks("ord")
+	if len(stacks) != 1 {
+		t.Fatalf("ps: %s", c.out)
 	}
 	var names []string
-	for _, ctr := range doc.Stacks[0].Pods[0].Containers {
+	for _, ctr := range stacks[0].Pods[0].Containers {
 		names = append(names, ctr.Name)
 	}
 	if got, want := strings.Join(names, " "), "infra setup zeta alpha mid app"; got != want {
 		t.Errorf("ps order %q, want the start order %q", got, want)
 	}
-	if err := downRun(context.Background(), &DownOptions{IO: c.f.IO, Factory: c.f, Stack: "ord", Timeout: time.Millisecond, Connect: c.connect, ControlDir: dir}); err != nil {
+	if err := c.down("ord", time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -184,30 +199,25 @@ pods:
 	if err := rt.Exit("jobs-seed-seed", 0); err != nil {
 		t.Fatal(err)
 	}
-	ps := func(output string) string {
-		before := len(c.out.String())
-		if err := psRun(context.Background(), &PsOptions{IO: c.f.IO, Factory: c.f, Output: output, Stack: "jobs", Connect: c.connect, ControlDir: dir, Now: time.Now}); err != nil {
-			t.Fatal(err)
-		}
-		return c.out.String()[before:]
-	}
-	var doc struct {
-		Stacks []psStack `json:"stacks"`
-	}
-	if err := json.Unmarshal([]byte(ps("json")), &doc); err != nil || len(doc.Stacks) != 1 {
-		t.Fatalf("ps: %v\n%s", err, c.out)
+	stacks := c.psStacks("jobs")
+	if len(stacks) != 1 {
+		t.Fatalf("ps: %s", c.out)
 	}
 	phases := map[string]string{}
-	for _, p := range doc.Stacks[0].Pods {
+	for _, p := range stacks[0].Pods {
 		phases[p.Name] = p.Phase
 	}
 	if phases["seed"] != "completed" || phases["app"] != "" {
 		t.Errorf("pod phases %v, want seed completed and app without one", phases)
 	}
-	if text := ps("text"); !strings.Contains(text, "seed (completed)") || strings.Contains(text, "app (completed)") {
+	before := len(c.out.String())
+	if err := psRun(context.Background(), c.psOptions("jobs", "text")); err != nil {
+		t.Fatal(err)
+	}
+	if text := c.out.String()[before:]; !strings.Contains(text, "seed (completed)") || strings.Contains(text, "app (completed)") {
 		t.Errorf("ps text does not mark the completed job:\n%s", text)
 	}
-	if err := downRun(context.Background(), &DownOptions{IO: c.f.IO, Factory: c.f, Stack: "jobs", Timeout: time.Millisecond, Connect: c.connect, ControlDir: dir}); err != nil {
+	if err := c.down("jobs", time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 }

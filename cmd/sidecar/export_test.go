@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,13 +66,11 @@ func TestExportStdoutIsOnlyTheManifest(t *testing.T) {
 }
 
 func TestExportKindSetting(t *testing.T) {
-	f, _, _ := testFactory(t)
+	f, _, errOut := testFactory(t)
 	t.Setenv("SIDECAR_KIND", "job")
-	var got *ExportOptions
-	root := newRootCmd(f, newExportCmd(f, func(o *ExportOptions) error { got = o; return nil }))
-	root.SetArgs([]string{"export", "kube", "-f", "x.yaml"})
-	if err := root.Execute(); err != nil {
-		t.Fatal(err)
+	got, code := parsed(t, f, newExportCmd, "export", "kube", "-f", "x.yaml")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	if got.Kind != recipes.KubeJob || got.File != "x.yaml" || got.Target != "kube" {
 		t.Errorf("options = %+v", got)
@@ -87,13 +84,9 @@ func TestExportKubeRejectsOversizedConfigMaps(t *testing.T) {
 	recipe := "main: {image: nginx:1.29.8-alpine, restart: always, volumes: [./big.conf:/etc/big.conf:ro]}\n"
 	write := func(name string, size int) {
 		t.Helper()
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(strings.Repeat("x", size)), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeFile(t, filepath.Join(dir, name), strings.Repeat("x", size))
 	}
-	if err := os.WriteFile(filepath.Join(dir, "sidecar.yaml"), []byte(recipe), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, filepath.Join(dir, "sidecar.yaml"), recipe)
 	write("big.conf", 2<<20)
 	f, out, errOut := testFactory(t)
 	if code := runCLI(t, f, "export", "kube", "-f", filepath.Join(dir, "sidecar.yaml")); code != 2 {

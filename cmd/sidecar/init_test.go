@@ -64,9 +64,7 @@ func TestInitWritesARecipe(t *testing.T) {
 func TestInitRefusesToOverwrite(t *testing.T) {
 	dir := t.TempDir()
 	mine := filepath.Join(dir, "envoy.yaml")
-	if err := os.WriteFile(mine, []byte("my own envoy config\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, mine, "my own envoy config\n")
 	f, _, errOut := testFactory(t)
 	if code := runCLI(t, f, "init", "--recipe", "envoy-proxy", dir); code != 1 {
 		t.Fatalf("exit %d, want 1: %s", code, errOut)
@@ -86,9 +84,7 @@ func TestInitRefusesToOverwrite(t *testing.T) {
 func TestInitForceOverwritesAndSaysWhat(t *testing.T) {
 	dir := t.TempDir()
 	mine := filepath.Join(dir, "envoy.yaml")
-	if err := os.WriteFile(mine, []byte("old\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, mine, "old\n")
 	f, out, errOut := testFactory(t)
 	if code := runCLI(t, f, "init", "--recipe", "envoy-proxy", "--force", dir); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -138,13 +134,11 @@ func TestInitUsageErrors(t *testing.T) {
 }
 
 func TestInitRecipeSetting(t *testing.T) {
-	f, _, _ := testFactory(t)
+	f, _, errOut := testFactory(t)
 	t.Setenv("SIDECAR_RECIPE", "dapr")
-	var got *InitOptions
-	root := newRootCmd(f, newInitCmd(f, func(o *InitOptions) error { got = o; return nil }))
-	root.SetArgs([]string{"init", "--force", "somewhere"})
-	if err := root.Execute(); err != nil {
-		t.Fatal(err)
+	got, code := parsed(t, f, newInitCmd, "init", "--force", "somewhere")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	if got.Recipe != "dapr" || !got.Force || got.Dir != "somewhere" {
 		t.Errorf("options = %+v", got)

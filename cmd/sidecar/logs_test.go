@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,10 +63,7 @@ func TestLogsFlags(t *testing.T) {
 			if tt.env != nil {
 				f.Environ = func() []string { return tt.env }
 			}
-			var got *LogsOptions
-			root := newRootCmd(f, newLogsCmd(f, func(o *LogsOptions) error { got = o; return nil }))
-			root.SetArgs(tt.args)
-			code := exitCode(root.ExecuteContext(context.Background()), errOut, root)
+			got, code := parsed(t, f, newLogsCmd, tt.args...)
 			if code != tt.code || !strings.Contains(errOut.String(), tt.err) {
 				t.Fatalf("exit %d, stderr %q; want %d and %q", code, errOut.String(), tt.code, tt.err)
 			}
@@ -213,9 +209,7 @@ func TestLogsHistory(t *testing.T) {
 	// The stack's name comes from the recipe when --stack is not given.
 	dir := t.TempDir()
 	recipe := filepath.Join(dir, "sidecar.yaml")
-	if err := os.WriteFile(recipe, []byte("name: shop\nmain: {name: web, image: x}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, recipe, "name: shop\nmain: {name: web, image: x}\n")
 	if code, out, errOut := run(false, "logs", "--file", recipe, "web"); code != 0 || !strings.HasPrefix(out, "web   | web 1\n") {
 		t.Errorf("from the recipe: exit %d, %q, %q", code, out, errOut)
 	}
@@ -257,16 +251,12 @@ func TestLogsRecipeAsContainer(t *testing.T) {
 		t.Errorf("sidecar logs -f x.yaml: exit %d, stderr %q", code, errOut)
 	}
 	// A ./sidecar.yaml of a stack that runs: x.yaml is none of its containers.
-	if err := os.WriteFile("sidecar.yaml", []byte("name: shop\nmain: {name: web, image: x}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, "sidecar.yaml", "name: shop\nmain: {name: web, image: x}\n")
 	if code, _, errOut := run("-f", "x.yaml", "logs"); code != 2 || !strings.Contains(errOut, hint) {
 		t.Errorf("with ./sidecar.yaml: exit %d, stderr %q", code, errOut)
 	}
 	// Without -f, and an existing file without a recipe's extension.
-	if err := os.WriteFile("stack", []byte("name: shop\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, "stack", "name: shop\n")
 	for _, name := range []string{"x.yml", "stack"} {
 		code, _, errOut := run("logs", "--stack", "shop", name)
 		if want := `"` + name + `" looks like a recipe, not a container: give the recipe with --file ` + name; code != 2 || !strings.Contains(errOut, want) {
@@ -274,9 +264,7 @@ func TestLogsRecipeAsContainer(t *testing.T) {
 		}
 	}
 	// A file that has a container's name does not hide the container.
-	if err := os.WriteFile("web", nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, "web", "")
 	if code, out, errOut := run("logs", "web"); code != 0 || out != "web   | web 1\n" {
 		t.Errorf("logs web, with a file named web here: exit %d, %q, %q", code, out, errOut)
 	}

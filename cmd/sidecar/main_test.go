@@ -37,6 +37,25 @@ func runCLI(t *testing.T, f *Factory, args ...string) int {
 	return execute(context.Background(), f, args)
 }
 
+// parsed runs the command newCmd makes (under the root command) with args, up to its run: it
+// returns the options the command parsed (nil when it stopped before its run) and the exit
+// status, whose message is on f's stderr.
+func parsed[O any](t *testing.T, f *Factory, newCmd func(*Factory, func(*O) error) *cobra.Command, args ...string) (*O, int) {
+	t.Helper()
+	var got *O
+	root := newRootCmd(f, newCmd(f, func(o *O) error { got = o; return nil }))
+	root.SetArgs(args)
+	return got, exitCode(root.ExecuteContext(context.Background()), f.IO.ErrOut, root)
+}
+
+// writeFile writes text to path, or fails the test.
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 const repo = "../../"
 
 func TestExitCodes(t *testing.T) {
@@ -123,9 +142,7 @@ func TestConfigYAMLIsARecipe(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	path := filepath.Join(t.TempDir(), "normalised.yaml")
-	if err := os.WriteFile(path, []byte(out.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, path, out.String())
 	f2, out2, errOut2 := testFactory(t)
 	if code := runCLI(t, f2, "validate", "-f", path); code != 0 {
 		t.Fatalf("config output does not validate (exit %d): %s\n%s", code, errOut2, out)
@@ -157,22 +174,18 @@ func TestFileSettingPrecedence(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f, _, errOut := testFactory(t)
 			if tt.config != "" {
-				if err := os.WriteFile(f.ConfigFile(), []byte(tt.config), 0o644); err != nil {
-					t.Fatal(err)
-				}
+				writeFile(t, f.ConfigFile(), tt.config)
 			}
 			t.Setenv("SIDECAR_FILE", tt.env)
 			if tt.env == "" {
 				os.Unsetenv("SIDECAR_FILE")
 			}
-			var got *ValidateOptions
-			root := newRootCmd(f, newValidateCmd(f, func(o *ValidateOptions) error { got = o; return nil }))
 			args := []string{"validate"}
 			if tt.flag != "" {
 				args = append(args, "-f", tt.flag)
 			}
-			root.SetArgs(args)
-			if code := exitCode(root.Execute(), f.IO.ErrOut, root); code != 0 {
+			got, code := parsed(t, f, newValidateCmd, args...)
+			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
 			if got == nil || got.File != tt.want {
@@ -184,9 +197,7 @@ func TestFileSettingPrecedence(t *testing.T) {
 
 func TestBrokenSettingsFile(t *testing.T) {
 	f, _, errOut := testFactory(t)
-	if err := os.WriteFile(f.ConfigFile(), []byte("file: [unclosed\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, f.ConfigFile(), "file: [unclosed\n")
 	if code := runCLI(t, f, "validate"); code != 2 {
 		t.Errorf("exit %d, want 2", code)
 	}
@@ -200,9 +211,7 @@ func TestBrokenSettingsFile(t *testing.T) {
 func TestSettingsFileUnknownKeys(t *testing.T) {
 	f, _, errOut := testFactory(t)
 	config := "fiel: x.yaml\nvalidate: {fiel: y.yaml}\nup: 3\nexport: {kube: {kind: pod}}\n"
-	if err := os.WriteFile(f.ConfigFile(), []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, f.ConfigFile(), config)
 	var got *ValidateOptions
 	root := newRootCmd(f, newValidateCmd(f, func(o *ValidateOptions) error { got = o; return nil }),
 		newUpCmd(f, nil), newExportCmd(f, nil))
@@ -225,13 +234,11 @@ func TestSettingsFileUnknownKeys(t *testing.T) {
 }
 
 func TestOutputSetting(t *testing.T) {
-	f, _, _ := testFactory(t)
+	f, _, errOut := testFactory(t)
 	t.Setenv("SIDECAR_OUTPUT", "json")
-	var got *ConfigOptions
-	root := newRootCmd(f, newConfigCmd(f, func(o *ConfigOptions) error { got = o; return nil }))
-	root.SetArgs([]string{"config", "-f", "x.yaml"})
-	if err := root.Execute(); err != nil {
-		t.Fatal(err)
+	got, code := parsed(t, f, newConfigCmd, "config", "-f", "x.yaml")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	if got.Output != "json" || got.File != "x.yaml" {
 		t.Errorf("options = %+v", got)

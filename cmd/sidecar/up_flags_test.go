@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"os"
 	"strings"
 	"testing"
 
@@ -38,14 +36,9 @@ func TestUpLogLines(t *testing.T) {
 				t.Setenv("SIDECAR_LOG_LINES", tt.env)
 			}
 			if tt.settings != "" {
-				if err := os.WriteFile(f.ConfigFile(), []byte(tt.settings), 0o644); err != nil {
-					t.Fatal(err)
-				}
+				writeFile(t, f.ConfigFile(), tt.settings)
 			}
-			var got *UpOptions
-			root := newRootCmd(f, newUpCmd(f, func(o *UpOptions) error { got = o; return nil }))
-			root.SetArgs(tt.args)
-			code := exitCode(root.ExecuteContext(context.Background()), errOut, root)
+			got, code := parsed(t, f, newUpCmd, tt.args...)
 			if tt.err != "" {
 				if code != exitBadInput || !strings.Contains(errOut.String(), tt.err) {
 					t.Fatalf("exit %d, stderr %q; want 2 and %q", code, errOut, tt.err)

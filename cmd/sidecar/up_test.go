@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -139,9 +138,7 @@ func (c *cli) running(names ...string) func() bool {
 func recipe(t *testing.T, text string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "sidecar.yaml")
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, path, text)
 	return path
 }
 
@@ -305,20 +302,12 @@ func TestLiveStackOwnedByItsUp(t *testing.T) {
 	third.until("the third up following", func() bool { return strings.Contains(third.out.String(), "Stack job is up to date.") })
 
 	ps := testCLI(t, rt, dir)
-	if err := psRun(context.Background(), &PsOptions{IO: ps.f.IO, Factory: ps.f, Output: "json", Stack: "job", Connect: ps.connect, ControlDir: dir, Now: time.Now}); err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Stacks []psStack `json:"stacks"`
-	}
-	if err := json.Unmarshal([]byte(ps.out.String()), &doc); err != nil {
-		t.Fatalf("%v\n%s", err, ps.out)
-	}
-	if len(doc.Stacks) != 1 || doc.Stacks[0].Source != "live" || doc.Stacks[0].PID != os.Getpid() || doc.Stacks[0].Phase != "running" {
+	stacks := ps.psStacks("job")
+	if len(stacks) != 1 || stacks[0].Source != "live" || stacks[0].PID != os.Getpid() || stacks[0].Phase != "running" {
 		t.Fatalf("ps: %s", ps.out)
 	}
 	states := map[string]string{}
-	for _, ctr := range doc.Stacks[0].Pods[0].Containers {
+	for _, ctr := range stacks[0].Pods[0].Containers {
 		states[ctr.Name] = ctr.Role + " " + ctr.State
 	}
 	if states["work"] != "main running" || states["helper"] != "sidecar running" || states["infra"] != "infra running" {
@@ -326,7 +315,7 @@ func TestLiveStackOwnedByItsUp(t *testing.T) {
 	}
 
 	down := testCLI(t, rt, dir)
-	if err := downRun(context.Background(), &DownOptions{IO: down.f.IO, Factory: down.f, Stack: "job", Connect: down.connect, ControlDir: dir}); err != nil {
+	if err := down.down("job", 0); err != nil {
 		t.Fatalf("down: %v\n%s", err, down.errOut)
 	}
 	if !strings.Contains(down.out.String(), "Stopped stack job.") || !strings.Contains(down.out.String(), "work   * stopped (exit 0)") {
