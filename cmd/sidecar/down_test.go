@@ -8,13 +8,16 @@ import (
 	"time"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
-	"github.com/sidecar-dev/sidecar/recipes"
 )
 
-// killedUp leaves on the fake engine what an up of the recipe leaves when it is SIGKILLed
-// with everything running, using the orchestrator's own container specs (and so its labels).
-func killedUp(t *testing.T, c *cli, file string) *recipes.Stack {
+// killedUp leaves on a fake engine of its own what an up of the recipe (text) leaves when it
+// is SIGKILLed with everything running, using the orchestrator's own container specs (and so
+// its labels). It returns a cli on that engine, with a control directory of its own, and the
+// recipe's path.
+func killedUp(t *testing.T, text string) (c *cli, file string) {
 	t.Helper()
+	c = testCLI(t, newFake("app:1"), controlTestDir(t))
+	file = recipe(t, text)
 	st, _, err := loadStack(c.f, file)
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +43,7 @@ func killedUp(t *testing.T, c *cli, file string) *recipes.Stack {
 			}
 		}
 	}
-	return st
+	return c, file
 }
 
 // psStacks runs `sidecar ps -o json` (of stack; "": of every stack) on c's engine and control
@@ -71,11 +74,8 @@ func (c *cli) down(stack string, timeout time.Duration) error {
 }
 
 func TestDownWithoutUp(t *testing.T) {
-	rt := newFake("app:1")
-	dir := controlTestDir(t)
-	c := testCLI(t, rt, dir)
-	file := recipe(t, jobRecipe)
-	killedUp(t, c, file)
+	c, file := killedUp(t, jobRecipe)
+	rt, dir := c.rt, c.dir
 	rt.IgnoreSIGTERM("job-helper")
 
 	ps := testCLI(t, rt, dir)
@@ -138,27 +138,10 @@ func TestDownAndPsFlags(t *testing.T) {
 	}
 }
 
-// The options reach up as parsed: flags, SIDECAR_* settings and pod names.
-func TestUpOptions(t *testing.T) {
-	f, _, errOut := testFactory(t)
-	t.Setenv("SIDECAR_TIMESTAMPS", "true")
-	got, code := parsed(t, f, newUpCmd, "up", "-f", "x.yaml", "--plain", "-o", "json", "--no-color", "api", "web")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	if got.File != "x.yaml" || !got.Plain || got.Output != "json" || !got.NoColor || !got.Timestamps ||
-		strings.Join(got.Pods, ",") != "api,web" || got.Connect == nil {
-		t.Errorf("options = %+v", got)
-	}
-}
-
 // ps of a stack found only on the engine lists a pod's containers in start order, from the
 // order label, as a live ps does: not alphabetically.
 func TestPsFromEngineUsesStartOrder(t *testing.T) {
-	rt := newFake("app:1")
-	dir := controlTestDir(t)
-	c := testCLI(t, rt, dir)
-	killedUp(t, c, recipe(t, `
+	c, _ := killedUp(t, `
 name: ord
 main: {name: app, image: app:1}
 init:
@@ -167,7 +150,7 @@ sidecars:
   - {name: zeta, image: app:1}
   - {name: alpha, image: app:1}
   - {name: mid, image: app:1}
-`))
+`)
 	stacks := c.psStacks("ord")
 	if len(stacks) != 1 {
 		t.Fatalf("ps: %s", c.out)
@@ -187,16 +170,13 @@ sidecars:
 // A job pod whose main finished is "completed" in ps from the engine too (the infra
 // container's job label), in JSON and in text.
 func TestPsFromEngineShowsACompletedJob(t *testing.T) {
-	rt := newFake("app:1")
-	dir := controlTestDir(t)
-	c := testCLI(t, rt, dir)
-	killedUp(t, c, recipe(t, `
+	c, _ := killedUp(t, `
 name: jobs
 pods:
   seed: {job: true, main: {name: seed, image: app:1}}
   app: {main: {name: web, image: app:1}, depends_on: [seed]}
-`))
-	if err := rt.Exit("jobs-seed-seed", 0); err != nil {
+`)
+	if err := c.rt.Exit("jobs-seed-seed", 0); err != nil {
 		t.Fatal(err)
 	}
 	stacks := c.psStacks("jobs")

@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
-
-	"github.com/sidecar-dev/sidecar/recipes"
 )
 
 func TestExportCommands(t *testing.T) {
@@ -62,18 +60,6 @@ func TestExportStdoutIsOnlyTheManifest(t *testing.T) {
 		if err := yaml.UnmarshalStrict([]byte(doc), &m); err != nil || m["kind"] == nil {
 			t.Errorf("not a Kubernetes object (%v):\n%s", err, doc)
 		}
-	}
-}
-
-func TestExportKindSetting(t *testing.T) {
-	f, _, errOut := testFactory(t)
-	t.Setenv("SIDECAR_KIND", "job")
-	got, code := parsed(t, f, newExportCmd, "export", "kube", "-f", "x.yaml")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	if got.Kind != recipes.KubeJob || got.File != "x.yaml" || got.Target != "kube" {
-		t.Errorf("options = %+v", got)
 	}
 }
 

@@ -133,18 +133,6 @@ func TestInitUsageErrors(t *testing.T) {
 	}
 }
 
-func TestInitRecipeSetting(t *testing.T) {
-	f, _, errOut := testFactory(t)
-	t.Setenv("SIDECAR_RECIPE", "dapr")
-	got, code := parsed(t, f, newInitCmd, "init", "--force", "somewhere")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	if got.Recipe != "dapr" || !got.Force || got.Dir != "somewhere" {
-		t.Errorf("options = %+v", got)
-	}
-}
-
 // -f names the recipe file init writes, as the other commands read it: relative to DIR,
 // with the files the recipe mounts next to it.
 func TestInitHonoursFile(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
 )
 
 // testFactory is a Factory with buffers for streams, a fixed environment and a settings file
@@ -233,15 +234,43 @@ func TestSettingsFileUnknownKeys(t *testing.T) {
 	}
 }
 
-func TestOutputSetting(t *testing.T) {
-	f, _, errOut := testFactory(t)
-	t.Setenv("SIDECAR_OUTPUT", "json")
-	got, code := parsed(t, f, newConfigCmd, "config", "-f", "x.yaml")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	if got.Output != "json" || got.File != "x.yaml" {
-		t.Errorf("options = %+v", got)
+// The options reach a command as parsed: flags, arguments and a SIDECAR_* setting.
+func TestOptionsFromSettings(t *testing.T) {
+	for _, tt := range []struct {
+		name, env, value string
+		// check runs the command with parsed; it returns the exit status and whether the
+		// options are right, and the options to show when they are not.
+		check func(t *testing.T, f *Factory) (code int, ok bool, got any)
+	}{
+		{"up", "SIDECAR_TIMESTAMPS", "true", func(t *testing.T, f *Factory) (int, bool, any) {
+			got, code := parsed(t, f, newUpCmd, "up", "-f", "x.yaml", "--plain", "-o", "json", "--no-color", "api", "web")
+			return code, got != nil && got.File == "x.yaml" && got.Plain && got.Output == "json" && got.NoColor && got.Timestamps &&
+				strings.Join(got.Pods, ",") == "api,web" && got.Connect != nil, got
+		}},
+		{"config --output", "SIDECAR_OUTPUT", "json", func(t *testing.T, f *Factory) (int, bool, any) {
+			got, code := parsed(t, f, newConfigCmd, "config", "-f", "x.yaml")
+			return code, got != nil && got.Output == "json" && got.File == "x.yaml", got
+		}},
+		{"export kube --kind", "SIDECAR_KIND", "job", func(t *testing.T, f *Factory) (int, bool, any) {
+			got, code := parsed(t, f, newExportCmd, "export", "kube", "-f", "x.yaml")
+			return code, got != nil && got.Kind == recipes.KubeJob && got.File == "x.yaml" && got.Target == "kube", got
+		}},
+		{"init --recipe", "SIDECAR_RECIPE", "dapr", func(t *testing.T, f *Factory) (int, bool, any) {
+			got, code := parsed(t, f, newInitCmd, "init", "--force", "somewhere")
+			return code, got != nil && got.Recipe == "dapr" && got.Force && got.Dir == "somewhere", got
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f, _, errOut := testFactory(t)
+			t.Setenv(tt.env, tt.value)
+			code, ok, got := tt.check(t, f)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			if !ok {
+				t.Errorf("options = %+v", got)
+			}
+		})
 	}
 }
 
