@@ -31,6 +31,15 @@ func runE[O any](f *Factory, opts *O, runF func(*O) error, run func(context.Cont
 	}
 }
 
+// fileOnly is runE's parse for a command whose one setting is the recipe (-f): its path goes
+// to file.
+func fileOnly(file *string) func(*cobra.Command, *viper.Viper, []string) error {
+	return func(_ *cobra.Command, v *viper.Viper, _ []string) error {
+		*file = v.GetString("file")
+		return nil
+	}
+}
+
 // outputFlag reads --output, which must be one of formats; a usage error says which, spelling
 // the flag as flag does ("-o" or "--output").
 func outputFlag(cmd *cobra.Command, v *viper.Viper, flag string, formats ...string) (string, error) {

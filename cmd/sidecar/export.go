@@ -88,10 +88,7 @@ relative to the stack's directory: save the file there. See docs/export.md.`),
 		Example: strings.Trim(`
   sidecar export compose > compose.yaml && docker compose up`, "\n"),
 		Args: noArgs,
-		RunE: runE(f, opts, runF, exportRun, func(_ *cobra.Command, v *viper.Viper, _ []string) error {
-			opts.File = v.GetString("file")
-			return nil
-		}),
+		RunE: runE(f, opts, runF, exportRun, fileOnly(&opts.File)),
 	}
 }
 

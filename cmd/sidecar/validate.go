@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/viper"
 )
 
 // ValidateOptions are the inputs of `sidecar validate`.
@@ -32,10 +31,7 @@ the check. Exit status 0 when the recipe is valid, 2 when it is not.`),
   sidecar validate -f sidecar.yaml.example
   SIDECAR_FILE=stack.yaml sidecar validate`, "\n"),
 		Args: noArgs,
-		RunE: runE(f, opts, runF, validateRun, func(_ *cobra.Command, v *viper.Viper, _ []string) error {
-			opts.File = v.GetString("file")
-			return nil
-		}),
+		RunE: runE(f, opts, runF, validateRun, fileOnly(&opts.File)),
 	}
 }
 
