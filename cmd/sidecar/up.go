@@ -259,13 +259,7 @@ func surviveClosedOutput() (restore func()) {
 // watchSignals turns the first Ctrl-C, SIGTERM or SIGHUP into a graceful teardown and the
 // second into a forced one. It returns a function that stops watching.
 func (opts *UpOptions) watchSignals(o *orchestrator.Orchestrator) (stop func()) {
-	sigs := opts.Signals
-	release := func() {}
-	if sigs == nil {
-		ch := make(chan os.Signal, 2)
-		signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-		sigs, release = ch, func() { signal.Stop(ch) }
-	}
+	sigs, release := interrupts(opts.Signals)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -278,13 +272,7 @@ func (opts *UpOptions) watchSignals(o *orchestrator.Orchestrator) (stop func()) 
 				return
 			case <-sigs:
 				n++
-				if n == 1 {
-					fmt.Fprintln(opts.IO.ErrOut, "sidecar: stopping… press Ctrl-C again to force")
-					o.Interrupt()
-				} else {
-					fmt.Fprintln(opts.IO.ErrOut, "sidecar: forcing: removing everything now")
-					o.Kill()
-				}
+				escalate(opts.IO.ErrOut, n, o.Interrupt, o.Kill)
 			}
 		}
 	}()

@@ -162,13 +162,7 @@ func (opts *UpOptions) showRemote(ctx context.Context, c *control.Client, attach
 			}
 			interrupts++
 			tctx, cancel := context.WithTimeout(ctx, controlDialWait)
-			if interrupts == 1 {
-				fmt.Fprintln(opts.IO.ErrOut, "sidecar: stopping… press Ctrl-C again to force")
-				_ = c.Interrupt(tctx)
-			} else {
-				fmt.Fprintln(opts.IO.ErrOut, "sidecar: forcing: removing everything now")
-				_ = c.Kill(tctx)
-			}
+			escalate(opts.IO.ErrOut, interrupts, func() { _ = c.Interrupt(tctx) }, func() { _ = c.Kill(tctx) })
 			cancel()
 		case b := <-evs:
 			fw.note(b)
@@ -193,6 +187,18 @@ func interrupts(given <-chan os.Signal) (<-chan os.Signal, func()) {
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	return ch, func() { signal.Stop(ch) }
+}
+
+// escalate does what the n-th interrupt of a stack's run asks, and says so on errOut: the
+// first stops the stack gracefully (stop), every later one removes everything at once (kill).
+func escalate(errOut io.Writer, n int, stop, kill func()) {
+	if n == 1 {
+		fmt.Fprintln(errOut, "sidecar: stopping… press Ctrl-C again to force")
+		stop()
+		return
+	}
+	fmt.Fprintln(errOut, "sidecar: forcing: removing everything now")
+	kill()
 }
 
 // finalWatch is a remote controller whose subscriptions note the stack's final event: the
