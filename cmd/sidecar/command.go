@@ -66,8 +66,8 @@ type viewOptions struct {
 	LogLines   int // lines of history kept per container (--log-lines)
 }
 
-// addViewFlags defines the flags of viewOptions (up and attach): addOutputFlags', --plain and
-// --log-lines, with its help.
+// addViewFlags defines the flags of viewOptions (up and attach): those of addOutputFlags,
+// --plain, and --log-lines with the command's own help for it.
 func addViewFlags(cmd *cobra.Command, logLinesHelp string) {
 	cmd.Flags().Bool("plain", false, "print lines, not the interactive view (the default when stdout is not a terminal)")
 	addOutputFlags(cmd)
