@@ -124,16 +124,21 @@ func Context(t testing.TB, d time.Duration) context.Context {
 // last error if that has not happened within timeout.
 func Eventually(t testing.TB, timeout time.Duration, cond func() error) {
 	t.Helper()
+	if err := Poll(timeout, 20*time.Millisecond, cond); err != nil {
+		t.Fatalf("condition not met within %s: %v", timeout, err)
+	}
+}
+
+// Poll calls cond every interval until it returns nil, and then returns nil; once timeout has
+// passed it returns cond's last error.
+func Poll(timeout, interval time.Duration, cond func() error) error {
 	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(20 * time.Millisecond)
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %s: %v", timeout, err)
+		if err == nil || time.Now().After(deadline) {
+			return err
 		}
 		<-tick.C
 	}
