@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -217,11 +216,7 @@ func TestBuildImage(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) {
 		t.Helper()
-		p := filepath.Join(dir, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testenv.WriteFile(t, filepath.Join(dir, name), content, 0o644)
 	}
 	write("Dockerfile", "FROM "+apps+"\nCOPY . /ctx/\n")
 	write(".dockerignore", "secret.txt\nlogs/\n!logs/keep.log\n")
