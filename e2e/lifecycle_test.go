@@ -21,8 +21,7 @@ import (
 func TestMainAndSidecarShareLocalhost(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, "shared-localhost")
-	up := s.start("up", "-f", s.recipe("sidecar.yaml"))
-	s.eventually("main answering through the proxy", up, startDeadline, s.answers("hello from web"))
+	up := s.up("main answering through the proxy", s.answers("hello from web"))
 
 	up.tearDown(syscall.SIGINT)
 	s.nothingLeft()
@@ -33,8 +32,7 @@ func TestMainAndSidecarShareLocalhost(t *testing.T) {
 func TestStartOrder(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, "start-order")
-	up := s.start("up", "-f", s.recipe("sidecar.yaml"))
-	s.eventually("main running", up, startDeadline, s.running("app"))
+	up := s.up("main running", s.running("app"))
 	setup, slow, app := s.container("setup"), s.container("slow"), s.container("app")
 	if setup.Status != orchestrator.StatusExited || setup.ExitCode != 0 {
 		t.Errorf("init container: %s, exit %d", setup.Status, setup.ExitCode)
@@ -84,8 +82,7 @@ func TestJobExitsWithMainsCode(t *testing.T) {
 func TestInterruptLeavesNothing(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, "interrupt")
-	up := s.start("up", "-f", s.recipe("sidecar.yaml"))
-	s.eventually("main running", up, startDeadline, s.running("web", "tail"))
+	up := s.up("main running", s.running("web", "tail"))
 	up.tearDown(syscall.SIGINT)
 	if !strings.Contains(up.stderr.String(), "press Ctrl-C again to force") {
 		t.Errorf("up did not say how to force:\n%s", up.output())
@@ -98,8 +95,7 @@ func TestInterruptLeavesNothing(t *testing.T) {
 func TestDownAfterUpWasKilled(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, "killed-up")
-	up := s.start("up", "-f", s.recipe("sidecar.yaml"))
-	s.eventually("main running", up, startDeadline, s.running("web", "first", "second"))
+	up := s.up("main running", s.running("web", "first", "second"))
 	up.signal(syscall.SIGKILL)
 	up.wait()
 	if err := s.running("infra", "first", "second", "web")(); err != nil {
@@ -133,8 +129,7 @@ func TestDownAfterUpWasKilled(t *testing.T) {
 func TestUpAfterUpWasKilled(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, "killed-up")
-	first := s.start("up", "-f", s.recipe("sidecar.yaml"))
-	s.eventually("main running", first, startDeadline, s.running("web"))
+	first := s.up("main running", s.running("web"))
 	oldWeb := s.container("web")
 	first.signal(syscall.SIGKILL)
 	first.wait()
@@ -188,8 +183,7 @@ func TestMainRestartKeepsTheSidecarsNetwork(t *testing.T) {
 func killedComesBack(t *testing.T, killed, kept string) {
 	t.Helper()
 	s := newScenario(t, "restarts")
-	up := s.start("up", "-f", s.recipe("sidecar.yaml"))
-	s.eventually("main answering through the proxy", up, startDeadline, s.answers("hello from web"))
+	up := s.up("main answering through the proxy", s.answers("hello from web"))
 	victim, other := s.container(killed), s.container(kept)
 
 	if err := s.d.KillContainer(s.ctx, victim.ID, "SIGKILL"); err != nil {
@@ -297,8 +291,7 @@ func TestMissingImage(t *testing.T) {
 func TestPsAndDownOfARunningUp(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, "live-stack")
-	up := s.start("up", "-f", s.recipe("sidecar.yaml"))
-	s.eventually("main ready", up, startDeadline, func() error {
+	up := s.up("main ready", func() error {
 		for _, st := range s.psJSON().Stacks {
 			for _, p := range st.Pods {
 				for _, c := range p.Containers {

@@ -234,6 +234,15 @@ func (s *scenario) start(args ...string) *proc {
 	return p
 }
 
+// up starts `sidecar up -f sidecar.yaml` of the scenario's folder in the background (see
+// start) and waits, as eventually does, until cond (what) holds.
+func (s *scenario) up(what string, cond func() error) *proc {
+	s.t.Helper()
+	p := s.start("up", "-f", s.recipe("sidecar.yaml"))
+	s.eventually(what, p, startDeadline, cond)
+	return p
+}
+
 // wait waits for the process to end and returns its exit status.
 func (p *proc) wait() int {
 	p.t.Helper()

@@ -66,12 +66,9 @@ func (d *Docker) RemoveNetwork(ctx context.Context, name string) error {
 // ListNetworks lists the networks whose labels include filter, sorted by name.
 func (d *Docker) ListNetworks(ctx context.Context, filter map[string]string) ([]orchestrator.Resource, error) {
 	res, err := d.cli.NetworkList(ctx, client.NetworkListOptions{Filters: labelFilters(filter)})
-	if err != nil {
-		return nil, engineError("list networks", err)
-	}
-	return byName(res.Items, func(n network.Summary) orchestrator.Resource {
+	return listed("networks", res.Items, err, func(n network.Summary) orchestrator.Resource {
 		return orchestrator.Resource{ID: n.ID, Name: n.Name, Labels: n.Labels}
-	}), nil
+	})
 }
 
 // CreateVolume creates a local volume. The engine answers a create of an existing name with
@@ -128,12 +125,9 @@ func (d *Docker) RemoveVolume(ctx context.Context, name string) error {
 // ListVolumes lists the volumes whose labels include filter, sorted by name.
 func (d *Docker) ListVolumes(ctx context.Context, filter map[string]string) ([]orchestrator.Resource, error) {
 	res, err := d.cli.VolumeList(ctx, client.VolumeListOptions{Filters: labelFilters(filter)})
-	if err != nil {
-		return nil, engineError("list volumes", err)
-	}
-	return byName(res.Items, func(v volume.Volume) orchestrator.Resource {
+	return listed("volumes", res.Items, err, func(v volume.Volume) orchestrator.Resource {
 		return orchestrator.Resource{ID: v.Name, Name: v.Name, Labels: v.Labels}
-	}), nil
+	})
 }
 
 // removeError is the outcome of the removal of the network or volume name (kind): nil when
@@ -148,12 +142,16 @@ func removeError(kind, name string, err error, inUse bool, reason string) error 
 	return engineError("remove "+kind+" "+name, err)
 }
 
-// byName returns the engine's items as resources, sorted by name.
-func byName[T any](items []T, resource func(T) orchestrator.Resource) []orchestrator.Resource {
+// listed is the answer to a list of networks or volumes (what): the engine's items as
+// resources, sorted by name, or the engine's error.
+func listed[T any](what string, items []T, err error, resource func(T) orchestrator.Resource) ([]orchestrator.Resource, error) {
+	if err != nil {
+		return nil, engineError("list "+what, err)
+	}
 	out := make([]orchestrator.Resource, 0, len(items))
 	for _, it := range items {
 		out = append(out, resource(it))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
+	return out, nil
 }
