@@ -100,13 +100,8 @@ func TestAttachLogs(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- st3.Read(ctx, func(orchestrator.LogLine) {}) }()
 	cancel()
-	select {
-	case err := <-done:
-		if err != context.Canceled {
-			t.Errorf("Read after cancel: %v, want context.Canceled", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("Read did not return after its context ended")
+	if err := runtime.Await(t, done, "Read did not return after its context ended"); err != context.Canceled {
+		t.Errorf("Read after cancel: %v, want context.Canceled", err)
 	}
 	st3.Close()
 
@@ -122,13 +117,8 @@ func TestAttachLogs(t *testing.T) {
 	go func() {
 		done4 <- st4.Read(ctx4, func(l orchestrator.LogLine) { quietLines = append(quietLines, l.Text); cancel4() })
 	}()
-	select {
-	case err := <-done4:
-		if err != context.Canceled || len(quietLines) != 1 {
-			t.Errorf("Read of a quiet container: %v after %q, want context.Canceled after one line", err, quietLines)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("Read of a quiet container did not return after its context ended")
+	if err := runtime.Await(t, done4, "Read of a quiet container did not return after its context ended"); err != context.Canceled || len(quietLines) != 1 {
+		t.Errorf("Read of a quiet container: %v after %q, want context.Canceled after one line", err, quietLines)
 	}
 }
 
