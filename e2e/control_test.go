@@ -34,8 +34,7 @@ func TestControlFilesStayPrivateAndGo(t *testing.T) {
 	s.setEnv("TMPDIR", tmp)
 	dir := filepath.Join(tmp, fmt.Sprintf("sidecar-%d", os.Getuid()))
 
-	up := s.start("up", "-f", s.recipe("sidecar.yaml"))
-	s.eventually("the stack running", up, startDeadline, s.running("web", "helper"))
+	up := s.up("the stack running", s.running("web", "helper"))
 	if _, err := os.Stat(filepath.Join(open, "sidecar")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("up made its control directory in an XDG_RUNTIME_DIR of mode 0777: %v", err)
 	}

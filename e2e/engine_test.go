@@ -83,10 +83,7 @@ func TestEngineRestartWhileUp(t *testing.T) {
 		t.Errorf("up did not say the engine is back: %v", err)
 	}
 
-	up.signal(syscall.SIGINT)
-	if code := up.wait(); code != 130 {
-		t.Errorf("up exited %d after Ctrl-C, want 130\n%s", code, up.output())
-	}
+	up.tearDown(syscall.SIGINT)
 	s.nothingLeft()
 }
 
@@ -99,10 +96,7 @@ func TestGiveUpWhileTheEngineIsGone(t *testing.T) {
 
 	daemon.Stop()
 	s.eventually("up saying it waits for the engine", up, endDeadline, saysEngine(s, up, false))
-	up.signal(syscall.SIGINT)
-	if code := up.wait(); code != 130 {
-		t.Errorf("up exited %d after Ctrl-C, want 130\n%s", code, up.output())
-	}
+	up.tearDown(syscall.SIGINT)
 	errOut := up.stderr.String()
 	if !strings.Contains(errOut, "left on the engine (as last seen): ") || !strings.Contains(errOut, "sidecar down --stack "+s.stack) {
 		t.Errorf("up did not say what it left and how to remove it:\n%s", errOut)
@@ -141,8 +135,7 @@ func TestUpAfterTheEngineRestarted(t *testing.T) {
 	t.Parallel()
 	daemon := testenv.StartDaemon(t)
 	s := newScenarioOn(t, "engine-restart", daemon)
-	first := s.start("up", "-f", s.recipe("sidecar.yaml"))
-	s.eventually("the stack running", first, startDeadline, s.running("infra", "web", "helper"))
+	first := s.up("the stack running", s.running("infra", "web", "helper"))
 	first.signal(syscall.SIGKILL)
 	first.wait()
 	daemon.Stop()

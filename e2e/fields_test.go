@@ -37,21 +37,7 @@ func TestKubernetesFieldsFromAManifest(t *testing.T) {
 	if err := os.Chmod(hooks, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	manifest, err := os.ReadFile(s.recipe("pod.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A manifest has no variables: a copy with the image and the hooks' directory, in a
-	// directory named like the stack (a manifest's stack is named after its directory).
-	dir := filepath.Join(t.TempDir(), s.stack)
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(dir, "pod.yaml")
-	text := strings.NewReplacer("${SIDECAR_TEST_IMAGE}", s.image, "${HOOKS_DIR}", hooks).Replace(string(manifest))
-	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := s.manifest("pod.yaml", "${HOOKS_DIR}", hooks)
 	up := s.start("up", "-f", file)
 	s.eventually("the pod running", up, startDeadline, s.running("web", "proxy"))
 
@@ -90,10 +76,7 @@ func TestKubernetesFieldsFromAManifest(t *testing.T) {
 		t.Errorf("main's arguments %q, want %q expanded", web.Args, want)
 	}
 
-	up.signal(syscall.SIGTERM)
-	if code := up.wait(); code != 130 {
-		t.Errorf("up exited %d after SIGTERM, want 130\n%s", code, up.output())
-	}
+	up.tearDown(syscall.SIGTERM)
 	order, err := os.ReadFile(filepath.Join(hooks, "order"))
 	if err != nil {
 		t.Fatal(err)
@@ -139,9 +122,6 @@ func TestComposeSeedingJob(t *testing.T) {
 	if s.container("app").Status != orchestrator.StatusRunning {
 		t.Errorf("app stopped when seed completed")
 	}
-	up.signal(syscall.SIGTERM)
-	if code := up.wait(); code != 130 {
-		t.Errorf("up exited %d after SIGTERM, want 130\n%s", code, up.output())
-	}
+	up.tearDown(syscall.SIGTERM)
 	s.nothingLeft()
 }

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -35,8 +34,7 @@ type goStack struct {
 	o     *orchestrator.Orchestrator
 	names orchestrator.Names
 
-	mu     sync.Mutex
-	events []orchestrator.Event
+	events *testenv.Recorder
 	done   chan struct{}
 	res    orchestrator.Result
 	err    error
@@ -74,17 +72,7 @@ func newGoStack(t *testing.T, pods ...*recipes.Pod) *goStack {
 func (g *goStack) run() {
 	g.o = orchestrator.New(g.d, g.stack, orchestrator.Options{Version: "e2e"})
 	sub := g.o.SubscribeWith(orchestrator.SubscribeOptions{NoLogs: true})
-	go func() {
-		for {
-			evs, err := sub.Next(context.Background())
-			if err != nil {
-				return
-			}
-			g.mu.Lock()
-			g.events = append(g.events, evs...)
-			g.mu.Unlock()
-		}
-	}()
+	g.events = testenv.Record(sub)
 	go func() {
 		defer close(g.done)
 		g.res, g.err = g.o.Run(g.ctx)
@@ -153,15 +141,7 @@ func (g *goStack) running(what ...string) {
 }
 
 func (g *goStack) hookEvents() []orchestrator.HookEvent {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	var out []orchestrator.HookEvent
-	for _, e := range g.events {
-		if h, ok := e.(orchestrator.HookEvent); ok {
-			out = append(out, h)
-		}
-	}
-	return out
+	return testenv.EventsOf[orchestrator.HookEvent](g.events)
 }
 
 func image(t *testing.T, name string, cmd ...string) *recipes.Container {

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -23,13 +21,9 @@ import (
 func TestMainAndSidecarShareLocalhost(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, "shared-localhost")
-	up := s.start("up", "-f", s.recipe("sidecar.yaml"))
-	s.eventually("main answering through the proxy", up, startDeadline, s.answers("hello from web"))
+	up := s.up("main answering through the proxy", s.answers("hello from web"))
 
-	up.signal(syscall.SIGINT)
-	if code := up.wait(); code != 130 {
-		t.Errorf("up exited %d after Ctrl-C, want 130\n%s", code, up.output())
-	}
+	up.tearDown(syscall.SIGINT)
 	s.nothingLeft()
 }
 
@@ -38,8 +32,7 @@ func TestMainAndSidecarShareLocalhost(t *testing.T) {
 func TestStartOrder(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, "start-order")
-	up := s.start("up", "-f", s.recipe("sidecar.yaml"))
-	s.eventually("main running", up, startDeadline, s.running("app"))
+	up := s.up("main running", s.running("app"))
 	setup, slow, app := s.container("setup"), s.container("slow"), s.container("app")
 	if setup.Status != orchestrator.StatusExited || setup.ExitCode != 0 {
 		t.Errorf("init container: %s, exit %d", setup.Status, setup.ExitCode)
@@ -50,10 +43,7 @@ func TestStartOrder(t *testing.T) {
 	if app.StartedAt.Before(slow.StartedAt.Add(time.Second)) {
 		t.Errorf("main started at %s, before the sidecar could be ready (started %s, ready after 1s)", app.StartedAt, slow.StartedAt)
 	}
-	up.signal(syscall.SIGINT)
-	if code := up.wait(); code != 130 {
-		t.Errorf("up exited %d, want 130\n%s", code, up.output())
-	}
+	up.tearDown(syscall.SIGINT)
 	s.nothingLeft()
 }
 
@@ -62,10 +52,7 @@ func TestStartOrder(t *testing.T) {
 func TestJobExitsWithMainsCode(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, "job")
-	out, errOut, code := s.run("up", "-f", s.recipe("sidecar.yaml"), "--output", "json")
-	if code != 3 {
-		t.Fatalf("up exited %d, want main's 3\nstderr:\n%s", code, errOut)
-	}
+	out, _ := s.runExit(3, "up", "-f", s.recipe("sidecar.yaml"), "--output", "json")
 	var mainExited, helperStopped bool
 	for _, ev := range events(t, out) {
 		c, ok := ev.(orchestrator.ContainerEvent)
@@ -95,12 +82,8 @@ func TestJobExitsWithMainsCode(t *testing.T) {
 func TestInterruptLeavesNothing(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, "interrupt")
-	up := s.start("up", "-f", s.recipe("sidecar.yaml"))
-	s.eventually("main running", up, startDeadline, s.running("web", "tail"))
-	up.signal(syscall.SIGINT)
-	if code := up.wait(); code != 130 {
-		t.Errorf("up exited %d, want 130\n%s", code, up.output())
-	}
+	up := s.up("main running", s.running("web", "tail"))
+	up.tearDown(syscall.SIGINT)
 	if !strings.Contains(up.stderr.String(), "press Ctrl-C again to force") {
 		t.Errorf("up did not say how to force:\n%s", up.output())
 	}
@@ -112,8 +95,7 @@ func TestInterruptLeavesNothing(t *testing.T) {
 func TestDownAfterUpWasKilled(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, "killed-up")
-	up := s.start("up", "-f", s.recipe("sidecar.yaml"))
-	s.eventually("main running", up, startDeadline, s.running("web", "first", "second"))
+	up := s.up("main running", s.running("web", "first", "second"))
 	up.signal(syscall.SIGKILL)
 	up.wait()
 	if err := s.running("infra", "first", "second", "web")(); err != nil {
@@ -132,10 +114,7 @@ func TestDownAfterUpWasKilled(t *testing.T) {
 		t.Errorf("ps from the engine lists %q, want the start order", got)
 	}
 
-	out, errOut, code := s.run("down", "--stack", s.stack)
-	if code != 0 {
-		t.Fatalf("down exited %d\n%s\n%s", code, out, errOut)
-	}
+	out, _ := s.runExit(0, "down", "--stack", s.stack)
 	if !strings.Contains(out, "Removed stack "+s.stack+": 5 containers, 1 volume.") {
 		t.Errorf("down's summary:\n%s", out)
 	}
@@ -150,8 +129,7 @@ func TestDownAfterUpWasKilled(t *testing.T) {
 func TestUpAfterUpWasKilled(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, "killed-up")
-	first := s.start("up", "-f", s.recipe("sidecar.yaml"))
-	s.eventually("main running", first, startDeadline, s.running("web"))
+	first := s.up("main running", s.running("web"))
 	oldWeb := s.container("web")
 	first.signal(syscall.SIGKILL)
 	first.wait()
@@ -169,10 +147,7 @@ func TestUpAfterUpWasKilled(t *testing.T) {
 		}
 		return nil
 	})
-	out, errOut, code := s.run("down", "--stack", s.stack)
-	if code != 0 {
-		t.Fatalf("down exited %d\n%s\n%s", code, out, errOut)
-	}
+	s.runExit(0, "down", "--stack", s.stack)
 	if code := second.wait(); code != 0 {
 		t.Errorf("the second up, stopped by down, exited %d\n%s", code, second.output())
 	}
@@ -192,52 +167,38 @@ func TestUpAfterUpWasKilled(t *testing.T) {
 // container, untouched, and still serves through the pod.
 func TestKilledSidecarComesBack(t *testing.T) {
 	t.Parallel()
-	s := newScenario(t, "restarts")
-	up := s.start("up", "-f", s.recipe("sidecar.yaml"))
-	s.eventually("main answering through the proxy", up, startDeadline, s.answers("hello from web"))
-	web, proxy := s.container("web"), s.container("proxy")
-
-	if err := s.d.KillContainer(s.ctx, proxy.ID, "SIGKILL"); err != nil {
-		t.Fatal(err)
-	}
-	s.eventually("the proxy running again", up, startDeadline, func() error {
-		p := s.container("proxy")
-		if p.Status != orchestrator.StatusRunning || !p.StartedAt.After(proxy.StartedAt) {
-			return fmt.Errorf("proxy is %s, started %s", p.Status, p.StartedAt)
-		}
-		return nil
-	})
-	s.eventually("main answering through the restarted proxy", up, startDeadline, s.answers("hello from web"))
-	if now := s.container("web"); now.ID != web.ID || !now.StartedAt.Equal(web.StartedAt) || now.Status != orchestrator.StatusRunning {
-		t.Errorf("main was disturbed: %s started %s (%s), was %s started %s", now.ID, now.StartedAt, now.Status, web.ID, web.StartedAt)
-	}
-	up.signal(syscall.SIGINT)
-	up.wait()
-	s.nothingLeft()
+	killedComesBack(t, "proxy", "web")
 }
 
 // Main crashes (killed: exit 137) and restarts under restart: on-failure; the sidecar keeps
 // running untouched, and reaches the new main over the same localhost.
 func TestMainRestartKeepsTheSidecarsNetwork(t *testing.T) {
 	t.Parallel()
-	s := newScenario(t, "restarts")
-	up := s.start("up", "-f", s.recipe("sidecar.yaml"))
-	s.eventually("main answering through the proxy", up, startDeadline, s.answers("hello from web"))
-	web, proxy := s.container("web"), s.container("proxy")
+	killedComesBack(t, "web", "proxy")
+}
 
-	if err := s.d.KillContainer(s.ctx, web.ID, "SIGKILL"); err != nil {
+// killedComesBack kills one container of the restarts scenario (main web, sidecar proxy)
+// with SIGKILL and checks that it runs again, that the other keeps its container and its
+// run, and that main answers through the proxy again.
+func killedComesBack(t *testing.T, killed, kept string) {
+	t.Helper()
+	s := newScenario(t, "restarts")
+	up := s.up("main answering through the proxy", s.answers("hello from web"))
+	victim, other := s.container(killed), s.container(kept)
+
+	if err := s.d.KillContainer(s.ctx, victim.ID, "SIGKILL"); err != nil {
 		t.Fatal(err)
 	}
-	s.eventually("main running again", up, startDeadline, func() error {
-		w := s.container("web")
-		if w.Status != orchestrator.StatusRunning || !w.StartedAt.After(web.StartedAt) {
-			return fmt.Errorf("main is %s, started %s", w.Status, w.StartedAt)
+	s.eventually(killed+" running again", up, startDeadline, func() error {
+		c := s.container(killed)
+		if c.Status != orchestrator.StatusRunning || !c.StartedAt.After(victim.StartedAt) {
+			return fmt.Errorf("%s is %s, started %s", killed, c.Status, c.StartedAt)
 		}
 		return nil
 	})
-	s.eventually("the restarted main answering through the proxy", up, startDeadline, s.answers("hello from web"))
-	if now := s.container("proxy"); now.ID != proxy.ID || !now.StartedAt.Equal(proxy.StartedAt) || now.Status != orchestrator.StatusRunning {
-		t.Errorf("the sidecar was disturbed: %s started %s (%s), was %s started %s", now.ID, now.StartedAt, now.Status, proxy.ID, proxy.StartedAt)
+	s.eventually("main answering through the proxy after "+killed+" restarted", up, startDeadline, s.answers("hello from web"))
+	if now := s.container(kept); now.ID != other.ID || !now.StartedAt.Equal(other.StartedAt) || now.Status != orchestrator.StatusRunning {
+		t.Errorf("%s was disturbed: %s started %s (%s), was %s started %s", kept, now.ID, now.StartedAt, now.Status, other.ID, other.StartedAt)
 	}
 	up.signal(syscall.SIGINT)
 	up.wait()
@@ -250,19 +211,7 @@ func TestMainRestartKeepsTheSidecarsNetwork(t *testing.T) {
 func TestKubernetesNativeSidecarDeployment(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, "kube-native-sidecar")
-	manifest, err := os.ReadFile(s.recipe("deployment.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The stack is named after the manifest's directory.
-	dir := filepath.Join(t.TempDir(), s.stack)
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(dir, "deployment.yaml")
-	if err := os.WriteFile(file, []byte(strings.ReplaceAll(string(manifest), "${SIDECAR_TEST_IMAGE}", s.image)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := s.manifest("deployment.yaml")
 	up := s.start("up", "-f", file)
 	s.eventually("the app running", up, startDeadline, s.running("myapp", "logshipper"))
 	app, shipper := s.container("myapp"), s.container("logshipper")
@@ -282,10 +231,7 @@ func TestKubernetesNativeSidecarDeployment(t *testing.T) {
 		}
 		return fmt.Errorf("the shipper printed %q", lines)
 	})
-	up.signal(syscall.SIGTERM) // SIGTERM tears down like Ctrl-C
-	if code := up.wait(); code != 130 {
-		t.Errorf("up exited %d after SIGTERM, want 130\n%s", code, up.output())
-	}
+	up.tearDown(syscall.SIGTERM) // SIGTERM tears down like Ctrl-C
 	s.nothingLeft()
 }
 
@@ -294,10 +240,7 @@ func TestKubernetesNativeSidecarDeployment(t *testing.T) {
 func TestSigtermIgnoredMeansSigkill(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, "ignores-sigterm")
-	out, errOut, code := s.run("up", "-f", s.recipe("sidecar.yaml"))
-	if code != 0 {
-		t.Fatalf("up exited %d, want main's 0\n%s\n%s", code, out, errOut)
-	}
+	out, _ := s.runExit(0, "up", "-f", s.recipe("sidecar.yaml"))
 	out = squash(out) // names are padded to one width
 	for _, want := range []string{
 		"stubborn * stopping (grace 2s)",
@@ -321,10 +264,7 @@ func TestPortInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	out, errOut, code := s.run("up", "-f", s.recipe("sidecar.yaml"))
-	if code != 1 {
-		t.Fatalf("up exited %d, want 1\n%s\n%s", code, out, errOut)
-	}
+	_, errOut := s.runExit(1, "up", "-f", s.recipe("sidecar.yaml"))
 	if want := fmt.Sprintf("host port %d on 127.0.0.1 is already in use", s.port); !strings.Contains(errOut, want) {
 		t.Errorf("stderr misses %q:\n%s", want, errOut)
 	}
@@ -336,10 +276,7 @@ func TestPortInUse(t *testing.T) {
 func TestMissingImage(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, "missing-image")
-	out, errOut, code := s.run("up", "-f", s.recipe("sidecar.yaml"))
-	if code != 1 {
-		t.Fatalf("up exited %d, want 1\n%s\n%s", code, out, errOut)
-	}
+	_, errOut := s.runExit(1, "up", "-f", s.recipe("sidecar.yaml"))
 	image := "sidecar-test/missing-" + s.stack + ":none"
 	for _, want := range []string{s.stack + "/web: image " + image + " is not present on the engine and could not be pulled", "docker build -t " + image} {
 		if n := strings.Count(errOut, want); n != 1 {
@@ -354,8 +291,7 @@ func TestMissingImage(t *testing.T) {
 func TestPsAndDownOfARunningUp(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, "live-stack")
-	up := s.start("up", "-f", s.recipe("sidecar.yaml"))
-	s.eventually("main ready", up, startDeadline, func() error {
+	up := s.up("main ready", func() error {
 		for _, st := range s.psJSON().Stacks {
 			for _, p := range st.Pods {
 				for _, c := range p.Containers {

@@ -50,9 +50,6 @@ func TestSidecarNeverReadyIsTold(t *testing.T) {
 	if !strings.HasPrefix(gateReason, "not-ready: not ready: http probe") {
 		t.Errorf("the views show the sidecar as %q", gateReason)
 	}
-	up.signal(syscall.SIGINT)
-	if code := up.wait(); code != 130 {
-		t.Errorf("up exited %d after Ctrl-C, want 130\n%s", code, up.output())
-	}
+	up.tearDown(syscall.SIGINT)
 	s.nothingLeft()
 }

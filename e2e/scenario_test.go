@@ -144,6 +144,28 @@ func newScenarioOn(t *testing.T, name string, daemon *testenv.Daemon) *scenario 
 // recipe is the path of a file of the scenario's folder.
 func (s *scenario) recipe(name string) string { return filepath.Join(s.dir, name) }
 
+// manifest copies the scenario's Kubernetes manifest name into a directory named like the
+// stack (a manifest's stack is named after its directory) and returns the copy's path. A
+// manifest has no variables: the copy has ${SIDECAR_TEST_IMAGE} replaced by the test image,
+// and each further old, new pair of vars replaced likewise.
+func (s *scenario) manifest(name string, vars ...string) string {
+	s.t.Helper()
+	b, err := os.ReadFile(s.recipe(name))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	dir := filepath.Join(s.t.TempDir(), s.stack)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		s.t.Fatal(err)
+	}
+	file := filepath.Join(dir, name)
+	text := strings.NewReplacer(append([]string{"${SIDECAR_TEST_IMAGE}", s.image}, vars...)...).Replace(string(b))
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+	return file
+}
+
 // proc is a sidecar process the scenario started.
 type proc struct {
 	t      *testing.T
@@ -212,6 +234,15 @@ func (s *scenario) start(args ...string) *proc {
 	return p
 }
 
+// up starts `sidecar up -f sidecar.yaml` of the scenario's folder in the background (see
+// start) and waits, as eventually does, until cond (what) holds.
+func (s *scenario) up(what string, cond func() error) *proc {
+	s.t.Helper()
+	p := s.start("up", "-f", s.recipe("sidecar.yaml"))
+	s.eventually(what, p, startDeadline, cond)
+	return p
+}
+
 // wait waits for the process to end and returns its exit status.
 func (p *proc) wait() int {
 	p.t.Helper()
@@ -231,6 +262,16 @@ func (p *proc) signal(sig os.Signal) {
 	}
 }
 
+// tearDown sends sig (SIGINT as Ctrl-C does, or SIGTERM) and checks that the process then
+// exits 130, as up does once it has torn the stack down.
+func (p *proc) tearDown(sig syscall.Signal) {
+	p.t.Helper()
+	p.signal(sig)
+	if code := p.wait(); code != 130 {
+		p.t.Errorf("sidecar %s exited %d after %v, want 130\n%s", strings.Join(p.args, " "), code, sig, p.output())
+	}
+}
+
 func (p *proc) output() string {
 	return fmt.Sprintf("stdout:\n%s\nstderr:\n%s", p.stdout, p.stderr)
 }
@@ -243,33 +284,38 @@ func (s *scenario) run(args ...string) (stdout, stderr string, code int) {
 	return p.stdout.String(), p.stderr.String(), code
 }
 
+// runExit runs `sidecar args...` to its end and fails the test unless it exits with code.
+func (s *scenario) runExit(code int, args ...string) (stdout, stderr string) {
+	s.t.Helper()
+	stdout, stderr, got := s.run(args...)
+	if got != code {
+		s.t.Fatalf("sidecar %s exited %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), got, code, stdout, stderr)
+	}
+	return stdout, stderr
+}
+
 // eventually waits until cond returns nil, failing the test with its last error at the
 // deadline; while waiting it fails at once if p (when given) ended.
 func (s *scenario) eventually(what string, p *proc, timeout time.Duration, cond func() error) {
 	s.t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
+	err := testenv.Poll(timeout, 50*time.Millisecond, func() error {
+		s.t.Helper()
 		err := cond()
-		if err == nil {
-			return
-		}
-		if p != nil {
+		if err != nil && p != nil {
 			select {
 			case <-p.done:
 				s.t.Fatalf("%s: sidecar %s ended (exit %d) first: %v\n%s", what, strings.Join(p.args, " "), p.code, err, p.output())
 			default:
 			}
 		}
-		if time.Now().After(deadline) {
-			msg := ""
-			if p != nil {
-				msg = p.output()
-			}
-			s.t.Fatalf("%s: not within %s: %v\n%s", what, timeout, err, msg)
+		return err
+	})
+	if err != nil {
+		msg := ""
+		if p != nil {
+			msg = p.output()
 		}
-		<-tick.C
+		s.t.Fatalf("%s: not within %s: %v\n%s", what, timeout, err, msg)
 	}
 }
 
@@ -319,30 +365,12 @@ func (s *scenario) running(names ...string) func() error {
 // nothingLeft checks that the engine holds nothing of the stack.
 func (s *scenario) nothingLeft() {
 	s.t.Helper()
-	var left []string
-	cs, err := s.d.ListContainers(s.ctx, s.filter)
+	objs, err := testenv.Objects(s.ctx, s.d, s.filter)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	for _, c := range cs {
-		left = append(left, "container "+c.Name)
-	}
-	nets, err := s.d.ListNetworks(s.ctx, s.filter)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	for _, n := range nets {
-		left = append(left, "network "+n.Name)
-	}
-	vols, err := s.d.ListVolumes(s.ctx, s.filter)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	for _, v := range vols {
-		left = append(left, "volume "+v.Name)
-	}
-	if len(left) > 0 {
-		s.t.Errorf("left behind: %s", strings.Join(left, ", "))
+	if len(objs) > 0 {
+		s.t.Errorf("left behind: %v", objs)
 	}
 }
 

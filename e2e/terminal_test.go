@@ -83,6 +83,19 @@ func (s *scenario) script(line string) string {
 	return path
 }
 
+// upInTmux runs the terminal scenario's up in a tmux window, by the shell line that format
+// makes of the sidecar binary, the recipe and a file of the test's own (for the line to
+// write to), and waits for the stack to run. It returns the scenario, the tmux server, the
+// file's path and up's pid.
+func upInTmux(t *testing.T, format string) (s *scenario, m *tmux, file string, pid int) {
+	t.Helper()
+	s = newScenario(t, "terminal")
+	m = newTmux(t)
+	file = filepath.Join(t.TempDir(), "out")
+	m.start("up", s.script(fmt.Sprintf(format, s.bin, s.recipe("sidecar.yaml"), file)))
+	return s, m, file, s.runningUp()
+}
+
 // runningUp waits for the terminal scenario's stack to run and returns the pid of its up (not
 // a child of the test: tmux runs it), killed and its stack removed if it outlives the test.
 func (s *scenario) runningUp() int {
@@ -127,11 +140,7 @@ func (s *scenario) gone(pid int) func() error {
 // although its stdout reader is gone too.
 func TestHangupOfAPipedUpTearsDown(t *testing.T) {
 	t.Parallel()
-	s := newScenario(t, "terminal")
-	m := newTmux(t)
-	errLog := filepath.Join(t.TempDir(), "stderr")
-	m.start("up", s.script(fmt.Sprintf("%s up --plain -f %s 2>%s | cat", s.bin, s.recipe("sidecar.yaml"), errLog)))
-	pid := s.runningUp()
+	s, m, errLog, pid := upInTmux(t, "%s up --plain -f %s 2>%s | cat")
 
 	m.run("kill-session", "-t", "up") // the window closes: SIGHUP to the pane's processes
 	s.eventually("up gone and the stack torn down", nil, endDeadline, s.gone(pid))
@@ -200,11 +209,7 @@ func TestUpWithoutATerminalRunsPlain(t *testing.T) {
 	// stdin): no keyboard, so no interactive view; plain lines on the terminal.
 	t.Run("stdin /dev/null", func(t *testing.T) {
 		t.Parallel()
-		s := newScenario(t, "terminal")
-		m := newTmux(t)
-		exit := filepath.Join(t.TempDir(), "exit")
-		m.start("up", s.script(fmt.Sprintf("%s up -f %s </dev/null; echo $? >%s; sleep 600", s.bin, s.recipe("sidecar.yaml"), exit)))
-		pid := s.runningUp()
+		s, m, exit, pid := upInTmux(t, "%s up -f %s </dev/null; echo $? >%s; sleep 600")
 		s.eventually("plain lines on the terminal", nil, startDeadline, func() error {
 			if sc := m.screen("up"); !strings.Contains(squash(sc), "helper | helper up") {
 				return fmt.Errorf("the screen:\n%s", sc)

@@ -366,17 +366,8 @@ func (d *Docker) StopContainer(ctx context.Context, id string, grace time.Durati
 
 	timer := time.NewTimer(grace)
 	defer timer.Stop()
-	select {
-	case res := <-wait.Result:
-		return orchestrator.StopResult{ExitCode: int(res.StatusCode)}, nil
-	case err := <-wait.Error:
-		if ctx.Err() != nil {
-			return orchestrator.StopResult{}, fmt.Errorf("stop %s: %w", name, ctx.Err())
-		}
-		return d.stoppedResult(ctx, id, false, err)
-	case <-ctx.Done():
-		return orchestrator.StopResult{}, fmt.Errorf("stop %s: %w", name, ctx.Err())
-	case <-timer.C:
+	if res, exited, err := d.awaitExit(ctx, wait, id, name, false, timer.C); exited {
+		return res, err
 	}
 
 	killed := true
@@ -386,22 +377,32 @@ func (d *Docker) StopContainer(ctx context.Context, id string, grace time.Durati
 		}
 		killed = false // it exited on its own just as the grace ran out
 	}
+	res, _, err := d.awaitExit(ctx, wait, id, name, killed, nil)
+	return res, err
+}
+
+// awaitExit waits for the exit that wait reports, or for ctx to end, and says how the stop
+// of the container (called name) ended: Killed when killed (sidecar sent SIGKILL) and the
+// exit status is 137. When expired fires first (the grace's timer; nil: never) it returns
+// exited false.
+func (d *Docker) awaitExit(ctx context.Context, wait client.ContainerWaitResult, id, name string, killed bool, expired <-chan time.Time) (res orchestrator.StopResult, exited bool, err error) {
 	select {
-	case res := <-wait.Result:
-		code := int(res.StatusCode)
-		return orchestrator.StopResult{Killed: killed && code == 137, ExitCode: code}, nil
+	case r := <-wait.Result:
+		code := int(r.StatusCode)
+		return orchestrator.StopResult{Killed: killed && code == 137, ExitCode: code}, true, nil
 	case err := <-wait.Error:
 		if ctx.Err() != nil {
-			return orchestrator.StopResult{}, fmt.Errorf("stop %s: %w", name, ctx.Err())
+			return orchestrator.StopResult{}, true, fmt.Errorf("stop %s: %w", name, ctx.Err())
 		}
-		return d.stoppedResult(ctx, id, killed, err)
+		res, err := d.stoppedResult(ctx, id, killed, err)
+		return res, true, err
 	case <-ctx.Done():
-		return orchestrator.StopResult{}, fmt.Errorf("stop %s: %w", name, ctx.Err())
+		return orchestrator.StopResult{}, true, fmt.Errorf("stop %s: %w", name, ctx.Err())
+	case <-expired:
+		return orchestrator.StopResult{}, false, nil
 	}
 }
 
-// drainWait lets the client's wait goroutine finish after we stop listening: it always ends
-// by sending on one of the two channels once its request ends.
 func drainWait(w client.ContainerWaitResult) {
 	go func() {
 		select {

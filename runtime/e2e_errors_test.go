@@ -149,11 +149,7 @@ func TestNetworksAndVolumes(t *testing.T) {
 		t.Errorf("ListNetworks = %v, %v; want exactly %s (no duplicate left)", nets, err, net1)
 	}
 
-	vol := testenv.UniqueName(t, "sct-vol")
-	if err := e.d.CreateVolume(e.ctx, vol, e.labels); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.d.RemoveVolume(e.ctx, vol) })
+	vol := e.volume()
 	vols, err := e.d.ListVolumes(e.ctx, e.labels)
 	if err != nil || len(vols) != 1 || vols[0].Name != vol {
 		t.Errorf("ListVolumes = %v, %v", vols, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -92,16 +91,59 @@ func (e *env) app(infraID string, cmd ...string) string {
 // waitRunning waits until the container runs.
 func (e *env) waitRunning(id string) {
 	e.t.Helper()
-	testenv.Eventually(e.t, 30*time.Second, func() error {
+	e.waitStatus(id, orchestrator.StatusRunning, 30*time.Second)
+}
+
+// waitExited waits until the container has exited.
+func (e *env) waitExited(id string) {
+	e.t.Helper()
+	e.waitStatus(id, orchestrator.StatusExited, time.Minute)
+}
+
+func (e *env) waitStatus(id string, want orchestrator.Status, timeout time.Duration) {
+	e.t.Helper()
+	testenv.Eventually(e.t, timeout, func() error {
 		info, err := e.d.InspectContainer(e.ctx, id)
 		if err != nil {
 			return err
 		}
-		if info.Status != orchestrator.StatusRunning {
+		if info.Status != want {
 			return fmt.Errorf("status %s", info.Status)
 		}
 		return nil
 	})
+}
+
+// volume creates a volume with the test's labels, named uniquely, and registers its removal
+// (cleanups run last-registered first: containers e.create registers later are removed
+// before it).
+func (e *env) volume() string {
+	e.t.Helper()
+	vol := testenv.UniqueName(e.t, "sct-vol")
+	if err := e.d.CreateVolume(e.ctx, vol, e.labels); err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() {
+		if err := e.d.RemoveVolume(context.Background(), vol); err != nil {
+			e.t.Errorf("remove volume %s: %v", vol, err)
+		}
+	})
+	return vol
+}
+
+// attachAndStart attaches to the created container's output, closing the stream when the
+// test ends, and then starts it.
+func (e *env) attachAndStart(id string) orchestrator.LogStream {
+	e.t.Helper()
+	st, err := e.d.AttachLogs(e.ctx, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { st.Close() })
+	if err := e.d.StartContainer(e.ctx, id); err != nil {
+		e.t.Fatal(err)
+	}
+	return st
 }
 
 // lines collects log lines safely.
@@ -158,13 +200,7 @@ func (e *env) derivedImage(lines []string, files map[string]string) string {
 	}
 	files["Dockerfile"] = dockerfile
 	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			e.t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			e.t.Fatal(err)
-		}
+		testenv.WriteFile(e.t, filepath.Join(dir, filepath.FromSlash(name)), content, 0o644)
 	}
 	ref := "sidecar-test/derived:" + strings.TrimPrefix(testenv.UniqueName(e.t, "x"), "x-")
 	if err := e.d.BuildImage(e.ctx, orchestrator.BuildRequest{Ref: ref, Context: dir,

@@ -1,7 +1,6 @@
 package runtime_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -180,15 +179,7 @@ func TestPodVolumeStartsEmpty(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	img := e.derivedImage([]string{"COPY seed/ /data/"}, map[string]string{"seed/access.log": "from the image\n"})
-	vol := testenv.UniqueName(t, "sct-vol")
-	if err := e.d.CreateVolume(e.ctx, vol, e.labels); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := e.d.RemoveVolume(context.Background(), vol); err != nil {
-			t.Errorf("remove volume %s: %v", vol, err)
-		}
-	})
+	vol := e.volume()
 	stat := func(id, path string) error {
 		_, err := e.d.Client().ContainerStatPath(e.ctx, id, clientStatPath(path))
 		return err
@@ -221,17 +212,7 @@ func TestPodVolumeModeIsEmptyDirs(t *testing.T) {
 		t.Fatalf("infra image: %v", err)
 	}
 	mode := func(seed bool) os.FileMode {
-		vol := testenv.UniqueName(t, "sct-vol")
-		if err := e.d.CreateVolume(e.ctx, vol, e.labels); err != nil {
-			t.Fatal(err)
-		}
-		// Cleanups run last-registered first: the containers e.create registers below are
-		// removed before this removes the volume.
-		t.Cleanup(func() {
-			if err := e.d.RemoveVolume(context.Background(), vol); err != nil {
-				t.Errorf("remove volume %s: %v", vol, err)
-			}
-		})
+		vol := e.volume() // removed after the containers e.create registers below
 		if seed {
 			e.create(orchestrator.ContainerSpec{Image: img, Labels: testenv.WithLabels(e.labels, orchestrator.Labels{Role: recipes.RoleInfra}),
 				Mounts: []orchestrator.MountSpec{{Type: recipes.MountVolume, Source: vol, Target: orchestrator.InfraVolumeDir(0), Seed: true}}})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/sidecar-dev/sidecar/e2e/testenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/runtime"
 )
 
 // nextEvent waits for the next event of id, skipping others.
@@ -102,13 +102,8 @@ func TestEventsStreamEnds(t *testing.T) {
 	sub, cancel := contextWithCancel(ctx)
 	evs, errs := d.Events(sub, time.Time{}, testenv.Labels(t))
 	cancel()
-	select {
-	case err := <-errs:
-		if err == nil {
-			t.Error("no error when the stream ended")
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the error channel got nothing after the stream ended")
+	if err := runtime.Await(t, errs, "the error channel got nothing after the stream ended"); err == nil {
+		t.Error("no error when the stream ended")
 	}
 	for range evs { // must be closed
 	}
@@ -217,11 +212,7 @@ func TestBuildImage(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) {
 		t.Helper()
-		p := filepath.Join(dir, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testenv.WriteFile(t, filepath.Join(dir, name), content, 0o644)
 	}
 	write("Dockerfile", "FROM "+apps+"\nCOPY . /ctx/\n")
 	write(".dockerignore", "secret.txt\nlogs/\n!logs/keep.log\n")

@@ -31,12 +31,7 @@ func TestCopyIntoARunningContainer(t *testing.T) {
 	src := t.TempDir()
 	write := func(name, content string, mode os.FileMode) string {
 		p := filepath.Join(src, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), mode); err != nil {
-			t.Fatal(err)
-		}
+		testenv.WriteFile(t, p, content, mode)
 		return p
 	}
 	index := write("index.html", "<h1>synced</h1>", 0o644)

@@ -7,7 +7,6 @@ import (
 	"net"
 	"path/filepath"
 	"testing"
-	"time"
 )
 
 // A socket moved out of the network poller is read as before, and closing it ends a read
@@ -52,13 +51,8 @@ func TestUnpolled(t *testing.T) {
 		done <- err
 	}()
 	closeUnpolled(f)
-	select {
-	case err := <-done:
-		if err == nil {
-			t.Error("the read after closing returned no error (want EOF, or closed)")
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("closing did not end a blocked read")
+	if err := Await(t, done, "closing did not end a blocked read"); err == nil {
+		t.Error("the read after closing returned no error (want EOF, or closed)")
 	}
 	// The engine's end sees the connection closed.
 	if n, err := engine.Read(buf); err != io.EOF {

@@ -81,14 +81,7 @@ func TestAttachLogs(t *testing.T) {
 	// A TTY container through attach: \r\n line ends trimmed, a 1.5 MiB line whole.
 	const long = 1536 * 1024
 	tty := e.create(orchestrator.ContainerSpec{Image: img, TTY: true, Cmd: []string{"/spewer", "-lines", "2", "-size", fmt.Sprint(long)}})
-	st2, err := e.d.AttachLogs(e.ctx, tty)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st2.Close()
-	if err := e.d.StartContainer(e.ctx, tty); err != nil {
-		t.Fatal(err)
-	}
+	st2 := e.attachAndStart(tty)
 	var ttyLines []string
 	if err := st2.Read(e.ctx, func(l orchestrator.LogLine) { ttyLines = append(ttyLines, l.Text) }); err != nil {
 		t.Fatal(err)
@@ -107,13 +100,8 @@ func TestAttachLogs(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- st3.Read(ctx, func(orchestrator.LogLine) {}) }()
 	cancel()
-	select {
-	case err := <-done:
-		if err != context.Canceled {
-			t.Errorf("Read after cancel: %v, want context.Canceled", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("Read did not return after its context ended")
+	if err := runtime.Await(t, done, "Read did not return after its context ended"); err != context.Canceled {
+		t.Errorf("Read after cancel: %v, want context.Canceled", err)
 	}
 	st3.Close()
 
@@ -121,14 +109,7 @@ func TestAttachLogs(t *testing.T) {
 	// the network poller, where closing alone would not wake it): one line, then none for
 	// 100 s; the context ends once the line is in.
 	quiet := e.create(orchestrator.ContainerSpec{Image: img, Cmd: []string{"/spewer", "-lines", "2", "-rate", "0.01"}})
-	st4, err := e.d.AttachLogs(e.ctx, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st4.Close()
-	if err := e.d.StartContainer(e.ctx, quiet); err != nil {
-		t.Fatal(err)
-	}
+	st4 := e.attachAndStart(quiet)
 	ctx4, cancel4 := context.WithCancel(e.ctx)
 	defer cancel4()
 	done4 := make(chan error, 1)
@@ -136,13 +117,8 @@ func TestAttachLogs(t *testing.T) {
 	go func() {
 		done4 <- st4.Read(ctx4, func(l orchestrator.LogLine) { quietLines = append(quietLines, l.Text); cancel4() })
 	}()
-	select {
-	case err := <-done4:
-		if err != context.Canceled || len(quietLines) != 1 {
-			t.Errorf("Read of a quiet container: %v after %q, want context.Canceled after one line", err, quietLines)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("Read of a quiet container did not return after its context ended")
+	if err := runtime.Await(t, done4, "Read of a quiet container did not return after its context ended"); err != context.Canceled || len(quietLines) != 1 {
+		t.Errorf("Read of a quiet container: %v after %q, want context.Canceled after one line", err, quietLines)
 	}
 }
 
@@ -177,7 +153,7 @@ func TestLogsFromResumes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	id := e.run(orchestrator.ContainerSpec{Image: testenv.AppsImage(t), Cmd: []string{"/spewer", "-lines", "3", "-final", "unfinished"}})
-	waitExited(t, e, id)
+	e.waitExited(id)
 	var got []string
 	sink := func(l orchestrator.LogLine) { got = append(got, l.Text) }
 	pos, err := e.d.LogsFrom(e.ctx, id, orchestrator.LogOptions{Tail: -1}, nil, sink)
@@ -190,7 +166,7 @@ func TestLogsFromResumes(t *testing.T) {
 	if err := e.d.StartContainer(e.ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	waitExited(t, e, id)
+	e.waitExited(id)
 	got = nil
 	pos, err = e.d.LogsFrom(e.ctx, id, orchestrator.LogOptions{Follow: true}, pos, sink)
 	if err != nil {
@@ -212,20 +188,6 @@ func TestLogsFromResumes(t *testing.T) {
 	}
 }
 
-func waitExited(t *testing.T, e *env, id string) {
-	t.Helper()
-	testenv.Eventually(t, time.Minute, func() error {
-		info, err := e.d.InspectContainer(e.ctx, id)
-		if err != nil {
-			return err
-		}
-		if info.Status != orchestrator.StatusExited {
-			return fmt.Errorf("status %s", info.Status)
-		}
-		return nil
-	})
-}
-
 var _ orchestrator.LogAttacher = (*runtime.Docker)(nil)
 
 // A TTY container's log read back through the logs endpoint (sidecar logs, the fallback):
@@ -240,12 +202,12 @@ func TestLogsTTYRunEnds(t *testing.T) {
 	id := e.run(orchestrator.ContainerSpec{Image: testenv.AppsImage(t), TTY: true,
 		Cmd: []string{"/spewer", "-lines", "2", "-size", fmt.Sprint(size), "-final", final}})
 	for i := 1; i < runs; i++ {
-		waitExited(t, e, id)
+		e.waitExited(id)
 		if err := e.d.StartContainer(e.ctx, id); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitExited(t, e, id)
+	e.waitExited(id)
 	check := func(what string, lines []orchestrator.LogLine) {
 		t.Helper()
 		var got []string

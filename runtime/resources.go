@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/api/types/volume"
 	"github.com/moby/moby/client"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
@@ -58,27 +59,16 @@ func (d *Docker) CreateNetwork(ctx context.Context, name string, labels map[stri
 // RemoveNetwork removes a network by name or ID. A missing network is not an error.
 func (d *Docker) RemoveNetwork(ctx context.Context, name string) error {
 	_, err := d.cli.NetworkRemove(ctx, name, client.NetworkRemoveOptions{})
-	if err == nil || isNotFound(err) {
-		return nil
-	}
-	if strings.Contains(err.Error(), "active endpoints") {
-		return newError(fmt.Sprintf("remove network %s: containers are still attached to it: remove them first", name), err)
-	}
-	return engineError("remove network "+name, err)
+	inUse := err != nil && strings.Contains(err.Error(), "active endpoints")
+	return removeError("network", name, err, inUse, "containers are still attached to it: remove them first")
 }
 
 // ListNetworks lists the networks whose labels include filter, sorted by name.
 func (d *Docker) ListNetworks(ctx context.Context, filter map[string]string) ([]orchestrator.Resource, error) {
 	res, err := d.cli.NetworkList(ctx, client.NetworkListOptions{Filters: labelFilters(filter)})
-	if err != nil {
-		return nil, engineError("list networks", err)
-	}
-	out := make([]orchestrator.Resource, 0, len(res.Items))
-	for _, n := range res.Items {
-		out = append(out, orchestrator.Resource{ID: n.ID, Name: n.Name, Labels: n.Labels})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	return listed("networks", res.Items, err, func(n network.Summary) orchestrator.Resource {
+		return orchestrator.Resource{ID: n.ID, Name: n.Name, Labels: n.Labels}
+	})
 }
 
 // CreateVolume creates a local volume. The engine answers a create of an existing name with
@@ -129,24 +119,38 @@ func volumeConflict(name string, labels map[string]string) error {
 // RemoveVolume removes a volume. A missing volume is not an error.
 func (d *Docker) RemoveVolume(ctx context.Context, name string) error {
 	_, err := d.cli.VolumeRemove(ctx, name, client.VolumeRemoveOptions{})
-	if err == nil || isNotFound(err) {
-		return nil
-	}
-	if isConflict(err) {
-		return newError(fmt.Sprintf("remove volume %s: a container still uses it: remove the container first", name), err)
-	}
-	return engineError("remove volume "+name, err)
+	return removeError("volume", name, err, isConflict(err), "a container still uses it: remove the container first")
 }
 
 // ListVolumes lists the volumes whose labels include filter, sorted by name.
 func (d *Docker) ListVolumes(ctx context.Context, filter map[string]string) ([]orchestrator.Resource, error) {
 	res, err := d.cli.VolumeList(ctx, client.VolumeListOptions{Filters: labelFilters(filter)})
-	if err != nil {
-		return nil, engineError("list volumes", err)
+	return listed("volumes", res.Items, err, func(v volume.Volume) orchestrator.Resource {
+		return orchestrator.Resource{ID: v.Name, Name: v.Name, Labels: v.Labels}
+	})
+}
+
+// removeError is the outcome of the removal of the network or volume name (kind): nil when
+// it went or was not there, the reason (what it is still used by, and the fix) when inUse.
+func removeError(kind, name string, err error, inUse bool, reason string) error {
+	if err == nil || isNotFound(err) {
+		return nil
 	}
-	out := make([]orchestrator.Resource, 0, len(res.Items))
-	for _, v := range res.Items {
-		out = append(out, orchestrator.Resource{ID: v.Name, Name: v.Name, Labels: v.Labels})
+	if inUse {
+		return newError(fmt.Sprintf("remove %s %s: %s", kind, name, reason), err)
+	}
+	return engineError("remove "+kind+" "+name, err)
+}
+
+// listed is the answer to a list of networks or volumes (what): the engine's items as
+// resources, sorted by name, or the engine's error.
+func listed[T any](what string, items []T, err error, resource func(T) orchestrator.Resource) ([]orchestrator.Resource, error) {
+	if err != nil {
+		return nil, engineError("list "+what, err)
+	}
+	out := make([]orchestrator.Resource, 0, len(items))
+	for _, it := range items {
+		out = append(out, resource(it))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil

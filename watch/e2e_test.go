@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -61,11 +60,9 @@ func TestWatchOnTheEngine(t *testing.T) {
 
 	s.stop()
 	s.pruned(first)
-	s.mu.Lock()
-	for _, e := range s.events {
+	for _, e := range testenv.EventsOf[orchestrator.WatchEvent](s.events) {
 		t.Logf("%s * %s", e.Container, e.Text())
 	}
-	s.mu.Unlock()
 }
 
 type watchedStack struct {
@@ -80,9 +77,7 @@ type watchedStack struct {
 	release func()
 	done    chan struct{}
 	list    func() map[string]orchestrator.ContainerInfo
-
-	mu     sync.Mutex
-	events []orchestrator.WatchEvent
+	events  *testenv.Recorder
 }
 
 func newWatchedStack(t *testing.T) *watchedStack {
@@ -118,21 +113,7 @@ main:
 	}
 	s.o = orchestrator.New(d, st, orchestrator.Options{Version: "test"})
 	sub := s.o.SubscribeWith(orchestrator.SubscribeOptions{NoLogs: true})
-	go func() {
-		for {
-			evs, err := sub.Next(context.Background())
-			if err != nil {
-				return
-			}
-			s.mu.Lock()
-			for _, ev := range evs {
-				if we, ok := ev.(orchestrator.WatchEvent); ok {
-					s.events = append(s.events, we)
-				}
-			}
-			s.mu.Unlock()
-		}
-	}()
+	s.events = testenv.Record(sub)
 	go func() {
 		defer close(s.done)
 		defer sub.Close()
@@ -181,13 +162,7 @@ main:
 
 func (s *watchedStack) write(rel, content string) {
 	s.t.Helper()
-	p := filepath.Join(s.dir, rel)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		s.t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		s.t.Fatal(err)
-	}
+	testenv.WriteFile(s.t, filepath.Join(s.dir, rel), content, 0o644)
 }
 
 // save writes a temporary file and renames it over rel.
@@ -214,10 +189,8 @@ func (s *watchedStack) serves(path, want string) error {
 
 // saw checks that a watch event of phase p whose text contains text was published.
 func (s *watchedStack) saw(p orchestrator.WatchPhase, text string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var all []string
-	for _, e := range s.events {
+	for _, e := range testenv.EventsOf[orchestrator.WatchEvent](s.events) {
 		if e.Phase == p && strings.Contains(e.Text(), text) {
 			return nil
 		}

@@ -13,6 +13,7 @@ import (
 
 	testingclock "k8s.io/utils/clock/testing"
 
+	"github.com/sidecar-dev/sidecar/e2e/testenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
 )
@@ -222,12 +223,7 @@ func (l *loopRun) settle(sentinel string) {
 func (l *loopRun) write(rel, content string) string {
 	l.t.Helper()
 	p := filepath.Join(l.dir, rel)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		l.t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		l.t.Fatal(err)
-	}
+	testenv.WriteFile(l.t, p, content, 0o644)
 	return p
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sidecar-dev/sidecar/e2e/testenv"
 	"github.com/sidecar-dev/sidecar/recipes"
 )
 
@@ -23,12 +24,7 @@ func project(t *testing.T, files map[string]string) string {
 			}
 			continue
 		}
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testenv.WriteFile(t, full, content, 0o644)
 	}
 	return dir
 }
@@ -40,6 +36,16 @@ func oneContainer(dir string, build *recipes.Build, rules ...recipes.WatchRule) 
 	return &recipes.Stack{Name: "shop", Dir: dir, Pods: []*recipes.Pod{{Name: "shop", Main: main, Sidecars: []*recipes.Container{side}}}}
 }
 
+// compiled compiles the rules of oneContainer(dir, build, rules...), which must compile.
+func compiled(t *testing.T, dir string, build *recipes.Build, rules ...recipes.WatchRule) []*rule {
+	t.Helper()
+	compiled, err := compile(oneContainer(dir, build, rules...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return compiled
+}
+
 func TestIgnoreMatching(t *testing.T) {
 	dir := project(t, map[string]string{
 		"web/Dockerfile":    "FROM scratch\n",
@@ -48,13 +54,9 @@ func TestIgnoreMatching(t *testing.T) {
 		"web/static/":       "",
 		"conf/app.yaml":     "a: 1",
 	})
-	st := oneContainer(dir, &recipes.Build{Context: "web"},
+	rules := compiled(t, dir, &recipes.Build{Context: "web"},
 		recipes.WatchRule{Path: "web", Action: recipes.WatchRebuild, Ignore: []string{"tmp/", "**/*.bak"}},
 		recipes.WatchRule{Path: "conf/app.yaml", Action: recipes.WatchRestart})
-	rules, err := compile(st)
-	if err != nil {
-		t.Fatal(err)
-	}
 	rebuild, restart := rules[0], rules[1]
 	for _, tc := range []struct {
 		r    *rule
@@ -113,11 +115,7 @@ func TestIgnoredTreesAreNotWatched(t *testing.T) {
 		"web/node_modules/a/index.js": "",
 		"web/src/main.go":             "",
 	})
-	st := oneContainer(dir, &recipes.Build{Context: "web"}, recipes.WatchRule{Path: "web", Action: recipes.WatchRebuild})
-	rules, err := compile(st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rules := compiled(t, dir, &recipes.Build{Context: "web"}, recipes.WatchRule{Path: "web", Action: recipes.WatchRebuild})
 	tr, err := newTree(rules)
 	if err != nil {
 		t.Fatal(err)
@@ -168,13 +166,9 @@ func TestBadRules(t *testing.T) {
 
 func TestSyncTargets(t *testing.T) {
 	dir := project(t, map[string]string{"web/static/a.css": "", "conf/app.yaml": ""})
-	st := oneContainer(dir, nil,
+	rules := compiled(t, dir, nil,
 		recipes.WatchRule{Path: "web/static", Action: recipes.WatchSync, Target: "/www/static/"},
 		recipes.WatchRule{Path: "conf/app.yaml", Action: recipes.WatchSyncRestart, Target: "/etc/app/config.yaml"})
-	rules, err := compile(st)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct {
 		r          *rule
 		path, want string

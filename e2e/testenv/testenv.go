@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -112,6 +113,17 @@ func FreePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// WriteFile writes content to path with mode, creating its missing parent directories.
+func WriteFile(t testing.TB, path, content string, mode os.FileMode) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Context returns a context for one test, cancelled when the test ends, with a deadline.
 func Context(t testing.TB, d time.Duration) context.Context {
 	t.Helper()
@@ -124,16 +136,21 @@ func Context(t testing.TB, d time.Duration) context.Context {
 // last error if that has not happened within timeout.
 func Eventually(t testing.TB, timeout time.Duration, cond func() error) {
 	t.Helper()
+	if err := Poll(timeout, 20*time.Millisecond, cond); err != nil {
+		t.Fatalf("condition not met within %s: %v", timeout, err)
+	}
+}
+
+// Poll calls cond every interval until it returns nil, and then returns nil; once timeout has
+// passed it returns cond's last error.
+func Poll(timeout, interval time.Duration, cond func() error) error {
 	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(20 * time.Millisecond)
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %s: %v", timeout, err)
+		if err == nil || time.Now().After(deadline) {
+			return err
 		}
 		<-tick.C
 	}

@@ -15,15 +15,22 @@ import (
 
 const regenerate = "run go generate ./runtime/infra/... and commit runtime/infra/dist"
 
-func TestArtifactsMatchSource(t *testing.T) {
-	root, err := modroot.Find()
-	if err != nil {
-		t.Fatal(err)
-	}
+// manifestAndRoot loads the committed manifest and finds the module's root.
+func manifestAndRoot(t *testing.T) (infra.Manifest, string) {
+	t.Helper()
 	m, err := infra.LoadManifest()
 	if err != nil {
 		t.Fatal(err)
 	}
+	root, err := modroot.Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, root
+}
+
+func TestArtifactsMatchSource(t *testing.T) {
+	m, root := manifestAndRoot(t)
 	src, err := infrabuild.SourceHash(root)
 	if err != nil {
 		t.Fatal(err)
@@ -74,16 +81,9 @@ func TestRebuildIsIdentical(t *testing.T) {
 	if testing.Short() {
 		t.Skip("rebuilding the helper takes a while; skipped with -short")
 	}
-	m, err := infra.LoadManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, root := manifestAndRoot(t)
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skipf("no go command in PATH to rebuild with (manifest built with %s)", m.GoVersion)
-	}
-	root, err := modroot.Find()
-	if err != nil {
-		t.Fatal(err)
 	}
 	goVersion, err := infrabuild.GoVersion(root)
 	if err != nil {
