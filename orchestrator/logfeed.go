@@ -101,8 +101,9 @@ func (e *UnknownContainerError) Error() string {
 // or those named): first a SnapshotEvent, then the history, merged across containers by the
 // engine's timestamps (a streaming merge: memory does not grow with the history), then with
 // Follow the new lines as they come. A container that restarted has its latest run set apart
-// by a "restarted" note (MessageEvent) stamped with that run's start: the engine keeps the
-// start of a container's latest run only. While following, a container that stops is followed
+// by a "restarted" note (MessageEvent) stamped with that run's start (or its first line, when
+// the engine stamped that earlier): the engine keeps the start of a container's latest run
+// only. While following, a container that stops is followed
 // again when it starts (a "restarted" note) and containers of the stack that start later are
 // followed too ("started"), until the stack's containers are all removed; problems of the
 // follow itself come as warnings without a container. The feed waits for its reader: nothing
@@ -245,7 +246,8 @@ func (f *engineFeed) warn(format string, args ...any) {
 
 // history delivers what the engine has of each selected container, interleaved by timestamp,
 // and records where each container's log ended. A container's lines from before its latest
-// run are followed by a "restarted" note stamped with that run's start.
+// run are followed by a "restarted" note stamped with that run's start, or with its first line
+// when the engine stamped that a little earlier.
 func (f *engineFeed) history(ctx context.Context) error {
 	type stream struct {
 		lines   chan LogLine
@@ -295,9 +297,17 @@ func (f *engineFeed) history(ctx context.Context) error {
 		st := streams[i]
 		return st.earlier && !st.marked && !f.sel[i].earlierRun(st.head.Time)
 	}
+	// noteAt stamps stream i's note with the latest run's start, or with that run's first
+	// line when the engine stamped it earlier (within runSkew), so the output stays in order.
+	noteAt := func(i int) time.Time {
+		if at := streams[i].head.Time; at.Before(f.sel[i].started) {
+			return at
+		}
+		return f.sel[i].started
+	}
 	next := func(i int) time.Time {
 		if mark(i) {
-			return f.sel[i].started
+			return noteAt(i)
 		}
 		return streams[i].head.Time
 	}
@@ -326,7 +336,7 @@ func (f *engineFeed) history(ctx context.Context) error {
 		s, st := f.sel[best], streams[best]
 		if mark(best) {
 			st.marked = true
-			f.note(s, s.started, "restarted")
+			f.note(s, noteAt(best), "restarted")
 			continue
 		}
 		if s.earlierRun(st.head.Time) {

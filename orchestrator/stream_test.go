@@ -322,6 +322,84 @@ func TestEngineLogsFollow(t *testing.T) {
 	}
 }
 
+// A restarted container's note goes before its latest run's first line even when the engine
+// stamped that line a little before the run's StartedAt, so the history stays in time order
+// (a line of another container stamped between them comes after both).
+func TestEngineLogsNoteBeforeAnEarlyStampedRun(t *testing.T) {
+	rt := fake.New(clock.RealClock{})
+	rt.AddImage("img")
+	ctx := context.Background()
+	ids := map[string]string{}
+	for i, name := range []string{"web", "other"} {
+		id, err := rt.CreateContainer(ctx, orchestrator.ContainerSpec{Name: "s-" + name, Image: "img",
+			Labels: orchestrator.Labels{Stack: "s", Pod: "s", Container: name, Role: recipes.RoleSidecar, Order: i, HasOrder: true}.Encode()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rt.StartContainer(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		ids[name] = id
+	}
+	if err := rt.Exit("s-web", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.StartContainer(ctx, ids["web"]); err != nil {
+		t.Fatal(err)
+	}
+	info, err := rt.InspectContainer(ctx, ids["web"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first run's line, a second before the latest run began.
+	if err := rt.PrintAt("s-web", orchestrator.Stdout, "one", info.StartedAt.Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.PrintAt("s-web", orchestrator.Stdout, "two", info.StartedAt.Add(-20*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.PrintAt("s-other", orchestrator.Stdout, "between", info.StartedAt.Add(-10*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	feed, err := orchestrator.EngineLogs(ctx, rt, orchestrator.EngineLogOptions{Stack: "s", Tail: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer feed.Close()
+	var text strings.Builder
+	var last time.Time
+	for {
+		evs, err := feed.Next(ctx)
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				t.Fatal(err)
+			}
+			break
+		}
+		for _, ev := range evs {
+			var at time.Time
+			switch e := ev.(type) {
+			case orchestrator.LogEvent:
+				fmt.Fprintf(&text, "%s | %s\n", e.Container, e.Text)
+				at = e.Time
+			case orchestrator.MessageEvent:
+				fmt.Fprintf(&text, "%s * %s\n", e.Container, e.Text)
+				at = e.Time
+			default:
+				continue
+			}
+			if at.Before(last) {
+				t.Errorf("%s after a line of %s", at.Format(time.StampMilli), last.Format(time.StampMilli))
+			}
+			last = at
+		}
+	}
+	want := "web | one\nweb * restarted\nweb | two\nother | between\n"
+	if got := text.String(); got != want {
+		t.Errorf("history:\n%s\nwant:\n%s", got, want)
+	}
+}
+
 func TestEngineLogsErrors(t *testing.T) {
 	rt := fake.New(clock.RealClock{})
 	rt.AddImage("img")

@@ -51,6 +51,14 @@ main:
 		if _, n := app.Bounds(); n < 12 {
 			return fmt.Errorf("app printed %d lines so far", n)
 		}
+		// flaky's history holds an earlier run: it has restarted and is running again.
+		for _, p := range o.Snapshot().Pods {
+			for _, c := range p.Containers {
+				if c.Name == "flaky" && (c.Restarts < 1 || c.State != orchestrator.CStateRunning) {
+					return fmt.Errorf("flaky: %d restarts, %s", c.Restarts, c.State)
+				}
+			}
+		}
 		return nil
 	})
 

@@ -386,6 +386,22 @@ func (r *Runtime) Print(name string, stream orchestrator.Stream, text string) er
 	return nil
 }
 
+// PrintAt writes a line stamped at, not now: the engine stamps a line when it reads it and
+// records a run's start when it learns of it, so a run's first lines can be stamped a little
+// before its StartedAt.
+func (r *Runtime) PrintAt(name string, stream orchestrator.Stream, text string, at time.Time) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id, ok := r.byName[name]
+	if !ok {
+		return fmt.Errorf("fake: no container %s: %w", name, orchestrator.ErrNotFound)
+	}
+	c := r.containers[id]
+	c.logs = append(c.logs, orchestrator.LogLine{Time: at, Stream: stream, Text: text})
+	r.wakeLocked(c)
+	return nil
+}
+
 // DropEvents cuts every event stream with an error. Until ResumeEvents, new subscriptions
 // fail at once and events are not kept for replay: only a relist can learn of them.
 func (r *Runtime) DropEvents() {
