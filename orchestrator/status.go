@@ -23,9 +23,9 @@ const (
 	StateExited                      // exited (ExitCode)
 )
 
-var engineStateNames = []string{"none", "created", "starting", "running", "exited"}
+var engineStateNames = enum[EngineState]{names: []string{"none", "created", "starting", "running", "exited"}}
 
-func (s EngineState) String() string { return enumName(engineStateNames, int(s)) }
+func (s EngineState) String() string { return engineStateNames.name(s) }
 
 // Ops is a set of operations in flight on one container or volume.
 type Ops uint8
@@ -869,13 +869,6 @@ func (st *PodStatus) sorted(spec *PodSpec) []*ContainerStatus {
 		out = append(out, st.Containers[c.Name])
 	}
 	return append(out, st.retired()...)
-}
-
-func enumName(names []string, v int) string {
-	if v < 0 || v >= len(names) {
-		return "invalid"
-	}
-	return names[v]
 }
 
 // isNotFound reports whether err says the object is already gone.
