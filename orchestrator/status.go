@@ -242,32 +242,27 @@ func (st *PodStatus) byID(id string) *ContainerStatus {
 	return nil
 }
 
-// target is what action a is about: a pod volume (volume actions), an orphan (its removal),
-// or a container of the pod; nil for what the pod does not know.
-func (st *PodStatus) target(a Action) (*VolumeStatus, *Orphan, *ContainerStatus) {
+// targetContainer is the container of the pod that action a is about. For an action about a
+// pod volume (volume actions) or an orphan (its removal) it sets their Pending to pending and
+// returns nil, as it does for what the pod does not know.
+func (st *PodStatus) targetContainer(a Action, pending bool) *ContainerStatus {
 	switch {
 	case a.Kind == ActCreateVolume || a.Kind == ActRemoveVolume:
 		if v := st.Volumes[a.Target]; v != nil {
-			return v, nil, nil
+			v.Pending = pending
 		}
-		return nil, nil, nil
+		return nil
 	case a.Kind == ActRemove && st.Orphans[a.ID] != nil:
-		return nil, st.Orphans[a.ID], nil
+		st.Orphans[a.ID].Pending = pending
+		return nil
 	}
-	return nil, nil, st.C(a.Target)
+	return st.C(a.Target)
 }
 
 // Dispatched records that the supervisor handed a to the executor.
 func (st *PodStatus) Dispatched(spec *PodSpec, a Action, now time.Time) {
-	v, o, c := st.target(a)
-	switch {
-	case v != nil:
-		v.Pending = true
-		return
-	case o != nil:
-		o.Pending = true
-		return
-	case c == nil:
+	c := st.targetContainer(a, true)
+	if c == nil {
 		return
 	}
 	if a.Replace {
@@ -488,15 +483,8 @@ func (st *PodStatus) containerList() []*ContainerStatus {
 func (st *PodStatus) ApplyUnreachable(r ActionResult) {
 	st.EngineDown = true
 	a := r.Action
-	v, o, c := st.target(a)
-	switch {
-	case v != nil:
-		v.Pending = false
-		return
-	case o != nil:
-		o.Pending = false
-		return
-	case c == nil:
+	c := st.targetContainer(a, false)
+	if c == nil {
 		return
 	}
 	switch a.Kind {
