@@ -529,18 +529,7 @@ func (st *PodStatus) ApplyEvent(spec *PodSpec, ev EngineEvent, now time.Time) {
 	}
 	switch ev.Action {
 	case ActionStart:
-		switch c.State {
-		case StateRunning:
-			if ev.Time.After(c.StartedAt) {
-				c.StartedAt = ev.Time
-			}
-		case StateExited:
-			if ev.Time.After(c.FinishedAt) {
-				st.running(c, ev.Time)
-			}
-		case StateStarting, StateCreated:
-			st.running(c, ev.Time)
-		}
+		st.startSeen(c, ev.Time)
 	case ActionOOM:
 		c.oomSeen = true
 	case ActionDie:
@@ -624,18 +613,7 @@ func (st *PodStatus) ApplyRelist(spec *PodSpec, infos []ContainerInfo, epoch uin
 func (st *PodStatus) syncInfo(spec *PodSpec, c *ContainerStatus, info ContainerInfo, now time.Time, fromOp bool) {
 	switch info.Status {
 	case StatusRunning, StatusPaused, StatusRestarting:
-		switch c.State {
-		case StateRunning:
-			if info.StartedAt.After(c.StartedAt) {
-				c.StartedAt = info.StartedAt
-			}
-		case StateExited:
-			if info.StartedAt.After(c.FinishedAt) {
-				st.running(c, info.StartedAt)
-			}
-		case StateStarting, StateCreated:
-			st.running(c, info.StartedAt)
-		}
+		st.startSeen(c, info.StartedAt)
 		// The inspect is of the current run when that run began after the last exit seen
 		// (its start time may differ slightly from the start event's).
 		if c.State == StateRunning && info.StartedAt.After(c.FinishedAt) {
@@ -664,6 +642,24 @@ func (st *PodStatus) running(c *ContainerStatus, startedAt time.Time) {
 	c.StartedAt = startedAt
 	c.RunSeen = c.Attempt
 	c.EngineHealth, c.healthAt = EngineHealthNone, time.Time{} // a new run has no verdict yet
+}
+
+// startSeen records a start of c that the engine reports at startedAt (its start event, or
+// an inspect of it running): a later start time for the run it knows of, a new run for a
+// container created or being started, or for one that exited before startedAt.
+func (st *PodStatus) startSeen(c *ContainerStatus, startedAt time.Time) {
+	switch c.State {
+	case StateRunning:
+		if startedAt.After(c.StartedAt) {
+			c.StartedAt = startedAt
+		}
+	case StateExited:
+		if startedAt.After(c.FinishedAt) {
+			st.running(c, startedAt)
+		}
+	case StateStarting, StateCreated:
+		st.running(c, startedAt)
+	}
 }
 
 // exit records the end of c's current run.
