@@ -172,10 +172,7 @@ func (e EngineStateEvent) withMeta(m EventMeta) Event { e.EventMeta = m; return 
 
 func (e EngineStateEvent) MarshalJSON() ([]byte, error) {
 	type plain EngineStateEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 func (SnapshotEvent) Type() string    { return "snapshot" }
@@ -206,90 +203,57 @@ func (e StatsEvent) withMeta(m EventMeta) Event       { e.EventMeta = m; return 
 
 func (e SnapshotEvent) MarshalJSON() ([]byte, error) {
 	type plain SnapshotEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 func (e StackEvent) MarshalJSON() ([]byte, error) {
 	type plain StackEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 func (e PodEvent) MarshalJSON() ([]byte, error) {
 	type plain PodEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 func (e ContainerEvent) MarshalJSON() ([]byte, error) {
 	type plain ContainerEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 func (e HookEvent) MarshalJSON() ([]byte, error) {
 	type plain HookEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 func (e ImageEvent) MarshalJSON() ([]byte, error) {
 	type plain ImageEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 func (e LeftoversEvent) MarshalJSON() ([]byte, error) {
 	type plain LeftoversEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 func (e MessageEvent) MarshalJSON() ([]byte, error) {
 	type plain MessageEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 func (e LogEvent) MarshalJSON() ([]byte, error) {
 	type plain LogEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 func (e LogsDroppedEvent) MarshalJSON() ([]byte, error) {
 	type plain LogsDroppedEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 func (e StatsEvent) MarshalJSON() ([]byte, error) {
 	type plain StatsEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 // DecodeEvent reads one event from its JSON form.
@@ -300,70 +264,56 @@ func DecodeEvent(b []byte) (Event, error) {
 	if err := json.Unmarshal(b, &head); err != nil {
 		return nil, fmt.Errorf("decode event: %w", err)
 	}
-	var (
-		ev  Event
-		err error
-	)
-	switch head.Type {
-	case "snapshot":
-		var e SnapshotEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	case "stack":
-		var e StackEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	case "pod":
-		var e PodEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	case "container":
-		var e ContainerEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	case "hook":
-		var e HookEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	case "image":
-		var e ImageEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	case "leftovers":
-		var e LeftoversEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	case "message":
-		var e MessageEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	case "log":
-		var e LogEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	case "logs_dropped":
-		var e LogsDroppedEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	case "stats":
-		var e StatsEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	case "watch":
-		var e WatchEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	case "engine":
-		var e EngineStateEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	default:
+	decode := eventDecoders[head.Type]
+	if decode == nil {
 		return nil, fmt.Errorf("decode event: unknown type %q", head.Type)
 	}
+	ev, err := decode(b)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s event: %w", head.Type, err)
 	}
 	return ev, nil
+}
+
+// eventDecoders read each event type's JSON form, by its "type".
+var eventDecoders = map[string]func([]byte) (Event, error){
+	"snapshot":     decodeAs[SnapshotEvent],
+	"stack":        decodeAs[StackEvent],
+	"pod":          decodeAs[PodEvent],
+	"container":    decodeAs[ContainerEvent],
+	"hook":         decodeAs[HookEvent],
+	"image":        decodeAs[ImageEvent],
+	"leftovers":    decodeAs[LeftoversEvent],
+	"message":      decodeAs[MessageEvent],
+	"log":          decodeAs[LogEvent],
+	"logs_dropped": decodeAs[LogsDroppedEvent],
+	"stats":        decodeAs[StatsEvent],
+	"watch":        decodeAs[WatchEvent],
+	"engine":       decodeAs[EngineStateEvent],
+}
+
+func decodeAs[E Event](b []byte) (Event, error) {
+	var e E
+	err := json.Unmarshal(b, &e)
+	return e, err
+}
+
+// typedJSON is an event's JSON form: the fields of plain (the event as a type without its
+// MarshalJSON), with "type" first.
+func typedJSON(typ string, plain any) ([]byte, error) {
+	fields, err := json.Marshal(plain)
+	if err != nil {
+		return nil, err
+	}
+	name, err := json.Marshal(typ)
+	if err != nil {
+		return nil, err
+	}
+	b := append([]byte(`{"type":`), name...)
+	if len(fields) > len("{}") {
+		b = append(b, ',')
+	}
+	return append(b, fields[1:]...), nil
 }
 
 // ImageAction is how an image is made available.

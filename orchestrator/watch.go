@@ -2,7 +2,6 @@ package orchestrator
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -292,10 +291,7 @@ func (e WatchEvent) withMeta(m EventMeta) Event { e.EventMeta = m; return e }
 
 func (e WatchEvent) MarshalJSON() ([]byte, error) {
 	type plain WatchEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 // Level is how much the event matters: an error for a failed action, a warning for a sync
