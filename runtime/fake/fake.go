@@ -491,11 +491,7 @@ func (r *Runtime) Container(name string) (ContainerState, bool) {
 }
 
 // Containers returns the names of every container, sorted.
-func (r *Runtime) Containers() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return sortedKeys(r.byName)
-}
+func (r *Runtime) Containers() []string { return lockedKeys(r, r.byName) }
 
 // Running returns the names of the running containers, sorted.
 func (r *Runtime) Running() []string {
@@ -512,18 +508,10 @@ func (r *Runtime) Running() []string {
 }
 
 // Networks returns the names of the networks, sorted.
-func (r *Runtime) Networks() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return sortedKeys(r.networks)
-}
+func (r *Runtime) Networks() []string { return lockedKeys(r, r.networks) }
 
 // Volumes returns the names of the volumes, sorted.
-func (r *Runtime) Volumes() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return sortedKeys(r.volumes)
-}
+func (r *Runtime) Volumes() []string { return lockedKeys(r, r.volumes) }
 
 // HasImage reports whether ref is present.
 func (r *Runtime) HasImage(ref string) bool {
@@ -1371,6 +1359,13 @@ func copyInfo(i orchestrator.ContainerInfo) orchestrator.ContainerInfo {
 	i.Ports = slices.Clone(i.Ports)
 	i.Networks = slices.Clone(i.Networks)
 	return i
+}
+
+// lockedKeys is sortedKeys of one of r's maps, read under r's lock.
+func lockedKeys[V any](r *Runtime, m map[string]V) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return sortedKeys(m)
 }
 
 func sortedKeys[V any](m map[string]V) []string {
