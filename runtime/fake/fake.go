@@ -1368,14 +1368,7 @@ func lockedKeys[V any](r *Runtime, m map[string]V) []string {
 	return sortedKeys(m)
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 func closedChan() chan struct{} {
 	ch := make(chan struct{})
