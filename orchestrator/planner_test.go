@@ -116,6 +116,13 @@ func sidecarsUp(st *PodStatus) {
 	running("shipper", t0)(st)
 }
 
+// statusOf is a new status of spec's pod, changed by muts in order.
+func statusOf(spec *PodSpec, muts ...mut) *PodStatus {
+	st := NewPodStatus(spec.Pod)
+	all(muts...)(st)
+	return st
+}
+
 func podUp(st *PodStatus) { allCreated(st); initDone(st); sidecarsUp(st); running("web", t0)(st) }
 
 func terminating(at time.Time) mut { return func(st *PodStatus) { st.Terminate(false, at) } }
@@ -469,8 +476,7 @@ func TestBackoffDelays(t *testing.T) {
 // Backoff.Reset starts it over.
 func TestExitBackoffReset(t *testing.T) {
 	spec := testSpec()
-	st := NewPodStatus(spec.Pod)
-	podUp(st)
+	st := statusOf(spec, podUp)
 	c := st.C("envoy")
 	now := t0
 	var delays []string
@@ -492,9 +498,7 @@ func TestExitBackoffReset(t *testing.T) {
 // The planner never changes what it is given.
 func TestPlanPodIsPure(t *testing.T) {
 	spec := testSpec()
-	st := NewPodStatus(spec.Pod)
-	podUp(st)
-	exited("envoy", 1, t0, 2)(st)
+	st := statusOf(spec, podUp, exited("envoy", 1, t0, 2))
 	before := *st.C("envoy")
 	a := PlanPod(spec, st, t0.Add(time.Second)).String()
 	b := PlanPod(spec, st, t0.Add(time.Second)).String()
