@@ -125,6 +125,16 @@ func statusOf(spec *PodSpec, muts ...mut) *PodStatus {
 
 func podUp(st *PodStatus) { allCreated(st); initDone(st); sidecarsUp(st); running("web", t0)(st) }
 
+// infraLostAllGone: the infra container died (137) and every container of the pod is gone,
+// the pod's re-creation begun.
+func infraLostAllGone(st *PodStatus) {
+	st.exit(testSpec(), st.Infra, 137, false, t0, t0)
+	for _, c := range append(st.sorted(testSpec()), st.Infra) {
+		st.gone(testSpec(), c, t0)
+	}
+	st.finishRecreate(t0)
+}
+
 func terminating(at time.Time) mut { return func(st *PodStatus) { st.Terminate(false, at) } }
 
 func pending(name string, op Ops) mut { return func(st *PodStatus) { st.C(name).Pending |= op } }
@@ -321,26 +331,14 @@ remove infra: infra container exit code 137: the pod is re-created`,
 		},
 		{
 			name: "infra lost, all removed: infra re-created after back-off",
-			st: all(podUp, func(st *PodStatus) {
-				st.exit(testSpec(), st.Infra, 137, false, t0, t0)
-				for _, c := range append(st.sorted(testSpec()), st.Infra) {
-					st.gone(testSpec(), c, t0)
-				}
-				st.finishRecreate(t0)
-			}),
-			now: 400 * time.Millisecond, phase: PhaseCreating,
+			st:   all(podUp, infraLostAllGone),
+			now:  400 * time.Millisecond, phase: PhaseCreating,
 			want: `wait infra: back-off 1s after the infra container was lost, re-creating the pod in 600ms`,
 		},
 		{
 			name: "infra re-created: init runs again",
-			st: all(podUp, func(st *PodStatus) {
-				st.exit(testSpec(), st.Infra, 137, false, t0, t0)
-				for _, c := range append(st.sorted(testSpec()), st.Infra) {
-					st.gone(testSpec(), c, t0)
-				}
-				st.finishRecreate(t0)
-			}, allCreated),
-			now: 2 * time.Second, phase: PhaseInit,
+			st:   all(podUp, infraLostAllGone, allCreated),
+			now:  2 * time.Second, phase: PhaseInit,
 			want: `start migrate: init container 1/1`,
 		},
 		{
