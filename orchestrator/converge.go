@@ -356,9 +356,9 @@ const (
 	ChangeRecreate                       // the whole pod is created again
 )
 
-var changeKindNames = []string{"", "replace", "add", "remove", "re-create pod"}
+var changeKindNames = enum[ChangeKind]{names: []string{"", "replace", "add", "remove", "re-create pod"}}
 
-func (k ChangeKind) String() string { return enumName(changeKindNames, int(k)) }
+func (k ChangeKind) String() string { return changeKindNames.name(k) }
 
 // Change is one thing Apply does, and why.
 type Change struct {

@@ -200,8 +200,7 @@ create otel: new in the recipe`,
 // lost pod; the new container starts at once.
 func TestReplacedContainerIsNotACrash(t *testing.T) {
 	spec := testSpec()
-	st := NewPodStatus(spec.Pod)
-	all(podUp, createdFrom(spec))(st)
+	st := statusOf(spec, podUp, createdFrom(spec))
 	now := t0.Add(time.Minute)
 	stop := Action{Kind: ActStop, Target: "shipper", ID: "id-shipper", Replace: true, Reason: "replace: env changed"}
 	st.Dispatched(spec, stop, now)

@@ -56,6 +56,18 @@ func (h *harness) apply(st *recipes.Stack, opts orchestrator.ApplyOptions) (res 
 	return res, err
 }
 
+// applyChanges runs Apply and checks that it reports the changes want, in order.
+func (h *harness) applyChanges(st *recipes.Stack, want ...string) {
+	h.t.Helper()
+	res, err := h.apply(st, orchestrator.ApplyOptions{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if !slices.Equal(res.Changes, want) {
+		h.t.Errorf("changes %q, want %q", res.Changes, want)
+	}
+}
+
 func changed(before, after map[string]string) []string {
 	var out []string
 	for n, id := range before {
@@ -93,13 +105,7 @@ func TestApplyReplacesOnlyWhatChanged(t *testing.T) {
 	h := startDaily(t)
 	before := h.ids()
 	webRun, _ := h.rt.Container("demo-web")
-	res, err := h.apply(daily(func(p *recipes.Pod) { p.Sidecars[1].Env = recipes.Env{"LEVEL": "debug"} }), orchestrator.ApplyOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := strings.Join(res.Changes, "; "); got != "replace shipper: env changed" {
-		t.Errorf("changes %q", got)
-	}
+	h.applyChanges(daily(func(p *recipes.Pod) { p.Sidecars[1].Env = recipes.Env{"LEVEL": "debug"} }), "replace shipper: env changed")
 	if got := changed(before, h.ids()); !slices.Equal(got, []string{"demo-shipper"}) {
 		t.Errorf("re-created %v, want only demo-shipper", got)
 	}
@@ -114,7 +120,7 @@ func TestApplyReplacesOnlyWhatChanged(t *testing.T) {
 		t.Errorf("shipper's view: %+v", v)
 	}
 	// The next apply of the same recipe changes nothing.
-	res, err = h.apply(daily(func(p *recipes.Pod) { p.Sidecars[1].Env = recipes.Env{"LEVEL": "debug"} }), orchestrator.ApplyOptions{})
+	res, err := h.apply(daily(func(p *recipes.Pod) { p.Sidecars[1].Env = recipes.Env{"LEVEL": "debug"} }), orchestrator.ApplyOptions{})
 	if err != nil || !res.UpToDate() {
 		t.Errorf("second Apply = %v, %v", res.Changes, err)
 	}
@@ -170,15 +176,9 @@ func TestApplyReplacesInStartOrder(t *testing.T) {
 func TestApplyPortsRecreateThePod(t *testing.T) {
 	h := startDaily(t)
 	was := h.ids()
-	res, err := h.apply(daily(func(p *recipes.Pod) {
+	h.applyChanges(daily(func(p *recipes.Pod) {
 		p.Main.Ports = []recipes.Port{{HostPort: 8080, ContainerPort: 8080, Protocol: recipes.ProtoTCP}}
-	}), orchestrator.ApplyOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := strings.Join(res.Changes, "; "); got != "re-create pod demo: ports changed" {
-		t.Errorf("changes %q", got)
-	}
+	}), "re-create pod demo: ports changed")
 	if got := changed(was, h.ids()); len(got) != 5 {
 		t.Errorf("re-created %v, want all five", got)
 	}
@@ -214,24 +214,20 @@ func TestApplyRebuiltImage(t *testing.T) {
 	h.shutdownLeavesNothing()
 }
 
+// otelForShipper edits daily's pod: sidecar shipper gives way to a new sidecar otel.
+func otelForShipper(p *recipes.Pod) {
+	otel := ctr("otel")
+	otel.Role, otel.Restart = recipes.RoleSidecar, recipes.RestartAlways
+	p.Sidecars = []*recipes.Container{p.Sidecars[0], otel}
+}
+
 func TestApplyAddsAndRemovesContainersAndPods(t *testing.T) {
 	h := startDaily(t)
 	h.rt.AddImage("test/otel:1", "test/api:1")
-	next := daily(func(p *recipes.Pod) {
-		otel := ctr("otel")
-		otel.Role, otel.Restart = recipes.RoleSidecar, recipes.RestartAlways
-		p.Sidecars = []*recipes.Container{p.Sidecars[0], otel}
-	})
+	next := daily(otelForShipper)
 	api := pod("api", ctr("api"))
 	next.Pods = append(next.Pods, api)
-	res, err := h.apply(next, orchestrator.ApplyOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"re-create pod demo: network changed", "add pod api: new in the recipe"}
-	if !slices.Equal(res.Changes, want) {
-		t.Errorf("changes %q, want %q", res.Changes, want)
-	}
+	h.applyChanges(next, "re-create pod demo: network changed", "add pod api: new in the recipe")
 	if _, ok := h.rt.Container("demo-shipper"); ok {
 		t.Errorf("shipper is still there")
 	}
@@ -249,14 +245,7 @@ func TestApplyAddsAndRemovesContainersAndPods(t *testing.T) {
 	}
 
 	// Back to one pod without otel: api goes, otel goes (the pod leaves the network).
-	res, err = h.apply(daily(func(p *recipes.Pod) { p.Sidecars = p.Sidecars[:1] }), orchestrator.ApplyOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want = []string{"re-create pod demo: network changed", "remove pod api: no longer in the recipe"}
-	if !slices.Equal(res.Changes, want) {
-		t.Errorf("changes %q, want %q", res.Changes, want)
-	}
+	h.applyChanges(daily(func(p *recipes.Pod) { p.Sidecars = p.Sidecars[:1] }), "re-create pod demo: network changed", "remove pod api: no longer in the recipe")
 	if _, ok := h.rt.Container("demo-api-api"); ok {
 		t.Errorf("api is still there")
 	}
@@ -269,18 +258,7 @@ func TestApplyAddsAndRemovesContainersAndPods(t *testing.T) {
 func TestApplyOneSidecarAddedAndOneDropped(t *testing.T) {
 	h := startDaily(t)
 	h.rt.AddImage("test/otel:1")
-	res, err := h.apply(daily(func(p *recipes.Pod) {
-		otel := ctr("otel")
-		otel.Role, otel.Restart = recipes.RoleSidecar, recipes.RestartAlways
-		p.Sidecars = []*recipes.Container{p.Sidecars[0], otel}
-	}), orchestrator.ApplyOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"remove shipper: no longer in the recipe", "add otel: new in the recipe"}
-	if !slices.Equal(res.Changes, want) {
-		t.Errorf("changes %q, want %q", res.Changes, want)
-	}
+	h.applyChanges(daily(otelForShipper), "remove shipper: no longer in the recipe", "add otel: new in the recipe")
 	if _, ok := h.rt.Container("demo-shipper"); ok {
 		t.Errorf("shipper is still there")
 	}

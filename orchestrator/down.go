@@ -327,31 +327,27 @@ func (st *PodStatus) adopt(spec *PodSpec, infos map[string]ContainerInfo) {
 // volumes.
 func (o *Orchestrator) sweep(ctx context.Context, filter map[string]string) []error {
 	var errs []error
-	if cs, err := o.rt.ListContainers(ctx, filter); err != nil {
-		errs = append(errs, fmt.Errorf("list what is left of stack %s: %w", o.stack.Name, err))
-	} else {
-		for _, c := range cs {
-			if err := o.rt.RemoveContainer(ctx, c.ID); err != nil && !isNotFound(err) {
-				errs = append(errs, fmt.Errorf("remove container %s: %w (remove it with: docker rm -f %s)", c.Name, err, c.Name))
-			}
-		}
+	cs, err := o.rt.ListContainers(ctx, filter)
+	errs = removeAll(errs, o.stack.Name, "what is left", err, cs, "container", "docker rm -f",
+		func(c ContainerInfo) (string, error) { return c.Name, o.rt.RemoveContainer(ctx, c.ID) })
+	nets, err := o.rt.ListNetworks(ctx, filter)
+	errs = removeAll(errs, o.stack.Name, "the networks", err, nets, "network", "docker network rm",
+		func(n Resource) (string, error) { return n.Name, o.rt.RemoveNetwork(ctx, n.Name) })
+	vols, err := o.rt.ListVolumes(ctx, filter)
+	return removeAll(errs, o.stack.Name, "the volumes", err, vols, "volume", "docker volume rm",
+		func(v Resource) (string, error) { return v.Name, o.rt.RemoveVolume(ctx, v.Name) })
+}
+
+// removeAll removes each object of one kind that the sweep listed (unless listing them
+// failed: listErr), adding to errs every failure but that of an object already gone, each
+// with the command that removes the object by hand.
+func removeAll[T any](errs []error, stack, listed string, listErr error, objs []T, kind, rm string, remove func(T) (name string, err error)) []error {
+	if listErr != nil {
+		return append(errs, fmt.Errorf("list %s of stack %s: %w", listed, stack, listErr))
 	}
-	if nets, err := o.rt.ListNetworks(ctx, filter); err != nil {
-		errs = append(errs, fmt.Errorf("list the networks of stack %s: %w", o.stack.Name, err))
-	} else {
-		for _, n := range nets {
-			if err := o.rt.RemoveNetwork(ctx, n.Name); err != nil && !isNotFound(err) {
-				errs = append(errs, fmt.Errorf("remove network %s: %w (remove it with: docker network rm %s)", n.Name, err, n.Name))
-			}
-		}
-	}
-	if vols, err := o.rt.ListVolumes(ctx, filter); err != nil {
-		errs = append(errs, fmt.Errorf("list the volumes of stack %s: %w", o.stack.Name, err))
-	} else {
-		for _, v := range vols {
-			if err := o.rt.RemoveVolume(ctx, v.Name); err != nil && !isNotFound(err) {
-				errs = append(errs, fmt.Errorf("remove volume %s: %w (remove it with: docker volume rm %s)", v.Name, err, v.Name))
-			}
+	for _, obj := range objs {
+		if name, err := remove(obj); err != nil && !isNotFound(err) {
+			errs = append(errs, fmt.Errorf("remove %s %s: %w (remove it with: %s %s)", kind, name, err, rm, name))
 		}
 	}
 	return errs

@@ -68,10 +68,7 @@ func (h *harness) ids() map[string]string {
 // recreated — main too, though its policy is never — and the stack runs on; a later stop
 // leaves nothing.
 func TestEngineRestartRecreatesWhatItKilled(t *testing.T) {
-	h := newHarness(t, shop(), orchestrator.Options{})
-	h.rt.ExitOnStart("shop-migrate", 0)
-	h.start()
-	h.until("pod running", time.Second, h.shopRunning)
+	h := startShop(t)
 	old := h.ids()
 
 	h.rt.StopEngine()
@@ -114,8 +111,7 @@ func TestEngineRestartRecreatesWhatItKilled(t *testing.T) {
 // nothing is recreated or restarted.
 func TestEngineRestartKeepsWhatSurvived(t *testing.T) {
 	h := newHarness(t, simple(), orchestrator.Options{})
-	h.start()
-	h.until("pod running", 0, h.running("s-app", "s-side"))
+	h.startRunning("s-app", "s-side")
 	old := h.ids()
 	creates, starts := h.rt.CallCount("CreateContainer"), h.rt.CallCount("StartContainer")
 
@@ -149,10 +145,7 @@ func maps2Equal(a, b map[string]string) bool {
 // Ctrl-C while the engine is unreachable ends the wait: Run returns at once with what it had
 // to leave, named, and how to remove it.
 func TestInterruptWhileTheEngineIsGone(t *testing.T) {
-	h := newHarness(t, shop(), orchestrator.Options{})
-	h.rt.ExitOnStart("shop-migrate", 0)
-	h.start()
-	h.until("pod running", time.Second, h.running("shop-web", "shop-envoy", "shop-shipper"))
+	h := startShop(t)
 	h.rt.StopEngine()
 	h.until("waiting for the engine", 0, h.hasMessage(orchestrator.EngineWaitText))
 
@@ -187,8 +180,7 @@ func TestInterruptWhileTheEngineIsGone(t *testing.T) {
 func TestTeardownWaitsForTheEngine(t *testing.T) {
 	h := newHarness(t, simple(), orchestrator.Options{})
 	h.rt.IgnoreSIGTERM("s-app") // the stop takes its grace: the engine goes meanwhile
-	h.start()
-	h.until("pod running", 0, h.running("s-app", "s-side"))
+	h.startRunning("s-app", "s-side")
 	h.o.Shutdown()
 	h.until("main stopping", 0, h.stateIs("s", "app", orchestrator.CStateStopping))
 	h.rt.StopEngine()
@@ -206,8 +198,7 @@ func TestTeardownWaitsForTheEngine(t *testing.T) {
 // leftover of an earlier incarnation) is removed once a relist shows it.
 func TestOrphanRemovedAtRelist(t *testing.T) {
 	h := newHarness(t, simple(), orchestrator.Options{})
-	h.start()
-	h.until("pod running", 0, h.running("s-app", "s-side"))
+	h.startRunning("s-app", "s-side")
 	app, _ := h.rt.Container("s-app")
 	orphan, err := h.rt.CreateContainer(t.Context(), orchestrator.ContainerSpec{Name: "s-s-stray", Image: app.Spec.Image, Labels: app.Info.Labels})
 	if err != nil {
@@ -236,10 +227,7 @@ func TestOrphanRemovedAtRelist(t *testing.T) {
 // on at once; the engine is checked, found gone, waited for; once it is back the pod is
 // recreated and the stack runs on.
 func TestEngineShutdownIsNotTheContainersEnd(t *testing.T) {
-	h := newHarness(t, shop(), orchestrator.Options{})
-	h.rt.ExitOnStart("shop-migrate", 0)
-	h.start()
-	h.until("pod running", time.Second, h.shopRunning)
+	h := startShop(t)
 	old := h.ids()
 
 	h.rt.ShutDownEngine()
@@ -267,8 +255,7 @@ func TestEngineShutdownIsNotTheContainersEnd(t *testing.T) {
 // exits ends the stack with its code.
 func TestOwnExitCountsOnceTheEngineIsChecked(t *testing.T) {
 	h := newHarness(t, simple(), orchestrator.Options{})
-	h.start()
-	h.until("pod running", 0, h.running("s-app", "s-side"))
+	h.startRunning("s-app", "s-side")
 	checks := h.rt.CallCount("CheckEngine")
 	if err := h.rt.Exit("s-app", 3); err != nil {
 		t.Fatal(err)

@@ -172,10 +172,7 @@ func (e EngineStateEvent) withMeta(m EventMeta) Event { e.EventMeta = m; return 
 
 func (e EngineStateEvent) MarshalJSON() ([]byte, error) {
 	type plain EngineStateEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 func (SnapshotEvent) Type() string    { return "snapshot" }
@@ -206,90 +203,57 @@ func (e StatsEvent) withMeta(m EventMeta) Event       { e.EventMeta = m; return 
 
 func (e SnapshotEvent) MarshalJSON() ([]byte, error) {
 	type plain SnapshotEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 func (e StackEvent) MarshalJSON() ([]byte, error) {
 	type plain StackEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 func (e PodEvent) MarshalJSON() ([]byte, error) {
 	type plain PodEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 func (e ContainerEvent) MarshalJSON() ([]byte, error) {
 	type plain ContainerEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 func (e HookEvent) MarshalJSON() ([]byte, error) {
 	type plain HookEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 func (e ImageEvent) MarshalJSON() ([]byte, error) {
 	type plain ImageEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 func (e LeftoversEvent) MarshalJSON() ([]byte, error) {
 	type plain LeftoversEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 func (e MessageEvent) MarshalJSON() ([]byte, error) {
 	type plain MessageEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 func (e LogEvent) MarshalJSON() ([]byte, error) {
 	type plain LogEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 func (e LogsDroppedEvent) MarshalJSON() ([]byte, error) {
 	type plain LogsDroppedEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 func (e StatsEvent) MarshalJSON() ([]byte, error) {
 	type plain StatsEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 // DecodeEvent reads one event from its JSON form.
@@ -300,70 +264,56 @@ func DecodeEvent(b []byte) (Event, error) {
 	if err := json.Unmarshal(b, &head); err != nil {
 		return nil, fmt.Errorf("decode event: %w", err)
 	}
-	var (
-		ev  Event
-		err error
-	)
-	switch head.Type {
-	case "snapshot":
-		var e SnapshotEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	case "stack":
-		var e StackEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	case "pod":
-		var e PodEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	case "container":
-		var e ContainerEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	case "hook":
-		var e HookEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	case "image":
-		var e ImageEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	case "leftovers":
-		var e LeftoversEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	case "message":
-		var e MessageEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	case "log":
-		var e LogEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	case "logs_dropped":
-		var e LogsDroppedEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	case "stats":
-		var e StatsEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	case "watch":
-		var e WatchEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	case "engine":
-		var e EngineStateEvent
-		err = json.Unmarshal(b, &e)
-		ev = e
-	default:
+	decode := eventDecoders[head.Type]
+	if decode == nil {
 		return nil, fmt.Errorf("decode event: unknown type %q", head.Type)
 	}
+	ev, err := decode(b)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s event: %w", head.Type, err)
 	}
 	return ev, nil
+}
+
+// eventDecoders read each event type's JSON form, by its "type".
+var eventDecoders = map[string]func([]byte) (Event, error){
+	"snapshot":     decodeAs[SnapshotEvent],
+	"stack":        decodeAs[StackEvent],
+	"pod":          decodeAs[PodEvent],
+	"container":    decodeAs[ContainerEvent],
+	"hook":         decodeAs[HookEvent],
+	"image":        decodeAs[ImageEvent],
+	"leftovers":    decodeAs[LeftoversEvent],
+	"message":      decodeAs[MessageEvent],
+	"log":          decodeAs[LogEvent],
+	"logs_dropped": decodeAs[LogsDroppedEvent],
+	"stats":        decodeAs[StatsEvent],
+	"watch":        decodeAs[WatchEvent],
+	"engine":       decodeAs[EngineStateEvent],
+}
+
+func decodeAs[E Event](b []byte) (Event, error) {
+	var e E
+	err := json.Unmarshal(b, &e)
+	return e, err
+}
+
+// typedJSON is an event's JSON form: the fields of plain (the event as a type without its
+// MarshalJSON), with "type" first.
+func typedJSON(typ string, plain any) ([]byte, error) {
+	fields, err := json.Marshal(plain)
+	if err != nil {
+		return nil, err
+	}
+	name, err := json.Marshal(typ)
+	if err != nil {
+		return nil, err
+	}
+	b := append([]byte(`{"type":`), name...)
+	if len(fields) > len("{}") {
+		b = append(b, ',')
+	}
+	return append(b, fields[1:]...), nil
 }
 
 // ImageAction is how an image is made available.
@@ -376,17 +326,11 @@ const (
 	ImageInfra // the tool's own infra image
 )
 
-var imageActionNames = []string{"present", "build", "pull", "infra"}
+var imageActionNames = enum[ImageAction]{"image action", []string{"present", "build", "pull", "infra"}}
 
-func (a ImageAction) String() string { return enumName(imageActionNames, int(a)) }
-
-func (a ImageAction) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
-
-func (a *ImageAction) UnmarshalText(b []byte) error {
-	v, err := parseName("image action", imageActionNames, string(b))
-	*a = ImageAction(v)
-	return err
-}
+func (a ImageAction) String() string                { return imageActionNames.name(a) }
+func (a ImageAction) MarshalText() ([]byte, error)  { return imageActionNames.text(a) }
+func (a *ImageAction) UnmarshalText(b []byte) error { return imageActionNames.unmarshal(a, b) }
 
 // HookKind is which lifecycle hook a HookEvent is about.
 type HookKind int
@@ -396,17 +340,11 @@ const (
 	HookPreStop
 )
 
-var hookKindNames = []string{"post-start", "pre-stop"}
+var hookKindNames = enum[HookKind]{"hook", []string{"post-start", "pre-stop"}}
 
-func (k HookKind) String() string { return enumName(hookKindNames, int(k)) }
-
-func (k HookKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
-
-func (k *HookKind) UnmarshalText(b []byte) error {
-	v, err := parseName("hook", hookKindNames, string(b))
-	*k = HookKind(v)
-	return err
-}
+func (k HookKind) String() string                { return hookKindNames.name(k) }
+func (k HookKind) MarshalText() ([]byte, error)  { return hookKindNames.text(k) }
+func (k *HookKind) UnmarshalText(b []byte) error { return hookKindNames.unmarshal(k, b) }
 
 // HookPhase is where a hook of one run of a container is.
 type HookPhase int
@@ -418,17 +356,11 @@ const (
 	HookFailed                   // the action failed, or was abandoned
 )
 
-var hookPhaseNames = []string{"none", "running", "passed", "failed"}
+var hookPhaseNames = enum[HookPhase]{"hook phase", []string{"none", "running", "passed", "failed"}}
 
-func (h HookPhase) String() string { return enumName(hookPhaseNames, int(h)) }
-
-func (h HookPhase) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
-
-func (h *HookPhase) UnmarshalText(b []byte) error {
-	v, err := parseName("hook phase", hookPhaseNames, string(b))
-	*h = HookPhase(v)
-	return err
-}
+func (h HookPhase) String() string                { return hookPhaseNames.name(h) }
+func (h HookPhase) MarshalText() ([]byte, error)  { return hookPhaseNames.text(h) }
+func (h *HookPhase) UnmarshalText(b []byte) error { return hookPhaseNames.unmarshal(h, b) }
 
 // Level is a message's severity.
 type Level int
@@ -439,17 +371,11 @@ const (
 	LevelError
 )
 
-var levelNames = []string{"info", "warning", "error"}
+var levelNames = enum[Level]{"level", []string{"info", "warning", "error"}}
 
-func (l Level) String() string { return enumName(levelNames, int(l)) }
-
-func (l Level) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
-
-func (l *Level) UnmarshalText(b []byte) error {
-	v, err := parseName("level", levelNames, string(b))
-	*l = Level(v)
-	return err
-}
+func (l Level) String() string                { return levelNames.name(l) }
+func (l Level) MarshalText() ([]byte, error)  { return levelNames.text(l) }
+func (l *Level) UnmarshalText(b []byte) error { return levelNames.unmarshal(l, b) }
 
 // MarshalText writes a stream as "stdout" or "stderr".
 func (s Stream) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
@@ -482,17 +408,11 @@ const (
 	CStateRemoved                        // removed
 )
 
-var containerStateNames = []string{"waiting", "created", "starting", "running", "exited", "backoff", "stopping", "stopped", "removed"}
+var containerStateNames = enum[ContainerState]{"container state", []string{"waiting", "created", "starting", "running", "exited", "backoff", "stopping", "stopped", "removed"}}
 
-func (s ContainerState) String() string { return enumName(containerStateNames, int(s)) }
-
-func (s ContainerState) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-func (s *ContainerState) UnmarshalText(b []byte) error {
-	v, err := parseName("container state", containerStateNames, string(b))
-	*s = ContainerState(v)
-	return err
-}
+func (s ContainerState) String() string                { return containerStateNames.name(s) }
+func (s ContainerState) MarshalText() ([]byte, error)  { return containerStateNames.text(s) }
+func (s *ContainerState) UnmarshalText(b []byte) error { return containerStateNames.unmarshal(s, b) }
 
 // Health is a running container's health: its readiness when it has a ready probe; else,
 // when its image has a HEALTHCHECK, the engine's verdict on it (starting, healthy,
@@ -509,17 +429,11 @@ const (
 	HealthUnhealthy               // no ready probe; the image's HEALTHCHECK fails
 )
 
-var healthNames = []string{"none", "unknown", "ready", "not-ready", "starting", "healthy", "unhealthy"}
+var healthNames = enum[Health]{"health", []string{"none", "unknown", "ready", "not-ready", "starting", "healthy", "unhealthy"}}
 
-func (h Health) String() string { return enumName(healthNames, int(h)) }
-
-func (h Health) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
-
-func (h *Health) UnmarshalText(b []byte) error {
-	v, err := parseName("health", healthNames, string(b))
-	*h = Health(v)
-	return err
-}
+func (h Health) String() string                { return healthNames.name(h) }
+func (h Health) MarshalText() ([]byte, error)  { return healthNames.text(h) }
+func (h *Health) UnmarshalText(b []byte) error { return healthNames.unmarshal(h, b) }
 
 // ContainerView is what the views show of one container.
 type ContainerView struct {

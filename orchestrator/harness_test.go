@@ -180,6 +180,13 @@ func (h *harness) start() *harness {
 	return h
 }
 
+// startRunning runs the stack in the background until the named engine containers run.
+func (h *harness) startRunning(names ...string) {
+	h.t.Helper()
+	h.start()
+	h.until("pod running", 0, h.running(names...))
+}
+
 // until waits for cond, waking on any change of the fake engine or of the event stream;
 // with step > 0 it moves the fake clock by step whenever nothing happens for a moment, so
 // timers (back-off, probe periods, grace) run out. It never sleeps for a result: it fails
@@ -303,11 +310,22 @@ func (h *harness) stateIs(pod, name string, s orchestrator.ContainerState) func(
 	return func() bool { return h.state(pod, name) == s }
 }
 
+// eventsOf returns the events of type E so far, in order.
+func eventsOf[E orchestrator.Event](h *harness) []E {
+	var out []E
+	for _, e := range h.all() {
+		if ev, ok := e.(E); ok {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
 // containerEvents returns the container events of one container, in order.
 func (h *harness) containerEvents(pod, name string) []orchestrator.ContainerEvent {
 	var out []orchestrator.ContainerEvent
-	for _, e := range h.all() {
-		if c, ok := e.(orchestrator.ContainerEvent); ok && c.Pod == pod && c.Name == name {
+	for _, c := range eventsOf[orchestrator.ContainerEvent](h) {
+		if c.Pod == pod && c.Name == name {
 			out = append(out, c)
 		}
 	}
@@ -317,8 +335,8 @@ func (h *harness) containerEvents(pod, name string) []orchestrator.ContainerEven
 // podPhases returns the phases a pod went through, in order.
 func (h *harness) podPhases(pod string) []orchestrator.Phase {
 	var out []orchestrator.Phase
-	for _, e := range h.all() {
-		if p, ok := e.(orchestrator.PodEvent); ok && p.Pod == pod {
+	for _, p := range eventsOf[orchestrator.PodEvent](h) {
+		if p.Pod == pod {
 			out = append(out, p.Phase)
 		}
 	}
@@ -326,13 +344,7 @@ func (h *harness) podPhases(pod string) []orchestrator.Phase {
 }
 
 func (h *harness) messages() []orchestrator.MessageEvent {
-	var out []orchestrator.MessageEvent
-	for _, e := range h.all() {
-		if m, ok := e.(orchestrator.MessageEvent); ok {
-			out = append(out, m)
-		}
-	}
-	return out
+	return eventsOf[orchestrator.MessageEvent](h)
 }
 
 func (h *harness) describe() string {

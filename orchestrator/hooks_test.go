@@ -27,22 +27,14 @@ func httpHook(port int, path string) *recipes.Hook {
 // hookLines are the hook events so far as "container hook phase" lines.
 func (h *harness) hookLines() []string {
 	var out []string
-	for _, e := range h.all() {
-		if ev, ok := e.(orchestrator.HookEvent); ok {
-			out = append(out, fmt.Sprintf("%s %s %s", ev.Container, ev.Hook, ev.Phase))
-		}
+	for _, ev := range h.hookEvents() {
+		out = append(out, fmt.Sprintf("%s %s %s", ev.Container, ev.Hook, ev.Phase))
 	}
 	return out
 }
 
 func (h *harness) hookEvents() []orchestrator.HookEvent {
-	var out []orchestrator.HookEvent
-	for _, e := range h.all() {
-		if ev, ok := e.(orchestrator.HookEvent); ok {
-			out = append(out, ev)
-		}
-	}
-	return out
+	return eventsOf[orchestrator.HookEvent](h)
 }
 
 // callOrder returns the recorded calls as "Method target" lines.

@@ -22,6 +22,16 @@ func shop(mainOpts ...copt) *recipes.Stack {
 	))
 }
 
+// startShop runs shop(), its init exiting 0 at once, until the pod runs (shopRunning).
+func startShop(t *testing.T) *harness {
+	t.Helper()
+	h := newHarness(t, shop(), orchestrator.Options{})
+	h.rt.ExitOnStart("shop-migrate", 0)
+	h.start()
+	h.until("pod running", time.Second, h.shopRunning)
+	return h
+}
+
 func TestStartOrderAndGracefulShutdown(t *testing.T) {
 	h := newHarness(t, shop(), orchestrator.Options{})
 	h.rt.ExitOnStart("shop-migrate", 0)
@@ -119,10 +129,7 @@ func TestQuickRunsLogsAreCaptured(t *testing.T) {
 }
 
 func TestJobCompletion(t *testing.T) {
-	h := newHarness(t, shop(), orchestrator.Options{})
-	h.rt.ExitOnStart("shop-migrate", 0)
-	h.start()
-	h.until("main running", time.Second, h.running("shop-web", "shop-envoy", "shop-shipper"))
+	h := startShop(t)
 	if err := h.rt.Exit("shop-web", 3); err != nil {
 		t.Fatal(err)
 	}

@@ -24,9 +24,9 @@ const (
 	ActPreStop     // run the container's pre-stop hook, before its stop signal
 )
 
-var actionKindNames = []string{"", "create volume", "remove volume", "create", "start", "stop", "remove", "collect logs", "post-start", "pre-stop"}
+var actionKindNames = enum[ActionKind]{names: []string{"", "create volume", "remove volume", "create", "start", "stop", "remove", "collect logs", "post-start", "pre-stop"}}
 
-func (k ActionKind) String() string { return enumName(actionKindNames, int(k)) }
+func (k ActionKind) String() string { return actionKindNames.name(k) }
 
 // Action is one step the executor carries out. It is self-contained: everything the executor
 // needs is in it, so the executor decides nothing.
@@ -102,17 +102,11 @@ const (
 	PhaseCompleted                 // pod: a job whose main completed (exit 0): its sidecars are stopped, its containers kept until the stack ends
 )
 
-var phaseNames = []string{"pending", "pulling", "creating", "starting", "init", "sidecars", "starting-main", "running", "recreating", "stopping", "done", "failed", "completed"}
+var phaseNames = enum[Phase]{"phase", []string{"pending", "pulling", "creating", "starting", "init", "sidecars", "starting-main", "running", "recreating", "stopping", "done", "failed", "completed"}}
 
-func (p Phase) String() string { return enumName(phaseNames, int(p)) }
-
-func (p Phase) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
-
-func (p *Phase) UnmarshalText(b []byte) error {
-	v, err := parseName("phase", phaseNames, string(b))
-	*p = Phase(v)
-	return err
-}
+func (p Phase) String() string                { return phaseNames.name(p) }
+func (p Phase) MarshalText() ([]byte, error)  { return phaseNames.text(p) }
+func (p *Phase) UnmarshalText(b []byte) error { return phaseNames.unmarshal(p, b) }
 
 // Errors a PodError wraps, matched with errors.Is.
 var (
@@ -233,13 +227,4 @@ func fmtExit(code int, oom bool) string {
 		return fmt.Sprintf("OOM-killed (exit code %d)", code)
 	}
 	return fmt.Sprintf("exit code %d", code)
-}
-
-func parseName(what string, names []string, s string) (int, error) {
-	for i, n := range names {
-		if n == s {
-			return i, nil
-		}
-	}
-	return 0, fmt.Errorf("unknown %s %q: use one of %s", what, s, strings.Join(names, ", "))
 }

@@ -116,7 +116,24 @@ func sidecarsUp(st *PodStatus) {
 	running("shipper", t0)(st)
 }
 
+// statusOf is a new status of spec's pod, changed by muts in order.
+func statusOf(spec *PodSpec, muts ...mut) *PodStatus {
+	st := NewPodStatus(spec.Pod)
+	all(muts...)(st)
+	return st
+}
+
 func podUp(st *PodStatus) { allCreated(st); initDone(st); sidecarsUp(st); running("web", t0)(st) }
+
+// infraLostAllGone: the infra container died (137) and every container of the pod is gone,
+// the pod's re-creation begun.
+func infraLostAllGone(st *PodStatus) {
+	st.exit(testSpec(), st.Infra, 137, false, t0, t0)
+	for _, c := range append(st.sorted(testSpec()), st.Infra) {
+		st.gone(testSpec(), c, t0)
+	}
+	st.finishRecreate(t0)
+}
 
 func terminating(at time.Time) mut { return func(st *PodStatus) { st.Terminate(false, at) } }
 
@@ -314,26 +331,14 @@ remove infra: infra container exit code 137: the pod is re-created`,
 		},
 		{
 			name: "infra lost, all removed: infra re-created after back-off",
-			st: all(podUp, func(st *PodStatus) {
-				st.exit(testSpec(), st.Infra, 137, false, t0, t0)
-				for _, c := range append(st.sorted(testSpec()), st.Infra) {
-					st.gone(testSpec(), c, t0)
-				}
-				st.finishRecreate(t0)
-			}),
-			now: 400 * time.Millisecond, phase: PhaseCreating,
+			st:   all(podUp, infraLostAllGone),
+			now:  400 * time.Millisecond, phase: PhaseCreating,
 			want: `wait infra: back-off 1s after the infra container was lost, re-creating the pod in 600ms`,
 		},
 		{
 			name: "infra re-created: init runs again",
-			st: all(podUp, func(st *PodStatus) {
-				st.exit(testSpec(), st.Infra, 137, false, t0, t0)
-				for _, c := range append(st.sorted(testSpec()), st.Infra) {
-					st.gone(testSpec(), c, t0)
-				}
-				st.finishRecreate(t0)
-			}, allCreated),
-			now: 2 * time.Second, phase: PhaseInit,
+			st:   all(podUp, infraLostAllGone, allCreated),
+			now:  2 * time.Second, phase: PhaseInit,
 			want: `start migrate: init container 1/1`,
 		},
 		{
@@ -469,8 +474,7 @@ func TestBackoffDelays(t *testing.T) {
 // Backoff.Reset starts it over.
 func TestExitBackoffReset(t *testing.T) {
 	spec := testSpec()
-	st := NewPodStatus(spec.Pod)
-	podUp(st)
+	st := statusOf(spec, podUp)
 	c := st.C("envoy")
 	now := t0
 	var delays []string
@@ -492,9 +496,7 @@ func TestExitBackoffReset(t *testing.T) {
 // The planner never changes what it is given.
 func TestPlanPodIsPure(t *testing.T) {
 	spec := testSpec()
-	st := NewPodStatus(spec.Pod)
-	podUp(st)
-	exited("envoy", 1, t0, 2)(st)
+	st := statusOf(spec, podUp, exited("envoy", 1, t0, 2))
 	before := *st.C("envoy")
 	a := PlanPod(spec, st, t0.Add(time.Second)).String()
 	b := PlanPod(spec, st, t0.Add(time.Second)).String()

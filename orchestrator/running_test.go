@@ -21,8 +21,7 @@ func simple(mainOpts ...copt) *recipes.Stack {
 
 func TestSidecarCrashBackoff(t *testing.T) {
 	h := newHarness(t, simple(), orchestrator.Options{})
-	h.start()
-	h.until("pod running", 0, h.running("s-app", "s-side"))
+	h.startRunning("s-app", "s-side")
 	app, _ := h.rt.Container("s-app")
 	infra, _ := h.rt.Container("s-infra")
 
@@ -128,8 +127,7 @@ func TestMainRestartPolicies(t *testing.T) {
 func TestLivenessFailureRestartsThatContainerOnly(t *testing.T) {
 	s := stack("l", pod("l", ctr("app"), sidecars(ctr("proxy", liveProbe), ctr("other"))))
 	h := newHarness(t, s, orchestrator.Options{})
-	h.start()
-	h.until("pod running", 0, h.running("l-app", "l-proxy", "l-other"))
+	h.startRunning("l-app", "l-proxy", "l-other")
 	h.rt.SetProbe("l-proxy", errors.New("connection refused"))
 	h.until("proxy stopped for its liveness", 500*time.Millisecond, func() bool {
 		return slices.Contains(h.rt.HistoryOf("l-proxy"), "stop l-proxy")
@@ -157,10 +155,7 @@ func TestLivenessFailureRestartsThatContainerOnly(t *testing.T) {
 }
 
 func TestInfraLostRecreatesThePod(t *testing.T) {
-	h := newHarness(t, shop(), orchestrator.Options{})
-	h.rt.ExitOnStart("shop-migrate", 0)
-	h.start()
-	h.until("pod running", time.Second, h.running("shop-web", "shop-envoy", "shop-shipper"))
+	h := startShop(t)
 	oldWeb, _ := h.rt.Container("shop-web")
 	if err := h.rt.Exit("shop-infra", 137); err != nil {
 		t.Fatal(err)
@@ -194,8 +189,7 @@ func TestTeardownBudgetAndSIGKILLHint(t *testing.T) {
 	h := newHarness(t, s, orchestrator.Options{})
 	h.rt.IgnoreSIGTERM("b-app")
 	h.rt.IgnoreSIGTERM("b-last")
-	h.start()
-	h.until("pod running", 0, h.running("b-app", "b-first", "b-last"))
+	h.startRunning("b-app", "b-first", "b-last")
 	stopAt := h.clock.Now()
 	h.o.Shutdown()
 	h.until("app signalled", 0, func() bool {
@@ -246,8 +240,7 @@ func TestOwnGraceCappedByBudget(t *testing.T) {
 	s := stack("g", pod("g", ctr("app"), sidecars(ctr("side", grace(3*time.Second))), podGrace(20*time.Second)))
 	h := newHarness(t, s, orchestrator.Options{})
 	h.rt.IgnoreSIGTERM("g-side")
-	h.start()
-	h.until("pod running", 0, h.running("g-app", "g-side"))
+	h.startRunning("g-app", "g-side")
 	h.o.Shutdown()
 	h.until("side stopping", 0, h.stateIs("g", "side", orchestrator.CStateStopping))
 	if v := h.view("g", "side"); v.StopGrace.D() != 3*time.Second {
@@ -262,8 +255,7 @@ func TestSecondInterruptKillsAtOnce(t *testing.T) {
 	s.Pods[0].Main.Volumes = []recipes.Mount{{Type: recipes.MountVolume, Source: "data", Target: "/data"}}
 	h := newHarness(t, s, orchestrator.Options{})
 	h.rt.IgnoreSIGTERM("k-app")
-	h.start()
-	h.until("pod running", 0, h.running("k-app", "k-side"))
+	h.startRunning("k-app", "k-side")
 	h.o.Interrupt()
 	h.until("app stopping", 0, h.stateIs("k", "app", orchestrator.CStateStopping))
 	h.o.Kill()
@@ -287,8 +279,7 @@ func TestUserCommands(t *testing.T) {
 	if err := h.o.RestartContainer("s", "side"); !errors.Is(err, orchestrator.ErrNotRunning) {
 		t.Errorf("restart before Run: %v, want ErrNotRunning", err)
 	}
-	h.start()
-	h.until("pod running", 0, h.running("s-app", "s-side"))
+	h.startRunning("s-app", "s-side")
 	if err := h.o.RestartContainer("nope", "side"); !errors.Is(err, orchestrator.ErrUnknownPod) {
 		t.Errorf("unknown pod: %v", err)
 	}
@@ -331,8 +322,7 @@ func TestSIGKILLWarningRoundsTheGrace(t *testing.T) {
 	h := newHarness(t, s, orchestrator.Options{})
 	h.rt.IgnoreSIGTERM("r-app")
 	h.rt.IgnoreSIGTERM("r-side")
-	h.start()
-	h.until("pod running", 0, h.running("r-app", "r-side"))
+	h.startRunning("r-app", "r-side")
 	h.o.Shutdown()
 	h.until("app signalled", 0, func() bool { return slices.Contains(h.rt.HistoryOf("r-app"), "kill r-app SIGTERM") })
 	h.clock.Step(70 * time.Millisecond) // app's own grace: killed, side gets what is left
@@ -388,8 +378,7 @@ func TestKillWaitsForAStartInFlight(t *testing.T) {
 		g = &gatedStarts{Runtime: rt, name: "s-side", entered: make(chan struct{}), release: make(chan struct{})}
 		return g
 	})
-	h.start()
-	h.until("pod running", 0, h.running("s-app", "s-side"))
+	h.startRunning("s-app", "s-side")
 	g.armed.Store(true)
 	if err := h.rt.Exit("s-side", 2); err != nil {
 		t.Fatal(err)

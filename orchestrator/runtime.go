@@ -220,24 +220,12 @@ const (
 	StatusDead
 )
 
-var statusNames = []string{"unknown", "created", "running", "paused", "restarting", "removing", "exited", "dead"}
+var statusNames = enum[Status]{names: []string{"unknown", "created", "running", "paused", "restarting", "removing", "exited", "dead"}}
 
-func (s Status) String() string {
-	if int(s) < len(statusNames) {
-		return statusNames[s]
-	}
-	return "unknown"
-}
+func (s Status) String() string { return statusNames.nameOr(s, StatusUnknown) }
 
 // ParseStatus reads the engine's State.Status text.
-func ParseStatus(s string) Status {
-	for i, n := range statusNames {
-		if n == s {
-			return Status(i)
-		}
-	}
-	return StatusUnknown
-}
+func ParseStatus(s string) Status { return statusNames.lookup(s) }
 
 // ContainerInfo is what the engine says about one container.
 type ContainerInfo struct {
@@ -285,20 +273,13 @@ const (
 	EngineHealthUnhealthy                     // the check failed its retries in a row
 )
 
-var engineHealthNames = []string{"none", "starting", "healthy", "unhealthy"}
+var engineHealthNames = enum[EngineHealth]{names: []string{"none", "starting", "healthy", "unhealthy"}}
 
-func (h EngineHealth) String() string { return enumName(engineHealthNames, int(h)) }
+func (h EngineHealth) String() string { return engineHealthNames.name(h) }
 
 // ParseEngineHealth reads the engine's State.Health.Status text ("" and unknown words are
 // EngineHealthNone).
-func ParseEngineHealth(s string) EngineHealth {
-	for i, n := range engineHealthNames {
-		if n == s {
-			return EngineHealth(i)
-		}
-	}
-	return EngineHealthNone
-}
+func ParseEngineHealth(s string) EngineHealth { return engineHealthNames.lookup(s) }
 
 // Resources manages the stack network and pod volumes.
 type Resources interface {
@@ -356,14 +337,9 @@ const (
 	ActionHealth // the engine's health_status
 )
 
-var actionNames = []string{"other", "create", "start", "die", "oom", "kill", "stop", "destroy", "health"}
+var actionNames = enum[EngineAction]{names: []string{"other", "create", "start", "die", "oom", "kill", "stop", "destroy", "health"}}
 
-func (a EngineAction) String() string {
-	if int(a) < len(actionNames) {
-		return actionNames[a]
-	}
-	return "other"
-}
+func (a EngineAction) String() string { return actionNames.nameOr(a, ActionOther) }
 
 // Logs reads container output.
 type Logs interface {

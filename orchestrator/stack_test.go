@@ -31,8 +31,7 @@ func TestLeftoversRemovedFirst(t *testing.T) {
 	if _, err := h.rt.CreateContainer(ctx, orchestrator.ContainerSpec{Name: "other-app", Image: "old:1", Labels: orchestrator.StackFilter("other")}); err != nil {
 		t.Fatal(err)
 	}
-	h.start()
-	h.until("pod running", 0, h.running("s-app", "s-side"))
+	h.startRunning("s-app", "s-side")
 	var left *orchestrator.LeftoversEvent
 	h.until("the leftovers event", 0, func() bool {
 		for _, e := range h.all() {
@@ -135,8 +134,7 @@ func TestSelectedPodsAndTheirDependencies(t *testing.T) {
 
 func TestRelistRecoversMissedDie(t *testing.T) {
 	h := newHarness(t, simple(), orchestrator.Options{})
-	h.start()
-	h.until("pod running", 0, h.running("s-app", "s-side"))
+	h.startRunning("s-app", "s-side")
 	h.until("subscribed", 0, func() bool { return h.rt.CallCount("Events") == 1 })
 	h.rt.DropEvents()
 	if err := h.rt.Exit("s-side", 1); err != nil { // happens while no one listens, not replayed
@@ -298,8 +296,7 @@ func TestPortInUseFailsTheRun(t *testing.T) {
 
 func TestOOMKilledSidecar(t *testing.T) {
 	h := newHarness(t, simple(), orchestrator.Options{})
-	h.start()
-	h.until("pod running", 0, h.running("s-app", "s-side"))
+	h.startRunning("s-app", "s-side")
 	if err := h.rt.OOM("s-side"); err != nil {
 		t.Fatal(err)
 	}
@@ -322,8 +319,7 @@ func TestRecipeLabelIsAbsolute(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := newHarness(t, s, orchestrator.Options{})
-	h.start()
-	h.until("pod running", 0, h.running("s-app", "s-side"))
+	h.startRunning("s-app", "s-side")
 	for _, name := range []string{"s-infra", "s-app", "s-side"} {
 		c, _ := h.rt.Container(name)
 		if l, _ := orchestrator.DecodeLabels(c.Info.Labels); l.Recipe != want {

@@ -53,8 +53,7 @@ func TestStatsPublishedPerRun(t *testing.T) {
 		engine.Runtime = rt
 		return engine
 	})
-	h.start()
-	h.until("pod running", 0, h.running("s-app", "s-side"))
+	h.startRunning("s-app", "s-side")
 
 	stats := func(container string) []orchestrator.StatsEvent {
 		var out []orchestrator.StatsEvent

@@ -23,9 +23,9 @@ const (
 	StateExited                      // exited (ExitCode)
 )
 
-var engineStateNames = []string{"none", "created", "starting", "running", "exited"}
+var engineStateNames = enum[EngineState]{names: []string{"none", "created", "starting", "running", "exited"}}
 
-func (s EngineState) String() string { return enumName(engineStateNames, int(s)) }
+func (s EngineState) String() string { return engineStateNames.name(s) }
 
 // Ops is a set of operations in flight on one container or volume.
 type Ops uint8
@@ -242,32 +242,27 @@ func (st *PodStatus) byID(id string) *ContainerStatus {
 	return nil
 }
 
-// target is what action a is about: a pod volume (volume actions), an orphan (its removal),
-// or a container of the pod; nil for what the pod does not know.
-func (st *PodStatus) target(a Action) (*VolumeStatus, *Orphan, *ContainerStatus) {
+// targetContainer is the container of the pod that action a is about. For an action about a
+// pod volume (volume actions) or an orphan (its removal) it sets their Pending to pending and
+// returns nil, as it does for what the pod does not know.
+func (st *PodStatus) targetContainer(a Action, pending bool) *ContainerStatus {
 	switch {
 	case a.Kind == ActCreateVolume || a.Kind == ActRemoveVolume:
 		if v := st.Volumes[a.Target]; v != nil {
-			return v, nil, nil
+			v.Pending = pending
 		}
-		return nil, nil, nil
+		return nil
 	case a.Kind == ActRemove && st.Orphans[a.ID] != nil:
-		return nil, st.Orphans[a.ID], nil
+		st.Orphans[a.ID].Pending = pending
+		return nil
 	}
-	return nil, nil, st.C(a.Target)
+	return st.C(a.Target)
 }
 
 // Dispatched records that the supervisor handed a to the executor.
 func (st *PodStatus) Dispatched(spec *PodSpec, a Action, now time.Time) {
-	v, o, c := st.target(a)
-	switch {
-	case v != nil:
-		v.Pending = true
-		return
-	case o != nil:
-		o.Pending = true
-		return
-	case c == nil:
+	c := st.targetContainer(a, true)
+	if c == nil {
 		return
 	}
 	if a.Replace {
@@ -488,15 +483,8 @@ func (st *PodStatus) containerList() []*ContainerStatus {
 func (st *PodStatus) ApplyUnreachable(r ActionResult) {
 	st.EngineDown = true
 	a := r.Action
-	v, o, c := st.target(a)
-	switch {
-	case v != nil:
-		v.Pending = false
-		return
-	case o != nil:
-		o.Pending = false
-		return
-	case c == nil:
+	c := st.targetContainer(a, false)
+	if c == nil {
 		return
 	}
 	switch a.Kind {
@@ -541,18 +529,7 @@ func (st *PodStatus) ApplyEvent(spec *PodSpec, ev EngineEvent, now time.Time) {
 	}
 	switch ev.Action {
 	case ActionStart:
-		switch c.State {
-		case StateRunning:
-			if ev.Time.After(c.StartedAt) {
-				c.StartedAt = ev.Time
-			}
-		case StateExited:
-			if ev.Time.After(c.FinishedAt) {
-				st.running(c, ev.Time)
-			}
-		case StateStarting, StateCreated:
-			st.running(c, ev.Time)
-		}
+		st.startSeen(c, ev.Time)
 	case ActionOOM:
 		c.oomSeen = true
 	case ActionDie:
@@ -636,18 +613,7 @@ func (st *PodStatus) ApplyRelist(spec *PodSpec, infos []ContainerInfo, epoch uin
 func (st *PodStatus) syncInfo(spec *PodSpec, c *ContainerStatus, info ContainerInfo, now time.Time, fromOp bool) {
 	switch info.Status {
 	case StatusRunning, StatusPaused, StatusRestarting:
-		switch c.State {
-		case StateRunning:
-			if info.StartedAt.After(c.StartedAt) {
-				c.StartedAt = info.StartedAt
-			}
-		case StateExited:
-			if info.StartedAt.After(c.FinishedAt) {
-				st.running(c, info.StartedAt)
-			}
-		case StateStarting, StateCreated:
-			st.running(c, info.StartedAt)
-		}
+		st.startSeen(c, info.StartedAt)
 		// The inspect is of the current run when that run began after the last exit seen
 		// (its start time may differ slightly from the start event's).
 		if c.State == StateRunning && info.StartedAt.After(c.FinishedAt) {
@@ -676,6 +642,24 @@ func (st *PodStatus) running(c *ContainerStatus, startedAt time.Time) {
 	c.StartedAt = startedAt
 	c.RunSeen = c.Attempt
 	c.EngineHealth, c.healthAt = EngineHealthNone, time.Time{} // a new run has no verdict yet
+}
+
+// startSeen records a start of c that the engine reports at startedAt (its start event, or
+// an inspect of it running): a later start time for the run it knows of, a new run for a
+// container created or being started, or for one that exited before startedAt.
+func (st *PodStatus) startSeen(c *ContainerStatus, startedAt time.Time) {
+	switch c.State {
+	case StateRunning:
+		if startedAt.After(c.StartedAt) {
+			c.StartedAt = startedAt
+		}
+	case StateExited:
+		if startedAt.After(c.FinishedAt) {
+			st.running(c, startedAt)
+		}
+	case StateStarting, StateCreated:
+		st.running(c, startedAt)
+	}
 }
 
 // exit records the end of c's current run.
@@ -869,13 +853,6 @@ func (st *PodStatus) sorted(spec *PodSpec) []*ContainerStatus {
 		out = append(out, st.Containers[c.Name])
 	}
 	return append(out, st.retired()...)
-}
-
-func enumName(names []string, v int) string {
-	if v < 0 || v >= len(names) {
-		return "invalid"
-	}
-	return names[v]
 }
 
 // isNotFound reports whether err says the object is already gone.

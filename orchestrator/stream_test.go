@@ -83,8 +83,7 @@ func TestSlowLogSubscriberSeesDropsAndNeverBlocks(t *testing.T) {
 	h := newHarness(t, simple(), orchestrator.Options{LogLines: 5, LogBytes: 5 * (len("line 20000") + orchestrator.LogLineOverhead)})
 	slow := h.o.Subscribe() // never reads until the end
 	defer slow.Close()
-	h.start()
-	h.until("pod running", 0, h.running("s-app"))
+	h.startRunning("s-app")
 	const n = 20000
 	for i := 1; i <= n; i++ {
 		if err := h.rt.Print("s-app", orchestrator.Stdout, fmt.Sprintf("line %d", i)); err != nil {

@@ -15,8 +15,7 @@ func TestKilledContainerIsShownKilled(t *testing.T) {
 	s := stack("b", pod("b", ctr("app"), podGrace(2*time.Second)))
 	h := newHarness(t, s, orchestrator.Options{})
 	h.rt.IgnoreSIGTERM("b-app")
-	h.start()
-	h.until("pod running", 0, h.running("b-app"))
+	h.startRunning("b-app")
 	h.o.Shutdown()
 	h.until("app signalled", 0, func() bool { return slices.Contains(h.rt.HistoryOf("b-app"), "kill b-app SIGTERM") })
 	if _, err := h.finish(time.Second); err != nil {
@@ -41,8 +40,7 @@ func TestKilledContainerIsShownKilled(t *testing.T) {
 func TestTeardownIsPublishedInOrder(t *testing.T) {
 	s := stack("b", pod("b", ctr("app"), sidecars(ctr("first"), ctr("second"))))
 	h := newHarness(t, s, orchestrator.Options{})
-	h.start()
-	h.until("pod running", 0, h.running("b-app", "b-first", "b-second"))
+	h.startRunning("b-app", "b-first", "b-second")
 	h.o.Shutdown()
 	if _, err := h.finish(time.Second); err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package orchestrator
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -281,27 +280,18 @@ const (
 	WatchStopped                      // the watch ended
 )
 
-var watchPhaseNames = []string{"watching", "changed", "synced", "rebuilding", "rebuilt", "replaced", "restarted", "failed", "stopped"}
+var watchPhaseNames = enum[WatchPhase]{"watch phase", []string{"watching", "changed", "synced", "rebuilding", "rebuilt", "replaced", "restarted", "failed", "stopped"}}
 
-func (p WatchPhase) String() string { return enumName(watchPhaseNames, int(p)) }
-
-func (p WatchPhase) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
-
-func (p *WatchPhase) UnmarshalText(b []byte) error {
-	v, err := parseName("watch phase", watchPhaseNames, string(b))
-	*p = WatchPhase(v)
-	return err
-}
+func (p WatchPhase) String() string                { return watchPhaseNames.name(p) }
+func (p WatchPhase) MarshalText() ([]byte, error)  { return watchPhaseNames.text(p) }
+func (p *WatchPhase) UnmarshalText(b []byte) error { return watchPhaseNames.unmarshal(p, b) }
 
 func (WatchEvent) Type() string                 { return "watch" }
 func (e WatchEvent) withMeta(m EventMeta) Event { e.EventMeta = m; return e }
 
 func (e WatchEvent) MarshalJSON() ([]byte, error) {
 	type plain WatchEvent
-	return json.Marshal(struct {
-		Type string `json:"type"`
-		plain
-	}{e.Type(), plain(e)})
+	return typedJSON(e.Type(), plain(e))
 }
 
 // Level is how much the event matters: an error for a failed action, a warning for a sync

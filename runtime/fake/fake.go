@@ -507,11 +507,7 @@ func (r *Runtime) Container(name string) (ContainerState, bool) {
 }
 
 // Containers returns the names of every container, sorted.
-func (r *Runtime) Containers() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return sortedKeys(r.byName)
-}
+func (r *Runtime) Containers() []string { return lockedKeys(r, r.byName) }
 
 // Running returns the names of the running containers, sorted.
 func (r *Runtime) Running() []string {
@@ -528,18 +524,10 @@ func (r *Runtime) Running() []string {
 }
 
 // Networks returns the names of the networks, sorted.
-func (r *Runtime) Networks() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return sortedKeys(r.networks)
-}
+func (r *Runtime) Networks() []string { return lockedKeys(r, r.networks) }
 
 // Volumes returns the names of the volumes, sorted.
-func (r *Runtime) Volumes() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return sortedKeys(r.volumes)
-}
+func (r *Runtime) Volumes() []string { return lockedKeys(r, r.volumes) }
 
 // HasImage reports whether ref is present.
 func (r *Runtime) HasImage(ref string) bool {
@@ -918,61 +906,34 @@ func (r *Runtime) Exec(ctx context.Context, id string, cmd []string) (orchestrat
 // ---- orchestrator.Resources ----
 
 func (r *Runtime) CreateNetwork(ctx context.Context, name string, labels map[string]string) (string, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.callLocked("CreateNetwork", name); err != nil {
-		return "", err
-	}
-	if _, ok := r.networks[name]; ok {
-		return "", fmt.Errorf("fake: network %s: %w", name, orchestrator.ErrConflict)
-	}
-	r.nextID++
-	id := fmt.Sprintf("net%09x", r.nextID)
-	r.networks[name] = orchestrator.Resource{ID: id, Name: name, Labels: maps.Clone(labels)}
-	r.changedLocked()
-	return id, nil
+	var id string
+	err := r.addResource("CreateNetwork", "network", r.networks, name, func() orchestrator.Resource {
+		r.nextID++
+		id = fmt.Sprintf("net%09x", r.nextID)
+		return orchestrator.Resource{ID: id, Name: name, Labels: maps.Clone(labels)}
+	})
+	return id, err
 }
 
 func (r *Runtime) RemoveNetwork(ctx context.Context, name string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.callLocked("RemoveNetwork", name); err != nil {
-		return err
-	}
-	if _, ok := r.networks[name]; !ok {
-		return fmt.Errorf("fake: network %s: %w", name, orchestrator.ErrNotFound)
-	}
-	for _, c := range r.containers {
-		if c.spec.Network == name {
-			return fmt.Errorf("fake: network %s has active endpoints (%s)", name, c.info.Name)
+	return r.removeResource("RemoveNetwork", "network", r.networks, name, func() error {
+		for _, c := range r.containers {
+			if c.spec.Network == name {
+				return fmt.Errorf("fake: network %s has active endpoints (%s)", name, c.info.Name)
+			}
 		}
-	}
-	delete(r.networks, name)
-	r.changedLocked()
-	return nil
+		return nil
+	})
 }
 
 func (r *Runtime) ListNetworks(ctx context.Context, filter map[string]string) ([]orchestrator.Resource, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.callLocked("ListNetworks", ""); err != nil {
-		return nil, err
-	}
-	return listResources(r.networks, filter), nil
+	return r.list("ListNetworks", r.networks, filter)
 }
 
 func (r *Runtime) CreateVolume(ctx context.Context, name string, labels map[string]string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.callLocked("CreateVolume", name); err != nil {
-		return err
-	}
-	if _, ok := r.volumes[name]; ok {
-		return fmt.Errorf("fake: volume %s: %w", name, orchestrator.ErrConflict)
-	}
-	r.volumes[name] = orchestrator.Resource{Name: name, Labels: maps.Clone(labels)}
-	r.changedLocked()
-	return nil
+	return r.addResource("CreateVolume", "volume", r.volumes, name, func() orchestrator.Resource {
+		return orchestrator.Resource{Name: name, Labels: maps.Clone(labels)}
+	})
 }
 
 func (r *Runtime) CreateMemoryVolume(ctx context.Context, name string, labels map[string]string, size int64) error {
@@ -986,34 +947,67 @@ func (r *Runtime) CreateMemoryVolume(ctx context.Context, name string, labels ma
 }
 
 func (r *Runtime) RemoveVolume(ctx context.Context, name string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.callLocked("RemoveVolume", name); err != nil {
-		return err
-	}
-	if _, ok := r.volumes[name]; !ok {
-		return fmt.Errorf("fake: volume %s: %w", name, orchestrator.ErrNotFound)
-	}
-	for _, c := range r.containers {
-		for _, m := range c.spec.Mounts {
-			if m.Type == recipes.MountVolume && m.Source == name {
-				return fmt.Errorf("fake: volume %s is in use by %s", name, c.info.Name)
+	return r.removeResource("RemoveVolume", "volume", r.volumes, name, func() error {
+		for _, c := range r.containers {
+			for _, m := range c.spec.Mounts {
+				if m.Type == recipes.MountVolume && m.Source == name {
+					return fmt.Errorf("fake: volume %s is in use by %s", name, c.info.Name)
+				}
 			}
 		}
+		delete(r.tmpfs, name)
+		return nil
+	})
+}
+
+func (r *Runtime) ListVolumes(ctx context.Context, filter map[string]string) ([]orchestrator.Resource, error) {
+	return r.list("ListVolumes", r.volumes, filter)
+}
+
+// addResource records the call and adds the network or volume that build makes (under the
+// lock) to m, unless its name is taken.
+func (r *Runtime) addResource(method, kind string, m map[string]orchestrator.Resource, name string, build func() orchestrator.Resource) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.callLocked(method, name); err != nil {
+		return err
 	}
-	delete(r.volumes, name)
-	delete(r.tmpfs, name)
+	if _, ok := m[name]; ok {
+		return fmt.Errorf("fake: %s %s: %w", kind, name, orchestrator.ErrConflict)
+	}
+	m[name] = build()
 	r.changedLocked()
 	return nil
 }
 
-func (r *Runtime) ListVolumes(ctx context.Context, filter map[string]string) ([]orchestrator.Resource, error) {
+// removeResource records the call and removes the named network or volume from m, unless it
+// is unknown or release (called under the lock) says it is still in use; else release frees
+// what goes with it.
+func (r *Runtime) removeResource(method, kind string, m map[string]orchestrator.Resource, name string, release func() error) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := r.callLocked("ListVolumes", ""); err != nil {
+	if err := r.callLocked(method, name); err != nil {
+		return err
+	}
+	if _, ok := m[name]; !ok {
+		return fmt.Errorf("fake: %s %s: %w", kind, name, orchestrator.ErrNotFound)
+	}
+	if err := release(); err != nil {
+		return err
+	}
+	delete(m, name)
+	r.changedLocked()
+	return nil
+}
+
+// list records the call and lists the networks or volumes of m that filter selects.
+func (r *Runtime) list(method string, m map[string]orchestrator.Resource, filter map[string]string) ([]orchestrator.Resource, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.callLocked(method, ""); err != nil {
 		return nil, err
 	}
-	return listResources(r.volumes, filter), nil
+	return listResources(m, filter), nil
 }
 
 // ---- orchestrator.Events ----
@@ -1383,14 +1377,14 @@ func copyInfo(i orchestrator.ContainerInfo) orchestrator.ContainerInfo {
 	return i
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+// lockedKeys is sortedKeys of one of r's maps, read under r's lock.
+func lockedKeys[V any](r *Runtime, m map[string]V) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return sortedKeys(m)
 }
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 func closedChan() chan struct{} {
 	ch := make(chan struct{})
