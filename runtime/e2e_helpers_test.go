@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -92,6 +95,40 @@ func (e *env) app(infraID string, cmd ...string) string {
 func (e *env) waitRunning(id string) {
 	e.t.Helper()
 	e.waitStatus(id, orchestrator.StatusRunning, 30*time.Second)
+}
+
+// waitCatches waits until the container's process catches sig (SigCgt in its /proc status,
+// read through the host's /proc: the engine is local): a signal sent before a Go program's
+// handler is installed takes the default action, which PID 1 of a namespace ignores.
+func (e *env) waitCatches(id string, sig syscall.Signal) {
+	e.t.Helper()
+	testenv.Eventually(e.t, 30*time.Second, func() error {
+		r, err := e.d.Client().ContainerInspect(e.ctx, id, client.ContainerInspectOptions{})
+		if err != nil {
+			return err
+		}
+		c := r.Container
+		if c.State == nil || c.State.Pid == 0 {
+			return fmt.Errorf("no process yet")
+		}
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.State.Pid))
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if hex, ok := strings.CutPrefix(line, "SigCgt:"); ok {
+				mask, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+				if err != nil {
+					return err
+				}
+				if mask&(1<<(uint(sig)-1)) == 0 {
+					return fmt.Errorf("%v not caught yet (SigCgt %s)", sig, strings.TrimSpace(hex))
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("no SigCgt line in /proc/%d/status", c.State.Pid)
+	})
 }
 
 // waitExited waits until the container has exited.

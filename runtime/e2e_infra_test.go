@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -81,6 +82,7 @@ func TestInfraImage(t *testing.T) {
 	// Its container is a pause process that ends at once, cleanly, on SIGTERM.
 	id := e.run(orchestrator.ContainerSpec{Image: ref})
 	e.waitRunning(id)
+	e.waitCatches(id, syscall.SIGTERM)
 	res, err := e.d.StopContainer(e.ctx, id, 30*time.Second)
 	if err != nil || res.Killed || res.ExitCode != 0 {
 		t.Errorf("stop of the infra container: %+v, %v; want exit 0 without SIGKILL", res, err)
