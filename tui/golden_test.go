@@ -86,44 +86,24 @@ func TestGoldenFrames(t *testing.T) {
 	}
 }
 
-// TestGoldenScenes are frames of particular moments at 80×24.
+// TestGoldenScenes are frames of particular moments at 80×24: most are the running scene of
+// three containers after keys pressed, text typed, then keys pressed again.
 func TestGoldenScenes(t *testing.T) {
 	scenes := []struct {
 		name  string
-		setup func(t *testing.T) *model
+		keys  []string
+		text  string
+		then  []string
+		setup func(t *testing.T) *model // instead of the running scene and keys
 	}{
-		{"help", func(t *testing.T) *model {
-			m, _ := runningScene(t, 3, 80, 24)
-			m.press("?")
-			return m
-		}},
-		{"zoom", func(t *testing.T) *model {
-			m, _ := runningScene(t, 3, 80, 24)
-			m.press("tab", "z")
-			return m
-		}},
-		{"search", func(t *testing.T) *model {
-			m, _ := runningScene(t, 3, 80, 24)
-			m.press("/")
-			m.typeText("upstream")
-			m.press("enter", "n")
-			return m
-		}},
-		{"filter-timestamps-nowrap", func(t *testing.T) *model {
-			m, _ := runningScene(t, 3, 80, 24)
-			m.press("t", "w", "&")
-			m.typeText("GET")
-			m.press("enter", "esc")
-			return m
-		}},
-		{"muted-scrolled", func(t *testing.T) *model {
-			m, _ := runningScene(t, 3, 80, 24)
-			m.press("tab", "m", "pgup")
-			return m
-		}},
-		{"startup", startupScene},
-		{"init-failed", initFailedScene},
-		{"stopping", func(t *testing.T) *model {
+		{name: "help", keys: []string{"?"}},
+		{name: "zoom", keys: []string{"tab", "z"}},
+		{name: "search", keys: []string{"/"}, text: "upstream", then: []string{"enter", "n"}},
+		{name: "filter-timestamps-nowrap", keys: []string{"t", "w", "&"}, text: "GET", then: []string{"enter", "esc"}},
+		{name: "muted-scrolled", keys: []string{"tab", "m", "pgup"}},
+		{name: "startup", setup: startupScene},
+		{name: "init-failed", setup: initFailedScene},
+		{name: "stopping", setup: func(t *testing.T) *model {
 			m, _ := runningScene(t, 3, 80, 24)
 			c := *m.view.Pod("shop").Container("web")
 			c.State, c.StopDeadline, c.StopGrace = orchestrator.CStateStopping, base.Add(2*time.Minute+20*time.Second), recipes.Duration(10*time.Second)
@@ -132,11 +112,19 @@ func TestGoldenScenes(t *testing.T) {
 				orchestrator.ContainerEvent{EventMeta: meta(2 * time.Minute), ContainerView: c})
 			return m
 		}},
-		{"pods", podsScene},
+		{name: "pods", setup: podsScene},
 	}
 	for _, sc := range scenes {
 		t.Run(sc.name, func(t *testing.T) {
-			m := sc.setup(t)
+			var m *model
+			if sc.setup != nil {
+				m = sc.setup(t)
+			} else {
+				m, _ = runningScene(t, 3, 80, 24)
+				m.press(sc.keys...)
+				m.typeText(sc.text)
+				m.press(sc.then...)
+			}
 			requireGolden(t, "scene-"+sc.name, asciiFrame(t, m))
 		})
 	}
