@@ -2,22 +2,19 @@ package tui
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/aymanbagabas/go-udiff"
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 	_ "github.com/charmbracelet/x/exp/golden" // defines -update, which these goldens share
 
+	"github.com/sidecar-dev/sidecar/internal/golden"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
 )
@@ -44,33 +41,7 @@ func asciiFrame(t *testing.T, m *model) string {
 
 func requireGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := goldenPath(name)
-	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./tui -run %s -update to create it)", err, t.Name())
-	}
-	if string(want) != got {
-		diff := udiff.Unified("golden", "run", escape(string(want)), escape(got))
-		t.Fatalf("frame %s differs from %s (-update rewrites it):\n%s", name, path, diff)
-	}
-}
-
-// escape shows escape sequences and other controls, line by line, for diffs.
-func escape(s string) string {
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		q := strconv.Quote(l)
-		lines[i] = q[1 : len(q)-1]
-	}
-	return strings.Join(lines, "\n")
+	golden.Check(t, goldenPath(name), []byte(got))
 }
 
 func TestGoldenFrames(t *testing.T) {
