@@ -28,13 +28,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/moby/moby/client"
 
 	"github.com/sidecar-dev/sidecar/bench/internal/benchenv"
+	"github.com/sidecar-dev/sidecar/internal/syncbuf"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 )
 
@@ -286,7 +286,7 @@ func (b *bench) sidecar(p *project) (*runner, error) {
 	if !bytes.Contains(out, []byte(`"watch"`)) {
 		return &runner{note: "this build's compose import does not read develop.watch into watch rules (issue 11's recipe part): nothing to measure"}, nil
 	}
-	buf := &lockedBuffer{}
+	buf := &syncbuf.Buffer{}
 	cmd := exec.Command(b.Sidecar, "up", "--watch", "--plain", "-f", p.file)
 	cmd.Env = append(os.Environ(), b.SidecarEnv...)
 	cmd.Stdout, cmd.Stderr = buf, buf
@@ -318,7 +318,7 @@ func (b *bench) sidecar(p *project) (*runner, error) {
 
 // compose runs `compose -p P -f F up --watch` in the foreground.
 func (b *bench) compose(bin string, p *project) (*runner, error) {
-	buf := &lockedBuffer{}
+	buf := &syncbuf.Buffer{}
 	cmd := exec.Command(bin, "-p", p.name, "-f", p.file, "up", "--watch", "--menu=false")
 	cmd.Stdout, cmd.Stderr = buf, buf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -420,7 +420,7 @@ func (b *bench) removeImages() {
 }
 
 // waitOutput waits until text appears at least n times in the tool's output.
-func waitOutput(buf *lockedBuffer, text string, n int, timeout time.Duration) error {
+func waitOutput(buf *syncbuf.Buffer, text string, n int, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		if strings.Count(buf.String(), text) >= n {
@@ -438,22 +438,4 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// lockedBuffer is a tool's output, written by its process and read by the benchmark.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
