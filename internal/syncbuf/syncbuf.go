@@ -8,8 +8,11 @@ import (
 )
 
 // Buffer is a bytes.Buffer safe for concurrent Write and String. The zero value is empty and
-// ready.
+// ready; with Max set it keeps only the last Max bytes written (a command's stderr kept for
+// its error message).
 type Buffer struct {
+	Max int
+
 	mu      sync.Mutex
 	b       bytes.Buffer
 	changed chan struct{}
@@ -22,7 +25,11 @@ func (b *Buffer) Write(p []byte) (int, error) {
 	case b.changed <- struct{}{}: // a nil channel (Changed not called yet) never receives
 	default:
 	}
-	return b.b.Write(p)
+	b.b.Write(p)
+	if over := b.b.Len() - b.Max; b.Max > 0 && over > 0 {
+		b.b.Next(over)
+	}
+	return len(p), nil
 }
 
 // String is what was written so far.

@@ -40,3 +40,15 @@ func TestBuffer(t *testing.T) {
 	default:
 	}
 }
+
+func TestBufferMax(t *testing.T) {
+	b := Buffer{Max: 5}
+	for _, s := range []string{"abc", "defg", "h"} {
+		if n, err := b.Write([]byte(s)); n != len(s) || err != nil {
+			t.Fatalf("Write(%q) = %d, %v", s, n, err)
+		}
+	}
+	if got := b.String(); got != "defgh" {
+		t.Errorf("kept %q, want the last 5 bytes", got)
+	}
+}
