@@ -19,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/sidecar-dev/sidecar/internal/golden"
 	"github.com/sidecar-dev/sidecar/recipes/catalog"
 )
 
@@ -65,12 +66,12 @@ func exportGoldens(t *testing.T, st *Stack, prefix string) {
 	if err != nil {
 		t.Fatalf("kube export: %v", err)
 	}
-	checkGolden(t, prefix+".kube.yaml", withWarnings(kube, warns))
+	golden.Check(t, prefix+".kube.yaml", withWarnings(kube, warns))
 	compose, warns, err := ExportCompose(st, ComposeOptions{})
 	if err != nil {
 		t.Fatalf("compose export: %v", err)
 	}
-	checkGolden(t, prefix+".compose.yaml", withWarnings(compose, warns))
+	golden.Check(t, prefix+".compose.yaml", withWarnings(compose, warns))
 }
 
 // writeTree writes files (slash-separated paths) below root.

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sidecar-dev/sidecar/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/recipes")
@@ -28,23 +30,6 @@ func loadCorpusFile(t *testing.T, path string) (*Stack, []Warning, error) {
 	}
 	name := filepath.ToSlash(strings.TrimPrefix(path, "../"))
 	return Load(File{Name: name, Content: content}, Options{Env: testEnv(), Dir: filepath.Dir(path)})
-}
-
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./recipes -run %s -update to create it)", err, t.Name())
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from what the loader gives (run with -update to accept, then review the diff)\n--- got:\n%s\n--- want:\n%s", path, got, want)
-	}
 }
 
 // corpus lists the files pattern matches, and fails when there are fewer than min.
@@ -77,7 +62,7 @@ func TestGoodRecipes(t *testing.T) {
 				t.Fatal(err)
 			}
 			base := strings.TrimSuffix(f, ".yaml")
-			checkGolden(t, base+".json", append(out, '\n'))
+			golden.Check(t, base+".json", append(out, '\n'))
 			wpath := base + ".warnings"
 			if len(warns) == 0 {
 				if _, err := os.Stat(wpath); err == nil && !*update {
@@ -87,7 +72,7 @@ func TestGoodRecipes(t *testing.T) {
 				}
 				return
 			}
-			checkGolden(t, wpath, warningText(warns))
+			golden.Check(t, wpath, warningText(warns))
 		})
 	}
 }
@@ -115,7 +100,7 @@ func TestBadRecipes(t *testing.T) {
 					t.Errorf("problem says no fix: %s", p)
 				}
 			}
-			checkGolden(t, strings.TrimSuffix(f, ".yaml")+".golden", []byte(err.Error()+"\n"))
+			golden.Check(t, strings.TrimSuffix(f, ".yaml")+".golden", []byte(err.Error()+"\n"))
 		})
 	}
 }

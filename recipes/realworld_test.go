@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sidecar-dev/sidecar/internal/golden"
 )
 
 // The real-world corpus (testdata/realworld, see its FINDINGS.md): every file written by
@@ -58,7 +60,7 @@ func TestRealworldGolden(t *testing.T) {
 			if st != nil {
 				b.WriteString("# pods\n" + summarise(st))
 			}
-			checkGolden(t, strings.TrimSuffix(f, filepath.Ext(f))+".golden", []byte(b.String()))
+			golden.Check(t, strings.TrimSuffix(f, filepath.Ext(f))+".golden", []byte(b.String()))
 		})
 	}
 }

@@ -30,14 +30,7 @@ type shellDoneMsg struct {
 
 // quit stops the stack gracefully, or at once when it is already stopping.
 func (m *model) quit() tea.Cmd {
-	switch m.stop {
-	case stopNone:
-		m.stop = stopGraceful
-		return send("shut down", func() error { m.ctl.Shutdown(); return nil })
-	default:
-		m.stop = stopForced
-		return send("kill", func() error { m.ctl.Kill(); return nil })
-	}
+	return m.stopOrKill("shut down", func() { m.ctl.Shutdown() })
 }
 
 // interrupt is Ctrl-C, SIGINT or SIGTERM: a graceful stop with exit 130, or at once when
@@ -50,14 +43,18 @@ func (m *model) interrupt() tea.Cmd {
 		m.quitting = true
 		return tea.Quit
 	}
-	switch m.stop {
-	case stopNone:
+	return m.stopOrKill("interrupt", func() { m.ctl.Interrupt() })
+}
+
+// stopOrKill sends the graceful stop (what) when nothing is stopping yet, a kill when the
+// stack is stopping already.
+func (m *model) stopOrKill(what string, graceful func()) tea.Cmd {
+	if m.stop == stopNone {
 		m.stop = stopGraceful
-		return send("interrupt", func() error { m.ctl.Interrupt(); return nil })
-	default:
-		m.stop = stopForced
-		return send("kill", func() error { m.ctl.Kill(); return nil })
+		return send(what, func() error { graceful(); return nil })
 	}
+	m.stop = stopForced
+	return send("kill", func() error { m.ctl.Kill(); return nil })
 }
 
 func send(what string, fn func() error) tea.Cmd {

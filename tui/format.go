@@ -113,49 +113,61 @@ func exitFailed(c orchestrator.ContainerView) bool {
 	return c.OOMKilled || (c.ExitCode != nil && *c.ExitCode != 0)
 }
 
-// exitText says how a container's last run ended.
-func exitText(c orchestrator.ContainerView) string {
+// exitWords say how a container's last run ended: in a few words for its column's line,
+// and shorter for title bars and the header.
+func exitWords(c orchestrator.ContainerView) (text, short string) {
 	switch {
 	case c.OOMKilled:
-		return "exited: killed for lack of memory (OOM)"
+		return "exited: killed for lack of memory (OOM)", "OOM-killed"
 	case c.ExitCode == nil:
-		return "exited"
-	case *c.ExitCode == 0:
-		return "exited with code 0"
-	default:
-		return fmt.Sprintf("exited with code %d", *c.ExitCode)
+		return "exited", "exited"
 	}
+	return fmt.Sprintf("exited with code %d", *c.ExitCode), fmt.Sprintf("exit %d", *c.ExitCode)
 }
+
+func exitText(c orchestrator.ContainerView) string { text, _ := exitWords(c); return text }
+
+func exitShort(c orchestrator.ContainerView) string { _, short := exitWords(c); return short }
+
+// stateText is how a state is said: its glyph, its word for title bars and the header, a
+// shorter word for narrow titles.
+type stateText struct{ glyph, word, short string }
+
+// stateTexts say the states that need nothing else said; healthTexts a running container's
+// health.
+var (
+	stateTexts = map[orchestrator.ContainerState]stateText{
+		orchestrator.CStateWaiting:  {"○", "waiting", "waiting"},
+		orchestrator.CStateCreated:  {"○", "created", "created"},
+		orchestrator.CStateStarting: {"◌", "starting", "starting"},
+		orchestrator.CStateStopped:  {"■", "stopped", "stopped"},
+		orchestrator.CStateRemoved:  {"–", "removed", "removed"},
+	}
+	healthTexts = map[orchestrator.Health]stateText{
+		orchestrator.HealthReady:     {"✓", "ready", "ready"},
+		orchestrator.HealthNotReady:  {"✗", "not ready", "not ready"},
+		orchestrator.HealthUnknown:   {"●", "running, not ready yet", "starting"},
+		orchestrator.HealthStarting:  {"●", "running, health: starting", "running"},
+		orchestrator.HealthHealthy:   {"✓", "healthy", "healthy"},
+		orchestrator.HealthUnhealthy: {"✗", "unhealthy", "unhealthy"},
+	}
+)
 
 // stateWord is a container's state in a few characters, with its glyph, for title bars and
 // the header, and a shorter word for narrow titles; now counts down back-off and stop grace.
 func stateWord(c *orchestrator.ContainerView, now time.Time) (glyph, word, short string) {
+	if t, ok := stateTexts[c.State]; ok {
+		return t.glyph, t.word, t.short
+	}
 	switch c.State {
-	case orchestrator.CStateWaiting:
-		return "○", "waiting", "waiting"
-	case orchestrator.CStateCreated:
-		return "○", "created", "created"
-	case orchestrator.CStateStarting:
-		return "◌", "starting", "starting"
 	case orchestrator.CStateRunning:
 		if c.Reason != "" && (c.Health == orchestrator.HealthNone || c.Health == orchestrator.HealthUnknown) {
 			// Why it is not started yet, in the orchestrator's words: "post-start hook
 			// running".
 			return "●", c.Reason, "starting"
 		}
-		switch c.Health {
-		case orchestrator.HealthReady:
-			return "✓", "ready", "ready"
-		case orchestrator.HealthNotReady:
-			return "✗", "not ready", "not ready"
-		case orchestrator.HealthUnknown:
-			return "●", "running, not ready yet", "starting"
-		case orchestrator.HealthStarting:
-			return "●", "running, health: starting", "running"
-		case orchestrator.HealthHealthy:
-			return "✓", "healthy", "healthy"
-		case orchestrator.HealthUnhealthy:
-			return "✗", "unhealthy", "unhealthy"
+		if t, ok := healthTexts[c.Health]; ok {
+			return t.glyph, t.word, t.short
 		}
 		return "●", "running", "running"
 	case orchestrator.CStateExited:
@@ -175,51 +187,36 @@ func stateWord(c *orchestrator.ContainerView, now time.Time) (glyph, word, short
 			return "■", "stopping, " + left + " left", "stop " + left
 		}
 		return "■", "stopping", "stopping"
-	case orchestrator.CStateStopped:
-		return "■", "stopped", "stopped"
-	case orchestrator.CStateRemoved:
-		return "–", "removed", "removed"
 	}
 	return "?", c.State.String(), c.State.String()
 }
 
-func exitShort(c orchestrator.ContainerView) string {
-	switch {
-	case c.OOMKilled:
-		return "OOM-killed"
-	case c.ExitCode == nil:
-		return "exited"
+// phaseGlyphs mark a stack's or pod's phase ("◌" for the others); levelGlyphs a message's
+// level ("ℹ" for information).
+var (
+	phaseGlyphs = map[orchestrator.Phase]string{
+		orchestrator.PhaseRunning:   "●",
+		orchestrator.PhaseDone:      "■",
+		orchestrator.PhaseCompleted: "✓",
+		orchestrator.PhaseFailed:    "✗",
+		orchestrator.PhaseStopping:  "■",
+		orchestrator.PhasePending:   "○",
 	}
-	return fmt.Sprintf("exit %d", *c.ExitCode)
-}
+	levelGlyphs = map[orchestrator.Level]string{
+		orchestrator.LevelWarning: "⚠",
+		orchestrator.LevelError:   "✗",
+	}
+)
 
-// phaseGlyph marks a stack's or pod's phase.
-func phaseGlyph(p orchestrator.Phase) string {
-	switch p {
-	case orchestrator.PhaseRunning:
-		return "●"
-	case orchestrator.PhaseDone:
-		return "■"
-	case orchestrator.PhaseCompleted:
-		return "✓"
-	case orchestrator.PhaseFailed:
-		return "✗"
-	case orchestrator.PhaseStopping:
-		return "■"
-	case orchestrator.PhasePending:
-		return "○"
-	}
-	return "◌"
-}
+func phaseGlyph(p orchestrator.Phase) string { return glyphOf(phaseGlyphs, p, "◌") }
+func levelGlyph(l orchestrator.Level) string { return glyphOf(levelGlyphs, l, "ℹ") }
 
-func levelGlyph(l orchestrator.Level) string {
-	switch l {
-	case orchestrator.LevelWarning:
-		return "⚠"
-	case orchestrator.LevelError:
-		return "✗"
+// glyphOf is k's glyph in table, or otherwise when it has none.
+func glyphOf[K comparable](table map[K]string, k K, otherwise string) string {
+	if g, ok := table[k]; ok {
+		return g
 	}
-	return "ℹ"
+	return otherwise
 }
 
 // fmtDuration writes a duration the way a person reads a countdown or an uptime: 7s, 2m13s,

@@ -2,22 +2,19 @@ package tui
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/aymanbagabas/go-udiff"
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 	_ "github.com/charmbracelet/x/exp/golden" // defines -update, which these goldens share
 
+	"github.com/sidecar-dev/sidecar/internal/golden"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
 )
@@ -44,33 +41,7 @@ func asciiFrame(t *testing.T, m *model) string {
 
 func requireGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := goldenPath(name)
-	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./tui -run %s -update to create it)", err, t.Name())
-	}
-	if string(want) != got {
-		diff := udiff.Unified("golden", "run", escape(string(want)), escape(got))
-		t.Fatalf("frame %s differs from %s (-update rewrites it):\n%s", name, path, diff)
-	}
-}
-
-// escape shows escape sequences and other controls, line by line, for diffs.
-func escape(s string) string {
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		q := strconv.Quote(l)
-		lines[i] = q[1 : len(q)-1]
-	}
-	return strings.Join(lines, "\n")
+	golden.Check(t, goldenPath(name), []byte(got))
 }
 
 func TestGoldenFrames(t *testing.T) {
@@ -86,44 +57,24 @@ func TestGoldenFrames(t *testing.T) {
 	}
 }
 
-// TestGoldenScenes are frames of particular moments at 80×24.
+// TestGoldenScenes are frames of particular moments at 80×24: most are the running scene of
+// three containers after keys pressed, text typed, then keys pressed again.
 func TestGoldenScenes(t *testing.T) {
 	scenes := []struct {
 		name  string
-		setup func(t *testing.T) *model
+		keys  []string
+		text  string
+		then  []string
+		setup func(t *testing.T) *model // instead of the running scene and keys
 	}{
-		{"help", func(t *testing.T) *model {
-			m, _ := runningScene(t, 3, 80, 24)
-			m.press("?")
-			return m
-		}},
-		{"zoom", func(t *testing.T) *model {
-			m, _ := runningScene(t, 3, 80, 24)
-			m.press("tab", "z")
-			return m
-		}},
-		{"search", func(t *testing.T) *model {
-			m, _ := runningScene(t, 3, 80, 24)
-			m.press("/")
-			m.typeText("upstream")
-			m.press("enter", "n")
-			return m
-		}},
-		{"filter-timestamps-nowrap", func(t *testing.T) *model {
-			m, _ := runningScene(t, 3, 80, 24)
-			m.press("t", "w", "&")
-			m.typeText("GET")
-			m.press("enter", "esc")
-			return m
-		}},
-		{"muted-scrolled", func(t *testing.T) *model {
-			m, _ := runningScene(t, 3, 80, 24)
-			m.press("tab", "m", "pgup")
-			return m
-		}},
-		{"startup", startupScene},
-		{"init-failed", initFailedScene},
-		{"stopping", func(t *testing.T) *model {
+		{name: "help", keys: []string{"?"}},
+		{name: "zoom", keys: []string{"tab", "z"}},
+		{name: "search", keys: []string{"/"}, text: "upstream", then: []string{"enter", "n"}},
+		{name: "filter-timestamps-nowrap", keys: []string{"t", "w", "&"}, text: "GET", then: []string{"enter", "esc"}},
+		{name: "muted-scrolled", keys: []string{"tab", "m", "pgup"}},
+		{name: "startup", setup: startupScene},
+		{name: "init-failed", setup: initFailedScene},
+		{name: "stopping", setup: func(t *testing.T) *model {
 			m, _ := runningScene(t, 3, 80, 24)
 			c := *m.view.Pod("shop").Container("web")
 			c.State, c.StopDeadline, c.StopGrace = orchestrator.CStateStopping, base.Add(2*time.Minute+20*time.Second), recipes.Duration(10*time.Second)
@@ -132,11 +83,19 @@ func TestGoldenScenes(t *testing.T) {
 				orchestrator.ContainerEvent{EventMeta: meta(2 * time.Minute), ContainerView: c})
 			return m
 		}},
-		{"pods", podsScene},
+		{name: "pods", setup: podsScene},
 	}
 	for _, sc := range scenes {
 		t.Run(sc.name, func(t *testing.T) {
-			m := sc.setup(t)
+			var m *model
+			if sc.setup != nil {
+				m = sc.setup(t)
+			} else {
+				m, _ = runningScene(t, 3, 80, 24)
+				m.press(sc.keys...)
+				m.typeText(sc.text)
+				m.press(sc.then...)
+			}
 			requireGolden(t, "scene-"+sc.name, asciiFrame(t, m))
 		})
 	}

@@ -6,13 +6,13 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/sidecar-dev/sidecar/internal/syncbuf"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 )
 
@@ -56,29 +56,6 @@ func (s *scriptSub) Next(ctx context.Context) ([]orchestrator.Event, error) {
 }
 func (s *scriptSub) TryNext() []orchestrator.Event { return nil }
 func (s *scriptSub) Close()                        {}
-
-// lockedBuffer is the program's output; changed ticks after each write.
-type lockedBuffer struct {
-	mu      sync.Mutex
-	b       strings.Builder
-	changed chan struct{}
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	select {
-	case l.changed <- struct{}{}:
-	default:
-	}
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // sgr finds the SGR sequences of a frame; colourParam a parameter that sets a colour.
 var (
@@ -136,7 +113,7 @@ func show(t *testing.T, opts Options) string {
 	defer cancel()
 	inR, inW := io.Pipe()
 	defer inW.Close()
-	out := &lockedBuffer{changed: make(chan struct{}, 1)}
+	out := &syncbuf.Buffer{}
 	opts.Input, opts.Output, opts.Signals = inR, out, make(chan os.Signal)
 	opts.programOptions = []tea.ProgramOption{tea.WithWindowSize(80, 24)}
 	sub := &scriptSub{evs: []orchestrator.Event{
@@ -148,7 +125,7 @@ func show(t *testing.T, opts Options) string {
 	deadline := time.After(10 * time.Second)
 	for !strings.Contains(out.String(), "boom on stderr") {
 		select {
-		case <-out.changed:
+		case <-out.Changed():
 		case <-deadline:
 			t.Fatalf("the line never showed:\n%q", out.String())
 		}

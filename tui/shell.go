@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,10 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/sidecar-dev/sidecar/internal/syncbuf"
 )
 
 // The shell key hands the terminal to `docker exec -it <container> sh` and takes it back
@@ -47,7 +47,7 @@ func shellCmd(docker, shell, id, ctr string) tea.Cmd {
 		}
 		args = shellArgs(docker, shell, id)
 		c := exec.Command(path, args[1:]...)
-		stderr := &tailBuffer{max: 4096}
+		stderr := &syncbuf.Buffer{Max: 4096}
 		c.Stderr = io.MultiWriter(os.Stderr, stderr)
 		return tea.ExecProcess(c, func(err error) tea.Msg {
 			return shellDoneMsg{ctr: ctr, err: err, stderr: stderr.String()}
@@ -83,27 +83,4 @@ func shellError(docker, shell string, msg shellDoneMsg) string {
 		return fmt.Sprintf("shell in %s: %v: %s", msg.ctr, msg.err, detail)
 	}
 	return fmt.Sprintf("shell in %s: %v", msg.ctr, msg.err)
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf bytes.Buffer
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf.Write(p)
-	if over := t.buf.Len() - t.max; over > 0 {
-		t.buf.Next(over)
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.buf.String()
 }

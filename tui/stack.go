@@ -7,6 +7,7 @@ import (
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
+	"github.com/sidecar-dev/sidecar/tui/internal/rebuild"
 )
 
 // stackState is the stack as the events tell it: the orchestrator's view folded from the
@@ -29,7 +30,7 @@ type stackState struct {
 	failed    paneKey          // the container whose failing exit was seen last (init and main first)
 	completed map[paneKey]bool // init containers whose last run exited 0
 
-	rebuilds map[string]paneKey // image refs a watch rebuilds → the container's pane
+	rebuilds rebuild.Owners[paneKey] // image refs a watch rebuilds → the container's pane
 
 	// For the timeline: every container's history (infra too), each pod's phases, and the
 	// time of the first event.
@@ -53,7 +54,7 @@ type imageState struct {
 
 func newStackState(logLines int) stackState {
 	return stackState{logLines: logLines, panes: map[paneKey]*pane{}, stats: map[paneKey]orchestrator.StatsEvent{},
-		reached: map[string]orchestrator.Phase{}, completed: map[paneKey]bool{}, rebuilds: map[string]paneKey{},
+		reached: map[string]orchestrator.Phase{}, completed: map[paneKey]bool{}, rebuilds: rebuild.Owners[paneKey]{},
 		lives: map[paneKey]*lifeline{}, phases: map[string][]phaseAt{}}
 }
 
@@ -116,10 +117,10 @@ func (s *stackState) Update(ev orchestrator.Event) stackChange {
 	case orchestrator.StatsEvent:
 		s.stats[paneKey{e.Pod, e.Container}] = e
 	case orchestrator.ImageEvent:
-		if k, ok := s.rebuilds[e.Ref]; ok {
+		if k, step, ok := s.rebuilds.Image(e); ok {
 			// A watch's rebuild: its steps in the container's column, not the start-up panel.
-			if e.Action == orchestrator.ImageBuild && strings.HasPrefix(e.Message, "Step ") {
-				s.pane(k.pod, k.ctr).push(newLine(e.Seq, e.Time, kindInfo, "⟳ build: "+e.Message))
+			if step != "" {
+				s.pane(k.pod, k.ctr).push(newLine(e.Seq, e.Time, kindInfo, "⟳ build: "+step))
 			}
 			break
 		}
@@ -169,17 +170,7 @@ func (s *stackState) watch(e orchestrator.WatchEvent) stackChange {
 	if e.Container == "" {
 		return stackChange{hasNotice: true, noticeKind: kind, notice: text}
 	}
-	k := paneKey{e.Pod, e.Container}
-	switch e.Phase {
-	case orchestrator.WatchRebuilding:
-		s.rebuilds[e.Image] = k
-	case orchestrator.WatchRebuilt, orchestrator.WatchFailed:
-		for ref, rk := range s.rebuilds {
-			if rk == k {
-				delete(s.rebuilds, ref)
-			}
-		}
-	}
+	s.rebuilds.Watch(e, paneKey{e.Pod, e.Container})
 	s.pane(e.Pod, e.Container).push(newLine(e.Seq, e.Time, kind, text))
 	return stackChange{}
 }

@@ -17,7 +17,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,18 +25,14 @@ import (
 
 	"github.com/sidecar-dev/sidecar/bench/internal/benchenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
-	sidecarrt "github.com/sidecar-dev/sidecar/runtime"
 )
 
 const appsImage = benchenv.AppsImage
 
 type bench struct {
-	rounds     int
-	root, tmp  string
-	env        []string // XDG dirs of the sidecar runs
-	sidecarBin string
-	infraImage string
-	d          *sidecarrt.Docker
+	*benchenv.Bench
+	rounds               int
+	composeV1, composeV2 string // compose binaries to measure too
 }
 
 // result is one tool's figures: wall times of the unchanged and the edit up -d.
@@ -49,35 +44,23 @@ type result struct {
 
 func main() {
 	b := &bench{}
-	var composeV1, composeV2 string
 	flag.IntVar(&b.rounds, "rounds", 7, "rounds of each measurement")
-	flag.StringVar(&composeV1, "compose", "docker-compose", "docker-compose 1.x binary (empty: skip)")
-	flag.StringVar(&composeV2, "compose-v2", "", "compose v2+ binary, run standalone (empty: skip)")
+	flag.StringVar(&b.composeV1, "compose", "docker-compose", "docker-compose 1.x binary (empty: skip)")
+	flag.StringVar(&b.composeV2, "compose-v2", "", "compose v2+ binary, run standalone (empty: skip)")
 	flag.Parse()
-	if err := b.run(composeV1, composeV2); err != nil {
+	if err := benchenv.Run("converge", b.run); err != nil {
 		fmt.Fprintln(os.Stderr, "converge:", err)
 		os.Exit(1)
 	}
 }
 
-func (b *bench) run(composeV1, composeV2 string) error {
-	ctx := context.Background()
-	root, tmp, remove, err := benchenv.Workdir("converge")
-	if err != nil {
-		return err
-	}
-	defer remove()
-	b.root, b.tmp = root, tmp
-	if b.d, b.infraImage, err = benchenv.Engine(ctx, root); err != nil {
-		return err
-	}
-	defer b.d.Close()
-	if b.sidecarBin, b.env, err = benchenv.SidecarBin(root, tmp); err != nil {
+func (b *bench) run(ctx context.Context, env *benchenv.Bench) error {
+	b.Bench = env
+	if err := b.BuildSidecar(); err != nil {
 		return err
 	}
 
-	fmt.Printf("## Converge: up -d of a running stack\n\n")
-	fmt.Printf("%s\n\n", benchenv.RunLine(b.d, root))
+	b.Heading("Converge: up -d of a running stack")
 
 	var results []result
 	floor, sres, err := b.sidecar(ctx)
@@ -85,13 +68,7 @@ func (b *bench) run(composeV1, composeV2 string) error {
 		return err
 	}
 	results = append(results, sres)
-	for _, bin := range []string{composeV1, composeV2} {
-		if bin == "" {
-			continue
-		}
-		if _, err := exec.LookPath(bin); err != nil {
-			continue
-		}
+	for _, bin := range benchenv.Installed(b.composeV1, b.composeV2) {
 		r, err := b.compose(bin)
 		if err != nil {
 			return err
@@ -100,8 +77,7 @@ func (b *bench) run(composeV1, composeV2 string) error {
 	}
 
 	fmt.Printf("%d rounds each; wall time of one `up -d`, milliseconds (median, min–max):\n\n", b.rounds)
-	fmt.Println("| tool | unchanged | edit of one sidecar's env |")
-	fmt.Println("|---|---|---|")
+	benchenv.TableHead("tool", "unchanged", "edit of one sidecar's env")
 	ms := benchenv.Spread
 	for _, r := range results {
 		fmt.Printf("| %s | %s | %s |\n", r.name, ms(r.unchanged), ms(r.edit))
@@ -125,12 +101,8 @@ sidecars:
   - {name: shipper, image: %[2]s, command: [/crasher, -forever], env: {LEVEL: %[3]s}}
 main: {name: web, image: %[2]s, command: [/crasher, -forever]}
 `, stack, appsImage, level)
-	dir := filepath.Join(b.tmp, stack)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	file := filepath.Join(dir, "sidecar.yaml")
-	return file, os.WriteFile(file, []byte(content), 0o644)
+	file := filepath.Join(b.Tmp, stack, "sidecar.yaml")
+	return file, benchenv.WriteFile(file, content)
 }
 
 // sidecar measures sidecar up -d: unchanged and edit rounds, with the floor of each edit.
@@ -142,16 +114,16 @@ func (b *bench) sidecar(ctx context.Context) (floor []time.Duration, r result, e
 	if err != nil {
 		return nil, r, err
 	}
-	if _, _, err := b.timed(b.sidecarBin, "up", "-d", "-f", file); err != nil {
+	if _, _, err := b.timed(b.Sidecar, "up", "-d", "-f", file); err != nil {
 		return nil, r, err
 	}
-	defer b.timed(b.sidecarBin, "down", "--stack", stack)
+	defer b.timed(b.Sidecar, "down", "--stack", stack)
 	before, err := b.ids(stack)
 	if err != nil {
 		return nil, r, err
 	}
 	for range b.rounds {
-		d, cpu, err := b.timed(b.sidecarBin, "up", "-d", "-f", file)
+		d, cpu, err := b.timed(b.Sidecar, "up", "-d", "-f", file)
 		if err != nil {
 			return nil, r, err
 		}
@@ -164,7 +136,7 @@ func (b *bench) sidecar(ctx context.Context) (floor []time.Duration, r result, e
 		if file, err = b.recipe(stack, []string{"b", "a"}[i%2]); err != nil {
 			return nil, r, err
 		}
-		d, _, err := b.timed(b.sidecarBin, "up", "-d", "-f", file)
+		d, _, err := b.timed(b.Sidecar, "up", "-d", "-f", file)
 		if err != nil {
 			return nil, r, err
 		}
@@ -190,12 +162,12 @@ func (b *bench) floor(ctx context.Context, stack, infraID string) (time.Duration
 	spec := orchestrator.ContainerSpec{Name: benchenv.UniqueName(stack + "-floor-"), Image: appsImage, Cmd: []string{"/crasher", "-forever"},
 		Env: []string{"LEVEL=x"}, NamespaceOwner: infraID, Labels: orchestrator.StackFilter(stack)}
 	start := time.Now()
-	id, err := b.d.CreateContainer(ctx, spec)
+	id, err := b.D.CreateContainer(ctx, spec)
 	if err != nil {
 		return 0, err
 	}
-	defer b.d.RemoveContainer(context.WithoutCancel(ctx), id)
-	if err := b.d.StartContainer(ctx, id); err != nil {
+	defer b.D.RemoveContainer(context.WithoutCancel(ctx), id)
+	if err := b.D.StartContainer(ctx, id); err != nil {
 		return 0, err
 	}
 	return time.Since(start), nil
@@ -205,18 +177,14 @@ func (b *bench) floor(ctx context.Context, stack, infraID string) (time.Duration
 func (b *bench) compose(bin string) (result, error) {
 	r := result{name: "docker compose " + benchenv.Version(bin, "version", "--short")}
 	project := benchenv.UniqueName("bcc")
-	dir := filepath.Join(b.tmp, project)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return r, err
-	}
-	file := filepath.Join(dir, "compose.yaml")
+	file := filepath.Join(b.Tmp, project, "compose.yaml")
 	write := func(level string) error {
-		return os.WriteFile(file, []byte(fmt.Sprintf(`services:
+		return benchenv.WriteFile(file, fmt.Sprintf(`services:
   infra: {image: %[1]s, stop_grace_period: 10s}
   proxy: {image: %[2]s, command: [/crasher, -forever], network_mode: "service:infra", depends_on: [infra]}
   shipper: {image: %[2]s, command: [/crasher, -forever], network_mode: "service:infra", depends_on: [proxy], environment: {LEVEL: %[3]s}}
   web: {image: %[2]s, command: [/crasher, -forever], network_mode: "service:infra", depends_on: [shipper]}
-`, b.infraImage, appsImage, level)), 0o644)
+`, b.InfraImage, appsImage, level))
 	}
 	if err := write("a"); err != nil {
 		return r, err
@@ -265,7 +233,7 @@ func (b *bench) compose(bin string) (result, error) {
 
 // ids returns the container IDs of a sidecar stack, by container name.
 func (b *bench) ids(stack string) (map[string]string, error) {
-	infos, err := b.d.ListContainers(context.Background(), orchestrator.StackFilter(stack))
+	infos, err := b.D.ListContainers(context.Background(), orchestrator.StackFilter(stack))
 	if err != nil {
 		return nil, err
 	}
@@ -281,7 +249,7 @@ func (b *bench) ids(stack string) (map[string]string, error) {
 // idsBy returns the IDs of the containers carrying label, by the value of their key label.
 func (b *bench) idsBy(label, key string) (map[string]string, error) {
 	k, v, _ := strings.Cut(label, "=")
-	infos, err := b.d.ListContainers(context.Background(), map[string]string{k: v})
+	infos, err := b.D.ListContainers(context.Background(), map[string]string{k: v})
 	if err != nil {
 		return nil, err
 	}
@@ -325,28 +293,14 @@ func sameBut(before, now map[string]string, want string) error {
 // timed runs a command to its end, its output discarded, and returns its wall time and the
 // CPU time (user and system) it used.
 func (b *bench) timed(bin string, args ...string) (wall, cpu time.Duration, err error) {
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), b.env...)
-	cmd.Stdout = io.Discard
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	start := time.Now()
-	err = cmd.Run()
-	wall = time.Since(start)
-	if cmd.ProcessState != nil {
-		cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-	}
-	if err != nil {
-		return wall, cpu, fmt.Errorf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, stderr.String())
-	}
-	return wall, cpu, nil
+	return benchenv.Timed(bin, b.SidecarEnv, args...)
 }
 
 // cleanup removes whatever a failed run left of a stack, by its label.
 func (b *bench) cleanup(stack string) {
 	ctx := context.Background()
-	infos, _ := b.d.ListContainers(ctx, orchestrator.StackFilter(stack))
+	infos, _ := b.D.ListContainers(ctx, orchestrator.StackFilter(stack))
 	for _, info := range infos {
-		_ = b.d.RemoveContainer(ctx, info.ID)
+		_ = b.D.RemoveContainer(ctx, info.ID)
 	}
 }

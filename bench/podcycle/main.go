@@ -19,7 +19,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,15 +34,15 @@ import (
 const appsImage = benchenv.AppsImage
 
 type config struct {
+	*benchenv.Bench
 	rounds, sidecars int
 	scaling          []int
 	scalingRounds    int
 	composeV1        string
 	composeV2        string
-	root, tmp, xdg   string
+	xdg              string
 	sidecarBin       string
 	floorBin         string
-	infraImage       string
 }
 
 func main() {
@@ -61,51 +60,35 @@ func main() {
 			c.scaling = append(c.scaling, n)
 		}
 	}
-	if err := run(&c); err != nil {
+	if err := benchenv.Run("podcycle", c.run); err != nil {
 		fmt.Fprintln(os.Stderr, "podcycle:", err)
 		os.Exit(1)
 	}
 }
 
-func run(c *config) error {
-	ctx := context.Background()
-	root, tmp, remove, err := benchenv.Workdir("podcycle")
-	if err != nil {
-		return err
-	}
-	defer remove()
-	c.root, c.tmp = root, tmp
-	c.xdg = filepath.Join(c.tmp, "run") // control sockets of the sidecar runs
+func (c *config) run(_ context.Context, env *benchenv.Bench) error {
+	c.Bench = env
+	c.xdg = filepath.Join(c.Tmp, "run") // control sockets of the sidecar runs
 	if err := os.Mkdir(c.xdg, 0o700); err != nil {
 		return err
 	}
-
-	d, infraImage, err := benchenv.Engine(ctx, root)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	c.infraImage = infraImage
-	c.sidecarBin = filepath.Join(c.tmp, "sidecar")
-	c.floorBin = filepath.Join(c.tmp, "floor")
+	c.sidecarBin = filepath.Join(c.Tmp, "sidecar")
+	c.floorBin = filepath.Join(c.Tmp, "floor")
 	for bin, pkg := range map[string]string{c.sidecarBin: "./cmd/sidecar", c.floorBin: "./bench/floor"} {
-		if err := benchenv.Build(root, pkg, bin); err != nil {
+		if err := benchenv.Build(c.Root, pkg, bin); err != nil {
 			return err
 		}
 	}
 
 	tools := []tool{{name: "sidecar up", run: c.sidecarCycle}, {name: "floor (raw API)", run: c.floorCycle}}
-	if c.composeV1 != "" {
-		if _, err := exec.LookPath(c.composeV1); err == nil {
-			tools = append(tools, tool{name: "docker-compose " + benchenv.Version(c.composeV1, "version", "--short"), run: c.composeCycle(c.composeV1)})
-		}
+	for _, bin := range benchenv.Installed(c.composeV1) {
+		tools = append(tools, tool{name: "docker-compose " + benchenv.Version(bin, "version", "--short"), run: c.composeCycle(bin)})
 	}
 	if c.composeV2 != "" {
 		tools = append(tools, tool{name: "docker compose " + benchenv.Version(c.composeV2, "version", "--short"), run: c.composeCycle(c.composeV2)})
 	}
 
-	fmt.Printf("## Pod cycle\n\n")
-	fmt.Printf("%s\n\n", benchenv.RunLine(d, root))
+	c.Heading("Pod cycle")
 	// A warm-up run of each, not counted: images and page cache warm for everyone.
 	for _, t := range tools {
 		if _, err := t.run(c.sidecars); err != nil {
@@ -124,8 +107,7 @@ func run(c *config) error {
 		}
 	}
 	fmt.Printf("%d alternating rounds (after one warm-up run each), %d sidecars; wall time of one cycle, seconds:\n\n", c.rounds, c.sidecars)
-	fmt.Println("| tool | median | min | max | runs |")
-	fmt.Println("|---|---|---|---|---|")
+	benchenv.TableHead("tool", "median", "min", "max", "runs")
 	for _, t := range tools {
 		ts := times[t.name]
 		fmt.Printf("| %s | %.2f | %.2f | %.2f | %s |\n", t.name, benchenv.Median(ts).Seconds(), slices.Min(ts).Seconds(), slices.Max(ts).Seconds(), benchenv.List(ts))
@@ -139,8 +121,7 @@ func run(c *config) error {
 
 	fmt.Printf("## Start-up scaling\n\n")
 	fmt.Printf("Time from the process's start to main started (sidecar: main's `running` event in `--output json`; floor: main's start call returned), seconds, median of %d:\n\n", c.scalingRounds)
-	fmt.Println("| sidecars | sidecar up | floor | sidecar / floor | runs (sidecar) |")
-	fmt.Println("|---|---|---|---|---|")
+	benchenv.TableHead("sidecars", "sidecar up", "floor", "sidecar / floor", "runs (sidecar)")
 	for _, n := range c.scaling {
 		var st, ft []time.Duration
 		for range c.scalingRounds {
@@ -172,19 +153,15 @@ func (c *config) recipe(stack string, sidecars int) (string, error) {
 	for i := range sidecars {
 		fmt.Fprintf(&b, "  - {name: sidecar%d, image: %s, command: [/crasher, -forever]}\n", i+1, appsImage)
 	}
-	dir := filepath.Join(c.tmp, stack)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	file := filepath.Join(dir, "sidecar.yaml")
-	return file, os.WriteFile(file, []byte(b.String()), 0o644)
+	file := filepath.Join(c.Tmp, stack, "sidecar.yaml")
+	return file, benchenv.WriteFile(file, b.String())
 }
 
 // compose writes the equivalent compose file: an infra service holding the namespace, every
 // container joined to it, started in a depends_on chain.
 func (c *config) compose(project string, sidecars int) (string, error) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "services:\n  infra:\n    image: %s\n    stop_grace_period: 10s\n", c.infraImage)
+	fmt.Fprintf(&b, "services:\n  infra:\n    image: %s\n    stop_grace_period: 10s\n", c.InfraImage)
 	prev := "infra"
 	for i := range sidecars {
 		name := fmt.Sprintf("sidecar%d", i+1)
@@ -192,12 +169,8 @@ func (c *config) compose(project string, sidecars int) (string, error) {
 		prev = name
 	}
 	fmt.Fprintf(&b, "  main:\n    image: %s\n    command: [/crasher, -exit-code, \"0\"]\n    network_mode: service:infra\n    depends_on: [%s]\n", appsImage, prev)
-	dir := filepath.Join(c.tmp, project)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	file := filepath.Join(dir, "compose.yaml")
-	return file, os.WriteFile(file, []byte(b.String()), 0o644)
+	file := filepath.Join(c.Tmp, project, "compose.yaml")
+	return file, benchenv.WriteFile(file, b.String())
 }
 
 func (c *config) sidecarCycle(sidecars int) (time.Duration, error) {
@@ -215,7 +188,7 @@ func (c *config) sidecarCycle(sidecars int) (time.Duration, error) {
 
 func (c *config) floorCycle(sidecars int) (time.Duration, error) {
 	name := benchenv.UniqueName("bfl")
-	d, err := timed(c.floorBin, nil, "-infra", c.infraImage, "-image", appsImage, "-sidecars", strconv.Itoa(sidecars), "-name", name)
+	d, err := timed(c.floorBin, nil, "-infra", c.InfraImage, "-image", appsImage, "-sidecars", strconv.Itoa(sidecars), "-name", name)
 	if err != nil {
 		c.cleanup("dev.sidecar-bench.run=" + name)
 	}
@@ -287,7 +260,7 @@ func (c *config) sidecarStartup(n int) (time.Duration, error) {
 
 func (c *config) floorStartup(n int) (time.Duration, error) {
 	name := benchenv.UniqueName("bfs")
-	out, err := exec.Command(c.floorBin, "-infra", c.infraImage, "-image", appsImage, "-sidecars", strconv.Itoa(n), "-name", name).Output()
+	out, err := exec.Command(c.floorBin, "-infra", c.InfraImage, "-image", appsImage, "-sidecars", strconv.Itoa(n), "-name", name).Output()
 	if err != nil {
 		c.cleanup("dev.sidecar-bench.run=" + name)
 		return 0, err
@@ -303,18 +276,8 @@ func (c *config) floorStartup(n int) (time.Duration, error) {
 
 // timed runs a command to its end with its output discarded and returns its wall time.
 func timed(bin string, env []string, args ...string) (time.Duration, error) {
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout = io.Discard
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	start := time.Now()
-	err := cmd.Run()
-	d := time.Since(start)
-	if err != nil {
-		return d, fmt.Errorf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, stderr.String())
-	}
-	return d, nil
+	wall, _, err := benchenv.Timed(bin, env, args...)
+	return wall, err
 }
 
 // cleanup removes the containers, networks and volumes of a failed run, by label.

@@ -28,26 +28,23 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/moby/moby/client"
 
 	"github.com/sidecar-dev/sidecar/bench/internal/benchenv"
+	"github.com/sidecar-dev/sidecar/internal/syncbuf"
 	"github.com/sidecar-dev/sidecar/orchestrator"
-	sidecarrt "github.com/sidecar-dev/sidecar/runtime"
 )
 
 const appsImage = benchenv.AppsImage
 
 type bench struct {
-	rounds     int
-	root, tmp  string
-	env        []string // XDG dirs of the sidecar runs
-	sidecarBin string
-	d          *sidecarrt.Docker
-	images     map[string]bool // every image ID the runs built, removed at the end
+	*benchenv.Bench
+	rounds    int
+	composeV2 string          // a compose binary to measure too
+	images    map[string]bool // every image ID the runs built, removed at the end
 }
 
 // result is one tool's figures.
@@ -63,36 +60,24 @@ type result struct {
 
 func main() {
 	b := &bench{images: map[string]bool{}}
-	var composeV2 string
 	flag.IntVar(&b.rounds, "rounds", 5, "rounds of each measurement")
-	flag.StringVar(&composeV2, "compose-v2", "", "compose v2+ binary, run standalone (empty: skip)")
+	flag.StringVar(&b.composeV2, "compose-v2", "", "compose v2+ binary, run standalone (empty: skip)")
 	flag.Parse()
-	if err := b.run(composeV2); err != nil {
+	if err := benchenv.Run("watchbench", b.run); err != nil {
 		fmt.Fprintln(os.Stderr, "watch:", err)
 		os.Exit(1)
 	}
 }
 
-func (b *bench) run(composeV2 string) error {
-	ctx := context.Background()
-	root, tmp, remove, err := benchenv.Workdir("watchbench")
-	if err != nil {
-		return err
-	}
-	defer remove()
-	b.root, b.tmp = root, tmp
-	if b.d, _, err = benchenv.Engine(ctx, root); err != nil {
-		return err
-	}
-	defer b.d.Close()
+func (b *bench) run(_ context.Context, env *benchenv.Bench) error {
+	b.Bench = env
 	defer b.removeImages()
-	if b.sidecarBin, b.env, err = benchenv.SidecarBin(root, tmp); err != nil {
+	if err := b.BuildSidecar(); err != nil {
 		return err
 	}
-	b.env = append(b.env, "NO_COLOR=1")
+	b.SidecarEnv = append(b.SidecarEnv, "NO_COLOR=1")
 
-	fmt.Printf("## Watch: save → served\n\n")
-	fmt.Printf("%s\n\n", benchenv.RunLine(b.d, root))
+	b.Heading("Watch: save → served")
 
 	var results []result
 	r, err := b.tool("sidecar up --watch", b.sidecar)
@@ -104,20 +89,17 @@ func (b *bench) run(composeV2 string) error {
 		return nil
 	}
 	results = append(results, r)
-	if composeV2 != "" {
-		if _, err := exec.LookPath(composeV2); err == nil {
-			name := "docker compose " + benchenv.Version(composeV2, "version", "--short") + " up --watch"
-			r, err := b.tool(name, func(p *project) (*runner, error) { return b.compose(composeV2, p) })
-			if err != nil {
-				return err
-			}
-			results = append(results, r)
+	for _, bin := range benchenv.Installed(b.composeV2) {
+		name := "docker compose " + benchenv.Version(bin, "version", "--short") + " up --watch"
+		r, err := b.tool(name, func(p *project) (*runner, error) { return b.compose(bin, p) })
+		if err != nil {
+			return err
 		}
+		results = append(results, r)
 	}
 
 	fmt.Printf("%d rounds each; from the save (a temporary file renamed over it) to the first GET that answers the new content, milliseconds (median, min–max):\n\n", b.rounds)
-	fmt.Println("| tool | rebuild: index.html → GET / | sync: static/app.css → GET /static/app.css | probe sidecar re-created or restarted |")
-	fmt.Println("|---|---|---|---|")
+	benchenv.TableHead("tool", "rebuild: index.html → GET /", "sync: static/app.css → GET /static/app.css", "probe sidecar re-created or restarted")
 	ms := benchenv.Spread
 	for _, r := range results {
 		fmt.Printf("| %s | %s | %s | after %d of %d rounds |\n", r.name, ms(r.rebuild), ms(r.sync), r.probeChanged, r.rounds)
@@ -140,7 +122,7 @@ type project struct {
 }
 
 func (b *bench) project(name string) (*project, error) {
-	p := &project{dir: filepath.Join(b.tmp, name), name: name, image: "sidecar-bench/" + name + ":dev"}
+	p := &project{dir: filepath.Join(b.Tmp, name), name: name, image: "sidecar-bench/" + name + ":dev"}
 	p.file = filepath.Join(p.dir, "compose.yaml")
 	var err error
 	if p.port, err = freePort(); err != nil {
@@ -168,18 +150,11 @@ func (b *bench) project(name string) (*project, error) {
 `, p.image, p.port, appsImage),
 	}
 	for rel, content := range files {
-		if err := writeFile(filepath.Join(p.dir, rel), content); err != nil {
+		if err := benchenv.WriteFile(filepath.Join(p.dir, rel), content); err != nil {
 			return nil, err
 		}
 	}
 	return p, nil
-}
-
-func writeFile(path, content string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(path, []byte(content), 0o644)
 }
 
 // save writes content to a temporary file next to path and renames it over path, as
@@ -302,8 +277,8 @@ func waitServes(url, want string, timeout time.Duration) (time.Duration, error) 
 // sidecar runs `sidecar up --watch -f compose.yaml` in the foreground, its plain output kept.
 func (b *bench) sidecar(p *project) (*runner, error) {
 	// This build's compose import must read develop.watch.
-	cfg := exec.Command(b.sidecarBin, "config", "-o", "json", "-f", p.file)
-	cfg.Env = append(os.Environ(), b.env...)
+	cfg := exec.Command(b.Sidecar, "config", "-o", "json", "-f", p.file)
+	cfg.Env = append(os.Environ(), b.SidecarEnv...)
 	out, err := cfg.Output()
 	if err != nil {
 		return nil, fmt.Errorf("sidecar config: %v", err)
@@ -311,9 +286,9 @@ func (b *bench) sidecar(p *project) (*runner, error) {
 	if !bytes.Contains(out, []byte(`"watch"`)) {
 		return &runner{note: "this build's compose import does not read develop.watch into watch rules (issue 11's recipe part): nothing to measure"}, nil
 	}
-	buf := &lockedBuffer{}
-	cmd := exec.Command(b.sidecarBin, "up", "--watch", "--plain", "-f", p.file)
-	cmd.Env = append(os.Environ(), b.env...)
+	buf := &syncbuf.Buffer{}
+	cmd := exec.Command(b.Sidecar, "up", "--watch", "--plain", "-f", p.file)
+	cmd.Env = append(os.Environ(), b.SidecarEnv...)
 	cmd.Stdout, cmd.Stderr = buf, buf
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -329,8 +304,8 @@ func (b *bench) sidecar(p *project) (*runner, error) {
 			return waitOutput(buf, "* replaced", round, time.Minute)
 		},
 		stop: interrupt(cmd, func() error {
-			down := exec.Command(b.sidecarBin, "down", "--stack", stack)
-			down.Env = append(os.Environ(), b.env...)
+			down := exec.Command(b.Sidecar, "down", "--stack", stack)
+			down.Env = append(os.Environ(), b.SidecarEnv...)
 			_ = down.Run()
 			return fmt.Errorf("sidecar up did not end within a minute of Ctrl-C\n%s", buf)
 		}, nil)}
@@ -343,7 +318,7 @@ func (b *bench) sidecar(p *project) (*runner, error) {
 
 // compose runs `compose -p P -f F up --watch` in the foreground.
 func (b *bench) compose(bin string, p *project) (*runner, error) {
-	buf := &lockedBuffer{}
+	buf := &syncbuf.Buffer{}
 	cmd := exec.Command(bin, "-p", p.name, "-f", p.file, "up", "--watch", "--menu=false")
 	cmd.Stdout, cmd.Stderr = buf, buf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -409,19 +384,19 @@ func interrupt(cmd *exec.Cmd, stuck, after func() error) func() error {
 // container is the one container carrying labels, inspected.
 func (b *bench) container(labels map[string]string) (orchestrator.ContainerInfo, error) {
 	ctx := context.Background()
-	infos, err := b.d.ListContainers(ctx, labels)
+	infos, err := b.D.ListContainers(ctx, labels)
 	if err != nil {
 		return orchestrator.ContainerInfo{}, err
 	}
 	if len(infos) != 1 {
 		return orchestrator.ContainerInfo{}, fmt.Errorf("%d containers labelled %v", len(infos), labels)
 	}
-	return b.d.InspectContainer(ctx, infos[0].ID)
+	return b.D.InspectContainer(ctx, infos[0].ID)
 }
 
 // noteImage remembers the ID ref names now, to remove it at the end.
 func (b *bench) noteImage(ref string) {
-	if id, err := b.d.ImageID(context.Background(), ref); err == nil {
+	if id, err := b.D.ImageID(context.Background(), ref); err == nil {
 		b.images[id] = true
 		b.images[ref] = true
 	}
@@ -434,18 +409,18 @@ func (b *bench) removeImages() {
 	ctx := context.Background()
 	for r := range b.images {
 		if !strings.HasPrefix(r, "sha256:") {
-			_, _ = b.d.Client().ImageRemove(ctx, r, client.ImageRemoveOptions{PruneChildren: true})
+			_, _ = b.D.Client().ImageRemove(ctx, r, client.ImageRemoveOptions{PruneChildren: true})
 		}
 	}
 	for r := range b.images {
 		if strings.HasPrefix(r, "sha256:") {
-			_, _ = b.d.PruneImage(ctx, r)
+			_, _ = b.D.PruneImage(ctx, r)
 		}
 	}
 }
 
 // waitOutput waits until text appears at least n times in the tool's output.
-func waitOutput(buf *lockedBuffer, text string, n int, timeout time.Duration) error {
+func waitOutput(buf *syncbuf.Buffer, text string, n int, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		if strings.Count(buf.String(), text) >= n {
@@ -463,22 +438,4 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// lockedBuffer is a tool's output, written by its process and read by the benchmark.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

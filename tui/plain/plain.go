@@ -29,6 +29,7 @@ import (
 	"github.com/sidecar-dev/sidecar/internal/termsafe"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
+	"github.com/sidecar-dev/sidecar/tui/internal/rebuild"
 )
 
 // Options configure a Printer.
@@ -65,10 +66,10 @@ type Printer struct {
 	started  bool // a snapshot was seen
 	multi    bool // several pods: names are pod/container
 	width    int
-	colors   map[string]string    // label → SGR colour
-	images   map[string]bool      // image refs whose start was announced
-	rebuilds map[string]string    // image refs a watch rebuilds → the label of the container
-	prefixes map[[2]string]string // (label, separator) → the line's start; cleared when the width changes
+	colors   map[string]string      // label → SGR colour
+	images   map[string]bool        // image refs whose start was announced
+	rebuilds rebuild.Owners[string] // image refs a watch rebuilds → the label of the container
+	prefixes map[[2]string]string   // (label, separator) → the line's start; cleared when the width changes
 
 	// A failure is said once: where it happens (a pod's failure, an image that cannot be
 	// had, an error message). The stack's "stopping" and "failed" lines, whose reason
@@ -83,7 +84,7 @@ func New(w io.Writer, opts Options) *Printer {
 		opts.Location = time.Local
 	}
 	return &Printer{w: bufio.NewWriterSize(w, 64<<10), opts: opts, colors: map[string]string{}, images: map[string]bool{},
-		rebuilds: map[string]string{}, prefixes: map[[2]string]string{}, failedPods: map[string]bool{}}
+		rebuilds: rebuild.Owners[string]{}, prefixes: map[[2]string]string{}, failedPods: map[string]bool{}}
 }
 
 // Run prints what sub delivers until the stream ends (then it returns nil) or ctx ends.
@@ -495,9 +496,9 @@ func (p *Printer) stackLabel(name string) string {
 // on its container's lines instead, with each build step; its start and end are the
 // watch's own lines.
 func (p *Printer) image(e orchestrator.ImageEvent) {
-	if label, ok := p.rebuilds[e.Ref]; ok {
-		if e.Action == orchestrator.ImageBuild && strings.HasPrefix(e.Message, "Step ") {
-			p.tool(e.Time, label, levelNone, "build: "+e.Message)
+	if label, step, ok := p.rebuilds.Image(e); ok {
+		if step != "" {
+			p.tool(e.Time, label, levelNone, "build: "+step)
 		}
 		return
 	}
@@ -542,16 +543,7 @@ func (p *Printer) watch(e orchestrator.WatchEvent) {
 	if e.Container != "" {
 		label = p.label(e.Pod, e.Container)
 	}
-	switch e.Phase {
-	case orchestrator.WatchRebuilding:
-		p.rebuilds[e.Image] = label
-	case orchestrator.WatchRebuilt, orchestrator.WatchFailed:
-		for ref, l := range p.rebuilds {
-			if l == label {
-				delete(p.rebuilds, ref)
-			}
-		}
-	}
+	p.rebuilds.Watch(e, label)
 	lvl := levelNone
 	switch e.Level() {
 	case orchestrator.LevelWarning:

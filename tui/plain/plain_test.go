@@ -4,18 +4,18 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sidecar-dev/sidecar/internal/golden"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
 	"github.com/sidecar-dev/sidecar/tui/plain"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+var _ = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // script builds a stream of synthetic events, numbered and timed as the orchestrator would.
 type script struct {
@@ -209,25 +209,8 @@ func TestGolden(t *testing.T) {
 			if err := p.Print(tt.evs[1:]); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join("testdata", tt.name+".golden"), out.Bytes())
+			golden.Check(t, filepath.Join("testdata", tt.name+".golden"), out.Bytes())
 		})
-	}
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./tui/plain -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test ./tui/plain -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
 

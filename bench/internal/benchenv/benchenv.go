@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -125,16 +126,75 @@ func Build(root, pkg, out string) error {
 	return nil
 }
 
-// Workdir returns the module root and a temporary directory named after prefix, and the
-// function that removes the directory.
-func Workdir(prefix string) (root, tmp string, remove func(), err error) {
-	if root, err = modroot.Find(); err != nil {
-		return "", "", nil, err
+// Bench is what a benchmark runs with: the module root, a temporary directory of its own,
+// the engine with AppsImage built, and the engine's infra image; after BuildSidecar, the
+// checkout's sidecar binary and the environment to run it with.
+type Bench struct {
+	Root, Tmp  string
+	D          *sidecarrt.Docker
+	InfraImage string
+	Sidecar    string
+	SidecarEnv []string
+}
+
+// Run sets the benchmark named prefix up — the module root, a temporary directory named
+// after prefix, the engine (Engine) — runs it, then closes the engine and removes the
+// directory.
+func Run(prefix string, run func(ctx context.Context, b *Bench) error) (err error) {
+	ctx := context.Background()
+	b := &Bench{}
+	if b.Root, err = modroot.Find(); err != nil {
+		return err
 	}
-	if tmp, err = os.MkdirTemp("", prefix+"-"); err != nil {
-		return "", "", nil, err
+	if b.Tmp, err = os.MkdirTemp("", prefix+"-"); err != nil {
+		return err
 	}
-	return root, tmp, func() { os.RemoveAll(tmp) }, nil
+	defer os.RemoveAll(b.Tmp)
+	if b.D, b.InfraImage, err = Engine(ctx, b.Root); err != nil {
+		return err
+	}
+	defer b.D.Close()
+	return run(ctx, b)
+}
+
+// BuildSidecar builds the checkout's sidecar into the temporary directory (SidecarBin).
+func (b *Bench) BuildSidecar() (err error) {
+	b.Sidecar, b.SidecarEnv, err = SidecarBin(b.Root, b.Tmp)
+	return err
+}
+
+// Heading prints the Markdown heading of the benchmark's section, then its RunLine.
+func (b *Bench) Heading(title string) {
+	fmt.Printf("## %s\n\n", title)
+	fmt.Printf("%s\n\n", RunLine(b.D, b.Root))
+}
+
+// WriteFile writes content to path, making its directory first.
+func WriteFile(path, content string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(content), 0o644)
+}
+
+// Timed runs a command to its end, its output discarded, with env added to the process's;
+// it returns its wall time and the CPU time (user and system) it used.
+func Timed(bin string, env []string, args ...string) (wall, cpu time.Duration, err error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout = io.Discard
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err = cmd.Run()
+	wall = time.Since(start)
+	if cmd.ProcessState != nil {
+		cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
+	if err != nil {
+		return wall, cpu, fmt.Errorf("%s %s: %v\n%s", filepath.Base(bin), strings.Join(args, " "), err, stderr.String())
+	}
+	return wall, cpu, nil
 }
 
 // RunLine is the line that starts a benchmark's Markdown: when, on what machine and engine,
@@ -162,4 +222,24 @@ func SidecarBin(root, tmp string) (bin string, env []string, err error) {
 	env = []string{"XDG_RUNTIME_DIR=" + filepath.Join(tmp, "run"), "XDG_STATE_HOME=" + filepath.Join(tmp, "state")}
 	bin = filepath.Join(tmp, "sidecar")
 	return bin, env, Build(root, "./cmd/sidecar", bin)
+}
+
+// TableHead prints the first two lines of a Markdown table with these columns.
+func TableHead(columns ...string) {
+	fmt.Println("| " + strings.Join(columns, " | ") + " |")
+	fmt.Println(strings.Repeat("|---", len(columns)) + "|")
+}
+
+// Installed is the binaries of bins that are given (not empty) and found.
+func Installed(bins ...string) []string {
+	var found []string
+	for _, bin := range bins {
+		if bin == "" {
+			continue
+		}
+		if _, err := exec.LookPath(bin); err == nil {
+			found = append(found, bin)
+		}
+	}
+	return found
 }

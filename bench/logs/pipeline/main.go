@@ -12,8 +12,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sidecar-dev/sidecar/bench/internal/benchenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
 	"github.com/sidecar-dev/sidecar/runtime"
@@ -125,9 +124,7 @@ func runUp(bin, image string, lines int) (time.Duration, int, int64, error) {
 		return 0, 0, 0, err
 	}
 	defer os.RemoveAll(dir)
-	var b [4]byte
-	rand.Read(b[:])
-	name := "bench-logs-" + hex.EncodeToString(b[:])
+	name := benchenv.UniqueName("bench-logs-")
 	recipe := fmt.Sprintf("name: %s\nmain:\n  name: main\n  image: %s\n  command: [\"/spewer\", \"-lines\", \"%d\"]\n", name, image, lines)
 	file := dir + "/sidecar.yaml"
 	if err := os.WriteFile(file, []byte(recipe), 0o644); err != nil {
@@ -209,9 +206,7 @@ func dockerRun(image string, lines int) (time.Duration, int, error) {
 }
 
 func runStack(ctx context.Context, d *runtime.Docker, image string, lines, buffer int) (time.Duration, int, uint64, error) {
-	var b [4]byte
-	rand.Read(b[:])
-	name := "bench-logs-" + hex.EncodeToString(b[:])
+	name := benchenv.UniqueName("bench-logs-")
 	recipe := fmt.Sprintf("main:\n  name: main\n  image: %s\n  command: [\"/spewer\", \"-lines\", \"%d\"]\n", image, lines)
 	st, _, err := recipes.Load(recipes.File{Name: "/tmp/" + name + "/sidecar.yaml", Content: []byte(recipe)}, recipes.Options{Name: name})
 	if err != nil {

@@ -18,16 +18,13 @@ import (
 func BenchmarkPipelineVsDockerRun(b *testing.B) {
 	d := testenv.Engine(b)
 	image := testenv.AppsImage(b)
-	bin := filepath.Join(b.TempDir(), "sidecar")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../../cmd/sidecar").CombinedOutput(); err != nil {
-		b.Fatalf("build sidecar: %v\n%s", err, out)
-	}
+	bin := buildSidecar(b)
 	const lines, runs = 200000, 5
 	ctx := context.Background()
 	for b.Loop() {
-		var ours, ups, theirs []time.Duration
+		var ours []time.Duration
 		var missed uint64
-		var rss int64
+		var up upRuns
 		for i := 0; i < runs; i++ {
 			took, got, lost, err := runStack(ctx, d, image, lines, 0)
 			if err != nil {
@@ -37,23 +34,12 @@ func BenchmarkPipelineVsDockerRun(b *testing.B) {
 				b.Fatalf("%d lines delivered and %d missed of %d", got, lost, lines)
 			}
 			ours, missed = append(ours, took), missed+lost
-			took, got, kib, err := runUp(bin, image, lines)
-			if err != nil {
-				b.Fatal(err)
-			}
-			ups, missed, rss = append(ups, took), missed+uint64(lines-got), max(rss, kib)
-			took, got, err = dockerRun(image, lines)
-			if err != nil || got != lines {
-				b.Fatalf("docker run: %d lines, %v", got, err)
-			}
-			theirs = append(theirs, took)
+			got = up.run(b, bin, image, lines)
+			missed += uint64(lines - got)
 		}
 		b.ReportMetric(median(ours).Seconds(), "pipeline-s")
-		b.ReportMetric(median(ups).Seconds(), "up-s")
-		b.ReportMetric(median(theirs).Seconds(), "docker-run-s")
-		b.ReportMetric(median(ups).Seconds()/median(theirs).Seconds(), "up/docker-run")
+		up.report(b)
 		b.ReportMetric(float64(missed), "lines-missed")
-		b.ReportMetric(float64(rss)/1024, "up-peak-RSS-MB")
 	}
 }
 
@@ -64,32 +50,55 @@ func BenchmarkPipelineVsDockerRun(b *testing.B) {
 func BenchmarkUpMillionLines(b *testing.B) {
 	testenv.Engine(b) // fails (CI) or skips when no engine answers
 	image := testenv.AppsImage(b)
+	bin := buildSidecar(b)
+	const lines, runs = 1000000, 3
+	for b.Loop() {
+		var up upRuns
+		for i := 0; i < runs; i++ {
+			if got := up.run(b, bin, image, lines); got != lines {
+				b.Fatalf("sidecar up delivered %d of %d lines", got, lines)
+			}
+		}
+		up.report(b)
+	}
+}
+
+// buildSidecar builds the checkout's sidecar for a benchmark and returns its path.
+func buildSidecar(b *testing.B) string {
 	bin := filepath.Join(b.TempDir(), "sidecar")
 	if out, err := exec.Command("go", "build", "-o", bin, "../../../cmd/sidecar").CombinedOutput(); err != nil {
 		b.Fatalf("build sidecar: %v\n%s", err, out)
 	}
-	const lines, runs = 1000000, 3
-	for b.Loop() {
-		var ups, theirs []time.Duration
-		var rss int64
-		for i := 0; i < runs; i++ {
-			took, got, kib, err := runUp(bin, image, lines)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if got != lines {
-				b.Fatalf("sidecar up delivered %d of %d lines", got, lines)
-			}
-			ups, rss = append(ups, took), max(rss, kib)
-			took, got, err = dockerRun(image, lines)
-			if err != nil || got != lines {
-				b.Fatalf("docker run: %d lines, %v", got, err)
-			}
-			theirs = append(theirs, took)
-		}
-		b.ReportMetric(median(ups).Seconds(), "up-s")
-		b.ReportMetric(median(theirs).Seconds(), "docker-run-s")
-		b.ReportMetric(median(ups).Seconds()/median(theirs).Seconds(), "up/docker-run")
-		b.ReportMetric(float64(rss)/1024, "up-peak-RSS-MB")
+	return bin
+}
+
+// upRuns are the times of `sidecar up` and of `docker run` of the same output, and up's
+// peak RSS in KiB.
+type upRuns struct {
+	ups, theirs []time.Duration
+	rss         int64
+}
+
+// run runs `sidecar up`, then `docker run`, of a stack whose main prints lines; it returns
+// the lines of main up printed, and fails the benchmark unless docker run printed them all.
+func (u *upRuns) run(b *testing.B, bin, image string, lines int) (got int) {
+	took, got, kib, err := runUp(bin, image, lines)
+	if err != nil {
+		b.Fatal(err)
 	}
+	u.ups, u.rss = append(u.ups, took), max(u.rss, kib)
+	took, n, err := dockerRun(image, lines)
+	if err != nil || n != lines {
+		b.Fatalf("docker run: %d lines, %v", n, err)
+	}
+	u.theirs = append(u.theirs, took)
+	return got
+}
+
+// report reports the medians of up and docker run, their ratio, and up's peak RSS.
+func (u *upRuns) report(b *testing.B) {
+	b.ReportMetric(median(u.ups).Seconds(), "up-s")
+	b.ReportMetric(median(u.theirs).Seconds(), "docker-run-s")
+	b.ReportMetric(median(u.ups).Seconds()/median(u.theirs).Seconds(), "up/docker-run")
+	b.ReportMetric(float64(u.rss)/1024, "up-peak-RSS-MB")
 }

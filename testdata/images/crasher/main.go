@@ -7,9 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
+
+	"github.com/sidecar-dev/sidecar/testdata/images/internal/prog"
 )
 
 func main() {
@@ -18,17 +18,12 @@ func main() {
 	message := flag.String("message", "", "line to print at start")
 	forever := flag.Bool("forever", false, "never exit on its own")
 	ignore := flag.Bool("ignore-sigterm", false, "ignore SIGTERM and SIGINT")
-	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: crasher [flags]\n\nPrints a message, waits, exits with a chosen status.\n\n")
-		flag.PrintDefaults()
-	}
-	flag.Parse()
+	prog.Parse("crasher [flags]", "Prints a message, waits, exits with a chosen status.")
 
 	// Even when ignoring them, the signals are received (and logged), not left to the default
 	// action: as PID 1 in a container an ignored SIGTERM would be dropped anyway, and a
 	// program blocked forever with no signal watcher is a deadlock to the Go runtime.
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	sigs := prog.Signals()
 	if *message != "" {
 		fmt.Println(*message)
 	}

@@ -14,11 +14,11 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/sidecar-dev/sidecar/testdata/images/internal/prog"
 )
 
 func main() {
@@ -27,11 +27,7 @@ func main() {
 	logFile := flag.String("log-file", "", "also append each log line to this file (its directory is created)")
 	name := flag.String("name", "httpserver", "name to greet with on GET /")
 	www := flag.String("www", "", "serve the files of this directory (GET / is its index.html)")
-	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: httpserver [flags]\n\nAn HTTP server: GET /healthz is 200 once ready, GET / greets.\n\n")
-		flag.PrintDefaults()
-	}
-	flag.Parse()
+	prog.Parse("httpserver [flags]", "An HTTP server: GET /healthz is 200 once ready, GET / greets.")
 	os.Exit(run(*listen, *readyAfter, *logFile, *name, *www))
 }
 
@@ -100,7 +96,7 @@ func run(listen string, readyAfter time.Duration, logFile, name, www string) int
 		return 1
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	ctx, stop := prog.StopContext()
 	defer stop()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

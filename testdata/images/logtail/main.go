@@ -9,19 +9,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
+
+	"github.com/sidecar-dev/sidecar/testdata/images/internal/prog"
 )
 
 func main() {
 	path := flag.String("path", "", "file to follow (required)")
 	prefix := flag.String("prefix", "shipped: ", "text printed before each line")
-	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: logtail -path FILE [flags]\n\nFollows FILE and prints each new line with a prefix.\n\n")
-		flag.PrintDefaults()
-	}
-	flag.Parse()
+	prog.Parse("logtail -path FILE [flags]", "Follows FILE and prints each new line with a prefix.")
 	if *path == "" {
 		flag.Usage()
 		os.Exit(2)
@@ -32,8 +28,7 @@ func main() {
 const poll = 100 * time.Millisecond
 
 func run(path, prefix string) int {
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	sigs := prog.Signals()
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
 

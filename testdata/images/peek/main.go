@@ -10,11 +10,11 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/signal"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/sidecar-dev/sidecar/testdata/images/internal/prog"
 )
 
 type list []string
@@ -32,13 +32,8 @@ func main() {
 	appendTo := flag.String("append", "", "append -line to this file and exit")
 	line := flag.String("line", "", "the line -append writes")
 	forever := flag.Bool("forever", false, "then wait for SIGTERM or SIGINT")
-	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: peek [flags]\n\nShows the container's files, environment, hostname and name resolution.\n\n")
-		flag.PrintDefaults()
-	}
-	flag.Parse()
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	prog.Parse("peek [flags]", "Shows the container's files, environment, hostname and name resolution.")
+	sigs := prog.Signals()
 
 	if *appendTo != "" {
 		f, err := os.OpenFile(*appendTo, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o666)

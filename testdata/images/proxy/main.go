@@ -11,26 +11,22 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/sidecar-dev/sidecar/testdata/images/internal/prog"
 )
 
 func main() {
 	listen := flag.String("listen", ":15001", "address to accept connections on")
 	upstream := flag.String("upstream", "127.0.0.1:8080", "address to forward connections to")
 	admin := flag.String("admin", ":9901", "admin HTTP address (GET /ready)")
-	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: proxy [flags]\n\nA TCP proxy with an admin /ready endpoint.\n\n")
-		flag.PrintDefaults()
-	}
-	flag.Parse()
+	prog.Parse("proxy [flags]", "A TCP proxy with an admin /ready endpoint.")
 	os.Exit(run(*listen, *upstream, *admin))
 }
 
 func run(listen, upstream, admin string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	ctx, stop := prog.StopContext()
 	defer stop()
 
 	ln, err := net.Listen("tcp", listen)

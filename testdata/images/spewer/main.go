@@ -8,10 +8,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
 	"time"
+
+	"github.com/sidecar-dev/sidecar/testdata/images/internal/prog"
 )
 
 // hostile are fragments a container could print to attack a terminal: colours (allowed on a
@@ -39,17 +39,12 @@ func main() {
 	hostileFlag := flag.Bool("hostile", false, "mix terminal escape sequences, \\r, \\b, BEL, OSC 52 and bidi overrides into lines")
 	exitCode := flag.Int("exit-code", 0, "exit status after the last line")
 	final := flag.String("final", "", "after the lines, print this text with no newline (a partial last line)")
-	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: spewer [flags]\n\nPrints numbered lines, then exits.\n\n")
-		flag.PrintDefaults()
-	}
-	flag.Parse()
+	prog.Parse("spewer [flags]", "Prints numbered lines, then exits.")
 	os.Exit(run(*lines, *rate, *size, *stderrEvery, *hostileFlag, *exitCode, *final))
 }
 
 func run(lines int, rate float64, size, stderrEvery int, hostileMode bool, exitCode int, final string) int {
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	sigs := prog.Signals()
 	out := bufio.NewWriterSize(os.Stdout, 64*1024)
 	errw := bufio.NewWriterSize(os.Stderr, 64*1024)
 	defer out.Flush()
