@@ -69,6 +69,15 @@ func TestWorkingDay(t *testing.T) {
 	if out, _, code := s.run("exec", "--stack", s.stack, "web", "--", "/crasher", "-exit-code", "7", "-message", "seven"); code != 7 || !strings.Contains(out, "seven") {
 		t.Errorf("exec exited %d (want 7): %q", code, out)
 	}
+	// -e, -u and -w, as docker exec's: NAME=value, NAME from sidecar's environment.
+	s.env = append(s.env, "WD_FROM_HERE=here")
+	if out, errOut, code := s.run("exec", "--stack", s.stack, "-e", "WD_SET=one", "-e", "WD_FROM_HERE", "-e", "WD_UNSET_HERE",
+		"-u", "1234:5678", "-w", "/dev", "web", "--", "/peek", "-env", "-self"); code != 0 ||
+		!strings.Contains(out, "WD_SET=one\n") || !strings.Contains(out, "WD_FROM_HERE=here\n") || strings.Contains(out, "WD_UNSET_HERE") ||
+		!strings.Contains(out, "uid=1234 gid=5678 cwd=/dev\n") {
+		t.Errorf("exec -e -u -w exited %d: %q %s", code, out, errOut)
+	}
+	s.env = s.env[:len(s.env)-1]
 
 	// An edit of the sidecar's environment re-creates it alone.
 	before = s.containers()

@@ -22,6 +22,9 @@ type ExecStreams struct {
 	TTY           bool
 	Height, Width uint
 	Resize        <-chan [2]uint // height, width
+	// Env (NAME=value), User and Workdir are the command's, when set (docker exec -e, -u, -w).
+	Env           []string
+	User, Workdir string
 }
 
 // ExecInteractive runs cmd in the running container id with the streams attached, as
@@ -39,7 +42,7 @@ func (d *Docker) ExecInteractive(ctx context.Context, id string, cmd []string, s
 		size = client.ConsoleSize{}
 	}
 	created, err := d.cli.ExecCreate(ctx, id, client.ExecCreateOptions{
-		Cmd: cmd, TTY: s.TTY, ConsoleSize: size,
+		Cmd: cmd, TTY: s.TTY, ConsoleSize: size, Env: s.Env, User: s.User, WorkingDir: s.Workdir,
 		AttachStdin: s.Stdin != nil, AttachStdout: true, AttachStderr: true,
 	})
 	if err != nil {

@@ -27,6 +27,9 @@ type ExecOptions struct {
 	Command     []string // what to run
 	Interactive bool     // pass stdin
 	TTY         bool     // a terminal for the command
+	Env         []string // NAME=value set for the command (-e)
+	User        string   // user[:group] to run as (-u); "": the container's
+	Workdir     string   // directory to run in (-w); "": the container's
 
 	ControlDir string
 	Connect    func(context.Context) (execEngine, error)
@@ -42,11 +45,12 @@ type execEngine interface {
 func newExecCmd(f *Factory, runF func(*ExecOptions) error) *cobra.Command {
 	opts := &ExecOptions{IO: f.IO, Factory: f}
 	cmd := &cobra.Command{
-		Use:   "exec [-f FILE | --stack NAME] [-i] [-t] CONTAINER [--] COMMAND [ARG...]",
+		Use:   "exec [-f FILE | --stack NAME] [-i] [-t] [-e NAME=VAL] [-u USER] [-w DIR] CONTAINER [--] COMMAND [ARG...]",
 		Short: "Run a command in a running container of a stack",
 		Long: strings.TrimSpace(`
 Run a command in a running container of a stack, through the engine's exec API,
-and exit with the command's exit code.
+and exit with the command's exit code. -e, -u and -w set the command's environment,
+user and directory, as with docker exec.
 
 When stdin is a terminal the command gets a terminal of its own (raw mode, resized
 with yours) and your input, as docker exec -it does; -t and -i ask for them
@@ -61,6 +65,7 @@ with docker.`),
 		Example: strings.Trim(`
   sidecar exec web -- /bin/sh
   sidecar exec --stack demo proxy -- env
+  sidecar exec -u 0 -w /tmp -e DEBUG=1 web -- /bin/sh
   echo hello | sidecar exec -i shipper -- cat`, "\n"),
 		RunE: runE(f, opts, runF, execRun, func(cmd *cobra.Command, v *viper.Viper, args []string) (err error) {
 			if opts.File, opts.Stack, err = stackTarget(cmd, v); err != nil {
@@ -83,6 +88,14 @@ with docker.`),
 			if cmd.Flags().Changed("tty") {
 				opts.TTY = v.GetBool("tty")
 			}
+			env, err := cmd.Flags().GetStringArray("env")
+			if err != nil {
+				return err
+			}
+			if opts.Env, err = execEnv(env, f.Environ); err != nil {
+				return usageErrorf(cmd, "%v", err)
+			}
+			opts.User, opts.Workdir = v.GetString("user"), v.GetString("workdir")
 			if opts.Connect == nil {
 				opts.Connect = func(ctx context.Context) (execEngine, error) {
 					return runtime.Connect(ctx, runtime.ConnectOptions{ToolVersion: f.Build.Version, Getenv: f.getenv()})
@@ -96,7 +109,32 @@ with docker.`),
 	cmd.Flags().String("stack", "", "name of the stack (instead of reading -f)")
 	cmd.Flags().BoolP("interactive", "i", false, "pass stdin to the command (default: when stdin is a terminal)")
 	cmd.Flags().BoolP("tty", "t", false, "give the command a terminal (default: when stdin and stdout are terminals)")
+	cmd.Flags().StringArrayP("env", "e", nil, "set NAME=value for the command (NAME alone: its value here, when set); repeatable")
+	cmd.Flags().StringP("user", "u", "", "user to run as: name, uid, or user:group (default: the container's)")
+	cmd.Flags().StringP("workdir", "w", "", "directory to run the command in (default: the container's)")
 	return cmd
+}
+
+// execEnv reads -e values as docker exec does: NAME=value as given, NAME alone takes its value
+// from this environment (and is left out when unset there).
+func execEnv(flags []string, environ func() []string) ([]string, error) {
+	var out []string
+	for _, e := range flags {
+		name, _, hasValue := strings.Cut(e, "=")
+		if name == "" || strings.ContainsAny(name, " \t\n") {
+			return nil, fmt.Errorf("-e %q: give NAME=value or NAME", e)
+		}
+		if hasValue {
+			out = append(out, e)
+			continue
+		}
+		for _, kv := range environ() {
+			if k, _, _ := strings.Cut(kv, "="); k == name {
+				out = append(out, kv)
+			}
+		}
+	}
+	return out, nil
 }
 
 func execRun(ctx context.Context, opts *ExecOptions) error {
@@ -113,7 +151,8 @@ func execRun(ctx context.Context, opts *ExecOptions) error {
 	if err != nil {
 		return err
 	}
-	s := runtime.ExecStreams{Stdout: opts.IO.Out, Stderr: opts.IO.ErrOut, TTY: opts.TTY}
+	s := runtime.ExecStreams{Stdout: opts.IO.Out, Stderr: opts.IO.ErrOut, TTY: opts.TTY,
+		Env: opts.Env, User: opts.User, Workdir: opts.Workdir}
 	if opts.Interactive {
 		s.Stdin = opts.IO.In
 	}

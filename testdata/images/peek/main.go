@@ -1,5 +1,5 @@
 // Command peek shows a container what it is: files (-cat, filtered with -grep), its
-// environment (-env), its hostname (-hostname), what names resolve to (-resolve); or appends
+// environment (-env), its user and directory (-self), its hostname (-hostname), what names resolve to (-resolve); or appends
 // one line to a file and exits (-append, for lifecycle hooks in an image with no shell).
 // With -forever it then waits for SIGTERM or SIGINT and exits 0.
 package main
@@ -28,6 +28,7 @@ func main() {
 	grep := flag.String("grep", "", "print only the lines of -cat files that contain this text")
 	env := flag.Bool("env", false, "print the environment, sorted")
 	hostname := flag.Bool("hostname", false, "print the hostname")
+	self := flag.Bool("self", false, "print its uid, gid and working directory")
 	flag.Var(&resolve, "resolve", "print the addresses this name resolves to (repeatable)")
 	appendTo := flag.String("append", "", "append -line to this file and exit")
 	line := flag.String("line", "", "the line -append writes")
@@ -69,6 +70,14 @@ func main() {
 		for _, v := range vars {
 			fmt.Println(v)
 		}
+	}
+	if *self {
+		wd, err := os.Getwd()
+		if err != nil {
+			fmt.Println("peek:", err)
+			code = 1
+		}
+		fmt.Printf("uid=%d gid=%d cwd=%s\n", os.Getuid(), os.Getgid(), wd)
 	}
 	if *hostname {
 		h, err := os.Hostname()
