@@ -366,6 +366,9 @@ func (v *validator) probe(key, which, label string, p *Probe) {
 	if p.Exec != nil {
 		kinds = append(kinds, "exec")
 	}
+	if p.Image {
+		kinds = append(kinds, "image")
+	}
 	switch len(kinds) {
 	case 0:
 		v.problem(key, v.say("add one of http: {port: 8080}, tcp: {port: 8080} or exec: {command: [...]}", "",
@@ -393,6 +396,10 @@ func (v *validator) probe(key, which, label string, p *Probe) {
 		v.problem(Field(key, "exec", "command"), v.say("add command: [\"/bin/check\"] (it passes when the command exits 0)", "",
 			"give exec a command: [\"/bin/check\"] (it passes when the command exits 0)"), "%s exec probe of %s has no command", which, label)
 	}
+	if p.Kind() == ProbeImage {
+		v.imageProbe(key, which, label, p)
+		return
+	}
 	// A compose healthcheck's retries, interval, timeout and start_period, or Kubernetes'
 	// failureThreshold, periodSeconds, timeoutSeconds and initialDelaySeconds.
 	if p.Retries < 1 {
@@ -410,6 +417,25 @@ func (v *validator) probe(key, which, label string, p *Probe) {
 	if p.StartPeriod < 0 {
 		v.problem(Field(key, "start_period"), v.say("write a duration like 10s", "set the healthcheck's start_period to a duration like 10s",
 			"set initialDelaySeconds to 0 or more"), "%s probe start_period of %s must not be negative", which, label)
+	}
+}
+
+// imageProbe checks a probe that is the engine's verdict on the image's HEALTHCHECK: only
+// readiness can be one (the engine restarts nothing on it, and a startup deadline would be
+// the image's own), and its timings are the HEALTHCHECK's.
+func (v *validator) imageProbe(key, which, label string, p *Probe) {
+	if which != "ready" {
+		v.problem(Field(key, "image"), "make it the ready probe, or give this one an http, tcp or exec check",
+			"%s probe of %s cannot be the image's HEALTHCHECK: only a ready probe can", which, label)
+	}
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"period", p.Period != 0}, {"timeout", p.Timeout != 0}, {"retries", p.Retries != 0}, {"start_period", p.StartPeriod != 0}} {
+		if f.set {
+			v.problem(Field(key, f.name), "remove it: the HEALTHCHECK's own interval, timeout, retries and start period apply (set them in the Dockerfile)",
+				"%s probe of %s is the image's HEALTHCHECK, which has its own %s", which, label, f.name)
+		}
 	}
 }
 
