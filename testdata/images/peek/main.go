@@ -1,7 +1,8 @@
 // Command peek shows a container what it is: files (-cat, filtered with -grep), its
 // environment (-env), its hostname (-hostname), what names resolve to (-resolve); or appends
-// one line to a file and exits (-append, for lifecycle hooks in an image with no shell).
-// With -forever it then waits for SIGTERM or SIGINT and exits 0.
+// one line to a file and exits (-append, for lifecycle hooks in an image with no shell); or
+// GETs a URL and exits 0 on a 2xx or 3xx answer, 1 otherwise (-get, a HEALTHCHECK without
+// curl). With -forever it then waits for SIGTERM or SIGINT and exits 0.
 package main
 
 import (
@@ -9,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"sort"
@@ -31,6 +33,7 @@ func main() {
 	flag.Var(&resolve, "resolve", "print the addresses this name resolves to (repeatable)")
 	appendTo := flag.String("append", "", "append -line to this file and exit")
 	line := flag.String("line", "", "the line -append writes")
+	get := flag.String("get", "", "GET this URL and exit 0 on a 2xx or 3xx answer, else 1")
 	forever := flag.Bool("forever", false, "then wait for SIGTERM or SIGINT")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: peek [flags]\n\nShows the container's files, environment, hostname and name resolution.\n\n")
@@ -40,6 +43,20 @@ func main() {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 
+	if *get != "" {
+		c := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := c.Get(*get)
+		if err != nil {
+			fmt.Println("peek:", err)
+			os.Exit(1)
+		}
+		resp.Body.Close()
+		fmt.Println(resp.Status)
+		if resp.StatusCode < 200 || resp.StatusCode > 399 {
+			os.Exit(1)
+		}
+		return
+	}
 	if *appendTo != "" {
 		f, err := os.OpenFile(*appendTo, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o666)
 		if err == nil {
