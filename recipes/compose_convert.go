@@ -448,6 +448,7 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 			Args:       cv.resolve(s.Build.Args),
 		}
 		record("build", "build")
+		record("build/context", "build", "context")
 	}
 	ct.Command, ct.Entrypoint, ct.WorkingDir, ct.User = s.Command, s.Entrypoint, s.WorkingDir, s.User
 	ct.Init, ct.TTY = ptr.Deref(s.Init, false), s.Tty

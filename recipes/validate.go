@@ -226,6 +226,8 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 	}
 	if c.Build != nil && c.Build.Context == "" {
 		v.problem(Field(ck, "build"), "set build: ./dir (the directory with the Dockerfile)", "build of %s has no context", label)
+	} else if c.Build != nil {
+		v.buildContext(Field(ck, "build", "context"), label, c.Build.Context)
 	}
 	for _, name := range sortedKeys(c.Env) {
 		if name == "" || strings.ContainsAny(name, "=\x00") {
@@ -307,6 +309,33 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 	v.probe(Field(ck, "startup"), "startup", label, c.Startup)
 	v.engineFields(p, c, ck, label)
 	v.execLimits(ck, label, c)
+}
+
+// buildContext checks that a local build context is a directory, as the build needs one
+// (docker compose refuses the project: "unable to prepare context: path … not found"). A
+// remote context (a Git or HTTP URL) is the engine's to fetch.
+func (v *validator) buildContext(key, label, context string) {
+	if v.stat == nil || isRemoteContext(context) {
+		return
+	}
+	dir := context
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(v.s.Dir, dir)
+	}
+	fi, err := v.stat(dir)
+	switch {
+	case err != nil:
+		v.problem(key, v.say("create the directory (with its Dockerfile), or fix the path: it is relative to the recipe's directory", "create the directory (with its Dockerfile), or fix build.context: it is relative to the compose file's directory", ""),
+			"build context %s of %s does not exist", yamlpos.Clip(context), label)
+	case fi != nil && !fi.IsDir():
+		v.problem(key, "give the directory that holds the Dockerfile (a file is set with dockerfile:)", "build context %s of %s is not a directory", yamlpos.Clip(context), label)
+	}
+}
+
+// isRemoteContext reports whether a build context is a URL the engine fetches (a Git
+// repository or a tarball), as docker does: a scheme, git@, or github.com/.
+func isRemoteContext(context string) bool {
+	return strings.Contains(context, "://") || strings.HasPrefix(context, "git@") || strings.HasPrefix(context, "github.com/")
 }
 
 // What a process can be started with. The kernel refuses a single argument or environment
