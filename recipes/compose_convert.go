@@ -470,7 +470,9 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 	cv.podFields(b, svc, s)
 	ct.Ready = cv.healthcheck(svc, s.HealthCheck)
 	if ct.Ready != nil && role == RoleInit {
-		cv.warnAt(svc+" is an init container, which runs to completion without a ready probe; the healthcheck is not used", "services", svc, "healthcheck")
+		if s.HealthCheck != nil {
+			cv.warnAt(svc+" is an init container, which runs to completion without a ready probe; the healthcheck is not used", "services", svc, "healthcheck")
+		}
 		ct.Ready = nil
 	}
 	if ct.Ready != nil {
