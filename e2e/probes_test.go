@@ -5,7 +5,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/sidecar-dev/sidecar/e2e/testenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 )
 
@@ -51,5 +53,47 @@ func TestSidecarNeverReadyIsTold(t *testing.T) {
 		t.Errorf("the views show the sidecar as %q", gateReason)
 	}
 	up.tearDown(syscall.SIGINT)
+	s.nothingLeft()
+}
+
+// compose's service_healthy on a service whose file has no healthcheck waits for its image's
+// HEALTHCHECK, as docker compose does: the app starts once the engine says the VPN is
+// healthy, not before; an image with no HEALTHCHECK fails up at once with the fix.
+func TestServiceHealthyWaitsForTheImageHealthcheck(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "image-healthcheck")
+	hc := testenv.AppsImageWithHealthcheck(t, `--interval=1s --timeout=2s --retries=3 CMD ["/peek", "-get", "http://127.0.0.1:8080/healthz"]`)
+	s.env = append(s.env, "SIDECAR_TEST_HC_IMAGE="+hc)
+	up := s.start("up", "-f", s.recipe("compose.yaml"), "--output", "json")
+	s.eventually("the app running", up, startDeadline, s.running("app"))
+	vpn, app := s.container("vpn"), s.container("app")
+	if vpn.Health != orchestrator.EngineHealthHealthy {
+		t.Errorf("app runs while the engine says vpn is %s", vpn.Health)
+	}
+	if d := app.StartedAt.Sub(vpn.StartedAt); d < 3*time.Second {
+		t.Errorf("app started %s after vpn, before its HEALTHCHECK could pass (3s)", d)
+	}
+	var order []string
+	for _, ev := range events(t, up.stdout.String()) {
+		if c, ok := ev.(orchestrator.ContainerEvent); ok && c.Pod == "vpn" {
+			if c.Name == "vpn" && c.Health == orchestrator.HealthReady || c.Name == "app" && c.State == orchestrator.CStateRunning {
+				order = append(order, c.Name)
+			}
+		}
+	}
+	if len(order) < 2 || order[0] != "vpn" {
+		t.Errorf("the views saw %v: vpn ready first, then app running", order)
+	}
+	up.signal(syscall.SIGINT)
+	if code := up.wait(); code != 130 {
+		t.Errorf("up exited %d after Ctrl-C, want 130\n%s", code, up.output())
+	}
+	s.nothingLeft()
+
+	_, stderr, code := s.run("up", "-f", s.recipe("no-healthcheck.yaml"), "--plain")
+	if code != 1 || !strings.Contains(stderr, "container vpn is to be ready when its image's HEALTHCHECK passes") ||
+		!strings.Contains(stderr, "has no HEALTHCHECK: add one") {
+		t.Errorf("up of an image without HEALTHCHECK: exit %d\n%s", code, stderr)
+	}
 	s.nothingLeft()
 }

@@ -395,3 +395,67 @@ func TestBadEnvRefIsBadInput(t *testing.T) {
 		t.Errorf("%d engine calls, want none: %v", n, h.rt.Calls())
 	}
 }
+
+// elastic's setup through the compose importer: a one-shot that es01 waits for to be
+// healthy and that exits afterwards. Marked x-sidecar: {job: true}, it is a job whose
+// dependents start once its healthcheck passes, while it still runs, and whose exit then
+// ends nothing; unmarked, it is a service pod and its exit ends the stack.
+func TestComposeOneShotWaitedForAsHealthy(t *testing.T) {
+	compose := func(x string) *recipes.Stack {
+		t.Helper()
+		src := `name: es
+services:
+  setup:
+    image: elasticsearch:8
+    healthcheck: {test: ["CMD-SHELL", "[ -f /certs/es01.crt ]"], interval: 1s, retries: 120}
+` + x + `
+  es01:
+    image: elasticsearch:8
+    depends_on: {setup: {condition: service_healthy}}
+`
+		st, _, err := recipes.Load(recipes.File{Name: "/tmp/es/compose.yaml", Content: []byte(src)}, recipes.Options{Dir: "/tmp/es"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	st := compose("    x-sidecar: {job: true}")
+	if p := st.Pod("setup"); p == nil || !p.Job || p.Main.Ready == nil {
+		t.Fatalf("setup imported as %+v: want a job pod whose main has a ready probe", p)
+	}
+	h := newHarness(t, st, orchestrator.Options{})
+	h.rt.SetProbe("es-setup-setup", errors.New("exec probe exited 1"))
+	h.start()
+	h.until("setup running", 0, h.running("es-setup-setup"))
+	h.clock.Step(10 * time.Second)
+	if _, ok := h.rt.Container("es-es01-infra"); ok {
+		t.Fatal("es01 was created before setup's healthcheck passed")
+	}
+	h.rt.SetProbe("es-setup-setup", nil)
+	h.until("es01 running while setup still runs", time.Second, h.running("es-es01-es01", "es-setup-setup"))
+	if err := h.rt.Exit("es-setup-setup", 0); err != nil {
+		t.Fatal(err)
+	}
+	h.until("setup completed", time.Second, func() bool { return h.podPhase("setup") == orchestrator.PhaseCompleted })
+	h.clock.Step(time.Minute)
+	if !h.running("es-es01-es01")() || h.o.Snapshot().Phase != orchestrator.PhaseRunning {
+		t.Fatal("setup's completion ended es01 or the stack")
+	}
+	h.shutdownLeavesNothing()
+
+	// Unmarked: a service pod, as a database waited for as healthy must stay.
+	st = compose("")
+	if p := st.Pod("setup"); p == nil || p.Job {
+		t.Fatalf("setup imported as %+v without x-sidecar: want a service pod", p)
+	}
+	h = newHarness(t, st, orchestrator.Options{})
+	h.start()
+	h.until("both running", time.Second, h.running("es-setup-setup", "es-es01-es01"))
+	if err := h.rt.Exit("es-setup-setup", 0); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := h.finish(time.Second); err != nil || res.Pod != "setup" || res.ExitCode != 0 {
+		t.Fatalf("Run = %+v, %v; want the stack ended by setup's main", res, err)
+	}
+	h.leftNothing()
+}

@@ -117,6 +117,9 @@ var (
 	// ErrPostStartFailed: the post-start hook of a container that is not restarted (an init
 	// container, a main whose restart policy is never) failed.
 	ErrPostStartFailed = errors.New("post-start hook failed")
+	// ErrNoHealthcheck: a container's readiness is its image's HEALTHCHECK, and the image
+	// has none.
+	ErrNoHealthcheck = errors.New("has no HEALTHCHECK")
 )
 
 // PodError is a pod failure: a failing init container, or an engine operation that failed

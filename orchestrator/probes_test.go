@@ -148,3 +148,87 @@ func TestReadinessWaitIsToldRepeatedly(t *testing.T) {
 	}
 	h.shutdownLeavesNothing()
 }
+
+func imageProbe(c *recipes.Container) { c.Ready = &recipes.Probe{Image: true} }
+
+// A ready probe that is the image's HEALTHCHECK (compose's service_healthy on a service
+// without a healthcheck) gates as any ready probe, from the engine's health verdicts: main
+// and the pods that depend on this one wait for "healthy"; "unhealthy" makes it not ready
+// and restarts nothing. Nothing runs a probe of its own for it.
+func TestImageHealthcheckGatesAsAReadyProbe(t *testing.T) {
+	st := stack("g",
+		pod("vpn", ctr("app", imageProbe), sidecars(ctr("gluetun", imageProbe))),
+		pod("web", ctr("web"), dependsOn("vpn")))
+	h := newHarness(t, st, orchestrator.Options{})
+	h.rt.Healthcheck("g-vpn-gluetun")
+	h.rt.Healthcheck("g-vpn-app")
+	h.start()
+	h.until("gluetun running", 0, h.running("g-vpn-gluetun"))
+	h.until("the wait is told", time.Second, func() bool { return strings.Contains(h.describe(), "to be ready: ") })
+	for _, m := range h.messages() {
+		if strings.Contains(m.Text, "to be ready") {
+			if want := "main app waits for sidecar gluetun to be ready: 15s so far; last probe: its image's HEALTHCHECK has no verdict yet"; m.Text != want {
+				t.Errorf("note %q, want %q", m.Text, want)
+			}
+			if !strings.Contains(m.Hint, "HEALTHCHECK of gluetun's image") {
+				t.Errorf("hint %q does not say where the check is", m.Hint)
+			}
+		}
+	}
+	if v := h.view("vpn", "app"); v.State != orchestrator.CStateCreated || v.Reason != "waiting for sidecar gluetun to be ready" {
+		t.Errorf("main's view while gluetun has no verdict: %s %q", v.State, v.Reason)
+	}
+	if v := h.view("vpn", "gluetun"); v.Health != orchestrator.HealthUnknown {
+		t.Errorf("gluetun's health %s before a verdict, want unknown (a ready probe not passed yet)", v.Health)
+	}
+	if err := h.rt.SetHealth("g-vpn-gluetun", orchestrator.EngineHealthHealthy); err != nil {
+		t.Fatal(err)
+	}
+	h.until("main running", 0, h.running("g-vpn-app"))
+	if v := h.view("vpn", "gluetun"); v.Health != orchestrator.HealthReady {
+		t.Errorf("gluetun's health %s once healthy, want ready", v.Health)
+	}
+	// The dependent pod waits for main's HEALTHCHECK in turn.
+	h.clock.Step(time.Minute)
+	if got := h.state("web", "web"); got == orchestrator.CStateRunning {
+		t.Fatalf("web started before vpn's main was healthy")
+	}
+	if err := h.rt.SetHealth("g-vpn-app", orchestrator.EngineHealthHealthy); err != nil {
+		t.Fatal(err)
+	}
+	h.until("web running", 0, h.running("g-web-web"))
+
+	if err := h.rt.SetHealth("g-vpn-gluetun", orchestrator.EngineHealthUnhealthy); err != nil {
+		t.Fatal(err)
+	}
+	h.until("gluetun not ready", 0, func() bool { return h.view("vpn", "gluetun").Health == orchestrator.HealthNotReady })
+	h.clock.Step(time.Minute)
+	if c, _ := h.rt.Container("g-vpn-gluetun"); c.Starts != 1 {
+		t.Errorf("gluetun started %d times: an unhealthy HEALTHCHECK restarts nothing", c.Starts)
+	}
+	if n := h.rt.CallCount("Probe"); n != 0 {
+		t.Errorf("%d probe calls: the engine runs an image's HEALTHCHECK, nothing else should", n)
+	}
+	h.shutdownLeavesNothing()
+}
+
+// A container whose readiness is its image's HEALTHCHECK, when the image has none, fails the
+// pod at once with a message that names it and the fix — not a wait for ever.
+func TestImageProbeWithoutHealthcheckFails(t *testing.T) {
+	st := stack("g", pod("vpn", ctr("app"), sidecars(ctr("gluetun", imageProbe))))
+	h := newHarness(t, st, orchestrator.Options{})
+	h.start()
+	res, err := h.finish(time.Second)
+	if !errors.Is(err, orchestrator.ErrNoHealthcheck) || res.ExitCode != 1 {
+		t.Fatalf("Run = %+v, %v; want exit code 1 and ErrNoHealthcheck", res, err)
+	}
+	for _, want := range []string{"pod vpn failed: container gluetun is to be ready when its image's HEALTHCHECK passes", "image test/gluetun:1 has no HEALTHCHECK", "give gluetun a ready probe of its own"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if c, ok := h.rt.Container("g-vpn-app"); ok && c.Starts != 0 {
+		t.Errorf("main started although what it waits for can never be ready")
+	}
+	h.leftNothing()
+}

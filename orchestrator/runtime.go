@@ -243,6 +243,9 @@ type ContainerInfo struct {
 	// that an inspect can be ordered against health events.
 	Health   EngineHealth
 	HealthAt time.Time
+	// Healthcheck: the container has a HEALTHCHECK that the engine runs (its image's: sidecar
+	// sets none), so a health verdict will come.
+	Healthcheck bool
 	// Ports are the host ports actually bound (infra containers), for display.
 	Ports []recipes.Port
 	// Networks are the running container's addresses, one per network it is attached to,

@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/sidecar-dev/sidecar/recipes"
@@ -542,6 +543,7 @@ func (st *PodStatus) ApplyEvent(spec *PodSpec, ev EngineEvent, now time.Time) {
 	case ActionHealth:
 		if c.State == StateRunning && !ev.Time.Before(c.StartedAt) {
 			c.setHealth(ev.Health, ev.Time)
+			imageReadiness(spec, c)
 		}
 	}
 	st.finishRecreate(now)
@@ -553,6 +555,44 @@ func (c *ContainerStatus) setHealth(h EngineHealth, at time.Time) {
 		return
 	}
 	c.EngineHealth, c.healthAt = h, at
+}
+
+// gatesOnImageHealth reports whether c's ready probe is the engine's verdict on its image's
+// HEALTHCHECK (recipes.ProbeImage).
+func gatesOnImageHealth(spec *PodSpec, c *ContainerStatus) bool {
+	rc := spec.Pod.Container(c.Name)
+	return rc != nil && rc.Ready != nil && rc.Ready.Kind() == recipes.ProbeImage
+}
+
+// imageReadiness makes the engine's verdict on c's HEALTHCHECK its readiness, as a ready
+// probe's report would, when its ready probe is the image's: healthy is ready, unhealthy is
+// not ready, no verdict yet (starting) leaves readiness unknown.
+func imageReadiness(spec *PodSpec, c *ContainerStatus) {
+	if c.State != StateRunning || !gatesOnImageHealth(spec, c) {
+		return
+	}
+	switch c.EngineHealth {
+	case EngineHealthHealthy:
+		c.Ready, c.ReadyKnown, c.ProbeDetail = true, true, ""
+	case EngineHealthUnhealthy:
+		c.Ready, c.ReadyKnown = false, true
+		c.ProbeDetail = "the engine says its image's HEALTHCHECK is unhealthy (docker inspect shows the checks' output under State.Health)"
+	case EngineHealthStarting:
+		c.ProbeDetail = "its image's HEALTHCHECK has no verdict yet"
+	}
+}
+
+// noHealthcheck is the failure of a container whose readiness is its image's HEALTHCHECK
+// when the image has none: nothing would ever make it ready, so what waits for it would
+// wait for ever (docker compose fails the same way: "container … has no healthcheck
+// configured").
+func noHealthcheck(spec *PodSpec, c *ContainerStatus, info ContainerInfo) error {
+	image := info.Image
+	if rc := spec.Pod.Container(c.Name); rc != nil && rc.Image != "" {
+		image = rc.Image
+	}
+	return fmt.Errorf("container %s is to be ready when its image's HEALTHCHECK passes (ready: {image: true}, what compose's service_healthy means on a service without a healthcheck), and image %s %w: add one (a healthcheck test on the compose service, HEALTHCHECK in its Dockerfile), give %s a ready probe of its own, or wait for it to start only (condition: service_started)",
+		c.Name, image, ErrNoHealthcheck, c.Name)
 }
 
 // ApplyRelist folds a fresh listing of the pod's containers (inspected) into the status.
@@ -618,6 +658,10 @@ func (st *PodStatus) syncInfo(spec *PodSpec, c *ContainerStatus, info ContainerI
 		// (its start time may differ slightly from the start event's).
 		if c.State == StateRunning && info.StartedAt.After(c.FinishedAt) {
 			c.setHealth(info.Health, info.HealthAt)
+			if gatesOnImageHealth(spec, c) && !info.Healthcheck && c.Err == nil {
+				c.Err = noHealthcheck(spec, c, info)
+			}
+			imageReadiness(spec, c)
 			if len(info.Networks) > 0 {
 				c.Networks = info.Networks
 			}

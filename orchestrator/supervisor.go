@@ -504,7 +504,9 @@ func (s *supervisor) syncWorkers(now time.Time) {
 // startProbes starts the ready and live probes of w's run of c.
 func (s *supervisor) startProbes(c *recipes.Container, w *runWorkers) {
 	w.probesStarted = true
-	if c.Ready != nil {
+	// An image probe is not run: the engine runs the HEALTHCHECK and its verdict comes with
+	// the events (imageReadiness).
+	if c.Ready != nil && c.Ready.Kind() != recipes.ProbeImage {
 		s.goProbe(c.Name, w, *c.Ready, ProbeReady)
 	}
 	if c.Live != nil {
@@ -547,8 +549,11 @@ func (s *supervisor) noteBlocked(plan Plan, now time.Time) {
 	if b.Startup {
 		probe = "startup"
 	}
-	s.message(LevelWarning, b.Container, b.Text(now),
-		fmt.Sprintf("the check is the `%s:` probe of %s in the recipe; its output may say why it does not pass", probe, b.Container))
+	hint := fmt.Sprintf("the check is the `%s:` probe of %s in the recipe; its output may say why it does not pass", probe, b.Container)
+	if c := s.spec.Pod.Container(b.Container); !b.Startup && c != nil && c.Ready != nil && c.Ready.Kind() == recipes.ProbeImage {
+		hint = fmt.Sprintf("the check is the HEALTHCHECK of %s's image, run by the engine; `docker inspect` shows its output under State.Health", b.Container)
+	}
+	s.message(LevelWarning, b.Container, b.Text(now), hint)
 }
 
 // publish sends an event for every container whose view changed, then the pod's phase.

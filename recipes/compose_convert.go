@@ -38,6 +38,9 @@ type composeConv struct {
 	cfgX  map[string]*composeTopX[composeXConfig]
 	cfgs  map[string]*composeCfg
 	xPort map[*Container][]composeXPort // ports a container's x-sidecar lists
+	// healthyBy names, per service that another waits for with service_healthy, the first
+	// service that does.
+	healthyBy map[string]string
 }
 
 // composeTopX is the x-sidecar of a top-level volume or config, with its node for positions.
@@ -127,6 +130,7 @@ func (c *composeImport) convert(project *types.Project, name string) *Stack {
 		cfgX:          map[string]*composeTopX[composeXConfig]{},
 		cfgs:          map[string]*composeCfg{},
 		xPort:         map[*Container][]composeXPort{},
+		healthyBy:     map[string]string{},
 	}
 	c.infra = map[string]bool{}
 	order := c.serviceOrder(project)
@@ -140,6 +144,13 @@ func (c *composeImport) convert(project *types.Project, name string) *Stack {
 		cv.xs[n], cv.xNodes[n] = x, xn
 		svcs = append(svcs, cv.planInput(project.Services[n], x))
 		cv.names[n] = cv.containerName(n, x)
+	}
+	for _, s := range svcs {
+		for _, d := range s.Deps {
+			if d.Condition == composeHealthy && cv.healthyBy[d.On] == "" {
+				cv.healthyBy[d.On] = s.Name
+			}
+		}
 	}
 	cv.topLevelX()
 	pods, notes := composePlan(svcs)
@@ -437,6 +448,7 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 			Args:       cv.resolve(s.Build.Args),
 		}
 		record("build", "build")
+		record("build/context", "build", "context")
 	}
 	ct.Command, ct.Entrypoint, ct.WorkingDir, ct.User = s.Command, s.Entrypoint, s.WorkingDir, s.User
 	ct.Init, ct.TTY = ptr.Deref(s.Init, false), s.Tty
@@ -458,7 +470,9 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 	cv.podFields(b, svc, s)
 	ct.Ready = cv.healthcheck(svc, s.HealthCheck)
 	if ct.Ready != nil && role == RoleInit {
-		cv.warnAt(svc+" is an init container, which runs to completion without a ready probe; the healthcheck is not used", "services", svc, "healthcheck")
+		if s.HealthCheck != nil {
+			cv.warnAt(svc+" is an init container, which runs to completion without a ready probe; the healthcheck is not used", "services", svc, "healthcheck")
+		}
 		ct.Ready = nil
 	}
 	if ct.Ready != nil {
@@ -762,19 +776,33 @@ func (cv *composeConv) expandHome(p string) string {
 	return p
 }
 
-// healthcheck converts a compose healthcheck into a ready probe, or nil.
+// healthcheck converts a compose healthcheck into a ready probe, or nil. A service without
+// a healthcheck test (none written, or one with only timings) runs its image's HEALTHCHECK,
+// if the image has one: when another service waits for it to be healthy, that is its ready
+// probe (ready: {image: true}), as docker compose waits for the engine's health status. The
+// image's timings are then the ones that count, so timings written without a test are
+// warned about.
 func (cv *composeConv) healthcheck(svc string, h *types.HealthCheckConfig) *Probe {
-	if h == nil || h.Disable {
+	waiter := cv.healthyBy[svc]
+	if h != nil && (h.Disable || len(h.Test) > 0 && h.Test[0] == "NONE") {
+		if waiter != "" {
+			cv.problem(cv.at("services", svc, "healthcheck"),
+				fmt.Sprintf("%s waits for %s to be healthy (depends_on with condition: service_healthy), but the healthcheck of %s is disabled: docker compose fails with \"container … has no healthcheck configured\"", waiter, svc, svc),
+				"give "+svc+" a healthcheck test, or make "+waiter+" wait with condition: service_started")
+		}
 		return nil
 	}
-	if len(h.Test) == 0 {
-		cv.warnAt("without a test, docker runs the image's own HEALTHCHECK, which sidecar does not read; no probe is made", "services", svc, "healthcheck")
-		return nil
+	if h == nil || len(h.Test) == 0 {
+		if h != nil && (h.Interval != nil || h.Timeout != nil || h.Retries != nil || h.StartPeriod != nil || h.StartInterval != nil) {
+			cv.warnAt("without a test, the image's HEALTHCHECK runs with the image's own timings: interval, timeout, retries and start period are not passed to the engine (give the healthcheck a test to set them)", "services", svc, "healthcheck")
+		}
+		if waiter == "" {
+			return nil // the engine runs the image's HEALTHCHECK, if any; its verdict is shown
+		}
+		return &Probe{Image: true}
 	}
 	var cmd []string
 	switch h.Test[0] {
-	case "NONE":
-		return nil
 	case "CMD":
 		cmd = h.Test[1:]
 	case "CMD-SHELL":

@@ -107,9 +107,10 @@ const (
 	ProbeHTTP
 	ProbeTCP
 	ProbeExec
+	ProbeImage // the engine's verdict on the image's HEALTHCHECK
 )
 
-var probeNames = []string{"", "http", "tcp", "exec"}
+var probeNames = []string{"", "http", "tcp", "exec", "image"}
 
 func (k ProbeKind) String() string { return enumString(probeNames, int(k)) }
 

@@ -482,7 +482,10 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 		}
 	}
 	if c.Ready != nil {
-		if c.Ready.Exec != nil {
+		if c.Ready.Kind() == ProbeImage {
+			// No healthcheck: compose's service_healthy then waits for the image's own.
+			svc.healthchecked = true
+		} else if c.Ready.Exec != nil {
 			svc.Healthcheck = &composeOutHealth{
 				Test:     append([]string{"CMD"}, c.Ready.Exec.Command...),
 				Interval: composeDuration(c.Ready.Period),

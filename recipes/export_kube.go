@@ -252,6 +252,10 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 		w.add(expField(p, c, "init"), "%s: init: true (docker-init as PID 1) has no Kubernetes equivalent; shareProcessNamespace: true on the pod gives signals and zombie reaping a similar fix", expWho(s, p, c))
 		c.Init = false
 	}
+	if c.Ready != nil && c.Ready.Kind() == ProbeImage {
+		w.add(expField(p, c, "ready"), "%s: ready: {image: true} (the image's HEALTHCHECK) cannot be expressed in Kubernetes, which ignores an image's HEALTHCHECK: no readinessProbe is written, so what waits for it starts once it runs; write a readinessProbe that checks what the HEALTHCHECK checks", expWho(s, p, c))
+		c.Ready = nil
+	}
 	if c.StopGrace != 0 {
 		w.add(expField(p, c, "stop_grace"), "%s: stop_grace %s cannot be expressed in Kubernetes, which has one grace period per pod (terminationGracePeriodSeconds, from the pod's stop_grace)", expWho(s, p, c), c.StopGrace)
 		c.StopGrace = 0

@@ -244,6 +244,7 @@ func kubeDifferences(kind KubeKind) []func(*Stack) {
 		kubeDropsUserNames,
 		kubeDefaultBackoff,
 		kubeSharesIPC,
+		kubeDropsImageProbes,
 		kubeRoundsDurations,
 		kubeFitsRestarts(kind),
 		kubeLabelsOfTheWorkload,
@@ -308,6 +309,16 @@ func kubeDropsUserNames(st *Stack) {
 // kubeDefaultBackoff: the kubelet has its own restart backoff.
 func kubeDefaultBackoff(st *Stack) {
 	st.Backoff = Backoff{Initial: Duration(DefaultBackoffInitial), Max: Duration(DefaultBackoffMax), Reset: Duration(DefaultBackoffReset)}
+}
+
+// kubeDropsImageProbes: Kubernetes ignores an image's HEALTHCHECK, so a ready probe that is
+// one is left out (warned).
+func kubeDropsImageProbes(st *Stack) {
+	eachContainer(st, func(c *Container) {
+		if c.Ready != nil && c.Ready.Kind() == ProbeImage {
+			c.Ready = nil
+		}
+	})
 }
 
 // kubeSharesIPC: the containers of a Kubernetes pod always share one IPC namespace.

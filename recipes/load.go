@@ -37,7 +37,8 @@ type Options struct {
 	Dir string
 	// ReadFile reads env_file and .env files (and the recipe, in LoadFile). Nil: os.ReadFile.
 	ReadFile func(string) ([]byte, error)
-	// Stat checks that bind-mount sources exist; a missing one is a warning. Nil: os.Stat.
+	// Stat checks that bind-mount sources exist (a missing one is a warning) and that build
+	// contexts are directories (else a problem). Nil: os.Stat.
 	Stat func(string) (fs.FileInfo, error)
 	// Name overrides the stack name (name: in the recipe, or the directory's name).
 	Name string

@@ -370,17 +370,22 @@ type Volume struct {
 	SizeLimit ByteSize     `json:"size_limit,omitempty" yaml:"size_limit,omitempty"`
 }
 
-// Probe checks a container. Exactly one of HTTP, TCP and Exec is set.
+// Probe checks a container. Exactly one of HTTP, TCP, Exec and Image is set.
 type Probe struct {
 	HTTP *HTTPProbe `json:"http,omitempty" yaml:"http,omitempty"`
 	TCP  *TCPProbe  `json:"tcp,omitempty" yaml:"tcp,omitempty"`
 	Exec *ExecProbe `json:"exec,omitempty" yaml:"exec,omitempty"`
+	// Image makes the engine's verdict on the image's own HEALTHCHECK the probe: it passes
+	// while the engine says healthy (what compose's service_healthy waits for on a service
+	// without a healthcheck). Only a ready probe may be one; the timings are the image's, so
+	// Period, Timeout, Retries and StartPeriod stay unset.
+	Image bool `json:"image,omitempty" yaml:"image,omitempty"`
 	// Period between attempts (default 1s); Timeout of one attempt (default 1s); Retries
 	// consecutive failures before the probe counts as failed (default 3); StartPeriod during
-	// which failures do not count (default 0).
-	Period      Duration `json:"period" yaml:"period"`
-	Timeout     Duration `json:"timeout" yaml:"timeout"`
-	Retries     int      `json:"retries" yaml:"retries"`
+	// which failures do not count (default 0). An image probe has none of them.
+	Period      Duration `json:"period,omitempty" yaml:"period,omitempty"`
+	Timeout     Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
+	Retries     int      `json:"retries,omitempty" yaml:"retries,omitempty"`
 	StartPeriod Duration `json:"start_period,omitempty" yaml:"start_period,omitempty"`
 }
 
@@ -393,6 +398,8 @@ func (p *Probe) Kind() ProbeKind {
 		return ProbeTCP
 	case p.Exec != nil:
 		return ProbeExec
+	case p.Image:
+		return ProbeImage
 	}
 	return ProbeNone
 }

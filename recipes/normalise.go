@@ -163,8 +163,8 @@ func (n *normaliser) container(s *Stack, p *Pod, c *Container) {
 		c.StopSignal = s
 	}
 	for _, pr := range []*Probe{c.Ready, c.Live, c.Startup} {
-		if pr == nil {
-			continue
+		if pr == nil || pr.Kind() == ProbeImage {
+			continue // an image probe's timings are the image HEALTHCHECK's
 		}
 		if pr.Period == 0 {
 			pr.Period = Duration(DefaultProbePeriod)

@@ -713,6 +713,9 @@ var probeFields = []field[*probeForm]{
 		f.p.Exec = &ExecProbe{}
 		fields(d, k, v, "exec probe", "{command: [\"/check\"]}", execProbeFields, f.p.Exec)
 	}},
+	{"image", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
+		f.p.Image, _ = d.boolean(k, v, f.what+" image")
+	}},
 	{"period", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
 		f.p.Period, _ = d.duration(k, v, f.what+" period", true)
 	}},
@@ -754,7 +757,7 @@ var execProbeFields = []field[*ExecProbe]{
 	}},
 }
 
-// probe decodes {http|tcp|exec, period, timeout, retries, start_period}; what names it
+// probe decodes {http|tcp|exec|image, period, timeout, retries, start_period}; what names it
 // (ready, live).
 func (d *decoder) probe(key string, n *yaml.Node, what string) *Probe {
 	if yamlpos.IsNull(n) {

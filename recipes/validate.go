@@ -226,6 +226,8 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 	}
 	if c.Build != nil && c.Build.Context == "" {
 		v.problem(Field(ck, "build"), "set build: ./dir (the directory with the Dockerfile)", "build of %s has no context", label)
+	} else if c.Build != nil {
+		v.buildContext(Field(ck, "build", "context"), label, c.Build.Context)
 	}
 	for _, name := range sortedKeys(c.Env) {
 		if name == "" || strings.ContainsAny(name, "=\x00") {
@@ -309,6 +311,33 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 	v.execLimits(ck, label, c)
 }
 
+// buildContext checks that a local build context is a directory, as the build needs one
+// (docker compose refuses the project: "unable to prepare context: path … not found"). A
+// remote context (a Git or HTTP URL) is the engine's to fetch.
+func (v *validator) buildContext(key, label, context string) {
+	if v.stat == nil || isRemoteContext(context) {
+		return
+	}
+	dir := context
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(v.s.Dir, dir)
+	}
+	fi, err := v.stat(dir)
+	switch {
+	case err != nil:
+		v.problem(key, v.say("create the directory (with its Dockerfile), or fix the path: it is relative to the recipe's directory", "create the directory (with its Dockerfile), or fix build.context: it is relative to the compose file's directory", ""),
+			"build context %s of %s does not exist", yamlpos.Clip(context), label)
+	case fi != nil && !fi.IsDir():
+		v.problem(key, "give the directory that holds the Dockerfile (a file is set with dockerfile:)", "build context %s of %s is not a directory", yamlpos.Clip(context), label)
+	}
+}
+
+// isRemoteContext reports whether a build context is a URL the engine fetches (a Git
+// repository or a tarball), as docker does: a scheme, git@, or github.com/.
+func isRemoteContext(context string) bool {
+	return strings.Contains(context, "://") || strings.HasPrefix(context, "git@") || strings.HasPrefix(context, "github.com/")
+}
+
 // What a process can be started with. The kernel refuses a single argument or environment
 // string (NAME=value) longer than MAX_ARG_STRLEN, 32 pages: the container would fail to
 // start. The arguments and environment together are bounded by a quarter of the stack limit
@@ -366,6 +395,9 @@ func (v *validator) probe(key, which, label string, p *Probe) {
 	if p.Exec != nil {
 		kinds = append(kinds, "exec")
 	}
+	if p.Image {
+		kinds = append(kinds, "image")
+	}
 	switch len(kinds) {
 	case 0:
 		v.problem(key, v.say("add one of http: {port: 8080}, tcp: {port: 8080} or exec: {command: [...]}", "",
@@ -393,6 +425,10 @@ func (v *validator) probe(key, which, label string, p *Probe) {
 		v.problem(Field(key, "exec", "command"), v.say("add command: [\"/bin/check\"] (it passes when the command exits 0)", "",
 			"give exec a command: [\"/bin/check\"] (it passes when the command exits 0)"), "%s exec probe of %s has no command", which, label)
 	}
+	if p.Kind() == ProbeImage {
+		v.imageProbe(key, which, label, p)
+		return
+	}
 	// A compose healthcheck's retries, interval, timeout and start_period, or Kubernetes'
 	// failureThreshold, periodSeconds, timeoutSeconds and initialDelaySeconds.
 	if p.Retries < 1 {
@@ -410,6 +446,25 @@ func (v *validator) probe(key, which, label string, p *Probe) {
 	if p.StartPeriod < 0 {
 		v.problem(Field(key, "start_period"), v.say("write a duration like 10s", "set the healthcheck's start_period to a duration like 10s",
 			"set initialDelaySeconds to 0 or more"), "%s probe start_period of %s must not be negative", which, label)
+	}
+}
+
+// imageProbe checks a probe that is the engine's verdict on the image's HEALTHCHECK: only
+// readiness can be one (the engine restarts nothing on it, and a startup deadline would be
+// the image's own), and its timings are the HEALTHCHECK's.
+func (v *validator) imageProbe(key, which, label string, p *Probe) {
+	if which != "ready" {
+		v.problem(Field(key, "image"), "make it the ready probe, or give this one an http, tcp or exec check",
+			"%s probe of %s cannot be the image's HEALTHCHECK: only a ready probe can", which, label)
+	}
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"period", p.Period != 0}, {"timeout", p.Timeout != 0}, {"retries", p.Retries != 0}, {"start_period", p.StartPeriod != 0}} {
+		if f.set {
+			v.problem(Field(key, f.name), "remove it: the HEALTHCHECK's own interval, timeout, retries and start period apply (set them in the Dockerfile)",
+				"%s probe of %s is the image's HEALTHCHECK, which has its own %s", which, label, f.name)
+		}
 	}
 }
 

@@ -497,6 +497,11 @@ func containerInfo(c container.InspectResponse) orchestrator.ContainerInfo {
 	if c.Config != nil {
 		info.Image = c.Config.Image
 		info.Labels = c.Config.Labels
+		// The create merged the image's HEALTHCHECK into the config (sidecar sets none):
+		// a test that is not NONE is one the engine runs.
+		if h := c.Config.Healthcheck; h != nil && len(h.Test) > 0 && h.Test[0] != "NONE" {
+			info.Healthcheck = true
+		}
 	}
 	if s := c.State; s != nil {
 		info.Status = orchestrator.ParseStatus(string(s.Status))

@@ -54,6 +54,8 @@ func (d *Docker) Probe(ctx context.Context, infraID, containerID string, p recip
 			return errors.New("exec probe: no command")
 		}
 		return d.execProbe(ctx, containerID, p.Exec.Command, timeout)
+	case recipes.ProbeImage:
+		return errors.New("image probe: the engine runs the image's HEALTHCHECK, its verdict comes with the container's health events")
 	default:
 		return errors.New("probe: no http, tcp or exec check set")
 	}

@@ -67,7 +67,29 @@ func AppsImageOn(t testing.TB, d *runtime.Docker) string {
 	return ref
 }
 
+// HealthcheckRepository is where AppsImageWithHealthcheck tags its images.
+const HealthcheckRepository = "sidecar-test/apps-healthcheck"
+
+// AppsImageWithHealthcheck is AppsImage with an image HEALTHCHECK: healthcheck is what
+// follows HEALTHCHECK in the Dockerfile, e.g.
+// `--interval=1s CMD ["/peek", "-get", "http://127.0.0.1:8080/healthz"]`. Built FROM scratch
+// like the apps image (and kept, under a hash that includes the line).
+func AppsImageWithHealthcheck(t testing.TB, healthcheck string) string {
+	t.Helper()
+	ref, err := buildAppsImage(t, Engine(t), HealthcheckRepository, "HEALTHCHECK "+healthcheck+"\n")
+	if err != nil {
+		t.Fatalf("build the test programs' image with a HEALTHCHECK: %v", err)
+	}
+	return ref
+}
+
 func buildApps(t testing.TB, d *runtime.Docker) (string, error) {
+	return buildAppsImage(t, d, AppsRepository, "")
+}
+
+// buildAppsImage builds the test programs' image, its Dockerfile followed by extra, as
+// repo:<content hash>, unless present.
+func buildAppsImage(t testing.TB, d *runtime.Docker, repo, extra string) (string, error) {
 	root, err := modroot.Find()
 	if err != nil {
 		return "", err
@@ -77,11 +99,15 @@ func buildApps(t testing.TB, d *runtime.Docker) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("go env GOVERSION: %w", err)
 	}
-	hash, err := treeHash(src, strings.TrimSpace(string(goVersion))+" "+d.Arch())
+	tag := strings.TrimSpace(string(goVersion)) + " " + d.Arch()
+	if extra != "" {
+		tag += " " + extra
+	}
+	hash, err := treeHash(src, tag)
 	if err != nil {
 		return "", err
 	}
-	ref := AppsRepository + ":" + hash[:12]
+	ref := repo + ":" + hash[:12]
 	ctx := Context(t, 5*time.Minute)
 	if ok, err := d.ImagePresent(ctx, ref); err != nil {
 		return "", err
@@ -110,6 +136,7 @@ func buildApps(t testing.TB, d *runtime.Docker) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	dockerfile = append(dockerfile, extra...)
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), dockerfile, 0o644); err != nil {
 		return "", err
 	}

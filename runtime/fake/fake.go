@@ -727,7 +727,7 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) error {
 	c.info.ExitCode, c.info.OOMKilled = 0, false
 	c.info.Health, c.info.HealthAt = orchestrator.EngineHealthNone, time.Time{}
 	if b := r.behaviours[c.info.Name]; b != nil && b.healthcheck {
-		c.info.Health = orchestrator.EngineHealthStarting
+		c.info.Health, c.info.Healthcheck = orchestrator.EngineHealthStarting, true
 	}
 	c.starts++
 	c.exited = make(chan struct{})

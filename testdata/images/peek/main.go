@@ -1,7 +1,9 @@
 // Command peek shows a container what it is: files (-cat, filtered with -grep), its
-// environment (-env), its user and directory (-self), its hostname (-hostname), what names resolve to (-resolve); or appends
-// one line to a file and exits (-append, for lifecycle hooks in an image with no shell).
-// With -forever it then waits for SIGTERM or SIGINT and exits 0.
+// environment (-env), its user and directory (-self), its hostname (-hostname), what names
+// resolve to (-resolve); or appends one line to a file and exits (-append, for lifecycle hooks
+// in an image with no shell); or GETs a URL and exits 0 on a 2xx or 3xx answer, 1 otherwise
+// (-get, a HEALTHCHECK without curl). With -forever it then waits for SIGTERM or SIGINT and
+// exits 0.
 package main
 
 import (
@@ -9,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"sort"
 	"strings"
@@ -32,10 +35,25 @@ func main() {
 	flag.Var(&resolve, "resolve", "print the addresses this name resolves to (repeatable)")
 	appendTo := flag.String("append", "", "append -line to this file and exit")
 	line := flag.String("line", "", "the line -append writes")
+	get := flag.String("get", "", "GET this URL and exit 0 on a 2xx or 3xx answer, else 1")
 	forever := flag.Bool("forever", false, "then wait for SIGTERM or SIGINT")
 	prog.Parse("peek [flags]", "Shows the container's files, environment, hostname and name resolution.")
 	sigs := prog.Signals()
 
+	if *get != "" {
+		c := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := c.Get(*get)
+		if err != nil {
+			fmt.Println("peek:", err)
+			os.Exit(1)
+		}
+		resp.Body.Close()
+		fmt.Println(resp.Status)
+		if resp.StatusCode < 200 || resp.StatusCode > 399 {
+			os.Exit(1)
+		}
+		return
+	}
 	if *appendTo != "" {
 		f, err := os.OpenFile(*appendTo, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o666)
 		if err == nil {
