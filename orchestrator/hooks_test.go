@@ -433,13 +433,14 @@ services:
 	}
 	h.rt.SetProbe("es-setup-setup", nil)
 	h.until("es01 running while setup still runs", time.Second, h.running("es-es01-es01", "es-setup-setup"))
+	h.until("the stack running", time.Second, func() bool { return h.o.Snapshot().Phase == orchestrator.PhaseRunning })
 	if err := h.rt.Exit("es-setup-setup", 0); err != nil {
 		t.Fatal(err)
 	}
 	h.until("setup completed", time.Second, func() bool { return h.podPhase("setup") == orchestrator.PhaseCompleted })
 	h.clock.Step(time.Minute)
 	if !h.running("es-es01-es01")() || h.o.Snapshot().Phase != orchestrator.PhaseRunning {
-		t.Fatal("setup's completion ended es01 or the stack")
+		t.Fatalf("setup's completion ended es01 or the stack: es01 running %v, stack %s", h.running("es-es01-es01")(), h.o.Snapshot().Phase)
 	}
 	h.shutdownLeavesNothing()
 
