@@ -336,26 +336,19 @@ func (r *Runtime) MemoryVolume(name string) (size int64, ok bool) {
 }
 
 // Exit ends the running process of the container called name with code: a die event.
-func (r *Runtime) Exit(name string, code int) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, err := r.runningByName(name)
-	if err != nil {
-		return err
-	}
-	r.exitLocked(c, code, false)
-	return nil
-}
+func (r *Runtime) Exit(name string, code int) error { return r.exit(name, code, false) }
 
 // OOM kills the running process of the container called name for lack of memory: oom → die.
-func (r *Runtime) OOM(name string) error {
+func (r *Runtime) OOM(name string) error { return r.exit(name, 137, true) }
+
+func (r *Runtime) exit(name string, code int, oom bool) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	c, err := r.runningByName(name)
 	if err != nil {
 		return err
 	}
-	r.exitLocked(c, 137, true)
+	r.exitLocked(c, code, oom)
 	return nil
 }
 
