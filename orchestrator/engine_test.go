@@ -99,10 +99,8 @@ func TestEngineRestartRecreatesWhatItKilled(t *testing.T) {
 	if !h.hasMessage("engine reachable again after")() || !h.o.Snapshot().EngineLostAt.IsZero() {
 		t.Errorf("the views were not told the engine is back:\n%s", h.describe())
 	}
-	select {
-	case <-h.done:
+	if h.returned() {
 		t.Fatalf("Run returned after the engine came back: %+v, %v", h.res, h.err)
-	default:
 	}
 	h.shutdownLeavesNothing()
 }
@@ -237,10 +235,8 @@ func TestEngineShutdownIsNotTheContainersEnd(t *testing.T) {
 	})
 	h.rt.StopEngine()
 	h.clock.Step(10 * time.Second)
-	select {
-	case <-h.done:
+	if h.returned() {
 		t.Fatalf("Run ended when the engine stopped: %+v, %v", h.res, h.err)
-	default:
 	}
 	if snap := h.o.Snapshot(); snap.Phase != orchestrator.PhaseRunning {
 		t.Errorf("stack phase %s while the engine is gone, want running", snap.Phase)

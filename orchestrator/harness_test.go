@@ -154,9 +154,7 @@ func newHarnessOn(t *testing.T, s *recipes.Stack, opts orchestrator.Options, wra
 		}
 	}()
 	t.Cleanup(func() {
-		select {
-		case <-h.done:
-		default:
+		if !h.returned() {
 			h.o.Kill()
 			select {
 			case <-h.done:
@@ -221,18 +219,20 @@ func (h *harness) until(what string, step time.Duration, cond func() bool) {
 	}
 }
 
+// returned reports whether Run has returned.
+func (h *harness) returned() bool {
+	select {
+	case <-h.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // finish waits for Run to return, stepping the clock when asked.
 func (h *harness) finish(step time.Duration) (orchestrator.Result, error) {
 	h.t.Helper()
-	h.until("Run to return", step, func() bool {
-		select {
-		case <-h.done:
-			return true
-		default:
-			return false
-		}
-	})
-	<-h.done
+	h.until("Run to return", step, h.returned)
 	// The collector has everything once the stream's last event is in.
 	deadline := time.After(15 * time.Second)
 	for {

@@ -110,18 +110,7 @@ main:
 	if len(out) != 199800 || len(errs) != 200 {
 		t.Fatalf("%d stdout and %d stderr lines, want 199800 and 200", len(out), len(errs))
 	}
-	for i, j := 0, 0; i+j < 200000; {
-		n := i + j + 1
-		var got string
-		if n%1000 == 0 {
-			got, j = errs[j], j+1
-		} else {
-			got, i = out[i], i+1
-		}
-		if want := fmt.Sprintf("line %06d", n); got != want {
-			t.Fatalf("line %d is %q, want %q", n, got, want)
-		}
-	}
+	testenv.CheckSpewed(t, "capture", testenv.Interleave(out, errs, 1000), 200000, 0)
 }
 
 // A container printing terminal attacks comes out sanitised (colour kept for terminals,
@@ -143,9 +132,7 @@ main:
 	pod := st.Pods[0].Name
 
 	big, _, _ := bufferTexts(o.Logs().Buffer(pod, "big"))
-	if len(big) != 2 || len(big[0]) != long || len(big[1]) != long || !strings.HasPrefix(big[1], "line 000002 ") {
-		t.Errorf("init container: %d lines of %v bytes, want 2 of %d", len(big), lens(big), long)
-	}
+	testenv.CheckSpewed(t, "init container", big, 2, long)
 
 	evil, _, _ := bufferTexts(o.Logs().Buffer(pod, "evil"))
 	if len(evil) != 22 {
@@ -178,14 +165,6 @@ main:
 			t.Errorf("line %d in plain text: %q", i+1, plain)
 		}
 	}
-}
-
-func lens(texts []string) []int {
-	var n []int
-	for _, s := range texts {
-		n = append(n, len(s))
-	}
-	return n
 }
 
 // A sidecar that prints three lines and crashes is restarted: each run's lines arrive, in

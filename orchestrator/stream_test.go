@@ -249,25 +249,29 @@ func feedText(t *testing.T, f orchestrator.LogFeed, b *strings.Builder, want str
 	}
 }
 
+// startSidecar creates and starts the sidecar s-name of pod s of stack s, of the given order,
+// on an engine that has the image "img".
+func startSidecar(t *testing.T, rt *fake.Runtime, name string, order int) string {
+	t.Helper()
+	ctx := context.Background()
+	id, err := rt.CreateContainer(ctx, orchestrator.ContainerSpec{Name: "s-" + name, Image: "img",
+		Labels: orchestrator.Labels{Stack: "s", Pod: "s", Container: name, Role: recipes.RoleSidecar, Order: order, HasOrder: true}.Encode()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.StartContainer(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 // EngineLogs follows a container across its restarts, and a container of the stack that
 // starts later, until the stack's containers are removed.
 func TestEngineLogsFollow(t *testing.T) {
 	rt := fake.New(clock.RealClock{})
 	rt.AddImage("img")
 	ctx := context.Background()
-	create := func(name string, order int) string {
-		t.Helper()
-		id, err := rt.CreateContainer(ctx, orchestrator.ContainerSpec{Name: "s-" + name, Image: "img",
-			Labels: orchestrator.Labels{Stack: "s", Pod: "s", Container: name, Role: recipes.RoleSidecar, Order: order, HasOrder: true}.Encode()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := rt.StartContainer(ctx, id); err != nil {
-			t.Fatal(err)
-		}
-		return id
-	}
-	web := create("web", 1)
+	web := startSidecar(t, rt, "web", 1)
 	if err := rt.Print("s-web", orchestrator.Stdout, "one"); err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +297,7 @@ func TestEngineLogsFollow(t *testing.T) {
 		t.Fatal(err)
 	}
 	feedText(t, feed, &b, "web | three\n")
-	create("late", 0)
+	startSidecar(t, rt, "late", 0)
 	if err := rt.Print("s-late", orchestrator.Stdout, "hello"); err != nil {
 		t.Fatal(err)
 	}
@@ -330,15 +334,7 @@ func TestEngineLogsNoteBeforeAnEarlyStampedRun(t *testing.T) {
 	ctx := context.Background()
 	ids := map[string]string{}
 	for i, name := range []string{"web", "other"} {
-		id, err := rt.CreateContainer(ctx, orchestrator.ContainerSpec{Name: "s-" + name, Image: "img",
-			Labels: orchestrator.Labels{Stack: "s", Pod: "s", Container: name, Role: recipes.RoleSidecar, Order: i, HasOrder: true}.Encode()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := rt.StartContainer(ctx, id); err != nil {
-			t.Fatal(err)
-		}
-		ids[name] = id
+		ids[name] = startSidecar(t, rt, name, i)
 	}
 	if err := rt.Exit("s-web", 1); err != nil {
 		t.Fatal(err)

@@ -195,6 +195,16 @@ func (l *lines) add(line orchestrator.LogLine) {
 	l.all = append(l.all, line)
 }
 
+func (l *lines) texts() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	texts := make([]string, len(l.all))
+	for i, x := range l.all {
+		texts[i] = x.Text
+	}
+	return texts
+}
+
 func (l *lines) find(text string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -12,20 +12,6 @@ import (
 	"github.com/sidecar-dev/sidecar/runtime"
 )
 
-// checkNumbered checks that texts are "line 000001 …" to "line n …" in order, skipping none.
-func checkNumbered(t *testing.T, what string, texts []string, n int) {
-	t.Helper()
-	if len(texts) != n {
-		t.Errorf("%s: %d lines, want %d", what, len(texts), n)
-	}
-	for i, text := range texts {
-		if want := fmt.Sprintf("line %06d", i+1); !strings.HasPrefix(text, want) {
-			t.Errorf("%s: line %d is %.40q, want it to start with %q", what, i+1, text, want)
-			return
-		}
-	}
-}
-
 // The attach stream, connected before the start, carries every line of a fast writer, each
 // stream in order, a long line whole and the unfinished last line.
 func TestAttachLogs(t *testing.T) {
@@ -61,19 +47,7 @@ func TestAttachLogs(t *testing.T) {
 		t.Fatalf("stdout does not end with the unfinished line: %d lines", len(out))
 	}
 	out = out[:len(out)-1]
-	var all []string
-	for i, j := 0, 0; i < len(out) || j < len(errs); {
-		if (i+j+1)%1000 == 0 && j < len(errs) {
-			all = append(all, errs[j])
-			j++
-		} else if i < len(out) {
-			all = append(all, out[i])
-			i++
-		} else {
-			break
-		}
-	}
-	checkNumbered(t, "attach", all, n)
+	testenv.CheckSpewed(t, "attach", testenv.Interleave(out, errs, 1000), n, 0)
 	if len(errs) != n/1000 {
 		t.Errorf("%d stderr lines, want %d", len(errs), n/1000)
 	}
@@ -86,9 +60,7 @@ func TestAttachLogs(t *testing.T) {
 	if err := st2.Read(e.ctx, func(l orchestrator.LogLine) { ttyLines = append(ttyLines, l.Text) }); err != nil {
 		t.Fatal(err)
 	}
-	if len(ttyLines) != 2 || len(ttyLines[0]) != long || len(ttyLines[1]) != long || !strings.HasPrefix(ttyLines[1], "line 000002 ") {
-		t.Errorf("TTY: %d lines of %v bytes, want 2 of %d", len(ttyLines), lengthsOf(ttyLines), long)
-	}
+	testenv.CheckSpewed(t, "TTY", ttyLines, 2, long)
 
 	// Close ends a Read that waits for a container that never starts.
 	idle := e.create(orchestrator.ContainerSpec{Image: img, Cmd: []string{"/spewer"}})
@@ -122,14 +94,6 @@ func TestAttachLogs(t *testing.T) {
 	}
 }
 
-func lengthsOf(texts []string) []int {
-	var n []int
-	for _, s := range texts {
-		n = append(n, len(s))
-	}
-	return n
-}
-
 // Following the logs endpoint from the start delivers every line even when the writer is
 // faster than the endpoint and the engine rotates its log file meanwhile (an engine with
 // max-size=10m, as here, rotates at about 120 000 of these lines).
@@ -144,7 +108,7 @@ func TestLogsFollowEveryLine(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	checkNumbered(t, "follow", texts, n)
+	testenv.CheckSpewed(t, "follow", texts, n, 0)
 }
 
 // LogsFrom resumes exactly after what an earlier read delivered, across a restart, and a run

@@ -336,26 +336,19 @@ func (r *Runtime) MemoryVolume(name string) (size int64, ok bool) {
 }
 
 // Exit ends the running process of the container called name with code: a die event.
-func (r *Runtime) Exit(name string, code int) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, err := r.runningByName(name)
-	if err != nil {
-		return err
-	}
-	r.exitLocked(c, code, false)
-	return nil
-}
+func (r *Runtime) Exit(name string, code int) error { return r.exit(name, code, false) }
 
 // OOM kills the running process of the container called name for lack of memory: oom → die.
-func (r *Runtime) OOM(name string) error {
+func (r *Runtime) OOM(name string) error { return r.exit(name, 137, true) }
+
+func (r *Runtime) exit(name string, code int, oom bool) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	c, err := r.runningByName(name)
 	if err != nil {
 		return err
 	}
-	r.exitLocked(c, 137, true)
+	r.exitLocked(c, code, oom)
 	return nil
 }
 
@@ -364,40 +357,38 @@ func (r *Runtime) OOM(name string) error {
 func (r *Runtime) Remove(name string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	id, ok := r.byName[name]
-	if !ok {
-		return fmt.Errorf("fake: no container %s: %w", name, orchestrator.ErrNotFound)
+	c, err := r.byNameLocked(name)
+	if err != nil {
+		return err
 	}
-	r.removeLocked(r.containers[id])
+	r.removeLocked(c)
 	return nil
 }
 
 // Print writes a line to the container's output, stamped now.
 func (r *Runtime) Print(name string, stream orchestrator.Stream, text string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	id, ok := r.byName[name]
-	if !ok {
-		return fmt.Errorf("fake: no container %s: %w", name, orchestrator.ErrNotFound)
-	}
-	c := r.containers[id]
-	c.logs = append(c.logs, orchestrator.LogLine{Time: r.stampLocked(), Stream: stream, Text: text})
-	r.wakeLocked(c)
-	return nil
+	return r.print(name, orchestrator.LogLine{Stream: stream, Text: text})
 }
 
 // PrintAt writes a line stamped at, not now: the engine stamps a line when it reads it and
 // records a run's start when it learns of it, so a run's first lines can be stamped a little
 // before its StartedAt.
 func (r *Runtime) PrintAt(name string, stream orchestrator.Stream, text string, at time.Time) error {
+	return r.print(name, orchestrator.LogLine{Time: at, Stream: stream, Text: text})
+}
+
+// print appends l to the output of the container called name, stamped now if l.Time is zero.
+func (r *Runtime) print(name string, l orchestrator.LogLine) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	id, ok := r.byName[name]
-	if !ok {
-		return fmt.Errorf("fake: no container %s: %w", name, orchestrator.ErrNotFound)
+	c, err := r.byNameLocked(name)
+	if err != nil {
+		return err
 	}
-	c := r.containers[id]
-	c.logs = append(c.logs, orchestrator.LogLine{Time: at, Stream: stream, Text: text})
+	if l.Time.IsZero() {
+		l.Time = r.stampLocked()
+	}
+	c.logs = append(c.logs, l)
 	r.wakeLocked(c)
 	return nil
 }
@@ -1276,12 +1267,20 @@ func (r *Runtime) getLocked(method, id string) (*container, error) {
 	return c, nil
 }
 
-func (r *Runtime) runningByName(name string) (*container, error) {
+// byNameLocked is the container called name.
+func (r *Runtime) byNameLocked(name string) (*container, error) {
 	id, ok := r.byName[name]
 	if !ok {
 		return nil, fmt.Errorf("fake: no container %s: %w", name, orchestrator.ErrNotFound)
 	}
-	c := r.containers[id]
+	return r.containers[id], nil
+}
+
+func (r *Runtime) runningByName(name string) (*container, error) {
+	c, err := r.byNameLocked(name)
+	if err != nil {
+		return nil, err
+	}
 	if c.info.Status != orchestrator.StatusRunning {
 		return nil, fmt.Errorf("fake: container %s is %s, not running", name, c.info.Status)
 	}
