@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sidecar-dev/sidecar/internal/syncbuf"
 )
 
 // sshTarget is an ssh://[user@]host[:port][/socket/path] engine address.
@@ -90,8 +91,9 @@ func (t sshTarget) dial(ctx context.Context, _, _ string) (net.Conn, error) {
 		return nil, err
 	}
 	cmd.Stdin, cmd.Stdout = inR, outW
-	c := &cmdConn{cmd: cmd, stdin: inW, stdout: outR, exited: make(chan struct{}), label: "ssh " + t.host}
-	cmd.Stderr = &c.stderr
+	c := &cmdConn{cmd: cmd, stdin: inW, stdout: outR, exited: make(chan struct{}), label: "ssh " + t.host,
+		stderr: &syncbuf.Buffer{Max: 4096}}
+	cmd.Stderr = c.stderr
 	err = cmd.Start()
 	inR.Close() // the child has its copies
 	outW.Close()
@@ -112,7 +114,7 @@ type cmdConn struct {
 	cmd       *exec.Cmd
 	stdin     io.WriteCloser
 	stdout    io.ReadCloser
-	stderr    tailBuffer
+	stderr    *syncbuf.Buffer // the last 4 KiB ssh wrote there
 	label     string
 	exited    chan struct{}
 	waitErr   error
@@ -192,27 +194,3 @@ type cmdAddr struct{}
 
 func (cmdAddr) Network() string { return "cmd" }
 func (cmdAddr) String() string  { return "ssh" }
-
-// tailBuffer keeps the last 4 KiB written to it, safely for concurrent use.
-type tailBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-const tailBufferMax = 4096
-
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Write(p)
-	if over := b.buf.Len() - tailBufferMax; over > 0 {
-		b.buf.Next(over)
-	}
-	return len(p), nil
-}
-
-func (b *tailBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
