@@ -2,15 +2,14 @@ package catalog_test
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"testing/fstest"
 
 	"github.com/sidecar-dev/sidecar/recipes"
 	"github.com/sidecar-dev/sidecar/recipes/catalog"
+	"github.com/sidecar-dev/sidecar/recipes/catalog/catalogtest"
 )
 
 // The patterns issue 6 asks the catalog to cover, by recipe name.
@@ -36,35 +35,13 @@ func TestListHasEveryPatternWithADescription(t *testing.T) {
 	}
 }
 
-// writeRecipe writes a recipe's files into dir/name, as `sidecar init` does.
-func writeRecipe(t *testing.T, dir, name string, files map[string][]byte) string {
-	t.Helper()
-	root := filepath.Join(dir, name)
-	tree := fstest.MapFS{}
-	for rel, content := range files {
-		tree[rel] = &fstest.MapFile{Data: content}
-	}
-	if err := os.CopyFS(root, tree); err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
 // Every recipe and the starter load without problems and without warnings: a warning in a
 // built-in recipe (an unset variable, a missing bind-mount source) would be a defect.
 func TestEveryRecipeValidates(t *testing.T) {
 	dir := t.TempDir()
-	cases := map[string]map[string][]byte{"starter": catalog.Starter()}
-	for _, name := range catalog.Names() {
-		files, err := catalog.Files(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cases[name] = files
-	}
-	for name, files := range cases {
+	for name, files := range catalogtest.Recipes(t) {
 		t.Run(name, func(t *testing.T) {
-			root := writeRecipe(t, dir, name, files)
+			root := catalogtest.Write(t, filepath.Join(dir, name), files)
 			st, warns, err := recipes.LoadFile(filepath.Join(root, catalog.RecipeFile), recipes.Options{})
 			if err != nil {
 				t.Fatalf("recipe %s does not load:\n%v", name, err)
@@ -95,12 +72,8 @@ var pinned = regexp.MustCompile(`:v?\d+\.\d+\.\d+(-[a-z0-9.]+)?$`)
 
 func TestImagesArePinned(t *testing.T) {
 	dir := t.TempDir()
-	for _, name := range catalog.Names() {
-		files, err := catalog.Files(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		root := writeRecipe(t, dir, name, files)
+	for name, files := range catalogtest.Recipes(t) {
+		root := catalogtest.Write(t, filepath.Join(dir, name), files)
 		st, _, err := recipes.LoadFile(filepath.Join(root, catalog.RecipeFile), recipes.Options{})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -121,9 +94,8 @@ func TestImagesArePinned(t *testing.T) {
 // Every file of a recipe is used: bind-mounted by one of its containers (or the recipe itself).
 func TestEveryFileIsMounted(t *testing.T) {
 	dir := t.TempDir()
-	for _, name := range catalog.Names() {
-		files, _ := catalog.Files(name)
-		root := writeRecipe(t, dir, name, files)
+	for name, files := range catalogtest.Recipes(t) {
+		root := catalogtest.Write(t, filepath.Join(dir, name), files)
 		st, _, err := recipes.LoadFile(filepath.Join(root, catalog.RecipeFile), recipes.Options{})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
