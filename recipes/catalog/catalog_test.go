@@ -35,24 +35,42 @@ func TestListHasEveryPatternWithADescription(t *testing.T) {
 	}
 }
 
+// loadedRecipe is a catalog recipe (or the starter) loaded from its files on disk.
+type loadedRecipe struct {
+	files map[string][]byte
+	st    *recipes.Stack
+	warns []recipes.Warning
+}
+
+// loadRecipes writes every recipe and the starter into a directory of its name, as `sidecar
+// init` does, and loads it; one that does not load fails the test.
+func loadRecipes(t *testing.T) map[string]loadedRecipe {
+	t.Helper()
+	dir := t.TempDir()
+	out := map[string]loadedRecipe{}
+	for name, files := range catalogtest.Recipes(t) {
+		root := catalogtest.Write(t, filepath.Join(dir, name), files)
+		st, warns, err := recipes.LoadFile(filepath.Join(root, catalog.RecipeFile), recipes.Options{})
+		if err != nil {
+			t.Fatalf("recipe %s does not load:\n%v", name, err)
+		}
+		out[name] = loadedRecipe{files: files, st: st, warns: warns}
+	}
+	return out
+}
+
 // Every recipe and the starter load without problems and without warnings: a warning in a
 // built-in recipe (an unset variable, a missing bind-mount source) would be a defect.
 func TestEveryRecipeValidates(t *testing.T) {
-	dir := t.TempDir()
-	for name, files := range catalogtest.Recipes(t) {
+	for name, r := range loadRecipes(t) {
 		t.Run(name, func(t *testing.T) {
-			root := catalogtest.Write(t, filepath.Join(dir, name), files)
-			st, warns, err := recipes.LoadFile(filepath.Join(root, catalog.RecipeFile), recipes.Options{})
-			if err != nil {
-				t.Fatalf("recipe %s does not load:\n%v", name, err)
-			}
-			for _, w := range warns {
+			for _, w := range r.warns {
 				t.Errorf("recipe %s: %s", name, w)
 			}
-			if st.Name != name {
-				t.Errorf("stack name = %q, want the directory's name %q", st.Name, name)
+			if r.st.Name != name {
+				t.Errorf("stack name = %q, want the directory's name %q", r.st.Name, name)
 			}
-			for _, p := range st.Pods {
+			for _, p := range r.st.Pods {
 				if len(p.Sidecars) == 0 {
 					t.Errorf("pod %s has no sidecar", p.Name)
 				}
@@ -71,14 +89,8 @@ func TestEveryRecipeValidates(t *testing.T) {
 var pinned = regexp.MustCompile(`:v?\d+\.\d+\.\d+(-[a-z0-9.]+)?$`)
 
 func TestImagesArePinned(t *testing.T) {
-	dir := t.TempDir()
-	for name, files := range catalogtest.Recipes(t) {
-		root := catalogtest.Write(t, filepath.Join(dir, name), files)
-		st, _, err := recipes.LoadFile(filepath.Join(root, catalog.RecipeFile), recipes.Options{})
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		for _, p := range st.Pods {
+	for name, r := range loadRecipes(t) {
+		for _, p := range r.st.Pods {
 			for _, c := range p.Containers() {
 				if !pinned.MatchString(c.Image) {
 					t.Errorf("%s: container %s: image %q is not pinned to an exact version", name, c.Name, c.Image)
@@ -93,19 +105,13 @@ func TestImagesArePinned(t *testing.T) {
 
 // Every file of a recipe is used: bind-mounted by one of its containers (or the recipe itself).
 func TestEveryFileIsMounted(t *testing.T) {
-	dir := t.TempDir()
-	for name, files := range catalogtest.Recipes(t) {
-		root := catalogtest.Write(t, filepath.Join(dir, name), files)
-		st, _, err := recipes.LoadFile(filepath.Join(root, catalog.RecipeFile), recipes.Options{})
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
+	for name, r := range loadRecipes(t) {
 		mounted := map[string]bool{catalog.RecipeFile: true}
-		for _, p := range st.Pods {
+		for _, p := range r.st.Pods {
 			for _, c := range p.Containers() {
 				for _, m := range c.Volumes {
 					if m.Type == recipes.MountBind {
-						rel, err := filepath.Rel(st.Dir, filepath.Join(st.Dir, m.Source))
+						rel, err := filepath.Rel(r.st.Dir, filepath.Join(r.st.Dir, m.Source))
 						if err == nil {
 							mounted[filepath.ToSlash(rel)] = true
 						}
@@ -113,7 +119,7 @@ func TestEveryFileIsMounted(t *testing.T) {
 				}
 			}
 		}
-		for rel := range files {
+		for rel := range r.files {
 			if !mounted[rel] {
 				t.Errorf("%s: file %s is not mounted by any container", name, rel)
 			}
