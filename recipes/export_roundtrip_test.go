@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sidecar-dev/sidecar/recipes/catalog"
+	"github.com/sidecar-dev/sidecar/recipes/catalog/catalogtest"
 )
 
 // Round trips: a stack exported and imported again is the same stack, apart from what the
@@ -39,9 +40,8 @@ func roundTripStacks(t *testing.T) (map[string]*Stack, map[*Stack][]Warning) {
 		loadWarns[st] = warns
 	}
 	dir := t.TempDir()
-	for name, recipeFiles := range catalogFiles(t) {
-		root := filepath.Join(dir, name)
-		writeTree(t, root, recipeFiles)
+	for name, recipeFiles := range catalogtest.Recipes(t) {
+		root := catalogtest.Write(t, filepath.Join(dir, name), recipeFiles)
 		st, warns, err := LoadFile(filepath.Join(root, "sidecar.yaml"), Options{})
 		if err != nil {
 			t.Fatalf("catalog recipe %s: %v", name, err)

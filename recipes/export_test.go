@@ -3,7 +3,6 @@ package recipes
 import (
 	"bytes"
 	"errors"
-	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -20,7 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sidecar-dev/sidecar/internal/golden"
-	"github.com/sidecar-dev/sidecar/recipes/catalog"
+	"github.com/sidecar-dev/sidecar/recipes/catalog/catalogtest"
 )
 
 // withWarnings appends the export's warnings to its output as YAML comments, so that one
@@ -74,41 +73,13 @@ func exportGoldens(t *testing.T, st *Stack, prefix string) {
 	golden.Check(t, prefix+".compose.yaml", withWarnings(compose, warns))
 }
 
-// writeTree writes files (slash-separated paths) below root.
-func writeTree(t *testing.T, root string, files map[string][]byte) {
-	t.Helper()
-	tree := fstest.MapFS{}
-	for name, content := range files {
-		tree[name] = &fstest.MapFile{Data: content}
-	}
-	if err := os.CopyFS(root, tree); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// catalogFiles are the files of every catalog recipe and, as "starter", of the starter
-// sidecar init writes without --recipe.
-func catalogFiles(t *testing.T) map[string]map[string][]byte {
-	t.Helper()
-	out := map[string]map[string][]byte{"starter": catalog.Starter()}
-	for _, name := range catalog.Names() {
-		files, err := catalog.Files(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[name] = files
-	}
-	return out
-}
-
 // Every catalog recipe and the starter, exported both ways, against goldens under
 // testdata/export/catalog: what a user of sidecar init gets from sidecar export.
 func TestExportCatalogGolden(t *testing.T) {
 	dir := t.TempDir()
-	for name, files := range catalogFiles(t) {
+	for name, files := range catalogtest.Recipes(t) {
 		t.Run(name, func(t *testing.T) {
-			root := filepath.Join(dir, name)
-			writeTree(t, root, files)
+			root := catalogtest.Write(t, filepath.Join(dir, name), files)
 			// Named by a relative path, so that warnings in the goldens do not depend on
 			// where the test runs.
 			st, _, err := Load(File{Name: name + "/sidecar.yaml", Content: files["sidecar.yaml"]}, Options{Dir: root})

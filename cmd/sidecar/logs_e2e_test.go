@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sidecar-dev/sidecar/e2e/testenv"
+	"github.com/sidecar-dev/sidecar/internal/syncbuf"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
 	"github.com/sidecar-dev/sidecar/tui/plain"
@@ -62,7 +63,7 @@ main:
 		return nil
 	})
 
-	cli := func(ctx context.Context, out *syncBuffer, args ...string) int {
+	cli := func(ctx context.Context, out *syncbuf.Buffer, args ...string) int {
 		f, _, errOut := testFactory(t)
 		f.Environ = func() []string { return nil }
 		f.IO.Out = out
@@ -73,7 +74,7 @@ main:
 		return code
 	}
 
-	var out syncBuffer
+	var out syncbuf.Buffer
 	cli(ctx, &out, "logs", "--stack", name, "--timestamps")
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 	var last time.Time
@@ -129,7 +130,7 @@ main:
 	// -f: flaky restarts twice more while followed; its runs show, each after a note.
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var fout syncBuffer
+	var fout syncbuf.Buffer
 	fdone := make(chan int, 1)
 	go func() { fdone <- cli(fctx, &fout, "logs", "-f", "--stack", name, "flaky") }()
 	testenv.Eventually(t, 2*time.Minute, func() error {

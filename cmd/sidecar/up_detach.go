@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -372,17 +371,11 @@ type supervisorView struct {
 }
 
 func (v *supervisorView) Run(ctx context.Context, sub *orchestrator.Subscription) error {
-	for {
-		evs, err := sub.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	return plain.Each(ctx, sub, func(evs []orchestrator.Event) error {
 		_ = v.log.Print(evs) // a log that cannot be written does not stop the stack
 		v.s.send(evs)
-	}
+		return nil
+	})
 }
 
 // send reports events to the up -d that started the supervisor; once it is gone (the pipe

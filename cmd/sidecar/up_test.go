@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,13 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"k8s.io/utils/clock"
 
+	"github.com/sidecar-dev/sidecar/internal/syncbuf"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/runtime"
 	"github.com/sidecar-dev/sidecar/runtime/fake"
@@ -26,24 +25,6 @@ type fakeEngine struct{ *fake.Runtime }
 
 func (fakeEngine) Close() error { return nil }
 
-// syncBuffer is a bytes.Buffer safe for the writer goroutines of a command and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // cli is one command's run against the fake engine: its options' dependencies, and its
 // output.
 type cli struct {
@@ -51,8 +32,8 @@ type cli struct {
 	f       *Factory
 	rt      *fake.Runtime
 	dir     string // control directory
-	out     *syncBuffer
-	errOut  *syncBuffer
+	out     *syncbuf.Buffer
+	errOut  *syncbuf.Buffer
 	signals chan os.Signal
 }
 
@@ -61,7 +42,7 @@ type cli struct {
 func testCLI(t *testing.T, rt *fake.Runtime, dir string) *cli {
 	t.Helper()
 	f, _, _ := testFactory(t)
-	c := &cli{t: t, f: f, rt: rt, dir: dir, out: &syncBuffer{}, errOut: &syncBuffer{}, signals: make(chan os.Signal, 2)}
+	c := &cli{t: t, f: f, rt: rt, dir: dir, out: &syncbuf.Buffer{}, errOut: &syncbuf.Buffer{}, signals: make(chan os.Signal, 2)}
 	f.IO = &IOStreams{In: strings.NewReader(""), Out: c.out, ErrOut: c.errOut}
 	return c
 }

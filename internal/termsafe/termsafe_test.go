@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/sidecar-dev/sidecar/testdata/images/spewer/hostile"
 )
 
 func TestSanitize(t *testing.T) {
@@ -82,23 +84,9 @@ func TestSanitize(t *testing.T) {
 
 // The fragments the test programs' spewer prints with -hostile, each after visible text.
 func TestSpewerHostile(t *testing.T) {
-	hostile := []string{
-		"\x1b[31mred\x1b[0m",
-		"\x1b[2J\x1b[H",
-		"\x1b[5;10H",
-		"\x1b]0;pwned title\x07",
-		"\x1b]52;c;aGFja2Vk\x07",
-		"\x1b]8;;http://example.invalid\x1b\\link\x1b]8;;\x1b\\",
-		"\x1bP+q544e\x1b\\",
-		"over\rwrite",
-		"back\b\bspace",
-		"bell\a",
-		"\u202edesrever\u202c",
-	}
-	want := []string{"red", "", "", "", "", "link", "", "overwrite", "backspace", "bell", "desrever"}
-	for i, h := range hostile {
-		in := "line 000001 " + h + " end"
-		if got := Sanitize(in, Text); got != "line 000001 "+want[i]+" end" {
+	for _, f := range hostile.Fragments {
+		in := "line 000001 " + f.Raw + " end"
+		if got := Sanitize(in, Text); got != "line 000001 "+f.Text+" end" {
 			t.Errorf("%q → %q", in, got)
 		}
 	}

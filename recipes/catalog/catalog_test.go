@@ -2,15 +2,14 @@ package catalog_test
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"testing/fstest"
 
 	"github.com/sidecar-dev/sidecar/recipes"
 	"github.com/sidecar-dev/sidecar/recipes/catalog"
+	"github.com/sidecar-dev/sidecar/recipes/catalog/catalogtest"
 )
 
 // The patterns issue 6 asks the catalog to cover, by recipe name.
@@ -36,46 +35,42 @@ func TestListHasEveryPatternWithADescription(t *testing.T) {
 	}
 }
 
-// writeRecipe writes a recipe's files into dir/name, as `sidecar init` does.
-func writeRecipe(t *testing.T, dir, name string, files map[string][]byte) string {
+// loadedRecipe is a catalog recipe (or the starter) loaded from its files on disk.
+type loadedRecipe struct {
+	files map[string][]byte
+	st    *recipes.Stack
+	warns []recipes.Warning
+}
+
+// loadRecipes writes every recipe and the starter into a directory of its name, as `sidecar
+// init` does, and loads it; one that does not load fails the test.
+func loadRecipes(t *testing.T) map[string]loadedRecipe {
 	t.Helper()
-	root := filepath.Join(dir, name)
-	tree := fstest.MapFS{}
-	for rel, content := range files {
-		tree[rel] = &fstest.MapFile{Data: content}
+	dir := t.TempDir()
+	out := map[string]loadedRecipe{}
+	for name, files := range catalogtest.Recipes(t) {
+		root := catalogtest.Write(t, filepath.Join(dir, name), files)
+		st, warns, err := recipes.LoadFile(filepath.Join(root, catalog.RecipeFile), recipes.Options{})
+		if err != nil {
+			t.Fatalf("recipe %s does not load:\n%v", name, err)
+		}
+		out[name] = loadedRecipe{files: files, st: st, warns: warns}
 	}
-	if err := os.CopyFS(root, tree); err != nil {
-		t.Fatal(err)
-	}
-	return root
+	return out
 }
 
 // Every recipe and the starter load without problems and without warnings: a warning in a
 // built-in recipe (an unset variable, a missing bind-mount source) would be a defect.
 func TestEveryRecipeValidates(t *testing.T) {
-	dir := t.TempDir()
-	cases := map[string]map[string][]byte{"starter": catalog.Starter()}
-	for _, name := range catalog.Names() {
-		files, err := catalog.Files(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cases[name] = files
-	}
-	for name, files := range cases {
+	for name, r := range loadRecipes(t) {
 		t.Run(name, func(t *testing.T) {
-			root := writeRecipe(t, dir, name, files)
-			st, warns, err := recipes.LoadFile(filepath.Join(root, catalog.RecipeFile), recipes.Options{})
-			if err != nil {
-				t.Fatalf("recipe %s does not load:\n%v", name, err)
-			}
-			for _, w := range warns {
+			for _, w := range r.warns {
 				t.Errorf("recipe %s: %s", name, w)
 			}
-			if st.Name != name {
-				t.Errorf("stack name = %q, want the directory's name %q", st.Name, name)
+			if r.st.Name != name {
+				t.Errorf("stack name = %q, want the directory's name %q", r.st.Name, name)
 			}
-			for _, p := range st.Pods {
+			for _, p := range r.st.Pods {
 				if len(p.Sidecars) == 0 {
 					t.Errorf("pod %s has no sidecar", p.Name)
 				}
@@ -94,18 +89,8 @@ func TestEveryRecipeValidates(t *testing.T) {
 var pinned = regexp.MustCompile(`:v?\d+\.\d+\.\d+(-[a-z0-9.]+)?$`)
 
 func TestImagesArePinned(t *testing.T) {
-	dir := t.TempDir()
-	for _, name := range catalog.Names() {
-		files, err := catalog.Files(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		root := writeRecipe(t, dir, name, files)
-		st, _, err := recipes.LoadFile(filepath.Join(root, catalog.RecipeFile), recipes.Options{})
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		for _, p := range st.Pods {
+	for name, r := range loadRecipes(t) {
+		for _, p := range r.st.Pods {
 			for _, c := range p.Containers() {
 				if !pinned.MatchString(c.Image) {
 					t.Errorf("%s: container %s: image %q is not pinned to an exact version", name, c.Name, c.Image)
@@ -120,20 +105,13 @@ func TestImagesArePinned(t *testing.T) {
 
 // Every file of a recipe is used: bind-mounted by one of its containers (or the recipe itself).
 func TestEveryFileIsMounted(t *testing.T) {
-	dir := t.TempDir()
-	for _, name := range catalog.Names() {
-		files, _ := catalog.Files(name)
-		root := writeRecipe(t, dir, name, files)
-		st, _, err := recipes.LoadFile(filepath.Join(root, catalog.RecipeFile), recipes.Options{})
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
+	for name, r := range loadRecipes(t) {
 		mounted := map[string]bool{catalog.RecipeFile: true}
-		for _, p := range st.Pods {
+		for _, p := range r.st.Pods {
 			for _, c := range p.Containers() {
 				for _, m := range c.Volumes {
 					if m.Type == recipes.MountBind {
-						rel, err := filepath.Rel(st.Dir, filepath.Join(st.Dir, m.Source))
+						rel, err := filepath.Rel(r.st.Dir, filepath.Join(r.st.Dir, m.Source))
 						if err == nil {
 							mounted[filepath.ToSlash(rel)] = true
 						}
@@ -141,7 +119,7 @@ func TestEveryFileIsMounted(t *testing.T) {
 				}
 			}
 		}
-		for rel := range files {
+		for rel := range r.files {
 			if !mounted[rel] {
 				t.Errorf("%s: file %s is not mounted by any container", name, rel)
 			}

@@ -90,10 +90,13 @@ func New(w io.Writer, opts Options) *Printer {
 // Run prints what sub delivers until the stream ends (then it returns nil) or ctx ends.
 // Every batch is written out before the next is read.
 func (p *Printer) Run(ctx context.Context, sub *orchestrator.Subscription) error {
-	return run(ctx, sub, p.Print)
+	return Each(ctx, sub, p.Print)
 }
 
-func run(ctx context.Context, sub *orchestrator.Subscription, print func([]orchestrator.Event) error) error {
+// Each hands every batch sub delivers to handle, in order, until the stream ends (then it
+// returns nil), ctx ends or handle fails (its error). The printers' Run are Each of their
+// Print; a subscriber that does more with a batch than print it gives its own handle.
+func Each(ctx context.Context, sub *orchestrator.Subscription, handle func([]orchestrator.Event) error) error {
 	for {
 		evs, err := sub.Next(ctx)
 		if errors.Is(err, io.EOF) {
@@ -102,7 +105,7 @@ func run(ctx context.Context, sub *orchestrator.Subscription, print func([]orche
 		if err != nil {
 			return err
 		}
-		if err := print(evs); err != nil {
+		if err := handle(evs); err != nil {
 			return err
 		}
 	}
@@ -611,7 +614,7 @@ func NewJSON(w io.Writer) *JSON { return &JSON{w: bufio.NewWriterSize(w, 64<<10)
 
 // Run prints what sub delivers until the stream ends (then it returns nil) or ctx ends.
 func (j *JSON) Run(ctx context.Context, sub *orchestrator.Subscription) error {
-	return run(ctx, sub, j.Print)
+	return Each(ctx, sub, j.Print)
 }
 
 // Print writes a batch of events, one JSON object per line, and flushes them. A container's

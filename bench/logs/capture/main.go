@@ -19,6 +19,7 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/sidecar-dev/sidecar/bench/internal/benchenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/runtime"
 )
@@ -63,9 +64,7 @@ func main() {
 		}
 	}
 	for _, m := range strings.Split(*methods, ",") {
-		ds := res[m]
-		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-		med := ds[len(ds)/2]
+		med := benchenv.Median(res[m])
 		fmt.Printf("%-7s median %6.3fs = %6.0f lines/s\n", m, med.Seconds(), float64(*lines)/med.Seconds())
 	}
 }

@@ -19,7 +19,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime/pprof"
-	"sort"
 	"syscall"
 	"time"
 
@@ -92,7 +91,7 @@ func main() {
 		theirs = append(theirs, took)
 	}
 	if len(theirs) > 0 {
-		fmt.Printf("median docker run %.3fs\n", median(theirs).Seconds())
+		fmt.Printf("median docker run %.3fs\n", benchenv.Median(theirs).Seconds())
 	}
 	for _, c := range []struct {
 		name string
@@ -101,9 +100,9 @@ func main() {
 		if len(c.ds) == 0 {
 			continue
 		}
-		fmt.Printf("median %s %.3fs", c.name, median(c.ds).Seconds())
+		fmt.Printf("median %s %.3fs", c.name, benchenv.Median(c.ds).Seconds())
 		if len(theirs) > 0 {
-			fmt.Printf(", ratio to docker run %.2f", median(c.ds).Seconds()/median(theirs).Seconds())
+			fmt.Printf(", ratio to docker run %.2f", benchenv.Median(c.ds).Seconds()/benchenv.Median(theirs).Seconds())
 		}
 		fmt.Println()
 	}
@@ -181,12 +180,6 @@ func (m *mainLines) Write(p []byte) (int, error) {
 }
 
 func (m *mainLines) flush() {}
-
-func median(ds []time.Duration) time.Duration {
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[len(s)/2]
-}
 
 // lineCounter counts the lines written to it.
 type lineCounter struct{ n int }

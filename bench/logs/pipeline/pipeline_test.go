@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sidecar-dev/sidecar/bench/internal/benchenv"
 	"github.com/sidecar-dev/sidecar/e2e/testenv"
 )
 
@@ -37,7 +38,7 @@ func BenchmarkPipelineVsDockerRun(b *testing.B) {
 			got = up.run(b, bin, image, lines)
 			missed += uint64(lines - got)
 		}
-		b.ReportMetric(median(ours).Seconds(), "pipeline-s")
+		b.ReportMetric(benchenv.Median(ours).Seconds(), "pipeline-s")
 		up.report(b)
 		b.ReportMetric(float64(missed), "lines-missed")
 	}
@@ -97,8 +98,8 @@ func (u *upRuns) run(b *testing.B, bin, image string, lines int) (got int) {
 
 // report reports the medians of up and docker run, their ratio, and up's peak RSS.
 func (u *upRuns) report(b *testing.B) {
-	b.ReportMetric(median(u.ups).Seconds(), "up-s")
-	b.ReportMetric(median(u.theirs).Seconds(), "docker-run-s")
-	b.ReportMetric(median(u.ups).Seconds()/median(u.theirs).Seconds(), "up/docker-run")
+	b.ReportMetric(benchenv.Median(u.ups).Seconds(), "up-s")
+	b.ReportMetric(benchenv.Median(u.theirs).Seconds(), "docker-run-s")
+	b.ReportMetric(benchenv.Median(u.ups).Seconds()/benchenv.Median(u.theirs).Seconds(), "up/docker-run")
 	b.ReportMetric(float64(u.rss)/1024, "up-peak-RSS-MB")
 }

@@ -12,24 +12,8 @@ import (
 	"time"
 
 	"github.com/sidecar-dev/sidecar/testdata/images/internal/prog"
+	"github.com/sidecar-dev/sidecar/testdata/images/spewer/hostile"
 )
-
-// hostile are fragments a container could print to attack a terminal: colours (allowed on a
-// terminal), cursor movement, screen clearing, a title, a clipboard write (OSC 52), a
-// hyperlink, a device query (DCS), carriage return, backspace, bell and a bidi override.
-var hostile = []string{
-	"\x1b[31mred\x1b[0m",
-	"\x1b[2J\x1b[H",
-	"\x1b[5;10H",
-	"\x1b]0;pwned title\x07",
-	"\x1b]52;c;aGFja2Vk\x07",
-	"\x1b]8;;http://example.invalid\x1b\\link\x1b]8;;\x1b\\",
-	"\x1bP+q544e\x1b\\",
-	"over\rwrite",
-	"back\b\bspace",
-	"bell\a",
-	"\u202edesrever\u202c",
-}
 
 func main() {
 	lines := flag.Int("lines", 10, "number of lines to print (0 = forever)")
@@ -90,7 +74,7 @@ func run(lines int, rate float64, size, stderrEvery int, hostileMode bool, exitC
 		buf = append(buf, n...)
 		if hostileMode {
 			buf = append(buf, ' ')
-			buf = append(buf, hostile[i%len(hostile)]...)
+			buf = append(buf, hostile.Fragments[i%len(hostile.Fragments)].Raw...)
 		}
 		for j := 0; len(buf) < size; j++ {
 			if j == 0 {
