@@ -125,7 +125,8 @@ func missingFileHint(root *cobra.Command) string {
 		create = "create one with `sidecar init`"
 	}
 	return strings.Join([]string{
-		"A stack is described by a sidecar.yaml (or a compose file or Kubernetes manifest).",
+		"A stack is described by a sidecar.yaml (or a compose file or Kubernetes manifest); without -f,",
+		"sidecar reads ./sidecar.yaml, or else the compose file docker compose would (compose.yaml, docker-compose.yml).",
 		"To fix: " + create + ", or name the file with -f FILE.",
 	}, "\n")
 }

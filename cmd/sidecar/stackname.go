@@ -30,5 +30,8 @@ func stackFlag(cmd *cobra.Command, v *viper.Viper, fileFlag string) (string, err
 // checked as stackFlag does.
 func stackTarget(cmd *cobra.Command, v *viper.Viper) (file, stack string, err error) {
 	stack, err = stackFlag(cmd, v, "-f")
-	return v.GetString("file"), stack, err
+	if err != nil || stack != "" {
+		return v.GetString("file"), stack, err
+	}
+	return recipeFile(v, cmd.ErrOrStderr()), "", nil
 }
