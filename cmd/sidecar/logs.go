@@ -104,7 +104,7 @@ is not a terminal, with --no-color or with NO_COLOR set).`),
 		}),
 	}
 	// The root's persistent -f/--file is shadowed here: -f is --follow, the recipe is --file.
-	cmd.Flags().String("file", defaultFile, "recipe to use (on this command -f is --follow)")
+	fileFlag(cmd.Flags(), "", "recipe to use (on this command -f is --follow)")
 	_ = cmd.MarkFlagFilename("file", "yaml", "yml", "json")
 	cmd.Flags().String("stack", "", "name of the stack (instead of reading --file)")
 	cmd.Flags().BoolP("follow", "f", false, "keep printing new lines, across restarts")

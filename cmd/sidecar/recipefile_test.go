@@ -33,6 +33,8 @@ func TestRecipeFileWithoutF(t *testing.T) {
 		{name: "-f as given", files: map[string]string{"compose.yaml": compose}, args: []string{"-f", "sidecar.yaml"}, code: 2, missing: true},
 		{name: "SIDECAR_FILE as given", files: map[string]string{"compose.yaml": compose}, env: []string{"SIDECAR_FILE=sidecar.yaml"}, code: 2, missing: true},
 		{name: "none", code: 2, missing: true, errOut: "or else the compose file docker compose would"},
+		{name: "-f twice", files: map[string]string{"compose.yaml": compose, "dev.yaml": compose}, args: []string{"-f", "compose.yaml", "-f", "dev.yaml"}, code: 2,
+			errOut: "given twice (compose.yaml, then dev.yaml): sidecar reads one recipe and does not merge several"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

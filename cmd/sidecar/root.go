@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // commands are the constructors of the subcommands, in the order help lists them. A new
@@ -33,6 +34,30 @@ func commands(f *Factory) []*cobra.Command {
 
 // defaultFile is the recipe used when -f is not given.
 const defaultFile = "sidecar.yaml"
+
+// fileValue is the value of -f/--file: one recipe. Given twice it is a usage error — docker
+// compose merges the files of -f A -f B, sidecar reads one — instead of the last one winning
+// without a word.
+type fileValue struct {
+	path string
+	set  bool
+}
+
+func (f *fileValue) String() string { return f.path }
+func (f *fileValue) Type() string   { return "string" }
+
+func (f *fileValue) Set(path string) error {
+	if f.set {
+		return fmt.Errorf("given twice (%s, then %s): sidecar reads one recipe and does not merge several as docker compose -f A -f B does; merge them into one file", f.path, path)
+	}
+	f.path, f.set = path, true
+	return nil
+}
+
+// fileFlag defines --file (with the shorthand short, unless "") on fs.
+func fileFlag(fs *pflag.FlagSet, short, usage string) {
+	fs.VarP(&fileValue{path: defaultFile}, "file", short, usage)
+}
 
 // newRootCmd builds the command tree with the given subcommands (tests pass their own), or
 // with commands(f) when none are given.
@@ -89,8 +114,7 @@ Exit status: 0 ok, 1 runtime failure, 2 bad input or usage, 130 interrupted.`, c
 			return cmd.Help()
 		},
 	}
-	root.PersistentFlags().StringP("file", "f", defaultFile,
-		"recipe to use: a sidecar.yaml, a compose file or a Kubernetes manifest")
+	fileFlag(root.PersistentFlags(), "f", "recipe to use: a sidecar.yaml, a compose file or a Kubernetes manifest")
 	_ = root.MarkPersistentFlagFilename("file", "yaml", "yml", "json")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{err: err, cmd: cmd}
