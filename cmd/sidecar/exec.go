@@ -119,6 +119,7 @@ with docker.`),
 // from this environment (and is left out when unset there).
 func execEnv(flags []string, environ func() []string) ([]string, error) {
 	var out []string
+	var here map[string]string // read once, when a NAME alone asks for it
 	for _, e := range flags {
 		name, _, hasValue := strings.Cut(e, "=")
 		if name == "" || strings.ContainsAny(name, " \t\n") {
@@ -128,10 +129,11 @@ func execEnv(flags []string, environ func() []string) ([]string, error) {
 			out = append(out, e)
 			continue
 		}
-		for _, kv := range environ() {
-			if k, _, _ := strings.Cut(kv, "="); k == name {
-				out = append(out, kv)
-			}
+		if here == nil {
+			here = envMap(environ())
+		}
+		if value, ok := here[name]; ok {
+			out = append(out, name+"="+value)
 		}
 	}
 	return out, nil
