@@ -234,3 +234,34 @@ func TestReplacedContainerIsNotACrash(t *testing.T) {
 		t.Errorf("plan after the infra removal:\n%s", got)
 	}
 }
+
+// TestDestroySeenBeforeTheRemovalReturns: the engine sends a replaced container's destroy
+// event before its removal call returns. The new container is not created while the removal
+// is pending (the name is still taken), and the removal's result does not take the new
+// container's ID for the old one's.
+func TestDestroySeenBeforeTheRemovalReturns(t *testing.T) {
+	spec := testSpec()
+	st := statusOf(spec, podUp, createdFrom(spec))
+	now := t0.Add(time.Minute)
+	c := st.Containers["shipper"]
+	c.State = StateExited
+	rm := Action{Kind: ActRemove, Target: "shipper", ID: "id-shipper", Replace: true, Reason: "replace: env changed"}
+	st.Dispatched(spec, rm, now)
+	st.ApplyEvent(spec, EngineEvent{Time: now, Action: ActionDestroy, ID: "id-shipper"}, now)
+	if got := PlanPod(spec, st, now).String(); strings.Contains(got, "create shipper") {
+		t.Fatalf("shipper created while its removal is pending:\n%s", got)
+	}
+	st.ApplyResult(spec, ActionResult{Action: rm}, now)
+	if got := PlanPod(spec, st, now).String(); got != "create shipper: replace: env changed\n" {
+		t.Fatalf("plan after the removal returned:\n%s", got)
+	}
+	create := Action{Kind: ActCreate, Target: "shipper", Reason: "replace: env changed"}
+	st.Dispatched(spec, create, now)
+	st.ApplyResult(spec, ActionResult{Action: create, ID: "id-shipper-2"}, now)
+	// A removal result that comes after the new container's creation (as it can when the
+	// planner ran between the event and the result) leaves the new one be.
+	st.ApplyResult(spec, ActionResult{Action: rm}, now)
+	if c.ID != "id-shipper-2" || c.State != StateCreated {
+		t.Errorf("after a late removal result: id %q, state %v", c.ID, c.State)
+	}
+}

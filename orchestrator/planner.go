@@ -164,7 +164,9 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 			continue
 		}
 		missing = true
-		if cs.Pending.Has(OpCreate) {
+		// A removal still pending holds the name (the engine sends the destroy event
+		// before the removal call returns).
+		if cs.Pending.Has(OpCreate | OpRemove) {
 			continue
 		}
 		if NeedsPodIP(c) && len(facts.PodIPs) == 0 {

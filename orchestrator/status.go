@@ -385,6 +385,9 @@ func (st *PodStatus) ApplyResult(spec *PodSpec, r ActionResult, now time.Time) {
 		}
 	case ActRemove:
 		c.Pending &^= OpRemove
+		if a.ID != "" && c.ID != "" && c.ID != a.ID {
+			break // its destroy event came first, and a new container has its name already
+		}
 		// Removal errors other than "already gone" are reported by the supervisor; the
 		// container is given up on either way so that teardown goes on.
 		st.gone(spec, c, now)
