@@ -275,11 +275,31 @@ func TestApplyOneSidecarAddedAndOneDropped(t *testing.T) {
 // container is restarted with back-off like any other.
 func TestApplyReportsAReplacementThatCrashes(t *testing.T) {
 	h := startDaily(t)
-	h.rt.ExitOnStart("demo-shipper", 3)
-	_, err := h.apply(daily(func(p *recipes.Pod) { p.Sidecars[1].Env = recipes.Env{"BAD": "1"} }), orchestrator.ApplyOptions{})
-	if err == nil || !strings.Contains(err.Error(), "shipper exited with code 3 after it was created anew") {
+	// proxy has a ready probe: it is started once ready, and its exit comes first.
+	h.rt.ExitOnStart("demo-proxy", 3)
+	_, err := h.apply(daily(func(p *recipes.Pod) { p.Sidecars[0].Env = recipes.Env{"BAD": "1"} }), orchestrator.ApplyOptions{})
+	if err == nil || !strings.Contains(err.Error(), "proxy exited with code 3 after it was created anew") {
 		t.Fatalf("Apply: %v", err)
 	}
+	if h.o.Snapshot().Phase != orchestrator.PhaseRunning {
+		t.Errorf("the stack: %s", h.describe())
+	}
+	h.until("proxy in back-off", 0, h.stateIs("demo", "proxy", orchestrator.CStateBackoff))
+	h.shutdownLeavesNothing()
+}
+
+// A replacement without a ready probe is started once it runs: the engine reports the start
+// and an exit at once one after the other, so Apply reports the exit when it sees it before
+// it saw the container running (nearly always), or returns once it ran; back-off takes over
+// either way.
+func TestApplyReplacementWithoutProbeThatCrashes(t *testing.T) {
+	h := startDaily(t)
+	h.rt.ExitOnStart("demo-shipper", 3)
+	_, err := h.apply(daily(func(p *recipes.Pod) { p.Sidecars[1].Env = recipes.Env{"BAD": "1"} }), orchestrator.ApplyOptions{})
+	if err != nil && !strings.Contains(err.Error(), "shipper exited with code 3 after it was created anew") {
+		t.Fatalf("Apply: %v", err)
+	}
+	h.until("shipper in back-off", 0, h.stateIs("demo", "shipper", orchestrator.CStateBackoff))
 	if h.o.Snapshot().Phase != orchestrator.PhaseRunning {
 		t.Errorf("the stack: %s", h.describe())
 	}
