@@ -1,10 +1,11 @@
 package recipes
 
-// The compose importer: a compose file, checked by the YAML front end, by sidecar's own
-// checks and by compose-go's JSON schema (every problem at once, each placed), then loaded
-// once by compose-go, becomes an un-normalised Stack. Services that share a network
-// namespace become one pod; docs/import.md says how every field maps and which service of a
-// pod is main.
+// The compose importer: a compose file — or several, merged in order as docker compose
+// merges -f A -f B and an override file — each checked by the YAML front end, by sidecar's
+// own checks and by compose-go's JSON schema (every problem at once, each placed in its
+// file), then loaded once by compose-go, which merges them, becomes an un-normalised Stack.
+// Services that share a network namespace become one pod; docs/import.md says how every
+// field maps and which service of a pod is main.
 
 import (
 	"context"
@@ -26,13 +27,17 @@ type composeImport struct {
 	opts   Options
 	pos    *Positions
 	dir    string
-	root   *yaml.Node        // the document's top mapping, interpolated
+	// root is the document's top mapping, interpolated: while a file is checked, that file's;
+	// then the files' documents laid over each other (compose_merge.go), which the positions
+	// and the x-sidecar fields are read from.
+	root   *yaml.Node
 	env    map[string]string // interpolation variables: .env, then Options.Env
 	interp *interpolation
 	// infra holds the services that are a pod's infra container (not imported).
 	infra map[string]bool
 	// included holds, per service an included file declares, that file's document; fileOf
-	// names the file of each of its nodes.
+	// names the file of each node that is not of the first file: of an included file, of a
+	// file merged over the first.
 	included map[string]*yaml.Node
 	fileOf   map[*yaml.Node]string
 	// said marks what was warned about once already.
@@ -60,28 +65,32 @@ func loadCompose(f File, opts Options, pos *Positions) (*Stack, []Warning, error
 	}
 	opts.Dir = stackDir(f.Name, opts.Dir)
 	env, probs := loadEnv(opts)
-	r := importCompose(in, opts, env, pos)
+	r := importCompose([]*input{in}, opts, env, pos)
 	r.problems = append(probs, r.problems...)
 	return r.strict()
 }
 
-// importCompose imports a compose file. Relative paths (build contexts, bind mounts, env
-// files) stay relative to the returned Stack.Dir, which is Options.Dir or the file's
-// directory.
-func importCompose(in *input, opts Options, env map[string]string, pos *Positions) importResult {
+// importCompose imports a compose file, or several merged in order (later wins). Relative
+// paths (build contexts, bind mounts, env files), in every file, stay relative to the
+// returned Stack.Dir, which is Options.Dir or the first file's directory: the project
+// directory, as compose has it.
+func importCompose(ins []*input, opts Options, env map[string]string, pos *Positions) importResult {
 	c := &composeImport{
-		report: report{file: in.file},
+		report: report{file: ins[0].file},
 		opts:   opts,
 		pos:    pos,
-		dir:    stackDir(in.file, opts.Dir),
+		dir:    stackDir(ins[0].file, opts.Dir),
 		env:    env,
 		drop:   map[*yaml.Node]bool{},
 		empty:  map[*yaml.Node]bool{},
 		bad:    map[string]bool{},
 		said:   map[string]bool{},
+		fileOf: map[*yaml.Node]string{},
 	}
-	c.problems = append(c.problems, in.probs...)
-	st := c.run(in)
+	for _, in := range ins {
+		c.problems = append(c.problems, in.probs...)
+	}
+	st := c.run(ins)
 	sortWarnings(c.warnings)
 	if c.lost || (st != nil && len(st.Pods) == 0 && len(c.problems) > 0) {
 		st = nil
@@ -119,7 +128,7 @@ func (c *composeImport) posOf(n *yaml.Node) Position {
 // readIncluded reads the files include names, for the positions of their services (compose-go
 // loads them itself). A file that cannot be read is reported by externalFiles.
 func (c *composeImport) readIncluded() {
-	c.included, c.fileOf = map[string]*yaml.Node{}, map[*yaml.Node]string{}
+	c.included = map[string]*yaml.Node{}
 	for _, inc := range yamlpos.Items(yamlpos.Value(c.root, "include")) {
 		paths := []*yaml.Node{inc}
 		if inc.Kind == yaml.MappingNode {
@@ -162,28 +171,44 @@ func (c *composeImport) at(parts ...string) Position {
 	return c.keyAt(parts...)
 }
 
-func (c *composeImport) run(in *input) *Stack {
-	if len(in.docs) == 0 || yamlpos.IsNull(in.docs[0]) {
-		c.problem(Position{File: c.file}, "the compose file is empty", "declare at least one service under services:")
+// composeFile is one file of a project, as the front end read it.
+type composeFile struct {
+	name  string
+	root  *yaml.Node // its top mapping, interpolated; once checked, without what was rejected
+	paths map[*yaml.Node][]string
+}
+
+// use makes f the file being checked.
+func (c *composeImport) use(f *composeFile) {
+	c.file, c.root, c.paths = f.name, f.root, f.paths
+}
+
+func (c *composeImport) run(ins []*input) *Stack {
+	c.interp = newInterpolation("the compose file", c.env)
+	var files []*composeFile
+	readable := true
+	for i, in := range ins {
+		c.file = in.file
+		doc, ok := c.document(in, i == 0)
+		readable = readable && ok
+		if doc != nil {
+			root := c.interp.tree(in.file, doc, true)
+			files = append(files, &composeFile{name: in.file, root: root, paths: nodePaths(root)})
+		}
+	}
+	c.file = ins[0].file
+	if !readable {
 		return nil
 	}
-	if len(in.docs) > 1 {
-		c.problem(Position{File: c.file, Line: max(in.starts[1], 1), Col: 1}, "a compose file holds one YAML document, and this is a second one",
-			"put each document in a file of its own")
-		return nil
-	}
-	if in.docs[0].Kind != yaml.MappingNode {
-		c.problem(c.posOf(in.docs[0]), fmt.Sprintf("the top level of a compose file must be a mapping (services:, volumes:, …), not %s", yamlpos.KindName(in.docs[0])),
-			"start the file with services:, and the services below it, e.g. services: {web: {image: nginx}}")
-		return nil
-	}
-	c.root, c.interp = interpolate(c.file, "the compose file", in.docs[0], c.env, true)
-	c.paths = nodePaths(c.root)
 	c.warnings = append(c.warnings, c.interp.warns...)
 	failedAt := map[Position][]string{}
-	for n := range c.interp.failed {
-		c.reject(n, false, c.paths[n])
-		failedAt[c.posOf(n)] = c.paths[n]
+	for _, f := range files {
+		for n := range c.interp.failed {
+			if parts, ok := f.paths[n]; ok {
+				c.reject(n, false, parts)
+				failedAt[posOf(f.name, n)] = parts
+			}
+		}
 	}
 	for _, p := range c.interp.probs {
 		if parts := failedAt[p.Pos]; len(parts) > 0 && !strings.HasPrefix(p.Message, "variable ") {
@@ -194,14 +219,37 @@ func (c *composeImport) run(in *input) *Stack {
 	// include and extends name files compose-go reads by itself: when one cannot be read,
 	// the services it brings are unknown, and nothing more can be checked (a reference to
 	// one of them would be reported as a problem of its own).
-	if c.externalFiles() {
+	unreadable := false
+	for _, f := range files {
+		c.use(f)
+		unreadable = c.externalFiles() || unreadable
+	}
+	if unreadable {
 		return nil
 	}
+	// Each file is checked on its own, as compose-go validates each before merging it, so
+	// that every problem is placed in the file that has it.
+	for i, f := range files {
+		c.use(f)
+		c.checkNodes()
+		if k, _ := yamlpos.Lookup(c.root, "version"); k != nil {
+			c.warn(c.posOf(k), "version", "the attribute is obsolete and ignored (as docker compose does)")
+			c.drop[k] = true // compose-go would log about it on stderr: the warning is ours
+		}
+		f.root = yamlpos.Prune(f.root, c.drop, c.empty, false)
+		if i > 0 {
+			for n := range nodePaths(f.root) {
+				c.fileOf[n] = f.name
+			}
+		}
+	}
+	c.use(files[0])
+	c.root = c.mergeFiles(files)
+	c.paths = nodePaths(c.root)
 	c.readIncluded()
-	c.checkNodes()
 	top := c.topX()
 	name := c.stackName()
-	project, findings := c.loadProject(name)
+	project, findings := c.loadProject(files, name)
 	if project == nil {
 		return nil
 	}
@@ -211,6 +259,29 @@ func (c *composeImport) run(in *input) *Stack {
 		st.Backoff = *top.Backoff
 	}
 	return st
+}
+
+// document is the document of a file, or nil; ok is false when the file cannot be read as a
+// compose file (reported). A file merged over the first may be empty: it changes nothing.
+func (c *composeImport) document(in *input, first bool) (doc *yaml.Node, ok bool) {
+	if len(in.docs) == 0 || yamlpos.IsNull(in.docs[0]) {
+		if !first {
+			return nil, true
+		}
+		c.problem(Position{File: c.file}, "the compose file is empty", "declare at least one service under services:")
+		return nil, false
+	}
+	if len(in.docs) > 1 {
+		c.problem(Position{File: c.file, Line: max(in.starts[1], 1), Col: 1}, "a compose file holds one YAML document, and this is a second one",
+			"put each document in a file of its own")
+		return nil, false
+	}
+	if in.docs[0].Kind != yaml.MappingNode {
+		c.problem(c.posOf(in.docs[0]), fmt.Sprintf("the top level of a compose file must be a mapping (services:, volumes:, …), not %s", yamlpos.KindName(in.docs[0])),
+			"start the file with services:, and the services below it, e.g. services: {web: {image: nginx}}")
+		return nil, false
+	}
+	return in.docs[0], true
 }
 
 // stackName is Options.Name, else the file's name:, else the directory's name made a DNS
@@ -236,25 +307,25 @@ func composeProjectName(name string) string {
 	return "sidecar"
 }
 
-// loadProject loads the file, without what the checks rejected, with compose-go, once:
-// interpolation is done already (every $ of a value is written $$ for it), so it does
+// loadProject loads the files, without what the checks rejected, with compose-go, once:
+// interpolation is done already (every $ of a value is written $$ for it), so it merges
+// the files (by the compose specification's rules, !reset and !override included), does
 // extends and include, and the canonical forms. It does not normalise (implicit
 // depends_on would hide which dependencies were written), resolve paths, read env files
 // (done here through Options.ReadFile) or check consistency (done here, with positions).
 // What compose-go still rejects is reported once, at the service it names, else at the
-// top of the file; there is then no project.
-func (c *composeImport) loadProject(name string) (*types.Project, []loader.UnsupportedAttribute) {
-	if k, _ := yamlpos.Lookup(c.root, "version"); k != nil {
-		c.warn(c.posOf(k), "version", "the attribute is obsolete and ignored (as docker compose does)")
-		c.drop[k] = true // compose-go would log about it on stderr: the warning is ours
+// top of the first file; there is then no project.
+func (c *composeImport) loadProject(files []*composeFile, name string) (*types.Project, []loader.UnsupportedAttribute) {
+	configs := make([]types.ConfigFile, len(files))
+	for i, f := range files {
+		content, err := encodeText(escapeTree(f.root))
+		if err != nil {
+			c.problem(posOf(f.name, f.root), fmt.Sprintf("the file cannot be passed on to compose-go (%v)", err), "this is a bug in sidecar: please report it with the file")
+			return nil, nil
+		}
+		configs[i] = types.ConfigFile{Filename: f.name, Content: content}
 	}
-	c.root = yamlpos.Prune(c.root, c.drop, c.empty, false)
-	content, err := encodeText(escapeTree(c.root))
-	if err != nil {
-		c.problem(c.posOf(c.root), fmt.Sprintf("the file cannot be passed on to compose-go (%v)", err), "this is a bug in sidecar: please report it with the file")
-		return nil, nil
-	}
-	project, findings, err := c.loadOnce(content, name)
+	project, findings, err := c.loadOnce(configs, name)
 	if err != nil {
 		c.loadError(err)
 		return nil, nil
@@ -285,10 +356,10 @@ type composePanic struct{ v any }
 
 func (p composePanic) Error() string { return fmt.Sprintf("compose-go failed on this file (%v)", p.v) }
 
-func (c *composeImport) loadOnce(content []byte, name string) (project *types.Project, findings []loader.UnsupportedAttribute, err error) {
+func (c *composeImport) loadOnce(configs []types.ConfigFile, name string) (project *types.Project, findings []loader.UnsupportedAttribute, err error) {
 	details := types.ConfigDetails{
 		WorkingDir:  c.dir,
-		ConfigFiles: []types.ConfigFile{{Filename: c.file, Content: content}},
+		ConfigFiles: configs,
 		Environment: types.Mapping(maps.Clone(c.env)),
 	}
 	defer func() {
@@ -458,9 +529,10 @@ func (c *composeImport) reject(n *yaml.Node, key bool, parts []string) {
 	c.rejected = append(c.rejected, parts)
 }
 
-// rejectedNode reports whether n was left out already.
+// rejectedNode reports whether n was left out already, or is written !reset (no value to
+// check: it takes away the value the files before it give).
 func (c *composeImport) rejectedNode(n *yaml.Node) bool {
-	return n != nil && (c.drop[n] || c.empty[n])
+	return n != nil && (c.drop[n] || c.empty[n] || isReset(n))
 }
 
 // composeKeysAt lists the attribute names the compose specification allows below path, for

@@ -356,7 +356,7 @@ func (c *composeImport) jsonOf(n *yaml.Node, path tree.Path) any {
 	case yaml.MappingNode:
 		m := map[string]any{}
 		for _, p := range yamlpos.Pairs(n) {
-			if !c.drop[p.Key] && !c.drop[p.Value] {
+			if !c.drop[p.Key] && !c.drop[p.Value] && !isReset(p.Value) {
 				m[p.Key.Value] = c.jsonOf(p.Value, path.Next(p.Key.Value))
 			}
 		}
@@ -364,7 +364,7 @@ func (c *composeImport) jsonOf(n *yaml.Node, path tree.Path) any {
 	case yaml.SequenceNode:
 		l := []any{}
 		for _, item := range n.Content {
-			if !c.drop[item] {
+			if !c.drop[item] && !isReset(item) {
 				l = append(l, c.jsonOf(item, path.Next(tree.PathMatchList)))
 			}
 		}

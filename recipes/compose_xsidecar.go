@@ -207,6 +207,7 @@ func decodeX[T any](c *composeImport, n *yaml.Node, path string, table []field[*
 		return nil
 	}
 	d := newDecoder(c.file, NewPositions(c.file), func(string) (string, bool) { return "", false }, c.interp.failed)
+	d.fileOf = c.fileOf
 	fields(d, "", n, path, "", table, out)
 	for _, p := range d.problems {
 		if !strings.Contains(p.Message, path) {

@@ -28,6 +28,9 @@ type decoder struct {
 	poisoned map[*yaml.Node]bool
 	// ports counts the published ports expanded from ranges, to bound them.
 	portCount int
+	// fileOf names the file of the nodes that are not of report.file (x-sidecar of a
+	// compose file merged from several).
+	fileOf map[*yaml.Node]string
 }
 
 func newDecoder(file string, pos *Positions, lookup func(string) (string, bool), poisoned map[*yaml.Node]bool) *decoder {
@@ -35,11 +38,24 @@ func newDecoder(file string, pos *Positions, lookup func(string) (string, bool),
 }
 
 func (d *decoder) at(n *yaml.Node) Position {
-	return Position{File: d.file, Line: n.Line, Col: n.Column}
+	return Position{File: d.fileFor(n), Line: n.Line, Col: n.Column}
+}
+
+// fileFor is the file node n was written in.
+func (d *decoder) fileFor(n *yaml.Node) string {
+	if f, ok := d.fileOf[n]; ok {
+		return f
+	}
+	return d.file
+}
+
+// issueAt records an issue about node n.
+func (d *decoder) issueAt(n *yaml.Node, is yamlpos.Issue) {
+	d.problems = append(d.problems, issueProblem(d.fileFor(n), is))
 }
 
 func (d *decoder) problem(n *yaml.Node, hint, format string, args ...any) {
-	d.issue(yamlpos.At(n, hint, format, args...))
+	d.issueAt(n, yamlpos.At(n, hint, format, args...))
 }
 
 // fail records a problem at n and marks key as not decoded.
@@ -50,7 +66,7 @@ func (d *decoder) fail(key string, n *yaml.Node, hint, format string, args ...an
 
 // expect records that n, the value of key, is not of the kind want.
 func (d *decoder) expect(key string, n *yaml.Node, what, want, hint string) {
-	d.issue(yamlpos.Expect(n, what, want, hint))
+	d.issueAt(n, yamlpos.Expect(n, what, want, hint))
 	d.bad[key] = true
 }
 
@@ -128,7 +144,7 @@ func (d *decoder) unknownKey(key string, k *yaml.Node, what string, known []stri
 		// Most likely the value belongs to that field: do not also report it as missing.
 		d.bad[Field(key, s)] = true
 	}
-	d.issue(yamlpos.UnknownKey(k, what, s, "valid keys are "+strings.Join(known, ", "), ""))
+	d.issueAt(k, yamlpos.UnknownKey(k, what, s, "valid keys are "+strings.Join(known, ", "), ""))
 }
 
 // str reads a scalar as text. Numbers and booleans are taken as written. An empty value gives

@@ -41,10 +41,21 @@ type substitution struct {
 }
 
 func interpolate(file, where string, root *yaml.Node, env map[string]string, extensions bool) (*yaml.Node, *interpolation) {
-	in := &interpolation{file: file, where: where, env: env, warned: map[string]bool{},
+	in := newInterpolation(where, env)
+	return in.tree(file, root, extensions), in
+}
+
+func newInterpolation(where string, env map[string]string) *interpolation {
+	return &interpolation{where: where, env: env, warned: map[string]bool{},
 		failed: map[*yaml.Node]bool{}, used: map[Position]substitution{}, unset: map[*yaml.Node][]string{}}
+}
+
+// tree interpolates the tree below root, of file: one interpolation serves every file of a
+// compose project, so that a variable not set is warned about once.
+func (in *interpolation) tree(file string, root *yaml.Node, extensions bool) *yaml.Node {
+	in.file = file
 	extension := func(key string) bool { return !extensions && strings.HasPrefix(key, "x-") }
-	return yamlpos.Copy(root, in.scalar, extension), in
+	return yamlpos.Copy(root, in.scalar, extension)
 }
 
 func (in *interpolation) scalar(n *yaml.Node) *yaml.Node {

@@ -176,11 +176,21 @@ func parseInput(f File) (*input, Problems) {
 // LoadFile reads path and loads it; see Load. A file that cannot be read (or is larger than
 // MaxFileSize) gives a *ReadError.
 func LoadFile(path string, opts Options) (*Stack, []Warning, error) {
-	content, err := opts.readFile(path)
-	if err != nil {
-		return nil, nil, &ReadError{Path: path, Err: err}
+	return LoadFiles([]string{path}, opts)
+}
+
+// LoadFiles reads the files at paths and loads them; see LoadAll. A file that cannot be read
+// (or is larger than MaxFileSize) gives a *ReadError.
+func LoadFiles(paths []string, opts Options) (*Stack, []Warning, error) {
+	files := make([]File, len(paths))
+	for i, path := range paths {
+		content, err := opts.readFile(path)
+		if err != nil {
+			return nil, nil, &ReadError{Path: path, Err: err}
+		}
+		files[i] = File{Name: path, Content: content}
 	}
-	return Load(File{Name: path, Content: content}, opts)
+	return LoadAll(files, opts)
 }
 
 // Load reads a recipe, a compose file or a Kubernetes manifest (recognised by content) into a
@@ -191,27 +201,54 @@ func LoadFile(path string, opts Options) (*Stack, []Warning, error) {
 // The pipeline is the same for every kind: parse with positions → interpolate → decode (or
 // import) → normalise → validate.
 func Load(f File, opts Options) (*Stack, []Warning, error) {
-	if f.Name == "" {
-		f.Name = "<input>"
+	return LoadAll([]File{f}, opts)
+}
+
+// LoadAll is Load of one file, or of compose files merged in order as docker compose merges
+// -f A -f B (an override file is the second): later files win, by the compose
+// specification's merge rules. Relative paths, in every file, are of Options.Dir or the
+// first file's directory, and so is .env. Each problem is placed in the file that has it. A
+// recipe or a Kubernetes manifest among several files is a problem: only compose files merge.
+func LoadAll(files []File, opts Options) (*Stack, []Warning, error) {
+	if len(files) == 0 {
+		return nil, nil, Problems{{Message: "no file to load", Hint: "name a recipe, a compose file or a Kubernetes manifest"}}.Err()
 	}
+	files = slices.Clone(files)
+	for i := range files {
+		if files[i].Name == "" {
+			files[i].Name = "<input>"
+		}
+	}
+	f := files[0]
 	dir := stackDir(f.Name, opts.Dir)
 	opts.Dir = dir
 
-	in, fatal := parseInput(f)
-	if fatal != nil {
+	var ins []*input
+	var fatal Problems
+	for _, f := range files {
+		in, ps := parseInput(f)
+		fatal = append(fatal, ps...)
+		ins = append(ins, in)
+	}
+	if len(fatal) > 0 {
 		return nil, nil, fatal.Err()
+	}
+	kind := detect(ins[0].docs)
+	if len(ins) > 1 {
+		if err := mergeable(ins, kind).Err(); err != nil {
+			return nil, nil, err
+		}
 	}
 	pos := NewPositions(f.Name)
 	env, probs := loadEnv(opts)
-	kind := detect(in.docs)
 	var r importResult
 	switch kind {
 	case SourceCompose:
-		r = importCompose(in, opts, env, pos)
+		r = importCompose(ins, opts, env, pos)
 	case SourceKube:
-		r = importKube(in, opts, pos)
+		r = importKube(ins[0], opts, pos)
 	default:
-		r = loadRecipe(in, opts, env, pos)
+		r = loadRecipe(ins[0], opts, env, pos)
 	}
 	// The importer's problems do not stop here: the stack it could still make is validated
 	// too, except for what it marked bad, so that every problem shows at once.
@@ -220,6 +257,9 @@ func Load(f File, opts Options) (*Stack, []Warning, error) {
 	if r.stack != nil {
 		r.stack.Dir = dir
 		r.stack.Source = Source{File: f.Name, Kind: kind}
+		for _, o := range files[1:] {
+			r.stack.Source.Overrides = append(r.stack.Source.Overrides, o.Name)
+		}
 		st, ps := normalise(r.stack, opts, env, pos)
 		probs = append(probs, ps...)
 		vp, vw := validate(st, pos, r.bad, opts.stat())
@@ -240,6 +280,43 @@ func Load(f File, opts Options) (*Stack, []Warning, error) {
 		return nil, warns, err
 	}
 	return r.stack, warns, nil
+}
+
+// mergeable checks that files of kind first and the others (ins) can be merged: compose
+// files only. A file merged over the first is a compose file unless it is clearly something
+// else, as it may hold any part of one (volumes: alone, say).
+func mergeable(ins []*input, first SourceKind) Problems {
+	var probs Problems
+	what := map[SourceKind]string{SourceRecipe: "a sidecar.yaml recipe", SourceKube: "a Kubernetes manifest"}
+	say := func(in *input, kind SourceKind) {
+		probs = append(probs, Problem{Pos: Position{File: in.file, Line: 1, Col: 1},
+			Message: fmt.Sprintf("this is %s, and it is given with other files: only compose files are merged (-f compose.yaml -f compose.override.yaml)", what[kind]),
+			Hint:    "give it alone (-f " + in.file + "), or name only compose files"})
+	}
+	if first != SourceCompose {
+		say(ins[0], first)
+	}
+	for _, in := range ins[1:] {
+		switch kind := detect(in.docs); {
+		case kind == SourceKube:
+			say(in, kind)
+		case kind == SourceRecipe && recipeKeys(in.docs):
+			say(in, kind)
+		}
+	}
+	return probs
+}
+
+// recipeKeys reports whether a document has the top-level keys of a sidecar.yaml.
+func recipeKeys(docs []*yaml.Node) bool {
+	for _, root := range docs {
+		for _, k := range []string{"main", "pods", "sidecars"} {
+			if key, _ := yamlpos.Lookup(root, k); key != nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // loadRecipe interpolates and decodes a sidecar.yaml. The stack is nil when nothing usable

@@ -34,8 +34,11 @@ func (s *Stack) Volume(name string) *Volume { return findVolume(s.Volumes, name)
 
 // Source says where a stack was read from.
 type Source struct {
-	File string     `json:"file,omitempty"`
-	Kind SourceKind `json:"kind,omitempty"`
+	File string `json:"file,omitempty"`
+	// Overrides are the compose files merged over File, in order (-f A -f B, an override
+	// file).
+	Overrides []string   `json:"overrides,omitempty"`
+	Kind      SourceKind `json:"kind,omitempty"`
 }
 
 // Pod is a group of containers sharing one network namespace, owned by an infra container.
