@@ -24,9 +24,9 @@ import (
 
 type composeImport struct {
 	report
-	opts   Options
-	pos    *Positions
-	dir    string
+	opts Options
+	pos  *Positions
+	dir  string
 	// root is the document's top mapping, interpolated: while a file is checked, that file's;
 	// then the files' documents laid over each other (compose_merge.go), which the positions
 	// and the x-sidecar fields are read from.
