@@ -555,10 +555,11 @@ func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string)
 	out := Env{}
 	var files []string
 	efNode := yamlpos.Value(cv.svcNode(svc), "env_file")
+	efItems := yamlpos.Items(efNode)
 	for i, ef := range s.EnvFiles {
 		at := cv.keyAt("services", svc, "env_file")
-		if item := yamlpos.Item(efNode, i); item != nil {
-			at = cv.posOf(item)
+		if len(efItems) == len(s.EnvFiles) {
+			at = cv.posOf(efItems[i])
 		} else if efNode != nil && efNode.Kind == yaml.ScalarNode {
 			at = cv.posOf(efNode)
 		}
@@ -620,9 +621,10 @@ func composeEnvNode(en *yaml.Node, k string) *yaml.Node {
 		}
 		return key
 	}
-	for _, item := range yamlpos.Items(en) {
-		if s, ok := yamlpos.Scalar(item); ok && (s == k || strings.HasPrefix(s, k+"=")) {
-			return item
+	items := yamlpos.Items(en)
+	for i := len(items) - 1; i >= 0; i-- { // the last one written wins
+		if s, ok := yamlpos.Scalar(items[i]); ok && (s == k || strings.HasPrefix(s, k+"=")) {
+			return items[i]
 		}
 	}
 	return nil
@@ -688,11 +690,12 @@ func (cv *composeConv) portsAt(svc string, ps []types.ServicePortConfig) ([]Port
 	return out, where
 }
 
-// itemAt is where item i of a service's list field is written (the field, when the item is
-// not found: it came from elsewhere, an extends say).
-func (cv *composeConv) itemAt(svc, field string, i int) Position {
-	if item := yamlpos.Item(yamlpos.Value(cv.svcNode(svc), field), i); item != nil {
-		return cv.posOf(item)
+// itemAt is where item i of the n items of a service's list field is written: the field,
+// when the items written are not those n (some came from elsewhere, an extends say, or
+// compose-go made one of two entries of the same target, merging files).
+func (cv *composeConv) itemAt(svc, field string, i, n int) Position {
+	if items := yamlpos.Items(yamlpos.Value(cv.svcNode(svc), field)); len(items) == n && i < n {
+		return cv.posOf(items[i])
 	}
 	return cv.keyAt("services", svc, field)
 }
@@ -714,7 +717,7 @@ func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceCon
 		ct.Volumes = append(ct.Volumes, m)
 	}
 	for i, v := range s.Volumes {
-		at := cv.itemAt(svc, "volumes", i)
+		at := cv.itemAt(svc, "volumes", i, len(s.Volumes))
 		m := Mount{Type: MountVolume, Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly}
 		switch v.Type {
 		case types.VolumeTypeVolume:
@@ -754,7 +757,7 @@ func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceCon
 		add(m, at)
 	}
 	for i, t := range s.Tmpfs {
-		at := cv.itemAt(svc, "tmpfs", i)
+		at := cv.itemAt(svc, "tmpfs", i, len(s.Tmpfs))
 		target, opts, _ := strings.Cut(t, ":")
 		name := dnsLabelFrom(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], len(s.Volumes)+i))
 		if cv.scratchVolume(b, name, "a tmpfs of service "+svc, at) {

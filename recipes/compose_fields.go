@@ -22,7 +22,7 @@ func (cv *composeConv) engineFields(b *composePodBuild, svc string, s types.Serv
 	ct.Groups, ct.StopSignal, ct.ShmSize = s.GroupAdd, s.StopSignal, ByteSize(s.ShmSize)
 	for i, d := range s.Devices {
 		ct.Devices = append(ct.Devices, Device{HostPath: d.Source, ContainerPath: d.Target, Permissions: d.Permissions})
-		cv.pos.Set(Field(ck, "devices", i), cv.itemAt(svc, "devices", i))
+		cv.pos.Set(Field(ck, "devices", i), cv.itemAt(svc, "devices", i, len(s.Devices)))
 	}
 	for i, name := range sortedKeys(s.Ulimits) {
 		u := s.Ulimits[name]
@@ -96,7 +96,7 @@ func (cv *composeConv) engineFields(b *composePodBuild, svc string, s types.Serv
 // variable becomes a file of the same place.
 func (cv *composeConv) secrets(b *composePodBuild, svc string, s types.ServiceConfig, ct *Container, ck string) {
 	for i, ref := range s.Secrets {
-		at := cv.itemAt(svc, "secrets", i)
+		at := cv.itemAt(svc, "secrets", i, len(s.Secrets))
 		target := ref.Target
 		if target == "" {
 			target = ref.Source
