@@ -28,7 +28,7 @@ const (
 	keyRole       = labelPrefix + "role"        // infra | init | sidecar | main
 	keyConfigHash = labelPrefix + "config-hash" // hash of the normalised container spec
 	keyVersion    = labelPrefix + "version"     // version of the sidecar binary that created it
-	keyRecipe     = labelPrefix + "recipe"      // absolute path of the recipe file, when known
+	keyRecipe     = labelPrefix + "recipe"      // absolute path of the recipe file, when known (compose files merged: their paths, separated as in PATH)
 	// What a teardown needs when the recipe is gone (Down): the pod's lifecycle order and
 	// stop budget, read back from the engine.
 	keyOrder     = labelPrefix + "order"      // app containers: position in the pod's start order (init, sidecars, main), from 0

@@ -39,7 +39,7 @@ func (n Names) Network() string { return n.Stack + "-net" }
 
 // StackLabels are the labels every engine object of the stack carries.
 func StackLabels(stack *recipes.Stack, version string) Labels {
-	return Labels{Stack: stack.Name, Version: version, Recipe: stack.Source.File}
+	return Labels{Stack: stack.Name, Version: version, Recipe: stack.Source.List()}
 }
 
 // ConfigHash is a stable hash of a normalised container spec and the image it resolved to: it

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -182,20 +183,28 @@ func New(rt Runtime, stack *recipes.Stack, opts Options) *Orchestrator {
 	return o
 }
 
-// withAbsoluteRecipe returns stack, or a shallow copy of it whose Source.File is absolute:
-// The recipe label must name the recipe wherever `ps` or `down` run later, and the loader keeps
-// the path as typed (relative to the working directory now) for its messages.
+// withAbsoluteRecipe returns stack, or a shallow copy of it whose Source.File (and
+// Source.Overrides) are absolute: the recipe label must name the recipe wherever `ps` or
+// `down` run later, and the loader keeps the paths as typed (relative to the working
+// directory now) for its messages.
 func withAbsoluteRecipe(stack *recipes.Stack) *recipes.Stack {
-	f := stack.Source.File
-	if f == "" || filepath.IsAbs(f) {
+	files := stack.Source.Files()
+	if len(files) == 0 || !slices.ContainsFunc(files, func(f string) bool { return !filepath.IsAbs(f) }) {
 		return stack
 	}
-	abs, err := filepath.Abs(f)
-	if err != nil {
-		return stack
+	abs := make([]string, len(files))
+	for i, f := range files {
+		a, err := filepath.Abs(f)
+		if err != nil {
+			return stack
+		}
+		abs[i] = a
 	}
 	cp := *stack
-	cp.Source.File = abs
+	cp.Source.File, cp.Source.Overrides = abs[0], abs[1:]
+	if len(cp.Source.Overrides) == 0 {
+		cp.Source.Overrides = nil
+	}
 	return &cp
 }
 

@@ -7,6 +7,8 @@ package recipes
 
 import (
 	"fmt"
+	"os"
+	"strings"
 	"time"
 )
 
@@ -40,6 +42,18 @@ type Source struct {
 	Overrides []string   `json:"overrides,omitempty"`
 	Kind      SourceKind `json:"kind,omitempty"`
 }
+
+// Files is File and the Overrides, in order; none when File is not known.
+func (s Source) Files() []string {
+	if s.File == "" {
+		return nil
+	}
+	return append([]string{s.File}, s.Overrides...)
+}
+
+// List is Files as one string, the paths separated as in PATH: the form SIDECAR_FILE
+// takes (and docker compose's COMPOSE_FILE), which labels record.
+func (s Source) List() string { return strings.Join(s.Files(), string(os.PathListSeparator)) }
 
 // Pod is a group of containers sharing one network namespace, owned by an infra container.
 type Pod struct {

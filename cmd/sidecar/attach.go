@@ -19,7 +19,7 @@ type AttachOptions struct {
 	IO      *IOStreams
 	Factory *Factory
 
-	File  string
+	File  recipeFiles
 	Stack string // from --stack; else the recipe's name
 
 	viewOptions
@@ -75,7 +75,7 @@ func attachRun(ctx context.Context, opts *AttachOptions) error {
 // stackOf is the stack a command names: --stack, else the recipe's (-f), which it loads (st;
 // nil when the stack is named). hint says how to name a stack without its recipe, for the
 // message when there is no recipe (nameHint is the usual one).
-func stackOf(f *Factory, io *IOStreams, stack, file, hint string) (name string, st *recipes.Stack, err error) {
+func stackOf(f *Factory, io *IOStreams, stack string, file recipeFiles, hint string) (name string, st *recipes.Stack, err error) {
 	if stack != "" {
 		return stack, nil, nil
 	}
@@ -95,7 +95,7 @@ func nameHint(byName string) string {
 }
 
 // stackOwner is stackOf's stack and a client of the process that runs it (liveOwner).
-func stackOwner(f *Factory, io *IOStreams, dir, stack, file, byName string) (string, *control.Client, error) {
+func stackOwner(f *Factory, io *IOStreams, dir, stack string, file recipeFiles, byName string) (string, *control.Client, error) {
 	name, _, err := stackOf(f, io, stack, file, nameHint(byName))
 	if err != nil {
 		return "", nil, err

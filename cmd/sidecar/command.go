@@ -33,7 +33,7 @@ func runE[O any](f *Factory, opts *O, runF func(*O) error, run func(context.Cont
 
 // fileOnly is runE's parse for a command whose one setting is the recipe (-f): its path goes
 // to file.
-func fileOnly(file *string) func(*cobra.Command, *viper.Viper, []string) error {
+func fileOnly(file *recipeFiles) func(*cobra.Command, *viper.Viper, []string) error {
 	return func(cmd *cobra.Command, v *viper.Viper, _ []string) error {
 		*file = recipeFile(v, cmd.ErrOrStderr())
 		return nil

@@ -15,7 +15,7 @@ import (
 type ConfigOptions struct {
 	IO      *IOStreams
 	Factory *Factory
-	File    string
+	File    recipeFiles
 	Output  string // yaml | json
 }
 

@@ -20,7 +20,7 @@ type ContainersOptions struct {
 	Factory *Factory
 
 	Verb       string // control.VerbRestart, VerbStop or VerbStart
-	File       string
+	File       recipeFiles
 	Stack      string
 	Containers []string // as on the command line; none: every app container
 

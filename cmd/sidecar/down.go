@@ -19,7 +19,7 @@ type DownOptions struct {
 	IO      *IOStreams
 	Factory *Factory
 
-	File    string
+	File    recipeFiles
 	Stack   string        // from --stack; else the recipe's name
 	Timeout time.Duration // 0: not given
 

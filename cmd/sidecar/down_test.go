@@ -18,7 +18,7 @@ func killedUp(t *testing.T, text string) (c *cli, file string) {
 	t.Helper()
 	c = testCLI(t, newFake("app:1"), controlTestDir(t))
 	file = recipe(t, text)
-	st, _, err := loadStack(c.f, file)
+	st, _, err := loadStack(c.f, recipeFiles{file})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestDownWithoutUp(t *testing.T) {
 		t.Errorf("infra as the engine shows it: %+v", r)
 	}
 
-	err := downRun(context.Background(), &DownOptions{IO: c.f.IO, Factory: c.f, File: file, Timeout: time.Millisecond, Connect: c.connect, ControlDir: dir})
+	err := downRun(context.Background(), &DownOptions{IO: c.f.IO, Factory: c.f, File: recipeFiles{file}, Timeout: time.Millisecond, Connect: c.connect, ControlDir: dir})
 	if err != nil {
 		t.Fatalf("down: %v", err)
 	}

@@ -21,7 +21,7 @@ type ExecOptions struct {
 	IO      *IOStreams
 	Factory *Factory
 
-	File        string
+	File        recipeFiles
 	Stack       string
 	Container   string   // name, or pod/name
 	Command     []string // what to run

@@ -14,7 +14,7 @@ import (
 type ExportOptions struct {
 	IO      *IOStreams
 	Factory *Factory
-	File    string
+	File    recipeFiles
 	Target  string // kube | compose
 	Kind    recipes.KubeKind
 }

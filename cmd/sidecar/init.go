@@ -67,7 +67,11 @@ unless --force is given; then the files that were replaced are listed.`),
 			if len(args) == 1 {
 				dir = args[0]
 			}
-			if opts.Dir, opts.File, err = initTarget(dir, v.GetString("file"), opts.Recipe); err != nil {
+			file := fileSetting(v)
+			if len(file) > 1 {
+				return usageErrorf(cmd, "-f given %d times (%s): init writes one recipe", len(file), file)
+			}
+			if opts.Dir, opts.File, err = initTarget(dir, file[0], opts.Recipe); err != nil {
 				return usageErrorf(cmd, "%v", err)
 			}
 			return nil

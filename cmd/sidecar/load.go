@@ -4,52 +4,101 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
+	composecli "github.com/compose-spec/compose-go/v2/cli"
 	"github.com/spf13/viper"
 
 	"github.com/sidecar-dev/sidecar/recipes"
 )
 
-// composeNames are the files docker compose reads when it is given no -f, in its order of
-// preference; composeOverrides the files it merges into them.
-var (
-	composeNames     = []string{"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"}
-	composeOverrides = []string{"compose.override.yaml", "compose.override.yml", "docker-compose.override.yaml", "docker-compose.override.yml"}
-)
+// recipeFiles is the recipe a command reads: one file, or compose files merged in order (-f
+// given more than once; a compose file and its override file).
+type recipeFiles []string
+
+// String names the files for messages: "compose.yaml, compose.override.yaml".
+func (r recipeFiles) String() string { return strings.Join(r, ", ") }
+
+// list is the files as one setting, as recipes.Source.List writes them: separated as in
+// PATH, the form SIDECAR_FILE takes, which the stack's labels record.
+func (r recipeFiles) list() string {
+	if len(r) == 0 {
+		return ""
+	}
+	return recipes.Source{File: r[0], Overrides: r[1:]}.List()
+}
+
+// abs is the files made absolute, for whoever reads them later from elsewhere.
+func (r recipeFiles) abs() (recipeFiles, error) {
+	out := make(recipeFiles, len(r))
+	for i, p := range r {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = a
+	}
+	return out, nil
+}
+
+// fileSetting is the -f setting: the flag, once or more; else SIDECAR_FILE or the settings
+// file's file: — a path, or paths separated as in PATH (compose.yaml:compose.dev.yaml on
+// Unix), as docker compose reads COMPOSE_FILE; the settings file may give a list too.
+func fileSetting(v *viper.Viper) recipeFiles {
+	var paths []string
+	switch x := v.Get("file").(type) {
+	case []string:
+		paths = x
+	case []any:
+		for _, p := range x {
+			paths = append(paths, fmt.Sprint(p))
+		}
+	default:
+		paths = filepath.SplitList(fmt.Sprint(x))
+	}
+	paths = slices.DeleteFunc(paths, func(p string) bool { return p == "" })
+	if len(paths) == 0 {
+		return recipeFiles{defaultFile}
+	}
+	return paths
+}
 
 // recipeFile is the recipe a command reads: -f (or its setting) as given; without one,
 // ./sidecar.yaml — or, when there is none, the compose file docker compose would read in this
-// directory, so that `sidecar up` next to a compose.yaml runs it. Found several, it uses the
-// first and says so, as compose does; an override file next to it is not merged, and it says
-// that too.
-func recipeFile(v *viper.Viper, errOut io.Writer) string {
-	file := v.GetString("file")
-	if v.IsSet("file") || file != defaultFile || exists(defaultFile) {
-		return file
+// directory, so that `sidecar up` next to a compose.yaml runs it, with the override file next
+// to it merged over it, as compose does (composecli.DefaultFileNames and DefaultOverrideFileNames
+// are compose's names, in its order). Found several, it uses the first and says so, as
+// compose does.
+func recipeFile(v *viper.Viper, errOut io.Writer) recipeFiles {
+	files := fileSetting(v)
+	if v.IsSet("file") || !slices.Equal(files, recipeFiles{defaultFile}) || exists(defaultFile) {
+		return files
 	}
-	var found, overrides []string
-	for _, name := range composeNames {
-		if exists(name) {
-			found = append(found, name)
+	pick := func(names []string, what string) string {
+		var found []string
+		for _, name := range names {
+			if exists(name) {
+				found = append(found, name)
+			}
 		}
-	}
-	if len(found) == 0 {
-		return file
-	}
-	if len(found) > 1 {
-		fmt.Fprintf(errOut, "sidecar: warning: found %s here: using %s (name another with -f)\n", strings.Join(found, ", "), found[0])
-	}
-	for _, name := range composeOverrides {
-		if exists(name) {
-			overrides = append(overrides, name)
+		if len(found) > 1 {
+			fmt.Fprintf(errOut, "sidecar: warning: found %s here: using %s%s (name others with -f)\n", strings.Join(found, ", "), what, found[0])
 		}
+		if len(found) == 0 {
+			return ""
+		}
+		return found[0]
 	}
-	if len(overrides) > 0 {
-		fmt.Fprintf(errOut, "sidecar: warning: %s is not merged into %s, as docker compose would: sidecar reads one file; merge it into %s, or name the file to run with -f\n",
-			strings.Join(overrides, ", "), found[0], found[0])
+	compose := pick(composecli.DefaultFileNames, "")
+	if compose == "" {
+		return files
 	}
-	return found[0]
+	if override := pick(composecli.DefaultOverrideFileNames, "the override file "); override != "" {
+		return recipeFiles{compose, override}
+	}
+	return recipeFiles{compose}
 }
 
 // exists reports whether path names something (a broken or unreadable one counts: reading it
@@ -59,15 +108,15 @@ func exists(path string) bool {
 	return err == nil
 }
 
-// loadStack loads the recipe at path the way every command does: ${VAR} from the process
-// environment and from .env next to the recipe.
-func loadStack(f *Factory, path string) (*recipes.Stack, []recipes.Warning, error) {
-	return recipes.LoadFile(path, recipes.Options{Env: envMap(f.Environ()), DotEnv: true})
+// loadStack loads the recipe the way every command does: ${VAR} from the process
+// environment and from .env next to the recipe (the first file).
+func loadStack(f *Factory, files recipeFiles) (*recipes.Stack, []recipes.Warning, error) {
+	return recipes.LoadFiles(files, recipes.Options{Env: envMap(f.Environ()), DotEnv: true})
 }
 
 // loadReported is loadStack with the loader's warnings written to errOut, one per line.
-func loadReported(f *Factory, errOut io.Writer, path string) (*recipes.Stack, error) {
-	st, warns, err := loadStack(f, path)
+func loadReported(f *Factory, errOut io.Writer, files recipeFiles) (*recipes.Stack, error) {
+	st, warns, err := loadStack(f, files)
 	printWarnings(errOut, warns)
 	return st, err
 }

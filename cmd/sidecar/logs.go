@@ -25,7 +25,7 @@ type LogsOptions struct {
 	IO      *IOStreams
 	Factory *Factory
 
-	File       string
+	File       recipeFiles
 	Stack      string    // from --stack; else the recipe's name
 	Follow     bool      // -f/--follow
 	Since      time.Time // zero: from the start
@@ -104,7 +104,7 @@ is not a terminal, with --no-color or with NO_COLOR set).`),
 		}),
 	}
 	// The root's persistent -f/--file is shadowed here: -f is --follow, the recipe is --file.
-	fileFlag(cmd.Flags(), "", "recipe to use (on this command -f is --follow)")
+	fileFlag(cmd.Flags(), "", "recipe `file` to use; compose files given more than once are merged (on this command -f is --follow)")
 	_ = cmd.MarkFlagFilename("file", "yaml", "yml", "json")
 	cmd.Flags().String("stack", "", "name of the stack (instead of reading --file)")
 	cmd.Flags().BoolP("follow", "f", false, "keep printing new lines, across restarts")

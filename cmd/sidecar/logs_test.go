@@ -24,13 +24,13 @@ func TestLogsFlags(t *testing.T) {
 	}{
 		{name: "-f is follow, --file the recipe", args: []string{"logs", "-f", "--file", "x.yaml", "--tail", "5", "-t", "web", "envoy"},
 			check: func(t *testing.T, o *LogsOptions) {
-				if !o.Follow || o.File != "x.yaml" || o.Tail != 5 || !o.Timestamps || strings.Join(o.Containers, ",") != "web,envoy" || o.Color {
+				if !o.Follow || o.File.String() != "x.yaml" || o.Tail != 5 || !o.Timestamps || strings.Join(o.Containers, ",") != "web,envoy" || o.Color {
 					t.Errorf("options %+v", o)
 				}
 			}},
 		{name: "defaults", args: []string{"logs"}, tty: true,
 			check: func(t *testing.T, o *LogsOptions) {
-				if o.Follow || o.File != defaultFile || o.Tail != -1 || !o.Since.IsZero() || !o.Color {
+				if o.Follow || o.File.String() != defaultFile || o.Tail != -1 || !o.Since.IsZero() || !o.Color {
 					t.Errorf("options %+v", o)
 				}
 			}},

@@ -154,7 +154,8 @@ func TestConfigYAMLIsARecipe(t *testing.T) {
 }
 
 // The file setting comes from the flag, else SIDECAR_FILE, else the settings file, else the
-// default ./sidecar.yaml.
+// default ./sidecar.yaml. SIDECAR_FILE and the settings file may name several files, as
+// docker compose's COMPOSE_FILE does; a path given with -f is taken whole.
 func TestFileSettingPrecedence(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -170,6 +171,9 @@ func TestFileSettingPrecedence(t *testing.T) {
 		{"flag over config", "from-flag.yaml", "", "file: from-config.yaml\n", "from-flag.yaml"},
 		{"command section over top level", "", "", "file: top.yaml\nvalidate: {file: section.yaml}\nconfig: {file: other.yaml}\n", "section.yaml"},
 		{"env over command section", "", "from-env.yaml", "validate: {file: section.yaml}\n", "from-env.yaml"},
+		{"config file list", "", "", "file: [a.yaml, b.yaml]\n", "a.yaml, b.yaml"},
+		{"env paths separated as in PATH", "", "a.yaml" + string(os.PathListSeparator) + "b.yaml", "", "a.yaml, b.yaml"},
+		{"flag taken whole", "x,\"y\" z.yaml", "", "", "x,\"y\" z.yaml"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,7 +193,7 @@ func TestFileSettingPrecedence(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
-			if got == nil || got.File != tt.want {
+			if got == nil || got.File.String() != tt.want {
 				t.Errorf("file = %+v, want %q", got, tt.want)
 			}
 		})
@@ -244,16 +248,16 @@ func TestOptionsFromSettings(t *testing.T) {
 	}{
 		{"up", "SIDECAR_TIMESTAMPS", "true", func(t *testing.T, f *Factory) (int, bool, any) {
 			got, code := parsed(t, f, newUpCmd, "up", "-f", "x.yaml", "--plain", "-o", "json", "--no-color", "api", "web")
-			return code, got != nil && got.File == "x.yaml" && got.Plain && got.Output == "json" && got.NoColor && got.Timestamps &&
+			return code, got != nil && got.File.String() == "x.yaml" && got.Plain && got.Output == "json" && got.NoColor && got.Timestamps &&
 				strings.Join(got.Pods, ",") == "api,web" && got.Connect != nil, got
 		}},
 		{"config --output", "SIDECAR_OUTPUT", "json", func(t *testing.T, f *Factory) (int, bool, any) {
 			got, code := parsed(t, f, newConfigCmd, "config", "-f", "x.yaml")
-			return code, got != nil && got.Output == "json" && got.File == "x.yaml", got
+			return code, got != nil && got.Output == "json" && got.File.String() == "x.yaml", got
 		}},
 		{"export kube --kind", "SIDECAR_KIND", "job", func(t *testing.T, f *Factory) (int, bool, any) {
 			got, code := parsed(t, f, newExportCmd, "export", "kube", "-f", "x.yaml")
-			return code, got != nil && got.Kind == recipes.KubeJob && got.File == "x.yaml" && got.Target == "kube", got
+			return code, got != nil && got.Kind == recipes.KubeJob && got.File.String() == "x.yaml" && got.Target == "kube", got
 		}},
 		{"init --recipe", "SIDECAR_RECIPE", "dapr", func(t *testing.T, f *Factory) (int, bool, any) {
 			got, code := parsed(t, f, newInitCmd, "init", "--force", "somewhere")

@@ -26,9 +26,9 @@ type PsOptions struct {
 	IO      *IOStreams
 	Factory *Factory
 
-	Output string // text | json
-	Stack  string // one stack; "" with File unset: every stack
-	File   string // a recipe given explicitly: its stack
+	Output string      // text | json
+	Stack  string      // one stack; "" with File unset: every stack
+	File   recipeFiles // a recipe given explicitly: its stack
 
 	Connect    func(context.Context) (engine, error)
 	ControlDir string
@@ -131,7 +131,7 @@ func psRun(ctx context.Context, opts *PsOptions) error {
 		return err
 	}
 	name := opts.Stack
-	if opts.File != "" {
+	if len(opts.File) > 0 {
 		st, err := loadReported(opts.Factory, opts.IO.ErrOut, opts.File)
 		if err != nil {
 			return err

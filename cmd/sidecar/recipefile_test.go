@@ -2,17 +2,23 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/sidecar-dev/sidecar/recipes"
 )
 
 // Without -f, a command reads ./sidecar.yaml, or else the compose file docker compose would
-// read in the directory (compose.yaml first), saying so when there are several or an
-// override it does not merge.
+// read in the directory (compose.yaml first), and the override file next to it merged over
+// it, saying so when there are several; -f given more than once (or SIDECAR_FILE naming
+// several files) merges compose files, and only compose files.
 func TestRecipeFileWithoutF(t *testing.T) {
 	const compose = "services:\n  web:\n    image: img\n"
+	const override = "services:\n  web:\n    environment: {MODE: dev}\n"
 	const recipe = "main:\n  image: img\n"
+	const manifest = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: img}]}\n"
 	tests := []struct {
 		name    string
 		files   map[string]string
@@ -23,18 +29,32 @@ func TestRecipeFileWithoutF(t *testing.T) {
 		env     []string
 		missing bool // stderr says the file cannot be read
 	}{
-		{name: "sidecar.yaml wins", files: map[string]string{"sidecar.yaml": recipe, "compose.yaml": compose}, out: "sidecar.yaml: ok"},
+		{name: "sidecar.yaml wins", files: map[string]string{"sidecar.yaml": recipe, "compose.yaml": compose, "compose.override.yaml": override}, out: "sidecar.yaml: ok"},
 		{name: "compose.yaml", files: map[string]string{"compose.yaml": compose}, out: "compose.yaml: ok"},
 		{name: "docker-compose.yml", files: map[string]string{"docker-compose.yml": compose}, out: "docker-compose.yml: ok"},
 		{name: "several", files: map[string]string{"docker-compose.yml": compose, "compose.yaml": compose}, out: "compose.yaml: ok",
 			errOut: "warning: found compose.yaml, docker-compose.yml here: using compose.yaml"},
-		{name: "override", files: map[string]string{"docker-compose.yml": compose, "docker-compose.override.yml": compose}, out: "docker-compose.yml: ok",
-			errOut: "warning: docker-compose.override.yml is not merged into docker-compose.yml"},
+		{name: "override", files: map[string]string{"docker-compose.yml": compose, "docker-compose.override.yml": override},
+			out: "docker-compose.yml, docker-compose.override.yml: ok"},
+		{name: "override of another name", files: map[string]string{"compose.yaml": compose, "docker-compose.override.yaml": override},
+			out: "compose.yaml, docker-compose.override.yaml: ok"},
+		{name: "several overrides", files: map[string]string{"compose.yaml": compose, "compose.override.yaml": override, "compose.override.yml": override},
+			out: "compose.yaml, compose.override.yml: ok", errOut: "warning: found compose.override.yml, compose.override.yaml here: using the override file compose.override.yml"},
+		{name: "an override of another kind", files: map[string]string{"compose.yaml": compose, "compose.override.yaml": recipe}, code: 2,
+			errOut: "compose.override.yaml:1:1: this is a sidecar.yaml recipe, and it is given with other files: only compose files are merged"},
 		{name: "-f as given", files: map[string]string{"compose.yaml": compose}, args: []string{"-f", "sidecar.yaml"}, code: 2, missing: true},
+		{name: "-f: no override", files: map[string]string{"compose.yaml": compose, "compose.override.yaml": recipe}, args: []string{"-f", "compose.yaml"}, out: "compose.yaml: ok"},
 		{name: "SIDECAR_FILE as given", files: map[string]string{"compose.yaml": compose}, env: []string{"SIDECAR_FILE=sidecar.yaml"}, code: 2, missing: true},
 		{name: "none", code: 2, missing: true, errOut: "or else the compose file docker compose would"},
-		{name: "-f twice", files: map[string]string{"compose.yaml": compose, "dev.yaml": compose}, args: []string{"-f", "compose.yaml", "-f", "dev.yaml"}, code: 2,
-			errOut: "given twice (compose.yaml, then dev.yaml): sidecar reads one recipe and does not merge several"},
+		{name: "-f twice", files: map[string]string{"compose.yaml": compose, "dev.yaml": override}, args: []string{"-f", "compose.yaml", "-f", "dev.yaml"},
+			out: "compose.yaml, dev.yaml: ok"},
+		{name: "SIDECAR_FILE list", files: map[string]string{"compose.yaml": compose, "dev.yaml": override}, env: []string{"SIDECAR_FILE=compose.yaml" + string(os.PathListSeparator) + "dev.yaml"},
+			out: "compose.yaml, dev.yaml: ok"},
+		{name: "-f sidecar.yaml among", files: map[string]string{"compose.yaml": compose, "sidecar.yaml": recipe}, args: []string{"-f", "compose.yaml", "-f", "sidecar.yaml"}, code: 2,
+			errOut: "sidecar.yaml:1:1: this is a sidecar.yaml recipe, and it is given with other files: only compose files are merged (-f compose.yaml -f compose.override.yaml): give it alone (-f sidecar.yaml)"},
+		{name: "-f manifest among", files: map[string]string{"compose.yaml": compose, "pod.yaml": manifest}, args: []string{"-f", "compose.yaml", "-f", "pod.yaml"}, code: 2,
+			errOut: "pod.yaml:1:1: this is a Kubernetes manifest, and it is given with other files"},
+		{name: "-f missing among", files: map[string]string{"compose.yaml": compose}, args: []string{"-f", "compose.yaml", "-f", "sidecar.yaml"}, code: 2, missing: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,5 +76,30 @@ func TestRecipeFileWithoutF(t *testing.T) {
 				t.Errorf("exit %d (want %d)\nstdout: %s\nstderr: %s", code, tt.code, out, errOut)
 			}
 		})
+	}
+}
+
+// The override file next to compose.yaml is merged over it: what the stack runs has both.
+func TestComposeOverrideMerged(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for name, text := range map[string]string{
+		"compose.yaml":          "services:\n  web:\n    image: img:1\n    ports: [\"8080:80\"]\n    environment: {A: a}\n",
+		"compose.override.yaml": "services:\n  web:\n    image: img:dev\n    ports: [\"9090:90\"]\n    environment: {B: b}\n",
+	} {
+		if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, out, errOut := testFactory(t)
+	if code := execute(context.Background(), f, []string{"config", "-o", "json"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var st recipes.Stack
+	if err := json.Unmarshal(out.Bytes(), &st); err != nil {
+		t.Fatal(err)
+	}
+	m := st.Pods[0].Main
+	if m.Image != "img:dev" || len(m.Ports) != 2 || m.Env["A"] != "a" || m.Env["B"] != "b" {
+		t.Errorf("main: %+v", m)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/csv"
 	"fmt"
 	"strings"
 
@@ -35,28 +36,37 @@ func commands(f *Factory) []*cobra.Command {
 // defaultFile is the recipe used when -f is not given.
 const defaultFile = "sidecar.yaml"
 
-// fileValue is the value of -f/--file: one recipe. Given twice it is a usage error — docker
-// compose merges the files of -f A -f B, sidecar reads one — instead of the last one winning
-// without a word.
+// fileValue is the value of -f/--file: the recipe, or — given more than once, as docker
+// compose -f A -f B — compose files merged in order. Its type is pflag's stringArray, so that
+// the settings (viper) read it as a list.
 type fileValue struct {
-	path string
-	set  bool
+	paths []string
+	set   bool
 }
 
-func (f *fileValue) String() string { return f.path }
-func (f *fileValue) Type() string   { return "string" }
+func (f *fileValue) Type() string { return "stringArray" }
+
+// String writes the paths as pflag's stringArray does: [a,b], comma-separated values.
+func (f *fileValue) String() string {
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	_ = w.Write(f.paths)
+	w.Flush()
+	return "[" + strings.TrimSuffix(b.String(), "\n") + "]"
+}
 
 func (f *fileValue) Set(path string) error {
-	if f.set {
-		return fmt.Errorf("given twice (%s, then %s): sidecar reads one recipe and does not merge several as docker compose -f A -f B does; merge them into one file", f.path, path)
+	if !f.set {
+		f.paths, f.set = nil, true // the default goes
 	}
-	f.path, f.set = path, true
+	f.paths = append(f.paths, path)
 	return nil
 }
 
-// fileFlag defines --file (with the shorthand short, unless "") on fs.
+// fileFlag defines --file (with the shorthand short, unless "") on fs; usage names the
+// value `file`, in backquotes.
 func fileFlag(fs *pflag.FlagSet, short, usage string) {
-	fs.VarP(&fileValue{path: defaultFile}, "file", short, usage)
+	fs.VarP(&fileValue{paths: []string{defaultFile}}, "file", short, usage)
 }
 
 // newRootCmd builds the command tree with the given subcommands (tests pass their own), or
@@ -114,7 +124,7 @@ Exit status: 0 ok, 1 runtime failure, 2 bad input or usage, 130 interrupted.`, c
 			return cmd.Help()
 		},
 	}
-	fileFlag(root.PersistentFlags(), "f", "recipe to use: a sidecar.yaml, a compose file or a Kubernetes manifest")
+	fileFlag(root.PersistentFlags(), "f", "recipe to use: a sidecar.yaml, a compose `file` or a Kubernetes manifest; compose files given more than once are merged in order")
 	_ = root.MarkPersistentFlagFilename("file", "yaml", "yml", "json")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{err: err, cmd: cmd}

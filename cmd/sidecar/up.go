@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -26,7 +25,7 @@ type UpOptions struct {
 	IO      *IOStreams
 	Factory *Factory
 
-	File string
+	File recipeFiles
 	viewOptions
 	Pods   []string
 	Detach bool // -d: hand the stack to a supervisor process and return once it is up
@@ -198,8 +197,8 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 	defer rt.Close()
 
 	o := orchestrator.New(rt, st, opts.orchestratorOptions())
-	recipe, _ := filepath.Abs(opts.File)
-	info := control.Info{PID: os.Getpid(), Stack: st.Name, Recipe: recipe, Version: opts.Factory.Build.Version, StartedAt: time.Now()}
+	recipe, _ := opts.File.abs()
+	info := control.Info{PID: os.Getpid(), Stack: st.Name, Recipe: recipe.list(), Version: opts.Factory.Build.Version, StartedAt: time.Now()}
 	if opts.supervise != nil {
 		info.Detached, info.Log = true, opts.supervise.log
 	}

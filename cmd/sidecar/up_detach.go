@@ -87,12 +87,16 @@ func (opts *UpOptions) detach(ctx context.Context, dir string, st *recipes.Stack
 	if err != nil {
 		return &ExitError{Code: exitFailure, Err: fmt.Errorf("find the sidecar binary to run the supervisor: %w", err)}
 	}
-	recipe, err := filepath.Abs(opts.File)
+	recipe, err := opts.File.abs()
 	if err != nil {
 		return &ExitError{Code: exitFailure, Err: err}
 	}
 	wd, _ := os.Getwd()
-	args := []string{"supervise", "--file", recipe, "--log-lines", strconv.Itoa(opts.LogLines), "--log", logPath}
+	var args []string
+	for _, file := range recipe {
+		args = append(args, "--file", file)
+	}
+	args = append([]string{"supervise"}, append(args, "--log-lines", strconv.Itoa(opts.LogLines), "--log", logPath)...)
 	if opts.Watch {
 		args = append(args, "--watch")
 	}
@@ -336,7 +340,7 @@ func newSuperviseCmd(f *Factory) *cobra.Command {
 				sup.pipe = os.NewFile(uintptr(fd), "report")
 				sup.report = bufio.NewWriterSize(sup.pipe, 64<<10)
 			}
-			opts := &UpOptions{IO: f.IO, Factory: f, File: v.GetString("file"), Pods: args, viewOptions: viewOptions{Output: "text", Plain: true},
+			opts := &UpOptions{IO: f.IO, Factory: f, File: fileSetting(v), Pods: args, viewOptions: viewOptions{Output: "text", Plain: true},
 				ControlDir: v.GetString("control-dir"), Watch: v.GetBool("watch"), supervise: sup}
 			if opts.LogLines, err = parseLogLines(v.GetString("log-lines")); err != nil {
 				return usageErrorf(cmd, "%v", err)

@@ -63,7 +63,7 @@ func controlTestDir(t *testing.T) string {
 func (c *cli) connect(context.Context) (engine, error) { return fakeEngine{c.rt}, nil }
 
 func (c *cli) upOptions(file string, extra ...func(*UpOptions)) *UpOptions {
-	o := &UpOptions{IO: c.f.IO, Factory: c.f, File: file, viewOptions: viewOptions{Output: "text"}, Connect: c.connect, Signals: c.signals, ControlDir: c.dir}
+	o := &UpOptions{IO: c.f.IO, Factory: c.f, File: recipeFiles{file}, viewOptions: viewOptions{Output: "text"}, Connect: c.connect, Signals: c.signals, ControlDir: c.dir}
 	for _, e := range extra {
 		e(o)
 	}

@@ -29,7 +29,7 @@ func TestUpChoosesItsView(t *testing.T) {
 	}
 	rt := newFake("app:1")
 	c := testCLI(t, rt, controlTestDir(t))
-	st, _, err := loadStack(c.f, recipe(t, jobRecipe))
+	st, _, err := loadStack(c.f, recipeFiles{recipe(t, jobRecipe)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 type ValidateOptions struct {
 	IO      *IOStreams
 	Factory *Factory
-	File    string
+	File    recipeFiles
 }
 
 func newValidateCmd(f *Factory, runF func(*ValidateOptions) error) *cobra.Command {

@@ -18,7 +18,7 @@ type WatchOptions struct {
 	IO      *IOStreams
 	Factory *Factory
 
-	File  string
+	File  recipeFiles
 	Stack string // from --stack; else the recipe's name
 
 	viewOptions // the printed lines': Output, Timestamps, NoColor
