@@ -1,8 +1,6 @@
 package recipes
 
 import (
-	"io/fs"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -13,20 +11,12 @@ import (
 // merged, with files under the first one's directory read from files and nothing else.
 func composeLoadAll(t *testing.T, files map[string]string, compose ...[2]string) (*Stack, []Warning, error) {
 	t.Helper()
-	dir := t.TempDir()
-	read := func(p string) ([]byte, error) {
-		if rel, err := filepath.Rel(dir, p); err == nil {
-			if c, ok := files[filepath.ToSlash(rel)]; ok {
-				return []byte(c), nil
-			}
-		}
-		return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
-	}
 	var in []File
 	for _, f := range compose {
 		in = append(in, File{Name: f[0], Content: []byte(strings.ReplaceAll(f[1], "\t", "  "))})
 	}
-	return LoadAll(in, Options{Dir: dir, ReadFile: read})
+	dir := t.TempDir()
+	return LoadAll(in, Options{Dir: dir, ReadFile: readUnder(dir, files)})
 }
 
 const mergeBase = `

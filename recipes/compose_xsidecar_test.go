@@ -16,7 +16,14 @@ import (
 func composeLoad(t *testing.T, content string, files map[string]string) (*Stack, []Warning, error) {
 	t.Helper()
 	dir := t.TempDir()
-	read := func(p string) ([]byte, error) {
+	content = strings.ReplaceAll(content, "\t", "  ")
+	return Load(File{Name: "c.yaml", Content: []byte(content)}, Options{Dir: dir, ReadFile: readUnder(dir, files), Env: map[string]string{"CONF": "from-env\n"}})
+}
+
+// readUnder reads the files below dir from files (a path relative to dir → content), and
+// nothing else.
+func readUnder(dir string, files map[string]string) func(string) ([]byte, error) {
+	return func(p string) ([]byte, error) {
 		if rel, err := filepath.Rel(dir, p); err == nil {
 			if c, ok := files[filepath.ToSlash(rel)]; ok {
 				return []byte(c), nil
@@ -24,8 +31,6 @@ func composeLoad(t *testing.T, content string, files map[string]string) (*Stack,
 		}
 		return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
 	}
-	content = strings.ReplaceAll(content, "\t", "  ")
-	return Load(File{Name: "c.yaml", Content: []byte(content)}, Options{Dir: dir, ReadFile: read, Env: map[string]string{"CONF": "from-env\n"}})
 }
 
 func mustComposeLoad(t *testing.T, content string, files map[string]string) (*Stack, []Warning) {
