@@ -42,6 +42,9 @@ type Options struct {
 	Stat func(string) (fs.FileInfo, error)
 	// Name overrides the stack name (name: in the recipe, or the directory's name).
 	Name string
+	// Profiles are the compose profiles to activate, as docker compose's --profile ("*":
+	// all). Nil: COMPOSE_PROFILES of Env or .env (comma-separated), as compose reads it.
+	Profiles []string
 }
 
 // MaxFileSize is the most sidecar reads from one input file: a recipe, a compose file, a

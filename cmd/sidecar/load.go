@@ -60,9 +60,9 @@ func exists(path string) bool {
 }
 
 // loadStack loads the recipe at path the way every command does: ${VAR} from the process
-// environment and from .env next to the recipe.
+// environment and from .env next to the recipe, the compose profiles of --profile.
 func loadStack(f *Factory, path string) (*recipes.Stack, []recipes.Warning, error) {
-	return recipes.LoadFile(path, recipes.Options{Env: envMap(f.Environ()), DotEnv: true})
+	return recipes.LoadFile(path, recipes.Options{Env: envMap(f.Environ()), DotEnv: true, Profiles: f.profiles})
 }
 
 // loadReported is loadStack with the loader's warnings written to errOut, one per line.

@@ -13,6 +13,7 @@ import (
 func TestRecipeFileWithoutF(t *testing.T) {
 	const compose = "services:\n  web:\n    image: img\n"
 	const recipe = "main:\n  image: img\n"
+	const profiled = compose + "  adminer:\n    image: img\n    profiles: [tools]\n"
 	tests := []struct {
 		name    string
 		files   map[string]string
@@ -33,6 +34,10 @@ func TestRecipeFileWithoutF(t *testing.T) {
 		{name: "-f as given", files: map[string]string{"compose.yaml": compose}, args: []string{"-f", "sidecar.yaml"}, code: 2, missing: true},
 		{name: "SIDECAR_FILE as given", files: map[string]string{"compose.yaml": compose}, env: []string{"SIDECAR_FILE=sidecar.yaml"}, code: 2, missing: true},
 		{name: "none", code: 2, missing: true, errOut: "or else the compose file docker compose would"},
+		{name: "no profile", files: map[string]string{"compose.yaml": profiled}, out: "compose.yaml: ok (1 pod, 1 container)",
+			errOut: "activate it with --profile tools or COMPOSE_PROFILES=tools"},
+		{name: "--profile", files: map[string]string{"compose.yaml": profiled}, args: []string{"--profile", "x,tools"}, out: "compose.yaml: ok (2 pods, 2 containers)"},
+		{name: "SIDECAR_PROFILE", files: map[string]string{"compose.yaml": profiled}, env: []string{"SIDECAR_PROFILE=tools"}, out: "compose.yaml: ok (2 pods, 2 containers)"},
 		{name: "-f twice", files: map[string]string{"compose.yaml": compose, "dev.yaml": compose}, args: []string{"-f", "compose.yaml", "-f", "dev.yaml"}, code: 2,
 			errOut: "given twice (compose.yaml, then dev.yaml): sidecar reads one recipe and does not merge several"},
 	}
