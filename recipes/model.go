@@ -114,6 +114,24 @@ func (p *Pod) Containers() []*Container {
 	return out
 }
 
+// SetRoles gives each container the role of its place in the pod, and one that sets no
+// restart policy its role's default.
+func (p *Pod) SetRoles() {
+	set := func(cs []*Container, r Role) {
+		for _, c := range cs {
+			c.Role = r
+			if c.Restart == RestartDefault {
+				c.Restart = r.DefaultRestart()
+			}
+		}
+	}
+	set(p.Init, RoleInit)
+	set(p.Sidecars, RoleSidecar)
+	if p.Main != nil {
+		set([]*Container{p.Main}, RoleMain)
+	}
+}
+
 // Container returns the named container of the pod, or nil.
 func (p *Pod) Container(name string) *Container {
 	for _, c := range p.Containers() {
