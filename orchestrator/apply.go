@@ -160,10 +160,9 @@ func (o *Orchestrator) install(req *applyReq, stopping bool, startReady func()) 
 		req.reply <- applyReply{err: err}
 		return
 	}
-	network := ""
-	if needsNetwork(after) {
-		network = o.network
-	}
+	// Once made, the network stays: a pod dropped does not move the others off it (which
+	// would re-create them).
+	network := o.network
 	if needsNode(req.sel) && o.node.Name == "" {
 		node, err := o.rt.NodeInfo(o.opCtx)
 		if err != nil {
