@@ -2,6 +2,7 @@ package recipes
 
 import (
 	"io/fs"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -106,5 +107,25 @@ func TestComposeProjectName(t *testing.T) {
 				t.Errorf("stack name %q, want %q", st.Name, tc.want)
 			}
 		})
+	}
+}
+
+// env_file with format: raw is read as docker run --env-file reads it: values as written
+// (quotes kept, no interpolation), comments and blank lines skipped, a bare NAME looked up.
+func TestComposeRawEnvFile(t *testing.T) {
+	st, _ := mustComposeLoad(t, `
+services:
+	web:
+		image: web:1
+		env_file:
+			- {path: app.env, format: raw}
+`, map[string]string{"app.env": "\ufeff# comment\n\nQUOTED='{\"key\": \"value\"}'\n  DOLLAR=$HOME and ${X}\nCONF\nMISSING\nEMPTY=\r\n"})
+	want := Env{"QUOTED": `'{"key": "value"}'`, "DOLLAR": "$HOME and ${X}", "CONF": "from-env\n", "EMPTY": ""}
+	if got := st.Pods[0].Main.Env; !maps.Equal(got, want) {
+		t.Errorf("env = %q, want %q", got, want)
+	}
+	_, _, err := composeLoad(t, "services:\n  web:\n    image: web:1\n    env_file: [{path: app.env, format: raw}]\n", map[string]string{"app.env": "BAD NAME=1\n"})
+	if ps := problemStrings(t, err); len(ps) != 1 || !strings.Contains(ps[0], `"BAD NAME" is not a variable name`) {
+		t.Errorf("problems %q", ps)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
@@ -334,9 +336,40 @@ func readEnvFile(opts Options, path, format string, lookup func(string) (string,
 	if err != nil {
 		return nil, unwrapPathError(err)
 	}
+	if format == "raw" {
+		return rawEnv(content, lookup)
+	}
 	vars := map[string]string{}
 	if err := dotenv.ParseWithFormat(bytes.NewReader(content), path, vars, lookup, format); err != nil && !errors.Is(err, io.EOF) {
 		return nil, envFileError{err}
+	}
+	return vars, nil
+}
+
+// rawEnv reads an env file of compose's format: raw, the format of docker run --env-file:
+// NAME=value lines taken as written (no quotes, no interpolation), # comment lines and blank
+// ones skipped, a NAME alone taking its value from lookup when it has one.
+func rawEnv(content []byte, lookup func(string) (string, bool)) (map[string]string, error) {
+	vars := map[string]string{}
+	content = bytes.TrimPrefix(content, []byte("\xef\xbb\xbf"))
+	for i, line := range strings.Split(string(content), "\n") {
+		line = strings.TrimLeft(strings.TrimSuffix(line, "\r"), " \t")
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if !utf8.ValidString(line) {
+			return nil, envFileError{fmt.Errorf("line %d is not valid UTF-8", i+1)}
+		}
+		name, value, ok := strings.Cut(line, "=")
+		if name == "" || strings.ContainsAny(name, " \t") {
+			return nil, envFileError{fmt.Errorf("line %d: %q is not a variable name", i+1, name)}
+		}
+		if !ok {
+			if value, ok = lookup(name); !ok {
+				continue
+			}
+		}
+		vars[name] = value
 	}
 	return vars, nil
 }
