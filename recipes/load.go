@@ -122,8 +122,9 @@ func (e *ReadError) Error() string {
 func (e *ReadError) Unwrap() []error { return []error{e.Err, ErrInvalid} }
 
 // Detect says what kind of file content is: a Kubernetes manifest (a document with apiVersion
-// and kind), a compose file (top-level services), or else a recipe. Content that is not
-// valid YAML is a recipe, so that its errors come from the recipe loader.
+// and kind), a compose file (top-level services, or another key only compose has: include,
+// networks, secrets, configs), or else a recipe. Content that is not valid YAML is a recipe,
+// so that its errors come from the recipe loader.
 func Detect(content []byte) SourceKind {
 	pf, _, fatal := yamlpos.Parse(content)
 	if fatal {
@@ -143,8 +144,8 @@ func detect(docs []*yaml.Node) SourceKind {
 			return SourceRecipe
 		case has("apiVersion") && has("kind"):
 			return SourceKube
-		case has("services") || has("include"):
-			return SourceCompose
+		case has("services") || has("include") || has("networks") || has("secrets") || has("configs"):
+			return SourceCompose // keys a recipe does not have
 		}
 	}
 	return SourceRecipe
