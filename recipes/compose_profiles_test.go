@@ -26,6 +26,14 @@ services:
     profiles: [flower]
 `
 
+// loadCase is a load of profilesCompose with these options and .env, and what it gives.
+type loadCase struct {
+	name   string
+	opts   Options
+	dotenv string
+	want   string
+}
+
 // loadProfiles loads profilesCompose with env as the environment and dotenv as .env.
 func loadProfiles(t *testing.T, opts Options, dotenv string) (*Stack, []Warning) {
 	t.Helper()
@@ -57,12 +65,7 @@ func podNames(st *Stack) []string {
 // COMPOSE_PROFILES of the environment over .env's; a service needed by an active one runs
 // whatever its profiles; "*" activates every profile.
 func TestComposeProfiles(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		opts   Options
-		dotenv string
-		want   string
-	}{
+	for _, tc := range []loadCase{
 		{name: "none", want: "db web"},
 		{name: "flag", opts: Options{Profiles: []string{"tools"}}, want: "db debug web"},
 		{name: "flag over env", opts: Options{Profiles: []string{"flower"}, Env: map[string]string{"COMPOSE_PROFILES": "debug"}}, want: "db flower web"},
@@ -91,12 +94,7 @@ func TestComposeProfiles(t *testing.T) {
 // The stack's name is compose's project name: -p (Options.Name), else COMPOSE_PROJECT_NAME
 // (environment, then .env), else name:, else the directory's.
 func TestComposeProjectName(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		opts   Options
-		dotenv string
-		want   string
-	}{
+	for _, tc := range []loadCase{
 		{name: "file", want: "from-file"},
 		{name: ".env", dotenv: "COMPOSE_PROJECT_NAME=from-dotenv\n", want: "from-dotenv"},
 		{name: "env", opts: Options{Env: map[string]string{"COMPOSE_PROJECT_NAME": "from-env"}}, dotenv: "COMPOSE_PROJECT_NAME=from-dotenv\n", want: "from-env"},
@@ -113,13 +111,7 @@ func TestComposeProjectName(t *testing.T) {
 // env_file with format: raw is read as docker run --env-file reads it: values as written
 // (quotes kept, no interpolation), comments and blank lines skipped, a bare NAME looked up.
 func TestComposeRawEnvFile(t *testing.T) {
-	st, _ := mustComposeLoad(t, `
-services:
-	web:
-		image: web:1
-		env_file:
-			- {path: app.env, format: raw}
-`, map[string]string{"app.env": "\ufeff# comment\n\nQUOTED='{\"key\": \"value\"}'\n  DOLLAR=$HOME and ${X}\nCONF\nMISSING\nEMPTY=\r\n"})
+	st, _ := mustComposeLoad(t, "services: {web: {image: web:1, env_file: [{path: app.env, format: raw}]}}\n", map[string]string{"app.env": "\ufeff# comment\n\nQUOTED='{\"key\": \"value\"}'\n  DOLLAR=$HOME and ${X}\nCONF\nMISSING\nEMPTY=\r\n"})
 	want := Env{"QUOTED": `'{"key": "value"}'`, "DOLLAR": "$HOME and ${X}", "CONF": "from-env\n", "EMPTY": ""}
 	if got := st.Pods[0].Main.Env; !maps.Equal(got, want) {
 		t.Errorf("env = %q, want %q", got, want)
