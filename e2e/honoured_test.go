@@ -51,16 +51,7 @@ func newGoStack(t *testing.T, pods ...*recipes.Pod) *goStack {
 		if p.StopGrace == 0 {
 			p.StopGrace = recipes.Duration(10 * time.Second)
 		}
-		for _, c := range p.Init {
-			c.Role, c.Restart = recipes.RoleInit, recipes.RestartNever
-		}
-		for _, c := range p.Sidecars {
-			c.Role, c.Restart = recipes.RoleSidecar, recipes.RestartAlways
-		}
-		p.Main.Role = recipes.RoleMain
-		if p.Main.Restart == recipes.RestartDefault {
-			p.Main.Restart = recipes.RestartNever
-		}
+		p.SetRoles()
 	}
 	st := &recipes.Stack{Name: name, Dir: t.TempDir(), Pods: pods,
 		Backoff: recipes.Backoff{Initial: recipes.Duration(time.Second), Max: recipes.Duration(30 * time.Second), Reset: recipes.Duration(time.Minute)}}

@@ -110,7 +110,7 @@ func (o *Orchestrator) submit(ctx context.Context, req *applyReq) (ApplyResult, 
 // newPodRun prepares a pod's run and its supervisor (not started).
 func (o *Orchestrator) newPodRun(spec *PodSpec) *podRun {
 	pr := &podRun{spec: spec, gen: 1}
-	pr.sup = newSupervisor(spec, o.clock, o.rt, o.exec, o.out, func(r podReport) { o.reports.put(r) })
+	pr.sup = newSupervisor(spec, o.clock, o.rt, o.exec, o.out, func(r podReport) { o.reports.Put(r) })
 	pr.sup.engine = o.engine
 	if o.opCtx != nil {
 		pr.sup.opCtx = o.opCtx
@@ -160,10 +160,9 @@ func (o *Orchestrator) install(req *applyReq, stopping bool, startReady func()) 
 		req.reply <- applyReply{err: err}
 		return
 	}
-	network := ""
-	if needsNetwork(after) {
-		network = o.network
-	}
+	// Once made, the network stays: a pod dropped does not move the others off it (which
+	// would re-create them).
+	network := o.network
 	if needsNode(req.sel) && o.node.Name == "" {
 		node, err := o.rt.NodeInfo(o.opCtx)
 		if err != nil {
@@ -195,7 +194,7 @@ func (o *Orchestrator) install(req *applyReq, stopping bool, startReady func()) 
 		default:
 			pr.gen++
 			reply := make(chan ConvergePlan, 1)
-			pr.sup.box.put(msgSpec{spec: spec, gen: pr.gen, reply: reply})
+			pr.sup.box.Put(msgSpec{spec: spec, gen: pr.gen, reply: reply})
 			select {
 			case cp := <-reply:
 				changes = append(changes, cp.Changes...)
@@ -229,7 +228,7 @@ func (o *Orchestrator) install(req *applyReq, stopping bool, startReady func()) 
 		}
 		wait.pending[pr.spec.Pod.Name] = 0
 		pr.terminated = true
-		pr.sup.box.put(msgTerminate{})
+		pr.sup.box.Put(msgTerminate{})
 	}
 	o.selected, o.stack = after, req.stack
 	o.podsMu.Unlock()

@@ -265,3 +265,39 @@ func TestDestroySeenBeforeTheRemovalReturns(t *testing.T) {
 		t.Errorf("after a late removal result: id %q, state %v", c.ID, c.State)
 	}
 }
+
+// TestTeardownWaitsForTheRemovalCalls: the destroy events of a pod's containers can come
+// before the removal calls return; the pod is done when the calls returned, and each
+// container is then shown as removed.
+func TestTeardownWaitsForTheRemovalCalls(t *testing.T) {
+	spec := testSpec()
+	st := statusOf(spec, allCreated)
+	st.Terminating, st.Force = true, true
+	now := t0.Add(time.Minute)
+	removals := PlanPod(spec, st, now).Actions
+	if len(removals) == 0 {
+		t.Fatal("nothing removed")
+	}
+	for _, a := range removals {
+		st.Dispatched(spec, a, now)
+		st.ApplyEvent(spec, EngineEvent{Time: now, Action: ActionDestroy, ID: a.ID}, now)
+	}
+	if p := PlanPod(spec, st, now); p.Done || len(p.Actions) > 0 {
+		t.Fatalf("the pod goes on with %d removals pending:\n%s", len(removals), p)
+	}
+	for _, a := range removals {
+		st.ApplyResult(spec, ActionResult{Action: a}, now)
+	}
+	for _, a := range PlanPod(spec, st, now).Actions { // the volumes
+		st.Dispatched(spec, a, now)
+		st.ApplyResult(spec, ActionResult{Action: a}, now)
+	}
+	if p := PlanPod(spec, st, now); !p.Done {
+		t.Fatalf("not done after the removals returned:\n%s", p)
+	}
+	for name, c := range st.Containers {
+		if !c.Removed {
+			t.Errorf("%s not marked removed", name)
+		}
+	}
+}

@@ -244,8 +244,12 @@ func TestApplyAddsAndRemovesContainersAndPods(t *testing.T) {
 		t.Errorf("view after the apply: %s", h.describe())
 	}
 
-	// Back to one pod without otel: api goes, otel goes (the pod leaves the network).
-	h.applyChanges(daily(func(p *recipes.Pod) { p.Sidecars = p.Sidecars[:1] }), "re-create pod demo: network changed", "remove pod api: no longer in the recipe")
+	// Back to one pod without otel: api goes, otel goes; demo stays on the network, not
+	// re-created for it.
+	h.applyChanges(daily(func(p *recipes.Pod) { p.Sidecars = p.Sidecars[:1] }), "remove otel: no longer in the recipe", "remove pod api: no longer in the recipe")
+	if c, ok := h.rt.Container("demo-web"); !ok || c.Info.Status != orchestrator.StatusRunning {
+		t.Errorf("web does not run")
+	}
 	if _, ok := h.rt.Container("demo-api-api"); ok {
 		t.Errorf("api is still there")
 	}

@@ -265,8 +265,8 @@ func (o *Orchestrator) teardown(ctx context.Context) []string {
 	ctxDone := ctx.Done()
 	for pending > 0 {
 		select {
-		case <-o.reports.ready:
-			for _, m := range o.reports.take() {
+		case <-o.reports.Ready():
+			for _, m := range o.reports.Take() {
 				if r := m.(podReport); r.kind == reportDone {
 					o.pods[r.pod].done = true
 					pending--
@@ -278,7 +278,7 @@ func (o *Orchestrator) teardown(ctx context.Context) []string {
 			force = true
 			for _, pr := range o.pods {
 				if pr.started && !pr.done {
-					pr.sup.box.put(msgTerminate{force: true})
+					pr.sup.box.Put(msgTerminate{force: true})
 				}
 			}
 			startReady()

@@ -144,7 +144,7 @@ func (o *Orchestrator) awaitEngine(ctx context.Context, filter map[string]string
 	o.out.publish(EngineStateEvent{Reachable: false, Error: cause.Error()})
 	o.out.publish(MessageEvent{Level: LevelWarning, Text: EngineWaitText, Hint: cause.Error()})
 	for _, pr := range o.pods {
-		pr.sup.box.put(msgEngineDown{})
+		pr.sup.box.Put(msgEngineDown{})
 	}
 	note := start.Add(engineNoteEvery)
 	for attempt := 1; ; attempt++ {

@@ -68,16 +68,7 @@ func pod(name string, main *recipes.Container, opts ...popt) *recipes.Pod {
 	for _, o := range opts {
 		o(p)
 	}
-	for _, c := range p.Init {
-		c.Role, c.Restart = recipes.RoleInit, recipes.RestartNever
-	}
-	for _, c := range p.Sidecars {
-		c.Role, c.Restart = recipes.RoleSidecar, recipes.RestartAlways
-	}
-	p.Main.Role = recipes.RoleMain
-	if p.Main.Restart == recipes.RestartDefault {
-		p.Main.Restart = recipes.RestartNever
-	}
+	p.SetRoles()
 	return p
 }
 

@@ -24,6 +24,7 @@ import (
 
 	"k8s.io/utils/clock"
 
+	"github.com/sidecar-dev/sidecar/internal/mailbox"
 	"github.com/sidecar-dev/sidecar/recipes"
 )
 
@@ -103,7 +104,7 @@ type Orchestrator struct {
 	selected []*recipes.Pod // in start order
 	selErr   error
 	pods     map[string]*podRun
-	reports  *mailbox // from the supervisors to the stack runner
+	reports  *mailbox.Box[any] // from the supervisors to the stack runner
 
 	ran       atomic.Bool
 	abandoned bool // the user stopped the run while the engine was unreachable
@@ -173,7 +174,7 @@ func New(rt Runtime, stack *recipes.Stack, opts Options) *Orchestrator {
 	}
 	o.out = newStream(o.clock, view, opts.LogLines)
 	o.out.logs.setByteLimit(opts.LogBytes)
-	o.reports = newMailbox()
+	o.reports = mailbox.New[any]()
 	for _, p := range o.selected {
 		for _, c := range p.Containers() {
 			o.out.logs.Buffer(p.Name, c.Name)
@@ -327,7 +328,7 @@ func (o *Orchestrator) command(pod, name string, cmd Command) error {
 	if sup.completed.Load() {
 		return fmt.Errorf("pod %s is a job that has completed: it runs once; restart the stack to run it again: %w", pod, ErrNotSupported)
 	}
-	sup.box.put(msgCommand{name: name, cmd: cmd})
+	sup.box.Put(msgCommand{name: name, cmd: cmd})
 	return nil
 }
 
@@ -574,8 +575,8 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 			break
 		}
 		select {
-		case <-reports.ready:
-			for _, m := range reports.take() {
+		case <-reports.Ready():
+			for _, m := range reports.Take() {
 				r := m.(podReport)
 				pr := o.pods[r.pod]
 				if pr == nil {
@@ -655,7 +656,7 @@ func (o *Orchestrator) abandonPods() {
 	for _, pr := range o.pods {
 		if pr.started && !pr.done && !pr.abandoned {
 			pr.abandoned = true
-			pr.sup.box.put(msgAbandon{})
+			pr.sup.box.Put(msgAbandon{})
 		}
 	}
 }
@@ -689,7 +690,7 @@ func (o *Orchestrator) terminatePods(force bool) {
 		if force {
 			if !pr.killed {
 				pr.killed = true
-				pr.sup.box.put(msgTerminate{force: true})
+				pr.sup.box.Put(msgTerminate{force: true})
 			}
 			continue
 		}
@@ -704,7 +705,7 @@ func (o *Orchestrator) terminatePods(force bool) {
 		}
 		if !blocked {
 			pr.terminated = true
-			pr.sup.box.put(msgTerminate{})
+			pr.sup.box.Put(msgTerminate{})
 		}
 	}
 }

@@ -533,13 +533,17 @@ func planTeardown(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 func planRemoveAll(spec *PodSpec, st *PodStatus, p *Plan, reason string) bool {
 	gone, busy := true, false
 	remove := func(cs *ContainerStatus) {
+		// A removal is done when its call returned, not when the destroy event came
+		// (which can be first, and leaves no ID).
+		if cs.Pending.Has(OpRemove) {
+			gone = false
+			return
+		}
 		if cs.ID == "" {
 			return
 		}
 		gone = false
-		if !cs.Pending.Has(OpRemove) {
-			p.act(Action{Kind: ActRemove, Target: cs.Name, Role: cs.Role, ID: cs.ID, Reason: reason})
-		}
+		p.act(Action{Kind: ActRemove, Target: cs.Name, Role: cs.Role, ID: cs.ID, Reason: reason})
 	}
 	for _, cs := range st.sorted(spec) {
 		if cs.Pending.Has(OpCreate | OpStart) {

@@ -29,7 +29,7 @@ func (s *supervisor) probeLoop(ctx context.Context, name string, attempt int, p 
 	}
 	report := func(r ProbeReport) {
 		r.Container, r.Attempt, r.Kind = name, attempt, kind
-		s.box.put(msgProbe{r})
+		s.box.Put(msgProbe{r})
 	}
 	start := s.clock.Now()
 	failures, verdict := 0, 0 // verdict: 0 none yet, 1 ready, -1 not ready

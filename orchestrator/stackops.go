@@ -321,7 +321,7 @@ func (o *Orchestrator) forward(ctx context.Context, filter map[string]string, ev
 			l, _ := DecodeLabels(ev.Labels)
 			o.podsMu.RLock()
 			if pr := o.pods[l.Pod]; pr != nil && pr.sup != nil {
-				pr.sup.box.put(msgEvent{ev: ev})
+				pr.sup.box.Put(msgEvent{ev: ev})
 			}
 			o.podsMu.RUnlock()
 		case e, ok := <-errs:
@@ -336,7 +336,7 @@ func (o *Orchestrator) forward(ctx context.Context, filter map[string]string, ev
 				return got, lost, nil
 			}
 			for _, pr := range o.pods {
-				pr.sup.box.put(msgEngineChecked{gen: gen})
+				pr.sup.box.Put(msgEngineChecked{gen: gen})
 			}
 		case <-ctx.Done():
 			return got, nil, ctx.Err()
@@ -370,7 +370,7 @@ func (o *Orchestrator) relist(ctx context.Context, filter map[string]string) err
 	defer o.podsMu.RUnlock()
 	for name, pr := range o.pods {
 		if pr.sup != nil {
-			pr.sup.box.put(msgRelist{infos: byPod[name], epoch: epoch})
+			pr.sup.box.Put(msgRelist{infos: byPod[name], epoch: epoch})
 		}
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 
 	"k8s.io/utils/clock"
 
+	"github.com/sidecar-dev/sidecar/internal/mailbox"
 	"github.com/sidecar-dev/sidecar/recipes"
 )
 
@@ -75,7 +76,7 @@ type supervisor struct {
 	rt     Runtime
 	exec   *executor
 	out    *stream
-	box    *mailbox
+	box    *mailbox.Box[any]
 	report func(podReport)
 	engine *engineWatch // shared with the orchestrator's event pump
 	// opCtx carries engine operations: never cancelled by a stop request, so teardown runs.
@@ -125,7 +126,7 @@ type runWorkers struct {
 func newSupervisor(spec *PodSpec, clk clock.Clock, rt Runtime, exec *executor, out *stream, report func(podReport)) *supervisor {
 	return &supervisor{
 		spec: spec, st: NewPodStatus(spec.Pod), clock: clk, rt: rt, exec: exec, out: out,
-		box: newMailbox(), report: report, opCtx: context.Background(), newUID: newUID, uidOf: -1, engine: newEngineWatch(),
+		box: mailbox.New[any](), report: report, opCtx: context.Background(), newUID: newUID, uidOf: -1, engine: newEngineWatch(),
 		workers: map[string]*runWorkers{}, views: map[string]ContainerView{}, sent: map[reportKind]bool{},
 		gen: 1, exited: make(chan struct{}),
 	}
@@ -207,8 +208,8 @@ func (s *supervisor) run() {
 			return
 		}
 		select {
-		case <-s.box.ready:
-			for _, m := range s.box.take() {
+		case <-s.box.Ready():
+			for _, m := range s.box.Take() {
 				s.apply(m)
 			}
 			s.dropRetired()
@@ -231,7 +232,7 @@ func (s *supervisor) dispatch(ctx context.Context, a Action, after *runWorkers) 
 		if after != nil {
 			s.awaitLogs(after)
 		}
-		s.box.put(msgResult{s.exec.execute(ctx, a)})
+		s.box.Put(msgResult{s.exec.execute(ctx, a)})
 	}()
 }
 

@@ -284,11 +284,14 @@ func (c *composeImport) document(in *input, first bool) (doc *yaml.Node, ok bool
 	return in.docs[0], true
 }
 
-// stackName is Options.Name, else the file's name:, else the directory's name made a DNS
-// label.
+// stackName is Options.Name, else COMPOSE_PROJECT_NAME (of the environment or .env), else
+// the file's name:, else the directory's name made a DNS label: compose's order.
 func (c *composeImport) stackName() string {
 	if c.opts.Name != "" {
 		return c.opts.Name
+	}
+	if n := c.env["COMPOSE_PROJECT_NAME"]; n != "" {
+		return n
 	}
 	if v := yamlpos.Value(c.root, "name"); v != nil && !c.drop[v] {
 		if s, ok := yamlpos.Scalar(v); ok && s != "" {

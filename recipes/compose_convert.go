@@ -80,9 +80,11 @@ func (c *composeImport) serviceOrder(project *types.Project) []string {
 	return append(out, rest...)
 }
 
-// active is the set of services `docker compose up` would start with no profile given: those
-// without profiles, and every service they need (depends_on, namespaces), transitively.
+// active is the set of services `docker compose up` would start: those without profiles or
+// with an active one (Options.Profiles, else COMPOSE_PROFILES), and every service they need
+// (depends_on, namespaces), transitively.
 func (c *composeImport) active(project *types.Project, order []string) map[string]bool {
+	on := c.profiles()
 	active := map[string]bool{}
 	var need func(string)
 	need = func(name string) {
@@ -101,17 +103,33 @@ func (c *composeImport) active(project *types.Project, order []string) map[strin
 		}
 	}
 	for _, name := range order {
-		if len(project.Services[name].Profiles) == 0 {
+		ps := project.Services[name].Profiles
+		if len(ps) == 0 || on["*"] || slices.ContainsFunc(ps, func(p string) bool { return on[p] }) {
 			need(name)
 		}
 	}
 	for _, name := range order {
-		if !active[name] {
-			c.warnAt(fmt.Sprintf("%s only runs with profile %s, which sidecar does not activate; it is not imported",
-				name, strings.Join(project.Services[name].Profiles, " or ")), "services", name, "profiles")
+		if ps := project.Services[name].Profiles; !active[name] {
+			c.warnAt(fmt.Sprintf("%s only runs with profile %s, which is not active; it is not imported: activate it with --profile %s or COMPOSE_PROFILES=%s",
+				name, strings.Join(ps, " or "), ps[0], ps[0]), "services", name, "profiles")
 		}
 	}
 	return active
+}
+
+// profiles is the set of active profiles: Options.Profiles, else COMPOSE_PROFILES.
+func (c *composeImport) profiles() map[string]bool {
+	list := c.opts.Profiles
+	if list == nil {
+		list = strings.Split(c.env["COMPOSE_PROFILES"], ",")
+	}
+	on := map[string]bool{}
+	for _, p := range list {
+		if p = strings.TrimSpace(p); p != "" {
+			on[p] = true
+		}
+	}
+	return on
 }
 
 func (c *composeImport) convert(project *types.Project, name string) *Stack {

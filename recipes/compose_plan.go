@@ -429,10 +429,8 @@ func (p *composePlanner) chooseMain(pod, owner string, members []string, role ma
 	case len(leaves) == 1:
 		return leaves[0]
 	}
-	for _, l := range leaves {
-		if l == owner {
-			return owner
-		}
+	if slices.Contains(leaves, owner) {
+		return owner
 	}
 	p.note(leaves[0], nil, false, "", "pod %s could have %s as main; %s, the first in the file, was chosen: mark the right one with x-sidecar: {role: main}",
 		pod, strings.Join(leaves, ", "), leaves[0])

@@ -30,6 +30,15 @@ func (r Role) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 
 func (r *Role) UnmarshalText(b []byte) error { return unmarshalEnum(r, "role", roleNames, string(b)) }
 
+// DefaultRestart is the restart policy of a container of role r that sets none: a sidecar is
+// restarted whenever it exits, as in Kubernetes; init containers and main run once.
+func (r Role) DefaultRestart() RestartPolicy {
+	if r == RoleSidecar {
+		return RestartAlways
+	}
+	return RestartNever
+}
+
 // RestartPolicy says what happens when a container exits.
 type RestartPolicy int
 

@@ -515,7 +515,7 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 			svc.Restart = "no"
 		}
 	}
-	if (c.Role == RoleSidecar && c.Restart != RestartAlways) || (c.Role == RoleInit && c.Restart != RestartNever) {
+	if (c.Role == RoleSidecar || c.Role == RoleInit) && c.Restart != c.Role.DefaultRestart() {
 		// The importer gives sidecars and init containers their role's policy unless told.
 		svc.XSidecar.Restart = c.Restart
 	}

@@ -319,16 +319,23 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 			w.add(field, "%s: the bind-mounted file %s cannot be read, so no ConfigMap can be made of it: it is left out", expWho(s, p, c), m.Source)
 			continue
 		}
-		key := toKubeConfigMapKey(path.Base(src.rel))
-		vol, ok := files[src.rel]
-		if !ok {
-			vol = expUniqueName(cmp.Or(dnsLabelFrom(path.Base(src.rel)), "file"), taken)
-			files[src.rel] = vol
-			p.Volumes = append(p.Volumes, &Volume{Name: vol, Files: map[string]string{key: string(src.content)}})
-		}
-		mounts = append(mounts, Mount{Type: MountVolume, Source: vol, Target: m.Target, ReadOnly: m.ReadOnly, SubPath: key})
+		mounts = append(mounts, kubeFileMount(p, m, src, files, taken))
 	}
 	c.Volumes = mounts
+}
+
+// kubeFileMount is the mount that carries the bind-mounted file src into a Kubernetes pod: a
+// key of a pod volume holding the file (made once per file: files maps a file to its volume;
+// the name is unique among taken), mounted with subPath at m's target.
+func kubeFileMount(p *Pod, m Mount, src expBind, files map[string]string, taken map[string]bool) Mount {
+	key := toKubeConfigMapKey(path.Base(src.rel))
+	vol, ok := files[src.rel]
+	if !ok {
+		vol = expUniqueName(cmp.Or(dnsLabelFrom(path.Base(src.rel)), "file"), taken)
+		files[src.rel] = vol
+		p.Volumes = append(p.Volumes, &Volume{Name: vol, Files: map[string]string{key: string(src.content)}})
+	}
+	return Mount{Type: MountVolume, Source: vol, Target: m.Target, ReadOnly: m.ReadOnly, SubPath: key}
 }
 
 func kubeExportKind(p *Pod, k KubeKind) KubeKind {

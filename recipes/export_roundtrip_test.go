@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"os"
-	"path"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -438,14 +437,7 @@ func kubeBindFilesBecomeVolumes(st *Stack) {
 				if !src.isFile {
 					continue
 				}
-				key := toKubeConfigMapKey(path.Base(src.rel))
-				vol, ok := made[src.rel]
-				if !ok {
-					vol = expUniqueName(cmp.Or(dnsLabelFrom(path.Base(src.rel)), "file"), taken)
-					made[src.rel] = vol
-					p.Volumes = append(p.Volumes, &Volume{Name: vol, Files: map[string]string{key: string(src.content)}})
-				}
-				mounts = append(mounts, Mount{Type: MountVolume, Source: vol, Target: m.Target, ReadOnly: m.ReadOnly, SubPath: key})
+				mounts = append(mounts, kubeFileMount(p, m, src, made, taken))
 			}
 			c.Volumes = mounts
 		}

@@ -207,7 +207,7 @@ func (k *kubeImport) run(nodes []*yaml.Node) *Stack {
 		case "ConfigMap", "Secret":
 		case "Service":
 			services = append(services, d)
-		case "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob":
+		case "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob":
 			k.workload(d)
 		case "PersistentVolumeClaim": // a volume of the pods that mount it (see claims)
 		case "Namespace", "ServiceAccount": // the pods' identity: their namespace, their service account
@@ -350,7 +350,7 @@ func kubeExplain(t reflect.Type, path string, n *yaml.Node) (msg, hint string) {
 
 // kubeAPIVersion is the API version sidecar reads each kind as.
 var kubeAPIVersion = map[string]string{
-	"Pod": "v1", "ConfigMap": "v1", "Secret": "v1", "Service": "v1",
+	"Pod": "v1", "ConfigMap": "v1", "Secret": "v1", "Service": "v1", "ReplicationController": "v1",
 	"Deployment": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1", "ReplicaSet": "apps/v1",
 	"Job": "batch/v1", "CronJob": "batch/v1",
 }
@@ -491,6 +491,14 @@ func (k *kubeImport) workload(d *kubeDoc) {
 	case "ReplicaSet":
 		w, ok = kubeAs(k, d, func(o *appsv1.ReplicaSet) kubeWorkload {
 			return k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeReplicaSetFields)
+		})
+	case "ReplicationController": // ReplicaSet's predecessor, still served by every cluster
+		w, ok = kubeAs(k, d, func(o *corev1.ReplicationController) kubeWorkload {
+			var tmpl corev1.PodTemplateSpec
+			if o.Spec.Template != nil {
+				tmpl = *o.Spec.Template
+			}
+			return k.replicated(d, o.ObjectMeta, tmpl, o.Spec.Replicas, kubeReplicaSetFields)
 		})
 	case "Job":
 		w, ok = kubeAs(k, d, func(o *batchv1.Job) kubeWorkload {

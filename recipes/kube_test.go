@@ -614,3 +614,41 @@ func TestKubeStackNameFromPartOf(t *testing.T) {
 		})
 	}
 }
+
+// A ReplicationController (v1), as older manifests still write one, runs as a ReplicaSet
+// does: one pod named after it, its Service's ports published.
+func TestKubeReplicationController(t *testing.T) {
+	st, ws := mustKube(t, `
+apiVersion: v1
+kind: ReplicationController
+metadata: {name: web}
+spec:
+	replicas: 2
+	selector: {app: web}
+	template:
+		metadata: {labels: {app: web}}
+		spec:
+			containers:
+				- {name: app, image: x, ports: [{containerPort: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+	type: LoadBalancer
+	selector: {app: web}
+	ports: [{port: 8080}]
+`)
+	if len(st.Pods) != 1 || st.Pods[0].Name != "web" || st.Pods[0].Main.Name != "app" {
+		t.Fatalf("pods = %+v", st.Pods)
+	}
+	if want := []Port{{HostPort: 8080, ContainerPort: 8080}}; !reflect.DeepEqual(st.Pods[0].Main.Ports, want) {
+		t.Errorf("main ports = %+v, want %+v", st.Pods[0].Main.Ports, want)
+	}
+	if len(ws) != 1 || !strings.Contains(ws[0].Message, "2 replicas run as one pod") {
+		t.Errorf("warnings = %v, want the replicas one", ws)
+	}
+	if _, _, err := kubeImportString(t, "apiVersion: v1\nkind: ReplicationController\nmetadata: {name: web}\nspec: {}\n"); err == nil {
+		t.Error("a ReplicationController without a template imported")
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
@@ -42,6 +44,9 @@ type Options struct {
 	Stat func(string) (fs.FileInfo, error)
 	// Name overrides the stack name (name: in the recipe, or the directory's name).
 	Name string
+	// Profiles are the compose profiles to activate, as docker compose's --profile ("*":
+	// all). Nil: COMPOSE_PROFILES of Env or .env (comma-separated), as compose reads it.
+	Profiles []string
 }
 
 // MaxFileSize is the most sidecar reads from one input file: a recipe, a compose file, a
@@ -117,8 +122,9 @@ func (e *ReadError) Error() string {
 func (e *ReadError) Unwrap() []error { return []error{e.Err, ErrInvalid} }
 
 // Detect says what kind of file content is: a Kubernetes manifest (a document with apiVersion
-// and kind), a compose file (top-level services), or else a recipe. Content that is not
-// valid YAML is a recipe, so that its errors come from the recipe loader.
+// and kind), a compose file (top-level services, or another key only compose has: include,
+// networks, secrets, configs), or else a recipe. Content that is not valid YAML is a recipe,
+// so that its errors come from the recipe loader.
 func Detect(content []byte) SourceKind {
 	pf, _, fatal := yamlpos.Parse(content)
 	if fatal {
@@ -138,8 +144,8 @@ func detect(docs []*yaml.Node) SourceKind {
 			return SourceRecipe
 		case has("apiVersion") && has("kind"):
 			return SourceKube
-		case has("services") || has("include"):
-			return SourceCompose
+		case has("services") || has("include") || has("networks") || has("secrets") || has("configs"):
+			return SourceCompose // keys a recipe does not have
 		}
 	}
 	return SourceRecipe
@@ -408,9 +414,40 @@ func readEnvFile(opts Options, path, format string, lookup func(string) (string,
 	if err != nil {
 		return nil, unwrapPathError(err)
 	}
+	if format == "raw" {
+		return rawEnv(content, lookup)
+	}
 	vars := map[string]string{}
 	if err := dotenv.ParseWithFormat(bytes.NewReader(content), path, vars, lookup, format); err != nil && !errors.Is(err, io.EOF) {
 		return nil, envFileError{err}
+	}
+	return vars, nil
+}
+
+// rawEnv reads an env file of compose's format: raw, the format of docker run --env-file:
+// NAME=value lines taken as written (no quotes, no interpolation), # comment lines and blank
+// ones skipped, a NAME alone taking its value from lookup when it has one.
+func rawEnv(content []byte, lookup func(string) (string, bool)) (map[string]string, error) {
+	vars := map[string]string{}
+	content = bytes.TrimPrefix(content, []byte("\xef\xbb\xbf"))
+	for i, line := range strings.Split(string(content), "\n") {
+		line = strings.TrimLeft(strings.TrimSuffix(line, "\r"), " \t")
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if !utf8.ValidString(line) {
+			return nil, envFileError{fmt.Errorf("line %d is not valid UTF-8", i+1)}
+		}
+		name, value, ok := strings.Cut(line, "=")
+		if name == "" || strings.ContainsAny(name, " \t") {
+			return nil, envFileError{fmt.Errorf("line %d: %q is not a variable name", i+1, name)}
+		}
+		if !ok {
+			if value, ok = lookup(name); !ok {
+				continue
+			}
+		}
+		vars[name] = value
 	}
 	return vars, nil
 }

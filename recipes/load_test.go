@@ -332,6 +332,9 @@ func TestDetect(t *testing.T) {
 		{"a: [unclosed\n", SourceRecipe},
 		{"just text", SourceRecipe},
 		{"main: {image: x}\nservices: {}\n", SourceRecipe},
+		{"volumes: {data: {}}\nnetworks: {front: {}}\n", SourceCompose},
+		{"name: x\nsecrets: {s: {file: s.txt}}\n", SourceCompose},
+		{"volumes: {data: {}}\n", SourceRecipe},
 	}
 	for _, tt := range tests {
 		if got := Detect([]byte(tt.content)); got != tt.want {

@@ -8,6 +8,7 @@ package recipes
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -131,24 +132,40 @@ func (p *Pod) Containers() []*Container {
 	return out
 }
 
-// Container returns the named container of the pod, or nil.
-func (p *Pod) Container(name string) *Container {
-	for _, c := range p.Containers() {
-		if c.Name == name {
-			return c
+// SetRoles gives each container the role of its place in the pod, and one that sets no
+// restart policy its role's default.
+func (p *Pod) SetRoles() {
+	set := func(cs []*Container, r Role) {
+		for _, c := range cs {
+			c.Role = r
+			if c.Restart == RestartDefault {
+				c.Restart = r.DefaultRestart()
+			}
 		}
 	}
-	return nil
+	set(p.Init, RoleInit)
+	set(p.Sidecars, RoleSidecar)
+	if p.Main != nil {
+		set([]*Container{p.Main}, RoleMain)
+	}
+}
+
+// Container returns the named container of the pod, or nil.
+func (p *Pod) Container(name string) *Container {
+	return named(p.Containers(), name, func(c *Container) string { return c.Name })
 }
 
 // Volume returns the named pod volume, or nil.
 func (p *Pod) Volume(name string) *Volume { return findVolume(p.Volumes, name) }
 
 func findVolume(vs []*Volume, name string) *Volume {
-	for _, v := range vs {
-		if v.Name == name {
-			return v
-		}
+	return named(vs, name, func(v *Volume) string { return v.Name })
+}
+
+// named is the first of xs whose name (nameOf) is name, or nil.
+func named[T any](xs []*T, name string, nameOf func(*T) string) *T {
+	if i := slices.IndexFunc(xs, func(x *T) bool { return nameOf(x) == name }); i >= 0 {
+		return xs[i]
 	}
 	return nil
 }
@@ -164,12 +181,7 @@ func (p *Pod) Ports() []Port {
 
 // Pod returns the named pod, or nil.
 func (s *Stack) Pod(name string) *Pod {
-	for _, p := range s.Pods {
-		if p.Name == name {
-			return p
-		}
-	}
-	return nil
+	return named(s.Pods, name, func(p *Pod) string { return p.Name })
 }
 
 // Container is one container of a pod.

@@ -88,27 +88,10 @@ func (n *normaliser) pod(s *Stack, p *Pod) {
 		p.Volumes = nil // one that went to the stack's leaves none: as if none were written
 	}
 	n.sortDependsOn(p)
-	if p.Main != nil {
-		if p.Main.Name == "" {
-			p.Main.Name = DefaultMainName
-		}
-		p.Main.Role = RoleMain
-		if p.Main.Restart == RestartDefault {
-			p.Main.Restart = RestartNever
-		}
+	if p.Main != nil && p.Main.Name == "" {
+		p.Main.Name = DefaultMainName
 	}
-	for _, c := range p.Sidecars {
-		c.Role = RoleSidecar
-		if c.Restart == RestartDefault {
-			c.Restart = RestartAlways
-		}
-	}
-	for _, c := range p.Init {
-		c.Role = RoleInit
-		if c.Restart == RestartDefault {
-			c.Restart = RestartNever
-		}
-	}
+	p.SetRoles()
 	for _, c := range p.Containers() {
 		n.container(s, p, c)
 	}

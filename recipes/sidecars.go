@@ -2,6 +2,7 @@ package recipes
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -32,22 +33,22 @@ func isKnownSidecar(name, image string) bool {
 		repo = repo[:i]
 	}
 	for _, pattern := range knownSidecars.images {
-		prefix, wild := strings.CutSuffix(pattern, "*")
 		tail := repo
-		if n := strings.Count(prefix, "/") + 1; strings.Count(repo, "/") >= n {
+		if n := strings.Count(pattern, "/") + 1; strings.Count(repo, "/") >= n {
 			parts := strings.Split(repo, "/")
 			tail = strings.Join(parts[len(parts)-n:], "/")
 		}
-		if tail == prefix || wild && strings.HasPrefix(tail, prefix) {
+		if starMatch(pattern, tail) {
 			return true
 		}
 	}
-	for _, n := range knownSidecars.names {
-		if name == n {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(knownSidecars.names, name)
+}
+
+// starMatch reports whether s is pattern, or starts with pattern's text before a trailing *.
+func starMatch(pattern, s string) bool {
+	prefix, wild := strings.CutSuffix(pattern, "*")
+	return s == prefix || wild && strings.HasPrefix(s, prefix)
 }
 
 // injector is a cluster component that adds a sidecar to the pods an annotation marks.
@@ -73,29 +74,18 @@ var injectors = []injector{
 // does not have, that the pod runs without it. containers are the pod's container names.
 func injectionWarnings(annotations map[string]string, containers []string) (keys, msgs []string) {
 	has := func(marker string) bool {
-		prefix, wild := strings.CutSuffix(marker, "*")
 		if _, ok := annotations[marker]; ok {
 			return true
 		}
-		for _, c := range containers {
-			if c == prefix || wild && strings.HasPrefix(c, prefix) {
-				return true
-			}
-		}
-		return false
+		return slices.ContainsFunc(containers, func(c string) bool { return starMatch(marker, c) })
 	}
 	for _, in := range injectors {
-		prefix, wild := strings.CutSuffix(in.annotation, "*")
 		for _, key := range sortedKeys(annotations) {
 			v := strings.ToLower(annotations[key])
-			if key != in.annotation && !(wild && strings.HasPrefix(key, prefix)) || v == "false" || v == "disabled" || v == "" {
+			if key != in.annotation && !starMatch(in.annotation, key) || v == "false" || v == "disabled" || v == "" {
 				continue
 			}
-			injected := false
-			for _, m := range in.injected {
-				injected = injected || has(m)
-			}
-			if !injected {
+			if !slices.ContainsFunc(in.injected, has) {
 				keys = append(keys, key)
 				msgs = append(msgs, fmt.Sprintf("in a cluster, %s would be injected into this pod; there is no injector locally, so the pod runs without it: add the sidecar to the file, e.g. from the catalog recipe %s (sidecar init --recipe %s)", in.what, in.recipe, in.recipe))
 			}

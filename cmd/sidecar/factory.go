@@ -28,6 +28,9 @@ type Factory struct {
 	// ConfigFile returns the path of the user's settings file; "" means none.
 	ConfigFile func() string
 	Build      BuildInfo
+	// profiles are the compose profiles of --profile, read with the command's settings;
+	// nil when none was given (the loader then reads COMPOSE_PROFILES).
+	profiles []string
 }
 
 // BuildInfo says which build of sidecar this is.
@@ -128,6 +131,12 @@ func (f *Factory) settings(cmd *cobra.Command) (*viper.Viper, error) {
 			bindErr = err
 		}
 	})
+	if v.IsSet("profile") {
+		f.profiles = []string{}
+		for _, p := range v.GetStringSlice("profile") {
+			f.profiles = append(f.profiles, strings.Split(p, ",")...)
+		}
+	}
 	return v, bindErr
 }
 

@@ -109,9 +109,10 @@ func exists(path string) bool {
 }
 
 // loadStack loads the recipe the way every command does: ${VAR} from the process
-// environment and from .env next to the recipe (the first file).
+// environment and from .env next to the recipe (the first file), the compose profiles of
+// --profile.
 func loadStack(f *Factory, files recipeFiles) (*recipes.Stack, []recipes.Warning, error) {
-	return recipes.LoadFiles(files, recipes.Options{Env: envMap(f.Environ()), DotEnv: true})
+	return recipes.LoadFiles(files, recipes.Options{Env: envMap(f.Environ()), DotEnv: true, Profiles: f.profiles})
 }
 
 // loadReported is loadStack with the loader's warnings written to errOut, one per line.

@@ -19,6 +19,7 @@ func TestRecipeFileWithoutF(t *testing.T) {
 	const override = "services:\n  web:\n    environment: {MODE: dev}\n"
 	const recipe = "main:\n  image: img\n"
 	const manifest = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: img}]}\n"
+	const profiled = compose + "  adminer:\n    image: img\n    profiles: [tools]\n"
 	tests := []struct {
 		name    string
 		files   map[string]string
@@ -46,6 +47,10 @@ func TestRecipeFileWithoutF(t *testing.T) {
 		{name: "-f: no override", files: map[string]string{"compose.yaml": compose, "compose.override.yaml": recipe}, args: []string{"-f", "compose.yaml"}, out: "compose.yaml: ok"},
 		{name: "SIDECAR_FILE as given", files: map[string]string{"compose.yaml": compose}, env: []string{"SIDECAR_FILE=sidecar.yaml"}, code: 2, missing: true},
 		{name: "none", code: 2, missing: true, errOut: "or else the compose file docker compose would"},
+		{name: "no profile", files: map[string]string{"compose.yaml": profiled}, out: "compose.yaml: ok (1 pod, 1 container)",
+			errOut: "activate it with --profile tools or COMPOSE_PROFILES=tools"},
+		{name: "--profile", files: map[string]string{"compose.yaml": profiled}, args: []string{"--profile", "x,tools"}, out: "compose.yaml: ok (2 pods, 2 containers)"},
+		{name: "SIDECAR_PROFILE", files: map[string]string{"compose.yaml": profiled}, env: []string{"SIDECAR_PROFILE=tools"}, out: "compose.yaml: ok (2 pods, 2 containers)"},
 		{name: "-f twice", files: map[string]string{"compose.yaml": compose, "dev.yaml": override}, args: []string{"-f", "compose.yaml", "-f", "dev.yaml"},
 			out: "compose.yaml, dev.yaml: ok"},
 		{name: "SIDECAR_FILE list", files: map[string]string{"compose.yaml": compose, "dev.yaml": override}, env: []string{"SIDECAR_FILE=compose.yaml" + string(os.PathListSeparator) + "dev.yaml"},

@@ -103,6 +103,9 @@ func (opts *UpOptions) detach(ctx context.Context, dir string, st *recipes.Stack
 	if opts.ControlDir != "" {
 		args = append(args, "--control-dir", opts.ControlDir)
 	}
+	for _, p := range opts.Factory.profiles {
+		args = append(args, "--profile", p)
+	}
 	args = append(append(args, "--"), opts.Pods...)
 
 	r, w, err := os.Pipe()

@@ -28,6 +28,7 @@ import (
 
 	"k8s.io/utils/clock"
 
+	"github.com/sidecar-dev/sidecar/internal/mailbox"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
 )
@@ -1005,21 +1006,9 @@ func (r *Runtime) list(method string, m map[string]orchestrator.Resource, filter
 
 type eventSub struct {
 	filter  map[string]string
-	mu      sync.Mutex
-	queue   []orchestrator.EngineEvent
-	notify  chan struct{}
+	queue   *mailbox.Box[orchestrator.EngineEvent]
 	dropped chan struct{}
 	once    sync.Once
-}
-
-func (s *eventSub) push(ev orchestrator.EngineEvent) {
-	s.mu.Lock()
-	s.queue = append(s.queue, ev)
-	s.mu.Unlock()
-	select {
-	case s.notify <- struct{}{}:
-	default:
-	}
 }
 
 func (s *eventSub) drop() { s.once.Do(func() { close(s.dropped) }) }
@@ -1040,11 +1029,11 @@ func (r *Runtime) Events(ctx context.Context, since time.Time, filter map[string
 		close(errs)
 		return evs, errs
 	}
-	s := &eventSub{filter: maps.Clone(filter), notify: make(chan struct{}, 1), dropped: make(chan struct{})}
+	s := &eventSub{filter: maps.Clone(filter), queue: mailbox.New[orchestrator.EngineEvent](), dropped: make(chan struct{})}
 	start := max(0, len(r.history)-replayWindow)
 	for _, e := range r.history[start:] {
 		if e.Replay && !e.Time.Before(since) && matches(e.labels, filter) {
-			s.queue = append(s.queue, engineEvent(e))
+			s.queue.Put(engineEvent(e))
 		}
 	}
 	r.subs[s] = struct{}{}
@@ -1060,10 +1049,7 @@ func (r *Runtime) Events(ctx context.Context, since time.Time, filter map[string
 			r.mu.Unlock()
 		}()
 		for {
-			s.mu.Lock()
-			batch := s.queue
-			s.queue = nil
-			s.mu.Unlock()
+			batch := s.queue.Take()
 			for _, ev := range batch {
 				select {
 				case evs <- ev:
@@ -1078,7 +1064,7 @@ func (r *Runtime) Events(ctx context.Context, since time.Time, filter map[string
 				continue
 			}
 			select {
-			case <-s.notify:
+			case <-s.queue.Ready():
 			case <-s.dropped:
 				errs <- ErrStreamDropped
 				return
@@ -1313,7 +1299,7 @@ func (r *Runtime) emitEventLocked(c *container, e Event) {
 	if !r.eventsDown {
 		for s := range r.subs {
 			if matches(c.info.Labels, s.filter) {
-				s.push(engineEvent(e))
+				s.queue.Put(engineEvent(e))
 			}
 		}
 	}
