@@ -52,7 +52,7 @@ The stack is the recipe's (-f, default ./sidecar.yaml), or the one named with
   sidecar attach --stack demo`, "\n"),
 		Args: noArgs,
 		RunE: runE(f, opts, runF, attachRun, func(cmd *cobra.Command, v *viper.Viper, _ []string) (err error) {
-			if opts.File, opts.Stack, err = stackTarget(cmd, v); err != nil {
+			if opts.File, opts.Stack, err = stackTarget(f, cmd, v); err != nil {
 				return err
 			}
 			return opts.readView(cmd, v)

@@ -33,9 +33,9 @@ func runE[O any](f *Factory, opts *O, runF func(*O) error, run func(context.Cont
 
 // fileOnly is runE's parse for a command whose one setting is the recipe (-f): its path goes
 // to file.
-func fileOnly(file *recipeFiles) func(*cobra.Command, *viper.Viper, []string) error {
+func fileOnly(f *Factory, file *recipeFiles) func(*cobra.Command, *viper.Viper, []string) error {
 	return func(cmd *cobra.Command, v *viper.Viper, _ []string) error {
-		*file = recipeFile(v, cmd.ErrOrStderr())
+		*file = recipeFile(f, v, cmd.ErrOrStderr())
 		return nil
 	}
 }

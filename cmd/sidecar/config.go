@@ -39,7 +39,7 @@ each container at least "name", "image" and "role".`),
   sidecar config -o json | jq '.pods[].main.image'`, "\n"),
 		Args: noArgs,
 		RunE: runE(f, opts, runF, configRun, func(cmd *cobra.Command, v *viper.Viper, _ []string) (err error) {
-			opts.File = recipeFile(v, f.IO.ErrOut)
+			opts.File = recipeFile(f, v, f.IO.ErrOut)
 			opts.Output, err = outputFlag(cmd, v, "-o", "yaml", "json")
 			return err
 		}),

@@ -62,7 +62,7 @@ exited at once (it is restarted with back-off), 2 for a name the stack has not.`
 		Example: fmt.Sprintf("  sidecar %s web\n  sidecar %s --stack demo proxy web\n  sidecar %s                        # the whole stack", verb, verb, verb),
 		RunE: runE(f, opts, runF, containersRun, func(cmd *cobra.Command, v *viper.Viper, args []string) (err error) {
 			opts.Containers = args
-			opts.File, opts.Stack, err = stackTarget(cmd, v)
+			opts.File, opts.Stack, err = stackTarget(f, cmd, v)
 			return err
 		}),
 	}

@@ -54,7 +54,7 @@ how long down waits before asking up to remove everything at once.`),
   sidecar down -f sidecar.yaml.example --timeout 5s`, "\n"),
 		Args: noArgs,
 		RunE: runE(f, opts, runF, downRun, func(cmd *cobra.Command, v *viper.Viper, _ []string) (err error) {
-			if opts.File, opts.Stack, err = stackTarget(cmd, v); err != nil {
+			if opts.File, opts.Stack, err = stackTarget(f, cmd, v); err != nil {
 				return err
 			}
 			opts.Timeout = v.GetDuration("timeout")

@@ -68,7 +68,7 @@ with docker.`),
   sidecar exec -u 0 -w /tmp -e DEBUG=1 web -- /bin/sh
   echo hello | sidecar exec -i shipper -- cat`, "\n"),
 		RunE: runE(f, opts, runF, execRun, func(cmd *cobra.Command, v *viper.Viper, args []string) (err error) {
-			if opts.File, opts.Stack, err = stackTarget(cmd, v); err != nil {
+			if opts.File, opts.Stack, err = stackTarget(f, cmd, v); err != nil {
 				return err
 			}
 			if len(args) < 2 {

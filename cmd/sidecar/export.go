@@ -60,7 +60,7 @@ ports, and a ConfigMap per bind-mounted file. See docs/export.md for the mapping
   sidecar export kube --kind pod -f compose.yaml`, "\n"),
 		Args: noArgs,
 		RunE: runE(f, opts, runF, exportRun, func(cmd *cobra.Command, v *viper.Viper, _ []string) error {
-			opts.File = recipeFile(v, f.IO.ErrOut)
+			opts.File = recipeFile(f, v, f.IO.ErrOut)
 			if k := v.GetString("kind"); k != "" {
 				if err := opts.Kind.UnmarshalText([]byte(k)); err != nil {
 					return usageErrorf(cmd, "--kind: %v", err)
@@ -88,7 +88,7 @@ relative to the stack's directory: save the file there. See docs/export.md.`),
 		Example: strings.Trim(`
   sidecar export compose > compose.yaml && docker compose up`, "\n"),
 		Args: noArgs,
-		RunE: runE(f, opts, runF, exportRun, fileOnly(&opts.File)),
+		RunE: runE(f, opts, runF, exportRun, fileOnly(f, &opts.File)),
 	}
 }
 

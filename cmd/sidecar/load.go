@@ -1,14 +1,17 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	composecli "github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/spf13/viper"
 
 	"github.com/sidecar-dev/sidecar/recipes"
@@ -66,15 +69,18 @@ func fileSetting(v *viper.Viper) recipeFiles {
 }
 
 // recipeFile is the recipe a command reads: -f (or its setting) as given; without one,
-// ./sidecar.yaml — or, when there is none, the compose file docker compose would read in this
-// directory, so that `sidecar up` next to a compose.yaml runs it, with the override file next
-// to it merged over it, as compose does (composecli.DefaultFileNames and DefaultOverrideFileNames
-// are compose's names, in its order). Found several, it uses the first and says so, as
-// compose does.
-func recipeFile(v *viper.Viper, errOut io.Writer) recipeFiles {
+// ./sidecar.yaml — or, when there is none, the compose files docker compose would read here:
+// those COMPOSE_FILE names (composeFileEnv), else the compose file of this directory with the
+// override file next to it merged over it (composecli.DefaultFileNames and
+// DefaultOverrideFileNames are compose's names, in its order), so that `sidecar up` next to a
+// compose.yaml runs it. Found several, it uses the first and says so, as compose does.
+func recipeFile(f *Factory, v *viper.Viper, errOut io.Writer) recipeFiles {
 	files := fileSetting(v)
 	if v.IsSet("file") || !slices.Equal(files, recipeFiles{defaultFile}) || exists(defaultFile) {
 		return files
+	}
+	if named := composeFileEnv(f); len(named) > 0 {
+		return named
 	}
 	pick := func(names []string, what string) string {
 		var found []string
@@ -99,6 +105,41 @@ func recipeFile(v *viper.Viper, errOut io.Writer) recipeFiles {
 		return recipeFiles{compose, override}
 	}
 	return recipeFiles{compose}
+}
+
+// composeFileEnv is COMPOSE_FILE as docker compose reads it when it is given no -f: the
+// files it names, separated by COMPOSE_PATH_SEPARATOR, else as in PATH; each variable of the
+// environment, else of ./.env. None when it is not set.
+func composeFileEnv(f *Factory) recipeFiles {
+	env := dotEnvHere(envMap(f.Environ()))
+	maps.Copy(env, envMap(f.Environ()))
+	sep := cmp.Or(env["COMPOSE_PATH_SEPARATOR"], string(os.PathListSeparator))
+	var out recipeFiles
+	for _, p := range strings.Split(env["COMPOSE_FILE"], sep) {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// dotEnvHere is the variables of ./.env, with ${VAR} in them from env; none when there is no
+// such file, or it cannot be read (reading the recipe's .env says why).
+func dotEnvHere(env map[string]string) map[string]string {
+	vars := map[string]string{}
+	fi, err := os.Stat(".env")
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > recipes.MaxFileSize {
+		return vars
+	}
+	b, err := os.ReadFile(".env")
+	if err != nil {
+		return vars
+	}
+	lookup := func(name string) (string, bool) { v, ok := env[name]; return v, ok }
+	if read, err := dotenv.UnmarshalBytesWithLookup(b, lookup); err == nil {
+		vars = read
+	}
+	return vars
 }
 
 // exists reports whether path names something (a broken or unreadable one counts: reading it

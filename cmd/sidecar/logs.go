@@ -79,7 +79,7 @@ is not a terminal, with --no-color or with NO_COLOR set).`),
   sidecar logs --stack demo --tail 20   # the last 20 lines of each container
   sidecar logs --file shop.yaml --since 10m --timestamps`, "\n"),
 		RunE: runE(f, opts, runF, logsRun, func(cmd *cobra.Command, v *viper.Viper, args []string) (err error) {
-			opts.File = recipeFile(v, f.IO.ErrOut)
+			opts.File = recipeFile(f, v, f.IO.ErrOut)
 			opts.Follow = v.GetBool("follow")
 			opts.Timestamps = v.GetBool("timestamps")
 			opts.Containers = args

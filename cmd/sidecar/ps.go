@@ -61,7 +61,7 @@ Without --stack or -f, every stack is listed. -o json is for tools: {"stacks":
 		Args: noArgs,
 		RunE: runE(f, opts, runF, psRun, func(cmd *cobra.Command, v *viper.Viper, _ []string) (err error) {
 			if cmd.Flags().Changed("file") {
-				opts.File = recipeFile(v, f.IO.ErrOut)
+				opts.File = recipeFile(f, v, f.IO.ErrOut)
 			}
 			if opts.Output, err = outputFlag(cmd, v, "-o", "text", "json"); err != nil {
 				return err

@@ -18,6 +18,7 @@ func TestRecipeFileWithoutF(t *testing.T) {
 	const compose = "services:\n  web:\n    image: img\n"
 	const override = "services:\n  web:\n    environment: {MODE: dev}\n"
 	const recipe = "main:\n  image: img\n"
+	const sep = string(os.PathListSeparator)
 	const manifest = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: img}]}\n"
 	const profiled = compose + "  adminer:\n    image: img\n    profiles: [tools]\n"
 	tests := []struct {
@@ -59,6 +60,18 @@ func TestRecipeFileWithoutF(t *testing.T) {
 			errOut: "sidecar.yaml:1:1: this is a sidecar.yaml recipe, and it is given with other files: only compose files are merged (-f compose.yaml -f compose.override.yaml): give it alone (-f sidecar.yaml)"},
 		{name: "-f manifest among", files: map[string]string{"compose.yaml": compose, "pod.yaml": manifest}, args: []string{"-f", "compose.yaml", "-f", "pod.yaml"}, code: 2,
 			errOut: "pod.yaml:1:1: this is a Kubernetes manifest, and it is given with other files"},
+		{name: "COMPOSE_FILE", files: map[string]string{"compose.yaml": compose, "dev.yaml": override}, env: []string{"COMPOSE_FILE=compose.yaml" + sep + "dev.yaml"},
+			out: "compose.yaml, dev.yaml: ok"},
+		{name: "COMPOSE_PATH_SEPARATOR", files: map[string]string{"compose.yaml": compose, "dev.yaml": override}, env: []string{"COMPOSE_FILE=compose.yaml,dev.yaml", "COMPOSE_PATH_SEPARATOR=,"},
+			out: "compose.yaml, dev.yaml: ok"},
+		{name: "COMPOSE_FILE of .env", files: map[string]string{"compose.yaml": compose, "dev.yaml": override, ".env": "COMPOSE_FILE=compose.yaml" + sep + "dev.yaml\n"},
+			out: "compose.yaml, dev.yaml: ok"},
+		{name: "COMPOSE_FILE over the override file", files: map[string]string{"compose.yaml": compose, "compose.override.yaml": recipe}, env: []string{"COMPOSE_FILE=compose.yaml"},
+			out: "compose.yaml: ok"},
+		{name: "sidecar.yaml over COMPOSE_FILE", files: map[string]string{"sidecar.yaml": recipe, "compose.yaml": compose}, env: []string{"COMPOSE_FILE=compose.yaml"},
+			out: "sidecar.yaml: ok"},
+		{name: "-f over COMPOSE_FILE", files: map[string]string{"compose.yaml": compose, "dev.yaml": override}, args: []string{"-f", "compose.yaml"}, env: []string{"COMPOSE_FILE=dev.yaml"},
+			out: "compose.yaml: ok"},
 		{name: "-f missing among", files: map[string]string{"compose.yaml": compose}, args: []string{"-f", "compose.yaml", "-f", "sidecar.yaml"}, code: 2, missing: true},
 	}
 	for _, tt := range tests {
@@ -74,6 +87,7 @@ func TestRecipeFileWithoutF(t *testing.T) {
 				t.Setenv(name, value) // viper reads the process environment
 			}
 			f, out, errOut := testFactory(t)
+			f.Environ = func() []string { return tt.env } // COMPOSE_* are read from it
 			code := execute(context.Background(), f, append([]string{"validate"}, tt.args...))
 			if code != tt.code || !strings.Contains(out.String(), tt.out) || !strings.Contains(errOut.String(), tt.errOut) ||
 				(tt.errOut == "" && !tt.missing && errOut.Len() > 0) ||

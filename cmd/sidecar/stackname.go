@@ -28,10 +28,10 @@ func stackFlag(cmd *cobra.Command, v *viper.Viper, fileFlag string) (string, err
 // stackTarget reads the settings of a command that takes its stack from the recipe (-f) or
 // from --stack: the recipe's path, and the name given with --stack ("": the recipe's),
 // checked as stackFlag does.
-func stackTarget(cmd *cobra.Command, v *viper.Viper) (file recipeFiles, stack string, err error) {
+func stackTarget(f *Factory, cmd *cobra.Command, v *viper.Viper) (file recipeFiles, stack string, err error) {
 	stack, err = stackFlag(cmd, v, "-f")
 	if err != nil || stack != "" {
 		return fileSetting(v), stack, err
 	}
-	return recipeFile(v, cmd.ErrOrStderr()), "", nil
+	return recipeFile(f, v, cmd.ErrOrStderr()), "", nil
 }

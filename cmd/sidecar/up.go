@@ -102,7 +102,7 @@ last lines); 2 for a bad recipe or arguments.`),
   sidecar up --timestamps api               # the api pod and what it depends on
   sidecar up --output json | jq -c 'select(.type == "container")'`, "\n"),
 		RunE: runE(f, opts, runF, upRun, func(cmd *cobra.Command, v *viper.Viper, args []string) error {
-			opts.File = recipeFile(v, f.IO.ErrOut)
+			opts.File = recipeFile(f, v, f.IO.ErrOut)
 			opts.Pods = args
 			opts.Detach = v.GetBool("detach")
 			opts.Watch = v.GetBool("watch")

@@ -31,7 +31,7 @@ the check. Exit status 0 when the recipe is valid, 2 when it is not.`),
   sidecar validate -f sidecar.yaml.example
   SIDECAR_FILE=stack.yaml sidecar validate`, "\n"),
 		Args: noArgs,
-		RunE: runE(f, opts, runF, validateRun, fileOnly(&opts.File)),
+		RunE: runE(f, opts, runF, validateRun, fileOnly(f, &opts.File)),
 	}
 }
 
