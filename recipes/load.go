@@ -140,7 +140,7 @@ func detect(docs []*yaml.Node) SourceKind {
 		}
 		has := func(k string) bool { key, _ := yamlpos.Lookup(root, k); return key != nil }
 		switch {
-		case has("main") || has("pods") || has("sidecars"):
+		case hasRecipeKeys(root):
 			return SourceRecipe
 		case has("apiVersion") && has("kind"):
 			return SourceKube
@@ -314,15 +314,14 @@ func mergeable(ins []*input, first SourceKind) Problems {
 }
 
 // recipeKeys reports whether a document has the top-level keys of a sidecar.yaml.
-func recipeKeys(docs []*yaml.Node) bool {
-	for _, root := range docs {
-		for _, k := range []string{"main", "pods", "sidecars"} {
-			if key, _ := yamlpos.Lookup(root, k); key != nil {
-				return true
-			}
-		}
-	}
-	return false
+func recipeKeys(docs []*yaml.Node) bool { return slices.ContainsFunc(docs, hasRecipeKeys) }
+
+// hasRecipeKeys reports whether root has a top-level key only a sidecar.yaml has.
+func hasRecipeKeys(root *yaml.Node) bool {
+	return slices.ContainsFunc([]string{"main", "pods", "sidecars"}, func(k string) bool {
+		key, _ := yamlpos.Lookup(root, k)
+		return key != nil
+	})
 }
 
 // loadRecipe interpolates and decodes a sidecar.yaml. The stack is nil when nothing usable
@@ -388,6 +387,16 @@ func loadEnv(opts Options) (map[string]string, Problems) {
 	}
 	maps.Copy(env, opts.Env)
 	return env, nil
+}
+
+// Environment is the interpolation environment a load with opts uses: Options.Env over
+// <Dir>/.env when DotEnv is set. A .env that cannot be read is left out (a load says why).
+func Environment(opts Options) map[string]string {
+	env, probs := loadEnv(opts)
+	if len(probs) > 0 {
+		return maps.Clone(opts.Env)
+	}
+	return env
 }
 
 // lookupIn looks a variable up in envs, the first that has it.

@@ -4,14 +4,12 @@ import (
 	"cmp"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	composecli "github.com/compose-spec/compose-go/v2/cli"
-	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/spf13/viper"
 
 	"github.com/sidecar-dev/sidecar/recipes"
@@ -111,8 +109,7 @@ func recipeFile(f *Factory, v *viper.Viper, errOut io.Writer) recipeFiles {
 // files it names, separated by COMPOSE_PATH_SEPARATOR, else as in PATH; each variable of the
 // environment, else of ./.env. None when it is not set.
 func composeFileEnv(f *Factory) recipeFiles {
-	env := dotEnvHere(envMap(f.Environ()))
-	maps.Copy(env, envMap(f.Environ()))
+	env := recipes.Environment(recipes.Options{Env: envMap(f.Environ()), DotEnv: true, Dir: "."})
 	sep := cmp.Or(env["COMPOSE_PATH_SEPARATOR"], string(os.PathListSeparator))
 	var out recipeFiles
 	for _, p := range strings.Split(env["COMPOSE_FILE"], sep) {
@@ -121,25 +118,6 @@ func composeFileEnv(f *Factory) recipeFiles {
 		}
 	}
 	return out
-}
-
-// dotEnvHere is the variables of ./.env, with ${VAR} in them from env; none when there is no
-// such file, or it cannot be read (reading the recipe's .env says why).
-func dotEnvHere(env map[string]string) map[string]string {
-	vars := map[string]string{}
-	fi, err := os.Stat(".env")
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() > recipes.MaxFileSize {
-		return vars
-	}
-	b, err := os.ReadFile(".env")
-	if err != nil {
-		return vars
-	}
-	lookup := func(name string) (string, bool) { v, ok := env[name]; return v, ok }
-	if read, err := dotenv.UnmarshalBytesWithLookup(b, lookup); err == nil {
-		vars = read
-	}
-	return vars
 }
 
 // exists reports whether path names something (a broken or unreadable one counts: reading it
