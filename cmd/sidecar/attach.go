@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/viper"
 
 	"github.com/sidecar-dev/sidecar/control"
 	"github.com/sidecar-dev/sidecar/recipes"
@@ -27,12 +25,10 @@ type AttachOptions struct {
 	ControlDir string
 }
 
-func newAttachCmd(f *Factory, runF func(*AttachOptions) error) *cobra.Command {
-	opts := &AttachOptions{IO: f.IO, Factory: f}
-	cmd := &cobra.Command{
-		Use:   "attach [-f FILE | --stack NAME]",
-		Short: "Show a running stack in the interactive view, and leave it running",
-		Long: strings.TrimSpace(`
+var attachHelp = help{
+	Use:   "attach [-f FILE | --stack NAME]",
+	Short: "Show a running stack in the interactive view, and leave it running",
+	Long: `
 Show a stack that runs already — started with sidecar up -d, or by sidecar up in
 another terminal — in the interactive view of sidecar up: every container's logs
 side by side, from the history the stack keeps (--log-lines of it per
@@ -46,18 +42,17 @@ Off a terminal, or with --plain, it prints the history and then what comes as
 the stack ends.
 
 The stack is the recipe's (-f, default ./sidecar.yaml), or the one named with
---stack.`),
-		Example: strings.Trim(`
+--stack.`,
+	Example: `
   sidecar up -d && sidecar attach
-  sidecar attach --stack demo`, "\n"),
-		Args: noArgs,
-		RunE: runE(f, opts, runF, attachRun, func(cmd *cobra.Command, v *viper.Viper, _ []string) (err error) {
-			if opts.File, opts.Stack, err = stackTarget(f, cmd, v); err != nil {
-				return err
-			}
-			return opts.readView(cmd, v)
-		}),
-	}
+  sidecar attach --stack demo`,
+}
+
+func newAttachCmd(f *Factory, runF func(*AttachOptions) error) *cobra.Command {
+	opts := &AttachOptions{IO: f.IO, Factory: f}
+	cmd := attachHelp.command()
+	cmd.Args = noArgs
+	cmd.RunE = runE(f, opts, runF, attachRun, onStack(f, &opts.File, &opts.Stack, opts.readView))
 	cmd.Flags().String("stack", "", "name of the stack (instead of reading -f)")
 	addViewFlags(cmd, "lines of each container's output the view keeps")
 	return cmd

@@ -10,12 +10,32 @@ import (
 	"github.com/sidecar-dev/sidecar/orchestrator"
 )
 
+// help is a command's help text. Long and Example are raw strings that start on a line of
+// their own, as they read best in the source; command trims them.
+type help struct {
+	Use, Short, Long, Example string
+}
+
+// command is a command with help h, to which the caller adds its arguments' check, RunE and
+// flags.
+func (h help) command() *cobra.Command {
+	return &cobra.Command{
+		Use:     h.Use,
+		Short:   h.Short,
+		Long:    strings.TrimSpace(h.Long),
+		Example: strings.Trim(h.Example, "\n"),
+	}
+}
+
+// parseFunc copies a command's settings and arguments into its options and checks them.
+type parseFunc func(cmd *cobra.Command, v *viper.Viper, args []string) error
+
 // runE is the RunE of a command with an options struct: the command's settings
 // (Factory.settings) go to parse, which copies them and the arguments into opts and checks
 // them (its error, a usage error most often, stops the command); then runF, when a test gives
 // one, gets the options, else run does the work.
 func runE[O any](f *Factory, opts *O, runF func(*O) error, run func(context.Context, *O) error,
-	parse func(cmd *cobra.Command, v *viper.Viper, args []string) error) func(*cobra.Command, []string) error {
+	parse parseFunc) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		v, err := f.settings(cmd)
 		if err != nil {
@@ -33,7 +53,7 @@ func runE[O any](f *Factory, opts *O, runF func(*O) error, run func(context.Cont
 
 // fileOnly is runE's parse for a command whose one setting is the recipe (-f): its path goes
 // to file.
-func fileOnly(f *Factory, file *recipeFiles) func(*cobra.Command, *viper.Viper, []string) error {
+func fileOnly(f *Factory, file *recipeFiles) parseFunc {
 	return func(cmd *cobra.Command, v *viper.Viper, _ []string) error {
 		*file = recipeFile(f, v, cmd.ErrOrStderr())
 		return nil
@@ -74,10 +94,10 @@ func addViewFlags(cmd *cobra.Command, logLinesHelp string) {
 	cmd.Flags().Int("log-lines", orchestrator.DefaultLogLines, logLinesHelp)
 }
 
-// readView reads the flags of addViewFlags into o.
-func (o *viewOptions) readView(cmd *cobra.Command, v *viper.Viper) (err error) {
+// readView reads the flags of addViewFlags into o (a parseFunc).
+func (o *viewOptions) readView(cmd *cobra.Command, v *viper.Viper, _ []string) (err error) {
 	o.Plain = v.GetBool("plain")
-	if err := o.readOutput(cmd, v); err != nil {
+	if err := o.readOutput(cmd, v, nil); err != nil {
 		return err
 	}
 	if o.LogLines, err = parseLogLines(v.GetString("log-lines")); err != nil {
@@ -94,8 +114,8 @@ func addOutputFlags(cmd *cobra.Command) {
 	cmd.Flags().Bool("no-color", false, "do not colour the output (NO_COLOR=1 does the same)")
 }
 
-// readOutput reads the flags of addOutputFlags into o.
-func (o *viewOptions) readOutput(cmd *cobra.Command, v *viper.Viper) (err error) {
+// readOutput reads the flags of addOutputFlags into o (a parseFunc).
+func (o *viewOptions) readOutput(cmd *cobra.Command, v *viper.Viper, _ []string) (err error) {
 	o.Timestamps = v.GetBool("timestamps")
 	o.NoColor = v.GetBool("no-color")
 	o.Output, err = outputFlag(cmd, v, "--output", "text", "json")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
@@ -19,12 +18,10 @@ type ConfigOptions struct {
 	Output  string // yaml | json
 }
 
-func newConfigCmd(f *Factory, runF func(*ConfigOptions) error) *cobra.Command {
-	opts := &ConfigOptions{IO: f.IO, Factory: f}
-	cmd := &cobra.Command{
-		Use:   "config",
-		Short: "Print the normalised stack: every default filled in",
-		Long: strings.TrimSpace(`
+var configHelp = help{
+	Use:   "config",
+	Short: "Print the normalised stack: every default filled in",
+	Long: `
 Print the stack as sidecar will run it: pods in start order, each with its main,
 sidecars and init containers, every default filled in and every variable
 substituted. Compose files and Kubernetes manifests are shown as the pods they
@@ -32,18 +29,22 @@ become.
 
 The YAML output is itself a valid recipe (in the pods: form). The JSON output is
 for tools: it has "name" and "pods", each pod "name", "main", "sidecars" and "init",
-each container at least "name", "image" and "role".`),
-		Example: strings.Trim(`
+each container at least "name", "image" and "role".`,
+	Example: `
   sidecar config                           # ./sidecar.yaml as YAML
   sidecar config -f sidecar.yaml.example -o json
-  sidecar config -o json | jq '.pods[].main.image'`, "\n"),
-		Args: noArgs,
-		RunE: runE(f, opts, runF, configRun, func(cmd *cobra.Command, v *viper.Viper, _ []string) (err error) {
-			opts.File = recipeFile(f, v, f.IO.ErrOut)
-			opts.Output, err = outputFlag(cmd, v, "-o", "yaml", "json")
-			return err
-		}),
-	}
+  sidecar config -o json | jq '.pods[].main.image'`,
+}
+
+func newConfigCmd(f *Factory, runF func(*ConfigOptions) error) *cobra.Command {
+	opts := &ConfigOptions{IO: f.IO, Factory: f}
+	cmd := configHelp.command()
+	cmd.Args = noArgs
+	cmd.RunE = runE(f, opts, runF, configRun, func(cmd *cobra.Command, v *viper.Viper, _ []string) (err error) {
+		opts.File = recipeFile(f, v, f.IO.ErrOut)
+		opts.Output, err = outputFlag(cmd, v, "-o", "yaml", "json")
+		return err
+	})
 	cmd.Flags().StringP("output", "o", "yaml", "output format: yaml or json")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd

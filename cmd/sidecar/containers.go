@@ -60,11 +60,10 @@ a sidecar up (detached with up -d, or in another terminal), which does it so tha
 the lifecycle stays its own; it returns once done, exit 1 if a started container
 exited at once (it is restarted with back-off), 2 for a name the stack has not.`,
 		Example: fmt.Sprintf("  sidecar %s web\n  sidecar %s --stack demo proxy web\n  sidecar %s                        # the whole stack", verb, verb, verb),
-		RunE: runE(f, opts, runF, containersRun, func(cmd *cobra.Command, v *viper.Viper, args []string) (err error) {
+		RunE: runE(f, opts, runF, containersRun, onStack(f, &opts.File, &opts.Stack, func(_ *cobra.Command, _ *viper.Viper, args []string) error {
 			opts.Containers = args
-			opts.File, opts.Stack, err = stackTarget(f, cmd, v)
-			return err
-		}),
+			return nil
+		})),
 	}
 	cmd.Flags().String("stack", "", "name of the stack (instead of reading -f)")
 	return cmd

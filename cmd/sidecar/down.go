@@ -27,12 +27,10 @@ type DownOptions struct {
 	ControlDir string
 }
 
-func newDownCmd(f *Factory, runF func(*DownOptions) error) *cobra.Command {
-	opts := &DownOptions{IO: f.IO, Factory: f}
-	cmd := &cobra.Command{
-		Use:   "down [-f FILE | --stack NAME] [--timeout D]",
-		Short: "Stop a stack and remove everything it created",
-		Long: strings.TrimSpace(`
+var downHelp = help{
+	Use:   "down [-f FILE | --stack NAME] [--timeout D]",
+	Short: "Stop a stack and remove everything it created",
+	Long: `
 Stop a stack and remove everything it created: its containers, pod volumes and
 network. The stack is the recipe's (-f, default ./sidecar.yaml), or the one named
 with --stack.
@@ -47,26 +45,27 @@ touched. A stack with nothing left is not an error.
 --timeout D is how long containers get to stop before they are killed: the stop
 budget of each pod when down tears the stack down itself (default: the one the
 pod was created with, 30s unless its recipe said otherwise); with a running up,
-how long down waits before asking up to remove everything at once.`),
-		Example: strings.Trim(`
+how long down waits before asking up to remove everything at once.`,
+	Example: `
   sidecar down                         # the stack of ./sidecar.yaml
   sidecar down --stack demo
-  sidecar down -f sidecar.yaml.example --timeout 5s`, "\n"),
-		Args: noArgs,
-		RunE: runE(f, opts, runF, downRun, func(cmd *cobra.Command, v *viper.Viper, _ []string) (err error) {
-			if opts.File, opts.Stack, err = stackTarget(f, cmd, v); err != nil {
-				return err
-			}
-			opts.Timeout = v.GetDuration("timeout")
-			if opts.Timeout < 0 {
-				return usageErrorf(cmd, "--timeout must not be negative, got %s", opts.Timeout)
-			}
-			if opts.Connect == nil {
-				opts.Connect = func(ctx context.Context) (engine, error) { return connectEngine(ctx, f) }
-			}
-			return nil
-		}),
-	}
+  sidecar down -f sidecar.yaml.example --timeout 5s`,
+}
+
+func newDownCmd(f *Factory, runF func(*DownOptions) error) *cobra.Command {
+	opts := &DownOptions{IO: f.IO, Factory: f}
+	cmd := downHelp.command()
+	cmd.Args = noArgs
+	cmd.RunE = runE(f, opts, runF, downRun, onStack(f, &opts.File, &opts.Stack, func(cmd *cobra.Command, v *viper.Viper, _ []string) error {
+		opts.Timeout = v.GetDuration("timeout")
+		if opts.Timeout < 0 {
+			return usageErrorf(cmd, "--timeout must not be negative, got %s", opts.Timeout)
+		}
+		if opts.Connect == nil {
+			opts.Connect = func(ctx context.Context) (engine, error) { return connectEngine(ctx, f) }
+		}
+		return nil
+	}))
 	cmd.Flags().String("stack", "", "name of the stack to stop (instead of reading -f)")
 	cmd.Flags().Duration("timeout", 0, "how long containers get to stop before they are killed (e.g. 10s)")
 	return cmd

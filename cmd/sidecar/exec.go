@@ -42,12 +42,10 @@ type execEngine interface {
 	Close() error
 }
 
-func newExecCmd(f *Factory, runF func(*ExecOptions) error) *cobra.Command {
-	opts := &ExecOptions{IO: f.IO, Factory: f}
-	cmd := &cobra.Command{
-		Use:   "exec [-f FILE | --stack NAME] [-i] [-t] [-e NAME=VAL] [-u USER] [-w DIR] CONTAINER [--] COMMAND [ARG...]",
-		Short: "Run a command in a running container of a stack",
-		Long: strings.TrimSpace(`
+var execHelp = help{
+	Use:   "exec [-f FILE | --stack NAME] [-i] [-t] [-e NAME=VAL] [-u USER] [-w DIR] CONTAINER [--] COMMAND [ARG...]",
+	Short: "Run a command in a running container of a stack",
+	Long: `
 Run a command in a running container of a stack, through the engine's exec API,
 and exit with the command's exit code. -e, -u and -w set the command's environment,
 user and directory, as with docker exec.
@@ -61,49 +59,50 @@ The container is named as in the recipe (pod/container when several pods have
 one of that name), found through the sidecar up that runs the stack, or on the
 engine by its labels. The stack is the recipe's (-f, default ./sidecar.yaml), or
 the one named with --stack. A command that does not exist exits 126 or 127, as
-with docker.`),
-		Example: strings.Trim(`
+with docker.`,
+	Example: `
   sidecar exec web -- /bin/sh
   sidecar exec --stack demo proxy -- env
   sidecar exec -u 0 -w /tmp -e DEBUG=1 web -- /bin/sh
-  echo hello | sidecar exec -i shipper -- cat`, "\n"),
-		RunE: runE(f, opts, runF, execRun, func(cmd *cobra.Command, v *viper.Viper, args []string) (err error) {
-			if opts.File, opts.Stack, err = stackTarget(f, cmd, v); err != nil {
-				return err
+  echo hello | sidecar exec -i shipper -- cat`,
+}
+
+func newExecCmd(f *Factory, runF func(*ExecOptions) error) *cobra.Command {
+	opts := &ExecOptions{IO: f.IO, Factory: f}
+	cmd := execHelp.command()
+	cmd.RunE = runE(f, opts, runF, execRun, onStack(f, &opts.File, &opts.Stack, func(cmd *cobra.Command, v *viper.Viper, args []string) error {
+		if len(args) < 2 {
+			return usageErrorf(cmd, "give a container and a command: sidecar exec CONTAINER -- COMMAND")
+		}
+		opts.Container, opts.Command = args[0], args[1:]
+		if len(opts.Command) > 0 && opts.Command[0] == "--" {
+			opts.Command = opts.Command[1:]
+		}
+		if len(opts.Command) == 0 {
+			return usageErrorf(cmd, "give the command to run after the container: sidecar exec %s -- COMMAND", opts.Container)
+		}
+		opts.Interactive, opts.TTY = opts.IO.InIsTTY, opts.IO.Interactive()
+		if cmd.Flags().Changed("interactive") {
+			opts.Interactive = v.GetBool("interactive")
+		}
+		if cmd.Flags().Changed("tty") {
+			opts.TTY = v.GetBool("tty")
+		}
+		env, err := cmd.Flags().GetStringArray("env")
+		if err != nil {
+			return err
+		}
+		if opts.Env, err = execEnv(env, f.Environ); err != nil {
+			return usageErrorf(cmd, "%v", err)
+		}
+		opts.User, opts.Workdir = v.GetString("user"), v.GetString("workdir")
+		if opts.Connect == nil {
+			opts.Connect = func(ctx context.Context) (execEngine, error) {
+				return runtime.Connect(ctx, runtime.ConnectOptions{ToolVersion: f.Build.Version, Getenv: f.getenv()})
 			}
-			if len(args) < 2 {
-				return usageErrorf(cmd, "give a container and a command: sidecar exec CONTAINER -- COMMAND")
-			}
-			opts.Container, opts.Command = args[0], args[1:]
-			if len(opts.Command) > 0 && opts.Command[0] == "--" {
-				opts.Command = opts.Command[1:]
-			}
-			if len(opts.Command) == 0 {
-				return usageErrorf(cmd, "give the command to run after the container: sidecar exec %s -- COMMAND", opts.Container)
-			}
-			opts.Interactive, opts.TTY = opts.IO.InIsTTY, opts.IO.Interactive()
-			if cmd.Flags().Changed("interactive") {
-				opts.Interactive = v.GetBool("interactive")
-			}
-			if cmd.Flags().Changed("tty") {
-				opts.TTY = v.GetBool("tty")
-			}
-			env, err := cmd.Flags().GetStringArray("env")
-			if err != nil {
-				return err
-			}
-			if opts.Env, err = execEnv(env, f.Environ); err != nil {
-				return usageErrorf(cmd, "%v", err)
-			}
-			opts.User, opts.Workdir = v.GetString("user"), v.GetString("workdir")
-			if opts.Connect == nil {
-				opts.Connect = func(ctx context.Context) (execEngine, error) {
-					return runtime.Connect(ctx, runtime.ConnectOptions{ToolVersion: f.Build.Version, Getenv: f.getenv()})
-				}
-			}
-			return nil
-		}),
-	}
+		}
+		return nil
+	}))
 	// Flags end at the container: what follows is the command's, flags included.
 	cmd.Flags().SetInterspersed(false)
 	cmd.Flags().String("stack", "", "name of the stack (instead of reading -f)")

@@ -29,12 +29,10 @@ type InitOptions struct {
 	File string
 }
 
-func newInitCmd(f *Factory, runF func(*InitOptions) error) *cobra.Command {
-	opts := &InitOptions{IO: f.IO}
-	cmd := &cobra.Command{
-		Use:   "init [--recipe NAME] [--force] [-f FILE] [DIR]",
-		Short: "Write a sidecar.yaml (and a recipe's config files) into a directory",
-		Long: strings.TrimSpace(`
+var initHelp = help{
+	Use:   "init [--recipe NAME] [--force] [-f FILE] [DIR]",
+	Short: "Write a sidecar.yaml (and a recipe's config files) into a directory",
+	Long: `
 Write a sidecar.yaml into DIR (default: the current directory), creating DIR if
 needed. With --recipe, write one of the built-in recipes (see sidecar recipes) with
 the configuration files it mounts; without it, write a small commented sidecar.yaml
@@ -43,40 +41,44 @@ with a main container and one sidecar to start from.
 -f FILE writes the recipe as FILE instead of sidecar.yaml, where the other commands'
 -f FILE will read it: relative to DIR, and the files it mounts next to it. The stack
 is named after the directory the recipe is in. Existing files are never overwritten
-unless --force is given; then the files that were replaced are listed.`),
-		Example: strings.Trim(`
+unless --force is given; then the files that were replaced are listed.`,
+	Example: `
   sidecar init                                  # ./sidecar.yaml, the starter
   sidecar init --recipe envoy-proxy envoy-demo  # envoy-demo/sidecar.yaml and envoy.yaml
   sidecar init -f dev.yaml                      # ./dev.yaml; then sidecar up -f dev.yaml
-  sidecar init --recipe vault-agent --force .   # replace what is there`, "\n"),
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 1 {
-				return usageErrorf(cmd, "init takes at most one directory, got %q", strings.Join(args, " "))
-			}
-			return nil
-		},
-		RunE: runE(f, opts, runF, initRun, func(cmd *cobra.Command, v *viper.Viper, args []string) (err error) {
-			opts.Recipe = v.GetString("recipe")
-			opts.Force = v.GetBool("force")
-			if opts.Recipe != "" {
-				if _, err := catalog.Lookup(opts.Recipe); err != nil {
-					return usageErrorf(cmd, "%v", err)
-				}
-			}
-			dir := ""
-			if len(args) == 1 {
-				dir = args[0]
-			}
-			file := fileSetting(v)
-			if len(file) > 1 {
-				return usageErrorf(cmd, "-f given %d times (%s): init writes one recipe", len(file), file)
-			}
-			if opts.Dir, opts.File, err = initTarget(dir, file[0], opts.Recipe); err != nil {
+  sidecar init --recipe vault-agent --force .   # replace what is there`,
+}
+
+func newInitCmd(f *Factory, runF func(*InitOptions) error) *cobra.Command {
+	opts := &InitOptions{IO: f.IO}
+	cmd := initHelp.command()
+	cmd.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 1 {
+			return usageErrorf(cmd, "init takes at most one directory, got %q", strings.Join(args, " "))
+		}
+		return nil
+	}
+	cmd.RunE = runE(f, opts, runF, initRun, func(cmd *cobra.Command, v *viper.Viper, args []string) (err error) {
+		opts.Recipe = v.GetString("recipe")
+		opts.Force = v.GetBool("force")
+		if opts.Recipe != "" {
+			if _, err := catalog.Lookup(opts.Recipe); err != nil {
 				return usageErrorf(cmd, "%v", err)
 			}
-			return nil
-		}),
-	}
+		}
+		dir := ""
+		if len(args) == 1 {
+			dir = args[0]
+		}
+		file := fileSetting(v)
+		if len(file) > 1 {
+			return usageErrorf(cmd, "-f given %d times (%s): init writes one recipe", len(file), file)
+		}
+		if opts.Dir, opts.File, err = initTarget(dir, file[0], opts.Recipe); err != nil {
+			return usageErrorf(cmd, "%v", err)
+		}
+		return nil
+	})
 	cmd.Flags().String("recipe", "", "built-in recipe to write (see sidecar recipes)")
 	cmd.Flags().Bool("force", false, "overwrite files that already exist")
 	_ = cmd.RegisterFlagCompletionFunc("recipe", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {

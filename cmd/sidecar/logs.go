@@ -44,12 +44,10 @@ type logEngine interface {
 	Close() error
 }
 
-func newLogsCmd(f *Factory, runF func(*LogsOptions) error) *cobra.Command {
-	opts := &LogsOptions{IO: f.IO, Factory: f}
-	cmd := &cobra.Command{
-		Use:   "logs [--file FILE | --stack NAME] [-f] [--since D|TIME] [--tail N] [--timestamps] [container…]",
-		Short: "Print the logs of a stack's containers",
-		Long: strings.TrimSpace(`
+var logsHelp = help{
+	Use:   "logs [--file FILE | --stack NAME] [-f] [--since D|TIME] [--tail N] [--timestamps] [container…]",
+	Short: "Print the logs of a stack's containers",
+	Long: `
 Print the output of a stack's containers. When a sidecar up runs the stack
 (detached with up -d, or in another terminal), from its log buffers (the last
 --log-lines of each container), then live with -f. Otherwise from the engine: a
@@ -72,37 +70,41 @@ as several).
 
 Output is made safe for the terminal: colours may pass on a terminal, every other
 escape sequence and control character is removed (and colours too when the output
-is not a terminal, with --no-color or with NO_COLOR set).`),
-		Example: strings.Trim(`
+is not a terminal, with --no-color or with NO_COLOR set).`,
+	Example: `
   sidecar logs                          # every container of ./sidecar.yaml's stack
   sidecar logs -f web                   # follow main "web"
   sidecar logs --stack demo --tail 20   # the last 20 lines of each container
-  sidecar logs --file shop.yaml --since 10m --timestamps`, "\n"),
-		RunE: runE(f, opts, runF, logsRun, func(cmd *cobra.Command, v *viper.Viper, args []string) (err error) {
-			opts.File = recipeFile(f, v, f.IO.ErrOut)
-			opts.Follow = v.GetBool("follow")
-			opts.Timestamps = v.GetBool("timestamps")
-			opts.Containers = args
-			if opts.Stack, err = stackFlag(cmd, v, "--file"); err != nil {
-				return err
-			}
-			if opts.Tail, err = parseTail(v.GetString("tail")); err != nil {
+  sidecar logs --file shop.yaml --since 10m --timestamps`,
+}
+
+func newLogsCmd(f *Factory, runF func(*LogsOptions) error) *cobra.Command {
+	opts := &LogsOptions{IO: f.IO, Factory: f}
+	cmd := logsHelp.command()
+	cmd.RunE = runE(f, opts, runF, logsRun, func(cmd *cobra.Command, v *viper.Viper, args []string) (err error) {
+		opts.File = recipeFile(f, v, f.IO.ErrOut)
+		opts.Follow = v.GetBool("follow")
+		opts.Timestamps = v.GetBool("timestamps")
+		opts.Containers = args
+		if opts.Stack, err = stackFlag(cmd, v, "--file"); err != nil {
+			return err
+		}
+		if opts.Tail, err = parseTail(v.GetString("tail")); err != nil {
+			return usageErrorf(cmd, "%v", err)
+		}
+		if s := v.GetString("since"); s != "" {
+			if opts.Since, err = parseSince(s, time.Now()); err != nil {
 				return usageErrorf(cmd, "%v", err)
 			}
-			if s := v.GetString("since"); s != "" {
-				if opts.Since, err = parseSince(s, time.Now()); err != nil {
-					return usageErrorf(cmd, "%v", err)
-				}
+		}
+		opts.Color = plain.ColorEnabled(opts.IO.IsTTY, v.GetBool("no-color"), f.getenv())
+		if opts.Connect == nil {
+			opts.Connect = func(ctx context.Context) (logEngine, error) {
+				return runtime.Connect(ctx, runtime.ConnectOptions{ToolVersion: f.Build.Version, Getenv: f.getenv()})
 			}
-			opts.Color = plain.ColorEnabled(opts.IO.IsTTY, v.GetBool("no-color"), f.getenv())
-			if opts.Connect == nil {
-				opts.Connect = func(ctx context.Context) (logEngine, error) {
-					return runtime.Connect(ctx, runtime.ConnectOptions{ToolVersion: f.Build.Version, Getenv: f.getenv()})
-				}
-			}
-			return nil
-		}),
-	}
+		}
+		return nil
+	})
 	// The root's persistent -f/--file is shadowed here: -f is --follow, the recipe is --file.
 	fileFlag(cmd.Flags(), "", "recipe `file` to use; compose files given more than once are merged (on this command -f is --follow)")
 	_ = cmd.MarkFlagFilename("file", "yaml", "yml", "json")

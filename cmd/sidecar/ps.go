@@ -35,12 +35,10 @@ type PsOptions struct {
 	Now        func() time.Time
 }
 
-func newPsCmd(f *Factory, runF func(*PsOptions) error) *cobra.Command {
-	opts := &PsOptions{IO: f.IO, Factory: f}
-	cmd := &cobra.Command{
-		Use:   "ps [--stack NAME] [-o text|json]",
-		Short: "List running stacks: pods and containers with their state",
-		Long: strings.TrimSpace(`
+var psHelp = help{
+	Use:   "ps [--stack NAME] [-o text|json]",
+	Short: "List running stacks: pods and containers with their state",
+	Long: `
 List the stacks on the engine, each pod and container with its role, state,
 readiness, restarts, uptime and published ports.
 
@@ -54,30 +52,34 @@ does; it gates nothing.
 
 Without --stack or -f, every stack is listed. -o json is for tools: {"stacks":
 [{"name", "source": "live"|"engine", "pods": [{"name", "ports", "containers":
-[{"name", "role", "state", "health", "restarts", "started_at", ...}]}]}]}.`),
-		Example: strings.Trim(`
+[{"name", "role", "state", "health", "restarts", "started_at", ...}]}]}]}.`,
+	Example: `
   sidecar ps
-  sidecar ps --stack demo -o json | jq '.stacks[0].pods[].containers[] | {name, state}'`, "\n"),
-		Args: noArgs,
-		RunE: runE(f, opts, runF, psRun, func(cmd *cobra.Command, v *viper.Viper, _ []string) (err error) {
-			if cmd.Flags().Changed("file") {
-				opts.File = recipeFile(f, v, f.IO.ErrOut)
-			}
-			if opts.Output, err = outputFlag(cmd, v, "-o", "text", "json"); err != nil {
-				return err
-			}
-			if opts.Stack, err = stackFlag(cmd, v, "-f"); err != nil {
-				return err
-			}
-			if opts.Connect == nil {
-				opts.Connect = func(ctx context.Context) (engine, error) { return connectEngine(ctx, f) }
-			}
-			if opts.Now == nil {
-				opts.Now = time.Now
-			}
-			return nil
-		}),
-	}
+  sidecar ps --stack demo -o json | jq '.stacks[0].pods[].containers[] | {name, state}'`,
+}
+
+func newPsCmd(f *Factory, runF func(*PsOptions) error) *cobra.Command {
+	opts := &PsOptions{IO: f.IO, Factory: f}
+	cmd := psHelp.command()
+	cmd.Args = noArgs
+	cmd.RunE = runE(f, opts, runF, psRun, func(cmd *cobra.Command, v *viper.Viper, _ []string) (err error) {
+		if cmd.Flags().Changed("file") {
+			opts.File = recipeFile(f, v, f.IO.ErrOut)
+		}
+		if opts.Output, err = outputFlag(cmd, v, "-o", "text", "json"); err != nil {
+			return err
+		}
+		if opts.Stack, err = stackFlag(cmd, v, "-f"); err != nil {
+			return err
+		}
+		if opts.Connect == nil {
+			opts.Connect = func(ctx context.Context) (engine, error) { return connectEngine(ctx, f) }
+		}
+		if opts.Now == nil {
+			opts.Now = time.Now
+		}
+		return nil
+	})
 	cmd.Flags().StringP("output", "o", "text", "output format: text or json")
 	cmd.Flags().String("stack", "", "show only this stack")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -16,28 +15,31 @@ type RecipesOptions struct {
 	Recipes []catalog.Entry
 }
 
-func newRecipesCmd(f *Factory, runF func(*RecipesOptions) error) *cobra.Command {
-	opts := &RecipesOptions{IO: f.IO}
-	return &cobra.Command{
-		Use:   "recipes",
-		Short: "List the built-in recipes (sidecar patterns to start from)",
-		Long: strings.TrimSpace(`
+var recipesHelp = help{
+	Use:   "recipes",
+	Short: "List the built-in recipes (sidecar patterns to start from)",
+	Long: `
 List the recipes built into sidecar: complete, documented sidecar patterns (Envoy,
 Fluent Bit, the OpenTelemetry Collector, Vault Agent, ...) with working configuration
 and pinned images. Write one into a directory with sidecar init --recipe NAME DIR;
-the sidecar.yaml it writes says what to try and what to look at.`),
-		Example: strings.Trim(`
+the sidecar.yaml it writes says what to try and what to look at.`,
+	Example: `
   sidecar recipes
-  sidecar init --recipe envoy-proxy envoy-demo && cd envoy-demo && sidecar up`, "\n"),
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Recipes = catalog.List()
-			if runF != nil {
-				return runF(opts)
-			}
-			return recipesRun(opts)
-		},
+  sidecar init --recipe envoy-proxy envoy-demo && cd envoy-demo && sidecar up`,
+}
+
+func newRecipesCmd(f *Factory, runF func(*RecipesOptions) error) *cobra.Command {
+	opts := &RecipesOptions{IO: f.IO}
+	cmd := recipesHelp.command()
+	cmd.Args = noArgs
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		opts.Recipes = catalog.List()
+		if runF != nil {
+			return runF(opts)
+		}
+		return recipesRun(opts)
 	}
+	return cmd
 }
 
 func recipesRun(opts *RecipesOptions) error {

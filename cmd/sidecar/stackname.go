@@ -25,13 +25,19 @@ func stackFlag(cmd *cobra.Command, v *viper.Viper, fileFlag string) (string, err
 	return name, nil
 }
 
-// stackTarget reads the settings of a command that takes its stack from the recipe (-f) or
-// from --stack: the recipe's path, and the name given with --stack ("": the recipe's),
-// checked as stackFlag does.
-func stackTarget(f *Factory, cmd *cobra.Command, v *viper.Viper) (file recipeFiles, stack string, err error) {
-	stack, err = stackFlag(cmd, v, "-f")
-	if err != nil || stack != "" {
-		return fileSetting(v), stack, err
+// onStack is runE's parse for a command that takes its stack from the recipe (-f) or from
+// --stack: the recipe's path goes to file and the name given with --stack ("": the
+// recipe's), checked as stackFlag does, to stack; then parse reads the rest.
+func onStack(f *Factory, file *recipeFiles, stack *string, parse parseFunc) parseFunc {
+	return func(cmd *cobra.Command, v *viper.Viper, args []string) (err error) {
+		if *stack, err = stackFlag(cmd, v, "-f"); err != nil {
+			return err
+		}
+		if *stack != "" {
+			*file = fileSetting(v)
+		} else {
+			*file = recipeFile(f, v, cmd.ErrOrStderr())
+		}
+		return parse(cmd, v, args)
 	}
-	return recipeFile(f, v, cmd.ErrOrStderr()), "", nil
 }

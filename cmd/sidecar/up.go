@@ -42,12 +42,10 @@ type UpOptions struct {
 	ControlDir string
 }
 
-func newUpCmd(f *Factory, runF func(*UpOptions) error) *cobra.Command {
-	opts := &UpOptions{IO: f.IO, Factory: f}
-	cmd := &cobra.Command{
-		Use:   "up [pods...]",
-		Short: "Run the stack until main ends, then tear it down",
-		Long: strings.TrimSpace(`
+var upHelp = help{
+	Use:   "up [pods...]",
+	Short: "Run the stack until main ends, then tear it down",
+	Long: `
 Run the stack: per pod an infra container that holds the network namespace, init
 containers one after the other, sidecars in order (each once the previous one is
 ready), then main. Crashed sidecars are restarted with back-off; main follows its
@@ -93,25 +91,29 @@ and q or Ctrl-C stop it, as compose's up does (sidecar attach leaves it running)
 
 Exit status: main's exit code when main ended the stack; 0 when stopped with sidecar
 down; 130 when interrupted; 1 when something failed (with the failing container's
-last lines); 2 for a bad recipe or arguments.`),
-		Example: strings.Trim(`
+last lines); 2 for a bad recipe or arguments.`,
+	Example: `
   sidecar up                                # ./sidecar.yaml
   sidecar up -d                             # in the background; again after an edit
   sidecar up --watch                        # rebuild or sync a container when its files change
   sidecar up -f sidecar.yaml.example
   sidecar up --timestamps api               # the api pod and what it depends on
-  sidecar up --output json | jq -c 'select(.type == "container")'`, "\n"),
-		RunE: runE(f, opts, runF, upRun, func(cmd *cobra.Command, v *viper.Viper, args []string) error {
-			opts.File = recipeFile(f, v, f.IO.ErrOut)
-			opts.Pods = args
-			opts.Detach = v.GetBool("detach")
-			opts.Watch = v.GetBool("watch")
-			if opts.Connect == nil {
-				opts.Connect = func(ctx context.Context) (engine, error) { return connectEngine(ctx, f) }
-			}
-			return opts.readView(cmd, v)
-		}),
-	}
+  sidecar up --output json | jq -c 'select(.type == "container")'`,
+}
+
+func newUpCmd(f *Factory, runF func(*UpOptions) error) *cobra.Command {
+	opts := &UpOptions{IO: f.IO, Factory: f}
+	cmd := upHelp.command()
+	cmd.RunE = runE(f, opts, runF, upRun, func(cmd *cobra.Command, v *viper.Viper, args []string) error {
+		opts.File = recipeFile(f, v, f.IO.ErrOut)
+		opts.Pods = args
+		opts.Detach = v.GetBool("detach")
+		opts.Watch = v.GetBool("watch")
+		if opts.Connect == nil {
+			opts.Connect = func(ctx context.Context) (engine, error) { return connectEngine(ctx, f) }
+		}
+		return opts.readView(cmd, v, args)
+	})
 	cmd.Flags().BoolP("detach", "d", false, "run the stack in the background: return once it is up (sidecar attach, logs, down reach it)")
 	cmd.Flags().BoolP("watch", "w", false, "act on the recipe's watch rules while the stack runs: rebuild, sync or restart a container when its files change")
 	addViewFlags(cmd, "lines of each container's output kept for the view to scroll back through")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -15,24 +14,27 @@ type ValidateOptions struct {
 	File    recipeFiles
 }
 
-func newValidateCmd(f *Factory, runF func(*ValidateOptions) error) *cobra.Command {
-	opts := &ValidateOptions{IO: f.IO, Factory: f}
-	return &cobra.Command{
-		Use:   "validate",
-		Short: "Check a recipe and report every problem in it",
-		Long: strings.TrimSpace(`
+var validateHelp = help{
+	Use:   "validate",
+	Short: "Check a recipe and report every problem in it",
+	Long: `
 Check a recipe (or a compose file or Kubernetes manifest) without starting anything.
 
 Every problem is reported, one per line, as file:line:col: what is wrong: how to fix
 it. Warnings (what cannot be honoured as written) go to stderr too but do not fail
-the check. Exit status 0 when the recipe is valid, 2 when it is not.`),
-		Example: strings.Trim(`
+the check. Exit status 0 when the recipe is valid, 2 when it is not.`,
+	Example: `
   sidecar validate                         # ./sidecar.yaml
   sidecar validate -f sidecar.yaml.example
-  SIDECAR_FILE=stack.yaml sidecar validate`, "\n"),
-		Args: noArgs,
-		RunE: runE(f, opts, runF, validateRun, fileOnly(f, &opts.File)),
-	}
+  SIDECAR_FILE=stack.yaml sidecar validate`,
+}
+
+func newValidateCmd(f *Factory, runF func(*ValidateOptions) error) *cobra.Command {
+	opts := &ValidateOptions{IO: f.IO, Factory: f}
+	cmd := validateHelp.command()
+	cmd.Args = noArgs
+	cmd.RunE = runE(f, opts, runF, validateRun, fileOnly(f, &opts.File))
+	return cmd
 }
 
 func validateRun(_ context.Context, opts *ValidateOptions) error {

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/viper"
 
 	"github.com/sidecar-dev/sidecar/control"
 	"github.com/sidecar-dev/sidecar/orchestrator"
@@ -28,12 +26,10 @@ type WatchOptions struct {
 	Signals <-chan os.Signal
 }
 
-func newWatchCmd(f *Factory, runF func(*WatchOptions) error) *cobra.Command {
-	opts := &WatchOptions{IO: f.IO, Factory: f}
-	cmd := &cobra.Command{
-		Use:   "watch [-f FILE | --stack NAME]",
-		Short: "Act on a running stack's watch rules: rebuild, sync or restart a container when its files change",
-		Long: strings.TrimSpace(`
+var watchHelp = help{
+	Use:   "watch [-f FILE | --stack NAME]",
+	Short: "Act on a running stack's watch rules: rebuild, sync or restart a container when its files change",
+	Long: `
 Watch the files that the watch rules of a running stack's containers name —
 the stack started with sidecar up -d, or by sidecar up in another terminal — and
 act on the container whose files changed, alone:
@@ -54,18 +50,17 @@ The rules are those of the recipe the stack runs: after an edit of them,
 sidecar up -d applies them (re-creating no container for that).
 
 The stack is the recipe's (-f, default ./sidecar.yaml), or the one named with
---stack.`),
-		Example: strings.Trim(`
+--stack.`,
+	Example: `
   sidecar up -d && sidecar watch
-  sidecar watch --stack demo --timestamps`, "\n"),
-		Args: noArgs,
-		RunE: runE(f, opts, runF, watchRun, func(cmd *cobra.Command, v *viper.Viper, _ []string) (err error) {
-			if opts.File, opts.Stack, err = stackTarget(f, cmd, v); err != nil {
-				return err
-			}
-			return opts.readOutput(cmd, v)
-		}),
-	}
+  sidecar watch --stack demo --timestamps`,
+}
+
+func newWatchCmd(f *Factory, runF func(*WatchOptions) error) *cobra.Command {
+	opts := &WatchOptions{IO: f.IO, Factory: f}
+	cmd := watchHelp.command()
+	cmd.Args = noArgs
+	cmd.RunE = runE(f, opts, runF, watchRun, onStack(f, &opts.File, &opts.Stack, opts.readOutput))
 	cmd.Flags().String("stack", "", "name of the stack (instead of reading -f)")
 	addOutputFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
