@@ -19,7 +19,6 @@ import (
 )
 
 func TestPortInUse(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	l, err := net.Listen("tcp", ":0") // all interfaces, as the engine publishes
 	if err != nil {
@@ -56,7 +55,6 @@ func TestPortInUse(t *testing.T) {
 }
 
 func TestNameConflict(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	img := testenv.AppsImage(t)
 	ours := testenv.UniqueName(t, "sct-ours")
@@ -76,7 +74,6 @@ func TestNameConflict(t *testing.T) {
 }
 
 func TestImageUnavailable(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	ref := testenv.UniqueName(t, "sidecar-test-missing") + ":latest"
 	if ok, err := e.d.ImagePresent(e.ctx, ref); err != nil || ok {
@@ -133,7 +130,6 @@ func TestImageUnavailable(t *testing.T) {
 }
 
 func TestNetworksAndVolumes(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	net1 := testenv.UniqueName(t, "sct-net")
 	if _, err := e.d.CreateNetwork(e.ctx, net1, e.labels); err != nil {

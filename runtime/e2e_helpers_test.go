@@ -32,10 +32,11 @@ type env struct {
 	ctx    context.Context
 }
 
-// newEnv connects, registers the leak check first (so it runs last) and returns the test's
-// environment.
+// newEnv runs the test in parallel with the others, connects, registers the leak check first
+// (so it runs last) and returns the test's environment.
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	t.Parallel()
 	d := testenv.Engine(t)
 	labels := testenv.Labels(t)
 	testenv.CheckNoLeaks(t, labels)

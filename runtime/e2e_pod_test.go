@@ -5,13 +5,18 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/moby/moby/client"
 
 	"github.com/sidecar-dev/sidecar/e2e/testenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
 	"github.com/sidecar-dev/sidecar/runtime"
+	"github.com/sidecar-dev/sidecar/runtime/infra"
 )
 
 func httpProbe(port int, path string) recipes.Probe {
@@ -21,7 +26,6 @@ func httpProbe(port int, path string) recipes.Probe {
 // TestPodProbes runs an infra container and an HTTP server joined to its namespace, and
 // probes the server from inside the pod through the infra helper.
 func TestPodProbes(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	infraID := e.infra()
 	web := e.app(infraID, "/httpserver", "-listen", ":8080", "-name", "web")
@@ -75,7 +79,6 @@ func TestPodProbes(t *testing.T) {
 
 // TestExecOutputIsCapped checks that Exec keeps a few KiB and still waits for the command.
 func TestExecOutputIsCapped(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	id := e.run(orchestrator.ContainerSpec{Image: testenv.AppsImage(t), Cmd: []string{"/crasher", "-forever"}})
 	res, err := e.d.Exec(e.ctx, id, []string{"/spewer", "-lines", "20000", "-exit-code", "4"})
@@ -93,7 +96,6 @@ func TestExecOutputIsCapped(t *testing.T) {
 // TestCopyFiles writes files into a created container and reads them back through the
 // program that follows one of them.
 func TestCopyFiles(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	id := e.create(orchestrator.ContainerSpec{Image: testenv.AppsImage(t), Cmd: []string{"/logtail", "-path", "/srv/conf/app.log", "-prefix", "got: "}})
 	files := map[string][]byte{
@@ -131,7 +133,6 @@ func TestCopyFiles(t *testing.T) {
 // TestStopReportsKilled: a process that ignores SIGTERM needs SIGKILL; one that handles it
 // does not.
 func TestStopReportsKilled(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	img := testenv.AppsImage(t)
 	stubborn := e.run(orchestrator.ContainerSpec{Image: img, Cmd: []string{"/crasher", "-forever", "-ignore-sigterm", "-message", "started"}})
@@ -176,7 +177,6 @@ func TestStopReportsKilled(t *testing.T) {
 // it shows none of the image's files, and the engine does not copy them into it either (all
 // of a pod's containers are created up front, so a copy would land in the shared volume).
 func TestPodVolumeStartsEmpty(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	img := e.derivedImage([]string{"COPY seed/ /data/"}, map[string]string{"seed/access.log": "from the image\n"})
 	vol := e.volume()
@@ -205,7 +205,6 @@ func TestPodVolumeStartsEmpty(t *testing.T) {
 // container running as any user can write to it; mounted only by an app container it would be
 // the engine's 0755 root-owned directory.
 func TestPodVolumeModeIsEmptyDirs(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	img, err := e.d.InfraImage(e.ctx)
 	if err != nil {
@@ -231,4 +230,143 @@ func TestPodVolumeModeIsEmptyDirs(t *testing.T) {
 	if got := mode(false).Perm(); got != 0o755 {
 		t.Logf("without the infra container's mount the volume's mode is %o (the engine's default is 755)", got)
 	}
+}
+
+// TestRunHook runs lifecycle hooks as a kubelet would: exec in the app container, http from
+// inside the pod's network namespace through the infra helper; a failure says why.
+func TestRunHook(t *testing.T) {
+	e := newEnv(t)
+	infraID := e.infra()
+	web := e.app(infraID, "/httpserver", "-listen", "127.0.0.1:8080", "-name", "web")
+	testenv.Eventually(t, 30*time.Second, func() error {
+		return e.d.Probe(e.ctx, infraID, web, httpProbe(8080, "/healthz"))
+	})
+
+	if err := e.d.RunHook(e.ctx, infraID, web, recipes.Hook{HTTP: &recipes.HTTPProbe{Port: 8080, Path: "/"}}); err != nil {
+		t.Errorf("http hook to main's localhost-only server: %v", err)
+	}
+	err := e.d.RunHook(e.ctx, infraID, web, recipes.Hook{HTTP: &recipes.HTTPProbe{Port: 8080, Path: "/missing"}})
+	if err == nil || !strings.Contains(err.Error(), "GET http://127.0.0.1:8080/missing: ") || !strings.Contains(err.Error(), "status 404") {
+		t.Errorf("http hook answered 404: %v", err)
+	}
+	if err := e.d.RunHook(e.ctx, infraID, web, recipes.Hook{Exec: &recipes.ExecProbe{Command: []string{"/crasher", "-exit-code", "0"}}}); err != nil {
+		t.Errorf("exec hook exiting 0: %v", err)
+	}
+	err = e.d.RunHook(e.ctx, infraID, web, recipes.Hook{Exec: &recipes.ExecProbe{Command: []string{"/crasher", "-exit-code", "2", "-message", "cache unreachable"}}})
+	if err == nil || err.Error() != `exec "/crasher -exit-code 2 -message cache unreachable" exited 2: cache unreachable` {
+		t.Errorf("exec hook exiting 2: %v", err)
+	}
+	err = e.d.RunHook(e.ctx, infraID, web, recipes.Hook{Exec: &recipes.ExecProbe{Command: []string{"/bin/sh", "-c", "true"}}})
+	if err == nil || !strings.Contains(err.Error(), `"/bin/sh" is not in the container's image`) {
+		t.Errorf("exec hook of a missing command: %v", err)
+	}
+	// A hook has no deadline of its own: its context bounds it.
+	ctx, cancel := contextWithCancel(e.ctx)
+	cancel()
+	if err := e.d.RunHook(ctx, infraID, web, recipes.Hook{Exec: &recipes.ExecProbe{Command: []string{"/crasher", "-forever"}}}); !errors.Is(err, ctx.Err()) {
+		t.Errorf("exec hook with its context cancelled: %v", err)
+	}
+	if n, err := e.d.NodeInfo(e.ctx); err != nil || n.Name == "" || n.CPUs < 1 || n.Memory <= 0 {
+		t.Errorf("NodeInfo = %+v, %v", n, err)
+	}
+	info, err := e.d.InspectContainer(e.ctx, infraID)
+	if err != nil || len(info.Networks) != 1 || info.Networks[0].Network != "bridge" || info.Networks[0].IP == "" || info.Networks[0].Gateway == "" {
+		t.Errorf("the infra container's addresses: %+v, %v", info.Networks, err)
+	}
+}
+
+// TestInfraImage creates the infra image from nothing — under a tag and tool version unique
+// to this test, so that the image content is new to the engine — with two clients racing,
+// then checks that a third call reuses it, and that a container of it behaves as PID 1.
+func TestInfraImage(t *testing.T) {
+	e := newEnv(t)
+	opts := runtime.ConnectOptions{
+		InfraRepository: testenv.UniqueName(t, "sidecar-test-infra"),
+		ToolVersion:     testenv.UniqueName(t, "test"),
+	}
+	a, b := testenv.Connect(t, opts), testenv.Connect(t, opts)
+
+	var wg sync.WaitGroup
+	refs, errs := make([]string, 2), make([]error, 2)
+	for i, d := range []*runtime.Docker{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			refs[i], errs[i] = d.InfraImage(e.ctx)
+		}()
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatalf("racing InfraImage: %v / %v", errs[0], errs[1])
+	}
+	ref := refs[0]
+	t.Cleanup(func() {
+		if _, err := e.d.Client().ImageRemove(e.ctx, ref, client.ImageRemoveOptions{}); err != nil {
+			t.Errorf("remove %s: %v", ref, err)
+		}
+	})
+	if refs[1] != ref || !strings.HasPrefix(ref, opts.InfraRepository+":") || len(ref) != len(opts.InfraRepository)+1+12 {
+		t.Fatalf("refs %q and %q, want the same %s:<12 hex digits>", refs[0], refs[1], opts.InfraRepository)
+	}
+
+	img, err := e.d.Client().ImageInspect(e.ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := infra.LoadManifest()
+	art, _ := m.Artifact(e.d.Arch())
+	labels, err := orchestrator.DecodeLabels(img.Config.Labels)
+	if err != nil || labels.InfraHelper != art.BinarySHA256 || labels.Version != opts.ToolVersion || labels.Role != recipes.RoleInfra ||
+		labels.InfraVolumeDirs != orchestrator.InfraVolumeDirs {
+		t.Errorf("infra image labels %v (%v)", img.Config.Labels, err)
+	}
+	if img.Architecture != e.d.Arch() || img.Os != "linux" || strings.Join(img.Config.Entrypoint, " ") != infra.HelperPath {
+		t.Errorf("infra image: %s/%s entrypoint %v", img.Os, img.Architecture, img.Config.Entrypoint)
+	}
+
+	again, err := a.InfraImage(e.ctx)
+	if err != nil || again != ref {
+		t.Fatalf("third InfraImage: %q, %v", again, err)
+	}
+	img2, err := e.d.Client().ImageInspect(e.ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img2.ID != img.ID || !img2.Metadata.LastTagTime.Equal(img.Metadata.LastTagTime) {
+		t.Errorf("the image was loaded again instead of reused (ID %s → %s, tagged %v → %v)", img.ID, img2.ID, img.Metadata.LastTagTime, img2.Metadata.LastTagTime)
+	}
+
+	// Its container is a pause process that ends at once, cleanly, on SIGTERM.
+	id := e.run(orchestrator.ContainerSpec{Image: ref})
+	e.waitRunning(id)
+	e.waitCatches(id, syscall.SIGTERM)
+	res, err := e.d.StopContainer(e.ctx, id, 30*time.Second)
+	if err != nil || res.Killed || res.ExitCode != 0 {
+		t.Errorf("stop of the infra container: %+v, %v; want exit 0 without SIGKILL", res, err)
+	}
+}
+
+// TestSharedNamespaces joins a member to the infra container's PID and IPC namespaces (the
+// IPC join fails at start unless the infra container's IPC is shareable). With a shared PID
+// namespace the infra helper is the pod's PID 1: when it exits the kernel kills every other
+// process of the namespace, which is what this test observes.
+func TestSharedNamespaces(t *testing.T) {
+	e := newEnv(t)
+	infraID := e.infra()
+	member := e.run(orchestrator.ContainerSpec{Image: testenv.AppsImage(t), Cmd: []string{"/crasher", "-forever", "-ignore-sigterm"},
+		NamespaceOwner: infraID, SharePID: true, ShareIPC: true})
+	e.waitRunning(member)
+	if res, err := e.d.StopContainer(e.ctx, infraID, 10*time.Second); err != nil || res.Killed || res.ExitCode != 0 {
+		t.Fatalf("stop the infra container: %+v, %v", res, err)
+	}
+	testenv.Eventually(t, 30*time.Second, func() error {
+		info, err := e.d.InspectContainer(e.ctx, member)
+		if err != nil {
+			return err
+		}
+		if info.Status != orchestrator.StatusExited || info.ExitCode != 137 {
+			return fmt.Errorf("member is %s (exit %d), want exited 137: killed with its PID namespace", info.Status, info.ExitCode)
+		}
+		return nil
+	})
 }

@@ -20,7 +20,6 @@ import (
 // through the archive API — modes, links, new directories, parents created — without a
 // restart.
 func TestCopyIntoARunningContainer(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	id := e.run(orchestrator.ContainerSpec{Image: testenv.AppsImage(t), Cmd: []string{"/crasher", "-forever"}})
 	e.waitRunning(id)
@@ -110,7 +109,6 @@ func TestCopyIntoARunningContainer(t *testing.T) {
 // The image a rebuild replaced is removed when no tag names it; the one the tag names now,
 // and one a container uses, are left alone.
 func TestPruneImage(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	dir := t.TempDir()
 	ref := "sidecar-test/prune:" + testenv.Owner(e.labels)
