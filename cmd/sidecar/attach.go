@@ -50,9 +50,7 @@ The stack is the recipe's (-f, default ./sidecar.yaml), or the one named with
 
 func newAttachCmd(f *Factory, runF func(*AttachOptions) error) *cobra.Command {
 	opts := &AttachOptions{IO: f.IO, Factory: f}
-	cmd := attachHelp.command()
-	cmd.Args = noArgs
-	cmd.RunE = runE(f, opts, runF, attachRun, onStack(f, &opts.File, &opts.Stack, opts.readView))
+	cmd := attachHelp.command(noArgs, runE(f, opts, runF, attachRun, onStack(f, &opts.File, &opts.Stack, opts.readView)))
 	cmd.Flags().String("stack", "", "name of the stack (instead of reading -f)")
 	addViewFlags(cmd, "lines of each container's output the view keeps")
 	return cmd

@@ -16,14 +16,16 @@ type help struct {
 	Use, Short, Long, Example string
 }
 
-// command is a command with help h, to which the caller adds its arguments' check, RunE and
-// flags.
-func (h help) command() *cobra.Command {
+// command is a command with help h, the check of its arguments and its RunE, to which the
+// caller adds its flags.
+func (h help) command(args cobra.PositionalArgs, run func(*cobra.Command, []string) error) *cobra.Command {
 	return &cobra.Command{
 		Use:     h.Use,
 		Short:   h.Short,
 		Long:    strings.TrimSpace(h.Long),
 		Example: strings.Trim(h.Example, "\n"),
+		Args:    args,
+		RunE:    run,
 	}
 }
 
@@ -58,6 +60,11 @@ func fileOnly(f *Factory, file *recipeFiles) parseFunc {
 		*file = recipeFile(f, v, cmd.ErrOrStderr())
 		return nil
 	}
+}
+
+// completeOutput offers formats as the values of --output in shell completion.
+func completeOutput(cmd *cobra.Command, formats ...string) {
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(formats, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // outputFlag reads --output, which must be one of formats; a usage error says which, spelling

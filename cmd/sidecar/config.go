@@ -38,15 +38,14 @@ each container at least "name", "image" and "role".`,
 
 func newConfigCmd(f *Factory, runF func(*ConfigOptions) error) *cobra.Command {
 	opts := &ConfigOptions{IO: f.IO, Factory: f}
-	cmd := configHelp.command()
-	cmd.Args = noArgs
-	cmd.RunE = runE(f, opts, runF, configRun, func(cmd *cobra.Command, v *viper.Viper, _ []string) (err error) {
+	parse := func(cmd *cobra.Command, v *viper.Viper, _ []string) (err error) {
 		opts.File = recipeFile(f, v, f.IO.ErrOut)
 		opts.Output, err = outputFlag(cmd, v, "-o", "yaml", "json")
 		return err
-	})
+	}
+	cmd := configHelp.command(noArgs, runE(f, opts, runF, configRun, parse))
 	cmd.Flags().StringP("output", "o", "yaml", "output format: yaml or json")
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	completeOutput(cmd, "yaml", "json")
 	return cmd
 }
 

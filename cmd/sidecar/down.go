@@ -54,9 +54,7 @@ how long down waits before asking up to remove everything at once.`,
 
 func newDownCmd(f *Factory, runF func(*DownOptions) error) *cobra.Command {
 	opts := &DownOptions{IO: f.IO, Factory: f}
-	cmd := downHelp.command()
-	cmd.Args = noArgs
-	cmd.RunE = runE(f, opts, runF, downRun, onStack(f, &opts.File, &opts.Stack, func(cmd *cobra.Command, v *viper.Viper, _ []string) error {
+	parse := func(cmd *cobra.Command, v *viper.Viper, _ []string) error {
 		opts.Timeout = v.GetDuration("timeout")
 		if opts.Timeout < 0 {
 			return usageErrorf(cmd, "--timeout must not be negative, got %s", opts.Timeout)
@@ -65,7 +63,8 @@ func newDownCmd(f *Factory, runF func(*DownOptions) error) *cobra.Command {
 			opts.Connect = func(ctx context.Context) (engine, error) { return connectEngine(ctx, f) }
 		}
 		return nil
-	}))
+	}
+	cmd := downHelp.command(noArgs, runE(f, opts, runF, downRun, onStack(f, &opts.File, &opts.Stack, parse)))
 	cmd.Flags().String("stack", "", "name of the stack to stop (instead of reading -f)")
 	cmd.Flags().Duration("timeout", 0, "how long containers get to stop before they are killed (e.g. 10s)")
 	return cmd

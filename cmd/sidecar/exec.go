@@ -69,8 +69,7 @@ with docker.`,
 
 func newExecCmd(f *Factory, runF func(*ExecOptions) error) *cobra.Command {
 	opts := &ExecOptions{IO: f.IO, Factory: f}
-	cmd := execHelp.command()
-	cmd.RunE = runE(f, opts, runF, execRun, onStack(f, &opts.File, &opts.Stack, func(cmd *cobra.Command, v *viper.Viper, args []string) error {
+	parse := func(cmd *cobra.Command, v *viper.Viper, args []string) error {
 		if len(args) < 2 {
 			return usageErrorf(cmd, "give a container and a command: sidecar exec CONTAINER -- COMMAND")
 		}
@@ -102,7 +101,8 @@ func newExecCmd(f *Factory, runF func(*ExecOptions) error) *cobra.Command {
 			}
 		}
 		return nil
-	}))
+	}
+	cmd := execHelp.command(cobra.ArbitraryArgs, runE(f, opts, runF, execRun, onStack(f, &opts.File, &opts.Stack, parse)))
 	// Flags end at the container: what follows is the command's, flags included.
 	cmd.Flags().SetInterspersed(false)
 	cmd.Flags().String("stack", "", "name of the stack (instead of reading -f)")

@@ -33,14 +33,13 @@ back, apart from the differences docs/export.md lists.`,
 }
 
 func newExportCmd(f *Factory, runF func(*ExportOptions) error) *cobra.Command {
-	cmd := exportHelp.command()
-	cmd.Args = func(cmd *cobra.Command, args []string) error {
+	checkArgs := func(cmd *cobra.Command, args []string) error {
 		if len(args) == 0 {
 			return usageErrorf(cmd, "say what to export to: sidecar export kube, or sidecar export compose")
 		}
 		return usageErrorf(cmd, "unknown export target %q: use kube or compose", args[0])
 	}
-	cmd.RunE = func(cmd *cobra.Command, args []string) error { return nil }
+	cmd := exportHelp.command(checkArgs, func(cmd *cobra.Command, args []string) error { return nil })
 	cmd.AddCommand(newExportKubeCmd(f, runF), newExportComposeCmd(f, runF))
 	return cmd
 }
@@ -61,9 +60,7 @@ ports, and a ConfigMap per bind-mounted file. See docs/export.md for the mapping
 
 func newExportKubeCmd(f *Factory, runF func(*ExportOptions) error) *cobra.Command {
 	opts := &ExportOptions{IO: f.IO, Factory: f, Target: "kube"}
-	cmd := exportKubeHelp.command()
-	cmd.Args = noArgs
-	cmd.RunE = runE(f, opts, runF, exportRun, func(cmd *cobra.Command, v *viper.Viper, _ []string) error {
+	parse := func(cmd *cobra.Command, v *viper.Viper, _ []string) error {
 		opts.File = recipeFile(f, v, f.IO.ErrOut)
 		if k := v.GetString("kind"); k != "" {
 			if err := opts.Kind.UnmarshalText([]byte(k)); err != nil {
@@ -71,7 +68,8 @@ func newExportKubeCmd(f *Factory, runF func(*ExportOptions) error) *cobra.Comman
 			}
 		}
 		return nil
-	})
+	}
+	cmd := exportKubeHelp.command(noArgs, runE(f, opts, runF, exportRun, parse))
 	cmd.Flags().String("kind", "", "workload kind for every pod: deployment, job or pod (default: Job for a job pod, Deployment when main restarts always, else Pod)")
 	_ = cmd.RegisterFlagCompletionFunc("kind", cobra.FixedCompletions([]string{"deployment", "job", "pod"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -92,10 +90,7 @@ relative to the stack's directory: save the file there. See docs/export.md.`,
 
 func newExportComposeCmd(f *Factory, runF func(*ExportOptions) error) *cobra.Command {
 	opts := &ExportOptions{IO: f.IO, Factory: f, Target: "compose"}
-	cmd := exportComposeHelp.command()
-	cmd.Args = noArgs
-	cmd.RunE = runE(f, opts, runF, exportRun, fileOnly(f, &opts.File))
-	return cmd
+	return exportComposeHelp.command(noArgs, runE(f, opts, runF, exportRun, fileOnly(f, &opts.File)))
 }
 
 func exportRun(_ context.Context, opts *ExportOptions) error {

@@ -51,14 +51,13 @@ unless --force is given; then the files that were replaced are listed.`,
 
 func newInitCmd(f *Factory, runF func(*InitOptions) error) *cobra.Command {
 	opts := &InitOptions{IO: f.IO}
-	cmd := initHelp.command()
-	cmd.Args = func(cmd *cobra.Command, args []string) error {
+	checkArgs := func(cmd *cobra.Command, args []string) error {
 		if len(args) > 1 {
 			return usageErrorf(cmd, "init takes at most one directory, got %q", strings.Join(args, " "))
 		}
 		return nil
 	}
-	cmd.RunE = runE(f, opts, runF, initRun, func(cmd *cobra.Command, v *viper.Viper, args []string) (err error) {
+	parse := func(cmd *cobra.Command, v *viper.Viper, args []string) (err error) {
 		opts.Recipe = v.GetString("recipe")
 		opts.Force = v.GetBool("force")
 		if opts.Recipe != "" {
@@ -78,7 +77,8 @@ func newInitCmd(f *Factory, runF func(*InitOptions) error) *cobra.Command {
 			return usageErrorf(cmd, "%v", err)
 		}
 		return nil
-	})
+	}
+	cmd := initHelp.command(checkArgs, runE(f, opts, runF, initRun, parse))
 	cmd.Flags().String("recipe", "", "built-in recipe to write (see sidecar recipes)")
 	cmd.Flags().Bool("force", false, "overwrite files that already exist")
 	_ = cmd.RegisterFlagCompletionFunc("recipe", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {

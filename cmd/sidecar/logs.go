@@ -80,8 +80,7 @@ is not a terminal, with --no-color or with NO_COLOR set).`,
 
 func newLogsCmd(f *Factory, runF func(*LogsOptions) error) *cobra.Command {
 	opts := &LogsOptions{IO: f.IO, Factory: f}
-	cmd := logsHelp.command()
-	cmd.RunE = runE(f, opts, runF, logsRun, func(cmd *cobra.Command, v *viper.Viper, args []string) (err error) {
+	parse := func(cmd *cobra.Command, v *viper.Viper, args []string) (err error) {
 		opts.File = recipeFile(f, v, f.IO.ErrOut)
 		opts.Follow = v.GetBool("follow")
 		opts.Timestamps = v.GetBool("timestamps")
@@ -104,7 +103,8 @@ func newLogsCmd(f *Factory, runF func(*LogsOptions) error) *cobra.Command {
 			}
 		}
 		return nil
-	})
+	}
+	cmd := logsHelp.command(cobra.ArbitraryArgs, runE(f, opts, runF, logsRun, parse))
 	// The root's persistent -f/--file is shadowed here: -f is --follow, the recipe is --file.
 	fileFlag(cmd.Flags(), "", "recipe `file` to use; compose files given more than once are merged (on this command -f is --follow)")
 	_ = cmd.MarkFlagFilename("file", "yaml", "yml", "json")

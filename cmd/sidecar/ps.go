@@ -60,9 +60,7 @@ Without --stack or -f, every stack is listed. -o json is for tools: {"stacks":
 
 func newPsCmd(f *Factory, runF func(*PsOptions) error) *cobra.Command {
 	opts := &PsOptions{IO: f.IO, Factory: f}
-	cmd := psHelp.command()
-	cmd.Args = noArgs
-	cmd.RunE = runE(f, opts, runF, psRun, func(cmd *cobra.Command, v *viper.Viper, _ []string) (err error) {
+	parse := func(cmd *cobra.Command, v *viper.Viper, _ []string) (err error) {
 		if cmd.Flags().Changed("file") {
 			opts.File = recipeFile(f, v, f.IO.ErrOut)
 		}
@@ -79,10 +77,11 @@ func newPsCmd(f *Factory, runF func(*PsOptions) error) *cobra.Command {
 			opts.Now = time.Now
 		}
 		return nil
-	})
+	}
+	cmd := psHelp.command(noArgs, runE(f, opts, runF, psRun, parse))
 	cmd.Flags().StringP("output", "o", "text", "output format: text or json")
 	cmd.Flags().String("stack", "", "show only this stack")
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	completeOutput(cmd, "text", "json")
 	return cmd
 }
 

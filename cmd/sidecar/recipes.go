@@ -30,16 +30,13 @@ the sidecar.yaml it writes says what to try and what to look at.`,
 
 func newRecipesCmd(f *Factory, runF func(*RecipesOptions) error) *cobra.Command {
 	opts := &RecipesOptions{IO: f.IO}
-	cmd := recipesHelp.command()
-	cmd.Args = noArgs
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+	return recipesHelp.command(noArgs, func(cmd *cobra.Command, args []string) error {
 		opts.Recipes = catalog.List()
 		if runF != nil {
 			return runF(opts)
 		}
 		return recipesRun(opts)
-	}
-	return cmd
+	})
 }
 
 func recipesRun(opts *RecipesOptions) error {

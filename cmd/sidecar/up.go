@@ -103,8 +103,7 @@ last lines); 2 for a bad recipe or arguments.`,
 
 func newUpCmd(f *Factory, runF func(*UpOptions) error) *cobra.Command {
 	opts := &UpOptions{IO: f.IO, Factory: f}
-	cmd := upHelp.command()
-	cmd.RunE = runE(f, opts, runF, upRun, func(cmd *cobra.Command, v *viper.Viper, args []string) error {
+	parse := func(cmd *cobra.Command, v *viper.Viper, args []string) error {
 		opts.File = recipeFile(f, v, f.IO.ErrOut)
 		opts.Pods = args
 		opts.Detach = v.GetBool("detach")
@@ -113,11 +112,12 @@ func newUpCmd(f *Factory, runF func(*UpOptions) error) *cobra.Command {
 			opts.Connect = func(ctx context.Context) (engine, error) { return connectEngine(ctx, f) }
 		}
 		return opts.readView(cmd, v, args)
-	})
+	}
+	cmd := upHelp.command(cobra.ArbitraryArgs, runE(f, opts, runF, upRun, parse))
 	cmd.Flags().BoolP("detach", "d", false, "run the stack in the background: return once it is up (sidecar attach, logs, down reach it)")
 	cmd.Flags().BoolP("watch", "w", false, "act on the recipe's watch rules while the stack runs: rebuild, sync or restart a container when its files change")
 	addViewFlags(cmd, "lines of each container's output kept for the view to scroll back through")
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	completeOutput(cmd, "text", "json")
 	return cmd
 }
 

@@ -31,10 +31,7 @@ the check. Exit status 0 when the recipe is valid, 2 when it is not.`,
 
 func newValidateCmd(f *Factory, runF func(*ValidateOptions) error) *cobra.Command {
 	opts := &ValidateOptions{IO: f.IO, Factory: f}
-	cmd := validateHelp.command()
-	cmd.Args = noArgs
-	cmd.RunE = runE(f, opts, runF, validateRun, fileOnly(f, &opts.File))
-	return cmd
+	return validateHelp.command(noArgs, runE(f, opts, runF, validateRun, fileOnly(f, &opts.File)))
 }
 
 func validateRun(_ context.Context, opts *ValidateOptions) error {

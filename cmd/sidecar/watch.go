@@ -58,12 +58,10 @@ The stack is the recipe's (-f, default ./sidecar.yaml), or the one named with
 
 func newWatchCmd(f *Factory, runF func(*WatchOptions) error) *cobra.Command {
 	opts := &WatchOptions{IO: f.IO, Factory: f}
-	cmd := watchHelp.command()
-	cmd.Args = noArgs
-	cmd.RunE = runE(f, opts, runF, watchRun, onStack(f, &opts.File, &opts.Stack, opts.readOutput))
+	cmd := watchHelp.command(noArgs, runE(f, opts, runF, watchRun, onStack(f, &opts.File, &opts.Stack, opts.readOutput)))
 	cmd.Flags().String("stack", "", "name of the stack (instead of reading -f)")
 	addOutputFlags(cmd)
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	completeOutput(cmd, "text", "json")
 	return cmd
 }
 
