@@ -64,9 +64,11 @@ func (f *fileValue) Set(path string) error {
 }
 
 // fileFlag defines --file (with the shorthand short, unless "") on fs; usage names the
-// value `file`, in backquotes.
+// value `file`, in backquotes. Its help shows no default: without -f a command reads
+// ./sidecar.yaml, else the directory's compose files (load.go), which usage says.
 func fileFlag(fs *pflag.FlagSet, short, usage string) {
 	fs.VarP(&fileValue{paths: []string{defaultFile}}, "file", short, usage)
+	fs.Lookup("file").DefValue = ""
 }
 
 // newRootCmd builds the command tree with the given subcommands (tests pass their own), or
@@ -124,7 +126,7 @@ Exit status: 0 ok, 1 runtime failure, 2 bad input or usage, 130 interrupted.`, c
 			return cmd.Help()
 		},
 	}
-	fileFlag(root.PersistentFlags(), "f", "recipe to use: a sidecar.yaml, a compose `file` or a Kubernetes manifest; compose files given more than once are merged in order")
+	fileFlag(root.PersistentFlags(), "f", "recipe to use: a sidecar.yaml, a compose `file` or a Kubernetes manifest; compose files given more than once are merged in order (default ./sidecar.yaml, else the directory's compose.yaml and its override)")
 	_ = root.MarkPersistentFlagFilename("file", "yaml", "yml", "json")
 	root.PersistentFlags().StringArray("profile", nil, "activate a compose profile (repeatable, '*' for all); default: COMPOSE_PROFILES")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
