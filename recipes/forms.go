@@ -19,8 +19,6 @@ type formError struct {
 	msg, hint string
 }
 
-func (e *formError) Error() string { return e.msg + ": " + e.hint }
-
 func portErr(spec, why string) *formError {
 	return &formError{msg: fmt.Sprintf("port %q %s", yamlpos.Clip(spec), why), hint: portFormHint}
 }

@@ -25,21 +25,11 @@ type normaliser struct {
 func normalise(in *Stack, opts Options, env map[string]string, pos *Positions) (*Stack, Problems) {
 	n := &normaliser{opts: opts, env: env, pos: pos}
 	s := cloneStack(in)
-	if opts.Name != "" {
-		s.Name = opts.Name
-	}
-	if s.Name == "" {
-		s.Name = dnsLabelFrom(filepath.Base(s.Dir))
-	}
-	if s.Backoff.Initial == 0 {
-		s.Backoff.Initial = Duration(DefaultBackoffInitial)
-	}
-	if s.Backoff.Max == 0 {
-		s.Backoff.Max = Duration(DefaultBackoffMax)
-	}
-	if s.Backoff.Reset == 0 {
-		s.Backoff.Reset = Duration(DefaultBackoffReset)
-	}
+	s.Name = cmp.Or(opts.Name, s.Name, dnsLabelFrom(filepath.Base(s.Dir)))
+	b := &s.Backoff
+	b.Initial = cmp.Or(b.Initial, Duration(DefaultBackoffInitial))
+	b.Max = cmp.Or(b.Max, Duration(DefaultBackoffMax))
+	b.Reset = cmp.Or(b.Reset, Duration(DefaultBackoffReset))
 	slices.SortStableFunc(s.Volumes, func(a, b *Volume) int { return strings.Compare(a.Name, b.Name) })
 	for _, p := range s.Pods {
 		if p.Name == "" && len(s.Pods) == 1 {
@@ -74,9 +64,7 @@ func hostsOrder(hosts []HostAlias) []HostAlias {
 
 func (n *normaliser) pod(s *Stack, p *Pod) {
 	p.ExtraHosts = hostsOrder(p.ExtraHosts)
-	if p.StopGrace == 0 {
-		p.StopGrace = Duration(DefaultPodStopGrace)
-	}
+	p.StopGrace = cmp.Or(p.StopGrace, Duration(DefaultPodStopGrace))
 	if p.Sidecars == nil {
 		p.Sidecars = []*Container{}
 	}
@@ -111,12 +99,8 @@ func (n *normaliser) sortDependsOn(p *Pod) {
 
 func (n *normaliser) container(s *Stack, p *Pod, c *Container) {
 	if c.Build != nil {
-		if c.Build.Context == "" {
-			c.Build.Context = "."
-		}
-		if c.Build.Dockerfile == "" {
-			c.Build.Dockerfile = "Dockerfile"
-		}
+		c.Build.Context = cmp.Or(c.Build.Context, ".")
+		c.Build.Dockerfile = cmp.Or(c.Build.Dockerfile, "Dockerfile")
 		if c.Image == "" && c.Name != "" {
 			c.Image = fmt.Sprintf("%s-%s-%s:latest", s.Name, p.Name, c.Name)
 		}
@@ -128,8 +112,8 @@ func (n *normaliser) container(s *Stack, p *Pod, c *Container) {
 	}
 	c.ExpandRefs = c.ExpandRefs && slices.ContainsFunc(slices.Concat(c.Entrypoint, c.Command), func(w string) bool { return ExpandVars(w, known) != w })
 	for _, h := range []*Hook{c.PostStart, c.PreStop} {
-		if h != nil && h.HTTP != nil && h.HTTP.Path == "" {
-			h.HTTP.Path = "/"
+		if h != nil && h.HTTP != nil {
+			h.HTTP.Path = cmp.Or(h.HTTP.Path, "/")
 		}
 	}
 	for i, d := range c.Devices {
@@ -149,17 +133,11 @@ func (n *normaliser) container(s *Stack, p *Pod, c *Container) {
 		if pr == nil || pr.Kind() == ProbeImage {
 			continue // an image probe's timings are the image HEALTHCHECK's
 		}
-		if pr.Period == 0 {
-			pr.Period = Duration(DefaultProbePeriod)
-		}
-		if pr.Timeout == 0 {
-			pr.Timeout = Duration(DefaultProbeTimeout)
-		}
-		if pr.Retries == 0 {
-			pr.Retries = DefaultProbeRetries
-		}
-		if pr.HTTP != nil && pr.HTTP.Path == "" {
-			pr.HTTP.Path = "/"
+		pr.Period = cmp.Or(pr.Period, Duration(DefaultProbePeriod))
+		pr.Timeout = cmp.Or(pr.Timeout, Duration(DefaultProbeTimeout))
+		pr.Retries = cmp.Or(pr.Retries, DefaultProbeRetries)
+		if pr.HTTP != nil {
+			pr.HTTP.Path = cmp.Or(pr.HTTP.Path, "/")
 		}
 	}
 	if len(c.EnvFile) > 0 {
@@ -221,26 +199,18 @@ func depOrder[T any](items []T, name func(T) string, deps func(T) []string) []T 
 	for _, it := range items {
 		known[name(it)] = true
 	}
-	used := make([]bool, len(items))
+	rest := slices.Clone(items)
 	out := make([]T, 0, len(items))
-	for len(out) < len(items) {
-		found := false
-		for i, it := range items {
-			waits := slices.ContainsFunc(deps(it), func(d string) bool { return known[d] && !placed[d] && d != name(it) })
-			if !used[i] && !waits {
-				used[i], placed[name(it)], found = true, true, true
-				out = append(out, it)
-				break
-			}
+	for len(rest) > 0 {
+		i := slices.IndexFunc(rest, func(it T) bool {
+			return !slices.ContainsFunc(deps(it), func(d string) bool { return known[d] && !placed[d] && d != name(it) })
+		})
+		if i < 0 { // a cycle: keep the rest in the given order
+			return append(out, rest...)
 		}
-		if !found { // a cycle: keep the rest in the given order
-			for i, it := range items {
-				if !used[i] {
-					used[i] = true
-					out = append(out, it)
-				}
-			}
-		}
+		placed[name(rest[i])] = true
+		out = append(out, rest[i])
+		rest = slices.Delete(rest, i, i+1)
 	}
 	return out
 }

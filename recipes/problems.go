@@ -132,9 +132,6 @@ func NewPositions(file string) *Positions {
 	return &Positions{file: file, m: map[string]Position{"": {File: file}}}
 }
 
-// File is the file the positions are in.
-func (p *Positions) File() string { return p.file }
-
 // Set records pos for key; a later Set for the same key wins.
 func (p *Positions) Set(key string, pos Position) {
 	if pos.File == "" {

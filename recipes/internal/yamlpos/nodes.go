@@ -53,14 +53,6 @@ func Items(s *yaml.Node) []*yaml.Node {
 	return s.Content
 }
 
-// Item returns item i of sequence s, or nil.
-func Item(s *yaml.Node, i int) *yaml.Node {
-	if items := Items(s); i >= 0 && i < len(items) {
-		return items[i]
-	}
-	return nil
-}
-
 // Scalar returns a scalar node's value and whether n is a scalar.
 func Scalar(n *yaml.Node) (string, bool) {
 	if n == nil || n.Kind != yaml.ScalarNode {
