@@ -63,8 +63,6 @@ func (e errTooLarge) Error() string {
 	return msg + ": " + hint
 }
 
-func (e errTooLarge) msg() string { m, _ := e.text(); return m }
-
 func (e errTooLarge) text() (msg, hint string) {
 	msg = fmt.Sprintf("the file is larger than the %s sidecar reads from one file", expSize(MaxFileSize))
 	if e.size > 0 {

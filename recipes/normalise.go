@@ -169,8 +169,9 @@ func (n *normaliser) envFiles(s *Stack, p *Pod, c *Container) {
 			case errors.Is(err, fs.ErrNotExist):
 				hint = "create the file, or remove it from env_file"
 			case errors.As(err, &large):
-				err = errors.New(large.msg())
-				_, hint = large.text()
+				var msg string
+				msg, hint = large.text()
+				err = errors.New(msg)
 			}
 			n.probs = append(n.probs, Problem{Pos: n.pos.At(key), Message: fmt.Sprintf("cannot read env_file %q: %v", name, err), Hint: hint})
 			continue

@@ -245,13 +245,9 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 			v.problem(Field(ck, "restart"), "use restart: never or on-failure, or move it to sidecars if it should keep running",
 				"init container %q has restart: always, so it would never complete", c.Name)
 		}
-		if c.Ready != nil {
-			v.problem(Field(ck, "ready"), "remove the probe, or move the container to sidecars", "init container %q cannot have a ready probe: it runs to completion", c.Name)
-		}
-		for which, pr := range map[string]*Probe{"live": c.Live, "startup": c.Startup} {
-			if pr != nil {
-				v.problem(Field(ck, which), "remove the probe, or move the container to sidecars", "init container %q cannot have a %s probe: it runs to completion", c.Name, which)
-			}
+		probes := setNames(setting{"ready", c.Ready != nil}, setting{"live", c.Live != nil}, setting{"startup", c.Startup != nil})
+		for _, which := range probes {
+			v.problem(Field(ck, which), "remove the probe, or move the container to sidecars", "init container %q cannot have a %s probe: it runs to completion", c.Name, which)
 		}
 	}
 	for i, pt := range c.Ports {
@@ -385,19 +381,7 @@ func (v *validator) probe(key, which, label string, p *Probe) {
 	if p == nil {
 		return
 	}
-	var kinds []string
-	if p.HTTP != nil {
-		kinds = append(kinds, "http")
-	}
-	if p.TCP != nil {
-		kinds = append(kinds, "tcp")
-	}
-	if p.Exec != nil {
-		kinds = append(kinds, "exec")
-	}
-	if p.Image {
-		kinds = append(kinds, "image")
-	}
+	kinds := setNames(setting{"http", p.HTTP != nil}, setting{"tcp", p.TCP != nil}, setting{"exec", p.Exec != nil}, setting{"image", p.Image})
 	switch len(kinds) {
 	case 0:
 		v.problem(key, v.say("add one of http: {port: 8080}, tcp: {port: 8080} or exec: {command: [...]}", "",
@@ -457,15 +441,29 @@ func (v *validator) imageProbe(key, which, label string, p *Probe) {
 		v.problem(Field(key, "image"), "make it the ready probe, or give this one an http, tcp or exec check",
 			"%s probe of %s cannot be the image's HEALTHCHECK: only a ready probe can", which, label)
 	}
-	for _, f := range []struct {
-		name string
-		set  bool
-	}{{"period", p.Period != 0}, {"timeout", p.Timeout != 0}, {"retries", p.Retries != 0}, {"start_period", p.StartPeriod != 0}} {
+	timings := setNames(setting{"period", p.Period != 0}, setting{"timeout", p.Timeout != 0},
+		setting{"retries", p.Retries != 0}, setting{"start_period", p.StartPeriod != 0})
+	for _, name := range timings {
+		v.problem(Field(key, name), "remove it: the HEALTHCHECK's own interval, timeout, retries and start period apply (set them in the Dockerfile)",
+			"%s probe of %s is the image's HEALTHCHECK, which has its own %s", which, label, name)
+	}
+}
+
+// setting is a named setting and whether it is set.
+type setting struct {
+	name string
+	set  bool
+}
+
+// setNames is the names of the settings that are set, in order.
+func setNames(settings ...setting) []string {
+	var out []string
+	for _, f := range settings {
 		if f.set {
-			v.problem(Field(key, f.name), "remove it: the HEALTHCHECK's own interval, timeout, retries and start period apply (set them in the Dockerfile)",
-				"%s probe of %s is the image's HEALTHCHECK, which has its own %s", which, label, f.name)
+			out = append(out, f.name)
 		}
 	}
+	return out
 }
 
 func (v *validator) probePort(key, which, label string, port int) {
