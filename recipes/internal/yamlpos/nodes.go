@@ -276,55 +276,48 @@ func Copy(n *yaml.Node, fn func(*yaml.Node) *yaml.Node, keep func(key string) bo
 // null, so that the indices of the items after it stay), and a node in empty becomes an
 // empty mapping. Shared nodes stay shared.
 func Prune(n *yaml.Node, drop, empty map[*yaml.Node]bool, nullItems bool) *yaml.Node {
-	p := pruner{drop: drop, empty: empty, nullItems: nullItems, memo: map[*yaml.Node]*yaml.Node{}}
-	return p.copy(n)
-}
-
-type pruner struct {
-	drop, empty map[*yaml.Node]bool
-	nullItems   bool
-	memo        map[*yaml.Node]*yaml.Node
-}
-
-func (p *pruner) copy(n *yaml.Node) *yaml.Node {
-	if n == nil {
-		return nil
-	}
-	if c, ok := p.memo[n]; ok {
-		return c
-	}
-	if p.empty[n] {
-		c := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Style: yaml.FlowStyle, Line: n.Line, Column: n.Column}
-		p.memo[n] = c
-		return c
-	}
-	if n.Kind == yaml.ScalarNode {
-		return n
-	}
-	c := *n
-	c.Content = nil
-	p.memo[n] = &c
-	switch n.Kind {
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if p.drop[k] || p.drop[v] {
-				continue
-			}
-			c.Content = append(c.Content, p.copy(k), p.copy(v))
+	memo := map[*yaml.Node]*yaml.Node{}
+	var prune func(n *yaml.Node) *yaml.Node
+	prune = func(n *yaml.Node) *yaml.Node {
+		if n == nil {
+			return nil
 		}
-	default:
-		for _, item := range n.Content {
-			if p.drop[item] {
-				if p.nullItems {
-					c.Content = append(c.Content, null(item))
+		if c, ok := memo[n]; ok {
+			return c
+		}
+		if empty[n] {
+			memo[n] = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Style: yaml.FlowStyle, Line: n.Line, Column: n.Column}
+			return memo[n]
+		}
+		if n.Kind == yaml.ScalarNode {
+			return n
+		}
+		c := *n
+		c.Content = nil
+		memo[n] = &c
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				if drop[k] || drop[v] {
+					continue
 				}
-				continue
+				c.Content = append(c.Content, prune(k), prune(v))
 			}
-			c.Content = append(c.Content, p.copy(item))
+		default:
+			for _, item := range n.Content {
+				if drop[item] {
+					if nullItems {
+						c.Content = append(c.Content, null(item))
+					}
+					continue
+				}
+				c.Content = append(c.Content, prune(item))
+			}
 		}
+		return &c
 	}
-	return &c
+	return prune(n)
 }
 
 // UnknownKey is the issue of key k, which where (a field path, or a name) does not have.
