@@ -562,18 +562,13 @@ func (d *decoder) longPort(key string, n *yaml.Node) []Port {
 		return nil
 	}
 	spec := f.ctr
-	if f.host != "" {
-		spec = f.host + ":" + spec
+	if f.host != "" || f.ip != "" {
+		spec = f.host + ":" + spec // "ip::container": the engine picks the host port on that address
 	}
-	if f.ip != "" {
-		if f.host == "" {
-			spec = ":" + spec // "ip::container": the engine picks the host port on that address
-		}
-		if strings.Contains(f.ip, ":") {
-			spec = "[" + f.ip + "]:" + spec
-		} else {
-			spec = f.ip + ":" + spec
-		}
+	if strings.Contains(f.ip, ":") {
+		spec = "[" + f.ip + "]:" + spec
+	} else if f.ip != "" {
+		spec = f.ip + ":" + spec
 	}
 	if f.proto != "" {
 		spec += "/" + f.proto
