@@ -2,6 +2,7 @@ package recipes
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -219,9 +220,7 @@ func LoadAll(files []File, opts Options) (*Stack, []Warning, error) {
 	}
 	files = slices.Clone(files)
 	for i := range files {
-		if files[i].Name == "" {
-			files[i].Name = "<input>"
-		}
+		files[i].Name = cmp.Or(files[i].Name, "<input>")
 	}
 	f := files[0]
 	dir := stackDir(f.Name, opts.Dir)
@@ -347,12 +346,7 @@ func loadRecipe(in *input, opts Options, env map[string]string, pos *Positions) 
 	r.warnings = ip.warns
 
 	name, nameNode := recipeName(root)
-	if opts.Name != "" {
-		name = opts.Name
-	}
-	if name == "" {
-		name = dnsLabelFrom(filepath.Base(opts.Dir))
-	}
+	name = cmp.Or(opts.Name, name, dnsLabelFrom(filepath.Base(opts.Dir)))
 	d := newDecoder(in.file, pos, lookupIn(env), ip.failed)
 	if nameNode != nil {
 		d.record("name", nameNode)
@@ -469,6 +463,14 @@ func stackDir(file, dir string) string {
 		return abs
 	}
 	return dir
+}
+
+// inDir is path, taken against dir unless it is absolute.
+func inDir(dir, path string) string {
+	if filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(dir, path)
 }
 
 func sortWarnings(ws []Warning) {

@@ -151,11 +151,7 @@ func (n *normaliser) envFiles(s *Stack, p *Pod, c *Container) {
 	merged := Env{}
 	for i, name := range c.EnvFile {
 		key := Field(ContainerKey(p.Name, c.Name), "env_file", i)
-		path := name
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(s.Dir, path)
-		}
-		vars, err := readEnvFile(n.opts, path, "", lookupIn(n.env))
+		vars, err := readEnvFile(n.opts, inDir(s.Dir, name), "", lookupIn(n.env))
 		var bad envFileError
 		switch {
 		case errors.As(err, &bad):

@@ -290,11 +290,7 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 			if m.Source == "" {
 				v.problem(k, "give a host path, e.g. ./conf:/etc/conf", "bind mount of %s has no source", label)
 			} else if v.stat != nil && !strings.HasPrefix(m.Source, "~") {
-				src := m.Source
-				if !filepath.IsAbs(src) {
-					src = filepath.Join(v.s.Dir, src)
-				}
-				if _, err := v.stat(src); err != nil {
+				if _, err := v.stat(inDir(v.s.Dir, m.Source)); err != nil {
 					v.warn(k, "volumes", "bind mount source %s does not exist (the engine will refuse, or create an empty directory): create it or fix the path", m.Source)
 				}
 			}
@@ -314,11 +310,7 @@ func (v *validator) buildContext(key, label, context string) {
 	if v.stat == nil || isRemoteContext(context) {
 		return
 	}
-	dir := context
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(v.s.Dir, dir)
-	}
-	fi, err := v.stat(dir)
+	fi, err := v.stat(inDir(v.s.Dir, context))
 	switch {
 	case err != nil:
 		v.problem(key, v.say("create the directory (with its Dockerfile), or fix the path: it is relative to the recipe's directory", "create the directory (with its Dockerfile), or fix build.context: it is relative to the compose file's directory", ""),

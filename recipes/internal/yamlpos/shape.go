@@ -112,7 +112,7 @@ func (s *Shape) Check(n *yaml.Node, t reflect.Type, path string) {
 				if sug != "" {
 					meant = Join(path, sug)
 				}
-				s.Issues = append(s.Issues, UnknownKey(p.Key, orDoc(path), sug, "", "remove it"))
+				s.Issues = append(s.Issues, UnknownKey(p.Key, cmp.Or(path, "the document"), sug, "", "remove it"))
 				s.Rejected = append(s.Rejected, Rejected{Node: p.Key, Path: Join(path, p.Key.Value), Meant: meant})
 				continue
 			}
@@ -244,7 +244,7 @@ func (s *Shape) want(n *yaml.Node, k yaml.Kind, path, what string) bool {
 	if n.Kind == k {
 		return true
 	}
-	s.add(n, path, fmt.Sprintf("%s must be %s, not %s", orDoc(path), what, KindName(n)), KindHints[what])
+	s.add(n, path, fmt.Sprintf("%s must be %s, not %s", cmp.Or(path, "the document"), what, KindName(n)), KindHints[what])
 	return false
 }
 
@@ -267,11 +267,4 @@ func isBool(n *yaml.Node) bool {
 		return true
 	}
 	return false
-}
-
-func orDoc(path string) string {
-	if path == "" {
-		return "the document"
-	}
-	return path
 }
