@@ -73,7 +73,7 @@ func parsePortSpec(spec string) ([]Port, *formError) {
 	default:
 		return nil, portErr(spec, "", "has too many parts")
 	}
-	if ip != "" && !validIP(ip) {
+	if _, err := netip.ParseAddr(ip); ip != "" && err != nil {
 		return nil, portErr(spec, "", "has an invalid host IP %q", yamlpos.Clip(ip))
 	}
 	clo, chi, err := parsePortRange(spec, ctrPart, "container port")
@@ -128,21 +128,11 @@ func parsePortRange(spec, s, what string) (lo, hi int, err *formError) {
 
 // portNumber reads a decimal port number; range checks are validation's job.
 func portNumber(s string) (int, bool) {
-	if s == "" || len(s) > 9 {
+	if s == "" || len(s) > 9 || strings.Trim(s, "0123456789") != "" {
 		return 0, false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return 0, false
-		}
 	}
 	n, err := strconv.Atoi(s)
 	return n, err == nil
-}
-
-func validIP(s string) bool {
-	_, err := netip.ParseAddr(s)
-	return err == nil
 }
 
 // parseMountSpec parses "source:target[:ro|rw]". A source that starts with ".", "/" or "~" is
