@@ -142,16 +142,13 @@ func syntaxIssue(content []byte, err error) Issue {
 		Hint: "check the indentation and quoting around this place"}
 	var le *yaml4.LoadError
 	dec := yaml4.NewDecoder(bytes.NewReader(content))
-	for {
+	var err4 error
+	for err4 == nil { // up to the first error, the one v3 found
 		var n yaml4.Node
-		err4 := dec.Decode(&n)
-		if err4 == nil {
-			continue
-		}
-		if errors.As(err4, &le) && le.Mark.Line > 0 {
-			is.Line, is.Col, is.Message = le.Mark.Line, max(le.Mark.Column, 1), le.Message
-		}
-		break
+		err4 = dec.Decode(&n)
+	}
+	if errors.As(err4, &le) && le.Mark.Line > 0 {
+		is.Line, is.Col, is.Message = le.Mark.Line, max(le.Mark.Column, 1), le.Message
 	}
 	lines := strings.Split(strings.ReplaceAll(string(content), "\r\n", "\n"), "\n")
 	is.Line = min(is.Line, len(lines))
