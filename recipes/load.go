@@ -303,15 +303,12 @@ func mergeable(ins []*input, first SourceKind) Problems {
 		switch kind := detect(in.docs); {
 		case kind == SourceKube:
 			say(in, kind)
-		case kind == SourceRecipe && recipeKeys(in.docs):
+		case kind == SourceRecipe && slices.ContainsFunc(in.docs, hasRecipeKeys):
 			say(in, kind)
 		}
 	}
 	return probs
 }
-
-// recipeKeys reports whether a document has the top-level keys of a sidecar.yaml.
-func recipeKeys(docs []*yaml.Node) bool { return slices.ContainsFunc(docs, hasRecipeKeys) }
 
 // hasRecipeKeys reports whether root has a top-level key only a sidecar.yaml has.
 func hasRecipeKeys(root *yaml.Node) bool {

@@ -14,7 +14,6 @@ import (
 // mapping of the syntax is a table of fields (see field): the container's, a pod's, a
 // probe's, ... The x-sidecar fields of a compose file reuse these tables.
 
-// containerFields are the fields of a container.
 var containerFields = []field[*Container]{
 	{"name", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Name, _ = d.str(k, v, "name") }},
 	{"image", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Image, _ = d.str(k, v, "image") }},

@@ -531,11 +531,7 @@ func (v *validator) dependsKey(pod, dep string) string {
 // hostPorts checks that no host port is published twice in the stack for the same protocol
 // and an overlapping host address.
 func (v *validator) hostPorts() {
-	type use struct {
-		ip    string
-		key   string
-		label string
-	}
+	type use struct{ ip, key, label string }
 	seen := map[string][]use{}
 	for _, p := range v.s.Pods {
 		for _, c := range p.Containers() {
