@@ -1,6 +1,7 @@
 package recipes
 
 import (
+	"cmp"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -611,15 +612,8 @@ func unnamed(p *Pod, c *Container) string {
 // containerLabel names a container in messages: main container "web", sidecar "envoy",
 // init container "migrate".
 func containerLabel(c *Container) string {
-	switch c.Role {
-	case RoleMain:
-		return fmt.Sprintf("main container %q", c.Name)
-	case RoleSidecar:
-		return fmt.Sprintf("sidecar %q", c.Name)
-	case RoleInit:
-		return fmt.Sprintf("init container %q", c.Name)
-	}
-	return fmt.Sprintf("container %q", c.Name)
+	kind := map[Role]string{RoleMain: "main container", RoleSidecar: "sidecar", RoleInit: "init container"}[c.Role]
+	return fmt.Sprintf("%s %q", cmp.Or(kind, "container"), c.Name)
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

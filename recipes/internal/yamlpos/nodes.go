@@ -1,6 +1,7 @@
 package yamlpos
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -192,26 +193,17 @@ func KindName(n *yaml.Node) string {
 	if n == nil {
 		return "nothing"
 	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.AliasNode, yaml.DocumentNode:
-		return "an unexpected value"
+	if name, ok := kindNames[n.Kind]; ok {
+		return name
 	}
-	switch n.ShortTag() {
-	case "!!null":
-		return "null"
-	case "!!bool":
-		return "a boolean"
-	case "!!int":
-		return "an integer"
-	case "!!float":
-		return "a number"
-	}
-	return "a string"
+	return cmp.Or(tagNames[n.ShortTag()], "a string")
 }
+
+var (
+	kindNames = map[yaml.Kind]string{yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list",
+		yaml.AliasNode: "an unexpected value", yaml.DocumentNode: "an unexpected value"}
+	tagNames = map[string]string{"!!null": "null", "!!bool": "a boolean", "!!int": "an integer", "!!float": "a number"}
+)
 
 // Describe names a node with its value, for "expected X, found Y" messages: a mapping, a
 // list, an empty value, the number 8, true, the string "x".
