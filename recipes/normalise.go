@@ -8,6 +8,7 @@ import (
 	"maps"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -254,25 +255,14 @@ func cycles(names []string, deps func(string) []string, found func(cycle []strin
 // most 63 characters, starting and ending with a letter or digit. It is "" when nothing is
 // left. Every name sidecar derives itself goes through it.
 func dnsLabelFrom(s string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(s) {
-		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
-			b.WriteRune(r)
-			dash = false
-			continue
-		}
-		if !dash && b.Len() > 0 {
-			b.WriteByte('-')
-			dash = true
-		}
-	}
-	out := strings.Trim(b.String(), "-")
+	out := strings.Trim(notLabel.ReplaceAllString(strings.ToLower(s), "-"), "-")
 	if len(out) > 63 {
 		out = strings.Trim(out[:63], "-")
 	}
 	return out
 }
+
+var notLabel = regexp.MustCompile(`[^a-z0-9]+`)
 
 // cloneStack deep-copies a stack so that normalisation never changes its input.
 func cloneStack(in *Stack) *Stack { return deepCopy(reflect.ValueOf(in)).Interface().(*Stack) }
