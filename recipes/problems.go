@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -142,18 +143,24 @@ func (p *Positions) Set(key string, pos Position) {
 
 // At returns the position recorded for key or for its nearest recorded ancestor.
 func (p *Positions) At(key string) Position {
-	for {
-		if pos, ok := p.m[key]; ok {
+	for k := range lineage(key) {
+		if pos, ok := p.m[k]; ok {
 			return pos
 		}
-		i := strings.LastIndexAny(key, "/[")
-		if i < 0 {
-			if pos, ok := p.m[""]; ok {
-				return pos
-			}
-			return Position{File: p.file}
+	}
+	return Position{File: p.file}
+}
+
+// lineage is key, then each key it lies in, up to "" (the file): pod:web/ready/http,
+// pod:web/ready, pod:web, "".
+func lineage(key string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for key != "" && yield(key) {
+			key = key[:max(strings.LastIndexAny(key, "/["), 0)]
 		}
-		key = key[:i]
+		if key == "" {
+			yield("")
+		}
 	}
 }
 

@@ -39,15 +39,10 @@ func validate(s *Stack, pos *Positions, bad map[string]bool, stat func(string) (
 // problem records a problem placed at key, unless key (or a field it lies in) already failed
 // to decode: that mistake has been reported.
 func (v *validator) problem(key, hint, format string, args ...any) {
-	for k := key; ; {
+	for k := range lineage(key) {
 		if v.bad[k] {
 			return
 		}
-		if k == "" {
-			break
-		}
-		i := max(strings.LastIndexAny(k, "/["), 0)
-		k = k[:i]
 	}
 	if at := v.pos.At(key); v.once(at, format+hint) {
 		v.probs = append(v.probs, Problem{Pos: at, Message: fmt.Sprintf(format, args...), Hint: hint})
