@@ -337,7 +337,8 @@ func loadRecipe(in *input, opts Options, env map[string]string, pos *Positions) 
 		return r
 	}
 	pos.Set("", Position{File: in.file, Line: 1, Col: 1}) // problems with the whole file
-	root, ip := interpolate(in.file, "the recipe", in.docs[0], env, false)
+	ip := newInterpolation("the recipe", env)
+	root := ip.tree(in.file, in.docs[0], false)
 	r.interp = ip
 	r.problems = append(r.problems, ip.probs...)
 	r.warnings = ip.warns

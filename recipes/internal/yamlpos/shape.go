@@ -210,10 +210,8 @@ func (s *Shape) intRange(n *yaml.Node, t reflect.Type, path string) {
 // checkJSON checks a value of a type with its own JSON decoding by decoding it the way the
 // API decoder will, so that a bad quantity or port is placed at its line and column.
 func (s *Shape) checkJSON(n *yaml.Node, t reflect.Type, path string) {
-	if n.Kind != yaml.ScalarNode {
-		if countNodes(n, 64) > 64 {
-			return // large structures are left to the decoder
-		}
+	if n.Kind != yaml.ScalarNode && countNodes(n, 64) > 64 {
+		return // large structures are left to the decoder
 	}
 	b, err := yaml.Marshal(n)
 	if err != nil {
