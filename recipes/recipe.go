@@ -258,14 +258,6 @@ var dnsFields = []field[*DNSConfig]{
 	{"options", func(d *decoder, k string, v *yaml.Node, c *DNSConfig) { c.Options = d.strList(k, v, "options") }},
 }
 
-func flatPodFields() []field[*Pod] {
-	return slices.DeleteFunc(slices.Clone(podFields), func(f field[*Pod]) bool { return f.name == "depends_on" })
-}
-
-func topKeys() []string {
-	return append([]string{"name"}, append(fieldNames(flatPodFields()), "pods", "backoff")...)
-}
-
 // recipeName returns the value of the top-level name: key, if the root has one.
 func recipeName(root *yaml.Node) (string, *yaml.Node) {
 	if v := yamlpos.Value(root, "name"); v != nil && v.Kind == yaml.ScalarNode && !yamlpos.IsNull(v) {
@@ -295,7 +287,7 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 		d.pos = NewPositions(d.file)
 	}
 	flatKey := PodKey(flat.Name)
-	flatTable := flatPodFields()
+	flatTable := slices.DeleteFunc(slices.Clone(podFields), func(f field[*Pod]) bool { return f.name == "depends_on" })
 	hasMain := false
 	for _, p := range yamlpos.Pairs(root) {
 		k, v := p.Key, p.Value
@@ -329,7 +321,7 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 		case key == "depends_on":
 			d.problem(k, "depends_on orders pods: use it inside a pod of the pods: form", "depends_on cannot be used at the top level")
 		case i < 0:
-			d.unknownKey("", k, "the recipe", topKeys())
+			d.unknownKey("", k, "the recipe", append([]string{"name"}, append(fieldNames(flatTable), "pods", "backoff")...))
 		default:
 			hasMain = hasMain || key == "main"
 			d.record(Field(flatKey, key), v)
