@@ -49,7 +49,6 @@ func (d *decoder) fileFor(n *yaml.Node) string {
 	return d.file
 }
 
-// issueAt records an issue about node n.
 func (d *decoder) issueAt(n *yaml.Node, is yamlpos.Issue) {
 	d.problems = append(d.problems, issueProblem(d.fileFor(n), is))
 }

@@ -224,13 +224,15 @@ func (c MilliCPU) Cores() float64 { return float64(c) / 1000 }
 
 func (c MilliCPU) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 
-func (c *MilliCPU) UnmarshalText(b []byte) error {
-	v, err := ParseMilliCPU(string(b))
-	if err != nil {
-		return err
+func (c *MilliCPU) UnmarshalText(b []byte) error { return parseText(c, b, ParseMilliCPU) }
+
+// parseText sets *into to what parse reads from b, and leaves it when parse fails.
+func parseText[T any](into *T, b []byte, parse func(string) (T, error)) error {
+	v, err := parse(string(b))
+	if err == nil {
+		*into = v
 	}
-	*c = v
-	return nil
+	return err
 }
 
 // ParseMilliCPU reads "500m", "2", "0.5" or "1.25" (cores). A fraction of a millicore is
@@ -274,14 +276,7 @@ func (b ByteSize) String() string {
 
 func (b ByteSize) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
 
-func (b *ByteSize) UnmarshalText(text []byte) error {
-	v, err := ParseByteSize(string(text))
-	if err != nil {
-		return err
-	}
-	*b = v
-	return nil
-}
+func (b *ByteSize) UnmarshalText(text []byte) error { return parseText(b, text, ParseByteSize) }
 
 // ParseByteSize reads an amount of bytes in the forms ByteSize describes.
 func ParseByteSize(s string) (ByteSize, error) {
@@ -290,33 +285,10 @@ func ParseByteSize(s string) (ByteSize, error) {
 	if t == "" {
 		return 0, bad
 	}
-	units := []struct {
-		suffix string
-		n      float64
-	}{
-		{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}, {"Ti", 1 << 40}, {"Pi", 1 << 50},
-		{"k", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}, {"P", 1e15},
-	}
-	mult := 1.0
-	num := t
-	matched := false
-	for _, u := range units {
-		if n, ok := strings.CutSuffix(t, u.suffix); ok {
-			num, mult, matched = n, u.n, true
-			break
-		}
-	}
-	if !matched {
-		// compose's units: b, k, kb, m, mb, g, gb (binary, any case).
-		lower := strings.ToLower(t)
-		for _, u := range []struct {
-			suffix string
-			n      float64
-		}{{"kb", 1 << 10}, {"mb", 1 << 20}, {"gb", 1 << 30}, {"tb", 1 << 40}, {"k", 1 << 10}, {"m", 1 << 20}, {"g", 1 << 30}, {"t", 1 << 40}, {"b", 1}} {
-			if n, ok := strings.CutSuffix(lower, u.suffix); ok {
-				num, mult = n, u.n
-				break
-			}
+	num, mult, ok := cutUnit(t, kubeUnits)
+	if !ok {
+		if n, m, ok := cutUnit(strings.ToLower(t), composeUnits); ok {
+			num, mult = n, m
 		}
 	}
 	f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
@@ -328,6 +300,29 @@ func ParseByteSize(s string) (ByteSize, error) {
 		return 0, fmt.Errorf("invalid size %q: too large", s)
 	}
 	return ByteSize(v), nil
+}
+
+type byteUnit struct {
+	suffix string
+	n      float64
+}
+
+var (
+	kubeUnits = []byteUnit{{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}, {"Ti", 1 << 40}, {"Pi", 1 << 50},
+		{"k", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}, {"P", 1e15}}
+	// compose's units: b, k, kb, m, mb, g, gb (binary, any case).
+	composeUnits = []byteUnit{{"kb", 1 << 10}, {"mb", 1 << 20}, {"gb", 1 << 30}, {"tb", 1 << 40},
+		{"k", 1 << 10}, {"m", 1 << 20}, {"g", 1 << 30}, {"t", 1 << 40}, {"b", 1}}
+)
+
+// cutUnit cuts the first of units that s ends with off s, and gives its multiplier.
+func cutUnit(s string, units []byteUnit) (num string, mult float64, ok bool) {
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			return n, u.n, true
+		}
+	}
+	return s, 1, false
 }
 
 // VolumeMedium is what backs a pod volume.

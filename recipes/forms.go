@@ -1,6 +1,7 @@
 package recipes
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -19,10 +20,10 @@ type formError struct {
 	msg, hint string
 }
 
-func (e *formError) Error() string { return e.msg + ": " + e.hint }
-
-func portErr(spec, why string) *formError {
-	return &formError{msg: fmt.Sprintf("port %q %s", yamlpos.Clip(spec), why), hint: portFormHint}
+// portErr is what is wrong with port spec (why, formatted with args), and hint how to fix
+// it; an empty hint gives the forms of a port.
+func portErr(spec, hint, why string, args ...any) *formError {
+	return &formError{msg: fmt.Sprintf("port %q ", yamlpos.Clip(spec)) + fmt.Sprintf(why, args...), hint: cmp.Or(hint, portFormHint)}
 }
 
 // portFormHint says how a port is written, for a port that is not.
@@ -34,12 +35,12 @@ const portFormHint = `write "8080" (container port), "8080:80" (host:container),
 func parsePortSpec(spec string) ([]Port, *formError) {
 	s := strings.TrimSpace(spec)
 	if s == "" {
-		return nil, portErr(spec, "is empty")
+		return nil, portErr(spec, "", "is empty")
 	}
 	proto := ProtoTCP
 	if i := strings.LastIndex(s, "/"); i >= 0 {
 		if err := proto.UnmarshalText([]byte(s[i+1:])); err != nil {
-			return nil, &formError{msg: fmt.Sprintf("port %q has an unknown protocol %q", yamlpos.Clip(spec), yamlpos.Clip(s[i+1:])), hint: "use tcp, udp or sctp, as in \"53:53/udp\""}
+			return nil, portErr(spec, "use tcp, udp or sctp, as in \"53:53/udp\"", "has an unknown protocol %q", yamlpos.Clip(s[i+1:]))
 		}
 		s = s[:i]
 	}
@@ -47,11 +48,11 @@ func parsePortSpec(spec string) ([]Port, *formError) {
 	if strings.HasPrefix(s, "[") { // [::1]:8080:80
 		end := strings.Index(s, "]")
 		if end < 0 || !strings.HasPrefix(s[end+1:], ":") {
-			return nil, portErr(spec, "has an unclosed IPv6 address")
+			return nil, portErr(spec, "", "has an unclosed IPv6 address")
 		}
 		ip, s = s[1:end], s[end+2:]
 		if !strings.Contains(s, ":") {
-			return nil, portErr(spec, "has a host IP but no host port")
+			return nil, portErr(spec, "", "has a host IP but no host port")
 		}
 	}
 	parts := strings.Split(s, ":")
@@ -63,17 +64,17 @@ func parsePortSpec(spec string) ([]Port, *formError) {
 		hostPart, ctrPart = parts[0], parts[1]
 	case 3:
 		if ip != "" {
-			return nil, portErr(spec, "has too many parts")
+			return nil, portErr(spec, "", "has too many parts")
 		}
 		ip, hostPart, ctrPart = parts[0], parts[1], parts[2]
 		if ip == "" {
-			return nil, portErr(spec, "has an empty host IP")
+			return nil, portErr(spec, "", "has an empty host IP")
 		}
 	default:
-		return nil, portErr(spec, "has too many parts")
+		return nil, portErr(spec, "", "has too many parts")
 	}
-	if ip != "" && !validIP(ip) {
-		return nil, portErr(spec, fmt.Sprintf("has an invalid host IP %q", yamlpos.Clip(ip)))
+	if _, err := netip.ParseAddr(ip); ip != "" && err != nil {
+		return nil, portErr(spec, "", "has an invalid host IP %q", yamlpos.Clip(ip))
 	}
 	clo, chi, err := parsePortRange(spec, ctrPart, "container port")
 	if err != nil {
@@ -85,10 +86,8 @@ func parsePortSpec(spec string) ([]Port, *formError) {
 			return nil, err
 		}
 		if hhi-hlo != chi-clo {
-			return nil, &formError{
-				msg:  fmt.Sprintf("port %q maps a range of %d host ports to %d container ports", yamlpos.Clip(spec), hhi-hlo+1, chi-clo+1),
-				hint: "give both sides ranges of the same length, e.g. \"9000-9002:9000-9002\"",
-			}
+			return nil, portErr(spec, "give both sides ranges of the same length, e.g. \"9000-9002:9000-9002\"",
+				"maps a range of %d host ports to %d container ports", hhi-hlo+1, chi-clo+1)
 		}
 	}
 	out := make([]Port, 0, chi-clo+1)
@@ -107,21 +106,21 @@ func parsePortRange(spec, s, what string) (lo, hi int, err *formError) {
 	a, b, isRange := strings.Cut(s, "-")
 	lo, ok := portNumber(a)
 	if !ok {
-		return 0, 0, portErr(spec, fmt.Sprintf("has an invalid %s %q", what, yamlpos.Clip(s)))
+		return 0, 0, portErr(spec, "", "has an invalid %s %q", what, yamlpos.Clip(s))
 	}
 	hi = lo
 	if isRange {
 		if hi, ok = portNumber(b); !ok {
-			return 0, 0, portErr(spec, fmt.Sprintf("has an invalid %s range %q", what, yamlpos.Clip(s)))
+			return 0, 0, portErr(spec, "", "has an invalid %s range %q", what, yamlpos.Clip(s))
 		}
 		if hi < lo {
-			return 0, 0, &formError{msg: fmt.Sprintf("port %q has a %s range that runs backwards (%q)", yamlpos.Clip(spec), what, yamlpos.Clip(s)), hint: "write the lower port first, e.g. 9000-9002"}
+			return 0, 0, portErr(spec, "write the lower port first, e.g. 9000-9002", "has a %s range that runs backwards (%q)", what, yamlpos.Clip(s))
 		}
 		if lo < 1 || hi > 65535 {
-			return 0, 0, &formError{msg: fmt.Sprintf("port %q has a %s range %q outside 1-65535", yamlpos.Clip(spec), what, yamlpos.Clip(s)), hint: "use ports from 1 to 65535"}
+			return 0, 0, portErr(spec, "use ports from 1 to 65535", "has a %s range %q outside 1-65535", what, yamlpos.Clip(s))
 		}
 		if hi-lo+1 > maxPortRange {
-			return 0, 0, &formError{msg: fmt.Sprintf("port %q publishes %d ports in one range", yamlpos.Clip(spec), hi-lo+1), hint: fmt.Sprintf("publish at most %d ports per range", maxPortRange)}
+			return 0, 0, portErr(spec, fmt.Sprintf("publish at most %d ports per range", maxPortRange), "publishes %d ports in one range", hi-lo+1)
 		}
 	}
 	return lo, hi, nil
@@ -129,21 +128,11 @@ func parsePortRange(spec, s, what string) (lo, hi int, err *formError) {
 
 // portNumber reads a decimal port number; range checks are validation's job.
 func portNumber(s string) (int, bool) {
-	if s == "" || len(s) > 9 {
+	if s == "" || len(s) > 9 || strings.Trim(s, "0123456789") != "" {
 		return 0, false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return 0, false
-		}
 	}
 	n, err := strconv.Atoi(s)
 	return n, err == nil
-}
-
-func validIP(s string) bool {
-	_, err := netip.ParseAddr(s)
-	return err == nil
 }
 
 // parseMountSpec parses "source:target[:ro|rw]". A source that starts with ".", "/" or "~" is

@@ -40,11 +40,6 @@ type substitution struct {
 	vars    map[string]string
 }
 
-func interpolate(file, where string, root *yaml.Node, env map[string]string, extensions bool) (*yaml.Node, *interpolation) {
-	in := newInterpolation(where, env)
-	return in.tree(file, root, extensions), in
-}
-
 func newInterpolation(where string, env map[string]string) *interpolation {
 	return &interpolation{where: where, env: env, warned: map[string]bool{},
 		failed: map[*yaml.Node]bool{}, used: map[Position]substitution{}, unset: map[*yaml.Node][]string{}}

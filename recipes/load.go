@@ -2,6 +2,7 @@ package recipes
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -62,8 +63,6 @@ func (e errTooLarge) Error() string {
 	msg, hint := e.text()
 	return msg + ": " + hint
 }
-
-func (e errTooLarge) msg() string { m, _ := e.text(); return m }
 
 func (e errTooLarge) text() (msg, hint string) {
 	msg = fmt.Sprintf("the file is larger than the %s sidecar reads from one file", expSize(MaxFileSize))
@@ -221,9 +220,7 @@ func LoadAll(files []File, opts Options) (*Stack, []Warning, error) {
 	}
 	files = slices.Clone(files)
 	for i := range files {
-		if files[i].Name == "" {
-			files[i].Name = "<input>"
-		}
+		files[i].Name = cmp.Or(files[i].Name, "<input>")
 	}
 	f := files[0]
 	dir := stackDir(f.Name, opts.Dir)
@@ -306,15 +303,12 @@ func mergeable(ins []*input, first SourceKind) Problems {
 		switch kind := detect(in.docs); {
 		case kind == SourceKube:
 			say(in, kind)
-		case kind == SourceRecipe && recipeKeys(in.docs):
+		case kind == SourceRecipe && slices.ContainsFunc(in.docs, hasRecipeKeys):
 			say(in, kind)
 		}
 	}
 	return probs
 }
-
-// recipeKeys reports whether a document has the top-level keys of a sidecar.yaml.
-func recipeKeys(docs []*yaml.Node) bool { return slices.ContainsFunc(docs, hasRecipeKeys) }
 
 // hasRecipeKeys reports whether root has a top-level key only a sidecar.yaml has.
 func hasRecipeKeys(root *yaml.Node) bool {
@@ -343,18 +337,14 @@ func loadRecipe(in *input, opts Options, env map[string]string, pos *Positions) 
 		return r
 	}
 	pos.Set("", Position{File: in.file, Line: 1, Col: 1}) // problems with the whole file
-	root, ip := interpolate(in.file, "the recipe", in.docs[0], env, false)
+	ip := newInterpolation("the recipe", env)
+	root := ip.tree(in.file, in.docs[0], false)
 	r.interp = ip
 	r.problems = append(r.problems, ip.probs...)
 	r.warnings = ip.warns
 
 	name, nameNode := recipeName(root)
-	if opts.Name != "" {
-		name = opts.Name
-	}
-	if name == "" {
-		name = dnsLabelFrom(filepath.Base(opts.Dir))
-	}
+	name = cmp.Or(opts.Name, name, dnsLabelFrom(filepath.Base(opts.Dir)))
 	d := newDecoder(in.file, pos, lookupIn(env), ip.failed)
 	if nameNode != nil {
 		d.record("name", nameNode)
@@ -471,6 +461,14 @@ func stackDir(file, dir string) string {
 		return abs
 	}
 	return dir
+}
+
+// inDir is path, taken against dir unless it is absolute.
+func inDir(dir, path string) string {
+	if filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(dir, path)
 }
 
 func sortWarnings(ws []Warning) {

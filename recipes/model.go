@@ -33,7 +33,7 @@ type Stack struct {
 }
 
 // Volume returns the named stack volume, or nil.
-func (s *Stack) Volume(name string) *Volume { return findVolume(s.Volumes, name) }
+func (s *Stack) Volume(name string) *Volume { return named(s.Volumes, name, volumeName) }
 
 // Source says where a stack was read from.
 type Source struct {
@@ -156,11 +156,9 @@ func (p *Pod) Container(name string) *Container {
 }
 
 // Volume returns the named pod volume, or nil.
-func (p *Pod) Volume(name string) *Volume { return findVolume(p.Volumes, name) }
+func (p *Pod) Volume(name string) *Volume { return named(p.Volumes, name, volumeName) }
 
-func findVolume(vs []*Volume, name string) *Volume {
-	return named(vs, name, func(v *Volume) string { return v.Name })
-}
+func volumeName(v *Volume) string { return v.Name }
 
 // named is the first of xs whose name (nameOf) is name, or nil.
 func named[T any](xs []*T, name string, nameOf func(*T) string) *T {

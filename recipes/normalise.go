@@ -8,6 +8,7 @@ import (
 	"maps"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -25,21 +26,11 @@ type normaliser struct {
 func normalise(in *Stack, opts Options, env map[string]string, pos *Positions) (*Stack, Problems) {
 	n := &normaliser{opts: opts, env: env, pos: pos}
 	s := cloneStack(in)
-	if opts.Name != "" {
-		s.Name = opts.Name
-	}
-	if s.Name == "" {
-		s.Name = dnsLabelFrom(filepath.Base(s.Dir))
-	}
-	if s.Backoff.Initial == 0 {
-		s.Backoff.Initial = Duration(DefaultBackoffInitial)
-	}
-	if s.Backoff.Max == 0 {
-		s.Backoff.Max = Duration(DefaultBackoffMax)
-	}
-	if s.Backoff.Reset == 0 {
-		s.Backoff.Reset = Duration(DefaultBackoffReset)
-	}
+	s.Name = cmp.Or(opts.Name, s.Name, dnsLabelFrom(filepath.Base(s.Dir)))
+	b := &s.Backoff
+	b.Initial = cmp.Or(b.Initial, Duration(DefaultBackoffInitial))
+	b.Max = cmp.Or(b.Max, Duration(DefaultBackoffMax))
+	b.Reset = cmp.Or(b.Reset, Duration(DefaultBackoffReset))
 	slices.SortStableFunc(s.Volumes, func(a, b *Volume) int { return strings.Compare(a.Name, b.Name) })
 	for _, p := range s.Pods {
 		if p.Name == "" && len(s.Pods) == 1 {
@@ -74,9 +65,7 @@ func hostsOrder(hosts []HostAlias) []HostAlias {
 
 func (n *normaliser) pod(s *Stack, p *Pod) {
 	p.ExtraHosts = hostsOrder(p.ExtraHosts)
-	if p.StopGrace == 0 {
-		p.StopGrace = Duration(DefaultPodStopGrace)
-	}
+	p.StopGrace = cmp.Or(p.StopGrace, Duration(DefaultPodStopGrace))
 	if p.Sidecars == nil {
 		p.Sidecars = []*Container{}
 	}
@@ -111,12 +100,8 @@ func (n *normaliser) sortDependsOn(p *Pod) {
 
 func (n *normaliser) container(s *Stack, p *Pod, c *Container) {
 	if c.Build != nil {
-		if c.Build.Context == "" {
-			c.Build.Context = "."
-		}
-		if c.Build.Dockerfile == "" {
-			c.Build.Dockerfile = "Dockerfile"
-		}
+		c.Build.Context = cmp.Or(c.Build.Context, ".")
+		c.Build.Dockerfile = cmp.Or(c.Build.Dockerfile, "Dockerfile")
 		if c.Image == "" && c.Name != "" {
 			c.Image = fmt.Sprintf("%s-%s-%s:latest", s.Name, p.Name, c.Name)
 		}
@@ -128,8 +113,8 @@ func (n *normaliser) container(s *Stack, p *Pod, c *Container) {
 	}
 	c.ExpandRefs = c.ExpandRefs && slices.ContainsFunc(slices.Concat(c.Entrypoint, c.Command), func(w string) bool { return ExpandVars(w, known) != w })
 	for _, h := range []*Hook{c.PostStart, c.PreStop} {
-		if h != nil && h.HTTP != nil && h.HTTP.Path == "" {
-			h.HTTP.Path = "/"
+		if h != nil && h.HTTP != nil {
+			h.HTTP.Path = cmp.Or(h.HTTP.Path, "/")
 		}
 	}
 	for i, d := range c.Devices {
@@ -149,17 +134,11 @@ func (n *normaliser) container(s *Stack, p *Pod, c *Container) {
 		if pr == nil || pr.Kind() == ProbeImage {
 			continue // an image probe's timings are the image HEALTHCHECK's
 		}
-		if pr.Period == 0 {
-			pr.Period = Duration(DefaultProbePeriod)
-		}
-		if pr.Timeout == 0 {
-			pr.Timeout = Duration(DefaultProbeTimeout)
-		}
-		if pr.Retries == 0 {
-			pr.Retries = DefaultProbeRetries
-		}
-		if pr.HTTP != nil && pr.HTTP.Path == "" {
-			pr.HTTP.Path = "/"
+		pr.Period = cmp.Or(pr.Period, Duration(DefaultProbePeriod))
+		pr.Timeout = cmp.Or(pr.Timeout, Duration(DefaultProbeTimeout))
+		pr.Retries = cmp.Or(pr.Retries, DefaultProbeRetries)
+		if pr.HTTP != nil {
+			pr.HTTP.Path = cmp.Or(pr.HTTP.Path, "/")
 		}
 	}
 	if len(c.EnvFile) > 0 {
@@ -173,11 +152,7 @@ func (n *normaliser) envFiles(s *Stack, p *Pod, c *Container) {
 	merged := Env{}
 	for i, name := range c.EnvFile {
 		key := Field(ContainerKey(p.Name, c.Name), "env_file", i)
-		path := name
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(s.Dir, path)
-		}
-		vars, err := readEnvFile(n.opts, path, "", lookupIn(n.env))
+		vars, err := readEnvFile(n.opts, inDir(s.Dir, name), "", lookupIn(n.env))
 		var bad envFileError
 		switch {
 		case errors.As(err, &bad):
@@ -191,8 +166,9 @@ func (n *normaliser) envFiles(s *Stack, p *Pod, c *Container) {
 			case errors.Is(err, fs.ErrNotExist):
 				hint = "create the file, or remove it from env_file"
 			case errors.As(err, &large):
-				err = errors.New(large.msg())
-				_, hint = large.text()
+				var msg string
+				msg, hint = large.text()
+				err = errors.New(msg)
 			}
 			n.probs = append(n.probs, Problem{Pos: n.pos.At(key), Message: fmt.Sprintf("cannot read env_file %q: %v", name, err), Hint: hint})
 			continue
@@ -221,26 +197,18 @@ func depOrder[T any](items []T, name func(T) string, deps func(T) []string) []T 
 	for _, it := range items {
 		known[name(it)] = true
 	}
-	used := make([]bool, len(items))
+	rest := slices.Clone(items)
 	out := make([]T, 0, len(items))
-	for len(out) < len(items) {
-		found := false
-		for i, it := range items {
-			waits := slices.ContainsFunc(deps(it), func(d string) bool { return known[d] && !placed[d] && d != name(it) })
-			if !used[i] && !waits {
-				used[i], placed[name(it)], found = true, true, true
-				out = append(out, it)
-				break
-			}
+	for len(rest) > 0 {
+		i := slices.IndexFunc(rest, func(it T) bool {
+			return !slices.ContainsFunc(deps(it), func(d string) bool { return known[d] && !placed[d] && d != name(it) })
+		})
+		if i < 0 { // a cycle: keep the rest in the given order
+			return append(out, rest...)
 		}
-		if !found { // a cycle: keep the rest in the given order
-			for i, it := range items {
-				if !used[i] {
-					used[i] = true
-					out = append(out, it)
-				}
-			}
-		}
+		placed[name(rest[i])] = true
+		out = append(out, rest[i])
+		rest = slices.Delete(rest, i, i+1)
 	}
 	return out
 }
@@ -287,25 +255,14 @@ func cycles(names []string, deps func(string) []string, found func(cycle []strin
 // most 63 characters, starting and ending with a letter or digit. It is "" when nothing is
 // left. Every name sidecar derives itself goes through it.
 func dnsLabelFrom(s string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(s) {
-		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
-			b.WriteRune(r)
-			dash = false
-			continue
-		}
-		if !dash && b.Len() > 0 {
-			b.WriteByte('-')
-			dash = true
-		}
-	}
-	out := strings.Trim(b.String(), "-")
+	out := strings.Trim(notLabel.ReplaceAllString(strings.ToLower(s), "-"), "-")
 	if len(out) > 63 {
 		out = strings.Trim(out[:63], "-")
 	}
 	return out
 }
+
+var notLabel = regexp.MustCompile(`[^a-z0-9]+`)
 
 // cloneStack deep-copies a stack so that normalisation never changes its input.
 func cloneStack(in *Stack) *Stack { return deepCopy(reflect.ValueOf(in)).Interface().(*Stack) }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -132,9 +133,6 @@ func NewPositions(file string) *Positions {
 	return &Positions{file: file, m: map[string]Position{"": {File: file}}}
 }
 
-// File is the file the positions are in.
-func (p *Positions) File() string { return p.file }
-
 // Set records pos for key; a later Set for the same key wins.
 func (p *Positions) Set(key string, pos Position) {
 	if pos.File == "" {
@@ -145,18 +143,24 @@ func (p *Positions) Set(key string, pos Position) {
 
 // At returns the position recorded for key or for its nearest recorded ancestor.
 func (p *Positions) At(key string) Position {
-	for {
-		if pos, ok := p.m[key]; ok {
+	for k := range lineage(key) {
+		if pos, ok := p.m[k]; ok {
 			return pos
 		}
-		i := strings.LastIndexAny(key, "/[")
-		if i < 0 {
-			if pos, ok := p.m[""]; ok {
-				return pos
-			}
-			return Position{File: p.file}
+	}
+	return Position{File: p.file}
+}
+
+// lineage is key, then each key it lies in, up to "" (the file): pod:web/ready/http,
+// pod:web/ready, pod:web, "".
+func lineage(key string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for key != "" && yield(key) {
+			key = key[:max(strings.LastIndexAny(key, "/["), 0)]
 		}
-		key = key[:i]
+		if key == "" {
+			yield("")
+		}
 	}
 }
 
@@ -190,42 +194,39 @@ func Field(key string, parts ...any) string {
 	return b.String()
 }
 
-// aliasTable maps names that users bring from docker compose or Kubernetes to the recipe's
+// aliases maps names that users bring from docker compose or Kubernetes to the recipe's
 // own field, so that an unknown key can say what to write instead.
-func aliasTable() map[string]string {
-	return map[string]string{
-		"environment":                   "env",
-		"working_dir":                   "workdir",
-		"workingdir":                    "workdir",
-		"working-dir":                   "workdir",
-		"workingDir":                    "workdir",
-		"healthcheck":                   "ready",
-		"readinessProbe":                "ready",
-		"readiness":                     "ready",
-		"livenessProbe":                 "live",
-		"liveness":                      "live",
-		"args":                          "command",
-		"initContainers":                "init",
-		"inits":                         "init",
-		"containers":                    "sidecars",
-		"sidecar":                       "sidecars",
-		"services":                      "pods",
-		"stop_grace_period":             "stop_grace",
-		"terminationGracePeriodSeconds": "stop_grace",
-		"dependsOn":                     "depends_on",
-		"env_files":                     "env_file",
-		"envFile":                       "env_file",
-		"restart_policy":                "restart",
-		"restartPolicy":                 "restart",
-		"volume":                        "volumes",
-		"port":                          "ports",
-	}
+var aliases = map[string]string{
+	"environment":                   "env",
+	"working_dir":                   "workdir",
+	"workingdir":                    "workdir",
+	"working-dir":                   "workdir",
+	"workingDir":                    "workdir",
+	"healthcheck":                   "ready",
+	"readinessProbe":                "ready",
+	"readiness":                     "ready",
+	"livenessProbe":                 "live",
+	"liveness":                      "live",
+	"args":                          "command",
+	"initContainers":                "init",
+	"inits":                         "init",
+	"containers":                    "sidecars",
+	"sidecar":                       "sidecars",
+	"services":                      "pods",
+	"stop_grace_period":             "stop_grace",
+	"terminationGracePeriodSeconds": "stop_grace",
+	"dependsOn":                     "depends_on",
+	"env_files":                     "env_file",
+	"envFile":                       "env_file",
+	"restart_policy":                "restart",
+	"restartPolicy":                 "restart",
+	"volume":                        "volumes",
+	"port":                          "ports",
 }
 
 // didYouMean returns the candidate closest to word when it is close enough to be a likely typo
 // (of the candidate, or of a known alias of it), else "".
 func didYouMean(word string, candidates []string) string {
-	aliases := aliasTable()
 	if a, ok := aliases[word]; ok && slices.Contains(candidates, a) {
 		return a
 	}

@@ -14,7 +14,6 @@ import (
 // mapping of the syntax is a table of fields (see field): the container's, a pod's, a
 // probe's, ... The x-sidecar fields of a compose file reuse these tables.
 
-// containerFields are the fields of a container.
 var containerFields = []field[*Container]{
 	{"name", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Name, _ = d.str(k, v, "name") }},
 	{"image", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Image, _ = d.str(k, v, "image") }},
@@ -259,14 +258,6 @@ var dnsFields = []field[*DNSConfig]{
 	{"options", func(d *decoder, k string, v *yaml.Node, c *DNSConfig) { c.Options = d.strList(k, v, "options") }},
 }
 
-func flatPodFields() []field[*Pod] {
-	return slices.DeleteFunc(slices.Clone(podFields), func(f field[*Pod]) bool { return f.name == "depends_on" })
-}
-
-func topKeys() []string {
-	return append([]string{"name"}, append(fieldNames(flatPodFields()), "pods", "backoff")...)
-}
-
 // recipeName returns the value of the top-level name: key, if the root has one.
 func recipeName(root *yaml.Node) (string, *yaml.Node) {
 	if v := yamlpos.Value(root, "name"); v != nil && v.Kind == yaml.ScalarNode && !yamlpos.IsNull(v) {
@@ -296,7 +287,7 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 		d.pos = NewPositions(d.file)
 	}
 	flatKey := PodKey(flat.Name)
-	flatTable := flatPodFields()
+	flatTable := slices.DeleteFunc(slices.Clone(podFields), func(f field[*Pod]) bool { return f.name == "depends_on" })
 	hasMain := false
 	for _, p := range yamlpos.Pairs(root) {
 		k, v := p.Key, p.Value
@@ -330,7 +321,7 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 		case key == "depends_on":
 			d.problem(k, "depends_on orders pods: use it inside a pod of the pods: form", "depends_on cannot be used at the top level")
 		case i < 0:
-			d.unknownKey("", k, "the recipe", topKeys())
+			d.unknownKey("", k, "the recipe", append([]string{"name"}, append(fieldNames(flatTable), "pods", "backoff")...))
 		default:
 			hasMain = hasMain || key == "main"
 			d.record(Field(flatKey, key), v)
@@ -562,18 +553,13 @@ func (d *decoder) longPort(key string, n *yaml.Node) []Port {
 		return nil
 	}
 	spec := f.ctr
-	if f.host != "" {
-		spec = f.host + ":" + spec
+	if f.host != "" || f.ip != "" {
+		spec = f.host + ":" + spec // "ip::container": the engine picks the host port on that address
 	}
-	if f.ip != "" {
-		if f.host == "" {
-			spec = ":" + spec // "ip::container": the engine picks the host port on that address
-		}
-		if strings.Contains(f.ip, ":") {
-			spec = "[" + f.ip + "]:" + spec
-		} else {
-			spec = f.ip + ":" + spec
-		}
+	if strings.Contains(f.ip, ":") {
+		spec = "[" + f.ip + "]:" + spec
+	} else if f.ip != "" {
+		spec = f.ip + ":" + spec
 	}
 	if f.proto != "" {
 		spec += "/" + f.proto

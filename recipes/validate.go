@@ -1,6 +1,7 @@
 package recipes
 
 import (
+	"cmp"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -38,15 +39,10 @@ func validate(s *Stack, pos *Positions, bad map[string]bool, stat func(string) (
 // problem records a problem placed at key, unless key (or a field it lies in) already failed
 // to decode: that mistake has been reported.
 func (v *validator) problem(key, hint, format string, args ...any) {
-	for k := key; ; {
+	for k := range lineage(key) {
 		if v.bad[k] {
 			return
 		}
-		if k == "" {
-			break
-		}
-		i := max(strings.LastIndexAny(k, "/["), 0)
-		k = k[:i]
 	}
 	if at := v.pos.At(key); v.once(at, format+hint) {
 		v.probs = append(v.probs, Problem{Pos: at, Message: fmt.Sprintf(format, args...), Hint: hint})
@@ -245,13 +241,9 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 			v.problem(Field(ck, "restart"), "use restart: never or on-failure, or move it to sidecars if it should keep running",
 				"init container %q has restart: always, so it would never complete", c.Name)
 		}
-		if c.Ready != nil {
-			v.problem(Field(ck, "ready"), "remove the probe, or move the container to sidecars", "init container %q cannot have a ready probe: it runs to completion", c.Name)
-		}
-		for which, pr := range map[string]*Probe{"live": c.Live, "startup": c.Startup} {
-			if pr != nil {
-				v.problem(Field(ck, which), "remove the probe, or move the container to sidecars", "init container %q cannot have a %s probe: it runs to completion", c.Name, which)
-			}
+		probes := setNames(setting{"ready", c.Ready != nil}, setting{"live", c.Live != nil}, setting{"startup", c.Startup != nil})
+		for _, which := range probes {
+			v.problem(Field(ck, which), "remove the probe, or move the container to sidecars", "init container %q cannot have a %s probe: it runs to completion", c.Name, which)
 		}
 	}
 	for i, pt := range c.Ports {
@@ -294,11 +286,7 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 			if m.Source == "" {
 				v.problem(k, "give a host path, e.g. ./conf:/etc/conf", "bind mount of %s has no source", label)
 			} else if v.stat != nil && !strings.HasPrefix(m.Source, "~") {
-				src := m.Source
-				if !filepath.IsAbs(src) {
-					src = filepath.Join(v.s.Dir, src)
-				}
-				if _, err := v.stat(src); err != nil {
+				if _, err := v.stat(inDir(v.s.Dir, m.Source)); err != nil {
 					v.warn(k, "volumes", "bind mount source %s does not exist (the engine will refuse, or create an empty directory): create it or fix the path", m.Source)
 				}
 			}
@@ -318,11 +306,7 @@ func (v *validator) buildContext(key, label, context string) {
 	if v.stat == nil || isRemoteContext(context) {
 		return
 	}
-	dir := context
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(v.s.Dir, dir)
-	}
-	fi, err := v.stat(dir)
+	fi, err := v.stat(inDir(v.s.Dir, context))
 	switch {
 	case err != nil:
 		v.problem(key, v.say("create the directory (with its Dockerfile), or fix the path: it is relative to the recipe's directory", "create the directory (with its Dockerfile), or fix build.context: it is relative to the compose file's directory", ""),
@@ -385,19 +369,7 @@ func (v *validator) probe(key, which, label string, p *Probe) {
 	if p == nil {
 		return
 	}
-	var kinds []string
-	if p.HTTP != nil {
-		kinds = append(kinds, "http")
-	}
-	if p.TCP != nil {
-		kinds = append(kinds, "tcp")
-	}
-	if p.Exec != nil {
-		kinds = append(kinds, "exec")
-	}
-	if p.Image {
-		kinds = append(kinds, "image")
-	}
+	kinds := setNames(setting{"http", p.HTTP != nil}, setting{"tcp", p.TCP != nil}, setting{"exec", p.Exec != nil}, setting{"image", p.Image})
 	switch len(kinds) {
 	case 0:
 		v.problem(key, v.say("add one of http: {port: 8080}, tcp: {port: 8080} or exec: {command: [...]}", "",
@@ -457,15 +429,29 @@ func (v *validator) imageProbe(key, which, label string, p *Probe) {
 		v.problem(Field(key, "image"), "make it the ready probe, or give this one an http, tcp or exec check",
 			"%s probe of %s cannot be the image's HEALTHCHECK: only a ready probe can", which, label)
 	}
-	for _, f := range []struct {
-		name string
-		set  bool
-	}{{"period", p.Period != 0}, {"timeout", p.Timeout != 0}, {"retries", p.Retries != 0}, {"start_period", p.StartPeriod != 0}} {
+	timings := setNames(setting{"period", p.Period != 0}, setting{"timeout", p.Timeout != 0},
+		setting{"retries", p.Retries != 0}, setting{"start_period", p.StartPeriod != 0})
+	for _, name := range timings {
+		v.problem(Field(key, name), "remove it: the HEALTHCHECK's own interval, timeout, retries and start period apply (set them in the Dockerfile)",
+			"%s probe of %s is the image's HEALTHCHECK, which has its own %s", which, label, name)
+	}
+}
+
+// setting is a named setting and whether it is set.
+type setting struct {
+	name string
+	set  bool
+}
+
+// setNames is the names of the settings that are set, in order.
+func setNames(settings ...setting) []string {
+	var out []string
+	for _, f := range settings {
 		if f.set {
-			v.problem(Field(key, f.name), "remove it: the HEALTHCHECK's own interval, timeout, retries and start period apply (set them in the Dockerfile)",
-				"%s probe of %s is the image's HEALTHCHECK, which has its own %s", which, label, f.name)
+			out = append(out, f.name)
 		}
 	}
+	return out
 }
 
 func (v *validator) probePort(key, which, label string, port int) {
@@ -541,11 +527,7 @@ func (v *validator) dependsKey(pod, dep string) string {
 // hostPorts checks that no host port is published twice in the stack for the same protocol
 // and an overlapping host address.
 func (v *validator) hostPorts() {
-	type use struct {
-		ip    string
-		key   string
-		label string
-	}
+	type use struct{ ip, key, label string }
 	seen := map[string][]use{}
 	for _, p := range v.s.Pods {
 		for _, c := range p.Containers() {
@@ -625,15 +607,8 @@ func unnamed(p *Pod, c *Container) string {
 // containerLabel names a container in messages: main container "web", sidecar "envoy",
 // init container "migrate".
 func containerLabel(c *Container) string {
-	switch c.Role {
-	case RoleMain:
-		return fmt.Sprintf("main container %q", c.Name)
-	case RoleSidecar:
-		return fmt.Sprintf("sidecar %q", c.Name)
-	case RoleInit:
-		return fmt.Sprintf("init container %q", c.Name)
-	}
-	return fmt.Sprintf("container %q", c.Name)
+	kind := map[Role]string{RoleMain: "main container", RoleSidecar: "sidecar", RoleInit: "init container"}[c.Role]
+	return fmt.Sprintf("%s %q", cmp.Or(kind, "container"), c.Name)
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -112,13 +112,7 @@ func (v *validator) hook(key, which, label string, h *Hook) {
 	if h == nil {
 		return
 	}
-	n := 0
-	for _, set := range []bool{h.Exec != nil, h.HTTP != nil, h.Sleep > 0} {
-		if set {
-			n++
-		}
-	}
-	if n != 1 {
+	if n := len(setNames(setting{"exec", h.Exec != nil}, setting{"http", h.HTTP != nil}, setting{"sleep", h.Sleep > 0})); n != 1 {
 		v.problem(key, "give it one of exec: [...], http: {port, path} or sleep: 5s", "%s hook of %s has %d actions, not one", which, label, n)
 		return
 	}

@@ -81,10 +81,9 @@ func List() []Entry {
 
 // Names returns the name of every recipe, sorted.
 func Names() []string {
-	entries := List()
-	out := make([]string, len(entries))
-	for i, e := range entries {
-		out[i] = e.Name
+	var out []string
+	for _, e := range List() {
+		out = append(out, e.Name)
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package yamlpos
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -51,14 +52,6 @@ func Items(s *yaml.Node) []*yaml.Node {
 		return nil
 	}
 	return s.Content
-}
-
-// Item returns item i of sequence s, or nil.
-func Item(s *yaml.Node, i int) *yaml.Node {
-	if items := Items(s); i >= 0 && i < len(items) {
-		return items[i]
-	}
-	return nil
 }
 
 // Scalar returns a scalar node's value and whether n is a scalar.
@@ -200,26 +193,17 @@ func KindName(n *yaml.Node) string {
 	if n == nil {
 		return "nothing"
 	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.AliasNode, yaml.DocumentNode:
-		return "an unexpected value"
+	if name, ok := kindNames[n.Kind]; ok {
+		return name
 	}
-	switch n.ShortTag() {
-	case "!!null":
-		return "null"
-	case "!!bool":
-		return "a boolean"
-	case "!!int":
-		return "an integer"
-	case "!!float":
-		return "a number"
-	}
-	return "a string"
+	return cmp.Or(tagNames[n.ShortTag()], "a string")
 }
+
+var (
+	kindNames = map[yaml.Kind]string{yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list",
+		yaml.AliasNode: "an unexpected value", yaml.DocumentNode: "an unexpected value"}
+	tagNames = map[string]string{"!!null": "null", "!!bool": "a boolean", "!!int": "an integer", "!!float": "a number"}
+)
 
 // Describe names a node with its value, for "expected X, found Y" messages: a mapping, a
 // list, an empty value, the number 8, true, the string "x".
@@ -284,55 +268,48 @@ func Copy(n *yaml.Node, fn func(*yaml.Node) *yaml.Node, keep func(key string) bo
 // null, so that the indices of the items after it stay), and a node in empty becomes an
 // empty mapping. Shared nodes stay shared.
 func Prune(n *yaml.Node, drop, empty map[*yaml.Node]bool, nullItems bool) *yaml.Node {
-	p := pruner{drop: drop, empty: empty, nullItems: nullItems, memo: map[*yaml.Node]*yaml.Node{}}
-	return p.copy(n)
-}
-
-type pruner struct {
-	drop, empty map[*yaml.Node]bool
-	nullItems   bool
-	memo        map[*yaml.Node]*yaml.Node
-}
-
-func (p *pruner) copy(n *yaml.Node) *yaml.Node {
-	if n == nil {
-		return nil
-	}
-	if c, ok := p.memo[n]; ok {
-		return c
-	}
-	if p.empty[n] {
-		c := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Style: yaml.FlowStyle, Line: n.Line, Column: n.Column}
-		p.memo[n] = c
-		return c
-	}
-	if n.Kind == yaml.ScalarNode {
-		return n
-	}
-	c := *n
-	c.Content = nil
-	p.memo[n] = &c
-	switch n.Kind {
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if p.drop[k] || p.drop[v] {
-				continue
-			}
-			c.Content = append(c.Content, p.copy(k), p.copy(v))
+	memo := map[*yaml.Node]*yaml.Node{}
+	var prune func(n *yaml.Node) *yaml.Node
+	prune = func(n *yaml.Node) *yaml.Node {
+		if n == nil {
+			return nil
 		}
-	default:
-		for _, item := range n.Content {
-			if p.drop[item] {
-				if p.nullItems {
-					c.Content = append(c.Content, null(item))
+		if c, ok := memo[n]; ok {
+			return c
+		}
+		if empty[n] {
+			memo[n] = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Style: yaml.FlowStyle, Line: n.Line, Column: n.Column}
+			return memo[n]
+		}
+		if n.Kind == yaml.ScalarNode {
+			return n
+		}
+		c := *n
+		c.Content = nil
+		memo[n] = &c
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				if drop[k] || drop[v] {
+					continue
 				}
-				continue
+				c.Content = append(c.Content, prune(k), prune(v))
 			}
-			c.Content = append(c.Content, p.copy(item))
+		default:
+			for _, item := range n.Content {
+				if drop[item] {
+					if nullItems {
+						c.Content = append(c.Content, null(item))
+					}
+					continue
+				}
+				c.Content = append(c.Content, prune(item))
+			}
 		}
+		return &c
 	}
-	return &c
+	return prune(n)
 }
 
 // UnknownKey is the issue of key k, which where (a field path, or a name) does not have.

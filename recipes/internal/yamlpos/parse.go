@@ -9,6 +9,7 @@ package yamlpos
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -141,16 +142,13 @@ func syntaxIssue(content []byte, err error) Issue {
 		Hint: "check the indentation and quoting around this place"}
 	var le *yaml4.LoadError
 	dec := yaml4.NewDecoder(bytes.NewReader(content))
-	for {
+	var err4 error
+	for err4 == nil { // up to the first error, the one v3 found
 		var n yaml4.Node
-		err4 := dec.Decode(&n)
-		if err4 == nil {
-			continue
-		}
-		if errors.As(err4, &le) && le.Mark.Line > 0 {
-			is.Line, is.Col, is.Message = le.Mark.Line, max(le.Mark.Column, 1), le.Message
-		}
-		break
+		err4 = dec.Decode(&n)
+	}
+	if errors.As(err4, &le) && le.Mark.Line > 0 {
+		is.Line, is.Col, is.Message = le.Mark.Line, max(le.Mark.Column, 1), le.Message
 	}
 	lines := strings.Split(strings.ReplaceAll(string(content), "\r\n", "\n"), "\n")
 	is.Line = min(is.Line, len(lines))
@@ -257,7 +255,7 @@ func (x *expander) mapping(m, out *yaml.Node, path string) {
 		if k.Kind == yaml.ScalarNode {
 			if f, dup := first[k.Value]; dup {
 				x.issues = append(x.issues, At(k, "remove one of them, or merge what they hold",
-					"key %q is written twice in %s (first on line %d)", Clip(k.Value), orTop(path), f.Line))
+					"key %q is written twice in %s (first on line %d)", Clip(k.Value), cmp.Or(path, "the top level"), f.Line))
 				continue
 			}
 			first[k.Value] = k
@@ -283,14 +281,9 @@ func (x *expander) mapping(m, out *yaml.Node, path string) {
 // ones win).
 func (x *expander) mergeSources(v *yaml.Node, path string) []*yaml.Node {
 	e := x.node(v, path)
-	var srcs []*yaml.Node
-	switch e.Kind {
-	case yaml.MappingNode:
-		return []*yaml.Node{e}
-	case yaml.SequenceNode:
+	srcs := []*yaml.Node{e}
+	if e.Kind == yaml.SequenceNode {
 		srcs = e.Content
-	default:
-		srcs = []*yaml.Node{e}
 	}
 	var out []*yaml.Node
 	for _, s := range srcs {
@@ -306,11 +299,4 @@ func (x *expander) mergeSources(v *yaml.Node, path string) []*yaml.Node {
 
 func null(at *yaml.Node) *yaml.Node {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: at.Line, Column: at.Column}
-}
-
-func orTop(path string) string {
-	if path == "" {
-		return "the top level"
-	}
-	return path
 }

@@ -10,8 +10,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -36,15 +37,12 @@ type Shape struct {
 // Rejected is a node the shape check rejected: a value, or the key of an unknown field.
 type Rejected struct {
 	Node *yaml.Node
-	Key  bool   // Node is the key of an unknown field
 	Path string // the field path, as in the problem's message
 	// Meant is, for an unknown field, the path of the field it is likely a typo of, or "".
 	Meant string
 }
 
-var (
-	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
-)
+var jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
 
 // structField is one field a struct accepts.
 type structField struct {
@@ -102,24 +100,20 @@ func (s *Shape) Check(n *yaml.Node, t reflect.Type, path string) {
 		if !s.want(n, yaml.MappingNode, path, "a mapping") {
 			return
 		}
-		fields := structFields(t)
-		byName := make(map[string]reflect.Type, len(fields))
-		names := make([]string, 0, len(fields))
-		for _, f := range fields {
+		byName := map[string]reflect.Type{}
+		for _, f := range structFields(t) {
 			byName[f.name] = f.typ
-			names = append(names, f.name)
 		}
-		sort.Strings(names)
 		for _, p := range Pairs(n) {
 			ft, ok := byName[p.Key.Value]
 			if !ok {
 				meant := ""
-				sug := suggest.Closest(p.Key.Value, names)
+				sug := suggest.Closest(p.Key.Value, slices.Sorted(maps.Keys(byName)))
 				if sug != "" {
 					meant = Join(path, sug)
 				}
-				s.Issues = append(s.Issues, UnknownKey(p.Key, orDoc(path), sug, "", "remove it"))
-				s.Rejected = append(s.Rejected, Rejected{Node: p.Key, Key: true, Path: Join(path, p.Key.Value), Meant: meant})
+				s.Issues = append(s.Issues, UnknownKey(p.Key, cmp.Or(path, "the document"), sug, "", "remove it"))
+				s.Rejected = append(s.Rejected, Rejected{Node: p.Key, Path: Join(path, p.Key.Value), Meant: meant})
 				continue
 			}
 			s.Check(p.Value, ft, Join(path, p.Key.Value))
@@ -216,10 +210,8 @@ func (s *Shape) intRange(n *yaml.Node, t reflect.Type, path string) {
 // checkJSON checks a value of a type with its own JSON decoding by decoding it the way the
 // API decoder will, so that a bad quantity or port is placed at its line and column.
 func (s *Shape) checkJSON(n *yaml.Node, t reflect.Type, path string) {
-	if n.Kind != yaml.ScalarNode {
-		if countNodes(n, 64) > 64 {
-			return // large structures are left to the decoder
-		}
+	if n.Kind != yaml.ScalarNode && countNodes(n, 64) > 64 {
+		return // large structures are left to the decoder
 	}
 	b, err := yaml.Marshal(n)
 	if err != nil {
@@ -250,7 +242,7 @@ func (s *Shape) want(n *yaml.Node, k yaml.Kind, path, what string) bool {
 	if n.Kind == k {
 		return true
 	}
-	s.add(n, path, fmt.Sprintf("%s must be %s, not %s", orDoc(path), what, KindName(n)), KindHints[what])
+	s.add(n, path, fmt.Sprintf("%s must be %s, not %s", cmp.Or(path, "the document"), what, KindName(n)), KindHints[what])
 	return false
 }
 
@@ -273,11 +265,4 @@ func isBool(n *yaml.Node) bool {
 		return true
 	}
 	return false
-}
-
-func orDoc(path string) string {
-	if path == "" {
-		return "the document"
-	}
-	return path
 }
