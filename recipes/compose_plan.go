@@ -111,36 +111,25 @@ func (p *composePlanner) note(svc string, field []string, problem bool, hint, fo
 	p.notes = append(p.notes, composeNote{Svc: svc, Field: field, Message: fmt.Sprintf(format, args...), Hint: hint, Problem: problem})
 }
 
-// root follows namespace links to the service that owns the namespace. A link to an unknown
-// service ends the chain (that link is reported on its own); loop is true when the chain
-// runs into a loop, and then root is name itself.
-func (p *composePlanner) root(name string) (root string, loop bool) {
-	seen := map[string]bool{}
-	cur := name
-	for {
-		s := p.byName[cur]
-		if s.NS == "" || p.byName[s.NS] == nil {
-			return cur, false
+// nsChain follows namespace links from service name: name, the service whose namespace it
+// joins, and so on, to the service that owns the namespace. A link to an unknown service
+// ends the chain (that link is reported on its own); loop is the index of the service the
+// chain runs back into, or -1.
+func (p *composePlanner) nsChain(name string) (chain []string, loop int) {
+	for cur := name; p.byName[cur] != nil; cur = p.byName[cur].NS {
+		if i := slices.Index(chain, cur); i >= 0 {
+			return chain, i
 		}
-		if seen[cur] {
-			return name, true
-		}
-		seen[cur] = true
-		cur = s.NS
+		chain = append(chain, cur)
 	}
+	return chain, -1
 }
 
-// nsAncestor reports whether anc owns (directly or through other services) the namespace
-// that svc joins.
+// nsAncestor reports whether anc (not svc) owns, directly or through other services, the
+// namespace that svc joins.
 func (p *composePlanner) nsAncestor(svc, anc string) bool {
-	seen := map[string]bool{}
-	for cur := p.byName[svc]; cur != nil && cur.NS != "" && !seen[cur.Name]; cur = p.byName[cur.NS] {
-		seen[cur.Name] = true
-		if cur.NS == anc {
-			return true
-		}
-	}
-	return false
+	chain, _ := p.nsChain(svc)
+	return slices.Contains(chain[1:], anc)
 }
 
 func (p *composePlanner) plan(svcs []composeSvc) ([]composePod, []composeNote) {
@@ -154,9 +143,11 @@ func (p *composePlanner) plan(svcs []composeSvc) ([]composePod, []composeNote) {
 				"name a service of this file, or remove network_mode",
 				"network_mode joins the namespace of %q, which is not a service of this file", s.NS)
 		}
-		r, loop := p.root(s.Name)
-		if loop {
-			if members := p.nsLoop(s.Name); len(members) > 0 && members[0] == s.Name {
+		chain, at := p.nsChain(s.Name)
+		r := chain[len(chain)-1]
+		if at >= 0 {
+			r = s.Name
+			if members := p.nsLoop(chain[at:]); members[0] == s.Name {
 				p.note(s.Name, []string{"network_mode"}, true,
 					"one service of the group must own the namespace (no network_mode)",
 					"network_mode links form a loop: %s", strings.Join(append(members, s.Name), " → "))
@@ -258,28 +249,16 @@ func (p *composePlanner) jobs(pods []composePod, groups map[string][]string, pod
 	}
 }
 
-// nsLoop returns the services on the namespace loop that name leads into, starting with the
-// first of them in file order, or nil when there is no loop.
-func (p *composePlanner) nsLoop(name string) []string {
-	var path []string
-	idx := map[string]int{}
-	for cur := name; p.byName[cur] != nil; cur = p.byName[cur].NS {
-		i, ok := idx[cur]
-		if !ok {
-			idx[cur] = len(path)
-			path = append(path, cur)
-			continue
+// nsLoop returns the services of a namespace loop starting with the first of them in file
+// order.
+func (p *composePlanner) nsLoop(loop []string) []string {
+	first := 0
+	for j, n := range loop {
+		if p.order[n] < p.order[loop[first]] {
+			first = j
 		}
-		loop := path[i:]
-		first := 0
-		for j, n := range loop {
-			if p.order[n] < p.order[loop[first]] {
-				first = j
-			}
-		}
-		return append(append([]string{}, loop[first:]...), loop[:first]...)
 	}
-	return nil
+	return append(slices.Clone(loop[first:]), loop[:first]...)
 }
 
 // planGroup plans the services that share owner's namespace. ok is false when the group
