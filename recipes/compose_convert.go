@@ -141,8 +141,6 @@ func (c *composeImport) convert(project *types.Project, name string) *Stack {
 		podNames:      map[string]string{},
 		podOfSvc:      map[string]string{},
 		volPods:       map[string][]string{},
-		volX:          map[string]*composeTopX[composeXVolume]{},
-		cfgX:          map[string]*composeTopX[composeXConfig]{},
 		cfgs:          map[string]*composeCfg{},
 		xPort:         map[*Container][]composeXPort{},
 		healthyBy:     map[string]string{},
@@ -167,7 +165,7 @@ func (c *composeImport) convert(project *types.Project, name string) *Stack {
 			}
 		}
 	}
-	cv.topLevelX()
+	cv.volX, cv.cfgX = topLevelX(c, "volumes", composeXVolumeFields), topLevelX(c, "configs", composeXConfigFields)
 	pods, notes := composePlan(svcs)
 	for _, n := range notes {
 		parts := append([]string{"services", n.Svc}, n.Field...)

@@ -32,20 +32,16 @@ type composeCfg struct {
 	at, volAt, fileAt, podAt Position
 }
 
-// topLevelX reads the x-sidecar of every top-level volume and config.
-func (cv *composeConv) topLevelX() {
-	for _, p := range yamlpos.Pairs(yamlpos.Value(cv.root, "volumes")) {
-		var x composeXVolume
-		if n := decodeX(cv.composeImport, yamlpos.Value(p.Value, "x-sidecar"), "volumes."+p.Key.Value+".x-sidecar", composeXVolumeFields, &x); n != nil {
-			cv.volX[p.Key.Value] = &composeTopX[composeXVolume]{x: x, node: n}
+// topLevelX reads the x-sidecar of every entry of a top-level section (volumes, configs).
+func topLevelX[T any](c *composeImport, section string, table []field[*T]) map[string]*composeTopX[T] {
+	out := map[string]*composeTopX[T]{}
+	for _, p := range yamlpos.Pairs(yamlpos.Value(c.root, section)) {
+		var x T
+		if n := decodeX(c, yamlpos.Value(p.Value, "x-sidecar"), section+"."+p.Key.Value+".x-sidecar", table, &x); n != nil {
+			out[p.Key.Value] = &composeTopX[T]{x: x, node: n}
 		}
 	}
-	for _, p := range yamlpos.Pairs(yamlpos.Value(cv.root, "configs")) {
-		var x composeXConfig
-		if n := decodeX(cv.composeImport, yamlpos.Value(p.Value, "x-sidecar"), "configs."+p.Key.Value+".x-sidecar", composeXConfigFields, &x); n != nil {
-			cv.cfgX[p.Key.Value] = &composeTopX[composeXConfig]{x: x, node: n}
-		}
-	}
+	return out
 }
 
 // volumeName is the pod volume a compose volume becomes: its x-sidecar name, else its name
