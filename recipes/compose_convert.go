@@ -156,7 +156,11 @@ func (c *composeImport) convert(project *types.Project, name string) *Stack {
 		x, xn := c.serviceX(n)
 		cv.xs[n], cv.xNodes[n] = x, xn
 		svcs = append(svcs, cv.planInput(project.Services[n], x))
-		cv.names[n] = cv.containerName(n, x)
+		if x != nil && x.Name != "" {
+			cv.names[n] = x.Name
+		} else {
+			cv.names[n] = cv.label(n)
+		}
 	}
 	for _, s := range svcs {
 		for _, d := range s.Deps {
@@ -235,15 +239,6 @@ func (cv *composeConv) markRejected() {
 			cv.bad[ck] = true
 		}
 	}
-}
-
-// containerName is the name of service svc's container: x-sidecar name, else the service
-// name made a DNS label.
-func (cv *composeConv) containerName(svc string, x *composeX) string {
-	if x != nil && x.Name != "" {
-		return x.Name
-	}
-	return cv.label(svc)
 }
 
 // label is service svc's name made a DNS label, with a warning (once) when it is not one.
