@@ -540,17 +540,12 @@ func composeKeysAt(parts []string) []string {
 	var out []string
 	for _, p := range schema.AttributePaths() {
 		pp := p.Parts()
-		if len(pp) != len(parts)+1 {
+		if len(pp) != len(parts)+1 || !slices.EqualFunc(pp[:len(parts)], parts, func(a, b string) bool {
+			return a == b || a == "*" || (a == "[]" && isIndex(b))
+		}) {
 			continue
 		}
-		match := true
-		for i := range parts {
-			if pp[i] != parts[i] && pp[i] != "*" && (pp[i] != "[]" || !isIndex(parts[i])) {
-				match = false
-				break
-			}
-		}
-		if last := pp[len(pp)-1]; match && last != "*" && last != "[]" && !slices.Contains(out, last) {
+		if last := pp[len(pp)-1]; last != "*" && last != "[]" && !slices.Contains(out, last) {
 			out = append(out, pp[len(pp)-1])
 		}
 	}

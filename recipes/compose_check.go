@@ -242,14 +242,10 @@ type composeCast struct {
 // castAt is the cast compose-go makes of a string at path, or nil.
 func castAt(path tree.Path) interp.Cast {
 	parts := path.Parts()
-next:
 	for _, c := range composeCasts()[len(parts)] {
-		for i, p := range c.pattern {
-			if p != parts[i] && p != tree.PathMatchAll && (p != tree.PathMatchList || parts[i] != tree.PathMatchList) {
-				continue next
-			}
+		if slices.EqualFunc(c.pattern, parts, func(p, part string) bool { return p == part || p == tree.PathMatchAll }) {
+			return c.cast
 		}
-		return c.cast
 	}
 	return nil
 }

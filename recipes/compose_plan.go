@@ -7,6 +7,7 @@ package recipes
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -202,10 +203,7 @@ func (p *composePlanner) plan(svcs []composeSvc) ([]composePod, []composeNote) {
 				}
 			}
 		}
-		for _, d := range deps {
-			pod.DependsOn = append(pod.DependsOn, d)
-		}
-		sort.Slice(pod.DependsOn, func(a, b int) bool { return pod.DependsOn[a].Pod < pod.DependsOn[b].Pod })
+		pod.DependsOn = slices.SortedFunc(maps.Values(deps), func(a, b composePodDep) int { return strings.Compare(a.Pod, b.Pod) })
 	}
 	p.jobs(pods, groups, podOf)
 	return pods, p.notes
@@ -327,12 +325,7 @@ func (p *composePlanner) planGroup(owner string, group []string) (composePod, bo
 	}
 	// Main: the one marked main; else the only leaf of depends_on among the candidates; else
 	// the namespace owner when it is one of the leaves; else the first leaf, with a warning.
-	var mains []string
-	for _, m := range members {
-		if role[m] == composeRoleMain {
-			mains = append(mains, m)
-		}
-	}
+	mains := slices.DeleteFunc(slices.Clone(members), func(m string) bool { return role[m] != composeRoleMain })
 	for _, extra := range mains[min(1, len(mains)):] {
 		p.note(extra, []string{"x-sidecar"}, true, "mark only one service of the pod as main",
 			"services %s and %s of pod %s are both marked main", mains[0], extra, pod.Name)
@@ -396,12 +389,7 @@ func (p *composePlanner) chooseMain(pod, owner string, members []string, role ma
 			}
 		}
 	}
-	var leaves []string
-	for _, m := range cands {
-		if !supported[m] {
-			leaves = append(leaves, m)
-		}
-	}
+	leaves := slices.DeleteFunc(slices.Clone(cands), func(m string) bool { return supported[m] })
 	switch {
 	case len(leaves) == 0:
 		return ""
