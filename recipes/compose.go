@@ -8,6 +8,7 @@ package recipes
 // field maps and which service of a pod is main.
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -314,14 +315,6 @@ func (c *composeImport) stackName() string {
 	return dnsLabelFrom(filepath.Base(c.dir))
 }
 
-// composeProjectName is name as compose-go accepts a project name.
-func composeProjectName(name string) string {
-	if n := loader.NormalizeProjectName(name); n != "" {
-		return n
-	}
-	return "sidecar"
-}
-
 // loadProject loads the files, without what the checks rejected, with compose-go, once:
 // interpolation is done already (every $ of a value is written $$ for it), so it merges
 // the files (by the compose specification's rules, !reset and !override included), does
@@ -383,7 +376,7 @@ func (c *composeImport) loadOnce(configs []types.ConfigFile, name string) (proje
 		}
 	}()
 	project, err = loader.LoadWithContext(context.Background(), details, func(o *loader.Options) {
-		o.SetProjectName(composeProjectName(name), true)
+		o.SetProjectName(cmp.Or(loader.NormalizeProjectName(name), "sidecar"), true) // as compose-go accepts it
 		o.SkipNormalization = true
 		o.ResolvePaths = false
 		o.SkipConsistencyCheck = true

@@ -99,41 +99,7 @@ func composePlan(svcs []composeSvc) ([]composePod, []composeNote) {
 		p.byName[s.Name] = s
 		p.order[s.Name] = i
 	}
-	return p.plan(svcs)
-}
 
-type composePlanner struct {
-	byName map[string]*composeSvc
-	order  map[string]int
-	notes  []composeNote
-}
-
-func (p *composePlanner) note(svc string, field []string, problem bool, hint, format string, args ...any) {
-	p.notes = append(p.notes, composeNote{Svc: svc, Field: field, Message: fmt.Sprintf(format, args...), Hint: hint, Problem: problem})
-}
-
-// nsChain follows namespace links from service name: name, the service whose namespace it
-// joins, and so on, to the service that owns the namespace. A link to an unknown service
-// ends the chain (that link is reported on its own); loop is the index of the service the
-// chain runs back into, or -1.
-func (p *composePlanner) nsChain(name string) (chain []string, loop int) {
-	for cur := name; p.byName[cur] != nil; cur = p.byName[cur].NS {
-		if i := slices.Index(chain, cur); i >= 0 {
-			return chain, i
-		}
-		chain = append(chain, cur)
-	}
-	return chain, -1
-}
-
-// nsAncestor reports whether anc (not svc) owns, directly or through other services, the
-// namespace that svc joins.
-func (p *composePlanner) nsAncestor(svc, anc string) bool {
-	chain, _ := p.nsChain(svc)
-	return slices.Contains(chain[1:], anc)
-}
-
-func (p *composePlanner) plan(svcs []composeSvc) ([]composePod, []composeNote) {
 	// Namespace links: unknown targets and loops are problems; such services plan alone.
 	groups := map[string][]string{}
 	var roots []string
@@ -207,6 +173,37 @@ func (p *composePlanner) plan(svcs []composeSvc) ([]composePod, []composeNote) {
 	}
 	p.jobs(pods, groups, podOf)
 	return pods, p.notes
+}
+
+// nsChain follows namespace links from service name: name, the service whose namespace it
+// joins, and so on, to the service that owns the namespace. A link to an unknown service
+// ends the chain (that link is reported on its own); loop is the index of the service the
+// chain runs back into, or -1.
+func (p *composePlanner) nsChain(name string) (chain []string, loop int) {
+	for cur := name; p.byName[cur] != nil; cur = p.byName[cur].NS {
+		if i := slices.Index(chain, cur); i >= 0 {
+			return chain, i
+		}
+		chain = append(chain, cur)
+	}
+	return chain, -1
+}
+
+// nsAncestor reports whether anc (not svc) owns, directly or through other services, the
+// namespace that svc joins.
+func (p *composePlanner) nsAncestor(svc, anc string) bool {
+	chain, _ := p.nsChain(svc)
+	return slices.Contains(chain[1:], anc)
+}
+
+type composePlanner struct {
+	byName map[string]*composeSvc
+	order  map[string]int
+	notes  []composeNote
+}
+
+func (p *composePlanner) note(svc string, field []string, problem bool, hint, format string, args ...any) {
+	p.notes = append(p.notes, composeNote{Svc: svc, Field: field, Message: fmt.Sprintf(format, args...), Hint: hint, Problem: problem})
 }
 
 // jobs decides which pods are jobs: they run to completion, the pods that depend on them
