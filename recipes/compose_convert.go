@@ -804,23 +804,18 @@ func (cv *composeConv) healthcheck(svc string, h *types.HealthCheckConfig) *Prob
 // restart maps compose's restart for a container of role. When x-sidecar sets the restart
 // policy (overridden), what compose's value cannot do for the role is not warned about.
 func (cv *composeConv) restart(svc, v string, role Role, overridden bool) RestartPolicy {
-	if v == "" {
-		return RestartDefault
-	}
-	var rp RestartPolicy
+	rp, known := map[string]RestartPolicy{"no": RestartNever, "always": RestartAlways,
+		"unless-stopped": RestartAlways, "on-failure": RestartOnFailure}[v]
+	limit, limited := strings.CutPrefix(v, "on-failure:")
 	switch {
-	case v == "no":
-		rp = RestartNever
-	case v == "always" || v == "unless-stopped":
-		rp = RestartAlways
-	case v == "on-failure":
-		rp = RestartOnFailure
-	case strings.HasPrefix(v, "on-failure:"):
+	case v == "":
+		return RestartDefault
+	case limited:
 		rp = RestartOnFailure
 		if role == RoleMain && !overridden {
-			cv.warnAt("the limit of "+strings.TrimPrefix(v, "on-failure:")+" restarts is not honoured: main restarts on failure with backoff, without a limit", "services", svc, "restart")
+			cv.warnAt("the limit of "+limit+" restarts is not honoured: main restarts on failure with backoff, without a limit", "services", svc, "restart")
 		}
-	default:
+	case !known:
 		cv.problem(cv.at("services", svc, "restart"), fmt.Sprintf("unknown restart policy %q", v), "use no, always, unless-stopped or on-failure[:N]")
 		return RestartDefault
 	}

@@ -262,10 +262,7 @@ func (cv *composeConv) configMounts(b *composePodBuild, svc string, s types.Serv
 		if cfg == nil || !cv.addConfigFile(b, cfg, at) {
 			continue
 		}
-		target := ref.Target
-		if target == "" {
-			target = "/" + ref.Source
-		}
+		target := cmp.Or(ref.Target, "/"+ref.Source)
 		m := Mount{Type: MountVolume, Source: cfg.volume, Target: target, ReadOnly: true, SubPath: cfg.file}
 		pl := placed[Mount]{at: at, order: -1}
 		if _, xn := yamlpos.Lookup(item, "x-sidecar"); xn != nil {
