@@ -300,10 +300,7 @@ func (c *composeImport) document(in *input, first bool) (doc *yaml.Node, ok bool
 // stackName is Options.Name, else COMPOSE_PROJECT_NAME (of the environment or .env), else
 // the file's name:, else the directory's name made a DNS label: compose's order.
 func (c *composeImport) stackName() string {
-	if c.opts.Name != "" {
-		return c.opts.Name
-	}
-	if n := c.env["COMPOSE_PROJECT_NAME"]; n != "" {
+	if n := cmp.Or(c.opts.Name, c.env["COMPOSE_PROJECT_NAME"]); n != "" {
 		return n
 	}
 	if v := yamlpos.Value(c.root, "name"); v != nil && !c.drop[v] {

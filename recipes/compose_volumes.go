@@ -122,10 +122,7 @@ func (cv *composeConv) checkXPods(st *Stack) {
 		if pod == "" || slices.Contains(pods, pod) {
 			return
 		}
-		hint := "name one of the pods: " + strings.Join(pods, ", ")
-		if s := suggest.DidYouMean(pod, pods); s != "" {
-			hint = s
-		}
+		hint := cmp.Or(suggest.DidYouMean(pod, pods), "name one of the pods: "+strings.Join(pods, ", "))
 		cv.problem(cv.posOf(yamlpos.Value(node, "pod")), fmt.Sprintf("%s.%s.x-sidecar names pod %q, which the file does not make", section, name, pod), hint)
 	}
 	for _, src := range sortedKeys(cv.volX) {
