@@ -27,9 +27,9 @@ type composeCfg struct {
 	volume  string // the pod volume it is a file of
 	file    string // its name in that volume
 	content string
-	pod     string // a pod that has it even when none of its services mounts it
-	// where the config, its volume name, its file name and its pod were written
-	at, volAt, fileAt, podAt Position
+	// where its volume name, its file name and the pod that has it (x-sidecar pod: even
+	// when none of its services mounts it) were written
+	volAt, fileAt, podAt Position
 }
 
 // topLevelX reads the x-sidecar of every entry of a top-level section (volumes, configs).
@@ -146,7 +146,7 @@ func (cv *composeConv) config(name string, at Position) *composeCfg {
 	}
 	node := yamlpos.Value(yamlpos.Value(cv.root, "configs"), name)
 	key := cv.keyAt("configs", name)
-	cfg := &composeCfg{name: name, volume: cmp.Or(dnsLabelFrom(name), name), file: name, at: key, volAt: key, fileAt: key, podAt: key}
+	cfg := &composeCfg{name: name, volume: cmp.Or(dnsLabelFrom(name), name), file: name, volAt: key, fileAt: key, podAt: key}
 	if x := cv.cfgX[name]; x != nil {
 		if x.x.Volume != "" {
 			cfg.volume, cfg.volAt = x.x.Volume, cv.posOf(yamlpos.Value(x.node, "volume"))
@@ -155,7 +155,7 @@ func (cv *composeConv) config(name string, at Position) *composeCfg {
 			cfg.file, cfg.fileAt = x.x.File, cv.posOf(yamlpos.Value(x.node, "file"))
 		}
 		if x.x.Pod != "" {
-			cfg.pod, cfg.podAt = x.x.Pod, cv.posOf(yamlpos.Value(x.node, "pod"))
+			cfg.podAt = cv.posOf(yamlpos.Value(x.node, "pod"))
 		}
 	}
 	var ok bool
