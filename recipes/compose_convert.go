@@ -540,13 +540,10 @@ func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string)
 	out := Env{}
 	var files []string
 	efNode := yamlpos.Value(cv.svcNode(svc), "env_file")
-	efItems := yamlpos.Items(efNode)
 	for i, ef := range s.EnvFiles {
-		at := cv.keyAt("services", svc, "env_file")
-		if len(efItems) == len(s.EnvFiles) {
-			at = cv.posOf(efItems[i])
-		} else if efNode != nil && efNode.Kind == yaml.ScalarNode {
-			at = cv.posOf(efNode)
+		at := cv.itemAt(svc, "env_file", i, len(s.EnvFiles))
+		if efNode != nil && efNode.Kind == yaml.ScalarNode {
+			at = cv.posOf(efNode) // env_file: FILE
 		}
 		path := ef.Path
 		if !filepath.IsAbs(path) {
