@@ -8,6 +8,7 @@ package recipes
 // field maps and which service of a pod is main.
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -16,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/schema"
 	"github.com/compose-spec/compose-go/v2/template"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
@@ -129,35 +131,46 @@ func (c *composeImport) posOf(n *yaml.Node) Position {
 // loads them itself). A file that cannot be read is reported by externalFiles.
 func (c *composeImport) readIncluded() {
 	c.included = map[string]*yaml.Node{}
-	for _, inc := range yamlpos.Items(yamlpos.Value(c.root, "include")) {
-		paths := []*yaml.Node{inc}
-		if inc.Kind == yaml.MappingNode {
-			paths = append(yamlpos.Items(yamlpos.Value(inc, "path")), yamlpos.Value(inc, "path"))
+	c.includes(func(pn *yaml.Node, what string) {
+		p, ok := yamlpos.Scalar(pn)
+		if !ok || p == "" || what != "included file" {
+			return
 		}
-		for _, pn := range paths {
-			p, ok := yamlpos.Scalar(pn)
-			if !ok || p == "" {
-				continue
+		name := p
+		if !filepath.IsAbs(p) {
+			name, p = filepath.Join(filepath.Dir(c.file), p), filepath.Join(c.dir, p)
+		}
+		b, err := c.opts.readFile(p)
+		if err != nil {
+			return
+		}
+		pf, _, fatal := yamlpos.Parse(b)
+		if fatal || len(pf.Docs) == 0 {
+			return
+		}
+		for n := range nodePaths(pf.Docs[0]) {
+			c.fileOf[n] = name
+		}
+		for _, svc := range yamlpos.Pairs(yamlpos.Value(pf.Docs[0], "services")) {
+			if c.included[svc.Key.Value] == nil {
+				c.included[svc.Key.Value] = pf.Docs[0]
 			}
-			name := p
-			if !filepath.IsAbs(p) {
-				name, p = filepath.Join(filepath.Dir(c.file), p), filepath.Join(c.dir, p)
-			}
-			b, err := c.opts.readFile(p)
-			if err != nil {
-				continue
-			}
-			pf, _, fatal := yamlpos.Parse(b)
-			if fatal || len(pf.Docs) == 0 {
-				continue
-			}
-			for n := range nodePaths(pf.Docs[0]) {
-				c.fileOf[n] = name
-			}
-			for _, svc := range yamlpos.Pairs(yamlpos.Value(pf.Docs[0], "services")) {
-				if c.included[svc.Key.Value] == nil {
-					c.included[svc.Key.Value] = pf.Docs[0]
-				}
+		}
+	})
+}
+
+// includes calls f with each node of include that names a file: the file, or (what says) an
+// env file; a list of them is called with each item, and then itself.
+func (c *composeImport) includes(f func(n *yaml.Node, what string)) {
+	for _, inc := range yamlpos.Items(yamlpos.Value(c.root, "include")) {
+		if inc.Kind != yaml.MappingNode {
+			f(inc, "included file")
+			continue
+		}
+		for _, kw := range [][2]string{{"path", "included file"}, {"env_file", "env file"}} {
+			v := yamlpos.Value(inc, kw[0])
+			for _, n := range append(yamlpos.Items(v), v) {
+				f(n, kw[1])
 			}
 		}
 	}
@@ -287,10 +300,7 @@ func (c *composeImport) document(in *input, first bool) (doc *yaml.Node, ok bool
 // stackName is Options.Name, else COMPOSE_PROJECT_NAME (of the environment or .env), else
 // the file's name:, else the directory's name made a DNS label: compose's order.
 func (c *composeImport) stackName() string {
-	if c.opts.Name != "" {
-		return c.opts.Name
-	}
-	if n := c.env["COMPOSE_PROJECT_NAME"]; n != "" {
+	if n := cmp.Or(c.opts.Name, c.env["COMPOSE_PROJECT_NAME"]); n != "" {
 		return n
 	}
 	if v := yamlpos.Value(c.root, "name"); v != nil && !c.drop[v] {
@@ -300,14 +310,6 @@ func (c *composeImport) stackName() string {
 		}
 	}
 	return dnsLabelFrom(filepath.Base(c.dir))
-}
-
-// composeProjectName is name as compose-go accepts a project name.
-func composeProjectName(name string) string {
-	if n := loader.NormalizeProjectName(name); n != "" {
-		return n
-	}
-	return "sidecar"
 }
 
 // loadProject loads the files, without what the checks rejected, with compose-go, once:
@@ -371,7 +373,7 @@ func (c *composeImport) loadOnce(configs []types.ConfigFile, name string) (proje
 		}
 	}()
 	project, err = loader.LoadWithContext(context.Background(), details, func(o *loader.Options) {
-		o.SetProjectName(composeProjectName(name), true)
+		o.SetProjectName(cmp.Or(loader.NormalizeProjectName(name), "sidecar"), true) // as compose-go accepts it
 		o.SkipNormalization = true
 		o.ResolvePaths = false
 		o.SkipConsistencyCheck = true
@@ -449,23 +451,7 @@ func (c *composeImport) externalFiles() bool {
 			c.problem(c.posOf(n), fmt.Sprintf("%s %s: %v", what, n.Value, errTooLarge{fi.Size()}), "")
 		}
 	}
-	checkAll := func(n *yaml.Node, what string) {
-		if n != nil && n.Kind == yaml.SequenceNode {
-			for _, item := range n.Content {
-				check(item, what)
-			}
-			return
-		}
-		check(n, what)
-	}
-	for _, inc := range yamlpos.Items(yamlpos.Value(c.root, "include")) {
-		if inc.Kind == yaml.MappingNode {
-			checkAll(yamlpos.Value(inc, "path"), "included file")
-			checkAll(yamlpos.Value(inc, "env_file"), "env file")
-			continue
-		}
-		check(inc, "included file")
-	}
+	c.includes(check)
 	for _, p := range yamlpos.Pairs(yamlpos.Value(c.root, "services")) {
 		check(yamlpos.Value(yamlpos.Value(p.Value, "extends"), "file"), "extended file")
 	}
@@ -538,23 +524,18 @@ func (c *composeImport) rejectedNode(n *yaml.Node) bool {
 	return n != nil && (c.drop[n] || c.empty[n] || isReset(n))
 }
 
-// composeKeysAt lists the attribute names the compose specification allows below path, for
-// did-you-mean hints.
+// composeKeysAt lists the attribute names the compose specification's schema allows below
+// path, for did-you-mean hints.
 func composeKeysAt(parts []string) []string {
 	var out []string
-	for _, p := range composeAttributePaths() {
+	for _, p := range schema.AttributePaths() {
 		pp := p.Parts()
-		if len(pp) != len(parts)+1 {
+		if len(pp) != len(parts)+1 || !slices.EqualFunc(pp[:len(parts)], parts, func(a, b string) bool {
+			return a == b || a == "*" || (a == "[]" && isIndex(b))
+		}) {
 			continue
 		}
-		match := true
-		for i := range parts {
-			if pp[i] != parts[i] && pp[i] != "*" && (pp[i] != "[]" || !isIndex(parts[i])) {
-				match = false
-				break
-			}
-		}
-		if last := pp[len(pp)-1]; match && last != "*" && last != "[]" && !slices.Contains(out, last) {
+		if last := pp[len(pp)-1]; last != "*" && last != "[]" && !slices.Contains(out, last) {
 			out = append(out, pp[len(pp)-1])
 		}
 	}

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/loader"
-	"github.com/compose-spec/compose-go/v2/schema"
 	"github.com/compose-spec/compose-go/v2/tree"
 )
 
@@ -215,7 +214,3 @@ func (c *composeImport) unsupported(parts []string, value any) (string, bool) {
 	}
 	return reason, true
 }
-
-// composeAttributePaths are the attribute paths the compose specification's schema
-// declares, for did-you-mean hints.
-func composeAttributePaths() []tree.Path { return schema.AttributePaths() }

@@ -12,7 +12,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -243,14 +242,10 @@ type composeCast struct {
 // castAt is the cast compose-go makes of a string at path, or nil.
 func castAt(path tree.Path) interp.Cast {
 	parts := path.Parts()
-next:
 	for _, c := range composeCasts()[len(parts)] {
-		for i, p := range c.pattern {
-			if p != parts[i] && p != tree.PathMatchAll && (p != tree.PathMatchList || parts[i] != tree.PathMatchList) {
-				continue next
-			}
+		if slices.EqualFunc(c.pattern, parts, func(p, part string) bool { return p == part || p == tree.PathMatchAll }) {
+			return c.cast
 		}
-		return c.cast
 	}
 	return nil
 }
@@ -481,7 +476,11 @@ func composeKinds(want []string) string {
 func (c *composeImport) schemaProblem(e *jsonschema.ValidationError) {
 	parts := e.InstanceLocation
 	field := cmp.Or(yamlpos.Path(parts...), "the top level")
-	key, val := yamlpos.Find(c.root, parts...), c.valueAt(parts)
+	key := yamlpos.Find(c.root, parts...)
+	val, found := yamlpos.Walk(c.root, parts...)
+	if !found {
+		val = nil
+	}
 	at := val
 	if at == nil || yamlpos.IsNull(at) || (key != nil && at.Kind == yaml.MappingNode && len(parts) > 0) {
 		at = cmp.Or(key, val)
@@ -549,10 +548,10 @@ func (c *composeImport) schemaProblem(e *jsonschema.ValidationError) {
 			c.unknownKey(parts[:len(parts)-1], parts[len(parts)-1], "")
 		}
 	case *kind.Minimum:
-		c.issue(yamlpos.At(at, "write "+ratString(k.Want)+" or more", "%s must be at least %s, found %s", field, ratString(k.Want), yamlpos.Describe(val)))
+		c.issue(yamlpos.At(at, "write "+k.Want.RatString()+" or more", "%s must be at least %s, found %s", field, k.Want.RatString(), yamlpos.Describe(val)))
 		reject(val, false, parts)
 	case *kind.Maximum:
-		c.issue(yamlpos.At(at, "write "+ratString(k.Want)+" or less", "%s must be at most %s, found %s", field, ratString(k.Want), yamlpos.Describe(val)))
+		c.issue(yamlpos.At(at, "write "+k.Want.RatString()+" or less", "%s must be at most %s, found %s", field, k.Want.RatString(), yamlpos.Describe(val)))
 		reject(val, false, parts)
 	default:
 		c.issue(yamlpos.At(at, "check it against the compose specification, https://docs.docker.com/reference/compose-file/",
@@ -560,8 +559,6 @@ func (c *composeImport) schemaProblem(e *jsonschema.ValidationError) {
 		reject(val, false, parts)
 	}
 }
-
-func ratString(r *big.Rat) string { return r.RatString() }
 
 // schemaRule says which rule of the schema a value breaks, for the rules with no message
 // of their own.
@@ -598,13 +595,6 @@ func (c *composeImport) requiredBy(url string, parts []string) bool {
 	_, comp := composeSchema()
 	s, err := comp.Compile(parent)
 	return err == nil && slices.Contains(s.Required, parts[len(parts)-1])
-}
-
-func (c *composeImport) valueAt(parts []string) *yaml.Node {
-	if v, ok := yamlpos.Walk(c.root, parts...); ok {
-		return v
-	}
-	return nil
 }
 
 // schemaExample is how to write property prop of the schema at url: its first allowed

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -70,14 +69,12 @@ func (c *composeImport) serviceOrder(project *types.Project) []string {
 			out = append(out, p.Key.Value)
 		}
 	}
-	var rest []string
-	for name := range project.Services {
+	for _, name := range sortedKeys(project.Services) {
 		if !seen[name] {
-			rest = append(rest, name)
+			out = append(out, name)
 		}
 	}
-	sort.Strings(rest)
-	return append(out, rest...)
+	return out
 }
 
 // active is the set of services `docker compose up` would start: those without profiles or
@@ -144,8 +141,6 @@ func (c *composeImport) convert(project *types.Project, name string) *Stack {
 		podNames:      map[string]string{},
 		podOfSvc:      map[string]string{},
 		volPods:       map[string][]string{},
-		volX:          map[string]*composeTopX[composeXVolume]{},
-		cfgX:          map[string]*composeTopX[composeXConfig]{},
 		cfgs:          map[string]*composeCfg{},
 		xPort:         map[*Container][]composeXPort{},
 		healthyBy:     map[string]string{},
@@ -161,7 +156,11 @@ func (c *composeImport) convert(project *types.Project, name string) *Stack {
 		x, xn := c.serviceX(n)
 		cv.xs[n], cv.xNodes[n] = x, xn
 		svcs = append(svcs, cv.planInput(project.Services[n], x))
-		cv.names[n] = cv.containerName(n, x)
+		if x != nil && x.Name != "" {
+			cv.names[n] = x.Name
+		} else {
+			cv.names[n] = cv.label(n)
+		}
 	}
 	for _, s := range svcs {
 		for _, d := range s.Deps {
@@ -170,7 +169,7 @@ func (c *composeImport) convert(project *types.Project, name string) *Stack {
 			}
 		}
 	}
-	cv.topLevelX()
+	cv.volX, cv.cfgX = topLevelX(c, "volumes", composeXVolumeFields), topLevelX(c, "configs", composeXConfigFields)
 	pods, notes := composePlan(svcs)
 	for _, n := range notes {
 		parts := append([]string{"services", n.Svc}, n.Field...)
@@ -242,15 +241,6 @@ func (cv *composeConv) markRejected() {
 	}
 }
 
-// containerName is the name of service svc's container: x-sidecar name, else the service
-// name made a DNS label.
-func (cv *composeConv) containerName(svc string, x *composeX) string {
-	if x != nil && x.Name != "" {
-		return x.Name
-	}
-	return cv.label(svc)
-}
-
 // label is service svc's name made a DNS label, with a warning (once) when it is not one.
 func (cv *composeConv) label(svc string) string {
 	if l, ok := cv.labels[svc]; ok {
@@ -298,23 +288,19 @@ func (cv *composeConv) planInput(s types.ServiceConfig, x *composeX) composeSvc 
 	default:
 		cv.warnAt(fmt.Sprintf("%s is not honoured: the service runs in its pod's own namespace on the stack network", nm), "services", s.Name, "network_mode")
 	}
-	// depends_on in the order written.
+	// depends_on in the order written, then the entries that come from elsewhere, sorted.
 	seen := map[string]bool{}
 	var names []string
 	dn := yamlpos.Value(cv.svcNode(s.Name), "depends_on")
-	if dn != nil && dn.Kind == yaml.SequenceNode {
-		for _, item := range dn.Content {
-			if v, ok := yamlpos.Scalar(item); ok {
-				names = append(names, v)
-			}
-		}
-	} else {
-		for _, p := range yamlpos.Pairs(dn) {
-			names = append(names, p.Key.Value)
+	for _, item := range yamlpos.Items(dn) {
+		if v, ok := yamlpos.Scalar(item); ok {
+			names = append(names, v)
 		}
 	}
-	names = append(names, slices.DeleteFunc(sortedKeys(s.DependsOn), func(k string) bool { return slices.Contains(names, k) })...)
-	for _, n := range names {
+	for _, p := range yamlpos.Pairs(dn) {
+		names = append(names, p.Key.Value)
+	}
+	for _, n := range append(names, sortedKeys(s.DependsOn)...) {
 		d, ok := s.DependsOn[n]
 		if !ok || seen[n] {
 			continue
@@ -415,30 +401,21 @@ type composePodBuild struct {
 	set map[string]string
 }
 
-// volume adds pod volume name, made from what from says. isNew reports whether the volume
-// is new; clash, when not empty, is what else made a volume of that name.
-func (b *composePodBuild) volume(name, from string) (isNew bool, clash string) {
-	if _, ok := b.vols[name]; ok {
-		if b.from[name] != from {
-			return false, b.from[name]
-		}
-		return false, ""
-	}
-	b.vols[name] = &Volume{Name: name}
-	b.from[name] = from
-	return true, ""
-}
-
 // addVolume adds pod volume name for the mount or declaration at `at`, made from what from
-// says; a name clash is a problem there. ok is false on a clash.
+// says; isNew reports whether the volume is new. A volume of that name made from something
+// else is a name clash, a problem there: ok is false.
 func (cv *composeConv) addVolume(b *composePodBuild, name, from string, at Position) (isNew, ok bool) {
-	isNew, clash := b.volume(name, from)
-	if clash != "" {
+	if _, made := b.vols[name]; !made {
+		b.vols[name] = &Volume{Name: name}
+		b.from[name] = from
+		return true, true
+	}
+	if clash := b.from[name]; clash != from {
 		cv.problem(at, fmt.Sprintf("pod %s gets two volumes named %s, from %s and from %s", b.pod.Name, name, clash, from),
 			"give one of them another name (x-sidecar: {name: …} on a top-level volume, x-sidecar: {volume: …} on a config)")
 		return false, false
 	}
-	return isNew, true
+	return false, true
 }
 
 // container converts service svc into a container of role in the pod being built.
@@ -478,7 +455,11 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 		record("stop_grace", "stop_grace_period")
 	}
 	ct.Env, ct.EnvFile = cv.environment(svc, s, ck)
-	ct.Ports = cv.ports(svc, s.Ports, ck, 0)
+	ports, portsAt := cv.portsAt(svc, s.Ports)
+	for i, p := range ports {
+		cv.pos.Set(Field(ck, "ports", i), portsAt[i])
+		ct.Ports = append(ct.Ports, p)
+	}
 	if x != nil && len(x.Ports) > 0 {
 		cv.xPorts(svc, ct, ck, x)
 	}
@@ -511,34 +492,20 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 	cv.networks(svc, s, "")
 	if x != nil {
 		xn := cv.xNodes[svc]
-		if x.Ready != nil {
-			ct.Ready = x.Ready
-			cv.recordTree(Field(ck, "ready"), yamlpos.Value(xn, "ready"))
-		}
-		if x.Live != nil {
-			ct.Live = x.Live
-			cv.recordTree(Field(ck, "live"), yamlpos.Value(xn, "live"))
-		}
-		if x.Restart != RestartDefault {
-			ct.Restart = x.Restart
-			cv.recordTree(Field(ck, "restart"), yamlpos.Value(xn, "restart"))
-		}
+		// What x-sidecar sets replaces what compose's fields made, but for hooks: compose's
+		// post_start and pre_stop are exec hooks, x-sidecar's the others.
+		ct.Ready, ct.Restart = cmp.Or(x.Ready, ct.Ready), cmp.Or(x.Restart, ct.Restart)
+		ct.Live, ct.Startup = x.Live, x.Startup
+		ct.PostStart, ct.PreStop = cmp.Or(ct.PostStart, x.PostStart), cmp.Or(ct.PreStop, x.PreStop)
 		if x.StopGrace != nil {
 			ct.StopGrace = *x.StopGrace
-			cv.recordTree(Field(ck, "stop_grace"), yamlpos.Value(xn, "stop_grace"))
 		}
-		for _, key := range []string{"startup", "post_start", "pre_stop"} {
-			if n := yamlpos.Value(xn, key); n != nil {
-				cv.recordTree(Field(ck, key), n)
+		for key, set := range map[string]bool{"ready": x.Ready != nil, "live": x.Live != nil, "restart": x.Restart != RestartDefault,
+			"stop_grace": x.StopGrace != nil, "startup": true, "post_start": true, "pre_stop": true} {
+			if set {
+				cv.recordTree(Field(ck, key), yamlpos.Value(xn, key))
 			}
 		}
-		if ct.PostStart == nil {
-			ct.PostStart = x.PostStart
-		}
-		if ct.PreStop == nil {
-			ct.PreStop = x.PreStop
-		}
-		ct.Startup = x.Startup
 		ct.EnvRefs, ct.ExpandRefs = x.EnvRefs, x.ExpandRefs
 		for _, r := range x.EnvRefs {
 			cv.pos.Set(Field(ck, "env", r.Name), cv.keyAt("services", svc, "x-sidecar", "env_refs"))
@@ -573,13 +540,10 @@ func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string)
 	out := Env{}
 	var files []string
 	efNode := yamlpos.Value(cv.svcNode(svc), "env_file")
-	efItems := yamlpos.Items(efNode)
 	for i, ef := range s.EnvFiles {
-		at := cv.keyAt("services", svc, "env_file")
-		if len(efItems) == len(s.EnvFiles) {
-			at = cv.posOf(efItems[i])
-		} else if efNode != nil && efNode.Kind == yaml.ScalarNode {
-			at = cv.posOf(efNode)
+		at := cv.itemAt(svc, "env_file", i, len(s.EnvFiles))
+		if efNode != nil && efNode.Kind == yaml.ScalarNode {
+			at = cv.posOf(efNode) // env_file: FILE
 		}
 		path := ef.Path
 		if !filepath.IsAbs(path) {
@@ -646,15 +610,6 @@ func composeEnvNode(en *yaml.Node, k string) *yaml.Node {
 		}
 	}
 	return nil
-}
-
-// ports converts published ports; model index i+offset is recorded at the entry it came from.
-func (cv *composeConv) ports(svc string, ps []types.ServicePortConfig, ck string, offset int) []Port {
-	out, at := cv.portsAt(svc, ps)
-	for i := range out {
-		cv.pos.Set(Field(ck, "ports", offset+i), at[i])
-	}
-	return out
 }
 
 // portsAt converts published ports, each with the entry it came from.
@@ -838,42 +793,26 @@ func (cv *composeConv) healthcheck(svc string, h *types.HealthCheckConfig) *Prob
 		cv.problem(cv.at("services", svc, "healthcheck", "test"), "healthcheck test has no command", "add the command after "+h.Test[0])
 		return nil
 	}
-	p := &Probe{Exec: &ExecProbe{Command: slices.Clone(cmd)}}
-	if h.Interval != nil {
-		p.Period = Duration(*h.Interval)
-	}
-	if h.Timeout != nil {
-		p.Timeout = Duration(*h.Timeout)
-	}
-	if h.Retries != nil {
-		p.Retries = int(min(*h.Retries, 1<<20))
-	}
-	if h.StartPeriod != nil {
-		p.StartPeriod = Duration(*h.StartPeriod)
-	}
-	return p
+	return &Probe{Exec: &ExecProbe{Command: slices.Clone(cmd)}, Period: Duration(ptr.Deref(h.Interval, 0)),
+		Timeout: Duration(ptr.Deref(h.Timeout, 0)), Retries: int(min(ptr.Deref(h.Retries, 0), 1<<20)),
+		StartPeriod: Duration(ptr.Deref(h.StartPeriod, 0))}
 }
 
 // restart maps compose's restart for a container of role. When x-sidecar sets the restart
 // policy (overridden), what compose's value cannot do for the role is not warned about.
 func (cv *composeConv) restart(svc, v string, role Role, overridden bool) RestartPolicy {
-	if v == "" {
-		return RestartDefault
-	}
-	var rp RestartPolicy
+	rp, known := map[string]RestartPolicy{"no": RestartNever, "always": RestartAlways,
+		"unless-stopped": RestartAlways, "on-failure": RestartOnFailure}[v]
+	limit, limited := strings.CutPrefix(v, "on-failure:")
 	switch {
-	case v == "no":
-		rp = RestartNever
-	case v == "always" || v == "unless-stopped":
-		rp = RestartAlways
-	case v == "on-failure":
-		rp = RestartOnFailure
-	case strings.HasPrefix(v, "on-failure:"):
+	case v == "":
+		return RestartDefault
+	case limited:
 		rp = RestartOnFailure
 		if role == RoleMain && !overridden {
-			cv.warnAt("the limit of "+strings.TrimPrefix(v, "on-failure:")+" restarts is not honoured: main restarts on failure with backoff, without a limit", "services", svc, "restart")
+			cv.warnAt("the limit of "+limit+" restarts is not honoured: main restarts on failure with backoff, without a limit", "services", svc, "restart")
 		}
-	default:
+	case !known:
 		cv.problem(cv.at("services", svc, "restart"), fmt.Sprintf("unknown restart policy %q", v), "use no, always, unless-stopped or on-failure[:N]")
 		return RestartDefault
 	}

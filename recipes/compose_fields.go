@@ -5,6 +5,7 @@ package recipes
 // settings of the network namespace (hosts, DNS, sysctls, hostname) for its pod.
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"path"
@@ -97,10 +98,7 @@ func (cv *composeConv) engineFields(b *composePodBuild, svc string, s types.Serv
 func (cv *composeConv) secrets(b *composePodBuild, svc string, s types.ServiceConfig, ct *Container, ck string) {
 	for i, ref := range s.Secrets {
 		at := cv.itemAt(svc, "secrets", i, len(s.Secrets))
-		target := ref.Target
-		if target == "" {
-			target = ref.Source
-		}
+		target := cmp.Or(ref.Target, ref.Source)
 		if !path.IsAbs(target) {
 			target = "/run/secrets/" + target
 		}

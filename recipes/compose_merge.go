@@ -58,52 +58,46 @@ func (c *composeImport) overlay(base, over *yaml.Node) *yaml.Node {
 	if base != nil && base.Kind != over.Kind {
 		base = nil // a list over a mapping, say: the later replaces it
 	}
-	switch over.Kind {
-	case yaml.MappingNode:
-		out := c.like(over, base)
-		if base != nil {
-			out.Content = slices.Clone(base.Content)
+	if over.Kind != yaml.MappingNode && over.Kind != yaml.SequenceNode {
+		if over.Tag == tagOverride {
+			return c.like(over, nil)
 		}
-		for _, p := range yamlpos.Pairs(over) {
-			i := keyIndex(out, p.Key.Value)
-			if i < 0 {
-				if v := c.overlay(nil, p.Value); v != nil {
-					out.Content = append(out.Content, p.Key, v)
-				}
-				continue
-			}
-			was := out.Content[i+1]
-			v := c.overlay(was, p.Value)
-			merged := p.Value.Kind == was.Kind && p.Value.Kind != yaml.ScalarNode && p.Value.Tag != tagOverride
-			switch {
-			case v == nil:
-				out.Content = slices.Delete(out.Content, i, i+2)
-			case merged:
-				out.Content[i+1] = v // the key stays where it was first written
-			default:
-				out.Content[i], out.Content[i+1] = p.Key, v
-			}
-		}
-		return out
-	case yaml.SequenceNode:
-		out := c.like(over, base)
-		if base != nil {
-			out.Content = slices.Clone(base.Content)
-		}
-		for _, item := range over.Content {
-			v := c.overlay(nil, item)
-			// As compose-go appends a list to the one before it: without the entries it
-			// has already (within one file, every entry is kept).
-			if v != nil && (base == nil || !slices.ContainsFunc(out.Content, func(n *yaml.Node) bool { return sameNode(n, v) })) {
-				out.Content = append(out.Content, v)
-			}
-		}
-		return out
+		return over
 	}
-	if over.Tag == tagOverride {
-		return c.like(over, nil)
+	out := c.like(over, base)
+	if base != nil {
+		out.Content = slices.Clone(base.Content)
 	}
-	return over
+	// A list is appended to; a mapping merges key by key.
+	for _, item := range yamlpos.Items(over) {
+		v := c.overlay(nil, item)
+		// As compose-go appends a list to the one before it: without the entries it has
+		// already (within one file, every entry is kept).
+		if v != nil && (base == nil || !slices.ContainsFunc(out.Content, func(n *yaml.Node) bool { return sameNode(n, v) })) {
+			out.Content = append(out.Content, v)
+		}
+	}
+	for _, p := range yamlpos.Pairs(over) {
+		i := keyIndex(out, p.Key.Value)
+		if i < 0 {
+			if v := c.overlay(nil, p.Value); v != nil {
+				out.Content = append(out.Content, p.Key, v)
+			}
+			continue
+		}
+		was := out.Content[i+1]
+		v := c.overlay(was, p.Value)
+		merged := p.Value.Kind == was.Kind && p.Value.Kind != yaml.ScalarNode && p.Value.Tag != tagOverride
+		switch {
+		case v == nil:
+			out.Content = slices.Delete(out.Content, i, i+2)
+		case merged:
+			out.Content[i+1] = v // the key stays where it was first written
+		default:
+			out.Content[i], out.Content[i+1] = p.Key, v
+		}
+	}
+	return out
 }
 
 // keyIndex is the index in m.Content of key k, or -1.

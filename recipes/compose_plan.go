@@ -7,6 +7,7 @@ package recipes
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -98,52 +99,7 @@ func composePlan(svcs []composeSvc) ([]composePod, []composeNote) {
 		p.byName[s.Name] = s
 		p.order[s.Name] = i
 	}
-	return p.plan(svcs)
-}
 
-type composePlanner struct {
-	byName map[string]*composeSvc
-	order  map[string]int
-	notes  []composeNote
-}
-
-func (p *composePlanner) note(svc string, field []string, problem bool, hint, format string, args ...any) {
-	p.notes = append(p.notes, composeNote{Svc: svc, Field: field, Message: fmt.Sprintf(format, args...), Hint: hint, Problem: problem})
-}
-
-// root follows namespace links to the service that owns the namespace. A link to an unknown
-// service ends the chain (that link is reported on its own); loop is true when the chain
-// runs into a loop, and then root is name itself.
-func (p *composePlanner) root(name string) (root string, loop bool) {
-	seen := map[string]bool{}
-	cur := name
-	for {
-		s := p.byName[cur]
-		if s.NS == "" || p.byName[s.NS] == nil {
-			return cur, false
-		}
-		if seen[cur] {
-			return name, true
-		}
-		seen[cur] = true
-		cur = s.NS
-	}
-}
-
-// nsAncestor reports whether anc owns (directly or through other services) the namespace
-// that svc joins.
-func (p *composePlanner) nsAncestor(svc, anc string) bool {
-	seen := map[string]bool{}
-	for cur := p.byName[svc]; cur != nil && cur.NS != "" && !seen[cur.Name]; cur = p.byName[cur.NS] {
-		seen[cur.Name] = true
-		if cur.NS == anc {
-			return true
-		}
-	}
-	return false
-}
-
-func (p *composePlanner) plan(svcs []composeSvc) ([]composePod, []composeNote) {
 	// Namespace links: unknown targets and loops are problems; such services plan alone.
 	groups := map[string][]string{}
 	var roots []string
@@ -154,9 +110,11 @@ func (p *composePlanner) plan(svcs []composeSvc) ([]composePod, []composeNote) {
 				"name a service of this file, or remove network_mode",
 				"network_mode joins the namespace of %q, which is not a service of this file", s.NS)
 		}
-		r, loop := p.root(s.Name)
-		if loop {
-			if members := p.nsLoop(s.Name); len(members) > 0 && members[0] == s.Name {
+		chain, at := p.nsChain(s.Name)
+		r := chain[len(chain)-1]
+		if at >= 0 {
+			r = s.Name
+			if members := p.nsLoop(chain[at:]); members[0] == s.Name {
 				p.note(s.Name, []string{"network_mode"}, true,
 					"one service of the group must own the namespace (no network_mode)",
 					"network_mode links form a loop: %s", strings.Join(append(members, s.Name), " → "))
@@ -211,13 +169,41 @@ func (p *composePlanner) plan(svcs []composeSvc) ([]composePod, []composeNote) {
 				}
 			}
 		}
-		for _, d := range deps {
-			pod.DependsOn = append(pod.DependsOn, d)
-		}
-		sort.Slice(pod.DependsOn, func(a, b int) bool { return pod.DependsOn[a].Pod < pod.DependsOn[b].Pod })
+		pod.DependsOn = slices.SortedFunc(maps.Values(deps), func(a, b composePodDep) int { return strings.Compare(a.Pod, b.Pod) })
 	}
 	p.jobs(pods, groups, podOf)
 	return pods, p.notes
+}
+
+// nsChain follows namespace links from service name: name, the service whose namespace it
+// joins, and so on, to the service that owns the namespace. A link to an unknown service
+// ends the chain (that link is reported on its own); loop is the index of the service the
+// chain runs back into, or -1.
+func (p *composePlanner) nsChain(name string) (chain []string, loop int) {
+	for cur := name; p.byName[cur] != nil; cur = p.byName[cur].NS {
+		if i := slices.Index(chain, cur); i >= 0 {
+			return chain, i
+		}
+		chain = append(chain, cur)
+	}
+	return chain, -1
+}
+
+// nsAncestor reports whether anc (not svc) owns, directly or through other services, the
+// namespace that svc joins.
+func (p *composePlanner) nsAncestor(svc, anc string) bool {
+	chain, _ := p.nsChain(svc)
+	return slices.Contains(chain[1:], anc)
+}
+
+type composePlanner struct {
+	byName map[string]*composeSvc
+	order  map[string]int
+	notes  []composeNote
+}
+
+func (p *composePlanner) note(svc string, field []string, problem bool, hint, format string, args ...any) {
+	p.notes = append(p.notes, composeNote{Svc: svc, Field: field, Message: fmt.Sprintf(format, args...), Hint: hint, Problem: problem})
 }
 
 // jobs decides which pods are jobs: they run to completion, the pods that depend on them
@@ -258,28 +244,16 @@ func (p *composePlanner) jobs(pods []composePod, groups map[string][]string, pod
 	}
 }
 
-// nsLoop returns the services on the namespace loop that name leads into, starting with the
-// first of them in file order, or nil when there is no loop.
-func (p *composePlanner) nsLoop(name string) []string {
-	var path []string
-	idx := map[string]int{}
-	for cur := name; p.byName[cur] != nil; cur = p.byName[cur].NS {
-		i, ok := idx[cur]
-		if !ok {
-			idx[cur] = len(path)
-			path = append(path, cur)
-			continue
+// nsLoop returns the services of a namespace loop starting with the first of them in file
+// order.
+func (p *composePlanner) nsLoop(loop []string) []string {
+	first := 0
+	for j, n := range loop {
+		if p.order[n] < p.order[loop[first]] {
+			first = j
 		}
-		loop := path[i:]
-		first := 0
-		for j, n := range loop {
-			if p.order[n] < p.order[loop[first]] {
-				first = j
-			}
-		}
-		return append(append([]string{}, loop[first:]...), loop[:first]...)
 	}
-	return nil
+	return append(slices.Clone(loop[first:]), loop[:first]...)
 }
 
 // planGroup plans the services that share owner's namespace. ok is false when the group
@@ -348,12 +322,7 @@ func (p *composePlanner) planGroup(owner string, group []string) (composePod, bo
 	}
 	// Main: the one marked main; else the only leaf of depends_on among the candidates; else
 	// the namespace owner when it is one of the leaves; else the first leaf, with a warning.
-	var mains []string
-	for _, m := range members {
-		if role[m] == composeRoleMain {
-			mains = append(mains, m)
-		}
-	}
+	mains := slices.DeleteFunc(slices.Clone(members), func(m string) bool { return role[m] != composeRoleMain })
 	for _, extra := range mains[min(1, len(mains)):] {
 		p.note(extra, []string{"x-sidecar"}, true, "mark only one service of the pod as main",
 			"services %s and %s of pod %s are both marked main", mains[0], extra, pod.Name)
@@ -417,12 +386,7 @@ func (p *composePlanner) chooseMain(pod, owner string, members []string, role ma
 			}
 		}
 	}
-	var leaves []string
-	for _, m := range cands {
-		if !supported[m] {
-			leaves = append(leaves, m)
-		}
-	}
+	leaves := slices.DeleteFunc(slices.Clone(cands), func(m string) bool { return supported[m] })
 	switch {
 	case len(leaves) == 0:
 		return ""

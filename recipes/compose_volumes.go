@@ -27,25 +27,21 @@ type composeCfg struct {
 	volume  string // the pod volume it is a file of
 	file    string // its name in that volume
 	content string
-	pod     string // a pod that has it even when none of its services mounts it
-	// where the config, its volume name, its file name and its pod were written
-	at, volAt, fileAt, podAt Position
+	// where its volume name, its file name and the pod that has it (x-sidecar pod: even
+	// when none of its services mounts it) were written
+	volAt, fileAt, podAt Position
 }
 
-// topLevelX reads the x-sidecar of every top-level volume and config.
-func (cv *composeConv) topLevelX() {
-	for _, p := range yamlpos.Pairs(yamlpos.Value(cv.root, "volumes")) {
-		var x composeXVolume
-		if n := decodeX(cv.composeImport, yamlpos.Value(p.Value, "x-sidecar"), "volumes."+p.Key.Value+".x-sidecar", composeXVolumeFields, &x); n != nil {
-			cv.volX[p.Key.Value] = &composeTopX[composeXVolume]{x: x, node: n}
+// topLevelX reads the x-sidecar of every entry of a top-level section (volumes, configs).
+func topLevelX[T any](c *composeImport, section string, table []field[*T]) map[string]*composeTopX[T] {
+	out := map[string]*composeTopX[T]{}
+	for _, p := range yamlpos.Pairs(yamlpos.Value(c.root, section)) {
+		var x T
+		if n := decodeX(c, yamlpos.Value(p.Value, "x-sidecar"), section+"."+p.Key.Value+".x-sidecar", table, &x); n != nil {
+			out[p.Key.Value] = &composeTopX[T]{x: x, node: n}
 		}
 	}
-	for _, p := range yamlpos.Pairs(yamlpos.Value(cv.root, "configs")) {
-		var x composeXConfig
-		if n := decodeX(cv.composeImport, yamlpos.Value(p.Value, "x-sidecar"), "configs."+p.Key.Value+".x-sidecar", composeXConfigFields, &x); n != nil {
-			cv.cfgX[p.Key.Value] = &composeTopX[composeXConfig]{x: x, node: n}
-		}
-	}
+	return out
 }
 
 // volumeName is the pod volume a compose volume becomes: its x-sidecar name, else its name
@@ -126,10 +122,7 @@ func (cv *composeConv) checkXPods(st *Stack) {
 		if pod == "" || slices.Contains(pods, pod) {
 			return
 		}
-		hint := "name one of the pods: " + strings.Join(pods, ", ")
-		if s := suggest.DidYouMean(pod, pods); s != "" {
-			hint = s
-		}
+		hint := cmp.Or(suggest.DidYouMean(pod, pods), "name one of the pods: "+strings.Join(pods, ", "))
 		cv.problem(cv.posOf(yamlpos.Value(node, "pod")), fmt.Sprintf("%s.%s.x-sidecar names pod %q, which the file does not make", section, name, pod), hint)
 	}
 	for _, src := range sortedKeys(cv.volX) {
@@ -153,7 +146,7 @@ func (cv *composeConv) config(name string, at Position) *composeCfg {
 	}
 	node := yamlpos.Value(yamlpos.Value(cv.root, "configs"), name)
 	key := cv.keyAt("configs", name)
-	cfg := &composeCfg{name: name, volume: cmp.Or(dnsLabelFrom(name), name), file: name, at: key, volAt: key, fileAt: key, podAt: key}
+	cfg := &composeCfg{name: name, volume: cmp.Or(dnsLabelFrom(name), name), file: name, volAt: key, fileAt: key, podAt: key}
 	if x := cv.cfgX[name]; x != nil {
 		if x.x.Volume != "" {
 			cfg.volume, cfg.volAt = x.x.Volume, cv.posOf(yamlpos.Value(x.node, "volume"))
@@ -162,7 +155,7 @@ func (cv *composeConv) config(name string, at Position) *composeCfg {
 			cfg.file, cfg.fileAt = x.x.File, cv.posOf(yamlpos.Value(x.node, "file"))
 		}
 		if x.x.Pod != "" {
-			cfg.pod, cfg.podAt = x.x.Pod, cv.posOf(yamlpos.Value(x.node, "pod"))
+			cfg.podAt = cv.posOf(yamlpos.Value(x.node, "pod"))
 		}
 	}
 	var ok bool
@@ -266,10 +259,7 @@ func (cv *composeConv) configMounts(b *composePodBuild, svc string, s types.Serv
 		if cfg == nil || !cv.addConfigFile(b, cfg, at) {
 			continue
 		}
-		target := ref.Target
-		if target == "" {
-			target = "/" + ref.Source
-		}
+		target := cmp.Or(ref.Target, "/"+ref.Source)
 		m := Mount{Type: MountVolume, Source: cfg.volume, Target: target, ReadOnly: true, SubPath: cfg.file}
 		pl := placed[Mount]{at: at, order: -1}
 		if _, xn := yamlpos.Lookup(item, "x-sidecar"); xn != nil {
