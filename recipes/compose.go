@@ -260,7 +260,8 @@ func (c *composeImport) run(ins []*input) *Stack {
 	c.root = c.mergeFiles(files)
 	c.paths = nodePaths(c.root)
 	c.readIncluded()
-	top := c.topX()
+	var top composeXTop
+	topRead := decodeX(c, yamlpos.Value(c.root, "x-sidecar"), "x-sidecar", composeXTopFields, &top) != nil
 	name := c.stackName()
 	project, findings := c.loadProject(files, name)
 	if project == nil {
@@ -268,7 +269,7 @@ func (c *composeImport) run(ins []*input) *Stack {
 	}
 	st := c.convert(project, name)
 	c.reportUnsupported(findings)
-	if top != nil && top.Backoff != nil {
+	if topRead && top.Backoff != nil {
 		st.Backoff = *top.Backoff
 	}
 	return st

@@ -178,15 +178,6 @@ func (x *composeX) role() string {
 	return x.Role.String()
 }
 
-// topX reads the top-level x-sidecar, or nil.
-func (c *composeImport) topX() *composeXTop {
-	var x composeXTop
-	if decodeX(c, yamlpos.Value(c.root, "x-sidecar"), "x-sidecar", composeXTopFields, &x) == nil {
-		return nil
-	}
-	return &x
-}
-
 // serviceX reads x-sidecar of service svc, or nil.
 func (c *composeImport) serviceX(svc string) (*composeX, *yaml.Node) {
 	var x composeX
