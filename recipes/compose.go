@@ -59,19 +59,6 @@ type composeImport struct {
 	lost bool
 }
 
-// loadCompose imports a compose file: a stack, or the problems.
-func loadCompose(f File, opts Options, pos *Positions) (*Stack, []Warning, error) {
-	in, fatal := parseInput(f)
-	if fatal != nil {
-		return nil, nil, fatal.Err()
-	}
-	opts.Dir = stackDir(f.Name, opts.Dir)
-	env, probs := loadEnv(opts)
-	r := importCompose([]*input{in}, opts, env, pos)
-	r.problems = append(probs, r.problems...)
-	return r.strict()
-}
-
 // importCompose imports a compose file, or several merged in order (later wins). Relative
 // paths (build contexts, bind mounts, env files), in every file, stay relative to the
 // returned Stack.Dir, which is Options.Dir or the first file's directory: the project

@@ -120,3 +120,16 @@ func FuzzImportKube(f *testing.F) {
 	f.Add([]byte("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: x, args: ['$(A)$$(B)$(']}]}\n"))
 	fuzzImport(f, loadKube, SourceKube)
 }
+
+// loadCompose imports one compose file, as Load does: a stack, or the problems.
+func loadCompose(f File, opts Options, pos *Positions) (*Stack, []Warning, error) {
+	in, fatal := parseInput(f)
+	if fatal != nil {
+		return nil, nil, fatal.Err()
+	}
+	opts.Dir = stackDir(f.Name, opts.Dir)
+	env, probs := loadEnv(opts)
+	r := importCompose([]*input{in}, opts, env, pos)
+	r.problems = append(probs, r.problems...)
+	return r.strict()
+}
