@@ -22,13 +22,11 @@ const (
 	RoleMain
 )
 
-var roleNames = []string{"", "infra", "init", "sidecar", "main"}
+var roleNames = enum[Role]{"role", []string{"", "infra", "init", "sidecar", "main"}, false}
 
-func (r Role) String() string { return enumString(roleNames, int(r)) }
-
-func (r Role) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
-
-func (r *Role) UnmarshalText(b []byte) error { return unmarshalEnum(r, "role", roleNames, string(b)) }
+func (r Role) String() string                { return roleNames.name(r) }
+func (r Role) MarshalText() ([]byte, error)  { return roleNames.text(r) }
+func (r *Role) UnmarshalText(b []byte) error { return roleNames.unmarshal(r, b) }
 
 // DefaultRestart is the restart policy of a container of role r that sets none: a sidecar is
 // restarted whenever it exits, as in Kubernetes; init containers and main run once.
@@ -50,15 +48,11 @@ const (
 	RestartAlways
 )
 
-var restartNames = []string{"", "never", "on-failure", "always"}
+var restartNames = enum[RestartPolicy]{"restart policy", []string{"", "never", "on-failure", "always"}, false}
 
-func (p RestartPolicy) String() string { return enumString(restartNames, int(p)) }
-
-func (p RestartPolicy) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
-
-func (p *RestartPolicy) UnmarshalText(b []byte) error {
-	return unmarshalEnum(p, "restart policy", restartNames, string(b))
-}
+func (p RestartPolicy) String() string                { return restartNames.name(p) }
+func (p RestartPolicy) MarshalText() ([]byte, error)  { return restartNames.text(p) }
+func (p *RestartPolicy) UnmarshalText(b []byte) error { return restartNames.unmarshal(p, b) }
 
 // Restarts reports whether a container that exited with code should be started again.
 func (p RestartPolicy) Restarts(code int) bool {
@@ -80,15 +74,11 @@ const (
 	ProtoSCTP
 )
 
-var protoNames = []string{"tcp", "udp", "sctp"}
+var protoNames = enum[Protocol]{"protocol", []string{"tcp", "udp", "sctp"}, true}
 
-func (p Protocol) String() string { return enumString(protoNames, int(p)) }
-
-func (p Protocol) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
-
-func (p *Protocol) UnmarshalText(b []byte) error {
-	return unmarshalEnum(p, "protocol", protoNames, strings.ToLower(string(b)))
-}
+func (p Protocol) String() string                { return protoNames.name(p) }
+func (p Protocol) MarshalText() ([]byte, error)  { return protoNames.text(p) }
+func (p *Protocol) UnmarshalText(b []byte) error { return protoNames.unmarshal(p, b) }
 
 // MountType says what a mount's source is.
 type MountType int
@@ -98,15 +88,11 @@ const (
 	MountBind                    // a host path
 )
 
-var mountNames = []string{"volume", "bind"}
+var mountNames = enum[MountType]{"mount type", []string{"volume", "bind"}, false}
 
-func (t MountType) String() string { return enumString(mountNames, int(t)) }
-
-func (t MountType) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
-
-func (t *MountType) UnmarshalText(b []byte) error {
-	return unmarshalEnum(t, "mount type", mountNames, string(b))
-}
+func (t MountType) String() string                { return mountNames.name(t) }
+func (t MountType) MarshalText() ([]byte, error)  { return mountNames.text(t) }
+func (t *MountType) UnmarshalText(b []byte) error { return mountNames.unmarshal(t, b) }
 
 // ProbeKind says which check a probe makes.
 type ProbeKind int
@@ -119,15 +105,11 @@ const (
 	ProbeImage // the engine's verdict on the image's HEALTHCHECK
 )
 
-var probeNames = []string{"", "http", "tcp", "exec", "image"}
+var probeNames = enum[ProbeKind]{"probe kind", []string{"", "http", "tcp", "exec", "image"}, false}
 
-func (k ProbeKind) String() string { return enumString(probeNames, int(k)) }
-
-func (k ProbeKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
-
-func (k *ProbeKind) UnmarshalText(b []byte) error {
-	return unmarshalEnum(k, "probe kind", probeNames, string(b))
-}
+func (k ProbeKind) String() string                { return probeNames.name(k) }
+func (k ProbeKind) MarshalText() ([]byte, error)  { return probeNames.text(k) }
+func (k *ProbeKind) UnmarshalText(b []byte) error { return probeNames.unmarshal(k, b) }
 
 // SourceKind says what kind of file a stack was read from.
 type SourceKind int
@@ -138,14 +120,30 @@ const (
 	SourceKube                      // a Kubernetes manifest
 )
 
-var sourceNames = []string{"recipe", "compose", "kubernetes"}
+var sourceNames = enum[SourceKind]{"source kind", []string{"recipe", "compose", "kubernetes"}, false}
 
-func (k SourceKind) String() string { return enumString(sourceNames, int(k)) }
+func (k SourceKind) String() string                { return sourceNames.name(k) }
+func (k SourceKind) MarshalText() ([]byte, error)  { return sourceNames.text(k) }
+func (k *SourceKind) UnmarshalText(b []byte) error { return sourceNames.unmarshal(k, b) }
 
-func (k SourceKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+// enum is the names of an enum type's values, indexed by value, and what a value is (for
+// UnmarshalText's error); fold reads names in any case. One table serves the type's String,
+// MarshalText and UnmarshalText.
+type enum[T ~int] struct {
+	what  string
+	names []string
+	fold  bool
+}
 
-func (k *SourceKind) UnmarshalText(b []byte) error {
-	return unmarshalEnum(k, "source kind", sourceNames, string(b))
+func (e enum[T]) name(v T) string          { return enumString(e.names, int(v)) }
+func (e enum[T]) text(v T) ([]byte, error) { return []byte(e.name(v)), nil }
+
+func (e enum[T]) unmarshal(into *T, b []byte) error {
+	s := string(b)
+	if e.fold {
+		s = strings.ToLower(s)
+	}
+	return unmarshalEnum(into, e.what, e.names, s)
 }
 
 func enumString(names []string, v int) string {
@@ -333,18 +331,17 @@ const (
 	MediumMemory                      // a tmpfs
 )
 
-var mediumNames = []string{"", "memory"}
+var mediumNames = enum[VolumeMedium]{"volume medium", []string{"", "memory"}, true}
 
-func (m VolumeMedium) String() string { return enumString(mediumNames, int(m)) }
-
-func (m VolumeMedium) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+func (m VolumeMedium) String() string               { return mediumNames.name(m) }
+func (m VolumeMedium) MarshalText() ([]byte, error) { return mediumNames.text(m) }
 
 func (m *VolumeMedium) UnmarshalText(b []byte) error {
 	if len(b) == 0 {
 		*m = MediumDefault
 		return nil
 	}
-	return unmarshalEnum(m, "volume medium", mediumNames, strings.ToLower(string(b)))
+	return mediumNames.unmarshal(m, b)
 }
 
 // WatchAction is what a watch rule does on a change.
@@ -357,12 +354,8 @@ const (
 	WatchRestart                        // restart the container
 )
 
-var watchActionNames = []string{"rebuild", "sync", "sync+restart", "restart"}
+var watchActionNames = enum[WatchAction]{"watch action", []string{"rebuild", "sync", "sync+restart", "restart"}, false}
 
-func (a WatchAction) String() string { return enumString(watchActionNames, int(a)) }
-
-func (a WatchAction) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
-
-func (a *WatchAction) UnmarshalText(b []byte) error {
-	return unmarshalEnum(a, "watch action", watchActionNames, string(b))
-}
+func (a WatchAction) String() string                { return watchActionNames.name(a) }
+func (a WatchAction) MarshalText() ([]byte, error)  { return watchActionNames.text(a) }
+func (a *WatchAction) UnmarshalText(b []byte) error { return watchActionNames.unmarshal(a, b) }
