@@ -337,7 +337,8 @@ func (cv *composeConv) pod(p composePod) *Pod {
 	}
 	cv.podVolumesFromX(b)
 	for _, d := range p.DependsOn {
-		appendAt(cv.pos, Field(pk, "depends_on"), &pod.DependsOn, cv.podNames[d.Pod], cv.keyAt("services", d.Svc, "depends_on", d.On))
+		at := cv.keyAt("services", d.Svc, "depends_on", d.On)
+		appendAt(cv.pos, Field(pk, "depends_on"), &pod.DependsOn, cv.podNames[d.Pod], at)
 	}
 	for _, n := range sortedKeys(b.vols) {
 		pod.Volumes = append(pod.Volumes, b.vols[n])
