@@ -59,16 +59,25 @@ func (c *composeImport) svcNode(svc string) *yaml.Node {
 // serviceOrder lists the project's services in file order; services that come from
 // elsewhere (include, extends of another file) follow, sorted by name.
 func (c *composeImport) serviceOrder(project *types.Project) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, p := range yamlpos.Pairs(yamlpos.Value(c.root, "services")) {
-		if _, ok := project.Services[p.Key.Value]; ok && !seen[p.Key.Value] {
-			seen[p.Key.Value] = true
-			out = append(out, p.Key.Value)
+	return composeWritten(yamlpos.Value(c.root, "services"), project.Services)
+}
+
+// composeWritten lists the keys of m in the order node n names them (its keys, or its scalar
+// items), then those it does not name, sorted.
+func composeWritten[V any](n *yaml.Node, m map[string]V) []string {
+	var names, out []string
+	for _, p := range yamlpos.Pairs(n) {
+		names = append(names, p.Key.Value)
+	}
+	for _, item := range yamlpos.Items(n) {
+		if v, ok := yamlpos.Scalar(item); ok {
+			names = append(names, v)
 		}
 	}
-	for _, name := range sortedKeys(project.Services) {
-		if !seen[name] {
+	seen := map[string]bool{}
+	for _, name := range append(names, sortedKeys(m)...) {
+		if _, ok := m[name]; ok && !seen[name] {
+			seen[name] = true
 			out = append(out, name)
 		}
 	}
@@ -262,23 +271,8 @@ func (cv *composeConv) planInput(s types.ServiceConfig, x *composeX) composeSvc 
 		cv.warnAt(fmt.Sprintf("%s is not honoured: the service runs in its pod's own namespace on the stack network", nm), "services", s.Name, "network_mode")
 	}
 	// depends_on in the order written, then the entries that come from elsewhere, sorted.
-	seen := map[string]bool{}
-	var names []string
-	dn := yamlpos.Value(cv.svcNode(s.Name), "depends_on")
-	for _, item := range yamlpos.Items(dn) {
-		if v, ok := yamlpos.Scalar(item); ok {
-			names = append(names, v)
-		}
-	}
-	for _, p := range yamlpos.Pairs(dn) {
-		names = append(names, p.Key.Value)
-	}
-	for _, n := range append(names, sortedKeys(s.DependsOn)...) {
-		d, ok := s.DependsOn[n]
-		if !ok || seen[n] {
-			continue
-		}
-		seen[n] = true
+	for _, n := range composeWritten(yamlpos.Value(cv.svcNode(s.Name), "depends_on"), s.DependsOn) {
+		d := s.DependsOn[n]
 		in.Deps = append(in.Deps, composeDep{On: n, Condition: d.Condition, Required: d.Required})
 		if d.Condition == composeHealthy && cv.healthyBy[n] == "" {
 			cv.healthyBy[n] = s.Name
