@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -334,9 +335,7 @@ func (cv *composeConv) pod(p composePod) *Pod {
 		at := cv.keyAt("services", d.Svc, "depends_on", d.On)
 		appendAt(cv.pos, Field(pk, "depends_on"), &pod.DependsOn, cv.podNames[d.Pod], at)
 	}
-	for _, n := range sortedKeys(b.vols) {
-		pod.Volumes = append(pod.Volumes, b.vols[n])
-	}
+	pod.Volumes = slices.SortedFunc(maps.Values(b.vols), func(a, b *Volume) int { return strings.Compare(a.Name, b.Name) })
 	// The pod's grace budget: x-sidecar stop_grace on its infra service; else it covers
 	// every container's own grace when they add up to more than the default.
 	if x := cv.xs[p.Owner]; p.Infra && x != nil && x.StopGrace != nil {
@@ -673,10 +672,7 @@ func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceCon
 
 // expandHome expands a leading ~ with HOME from the interpolation environment.
 func (cv *composeConv) expandHome(p string) string {
-	if p != "~" && !strings.HasPrefix(p, "~/") {
-		return p
-	}
-	if home, ok := cv.env["HOME"]; ok && home != "" {
+	if home := cv.env["HOME"]; home != "" && (p == "~" || strings.HasPrefix(p, "~/")) {
 		return home + p[1:]
 	}
 	return p
@@ -707,10 +703,9 @@ func (cv *composeConv) healthcheck(svc string, h *types.HealthCheckConfig) *Prob
 		}
 		return &Probe{Image: true}
 	}
-	var cmd []string
+	cmd := h.Test[1:]
 	switch h.Test[0] {
 	case "CMD":
-		cmd = h.Test[1:]
 	case "CMD-SHELL":
 		cmd = []string{"/bin/sh", "-c", strings.Join(h.Test[1:], " ")}
 	default:
@@ -746,16 +741,13 @@ func (cv *composeConv) restart(svc, v string, role Role, overridden bool) Restar
 		cv.problem(cv.at("services", svc, "restart"), fmt.Sprintf("unknown restart policy %q", v), "use no, always, unless-stopped or on-failure[:N]")
 		return RestartDefault
 	}
-	switch role {
-	case RoleSidecar:
-		if rp != RestartAlways && !overridden {
-			cv.warnAt(svc+" is a sidecar, and sidecars are restarted whenever they exit, as in Kubernetes; "+v+" is not honoured", "services", svc, "restart")
-		}
-		return RestartDefault
-	case RoleInit:
-		if rp != RestartNever && !overridden {
-			cv.warnAt(svc+" is an init container, which runs once to completion; "+v+" is not honoured", "services", svc, "restart")
-		}
+	switch {
+	case role == RoleSidecar && rp != RestartAlways && !overridden:
+		cv.warnAt(svc+" is a sidecar, and sidecars are restarted whenever they exit, as in Kubernetes; "+v+" is not honoured", "services", svc, "restart")
+	case role == RoleInit && rp != RestartNever && !overridden:
+		cv.warnAt(svc+" is an init container, which runs once to completion; "+v+" is not honoured", "services", svc, "restart")
+	}
+	if role == RoleSidecar || role == RoleInit {
 		return RestartDefault
 	}
 	return rp
