@@ -126,17 +126,12 @@ var composeReasons = map[string]string{
 // The same attribute of several services with the same reason is one warning, at the
 // first, that names the others.
 func (c *composeImport) reportUnsupported(findings []loader.UnsupportedAttribute) {
-	type group struct {
-		at         Position
-		field, why string
-		others     []string
-	}
-	var groups []*group
-	byKey := map[string]*group{}
 	at := func(f loader.UnsupportedAttribute) Position { return c.keyAt(f.Path.Parts()...) }
 	slices.SortStableFunc(findings, func(a, b loader.UnsupportedAttribute) int { // first written first
 		return at(a).compare(at(b))
 	})
+	first := map[string]int{}    // attribute of a service and reason → index of its warning
+	others := map[int][]string{} // index of a warning → the other services it is about
 	for _, f := range findings {
 		parts := f.Path.Parts()
 		if len(parts) == 5 && parts[0] == "services" && parts[2] == "networks" && parts[4] == "aliases" && c.infra[parts[1]] {
@@ -146,23 +141,18 @@ func (c *composeImport) reportUnsupported(findings []loader.UnsupportedAttribute
 		if !ok {
 			continue
 		}
-		key := strings.Join(parts, ".") + reason
-		if len(parts) > 2 && parts[0] == "services" { // services and services.* are honoured
-			key = strings.Join(parts[2:], ".") + reason
-			if g := byKey[key]; g != nil {
-				g.others = append(g.others, parts[1])
+		if len(parts) > 2 && parts[0] == "services" {
+			key := strings.Join(parts[2:], ".") + reason
+			if i, seen := first[key]; seen {
+				others[i] = append(others[i], parts[1])
 				continue
 			}
+			first[key] = len(c.warnings)
 		}
-		g := &group{at: at(f), field: strings.ReplaceAll(strings.Join(parts, "."), ".[]", "[]"), why: reason}
-		byKey[key] = g
-		groups = append(groups, g)
+		c.warn(at(f), strings.ReplaceAll(strings.Join(parts, "."), ".[]", "[]"), reason)
 	}
-	for _, g := range groups {
-		if len(g.others) > 0 {
-			g.why += " (services " + andList(g.others) + " too)"
-		}
-		c.warn(g.at, g.field, g.why)
+	for i, names := range others {
+		c.warnings[i].Message += " (services " + andList(names) + " too)"
 	}
 }
 
