@@ -6,6 +6,7 @@ package recipes
 // names the attribute and says why it is not honoured.
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,58 +17,43 @@ import (
 
 // composeHonoured lists the attribute paths the importer reads. Some are read only to warn
 // about particular values (networks, network_mode, ipc, pid, scale, pull_policy, restart).
-var composeHonoured = []string{
-	"name", "services", "volumes", "volumes.*",
-	"include", "include.[].path", "include.[].env_file", "include.[].project_directory",
-	"services.*",
-	"services.*.image",
-	"services.*.build", "services.*.build.context", "services.*.build.dockerfile",
-	"services.*.build.args", "services.*.build.args.*", "services.*.build.target",
-	"services.*.command", "services.*.entrypoint", "services.*.working_dir", "services.*.user",
-	"services.*.init", "services.*.tty", "services.*.stop_grace_period", "services.*.restart",
-	"services.*.environment", "services.*.environment.*",
-	"services.*.env_file", "services.*.env_file.[].path", "services.*.env_file.[].required",
-	"services.*.env_file.[].format",
-	"services.*.ports", "services.*.ports.[].target", "services.*.ports.[].published",
-	"services.*.ports.[].host_ip", "services.*.ports.[].protocol", "services.*.ports.[].mode",
-	"services.*.ports.[].name", "services.*.ports.[].app_protocol",
-	"services.*.expose",
-	"services.*.volumes", "services.*.volumes.[].type", "services.*.volumes.[].source",
-	"services.*.volumes.[].target", "services.*.volumes.[].read_only",
-	"services.*.volumes.[].consistency", "services.*.volumes.[].bind",
-	"services.*.volumes.[].bind.create_host_path", "services.*.volumes.[].volume",
-	"services.*.volumes.[].volume.subpath", "services.*.volumes.[].tmpfs",
-	"services.*.tmpfs",
-	"services.*.healthcheck", "services.*.healthcheck.test", "services.*.healthcheck.interval",
-	"services.*.healthcheck.timeout", "services.*.healthcheck.retries",
-	"services.*.healthcheck.start_period", "services.*.healthcheck.disable",
-	"services.*.depends_on", "services.*.depends_on.*", "services.*.depends_on.*.condition",
-	"services.*.depends_on.*.required", "services.*.depends_on.*.restart",
-	"services.*.network_mode", "services.*.networks", "services.*.networks.*",
-	"services.*.ipc", "services.*.pid",
-	"services.*.profiles",
-	"services.*.extends", "services.*.extends.file", "services.*.extends.service",
-	"services.*.scale", "services.*.pull_policy",
-	"services.*.configs", "services.*.configs.[].source", "services.*.configs.[].target",
-	"configs", "configs.*", "configs.*.file", "configs.*.content", "configs.*.environment",
-	"configs.*.external", "configs.*.name",
-	"services.*.cap_add", "services.*.cap_drop", "services.*.privileged", "services.*.read_only",
-	"services.*.group_add", "services.*.stop_signal", "services.*.shm_size",
-	"services.*.devices", "services.*.devices.[].source", "services.*.devices.[].target", "services.*.devices.[].permissions",
-	"services.*.ulimits", "services.*.ulimits.*", "services.*.ulimits.*.soft", "services.*.ulimits.*.hard",
-	"services.*.sysctls", "services.*.sysctls.*", "services.*.extra_hosts", "services.*.extra_hosts.*",
-	"services.*.dns", "services.*.dns_opt", "services.*.dns_search", "services.*.hostname", "services.*.domainname",
-	"services.*.mem_limit", "services.*.mem_reservation", "services.*.cpus", "services.*.cpu_shares",
-	"services.*.deploy", "services.*.deploy.resources", "services.*.deploy.resources.limits",
-	"services.*.deploy.resources.limits.cpus", "services.*.deploy.resources.limits.memory",
-	"services.*.deploy.resources.reservations", "services.*.deploy.resources.reservations.cpus",
-	"services.*.deploy.resources.reservations.memory",
-	"services.*.post_start", "services.*.post_start.[].command", "services.*.pre_stop", "services.*.pre_stop.[].command",
-	"services.*.develop", "services.*.develop.watch", "services.*.develop.watch.[].path", "services.*.develop.watch.[].action",
-	"services.*.develop.watch.[].target", "services.*.develop.watch.[].ignore",
-	"services.*.secrets", "services.*.secrets.[].source", "services.*.secrets.[].target",
-	"secrets", "secrets.*", "secrets.*.file", "secrets.*.environment", "secrets.*.external", "secrets.*.name",
-	"volumes.*.driver", "volumes.*.driver_opts", "volumes.*.driver_opts.*", "services.*.volumes.[].tmpfs.size",
+var composeHonoured = slices.Concat(
+	[]string{"name", "services", "volumes", "volumes.*", "configs", "configs.*", "secrets", "secrets.*"},
+	composeAttrs("include", "", "[].path", "[].env_file", "[].project_directory"),
+	composeAttrs("services.*", "", "image", "command", "entrypoint", "working_dir", "user", "init", "tty",
+		"stop_grace_period", "restart", "expose", "tmpfs", "network_mode", "networks", "networks.*", "ipc", "pid",
+		"profiles", "scale", "pull_policy", "cap_add", "cap_drop", "privileged", "read_only", "group_add", "stop_signal",
+		"shm_size", "sysctls", "sysctls.*", "extra_hosts", "extra_hosts.*", "dns", "dns_opt", "dns_search", "hostname",
+		"domainname", "mem_limit", "mem_reservation", "cpus", "cpu_shares", "environment", "environment.*",
+		"post_start", "post_start.[].command", "pre_stop", "pre_stop.[].command"),
+	composeAttrs("services.*.build", "", "context", "dockerfile", "args", "args.*", "target"),
+	composeAttrs("services.*.env_file", "", "[].path", "[].required", "[].format"),
+	composeAttrs("services.*.ports", "", "[].target", "[].published", "[].host_ip", "[].protocol", "[].mode", "[].name",
+		"[].app_protocol"),
+	composeAttrs("services.*.volumes", "", "[].type", "[].source", "[].target", "[].read_only", "[].consistency",
+		"[].bind", "[].bind.create_host_path", "[].volume", "[].volume.subpath", "[].tmpfs", "[].tmpfs.size"),
+	composeAttrs("services.*.healthcheck", "", "test", "interval", "timeout", "retries", "start_period", "disable"),
+	composeAttrs("services.*.depends_on", "", "*", "*.condition", "*.required", "*.restart"),
+	composeAttrs("services.*.extends", "", "file", "service"),
+	composeAttrs("services.*.configs", "", "[].source", "[].target"),
+	composeAttrs("services.*.secrets", "", "[].source", "[].target"),
+	composeAttrs("services.*.devices", "", "[].source", "[].target", "[].permissions"),
+	composeAttrs("services.*.ulimits", "", "*", "*.soft", "*.hard"),
+	composeAttrs("services.*.deploy", "", "resources", "resources.limits", "resources.limits.cpus",
+		"resources.limits.memory", "resources.reservations", "resources.reservations.cpus", "resources.reservations.memory"),
+	composeAttrs("services.*.develop", "", "watch", "watch.[].path", "watch.[].action", "watch.[].target", "watch.[].ignore"),
+	composeAttrs("configs.*", "file", "content", "environment", "external", "name"),
+	composeAttrs("secrets.*", "file", "environment", "external", "name"),
+	composeAttrs("volumes.*", "driver", "driver_opts", "driver_opts.*"),
+)
+
+// composeAttrs is prefix.sub for each of subs; an empty sub is prefix itself.
+func composeAttrs(prefix string, subs ...string) []string {
+	out := make([]string, len(subs))
+	for i, sub := range subs {
+		out[i] = strings.TrimSuffix(prefix+"."+sub, ".")
+	}
+	return out
 }
 
 func composeSupported() []tree.Path {
@@ -140,43 +126,33 @@ var composeReasons = map[string]string{
 // The same attribute of several services with the same reason is one warning, at the
 // first, that names the others.
 func (c *composeImport) reportUnsupported(findings []loader.UnsupportedAttribute) {
-	type group struct {
-		at         Position
-		field, why string
-		others     []string
-	}
-	var groups []*group
-	byKey := map[string]*group{}
 	at := func(f loader.UnsupportedAttribute) Position { return c.keyAt(f.Path.Parts()...) }
 	slices.SortStableFunc(findings, func(a, b loader.UnsupportedAttribute) int { // first written first
 		return at(a).compare(at(b))
 	})
+	first := map[string]int{}    // attribute of a service and reason → index of its warning
+	others := map[int][]string{} // index of a warning → the other services it is about
 	for _, f := range findings {
 		parts := f.Path.Parts()
 		if len(parts) == 5 && parts[0] == "services" && parts[2] == "networks" && parts[4] == "aliases" && c.infra[parts[1]] {
 			continue
 		}
-		reason, ok := c.unsupported(parts, f.Value)
+		reason, ok := composeUnsupported(parts, f.Value)
 		if !ok {
 			continue
 		}
-		key := strings.Join(parts, ".") + reason
 		if len(parts) > 2 && parts[0] == "services" {
-			key = strings.Join(parts[2:], ".") + reason
+			key := strings.Join(parts[2:], ".") + reason
+			if i, seen := first[key]; seen {
+				others[i] = append(others[i], parts[1])
+				continue
+			}
+			first[key] = len(c.warnings)
 		}
-		if g := byKey[key]; g != nil && parts[0] == "services" {
-			g.others = append(g.others, parts[1])
-			continue
-		}
-		g := &group{at: c.keyAt(parts...), field: strings.ReplaceAll(strings.Join(parts, "."), ".[]", "[]"), why: reason}
-		byKey[key] = g
-		groups = append(groups, g)
+		c.warn(at(f), strings.ReplaceAll(strings.Join(parts, "."), ".[]", "[]"), reason)
 	}
-	for _, g := range groups {
-		if len(g.others) > 0 {
-			g.why += " (services " + andList(g.others) + " too)"
-		}
-		c.warn(g.at, g.field, g.why)
+	for i, names := range others {
+		c.warnings[i].Message += " (services " + andList(names) + " too)"
 	}
 }
 
@@ -188,29 +164,19 @@ var composeVolumeReasons = map[string]string{
 	"name":        "sidecar names a pod volume <stack>-<pod>-<volume> on the engine; ignored",
 }
 
-// unsupported is why the attribute at parts is not honoured; ok is false when it needs no
-// word.
-func (c *composeImport) unsupported(parts []string, value any) (string, bool) {
+// composeUnsupported is why the attribute at parts is not honoured; ok is false when it
+// needs no word.
+func composeUnsupported(parts []string, value any) (string, bool) {
 	last := parts[len(parts)-1]
-	reason, ok := composeReasons[last]
-	if len(parts) == 3 && parts[0] == "volumes" {
-		if r, vok := composeVolumeReasons[last]; vok {
-			reason, ok = r, true
-		}
+	n, isInt := value.(int)
+	switch {
+	case last == "nocopy" && value == true: // pod volumes start empty: what nocopy asks for
+		return "", false
+	case last == "replicas" && isInt:
+		return fmt.Sprintf("%d replicas run as one pod locally", n), n > 1
 	}
-	if !ok {
-		reason = "sidecar does not honour it; ignored"
+	if r, ok := composeVolumeReasons[last]; ok && len(parts) == 3 && parts[0] == "volumes" {
+		return r, true
 	}
-	if last == "nocopy" && value == true {
-		return "", false // pod volumes start empty: what nocopy asks for
-	}
-	if last == "replicas" {
-		if n, ok := value.(int); ok {
-			if n <= 1 {
-				return "", false
-			}
-			reason = fmt.Sprintf("%d replicas run as one pod locally", n)
-		}
-	}
-	return reason, true
+	return cmp.Or(composeReasons[last], "sidecar does not honour it; ignored"), true
 }

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,7 +27,6 @@ type composeConv struct {
 	xs       map[string]*composeX
 	xNodes   map[string]*yaml.Node
 	names    map[string]string   // service → container name
-	labels   map[string]string   // service → its name made a DNS label (warned about once)
 	podNames map[string]string   // planned pod name → pod name
 	podOfSvc map[string]string   // service → pod name
 	volPods  map[string][]string // named compose volume → pods that use it
@@ -36,7 +35,7 @@ type composeConv struct {
 	volX  map[string]*composeTopX[composeXVolume]
 	cfgX  map[string]*composeTopX[composeXConfig]
 	cfgs  map[string]*composeCfg
-	xPort map[*Container][]composeXPort // ports a container's x-sidecar lists
+	xPort map[*Container][]placed[Port] // ports a container's x-sidecar lists, where written
 	// healthyBy names, per service that another waits for with service_healthy, the first
 	// service that does.
 	healthyBy map[string]string
@@ -48,10 +47,10 @@ type composeTopX[T any] struct {
 	node *yaml.Node
 }
 
-// composeXPort is one port of a service's x-sidecar ports, and where it was written.
-type composeXPort struct {
-	port Port
-	at   Position
+// appendAt appends v to *list, recording at as the position of its entry under key.
+func appendAt[T any](pos *Positions, key string, list *[]T, v T, at Position) {
+	pos.Set(Field(key, len(*list)), at)
+	*list = append(*list, v)
 }
 
 func (c *composeImport) svcNode(svc string) *yaml.Node {
@@ -61,16 +60,25 @@ func (c *composeImport) svcNode(svc string) *yaml.Node {
 // serviceOrder lists the project's services in file order; services that come from
 // elsewhere (include, extends of another file) follow, sorted by name.
 func (c *composeImport) serviceOrder(project *types.Project) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, p := range yamlpos.Pairs(yamlpos.Value(c.root, "services")) {
-		if _, ok := project.Services[p.Key.Value]; ok && !seen[p.Key.Value] {
-			seen[p.Key.Value] = true
-			out = append(out, p.Key.Value)
+	return composeWritten(yamlpos.Value(c.root, "services"), project.Services)
+}
+
+// composeWritten lists the keys of m in the order node n names them (its keys, or its scalar
+// items), then those it does not name, sorted.
+func composeWritten[V any](n *yaml.Node, m map[string]V) []string {
+	var names, out []string
+	for _, p := range yamlpos.Pairs(n) {
+		names = append(names, p.Key.Value)
+	}
+	for _, item := range yamlpos.Items(n) {
+		if v, ok := yamlpos.Scalar(item); ok {
+			names = append(names, v)
 		}
 	}
-	for _, name := range sortedKeys(project.Services) {
-		if !seen[name] {
+	seen := map[string]bool{}
+	for _, name := range append(names, sortedKeys(m)...) {
+		if _, ok := m[name]; ok && !seen[name] {
+			seen[name] = true
 			out = append(out, name)
 		}
 	}
@@ -81,7 +89,16 @@ func (c *composeImport) serviceOrder(project *types.Project) []string {
 // with an active one (Options.Profiles, else COMPOSE_PROFILES), and every service they need
 // (depends_on, namespaces), transitively.
 func (c *composeImport) active(project *types.Project, order []string) map[string]bool {
-	on := c.profiles()
+	on := map[string]bool{}
+	list := c.opts.Profiles
+	if list == nil {
+		list = strings.Split(c.env["COMPOSE_PROFILES"], ",")
+	}
+	for _, p := range list {
+		if p = strings.TrimSpace(p); p != "" {
+			on[p] = true
+		}
+	}
 	active := map[string]bool{}
 	var need func(string)
 	need = func(name string) {
@@ -114,37 +131,12 @@ func (c *composeImport) active(project *types.Project, order []string) map[strin
 	return active
 }
 
-// profiles is the set of active profiles: Options.Profiles, else COMPOSE_PROFILES.
-func (c *composeImport) profiles() map[string]bool {
-	list := c.opts.Profiles
-	if list == nil {
-		list = strings.Split(c.env["COMPOSE_PROFILES"], ",")
-	}
-	on := map[string]bool{}
-	for _, p := range list {
-		if p = strings.TrimSpace(p); p != "" {
-			on[p] = true
-		}
-	}
-	return on
-}
-
 func (c *composeImport) convert(project *types.Project, name string) *Stack {
 	st := &Stack{Name: name, Dir: c.dir, Source: Source{File: c.file, Kind: SourceCompose}}
-	cv := &composeConv{
-		composeImport: c,
-		project:       project,
-		xs:            map[string]*composeX{},
-		xNodes:        map[string]*yaml.Node{},
-		names:         map[string]string{},
-		labels:        map[string]string{},
-		podNames:      map[string]string{},
-		podOfSvc:      map[string]string{},
-		volPods:       map[string][]string{},
-		cfgs:          map[string]*composeCfg{},
-		xPort:         map[*Container][]composeXPort{},
-		healthyBy:     map[string]string{},
-	}
+	cv := &composeConv{composeImport: c, project: project, xs: map[string]*composeX{}, xNodes: map[string]*yaml.Node{},
+		names: map[string]string{}, podNames: map[string]string{}, podOfSvc: map[string]string{},
+		volPods: map[string][]string{}, cfgs: map[string]*composeCfg{}, xPort: map[*Container][]placed[Port]{},
+		healthyBy: map[string]string{}}
 	c.infra = map[string]bool{}
 	order := c.serviceOrder(project)
 	active := c.active(project, order)
@@ -160,13 +152,6 @@ func (c *composeImport) convert(project *types.Project, name string) *Stack {
 			cv.names[n] = x.Name
 		} else {
 			cv.names[n] = cv.label(n)
-		}
-	}
-	for _, s := range svcs {
-		for _, d := range s.Deps {
-			if d.Condition == composeHealthy && cv.healthyBy[d.On] == "" {
-				cv.healthyBy[d.On] = s.Name
-			}
 		}
 	}
 	cv.volX, cv.cfgX = topLevelX(c, "volumes", composeXVolumeFields), topLevelX(c, "configs", composeXConfigFields)
@@ -185,7 +170,7 @@ func (c *composeImport) convert(project *types.Project, name string) *Stack {
 			name = cv.label(p.Owner)
 		}
 		cv.podNames[p.Name] = name
-		for _, m := range append(append([]string{p.Owner, p.Main}, p.Sidecars...), p.Init...) {
+		for _, m := range composeMembers(p) {
 			cv.podOfSvc[m] = name
 		}
 		if p.Infra {
@@ -206,16 +191,17 @@ func (c *composeImport) convert(project *types.Project, name string) *Stack {
 	return st
 }
 
-// composeModelFields maps the service fields whose absence validation would report to the
-// model fields they make. Leaving out any other field, or an entry of a list, makes
-// something missing that validation does not require: the rest is still validated.
-var composeModelFields = map[string][]string{
-	"image": {"image"}, "build": {"image", "build"},
+// composeMembers lists the services of pod p: its owner, main, sidecars and init containers.
+func composeMembers(p composePod) []string {
+	return append(append([]string{p.Owner, p.Main}, p.Sidecars...), p.Init...)
 }
 
 // markRejected marks the model fields made from nodes left out as wrong (reported), so
 // that validation does not report their absence; a service left out whole (or its
-// x-sidecar, network_mode, which decide what it becomes) marks the whole container.
+// x-sidecar, network_mode, extends, which decide what it becomes) marks the whole container.
+// Of the other fields, only those whose absence validation would report are marked (image,
+// and build, which makes the image): leaving out any other field, or an entry of a list,
+// makes something missing that validation does not require, and the rest is still validated.
 func (cv *composeConv) markRejected() {
 	for _, parts := range cv.rejected {
 		if len(parts) < 2 || parts[0] != "services" {
@@ -227,32 +213,29 @@ func (cv *composeConv) markRejected() {
 		}
 		ck := ContainerKey(pod, cv.names[parts[1]])
 		switch {
-		case len(parts) == 2:
+		case len(parts) == 2 || slices.Contains([]string{"x-sidecar", "network_mode", "extends"}, parts[2]):
 			cv.bad[ck] = true
 		case parts[2] == "depends_on":
 			cv.bad[Field(PodKey(pod), "depends_on")] = true
-		case composeModelFields[parts[2]] != nil:
-			for _, f := range composeModelFields[parts[2]] {
-				cv.bad[Field(ck, f)] = true
-			}
-		case parts[2] == "x-sidecar" || parts[2] == "network_mode" || parts[2] == "extends":
-			cv.bad[ck] = true
+		case parts[2] == "build":
+			cv.bad[Field(ck, "build")] = true
+			fallthrough
+		case parts[2] == "image":
+			cv.bad[Field(ck, "image")] = true
 		}
 	}
 }
 
 // label is service svc's name made a DNS label, with a warning (once) when it is not one.
 func (cv *composeConv) label(svc string) string {
-	if l, ok := cv.labels[svc]; ok {
-		return l
-	}
 	n := dnsLabelFrom(svc)
 	if n == "" || n == svc {
-		n = svc
-	} else {
+		return svc
+	}
+	if !cv.said["label "+svc] {
+		cv.said["label "+svc] = true
 		cv.warnAt(fmt.Sprintf("named %s in sidecar, because pod and container names are DNS labels (other pods reach it as %s)", n, n), "services", svc)
 	}
-	cv.labels[svc] = n
 	return n
 }
 
@@ -289,24 +272,12 @@ func (cv *composeConv) planInput(s types.ServiceConfig, x *composeX) composeSvc 
 		cv.warnAt(fmt.Sprintf("%s is not honoured: the service runs in its pod's own namespace on the stack network", nm), "services", s.Name, "network_mode")
 	}
 	// depends_on in the order written, then the entries that come from elsewhere, sorted.
-	seen := map[string]bool{}
-	var names []string
-	dn := yamlpos.Value(cv.svcNode(s.Name), "depends_on")
-	for _, item := range yamlpos.Items(dn) {
-		if v, ok := yamlpos.Scalar(item); ok {
-			names = append(names, v)
-		}
-	}
-	for _, p := range yamlpos.Pairs(dn) {
-		names = append(names, p.Key.Value)
-	}
-	for _, n := range append(names, sortedKeys(s.DependsOn)...) {
-		d, ok := s.DependsOn[n]
-		if !ok || seen[n] {
-			continue
-		}
-		seen[n] = true
+	for _, n := range composeWritten(yamlpos.Value(cv.svcNode(s.Name), "depends_on"), s.DependsOn) {
+		d := s.DependsOn[n]
 		in.Deps = append(in.Deps, composeDep{On: n, Condition: d.Condition, Required: d.Required})
+		if d.Condition == composeHealthy && cv.healthyBy[n] == "" {
+			cv.healthyBy[n] = s.Name
+		}
 		if d.Restart {
 			cv.warnAt("a restart of "+n+" does not restart "+s.Name+"; ignored", "services", s.Name, "depends_on", n, "restart")
 		}
@@ -324,9 +295,6 @@ func (cv *composeConv) planInput(s types.ServiceConfig, x *composeX) composeSvc 
 // composeIsPause reports whether image is a pause-style namespace holder, like the
 // Kubernetes pause image.
 func composeIsPause(image string) bool {
-	if image == "" {
-		return false
-	}
 	ref, _, _ := strings.Cut(image, "@")
 	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
 		ref = ref[:i]
@@ -346,7 +314,7 @@ func (cv *composeConv) pod(p composePod) *Pod {
 		pod.Sidecars = append(pod.Sidecars, cv.container(b, n, RoleSidecar))
 	}
 	pod.Main = cv.container(b, p.Main, RoleMain)
-	for _, m := range append(append([]string{p.Owner, p.Main}, p.Sidecars...), p.Init...) {
+	for _, m := range composeMembers(p) {
 		if x := cv.xs[m]; x != nil {
 			pod.Namespace, pod.ServiceAccount = cmp.Or(x.Namespace, pod.Namespace), cmp.Or(x.ServiceAccount, pod.ServiceAccount)
 			if x.Labels != nil {
@@ -363,13 +331,11 @@ func (cv *composeConv) pod(p composePod) *Pod {
 		cv.noInfraPorts(b)
 	}
 	cv.podVolumesFromX(b)
-	for i, d := range p.DependsOn {
-		pod.DependsOn = append(pod.DependsOn, cv.podNames[d.Pod])
-		cv.pos.Set(Field(pk, "depends_on", i), cv.keyAt("services", d.Svc, "depends_on", d.On))
+	for _, d := range p.DependsOn {
+		at := cv.keyAt("services", d.Svc, "depends_on", d.On)
+		appendAt(cv.pos, Field(pk, "depends_on"), &pod.DependsOn, cv.podNames[d.Pod], at)
 	}
-	for _, n := range sortedKeys(b.vols) {
-		pod.Volumes = append(pod.Volumes, b.vols[n])
-	}
+	pod.Volumes = slices.SortedFunc(maps.Values(b.vols), func(a, b *Volume) int { return strings.Compare(a.Name, b.Name) })
 	// The pod's grace budget: x-sidecar stop_grace on its infra service; else it covers
 	// every container's own grace when they add up to more than the default.
 	if x := cv.xs[p.Owner]; p.Infra && x != nil && x.StopGrace != nil {
@@ -420,9 +386,9 @@ func (cv *composeConv) addVolume(b *composePodBuild, name, from string, at Posit
 
 // container converts service svc into a container of role in the pod being built.
 func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Container {
-	s := cv.project.Services[svc]
-	x := cv.xs[svc]
-	ct := &Container{Name: cv.names[svc], Role: role, Image: s.Image}
+	s, x := cv.project.Services[svc], cv.xs[svc]
+	ct := &Container{Name: cv.names[svc], Role: role, Image: s.Image, Command: s.Command, Entrypoint: s.Entrypoint,
+		WorkingDir: s.WorkingDir, User: s.User, Init: ptr.Deref(s.Init, false), TTY: s.Tty}
 	ck := ContainerKey(b.pod.Name, ct.Name)
 	cv.pos.Set(ck, cv.keyAt("services", svc))
 	record := func(field string, path ...string) {
@@ -431,36 +397,25 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 			cv.pos.Set(Field(ck, field), cv.at(parts...))
 		}
 	}
-	record("image", "image")
-	if x != nil && x.Name != "" {
-		cv.recordTree(Field(ck, "name"), yamlpos.Value(cv.xNodes[svc], "name"))
+	for field, key := range map[string]string{"image": "image", "command": "command", "entrypoint": "entrypoint",
+		"workdir": "working_dir", "user": "user", "restart": "restart"} {
+		record(field, key)
 	}
 	if s.Build != nil {
-		ct.Build = &Build{
-			Context:    cmp.Or(s.Build.Context, "."),
-			Dockerfile: s.Build.Dockerfile,
-			Target:     s.Build.Target,
-			Args:       cv.resolve(s.Build.Args),
-		}
+		ct.Build = &Build{Context: cmp.Or(s.Build.Context, "."), Dockerfile: s.Build.Dockerfile, Target: s.Build.Target,
+			Args: cv.resolve(s.Build.Args)}
 		record("build", "build")
 		record("build/context", "build", "context")
-	}
-	ct.Command, ct.Entrypoint, ct.WorkingDir, ct.User = s.Command, s.Entrypoint, s.WorkingDir, s.User
-	ct.Init, ct.TTY = ptr.Deref(s.Init, false), s.Tty
-	for field, key := range map[string]string{"command": "command", "entrypoint": "entrypoint", "workdir": "working_dir", "user": "user"} {
-		record(field, key)
 	}
 	if s.StopGracePeriod != nil {
 		ct.StopGrace = Duration(*s.StopGracePeriod)
 		record("stop_grace", "stop_grace_period")
 	}
 	ct.Env, ct.EnvFile = cv.environment(svc, s, ck)
-	ports, portsAt := cv.portsAt(svc, s.Ports)
-	for i, p := range ports {
-		cv.pos.Set(Field(ck, "ports", i), portsAt[i])
-		ct.Ports = append(ct.Ports, p)
+	for _, p := range cv.portsAt(svc, s.Ports) {
+		appendAt(cv.pos, Field(ck, "ports"), &ct.Ports, p.v, p.at)
 	}
-	if x != nil && len(x.Ports) > 0 {
+	if x != nil {
 		cv.xPorts(svc, ct, ck, x)
 	}
 	cv.mounts(b, svc, s, ct, ck)
@@ -479,7 +434,6 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 		record("ready/exec/command", "healthcheck", "test")
 	}
 	ct.Restart = cv.restart(svc, s.Restart, role, x != nil && x.Restart != RestartDefault)
-	record("restart", "restart")
 	if s.Scale != nil && *s.Scale != 1 {
 		cv.warnAt(fmt.Sprintf("%d replicas run as one container locally", *s.Scale), "services", svc, "scale")
 	}
@@ -491,7 +445,6 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 	cv.namespaces(b, svc, s)
 	cv.networks(svc, s, "")
 	if x != nil {
-		xn := cv.xNodes[svc]
 		// What x-sidecar sets replaces what compose's fields made, but for hooks: compose's
 		// post_start and pre_stop are exec hooks, x-sidecar's the others.
 		ct.Ready, ct.Restart = cmp.Or(x.Ready, ct.Ready), cmp.Or(x.Restart, ct.Restart)
@@ -500,10 +453,11 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 		if x.StopGrace != nil {
 			ct.StopGrace = *x.StopGrace
 		}
-		for key, set := range map[string]bool{"ready": x.Ready != nil, "live": x.Live != nil, "restart": x.Restart != RestartDefault,
-			"stop_grace": x.StopGrace != nil, "startup": true, "post_start": true, "pre_stop": true} {
+		for key, set := range map[string]bool{"name": x.Name != "", "ready": x.Ready != nil, "live": x.Live != nil,
+			"restart": x.Restart != RestartDefault, "stop_grace": x.StopGrace != nil, "startup": true, "post_start": true,
+			"pre_stop": true} {
 			if set {
-				cv.recordTree(Field(ck, key), yamlpos.Value(xn, key))
+				cv.recordTree(Field(ck, key), yamlpos.Value(cv.xNodes[svc], key))
 			}
 		}
 		ct.EnvRefs, ct.ExpandRefs = x.EnvRefs, x.ExpandRefs
@@ -545,10 +499,7 @@ func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string)
 		if efNode != nil && efNode.Kind == yaml.ScalarNode {
 			at = cv.posOf(efNode) // env_file: FILE
 		}
-		path := ef.Path
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(cv.dir, path)
-		}
+		path := inDir(cv.dir, ef.Path)
 		vars, err := readEnvFile(cv.opts, path, ef.Format, lookupIn(cv.env, explicit))
 		var bad envFileError
 		switch {
@@ -568,14 +519,12 @@ func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string)
 			out[k] = v
 			cv.pos.Set(Field(ck, "env", k), at)
 		}
+		// Kept when it parses with only the interpolation variables, as the normaliser reads
+		// env_file.
 		if ef.Format == "" || ef.Format == dotenv.DotEnv {
-			// Kept when it parses with only the interpolation variables, as the normaliser
-			// reads env_file.
-			if _, err := readEnvFile(cv.opts, path, "", lookupIn(cv.env)); err != nil {
-				continue
+			if _, err := readEnvFile(cv.opts, path, "", lookupIn(cv.env)); err == nil {
+				appendAt(cv.pos, Field(ck, "env_file"), &files, ef.Path, at)
 			}
-			cv.pos.Set(Field(ck, "env_file", len(files)), at)
-			files = append(files, ef.Path)
 		}
 	}
 	en := yamlpos.Value(cv.svcNode(svc), "environment")
@@ -586,19 +535,15 @@ func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string)
 		}
 	}
 	if len(out) == 0 {
-		return nil, files
+		out = nil
 	}
 	return out, files
 }
 
 // composeEnvNode finds variable k in an environment node (a mapping or a list of NAME=value).
 func composeEnvNode(en *yaml.Node, k string) *yaml.Node {
-	if en == nil {
-		return nil
-	}
-	if en.Kind == yaml.MappingNode {
-		key, v := yamlpos.Lookup(en, k)
-		if v != nil && !yamlpos.IsNull(v) {
+	if key, v := yamlpos.Lookup(en, k); key != nil { // a mapping
+		if !yamlpos.IsNull(v) {
 			return v
 		}
 		return key
@@ -613,14 +558,10 @@ func composeEnvNode(en *yaml.Node, k string) *yaml.Node {
 }
 
 // portsAt converts published ports, each with the entry it came from.
-func (cv *composeConv) portsAt(svc string, ps []types.ServicePortConfig) ([]Port, []Position) {
-	if len(ps) == 0 {
-		return nil, nil
-	}
+func (cv *composeConv) portsAt(svc string, ps []types.ServicePortConfig) []placed[Port] {
 	// One short-syntax entry can expand into several ports (ranges): find each port's entry.
-	items := yamlpos.Items(yamlpos.Value(cv.svcNode(svc), "ports"))
 	var from []*yaml.Node
-	for _, item := range items {
+	for _, item := range yamlpos.Items(yamlpos.Value(cv.svcNode(svc), "ports")) {
 		n := 1
 		if v, ok := yamlpos.Scalar(item); ok {
 			if parsed, err := types.ParsePortConfig(v); err == nil && len(parsed) > 0 {
@@ -631,14 +572,10 @@ func (cv *composeConv) portsAt(svc string, ps []types.ServicePortConfig) ([]Port
 			from = append(from, item)
 		}
 	}
-	if len(from) != len(ps) {
-		from = nil
-	}
-	var out []Port
-	var where []Position
+	var out []placed[Port]
 	for i, p := range ps {
 		at := cv.keyAt("services", svc, "ports")
-		if from != nil {
+		if len(from) == len(ps) {
 			at = cv.posOf(from[i])
 		}
 		port := Port{HostIP: p.HostIP, ContainerPort: int(p.Target)}
@@ -657,10 +594,9 @@ func (cv *composeConv) portsAt(svc string, ps []types.ServicePortConfig) ([]Port
 				cv.warn(at, "services."+svc+".ports", fmt.Sprintf("host port range %s: sidecar publishes container port %d on host port %d, the first of the range", p.Published, p.Target, n))
 			}
 		}
-		out = append(out, port)
-		where = append(where, at)
+		out = append(out, placed[Port]{v: port, at: at})
 	}
-	return out, where
+	return out
 }
 
 // itemAt is where item i of the n items of a service's list field is written: the field,
@@ -685,36 +621,29 @@ func (cv *composeConv) scratchVolume(b *composePodBuild, name, from string, at P
 
 // mounts converts volumes and tmpfs into mounts, adding the pod volumes they need.
 func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceConfig, ct *Container, ck string) {
-	add := func(m Mount, at Position) {
-		cv.pos.Set(Field(ck, "volumes", len(ct.Volumes)), at)
-		ct.Volumes = append(ct.Volumes, m)
-	}
 	for i, v := range s.Volumes {
 		at := cv.itemAt(svc, "volumes", i, len(s.Volumes))
 		m := Mount{Type: MountVolume, Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly}
-		switch v.Type {
-		case types.VolumeTypeVolume:
-			if v.Volume != nil {
-				m.SubPath = v.Volume.Subpath
-			}
-			if v.Source == "" {
-				m.Source = dnsLabelFrom(fmt.Sprintf("%s-anon-%d", cv.names[svc], i))
-				if !cv.scratchVolume(b, m.Source, "an anonymous volume of service "+svc, at) {
-					continue
-				}
-				break
-			}
-			if _, declared := cv.project.Volumes[v.Source]; !declared {
-				cv.problem(at, fmt.Sprintf("volume %q is not declared", v.Source), "declare it under the top-level volumes: key")
+		if v.Volume != nil && v.Type == types.VolumeTypeVolume {
+			m.SubPath = v.Volume.Subpath
+		}
+		switch _, declared := cv.project.Volumes[v.Source]; {
+		case v.Type == types.VolumeTypeVolume && v.Source == "":
+			m.Source = dnsLabelFrom(fmt.Sprintf("%s-anon-%d", cv.names[svc], i))
+			if !cv.scratchVolume(b, m.Source, "an anonymous volume of service "+svc, at) {
 				continue
 			}
+		case v.Type == types.VolumeTypeVolume && !declared:
+			cv.problem(at, fmt.Sprintf("volume %q is not declared", v.Source), "declare it under the top-level volumes: key")
+			continue
+		case v.Type == types.VolumeTypeVolume:
 			m.Source = cv.volumeName(v.Source)
 			if !cv.namedVolume(b, v.Source, at) {
 				continue
 			}
-		case types.VolumeTypeBind:
+		case v.Type == types.VolumeTypeBind:
 			m.Type, m.Source = MountBind, cv.expandHome(v.Source)
-		case types.VolumeTypeTmpfs:
+		case v.Type == types.VolumeTypeTmpfs:
 			m.Source = dnsLabelFrom(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], i))
 			if !cv.scratchVolume(b, m.Source, "a tmpfs of service "+svc, at) {
 				continue
@@ -727,7 +656,7 @@ func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceCon
 			cv.warn(at, fmt.Sprintf("services.%s.volumes[%d]", svc, i), fmt.Sprintf("volumes of type %s are not supported; the mount is skipped", v.Type))
 			continue
 		}
-		add(m, at)
+		appendAt(cv.pos, Field(ck, "volumes"), &ct.Volumes, m, at)
 	}
 	for i, t := range s.Tmpfs {
 		at := cv.itemAt(svc, "tmpfs", i, len(s.Tmpfs))
@@ -736,17 +665,14 @@ func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceCon
 		if cv.scratchVolume(b, name, "a tmpfs of service "+svc, at) {
 			b.vols[name].Medium = MediumMemory
 			b.vols[name].SizeLimit = cv.tmpfsOptions(opts, at, fmt.Sprintf("services.%s.tmpfs[%d]", svc, i))
-			add(Mount{Type: MountVolume, Source: name, Target: target}, at)
+			appendAt(cv.pos, Field(ck, "volumes"), &ct.Volumes, Mount{Type: MountVolume, Source: name, Target: target}, at)
 		}
 	}
 }
 
 // expandHome expands a leading ~ with HOME from the interpolation environment.
 func (cv *composeConv) expandHome(p string) string {
-	if p != "~" && !strings.HasPrefix(p, "~/") {
-		return p
-	}
-	if home, ok := cv.env["HOME"]; ok && home != "" {
+	if home := cv.env["HOME"]; home != "" && (p == "~" || strings.HasPrefix(p, "~/")) {
 		return home + p[1:]
 	}
 	return p
@@ -777,10 +703,9 @@ func (cv *composeConv) healthcheck(svc string, h *types.HealthCheckConfig) *Prob
 		}
 		return &Probe{Image: true}
 	}
-	var cmd []string
+	cmd := h.Test[1:]
 	switch h.Test[0] {
 	case "CMD":
-		cmd = h.Test[1:]
 	case "CMD-SHELL":
 		cmd = []string{"/bin/sh", "-c", strings.Join(h.Test[1:], " ")}
 	default:
@@ -816,16 +741,13 @@ func (cv *composeConv) restart(svc, v string, role Role, overridden bool) Restar
 		cv.problem(cv.at("services", svc, "restart"), fmt.Sprintf("unknown restart policy %q", v), "use no, always, unless-stopped or on-failure[:N]")
 		return RestartDefault
 	}
-	switch role {
-	case RoleSidecar:
-		if rp != RestartAlways && !overridden {
-			cv.warnAt(svc+" is a sidecar, and sidecars are restarted whenever they exit, as in Kubernetes; "+v+" is not honoured", "services", svc, "restart")
-		}
-		return RestartDefault
-	case RoleInit:
-		if rp != RestartNever && !overridden {
-			cv.warnAt(svc+" is an init container, which runs once to completion; "+v+" is not honoured", "services", svc, "restart")
-		}
+	switch {
+	case role == RoleSidecar && rp != RestartAlways && !overridden:
+		cv.warnAt(svc+" is a sidecar, and sidecars are restarted whenever they exit, as in Kubernetes; "+v+" is not honoured", "services", svc, "restart")
+	case role == RoleInit && rp != RestartNever && !overridden:
+		cv.warnAt(svc+" is an init container, which runs once to completion; "+v+" is not honoured", "services", svc, "restart")
+	}
+	if role == RoleSidecar || role == RoleInit {
 		return RestartDefault
 	}
 	return rp
@@ -858,33 +780,20 @@ func (cv *composeConv) namespaces(b *composePodBuild, svc string, s types.Servic
 // alias on the default network that is the pod's name is what sidecar gives every pod.
 // Anything else it sets is warned about.
 func (cv *composeConv) infra(b *composePodBuild, owner string) {
-	s := cv.project.Services[owner]
-	pod := b.pod
-	ports, at := cv.portsAt(owner, s.Ports)
-	taken := make([]bool, len(ports))
+	s, pod := cv.project.Services[owner], b.pod
+	ports := cv.portsAt(owner, s.Ports)
 	for _, c := range pod.Containers() {
 		for _, xp := range cv.xPort[c] {
-			found := false
-			for i, p := range ports {
-				if !taken[i] && p == xp.port {
-					taken[i], found = true, true
-					break
-				}
+			if i := slices.IndexFunc(ports, func(p placed[Port]) bool { return p.v == xp.v }); i >= 0 {
+				ports = slices.Delete(ports, i, i+1) // taken
+				continue
 			}
-			if !found {
-				cv.problem(xp.at, fmt.Sprintf("x-sidecar ports of %s lists %s, which the pod's infra service %s does not publish", c.Name, xp.port, owner),
-					fmt.Sprintf("add it to the ports of %s (docker compose publishes only those), or remove it here", owner))
-			}
+			cv.problem(xp.at, fmt.Sprintf("x-sidecar ports of %s lists %s, which the pod's infra service %s does not publish", c.Name, xp.v, owner),
+				fmt.Sprintf("add it to the ports of %s (docker compose publishes only those), or remove it here", owner))
 		}
 	}
-	main := pod.Main
-	mk := ContainerKey(pod.Name, main.Name)
-	for i, p := range ports {
-		if taken[i] {
-			continue
-		}
-		cv.pos.Set(Field(mk, "ports", len(main.Ports)), at[i])
-		main.Ports = append(main.Ports, p)
+	for _, p := range ports {
+		appendAt(cv.pos, Field(ContainerKey(pod.Name, pod.Main.Name), "ports"), &pod.Main.Ports, p.v, p.at)
 	}
 	cv.networks(owner, s, pod.Name)
 	for _, p := range yamlpos.Pairs(cv.xNodes[owner]) {
@@ -912,14 +821,11 @@ func (cv *composeConv) infra(b *composePodBuild, owner string) {
 // the pod's name (which sidecar gives every pod).
 func (cv *composeConv) networks(svc string, s types.ServiceConfig, pod string) {
 	for _, n := range sortedKeys(s.Networks) {
-		if n != "default" {
-			if !cv.said["network "+n] { // once per network
-				cv.said["network "+n] = true
-				cv.warnAt("all pods share one stack network and reach each other by pod name; network "+n+" is not created", "services", svc, "networks", n)
-			}
-			continue
-		}
-		if cfg := s.Networks[n]; cfg != nil && pod != "" {
+		switch cfg := s.Networks[n]; {
+		case n != "default" && !cv.said["network "+n]: // once per network
+			cv.said["network "+n] = true
+			cv.warnAt("all pods share one stack network and reach each other by pod name; network "+n+" is not created", "services", svc, "networks", n)
+		case n == "default" && cfg != nil && pod != "":
 			for _, a := range cfg.Aliases {
 				if a != pod {
 					cv.warnAt(fmt.Sprintf("other pods reach pod %s by its name; the alias %s is not created", pod, a), "services", svc, "networks", n, "aliases")
@@ -943,9 +849,8 @@ func (cv *composeConv) xPorts(svc string, ct *Container, ck string, x *composeX)
 			continue
 		}
 		for _, p := range ps {
-			cv.pos.Set(Field(ck, "ports", len(ct.Ports)), at)
-			ct.Ports = append(ct.Ports, p)
-			cv.xPort[ct] = append(cv.xPort[ct], composeXPort{port: p, at: at})
+			appendAt(cv.pos, Field(ck, "ports"), &ct.Ports, p, at)
+			cv.xPort[ct] = append(cv.xPort[ct], placed[Port]{v: p, at: at})
 		}
 	}
 }

@@ -22,17 +22,17 @@ func (cv *composeConv) engineFields(b *composePodBuild, svc string, s types.Serv
 	ct.CapAdd, ct.CapDrop, ct.Privileged, ct.ReadOnly = s.CapAdd, s.CapDrop, s.Privileged, s.ReadOnly
 	ct.Groups, ct.StopSignal, ct.ShmSize = s.GroupAdd, s.StopSignal, ByteSize(s.ShmSize)
 	for i, d := range s.Devices {
-		ct.Devices = append(ct.Devices, Device{HostPath: d.Source, ContainerPath: d.Target, Permissions: d.Permissions})
-		cv.pos.Set(Field(ck, "devices", i), cv.itemAt(svc, "devices", i, len(s.Devices)))
+		dev := Device{HostPath: d.Source, ContainerPath: d.Target, Permissions: d.Permissions}
+		appendAt(cv.pos, Field(ck, "devices"), &ct.Devices, dev, cv.itemAt(svc, "devices", i, len(s.Devices)))
 	}
-	for i, name := range sortedKeys(s.Ulimits) {
+	for _, name := range sortedKeys(s.Ulimits) {
 		u := s.Ulimits[name]
 		soft, hard := u.Soft, u.Hard
 		if u.Single != 0 {
 			soft, hard = u.Single, u.Single
 		}
-		ct.Ulimits = append(ct.Ulimits, Ulimit{Name: name, Soft: int64(soft), Hard: int64(hard)})
-		cv.pos.Set(Field(ck, "ulimits", i), cv.keyAt("services", svc, "ulimits", name))
+		appendAt(cv.pos, Field(ck, "ulimits"), &ct.Ulimits, Ulimit{Name: name, Soft: int64(soft), Hard: int64(hard)},
+			cv.keyAt("services", svc, "ulimits", name))
 	}
 	for key, field := range map[string]string{"cap_add": "cap_add", "cap_drop": "cap_drop", "stop_signal": "stop_signal", "shm_size": "shm_size", "group_add": "groups"} {
 		if yamlpos.Find(cv.svcNode(svc), key) != nil {
@@ -45,48 +45,43 @@ func (cv *composeConv) engineFields(b *composePodBuild, svc string, s types.Serv
 	if s.CPUShares > 0 {
 		r.Requests.CPU = MilliCPU(s.CPUShares * 1000 / 1024)
 	}
-	if s.Deploy != nil {
-		for _, x := range []struct {
-			res  *types.Resource
-			into *ResourceList
-		}{{s.Deploy.Resources.Limits, &r.Limits}, {s.Deploy.Resources.Reservations, &r.Requests}} {
-			if x.res == nil {
-				continue
-			}
-			if x.res.NanoCPUs > 0 {
-				x.into.CPU = MilliCPU(float64(x.res.NanoCPUs)*1000 + 0.5)
-			}
-			if x.res.MemoryBytes > 0 {
-				x.into.Memory = ByteSize(x.res.MemoryBytes)
-			}
+	deploy := func(res *types.Resource, into *ResourceList) {
+		if res != nil && res.NanoCPUs > 0 {
+			into.CPU = MilliCPU(float64(res.NanoCPUs)*1000 + 0.5)
 		}
+		if res != nil && res.MemoryBytes > 0 {
+			into.Memory = ByteSize(res.MemoryBytes)
+		}
+	}
+	if s.Deploy != nil {
+		deploy(s.Deploy.Resources.Limits, &r.Limits)
+		deploy(s.Deploy.Resources.Reservations, &r.Requests)
 	}
 	if r != (Resources{}) {
 		ct.Resources = &r
 		cv.pos.Set(Field(ck, "resources"), cv.keyAt("services", svc, "deploy"))
 	}
-	for _, h := range []struct {
-		key   string
-		hooks []types.ServiceHook
-		into  **Hook
-	}{{"post_start", s.PostStart, &ct.PostStart}, {"pre_stop", s.PreStop, &ct.PreStop}} {
-		if len(h.hooks) > 1 {
-			cv.warnAt("a container has one hook of each kind: the first is run, the others are not", "services", svc, h.key)
+	hook := func(key string, hooks []types.ServiceHook) *Hook {
+		if len(hooks) > 1 {
+			cv.warnAt("a container has one hook of each kind: the first is run, the others are not", "services", svc, key)
 		}
-		if len(h.hooks) > 0 {
-			*h.into = &Hook{Exec: &ExecProbe{Command: slices.Clone([]string(h.hooks[0].Command))}}
-			cv.pos.Set(Field(ck, h.key), cv.keyAt("services", svc, h.key))
+		if len(hooks) == 0 {
+			return nil
 		}
+		cv.pos.Set(Field(ck, key), cv.keyAt("services", svc, key))
+		return &Hook{Exec: &ExecProbe{Command: slices.Clone([]string(hooks[0].Command))}}
 	}
+	ct.PostStart, ct.PreStop = hook("post_start", s.PostStart), hook("pre_stop", s.PreStop)
 	if s.Develop != nil {
 		for i, t := range s.Develop.Watch {
 			act := WatchAction(0)
+			at := []string{"services", svc, "develop", "watch", strconv.Itoa(i)}
 			if act.UnmarshalText([]byte(t.Action)) != nil {
-				cv.warnAt(fmt.Sprintf("watch action %s is not one sidecar runs (rebuild, sync, sync+restart, restart); the rule is left out", t.Action), "services", svc, "develop", "watch", strconv.Itoa(i))
+				cv.warnAt(fmt.Sprintf("watch action %s is not one sidecar runs (rebuild, sync, sync+restart, restart); the rule is left out", t.Action), at...)
 				continue
 			}
-			cv.pos.Set(Field(ck, "watch", len(ct.Watch)), cv.keyAt("services", svc, "develop", "watch", strconv.Itoa(i)))
-			ct.Watch = append(ct.Watch, WatchRule{Path: t.Path, Action: act, Target: t.Target, Ignore: t.Ignore})
+			rule := WatchRule{Path: t.Path, Action: act, Target: t.Target, Ignore: t.Ignore}
+			appendAt(cv.pos, Field(ck, "watch"), &ct.Watch, rule, cv.keyAt(at...))
 		}
 	}
 	cv.secrets(b, svc, s, ct, ck)
@@ -121,8 +116,7 @@ func (cv *composeConv) secrets(b *composePodBuild, svc string, s types.ServiceCo
 			cv.warn(at, "services."+svc+".secrets", "secret "+ref.Source+" is external (a swarm's), which sidecar does not read: it is not mounted")
 			continue
 		}
-		cv.pos.Set(Field(ck, "volumes", len(ct.Volumes)), at)
-		ct.Volumes = append(ct.Volumes, m)
+		appendAt(cv.pos, Field(ck, "volumes"), &ct.Volumes, m, at)
 	}
 }
 
