@@ -42,29 +42,43 @@ func (c *composeImport) checkNodes() {
 	c.checkSchema()
 }
 
-// checkService checks the fields of one service that compose-go parses from strings.
+// composeValueCheck says what is wrong with value v at parts ("" when nothing), where (nil:
+// at v) and how to fix it.
+type composeValueCheck func(c *composeImport, v *yaml.Node, parts []string) (at *yaml.Node, msg, hint string)
+
+// checkService checks the fields of one service that compose-go parses from strings. Each
+// value found wrong is reported and rejected.
 func (c *composeImport) checkService(svc *yaml.Node, parts []string) {
+	check := func(v *yaml.Node, parts []string, f composeValueCheck) {
+		if c.rejectedNode(v) {
+			return
+		}
+		if at, msg, hint := f(c, v, parts); msg != "" {
+			c.problem(c.posOf(cmp.Or(at, v)), msg, hint)
+			c.reject(v, false, parts)
+		}
+	}
 	for _, p := range yamlpos.Pairs(svc) {
-		v := p.Value
+		v, fp := p.Value, composeJoin(parts, p.Key.Value)
 		if yamlpos.IsNull(v) || c.rejectedNode(v) {
 			continue
 		}
-		fp := composeJoin(parts, p.Key.Value)
 		switch p.Key.Value {
-		case "ports":
-			c.checkPorts(v, fp)
-		case "volumes":
-			c.checkVolumes(v, fp)
+		case "ports", "volumes":
+			f := map[string]composeValueCheck{"ports": portProblem, "volumes": volumeProblem}[p.Key.Value]
+			for i, item := range yamlpos.Items(v) {
+				check(item, composeJoin(fp, strconv.Itoa(i)), f)
+			}
 		case "stop_grace_period":
-			c.checkDuration(v, fp)
+			check(v, fp, durationProblem)
 		case "command", "entrypoint":
-			c.checkCommand(v, fp)
+			check(v, fp, commandProblem)
 		case "healthcheck":
 			for _, h := range yamlpos.Pairs(v) {
 				switch h.Key.Value {
 				case "interval", "timeout", "start_period", "start_interval":
-					if !yamlpos.IsNull(h.Value) && !c.rejectedNode(h.Value) {
-						c.checkDuration(h.Value, composeJoin(fp, h.Key.Value))
+					if !yamlpos.IsNull(h.Value) {
+						check(h.Value, composeJoin(fp, h.Key.Value), durationProblem)
 					}
 				}
 			}
@@ -74,28 +88,6 @@ func (c *composeImport) checkService(svc *yaml.Node, parts []string) {
 
 // composePortForm says how a published port is written, for hints.
 const composePortForm = `write [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], like "8080:80", "127.0.0.1:8080:80" or "53:53/udp", with ports from 1 to 65535`
-
-// checkPorts checks a service's ports: short syntax as compose-go parses it, long syntax
-// field by field (the schema checks the kinds).
-func (c *composeImport) checkPorts(v *yaml.Node, parts []string) {
-	for i, item := range yamlpos.Items(v) {
-		ip := composeJoin(parts, strconv.Itoa(i))
-		if c.rejectedNode(item) {
-			continue
-		}
-		msg, hint, at := "", "", item
-		switch item.Kind {
-		case yaml.ScalarNode:
-			msg, hint = composePortProblem(item.Value)
-		case yaml.MappingNode:
-			at, msg, hint = c.portLongProblem(item, ip)
-		}
-		if msg != "" {
-			c.problem(c.posOf(at), msg, hint)
-			c.reject(item, false, ip)
-		}
-	}
-}
 
 // composePortProblem says what is wrong with a short-syntax port compose-go cannot parse,
 // and how to fix it; "" when it parses.
@@ -124,8 +116,16 @@ func composePortProblem(spec string) (msg, hint string) {
 	return fmt.Sprintf("port %q is not valid: %v", yamlpos.Clip(spec), err), composePortForm
 }
 
-// portLongProblem checks a long-syntax port: where the first problem is, what and how to fix.
-func (c *composeImport) portLongProblem(m *yaml.Node, parts []string) (*yaml.Node, string, string) {
+// portProblem checks a port: the short syntax as compose-go parses it, the long syntax field
+// by field (the schema checks the kinds).
+func portProblem(_ *composeImport, m *yaml.Node, parts []string) (*yaml.Node, string, string) {
+	if m.Kind == yaml.ScalarNode {
+		msg, hint := composePortProblem(m.Value)
+		return nil, msg, hint
+	}
+	if m.Kind != yaml.MappingNode {
+		return nil, "", ""
+	}
 	field := yamlpos.Path(parts...)
 	portIn := func(s string) bool {
 		n, err := strconv.Atoi(s)
@@ -165,62 +165,51 @@ func (c *composeImport) portLongProblem(m *yaml.Node, parts []string) (*yaml.Nod
 	return nil, "", ""
 }
 
-// checkVolumes checks a service's volumes written in the short syntax, as compose-go parses
-// them.
-func (c *composeImport) checkVolumes(v *yaml.Node, parts []string) {
-	for i, item := range yamlpos.Items(v) {
-		if item.Kind != yaml.ScalarNode || c.rejectedNode(item) {
-			continue
-		}
-		if _, err := format.ParseVolume(item.Value); err != nil {
-			ip := composeJoin(parts, strconv.Itoa(i))
-			msg := fmt.Sprintf("%s: %q is not a volume compose can read: %v", yamlpos.Path(ip...), yamlpos.Clip(item.Value), err)
-			hint := "write SOURCE:TARGET[:MODE], like ./data:/data, data:/data:ro or a target alone, /data"
-			if unset := c.interp.unset[item]; len(unset) > 0 {
-				names := strings.Join(unset, ", ")
-				msg = fmt.Sprintf("%s: %q is not a volume compose can read, because variable %s is not set", yamlpos.Path(ip...), yamlpos.Clip(item.Value), names)
-				hint = fmt.Sprintf("set %s in the environment or in a .env file next to the compose file, or give it a default: ${%s:-./data}", names, unset[0])
-			}
-			c.problem(c.posOf(item), msg, hint)
-			c.reject(item, false, ip)
-		}
+// volumeProblem checks a volume written in the short syntax, as compose-go parses it.
+func volumeProblem(c *composeImport, v *yaml.Node, parts []string) (*yaml.Node, string, string) {
+	if v.Kind != yaml.ScalarNode {
+		return nil, "", ""
 	}
+	_, err := format.ParseVolume(v.Value)
+	if err == nil {
+		return nil, "", ""
+	}
+	if unset := c.interp.unset[v]; len(unset) > 0 {
+		names := strings.Join(unset, ", ")
+		return nil, fmt.Sprintf("%s: %q is not a volume compose can read, because variable %s is not set", yamlpos.Path(parts...), yamlpos.Clip(v.Value), names),
+			fmt.Sprintf("set %s in the environment or in a .env file next to the compose file, or give it a default: ${%s:-./data}", names, unset[0])
+	}
+	return nil, fmt.Sprintf("%s: %q is not a volume compose can read: %v", yamlpos.Path(parts...), yamlpos.Clip(v.Value), err),
+		"write SOURCE:TARGET[:MODE], like ./data:/data, data:/data:ro or a target alone, /data"
 }
 
-// checkDuration checks a duration as compose-go decodes it.
-func (c *composeImport) checkDuration(v *yaml.Node, parts []string) {
+// durationProblem checks a duration as compose-go decodes it.
+func durationProblem(_ *composeImport, v *yaml.Node, parts []string) (*yaml.Node, string, string) {
 	field := yamlpos.Path(parts...)
 	const hint = "write a number with a unit, like 500ms, 10s or 1m30s"
-	msg, h := "", hint
 	var d types.Duration
 	switch {
 	case v.Kind != yaml.ScalarNode:
-		msg = fmt.Sprintf("%s must be a duration, not %s", field, yamlpos.KindName(v))
+		return nil, fmt.Sprintf("%s must be a duration, not %s", field, yamlpos.KindName(v)), hint
 	case v.ShortTag() == "!!int" || v.ShortTag() == "!!float":
-		msg = fmt.Sprintf("%s: %s has no unit", field, yamlpos.Clip(v.Value))
-		h = fmt.Sprintf("add a unit, e.g. %ss for seconds or %sms for milliseconds", yamlpos.Clip(v.Value), yamlpos.Clip(v.Value))
+		s := yamlpos.Clip(v.Value)
+		return nil, fmt.Sprintf("%s: %s has no unit", field, s), fmt.Sprintf("add a unit, e.g. %ss for seconds or %sms for milliseconds", s, s)
 	case d.DecodeMapstructure(v.Value) != nil:
-		msg = fmt.Sprintf("%s: invalid duration %q", field, yamlpos.Clip(v.Value))
-	default:
-		return
+		return nil, fmt.Sprintf("%s: invalid duration %q", field, yamlpos.Clip(v.Value)), hint
 	}
-	c.problem(c.posOf(v), msg, h)
-	c.reject(v, false, parts)
+	return nil, "", ""
 }
 
-// checkCommand checks a command or entrypoint written as a string: compose-go splits it
-// into words as a shell would.
-func (c *composeImport) checkCommand(v *yaml.Node, parts []string) {
-	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" {
-		return // a list, or a value of the wrong type, which the schema reports
-	}
+// commandProblem checks a command or entrypoint written as a string: compose-go splits it
+// into words as a shell would. A list, or a value of the wrong type, is the schema's.
+func commandProblem(_ *composeImport, v *yaml.Node, parts []string) (*yaml.Node, string, string) {
 	var cmd types.ShellCommand
-	if err := cmd.DecodeMapstructure(v.Value); err != nil {
-		key := parts[len(parts)-1]
-		c.problem(c.posOf(v), fmt.Sprintf("%s: %q is not a valid command line (a quote is not closed, or it ends with a backslash)", yamlpos.Path(parts...), yamlpos.Clip(v.Value)),
-			fmt.Sprintf(`close the quote, or write %s as a list of words, like %s: ["/bin/app", "--name", "a b"]`, key, key))
-		c.reject(v, false, parts)
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" || cmd.DecodeMapstructure(v.Value) == nil {
+		return nil, "", ""
 	}
+	key := parts[len(parts)-1]
+	return nil, fmt.Sprintf("%s: %q is not a valid command line (a quote is not closed, or it ends with a backslash)", yamlpos.Path(parts...), yamlpos.Clip(v.Value)),
+		fmt.Sprintf(`close the quote, or write %s as a list of words, like %s: ["/bin/app", "--name", "a b"]`, key, key)
 }
 
 // composeCasts are the attributes whose string values compose-go casts to booleans and
@@ -482,11 +471,8 @@ func (c *composeImport) schemaProblem(e *jsonschema.ValidationError) {
 		val = nil
 	}
 	at := val
-	if at == nil || yamlpos.IsNull(at) || (key != nil && at.Kind == yaml.MappingNode && len(parts) > 0) {
-		at = cmp.Or(key, val)
-	}
-	if at == nil {
-		at = c.root
+	if at == nil || yamlpos.IsNull(at) || (key != nil && at.Kind == yaml.MappingNode) {
+		at = cmp.Or(key, val, c.root)
 	}
 	name := ""
 	if len(parts) > 0 {
