@@ -306,19 +306,42 @@ func (c *composeImport) stackName() string {
 // extends and include, and the canonical forms. It does not normalise (implicit
 // depends_on would hide which dependencies were written), resolve paths, read env files
 // (done here through Options.ReadFile) or check consistency (done here, with positions).
-// What compose-go still rejects is reported once, at the service it names, else at the
-// top of the first file; there is then no project.
-func (c *composeImport) loadProject(files []*composeFile, name string) (*types.Project, []loader.UnsupportedAttribute) {
-	configs := make([]types.ConfigFile, len(files))
-	for i, f := range files {
+// What compose-go still rejects, or a panic of it, is reported once, at the service it
+// names, else at the top of the first file; there is then no project.
+func (c *composeImport) loadProject(files []*composeFile, name string) (project *types.Project, findings []loader.UnsupportedAttribute) {
+	details := types.ConfigDetails{WorkingDir: c.dir, Environment: types.Mapping(maps.Clone(c.env))}
+	for _, f := range files {
 		content, err := encodeText(escapeTree(f.root))
 		if err != nil {
 			c.problem(posOf(f.name, f.root), fmt.Sprintf("the file cannot be passed on to compose-go (%v)", err), "this is a bug in sidecar: please report it with the file")
 			return nil, nil
 		}
-		configs[i] = types.ConfigFile{Filename: f.name, Content: content}
+		details.ConfigFiles = append(details.ConfigFiles, types.ConfigFile{Filename: f.name, Content: content})
 	}
-	project, findings, err := c.loadOnce(configs, name)
+	defer func() {
+		if r := recover(); r != nil {
+			project = nil
+			c.loadError(composePanic{r})
+		}
+	}()
+	project, err := loader.LoadWithContext(context.Background(), details, func(o *loader.Options) {
+		o.SetProjectName(cmp.Or(loader.NormalizeProjectName(name), "sidecar"), true) // as compose-go accepts it
+		o.SkipNormalization = true
+		o.ResolvePaths = false
+		o.SkipConsistencyCheck = true
+		o.SkipResolveEnvironment = true
+		o.SkipResolveLabels = true
+		o.Profiles = []string{"*"}
+		o.MaxNodeVisits = 4 * yamlpos.MaxNodes
+		if o.Interpolate != nil {
+			// Only the files compose-go reads itself (include, extends) still hold variables.
+			o.Interpolate.Substitute = c.substitute
+		}
+		o.UnsupportedAttributesCheck = &loader.UnsupportedAttributesCheck{
+			Supported: composeSupported(),
+			Report:    func(fs []loader.UnsupportedAttribute) { findings = fs },
+		}
+	})
 	if err != nil {
 		c.loadError(err)
 		return nil, nil
@@ -348,38 +371,6 @@ func escapeTree(n *yaml.Node) *yaml.Node {
 type composePanic struct{ v any }
 
 func (p composePanic) Error() string { return fmt.Sprintf("compose-go failed on this file (%v)", p.v) }
-
-func (c *composeImport) loadOnce(configs []types.ConfigFile, name string) (project *types.Project, findings []loader.UnsupportedAttribute, err error) {
-	details := types.ConfigDetails{
-		WorkingDir:  c.dir,
-		ConfigFiles: configs,
-		Environment: types.Mapping(maps.Clone(c.env)),
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			project, err = nil, composePanic{r}
-		}
-	}()
-	project, err = loader.LoadWithContext(context.Background(), details, func(o *loader.Options) {
-		o.SetProjectName(cmp.Or(loader.NormalizeProjectName(name), "sidecar"), true) // as compose-go accepts it
-		o.SkipNormalization = true
-		o.ResolvePaths = false
-		o.SkipConsistencyCheck = true
-		o.SkipResolveEnvironment = true
-		o.SkipResolveLabels = true
-		o.Profiles = []string{"*"}
-		o.MaxNodeVisits = 4 * yamlpos.MaxNodes
-		if o.Interpolate != nil {
-			// Only the files compose-go reads itself (include, extends) still hold variables.
-			o.Interpolate.Substitute = c.substitute
-		}
-		o.UnsupportedAttributesCheck = &loader.UnsupportedAttributesCheck{
-			Supported: composeSupported(),
-			Report:    func(fs []loader.UnsupportedAttribute) { findings = fs },
-		}
-	})
-	return project, findings, err
-}
 
 // substitute interpolates a value of a file compose-go reads by itself (included or
 // extended), warning about unset variables instead of logging them.
@@ -531,10 +522,5 @@ func composeKeysAt(parts []string) []string {
 }
 
 func isIndex(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return s != ""
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }

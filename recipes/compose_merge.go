@@ -16,6 +16,7 @@ package recipes
 // then place what they say at the field instead.
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
@@ -38,10 +39,7 @@ func (c *composeImport) mergeFiles(files []*composeFile) *yaml.Node {
 	for _, f := range files {
 		root = c.overlay(root, f.root)
 	}
-	if root == nil {
-		root = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: 1, Column: 1}
-	}
-	return root
+	return cmp.Or(root, &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: 1, Column: 1})
 }
 
 // overlay lays node over on base (nil: none): the merged node, or nil when over is !reset.
@@ -113,10 +111,7 @@ func keyIndex(m *yaml.Node, k string) int {
 // like is a new node of over's kind (untagged) at the position of base, or else of over,
 // in that node's file.
 func (c *composeImport) like(over, base *yaml.Node) *yaml.Node {
-	from := base
-	if from == nil {
-		from = over
-	}
+	from := cmp.Or(base, over)
 	n := &yaml.Node{Kind: over.Kind, Style: from.Style &^ yaml.TaggedStyle, Line: from.Line, Column: from.Column}
 	if over.Kind == yaml.ScalarNode {
 		n.Value, n.Style = over.Value, over.Style&^yaml.TaggedStyle
