@@ -219,12 +219,12 @@ func (c *composeImport) run(ins []*input) *Stack {
 	// include and extends name files compose-go reads by itself: when one cannot be read,
 	// the services it brings are unknown, and nothing more can be checked (a reference to
 	// one of them would be reported as a problem of its own).
-	unreadable := false
+	before := len(c.problems)
 	for _, f := range files {
 		c.use(f)
-		unreadable = c.externalFiles() || unreadable
+		c.externalFiles()
 	}
-	if unreadable {
+	if len(c.problems) > before {
 		return nil
 	}
 	// Each file is checked on its own, as compose-go validates each before merging it, so
@@ -243,9 +243,7 @@ func (c *composeImport) run(ins []*input) *Stack {
 			}
 		}
 	}
-	c.use(files[0])
-	c.root = c.mergeFiles(files)
-	c.paths = nodePaths(c.root)
+	c.file, c.root, c.paths = files[0].name, c.mergeFiles(files), nil
 	c.readIncluded()
 	var top composeXTop
 	topRead := decodeX(c, yamlpos.Value(c.root, "x-sidecar"), "x-sidecar", composeXTopFields, &top) != nil
@@ -407,10 +405,8 @@ func (c *composeImport) loadError(err error) {
 
 // externalFiles checks the files compose-go reads from disk by itself (include, extends.file
 // and their env files): each must be a regular file of at most MaxFileSize, found through
-// Options.Stat, so that a path to a device or a pipe can never hang a load. It reports
-// whether there were problems.
-func (c *composeImport) externalFiles() bool {
-	before := len(c.problems)
+// Options.Stat, so that a path to a device or a pipe can never hang a load.
+func (c *composeImport) externalFiles() {
 	stat := c.opts.stat()
 	check := func(n *yaml.Node, what string) {
 		p, ok := yamlpos.Scalar(n)
@@ -434,7 +430,6 @@ func (c *composeImport) externalFiles() bool {
 	for _, p := range yamlpos.Pairs(yamlpos.Value(c.root, "services")) {
 		check(yamlpos.Value(yamlpos.Value(p.Value, "extends"), "file"), "extended file")
 	}
-	return len(c.problems) > before
 }
 
 // nodePaths is the path of every node below root (the first, for a node an alias shares).

@@ -604,11 +604,11 @@ func (c *composeImport) schemaExample(url, prop string) string {
 // known) does not allow: a name that is not one (below services:, volumes:…), or a key the
 // specification does not know.
 func (c *composeImport) unknownKey(parent []string, prop, url string) {
-	k := yamlpos.Find(c.root, composeJoin(parent, prop)...)
-	if k == nil {
-		k = cmp.Or(yamlpos.Near(c.root, parent...), c.root)
-	}
-	if url != "" && len(composeKeysAt(parent)) == 0 {
+	path := composeJoin(parent, prop)
+	k := cmp.Or(yamlpos.Find(c.root, path...), yamlpos.Near(c.root, parent...), c.root)
+	c.reject(k, true, path)
+	known := composeKeysAt(parent)
+	if url != "" && len(known) == 0 {
 		_, comp := composeSchema()
 		if s, err := comp.Compile(url); err == nil && len(s.PatternProperties) > 0 && len(s.Properties) == 0 {
 			what := strings.TrimSuffix(cmp.Or(strings.Join(parent, "."), "entry"), "s")
@@ -617,14 +617,11 @@ func (c *composeImport) unknownKey(parent []string, prop, url string) {
 				hint += ", e.g. " + fix
 			}
 			c.issue(yamlpos.At(k, hint, "%s name %q is not valid", what, yamlpos.Clip(prop)))
-			c.reject(k, true, composeJoin(parent, prop))
 			return
 		}
 	}
-	known := composeKeysAt(parent)
 	sug := suggest.Closest(prop, known)
 	c.issue(yamlpos.UnknownKey(k, cmp.Or(strings.Join(parent, "."), "the top level"), sug, "", "remove it, or prefix it with x- to keep it as an extension"))
-	c.reject(k, true, composeJoin(parent, prop))
 	if sug != "" {
 		// What the field it is likely a typo of would have made is missing.
 		c.rejected = append(c.rejected, composeJoin(parent, sug))
