@@ -104,13 +104,12 @@ func composePortProblem(spec string) (msg, hint string) {
 		return ferr.msg, ferr.hint
 	}
 	for _, p := range ports {
-		for _, side := range []struct {
-			what string
-			n    int
-		}{{"host port", p.HostPort}, {"container port", p.ContainerPort}} {
-			if side.n > 65535 || (side.what == "container port" && side.n < 1) {
-				return fmt.Sprintf("port %q has a %s %d outside 1-65535", yamlpos.Clip(spec), side.what, side.n), composePortForm
-			}
+		what, n := "host port", p.HostPort // 0: none written
+		if n <= 65535 {
+			what, n = "container port", p.ContainerPort
+		}
+		if n > 65535 || n < 1 {
+			return fmt.Sprintf("port %q has a %s %d outside 1-65535", yamlpos.Clip(spec), what, n), composePortForm
 		}
 	}
 	return fmt.Sprintf("port %q is not valid: %v", yamlpos.Clip(spec), err), composePortForm

@@ -50,11 +50,8 @@ func (c *composeImport) overlay(base, over *yaml.Node) *yaml.Node {
 		return base
 	case isReset(over):
 		return nil
-	case over.Tag == tagOverride:
-		base = nil
-	}
-	if base != nil && base.Kind != over.Kind {
-		base = nil // a list over a mapping, say: the later replaces it
+	case over.Tag == tagOverride || (base != nil && base.Kind != over.Kind):
+		base = nil // replaced whole: by !override, or by a value of another kind (a list over a mapping)
 	}
 	if over.Kind != yaml.MappingNode && over.Kind != yaml.SequenceNode {
 		if over.Tag == tagOverride {
