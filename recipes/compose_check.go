@@ -480,18 +480,22 @@ func (c *composeImport) schemaProblem(e *jsonschema.ValidationError) {
 			name = parts[len(parts)-2]
 		}
 	}
-	reject := func(n *yaml.Node, isKey bool, p []string) {
-		if !isKey && c.requiredBy(e.SchemaURL, p) {
-			// Without its value the mapping holding it would be wrong in turn: leave the
-			// whole entry out.
-			n, isKey, p = yamlpos.Find(c.root, p[:len(p)-1]...), true, p[:len(p)-1]
-		}
-		c.reject(n, isKey, p)
-	}
+	msg, hint := "", ""
+	rejected, isKey := val, false
 	switch k := e.ErrorKind.(type) {
+	case *kind.AdditionalProperties:
+		for _, prop := range k.Properties {
+			c.unknownKey(parts, prop, e.SchemaURL)
+		}
+		return
+	case *kind.FalseSchema:
+		if len(parts) > 0 {
+			c.unknownKey(parts[:len(parts)-1], parts[len(parts)-1], "")
+		}
+		return
 	case *kind.Type:
 		want := composeKinds(k.Want)
-		hint := cmp.Or(yamlpos.KindHints[want], "write a single value of one of these kinds")
+		hint = cmp.Or(yamlpos.KindHints[want], "write a single value of one of these kinds")
 		switch s, ok := yamlpos.Scalar(val); {
 		case ok && want == "a list" && !yamlpos.IsNull(val):
 			hint = fmt.Sprintf("write it as a list: %s: [%q]", name, s)
@@ -504,67 +508,61 @@ func (c *composeImport) schemaProblem(e *jsonschema.ValidationError) {
 		case len(parts) == 4 && parts[2] == "depends_on":
 			hint = fmt.Sprintf("write %s: {condition: service_started}, or list the name: depends_on: [%s]", name, name)
 		}
-		c.issue(yamlpos.At(at, hint, "%s must be %s, found %s", field, want, yamlpos.Describe(val)))
-		reject(val, false, parts)
+		msg = fmt.Sprintf("must be %s, found %s", want, yamlpos.Describe(val))
 	case *kind.Enum:
 		var valid []string
 		for _, w := range k.Want {
 			valid = append(valid, fmt.Sprint(w))
 		}
-		hint := "use one of " + strings.Join(valid, ", ")
+		hint = "use one of " + strings.Join(valid, ", ")
 		if s := suggest.Closest(fmt.Sprint(k.Got), valid); s != "" {
 			hint = fmt.Sprintf("did you mean %q? (%s)", s, hint)
 		}
-		c.issue(yamlpos.At(at, hint, "%s %s is not a value compose knows", field, yamlpos.Quoted(val)))
-		reject(val, false, parts)
+		msg = yamlpos.Quoted(val) + " is not a value compose knows"
 	case *kind.Required:
 		hints := make([]string, len(k.Missing))
 		for i, m := range k.Missing {
 			hints[i] = m + ": " + c.schemaExample(e.SchemaURL, m)
 		}
-		c.issue(yamlpos.At(cmp.Or(key, at), "add "+strings.Join(hints, ", "), "%s has no %s", field, strings.Join(k.Missing, " and ")))
-		reject(cmp.Or(key, val), key != nil, parts)
-	case *kind.AdditionalProperties:
-		for _, prop := range k.Properties {
-			c.unknownKey(parts, prop, e.SchemaURL)
-		}
-	case *kind.FalseSchema:
-		if len(parts) > 0 {
-			c.unknownKey(parts[:len(parts)-1], parts[len(parts)-1], "")
-		}
-	case *kind.Minimum:
-		c.issue(yamlpos.At(at, "write "+k.Want.RatString()+" or more", "%s must be at least %s, found %s", field, k.Want.RatString(), yamlpos.Describe(val)))
-		reject(val, false, parts)
-	case *kind.Maximum:
-		c.issue(yamlpos.At(at, "write "+k.Want.RatString()+" or less", "%s must be at most %s, found %s", field, k.Want.RatString(), yamlpos.Describe(val)))
-		reject(val, false, parts)
+		msg, hint = "has no "+strings.Join(k.Missing, " and "), "add "+strings.Join(hints, ", ")
+		at, rejected, isKey = cmp.Or(key, at), cmp.Or(key, val), key != nil
 	default:
-		c.issue(yamlpos.At(at, "check it against the compose specification, https://docs.docker.com/reference/compose-file/",
-			"%s %s", field, schemaRule(e.ErrorKind)))
-		reject(val, false, parts)
+		msg, hint = schemaRule(e.ErrorKind, val)
 	}
+	if !isKey && c.requiredBy(e.SchemaURL, parts) {
+		// Without its value the mapping holding it would be wrong in turn: leave the whole
+		// entry out.
+		rejected, isKey, parts = yamlpos.Find(c.root, parts[:len(parts)-1]...), true, parts[:len(parts)-1]
+	}
+	c.issue(yamlpos.At(at, hint, "%s %s", field, msg))
+	c.reject(rejected, isKey, parts)
 }
 
-// schemaRule says which rule of the schema a value breaks, for the rules with no message
-// of their own.
-func schemaRule(k jsonschema.ErrorKind) string {
+// schemaRule says which rule of the schema value v breaks, and how to fix it, for the rules
+// with no message of their own.
+func schemaRule(k jsonschema.ErrorKind, v *yaml.Node) (rule, hint string) {
+	hint = "check it against the compose specification, https://docs.docker.com/reference/compose-file/"
 	switch k := k.(type) {
+	case *kind.Minimum:
+		return fmt.Sprintf("must be at least %s, found %s", k.Want.RatString(), yamlpos.Describe(v)), "write " + k.Want.RatString() + " or more"
+	case *kind.Maximum:
+		return fmt.Sprintf("must be at most %s, found %s", k.Want.RatString(), yamlpos.Describe(v)), "write " + k.Want.RatString() + " or less"
 	case *kind.MinItems:
-		return fmt.Sprintf("must have at least %d entries, found %d", k.Want, k.Got)
+		return fmt.Sprintf("must have at least %d entries, found %d", k.Want, k.Got), hint
 	case *kind.MaxItems:
-		return fmt.Sprintf("must have at most %d entries, found %d", k.Want, k.Got)
+		return fmt.Sprintf("must have at most %d entries, found %d", k.Want, k.Got), hint
 	case *kind.MinLength:
-		return fmt.Sprintf("must be at least %d characters long", k.Want)
+		return fmt.Sprintf("must be at least %d characters long", k.Want), hint
 	case *kind.UniqueItems:
-		return fmt.Sprintf("holds the same entry twice (entries %d and %d)", k.Duplicates[0]+1, k.Duplicates[1]+1)
+		return fmt.Sprintf("holds the same entry twice (entries %d and %d)", k.Duplicates[0]+1, k.Duplicates[1]+1), hint
 	case *kind.Pattern:
-		return fmt.Sprintf("%q does not have the form the specification gives (%s)", yamlpos.Clip(k.Got), k.Want)
+		return fmt.Sprintf("%q does not have the form the specification gives (%s)", yamlpos.Clip(k.Got), k.Want), hint
 	case *kind.Format:
-		return fmt.Sprintf("is not a valid %s", k.Want)
+		return fmt.Sprintf("is not a valid %s", k.Want), hint
 	case *kind.MinProperties:
-		return fmt.Sprintf("must have at least %d entries", k.Want)
+		return fmt.Sprintf("must have at least %d entries", k.Want), hint
 	}
-	return "does not satisfy the specification's " + strings.Join(k.KeywordPath(), "/") + " rule"
+	return "does not satisfy the specification's " + strings.Join(k.KeywordPath(), "/") + " rule", hint
 }
 
 // requiredBy reports whether the value at parts, checked by the schema at url, is one the
