@@ -289,11 +289,10 @@ func (c *composeImport) stackName() string {
 	if n := cmp.Or(c.opts.Name, c.env["COMPOSE_PROJECT_NAME"]); n != "" {
 		return n
 	}
-	if v := yamlpos.Value(c.root, "name"); v != nil && !c.drop[v] {
-		if s, ok := yamlpos.Scalar(v); ok && s != "" {
-			c.pos.Set("name", c.posOf(v))
-			return s
-		}
+	v := yamlpos.Value(c.root, "name")
+	if s, ok := yamlpos.Scalar(v); ok && s != "" && !c.drop[v] {
+		c.pos.Set("name", c.posOf(v))
+		return s
 	}
 	return dnsLabelFrom(filepath.Base(c.dir))
 }

@@ -1,19 +1,16 @@
 package recipes
 
 // The files of a compose project laid over each other, for what sidecar reads from the YAML
-// itself. compose-go merges the values (loadProject gives it every file): the services,
-// volumes… the Stack is made of come from its project. But compose-go merges plain values
-// and keeps no positions, and sidecar reads a few things from the documents: where each field
-// was written (every message's file:line:col, and the positions validation reports at), the
-// order of the services and of depends_on, and the x-sidecar fields. For those, the documents
-// are laid over each other here, keeping each node as its file has it, with the rules of the
-// compose specification's merge that decide where a value comes from: mappings merge key by
-// key, a later scalar replaces, sequences are appended (an entry equal to one there already
-// is not added twice), !reset removes what came before and !override replaces it whole.
-// Where compose-go goes further (the entries of ports, volumes, environment… are one per
-// target or name; a list and a mapping of the same field merge), the positions found here
-// may count entries compose-go has merged: the readers of list entries (itemAt, portsAt…)
-// then place what they say at the field instead.
+// itself. compose-go merges the values (the Stack is made of its project) but keeps no
+// positions, and sidecar reads from the documents where each field was written (for every
+// message's file:line:col), the order of the services and of depends_on, and the x-sidecar
+// fields. The documents are laid over each other here, each node kept as its file has it, by
+// the rules of the compose specification's merge: mappings merge key by key, a later scalar
+// replaces, sequences are appended (an entry equal to one there already is not added twice),
+// !reset removes what came before and !override replaces it whole. Where compose-go goes
+// further (ports, volumes, environment… are merged per target or name; a list and a mapping
+// of one field merge), the positions may count entries compose-go has merged: the readers of
+// list entries (itemAt, portsAt…) then place what they say at the field instead.
 
 import (
 	"cmp"
@@ -63,7 +60,6 @@ func (c *composeImport) overlay(base, over *yaml.Node) *yaml.Node {
 	if base != nil {
 		out.Content = slices.Clone(base.Content)
 	}
-	// A list is appended to; a mapping merges key by key.
 	for _, item := range yamlpos.Items(over) {
 		v := c.overlay(nil, item)
 		// As compose-go appends a list to the one before it: without the entries it has
