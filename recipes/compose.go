@@ -219,12 +219,12 @@ func (c *composeImport) run(ins []*input) *Stack {
 	// include and extends name files compose-go reads by itself: when one cannot be read,
 	// the services it brings are unknown, and nothing more can be checked (a reference to
 	// one of them would be reported as a problem of its own).
-	unreadable := false
+	before := len(c.problems)
 	for _, f := range files {
 		c.use(f)
-		unreadable = c.externalFiles() || unreadable
+		c.externalFiles()
 	}
-	if unreadable {
+	if len(c.problems) > before {
 		return nil
 	}
 	// Each file is checked on its own, as compose-go validates each before merging it, so
@@ -243,9 +243,7 @@ func (c *composeImport) run(ins []*input) *Stack {
 			}
 		}
 	}
-	c.use(files[0])
-	c.root = c.mergeFiles(files)
-	c.paths = nodePaths(c.root)
+	c.file, c.root, c.paths = files[0].name, c.mergeFiles(files), nil
 	c.readIncluded()
 	var top composeXTop
 	topRead := decodeX(c, yamlpos.Value(c.root, "x-sidecar"), "x-sidecar", composeXTopFields, &top) != nil
@@ -291,11 +289,10 @@ func (c *composeImport) stackName() string {
 	if n := cmp.Or(c.opts.Name, c.env["COMPOSE_PROJECT_NAME"]); n != "" {
 		return n
 	}
-	if v := yamlpos.Value(c.root, "name"); v != nil && !c.drop[v] {
-		if s, ok := yamlpos.Scalar(v); ok && s != "" {
-			c.pos.Set("name", c.posOf(v))
-			return s
-		}
+	v := yamlpos.Value(c.root, "name")
+	if s, ok := yamlpos.Scalar(v); ok && s != "" && !c.drop[v] {
+		c.pos.Set("name", c.posOf(v))
+		return s
 	}
 	return dnsLabelFrom(filepath.Base(c.dir))
 }
@@ -306,19 +303,42 @@ func (c *composeImport) stackName() string {
 // extends and include, and the canonical forms. It does not normalise (implicit
 // depends_on would hide which dependencies were written), resolve paths, read env files
 // (done here through Options.ReadFile) or check consistency (done here, with positions).
-// What compose-go still rejects is reported once, at the service it names, else at the
-// top of the first file; there is then no project.
-func (c *composeImport) loadProject(files []*composeFile, name string) (*types.Project, []loader.UnsupportedAttribute) {
-	configs := make([]types.ConfigFile, len(files))
-	for i, f := range files {
+// What compose-go still rejects, or a panic of it, is reported once, at the service it
+// names, else at the top of the first file; there is then no project.
+func (c *composeImport) loadProject(files []*composeFile, name string) (project *types.Project, findings []loader.UnsupportedAttribute) {
+	details := types.ConfigDetails{WorkingDir: c.dir, Environment: types.Mapping(maps.Clone(c.env))}
+	for _, f := range files {
 		content, err := encodeText(escapeTree(f.root))
 		if err != nil {
 			c.problem(posOf(f.name, f.root), fmt.Sprintf("the file cannot be passed on to compose-go (%v)", err), "this is a bug in sidecar: please report it with the file")
 			return nil, nil
 		}
-		configs[i] = types.ConfigFile{Filename: f.name, Content: content}
+		details.ConfigFiles = append(details.ConfigFiles, types.ConfigFile{Filename: f.name, Content: content})
 	}
-	project, findings, err := c.loadOnce(configs, name)
+	defer func() {
+		if r := recover(); r != nil {
+			project = nil
+			c.loadError(composePanic{r})
+		}
+	}()
+	project, err := loader.LoadWithContext(context.Background(), details, func(o *loader.Options) {
+		o.SetProjectName(cmp.Or(loader.NormalizeProjectName(name), "sidecar"), true) // as compose-go accepts it
+		o.SkipNormalization = true
+		o.ResolvePaths = false
+		o.SkipConsistencyCheck = true
+		o.SkipResolveEnvironment = true
+		o.SkipResolveLabels = true
+		o.Profiles = []string{"*"}
+		o.MaxNodeVisits = 4 * yamlpos.MaxNodes
+		if o.Interpolate != nil {
+			// Only the files compose-go reads itself (include, extends) still hold variables.
+			o.Interpolate.Substitute = c.substitute
+		}
+		o.UnsupportedAttributesCheck = &loader.UnsupportedAttributesCheck{
+			Supported: composeSupported(),
+			Report:    func(fs []loader.UnsupportedAttribute) { findings = fs },
+		}
+	})
 	if err != nil {
 		c.loadError(err)
 		return nil, nil
@@ -348,38 +368,6 @@ func escapeTree(n *yaml.Node) *yaml.Node {
 type composePanic struct{ v any }
 
 func (p composePanic) Error() string { return fmt.Sprintf("compose-go failed on this file (%v)", p.v) }
-
-func (c *composeImport) loadOnce(configs []types.ConfigFile, name string) (project *types.Project, findings []loader.UnsupportedAttribute, err error) {
-	details := types.ConfigDetails{
-		WorkingDir:  c.dir,
-		ConfigFiles: configs,
-		Environment: types.Mapping(maps.Clone(c.env)),
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			project, err = nil, composePanic{r}
-		}
-	}()
-	project, err = loader.LoadWithContext(context.Background(), details, func(o *loader.Options) {
-		o.SetProjectName(cmp.Or(loader.NormalizeProjectName(name), "sidecar"), true) // as compose-go accepts it
-		o.SkipNormalization = true
-		o.ResolvePaths = false
-		o.SkipConsistencyCheck = true
-		o.SkipResolveEnvironment = true
-		o.SkipResolveLabels = true
-		o.Profiles = []string{"*"}
-		o.MaxNodeVisits = 4 * yamlpos.MaxNodes
-		if o.Interpolate != nil {
-			// Only the files compose-go reads itself (include, extends) still hold variables.
-			o.Interpolate.Substitute = c.substitute
-		}
-		o.UnsupportedAttributesCheck = &loader.UnsupportedAttributesCheck{
-			Supported: composeSupported(),
-			Report:    func(fs []loader.UnsupportedAttribute) { findings = fs },
-		}
-	})
-	return project, findings, err
-}
 
 // substitute interpolates a value of a file compose-go reads by itself (included or
 // extended), warning about unset variables instead of logging them.
@@ -416,10 +404,8 @@ func (c *composeImport) loadError(err error) {
 
 // externalFiles checks the files compose-go reads from disk by itself (include, extends.file
 // and their env files): each must be a regular file of at most MaxFileSize, found through
-// Options.Stat, so that a path to a device or a pipe can never hang a load. It reports
-// whether there were problems.
-func (c *composeImport) externalFiles() bool {
-	before := len(c.problems)
+// Options.Stat, so that a path to a device or a pipe can never hang a load.
+func (c *composeImport) externalFiles() {
 	stat := c.opts.stat()
 	check := func(n *yaml.Node, what string) {
 		p, ok := yamlpos.Scalar(n)
@@ -443,7 +429,6 @@ func (c *composeImport) externalFiles() bool {
 	for _, p := range yamlpos.Pairs(yamlpos.Value(c.root, "services")) {
 		check(yamlpos.Value(yamlpos.Value(p.Value, "extends"), "file"), "extended file")
 	}
-	return len(c.problems) > before
 }
 
 // nodePaths is the path of every node below root (the first, for a node an alias shares).
@@ -531,10 +516,5 @@ func composeKeysAt(parts []string) []string {
 }
 
 func isIndex(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return s != ""
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }

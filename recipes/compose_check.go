@@ -42,29 +42,43 @@ func (c *composeImport) checkNodes() {
 	c.checkSchema()
 }
 
-// checkService checks the fields of one service that compose-go parses from strings.
+// composeValueCheck says what is wrong with value v at parts ("" when nothing), where (nil:
+// at v) and how to fix it.
+type composeValueCheck func(c *composeImport, v *yaml.Node, parts []string) (at *yaml.Node, msg, hint string)
+
+// checkService checks the fields of one service that compose-go parses from strings. Each
+// value found wrong is reported and rejected.
 func (c *composeImport) checkService(svc *yaml.Node, parts []string) {
+	check := func(v *yaml.Node, parts []string, f composeValueCheck) {
+		if c.rejectedNode(v) {
+			return
+		}
+		if at, msg, hint := f(c, v, parts); msg != "" {
+			c.problem(c.posOf(cmp.Or(at, v)), msg, hint)
+			c.reject(v, false, parts)
+		}
+	}
 	for _, p := range yamlpos.Pairs(svc) {
-		v := p.Value
+		v, fp := p.Value, composeJoin(parts, p.Key.Value)
 		if yamlpos.IsNull(v) || c.rejectedNode(v) {
 			continue
 		}
-		fp := composeJoin(parts, p.Key.Value)
 		switch p.Key.Value {
-		case "ports":
-			c.checkPorts(v, fp)
-		case "volumes":
-			c.checkVolumes(v, fp)
+		case "ports", "volumes":
+			f := map[string]composeValueCheck{"ports": portProblem, "volumes": volumeProblem}[p.Key.Value]
+			for i, item := range yamlpos.Items(v) {
+				check(item, composeJoin(fp, strconv.Itoa(i)), f)
+			}
 		case "stop_grace_period":
-			c.checkDuration(v, fp)
+			check(v, fp, durationProblem)
 		case "command", "entrypoint":
-			c.checkCommand(v, fp)
+			check(v, fp, commandProblem)
 		case "healthcheck":
 			for _, h := range yamlpos.Pairs(v) {
 				switch h.Key.Value {
 				case "interval", "timeout", "start_period", "start_interval":
-					if !yamlpos.IsNull(h.Value) && !c.rejectedNode(h.Value) {
-						c.checkDuration(h.Value, composeJoin(fp, h.Key.Value))
+					if !yamlpos.IsNull(h.Value) {
+						check(h.Value, composeJoin(fp, h.Key.Value), durationProblem)
 					}
 				}
 			}
@@ -74,28 +88,6 @@ func (c *composeImport) checkService(svc *yaml.Node, parts []string) {
 
 // composePortForm says how a published port is written, for hints.
 const composePortForm = `write [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], like "8080:80", "127.0.0.1:8080:80" or "53:53/udp", with ports from 1 to 65535`
-
-// checkPorts checks a service's ports: short syntax as compose-go parses it, long syntax
-// field by field (the schema checks the kinds).
-func (c *composeImport) checkPorts(v *yaml.Node, parts []string) {
-	for i, item := range yamlpos.Items(v) {
-		ip := composeJoin(parts, strconv.Itoa(i))
-		if c.rejectedNode(item) {
-			continue
-		}
-		msg, hint, at := "", "", item
-		switch item.Kind {
-		case yaml.ScalarNode:
-			msg, hint = composePortProblem(item.Value)
-		case yaml.MappingNode:
-			at, msg, hint = c.portLongProblem(item, ip)
-		}
-		if msg != "" {
-			c.problem(c.posOf(at), msg, hint)
-			c.reject(item, false, ip)
-		}
-	}
-}
 
 // composePortProblem says what is wrong with a short-syntax port compose-go cannot parse,
 // and how to fix it; "" when it parses.
@@ -112,20 +104,27 @@ func composePortProblem(spec string) (msg, hint string) {
 		return ferr.msg, ferr.hint
 	}
 	for _, p := range ports {
-		for _, side := range []struct {
-			what string
-			n    int
-		}{{"host port", p.HostPort}, {"container port", p.ContainerPort}} {
-			if side.n > 65535 || (side.what == "container port" && side.n < 1) {
-				return fmt.Sprintf("port %q has a %s %d outside 1-65535", yamlpos.Clip(spec), side.what, side.n), composePortForm
-			}
+		what, n := "host port", p.HostPort // 0: none written
+		if n <= 65535 {
+			what, n = "container port", p.ContainerPort
+		}
+		if n > 65535 || n < 1 {
+			return fmt.Sprintf("port %q has a %s %d outside 1-65535", yamlpos.Clip(spec), what, n), composePortForm
 		}
 	}
 	return fmt.Sprintf("port %q is not valid: %v", yamlpos.Clip(spec), err), composePortForm
 }
 
-// portLongProblem checks a long-syntax port: where the first problem is, what and how to fix.
-func (c *composeImport) portLongProblem(m *yaml.Node, parts []string) (*yaml.Node, string, string) {
+// portProblem checks a port: the short syntax as compose-go parses it, the long syntax field
+// by field (the schema checks the kinds).
+func portProblem(_ *composeImport, m *yaml.Node, parts []string) (*yaml.Node, string, string) {
+	if m.Kind == yaml.ScalarNode {
+		msg, hint := composePortProblem(m.Value)
+		return nil, msg, hint
+	}
+	if m.Kind != yaml.MappingNode {
+		return nil, "", ""
+	}
 	field := yamlpos.Path(parts...)
 	portIn := func(s string) bool {
 		n, err := strconv.Atoi(s)
@@ -165,62 +164,51 @@ func (c *composeImport) portLongProblem(m *yaml.Node, parts []string) (*yaml.Nod
 	return nil, "", ""
 }
 
-// checkVolumes checks a service's volumes written in the short syntax, as compose-go parses
-// them.
-func (c *composeImport) checkVolumes(v *yaml.Node, parts []string) {
-	for i, item := range yamlpos.Items(v) {
-		if item.Kind != yaml.ScalarNode || c.rejectedNode(item) {
-			continue
-		}
-		if _, err := format.ParseVolume(item.Value); err != nil {
-			ip := composeJoin(parts, strconv.Itoa(i))
-			msg := fmt.Sprintf("%s: %q is not a volume compose can read: %v", yamlpos.Path(ip...), yamlpos.Clip(item.Value), err)
-			hint := "write SOURCE:TARGET[:MODE], like ./data:/data, data:/data:ro or a target alone, /data"
-			if unset := c.interp.unset[item]; len(unset) > 0 {
-				names := strings.Join(unset, ", ")
-				msg = fmt.Sprintf("%s: %q is not a volume compose can read, because variable %s is not set", yamlpos.Path(ip...), yamlpos.Clip(item.Value), names)
-				hint = fmt.Sprintf("set %s in the environment or in a .env file next to the compose file, or give it a default: ${%s:-./data}", names, unset[0])
-			}
-			c.problem(c.posOf(item), msg, hint)
-			c.reject(item, false, ip)
-		}
+// volumeProblem checks a volume written in the short syntax, as compose-go parses it.
+func volumeProblem(c *composeImport, v *yaml.Node, parts []string) (*yaml.Node, string, string) {
+	if v.Kind != yaml.ScalarNode {
+		return nil, "", ""
 	}
+	_, err := format.ParseVolume(v.Value)
+	if err == nil {
+		return nil, "", ""
+	}
+	if unset := c.interp.unset[v]; len(unset) > 0 {
+		names := strings.Join(unset, ", ")
+		return nil, fmt.Sprintf("%s: %q is not a volume compose can read, because variable %s is not set", yamlpos.Path(parts...), yamlpos.Clip(v.Value), names),
+			fmt.Sprintf("set %s in the environment or in a .env file next to the compose file, or give it a default: ${%s:-./data}", names, unset[0])
+	}
+	return nil, fmt.Sprintf("%s: %q is not a volume compose can read: %v", yamlpos.Path(parts...), yamlpos.Clip(v.Value), err),
+		"write SOURCE:TARGET[:MODE], like ./data:/data, data:/data:ro or a target alone, /data"
 }
 
-// checkDuration checks a duration as compose-go decodes it.
-func (c *composeImport) checkDuration(v *yaml.Node, parts []string) {
+// durationProblem checks a duration as compose-go decodes it.
+func durationProblem(_ *composeImport, v *yaml.Node, parts []string) (*yaml.Node, string, string) {
 	field := yamlpos.Path(parts...)
 	const hint = "write a number with a unit, like 500ms, 10s or 1m30s"
-	msg, h := "", hint
 	var d types.Duration
 	switch {
 	case v.Kind != yaml.ScalarNode:
-		msg = fmt.Sprintf("%s must be a duration, not %s", field, yamlpos.KindName(v))
+		return nil, fmt.Sprintf("%s must be a duration, not %s", field, yamlpos.KindName(v)), hint
 	case v.ShortTag() == "!!int" || v.ShortTag() == "!!float":
-		msg = fmt.Sprintf("%s: %s has no unit", field, yamlpos.Clip(v.Value))
-		h = fmt.Sprintf("add a unit, e.g. %ss for seconds or %sms for milliseconds", yamlpos.Clip(v.Value), yamlpos.Clip(v.Value))
+		s := yamlpos.Clip(v.Value)
+		return nil, fmt.Sprintf("%s: %s has no unit", field, s), fmt.Sprintf("add a unit, e.g. %ss for seconds or %sms for milliseconds", s, s)
 	case d.DecodeMapstructure(v.Value) != nil:
-		msg = fmt.Sprintf("%s: invalid duration %q", field, yamlpos.Clip(v.Value))
-	default:
-		return
+		return nil, fmt.Sprintf("%s: invalid duration %q", field, yamlpos.Clip(v.Value)), hint
 	}
-	c.problem(c.posOf(v), msg, h)
-	c.reject(v, false, parts)
+	return nil, "", ""
 }
 
-// checkCommand checks a command or entrypoint written as a string: compose-go splits it
-// into words as a shell would.
-func (c *composeImport) checkCommand(v *yaml.Node, parts []string) {
-	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" {
-		return // a list, or a value of the wrong type, which the schema reports
-	}
+// commandProblem checks a command or entrypoint written as a string: compose-go splits it
+// into words as a shell would. A list, or a value of the wrong type, is the schema's.
+func commandProblem(_ *composeImport, v *yaml.Node, parts []string) (*yaml.Node, string, string) {
 	var cmd types.ShellCommand
-	if err := cmd.DecodeMapstructure(v.Value); err != nil {
-		key := parts[len(parts)-1]
-		c.problem(c.posOf(v), fmt.Sprintf("%s: %q is not a valid command line (a quote is not closed, or it ends with a backslash)", yamlpos.Path(parts...), yamlpos.Clip(v.Value)),
-			fmt.Sprintf(`close the quote, or write %s as a list of words, like %s: ["/bin/app", "--name", "a b"]`, key, key))
-		c.reject(v, false, parts)
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" || cmd.DecodeMapstructure(v.Value) == nil {
+		return nil, "", ""
 	}
+	key := parts[len(parts)-1]
+	return nil, fmt.Sprintf("%s: %q is not a valid command line (a quote is not closed, or it ends with a backslash)", yamlpos.Path(parts...), yamlpos.Clip(v.Value)),
+		fmt.Sprintf(`close the quote, or write %s as a list of words, like %s: ["/bin/app", "--name", "a b"]`, key, key)
 }
 
 // composeCasts are the attributes whose string values compose-go casts to booleans and
@@ -482,11 +470,8 @@ func (c *composeImport) schemaProblem(e *jsonschema.ValidationError) {
 		val = nil
 	}
 	at := val
-	if at == nil || yamlpos.IsNull(at) || (key != nil && at.Kind == yaml.MappingNode && len(parts) > 0) {
-		at = cmp.Or(key, val)
-	}
-	if at == nil {
-		at = c.root
+	if at == nil || yamlpos.IsNull(at) || (key != nil && at.Kind == yaml.MappingNode) {
+		at = cmp.Or(key, val, c.root)
 	}
 	name := ""
 	if len(parts) > 0 {
@@ -495,18 +480,22 @@ func (c *composeImport) schemaProblem(e *jsonschema.ValidationError) {
 			name = parts[len(parts)-2]
 		}
 	}
-	reject := func(n *yaml.Node, isKey bool, p []string) {
-		if !isKey && c.requiredBy(e.SchemaURL, p) {
-			// Without its value the mapping holding it would be wrong in turn: leave the
-			// whole entry out.
-			n, isKey, p = yamlpos.Find(c.root, p[:len(p)-1]...), true, p[:len(p)-1]
-		}
-		c.reject(n, isKey, p)
-	}
+	msg, hint := "", ""
+	rejected, isKey := val, false
 	switch k := e.ErrorKind.(type) {
+	case *kind.AdditionalProperties:
+		for _, prop := range k.Properties {
+			c.unknownKey(parts, prop, e.SchemaURL)
+		}
+		return
+	case *kind.FalseSchema:
+		if len(parts) > 0 {
+			c.unknownKey(parts[:len(parts)-1], parts[len(parts)-1], "")
+		}
+		return
 	case *kind.Type:
 		want := composeKinds(k.Want)
-		hint := cmp.Or(yamlpos.KindHints[want], "write a single value of one of these kinds")
+		hint = cmp.Or(yamlpos.KindHints[want], "write a single value of one of these kinds")
 		switch s, ok := yamlpos.Scalar(val); {
 		case ok && want == "a list" && !yamlpos.IsNull(val):
 			hint = fmt.Sprintf("write it as a list: %s: [%q]", name, s)
@@ -519,67 +508,61 @@ func (c *composeImport) schemaProblem(e *jsonschema.ValidationError) {
 		case len(parts) == 4 && parts[2] == "depends_on":
 			hint = fmt.Sprintf("write %s: {condition: service_started}, or list the name: depends_on: [%s]", name, name)
 		}
-		c.issue(yamlpos.At(at, hint, "%s must be %s, found %s", field, want, yamlpos.Describe(val)))
-		reject(val, false, parts)
+		msg = fmt.Sprintf("must be %s, found %s", want, yamlpos.Describe(val))
 	case *kind.Enum:
 		var valid []string
 		for _, w := range k.Want {
 			valid = append(valid, fmt.Sprint(w))
 		}
-		hint := "use one of " + strings.Join(valid, ", ")
+		hint = "use one of " + strings.Join(valid, ", ")
 		if s := suggest.Closest(fmt.Sprint(k.Got), valid); s != "" {
 			hint = fmt.Sprintf("did you mean %q? (%s)", s, hint)
 		}
-		c.issue(yamlpos.At(at, hint, "%s %s is not a value compose knows", field, yamlpos.Quoted(val)))
-		reject(val, false, parts)
+		msg = yamlpos.Quoted(val) + " is not a value compose knows"
 	case *kind.Required:
 		hints := make([]string, len(k.Missing))
 		for i, m := range k.Missing {
 			hints[i] = m + ": " + c.schemaExample(e.SchemaURL, m)
 		}
-		c.issue(yamlpos.At(cmp.Or(key, at), "add "+strings.Join(hints, ", "), "%s has no %s", field, strings.Join(k.Missing, " and ")))
-		reject(cmp.Or(key, val), key != nil, parts)
-	case *kind.AdditionalProperties:
-		for _, prop := range k.Properties {
-			c.unknownKey(parts, prop, e.SchemaURL)
-		}
-	case *kind.FalseSchema:
-		if len(parts) > 0 {
-			c.unknownKey(parts[:len(parts)-1], parts[len(parts)-1], "")
-		}
-	case *kind.Minimum:
-		c.issue(yamlpos.At(at, "write "+k.Want.RatString()+" or more", "%s must be at least %s, found %s", field, k.Want.RatString(), yamlpos.Describe(val)))
-		reject(val, false, parts)
-	case *kind.Maximum:
-		c.issue(yamlpos.At(at, "write "+k.Want.RatString()+" or less", "%s must be at most %s, found %s", field, k.Want.RatString(), yamlpos.Describe(val)))
-		reject(val, false, parts)
+		msg, hint = "has no "+strings.Join(k.Missing, " and "), "add "+strings.Join(hints, ", ")
+		at, rejected, isKey = cmp.Or(key, at), cmp.Or(key, val), key != nil
 	default:
-		c.issue(yamlpos.At(at, "check it against the compose specification, https://docs.docker.com/reference/compose-file/",
-			"%s %s", field, schemaRule(e.ErrorKind)))
-		reject(val, false, parts)
+		msg, hint = schemaRule(e.ErrorKind, val)
 	}
+	if !isKey && c.requiredBy(e.SchemaURL, parts) {
+		// Without its value the mapping holding it would be wrong in turn: leave the whole
+		// entry out.
+		rejected, isKey, parts = yamlpos.Find(c.root, parts[:len(parts)-1]...), true, parts[:len(parts)-1]
+	}
+	c.issue(yamlpos.At(at, hint, "%s %s", field, msg))
+	c.reject(rejected, isKey, parts)
 }
 
-// schemaRule says which rule of the schema a value breaks, for the rules with no message
-// of their own.
-func schemaRule(k jsonschema.ErrorKind) string {
+// schemaRule says which rule of the schema value v breaks, and how to fix it, for the rules
+// with no message of their own.
+func schemaRule(k jsonschema.ErrorKind, v *yaml.Node) (rule, hint string) {
+	hint = "check it against the compose specification, https://docs.docker.com/reference/compose-file/"
 	switch k := k.(type) {
+	case *kind.Minimum:
+		return fmt.Sprintf("must be at least %s, found %s", k.Want.RatString(), yamlpos.Describe(v)), "write " + k.Want.RatString() + " or more"
+	case *kind.Maximum:
+		return fmt.Sprintf("must be at most %s, found %s", k.Want.RatString(), yamlpos.Describe(v)), "write " + k.Want.RatString() + " or less"
 	case *kind.MinItems:
-		return fmt.Sprintf("must have at least %d entries, found %d", k.Want, k.Got)
+		return fmt.Sprintf("must have at least %d entries, found %d", k.Want, k.Got), hint
 	case *kind.MaxItems:
-		return fmt.Sprintf("must have at most %d entries, found %d", k.Want, k.Got)
+		return fmt.Sprintf("must have at most %d entries, found %d", k.Want, k.Got), hint
 	case *kind.MinLength:
-		return fmt.Sprintf("must be at least %d characters long", k.Want)
+		return fmt.Sprintf("must be at least %d characters long", k.Want), hint
 	case *kind.UniqueItems:
-		return fmt.Sprintf("holds the same entry twice (entries %d and %d)", k.Duplicates[0]+1, k.Duplicates[1]+1)
+		return fmt.Sprintf("holds the same entry twice (entries %d and %d)", k.Duplicates[0]+1, k.Duplicates[1]+1), hint
 	case *kind.Pattern:
-		return fmt.Sprintf("%q does not have the form the specification gives (%s)", yamlpos.Clip(k.Got), k.Want)
+		return fmt.Sprintf("%q does not have the form the specification gives (%s)", yamlpos.Clip(k.Got), k.Want), hint
 	case *kind.Format:
-		return fmt.Sprintf("is not a valid %s", k.Want)
+		return fmt.Sprintf("is not a valid %s", k.Want), hint
 	case *kind.MinProperties:
-		return fmt.Sprintf("must have at least %d entries", k.Want)
+		return fmt.Sprintf("must have at least %d entries", k.Want), hint
 	}
-	return "does not satisfy the specification's " + strings.Join(k.KeywordPath(), "/") + " rule"
+	return "does not satisfy the specification's " + strings.Join(k.KeywordPath(), "/") + " rule", hint
 }
 
 // requiredBy reports whether the value at parts, checked by the schema at url, is one the
@@ -618,11 +601,11 @@ func (c *composeImport) schemaExample(url, prop string) string {
 // known) does not allow: a name that is not one (below services:, volumes:…), or a key the
 // specification does not know.
 func (c *composeImport) unknownKey(parent []string, prop, url string) {
-	k := yamlpos.Find(c.root, composeJoin(parent, prop)...)
-	if k == nil {
-		k = cmp.Or(yamlpos.Near(c.root, parent...), c.root)
-	}
-	if url != "" && len(composeKeysAt(parent)) == 0 {
+	path := composeJoin(parent, prop)
+	k := cmp.Or(yamlpos.Find(c.root, path...), yamlpos.Near(c.root, parent...), c.root)
+	c.reject(k, true, path)
+	known := composeKeysAt(parent)
+	if url != "" && len(known) == 0 {
 		_, comp := composeSchema()
 		if s, err := comp.Compile(url); err == nil && len(s.PatternProperties) > 0 && len(s.Properties) == 0 {
 			what := strings.TrimSuffix(cmp.Or(strings.Join(parent, "."), "entry"), "s")
@@ -631,14 +614,11 @@ func (c *composeImport) unknownKey(parent []string, prop, url string) {
 				hint += ", e.g. " + fix
 			}
 			c.issue(yamlpos.At(k, hint, "%s name %q is not valid", what, yamlpos.Clip(prop)))
-			c.reject(k, true, composeJoin(parent, prop))
 			return
 		}
 	}
-	known := composeKeysAt(parent)
 	sug := suggest.Closest(prop, known)
 	c.issue(yamlpos.UnknownKey(k, cmp.Or(strings.Join(parent, "."), "the top level"), sug, "", "remove it, or prefix it with x- to keep it as an extension"))
-	c.reject(k, true, composeJoin(parent, prop))
 	if sug != "" {
 		// What the field it is likely a typo of would have made is missing.
 		c.rejected = append(c.rejected, composeJoin(parent, sug))

@@ -1,21 +1,19 @@
 package recipes
 
 // The files of a compose project laid over each other, for what sidecar reads from the YAML
-// itself. compose-go merges the values (loadProject gives it every file): the services,
-// volumes… the Stack is made of come from its project. But compose-go merges plain values
-// and keeps no positions, and sidecar reads a few things from the documents: where each field
-// was written (every message's file:line:col, and the positions validation reports at), the
-// order of the services and of depends_on, and the x-sidecar fields. For those, the documents
-// are laid over each other here, keeping each node as its file has it, with the rules of the
-// compose specification's merge that decide where a value comes from: mappings merge key by
-// key, a later scalar replaces, sequences are appended (an entry equal to one there already
-// is not added twice), !reset removes what came before and !override replaces it whole.
-// Where compose-go goes further (the entries of ports, volumes, environment… are one per
-// target or name; a list and a mapping of the same field merge), the positions found here
-// may count entries compose-go has merged: the readers of list entries (itemAt, portsAt…)
-// then place what they say at the field instead.
+// itself. compose-go merges the values (the Stack is made of its project) but keeps no
+// positions, and sidecar reads from the documents where each field was written (for every
+// message's file:line:col), the order of the services and of depends_on, and the x-sidecar
+// fields. The documents are laid over each other here, each node kept as its file has it, by
+// the rules of the compose specification's merge: mappings merge key by key, a later scalar
+// replaces, sequences are appended (an entry equal to one there already is not added twice),
+// !reset removes what came before and !override replaces it whole. Where compose-go goes
+// further (ports, volumes, environment… are merged per target or name; a list and a mapping
+// of one field merge), the positions may count entries compose-go has merged: the readers of
+// list entries (itemAt, portsAt…) then place what they say at the field instead.
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
@@ -38,10 +36,7 @@ func (c *composeImport) mergeFiles(files []*composeFile) *yaml.Node {
 	for _, f := range files {
 		root = c.overlay(root, f.root)
 	}
-	if root == nil {
-		root = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: 1, Column: 1}
-	}
-	return root
+	return cmp.Or(root, &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: 1, Column: 1})
 }
 
 // overlay lays node over on base (nil: none): the merged node, or nil when over is !reset.
@@ -52,11 +47,8 @@ func (c *composeImport) overlay(base, over *yaml.Node) *yaml.Node {
 		return base
 	case isReset(over):
 		return nil
-	case over.Tag == tagOverride:
-		base = nil
-	}
-	if base != nil && base.Kind != over.Kind {
-		base = nil // a list over a mapping, say: the later replaces it
+	case over.Tag == tagOverride || (base != nil && base.Kind != over.Kind):
+		base = nil // replaced whole: by !override, or by a value of another kind (a list over a mapping)
 	}
 	if over.Kind != yaml.MappingNode && over.Kind != yaml.SequenceNode {
 		if over.Tag == tagOverride {
@@ -68,7 +60,6 @@ func (c *composeImport) overlay(base, over *yaml.Node) *yaml.Node {
 	if base != nil {
 		out.Content = slices.Clone(base.Content)
 	}
-	// A list is appended to; a mapping merges key by key.
 	for _, item := range yamlpos.Items(over) {
 		v := c.overlay(nil, item)
 		// As compose-go appends a list to the one before it: without the entries it has
@@ -113,10 +104,7 @@ func keyIndex(m *yaml.Node, k string) int {
 // like is a new node of over's kind (untagged) at the position of base, or else of over,
 // in that node's file.
 func (c *composeImport) like(over, base *yaml.Node) *yaml.Node {
-	from := base
-	if from == nil {
-		from = over
-	}
+	from := cmp.Or(base, over)
 	n := &yaml.Node{Kind: over.Kind, Style: from.Style &^ yaml.TaggedStyle, Line: from.Line, Column: from.Column}
 	if over.Kind == yaml.ScalarNode {
 		n.Value, n.Style = over.Value, over.Style&^yaml.TaggedStyle
