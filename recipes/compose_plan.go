@@ -94,7 +94,6 @@ type composeNote struct {
 type composePlanner struct {
 	svcs   []composeSvc
 	byName map[string]*composeSvc
-	order  map[string]int
 	notes  []composeNote
 }
 
@@ -104,15 +103,14 @@ func (p *composePlanner) note(svc string, field []string, problem bool, hint, fo
 
 // composePlan groups services into pods and decides every service's role and order.
 func composePlan(svcs []composeSvc) ([]composePod, []composeNote) {
-	p := &composePlanner{svcs: svcs, byName: map[string]*composeSvc{}, order: map[string]int{}}
+	p := &composePlanner{svcs: svcs, byName: map[string]*composeSvc{}}
 	for i := range svcs {
 		p.byName[svcs[i].Name] = &svcs[i]
-		p.order[svcs[i].Name] = i
 	}
 
 	// Namespace links: unknown targets and loops are problems; such services plan alone.
 	groups := map[string][]string{} // namespace owner → the services that share its namespace
-	for _, s := range svcs {
+	for i, s := range svcs {
 		if s.NS != "" && p.byName[s.NS] == nil {
 			p.note(s.Name, []string{"network_mode"}, true,
 				"name a service of this file, or remove network_mode",
@@ -123,7 +121,7 @@ func composePlan(svcs []composeSvc) ([]composePod, []composeNote) {
 		if at >= 0 {
 			owner = s.Name
 			// A loop is reported once, on its first service in file order.
-			if at == 0 && !slices.ContainsFunc(chain, func(n string) bool { return p.order[n] < p.order[s.Name] }) {
+			if at == 0 && !slices.ContainsFunc(svcs[:i], func(o composeSvc) bool { return slices.Contains(chain, o.Name) }) {
 				p.note(s.Name, []string{"network_mode"}, true,
 					"one service of the group must own the namespace (no network_mode)",
 					"network_mode links form a loop: %s", strings.Join(append(chain, s.Name), " → "))
@@ -148,7 +146,7 @@ func composePlan(svcs []composeSvc) ([]composePod, []composeNote) {
 		pods = append(pods, pod)
 	}
 
-	// Dependencies between pods, and depends_on entries naming unknown services.
+	// Dependencies between pods (and depends_on entries naming unknown services), and jobs.
 	for i := range pods {
 		pod := &pods[i]
 		deps := map[string]composePodDep{}
@@ -168,8 +166,8 @@ func composePlan(svcs []composeSvc) ([]composePod, []composeNote) {
 			}
 		}
 		pod.DependsOn = slices.SortedFunc(maps.Values(deps), func(a, b composePodDep) int { return strings.Compare(a.Pod, b.Pod) })
+		p.job(pod, groups[pod.Owner], podOf)
 	}
-	p.jobs(pods, groups, podOf)
 	return pods, p.notes
 }
 
@@ -194,41 +192,38 @@ func (p *composePlanner) restates(m string, d composeDep) bool {
 	return d.Condition == composeStarted && slices.Contains(chain[1:], d.On)
 }
 
-// jobs decides which pods are jobs: they run to completion, the pods that depend on them
-// start once they have, and the stack goes on. A pod is a job when a service of it says so
-// (x-sidecar job); else when services of other pods wait for its main with
+// job decides whether pod, of the services group, is a job: it runs to completion, the pods
+// that depend on it start once it has, and the stack goes on. A pod is a job when a service
+// of it says so (x-sidecar job); else when services of other pods wait for its main with
 // service_completed_successfully, or its main says restart: "no", and no other pod waits
 // for it to start or be healthy (they would wait for its completion).
-func (p *composePlanner) jobs(pods []composePod, groups map[string][]string, podOf map[string]string) {
-	for i := range pods {
-		pod := &pods[i]
-		completed, started := "", "" // the first service of another pod that waits for either
-		for _, s := range p.svcs {
-			for _, d := range s.Deps {
-				switch {
-				case podOf[d.On] != pod.Name || podOf[s.Name] == pod.Name:
-				case d.Condition == composeCompleted && d.On == pod.Main:
-					completed = cmp.Or(completed, s.Name)
-				case d.Condition != composeCompleted:
-					started = cmp.Or(started, s.Name)
-				}
+func (p *composePlanner) job(pod *composePod, group []string, podOf map[string]string) {
+	completed, started := "", "" // the first service of another pod that waits for either
+	for _, s := range p.svcs {
+		for _, d := range s.Deps {
+			switch {
+			case podOf[d.On] != pod.Name || podOf[s.Name] == pod.Name:
+			case d.Condition == composeCompleted && d.On == pod.Main:
+				completed = cmp.Or(completed, s.Name)
+			case d.Condition != composeCompleted:
+				started = cmp.Or(started, s.Name)
 			}
 		}
-		pod.Job = (completed != "" || p.byName[pod.Main].OneShot) && started == ""
-		for _, m := range groups[pod.Owner] {
-			if j := p.byName[m].Job; j != nil {
-				pod.Job = *j
-			}
+	}
+	pod.Job = (completed != "" || p.byName[pod.Main].OneShot) && started == ""
+	for _, m := range group {
+		if j := p.byName[m].Job; j != nil {
+			pod.Job = *j
 		}
-		if completed != "" && !pod.Job {
-			why := started + " waits for it to start"
-			if started == "" {
-				why = "its x-sidecar says job: false"
-			}
-			p.note(completed, []string{"depends_on", pod.Main}, false, "",
-				"%s waits for %s to complete, but %s, so pod %s is a service, not a job: %s waits for its main to be ready",
-				completed, pod.Main, why, pod.Name, completed)
+	}
+	if completed != "" && !pod.Job {
+		why := started + " waits for it to start"
+		if started == "" {
+			why = "its x-sidecar says job: false"
 		}
+		p.note(completed, []string{"depends_on", pod.Main}, false, "",
+			"%s waits for %s to complete, but %s, so pod %s is a service, not a job: %s waits for its main to be ready",
+			completed, pod.Main, why, pod.Name, completed)
 	}
 }
 
@@ -269,9 +264,18 @@ func (p *composePlanner) planGroup(owner string, group []string) (composePod, bo
 		}
 	}
 
+	// inPod lists the services of the pod that n's depends_on names.
+	inPod := func(n string) (on []string) {
+		for _, d := range p.byName[n].Deps {
+			if in[d.On] {
+				on = append(on, d.On)
+			}
+		}
+		return on
+	}
 	// A dependency loop inside the pod makes any order wrong: report it and stop here.
 	var loop []string
-	cycles(members, func(n string) []string { return p.on(n, in) }, func(c []string) bool { loop = c; return true })
+	cycles(members, inPod, func(c []string) bool { loop = c; return true })
 	if loop != nil {
 		p.note(loop[0], []string{"depends_on", loop[1]}, true, "remove one of these depends_on entries",
 			"depends_on forms a loop: %s", strings.Join(loop, " → "))
@@ -317,8 +321,10 @@ func (p *composePlanner) planGroup(owner string, group []string) (composePod, bo
 			role[m] = composeRoleSidecar
 		}
 	}
-	pod.Sidecars = p.topo(withRole(composeRoleSidecar))
-	pod.Init = p.topo(withRole(composeRoleInit))
+	// Each after those it depends on, else in file order.
+	identity := func(n string) string { return n }
+	pod.Sidecars = depOrder(withRole(composeRoleSidecar), identity, inPod)
+	pod.Init = depOrder(withRole(composeRoleInit), identity, inPod)
 	p.checkDeps(pod, members, in, role)
 	return pod, true
 }
@@ -376,21 +382,4 @@ func (p *composePlanner) checkDeps(pod composePod, members []string, in map[stri
 			}
 		}
 	}
-}
-
-// on lists the services n's depends_on names that are in members (all of them, for nil).
-func (p *composePlanner) on(n string, members map[string]bool) []string {
-	var out []string
-	for _, d := range p.byName[n].Deps {
-		if members == nil || members[d.On] {
-			out = append(out, d.On)
-		}
-	}
-	return out
-}
-
-// topo orders names so that every service comes after those it depends on (among names),
-// keeping file order where depends_on does not decide.
-func (p *composePlanner) topo(names []string) []string {
-	return depOrder(names, func(n string) string { return n }, func(n string) []string { return p.on(n, nil) })
 }
