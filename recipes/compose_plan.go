@@ -282,15 +282,13 @@ func (p *composePlanner) planGroup(owner string, group []string) (composePod, bo
 		return pod, false
 	}
 
+	// Roles: x-sidecar's; else init for every service another member waits on with
+	// service_completed_successfully.
 	role := map[string]string{}
 	for _, m := range members {
-		role[m] = p.byName[m].Role
-	}
-	// Init containers: explicit ones, and every service another member waits on with
-	// service_completed_successfully.
-	for _, m := range members {
+		role[m] = cmp.Or(p.byName[m].Role, role[m])
 		for _, d := range p.byName[m].Deps {
-			if in[d.On] && d.Condition == composeCompleted && role[d.On] == "" {
+			if in[d.On] && d.Condition == composeCompleted && p.byName[d.On].Role == "" {
 				role[d.On] = composeRoleInit
 			}
 		}
