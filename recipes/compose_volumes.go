@@ -162,10 +162,9 @@ func (cv *composeConv) config(name string, at Position) *composeCfg {
 // configContent is the content of a config: content:, the file file: names, or the variable
 // environment: names.
 func (cv *composeConv) configContent(name string, def types.ConfigObjConfig) (string, bool) {
-	field := "configs." + name
 	switch {
 	case bool(def.External):
-		cv.warn(cv.keyAt("configs", name, "external"), field+".external",
+		cv.warn(cv.keyAt("configs", name, "external"), "configs."+name+".external",
 			"external configs live in a swarm, which sidecar does not read: the services that use it do not get the file")
 		return "", false
 	case yamlpos.Value(yamlpos.Value(yamlpos.Value(cv.root, "configs"), name), "content") != nil:

@@ -76,7 +76,7 @@ func injectionWarnings(annotations map[string]string, containers []string) (keys
 	for _, in := range injectors {
 		for _, key := range sortedKeys(annotations) {
 			v := strings.ToLower(annotations[key])
-			if key != in.annotation && !starMatch(in.annotation, key) || v == "false" || v == "disabled" || v == "" {
+			if !starMatch(in.annotation, key) || v == "false" || v == "disabled" || v == "" {
 				continue
 			}
 			if !slices.ContainsFunc(in.injected, has) {
