@@ -6,10 +6,10 @@ package recipes
 // documented in docs/import.md; keep the two in step.
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -91,87 +91,83 @@ type composeNote struct {
 	Problem bool
 }
 
+type composePlanner struct {
+	svcs   []composeSvc
+	byName map[string]*composeSvc
+	notes  []composeNote
+}
+
+func (p *composePlanner) note(svc string, field []string, problem bool, hint, format string, args ...any) {
+	p.notes = append(p.notes, composeNote{Svc: svc, Field: field, Message: fmt.Sprintf(format, args...), Hint: hint, Problem: problem})
+}
+
 // composePlan groups services into pods and decides every service's role and order.
 func composePlan(svcs []composeSvc) ([]composePod, []composeNote) {
-	p := &composePlanner{byName: map[string]*composeSvc{}, order: map[string]int{}}
+	p := &composePlanner{svcs: svcs, byName: map[string]*composeSvc{}}
 	for i := range svcs {
-		s := &svcs[i]
-		p.byName[s.Name] = s
-		p.order[s.Name] = i
+		p.byName[svcs[i].Name] = &svcs[i]
 	}
 
 	// Namespace links: unknown targets and loops are problems; such services plan alone.
-	groups := map[string][]string{}
-	var roots []string
-	groupOf := map[string]string{}
-	for _, s := range svcs {
+	groups := map[string][]string{} // namespace owner → the services that share its namespace
+	for i, s := range svcs {
 		if s.NS != "" && p.byName[s.NS] == nil {
 			p.note(s.Name, []string{"network_mode"}, true,
 				"name a service of this file, or remove network_mode",
 				"network_mode joins the namespace of %q, which is not a service of this file", s.NS)
 		}
 		chain, at := p.nsChain(s.Name)
-		r := chain[len(chain)-1]
+		owner := chain[len(chain)-1]
 		if at >= 0 {
-			r = s.Name
-			if members := p.nsLoop(chain[at:]); members[0] == s.Name {
+			owner = s.Name
+			// A loop is reported once, on its first service in file order.
+			if at == 0 && !slices.ContainsFunc(svcs[:i], func(o composeSvc) bool { return slices.Contains(chain, o.Name) }) {
 				p.note(s.Name, []string{"network_mode"}, true,
 					"one service of the group must own the namespace (no network_mode)",
-					"network_mode links form a loop: %s", strings.Join(append(members, s.Name), " → "))
+					"network_mode links form a loop: %s", strings.Join(append(chain, s.Name), " → "))
 			}
 		}
-		if _, seen := groups[r]; !seen {
-			roots = append(roots, r)
-		}
-		groups[r] = append(groups[r], s.Name)
-		groupOf[s.Name] = r
+		groups[owner] = append(groups[owner], s.Name)
 	}
-	sort.SliceStable(roots, func(i, j int) bool { return p.order[roots[i]] < p.order[roots[j]] })
 
 	var pods []composePod
 	podOf := map[string]string{} // service → pod name, for services that are imported
-	for _, r := range roots {
-		pod, ok := p.planGroup(r, groups[r])
+	for _, s := range svcs {
+		if groups[s.Name] == nil {
+			continue
+		}
+		pod, ok := p.planGroup(s.Name, groups[s.Name])
 		if !ok {
 			continue
 		}
-		for _, m := range groups[r] {
+		for _, m := range groups[s.Name] {
 			podOf[m] = pod.Name
 		}
 		pods = append(pods, pod)
 	}
 
-	// Dependencies between pods, and depends_on entries naming unknown services.
+	// Dependencies between pods (and depends_on entries naming unknown services), and jobs.
 	for i := range pods {
 		pod := &pods[i]
 		deps := map[string]composePodDep{}
 		for _, m := range groups[pod.Owner] {
-			s := p.byName[m]
-			for _, d := range s.Deps {
-				target := p.byName[d.On]
-				if target == nil {
-					if d.Required {
-						p.note(m, []string{"depends_on", d.On}, true,
-							"declare that service, or mark the dependency required: false",
-							"depends_on names %q, which is not a service of this file", d.On)
-					}
-					continue
-				}
-				if groupOf[d.On] == pod.Owner {
-					continue // inside the pod: handled by planGroup
-				}
-				other, ok := podOf[d.On]
-				if !ok {
-					continue // a service that is not imported (reported where it is)
-				}
-				if _, dup := deps[other]; !dup {
+			for _, d := range p.byName[m].Deps {
+				other, imported := podOf[d.On]
+				switch {
+				case p.byName[d.On] == nil && d.Required:
+					p.note(m, []string{"depends_on", d.On}, true,
+						"declare that service, or mark the dependency required: false",
+						"depends_on names %q, which is not a service of this file", d.On)
+				case !imported || slices.Contains(groups[pod.Owner], d.On):
+					// not imported (reported where it is), or inside the pod (planGroup's)
+				case deps[other].Pod == "":
 					deps[other] = composePodDep{Pod: other, Svc: m, On: d.On}
 				}
 			}
 		}
 		pod.DependsOn = slices.SortedFunc(maps.Values(deps), func(a, b composePodDep) int { return strings.Compare(a.Pod, b.Pod) })
+		p.job(pod, groups[pod.Owner], podOf)
 	}
-	p.jobs(pods, groups, podOf)
 	return pods, p.notes
 }
 
@@ -189,71 +185,46 @@ func (p *composePlanner) nsChain(name string) (chain []string, loop int) {
 	return chain, -1
 }
 
-// nsAncestor reports whether anc (not svc) owns, directly or through other services, the
-// namespace that svc joins.
-func (p *composePlanner) nsAncestor(svc, anc string) bool {
-	chain, _ := p.nsChain(svc)
-	return slices.Contains(chain[1:], anc)
+// restates reports whether m's dependency d only restates network_mode (compose adds it by
+// itself): a plain service_started dependency on a service whose namespace m joins.
+func (p *composePlanner) restates(m string, d composeDep) bool {
+	chain, _ := p.nsChain(m)
+	return d.Condition == composeStarted && slices.Contains(chain[1:], d.On)
 }
 
-type composePlanner struct {
-	byName map[string]*composeSvc
-	order  map[string]int
-	notes  []composeNote
-}
-
-func (p *composePlanner) note(svc string, field []string, problem bool, hint, format string, args ...any) {
-	p.notes = append(p.notes, composeNote{Svc: svc, Field: field, Message: fmt.Sprintf(format, args...), Hint: hint, Problem: problem})
-}
-
-// jobs decides which pods are jobs: they run to completion, the pods that depend on them
-// start once they have, and the stack goes on. A pod is a job when a service of it says so
-// (x-sidecar job); else when services of other pods wait for its main with
+// job decides whether pod, of the services group, is a job: it runs to completion, the pods
+// that depend on it start once it has, and the stack goes on. A pod is a job when a service
+// of it says so (x-sidecar job); else when services of other pods wait for its main with
 // service_completed_successfully, or its main says restart: "no", and no other pod waits
 // for it to start or be healthy (they would wait for its completion).
-func (p *composePlanner) jobs(pods []composePod, groups map[string][]string, podOf map[string]string) {
-	for i := range pods {
-		pod := &pods[i]
-		completed, started := "", ""
-		for _, s := range p.byName {
-			for _, d := range s.Deps {
-				switch {
-				case podOf[d.On] != pod.Name || podOf[s.Name] == pod.Name:
-				case d.Condition == composeCompleted && d.On == pod.Main:
-					completed = s.Name
-				case d.Condition != composeCompleted && (started == "" || p.order[s.Name] < p.order[started]):
-					started = s.Name
-				}
+func (p *composePlanner) job(pod *composePod, group []string, podOf map[string]string) {
+	completed, started := "", "" // the first service of another pod that waits for either
+	for _, s := range p.svcs {
+		for _, d := range s.Deps {
+			switch {
+			case podOf[d.On] != pod.Name || podOf[s.Name] == pod.Name:
+			case d.Condition == composeCompleted && d.On == pod.Main:
+				completed = cmp.Or(completed, s.Name)
+			case d.Condition != composeCompleted:
+				started = cmp.Or(started, s.Name)
 			}
-		}
-		pod.Job = (completed != "" || p.byName[pod.Main].OneShot) && started == ""
-		for _, m := range groups[pod.Owner] {
-			if j := p.byName[m].Job; j != nil {
-				pod.Job = *j
-			}
-		}
-		if completed != "" && !pod.Job {
-			why := started + " waits for it to start"
-			if started == "" {
-				why = "its x-sidecar says job: false"
-			}
-			p.note(completed, []string{"depends_on", pod.Main}, false, "",
-				"%s waits for %s to complete, but %s, so pod %s is a service, not a job: %s waits for its main to be ready",
-				completed, pod.Main, why, pod.Name, completed)
 		}
 	}
-}
-
-// nsLoop returns the services of a namespace loop starting with the first of them in file
-// order.
-func (p *composePlanner) nsLoop(loop []string) []string {
-	first := 0
-	for j, n := range loop {
-		if p.order[n] < p.order[loop[first]] {
-			first = j
+	pod.Job = (completed != "" || p.byName[pod.Main].OneShot) && started == ""
+	for _, m := range group {
+		if j := p.byName[m].Job; j != nil {
+			pod.Job = *j
 		}
 	}
-	return append(slices.Clone(loop[first:]), loop[:first]...)
+	if completed != "" && !pod.Job {
+		why := started + " waits for it to start"
+		if started == "" {
+			why = "its x-sidecar says job: false"
+		}
+		p.note(completed, []string{"depends_on", pod.Main}, false, "",
+			"%s waits for %s to complete, but %s, so pod %s is a service, not a job: %s waits for its main to be ready",
+			completed, pod.Main, why, pod.Name, completed)
+	}
 }
 
 // planGroup plans the services that share owner's namespace. ok is false when the group
@@ -263,18 +234,15 @@ func (p *composePlanner) planGroup(owner string, group []string) (composePod, bo
 	in := map[string]bool{}
 	var members []string
 	for _, m := range group {
-		s := p.byName[m]
-		if m != owner && (s.Infra || s.Role == composeRoleInfra) {
+		switch {
+		case m != owner && p.byName[m].Infra:
 			p.note(m, []string{"x-sidecar", "role"}, true,
 				"only the service that owns the namespace (the one the others name in network_mode) can be the infra container",
 				"service %s joins the namespace of %s, so it cannot be the pod's infra container", m, owner)
-			continue
+		case m != owner || !pod.Infra:
+			in[m] = true
+			members = append(members, m)
 		}
-		if m == owner && pod.Infra {
-			continue
-		}
-		in[m] = true
-		members = append(members, m)
 	}
 	if len(members) == 0 {
 		if pod.Infra {
@@ -286,43 +254,51 @@ func (p *composePlanner) planGroup(owner string, group []string) (composePod, bo
 
 	// The pod's name: x-sidecar pod on any member (they must agree), else the owner's name.
 	for _, m := range group {
-		s := p.byName[m]
-		if s.Pod == "" {
-			continue
-		}
-		if pod.Name != owner && pod.Name != s.Pod {
+		switch s := p.byName[m]; {
+		case s.Pod == "":
+		case pod.Name != owner && pod.Name != s.Pod:
 			p.note(m, []string{"x-sidecar", "pod"}, true, "give every service of the pod the same x-sidecar pod name, or set it on one only",
 				"x-sidecar pod %q disagrees with %q set on another service of the same pod", s.Pod, pod.Name)
-			continue
+		default:
+			pod.Name = s.Pod
 		}
-		pod.Name = s.Pod
 	}
 
+	// inPod lists the services of the pod that n's depends_on names.
+	inPod := func(n string) (on []string) {
+		for _, d := range p.byName[n].Deps {
+			if in[d.On] {
+				on = append(on, d.On)
+			}
+		}
+		return on
+	}
 	// A dependency loop inside the pod makes any order wrong: report it and stop here.
 	var loop []string
-	cycles(members, func(n string) []string { return p.on(n, in) }, func(c []string) bool { loop = c; return true })
+	cycles(members, inPod, func(c []string) bool { loop = c; return true })
 	if loop != nil {
 		p.note(loop[0], []string{"depends_on", loop[1]}, true, "remove one of these depends_on entries",
 			"depends_on forms a loop: %s", strings.Join(loop, " → "))
 		return pod, false
 	}
 
+	// Roles: x-sidecar's; else init for every service another member waits on with
+	// service_completed_successfully.
 	role := map[string]string{}
 	for _, m := range members {
-		role[m] = p.byName[m].Role
-	}
-	// Init containers: explicit ones, and every service another member waits on with
-	// service_completed_successfully.
-	for _, m := range members {
+		role[m] = cmp.Or(p.byName[m].Role, role[m])
 		for _, d := range p.byName[m].Deps {
-			if in[d.On] && d.Condition == composeCompleted && role[d.On] == "" {
+			if in[d.On] && d.Condition == composeCompleted && p.byName[d.On].Role == "" {
 				role[d.On] = composeRoleInit
 			}
 		}
 	}
+	withRole := func(r string) []string {
+		return slices.DeleteFunc(slices.Clone(members), func(m string) bool { return role[m] != r })
+	}
 	// Main: the one marked main; else the only leaf of depends_on among the candidates; else
 	// the namespace owner when it is one of the leaves; else the first leaf, with a warning.
-	mains := slices.DeleteFunc(slices.Clone(members), func(m string) bool { return role[m] != composeRoleMain })
+	mains := withRole(composeRoleMain)
 	for _, extra := range mains[min(1, len(mains)):] {
 		p.note(extra, []string{"x-sidecar"}, true, "mark only one service of the pod as main",
 			"services %s and %s of pod %s are both marked main", mains[0], extra, pod.Name)
@@ -330,7 +306,7 @@ func (p *composePlanner) planGroup(owner string, group []string) (composePod, bo
 	if len(mains) > 0 {
 		pod.Main = mains[0]
 	} else {
-		pod.Main = p.chooseMain(pod.Name, owner, members, role, in)
+		pod.Main = p.chooseMain(pod.Name, owner, withRole(""))
 		if pod.Main == "" {
 			p.note(owner, nil, true, "mark the main service with x-sidecar: {role: main}",
 				"pod %s has no service that can be main: every service of it is an init container or a sidecar", pod.Name)
@@ -338,50 +314,29 @@ func (p *composePlanner) planGroup(owner string, group []string) (composePod, bo
 		}
 		role[pod.Main] = composeRoleMain
 	}
-	var sidecars, inits []string
 	for _, m := range members {
-		switch role[m] {
-		case composeRoleMain:
-		case composeRoleInit:
-			inits = append(inits, m)
-		default:
+		if role[m] == "" {
 			role[m] = composeRoleSidecar
-			sidecars = append(sidecars, m)
 		}
 	}
-	pod.Sidecars = p.topo(sidecars)
-	pod.Init = p.topo(inits)
+	// Each after those it depends on, else in file order.
+	identity := func(n string) string { return n }
+	pod.Sidecars = depOrder(withRole(composeRoleSidecar), identity, inPod)
+	pod.Init = depOrder(withRole(composeRoleInit), identity, inPod)
 	p.checkDeps(pod, members, in, role)
 	return pod, true
 }
 
-// supports reports whether m's dependency d says that d.On supports m, for the choice of
-// main: a plain service_started dependency on a service whose namespace m joins only
-// restates network_mode (compose adds it by itself), so it does not count.
-func (p *composePlanner) supports(m string, d composeDep) bool {
-	return !(d.Condition == composeStarted && p.nsAncestor(m, d.On))
-}
-
-func (p *composePlanner) chooseMain(pod, owner string, members []string, role map[string]string, in map[string]bool) string {
-	cand := map[string]bool{}
-	var cands []string
-	for _, m := range members {
-		if role[m] == "" {
-			cand[m] = true
-			cands = append(cands, m)
-		}
-	}
+func (p *composePlanner) chooseMain(pod, owner string, cands []string) string {
 	// A well-known proxy, VPN or agent is a sidecar when another service can be main.
-	if apps := slices.DeleteFunc(slices.Clone(cands), func(m string) bool { return p.byName[m].Proxy }); len(apps) > 0 && len(apps) < len(cands) {
-		for _, m := range cands {
-			cand[m] = !p.byName[m].Proxy
-		}
+	if apps := slices.DeleteFunc(slices.Clone(cands), func(m string) bool { return p.byName[m].Proxy }); len(apps) > 0 {
 		cands = apps
 	}
+	// A dependency that only restates network_mode does not make d.On support m.
 	supported := map[string]bool{}
 	for _, m := range cands {
 		for _, d := range p.byName[m].Deps {
-			if cand[d.On] && d.On != m && p.supports(m, d) {
+			if d.On != m && slices.Contains(cands, d.On) && !p.restates(m, d) {
 				supported[d.On] = true
 			}
 		}
@@ -404,18 +359,18 @@ func (p *composePlanner) chooseMain(pod, owner string, members []string, role ma
 // checkDeps warns about dependencies inside the pod that the pod's fixed order (init, then
 // sidecars in order, then main) cannot honour.
 func (p *composePlanner) checkDeps(pod composePod, members []string, in map[string]bool, role map[string]string) {
+	roleWord := map[string]string{composeRoleMain: "the main container", composeRoleSidecar: "a sidecar"}
 	for _, m := range members {
 		for _, d := range p.byName[m].Deps {
 			if !in[d.On] || d.On == m {
 				continue
 			}
-			implied := d.Condition == composeStarted && p.nsAncestor(m, d.On)
 			field := []string{"depends_on", d.On}
 			switch {
 			case d.Condition == composeCompleted && role[d.On] != composeRoleInit:
 				p.note(m, field, false, "",
-					"%s is %s of pod %s, not an init container, so nothing waits for it to complete; the dependency is ignored", d.On, roleWord(role[d.On]), pod.Name)
-			case implied:
+					"%s is %s of pod %s, not an init container, so nothing waits for it to complete; the dependency is ignored", d.On, roleWord[role[d.On]], pod.Name)
+			case p.restates(m, d):
 			case role[m] == composeRoleSidecar && role[d.On] == composeRoleMain:
 				p.note(m, field, false, "",
 					"%s is main of pod %s, which starts after every sidecar; the dependency is ignored", d.On, pod.Name)
@@ -425,28 +380,4 @@ func (p *composePlanner) checkDeps(pod composePod, members []string, in map[stri
 			}
 		}
 	}
-}
-
-func roleWord(role string) string {
-	if role == composeRoleMain {
-		return "the main container"
-	}
-	return "a sidecar"
-}
-
-// on lists the services n's depends_on names that are in members (all of them, for nil).
-func (p *composePlanner) on(n string, members map[string]bool) []string {
-	var out []string
-	for _, d := range p.byName[n].Deps {
-		if members == nil || members[d.On] {
-			out = append(out, d.On)
-		}
-	}
-	return out
-}
-
-// topo orders names so that every service comes after those it depends on (among names),
-// keeping file order where depends_on does not decide.
-func (p *composePlanner) topo(names []string) []string {
-	return depOrder(names, func(n string) string { return n }, func(n string) []string { return p.on(n, nil) })
 }

@@ -9,6 +9,7 @@ package recipes
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"path"
 	"path/filepath"
 	"slices"
@@ -27,9 +28,8 @@ type composeCfg struct {
 	volume  string // the pod volume it is a file of
 	file    string // its name in that volume
 	content string
-	// where its volume name, its file name and the pod that has it (x-sidecar pod: even
-	// when none of its services mounts it) were written
-	volAt, fileAt, podAt Position
+	// where its volume name and its file name were written
+	volAt, fileAt Position
 }
 
 // topLevelX reads the x-sidecar of every entry of a top-level section (volumes, configs).
@@ -62,13 +62,13 @@ func (cv *composeConv) namedVolume(b *composePodBuild, src string, at Position) 
 		return false
 	}
 	if isNew {
-		pos := at
-		if k := yamlpos.Find(cv.root, []string{"volumes", src}...); k != nil {
-			pos = cv.posOf(k)
-		}
 		cv.volumeDriver(b.vols[name], src)
-		if x := cv.volX[src]; x != nil && x.x.Name != "" {
+		pos := at
+		switch x, k := cv.volX[src], yamlpos.Find(cv.root, "volumes", src); {
+		case x != nil && x.x.Name != "":
 			pos = cv.posOf(yamlpos.Value(x.node, "name"))
+		case k != nil:
+			pos = cv.posOf(k)
 		}
 		cv.pos.Set(VolumeKey(b.pod.Name, name), pos)
 	}
@@ -103,11 +103,10 @@ func (cv *composeConv) podVolumesFromX(b *composePodBuild) {
 		}
 	}
 	for _, name := range sortedKeys(cv.cfgX) {
-		if cv.cfgX[name].x.Pod != b.pod.Name {
-			continue
-		}
-		if cfg := cv.config(name, cv.keyAt("configs", name)); cfg != nil {
-			cv.addConfigFile(b, cfg, cfg.podAt)
+		if x := cv.cfgX[name]; x.x.Pod == b.pod.Name {
+			if cfg := cv.config(name, cv.keyAt("configs", name)); cfg != nil {
+				cv.addConfigFile(b, cfg, cv.posOf(yamlpos.Value(x.node, "pod")))
+			}
 		}
 	}
 }
@@ -144,23 +143,16 @@ func (cv *composeConv) config(name string, at Position) *composeCfg {
 		cv.problem(at, fmt.Sprintf("config %q is not declared", name), "declare it under the top-level configs: key, with file: or content:")
 		return nil
 	}
-	node := yamlpos.Value(yamlpos.Value(cv.root, "configs"), name)
 	key := cv.keyAt("configs", name)
-	cfg := &composeCfg{name: name, volume: cmp.Or(dnsLabelFrom(name), name), file: name, volAt: key, fileAt: key, podAt: key}
-	if x := cv.cfgX[name]; x != nil {
-		if x.x.Volume != "" {
-			cfg.volume, cfg.volAt = x.x.Volume, cv.posOf(yamlpos.Value(x.node, "volume"))
-		}
-		if x.x.File != "" {
-			cfg.file, cfg.fileAt = x.x.File, cv.posOf(yamlpos.Value(x.node, "file"))
-		}
-		if x.x.Pod != "" {
-			cfg.podAt = cv.posOf(yamlpos.Value(x.node, "pod"))
-		}
+	cfg := &composeCfg{name: name, volume: cmp.Or(dnsLabelFrom(name), name), file: name, volAt: key, fileAt: key}
+	if x := cv.cfgX[name]; x != nil && x.x.Volume != "" {
+		cfg.volume, cfg.volAt = x.x.Volume, cv.posOf(yamlpos.Value(x.node, "volume"))
+	}
+	if x := cv.cfgX[name]; x != nil && x.x.File != "" {
+		cfg.file, cfg.fileAt = x.x.File, cv.posOf(yamlpos.Value(x.node, "file"))
 	}
 	var ok bool
-	cfg.content, ok = cv.configContent(name, def, node)
-	if !ok {
+	if cfg.content, ok = cv.configContent(name, def); !ok {
 		cfg = nil
 	}
 	cv.cfgs[name] = cfg
@@ -169,14 +161,13 @@ func (cv *composeConv) config(name string, at Position) *composeCfg {
 
 // configContent is the content of a config: content:, the file file: names, or the variable
 // environment: names.
-func (cv *composeConv) configContent(name string, def types.ConfigObjConfig, node *yaml.Node) (string, bool) {
-	field := "configs." + name
+func (cv *composeConv) configContent(name string, def types.ConfigObjConfig) (string, bool) {
 	switch {
 	case bool(def.External):
-		cv.warn(cv.keyAt("configs", name, "external"), field+".external",
+		cv.warn(cv.keyAt("configs", name, "external"), "configs."+name+".external",
 			"external configs live in a swarm, which sidecar does not read: the services that use it do not get the file")
 		return "", false
-	case yamlpos.Find(node, []string{"content"}...) != nil:
+	case yamlpos.Value(yamlpos.Value(yamlpos.Value(cv.root, "configs"), name), "content") != nil:
 		return def.Content, true
 	case def.File != "":
 		p := def.File
@@ -239,41 +230,32 @@ func (cv *composeConv) addConfigFile(b *composePodBuild, cfg *composeCfg, at Pos
 // reference's target (or /<config>); references whose x-sidecar names the same volume mount
 // are one mount, put at the x-sidecar index among the container's mounts.
 func (cv *composeConv) configMounts(b *composePodBuild, svc string, s types.ServiceConfig, ct *Container, ck string) {
-	if len(s.Configs) == 0 {
-		return
-	}
 	items := yamlpos.Items(yamlpos.Value(cv.svcNode(svc), "configs"))
 	if len(items) != len(s.Configs) {
-		items = nil
+		items = make([]*yaml.Node, len(s.Configs))
 	}
-	var mounts []placed[Mount] // order: the index x-sidecar gives, else -1
-	seen := map[Mount]bool{}
+	var mounts []placed[Mount] // order: the index x-sidecar gives, else after every index
 	for i, ref := range s.Configs {
-		at := cv.keyAt("services", svc, "configs")
-		var item *yaml.Node
-		if items != nil {
-			item = items[i]
-			at = cv.posOf(item)
-		}
+		at := cv.itemAt(svc, "configs", i, len(s.Configs))
 		cfg := cv.config(ref.Source, at)
 		if cfg == nil || !cv.addConfigFile(b, cfg, at) {
 			continue
 		}
 		target := cmp.Or(ref.Target, "/"+ref.Source)
 		m := Mount{Type: MountVolume, Source: cfg.volume, Target: target, ReadOnly: true, SubPath: cfg.file}
-		pl := placed[Mount]{at: at, order: -1}
-		if _, xn := yamlpos.Lookup(item, "x-sidecar"); xn != nil {
+		order := math.MaxInt
+		if xn := yamlpos.Value(items[i], "x-sidecar"); xn != nil {
 			var rx composeXConfigRef
 			if decodeX(cv.composeImport, xn, fmt.Sprintf("services.%s.configs[%d].x-sidecar", svc, i), composeXConfigRefFields, &rx) == nil {
 				continue
 			}
 			if rx.Index != nil {
-				pl.order = max(*rx.Index, 0)
+				order = max(*rx.Index, 0)
 			}
 			switch {
 			case rx.Target != "":
 				lands := composeConfigLands(rx.Target, rx.SubPath, cfg.file)
-				if lands == "" || lands != path.Clean(target) {
+				if lands != path.Clean(target) {
 					cv.problem(at, fmt.Sprintf("config %s is mounted at %s, but its x-sidecar puts file %s of volume %s at %s", ref.Source, target, cfg.file, cfg.volume, cmp.Or(lands, "no place (it is not under sub_path "+rx.SubPath+")")),
 						"make the target the x-sidecar target joined with the file's path below sub_path")
 					continue
@@ -284,12 +266,9 @@ func (cv *composeConv) configMounts(b *composePodBuild, svc string, s types.Serv
 				continue
 			}
 		}
-		if seen[m] {
-			continue // another file of the same volume mount
+		if !slices.ContainsFunc(mounts, func(o placed[Mount]) bool { return o.v == m }) { // else another file of that mount
+			mounts = append(mounts, placed[Mount]{v: m, at: at, order: order})
 		}
-		seen[m] = true
-		pl.v = m
-		mounts = append(mounts, pl)
 	}
 	if len(mounts) == 0 {
 		return
@@ -298,15 +277,9 @@ func (cv *composeConv) configMounts(b *composePodBuild, svc string, s types.Serv
 	// one first, by index).
 	key := Field(ck, "volumes")
 	all := entriesAt(cv.pos, key, ct.Volumes)
-	slices.SortStableFunc(mounts, func(a, b placed[Mount]) int {
-		return cmp.Compare(uint(a.order), uint(b.order)) // -1: after every index
-	})
+	slices.SortStableFunc(mounts, func(a, b placed[Mount]) int { return cmp.Compare(a.order, b.order) })
 	for _, pl := range mounts {
-		i := len(all)
-		if pl.order >= 0 {
-			i = min(pl.order, len(all))
-		}
-		all = slices.Insert(all, i, pl)
+		all = slices.Insert(all, min(pl.order, len(all)), pl)
 	}
 	ct.Volumes = setEntries(cv.pos, key, all)
 }

@@ -56,22 +56,18 @@ func parsePortSpec(spec string) ([]Port, *formError) {
 		}
 	}
 	parts := strings.Split(s, ":")
-	var hostPart, ctrPart string
-	switch len(parts) {
-	case 1:
-		ctrPart = parts[0]
-	case 2:
-		hostPart, ctrPart = parts[0], parts[1]
-	case 3:
-		if ip != "" {
-			return nil, portErr(spec, "", "has too many parts")
-		}
-		ip, hostPart, ctrPart = parts[0], parts[1], parts[2]
-		if ip == "" {
+	if len(parts) == 3 && ip == "" {
+		if parts[0] == "" {
 			return nil, portErr(spec, "", "has an empty host IP")
 		}
-	default:
+		ip, parts = parts[0], parts[1:]
+	}
+	if len(parts) > 2 {
 		return nil, portErr(spec, "", "has too many parts")
+	}
+	hostPart, ctrPart := "", parts[len(parts)-1]
+	if len(parts) == 2 {
+		hostPart = parts[0]
 	}
 	if _, err := netip.ParseAddr(ip); ip != "" && err != nil {
 		return nil, portErr(spec, "", "has an invalid host IP %q", yamlpos.Clip(ip))
@@ -139,33 +135,23 @@ func portNumber(s string) (int, bool) {
 // a host path (bind mount); anything else names a pod volume.
 func parseMountSpec(spec string) (Mount, *formError) {
 	hint := `write "logs:/var/log" (pod volume), "./conf:/etc/conf:ro" (host path, read-only) or "/abs/path:/data"`
+	bad := func(why, hint string) (Mount, *formError) {
+		return Mount{}, &formError{msg: fmt.Sprintf("volume %q ", yamlpos.Clip(spec)) + why, hint: hint}
+	}
 	parts := strings.Split(spec, ":")
-	var m Mount
-	switch len(parts) {
-	case 1:
-		return m, &formError{msg: fmt.Sprintf("volume %q has no source", yamlpos.Clip(spec)), hint: "name a pod volume or a host path before the colon: " + hint}
-	case 2, 3:
-	default:
-		return m, &formError{msg: fmt.Sprintf("volume %q has too many parts", yamlpos.Clip(spec)), hint: hint}
+	switch {
+	case len(parts) == 1:
+		return bad("has no source", "name a pod volume or a host path before the colon: "+hint)
+	case len(parts) > 3:
+		return bad("has too many parts", hint)
+	case parts[0] == "":
+		return bad("has an empty source", hint)
+	case parts[1] == "":
+		return bad("has an empty target", hint)
+	case len(parts) == 3 && parts[2] != "ro" && parts[2] != "rw":
+		return bad(fmt.Sprintf("has an unknown mode %q", yamlpos.Clip(parts[2])), "use ro (read-only) or rw (read-write, the default)")
 	}
-	m.Source, m.Target = parts[0], parts[1]
-	if m.Source == "" {
-		return m, &formError{msg: fmt.Sprintf("volume %q has an empty source", yamlpos.Clip(spec)), hint: hint}
-	}
-	if m.Target == "" {
-		return m, &formError{msg: fmt.Sprintf("volume %q has an empty target", yamlpos.Clip(spec)), hint: hint}
-	}
-	m.Type = mountTypeOf(m.Source)
-	if len(parts) == 3 {
-		switch parts[2] {
-		case "ro":
-			m.ReadOnly = true
-		case "rw":
-		default:
-			return m, &formError{msg: fmt.Sprintf("volume %q has an unknown mode %q", yamlpos.Clip(spec), yamlpos.Clip(parts[2])), hint: "use ro (read-only) or rw (read-write, the default)"}
-		}
-	}
-	return m, nil
+	return Mount{Type: mountTypeOf(parts[0]), Source: parts[0], Target: parts[1], ReadOnly: len(parts) == 3 && parts[2] == "ro"}, nil
 }
 
 // mountTypeOf says whether a mount source is a host path or a pod volume name.

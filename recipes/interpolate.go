@@ -3,6 +3,7 @@ package recipes
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -18,12 +19,11 @@ import (
 // keys, x-..., are left alone, as they are not part of the recipe) and a compose file
 // (where compose substitutes them too).
 type interpolation struct {
-	file   string
-	where  string // "the recipe", "the compose file": what a .env goes next to
-	env    map[string]string
-	probs  Problems
-	warns  []Warning
-	warned map[string]bool
+	file  string
+	where string // "the recipe", "the compose file": what a .env goes next to
+	env   map[string]string
+	probs Problems
+	warns []Warning
 	// failed holds the scalars whose substitution failed (reported); their fields are not
 	// decoded.
 	failed map[*yaml.Node]bool
@@ -41,7 +41,7 @@ type substitution struct {
 }
 
 func newInterpolation(where string, env map[string]string) *interpolation {
-	return &interpolation{where: where, env: env, warned: map[string]bool{},
+	return &interpolation{where: where, env: env,
 		failed: map[*yaml.Node]bool{}, used: map[Position]substitution{}, unset: map[*yaml.Node][]string{}}
 }
 
@@ -81,10 +81,10 @@ func (in *interpolation) scalar(n *yaml.Node) *yaml.Node {
 		return v, err
 	}
 	out, err := template.SubstituteWithOptions(n.Value, mapping, template.WithoutLogging, template.WithReplacementFunction(replace))
+	c := *n
 	if err != nil {
 		msg, hint := templateProblem(err, n.Value, in.where)
 		in.probs = append(in.probs, Problem{Pos: at, Message: msg, Hint: hint})
-		c := *n
 		in.failed[&c] = true
 		return &c
 	}
@@ -94,7 +94,6 @@ func (in *interpolation) scalar(n *yaml.Node) *yaml.Node {
 	if len(vars) > 0 {
 		in.used[at] = substitution{written: n.Value, vars: vars}
 	}
-	c := *n
 	c.Value = out
 	if c.Tag == "!!null" || c.Tag == "" {
 		c.Tag = "!!str"
@@ -127,11 +126,11 @@ func varPos(file string, n *yaml.Node, name string) Position {
 
 // missingVariable warns, once per variable, that it is not set.
 func (in *interpolation) missingVariable(at Position, name string) {
-	if in.warned[name] {
+	field := "${" + name + "}"
+	if slices.ContainsFunc(in.warns, func(w Warning) bool { return w.Field == field }) {
 		return
 	}
-	in.warned[name] = true
-	in.warns = append(in.warns, Warning{Pos: at, Field: "${" + name + "}",
+	in.warns = append(in.warns, Warning{Pos: at, Field: field,
 		Message: fmt.Sprintf("variable %s is not set, so an empty string is used: set it in the environment or in .env, or write ${%s:-default}", name, name)})
 }
 

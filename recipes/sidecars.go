@@ -32,17 +32,11 @@ func isKnownSidecar(name, image string) bool {
 	if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
 		repo = repo[:i]
 	}
-	for _, pattern := range knownSidecars.images {
-		tail := repo
-		if n := strings.Count(pattern, "/") + 1; strings.Count(repo, "/") >= n {
-			parts := strings.Split(repo, "/")
-			tail = strings.Join(parts[len(parts)-n:], "/")
-		}
-		if starMatch(pattern, tail) {
-			return true
-		}
-	}
-	return slices.Contains(knownSidecars.names, name)
+	parts := strings.Split(repo, "/")
+	return slices.ContainsFunc(knownSidecars.images, func(pattern string) bool {
+		n := min(strings.Count(pattern, "/")+1, len(parts)) // match the pattern against as many path parts as it has
+		return starMatch(pattern, strings.Join(parts[len(parts)-n:], "/"))
+	}) || slices.Contains(knownSidecars.names, name)
 }
 
 // starMatch reports whether s is pattern, or starts with pattern's text before a trailing *.
@@ -82,7 +76,7 @@ func injectionWarnings(annotations map[string]string, containers []string) (keys
 	for _, in := range injectors {
 		for _, key := range sortedKeys(annotations) {
 			v := strings.ToLower(annotations[key])
-			if key != in.annotation && !starMatch(in.annotation, key) || v == "false" || v == "disabled" || v == "" {
+			if !starMatch(in.annotation, key) || v == "false" || v == "disabled" || v == "" {
 				continue
 			}
 			if !slices.ContainsFunc(in.injected, has) {
