@@ -115,15 +115,6 @@ type kubePortRef struct {
 	protocol  Protocol
 }
 
-// loadKube imports a Kubernetes manifest: a stack, or the problems.
-func loadKube(f File, opts Options, pos *Positions) (*Stack, []Warning, error) {
-	in, fatal := parseInput(f)
-	if fatal != nil {
-		return nil, nil, fatal.Err()
-	}
-	return importKube(in, opts, pos).strict()
-}
-
 // importKube imports a Kubernetes manifest, reporting every problem of every object.
 func importKube(in *input, opts Options, pos *Positions) importResult {
 	k := &kubeImport{report: report{file: in.file}, pos: pos, opts: opts, bad: map[string]bool{},
