@@ -202,58 +202,39 @@ var kubeModelFields = map[string][]string{
 // (reported), so that validation does not also report what is missing because of them.
 func (k *kubeImport) markRejected(cx *kubeCtx) {
 	pod := cx.kp.pod
-	pk := PodKey(pod.Name)
-	field := func(path, prefix string) ([]string, bool) {
-		if path == prefix {
-			return []string{""}, true
-		}
-		rest, ok := strings.CutPrefix(path, prefix+".")
-		if !ok {
-			return []string{""}, strings.HasPrefix(path, prefix+"[")
-		}
-		return append(kubeParts(rest), ""), true
-	}
 	for _, r := range cx.d.rejected {
-		fs, inSpec := field(r, cx.sp)
-		f := fs[0]
+		rest, inSpec := strings.CutPrefix(r, cx.sp+".")
 		if !inSpec {
 			continue // outside the pod spec: nothing validation judges
 		}
-		switch f {
-		case "", "containers", "initContainers":
+		parts := append(kubeParts(rest), "", "")
+		list := cx.spec.Containers
+		switch parts[0] {
 		case "volumes":
 			for _, c := range pod.Containers() {
 				k.bad[Field(ContainerKey(pod.Name, c.Name), "volumes")] = true
 			}
 			continue
 		case "terminationGracePeriodSeconds":
-			k.bad[Field(pk, "stop_grace")] = true
+			k.bad[Field(PodKey(pod.Name), "stop_grace")] = true
 			continue
+		case "initContainers":
+			list = cx.spec.InitContainers
+		case "containers":
 		default:
 			continue
 		}
-		marked := false
-		for _, list := range []struct {
-			field      string
-			containers []corev1.Container
-		}{{"initContainers", cx.spec.InitContainers}, {"containers", cx.spec.Containers}} {
-			for i, c := range list.containers {
-				cf, in := field(r, fmt.Sprintf("%s.%s[%d]", cx.sp, list.field, i))
-				if !in {
-					continue
-				}
-				marked = true
-				ck := ContainerKey(pod.Name, c.Name)
-				if cf[0] == "" {
-					k.bad[ck] = true
-				}
-				for _, mf := range kubeModelFieldsOf(cf) {
-					k.bad[strings.TrimSuffix(Field(ck, mf), "/")] = true
-				}
-			}
+		i, err := strconv.Atoi(parts[1])
+		if err != nil || i >= len(list) { // the list itself
+			k.bad[PodKey(pod.Name)] = true
+			continue
 		}
-		if !marked { // the list itself
-			k.bad[pk] = true
+		ck := ContainerKey(pod.Name, list[i].Name)
+		if parts[2] == "" {
+			k.bad[ck] = true
+		}
+		for _, mf := range kubeModelFieldsOf(parts[2:]) {
+			k.bad[strings.TrimSuffix(Field(ck, mf), "/")] = true
 		}
 	}
 }
