@@ -58,7 +58,7 @@ func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) *kubePod {
 	k.partOf(cx)
 	k.dependsOn(cx)
 
-	k.specFields(d, sp, kubePodSpecFields, kubeNotHonoured)
+	k.specFields(d, sp, kubePodSpecFields)
 	k.securityFields(d, sp+".securityContext")
 	k.podFields(cx)
 	pod.SharePID = ptr.Deref(spec.ShareProcessNamespace, false)
@@ -609,7 +609,7 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	record("image", p+".image")
 	record("workdir", p+".workingDir")
 	record("restart", cx.sp+".restartPolicy")
-	k.specFields(d, p, kubeContainerFields, kubeNotHonoured)
+	k.specFields(d, p, kubeContainerFields)
 	k.securityFields(d, p+".securityContext")
 	k.containerRestart(cx, p, c)
 	switch c.ImagePullPolicy {
