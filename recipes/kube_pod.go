@@ -253,31 +253,24 @@ func (cx *kubeCtx) templateMeta() string {
 // the pod template, else on the workload), else the one kubectl's default-container
 // annotation names, else the first.
 func (k *kubeImport) mainIndex(cx *kubeCtx) int {
-	type source struct {
-		annotations map[string]string
-		path        string
-	}
-	sources := []source{{cx.tmplMeta.Annotations, cx.templateMeta()}, {cx.meta.Annotations, "metadata"}}
 	for _, key := range []string{KubeMainAnnotation, kubeDefaultContainer} {
-		for _, src := range sources {
-			name, ok := src.annotations[key]
-			if !ok {
-				continue
-			}
-			var names []string
-			for i, c := range cx.spec.Containers {
-				if c.Name == name {
-					return i
-				}
-				names = append(names, c.Name)
-			}
-			hint := "name one of the containers: " + strings.Join(names, ", ")
-			if s := suggest.DidYouMean(name, names); s != "" {
-				hint = s
-			}
-			k.problem(k.at(cx.d, src.path+".annotations", key), fmt.Sprintf("annotation %s names %q, which is not one of the pod's containers", key, name), hint)
-			return 0
+		name, at, ok := k.annotation(cx, key)
+		if !ok {
+			continue
 		}
+		var names []string
+		for i, c := range cx.spec.Containers {
+			if c.Name == name {
+				return i
+			}
+			names = append(names, c.Name)
+		}
+		hint := "name one of the containers: " + strings.Join(names, ", ")
+		if s := suggest.DidYouMean(name, names); s != "" {
+			hint = s
+		}
+		k.problem(at, fmt.Sprintf("annotation %s names %q, which is not one of the pod's containers", key, name), hint)
+		return 0
 	}
 	// Else the first container that is not a well-known proxy or agent sidecar.
 	var apps []string
@@ -299,14 +292,10 @@ func (k *kubeImport) mainIndex(cx *kubeCtx) int {
 // partOf records the stack the workload belongs to: its app.kubernetes.io/part-of label, else
 // its pod template's.
 func (k *kubeImport) partOf(cx *kubeCtx) {
-	for _, src := range []struct {
-		labels map[string]string
-		path   string
-	}{{cx.meta.Labels, "metadata"}, {cx.tmplMeta.Labels, cx.templateMeta()}} {
-		if v, ok := src.labels[KubeLabelPartOf]; ok && v != "" {
-			cx.kp.partOf, cx.kp.partOfAt = v, k.at(cx.d, src.path+".labels", KubeLabelPartOf)
-			return
-		}
+	if v := cx.meta.Labels[KubeLabelPartOf]; v != "" {
+		cx.kp.partOf, cx.kp.partOfAt = v, k.at(cx.d, "metadata.labels", KubeLabelPartOf)
+	} else if v := cx.tmplMeta.Labels[KubeLabelPartOf]; v != "" {
+		cx.kp.partOf, cx.kp.partOfAt = v, k.at(cx.d, cx.templateMeta()+".labels", KubeLabelPartOf)
 	}
 }
 
@@ -316,34 +305,34 @@ func (k *kubeImport) partOf(cx *kubeCtx) {
 // are reported by validation, at the annotation too.
 func (k *kubeImport) dependsOn(cx *kubeCtx) {
 	pod := cx.kp.pod
-	for _, src := range []struct {
-		annotations map[string]string
-		path        string
-	}{{cx.tmplMeta.Annotations, cx.templateMeta()}, {cx.meta.Annotations, "metadata"}} {
-		v, ok := src.annotations[KubeAnnotationDependsOn]
-		if !ok {
-			continue
-		}
-		at := k.at(cx.d, src.path+".annotations", KubeAnnotationDependsOn)
-		if strings.TrimSpace(v) == "" {
-			return
-		}
-		for _, name := range strings.Split(v, ",") {
-			name = strings.TrimSpace(name)
-			if !isDNSLabel(name) {
-				what := fmt.Sprintf("%q, which is not a pod name", yamlpos.Clip(name))
-				if name == "" {
-					what = "an empty pod name"
-				}
-				k.problem(at, fmt.Sprintf("annotation %s of %s %q holds %s", KubeAnnotationDependsOn, cx.d.kind, cx.d.name, what),
-					"list the names of the workloads this one waits for, separated by commas, e.g. db,cache")
-				continue
-			}
-			k.pos.Set(Field(PodKey(pod.Name), "depends_on", len(pod.DependsOn)), at)
-			pod.DependsOn = append(pod.DependsOn, name)
-		}
+	v, at, ok := k.annotation(cx, KubeAnnotationDependsOn)
+	if !ok || strings.TrimSpace(v) == "" {
 		return
 	}
+	for _, name := range strings.Split(v, ",") {
+		name = strings.TrimSpace(name)
+		if !isDNSLabel(name) {
+			what := fmt.Sprintf("%q, which is not a pod name", yamlpos.Clip(name))
+			if name == "" {
+				what = "an empty pod name"
+			}
+			k.problem(at, fmt.Sprintf("annotation %s of %s %q holds %s", KubeAnnotationDependsOn, cx.d.kind, cx.d.name, what),
+				"list the names of the workloads this one waits for, separated by commas, e.g. db,cache")
+			continue
+		}
+		k.pos.Set(Field(PodKey(pod.Name), "depends_on", len(pod.DependsOn)), at)
+		pod.DependsOn = append(pod.DependsOn, name)
+	}
+}
+
+// annotation is the annotation key of the pod template, else of the workload, and where it
+// is written.
+func (k *kubeImport) annotation(cx *kubeCtx, key string) (string, Position, bool) {
+	if v, ok := cx.tmplMeta.Annotations[key]; ok {
+		return v, k.at(cx.d, cx.templateMeta()+".annotations", key), true
+	}
+	v, ok := cx.meta.Annotations[key]
+	return v, k.at(cx.d, "metadata.annotations", key), ok
 }
 
 // restartPolicies maps the pod's restartPolicy to main's restart and to init containers'
