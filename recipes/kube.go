@@ -115,15 +115,6 @@ type kubePortRef struct {
 	protocol  Protocol
 }
 
-// loadKube imports a Kubernetes manifest: a stack, or the problems.
-func loadKube(f File, opts Options, pos *Positions) (*Stack, []Warning, error) {
-	in, fatal := parseInput(f)
-	if fatal != nil {
-		return nil, nil, fatal.Err()
-	}
-	return importKube(in, opts, pos).strict()
-}
-
 // importKube imports a Kubernetes manifest, reporting every problem of every object.
 func importKube(in *input, opts Options, pos *Positions) importResult {
 	k := &kubeImport{report: report{file: in.file}, pos: pos, opts: opts, bad: map[string]bool{},
@@ -196,9 +187,15 @@ func (k *kubeImport) run(nodes []*yaml.Node) *Stack {
 	for _, d := range docs {
 		switch d.kind {
 		case "ConfigMap":
-			k.configMap(d)
+			var cm corev1.ConfigMap
+			if k.decode(d, &cm) {
+				k.store(d, cm.Name, cm.Data, kubeText(cm.BinaryData))
+			}
 		case "Secret":
-			k.secret(d)
+			var s corev1.Secret
+			if k.decode(d, &s) {
+				k.store(d, s.Name, kubeText(s.Data), s.StringData)
+			}
 		}
 	}
 	var services []*kubeDoc
@@ -401,22 +398,6 @@ func (k *kubeImport) decode(d *kubeDoc, out any) (ok bool) {
 	return true
 }
 
-// configMap and secret read a ConfigMap's or Secret's keys: data and binaryData, data and
-// stringData.
-func (k *kubeImport) configMap(d *kubeDoc) {
-	var cm corev1.ConfigMap
-	if k.decode(d, &cm) {
-		k.store(d, "ConfigMap", cm.Name, cm.Data, kubeText(cm.BinaryData))
-	}
-}
-
-func (k *kubeImport) secret(d *kubeDoc) {
-	var s corev1.Secret
-	if k.decode(d, &s) {
-		k.store(d, "Secret", s.Name, kubeText(s.Data), s.StringData)
-	}
-}
-
 func kubeText(m map[string][]byte) map[string]string {
 	out := make(map[string]string, len(m))
 	for k, v := range m {
@@ -425,19 +406,19 @@ func kubeText(m map[string][]byte) map[string]string {
 	return out
 }
 
-// store keeps an object's keys (those of a later part win), unless its name is taken.
-func (k *kubeImport) store(d *kubeDoc, kind, name string, parts ...map[string]string) {
-	m := k.objects[kind]
-	data := &kubeData{kind: kind, name: name, data: map[string]string{}, at: k.at(d, "metadata.name")}
+// store keeps a ConfigMap's or Secret's keys (those of a later part win), unless its name
+// is taken.
+func (k *kubeImport) store(d *kubeDoc, name string, parts ...map[string]string) {
+	at := k.at(d, "metadata.name")
+	if prev, dup := k.objects[d.kind][name]; dup {
+		k.problem(at, fmt.Sprintf("%s %q is defined twice (first at %s)", d.kind, name, prev.at), "give each one its own name")
+		return
+	}
+	data := &kubeData{kind: d.kind, name: name, data: map[string]string{}, at: at}
 	for _, p := range parts {
 		maps.Copy(data.data, p)
 	}
-	if prev, dup := m[data.name]; dup {
-		k.problem(k.at(d, "metadata.name"), fmt.Sprintf("%s %q is defined twice (first at %s)", data.kind, data.name, prev.at),
-			"give each one its own name")
-		return
-	}
-	m[data.name] = data
+	k.objects[d.kind][name] = data
 }
 
 // kubeWorkload is what the importer takes from a workload object: its metadata, its pod
@@ -508,7 +489,7 @@ func (k *kubeImport) workload(d *kubeDoc) {
 	case "CronJob":
 		w, ok = kubeAs(k, d, func(o *batchv1.CronJob) kubeWorkload {
 			k.warnAt(d, "spec.schedule", fmt.Sprintf("CronJob %s runs once, when the stack starts, not on the schedule %q", o.Name, o.Spec.Schedule))
-			k.specFields(d, "spec", kubeCronJobFields, kubeNotHonoured)
+			k.specFields(d, "spec", kubeCronJobFields)
 			k.jobFields(d, "spec.jobTemplate.spec", o.Spec.JobTemplate.Spec)
 			return kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.JobTemplate.Spec.Template, specPath: "spec.jobTemplate.spec.template.spec", job: true}
 		})
@@ -525,33 +506,23 @@ func (k *kubeImport) workload(d *kubeDoc) {
 // replicated is a workload whose pod template is spec.template, run as one pod whatever its
 // replicas.
 func (k *kubeImport) replicated(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.PodTemplateSpec, replicas *int32, fields map[string]string) kubeWorkload {
-	k.replicas(d, "spec.replicas", replicas)
-	k.specFields(d, "spec", fields, kubeNotHonoured)
+	if replicas != nil && *replicas > 1 {
+		k.warnAt(d, "spec.replicas", fmt.Sprintf("%d replicas run as one pod locally", *replicas))
+	}
+	k.specFields(d, "spec", fields)
 	return kubeWorkload{meta: meta, tmpl: tmpl, specPath: "spec.template.spec"}
 }
 
-func (k *kubeImport) replicas(d *kubeDoc, path string, n *int32) {
-	if n != nil && *n > 1 {
-		k.warnAt(d, path, fmt.Sprintf("%d replicas run as one pod locally", *n))
-	}
-}
-
 // specFields warns about the fields of a workload's spec that sidecar does not honour.
-func (k *kubeImport) specFields(d *kubeDoc, path string, fields map[string]string, otherwise string) {
+func (k *kubeImport) specFields(d *kubeDoc, path string, fields map[string]string) {
 	for _, p := range yamlpos.Pairs(valueAt(d.node, kubeParts(path)...)) {
 		key := p.Key.Value
-		if slices.Contains(d.rejected, path+"."+key) {
-			continue // reported as a problem
-		}
 		reason, listed := fields[key]
-		if listed && reason == "" {
-			continue
-		}
-		if kubeEmpty(p.Value) {
-			continue
+		if slices.Contains(d.rejected, path+"."+key) || listed && reason == "" || kubeEmpty(p.Value) {
+			continue // reported as a problem, honoured, or asking for nothing
 		}
 		if !listed {
-			reason = otherwise
+			reason = kubeNotHonoured
 		}
 		k.warn(posOf(k.file, p.Key), d.prefix+path+"."+key, reason)
 	}
@@ -567,7 +538,7 @@ func (k *kubeImport) jobFields(d *kubeDoc, path string, spec batchv1.JobSpec) {
 	if spec.CompletionMode != nil && *spec.CompletionMode == batchv1.IndexedCompletion {
 		k.warnAt(d, path+".completionMode", "the job runs once, as one pod, without a completion index")
 	}
-	k.specFields(d, path, kubeJobFields, kubeNotHonoured)
+	k.specFields(d, path, kubeJobFields)
 }
 
 // claimTemplates adds a StatefulSet's volume claim templates as pod volumes, with a warning.
@@ -615,20 +586,19 @@ func (k *kubeImport) service(d *kubeDoc) {
 	if !k.decode(d, &svc) {
 		return
 	}
-	field := d.prefix + "kind"
-	at := k.keyAt(d, "kind")
 	if svc.Spec.Type == corev1.ServiceTypeExternalName {
-		k.warn(at, field, fmt.Sprintf("Service %s points outside the cluster (ExternalName %s); it is not imported", svc.Name, svc.Spec.ExternalName))
+		k.warnAt(d, "kind", fmt.Sprintf("Service %s points outside the cluster (ExternalName %s); it is not imported", svc.Name, svc.Spec.ExternalName))
 		return
 	}
 	if len(svc.Spec.Selector) == 0 {
-		k.warn(at, field, fmt.Sprintf("Service %s selects no pods (no selector); it is not imported", svc.Name))
+		k.warnAt(d, "kind", fmt.Sprintf("Service %s selects no pods (no selector); it is not imported", svc.Name))
 		return
 	}
 	var matched []*kubePod
+	var names []string
 	for _, p := range k.pods {
 		if kubeSelects(svc.Spec.Selector, p.labels) {
-			matched = append(matched, p)
+			matched, names = append(matched, p), append(names, p.pod.Name)
 		}
 	}
 	switch {
@@ -636,10 +606,6 @@ func (k *kubeImport) service(d *kubeDoc) {
 		k.warnAt(d, "spec.selector", fmt.Sprintf("Service %s selects no workload of this file; it is not imported", svc.Name))
 		return
 	case len(matched) > 1:
-		var names []string
-		for _, p := range matched {
-			names = append(names, p.pod.Name)
-		}
 		k.warnAt(d, "spec.selector", fmt.Sprintf("Service %s selects several workloads (%s); it is not imported: pods reach each other by pod name", svc.Name, strings.Join(names, ", ")))
 		return
 	}
@@ -676,15 +642,14 @@ func (k *kubeImport) service(d *kubeDoc) {
 		if svc.Spec.Type == corev1.ServiceTypeNodePort {
 			host = int(sp.NodePort) // 0: the engine picks one, as the cluster would
 		}
-		port := Port{HostPort: host, ContainerPort: target, Protocol: proto}
-		if kubeHasPort(container.Ports, port) {
+		if slices.ContainsFunc(container.Ports, func(q Port) bool {
+			return q.HostPort == host && q.ContainerPort == target && q.Protocol == proto
+		}) {
 			continue
 		}
 		order, hostIP := kp.claimPort(container, target, proto)
-		port.HostIP = hostIP
-		ck := ContainerKey(kp.pod.Name, container.Name)
-		k.pos.Set(Field(ck, "ports", len(container.Ports)), k.keyAt(d, path))
-		container.Ports = append(container.Ports, port)
+		k.pos.Set(Field(ContainerKey(kp.pod.Name, container.Name), "ports", len(container.Ports)), k.keyAt(d, path))
+		container.Ports = append(container.Ports, Port{HostIP: hostIP, HostPort: host, ContainerPort: target, Protocol: proto})
 		kp.portOrder[container] = append(kp.portOrder[container], order)
 	}
 	// The NodePort Service sidecar's export makes next to the pod's own Service publishes
@@ -718,15 +683,6 @@ func (kp *kubePod) claimPort(c *Container, port int, proto Protocol) (order int,
 		}
 	}
 	return math.MaxInt32, ""
-}
-
-func kubeHasPort(ps []Port, p Port) bool {
-	for _, q := range ps {
-		if q.HostPort == p.HostPort && q.ContainerPort == p.ContainerPort && q.Protocol == p.Protocol {
-			return true
-		}
-	}
-	return false
 }
 
 // protocol reads a port's protocol (TCP when left out); another value is a problem at path.

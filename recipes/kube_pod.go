@@ -58,7 +58,7 @@ func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) *kubePod {
 	k.partOf(cx)
 	k.dependsOn(cx)
 
-	k.specFields(d, sp, kubePodSpecFields, kubeNotHonoured)
+	k.specFields(d, sp, kubePodSpecFields)
 	k.securityFields(d, sp+".securityContext")
 	k.podFields(cx)
 	pod.SharePID = ptr.Deref(spec.ShareProcessNamespace, false)
@@ -202,58 +202,39 @@ var kubeModelFields = map[string][]string{
 // (reported), so that validation does not also report what is missing because of them.
 func (k *kubeImport) markRejected(cx *kubeCtx) {
 	pod := cx.kp.pod
-	pk := PodKey(pod.Name)
-	field := func(path, prefix string) ([]string, bool) {
-		if path == prefix {
-			return []string{""}, true
-		}
-		rest, ok := strings.CutPrefix(path, prefix+".")
-		if !ok {
-			return []string{""}, strings.HasPrefix(path, prefix+"[")
-		}
-		return append(kubeParts(rest), ""), true
-	}
 	for _, r := range cx.d.rejected {
-		fs, inSpec := field(r, cx.sp)
-		f := fs[0]
+		rest, inSpec := strings.CutPrefix(r, cx.sp+".")
 		if !inSpec {
 			continue // outside the pod spec: nothing validation judges
 		}
-		switch f {
-		case "", "containers", "initContainers":
+		parts := append(kubeParts(rest), "", "")
+		list := cx.spec.Containers
+		switch parts[0] {
 		case "volumes":
 			for _, c := range pod.Containers() {
 				k.bad[Field(ContainerKey(pod.Name, c.Name), "volumes")] = true
 			}
 			continue
 		case "terminationGracePeriodSeconds":
-			k.bad[Field(pk, "stop_grace")] = true
+			k.bad[Field(PodKey(pod.Name), "stop_grace")] = true
 			continue
+		case "initContainers":
+			list = cx.spec.InitContainers
+		case "containers":
 		default:
 			continue
 		}
-		marked := false
-		for _, list := range []struct {
-			field      string
-			containers []corev1.Container
-		}{{"initContainers", cx.spec.InitContainers}, {"containers", cx.spec.Containers}} {
-			for i, c := range list.containers {
-				cf, in := field(r, fmt.Sprintf("%s.%s[%d]", cx.sp, list.field, i))
-				if !in {
-					continue
-				}
-				marked = true
-				ck := ContainerKey(pod.Name, c.Name)
-				if cf[0] == "" {
-					k.bad[ck] = true
-				}
-				for _, mf := range kubeModelFieldsOf(cf) {
-					k.bad[strings.TrimSuffix(Field(ck, mf), "/")] = true
-				}
-			}
+		i, err := strconv.Atoi(parts[1])
+		if err != nil || i >= len(list) { // the list itself
+			k.bad[PodKey(pod.Name)] = true
+			continue
 		}
-		if !marked { // the list itself
-			k.bad[pk] = true
+		ck := ContainerKey(pod.Name, list[i].Name)
+		if parts[2] == "" {
+			k.bad[ck] = true
+		}
+		for _, mf := range kubeModelFieldsOf(parts[2:]) {
+			k.bad[strings.TrimSuffix(Field(ck, mf), "/")] = true
 		}
 	}
 }
@@ -272,31 +253,24 @@ func (cx *kubeCtx) templateMeta() string {
 // the pod template, else on the workload), else the one kubectl's default-container
 // annotation names, else the first.
 func (k *kubeImport) mainIndex(cx *kubeCtx) int {
-	type source struct {
-		annotations map[string]string
-		path        string
-	}
-	sources := []source{{cx.tmplMeta.Annotations, cx.templateMeta()}, {cx.meta.Annotations, "metadata"}}
 	for _, key := range []string{KubeMainAnnotation, kubeDefaultContainer} {
-		for _, src := range sources {
-			name, ok := src.annotations[key]
-			if !ok {
-				continue
-			}
-			var names []string
-			for i, c := range cx.spec.Containers {
-				if c.Name == name {
-					return i
-				}
-				names = append(names, c.Name)
-			}
-			hint := "name one of the containers: " + strings.Join(names, ", ")
-			if s := suggest.DidYouMean(name, names); s != "" {
-				hint = s
-			}
-			k.problem(k.at(cx.d, src.path+".annotations", key), fmt.Sprintf("annotation %s names %q, which is not one of the pod's containers", key, name), hint)
-			return 0
+		name, at, ok := k.annotation(cx, key)
+		if !ok {
+			continue
 		}
+		var names []string
+		for i, c := range cx.spec.Containers {
+			if c.Name == name {
+				return i
+			}
+			names = append(names, c.Name)
+		}
+		hint := "name one of the containers: " + strings.Join(names, ", ")
+		if s := suggest.DidYouMean(name, names); s != "" {
+			hint = s
+		}
+		k.problem(at, fmt.Sprintf("annotation %s names %q, which is not one of the pod's containers", key, name), hint)
+		return 0
 	}
 	// Else the first container that is not a well-known proxy or agent sidecar.
 	var apps []string
@@ -318,14 +292,10 @@ func (k *kubeImport) mainIndex(cx *kubeCtx) int {
 // partOf records the stack the workload belongs to: its app.kubernetes.io/part-of label, else
 // its pod template's.
 func (k *kubeImport) partOf(cx *kubeCtx) {
-	for _, src := range []struct {
-		labels map[string]string
-		path   string
-	}{{cx.meta.Labels, "metadata"}, {cx.tmplMeta.Labels, cx.templateMeta()}} {
-		if v, ok := src.labels[KubeLabelPartOf]; ok && v != "" {
-			cx.kp.partOf, cx.kp.partOfAt = v, k.at(cx.d, src.path+".labels", KubeLabelPartOf)
-			return
-		}
+	if v := cx.meta.Labels[KubeLabelPartOf]; v != "" {
+		cx.kp.partOf, cx.kp.partOfAt = v, k.at(cx.d, "metadata.labels", KubeLabelPartOf)
+	} else if v := cx.tmplMeta.Labels[KubeLabelPartOf]; v != "" {
+		cx.kp.partOf, cx.kp.partOfAt = v, k.at(cx.d, cx.templateMeta()+".labels", KubeLabelPartOf)
 	}
 }
 
@@ -335,34 +305,34 @@ func (k *kubeImport) partOf(cx *kubeCtx) {
 // are reported by validation, at the annotation too.
 func (k *kubeImport) dependsOn(cx *kubeCtx) {
 	pod := cx.kp.pod
-	for _, src := range []struct {
-		annotations map[string]string
-		path        string
-	}{{cx.tmplMeta.Annotations, cx.templateMeta()}, {cx.meta.Annotations, "metadata"}} {
-		v, ok := src.annotations[KubeAnnotationDependsOn]
-		if !ok {
-			continue
-		}
-		at := k.at(cx.d, src.path+".annotations", KubeAnnotationDependsOn)
-		if strings.TrimSpace(v) == "" {
-			return
-		}
-		for _, name := range strings.Split(v, ",") {
-			name = strings.TrimSpace(name)
-			if !isDNSLabel(name) {
-				what := fmt.Sprintf("%q, which is not a pod name", yamlpos.Clip(name))
-				if name == "" {
-					what = "an empty pod name"
-				}
-				k.problem(at, fmt.Sprintf("annotation %s of %s %q holds %s", KubeAnnotationDependsOn, cx.d.kind, cx.d.name, what),
-					"list the names of the workloads this one waits for, separated by commas, e.g. db,cache")
-				continue
-			}
-			k.pos.Set(Field(PodKey(pod.Name), "depends_on", len(pod.DependsOn)), at)
-			pod.DependsOn = append(pod.DependsOn, name)
-		}
+	v, at, ok := k.annotation(cx, KubeAnnotationDependsOn)
+	if !ok || strings.TrimSpace(v) == "" {
 		return
 	}
+	for _, name := range strings.Split(v, ",") {
+		name = strings.TrimSpace(name)
+		if !isDNSLabel(name) {
+			what := fmt.Sprintf("%q, which is not a pod name", yamlpos.Clip(name))
+			if name == "" {
+				what = "an empty pod name"
+			}
+			k.problem(at, fmt.Sprintf("annotation %s of %s %q holds %s", KubeAnnotationDependsOn, cx.d.kind, cx.d.name, what),
+				"list the names of the workloads this one waits for, separated by commas, e.g. db,cache")
+			continue
+		}
+		k.pos.Set(Field(PodKey(pod.Name), "depends_on", len(pod.DependsOn)), at)
+		pod.DependsOn = append(pod.DependsOn, name)
+	}
+}
+
+// annotation is the annotation key of the pod template, else of the workload, and where it
+// is written.
+func (k *kubeImport) annotation(cx *kubeCtx, key string) (string, Position, bool) {
+	if v, ok := cx.tmplMeta.Annotations[key]; ok {
+		return v, k.at(cx.d, cx.templateMeta()+".annotations", key), true
+	}
+	v, ok := cx.meta.Annotations[key]
+	return v, k.at(cx.d, "metadata.annotations", key), ok
 }
 
 // restartPolicies maps the pod's restartPolicy to main's restart and to init containers'
@@ -628,7 +598,7 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	record("image", p+".image")
 	record("workdir", p+".workingDir")
 	record("restart", cx.sp+".restartPolicy")
-	k.specFields(d, p, kubeContainerFields, kubeNotHonoured)
+	k.specFields(d, p, kubeContainerFields)
 	k.securityFields(d, p+".securityContext")
 	k.containerRestart(cx, p, c)
 	switch c.ImagePullPolicy {
