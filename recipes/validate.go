@@ -169,10 +169,8 @@ func (v *validator) pod(p *Pod) {
 		}
 		seen[c.Name] = true
 		v.container(p, c, ck, vols)
-	}
-	for _, c := range p.Containers() {
 		if c.StopGrace > p.StopGrace {
-			v.warn(Field(ContainerKey(p.Name, c.Name), "stop_grace"), "stop_grace",
+			v.warn(Field(ck, "stop_grace"), "stop_grace",
 				"stop_grace %s of %q is longer than the pod's whole stop budget %s, so it is cut to fit: raise the pod's stop_grace or lower this one", c.StopGrace, c.Name, p.StopGrace)
 		}
 	}
