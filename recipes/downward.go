@@ -3,7 +3,6 @@ package recipes
 import (
 	"cmp"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 )
@@ -46,25 +45,39 @@ const (
 	DefaultServiceAccount = "default"
 )
 
+// downwardStatic read the fields the pod has before it runs; downwardLive those only the
+// running pod knows. Labels and annotations read as a downwardAPI volume file holds them.
+var (
+	downwardStatic = map[string]func(*Pod) string{
+		FieldName:           func(p *Pod) string { return p.Name },
+		FieldNamespace:      func(p *Pod) string { return cmp.Or(p.Namespace, DefaultNamespace) },
+		FieldLabels:         func(p *Pod) string { return formatMap(p.Labels) },
+		FieldAnnotations:    func(p *Pod) string { return formatMap(p.Annotations) },
+		FieldServiceAccount: func(p *Pod) string { return cmp.Or(p.ServiceAccount, DefaultServiceAccount) },
+	}
+	downwardLive = map[string]func(DownwardFacts) string{
+		FieldUID:      func(f DownwardFacts) string { return f.UID },
+		FieldNodeName: func(f DownwardFacts) string { return f.NodeName },
+		FieldPodIP:    func(f DownwardFacts) string { return firstOf(f.PodIPs) },
+		FieldPodIPs:   func(f DownwardFacts) string { return strings.Join(f.PodIPs, ",") },
+		FieldHostIP:   func(f DownwardFacts) string { return firstOf(f.HostIPs) },
+		FieldHostIPs:  func(f DownwardFacts) string { return strings.Join(f.HostIPs, ",") },
+	}
+)
+
 // DownwardStatic reports whether ref can be resolved without a running pod (a name, a label,
 // a resource amount), as an importer may do; the UID, the node and the addresses cannot, nor
 // a value that refers to other variables.
 func DownwardStatic(ref EnvRef) bool {
-	switch ref.Field {
-	case FieldUID, FieldNodeName, FieldPodIP, FieldPodIPs, FieldHostIP, FieldHostIPs:
-		return false
-	}
+	_, live := downwardLive[ref.Field]
 	// A resource whose limit is not set reads as the node's allocatable amount.
-	return ref.Resource == "" && ref.Value == ""
+	return !live && ref.Resource == "" && ref.Value == ""
 }
 
 // NeedsPodIP reports whether ref reads an address the pod only has once its network exists.
 func NeedsPodIP(ref EnvRef) bool {
-	switch ref.Field {
-	case FieldPodIP, FieldPodIPs, FieldHostIP, FieldHostIPs:
-		return true
-	}
-	return false
+	_, live := downwardLive[ref.Field]
+	return live && strings.HasPrefix(ref.Field, "status.")
 }
 
 // CheckEnvRef says what is wrong with ref for container c of pod, or nil: exactly one of a
@@ -94,25 +107,13 @@ func CheckEnvRef(pod *Pod, c *Container, ref EnvRef) error {
 // ("metadata.labels['app']" → metadata.labels, app). ok is false for a path the downward API
 // does not know.
 func fieldKey(path string) (base, key string, ok bool) {
-	for _, b := range []string{FieldLabels, FieldAnnotations} {
-		if rest, found := strings.CutPrefix(path, b); found {
-			if rest == "" {
-				return b, "", true
-			}
-			if k, found := strings.CutPrefix(rest, "['"); found {
-				if k, found = strings.CutSuffix(k, "']"); found && k != "" {
-					return b, k, true
-				}
-			}
-			return "", "", false
-		}
+	if b, rest, found := strings.Cut(path, "['"); found && (b == FieldLabels || b == FieldAnnotations) {
+		key, closed := strings.CutSuffix(rest, "']")
+		return b, key, closed && key != ""
 	}
-	switch path {
-	case FieldName, FieldNamespace, FieldUID, FieldNodeName, FieldServiceAccount,
-		FieldPodIP, FieldPodIPs, FieldHostIP, FieldHostIPs:
-		return path, "", true
-	}
-	return "", "", false
+	_, static := downwardStatic[path]
+	_, live := downwardLive[path]
+	return path, "", static || live
 }
 
 // DownwardValue is the value of ref for container c of pod, as Kubernetes gives it:
@@ -133,45 +134,26 @@ func DownwardValue(pod *Pod, c *Container, ref EnvRef, facts DownwardFacts) (str
 		return ref.Value, nil // expanded by the caller, which knows the variables before it
 	}
 	base, key, ok := fieldKey(ref.Field)
-	if !ok {
+	read, static := downwardStatic[base]
+	switch {
+	case !ok:
 		return "", fmt.Errorf("%s: unknown field %q", ref.Name, ref.Field)
+	case key != "" && base == FieldLabels:
+		return pod.Labels[key], nil
+	case key != "":
+		return pod.Annotations[key], nil
+	case static:
+		return read(pod), nil
 	}
-	first := func(list []string) string {
-		if len(list) == 0 {
-			return ""
-		}
-		return list[0]
+	return downwardLive[base](facts), nil
+}
+
+// firstOf is the first of list, or "".
+func firstOf(list []string) string {
+	if len(list) == 0 {
+		return ""
 	}
-	switch base {
-	case FieldName:
-		return pod.Name, nil
-	case FieldNamespace:
-		return cmp.Or(pod.Namespace, DefaultNamespace), nil
-	case FieldUID:
-		return facts.UID, nil
-	case FieldLabels, FieldAnnotations:
-		m := pod.Labels
-		if base == FieldAnnotations {
-			m = pod.Annotations
-		}
-		if key != "" {
-			return m[key], nil
-		}
-		return formatMap(m), nil
-	case FieldNodeName:
-		return facts.NodeName, nil
-	case FieldServiceAccount:
-		return cmp.Or(pod.ServiceAccount, DefaultServiceAccount), nil
-	case FieldPodIP:
-		return first(facts.PodIPs), nil
-	case FieldPodIPs:
-		return strings.Join(facts.PodIPs, ","), nil
-	case FieldHostIP:
-		return first(facts.HostIPs), nil
-	case FieldHostIPs:
-		return strings.Join(facts.HostIPs, ","), nil
-	}
-	return "", fmt.Errorf("%s: unknown field %q", ref.Name, ref.Field)
+	return list[0]
 }
 
 // formatMap writes labels or annotations as a downwardAPI volume file holds them.
@@ -249,11 +231,7 @@ func ceilDiv(a, b int64) int64 {
 	if a <= 0 {
 		return 0
 	}
-	q := a / b
-	if a%b != 0 && q < math.MaxInt64 {
-		q++
-	}
-	return q
+	return (a-1)/b + 1
 }
 
 // ExpandVars expands $(VAR) references in s with Kubernetes' rules (those of a container's

@@ -60,18 +60,16 @@ func (k *kubeImport) podFields(cx *kubeCtx) {
 }
 
 // kubeSecurityFields say, per securityContext field of a pod or a container, why it is not
-// applied; "" when it is (or changes nothing here).
-var kubeSecurityFields = map[string]string{
-	"runAsUser": "", "runAsGroup": "", "capabilities": "", "privileged": "", "readOnlyRootFilesystem": "",
-	"supplementalGroups": "", "sysctls": "", "windowsOptions": "", "fsGroupChangePolicy": "",
-	"supplementalGroupsPolicy": "", "seLinuxChangePolicy": "", "seccompProfile": "",
+// applied; "" when it is (or changes nothing here). Any other field (seLinuxOptions,
+// procMount) is named as it is.
+var kubeSecurityFields = kubeFields(`runAsUser runAsGroup capabilities privileged readOnlyRootFilesystem
+	supplementalGroups sysctls windowsOptions fsGroupChangePolicy supplementalGroupsPolicy seLinuxChangePolicy
+	seccompProfile`, map[string]string{
 	"runAsNonRoot":             "runAsNonRoot (the user is not checked)",
 	"allowPrivilegeEscalation": "allowPrivilegeEscalation: false (no-new-privileges is not set)",
 	"fsGroup":                  "fsGroup (volume ownership is not changed)",
-	"seLinuxOptions":           "seLinuxOptions",
 	"appArmorProfile":          "appArmorProfile (the engine's default profile applies)",
-	"procMount":                "procMount",
-}
+})
 
 // securityFields warns, in one line, about the security settings at p that are not applied.
 // A seccompProfile of type RuntimeDefault is the engine's own default, and so applied.
@@ -79,8 +77,8 @@ func (k *kubeImport) securityFields(d *kubeDoc, p string) {
 	var not []string
 	for _, pr := range yamlpos.Pairs(valueAt(d.node, kubeParts(p)...)) {
 		key := pr.Key.Value
-		reason := kubeSecurityFields[key]
-		if _, known := kubeSecurityFields[key]; !known {
+		reason, known := kubeSecurityFields[key]
+		if !known {
 			reason = key
 		}
 		switch t, _ := yamlpos.Scalar(yamlpos.Value(pr.Value, "type")); {
@@ -375,11 +373,15 @@ const (
 	kubeResources  = "resource requests and limits of the whole pod are not applied locally (those of its containers are); ignored"
 )
 
-// kubeFieldTable maps each field to its reason, from reasons and the fields they are for.
-func kubeFieldTable(byReason map[string][]string) map[string]string {
+// kubeFields makes a field table: the fields in honoured (separated by spaces) have no
+// reason; each key of others lists the fields that have its reason.
+func kubeFields(honoured string, others map[string]string) map[string]string {
 	out := map[string]string{}
-	for reason, fields := range byReason {
-		for _, f := range fields {
+	for _, f := range strings.Fields(honoured) {
+		out[f] = ""
+	}
+	for fields, reason := range others {
+		for _, f := range strings.Fields(fields) {
 			out[f] = reason
 		}
 	}
@@ -389,69 +391,55 @@ func kubeFieldTable(byReason map[string][]string) map[string]string {
 // Honoured, or changing nothing locally; securityContext (runAsUser and runAsGroup are
 // honoured, the rest warned field by field) and dnsPolicy (ClusterFirst is what the stack
 // network gives) are judged value by value.
-var kubePodSpecFields = kubeFieldTable(map[string][]string{
-	"": {"volumes", "initContainers", "containers", "restartPolicy", "terminationGracePeriodSeconds", "shareProcessNamespace", "securityContext", "dnsPolicy", "enableServiceLinks",
-		"automountServiceAccountToken", "schedulerName", "preemptionPolicy", "priority", "hostname", "subdomain", "hostAliases", "dnsConfig", "serviceAccountName", "serviceAccount", "os"},
-	kubeScheduling: {"nodeSelector", "affinity", "tolerations", "nodeName", "topologySpreadConstraints", "schedulingGates", "priorityClassName"},
-	"the engine's default runtime is used; ignored":                                              {"runtimeClassName"},
-	"the pod gets a network namespace of its own on the stack network; the host's is not joined": {"hostNetwork"},
-	"the host's PID namespace is not joined; ignored":                                            {"hostPID"},
-	"the host's IPC namespace is not joined; ignored":                                            {"hostIPC"},
-	"the user namespace is not set; ignored":                                                     {"hostUsers"},
-	"images are pulled with the engine's own credentials; ignored":                               {"imagePullSecrets"},
-	"readiness gates are not evaluated; ignored":                                                 {"readinessGates"},
-	"no deadline is enforced; ignored":                                                           {"activeDeadlineSeconds"},
-	kubeResources:                                                                                {"overhead", "resources", "resourceClaims"},
-	"the pod's hostname is its short name: hostname shows it, hostname -f the full one; ignored": {"setHostnameAsFQDN", "hostnameOverride"},
-	"ephemeral containers are not run; ignored":                                                  {"ephemeralContainers"},
+var kubePodSpecFields = kubeFields(`volumes initContainers containers restartPolicy terminationGracePeriodSeconds
+	shareProcessNamespace securityContext dnsPolicy enableServiceLinks automountServiceAccountToken schedulerName
+	preemptionPolicy priority hostname subdomain hostAliases dnsConfig serviceAccountName serviceAccount os`, map[string]string{
+	"nodeSelector affinity tolerations nodeName topologySpreadConstraints schedulingGates priorityClassName": kubeScheduling,
+	"runtimeClassName":                   "the engine's default runtime is used; ignored",
+	"hostNetwork":                        "the pod gets a network namespace of its own on the stack network; the host's is not joined",
+	"hostPID":                            "the host's PID namespace is not joined; ignored",
+	"hostIPC":                            "the host's IPC namespace is not joined; ignored",
+	"hostUsers":                          "the user namespace is not set; ignored",
+	"imagePullSecrets":                   "images are pulled with the engine's own credentials; ignored",
+	"readinessGates":                     "readiness gates are not evaluated; ignored",
+	"activeDeadlineSeconds":              "no deadline is enforced; ignored",
+	"overhead resources resourceClaims":  kubeResources,
+	"setHostnameAsFQDN hostnameOverride": "the pod's hostname is its short name: hostname shows it, hostname -f the full one; ignored",
+	"ephemeralContainers":                "ephemeral containers are not run; ignored",
 })
 
 // restartPolicy, securityContext and imagePullPolicy (IfNotPresent is what sidecar does)
 // are judged value by value.
-var kubeContainerFields = kubeFieldTable(map[string][]string{
-	"": {"name", "image", "command", "args", "workingDir", "ports", "envFrom", "env", "volumeMounts", "livenessProbe", "readinessProbe", "startupProbe", "tty", "restartPolicy",
-		"securityContext", "imagePullPolicy", "terminationMessagePath", "terminationMessagePolicy", "resources", "resizePolicy", "lifecycle"},
-	"block devices are not mapped; ignored":                            {"volumeDevices"},
-	"containers do not get a stdin; ignored":                           {"stdin", "stdinOnce"},
-	"restart rules are not evaluated; the pod's restartPolicy applies": {"restartPolicyRules"},
+var kubeContainerFields = kubeFields(`name image command args workingDir ports envFrom env volumeMounts livenessProbe
+	readinessProbe startupProbe tty restartPolicy securityContext imagePullPolicy terminationMessagePath
+	terminationMessagePolicy resources resizePolicy lifecycle`, map[string]string{
+	"volumeDevices":      "block devices are not mapped; ignored",
+	"stdin stdinOnce":    "containers do not get a stdin; ignored",
+	"restartPolicyRules": "restart rules are not evaluated; the pod's restartPolicy applies",
 })
 
-var kubeDeploymentFields = map[string]string{
-	"replicas": "", "selector": "", "template": "", "strategy": "", "minReadySeconds": "",
-	"revisionHistoryLimit": "", "progressDeadlineSeconds": "",
-	"paused": "a paused Deployment still runs locally",
-}
+var kubeDeploymentFields = kubeFields(`replicas selector template strategy minReadySeconds revisionHistoryLimit
+	progressDeadlineSeconds`, map[string]string{"paused": "a paused Deployment still runs locally"})
 
-var kubeStatefulSetFields = map[string]string{
-	"replicas": "", "selector": "", "template": "", "volumeClaimTemplates": "", "serviceName": "",
-	"podManagementPolicy": "", "updateStrategy": "", "revisionHistoryLimit": "", "minReadySeconds": "",
-	"persistentVolumeClaimRetentionPolicy": "", "ordinals": "",
-}
+var kubeStatefulSetFields = kubeFields(`replicas selector template volumeClaimTemplates serviceName podManagementPolicy
+	updateStrategy revisionHistoryLimit minReadySeconds persistentVolumeClaimRetentionPolicy ordinals`, nil)
 
-var kubeDaemonSetFields = map[string]string{
-	"selector": "", "template": "", "updateStrategy": "", "minReadySeconds": "", "revisionHistoryLimit": "",
-}
+var kubeDaemonSetFields = kubeFields("selector template updateStrategy minReadySeconds revisionHistoryLimit", nil)
 
-var kubeReplicaSetFields = map[string]string{
-	"replicas": "", "selector": "", "template": "", "minReadySeconds": "",
-}
+var kubeReplicaSetFields = kubeFields("replicas selector template minReadySeconds", nil)
 
-var kubeJobFields = map[string]string{
-	"template": "", "selector": "", "manualSelector": "", "ttlSecondsAfterFinished": "",
-	"podReplacementPolicy": "", "managedBy": "", "parallelism": "", "completions": "",
-	"completionMode":        "", // NonIndexed is what runs; Indexed is warned on its own
-	"backoffLimit":          "a failed run is not retried as a new pod: the pod's restartPolicy applies to main",
-	"backoffLimitPerIndex":  "a failed run is not retried as a new pod: the pod's restartPolicy applies to main",
-	"maxFailedIndexes":      "indexed jobs run as one pod locally; ignored",
-	"activeDeadlineSeconds": "no deadline is enforced; ignored",
-	"podFailurePolicy":      "failure policies are not evaluated; the pod's restartPolicy applies to main",
-	"successPolicy":         "the job succeeds when main exits 0; ignored",
-	"suspend":               "a suspended Job still runs locally",
-	"scheduling":            kubeScheduling,
-}
+// parallelism, completions and completionMode (NonIndexed is what runs) are judged value by
+// value.
+var kubeJobFields = kubeFields(`template selector manualSelector ttlSecondsAfterFinished podReplacementPolicy managedBy
+	parallelism completions completionMode`, map[string]string{
+	"backoffLimit backoffLimitPerIndex": "a failed run is not retried as a new pod: the pod's restartPolicy applies to main",
+	"maxFailedIndexes":                  "indexed jobs run as one pod locally; ignored",
+	"activeDeadlineSeconds":             "no deadline is enforced; ignored",
+	"podFailurePolicy":                  "failure policies are not evaluated; the pod's restartPolicy applies to main",
+	"successPolicy":                     "the job succeeds when main exits 0; ignored",
+	"suspend":                           "a suspended Job still runs locally",
+	"scheduling":                        kubeScheduling,
+})
 
-var kubeCronJobFields = map[string]string{
-	"schedule": "", "jobTemplate": "", "timeZone": "", "startingDeadlineSeconds": "",
-	"concurrencyPolicy": "", "successfulJobsHistoryLimit": "", "failedJobsHistoryLimit": "",
-	"suspend": "a suspended CronJob still runs once locally",
-}
+var kubeCronJobFields = kubeFields(`schedule jobTemplate timeZone startingDeadlineSeconds concurrencyPolicy
+	successfulJobsHistoryLimit failedJobsHistoryLimit`, map[string]string{"suspend": "a suspended CronJob still runs once locally"})

@@ -52,11 +52,9 @@ func (v *validator) problem(key, hint, format string, args ...any) {
 // once reports whether what (a message's format) was not said at pos yet, and notes it.
 func (v *validator) once(pos Position, what string) bool {
 	id := pos.String() + "\x00" + what
-	if pos.Line == 0 || !v.said[id] {
-		v.said[id] = true
-		return true
-	}
-	return false
+	first := pos.Line == 0 || !v.said[id]
+	v.said[id] = true
+	return first
 }
 
 // say picks the hint written in the terms of the input the stack came from: a recipe's, a
@@ -83,20 +81,19 @@ func isDNSLabel(name string) bool { return len(validation.IsDNS1123Label(name)) 
 
 // dnsLabel checks a name against RFC 1123 label rules and says how to fix it.
 func (v *validator) dnsLabel(key, what, name string) bool {
-	if name == "" {
+	switch {
+	case name == "":
 		v.problem(key, "give it a name: lowercase letters, digits and '-'", "%s has no name", what)
-		return false
-	}
-	if !isDNSLabel(name) {
-		fix := dnsLabelFrom(name)
+	case !isDNSLabel(name):
 		hint := "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
-		if fix != "" && fix != name {
+		if fix := dnsLabelFrom(name); fix != "" && fix != name {
 			hint += fmt.Sprintf(", e.g. %q", fix)
 		}
 		v.problem(key, hint, "%s name %q is not a valid DNS label", what, yamlpos.Clip(name))
-		return false
+	default:
+		return true
 	}
-	return true
+	return false
 }
 
 func (v *validator) stack() {
@@ -172,10 +169,8 @@ func (v *validator) pod(p *Pod) {
 		}
 		seen[c.Name] = true
 		v.container(p, c, ck, vols)
-	}
-	for _, c := range p.Containers() {
 		if c.StopGrace > p.StopGrace {
-			v.warn(Field(ContainerKey(p.Name, c.Name), "stop_grace"), "stop_grace",
+			v.warn(Field(ck, "stop_grace"), "stop_grace",
 				"stop_grace %s of %q is longer than the pod's whole stop budget %s, so it is cut to fit: raise the pod's stop_grace or lower this one", c.StopGrace, c.Name, p.StopGrace)
 		}
 	}
@@ -220,10 +215,8 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 			v.problem(Field(ck, "image"), hint, "image %q of %s is not a valid image reference: %v", yamlpos.Clip(c.Image), label, err)
 		}
 	}
-	if c.Build != nil && c.Build.Context == "" {
-		v.problem(Field(ck, "build"), "set build: ./dir (the directory with the Dockerfile)", "build of %s has no context", label)
-	} else if c.Build != nil {
-		v.buildContext(Field(ck, "build", "context"), label, c.Build.Context)
+	if c.Build != nil {
+		v.buildContext(ck, label, c.Build.Context)
 	}
 	for _, name := range sortedKeys(c.Env) {
 		if name == "" || strings.ContainsAny(name, "=\x00") {
@@ -299,27 +292,27 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 	v.execLimits(ck, label, c)
 }
 
-// buildContext checks that a local build context is a directory, as the build needs one
-// (docker compose refuses the project: "unable to prepare context: path … not found"). A
-// remote context (a Git or HTTP URL) is the engine's to fetch.
-func (v *validator) buildContext(key, label, context string) {
-	if v.stat == nil || isRemoteContext(context) {
+// buildContext checks that container ck has a build context and that a local one is a
+// directory, as the build needs one (docker compose refuses the project: "unable to prepare
+// context: path … not found"). A remote context (a Git or HTTP URL: a scheme, git@, or
+// github.com/, as docker has it) is the engine's to fetch.
+func (v *validator) buildContext(ck, label, context string) {
+	if context == "" {
+		v.problem(Field(ck, "build"), "set build: ./dir (the directory with the Dockerfile)", "build of %s has no context", label)
 		return
 	}
-	fi, err := v.stat(inDir(v.s.Dir, context))
-	switch {
+	remote := strings.Contains(context, "://") || strings.HasPrefix(context, "git@") || strings.HasPrefix(context, "github.com/")
+	if v.stat == nil || remote {
+		return
+	}
+	key := Field(ck, "build", "context")
+	switch fi, err := v.stat(inDir(v.s.Dir, context)); {
 	case err != nil:
 		v.problem(key, v.say("create the directory (with its Dockerfile), or fix the path: it is relative to the recipe's directory", "create the directory (with its Dockerfile), or fix build.context: it is relative to the compose file's directory", ""),
 			"build context %s of %s does not exist", yamlpos.Clip(context), label)
 	case fi != nil && !fi.IsDir():
 		v.problem(key, "give the directory that holds the Dockerfile (a file is set with dockerfile:)", "build context %s of %s is not a directory", yamlpos.Clip(context), label)
 	}
-}
-
-// isRemoteContext reports whether a build context is a URL the engine fetches (a Git
-// repository or a tarball), as docker does: a scheme, git@, or github.com/.
-func isRemoteContext(context string) bool {
-	return strings.Contains(context, "://") || strings.HasPrefix(context, "git@") || strings.HasPrefix(context, "github.com/")
 }
 
 // What a process can be started with. The kernel refuses a single argument or environment
@@ -380,9 +373,7 @@ func (v *validator) probe(key, which, label string, p *Probe) {
 	}
 	if p.HTTP != nil {
 		v.probePort(Field(key, "http", "port"), which+" http", label, p.HTTP.Port)
-		switch p.HTTP.Scheme {
-		case "", "http", "https":
-		default:
+		if !slices.Contains([]string{"", "http", "https"}, p.HTTP.Scheme) {
 			v.problem(Field(key, "http", "scheme"), v.say("use http or https", "", "use HTTP or HTTPS"),
 				"%s probe of %s has an unknown scheme %q", which, label, yamlpos.Clip(p.HTTP.Scheme))
 		}

@@ -36,22 +36,15 @@ func (v *validator) engineFields(p *Pod, c *Container, ck, label string) {
 	v.hook(Field(ck, "post_start"), "post_start", label, c.PostStart)
 	v.hook(Field(ck, "pre_stop"), "pre_stop", label, c.PreStop)
 	if r := c.Resources; r != nil {
-		for _, x := range []struct {
-			what                string
-			limit, request, min int64
-			show                func(int64) string
-		}{
-			{"cpu", int64(r.Limits.CPU), int64(r.Requests.CPU), 0, func(n int64) string { return MilliCPU(n).String() }},
-			{"memory", int64(r.Limits.Memory), int64(r.Requests.Memory), minMemoryLimit, func(n int64) string { return ByteSize(n).String() }},
-		} {
-			k := Field(ck, "resources", "limits", x.what)
-			switch {
-			case x.limit != 0 && x.request > x.limit:
-				v.problem(Field(ck, "resources", "requests", x.what), "request at most what the limit allows",
-					"the %s request %s of %s is above its limit %s", x.what, x.show(x.request), label, x.show(x.limit))
-			case x.limit != 0 && x.limit < x.min:
-				v.problem(k, "give it at least 6Mi", "the memory limit %s of %s is below the 6Mi the engine accepts", x.show(x.limit), label)
-			}
+		const over = "the %s request %s of %s is above its limit %s"
+		if lim, req := r.Limits.CPU, r.Requests.CPU; lim != 0 && req > lim {
+			v.problem(Field(ck, "resources", "requests", "cpu"), "request at most what the limit allows", over, "cpu", req, label, lim)
+		}
+		switch lim, req := r.Limits.Memory, r.Requests.Memory; {
+		case lim != 0 && req > lim:
+			v.problem(Field(ck, "resources", "requests", "memory"), "request at most what the limit allows", over, "memory", req, label, lim)
+		case lim != 0 && lim < minMemoryLimit:
+			v.problem(Field(ck, "resources", "limits", "memory"), "give it at least 6Mi", "the memory limit %s of %s is below the 6Mi the engine accepts", lim, label)
 		}
 	}
 	for _, list := range []struct {
