@@ -366,13 +366,8 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 	for _, p := range s.Pods {
 		labels := map[string]string{KubeLabelName: p.Name, KubeLabelPartOf: s.Name}
 		env := toKubeSecretEnv(p)
-		spec, volCMs, err := toKubePodSpec(s, p, env)
-		if err != nil {
-			return nil, err
-		}
-		for _, cm := range volCMs {
-			cms = append(cms, cm)
-		}
+		spec, volCMs := toKubePodSpec(s, p, env)
+		cms = append(cms, volCMs...)
 		if env != nil {
 			secrets = append(secrets, &corev1.Secret{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
@@ -382,20 +377,19 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 			})
 		}
 		tmpl := corev1.PodTemplateSpec{
-			ObjectMeta: metav1.ObjectMeta{Labels: maps.Clone(labels), Annotations: maps.Clone(p.Annotations)},
+			ObjectMeta: metav1.ObjectMeta{Labels: maps.Clone(labels), Annotations: map[string]string{}},
 			Spec:       spec,
 		}
 		maps.Copy(tmpl.Labels, p.Labels)
+		maps.Copy(tmpl.Annotations, p.Annotations)
 		if len(p.DependsOn) > 0 {
-			if tmpl.Annotations == nil {
-				tmpl.Annotations = map[string]string{}
-			}
 			tmpl.Annotations[KubeAnnotationDependsOn] = strings.Join(p.DependsOn, ",")
 		}
+		// kubeExportStack made main's restart fit the kind: always for a Deployment.
+		tmpl.Spec.RestartPolicy = toKubeRestart(p.Main.Restart)
 		meta := metav1.ObjectMeta{Name: p.Name, Labels: labels, Namespace: p.Namespace}
 		switch kubeExportKind(p, kind) {
 		case KubeDeployment:
-			tmpl.Spec.RestartPolicy = corev1.RestartPolicyAlways
 			dep := &appsv1.Deployment{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 				ObjectMeta: meta,
@@ -405,7 +399,7 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 					Template: tmpl,
 				},
 			}
-			if kubeHasHostPort(p) {
+			if slices.ContainsFunc(p.Ports(), func(port Port) bool { return port.HostPort != 0 }) {
 				// A rolling update starts the new pod before the old one is gone, and the
 				// new pod cannot be scheduled on the node whose host port the old one
 				// holds: on a one-node cluster the rollout never ends. Recreate stops the
@@ -414,7 +408,6 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 			}
 			loads = append(loads, dep)
 		case KubeJob:
-			tmpl.Spec.RestartPolicy = toKubeRestart(p.Main.Restart)
 			job := &batchv1.Job{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
 				ObjectMeta: meta,
@@ -426,7 +419,6 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 			}
 			loads = append(loads, job)
 		case KubePod:
-			tmpl.Spec.RestartPolicy = toKubeRestart(p.Main.Restart)
 			loads = append(loads, &corev1.Pod{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
 				ObjectMeta: metav1.ObjectMeta{Name: p.Name, Labels: tmpl.Labels, Annotations: tmpl.Annotations, Namespace: p.Namespace},
@@ -435,23 +427,9 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 		default:
 			return nil, expErrorf("unknown workload kind %d", kind)
 		}
-		for _, svc := range toKubeServices(p, labels) {
-			svcs = append(svcs, svc)
-		}
+		svcs = append(svcs, toKubeServices(p, labels)...)
 	}
-	out := slices.Concat(cms, secrets, svcs, loads)
-	return out, nil
-}
-
-// kubeHasHostPort reports whether a container of p publishes a port on a given host port
-// (a hostPort in the manifest).
-func kubeHasHostPort(p *Pod) bool {
-	for _, port := range p.Ports() {
-		if port.HostPort != 0 {
-			return true
-		}
-	}
-	return false
+	return slices.Concat(cms, secrets, svcs, loads), nil
 }
 
 // toKubeRestart is a pod's restartPolicy for its main's restart (Never for never).
@@ -461,7 +439,7 @@ func toKubeRestart(r RestartPolicy) corev1.RestartPolicy {
 
 // toKubePodSpec builds a pod's spec and the ConfigMaps its file volumes need; env is the
 // pod's Secret of environment values, or nil.
-func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []*corev1.ConfigMap, error) {
+func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []any) {
 	spec := corev1.PodSpec{
 		TerminationGracePeriodSeconds: expPtr(int64(expSeconds(p.StopGrace))),
 		Hostname:                      p.Hostname, Subdomain: p.Subdomain, ServiceAccountName: p.ServiceAccount,
@@ -509,7 +487,7 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []*cor
 			}
 		}
 	}
-	var cms []*corev1.ConfigMap
+	var cms []any
 	for _, v := range p.Volumes {
 		if len(v.Files) == 0 {
 			ed := &corev1.EmptyDirVolumeSource{}
@@ -543,7 +521,7 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []*cor
 		spec.InitContainers = append(spec.InitContainers, kc)
 	}
 	spec.Containers = []corev1.Container{toKubeContainer(p.Main, env)}
-	return spec, cms, nil
+	return spec, cms
 }
 
 // toKubeConfigMap makes the ConfigMap for a pod volume holding files, and the items to mount
@@ -842,28 +820,19 @@ func toKubeHTTP(h *HTTPProbe) *corev1.HTTPGetAction {
 // pod is reachable by its name from the other pods, as it is locally. Ports published without
 // a host port (the engine picks one) are also put on a NodePort Service <pod>-nodeport, which
 // has the cluster pick a node port: the same promise, and what sidecar's importer reads back.
-func toKubeServices(p *Pod, labels map[string]string) []*corev1.Service {
-	type key struct {
-		port  int
-		proto Protocol
-	}
-	seen := map[key]bool{}
-	nodeSeen := map[key]bool{}
+func toKubeServices(p *Pod, labels map[string]string) []any {
 	var ports, nodePorts []corev1.ServicePort
 	for _, port := range p.Ports() {
-		k := key{port.ContainerPort, port.Protocol}
 		sp := corev1.ServicePort{
 			Name:       fmt.Sprintf("%s-%d", port.Protocol, port.ContainerPort),
 			Port:       int32(port.ContainerPort),
 			TargetPort: intstr.FromInt32(int32(port.ContainerPort)),
 			Protocol:   toKubeProtocol(port.Protocol),
 		}
-		if !seen[k] {
-			seen[k] = true
+		if !slices.Contains(ports, sp) {
 			ports = append(ports, sp)
 		}
-		if port.HostPort == 0 && !nodeSeen[k] {
-			nodeSeen[k] = true
+		if port.HostPort == 0 && !slices.Contains(nodePorts, sp) {
 			nodePorts = append(nodePorts, sp)
 		}
 	}
@@ -877,14 +846,9 @@ func toKubeServices(p *Pod, labels map[string]string) []*corev1.Service {
 			Spec:       corev1.ServiceSpec{Type: typ, Selector: labels, Ports: ports},
 		}
 	}
-	out := []*corev1.Service{svc(p.Name, corev1.ServiceTypeClusterIP, ports)}
+	out := []any{svc(p.Name, corev1.ServiceTypeClusterIP, ports)}
 	if len(nodePorts) > 0 {
-		const suffix = "-nodeport"
-		base := p.Name
-		if len(base)+len(suffix) > 63 {
-			base = strings.TrimRight(base[:63-len(suffix)], "-")
-		}
-		np := svc(base+suffix, corev1.ServiceTypeNodePort, nodePorts)
+		np := svc(expSuffixed(p.Name, "-nodeport"), corev1.ServiceTypeNodePort, nodePorts)
 		// The importer knows it by this annotation: the pod's own, reached by the pod's name.
 		np.Annotations = map[string]string{KubeAnnotationNodePortOf: p.Name}
 		out = append(out, np)
