@@ -149,7 +149,11 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning, map[string]s
 			w.add(p.Name+"/extra_hosts", "pod %s: the extra host %s points at host-gateway, the engine's host, which a cluster has no address for: left out", p.Name, strings.Join(gw[0].Hostnames, ", "))
 			p.ExtraHosts = slices.DeleteFunc(p.ExtraHosts, func(h HostAlias) bool { return h.IP == "host-gateway" })
 		}
-		kubeSecretWarnings(w, p)
+		if se := toKubeSecretEnv(p); len(se.vars) > 0 {
+			phrase, its := expSecretVariables(se.vars)
+			w.add(p.Name+"/env", "pod %s: %s, so the containers take %s from Secret %s (secretKeyRef), which the manifest holds in plain text: keep the manifest out of version control, or take the Secret out of it and create it in the cluster (kubectl create secret generic %s --from-literal=NAME=value)",
+				p.Name, phrase, its, se.name, se.name)
+		}
 		kind := kubeExportKind(p, opt.Kind)
 		switch {
 		case kind == KubeDeployment && p.Main.Restart != RestartAlways:
@@ -216,26 +220,6 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning, map[string]s
 		}
 	}
 	return ks, w.list, cmFiles
-}
-
-// kubeSecretWarnings says which variables of p go into its Secret (toKubeSecretEnv), which
-// the manifest holds in plain text.
-func kubeSecretWarnings(w *expWarnings, p *Pod) {
-	set := map[string]bool{}
-	for _, c := range p.Containers() {
-		for name, v := range c.Env {
-			if kubeSecretValue(name, v) {
-				set[name] = true
-			}
-		}
-	}
-	if len(set) == 0 {
-		return
-	}
-	secret := p.Name + "-env"
-	phrase, its := expSecretVariables(sortedKeys(set))
-	w.add(p.Name+"/env", "pod %s: %s, so the containers take %s from Secret %s (secretKeyRef), which the manifest holds in plain text: keep the manifest out of version control, or take the Secret out of it and create it in the cluster (kubectl create secret generic %s --from-literal=NAME=value)",
-		p.Name, phrase, its, secret, secret)
 }
 
 func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs.FS, files map[string]string, taken map[string]bool) {
@@ -368,7 +352,7 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 		env := toKubeSecretEnv(p)
 		spec, volCMs := toKubePodSpec(s, p, env)
 		cms = append(cms, volCMs...)
-		if env != nil {
+		if len(env.vars) > 0 {
 			secrets = append(secrets, &corev1.Secret{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
 				ObjectMeta: metav1.ObjectMeta{Name: env.name, Labels: labels, Namespace: p.Namespace},
@@ -438,7 +422,7 @@ func toKubeRestart(r RestartPolicy) corev1.RestartPolicy {
 }
 
 // toKubePodSpec builds a pod's spec and the ConfigMaps its file volumes need; env is the
-// pod's Secret of environment values, or nil.
+// pod's Secret of environment values.
 func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []any) {
 	spec := corev1.PodSpec{
 		TerminationGracePeriodSeconds: expPtr(int64(expSeconds(p.StopGrace))),
@@ -600,7 +584,7 @@ func toKubeContainer(c *Container, secret *kubeSecretEnv) corev1.Container {
 	}
 	for _, kv := range c.Env.Sorted() {
 		name, value, _ := strings.Cut(kv, "=")
-		if key, ok := secret.key(c, name); ok {
+		if key, ok := secret.keys[c][name]; ok {
 			// The kubelet does not expand $(VAR) in a value from a Secret: no escaping.
 			kc.Env = append(kc.Env, corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{
 				SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: secret.name}, Key: key},
@@ -705,14 +689,14 @@ func toKubeHook(h *Hook) *corev1.LifecycleHandler {
 // name looks like a secret's (kubeSecretValue), so that the workload references it with
 // secretKeyRef instead of holding it, and the Secret can be created apart from the
 // manifest. A variable is keyed by its name, or by container.name when the pod's
-// containers give it different values.
+// containers give it different values. A pod without such variables has none (vars is empty).
 type kubeSecretEnv struct {
 	name string
+	vars []string // sorted
 	data map[string]string
 	keys map[*Container]map[string]string // container → variable → key
 }
 
-// toKubeSecretEnv returns p's Secret of environment values, or nil when it needs none.
 func toKubeSecretEnv(p *Pod) *kubeSecretEnv {
 	values := map[string]map[string]bool{} // variable → the values it has in the pod
 	for _, c := range p.Containers() {
@@ -725,14 +709,12 @@ func toKubeSecretEnv(p *Pod) *kubeSecretEnv {
 			}
 		}
 	}
-	if len(values) == 0 {
-		return nil
-	}
-	se := &kubeSecretEnv{name: p.Name + "-env", data: map[string]string{}, keys: map[*Container]map[string]string{}}
+	se := &kubeSecretEnv{name: p.Name + "-env", vars: sortedKeys(values),
+		data: map[string]string{}, keys: map[*Container]map[string]string{}}
 	owner := map[string]string{} // key → the variable (or container/variable) it holds
 	for _, c := range p.Containers() {
-		for _, name := range sortedKeys(c.Env) {
-			if !kubeSecretValue(name, c.Env[name]) {
+		for _, name := range se.vars {
+			if c.Env[name] == "" {
 				continue
 			}
 			base, who := toKubeConfigMapKey(name), name
@@ -758,15 +740,6 @@ func toKubeSecretEnv(p *Pod) *kubeSecretEnv {
 // looks like a secret's, and it has a value (an empty one, say from a ${TS_AUTHKEY:-} whose
 // variable was not set, has nothing to hide, and stays an env value to fill in).
 func kubeSecretValue(name, value string) bool { return value != "" && expSecretLike(name) }
-
-// key is the Secret key holding c's variable name, if the Secret holds it.
-func (se *kubeSecretEnv) key(c *Container, name string) (string, bool) {
-	if se == nil {
-		return "", false
-	}
-	key, ok := se.keys[c][name]
-	return key, ok
-}
 
 // kubeEscape doubles every $ so that the kubelet's $(VAR) expansion in command, args, env
 // values and exec probe commands gives the text back.
