@@ -228,45 +228,36 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 		c.Build = nil
 	}
 	c.EnvFile = nil // its values are in Env already and are written as env values
-	if c.Role == RoleSidecar && c.Restart != RestartAlways {
-		w.add(expField(p, c, "restart"), "%s: restart: %s cannot be expressed in Kubernetes, where a native sidecar is restarted whenever it exits: it becomes restart: always", expWho(s, p, c), c.Restart)
-		c.Restart = RestartAlways
-	}
-	if c.Init {
-		w.add(expField(p, c, "init"), "%s: init: true (docker-init as PID 1) has no Kubernetes equivalent; shareProcessNamespace: true on the pod gives signals and zombie reaping a similar fix", expWho(s, p, c))
-		c.Init = false
-	}
-	if c.Ready != nil && c.Ready.Kind() == ProbeImage {
-		w.add(expField(p, c, "ready"), "%s: ready: {image: true} (the image's HEALTHCHECK) cannot be expressed in Kubernetes, which ignores an image's HEALTHCHECK: no readinessProbe is written, so what waits for it starts once it runs; write a readinessProbe that checks what the HEALTHCHECK checks", expWho(s, p, c))
-		c.Ready = nil
-	}
-	if c.StopGrace != 0 {
-		w.add(expField(p, c, "stop_grace"), "%s: stop_grace %s cannot be expressed in Kubernetes, which has one grace period per pod (terminationGracePeriodSeconds, from the pod's stop_grace)", expWho(s, p, c), c.StopGrace)
-		c.StopGrace = 0
-	}
-	for _, drop := range []struct {
-		field, what string
-		set         bool
-		clear       func()
+	const left = " cannot be expressed in Kubernetes: left out"
+	nonNumeric := func(u string) bool { _, _, ok := expNumericUser(u); return !ok }
+	groups := slices.DeleteFunc(slices.Clone(c.Groups), func(g string) bool { return !nonNumeric(g) })
+	for _, fix := range []struct {
+		field string
+		set   bool
+		apply func()
+		msg   string
 	}{
-		{"watch", "watch rules (export compose keeps them as develop.watch)", len(c.Watch) > 0, func() { c.Watch = nil }},
-		{"devices", "devices (a cluster gives them through device plugins or a privileged container)", len(c.Devices) > 0, func() { c.Devices = nil }},
-		{"ulimits", "ulimits (the node's container runtime sets them)", len(c.Ulimits) > 0, func() { c.Ulimits = nil }},
-		{"shm_size", "shm_size (mount an emptyDir with medium Memory at /dev/shm instead)", c.ShmSize > 0, func() { c.ShmSize = 0 }},
+		{"restart", c.Role == RoleSidecar && c.Restart != RestartAlways, func() { c.Restart = RestartAlways },
+			"restart: " + c.Restart.String() + " cannot be expressed in Kubernetes, where a native sidecar is restarted whenever it exits: it becomes restart: always"},
+		{"init", c.Init, func() { c.Init = false },
+			"init: true (docker-init as PID 1) has no Kubernetes equivalent; shareProcessNamespace: true on the pod gives signals and zombie reaping a similar fix"},
+		{"ready", c.Ready != nil && c.Ready.Kind() == ProbeImage, func() { c.Ready = nil },
+			"ready: {image: true} (the image's HEALTHCHECK) cannot be expressed in Kubernetes, which ignores an image's HEALTHCHECK: no readinessProbe is written, so what waits for it starts once it runs; write a readinessProbe that checks what the HEALTHCHECK checks"},
+		{"stop_grace", c.StopGrace != 0, func() { c.StopGrace = 0 },
+			"stop_grace " + c.StopGrace.String() + " cannot be expressed in Kubernetes, which has one grace period per pod (terminationGracePeriodSeconds, from the pod's stop_grace)"},
+		{"watch", len(c.Watch) > 0, func() { c.Watch = nil }, "watch rules (export compose keeps them as develop.watch)" + left},
+		{"devices", len(c.Devices) > 0, func() { c.Devices = nil },
+			"devices (a cluster gives them through device plugins or a privileged container)" + left},
+		{"ulimits", len(c.Ulimits) > 0, func() { c.Ulimits = nil }, "ulimits (the node's container runtime sets them)" + left},
+		{"shm_size", c.ShmSize > 0, func() { c.ShmSize = 0 }, "shm_size (mount an emptyDir with medium Memory at /dev/shm instead)" + left},
+		{"groups", len(groups) > 0, func() { c.Groups = slices.DeleteFunc(c.Groups, nonNumeric) },
+			"groups " + andList(groups) + " are not numeric: Kubernetes sets supplementary groups by ID only (supplementalGroups), so they are left out"},
+		{"user", c.User != "" && nonNumeric(c.User), func() { c.User = "" },
+			"user " + strconv.Quote(c.User) + " is not numeric: Kubernetes sets users by ID only (securityContext.runAsUser), so it is left out"},
 	} {
-		if drop.set {
-			w.add(expField(p, c, drop.field), "%s: %s cannot be expressed in Kubernetes: left out", expWho(s, p, c), drop.what)
-			drop.clear()
-		}
-	}
-	if names := slices.DeleteFunc(slices.Clone(c.Groups), func(g string) bool { _, _, ok := expNumericUser(g); return ok }); len(names) > 0 {
-		w.add(expField(p, c, "groups"), "%s: groups %s are not numeric: Kubernetes sets supplementary groups by ID only (supplementalGroups), so they are left out", expWho(s, p, c), andList(names))
-		c.Groups = slices.DeleteFunc(c.Groups, func(g string) bool { return slices.Contains(names, g) })
-	}
-	if c.User != "" {
-		if _, _, ok := expNumericUser(c.User); !ok {
-			w.add(expField(p, c, "user"), "%s: user %q is not numeric: Kubernetes sets users by ID only (securityContext.runAsUser), so it is left out", expWho(s, p, c), c.User)
-			c.User = ""
+		if fix.set {
+			w.add(expField(p, c, fix.field), "%s: %s", expWho(s, p, c), fix.msg)
+			fix.apply()
 		}
 	}
 	for _, pr := range []struct {
@@ -295,15 +286,13 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 		switch {
 		case src.rel == "":
 			w.add(field, "%s: the bind mount of %s is outside the stack's directory and cannot be carried into a Kubernetes manifest: it is left out; mount it from a volume of your cluster", expWho(s, p, c), m.Source)
-			continue
 		case src.isDir:
 			w.add(field, "%s: the bind mount of directory %s cannot be expressed in Kubernetes (only single files become ConfigMaps): it is left out; mount its files one by one, or use a volume of your cluster", expWho(s, p, c), m.Source)
-			continue
 		case !src.isFile:
 			w.add(field, "%s: the bind-mounted file %s cannot be read, so no ConfigMap can be made of it: it is left out", expWho(s, p, c), m.Source)
-			continue
+		default:
+			mounts = append(mounts, kubeFileMount(p, m, src, files, taken))
 		}
-		mounts = append(mounts, kubeFileMount(p, m, src, files, taken))
 	}
 	c.Volumes = mounts
 }
@@ -686,7 +675,7 @@ func toKubeHook(h *Hook) *corev1.LifecycleHandler {
 }
 
 // kubeSecretEnv is a pod's Secret of environment values: the value of every variable whose
-// name looks like a secret's (kubeSecretValue), so that the workload references it with
+// name looks like a secret's (expSecretLike), so that the workload references it with
 // secretKeyRef instead of holding it, and the Secret can be created apart from the
 // manifest. A variable is keyed by its name, or by container.name when the pod's
 // containers give it different values. A pod without such variables has none (vars is empty).
@@ -701,7 +690,9 @@ func toKubeSecretEnv(p *Pod) *kubeSecretEnv {
 	values := map[string]map[string]bool{} // variable → the values it has in the pod
 	for _, c := range p.Containers() {
 		for name, v := range c.Env {
-			if kubeSecretValue(name, v) {
+			// An empty value (say from a ${TS_AUTHKEY:-} whose variable was not set) has
+			// nothing to hide, and stays an env value to fill in.
+			if v != "" && expSecretLike(name) {
 				if values[name] == nil {
 					values[name] = map[string]bool{}
 				}
@@ -735,11 +726,6 @@ func toKubeSecretEnv(p *Pod) *kubeSecretEnv {
 	}
 	return se
 }
-
-// kubeSecretValue reports whether a variable's value goes into the pod's Secret: its name
-// looks like a secret's, and it has a value (an empty one, say from a ${TS_AUTHKEY:-} whose
-// variable was not set, has nothing to hide, and stays an env value to fill in).
-func kubeSecretValue(name, value string) bool { return value != "" && expSecretLike(name) }
 
 // kubeEscape doubles every $ so that the kubelet's $(VAR) expansion in command, args, env
 // values and exec probe commands gives the text back.
