@@ -445,10 +445,8 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []any)
 	if len(psc.Sysctls)+len(psc.SupplementalGroups) > 0 {
 		spec.SecurityContext = psc
 	}
-	for _, c := range p.Containers() {
-		if c.StopSignal != "" { // Kubernetes wants the pod's OS for a stop signal
-			spec.OS = &corev1.PodOS{Name: corev1.Linux}
-		}
+	if slices.ContainsFunc(p.Containers(), func(c *Container) bool { return c.StopSignal != "" }) {
+		spec.OS = &corev1.PodOS{Name: corev1.Linux} // Kubernetes wants the pod's OS for a stop signal
 	}
 	used := map[string]bool{}
 	for _, c := range p.Containers() {
@@ -507,30 +505,20 @@ func toKubeConfigMap(s *Stack, p *Pod, v *Volume) (*corev1.ConfigMap, []corev1.K
 			Labels:    map[string]string{KubeLabelName: p.Name, KubeLabelPartOf: s.Name},
 			Namespace: p.Namespace,
 		},
+		Data:       map[string]string{},
+		BinaryData: map[string][]byte{},
 	}
 	var items []corev1.KeyToPath
 	names := sortedKeys(v.Files)
-	rename := false
-	for _, n := range names {
-		if toKubeConfigMapKey(n) != n {
-			rename = true
-		}
-	}
+	rename := slices.ContainsFunc(names, func(n string) bool { return toKubeConfigMapKey(n) != n })
 	for _, n := range names {
 		key := toKubeConfigMapKey(n)
 		if rename {
 			items = append(items, corev1.KeyToPath{Key: key, Path: n})
 		}
-		content := v.Files[n]
-		if utf8.ValidString(content) {
-			if cm.Data == nil {
-				cm.Data = map[string]string{}
-			}
+		if content := v.Files[n]; utf8.ValidString(content) {
 			cm.Data[key] = content
 		} else {
-			if cm.BinaryData == nil {
-				cm.BinaryData = map[string][]byte{}
-			}
 			cm.BinaryData[key] = []byte(content)
 		}
 	}
@@ -564,12 +552,10 @@ func toKubeContainer(c *Container, secret *kubeSecretEnv) corev1.Container {
 		Args:       kubeEscapeAll(c.Command),
 		WorkingDir: c.WorkingDir,
 		TTY:        c.TTY,
+		Stdin:      c.TTY,
 	}
 	if c.ExpandRefs { // in the kubelet's own syntax already
 		kc.Command, kc.Args = c.Entrypoint, c.Command
-	}
-	if c.TTY {
-		kc.Stdin = true
 	}
 	for _, kv := range c.Env.Sorted() {
 		name, value, _ := strings.Cut(kv, "=")
@@ -606,13 +592,8 @@ func toKubeContainer(c *Container, secret *kubeSecretEnv) corev1.Container {
 		}
 	}
 	for _, port := range c.Ports {
-		kp := corev1.ContainerPort{
-			ContainerPort: int32(port.ContainerPort),
-			HostPort:      int32(port.HostPort),
-			HostIP:        port.HostIP,
-			Protocol:      toKubeProtocol(port.Protocol),
-		}
-		kc.Ports = append(kc.Ports, kp)
+		kc.Ports = append(kc.Ports, corev1.ContainerPort{ContainerPort: int32(port.ContainerPort), HostPort: int32(port.HostPort),
+			HostIP: port.HostIP, Protocol: toKubeProtocol(port.Protocol)})
 	}
 	for _, m := range c.Volumes {
 		kc.VolumeMounts = append(kc.VolumeMounts, corev1.VolumeMount{Name: m.Source, MountPath: m.Target, ReadOnly: m.ReadOnly, SubPath: m.SubPath})
@@ -762,12 +743,8 @@ func toKubeProbe(p *Probe) *corev1.Probe {
 
 func toKubeHTTP(h *HTTPProbe) *corev1.HTTPGetAction {
 	g := &corev1.HTTPGetAction{Path: h.Path, Port: intstr.FromInt32(int32(h.Port)), Host: h.Host}
-	switch h.Scheme {
-	case "https":
-		g.Scheme = corev1.URISchemeHTTPS
-	case "http": // written only when the recipe says so, to give it back
-		g.Scheme = corev1.URISchemeHTTP
-	}
+	// http is written only when the recipe says so, to give it back.
+	g.Scheme = map[string]corev1.URIScheme{"https": corev1.URISchemeHTTPS, "http": corev1.URISchemeHTTP}[h.Scheme]
 	for _, n := range sortedKeys(h.Headers) {
 		g.HTTPHeaders = append(g.HTTPHeaders, corev1.HTTPHeader{Name: n, Value: h.Headers[n]})
 	}
