@@ -10,7 +10,6 @@ import (
 	"path"
 	"reflect"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -88,46 +87,43 @@ func ExportKube(s *Stack, opt KubeOptions) ([]byte, []Warning, error) {
 	if s == nil || len(s.Pods) == 0 {
 		return nil, nil, expErrorf("the stack has no pods to export")
 	}
-	ks, warns, files := kubeExportStack(s, opt)
+	w := &expWarnings{file: s.Source.File}
+	ks, files := kubeExportStack(s, opt, w)
 	objs, err := toKubeObjects(ks, opt.Kind)
 	if err != nil {
-		return nil, warns, err
+		return nil, w.list, err
 	}
-	checkWarns, probs := kubeCheckObjects(s.Source.File, objs, files)
-	warns = append(warns, checkWarns...)
-	if len(probs) > 0 {
-		return nil, warns, &expError{probs: probs}
+	if probs := kubeCheckObjects(w, objs, files); len(probs) > 0 {
+		return nil, w.list, &expError{probs: probs}
 	}
 	var out bytes.Buffer
-	src := expSource(s)
-	fmt.Fprintf(&out, "# Kubernetes manifest for stack %q, exported by `sidecar export kube` from %s.\n", s.Name, src)
+	fmt.Fprintf(&out, "# Kubernetes manifest for stack %q, exported by `sidecar export kube` from %s.\n", s.Name, expSource(s))
 	out.WriteString("# Sidecars are native sidecars (initContainers with restartPolicy: Always): Kubernetes 1.29+.\n")
 	for i, o := range objs {
 		b, err := marshalKubeObject(o)
 		if err != nil {
-			return nil, warns, err
+			return nil, w.list, err
 		}
 		// Each document must decode again, strictly, into its k8s.io/api type: an unknown or
 		// misplaced field is a bug.
 		if err := yaml.UnmarshalStrict(b, reflect.New(reflect.TypeOf(o).Elem()).Interface()); err != nil {
-			return nil, warns, fmt.Errorf("the exported manifest does not decode as Kubernetes objects (a bug in sidecar, please report it): document %d (%T): %w", i+1, o, err)
+			return nil, w.list, fmt.Errorf("the exported manifest does not decode as Kubernetes objects (a bug in sidecar, please report it): document %d (%T): %w", i+1, o, err)
 		}
 		out.WriteString("---\n")
 		out.Write(b)
 	}
-	return out.Bytes(), warns, nil
+	return out.Bytes(), w.list, nil
 }
 
-// kubeExportStack returns a copy of s rewritten to what the Kubernetes export expresses, with a
-// warning for each change: build contexts dropped (the image name stays), bind-mounted files
+// kubeExportStack returns a copy of s rewritten to what the Kubernetes export expresses, and
+// adds to w a warning for each change: build contexts dropped (the image name stays), bind-mounted files
 // turned into pod volumes holding the file (what a ConfigMap mounted with subPath is), other
 // bind mounts dropped, durations rounded up to whole seconds, main's restart policy fitted to
 // the workload kind, fields Kubernetes has no place for cleared. Importing the export gives
 // this stack back. files names, per ConfigMap made of bind-mounted files, the file as the
 // recipe wrote it.
-func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning, map[string]string) {
+func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[string]string) {
 	ks := cloneStack(s)
-	w := &expWarnings{file: s.Source.File}
 	fsys := expDirFS(s, opt.Files)
 	cmFiles := map[string]string{}
 
@@ -200,7 +196,7 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning, map[string]s
 		for src, vol := range files {
 			cmFiles[kubeConfigMapName(p, &Volume{Name: vol})] = "file ./" + src
 		}
-		sort.Slice(p.Volumes, func(i, j int) bool { return p.Volumes[i].Name < p.Volumes[j].Name })
+		slices.SortFunc(p.Volumes, func(a, b *Volume) int { return strings.Compare(a.Name, b.Name) })
 		for _, v := range p.Volumes {
 			if len(v.Files) == 0 {
 				continue
@@ -219,7 +215,7 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning, map[string]s
 			}
 		}
 	}
-	return ks, w.list, cmFiles
+	return ks, cmFiles
 }
 
 func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs.FS, files map[string]string, taken map[string]bool) {
@@ -559,14 +555,14 @@ func toKubeContainer(c *Container, secret *kubeSecretEnv) corev1.Container {
 	}
 	for _, kv := range c.Env.Sorted() {
 		name, value, _ := strings.Cut(kv, "=")
+		e := corev1.EnvVar{Name: name, Value: kubeEscape(value)}
 		if key, ok := secret.keys[c][name]; ok {
 			// The kubelet does not expand $(VAR) in a value from a Secret: no escaping.
-			kc.Env = append(kc.Env, corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{
+			e = corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{
 				SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: secret.name}, Key: key},
-			}})
-			continue
+			}}
 		}
-		kc.Env = append(kc.Env, corev1.EnvVar{Name: name, Value: kubeEscape(value)})
+		kc.Env = append(kc.Env, e)
 	}
 	for _, r := range c.EnvRefs {
 		e := corev1.EnvVar{Name: r.Name, Value: r.Value}
@@ -796,15 +792,12 @@ func toKubeServices(p *Pod, labels map[string]string) []any {
 func expNumericUser(u string) (uid, gid int64, ok bool) {
 	us, gs, hasGroup := strings.Cut(u, ":")
 	uid, err := strconv.ParseInt(us, 10, 64)
-	if err != nil || uid < 0 {
-		return 0, 0, false
-	}
 	gid = -1
-	if hasGroup {
+	if hasGroup && err == nil {
 		gid, err = strconv.ParseInt(gs, 10, 64)
-		if err != nil || gid < 0 {
-			return 0, 0, false
-		}
+	}
+	if err != nil || uid < 0 || hasGroup && gid < 0 {
+		return 0, 0, false
 	}
 	return uid, gid, true
 }

@@ -35,7 +35,7 @@ const (
 )
 
 type kubeChecker struct {
-	expWarnings
+	*expWarnings
 	probs Problems
 }
 
@@ -50,10 +50,10 @@ func (k *kubeChecker) invalid(msgs []string, hint, what, value string) {
 	}
 }
 
-// kubeCheckObjects checks the objects toKubeObjects made. files names, per ConfigMap, the
-// files it holds as the recipe wrote them (for messages).
-func kubeCheckObjects(file string, objs []any, files map[string]string) ([]Warning, Problems) {
-	k := &kubeChecker{expWarnings: expWarnings{file: file}}
+// kubeCheckObjects checks the objects toKubeObjects made, adding its warnings to w. files
+// names, per ConfigMap, the files it holds as the recipe wrote them (for messages).
+func kubeCheckObjects(w *expWarnings, objs []any, files map[string]string) Problems {
+	k := &kubeChecker{expWarnings: w}
 	for _, o := range objs {
 		var what string // names o in the warning that it is too big for kubectl apply
 		switch o := o.(type) {
@@ -98,7 +98,7 @@ func kubeCheckObjects(file string, objs []any, files map[string]string) ([]Warni
 			k.add(what, "%s takes %s as JSON: `kubectl apply` keeps a copy of each object in its last-applied-configuration annotation, limited to %s, so it will refuse it; use `kubectl apply --server-side` or `kubectl create`", what, expSize(len(b)), expSize(kubeMaxApplySize))
 		}
 	}
-	return k.list, k.probs
+	return k.probs
 }
 
 func (k *kubeChecker) meta(kind string, m metav1.ObjectMeta, name func(string) []string) {
