@@ -2,6 +2,7 @@ package recipes
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -57,10 +58,7 @@ func expDirFS(s *Stack, opt fs.FS) fs.FS {
 	if opt != nil {
 		return opt
 	}
-	if s.Dir == "" {
-		return os.DirFS(".")
-	}
-	return os.DirFS(s.Dir)
+	return os.DirFS(cmp.Or(s.Dir, "."))
 }
 
 // expBind says where a bind mount's source is relative to the stack directory.
@@ -75,38 +73,25 @@ type expBind struct {
 // expResolveBind looks a bind mount's source up in fsys (the stack directory). Absolute paths
 // and paths leaving the directory resolve to rel "".
 func expResolveBind(s *Stack, fsys fs.FS, source string) expBind {
-	src := source
-	if filepath.IsAbs(src) {
-		if s.Dir == "" {
+	if filepath.IsAbs(source) {
+		r, err := filepath.Rel(s.Dir, source)
+		if s.Dir == "" || err != nil {
 			return expBind{}
 		}
-		r, err := filepath.Rel(s.Dir, src)
-		if err != nil {
-			return expBind{}
-		}
-		src = r
+		source = r
 	}
-	rel := path.Clean(filepath.ToSlash(src))
+	rel := path.Clean(filepath.ToSlash(source))
 	if rel == ".." || strings.HasPrefix(rel, "../") || path.IsAbs(rel) {
 		return expBind{}
 	}
 	out := expBind{rel: rel}
-	info, err := fs.Stat(fsys, rel)
-	if err != nil {
-		return out
-	}
-	if info.IsDir() {
+	if info, err := fs.Stat(fsys, rel); err == nil && info.IsDir() {
 		out.isDir = true
-		return out
+	} else if err == nil && info.Mode().IsRegular() {
+		if b, err := fs.ReadFile(fsys, rel); err == nil {
+			out.isFile, out.content = true, b
+		}
 	}
-	if !info.Mode().IsRegular() {
-		return out
-	}
-	b, err := fs.ReadFile(fsys, rel)
-	if err != nil {
-		return out
-	}
-	out.isFile, out.content = true, b
 	return out
 }
 
@@ -150,15 +135,19 @@ func expField(p *Pod, c *Container, field string) string {
 func expUniqueName(base string, taken map[string]bool) string {
 	name := base
 	for i := 2; taken[name]; i++ {
-		suffix := fmt.Sprintf("-%d", i)
-		b := base
-		if len(b)+len(suffix) > 63 {
-			b = strings.TrimRight(b[:63-len(suffix)], "-")
-		}
-		name = b + suffix
+		name = expSuffixed(base, fmt.Sprintf("-%d", i))
 	}
 	taken[name] = true
 	return name
+}
+
+// expSuffixed is base+suffix, base cut short so that the name fits the 63 characters of a
+// DNS label.
+func expSuffixed(base, suffix string) string {
+	if len(base)+len(suffix) > 63 {
+		base = strings.TrimRight(base[:63-len(suffix)], "-")
+	}
+	return base + suffix
 }
 
 // expSecretWords are the words of a variable name that make it look like a secret's: API
@@ -172,17 +161,10 @@ func expSecretLike(name string) bool {
 	words := strings.FieldsFunc(strings.ToUpper(name), func(r rune) bool {
 		return !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
 	})
-	for _, w := range words {
-		if slices.Contains(expSecretWords, w) {
-			return true
-		}
-		for _, suffix := range []string{"TOKEN", "SECRET", "PASSWORD"} {
-			if strings.HasSuffix(w, suffix) {
-				return true
-			}
-		}
-	}
-	return false
+	return slices.ContainsFunc(words, func(w string) bool {
+		return slices.Contains(expSecretWords, w) ||
+			strings.HasSuffix(w, "TOKEN") || strings.HasSuffix(w, "SECRET") || strings.HasSuffix(w, "PASSWORD")
+	})
 }
 
 // expSecretVariables writes "variable A looks like a secret" or "variables A and B look like

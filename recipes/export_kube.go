@@ -10,7 +10,6 @@ import (
 	"path"
 	"reflect"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -88,46 +87,43 @@ func ExportKube(s *Stack, opt KubeOptions) ([]byte, []Warning, error) {
 	if s == nil || len(s.Pods) == 0 {
 		return nil, nil, expErrorf("the stack has no pods to export")
 	}
-	ks, warns, files := kubeExportStack(s, opt)
+	w := &expWarnings{file: s.Source.File}
+	ks, files := kubeExportStack(s, opt, w)
 	objs, err := toKubeObjects(ks, opt.Kind)
 	if err != nil {
-		return nil, warns, err
+		return nil, w.list, err
 	}
-	checkWarns, probs := kubeCheckObjects(s.Source.File, objs, files)
-	warns = append(warns, checkWarns...)
-	if len(probs) > 0 {
-		return nil, warns, &expError{probs: probs}
+	if probs := kubeCheckObjects(w, objs, files); len(probs) > 0 {
+		return nil, w.list, &expError{probs: probs}
 	}
 	var out bytes.Buffer
-	src := expSource(s)
-	fmt.Fprintf(&out, "# Kubernetes manifest for stack %q, exported by `sidecar export kube` from %s.\n", s.Name, src)
+	fmt.Fprintf(&out, "# Kubernetes manifest for stack %q, exported by `sidecar export kube` from %s.\n", s.Name, expSource(s))
 	out.WriteString("# Sidecars are native sidecars (initContainers with restartPolicy: Always): Kubernetes 1.29+.\n")
 	for i, o := range objs {
 		b, err := marshalKubeObject(o)
 		if err != nil {
-			return nil, warns, err
+			return nil, w.list, err
 		}
 		// Each document must decode again, strictly, into its k8s.io/api type: an unknown or
 		// misplaced field is a bug.
 		if err := yaml.UnmarshalStrict(b, reflect.New(reflect.TypeOf(o).Elem()).Interface()); err != nil {
-			return nil, warns, fmt.Errorf("the exported manifest does not decode as Kubernetes objects (a bug in sidecar, please report it): document %d (%T): %w", i+1, o, err)
+			return nil, w.list, fmt.Errorf("the exported manifest does not decode as Kubernetes objects (a bug in sidecar, please report it): document %d (%T): %w", i+1, o, err)
 		}
 		out.WriteString("---\n")
 		out.Write(b)
 	}
-	return out.Bytes(), warns, nil
+	return out.Bytes(), w.list, nil
 }
 
-// kubeExportStack returns a copy of s rewritten to what the Kubernetes export expresses, with a
-// warning for each change: build contexts dropped (the image name stays), bind-mounted files
+// kubeExportStack returns a copy of s rewritten to what the Kubernetes export expresses, and
+// adds to w a warning for each change: build contexts dropped (the image name stays), bind-mounted files
 // turned into pod volumes holding the file (what a ConfigMap mounted with subPath is), other
 // bind mounts dropped, durations rounded up to whole seconds, main's restart policy fitted to
 // the workload kind, fields Kubernetes has no place for cleared. Importing the export gives
 // this stack back. files names, per ConfigMap made of bind-mounted files, the file as the
 // recipe wrote it.
-func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning, map[string]string) {
+func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[string]string) {
 	ks := cloneStack(s)
-	w := &expWarnings{file: s.Source.File}
 	fsys := expDirFS(s, opt.Files)
 	cmFiles := map[string]string{}
 
@@ -149,7 +145,11 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning, map[string]s
 			w.add(p.Name+"/extra_hosts", "pod %s: the extra host %s points at host-gateway, the engine's host, which a cluster has no address for: left out", p.Name, strings.Join(gw[0].Hostnames, ", "))
 			p.ExtraHosts = slices.DeleteFunc(p.ExtraHosts, func(h HostAlias) bool { return h.IP == "host-gateway" })
 		}
-		kubeSecretWarnings(w, p)
+		if se := toKubeSecretEnv(p); len(se.vars) > 0 {
+			phrase, its := expSecretVariables(se.vars)
+			w.add(p.Name+"/env", "pod %s: %s, so the containers take %s from Secret %s (secretKeyRef), which the manifest holds in plain text: keep the manifest out of version control, or take the Secret out of it and create it in the cluster (kubectl create secret generic %s --from-literal=NAME=value)",
+				p.Name, phrase, its, se.name, se.name)
+		}
 		kind := kubeExportKind(p, opt.Kind)
 		switch {
 		case kind == KubeDeployment && p.Main.Restart != RestartAlways:
@@ -196,7 +196,7 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning, map[string]s
 		for src, vol := range files {
 			cmFiles[kubeConfigMapName(p, &Volume{Name: vol})] = "file ./" + src
 		}
-		sort.Slice(p.Volumes, func(i, j int) bool { return p.Volumes[i].Name < p.Volumes[j].Name })
+		slices.SortFunc(p.Volumes, func(a, b *Volume) int { return strings.Compare(a.Name, b.Name) })
 		for _, v := range p.Volumes {
 			if len(v.Files) == 0 {
 				continue
@@ -215,27 +215,7 @@ func kubeExportStack(s *Stack, opt KubeOptions) (*Stack, []Warning, map[string]s
 			}
 		}
 	}
-	return ks, w.list, cmFiles
-}
-
-// kubeSecretWarnings says which variables of p go into its Secret (toKubeSecretEnv), which
-// the manifest holds in plain text.
-func kubeSecretWarnings(w *expWarnings, p *Pod) {
-	set := map[string]bool{}
-	for _, c := range p.Containers() {
-		for name, v := range c.Env {
-			if kubeSecretValue(name, v) {
-				set[name] = true
-			}
-		}
-	}
-	if len(set) == 0 {
-		return
-	}
-	secret := p.Name + "-env"
-	phrase, its := expSecretVariables(sortedKeys(set))
-	w.add(p.Name+"/env", "pod %s: %s, so the containers take %s from Secret %s (secretKeyRef), which the manifest holds in plain text: keep the manifest out of version control, or take the Secret out of it and create it in the cluster (kubectl create secret generic %s --from-literal=NAME=value)",
-		p.Name, phrase, its, secret, secret)
+	return ks, cmFiles
 }
 
 func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs.FS, files map[string]string, taken map[string]bool) {
@@ -244,45 +224,36 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 		c.Build = nil
 	}
 	c.EnvFile = nil // its values are in Env already and are written as env values
-	if c.Role == RoleSidecar && c.Restart != RestartAlways {
-		w.add(expField(p, c, "restart"), "%s: restart: %s cannot be expressed in Kubernetes, where a native sidecar is restarted whenever it exits: it becomes restart: always", expWho(s, p, c), c.Restart)
-		c.Restart = RestartAlways
-	}
-	if c.Init {
-		w.add(expField(p, c, "init"), "%s: init: true (docker-init as PID 1) has no Kubernetes equivalent; shareProcessNamespace: true on the pod gives signals and zombie reaping a similar fix", expWho(s, p, c))
-		c.Init = false
-	}
-	if c.Ready != nil && c.Ready.Kind() == ProbeImage {
-		w.add(expField(p, c, "ready"), "%s: ready: {image: true} (the image's HEALTHCHECK) cannot be expressed in Kubernetes, which ignores an image's HEALTHCHECK: no readinessProbe is written, so what waits for it starts once it runs; write a readinessProbe that checks what the HEALTHCHECK checks", expWho(s, p, c))
-		c.Ready = nil
-	}
-	if c.StopGrace != 0 {
-		w.add(expField(p, c, "stop_grace"), "%s: stop_grace %s cannot be expressed in Kubernetes, which has one grace period per pod (terminationGracePeriodSeconds, from the pod's stop_grace)", expWho(s, p, c), c.StopGrace)
-		c.StopGrace = 0
-	}
-	for _, drop := range []struct {
-		field, what string
-		set         bool
-		clear       func()
+	const left = " cannot be expressed in Kubernetes: left out"
+	nonNumeric := func(u string) bool { _, _, ok := expNumericUser(u); return !ok }
+	groups := slices.DeleteFunc(slices.Clone(c.Groups), func(g string) bool { return !nonNumeric(g) })
+	for _, fix := range []struct {
+		field string
+		set   bool
+		apply func()
+		msg   string
 	}{
-		{"watch", "watch rules (export compose keeps them as develop.watch)", len(c.Watch) > 0, func() { c.Watch = nil }},
-		{"devices", "devices (a cluster gives them through device plugins or a privileged container)", len(c.Devices) > 0, func() { c.Devices = nil }},
-		{"ulimits", "ulimits (the node's container runtime sets them)", len(c.Ulimits) > 0, func() { c.Ulimits = nil }},
-		{"shm_size", "shm_size (mount an emptyDir with medium Memory at /dev/shm instead)", c.ShmSize > 0, func() { c.ShmSize = 0 }},
+		{"restart", c.Role == RoleSidecar && c.Restart != RestartAlways, func() { c.Restart = RestartAlways },
+			"restart: " + c.Restart.String() + " cannot be expressed in Kubernetes, where a native sidecar is restarted whenever it exits: it becomes restart: always"},
+		{"init", c.Init, func() { c.Init = false },
+			"init: true (docker-init as PID 1) has no Kubernetes equivalent; shareProcessNamespace: true on the pod gives signals and zombie reaping a similar fix"},
+		{"ready", c.Ready != nil && c.Ready.Kind() == ProbeImage, func() { c.Ready = nil },
+			"ready: {image: true} (the image's HEALTHCHECK) cannot be expressed in Kubernetes, which ignores an image's HEALTHCHECK: no readinessProbe is written, so what waits for it starts once it runs; write a readinessProbe that checks what the HEALTHCHECK checks"},
+		{"stop_grace", c.StopGrace != 0, func() { c.StopGrace = 0 },
+			"stop_grace " + c.StopGrace.String() + " cannot be expressed in Kubernetes, which has one grace period per pod (terminationGracePeriodSeconds, from the pod's stop_grace)"},
+		{"watch", len(c.Watch) > 0, func() { c.Watch = nil }, "watch rules (export compose keeps them as develop.watch)" + left},
+		{"devices", len(c.Devices) > 0, func() { c.Devices = nil },
+			"devices (a cluster gives them through device plugins or a privileged container)" + left},
+		{"ulimits", len(c.Ulimits) > 0, func() { c.Ulimits = nil }, "ulimits (the node's container runtime sets them)" + left},
+		{"shm_size", c.ShmSize > 0, func() { c.ShmSize = 0 }, "shm_size (mount an emptyDir with medium Memory at /dev/shm instead)" + left},
+		{"groups", len(groups) > 0, func() { c.Groups = slices.DeleteFunc(c.Groups, nonNumeric) },
+			"groups " + andList(groups) + " are not numeric: Kubernetes sets supplementary groups by ID only (supplementalGroups), so they are left out"},
+		{"user", c.User != "" && nonNumeric(c.User), func() { c.User = "" },
+			"user " + strconv.Quote(c.User) + " is not numeric: Kubernetes sets users by ID only (securityContext.runAsUser), so it is left out"},
 	} {
-		if drop.set {
-			w.add(expField(p, c, drop.field), "%s: %s cannot be expressed in Kubernetes: left out", expWho(s, p, c), drop.what)
-			drop.clear()
-		}
-	}
-	if names := slices.DeleteFunc(slices.Clone(c.Groups), func(g string) bool { _, _, ok := expNumericUser(g); return ok }); len(names) > 0 {
-		w.add(expField(p, c, "groups"), "%s: groups %s are not numeric: Kubernetes sets supplementary groups by ID only (supplementalGroups), so they are left out", expWho(s, p, c), andList(names))
-		c.Groups = slices.DeleteFunc(c.Groups, func(g string) bool { return slices.Contains(names, g) })
-	}
-	if c.User != "" {
-		if _, _, ok := expNumericUser(c.User); !ok {
-			w.add(expField(p, c, "user"), "%s: user %q is not numeric: Kubernetes sets users by ID only (securityContext.runAsUser), so it is left out", expWho(s, p, c), c.User)
-			c.User = ""
+		if fix.set {
+			w.add(expField(p, c, fix.field), "%s: %s", expWho(s, p, c), fix.msg)
+			fix.apply()
 		}
 	}
 	for _, pr := range []struct {
@@ -311,15 +282,13 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 		switch {
 		case src.rel == "":
 			w.add(field, "%s: the bind mount of %s is outside the stack's directory and cannot be carried into a Kubernetes manifest: it is left out; mount it from a volume of your cluster", expWho(s, p, c), m.Source)
-			continue
 		case src.isDir:
 			w.add(field, "%s: the bind mount of directory %s cannot be expressed in Kubernetes (only single files become ConfigMaps): it is left out; mount its files one by one, or use a volume of your cluster", expWho(s, p, c), m.Source)
-			continue
 		case !src.isFile:
 			w.add(field, "%s: the bind-mounted file %s cannot be read, so no ConfigMap can be made of it: it is left out", expWho(s, p, c), m.Source)
-			continue
+		default:
+			mounts = append(mounts, kubeFileMount(p, m, src, files, taken))
 		}
-		mounts = append(mounts, kubeFileMount(p, m, src, files, taken))
 	}
 	c.Volumes = mounts
 }
@@ -366,14 +335,9 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 	for _, p := range s.Pods {
 		labels := map[string]string{KubeLabelName: p.Name, KubeLabelPartOf: s.Name}
 		env := toKubeSecretEnv(p)
-		spec, volCMs, err := toKubePodSpec(s, p, env)
-		if err != nil {
-			return nil, err
-		}
-		for _, cm := range volCMs {
-			cms = append(cms, cm)
-		}
-		if env != nil {
+		spec, volCMs := toKubePodSpec(s, p, env)
+		cms = append(cms, volCMs...)
+		if len(env.vars) > 0 {
 			secrets = append(secrets, &corev1.Secret{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
 				ObjectMeta: metav1.ObjectMeta{Name: env.name, Labels: labels, Namespace: p.Namespace},
@@ -382,20 +346,19 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 			})
 		}
 		tmpl := corev1.PodTemplateSpec{
-			ObjectMeta: metav1.ObjectMeta{Labels: maps.Clone(labels), Annotations: maps.Clone(p.Annotations)},
+			ObjectMeta: metav1.ObjectMeta{Labels: maps.Clone(labels), Annotations: map[string]string{}},
 			Spec:       spec,
 		}
 		maps.Copy(tmpl.Labels, p.Labels)
+		maps.Copy(tmpl.Annotations, p.Annotations)
 		if len(p.DependsOn) > 0 {
-			if tmpl.Annotations == nil {
-				tmpl.Annotations = map[string]string{}
-			}
 			tmpl.Annotations[KubeAnnotationDependsOn] = strings.Join(p.DependsOn, ",")
 		}
+		// kubeExportStack made main's restart fit the kind: always for a Deployment.
+		tmpl.Spec.RestartPolicy = toKubeRestart(p.Main.Restart)
 		meta := metav1.ObjectMeta{Name: p.Name, Labels: labels, Namespace: p.Namespace}
 		switch kubeExportKind(p, kind) {
 		case KubeDeployment:
-			tmpl.Spec.RestartPolicy = corev1.RestartPolicyAlways
 			dep := &appsv1.Deployment{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 				ObjectMeta: meta,
@@ -405,7 +368,7 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 					Template: tmpl,
 				},
 			}
-			if kubeHasHostPort(p) {
+			if slices.ContainsFunc(p.Ports(), func(port Port) bool { return port.HostPort != 0 }) {
 				// A rolling update starts the new pod before the old one is gone, and the
 				// new pod cannot be scheduled on the node whose host port the old one
 				// holds: on a one-node cluster the rollout never ends. Recreate stops the
@@ -414,7 +377,6 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 			}
 			loads = append(loads, dep)
 		case KubeJob:
-			tmpl.Spec.RestartPolicy = toKubeRestart(p.Main.Restart)
 			job := &batchv1.Job{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
 				ObjectMeta: meta,
@@ -426,7 +388,6 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 			}
 			loads = append(loads, job)
 		case KubePod:
-			tmpl.Spec.RestartPolicy = toKubeRestart(p.Main.Restart)
 			loads = append(loads, &corev1.Pod{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
 				ObjectMeta: metav1.ObjectMeta{Name: p.Name, Labels: tmpl.Labels, Annotations: tmpl.Annotations, Namespace: p.Namespace},
@@ -435,23 +396,9 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 		default:
 			return nil, expErrorf("unknown workload kind %d", kind)
 		}
-		for _, svc := range toKubeServices(p, labels) {
-			svcs = append(svcs, svc)
-		}
+		svcs = append(svcs, toKubeServices(p, labels)...)
 	}
-	out := slices.Concat(cms, secrets, svcs, loads)
-	return out, nil
-}
-
-// kubeHasHostPort reports whether a container of p publishes a port on a given host port
-// (a hostPort in the manifest).
-func kubeHasHostPort(p *Pod) bool {
-	for _, port := range p.Ports() {
-		if port.HostPort != 0 {
-			return true
-		}
-	}
-	return false
+	return slices.Concat(cms, secrets, svcs, loads), nil
 }
 
 // toKubeRestart is a pod's restartPolicy for its main's restart (Never for never).
@@ -460,8 +407,8 @@ func toKubeRestart(r RestartPolicy) corev1.RestartPolicy {
 }
 
 // toKubePodSpec builds a pod's spec and the ConfigMaps its file volumes need; env is the
-// pod's Secret of environment values, or nil.
-func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []*corev1.ConfigMap, error) {
+// pod's Secret of environment values.
+func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []any) {
 	spec := corev1.PodSpec{
 		TerminationGracePeriodSeconds: expPtr(int64(expSeconds(p.StopGrace))),
 		Hostname:                      p.Hostname, Subdomain: p.Subdomain, ServiceAccountName: p.ServiceAccount,
@@ -494,10 +441,8 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []*cor
 	if len(psc.Sysctls)+len(psc.SupplementalGroups) > 0 {
 		spec.SecurityContext = psc
 	}
-	for _, c := range p.Containers() {
-		if c.StopSignal != "" { // Kubernetes wants the pod's OS for a stop signal
-			spec.OS = &corev1.PodOS{Name: corev1.Linux}
-		}
+	if slices.ContainsFunc(p.Containers(), func(c *Container) bool { return c.StopSignal != "" }) {
+		spec.OS = &corev1.PodOS{Name: corev1.Linux} // Kubernetes wants the pod's OS for a stop signal
 	}
 	used := map[string]bool{}
 	for _, c := range p.Containers() {
@@ -509,7 +454,7 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []*cor
 			}
 		}
 	}
-	var cms []*corev1.ConfigMap
+	var cms []any
 	for _, v := range p.Volumes {
 		if len(v.Files) == 0 {
 			ed := &corev1.EmptyDirVolumeSource{}
@@ -543,7 +488,7 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []*cor
 		spec.InitContainers = append(spec.InitContainers, kc)
 	}
 	spec.Containers = []corev1.Container{toKubeContainer(p.Main, env)}
-	return spec, cms, nil
+	return spec, cms
 }
 
 // toKubeConfigMap makes the ConfigMap for a pod volume holding files, and the items to mount
@@ -556,30 +501,20 @@ func toKubeConfigMap(s *Stack, p *Pod, v *Volume) (*corev1.ConfigMap, []corev1.K
 			Labels:    map[string]string{KubeLabelName: p.Name, KubeLabelPartOf: s.Name},
 			Namespace: p.Namespace,
 		},
+		Data:       map[string]string{},
+		BinaryData: map[string][]byte{},
 	}
 	var items []corev1.KeyToPath
 	names := sortedKeys(v.Files)
-	rename := false
-	for _, n := range names {
-		if toKubeConfigMapKey(n) != n {
-			rename = true
-		}
-	}
+	rename := slices.ContainsFunc(names, func(n string) bool { return toKubeConfigMapKey(n) != n })
 	for _, n := range names {
 		key := toKubeConfigMapKey(n)
 		if rename {
 			items = append(items, corev1.KeyToPath{Key: key, Path: n})
 		}
-		content := v.Files[n]
-		if utf8.ValidString(content) {
-			if cm.Data == nil {
-				cm.Data = map[string]string{}
-			}
+		if content := v.Files[n]; utf8.ValidString(content) {
 			cm.Data[key] = content
 		} else {
-			if cm.BinaryData == nil {
-				cm.BinaryData = map[string][]byte{}
-			}
 			cm.BinaryData[key] = []byte(content)
 		}
 	}
@@ -613,23 +548,21 @@ func toKubeContainer(c *Container, secret *kubeSecretEnv) corev1.Container {
 		Args:       kubeEscapeAll(c.Command),
 		WorkingDir: c.WorkingDir,
 		TTY:        c.TTY,
+		Stdin:      c.TTY,
 	}
 	if c.ExpandRefs { // in the kubelet's own syntax already
 		kc.Command, kc.Args = c.Entrypoint, c.Command
 	}
-	if c.TTY {
-		kc.Stdin = true
-	}
 	for _, kv := range c.Env.Sorted() {
 		name, value, _ := strings.Cut(kv, "=")
-		if key, ok := secret.key(c, name); ok {
+		e := corev1.EnvVar{Name: name, Value: kubeEscape(value)}
+		if key, ok := secret.keys[c][name]; ok {
 			// The kubelet does not expand $(VAR) in a value from a Secret: no escaping.
-			kc.Env = append(kc.Env, corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{
+			e = corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{
 				SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: secret.name}, Key: key},
-			}})
-			continue
+			}}
 		}
-		kc.Env = append(kc.Env, corev1.EnvVar{Name: name, Value: kubeEscape(value)})
+		kc.Env = append(kc.Env, e)
 	}
 	for _, r := range c.EnvRefs {
 		e := corev1.EnvVar{Name: r.Name, Value: r.Value}
@@ -655,13 +588,8 @@ func toKubeContainer(c *Container, secret *kubeSecretEnv) corev1.Container {
 		}
 	}
 	for _, port := range c.Ports {
-		kp := corev1.ContainerPort{
-			ContainerPort: int32(port.ContainerPort),
-			HostPort:      int32(port.HostPort),
-			HostIP:        port.HostIP,
-			Protocol:      toKubeProtocol(port.Protocol),
-		}
-		kc.Ports = append(kc.Ports, kp)
+		kc.Ports = append(kc.Ports, corev1.ContainerPort{ContainerPort: int32(port.ContainerPort), HostPort: int32(port.HostPort),
+			HostIP: port.HostIP, Protocol: toKubeProtocol(port.Protocol)})
 	}
 	for _, m := range c.Volumes {
 		kc.VolumeMounts = append(kc.VolumeMounts, corev1.VolumeMount{Name: m.Source, MountPath: m.Target, ReadOnly: m.ReadOnly, SubPath: m.SubPath})
@@ -724,22 +652,24 @@ func toKubeHook(h *Hook) *corev1.LifecycleHandler {
 }
 
 // kubeSecretEnv is a pod's Secret of environment values: the value of every variable whose
-// name looks like a secret's (kubeSecretValue), so that the workload references it with
+// name looks like a secret's (expSecretLike), so that the workload references it with
 // secretKeyRef instead of holding it, and the Secret can be created apart from the
 // manifest. A variable is keyed by its name, or by container.name when the pod's
-// containers give it different values.
+// containers give it different values. A pod without such variables has none (vars is empty).
 type kubeSecretEnv struct {
 	name string
+	vars []string // sorted
 	data map[string]string
 	keys map[*Container]map[string]string // container → variable → key
 }
 
-// toKubeSecretEnv returns p's Secret of environment values, or nil when it needs none.
 func toKubeSecretEnv(p *Pod) *kubeSecretEnv {
 	values := map[string]map[string]bool{} // variable → the values it has in the pod
 	for _, c := range p.Containers() {
 		for name, v := range c.Env {
-			if kubeSecretValue(name, v) {
+			// An empty value (say from a ${TS_AUTHKEY:-} whose variable was not set) has
+			// nothing to hide, and stays an env value to fill in.
+			if v != "" && expSecretLike(name) {
 				if values[name] == nil {
 					values[name] = map[string]bool{}
 				}
@@ -747,14 +677,12 @@ func toKubeSecretEnv(p *Pod) *kubeSecretEnv {
 			}
 		}
 	}
-	if len(values) == 0 {
-		return nil
-	}
-	se := &kubeSecretEnv{name: p.Name + "-env", data: map[string]string{}, keys: map[*Container]map[string]string{}}
+	se := &kubeSecretEnv{name: p.Name + "-env", vars: sortedKeys(values),
+		data: map[string]string{}, keys: map[*Container]map[string]string{}}
 	owner := map[string]string{} // key → the variable (or container/variable) it holds
 	for _, c := range p.Containers() {
-		for _, name := range sortedKeys(c.Env) {
-			if !kubeSecretValue(name, c.Env[name]) {
+		for _, name := range se.vars {
+			if c.Env[name] == "" {
 				continue
 			}
 			base, who := toKubeConfigMapKey(name), name
@@ -774,20 +702,6 @@ func toKubeSecretEnv(p *Pod) *kubeSecretEnv {
 		}
 	}
 	return se
-}
-
-// kubeSecretValue reports whether a variable's value goes into the pod's Secret: its name
-// looks like a secret's, and it has a value (an empty one, say from a ${TS_AUTHKEY:-} whose
-// variable was not set, has nothing to hide, and stays an env value to fill in).
-func kubeSecretValue(name, value string) bool { return value != "" && expSecretLike(name) }
-
-// key is the Secret key holding c's variable name, if the Secret holds it.
-func (se *kubeSecretEnv) key(c *Container, name string) (string, bool) {
-	if se == nil {
-		return "", false
-	}
-	key, ok := se.keys[c][name]
-	return key, ok
 }
 
 // kubeEscape doubles every $ so that the kubelet's $(VAR) expansion in command, args, env
@@ -825,12 +739,8 @@ func toKubeProbe(p *Probe) *corev1.Probe {
 
 func toKubeHTTP(h *HTTPProbe) *corev1.HTTPGetAction {
 	g := &corev1.HTTPGetAction{Path: h.Path, Port: intstr.FromInt32(int32(h.Port)), Host: h.Host}
-	switch h.Scheme {
-	case "https":
-		g.Scheme = corev1.URISchemeHTTPS
-	case "http": // written only when the recipe says so, to give it back
-		g.Scheme = corev1.URISchemeHTTP
-	}
+	// http is written only when the recipe says so, to give it back.
+	g.Scheme = map[string]corev1.URIScheme{"https": corev1.URISchemeHTTPS, "http": corev1.URISchemeHTTP}[h.Scheme]
 	for _, n := range sortedKeys(h.Headers) {
 		g.HTTPHeaders = append(g.HTTPHeaders, corev1.HTTPHeader{Name: n, Value: h.Headers[n]})
 	}
@@ -842,28 +752,19 @@ func toKubeHTTP(h *HTTPProbe) *corev1.HTTPGetAction {
 // pod is reachable by its name from the other pods, as it is locally. Ports published without
 // a host port (the engine picks one) are also put on a NodePort Service <pod>-nodeport, which
 // has the cluster pick a node port: the same promise, and what sidecar's importer reads back.
-func toKubeServices(p *Pod, labels map[string]string) []*corev1.Service {
-	type key struct {
-		port  int
-		proto Protocol
-	}
-	seen := map[key]bool{}
-	nodeSeen := map[key]bool{}
+func toKubeServices(p *Pod, labels map[string]string) []any {
 	var ports, nodePorts []corev1.ServicePort
 	for _, port := range p.Ports() {
-		k := key{port.ContainerPort, port.Protocol}
 		sp := corev1.ServicePort{
 			Name:       fmt.Sprintf("%s-%d", port.Protocol, port.ContainerPort),
 			Port:       int32(port.ContainerPort),
 			TargetPort: intstr.FromInt32(int32(port.ContainerPort)),
 			Protocol:   toKubeProtocol(port.Protocol),
 		}
-		if !seen[k] {
-			seen[k] = true
+		if !slices.Contains(ports, sp) {
 			ports = append(ports, sp)
 		}
-		if port.HostPort == 0 && !nodeSeen[k] {
-			nodeSeen[k] = true
+		if port.HostPort == 0 && !slices.Contains(nodePorts, sp) {
 			nodePorts = append(nodePorts, sp)
 		}
 	}
@@ -877,14 +778,9 @@ func toKubeServices(p *Pod, labels map[string]string) []*corev1.Service {
 			Spec:       corev1.ServiceSpec{Type: typ, Selector: labels, Ports: ports},
 		}
 	}
-	out := []*corev1.Service{svc(p.Name, corev1.ServiceTypeClusterIP, ports)}
+	out := []any{svc(p.Name, corev1.ServiceTypeClusterIP, ports)}
 	if len(nodePorts) > 0 {
-		const suffix = "-nodeport"
-		base := p.Name
-		if len(base)+len(suffix) > 63 {
-			base = strings.TrimRight(base[:63-len(suffix)], "-")
-		}
-		np := svc(base+suffix, corev1.ServiceTypeNodePort, nodePorts)
+		np := svc(expSuffixed(p.Name, "-nodeport"), corev1.ServiceTypeNodePort, nodePorts)
 		// The importer knows it by this annotation: the pod's own, reached by the pod's name.
 		np.Annotations = map[string]string{KubeAnnotationNodePortOf: p.Name}
 		out = append(out, np)
@@ -896,15 +792,12 @@ func toKubeServices(p *Pod, labels map[string]string) []*corev1.Service {
 func expNumericUser(u string) (uid, gid int64, ok bool) {
 	us, gs, hasGroup := strings.Cut(u, ":")
 	uid, err := strconv.ParseInt(us, 10, 64)
-	if err != nil || uid < 0 {
-		return 0, 0, false
-	}
 	gid = -1
-	if hasGroup {
+	if hasGroup && err == nil {
 		gid, err = strconv.ParseInt(gs, 10, 64)
-		if err != nil || gid < 0 {
-			return 0, 0, false
-		}
+	}
+	if err != nil || uid < 0 || hasGroup && gid < 0 {
+		return 0, 0, false
 	}
 	return uid, gid, true
 }

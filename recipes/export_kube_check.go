@@ -35,17 +35,12 @@ const (
 )
 
 type kubeChecker struct {
-	file  string
-	warns []Warning
+	*expWarnings
 	probs Problems
 }
 
 func (k *kubeChecker) problem(hint, format string, args ...any) {
 	k.probs = append(k.probs, Problem{Pos: Position{File: k.file}, Message: fmt.Sprintf(format, args...), Hint: hint})
-}
-
-func (k *kubeChecker) warn(field, format string, args ...any) {
-	k.warns = append(k.warns, Warning{Pos: Position{File: k.file}, Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
 // invalid reports each message of a failed validation of what (e.g. `Service "9web" name`).
@@ -55,32 +50,28 @@ func (k *kubeChecker) invalid(msgs []string, hint, what, value string) {
 	}
 }
 
-// kubeCheckObjects checks the objects toKubeObjects made. files names, per ConfigMap, the
-// files it holds as the recipe wrote them (for messages).
-func kubeCheckObjects(file string, objs []any, files map[string]string) ([]Warning, Problems) {
-	k := &kubeChecker{file: file}
+// kubeCheckObjects checks the objects toKubeObjects made, adding its warnings to w. files
+// names, per ConfigMap, the files it holds as the recipe wrote them (for messages).
+func kubeCheckObjects(w *expWarnings, objs []any, files map[string]string) Problems {
+	k := &kubeChecker{expWarnings: w}
 	for _, o := range objs {
+		var what string // names o in the warning that it is too big for kubectl apply
 		switch o := o.(type) {
 		case *corev1.ConfigMap:
 			k.meta("ConfigMap", o.ObjectMeta, validation.IsDNS1123Subdomain)
 			data := kubeText(o.BinaryData)
 			maps.Copy(data, o.Data)
-			size := k.data("ConfigMap "+o.Name+" key", "rename the file", data)
-			what := fmt.Sprintf("ConfigMap %s (%s)", o.Name, cmp.Or(files[o.Name], "keys "+strings.Join(sortedKeys(data), ", ")))
-			if size > kubeMaxDataSize {
-				k.problem("a ConfigMap cannot hold that much: bake the files into the image, or put them on a volume of your cluster (e.g. a PersistentVolumeClaim) and mount that, instead of mounting them from the recipe's directory",
-					"%s holds %d bytes, more than the %d (1 MiB) the API server accepts", what, size, kubeMaxDataSize)
+			what = fmt.Sprintf("ConfigMap %s (%s)", o.Name, cmp.Or(files[o.Name], "keys "+strings.Join(sortedKeys(data), ", ")))
+			if !k.data(what, "ConfigMap "+o.Name+" key", "rename the file", data,
+				"a ConfigMap cannot hold that much: bake the files into the image, or put them on a volume of your cluster (e.g. a PersistentVolumeClaim) and mount that, instead of mounting them from the recipe's directory") {
 				continue
 			}
-			k.applySize(o, what)
 		case *corev1.Secret:
 			k.meta("Secret", o.ObjectMeta, validation.IsDNS1123Subdomain)
-			if size := k.data("Secret "+o.Name+" key", "rename the variable", o.StringData); size > kubeMaxDataSize {
-				k.problem("keep big values out of the environment: mount them as files instead",
-					"Secret %s holds %d bytes, more than the %d (1 MiB) the API server accepts", o.Name, size, kubeMaxDataSize)
+			what = "Secret " + o.Name
+			if !k.data(what, what+" key", "rename the variable", o.StringData, "keep big values out of the environment: mount them as files instead") {
 				continue
 			}
-			k.applySize(o, "Secret "+o.Name)
 		case *corev1.Service:
 			// A Service's name is a DNS-1035 label: it must start with a letter.
 			k.meta("Service", o.ObjectMeta, validation.IsDNS1035Label)
@@ -88,25 +79,26 @@ func kubeCheckObjects(file string, objs []any, files map[string]string) ([]Warni
 			for _, p := range o.Spec.Ports {
 				k.invalid(validation.IsValidPortName(p.Name), "", "Service "+o.Name+" port name", p.Name)
 			}
+			continue
 		case *appsv1.Deployment:
-			k.meta("Deployment", o.ObjectMeta, validation.IsDNS1123Subdomain)
-			k.podSpec("Deployment "+o.Name, o.Spec.Template.Spec)
-			k.applySize(o, "Deployment "+o.Name)
+			what = k.workload("Deployment", o.ObjectMeta, o.Spec.Template.Spec, validation.IsDNS1123Subdomain)
 		case *batchv1.Job:
 			// The Job controller labels its pods with the Job's name, so it must be a label
 			// value too.
-			k.meta("Job", o.ObjectMeta, func(s string) []string {
+			what = k.workload("Job", o.ObjectMeta, o.Spec.Template.Spec, func(s string) []string {
 				return append(validation.IsDNS1123Subdomain(s), validation.IsValidLabelValue(s)...)
 			})
-			k.podSpec("Job "+o.Name, o.Spec.Template.Spec)
-			k.applySize(o, "Job "+o.Name)
 		case *corev1.Pod:
-			k.meta("Pod", o.ObjectMeta, validation.IsDNS1123Subdomain)
-			k.podSpec("Pod "+o.Name, o.Spec)
-			k.applySize(o, "Pod "+o.Name)
+			what = k.workload("Pod", o.ObjectMeta, o.Spec, validation.IsDNS1123Subdomain)
+		default:
+			continue
+		}
+		// Client-side kubectl apply keeps a copy of the object in an annotation.
+		if b, err := json.Marshal(o); err == nil && len(b) > kubeMaxApplySize {
+			k.add(what, "%s takes %s as JSON: `kubectl apply` keeps a copy of each object in its last-applied-configuration annotation, limited to %s, so it will refuse it; use `kubectl apply --server-side` or `kubectl create`", what, expSize(len(b)), expSize(kubeMaxApplySize))
 		}
 	}
-	return k.warns, k.probs
+	return k.probs
 }
 
 func (k *kubeChecker) meta(kind string, m metav1.ObjectMeta, name func(string) []string) {
@@ -129,8 +121,11 @@ func (k *kubeChecker) labels(what string, labels map[string]string) {
 	}
 }
 
-// podSpec checks the names of a pod's volumes, containers and variables, and its mounts.
-func (k *kubeChecker) podSpec(what string, spec corev1.PodSpec) {
+// workload checks a workload's name and labels, and the names of its pod's volumes,
+// containers and variables, and its mounts. It returns the workload's kind and name.
+func (k *kubeChecker) workload(kind string, m metav1.ObjectMeta, spec corev1.PodSpec, name func(string) []string) (what string) {
+	k.meta(kind, m, name)
+	what = kind + " " + m.Name
 	for _, v := range spec.Volumes {
 		k.invalid(validation.IsDNS1123Label(v.Name), "rename the volume", what+" volume name", v.Name)
 		if v.ConfigMap != nil {
@@ -147,7 +142,7 @@ func (k *kubeChecker) podSpec(what string, spec corev1.PodSpec) {
 				continue
 			}
 			if len(validation.IsEnvVarName(e.Name)) > 0 {
-				k.warn(c.Name+"/env/"+e.Name, "%s container %s: variable name %q is accepted by Kubernetes 1.32 and later only (older API servers want letters, digits, '_', '-' and '.', not starting with a digit): rename it for older clusters", what, c.Name, yamlpos.Clip(e.Name))
+				k.add(c.Name+"/env/"+e.Name, "%s container %s: variable name %q is accepted by Kubernetes 1.32 and later only (older API servers want letters, digits, '_', '-' and '.', not starting with a digit): rename it for older clusters", what, c.Name, yamlpos.Clip(e.Name))
 			}
 		}
 		for _, m := range c.VolumeMounts {
@@ -156,15 +151,7 @@ func (k *kubeChecker) podSpec(what string, spec corev1.PodSpec) {
 			}
 		}
 	}
-}
-
-// applySize warns when an object is too big for client-side kubectl apply.
-func (k *kubeChecker) applySize(o any, what string) {
-	b, err := json.Marshal(o)
-	if err != nil || len(b) <= kubeMaxApplySize {
-		return
-	}
-	k.warn(what, "%s takes %s as JSON: `kubectl apply` keeps a copy of each object in its last-applied-configuration annotation, limited to %s, so it will refuse it; use `kubectl apply --server-side` or `kubectl create`", what, expSize(len(b)), expSize(kubeMaxApplySize))
+	return what
 }
 
 // kubeRelativePath is the API server's check of subPath and item paths: relative, without
@@ -173,22 +160,25 @@ func kubeRelativePath(p string) []string {
 	if path.IsAbs(p) {
 		return []string{"must be a relative path"}
 	}
-	for _, part := range strings.Split(p, "/") {
-		if part == ".." {
-			return []string{"must not contain '..'"}
-		}
+	if slices.Contains(strings.Split(p, "/"), "..") {
+		return []string{"must not contain '..'"}
 	}
 	return nil
 }
 
-// data checks the keys of an object's data (what names them, hint says how to fix one) and
-// returns how many bytes its values hold.
-func (k *kubeChecker) data(what, hint string, data map[string]string) (size int) {
+// data checks the keys of the data of the object what (keys names them, keyHint says how to
+// fix one) and that it is not too big (bigHint says what to do then), and reports whether it
+// is not.
+func (k *kubeChecker) data(what, keys, keyHint string, data map[string]string, bigHint string) bool {
+	size := 0
 	for _, key := range sortedKeys(data) {
-		k.invalid(validation.IsConfigMapKey(key), hint, what, key)
+		k.invalid(validation.IsConfigMapKey(key), keyHint, keys, key)
 		size += len(data[key])
 	}
-	return size
+	if size > kubeMaxDataSize {
+		k.problem(bigHint, "%s holds %d bytes, more than the %d (1 MiB) the API server accepts", what, size, kubeMaxDataSize)
+	}
+	return size <= kubeMaxDataSize
 }
 
 // expSize writes a byte count for people: 300 B, 12.5 KiB, 1.2 MiB.
