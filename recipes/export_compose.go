@@ -55,8 +55,7 @@ func ExportCompose(s *Stack, opt ComposeOptions) ([]byte, []Warning, error) {
 	}
 
 	var out bytes.Buffer
-	src := expSource(s)
-	fmt.Fprintf(&out, "# Compose file for stack %q, exported by `sidecar export compose` from %s.\n", s.Name, src)
+	fmt.Fprintf(&out, "# Compose file for stack %q, exported by `sidecar export compose` from %s.\n", s.Name, expSource(s))
 	out.WriteString("# Each pod is an infra service holding the network namespace and the published ports,\n")
 	out.WriteString("# and one service per container in it. x-sidecar keeps what compose cannot express;\n")
 	out.WriteString("# `sidecar up -f` this file to get the original stack back. Paths are relative to it.\n")
@@ -93,7 +92,7 @@ type composeOutConfig struct {
 
 type composeOutService struct {
 	Image       string                       `yaml:"image,omitempty"`
-	Build       *composeOutBuild             `yaml:"build,omitempty"`
+	Build       *Build                       `yaml:"build,omitempty"`
 	Entrypoint  []string                     `yaml:"entrypoint,omitempty"`
 	Command     []string                     `yaml:"command,omitempty"`
 	WorkingDir  string                       `yaml:"working_dir,omitempty"`
@@ -163,13 +162,6 @@ type composeOutHook struct {
 
 type composeOutDevelop struct {
 	Watch []WatchRule `yaml:"watch"`
-}
-
-type composeOutBuild struct {
-	Context    string            `yaml:"context"`
-	Dockerfile string            `yaml:"dockerfile,omitempty"`
-	Args       map[string]string `yaml:"args,omitempty"`
-	Target     string            `yaml:"target,omitempty"`
 }
 
 type composeOutNetRef struct {
@@ -403,6 +395,7 @@ func (e *composeExport) service(p *Pod, c *Container) *composeOutService {
 	s, w, infra := e.s, e.w, "service:"+p.Name+"-infra"
 	svc := &composeOutService{
 		Image:       c.Image,
+		Build:       c.Build, // its fields are compose's
 		Entrypoint:  c.Entrypoint,
 		Command:     c.Command,
 		WorkingDir:  c.WorkingDir,
@@ -429,9 +422,6 @@ func (e *composeExport) service(p *Pod, c *Container) *composeOutService {
 	if p.ShareIPC {
 		svc.Ipc = infra
 	}
-	if b := c.Build; b != nil {
-		svc.Build = &composeOutBuild{Context: b.Context, Dockerfile: b.Dockerfile, Target: b.Target, Args: maps.Clone(b.Args)}
-	}
 	env := maps.Clone(c.Env)
 	if len(c.EnvFile) > 0 {
 		svc.EnvFile = c.EnvFile
@@ -440,6 +430,11 @@ func (e *composeExport) service(p *Pod, c *Container) *composeOutService {
 				delete(env, k) // comes from the env file, which the compose file names
 			}
 		}
+	}
+	if len(env) > 0 {
+		svc.Environment = composeMapping(env, func(v string) *yaml.Node {
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
+		})
 	}
 	var secret []string
 	for _, name := range sortedKeys(env) {
@@ -451,16 +446,6 @@ func (e *composeExport) service(p *Pod, c *Container) *composeOutService {
 		phrase, its := expSecretVariables(secret)
 		w.add(expField(p, c, "env"), "%s: %s, and the compose file holds %s in plain text: keep the file out of version control, or write ${%s} in place of the value so that compose reads it from the environment or a .env file",
 			expWho(s, p, c), phrase, its, secret[0])
-	}
-	if len(env) > 0 {
-		n := &yaml.Node{Kind: yaml.MappingNode}
-		for _, kv := range Env(env).Sorted() {
-			k, v, _ := strings.Cut(kv, "=")
-			n.Content = append(n.Content,
-				&yaml.Node{Kind: yaml.ScalarNode, Value: k},
-				&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v})
-		}
-		svc.Environment = n
 	}
 	mounts := 0 // mounts written so far: the index of the next one
 	for _, m := range c.Volumes {
@@ -591,15 +576,22 @@ func composeCondition(svc *composeOutService) string {
 	return composeStarted
 }
 
+// composeDeps writes depends_on: service → condition.
 func composeDeps(deps map[string]string) *yaml.Node {
+	return composeMapping(deps, func(cond string) *yaml.Node {
+		return &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+			{Kind: yaml.ScalarNode, Value: "condition"},
+			{Kind: yaml.ScalarNode, Value: cond},
+		}}
+	})
+}
+
+// composeMapping writes m as a mapping with its keys in sortedKeys order (the encoder sorts a
+// map's keys its own way), each value as value makes it.
+func composeMapping(m map[string]string, value func(string) *yaml.Node) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.MappingNode}
-	for _, name := range sortedKeys(deps) {
-		n.Content = append(n.Content,
-			&yaml.Node{Kind: yaml.ScalarNode, Value: name},
-			&yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
-				{Kind: yaml.ScalarNode, Value: "condition"},
-				{Kind: yaml.ScalarNode, Value: deps[name]},
-			}})
+	for _, k := range sortedKeys(m) {
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, value(m[k]))
 	}
 	return n
 }
