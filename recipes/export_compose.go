@@ -91,40 +91,40 @@ type composeOutConfig struct {
 }
 
 type composeOutService struct {
-	Image       string                       `yaml:"image,omitempty"`
-	Build       *Build                       `yaml:"build,omitempty"`
-	Entrypoint  []string                     `yaml:"entrypoint,omitempty"`
-	Command     []string                     `yaml:"command,omitempty"`
-	WorkingDir  string                       `yaml:"working_dir,omitempty"`
-	User        string                       `yaml:"user,omitempty"`
-	Init        bool                         `yaml:"init,omitempty"`
-	TTY         bool                         `yaml:"tty,omitempty"`
-	NetworkMode string                       `yaml:"network_mode,omitempty"`
-	Pid         string                       `yaml:"pid,omitempty"`
-	Ipc         string                       `yaml:"ipc,omitempty"`
-	Networks    map[string]*composeOutNetRef `yaml:"networks,omitempty"`
-	Ports       []string                     `yaml:"ports,omitempty"`
-	EnvFile     []string                     `yaml:"env_file,omitempty"`
-	Environment *yaml.Node                   `yaml:"environment,omitempty"`
-	Volumes     []any                        `yaml:"volumes,omitempty"`
-	Configs     []composeOutConfigRef        `yaml:"configs,omitempty"`
-	DependsOn   *yaml.Node                   `yaml:"depends_on,omitempty"`
-	Healthcheck *composeOutHealth            `yaml:"healthcheck,omitempty"`
-	Restart     string                       `yaml:"restart,omitempty"`
-	StopGrace   string                       `yaml:"stop_grace_period,omitempty"`
-	StopSignal  string                       `yaml:"stop_signal,omitempty"`
-	CapAdd      []string                     `yaml:"cap_add,omitempty"`
-	CapDrop     []string                     `yaml:"cap_drop,omitempty"`
-	Privileged  bool                         `yaml:"privileged,omitempty"`
-	ReadOnly    bool                         `yaml:"read_only,omitempty"`
-	Devices     []string                     `yaml:"devices,omitempty"`
-	GroupAdd    []string                     `yaml:"group_add,omitempty"`
-	ShmSize     int64                        `yaml:"shm_size,omitempty"`
-	Ulimits     map[string]composeOutUlimit  `yaml:"ulimits,omitempty"`
-	Deploy      *composeOutDeploy            `yaml:"deploy,omitempty"`
-	PostStart   []composeOutHook             `yaml:"post_start,omitempty"`
-	PreStop     []composeOutHook             `yaml:"pre_stop,omitempty"`
-	Develop     *composeOutDevelop           `yaml:"develop,omitempty"`
+	Image       string                         `yaml:"image,omitempty"`
+	Build       *Build                         `yaml:"build,omitempty"`
+	Entrypoint  []string                       `yaml:"entrypoint,omitempty"`
+	Command     []string                       `yaml:"command,omitempty"`
+	WorkingDir  string                         `yaml:"working_dir,omitempty"`
+	User        string                         `yaml:"user,omitempty"`
+	Init        bool                           `yaml:"init,omitempty"`
+	TTY         bool                           `yaml:"tty,omitempty"`
+	NetworkMode string                         `yaml:"network_mode,omitempty"`
+	Pid         string                         `yaml:"pid,omitempty"`
+	Ipc         string                         `yaml:"ipc,omitempty"`
+	Networks    map[string]map[string][]string `yaml:"networks,omitempty"`
+	Ports       []string                       `yaml:"ports,omitempty"`
+	EnvFile     []string                       `yaml:"env_file,omitempty"`
+	Environment *yaml.Node                     `yaml:"environment,omitempty"`
+	Volumes     []any                          `yaml:"volumes,omitempty"`
+	Configs     []composeOutConfigRef          `yaml:"configs,omitempty"`
+	DependsOn   *yaml.Node                     `yaml:"depends_on,omitempty"`
+	Healthcheck *composeOutHealth              `yaml:"healthcheck,omitempty"`
+	Restart     string                         `yaml:"restart,omitempty"`
+	StopGrace   string                         `yaml:"stop_grace_period,omitempty"`
+	StopSignal  string                         `yaml:"stop_signal,omitempty"`
+	CapAdd      []string                       `yaml:"cap_add,omitempty"`
+	CapDrop     []string                       `yaml:"cap_drop,omitempty"`
+	Privileged  bool                           `yaml:"privileged,omitempty"`
+	ReadOnly    bool                           `yaml:"read_only,omitempty"`
+	Devices     []string                       `yaml:"devices,omitempty"`
+	GroupAdd    []string                       `yaml:"group_add,omitempty"`
+	ShmSize     int64                          `yaml:"shm_size,omitempty"`
+	Ulimits     map[string]composeOutUlimit    `yaml:"ulimits,omitempty"`
+	Deploy      *composeOutDeploy              `yaml:"deploy,omitempty"`
+	PostStart   []map[string][]string          `yaml:"post_start,omitempty"`
+	PreStop     []map[string][]string          `yaml:"pre_stop,omitempty"`
+	Develop     map[string][]WatchRule         `yaml:"develop,omitempty"`
 	// The pod's network namespace, on its infra service.
 	Hostname   string            `yaml:"hostname,omitempty"`
 	DomainName string            `yaml:"domainname,omitempty"`
@@ -156,18 +156,6 @@ type composeOutUlimit struct {
 	Hard int64 `yaml:"hard"`
 }
 
-type composeOutHook struct {
-	Command []string `yaml:"command"`
-}
-
-type composeOutDevelop struct {
-	Watch []WatchRule `yaml:"watch"`
-}
-
-type composeOutNetRef struct {
-	Aliases []string `yaml:"aliases,omitempty"`
-}
-
 type composeOutConfigRef struct {
 	Source   string             `yaml:"source"`
 	Target   string             `yaml:"target"`
@@ -175,21 +163,17 @@ type composeOutConfigRef struct {
 }
 
 type composeOutMount struct {
-	Type     string              `yaml:"type"`
-	Source   string              `yaml:"source"`
-	Target   string              `yaml:"target"`
-	ReadOnly bool                `yaml:"read_only,omitempty"`
-	Volume   *composeOutSubpath  `yaml:"volume,omitempty"`
-	Bind     *composeOutBindOpts `yaml:"bind,omitempty"`
+	Type     string             `yaml:"type"`
+	Source   string             `yaml:"source"`
+	Target   string             `yaml:"target"`
+	ReadOnly bool               `yaml:"read_only,omitempty"`
+	Volume   *composeOutSubpath `yaml:"volume,omitempty"`
+	Bind     map[string]bool    `yaml:"bind,omitempty"`
 }
 
 type composeOutSubpath struct {
 	Subpath string `yaml:"subpath,omitempty"`
 	NoCopy  bool   `yaml:"nocopy,omitempty"`
-}
-
-type composeOutBindOpts struct {
-	CreateHostPath bool `yaml:"create_host_path"`
 }
 
 type composeOutHealth struct {
@@ -347,7 +331,7 @@ func composeInfra(s *Stack, p *Pod, built map[string][]*composeOutService) *comp
 	}
 	if len(s.Pods) > 1 {
 		// Other pods reach this one by its name, as they do under sidecar.
-		infra.Networks = map[string]*composeOutNetRef{"default": {Aliases: []string{p.Name}}}
+		infra.Networks = map[string]map[string][]string{"default": {"aliases": {p.Name}}}
 	}
 	x := infra.XSidecar
 	if p.StopGrace != Duration(DefaultPodStopGrace) {
@@ -454,7 +438,7 @@ func (e *composeExport) service(p *Pod, c *Container) *composeOutService {
 			// The long syntax, so that a missing source is an error, as it is locally,
 			// rather than a directory compose creates.
 			svc.Volumes = append(svc.Volumes, composeOutMount{Type: "bind", Source: m.Source, Target: m.Target,
-				ReadOnly: m.ReadOnly, Bind: &composeOutBindOpts{CreateHostPath: false}})
+				ReadOnly: m.ReadOnly, Bind: map[string]bool{"create_host_path": false}})
 		case v != nil && len(v.Files) > 0:
 			refs := e.fileMounts(p, v, m, mounts)
 			if len(refs) == 0 {
@@ -524,18 +508,18 @@ func (e *composeExport) service(p *Pod, c *Container) *composeOutService {
 	}
 	for _, h := range []struct {
 		hook *Hook
-		out  *[]composeOutHook
+		out  *[]map[string][]string
 		x    **Hook
 	}{{c.PostStart, &svc.PostStart, &svc.XSidecar.PostStart}, {c.PreStop, &svc.PreStop, &svc.XSidecar.PreStop}} {
 		switch {
 		case h.hook != nil && h.hook.Exec != nil:
-			*h.out = []composeOutHook{{Command: h.hook.Exec.Command}}
+			*h.out = []map[string][]string{{"command": h.hook.Exec.Command}}
 		case h.hook != nil: // compose's hooks are commands: http and sleep are sidecar's
 			*h.x = h.hook
 		}
 	}
 	if len(c.Watch) > 0 {
-		svc.Develop = &composeOutDevelop{Watch: c.Watch}
+		svc.Develop = map[string][]WatchRule{"watch": c.Watch}
 	}
 	return svc
 }
