@@ -119,9 +119,6 @@ func walk(n *yaml.Node, parts []string) (key, cur *yaml.Node, ok bool) {
 			if parts[i] == "[]" { // any item: the first that has the rest of the path
 				for _, item := range cur.Content {
 					if k, v, found := walk(item, parts[i+1:]); found {
-						if i+1 == len(parts) {
-							k = nil
-						}
 						return k, v, true
 					}
 				}
