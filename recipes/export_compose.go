@@ -648,10 +648,7 @@ func checkCompose(s *Stack, content []byte) error {
 	if err := yaml.Unmarshal(content, &dict); err != nil {
 		return err
 	}
-	dir := s.Dir
-	if dir == "" {
-		dir = "."
-	}
+	dir := cmp.Or(s.Dir, ".")
 	details := types.ConfigDetails{
 		WorkingDir:  dir,
 		ConfigFiles: []types.ConfigFile{{Filename: filepath.Join(dir, "compose.yaml"), Content: content, Config: dict}},

@@ -57,8 +57,7 @@ func structFields(t reflect.Type) map[string]reflect.Type {
 		if name == "-" && opts == "" {
 			continue
 		}
-		inline := strings.Contains(","+opts+",", ",inline,") || (f.Anonymous && name == "")
-		if inline {
+		if strings.Contains(","+opts+",", ",inline,") || (f.Anonymous && name == "") {
 			ft := f.Type
 			if ft.Kind() == reflect.Pointer {
 				ft = ft.Elem()
