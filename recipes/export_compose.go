@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -56,8 +55,7 @@ func ExportCompose(s *Stack, opt ComposeOptions) ([]byte, []Warning, error) {
 	}
 
 	var out bytes.Buffer
-	src := expSource(s)
-	fmt.Fprintf(&out, "# Compose file for stack %q, exported by `sidecar export compose` from %s.\n", s.Name, src)
+	fmt.Fprintf(&out, "# Compose file for stack %q, exported by `sidecar export compose` from %s.\n", s.Name, expSource(s))
 	out.WriteString("# Each pod is an infra service holding the network namespace and the published ports,\n")
 	out.WriteString("# and one service per container in it. x-sidecar keeps what compose cannot express;\n")
 	out.WriteString("# `sidecar up -f` this file to get the original stack back. Paths are relative to it.\n")
@@ -75,12 +73,11 @@ func ExportCompose(s *Stack, opt ComposeOptions) ([]byte, []Warning, error) {
 
 // The compose file's shape, in the order its keys are written.
 type composeOut struct {
-	Name     string                        `yaml:"name"`
-	XSidecar *composeXTop                  `yaml:"x-sidecar,omitempty"`
-	Services *yaml.Node                    `yaml:"services"`
-	Volumes  map[string]*composeOutVolume  `yaml:"volumes,omitempty"`
-	Configs  map[string]*composeOutConfig  `yaml:"configs,omitempty"`
-	Networks map[string]*composeOutNetwork `yaml:"networks,omitempty"`
+	Name     string                       `yaml:"name"`
+	XSidecar *composeXTop                 `yaml:"x-sidecar,omitempty"`
+	Services *yaml.Node                   `yaml:"services"`
+	Volumes  map[string]*composeOutVolume `yaml:"volumes,omitempty"`
+	Configs  map[string]*composeOutConfig `yaml:"configs,omitempty"`
 }
 
 type composeOutVolume struct {
@@ -93,43 +90,41 @@ type composeOutConfig struct {
 	XSidecar *composeXConfig `yaml:"x-sidecar"`
 }
 
-type composeOutNetwork struct{}
-
 type composeOutService struct {
-	Image       string                       `yaml:"image,omitempty"`
-	Build       *composeOutBuild             `yaml:"build,omitempty"`
-	Entrypoint  []string                     `yaml:"entrypoint,omitempty"`
-	Command     []string                     `yaml:"command,omitempty"`
-	WorkingDir  string                       `yaml:"working_dir,omitempty"`
-	User        string                       `yaml:"user,omitempty"`
-	Init        bool                         `yaml:"init,omitempty"`
-	TTY         bool                         `yaml:"tty,omitempty"`
-	NetworkMode string                       `yaml:"network_mode,omitempty"`
-	Pid         string                       `yaml:"pid,omitempty"`
-	Ipc         string                       `yaml:"ipc,omitempty"`
-	Networks    map[string]*composeOutNetRef `yaml:"networks,omitempty"`
-	Ports       []string                     `yaml:"ports,omitempty"`
-	EnvFile     []string                     `yaml:"env_file,omitempty"`
-	Environment *yaml.Node                   `yaml:"environment,omitempty"`
-	Volumes     []any                        `yaml:"volumes,omitempty"`
-	Configs     []composeOutConfigRef        `yaml:"configs,omitempty"`
-	DependsOn   *yaml.Node                   `yaml:"depends_on,omitempty"`
-	Healthcheck *composeOutHealth            `yaml:"healthcheck,omitempty"`
-	Restart     string                       `yaml:"restart,omitempty"`
-	StopGrace   string                       `yaml:"stop_grace_period,omitempty"`
-	StopSignal  string                       `yaml:"stop_signal,omitempty"`
-	CapAdd      []string                     `yaml:"cap_add,omitempty"`
-	CapDrop     []string                     `yaml:"cap_drop,omitempty"`
-	Privileged  bool                         `yaml:"privileged,omitempty"`
-	ReadOnly    bool                         `yaml:"read_only,omitempty"`
-	Devices     []string                     `yaml:"devices,omitempty"`
-	GroupAdd    []string                     `yaml:"group_add,omitempty"`
-	ShmSize     int64                        `yaml:"shm_size,omitempty"`
-	Ulimits     map[string]composeOutUlimit  `yaml:"ulimits,omitempty"`
-	Deploy      *composeOutDeploy            `yaml:"deploy,omitempty"`
-	PostStart   []composeOutHook             `yaml:"post_start,omitempty"`
-	PreStop     []composeOutHook             `yaml:"pre_stop,omitempty"`
-	Develop     *composeOutDevelop           `yaml:"develop,omitempty"`
+	Image       string                         `yaml:"image,omitempty"`
+	Build       *Build                         `yaml:"build,omitempty"`
+	Entrypoint  []string                       `yaml:"entrypoint,omitempty"`
+	Command     []string                       `yaml:"command,omitempty"`
+	WorkingDir  string                         `yaml:"working_dir,omitempty"`
+	User        string                         `yaml:"user,omitempty"`
+	Init        bool                           `yaml:"init,omitempty"`
+	TTY         bool                           `yaml:"tty,omitempty"`
+	NetworkMode string                         `yaml:"network_mode,omitempty"`
+	Pid         string                         `yaml:"pid,omitempty"`
+	Ipc         string                         `yaml:"ipc,omitempty"`
+	Networks    map[string]map[string][]string `yaml:"networks,omitempty"`
+	Ports       []string                       `yaml:"ports,omitempty"`
+	EnvFile     []string                       `yaml:"env_file,omitempty"`
+	Environment *yaml.Node                     `yaml:"environment,omitempty"`
+	Volumes     []any                          `yaml:"volumes,omitempty"`
+	Configs     []composeOutConfigRef          `yaml:"configs,omitempty"`
+	DependsOn   *yaml.Node                     `yaml:"depends_on,omitempty"`
+	Healthcheck *composeOutHealth              `yaml:"healthcheck,omitempty"`
+	Restart     string                         `yaml:"restart,omitempty"`
+	StopGrace   string                         `yaml:"stop_grace_period,omitempty"`
+	StopSignal  string                         `yaml:"stop_signal,omitempty"`
+	CapAdd      []string                       `yaml:"cap_add,omitempty"`
+	CapDrop     []string                       `yaml:"cap_drop,omitempty"`
+	Privileged  bool                           `yaml:"privileged,omitempty"`
+	ReadOnly    bool                           `yaml:"read_only,omitempty"`
+	Devices     []string                       `yaml:"devices,omitempty"`
+	GroupAdd    []string                       `yaml:"group_add,omitempty"`
+	ShmSize     int64                          `yaml:"shm_size,omitempty"`
+	Ulimits     map[string]composeOutUlimit    `yaml:"ulimits,omitempty"`
+	Deploy      *composeOutDeploy              `yaml:"deploy,omitempty"`
+	PostStart   []map[string][]string          `yaml:"post_start,omitempty"`
+	PreStop     []map[string][]string          `yaml:"pre_stop,omitempty"`
+	Develop     map[string][]WatchRule         `yaml:"develop,omitempty"`
 	// The pod's network namespace, on its infra service.
 	Hostname   string            `yaml:"hostname,omitempty"`
 	DomainName string            `yaml:"domainname,omitempty"`
@@ -161,25 +156,6 @@ type composeOutUlimit struct {
 	Hard int64 `yaml:"hard"`
 }
 
-type composeOutHook struct {
-	Command []string `yaml:"command"`
-}
-
-type composeOutDevelop struct {
-	Watch []WatchRule `yaml:"watch"`
-}
-
-type composeOutBuild struct {
-	Context    string            `yaml:"context"`
-	Dockerfile string            `yaml:"dockerfile,omitempty"`
-	Args       map[string]string `yaml:"args,omitempty"`
-	Target     string            `yaml:"target,omitempty"`
-}
-
-type composeOutNetRef struct {
-	Aliases []string `yaml:"aliases,omitempty"`
-}
-
 type composeOutConfigRef struct {
 	Source   string             `yaml:"source"`
 	Target   string             `yaml:"target"`
@@ -187,21 +163,17 @@ type composeOutConfigRef struct {
 }
 
 type composeOutMount struct {
-	Type     string              `yaml:"type"`
-	Source   string              `yaml:"source"`
-	Target   string              `yaml:"target"`
-	ReadOnly bool                `yaml:"read_only,omitempty"`
-	Volume   *composeOutSubpath  `yaml:"volume,omitempty"`
-	Bind     *composeOutBindOpts `yaml:"bind,omitempty"`
+	Type     string             `yaml:"type"`
+	Source   string             `yaml:"source"`
+	Target   string             `yaml:"target"`
+	ReadOnly bool               `yaml:"read_only,omitempty"`
+	Volume   *composeOutSubpath `yaml:"volume,omitempty"`
+	Bind     map[string]bool    `yaml:"bind,omitempty"`
 }
 
 type composeOutSubpath struct {
 	Subpath string `yaml:"subpath,omitempty"`
 	NoCopy  bool   `yaml:"nocopy,omitempty"`
-}
-
-type composeOutBindOpts struct {
-	CreateHostPath bool `yaml:"create_host_path"`
 }
 
 type composeOutHealth struct {
@@ -212,220 +184,241 @@ type composeOutHealth struct {
 	StartPeriod string   `yaml:"start_period,omitempty"`
 }
 
-func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) {
-	doc := &composeOut{Name: s.Name, Volumes: map[string]*composeOutVolume{}, Configs: map[string]*composeOutConfig{}}
-	if s.Backoff != expDefaultBackoff() {
-		b := s.Backoff
-		doc.XSidecar = &composeXTop{Backoff: &b}
-	}
-	// Service names: a container's own name when no other pod uses it, else pod-container.
-	uses := map[string]int{}
-	for _, p := range s.Pods {
-		uses[p.Name+"-infra"]++
-		for _, c := range p.Containers() {
-			uses[c.Name]++
-		}
-	}
-	svcName := func(p *Pod, c *Container) string {
-		if uses[c.Name] > 1 {
-			return p.Name + "-" + c.Name
-		}
-		return c.Name
-	}
-	// Volume names: likewise, pod volumes are per pod and compose volumes per project.
-	volUses := map[string]int{}
-	for _, p := range s.Pods {
-		for _, v := range p.Volumes {
-			volUses[v.Name]++
-		}
-	}
-	for _, v := range s.Volumes {
-		volUses[v.Name]++
-	}
-	volName := func(p *Pod, v string) string {
-		if p.Volume(v) == nil && s.Volume(v) != nil {
-			return v // the stack's, shared by its pods
-		}
-		if volUses[v] > 1 {
-			return p.Name + "-" + v
-		}
-		return v
-	}
-	// Config names: one per file of a pod volume holding files, unique in the file.
-	cfgNames := map[composeCfgKey]string{}
-	taken := map[string]bool{}
-	for _, p := range s.Pods {
-		for _, v := range p.Volumes {
-			for _, f := range sortedKeys(v.Files) {
-				cfgNames[composeCfgKey{p.Name, v.Name, f}] = expUniqueName(p.Name+"-"+v.Name+"-"+cmp.Or(dnsLabelFrom(f), "file"), taken)
-			}
-		}
-	}
-
-	services := &yaml.Node{Kind: yaml.MappingNode}
-	addService := func(name string, svc *composeOutService) error {
-		n, err := toNode(svc)
-		if err != nil {
-			return fmt.Errorf("encoding service %s: %w", name, err)
-		}
-		services.Content = append(services.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: name}, n.Content[0])
-		return nil
-	}
-	mainOf := map[string]*composeOutService{}
-	built := map[string][]*composeOutService{}
-	for _, p := range s.Pods {
-		infra := p.Name + "-infra"
-		if uses[infra] > 1 {
-			w.add(p.Name, "pod %s has a container named %s-infra: rename it, the compose export names the pod's infra service so", p.Name, p.Name)
-		}
-		var svcs []*composeOutService
-		for _, c := range p.Containers() {
-			svc := composeService(s, p, c, fsys, volName, cfgNames, w)
-			svc.serviceName = svcName(p, c)
-			if svc.serviceName != c.Name {
-				svc.XSidecar.Name = c.Name
-			}
-			if c.Role != RoleMain {
-				// The infra service publishes the pod's ports; the importer gives main those
-				// no other container claims.
-				for _, port := range c.Ports {
-					svc.XSidecar.Ports = append(svc.XSidecar.Ports, composePort(port))
-				}
-			}
-			svc.NetworkMode = "service:" + infra
-			if p.SharePID {
-				svc.Pid = "service:" + infra
-			}
-			if p.ShareIPC {
-				svc.Ipc = "service:" + infra
-			}
-			svcs = append(svcs, svc)
-		}
-		composeOrder(p, svcs)
-		mainOf[p.Name] = svcs[len(svcs)-1]
-		built[p.Name] = svcs
-	}
-	for _, p := range s.Pods {
-		infra := &composeOutService{
-			Image:    ComposeInfraImage,
-			XSidecar: &composeX{Role: RoleInfra, Pod: p.Name},
-		}
-		if len(s.Pods) > 1 {
-			// Other pods reach this one by its name, as they do under sidecar.
-			infra.Networks = map[string]*composeOutNetRef{"default": {Aliases: []string{p.Name}}}
-		}
-		if p.StopGrace != Duration(DefaultPodStopGrace) {
-			g := p.StopGrace
-			infra.XSidecar.StopGrace = &g
-		}
-		if p.ShareIPC {
-			infra.Ipc = "shareable"
-		}
-		composePodFields(p, infra)
-		for _, port := range p.Ports() {
-			infra.Ports = append(infra.Ports, composePort(port))
-		}
-		if len(p.DependsOn) > 0 {
-			deps := map[string]string{}
-			for _, d := range p.DependsOn {
-				m := mainOf[d]
-				if m == nil {
-					continue
-				}
-				deps[m.serviceName] = composeCondition(m)
-				if s.Pod(d).Job {
-					deps[m.serviceName] = composeCompleted
-				}
-			}
-			infra.DependsOn = composeDeps(deps)
-		}
-		if err := addService(p.Name+"-infra", infra); err != nil {
-			return nil, err
-		}
-		for _, svc := range built[p.Name] {
-			if err := addService(svc.serviceName, svc); err != nil {
-				return nil, err
-			}
-		}
-	}
-	doc.Services = services
-
-	for _, p := range s.Pods {
-		mounted := map[string]bool{}
-		for _, c := range p.Containers() {
-			for _, m := range c.Volumes {
-				if m.Type == MountVolume {
-					mounted[m.Source] = true
-				}
-			}
-		}
-		for _, v := range p.Volumes {
-			if len(v.Files) > 0 {
-				continue
-			}
-			vol := &composeOutVolume{DriverOpts: composeTmpfs(v)}
-			if v.SizeLimit > 0 && v.Medium != MediumMemory {
-				w.add(p.Name+"/volumes/"+v.Name, "pod %s: the size_limit %s of volume %s (on disk, where it is not enforced either) cannot be expressed in compose: left out", p.Name, v.SizeLimit, v.Name)
-			}
-			if name := volName(p, v.Name); name != v.Name || !mounted[v.Name] {
-				vol.XSidecar = &composeXVolume{}
-				if name != v.Name {
-					vol.XSidecar.Name = v.Name
-				}
-				if !mounted[v.Name] {
-					vol.XSidecar.Pod = p.Name
-				}
-			}
-			doc.Volumes[volName(p, v.Name)] = vol
-		}
-	}
-	for _, v := range s.Volumes {
-		doc.Volumes[v.Name] = &composeOutVolume{DriverOpts: composeTmpfs(v)}
-	}
-	for _, p := range s.Pods {
-		for _, v := range p.Volumes {
-			for file, content := range v.Files {
-				doc.Configs[cfgNames[composeCfgKey{p.Name, v.Name, file}]] = &composeOutConfig{
-					Content:  content,
-					XSidecar: &composeXConfig{Pod: p.Name, Volume: v.Name, File: file},
-				}
-			}
-		}
-	}
-	return doc, nil
+// composeExport is one compose export under way: the stack, and the names it gives to
+// services, volumes and configs.
+type composeExport struct {
+	s    *Stack
+	fsys fs.FS
+	w    *expWarnings
+	// How many pods (and, for volumes, the stack) use each container and volume name.
+	uses, volUses map[string]int
+	cfgNames      map[composeCfgKey]string
 }
 
 // composeCfgKey names one file of a pod volume: pod, volume, file.
 type composeCfgKey struct{ pod, volume, file string }
 
-// composeService maps one container (its ports go to the pod's infra service).
-func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Pod, string) string, cfgNames map[composeCfgKey]string, w *expWarnings) *composeOutService {
-	svc := &composeOutService{
-		Image:      c.Image,
-		Entrypoint: c.Entrypoint,
-		Command:    c.Command,
-		WorkingDir: c.WorkingDir,
-		User:       c.User,
-		Init:       c.Init,
-		TTY:        c.TTY,
-		XSidecar:   &composeX{Role: c.Role},
+func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) {
+	doc := &composeOut{Name: s.Name, Services: &yaml.Node{Kind: yaml.MappingNode},
+		Volumes: map[string]*composeOutVolume{}, Configs: map[string]*composeOutConfig{}}
+	if s.Backoff != expDefaultBackoff() {
+		b := s.Backoff
+		doc.XSidecar = &composeXTop{Backoff: &b}
 	}
-	if c.Build != nil {
-		svc.Build = &composeOutBuild{
-			Context:    c.Build.Context,
-			Dockerfile: c.Build.Dockerfile,
-			Target:     c.Build.Target,
+	e := &composeExport{s: s, fsys: fsys, w: w, uses: map[string]int{}, volUses: map[string]int{}, cfgNames: map[composeCfgKey]string{}}
+	taken := map[string]bool{}
+	for _, v := range s.Volumes {
+		e.volUses[v.Name]++
+	}
+	for _, p := range s.Pods {
+		e.uses[p.Name+"-infra"]++
+		for _, c := range p.Containers() {
+			e.uses[c.Name]++
 		}
-		svc.Build.Args = maps.Clone(c.Build.Args)
+		for _, v := range p.Volumes {
+			e.volUses[v.Name]++
+			// One config per file of a pod volume holding files, unique in the file.
+			for _, f := range sortedKeys(v.Files) {
+				e.cfgNames[composeCfgKey{p.Name, v.Name, f}] = expUniqueName(p.Name+"-"+v.Name+"-"+cmp.Or(dnsLabelFrom(f), "file"), taken)
+			}
+		}
+	}
+
+	built := map[string][]*composeOutService{} // per pod, in its container order: init, sidecars, main
+	for _, p := range s.Pods {
+		if e.uses[p.Name+"-infra"] > 1 {
+			w.add(p.Name, "pod %s has a container named %s-infra: rename it, the compose export names the pod's infra service so", p.Name, p.Name)
+		}
+		var svcs []*composeOutService
+		for i, c := range p.Containers() {
+			svc := e.service(p, c)
+			// depends_on gives sidecar's order: each init container after the previous one
+			// completed, the first sidecar after the last init container, each sidecar after the
+			// previous one (healthy when it has a healthcheck), main last.
+			if i > 0 {
+				cond := composeCondition(svcs[i-1])
+				if i <= len(p.Init) {
+					cond = composeCompleted
+				}
+				svc.DependsOn = composeDeps(map[string]string{svcs[i-1].serviceName: cond})
+			}
+			svcs = append(svcs, svc)
+		}
+		built[p.Name] = svcs
+	}
+	for _, p := range s.Pods {
+		for _, svc := range append([]*composeOutService{composeInfra(s, p, built)}, built[p.Name]...) {
+			n, err := toNode(svc)
+			if err != nil {
+				return nil, fmt.Errorf("encoding service %s: %w", svc.serviceName, err)
+			}
+			doc.Services.Content = append(doc.Services.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: svc.serviceName}, n.Content[0])
+		}
+		e.volumes(doc, p)
+	}
+	for _, v := range s.Volumes {
+		doc.Volumes[v.Name] = &composeOutVolume{DriverOpts: composeTmpfs(v)}
+	}
+	return doc, nil
+}
+
+// composeName is the name of a container's service or of a pod volume: its own when no other
+// pod uses it, else pod-name.
+func composeName(uses map[string]int, p *Pod, name string) string {
+	if uses[name] > 1 {
+		return p.Name + "-" + name
+	}
+	return name
+}
+
+// volName is the compose volume a container's mount of volume v uses.
+func (e *composeExport) volName(p *Pod, v string) string {
+	if p.Volume(v) == nil && e.s.Volume(v) != nil {
+		return v // the stack's, shared by its pods
+	}
+	return composeName(e.volUses, p, v)
+}
+
+// volumes writes p's volumes: the named volumes, and the configs of those holding files.
+func (e *composeExport) volumes(doc *composeOut, p *Pod) {
+	mounted := map[string]bool{}
+	for _, c := range p.Containers() {
+		for _, m := range c.Volumes {
+			if m.Type == MountVolume {
+				mounted[m.Source] = true
+			}
+		}
+	}
+	for _, v := range p.Volumes {
+		for file, content := range v.Files {
+			doc.Configs[e.cfgNames[composeCfgKey{p.Name, v.Name, file}]] = &composeOutConfig{
+				Content:  content,
+				XSidecar: &composeXConfig{Pod: p.Name, Volume: v.Name, File: file},
+			}
+		}
+		if len(v.Files) > 0 {
+			continue
+		}
+		vol := &composeOutVolume{DriverOpts: composeTmpfs(v)}
+		if v.SizeLimit > 0 && v.Medium != MediumMemory {
+			e.w.add(p.Name+"/volumes/"+v.Name, "pod %s: the size_limit %s of volume %s (on disk, where it is not enforced either) cannot be expressed in compose: left out", p.Name, v.SizeLimit, v.Name)
+		}
+		name := e.volName(p, v.Name)
+		if name != v.Name || !mounted[v.Name] {
+			vol.XSidecar = &composeXVolume{}
+			if name != v.Name {
+				vol.XSidecar.Name = v.Name
+			}
+			if !mounted[v.Name] {
+				vol.XSidecar.Pod = p.Name
+			}
+		}
+		doc.Volumes[name] = vol
+	}
+}
+
+// composeInfra is the infra service of pod p. It holds what the pod's infra container owns:
+// the network namespace with its settings and published ports, and (in x-sidecar) the
+// pod's stop grace, whether it is a job, and its identity. built are the pods' services.
+func composeInfra(s *Stack, p *Pod, built map[string][]*composeOutService) *composeOutService {
+	infra := &composeOutService{
+		Image:       ComposeInfraImage,
+		Hostname:    p.Hostname,
+		DomainName:  p.Subdomain,
+		Sysctls:     p.Sysctls,
+		XSidecar:    &composeX{Role: RoleInfra, Pod: p.Name},
+		serviceName: p.Name + "-infra",
+	}
+	if len(s.Pods) > 1 {
+		// Other pods reach this one by its name, as they do under sidecar.
+		infra.Networks = map[string]map[string][]string{"default": {"aliases": {p.Name}}}
+	}
+	x := infra.XSidecar
+	if p.StopGrace != Duration(DefaultPodStopGrace) {
+		g := p.StopGrace
+		x.StopGrace = &g
+	}
+	if p.ShareIPC {
+		infra.Ipc = "shareable"
+	}
+	for _, h := range p.ExtraHosts {
+		for _, name := range h.Hostnames {
+			infra.ExtraHosts = append(infra.ExtraHosts, name+"="+h.IP)
+		}
+	}
+	if d := p.DNS; d != nil {
+		infra.DNS, infra.DNSSearch, infra.DNSOpt = d.Nameservers, d.Searches, d.Options
+	}
+	if p.Job {
+		x.Job = expPtr(true)
+	}
+	x.Namespace, x.Labels, x.Annotations, x.ServiceAccount = p.Namespace, p.Labels, p.Annotations, p.ServiceAccount
+	for _, port := range p.Ports() {
+		infra.Ports = append(infra.Ports, composePort(port))
+	}
+	if len(p.DependsOn) > 0 {
+		deps := map[string]string{}
+		for _, d := range p.DependsOn {
+			svcs := built[d]
+			if len(svcs) == 0 {
+				continue
+			}
+			m := svcs[len(svcs)-1] // main
+			deps[m.serviceName] = composeCondition(m)
+			if s.Pod(d).Job {
+				deps[m.serviceName] = composeCompleted
+			}
+		}
+		infra.DependsOn = composeDeps(deps)
+	}
+	return infra
+}
+
+// service maps one container, joined to its pod's infra service (which publishes its ports).
+func (e *composeExport) service(p *Pod, c *Container) *composeOutService {
+	s, w, infra := e.s, e.w, "service:"+p.Name+"-infra"
+	svc := &composeOutService{
+		Image:       c.Image,
+		Build:       c.Build, // its fields are compose's
+		Entrypoint:  c.Entrypoint,
+		Command:     c.Command,
+		WorkingDir:  c.WorkingDir,
+		User:        c.User,
+		Init:        c.Init,
+		TTY:         c.TTY,
+		NetworkMode: infra,
+		XSidecar:    &composeX{Role: c.Role, Live: c.Live, Startup: c.Startup, EnvRefs: c.EnvRefs, ExpandRefs: c.ExpandRefs},
+		serviceName: composeName(e.uses, p, c.Name),
+	}
+	if svc.serviceName != c.Name {
+		svc.XSidecar.Name = c.Name
+	}
+	if c.Role != RoleMain {
+		// The infra service publishes the pod's ports; the importer gives main those no other
+		// container claims.
+		for _, port := range c.Ports {
+			svc.XSidecar.Ports = append(svc.XSidecar.Ports, composePort(port))
+		}
+	}
+	if p.SharePID {
+		svc.Pid = infra
+	}
+	if p.ShareIPC {
+		svc.Ipc = infra
 	}
 	env := maps.Clone(c.Env)
 	if len(c.EnvFile) > 0 {
 		svc.EnvFile = c.EnvFile
-		for k, v := range composeEnvFiles(s, fsys, c.EnvFile) {
+		for k, v := range e.envFiles(c.EnvFile) {
 			if ev, ok := env[k]; ok && ev == v {
 				delete(env, k) // comes from the env file, which the compose file names
 			}
 		}
+	}
+	if len(env) > 0 {
+		svc.Environment = composeMapping(env, func(v string) *yaml.Node {
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
+		})
 	}
 	var secret []string
 	for _, name := range sortedKeys(env) {
@@ -438,32 +431,21 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 		w.add(expField(p, c, "env"), "%s: %s, and the compose file holds %s in plain text: keep the file out of version control, or write ${%s} in place of the value so that compose reads it from the environment or a .env file",
 			expWho(s, p, c), phrase, its, secret[0])
 	}
-	if len(env) > 0 {
-		n := &yaml.Node{Kind: yaml.MappingNode}
-		for _, kv := range Env(env).Sorted() {
-			k, v, _ := strings.Cut(kv, "=")
-			n.Content = append(n.Content,
-				&yaml.Node{Kind: yaml.ScalarNode, Value: k},
-				&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v})
-		}
-		svc.Environment = n
-	}
 	mounts := 0 // mounts written so far: the index of the next one
 	for _, m := range c.Volumes {
-		mounts++
-		switch {
+		switch v := p.Volume(m.Source); {
 		case m.Type == MountBind:
 			// The long syntax, so that a missing source is an error, as it is locally,
 			// rather than a directory compose creates.
 			svc.Volumes = append(svc.Volumes, composeOutMount{Type: "bind", Source: m.Source, Target: m.Target,
-				ReadOnly: m.ReadOnly, Bind: &composeOutBindOpts{CreateHostPath: false}})
-		case p.Volume(m.Source) != nil && len(p.Volume(m.Source).Files) > 0:
-			refs := composeFileMounts(p, p.Volume(m.Source), m, mounts-1, cfgNames)
-			switch {
-			case len(refs) == 0:
-				mounts--
+				ReadOnly: m.ReadOnly, Bind: map[string]bool{"create_host_path": false}})
+		case v != nil && len(v.Files) > 0:
+			refs := e.fileMounts(p, v, m, mounts)
+			if len(refs) == 0 {
 				w.add(expField(p, c, "volumes"), "%s: sub_path %s names no file of volume %s, so there is nothing to mount at %s: the mount is left out", expWho(s, p, c), m.SubPath, m.Source, m.Target)
-			case !m.ReadOnly:
+				continue
+			}
+			if !m.ReadOnly {
 				w.add(expField(p, c, "volumes"), "%s: volume %s holds files, which compose mounts as configs, read-only: it cannot write to %s there", expWho(s, p, c), m.Source, m.Target)
 			}
 			svc.Configs = append(svc.Configs, refs...)
@@ -471,49 +453,38 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 		// what the first container's image has at the target into it (nginx's log
 		// symlinks to /dev/stdout under /var/log/nginx, say).
 		case m.SubPath != "":
-			svc.Volumes = append(svc.Volumes, composeOutMount{Type: "volume", Source: volName(p, m.Source), Target: m.Target,
+			svc.Volumes = append(svc.Volumes, composeOutMount{Type: "volume", Source: e.volName(p, m.Source), Target: m.Target,
 				ReadOnly: m.ReadOnly, Volume: &composeOutSubpath{Subpath: m.SubPath, NoCopy: true}})
 		default:
-			spec := volName(p, m.Source) + ":" + m.Target + ":"
+			spec := e.volName(p, m.Source) + ":" + m.Target + ":"
 			if m.ReadOnly {
 				spec += "ro,"
 			}
 			svc.Volumes = append(svc.Volumes, spec+"nocopy")
 		}
+		mounts++
 	}
-	if c.Ready != nil {
-		if c.Ready.Kind() == ProbeImage {
-			// No healthcheck: compose's service_healthy then waits for the image's own.
-			svc.healthchecked = true
-		} else if c.Ready.Exec != nil {
-			svc.Healthcheck = &composeOutHealth{
-				Test:     append([]string{"CMD"}, c.Ready.Exec.Command...),
-				Interval: composeDuration(c.Ready.Period),
-				Timeout:  composeDuration(c.Ready.Timeout),
-				Retries:  c.Ready.Retries,
-			}
-			if c.Ready.StartPeriod > 0 {
-				svc.Healthcheck.StartPeriod = composeDuration(c.Ready.StartPeriod)
-			}
-			svc.healthchecked = true
-		} else {
-			// Compose healthchecks run inside the container: an http or tcp check would need
-			// curl or nc in the image. x-sidecar keeps it for sidecar's own prober.
-			svc.XSidecar.Ready = c.Ready
+	switch r := c.Ready; {
+	case r != nil && r.Exec != nil:
+		svc.Healthcheck = &composeOutHealth{
+			Test:     append([]string{"CMD"}, r.Exec.Command...),
+			Interval: composeDuration(r.Period),
+			Timeout:  composeDuration(r.Timeout),
+			Retries:  r.Retries,
 		}
-	}
-	if c.Live != nil {
-		svc.XSidecar.Live = c.Live
-	}
-	switch c.Restart {
-	case RestartAlways:
-		svc.Restart = "always"
-	case RestartOnFailure:
-		svc.Restart = "on-failure"
-	case RestartNever:
-		if c.Role != RoleMain { // compose's default; a main that says "no" is a one-shot (a job)
-			svc.Restart = "no"
+		if r.StartPeriod > 0 {
+			svc.Healthcheck.StartPeriod = composeDuration(r.StartPeriod)
 		}
+	case r != nil && r.Kind() != ProbeImage:
+		// Compose healthchecks run inside the container: an http or tcp check would need
+		// curl or nc in the image. x-sidecar keeps it for sidecar's own prober.
+		svc.XSidecar.Ready = r
+	}
+	// An image probe writes no healthcheck: compose's service_healthy then waits for the image's own.
+	svc.healthchecked = svc.Healthcheck != nil || c.Ready != nil && c.Ready.Kind() == ProbeImage
+	svc.Restart = map[RestartPolicy]string{RestartAlways: "always", RestartOnFailure: "on-failure", RestartNever: "no"}[c.Restart]
+	if c.Restart == RestartNever && c.Role == RoleMain {
+		svc.Restart = "" // compose's default; a main that says "no" is a one-shot (a job)
 	}
 	if (c.Role == RoleSidecar || c.Role == RoleInit) && c.Restart != c.Role.DefaultRestart() {
 		// The importer gives sidecars and init containers their role's policy unless told.
@@ -537,40 +508,20 @@ func composeService(s *Stack, p *Pod, c *Container, fsys fs.FS, volName func(*Po
 	}
 	for _, h := range []struct {
 		hook *Hook
-		out  *[]composeOutHook
+		out  *[]map[string][]string
 		x    **Hook
 	}{{c.PostStart, &svc.PostStart, &svc.XSidecar.PostStart}, {c.PreStop, &svc.PreStop, &svc.XSidecar.PreStop}} {
 		switch {
 		case h.hook != nil && h.hook.Exec != nil:
-			*h.out = []composeOutHook{{Command: h.hook.Exec.Command}}
+			*h.out = []map[string][]string{{"command": h.hook.Exec.Command}}
 		case h.hook != nil: // compose's hooks are commands: http and sleep are sidecar's
 			*h.x = h.hook
 		}
 	}
 	if len(c.Watch) > 0 {
-		svc.Develop = &composeOutDevelop{Watch: c.Watch}
+		svc.Develop = map[string][]WatchRule{"watch": c.Watch}
 	}
-	svc.XSidecar.Startup, svc.XSidecar.EnvRefs, svc.XSidecar.ExpandRefs = c.Startup, c.EnvRefs, c.ExpandRefs
 	return svc
-}
-
-// composePodFields puts what the pod's infra container owns on its infra service: the
-// network namespace's settings, and (in x-sidecar) whether the pod is a job and its identity.
-func composePodFields(p *Pod, infra *composeOutService) {
-	infra.Hostname, infra.DomainName, infra.Sysctls = p.Hostname, p.Subdomain, p.Sysctls
-	for _, h := range p.ExtraHosts {
-		for _, name := range h.Hostnames {
-			infra.ExtraHosts = append(infra.ExtraHosts, name+"="+h.IP)
-		}
-	}
-	if d := p.DNS; d != nil {
-		infra.DNS, infra.DNSSearch, infra.DNSOpt = d.Nameservers, d.Searches, d.Options
-	}
-	x := infra.XSidecar
-	if p.Job {
-		x.Job = expPtr(true)
-	}
-	x.Namespace, x.Labels, x.Annotations, x.ServiceAccount = p.Namespace, p.Labels, p.Annotations, p.ServiceAccount
 }
 
 // composeResource writes limits or reservations of deploy.resources.
@@ -601,51 +552,39 @@ func composeTmpfs(v *Volume) map[string]string {
 	return opts
 }
 
-// composeOrder writes depends_on so that compose starts a pod's services in sidecar's order:
-// each init container after the previous one completed, the first sidecar after the last
-// init container, each sidecar after the previous one (healthy when it has a healthcheck),
-// main last. svcs are in the pod's container order: init, sidecars, main.
-func composeOrder(p *Pod, svcs []*composeOutService) {
-	var prev *composeOutService
-	for i, svc := range svcs {
-		if prev != nil {
-			cond := composeCondition(prev)
-			if i <= len(p.Init) {
-				cond = "service_completed_successfully"
-			}
-			svc.DependsOn = composeDeps(map[string]string{prev.serviceName: cond})
-		}
-		prev = svc
-	}
-}
-
 // composeCondition is what a service waiting for svc to be up waits for.
 func composeCondition(svc *composeOutService) string {
 	if svc.healthchecked {
-		return "service_healthy"
+		return composeHealthy
 	}
-	return "service_started"
+	return composeStarted
 }
 
+// composeDeps writes depends_on: service → condition.
 func composeDeps(deps map[string]string) *yaml.Node {
+	return composeMapping(deps, func(cond string) *yaml.Node {
+		return &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+			{Kind: yaml.ScalarNode, Value: "condition"},
+			{Kind: yaml.ScalarNode, Value: cond},
+		}}
+	})
+}
+
+// composeMapping writes m as a mapping with its keys in sortedKeys order (the encoder sorts a
+// map's keys its own way), each value as value makes it.
+func composeMapping(m map[string]string, value func(string) *yaml.Node) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.MappingNode}
-	names := sortedKeys(deps)
-	for _, name := range names {
-		n.Content = append(n.Content,
-			&yaml.Node{Kind: yaml.ScalarNode, Value: name},
-			&yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
-				{Kind: yaml.ScalarNode, Value: "condition"},
-				{Kind: yaml.ScalarNode, Value: deps[name]},
-			}})
+	for _, k := range sortedKeys(m) {
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, value(m[k]))
 	}
 	return n
 }
 
-// composeFileMounts mounts a pod volume holding files as compose configs, one per file the
+// fileMounts mounts a pod volume holding files as compose configs, one per file the
 // mount shows (all of them, or those below its sub path), each where the mount puts it; the
 // x-sidecar of each reference names the mount and its index among the container's mounts,
 // so that the importer puts the volume mount back together.
-func composeFileMounts(p *Pod, v *Volume, m Mount, index int, cfgNames map[composeCfgKey]string) []composeOutConfigRef {
+func (e *composeExport) fileMounts(p *Pod, v *Volume, m Mount, index int) []composeOutConfigRef {
 	var out []composeOutConfigRef
 	for _, file := range sortedKeys(v.Files) {
 		lands := composeConfigLands(m.Target, m.SubPath, file)
@@ -653,7 +592,7 @@ func composeFileMounts(p *Pod, v *Volume, m Mount, index int, cfgNames map[compo
 			continue
 		}
 		out = append(out, composeOutConfigRef{
-			Source:   cfgNames[composeCfgKey{p.Name, v.Name, file}],
+			Source:   e.cfgNames[composeCfgKey{p.Name, v.Name, file}],
 			Target:   lands,
 			XSidecar: &composeXConfigRef{Target: m.Target, SubPath: m.SubPath, Index: &index},
 		})
@@ -661,12 +600,12 @@ func composeFileMounts(p *Pod, v *Volume, m Mount, index int, cfgNames map[compo
 	return out
 }
 
-// composeEnvFiles reads the env files a container names, merged in order (later files win),
+// envFiles reads the env files a container names, merged in order (later files win),
 // without interpolation. Files that cannot be read are skipped.
-func composeEnvFiles(s *Stack, fsys fs.FS, files []string) map[string]string {
+func (e *composeExport) envFiles(files []string) map[string]string {
 	out := map[string]string{}
 	for _, f := range files {
-		src := expResolveBind(s, fsys, f)
+		src := expResolveBind(e.s, e.fsys, f)
 		if !src.isFile {
 			continue
 		}
@@ -685,16 +624,14 @@ func composePort(p Port) string {
 	if p.HostPort != 0 {
 		s = fmt.Sprintf("%d:%s", p.HostPort, s)
 	}
-	if p.HostIP != "" {
-		ip := p.HostIP
+	if ip := p.HostIP; ip != "" {
 		if strings.Contains(ip, ":") {
 			ip = "[" + ip + "]"
 		}
 		if p.HostPort == 0 {
-			s = ip + "::" + s
-		} else {
-			s = ip + ":" + s
+			ip += ":"
 		}
+		s = ip + ":" + s
 	}
 	return s
 }
@@ -711,10 +648,7 @@ func checkCompose(s *Stack, content []byte) error {
 	if err := yaml.Unmarshal(content, &dict); err != nil {
 		return err
 	}
-	dir := s.Dir
-	if dir == "" {
-		dir = "."
-	}
+	dir := cmp.Or(s.Dir, ".")
 	details := types.ConfigDetails{
 		WorkingDir:  dir,
 		ConfigFiles: []types.ConfigFile{{Filename: filepath.Join(dir, "compose.yaml"), Content: content, Config: dict}},
@@ -727,9 +661,6 @@ func checkCompose(s *Stack, content []byte) error {
 	})
 	if err != nil {
 		return err
-	}
-	if p == nil {
-		return errors.New("compose-go returned no project")
 	}
 	want := 0
 	for _, pod := range s.Pods {

@@ -78,17 +78,10 @@ func Walk(n *yaml.Node, parts ...string) (*yaml.Node, bool) {
 // Find returns the node a path names: the key node for a mapping key, the item for a list
 // index (or the item of a list of names with that name), or nil.
 func Find(n *yaml.Node, parts ...string) *yaml.Node {
-	if len(parts) == 0 {
-		return n
+	if k, v, ok := walk(n, parts); ok {
+		return cmp.Or(k, v)
 	}
-	k, v, ok := walk(n, parts)
-	switch {
-	case !ok:
-		return nil
-	case k != nil:
-		return k
-	}
-	return v
+	return nil
 }
 
 // Near returns the node a path names, or the nearest ancestor's that exists (nil when not
@@ -126,9 +119,6 @@ func walk(n *yaml.Node, parts []string) (key, cur *yaml.Node, ok bool) {
 			if parts[i] == "[]" { // any item: the first that has the rest of the path
 				for _, item := range cur.Content {
 					if k, v, found := walk(item, parts[i+1:]); found {
-						if i+1 == len(parts) {
-							k = nil
-						}
 						return k, v, true
 					}
 				}
@@ -234,33 +224,20 @@ func Quoted(n *yaml.Node) string {
 // the scalar itself). Mapping keys are kept as they are, and so are the values of the keys
 // keep reports (when it is set). Shared nodes stay shared.
 func Copy(n *yaml.Node, fn func(*yaml.Node) *yaml.Node, keep func(key string) bool) *yaml.Node {
-	memo := map[*yaml.Node]*yaml.Node{}
-	var copyTree func(n *yaml.Node) *yaml.Node
-	copyTree = func(n *yaml.Node) *yaml.Node {
-		if n == nil {
-			return nil
-		}
-		if c, ok := memo[n]; ok {
-			return c
-		}
+	return copyTree(n, func(n *yaml.Node, copy func(*yaml.Node) *yaml.Node) *yaml.Node {
 		if n.Kind == yaml.ScalarNode {
-			memo[n] = fn(n)
-			return memo[n]
+			return fn(n)
 		}
 		c := *n
 		c.Content = make([]*yaml.Node, len(n.Content))
-		memo[n] = &c
 		for i, ch := range n.Content {
-			mapping := n.Kind == yaml.MappingNode
-			if mapping && (i%2 == 0 || keep != nil && keep(n.Content[i-1].Value)) {
-				c.Content[i] = ch
-				continue
+			c.Content[i] = ch
+			if n.Kind != yaml.MappingNode || i%2 == 1 && (keep == nil || !keep(n.Content[i-1].Value)) {
+				c.Content[i] = copy(ch)
 			}
-			c.Content[i] = copyTree(ch)
 		}
 		return &c
-	}
-	return copyTree(n)
+	})
 }
 
 // Prune returns a copy of the tree below n without the nodes in drop: a dropped key or
@@ -268,48 +245,49 @@ func Copy(n *yaml.Node, fn func(*yaml.Node) *yaml.Node, keep func(key string) bo
 // null, so that the indices of the items after it stay), and a node in empty becomes an
 // empty mapping. Shared nodes stay shared.
 func Prune(n *yaml.Node, drop, empty map[*yaml.Node]bool, nullItems bool) *yaml.Node {
-	memo := map[*yaml.Node]*yaml.Node{}
-	var prune func(n *yaml.Node) *yaml.Node
-	prune = func(n *yaml.Node) *yaml.Node {
-		if n == nil {
-			return nil
-		}
-		if c, ok := memo[n]; ok {
-			return c
-		}
-		if empty[n] {
-			memo[n] = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Style: yaml.FlowStyle, Line: n.Line, Column: n.Column}
-			return memo[n]
-		}
-		if n.Kind == yaml.ScalarNode {
+	return copyTree(n, func(n *yaml.Node, copy func(*yaml.Node) *yaml.Node) *yaml.Node {
+		switch {
+		case empty[n]:
+			return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Style: yaml.FlowStyle, Line: n.Line, Column: n.Column}
+		case n.Kind == yaml.ScalarNode:
 			return n
 		}
 		c := *n
 		c.Content = nil
-		memo[n] = &c
-		switch n.Kind {
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k, v := n.Content[i], n.Content[i+1]
-				if drop[k] || drop[v] {
-					continue
+		if n.Kind == yaml.MappingNode {
+			for _, p := range Pairs(n) {
+				if !drop[p.Key] && !drop[p.Value] {
+					c.Content = append(c.Content, copy(p.Key), copy(p.Value))
 				}
-				c.Content = append(c.Content, prune(k), prune(v))
 			}
-		default:
-			for _, item := range n.Content {
-				if drop[item] {
-					if nullItems {
-						c.Content = append(c.Content, null(item))
-					}
-					continue
-				}
-				c.Content = append(c.Content, prune(item))
+			return &c
+		}
+		for _, item := range n.Content {
+			switch {
+			case !drop[item]:
+				c.Content = append(c.Content, copy(item))
+			case nullItems:
+				c.Content = append(c.Content, null(item))
 			}
 		}
 		return &c
+	})
+}
+
+// copyTree copies the tree below n with copyNode, once per node, so that shared nodes stay
+// shared; copyNode makes the copies of a node's children with copy. (The tree is a DAG: an
+// alias into its own anchor is left out by Parse.)
+func copyTree(n *yaml.Node, copyNode func(n *yaml.Node, copy func(*yaml.Node) *yaml.Node) *yaml.Node) *yaml.Node {
+	memo := map[*yaml.Node]*yaml.Node{}
+	var copyMemo func(*yaml.Node) *yaml.Node
+	copyMemo = func(n *yaml.Node) *yaml.Node {
+		if c, done := memo[n]; done || n == nil {
+			return c
+		}
+		memo[n] = copyNode(n, copyMemo)
+		return memo[n]
 	}
-	return prune(n)
+	return copyMemo(n)
 }
 
 // UnknownKey is the issue of key k, which where (a field path, or a name) does not have.

@@ -260,8 +260,7 @@ func (x *expander) mapping(m, out *yaml.Node, path string) {
 			}
 			first[k.Value] = k
 		}
-		kx := x.node(k, path)
-		out.Content = append(out.Content, kx, x.node(v, Join(path, k.Value)))
+		out.Content = append(out.Content, x.node(k, path), x.node(v, Join(path, k.Value)))
 	}
 	for _, src := range merged {
 		for i := 0; i+1 < len(src.Content); i += 2 {

@@ -44,16 +44,10 @@ type Rejected struct {
 
 var jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
 
-// structField is one field a struct accepts.
-type structField struct {
-	name string
-	typ  reflect.Type
-}
-
-// structFields lists the fields of struct type t by their JSON names, with inlined structs
-// flattened.
-func structFields(t reflect.Type) []structField {
-	var out []structField
+// structFields are the types of the fields of struct type t by their JSON names, with
+// inlined structs flattened.
+func structFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		if !f.IsExported() && !f.Anonymous {
@@ -63,21 +57,20 @@ func structFields(t reflect.Type) []structField {
 		if name == "-" && opts == "" {
 			continue
 		}
-		inline := strings.Contains(","+opts+",", ",inline,") || (f.Anonymous && name == "")
-		if inline {
+		if strings.Contains(","+opts+",", ",inline,") || (f.Anonymous && name == "") {
 			ft := f.Type
 			if ft.Kind() == reflect.Pointer {
 				ft = ft.Elem()
 			}
 			if ft.Kind() == reflect.Struct {
-				out = append(out, structFields(ft)...)
+				maps.Copy(out, structFields(ft))
 			}
 			continue
 		}
 		if !f.IsExported() {
 			continue
 		}
-		out = append(out, structField{cmp.Or(name, f.Name), f.Type})
+		out[cmp.Or(name, f.Name)] = f.Type
 	}
 	return out
 }
@@ -100,10 +93,7 @@ func (s *Shape) Check(n *yaml.Node, t reflect.Type, path string) {
 		if !s.want(n, yaml.MappingNode, path, "a mapping") {
 			return
 		}
-		byName := map[string]reflect.Type{}
-		for _, f := range structFields(t) {
-			byName[f.name] = f.typ
-		}
+		byName := structFields(t)
 		for _, p := range Pairs(n) {
 			ft, ok := byName[p.Key.Value]
 			if !ok {
@@ -221,11 +211,7 @@ func (s *Shape) checkJSON(n *yaml.Node, t reflect.Type, path string) {
 	if err != nil {
 		return
 	}
-	v, ok := reflect.New(t).Interface().(json.Unmarshaler)
-	if !ok {
-		return
-	}
-	err = v.UnmarshalJSON(j)
+	err = reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(j) // Check made sure it is one
 	if err == nil {
 		return
 	}
