@@ -343,13 +343,13 @@ func loadRecipe(in *input, opts Options, env map[string]string, pos *Positions) 
 	r.problems = append(r.problems, ip.probs...)
 	r.warnings = ip.warns
 
-	name, nameNode := recipeName(root)
-	name = cmp.Or(opts.Name, name, dnsLabelFrom(filepath.Base(opts.Dir)))
 	d := newDecoder(in.file, pos, lookupIn(env), ip.failed)
-	if nameNode != nil {
-		d.record("name", nameNode)
+	name := ""
+	if v := yamlpos.Value(root, "name"); !yamlpos.IsNull(v) && v.Kind == yaml.ScalarNode {
+		name = v.Value
+		d.record("name", v)
 	}
-	r.stack = d.decodeRecipe(root, name)
+	r.stack = d.decodeRecipe(root, cmp.Or(opts.Name, name, dnsLabelFrom(filepath.Base(opts.Dir))))
 	r.problems = append(r.problems, d.problems...)
 	r.warnings = append(r.warnings, d.warnings...)
 	r.bad = d.bad

@@ -57,15 +57,9 @@ var containerFields = []field[*Container]{
 	{"read_only", func(d *decoder, k string, v *yaml.Node, c *Container) { c.ReadOnly, _ = d.boolean(k, v, "read_only") }},
 	{"devices", func(d *decoder, k string, v *yaml.Node, c *Container) {
 		c.Devices = listOf(d, k, v, "devices", `devices: ["/dev/net/tun"]`, deviceFields, func(s string) Device {
-			parts := strings.SplitN(s, ":", 3)
-			dev := Device{HostPath: parts[0]}
-			if len(parts) > 1 {
-				dev.ContainerPath = parts[1]
-			}
-			if len(parts) > 2 {
-				dev.Permissions = parts[2]
-			}
-			return dev
+			host, rest, _ := strings.Cut(s, ":")
+			ctr, perms, _ := strings.Cut(rest, ":")
+			return Device{HostPath: host, ContainerPath: ctr, Permissions: perms}
 		})
 	}},
 	{"groups", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Groups = d.strList(k, v, "groups") }},
@@ -258,14 +252,6 @@ var dnsFields = []field[*DNSConfig]{
 	{"options", func(d *decoder, k string, v *yaml.Node, c *DNSConfig) { c.Options = d.strList(k, v, "options") }},
 }
 
-// recipeName returns the value of the top-level name: key, if the root has one.
-func recipeName(root *yaml.Node) (string, *yaml.Node) {
-	if v := yamlpos.Value(root, "name"); v != nil && v.Kind == yaml.ScalarNode && !yamlpos.IsNull(v) {
-		return v.Value, v
-	}
-	return "", nil
-}
-
 func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 	st := &Stack{Name: name}
 	if root.Kind != yaml.MappingNode {
@@ -288,7 +274,6 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 	}
 	flatKey := PodKey(flat.Name)
 	flatTable := slices.DeleteFunc(slices.Clone(podFields), func(f field[*Pod]) bool { return f.name == "depends_on" })
-	hasMain := false
 	for _, p := range yamlpos.Pairs(root) {
 		k, v := p.Key, p.Value
 		key := k.Value
@@ -323,7 +308,6 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 		case i < 0:
 			d.unknownKey("", k, "the recipe", append([]string{"name"}, append(fieldNames(flatTable), "pods", "backoff")...))
 		default:
-			hasMain = hasMain || key == "main"
 			d.record(Field(flatKey, key), v)
 			flatTable[i].read(d, Field(flatKey, key), v, flat)
 		}
@@ -333,7 +317,7 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 		st.Pods = d.pods(podsNode)
 		return st
 	}
-	if !hasMain {
+	if k, _ := yamlpos.Lookup(root, "main"); k == nil {
 		d.problem(root, "add a main container, e.g. main: {image: app:dev}, or use pods:", "the recipe has no main container")
 		d.bad[Field(flatKey, "main")] = true
 	}
@@ -680,46 +664,41 @@ func (d *decoder) podVolumes(n *yaml.Node, keyOf func(string) string) []*Volume 
 	return out
 }
 
-// probeForm is a probe being decoded, with what names it in messages (ready, live).
-type probeForm struct {
-	p    *Probe
-	what string
-}
-
-var probeFields = []field[*probeForm]{
-	{"http", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
-		f.p.HTTP = &HTTPProbe{}
-		fields(d, k, v, "http probe", "{port: 8080, path: /healthz}", httpProbeFields, f.p.HTTP)
-	}},
-	{"tcp", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
-		f.p.TCP = &TCPProbe{}
-		fields(d, k, v, "tcp probe", "{port: 9901}", tcpProbeFields, f.p.TCP)
-	}},
-	{"exec", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
-		f.p.Exec = &ExecProbe{}
-		fields(d, k, v, "exec probe", "{command: [\"/check\"]}", execProbeFields, f.p.Exec)
-	}},
-	{"image", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
-		f.p.Image, _ = d.boolean(k, v, f.what+" image")
-	}},
-	{"period", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
-		f.p.Period, _ = d.duration(k, v, f.what+" period", true)
-	}},
-	{"timeout", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
-		f.p.Timeout, _ = d.duration(k, v, f.what+" timeout", true)
-	}},
-	{"retries", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
-		if r, ok := d.integer(k, v, f.what+" retries"); ok {
-			if r < 1 {
-				d.fail(k, v, "write retries: 1 or more", "%s retries must be at least 1, found %d", f.what, r)
-			} else {
-				f.p.Retries = r
+// probeFields are a probe's fields; what names the probe in messages (ready, live).
+func probeFields(what string) []field[*Probe] {
+	return []field[*Probe]{
+		{"http", func(d *decoder, k string, v *yaml.Node, p *Probe) {
+			p.HTTP = &HTTPProbe{}
+			fields(d, k, v, "http probe", "{port: 8080, path: /healthz}", httpProbeFields, p.HTTP)
+		}},
+		{"tcp", func(d *decoder, k string, v *yaml.Node, p *Probe) {
+			p.TCP = &TCPProbe{}
+			fields(d, k, v, "tcp probe", "{port: 9901}", tcpProbeFields, p.TCP)
+		}},
+		{"exec", func(d *decoder, k string, v *yaml.Node, p *Probe) {
+			p.Exec = &ExecProbe{}
+			fields(d, k, v, "exec probe", "{command: [\"/check\"]}", execProbeFields, p.Exec)
+		}},
+		{"image", func(d *decoder, k string, v *yaml.Node, p *Probe) { p.Image, _ = d.boolean(k, v, what+" image") }},
+		{"period", func(d *decoder, k string, v *yaml.Node, p *Probe) {
+			p.Period, _ = d.duration(k, v, what+" period", true)
+		}},
+		{"timeout", func(d *decoder, k string, v *yaml.Node, p *Probe) {
+			p.Timeout, _ = d.duration(k, v, what+" timeout", true)
+		}},
+		{"retries", func(d *decoder, k string, v *yaml.Node, p *Probe) {
+			if r, ok := d.integer(k, v, what+" retries"); ok {
+				if r < 1 {
+					d.fail(k, v, "write retries: 1 or more", "%s retries must be at least 1, found %d", what, r)
+				} else {
+					p.Retries = r
+				}
 			}
-		}
-	}},
-	{"start_period", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
-		f.p.StartPeriod, _ = d.duration(k, v, f.what+" start_period", false)
-	}},
+		}},
+		{"start_period", func(d *decoder, k string, v *yaml.Node, p *Probe) {
+			p.StartPeriod, _ = d.duration(k, v, what+" start_period", false)
+		}},
+	}
 }
 
 var httpProbeFields = []field[*HTTPProbe]{
@@ -746,14 +725,7 @@ var execProbeFields = []field[*ExecProbe]{
 // probe decodes {http|tcp|exec|image, period, timeout, retries, start_period}; what names it
 // (ready, live).
 func (d *decoder) probe(key string, n *yaml.Node, what string) *Probe {
-	if yamlpos.IsNull(n) {
-		return nil
-	}
-	f := &probeForm{p: &Probe{}, what: what}
-	if !fields(d, key, n, what, "{http: {port: 8080, path: /healthz}}", probeFields, f) {
-		return nil
-	}
-	return f.p
+	return mapping(d, key, n, what, "{http: {port: 8080, path: /healthz}}", probeFields(what))
 }
 
 var backoffFields = []field[*Backoff]{
