@@ -1,6 +1,7 @@
 package recipes
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -335,7 +336,7 @@ func (d *decoder) pods(n *yaml.Node) []*Pod {
 		d.problem(n, empty, "pods is empty")
 	case n.Kind == yaml.MappingNode:
 		for _, p := range yamlpos.Pairs(n) {
-			out = append(out, d.pod(p.Key.Value, p.Key, p.Value, false))
+			out = append(out, d.pod(p.Key.Value, p.Key, p.Value))
 		}
 	case n.Kind == yaml.SequenceNode:
 		for i, e := range n.Content {
@@ -347,7 +348,7 @@ func (d *decoder) pods(n *yaml.Node) []*Pod {
 			if name == "" && e.Kind == yaml.MappingNode {
 				d.problem(e, "add name: to the pod, or write pods: as a mapping of name to pod", "pod #%d has no name", i+1)
 			}
-			out = append(out, d.pod(name, nameNode, e, true))
+			out = append(out, d.pod(name, nameNode, e, "name"))
 		}
 	default:
 		d.problem(n, "write pods as a mapping, e.g. pods: {web: {main: {image: app:dev}}}", "pods must be a mapping of pod names to pods, found %s", yamlpos.Describe(n))
@@ -355,15 +356,11 @@ func (d *decoder) pods(n *yaml.Node) []*Pod {
 	return out
 }
 
-// pod decodes one pod of the pods: form.
-func (d *decoder) pod(name string, at, n *yaml.Node, listForm bool) *Pod {
+// pod decodes one pod of the pods: form; the keys in skip are read by pods.
+func (d *decoder) pod(name string, at, n *yaml.Node, skip ...string) *Pod {
 	pod := &Pod{Name: name}
 	key := PodKey(name)
 	d.record(key, at)
-	var skip []string
-	if listForm {
-		skip = []string{"name"} // read by pods
-	}
 	if !fields(d, key, n, fmt.Sprintf("pod %q", yamlpos.Clip(name)), "{main: {image: app:dev}}", podFields, pod, skip...) {
 		d.bad[Field(key, "main")] = true // the pod itself is broken: do not also say main is missing
 	}
@@ -473,19 +470,19 @@ func (d *decoder) list(key string, n *yaml.Node, what, example string) []*yaml.N
 func (d *decoder) ports(key string, n *yaml.Node) []Port {
 	var out []Port
 	for _, e := range d.list(key, n, "ports", `ports: ["8080:80"]`) {
+		ik := Field(key, len(out))
 		var ps []Port
 		switch e.Kind {
 		case yaml.ScalarNode:
 			var err *formError
-			ps, err = parsePortSpec(e.Value)
-			if err != nil {
-				d.fail(Field(key, len(out)), e, err.hint, "%s", err.msg)
+			if ps, err = parsePortSpec(e.Value); err != nil {
+				d.fail(ik, e, err.hint, "%s", err.msg)
 				continue
 			}
 		case yaml.MappingNode:
-			ps = d.longPort(Field(key, len(out)), e)
+			ps = d.longPort(ik, e)
 		default:
-			d.expect(Field(key, len(out)), e, "each port", "a string or a mapping", `write "8080:80" or {host_port: 8080, container_port: 80}`)
+			d.expect(ik, e, "each port", "a string or a mapping", `write "8080:80" or {host_port: 8080, container_port: 80}`)
 			continue
 		}
 		d.portCount += len(ps)
@@ -550,11 +547,7 @@ func (d *decoder) longPort(key string, n *yaml.Node) []Port {
 	}
 	ps, err := parsePortSpec(spec)
 	if err != nil {
-		at := n
-		if f.ctrNode != nil {
-			at = f.ctrNode
-		}
-		d.fail(key, at, "write {host_port: 8080, container_port: 80, protocol: tcp}", "%s", err.msg)
+		d.fail(key, cmp.Or(f.ctrNode, n), "write {host_port: 8080, container_port: 80, protocol: tcp}", "%s", err.msg)
 		return nil
 	}
 	return ps
@@ -562,25 +555,24 @@ func (d *decoder) longPort(key string, n *yaml.Node) []Port {
 
 // mounts decodes a container's volumes: short strings or long-form mappings.
 func (d *decoder) mounts(key string, n *yaml.Node) []Mount {
-	placeholder := Mount{Type: MountBind, Source: ".", Target: "/"} // keeps indexes aligned
 	var out []Mount
 	for i, e := range d.list(key, n, "volumes", `volumes: ["logs:/var/log"]`) {
 		ik := Field(key, i)
 		d.record(ik, e)
+		m := Mount{Type: MountBind, Source: ".", Target: "/"} // a wrong entry's placeholder keeps indexes aligned
 		switch e.Kind {
 		case yaml.ScalarNode:
-			m, err := parseMountSpec(e.Value)
-			if err != nil {
+			if parsed, err := parseMountSpec(e.Value); err != nil {
 				d.fail(ik, e, err.hint, "%s", err.msg)
-				m = placeholder
+			} else {
+				m = parsed
 			}
-			out = append(out, m)
 		case yaml.MappingNode:
-			out = append(out, d.longMount(ik, e))
+			m = d.longMount(ik, e)
 		default:
 			d.expect(ik, e, "each volume", "a string or a mapping", `write "logs:/var/log" or {source: logs, target: /var/log}`)
-			out = append(out, placeholder)
 		}
+		out = append(out, m)
 	}
 	return out
 }
