@@ -282,14 +282,12 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 			continue
 		}
 		i := slices.IndexFunc(flatTable, func(f field[*Pod]) bool { return f.name == key })
-		if i >= 0 && podsNode != nil && key != "volumes" {
-			if key == "main" {
-				d.problem(k, "with pods:, each pod has its own main: move this main into one of the pods",
-					"main and pods cannot both be set")
-			} else {
-				d.problem(k, fmt.Sprintf("with pods:, %s belongs inside a pod: move it into one of the pods", key),
-					"%s cannot be used at the top level together with pods", key)
-			}
+		if podsNode != nil && key == "main" {
+			d.problem(k, "with pods:, each pod has its own main: move this main into one of the pods",
+				"main and pods cannot both be set")
+		} else if podsNode != nil && i >= 0 && key != "volumes" {
+			d.problem(k, fmt.Sprintf("with pods:, %s belongs inside a pod: move it into one of the pods", key),
+				"%s cannot be used at the top level together with pods", key)
 		}
 		switch {
 		case key == "volumes" && podsNode != nil:
@@ -637,16 +635,14 @@ func (d *decoder) podVolumes(n *yaml.Node, keyOf func(string) string) []*Volume 
 		}
 	case yaml.SequenceNode:
 		for i, e := range n.Content {
-			if e.Kind != yaml.MappingNode {
+			switch name, _ := yamlpos.Scalar(yamlpos.Value(e, "name")); {
+			case e.Kind != yaml.MappingNode:
 				d.problem(e, hint, "each entry of volumes must be a mapping with a name, found %s", yamlpos.Describe(e))
-				continue
-			}
-			name, ok := yamlpos.Scalar(yamlpos.Value(e, "name"))
-			if !ok || name == "" {
+			case name == "":
 				d.problem(e, hint, "volume #%d has no name", i+1)
-				continue
+			default:
+				one(name, yamlpos.Value(e, "name"), e, "name")
 			}
-			one(name, yamlpos.Value(e, "name"), e, "name")
 		}
 	default:
 		if !yamlpos.IsNull(n) {
