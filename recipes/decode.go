@@ -118,21 +118,17 @@ func fields[T any](d *decoder, key string, n *yaml.Node, what, example string, t
 	known := fieldNames(table)
 	for _, p := range yamlpos.Pairs(n) {
 		k := p.Key
-		if k.Kind != yaml.ScalarNode || yamlpos.IsNull(k) {
+		switch i := slices.Index(known, k.Value); {
+		case k.Kind != yaml.ScalarNode || yamlpos.IsNull(k):
 			d.fail(key, k, "write a plain name before the colon", "a key in %s must be a name, found %s", what, yamlpos.Describe(k))
-			continue
-		}
-		if strings.HasPrefix(k.Value, "x-") || slices.Contains(skip, k.Value) {
-			continue
-		}
-		i := slices.Index(known, k.Value)
-		if i < 0 {
+		case strings.HasPrefix(k.Value, "x-") || slices.Contains(skip, k.Value):
+		case i < 0:
 			d.unknownKey(key, k, what, append(known, skip...))
-			continue
+		default:
+			fk := Field(key, k.Value)
+			d.record(fk, p.Value)
+			table[i].read(d, fk, p.Value, into)
 		}
-		fk := Field(key, k.Value)
-		d.record(fk, p.Value)
-		table[i].read(d, fk, p.Value, into)
 	}
 	return true
 }
@@ -335,15 +331,14 @@ func (d *decoder) stringMap(key string, n *yaml.Node, what string, list bool, mi
 	switch {
 	case n.Kind == yaml.MappingNode:
 		for _, p := range yamlpos.Pairs(n) {
-			if yamlpos.IsNull(p.Value) {
+			switch {
+			case yamlpos.IsNull(p.Value):
 				set(p.Key.Value, "", p.Key, false)
-				continue
-			}
-			if p.Value.Kind != yaml.ScalarNode {
+			case p.Value.Kind != yaml.ScalarNode:
 				d.fail(key, p.Value, "quote the value to make it a string", "%s: the value of %q must be a string, found %s", what, yamlpos.Clip(p.Key.Value), yamlpos.Describe(p.Value))
-				continue
+			default:
+				set(p.Key.Value, p.Value.Value, p.Value, true)
 			}
-			set(p.Key.Value, p.Value.Value, p.Value, true)
 		}
 	case n.Kind == yaml.SequenceNode && list:
 		for _, e := range n.Content {

@@ -219,20 +219,16 @@ func LoadAll(files []File, opts Options) (*Stack, []Warning, error) {
 		return nil, nil, Problems{{Message: "no file to load", Hint: "name a recipe, a compose file or a Kubernetes manifest"}}.Err()
 	}
 	files = slices.Clone(files)
-	for i := range files {
-		files[i].Name = cmp.Or(files[i].Name, "<input>")
-	}
-	f := files[0]
-	dir := stackDir(f.Name, opts.Dir)
-	opts.Dir = dir
-
 	var ins []*input
 	var fatal Problems
-	for _, f := range files {
-		in, ps := parseInput(f)
+	for i := range files {
+		files[i].Name = cmp.Or(files[i].Name, "<input>")
+		in, ps := parseInput(files[i])
 		fatal = append(fatal, ps...)
 		ins = append(ins, in)
 	}
+	f := files[0]
+	opts.Dir = stackDir(f.Name, opts.Dir)
 	if len(fatal) > 0 {
 		return nil, nil, fatal.Err()
 	}
@@ -258,7 +254,7 @@ func LoadAll(files []File, opts Options) (*Stack, []Warning, error) {
 	warns := r.warnings
 	probs = append(probs, r.problems...)
 	if r.stack != nil {
-		r.stack.Dir = dir
+		r.stack.Dir = opts.Dir
 		r.stack.Source = Source{File: f.Name, Kind: kind}
 		for _, o := range files[1:] {
 			r.stack.Source.Overrides = append(r.stack.Source.Overrides, o.Name)
@@ -343,13 +339,13 @@ func loadRecipe(in *input, opts Options, env map[string]string, pos *Positions) 
 	r.problems = append(r.problems, ip.probs...)
 	r.warnings = ip.warns
 
-	name, nameNode := recipeName(root)
-	name = cmp.Or(opts.Name, name, dnsLabelFrom(filepath.Base(opts.Dir)))
 	d := newDecoder(in.file, pos, lookupIn(env), ip.failed)
-	if nameNode != nil {
-		d.record("name", nameNode)
+	name := ""
+	if v := yamlpos.Value(root, "name"); !yamlpos.IsNull(v) && v.Kind == yaml.ScalarNode {
+		name = v.Value
+		d.record("name", v)
 	}
-	r.stack = d.decodeRecipe(root, name)
+	r.stack = d.decodeRecipe(root, cmp.Or(opts.Name, name, dnsLabelFrom(filepath.Base(opts.Dir))))
 	r.problems = append(r.problems, d.problems...)
 	r.warnings = append(r.warnings, d.warnings...)
 	r.bad = d.bad

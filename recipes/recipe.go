@@ -1,6 +1,7 @@
 package recipes
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -57,15 +58,9 @@ var containerFields = []field[*Container]{
 	{"read_only", func(d *decoder, k string, v *yaml.Node, c *Container) { c.ReadOnly, _ = d.boolean(k, v, "read_only") }},
 	{"devices", func(d *decoder, k string, v *yaml.Node, c *Container) {
 		c.Devices = listOf(d, k, v, "devices", `devices: ["/dev/net/tun"]`, deviceFields, func(s string) Device {
-			parts := strings.SplitN(s, ":", 3)
-			dev := Device{HostPath: parts[0]}
-			if len(parts) > 1 {
-				dev.ContainerPath = parts[1]
-			}
-			if len(parts) > 2 {
-				dev.Permissions = parts[2]
-			}
-			return dev
+			host, rest, _ := strings.Cut(s, ":")
+			ctr, perms, _ := strings.Cut(rest, ":")
+			return Device{HostPath: host, ContainerPath: ctr, Permissions: perms}
 		})
 	}},
 	{"groups", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Groups = d.strList(k, v, "groups") }},
@@ -258,14 +253,6 @@ var dnsFields = []field[*DNSConfig]{
 	{"options", func(d *decoder, k string, v *yaml.Node, c *DNSConfig) { c.Options = d.strList(k, v, "options") }},
 }
 
-// recipeName returns the value of the top-level name: key, if the root has one.
-func recipeName(root *yaml.Node) (string, *yaml.Node) {
-	if v := yamlpos.Value(root, "name"); v != nil && v.Kind == yaml.ScalarNode && !yamlpos.IsNull(v) {
-		return v.Value, v
-	}
-	return "", nil
-}
-
 func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 	st := &Stack{Name: name}
 	if root.Kind != yaml.MappingNode {
@@ -288,7 +275,6 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 	}
 	flatKey := PodKey(flat.Name)
 	flatTable := slices.DeleteFunc(slices.Clone(podFields), func(f field[*Pod]) bool { return f.name == "depends_on" })
-	hasMain := false
 	for _, p := range yamlpos.Pairs(root) {
 		k, v := p.Key, p.Value
 		key := k.Value
@@ -296,14 +282,12 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 			continue
 		}
 		i := slices.IndexFunc(flatTable, func(f field[*Pod]) bool { return f.name == key })
-		if i >= 0 && podsNode != nil && key != "volumes" {
-			if key == "main" {
-				d.problem(k, "with pods:, each pod has its own main: move this main into one of the pods",
-					"main and pods cannot both be set")
-			} else {
-				d.problem(k, fmt.Sprintf("with pods:, %s belongs inside a pod: move it into one of the pods", key),
-					"%s cannot be used at the top level together with pods", key)
-			}
+		if podsNode != nil && key == "main" {
+			d.problem(k, "with pods:, each pod has its own main: move this main into one of the pods",
+				"main and pods cannot both be set")
+		} else if podsNode != nil && i >= 0 && key != "volumes" {
+			d.problem(k, fmt.Sprintf("with pods:, %s belongs inside a pod: move it into one of the pods", key),
+				"%s cannot be used at the top level together with pods", key)
 		}
 		switch {
 		case key == "volumes" && podsNode != nil:
@@ -323,7 +307,6 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 		case i < 0:
 			d.unknownKey("", k, "the recipe", append([]string{"name"}, append(fieldNames(flatTable), "pods", "backoff")...))
 		default:
-			hasMain = hasMain || key == "main"
 			d.record(Field(flatKey, key), v)
 			flatTable[i].read(d, Field(flatKey, key), v, flat)
 		}
@@ -333,7 +316,7 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 		st.Pods = d.pods(podsNode)
 		return st
 	}
-	if !hasMain {
+	if k, _ := yamlpos.Lookup(root, "main"); k == nil {
 		d.problem(root, "add a main container, e.g. main: {image: app:dev}, or use pods:", "the recipe has no main container")
 		d.bad[Field(flatKey, "main")] = true
 	}
@@ -351,7 +334,7 @@ func (d *decoder) pods(n *yaml.Node) []*Pod {
 		d.problem(n, empty, "pods is empty")
 	case n.Kind == yaml.MappingNode:
 		for _, p := range yamlpos.Pairs(n) {
-			out = append(out, d.pod(p.Key.Value, p.Key, p.Value, false))
+			out = append(out, d.pod(p.Key.Value, p.Key, p.Value))
 		}
 	case n.Kind == yaml.SequenceNode:
 		for i, e := range n.Content {
@@ -363,7 +346,7 @@ func (d *decoder) pods(n *yaml.Node) []*Pod {
 			if name == "" && e.Kind == yaml.MappingNode {
 				d.problem(e, "add name: to the pod, or write pods: as a mapping of name to pod", "pod #%d has no name", i+1)
 			}
-			out = append(out, d.pod(name, nameNode, e, true))
+			out = append(out, d.pod(name, nameNode, e, "name"))
 		}
 	default:
 		d.problem(n, "write pods as a mapping, e.g. pods: {web: {main: {image: app:dev}}}", "pods must be a mapping of pod names to pods, found %s", yamlpos.Describe(n))
@@ -371,15 +354,11 @@ func (d *decoder) pods(n *yaml.Node) []*Pod {
 	return out
 }
 
-// pod decodes one pod of the pods: form.
-func (d *decoder) pod(name string, at, n *yaml.Node, listForm bool) *Pod {
+// pod decodes one pod of the pods: form; the keys in skip are read by pods.
+func (d *decoder) pod(name string, at, n *yaml.Node, skip ...string) *Pod {
 	pod := &Pod{Name: name}
 	key := PodKey(name)
 	d.record(key, at)
-	var skip []string
-	if listForm {
-		skip = []string{"name"} // read by pods
-	}
 	if !fields(d, key, n, fmt.Sprintf("pod %q", yamlpos.Clip(name)), "{main: {image: app:dev}}", podFields, pod, skip...) {
 		d.bad[Field(key, "main")] = true // the pod itself is broken: do not also say main is missing
 	}
@@ -489,19 +468,19 @@ func (d *decoder) list(key string, n *yaml.Node, what, example string) []*yaml.N
 func (d *decoder) ports(key string, n *yaml.Node) []Port {
 	var out []Port
 	for _, e := range d.list(key, n, "ports", `ports: ["8080:80"]`) {
+		ik := Field(key, len(out))
 		var ps []Port
 		switch e.Kind {
 		case yaml.ScalarNode:
 			var err *formError
-			ps, err = parsePortSpec(e.Value)
-			if err != nil {
-				d.fail(Field(key, len(out)), e, err.hint, "%s", err.msg)
+			if ps, err = parsePortSpec(e.Value); err != nil {
+				d.fail(ik, e, err.hint, "%s", err.msg)
 				continue
 			}
 		case yaml.MappingNode:
-			ps = d.longPort(Field(key, len(out)), e)
+			ps = d.longPort(ik, e)
 		default:
-			d.expect(Field(key, len(out)), e, "each port", "a string or a mapping", `write "8080:80" or {host_port: 8080, container_port: 80}`)
+			d.expect(ik, e, "each port", "a string or a mapping", `write "8080:80" or {host_port: 8080, container_port: 80}`)
 			continue
 		}
 		d.portCount += len(ps)
@@ -566,11 +545,7 @@ func (d *decoder) longPort(key string, n *yaml.Node) []Port {
 	}
 	ps, err := parsePortSpec(spec)
 	if err != nil {
-		at := n
-		if f.ctrNode != nil {
-			at = f.ctrNode
-		}
-		d.fail(key, at, "write {host_port: 8080, container_port: 80, protocol: tcp}", "%s", err.msg)
+		d.fail(key, cmp.Or(f.ctrNode, n), "write {host_port: 8080, container_port: 80, protocol: tcp}", "%s", err.msg)
 		return nil
 	}
 	return ps
@@ -578,25 +553,24 @@ func (d *decoder) longPort(key string, n *yaml.Node) []Port {
 
 // mounts decodes a container's volumes: short strings or long-form mappings.
 func (d *decoder) mounts(key string, n *yaml.Node) []Mount {
-	placeholder := Mount{Type: MountBind, Source: ".", Target: "/"} // keeps indexes aligned
 	var out []Mount
 	for i, e := range d.list(key, n, "volumes", `volumes: ["logs:/var/log"]`) {
 		ik := Field(key, i)
 		d.record(ik, e)
+		m := Mount{Type: MountBind, Source: ".", Target: "/"} // a wrong entry's placeholder keeps indexes aligned
 		switch e.Kind {
 		case yaml.ScalarNode:
-			m, err := parseMountSpec(e.Value)
-			if err != nil {
+			if parsed, err := parseMountSpec(e.Value); err != nil {
 				d.fail(ik, e, err.hint, "%s", err.msg)
-				m = placeholder
+			} else {
+				m = parsed
 			}
-			out = append(out, m)
 		case yaml.MappingNode:
-			out = append(out, d.longMount(ik, e))
+			m = d.longMount(ik, e)
 		default:
 			d.expect(ik, e, "each volume", "a string or a mapping", `write "logs:/var/log" or {source: logs, target: /var/log}`)
-			out = append(out, placeholder)
 		}
+		out = append(out, m)
 	}
 	return out
 }
@@ -661,16 +635,14 @@ func (d *decoder) podVolumes(n *yaml.Node, keyOf func(string) string) []*Volume 
 		}
 	case yaml.SequenceNode:
 		for i, e := range n.Content {
-			if e.Kind != yaml.MappingNode {
+			switch name, _ := yamlpos.Scalar(yamlpos.Value(e, "name")); {
+			case e.Kind != yaml.MappingNode:
 				d.problem(e, hint, "each entry of volumes must be a mapping with a name, found %s", yamlpos.Describe(e))
-				continue
-			}
-			name, ok := yamlpos.Scalar(yamlpos.Value(e, "name"))
-			if !ok || name == "" {
+			case name == "":
 				d.problem(e, hint, "volume #%d has no name", i+1)
-				continue
+			default:
+				one(name, yamlpos.Value(e, "name"), e, "name")
 			}
-			one(name, yamlpos.Value(e, "name"), e, "name")
 		}
 	default:
 		if !yamlpos.IsNull(n) {
@@ -680,46 +652,41 @@ func (d *decoder) podVolumes(n *yaml.Node, keyOf func(string) string) []*Volume 
 	return out
 }
 
-// probeForm is a probe being decoded, with what names it in messages (ready, live).
-type probeForm struct {
-	p    *Probe
-	what string
-}
-
-var probeFields = []field[*probeForm]{
-	{"http", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
-		f.p.HTTP = &HTTPProbe{}
-		fields(d, k, v, "http probe", "{port: 8080, path: /healthz}", httpProbeFields, f.p.HTTP)
-	}},
-	{"tcp", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
-		f.p.TCP = &TCPProbe{}
-		fields(d, k, v, "tcp probe", "{port: 9901}", tcpProbeFields, f.p.TCP)
-	}},
-	{"exec", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
-		f.p.Exec = &ExecProbe{}
-		fields(d, k, v, "exec probe", "{command: [\"/check\"]}", execProbeFields, f.p.Exec)
-	}},
-	{"image", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
-		f.p.Image, _ = d.boolean(k, v, f.what+" image")
-	}},
-	{"period", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
-		f.p.Period, _ = d.duration(k, v, f.what+" period", true)
-	}},
-	{"timeout", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
-		f.p.Timeout, _ = d.duration(k, v, f.what+" timeout", true)
-	}},
-	{"retries", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
-		if r, ok := d.integer(k, v, f.what+" retries"); ok {
-			if r < 1 {
-				d.fail(k, v, "write retries: 1 or more", "%s retries must be at least 1, found %d", f.what, r)
-			} else {
-				f.p.Retries = r
+// probeFields are a probe's fields; what names the probe in messages (ready, live).
+func probeFields(what string) []field[*Probe] {
+	return []field[*Probe]{
+		{"http", func(d *decoder, k string, v *yaml.Node, p *Probe) {
+			p.HTTP = &HTTPProbe{}
+			fields(d, k, v, "http probe", "{port: 8080, path: /healthz}", httpProbeFields, p.HTTP)
+		}},
+		{"tcp", func(d *decoder, k string, v *yaml.Node, p *Probe) {
+			p.TCP = &TCPProbe{}
+			fields(d, k, v, "tcp probe", "{port: 9901}", tcpProbeFields, p.TCP)
+		}},
+		{"exec", func(d *decoder, k string, v *yaml.Node, p *Probe) {
+			p.Exec = &ExecProbe{}
+			fields(d, k, v, "exec probe", "{command: [\"/check\"]}", execProbeFields, p.Exec)
+		}},
+		{"image", func(d *decoder, k string, v *yaml.Node, p *Probe) { p.Image, _ = d.boolean(k, v, what+" image") }},
+		{"period", func(d *decoder, k string, v *yaml.Node, p *Probe) {
+			p.Period, _ = d.duration(k, v, what+" period", true)
+		}},
+		{"timeout", func(d *decoder, k string, v *yaml.Node, p *Probe) {
+			p.Timeout, _ = d.duration(k, v, what+" timeout", true)
+		}},
+		{"retries", func(d *decoder, k string, v *yaml.Node, p *Probe) {
+			if r, ok := d.integer(k, v, what+" retries"); ok {
+				if r < 1 {
+					d.fail(k, v, "write retries: 1 or more", "%s retries must be at least 1, found %d", what, r)
+				} else {
+					p.Retries = r
+				}
 			}
-		}
-	}},
-	{"start_period", func(d *decoder, k string, v *yaml.Node, f *probeForm) {
-		f.p.StartPeriod, _ = d.duration(k, v, f.what+" start_period", false)
-	}},
+		}},
+		{"start_period", func(d *decoder, k string, v *yaml.Node, p *Probe) {
+			p.StartPeriod, _ = d.duration(k, v, what+" start_period", false)
+		}},
+	}
 }
 
 var httpProbeFields = []field[*HTTPProbe]{
@@ -746,14 +713,7 @@ var execProbeFields = []field[*ExecProbe]{
 // probe decodes {http|tcp|exec|image, period, timeout, retries, start_period}; what names it
 // (ready, live).
 func (d *decoder) probe(key string, n *yaml.Node, what string) *Probe {
-	if yamlpos.IsNull(n) {
-		return nil
-	}
-	f := &probeForm{p: &Probe{}, what: what}
-	if !fields(d, key, n, what, "{http: {port: 8080, path: /healthz}}", probeFields, f) {
-		return nil
-	}
-	return f.p
+	return mapping(d, key, n, what, "{http: {port: 8080, path: /healthz}}", probeFields(what))
 }
 
 var backoffFields = []field[*Backoff]{
