@@ -506,22 +506,21 @@ func (e *composeExport) service(p *Pod, c *Container) *composeOutService {
 		svc.Deploy = &composeOutDeploy{}
 		svc.Deploy.Resources.Limits, svc.Deploy.Resources.Reservations = composeResource(r.Limits), composeResource(r.Requests)
 	}
-	for _, h := range []struct {
-		hook *Hook
-		out  *[]map[string][]string
-		x    **Hook
-	}{{c.PostStart, &svc.PostStart, &svc.XSidecar.PostStart}, {c.PreStop, &svc.PreStop, &svc.XSidecar.PreStop}} {
-		switch {
-		case h.hook != nil && h.hook.Exec != nil:
-			*h.out = []map[string][]string{{"command": h.hook.Exec.Command}}
-		case h.hook != nil: // compose's hooks are commands: http and sleep are sidecar's
-			*h.x = h.hook
-		}
-	}
+	svc.PostStart, svc.XSidecar.PostStart = composeHook(c.PostStart)
+	svc.PreStop, svc.XSidecar.PreStop = composeHook(c.PreStop)
 	if len(c.Watch) > 0 {
 		svc.Develop = map[string][]WatchRule{"watch": c.Watch}
 	}
 	return svc
+}
+
+// composeHook writes an exec hook as compose's post_start or pre_stop. Compose's hooks are
+// commands: an http or sleep hook is sidecar's, kept in x-sidecar.
+func composeHook(h *Hook) (compose []map[string][]string, x *Hook) {
+	if h != nil && h.Exec != nil {
+		return []map[string][]string{{"command": h.Exec.Command}}, nil
+	}
+	return nil, h
 }
 
 // composeResource writes limits or reservations of deploy.resources.
