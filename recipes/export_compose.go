@@ -202,8 +202,7 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 	doc := &composeOut{Name: s.Name, Services: &yaml.Node{Kind: yaml.MappingNode},
 		Volumes: map[string]*composeOutVolume{}, Configs: map[string]*composeOutConfig{}}
 	if s.Backoff != expDefaultBackoff() {
-		b := s.Backoff
-		doc.XSidecar = &composeXTop{Backoff: &b}
+		doc.XSidecar = &composeXTop{Backoff: expPtr(s.Backoff)}
 	}
 	e := &composeExport{s: s, fsys: fsys, w: w, uses: map[string]int{}, volUses: map[string]int{}, cfgNames: map[composeCfgKey]string{}}
 	taken := map[string]bool{}
@@ -335,8 +334,7 @@ func composeInfra(s *Stack, p *Pod, built map[string][]*composeOutService) *comp
 	}
 	x := infra.XSidecar
 	if p.StopGrace != Duration(DefaultPodStopGrace) {
-		g := p.StopGrace
-		x.StopGrace = &g
+		x.StopGrace = expPtr(p.StopGrace)
 	}
 	if p.ShareIPC {
 		infra.Ipc = "shareable"
