@@ -204,7 +204,8 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 	if s.Backoff != expDefaultBackoff() {
 		doc.XSidecar = &composeXTop{Backoff: expPtr(s.Backoff)}
 	}
-	e := &composeExport{s: s, fsys: fsys, w: w, uses: map[string]int{}, volUses: map[string]int{}, cfgNames: map[composeCfgKey]string{}}
+	e := &composeExport{s: s, fsys: fsys, w: w,
+		uses: map[string]int{}, volUses: map[string]int{}, cfgNames: map[composeCfgKey]string{}}
 	taken := map[string]bool{}
 	for _, v := range s.Volumes {
 		e.volUses[v.Name]++
