@@ -357,15 +357,15 @@ func (c *composeImport) jsonOf(n *yaml.Node, path tree.Path) any {
 	if n.Decode(&v) != nil {
 		return n.Value
 	}
-	if s, isString := v.(string); isString {
+	switch x := v.(type) {
+	case string:
 		if cast := castAt(path); cast != nil {
-			if cv, err := cast(s); err == nil {
+			if cv, err := cast(x); err == nil {
 				return cv
 			}
 		}
-	}
-	if u, big := v.(uint64); big {
-		return float64(u)
+	case uint64:
+		return float64(x)
 	}
 	return v
 }
