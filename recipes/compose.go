@@ -87,8 +87,7 @@ func importCompose(ins []*input, opts Options, env map[string]string, pos *Posit
 	return importResult{stack: st, report: c.report, bad: c.bad, interp: c.interp}
 }
 
-// warnAt warns about the field at parts, placed at its key; the field is named by the dotted
-// path.
+// warnAt warns about the field at parts, named by its dotted path, placed at its key.
 func (c *composeImport) warnAt(msg string, parts ...string) {
 	c.warn(c.keyAt(parts...), strings.Join(parts, "."), msg)
 }
@@ -509,7 +508,7 @@ func composeKeysAt(parts []string) []string {
 			continue
 		}
 		if last := pp[len(pp)-1]; last != "*" && last != "[]" && !slices.Contains(out, last) {
-			out = append(out, pp[len(pp)-1])
+			out = append(out, last)
 		}
 	}
 	return out

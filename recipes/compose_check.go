@@ -240,10 +240,10 @@ func castAt(path tree.Path) interp.Cast {
 
 // castWants names what a cast accepts: true or false, a whole number, a number.
 func castWants(cast interp.Cast) string {
-	switch {
-	case func() bool { _, err := cast("true"); return err == nil }():
+	if _, err := cast("true"); err == nil {
 		return "true or false"
-	case func() bool { _, err := cast("0.5"); return err == nil }():
+	}
+	if _, err := cast("0.5"); err == nil {
 		return "a number"
 	}
 	return "a whole number"
@@ -357,15 +357,15 @@ func (c *composeImport) jsonOf(n *yaml.Node, path tree.Path) any {
 	if n.Decode(&v) != nil {
 		return n.Value
 	}
-	if s, isString := v.(string); isString {
+	switch x := v.(type) {
+	case string:
 		if cast := castAt(path); cast != nil {
-			if cv, err := cast(s); err == nil {
+			if cv, err := cast(x); err == nil {
 				return cv
 			}
 		}
-	}
-	if u, big := v.(uint64); big {
-		return float64(u)
+	case uint64:
+		return float64(x)
 	}
 	return v
 }
@@ -394,8 +394,7 @@ func schemaLeaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
 			return []*jsonschema.ValidationError{{InstanceLocation: e.InstanceLocation, SchemaURL: e.SchemaURL,
 				ErrorKind: &kind.Type{Want: slices.Compact(types)}}}
 		}
-		slices.SortStableFunc(near, func(a, b []*jsonschema.ValidationError) int { return depth(b) - depth(a) })
-		return near[0]
+		return slices.MaxFunc(near, func(a, b []*jsonschema.ValidationError) int { return depth(a) - depth(b) }) // the first deepest
 	}
 	var out []*jsonschema.ValidationError
 	for _, cause := range e.Causes {

@@ -202,10 +202,10 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 	doc := &composeOut{Name: s.Name, Services: &yaml.Node{Kind: yaml.MappingNode},
 		Volumes: map[string]*composeOutVolume{}, Configs: map[string]*composeOutConfig{}}
 	if s.Backoff != expDefaultBackoff() {
-		b := s.Backoff
-		doc.XSidecar = &composeXTop{Backoff: &b}
+		doc.XSidecar = &composeXTop{Backoff: expPtr(s.Backoff)}
 	}
-	e := &composeExport{s: s, fsys: fsys, w: w, uses: map[string]int{}, volUses: map[string]int{}, cfgNames: map[composeCfgKey]string{}}
+	e := &composeExport{s: s, fsys: fsys, w: w,
+		uses: map[string]int{}, volUses: map[string]int{}, cfgNames: map[composeCfgKey]string{}}
 	taken := map[string]bool{}
 	for _, v := range s.Volumes {
 		e.volUses[v.Name]++
@@ -335,8 +335,7 @@ func composeInfra(s *Stack, p *Pod, built map[string][]*composeOutService) *comp
 	}
 	x := infra.XSidecar
 	if p.StopGrace != Duration(DefaultPodStopGrace) {
-		g := p.StopGrace
-		x.StopGrace = &g
+		x.StopGrace = expPtr(p.StopGrace)
 	}
 	if p.ShareIPC {
 		infra.Ipc = "shareable"
@@ -506,22 +505,21 @@ func (e *composeExport) service(p *Pod, c *Container) *composeOutService {
 		svc.Deploy = &composeOutDeploy{}
 		svc.Deploy.Resources.Limits, svc.Deploy.Resources.Reservations = composeResource(r.Limits), composeResource(r.Requests)
 	}
-	for _, h := range []struct {
-		hook *Hook
-		out  *[]map[string][]string
-		x    **Hook
-	}{{c.PostStart, &svc.PostStart, &svc.XSidecar.PostStart}, {c.PreStop, &svc.PreStop, &svc.XSidecar.PreStop}} {
-		switch {
-		case h.hook != nil && h.hook.Exec != nil:
-			*h.out = []map[string][]string{{"command": h.hook.Exec.Command}}
-		case h.hook != nil: // compose's hooks are commands: http and sleep are sidecar's
-			*h.x = h.hook
-		}
-	}
+	svc.PostStart, svc.XSidecar.PostStart = composeHook(c.PostStart)
+	svc.PreStop, svc.XSidecar.PreStop = composeHook(c.PreStop)
 	if len(c.Watch) > 0 {
 		svc.Develop = map[string][]WatchRule{"watch": c.Watch}
 	}
 	return svc
+}
+
+// composeHook writes an exec hook as compose's post_start or pre_stop. Compose's hooks are
+// commands: an http or sleep hook is sidecar's, kept in x-sidecar.
+func composeHook(h *Hook) (compose []map[string][]string, x *Hook) {
+	if h != nil && h.Exec != nil {
+		return []map[string][]string{{"command": h.Exec.Command}}, nil
+	}
+	return nil, h
 }
 
 // composeResource writes limits or reservations of deploy.resources.

@@ -224,7 +224,7 @@ func Quoted(n *yaml.Node) string {
 // the scalar itself). Mapping keys are kept as they are, and so are the values of the keys
 // keep reports (when it is set). Shared nodes stay shared.
 func Copy(n *yaml.Node, fn func(*yaml.Node) *yaml.Node, keep func(key string) bool) *yaml.Node {
-	return copyTree(n, func(n *yaml.Node, copy func(*yaml.Node) *yaml.Node) *yaml.Node {
+	return copyTree(n, func(n *yaml.Node, copyOf func(*yaml.Node) *yaml.Node) *yaml.Node {
 		if n.Kind == yaml.ScalarNode {
 			return fn(n)
 		}
@@ -233,7 +233,7 @@ func Copy(n *yaml.Node, fn func(*yaml.Node) *yaml.Node, keep func(key string) bo
 		for i, ch := range n.Content {
 			c.Content[i] = ch
 			if n.Kind != yaml.MappingNode || i%2 == 1 && (keep == nil || !keep(n.Content[i-1].Value)) {
-				c.Content[i] = copy(ch)
+				c.Content[i] = copyOf(ch)
 			}
 		}
 		return &c
@@ -245,7 +245,7 @@ func Copy(n *yaml.Node, fn func(*yaml.Node) *yaml.Node, keep func(key string) bo
 // null, so that the indices of the items after it stay), and a node in empty becomes an
 // empty mapping. Shared nodes stay shared.
 func Prune(n *yaml.Node, drop, empty map[*yaml.Node]bool, nullItems bool) *yaml.Node {
-	return copyTree(n, func(n *yaml.Node, copy func(*yaml.Node) *yaml.Node) *yaml.Node {
+	return copyTree(n, func(n *yaml.Node, copyOf func(*yaml.Node) *yaml.Node) *yaml.Node {
 		switch {
 		case empty[n]:
 			return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Style: yaml.FlowStyle, Line: n.Line, Column: n.Column}
@@ -257,7 +257,7 @@ func Prune(n *yaml.Node, drop, empty map[*yaml.Node]bool, nullItems bool) *yaml.
 		if n.Kind == yaml.MappingNode {
 			for _, p := range Pairs(n) {
 				if !drop[p.Key] && !drop[p.Value] {
-					c.Content = append(c.Content, copy(p.Key), copy(p.Value))
+					c.Content = append(c.Content, copyOf(p.Key), copyOf(p.Value))
 				}
 			}
 			return &c
@@ -265,7 +265,7 @@ func Prune(n *yaml.Node, drop, empty map[*yaml.Node]bool, nullItems bool) *yaml.
 		for _, item := range n.Content {
 			switch {
 			case !drop[item]:
-				c.Content = append(c.Content, copy(item))
+				c.Content = append(c.Content, copyOf(item))
 			case nullItems:
 				c.Content = append(c.Content, null(item))
 			}
@@ -275,9 +275,9 @@ func Prune(n *yaml.Node, drop, empty map[*yaml.Node]bool, nullItems bool) *yaml.
 }
 
 // copyTree copies the tree below n with copyNode, once per node, so that shared nodes stay
-// shared; copyNode makes the copies of a node's children with copy. (The tree is a DAG: an
+// shared; copyNode makes the copies of a node's children with copyOf. (The tree is a DAG: an
 // alias into its own anchor is left out by Parse.)
-func copyTree(n *yaml.Node, copyNode func(n *yaml.Node, copy func(*yaml.Node) *yaml.Node) *yaml.Node) *yaml.Node {
+func copyTree(n *yaml.Node, copyNode func(n *yaml.Node, copyOf func(*yaml.Node) *yaml.Node) *yaml.Node) *yaml.Node {
 	memo := map[*yaml.Node]*yaml.Node{}
 	var copyMemo func(*yaml.Node) *yaml.Node
 	copyMemo = func(n *yaml.Node) *yaml.Node {

@@ -83,8 +83,7 @@ func (s *Shape) Check(n *yaml.Node, t reflect.Type, path string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	pt := reflect.PointerTo(t)
-	if pt.Implements(jsonUnmarshaler) {
+	if reflect.PointerTo(t).Implements(jsonUnmarshaler) {
 		s.checkJSON(n, t, path) // quantities, int-or-string, times: decoded as the API decodes them
 		return
 	}
