@@ -126,7 +126,8 @@ func missingFileHint(root *cobra.Command) string {
 	}
 	return strings.Join([]string{
 		"A stack is described by a sidecar.yaml (or a compose file or Kubernetes manifest); without -f,",
-		"sidecar reads ./sidecar.yaml, or else the compose file docker compose would (compose.yaml, docker-compose.yml).",
+		"sidecar reads ./sidecar.yaml, or else the compose file docker compose would (compose.yaml, docker-compose.yml),",
+		"here or in the nearest parent directory that has one.",
 		"To fix: " + create + ", or name the file with -f FILE.",
 	}, "\n")
 }

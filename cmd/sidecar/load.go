@@ -71,7 +71,10 @@ func fileSetting(v *viper.Viper) recipeFiles {
 // those COMPOSE_FILE names (composeFileEnv), else the compose file of this directory with the
 // override file next to it merged over it (composecli.DefaultFileNames and
 // DefaultOverrideFileNames are compose's names, in its order), so that `sidecar up` next to a
-// compose.yaml runs it. Found several, it uses the first and says so, as compose does.
+// compose.yaml runs it. Found several, it uses the first and says so, as compose does. With
+// none here, the parent directories are searched the same way, nearest first, as compose
+// searches them (a sidecar.yaml before the compose files of its directory): `sidecar up` in
+// a project's subdirectory runs the project.
 func recipeFile(f *Factory, v *viper.Viper, errOut io.Writer) recipeFiles {
 	files := fileSetting(v)
 	if v.IsSet("file") || !slices.Equal(files, recipeFiles{defaultFile}) || exists(defaultFile) {
@@ -80,15 +83,35 @@ func recipeFile(f *Factory, v *viper.Viper, errOut io.Writer) recipeFiles {
 	if named := composeFileEnv(f); len(named) > 0 {
 		return named
 	}
+	for dir := "."; ; dir = filepath.Join(dir, "..") {
+		if dir != "." && exists(filepath.Join(dir, defaultFile)) {
+			return recipeFiles{filepath.Join(dir, defaultFile)}
+		}
+		if found := composeFilesIn(dir, errOut); found != nil {
+			return found
+		}
+		if abs, err := filepath.Abs(dir); err != nil || abs == filepath.Dir(abs) {
+			return files // the root searched: none (reading sidecar.yaml says so)
+		}
+	}
+}
+
+// composeFilesIn is the compose file of dir and its override file, as compose picks them;
+// nil when dir has no compose file.
+func composeFilesIn(dir string, errOut io.Writer) recipeFiles {
+	where := "here"
+	if dir != "." {
+		where = "in " + dir
+	}
 	pick := func(names []string, what string) string {
 		var found []string
 		for _, name := range names {
-			if exists(name) {
-				found = append(found, name)
+			if path := filepath.Join(dir, name); exists(path) {
+				found = append(found, path)
 			}
 		}
 		if len(found) > 1 {
-			fmt.Fprintf(errOut, "sidecar: warning: found %s here: using %s%s (name others with -f)\n", strings.Join(found, ", "), what, found[0])
+			fmt.Fprintf(errOut, "sidecar: warning: found %s %s: using %s%s (name others with -f)\n", strings.Join(found, ", "), where, what, found[0])
 		}
 		if len(found) == 0 {
 			return ""
@@ -97,7 +120,7 @@ func recipeFile(f *Factory, v *viper.Viper, errOut io.Writer) recipeFiles {
 	}
 	compose := pick(composecli.DefaultFileNames, "")
 	if compose == "" {
-		return files
+		return nil
 	}
 	if override := pick(composecli.DefaultOverrideFileNames, "the override file "); override != "" {
 		return recipeFiles{compose, override}

@@ -106,7 +106,7 @@ func newLogsCmd(f *Factory, runF func(*LogsOptions) error) *cobra.Command {
 	}
 	cmd := logsHelp.command(cobra.ArbitraryArgs, runE(f, opts, runF, logsRun, parse))
 	// The root's persistent -f/--file is shadowed here: -f is --follow, the recipe is --file.
-	fileFlag(cmd.Flags(), "", "recipe `file` to use; compose files given more than once are merged (default ./sidecar.yaml, else the directory's compose.yaml and its override; on this command -f is --follow)")
+	fileFlag(cmd.Flags(), "", "recipe `file` to use; compose files given more than once are merged (default ./sidecar.yaml, else the directory's compose.yaml and its override, else a parent directory's; on this command -f is --follow)")
 	_ = cmd.MarkFlagFilename("file", "yaml", "yml", "json")
 	cmd.Flags().String("stack", "", "name of the stack (instead of reading --file)")
 	cmd.Flags().BoolP("follow", "f", false, "keep printing new lines, across restarts")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,7 +14,8 @@ import (
 // Without -f, a command reads ./sidecar.yaml, or else the compose file docker compose would
 // read in the directory (compose.yaml first), and the override file next to it merged over
 // it, saying so when there are several; -f given more than once (or SIDECAR_FILE naming
-// several files) merges compose files, and only compose files.
+// several files) merges compose files, and only compose files. In a subdirectory with none of
+// these, the nearest parent directory's are read.
 func TestRecipeFileWithoutF(t *testing.T) {
 	const compose = "services:\n  web:\n    image: img\n"
 	const override = "services:\n  web:\n    environment: {MODE: dev}\n"
@@ -29,7 +31,8 @@ func TestRecipeFileWithoutF(t *testing.T) {
 		out     string // in stdout
 		errOut  string // in stderr ("" : stderr empty)
 		env     []string
-		missing bool // stderr says the file cannot be read
+		missing bool   // stderr says the file cannot be read
+		dir     string // where the command runs, in the directory of files ("": there)
 	}{
 		{name: "sidecar.yaml wins", files: map[string]string{"sidecar.yaml": recipe, "compose.yaml": compose, "compose.override.yaml": override}, out: "sidecar.yaml: ok"},
 		{name: "compose.yaml", files: map[string]string{"compose.yaml": compose}, out: "compose.yaml: ok"},
@@ -73,14 +76,31 @@ func TestRecipeFileWithoutF(t *testing.T) {
 		{name: "-f over COMPOSE_FILE", files: map[string]string{"compose.yaml": compose, "dev.yaml": override}, args: []string{"-f", "compose.yaml"}, env: []string{"COMPOSE_FILE=dev.yaml"},
 			out: "compose.yaml: ok"},
 		{name: "-f missing among", files: map[string]string{"compose.yaml": compose}, args: []string{"-f", "compose.yaml", "-f", "sidecar.yaml"}, code: 2, missing: true},
+		// In a subdirectory, the nearest parent's recipe, as compose searches its parents.
+		{name: "parent's compose.yaml", files: map[string]string{"compose.yaml": compose, "compose.override.yaml": override, "src/app/main.go": ""},
+			dir: "src/app", out: "../../compose.yaml, ../../compose.override.yaml: ok"},
+		{name: "parent's sidecar.yaml first", files: map[string]string{"compose.yaml": compose, "sidecar.yaml": recipe, "src/main.go": ""},
+			dir: "src", out: "../sidecar.yaml: ok"},
+		{name: "nearest parent wins", files: map[string]string{"sidecar.yaml": recipe, "svc/docker-compose.yml": compose, "svc/src/main.go": ""},
+			dir: "svc/src", out: "../docker-compose.yml: ok"},
+		{name: "several in the parent", files: map[string]string{"compose.yaml": compose, "docker-compose.yml": compose, "src/main.go": ""},
+			dir: "src", out: "../compose.yaml: ok", errOut: "warning: found ../compose.yaml, ../docker-compose.yml in ..: using ../compose.yaml"},
+		{name: "-f in a subdirectory", files: map[string]string{"compose.yaml": compose, "src/main.go": ""}, dir: "src", args: []string{"-f", "sidecar.yaml"},
+			code: 2, missing: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Chdir(t.TempDir())
 			for name, text := range tt.files {
+				if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+					t.Fatal(err)
+				}
 				if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
 					t.Fatal(err)
 				}
+			}
+			if tt.dir != "" {
+				t.Chdir(tt.dir)
 			}
 			for _, kv := range tt.env {
 				name, value, _ := strings.Cut(kv, "=")

@@ -126,7 +126,7 @@ Exit status: 0 ok, 1 runtime failure, 2 bad input or usage, 130 interrupted.`, c
 			return cmd.Help()
 		},
 	}
-	fileFlag(root.PersistentFlags(), "f", "recipe to use: a sidecar.yaml, a compose `file` or a Kubernetes manifest; compose files given more than once are merged in order (default ./sidecar.yaml, else the directory's compose.yaml and its override)")
+	fileFlag(root.PersistentFlags(), "f", "recipe to use: a sidecar.yaml, a compose `file` or a Kubernetes manifest; compose files given more than once are merged in order (default ./sidecar.yaml, else the directory's compose.yaml and its override, else a parent directory's)")
 	_ = root.MarkPersistentFlagFilename("file", "yaml", "yml", "json")
 	root.PersistentFlags().StringArray("profile", nil, "activate a compose profile (repeatable, '*' for all); default: COMPOSE_PROFILES")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
