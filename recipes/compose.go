@@ -283,17 +283,44 @@ func (c *composeImport) document(in *input, first bool) (doc *yaml.Node, ok bool
 }
 
 // stackName is Options.Name, else COMPOSE_PROJECT_NAME (of the environment or .env), else
-// the file's name:, else the directory's name made a DNS label: compose's order.
+// the file's name:, else the directory's name made a DNS label: compose's order. A project
+// name compose takes that is not a DNS label, as a stack's name must be (my_app: compose
+// allows '_'), is made one with a warning; a COMPOSE_PROJECT_NAME that compose refuses too
+// is a problem that names the variable (an invalid name: is placed at its line by validation).
 func (c *composeImport) stackName() string {
-	if n := cmp.Or(c.opts.Name, c.env["COMPOSE_PROJECT_NAME"]); n != "" {
-		return n
+	name, from := c.opts.Name, ""
+	if name == "" {
+		name, from = c.env["COMPOSE_PROJECT_NAME"], "COMPOSE_PROJECT_NAME"
 	}
-	v := yamlpos.Value(c.root, "name")
-	if s, ok := yamlpos.Scalar(v); ok && s != "" && !c.drop[v] {
+	at := Position{File: c.file}
+	if v := yamlpos.Value(c.root, "name"); name == "" {
+		s, ok := yamlpos.Scalar(v)
+		if !ok || s == "" || c.drop[v] {
+			return dnsLabelFrom(filepath.Base(c.dir))
+		}
 		c.pos.Set("name", c.posOf(v))
-		return s
+		name, from, at = s, "name", c.posOf(v)
 	}
-	return dnsLabelFrom(filepath.Base(c.dir))
+	label := dnsLabelFrom(name)
+	switch {
+	case from == "" || isDNSLabel(name) || label == "":
+		return name
+	case isComposeProjectName(name):
+		c.warn(at, from, fmt.Sprintf("project name %q is not a DNS label, which a stack's name must be: the stack is called %q", name, label))
+		return label
+	case from == "COMPOSE_PROJECT_NAME":
+		c.problem(at, fmt.Sprintf("COMPOSE_PROJECT_NAME %q (of the environment or .env) is not a valid project name", yamlpos.Clip(name)),
+			fmt.Sprintf("use lowercase letters, digits and '-', starting with a letter or digit, e.g. COMPOSE_PROJECT_NAME=%s", label))
+		return label
+	}
+	return name
+}
+
+// isComposeProjectName reports whether compose takes name as a project name (compose-go's
+// rule: lowercase letters, digits, '-' and '_', starting with a letter or digit).
+func isComposeProjectName(name string) bool {
+	const alnum = "abcdefghijklmnopqrstuvwxyz0123456789"
+	return name != "" && strings.ContainsRune(alnum, rune(name[0])) && strings.Trim(name, alnum+"_-") == ""
 }
 
 // loadProject loads the files, without what the checks rejected, with compose-go, once:

@@ -108,6 +108,47 @@ func TestComposeProjectName(t *testing.T) {
 	}
 }
 
+// A project name compose takes but that is not a DNS label (compose allows '_') names the
+// stack as a DNS label, with a warning saying so; a COMPOSE_PROJECT_NAME compose refuses too
+// is a problem that names the variable, reported once.
+func TestComposeProjectNameNotALabel(t *testing.T) {
+	const svc = "services: {web: {image: web:1}}\n"
+	for _, tc := range []struct {
+		name, file, env, want, warning, problem string
+	}{
+		{name: "name:", file: "name: my_app\n" + svc, want: "my-app",
+			warning: `c.yaml:1:7: warning: name: project name "my_app" is not a DNS label, which a stack's name must be: the stack is called "my-app"`},
+		{name: "COMPOSE_PROJECT_NAME", file: svc, env: "shop_dev", want: "shop-dev",
+			warning: `c.yaml: warning: COMPOSE_PROJECT_NAME: project name "shop_dev" is not a DNS label`},
+		{name: "invalid COMPOSE_PROJECT_NAME", file: svc, env: "My Shop!",
+			problem: `c.yaml: COMPOSE_PROJECT_NAME "My Shop!" (of the environment or .env) is not a valid project name: use lowercase letters, digits and '-', starting with a letter or digit, e.g. COMPOSE_PROJECT_NAME=my-shop`},
+		{name: "a label already", file: "name: shop\n" + svc, env: "", want: "shop"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			opts := Options{Dir: dir, ReadFile: readUnder(dir, nil), Env: map[string]string{}}
+			if tc.env != "" {
+				opts.Env["COMPOSE_PROJECT_NAME"] = tc.env
+			}
+			st, ws, err := Load(File{Name: "c.yaml", Content: []byte(tc.file)}, opts)
+			if tc.problem != "" {
+				if ps := problemStrings(t, err); len(ps) != 1 || ps[0] != tc.problem {
+					t.Errorf("problems:\n%s\nwant only:\n%s", strings.Join(ps, "\n"), tc.problem)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := warningStrings(ws)
+			if st.Name != tc.want || (tc.warning == "") != (len(got) == 0) ||
+				(tc.warning != "" && !slices.ContainsFunc(got, func(w string) bool { return strings.HasPrefix(w, tc.warning) })) {
+				t.Errorf("stack %q (want %q), warnings:\n%s\nwant: %q", st.Name, tc.want, strings.Join(got, "\n"), tc.warning)
+			}
+		})
+	}
+}
+
 // env_file with format: raw is read as docker run --env-file reads it: values as written
 // (quotes kept, no interpolation), comments and blank lines skipped, a bare NAME looked up.
 func TestComposeRawEnvFile(t *testing.T) {
