@@ -202,10 +202,7 @@ func resourceValue(pod *Pod, c *Container, ref EnvRef, facts DownwardFacts) (str
 	}
 	v := request
 	if which == "limits" {
-		v = limit
-		if v == 0 {
-			v = node // a limit not set: the node's allocatable amount
-		}
+		v = cmp.Or(limit, node) // a limit not set: the node's allocatable amount
 	}
 	return strconv.FormatInt(ceilDiv(v, divisor), 10), nil
 }

@@ -253,7 +253,7 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 	targets := map[string]int{}
 	for i, m := range c.Volumes {
 		k := Field(ck, "volumes", i)
-		if m.Target == "" || !path.IsAbs(m.Target) {
+		if !path.IsAbs(m.Target) {
 			v.problem(k, "mount at an absolute path like /var/log", "volume target %q of %s is not an absolute path", yamlpos.Clip(m.Target), label)
 		} else if j, dup := targets[path.Clean(m.Target)]; dup {
 			v.problem(k, "mount each path once", "%s mounts two volumes at %s (entries %d and %d)", label, path.Clean(m.Target), j+1, i+1)
@@ -363,12 +363,11 @@ func (v *validator) probe(key, which, label string, p *Probe) {
 		return
 	}
 	kinds := setNames(setting{"http", p.HTTP != nil}, setting{"tcp", p.TCP != nil}, setting{"exec", p.Exec != nil}, setting{"image", p.Image})
-	switch len(kinds) {
-	case 0:
+	switch {
+	case len(kinds) == 0:
 		v.problem(key, v.say("add one of http: {port: 8080}, tcp: {port: 8080} or exec: {command: [...]}", "",
 			"add one of httpGet: {port: 8080}, tcpSocket: {port: 8080} or exec: {command: [...]}"), "%s probe of %s has no check", which, label)
-	case 1:
-	default:
+	case len(kinds) > 1:
 		v.problem(key, "keep exactly one of them", "%s probe of %s has more than one check (%s)", which, label, strings.Join(kinds, " and "))
 	}
 	if p.HTTP != nil {
