@@ -241,30 +241,20 @@ func ExpandVars(s string, lookup func(name string) (string, bool)) string {
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
-		if s[i] != '$' || i+1 == len(s) {
-			b.WriteByte(s[i])
-			continue
-		}
-		switch s[i+1] {
-		case '$':
+		switch next := s[i+1:]; {
+		case s[i] == '$' && strings.HasPrefix(next, "$"):
 			b.WriteByte('$')
 			i++
-		case '(':
-			end := strings.IndexByte(s[i+2:], ')')
-			if end < 0 {
-				b.WriteString("$(")
-				i++
-				continue
-			}
-			name := s[i+2 : i+2+end]
+		case s[i] == '$' && strings.HasPrefix(next, "(") && strings.Contains(next, ")"):
+			name, _, _ := strings.Cut(next[1:], ")")
 			if v, ok := lookup(name); ok {
 				b.WriteString(v)
 			} else {
 				b.WriteString("$(" + name + ")")
 			}
-			i += 2 + end
+			i += len(name) + 2
 		default:
-			b.WriteByte('$')
+			b.WriteByte(s[i])
 		}
 	}
 	return b.String()
