@@ -157,15 +157,14 @@ func (v *validator) pod(p *Pod) {
 	seen := map[string]bool{}
 	for _, c := range p.Containers() {
 		ck := ContainerKey(p.Name, c.Name)
-		if c.Name == "" {
-			v.problem(Field(ck, "name"), "add name: with lowercase letters, digits and '-', e.g. name: proxy", "%s has no name", unnamed(p, c))
-		} else if v.dnsLabel(Field(ck, "name"), "container", c.Name) {
-			switch {
-			case c.Name == "infra":
-				v.problem(Field(ck, "name"), "rename it: sidecar names the pod's own network-holding container \"infra\"", "container name \"infra\" is reserved")
-			case seen[c.Name]:
-				v.problem(Field(ck, "name"), "give each container of a pod its own name", "container name %q is used twice in pod %q", c.Name, p.Name)
-			}
+		switch nk := Field(ck, "name"); {
+		case c.Name == "":
+			v.problem(nk, "add name: with lowercase letters, digits and '-', e.g. name: proxy", "%s has no name", unnamed(p, c))
+		case !v.dnsLabel(nk, "container", c.Name):
+		case c.Name == "infra":
+			v.problem(nk, "rename it: sidecar names the pod's own network-holding container \"infra\"", "container name \"infra\" is reserved")
+		case seen[c.Name]:
+			v.problem(nk, "give each container of a pod its own name", "container name %q is used twice in pod %q", c.Name, p.Name)
 		}
 		seen[c.Name] = true
 		v.container(p, c, ck, vols)
