@@ -98,15 +98,13 @@ func (v *validator) dnsLabel(key, what, name string) bool {
 
 func (v *validator) stack() {
 	s := v.s
-	stackOK := false
 	if s.Name == "" {
 		v.problem("name", v.say("add name: to the recipe (lowercase letters, digits and '-')",
 			"add name: to the compose file (lowercase letters, digits and '-')",
 			"label every workload app.kubernetes.io/part-of: NAME (lowercase letters, digits and '-')"),
 			"no stack name can be made from the directory %q", filepath.Base(s.Dir))
-	} else {
-		stackOK = v.dnsLabel("name", "stack", s.Name)
 	}
+	stackOK := s.Name != "" && v.dnsLabel("name", "stack", s.Name)
 	b := s.Backoff
 	switch {
 	case b.Initial < 0 || b.Max < 0 || b.Reset < 0:
