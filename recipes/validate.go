@@ -514,30 +514,25 @@ func (v *validator) dependsKey(pod, dep string) string {
 // hostPorts checks that no host port is published twice in the stack for the same protocol
 // and an overlapping host address.
 func (v *validator) hostPorts() {
-	type use struct{ ip, key, label string }
+	type use struct{ ip, other string } // other: the container and where it publishes the port
 	seen := map[string][]use{}
 	for _, p := range v.s.Pods {
 		for _, c := range p.Containers() {
-			ck := ContainerKey(p.Name, c.Name)
 			for i, pt := range c.Ports {
 				if pt.HostPort == 0 {
 					continue
 				}
 				id := fmt.Sprintf("%d/%s", pt.HostPort, pt.Protocol)
-				k := Field(ck, "ports", i)
+				k := Field(ContainerKey(p.Name, c.Name), "ports", i)
 				ip := pt.HostIP
 				if ip == "0.0.0.0" || ip == "::" {
 					ip = ""
 				}
-				for _, u := range seen[id] {
-					if u.ip == "" || ip == "" || u.ip == ip {
-						first := v.pos.At(u.key)
-						v.problem(k, fmt.Sprintf("publish a different host port, or remove one of them (the other is %s, at %s)", u.label, first),
-							"host port %s is published twice", id)
-						break
-					}
+				if j := slices.IndexFunc(seen[id], func(u use) bool { return u.ip == "" || ip == "" || u.ip == ip }); j >= 0 {
+					v.problem(k, "publish a different host port, or remove one of them (the other is "+seen[id][j].other+")",
+						"host port %s is published twice", id)
 				}
-				seen[id] = append(seen[id], use{ip: ip, key: k, label: fmt.Sprintf("%s/%s", p.Name, c.Name)})
+				seen[id] = append(seen[id], use{ip, fmt.Sprintf("%s/%s, at %s", p.Name, c.Name, v.pos.At(k))})
 			}
 		}
 	}
