@@ -214,12 +214,7 @@ func EffectiveResources(c *Container) (limits, requests ResourceList) {
 		return ResourceList{}, ResourceList{}
 	}
 	limits, requests = c.Resources.Limits, c.Resources.Requests
-	if requests.CPU == 0 {
-		requests.CPU = limits.CPU
-	}
-	if requests.Memory == 0 {
-		requests.Memory = limits.Memory
-	}
+	requests.CPU, requests.Memory = cmp.Or(requests.CPU, limits.CPU), cmp.Or(requests.Memory, limits.Memory)
 	return limits, requests
 }
 
