@@ -296,10 +296,8 @@ func mergeable(ins []*input, first SourceKind) Problems {
 		say(ins[0], first)
 	}
 	for _, in := range ins[1:] {
-		switch kind := detect(in.docs); {
-		case kind == SourceKube:
-			say(in, kind)
-		case kind == SourceRecipe && slices.ContainsFunc(in.docs, hasRecipeKeys):
+		kind := detect(in.docs)
+		if kind == SourceKube || kind == SourceRecipe && slices.ContainsFunc(in.docs, hasRecipeKeys) {
 			say(in, kind)
 		}
 	}

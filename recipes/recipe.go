@@ -327,11 +327,10 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 // pods decodes the pods: form: a mapping of pod name to pod, or a list of pods with a name:
 // (the shape `sidecar config -o yaml` prints).
 func (d *decoder) pods(n *yaml.Node) []*Pod {
-	const empty = "add at least one pod: pods: {web: {main: {image: app:dev}}}"
 	var out []*Pod
 	switch {
 	case yamlpos.IsNull(n) || len(n.Content) == 0 && n.Kind != yaml.ScalarNode:
-		d.problem(n, empty, "pods is empty")
+		d.problem(n, "add at least one pod: pods: {web: {main: {image: app:dev}}}", "pods is empty")
 	case n.Kind == yaml.MappingNode:
 		for _, p := range yamlpos.Pairs(n) {
 			out = append(out, d.pod(p.Key.Value, p.Key, p.Value))
@@ -400,9 +399,9 @@ func (d *decoder) container(pod string, n *yaml.Node, role Role, where string) *
 	}
 	if yamlpos.IsNull(n) {
 		d.fail(ck, n, "give it at least an image: {image: app:dev}", "%s is empty", where)
-		return c
+	} else {
+		fields(d, ck, n, what, "{name: app, image: app:dev}", containerFields, c)
 	}
-	fields(d, ck, n, what, "{name: app, image: app:dev}", containerFields, c)
 	return c
 }
 
