@@ -91,13 +91,10 @@ func (o Options) readFile(path string) ([]byte, error) {
 		return nil, errTooLarge{fi.Size()}
 	}
 	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > MaxFileSize {
+	if err == nil && len(b) > MaxFileSize {
 		return nil, errTooLarge{}
 	}
-	return b, nil
+	return b, err
 }
 
 func (o Options) stat() func(string) (fs.FileInfo, error) {
