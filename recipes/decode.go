@@ -69,10 +69,6 @@ func (d *decoder) expect(key string, n *yaml.Node, what, want, hint string) {
 	d.bad[key] = true
 }
 
-func (d *decoder) warn(n *yaml.Node, field, format string, args ...any) {
-	d.warnings = append(d.warnings, Warning{Pos: d.at(n), Field: field, Message: fmt.Sprintf(format, args...)})
-}
-
 // record remembers where the value of key was written. A value whose variables could not be
 // substituted has been reported already: its field is marked as not decoded.
 func (d *decoder) record(key string, n *yaml.Node) {
