@@ -18,7 +18,16 @@ import (
 var containerFields = []field[*Container]{
 	{"name", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Name, _ = d.str(k, v, "name") }},
 	{"image", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Image, _ = d.str(k, v, "image") }},
-	{"build", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Build = d.build(k, v) }},
+	{"build", func(d *decoder, k string, v *yaml.Node, c *Container) {
+		switch {
+		case yamlpos.IsNull(v):
+		case v.Kind == yaml.ScalarNode:
+			c.Build = &Build{Context: v.Value}
+		default:
+			c.Build = &Build{}
+			fields(d, k, v, "build", "build: ./dir, or build: {context: ./dir, dockerfile: Dockerfile}", buildFields, c.Build)
+		}
+	}},
 	{"command", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Command, _ = d.words(k, v, "command") }},
 	{"entrypoint", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Entrypoint, _ = d.words(k, v, "entrypoint") }},
 	{"workdir", func(d *decoder, k string, v *yaml.Node, c *Container) { c.WorkingDir, _ = d.str(k, v, "workdir") }},
@@ -442,19 +451,6 @@ var buildFields = []field[*Build]{
 
 func (d *decoder) lookupAt(name string, _ *yaml.Node) (string, bool) { return d.lookup(name) }
 
-// build decodes "build: ./dir" or {context, dockerfile, args, target}.
-func (d *decoder) build(key string, n *yaml.Node) *Build {
-	if yamlpos.IsNull(n) {
-		return nil
-	}
-	if n.Kind == yaml.ScalarNode {
-		return &Build{Context: n.Value}
-	}
-	b := &Build{}
-	fields(d, key, n, "build", "build: ./dir, or build: {context: ./dir, dockerfile: Dockerfile}", buildFields, b)
-	return b
-}
-
 // list returns the items of list n, the value of key; nothing (with a problem that says to
 // write it as example) when n is not a list.
 func (d *decoder) list(key string, n *yaml.Node, what, example string) []*yaml.Node {
@@ -566,7 +562,12 @@ func (d *decoder) mounts(key string, n *yaml.Node) []Mount {
 				m = parsed
 			}
 		case yaml.MappingNode:
-			m = d.longMount(ik, e)
+			f := &mountForm{}
+			fields(d, ik, e, "volume", "{source: logs, target: /var/log}", mountFields, f)
+			m = f.m
+			if !f.typed {
+				m.Type = mountTypeOf(m.Source)
+			}
 		default:
 			d.expect(ik, e, "each volume", "a string or a mapping", `write "logs:/var/log" or {source: logs, target: /var/log}`)
 		}
@@ -596,16 +597,6 @@ var mountFields = []field[*mountForm]{
 
 // up is the key of the mapping that holds field key.
 func up(key string) string { return key[:max(strings.LastIndex(key, "/"), 0)] }
-
-// longMount decodes {type, source, target, read_only, sub_path}.
-func (d *decoder) longMount(key string, n *yaml.Node) Mount {
-	f := &mountForm{}
-	fields(d, key, n, "volume", "{source: logs, target: /var/log}", mountFields, f)
-	if !f.typed {
-		f.m.Type = mountTypeOf(f.m.Source)
-	}
-	return f.m
-}
 
 var volumeFields = []field[*Volume]{
 	{"files", func(d *decoder, k string, v *yaml.Node, vol *Volume) {
