@@ -314,8 +314,7 @@ func hasRecipeKeys(root *yaml.Node) bool {
 func loadRecipe(in *input, opts Options, env map[string]string, pos *Positions) importResult {
 	r := importResult{report: report{problems: in.probs}}
 	if len(in.docs) > 1 {
-		line := max(in.starts[1], 1)
-		r.problems = append(r.problems, Problem{Pos: Position{File: in.file, Line: line, Col: 1},
+		r.problems = append(r.problems, Problem{Pos: Position{File: in.file, Line: max(in.starts[1], 1), Col: 1},
 			Message: "the file holds more than one YAML document",
 			Hint:    "a recipe is a single document: remove the \"---\" separator and everything after it"})
 	}

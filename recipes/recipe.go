@@ -10,10 +10,9 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// This file decodes the sidecar.yaml format (flat single-pod form and pods: form) from an
-// interpolated node tree into an un-normalised Stack, recording positions as it goes. Each
-// mapping of the syntax is a table of fields (see field): the container's, a pod's, a
-// probe's, ... The x-sidecar fields of a compose file reuse these tables.
+// This file decodes sidecar.yaml (the flat single-pod form and the pods: form), once
+// interpolated, into an un-normalised Stack: each mapping of the syntax (a container, a pod,
+// a probe, ...) is a table of fields, which the x-sidecar fields of a compose file reuse.
 
 var containerFields = []field[*Container]{
 	{"name", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Name, _ = d.str(k, v, "name") }},
