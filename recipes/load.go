@@ -131,16 +131,12 @@ func Detect(content []byte) SourceKind {
 
 func detect(docs []*yaml.Node) SourceKind {
 	for _, root := range docs {
-		if root == nil || root.Kind != yaml.MappingNode {
-			continue
-		}
-		has := func(k string) bool { key, _ := yamlpos.Lookup(root, k); return key != nil }
 		switch {
 		case hasRecipeKeys(root):
 			return SourceRecipe
-		case has("apiVersion") && has("kind"):
+		case hasKey(root, "apiVersion") && hasKey(root, "kind"):
 			return SourceKube
-		case has("services") || has("include") || has("networks") || has("secrets") || has("configs"):
+		case hasKey(root, "services", "include", "networks", "secrets", "configs"):
 			return SourceCompose // keys a recipe does not have
 		}
 	}
@@ -302,8 +298,11 @@ func mergeable(ins []*input, first SourceKind) Problems {
 }
 
 // hasRecipeKeys reports whether root has a top-level key only a sidecar.yaml has.
-func hasRecipeKeys(root *yaml.Node) bool {
-	return slices.ContainsFunc([]string{"main", "pods", "sidecars"}, func(k string) bool {
+func hasRecipeKeys(root *yaml.Node) bool { return hasKey(root, "main", "pods", "sidecars") }
+
+// hasKey reports whether mapping root has one of keys at its top level.
+func hasKey(root *yaml.Node, keys ...string) bool {
+	return slices.ContainsFunc(keys, func(k string) bool {
 		key, _ := yamlpos.Lookup(root, k)
 		return key != nil
 	})
