@@ -433,8 +433,8 @@ func (d *decoder) env(key string, n *yaml.Node, refs []EnvRef) (Env, []EnvRef) {
 		if val, ok := d.lookup(name); ok {
 			return val, true
 		}
-		d.warnings = append(d.warnings, Warning{Pos: d.at(at), Field: name,
-			Message: "env " + name + " has no value and is not set in the environment, so it is left out: give it a value or set it"})
+		d.warnings = append(d.warnings, Warning{Pos: d.at(at), Field: name, Message: "env " + name +
+			" has no value and is not set in the environment, so it is left out: give it a value or set it"})
 		return "", false
 	}), refs
 }
