@@ -252,8 +252,7 @@ func (cv *composeConv) planInput(s types.ServiceConfig, x *composeX) composeSvc 
 	case strings.HasPrefix(nm, types.ContainerPrefix):
 		target := strings.TrimPrefix(nm, types.ContainerPrefix)
 		for _, other := range cv.serviceOrder(cv.project) {
-			o := cv.project.Services[other]
-			if o.ContainerName == target || (o.ContainerName == "" && other == target) {
+			if cmp.Or(cv.project.Services[other].ContainerName, other) == target {
 				in.NS = other
 				break
 			}
@@ -328,7 +327,12 @@ func (cv *composeConv) pod(p composePod) *Pod {
 	if p.Infra {
 		cv.infra(b, p.Owner)
 	} else {
-		cv.noInfraPorts(b)
+		for _, c := range pod.Containers() { // x-sidecar ports, which no infra service publishes
+			if xp := cv.xPort[c]; len(xp) > 0 {
+				cv.problem(xp[0].at, fmt.Sprintf("x-sidecar ports lists ports of %s that a pod's infra service publishes, but pod %s has no infra service", c.Name, pod.Name),
+					"publish them with ports: on the service that owns the pod's namespace")
+			}
+		}
 	}
 	cv.podVolumesFromX(b)
 	for _, d := range p.DependsOn {
@@ -368,12 +372,13 @@ type composePodBuild struct {
 }
 
 // addVolume adds pod volume name for the mount or declaration at `at`, made from what from
-// says; isNew reports whether the volume is new. A volume of that name made from something
-// else is a name clash, a problem there: ok is false.
+// says, and places it there when it is new (isNew). A volume of that name made from
+// something else is a name clash, a problem there: ok is false.
 func (cv *composeConv) addVolume(b *composePodBuild, name, from string, at Position) (isNew, ok bool) {
 	if _, made := b.vols[name]; !made {
 		b.vols[name] = &Volume{Name: name}
 		b.from[name] = from
+		cv.pos.Set(VolumeKey(b.pod.Name, name), at)
 		return true, true
 	}
 	if clash := b.from[name]; clash != from {
@@ -609,16 +614,6 @@ func (cv *composeConv) itemAt(svc, field string, i, n int) Position {
 	return cv.keyAt("services", svc, field)
 }
 
-// scratchVolume adds pod volume name, made by the mount at `at` (an anonymous volume, a
-// tmpfs); ok is false on a name clash (reported).
-func (cv *composeConv) scratchVolume(b *composePodBuild, name, from string, at Position) bool {
-	isNew, ok := cv.addVolume(b, name, from, at)
-	if isNew {
-		cv.pos.Set(VolumeKey(b.pod.Name, name), at)
-	}
-	return ok
-}
-
 // mounts converts volumes and tmpfs into mounts, adding the pod volumes they need.
 func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceConfig, ct *Container, ck string) {
 	for i, v := range s.Volumes {
@@ -630,7 +625,7 @@ func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceCon
 		switch _, declared := cv.project.Volumes[v.Source]; {
 		case v.Type == types.VolumeTypeVolume && v.Source == "":
 			m.Source = dnsLabelFrom(fmt.Sprintf("%s-anon-%d", cv.names[svc], i))
-			if !cv.scratchVolume(b, m.Source, "an anonymous volume of service "+svc, at) {
+			if _, ok := cv.addVolume(b, m.Source, "an anonymous volume of service "+svc, at); !ok {
 				continue
 			}
 		case v.Type == types.VolumeTypeVolume && !declared:
@@ -645,7 +640,7 @@ func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceCon
 			m.Type, m.Source = MountBind, cv.expandHome(v.Source)
 		case v.Type == types.VolumeTypeTmpfs:
 			m.Source = dnsLabelFrom(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], i))
-			if !cv.scratchVolume(b, m.Source, "a tmpfs of service "+svc, at) {
+			if _, ok := cv.addVolume(b, m.Source, "a tmpfs of service "+svc, at); !ok {
 				continue
 			}
 			b.vols[m.Source].Medium = MediumMemory
@@ -662,7 +657,7 @@ func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceCon
 		at := cv.itemAt(svc, "tmpfs", i, len(s.Tmpfs))
 		target, opts, _ := strings.Cut(t, ":")
 		name := dnsLabelFrom(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], len(s.Volumes)+i))
-		if cv.scratchVolume(b, name, "a tmpfs of service "+svc, at) {
+		if _, ok := cv.addVolume(b, name, "a tmpfs of service "+svc, at); ok {
 			b.vols[name].Medium = MediumMemory
 			b.vols[name].SizeLimit = cv.tmpfsOptions(opts, at, fmt.Sprintf("services.%s.tmpfs[%d]", svc, i))
 			appendAt(cv.pos, Field(ck, "volumes"), &ct.Volumes, Mount{Type: MountVolume, Source: name, Target: target}, at)
@@ -851,16 +846,6 @@ func (cv *composeConv) xPorts(svc string, ct *Container, ck string, x *composeX)
 		for _, p := range ps {
 			appendAt(cv.pos, Field(ck, "ports"), &ct.Ports, p, at)
 			cv.xPort[ct] = append(cv.xPort[ct], placed[Port]{v: p, at: at})
-		}
-	}
-}
-
-// noInfraPorts reports x-sidecar ports in a pod that has no infra service to publish them.
-func (cv *composeConv) noInfraPorts(b *composePodBuild) {
-	for _, c := range b.pod.Containers() {
-		if xp := cv.xPort[c]; len(xp) > 0 {
-			cv.problem(xp[0].at, fmt.Sprintf("x-sidecar ports lists ports of %s that a pod's infra service publishes, but pod %s has no infra service", c.Name, b.pod.Name),
-				"publish them with ports: on the service that owns the pod's namespace")
 		}
 	}
 }

@@ -107,7 +107,7 @@ func (cv *composeConv) secrets(b *composePodBuild, svc string, s types.ServiceCo
 			m = Mount{Type: MountBind, Source: cv.expandHome(def.File), Target: target, ReadOnly: true}
 		case def.Environment != "":
 			vol := dnsLabelFrom("secret-" + ref.Source)
-			if !cv.scratchVolume(b, vol, "secret "+ref.Source, at) {
+			if _, ok := cv.addVolume(b, vol, "secret "+ref.Source, at); !ok {
 				continue
 			}
 			b.vols[vol].Files = map[string]string{path.Base(target): cv.env[def.Environment]}
