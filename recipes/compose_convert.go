@@ -197,11 +197,9 @@ func composeMembers(p composePod) []string {
 }
 
 // markRejected marks the model fields made from nodes left out as wrong (reported), so
-// that validation does not report their absence; a service left out whole (or its
-// x-sidecar, network_mode, extends, which decide what it becomes) marks the whole container.
-// Of the other fields, only those whose absence validation would report are marked (image,
-// and build, which makes the image): leaving out any other field, or an entry of a list,
-// makes something missing that validation does not require, and the rest is still validated.
+// that validation does not report their absence: a service left out whole (or its x-sidecar,
+// network_mode, extends, which decide what it becomes) marks its container; image and build
+// mark the image. Any other field left out makes nothing missing that validation requires.
 func (cv *composeConv) markRejected() {
 	for _, parts := range cv.rejected {
 		if len(parts) < 2 || parts[0] != "services" {
@@ -427,14 +425,13 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 	cv.configMounts(b, svc, s, ct, ck)
 	cv.engineFields(b, svc, s, ct, ck)
 	cv.podFields(b, svc, s)
-	ct.Ready = cv.healthcheck(svc, s.HealthCheck)
-	if ct.Ready != nil && role == RoleInit {
+	switch ct.Ready = cv.healthcheck(svc, s.HealthCheck); {
+	case ct.Ready != nil && role == RoleInit:
 		if s.HealthCheck != nil {
 			cv.warnAt(svc+" is an init container, which runs to completion without a ready probe; the healthcheck is not used", "services", svc, "healthcheck")
 		}
 		ct.Ready = nil
-	}
-	if ct.Ready != nil {
+	case ct.Ready != nil:
 		record("ready", "healthcheck")
 		record("ready/exec/command", "healthcheck", "test")
 	}
