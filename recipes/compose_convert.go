@@ -17,6 +17,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/compose-spec/compose-go/v2/tree"
 	"github.com/compose-spec/compose-go/v2/types"
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -800,7 +801,7 @@ func (cv *composeConv) infra(b *composePodBuild, owner string) {
 		"hostname": true, "domainname": true, "sysctls": true, "dns": true, "dns_search": true, "dns_opt": true, "extra_hosts": true}
 	for _, p := range yamlpos.Pairs(cv.svcNode(owner)) {
 		k := p.Key.Value
-		if ignored[k] || !slices.Contains(composeHonoured, "services.*."+k) {
+		if ignored[k] || !slices.Contains(composeHonoured, tree.Path("services.*."+k)) {
 			continue
 		}
 		cv.warn(cv.posOf(p.Key), "services."+owner+"."+k,
