@@ -90,15 +90,12 @@ func composeWritten[V any](n *yaml.Node, m map[string]V) []string {
 // with an active one (Options.Profiles, else COMPOSE_PROFILES), and every service they need
 // (depends_on, namespaces), transitively.
 func (c *composeImport) active(project *types.Project, order []string) map[string]bool {
-	on := map[string]bool{}
 	list := c.opts.Profiles
 	if list == nil {
 		list = strings.Split(c.env["COMPOSE_PROFILES"], ",")
 	}
-	for _, p := range list {
-		if p = strings.TrimSpace(p); p != "" {
-			on[p] = true
-		}
+	on := func(p string) bool {
+		return p != "" && slices.ContainsFunc(list, func(l string) bool { return strings.TrimSpace(l) == p })
 	}
 	active := map[string]bool{}
 	var need func(string)
@@ -119,7 +116,7 @@ func (c *composeImport) active(project *types.Project, order []string) map[strin
 	}
 	for _, name := range order {
 		ps := project.Services[name].Profiles
-		if len(ps) == 0 || on["*"] || slices.ContainsFunc(ps, func(p string) bool { return on[p] }) {
+		if len(ps) == 0 || on("*") || slices.ContainsFunc(ps, on) {
 			need(name)
 		}
 	}
