@@ -450,9 +450,7 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 		ct.Ready, ct.Restart = cmp.Or(x.Ready, ct.Ready), cmp.Or(x.Restart, ct.Restart)
 		ct.Live, ct.Startup = x.Live, x.Startup
 		ct.PostStart, ct.PreStop = cmp.Or(ct.PostStart, x.PostStart), cmp.Or(ct.PreStop, x.PreStop)
-		if x.StopGrace != nil {
-			ct.StopGrace = *x.StopGrace
-		}
+		ct.StopGrace = ptr.Deref(x.StopGrace, ct.StopGrace)
 		for key, set := range map[string]bool{"name": x.Name != "", "ready": x.Ready != nil, "live": x.Live != nil,
 			"restart": x.Restart != RestartDefault, "stop_grace": x.StopGrace != nil, "startup": true, "post_start": true,
 			"pre_stop": true} {
