@@ -405,40 +405,9 @@ func (k *kubeImport) volumes(cx *kubeCtx) map[string]kubeVol {
 			kv.readOnly = true
 		case vs.HostPath != nil:
 			kv = kubeVol{bind: true, hostPath: vs.HostPath.Path}
-		case vs.ConfigMap != nil:
-			vol.Files = k.files(cx, p+".configMap", vs.ConfigMap.Name, vs.ConfigMap.Items, vs.ConfigMap.Optional)
+		case vs.ConfigMap != nil, vs.Secret != nil, vs.Projected != nil:
+			vol.Files = k.files(cx, p, vol, vs)
 			kv.readOnly = true
-			k.modes(cx, p+".configMap", vs.ConfigMap.DefaultMode != nil)
-		case vs.Secret != nil:
-			vol.Files = k.files(cx, p+".secret", vs.Secret.SecretName, vs.Secret.Items, vs.Secret.Optional)
-			kv.readOnly = true
-			k.modes(cx, p+".secret", vs.Secret.DefaultMode != nil)
-		case vs.Projected != nil:
-			files := map[string]string{}
-			for j, src := range vs.Projected.Sources {
-				sp := fmt.Sprintf("%s.projected.sources[%d]", p, j)
-				var got map[string]string
-				switch {
-				case src.ConfigMap != nil:
-					got = k.files(cx, sp+".configMap", src.ConfigMap.Name, src.ConfigMap.Items, src.ConfigMap.Optional)
-				case src.Secret != nil:
-					got = k.files(cx, sp+".secret", src.Secret.Name, src.Secret.Items, src.Secret.Optional)
-				case src.DownwardAPI != nil:
-					cx.downward = append(cx.downward, kubeDownward{vol, sp + ".downwardAPI", src.DownwardAPI.Items})
-				case src.ServiceAccountToken != nil:
-					k.warnAt(cx.d, sp, "a service account token comes from the API server, which there is not locally; it is left out")
-				default:
-					k.warnAt(cx.d, sp, "only configMap, secret and downwardAPI sources are projected; this one is left out")
-				}
-				for name, content := range got {
-					files[name] = content
-				}
-			}
-			if len(files) > 0 {
-				vol.Files = files
-			}
-			kv.readOnly = true
-			k.modes(cx, p+".projected", vs.Projected.DefaultMode != nil)
 		case vs.PersistentVolumeClaim != nil:
 			cx.kp.claims[v.Name] = vs.PersistentVolumeClaim.ClaimName // see claims
 			k.pos.Set("claim:"+vs.PersistentVolumeClaim.ClaimName, k.keyAt(cx.d, p+".persistentVolumeClaim"))
@@ -473,44 +442,69 @@ func valueAt(n *yaml.Node, parts ...string) *yaml.Node {
 	return v
 }
 
-func (k *kubeImport) modes(cx *kubeCtx, p string, defaultMode bool) {
-	if defaultMode {
-		k.warnAt(cx.d, p+".defaultMode", "files are created with the runtime's default mode; ignored")
-	}
+// kubeFileSource is a ConfigMap or Secret whose keys a volume holds as files.
+type kubeFileSource struct {
+	path, nameField, kind, name string
+	items                       []corev1.KeyToPath
+	optional                    *bool
 }
 
-// files returns the files a configMap or secret volume holds: every key, or the items
-// asked for, at their paths.
-func (k *kubeImport) files(cx *kubeCtx, p string, name string, items []corev1.KeyToPath, optional *bool) map[string]string {
-	kind := "ConfigMap"
-	nameField := ".name"
-	if strings.HasSuffix(p, ".secret") {
-		kind, nameField = "Secret", ".secretName"
-		if strings.Contains(p, ".sources[") {
-			nameField = ".name"
+// files returns the files a configMap, secret or projected volume at p holds: every key of
+// each ConfigMap or Secret, or the items asked for, at their paths (a later source wins).
+func (k *kubeImport) files(cx *kubeCtx, p string, vol *Volume, vs corev1.VolumeSource) map[string]string {
+	var sources []kubeFileSource
+	field, mode := "projected", (*int32)(nil)
+	switch cm, s := vs.ConfigMap, vs.Secret; {
+	case cm != nil:
+		field, mode = "configMap", cm.DefaultMode
+		sources = append(sources, kubeFileSource{p + ".configMap", ".name", "ConfigMap", cm.Name, cm.Items, cm.Optional})
+	case s != nil:
+		field, mode = "secret", s.DefaultMode
+		sources = append(sources, kubeFileSource{p + ".secret", ".secretName", "Secret", s.SecretName, s.Items, s.Optional})
+	default:
+		mode = vs.Projected.DefaultMode
+		for j, src := range vs.Projected.Sources {
+			sp := fmt.Sprintf("%s.projected.sources[%d]", p, j)
+			switch cm, s := src.ConfigMap, src.Secret; {
+			case cm != nil:
+				sources = append(sources, kubeFileSource{sp + ".configMap", ".name", "ConfigMap", cm.Name, cm.Items, cm.Optional})
+			case s != nil:
+				sources = append(sources, kubeFileSource{sp + ".secret", ".name", "Secret", s.Name, s.Items, s.Optional})
+			case src.DownwardAPI != nil:
+				cx.downward = append(cx.downward, kubeDownward{vol, sp + ".downwardAPI", src.DownwardAPI.Items})
+			case src.ServiceAccountToken != nil:
+				k.warnAt(cx.d, sp, "a service account token comes from the API server, which there is not locally; it is left out")
+			default:
+				k.warnAt(cx.d, sp, "only configMap, secret and downwardAPI sources are projected; this one is left out")
+			}
 		}
-	}
-	data, ok := k.object(cx, p+nameField, kind, name, optional)
-	if !ok {
-		return nil
 	}
 	files := map[string]string{}
-	if len(items) == 0 {
-		maps.Copy(files, data.data)
-	}
-	for i, it := range items {
-		ip := fmt.Sprintf("%s.items[%d]", p, i)
-		v, ok := data.data[it.Key]
+	for _, src := range sources {
+		data, ok := k.object(cx, src.path+src.nameField, src.kind, src.name, src.optional)
 		if !ok {
-			if !ptr.Deref(optional, false) {
-				k.missingKey(cx, ip+".key", data, it.Key)
-			}
 			continue
 		}
-		files[it.Path] = v
-		if it.Mode != nil {
-			k.warnAt(cx.d, ip+".mode", "files are created with the runtime's default mode; ignored")
+		if len(src.items) == 0 {
+			maps.Copy(files, data.data)
 		}
+		for i, it := range src.items {
+			ip := fmt.Sprintf("%s.items[%d]", src.path, i)
+			v, ok := data.data[it.Key]
+			if !ok {
+				if !ptr.Deref(src.optional, false) {
+					k.missingKey(cx, ip+".key", data, it.Key)
+				}
+				continue
+			}
+			files[it.Path] = v
+			if it.Mode != nil {
+				k.warnAt(cx.d, ip+".mode", "files are created with the runtime's default mode; ignored")
+			}
+		}
+	}
+	if mode != nil {
+		k.warnAt(cx.d, p+"."+field+".defaultMode", "files are created with the runtime's default mode; ignored")
 	}
 	if len(files) == 0 {
 		return nil
