@@ -716,12 +716,7 @@ func (k *kubeImport) user(cx *kubeCtx, p string, c corev1.Container) string {
 		uid, gid = s.RunAsUser, s.RunAsGroup
 	}
 	if s := c.SecurityContext; s != nil {
-		if s.RunAsUser != nil {
-			uid = s.RunAsUser
-		}
-		if s.RunAsGroup != nil {
-			gid = s.RunAsGroup
-		}
+		uid, gid = cmp.Or(s.RunAsUser, uid), cmp.Or(s.RunAsGroup, gid)
 	}
 	switch {
 	case uid != nil && gid != nil:
@@ -753,16 +748,6 @@ func kubeExpand(s string, vars map[string]string) string {
 	return ExpandVars(s, lookupIn(vars))
 }
 
-// kubeStaticEnv is what the kubelet expands an exec probe's command with: each env entry's
-// value as written, "" for one with valueFrom; envFrom is not used.
-func kubeStaticEnv(env []corev1.EnvVar) map[string]string {
-	m := make(map[string]string, len(env))
-	for _, e := range env {
-		m[e.Name] = e.Value
-	}
-	return m
-}
-
 func kubeExpandAll(ss []string, vars map[string]string) []string {
 	return mapWords(ss, func(s string) string { return kubeExpand(s, vars) })
 }
@@ -789,13 +774,14 @@ func (k *kubeImport) probe(cx *kubeCtx, p string, pr *corev1.Probe, c corev1.Con
 	k.pos.Set(key, k.keyAt(d, p))
 	switch {
 	case pr.Exec != nil:
-		out.Exec = &ExecProbe{Command: slices.Clone(pr.Exec.Command)}
-		if pr.Exec.Command != nil {
-			// The kubelet expands $(VAR) in an exec probe's command as in command and args,
-			// but only from the container's env entries, with their values as written
-			// (unexpanded; "" for valueFrom), and $$ is a literal $.
-			out.Exec.Command = kubeExpandAll(pr.Exec.Command, kubeStaticEnv(c.Env))
+		// The kubelet expands $(VAR) in an exec probe's command as in command and args, but
+		// only from the container's env entries, with their values as written (unexpanded;
+		// "" for valueFrom; envFrom is not used), and $$ is a literal $.
+		env := map[string]string{}
+		for _, e := range c.Env {
+			env[e.Name] = e.Value
 		}
+		out.Exec = &ExecProbe{Command: kubeExpandAll(pr.Exec.Command, env)}
 		k.pos.Set(Field(key, "exec", "command"), k.at(d, p+".exec.command"))
 	case pr.HTTPGet != nil:
 		port, ok := k.probePort(cx, p+".httpGet.port", pr.HTTPGet.Port, c)
@@ -833,29 +819,25 @@ func (k *kubeImport) probe(cx *kubeCtx, p string, pr *corev1.Probe, c corev1.Con
 		return nil
 	}
 	// Kubernetes rejects negative values; 0 (or leaving the field out) means its default.
-	negative := func(v int32, name, hint string) bool {
-		if v >= 0 {
-			return false
-		}
-		k.problem(k.at(d, p+"."+name), fmt.Sprintf("%s must not be negative, found %d", d.prefix+p+"."+name, v), hint)
-		return true
-	}
-	seconds := func(v int32, field, name string) Duration {
-		if negative(v, name, "write a number of seconds, 1 or more, or leave it out for the default") {
+	count := func(v int32, name, field, hint string) int32 {
+		if v < 0 {
+			k.problem(k.at(d, p+"."+name), fmt.Sprintf("%s must not be negative, found %d", d.prefix+p+"."+name, v), hint)
 			return 0
 		}
 		if v > 0 {
 			k.pos.Set(Field(key, field), k.at(d, p+"."+name))
 		}
+		return v
+	}
+	seconds := func(v int32, name, field string) Duration {
+		v = count(v, name, field, "write a number of seconds, 1 or more, or leave it out for the default")
 		return Duration(time.Duration(v) * time.Second)
 	}
-	out.Period = seconds(pr.PeriodSeconds, "period", "periodSeconds")
-	out.Timeout = seconds(pr.TimeoutSeconds, "timeout", "timeoutSeconds")
-	out.StartPeriod = seconds(pr.InitialDelaySeconds, "start_period", "initialDelaySeconds")
-	if !negative(pr.FailureThreshold, "failureThreshold", "write how many failures in a row fail the probe, 1 or more, or leave it out for the default (3)") && pr.FailureThreshold > 0 {
-		out.Retries = int(pr.FailureThreshold)
-		k.pos.Set(Field(key, "retries"), k.at(d, p+".failureThreshold"))
-	}
+	out.Period = seconds(pr.PeriodSeconds, "periodSeconds", "period")
+	out.Timeout = seconds(pr.TimeoutSeconds, "timeoutSeconds", "timeout")
+	out.StartPeriod = seconds(pr.InitialDelaySeconds, "initialDelaySeconds", "start_period")
+	out.Retries = int(count(pr.FailureThreshold, "failureThreshold", "retries",
+		"write how many failures in a row fail the probe, 1 or more, or leave it out for the default (3)"))
 	if pr.SuccessThreshold > 1 {
 		k.warnAt(d, p+".successThreshold", "one success is enough locally; ignored")
 	}
