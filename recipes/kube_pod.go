@@ -43,7 +43,7 @@ type kubeCtx struct {
 }
 
 // pod converts a pod template into a pod named after the workload.
-func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) *kubePod {
+func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) {
 	meta, tmpl, sp, spec := w.meta, w.tmpl, w.specPath, w.tmpl.Spec
 	// Kubernetes puts every container of a pod in one IPC namespace.
 	pod := &Pod{Name: cmp.Or(w.name, meta.Name), ShareIPC: true, Job: w.job, Namespace: meta.Namespace,
@@ -86,7 +86,7 @@ func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) *kubePod {
 	if len(spec.Containers) == 0 {
 		k.problem(k.keyAt(d, sp+".containers"), fmt.Sprintf("%s %q has no containers", d.kind, d.name), "add the application's container under containers:")
 		k.lost = true
-		return nil
+		return
 	}
 	mainIdx := k.mainIndex(cx)
 	mainRestart, initRestart := k.restartPolicies(cx, w.job)
@@ -148,11 +148,18 @@ func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) *kubePod {
 	if !reads(FieldAnnotations) {
 		pod.Annotations = nil
 	}
+	for i, c := range w.claims { // a StatefulSet's volume claim templates are pod volumes too
+		path := fmt.Sprintf("spec.volumeClaimTemplates[%d]", i)
+		if pod.Volume(c.Name) == nil {
+			pod.Volumes = append(pod.Volumes, &Volume{Name: c.Name})
+			k.pos.Set(VolumeKey(pod.Name, c.Name), k.at(d, path+".metadata.name"))
+		}
+		k.warnAt(d, path, fmt.Sprintf("claim %s becomes a pod volume, created empty by sidecar up and removed by sidecar down", c.Name))
+	}
 	sort.SliceStable(pod.Volumes, func(a, b int) bool { return pod.Volumes[a].Name < pod.Volumes[b].Name })
 	k.injection(cx)
 	k.markRejected(cx)
 	k.pods = append(k.pods, kp)
-	return kp
 }
 
 // kubeProbeFields maps a probe's fields to the model probe's.
