@@ -201,9 +201,7 @@ func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[str
 			if len(v.Files) == 0 {
 				continue
 			}
-			if _, ok := cmFiles[kubeConfigMapName(p, v)]; !ok {
-				cmFiles[kubeConfigMapName(p, v)] = "the files of volume " + v.Name
-			}
+			cmFiles[kubeConfigMapName(p, v)] = cmp.Or(cmFiles[kubeConfigMapName(p, v)], "the files of volume "+v.Name)
 			for _, c := range p.Containers() {
 				for i := range c.Volumes {
 					m := &c.Volumes[i]
@@ -525,19 +523,16 @@ func kubeConfigMapName(p *Pod, v *Volume) string { return p.Name + "-" + v.Name 
 
 // toKubeConfigMapKey turns a file name into a valid ConfigMap key ([-._a-zA-Z0-9]+).
 func toKubeConfigMapKey(name string) string {
-	var b strings.Builder
-	for _, r := range name {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '.', r == '_':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
+	key := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r == '_' {
+			return r
 		}
-	}
-	if b.Len() == 0 || b.String() == "." || b.String() == ".." {
+		return '_'
+	}, name)
+	if key == "" || key == "." || key == ".." {
 		return "file"
 	}
-	return b.String()
+	return key
 }
 
 func toKubeContainer(c *Container, secret *kubeSecretEnv) corev1.Container {
@@ -556,7 +551,7 @@ func toKubeContainer(c *Container, secret *kubeSecretEnv) corev1.Container {
 	for _, kv := range c.Env.Sorted() {
 		name, value, _ := strings.Cut(kv, "=")
 		e := corev1.EnvVar{Name: name, Value: kubeEscape(value)}
-		if key, ok := secret.keys[c][name]; ok {
+		if key, ok := secret.keys[c.Name+"/"+name]; ok {
 			// The kubelet does not expand $(VAR) in a value from a Secret: no escaping.
 			e = corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{
 				SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: secret.name}, Key: key},
@@ -660,7 +655,7 @@ type kubeSecretEnv struct {
 	name string
 	vars []string // sorted
 	data map[string]string
-	keys map[*Container]map[string]string // container → variable → key
+	keys map[string]string // container/variable → key
 }
 
 func toKubeSecretEnv(p *Pod) *kubeSecretEnv {
@@ -677,8 +672,7 @@ func toKubeSecretEnv(p *Pod) *kubeSecretEnv {
 			}
 		}
 	}
-	se := &kubeSecretEnv{name: p.Name + "-env", vars: sortedKeys(values),
-		data: map[string]string{}, keys: map[*Container]map[string]string{}}
+	se := &kubeSecretEnv{name: p.Name + "-env", vars: sortedKeys(values), data: map[string]string{}, keys: map[string]string{}}
 	owner := map[string]string{} // key → the variable (or container/variable) it holds
 	for _, c := range p.Containers() {
 		for _, name := range se.vars {
@@ -695,10 +689,7 @@ func toKubeSecretEnv(p *Pod) *kubeSecretEnv {
 			}
 			owner[key] = who
 			se.data[key] = c.Env[name]
-			if se.keys[c] == nil {
-				se.keys[c] = map[string]string{}
-			}
-			se.keys[c][name] = key
+			se.keys[c.Name+"/"+name] = key
 		}
 	}
 	return se
