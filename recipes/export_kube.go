@@ -3,7 +3,6 @@ package recipes
 import (
 	"bytes"
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -20,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
 )
@@ -815,12 +815,8 @@ var kubeEmptyNoise = []string{"status", "resources", "strategy", "metadata", "lo
 // marshalKubeObject writes one object as YAML without the empty status, resources and strategy
 // the Kubernetes types marshal.
 func marshalKubeObject(o any) ([]byte, error) {
-	j, err := json.Marshal(o)
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o)
 	if err != nil {
-		return nil, fmt.Errorf("encoding %T: %w", o, err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(j, &m); err != nil {
 		return nil, fmt.Errorf("encoding %T: %w", o, err)
 	}
 	expPruneEmpty(m)
