@@ -24,13 +24,12 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// Kubernetes export. Every pod becomes one workload (a Deployment, a Job or a bare Pod) whose
-// pod spec has the pod's init containers and then its sidecars as native sidecars
-// (initContainers with restartPolicy: Always, Kubernetes 1.29+), and main as the only entry of
-// containers; a pod that publishes ports also gets a ClusterIP Service of the pod's name, so
-// pods reach each other by name as they do locally. Bind-mounted files become ConfigMaps (one
-// per file, mounted with subPath), pod volumes with files become ConfigMaps too, other pod
-// volumes are emptyDirs. docs/export.md has the whole mapping and what is lost.
+// Kubernetes export. Every pod becomes one workload (a Deployment, a Job or a bare Pod): its
+// init containers, then its sidecars as native sidecars (Kubernetes 1.29+), then main. A pod
+// that publishes ports gets a ClusterIP Service of its name, by which pods reach each other as
+// they do locally. Bind-mounted files (one per ConfigMap, mounted with subPath) and pod volumes
+// with files become ConfigMaps, other pod volumes emptyDirs. docs/export.md has the whole
+// mapping and what is lost.
 
 // Labels and annotations the Kubernetes export writes.
 const (
@@ -43,9 +42,8 @@ const (
 	// re-import.
 	KubeAnnotationDependsOn = "sidecar.dev/depends-on"
 	// KubeAnnotationNodePortOf on a NodePort Service names the pod whose ports without a
-	// host port it publishes: the export makes it besides the ClusterIP Service named after
-	// the pod, by which the other pods reach it, so the importer does not warn that pods
-	// reach the pod by another name than the Service's.
+	// host port it publishes besides the pod's ClusterIP Service, so that the importer does
+	// not warn that pods reach the pod by another name than this Service's.
 	KubeAnnotationNodePortOf = "sidecar.dev/nodeport-of"
 )
 
@@ -115,13 +113,10 @@ func ExportKube(s *Stack, opt KubeOptions) ([]byte, []Warning, error) {
 	return out.Bytes(), w.list, nil
 }
 
-// kubeExportStack returns a copy of s rewritten to what the Kubernetes export expresses, and
-// adds to w a warning for each change: build contexts dropped (the image name stays), bind-mounted files
-// turned into pod volumes holding the file (what a ConfigMap mounted with subPath is), other
-// bind mounts dropped, durations rounded up to whole seconds, main's restart policy fitted to
-// the workload kind, fields Kubernetes has no place for cleared. Importing the export gives
-// this stack back. files names, per ConfigMap made of bind-mounted files, the file as the
-// recipe wrote it.
+// kubeExportStack returns a copy of s rewritten to what the Kubernetes export expresses (bind-
+// mounted files become pod volumes holding them, what a ConfigMap mounted with subPath is),
+// adding to w a warning for each change. Importing the export gives this stack back. files
+// names, per ConfigMap made of bind-mounted files, the file as the recipe wrote it.
 func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[string]string) {
 	ks := cloneStack(s)
 	fsys := expDirFS(s, opt.Files)
@@ -265,7 +260,7 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 		pr.p.Period = max(expRoundSeconds(pr.p.Period), Duration(time.Second))
 		pr.p.Timeout = max(expRoundSeconds(pr.p.Timeout), Duration(time.Second))
 		pr.p.StartPeriod = expRoundSeconds(pr.p.StartPeriod)
-		if before.Period != pr.p.Period || before.Timeout != pr.p.Timeout || before.StartPeriod != pr.p.StartPeriod {
+		if before != *pr.p {
 			w.add(expField(p, c, pr.name), "%s: %s probe timings are rounded up to whole seconds (period %s, timeout %s, start_period %s), the unit Kubernetes probes count in", expWho(s, p, c), pr.name, pr.p.Period, pr.p.Timeout, pr.p.StartPeriod)
 		}
 	}
@@ -367,10 +362,9 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 				},
 			}
 			if slices.ContainsFunc(p.Ports(), func(port Port) bool { return port.HostPort != 0 }) {
-				// A rolling update starts the new pod before the old one is gone, and the
-				// new pod cannot be scheduled on the node whose host port the old one
-				// holds: on a one-node cluster the rollout never ends. Recreate stops the
-				// old pod first, as sidecar up does.
+				// A rolling update starts the new pod before the old one is gone, and the new
+				// pod cannot be scheduled on the node whose host port the old one holds: on a
+				// one-node cluster the rollout never ends. Recreate stops the old pod first, as sidecar up does.
 				dep.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
 			}
 			loads = append(loads, dep)
@@ -646,11 +640,10 @@ func toKubeHook(h *Hook) *corev1.LifecycleHandler {
 	return &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: int64(expSeconds(h.Sleep))}}
 }
 
-// kubeSecretEnv is a pod's Secret of environment values: the value of every variable whose
-// name looks like a secret's (expSecretLike), so that the workload references it with
-// secretKeyRef instead of holding it, and the Secret can be created apart from the
-// manifest. A variable is keyed by its name, or by container.name when the pod's
-// containers give it different values. A pod without such variables has none (vars is empty).
+// kubeSecretEnv is a pod's Secret of the variables whose names look like a secret's, which the
+// workload references with secretKeyRef so that the Secret can be created apart from the
+// manifest. A variable is keyed by its name, or by container.name when the pod's containers
+// give it different values. vars is empty when the pod needs no Secret.
 type kubeSecretEnv struct {
 	name string
 	vars []string // sorted
@@ -738,11 +731,10 @@ func toKubeHTTP(h *HTTPProbe) *corev1.HTTPGetAction {
 	return g
 }
 
-// toKubeServices are the Services of a pod that publishes ports. The ClusterIP Service named
-// after the pod exposes each published container port on the same port number, so that the
-// pod is reachable by its name from the other pods, as it is locally. Ports published without
-// a host port (the engine picks one) are also put on a NodePort Service <pod>-nodeport, which
-// has the cluster pick a node port: the same promise, and what sidecar's importer reads back.
+// toKubeServices are the Services of a pod that publishes ports: a ClusterIP Service named
+// after the pod, with each published container port on the same number, and for the ports
+// published without a host port (the engine picks one) a NodePort Service <pod>-nodeport,
+// which has the cluster pick a node port: the same promise, and what the importer reads back.
 func toKubeServices(p *Pod, labels map[string]string) []any {
 	var ports, nodePorts []corev1.ServicePort
 	for _, port := range p.Ports() {
@@ -809,11 +801,10 @@ func expSeconds(d Duration) int {
 
 func expPtr[T any](v T) *T { return &v }
 
-// kubeEmptyNoise are fields the Kubernetes types always marshal that say nothing when empty.
+// kubeEmptyNoise are fields the Kubernetes types always marshal, which marshalKubeObject
+// leaves out when empty.
 var kubeEmptyNoise = []string{"status", "resources", "strategy", "metadata", "loadBalancer"}
 
-// marshalKubeObject writes one object as YAML without the empty status, resources and strategy
-// the Kubernetes types marshal.
 func marshalKubeObject(o any) ([]byte, error) {
 	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o)
 	if err != nil {

@@ -145,10 +145,8 @@ func (k *kubeChecker) workload(kind string, m metav1.ObjectMeta, spec corev1.Pod
 				k.add(c.Name+"/env/"+e.Name, "%s container %s: variable name %q is accepted by Kubernetes 1.32 and later only (older API servers want letters, digits, '_', '-' and '.', not starting with a digit): rename it for older clusters", what, c.Name, yamlpos.Clip(e.Name))
 			}
 		}
-		for _, m := range c.VolumeMounts {
-			if m.SubPath != "" {
-				k.invalid(kubeRelativePath(m.SubPath), "write a sub_path inside the volume", what+" container "+c.Name+" subPath", m.SubPath)
-			}
+		for _, m := range c.VolumeMounts { // an empty subPath passes
+			k.invalid(kubeRelativePath(m.SubPath), "write a sub_path inside the volume", what+" container "+c.Name+" subPath", m.SubPath)
 		}
 	}
 	return what
