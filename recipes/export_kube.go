@@ -85,12 +85,12 @@ func ExportKube(s *Stack, opt KubeOptions) ([]byte, []Warning, error) {
 	if s == nil || len(s.Pods) == 0 {
 		return nil, nil, expErrorf("the stack has no pods to export")
 	}
+	if opt.Kind < KubeAuto || opt.Kind > KubePod {
+		return nil, nil, expErrorf("unknown workload kind %d", opt.Kind)
+	}
 	w := &expWarnings{file: s.Source.File}
 	ks, files := kubeExportStack(s, opt, w)
-	objs, err := toKubeObjects(ks, opt.Kind)
-	if err != nil {
-		return nil, w.list, err
-	}
+	objs := toKubeObjects(ks, opt.Kind)
 	if probs := kubeCheckObjects(w, objs, files); len(probs) > 0 {
 		return nil, w.list, &expError{probs: probs}
 	}
@@ -314,7 +314,7 @@ func kubeExportKind(p *Pod, k KubeKind) KubeKind {
 
 // toKubeObjects builds the manifest's objects from a stack kubeExportStack prepared: ConfigMaps,
 // Secrets, Services, then the workloads, each pod by pod in stack order.
-func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
+func toKubeObjects(s *Stack, kind KubeKind) []any {
 	var cms, secrets, svcs, loads []any
 	for _, v := range s.Volumes {
 		size := max(v.SizeLimit, 1<<30)
@@ -385,12 +385,10 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 				ObjectMeta: metav1.ObjectMeta{Name: p.Name, Labels: tmpl.Labels, Annotations: tmpl.Annotations, Namespace: p.Namespace},
 				Spec:       tmpl.Spec,
 			})
-		default:
-			return nil, expErrorf("unknown workload kind %d", kind)
 		}
 		svcs = append(svcs, toKubeServices(p, labels)...)
 	}
-	return slices.Concat(cms, secrets, svcs, loads), nil
+	return slices.Concat(cms, secrets, svcs, loads)
 }
 
 // toKubeRestart is a pod's restartPolicy for its main's restart (Never for never).
@@ -403,10 +401,8 @@ func toKubeRestart(r RestartPolicy) corev1.RestartPolicy {
 func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []any) {
 	spec := corev1.PodSpec{
 		TerminationGracePeriodSeconds: expPtr(int64(expSeconds(p.StopGrace))),
+		ShareProcessNamespace:         kubeTrue(p.SharePID),
 		Hostname:                      p.Hostname, Subdomain: p.Subdomain, ServiceAccountName: p.ServiceAccount,
-	}
-	if p.SharePID {
-		spec.ShareProcessNamespace = expPtr(true)
 	}
 	for _, h := range p.ExtraHosts {
 		spec.HostAliases = append(spec.HostAliases, corev1.HostAlias{IP: h.IP, Hostnames: h.Hostnames})
@@ -583,7 +579,7 @@ func toKubeContainer(c *Container, secret *kubeSecretEnv) corev1.Container {
 	for _, m := range c.Volumes {
 		kc.VolumeMounts = append(kc.VolumeMounts, corev1.VolumeMount{Name: m.Source, MountPath: m.Target, ReadOnly: m.ReadOnly, SubPath: m.SubPath})
 	}
-	sc := &corev1.SecurityContext{}
+	sc := &corev1.SecurityContext{Privileged: kubeTrue(c.Privileged), ReadOnlyRootFilesystem: kubeTrue(c.ReadOnly)}
 	if c.User != "" {
 		uid, gid, _ := expNumericUser(c.User)
 		sc.RunAsUser = expPtr(uid)
@@ -599,12 +595,6 @@ func toKubeContainer(c *Container, secret *kubeSecretEnv) corev1.Container {
 		for _, n := range c.CapDrop {
 			sc.Capabilities.Drop = append(sc.Capabilities.Drop, corev1.Capability(n))
 		}
-	}
-	if c.Privileged {
-		sc.Privileged = expPtr(true)
-	}
-	if c.ReadOnly {
-		sc.ReadOnlyRootFilesystem = expPtr(true)
 	}
 	if *sc != (corev1.SecurityContext{}) {
 		kc.SecurityContext = sc
@@ -800,6 +790,14 @@ func expSeconds(d Duration) int {
 }
 
 func expPtr[T any](v T) *T { return &v }
+
+// kubeTrue is a pointer to true when b is, else nil: the field is left out.
+func kubeTrue(b bool) *bool {
+	if !b {
+		return nil
+	}
+	return expPtr(true)
+}
 
 // kubeEmptyNoise are fields the Kubernetes types always marshal, which marshalKubeObject
 // leaves out when empty.
