@@ -444,22 +444,21 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []any)
 	}
 	var cms []any
 	for _, v := range p.Volumes {
-		if len(v.Files) == 0 {
-			ed := &corev1.EmptyDirVolumeSource{}
+		var src corev1.VolumeSource
+		if len(v.Files) > 0 {
+			cm, items := toKubeConfigMap(s, p, v)
+			cms = append(cms, cm)
+			src.ConfigMap = &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: cm.Name}, Items: items}
+		} else {
+			src.EmptyDir = &corev1.EmptyDirVolumeSource{}
 			if v.Medium == MediumMemory {
-				ed.Medium = corev1.StorageMediumMemory
+				src.EmptyDir.Medium = corev1.StorageMediumMemory
 			}
 			if v.SizeLimit > 0 {
-				ed.SizeLimit = resource.NewQuantity(int64(v.SizeLimit), resource.BinarySI)
+				src.EmptyDir.SizeLimit = resource.NewQuantity(int64(v.SizeLimit), resource.BinarySI)
 			}
-			spec.Volumes = append(spec.Volumes, corev1.Volume{Name: v.Name, VolumeSource: corev1.VolumeSource{EmptyDir: ed}})
-			continue
 		}
-		cm, items := toKubeConfigMap(s, p, v)
-		cms = append(cms, cm)
-		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: v.Name, VolumeSource: corev1.VolumeSource{
-			ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: cm.Name}, Items: items},
-		}})
+		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: v.Name, VolumeSource: src})
 	}
 	for _, c := range p.Init {
 		spec.InitContainers = append(spec.InitContainers, toKubeContainer(c, env))
