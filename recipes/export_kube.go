@@ -610,10 +610,7 @@ func toKubeResources(l ResourceList) corev1.ResourceList {
 	if l.Memory > 0 {
 		out[corev1.ResourceMemory] = *resource.NewQuantity(int64(l.Memory), resource.BinarySI)
 	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
+	return out // an empty list is left out of the manifest
 }
 
 // toKubeHook writes a lifecycle hook; an exec hook's command is not expanded by the kubelet.
