@@ -238,7 +238,8 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 		{"devices", len(c.Devices) > 0, func() { c.Devices = nil },
 			"devices (a cluster gives them through device plugins or a privileged container)" + left},
 		{"ulimits", len(c.Ulimits) > 0, func() { c.Ulimits = nil }, "ulimits (the node's container runtime sets them)" + left},
-		{"shm_size", c.ShmSize > 0, func() { c.ShmSize = 0 }, "shm_size (mount an emptyDir with medium Memory at /dev/shm instead)" + left},
+		{"shm_size", c.ShmSize > 0, func() { c.ShmSize = 0 },
+			"shm_size (mount an emptyDir with medium Memory at /dev/shm instead)" + left},
 		{"groups", len(groups) > 0, func() { c.Groups = slices.DeleteFunc(c.Groups, nonNumeric) },
 			"groups " + andList(groups) + " are not numeric: Kubernetes sets supplementary groups by ID only (supplementalGroups), so they are left out"},
 		{"user", c.User != "" && nonNumeric(c.User), func() { c.User = "" },
@@ -448,7 +449,8 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []any)
 		if len(v.Files) > 0 {
 			cm, items := toKubeConfigMap(s, p, v)
 			cms = append(cms, cm)
-			src.ConfigMap = &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: cm.Name}, Items: items}
+			src.ConfigMap = &corev1.ConfigMapVolumeSource{
+				LocalObjectReference: corev1.LocalObjectReference{Name: cm.Name}, Items: items}
 		} else {
 			src.EmptyDir = &corev1.EmptyDirVolumeSource{}
 			if v.Medium == MediumMemory {

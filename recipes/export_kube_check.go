@@ -69,7 +69,8 @@ func kubeCheckObjects(w *expWarnings, objs []any, files map[string]string) Probl
 		case *corev1.Secret:
 			k.meta("Secret", o.ObjectMeta, validation.IsDNS1123Subdomain)
 			what = "Secret " + o.Name
-			if !k.data(what, what+" key", "rename the variable", o.StringData, "keep big values out of the environment: mount them as files instead") {
+			if !k.data(what, what+" key", "rename the variable", o.StringData,
+				"keep big values out of the environment: mount them as files instead") {
 				continue
 			}
 		case *corev1.Service:
