@@ -189,14 +189,14 @@ func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[str
 			}
 		}
 		for src, vol := range files {
-			cmFiles[kubeConfigMapName(p, &Volume{Name: vol})] = "file ./" + src
+			cmFiles[kubeConfigMapName(p, vol)] = "file ./" + src
 		}
 		slices.SortFunc(p.Volumes, func(a, b *Volume) int { return strings.Compare(a.Name, b.Name) })
 		for _, v := range p.Volumes {
 			if len(v.Files) == 0 {
 				continue
 			}
-			cmFiles[kubeConfigMapName(p, v)] = cmp.Or(cmFiles[kubeConfigMapName(p, v)], "the files of volume "+v.Name)
+			cmFiles[kubeConfigMapName(p, v.Name)] = cmp.Or(cmFiles[kubeConfigMapName(p, v.Name)], "the files of volume "+v.Name)
 			for _, c := range p.Containers() {
 				for i := range c.Volumes {
 					m := &c.Volumes[i]
@@ -486,7 +486,7 @@ func toKubeConfigMap(s *Stack, p *Pod, v *Volume) (*corev1.ConfigMap, []corev1.K
 	cm := &corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      kubeConfigMapName(p, v),
+			Name:      kubeConfigMapName(p, v.Name),
 			Labels:    map[string]string{KubeLabelName: p.Name, KubeLabelPartOf: s.Name},
 			Namespace: p.Namespace,
 		},
@@ -510,7 +510,7 @@ func toKubeConfigMap(s *Stack, p *Pod, v *Volume) (*corev1.ConfigMap, []corev1.K
 	return cm, items
 }
 
-func kubeConfigMapName(p *Pod, v *Volume) string { return p.Name + "-" + v.Name }
+func kubeConfigMapName(p *Pod, volume string) string { return p.Name + "-" + volume }
 
 // toKubeConfigMapKey turns a file name into a valid ConfigMap key ([-._a-zA-Z0-9]+).
 func toKubeConfigMapKey(name string) string {

@@ -1,7 +1,6 @@
 package recipes
 
 import (
-	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -51,7 +50,8 @@ func (k *kubeChecker) invalid(msgs []string, hint, what, value string) {
 }
 
 // kubeCheckObjects checks the objects toKubeObjects made, adding its warnings to w. files
-// names, per ConfigMap, the files it holds as the recipe wrote them (for messages).
+// names, per ConfigMap (kubeExportStack names every one), the files it holds as the recipe
+// wrote them (for messages).
 func kubeCheckObjects(w *expWarnings, objs []any, files map[string]string) Problems {
 	k := &kubeChecker{expWarnings: w}
 	for _, o := range objs {
@@ -61,7 +61,7 @@ func kubeCheckObjects(w *expWarnings, objs []any, files map[string]string) Probl
 			k.meta("ConfigMap", o.ObjectMeta, validation.IsDNS1123Subdomain)
 			data := kubeText(o.BinaryData)
 			maps.Copy(data, o.Data)
-			what = fmt.Sprintf("ConfigMap %s (%s)", o.Name, cmp.Or(files[o.Name], "keys "+strings.Join(sortedKeys(data), ", ")))
+			what = fmt.Sprintf("ConfigMap %s (%s)", o.Name, files[o.Name])
 			if !k.data(what, "ConfigMap "+o.Name+" key", "rename the file", data,
 				"a ConfigMap cannot hold that much: bake the files into the image, or put them on a volume of your cluster (e.g. a PersistentVolumeClaim) and mount that, instead of mounting them from the recipe's directory") {
 				continue
