@@ -18,7 +18,7 @@ import (
 // composeHonoured lists the attribute paths the importer reads. Some are read only to warn
 // about particular values (networks, network_mode, ipc, pid, scale, pull_policy, restart).
 var composeHonoured = slices.Concat(
-	[]string{"name", "services", "volumes", "volumes.*", "configs", "configs.*", "secrets", "secrets.*"},
+	[]tree.Path{"name", "services", "volumes", "volumes.*", "configs", "configs.*", "secrets", "secrets.*"},
 	composeAttrs("include", "", "[].path", "[].env_file", "[].project_directory"),
 	composeAttrs("services.*", "", "image", "command", "entrypoint", "working_dir", "user", "init", "tty",
 		"stop_grace_period", "restart", "expose", "tmpfs", "network_mode", "networks", "networks.*", "ipc", "pid",
@@ -48,21 +48,15 @@ var composeHonoured = slices.Concat(
 )
 
 // composeAttrs is prefix.sub for each of subs; an empty sub is prefix itself.
-func composeAttrs(prefix string, subs ...string) []string {
-	out := make([]string, len(subs))
+func composeAttrs(prefix string, subs ...string) []tree.Path {
+	out := make([]tree.Path, len(subs))
 	for i, sub := range subs {
-		out[i] = strings.TrimSuffix(prefix+"."+sub, ".")
+		out[i] = tree.Path(strings.TrimSuffix(prefix+"."+sub, "."))
 	}
 	return out
 }
 
-func composeSupported() []tree.Path {
-	out := make([]tree.Path, len(composeHonoured))
-	for i, p := range composeHonoured {
-		out[i] = tree.Path(p)
-	}
-	return out
-}
+func composeSupported() []tree.Path { return slices.Clone(composeHonoured) }
 
 // composeReasons says, per attribute name, why it is not honoured. The message reads
 // "<path>: <reason>".

@@ -17,6 +17,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/compose-spec/compose-go/v2/tree"
 	"github.com/compose-spec/compose-go/v2/types"
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -89,15 +90,12 @@ func composeWritten[V any](n *yaml.Node, m map[string]V) []string {
 // with an active one (Options.Profiles, else COMPOSE_PROFILES), and every service they need
 // (depends_on, namespaces), transitively.
 func (c *composeImport) active(project *types.Project, order []string) map[string]bool {
-	on := map[string]bool{}
 	list := c.opts.Profiles
 	if list == nil {
 		list = strings.Split(c.env["COMPOSE_PROFILES"], ",")
 	}
-	for _, p := range list {
-		if p = strings.TrimSpace(p); p != "" {
-			on[p] = true
-		}
+	on := func(p string) bool {
+		return p != "" && slices.ContainsFunc(list, func(l string) bool { return strings.TrimSpace(l) == p })
 	}
 	active := map[string]bool{}
 	var need func(string)
@@ -118,7 +116,7 @@ func (c *composeImport) active(project *types.Project, order []string) map[strin
 	}
 	for _, name := range order {
 		ps := project.Services[name].Profiles
-		if len(ps) == 0 || on["*"] || slices.ContainsFunc(ps, func(p string) bool { return on[p] }) {
+		if len(ps) == 0 || on("*") || slices.ContainsFunc(ps, on) {
 			need(name)
 		}
 	}
@@ -197,11 +195,9 @@ func composeMembers(p composePod) []string {
 }
 
 // markRejected marks the model fields made from nodes left out as wrong (reported), so
-// that validation does not report their absence; a service left out whole (or its
-// x-sidecar, network_mode, extends, which decide what it becomes) marks the whole container.
-// Of the other fields, only those whose absence validation would report are marked (image,
-// and build, which makes the image): leaving out any other field, or an entry of a list,
-// makes something missing that validation does not require, and the rest is still validated.
+// that validation does not report their absence: a service left out whole (or its x-sidecar,
+// network_mode, extends, which decide what it becomes) marks its container; image and build
+// mark the image. Any other field left out makes nothing missing that validation requires.
 func (cv *composeConv) markRejected() {
 	for _, parts := range cv.rejected {
 		if len(parts) < 2 || parts[0] != "services" {
@@ -252,8 +248,7 @@ func (cv *composeConv) planInput(s types.ServiceConfig, x *composeX) composeSvc 
 	case strings.HasPrefix(nm, types.ContainerPrefix):
 		target := strings.TrimPrefix(nm, types.ContainerPrefix)
 		for _, other := range cv.serviceOrder(cv.project) {
-			o := cv.project.Services[other]
-			if o.ContainerName == target || (o.ContainerName == "" && other == target) {
+			if cmp.Or(cv.project.Services[other].ContainerName, other) == target {
 				in.NS = other
 				break
 			}
@@ -328,7 +323,12 @@ func (cv *composeConv) pod(p composePod) *Pod {
 	if p.Infra {
 		cv.infra(b, p.Owner)
 	} else {
-		cv.noInfraPorts(b)
+		for _, c := range pod.Containers() { // x-sidecar ports, which no infra service publishes
+			if xp := cv.xPort[c]; len(xp) > 0 {
+				cv.problem(xp[0].at, fmt.Sprintf("x-sidecar ports lists ports of %s that a pod's infra service publishes, but pod %s has no infra service", c.Name, pod.Name),
+					"publish them with ports: on the service that owns the pod's namespace")
+			}
+		}
 	}
 	cv.podVolumesFromX(b)
 	for _, d := range p.DependsOn {
@@ -368,12 +368,13 @@ type composePodBuild struct {
 }
 
 // addVolume adds pod volume name for the mount or declaration at `at`, made from what from
-// says; isNew reports whether the volume is new. A volume of that name made from something
-// else is a name clash, a problem there: ok is false.
+// says, and places it there when it is new (isNew). A volume of that name made from
+// something else is a name clash, a problem there: ok is false.
 func (cv *composeConv) addVolume(b *composePodBuild, name, from string, at Position) (isNew, ok bool) {
 	if _, made := b.vols[name]; !made {
 		b.vols[name] = &Volume{Name: name}
 		b.from[name] = from
+		cv.pos.Set(VolumeKey(b.pod.Name, name), at)
 		return true, true
 	}
 	if clash := b.from[name]; clash != from {
@@ -422,14 +423,13 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 	cv.configMounts(b, svc, s, ct, ck)
 	cv.engineFields(b, svc, s, ct, ck)
 	cv.podFields(b, svc, s)
-	ct.Ready = cv.healthcheck(svc, s.HealthCheck)
-	if ct.Ready != nil && role == RoleInit {
+	switch ct.Ready = cv.healthcheck(svc, s.HealthCheck); {
+	case ct.Ready != nil && role == RoleInit:
 		if s.HealthCheck != nil {
 			cv.warnAt(svc+" is an init container, which runs to completion without a ready probe; the healthcheck is not used", "services", svc, "healthcheck")
 		}
 		ct.Ready = nil
-	}
-	if ct.Ready != nil {
+	case ct.Ready != nil:
 		record("ready", "healthcheck")
 		record("ready/exec/command", "healthcheck", "test")
 	}
@@ -450,9 +450,7 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 		ct.Ready, ct.Restart = cmp.Or(x.Ready, ct.Ready), cmp.Or(x.Restart, ct.Restart)
 		ct.Live, ct.Startup = x.Live, x.Startup
 		ct.PostStart, ct.PreStop = cmp.Or(ct.PostStart, x.PostStart), cmp.Or(ct.PreStop, x.PreStop)
-		if x.StopGrace != nil {
-			ct.StopGrace = *x.StopGrace
-		}
+		ct.StopGrace = ptr.Deref(x.StopGrace, ct.StopGrace)
 		for key, set := range map[string]bool{"name": x.Name != "", "ready": x.Ready != nil, "live": x.Live != nil,
 			"restart": x.Restart != RestartDefault, "stop_grace": x.StopGrace != nil, "startup": true, "post_start": true,
 			"pre_stop": true} {
@@ -609,16 +607,6 @@ func (cv *composeConv) itemAt(svc, field string, i, n int) Position {
 	return cv.keyAt("services", svc, field)
 }
 
-// scratchVolume adds pod volume name, made by the mount at `at` (an anonymous volume, a
-// tmpfs); ok is false on a name clash (reported).
-func (cv *composeConv) scratchVolume(b *composePodBuild, name, from string, at Position) bool {
-	isNew, ok := cv.addVolume(b, name, from, at)
-	if isNew {
-		cv.pos.Set(VolumeKey(b.pod.Name, name), at)
-	}
-	return ok
-}
-
 // mounts converts volumes and tmpfs into mounts, adding the pod volumes they need.
 func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceConfig, ct *Container, ck string) {
 	for i, v := range s.Volumes {
@@ -630,7 +618,7 @@ func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceCon
 		switch _, declared := cv.project.Volumes[v.Source]; {
 		case v.Type == types.VolumeTypeVolume && v.Source == "":
 			m.Source = dnsLabelFrom(fmt.Sprintf("%s-anon-%d", cv.names[svc], i))
-			if !cv.scratchVolume(b, m.Source, "an anonymous volume of service "+svc, at) {
+			if _, ok := cv.addVolume(b, m.Source, "an anonymous volume of service "+svc, at); !ok {
 				continue
 			}
 		case v.Type == types.VolumeTypeVolume && !declared:
@@ -645,7 +633,7 @@ func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceCon
 			m.Type, m.Source = MountBind, cv.expandHome(v.Source)
 		case v.Type == types.VolumeTypeTmpfs:
 			m.Source = dnsLabelFrom(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], i))
-			if !cv.scratchVolume(b, m.Source, "a tmpfs of service "+svc, at) {
+			if _, ok := cv.addVolume(b, m.Source, "a tmpfs of service "+svc, at); !ok {
 				continue
 			}
 			b.vols[m.Source].Medium = MediumMemory
@@ -662,7 +650,7 @@ func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceCon
 		at := cv.itemAt(svc, "tmpfs", i, len(s.Tmpfs))
 		target, opts, _ := strings.Cut(t, ":")
 		name := dnsLabelFrom(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], len(s.Volumes)+i))
-		if cv.scratchVolume(b, name, "a tmpfs of service "+svc, at) {
+		if _, ok := cv.addVolume(b, name, "a tmpfs of service "+svc, at); ok {
 			b.vols[name].Medium = MediumMemory
 			b.vols[name].SizeLimit = cv.tmpfsOptions(opts, at, fmt.Sprintf("services.%s.tmpfs[%d]", svc, i))
 			appendAt(cv.pos, Field(ck, "volumes"), &ct.Volumes, Mount{Type: MountVolume, Source: name, Target: target}, at)
@@ -808,7 +796,7 @@ func (cv *composeConv) infra(b *composePodBuild, owner string) {
 		"hostname": true, "domainname": true, "sysctls": true, "dns": true, "dns_search": true, "dns_opt": true, "extra_hosts": true}
 	for _, p := range yamlpos.Pairs(cv.svcNode(owner)) {
 		k := p.Key.Value
-		if ignored[k] || !slices.Contains(composeHonoured, "services.*."+k) {
+		if ignored[k] || !slices.Contains(composeHonoured, tree.Path("services.*."+k)) {
 			continue
 		}
 		cv.warn(cv.posOf(p.Key), "services."+owner+"."+k,
@@ -851,16 +839,6 @@ func (cv *composeConv) xPorts(svc string, ct *Container, ck string, x *composeX)
 		for _, p := range ps {
 			appendAt(cv.pos, Field(ck, "ports"), &ct.Ports, p, at)
 			cv.xPort[ct] = append(cv.xPort[ct], placed[Port]{v: p, at: at})
-		}
-	}
-}
-
-// noInfraPorts reports x-sidecar ports in a pod that has no infra service to publish them.
-func (cv *composeConv) noInfraPorts(b *composePodBuild) {
-	for _, c := range b.pod.Containers() {
-		if xp := cv.xPort[c]; len(xp) > 0 {
-			cv.problem(xp[0].at, fmt.Sprintf("x-sidecar ports lists ports of %s that a pod's infra service publishes, but pod %s has no infra service", c.Name, b.pod.Name),
-				"publish them with ports: on the service that owns the pod's namespace")
 		}
 	}
 }

@@ -26,13 +26,9 @@ func (cv *composeConv) engineFields(b *composePodBuild, svc string, s types.Serv
 		appendAt(cv.pos, Field(ck, "devices"), &ct.Devices, dev, cv.itemAt(svc, "devices", i, len(s.Devices)))
 	}
 	for _, name := range sortedKeys(s.Ulimits) {
-		u := s.Ulimits[name]
-		soft, hard := u.Soft, u.Hard
-		if u.Single != 0 {
-			soft, hard = u.Single, u.Single
-		}
-		appendAt(cv.pos, Field(ck, "ulimits"), &ct.Ulimits, Ulimit{Name: name, Soft: int64(soft), Hard: int64(hard)},
-			cv.keyAt("services", svc, "ulimits", name))
+		u := s.Ulimits[name] // one number (single) is both limits
+		lim := Ulimit{Name: name, Soft: int64(cmp.Or(u.Single, u.Soft)), Hard: int64(cmp.Or(u.Single, u.Hard))}
+		appendAt(cv.pos, Field(ck, "ulimits"), &ct.Ulimits, lim, cv.keyAt("services", svc, "ulimits", name))
 	}
 	for key, field := range map[string]string{"cap_add": "cap_add", "cap_drop": "cap_drop", "stop_signal": "stop_signal", "shm_size": "shm_size", "group_add": "groups"} {
 		if yamlpos.Find(cv.svcNode(svc), key) != nil {
@@ -107,7 +103,7 @@ func (cv *composeConv) secrets(b *composePodBuild, svc string, s types.ServiceCo
 			m = Mount{Type: MountBind, Source: cv.expandHome(def.File), Target: target, ReadOnly: true}
 		case def.Environment != "":
 			vol := dnsLabelFrom("secret-" + ref.Source)
-			if !cv.scratchVolume(b, vol, "secret "+ref.Source, at) {
+			if _, ok := cv.addVolume(b, vol, "secret "+ref.Source, at); !ok {
 				continue
 			}
 			b.vols[vol].Files = map[string]string{path.Base(target): cv.env[def.Environment]}

@@ -1,6 +1,7 @@
 package recipes
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -38,19 +39,11 @@ func newDecoder(file string, pos *Positions, lookup func(string) (string, bool),
 }
 
 func (d *decoder) at(n *yaml.Node) Position {
-	return Position{File: d.fileFor(n), Line: n.Line, Col: n.Column}
-}
-
-// fileFor is the file node n was written in.
-func (d *decoder) fileFor(n *yaml.Node) string {
-	if f, ok := d.fileOf[n]; ok {
-		return f
-	}
-	return d.file
+	return Position{File: cmp.Or(d.fileOf[n], d.file), Line: n.Line, Col: n.Column}
 }
 
 func (d *decoder) issueAt(n *yaml.Node, is yamlpos.Issue) {
-	d.problems = append(d.problems, issueProblem(d.fileFor(n), is))
+	d.problems = append(d.problems, issueProblem(cmp.Or(d.fileOf[n], d.file), is))
 }
 
 func (d *decoder) problem(n *yaml.Node, hint, format string, args ...any) {
@@ -67,10 +60,6 @@ func (d *decoder) fail(key string, n *yaml.Node, hint, format string, args ...an
 func (d *decoder) expect(key string, n *yaml.Node, what, want, hint string) {
 	d.issueAt(n, yamlpos.Expect(n, what, want, hint))
 	d.bad[key] = true
-}
-
-func (d *decoder) warn(n *yaml.Node, field, format string, args ...any) {
-	d.warnings = append(d.warnings, Warning{Pos: d.at(n), Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
 // record remembers where the value of key was written. A value whose variables could not be

@@ -202,10 +202,7 @@ func resourceValue(pod *Pod, c *Container, ref EnvRef, facts DownwardFacts) (str
 	}
 	v := request
 	if which == "limits" {
-		v = limit
-		if v == 0 {
-			v = node // a limit not set: the node's allocatable amount
-		}
+		v = cmp.Or(limit, node) // a limit not set: the node's allocatable amount
 	}
 	return strconv.FormatInt(ceilDiv(v, divisor), 10), nil
 }
@@ -217,12 +214,7 @@ func EffectiveResources(c *Container) (limits, requests ResourceList) {
 		return ResourceList{}, ResourceList{}
 	}
 	limits, requests = c.Resources.Limits, c.Resources.Requests
-	if requests.CPU == 0 {
-		requests.CPU = limits.CPU
-	}
-	if requests.Memory == 0 {
-		requests.Memory = limits.Memory
-	}
+	requests.CPU, requests.Memory = cmp.Or(requests.CPU, limits.CPU), cmp.Or(requests.Memory, limits.Memory)
 	return limits, requests
 }
 
@@ -244,30 +236,20 @@ func ExpandVars(s string, lookup func(name string) (string, bool)) string {
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
-		if s[i] != '$' || i+1 == len(s) {
-			b.WriteByte(s[i])
-			continue
-		}
-		switch s[i+1] {
-		case '$':
+		switch next := s[i+1:]; {
+		case s[i] == '$' && strings.HasPrefix(next, "$"):
 			b.WriteByte('$')
 			i++
-		case '(':
-			end := strings.IndexByte(s[i+2:], ')')
-			if end < 0 {
-				b.WriteString("$(")
-				i++
-				continue
-			}
-			name := s[i+2 : i+2+end]
+		case s[i] == '$' && strings.HasPrefix(next, "(") && strings.Contains(next, ")"):
+			name, _, _ := strings.Cut(next[1:], ")")
 			if v, ok := lookup(name); ok {
 				b.WriteString(v)
 			} else {
 				b.WriteString("$(" + name + ")")
 			}
-			i += 2 + end
+			i += len(name) + 2
 		default:
-			b.WriteByte('$')
+			b.WriteByte(s[i])
 		}
 	}
 	return b.String()

@@ -123,13 +123,7 @@ func expWho(s *Stack, p *Pod, c *Container) string {
 }
 
 // expField names a container's field in warnings: "pod/container/field".
-func expField(p *Pod, c *Container, field string) string {
-	s := p.Name + "/" + c.Name
-	if field != "" {
-		s += "/" + field
-	}
-	return s
-}
+func expField(p *Pod, c *Container, field string) string { return p.Name + "/" + c.Name + "/" + field }
 
 // expUniqueName returns base, or base-2, base-3, ... whichever is not taken yet, and takes it.
 func expUniqueName(base string, taken map[string]bool) string {

@@ -3,7 +3,6 @@ package recipes
 import (
 	"bytes"
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -20,17 +19,17 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
 )
 
-// Kubernetes export. Every pod becomes one workload (a Deployment, a Job or a bare Pod) whose
-// pod spec has the pod's init containers and then its sidecars as native sidecars
-// (initContainers with restartPolicy: Always, Kubernetes 1.29+), and main as the only entry of
-// containers; a pod that publishes ports also gets a ClusterIP Service of the pod's name, so
-// pods reach each other by name as they do locally. Bind-mounted files become ConfigMaps (one
-// per file, mounted with subPath), pod volumes with files become ConfigMaps too, other pod
-// volumes are emptyDirs. docs/export.md has the whole mapping and what is lost.
+// Kubernetes export. Every pod becomes one workload (a Deployment, a Job or a bare Pod): its
+// init containers, then its sidecars as native sidecars (Kubernetes 1.29+), then main. A pod
+// that publishes ports gets a ClusterIP Service of its name, by which pods reach each other as
+// they do locally. Bind-mounted files (one per ConfigMap, mounted with subPath) and pod volumes
+// with files become ConfigMaps, other pod volumes emptyDirs. docs/export.md has the whole
+// mapping and what is lost.
 
 // Labels and annotations the Kubernetes export writes.
 const (
@@ -43,9 +42,8 @@ const (
 	// re-import.
 	KubeAnnotationDependsOn = "sidecar.dev/depends-on"
 	// KubeAnnotationNodePortOf on a NodePort Service names the pod whose ports without a
-	// host port it publishes: the export makes it besides the ClusterIP Service named after
-	// the pod, by which the other pods reach it, so the importer does not warn that pods
-	// reach the pod by another name than the Service's.
+	// host port it publishes besides the pod's ClusterIP Service, so that the importer does
+	// not warn that pods reach the pod by another name than this Service's.
 	KubeAnnotationNodePortOf = "sidecar.dev/nodeport-of"
 )
 
@@ -87,12 +85,12 @@ func ExportKube(s *Stack, opt KubeOptions) ([]byte, []Warning, error) {
 	if s == nil || len(s.Pods) == 0 {
 		return nil, nil, expErrorf("the stack has no pods to export")
 	}
+	if opt.Kind < KubeAuto || opt.Kind > KubePod {
+		return nil, nil, expErrorf("unknown workload kind %d", opt.Kind)
+	}
 	w := &expWarnings{file: s.Source.File}
 	ks, files := kubeExportStack(s, opt, w)
-	objs, err := toKubeObjects(ks, opt.Kind)
-	if err != nil {
-		return nil, w.list, err
-	}
+	objs := toKubeObjects(ks, opt.Kind)
 	if probs := kubeCheckObjects(w, objs, files); len(probs) > 0 {
 		return nil, w.list, &expError{probs: probs}
 	}
@@ -115,13 +113,10 @@ func ExportKube(s *Stack, opt KubeOptions) ([]byte, []Warning, error) {
 	return out.Bytes(), w.list, nil
 }
 
-// kubeExportStack returns a copy of s rewritten to what the Kubernetes export expresses, and
-// adds to w a warning for each change: build contexts dropped (the image name stays), bind-mounted files
-// turned into pod volumes holding the file (what a ConfigMap mounted with subPath is), other
-// bind mounts dropped, durations rounded up to whole seconds, main's restart policy fitted to
-// the workload kind, fields Kubernetes has no place for cleared. Importing the export gives
-// this stack back. files names, per ConfigMap made of bind-mounted files, the file as the
-// recipe wrote it.
+// kubeExportStack returns a copy of s rewritten to what the Kubernetes export expresses (bind-
+// mounted files become pod volumes holding them, what a ConfigMap mounted with subPath is),
+// adding to w a warning for each change. Importing the export gives this stack back. files
+// names, per ConfigMap made of bind-mounted files, the file as the recipe wrote it.
 func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[string]string) {
 	ks := cloneStack(s)
 	fsys := expDirFS(s, opt.Files)
@@ -194,16 +189,14 @@ func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[str
 			}
 		}
 		for src, vol := range files {
-			cmFiles[kubeConfigMapName(p, &Volume{Name: vol})] = "file ./" + src
+			cmFiles[kubeConfigMapName(p, vol)] = "file ./" + src
 		}
 		slices.SortFunc(p.Volumes, func(a, b *Volume) int { return strings.Compare(a.Name, b.Name) })
 		for _, v := range p.Volumes {
 			if len(v.Files) == 0 {
 				continue
 			}
-			if _, ok := cmFiles[kubeConfigMapName(p, v)]; !ok {
-				cmFiles[kubeConfigMapName(p, v)] = "the files of volume " + v.Name
-			}
+			cmFiles[kubeConfigMapName(p, v.Name)] = cmp.Or(cmFiles[kubeConfigMapName(p, v.Name)], "the files of volume "+v.Name)
 			for _, c := range p.Containers() {
 				for i := range c.Volumes {
 					m := &c.Volumes[i]
@@ -245,7 +238,8 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 		{"devices", len(c.Devices) > 0, func() { c.Devices = nil },
 			"devices (a cluster gives them through device plugins or a privileged container)" + left},
 		{"ulimits", len(c.Ulimits) > 0, func() { c.Ulimits = nil }, "ulimits (the node's container runtime sets them)" + left},
-		{"shm_size", c.ShmSize > 0, func() { c.ShmSize = 0 }, "shm_size (mount an emptyDir with medium Memory at /dev/shm instead)" + left},
+		{"shm_size", c.ShmSize > 0, func() { c.ShmSize = 0 },
+			"shm_size (mount an emptyDir with medium Memory at /dev/shm instead)" + left},
 		{"groups", len(groups) > 0, func() { c.Groups = slices.DeleteFunc(c.Groups, nonNumeric) },
 			"groups " + andList(groups) + " are not numeric: Kubernetes sets supplementary groups by ID only (supplementalGroups), so they are left out"},
 		{"user", c.User != "" && nonNumeric(c.User), func() { c.User = "" },
@@ -267,7 +261,7 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 		pr.p.Period = max(expRoundSeconds(pr.p.Period), Duration(time.Second))
 		pr.p.Timeout = max(expRoundSeconds(pr.p.Timeout), Duration(time.Second))
 		pr.p.StartPeriod = expRoundSeconds(pr.p.StartPeriod)
-		if before.Period != pr.p.Period || before.Timeout != pr.p.Timeout || before.StartPeriod != pr.p.StartPeriod {
+		if before != *pr.p {
 			w.add(expField(p, c, pr.name), "%s: %s probe timings are rounded up to whole seconds (period %s, timeout %s, start_period %s), the unit Kubernetes probes count in", expWho(s, p, c), pr.name, pr.p.Period, pr.p.Timeout, pr.p.StartPeriod)
 		}
 	}
@@ -321,7 +315,7 @@ func kubeExportKind(p *Pod, k KubeKind) KubeKind {
 
 // toKubeObjects builds the manifest's objects from a stack kubeExportStack prepared: ConfigMaps,
 // Secrets, Services, then the workloads, each pod by pod in stack order.
-func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
+func toKubeObjects(s *Stack, kind KubeKind) []any {
 	var cms, secrets, svcs, loads []any
 	for _, v := range s.Volumes {
 		size := max(v.SizeLimit, 1<<30)
@@ -369,10 +363,9 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 				},
 			}
 			if slices.ContainsFunc(p.Ports(), func(port Port) bool { return port.HostPort != 0 }) {
-				// A rolling update starts the new pod before the old one is gone, and the
-				// new pod cannot be scheduled on the node whose host port the old one
-				// holds: on a one-node cluster the rollout never ends. Recreate stops the
-				// old pod first, as sidecar up does.
+				// A rolling update starts the new pod before the old one is gone, and the new
+				// pod cannot be scheduled on the node whose host port the old one holds: on a
+				// one-node cluster the rollout never ends. Recreate stops the old pod first, as sidecar up does.
 				dep.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
 			}
 			loads = append(loads, dep)
@@ -393,12 +386,10 @@ func toKubeObjects(s *Stack, kind KubeKind) ([]any, error) {
 				ObjectMeta: metav1.ObjectMeta{Name: p.Name, Labels: tmpl.Labels, Annotations: tmpl.Annotations, Namespace: p.Namespace},
 				Spec:       tmpl.Spec,
 			})
-		default:
-			return nil, expErrorf("unknown workload kind %d", kind)
 		}
 		svcs = append(svcs, toKubeServices(p, labels)...)
 	}
-	return slices.Concat(cms, secrets, svcs, loads), nil
+	return slices.Concat(cms, secrets, svcs, loads)
 }
 
 // toKubeRestart is a pod's restartPolicy for its main's restart (Never for never).
@@ -411,10 +402,8 @@ func toKubeRestart(r RestartPolicy) corev1.RestartPolicy {
 func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []any) {
 	spec := corev1.PodSpec{
 		TerminationGracePeriodSeconds: expPtr(int64(expSeconds(p.StopGrace))),
+		ShareProcessNamespace:         kubeTrue(p.SharePID),
 		Hostname:                      p.Hostname, Subdomain: p.Subdomain, ServiceAccountName: p.ServiceAccount,
-	}
-	if p.SharePID {
-		spec.ShareProcessNamespace = expPtr(true)
 	}
 	for _, h := range p.ExtraHosts {
 		spec.HostAliases = append(spec.HostAliases, corev1.HostAlias{IP: h.IP, Hostnames: h.Hostnames})
@@ -456,22 +445,22 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []any)
 	}
 	var cms []any
 	for _, v := range p.Volumes {
-		if len(v.Files) == 0 {
-			ed := &corev1.EmptyDirVolumeSource{}
+		var src corev1.VolumeSource
+		if len(v.Files) > 0 {
+			cm, items := toKubeConfigMap(s, p, v)
+			cms = append(cms, cm)
+			src.ConfigMap = &corev1.ConfigMapVolumeSource{
+				LocalObjectReference: corev1.LocalObjectReference{Name: cm.Name}, Items: items}
+		} else {
+			src.EmptyDir = &corev1.EmptyDirVolumeSource{}
 			if v.Medium == MediumMemory {
-				ed.Medium = corev1.StorageMediumMemory
+				src.EmptyDir.Medium = corev1.StorageMediumMemory
 			}
 			if v.SizeLimit > 0 {
-				ed.SizeLimit = resource.NewQuantity(int64(v.SizeLimit), resource.BinarySI)
+				src.EmptyDir.SizeLimit = resource.NewQuantity(int64(v.SizeLimit), resource.BinarySI)
 			}
-			spec.Volumes = append(spec.Volumes, corev1.Volume{Name: v.Name, VolumeSource: corev1.VolumeSource{EmptyDir: ed}})
-			continue
 		}
-		cm, items := toKubeConfigMap(s, p, v)
-		cms = append(cms, cm)
-		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: v.Name, VolumeSource: corev1.VolumeSource{
-			ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: cm.Name}, Items: items},
-		}})
+		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: v.Name, VolumeSource: src})
 	}
 	for _, c := range p.Init {
 		spec.InitContainers = append(spec.InitContainers, toKubeContainer(c, env))
@@ -497,7 +486,7 @@ func toKubeConfigMap(s *Stack, p *Pod, v *Volume) (*corev1.ConfigMap, []corev1.K
 	cm := &corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      kubeConfigMapName(p, v),
+			Name:      kubeConfigMapName(p, v.Name),
 			Labels:    map[string]string{KubeLabelName: p.Name, KubeLabelPartOf: s.Name},
 			Namespace: p.Namespace,
 		},
@@ -521,23 +510,20 @@ func toKubeConfigMap(s *Stack, p *Pod, v *Volume) (*corev1.ConfigMap, []corev1.K
 	return cm, items
 }
 
-func kubeConfigMapName(p *Pod, v *Volume) string { return p.Name + "-" + v.Name }
+func kubeConfigMapName(p *Pod, volume string) string { return p.Name + "-" + volume }
 
 // toKubeConfigMapKey turns a file name into a valid ConfigMap key ([-._a-zA-Z0-9]+).
 func toKubeConfigMapKey(name string) string {
-	var b strings.Builder
-	for _, r := range name {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '.', r == '_':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('_')
+	key := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r == '_' {
+			return r
 		}
-	}
-	if b.Len() == 0 || b.String() == "." || b.String() == ".." {
+		return '_'
+	}, name)
+	if key == "" || key == "." || key == ".." {
 		return "file"
 	}
-	return b.String()
+	return key
 }
 
 func toKubeContainer(c *Container, secret *kubeSecretEnv) corev1.Container {
@@ -556,7 +542,7 @@ func toKubeContainer(c *Container, secret *kubeSecretEnv) corev1.Container {
 	for _, kv := range c.Env.Sorted() {
 		name, value, _ := strings.Cut(kv, "=")
 		e := corev1.EnvVar{Name: name, Value: kubeEscape(value)}
-		if key, ok := secret.keys[c][name]; ok {
+		if key, ok := secret.keys[c.Name+"/"+name]; ok {
 			// The kubelet does not expand $(VAR) in a value from a Secret: no escaping.
 			e = corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{
 				SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: secret.name}, Key: key},
@@ -594,7 +580,7 @@ func toKubeContainer(c *Container, secret *kubeSecretEnv) corev1.Container {
 	for _, m := range c.Volumes {
 		kc.VolumeMounts = append(kc.VolumeMounts, corev1.VolumeMount{Name: m.Source, MountPath: m.Target, ReadOnly: m.ReadOnly, SubPath: m.SubPath})
 	}
-	sc := &corev1.SecurityContext{}
+	sc := &corev1.SecurityContext{Privileged: kubeTrue(c.Privileged), ReadOnlyRootFilesystem: kubeTrue(c.ReadOnly)}
 	if c.User != "" {
 		uid, gid, _ := expNumericUser(c.User)
 		sc.RunAsUser = expPtr(uid)
@@ -611,12 +597,6 @@ func toKubeContainer(c *Container, secret *kubeSecretEnv) corev1.Container {
 			sc.Capabilities.Drop = append(sc.Capabilities.Drop, corev1.Capability(n))
 		}
 	}
-	if c.Privileged {
-		sc.Privileged = expPtr(true)
-	}
-	if c.ReadOnly {
-		sc.ReadOnlyRootFilesystem = expPtr(true)
-	}
 	if *sc != (corev1.SecurityContext{}) {
 		kc.SecurityContext = sc
 	}
@@ -632,10 +612,7 @@ func toKubeResources(l ResourceList) corev1.ResourceList {
 	if l.Memory > 0 {
 		out[corev1.ResourceMemory] = *resource.NewQuantity(int64(l.Memory), resource.BinarySI)
 	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
+	return out // an empty list is left out of the manifest
 }
 
 // toKubeHook writes a lifecycle hook; an exec hook's command is not expanded by the kubelet.
@@ -651,16 +628,15 @@ func toKubeHook(h *Hook) *corev1.LifecycleHandler {
 	return &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: int64(expSeconds(h.Sleep))}}
 }
 
-// kubeSecretEnv is a pod's Secret of environment values: the value of every variable whose
-// name looks like a secret's (expSecretLike), so that the workload references it with
-// secretKeyRef instead of holding it, and the Secret can be created apart from the
-// manifest. A variable is keyed by its name, or by container.name when the pod's
-// containers give it different values. A pod without such variables has none (vars is empty).
+// kubeSecretEnv is a pod's Secret of the variables whose names look like a secret's, which the
+// workload references with secretKeyRef so that the Secret can be created apart from the
+// manifest. A variable is keyed by its name, or by container.name when the pod's containers
+// give it different values. vars is empty when the pod needs no Secret.
 type kubeSecretEnv struct {
 	name string
 	vars []string // sorted
 	data map[string]string
-	keys map[*Container]map[string]string // container → variable → key
+	keys map[string]string // container/variable → key
 }
 
 func toKubeSecretEnv(p *Pod) *kubeSecretEnv {
@@ -677,8 +653,7 @@ func toKubeSecretEnv(p *Pod) *kubeSecretEnv {
 			}
 		}
 	}
-	se := &kubeSecretEnv{name: p.Name + "-env", vars: sortedKeys(values),
-		data: map[string]string{}, keys: map[*Container]map[string]string{}}
+	se := &kubeSecretEnv{name: p.Name + "-env", vars: sortedKeys(values), data: map[string]string{}, keys: map[string]string{}}
 	owner := map[string]string{} // key → the variable (or container/variable) it holds
 	for _, c := range p.Containers() {
 		for _, name := range se.vars {
@@ -695,10 +670,7 @@ func toKubeSecretEnv(p *Pod) *kubeSecretEnv {
 			}
 			owner[key] = who
 			se.data[key] = c.Env[name]
-			if se.keys[c] == nil {
-				se.keys[c] = map[string]string{}
-			}
-			se.keys[c][name] = key
+			se.keys[c.Name+"/"+name] = key
 		}
 	}
 	return se
@@ -747,11 +719,10 @@ func toKubeHTTP(h *HTTPProbe) *corev1.HTTPGetAction {
 	return g
 }
 
-// toKubeServices are the Services of a pod that publishes ports. The ClusterIP Service named
-// after the pod exposes each published container port on the same port number, so that the
-// pod is reachable by its name from the other pods, as it is locally. Ports published without
-// a host port (the engine picks one) are also put on a NodePort Service <pod>-nodeport, which
-// has the cluster pick a node port: the same promise, and what sidecar's importer reads back.
+// toKubeServices are the Services of a pod that publishes ports: a ClusterIP Service named
+// after the pod, with each published container port on the same number, and for the ports
+// published without a host port (the engine picks one) a NodePort Service <pod>-nodeport,
+// which has the cluster pick a node port: the same promise, and what the importer reads back.
 func toKubeServices(p *Pod, labels map[string]string) []any {
 	var ports, nodePorts []corev1.ServicePort
 	for _, port := range p.Ports() {
@@ -818,18 +789,21 @@ func expSeconds(d Duration) int {
 
 func expPtr[T any](v T) *T { return &v }
 
-// kubeEmptyNoise are fields the Kubernetes types always marshal that say nothing when empty.
+// kubeTrue is a pointer to true when b is, else nil: the field is left out.
+func kubeTrue(b bool) *bool {
+	if !b {
+		return nil
+	}
+	return expPtr(true)
+}
+
+// kubeEmptyNoise are fields the Kubernetes types always marshal, which marshalKubeObject
+// leaves out when empty.
 var kubeEmptyNoise = []string{"status", "resources", "strategy", "metadata", "loadBalancer"}
 
-// marshalKubeObject writes one object as YAML without the empty status, resources and strategy
-// the Kubernetes types marshal.
 func marshalKubeObject(o any) ([]byte, error) {
-	j, err := json.Marshal(o)
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o)
 	if err != nil {
-		return nil, fmt.Errorf("encoding %T: %w", o, err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(j, &m); err != nil {
 		return nil, fmt.Errorf("encoding %T: %w", o, err)
 	}
 	expPruneEmpty(m)

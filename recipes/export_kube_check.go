@@ -1,7 +1,6 @@
 package recipes
 
 import (
-	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -51,7 +50,8 @@ func (k *kubeChecker) invalid(msgs []string, hint, what, value string) {
 }
 
 // kubeCheckObjects checks the objects toKubeObjects made, adding its warnings to w. files
-// names, per ConfigMap, the files it holds as the recipe wrote them (for messages).
+// names, per ConfigMap (kubeExportStack names every one), the files it holds as the recipe
+// wrote them (for messages).
 func kubeCheckObjects(w *expWarnings, objs []any, files map[string]string) Problems {
 	k := &kubeChecker{expWarnings: w}
 	for _, o := range objs {
@@ -61,7 +61,7 @@ func kubeCheckObjects(w *expWarnings, objs []any, files map[string]string) Probl
 			k.meta("ConfigMap", o.ObjectMeta, validation.IsDNS1123Subdomain)
 			data := kubeText(o.BinaryData)
 			maps.Copy(data, o.Data)
-			what = fmt.Sprintf("ConfigMap %s (%s)", o.Name, cmp.Or(files[o.Name], "keys "+strings.Join(sortedKeys(data), ", ")))
+			what = fmt.Sprintf("ConfigMap %s (%s)", o.Name, files[o.Name])
 			if !k.data(what, "ConfigMap "+o.Name+" key", "rename the file", data,
 				"a ConfigMap cannot hold that much: bake the files into the image, or put them on a volume of your cluster (e.g. a PersistentVolumeClaim) and mount that, instead of mounting them from the recipe's directory") {
 				continue
@@ -69,7 +69,8 @@ func kubeCheckObjects(w *expWarnings, objs []any, files map[string]string) Probl
 		case *corev1.Secret:
 			k.meta("Secret", o.ObjectMeta, validation.IsDNS1123Subdomain)
 			what = "Secret " + o.Name
-			if !k.data(what, what+" key", "rename the variable", o.StringData, "keep big values out of the environment: mount them as files instead") {
+			if !k.data(what, what+" key", "rename the variable", o.StringData,
+				"keep big values out of the environment: mount them as files instead") {
 				continue
 			}
 		case *corev1.Service:
@@ -145,10 +146,8 @@ func (k *kubeChecker) workload(kind string, m metav1.ObjectMeta, spec corev1.Pod
 				k.add(c.Name+"/env/"+e.Name, "%s container %s: variable name %q is accepted by Kubernetes 1.32 and later only (older API servers want letters, digits, '_', '-' and '.', not starting with a digit): rename it for older clusters", what, c.Name, yamlpos.Clip(e.Name))
 			}
 		}
-		for _, m := range c.VolumeMounts {
-			if m.SubPath != "" {
-				k.invalid(kubeRelativePath(m.SubPath), "write a sub_path inside the volume", what+" container "+c.Name+" subPath", m.SubPath)
-			}
+		for _, m := range c.VolumeMounts { // an empty subPath passes
+			k.invalid(kubeRelativePath(m.SubPath), "write a sub_path inside the volume", what+" container "+c.Name+" subPath", m.SubPath)
 		}
 	}
 	return what

@@ -12,7 +12,6 @@ import (
 	"math"
 	"reflect"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -498,9 +497,7 @@ func (k *kubeImport) workload(d *kubeDoc) {
 		k.lost = true
 		return
 	}
-	if kp := k.pod(d, w); kp != nil {
-		k.claimTemplates(d, kp, w.claims)
-	}
+	k.pod(d, w)
 }
 
 // replicated is a workload whose pod template is spec.template, run as one pod whatever its
@@ -539,21 +536,6 @@ func (k *kubeImport) jobFields(d *kubeDoc, path string, spec batchv1.JobSpec) {
 		k.warnAt(d, path+".completionMode", "the job runs once, as one pod, without a completion index")
 	}
 	k.specFields(d, path, kubeJobFields)
-}
-
-// claimTemplates adds a StatefulSet's volume claim templates as pod volumes, with a warning.
-func (k *kubeImport) claimTemplates(d *kubeDoc, kp *kubePod, claims []corev1.PersistentVolumeClaim) {
-	for i, c := range claims {
-		path := fmt.Sprintf("spec.volumeClaimTemplates[%d]", i)
-		if kp.pod.Volume(c.Name) == nil {
-			kp.pod.Volumes = append(kp.pod.Volumes, &Volume{Name: c.Name})
-			k.pos.Set(VolumeKey(kp.pod.Name, c.Name), k.at(d, path+".metadata.name"))
-		}
-		k.warnAt(d, path, fmt.Sprintf("claim %s becomes a pod volume, created empty by sidecar up and removed by sidecar down", c.Name))
-	}
-	if len(claims) > 0 {
-		sort.SliceStable(kp.pod.Volumes, func(a, b int) bool { return kp.pod.Volumes[a].Name < kp.pod.Volumes[b].Name })
-	}
 }
 
 // kubeEmpty reports whether a value asks for nothing: null, false, zero, "", {} or [].

@@ -149,21 +149,20 @@ func (k *kubeImport) env(cx *kubeCtx, p string, c corev1.Container, ct *Containe
 	d := cx.d
 	vars := Env{}
 	refs := map[string]bool{}
-	drop := func(name string) {
+	define := func(name string, at Position) { // in place of an earlier definition
 		delete(vars, name)
 		ct.EnvRefs = slices.DeleteFunc(ct.EnvRefs, func(r EnvRef) bool { return r.Name == name })
 		delete(refs, name)
-	}
-	set := func(name, value string, at Position) {
-		drop(name)
-		vars[name] = value
 		k.pos.Set(Field(ck, "env", name), at)
 	}
+	set := func(name, value string, at Position) {
+		define(name, at)
+		vars[name] = value
+	}
 	ref := func(r EnvRef, at Position) {
-		drop(r.Name)
+		define(r.Name, at)
 		ct.EnvRefs = append(ct.EnvRefs, r)
 		refs[r.Name] = true
-		k.pos.Set(Field(ck, "env", r.Name), at)
 	}
 	for i, ef := range c.EnvFrom {
 		ep := fmt.Sprintf("%s.envFrom[%d]", p, i)

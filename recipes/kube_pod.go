@@ -43,7 +43,7 @@ type kubeCtx struct {
 }
 
 // pod converts a pod template into a pod named after the workload.
-func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) *kubePod {
+func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) {
 	meta, tmpl, sp, spec := w.meta, w.tmpl, w.specPath, w.tmpl.Spec
 	// Kubernetes puts every container of a pod in one IPC namespace.
 	pod := &Pod{Name: cmp.Or(w.name, meta.Name), ShareIPC: true, Job: w.job, Namespace: meta.Namespace,
@@ -86,7 +86,7 @@ func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) *kubePod {
 	if len(spec.Containers) == 0 {
 		k.problem(k.keyAt(d, sp+".containers"), fmt.Sprintf("%s %q has no containers", d.kind, d.name), "add the application's container under containers:")
 		k.lost = true
-		return nil
+		return
 	}
 	mainIdx := k.mainIndex(cx)
 	mainRestart, initRestart := k.restartPolicies(cx, w.job)
@@ -148,11 +148,18 @@ func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) *kubePod {
 	if !reads(FieldAnnotations) {
 		pod.Annotations = nil
 	}
+	for i, c := range w.claims { // a StatefulSet's volume claim templates are pod volumes too
+		path := fmt.Sprintf("spec.volumeClaimTemplates[%d]", i)
+		if pod.Volume(c.Name) == nil {
+			pod.Volumes = append(pod.Volumes, &Volume{Name: c.Name})
+			k.pos.Set(VolumeKey(pod.Name, c.Name), k.at(d, path+".metadata.name"))
+		}
+		k.warnAt(d, path, fmt.Sprintf("claim %s becomes a pod volume, created empty by sidecar up and removed by sidecar down", c.Name))
+	}
 	sort.SliceStable(pod.Volumes, func(a, b int) bool { return pod.Volumes[a].Name < pod.Volumes[b].Name })
 	k.injection(cx)
 	k.markRejected(cx)
 	k.pods = append(k.pods, kp)
-	return kp
 }
 
 // kubeProbeFields maps a probe's fields to the model probe's.
@@ -405,40 +412,9 @@ func (k *kubeImport) volumes(cx *kubeCtx) map[string]kubeVol {
 			kv.readOnly = true
 		case vs.HostPath != nil:
 			kv = kubeVol{bind: true, hostPath: vs.HostPath.Path}
-		case vs.ConfigMap != nil:
-			vol.Files = k.files(cx, p+".configMap", vs.ConfigMap.Name, vs.ConfigMap.Items, vs.ConfigMap.Optional)
+		case vs.ConfigMap != nil, vs.Secret != nil, vs.Projected != nil:
+			vol.Files = k.files(cx, p, vol, vs)
 			kv.readOnly = true
-			k.modes(cx, p+".configMap", vs.ConfigMap.DefaultMode != nil)
-		case vs.Secret != nil:
-			vol.Files = k.files(cx, p+".secret", vs.Secret.SecretName, vs.Secret.Items, vs.Secret.Optional)
-			kv.readOnly = true
-			k.modes(cx, p+".secret", vs.Secret.DefaultMode != nil)
-		case vs.Projected != nil:
-			files := map[string]string{}
-			for j, src := range vs.Projected.Sources {
-				sp := fmt.Sprintf("%s.projected.sources[%d]", p, j)
-				var got map[string]string
-				switch {
-				case src.ConfigMap != nil:
-					got = k.files(cx, sp+".configMap", src.ConfigMap.Name, src.ConfigMap.Items, src.ConfigMap.Optional)
-				case src.Secret != nil:
-					got = k.files(cx, sp+".secret", src.Secret.Name, src.Secret.Items, src.Secret.Optional)
-				case src.DownwardAPI != nil:
-					cx.downward = append(cx.downward, kubeDownward{vol, sp + ".downwardAPI", src.DownwardAPI.Items})
-				case src.ServiceAccountToken != nil:
-					k.warnAt(cx.d, sp, "a service account token comes from the API server, which there is not locally; it is left out")
-				default:
-					k.warnAt(cx.d, sp, "only configMap, secret and downwardAPI sources are projected; this one is left out")
-				}
-				for name, content := range got {
-					files[name] = content
-				}
-			}
-			if len(files) > 0 {
-				vol.Files = files
-			}
-			kv.readOnly = true
-			k.modes(cx, p+".projected", vs.Projected.DefaultMode != nil)
 		case vs.PersistentVolumeClaim != nil:
 			cx.kp.claims[v.Name] = vs.PersistentVolumeClaim.ClaimName // see claims
 			k.pos.Set("claim:"+vs.PersistentVolumeClaim.ClaimName, k.keyAt(cx.d, p+".persistentVolumeClaim"))
@@ -473,44 +449,69 @@ func valueAt(n *yaml.Node, parts ...string) *yaml.Node {
 	return v
 }
 
-func (k *kubeImport) modes(cx *kubeCtx, p string, defaultMode bool) {
-	if defaultMode {
-		k.warnAt(cx.d, p+".defaultMode", "files are created with the runtime's default mode; ignored")
-	}
+// kubeFileSource is a ConfigMap or Secret whose keys a volume holds as files.
+type kubeFileSource struct {
+	path, nameField, kind, name string
+	items                       []corev1.KeyToPath
+	optional                    *bool
 }
 
-// files returns the files a configMap or secret volume holds: every key, or the items
-// asked for, at their paths.
-func (k *kubeImport) files(cx *kubeCtx, p string, name string, items []corev1.KeyToPath, optional *bool) map[string]string {
-	kind := "ConfigMap"
-	nameField := ".name"
-	if strings.HasSuffix(p, ".secret") {
-		kind, nameField = "Secret", ".secretName"
-		if strings.Contains(p, ".sources[") {
-			nameField = ".name"
+// files returns the files a configMap, secret or projected volume at p holds: every key of
+// each ConfigMap or Secret, or the items asked for, at their paths (a later source wins).
+func (k *kubeImport) files(cx *kubeCtx, p string, vol *Volume, vs corev1.VolumeSource) map[string]string {
+	var sources []kubeFileSource
+	field, mode := "projected", (*int32)(nil)
+	switch cm, s := vs.ConfigMap, vs.Secret; {
+	case cm != nil:
+		field, mode = "configMap", cm.DefaultMode
+		sources = append(sources, kubeFileSource{p + ".configMap", ".name", "ConfigMap", cm.Name, cm.Items, cm.Optional})
+	case s != nil:
+		field, mode = "secret", s.DefaultMode
+		sources = append(sources, kubeFileSource{p + ".secret", ".secretName", "Secret", s.SecretName, s.Items, s.Optional})
+	default:
+		mode = vs.Projected.DefaultMode
+		for j, src := range vs.Projected.Sources {
+			sp := fmt.Sprintf("%s.projected.sources[%d]", p, j)
+			switch cm, s := src.ConfigMap, src.Secret; {
+			case cm != nil:
+				sources = append(sources, kubeFileSource{sp + ".configMap", ".name", "ConfigMap", cm.Name, cm.Items, cm.Optional})
+			case s != nil:
+				sources = append(sources, kubeFileSource{sp + ".secret", ".name", "Secret", s.Name, s.Items, s.Optional})
+			case src.DownwardAPI != nil:
+				cx.downward = append(cx.downward, kubeDownward{vol, sp + ".downwardAPI", src.DownwardAPI.Items})
+			case src.ServiceAccountToken != nil:
+				k.warnAt(cx.d, sp, "a service account token comes from the API server, which there is not locally; it is left out")
+			default:
+				k.warnAt(cx.d, sp, "only configMap, secret and downwardAPI sources are projected; this one is left out")
+			}
 		}
-	}
-	data, ok := k.object(cx, p+nameField, kind, name, optional)
-	if !ok {
-		return nil
 	}
 	files := map[string]string{}
-	if len(items) == 0 {
-		maps.Copy(files, data.data)
-	}
-	for i, it := range items {
-		ip := fmt.Sprintf("%s.items[%d]", p, i)
-		v, ok := data.data[it.Key]
+	for _, src := range sources {
+		data, ok := k.object(cx, src.path+src.nameField, src.kind, src.name, src.optional)
 		if !ok {
-			if !ptr.Deref(optional, false) {
-				k.missingKey(cx, ip+".key", data, it.Key)
-			}
 			continue
 		}
-		files[it.Path] = v
-		if it.Mode != nil {
-			k.warnAt(cx.d, ip+".mode", "files are created with the runtime's default mode; ignored")
+		if len(src.items) == 0 {
+			maps.Copy(files, data.data)
 		}
+		for i, it := range src.items {
+			ip := fmt.Sprintf("%s.items[%d]", src.path, i)
+			v, ok := data.data[it.Key]
+			if !ok {
+				if !ptr.Deref(src.optional, false) {
+					k.missingKey(cx, ip+".key", data, it.Key)
+				}
+				continue
+			}
+			files[it.Path] = v
+			if it.Mode != nil {
+				k.warnAt(cx.d, ip+".mode", "files are created with the runtime's default mode; ignored")
+			}
+		}
+	}
+	if mode != nil {
+		k.warnAt(cx.d, p+"."+field+".defaultMode", "files are created with the runtime's default mode; ignored")
 	}
 	if len(files) == 0 {
 		return nil
@@ -722,12 +723,7 @@ func (k *kubeImport) user(cx *kubeCtx, p string, c corev1.Container) string {
 		uid, gid = s.RunAsUser, s.RunAsGroup
 	}
 	if s := c.SecurityContext; s != nil {
-		if s.RunAsUser != nil {
-			uid = s.RunAsUser
-		}
-		if s.RunAsGroup != nil {
-			gid = s.RunAsGroup
-		}
+		uid, gid = cmp.Or(s.RunAsUser, uid), cmp.Or(s.RunAsGroup, gid)
 	}
 	switch {
 	case uid != nil && gid != nil:
@@ -759,16 +755,6 @@ func kubeExpand(s string, vars map[string]string) string {
 	return ExpandVars(s, lookupIn(vars))
 }
 
-// kubeStaticEnv is what the kubelet expands an exec probe's command with: each env entry's
-// value as written, "" for one with valueFrom; envFrom is not used.
-func kubeStaticEnv(env []corev1.EnvVar) map[string]string {
-	m := make(map[string]string, len(env))
-	for _, e := range env {
-		m[e.Name] = e.Value
-	}
-	return m
-}
-
 func kubeExpandAll(ss []string, vars map[string]string) []string {
 	return mapWords(ss, func(s string) string { return kubeExpand(s, vars) })
 }
@@ -795,13 +781,14 @@ func (k *kubeImport) probe(cx *kubeCtx, p string, pr *corev1.Probe, c corev1.Con
 	k.pos.Set(key, k.keyAt(d, p))
 	switch {
 	case pr.Exec != nil:
-		out.Exec = &ExecProbe{Command: slices.Clone(pr.Exec.Command)}
-		if pr.Exec.Command != nil {
-			// The kubelet expands $(VAR) in an exec probe's command as in command and args,
-			// but only from the container's env entries, with their values as written
-			// (unexpanded; "" for valueFrom), and $$ is a literal $.
-			out.Exec.Command = kubeExpandAll(pr.Exec.Command, kubeStaticEnv(c.Env))
+		// The kubelet expands $(VAR) in an exec probe's command as in command and args, but
+		// only from the container's env entries, with their values as written (unexpanded;
+		// "" for valueFrom; envFrom is not used), and $$ is a literal $.
+		env := map[string]string{}
+		for _, e := range c.Env {
+			env[e.Name] = e.Value
 		}
+		out.Exec = &ExecProbe{Command: kubeExpandAll(pr.Exec.Command, env)}
 		k.pos.Set(Field(key, "exec", "command"), k.at(d, p+".exec.command"))
 	case pr.HTTPGet != nil:
 		port, ok := k.probePort(cx, p+".httpGet.port", pr.HTTPGet.Port, c)
@@ -839,29 +826,25 @@ func (k *kubeImport) probe(cx *kubeCtx, p string, pr *corev1.Probe, c corev1.Con
 		return nil
 	}
 	// Kubernetes rejects negative values; 0 (or leaving the field out) means its default.
-	negative := func(v int32, name, hint string) bool {
-		if v >= 0 {
-			return false
-		}
-		k.problem(k.at(d, p+"."+name), fmt.Sprintf("%s must not be negative, found %d", d.prefix+p+"."+name, v), hint)
-		return true
-	}
-	seconds := func(v int32, field, name string) Duration {
-		if negative(v, name, "write a number of seconds, 1 or more, or leave it out for the default") {
+	count := func(v int32, name, field, hint string) int32 {
+		if v < 0 {
+			k.problem(k.at(d, p+"."+name), fmt.Sprintf("%s must not be negative, found %d", d.prefix+p+"."+name, v), hint)
 			return 0
 		}
 		if v > 0 {
 			k.pos.Set(Field(key, field), k.at(d, p+"."+name))
 		}
+		return v
+	}
+	seconds := func(v int32, name, field string) Duration {
+		v = count(v, name, field, "write a number of seconds, 1 or more, or leave it out for the default")
 		return Duration(time.Duration(v) * time.Second)
 	}
-	out.Period = seconds(pr.PeriodSeconds, "period", "periodSeconds")
-	out.Timeout = seconds(pr.TimeoutSeconds, "timeout", "timeoutSeconds")
-	out.StartPeriod = seconds(pr.InitialDelaySeconds, "start_period", "initialDelaySeconds")
-	if !negative(pr.FailureThreshold, "failureThreshold", "write how many failures in a row fail the probe, 1 or more, or leave it out for the default (3)") && pr.FailureThreshold > 0 {
-		out.Retries = int(pr.FailureThreshold)
-		k.pos.Set(Field(key, "retries"), k.at(d, p+".failureThreshold"))
-	}
+	out.Period = seconds(pr.PeriodSeconds, "periodSeconds", "period")
+	out.Timeout = seconds(pr.TimeoutSeconds, "timeoutSeconds", "timeout")
+	out.StartPeriod = seconds(pr.InitialDelaySeconds, "initialDelaySeconds", "start_period")
+	out.Retries = int(count(pr.FailureThreshold, "failureThreshold", "retries",
+		"write how many failures in a row fail the probe, 1 or more, or leave it out for the default (3)"))
 	if pr.SuccessThreshold > 1 {
 		k.warnAt(d, p+".successThreshold", "one success is enough locally; ignored")
 	}

@@ -91,13 +91,10 @@ func (o Options) readFile(path string) ([]byte, error) {
 		return nil, errTooLarge{fi.Size()}
 	}
 	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > MaxFileSize {
+	if err == nil && len(b) > MaxFileSize {
 		return nil, errTooLarge{}
 	}
-	return b, nil
+	return b, err
 }
 
 func (o Options) stat() func(string) (fs.FileInfo, error) {
@@ -134,16 +131,12 @@ func Detect(content []byte) SourceKind {
 
 func detect(docs []*yaml.Node) SourceKind {
 	for _, root := range docs {
-		if root == nil || root.Kind != yaml.MappingNode {
-			continue
-		}
-		has := func(k string) bool { key, _ := yamlpos.Lookup(root, k); return key != nil }
 		switch {
 		case hasRecipeKeys(root):
 			return SourceRecipe
-		case has("apiVersion") && has("kind"):
+		case hasKey(root, "apiVersion") && hasKey(root, "kind"):
 			return SourceKube
-		case has("services") || has("include") || has("networks") || has("secrets") || has("configs"):
+		case hasKey(root, "services", "include", "networks", "secrets", "configs"):
 			return SourceCompose // keys a recipe does not have
 		}
 	}
@@ -296,10 +289,8 @@ func mergeable(ins []*input, first SourceKind) Problems {
 		say(ins[0], first)
 	}
 	for _, in := range ins[1:] {
-		switch kind := detect(in.docs); {
-		case kind == SourceKube:
-			say(in, kind)
-		case kind == SourceRecipe && slices.ContainsFunc(in.docs, hasRecipeKeys):
+		kind := detect(in.docs)
+		if kind == SourceKube || kind == SourceRecipe && slices.ContainsFunc(in.docs, hasRecipeKeys) {
 			say(in, kind)
 		}
 	}
@@ -307,8 +298,11 @@ func mergeable(ins []*input, first SourceKind) Problems {
 }
 
 // hasRecipeKeys reports whether root has a top-level key only a sidecar.yaml has.
-func hasRecipeKeys(root *yaml.Node) bool {
-	return slices.ContainsFunc([]string{"main", "pods", "sidecars"}, func(k string) bool {
+func hasRecipeKeys(root *yaml.Node) bool { return hasKey(root, "main", "pods", "sidecars") }
+
+// hasKey reports whether mapping root has one of keys at its top level.
+func hasKey(root *yaml.Node, keys ...string) bool {
+	return slices.ContainsFunc(keys, func(k string) bool {
 		key, _ := yamlpos.Lookup(root, k)
 		return key != nil
 	})
@@ -319,8 +313,7 @@ func hasRecipeKeys(root *yaml.Node) bool {
 func loadRecipe(in *input, opts Options, env map[string]string, pos *Positions) importResult {
 	r := importResult{report: report{problems: in.probs}}
 	if len(in.docs) > 1 {
-		line := max(in.starts[1], 1)
-		r.problems = append(r.problems, Problem{Pos: Position{File: in.file, Line: line, Col: 1},
+		r.problems = append(r.problems, Problem{Pos: Position{File: in.file, Line: max(in.starts[1], 1), Col: 1},
 			Message: "the file holds more than one YAML document",
 			Hint:    "a recipe is a single document: remove the \"---\" separator and everything after it"})
 	}

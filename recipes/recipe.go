@@ -10,15 +10,23 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// This file decodes the sidecar.yaml format (flat single-pod form and pods: form) from an
-// interpolated node tree into an un-normalised Stack, recording positions as it goes. Each
-// mapping of the syntax is a table of fields (see field): the container's, a pod's, a
-// probe's, ... The x-sidecar fields of a compose file reuse these tables.
+// This file decodes sidecar.yaml (the flat single-pod form and the pods: form), once
+// interpolated, into an un-normalised Stack: each mapping of the syntax (a container, a pod,
+// a probe, ...) is a table of fields, which the x-sidecar fields of a compose file reuse.
 
 var containerFields = []field[*Container]{
 	{"name", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Name, _ = d.str(k, v, "name") }},
 	{"image", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Image, _ = d.str(k, v, "image") }},
-	{"build", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Build = d.build(k, v) }},
+	{"build", func(d *decoder, k string, v *yaml.Node, c *Container) {
+		switch {
+		case yamlpos.IsNull(v):
+		case v.Kind == yaml.ScalarNode:
+			c.Build = &Build{Context: v.Value}
+		default:
+			c.Build = &Build{}
+			fields(d, k, v, "build", "build: ./dir, or build: {context: ./dir, dockerfile: Dockerfile}", buildFields, c.Build)
+		}
+	}},
 	{"command", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Command, _ = d.words(k, v, "command") }},
 	{"entrypoint", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Entrypoint, _ = d.words(k, v, "entrypoint") }},
 	{"workdir", func(d *decoder, k string, v *yaml.Node, c *Container) { c.WorkingDir, _ = d.str(k, v, "workdir") }},
@@ -327,11 +335,10 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 // pods decodes the pods: form: a mapping of pod name to pod, or a list of pods with a name:
 // (the shape `sidecar config -o yaml` prints).
 func (d *decoder) pods(n *yaml.Node) []*Pod {
-	const empty = "add at least one pod: pods: {web: {main: {image: app:dev}}}"
 	var out []*Pod
 	switch {
 	case yamlpos.IsNull(n) || len(n.Content) == 0 && n.Kind != yaml.ScalarNode:
-		d.problem(n, empty, "pods is empty")
+		d.problem(n, "add at least one pod: pods: {web: {main: {image: app:dev}}}", "pods is empty")
 	case n.Kind == yaml.MappingNode:
 		for _, p := range yamlpos.Pairs(n) {
 			out = append(out, d.pod(p.Key.Value, p.Key, p.Value))
@@ -400,9 +407,9 @@ func (d *decoder) container(pod string, n *yaml.Node, role Role, where string) *
 	}
 	if yamlpos.IsNull(n) {
 		d.fail(ck, n, "give it at least an image: {image: app:dev}", "%s is empty", where)
-		return c
+	} else {
+		fields(d, ck, n, what, "{name: app, image: app:dev}", containerFields, c)
 	}
-	fields(d, ck, n, what, "{name: app, image: app:dev}", containerFields, c)
 	return c
 }
 
@@ -426,7 +433,8 @@ func (d *decoder) env(key string, n *yaml.Node, refs []EnvRef) (Env, []EnvRef) {
 		if val, ok := d.lookup(name); ok {
 			return val, true
 		}
-		d.warn(at, name, "env %s has no value and is not set in the environment, so it is left out: give it a value or set it", name)
+		d.warnings = append(d.warnings, Warning{Pos: d.at(at), Field: name, Message: "env " + name +
+			" has no value and is not set in the environment, so it is left out: give it a value or set it"})
 		return "", false
 	}), refs
 }
@@ -441,19 +449,6 @@ var buildFields = []field[*Build]{
 }
 
 func (d *decoder) lookupAt(name string, _ *yaml.Node) (string, bool) { return d.lookup(name) }
-
-// build decodes "build: ./dir" or {context, dockerfile, args, target}.
-func (d *decoder) build(key string, n *yaml.Node) *Build {
-	if yamlpos.IsNull(n) {
-		return nil
-	}
-	if n.Kind == yaml.ScalarNode {
-		return &Build{Context: n.Value}
-	}
-	b := &Build{}
-	fields(d, key, n, "build", "build: ./dir, or build: {context: ./dir, dockerfile: Dockerfile}", buildFields, b)
-	return b
-}
 
 // list returns the items of list n, the value of key; nothing (with a problem that says to
 // write it as example) when n is not a list.
@@ -566,7 +561,12 @@ func (d *decoder) mounts(key string, n *yaml.Node) []Mount {
 				m = parsed
 			}
 		case yaml.MappingNode:
-			m = d.longMount(ik, e)
+			f := &mountForm{}
+			fields(d, ik, e, "volume", "{source: logs, target: /var/log}", mountFields, f)
+			m = f.m
+			if !f.typed {
+				m.Type = mountTypeOf(m.Source)
+			}
 		default:
 			d.expect(ik, e, "each volume", "a string or a mapping", `write "logs:/var/log" or {source: logs, target: /var/log}`)
 		}
@@ -596,16 +596,6 @@ var mountFields = []field[*mountForm]{
 
 // up is the key of the mapping that holds field key.
 func up(key string) string { return key[:max(strings.LastIndex(key, "/"), 0)] }
-
-// longMount decodes {type, source, target, read_only, sub_path}.
-func (d *decoder) longMount(key string, n *yaml.Node) Mount {
-	f := &mountForm{}
-	fields(d, key, n, "volume", "{source: logs, target: /var/log}", mountFields, f)
-	if !f.typed {
-		f.m.Type = mountTypeOf(f.m.Source)
-	}
-	return f.m
-}
 
 var volumeFields = []field[*Volume]{
 	{"files", func(d *decoder, k string, v *yaml.Node, vol *Volume) {

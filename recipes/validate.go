@@ -98,15 +98,13 @@ func (v *validator) dnsLabel(key, what, name string) bool {
 
 func (v *validator) stack() {
 	s := v.s
-	stackOK := false
 	if s.Name == "" {
 		v.problem("name", v.say("add name: to the recipe (lowercase letters, digits and '-')",
 			"add name: to the compose file (lowercase letters, digits and '-')",
 			"label every workload app.kubernetes.io/part-of: NAME (lowercase letters, digits and '-')"),
 			"no stack name can be made from the directory %q", filepath.Base(s.Dir))
-	} else {
-		stackOK = v.dnsLabel("name", "stack", s.Name)
 	}
+	stackOK := s.Name != "" && v.dnsLabel("name", "stack", s.Name)
 	b := s.Backoff
 	switch {
 	case b.Initial < 0 || b.Max < 0 || b.Reset < 0:
@@ -157,15 +155,14 @@ func (v *validator) pod(p *Pod) {
 	seen := map[string]bool{}
 	for _, c := range p.Containers() {
 		ck := ContainerKey(p.Name, c.Name)
-		if c.Name == "" {
-			v.problem(Field(ck, "name"), "add name: with lowercase letters, digits and '-', e.g. name: proxy", "%s has no name", unnamed(p, c))
-		} else if v.dnsLabel(Field(ck, "name"), "container", c.Name) {
-			switch {
-			case c.Name == "infra":
-				v.problem(Field(ck, "name"), "rename it: sidecar names the pod's own network-holding container \"infra\"", "container name \"infra\" is reserved")
-			case seen[c.Name]:
-				v.problem(Field(ck, "name"), "give each container of a pod its own name", "container name %q is used twice in pod %q", c.Name, p.Name)
-			}
+		switch nk := Field(ck, "name"); {
+		case c.Name == "":
+			v.problem(nk, "add name: with lowercase letters, digits and '-', e.g. name: proxy", "%s has no name", unnamed(p, c))
+		case !v.dnsLabel(nk, "container", c.Name):
+		case c.Name == "infra":
+			v.problem(nk, "rename it: sidecar names the pod's own network-holding container \"infra\"", "container name \"infra\" is reserved")
+		case seen[c.Name]:
+			v.problem(nk, "give each container of a pod its own name", "container name %q is used twice in pod %q", c.Name, p.Name)
 		}
 		seen[c.Name] = true
 		v.container(p, c, ck, vols)
@@ -253,7 +250,7 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 	targets := map[string]int{}
 	for i, m := range c.Volumes {
 		k := Field(ck, "volumes", i)
-		if m.Target == "" || !path.IsAbs(m.Target) {
+		if !path.IsAbs(m.Target) {
 			v.problem(k, "mount at an absolute path like /var/log", "volume target %q of %s is not an absolute path", yamlpos.Clip(m.Target), label)
 		} else if j, dup := targets[path.Clean(m.Target)]; dup {
 			v.problem(k, "mount each path once", "%s mounts two volumes at %s (entries %d and %d)", label, path.Clean(m.Target), j+1, i+1)
@@ -363,12 +360,11 @@ func (v *validator) probe(key, which, label string, p *Probe) {
 		return
 	}
 	kinds := setNames(setting{"http", p.HTTP != nil}, setting{"tcp", p.TCP != nil}, setting{"exec", p.Exec != nil}, setting{"image", p.Image})
-	switch len(kinds) {
-	case 0:
+	switch {
+	case len(kinds) == 0:
 		v.problem(key, v.say("add one of http: {port: 8080}, tcp: {port: 8080} or exec: {command: [...]}", "",
 			"add one of httpGet: {port: 8080}, tcpSocket: {port: 8080} or exec: {command: [...]}"), "%s probe of %s has no check", which, label)
-	case 1:
-	default:
+	case len(kinds) > 1:
 		v.problem(key, "keep exactly one of them", "%s probe of %s has more than one check (%s)", which, label, strings.Join(kinds, " and "))
 	}
 	if p.HTTP != nil {
@@ -518,30 +514,25 @@ func (v *validator) dependsKey(pod, dep string) string {
 // hostPorts checks that no host port is published twice in the stack for the same protocol
 // and an overlapping host address.
 func (v *validator) hostPorts() {
-	type use struct{ ip, key, label string }
+	type use struct{ ip, other string } // other: the container and where it publishes the port
 	seen := map[string][]use{}
 	for _, p := range v.s.Pods {
 		for _, c := range p.Containers() {
-			ck := ContainerKey(p.Name, c.Name)
 			for i, pt := range c.Ports {
 				if pt.HostPort == 0 {
 					continue
 				}
 				id := fmt.Sprintf("%d/%s", pt.HostPort, pt.Protocol)
-				k := Field(ck, "ports", i)
+				k := Field(ContainerKey(p.Name, c.Name), "ports", i)
 				ip := pt.HostIP
 				if ip == "0.0.0.0" || ip == "::" {
 					ip = ""
 				}
-				for _, u := range seen[id] {
-					if u.ip == "" || ip == "" || u.ip == ip {
-						first := v.pos.At(u.key)
-						v.problem(k, fmt.Sprintf("publish a different host port, or remove one of them (the other is %s, at %s)", u.label, first),
-							"host port %s is published twice", id)
-						break
-					}
+				if j := slices.IndexFunc(seen[id], func(u use) bool { return u.ip == "" || ip == "" || u.ip == ip }); j >= 0 {
+					v.problem(k, "publish a different host port, or remove one of them (the other is "+seen[id][j].other+")",
+						"host port %s is published twice", id)
 				}
-				seen[id] = append(seen[id], use{ip: ip, key: k, label: fmt.Sprintf("%s/%s", p.Name, c.Name)})
+				seen[id] = append(seen[id], use{ip, fmt.Sprintf("%s/%s, at %s", p.Name, c.Name, v.pos.At(k))})
 			}
 		}
 	}
