@@ -91,9 +91,9 @@ func CheckEnvRef(pod *Pod, c *Container, ref EnvRef) error {
 		return nil
 	case ref.Field != "":
 		if _, _, ok := fieldKey(ref.Field); !ok {
-			return fmt.Errorf("%s: unknown field %q: use one of %s, %s['KEY'], %s['KEY'], %s, %s, %s, %s, %s, %s, %s",
+			return fmt.Errorf("%s: unknown field %q: use one of %s, %s['KEY'], %s['KEY'], %s, %s, %s, %s, %s, %s, %s, %s",
 				ref.Name, ref.Field, FieldName, FieldLabels, FieldAnnotations, FieldNamespace, FieldUID, FieldNodeName,
-				FieldServiceAccount, FieldPodIP, FieldPodIPs, FieldHostIP)
+				FieldServiceAccount, FieldPodIP, FieldPodIPs, FieldHostIP, FieldHostIPs)
 		}
 		return nil
 	case ref.Resource != "":
