@@ -348,33 +348,38 @@ func loadRecipe(in *input, opts Options, env map[string]string, pos *Positions) 
 // loadEnv builds the interpolation environment: Options.Env over <Dir>/.env when DotEnv is
 // set. Values in .env may refer to Options.Env and to earlier lines. It is read once, for
 // every kind of file.
+// A .env that cannot be read or parsed is a problem, and left out: the load goes on with
+// Options.Env alone, so that nothing else is reported wrong for want of its variables.
 func loadEnv(opts Options) (map[string]string, Problems) {
-	env := map[string]string{}
-	if opts.DotEnv {
-		path := filepath.Join(opts.Dir, ".env")
-		vars, err := readEnvFile(opts, path, "", lookupIn(opts.Env))
-		var bad envFileError
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-		case errors.As(err, &bad):
-			return env, Problems{{Pos: Position{File: path}, Message: fmt.Sprintf(".env is not a valid env file: %v", bad.err), Hint: "write one NAME=value per line; # starts a comment"}}
-		case err != nil:
-			return env, Problems{{Pos: Position{File: path}, Message: fmt.Sprintf("cannot read .env: %v", err), Hint: "fix its permissions or remove it"}}
-		default:
-			maps.Copy(env, vars)
+	env := maps.Clone(opts.Env)
+	if env == nil {
+		env = map[string]string{}
+	}
+	if !opts.DotEnv {
+		return env, nil
+	}
+	path := filepath.Join(opts.Dir, ".env")
+	vars, err := readEnvFile(opts, path, "", lookupIn(opts.Env))
+	var bad envFileError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case errors.As(err, &bad):
+		return env, Problems{{Pos: Position{File: path}, Message: fmt.Sprintf(".env is not a valid env file: %v", bad.err), Hint: "write one NAME=value per line; # starts a comment"}}
+	case err != nil:
+		return env, Problems{{Pos: Position{File: path}, Message: fmt.Sprintf("cannot read .env: %v", err), Hint: "fix its permissions or remove it"}}
+	}
+	for k, v := range vars {
+		if _, set := opts.Env[k]; !set {
+			env[k] = v
 		}
 	}
-	maps.Copy(env, opts.Env)
 	return env, nil
 }
 
 // Environment is the interpolation environment a load with opts uses: Options.Env over
 // <Dir>/.env when DotEnv is set. A .env that cannot be read is left out (a load says why).
 func Environment(opts Options) map[string]string {
-	env, probs := loadEnv(opts)
-	if len(probs) > 0 {
-		return maps.Clone(opts.Env)
-	}
+	env, _ := loadEnv(opts)
 	return env
 }
 

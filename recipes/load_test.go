@@ -147,6 +147,27 @@ func TestDotEnv(t *testing.T) {
 	}
 }
 
+// A .env that does not parse is the one problem: the load goes on with Options.Env, so
+// what comes from it is not reported missing too — in a recipe and in a compose file.
+func TestBadDotEnvKeepsEnv(t *testing.T) {
+	read := func(p string) ([]byte, error) {
+		if filepath.Base(p) == ".env" {
+			return []byte("NOT A LINE\n"), nil
+		}
+		return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
+	}
+	for _, f := range []File{
+		{Name: "sidecar.yaml", Content: []byte("main:\n  image: ${IMG}\n")},
+		{Name: "compose.yaml", Content: []byte("services:\n  web:\n    image: ${IMG}\n")},
+	} {
+		_, _, err := Load(f, Options{Dir: "/work/shop", DotEnv: true, ReadFile: read, Env: map[string]string{"IMG": "app:1"}})
+		var ps Problems
+		if !errors.As(err, &ps) || len(ps) != 1 || !strings.Contains(ps[0].Message, ".env is not a valid env file") {
+			t.Errorf("%s: problems %v, want the .env's alone", f.Name, err)
+		}
+	}
+}
+
 func TestShortForms(t *testing.T) {
 	tests := []struct {
 		name, field string
