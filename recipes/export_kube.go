@@ -183,7 +183,7 @@ func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[str
 			}
 		}
 		for _, c := range p.Containers() {
-			if len(groups) > 0 && !slices.Equal(c.Groups, groups) {
+			if !slices.Equal(c.Groups, groups) {
 				w.add(expField(p, c, "groups"), "pod %s: supplementary groups are set per pod in Kubernetes (supplementalGroups): %s gets %s", p.Name, expWho(ks, p, c), strings.Join(groups, ", "))
 				c.Groups = slices.Clone(groups)
 			}
