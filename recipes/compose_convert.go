@@ -664,12 +664,11 @@ func (cv *composeConv) expandHome(p string) string {
 	return p
 }
 
-// healthcheck converts a compose healthcheck into a ready probe, or nil. A service without
-// a healthcheck test (none written, or one with only timings) runs its image's HEALTHCHECK,
-// if the image has one: when another service waits for it to be healthy, that is its ready
-// probe (ready: {image: true}), as docker compose waits for the engine's health status. The
-// image's timings are then the ones that count, so timings written without a test are
-// warned about.
+// healthcheck converts a compose healthcheck into a ready probe, or nil. Without a test (none
+// written, or only timings) the image's HEALTHCHECK runs, if it has one, with the image's own
+// timings (so timings written are warned about); when another service waits for it to be
+// healthy, that is the ready probe (ready: {image: true}), as docker compose waits for the
+// engine's health status.
 func (cv *composeConv) healthcheck(svc string, h *types.HealthCheckConfig) *Probe {
 	waiter := cv.healthyBy[svc]
 	if h != nil && (h.Disable || len(h.Test) > 0 && h.Test[0] == "NONE") {
