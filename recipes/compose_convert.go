@@ -33,13 +33,11 @@ type composeConv struct {
 	volPods  map[string][]string // named compose volume → pods that use it
 	// volX and cfgX are the x-sidecar of top-level volumes and configs (nil: none), read
 	// once; cfgs caches each config's file.
-	volX  map[string]*composeTopX[composeXVolume]
-	cfgX  map[string]*composeTopX[composeXConfig]
-	cfgs  map[string]*composeCfg
-	xPort map[*Container][]placed[Port] // ports a container's x-sidecar lists, where written
-	// healthyBy names, per service that another waits for with service_healthy, the first
-	// service that does.
-	healthyBy map[string]string
+	volX      map[string]*composeTopX[composeXVolume]
+	cfgX      map[string]*composeTopX[composeXConfig]
+	cfgs      map[string]*composeCfg
+	xPort     map[*Container][]placed[Port] // ports a container's x-sidecar lists, where written
+	healthyBy map[string]string             // service → the first that waits for it with service_healthy
 }
 
 // composeTopX is the x-sidecar of a top-level volume or config, with its node for positions.
@@ -666,12 +664,11 @@ func (cv *composeConv) expandHome(p string) string {
 	return p
 }
 
-// healthcheck converts a compose healthcheck into a ready probe, or nil. A service without
-// a healthcheck test (none written, or one with only timings) runs its image's HEALTHCHECK,
-// if the image has one: when another service waits for it to be healthy, that is its ready
-// probe (ready: {image: true}), as docker compose waits for the engine's health status. The
-// image's timings are then the ones that count, so timings written without a test are
-// warned about.
+// healthcheck converts a compose healthcheck into a ready probe, or nil. Without a test (none
+// written, or only timings) the image's HEALTHCHECK runs, if it has one, with the image's own
+// timings (so timings written are warned about); when another service waits for it to be
+// healthy, that is the ready probe (ready: {image: true}), as docker compose waits for the
+// engine's health status.
 func (cv *composeConv) healthcheck(svc string, h *types.HealthCheckConfig) *Probe {
 	waiter := cv.healthyBy[svc]
 	if h != nil && (h.Disable || len(h.Test) > 0 && h.Test[0] == "NONE") {
@@ -791,12 +788,11 @@ func (cv *composeConv) infra(b *composePodBuild, owner string) {
 		}
 	}
 	cv.podFields(b, owner, s)
-	ignored := map[string]bool{"image": true, "ports": true, "expose": true, "x-sidecar": true, "restart": true,
-		"networks": true, "ipc": true, "pid": true, "init": true, "stop_grace_period": true, "depends_on": true,
-		"hostname": true, "domainname": true, "sysctls": true, "dns": true, "dns_search": true, "dns_opt": true, "extra_hosts": true}
+	ignored := []string{"image", "ports", "expose", "x-sidecar", "restart", "networks", "ipc", "pid", "init",
+		"stop_grace_period", "depends_on", "hostname", "domainname", "sysctls", "dns", "dns_search", "dns_opt", "extra_hosts"}
 	for _, p := range yamlpos.Pairs(cv.svcNode(owner)) {
 		k := p.Key.Value
-		if ignored[k] || !slices.Contains(composeHonoured, tree.Path("services.*."+k)) {
+		if slices.Contains(ignored, k) || !slices.Contains(composeHonoured, tree.Path("services.*."+k)) {
 			continue
 		}
 		cv.warn(cv.posOf(p.Key), "services."+owner+"."+k,

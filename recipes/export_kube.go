@@ -183,7 +183,7 @@ func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[str
 			}
 		}
 		for _, c := range p.Containers() {
-			if len(groups) > 0 && !slices.Equal(c.Groups, groups) {
+			if !slices.Equal(c.Groups, groups) {
 				w.add(expField(p, c, "groups"), "pod %s: supplementary groups are set per pod in Kubernetes (supplementalGroups): %s gets %s", p.Name, expWho(ks, p, c), strings.Join(groups, ", "))
 				c.Groups = slices.Clone(groups)
 			}
@@ -363,9 +363,9 @@ func toKubeObjects(s *Stack, kind KubeKind) []any {
 				},
 			}
 			if slices.ContainsFunc(p.Ports(), func(port Port) bool { return port.HostPort != 0 }) {
-				// A rolling update starts the new pod before the old one is gone, and the new
-				// pod cannot be scheduled on the node whose host port the old one holds: on a
-				// one-node cluster the rollout never ends. Recreate stops the old pod first, as sidecar up does.
+				// A rolling update starts the new pod before the old one is gone, and the new pod
+				// cannot be scheduled on the node whose host port the old one holds: on a one-node
+				// cluster the rollout never ends. Recreate stops the old pod first, as sidecar up does.
 				dep.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
 			}
 			loads = append(loads, dep)
