@@ -253,7 +253,7 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 	for _, pr := range []struct {
 		name string
 		p    *Probe
-	}{{"ready", c.Ready}, {"live", c.Live}} {
+	}{{"ready", c.Ready}, {"live", c.Live}, {"startup", c.Startup}} {
 		if pr.p == nil {
 			continue
 		}

@@ -461,6 +461,7 @@ func TestExportKubeWarnings(t *testing.T) {
 	p.Main.StopGrace = Duration(5 * time.Second)
 	p.Main.User = "nobody"
 	p.Main.Ready.Period = Duration(500 * time.Millisecond)
+	p.Main.Startup = &Probe{TCP: &TCPProbe{Port: 8080}, Period: Duration(1500 * time.Millisecond), Timeout: Duration(time.Second), Retries: 3}
 	p.StopGrace = Duration(1500 * time.Millisecond)
 	p.DependsOn = []string{"db"}
 	st.Backoff.Max = Duration(time.Minute)
@@ -472,7 +473,7 @@ func TestExportKubeWarnings(t *testing.T) {
 	for _, w := range warns {
 		fields[w.Field] = true
 	}
-	for _, f := range []string{"demo/app/build", "demo/app/init", "demo/app/stop_grace", "demo/app/user", "demo/app/ready", "demo/stop_grace", "demo/depends_on", "backoff"} {
+	for _, f := range []string{"demo/app/build", "demo/app/init", "demo/app/stop_grace", "demo/app/user", "demo/app/ready", "demo/app/startup", "demo/stop_grace", "demo/depends_on", "backoff"} {
 		if !fields[f] {
 			t.Errorf("no warning for %s: %v", f, warns)
 		}
@@ -491,6 +492,9 @@ func TestExportKubeWarnings(t *testing.T) {
 	}
 	if main.ReadinessProbe.PeriodSeconds != 1 {
 		t.Errorf("a 500ms period became %ds", main.ReadinessProbe.PeriodSeconds)
+	}
+	if main.StartupProbe.PeriodSeconds != 2 {
+		t.Errorf("a 1.5s startup period became %ds", main.StartupProbe.PeriodSeconds)
 	}
 }
 
