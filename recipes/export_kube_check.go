@@ -82,15 +82,15 @@ func kubeCheckObjects(w *expWarnings, objs []any, files map[string]string) Probl
 			}
 			continue
 		case *appsv1.Deployment:
-			what = k.workload("Deployment", o.ObjectMeta, o.Spec.Template.Spec, validation.IsDNS1123Subdomain)
+			what = k.workload("Deployment", o.ObjectMeta, o.Spec.Template, validation.IsDNS1123Subdomain)
 		case *batchv1.Job:
 			// The Job controller labels its pods with the Job's name, so it must be a label
 			// value too.
-			what = k.workload("Job", o.ObjectMeta, o.Spec.Template.Spec, func(s string) []string {
+			what = k.workload("Job", o.ObjectMeta, o.Spec.Template, func(s string) []string {
 				return append(validation.IsDNS1123Subdomain(s), validation.IsValidLabelValue(s)...)
 			})
 		case *corev1.Pod:
-			what = k.workload("Pod", o.ObjectMeta, o.Spec, validation.IsDNS1123Subdomain)
+			what = k.workload("Pod", o.ObjectMeta, corev1.PodTemplateSpec{Spec: o.Spec}, validation.IsDNS1123Subdomain)
 		default:
 			continue
 		}
@@ -111,22 +111,30 @@ func (k *kubeChecker) meta(kind string, m metav1.ObjectMeta, name func(string) [
 	k.labels(kind+" "+m.Name+" label", m.Labels)
 }
 
-// labels checks label values; the keys are sidecar's own.
+// labels checks label values: sidecar's own (the pod's and the stack's names) and the
+// pod's labels as the recipe wrote them.
 func (k *kubeChecker) labels(what string, labels map[string]string) {
 	for _, key := range sortedKeys(labels) {
-		hint := "rename the pod"
-		if key == KubeLabelPartOf {
+		hint := "change the label's value (labels: of the pod): at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
+		k.invalid(validation.IsQualifiedName(key), "rename the label (labels: of the pod)", what+" key", key)
+		switch key {
+		case KubeLabelName:
+			hint = "rename the pod"
+		case KubeLabelPartOf:
 			hint = "rename the stack (name: in the recipe)"
 		}
 		k.invalid(validation.IsValidLabelValue(labels[key]), hint, what+" "+key, labels[key])
 	}
 }
 
-// workload checks a workload's name and labels, and the names of its pod's volumes,
-// containers and variables, and its mounts. It returns the workload's kind and name.
-func (k *kubeChecker) workload(kind string, m metav1.ObjectMeta, spec corev1.PodSpec, name func(string) []string) (what string) {
+// workload checks a workload's name and labels (its pod template's too), and the names of
+// its pod's volumes, containers and variables, and its mounts. It returns the workload's
+// kind and name.
+func (k *kubeChecker) workload(kind string, m metav1.ObjectMeta, tmpl corev1.PodTemplateSpec, name func(string) []string) (what string) {
 	k.meta(kind, m, name)
 	what = kind + " " + m.Name
+	k.labels(what+" pod label", tmpl.Labels)
+	spec := tmpl.Spec
 	for _, v := range spec.Volumes {
 		k.invalid(validation.IsDNS1123Label(v.Name), "rename the volume", what+" volume name", v.Name)
 		if v.ConfigMap != nil {

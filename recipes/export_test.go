@@ -342,6 +342,10 @@ func TestExportKubeRejectedByAPIServer(t *testing.T) {
 		}, []string{"ConfigMap demo-data (the files of volume data) holds 1048577 bytes"}},
 		{"variable name", func(st *Stack, _ fstest.MapFS) { st.Pods[0].Main.Env["BAD\tNAME"] = "x" },
 			[]string{`variable "BAD\tNAME" is not valid in Kubernetes`, "rename the variable"}},
+		{"label value", func(st *Stack, _ fstest.MapFS) { st.Pods[0].Labels = map[string]string{"team": "the web team"} },
+			[]string{`label team "the web team" is not valid in Kubernetes`, "change the label's value (labels: of the pod)"}},
+		{"label key", func(st *Stack, _ fstest.MapFS) { st.Pods[0].Labels = map[string]string{"web team": "a"} },
+			[]string{`label key "web team" is not valid in Kubernetes`, "rename the label (labels: of the pod)"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st, files := testStack(), testFiles()
