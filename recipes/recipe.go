@@ -281,6 +281,13 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 		flat.Name = "(top level)"
 		d.pos = NewPositions(d.file)
 	}
+	// The stack's own keys are recorded in the real positions, next to pods: too.
+	stackKey := func(read func()) {
+		flatPos := d.pos
+		d.pos = real
+		read()
+		d.pos = flatPos
+	}
 	flatKey := PodKey(flat.Name)
 	flatTable := slices.DeleteFunc(slices.Clone(podFields), func(f field[*Pod]) bool { return f.name == "depends_on" })
 	for _, p := range yamlpos.Pairs(root) {
@@ -299,17 +306,16 @@ func (d *decoder) decodeRecipe(root *yaml.Node, name string) *Stack {
 		}
 		switch {
 		case key == "volumes" && podsNode != nil:
-			throwaway := d.pos
-			d.pos = real
-			st.Volumes = d.podVolumes(v, StackVolumeKey)
-			d.pos = throwaway
+			stackKey(func() { st.Volumes = d.podVolumes(v, StackVolumeKey) })
 		case key == "name":
 			d.str("name", v, "name") // recorded by loadRecipe
 		case key == "pods":
 			// decoded below, once the flat keys' positions are set aside
 		case key == "backoff":
-			d.record("backoff", v)
-			fields(d, "backoff", v, "backoff", "{initial: 1s, max: 30s, reset: 60s}", backoffFields, &st.Backoff)
+			stackKey(func() {
+				d.record("backoff", v)
+				fields(d, "backoff", v, "backoff", "{initial: 1s, max: 30s, reset: 60s}", backoffFields, &st.Backoff)
+			})
 		case key == "depends_on":
 			d.problem(k, "depends_on orders pods: use it inside a pod of the pods: form", "depends_on cannot be used at the top level")
 		case i < 0:
