@@ -392,7 +392,7 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 	cv.pos.Set(ck, cv.keyAt("services", svc))
 	record := func(field string, path ...string) {
 		parts := append([]string{"services", svc}, path...)
-		if yamlpos.Find(cv.root, parts...) != nil {
+		if yamlpos.Find(cv.rootOf(parts), parts...) != nil { // an included service's in its file
 			cv.pos.Set(Field(ck, field), cv.at(parts...))
 		}
 	}
