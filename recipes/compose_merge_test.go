@@ -19,6 +19,11 @@ func composeLoadAll(t *testing.T, files map[string]string, compose ...[2]string)
 	return LoadAll(in, Options{Dir: dir, ReadFile: readUnder(dir, files)})
 }
 
+// overBase loads mergeBase with the file name (content override) merged over it.
+func overBase(t *testing.T, name, override string) (*Stack, []Warning, error) {
+	return composeLoadAll(t, map[string]string{"base.env": ""}, [2]string{"compose.yaml", mergeBase}, [2]string{name, override})
+}
+
 const mergeBase = `
 services:
 	web:
@@ -94,9 +99,7 @@ services:
 
 // !override replaces a list instead of appending to it.
 func TestComposeOverrideTag(t *testing.T) {
-	st, _, err := composeLoadAll(t, map[string]string{"base.env": ""},
-		[2]string{"compose.yaml", mergeBase},
-		[2]string{"dev.yaml", "services:\n\tweb:\n\t\tports: !override [\"7070:70\"]\n"})
+	st, _, err := overBase(t, "dev.yaml", "services:\n\tweb:\n\t\tports: !override [\"7070:70\"]\n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,9 +142,7 @@ services:
 
 // A warning about what the override file sets is placed there.
 func TestComposeOverrideWarningsInTheirFile(t *testing.T) {
-	_, ws, err := composeLoadAll(t, map[string]string{"base.env": ""},
-		[2]string{"compose.yaml", mergeBase},
-		[2]string{"compose.override.yaml", "services:\n\tweb:\n\t\tcontainer_name: web-1\n"})
+	_, ws, err := overBase(t, "compose.override.yaml", "services:\n\tweb:\n\t\tcontainer_name: web-1\n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,15 +174,13 @@ func TestComposeMergeOnlyComposeFiles(t *testing.T) {
 
 // What validation finds about the merged stack is placed where the override wrote it.
 func TestComposeOverrideValidationInTheirFile(t *testing.T) {
-	_, _, err := composeLoadAll(t, map[string]string{"base.env": ""},
-		[2]string{"compose.yaml", mergeBase},
-		[2]string{"compose.override.yaml", `
+	_, _, err := overBase(t, "compose.override.yaml", `
 services:
 	web:
 		depends_on: [db]
 	worker:
 		command: [run]
-`})
+`)
 	got := problemStrings(t, err)
 	for _, want := range []string{`compose.override.yaml:4:18: depends_on names "db"`, `compose.override.yaml:5:3: main container "worker" has no image`} {
 		if !slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, want) }) {
