@@ -132,20 +132,16 @@ func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) {
 		}
 	}
 	// The pod's labels and annotations are kept for the downward API variables that read them.
-	reads := func(base string) bool {
-		for _, c := range pod.Containers() {
-			for _, r := range c.EnvRefs {
-				if strings.HasPrefix(r.Field, base) {
-					return true
-				}
-			}
+	var reads []string
+	for _, c := range pod.Containers() {
+		for _, r := range c.EnvRefs {
+			reads = append(reads, r.Field)
 		}
-		return false
 	}
-	if !reads(FieldLabels) {
+	if !slices.ContainsFunc(reads, func(f string) bool { return strings.HasPrefix(f, FieldLabels) }) {
 		pod.Labels = nil
 	}
-	if !reads(FieldAnnotations) {
+	if !slices.ContainsFunc(reads, func(f string) bool { return strings.HasPrefix(f, FieldAnnotations) }) {
 		pod.Annotations = nil
 	}
 	for i, c := range w.claims { // a StatefulSet's volume claim templates are pod volumes too
@@ -523,30 +519,26 @@ func (k *kubeImport) files(cx *kubeCtx, p string, vol *Volume, vs corev1.VolumeS
 // the API server shows it refers to: what made each.
 var kubeClusterObjects = map[string]string{"kube-root-ca.crt": "the API server", "istio-ca-root-cert": "istiod"}
 
-// missing notes a reference to a ConfigMap or Secret the file does not define: a problem
-// per object, said once with every place it is referred to (see reportMissing); a
-// ConfigMap the cluster makes is a warning, once, and the volume or variable is empty.
-func (k *kubeImport) missing(cx *kubeCtx, p, kind, name string) {
+// object is the ConfigMap or Secret (kind) name, referred to at p. A missing one, unless the
+// reference is optional, is a problem per object, said once with every place it is referred
+// to (see reportMissing); a ConfigMap the cluster makes is a warning, once, and the volume
+// or variable is empty.
+func (k *kubeImport) object(cx *kubeCtx, p, kind, name string, optional *bool) (*kubeData, bool) {
+	data, ok := k.objects[kind][name]
 	id := kind + " " + name
-	if by, ok := kubeClusterObjects[name]; ok && kind == "ConfigMap" {
+	by, cluster := kubeClusterObjects[name]
+	switch {
+	case ok || ptr.Deref(optional, false):
+	case cluster && kind == "ConfigMap":
 		if !k.said[id] {
 			k.said[id] = true
 			k.warnAt(cx.d, p, fmt.Sprintf("ConfigMap %s is made by %s in every namespace of a cluster; it is not in this file, so what it holds is left out", name, by))
 		}
-		return
-	}
-	if _, seen := k.absent[id]; !seen {
-		k.absentOrder = append(k.absentOrder, id)
-	}
-	k.absent[id] = append(k.absent[id], k.at(cx.d, p))
-}
-
-// object is the ConfigMap or Secret (kind) name, referred to at p; a missing one is noted
-// unless the reference is optional.
-func (k *kubeImport) object(cx *kubeCtx, p, kind, name string, optional *bool) (*kubeData, bool) {
-	data, ok := k.objects[kind][name]
-	if !ok && !ptr.Deref(optional, false) {
-		k.missing(cx, p, kind, name)
+	default:
+		if _, seen := k.absent[id]; !seen {
+			k.absentOrder = append(k.absentOrder, id)
+		}
+		k.absent[id] = append(k.absent[id], k.at(cx.d, p))
 	}
 	return data, ok
 }
