@@ -60,11 +60,10 @@ type kubeImport struct {
 
 // kubeDoc is one object of the manifest: a document, or an item of a List.
 type kubeDoc struct {
-	node       *yaml.Node // the object's mapping
-	apiVersion string
-	kind       string
-	name       string
-	prefix     string // field path prefix: "" or "items[3]."
+	node   *yaml.Node // the object's mapping
+	kind   string
+	name   string
+	prefix string // field path prefix: "" or "items[3]."
 	// rejected lists the fields (paths without the prefix) that were left out of the
 	// decoding because they are wrong (reported): validation says nothing more about what
 	// holds them.
@@ -81,7 +80,6 @@ type kubeData struct {
 // kubePod is a pod converted from a workload, with what Services need to publish to it.
 type kubePod struct {
 	pod    *Pod
-	doc    *kubeDoc
 	labels map[string]string
 	// partOf is the app.kubernetes.io/part-of label (workload, else pod template), and where
 	// it was written.
@@ -111,7 +109,6 @@ type kubeOpenPort struct {
 type kubePortRef struct {
 	container *Container
 	port      int
-	protocol  Protocol
 }
 
 // importKube imports a Kubernetes manifest, reporting every problem of every object.
@@ -290,26 +287,26 @@ func (k *kubeImport) docs(n *yaml.Node, prefix string, number int) []*kubeDoc {
 		return nil
 	}
 	d := &kubeDoc{node: n, prefix: prefix}
-	d.apiVersion, _ = yamlpos.Scalar(yamlpos.Value(n, "apiVersion"))
+	apiVersion, _ := yamlpos.Scalar(yamlpos.Value(n, "apiVersion"))
 	d.kind, _ = yamlpos.Scalar(yamlpos.Value(n, "kind"))
 	d.name, _ = yamlpos.Scalar(yamlpos.Value(yamlpos.Value(n, "metadata"), "name"))
 	if d.kind == "" {
 		k.problem(posOf(k.file, n), where+" has no kind", "add kind: Deployment (or Pod, Job, ConfigMap, …)")
 		return nil
 	}
-	if d.apiVersion == "" {
+	if apiVersion == "" {
 		k.problem(k.keyAt(d, "kind"), fmt.Sprintf("%s %q has no apiVersion", d.kind, d.name), "add apiVersion: "+kubeAPIVersion[d.kind])
 		return nil
 	}
-	if strings.HasSuffix(d.kind, "List") && d.apiVersion == "v1" {
+	if strings.HasSuffix(d.kind, "List") && apiVersion == "v1" {
 		var out []*kubeDoc
 		for i, item := range yamlpos.Items(yamlpos.Value(n, "items")) {
 			out = append(out, k.docs(item, fmt.Sprintf("%sitems[%d].", prefix, i), number)...)
 		}
 		return out
 	}
-	if want, known := kubeAPIVersion[d.kind]; known && d.apiVersion != want {
-		k.warn(k.at(d, "apiVersion"), d.prefix+"apiVersion", fmt.Sprintf("%s is read as %s %s", d.apiVersion, want, d.kind))
+	if want, known := kubeAPIVersion[d.kind]; known && apiVersion != want {
+		k.warn(k.at(d, "apiVersion"), d.prefix+"apiVersion", fmt.Sprintf("%s is read as %s %s", apiVersion, want, d.kind))
 	}
 	if d.name == "" && kubeAPIVersion[d.kind] != "" && d.kind != "Service" {
 		k.problem(k.keyAt(d, "metadata"), fmt.Sprintf("%s has no metadata.name", d.kind), "name it: metadata: {name: web}")

@@ -52,7 +52,7 @@ func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) {
 		Labels:         tmpl.Labels, Annotations: tmpl.Annotations}
 	pk := PodKey(pod.Name)
 	k.pos.Set(pk, k.at(d, "metadata.name"))
-	kp := &kubePod{pod: pod, doc: d, labels: tmpl.Labels, ports: map[string]kubePortRef{},
+	kp := &kubePod{pod: pod, labels: tmpl.Labels, ports: map[string]kubePortRef{},
 		unpublished: map[*Container][]kubeOpenPort{}, portOrder: map[*Container][]int{}, claims: map[string]string{}}
 	cx := &kubeCtx{d: d, kp: kp, meta: meta, tmplMeta: tmpl.ObjectMeta, spec: spec, sp: sp}
 	k.partOf(cx)
@@ -624,7 +624,7 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 		if !ok {
 			continue
 		}
-		ref := kubePortRef{container: ct, port: int(cp.ContainerPort), protocol: proto}
+		ref := kubePortRef{container: ct, port: int(cp.ContainerPort)}
 		if cp.Name != "" {
 			cx.kp.ports[cp.Name] = ref
 		}
