@@ -317,12 +317,9 @@ func (k *kubeImport) docs(n *yaml.Node, prefix string, number int) []*kubeDoc {
 
 // rejectedUnder reports whether a field at or below path was left out as wrong.
 func (d *kubeDoc) rejectedUnder(path string) bool {
-	for _, r := range d.rejected {
-		if r == path || strings.HasPrefix(r, path+".") || strings.HasPrefix(r, path+"[") {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(d.rejected, func(r string) bool {
+		return r == path || strings.HasPrefix(r, path+".") || strings.HasPrefix(r, path+"[")
+	})
 }
 
 // kubeExplain words the problem of a value the API's own decoding of its type rejects.
@@ -573,22 +570,21 @@ func (k *kubeImport) service(d *kubeDoc) {
 		k.warnAt(d, "kind", fmt.Sprintf("Service %s selects no pods (no selector); it is not imported", svc.Name))
 		return
 	}
-	var matched []*kubePod
+	var kp *kubePod
 	var names []string
 	for _, p := range k.pods {
 		if kubeSelects(svc.Spec.Selector, p.labels) {
-			matched, names = append(matched, p), append(names, p.pod.Name)
+			kp, names = p, append(names, p.pod.Name)
 		}
 	}
 	switch {
-	case len(matched) == 0:
+	case len(names) == 0:
 		k.warnAt(d, "spec.selector", fmt.Sprintf("Service %s selects no workload of this file; it is not imported", svc.Name))
 		return
-	case len(matched) > 1:
+	case len(names) > 1:
 		k.warnAt(d, "spec.selector", fmt.Sprintf("Service %s selects several workloads (%s); it is not imported: pods reach each other by pod name", svc.Name, strings.Join(names, ", ")))
 		return
 	}
-	kp := matched[0]
 	publish := svc.Spec.Type == corev1.ServiceTypeNodePort || svc.Spec.Type == corev1.ServiceTypeLoadBalancer
 	var renamed []string
 	for i, sp := range svc.Spec.Ports {

@@ -73,11 +73,8 @@ func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) {
 			k.problem(at, fmt.Sprintf("%s is %d, longer than sidecar can wait: at most %d seconds (about 292 years)", field, *g, kubeMaxSeconds),
 				"write the seconds the pod's containers get to stop, e.g. 30")
 		default:
-			pod.StopGrace = Duration(time.Duration(*g) * time.Second)
-			if pod.StopGrace == 0 {
-				// 0 asks for an immediate kill; a zero budget would mean "the default" here.
-				pod.StopGrace = Duration(time.Millisecond)
-			}
+			// 0 asks for an immediate kill; a zero budget would mean "the default" here.
+			pod.StopGrace = max(Duration(time.Duration(*g)*time.Second), Duration(time.Millisecond))
 			k.pos.Set(Field(pk, "stop_grace"), at)
 		}
 	}
@@ -166,25 +163,15 @@ var kubeProbeFields = map[string]string{
 	"tcpSocket.port": "tcp/port",
 }
 
-// kubeModelFieldsOf maps a field path below a container (parts) to the model fields it
-// makes, for marking what validation should not judge.
+// kubeModelFieldsOf maps a field path below a container (parts, at least three of them:
+// padded with "") to the model fields it makes, for marking what validation should not judge.
 func kubeModelFieldsOf(parts []string) []string {
 	fields := kubeModelFields[parts[0]]
-	if len(parts) < 2 || !strings.HasSuffix(parts[0], "Probe") {
+	sub := cmp.Or(kubeProbeFields[parts[1]], kubeProbeFields[parts[1]+"."+parts[2]])
+	if !strings.HasSuffix(parts[0], "Probe") || sub == "" {
 		return fields
 	}
-	sub := kubeProbeFields[parts[1]]
-	if len(parts) > 2 && sub == "" {
-		sub = kubeProbeFields[parts[1]+"."+parts[2]]
-	}
-	if sub == "" {
-		return fields
-	}
-	out := make([]string, len(fields))
-	for i, f := range fields {
-		out[i] = f + "/" + sub
-	}
-	return out
+	return mapWords(fields, func(f string) string { return f + "/" + sub })
 }
 
 // kubeModelFields maps the container fields whose absence validation would report to the
@@ -210,7 +197,7 @@ func (k *kubeImport) markRejected(cx *kubeCtx) {
 		if !inSpec {
 			continue // outside the pod spec: nothing validation judges
 		}
-		parts := append(kubeParts(rest), "", "")
+		parts := append(kubeParts(rest), "", "", "") // list, index, then the field's parts
 		list := cx.spec.Containers
 		switch parts[0] {
 		case "volumes":
