@@ -99,11 +99,10 @@ type kubePod struct {
 
 // kubeOpenPort is a container port written without a hostPort, which a Service may publish.
 type kubeOpenPort struct {
-	index    int
-	port     int
-	protocol Protocol
-	hostIP   string
-	taken    bool
+	index, port int
+	protocol    Protocol
+	hostIP      string
+	taken       bool
 }
 
 type kubePortRef struct {
@@ -225,9 +224,8 @@ func (k *kubeImport) run(nodes []*yaml.Node) *Stack {
 	return st
 }
 
-// stackName is Options.Name; else the app.kubernetes.io/part-of label when every workload
-// has it and they agree (made a DNS label, as a directory's name is); else "" (the
-// directory's name).
+// stackName is Options.Name; else the app.kubernetes.io/part-of label every workload has
+// alike, made a DNS label as a directory's name is; else "" (the directory's name).
 func (k *kubeImport) stackName() string {
 	if k.opts.Name != "" {
 		return k.opts.Name
@@ -414,10 +412,9 @@ func (k *kubeImport) store(d *kubeDoc, name string, parts ...map[string]string) 
 	k.objects[d.kind][name] = data
 }
 
-// kubeWorkload is what the importer takes from a workload object: its metadata, its pod
-// template and where that template's PodSpec is, whether it runs to completion, and a
-// StatefulSet's claim templates and identity (pod NAME-0, hostname NAME-0, subdomain its
-// serviceName).
+// kubeWorkload is what the importer takes from a workload: its metadata, its pod template
+// and the path of its PodSpec, whether it runs to completion, and a StatefulSet's claim
+// templates and identity (pod and hostname NAME-0, subdomain its serviceName).
 type kubeWorkload struct {
 	meta                      metav1.ObjectMeta
 	tmpl                      corev1.PodTemplateSpec
@@ -427,8 +424,7 @@ type kubeWorkload struct {
 	name, hostname, subdomain string
 }
 
-// kubeAs decodes d as a T and takes the workload from it; ok is false when d cannot be
-// decoded.
+// kubeAs decodes d as a T and takes the workload from it; ok is false when it cannot.
 func kubeAs[T any](k *kubeImport, d *kubeDoc, take func(*T) kubeWorkload) (w kubeWorkload, ok bool) {
 	var o T
 	if !k.decode(d, &o) {

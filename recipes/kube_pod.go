@@ -326,9 +326,8 @@ func (k *kubeImport) annotation(cx *kubeCtx, key string) (string, Position, bool
 }
 
 // restartPolicies maps the pod's restartPolicy to main's restart and to init containers'
-// (Kubernetes retries failed init containers unless the policy is Never). A policy that is
-// a problem is reported, and the pod is still converted with the default, so that the rest
-// of it is checked too.
+// (Kubernetes retries failed init containers unless the policy is Never). A wrong policy is
+// reported, and the pod still converted with the default, so that the rest is checked too.
 func (k *kubeImport) restartPolicies(cx *kubeCtx, job bool) (main, init RestartPolicy) {
 	at := k.at(cx.d, cx.sp+".restartPolicy")
 	rp := cx.spec.RestartPolicy
@@ -507,9 +506,8 @@ func (k *kubeImport) files(cx *kubeCtx, p string, vol *Volume, vs corev1.VolumeS
 var kubeClusterObjects = map[string]string{"kube-root-ca.crt": "the API server", "istio-ca-root-cert": "istiod"}
 
 // object is the ConfigMap or Secret (kind) name, referred to at p. A missing one, unless the
-// reference is optional, is a problem per object, said once with every place it is referred
-// to (see reportMissing); a ConfigMap the cluster makes is a warning, once, and the volume
-// or variable is empty.
+// reference is optional, is a problem said once with every place it is referred to (see
+// reportMissing); a ConfigMap the cluster makes is a warning, once, and what it feeds empty.
 func (k *kubeImport) object(cx *kubeCtx, p, kind, name string, optional *bool) (*kubeData, bool) {
 	data, ok := k.objects[kind][name]
 	id := kind + " " + name
