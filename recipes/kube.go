@@ -88,11 +88,11 @@ type kubePod struct {
 	// ports names every container port of the pod: "name" → container and port.
 	ports map[string]kubePortRef
 	// unpublished lists, per container, its container ports without a hostPort, in the
-	// order written; portOrder is, per container, the sort key of each of its published
-	// ports (parallel to Container.Ports): the index of the ports entry it comes from, so
-	// that ports a Service publishes take the place their container port holds.
+	// order written; published, the ports to publish on it, each sorted by the index of
+	// the ports entry it comes from, so that ports a Service publishes take the place
+	// their container port holds.
 	unpublished map[*Container][]kubeOpenPort
-	portOrder   map[*Container][]int
+	published   map[*Container][]placed[Port]
 	// claims names the claim of each of its persistentVolumeClaim volumes.
 	claims map[string]string
 }
@@ -217,7 +217,7 @@ func (k *kubeImport) run(nodes []*yaml.Node) *Stack {
 	}
 	st := &Stack{Name: k.stackName(), Dir: stackDir(k.file, k.opts.Dir), Source: Source{File: k.file, Kind: SourceKube}}
 	for _, p := range k.pods {
-		k.sortPorts(p)
+		k.publish(p)
 		st.Pods = append(st.Pods, p.pod)
 	}
 	k.claims(st)
@@ -244,22 +244,12 @@ func (k *kubeImport) stackName() string {
 	return name
 }
 
-// sortPorts puts each container's published ports in the order of its ports list: a port
+// publish gives each container its published ports in the order of its ports list: a port
 // a Service publishes takes the place of the container port it targets.
-func (k *kubeImport) sortPorts(kp *kubePod) {
-	for _, c := range kp.pod.Containers() {
-		keys := kp.portOrder[c]
-		if len(keys) != len(c.Ports) || slices.IsSorted(keys) {
-			continue
-		}
-		key := Field(ContainerKey(kp.pod.Name, c.Name), "ports")
-		entries := entriesAt(k.pos, key, c.Ports)
-		for i := range entries {
-			entries[i].order = keys[i]
-		}
+func (k *kubeImport) publish(kp *kubePod) {
+	for c, entries := range kp.published {
 		slices.SortStableFunc(entries, byOrder)
-		c.Ports = setEntries(k.pos, key, entries)
-		kp.portOrder[c] = slices.Sorted(slices.Values(keys))
+		c.Ports = setEntries(k.pos, Field(ContainerKey(kp.pod.Name, c.Name), "ports"), entries)
 	}
 }
 
@@ -613,15 +603,14 @@ func (k *kubeImport) service(d *kubeDoc) {
 		if svc.Spec.Type == corev1.ServiceTypeNodePort {
 			host = int(sp.NodePort) // 0: the engine picks one, as the cluster would
 		}
-		if slices.ContainsFunc(container.Ports, func(q Port) bool {
-			return q.HostPort == host && q.ContainerPort == target && q.Protocol == proto
+		if slices.ContainsFunc(kp.published[container], func(q placed[Port]) bool {
+			return q.v.HostPort == host && q.v.ContainerPort == target && q.v.Protocol == proto
 		}) {
 			continue
 		}
 		order, hostIP := kp.claimPort(container, target, proto)
-		k.pos.Set(Field(ContainerKey(kp.pod.Name, container.Name), "ports", len(container.Ports)), k.keyAt(d, path))
-		container.Ports = append(container.Ports, Port{HostIP: hostIP, HostPort: host, ContainerPort: target, Protocol: proto})
-		kp.portOrder[container] = append(kp.portOrder[container], order)
+		port := Port{HostIP: hostIP, HostPort: host, ContainerPort: target, Protocol: proto}
+		kp.published[container] = append(kp.published[container], placed[Port]{port, k.keyAt(d, path), order})
 	}
 	// The NodePort Service sidecar's export makes next to the pod's own Service publishes
 	// ports, and no pod calls it by its name.

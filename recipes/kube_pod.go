@@ -53,7 +53,7 @@ func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) {
 	pk := PodKey(pod.Name)
 	k.pos.Set(pk, k.at(d, "metadata.name"))
 	kp := &kubePod{pod: pod, labels: tmpl.Labels, ports: map[string]kubePortRef{},
-		unpublished: map[*Container][]kubeOpenPort{}, portOrder: map[*Container][]int{}, claims: map[string]string{}}
+		unpublished: map[*Container][]kubeOpenPort{}, published: map[*Container][]placed[Port]{}, claims: map[string]string{}}
 	cx := &kubeCtx{d: d, kp: kp, meta: meta, tmplMeta: tmpl.ObjectMeta, spec: spec, sp: sp}
 	k.partOf(cx)
 	k.dependsOn(cx)
@@ -621,9 +621,8 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 			cx.kp.unpublished[ct] = append(cx.kp.unpublished[ct], kubeOpenPort{index: i, port: int(cp.ContainerPort), protocol: proto, hostIP: cp.HostIP})
 			continue
 		}
-		k.pos.Set(Field(ck, "ports", len(ct.Ports)), k.keyAt(d, pp))
-		ct.Ports = append(ct.Ports, Port{HostIP: cp.HostIP, HostPort: int(cp.HostPort), ContainerPort: int(cp.ContainerPort), Protocol: proto})
-		cx.kp.portOrder[ct] = append(cx.kp.portOrder[ct], i)
+		port := Port{HostIP: cp.HostIP, HostPort: int(cp.HostPort), ContainerPort: int(cp.ContainerPort), Protocol: proto}
+		cx.kp.published[ct] = append(cx.kp.published[ct], placed[Port]{port, k.keyAt(d, pp), i})
 	}
 	for i, vm := range c.VolumeMounts {
 		mp := fmt.Sprintf("%s.volumeMounts[%d]", p, i)
