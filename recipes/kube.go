@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/sidecar-dev/sidecar/internal/suggest"
@@ -414,68 +415,50 @@ type kubeWorkload struct {
 	name, hostname, subdomain string
 }
 
-// kubeAs decodes d as a T and takes the workload from it; ok is false when it cannot.
-func kubeAs[T any](k *kubeImport, d *kubeDoc, take func(*T) kubeWorkload) (w kubeWorkload, ok bool) {
-	var o T
-	if !k.decode(d, &o) {
-		return w, false
-	}
-	return take(&o), true
+// kubeWorkloadKinds makes, for each workload kind, the object it is decoded into.
+var kubeWorkloadKinds = map[string]func() any{
+	"Pod":                   func() any { return new(corev1.Pod) },
+	"Deployment":            func() any { return new(appsv1.Deployment) },
+	"StatefulSet":           func() any { return new(appsv1.StatefulSet) },
+	"DaemonSet":             func() any { return new(appsv1.DaemonSet) },
+	"ReplicaSet":            func() any { return new(appsv1.ReplicaSet) },
+	"ReplicationController": func() any { return new(corev1.ReplicationController) },
+	"Job":                   func() any { return new(batchv1.Job) },
+	"CronJob":               func() any { return new(batchv1.CronJob) },
 }
 
 // workload converts one workload object into a pod, warning about what its spec asks for
 // that sidecar does not honour.
 func (k *kubeImport) workload(d *kubeDoc) {
-	var w kubeWorkload
-	ok := false
-	switch d.kind {
-	case "Pod":
-		w, ok = kubeAs(k, d, func(o *corev1.Pod) kubeWorkload {
-			return kubeWorkload{meta: o.ObjectMeta, tmpl: corev1.PodTemplateSpec{ObjectMeta: o.ObjectMeta, Spec: o.Spec}, specPath: "spec"}
-		})
-	case "Deployment":
-		w, ok = kubeAs(k, d, func(o *appsv1.Deployment) kubeWorkload {
-			return k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeDeploymentFields)
-		})
-	case "StatefulSet":
-		w, ok = kubeAs(k, d, func(o *appsv1.StatefulSet) kubeWorkload {
-			w := k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeStatefulSetFields)
-			w.claims, w.name, w.subdomain = o.Spec.VolumeClaimTemplates, o.Name+"-0", o.Spec.ServiceName
-			w.hostname = w.name
-			return w
-		})
-	case "DaemonSet":
-		w, ok = kubeAs(k, d, func(o *appsv1.DaemonSet) kubeWorkload {
-			return k.replicated(d, o.ObjectMeta, o.Spec.Template, nil, kubeDaemonSetFields)
-		})
-	case "ReplicaSet":
-		w, ok = kubeAs(k, d, func(o *appsv1.ReplicaSet) kubeWorkload {
-			return k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeReplicaSetFields)
-		})
-	case "ReplicationController": // ReplicaSet's predecessor, still served by every cluster
-		w, ok = kubeAs(k, d, func(o *corev1.ReplicationController) kubeWorkload {
-			var tmpl corev1.PodTemplateSpec
-			if o.Spec.Template != nil {
-				tmpl = *o.Spec.Template
-			}
-			return k.replicated(d, o.ObjectMeta, tmpl, o.Spec.Replicas, kubeReplicaSetFields)
-		})
-	case "Job":
-		w, ok = kubeAs(k, d, func(o *batchv1.Job) kubeWorkload {
-			k.jobFields(d, "spec", o.Spec)
-			return kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.Template, specPath: "spec.template.spec", job: true}
-		})
-	case "CronJob":
-		w, ok = kubeAs(k, d, func(o *batchv1.CronJob) kubeWorkload {
-			k.warnAt(d, "spec.schedule", fmt.Sprintf("CronJob %s runs once, when the stack starts, not on the schedule %q", o.Name, o.Spec.Schedule))
-			k.specFields(d, "spec", kubeCronJobFields)
-			k.jobFields(d, "spec.jobTemplate.spec", o.Spec.JobTemplate.Spec)
-			return kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.JobTemplate.Spec.Template, specPath: "spec.jobTemplate.spec.template.spec", job: true}
-		})
-	}
-	if !ok {
+	obj := kubeWorkloadKinds[d.kind]()
+	if !k.decode(d, obj) {
 		k.lost = true
 		return
+	}
+	var w kubeWorkload
+	switch o := obj.(type) {
+	case *corev1.Pod:
+		w = kubeWorkload{meta: o.ObjectMeta, tmpl: corev1.PodTemplateSpec{ObjectMeta: o.ObjectMeta, Spec: o.Spec}, specPath: "spec"}
+	case *appsv1.Deployment:
+		w = k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeDeploymentFields)
+	case *appsv1.StatefulSet:
+		w = k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeStatefulSetFields)
+		w.claims, w.name, w.subdomain = o.Spec.VolumeClaimTemplates, o.Name+"-0", o.Spec.ServiceName
+		w.hostname = w.name
+	case *appsv1.DaemonSet:
+		w = k.replicated(d, o.ObjectMeta, o.Spec.Template, nil, kubeDaemonSetFields)
+	case *appsv1.ReplicaSet:
+		w = k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeReplicaSetFields)
+	case *corev1.ReplicationController: // ReplicaSet's predecessor, still served by every cluster
+		w = k.replicated(d, o.ObjectMeta, ptr.Deref(o.Spec.Template, corev1.PodTemplateSpec{}), o.Spec.Replicas, kubeReplicaSetFields)
+	case *batchv1.Job:
+		k.jobFields(d, "spec", o.Spec)
+		w = kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.Template, specPath: "spec.template.spec", job: true}
+	case *batchv1.CronJob:
+		k.warnAt(d, "spec.schedule", fmt.Sprintf("CronJob %s runs once, when the stack starts, not on the schedule %q", o.Name, o.Spec.Schedule))
+		k.specFields(d, "spec", kubeCronJobFields)
+		k.jobFields(d, "spec.jobTemplate.spec", o.Spec.JobTemplate.Spec)
+		w = kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.JobTemplate.Spec.Template, specPath: "spec.jobTemplate.spec.template.spec", job: true}
 	}
 	k.pod(d, w)
 }
