@@ -479,11 +479,8 @@ func (k *kubeImport) files(cx *kubeCtx, p string, vol *Volume, vs corev1.VolumeS
 		}
 		for i, it := range src.items {
 			ip := fmt.Sprintf("%s.items[%d]", src.path, i)
-			v, ok := data.data[it.Key]
+			v, ok := k.key(cx, ip+".key", data, it.Key, src.optional)
 			if !ok {
-				if !ptr.Deref(src.optional, false) {
-					k.missingKey(cx, ip+".key", data, it.Key)
-				}
 				continue
 			}
 			files[it.Path] = v
@@ -555,8 +552,12 @@ func (k *kubeImport) reportMissing() {
 	}
 }
 
-// missingKey reports a reference to a key a ConfigMap or Secret does not have.
-func (k *kubeImport) missingKey(cx *kubeCtx, p string, data *kubeData, key string) {
+// key is data's key, referred to at p; a missing one is a problem unless the reference is
+// optional.
+func (k *kubeImport) key(cx *kubeCtx, p string, data *kubeData, key string, optional *bool) (string, bool) {
+	if v, ok := data.data[key]; ok || ptr.Deref(optional, false) {
+		return v, ok
+	}
 	keys := sortedKeys(data.data)
 	hint := "add it to the " + data.kind + "'s data, or mark the reference optional: true"
 	if s := suggest.DidYouMean(key, keys); s != "" {
@@ -565,6 +566,7 @@ func (k *kubeImport) missingKey(cx *kubeCtx, p string, data *kubeData, key strin
 		hint = "it has " + strings.Join(keys, ", ") + "; " + hint
 	}
 	k.problem(k.at(cx.d, p), fmt.Sprintf("%s %q has no key %q", data.kind, data.name, key), hint)
+	return "", false
 }
 
 func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role Role, restart RestartPolicy) *Container {
@@ -718,11 +720,7 @@ func (k *kubeImport) keyRef(cx *kubeCtx, p, kind, name, key string, optional *bo
 	if !ok {
 		return "", false
 	}
-	v, ok := data.data[key]
-	if !ok && !ptr.Deref(optional, false) {
-		k.missingKey(cx, p+".key", data, key)
-	}
-	return v, ok
+	return k.key(cx, p+".key", data, key, optional)
 }
 
 // kubeExpand expands $(VAR) references to vars as the kubelet does (ExpandVars): $$ is a
