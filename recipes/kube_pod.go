@@ -531,13 +531,12 @@ func (k *kubeImport) reportMissing() {
 	for _, id := range k.absentOrder {
 		kind, name, _ := strings.Cut(id, " ")
 		at := k.absent[id]
-		names := sortedKeys(k.objects[kind])
 		create := fmt.Sprintf("kubectl create configmap %s --from-file=FILE --dry-run=client -o yaml", name)
 		if kind == "Secret" {
 			create = fmt.Sprintf("kubectl create secret generic %s --from-literal=KEY=VALUE --dry-run=client -o yaml", name)
 		}
 		hint := fmt.Sprintf("add it to this file (%s prints one), or mark the references optional: true", create)
-		if s := suggest.DidYouMean(name, names); s != "" {
+		if s := suggest.DidYouMean(name, sortedKeys(k.objects[kind])); s != "" {
 			hint = s + " or " + hint
 		}
 		msg := fmt.Sprintf("%s %q is not defined in this file", kind, name)
