@@ -677,20 +677,15 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 // makes it a native sidecar (handled by the caller) and any other value is a problem, as
 // Kubernetes rejects it; on a regular container it is not honoured.
 func (k *kubeImport) containerRestart(cx *kubeCtx, p string, c corev1.Container) {
-	if c.RestartPolicy == nil {
-		return
-	}
-	rp := *c.RestartPolicy
-	if strings.Contains(p, ".initContainers[") {
-		if rp == corev1.ContainerRestartPolicyAlways {
-			return
-		}
+	switch rp, initC := c.RestartPolicy, strings.Contains(p, ".initContainers["); {
+	case rp == nil || initC && *rp == corev1.ContainerRestartPolicyAlways:
+	case initC:
 		k.problem(k.at(cx.d, p+".restartPolicy"),
-			fmt.Sprintf("init container %s has restartPolicy %q, but an init container's restartPolicy can only be Always (which makes it a native sidecar)", c.Name, yamlpos.Clip(string(rp))),
+			fmt.Sprintf("init container %s has restartPolicy %q, but an init container's restartPolicy can only be Always (which makes it a native sidecar)", c.Name, yamlpos.Clip(string(*rp))),
 			"remove restartPolicy to run it once, to completion, before the containers start; or write restartPolicy: Always to keep it running beside them as a sidecar")
-		return
+	default:
+		k.warnAt(cx.d, p+".restartPolicy", "a regular container's own restartPolicy is not honoured: the pod's restartPolicy applies to main, and sidecars are restarted whenever they exit")
 	}
-	k.warnAt(cx.d, p+".restartPolicy", "a regular container's own restartPolicy is not honoured: the pod's restartPolicy applies to main, and sidecars are restarted whenever they exit")
 }
 
 // user maps runAsUser/runAsGroup, from the container's securityContext or the pod's.
