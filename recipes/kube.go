@@ -158,8 +158,7 @@ func kubeParts(path string) []string {
 // at is the position of the value at path in doc (more parts, which may hold dots, follow
 // the path), or of the nearest ancestor's key.
 func (k *kubeImport) at(d *kubeDoc, path string, more ...string) Position {
-	parts := append(kubeParts(path), more...)
-	if v, ok := yamlpos.Walk(d.node, parts...); ok && v != nil {
+	if v := valueAt(d.node, append(kubeParts(path), more...)...); v != nil {
 		return posOf(k.file, v)
 	}
 	return k.keyAt(d, path, more...)
