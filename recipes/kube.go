@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/sidecar-dev/sidecar/internal/suggest"
@@ -60,11 +61,10 @@ type kubeImport struct {
 
 // kubeDoc is one object of the manifest: a document, or an item of a List.
 type kubeDoc struct {
-	node       *yaml.Node // the object's mapping
-	apiVersion string
-	kind       string
-	name       string
-	prefix     string // field path prefix: "" or "items[3]."
+	node   *yaml.Node // the object's mapping
+	kind   string
+	name   string
+	prefix string // field path prefix: "" or "items[3]."
 	// rejected lists the fields (paths without the prefix) that were left out of the
 	// decoding because they are wrong (reported): validation says nothing more about what
 	// holds them.
@@ -81,7 +81,6 @@ type kubeData struct {
 // kubePod is a pod converted from a workload, with what Services need to publish to it.
 type kubePod struct {
 	pod    *Pod
-	doc    *kubeDoc
 	labels map[string]string
 	// partOf is the app.kubernetes.io/part-of label (workload, else pod template), and where
 	// it was written.
@@ -90,28 +89,26 @@ type kubePod struct {
 	// ports names every container port of the pod: "name" → container and port.
 	ports map[string]kubePortRef
 	// unpublished lists, per container, its container ports without a hostPort, in the
-	// order written; portOrder is, per container, the sort key of each of its published
-	// ports (parallel to Container.Ports): the index of the ports entry it comes from, so
-	// that ports a Service publishes take the place their container port holds.
+	// order written; published, the ports to publish on it, each sorted by the index of
+	// the ports entry it comes from, so that ports a Service publishes take the place
+	// their container port holds.
 	unpublished map[*Container][]kubeOpenPort
-	portOrder   map[*Container][]int
+	published   map[*Container][]placed[Port]
 	// claims names the claim of each of its persistentVolumeClaim volumes.
 	claims map[string]string
 }
 
 // kubeOpenPort is a container port written without a hostPort, which a Service may publish.
 type kubeOpenPort struct {
-	index    int
-	port     int
-	protocol Protocol
-	hostIP   string
-	taken    bool
+	index, port int
+	protocol    Protocol
+	hostIP      string
+	taken       bool
 }
 
 type kubePortRef struct {
 	container *Container
 	port      int
-	protocol  Protocol
 }
 
 // importKube imports a Kubernetes manifest, reporting every problem of every object.
@@ -161,8 +158,7 @@ func kubeParts(path string) []string {
 // at is the position of the value at path in doc (more parts, which may hold dots, follow
 // the path), or of the nearest ancestor's key.
 func (k *kubeImport) at(d *kubeDoc, path string, more ...string) Position {
-	parts := append(kubeParts(path), more...)
-	if v, ok := yamlpos.Walk(d.node, parts...); ok && v != nil {
+	if v := valueAt(d.node, append(kubeParts(path), more...)...); v != nil {
 		return posOf(k.file, v)
 	}
 	return k.keyAt(d, path, more...)
@@ -221,16 +217,15 @@ func (k *kubeImport) run(nodes []*yaml.Node) *Stack {
 	}
 	st := &Stack{Name: k.stackName(), Dir: stackDir(k.file, k.opts.Dir), Source: Source{File: k.file, Kind: SourceKube}}
 	for _, p := range k.pods {
-		k.sortPorts(p)
+		k.publish(p)
 		st.Pods = append(st.Pods, p.pod)
 	}
 	k.claims(st)
 	return st
 }
 
-// stackName is Options.Name; else the app.kubernetes.io/part-of label when every workload
-// has it and they agree (made a DNS label, as a directory's name is); else "" (the
-// directory's name).
+// stackName is Options.Name; else the app.kubernetes.io/part-of label every workload has
+// alike, made a DNS label as a directory's name is; else "" (the directory's name).
 func (k *kubeImport) stackName() string {
 	if k.opts.Name != "" {
 		return k.opts.Name
@@ -249,22 +244,12 @@ func (k *kubeImport) stackName() string {
 	return name
 }
 
-// sortPorts puts each container's published ports in the order of its ports list: a port
+// publish gives each container its published ports in the order of its ports list: a port
 // a Service publishes takes the place of the container port it targets.
-func (k *kubeImport) sortPorts(kp *kubePod) {
-	for _, c := range kp.pod.Containers() {
-		keys := kp.portOrder[c]
-		if len(keys) != len(c.Ports) || slices.IsSorted(keys) {
-			continue
-		}
-		key := Field(ContainerKey(kp.pod.Name, c.Name), "ports")
-		entries := entriesAt(k.pos, key, c.Ports)
-		for i := range entries {
-			entries[i].order = keys[i]
-		}
+func (k *kubeImport) publish(kp *kubePod) {
+	for c, entries := range kp.published {
 		slices.SortStableFunc(entries, byOrder)
-		c.Ports = setEntries(k.pos, key, entries)
-		kp.portOrder[c] = slices.Sorted(slices.Values(keys))
+		c.Ports = setEntries(k.pos, Field(ContainerKey(kp.pod.Name, c.Name), "ports"), entries)
 	}
 }
 
@@ -290,26 +275,26 @@ func (k *kubeImport) docs(n *yaml.Node, prefix string, number int) []*kubeDoc {
 		return nil
 	}
 	d := &kubeDoc{node: n, prefix: prefix}
-	d.apiVersion, _ = yamlpos.Scalar(yamlpos.Value(n, "apiVersion"))
+	apiVersion, _ := yamlpos.Scalar(yamlpos.Value(n, "apiVersion"))
 	d.kind, _ = yamlpos.Scalar(yamlpos.Value(n, "kind"))
 	d.name, _ = yamlpos.Scalar(yamlpos.Value(yamlpos.Value(n, "metadata"), "name"))
 	if d.kind == "" {
 		k.problem(posOf(k.file, n), where+" has no kind", "add kind: Deployment (or Pod, Job, ConfigMap, …)")
 		return nil
 	}
-	if d.apiVersion == "" {
+	if apiVersion == "" {
 		k.problem(k.keyAt(d, "kind"), fmt.Sprintf("%s %q has no apiVersion", d.kind, d.name), "add apiVersion: "+kubeAPIVersion[d.kind])
 		return nil
 	}
-	if strings.HasSuffix(d.kind, "List") && d.apiVersion == "v1" {
+	if strings.HasSuffix(d.kind, "List") && apiVersion == "v1" {
 		var out []*kubeDoc
 		for i, item := range yamlpos.Items(yamlpos.Value(n, "items")) {
 			out = append(out, k.docs(item, fmt.Sprintf("%sitems[%d].", prefix, i), number)...)
 		}
 		return out
 	}
-	if want, known := kubeAPIVersion[d.kind]; known && d.apiVersion != want {
-		k.warn(k.at(d, "apiVersion"), d.prefix+"apiVersion", fmt.Sprintf("%s is read as %s %s", d.apiVersion, want, d.kind))
+	if want, known := kubeAPIVersion[d.kind]; known && apiVersion != want {
+		k.warn(k.at(d, "apiVersion"), d.prefix+"apiVersion", fmt.Sprintf("%s is read as %s %s", apiVersion, want, d.kind))
 	}
 	if d.name == "" && kubeAPIVersion[d.kind] != "" && d.kind != "Service" {
 		k.problem(k.keyAt(d, "metadata"), fmt.Sprintf("%s has no metadata.name", d.kind), "name it: metadata: {name: web}")
@@ -320,12 +305,9 @@ func (k *kubeImport) docs(n *yaml.Node, prefix string, number int) []*kubeDoc {
 
 // rejectedUnder reports whether a field at or below path was left out as wrong.
 func (d *kubeDoc) rejectedUnder(path string) bool {
-	for _, r := range d.rejected {
-		if r == path || strings.HasPrefix(r, path+".") || strings.HasPrefix(r, path+"[") {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(d.rejected, func(r string) bool {
+		return r == path || strings.HasPrefix(r, path+".") || strings.HasPrefix(r, path+"[")
+	})
 }
 
 // kubeExplain words the problem of a value the API's own decoding of its type rejects.
@@ -420,10 +402,9 @@ func (k *kubeImport) store(d *kubeDoc, name string, parts ...map[string]string) 
 	k.objects[d.kind][name] = data
 }
 
-// kubeWorkload is what the importer takes from a workload object: its metadata, its pod
-// template and where that template's PodSpec is, whether it runs to completion, and a
-// StatefulSet's claim templates and identity (pod NAME-0, hostname NAME-0, subdomain its
-// serviceName).
+// kubeWorkload is what the importer takes from a workload: its metadata, its pod template
+// and the path of its PodSpec, whether it runs to completion, and a StatefulSet's claim
+// templates and identity (pod and hostname NAME-0, subdomain its serviceName).
 type kubeWorkload struct {
 	meta                      metav1.ObjectMeta
 	tmpl                      corev1.PodTemplateSpec
@@ -433,69 +414,50 @@ type kubeWorkload struct {
 	name, hostname, subdomain string
 }
 
-// kubeAs decodes d as a T and takes the workload from it; ok is false when d cannot be
-// decoded.
-func kubeAs[T any](k *kubeImport, d *kubeDoc, take func(*T) kubeWorkload) (w kubeWorkload, ok bool) {
-	var o T
-	if !k.decode(d, &o) {
-		return w, false
-	}
-	return take(&o), true
+// kubeWorkloadKinds makes, for each workload kind, the object it is decoded into.
+var kubeWorkloadKinds = map[string]func() any{
+	"Pod":                   func() any { return new(corev1.Pod) },
+	"Deployment":            func() any { return new(appsv1.Deployment) },
+	"StatefulSet":           func() any { return new(appsv1.StatefulSet) },
+	"DaemonSet":             func() any { return new(appsv1.DaemonSet) },
+	"ReplicaSet":            func() any { return new(appsv1.ReplicaSet) },
+	"ReplicationController": func() any { return new(corev1.ReplicationController) },
+	"Job":                   func() any { return new(batchv1.Job) },
+	"CronJob":               func() any { return new(batchv1.CronJob) },
 }
 
 // workload converts one workload object into a pod, warning about what its spec asks for
 // that sidecar does not honour.
 func (k *kubeImport) workload(d *kubeDoc) {
-	var w kubeWorkload
-	ok := false
-	switch d.kind {
-	case "Pod":
-		w, ok = kubeAs(k, d, func(o *corev1.Pod) kubeWorkload {
-			return kubeWorkload{meta: o.ObjectMeta, tmpl: corev1.PodTemplateSpec{ObjectMeta: o.ObjectMeta, Spec: o.Spec}, specPath: "spec"}
-		})
-	case "Deployment":
-		w, ok = kubeAs(k, d, func(o *appsv1.Deployment) kubeWorkload {
-			return k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeDeploymentFields)
-		})
-	case "StatefulSet":
-		w, ok = kubeAs(k, d, func(o *appsv1.StatefulSet) kubeWorkload {
-			w := k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeStatefulSetFields)
-			w.claims, w.name, w.subdomain = o.Spec.VolumeClaimTemplates, o.Name+"-0", o.Spec.ServiceName
-			w.hostname = w.name
-			return w
-		})
-	case "DaemonSet":
-		w, ok = kubeAs(k, d, func(o *appsv1.DaemonSet) kubeWorkload {
-			return k.replicated(d, o.ObjectMeta, o.Spec.Template, nil, kubeDaemonSetFields)
-		})
-	case "ReplicaSet":
-		w, ok = kubeAs(k, d, func(o *appsv1.ReplicaSet) kubeWorkload {
-			return k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeReplicaSetFields)
-		})
-	case "ReplicationController": // ReplicaSet's predecessor, still served by every cluster
-		w, ok = kubeAs(k, d, func(o *corev1.ReplicationController) kubeWorkload {
-			var tmpl corev1.PodTemplateSpec
-			if o.Spec.Template != nil {
-				tmpl = *o.Spec.Template
-			}
-			return k.replicated(d, o.ObjectMeta, tmpl, o.Spec.Replicas, kubeReplicaSetFields)
-		})
-	case "Job":
-		w, ok = kubeAs(k, d, func(o *batchv1.Job) kubeWorkload {
-			k.jobFields(d, "spec", o.Spec)
-			return kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.Template, specPath: "spec.template.spec", job: true}
-		})
-	case "CronJob":
-		w, ok = kubeAs(k, d, func(o *batchv1.CronJob) kubeWorkload {
-			k.warnAt(d, "spec.schedule", fmt.Sprintf("CronJob %s runs once, when the stack starts, not on the schedule %q", o.Name, o.Spec.Schedule))
-			k.specFields(d, "spec", kubeCronJobFields)
-			k.jobFields(d, "spec.jobTemplate.spec", o.Spec.JobTemplate.Spec)
-			return kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.JobTemplate.Spec.Template, specPath: "spec.jobTemplate.spec.template.spec", job: true}
-		})
-	}
-	if !ok {
+	obj := kubeWorkloadKinds[d.kind]()
+	if !k.decode(d, obj) {
 		k.lost = true
 		return
+	}
+	var w kubeWorkload
+	switch o := obj.(type) {
+	case *corev1.Pod:
+		w = kubeWorkload{meta: o.ObjectMeta, tmpl: corev1.PodTemplateSpec{ObjectMeta: o.ObjectMeta, Spec: o.Spec}, specPath: "spec"}
+	case *appsv1.Deployment:
+		w = k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeDeploymentFields)
+	case *appsv1.StatefulSet:
+		w = k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeStatefulSetFields)
+		w.claims, w.name, w.subdomain = o.Spec.VolumeClaimTemplates, o.Name+"-0", o.Spec.ServiceName
+		w.hostname = w.name
+	case *appsv1.DaemonSet:
+		w = k.replicated(d, o.ObjectMeta, o.Spec.Template, nil, kubeDaemonSetFields)
+	case *appsv1.ReplicaSet:
+		w = k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeReplicaSetFields)
+	case *corev1.ReplicationController: // ReplicaSet's predecessor, still served by every cluster
+		w = k.replicated(d, o.ObjectMeta, ptr.Deref(o.Spec.Template, corev1.PodTemplateSpec{}), o.Spec.Replicas, kubeReplicaSetFields)
+	case *batchv1.Job:
+		k.jobFields(d, "spec", o.Spec)
+		w = kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.Template, specPath: "spec.template.spec", job: true}
+	case *batchv1.CronJob:
+		k.warnAt(d, "spec.schedule", fmt.Sprintf("CronJob %s runs once, when the stack starts, not on the schedule %q", o.Name, o.Spec.Schedule))
+		k.specFields(d, "spec", kubeCronJobFields)
+		k.jobFields(d, "spec.jobTemplate.spec", o.Spec.JobTemplate.Spec)
+		w = kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.JobTemplate.Spec.Template, specPath: "spec.jobTemplate.spec.template.spec", job: true}
 	}
 	k.pod(d, w)
 }
@@ -576,22 +538,21 @@ func (k *kubeImport) service(d *kubeDoc) {
 		k.warnAt(d, "kind", fmt.Sprintf("Service %s selects no pods (no selector); it is not imported", svc.Name))
 		return
 	}
-	var matched []*kubePod
+	var kp *kubePod
 	var names []string
 	for _, p := range k.pods {
 		if kubeSelects(svc.Spec.Selector, p.labels) {
-			matched, names = append(matched, p), append(names, p.pod.Name)
+			kp, names = p, append(names, p.pod.Name)
 		}
 	}
 	switch {
-	case len(matched) == 0:
+	case len(names) == 0:
 		k.warnAt(d, "spec.selector", fmt.Sprintf("Service %s selects no workload of this file; it is not imported", svc.Name))
 		return
-	case len(matched) > 1:
+	case len(names) > 1:
 		k.warnAt(d, "spec.selector", fmt.Sprintf("Service %s selects several workloads (%s); it is not imported: pods reach each other by pod name", svc.Name, strings.Join(names, ", ")))
 		return
 	}
-	kp := matched[0]
 	publish := svc.Spec.Type == corev1.ServiceTypeNodePort || svc.Spec.Type == corev1.ServiceTypeLoadBalancer
 	var renamed []string
 	for i, sp := range svc.Spec.Ports {
@@ -624,15 +585,14 @@ func (k *kubeImport) service(d *kubeDoc) {
 		if svc.Spec.Type == corev1.ServiceTypeNodePort {
 			host = int(sp.NodePort) // 0: the engine picks one, as the cluster would
 		}
-		if slices.ContainsFunc(container.Ports, func(q Port) bool {
-			return q.HostPort == host && q.ContainerPort == target && q.Protocol == proto
+		if slices.ContainsFunc(kp.published[container], func(q placed[Port]) bool {
+			return q.v.HostPort == host && q.v.ContainerPort == target && q.v.Protocol == proto
 		}) {
 			continue
 		}
 		order, hostIP := kp.claimPort(container, target, proto)
-		k.pos.Set(Field(ContainerKey(kp.pod.Name, container.Name), "ports", len(container.Ports)), k.keyAt(d, path))
-		container.Ports = append(container.Ports, Port{HostIP: hostIP, HostPort: host, ContainerPort: target, Protocol: proto})
-		kp.portOrder[container] = append(kp.portOrder[container], order)
+		port := Port{HostIP: hostIP, HostPort: host, ContainerPort: target, Protocol: proto}
+		kp.published[container] = append(kp.published[container], placed[Port]{port, k.keyAt(d, path), order})
 	}
 	// The NodePort Service sidecar's export makes next to the pod's own Service publishes
 	// ports, and no pod calls it by its name.

@@ -52,8 +52,8 @@ func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) {
 		Labels:         tmpl.Labels, Annotations: tmpl.Annotations}
 	pk := PodKey(pod.Name)
 	k.pos.Set(pk, k.at(d, "metadata.name"))
-	kp := &kubePod{pod: pod, doc: d, labels: tmpl.Labels, ports: map[string]kubePortRef{},
-		unpublished: map[*Container][]kubeOpenPort{}, portOrder: map[*Container][]int{}, claims: map[string]string{}}
+	kp := &kubePod{pod: pod, labels: tmpl.Labels, ports: map[string]kubePortRef{},
+		unpublished: map[*Container][]kubeOpenPort{}, published: map[*Container][]placed[Port]{}, claims: map[string]string{}}
 	cx := &kubeCtx{d: d, kp: kp, meta: meta, tmplMeta: tmpl.ObjectMeta, spec: spec, sp: sp}
 	k.partOf(cx)
 	k.dependsOn(cx)
@@ -73,11 +73,8 @@ func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) {
 			k.problem(at, fmt.Sprintf("%s is %d, longer than sidecar can wait: at most %d seconds (about 292 years)", field, *g, kubeMaxSeconds),
 				"write the seconds the pod's containers get to stop, e.g. 30")
 		default:
-			pod.StopGrace = Duration(time.Duration(*g) * time.Second)
-			if pod.StopGrace == 0 {
-				// 0 asks for an immediate kill; a zero budget would mean "the default" here.
-				pod.StopGrace = Duration(time.Millisecond)
-			}
+			// 0 asks for an immediate kill; a zero budget would mean "the default" here.
+			pod.StopGrace = max(Duration(time.Duration(*g)*time.Second), Duration(time.Millisecond))
 			k.pos.Set(Field(pk, "stop_grace"), at)
 		}
 	}
@@ -132,20 +129,16 @@ func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) {
 		}
 	}
 	// The pod's labels and annotations are kept for the downward API variables that read them.
-	reads := func(base string) bool {
-		for _, c := range pod.Containers() {
-			for _, r := range c.EnvRefs {
-				if strings.HasPrefix(r.Field, base) {
-					return true
-				}
-			}
+	var reads []string
+	for _, c := range pod.Containers() {
+		for _, r := range c.EnvRefs {
+			reads = append(reads, r.Field)
 		}
-		return false
 	}
-	if !reads(FieldLabels) {
+	if !slices.ContainsFunc(reads, func(f string) bool { return strings.HasPrefix(f, FieldLabels) }) {
 		pod.Labels = nil
 	}
-	if !reads(FieldAnnotations) {
+	if !slices.ContainsFunc(reads, func(f string) bool { return strings.HasPrefix(f, FieldAnnotations) }) {
 		pod.Annotations = nil
 	}
 	for i, c := range w.claims { // a StatefulSet's volume claim templates are pod volumes too
@@ -170,25 +163,15 @@ var kubeProbeFields = map[string]string{
 	"tcpSocket.port": "tcp/port",
 }
 
-// kubeModelFieldsOf maps a field path below a container (parts) to the model fields it
-// makes, for marking what validation should not judge.
+// kubeModelFieldsOf maps a field path below a container (parts, at least three of them:
+// padded with "") to the model fields it makes, for marking what validation should not judge.
 func kubeModelFieldsOf(parts []string) []string {
 	fields := kubeModelFields[parts[0]]
-	if len(parts) < 2 || !strings.HasSuffix(parts[0], "Probe") {
+	sub := cmp.Or(kubeProbeFields[parts[1]], kubeProbeFields[parts[1]+"."+parts[2]])
+	if !strings.HasSuffix(parts[0], "Probe") || sub == "" {
 		return fields
 	}
-	sub := kubeProbeFields[parts[1]]
-	if len(parts) > 2 && sub == "" {
-		sub = kubeProbeFields[parts[1]+"."+parts[2]]
-	}
-	if sub == "" {
-		return fields
-	}
-	out := make([]string, len(fields))
-	for i, f := range fields {
-		out[i] = f + "/" + sub
-	}
-	return out
+	return mapWords(fields, func(f string) string { return f + "/" + sub })
 }
 
 // kubeModelFields maps the container fields whose absence validation would report to the
@@ -214,7 +197,7 @@ func (k *kubeImport) markRejected(cx *kubeCtx) {
 		if !inSpec {
 			continue // outside the pod spec: nothing validation judges
 		}
-		parts := append(kubeParts(rest), "", "")
+		parts := append(kubeParts(rest), "", "", "") // list, index, then the field's parts
 		list := cx.spec.Containers
 		switch parts[0] {
 		case "volumes":
@@ -343,9 +326,8 @@ func (k *kubeImport) annotation(cx *kubeCtx, key string) (string, Position, bool
 }
 
 // restartPolicies maps the pod's restartPolicy to main's restart and to init containers'
-// (Kubernetes retries failed init containers unless the policy is Never). A policy that is
-// a problem is reported, and the pod is still converted with the default, so that the rest
-// of it is checked too.
+// (Kubernetes retries failed init containers unless the policy is Never). A wrong policy is
+// reported, and the pod still converted with the default, so that the rest is checked too.
 func (k *kubeImport) restartPolicies(cx *kubeCtx, job bool) (main, init RestartPolicy) {
 	at := k.at(cx.d, cx.sp+".restartPolicy")
 	rp := cx.spec.RestartPolicy
@@ -497,11 +479,8 @@ func (k *kubeImport) files(cx *kubeCtx, p string, vol *Volume, vs corev1.VolumeS
 		}
 		for i, it := range src.items {
 			ip := fmt.Sprintf("%s.items[%d]", src.path, i)
-			v, ok := data.data[it.Key]
+			v, ok := k.key(cx, ip+".key", data, it.Key, src.optional)
 			if !ok {
-				if !ptr.Deref(src.optional, false) {
-					k.missingKey(cx, ip+".key", data, it.Key)
-				}
 				continue
 			}
 			files[it.Path] = v
@@ -523,30 +502,25 @@ func (k *kubeImport) files(cx *kubeCtx, p string, vol *Volume, vs corev1.VolumeS
 // the API server shows it refers to: what made each.
 var kubeClusterObjects = map[string]string{"kube-root-ca.crt": "the API server", "istio-ca-root-cert": "istiod"}
 
-// missing notes a reference to a ConfigMap or Secret the file does not define: a problem
-// per object, said once with every place it is referred to (see reportMissing); a
-// ConfigMap the cluster makes is a warning, once, and the volume or variable is empty.
-func (k *kubeImport) missing(cx *kubeCtx, p, kind, name string) {
+// object is the ConfigMap or Secret (kind) name, referred to at p. A missing one, unless the
+// reference is optional, is a problem said once with every place it is referred to (see
+// reportMissing); a ConfigMap the cluster makes is a warning, once, and what it feeds empty.
+func (k *kubeImport) object(cx *kubeCtx, p, kind, name string, optional *bool) (*kubeData, bool) {
+	data, ok := k.objects[kind][name]
 	id := kind + " " + name
-	if by, ok := kubeClusterObjects[name]; ok && kind == "ConfigMap" {
+	by, cluster := kubeClusterObjects[name]
+	switch {
+	case ok || ptr.Deref(optional, false):
+	case cluster && kind == "ConfigMap":
 		if !k.said[id] {
 			k.said[id] = true
 			k.warnAt(cx.d, p, fmt.Sprintf("ConfigMap %s is made by %s in every namespace of a cluster; it is not in this file, so what it holds is left out", name, by))
 		}
-		return
-	}
-	if _, seen := k.absent[id]; !seen {
-		k.absentOrder = append(k.absentOrder, id)
-	}
-	k.absent[id] = append(k.absent[id], k.at(cx.d, p))
-}
-
-// object is the ConfigMap or Secret (kind) name, referred to at p; a missing one is noted
-// unless the reference is optional.
-func (k *kubeImport) object(cx *kubeCtx, p, kind, name string, optional *bool) (*kubeData, bool) {
-	data, ok := k.objects[kind][name]
-	if !ok && !ptr.Deref(optional, false) {
-		k.missing(cx, p, kind, name)
+	default:
+		if _, seen := k.absent[id]; !seen {
+			k.absentOrder = append(k.absentOrder, id)
+		}
+		k.absent[id] = append(k.absent[id], k.at(cx.d, p))
 	}
 	return data, ok
 }
@@ -557,13 +531,12 @@ func (k *kubeImport) reportMissing() {
 	for _, id := range k.absentOrder {
 		kind, name, _ := strings.Cut(id, " ")
 		at := k.absent[id]
-		names := sortedKeys(k.objects[kind])
 		create := fmt.Sprintf("kubectl create configmap %s --from-file=FILE --dry-run=client -o yaml", name)
 		if kind == "Secret" {
 			create = fmt.Sprintf("kubectl create secret generic %s --from-literal=KEY=VALUE --dry-run=client -o yaml", name)
 		}
 		hint := fmt.Sprintf("add it to this file (%s prints one), or mark the references optional: true", create)
-		if s := suggest.DidYouMean(name, names); s != "" {
+		if s := suggest.DidYouMean(name, sortedKeys(k.objects[kind])); s != "" {
 			hint = s + " or " + hint
 		}
 		msg := fmt.Sprintf("%s %q is not defined in this file", kind, name)
@@ -578,8 +551,12 @@ func (k *kubeImport) reportMissing() {
 	}
 }
 
-// missingKey reports a reference to a key a ConfigMap or Secret does not have.
-func (k *kubeImport) missingKey(cx *kubeCtx, p string, data *kubeData, key string) {
+// key is data's key, referred to at p; a missing one is a problem unless the reference is
+// optional.
+func (k *kubeImport) key(cx *kubeCtx, p string, data *kubeData, key string, optional *bool) (string, bool) {
+	if v, ok := data.data[key]; ok || ptr.Deref(optional, false) {
+		return v, ok
+	}
 	keys := sortedKeys(data.data)
 	hint := "add it to the " + data.kind + "'s data, or mark the reference optional: true"
 	if s := suggest.DidYouMean(key, keys); s != "" {
@@ -588,6 +565,7 @@ func (k *kubeImport) missingKey(cx *kubeCtx, p string, data *kubeData, key strin
 		hint = "it has " + strings.Join(keys, ", ") + "; " + hint
 	}
 	k.problem(k.at(cx.d, p), fmt.Sprintf("%s %q has no key %q", data.kind, data.name, key), hint)
+	return "", false
 }
 
 func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role Role, restart RestartPolicy) *Container {
@@ -632,7 +610,7 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 		if !ok {
 			continue
 		}
-		ref := kubePortRef{container: ct, port: int(cp.ContainerPort), protocol: proto}
+		ref := kubePortRef{container: ct, port: int(cp.ContainerPort)}
 		if cp.Name != "" {
 			cx.kp.ports[cp.Name] = ref
 		}
@@ -644,9 +622,8 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 			cx.kp.unpublished[ct] = append(cx.kp.unpublished[ct], kubeOpenPort{index: i, port: int(cp.ContainerPort), protocol: proto, hostIP: cp.HostIP})
 			continue
 		}
-		k.pos.Set(Field(ck, "ports", len(ct.Ports)), k.keyAt(d, pp))
-		ct.Ports = append(ct.Ports, Port{HostIP: cp.HostIP, HostPort: int(cp.HostPort), ContainerPort: int(cp.ContainerPort), Protocol: proto})
-		cx.kp.portOrder[ct] = append(cx.kp.portOrder[ct], i)
+		port := Port{HostIP: cp.HostIP, HostPort: int(cp.HostPort), ContainerPort: int(cp.ContainerPort), Protocol: proto}
+		cx.kp.published[ct] = append(cx.kp.published[ct], placed[Port]{port, k.keyAt(d, pp), i})
 	}
 	for i, vm := range c.VolumeMounts {
 		mp := fmt.Sprintf("%s.volumeMounts[%d]", p, i)
@@ -700,20 +677,15 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 // makes it a native sidecar (handled by the caller) and any other value is a problem, as
 // Kubernetes rejects it; on a regular container it is not honoured.
 func (k *kubeImport) containerRestart(cx *kubeCtx, p string, c corev1.Container) {
-	if c.RestartPolicy == nil {
-		return
-	}
-	rp := *c.RestartPolicy
-	if strings.Contains(p, ".initContainers[") {
-		if rp == corev1.ContainerRestartPolicyAlways {
-			return
-		}
+	switch rp, initC := c.RestartPolicy, strings.Contains(p, ".initContainers["); {
+	case rp == nil || initC && *rp == corev1.ContainerRestartPolicyAlways:
+	case initC:
 		k.problem(k.at(cx.d, p+".restartPolicy"),
-			fmt.Sprintf("init container %s has restartPolicy %q, but an init container's restartPolicy can only be Always (which makes it a native sidecar)", c.Name, yamlpos.Clip(string(rp))),
+			fmt.Sprintf("init container %s has restartPolicy %q, but an init container's restartPolicy can only be Always (which makes it a native sidecar)", c.Name, yamlpos.Clip(string(*rp))),
 			"remove restartPolicy to run it once, to completion, before the containers start; or write restartPolicy: Always to keep it running beside them as a sidecar")
-		return
+	default:
+		k.warnAt(cx.d, p+".restartPolicy", "a regular container's own restartPolicy is not honoured: the pod's restartPolicy applies to main, and sidecars are restarted whenever they exit")
 	}
-	k.warnAt(cx.d, p+".restartPolicy", "a regular container's own restartPolicy is not honoured: the pod's restartPolicy applies to main, and sidecars are restarted whenever they exit")
 }
 
 // user maps runAsUser/runAsGroup, from the container's securityContext or the pod's.
@@ -742,11 +714,7 @@ func (k *kubeImport) keyRef(cx *kubeCtx, p, kind, name, key string, optional *bo
 	if !ok {
 		return "", false
 	}
-	v, ok := data.data[key]
-	if !ok && !ptr.Deref(optional, false) {
-		k.missingKey(cx, p+".key", data, key)
-	}
-	return v, ok
+	return k.key(cx, p+".key", data, key, optional)
 }
 
 // kubeExpand expands $(VAR) references to vars as the kubelet does (ExpandVars): $$ is a
