@@ -2,6 +2,7 @@ package recipes
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -243,6 +244,32 @@ func TestComposeIsPause(t *testing.T) {
 	} {
 		if got := composeIsPause(image); got != want {
 			t.Errorf("composeIsPause(%q) = %v, want %v", image, got, want)
+		}
+	}
+}
+
+// When several services wait for a pod to complete and it is not a job, the warning is the
+// first one's in the file, whatever the number of waiters (it came from a map's order).
+func TestComposeNotAJobWarnsTheFirstWaiter(t *testing.T) {
+	const file = `services:
+  migrate:
+    image: m:1
+    x-sidecar: {job: false}
+  a: {image: a:1, depends_on: {migrate: {condition: service_completed_successfully}}}
+  b: {image: b:1, depends_on: {migrate: {condition: service_completed_successfully}}}
+  c: {image: c:1, depends_on: {migrate: {condition: service_completed_successfully}}}
+  d: {image: d:1, depends_on: {migrate: {condition: service_completed_successfully}}}
+`
+	for range 20 {
+		_, ws, err := composeLoad(t, file, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := warningStrings(ws)
+		if !slices.ContainsFunc(got, func(w string) bool {
+			return strings.HasPrefix(w, "c.yaml:5:") && strings.Contains(w, "a waits for migrate to complete, but its x-sidecar says job: false")
+		}) {
+			t.Fatalf("no warning on a, the first waiter:\n%s", strings.Join(got, "\n"))
 		}
 	}
 }
