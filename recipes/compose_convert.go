@@ -239,7 +239,7 @@ func (cv *composeConv) planInput(s types.ServiceConfig, x *composeX) composeSvc 
 	if x != nil {
 		in.Pod, in.Job = x.Pod, x.Job
 	}
-	in.Infra = in.Role == composeRoleInfra || composeIsPause(s.Image)
+	in.Infra = in.Role == composeRoleInfra || in.Role == "" && composeIsPause(s.Image) // a role written wins
 	switch nm := s.NetworkMode; {
 	case strings.HasPrefix(nm, types.ServicePrefix):
 		in.NS = strings.TrimPrefix(nm, types.ServicePrefix)
@@ -286,13 +286,15 @@ func (cv *composeConv) planInput(s types.ServiceConfig, x *composeX) composeSvc 
 }
 
 // composeIsPause reports whether image is a pause-style namespace holder, like the
-// Kubernetes pause image.
+// Kubernetes pause image: its name (no registry, path or tag) is pause, pause-ARCH or
+// VENDOR-pause — not any name that holds the word (pausebot).
 func composeIsPause(image string) bool {
 	ref, _, _ := strings.Cut(image, "@")
 	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
 		ref = ref[:i]
 	}
-	return strings.Contains(ref[strings.LastIndex(ref, "/")+1:], "pause")
+	name := ref[strings.LastIndex(ref, "/")+1:]
+	return name == "pause" || strings.HasPrefix(name, "pause-") || strings.HasSuffix(name, "-pause")
 }
 
 func (cv *composeConv) pod(p composePod) *Pod {

@@ -239,6 +239,9 @@ func TestComposeIsPause(t *testing.T) {
 		"pause@sha256:0123":                        true,
 		"localhost:5000/pause":                     true,
 		"nginx:pause":                              false,
+		"ghcr.io/acme/pausebot:1.0":                false,
+		"kubernetes/pause":                         true,
+		"example/unpause-job":                      false,
 		"example/app":                              false,
 		"":                                         false,
 	} {
@@ -271,5 +274,24 @@ func TestComposeNotAJobWarnsTheFirstWaiter(t *testing.T) {
 		}) {
 			t.Fatalf("no warning on a, the first waiter:\n%s", strings.Join(got, "\n"))
 		}
+	}
+}
+
+// A role written in x-sidecar wins over the image: a pause image said to be main is the
+// pod's main, not its infra container; a name that only holds the word is no pause image.
+func TestComposePauseImageRoleWritten(t *testing.T) {
+	st, _, err := composeLoad(t, `services:
+  web: {image: "ghcr.io/acme/pausebot:1.0", ports: ["8080:8080"]}
+  net: {image: "registry.k8s.io/pause:3.10"}
+  app: {image: kubernetes/pause, network_mode: "service:net", x-sidecar: {role: main}}
+`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := st.Pod("web"); w == nil || w.Main == nil || len(w.Main.Ports) != 1 {
+		t.Errorf("pod web (image pausebot) = %+v, want it imported with its port", w)
+	}
+	if n := st.Pod("net"); n == nil || n.Main == nil || n.Main.Name != "app" {
+		t.Errorf("pod net = %+v, want app as its main", n)
 	}
 }
