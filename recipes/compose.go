@@ -251,12 +251,39 @@ func (c *composeImport) run(ins []*input) *Stack {
 	if project == nil {
 		return nil
 	}
+	converted := len(c.warnings)
 	st := c.convert(project, name)
+	c.groupServiceWarnings(converted)
 	c.reportUnsupported(findings)
 	if topRead && top.Backoff != nil {
 		st.Backoff = *top.Backoff
 	}
 	return st
+}
+
+// groupServiceWarnings says a warning of the conversion, from, that several services get
+// for the same field with the same words once, at the first of them, naming the others (as
+// reportUnsupported does): a value merged into many services from one anchor is one line.
+func (c *composeImport) groupServiceWarnings(from int) {
+	first := map[string]int{} // field below the service, message → index of its warning
+	others := map[int][]string{}
+	kept := c.warnings[:from]
+	for _, w := range c.warnings[from:] {
+		parts := strings.SplitN(w.Field, ".", 3)
+		if len(parts) == 3 && parts[0] == "services" {
+			key := parts[2] + "\x00" + strings.TrimPrefix(w.Message, w.Field)
+			if i, seen := first[key]; seen {
+				others[i] = append(others[i], parts[1])
+				continue
+			}
+			first[key] = len(kept)
+		}
+		kept = append(kept, w)
+	}
+	for i, names := range others {
+		kept[i].Message += " (services " + andList(names) + " too)"
+	}
+	c.warnings = kept
 }
 
 // document is the document of a file, or nil; ok is false when the file cannot be read as a
