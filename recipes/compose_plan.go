@@ -205,6 +205,12 @@ func (p *composePlanner) job(pod *composePod, group []string, podOf map[string]s
 			case podOf[d.On] != pod.Name || podOf[s.Name] == pod.Name:
 			case d.Condition == composeCompleted && d.On == pod.Main:
 				completed = cmp.Or(completed, s.Name)
+			case d.Condition == composeCompleted:
+				// Only a pod's main can be waited for to complete: d.On joins the namespace
+				// of pod's main, so it is one of its sidecars or init containers.
+				p.note(s.Name, []string{"depends_on", d.On}, false, "",
+					"%s waits for %s to complete, but %s shares the namespaces of pod %s, whose main is %s, so %s waits for pod %s to be ready instead: to run %s to completion first, let it reach %s by name rather than through network_mode: service:, and it becomes a pod of its own, run as a job",
+					s.Name, d.On, d.On, pod.Name, pod.Main, s.Name, pod.Name, d.On, pod.Owner)
 			case d.Condition != composeCompleted:
 				started = cmp.Or(started, s.Name)
 			}

@@ -295,3 +295,21 @@ func TestComposePauseImageRoleWritten(t *testing.T) {
 		t.Errorf("pod net = %+v, want app as its main", n)
 	}
 }
+
+// Waiting for a service to complete that joins another's namespace cannot be kept (only a
+// pod's main is waited for to complete): the warning says what is waited for instead and
+// how to get a job.
+func TestComposeCompletedSidecarWarned(t *testing.T) {
+	_, ws, err := composeLoad(t, `services:
+  db: {image: postgres:16}
+  migrate: {image: app:1, command: [migrate], network_mode: "service:db"}
+  worker: {image: app:1, depends_on: {migrate: {condition: service_completed_successfully}}}
+`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "c.yaml:4:39: warning: services.worker.depends_on.migrate: worker waits for migrate to complete, but migrate shares the namespaces of pod db"
+	if got := warningStrings(ws); !slices.ContainsFunc(got, func(w string) bool { return strings.HasPrefix(w, want) }) {
+		t.Errorf("warnings:\n%s\nwant %q", strings.Join(got, "\n"), want)
+	}
+}
