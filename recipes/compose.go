@@ -440,8 +440,13 @@ func (c *composeImport) substitute(tmpl string, mapping template.Mapping) (strin
 // first service its message names, else at the top of the file.
 func (c *composeImport) loadError(err error) {
 	msg := strings.Join(strings.Fields(err.Error()), " ")
+	msg = strings.ReplaceAll(msg, c.dir+string(filepath.Separator), "") // paths as the file writes them
 	at := Position{File: c.file, Line: 1, Col: 1}
-	for _, p := range yamlpos.Pairs(yamlpos.Value(c.root, "services")) {
+	svcs := yamlpos.Pairs(yamlpos.Value(c.root, "services"))
+	for _, name := range sortedKeys(c.included) { // an included file's service, in its file
+		svcs = append(svcs, yamlpos.Pairs(yamlpos.Value(c.included[name], "services"))...)
+	}
+	for _, p := range svcs {
 		if strings.Contains(msg, "services."+p.Key.Value) || strings.Contains(msg, "services["+p.Key.Value+"]") ||
 			strings.Contains(msg, `"`+p.Key.Value+`"`) || strings.Contains(msg, "service "+p.Key.Value) {
 			at = c.posOf(p.Key)
