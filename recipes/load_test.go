@@ -597,3 +597,19 @@ func TestSubstitutedValueNotEchoed(t *testing.T) {
 		}
 	}
 }
+
+// An empty entrypoint (compose's entrypoint: "") resets the image's ENTRYPOINT, so the stack
+// as JSON (sidecar config -o json) keeps it; an unset one is left out.
+func TestEmptyEntrypointShown(t *testing.T) {
+	st, _, err := composeLoad(t, "services:\n  web: {image: img, entrypoint: \"\", command: [a]}\n  api: {image: img}\n", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), `"entrypoint":[]`); n != 1 || strings.Count(string(b), `"entrypoint"`) != 1 {
+		t.Errorf("want one empty entrypoint (web's) in %s", b)
+	}
+}

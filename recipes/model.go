@@ -194,7 +194,7 @@ type Container struct {
 	// Command replaces the image's CMD (Kubernetes args); Entrypoint replaces its
 	// ENTRYPOINT (Kubernetes command). Nil keeps the image's own.
 	Command    []string `json:"command,omitempty" yaml:"command,omitempty"`
-	Entrypoint []string `json:"entrypoint,omitempty" yaml:"entrypoint,omitempty"`
+	Entrypoint []string `json:"entrypoint,omitzero" yaml:"entrypoint,omitempty"` // [] (not nil) resets the image's
 	WorkingDir string   `json:"workdir,omitempty" yaml:"workdir,omitempty"`
 	User       string   `json:"user,omitempty" yaml:"user,omitempty"`
 	// Env is the container's environment with env_file entries already merged in (explicit
