@@ -228,6 +228,8 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 	}{
 		{"restart", c.Role == RoleSidecar && c.Restart != RestartAlways, func() { c.Restart = RestartAlways },
 			"restart: " + c.Restart.String() + " cannot be expressed in Kubernetes, where a native sidecar is restarted whenever it exits: it becomes restart: always"},
+		{"entrypoint", c.Entrypoint != nil && len(c.Entrypoint) == 0 && len(c.Command) == 0, func() { c.Entrypoint = nil },
+			"an empty entrypoint with no command runs the image's CMD without its ENTRYPOINT, which Kubernetes cannot express without naming the CMD: the image's ENTRYPOINT runs; write the command out"},
 		{"init", c.Init, func() { c.Init = false },
 			"init: true (docker-init as PID 1) has no Kubernetes equivalent; shareProcessNamespace: true on the pod gives signals and zombie reaping a similar fix"},
 		{"ready", c.Ready != nil && c.Ready.Kind() == ProbeImage, func() { c.Ready = nil },
@@ -527,17 +529,22 @@ func toKubeConfigMapKey(name string) string {
 }
 
 func toKubeContainer(c *Container, secret *kubeSecretEnv) corev1.Container {
+	command, args := c.Entrypoint, c.Command
+	if command != nil && len(command) == 0 {
+		// An empty entrypoint drops the image's: the kubelet does so when command is set.
+		command, args = args, nil
+	}
 	kc := corev1.Container{
 		Name:       c.Name,
 		Image:      c.Image,
-		Command:    kubeEscapeAll(c.Entrypoint),
-		Args:       kubeEscapeAll(c.Command),
+		Command:    kubeEscapeAll(command),
+		Args:       kubeEscapeAll(args),
 		WorkingDir: c.WorkingDir,
 		TTY:        c.TTY,
 		Stdin:      c.TTY,
 	}
 	if c.ExpandRefs { // in the kubelet's own syntax already
-		kc.Command, kc.Args = c.Entrypoint, c.Command
+		kc.Command, kc.Args = command, args
 	}
 	for _, kv := range c.Env.Sorted() {
 		name, value, _ := strings.Cut(kv, "=")

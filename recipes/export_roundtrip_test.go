@@ -237,6 +237,7 @@ func composeDropsEmptyFileMounts(st *Stack) {
 func kubeDifferences(kind KubeKind) []func(*Stack) {
 	return []func(*Stack){
 		kubeDropsBuild,
+		kubeEmptyEntrypointCommand,
 		envFileInlined,
 		kubeDropsDockerInit,
 		kubeDropsContainerStopGrace,
@@ -271,6 +272,17 @@ func fileVolumeMountsReadOnly(st *Stack) {
 func kubeDropsBuild(st *Stack) {
 	eachContainer(st, func(c *Container) {
 		c.Build = nil
+	})
+}
+
+// kubeEmptyEntrypointCommand: an empty entrypoint (the image's reset) with a command is
+// written as command with no args, which imports as the entrypoint. With no command the
+// manifest cannot reset the image's entrypoint (warned).
+func kubeEmptyEntrypointCommand(st *Stack) {
+	eachContainer(st, func(c *Container) {
+		if c.Entrypoint != nil && len(c.Entrypoint) == 0 {
+			c.Entrypoint, c.Command = c.Command, nil
+		}
 	})
 }
 

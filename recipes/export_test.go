@@ -785,3 +785,60 @@ func expSplitDocs(b []byte) [][]byte {
 	flush()
 	return docs
 }
+
+// An explicit empty entrypoint (compose's entrypoint: "") resets the image's ENTRYPOINT. The
+// compose export writes entrypoint: [], which compose-go and the importer read back as empty,
+// not as unset; the Kubernetes export writes the command as command (args would run under
+// the image's ENTRYPOINT).
+func TestExportEmptyEntrypoint(t *testing.T) {
+	dir := t.TempDir()
+	src := "services:\n  web:\n    image: nginx:1.27\n    entrypoint: \"\"\n    command: [nginx, -g, \"daemon off;\"]\n"
+	st, _, err := Load(File{Name: filepath.Join(dir, "compose.yaml"), Content: []byte(src)}, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := []string{"nginx", "-g", "daemon off;"}
+	if c := st.Pods[0].Main; c.Entrypoint == nil || len(c.Entrypoint) != 0 || !slices.Equal(c.Command, cmd) {
+		t.Fatalf("loaded entrypoint %#v, command %q", c.Entrypoint, c.Command)
+	}
+
+	out, _, err := ExportCompose(st, ComposeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svc := loadComposeProject(t, out).Services["web"]; svc.Entrypoint == nil || len(svc.Entrypoint) != 0 || !slices.Equal(svc.Command, cmd) {
+		t.Errorf("compose-go reads entrypoint %#v, command %q from the export:\n%s", svc.Entrypoint, svc.Command, out)
+	}
+	back, _, err := Load(File{Name: filepath.Join(dir, "exported.compose.yaml"), Content: out}, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := back.Pods[0].Main; c.Entrypoint == nil || len(c.Entrypoint) != 0 || !slices.Equal(c.Command, cmd) {
+		t.Errorf("the compose export imports with entrypoint %#v, command %q:\n%s", c.Entrypoint, c.Command, out)
+	}
+
+	out, _, err = ExportKube(st, KubeOptions{Kind: KubePod})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, pods, _, _ := decodeKube(t, out)
+	if kc := pods[0].Spec.Containers[0]; !slices.Equal(kc.Command, cmd) || kc.Args != nil {
+		t.Errorf("kube container command %q, args %q, want command %q and no args:\n%s", kc.Command, kc.Args, cmd, out)
+	}
+}
+
+// An empty entrypoint with no command runs the image's CMD alone, which a manifest cannot say
+// without naming the CMD: a warning.
+func TestExportKubeEmptyEntrypointNoCommand(t *testing.T) {
+	st := testStack()
+	st.Pods[0].Main.Entrypoint, st.Pods[0].Main.Command = []string{}, nil
+	_, warns, err := ExportKube(st, KubeOptions{Files: testFiles()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(warns, func(w Warning) bool {
+		return w.Field == "demo/app/entrypoint" && strings.Contains(w.Message, "runs the image's CMD without its ENTRYPOINT")
+	}) {
+		t.Errorf("no warning about the empty entrypoint: %v", warns)
+	}
+}
