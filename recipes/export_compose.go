@@ -90,10 +90,16 @@ type composeOutConfig struct {
 	XSidecar *composeXConfig `yaml:"x-sidecar"`
 }
 
+// composeWords is a list written even when empty: an empty entrypoint resets the image's,
+// where a missing one keeps it.
+type composeWords []string
+
+func (w composeWords) IsZero() bool { return w == nil }
+
 type composeOutService struct {
 	Image       string                         `yaml:"image,omitempty"`
 	Build       *Build                         `yaml:"build,omitempty"`
-	Entrypoint  []string                       `yaml:"entrypoint,omitempty"`
+	Entrypoint  composeWords                   `yaml:"entrypoint,omitempty"`
 	Command     []string                       `yaml:"command,omitempty"`
 	WorkingDir  string                         `yaml:"working_dir,omitempty"`
 	User        string                         `yaml:"user,omitempty"`

@@ -28,8 +28,9 @@ import (
 // init containers, then its sidecars as native sidecars (Kubernetes 1.29+), then main. A pod
 // that publishes ports gets a ClusterIP Service of its name, by which pods reach each other as
 // they do locally. Bind-mounted files (one per ConfigMap, mounted with subPath) and pod volumes
-// with files become ConfigMaps, other pod volumes emptyDirs. docs/export.md has the whole
-// mapping and what is lost.
+// with files become ConfigMaps, other pod volumes emptyDirs, bind mounts of absolute paths
+// outside the stack's directory hostPath volumes. docs/export.md has the whole mapping and
+// what is lost.
 
 // Labels and annotations the Kubernetes export writes.
 const (
@@ -228,6 +229,8 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 	}{
 		{"restart", c.Role == RoleSidecar && c.Restart != RestartAlways, func() { c.Restart = RestartAlways },
 			"restart: " + c.Restart.String() + " cannot be expressed in Kubernetes, where a native sidecar is restarted whenever it exits: it becomes restart: always"},
+		{"entrypoint", c.Entrypoint != nil && len(c.Entrypoint) == 0 && len(c.Command) == 0, func() { c.Entrypoint = nil },
+			"an empty entrypoint with no command runs the image's CMD without its ENTRYPOINT, which Kubernetes cannot express without naming the CMD: the image's ENTRYPOINT runs; write the command out"},
 		{"init", c.Init, func() { c.Init = false },
 			"init: true (docker-init as PID 1) has no Kubernetes equivalent; shareProcessNamespace: true on the pod gives signals and zombie reaping a similar fix"},
 		{"ready", c.Ready != nil && c.Ready.Kind() == ProbeImage, func() { c.Ready = nil },
@@ -274,6 +277,10 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 		field := expField(p, c, fmt.Sprintf("volumes[%d]", i))
 		src := expResolveBind(s, fsys, m.Source)
 		switch {
+		case src.rel == "" && path.IsAbs(m.Source):
+			w.add(field, "%s: the bind mount of %s becomes a hostPath volume: the path is on the node the pod runs on, not on this machine; make sure the node has it, or mount it from a volume of your cluster", expWho(s, p, c), m.Source)
+			m.Source = path.Clean(m.Source) // the API server refuses a hostPath with ".."
+			mounts = append(mounts, m)
 		case src.rel == "":
 			w.add(field, "%s: the bind mount of %s is outside the stack's directory and cannot be carried into a Kubernetes manifest: it is left out; mount it from a volume of your cluster", expWho(s, p, c), m.Source)
 		case src.isDir:
@@ -462,11 +469,27 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []any)
 		}
 		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: v.Name, VolumeSource: src})
 	}
+	// The bind mounts left (kubeExportStack) are of absolute paths: hostPath volumes, one per
+	// path, named after it.
+	hostVols := map[string]string{} // path → volume
+	taken := map[string]bool{}
+	for _, v := range spec.Volumes {
+		taken[v.Name] = true
+	}
+	for _, c := range p.Containers() {
+		for _, m := range c.Volumes {
+			if m.Type == MountBind && hostVols[m.Source] == "" {
+				hostVols[m.Source] = expUniqueName(cmp.Or(dnsLabelFrom(path.Base(m.Source)), "host"), taken)
+				spec.Volumes = append(spec.Volumes, corev1.Volume{Name: hostVols[m.Source], VolumeSource: corev1.VolumeSource{
+					HostPath: &corev1.HostPathVolumeSource{Path: m.Source}}})
+			}
+		}
+	}
 	for _, c := range p.Init {
-		spec.InitContainers = append(spec.InitContainers, toKubeContainer(c, env))
+		spec.InitContainers = append(spec.InitContainers, toKubeContainer(c, env, hostVols))
 	}
 	for _, c := range p.Sidecars {
-		kc := toKubeContainer(c, env)
+		kc := toKubeContainer(c, env, hostVols)
 		kc.RestartPolicy = expPtr(corev1.ContainerRestartPolicyAlways)
 		// The kubelet starts the next container once a native sidecar has started, that is
 		// once its startup probe passed: the ready probe gates the same way as a startup
@@ -476,7 +499,7 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []any)
 		}
 		spec.InitContainers = append(spec.InitContainers, kc)
 	}
-	spec.Containers = []corev1.Container{toKubeContainer(p.Main, env)}
+	spec.Containers = []corev1.Container{toKubeContainer(p.Main, env, hostVols)}
 	return spec, cms
 }
 
@@ -526,18 +549,25 @@ func toKubeConfigMapKey(name string) string {
 	return key
 }
 
-func toKubeContainer(c *Container, secret *kubeSecretEnv) corev1.Container {
+// toKubeContainer writes a container; hostVols names the hostPath volume of each bind mount's
+// path.
+func toKubeContainer(c *Container, secret *kubeSecretEnv, hostVols map[string]string) corev1.Container {
+	command, args := c.Entrypoint, c.Command
+	if command != nil && len(command) == 0 {
+		// An empty entrypoint drops the image's: the kubelet does so when command is set.
+		command, args = args, nil
+	}
 	kc := corev1.Container{
 		Name:       c.Name,
 		Image:      c.Image,
-		Command:    kubeEscapeAll(c.Entrypoint),
-		Args:       kubeEscapeAll(c.Command),
+		Command:    kubeEscapeAll(command),
+		Args:       kubeEscapeAll(args),
 		WorkingDir: c.WorkingDir,
 		TTY:        c.TTY,
 		Stdin:      c.TTY,
 	}
 	if c.ExpandRefs { // in the kubelet's own syntax already
-		kc.Command, kc.Args = c.Entrypoint, c.Command
+		kc.Command, kc.Args = command, args
 	}
 	for _, kv := range c.Env.Sorted() {
 		name, value, _ := strings.Cut(kv, "=")
@@ -578,7 +608,11 @@ func toKubeContainer(c *Container, secret *kubeSecretEnv) corev1.Container {
 			HostIP: port.HostIP, Protocol: toKubeProtocol(port.Protocol)})
 	}
 	for _, m := range c.Volumes {
-		kc.VolumeMounts = append(kc.VolumeMounts, corev1.VolumeMount{Name: m.Source, MountPath: m.Target, ReadOnly: m.ReadOnly, SubPath: m.SubPath})
+		name := m.Source
+		if m.Type == MountBind {
+			name = hostVols[m.Source]
+		}
+		kc.VolumeMounts = append(kc.VolumeMounts, corev1.VolumeMount{Name: name, MountPath: m.Target, ReadOnly: m.ReadOnly, SubPath: m.SubPath})
 	}
 	sc := &corev1.SecurityContext{Privileged: kubeTrue(c.Privileged), ReadOnlyRootFilesystem: kubeTrue(c.ReadOnly)}
 	if c.User != "" {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -237,6 +238,7 @@ func composeDropsEmptyFileMounts(st *Stack) {
 func kubeDifferences(kind KubeKind) []func(*Stack) {
 	return []func(*Stack){
 		kubeDropsBuild,
+		kubeEmptyEntrypointCommand,
 		envFileInlined,
 		kubeDropsDockerInit,
 		kubeDropsContainerStopGrace,
@@ -271,6 +273,17 @@ func fileVolumeMountsReadOnly(st *Stack) {
 func kubeDropsBuild(st *Stack) {
 	eachContainer(st, func(c *Container) {
 		c.Build = nil
+	})
+}
+
+// kubeEmptyEntrypointCommand: an empty entrypoint (the image's reset) with a command is
+// written as command with no args, which imports as the entrypoint. With no command the
+// manifest cannot reset the image's entrypoint (warned).
+func kubeEmptyEntrypointCommand(st *Stack) {
+	eachContainer(st, func(c *Container) {
+		if c.Entrypoint != nil && len(c.Entrypoint) == 0 {
+			c.Entrypoint, c.Command = c.Command, nil
+		}
 	})
 }
 
@@ -416,8 +429,10 @@ func kubeLabelsOfTheWorkload(st *Stack) {
 
 // kubeBindFilesBecomeVolumes: a bind-mounted file inside the stack's directory becomes a
 // ConfigMap, mounted with subPath: a pod volume holding the file (one per file and pod, named
-// after the file), mounted at the same place. Other bind mounts (directories, paths outside
-// the stack's directory) cannot be carried and are gone.
+// after the file), mounted at the same place. An absolute path outside the stack's directory
+// is a hostPath volume, which comes back as the same bind mount (its path cleaned). Other
+// bind mounts (directories, relative paths leaving the stack's directory) cannot be carried
+// and are gone.
 func kubeBindFilesBecomeVolumes(st *Stack) {
 	fsys := os.DirFS(st.Dir)
 	for _, p := range st.Pods {
@@ -434,6 +449,10 @@ func kubeBindFilesBecomeVolumes(st *Stack) {
 					continue
 				}
 				src := expResolveBind(st, fsys, m.Source)
+				if src.rel == "" && path.IsAbs(m.Source) {
+					m.Source = path.Clean(m.Source)
+					mounts = append(mounts, m)
+				}
 				if !src.isFile {
 					continue
 				}

@@ -3,6 +3,7 @@ package recipes
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -226,8 +227,14 @@ func TestExportKubeShape(t *testing.T) {
 	if proxy.ReadinessProbe != nil {
 		t.Errorf("the sidecar also has a readiness probe: %+v", proxy.ReadinessProbe)
 	}
-	if len(proxy.VolumeMounts) != 1 || proxy.VolumeMounts[0].SubPath != "envoy.yaml" || proxy.VolumeMounts[0].MountPath != "/etc/envoy/envoy.yaml" {
+	if len(proxy.VolumeMounts) != 2 || proxy.VolumeMounts[0].SubPath != "envoy.yaml" || proxy.VolumeMounts[0].MountPath != "/etc/envoy/envoy.yaml" {
 		t.Errorf("the bind-mounted file is not mounted from its ConfigMap with subPath: %+v", proxy.VolumeMounts)
+	}
+	// The absolute path is a hostPath volume; the directory is left out.
+	if m := proxy.VolumeMounts[len(proxy.VolumeMounts)-1]; m.MountPath != "/var/run/docker.sock" || !slices.ContainsFunc(spec.Volumes, func(v corev1.Volume) bool {
+		return v.Name == m.Name && v.HostPath != nil && v.HostPath.Path == "/var/run/docker.sock"
+	}) {
+		t.Errorf("/var/run/docker.sock is not mounted from a hostPath volume: %+v, volumes %+v", proxy.VolumeMounts, spec.Volumes)
 	}
 	if cms[0].Data["envoy.yaml"] != "admin: {}\n" {
 		t.Errorf("ConfigMap data = %v", cms[0].Data)
@@ -256,7 +263,7 @@ func TestExportKubeShape(t *testing.T) {
 	if got := spec.Containers[0].Env; len(got) != 1 || got[0].Value != "hello $$USER" {
 		t.Errorf("main env = %+v", got)
 	}
-	// The directory and the path outside the stack are warned about, by field.
+	// The directory and the hostPath are warned about, by field.
 	fields := map[string]bool{}
 	for _, w := range warns {
 		fields[w.Field] = true
@@ -784,4 +791,131 @@ func expSplitDocs(b []byte) [][]byte {
 	}
 	flush()
 	return docs
+}
+
+// An explicit empty entrypoint (compose's entrypoint: "") resets the image's ENTRYPOINT. The
+// compose export writes entrypoint: [], which compose-go and the importer read back as empty,
+// not as unset; the Kubernetes export writes the command as command (args would run under
+// the image's ENTRYPOINT).
+func TestExportEmptyEntrypoint(t *testing.T) {
+	dir := t.TempDir()
+	src := "services:\n  web:\n    image: nginx:1.27\n    entrypoint: \"\"\n    command: [nginx, -g, \"daemon off;\"]\n"
+	st, _, err := Load(File{Name: filepath.Join(dir, "compose.yaml"), Content: []byte(src)}, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := []string{"nginx", "-g", "daemon off;"}
+	if c := st.Pods[0].Main; c.Entrypoint == nil || len(c.Entrypoint) != 0 || !slices.Equal(c.Command, cmd) {
+		t.Fatalf("loaded entrypoint %#v, command %q", c.Entrypoint, c.Command)
+	}
+
+	out, _, err := ExportCompose(st, ComposeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svc := loadComposeProject(t, out).Services["web"]; svc.Entrypoint == nil || len(svc.Entrypoint) != 0 || !slices.Equal(svc.Command, cmd) {
+		t.Errorf("compose-go reads entrypoint %#v, command %q from the export:\n%s", svc.Entrypoint, svc.Command, out)
+	}
+	back, _, err := Load(File{Name: filepath.Join(dir, "exported.compose.yaml"), Content: out}, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := back.Pods[0].Main; c.Entrypoint == nil || len(c.Entrypoint) != 0 || !slices.Equal(c.Command, cmd) {
+		t.Errorf("the compose export imports with entrypoint %#v, command %q:\n%s", c.Entrypoint, c.Command, out)
+	}
+
+	out, _, err = ExportKube(st, KubeOptions{Kind: KubePod})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, pods, _, _ := decodeKube(t, out)
+	if kc := pods[0].Spec.Containers[0]; !slices.Equal(kc.Command, cmd) || kc.Args != nil {
+		t.Errorf("kube container command %q, args %q, want command %q and no args:\n%s", kc.Command, kc.Args, cmd, out)
+	}
+}
+
+// An empty entrypoint with no command runs the image's CMD alone, which a manifest cannot say
+// without naming the CMD: a warning.
+func TestExportKubeEmptyEntrypointNoCommand(t *testing.T) {
+	st := testStack()
+	st.Pods[0].Main.Entrypoint, st.Pods[0].Main.Command = []string{}, nil
+	_, warns, err := ExportKube(st, KubeOptions{Files: testFiles()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(warns, func(w Warning) bool {
+		return w.Field == "demo/app/entrypoint" && strings.Contains(w.Message, "runs the image's CMD without its ENTRYPOINT")
+	}) {
+		t.Errorf("no warning about the empty entrypoint: %v", warns)
+	}
+}
+
+// A bind mount of an absolute path is a hostPath volume (a path on the node, warned), which
+// imports back as the same bind mount; one of a relative path leaving the stack's directory
+// is still left out.
+func TestExportKubeHostPath(t *testing.T) {
+	dir := t.TempDir()
+	src := `apiVersion: v1
+kind: Pod
+metadata: {name: dev}
+spec:
+  restartPolicy: Always
+  containers:
+    - name: app
+      image: busybox:1.37.0
+      volumeMounts:
+        - {name: dev, mountPath: /dev, readOnly: true}
+        - {name: data, mountPath: /data}
+  volumes:
+    - {name: dev, hostPath: {path: /dev}}
+    - {name: data, hostPath: {path: /srv/data, type: DirectoryOrCreate}}
+`
+	st, _, err := Load(File{Name: filepath.Join(dir, "pod.yaml"), Content: []byte(src)}, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Pods[0].Main.Volumes = append(st.Pods[0].Main.Volumes, Mount{Type: MountBind, Source: "../outside", Target: "/outside"})
+	out, warns, err := ExportKube(st, KubeOptions{Kind: KubePod})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hostWarns, leftOut int
+	for _, w := range warns {
+		switch {
+		case strings.Contains(w.Message, "becomes a hostPath volume") && strings.Contains(w.Message, "on the node the pod runs on"):
+			hostWarns++
+		case strings.Contains(w.Message, "the bind mount of ../outside is outside the stack's directory"):
+			leftOut++
+		case strings.Contains(w.Message, "outside the stack's directory"):
+			t.Errorf("an absolute path is left out: %s", w)
+		}
+	}
+	if hostWarns != 2 || leftOut != 1 {
+		t.Errorf("%d hostPath warnings and %d left out, want 2 and 1: %v", hostWarns, leftOut, warns)
+	}
+	_, _, pods, _, _ := decodeKube(t, out)
+	spec := pods[0].Spec
+	paths := map[string]string{}
+	for _, v := range spec.Volumes {
+		if v.HostPath != nil {
+			if v.HostPath.Type != nil {
+				t.Errorf("volume %s: hostPath type %v, want none", v.Name, *v.HostPath.Type)
+			}
+			paths[v.Name] = v.HostPath.Path
+		}
+	}
+	var mounts []string
+	for _, m := range spec.Containers[0].VolumeMounts {
+		mounts = append(mounts, fmt.Sprintf("%s:%s:%v", paths[m.Name], m.MountPath, m.ReadOnly))
+	}
+	if want := []string{"/dev:/dev:true", "/srv/data:/data:false"}; !slices.Equal(mounts, want) {
+		t.Errorf("mounts %q, want %q:\n%s", mounts, want, out)
+	}
+	back, _, err := Load(File{Name: filepath.Join(dir, "exported.kube.yaml"), Content: out}, Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := back.Pods[0].Main.Volumes, st.Pods[0].Main.Volumes[:2]; !reflect.DeepEqual(got, want) {
+		t.Errorf("imported back as %+v, want %+v", got, want)
+	}
 }
