@@ -652,3 +652,35 @@ spec:
 		t.Error("a ReplicationController without a template imported")
 	}
 }
+
+// A host name or nameserver the shape check rejects is left out of the pod, and so is a
+// host alias left with no name: the rest is kept as written.
+func TestKubeRejectedHostsAreLeftOut(t *testing.T) {
+	in, fatal := parseInput(File{Name: "m.yaml", Content: []byte(`
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  hostAliases:
+    - {ip: 10.0.0.5, hostnames: [db, 1]}
+    - {ip: 10.0.0.6, hostnames: [2]}
+    - {ip: 10.0.0.8, hostnames: [mail]}
+  dnsConfig: {nameservers: [1.1.1.1, 8], searches: [9, svc.local]}
+  containers: [{name: app, image: x}]
+`)})
+	if fatal != nil {
+		t.Fatal(fatal)
+	}
+	r := importKube(in, Options{Dir: t.TempDir()}, NewPositions("m.yaml"))
+	if len(r.problems) != 4 || r.stack == nil {
+		t.Fatalf("problems = %v, want the four values that are not strings", r.problems)
+	}
+	pod := r.stack.Pods[0]
+	want := []HostAlias{{IP: "10.0.0.5", Hostnames: []string{"db"}}, {IP: "10.0.0.8", Hostnames: []string{"mail"}}}
+	if !reflect.DeepEqual(pod.ExtraHosts, want) {
+		t.Errorf("extra hosts = %+v, want %+v", pod.ExtraHosts, want)
+	}
+	if dns := pod.DNS; !reflect.DeepEqual(dns.Nameservers, []string{"1.1.1.1"}) || !reflect.DeepEqual(dns.Searches, []string{"svc.local"}) {
+		t.Errorf("dns = %+v, want nameserver 1.1.1.1 and search svc.local", dns)
+	}
+}
