@@ -598,7 +598,7 @@ func TestKubeStackNameFromPartOf(t *testing.T) {
 		{"all agree", doc("a", "app.kubernetes.io/part-of: shop") + "---\n" + doc("b", "app.kubernetes.io/part-of: shop"), Options{}, "shop"},
 		{"made a DNS label", doc("a", "app.kubernetes.io/part-of: My_Shop"), Options{}, "my-shop"},
 		{"they disagree", doc("a", "app.kubernetes.io/part-of: shop") + "---\n" + doc("b", "app.kubernetes.io/part-of: other"), Options{}, "fallback"},
-		{"one lacks it", doc("a", "app.kubernetes.io/part-of: shop") + "---\n" + doc("b", "x: y"), Options{}, "fallback"},
+		{"one lacks it", doc("a", "app.kubernetes.io/part-of: shop") + "---\n" + doc("b", "app: b"), Options{}, "fallback"},
 		{"the option wins", doc("a", "app.kubernetes.io/part-of: shop"), Options{Name: "given"}, "given"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -682,5 +682,34 @@ spec:
 	}
 	if dns := pod.DNS; !reflect.DeepEqual(dns.Nameservers, []string{"1.1.1.1"}) || !reflect.DeepEqual(dns.Searches, []string{"svc.local"}) {
 		t.Errorf("dns = %+v, want nameserver 1.1.1.1 and search svc.local", dns)
+	}
+}
+
+// Where the API wants a string, a quoted value, plain text and a date are strings, kept as
+// written; numbers are fine where it takes a number or a name (ports) or a quantity.
+func TestKubeStringValuesAsWritten(t *testing.T) {
+	st := mustKubeClean(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: p, annotations: {n: "1"}}
+spec:
+	containers:
+		- name: app
+			image: x
+			env:
+				- {name: A, value: "1"}
+				- {name: B, value: abc}
+				- {name: C, value: 2026-12-07}
+				- {name: D, value: "yes"}
+			ports: [{containerPort: 80}]
+			resources: {limits: {cpu: 1}}
+			readinessProbe: {httpGet: {port: 80, httpHeaders: [{name: X, value: "1"}]}}
+`)
+	main := st.Pods[0].Main
+	if want := (Env{"A": "1", "B": "abc", "C": "2026-12-07", "D": "yes"}); !reflect.DeepEqual(main.Env, want) {
+		t.Errorf("env = %v, want %v", main.Env, want)
+	}
+	if h := main.Ready.HTTP; h == nil || h.Port != 80 || h.Headers["X"] != "1" {
+		t.Errorf("ready probe = %+v, want port 80 with header X: 1", h)
 	}
 }
