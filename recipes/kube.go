@@ -7,6 +7,7 @@ package recipes
 
 import (
 	"cmp"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -330,9 +331,10 @@ func kubeExplain(t reflect.Type, path string, n *yaml.Node) (msg, hint string) {
 }
 
 // kubeStrings rejects, as kubectl does, a number or a boolean written where the API wants a
-// string: an env value, a label or annotation, a header's value. sigs.k8s.io/yaml would make
-// it a string, or, below an inlined struct such as a probe's handler, fail the whole object
-// on it without saying where. The items of a list of strings are the shape check's.
+// string (an env value, a label or annotation, a header's value), and bytes that are not
+// base64. sigs.k8s.io/yaml would make the number a string, or, below an inlined struct such
+// as a probe's handler, fail the whole object on it without saying where; bad base64 would
+// fail it too. The items of a list of strings are the shape check's.
 func kubeStrings(s *yamlpos.Shape, n *yaml.Node, t reflect.Type, path string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -352,6 +354,11 @@ func kubeStrings(s *yamlpos.Shape, n *yaml.Node, t reflect.Type, path string) {
 			what = "a boolean" // yes, on, …: a boolean in YAML 1.1, which kubectl reads
 		}
 		reject(fmt.Sprintf("quote it: %q", n.Value), "%s must be a string, not %s", path, what)
+	case bytes && n.Kind == yaml.ScalarNode && n.ShortTag() != "!!null":
+		if _, err := base64.StdEncoding.DecodeString(n.Value); err != nil {
+			reject("write it base64-encoded (printf %s VALUE | base64 -w0), or in a Secret as it is under stringData",
+				"%s: %s is not base64", path, yamlpos.Quoted(n))
+		}
 	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
 		fields := kubeJSONFields(t, map[string]reflect.Type{})
 		for _, p := range yamlpos.Pairs(n) {

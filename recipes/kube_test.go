@@ -713,3 +713,28 @@ spec:
 		t.Errorf("ready probe = %+v, want port 80 with header X: 1", h)
 	}
 }
+
+// A Secret's data is base64, which may be folded over several lines.
+func TestKubeSecretBase64OverLines(t *testing.T) {
+	st := mustKubeClean(t, `
+apiVersion: v1
+kind: Secret
+metadata: {name: s}
+data:
+	greeting: |
+		aGVs
+		bG8=
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+	containers:
+		- name: app
+			image: x
+			env: [{name: G, valueFrom: {secretKeyRef: {name: s, key: greeting}}}]
+`)
+	if got := st.Pods[0].Main.Env["G"]; got != "hello" {
+		t.Errorf("G = %q, want hello", got)
+	}
+}
