@@ -34,12 +34,21 @@ func (k *kubeImport) podFields(cx *kubeCtx) {
 	k.record(d, Field(pk, "hostname"), sp+".hostname")
 	k.record(d, Field(pk, "subdomain"), sp+".subdomain")
 	for i, h := range spec.HostAliases {
-		pod.ExtraHosts = append(pod.ExtraHosts, HostAlias{IP: h.IP, Hostnames: h.Hostnames})
-		k.pos.Set(Field(pk, "extra_hosts", i), k.keyAt(d, fmt.Sprintf("%s.hostAliases[%d]", sp, i)))
+		hp := fmt.Sprintf("%s.hostAliases[%d]", sp, i)
+		names := kubeKept(d, hp+".hostnames", h.Hostnames)
+		if slices.Contains(d.rejected, hp) || d.rejectedUnder(hp+".ip") || d.rejectedUnder(hp+".hostnames") && len(names) == 0 {
+			continue // reported: what is left would be a problem of its own
+		}
+		k.pos.Set(Field(pk, "extra_hosts", len(pod.ExtraHosts)), k.keyAt(d, hp))
+		pod.ExtraHosts = append(pod.ExtraHosts, HostAlias{IP: h.IP, Hostnames: names})
 	}
 	if dc := spec.DNSConfig; dc != nil {
-		pod.DNS = &DNSConfig{Nameservers: dc.Nameservers, Searches: dc.Searches}
-		for _, o := range dc.Options {
+		dp := sp + ".dnsConfig"
+		pod.DNS = &DNSConfig{Nameservers: kubeKept(d, dp+".nameservers", dc.Nameservers), Searches: kubeKept(d, dp+".searches", dc.Searches)}
+		for i, o := range dc.Options {
+			if d.rejectedUnder(fmt.Sprintf("%s.options[%d].name", dp, i)) {
+				continue // reported
+			}
 			if o.Value != nil {
 				o.Name += ":" + *o.Value
 			}
@@ -57,6 +66,18 @@ func (k *kubeImport) podFields(cx *kubeCtx) {
 	if spec.OS != nil && spec.OS.Name != corev1.Linux {
 		k.warnAt(d, sp+".os", "images run for the engine's own platform, Linux; "+string(spec.OS.Name)+" is not honoured")
 	}
+}
+
+// kubeKept is the items of the list of strings at path that were not left out as wrong
+// (the decoding holds "" in their place).
+func kubeKept(d *kubeDoc, path string, items []string) []string {
+	var out []string
+	for i, s := range items {
+		if !d.rejectedUnder(fmt.Sprintf("%s[%d]", path, i)) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // kubeSecurityFields say, per securityContext field of a pod or a container, why it is not

@@ -219,12 +219,17 @@ func (k *kubeImport) markRejected(cx *kubeCtx) {
 			k.bad[PodKey(pod.Name)] = true
 			continue
 		}
-		ck := ContainerKey(pod.Name, list[i].Name)
-		if parts[2] == "" {
-			k.bad[ck] = true
+		cks := []string{ContainerKey(pod.Name, list[i].Name)}
+		if list[i].Name == "" && pod.Main.Name == "" { // its name rejected: normalise names main
+			cks = append(cks, ContainerKey(pod.Name, DefaultMainName))
 		}
-		for _, mf := range kubeModelFieldsOf(parts[2:]) {
-			k.bad[strings.TrimSuffix(Field(ck, mf), "/")] = true
+		for _, ck := range cks {
+			if parts[2] == "" {
+				k.bad[ck] = true
+			}
+			for _, mf := range kubeModelFieldsOf(parts[2:]) {
+				k.bad[strings.TrimSuffix(Field(ck, mf), "/")] = true
+			}
 		}
 	}
 }
@@ -552,9 +557,9 @@ func (k *kubeImport) reportMissing() {
 }
 
 // key is data's key, referred to at p; a missing one is a problem unless the reference is
-// optional.
+// optional or the key may be one left out as wrong.
 func (k *kubeImport) key(cx *kubeCtx, p string, data *kubeData, key string, optional *bool) (string, bool) {
-	if v, ok := data.data[key]; ok || ptr.Deref(optional, false) {
+	if v, ok := data.data[key]; ok || ptr.Deref(optional, false) || data.partial {
 		return v, ok
 	}
 	keys := sortedKeys(data.data)

@@ -598,7 +598,7 @@ func TestKubeStackNameFromPartOf(t *testing.T) {
 		{"all agree", doc("a", "app.kubernetes.io/part-of: shop") + "---\n" + doc("b", "app.kubernetes.io/part-of: shop"), Options{}, "shop"},
 		{"made a DNS label", doc("a", "app.kubernetes.io/part-of: My_Shop"), Options{}, "my-shop"},
 		{"they disagree", doc("a", "app.kubernetes.io/part-of: shop") + "---\n" + doc("b", "app.kubernetes.io/part-of: other"), Options{}, "fallback"},
-		{"one lacks it", doc("a", "app.kubernetes.io/part-of: shop") + "---\n" + doc("b", "x: y"), Options{}, "fallback"},
+		{"one lacks it", doc("a", "app.kubernetes.io/part-of: shop") + "---\n" + doc("b", "app: b"), Options{}, "fallback"},
 		{"the option wins", doc("a", "app.kubernetes.io/part-of: shop"), Options{Name: "given"}, "given"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -650,5 +650,91 @@ spec:
 	}
 	if _, _, err := kubeImportString(t, "apiVersion: v1\nkind: ReplicationController\nmetadata: {name: web}\nspec: {}\n"); err == nil {
 		t.Error("a ReplicationController without a template imported")
+	}
+}
+
+// A host name or nameserver the shape check rejects is left out of the pod, and so is a
+// host alias left with no name: the rest is kept as written.
+func TestKubeRejectedHostsAreLeftOut(t *testing.T) {
+	in, fatal := parseInput(File{Name: "m.yaml", Content: []byte(`
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  hostAliases:
+    - {ip: 10.0.0.5, hostnames: [db, 1]}
+    - {ip: 10.0.0.6, hostnames: [2]}
+    - {ip: 10.0.0.8, hostnames: [mail]}
+  dnsConfig: {nameservers: [1.1.1.1, 8], searches: [9, svc.local]}
+  containers: [{name: app, image: x}]
+`)})
+	if fatal != nil {
+		t.Fatal(fatal)
+	}
+	r := importKube(in, Options{Dir: t.TempDir()}, NewPositions("m.yaml"))
+	if len(r.problems) != 4 || r.stack == nil {
+		t.Fatalf("problems = %v, want the four values that are not strings", r.problems)
+	}
+	pod := r.stack.Pods[0]
+	want := []HostAlias{{IP: "10.0.0.5", Hostnames: []string{"db"}}, {IP: "10.0.0.8", Hostnames: []string{"mail"}}}
+	if !reflect.DeepEqual(pod.ExtraHosts, want) {
+		t.Errorf("extra hosts = %+v, want %+v", pod.ExtraHosts, want)
+	}
+	if dns := pod.DNS; !reflect.DeepEqual(dns.Nameservers, []string{"1.1.1.1"}) || !reflect.DeepEqual(dns.Searches, []string{"svc.local"}) {
+		t.Errorf("dns = %+v, want nameserver 1.1.1.1 and search svc.local", dns)
+	}
+}
+
+// Where the API wants a string, a quoted value, plain text and a date are strings, kept as
+// written; numbers are fine where it takes a number or a name (ports) or a quantity.
+func TestKubeStringValuesAsWritten(t *testing.T) {
+	st := mustKubeClean(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: p, annotations: {n: "1"}}
+spec:
+	containers:
+		- name: app
+			image: x
+			env:
+				- {name: A, value: "1"}
+				- {name: B, value: abc}
+				- {name: C, value: 2026-12-07}
+				- {name: D, value: "yes"}
+			ports: [{containerPort: 80}]
+			resources: {limits: {cpu: 1}}
+			readinessProbe: {httpGet: {port: 80, httpHeaders: [{name: X, value: "1"}]}}
+`)
+	main := st.Pods[0].Main
+	if want := (Env{"A": "1", "B": "abc", "C": "2026-12-07", "D": "yes"}); !reflect.DeepEqual(main.Env, want) {
+		t.Errorf("env = %v, want %v", main.Env, want)
+	}
+	if h := main.Ready.HTTP; h == nil || h.Port != 80 || h.Headers["X"] != "1" {
+		t.Errorf("ready probe = %+v, want port 80 with header X: 1", h)
+	}
+}
+
+// A Secret's data is base64, which may be folded over several lines.
+func TestKubeSecretBase64OverLines(t *testing.T) {
+	st := mustKubeClean(t, `
+apiVersion: v1
+kind: Secret
+metadata: {name: s}
+data:
+	greeting: |
+		aGVs
+		bG8=
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+	containers:
+		- name: app
+			image: x
+			env: [{name: G, valueFrom: {secretKeyRef: {name: s, key: greeting}}}]
+`)
+	if got := st.Pods[0].Main.Env["G"]; got != "hello" {
+		t.Errorf("G = %q, want hello", got)
 	}
 }
