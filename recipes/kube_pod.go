@@ -604,6 +604,14 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	if slices.ContainsFunc(slices.Concat(c.Command, c.Args), func(s string) bool { return kubeRefers(s, refs) }) {
 		ct.Entrypoint, ct.Command, ct.ExpandRefs = slices.Clone(c.Command), slices.Clone(c.Args), true
 	}
+	// An empty command or args is none in Kubernetes: the image's ENTRYPOINT or CMD runs (an
+	// empty entrypoint of the model would reset the image's).
+	if len(c.Command) == 0 {
+		ct.Entrypoint = nil
+	}
+	if len(c.Args) == 0 {
+		ct.Command = nil
+	}
 	record("entrypoint", p+".command")
 	record("command", p+".args")
 	for i, cp := range c.Ports {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -736,5 +737,25 @@ spec:
 `)
 	if got := st.Pods[0].Main.Env["G"]; got != "hello" {
 		t.Errorf("G = %q, want hello", got)
+	}
+}
+
+// An empty command (or args) is none, as Kubernetes reads it: the image's ENTRYPOINT stays.
+func TestKubeEmptyCommandIsNone(t *testing.T) {
+	st := mustKubeClean(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: p, annotations: {sidecar.dev/main: c}}
+spec:
+  containers:
+  - {name: c, image: img, command: [], args: [x]}
+  - {name: d, image: img, command: [run], args: []}
+`)
+	c, d := st.Pods[0].Main, st.Pods[0].Sidecars
+	if c.Entrypoint != nil || !slices.Equal(c.Command, []string{"x"}) {
+		t.Errorf("c: entrypoint %q (nil: %v), command %q; want the image's entrypoint, command [x]", c.Entrypoint, c.Entrypoint == nil, c.Command)
+	}
+	if len(d) != 1 || !slices.Equal(d[0].Entrypoint, []string{"run"}) || d[0].Command != nil {
+		t.Errorf("d: %+v, want entrypoint [run] and no command", d)
 	}
 }
