@@ -560,6 +560,8 @@ func schemaRule(k jsonschema.ErrorKind, v *yaml.Node) (rule, hint string) {
 		return fmt.Sprintf("is not a valid %s", k.Want), hint
 	case *kind.MinProperties:
 		return fmt.Sprintf("must have at least %d entries", k.Want), hint
+	case *kind.InvalidJsonValue: // a YAML timestamp: 2026-12-07 unquoted
+		return fmt.Sprintf("%s is a date to YAML, not text", yamlpos.Quoted(v)), fmt.Sprintf("quote it: %q", v.Value)
 	}
 	return "does not satisfy the specification's " + strings.Join(k.KeywordPath(), "/") + " rule", hint
 }
