@@ -759,3 +759,18 @@ spec:
 		t.Errorf("d: %+v, want entrypoint [run] and no command", d)
 	}
 }
+
+// A date in a list of strings is text, as kubectl reads it (command: [2026-12-07]).
+func TestKubeDateInListIsText(t *testing.T) {
+	st := mustKubeClean(t, `
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - {name: c, image: img, command: [report, 2026-12-07]}
+`)
+	if got := st.Pods[0].Main.Entrypoint; !slices.Equal(got, []string{"report", "2026-12-07"}) {
+		t.Errorf("entrypoint %q", got)
+	}
+}

@@ -125,9 +125,9 @@ func (s *Shape) Check(n *yaml.Node, t reflect.Type, path string) {
 		for i, item := range n.Content {
 			ip := path + "[" + strconv.Itoa(i) + "]"
 			// sigs.k8s.io/yaml turns numbers and booleans into strings for string fields,
-			// but not for the items of a list of strings.
-			if t.Elem().Kind() == reflect.String && item != nil &&
-				item.Kind == yaml.ScalarNode && ((item.ShortTag() != "!!str" && item.ShortTag() != "!!null") || isBool(item)) {
+			// but not for the items of a list of strings (a date stays text).
+			if t.Elem().Kind() == reflect.String && item != nil && item.Kind == yaml.ScalarNode &&
+				(slices.Contains([]string{"!!int", "!!float", "!!bool"}, item.ShortTag()) || isBool(item)) {
 				what := KindName(item)
 				if isBool(item) {
 					what = "a boolean"
