@@ -150,6 +150,31 @@ func TestHangupOfAPipedUpTearsDown(t *testing.T) {
 	s.nothingLeft()
 }
 
+// `nohup sidecar up &` outlives its terminal: the hang-up stays ignored, as nohup asked, so
+// the stack runs on — a restart through it still works after the window closed — until
+// SIGTERM tears it down. It used to take the hang-up for an interrupt (exit 130).
+func TestNohupUpOutlivesItsTerminal(t *testing.T) {
+	t.Parallel()
+	s, m, out, pid := upInTmux(t, "nohup %s up -f %s >%s 2>&1 & wait")
+
+	m.run("kill-session", "-t", "up") // the window closes: SIGHUP to the pane's processes
+	if _, errOut, code := s.run("restart", "--stack", s.stack, "web"); code != 0 {
+		b, _ := os.ReadFile(out)
+		t.Fatalf("restart after the hang-up exited %d: %s\nup's output:\n%s", code, errOut, b)
+	}
+	if err := syscall.Kill(pid, 0); err != nil {
+		t.Fatalf("up (pid %d) ended with its terminal: %v", pid, err)
+	}
+	if err := s.running("web", "helper")(); err != nil {
+		t.Fatalf("after the hang-up: %v", err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	s.eventually("up gone and the stack torn down", nil, endDeadline, s.gone(pid))
+	s.nothingLeft()
+}
+
 // stdout on /dev/null (a script, nohup): up runs in plain mode, is not fooled by a character
 // device, and SIGTERM tears down (exit 130). It used to take /dev/null for a terminal, start
 // the interactive view and fail in milliseconds.

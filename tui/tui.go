@@ -185,7 +185,11 @@ func Show(ctx context.Context, sub Subscription, c Commands, opts Options) error
 	sigs := opts.Signals
 	if sigs == nil {
 		ch := make(chan os.Signal, 2)
-		signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+		if signal.Ignored(syscall.SIGHUP) { // nohup: the view outlives its terminal
+			signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+		} else {
+			signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+		}
 		defer signal.Stop(ch)
 		sigs = ch
 	}

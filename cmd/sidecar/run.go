@@ -21,8 +21,9 @@ func run() int {
 	// reports unset variables as its own warnings, so the duplicate is dropped here.
 	logrus.SetOutput(io.Discard)
 	// SIGHUP (the terminal went away) means what SIGTERM means, for every command: a
-	// cancelled context, never the default action that ends the process on the spot.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// cancelled context, never the default action that ends the process on the spot —
+	// unless it is ignored (nohup), which it stays.
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals()...)
 	defer stop()
 	return execute(ctx, systemFactory(), os.Args[1:])
 }
@@ -42,4 +43,17 @@ func execute(ctx context.Context, f *Factory, args []string) int {
 		err = fmt.Errorf("%w: %w", ErrInterrupted, err)
 	}
 	return exitCode(err, f.IO.ErrOut, root)
+}
+
+// hangupIgnored is whether the process started with SIGHUP ignored, as nohup starts it: read
+// before anything asks for the signal, which would undo that.
+var hangupIgnored = signal.Ignored(syscall.SIGHUP)
+
+// stopSignals are the signals that stop a command: Ctrl-C, SIGTERM and SIGHUP — but not
+// SIGHUP under nohup, so that `nohup sidecar up &` outlives its terminal.
+func stopSignals() []os.Signal {
+	if hangupIgnored {
+		return []os.Signal{os.Interrupt, syscall.SIGTERM}
+	}
+	return []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 }

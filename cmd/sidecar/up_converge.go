@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/sidecar-dev/sidecar/control"
@@ -185,7 +184,7 @@ func interrupts(given <-chan os.Signal) (<-chan os.Signal, func()) {
 		return given, func() {}
 	}
 	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Notify(ch, stopSignals()...)
 	return ch, func() { signal.Stop(ch) }
 }
 
