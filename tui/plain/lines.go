@@ -31,9 +31,10 @@ func (p *Printer) container(e orchestrator.ContainerEvent) {
 		}
 	}
 	// A run that ended before anyone saw it running (a quick init container, a crash at
-	// start) was still started: say so before saying how it ended.
+	// start) was still started: say so before saying how it ended. From back-off to exited
+	// (a teardown during the wait) no run began.
 	if !wasUp && (n.State == orchestrator.CStateExited || n.State == orchestrator.CStateBackoff) &&
-		o.State != n.State && !n.StartedAt.IsZero() {
+		o.State != n.State && o.State != orchestrator.CStateBackoff && !n.StartedAt.IsZero() {
 		started()
 	}
 	switch n.State {

@@ -484,3 +484,23 @@ shop  * image shop/web:dev: built
 		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
+
+// A container torn down while it waits to be restarted was started once: no second
+// "started" line for the end of its back-off.
+func TestBackoffEndedIsNoStart(t *testing.T) {
+	s := newScript("b", map[string][]orchestrator.ContainerView{"b": {{Name: "crashy", Role: recipes.RoleSidecar}}}, "b")
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	s.c("b", "crashy", func(v *orchestrator.ContainerView) { v.State, v.StartedAt = orchestrator.CStateRunning, at })
+	code := 7
+	s.c("b", "crashy", func(v *orchestrator.ContainerView) {
+		v.State, v.ExitCode, v.RestartIn = orchestrator.CStateBackoff, &code, recipes.Duration(2*time.Second)
+	})
+	s.c("b", "crashy", func(v *orchestrator.ContainerView) { v.State = orchestrator.CStateExited })
+	var out bytes.Buffer
+	if err := plain.New(&out, plain.Options{}).Print(s.evs); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.String(), "started"); n != 1 {
+		t.Errorf("%d started lines, want 1:\n%s", n, out.String())
+	}
+}
