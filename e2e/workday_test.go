@@ -58,6 +58,13 @@ func TestWorkingDay(t *testing.T) {
 		t.Fatalf("ticker after stop: %s", stopped.Status)
 	}
 	s.steady("ticker", 3*time.Second) // back-off: 500ms, then 1s
+	// up -d leaves a stopped container stopped, and says so.
+	if out, _, code := s.run("up", "-d", "-f", file); code != 0 || !strings.Contains(out, "Left stopped (by sidecar stop): ticker") {
+		t.Errorf("up -d with ticker stopped: exit %d\n%s", code, out)
+	}
+	if c := s.container("ticker"); c.Status != orchestrator.StatusExited {
+		t.Errorf("ticker after up -d: %s, want it left stopped", c.Status)
+	}
 	if _, errOut, code := s.run("start", "--stack", s.stack, "ticker"); code != 0 {
 		t.Fatalf("start ticker exited %d: %s", code, errOut)
 	}

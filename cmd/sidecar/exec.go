@@ -248,6 +248,9 @@ func (opts *ExecOptions) findContainer(ctx context.Context, rt execEngine, stack
 	case len(found) > 1:
 		return "", &ExitError{Code: exitBadInput, Err: fmt.Errorf("%q is in several pods of stack %s: name it pod/%s", opts.Container, stack, ctr)}
 	case found[0].Status != orchestrator.StatusRunning:
+		if l, _ := orchestrator.DecodeLabels(found[0].Labels); l.Role == recipes.RoleInit {
+			return "", &ExitError{Code: exitFailure, Err: fmt.Errorf("%s is an init container, which has run to its end (%s): there is nothing to exec in; exec in the pod's main or a sidecar", opts.Container, found[0].Status)}
+		}
 		return "", &ExitError{Code: exitFailure, Err: fmt.Errorf("%s is not running (%s): start it with `sidecar start %s`", opts.Container, found[0].Status, opts.Container)}
 	}
 	return found[0].ID, nil

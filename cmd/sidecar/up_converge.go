@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"time"
 
@@ -74,6 +75,7 @@ func (opts *UpOptions) converge(ctx context.Context, dir string, st *recipes.Sta
 	} else {
 		fmt.Fprintf(opts.IO.Out, "Stack %s runs the recipe now (%s, said above).\n", st.Name, plural(len(changes), "change"))
 	}
+	opts.sayStopped(ctx, c)
 	if opts.Watch && opts.Detach {
 		// The supervisor watches from now on, for the stack's whole life.
 		if err := c.Watch(ctx, control.WatchOptions{Persist: true}); err != nil {
@@ -250,4 +252,27 @@ func (w *watchedSub) TryNext() []orchestrator.Event {
 	evs := w.Subscription.TryNext()
 	w.f.note(evs)
 	return evs
+}
+
+// sayStopped names the containers of the running stack that stay stopped, as `sidecar stop`
+// left them: converging does not start them (a user's stop holds), but a stack that is "up
+// to date" with its main stopped should not read as running.
+func (opts *UpOptions) sayStopped(ctx context.Context, c *control.Client) {
+	sctx, cancel := context.WithTimeout(ctx, controlDialWait)
+	defer cancel()
+	s, err := c.State(sctx)
+	if err != nil {
+		return
+	}
+	var names []string
+	for _, p := range s.State.Pods {
+		for _, ct := range p.Containers {
+			if ct.State == orchestrator.CStateStopped && ct.Role != recipes.RoleInit && ct.Role != recipes.RoleInfra {
+				names = append(names, ct.Name)
+			}
+		}
+	}
+	if len(names) > 0 {
+		fmt.Fprintf(opts.IO.Out, "Left stopped (by sidecar stop): %s — sidecar start %s starts it again.\n", strings.Join(names, ", "), names[0])
+	}
 }
