@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -277,4 +278,51 @@ func shellJoin(args []string) string {
 		q[i] = shellQuote(a)
 	}
 	return strings.Join(q, " ")
+}
+
+// sidecar exec on a terminal ends when its terminal closes, as docker exec does; it used to
+// run on forever, its terminal gone, and not even SIGTERM ended it.
+func TestExecEndsWithItsTerminal(t *testing.T) {
+	t.Parallel()
+	s := newDetachedScenario(t)
+	if _, errOut, code := s.run("up", "-d", "-f", s.recipe("sidecar.yaml")); code != 0 {
+		t.Fatalf("up -d exited %d: %s", code, errOut)
+	}
+	tm := s.tmux()
+	tm.start(s.bin, "exec", "--stack", s.stack, "web", "--", "/crasher", "-forever")
+	execs := func() []int { return processesWith("exec", "--stack", s.stack, "web") }
+	s.eventually("sidecar exec running", nil, startDeadline, func() error {
+		if len(execs()) == 0 {
+			return fmt.Errorf("no sidecar exec yet")
+		}
+		return nil
+	})
+	tm.kill()
+	s.eventually("sidecar exec gone with its terminal", nil, endDeadline, func() error {
+		if pids := execs(); len(pids) > 0 {
+			return fmt.Errorf("sidecar exec still runs: %v", pids)
+		}
+		return nil
+	})
+	if _, errOut, code := s.run("down", "--stack", s.stack); code != 0 {
+		t.Errorf("down exited %d: %s", code, errOut)
+	}
+	s.nothingLeft()
+}
+
+// processesWith lists the processes whose command line holds args, in order, as words.
+func processesWith(args ...string) []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && strings.Contains(string(b), "\x00"+strings.Join(args, "\x00")+"\x00") {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }

@@ -162,10 +162,10 @@ func execRun(ctx context.Context, opts *ExecOptions) error {
 		if err != nil {
 			return &ExitError{Code: exitFailure, Err: err}
 		}
+		// In raw mode the terminal's Ctrl-C is a key the command gets, not a signal. A signal
+		// sent to sidecar (SIGTERM, or SIGHUP when the terminal closes) ends the streams, as
+		// it ends docker exec; the command runs on in the container.
 		defer restore()
-		// The terminal's own Ctrl-C goes to the command (raw mode); a signal sent to sidecar
-		// ends only the streams.
-		ctx = context.WithoutCancel(ctx)
 	}
 	code, err := rt.ExecInteractive(ctx, id, opts.Command, s)
 	if err != nil {
