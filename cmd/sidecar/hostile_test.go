@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -36,7 +38,16 @@ func unsafeAt(out string) int {
 // execute does, and returns what it printed.
 func hostileRun(t *testing.T, rt *fake.Runtime, args ...string) (code int, out, errOut string) {
 	t.Helper()
+	return hostileRunEnv(t, rt, nil, args...)
+}
+
+// hostileRunEnv is hostileRun with env as sidecar's environment (nil: the test factory's).
+func hostileRunEnv(t *testing.T, rt *fake.Runtime, env []string, args ...string) (code int, out, errOut string) {
+	t.Helper()
 	f, o, e := testFactory(t)
+	if env != nil {
+		f.Environ = func() []string { return env }
+	}
 	f.IO.ErrOut = termsafe.Writer(f.IO.ErrOut, termsafe.Color)
 	dir := t.TempDir()
 	eng := func(context.Context) (engine, error) { return fakeEngine{rt}, nil }
@@ -144,4 +155,24 @@ func FuzzEngineStrings(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A stack that is gone, but whose last `up -d` left its log, is said to be gone with where
+// that log is, by ps and logs: how it ended (main's exit code, say) is at its end.
+func TestGoneStackPointsAtItsLog(t *testing.T) {
+	state := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(state, "sidecar"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(state, "sidecar", "gone.log")
+	if err := os.WriteFile(log, []byte("main * exited 3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rt := fake.New(clock.RealClock{})
+	for _, args := range [][]string{{"ps", "--stack", "gone"}, {"logs", "--stack", "gone"}} {
+		code, out, errOut := hostileRunEnv(t, rt, []string{"XDG_STATE_HOME=" + state}, args...)
+		if !strings.Contains(out+errOut, "how its last `sidecar up -d` ended is at the end of "+log) {
+			t.Errorf("sidecar %s: exit %d, %q %q", strings.Join(args, " "), code, out, errOut)
+		}
+	}
 }

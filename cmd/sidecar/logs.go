@@ -184,7 +184,8 @@ func logsRun(ctx context.Context, opts *LogsOptions) error {
 	}
 	switch {
 	case isNone:
-		return &ExitError{Code: exitFailure, Err: fmt.Errorf("%w: start it with `sidecar up`, or see the stacks there are with `sidecar ps`", err)}
+		return &ExitError{Code: exitFailure, Err: fmt.Errorf("%w: start it with `sidecar up`, or see the stacks there are with `sidecar ps`%s",
+			err, lastRunNote(opts.Factory, name))}
 	case isUnknown:
 		return &ExitError{Code: exitBadInput, Err: err}
 	case err != nil:

@@ -199,7 +199,7 @@ func psRun(ctx context.Context, opts *PsOptions) error {
 	}
 	if len(stacks) == 0 {
 		if name != "" {
-			fmt.Fprintf(opts.IO.Out, "Stack %s is not running.\n", name)
+			fmt.Fprintf(opts.IO.Out, "Stack %s is not running%s.\n", name, lastRunNote(opts.Factory, name))
 		} else {
 			fmt.Fprintln(opts.IO.Out, "No stacks are running.")
 		}

@@ -42,6 +42,16 @@ import (
 // ending for good, or the supervisor being killed (`sidecar down` and the next `up` clean up
 // after that as after a killed foreground `up`).
 
+// lastRunNote points at the log of the stack's last `up -d`, for a message that finds the
+// stack gone (its main ended, say): how it ended is at the end of that log. "" without one.
+func lastRunNote(f *Factory, stack string) string {
+	path, err := stateLogPath(f.getenv(), stack)
+	if err != nil || !exists(path) {
+		return ""
+	}
+	return fmt.Sprintf("; how its last `sidecar up -d` ended is at the end of %s", path)
+}
+
 // reportFD is the file descriptor of the report pipe in the supervisor (ExtraFiles[0]).
 const reportFD = 3
 
