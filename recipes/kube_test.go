@@ -740,8 +740,9 @@ spec:
 	}
 }
 
-// An empty command (or args) is none, as Kubernetes reads it: the image's ENTRYPOINT stays.
-func TestKubeEmptyCommandIsNone(t *testing.T) {
+// command and args as Kubernetes reads them: an empty one is none (the image's ENTRYPOINT or
+// CMD stays), and a date in them is text (command: [report, 2026-12-07]).
+func TestKubeCommandAsKubectlReadsIt(t *testing.T) {
 	st := mustKubeClean(t, `
 apiVersion: v1
 kind: Pod
@@ -749,28 +750,13 @@ metadata: {name: p, annotations: {sidecar.dev/main: c}}
 spec:
   containers:
   - {name: c, image: img, command: [], args: [x]}
-  - {name: d, image: img, command: [run], args: []}
+  - {name: d, image: img, command: [report, 2026-12-07], args: []}
 `)
 	c, d := st.Pods[0].Main, st.Pods[0].Sidecars
 	if c.Entrypoint != nil || !slices.Equal(c.Command, []string{"x"}) {
 		t.Errorf("c: entrypoint %q (nil: %v), command %q; want the image's entrypoint, command [x]", c.Entrypoint, c.Entrypoint == nil, c.Command)
 	}
-	if len(d) != 1 || !slices.Equal(d[0].Entrypoint, []string{"run"}) || d[0].Command != nil {
-		t.Errorf("d: %+v, want entrypoint [run] and no command", d)
-	}
-}
-
-// A date in a list of strings is text, as kubectl reads it (command: [2026-12-07]).
-func TestKubeDateInListIsText(t *testing.T) {
-	st := mustKubeClean(t, `
-apiVersion: v1
-kind: Pod
-metadata: {name: p}
-spec:
-  containers:
-  - {name: c, image: img, command: [report, 2026-12-07]}
-`)
-	if got := st.Pods[0].Main.Entrypoint; !slices.Equal(got, []string{"report", "2026-12-07"}) {
-		t.Errorf("entrypoint %q", got)
+	if len(d) != 1 || !slices.Equal(d[0].Entrypoint, []string{"report", "2026-12-07"}) || d[0].Command != nil {
+		t.Errorf("d: %+v, want entrypoint [report 2026-12-07] and no command", d)
 	}
 }
