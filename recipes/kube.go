@@ -7,8 +7,6 @@ package recipes
 
 import (
 	"cmp"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -330,86 +328,6 @@ func kubeExplain(t reflect.Type, path string, n *yaml.Node) (msg, hint string) {
 	return "", ""
 }
 
-// kubeStrings rejects, as kubectl does, a number or a boolean written where the API wants a
-// string (an env value, a label or annotation, a header's value), and bytes that are not
-// base64. sigs.k8s.io/yaml would make the number a string, or, below an inlined struct such
-// as a probe's handler, fail the whole object on it without saying where; bad base64 would
-// fail it too. The items of a list of strings are the shape check's.
-func kubeStrings(s *yamlpos.Shape, n *yaml.Node, t reflect.Type, path string) {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if n == nil || reflect.PointerTo(t).Implements(reflect.TypeFor[json.Unmarshaler]()) {
-		return // quantities, int-or-string (a port may be a number), times
-	}
-	reject := func(hint, format string, args ...any) {
-		s.Issues = append(s.Issues, yamlpos.At(n, hint, format, args...))
-		s.Rejected = append(s.Rejected, yamlpos.Rejected{Node: n, Path: path})
-	}
-	bytes := t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8
-	switch {
-	case (t.Kind() == reflect.String || bytes) && n.Kind == yaml.ScalarNode && kubeNotString(n):
-		what := yamlpos.KindName(n)
-		if n.ShortTag() == "!!str" {
-			what = "a boolean" // yes, on, …: a boolean in YAML 1.1, which kubectl reads
-		}
-		reject(fmt.Sprintf("quote it: %q", n.Value), "%s must be a string, not %s", path, what)
-	case bytes && n.Kind == yaml.ScalarNode && n.ShortTag() != "!!null":
-		if _, err := base64.StdEncoding.DecodeString(n.Value); err != nil {
-			reject("write it base64-encoded (printf %s VALUE | base64 -w0), or in a Secret as it is under stringData",
-				"%s: %s is not base64", path, yamlpos.Quoted(n))
-		}
-	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
-		fields := kubeJSONFields(t, map[string]reflect.Type{})
-		for _, p := range yamlpos.Pairs(n) {
-			if ft, ok := fields[p.Key.Value]; ok {
-				kubeStrings(s, p.Value, ft, yamlpos.Join(path, p.Key.Value))
-			}
-		}
-	case t.Kind() == reflect.Map && n.Kind == yaml.MappingNode:
-		for _, p := range yamlpos.Pairs(n) {
-			kubeStrings(s, p.Value, t.Elem(), yamlpos.Join(path, p.Key.Value))
-		}
-	case t.Kind() == reflect.Slice && t.Elem().Kind() != reflect.String && n.Kind == yaml.SequenceNode:
-		for i, item := range n.Content {
-			kubeStrings(s, item, t.Elem(), path+"["+strconv.Itoa(i)+"]")
-		}
-	}
-}
-
-// kubeNotString reports whether a scalar is not a string to kubectl: a number or a boolean
-// (true, or yes, on, y… as YAML 1.1 has them). Quoted scalars, nulls and dates are strings.
-func kubeNotString(n *yaml.Node) bool {
-	switch n.ShortTag() {
-	case "!!int", "!!float", "!!bool":
-		return true
-	case "!!str":
-		return n.Style == 0 && slices.Contains(strings.Fields("y Y yes Yes YES n N no No NO on On ON off Off OFF"), n.Value)
-	}
-	return false
-}
-
-// kubeJSONFields adds the fields of struct type t to out by their JSON names, with those of
-// inlined structs.
-func kubeJSONFields(t reflect.Type, out map[string]reflect.Type) map[string]reflect.Type {
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-		ft := f.Type
-		if ft.Kind() == reflect.Pointer {
-			ft = ft.Elem()
-		}
-		switch {
-		case name == "-" && opts == "":
-		case (strings.Contains(","+opts+",", ",inline,") || f.Anonymous && name == "") && ft.Kind() == reflect.Struct:
-			kubeJSONFields(ft, out)
-		case f.IsExported():
-			out[cmp.Or(name, f.Name)] = f.Type
-		}
-	}
-	return out
-}
-
 // kubeAPIVersion is the API version sidecar reads each kind as.
 var kubeAPIVersion = map[string]string{
 	"Pod": "v1", "ConfigMap": "v1", "Secret": "v1", "Service": "v1", "ReplicationController": "v1",
@@ -424,7 +342,6 @@ var kubeAPIVersion = map[string]string{
 func (k *kubeImport) decode(d *kubeDoc, out any) (ok bool) {
 	shape := yamlpos.Shape{Explain: kubeExplain}
 	shape.Check(d.node, reflect.TypeOf(out).Elem(), strings.TrimSuffix(d.prefix, "."))
-	kubeStrings(&shape, d.node, reflect.TypeOf(out).Elem(), strings.TrimSuffix(d.prefix, "."))
 	for _, is := range shape.Issues {
 		k.issue(is)
 	}

@@ -7,6 +7,7 @@ package yamlpos
 
 import (
 	"cmp"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -115,30 +116,25 @@ func (s *Shape) Check(n *yaml.Node, t reflect.Type, path string) {
 			s.Check(p.Value, t.Elem(), Join(path, p.Key.Value))
 		}
 	case reflect.Slice, reflect.Array:
-		if t.Elem().Kind() == reflect.Uint8 {
-			s.want(n, yaml.ScalarNode, path, "a string")
+		if t.Elem().Kind() == reflect.Uint8 { // bytes: base64 text, as encoding/json reads them
+			if s.want(n, yaml.ScalarNode, path, "a string") && s.text(n, path) {
+				if _, err := base64.StdEncoding.DecodeString(n.Value); err != nil {
+					s.add(n, path, fmt.Sprintf("%s: %s is not base64", path, Quoted(n)),
+						"write it base64-encoded (printf %s VALUE | base64 -w0), or in a Secret as it is under stringData")
+				}
+			}
 			return
 		}
 		if !s.want(n, yaml.SequenceNode, path, "a list") {
 			return
 		}
 		for i, item := range n.Content {
-			ip := path + "[" + strconv.Itoa(i) + "]"
-			// sigs.k8s.io/yaml turns numbers and booleans into strings for string fields,
-			// but not for the items of a list of strings (a date stays text).
-			if t.Elem().Kind() == reflect.String && item != nil && item.Kind == yaml.ScalarNode &&
-				(slices.Contains([]string{"!!int", "!!float", "!!bool"}, item.ShortTag()) || isBool(item)) {
-				what := KindName(item)
-				if isBool(item) {
-					what = "a boolean"
-				}
-				s.add(item, ip, fmt.Sprintf("%s must be a string, not %s", ip, what), fmt.Sprintf("quote it: %q", item.Value))
-				continue
-			}
-			s.Check(item, t.Elem(), ip)
+			s.Check(item, t.Elem(), path+"["+strconv.Itoa(i)+"]")
 		}
 	case reflect.String:
-		s.want(n, yaml.ScalarNode, path, "a string")
+		if s.want(n, yaml.ScalarNode, path, "a string") {
+			s.text(n, path)
+		}
 	case reflect.Bool:
 		if s.want(n, yaml.ScalarNode, path, "true or false") && !(n.ShortTag() == "!!bool" || isBool(n)) {
 			s.add(n, path, fmt.Sprintf("%s must be true or false, not %q", path, n.Value), "")
@@ -228,6 +224,23 @@ func (s *Shape) want(n *yaml.Node, k yaml.Kind, path, what string) bool {
 		return true
 	}
 	s.add(n, path, fmt.Sprintf("%s must be %s, not %s", cmp.Or(path, "the document"), what, KindName(n)), KindHints[what])
+	return false
+}
+
+// text reports whether scalar n, where the API wants a string, is one; a number or a
+// boolean (true, or yes, on, y… as YAML 1.1 has them) is rejected, as kubectl sends it as
+// JSON's number or boolean and the API server refuses it (sigs.k8s.io/yaml would make it a
+// string silently, or, below an inlined struct such as a probe's handler, fail the whole
+// object on it without saying where). A date stays text.
+func (s *Shape) text(n *yaml.Node, path string) bool {
+	if !slices.Contains([]string{"!!int", "!!float", "!!bool"}, n.ShortTag()) && !isBool(n) {
+		return true
+	}
+	what := KindName(n)
+	if isBool(n) {
+		what = "a boolean"
+	}
+	s.add(n, path, fmt.Sprintf("%s must be a string, not %s", path, what), fmt.Sprintf("quote it: %q", n.Value))
 	return false
 }
 
