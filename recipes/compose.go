@@ -253,27 +253,33 @@ func (c *composeImport) run(ins []*input) *Stack {
 	}
 	converted := len(c.warnings)
 	st := c.convert(project, name)
-	c.groupServiceWarnings(converted)
 	c.reportUnsupported(findings)
+	c.groupServiceWarnings(converted, slices.Collect(maps.Keys(project.Services)))
 	if topRead && top.Backoff != nil {
 		st.Backoff = *top.Backoff
 	}
 	return st
 }
 
-// groupServiceWarnings says a warning of the conversion, from, that several services get
-// for the same field with the same words once, at the first of them, naming the others (as
-// reportUnsupported does): a value merged into many services from one anchor is one line.
-func (c *composeImport) groupServiceWarnings(from int) {
+// groupServiceWarnings says a warning, from, that several services get for the same field
+// with the same words once, at the first of them, naming the others: a value merged into
+// many services from one anchor is one line. services are the project's (a name may hold a
+// dot).
+func (c *composeImport) groupServiceWarnings(from int, services []string) {
 	first := map[string]int{} // field below the service, message → index of its warning
 	others := map[int][]string{}
 	kept := c.warnings[:from]
 	for _, w := range c.warnings[from:] {
-		parts := strings.SplitN(w.Field, ".", 3)
-		if len(parts) == 3 && parts[0] == "services" {
-			key := parts[2] + "\x00" + strings.TrimPrefix(w.Message, w.Field)
+		svc, rest := "", ""
+		for _, name := range services {
+			if r, ok := strings.CutPrefix(w.Field, "services."+name+"."); ok && len(name) > len(svc) {
+				svc, rest = name, r
+			}
+		}
+		if svc != "" {
+			key := rest + "\x00" + strings.TrimPrefix(w.Message, w.Field)
 			if i, seen := first[key]; seen {
-				others[i] = append(others[i], parts[1])
+				others[i] = append(others[i], svc)
 				continue
 			}
 			first[key] = len(kept)

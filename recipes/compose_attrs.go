@@ -124,9 +124,7 @@ func (c *composeImport) reportUnsupported(findings []loader.UnsupportedAttribute
 	slices.SortStableFunc(findings, func(a, b loader.UnsupportedAttribute) int { // first written first
 		return at(a).compare(at(b))
 	})
-	first := map[string]int{}    // attribute of a service and reason → index of its warning
-	others := map[int][]string{} // index of a warning → the other services it is about
-	for _, f := range findings {
+	for _, f := range findings { // several services' same attribute is one warning: groupServiceWarnings
 		parts := f.Path.Parts()
 		if len(parts) == 5 && parts[0] == "services" && parts[2] == "networks" && parts[4] == "aliases" && c.infra[parts[1]] {
 			continue
@@ -135,18 +133,7 @@ func (c *composeImport) reportUnsupported(findings []loader.UnsupportedAttribute
 		if !ok {
 			continue
 		}
-		if len(parts) > 2 && parts[0] == "services" {
-			key := strings.Join(parts[2:], ".") + reason
-			if i, seen := first[key]; seen {
-				others[i] = append(others[i], parts[1])
-				continue
-			}
-			first[key] = len(c.warnings)
-		}
 		c.warn(at(f), strings.ReplaceAll(strings.Join(parts, "."), ".[]", "[]"), reason)
-	}
-	for i, names := range others {
-		c.warnings[i].Message += " (services " + andList(names) + " too)"
 	}
 }
 
