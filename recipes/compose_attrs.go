@@ -118,14 +118,23 @@ var composeReasons = map[string]string{
 // services are judged by the conversion instead (their default-network alias is what
 // sidecar gives every pod).
 // The same attribute of several services with the same reason is one warning, at the
-// first, that names the others.
+// first, that names the others (groupServiceWarnings).
 func (c *composeImport) reportUnsupported(findings []loader.UnsupportedAttribute) {
-	at := func(f loader.UnsupportedAttribute) Position { return c.keyAt(f.Path.Parts()...) }
+	// The parts of a finding's path, as the file writes them: compose-go escapes a dot in a
+	// name (a service my.db), which Path.String undoes.
+	partsOf := func(f loader.UnsupportedAttribute) []string {
+		parts := f.Path.Parts()
+		for i, p := range parts {
+			parts[i] = tree.Path(p).String()
+		}
+		return parts
+	}
+	at := func(f loader.UnsupportedAttribute) Position { return c.keyAt(partsOf(f)...) }
 	slices.SortStableFunc(findings, func(a, b loader.UnsupportedAttribute) int { // first written first
 		return at(a).compare(at(b))
 	})
 	for _, f := range findings { // several services' same attribute is one warning: groupServiceWarnings
-		parts := f.Path.Parts()
+		parts := partsOf(f)
 		if len(parts) == 5 && parts[0] == "services" && parts[2] == "networks" && parts[4] == "aliases" && c.infra[parts[1]] {
 			continue
 		}

@@ -313,3 +313,24 @@ func TestComposeCompletedSidecarWarned(t *testing.T) {
 		t.Errorf("warnings:\n%s\nwant %q", strings.Join(got, "\n"), want)
 	}
 }
+
+// A service whose name holds a dot gets its warnings at its field, named as written, and
+// grouped with the others' (compose-go escapes the dot in the paths it reports).
+func TestComposeDottedServiceWarnings(t *testing.T) {
+	_, ws, err := composeLoad(t, `services:
+  my.db: {image: a:1, pull_policy: never, platform: linux/amd64}
+  my.cache: {image: b:1, pull_policy: never, platform: linux/amd64}
+`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := warningStrings(ws)
+	for _, want := range []string{
+		"c.yaml:2:43: warning: services.my.db.platform: images run for the engine's own platform; ignored (services my.cache too)",
+		"c.yaml:2:23: warning: services.my.db.pull_policy: images present locally are used as they are, and missing ones are built or pulled; never is not honoured (services my.cache too)",
+	} {
+		if !slices.Contains(got, want) {
+			t.Errorf("no warning %q in:\n%s", want, strings.Join(got, "\n"))
+		}
+	}
+}
