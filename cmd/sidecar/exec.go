@@ -222,6 +222,7 @@ func (opts *ExecOptions) findContainer(ctx context.Context, rt execEngine, stack
 		return "", &ExitError{Code: exitFailure, Err: fmt.Errorf("list the containers of stack %s: %w", stack, err)}
 	}
 	var found []orchestrator.ContainerInfo
+	var role recipes.Role // found's
 	var names []string
 	pods := map[string]bool{}
 	for _, info := range infos {
@@ -232,7 +233,7 @@ func (opts *ExecOptions) findContainer(ctx context.Context, rt execEngine, stack
 		pods[l.Pod] = true
 		names = append(names, l.Pod+"/"+l.Container)
 		if l.Container == ctr && (!qualified || l.Pod == pod) {
-			found = append(found, info)
+			found, role = append(found, info), l.Role
 		}
 	}
 	switch {
@@ -248,7 +249,7 @@ func (opts *ExecOptions) findContainer(ctx context.Context, rt execEngine, stack
 	case len(found) > 1:
 		return "", &ExitError{Code: exitBadInput, Err: fmt.Errorf("%q is in several pods of stack %s: name it pod/%s", opts.Container, stack, ctr)}
 	case found[0].Status != orchestrator.StatusRunning:
-		if l, _ := orchestrator.DecodeLabels(found[0].Labels); l.Role == recipes.RoleInit {
+		if role == recipes.RoleInit {
 			return "", &ExitError{Code: exitFailure, Err: fmt.Errorf("%s is an init container, which has run to its end (%s): there is nothing to exec in; exec in the pod's main or a sidecar", opts.Container, found[0].Status)}
 		}
 		return "", &ExitError{Code: exitFailure, Err: fmt.Errorf("%s is not running (%s): start it with `sidecar start %s`", opts.Container, found[0].Status, opts.Container)}
