@@ -161,6 +161,37 @@ func TestAttachLeavesTheStackRunning(t *testing.T) {
 	s.nothingLeft()
 }
 
+// up -d of a stack whose main fails once up: the stack is gone, and with it every
+// container's logs, so the supervisor's log keeps main's last lines before how it ended.
+func TestDetachedMainFailureIsLogged(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "detached-failure")
+	state := t.TempDir()
+	s.env = append(s.env, "XDG_STATE_HOME="+state)
+	if out, errOut, code := s.run("up", "-d", "-f", s.recipe("sidecar.yaml")); code != 0 {
+		t.Fatalf("up -d exited %d\n%s\n%s", code, out, errOut)
+	}
+	logPath := filepath.Join(state, "sidecar", s.stack+".log")
+	var log string
+	s.eventually("the stack to end", nil, startDeadline, func() error {
+		b, err := os.ReadFile(logPath)
+		if log = string(b); err != nil || !strings.Contains(log, "done (exit code 3)") {
+			return fmt.Errorf("the log does not say it is done: %v", err)
+		}
+		return nil
+	})
+	head := strings.Index(log, "the last 2 lines main wrote before it exited with code 3:")
+	line := strings.Index(log, "app    | config file /etc/app.toml is missing")
+	done := strings.Index(log, "done (exit code 3)")
+	if head < 0 || line < head || done < line {
+		t.Errorf("the supervisor's log does not end with main's last lines, then how it ended:\n%s", log)
+	}
+	if strings.Contains(log, "ticker | line") {
+		t.Errorf("the supervisor's log holds the sidecar's lines, not only the failed main's:\n%s", log)
+	}
+	s.nothingLeft()
+}
+
 // newDetachedScenario is the workday scenario with a state directory of its own (the
 // supervisor's log) and a down at the end should the test stop midway.
 func newDetachedScenario(t *testing.T) *scenario {

@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -223,11 +225,12 @@ func (opts *UpOptions) followSupervisor(ctx context.Context, cmd *exec.Cmd, r *o
 	}
 }
 
-// viewSubscription is what up's own view reads: everything, but for the supervisor, whose
-// log takes the lifecycle only.
+// viewSubscription is what up's own view reads: everything. The supervisor's log takes the
+// lifecycle only, but for the last lines of a main that ends the stack with an error, so it
+// reads the lines too, from now on (see supervisorView).
 func (opts *UpOptions) viewSubscription() orchestrator.SubscribeOptions {
 	if opts.supervise != nil {
-		return orchestrator.SubscribeOptions{NoLogs: true}
+		return orchestrator.SubscribeOptions{NoHistory: true}
 	}
 	return orchestrator.SubscribeOptions{}
 }
@@ -385,14 +388,84 @@ func (s *superviseOptions) view(opts *UpOptions) upView {
 type supervisorView struct {
 	s   *superviseOptions
 	log *plain.Printer
+	// last holds each container's last lines, failed the mains whose last run ended with an
+	// error: when the stack then ends with an error, their lines go into the log, which
+	// otherwise holds none (the stack is gone, and `sidecar logs` with it).
+	last   map[orchestrator.ContainerRef][]orchestrator.LogEvent
+	failed map[orchestrator.ContainerRef]int
 }
 
+// supervisorLastLines is how many of a failed main's last lines its log keeps.
+const supervisorLastLines = 20
+
 func (v *supervisorView) Run(ctx context.Context, sub *orchestrator.Subscription) error {
+	v.last, v.failed = map[orchestrator.ContainerRef][]orchestrator.LogEvent{}, map[orchestrator.ContainerRef]int{}
 	return plain.Each(ctx, sub, func(evs []orchestrator.Event) error {
-		_ = v.log.Print(evs) // a log that cannot be written does not stop the stack
-		v.s.send(evs)
+		state := evs[:0:0]
+		for _, ev := range evs {
+			if l, ok := ev.(orchestrator.LogEvent); ok {
+				v.keep(l)
+				continue
+			}
+			if e, ok := ev.(orchestrator.StackEvent); ok && e.ExitCode != nil && *e.ExitCode != 0 {
+				state = append(state, v.failedLines(e.Time)...)
+			}
+			v.note(ev)
+			state = append(state, ev)
+		}
+		_ = v.log.Print(state) // a log that cannot be written does not stop the stack
+		v.s.send(state)
 		return nil
 	})
+}
+
+func (v *supervisorView) keep(l orchestrator.LogEvent) {
+	if l.Marker {
+		return
+	}
+	ref := orchestrator.ContainerRef{Pod: l.Pod, Container: l.Container}
+	lines := v.last[ref]
+	if len(lines) == 2*supervisorLastLines { // drop the older half at once
+		lines = append(lines[:0], lines[supervisorLastLines:]...)
+	}
+	v.last[ref] = append(lines, l)
+}
+
+// note follows the mains' runs: one that ended with an error, until it runs again.
+func (v *supervisorView) note(ev orchestrator.Event) {
+	e, ok := ev.(orchestrator.ContainerEvent)
+	if !ok || e.Role != recipes.RoleMain {
+		return
+	}
+	ref := orchestrator.ContainerRef{Pod: e.Pod, Container: e.Name}
+	switch {
+	case e.State == orchestrator.CStateRunning:
+		delete(v.failed, ref)
+	case (e.State == orchestrator.CStateExited || e.State == orchestrator.CStateBackoff) && e.ExitCode != nil && *e.ExitCode != 0:
+		v.failed[ref] = *e.ExitCode
+	}
+}
+
+// failedLines are the events that put the failed mains' last lines into the log, each after
+// a line that says what they are.
+func (v *supervisorView) failedLines(at time.Time) []orchestrator.Event {
+	var out []orchestrator.Event
+	for _, ref := range slices.SortedFunc(maps.Keys(v.failed), func(a, b orchestrator.ContainerRef) int {
+		return strings.Compare(a.String(), b.String())
+	}) {
+		lines := v.last[ref]
+		lines = lines[max(0, len(lines)-supervisorLastLines):]
+		text := fmt.Sprintf("the last %d lines main wrote before it exited with code %d:", len(lines), v.failed[ref])
+		if len(lines) == 0 {
+			text = fmt.Sprintf("main wrote nothing before it exited with code %d", v.failed[ref])
+		}
+		out = append(out, orchestrator.MessageEvent{EventMeta: orchestrator.EventMeta{Time: at}, Pod: ref.Pod, Container: ref.Container, Text: text})
+		for _, l := range lines {
+			out = append(out, l)
+		}
+	}
+	clear(v.failed)
+	return out
 }
 
 // send reports events to the up -d that started the supervisor; once it is gone (the pipe
