@@ -403,9 +403,12 @@ func (v *supervisorView) Run(ctx context.Context, sub *orchestrator.Subscription
 	return plain.Each(ctx, sub, func(evs []orchestrator.Event) error {
 		state := evs[:0:0]
 		for _, ev := range evs {
-			if l, ok := ev.(orchestrator.LogEvent); ok {
+			switch l := ev.(type) {
+			case orchestrator.LogEvent:
 				v.keep(l)
 				continue
+			case orchestrator.LogsDroppedEvent:
+				continue // the log holds no lines, but for a failed main's last
 			}
 			if e, ok := ev.(orchestrator.StackEvent); ok && e.ExitCode != nil && *e.ExitCode != 0 {
 				state = append(state, v.failedLines(e.Time)...)
