@@ -120,6 +120,9 @@ type psContainer struct {
 	ExitCode  *int      `json:"exit_code,omitempty"`
 	StartedAt time.Time `json:"started_at,omitzero"`
 	Uptime    string    `json:"uptime,omitempty"` // running containers
+	// RestartAt and RestartIn: live only, a container in back-off after a crash.
+	RestartAt time.Time `json:"restart_at,omitzero"`
+	RestartIn string    `json:"restart_in,omitempty"`
 	Image     string    `json:"image,omitempty"`
 	ID        string    `json:"id,omitempty"`
 
@@ -226,6 +229,9 @@ func liveStack(st control.State, now time.Time) *psStack {
 			}
 			if c.State == orchestrator.CStateRunning || c.State == orchestrator.CStateStopping {
 				pc.Uptime = uptime(now, c.StartedAt)
+			}
+			if c.State == orchestrator.CStateBackoff && !c.RestartAt.IsZero() {
+				pc.RestartAt, pc.RestartIn = c.RestartAt, max(c.RestartAt.Sub(now), 0).Round(100*time.Millisecond).String()
 			}
 			p.Containers = append(p.Containers, pc)
 		}
@@ -404,6 +410,9 @@ func printStacks(w io.Writer, stacks []*psStack) error {
 				state := c.State
 				if c.ExitCode != nil {
 					state += fmt.Sprintf(" (%d)", *c.ExitCode)
+				}
+				if c.RestartIn != "" {
+					state += ", restart in " + c.RestartIn
 				}
 				health, restarts, up, ports := dash(c.Health), "—", dash(c.Uptime), "—"
 				if c.Restarts != nil {
