@@ -58,7 +58,12 @@ func (p *Printer) container(e orchestrator.ContainerEvent) {
 		if n.Role == recipes.RoleInfra && p.stopping() {
 			return // removed at the end of a teardown: killed, as it should be
 		}
-		if o.State != orchestrator.CStateExited {
+		switch o.State {
+		case orchestrator.CStateExited:
+		case orchestrator.CStateBackoff:
+			// The exit was said with the back-off; the teardown only cancels the restart.
+			say(levelNone, "restart cancelled: the pod is stopping")
+		default:
 			say(exitLevel(n), "exited "+exitText(n))
 		}
 	case orchestrator.CStateBackoff:

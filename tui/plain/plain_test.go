@@ -503,4 +503,8 @@ func TestBackoffEndedIsNoStart(t *testing.T) {
 	if n := strings.Count(out.String(), "started"); n != 1 {
 		t.Errorf("%d started lines, want 1:\n%s", n, out.String())
 	}
+	// Nor a second exit: the back-off line said it; the teardown cancels the restart.
+	if n := strings.Count(out.String(), "exited 7"); n != 1 || !strings.HasSuffix(out.String(), "crashy * restart cancelled: the pod is stopping\n") {
+		t.Errorf("the exit is said %d times, want once, then the cancelled restart:\n%s", n, out.String())
+	}
 }
