@@ -460,3 +460,28 @@ services:
 	}
 	h.leftNothing()
 }
+
+// A stack of one job that completes before it was seen running is done, and was never
+// running as a whole: no "stack running" after its pod completed.
+func TestQuickJobStackIsNeverRunning(t *testing.T) {
+	s := stack("q", pod("one", ctr("one"), job))
+	h := newHarness(t, s, orchestrator.Options{})
+	h.rt.ExitOnStart("q-one-one", 0)
+	h.start()
+	res, err := h.finish(time.Second)
+	if err != nil || res.ExitCode != 0 || res.Reason != "every job completed" {
+		t.Fatalf("Run = %+v, %v", res, err)
+	}
+	completed := false
+	for _, ev := range h.all() {
+		switch e := ev.(type) {
+		case orchestrator.PodEvent:
+			completed = completed || e.Phase == orchestrator.PhaseCompleted
+		case orchestrator.StackEvent:
+			if e.Phase == orchestrator.PhaseRunning && completed {
+				t.Errorf("the stack is running after its only job completed:\n%s", h.describe())
+			}
+		}
+	}
+	h.leftNothing()
+}

@@ -601,11 +601,12 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 					// A job pod that completed lets its dependents start, and the stack goes
 					// on; a stack of jobs only ends when the last one has completed.
 					pr.completed, pr.running = true, true
-					if !stopping && o.allRunning() {
-						o.stackPhase(PhaseRunning, "")
-					}
-					if o.allCompleted() {
+					switch {
+					case o.allCompleted():
+						// A stack of jobs was never running as a whole: it is done.
 						setEnd(Result{ExitCode: ExitOK, Reason: "every job completed"}, nil)
+					case !stopping && o.allRunning():
+						o.stackPhase(PhaseRunning, "")
 					}
 				case reportFailed:
 					setEnd(failed(r.err), r.err)
