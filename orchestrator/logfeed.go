@@ -149,6 +149,9 @@ type logSource struct {
 	started time.Time // the run being followed
 	oneRun  bool      // running and never finished: its history is one run
 	cursor  LogCursor
+	// from is when its history was read, if that gave no line: a cursor then has no place
+	// to resume from, and the follow starts there, not at the start of the log.
+	from time.Time
 }
 
 // runSkew is how much earlier than the engine's StartedAt of a run its first lines can be
@@ -278,13 +281,18 @@ func (f *engineFeed) history(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			defer close(st.lines)
+			read, lines := time.Now(), 0
 			cur, err := f.src.ResumeLogs(ctx, s.id, LogOptions{Since: f.opts.Since, Tail: f.opts.Tail}, nil, func(l LogLine) {
+				lines++
 				select {
 				case st.lines <- l:
 				case <-ctx.Done():
 				}
 			})
 			s.cursor = cur
+			if lines == 0 {
+				s.from = read
+			}
 			if err != nil && !errors.Is(err, ErrNotFound) && ctx.Err() == nil {
 				errs[i] = fmt.Errorf("read the logs of %s: %w", s.label, err)
 				cancel()
@@ -374,7 +382,11 @@ func (f *engineFeed) follow(ctx context.Context, since time.Time) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cur, err := f.src.ResumeLogs(ctx, s.id, LogOptions{Follow: true, Since: f.opts.Since, Tail: -1}, s.cursor, func(l LogLine) {
+			since := f.opts.Since
+			if s.from.After(since) {
+				since = s.from
+			}
+			cur, err := f.src.ResumeLogs(ctx, s.id, LogOptions{Follow: true, Since: since, Tail: -1}, s.cursor, func(l LogLine) {
 				select {
 				case msgs <- followMsg{src: s, line: &l}:
 				case <-ctx.Done():

@@ -412,3 +412,40 @@ func TestEngineLogsErrors(t *testing.T) {
 		t.Errorf("unknown container: %v", err)
 	}
 }
+
+// Following with a tail of 0 prints only what comes after: a history that gave no line
+// leaves no place to resume from, and the follow must not start at the log's start.
+func TestEngineLogsFollowTailZero(t *testing.T) {
+	rt := fake.New(clock.RealClock{})
+	rt.AddImage("img")
+	ctx := context.Background()
+	startSidecar(t, rt, "web", 1)
+	if err := rt.Print("s-web", orchestrator.Stdout, "old"); err != nil {
+		t.Fatal(err)
+	}
+	feed, err := orchestrator.EngineLogs(ctx, rt, orchestrator.EngineLogOptions{Stack: "s", Follow: true, Tail: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer feed.Close()
+	var b strings.Builder
+	// The history is read before Next returns its first batch; a line printed once the
+	// follow runs is new.
+	deadline := time.Now().Add(time.Minute)
+	for !strings.Contains(b.String(), "web | new") && time.Now().Before(deadline) {
+		if err := rt.Print("s-web", orchestrator.Stdout, "new"); err != nil {
+			t.Fatal(err)
+		}
+		nctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		evs, _ := feed.Next(nctx)
+		cancel()
+		for _, ev := range evs {
+			if l, ok := ev.(orchestrator.LogEvent); ok {
+				b.WriteString(l.Container + " | " + l.Text + "\n")
+			}
+		}
+	}
+	if got := b.String(); !strings.Contains(got, "web | new") || strings.Contains(got, "old") {
+		t.Errorf("feed with tail 0:\n%s\nwant only new lines", got)
+	}
+}

@@ -118,10 +118,7 @@ func (d *Docker) LogsFrom(ctx context.Context, id string, opts orchestrator.LogO
 	if ctx.Err() != nil {
 		return next, ctx.Err()
 	}
-	if err != nil {
-		return next, fmt.Errorf("read logs of container %s: %w", shortID(id), err)
-	}
-	return next, nil
+	return next, err // readLog's errors name the container
 }
 
 // ResumeLogs is LogsFrom for the orchestrator (orchestrator.LogHistory): from is nil or a
@@ -177,7 +174,10 @@ func (d *Docker) readLog(ctx context.Context, id string, tty bool, opts orchestr
 	if res != nil {
 		res.end(deliver)
 	}
-	return err
+	if err != nil {
+		return fmt.Errorf("read logs of container %s: %w", shortID(id), err)
+	}
+	return nil
 }
 
 // sinceParam formats t as the logs endpoint's since parameter (seconds.nanoseconds).

@@ -1090,7 +1090,13 @@ func (r *Runtime) ResumeLogs(ctx context.Context, id string, opts orchestrator.L
 	if !ok {
 		start = -1
 	}
-	pos, err := r.logs(ctx, id, opts, start, sink)
+	delivered := 0
+	pos, err := r.logs(ctx, id, opts, start, func(l orchestrator.LogLine) { delivered++; sink(l) })
+	if start < 0 && delivered == 0 {
+		// As the engine's: a cursor is a place after a line delivered, so a read that gave
+		// none leaves the next one to start where its options say.
+		pos = -1
+	}
 	return pos, err
 }
 
@@ -1112,7 +1118,7 @@ func (r *Runtime) logs(ctx context.Context, id string, opts orchestrator.LogOpti
 				lines = append(lines, l)
 			}
 		}
-		if opts.Tail > 0 && len(lines) > opts.Tail {
+		if opts.Tail >= 0 && len(lines) > opts.Tail {
 			lines = lines[len(lines)-opts.Tail:]
 		}
 	}

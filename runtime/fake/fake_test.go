@@ -160,7 +160,7 @@ func TestLogs(t *testing.T) {
 	var lines []string
 	done := make(chan error)
 	go func() {
-		done <- rt.Logs(ctx, app, orchestrator.LogOptions{Follow: true, Since: c.Info.StartedAt}, func(l orchestrator.LogLine) {
+		done <- rt.Logs(ctx, app, orchestrator.LogOptions{Follow: true, Since: c.Info.StartedAt, Tail: -1}, func(l orchestrator.LogLine) {
 			lines = append(lines, l.Stream.String()+":"+l.Text)
 		})
 	}()
