@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
 	yaml4 "go.yaml.in/yaml/v4"
@@ -150,6 +151,10 @@ func syntaxIssue(content []byte, err error) Issue {
 	if errors.As(err4, &le) && le.Mark.Line > 0 {
 		is.Line, is.Col, is.Message = le.Mark.Line, max(le.Mark.Column, 1), le.Message
 	}
+	if line, col, what, hint, ok := badByte(content); ok && (strings.Contains(is.Message, "control characters") || strings.Contains(is.Message, "UTF-8")) {
+		// The parser says this of the file, at its start: the place is the byte's.
+		return Issue{Line: line, Col: col, Message: "YAML syntax error: " + what, Hint: hint}
+	}
 	lines := strings.Split(strings.ReplaceAll(string(content), "\r\n", "\n"), "\n")
 	is.Line = min(is.Line, len(lines))
 	text := lines[is.Line-1]
@@ -181,6 +186,28 @@ func syntaxIssue(content []byte, err error) Issue {
 	}
 	is.Message = "YAML syntax error: " + is.Message
 	return is
+}
+
+// badByte finds the first byte of content YAML does not allow: one that is not UTF-8, or a
+// control character other than tab, newline and carriage return. Columns count characters.
+func badByte(content []byte) (line, col int, what, hint string, ok bool) {
+	line, col = 1, 1
+	for i := 0; i < len(content); {
+		r, size := utf8.DecodeRune(content[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			return line, col, fmt.Sprintf("the file is not UTF-8 text: byte 0x%02X here is not part of a UTF-8 character", content[i]),
+				"save the file as UTF-8 (iconv -f latin1 -t utf-8 converts a Latin-1 file)", true
+		case r == '\n':
+			line, col = line+1, 0
+		case r < 0x20 && r != '\t' && r != '\r', r == 0x7f, r >= 0x80 && r < 0xa0 && r != 0x85:
+			return line, col, fmt.Sprintf("the file holds a control character (U+%04X) here, which YAML does not allow", r),
+				fmt.Sprintf("remove it, or write it as an escape in a double-quoted string (\"\\x%02x\")", r), true
+		}
+		i += size
+		col++
+	}
+	return 0, 0, "", "", false
 }
 
 // expander replaces aliases by the values they name (shared, not copied) and merge keys

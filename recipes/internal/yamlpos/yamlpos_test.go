@@ -73,6 +73,10 @@ func TestSyntaxErrors(t *testing.T) {
 		{"main:\n  command: echo a: b\n", "2:18", `a value contains ": "`, "quote the value"},
 		{"main: *nope\n", "1:7", "unknown anchor", "define the anchor"},
 		{"main: \"unclosed\n", "1:7", "found unexpected end of stream", "the quote opened here is not closed"},
+		// The parser places these at the file's start: the place is the byte's.
+		{"name: x\nmain:\n  env:\n    C: \"x\x01y\"\n", "4:10", "control character (U+0001)", `"\x01"`},
+		{"name: x\nmain:\n  env:\n    C: caf\xe9\n", "4:11", "byte 0xE9", "save the file as UTF-8"},
+		{"name: \"\u00e9t\u00e9\"\nmain:\n  env: {C: \"x\x7fy\"}\n", "3:14", "control character (U+007F)", "escape"},
 	} {
 		_, issues, fatal := Parse([]byte(tc.content))
 		if !fatal || len(issues) != 1 {
