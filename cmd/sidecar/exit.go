@@ -87,8 +87,11 @@ func exitCode(err error, errOut io.Writer, root *cobra.Command) int {
 		fmt.Fprintf(errOut, "sidecar: %v\nFix the file or remove it; settings can also come from flags or SIDECAR_* variables.\n", conf)
 		return exitBadInput
 	case errors.As(err, &probs):
-		for _, p := range probs {
+		for _, p := range probs[:min(len(probs), maxProblems)] {
 			fmt.Fprintln(errOut, p.String())
+		}
+		if len(probs) > maxProblems {
+			fmt.Fprintf(errOut, "sidecar: %d more problems are not shown: fix these first\n", len(probs)-maxProblems)
 		}
 		n := "1 problem"
 		if len(probs) != 1 {
@@ -117,6 +120,10 @@ func exitCode(err error, errOut io.Writer, root *cobra.Command) int {
 	fmt.Fprintf(errOut, "sidecar: %v\n", err)
 	return exitFailure
 }
+
+// maxProblems is how many problems are printed: a file with thousands (a generated one, or
+// one that is not a recipe at all) would bury the first, and the terminal, under them.
+const maxProblems = 100
 
 // missingFileHint says how to get a recipe when there is none.
 func missingFileHint(root *cobra.Command) string {

@@ -379,3 +379,25 @@ func TestMissingFileHintMentionsInitWhenItExists(t *testing.T) {
 		t.Errorf("hint does not mention sidecar init: %s", errOut)
 	}
 }
+
+// A file with thousands of problems prints the first hundred and how many more there are,
+// not megabytes of messages.
+func TestManyProblemsAreCapped(t *testing.T) {
+	f, _, errOut := testFactory(t)
+	var b strings.Builder
+	b.WriteString("name: many\nmain:\n  image: app:dev\n")
+	for i := range 500 {
+		fmt.Fprintf(&b, "  unknown%d: x\n", i)
+	}
+	path := filepath.Join(t.TempDir(), "sidecar.yaml")
+	writeFile(t, path, b.String())
+	if code := runCLI(t, f, "validate", "-f", path); code != exitBadInput {
+		t.Fatalf("validate exited %d, want %d\n%s", code, exitBadInput, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
+	if n := strings.Count(errOut.String(), `unknown key "unknown`); n != maxProblems ||
+		!strings.Contains(errOut.String(), "sidecar: 400 more problems are not shown: fix these first") ||
+		lines[len(lines)-1] != "sidecar: 500 problems in "+path {
+		t.Errorf("%d problems printed, want %d, then how many more and the count:\n%s", n, maxProblems, strings.Join(lines[len(lines)-3:], "\n"))
+	}
+}
