@@ -226,6 +226,10 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 	if c.StopGrace < 0 {
 		v.problem(Field(ck, "stop_grace"), "write a positive duration like 10s", "stop_grace of %s must not be negative", label)
 	}
+	if c.Role == RoleSidecar && (c.Restart == RestartNever || c.Restart == RestartOnFailure) && v.s.Source.Kind == SourceRecipe {
+		// The importers say it in their own terms.
+		v.warn(Field(ck, "restart"), "restart", "sidecar %s is restarted whenever it exits, as in Kubernetes; restart: %s is not honoured (a container that should run once goes under init, or in a pod of its own with job: true)", c.Name, c.Restart)
+	}
 	if c.Role == RoleInit {
 		if c.Restart == RestartAlways {
 			v.problem(Field(ck, "restart"), "use restart: never or on-failure, or move it to sidecars if it should keep running",
