@@ -67,6 +67,9 @@ func newDownCmd(f *Factory, runF func(*DownOptions) error) *cobra.Command {
 	cmd := downHelp.command(noArgs, runE(f, opts, runF, downRun, onStack(f, &opts.File, &opts.Stack, parse)))
 	cmd.Flags().String("stack", "", "name of the stack to stop (instead of reading -f)")
 	cmd.Flags().Duration("timeout", 0, "how long containers get to stop before they are killed (e.g. 10s)")
+	// docker compose keeps named volumes unless told -v; sidecar's volumes are the stack's
+	// own and always go with it, so the habit is accepted and changes nothing.
+	cmd.Flags().BoolP("volumes", "v", false, "accepted, as docker compose down takes it: down always removes the stack's volumes")
 	return cmd
 }
 

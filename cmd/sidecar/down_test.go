@@ -201,3 +201,13 @@ pods:
 		t.Fatal(err)
 	}
 }
+
+// down -v, docker compose's habit, is taken: the stack's volumes always go with it.
+func TestDownTakesComposesVolumesFlag(t *testing.T) {
+	for _, args := range [][]string{{"down", "-v", "--stack", "x"}, {"down", "--volumes", "--stack", "x"}} {
+		f, _, errOut := testFactory(t)
+		if opts, code := parsed(t, f, newDownCmd, args...); code != 0 || opts == nil || opts.Stack != "x" {
+			t.Errorf("%v: exit %d, options %+v\n%s", args, code, opts, errOut)
+		}
+	}
+}
