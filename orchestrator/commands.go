@@ -74,9 +74,9 @@ func (o *Orchestrator) ResolveContainers(names []string, withInit bool) ([]Conta
 			for _, f := range found {
 				which = append(which, f.String())
 			}
-			return nil, fmt.Errorf("%w: %q is in several pods: name one of %s", ErrUnknownContainer, n, strings.Join(which, ", "))
+			return nil, errorOf(ErrUnknownContainer, "%q is in several pods of stack %s: name one of %s", n, o.names.Stack, strings.Join(which, ", "))
 		case role == recipes.RoleInit && !withInit:
-			return nil, fmt.Errorf("%s is an init container: it runs once, before the sidecars; restart the stack to run it again: %w", n, ErrNotSupported)
+			return nil, initRunsOnce(n)
 		}
 		if !seen[found[0]] {
 			seen[found[0]] = true

@@ -37,6 +37,25 @@ var (
 	ErrAlreadyRun       = errors.New("already run")
 )
 
+// kindError is an error of one of the kinds above whose message says it all: errors.Is
+// matches the kind, which its text leaves out.
+type kindError struct {
+	kind error
+	msg  string
+}
+
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() error { return e.kind }
+
+func errorOf(kind error, format string, args ...any) error {
+	return &kindError{kind: kind, msg: fmt.Sprintf(format, args...)}
+}
+
+// initRunsOnce says why a user's command cannot act on init container name.
+func initRunsOnce(name string) error {
+	return errorOf(ErrNotSupported, "%s is an init container: it ran once, before the sidecars, and is not started, stopped or restarted on its own; to run it again, run the stack again (sidecar down, then sidecar up)", name)
+}
+
 // Exit codes of a stack (DESIGN §7): main's own code when main ended the stack.
 const (
 	ExitOK          = 0
@@ -319,14 +338,14 @@ func (o *Orchestrator) command(pod, name string, cmd Command) error {
 		return fmt.Errorf("%w %q in pod %s: it has %s", ErrUnknownContainer, name, pod, strings.Join(names, ", "))
 	}
 	if c.Role == recipes.RoleInit {
-		return fmt.Errorf("container %s of pod %s is an init container: it runs once, before the sidecars; restart the stack to run it again: %w", name, pod, ErrNotSupported)
+		return initRunsOnce(fmt.Sprintf("container %s of pod %s", name, pod))
 	}
 	sup := pr.sup
 	if sup == nil || !sup.active.Load() {
 		return fmt.Errorf("pod %s is %w", pod, ErrNotRunning)
 	}
 	if sup.completed.Load() {
-		return fmt.Errorf("pod %s is a job that has completed: it runs once; restart the stack to run it again: %w", pod, ErrNotSupported)
+		return errorOf(ErrNotSupported, "pod %s is a job that has completed: it runs once; to run it again, run the stack again (sidecar down, then sidecar up)", pod)
 	}
 	sup.box.Put(msgCommand{name: name, cmd: cmd})
 	return nil
