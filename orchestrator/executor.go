@@ -52,7 +52,7 @@ func (e *executor) execute(ctx context.Context, a Action) ActionResult {
 			return r
 		}
 		for _, fc := range a.Files {
-			if err := e.rt.CopyFiles(ctx, id, fc.Dir, fc.Files); err != nil {
+			if err := e.rt.CopyFiles(ctx, id, fc.Dir, fc.Files, fc.ReadOnly); err != nil {
 				r.Err = err
 				return r
 			}

@@ -70,6 +70,16 @@ func (a Action) String() string {
 		if a.Memory {
 			s += " (tmpfs)"
 		}
+	case ActCreate:
+		var vols []string
+		for _, fc := range a.Files {
+			if fc.Volume != "" {
+				vols = append(vols, fc.Volume)
+			}
+		}
+		if len(vols) > 0 {
+			s += " (then fills volume " + strings.Join(vols, ", ") + " with its files)"
+		}
 	}
 	return s
 }
