@@ -61,9 +61,14 @@ func TestFilesVolumes(t *testing.T) {
 	if st, err := s.d.Client().ContainerStatPath(s.ctx, main, client.ContainerStatPathOptions{Path: "/etc/one.conf"}); err != nil || st.Stat.Mode.Perm() != 0o444 {
 		t.Errorf("/etc/one.conf: %v, %v; want mode 0444", st.Stat.Mode, err)
 	}
+	// A tmpfs keeps only what is written while it is mounted: it is filled through the
+	// running infra container.
+	if res := exec("/peek", "-cat", "/mem/m.txt"); res.ExitCode != 0 || res.Output != "in memory\n" {
+		t.Errorf("main's /mem/m.txt (a tmpfs volume with files): exit %d, %q", res.ExitCode, res.Output)
+	}
 	vols, err := s.d.ListVolumes(s.ctx, s.filter)
-	if err != nil || len(vols) != 2 {
-		t.Errorf("the stack's volumes: %v, %v; want cfg and shared", vols, err)
+	if err != nil || len(vols) != 3 {
+		t.Errorf("the stack's volumes: %v, %v; want cfg, mem and shared", vols, err)
 	}
 
 	// A changed file: up -d re-creates the pod, with its volumes filled afresh (init's line
@@ -74,7 +79,7 @@ func TestFilesVolumes(t *testing.T) {
 	}
 	s.eventually("main running again", nil, startDeadline, s.running("main"))
 	main = s.container("main").ID
-	for path, want := range map[string]string{"/etc/app/app.conf": "second\n", "/etc/one.conf": "second\n", "/shared/new.txt": "from init\n"} {
+	for path, want := range map[string]string{"/etc/app/app.conf": "second\n", "/etc/one.conf": "second\n", "/shared/new.txt": "from init\n", "/mem/m.txt": "in memory\n"} {
 		if res := exec("/peek", "-cat", path); res.Output != want {
 			t.Errorf("after the edit, main's %s: %q, want %q", path, res.Output, want)
 		}

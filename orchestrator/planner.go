@@ -199,6 +199,23 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	if missing || inf.State != StateRunning {
 		return
 	}
+	// A tmpfs volume with files is filled now that the infra container runs (and keeps it
+	// mounted), before any other container starts.
+	filled := true
+	for _, fc := range spec.FillLater() {
+		vs := st.Volumes[fc.Volume]
+		if vs.Filled {
+			continue
+		}
+		filled = false
+		if !vs.Pending {
+			p.act(Action{Kind: ActFillVolume, Target: fc.Volume, ID: inf.ID, Files: []FileCopy{fc},
+				Reason: "a tmpfs holds files only while mounted: filled through the running infra container"})
+		}
+	}
+	if !filled {
+		return
+	}
 
 	// A post-start hook runs right after its container's start.
 	for _, c := range pod.Containers() {

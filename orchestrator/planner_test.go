@@ -135,6 +135,9 @@ func infraLostAllGone(st *PodStatus) {
 	st.ApplyResult(testSpec(), ActionResult{Action: Action{Kind: ActRemoveVolume, Target: "conf"}}, t0)
 }
 
+// memoryConf makes the test pod's volume with files a tmpfs.
+func memoryConf(s *PodSpec) { s.Pod.Volume("conf").Medium = recipes.MediumMemory }
+
 func volumesCreated(st *PodStatus) {
 	for _, v := range st.Volumes {
 		v.Created = true
@@ -196,6 +199,25 @@ create web: app containers are created up front`,
 				st.Infra.State = StateStarting
 			}), phase: PhaseCreating,
 			want: ``,
+		},
+		{
+			name: "a tmpfs volume with files: the infra container does not fill it (a tmpfs keeps nothing unmounted)",
+			spec: memoryConf, st: all(volumesCreated), phase: PhaseCreating,
+			want: `create infra: holds the pod's network namespace`,
+		},
+		{
+			name: "a tmpfs volume with files is filled through the running infra container before anything starts",
+			spec: memoryConf, st: allCreated, phase: PhaseCreating,
+			want: `fill volume conf: a tmpfs holds files only while mounted: filled through the running infra container`,
+		},
+		{
+			name: "a tmpfs volume being filled: nothing starts", spec: memoryConf,
+			st: all(allCreated, func(st *PodStatus) { st.Volumes["conf"].Pending = true }), phase: PhaseCreating, want: ``,
+		},
+		{
+			name: "a tmpfs volume filled: the first init container", spec: memoryConf,
+			st: all(allCreated, func(st *PodStatus) { st.Volumes["conf"].Filled = true }), phase: PhaseInit,
+			want: `start migrate: init container 1/1`,
 		},
 		{
 			name: "infra running: every app container created up front", st: infraUp, phase: PhaseCreating,

@@ -411,10 +411,35 @@ func (s *PodSpec) FileCopies(c *recipes.Container) []FileCopy {
 	return out
 }
 
-// InfraFileCopies fill the pod's volumes with Files: written through the infra container's
-// mounts of them (see InfraSpec) once it is created, before it or any container that mounts
-// them starts.
+// InfraFileCopies fill the pod's volumes with Files on disk: written through the infra
+// container's mounts of them (see InfraSpec) once it is created, before it or any container
+// that mounts them starts. A tmpfs volume (medium memory) keeps only what is written while a
+// running container mounts it: it is filled once the infra container runs (FillLater).
 func (s *PodSpec) InfraFileCopies() []FileCopy {
+	var out []FileCopy
+	for _, fc := range s.fills() {
+		if v := s.Pod.Volume(fc.Volume); v.Medium != recipes.MediumMemory {
+			out = append(out, fc)
+		}
+	}
+	return out
+}
+
+// FillLater are the copies that fill the pod's tmpfs volumes with Files through the running
+// infra container, before any other container starts.
+func (s *PodSpec) FillLater() []FileCopy {
+	var out []FileCopy
+	for _, fc := range s.fills() {
+		if v := s.Pod.Volume(fc.Volume); v.Medium == recipes.MediumMemory {
+			out = append(out, fc)
+		}
+	}
+	return out
+}
+
+// fills are the copies that fill the pod's volumes with Files, at the infra container's
+// mounts of them.
+func (s *PodSpec) fills() []FileCopy {
 	var out []FileCopy
 	for i, v := range s.infraVolumes() {
 		if len(v.Files) == 0 {

@@ -156,6 +156,9 @@ type VolumeStatus struct {
 	// Refill: the volume has (or is to have) files in it, so a re-created pod gets it
 	// afresh: removed once no container mounts it, then created and filled again.
 	Refill bool
+	// Filled: a tmpfs volume's files were copied into it through the running infra
+	// container (see PodSpec.FillLater).
+	Filled bool
 }
 
 // PodStatus is everything one pod's supervisor has observed.
@@ -251,7 +254,7 @@ func (st *PodStatus) byID(id string) *ContainerStatus {
 // returns nil, as it does for what the pod does not know.
 func (st *PodStatus) targetContainer(a Action, pending bool) *ContainerStatus {
 	switch {
-	case a.Kind == ActCreateVolume || a.Kind == ActRemoveVolume:
+	case a.Kind == ActCreateVolume || a.Kind == ActRemoveVolume || a.Kind == ActFillVolume:
 		if v := st.Volumes[a.Target]; v != nil {
 			v.Pending = pending
 		}
@@ -328,18 +331,22 @@ type ActionResult struct {
 func (st *PodStatus) ApplyResult(spec *PodSpec, r ActionResult, now time.Time) {
 	a := r.Action
 	switch a.Kind {
-	case ActCreateVolume, ActRemoveVolume:
+	case ActCreateVolume, ActRemoveVolume, ActFillVolume:
 		v := st.Volumes[a.Target]
 		if v == nil {
 			return
 		}
 		v.Pending = false
+		if a.Kind == ActFillVolume {
+			v.Filled, v.Err = r.Err == nil, r.Err
+			return
+		}
 		if a.Kind == ActCreateVolume {
 			if r.Err != nil {
 				v.Err = r.Err
 				return
 			}
-			v.Created, v.Removed = true, false
+			v.Created, v.Removed, v.Filled = true, false, false
 			if rv := spec.Pod.Volume(a.Target); rv != nil {
 				v.Refill = len(rv.Files) > 0
 			}
