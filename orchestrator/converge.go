@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -85,6 +86,9 @@ func (c *ContainerStatus) noteCreate(spec *PodSpec, a Action) {
 		return
 	}
 	c.Hash, c.CreatedSpec = a.Spec.Labels[keyConfigHash], a.Spec
+	if a.Role == recipes.RoleInfra {
+		c.CreatedVolumes = spec.EngineVolumes()
+	}
 	if rc := spec.Pod.Container(a.Target); rc != nil {
 		c.Recipe, c.ImageID = rc, spec.ImageIDs[rc.Image]
 	}
@@ -108,8 +112,11 @@ func (st *PodStatus) Reconcile(pod *recipes.Pod) {
 		}
 	}
 	for _, v := range pod.Volumes {
-		if len(v.Files) == 0 && st.Volumes[v.Name] == nil {
+		if st.Volumes[v.Name] == nil {
 			st.Volumes[v.Name] = &VolumeStatus{}
+		}
+		if len(v.Files) > 0 {
+			st.Volumes[v.Name].Refill = true // once re-created it is filled with them
 		}
 	}
 }
@@ -182,6 +189,8 @@ func podOutdated(spec *PodSpec, st *PodStatus) string {
 		if inf.CreatedSpec != nil {
 			if fields := changedFields(infraShape(*inf.CreatedSpec), infraShape(spec.InfraSpec())); len(fields) > 0 {
 				what = strings.Join(fields, ", ") + " changed"
+			} else if vols := changedFiles(inf.CreatedVolumes, spec.EngineVolumes()); len(vols) > 0 {
+				what = "the files of volume " + strings.Join(vols, ", ") + " changed"
 			}
 		}
 		return what
@@ -204,6 +213,19 @@ func infraShape(s ContainerSpec) any {
 		Network  string         `json:"network"`
 		Mounts   []MountSpec    `json:"volumes"`
 	}{s.Image, s.Hostname, s.Ports, s.Network, s.Mounts}
+}
+
+// changedFiles names the volumes of both lists whose files differ.
+func changedFiles(was, now []*recipes.Volume) []string {
+	var out []string
+	for _, v := range now {
+		for _, w := range was {
+			if w.Name == v.Name && !maps.Equal(w.Files, v.Files) {
+				out = append(out, v.Name)
+			}
+		}
+	}
+	return out
 }
 
 // changedFields lists the fields of a and b's JSON forms that differ, by name (nil when

@@ -227,11 +227,22 @@ func TestReplacedContainerIsNotACrash(t *testing.T) {
 	}
 	st.Dispatched(spec, inf, now)
 	st.ApplyResult(spec, ActionResult{Action: inf}, now)
+	// The volume with files goes first, to be filled afresh.
+	rmv := PlanPod(spec, st, now)
+	if got := rmv.String(); got != "remove volume conf: its recipe changed: the pod is re-created\n" {
+		t.Fatalf("plan after the infra removal:\n%s", got)
+	}
+	st.Dispatched(spec, rmv.Actions[0], now)
+	st.ApplyResult(spec, ActionResult{Action: rmv.Actions[0]}, now)
 	if st.Recreating || st.Incarnation != 1 || st.MainStarted {
 		t.Fatalf("after the infra removal: recreating %v, incarnation %d, main started %v", st.Recreating, st.Incarnation, st.MainStarted)
 	}
+	if got := PlanPod(spec, st, now).String(); got != "create volume conf: pod volume\n" {
+		t.Errorf("plan after the volume's removal:\n%s", got)
+	}
+	st.Volumes["conf"].Created = true
 	if got := PlanPod(spec, st, now).String(); !strings.HasPrefix(got, "create infra: re-creating the pod, its recipe changed") {
-		t.Errorf("plan after the infra removal:\n%s", got)
+		t.Errorf("plan after the volume is created again:\n%s", got)
 	}
 }
 

@@ -154,7 +154,7 @@ func TestInterruptWhileTheEngineIsGone(t *testing.T) {
 		t.Fatalf("Run = %+v, %v; want a LeftBehindError", res, err)
 	}
 	want := []string{"container shop-infra", "container shop-migrate", "container shop-envoy",
-		"container shop-shipper", "container shop-web", "volume shop-logs"}
+		"container shop-shipper", "container shop-web", "volume shop-conf", "volume shop-logs"}
 	if !slices.Equal(left.Left, want) || !slices.Equal(res.Left, want) {
 		t.Errorf("left %v (result %v), want %v", left.Left, res.Left, want)
 	}

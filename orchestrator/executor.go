@@ -52,8 +52,18 @@ func (e *executor) execute(ctx context.Context, a Action) ActionResult {
 			return r
 		}
 		for _, fc := range a.Files {
-			if err := e.rt.CopyFiles(ctx, id, fc.Dir, fc.Files); err != nil {
+			if err := e.rt.CopyFiles(ctx, id, fc.Dir, fc.Files, fc.ReadOnly); err != nil {
+				if fc.Volume != "" {
+					err = fmt.Errorf("fill pod volume %s with its files: %w", fc.Volume, err)
+				}
 				r.Err = err
+				return r
+			}
+		}
+	case ActFillVolume:
+		for _, fc := range a.Files {
+			if err := e.rt.CopyFiles(ctx, a.ID, fc.Dir, fc.Files, fc.ReadOnly); err != nil {
+				r.Err = fmt.Errorf("fill pod volume %s with its files: %w", fc.Volume, err)
 				return r
 			}
 		}

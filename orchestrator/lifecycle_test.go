@@ -81,8 +81,15 @@ func TestStartOrderAndGracefulShutdown(t *testing.T) {
 		il.Role != recipes.RoleInfra || il.Container != orchestrator.InfraName || il.StopGrace <= 0 {
 		t.Errorf("labels: web %v (%v), infra %v (%v)", web.Info.Labels, err, infra.Info.Labels, ierr)
 	}
-	if h.rt.Volumes()[0] != "shop-logs" || len(h.rt.Volumes()) != 1 {
-		t.Errorf("volumes %v, want only the plain one, shop-logs", h.rt.Volumes())
+	if got := h.rt.Volumes(); !slices.Equal(got, []string{"shop-conf", "shop-logs"}) {
+		t.Errorf("volumes %v, want shop-conf (with files) and shop-logs", got)
+	}
+	// The volume with files holds them, written through the infra container's mount.
+	if got := h.rt.VolumeFiles("shop-conf"); len(got) != 2 || string(got["web.conf"]) != "listen 8080\n" || string(got["other"]) != "x" {
+		t.Errorf("files in volume shop-conf: %q", got)
+	}
+	if got := h.rt.VolumeFiles("shop-logs"); got != nil {
+		t.Errorf("files in volume shop-logs: %q", got)
 	}
 	wantMounts := []orchestrator.MountSpec{
 		{Type: recipes.MountVolume, Source: "shop-logs", Target: "/var/log/web"},
@@ -91,6 +98,7 @@ func TestStartOrderAndGracefulShutdown(t *testing.T) {
 	if !slices.Equal(web.Spec.Mounts, wantMounts) {
 		t.Errorf("mounts %+v, want %+v", web.Spec.Mounts, wantMounts)
 	}
+	// A sub_path mount of one file of it is copied in (volume sub paths need API 1.45).
 	if got := string(web.Files["/etc/web/web.conf"]); got != "listen 8080\n" || len(web.Files) != 1 {
 		t.Errorf("files copied into web: %v", web.Files)
 	}

@@ -22,9 +22,10 @@ const (
 	ActCollectLogs // read the last log lines of a container that failed the pod
 	ActPostStart   // run the container's post-start hook
 	ActPreStop     // run the container's pre-stop hook, before its stop signal
+	ActFillVolume  // copy a pod volume's files into it through the running infra container (ID)
 )
 
-var actionKindNames = enum[ActionKind]{names: []string{"", "create volume", "remove volume", "create", "start", "stop", "remove", "collect logs", "post-start", "pre-stop"}}
+var actionKindNames = enum[ActionKind]{names: []string{"", "create volume", "remove volume", "create", "start", "stop", "remove", "collect logs", "post-start", "pre-stop", "fill volume"}}
 
 func (k ActionKind) String() string { return actionKindNames.name(k) }
 
@@ -38,7 +39,7 @@ type Action struct {
 	Role   recipes.Role
 	// ID is the engine ID of the container acted on (start, stop, remove, collect logs).
 	ID string
-	// Spec and Files: create.
+	// Spec and Files: create; Files: fill volume.
 	Spec  *ContainerSpec
 	Files []FileCopy
 	// Volume and Labels: the engine volume's name and labels (create/remove volume);
@@ -69,6 +70,16 @@ func (a Action) String() string {
 	case ActCreateVolume:
 		if a.Memory {
 			s += " (tmpfs)"
+		}
+	case ActCreate:
+		var vols []string
+		for _, fc := range a.Files {
+			if fc.Volume != "" {
+				vols = append(vols, fc.Volume)
+			}
+		}
+		if len(vols) > 0 {
+			s += " (then fills volume " + strings.Join(vols, ", ") + " with its files)"
 		}
 	}
 	return s

@@ -68,14 +68,19 @@ func planLifecycle(spec *PodSpec, st *PodStatus, now time.Time) Plan {
 	switch {
 	case st.Terminating && st.Force:
 		p.Phase = PhaseStopping
-		if planRemoveAll(spec, st, &p, "pod killed") && planRemoveVolumes(spec, st, &p) {
+		if planRemoveAll(spec, st, &p, "pod killed") && planRemoveVolumes(spec, st, &p, false, "pod stopping") {
 			p.done(st)
 		}
 	case st.Terminating:
 		planTeardown(spec, st, now, &p)
 	case st.Recreating:
 		p.Phase = PhaseRecreating
-		planRemoveAll(spec, st, &p, st.InfraLost+": the pod is re-created")
+		// The volumes with files are filled afresh for the new incarnation (a file the
+		// recipe no longer has, or one a container wrote, is not kept): once no container
+		// mounts them they are removed, to be created and filled again.
+		if reason := st.InfraLost + ": the pod is re-created"; planRemoveAll(spec, st, &p, reason) {
+			planRemoveVolumes(spec, st, &p, true, reason)
+		}
 	default:
 		planRun(spec, st, now, &p)
 	}
@@ -112,8 +117,17 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	}
 	planRetire(spec, st, p)
 
-	// The pod's own resources: volumes and the infra container.
+	// The pod's own resources: volumes and the infra container, after the back-off of a
+	// lost one (the volumes with files are created afresh for it: see planLifecycle).
 	p.Phase = PhaseCreating
+	inf := st.Infra
+	if inf.ID == "" && !inf.Pending.Has(OpCreate) && st.Incarnation > 0 {
+		delay := backoffDelay(spec.Stack.Backoff, inf.CrashCount)
+		if due := inf.ExitedAt.Add(delay); now.Before(due) {
+			p.wait(InfraName, due, fmt.Sprintf("back-off %s after the infra container was lost, re-creating the pod in %s", delay, due.Sub(now)))
+			return
+		}
+	}
 	volumesReady := true
 	for _, v := range spec.EngineVolumes() {
 		vs := st.Volumes[v.Name]
@@ -126,7 +140,6 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 				Labels: spec.VolumeLabels(), Memory: v.Medium == recipes.MediumMemory, Size: int64(v.SizeLimit), Reason: "pod volume"})
 		}
 	}
-	inf := st.Infra
 	switch {
 	case inf.Pending.Has(OpCreate):
 		return
@@ -135,15 +148,10 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	case inf.ID == "":
 		reason := "holds the pod's network namespace"
 		if st.Incarnation > 0 {
-			delay := backoffDelay(spec.Stack.Backoff, inf.CrashCount)
-			if due := inf.ExitedAt.Add(delay); now.Before(due) {
-				p.wait(InfraName, due, fmt.Sprintf("back-off %s after the infra container was lost, re-creating the pod in %s", delay, due.Sub(now)))
-				return
-			}
 			reason = "re-creating the pod, " + st.InfraLost
 		}
 		is := spec.InfraSpec()
-		p.act(Action{Kind: ActCreate, Target: InfraName, Role: recipes.RoleInfra, Spec: &is, Reason: reason})
+		p.act(Action{Kind: ActCreate, Target: InfraName, Role: recipes.RoleInfra, Spec: &is, Files: spec.InfraFileCopies(), Reason: reason})
 		return
 	case inf.State == StateCreated && !inf.Pending.Has(OpStart):
 		p.act(Action{Kind: ActStart, Target: InfraName, Role: recipes.RoleInfra, ID: inf.ID, Reason: "holds the pod's network namespace"})
@@ -189,6 +197,23 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 		p.Phase = PhaseRunning // a container created anew (Apply) while the pod runs
 	}
 	if missing || inf.State != StateRunning {
+		return
+	}
+	// A tmpfs volume with files is filled now that the infra container runs (and keeps it
+	// mounted), before any other container starts.
+	filled := true
+	for _, fc := range spec.FillLater() {
+		vs := st.Volumes[fc.Volume]
+		if vs.Filled {
+			continue
+		}
+		filled = false
+		if !vs.Pending {
+			p.act(Action{Kind: ActFillVolume, Target: fc.Volume, ID: inf.ID, Files: []FileCopy{fc},
+				Reason: "a tmpfs holds files only while mounted: filled through the running infra container"})
+		}
+	}
+	if !filled {
 		return
 	}
 
@@ -518,7 +543,7 @@ func planTeardown(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 		}
 		return
 	}
-	if planRemoveVolumes(spec, st, p) {
+	if planRemoveVolumes(spec, st, p, false, "pod stopping") {
 		p.done(st)
 	}
 }
@@ -560,18 +585,22 @@ func planRemoveAll(spec *PodSpec, st *PodStatus, p *Plan, reason string) bool {
 	return gone
 }
 
-// planRemoveVolumes removes the pod's engine volumes; it reports whether none is left.
-func planRemoveVolumes(spec *PodSpec, st *PodStatus, p *Plan) bool {
+// planRemoveVolumes removes the pod's engine volumes (withFiles: only those that have files,
+// see VolumeStatus.Refill); it reports whether none is left.
+func planRemoveVolumes(spec *PodSpec, st *PodStatus, p *Plan, withFiles bool, reason string) bool {
 	gone := true
 	for _, v := range spec.EngineVolumes() {
 		vs := st.Volumes[v.Name]
+		if withFiles && !vs.Refill {
+			continue
+		}
 		if vs.Pending {
 			gone = false
 			continue
 		}
 		if vs.Created {
 			gone = false
-			p.act(Action{Kind: ActRemoveVolume, Target: v.Name, Volume: spec.Names().Volume(spec.Pod.Name, v.Name), Reason: "pod stopping"})
+			p.act(Action{Kind: ActRemoveVolume, Target: v.Name, Volume: spec.Names().Volume(spec.Pod.Name, v.Name), Reason: reason})
 		}
 	}
 	return gone

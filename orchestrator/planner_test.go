@@ -132,7 +132,16 @@ func infraLostAllGone(st *PodStatus) {
 	for _, c := range append(st.sorted(testSpec()), st.Infra) {
 		st.gone(testSpec(), c, t0)
 	}
-	st.finishRecreate(t0)
+	st.ApplyResult(testSpec(), ActionResult{Action: Action{Kind: ActRemoveVolume, Target: "conf"}}, t0)
+}
+
+// memoryConf makes the test pod's volume with files a tmpfs.
+func memoryConf(s *PodSpec) { s.Pod.Volume("conf").Medium = recipes.MediumMemory }
+
+func volumesCreated(st *PodStatus) {
+	for _, v := range st.Volumes {
+		v.Created = true
+	}
 }
 
 func terminating(at time.Time) mut { return func(st *PodStatus) { st.Terminate(false, at) } }
@@ -153,28 +162,30 @@ func TestPlanPod(t *testing.T) {
 		want  string
 	}{
 		{
-			name: "fresh pod: volumes first (the infra container mounts them)", st: all(), phase: PhaseCreating,
+			name: "fresh pod: volumes first (the infra container mounts them), those with files too", st: all(), phase: PhaseCreating,
 			want: `
+create volume conf: pod volume
 create volume logs: pod volume`,
 		},
 		{
-			name: "volume being created: wait for it", st: all(func(st *PodStatus) { st.Volumes["logs"].Pending = true }), phase: PhaseCreating,
+			name: "volume being created: wait for it", st: all(func(st *PodStatus) { st.Volumes["logs"].Pending, st.Volumes["conf"].Created = true, true }), phase: PhaseCreating,
 			want: ``,
 		},
 		{
-			name: "volumes created: the infra container", st: all(func(st *PodStatus) { st.Volumes["logs"].Created = true }), phase: PhaseCreating,
+			name: "volumes created: the infra container, which fills the volume with files", st: all(volumesCreated), phase: PhaseCreating,
 			want: `
-create infra: holds the pod's network namespace`,
+create infra: holds the pod's network namespace (then fills volume conf with its files)`,
 		},
 		{
 			name: "infra created: start it", st: all(created(InfraName)), phase: PhaseCreating,
 			want: `
+create volume conf: pod volume
 create volume logs: pod volume
 start infra: holds the pod's network namespace`,
 		},
 		{
 			name: "infra created, volumes ready: start it and create every app container meanwhile",
-			st:   all(created(InfraName), func(st *PodStatus) { st.Volumes["logs"].Created = true }), phase: PhaseCreating,
+			st:   all(created(InfraName), volumesCreated), phase: PhaseCreating,
 			want: `
 start infra: holds the pod's network namespace
 create migrate: app containers are created up front
@@ -184,11 +195,29 @@ create web: app containers are created up front`,
 		},
 		{
 			name: "infra starting, app containers created: nothing starts before it runs",
-			st: all(created(InfraName, "migrate", "envoy", "shipper", "web"), pending(InfraName, OpStart), func(st *PodStatus) {
-				st.Volumes["logs"].Created = true
+			st: all(created(InfraName, "migrate", "envoy", "shipper", "web"), pending(InfraName, OpStart), volumesCreated, func(st *PodStatus) {
 				st.Infra.State = StateStarting
 			}), phase: PhaseCreating,
 			want: ``,
+		},
+		{
+			name: "a tmpfs volume with files: the infra container does not fill it (a tmpfs keeps nothing unmounted)",
+			spec: memoryConf, st: all(volumesCreated), phase: PhaseCreating,
+			want: `create infra: holds the pod's network namespace`,
+		},
+		{
+			name: "a tmpfs volume with files is filled through the running infra container before anything starts",
+			spec: memoryConf, st: allCreated, phase: PhaseCreating,
+			want: `fill volume conf: a tmpfs holds files only while mounted: filled through the running infra container`,
+		},
+		{
+			name: "a tmpfs volume being filled: nothing starts", spec: memoryConf,
+			st: all(allCreated, func(st *PodStatus) { st.Volumes["conf"].Pending = true }), phase: PhaseCreating, want: ``,
+		},
+		{
+			name: "a tmpfs volume filled: the first init container", spec: memoryConf,
+			st: all(allCreated, func(st *PodStatus) { st.Volumes["conf"].Filled = true }), phase: PhaseInit,
+			want: `start migrate: init container 1/1`,
 		},
 		{
 			name: "infra running: every app container created up front", st: infraUp, phase: PhaseCreating,
@@ -330,6 +359,16 @@ remove web: infra container exit code 137: the pod is re-created
 remove infra: infra container exit code 137: the pod is re-created`,
 		},
 		{
+			name: "infra lost, every container removed: the volume with files goes, to be filled afresh",
+			st: all(podUp, func(st *PodStatus) {
+				st.exit(testSpec(), st.Infra, 137, false, t0, t0)
+				for _, c := range append(st.sorted(testSpec()), st.Infra) {
+					st.gone(testSpec(), c, t0)
+				}
+			}), phase: PhaseRecreating,
+			want: `remove volume conf: infra container exit code 137: the pod is re-created`,
+		},
+		{
 			name: "infra lost, all removed: infra re-created after back-off",
 			st:   all(podUp, infraLostAllGone),
 			now:  400 * time.Millisecond, phase: PhaseCreating,
@@ -385,7 +424,9 @@ remove web: pod stopping`,
 					c.ID, c.State = "", StateNone
 				}
 			}), phase: PhaseStopping,
-			want: `remove volume logs: pod stopping`,
+			want: `
+remove volume conf: pod stopping
+remove volume logs: pod stopping`,
 		},
 		{
 			name: "teardown: done",
@@ -393,7 +434,7 @@ remove web: pod stopping`,
 				for _, c := range append(st.sorted(testSpec()), st.Infra) {
 					c.ID, c.State = "", StateNone
 				}
-				st.Volumes["logs"].Created = false
+				st.Volumes["logs"].Created, st.Volumes["conf"].Created = false, false
 			}), phase: PhaseDone,
 			want: `pod done`,
 		},

@@ -97,8 +97,9 @@ type Containers interface {
 	// filter value "" matches the label with any value).
 	ListContainers(ctx context.Context, filter map[string]string) ([]ContainerInfo, error)
 	// CopyFiles writes files (path relative to dir → content) into a created container before
-	// it starts, creating directories as needed.
-	CopyFiles(ctx context.Context, id string, dir string, files map[string][]byte) error
+	// it starts, creating directories as needed; into a volume mounted in it at dir, the
+	// files are the volume's. readOnly gives the files mode 0444 (else 0644).
+	CopyFiles(ctx context.Context, id string, dir string, files map[string][]byte, readOnly bool) error
 	// Exec runs cmd in the running container and returns its exit code and combined output
 	// (truncated to a few KiB).
 	Exec(ctx context.Context, id string, cmd []string) (ExecResult, error)

@@ -138,8 +138,9 @@ func then(fs ...func(*world)) func(*world) {
 // the gating of each sidecar.
 var upTo = []seqStep{
 	{nil, `
+create volume conf: pod volume
 create volume logs: pod volume`},
-	{answer, `create infra: holds the pod's network namespace`},
+	{answer, `create infra: holds the pod's network namespace (then fills volume conf with its files)`},
 	{answer, `start infra: holds the pod's network namespace
 create migrate: app containers are created up front
 create envoy: app containers are created up front
@@ -199,7 +200,9 @@ remove envoy: pod stopping
 remove shipper: pod stopping
 remove web: pod stopping`},
 				seqStep{answer, `remove infra: app containers removed`},
-				seqStep{answer, `remove volume logs: pod stopping`},
+				seqStep{answer, `
+remove volume conf: pod stopping
+remove volume logs: pod stopping`},
 				seqStep{answer, `pod done`},
 			),
 		},
@@ -212,8 +215,12 @@ remove envoy: infra container exit code 137: the pod is re-created
 remove shipper: infra container exit code 137: the pod is re-created
 remove web: infra container exit code 137: the pod is re-created
 remove infra: infra container exit code 137: the pod is re-created`},
-				seqStep{then(after(300*time.Millisecond), answer), `wait infra: back-off 1s after the infra container was lost, re-creating the pod in 700ms`},
-				seqStep{after(700 * time.Millisecond), `create infra: re-creating the pod, infra container exit code 137`},
+				// The volume with files is filled afresh: removed, created again after the
+				// back-off, filled by the new infra container.
+				seqStep{then(after(300*time.Millisecond), answer), `remove volume conf: infra container exit code 137: the pod is re-created`},
+				seqStep{answer, `wait infra: back-off 1s after the infra container was lost, re-creating the pod in 700ms`},
+				seqStep{after(700 * time.Millisecond), `create volume conf: pod volume`},
+				seqStep{answer, `create infra: re-creating the pod, infra container exit code 137 (then fills volume conf with its files)`},
 				seqStep{answer, `start infra: holds the pod's network namespace
 create migrate: app containers are created up front
 create envoy: app containers are created up front

@@ -93,10 +93,11 @@ func (s *PodSpec) InfraSpec() ContainerSpec {
 	}
 	// The pod's volumes are created before the infra container, which mounts them so that
 	// each starts as an emptyDir does: empty, owned by root, mode 0777 (the engine gives a
-	// new volume the mode of the directory it is first mounted on).
-	for i, v := range s.EngineVolumes() {
-		if i == InfraVolumeDirs {
-			break
+	// new volume the mode of the directory it is first mounted on). A volume with files is
+	// filled through this mount before anything starts (see InfraFileCopies).
+	for i, v := range s.infraVolumes() {
+		if i >= InfraVolumeDirs && len(v.Files) == 0 {
+			break // only the seeding is lost; a volume with files is always mounted
 		}
 		spec.Mounts = append(spec.Mounts, MountSpec{Type: recipes.MountVolume,
 			Source: s.Names().Volume(pod.Name, v.Name), Target: InfraVolumeDir(i), Seed: true})
@@ -194,9 +195,10 @@ func (s *PodSpec) ContainerSpec(c *recipes.Container, infraID string) ContainerS
 
 // ContainerSpecFor is one app container, joined to the namespaces of the infra container
 // infraID, its downward-API variables resolved with facts and, with ExpandRefs, $(VAR) in its
-// command and entrypoint expanded. Bind sources are resolved against the stack's directory;
-// mounts of pod volumes that carry Files are left out, their files are copied in instead (see
-// FileCopies).
+// command and entrypoint expanded. Bind sources are resolved against the stack's directory.
+// A pod volume with Files is mounted as any other (its files are in it: see InfraFileCopies),
+// except a SubPath mount of one of its files, which the engine cannot mount on API 1.41: that
+// file is copied in instead (see FileCopies).
 func (s *PodSpec) ContainerSpecFor(c *recipes.Container, infraID string, facts recipes.DownwardFacts) ContainerSpec {
 	pod := s.Pod
 	env, lookup := s.environment(c, facts)
@@ -256,7 +258,7 @@ func (s *PodSpec) ContainerSpecFor(c *recipes.Container, infraID string, facts r
 			spec.Mounts = append(spec.Mounts, MountSpec{Type: m.Type, Source: src, Target: m.Target, ReadOnly: m.ReadOnly, SubPath: m.SubPath})
 		case recipes.MountVolume:
 			v, src := pod.Volume(m.Source), s.Names().Volume(pod.Name, m.Source)
-			if v != nil && len(v.Files) > 0 {
+			if v != nil && len(v.Files) > 0 && m.SubPath != "" {
 				continue
 			}
 			if v == nil && s.Stack.Volume(m.Source) != nil {
@@ -380,46 +382,90 @@ func withoutWatch(c *recipes.Container) *recipes.Container {
 type FileCopy struct {
 	Dir   string            // absolute directory in the container
 	Files map[string][]byte // path relative to Dir → content
+	// Volume is the pod volume the files fill, when Dir is the infra container's mount of it.
+	Volume string
+	// ReadOnly writes the files with mode 0444 instead of 0644: a copied file cannot be
+	// mounted read-only, so only its mode says it (root in the container can still write it).
+	ReadOnly bool
 }
 
-// FileCopies are the files of pod volumes with Files that c mounts: the whole volume at the
-// mount target, or the one file of a SubPath mount at the target path.
+// FileCopies are the files copied into app container c before it starts: the one file of
+// each SubPath mount it has of a pod volume with Files, at the mount's target (read-only when
+// the mount is). A whole volume with files is mounted, not copied.
 func (s *PodSpec) FileCopies(c *recipes.Container) []FileCopy {
 	var out []FileCopy
 	for _, m := range c.Volumes {
-		if m.Type != recipes.MountVolume {
+		if m.Type != recipes.MountVolume || m.SubPath == "" {
 			continue
 		}
 		v := s.Pod.Volume(m.Source)
 		if v == nil || len(v.Files) == 0 {
 			continue
 		}
-		if m.SubPath != "" {
-			content, ok := v.Files[m.SubPath]
-			if !ok {
-				continue
-			}
-			out = append(out, FileCopy{Dir: path.Dir(m.Target), Files: map[string][]byte{path.Base(m.Target): []byte(content)}})
+		content, ok := v.Files[m.SubPath]
+		if !ok {
 			continue
+		}
+		out = append(out, FileCopy{Dir: path.Dir(m.Target), Files: map[string][]byte{path.Base(m.Target): []byte(content)}, ReadOnly: m.ReadOnly})
+	}
+	return out
+}
+
+// InfraFileCopies fill the pod's volumes with Files on disk: written through the infra
+// container's mounts of them (see InfraSpec) once it is created, before it or any container
+// that mounts them starts. A tmpfs volume (medium memory) keeps only what is written while a
+// running container mounts it: it is filled once the infra container runs (FillLater).
+func (s *PodSpec) InfraFileCopies() []FileCopy {
+	var out []FileCopy
+	for _, fc := range s.fills() {
+		if v := s.Pod.Volume(fc.Volume); v.Medium != recipes.MediumMemory {
+			out = append(out, fc)
+		}
+	}
+	return out
+}
+
+// FillLater are the copies that fill the pod's tmpfs volumes with Files through the running
+// infra container, before any other container starts.
+func (s *PodSpec) FillLater() []FileCopy {
+	var out []FileCopy
+	for _, fc := range s.fills() {
+		if v := s.Pod.Volume(fc.Volume); v.Medium == recipes.MediumMemory {
+			out = append(out, fc)
+		}
+	}
+	return out
+}
+
+// fills are the copies that fill the pod's volumes with Files, at the infra container's
+// mounts of them.
+func (s *PodSpec) fills() []FileCopy {
+	var out []FileCopy
+	for i, v := range s.infraVolumes() {
+		if len(v.Files) == 0 {
+			break
 		}
 		files := make(map[string][]byte, len(v.Files))
 		for name, content := range v.Files {
 			files[name] = []byte(content)
 		}
-		out = append(out, FileCopy{Dir: m.Target, Files: files})
+		out = append(out, FileCopy{Dir: InfraVolumeDir(i), Files: files, Volume: v.Name})
 	}
 	return out
 }
 
-// EngineVolumes are the pod volumes created as engine volumes: those without Files.
+// EngineVolumes are the pod's volumes, each created as an engine volume, by name.
 func (s *PodSpec) EngineVolumes() []*recipes.Volume {
-	var out []*recipes.Volume
-	for _, v := range s.Pod.Volumes {
-		if len(v.Files) == 0 {
-			out = append(out, v)
-		}
-	}
+	out := append([]*recipes.Volume(nil), s.Pod.Volumes...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// infraVolumes are the pod's volumes in the order the infra container mounts them: those with
+// Files first (each must be mounted to be filled), then the others, each by name.
+func (s *PodSpec) infraVolumes() []*recipes.Volume {
+	out := s.EngineVolumes()
+	sort.SliceStable(out, func(i, j int) bool { return len(out[i].Files) > 0 && len(out[j].Files) == 0 })
 	return out
 }
 

@@ -120,11 +120,13 @@ type ContainerStatus struct {
 	LinesCollected bool
 
 	// What the container was created from (see converge.go): its config hash (the label),
-	// the recipe of an app container, the create spec of the infra container, the image ID.
-	Hash        string
-	Recipe      *recipes.Container
-	CreatedSpec *ContainerSpec
-	ImageID     string
+	// the recipe of an app container, the create spec and the pod volumes of the infra
+	// container, the image ID.
+	Hash           string
+	Recipe         *recipes.Container
+	CreatedSpec    *ContainerSpec
+	CreatedVolumes []*recipes.Volume
+	ImageID        string
 	// Retired: the container is no longer in the recipe; it is stopped and removed.
 	// Replacing: it is being stopped and removed to be created again from the recipe, for
 	// Why. FreshRun is the Attempt of the first run of a container created by Apply (a
@@ -151,6 +153,12 @@ type VolumeStatus struct {
 	Removed bool
 	Pending bool
 	Err     error
+	// Refill: the volume has (or is to have) files in it, so a re-created pod gets it
+	// afresh: removed once no container mounts it, then created and filled again.
+	Refill bool
+	// Filled: a tmpfs volume's files were copied into it through the running infra
+	// container (see PodSpec.FillLater).
+	Filled bool
 }
 
 // PodStatus is everything one pod's supervisor has observed.
@@ -213,9 +221,7 @@ func NewPodStatus(pod *recipes.Pod) *PodStatus {
 		st.Containers[c.Name] = &ContainerStatus{Name: c.Name, Role: c.Role}
 	}
 	for _, v := range pod.Volumes {
-		if len(v.Files) == 0 {
-			st.Volumes[v.Name] = &VolumeStatus{}
-		}
+		st.Volumes[v.Name] = &VolumeStatus{Refill: len(v.Files) > 0}
 	}
 	return st
 }
@@ -248,7 +254,7 @@ func (st *PodStatus) byID(id string) *ContainerStatus {
 // returns nil, as it does for what the pod does not know.
 func (st *PodStatus) targetContainer(a Action, pending bool) *ContainerStatus {
 	switch {
-	case a.Kind == ActCreateVolume || a.Kind == ActRemoveVolume:
+	case a.Kind == ActCreateVolume || a.Kind == ActRemoveVolume || a.Kind == ActFillVolume:
 		if v := st.Volumes[a.Target]; v != nil {
 			v.Pending = pending
 		}
@@ -325,22 +331,30 @@ type ActionResult struct {
 func (st *PodStatus) ApplyResult(spec *PodSpec, r ActionResult, now time.Time) {
 	a := r.Action
 	switch a.Kind {
-	case ActCreateVolume, ActRemoveVolume:
+	case ActCreateVolume, ActRemoveVolume, ActFillVolume:
 		v := st.Volumes[a.Target]
 		if v == nil {
 			return
 		}
 		v.Pending = false
+		if a.Kind == ActFillVolume {
+			v.Filled, v.Err = r.Err == nil, r.Err
+			return
+		}
 		if a.Kind == ActCreateVolume {
 			if r.Err != nil {
 				v.Err = r.Err
 				return
 			}
-			v.Created = true
+			v.Created, v.Removed, v.Filled = true, false, false
+			if rv := spec.Pod.Volume(a.Target); rv != nil {
+				v.Refill = len(rv.Files) > 0
+			}
 			return
 		}
 		// A volume that could not be removed is reported and given up on: teardown goes on.
 		v.Created, v.Removed = false, true
+		st.finishRecreate(now)
 		return
 	}
 	if o := st.Orphans[a.ID]; o != nil && a.Kind == ActRemove {
@@ -788,6 +802,11 @@ func (st *PodStatus) finishRecreate(now time.Time) {
 	for _, c := range st.Containers {
 		if c.ID != "" || c.Pending != 0 {
 			return
+		}
+	}
+	for _, v := range st.Volumes {
+		if v.Refill && (v.Created || v.Pending) {
+			return // removed first, to be filled afresh (see planLifecycle)
 		}
 	}
 	st.Recreating = false

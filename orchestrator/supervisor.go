@@ -405,7 +405,7 @@ func (s *supervisor) noteResult(r ActionResult) {
 	}
 	if r.Err != nil {
 		switch a.Kind {
-		case ActCreateVolume, ActCreate, ActStart:
+		case ActCreateVolume, ActCreate, ActStart, ActFillVolume:
 			// Outside a teardown, such a failure fails the pod, and the pod's failure says
 			// it (once, with the hint the engine's error carries). While the pod is re-created
 			// it is expected: its namespaces are gone.

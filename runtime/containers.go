@@ -632,9 +632,10 @@ func (d *Docker) ListContainers(ctx context.Context, filter map[string]string) (
 }
 
 // CopyFiles writes files (path relative to dir → content) into the container: files get mode
-// 0644, owner 0:0; missing directories are created with mode 0755 and existing ones are left
-// as they are. It works on created containers (before start), volumes mounted in them included.
-func (d *Docker) CopyFiles(ctx context.Context, id string, dir string, files map[string][]byte) error {
+// 0644 (0444 with readOnly), owner 0:0; missing directories are created with mode 0755 and
+// existing ones are left as they are. It works on created containers (before start), volumes
+// mounted in them included: the engine mounts them for the copy.
+func (d *Docker) CopyFiles(ctx context.Context, id string, dir string, files map[string][]byte, readOnly bool) error {
 	if !path.IsAbs(dir) {
 		return fmt.Errorf("copy files into container %s: the directory %q must be absolute", shortID(id), dir)
 	}
@@ -646,13 +647,17 @@ func (d *Docker) CopyFiles(ctx context.Context, id string, dir string, files map
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	now := time.Now()
+	mode := int64(0o644)
+	if readOnly {
+		mode = 0o444
+	}
 	for _, name := range names {
 		clean := path.Clean(name)
 		if name == "" || path.IsAbs(name) || clean == "." || clean == ".." || strings.HasPrefix(clean, "../") {
 			return fmt.Errorf("copy files into container %s: %q must be a relative file path inside %s", shortID(id), name, dir)
 		}
 		full := strings.TrimPrefix(path.Join(dir, clean), "/")
-		hdr := &tar.Header{Name: full, Mode: 0o644, Size: int64(len(files[name])), Typeflag: tar.TypeReg, ModTime: now}
+		hdr := &tar.Header{Name: full, Mode: mode, Size: int64(len(files[name])), Typeflag: tar.TypeReg, ModTime: now}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return err
 		}

@@ -102,10 +102,10 @@ func TestCopyFiles(t *testing.T) {
 		"conf/app.log":         []byte("first line\nsecond line\n"),
 		"conf/nested/deep.txt": []byte("deep"),
 	}
-	if err := e.d.CopyFiles(e.ctx, id, "/srv", files); err != nil {
+	if err := e.d.CopyFiles(e.ctx, id, "/srv", files, false); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.d.CopyFiles(e.ctx, id, "/srv", map[string][]byte{"../etc/passwd": nil}); err == nil {
+	if err := e.d.CopyFiles(e.ctx, id, "/srv", map[string][]byte{"../etc/passwd": nil}, false); err == nil {
 		t.Error("a path escaping the directory was accepted")
 	}
 	for path, want := range map[string]string{"/srv": "drwxr-xr-x", "/srv/conf/nested": "drwxr-xr-x", "/srv/conf/nested/deep.txt": "-rw-r--r--"} {

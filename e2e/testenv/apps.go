@@ -83,6 +83,22 @@ func AppsImageWithHealthcheck(t testing.TB, healthcheck string) string {
 	return ref
 }
 
+// ExtraRepository is where AppsImageWith tags its images.
+const ExtraRepository = "sidecar-test/apps-extra"
+
+// AppsImageWith is AppsImage with more Dockerfile lines (extra, newline-terminated), built
+// FROM scratch like it (and kept, under a hash that includes them). The build context holds
+// the programs in bin/, so `COPY bin/peek /etc/app/default.conf` gives an image a file at a
+// path of the test's choosing.
+func AppsImageWith(t testing.TB, extra string) string {
+	t.Helper()
+	ref, err := buildAppsImage(t, Engine(t), ExtraRepository, extra)
+	if err != nil {
+		t.Fatalf("build the test programs' image with %q: %v", extra, err)
+	}
+	return ref
+}
+
 func buildApps(t testing.TB, d *runtime.Docker) (string, error) {
 	return buildAppsImage(t, d, AppsRepository, "")
 }

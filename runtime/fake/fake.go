@@ -23,6 +23,7 @@ import (
 	"path"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -65,7 +66,8 @@ type Runtime struct {
 	behaviours map[string]*behaviour // by engine name, for this and later containers of that name
 	probes     map[string]func(recipes.Probe) error
 	hooks      map[string]func(context.Context, recipes.Hook) error
-	tmpfs      map[string]int64 // memory volumes: name → size
+	tmpfs      map[string]int64              // memory volumes: name → size
+	volFiles   map[string]map[string]volFile // volume → path inside it → file written into it
 	node       orchestrator.NodeInfo
 	failures   []*failure
 	calls      []Call
@@ -127,14 +129,15 @@ type failure struct {
 }
 
 type container struct {
-	info    orchestrator.ContainerInfo
-	spec    orchestrator.ContainerSpec
-	files   map[string][]byte
-	logs    []orchestrator.LogLine
-	starts  int
-	exited  chan struct{} // closed when the current run ends
-	wake    chan struct{} // closed on every new line or state change
-	removed bool
+	info     orchestrator.ContainerInfo
+	spec     orchestrator.ContainerSpec
+	files    map[string][]byte
+	readOnly map[string]bool // files written read-only (CopyFiles)
+	logs     []orchestrator.LogLine
+	starts   int
+	exited   chan struct{} // closed when the current run ends
+	wake     chan struct{} // closed on every new line or state change
+	removed  bool
 }
 
 // New returns an empty engine on clk. It has the infra image "sidecar-infra:fake" once
@@ -156,6 +159,7 @@ func New(clk clock.Clock) *Runtime {
 		probes:     map[string]func(recipes.Probe) error{},
 		hooks:      map[string]func(context.Context, recipes.Hook) error{},
 		tmpfs:      map[string]int64{},
+		volFiles:   map[string]map[string]volFile{},
 		node:       orchestrator.NodeInfo{Name: "fake-node", CPUs: 4, Memory: 8 << 30},
 		subs:       map[*eventSub]struct{}{},
 		changed:    make(chan struct{}),
@@ -480,10 +484,12 @@ func (r *Runtime) ResumeEvents() {
 
 // ContainerState is a copy of what the fake holds for one container.
 type ContainerState struct {
-	Info   orchestrator.ContainerInfo
-	Spec   orchestrator.ContainerSpec
-	Files  map[string][]byte // absolute path → content, written by CopyFiles and CopyIn (a directory: its path and /)
-	Starts int
+	Info  orchestrator.ContainerInfo
+	Spec  orchestrator.ContainerSpec
+	Files map[string][]byte // absolute path → content, written by CopyFiles and CopyIn (a directory: its path and /)
+	// ReadOnly are the paths of Files that CopyFiles wrote read-only (mode 0444).
+	ReadOnly map[string]bool
+	Starts   int
 }
 
 // Container returns the container called name (engine name).
@@ -495,7 +501,7 @@ func (r *Runtime) Container(name string) (ContainerState, bool) {
 		return ContainerState{}, false
 	}
 	c := r.containers[id]
-	return ContainerState{Info: copyInfo(c.info), Spec: c.spec, Files: maps.Clone(c.files), Starts: c.starts}, true
+	return ContainerState{Info: copyInfo(c.info), Spec: c.spec, Files: maps.Clone(c.files), ReadOnly: maps.Clone(c.readOnly), Starts: c.starts}, true
 }
 
 // Containers returns the names of every container, sorted.
@@ -680,10 +686,11 @@ func (r *Runtime) CreateContainer(ctx context.Context, spec orchestrator.Contain
 	c := &container{
 		info: orchestrator.ContainerInfo{ID: id, Name: spec.Name, Image: spec.Image, Labels: maps.Clone(spec.Labels),
 			Status: orchestrator.StatusCreated, Ports: spec.Ports},
-		spec:   spec,
-		files:  map[string][]byte{},
-		exited: closedChan(),
-		wake:   make(chan struct{}),
+		spec:     spec,
+		files:    map[string][]byte{},
+		readOnly: map[string]bool{},
+		exited:   closedChan(),
+		wake:     make(chan struct{}),
 	}
 	r.containers[id] = c
 	r.byName[spec.Name] = id
@@ -866,7 +873,9 @@ func (r *Runtime) ListContainers(ctx context.Context, filter map[string]string) 
 	return out, nil
 }
 
-func (r *Runtime) CopyFiles(ctx context.Context, id string, dir string, files map[string][]byte) error {
+// CopyFiles writes the files into the container, or into the volume it has mounted where a
+// file goes (see VolumeFiles); ContainerState.ReadOnly records the read-only ones.
+func (r *Runtime) CopyFiles(ctx context.Context, id string, dir string, files map[string][]byte, readOnly bool) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	c, err := r.getLocked("CopyFiles", id)
@@ -874,9 +883,61 @@ func (r *Runtime) CopyFiles(ctx context.Context, id string, dir string, files ma
 		return err
 	}
 	for rel, content := range files {
-		c.files[path.Join(dir, rel)] = slices.Clone(content)
+		full := path.Join(dir, rel)
+		if vol, in, ok := volumeAt(c.spec.Mounts, full); ok {
+			if _, exists := r.volumes[vol]; !exists {
+				return fmt.Errorf("fake: copy into %s: volume %s: %w", c.info.Name, vol, orchestrator.ErrNotFound)
+			}
+			if r.volFiles[vol] == nil {
+				r.volFiles[vol] = map[string]volFile{}
+			}
+			r.volFiles[vol][in] = volFile{content: slices.Clone(content), readOnly: readOnly}
+			continue
+		}
+		c.files[full] = slices.Clone(content)
+		if readOnly {
+			c.readOnly[full] = true
+		} else {
+			delete(c.readOnly, full)
+		}
 	}
 	return nil
+}
+
+// volFile is a file written into a volume.
+type volFile struct {
+	content  []byte
+	readOnly bool
+}
+
+// volumeAt finds the volume mounted (whole) where file p is: its name and p inside it.
+func volumeAt(mounts []orchestrator.MountSpec, p string) (vol, in string, ok bool) {
+	best := -1
+	for _, m := range mounts {
+		if m.Type != recipes.MountVolume || m.SubPath != "" {
+			continue
+		}
+		dir := strings.TrimSuffix(path.Clean(m.Target), "/") + "/"
+		if strings.HasPrefix(p, dir) && len(dir) > best {
+			best, vol, in, ok = len(dir), m.Source, strings.TrimPrefix(p, dir), true
+		}
+	}
+	return vol, in, ok
+}
+
+// VolumeFiles returns the files written into the volume called name (path inside it →
+// content), nil when none.
+func (r *Runtime) VolumeFiles(name string) map[string][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out map[string][]byte
+	for p, f := range r.volFiles[name] {
+		if out == nil {
+			out = map[string][]byte{}
+		}
+		out[p] = slices.Clone(f.content)
+	}
+	return out
 }
 
 func (r *Runtime) Exec(ctx context.Context, id string, cmd []string) (orchestrator.ExecResult, error) {
@@ -948,6 +1009,7 @@ func (r *Runtime) RemoveVolume(ctx context.Context, name string) error {
 			}
 		}
 		delete(r.tmpfs, name)
+		delete(r.volFiles, name)
 		return nil
 	})
 }

@@ -197,7 +197,7 @@ func TestResourcesAndFailures(t *testing.T) {
 	if err := rt.PullImage(ctx, "nope:1", nil); !errors.Is(err, orchestrator.ErrImageUnavailable) {
 		t.Errorf("pull without registry: %v", err)
 	}
-	if err := rt.CopyFiles(ctx, app, "/etc/x", map[string][]byte{"a.conf": []byte("a")}); err != nil {
+	if err := rt.CopyFiles(ctx, app, "/etc/x", map[string][]byte{"a.conf": []byte("a")}, false); err != nil {
 		t.Fatal(err)
 	}
 	if c, _ := rt.Container("p-app"); string(c.Files["/etc/x/a.conf"]) != "a" {
