@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"k8s.io/utils/clock"
@@ -168,10 +169,15 @@ func TestGoneStackPointsAtItsLog(t *testing.T) {
 	if err := os.WriteFile(log, []byte("main * exited 3\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// Its time says which run it is of: a foreground up may have run the stack since.
+	at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.Local)
+	if err := os.Chtimes(log, at, at); err != nil {
+		t.Fatal(err)
+	}
 	rt := fake.New(clock.RealClock{})
 	for _, args := range [][]string{{"ps", "--stack", "gone"}, {"logs", "--stack", "gone"}} {
 		code, out, errOut := hostileRunEnv(t, rt, []string{"XDG_STATE_HOME=" + state}, args...)
-		if !strings.Contains(out+errOut, "how its last `sidecar up -d` ended is at the end of "+log) {
+		if !strings.Contains(out+errOut, "how its last `sidecar up -d` ended (2026-03-04 05:06:07) is at the end of "+log) {
 			t.Errorf("sidecar %s: exit %d, %q %q", strings.Join(args, " "), code, out, errOut)
 		}
 	}

@@ -48,10 +48,15 @@ import (
 // stack gone (its main ended, say): how it ended is at the end of that log. "" without one.
 func lastRunNote(f *Factory, stack string) string {
 	path, err := stateLogPath(f.getenv(), stack)
-	if err != nil || !exists(path) {
+	if err != nil {
 		return ""
 	}
-	return fmt.Sprintf("; how its last `sidecar up -d` ended is at the end of %s", path)
+	fi, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	// A foreground up may have run it since: the time says which run the log is of.
+	return fmt.Sprintf("; how its last `sidecar up -d` ended (%s) is at the end of %s", fi.ModTime().Local().Format("2006-01-02 15:04:05"), path)
 }
 
 // reportFD is the file descriptor of the report pipe in the supervisor (ExtraFiles[0]).
