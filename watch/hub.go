@@ -90,6 +90,7 @@ func (h *Hub) follow(ctx context.Context) {
 		stack   *recipes.Stack
 		sign    string
 		stop    = func() {}
+		cur     *Watcher
 		running bool
 	)
 	defer func() { stop() }()
@@ -127,8 +128,11 @@ func (h *Hub) follow(ctx context.Context) {
 			h.o.PublishWatch(orchestrator.WatchEvent{Phase: orchestrator.WatchFailed, Error: "the recipe's watch rules: " + err.Error()})
 			continue
 		}
+		if cur != nil {
+			cur.replaced.Store(true)
+		}
 		stop()
-		sign = s
+		sign, cur = s, w
 		stop = h.start(ctx, w)
 	}
 }

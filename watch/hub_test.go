@@ -138,6 +138,9 @@ func TestHubFollowsTheRecipe(t *testing.T) {
 	if n := count(orchestrator.WatchChanged, "conf/a.yaml"); n != 1 {
 		t.Errorf("%d changes of a.yaml told, want the one before the apply", n)
 	}
+	if n := count(orchestrator.WatchStopped, ""); n != 0 {
+		t.Errorf("the watch of the new rules took over, and 'stopped watching' was said %d times", n)
+	}
 
 	if !hub.Watching() {
 		t.Error("the hub does not say it watches")
@@ -148,7 +151,7 @@ func TestHubFollowsTheRecipe(t *testing.T) {
 	if hub.Watching() {
 		t.Error("still watching after the last release")
 	}
-	waitFor("the watch to stop", func() bool { return count(orchestrator.WatchStopped, "") >= 2 }) // the a.yaml watch, then b's
+	waitFor("the watch to stop", func() bool { return count(orchestrator.WatchStopped, "") == 1 }) // b's: a's was taken over
 
 	// A recipe without rules cannot be held.
 	o2 := orchestrator.New(rt, &recipes.Stack{Name: "none", Dir: dir, Pods: []*recipes.Pod{{Name: "none",

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -68,6 +69,10 @@ type Watcher struct {
 	// Tests: noted is called with each path noted, idle before the loop waits.
 	noted func(path string)
 	idle  func()
+
+	// replaced is set when a watch of the new rules takes over: this one ends without
+	// saying the watch stopped, since it goes on.
+	replaced atomic.Bool
 }
 
 // New prepares a watch of stack's rules (the recipe the stack runs) acting through t. An
@@ -116,7 +121,9 @@ func (w *Watcher) loop(ctx context.Context, events <-chan fsnotify.Event, errs <
 	defer func() {
 		cancel()
 		wg.Wait()
-		w.t.PublishWatch(orchestrator.WatchEvent{Phase: orchestrator.WatchStopped})
+		if !w.replaced.Load() {
+			w.t.PublishWatch(orchestrator.WatchEvent{Phase: orchestrator.WatchStopped})
+		}
 	}()
 	start := func(b *batch) {
 		wg.Add(1)
