@@ -181,6 +181,24 @@ func TestWatchRulesAreNotPartOfTheConfig(t *testing.T) {
 	}
 }
 
+// Editing only a container's declared ports (expose) re-creates nothing either: locally every
+// port of a pod is reachable already, and only the exports use them.
+func TestDeclaredPortsAreNotPartOfTheConfig(t *testing.T) {
+	h := startBuilt(t)
+	before := h.ids()
+	edited := daily(func(p *recipes.Pod) {
+		built(p.Main)
+		p.Main.Expose = []recipes.Port{{ContainerPort: 9000, Protocol: recipes.ProtoTCP}}
+	})
+	res, err := h.apply(edited, orchestrator.ApplyOptions{})
+	if err != nil || !res.UpToDate() {
+		t.Fatalf("apply of new declared ports: %+v, %v", res, err)
+	}
+	if got := changed(before, h.ids()); len(got) != 0 {
+		t.Errorf("re-created %v", got)
+	}
+}
+
 func TestWatchEventText(t *testing.T) {
 	for _, tc := range []struct {
 		ev   orchestrator.WatchEvent

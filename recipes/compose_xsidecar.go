@@ -29,6 +29,9 @@ type composeX struct {
 	// Ports are the container's own published ports, in sidecar.yaml's syntax, in a pod
 	// whose infra service publishes them (the infra service's other ports go to main).
 	Ports []string `yaml:"ports,omitempty"`
+	// Expose are the container's own declared ports, likewise, in a pod whose infra service
+	// declares them in expose (the infra service's others go to main).
+	Expose []string `yaml:"expose,omitempty"`
 	// Ready and Live are probes in sidecar.yaml's syntax; Ready replaces a healthcheck.
 	Ready *Probe `yaml:"ready,omitempty"`
 	Live  *Probe `yaml:"live,omitempty"`
@@ -59,6 +62,7 @@ var composeXFields = []field[*composeX]{
 	{"pod", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Pod, _ = d.str(k, v, "pod") }},
 	{"name", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Name, _ = d.str(k, v, "name") }},
 	{"ports", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Ports = d.strList(k, v, "ports") }},
+	{"expose", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Expose = d.strList(k, v, "expose") }},
 	{"ready", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Ready = d.probe(k, v, "ready") }},
 	{"live", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Live = d.probe(k, v, "live") }},
 	{"restart", func(d *decoder, k string, v *yaml.Node, x *composeX) { d.enum(k, v, "restart", &x.Restart) }},

@@ -632,7 +632,7 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 		}
 		if cp.HostPort == 0 {
 			// Not published locally, as on a node without hostPort, unless a Service publishes it.
-			cx.kp.unpublished[ct] = append(cx.kp.unpublished[ct], kubeOpenPort{index: i, port: int(cp.ContainerPort), protocol: proto, hostIP: cp.HostIP})
+			cx.kp.unpublished[ct] = append(cx.kp.unpublished[ct], kubeOpenPort{index: i, port: int(cp.ContainerPort), protocol: proto, hostIP: cp.HostIP, at: k.keyAt(d, pp)})
 			continue
 		}
 		port := Port{HostIP: cp.HostIP, HostPort: int(cp.HostPort), ContainerPort: int(cp.ContainerPort), Protocol: proto}
