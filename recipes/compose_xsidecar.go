@@ -128,12 +128,15 @@ type composeXConfig struct {
 	Volume string `yaml:"volume"`
 	// File is the file's name in the volume (default: the config's name).
 	File string `yaml:"file"`
+	// Secret makes the volume a secret one (see Volume.Secret).
+	Secret bool `yaml:"secret,omitempty"`
 }
 
 var composeXConfigFields = []field[*composeXConfig]{
 	{"pod", func(d *decoder, k string, v *yaml.Node, x *composeXConfig) { x.Pod, _ = d.str(k, v, "pod") }},
 	{"volume", func(d *decoder, k string, v *yaml.Node, x *composeXConfig) { x.Volume, _ = d.str(k, v, "volume") }},
 	{"file", func(d *decoder, k string, v *yaml.Node, x *composeXConfig) { x.File, _ = d.str(k, v, "file") }},
+	{"secret", func(d *decoder, k string, v *yaml.Node, x *composeXConfig) { x.Secret, _ = d.boolean(k, v, "secret") }},
 }
 
 // composeXConfigRef is x-sidecar on a service's config reference: the mount of the pod

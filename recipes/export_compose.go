@@ -301,7 +301,7 @@ func (e *composeExport) volumes(doc *composeOut, p *Pod) {
 		for file, content := range v.Files {
 			doc.Configs[e.cfgNames[composeCfgKey{p.Name, v.Name, file}]] = &composeOutConfig{
 				Content:  content,
-				XSidecar: &composeXConfig{Pod: p.Name, Volume: v.Name, File: file},
+				XSidecar: &composeXConfig{Pod: p.Name, Volume: v.Name, File: file, Secret: v.Secret},
 			}
 		}
 		if len(v.Files) > 0 {

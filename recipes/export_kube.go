@@ -211,11 +211,23 @@ func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[str
 				continue
 			}
 			cmFiles[kubeConfigMapName(p, v.Name)] = cmp.Or(cmFiles[kubeConfigMapName(p, v.Name)], "the files of volume "+v.Name)
+			kind := "ConfigMap"
+			if secret := slices.DeleteFunc(sortedKeys(v.Files), func(f string) bool { return !expSecretLike(f) }); v.Secret || len(secret) > 0 {
+				kind = "Secret"
+				why := "comes from a Secret"
+				if !v.Secret {
+					why = "holds " + map[bool]string{true: "a file that looks", false: "files that look"}[len(secret) == 1] + " like a secret (" + andList(secret) + ")"
+				}
+				name := kubeConfigMapName(p, v.Name)
+				w.add(p.Name+"/volumes/"+v.Name, "pod %s: volume %s %s, so it becomes Secret %s, which the manifest holds in plain text: keep the manifest out of version control, or take the Secret out of it and create it in the cluster (kubectl create secret generic %s --from-file=FILE)",
+					p.Name, v.Name, why, name, name)
+				v.Secret = true // and so it imports back
+			}
 			for _, c := range p.Containers() {
 				for i := range c.Volumes {
 					m := &c.Volumes[i]
 					if m.Type == MountVolume && m.Source == v.Name && !m.ReadOnly {
-						w.add(expField(p, c, "volumes"), "pod %s: volume %s holds files, so it becomes a ConfigMap, which Kubernetes mounts read-only: %s cannot write to %s there", p.Name, v.Name, expWho(ks, p, c), m.Target)
+						w.add(expField(p, c, "volumes"), "pod %s: volume %s holds files, so it becomes a %s, which Kubernetes mounts read-only: %s cannot write to %s there", p.Name, v.Name, kind, expWho(ks, p, c), m.Target)
 						m.ReadOnly = true
 					}
 				}
@@ -316,7 +328,9 @@ func kubeFileMount(p *Pod, m Mount, src expBind, files map[string]string, taken 
 	if !ok {
 		vol = expUniqueName(cmp.Or(dnsLabelFrom(path.Base(src.rel)), "file"), taken)
 		files[src.rel] = vol
-		p.Volumes = append(p.Volumes, &Volume{Name: vol, Files: map[string]string{key: string(src.content)}})
+		// A compose secret is mounted under /run/secrets.
+		secret := strings.HasPrefix(path.Clean(m.Target), "/run/secrets/")
+		p.Volumes = append(p.Volumes, &Volume{Name: vol, Files: map[string]string{key: string(src.content)}, Secret: secret})
 	}
 	return Mount{Type: MountVolume, Source: vol, Target: m.Target, ReadOnly: m.ReadOnly, SubPath: key}
 }
@@ -350,8 +364,14 @@ func toKubeObjects(s *Stack, kind KubeKind) []any {
 	for _, p := range s.Pods {
 		labels := map[string]string{KubeLabelName: p.Name, KubeLabelPartOf: s.Name}
 		env := toKubeSecretEnv(p)
-		spec, volCMs := toKubePodSpec(s, p, env)
-		cms = append(cms, volCMs...)
+		spec, volObjs := toKubePodSpec(s, p, env)
+		for _, o := range volObjs {
+			if _, ok := o.(*corev1.Secret); ok {
+				secrets = append(secrets, o)
+			} else {
+				cms = append(cms, o)
+			}
+		}
 		if len(env.vars) > 0 {
 			secrets = append(secrets, &corev1.Secret{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
@@ -467,12 +487,24 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []any)
 	var cms []any
 	for _, v := range p.Volumes {
 		var src corev1.VolumeSource
-		if len(v.Files) > 0 {
+		switch {
+		case len(v.Files) > 0 && v.Secret: // kubeExportStack marked those that hold secrets
+			cm, items := toKubeConfigMap(s, p, v)
+			secret := &corev1.Secret{
+				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+				ObjectMeta: cm.ObjectMeta,
+				Type:       corev1.SecretTypeOpaque,
+				StringData: cm.Data,
+				Data:       cm.BinaryData,
+			}
+			cms = append(cms, secret)
+			src.Secret = &corev1.SecretVolumeSource{SecretName: secret.Name, Items: items}
+		case len(v.Files) > 0:
 			cm, items := toKubeConfigMap(s, p, v)
 			cms = append(cms, cm)
 			src.ConfigMap = &corev1.ConfigMapVolumeSource{
 				LocalObjectReference: corev1.LocalObjectReference{Name: cm.Name}, Items: items}
-		} else {
+		default:
 			src.EmptyDir = &corev1.EmptyDirVolumeSource{}
 			if v.Medium == MediumMemory {
 				src.EmptyDir.Medium = corev1.StorageMediumMemory

@@ -237,3 +237,116 @@ func TestComposeExpose(t *testing.T) {
 		t.Errorf("a host port in expose: %v", err)
 	}
 }
+
+// A Secret volume exports as a Secret volume with a Secret of its own, with a warning, never
+// as a plaintext ConfigMap; it imports back the same.
+func TestExportKubeSecretVolume(t *testing.T) {
+	st, _, err := Load(File{Name: "/x/k.yaml", Content: []byte(`apiVersion: v1
+kind: Secret
+metadata: {name: s}
+stringData: {token: abc}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: app}
+spec:
+  containers:
+  - name: app
+    image: app
+    volumeMounts: [{name: creds, mountPath: /creds}]
+  volumes:
+  - name: creds
+    secret: {secretName: s}
+`)}, Options{Dir: "/x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := st.Pods[0].Volume("creds"); v == nil || !v.Secret || v.Files["token"] != "abc" {
+		t.Fatalf("imported volume = %+v, want a secret one holding token", v)
+	}
+	out, warns, err := ExportKube(st, KubeOptions{Kind: KubePod})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, pods, _, cms := decodeKube(t, out)
+	if len(cms) != 0 {
+		t.Errorf("the Secret's files are in a ConfigMap:\n%s", out)
+	}
+	var secret corev1.Secret
+	for _, doc := range expSplitDocs(out) {
+		if strings.Contains(string(doc), "kind: Secret") {
+			secret = strictAppend(t, doc, []corev1.Secret{})[0]
+		}
+	}
+	if secret.Name != "app-creds" || secret.StringData["token"] != "abc" {
+		t.Errorf("Secret = %+v, want app-creds with token abc\n%s", secret, out)
+	}
+	vols := pods[0].Spec.Volumes
+	if len(vols) != 1 || vols[0].Secret == nil || vols[0].Secret.SecretName != "app-creds" {
+		t.Errorf("volumes = %+v, want a secret volume of app-creds", vols)
+	}
+	if !slices.ContainsFunc(warns, func(w Warning) bool {
+		return strings.Contains(w.Message, "volume creds comes from a Secret, so it becomes Secret app-creds, which the manifest holds in plain text")
+	}) {
+		t.Errorf("no warning that the Secret is in the manifest: %v", warns)
+	}
+	back, _, err := Load(File{Name: "/x/exported.yaml", Content: out}, Options{Dir: "/x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := back.Pods[0].Volume("creds"); v == nil || !v.Secret || v.Files["token"] != "abc" {
+		t.Errorf("re-imported volume = %+v", v)
+	}
+}
+
+// A volume whose files look like secrets (the rule of secret-looking variables) is a Secret;
+// secret: true in sidecar.yaml makes any volume one, and config shows it.
+func TestExportKubeSecretLookingFiles(t *testing.T) {
+	st := mustLoad(t, `main: {image: app, volumes: ["a:/a", "b:/b", "c:/c"]}
+volumes:
+  a: {files: {api-token: x, app.conf: y}}
+  b: {files: {app.conf: y}}
+  c: {files: {cert.pem: z}, secret: true}
+`, Options{})
+	if !st.Pods[0].Volume("c").Secret {
+		t.Fatal("secret: true is not decoded")
+	}
+	if y, _ := EncodeYAML(st); !strings.Contains(string(y), "secret: true") {
+		t.Errorf("config does not show secret: true:\n%s", y)
+	}
+	out, warns, err := ExportKube(st, KubeOptions{Kind: KubePod})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, pods, _, cms := decodeKube(t, out)
+	if len(cms) != 1 || cms[0].Name != "shop-b" {
+		t.Errorf("ConfigMaps = %v, want shop-b only", cms)
+	}
+	kinds := map[string]string{}
+	for _, v := range pods[0].Spec.Volumes {
+		kinds[v.Name] = map[bool]string{true: "secret", false: "configMap"}[v.Secret != nil]
+	}
+	if kinds["a"] != "secret" || kinds["b"] != "configMap" || kinds["c"] != "secret" {
+		t.Errorf("volume kinds = %v", kinds)
+	}
+	if !slices.ContainsFunc(warns, func(w Warning) bool {
+		return strings.Contains(w.Message, "volume a holds a file that looks like a secret (api-token), so it becomes Secret shop-a")
+	}) {
+		t.Errorf("warnings = %v", warns)
+	}
+}
+
+// A compose secret from an environment variable is a secret volume.
+func TestComposeEnvSecretVolume(t *testing.T) {
+	st, _, err := Load(File{Name: "/x/compose.yaml", Content: []byte(`services:
+  app: {image: app, secrets: [tok]}
+secrets:
+  tok: {environment: TOK}
+`)}, Options{Dir: "/x", Env: map[string]string{"TOK": "abc"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := st.Pods[0].Volume("secret-tok"); v == nil || !v.Secret {
+		t.Errorf("volume = %+v, want a secret one", v)
+	}
+}

@@ -401,6 +401,8 @@ func (k *kubeImport) volumes(cx *kubeCtx) map[string]kubeVol {
 			kv = kubeVol{bind: true, hostPath: vs.HostPath.Path}
 		case vs.ConfigMap != nil, vs.Secret != nil, vs.Projected != nil:
 			vol.Files = k.files(cx, p, vol, vs)
+			vol.Secret = vs.Secret != nil || vs.Projected != nil && slices.ContainsFunc(vs.Projected.Sources,
+				func(s corev1.VolumeProjection) bool { return s.Secret != nil })
 			kv.readOnly = true
 		case vs.PersistentVolumeClaim != nil:
 			cx.kp.claims[v.Name] = vs.PersistentVolumeClaim.ClaimName // see claims

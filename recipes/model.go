@@ -416,6 +416,9 @@ type Volume struct {
 	// SizeLimit caps it (emptyDir.sizeLimit; for a tmpfs, its size).
 	Medium    VolumeMedium `json:"medium,omitempty" yaml:"medium,omitempty"`
 	SizeLimit ByteSize     `json:"size_limit,omitempty" yaml:"size_limit,omitempty"`
+	// Secret says the files are secrets (a Kubernetes Secret volume, a compose secret):
+	// export kube writes them as a Secret rather than a ConfigMap.
+	Secret bool `json:"secret,omitempty" yaml:"secret,omitempty"`
 }
 
 // Probe checks a container. Exactly one of HTTP, TCP, Exec and Image is set.

@@ -681,6 +681,7 @@ var volumeFields = []field[*Volume]{
 	}},
 	{"medium", func(d *decoder, k string, v *yaml.Node, vol *Volume) { d.enum(k, v, "volume medium", &vol.Medium) }},
 	{"size_limit", func(d *decoder, k string, v *yaml.Node, vol *Volume) { d.enum(k, v, "size_limit", &vol.SizeLimit) }},
+	{"secret", func(d *decoder, k string, v *yaml.Node, vol *Volume) { vol.Secret, _ = d.boolean(k, v, "secret") }},
 }
 
 // podVolumes decodes a pod's (or the stack's) volumes: a mapping of name to {} or
