@@ -358,6 +358,11 @@ func (s *PodSpec) appHash(c *recipes.Container) string {
 			v = s.Stack.Volume(m.Source)
 		}
 		if m.Type == recipes.MountVolume && v != nil {
+			if v.Secret { // what only the exports use, as a container's expose
+				cp := *v
+				cp.Secret = false
+				v = &cp
+			}
 			in.Volumes = append(in.Volumes, v)
 		}
 	}
