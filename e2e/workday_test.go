@@ -357,3 +357,60 @@ func processesWith(args ...string) []int {
 	}
 	return pids
 }
+
+// up -d -f -: the recipe comes on the standard input (helm template … | sidecar up -d -f -);
+// the supervisor gets a copy next to its log, an up -d -f - of the running stack converges,
+// and the copy is gone with the stack.
+func TestDetachedRecipeFromStdin(t *testing.T) {
+	t.Parallel()
+	s := newDetachedScenario(t)
+	state := ""
+	for _, kv := range s.env {
+		if v, ok := strings.CutPrefix(kv, "XDG_STATE_HOME="); ok {
+			state = v
+		}
+	}
+	recipe, err := os.ReadFile(s.recipe("sidecar.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	upStdin := func() (string, string, int) {
+		var out, errOut strings.Builder
+		cmd := exec.Command(s.bin, "up", "-d", "-f", "-")
+		cmd.Env, cmd.Dir = s.env, t.TempDir()
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = strings.NewReader(string(recipe)), &out, &errOut
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return out.String(), errOut.String(), code
+	}
+	if out, errOut, code := upStdin(); code != 0 || !strings.Contains(out, "is up, in the background") {
+		t.Fatalf("up -d -f - exited %d\n%s\n%s", code, out, errOut)
+	}
+	copyPath := filepath.Join(state, "sidecar", s.stack+".stdin")
+	if _, err := os.Stat(copyPath); err != nil {
+		t.Errorf("no copy of the recipe for the supervisor: %v", err)
+	}
+	if out, _, _ := s.run("ps", "--stack", s.stack); !strings.Contains(out, "<stdin>") {
+		t.Errorf("ps does not say the stack came from <stdin>:\n%s", out)
+	}
+	before := s.containers()
+	if out, errOut, code := upStdin(); code != 0 || !strings.Contains(out, "is up to date") {
+		t.Errorf("a converging up -d -f -: exit %d\n%s\n%s", code, out, errOut)
+	}
+	s.unchanged(before, "after an unchanged up -d -f -", "infra", "ticker", "web")
+	if _, errOut, code := s.run("down", "--stack", s.stack); code != 0 {
+		t.Errorf("down exited %d: %s", code, errOut)
+	}
+	s.nothingLeft()
+	s.eventually("the copy removed", nil, startDeadline, func() error {
+		if _, err := os.Stat(copyPath); err == nil {
+			return fmt.Errorf("%s is still there", copyPath)
+		}
+		return nil
+	})
+}

@@ -206,14 +206,19 @@ func New(rt Runtime, stack *recipes.Stack, opts Options) *Orchestrator {
 // withAbsoluteRecipe returns stack, or a shallow copy of it whose Source.File (and
 // Source.Overrides) are absolute: the recipe label must name the recipe wherever `ps` or
 // `down` run later, and the loader keeps the paths as typed (relative to the working
-// directory now) for its messages.
+// directory now) for its messages. A name in angle brackets (<stdin>) names no file: it stays.
 func withAbsoluteRecipe(stack *recipes.Stack) *recipes.Stack {
 	files := stack.Source.Files()
-	if len(files) == 0 || !slices.ContainsFunc(files, func(f string) bool { return !filepath.IsAbs(f) }) {
+	noFile := func(f string) bool { return strings.HasPrefix(f, "<") && strings.HasSuffix(f, ">") }
+	if len(files) == 0 || !slices.ContainsFunc(files, func(f string) bool { return !filepath.IsAbs(f) && !noFile(f) }) {
 		return stack
 	}
 	abs := make([]string, len(files))
 	for i, f := range files {
+		if noFile(f) {
+			abs[i] = f
+			continue
+		}
 		a, err := filepath.Abs(f)
 		if err != nil {
 			return stack

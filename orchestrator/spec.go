@@ -360,6 +360,11 @@ func (s *PodSpec) appHash(c *recipes.Container) string {
 			v = s.Stack.Volume(m.Source)
 		}
 		if m.Type == recipes.MountVolume && v != nil {
+			if v.Secret { // what only the exports use, as a container's expose
+				cp := *v
+				cp.Secret = false
+				v = &cp
+			}
 			in.Volumes = append(in.Volumes, v)
 		}
 	}
@@ -368,13 +373,14 @@ func (s *PodSpec) appHash(c *recipes.Container) string {
 
 // withoutWatch is the part of a container's recipe its container is created from: all of it
 // but its watch rules, which say what `up --watch` does with the container, not how it is
-// made (editing them re-creates nothing).
+// made, and its declared ports (expose), which only the exports use: editing them
+// re-creates nothing.
 func withoutWatch(c *recipes.Container) *recipes.Container {
-	if c == nil || len(c.Watch) == 0 {
+	if c == nil || len(c.Watch)+len(c.Expose) == 0 {
 		return c
 	}
 	cp := *c
-	cp.Watch = nil
+	cp.Watch, cp.Expose = nil, nil
 	return &cp
 }
 

@@ -137,3 +137,18 @@ func TestConfigHashes(t *testing.T) {
 		}
 	}
 }
+
+// What only the exports use — a container's declared ports, whether a volume is a secret
+// one — is no part of a container's config hash: editing it re-creates nothing.
+func TestExportOnlyFieldsAreNotHashed(t *testing.T) {
+	spec := testSpec()
+	pod := spec.Pod
+	pod.Volumes = append(pod.Volumes, &recipes.Volume{Name: "creds", Files: map[string]string{"token": "abc"}})
+	pod.Main.Volumes = append(pod.Main.Volumes, recipes.Mount{Type: recipes.MountVolume, Source: "creds", Target: "/creds", ReadOnly: true})
+	before := spec.ContainerSpec(pod.Main, "id-infra").Labels
+	pod.Volume("creds").Secret = true
+	pod.Main.Expose = []recipes.Port{{ContainerPort: 9000, Protocol: recipes.ProtoTCP}}
+	if after := spec.ContainerSpec(pod.Main, "id-infra").Labels; !maps.Equal(before, after) {
+		t.Errorf("labels changed: %v → %v", before, after)
+	}
+}

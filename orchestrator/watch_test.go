@@ -181,6 +181,27 @@ func TestWatchRulesAreNotPartOfTheConfig(t *testing.T) {
 	}
 }
 
+// Editing only a container's declared ports (expose), or whether a volume is a secret one,
+// re-creates nothing either: locally they change nothing, and only the exports use them.
+func TestDeclaredPortsAreNotPartOfTheConfig(t *testing.T) {
+	h := startBuilt(t)
+	before := h.ids()
+	edited := daily(func(p *recipes.Pod) {
+		built(p.Main)
+		p.Main.Expose = []recipes.Port{{ContainerPort: 9000, Protocol: recipes.ProtoTCP}}
+		for _, v := range p.Volumes {
+			v.Secret = true
+		}
+	})
+	res, err := h.apply(edited, orchestrator.ApplyOptions{})
+	if err != nil || !res.UpToDate() {
+		t.Fatalf("apply of new declared ports: %+v, %v", res, err)
+	}
+	if got := changed(before, h.ids()); len(got) != 0 {
+		t.Errorf("re-created %v", got)
+	}
+}
+
 func TestWatchEventText(t *testing.T) {
 	for _, tc := range []struct {
 		ev   orchestrator.WatchEvent

@@ -419,6 +419,15 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 	if x != nil {
 		cv.xPorts(svc, ct, ck, x)
 	}
+	if x == nil || len(x.Expose) == 0 {
+		for _, p := range cv.exposeAt(svc, s.Expose, false) {
+			appendAt(cv.pos, Field(ck, "expose"), &ct.Expose, p.v, p.at)
+		}
+	} else { // in an infra service's pod, the container's own declared ports
+		for _, p := range cv.exposeAt(svc, x.Expose, true) {
+			appendAt(cv.pos, Field(ck, "expose"), &ct.Expose, p.v, p.at)
+		}
+	}
 	cv.mounts(b, svc, s, ct, ck)
 	cv.configMounts(b, svc, s, ct, ck)
 	cv.engineFields(b, svc, s, ct, ck)
@@ -553,6 +562,37 @@ func composeEnvNode(en *yaml.Node, k string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// exposeAt converts declared ports ("8080", "53/udp", a range "9000-9002"), each with the
+// entry it came from; an entry that is not one is a problem.
+func (cv *composeConv) exposeAt(svc string, specs []string, x bool) []placed[Port] {
+	path, node := []string{"services", svc, "expose"}, yamlpos.Value(cv.svcNode(svc), "expose")
+	if x {
+		path, node = []string{"services", svc, "x-sidecar", "expose"}, yamlpos.Value(cv.xNodes[svc], "expose")
+	}
+	items := yamlpos.Items(node)
+	var out []placed[Port]
+	for i, spec := range specs {
+		at := cv.keyAt(path...)
+		if len(items) == len(specs) {
+			at = cv.posOf(items[i])
+		}
+		ps, ferr := parsePortSpec(spec)
+		if ferr == nil && strings.Contains(spec, ":") {
+			ferr = &formError{msg: fmt.Sprintf("expose lists %q, which publishes a port on the host", spec), hint: exposeHint}
+		}
+		if ferr != nil {
+			cv.problem(at, ferr.msg, ferr.hint)
+			continue
+		}
+		for _, p := range ps {
+			if !slices.ContainsFunc(out, func(q placed[Port]) bool { return q.v == p }) {
+				out = append(out, placed[Port]{v: p, at: at})
+			}
+		}
+	}
+	return out
 }
 
 // portsAt converts published ports, each with the entry it came from.
@@ -781,6 +821,12 @@ func (cv *composeConv) infra(b *composePodBuild, owner string) {
 	}
 	for _, p := range ports {
 		appendAt(cv.pos, Field(ContainerKey(pod.Name, pod.Main.Name), "ports"), &pod.Main.Ports, p.v, p.at)
+	}
+	// Its declared ports likewise: main's, but those a container's x-sidecar expose claims.
+	for _, p := range cv.exposeAt(owner, s.Expose, false) {
+		if !slices.ContainsFunc(pod.Containers(), func(c *Container) bool { return slices.Contains(c.Expose, p.v) }) {
+			appendAt(cv.pos, Field(ContainerKey(pod.Name, pod.Main.Name), "expose"), &pod.Main.Expose, p.v, p.at)
+		}
 	}
 	cv.networks(owner, s, pod.Name)
 	for _, p := range yamlpos.Pairs(cv.xNodes[owner]) {

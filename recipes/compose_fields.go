@@ -107,6 +107,7 @@ func (cv *composeConv) secrets(b *composePodBuild, svc string, s types.ServiceCo
 				continue
 			}
 			b.vols[vol].Files = map[string]string{path.Base(target): cv.env[def.Environment]}
+			b.vols[vol].Secret = true
 			m = Mount{Type: MountVolume, Source: vol, Target: target, ReadOnly: true, SubPath: path.Base(target)}
 		default:
 			cv.warn(at, "services."+svc+".secrets", "secret "+ref.Source+" is external (a swarm's), which sidecar does not read: it is not mounted")

@@ -222,6 +222,9 @@ func (cv *composeConv) addConfigFile(b *composePodBuild, cfg *composeCfg, at Pos
 		v.Files = map[string]string{}
 	}
 	v.Files[cfg.file] = cfg.content
+	if x := cv.cfgX[cfg.name]; x != nil && x.x.Secret {
+		v.Secret = true
+	}
 	cv.pos.Set(Field(vk, "files", cfg.file), cfg.fileAt)
 	return true
 }

@@ -29,6 +29,9 @@ type composeX struct {
 	// Ports are the container's own published ports, in sidecar.yaml's syntax, in a pod
 	// whose infra service publishes them (the infra service's other ports go to main).
 	Ports []string `yaml:"ports,omitempty"`
+	// Expose are the container's own declared ports, likewise, in a pod whose infra service
+	// declares them in expose (the infra service's others go to main).
+	Expose []string `yaml:"expose,omitempty"`
 	// Ready and Live are probes in sidecar.yaml's syntax; Ready replaces a healthcheck.
 	Ready *Probe `yaml:"ready,omitempty"`
 	Live  *Probe `yaml:"live,omitempty"`
@@ -59,6 +62,7 @@ var composeXFields = []field[*composeX]{
 	{"pod", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Pod, _ = d.str(k, v, "pod") }},
 	{"name", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Name, _ = d.str(k, v, "name") }},
 	{"ports", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Ports = d.strList(k, v, "ports") }},
+	{"expose", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Expose = d.strList(k, v, "expose") }},
 	{"ready", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Ready = d.probe(k, v, "ready") }},
 	{"live", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Live = d.probe(k, v, "live") }},
 	{"restart", func(d *decoder, k string, v *yaml.Node, x *composeX) { d.enum(k, v, "restart", &x.Restart) }},
@@ -124,12 +128,15 @@ type composeXConfig struct {
 	Volume string `yaml:"volume"`
 	// File is the file's name in the volume (default: the config's name).
 	File string `yaml:"file"`
+	// Secret makes the volume a secret one (see Volume.Secret).
+	Secret bool `yaml:"secret,omitempty"`
 }
 
 var composeXConfigFields = []field[*composeXConfig]{
 	{"pod", func(d *decoder, k string, v *yaml.Node, x *composeXConfig) { x.Pod, _ = d.str(k, v, "pod") }},
 	{"volume", func(d *decoder, k string, v *yaml.Node, x *composeXConfig) { x.Volume, _ = d.str(k, v, "volume") }},
 	{"file", func(d *decoder, k string, v *yaml.Node, x *composeXConfig) { x.File, _ = d.str(k, v, "file") }},
+	{"secret", func(d *decoder, k string, v *yaml.Node, x *composeXConfig) { x.Secret, _ = d.boolean(k, v, "secret") }},
 }
 
 // composeXConfigRef is x-sidecar on a service's config reference: the mount of the pod

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -110,6 +111,7 @@ type composeOutService struct {
 	Ipc         string                         `yaml:"ipc,omitempty"`
 	Networks    map[string]map[string][]string `yaml:"networks,omitempty"`
 	Ports       []string                       `yaml:"ports,omitempty"`
+	Expose      []string                       `yaml:"expose,omitempty"`
 	EnvFile     []string                       `yaml:"env_file,omitempty"`
 	Environment *yaml.Node                     `yaml:"environment,omitempty"`
 	Volumes     []any                          `yaml:"volumes,omitempty"`
@@ -299,7 +301,7 @@ func (e *composeExport) volumes(doc *composeOut, p *Pod) {
 		for file, content := range v.Files {
 			doc.Configs[e.cfgNames[composeCfgKey{p.Name, v.Name, file}]] = &composeOutConfig{
 				Content:  content,
-				XSidecar: &composeXConfig{Pod: p.Name, Volume: v.Name, File: file},
+				XSidecar: &composeXConfig{Pod: p.Name, Volume: v.Name, File: file, Secret: v.Secret},
 			}
 		}
 		if len(v.Files) > 0 {
@@ -361,6 +363,15 @@ func composeInfra(s *Stack, p *Pod, built map[string][]*composeOutService) *comp
 	for _, port := range p.Ports() {
 		infra.Ports = append(infra.Ports, composePort(port))
 	}
+	// The declared ports too: compose, like the engine, takes them on the service that owns
+	// the network namespace.
+	for _, c := range p.Containers() {
+		for _, port := range c.Expose {
+			if e := composeExpose(port); !slices.Contains(infra.Expose, e) {
+				infra.Expose = append(infra.Expose, e)
+			}
+		}
+	}
 	if len(p.DependsOn) > 0 {
 		deps := map[string]string{}
 		for _, d := range p.DependsOn {
@@ -377,6 +388,14 @@ func composeInfra(s *Stack, p *Pod, built map[string][]*composeOutService) *comp
 		infra.DependsOn = composeDeps(deps)
 	}
 	return infra
+}
+
+// composeExpose writes a declared port: "8080", or "53/udp".
+func composeExpose(p Port) string {
+	if p.Protocol == ProtoTCP {
+		return strconv.Itoa(p.ContainerPort)
+	}
+	return fmt.Sprintf("%d/%s", p.ContainerPort, p.Protocol)
 }
 
 // service maps one container, joined to its pod's infra service (which publishes its ports).
@@ -403,6 +422,9 @@ func (e *composeExport) service(p *Pod, c *Container) *composeOutService {
 		// container claims.
 		for _, port := range c.Ports {
 			svc.XSidecar.Ports = append(svc.XSidecar.Ports, composePort(port))
+		}
+		for _, port := range c.Expose {
+			svc.XSidecar.Expose = append(svc.XSidecar.Expose, composeExpose(port))
 		}
 	}
 	if p.SharePID {

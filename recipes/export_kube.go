@@ -26,8 +26,8 @@ import (
 
 // Kubernetes export. Every pod becomes one workload (a Deployment, a Job or a bare Pod): its
 // init containers, then its sidecars as native sidecars (Kubernetes 1.29+), then main. A pod
-// that publishes ports gets a ClusterIP Service of its name, by which pods reach each other as
-// they do locally. Bind-mounted files (one per ConfigMap, mounted with subPath) and pod volumes
+// whose containers publish or declare ports (else whose probes check one) gets a ClusterIP
+// Service of its name, by which pods reach each other as they do locally. Bind-mounted files (one per ConfigMap, mounted with subPath) and pod volumes
 // with files become ConfigMaps, other pod volumes emptyDirs, bind mounts of absolute paths
 // outside the stack's directory hostPath volumes. docs/export.md has the whole mapping and
 // what is lost.
@@ -46,6 +46,11 @@ const (
 	// host port it publishes besides the pod's ClusterIP Service, so that the importer does
 	// not warn that pods reach the pod by another name than this Service's.
 	KubeAnnotationNodePortOf = "sidecar.dev/nodeport-of"
+	// KubeAnnotationSubdomainOf on a headless Service names the pod whose subdomain it is:
+	// the Service gives the pod its HOSTNAME.SUBDOMAIN name in a cluster, as the stack
+	// network does locally, so that the importer does not warn that pods reach the pod by
+	// another name than this Service's.
+	KubeAnnotationSubdomainOf = "sidecar.dev/subdomain-of"
 )
 
 // KubeKind is the kind of workload each pod is exported as.
@@ -141,6 +146,14 @@ func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[str
 			w.add(p.Name+"/extra_hosts", "pod %s: the extra host %s points at host-gateway, the engine's host, which a cluster has no address for: left out", p.Name, strings.Join(gw[0].Hostnames, ", "))
 			p.ExtraHosts = slices.DeleteFunc(p.ExtraHosts, func(h HostAlias) bool { return h.IP == "host-gateway" })
 		}
+		if pp := kubeProbePorts(p); len(pp) > 0 {
+			var list []string
+			for _, port := range pp {
+				list = append(list, strconv.Itoa(port.ContainerPort))
+			}
+			w.add(p.Name+"/expose", "pod %s declares no port, so its Service %s takes the port%s its probes check (%s): other pods reach it there, as they reach every port locally; declare the ports it listens on with expose: [PORT] if there are others",
+				p.Name, p.Name, map[bool]string{true: "s"}[len(pp) > 1], strings.Join(list, ", "))
+		}
 		if se := toKubeSecretEnv(p); len(se.vars) > 0 {
 			phrase, its := expSecretVariables(se.vars)
 			w.add(p.Name+"/env", "pod %s: %s, so the containers take %s from Secret %s (secretKeyRef), which the manifest holds in plain text: keep the manifest out of version control, or take the Secret out of it and create it in the cluster (kubectl create secret generic %s --from-literal=NAME=value)",
@@ -198,11 +211,23 @@ func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[str
 				continue
 			}
 			cmFiles[kubeConfigMapName(p, v.Name)] = cmp.Or(cmFiles[kubeConfigMapName(p, v.Name)], "the files of volume "+v.Name)
+			kind := "ConfigMap"
+			if secret := slices.DeleteFunc(sortedKeys(v.Files), func(f string) bool { return !expSecretLike(f) }); v.Secret || len(secret) > 0 {
+				kind = "Secret"
+				why := "comes from a Secret"
+				if !v.Secret {
+					why = "holds " + map[bool]string{true: "a file that looks", false: "files that look"}[len(secret) == 1] + " like a secret (" + andList(secret) + ")"
+				}
+				name := kubeConfigMapName(p, v.Name)
+				w.add(p.Name+"/volumes/"+v.Name, "pod %s: volume %s %s, so it becomes Secret %s, which the manifest holds in plain text: keep the manifest out of version control, or take the Secret out of it and create it in the cluster (kubectl create secret generic %s --from-file=FILE)",
+					p.Name, v.Name, why, name, name)
+				v.Secret = true // and so it imports back
+			}
 			for _, c := range p.Containers() {
 				for i := range c.Volumes {
 					m := &c.Volumes[i]
 					if m.Type == MountVolume && m.Source == v.Name && !m.ReadOnly {
-						w.add(expField(p, c, "volumes"), "pod %s: volume %s holds files, so it becomes a ConfigMap, which Kubernetes mounts read-only: %s cannot write to %s there", p.Name, v.Name, expWho(ks, p, c), m.Target)
+						w.add(expField(p, c, "volumes"), "pod %s: volume %s holds files, so it becomes a %s, which Kubernetes mounts read-only: %s cannot write to %s there", p.Name, v.Name, kind, expWho(ks, p, c), m.Target)
 						m.ReadOnly = true
 					}
 				}
@@ -303,7 +328,9 @@ func kubeFileMount(p *Pod, m Mount, src expBind, files map[string]string, taken 
 	if !ok {
 		vol = expUniqueName(cmp.Or(dnsLabelFrom(path.Base(src.rel)), "file"), taken)
 		files[src.rel] = vol
-		p.Volumes = append(p.Volumes, &Volume{Name: vol, Files: map[string]string{key: string(src.content)}})
+		// A compose secret is mounted under /run/secrets.
+		secret := strings.HasPrefix(path.Clean(m.Target), "/run/secrets/")
+		p.Volumes = append(p.Volumes, &Volume{Name: vol, Files: map[string]string{key: string(src.content)}, Secret: secret})
 	}
 	return Mount{Type: MountVolume, Source: vol, Target: m.Target, ReadOnly: m.ReadOnly, SubPath: key}
 }
@@ -324,6 +351,7 @@ func kubeExportKind(p *Pod, k KubeKind) KubeKind {
 // Secrets, Services, then the workloads, each pod by pod in stack order.
 func toKubeObjects(s *Stack, kind KubeKind) []any {
 	var cms, secrets, svcs, loads []any
+	svcNames := map[string]bool{}
 	for _, v := range s.Volumes {
 		size := max(v.SizeLimit, 1<<30)
 		cms = append(cms, &corev1.PersistentVolumeClaim{
@@ -336,8 +364,14 @@ func toKubeObjects(s *Stack, kind KubeKind) []any {
 	for _, p := range s.Pods {
 		labels := map[string]string{KubeLabelName: p.Name, KubeLabelPartOf: s.Name}
 		env := toKubeSecretEnv(p)
-		spec, volCMs := toKubePodSpec(s, p, env)
-		cms = append(cms, volCMs...)
+		spec, volObjs := toKubePodSpec(s, p, env)
+		for _, o := range volObjs {
+			if _, ok := o.(*corev1.Secret); ok {
+				secrets = append(secrets, o)
+			} else {
+				cms = append(cms, o)
+			}
+		}
 		if len(env.vars) > 0 {
 			secrets = append(secrets, &corev1.Secret{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
@@ -394,7 +428,7 @@ func toKubeObjects(s *Stack, kind KubeKind) []any {
 				Spec:       tmpl.Spec,
 			})
 		}
-		svcs = append(svcs, toKubeServices(p, labels)...)
+		svcs = append(svcs, toKubeServices(p, labels, svcNames)...)
 	}
 	return slices.Concat(cms, secrets, svcs, loads)
 }
@@ -453,12 +487,24 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []any)
 	var cms []any
 	for _, v := range p.Volumes {
 		var src corev1.VolumeSource
-		if len(v.Files) > 0 {
+		switch {
+		case len(v.Files) > 0 && v.Secret: // kubeExportStack marked those that hold secrets
+			cm, items := toKubeConfigMap(s, p, v)
+			secret := &corev1.Secret{
+				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+				ObjectMeta: cm.ObjectMeta,
+				Type:       corev1.SecretTypeOpaque,
+				StringData: cm.Data,
+				Data:       cm.BinaryData,
+			}
+			cms = append(cms, secret)
+			src.Secret = &corev1.SecretVolumeSource{SecretName: secret.Name, Items: items}
+		case len(v.Files) > 0:
 			cm, items := toKubeConfigMap(s, p, v)
 			cms = append(cms, cm)
 			src.ConfigMap = &corev1.ConfigMapVolumeSource{
 				LocalObjectReference: corev1.LocalObjectReference{Name: cm.Name}, Items: items}
-		} else {
+		default:
 			src.EmptyDir = &corev1.EmptyDirVolumeSource{}
 			if v.Medium == MediumMemory {
 				src.EmptyDir.Medium = corev1.StorageMediumMemory
@@ -607,6 +653,15 @@ func toKubeContainer(c *Container, secret *kubeSecretEnv, hostVols map[string]st
 		kc.Ports = append(kc.Ports, corev1.ContainerPort{ContainerPort: int32(port.ContainerPort), HostPort: int32(port.HostPort),
 			HostIP: port.HostIP, Protocol: toKubeProtocol(port.Protocol)})
 	}
+	// Declared ports are container ports without a host port, unless published already.
+	for _, port := range c.Expose {
+		cp := corev1.ContainerPort{ContainerPort: int32(port.ContainerPort), Protocol: toKubeProtocol(port.Protocol)}
+		if !slices.ContainsFunc(kc.Ports, func(q corev1.ContainerPort) bool {
+			return q.ContainerPort == cp.ContainerPort && q.Protocol == cp.Protocol
+		}) {
+			kc.Ports = append(kc.Ports, cp)
+		}
+	}
 	for _, m := range c.Volumes {
 		name := m.Source
 		if m.Type == MountBind {
@@ -753,37 +808,88 @@ func toKubeHTTP(h *HTTPProbe) *corev1.HTTPGetAction {
 	return g
 }
 
-// toKubeServices are the Services of a pod that publishes ports: a ClusterIP Service named
-// after the pod, with each published container port on the same number, and for the ports
-// published without a host port (the engine picks one) a NodePort Service <pod>-nodeport,
-// which has the cluster pick a node port: the same promise, and what the importer reads back.
-func toKubeServices(p *Pod, labels map[string]string) []any {
+// kubeProbePorts are the ports a pod that neither publishes nor declares any is known to
+// listen on: those its containers' ready and live probes (tcp or http, on the pod itself)
+// check, in container order. The export gives the pod's Service these ports, with a warning.
+func kubeProbePorts(p *Pod) []Port {
+	if len(p.Ports())+len(p.Exposed()) > 0 {
+		return nil
+	}
+	var out []Port
+	for _, c := range p.Containers() {
+		for _, pr := range []*Probe{c.Ready, c.Live} {
+			port := Port{Protocol: ProtoTCP}
+			switch {
+			case pr == nil:
+			case pr.TCP != nil && pr.TCP.Host == "":
+				port.ContainerPort = pr.TCP.Port
+			case pr.HTTP != nil && pr.HTTP.Host == "":
+				port.ContainerPort = pr.HTTP.Port
+			}
+			if port.ContainerPort > 0 && !slices.Contains(out, port) {
+				out = append(out, port)
+			}
+		}
+	}
+	return out
+}
+
+// toKubeServices are the Services of a pod, by which the other pods reach it as they do
+// locally: a ClusterIP Service named after the pod, with each port its containers publish or
+// declare (else the ports its probes check, see kubeProbePorts) on the same number; for the
+// ports published without a host port (the engine picks one) a NodePort Service
+// <pod>-nodeport, which has the cluster pick a node port: the same promise, and what the
+// importer reads back; and for a pod with a subdomain a headless Service of that name, which
+// gives the pod its HOSTNAME.SUBDOMAIN name in the cluster (a StatefulSet's serviceName).
+// taken are the Service names made so far (of every pod).
+func toKubeServices(p *Pod, labels map[string]string, taken map[string]bool) []any {
 	var ports, nodePorts []corev1.ServicePort
-	for _, port := range p.Ports() {
-		sp := corev1.ServicePort{
+	sp := func(port Port) corev1.ServicePort {
+		return corev1.ServicePort{
 			Name:       fmt.Sprintf("%s-%d", port.Protocol, port.ContainerPort),
 			Port:       int32(port.ContainerPort),
 			TargetPort: intstr.FromInt32(int32(port.ContainerPort)),
 			Protocol:   toKubeProtocol(port.Protocol),
 		}
-		if !slices.Contains(ports, sp) {
-			ports = append(ports, sp)
+	}
+	for _, port := range p.Ports() {
+		if !slices.Contains(ports, sp(port)) {
+			ports = append(ports, sp(port))
 		}
-		if port.HostPort == 0 && !slices.Contains(nodePorts, sp) {
-			nodePorts = append(nodePorts, sp)
+		if port.HostPort == 0 && !slices.Contains(nodePorts, sp(port)) {
+			nodePorts = append(nodePorts, sp(port))
 		}
 	}
-	if len(ports) == 0 {
-		return nil
+	for _, port := range slices.Concat(p.Exposed(), kubeProbePorts(p)) {
+		if !slices.Contains(ports, sp(port)) {
+			ports = append(ports, sp(port))
+		}
 	}
 	svc := func(name string, typ corev1.ServiceType, ports []corev1.ServicePort) *corev1.Service {
+		taken[name] = true
 		return &corev1.Service{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
 			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels, Namespace: p.Namespace},
 			Spec:       corev1.ServiceSpec{Type: typ, Selector: labels, Ports: ports},
 		}
 	}
-	out := []any{svc(p.Name, corev1.ServiceTypeClusterIP, ports)}
+	var out []any
+	if sub := p.Subdomain; sub != "" && !taken[sub] {
+		hl := svc(sub, corev1.ServiceTypeClusterIP, ports)
+		hl.Spec.ClusterIP = corev1.ClusterIPNone
+		hl.Spec.PublishNotReadyAddresses = true // as the stack network names a pod that is not ready yet
+		if sub != p.Name {
+			// The importer knows it by this annotation: it gives the pod its HOSTNAME.SUBDOMAIN.
+			hl.Annotations = map[string]string{KubeAnnotationSubdomainOf: p.Name}
+		}
+		out = append(out, hl)
+	}
+	if len(ports) == 0 {
+		return out
+	}
+	if !taken[p.Name] {
+		out = append(out, svc(p.Name, corev1.ServiceTypeClusterIP, ports))
+	}
 	if len(nodePorts) > 0 {
 		np := svc(expSuffixed(p.Name, "-nodeport"), corev1.ServiceTypeNodePort, nodePorts)
 		// The importer knows it by this annotation: the pod's own, reached by the pod's name.

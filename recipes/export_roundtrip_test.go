@@ -251,7 +251,20 @@ func kubeDifferences(kind KubeKind) []func(*Stack) {
 		kubeLabelsOfTheWorkload,
 		kubeDropsEngineOnlyFields,
 		kubeBindFilesBecomeVolumes,
+		kubeSecretLookingFilesAreSecret,
 		fileVolumeMountsReadOnly,
+	}
+}
+
+// kubeSecretLookingFilesAreSecret: a pod volume holding a file whose name looks like a
+// secret's (the rule of secret-looking variables) is a Secret volume, and imports back as one.
+func kubeSecretLookingFilesAreSecret(st *Stack) {
+	for _, p := range st.Pods {
+		for _, v := range p.Volumes {
+			if slices.ContainsFunc(sortedKeys(v.Files), expSecretLike) {
+				v.Secret = true
+			}
+		}
 	}
 }
 

@@ -106,6 +106,7 @@ type kubeOpenPort struct {
 	protocol    Protocol
 	hostIP      string
 	taken       bool
+	at          Position
 }
 
 type kubePortRef struct {
@@ -252,6 +253,18 @@ func (k *kubeImport) publish(kp *kubePod) {
 	for c, entries := range kp.published {
 		slices.SortStableFunc(entries, byOrder)
 		c.Ports = setEntries(k.pos, Field(ContainerKey(kp.pod.Name, c.Name), "ports"), entries)
+	}
+	// The container ports no Service publishes are declared: reachable from the other pods
+	// (as in a cluster through the pod's Service), and exported again.
+	for c, open := range kp.unpublished {
+		for _, o := range open {
+			e := Port{ContainerPort: o.port, Protocol: o.protocol}
+			if o.taken || slices.Contains(c.Expose, e) {
+				continue
+			}
+			k.pos.Set(Field(ContainerKey(kp.pod.Name, c.Name), "expose", len(c.Expose)), o.at)
+			c.Expose = append(c.Expose, e)
+		}
 	}
 }
 
@@ -604,7 +617,8 @@ func (k *kubeImport) service(d *kubeDoc) {
 	}
 	// The NodePort Service sidecar's export makes next to the pod's own Service publishes
 	// ports, and no pod calls it by its name.
-	ownName := svc.Name == kp.pod.Name || svc.Annotations[KubeAnnotationNodePortOf] == kp.pod.Name
+	ownName := svc.Name == kp.pod.Name || svc.Annotations[KubeAnnotationNodePortOf] == kp.pod.Name ||
+		svc.Name == kp.pod.Subdomain && svc.Annotations[KubeAnnotationSubdomainOf] == kp.pod.Name
 	if !ownName || len(renamed) > 0 {
 		msg := fmt.Sprintf("other pods reach %s by its pod name %s, at its container ports", kp.pod.Name, kp.pod.Name)
 		if svc.Name == kp.pod.Subdomain { // a StatefulSet's governing Service

@@ -401,6 +401,8 @@ func (k *kubeImport) volumes(cx *kubeCtx) map[string]kubeVol {
 			kv = kubeVol{bind: true, hostPath: vs.HostPath.Path}
 		case vs.ConfigMap != nil, vs.Secret != nil, vs.Projected != nil:
 			vol.Files = k.files(cx, p, vol, vs)
+			vol.Secret = vs.Secret != nil || vs.Projected != nil && slices.ContainsFunc(vs.Projected.Sources,
+				func(s corev1.VolumeProjection) bool { return s.Secret != nil })
 			kv.readOnly = true
 		case vs.PersistentVolumeClaim != nil:
 			cx.kp.claims[v.Name] = vs.PersistentVolumeClaim.ClaimName // see claims
@@ -632,7 +634,7 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 		}
 		if cp.HostPort == 0 {
 			// Not published locally, as on a node without hostPort, unless a Service publishes it.
-			cx.kp.unpublished[ct] = append(cx.kp.unpublished[ct], kubeOpenPort{index: i, port: int(cp.ContainerPort), protocol: proto, hostIP: cp.HostIP})
+			cx.kp.unpublished[ct] = append(cx.kp.unpublished[ct], kubeOpenPort{index: i, port: int(cp.ContainerPort), protocol: proto, hostIP: cp.HostIP, at: k.keyAt(d, pp)})
 			continue
 		}
 		port := Port{HostIP: cp.HostIP, HostPort: int(cp.HostPort), ContainerPort: int(cp.ContainerPort), Protocol: proto}

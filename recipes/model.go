@@ -177,6 +177,22 @@ func (p *Pod) Ports() []Port {
 	return out
 }
 
+// Exposed returns every port the pod's containers declare without publishing, in container
+// order, each once (a port also published is left out).
+func (p *Pod) Exposed() []Port {
+	var out []Port
+	published := p.Ports()
+	for _, c := range p.Containers() {
+		for _, e := range c.Expose {
+			if !slices.ContainsFunc(published, func(q Port) bool { return q.ContainerPort == e.ContainerPort && q.Protocol == e.Protocol }) &&
+				!slices.Contains(out, e) {
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
 // Pod returns the named pod, or nil.
 func (s *Stack) Pod(name string) *Pod {
 	return named(s.Pods, name, func(p *Pod) string { return p.Name })
@@ -202,7 +218,12 @@ type Container struct {
 	Env     Env      `json:"env,omitempty" yaml:"env,omitempty"`
 	EnvFile []string `json:"env_file,omitempty" yaml:"env_file,omitempty"`
 	// Ports are published on the host by the pod's infra container.
-	Ports   []Port  `json:"ports,omitempty" yaml:"ports,omitempty"`
+	Ports []Port `json:"ports,omitempty" yaml:"ports,omitempty"`
+	// Expose are the ports the container listens on without publishing them on the host
+	// (Kubernetes containerPort without hostPort, compose expose): only ContainerPort and
+	// Protocol are set. Locally other pods reach every port of a pod by its name, so they
+	// change nothing here; the exports declare them, and give the pod a Service.
+	Expose  []Port  `json:"expose,omitempty" yaml:"expose,omitempty"`
 	Volumes []Mount `json:"volumes,omitempty" yaml:"volumes,omitempty"`
 	// Ready gates start-up (of the next sidecar, of main, of dependent pods);
 	// Live restarts this container when it fails.
@@ -395,6 +416,9 @@ type Volume struct {
 	// SizeLimit caps it (emptyDir.sizeLimit; for a tmpfs, its size).
 	Medium    VolumeMedium `json:"medium,omitempty" yaml:"medium,omitempty"`
 	SizeLimit ByteSize     `json:"size_limit,omitempty" yaml:"size_limit,omitempty"`
+	// Secret says the files are secrets (a Kubernetes Secret volume, a compose secret):
+	// export kube writes them as a Secret rather than a ConfigMap.
+	Secret bool `json:"secret,omitempty" yaml:"secret,omitempty"`
 }
 
 // Probe checks a container. Exactly one of HTTP, TCP, Exec and Image is set.

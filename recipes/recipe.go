@@ -43,6 +43,7 @@ var containerFields = []field[*Container]{
 	}},
 	{"env_file", func(d *decoder, k string, v *yaml.Node, c *Container) { c.EnvFile = d.strList(k, v, "env_file") }},
 	{"ports", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Ports = d.ports(k, v) }},
+	{"expose", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Expose = d.expose(k, v) }},
 	{"volumes", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Volumes = d.mounts(k, v) }},
 	{"ready", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Ready = d.probe(k, v, "ready") }},
 	{"live", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Live = d.probe(k, v, "live") }},
@@ -497,6 +498,77 @@ func (d *decoder) ports(key string, n *yaml.Node) []Port {
 	return out
 }
 
+// exposeHint says how a declared, unpublished port is written.
+const exposeHint = `write the port the container listens on: 8080, "53/udp", a range "9000-9002", or {container_port: 8080, protocol: tcp}; publish a port on the host with ports: instead`
+
+// expose decodes a container's declared ports: numbers, "8080/udp", ranges, or
+// {container_port, protocol} mappings (what config prints). A host part is a mistake: those
+// ports belong under ports.
+func (d *decoder) expose(key string, n *yaml.Node) []Port {
+	var out []Port
+	for i, e := range d.list(key, n, "expose", `expose: [8080]`) {
+		ik := Field(key, i) // for problems: the entry as written
+		var ps []Port
+		switch e.Kind {
+		case yaml.ScalarNode:
+			if strings.Contains(e.Value, ":") {
+				d.fail(ik, e, exposeHint, "expose lists %q, which publishes a port on the host", yamlpos.Clip(e.Value))
+				continue
+			}
+			var err *formError
+			if ps, err = parsePortSpec(e.Value); err != nil {
+				d.fail(ik, e, exposeHint, "%s", err.msg)
+				continue
+			}
+		case yaml.MappingNode:
+			f := &portForm{}
+			fields(d, ik, e, "exposed port", "{container_port: 8080, protocol: tcp}", exposeFields, f)
+			if f.bad {
+				continue
+			}
+			if f.ctr == "" {
+				d.fail(ik, e, "add container_port: the port the app listens on", "exposed port has no container_port")
+				continue
+			}
+			spec := f.ctr
+			if f.proto != "" {
+				spec += "/" + f.proto
+			}
+			var err *formError
+			if ps, err = parsePortSpec(spec); err != nil {
+				d.fail(ik, cmp.Or(f.ctrNode, e), exposeHint, "%s", err.msg)
+				continue
+			}
+		default:
+			d.expect(ik, e, "each exposed port", "a number, a string or a mapping", exposeHint)
+			continue
+		}
+		d.portCount += len(ps)
+		if d.portCount > 10*maxPortRange {
+			d.fail(key, e, "declare fewer ports", "the recipe declares more than %d ports", 10*maxPortRange)
+			return out
+		}
+		for _, p := range ps {
+			d.record(Field(key, len(out)), e)
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+var exposeFields = []field[*portForm]{
+	{"host_port", exposePublishes}, {"published", exposePublishes}, {"host_ip", exposePublishes},
+	{"container_port", portPart(func(f *portForm, s string, v *yaml.Node) { f.ctr, f.ctrNode = s, v })},
+	{"target", portPart(func(f *portForm, s string, v *yaml.Node) { f.ctr, f.ctrNode = s, v })},
+	{"protocol", portPart(func(f *portForm, s string, _ *yaml.Node) { f.proto = s })},
+}
+
+func exposePublishes(d *decoder, k string, v *yaml.Node, f *portForm) {
+	f.bad = true
+	d.fail(k, v, "move the port to ports: to publish it, or remove "+k[strings.LastIndex(k, "/")+1:]+" to declare it only",
+		"an exposed port is not published on the host, so it has no %s", k[strings.LastIndex(k, "/")+1:])
+}
+
 // portForm is a long-form port as written.
 type portForm struct {
 	ip, host, ctr, proto string
@@ -609,6 +681,7 @@ var volumeFields = []field[*Volume]{
 	}},
 	{"medium", func(d *decoder, k string, v *yaml.Node, vol *Volume) { d.enum(k, v, "volume medium", &vol.Medium) }},
 	{"size_limit", func(d *decoder, k string, v *yaml.Node, vol *Volume) { d.enum(k, v, "size_limit", &vol.SizeLimit) }},
+	{"secret", func(d *decoder, k string, v *yaml.Node, vol *Volume) { vol.Secret, _ = d.boolean(k, v, "secret") }},
 }
 
 // podVolumes decodes a pod's (or the stack's) volumes: a mapping of name to {} or

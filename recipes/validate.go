@@ -251,6 +251,11 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 				"host port %d of %s is out of range", pt.HostPort, label)
 		}
 	}
+	for i, pt := range c.Expose {
+		if pt.ContainerPort < 1 || pt.ContainerPort > 65535 {
+			v.problem(Field(ck, "expose", i), "use a port from 1 to 65535", "exposed port %d of %s is out of range", pt.ContainerPort, label)
+		}
+	}
 	targets := map[string]int{}
 	for i, m := range c.Volumes {
 		k := Field(ck, "volumes", i)

@@ -87,6 +87,9 @@ func newExecCmd(f *Factory, runF func(*ExecOptions) error) *cobra.Command {
 		if cmd.Flags().Changed("tty") {
 			opts.TTY = v.GetBool("tty")
 		}
+		if opts.Interactive && opts.File.stdin() && opts.Stack == "" {
+			return usageErrorf(cmd, "-i passes the standard input to the command, and -f - reads the recipe from it: name the stack with --stack NAME instead of -f -, or leave -i out")
+		}
 		env, err := cmd.Flags().GetStringArray("env")
 		if err != nil {
 			return err

@@ -31,6 +31,8 @@ type Factory struct {
 	// profiles are the compose profiles of --profile, read with the command's settings;
 	// nil when none was given (the loader then reads COMPOSE_PROFILES).
 	profiles []string
+	// stdin is the recipe -f - reads (load.go).
+	stdin stdinRecipe
 }
 
 // BuildInfo says which build of sidecar this is.

@@ -2,12 +2,14 @@ package main
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	composecli "github.com/compose-spec/compose-go/v2/cli"
 	"github.com/spf13/viper"
@@ -19,8 +21,26 @@ import (
 // given more than once; a compose file and its override file).
 type recipeFiles []string
 
+// stdinFile is how -f names the standard input (-f -, as kubectl and docker compose take it);
+// stdinName names it in messages and in the stack's source.
+const stdinFile, stdinName = "-", "<stdin>"
+
+// named is the files as messages name them: the standard input as <stdin>.
+func (r recipeFiles) named() []string {
+	out := slices.Clone(r)
+	for i, p := range out {
+		if p == stdinFile {
+			out[i] = stdinName
+		}
+	}
+	return out
+}
+
 // String names the files for messages: "compose.yaml, compose.override.yaml".
-func (r recipeFiles) String() string { return strings.Join(r, ", ") }
+func (r recipeFiles) String() string { return strings.Join(r.named(), ", ") }
+
+// stdin reports whether one of the files is the standard input.
+func (r recipeFiles) stdin() bool { return slices.Contains(r, stdinFile) }
 
 // list is the files as one setting, as recipes.Source.List writes them: separated as in
 // PATH, the form SIDECAR_FILE takes, which the stack's labels record.
@@ -28,13 +48,19 @@ func (r recipeFiles) list() string {
 	if len(r) == 0 {
 		return ""
 	}
-	return recipes.Source{File: r[0], Overrides: r[1:]}.List()
+	n := r.named()
+	return recipes.Source{File: n[0], Overrides: n[1:]}.List()
 }
 
-// abs is the files made absolute, for whoever reads them later from elsewhere.
+// abs is the files made absolute, for whoever reads them later from elsewhere (the standard
+// input stays -).
 func (r recipeFiles) abs() (recipeFiles, error) {
 	out := make(recipeFiles, len(r))
 	for i, p := range r {
+		if p == stdinFile {
+			out[i] = p
+			continue
+		}
 		a, err := filepath.Abs(p)
 		if err != nil {
 			return nil, err
@@ -153,8 +179,63 @@ func exists(path string) bool {
 // loadStack loads the recipe the way every command does: ${VAR} from the process
 // environment and from .env next to the recipe (the first file), the compose profiles of
 // --profile.
+//
+// -f - is the standard input, read once (every later load of the process gets the same
+// content), named <stdin>; when it is the first file, the stack's directory (of relative
+// paths, and of .env) is the working directory, as docker compose has it for -f -.
 func loadStack(f *Factory, files recipeFiles) (*recipes.Stack, []recipes.Warning, error) {
-	return recipes.LoadFiles(files, recipes.Options{Env: envMap(f.Environ()), DotEnv: true, Profiles: f.profiles})
+	opts := recipes.Options{Env: envMap(f.Environ()), DotEnv: true, Profiles: f.profiles}
+	if !files.stdin() {
+		return recipes.LoadFiles(files, opts)
+	}
+	if i := slices.Index(files, stdinFile); slices.Contains(files[i+1:], stdinFile) {
+		return nil, nil, &ExitError{Code: exitBadInput, Err: errors.New("-f - is given more than once, and the standard input can be read only once: give -f - once, and the other files by name")}
+	}
+	in := make([]recipes.File, len(files))
+	for i, p := range files {
+		var err error
+		if p == stdinFile {
+			in[i].Name = stdinName
+			in[i].Content, err = f.readStdin()
+		} else {
+			in[i].Name = p
+			in[i].Content, err = os.ReadFile(p)
+		}
+		if err != nil {
+			return nil, nil, &recipes.ReadError{Path: in[i].Name, Err: err}
+		}
+	}
+	if files[0] == stdinFile {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, nil, &ExitError{Code: exitFailure, Err: fmt.Errorf("find the working directory, the directory of a recipe read from the standard input: %w", err)}
+		}
+		opts.Dir = wd
+	}
+	return recipes.LoadAll(in, opts)
+}
+
+// stdinRecipe is the standard input as -f - reads it: once per process. In the supervisor of
+// `up -d -f -`, whose standard input is /dev/null, it is the copy the up -d left in the
+// state directory (from).
+type stdinRecipe struct {
+	once    sync.Once
+	from    string
+	content []byte
+	err     error
+}
+
+// readStdin is the content of the standard input, read on first use.
+func (f *Factory) readStdin() ([]byte, error) {
+	s := &f.stdin
+	s.once.Do(func() {
+		if s.from != "" {
+			s.content, s.err = os.ReadFile(s.from)
+			return
+		}
+		s.content, s.err = io.ReadAll(f.IO.In)
+	})
+	return s.content, s.err
 }
 
 // loadReported is loadStack with the loader's warnings written to errOut, one per line.

@@ -108,6 +108,9 @@ func newUpCmd(f *Factory, runF func(*UpOptions) error) *cobra.Command {
 		opts.Pods = args
 		opts.Detach = v.GetBool("detach")
 		opts.Watch = v.GetBool("watch")
+		if opts.Watch && opts.File.stdin() {
+			return usageErrorf(cmd, "--watch watches the recipe's files, and -f - (the standard input) is none: write the recipe to a file and name it with -f FILE, or leave --watch out")
+		}
 		if opts.Connect == nil {
 			opts.Connect = func(ctx context.Context) (engine, error) { return connectEngine(ctx, f) }
 		}

@@ -113,6 +113,15 @@ func (opts *UpOptions) detach(ctx context.Context, dir string, st *recipes.Stack
 	for _, file := range recipe {
 		args = append(args, "--file", file)
 	}
+	if opts.File.stdin() {
+		// The supervisor's standard input is not this one: it reads a copy of what this up
+		// read, next to its log, and removes it when the stack ends.
+		copyPath, err := opts.stdinCopy(logPath)
+		if err != nil {
+			return &ExitError{Code: exitFailure, Err: err}
+		}
+		args = append(args, "--stdin-copy", copyPath)
+	}
 	args = append([]string{"supervise"}, append(args, "--log-lines", strconv.Itoa(opts.LogLines), "--log", logPath)...)
 	if opts.Watch {
 		args = append(args, "--watch")
@@ -151,9 +160,24 @@ func (opts *UpOptions) detach(ctx context.Context, dir string, st *recipes.Stack
 	logf.Close()
 	devnull.Close()
 	if err != nil {
+		removeStdinCopy(args)
 		return &ExitError{Code: exitFailure, Err: fmt.Errorf("start the supervisor: %w", err)}
 	}
 	return opts.followSupervisor(ctx, cmd, r, logPath, dir, st.Name)
+}
+
+// stdinCopy writes the recipe read from the standard input next to the supervisor's log
+// (STACK.log → STACK.stdin), readable by the user only, for the supervisor to read.
+func (opts *UpOptions) stdinCopy(logPath string) (string, error) {
+	content, err := opts.Factory.readStdin()
+	if err != nil {
+		return "", fmt.Errorf("read the standard input: %w", err)
+	}
+	path := strings.TrimSuffix(logPath, ".log") + ".stdin"
+	if err := os.WriteFile(path, content, 0o600); err != nil {
+		return "", fmt.Errorf("hand the recipe read from the standard input to the supervisor: %w", err)
+	}
+	return path, nil
 }
 
 // followSupervisor prints what the supervisor reports until the stack is up (a summary, exit
@@ -366,6 +390,9 @@ func newSuperviseCmd(f *Factory) *cobra.Command {
 			if opts.LogLines, err = parseLogLines(v.GetString("log-lines")); err != nil {
 				return usageErrorf(cmd, "%v", err)
 			}
+			if f.stdin.from = v.GetString("stdin-copy"); f.stdin.from != "" {
+				defer os.Remove(f.stdin.from) // the stack has ended
+			}
 			opts.Connect = func(ctx context.Context) (engine, error) { return connectEngine(ctx, f) }
 			sigs := make(chan os.Signal, 2)
 			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -381,7 +408,16 @@ func newSuperviseCmd(f *Factory) *cobra.Command {
 	cmd.Flags().Int("report-fd", reportFD, "file descriptor of the pipe to report to (0: none)")
 	cmd.Flags().String("control-dir", "", "directory of the control sockets")
 	cmd.Flags().Bool("watch", false, "act on the recipe's watch rules for the stack's whole life")
+	cmd.Flags().String("stdin-copy", "", "the file holding what -f - read in the up -d (removed when the stack ends)")
 	return cmd
+}
+
+// removeStdinCopy removes the copy of the standard input args hand a supervisor that did not
+// start.
+func removeStdinCopy(args []string) {
+	if i := slices.Index(args, "--stdin-copy"); i >= 0 && i+1 < len(args) {
+		os.Remove(args[i+1])
+	}
 }
 
 // view is the supervisor's: the lifecycle into its log (with timestamps), and every state
