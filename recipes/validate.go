@@ -226,6 +226,10 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 	if c.StopGrace < 0 {
 		v.problem(Field(ck, "stop_grace"), "write a positive duration like 10s", "stop_grace of %s must not be negative", label)
 	}
+	if c.Gate != GateReady && c.Role != RoleSidecar {
+		v.problem(Field(ck, "gate"), "remove it: a sidecar's gate says what the container after it waits for",
+			"%s has gate: %s, but only a sidecar has a gate", label, c.Gate)
+	}
 	if c.Role == RoleInit {
 		if c.Restart == RestartAlways {
 			v.problem(Field(ck, "restart"), "use restart: never or on-failure, or move it to sidecars if it should keep running",
