@@ -154,8 +154,9 @@ func (st *PodStatus) replaced(c *ContainerStatus, now time.Time) {
 }
 
 // fresh reports whether c is a container Apply created (or is creating) whose first run has
-// not been started yet: running, and ready when it has a ready probe. A first run that
-// ended, or a container the user holds, no longer counts.
+// not been started yet: running, and ready when it has a ready probe (a sidecar whose gate
+// is started: started only, see gatesOpen). A first run that ended, or a container the
+// user holds, no longer counts.
 func fresh(c *recipes.Container, cs *ContainerStatus) bool {
 	if cs.FreshRun == 0 || cs.Held || cs.Attempt > cs.FreshRun {
 		return false
@@ -163,7 +164,7 @@ func fresh(c *recipes.Container, cs *ContainerStatus) bool {
 	if cs.Attempt < cs.FreshRun {
 		return true
 	}
-	return (cs.State == StateRunning || cs.State == StateStarting) && !isStarted(c, cs)
+	return (cs.State == StateRunning || cs.State == StateStarting) && !gatesOpen(c, cs)
 }
 
 // outdated says why container c no longer runs its recipe ("" when it does): the fields of
@@ -305,7 +306,8 @@ func planRecreatePod(spec *PodSpec, st *PodStatus, p *Plan) bool {
 }
 
 // planReplace replaces the sidecars and main whose recipe changed, one at a time in start order: the next waits until
-// the one before, once created again, is started (running, and ready with a ready probe).
+// the one before, once created again, is started (running, and ready with a ready probe
+// unless its gate is started).
 // A container that is re-created is started by the start-up rules (StartNow).
 func planReplace(spec *PodSpec, st *PodStatus, p *Plan) {
 	pod := spec.Pod

@@ -18,8 +18,9 @@ import (
 //   - the infra container is created and started first; pod volumes are created; then every
 //     app container is created up front, joined to the infra container's namespaces;
 //   - init containers run in order, each to a zero exit; a non-zero exit fails the pod;
-//   - sidecars start in order, each gating the next until it is started (running, and its
-//     ready probe passed when it has one); then main starts;
+//   - sidecars start in order, each gating the next until it is started (running, its
+//     startup probe passed when it has one) and, unless its gate is started (Kubernetes'
+//     rule), ready when it has a ready probe; then main starts;
 //   - once main has started, an exited sidecar is restarted after back-off, main follows its
 //     restart policy (with the same back-off), a failed liveness probe stops a container so
 //     that it is restarted (main: unless its policy is never, as in Kubernetes, whatever its
@@ -275,7 +276,7 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	if !st.MainStarted {
 		for i, c := range pod.Sidecars {
 			cs := st.Containers[c.Name]
-			if cs.Held || isStarted(c, cs) {
+			if cs.Held || gatesOpen(c, cs) {
 				continue
 			}
 			p.Phase = PhaseSidecars
@@ -417,7 +418,7 @@ func planStart(spec *PodSpec, c *recipes.Container, cs *ContainerStatus, reason 
 			p.wait(c.Name, time.Time{}, reason+" post-start hook running")
 		case c.Startup != nil && !cs.StartupPassed:
 			p.wait(c.Name, time.Time{}, reason+" startup probe not passed yet")
-		case c.Ready != nil && !cs.Ready:
+		case c.Ready != nil && !cs.Ready && c.Gate == recipes.GateReady:
 			p.wait(c.Name, time.Time{}, reason+" not ready yet")
 		}
 	case cs.StartNow:
@@ -464,10 +465,13 @@ func (b *Blocked) Text(now time.Time) string {
 	return fmt.Sprintf("%s %s for sidecar %s to %s: %s so far; last probe: %s", who, verb, b.Container, probe, RoundDuration(now.Sub(b.Since).Truncate(time.Second)), last)
 }
 
-// planBlocked records that the containers after sidecar i wait for it, and wakes the
+// planBlocked records that the containers after sidecar i wait for its probe, and wakes the
 // supervisor when the views are next to be told (every BlockedNoteEvery of the wait).
 func planBlocked(pod *recipes.Pod, i int, cs *ContainerStatus, now time.Time, p *Plan) {
 	c := pod.Sidecars[i]
+	if c.PostStart != nil && cs.PostStart != HookPassed {
+		return // its post-start hook holds them, not a probe (the wait says so)
+	}
 	b := &Blocked{Container: c.Name, Since: cs.StartedAt, Detail: cs.ProbeDetail, Startup: c.Startup != nil && !cs.StartupPassed}
 	for _, next := range pod.Sidecars[i+1:] {
 		b.Waiters = append(b.Waiters, "sidecar "+next.Name)
@@ -685,8 +689,23 @@ func MainReady(spec *PodSpec, st *PodStatus) bool {
 // isStarted: running, its post-start hook passed when it has one, its startup probe passed
 // when it has one, and ready when it has a ready probe.
 func isStarted(c *recipes.Container, cs *ContainerStatus) bool {
+	return hasStarted(c, cs) && (c.Ready == nil || cs.Ready)
+}
+
+// hasStarted: running, its post-start hook passed when it has one, its startup probe passed
+// when it has one (what the kubelet waits for before it starts the next container).
+func hasStarted(c *recipes.Container, cs *ContainerStatus) bool {
 	return cs.State == StateRunning && (c.PostStart == nil || cs.PostStart == HookPassed) &&
-		(c.Startup == nil || cs.StartupPassed) && (c.Ready == nil || cs.Ready)
+		(c.Startup == nil || cs.StartupPassed)
+}
+
+// gatesOpen reports whether the container after c in start order may start: c has started,
+// and is ready too unless it is a sidecar whose gate is started.
+func gatesOpen(c *recipes.Container, cs *ContainerStatus) bool {
+	if c.Role == recipes.RoleSidecar && c.Gate == recipes.GateStarted {
+		return hasStarted(c, cs)
+	}
+	return isStarted(c, cs)
 }
 
 func initCompleted(cs *ContainerStatus) bool {

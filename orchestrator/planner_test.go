@@ -270,6 +270,36 @@ create web: app containers are created up front`,
 			want: `start web: all sidecars started`,
 		},
 		{
+			name: "gate started: a sidecar running but never ready does not hold the next", spec: gateStarted("envoy"),
+			st: all(allCreated, initDone, running("envoy", t0)), now: 10 * time.Minute, phase: PhaseSidecars,
+			want: `start shipper: sidecar 2/2`,
+		},
+		{
+			name: "gate started: a never-ready last sidecar does not hold main", spec: withSpec(gateStarted("envoy", "shipper"), readyProbeOn("shipper")),
+			st: all(allCreated, initDone, running("envoy", t0), running("shipper", t0)), now: 10 * time.Minute, phase: PhaseStartingMain,
+			want: `start web: all sidecars started`,
+		},
+		{
+			name: "gate ready: a never-ready last sidecar holds main", spec: readyProbeOn("shipper"),
+			st: all(allCreated, initDone, running("envoy", t0), ready("envoy"), running("shipper", t0)), now: 10 * time.Minute, phase: PhaseSidecars,
+			want: `wait shipper: sidecar 2/2 not ready yet`,
+		},
+		{
+			name: "gate started: the startup probe still holds the next", spec: withSpec(gateStarted("envoy"), startupProbeOn("envoy")),
+			st: all(allCreated, initDone, running("envoy", t0)), now: 10 * time.Minute, phase: PhaseSidecars,
+			want: `wait envoy: sidecar 1/2 startup probe not passed yet`,
+		},
+		{
+			name: "gate started: startup probe passed, not ready: the next starts", spec: withSpec(gateStarted("envoy"), startupProbeOn("envoy")),
+			st: all(allCreated, initDone, running("envoy", t0), func(st *PodStatus) { st.C("envoy").StartupPassed = true }), phase: PhaseSidecars,
+			want: `start shipper: sidecar 2/2`,
+		},
+		{
+			name: "gate started: the post-start hook still holds the next", spec: withSpec(gateStarted("envoy"), postStartOn("envoy")),
+			st: all(allCreated, initDone, running("envoy", t0), func(st *PodStatus) { st.C("envoy").PostStart = HookRunning }), phase: PhaseSidecars,
+			want: `wait envoy: sidecar 1/2 post-start hook running`,
+		},
+		{
 			name: "sidecar crashed during start-up: back-off, main waits", st: all(allCreated, initDone, running("envoy", t0), exited("envoy", 1, t0, 1)), now: 300 * time.Millisecond, phase: PhaseSidecars,
 			want: `wait envoy: back-off 1s after exit code 1, restarting in 700ms`,
 		},
@@ -559,6 +589,37 @@ func TestRoundDuration(t *testing.T) {
 	} {
 		if got := RoundDuration(tt.d).String(); got != tt.want {
 			t.Errorf("RoundDuration(%s) = %s, want %s", tt.d, got, tt.want)
+		}
+	}
+}
+
+// gateStarted makes the named sidecars gate the next container's start on their start only.
+func gateStarted(names ...string) func(*PodSpec) {
+	return func(spec *PodSpec) {
+		for _, n := range names {
+			spec.Pod.Container(n).Gate = recipes.GateStarted
+		}
+	}
+}
+
+func readyProbeOn(name string) func(*PodSpec) {
+	return func(spec *PodSpec) { spec.Pod.Container(name).Ready = probe() }
+}
+
+func startupProbeOn(name string) func(*PodSpec) {
+	return func(spec *PodSpec) { spec.Pod.Container(name).Startup = probe() }
+}
+
+func postStartOn(name string) func(*PodSpec) {
+	return func(spec *PodSpec) {
+		spec.Pod.Container(name).PostStart = &recipes.Hook{Exec: &recipes.ExecProbe{Command: []string{"true"}}}
+	}
+}
+
+func withSpec(fs ...func(*PodSpec)) func(*PodSpec) {
+	return func(spec *PodSpec) {
+		for _, f := range fs {
+			f(spec)
 		}
 	}
 }

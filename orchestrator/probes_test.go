@@ -149,6 +149,46 @@ func TestReadinessWaitIsToldRepeatedly(t *testing.T) {
 	h.shutdownLeavesNothing()
 }
 
+func gateStarted(c *recipes.Container) { c.Gate = recipes.GateStarted }
+
+// A sidecar whose gate is started (a Kubernetes container's, whose readinessProbe the
+// kubelet never waits on) and whose readiness never passes (it checks main, say) does not
+// hold main back: main starts once it runs, nothing is told about a wait, and the sidecar's
+// view says it is not ready.
+func TestStartedGateDoesNotWaitForReadiness(t *testing.T) {
+	st := stack("p", pod("p", ctr("app"), sidecars(ctr("side", readyProbe, gateStarted))))
+	h := newHarness(t, st, orchestrator.Options{})
+	h.rt.SetProbe("p-side", errors.New("http probe failed: connection refused"))
+	h.start()
+	h.until("main running", time.Second, h.running("p-app"))
+	h.until("side known not ready", time.Second, func() bool { return h.view("p", "side").Health == orchestrator.HealthNotReady })
+	h.clock.Step(time.Minute)
+	if strings.Contains(h.describe(), "to be ready") {
+		t.Errorf("a wait for side's readiness was told:\n%s", h.describe())
+	}
+	if v := h.view("p", "side"); v.Reason != "not ready: http probe failed: connection refused" {
+		t.Errorf("side's view: %s %q", v.Health, v.Reason)
+	}
+	h.shutdownLeavesNothing()
+}
+
+// A wait told for a stack from a Kubernetes manifest names the probe as the manifest does.
+func TestBlockedHintNamesTheManifestsProbe(t *testing.T) {
+	st := stack("p", pod("p", ctr("app"), sidecars(ctr("side", startupProbe(9000, 1000), gateStarted))))
+	st.Source = recipes.Source{File: "/home/dev/p/k8s.yaml", Kind: recipes.SourceKube}
+	h := newHarness(t, st, orchestrator.Options{})
+	h.rt.SetProbe("p-side", errors.New("connection refused"))
+	h.start()
+	h.until("side running", 0, h.running("p-side"))
+	h.until("the wait is told", time.Second, func() bool { return strings.Contains(h.describe(), "to pass its startup probe: ") })
+	for _, m := range h.messages() {
+		if strings.Contains(m.Text, "startup probe") && !strings.Contains(m.Hint, "the check is the startupProbe of side in the manifest") {
+			t.Errorf("hint %q does not name the manifest's startupProbe", m.Hint)
+		}
+	}
+	h.shutdownLeavesNothing()
+}
+
 func imageProbe(c *recipes.Container) { c.Ready = &recipes.Probe{Image: true} }
 
 // A ready probe that is the image's HEALTHCHECK (compose's service_healthy on a service

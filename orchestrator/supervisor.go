@@ -546,15 +546,33 @@ func (s *supervisor) noteBlocked(plan Plan, now time.Time) {
 		return
 	}
 	s.blockedNote = mark
-	probe := "ready"
-	if b.Startup {
-		probe = "startup"
-	}
-	hint := fmt.Sprintf("the check is the `%s:` probe of %s in the recipe; its output may say why it does not pass", probe, b.Container)
+	hint := fmt.Sprintf("the check is %s; its output may say why it does not pass", probeSource(s.spec.Stack, b.Container, b.Startup))
 	if c := s.spec.Pod.Container(b.Container); !b.Startup && c != nil && c.Ready != nil && c.Ready.Kind() == recipes.ProbeImage {
 		hint = fmt.Sprintf("the check is the HEALTHCHECK of %s's image, run by the engine; `docker inspect` shows its output under State.Health", b.Container)
 	}
 	s.message(LevelWarning, b.Container, b.Text(now), hint)
+}
+
+// probeSource names where the startup probe (else the ready probe) of container c is
+// written, in the terms of the file the stack came from.
+func probeSource(st *recipes.Stack, c string, startup bool) string {
+	kind := recipes.SourceRecipe
+	if st != nil {
+		kind = st.Source.Kind
+	}
+	switch {
+	case kind == recipes.SourceKube && startup:
+		return "the startupProbe of " + c + " in the manifest"
+	case kind == recipes.SourceKube:
+		return "the readinessProbe of " + c + " in the manifest"
+	case kind == recipes.SourceCompose && startup:
+		return "the x-sidecar startup: probe of " + c + " in the compose file"
+	case kind == recipes.SourceCompose:
+		return "the healthcheck of " + c + " in the compose file (or its x-sidecar ready: probe)"
+	case startup:
+		return "the `startup:` probe of " + c + " in the recipe"
+	}
+	return "the `ready:` probe of " + c + " in the recipe"
 }
 
 // publish sends an event for every container whose view changed, then the pod's phase.

@@ -457,11 +457,11 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 		// What x-sidecar sets replaces what compose's fields made, but for hooks: compose's
 		// post_start and pre_stop are exec hooks, x-sidecar's the others.
 		ct.Ready, ct.Restart = cmp.Or(x.Ready, ct.Ready), cmp.Or(x.Restart, ct.Restart)
-		ct.Live, ct.Startup = x.Live, x.Startup
+		ct.Live, ct.Startup, ct.Gate = x.Live, x.Startup, x.Gate
 		ct.PostStart, ct.PreStop = cmp.Or(ct.PostStart, x.PostStart), cmp.Or(ct.PreStop, x.PreStop)
 		ct.StopGrace = ptr.Deref(x.StopGrace, ct.StopGrace)
 		for key, set := range map[string]bool{"name": x.Name != "", "ready": x.Ready != nil, "live": x.Live != nil,
-			"restart": x.Restart != RestartDefault, "stop_grace": x.StopGrace != nil, "startup": true, "post_start": true,
+			"restart": x.Restart != RestartDefault, "stop_grace": x.StopGrace != nil, "startup": true, "gate": true, "post_start": true,
 			"pre_stop": true} {
 			if set {
 				cv.recordTree(Field(ck, key), yamlpos.Value(cv.xNodes[svc], key))

@@ -37,6 +37,10 @@ type composeX struct {
 	Live  *Probe `yaml:"live,omitempty"`
 	// Restart replaces the restart the compose restart: field maps to.
 	Restart RestartPolicy `yaml:"restart,omitempty"`
+	// Gate is the sidecar's gate (see Container.Gate): started makes the service after it
+	// start without waiting for its healthcheck, what a depends_on condition
+	// service_started says in docker compose.
+	Gate Gate `yaml:"gate,omitempty"`
 	// StopGrace replaces stop_grace_period. On the pod's infra service it is the pod's stop
 	// grace (its whole termination budget).
 	StopGrace *Duration `yaml:"stop_grace,omitempty"`
@@ -66,6 +70,7 @@ var composeXFields = []field[*composeX]{
 	{"ready", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Ready = d.probe(k, v, "ready") }},
 	{"live", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Live = d.probe(k, v, "live") }},
 	{"restart", func(d *decoder, k string, v *yaml.Node, x *composeX) { d.enum(k, v, "restart", &x.Restart) }},
+	{"gate", func(d *decoder, k string, v *yaml.Node, x *composeX) { d.enum(k, v, "gate", &x.Gate) }},
 	{"stop_grace", func(d *decoder, k string, v *yaml.Node, x *composeX) {
 		if g, ok := d.duration(k, v, "stop_grace", false); ok {
 			x.StopGrace = &g

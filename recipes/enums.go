@@ -65,6 +65,25 @@ func (p RestartPolicy) Restarts(code int) bool {
 	return false
 }
 
+// Gate is what the start of the container after a sidecar (the next sidecar, or main) waits
+// for. GateReady, the default of a recipe, waits for the sidecar to be started and, when it
+// has a ready probe, ready; GateStarted waits for it to be started only (running, its
+// post-start hook done and its startup probe passed when it has them), as the kubelet does,
+// its ready probe then only saying whether it is ready. Main has none: what waits for main
+// (a pod that depends on its pod) waits for it to be ready.
+type Gate int
+
+const (
+	GateReady Gate = iota
+	GateStarted
+)
+
+var gateNames = enum[Gate]{"gate", []string{"ready", "started"}, false}
+
+func (g Gate) String() string                { return gateNames.name(g) }
+func (g Gate) MarshalText() ([]byte, error)  { return gateNames.text(g) }
+func (g *Gate) UnmarshalText(b []byte) error { return gateNames.unmarshal(g, b) }
+
 // Protocol is a published port's transport.
 type Protocol int
 

@@ -142,8 +142,9 @@ type composeOutService struct {
 	DNSOpt     []string          `yaml:"dns_opt,omitempty"`
 	Sysctls    map[string]string `yaml:"sysctls,omitempty"`
 
-	XSidecar      *composeX `yaml:"x-sidecar,omitempty"`
-	serviceName   string
+	XSidecar    *composeX `yaml:"x-sidecar,omitempty"`
+	serviceName string
+	// healthchecked: what waits for the service waits for it to be healthy.
 	healthchecked bool
 }
 
@@ -411,7 +412,7 @@ func (e *composeExport) service(p *Pod, c *Container) *composeOutService {
 		Init:        c.Init,
 		TTY:         c.TTY,
 		NetworkMode: infra,
-		XSidecar:    &composeX{Role: c.Role, Live: c.Live, Startup: c.Startup, EnvRefs: c.EnvRefs, ExpandRefs: c.ExpandRefs},
+		XSidecar:    &composeX{Role: c.Role, Live: c.Live, Startup: c.Startup, Gate: c.Gate, EnvRefs: c.EnvRefs, ExpandRefs: c.ExpandRefs},
 		serviceName: composeName(e.uses, p, c.Name),
 	}
 	if svc.serviceName != c.Name {
@@ -508,7 +509,8 @@ func (e *composeExport) service(p *Pod, c *Container) *composeOutService {
 		svc.XSidecar.Ready = r
 	}
 	// An image probe writes no healthcheck: compose's service_healthy then waits for the image's own.
-	svc.healthchecked = svc.Healthcheck != nil || c.Ready != nil && c.Ready.Kind() == ProbeImage
+	// A sidecar gated on its start only is waited for as started, healthcheck or not.
+	svc.healthchecked = (svc.Healthcheck != nil || c.Ready != nil && c.Ready.Kind() == ProbeImage) && c.Gate == GateReady
 	svc.Restart = map[RestartPolicy]string{RestartAlways: "always", RestartOnFailure: "on-failure", RestartNever: "no"}[c.Restart]
 	if c.Restart == RestartNever && c.Role == RoleMain {
 		svc.Restart = "" // compose's default; a main that says "no" is a one-shot (a job)

@@ -51,6 +51,13 @@ const (
 	// network does locally, so that the importer does not warn that pods reach the pod by
 	// another name than this Service's.
 	KubeAnnotationSubdomainOf = "sidecar.dev/subdomain-of"
+
+	// KubeAnnotationGateReady on a pod template lists, comma-separated, the sidecars whose
+	// gate is ready: the next container's start waits for their readiness, not only their
+	// start. The kubelet waits for a native sidecar's startupProbe only, so the export writes
+	// such a sidecar's readinessProbe as its startupProbe too; the annotation keeps the gate
+	// (and tells that copy from a startupProbe of its own) for a re-import.
+	KubeAnnotationGateReady = "sidecar.dev/gate-ready"
 )
 
 // KubeKind is the kind of workload each pod is exported as.
@@ -278,6 +285,9 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 			fix.apply()
 		}
 	}
+	if c.Role == RoleSidecar && c.Gate == GateReady && c.Ready != nil && c.Startup != nil {
+		w.add(expField(p, c, "gate"), "%s: the kubelet starts the next container once a native sidecar's startupProbe passed, without waiting for its readinessProbe: what comes after it does not wait for it to be ready there, as gate: ready does here", expWho(s, p, c))
+	}
 	for _, pr := range []struct {
 		name string
 		p    *Probe
@@ -388,6 +398,9 @@ func toKubeObjects(s *Stack, kind KubeKind) []any {
 		maps.Copy(tmpl.Annotations, p.Annotations)
 		if len(p.DependsOn) > 0 {
 			tmpl.Annotations[KubeAnnotationDependsOn] = strings.Join(p.DependsOn, ",")
+		}
+		if gated := kubeReadyGated(p); len(gated) > 0 {
+			tmpl.Annotations[KubeAnnotationGateReady] = strings.Join(gated, ",")
 		}
 		// kubeExportStack made main's restart fit the kind: always for a Deployment.
 		tmpl.Spec.RestartPolicy = toKubeRestart(p.Main.Restart)
@@ -538,15 +551,27 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []any)
 		kc := toKubeContainer(c, env, hostVols)
 		kc.RestartPolicy = expPtr(corev1.ContainerRestartPolicyAlways)
 		// The kubelet starts the next container once a native sidecar has started, that is
-		// once its startup probe passed: the ready probe gates the same way as a startup
-		// probe, and a sidecar has no other use for it.
-		if kc.StartupProbe == nil {
-			kc.StartupProbe, kc.ReadinessProbe = kc.ReadinessProbe, nil
+		// once its startup probe passed: a sidecar gated on its readiness gets its ready
+		// probe as a startup probe too (kubeReadyGated names it), which gates the same way.
+		if kc.StartupProbe == nil && slices.Contains(kubeReadyGated(p), c.Name) {
+			kc.StartupProbe = kc.ReadinessProbe.DeepCopy()
 		}
 		spec.InitContainers = append(spec.InitContainers, kc)
 	}
 	spec.Containers = []corev1.Container{toKubeContainer(p.Main, env, hostVols)}
 	return spec, cms
+}
+
+// kubeReadyGated names the sidecars of p whose readiness gates the next container's start
+// (gate ready, with a ready probe): what the annotation KubeAnnotationGateReady lists.
+func kubeReadyGated(p *Pod) []string {
+	var out []string
+	for _, c := range p.Sidecars {
+		if c.Gate == GateReady && c.Ready != nil {
+			out = append(out, c.Name)
+		}
+	}
+	return out
 }
 
 // toKubeConfigMap makes the ConfigMap for a pod volume holding files, and the items to mount

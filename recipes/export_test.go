@@ -219,13 +219,17 @@ func TestExportKubeShape(t *testing.T) {
 	if proxy.RestartPolicy == nil || *proxy.RestartPolicy != corev1.ContainerRestartPolicyAlways {
 		t.Errorf("the sidecar is not a native sidecar: restartPolicy %v", proxy.RestartPolicy)
 	}
-	// A sidecar's ready probe gates the next container: in Kubernetes that is a startup probe.
+	// A sidecar's ready probe gates the next container (gate: ready): in Kubernetes that is
+	// a startup probe, written besides its readiness probe, and the annotation says so.
 	sp := proxy.StartupProbe
 	if sp == nil || sp.HTTPGet == nil || sp.HTTPGet.Port.IntValue() != 9901 || sp.HTTPGet.Path != "/ready" || sp.FailureThreshold != 3 || sp.PeriodSeconds != 1 {
 		t.Errorf("the sidecar's ready probe is not its startup probe: %+v", sp)
 	}
-	if proxy.ReadinessProbe != nil {
-		t.Errorf("the sidecar also has a readiness probe: %+v", proxy.ReadinessProbe)
+	if !reflect.DeepEqual(proxy.ReadinessProbe, sp) {
+		t.Errorf("the sidecar's readiness probe %+v is not its ready probe", proxy.ReadinessProbe)
+	}
+	if got := deps[0].Spec.Template.Annotations[KubeAnnotationGateReady]; got != "proxy" {
+		t.Errorf("annotation %s = %q, want proxy", KubeAnnotationGateReady, got)
 	}
 	if len(proxy.VolumeMounts) != 2 || proxy.VolumeMounts[0].SubPath != "envoy.yaml" || proxy.VolumeMounts[0].MountPath != "/etc/envoy/envoy.yaml" {
 		t.Errorf("the bind-mounted file is not mounted from its ConfigMap with subPath: %+v", proxy.VolumeMounts)
@@ -917,5 +921,65 @@ spec:
 	}
 	if got, want := back.Pods[0].Main.Volumes, st.Pods[0].Main.Volumes[:2]; !reflect.DeepEqual(got, want) {
 		t.Errorf("imported back as %+v, want %+v", got, want)
+	}
+}
+
+// Each sidecar's gate crosses a manifest: a ready-gated sidecar's readiness probe is its
+// startup probe too (what the kubelet waits for), the annotation names it, and one that has a
+// startup probe of its own keeps it, with a warning (the cluster then does not wait for its
+// readiness); a start-gated sidecar's probes are written as they are. Importing gives the
+// same gates and probes back.
+func TestExportKubeGates(t *testing.T) {
+	st := testStack()
+	p := st.Pods[0]
+	probe := func(port int) *Probe {
+		return &Probe{TCP: &TCPProbe{Port: port}, Period: Duration(time.Second), Timeout: Duration(time.Second), Retries: 3}
+	}
+	side := func(name string, gate Gate, ready, startup *Probe) *Container {
+		return &Container{Name: name, Role: RoleSidecar, Image: "agent:1", Restart: RestartAlways, Gate: gate, Ready: ready, Startup: startup}
+	}
+	p.Sidecars = []*Container{
+		side("ready", GateReady, probe(1001), nil),
+		side("started", GateStarted, probe(1002), nil),
+		side("both", GateReady, probe(1003), probe(1004)),
+		side("startup", GateStarted, probe(1005), probe(1006)),
+	}
+	out, warns, err := ExportKube(st, KubeOptions{Files: testFiles()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gateWarned := slices.ContainsFunc(warns, func(w Warning) bool {
+		return w.Field == "demo/both/gate" && strings.Contains(w.Message, "without waiting for its readinessProbe")
+	})
+	if !gateWarned || slices.ContainsFunc(warns, func(w Warning) bool { return strings.HasSuffix(w.Field, "/gate") && w.Field != "demo/both/gate" }) {
+		t.Errorf("want one gate warning, for both: %v", warns)
+	}
+	deps, _, _, _, _ := decodeKube(t, out)
+	tmpl := deps[0].Spec.Template
+	if got := tmpl.Annotations[KubeAnnotationGateReady]; got != "ready,both" {
+		t.Errorf("annotation %s = %q, want ready,both", KubeAnnotationGateReady, got)
+	}
+	port := func(pr *corev1.Probe) int {
+		if pr == nil || pr.TCPSocket == nil {
+			return 0
+		}
+		return pr.TCPSocket.Port.IntValue()
+	}
+	want := map[string][2]int{"ready": {1001, 1001}, "started": {1002, 0}, "both": {1003, 1004}, "startup": {1005, 1006}}
+	for _, kc := range tmpl.Spec.InitContainers[1:] {
+		if got := [2]int{port(kc.ReadinessProbe), port(kc.StartupProbe)}; got != want[kc.Name] {
+			t.Errorf("%s: readinessProbe, startupProbe on ports %v, want %v", kc.Name, got, want[kc.Name])
+		}
+	}
+
+	back, _, err := Load(File{Name: "/stack/k8s.yaml", Content: out}, Options{Dir: "/stack"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range back.Pods[0].Sidecars {
+		orig := p.Sidecars[i]
+		if c.Name != orig.Name || c.Gate != orig.Gate || !reflect.DeepEqual(c.Ready, orig.Ready) || !reflect.DeepEqual(c.Startup, orig.Startup) {
+			t.Errorf("sidecar %s came back as %s gate %s, ready %+v, startup %+v", orig.Name, c.Name, c.Gate, c.Ready, c.Startup)
+		}
 	}
 }

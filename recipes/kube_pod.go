@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math"
 	"path"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -120,6 +121,7 @@ func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) {
 		pod.Sidecars = append(pod.Sidecars, k.container(cx, p, c, RoleSidecar, RestartDefault))
 	}
 	pod.Main = k.container(cx, fmt.Sprintf("%s.containers[%d]", sp, mainIdx), spec.Containers[mainIdx], RoleMain, mainRestart)
+	k.gateReady(cx)
 	for _, dv := range cx.downward {
 		for name, content := range k.downwardFiles(cx, dv.path, dv.items) {
 			if dv.vol.Files == nil {
@@ -183,7 +185,7 @@ var kubeModelFields = map[string][]string{
 	"image":          {"image"},
 	"readinessProbe": {"ready"},
 	"livenessProbe":  {"live"},
-	"startupProbe":   {"startup", "ready"},
+	"startupProbe":   {"startup"},
 	"lifecycle":      {"post_start", "pre_stop"},
 	"resources":      {"resources"},
 }
@@ -317,6 +319,46 @@ func (k *kubeImport) dependsOn(cx *kubeCtx) {
 		}
 		k.pos.Set(Field(PodKey(pod.Name), "depends_on", len(pod.DependsOn)), at)
 		pod.DependsOn = append(pod.DependsOn, name)
+	}
+}
+
+// gateReady reads the sidecar.dev/gate-ready annotation (on the pod template, else on the
+// workload), which sidecar's export writes: the sidecars whose readiness gates the next
+// container's start, as in the recipe exported. A startupProbe that is their readinessProbe
+// is the copy the export made for the kubelet to gate on, not a probe of their own. A name
+// that is not a sidecar's is a problem placed at the annotation.
+func (k *kubeImport) gateReady(cx *kubeCtx) {
+	pod := cx.kp.pod
+	v, at, ok := k.annotation(cx, KubeAnnotationGateReady)
+	if !ok || strings.TrimSpace(v) == "" {
+		return
+	}
+	var names []string
+	for _, c := range pod.Sidecars {
+		names = append(names, c.Name)
+	}
+	for _, name := range strings.Split(v, ",") {
+		name = strings.TrimSpace(name)
+		c := pod.Container(name)
+		if c == nil || c.Role != RoleSidecar {
+			hint := "list the sidecars whose readiness the next container's start waits for, separated by commas"
+			if len(names) > 0 {
+				hint += ": " + strings.Join(names, ", ")
+			}
+			if s := suggest.DidYouMean(name, names); s != "" {
+				hint = s
+			}
+			k.problem(at, fmt.Sprintf("annotation %s of %s %q names %q, which is not a sidecar of the pod", KubeAnnotationGateReady, cx.d.kind, cx.d.name, yamlpos.Clip(name)), hint)
+			continue
+		}
+		c.Gate = GateReady
+		k.pos.Set(Field(ContainerKey(pod.Name, c.Name), "gate"), at)
+		if c.Startup != nil && c.Ready != nil && reflect.DeepEqual(c.Startup, c.Ready) {
+			c.Startup = nil
+		}
+	}
+	if pod.Annotations != nil {
+		delete(pod.Annotations, KubeAnnotationGateReady) // sidecar's own, read here
 	}
 }
 
@@ -667,11 +709,12 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	}
 	ct.Ready = k.probe(cx, p+".readinessProbe", c.ReadinessProbe, c, Field(ck, "ready"))
 	ct.Live = k.probe(cx, p+".livenessProbe", c.LivenessProbe, c, Field(ck, "live"))
-	if role == RoleSidecar && ct.Ready == nil {
-		// A native sidecar's startup probe is what gates the next container: a ready probe.
-		ct.Ready = k.probe(cx, p+".startupProbe", c.StartupProbe, c, Field(ck, "ready"))
-	} else {
-		ct.Startup = k.probe(cx, p+".startupProbe", c.StartupProbe, c, Field(ck, "startup"))
+	ct.Startup = k.probe(cx, p+".startupProbe", c.StartupProbe, c, Field(ck, "startup"))
+	if role == RoleSidecar {
+		// The kubelet starts the next container once a native sidecar has started (its
+		// startupProbe passed, when it has one), and a regular container's next without
+		// waiting at all: a readinessProbe gates no start, it only says who is ready.
+		ct.Gate = GateStarted
 	}
 	if role == RoleInit && (ct.Ready != nil || ct.Live != nil || ct.Startup != nil) {
 		k.warnAt(d, p, c.Name+" is an init container, which runs to completion; its probes are not used")

@@ -225,10 +225,16 @@ type Container struct {
 	// change nothing here; the exports declare them, and give the pod a Service.
 	Expose  []Port  `json:"expose,omitempty" yaml:"expose,omitempty"`
 	Volumes []Mount `json:"volumes,omitempty" yaml:"volumes,omitempty"`
-	// Ready gates start-up (of the next sidecar, of main, of dependent pods);
+	// Ready says whether the container is ready: a sidecar's gates the next container's
+	// start unless its Gate is GateStarted, main's gates the pods that depend on its pod.
 	// Live restarts this container when it fails.
 	Ready *Probe `json:"ready,omitempty" yaml:"ready,omitempty"`
 	Live  *Probe `json:"live,omitempty" yaml:"live,omitempty"`
+	// Gate is what the next container's start waits for, of a sidecar (see Gate): its
+	// readiness (GateReady, the default) or its start only (GateStarted, what the
+	// Kubernetes importer sets). It only matters with a Ready probe: normalisation makes it
+	// GateReady on a sidecar without one.
+	Gate Gate `json:"gate,omitempty" yaml:"gate,omitempty"`
 	// Restart is what happens when the container exits. Sidecars are always restarted
 	// (RestartAlways); init containers never; main defaults to RestartNever.
 	Restart RestartPolicy `json:"restart" yaml:"restart"`
@@ -241,8 +247,9 @@ type Container struct {
 	TTY bool `json:"tty,omitempty" yaml:"tty,omitempty"`
 
 	// Startup gates the other probes (Kubernetes startupProbe): until it passes, Ready and
-	// Live are not run; when it fails Retries times in a row after StartPeriod, the
-	// container is killed and restarted with back-off.
+	// Live are not run, and the container does not count as started (the next container's
+	// start waits for it, whatever the Gate); when it fails Retries times in a row after
+	// StartPeriod, the container is killed and restarted with back-off.
 	Startup *Probe `json:"startup,omitempty" yaml:"startup,omitempty"`
 
 	// EnvRefs are environment variables whose values the pod gives when the container is

@@ -112,6 +112,10 @@ func (n *normaliser) container(s *Stack, p *Pod, c *Container) {
 		return "\x00", ok || slices.ContainsFunc(c.EnvRefs, func(r EnvRef) bool { return r.Name == n })
 	}
 	c.ExpandRefs = c.ExpandRefs && slices.ContainsFunc(slices.Concat(c.Entrypoint, c.Command), func(w string) bool { return ExpandVars(w, known) != w })
+	// gate matters only for a sidecar with a ready probe: without one, started is ready.
+	if c.Role == RoleSidecar && c.Ready == nil {
+		c.Gate = GateReady
+	}
 	for _, h := range []*Hook{c.PostStart, c.PreStop} {
 		if h != nil && h.HTTP != nil {
 			h.HTTP.Path = cmp.Or(h.HTTP.Path, "/")

@@ -54,6 +54,7 @@ var containerFields = []field[*Container]{
 	{"init", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Init, _ = d.boolean(k, v, "init") }},
 	{"tty", func(d *decoder, k string, v *yaml.Node, c *Container) { c.TTY, _ = d.boolean(k, v, "tty") }},
 	{"startup", func(d *decoder, k string, v *yaml.Node, c *Container) { c.Startup = d.probe(k, v, "startup") }},
+	{"gate", func(d *decoder, k string, v *yaml.Node, c *Container) { d.enum(k, v, "gate", &c.Gate) }},
 	{"post_start", func(d *decoder, k string, v *yaml.Node, c *Container) { c.PostStart = d.hook(k, v, "post_start") }},
 	{"pre_stop", func(d *decoder, k string, v *yaml.Node, c *Container) { c.PreStop = d.hook(k, v, "pre_stop") }},
 	{"resources", func(d *decoder, k string, v *yaml.Node, c *Container) {

@@ -230,6 +230,10 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 		// The importers say it in their own terms.
 		v.warn(Field(ck, "restart"), "restart", "sidecar %s is restarted whenever it exits, as in Kubernetes; restart: %s is not honoured (a container that should run once goes under init, or in a pod of its own with job: true)", c.Name, c.Restart)
 	}
+	if c.Gate != GateReady && c.Role != RoleSidecar {
+		v.problem(Field(ck, "gate"), "remove it: a sidecar's gate says what the container after it waits for",
+			"%s has gate: %s, but only a sidecar has a gate", label, c.Gate)
+	}
 	if c.Role == RoleInit {
 		if c.Restart == RestartAlways {
 			v.problem(Field(ck, "restart"), "use restart: never or on-failure, or move it to sidecars if it should keep running",
