@@ -631,6 +631,10 @@ func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceCon
 			}
 		case v.Type == types.VolumeTypeBind:
 			m.Type, m.Source = MountBind, cv.expandHome(v.Source)
+			// A missing source is created, as compose creates it, unless bind.create_host_path
+			// says false (compose-go makes it true for the short syntax and a bind: written
+			// without it; a long-syntax bind without bind: is created too).
+			m.MustExist = v.Bind != nil && !bool(v.Bind.CreateHostPath)
 		case v.Type == types.VolumeTypeTmpfs:
 			m.Source = dnsLabelFrom(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], i))
 			if _, ok := cv.addVolume(b, m.Source, "a tmpfs of service "+svc, at); !ok {
