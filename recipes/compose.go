@@ -183,7 +183,7 @@ func (c *composeImport) use(f *composeFile) {
 }
 
 func (c *composeImport) run(ins []*input) *Stack {
-	c.interp = newInterpolation("the compose file", c.env)
+	c.interp = newInterpolation("the compose file", c.interpolationEnv(ins))
 	var files []*composeFile
 	readable := true
 	for i, in := range ins {
@@ -313,6 +313,31 @@ func (c *composeImport) document(in *input, first bool) (doc *yaml.Node, ok bool
 		return nil, false
 	}
 	return in.docs[0], true
+}
+
+// interpolationEnv is the environment the files' ${VAR}s are read with: c.env, with
+// COMPOSE_PROJECT_NAME set to the project's name, as compose sets it (envoy's examples write
+// image: ${COMPOSE_PROJECT_NAME}-echo): Options.Name, else COMPOSE_PROJECT_NAME, else the last
+// name: of the files (its variables substituted), else the directory's name, each as compose
+// takes it (compose-go's normalisation: my_app stays my_app, though the stack is my-app).
+func (c *composeImport) interpolationEnv(ins []*input) map[string]string {
+	env := maps.Clone(c.env)
+	name := cmp.Or(c.opts.Name, c.env["COMPOSE_PROJECT_NAME"])
+	if name == "" {
+		written := ""
+		for _, in := range ins {
+			if len(in.docs) > 0 && in.docs[0].Kind == yaml.MappingNode {
+				if s, ok := yamlpos.Scalar(yamlpos.Value(in.docs[0], "name")); ok && s != "" {
+					written = s
+				}
+			}
+		}
+		if s, err := template.SubstituteWithOptions(written, lookupIn(c.env), template.WithoutLogging); err == nil {
+			name = loader.NormalizeProjectName(s)
+		}
+	}
+	env["COMPOSE_PROJECT_NAME"] = cmp.Or(name, loader.NormalizeProjectName(filepath.Base(c.dir)))
+	return env
 }
 
 // stackName is Options.Name, else COMPOSE_PROJECT_NAME (of the environment or .env), else

@@ -154,7 +154,20 @@ func exists(path string) bool {
 // environment and from .env next to the recipe (the first file), the compose profiles of
 // --profile.
 func loadStack(f *Factory, files recipeFiles) (*recipes.Stack, []recipes.Warning, error) {
-	return recipes.LoadFiles(files, recipes.Options{Env: envMap(f.Environ()), DotEnv: true, Profiles: f.profiles})
+	return recipes.LoadFiles(files, recipes.Options{Env: recipeEnv(f), DotEnv: true, Profiles: f.profiles})
+}
+
+// recipeEnv is the environment ${VAR}s are read from: the process's, with PWD set to the
+// working directory when it is not set (under env -i, cron, some CI runners), as docker
+// compose sets it (envoy's examples mount ${PWD}).
+func recipeEnv(f *Factory) map[string]string {
+	env := envMap(f.Environ())
+	if _, set := env["PWD"]; !set {
+		if wd, err := os.Getwd(); err == nil {
+			env["PWD"] = wd
+		}
+	}
+	return env
 }
 
 // loadReported is loadStack with the loader's warnings written to errOut, one per line.

@@ -142,3 +142,28 @@ func TestComposeOverrideMerged(t *testing.T) {
 		t.Errorf("main: %+v", m)
 	}
 }
+
+// PWD is set for ${PWD} when the environment lacks it (env -i, cron), as docker compose sets
+// it: the working directory. A PWD the environment has is kept.
+func TestPWDSetWhenAbsent(t *testing.T) {
+	f, _, _ := testFactory(t)
+	file := filepath.Join(t.TempDir(), "compose.yaml")
+	writeFile(t, file, "services:\n  web:\n    image: app\n    volumes: [\"${PWD}:/workspace\"]\n")
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		env  []string
+		want string
+	}{{nil, wd}, {[]string{"PWD=/elsewhere"}, "/elsewhere"}} {
+		f.Environ = func() []string { return tc.env }
+		st, warns, err := loadStack(f, recipeFiles{file})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.Pods[0].Main.Volumes[0].Source; got != tc.want {
+			t.Errorf("environment %q: bind source %q, want %q (warnings %v)", tc.env, got, tc.want, warns)
+		}
+	}
+}
