@@ -11,8 +11,8 @@ import (
 func TestComposeProjectNameInterpolated(t *testing.T) {
 	for _, tc := range []struct {
 		label, name, file string
-		env             map[string]string
-		want            string
+		env               map[string]string
+		want              string
 	}{
 		{"the directory", "", "services:\n  echo: {image: \"${COMPOSE_PROJECT_NAME}-echo\"}\n", nil, "dynamic-config-cp-echo"},
 		{"name:", "", "name: my_app\nservices:\n  echo: {image: \"${COMPOSE_PROJECT_NAME}-echo\"}\n", nil, "my_app-echo"},

@@ -32,7 +32,7 @@ type kubeVol struct {
 	// Socket, a device), as the kubelet checks; "" and DirectoryOrCreate create a missing
 	// directory. FileOrCreate must exist too: the engine would create a directory.
 	mustExist bool
-	readOnly bool // configMap, secret and projected volumes are mounted read-only
+	readOnly  bool // configMap, secret and projected volumes are mounted read-only
 }
 
 type kubeCtx struct {
