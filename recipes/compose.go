@@ -184,6 +184,7 @@ func (c *composeImport) use(f *composeFile) {
 
 func (c *composeImport) run(ins []*input) *Stack {
 	c.interp = newInterpolation("the compose file", c.interpolationEnv(ins))
+	c.interp.broken = c.opts.brokenEnv
 	var files []*composeFile
 	readable := true
 	for i, in := range ins {

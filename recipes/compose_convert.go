@@ -498,6 +498,9 @@ func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string)
 			at = cv.posOf(efNode) // env_file: FILE
 		}
 		path := inDir(cv.dir, ef.Path)
+		if cv.opts.brokenEnv.is(path) {
+			continue // the .env that does not parse: said once, at its line
+		}
 		vars, err := readEnvFile(cv.opts, path, ef.Format, lookupIn(cv.env, explicit))
 		var bad envFileError
 		switch {

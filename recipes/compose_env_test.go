@@ -1,6 +1,7 @@
 package recipes
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,5 +35,86 @@ func TestComposeProjectNameInterpolated(t *testing.T) {
 				t.Errorf("%s: %s", tc.label, w)
 			}
 		}
+	}
+}
+
+// A $ in a .env value takes what follows for a variable; one that is not set gives an empty
+// string, as compose has it, with a warning at the .env's line and column (compose warns
+// too: The "tpass" variable is not set) that says how to write a literal $.
+func TestDotEnvUnsetVariableWarned(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFile(t, filepath.Join(dir, ".env"), "# db\nDB_PASSWORD=s3cr$tpass\nQUOTED=\"a${b}c\"\nSINGLE='s3cr$tpass'\nESCAPED=s3cr$$tpass\nDEFAULT=${nope:-x}\nUSER=me\nREF=${USER}-$HOME\n")
+	compose := "services:\n  db:\n    image: postgres\n    environment:\n      POSTGRES_PASSWORD: ${DB_PASSWORD}\n      Q: ${QUOTED}\n      S: ${SINGLE}\n      E: ${ESCAPED}\n      D: ${DEFAULT}\n      R: ${REF}\n"
+	st, warns, err := Load(File{Name: filepath.Join(dir, "compose.yaml"), Content: []byte(compose)}, Options{DotEnv: true, Env: map[string]string{"HOME": "/home/me"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := st.Pods[0].Main.Env
+	for k, want := range map[string]string{"POSTGRES_PASSWORD": "s3cr", "Q": "ac", "S": "s3cr$tpass", "E": "s3cr$tpass", "D": "x", "R": "me-/home/me"} {
+		if env[k] != want {
+			t.Errorf("%s = %q, want %q", k, env[k], want)
+		}
+	}
+	var got []string
+	for _, w := range warns {
+		got = append(got, strings.TrimPrefix(w.String(), dir+string(filepath.Separator)))
+	}
+	want := []string{
+		".env:2:17: warning: variable tpass is not set, so the value of DB_PASSWORD has an empty string in its place: for a literal $, write $$ or put the value in single quotes (DB_PASSWORD='…'); else set tpass",
+		".env:3:10: warning: variable b is not set, so the value of QUOTED has an empty string in its place: for a literal $, write $$ or put the value in single quotes (QUOTED='…'); else set b",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A .env that does not parse is one problem, at its line, with a fix that fits what is wrong;
+// what it would have set is not reported missing (authentik's ${PG_PASS:?…}), a service's
+// env_file naming it does not say it again, and the compose file's own problems still show.
+func TestBrokenDotEnvIsOneProblem(t *testing.T) {
+	compose := `services:
+  postgresql:
+    image: postgres
+    environment:
+      POSTGRES_PASSWORD: ${PG_PASS:?database password required}
+    env_file: [.env]
+  server:
+    image: ghcr.io/goauthentik/server:${AUTHENTIK_TAG:-2025.6}
+    environment:
+      AUTHENTIK_SECRET_KEY: ${AUTHENTIK_SECRET_KEY:?secret key required}
+      AUTHENTIK_POSTGRESQL__PASSWORD: ${PG_PASS}
+    env_file: [.env]
+    ports: ["99999:9000"]
+`
+	for _, tc := range []struct{ env, want string }{
+		{"PG_PASS=x\nAUTHENTIK_SECRET_KEY=abc\nthis is not valid\n",
+			".env:3:1: this line is not NAME=value: a variable's name cannot hold a space: write NAME=value, or start the line with # to make it a comment"},
+		{"PG_PASS=p@ss${word:?need word}\nAUTHENTIK_SECRET_KEY=abc\n",
+			".env:1:13: variable word is required but not set (need word): set word in the environment or on a line above this one; for a literal $, write $$ or put the value in single quotes"},
+		{"PG_PASS=\"x\nAUTHENTIK_SECRET_KEY=abc\n",
+			`.env:1:9: the quoted value is not closed: end it with the quote it starts with (write \" for a " inside double quotes)`},
+		{"PG_PASS=x\nAUTHENTIK_SECRET_KEY=abc\nBAD KEY=abc\n",
+			".env:3:1: this line is not NAME=value: a variable's name cannot hold a space: write NAME=value, or start the line with # to make it a comment"},
+		{"PG_PASS=x\nBAD/KEY=abc\nAUTHENTIK_SECRET_KEY=abc\n",
+			`.env:2:1: this line is not NAME=value: a variable's name cannot hold the character "/": a name has letters, digits, _, . and - only: write NAME=value, or start the line with # to make it a comment`},
+	} {
+		dir := t.TempDir()
+		writeTestFile(t, filepath.Join(dir, ".env"), tc.env)
+		_, _, err := Load(File{Name: filepath.Join(dir, "docker-compose.yml"), Content: []byte(compose)}, Options{DotEnv: true})
+		var got []string
+		for _, p := range problemsOf(t, err) {
+			got = append(got, strings.TrimPrefix(p.String(), dir+string(filepath.Separator)))
+		}
+		want := []string{tc.want, `docker-compose.yml:13:13: port "99999:9000" has a host port 99999 outside 1-65535: write [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], like "8080:80", "127.0.0.1:8080:80" or "53:53/udp", with ports from 1 to 65535`}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf(".env %q:\n%s\nwant:\n%s", tc.env, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
+func writeTestFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

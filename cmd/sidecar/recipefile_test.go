@@ -167,3 +167,22 @@ func TestPWDSetWhenAbsent(t *testing.T) {
 		}
 	}
 }
+
+// A .env that does not parse is one placed problem, and the summary counts each file's.
+func TestBrokenDotEnvSummary(t *testing.T) {
+	f, _, errOut := testFactory(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, ".env"), "PG_PASS=x\nthis is not valid\n")
+	file := filepath.Join(dir, "docker-compose.yml")
+	writeFile(t, file, "services:\n  db:\n    image: postgres\n    environment: {P: \"${PG_PASS:?required}\"}\n    env_file: [.env]\n    ports: [\"99999:5432\"]\n")
+	if code := runCLI(t, f, "validate", "-f", file); code != exitBadInput {
+		t.Fatalf("exit %d, want %d\n%s", code, exitBadInput, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], filepath.Join(dir, ".env")+":2:1: ") || !strings.HasPrefix(lines[1], file+":6:") {
+		t.Errorf("want the .env's problem at its line and the port's, got:\n%s", errOut)
+	}
+	if want := "sidecar: 2 problems (1 in " + filepath.Join(dir, ".env") + ", 1 in " + file + ")"; lines[len(lines)-1] != want {
+		t.Errorf("summary %q, want %q", lines[len(lines)-1], want)
+	}
+}
