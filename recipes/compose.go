@@ -502,6 +502,11 @@ func (c *composeImport) externalFiles() {
 		if !ok || p == "" || c.interp.failed[n] {
 			return
 		}
+		if remoteResource(p) {
+			c.problem(c.posOf(n), fmt.Sprintf("%s %s is remote (a Git repository or an OCI artifact), which sidecar does not fetch: it reads local files only", what, clipURL(p)),
+				remoteResourceHint(p))
+			return
+		}
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(c.dir, p)
 		}
@@ -607,4 +612,39 @@ func composeKeysAt(parts []string) []string {
 
 func isIndex(s string) bool {
 	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// remoteResource reports whether path names what docker compose fetches itself: a Git
+// repository (https://…, git@…, ssh://…, git://…, with #ref:dir) or an OCI artifact (oci://…).
+func remoteResource(path string) bool {
+	for _, prefix := range []string{"oci://", "http://", "https://", "git://", "ssh://", "git@"} {
+		if strings.HasPrefix(path, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// remoteResourceHint says how to use a remote include locally: fetch it, and name the file.
+func remoteResourceHint(path string) string {
+	if strings.HasPrefix(path, "oci://") {
+		return "pull the artifact's compose file (docker compose -f " + clipURL(path) + " config > remote.yaml, say) and include that local path"
+	}
+	repo, ref, _ := strings.Cut(path, "#")
+	clone := "git clone " + repo
+	_, dir, _ := strings.Cut(ref, ":")
+	if r, _, _ := strings.Cut(ref, ":"); r != "" {
+		clone = "git clone -b " + r + " " + repo
+	}
+	name := strings.TrimSuffix(filepath.Base(strings.TrimRight(repo, "/")), ".git")
+	local := "./" + filepath.ToSlash(filepath.Join(name, dir, "compose.yaml"))
+	return fmt.Sprintf("clone it (%s) and include the local path (%s, or the compose file's name there)", clipURL(clone), clipURL(local))
+}
+
+// clipURL is s, cut short when it is longer than an address is read whole.
+func clipURL(s string) string {
+	if len(s) > 200 {
+		return s[:197] + "..."
+	}
+	return s
 }

@@ -118,3 +118,22 @@ func writeTestFile(t *testing.T, path, text string) {
 		t.Fatal(err)
 	}
 }
+
+// A remote include (a Git repository, an OCI artifact) is a problem at its place that says
+// sidecar does not fetch it and how to include it locally.
+func TestRemoteIncludeNotSupported(t *testing.T) {
+	dir := t.TempDir()
+	compose := "include:\n  - https://github.com/docker/awesome-compose.git#master:nginx-golang\n  - path: oci://docker.io/example/app:1\nservices:\n  web: {image: nginx}\n"
+	_, _, err := Load(File{Name: filepath.Join(dir, "compose.yaml"), Content: []byte(compose)}, Options{})
+	var got []string
+	for _, p := range problemsOf(t, err) {
+		got = append(got, strings.TrimPrefix(p.String(), dir+string(filepath.Separator)))
+	}
+	want := []string{
+		"compose.yaml:2:5: included file https://github.com/docker/awesome-compose.git#master:nginx-golang is remote (a Git repository or an OCI artifact), which sidecar does not fetch: it reads local files only: clone it (git clone -b master https://github.com/docker/awesome-compose.git) and include the local path (./awesome-compose/nginx-golang/compose.yaml, or the compose file's name there)",
+		"compose.yaml:3:11: included file oci://docker.io/example/app:1 is remote (a Git repository or an OCI artifact), which sidecar does not fetch: it reads local files only: pull the artifact's compose file (docker compose -f oci://docker.io/example/app:1 config > remote.yaml, say) and include that local path",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
