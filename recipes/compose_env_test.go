@@ -3,6 +3,7 @@ package recipes
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -135,5 +136,68 @@ func TestRemoteIncludeNotSupported(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// What a service gets from the service it extends is placed where that service writes it: in
+// the extended file (immich's hwaccel.transcoding.yml), or in the same file; an extends
+// naming a service the file does not declare is placed at its service: line.
+func TestExtendsPlacedInExtendedFile(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFile(t, filepath.Join(dir, "hwaccel.transcoding.yml"), `services:
+  nvenc:
+    deploy:
+      resources:
+        reservations:
+          devices:
+            - {driver: nvidia, count: 1, capabilities: [gpu]}
+  rkmpp:
+    extends: base
+    security_opt:
+      - systempaths=unconfined
+  base:
+    device_cgroup_rules: ['c 189:* rwm']
+`)
+	compose := `services:
+  immich-server:
+    image: ghcr.io/immich-app/immich-server:release
+    extends:
+      file: hwaccel.transcoding.yml
+      service: rkmpp
+  ml:
+    image: ghcr.io/immich-app/immich-machine-learning:release
+    extends: {file: hwaccel.transcoding.yml, service: nvenc}
+  local:
+    image: nginx
+    extends: common
+  common:
+    image: nginx
+    labels: {a: b}
+`
+	_, warns, err := Load(File{Name: filepath.Join(dir, "compose.yml"), Content: []byte(compose)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range warns {
+		got = append(got, strings.TrimPrefix(w.Pos.String(), dir+string(filepath.Separator))+" "+w.Field)
+	}
+	want := []string{
+		"compose.yml:15:5 services.common.labels", // local's too: one warning
+		"hwaccel.transcoding.yml:6:11 services.ml.deploy.resources.reservations.devices",
+		"hwaccel.transcoding.yml:10:5 services.immich-server.security_opt",
+		"hwaccel.transcoding.yml:13:5 services.immich-server.device_cgroup_rules",
+	}
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			t.Errorf("no warning %s; got:\n%s", w, strings.Join(got, "\n"))
+		}
+	}
+
+	compose = strings.Replace(compose, "service: nvenc}", "service: nvenc2}", 1)
+	_, _, err = Load(File{Name: filepath.Join(dir, "compose.yml"), Content: []byte(compose)}, Options{})
+	ps := problemsOf(t, err)
+	if len(ps) != 1 || ps[0].Pos.String() != filepath.Join(dir, "compose.yml")+":9:55" || !strings.Contains(ps[0].Hint, `did you mean "nvenc"?`) {
+		t.Errorf("problems %v, want one at the extends' service: (9:55) with a did-you-mean", err)
 	}
 }
