@@ -180,6 +180,9 @@ type MountSpec struct {
 	Target   string
 	ReadOnly bool
 	SubPath  string
+	// MustExist: a bind source that does not exist fails the create; otherwise the engine
+	// creates it, an empty directory, on its host (recipes.Mount.MustExist).
+	MustExist bool
 	// Seed mounts a pod volume into the infra container at one of InfraVolumeDirs so that
 	// the engine gives the new, empty volume that directory's owner and mode (root, 0777),
 	// as a Kubernetes emptyDir has. Every other mount of a pod volume copies nothing from

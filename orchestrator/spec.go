@@ -255,7 +255,7 @@ func (s *PodSpec) ContainerSpecFor(c *recipes.Container, infraID string, facts r
 			if !filepath.IsAbs(src) {
 				src = filepath.Join(s.Stack.Dir, src)
 			}
-			spec.Mounts = append(spec.Mounts, MountSpec{Type: m.Type, Source: src, Target: m.Target, ReadOnly: m.ReadOnly, SubPath: m.SubPath})
+			spec.Mounts = append(spec.Mounts, MountSpec{Type: m.Type, Source: src, Target: m.Target, ReadOnly: m.ReadOnly, SubPath: m.SubPath, MustExist: m.MustExist})
 		case recipes.MountVolume:
 			v, src := pod.Volume(m.Source), s.Names().Volume(pod.Name, m.Source)
 			if v != nil && len(v.Files) > 0 && m.SubPath != "" {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -44,6 +45,11 @@ type composeImport struct {
 	fileOf   map[*yaml.Node]string
 	// said marks what was warned about once already.
 	said map[string]bool
+	// extended holds the documents of the files extends names, by the path they are read
+	// at (nil: unreadable), for the positions of what their services give; readDirOf is,
+	// per such document, its directory, where the files it extends are read.
+	extended  map[string]*yaml.Node
+	readDirOf map[*yaml.Node]string
 
 	// drop and empty hold the nodes found wrong (and reported), which compose-go does not
 	// get to read (an entry of a section is emptied instead, so that references to it are
@@ -93,9 +99,86 @@ func (c *composeImport) warnAt(msg string, parts ...string) {
 }
 
 // keyAt is the position of the key (or list item) at path, or of its nearest ancestor; a
-// service of an included file is found in that file.
+// service of an included file is found in that file, and a field a service does not write
+// in the service it extends, in its file.
 func (c *composeImport) keyAt(parts ...string) Position {
-	return c.posOf(yamlpos.Near(c.rootOf(parts), parts...))
+	root := c.rootOf(parts)
+	if yamlpos.Find(root, parts...) == nil {
+		if n := c.extendedAt(root, parts); n != nil {
+			return c.posOf(n)
+		}
+	}
+	return c.posOf(yamlpos.Near(root, parts...))
+}
+
+// extendedAt finds the node at parts (services.SVC.…) that service SVC of document root
+// does not write, in the service it extends: in extends.file, else in the same document,
+// following that service's extends in turn. Nil when no service of the chain writes it.
+func (c *composeImport) extendedAt(root *yaml.Node, parts []string) *yaml.Node {
+	if len(parts) < 3 || parts[0] != "services" {
+		return nil
+	}
+	parts = slices.Clone(parts)
+	for range 16 { // a chain longer than this is a loop compose-go reports
+		ext := yamlpos.Value(yamlpos.Value(yamlpos.Value(root, "services"), parts[1]), "extends")
+		base, file := "", ""
+		if s, ok := yamlpos.Scalar(ext); ok {
+			base = s
+		} else {
+			base, _ = yamlpos.Scalar(yamlpos.Value(ext, "service"))
+			file, _ = yamlpos.Scalar(yamlpos.Value(ext, "file"))
+		}
+		if base == "" {
+			return nil
+		}
+		if file != "" {
+			if root = c.extendedDoc(root, file); root == nil {
+				return nil
+			}
+		}
+		parts[1] = base
+		if n := yamlpos.Find(root, parts...); n != nil {
+			return n
+		}
+	}
+	return nil
+}
+
+// extendedDoc is the document of the file an extends of document from names (relative to
+// from's file), read once; nil when it cannot be read (externalFiles or compose-go says why).
+func (c *composeImport) extendedDoc(from *yaml.Node, file string) *yaml.Node {
+	fromName, fromDir := c.file, c.dir
+	if f, ok := c.fileOf[from]; ok {
+		fromName, fromDir = f, cmp.Or(c.readDirOf[from], stackDir(f, ""))
+	}
+	name, read := file, file
+	if !filepath.IsAbs(file) {
+		name, read = filepath.Join(filepath.Dir(fromName), file), filepath.Join(fromDir, file)
+	}
+	if doc, seen := c.extended[read]; seen {
+		return doc
+	}
+	if c.extended == nil {
+		c.extended, c.readDirOf = map[string]*yaml.Node{}, map[*yaml.Node]string{}
+	}
+	c.extended[read] = nil
+	b, err := c.opts.readFile(read)
+	if err != nil {
+		return nil
+	}
+	pf, _, fatal := yamlpos.Parse(b)
+	if fatal || len(pf.Docs) == 0 {
+		return nil
+	}
+	doc := pf.Docs[0] // positions only: keys are never interpolated
+	for n := range nodePaths(doc) {
+		if _, ok := c.fileOf[n]; !ok {
+			c.fileOf[n] = name
+		}
+	}
+	c.readDirOf[doc] = filepath.Dir(read)
+	c.extended[read] = doc
+	return doc
 }
 
 func (c *composeImport) rootOf(parts []string) *yaml.Node {
@@ -183,7 +266,8 @@ func (c *composeImport) use(f *composeFile) {
 }
 
 func (c *composeImport) run(ins []*input) *Stack {
-	c.interp = newInterpolation("the compose file", c.env)
+	c.interp = newInterpolation("the compose file", c.interpolationEnv(ins))
+	c.interp.broken = c.opts.brokenEnv
 	var files []*composeFile
 	readable := true
 	for i, in := range ins {
@@ -313,6 +397,31 @@ func (c *composeImport) document(in *input, first bool) (doc *yaml.Node, ok bool
 		return nil, false
 	}
 	return in.docs[0], true
+}
+
+// interpolationEnv is the environment the files' ${VAR}s are read with: c.env, with
+// COMPOSE_PROJECT_NAME set to the project's name, as compose sets it (envoy's examples write
+// image: ${COMPOSE_PROJECT_NAME}-echo): Options.Name, else COMPOSE_PROJECT_NAME, else the last
+// name: of the files (its variables substituted), else the directory's name, each as compose
+// takes it (compose-go's normalisation: my_app stays my_app, though the stack is my-app).
+func (c *composeImport) interpolationEnv(ins []*input) map[string]string {
+	env := maps.Clone(c.env)
+	name := cmp.Or(c.opts.Name, c.env["COMPOSE_PROJECT_NAME"])
+	if name == "" {
+		written := ""
+		for _, in := range ins {
+			if len(in.docs) > 0 && in.docs[0].Kind == yaml.MappingNode {
+				if s, ok := yamlpos.Scalar(yamlpos.Value(in.docs[0], "name")); ok && s != "" {
+					written = s
+				}
+			}
+		}
+		if s, err := template.SubstituteWithOptions(written, lookupIn(c.env), template.WithoutLogging); err == nil {
+			name = loader.NormalizeProjectName(s)
+		}
+	}
+	env["COMPOSE_PROJECT_NAME"] = cmp.Or(name, loader.NormalizeProjectName(filepath.Base(c.dir)))
+	return env
 }
 
 // stackName is Options.Name, else COMPOSE_PROJECT_NAME (of the environment or .env), else
@@ -448,6 +557,28 @@ func (c *composeImport) loadError(err error) {
 	msg := strings.Join(strings.Fields(err.Error()), " ")
 	msg = strings.ReplaceAll(msg, c.dir+string(filepath.Separator), "") // paths as the file writes them
 	at := Position{File: c.file, Line: 1, Col: 1}
+	if m := extendError.FindStringSubmatch(msg); m != nil {
+		// The service an extends names that is not there: placed at that extends' service:,
+		// in whichever file (of the chain) writes it.
+		if n, ext, root := c.extendsService(m[1], m[2]); n != nil {
+			hint := fmt.Sprintf("name a service that %s declares", m[3])
+			var names []string
+			in := root
+			if file, ok := yamlpos.Scalar(yamlpos.Value(ext, "file")); ok && file != "" {
+				in = c.extendedDoc(root, file)
+			}
+			for _, p := range yamlpos.Pairs(yamlpos.Value(in, "services")) {
+				names = append(names, p.Key.Value)
+			}
+			if s := didYouMean(m[2], names); s != "" {
+				hint = fmt.Sprintf("did you mean %q? or %s", s, hint)
+			} else if len(names) > 0 {
+				hint += " (" + strings.Join(names, ", ") + ")"
+			}
+			c.problem(c.posOf(n), "compose-go cannot load the file: "+msg, hint)
+			return
+		}
+	}
 	svcs := yamlpos.Pairs(yamlpos.Value(c.root, "services"))
 	for _, name := range sortedKeys(c.included) { // an included file's service, in its file
 		svcs = append(svcs, yamlpos.Pairs(yamlpos.Value(c.included[name], "services"))...)
@@ -466,6 +597,32 @@ func (c *composeImport) loadError(err error) {
 	c.problem(at, "compose-go cannot load the file: "+msg, hint)
 }
 
+// extendError is compose-go's error for an extends whose service is not found: the service
+// that extends, the one it names, the file that should declare it.
+var extendError = regexp.MustCompile(`cannot extend service "([^"]+)" in [^:]+: service "([^"]+)" not found in (\S+)`)
+
+// extendsService finds the extends that names base, of service svc or of a service of its
+// chain (in the documents extends files bring): the node naming base, the extends, and the
+// document it is in; nils when there is none.
+func (c *composeImport) extendsService(svc, base string) (n, ext, root *yaml.Node) {
+	roots := []*yaml.Node{c.rootOf([]string{"services", svc})}
+	for _, doc := range sortedKeys(c.extended) {
+		roots = append(roots, c.extended[doc])
+	}
+	for _, root := range roots {
+		for _, p := range yamlpos.Pairs(yamlpos.Value(root, "services")) {
+			ext := yamlpos.Value(p.Value, "extends")
+			if n := yamlpos.Value(ext, "service"); n != nil && n.Value == base {
+				return n, ext, root
+			}
+			if ext != nil && ext.Kind == yaml.ScalarNode && ext.Value == base {
+				return ext, ext, root
+			}
+		}
+	}
+	return nil, nil, nil
+}
+
 // externalFiles checks the files compose-go reads from disk by itself (include, extends.file
 // and their env files): each must be a regular file of at most MaxFileSize, found through
 // Options.Stat, so that a path to a device or a pipe can never hang a load.
@@ -474,6 +631,11 @@ func (c *composeImport) externalFiles() {
 	check := func(n *yaml.Node, what string) {
 		p, ok := yamlpos.Scalar(n)
 		if !ok || p == "" || c.interp.failed[n] {
+			return
+		}
+		if remoteResource(p) {
+			c.problem(c.posOf(n), fmt.Sprintf("%s %s is remote (a Git repository or an OCI artifact), which sidecar does not fetch: it reads local files only", what, clipURL(p)),
+				remoteResourceHint(p))
 			return
 		}
 		if !filepath.IsAbs(p) {
@@ -581,4 +743,39 @@ func composeKeysAt(parts []string) []string {
 
 func isIndex(s string) bool {
 	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// remoteResource reports whether path names what docker compose fetches itself: a Git
+// repository (https://…, git@…, ssh://…, git://…, with #ref:dir) or an OCI artifact (oci://…).
+func remoteResource(path string) bool {
+	for _, prefix := range []string{"oci://", "http://", "https://", "git://", "ssh://", "git@"} {
+		if strings.HasPrefix(path, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// remoteResourceHint says how to use a remote include locally: fetch it, and name the file.
+func remoteResourceHint(path string) string {
+	if strings.HasPrefix(path, "oci://") {
+		return "pull the artifact's compose file (docker compose -f " + clipURL(path) + " config > remote.yaml, say) and include that local path"
+	}
+	repo, ref, _ := strings.Cut(path, "#")
+	clone := "git clone " + repo
+	_, dir, _ := strings.Cut(ref, ":")
+	if r, _, _ := strings.Cut(ref, ":"); r != "" {
+		clone = "git clone -b " + r + " " + repo
+	}
+	name := strings.TrimSuffix(filepath.Base(strings.TrimRight(repo, "/")), ".git")
+	local := "./" + filepath.ToSlash(filepath.Join(name, dir, "compose.yaml"))
+	return fmt.Sprintf("clone it (%s) and include the local path (%s, or the compose file's name there)", clipURL(clone), clipURL(local))
+}
+
+// clipURL is s, cut short when it is longer than an address is read whole.
+func clipURL(s string) string {
+	if len(s) > 200 {
+		return s[:197] + "..."
+	}
+	return s
 }

@@ -507,6 +507,9 @@ func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string)
 			at = cv.posOf(efNode) // env_file: FILE
 		}
 		path := inDir(cv.dir, ef.Path)
+		if cv.opts.brokenEnv.is(path) {
+			continue // the .env that does not parse: said once, at its line
+		}
 		vars, err := readEnvFile(cv.opts, path, ef.Format, lookupIn(cv.env, explicit))
 		var bad envFileError
 		switch {
@@ -671,6 +674,10 @@ func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceCon
 			}
 		case v.Type == types.VolumeTypeBind:
 			m.Type, m.Source = MountBind, cv.expandHome(v.Source)
+			// A missing source is created, as compose creates it, unless bind.create_host_path
+			// says false (compose-go makes it true for the short syntax and a bind: written
+			// without it; a long-syntax bind without bind: is created too).
+			m.MustExist = v.Bind != nil && !bool(v.Bind.CreateHostPath)
 		case v.Type == types.VolumeTypeTmpfs:
 			m.Source = dnsLabelFrom(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], i))
 			if _, ok := cv.addVolume(b, m.Source, "a tmpfs of service "+svc, at); !ok {

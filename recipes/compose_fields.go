@@ -100,7 +100,7 @@ func (cv *composeConv) secrets(b *composePodBuild, svc string, s types.ServiceCo
 			cv.problem(at, fmt.Sprintf("secret %q is not declared", ref.Source), "declare it under the top-level secrets: key, with file: or environment:")
 			continue
 		case def.File != "":
-			m = Mount{Type: MountBind, Source: cv.expandHome(def.File), Target: target, ReadOnly: true}
+			m = Mount{Type: MountBind, Source: cv.expandHome(def.File), Target: target, ReadOnly: true, MustExist: true} // a file: not made a directory
 		case def.Environment != "":
 			vol := dnsLabelFrom("secret-" + ref.Source)
 			if _, ok := cv.addVolume(b, vol, "secret "+ref.Source, at); !ok {

@@ -463,10 +463,10 @@ func (e *composeExport) service(p *Pod, c *Container) *composeOutService {
 	for _, m := range c.Volumes {
 		switch v := p.Volume(m.Source); {
 		case m.Type == MountBind:
-			// The long syntax, so that a missing source is an error, as it is locally,
-			// rather than a directory compose creates.
+			// The long syntax, so that create_host_path says what sidecar does with a
+			// missing source: create it, or refuse (must_exist).
 			svc.Volumes = append(svc.Volumes, composeOutMount{Type: "bind", Source: m.Source, Target: m.Target,
-				ReadOnly: m.ReadOnly, Bind: map[string]bool{"create_host_path": false}})
+				ReadOnly: m.ReadOnly, Bind: map[string]bool{"create_host_path": !m.MustExist}})
 		case v != nil && len(v.Files) > 0:
 			refs := e.fileMounts(p, v, m, mounts)
 			if len(refs) == 0 {

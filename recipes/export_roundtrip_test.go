@@ -463,7 +463,7 @@ func kubeBindFilesBecomeVolumes(st *Stack) {
 				}
 				src := expResolveBind(st, fsys, m.Source)
 				if src.rel == "" && path.IsAbs(m.Source) {
-					m.Source = path.Clean(m.Source)
+					m.Source, m.MustExist = path.Clean(m.Source), false // a hostPath without a type
 					mounts = append(mounts, m)
 				}
 				if !src.isFile {

@@ -32,6 +32,9 @@ type interpolation struct {
 	used map[Position]substitution
 	// unset holds, per substituted scalar, the variables that were not set in it.
 	unset map[*yaml.Node][]string
+	// broken is the .env that could not be read (reported): a scalar using a variable it
+	// would have set is failed without a word, as what it gives cannot be known.
+	broken *brokenEnv
 }
 
 // substitution is one scalar's ${VAR}s: as written, and the variables' names and values.
@@ -60,11 +63,15 @@ func (in *interpolation) scalar(n *yaml.Node) *yaml.Node {
 	at := Position{File: in.file, Line: n.Line, Col: n.Column}
 	vars := map[string]string{}
 	var missing, unset []string
+	fromBroken := false
 	mapping := func(name string) (string, bool) {
 		v, ok := in.env[name]
-		if ok {
+		switch {
+		case ok:
 			vars[name] = v
-		} else {
+		case in.broken.names(name):
+			fromBroken = true
+		default:
 			missing = append(missing, name)
 		}
 		return v, ok
@@ -82,6 +89,10 @@ func (in *interpolation) scalar(n *yaml.Node) *yaml.Node {
 	}
 	out, err := template.SubstituteWithOptions(n.Value, mapping, template.WithoutLogging, template.WithReplacementFunction(replace))
 	c := *n
+	if fromBroken {
+		in.failed[&c] = true // the .env's problem says why
+		return &c
+	}
 	if err != nil {
 		msg, hint := templateProblem(err, n.Value, in.where)
 		in.probs = append(in.probs, Problem{Pos: at, Message: msg, Hint: hint})

@@ -29,7 +29,11 @@ import (
 type kubeVol struct {
 	bind     bool
 	hostPath string
-	readOnly bool // configMap, secret and projected volumes are mounted read-only
+	// mustExist: a hostPath whose type asks for something there already (Directory, File,
+	// Socket, a device), as the kubelet checks; "" and DirectoryOrCreate create a missing
+	// directory. FileOrCreate must exist too: the engine would create a directory.
+	mustExist bool
+	readOnly  bool // configMap, secret and projected volumes are mounted read-only
 }
 
 type kubeCtx struct {
@@ -440,7 +444,11 @@ func (k *kubeImport) volumes(cx *kubeCtx) map[string]kubeVol {
 			cx.downward = append(cx.downward, kubeDownward{vol, p + ".downwardAPI", vs.DownwardAPI.Items})
 			kv.readOnly = true
 		case vs.HostPath != nil:
-			kv = kubeVol{bind: true, hostPath: vs.HostPath.Path}
+			t := corev1.HostPathUnset
+			if vs.HostPath.Type != nil {
+				t = *vs.HostPath.Type
+			}
+			kv = kubeVol{bind: true, hostPath: vs.HostPath.Path, mustExist: t != corev1.HostPathUnset && t != corev1.HostPathDirectoryOrCreate}
 		case vs.ConfigMap != nil, vs.Secret != nil, vs.Projected != nil:
 			vol.Files = k.files(cx, p, vol, vs)
 			vol.Secret = vs.Secret != nil || vs.Projected != nil && slices.ContainsFunc(vs.Projected.Sources,
@@ -690,7 +698,7 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 		vol := cx.vols[vm.Name]
 		m := Mount{Type: MountVolume, Source: vm.Name, Target: vm.MountPath, ReadOnly: vm.ReadOnly || vol.readOnly, SubPath: vm.SubPath}
 		if vol.bind {
-			m.Type, m.Source, m.SubPath = MountBind, vol.hostPath, ""
+			m.Type, m.Source, m.SubPath, m.MustExist = MountBind, vol.hostPath, "", vol.mustExist
 			if vm.SubPath != "" {
 				m.Source = path.Join(vol.hostPath, vm.SubPath)
 			}

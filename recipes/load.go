@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -48,6 +47,10 @@ type Options struct {
 	// Profiles are the compose profiles to activate, as docker compose's --profile ("*":
 	// all). Nil: COMPOSE_PROFILES of Env or .env (comma-separated), as compose reads it.
 	Profiles []string
+
+	// brokenEnv is set by the load when .env cannot be read or parsed (reported): what it
+	// would have set is not reported missing.
+	brokenEnv *brokenEnv
 }
 
 // MaxFileSize is the most sidecar reads from one input file: a recipe, a compose file, a
@@ -232,7 +235,9 @@ func LoadAll(files []File, opts Options) (*Stack, []Warning, error) {
 		}
 	}
 	pos := NewPositions(f.Name)
-	env, probs := loadEnv(opts)
+	dot := loadDotEnv(opts)
+	env, probs := dot.env, dot.probs
+	opts.brokenEnv = dot.broken
 	var r importResult
 	switch kind {
 	case SourceCompose:
@@ -244,7 +249,7 @@ func LoadAll(files []File, opts Options) (*Stack, []Warning, error) {
 	}
 	// The importer's problems do not stop here: the stack it could still make is validated
 	// too, except for what it marked bad, so that every problem shows at once.
-	warns := r.warnings
+	warns := append(dot.warns, r.warnings...)
 	probs = append(probs, r.problems...)
 	if r.stack != nil {
 		r.stack.Dir = opts.Dir
@@ -327,6 +332,7 @@ func loadRecipe(in *input, opts Options, env map[string]string, pos *Positions) 
 	}
 	pos.Set("", Position{File: in.file, Line: 1, Col: 1}) // problems with the whole file
 	ip := newInterpolation("the recipe", env)
+	ip.broken = opts.brokenEnv
 	root := ip.tree(in.file, in.docs[0], false)
 	r.interp = ip
 	r.problems = append(r.problems, ip.probs...)
@@ -347,33 +353,12 @@ func loadRecipe(in *input, opts Options, env map[string]string, pos *Positions) 
 
 // loadEnv builds the interpolation environment: Options.Env over <Dir>/.env when DotEnv is
 // set. Values in .env may refer to Options.Env and to earlier lines. It is read once, for
-// every kind of file.
+// every kind of file (loadDotEnv).
 // A .env that cannot be read or parsed is a problem, and left out: the load goes on with
 // Options.Env alone, so that nothing else is reported wrong for want of its variables.
 func loadEnv(opts Options) (map[string]string, Problems) {
-	env := maps.Clone(opts.Env)
-	if env == nil {
-		env = map[string]string{}
-	}
-	if !opts.DotEnv {
-		return env, nil
-	}
-	path := filepath.Join(opts.Dir, ".env")
-	vars, err := readEnvFile(opts, path, "", lookupIn(opts.Env))
-	var bad envFileError
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case errors.As(err, &bad):
-		return env, Problems{{Pos: Position{File: path}, Message: fmt.Sprintf(".env is not a valid env file: %v", bad.err), Hint: "write one NAME=value per line; # starts a comment"}}
-	case err != nil:
-		return env, Problems{{Pos: Position{File: path}, Message: fmt.Sprintf("cannot read .env: %v", err), Hint: "fix its permissions or remove it"}}
-	}
-	for k, v := range vars {
-		if _, set := opts.Env[k]; !set {
-			env[k] = v
-		}
-	}
-	return env, nil
+	d := loadDotEnv(opts)
+	return d.env, d.probs
 }
 
 // Environment is the interpolation environment a load with opts uses: Options.Env over

@@ -162,7 +162,7 @@ func TestBadDotEnvKeepsEnv(t *testing.T) {
 	} {
 		_, _, err := Load(f, Options{Dir: "/work/shop", DotEnv: true, ReadFile: read, Env: map[string]string{"IMG": "app:1"}})
 		var ps Problems
-		if !errors.As(err, &ps) || len(ps) != 1 || !strings.Contains(ps[0].Message, ".env is not a valid env file") {
+		if !errors.As(err, &ps) || len(ps) != 1 || ps[0].Pos.String() != "/work/shop/.env:1:1" || !strings.Contains(ps[0].Message, "not NAME=value") {
 			t.Errorf("%s: problems %v, want the .env's alone", f.Name, err)
 		}
 	}

@@ -412,6 +412,11 @@ type Mount struct {
 	ReadOnly bool   `json:"read_only,omitempty" yaml:"read_only,omitempty"`
 	// SubPath mounts one entry of a volume instead of all of it (Kubernetes subPath).
 	SubPath string `json:"sub_path,omitempty" yaml:"sub_path,omitempty"`
+	// MustExist makes a bind mount's host path one that must exist: the container cannot be
+	// created until it does (compose's long syntax without bind.create_host_path, a
+	// Kubernetes hostPath of type Directory). Otherwise a missing one is created, an empty
+	// directory, on the engine's host, as docker run -v and compose's short syntax do.
+	MustExist bool `json:"must_exist,omitempty" yaml:"must_exist,omitempty"`
 }
 
 // Volume is a pod-scoped volume (Kubernetes emptyDir). When Files is set, the volume starts

@@ -671,6 +671,9 @@ var mountFields = []field[*mountForm]{
 		f.m.ReadOnly, _ = d.boolean(up(k), v, "read_only")
 	}},
 	{"sub_path", func(d *decoder, k string, v *yaml.Node, f *mountForm) { f.m.SubPath, _ = d.str(up(k), v, "sub_path") }},
+	{"must_exist", func(d *decoder, k string, v *yaml.Node, f *mountForm) {
+		f.m.MustExist, _ = d.boolean(up(k), v, "must_exist")
+	}},
 }
 
 // up is the key of the mapping that holds field key.

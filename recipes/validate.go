@@ -289,8 +289,11 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 			if m.Source == "" {
 				v.problem(k, "give a host path, e.g. ./conf:/etc/conf", "bind mount of %s has no source", label)
 			} else if v.stat != nil && !strings.HasPrefix(m.Source, "~") {
-				if _, err := v.stat(inDir(v.s.Dir, m.Source)); err != nil {
-					v.warn(k, "volumes", "bind mount source %s does not exist (the engine will refuse, or create an empty directory): create it or fix the path", m.Source)
+				if _, err := v.stat(inDir(v.s.Dir, m.Source)); err != nil && m.MustExist {
+					why := v.say("must_exist: true", "bind.create_host_path: false, or a secret's file", "the hostPath's type asks for one that exists")
+					v.warn(k, "volumes", "bind mount source %s does not exist, and is not created (%s): the container cannot be created until it does: create it or fix the path", m.Source, why)
+				} else if err != nil {
+					v.warn(k, "volumes", "bind mount source %s does not exist: it is created, an empty directory, when the container is (as docker compose and docker run -v do): fix the path if it should hold files", m.Source)
 				}
 			}
 		}

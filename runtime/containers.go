@@ -28,6 +28,11 @@ import (
 // apiVolumeSubpath is the first API version whose volume mounts take a sub path (Engine 26).
 const apiVolumeSubpath = "1.45"
 
+// apiBindCreate is the first API version whose bind mounts (HostConfig.Mounts) can create a
+// missing source (BindOptions.CreateMountpoint, Engine 23). HostConfig.Binds does it on every
+// version.
+const apiBindCreate = "1.42"
+
 // CreateContainer creates a container from spec.
 //
 // An app container (NamespaceOwner set) joins the owner's network namespace, and its PID and
@@ -180,6 +185,10 @@ func (d *Docker) createOptions(spec orchestrator.ContainerSpec) (client.Containe
 		if err != nil {
 			return client.ContainerCreateOptions{}, err
 		}
+		if b, ok := bindOf(mm); ok {
+			hc.Binds = append(hc.Binds, b)
+			continue
+		}
 		hc.Mounts = append(hc.Mounts, mm)
 	}
 	return client.ContainerCreateOptions{Name: spec.Name, Config: cfg, HostConfig: hc, NetworkingConfig: nc}, nil
@@ -227,9 +236,35 @@ func (d *Docker) mount(m orchestrator.MountSpec) (mount.Mount, error) {
 		if sub != "" {
 			src = path.Join(src, sub)
 		}
-		return mount.Mount{Type: mount.TypeBind, Source: src, Target: m.Target, ReadOnly: m.ReadOnly}, nil
+		mm := mount.Mount{Type: mount.TypeBind, Source: src, Target: m.Target, ReadOnly: m.ReadOnly}
+		if !m.MustExist {
+			// A missing source is created, an empty directory, on the engine's host (local or
+			// remote alike), as docker run -v and compose's short syntax do: bindOf makes it
+			// one of HostConfig.Binds, which does that on every engine; a path Binds cannot
+			// spell takes CreateMountpoint where the engine has it.
+			mm.BindOptions = &mount.BindOptions{CreateMountpoint: true}
+			if strings.ContainsAny(src, ":,") && !d.apiAtLeast(apiBindCreate) {
+				mm.BindOptions = nil // the engine refuses a missing source, and says so
+			}
+		}
+		return mm, nil
 	}
 	return mount.Mount{}, fmt.Errorf("mount %s: unknown mount type %v", m.Source, m.Type)
+}
+
+// bindOf is mount m as an entry of HostConfig.Binds (source:target[:ro]) when it is a bind
+// mount whose missing source the engine is to create: Binds does that on every API version
+// (HostConfig.Mounts refuses a missing source before API 1.42). A source or target Binds
+// cannot spell (a colon, a comma) stays a mount.
+func bindOf(m mount.Mount) (string, bool) {
+	if m.Type != mount.TypeBind || m.BindOptions == nil || !m.BindOptions.CreateMountpoint || strings.ContainsAny(m.Source+m.Target, ":,") {
+		return "", false
+	}
+	b := m.Source + ":" + m.Target
+	if m.ReadOnly {
+		b += ":ro"
+	}
+	return b, true
 }
 
 // nameConflict explains who holds a name: a leftover of ours or someone else's object.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
+	"github.com/moby/moby/api/types/mount"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
@@ -339,5 +340,42 @@ func TestEngineGoneIsUnreachable(t *testing.T) {
 	}
 	if err := engineError("stop container x", errors.New("Error response from daemon: conflict")); errors.Is(err, orchestrator.ErrEngineUnreachable) {
 		t.Errorf("an answer of the engine was taken for its absence: %v", err)
+	}
+}
+
+// A bind mount whose missing source is to be created goes in HostConfig.Binds, which
+// creates it on the engine's host on every API version (HostConfig.Mounts refuses it); one
+// that must exist stays a mount, and so does a path Binds cannot spell.
+func TestBindMountCreatesSource(t *testing.T) {
+	for _, tc := range []struct {
+		api    string
+		spec   orchestrator.MountSpec
+		binds  []string
+		mount  bool // a mount of type bind; create: with CreateMountpoint
+		create bool
+	}{
+		{"1.41", orchestrator.MountSpec{Type: recipes.MountBind, Source: "/srv/data", Target: "/data"}, []string{"/srv/data:/data"}, false, false},
+		{"1.41", orchestrator.MountSpec{Type: recipes.MountBind, Source: "/srv/conf", Target: "/etc/app", ReadOnly: true, SubPath: "app"}, []string{"/srv/conf/app:/etc/app:ro"}, false, false},
+		{"1.41", orchestrator.MountSpec{Type: recipes.MountBind, Source: "/srv/data", Target: "/data", MustExist: true}, nil, true, false},
+		{"1.41", orchestrator.MountSpec{Type: recipes.MountBind, Source: "/srv/a:b", Target: "/data"}, nil, true, false},
+		{"1.43", orchestrator.MountSpec{Type: recipes.MountBind, Source: "/srv/a:b", Target: "/data"}, nil, true, true},
+	} {
+		d := &Docker{apiVersion: tc.api}
+		opts, err := d.createOptions(orchestrator.ContainerSpec{Name: "x", Image: "i", Mounts: []orchestrator.MountSpec{tc.spec}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hc := opts.HostConfig
+		if !slices.Equal(hc.Binds, tc.binds) {
+			t.Errorf("API %s, %+v: binds %q, want %q", tc.api, tc.spec, hc.Binds, tc.binds)
+		}
+		if got := len(hc.Mounts) == 1 && hc.Mounts[0].Type == mount.TypeBind; got != tc.mount {
+			t.Errorf("API %s, %+v: mounts %+v, want a bind mount: %v", tc.api, tc.spec, hc.Mounts, tc.mount)
+		} else if got {
+			bo := hc.Mounts[0].BindOptions
+			if create := bo != nil && bo.CreateMountpoint; create != tc.create {
+				t.Errorf("API %s, %+v: CreateMountpoint %v, want %v", tc.api, tc.spec, create, tc.create)
+			}
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -97,11 +98,7 @@ func exitCode(err error, errOut io.Writer, root *cobra.Command) int {
 		if len(probs) != 1 {
 			n = fmt.Sprintf("%d problems", len(probs))
 		}
-		where := ""
-		if len(probs) > 0 && probs[0].Pos.File != "" {
-			where = " in " + probs[0].Pos.File
-		}
-		fmt.Fprintf(errOut, "sidecar: %s%s\n", n, where)
+		fmt.Fprintf(errOut, "sidecar: %s%s\n", n, problemFiles(probs))
 		return exitBadInput
 	case errors.Is(err, recipes.ErrInvalid):
 		fmt.Fprintf(errOut, "sidecar: %v\n", err)
@@ -137,4 +134,27 @@ func missingFileHint(root *cobra.Command) string {
 		"here or in the nearest parent directory that has one.",
 		"To fix: " + create + ", or name the file with -f FILE.",
 	}, "\n")
+}
+
+// problemFiles says where problems are: " in FILE" when they are all in one file, else how
+// many are in each (" (1 in .env, 6 in docker-compose.yml)"), in the order the files come.
+func problemFiles(probs recipes.Problems) string {
+	var files []string
+	count := map[string]int{}
+	for _, p := range probs {
+		if count[p.Pos.File]++; count[p.Pos.File] == 1 {
+			files = append(files, p.Pos.File)
+		}
+	}
+	switch {
+	case len(files) == 1 && files[0] != "":
+		return " in " + files[0]
+	case len(files) <= 1:
+		return ""
+	}
+	parts := make([]string, len(files))
+	for i, f := range files {
+		parts[i] = fmt.Sprintf("%d in %s", count[f], cmp.Or(f, "no file"))
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }

@@ -184,7 +184,7 @@ func exists(path string) bool {
 // content), named <stdin>; when it is the first file, the stack's directory (of relative
 // paths, and of .env) is the working directory, as docker compose has it for -f -.
 func loadStack(f *Factory, files recipeFiles) (*recipes.Stack, []recipes.Warning, error) {
-	opts := recipes.Options{Env: envMap(f.Environ()), DotEnv: true, Profiles: f.profiles}
+	opts := recipes.Options{Env: recipeEnv(f), DotEnv: true, Profiles: f.profiles}
 	if !files.stdin() {
 		return recipes.LoadFiles(files, opts)
 	}
@@ -236,6 +236,19 @@ func (f *Factory) readStdin() ([]byte, error) {
 		s.content, s.err = io.ReadAll(f.IO.In)
 	})
 	return s.content, s.err
+}
+
+// recipeEnv is the environment ${VAR}s are read from: the process's, with PWD set to the
+// working directory when it is not set (under env -i, cron, some CI runners), as docker
+// compose sets it (envoy's examples mount ${PWD}).
+func recipeEnv(f *Factory) map[string]string {
+	env := envMap(f.Environ())
+	if _, set := env["PWD"]; !set {
+		if wd, err := os.Getwd(); err == nil {
+			env["PWD"] = wd
+		}
+	}
+	return env
 }
 
 // loadReported is loadStack with the loader's warnings written to errOut, one per line.

@@ -142,3 +142,47 @@ func TestComposeOverrideMerged(t *testing.T) {
 		t.Errorf("main: %+v", m)
 	}
 }
+
+// PWD is set for ${PWD} when the environment lacks it (env -i, cron), as docker compose sets
+// it: the working directory. A PWD the environment has is kept.
+func TestPWDSetWhenAbsent(t *testing.T) {
+	f, _, _ := testFactory(t)
+	file := filepath.Join(t.TempDir(), "compose.yaml")
+	writeFile(t, file, "services:\n  web:\n    image: app\n    volumes: [\"${PWD}:/workspace\"]\n")
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		env  []string
+		want string
+	}{{nil, wd}, {[]string{"PWD=/elsewhere"}, "/elsewhere"}} {
+		f.Environ = func() []string { return tc.env }
+		st, warns, err := loadStack(f, recipeFiles{file})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.Pods[0].Main.Volumes[0].Source; got != tc.want {
+			t.Errorf("environment %q: bind source %q, want %q (warnings %v)", tc.env, got, tc.want, warns)
+		}
+	}
+}
+
+// A .env that does not parse is one placed problem, and the summary counts each file's.
+func TestBrokenDotEnvSummary(t *testing.T) {
+	f, _, errOut := testFactory(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, ".env"), "PG_PASS=x\nthis is not valid\n")
+	file := filepath.Join(dir, "docker-compose.yml")
+	writeFile(t, file, "services:\n  db:\n    image: postgres\n    environment: {P: \"${PG_PASS:?required}\"}\n    env_file: [.env]\n    ports: [\"99999:5432\"]\n")
+	if code := runCLI(t, f, "validate", "-f", file); code != exitBadInput {
+		t.Fatalf("exit %d, want %d\n%s", code, exitBadInput, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], filepath.Join(dir, ".env")+":2:1: ") || !strings.HasPrefix(lines[1], file+":6:") {
+		t.Errorf("want the .env's problem at its line and the port's, got:\n%s", errOut)
+	}
+	if want := "sidecar: 2 problems (1 in " + filepath.Join(dir, ".env") + ", 1 in " + file + ")"; lines[len(lines)-1] != want {
+		t.Errorf("summary %q, want %q", lines[len(lines)-1], want)
+	}
+}

@@ -1,0 +1,306 @@
+package recipes
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/compose-spec/compose-go/v2/template"
+)
+
+// brokenEnv is a .env that could not be read or parsed (reported once, placed at its line):
+// the load goes on without it. vars are the names its lines assign, so that nothing is
+// reported wrong for want of them (a ${NAME:?} it would have set, a NAME not set); path is
+// the file, which a service's env_file naming it is not reported for again.
+type brokenEnv struct {
+	path string
+	vars map[string]bool
+}
+
+// names reports whether the broken .env b would have set variable name.
+func (b *brokenEnv) names(name string) bool { return b != nil && b.vars[name] }
+
+// is reports whether path is the broken .env.
+func (b *brokenEnv) is(path string) bool {
+	return b != nil && filepath.Clean(path) == filepath.Clean(b.path)
+}
+
+// dotEnv is what reading <Dir>/.env gives: the interpolation environment (Options.Env over
+// the file's variables), the problem that the file cannot be read or parsed (then broken
+// says what it would have set), and warnings about its values: a $ that takes the rest of a
+// value for a variable that is not set (DB_PASSWORD=s3cr$tpass is s3cr, as compose has it).
+type dotEnv struct {
+	env    map[string]string
+	probs  Problems
+	warns  []Warning
+	broken *brokenEnv
+}
+
+func loadDotEnv(opts Options) dotEnv {
+	d := dotEnv{env: maps.Clone(opts.Env)}
+	if d.env == nil {
+		d.env = map[string]string{}
+	}
+	if !opts.DotEnv {
+		return d
+	}
+	path := filepath.Join(opts.Dir, ".env")
+	content, err := opts.readFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return d
+	case err != nil:
+		d.probs = Problems{{Pos: Position{File: path}, Message: fmt.Sprintf("cannot read .env: %v", unwrapPathError(err)), Hint: "fix its permissions or remove it"}}
+		d.broken = &brokenEnv{path: path, vars: map[string]bool{}}
+		return d
+	}
+	lines := envLines(content)
+	vars := map[string]string{}
+	lookup := lookupIn(opts.Env)
+	if err := dotenv.ParseWithFormat(bytes.NewReader(content), path, vars, lookup, ""); err != nil && !errors.Is(err, io.EOF) {
+		d.probs = Problems{dotEnvProblem(path, lines, err, opts.Env)}
+		d.broken = &brokenEnv{path: path, vars: map[string]bool{}}
+		for _, l := range lines {
+			if l.key != "" {
+				d.broken.vars[l.key] = true
+			}
+		}
+		return d
+	}
+	for k, v := range vars {
+		if _, set := opts.Env[k]; !set {
+			d.env[k] = v
+		}
+	}
+	d.warns = dotEnvUnset(path, lines, opts.Env)
+	return d
+}
+
+// envLine is an assignment of a .env file, as written: NAME=value (or NAME: value) at line,
+// its value starting at column col; a value in quotes is from its opening quote to the end of
+// the line.
+type envLine struct {
+	line, col  int
+	key, value string
+	unclosed   bool // a quoted value that no line closes (the lines after it are read as lines)
+}
+
+var envName = regexp.MustCompile(`^[A-Za-z0-9_.\-\[\]]+$`)
+
+// envLines reads the assignments of a .env file, line by line, as compose's parser finds
+// them: comment and blank lines skipped, "export " dropped, the lines a quoted value goes on
+// over skipped. key is empty on a line that is not one (the parser rejects it).
+func envLines(content []byte) []envLine {
+	var out []envLine
+	lines := strings.Split(string(bytes.TrimPrefix(content, []byte("\xef\xbb\xbf"))), "\n")
+	for i := 0; i < len(lines); i++ {
+		line := strings.TrimSuffix(lines[i], "\r")
+		rest := strings.TrimLeft(line, " \t")
+		if rest == "" || rest[0] == '#' {
+			continue
+		}
+		if r, ok := strings.CutPrefix(rest, "export"); ok && r != "" && (r[0] == ' ' || r[0] == '\t') {
+			rest = strings.TrimLeft(r, " \t")
+		}
+		k := strings.IndexAny(rest, "=:")
+		if k < 0 {
+			out = append(out, envLine{line: i + 1, col: 1})
+			continue
+		}
+		key := strings.TrimRight(rest[:k], " \t")
+		value := strings.TrimLeft(rest[k+1:], " \t")
+		l := envLine{line: i + 1, col: utf8.RuneCountInString(line[:len(line)-len(value)]) + 1, value: value}
+		if envName.MatchString(key) {
+			l.key = key
+		}
+		if q := value; q != "" && (q[0] == '"' || q[0] == '\'') && closingQuote(q) < 0 {
+			l.unclosed = true
+			for j := i + 1; j < len(lines); j++ { // the value goes on to the line with the closing quote
+				if closingQuote(string(q[0])+lines[j]) >= 0 {
+					l.unclosed, i = false, j
+					break
+				}
+			}
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// closingQuote is the index of the quote that closes the quoted value s (s[0] is the
+// opening quote), or -1.
+func closingQuote(s string) int {
+	escaped := false
+	for i := 1; i < len(s); i++ {
+		switch {
+		case escaped:
+			escaped = false
+		case s[i] == '\\':
+			escaped = true
+		case s[i] == s[0]:
+			return i
+		}
+	}
+	return -1
+}
+
+// substituted is the part of value compose substitutes variables in, and its offset in
+// value: a double-quoted value's inside, an unquoted value up to a " #" comment; none (ok
+// false) for a single-quoted value, or a quoted one that goes on over several lines.
+func substituted(value string) (s string, offset int, ok bool) {
+	if value == "" {
+		return "", 0, true
+	}
+	switch value[0] {
+	case '\'':
+		return "", 0, false
+	case '"':
+		end := closingQuote(value)
+		if end < 0 {
+			return "", 0, false
+		}
+		return value[1:end], 1, true
+	}
+	s, _, _ = strings.Cut(value, " #")
+	return strings.TrimRight(s, " \t"), 0, true
+}
+
+// dotEnvSubstitute substitutes the variables of l's value as compose's parser does (env,
+// then the names of the lines before it), calling unset for each variable that is not set
+// and takes no default. It returns the error the substitution gives.
+func dotEnvSubstitute(l envLine, env map[string]string, before map[string]bool, unset func(name string)) error {
+	s, _, ok := substituted(l.value)
+	if !ok || !strings.Contains(s, "$") {
+		return nil
+	}
+	var missing []string
+	mapping := func(name string) (string, bool) {
+		if _, ok := env[name]; ok || before[name] {
+			return "x", true
+		}
+		missing = append(missing, name)
+		return "", false
+	}
+	replace := func(s string, m template.Mapping, cfg *template.Config) (string, error) {
+		missing = missing[:0]
+		v, applied, err := template.DefaultReplacementAppliedFunc(s, m, cfg)
+		if err == nil && !applied {
+			for _, name := range missing {
+				unset(name)
+			}
+		}
+		return v, err
+	}
+	_, err := template.SubstituteWithOptions(s, mapping, template.WithoutLogging, template.WithReplacementFunction(replace))
+	return err
+}
+
+// varCol is the column of the first use of variable name in l's value, else the value's.
+func varCol(l envLine, name string) int {
+	s, offset, _ := substituted(l.value)
+	i := strings.Index(s, "${"+name)
+	if i < 0 {
+		i = strings.Index(s, "$"+name)
+	}
+	if i < 0 {
+		return l.col
+	}
+	return l.col + utf8.RuneCountInString(l.value[:offset]) + utf8.RuneCountInString(s[:i])
+}
+
+// dotEnvUnset warns about each variable a value of the .env uses that is not set (of env or
+// of a line before it) and has no default: compose uses an empty string, and warns (The
+// "tpass" variable is not set); mostly it is a $ meant literally, in a password.
+func dotEnvUnset(path string, lines []envLine, env map[string]string) []Warning {
+	var out []Warning
+	before := map[string]bool{}
+	for _, l := range lines {
+		if l.key == "" {
+			continue
+		}
+		_ = dotEnvSubstitute(l, env, before, func(name string) {
+			out = append(out, Warning{Pos: Position{File: path, Line: l.line, Col: varCol(l, name)}, Field: "${" + name + "}",
+				Message: fmt.Sprintf("variable %s is not set, so the value of %s has an empty string in its place: for a literal $, write $$ or put the value in single quotes (%s='…'); else set %s", name, l.key, l.key, name)})
+		})
+		before[l.key] = true
+	}
+	return out
+}
+
+var (
+	envErrLine = regexp.MustCompile(`line (\d+): (.*)$`)
+	envErrChar = regexp.MustCompile(`^unexpected character ("(?:[^"\\]|\\.)*")`)
+)
+
+// dotEnvProblem is the problem of a .env that compose's parser rejected with err, placed at
+// the line it names (or, for a variable reference, found by substituting the lines again),
+// with a fix that fits it.
+func dotEnvProblem(path string, lines []envLine, err error, env map[string]string) Problem {
+	p := Problem{Pos: Position{File: path}}
+	var req *template.MissingRequiredError
+	var inv *template.InvalidTemplateError
+	if errors.As(err, &req) || errors.As(err, &inv) {
+		before := map[string]bool{}
+		for _, l := range lines {
+			if l.key != "" && dotEnvSubstitute(l, env, before, func(string) {}) != nil {
+				p.Pos.Line, p.Pos.Col = l.line, l.col
+				if req != nil {
+					p.Pos.Col = varCol(l, req.Variable)
+				}
+				break
+			}
+			before[l.key] = true
+		}
+		if req != nil {
+			p.Message = fmt.Sprintf("variable %s is required but not set", req.Variable)
+			if req.Reason != "" {
+				p.Message += " (" + req.Reason + ")"
+			}
+			p.Hint = fmt.Sprintf("set %s in the environment or on a line above this one; for a literal $, write $$ or put the value in single quotes", req.Variable)
+			return p
+		}
+		p.Message = fmt.Sprintf("invalid variable reference %s", strconv.Quote(inv.Template))
+		p.Hint = "write ${NAME}, ${NAME:-default} or ${NAME:?message}; for a literal $, write $$ or put the value in single quotes"
+		return p
+	}
+	msg := err.Error()
+	if m := envErrLine.FindStringSubmatch(msg); m != nil {
+		p.Pos.Line, _ = strconv.Atoi(m[1])
+		p.Pos.Col = 1
+		msg = m[2]
+	}
+	switch {
+	case strings.HasPrefix(msg, "key cannot contain a space"):
+		p.Message = "this line is not NAME=value: a variable's name cannot hold a space"
+		p.Hint = "write NAME=value, or start the line with # to make it a comment"
+	case strings.HasPrefix(msg, "unexpected character"):
+		char := ""
+		if m := envErrChar.FindStringSubmatch(msg); m != nil {
+			char = " " + m[1]
+		}
+		p.Message = "this line is not NAME=value: a variable's name cannot hold the character" + char // not the line: it may hold a secret
+		p.Hint = "a name has letters, digits, _, . and - only: write NAME=value, or start the line with # to make it a comment"
+	case strings.HasPrefix(msg, "unterminated quoted value"):
+		for _, l := range lines {
+			if l.unclosed {
+				p.Pos.Line, p.Pos.Col = l.line, l.col // where it opens
+				break
+			}
+		}
+		p.Message = "the quoted value is not closed"
+		p.Hint = `end it with the quote it starts with (write \" for a " inside double quotes)`
+	default:
+		p.Message = ".env is not a valid env file: " + msg
+		p.Hint = "write one NAME=value per line; # starts a comment"
+	}
+	return p
+}
