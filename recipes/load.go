@@ -48,6 +48,10 @@ type Options struct {
 	// Profiles are the compose profiles to activate, as docker compose's --profile ("*":
 	// all). Nil: COMPOSE_PROFILES of Env or .env (comma-separated), as compose reads it.
 	Profiles []string
+	// Services are the compose services named on the command line (sidecar up NAME…): each
+	// is imported whatever its profiles, as docker compose starts a service it is asked
+	// to. A name is a service's, its pod's name or the DNS label made of it.
+	Services []string
 }
 
 // MaxFileSize is the most sidecar reads from one input file: a recipe, a compose file, a
