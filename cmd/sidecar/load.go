@@ -152,14 +152,15 @@ func exists(path string) bool {
 
 // loadStack loads the recipe the way every command does: ${VAR} from the process
 // environment and from .env next to the recipe (the first file), the compose profiles of
-// --profile.
-func loadStack(f *Factory, files recipeFiles) (*recipes.Stack, []recipes.Warning, error) {
-	return recipes.LoadFiles(files, recipes.Options{Env: envMap(f.Environ()), DotEnv: true, Profiles: f.profiles})
+// --profile; pods names the pods the command line names (sidecar up NAME…), whose compose
+// services are imported whatever their profiles, as docker compose up NAME starts them.
+func loadStack(f *Factory, files recipeFiles, pods ...string) (*recipes.Stack, []recipes.Warning, error) {
+	return recipes.LoadFiles(files, recipes.Options{Env: envMap(f.Environ()), DotEnv: true, Profiles: f.profiles, Services: pods})
 }
 
 // loadReported is loadStack with the loader's warnings written to errOut, one per line.
-func loadReported(f *Factory, errOut io.Writer, files recipeFiles) (*recipes.Stack, error) {
-	st, warns, err := loadStack(f, files)
+func loadReported(f *Factory, errOut io.Writer, files recipeFiles, pods ...string) (*recipes.Stack, error) {
+	st, warns, err := loadStack(f, files, pods...)
 	printWarnings(errOut, warns)
 	return st, err
 }
