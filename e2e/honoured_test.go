@@ -369,3 +369,34 @@ func TestStatefulSetIdentity(t *testing.T) {
 		t.Fatalf("Run = %+v, %v", res, err)
 	}
 }
+
+// The names compose makes resolvable are a pod's aliases on the stack network: another pod
+// reaches web-service as web_service (a service name with '_'), as a container_name or a
+// network alias (xmpp.meet.jitsi), in any case, as DNS ignores case; and the engine takes a
+// hostname with '_'.
+func TestPodAliasesResolve(t *testing.T) {
+	t.Parallel()
+	web := &recipes.Pod{Name: "web-service", Hostname: "echo_service", Aliases: []string{"web_service", "xmpp.meet.jitsi"},
+		Main: image(t, "web", "/crasher", "-forever")}
+	other := &recipes.Pod{Name: "client", Main: image(t, "client", "/crasher", "-forever")}
+	g := newGoStack(t, web, other)
+	g.run()
+	g.running("web-service/web", "client/client")
+	if h := strings.TrimSpace(g.exec("web-service", "web", "/peek", "-hostname")); h != "echo_service" {
+		t.Errorf("hostname in web-service is %q, want echo_service", h)
+	}
+	ip := g.inspect("web-service", "infra").NetworkSettings.Networks[g.names.Network()].IPAddress.String()
+	testenv.Eventually(t, 30*time.Second, func() error {
+		res, err := g.d.Exec(g.ctx, g.name("client", "client"), []string{"/peek", "-resolve", "web_service", "-resolve", "xmpp.meet.jitsi", "-resolve", "Web_Service"})
+		if err != nil {
+			return err
+		}
+		if want := "web_service " + ip + "\nxmpp.meet.jitsi " + ip + "\nWeb_Service " + ip + "\n"; res.Output != want {
+			return fmt.Errorf("client resolves %q, want %q", res.Output, want)
+		}
+		return nil
+	})
+	if res, err := g.stop(); err != nil || res.ExitCode != 0 {
+		t.Fatalf("Run = %+v, %v", res, err)
+	}
+}

@@ -118,7 +118,8 @@ func (o *Orchestrator) newPodRun(spec *PodSpec) *podRun {
 	return pr
 }
 
-// needsNetwork tells whether pods need the stack network: several pods, or a subdomain.
+// needsNetwork tells whether pods need the stack network: several pods, a subdomain or an
+// alias.
 func needsNetwork(pods []*recipes.Pod) bool { return len(pods) > 1 || hasSubdomain(pods) }
 
 // ensureNetwork creates the stack network when pods need it and it is not there yet.

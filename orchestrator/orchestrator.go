@@ -531,11 +531,11 @@ func needsNode(pods []*recipes.Pod) bool {
 	return false
 }
 
-// hasSubdomain reports whether a pod is to be reachable as HOSTNAME.SUBDOMAIN, which needs
-// the stack network even for a single pod.
+// hasSubdomain reports whether a pod is to be reachable as HOSTNAME.SUBDOMAIN, or by an
+// alias, which needs the stack network even for a single pod.
 func hasSubdomain(pods []*recipes.Pod) bool {
 	for _, p := range pods {
-		if p.Subdomain != "" {
+		if p.Subdomain != "" || len(p.Aliases) > 0 {
 			return true
 		}
 	}

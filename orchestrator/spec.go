@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -55,13 +56,20 @@ func (s *PodSpec) Hostname() string {
 	return s.Pod.Name
 }
 
-// Aliases are the pod's names on the stack network: its own name and, with a subdomain,
-// HOSTNAME.SUBDOMAIN (a StatefulSet pod web-0 of service web is web-0.web).
+// Aliases are the pod's names on the stack network: its own name, with a subdomain
+// HOSTNAME.SUBDOMAIN (a StatefulSet pod web-0 of service web is web-0.web), and the pod's
+// aliases that no other pod has (recipes.Stack.PodAliases: compose's container_name,
+// network and link aliases).
 func (s *PodSpec) Aliases() []string {
 	out := []string{s.Pod.Name}
 	if sub := s.Pod.Subdomain; sub != "" {
 		if fq := s.Hostname() + "." + sub; fq != s.Pod.Name {
 			out = append(out, fq)
+		}
+	}
+	for _, a := range s.Stack.PodAliases(s.Pod) {
+		if !slices.Contains(out, a) {
+			out = append(out, a)
 		}
 	}
 	return out

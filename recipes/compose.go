@@ -38,6 +38,9 @@ type composeImport struct {
 	interp *interpolation
 	// infra holds the services that are a pod's infra container (not imported).
 	infra map[string]bool
+	// imported holds the services `docker compose up` would start (active): what is said
+	// about the others is only that they are left out.
+	imported map[string]bool
 	// included holds, per service an included file declares, that file's document; fileOf
 	// names the file of each node that is not of the first file: of an included file, of a
 	// file merged over the first.
@@ -351,6 +354,7 @@ func (c *composeImport) run(ins []*input) *Stack {
 // dot).
 func (c *composeImport) groupServiceWarnings(from int, services []string) {
 	first := map[string]int{} // field below the service, message → index of its warning
+	firstSvc := map[int]string{}
 	others := map[int][]string{}
 	kept := c.warnings[:from]
 	for _, w := range c.warnings[from:] {
@@ -363,10 +367,14 @@ func (c *composeImport) groupServiceWarnings(from int, services []string) {
 		if svc != "" {
 			key := rest + "\x00" + strings.TrimPrefix(w.Message, w.Field)
 			if i, seen := first[key]; seen {
-				others[i] = append(others[i], svc)
+				// A service is named once (a field of several list items is one service's
+				// repeat), and not when it is the first's.
+				if svc != firstSvc[i] && !slices.Contains(others[i], svc) {
+					others[i] = append(others[i], svc)
+				}
 				continue
 			}
-			first[key] = len(kept)
+			first[key], firstSvc[len(kept)] = len(kept), svc
 		}
 		kept = append(kept, w)
 	}

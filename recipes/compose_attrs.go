@@ -21,7 +21,7 @@ var composeHonoured = slices.Concat(
 	[]tree.Path{"name", "services", "volumes", "volumes.*", "configs", "configs.*", "secrets", "secrets.*"},
 	composeAttrs("include", "", "[].path", "[].env_file", "[].project_directory"),
 	composeAttrs("services.*", "", "image", "command", "entrypoint", "working_dir", "user", "init", "tty",
-		"stop_grace_period", "restart", "expose", "tmpfs", "network_mode", "networks", "networks.*", "ipc", "pid",
+		"stop_grace_period", "restart", "expose", "tmpfs", "network_mode", "networks", "networks.*", "networks.*.aliases", "ipc", "pid", "container_name", "links",
 		"profiles", "scale", "pull_policy", "cap_add", "cap_drop", "privileged", "read_only", "group_add", "stop_signal",
 		"shm_size", "sysctls", "sysctls.*", "extra_hosts", "extra_hosts.*", "dns", "dns_opt", "dns_search", "hostname",
 		"domainname", "mem_limit", "mem_reservation", "cpus", "cpu_shares", "environment", "environment.*",
@@ -64,9 +64,7 @@ var composeReasons = map[string]string{
 	"deploy":              "swarm deployment settings do not apply to a local pod; ignored",
 	"replicas":            "one pod runs locally; ignored",
 	"networks":            "all pods share one stack network and reach each other by pod name; other networks are not created",
-	"links":               "pods reach each other by pod name on the stack network; ignored",
 	"external_links":      "pods reach each other by pod name on the stack network; ignored",
-	"container_name":      "sidecar names containers <stack>-<pod>-<container>; ignored",
 	"labels":              "sidecar labels what it creates with its own labels; ignored",
 	"label_file":          "sidecar labels what it creates with its own labels; ignored",
 	"security_opt":        "security options are not applied; ignored",
@@ -114,9 +112,8 @@ var composeReasons = map[string]string{
 	"tags":                "built images get one tag; ignored",
 }
 
-// reportUnsupported turns compose-go's findings into warnings. The networks of infra
-// services are judged by the conversion instead (their default-network alias is what
-// sidecar gives every pod).
+// reportUnsupported turns compose-go's findings into warnings, but for the services that
+// are not imported (left out by profile or scale, which is all that is said of them).
 // The same attribute of several services with the same reason is one warning, at the
 // first, that names the others (groupServiceWarnings).
 func (c *composeImport) reportUnsupported(findings []loader.UnsupportedAttribute) {
@@ -135,8 +132,8 @@ func (c *composeImport) reportUnsupported(findings []loader.UnsupportedAttribute
 	})
 	for _, f := range findings { // several services' same attribute is one warning: groupServiceWarnings
 		parts := partsOf(f)
-		if len(parts) == 5 && parts[0] == "services" && parts[2] == "networks" && parts[4] == "aliases" && c.infra[parts[1]] {
-			continue
+		if len(parts) > 1 && parts[0] == "services" && c.imported != nil && !c.imported[parts[1]] {
+			continue // left out, and said so (active)
 		}
 		reason, ok := composeUnsupported(parts, f.Value)
 		if !ok {
@@ -162,7 +159,7 @@ func composeUnsupported(parts []string, value any) (string, bool) {
 	switch {
 	case last == "nocopy" && value == true: // pod volumes start empty: what nocopy asks for
 		return "", false
-	case last == "replicas" && isInt:
+	case last == "replicas" && isInt: // 0: the service is left out (active)
 		return fmt.Sprintf("%d replicas run as one pod locally", n), n > 1
 	}
 	if r, ok := composeVolumeReasons[last]; ok && len(parts) == 3 && parts[0] == "volumes" {

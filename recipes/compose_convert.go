@@ -28,6 +28,7 @@ type composeConv struct {
 	xs       map[string]*composeX
 	xNodes   map[string]*yaml.Node
 	names    map[string]string   // service → container name
+	renamed  map[string]string   // service whose name is not a DNS label → the label
 	podNames map[string]string   // planned pod name → pod name
 	podOfSvc map[string]string   // service → pod name
 	volPods  map[string][]string // named compose volume → pods that use it
@@ -85,8 +86,11 @@ func composeWritten[V any](n *yaml.Node, m map[string]V) []string {
 }
 
 // active is the set of services `docker compose up` would start: those without profiles or
-// with an active one (Options.Profiles, else COMPOSE_PROFILES), and every service they need
-// (depends_on, namespaces), transitively.
+// with an active one (Options.Profiles, else COMPOSE_PROFILES), those named on the command
+// line (Options.Services), and every service they need (depends_on, namespaces),
+// transitively — but for a service scaled to 0 (deploy.replicas: 0, scale: 0), which
+// compose never starts (only docker compose run does) and whose dependents do not wait for
+// it.
 func (c *composeImport) active(project *types.Project, order []string) map[string]bool {
 	list := c.opts.Profiles
 	if list == nil {
@@ -95,11 +99,17 @@ func (c *composeImport) active(project *types.Project, order []string) map[strin
 	on := func(p string) bool {
 		return p != "" && slices.ContainsFunc(list, func(l string) bool { return strings.TrimSpace(l) == p })
 	}
+	named := func(name string) bool {
+		x, _ := c.serviceX(name)
+		return slices.ContainsFunc(c.opts.Services, func(n string) bool {
+			return n != "" && (n == name || n == dnsLabelFrom(name) || x != nil && n == x.Pod)
+		})
+	}
 	active := map[string]bool{}
 	var need func(string)
 	need = func(name string) {
 		s, ok := project.Services[name]
-		if !ok || active[name] {
+		if !ok || active[name] || composeScaledToZero(s) {
 			return
 		}
 		active[name] = true
@@ -114,23 +124,39 @@ func (c *composeImport) active(project *types.Project, order []string) map[strin
 	}
 	for _, name := range order {
 		ps := project.Services[name].Profiles
-		if len(ps) == 0 || on("*") || slices.ContainsFunc(ps, on) {
+		if len(ps) == 0 || on("*") || slices.ContainsFunc(ps, on) || named(name) {
 			need(name)
 		}
 	}
 	for _, name := range order {
-		if ps := project.Services[name].Profiles; !active[name] {
-			c.warnAt(fmt.Sprintf("%s only runs with profile %s, which is not active; it is not imported: activate it with --profile %s or COMPOSE_PROFILES=%s",
-				name, strings.Join(ps, " or "), ps[0], ps[0]), "services", name, "profiles")
+		switch s := project.Services[name]; {
+		case active[name]:
+		case composeScaledToZero(s):
+			field := "scale"
+			if s.Deploy != nil && s.Deploy.Replicas != nil && *s.Deploy.Replicas == 0 {
+				field = "deploy.replicas"
+			}
+			c.warnAt(fmt.Sprintf("%s is scaled to 0, and docker compose up does not start it (docker compose run does); it is not imported, and the services that depend on it do not wait for it",
+				name), append([]string{"services", name}, strings.Split(field, ".")...)...)
+		default:
+			ps := s.Profiles
+			c.warnAt(fmt.Sprintf("%s only runs with profile %s, which is not active; it is not imported: activate it with --profile %s or COMPOSE_PROFILES=%s, or name it: sidecar up %s",
+				name, strings.Join(ps, " or "), ps[0], ps[0], dnsLabelFrom(name)), "services", name, "profiles")
 		}
 	}
+	c.imported = active
 	return active
+}
+
+// composeScaledToZero reports whether service s is scaled to 0 replicas.
+func composeScaledToZero(s types.ServiceConfig) bool {
+	return s.Scale != nil && *s.Scale == 0 || s.Deploy != nil && s.Deploy.Replicas != nil && *s.Deploy.Replicas == 0
 }
 
 func (c *composeImport) convert(project *types.Project, name string) *Stack {
 	st := &Stack{Name: name, Dir: c.dir, Source: Source{File: c.file, Kind: SourceCompose}}
 	cv := &composeConv{composeImport: c, project: project, xs: map[string]*composeX{}, xNodes: map[string]*yaml.Node{},
-		names: map[string]string{}, podNames: map[string]string{}, podOfSvc: map[string]string{},
+		names: map[string]string{}, renamed: map[string]string{}, podNames: map[string]string{}, podOfSvc: map[string]string{},
 		volPods: map[string][]string{}, cfgs: map[string]*composeCfg{}, xPort: map[*Container][]placed[Port]{},
 		healthyBy: map[string]string{}}
 	c.infra = map[string]bool{}
@@ -176,6 +202,8 @@ func (c *composeImport) convert(project *types.Project, name string) *Stack {
 	for _, p := range pods {
 		st.Pods = append(st.Pods, cv.pod(p))
 	}
+	cv.podAliases(st, pods)
+	cv.sayRenamed()
 	for _, s := range svcs {
 		if _, ok := cv.podOfSvc[s.Name]; !ok && !s.Infra {
 			c.lost = true // its pod could not be planned (reported)
@@ -220,17 +248,88 @@ func (cv *composeConv) markRejected() {
 	}
 }
 
-// label is service svc's name made a DNS label, with a warning (once) when it is not one.
+// label is service svc's name made a DNS label (renamed notes it, for renames).
 func (cv *composeConv) label(svc string) string {
 	n := dnsLabelFrom(svc)
 	if n == "" || n == svc {
 		return svc
 	}
-	if !cv.said["label "+svc] {
-		cv.said["label "+svc] = true
-		cv.warnAt(fmt.Sprintf("named %s in sidecar, because pod and container names are DNS labels (other pods reach it as %s)", n, n), "services", svc)
-	}
+	cv.renamed[svc] = n
 	return n
+}
+
+// sayRenamed warns about each service whose name is not a DNS label, once: a pod it names
+// keeps the service's name as an alias (see podAliases), so only the container is renamed.
+func (cv *composeConv) sayRenamed() {
+	for _, svc := range sortedKeys(cv.renamed) {
+		n := cv.renamed[svc]
+		msg := fmt.Sprintf("named %s in sidecar, because container names are DNS labels", n)
+		switch {
+		case cv.podOfSvc[svc] == n && strings.EqualFold(svc, n):
+			msg = fmt.Sprintf("named %s in sidecar, because pod and container names are DNS labels; other pods still reach it as %s (DNS ignores case)", n, svc)
+		case cv.podOfSvc[svc] == n:
+			msg = fmt.Sprintf("named %s in sidecar, because pod and container names are DNS labels; other pods reach it as %s and as %s", n, svc, n)
+		}
+		cv.warnAt(msg, "services", svc)
+	}
+}
+
+// podAliases gives each pod the names docker compose makes resolvable on the project
+// network besides the pod's name: the name of the service that owns its namespace (when it
+// is not the pod's name: made a DNS label, or x-sidecar pod), the container_name and the
+// network aliases of its services, and the aliases other services' links give one of its
+// services (db:database). A name another pod has is left to validation, which warns: the
+// first pod keeps it.
+func (cv *composeConv) podAliases(st *Stack, pods []composePod) {
+	add := func(pod *Pod, name string, at Position) {
+		if name == "" || strings.EqualFold(name, pod.Name) || slices.ContainsFunc(pod.Aliases, func(a string) bool { return strings.EqualFold(a, name) }) {
+			return
+		}
+		appendAt(cv.pos, Field(PodKey(pod.Name), "aliases"), &pod.Aliases, name, at)
+	}
+	for _, p := range pods {
+		pod := st.Pod(cv.podNames[p.Name])
+		if pod == nil {
+			continue
+		}
+		if !p.Infra { // an infra service's name is the export's <pod>-infra: no one dials it
+			add(pod, p.Owner, cv.keyAt("services", p.Owner))
+		}
+		for _, m := range append([]string{p.Owner}, composeMembers(p)...) {
+			s := cv.project.Services[m]
+			if s.ContainerName != "" {
+				if m == p.Owner {
+					add(pod, s.ContainerName, cv.at("services", m, "container_name"))
+				} else if !cv.said["container_name "+m] {
+					cv.said["container_name "+m] = true
+					cv.warnAt("sidecar names containers <stack>-<pod>-<container>, and "+m+" joins the namespace of "+p.Owner+", so compose does not resolve it by this name either; ignored", "services", m, "container_name")
+				}
+			}
+			for _, n := range sortedKeys(s.Networks) {
+				if cfg := s.Networks[n]; cfg != nil {
+					for i, a := range cfg.Aliases {
+						add(pod, a, cv.keyAt("services", m, "networks", n, "aliases", strconv.Itoa(i)))
+					}
+				}
+			}
+		}
+	}
+	for _, svc := range cv.serviceOrder(cv.project) {
+		if _, ok := cv.podOfSvc[svc]; !ok {
+			continue
+		}
+		links := cv.project.Services[svc].Links
+		for i, l := range links {
+			target, alias, _ := strings.Cut(l, ":")
+			at := cv.itemAt(svc, "links", i, len(links))
+			switch pod := st.Pod(cv.podOfSvc[target]); {
+			case pod == nil:
+				cv.warn(at, "services."+svc+".links", fmt.Sprintf("%s is not a service sidecar imports; the link is ignored", target))
+			case alias != "":
+				add(pod, alias, at)
+			}
+		}
+	}
 }
 
 // planInput is what the planner needs to know about service s.
@@ -267,6 +366,9 @@ func (cv *composeConv) planInput(s types.ServiceConfig, x *composeX) composeSvc 
 	// depends_on in the order written, then the entries that come from elsewhere, sorted.
 	for _, n := range composeWritten(yamlpos.Value(cv.svcNode(s.Name), "depends_on"), s.DependsOn) {
 		d := s.DependsOn[n]
+		if t, ok := cv.project.Services[n]; ok && composeScaledToZero(t) {
+			continue // not imported, and compose does not wait for it (said at it)
+		}
 		in.Deps = append(in.Deps, composeDep{On: n, Condition: d.Condition, Required: d.Required})
 		if d.Condition == composeHealthy && cv.healthyBy[n] == "" {
 			cv.healthyBy[n] = s.Name
@@ -452,7 +554,7 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 		cv.warnAt("images present locally are used as they are, and missing ones are built or pulled; "+s.PullPolicy+" is not honoured", "services", svc, "pull_policy")
 	}
 	cv.namespaces(b, svc, s)
-	cv.networks(svc, s, "")
+	cv.networks(svc, s)
 	if x != nil {
 		// What x-sidecar sets replaces what compose's fields made, but for hooks: compose's
 		// post_start and pre_stop are exec hooks, x-sidecar's the others.
@@ -810,9 +912,8 @@ func (cv *composeConv) namespaces(b *composePodBuild, svc string, s types.Servic
 
 // infra takes what matters from an infra-style namespace owner, whose job sidecar's own
 // infra container does: its published ports go to the containers whose x-sidecar ports
-// name them, and the others to main; its x-sidecar stop_grace is the pod's (see pod); an
-// alias on the default network that is the pod's name is what sidecar gives every pod.
-// Anything else it sets is warned about.
+// name them, and the others to main; its x-sidecar stop_grace is the pod's (see pod); its
+// network aliases are the pod's (podAliases). Anything else it sets is warned about.
 func (cv *composeConv) infra(b *composePodBuild, owner string) {
 	s, pod := cv.project.Services[owner], b.pod
 	ports := cv.portsAt(owner, s.Ports)
@@ -835,7 +936,7 @@ func (cv *composeConv) infra(b *composePodBuild, owner string) {
 			appendAt(cv.pos, Field(ContainerKey(pod.Name, pod.Main.Name), "expose"), &pod.Main.Expose, p.v, p.at)
 		}
 	}
-	cv.networks(owner, s, pod.Name)
+	cv.networks(owner, s)
 	for _, p := range yamlpos.Pairs(cv.xNodes[owner]) {
 		if k := p.Key.Value; !slices.Contains(composeXInfraFields, k) && k != "main" {
 			cv.warn(cv.posOf(p.Key), "services."+owner+".x-sidecar."+k,
@@ -844,7 +945,7 @@ func (cv *composeConv) infra(b *composePodBuild, owner string) {
 	}
 	cv.podFields(b, owner, s)
 	ignored := []string{"image", "ports", "expose", "x-sidecar", "restart", "networks", "ipc", "pid", "init",
-		"stop_grace_period", "depends_on", "hostname", "domainname", "sysctls", "dns", "dns_search", "dns_opt", "extra_hosts"}
+		"stop_grace_period", "depends_on", "container_name", "links", "hostname", "domainname", "sysctls", "dns", "dns_search", "dns_opt", "extra_hosts"}
 	for _, p := range yamlpos.Pairs(cv.svcNode(owner)) {
 		k := p.Key.Value
 		if slices.Contains(ignored, k) || !slices.Contains(composeHonoured, tree.Path("services.*."+k)) {
@@ -855,21 +956,13 @@ func (cv *composeConv) infra(b *composePodBuild, owner string) {
 	}
 }
 
-// networks warns about the networks of service svc other than the default one, and, on the
-// infra service of pod (when pod is set), about aliases on the default network other than
-// the pod's name (which sidecar gives every pod).
-func (cv *composeConv) networks(svc string, s types.ServiceConfig, pod string) {
+// networks warns about the networks of service svc other than the default one (their
+// aliases are the pod's on the stack network: see podAliases).
+func (cv *composeConv) networks(svc string, s types.ServiceConfig) {
 	for _, n := range sortedKeys(s.Networks) {
-		switch cfg := s.Networks[n]; {
-		case n != "default" && !cv.said["network "+n]: // once per network
+		if n != "default" && !cv.said["network "+n] { // once per network
 			cv.said["network "+n] = true
 			cv.warnAt("all pods share one stack network and reach each other by pod name; network "+n+" is not created", "services", svc, "networks", n)
-		case n == "default" && cfg != nil && pod != "":
-			for _, a := range cfg.Aliases {
-				if a != pod {
-					cv.warnAt(fmt.Sprintf("other pods reach pod %s by its name; the alias %s is not created", pod, a), "services", svc, "networks", n, "aliases")
-				}
-			}
 		}
 	}
 }

@@ -142,13 +142,13 @@ services:
 
 // A warning about what the override file sets is placed there.
 func TestComposeOverrideWarningsInTheirFile(t *testing.T) {
-	_, ws, err := overBase(t, "compose.override.yaml", "services:\n\tweb:\n\t\tcontainer_name: web-1\n")
+	_, ws, err := overBase(t, "compose.override.yaml", "services:\n\tweb:\n\t\tstdin_open: true\n")
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := warningStrings(ws)
 	if !slices.ContainsFunc(got, func(s string) bool {
-		return strings.HasPrefix(s, "compose.override.yaml:3:5: warning: services.web.container_name")
+		return strings.HasPrefix(s, "compose.override.yaml:3:5: warning: services.web.stdin_open")
 	}) {
 		t.Errorf("no warning at compose.override.yaml:3:5 in:\n%s", strings.Join(got, "\n"))
 	}

@@ -73,6 +73,9 @@ func TestComposeProfiles(t *testing.T) {
 		{name: ".env", dotenv: "COMPOSE_PROFILES=flower\n", want: "db flower web"},
 		{name: "env over .env", opts: Options{Env: map[string]string{"COMPOSE_PROFILES": ""}}, dotenv: "COMPOSE_PROFILES=flower\n", want: "db web"},
 		{name: "all", opts: Options{Profiles: []string{"*"}}, want: "db debug flower web"},
+		// docker compose up flower starts flower, whatever its profiles.
+		{name: "named", opts: Options{Services: []string{"flower"}}, want: "db flower web"},
+		{name: "named and profile", opts: Options{Services: []string{"flower"}, Profiles: []string{"debug"}}, want: "db debug flower web"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st, ws := loadProfiles(t, tc.opts, tc.dotenv)

@@ -397,7 +397,6 @@ volumes:
 	got := warningStrings(ws)
 	want := []string{
 		`c.yaml:6:40: warning: services.web-infra.x-sidecar.ready: web-infra is the pod's infra container, which runs no app; ready is not used`,
-		`c.yaml:19:26: warning: services.api-infra.networks.default.aliases: other pods reach pod api by its name; the alias backend is not created`,
 		`c.yaml:28:8: warning: volumes.db.external: sidecar does not use existing volumes: the pod gets a new, empty volume, which sidecar down removes; bind-mount a host directory to use data that exists`,
 		`c.yaml:29:11: warning: volumes.cache.driver: pod volumes are local volumes, created empty by sidecar up and removed by sidecar down; the driver is not used`,
 	}
@@ -406,6 +405,9 @@ volumes:
 	}
 	if len(st.Volumes) != 1 || st.Volumes[0].Name != "shared" || st.Pod("web").Volume("shared") != nil {
 		t.Errorf("shared is not the stack's: %+v", st.Volumes)
+	}
+	if got := st.Pod("api").Aliases; !reflect.DeepEqual(got, []string{"backend"}) {
+		t.Errorf("pod api has aliases %q, want [backend]: an infra service's network aliases are the pod's", got)
 	}
 }
 

@@ -338,9 +338,9 @@ func composeInfra(s *Stack, p *Pod, built map[string][]*composeOutService) *comp
 		XSidecar:    &composeX{Role: RoleInfra, Pod: p.Name},
 		serviceName: p.Name + "-infra",
 	}
-	if len(s.Pods) > 1 {
-		// Other pods reach this one by its name, as they do under sidecar.
-		infra.Networks = map[string]map[string][]string{"default": {"aliases": {p.Name}}}
+	if aliases := s.PodAliases(p); len(s.Pods) > 1 || len(aliases) > 0 {
+		// Other pods reach this one by its name and its aliases, as they do under sidecar.
+		infra.Networks = map[string]map[string][]string{"default": {"aliases": append([]string{p.Name}, aliases...)}}
 	}
 	x := infra.XSidecar
 	if p.StopGrace != Duration(DefaultPodStopGrace) {

@@ -139,6 +139,10 @@ func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[str
 		w.add("backoff", "the restart backoff (%s doubling to %s) cannot be expressed in Kubernetes: the kubelet uses its own (10s doubling to 5m)", ks.Backoff.Initial, ks.Backoff.Max)
 		ks.Backoff = expDefaultBackoff()
 	}
+	aliases := map[*Pod][]string{}
+	for _, p := range ks.Pods {
+		aliases[p] = ks.PodAliases(p)
+	}
 	for _, p := range ks.Pods {
 		if len(p.DependsOn) > 0 {
 			w.add(p.Name+"/depends_on", "pod %s depends on %s: Kubernetes starts pods in no order, so the manifest keeps the dependency only in the %s annotation; make the app retry until its dependencies answer", p.Name, strings.Join(p.DependsOn, ", "), KubeAnnotationDependsOn)
@@ -149,6 +153,14 @@ func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[str
 		}
 		// Kubernetes puts every container of a pod in one IPC namespace.
 		p.ShareIPC = true
+		if aliases := aliases[p]; len(aliases) > 0 {
+			w.add(p.Name+"/aliases", "pod %s is reached by %s too on the stack network: in a cluster a pod is reached only by the names of the Services that select it, so add a Service for each name you need (a Service's name is a DNS label: no '.' or '_'); left out", p.Name, strings.Join(aliases, ", "))
+		}
+		p.Aliases = nil
+		if p.Hostname != "" && !isDNSLabel(p.Hostname) {
+			w.add(p.Name+"/hostname", "pod %s: hostname %s is not a DNS label (lowercase letters, digits and '-', no dots), which Kubernetes requires of a pod's hostname: left out, so the pod's hostname is its name", p.Name, p.Hostname)
+			p.Hostname = ""
+		}
 		if gw := slices.DeleteFunc(slices.Clone(p.ExtraHosts), func(h HostAlias) bool { return h.IP != "host-gateway" }); len(gw) > 0 {
 			w.add(p.Name+"/extra_hosts", "pod %s: the extra host %s points at host-gateway, the engine's host, which a cluster has no address for: left out", p.Name, strings.Join(gw[0].Hostnames, ", "))
 			p.ExtraHosts = slices.DeleteFunc(p.ExtraHosts, func(h HostAlias) bool { return h.IP == "host-gateway" })

@@ -198,7 +198,30 @@ func TestRoundTripCompose(t *testing.T) {
 
 // composeDifferences are what a trip through a compose file changes.
 func composeDifferences() []func(*Stack) {
-	return []func(*Stack){composeDropsEmptyFileMounts, fileVolumeMountsReadOnly, composeDropsDiskSizeLimits}
+	return []func(*Stack){composeDropsEmptyFileMounts, fileVolumeMountsReadOnly, composeDropsDiskSizeLimits, aliasesKept}
+}
+
+// aliasesKept: a pod's aliases that another pod has (Stack.PodAliases) are not given, and
+// not exported.
+func aliasesKept(st *Stack) {
+	kept := map[*Pod][]string{}
+	for _, p := range st.Pods {
+		kept[p] = st.PodAliases(p)
+	}
+	for _, p := range st.Pods {
+		p.Aliases = kept[p]
+	}
+}
+
+// kubeDropsAliases: a cluster reaches a pod by the names of its Services (warned about);
+// a hostname that is not a DNS label (docker takes echo_service) is left out, warned about.
+func kubeDropsAliases(st *Stack) {
+	for _, p := range st.Pods {
+		p.Aliases = nil
+		if !isDNSLabel(p.Hostname) {
+			p.Hostname = ""
+		}
+	}
 }
 
 // composeDropsDiskSizeLimits: compose sizes only a tmpfs volume.
@@ -253,6 +276,7 @@ func kubeDifferences(kind KubeKind) []func(*Stack) {
 		kubeBindFilesBecomeVolumes,
 		kubeSecretLookingFilesAreSecret,
 		fileVolumeMountsReadOnly,
+		kubeDropsAliases,
 	}
 }
 

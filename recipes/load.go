@@ -51,6 +51,10 @@ type Options struct {
 	// brokenEnv is set by the load when .env cannot be read or parsed (reported): what it
 	// would have set is not reported missing.
 	brokenEnv *brokenEnv
+	// Services are the compose services named on the command line (sidecar up NAME…): each
+	// is imported whatever its profiles, as docker compose starts a service it is asked
+	// to. A name is a service's, its pod's name or the DNS label made of it.
+	Services []string
 }
 
 // MaxFileSize is the most sidecar reads from one input file: a recipe, a compose file, a

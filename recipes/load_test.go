@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -611,5 +612,38 @@ func TestEmptyEntrypointShown(t *testing.T) {
 	}
 	if n := strings.Count(string(b), `"entrypoint":[]`); n != 1 || strings.Count(string(b), `"entrypoint"`) != 1 {
 		t.Errorf("want one empty entrypoint (web's) in %s", b)
+	}
+}
+
+// A pod's aliases are written in sidecar.yaml as a list; a name another pod has is a
+// warning at it, and the first pod keeps it (a pod's own name always wins).
+func TestPodAliases(t *testing.T) {
+	st, ws, err := load(t, `
+name: shop
+pods:
+  db:
+    aliases: [plausible_db, database, db]
+    main: {image: postgres:16}
+  app:
+    aliases: [database, db, www]
+    main: {image: app:dev}
+`, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Pod("db").Aliases; !slices.Equal(got, []string{"plausible_db", "database", "db"}) {
+		t.Errorf("db's aliases as written: %q", got)
+	}
+	for pod, want := range map[string][]string{"db": {"plausible_db", "database"}, "app": {"www"}} {
+		if got := st.PodAliases(st.Pod(pod)); !slices.Equal(got, want) {
+			t.Errorf("PodAliases(%s) = %q, want %q", pod, got, want)
+		}
+	}
+	want := []string{
+		"sidecar.yaml:8:15: warning: alias database of pod app is an alias of pod db, which comes first: only db is reached by it",
+		"sidecar.yaml:8:25: warning: alias db of pod app is the name of pod db: only db is reached by it",
+	}
+	if got := warningStrings(ws); !slices.Equal(got, want) {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -90,6 +90,11 @@ type Pod struct {
 	// HOSTNAME.SUBDOMAIN on the stack network (a StatefulSet's serviceName).
 	Hostname  string `json:"hostname,omitempty" yaml:"hostname,omitempty"`
 	Subdomain string `json:"subdomain,omitempty" yaml:"subdomain,omitempty"`
+	// Aliases are more names the pod is reachable by on the stack network, besides its own
+	// (compose's container_name, network aliases and link aliases, and a service's name
+	// that is not a DNS label, such as plausible_db). A name that is another pod's, or an
+	// alias of a pod before it, is not given (Stack.PodAliases).
+	Aliases []string `json:"aliases,omitempty" yaml:"aliases,omitempty"`
 	// Sysctls are set in the pod's namespaces (network sysctls such as net.ipv4.ip_forward
 	// on the infra container; IPC ones where the pod shares IPC). Sorted by name on output.
 	Sysctls map[string]string `json:"sysctls,omitempty" yaml:"sysctls,omitempty"`
@@ -196,6 +201,67 @@ func (p *Pod) Exposed() []Port {
 // Pod returns the named pod, or nil.
 func (s *Stack) Pod(name string) *Pod {
 	return named(s.Pods, name, func(p *Pod) string { return p.Name })
+}
+
+// PodAliases are the names pod p is given on the stack network besides its own: its
+// Aliases, without its own name and names written twice, and without the names another pod
+// of the stack has, as its name or as an alias of a pod before p: the first one wins (a
+// pod's own name always does). Names compare as DNS does, ignoring case.
+func (s *Stack) PodAliases(p *Pod) []string {
+	kept, _ := s.podAliases(p)
+	return kept
+}
+
+// aliasClash is an alias of a pod that another pod has: as its name (byName), or as an
+// earlier alias.
+type aliasClash struct {
+	index  int
+	name   string
+	other  string
+	byName bool
+}
+
+// podAliases is PodAliases of p, and the aliases of p left out because another pod has them.
+func (s *Stack) podAliases(p *Pod) (kept []string, clashes []aliasClash) {
+	names := map[string]string{} // lowercased pod name → pod
+	if s != nil {
+		for _, o := range s.Pods {
+			names[strings.ToLower(o.Name)] = o.Name
+		}
+	}
+	claimed := map[string]string{} // lowercased alias → the pod that has it
+	own := func(o *Pod) []string {
+		var out []string
+		for i, a := range o.Aliases {
+			la := strings.ToLower(a)
+			switch other, isName := names[la]; {
+			case la == strings.ToLower(o.Name) || slices.ContainsFunc(out, func(k string) bool { return strings.EqualFold(k, a) }):
+			case isName:
+				if o == p {
+					clashes = append(clashes, aliasClash{index: i, name: a, other: other, byName: true})
+				}
+			case claimed[la] != "" && claimed[la] != o.Name:
+				if o == p {
+					clashes = append(clashes, aliasClash{index: i, name: a, other: claimed[la]})
+				}
+			default:
+				out = append(out, a)
+			}
+		}
+		for _, a := range out {
+			claimed[strings.ToLower(a)] = o.Name
+		}
+		return out
+	}
+	if s != nil {
+		for _, o := range s.Pods {
+			if o == p {
+				break
+			}
+			own(o)
+		}
+	}
+	return own(p), clashes
 }
 
 // Container is one container of a pod.

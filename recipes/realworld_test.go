@@ -74,7 +74,7 @@ func summarise(st *Stack) string {
 	}
 	for _, p := range st.Pods {
 		fmt.Fprintf(&b, "pod %s", p.Name)
-		for _, f := range [][2]string{{"job", fmt.Sprint(p.Job)}, {"hostname", p.Hostname}, {"subdomain", p.Subdomain},
+		for _, f := range [][2]string{{"job", fmt.Sprint(p.Job)}, {"hostname", p.Hostname}, {"subdomain", p.Subdomain}, {"aliases", strings.Join(st.PodAliases(p), ",")},
 			{"namespace", p.Namespace}, {"service_account", p.ServiceAccount}, {"depends_on", strings.Join(p.DependsOn, ",")},
 			{"sysctls", strings.Join(Env(p.Sysctls).Sorted(), ",")}, {"extra_hosts", fmt.Sprint(p.ExtraHosts)}, {"dns", fmt.Sprint(p.DNS)},
 			{"share_pid", fmt.Sprint(p.SharePID)}, {"stop_grace", p.StopGrace.String()}} {

@@ -224,6 +224,7 @@ var podFields = []field[*Pod]{
 	{"job", func(d *decoder, k string, v *yaml.Node, p *Pod) { p.Job, _ = d.boolean(k, v, "job") }},
 	{"hostname", func(d *decoder, k string, v *yaml.Node, p *Pod) { p.Hostname, _ = d.str(k, v, "hostname") }},
 	{"subdomain", func(d *decoder, k string, v *yaml.Node, p *Pod) { p.Subdomain, _ = d.str(k, v, "subdomain") }},
+	{"aliases", func(d *decoder, k string, v *yaml.Node, p *Pod) { p.Aliases = d.strList(k, v, "aliases") }},
 	{"sysctls", func(d *decoder, k string, v *yaml.Node, p *Pod) {
 		p.Sysctls = d.stringMap(k, v, "sysctls", true, noValue)
 	}},

@@ -79,6 +79,26 @@ func (v *validator) warn(key, field, format string, args ...any) {
 // isDNSLabel reports whether name is an RFC 1123 label (Kubernetes' own check of one).
 func isDNSLabel(name string) bool { return len(validation.IsDNS1123Label(name)) == 0 }
 
+// isHostName reports whether name is a host name the engine takes (a container's hostname,
+// a network alias): parts of 1 to 63 letters, digits, '-' and '_' separated by dots, none
+// starting or ending with '-', 253 characters at most. Docker takes '_', which RFC 1123
+// does not (docker create --hostname echo_service runs; compose's plausible_db resolves).
+func isHostName(name string) bool {
+	if name == "" || len(name) > 253 {
+		return false
+	}
+	for _, l := range strings.Split(name, ".") {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' ||
+			strings.Trim(strings.ToLower(l), "abcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// hostNameHint says how to write a name isHostName takes.
+const hostNameHint = "use letters, digits, '-' and '_', in parts of at most 63 separated by dots, none starting or ending with '-'"
+
 // dnsLabel checks a name against RFC 1123 label rules and says how to fix it.
 func (v *validator) dnsLabel(key, what, name string) bool {
 	switch {
@@ -129,6 +149,16 @@ func (v *validator) stack() {
 			v.dnsLabel(pk, "pod", p.Name) // the flat form's pod is named after the stack: reported once
 		}
 		v.pod(p)
+	}
+	for _, p := range s.Pods {
+		_, clashes := s.podAliases(p)
+		for _, c := range clashes {
+			what := "the name of pod " + c.other
+			if !c.byName {
+				what = "an alias of pod " + c.other + ", which comes first"
+			}
+			v.warn(Field(PodKey(p.Name), "aliases", c.index), "aliases", "alias %s of pod %s is %s: only %s is reached by it", c.name, p.Name, what, c.other)
+		}
 	}
 	v.dependencies()
 	v.hostPorts()

@@ -122,9 +122,13 @@ func (v *validator) hook(key, which, label string, h *Hook) {
 func (v *validator) podFields(p *Pod) {
 	pk := PodKey(p.Name)
 	for key, name := range map[string]string{"hostname": p.Hostname, "subdomain": p.Subdomain} {
-		if name != "" && (len(name) > 253 || slices.ContainsFunc(strings.Split(strings.ToLower(name), "."), func(l string) bool { return !isDNSLabel(l) })) {
-			v.problem(Field(pk, key), "use letters, digits and '-', in parts of at most 63 separated by dots, each starting and ending with a letter or digit",
-				"%s %q of pod %s is not a valid host name", key, yamlpos.Clip(name), p.Name)
+		if name != "" && !isHostName(name) {
+			v.problem(Field(pk, key), hostNameHint, "%s %q of pod %s is not a valid host name", key, yamlpos.Clip(name), p.Name)
+		}
+	}
+	for i, a := range p.Aliases {
+		if !isHostName(a) {
+			v.problem(Field(pk, "aliases", i), hostNameHint, "alias %q of pod %s is not a valid host name", yamlpos.Clip(a), p.Name)
 		}
 	}
 	for i, h := range p.ExtraHosts {

@@ -178,13 +178,14 @@ func exists(path string) bool {
 
 // loadStack loads the recipe the way every command does: ${VAR} from the process
 // environment and from .env next to the recipe (the first file), the compose profiles of
-// --profile.
+// --profile; pods names the pods the command line names (sidecar up NAME…), whose compose
+// services are imported whatever their profiles, as docker compose up NAME starts them.
 //
 // -f - is the standard input, read once (every later load of the process gets the same
 // content), named <stdin>; when it is the first file, the stack's directory (of relative
 // paths, and of .env) is the working directory, as docker compose has it for -f -.
-func loadStack(f *Factory, files recipeFiles) (*recipes.Stack, []recipes.Warning, error) {
-	opts := recipes.Options{Env: recipeEnv(f), DotEnv: true, Profiles: f.profiles}
+func loadStack(f *Factory, files recipeFiles, pods ...string) (*recipes.Stack, []recipes.Warning, error) {
+	opts := recipes.Options{Env: recipeEnv(f), DotEnv: true, Profiles: f.profiles, Services: pods}
 	if !files.stdin() {
 		return recipes.LoadFiles(files, opts)
 	}
@@ -252,8 +253,8 @@ func recipeEnv(f *Factory) map[string]string {
 }
 
 // loadReported is loadStack with the loader's warnings written to errOut, one per line.
-func loadReported(f *Factory, errOut io.Writer, files recipeFiles) (*recipes.Stack, error) {
-	st, warns, err := loadStack(f, files)
+func loadReported(f *Factory, errOut io.Writer, files recipeFiles, pods ...string) (*recipes.Stack, error) {
+	st, warns, err := loadStack(f, files, pods...)
 	printWarnings(errOut, warns)
 	return st, err
 }

@@ -150,7 +150,7 @@ func (opts *UpOptions) newView(o *orchestrator.Orchestrator) upView {
 }
 
 func upRun(ctx context.Context, opts *UpOptions) error {
-	st, err := loadReported(opts.Factory, opts.IO.ErrOut, opts.File)
+	st, err := loadReported(opts.Factory, opts.IO.ErrOut, opts.File, opts.Pods...)
 	if err != nil {
 		return err
 	}

@@ -239,6 +239,26 @@ func TestUpUnknownPod(t *testing.T) {
 	}
 }
 
+// sidecar up NAME runs a compose service named on the command line whatever its profiles,
+// as docker compose up flower does (airflow's file says so).
+func TestUpNamedServiceWithAProfile(t *testing.T) {
+	rt := newFake("app:1")
+	rt.ExitOnStart("rtc-prof-flower-flower", 0)
+	c := testCLI(t, rt, controlTestDir(t))
+	path := filepath.Join(t.TempDir(), "compose.yaml")
+	writeFile(t, path, "name: rtc-prof\nservices:\n  redis: {image: app:1}\n  flower: {image: app:1, profiles: [flower], restart: \"no\"}\n")
+	err := c.up(path, func(o *UpOptions) { o.Pods = []string{"flower"} })()
+	if code := exitOf(err); code != 0 {
+		t.Fatalf("exit %d: %v\n%s", code, err, c.errOut)
+	}
+	if strings.Contains(c.errOut.String(), "profiles") {
+		t.Errorf("flower, named, is warned about as left out:\n%s", c.errOut)
+	}
+	if !strings.Contains(c.out.String(), "flower") || len(rt.HistoryOf("rtc-prof-redis-redis")) > 0 {
+		t.Errorf("up flower ran:\n%s\nengine: %v", c.out, rt.HistoryOf())
+	}
+}
+
 func TestUpEngineUnreachable(t *testing.T) {
 	c := testCLI(t, newFake(), controlTestDir(t))
 	unreachable := &runtime.UnreachableError{Host: "unix:///nope.sock", Reason: "there is no engine socket at /nope.sock", Hint: "is Docker running?"}
