@@ -228,7 +228,7 @@ func (cv *composeConv) label(svc string) string {
 	}
 	if !cv.said["label "+svc] {
 		cv.said["label "+svc] = true
-		cv.warnAt(fmt.Sprintf("named %s in sidecar, because pod and container names are DNS labels (other pods reach it as %s)", n, n), "services", svc)
+		cv.warnAt(renamedNote(n), "services", svc)
 	}
 	return n
 }

@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/utils/ptr"
 	sigsyaml "sigs.k8s.io/yaml"
 
@@ -57,6 +58,9 @@ type kubeImport struct {
 	absent      map[string][]Position
 	absentOrder []string
 	said        map[string]bool
+	// names holds the pod names taken: those of the file's workloads that are DNS labels,
+	// and those made DNS labels of the others (see podName).
+	names map[string]bool
 }
 
 // kubeDoc is one object of the manifest: a document, or an item of a List.
@@ -196,12 +200,18 @@ func (k *kubeImport) run(nodes []*yaml.Node) *Stack {
 		}
 	}
 	var services []*kubeDoc
+	var tests []*kubeDoc // Helm test hooks, left out
+	k.takeNames(docs)
 	for _, d := range docs {
 		switch d.kind {
 		case "ConfigMap", "Secret":
 		case "Service":
 			services = append(services, d)
 		case "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob":
+			if k.helmTest(d) {
+				tests = append(tests, d)
+				continue
+			}
 			k.workload(d)
 		case "PersistentVolumeClaim": // a volume of the pods that mount it (see claims)
 		case "Namespace", "ServiceAccount": // the pods' identity: their namespace, their service account
@@ -212,6 +222,7 @@ func (k *kubeImport) run(nodes []*yaml.Node) *Stack {
 	for _, d := range services {
 		k.service(d)
 	}
+	k.helmTests(tests)
 	k.reportMissing()
 	if len(k.pods) == 0 && len(k.problems) == 0 {
 		k.problem(Position{File: k.file}, "the manifest has no workload to run", "add a Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or CronJob")
@@ -224,6 +235,41 @@ func (k *kubeImport) run(nodes []*yaml.Node) *Stack {
 	}
 	k.claims(st)
 	return st
+}
+
+// takeNames takes the pod names the workloads of docs are given as written, so that a name
+// made a DNS label (see podName) is not one of them.
+func (k *kubeImport) takeNames(docs []*kubeDoc) {
+	k.names = map[string]bool{}
+	for _, d := range docs {
+		if _, ok := kubeWorkloadKinds[d.kind]; !ok {
+			continue
+		}
+		name := d.name
+		if d.kind == "StatefulSet" {
+			name += "-0"
+		}
+		if isDNSLabel(name) {
+			k.names[name] = true
+		}
+	}
+}
+
+// podName is the pod's name: name, or, when it is a DNS subdomain but not a DNS label
+// (web.v1, which the API server takes for a workload and sidecar cannot for a pod, reached
+// by that name), a DNS label made of it, with a warning. A name that is not a subdomain
+// either is left as it is: validation says what is wrong with it.
+func (k *kubeImport) podName(d *kubeDoc, name string) string {
+	if isDNSLabel(name) || len(validation.IsDNS1123Subdomain(name)) > 0 {
+		return name
+	}
+	label := dnsLabelUnique(name, "pod", k.names)
+	what := fmt.Sprintf("%s %s is", d.kind, name)
+	if name != d.name { // a StatefulSet's pod
+		what = fmt.Sprintf("the pod %s of %s %s is", name, d.kind, d.name)
+	}
+	k.warnAt(d, "metadata.name", what+" "+renamedNote(label))
+	return label
 }
 
 // stackName is Options.Name; else the app.kubernetes.io/part-of label every workload has

@@ -45,8 +45,12 @@ type kubeCtx struct {
 // pod converts a pod template into a pod named after the workload.
 func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) {
 	meta, tmpl, sp, spec := w.meta, w.tmpl, w.specPath, w.tmpl.Spec
+	name := k.podName(d, cmp.Or(w.name, meta.Name))
+	if w.hostname != "" {
+		w.hostname = name // a StatefulSet's pod's hostname is the pod's name
+	}
 	// Kubernetes puts every container of a pod in one IPC namespace.
-	pod := &Pod{Name: cmp.Or(w.name, meta.Name), ShareIPC: true, Job: w.job, Namespace: meta.Namespace,
+	pod := &Pod{Name: name, ShareIPC: true, Job: w.job, Namespace: meta.Namespace,
 		Hostname: cmp.Or(spec.Hostname, w.hostname), Subdomain: cmp.Or(spec.Subdomain, w.subdomain),
 		ServiceAccount: cmp.Or(spec.ServiceAccountName, spec.DeprecatedServiceAccount),
 		Labels:         tmpl.Labels, Annotations: tmpl.Annotations}
