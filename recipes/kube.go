@@ -82,6 +82,8 @@ type kubeData struct {
 	data       map[string]string
 	at         Position
 	partial    bool
+	// binary lists a ConfigMap's binaryData keys, which only volumes read.
+	binary []string
 }
 
 // kubePod is a pod converted from a workload, with what Services need to publish to it.
@@ -190,7 +192,9 @@ func (k *kubeImport) run(nodes []*yaml.Node) *Stack {
 		case "ConfigMap":
 			var cm corev1.ConfigMap
 			if k.decode(d, &cm) {
-				k.store(d, cm.Name, cm.Data, kubeText(cm.BinaryData))
+				if data := k.store(d, cm.Name, cm.Data, kubeText(cm.BinaryData)); data != nil {
+					data.binary = sortedKeys(cm.BinaryData)
+				}
 			}
 		case "Secret":
 			var s corev1.Secret
@@ -441,12 +445,12 @@ func kubeText(m map[string][]byte) map[string]string {
 }
 
 // store keeps a ConfigMap's or Secret's keys (those of a later part win), unless its name
-// is taken.
-func (k *kubeImport) store(d *kubeDoc, name string, parts ...map[string]string) {
+// is taken; it returns what it keeps.
+func (k *kubeImport) store(d *kubeDoc, name string, parts ...map[string]string) *kubeData {
 	at := k.at(d, "metadata.name")
 	if prev, dup := k.objects[d.kind][name]; dup {
 		k.problem(at, fmt.Sprintf("%s %q is defined twice (first at %s)", d.kind, name, prev.at), "give each one its own name")
-		return
+		return nil
 	}
 	data := &kubeData{kind: d.kind, name: name, data: map[string]string{}, at: at,
 		partial: d.rejectedUnder("data") || d.rejectedUnder("binaryData") || d.rejectedUnder("stringData")}
@@ -454,6 +458,7 @@ func (k *kubeImport) store(d *kubeDoc, name string, parts ...map[string]string) 
 		maps.Copy(data.data, p)
 	}
 	k.objects[d.kind][name] = data
+	return data
 }
 
 // kubeWorkload is what the importer takes from a workload: its metadata, its pod template
@@ -493,14 +498,18 @@ func (k *kubeImport) workload(d *kubeDoc) {
 	case *corev1.Pod:
 		w = kubeWorkload{meta: o.ObjectMeta, tmpl: corev1.PodTemplateSpec{ObjectMeta: o.ObjectMeta, Spec: o.Spec}, specPath: "spec"}
 	case *appsv1.Deployment:
+		k.selector(d, o.Spec.Selector, o.Spec.Template)
 		w = k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeDeploymentFields)
 	case *appsv1.StatefulSet:
+		k.selector(d, o.Spec.Selector, o.Spec.Template)
 		w = k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeStatefulSetFields)
 		w.claims, w.name, w.subdomain = o.Spec.VolumeClaimTemplates, o.Name+"-0", o.Spec.ServiceName
 		w.hostname = w.name
 	case *appsv1.DaemonSet:
+		k.selector(d, o.Spec.Selector, o.Spec.Template)
 		w = k.replicated(d, o.ObjectMeta, o.Spec.Template, nil, kubeDaemonSetFields)
 	case *appsv1.ReplicaSet:
+		k.selector(d, o.Spec.Selector, o.Spec.Template)
 		w = k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeReplicaSetFields)
 	case *corev1.ReplicationController: // ReplicaSet's predecessor, still served by every cluster
 		w = k.replicated(d, o.ObjectMeta, ptr.Deref(o.Spec.Template, corev1.PodTemplateSpec{}), o.Spec.Replicas, kubeReplicaSetFields)
@@ -684,15 +693,22 @@ func (kp *kubePod) claimPort(c *Container, port int, proto Protocol) (order int,
 // protocol reads a port's protocol (TCP when left out); another value is a problem at path.
 func (k *kubeImport) protocol(d *kubeDoc, path string, p corev1.Protocol) (Protocol, bool) {
 	var proto Protocol
-	if err := proto.UnmarshalText([]byte(strings.ToLower(cmp.Or(string(p), "tcp")))); err != nil {
-		hint := "use TCP, UDP or SCTP, or leave protocol out for TCP"
-		if s := suggest.DidYouMean(string(p), []string{"TCP", "UDP", "SCTP"}); s != "" {
-			hint = s + " (" + hint + ")"
-		}
-		k.problem(k.at(d, path), fmt.Sprintf("port protocol %q is not one Kubernetes knows", yamlpos.Clip(string(p))), hint)
+	switch p {
+	case "", corev1.ProtocolTCP, corev1.ProtocolUDP, corev1.ProtocolSCTP:
+		// The API server takes these only as written: tcp is refused.
+		err := proto.UnmarshalText([]byte(strings.ToLower(cmp.Or(string(p), "tcp"))))
+		return proto, err == nil
+	}
+	hint := "use TCP, UDP or SCTP, or leave protocol out for TCP"
+	if up := strings.ToUpper(string(p)); up == "TCP" || up == "UDP" || up == "SCTP" {
+		k.problem(k.at(d, path), fmt.Sprintf("port protocol %q must be written in capitals", yamlpos.Clip(string(p))), "write protocol: "+up)
 		return proto, false
 	}
-	return proto, true
+	if s := suggest.DidYouMean(string(p), []string{"TCP", "UDP", "SCTP"}); s != "" {
+		hint = s + " (" + hint + ")"
+	}
+	k.problem(k.at(d, path), fmt.Sprintf("port protocol %q is not one Kubernetes knows", yamlpos.Clip(string(p))), hint)
+	return proto, false
 }
 
 func kubeSelects(selector, labels map[string]string) bool {

@@ -65,6 +65,7 @@ func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) {
 	k.specFields(d, sp, kubePodSpecFields)
 	k.securityFields(d, sp+".securityContext")
 	k.podFields(cx)
+	k.podChecks(cx)
 	pod.SharePID = ptr.Deref(spec.ShareProcessNamespace, false)
 	if g := spec.TerminationGracePeriodSeconds; g != nil {
 		field := d.prefix + sp + ".terminationGracePeriodSeconds"
@@ -334,6 +335,9 @@ func (k *kubeImport) annotation(cx *kubeCtx, key string) (string, Position, bool
 	return v, k.at(cx.d, "metadata.annotations", key), ok
 }
 
+// kubeReplicated are the kinds whose pods Kubernetes keeps running: their restartPolicy is Always.
+var kubeReplicated = map[string]bool{"Deployment": true, "StatefulSet": true, "DaemonSet": true, "ReplicaSet": true, "ReplicationController": true}
+
 // restartPolicies maps the pod's restartPolicy to main's restart and to init containers'
 // (Kubernetes retries failed init containers unless the policy is Never). A wrong policy is
 // reported, and the pod still converted with the default, so that the rest is checked too.
@@ -348,6 +352,11 @@ func (k *kubeImport) restartPolicies(cx *kubeCtx, job bool) (main, init RestartP
 		k.problem(at, fmt.Sprintf("the pod template of %s %q %s", cx.d.kind, cx.d.name, has),
 			"a Job's pods must have restartPolicy: Never or OnFailure")
 		return RestartNever, RestartNever
+	}
+	if kubeReplicated[cx.d.kind] && rp != "" && rp != corev1.RestartPolicyAlways {
+		k.problem(at, fmt.Sprintf("the pod template of %s %q has restartPolicy %q, but a %s's pods must have restartPolicy: Always", cx.d.kind, cx.d.name, yamlpos.Clip(string(rp)), cx.d.kind),
+			"remove restartPolicy (Always is the default); to run the pod to completion, make it a Job")
+		return RestartAlways, RestartOnFailure
 	}
 	switch rp {
 	case "", corev1.RestartPolicyAlways:
@@ -589,6 +598,7 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	k.specFields(d, p, kubeContainerFields)
 	k.securityFields(d, p+".securityContext")
 	k.containerRestart(cx, p, c)
+	k.containerChecks(cx, p, c)
 	switch c.ImagePullPolicy {
 	case corev1.PullAlways:
 		k.warnAt(d, p+".imagePullPolicy", "an image present locally is used as it is (IfNotPresent); pull it yourself to refresh it")
@@ -618,14 +628,18 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	}
 	record("entrypoint", p+".command")
 	record("command", p+".args")
+	portNames := map[string]bool{}
 	for i, cp := range c.Ports {
 		pp := fmt.Sprintf("%s.ports[%d]", p, i)
 		if d.rejectedUnder(pp) {
 			continue // reported: a port without its number would be a problem of its own
 		}
 		proto, ok := k.protocol(d, pp+".protocol", cp.Protocol)
-		if !ok {
+		if !k.containerPort(cx, pp, c.Name, cp, portNames) || !ok {
 			continue
+		}
+		if cx.spec.HostNetwork && cp.HostPort == 0 {
+			cp.HostPort = cp.ContainerPort // as the API server defaults it in the host's network
 		}
 		ref := kubePortRef{container: ct, port: int(cp.ContainerPort)}
 		if cp.Name != "" {
@@ -646,6 +660,9 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 		mp := fmt.Sprintf("%s.volumeMounts[%d]", p, i)
 		if d.rejectedUnder(mp) {
 			continue // reported
+		}
+		if !k.subPath(cx, mp+".subPath", c.Name, vm.SubPath) {
+			continue
 		}
 		vol := cx.vols[vm.Name]
 		m := Mount{Type: MountVolume, Source: vm.Name, Target: vm.MountPath, ReadOnly: vm.ReadOnly || vol.readOnly, SubPath: vm.SubPath}
