@@ -682,6 +682,7 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 			k.warnAt(d, mp+".recursiveReadOnly", "read-only mounts are not made recursively read-only; ignored")
 		}
 		k.pos.Set(Field(ck, "volumes", len(ct.Volumes)), k.keyAt(d, mp))
+		k.record(d, Field(ck, "volumes", len(ct.Volumes), "sub_path"), mp+".subPath")
 		ct.Volumes = append(ct.Volumes, m)
 	}
 	ct.Ready = k.probe(cx, p+".readinessProbe", c.ReadinessProbe, c, Field(ck, "ready"))
