@@ -174,3 +174,34 @@ func (k *kubeImport) subPath(cx *kubeCtx, p, container, sub string) bool {
 	}
 	return false
 }
+
+// emptyDirFields warns about the fields of an emptyDir at p other than medium and sizeLimit
+// (mode, and any the API gains later), which are not applied.
+func (k *kubeImport) emptyDirFields(cx *kubeCtx, p string) {
+	for _, pr := range yamlpos.Pairs(valueAt(cx.d.node, kubeParts(p)...)) {
+		switch key := pr.Key.Value; {
+		case key == "medium" || key == "sizeLimit" || kubeEmpty(pr.Value) || cx.d.rejectedUnder(p+"."+key):
+		case key == "mode":
+			k.warnAt(cx.d, p+".mode", fmt.Sprintf("mode %s is not applied: the volume's directory has an emptyDir's default mode, 0777", pr.Value.Value))
+		default:
+			k.warnAt(cx.d, p+"."+key, kubeNotHonoured)
+		}
+	}
+}
+
+// duplicateNames places a container name used twice (which validation reports) at its
+// second use in the file, as the API server does, rather than at the first.
+func (k *kubeImport) duplicateNames(cx *kubeCtx) {
+	seen := map[string]bool{}
+	for _, list := range []struct {
+		field string
+		cs    []corev1.Container
+	}{{"initContainers", cx.spec.InitContainers}, {"containers", cx.spec.Containers}} {
+		for i, c := range list.cs {
+			if seen[c.Name] && c.Name != "" {
+				k.pos.Set(Field(ContainerKey(cx.kp.pod.Name, c.Name), "name"), k.at(cx.d, fmt.Sprintf("%s.%s[%d].name", cx.sp, list.field, i)))
+			}
+			seen[c.Name] = true
+		}
+	}
+}

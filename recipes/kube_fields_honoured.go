@@ -84,8 +84,9 @@ func kubeKept(d *kubeDoc, path string, items []string) []string {
 // applied; "" when it is (or changes nothing here). Any other field (seLinuxOptions,
 // procMount) is named as it is.
 var kubeSecurityFields = kubeFields(`runAsUser runAsGroup capabilities privileged readOnlyRootFilesystem
-	supplementalGroups sysctls windowsOptions fsGroupChangePolicy supplementalGroupsPolicy seLinuxChangePolicy
+	supplementalGroups sysctls windowsOptions fsGroupChangePolicy seLinuxChangePolicy
 	seccompProfile`, map[string]string{
+	"supplementalGroupsPolicy": "supplementalGroupsPolicy: Strict (the engine adds the groups the image's /etc/group gives the user, as Merge does)",
 	"runAsNonRoot":             "runAsNonRoot (the user is not checked)",
 	"allowPrivilegeEscalation": "allowPrivilegeEscalation: false (no-new-privileges is not set)",
 	"fsGroup":                  "fsGroup (volume ownership is not changed)",
@@ -106,7 +107,8 @@ func (k *kubeImport) securityFields(d *kubeDoc, p string) {
 		case key == "seccompProfile" && t != "RuntimeDefault":
 			reason = "seccompProfile " + t
 		case key == "allowPrivilegeEscalation" && pr.Value.Value == "false":
-		case key == "allowPrivilegeEscalation" || reason == "" || kubeEmpty(pr.Value):
+		case key == "supplementalGroupsPolicy" && pr.Value.Value == "Strict":
+		case key == "allowPrivilegeEscalation" || key == "supplementalGroupsPolicy" || reason == "" || kubeEmpty(pr.Value):
 			continue
 		}
 		not = append(not, reason)
@@ -452,14 +454,13 @@ var kubePodSpecFields = kubeFields(`volumes initContainers containers restartPol
 	"ephemeralContainers":                "ephemeral containers are not run; ignored",
 })
 
-// restartPolicy, securityContext and imagePullPolicy (IfNotPresent is what sidecar does)
-// are judged value by value.
+// restartPolicy, restartPolicyRules, securityContext and imagePullPolicy (IfNotPresent is
+// what sidecar does) are judged value by value.
 var kubeContainerFields = kubeFields(`name image command args workingDir ports envFrom env volumeMounts livenessProbe
 	readinessProbe startupProbe tty restartPolicy securityContext imagePullPolicy terminationMessagePath
-	terminationMessagePolicy resources resizePolicy lifecycle`, map[string]string{
-	"volumeDevices":      "block devices are not mapped; ignored",
-	"stdin stdinOnce":    "containers do not get a stdin; ignored",
-	"restartPolicyRules": "restart rules are not evaluated; the pod's restartPolicy applies",
+	terminationMessagePolicy resources resizePolicy lifecycle restartPolicyRules`, map[string]string{
+	"volumeDevices":   "block devices are not mapped; ignored",
+	"stdin stdinOnce": "containers do not get a stdin; ignored",
 })
 
 var kubeDeploymentFields = kubeFields(`replicas selector template strategy minReadySeconds revisionHistoryLimit

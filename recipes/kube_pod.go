@@ -21,6 +21,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/utils/ptr"
 )
 
@@ -155,6 +156,7 @@ func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) {
 		k.warnAt(d, path, fmt.Sprintf("claim %s becomes a pod volume, created empty by sidecar up and removed by sidecar down", c.Name))
 	}
 	sort.SliceStable(pod.Volumes, func(a, b int) bool { return pod.Volumes[a].Name < pod.Volumes[b].Name })
+	k.duplicateNames(cx)
 	k.injection(cx)
 	k.markRejected(cx)
 	k.pods = append(k.pods, kp)
@@ -269,7 +271,18 @@ func (k *kubeImport) mainIndex(cx *kubeCtx) int {
 		if s := suggest.DidYouMean(name, names); s != "" {
 			hint = s
 		}
-		k.problem(at, fmt.Sprintf("annotation %s names %q, which is not one of the pod's containers", key, name), hint)
+		what := "which is not one of the pod's containers"
+		for _, c := range cx.spec.InitContainers {
+			if c.Name != name {
+				continue
+			}
+			what = "an init container; main is one of the pod's containers (spec.containers)"
+			if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+				what = "a native sidecar (an init container with restartPolicy: Always), which cannot be main; main is one of the pod's containers (spec.containers)"
+			}
+			hint = "name one of them: " + strings.Join(names, ", ")
+		}
+		k.problem(at, fmt.Sprintf("annotation %s names %q, %s", key, name, what), hint)
 		return 0
 	}
 	// Else the first container that is not a well-known proxy or agent sidecar.
@@ -282,7 +295,8 @@ func (k *kubeImport) mainIndex(cx *kubeCtx) int {
 			}
 		}
 	}
-	if len(apps) > 1 && cx.d.kind != "Job" && cx.d.kind != "CronJob" { // a Job's is said in pod()
+	// A name used twice is a problem of its own (validation's), which says what to do.
+	if len(apps) > 1 && len(slices.Compact(slices.Sorted(slices.Values(apps)))) == len(apps) && cx.d.kind != "Job" && cx.d.kind != "CronJob" { // a Job's is said in pod()
 		k.warnAt(cx.d, cx.sp+".containers", fmt.Sprintf("pod %s could have %s as main; %s, the first, was chosen: name the main container with the annotation %s: NAME (or %s)",
 			cx.kp.pod.Name, andList(apps), apps[0], kubeDefaultContainer, KubeMainAnnotation))
 	}
@@ -404,6 +418,7 @@ func (k *kubeImport) volumes(cx *kubeCtx) map[string]kubeVol {
 				vol.SizeLimit = ByteSize(q.Value())
 				k.pos.Set(Field(vk, "size_limit"), k.at(cx.d, p+".emptyDir.sizeLimit"))
 			}
+			k.emptyDirFields(cx, p+".emptyDir")
 		case strings.HasPrefix(v.Name, "kube-api-access-") && vs.Projected != nil:
 			k.warnAt(cx.d, p, v.Name+" is the service account token and CA certificate the API server gives every pod; there is none locally, so it becomes an empty volume")
 			kv.readOnly = true
@@ -721,6 +736,17 @@ func (k *kubeImport) containerRestart(cx *kubeCtx, p string, c corev1.Container)
 	default:
 		k.warnAt(cx.d, p+".restartPolicy", "a regular container's own restartPolicy is not honoured: the pod's restartPolicy applies to main, and sidecars are restarted whenever they exit")
 	}
+	if len(c.RestartPolicyRules) == 0 {
+		return
+	}
+	applies := "the pod's restartPolicy applies to main, and sidecars are restarted whenever they exit"
+	switch {
+	case c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways && strings.Contains(p, ".initContainers["):
+		applies = c.Name + " is a native sidecar (restartPolicy: Always), restarted whenever it exits"
+	case strings.Contains(p, ".initContainers["):
+		applies = c.Name + " is an init container, retried when it fails unless the pod's restartPolicy is Never"
+	}
+	k.warnAt(cx.d, p+".restartPolicyRules", "restart rules are not evaluated: "+applies)
 }
 
 // user maps runAsUser/runAsGroup, from the container's securityContext or the pod's.
@@ -872,6 +898,12 @@ func (k *kubeImport) probePort(cx *kubeCtx, p string, port intstr.IntOrString, c
 		}
 	}
 	hint := "name it in the container's ports (ports: [{name: " + port.StrVal + ", containerPort: 8080}]), or write the number"
+	if n, err := strconv.Atoi(port.StrVal); err == nil {
+		// A quoted number is a string, and a port name has a letter: no port can be named so.
+		hint = fmt.Sprintf("write the number without quotes (port: %d): quoted, it is read as a port name", n)
+	} else if len(validation.IsValidPortName(port.StrVal)) > 0 {
+		hint = "write the port's number, or the name of one of the container's ports (at most 15 lowercase letters, digits and '-')"
+	}
 	if s := suggest.DidYouMean(port.StrVal, names); s != "" {
 		hint = s
 	}
