@@ -16,6 +16,7 @@ import (
 
 	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 )
 
 // kubeDownward is a downwardAPI volume (or projected source), resolved once the pod's
@@ -265,6 +266,10 @@ func (k *kubeImport) binaryKey(cx *kubeCtx, p string, r *corev1.ConfigMapKeySele
 	data := k.objects["ConfigMap"][r.Name]
 	if data == nil || !slices.Contains(data.binary, r.Key) {
 		return false
+	}
+	if ptr.Deref(r.Optional, false) {
+		k.warnAt(cx.d, p+".key", fmt.Sprintf("key %q of ConfigMap %s is in its binaryData, which the kubelet does not read for a variable: the optional variable is left out, as there", r.Key, r.Name))
+		return true
 	}
 	k.problem(k.at(cx.d, p+".key"), fmt.Sprintf("key %q of ConfigMap %s is in its binaryData, which the kubelet does not read for a variable (it fails with couldn't find key %s)", r.Key, r.Name, r.Key),
 		"move it to the ConfigMap's data, or mount the ConfigMap as a volume to read it as a file")
