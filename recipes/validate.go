@@ -283,7 +283,7 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 				// The files of a volume that holds some are copied into the container, a sub
 				// path picking one; the engine mounts the sub path of any other volume.
 				field := v.say("sub_path", "subpath", "subPath")
-				v.warn(Field(k, "sub_path"), field, "%s mounts volume %s from %s %s, which needs an engine with API 1.45 or newer (Docker Engine 26+): an older one refuses it at sidecar up; there, mount the whole volume and point the program at the sub directory",
+				v.warn(Field(k, "sub_path"), field, "%s mounts volume %s from %s %s, which needs an engine with API 1.45 or newer (Docker Engine 26+): on an older one sidecar up refuses it; there, mount the whole volume and point the program at the sub directory",
 					label, m.Source, field, m.SubPath)
 			}
 		case MountBind:
