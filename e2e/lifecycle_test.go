@@ -532,3 +532,21 @@ func TestServiceHealthyWaitsForTheImageHealthcheck(t *testing.T) {
 	}
 	s.nothingLeft()
 }
+
+// On an engine before API 1.45, which mounts no sub path of a volume, up refuses a stack
+// with one before it creates anything: it names the mount and the fix, exits 1 and leaves
+// nothing (the CI engine is 20.10, API 1.41).
+func TestVolumeSubpathOnAnOldEngine(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "volume-subpath")
+	if s.d.VolumeSubpaths() {
+		t.Skipf("the engine speaks API %s, which mounts volume sub paths", s.d.APIVersion())
+	}
+	_, errOut := s.runExit(1, "up", "-f", s.recipe("sidecar.yaml"))
+	for _, want := range []string{"volume sub paths need API 1.45", s.stack + "/web mounts volume data from sub path web", "nothing was created"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr does not say %q:\n%s", want, errOut)
+		}
+	}
+	s.nothingLeft()
+}

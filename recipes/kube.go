@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/utils/ptr"
 	sigsyaml "sigs.k8s.io/yaml"
 
@@ -57,6 +58,9 @@ type kubeImport struct {
 	absent      map[string][]Position
 	absentOrder []string
 	said        map[string]bool
+	// names holds the pod names taken: those of the file's workloads that are DNS labels,
+	// and those made DNS labels of the others (see podName).
+	names map[string]bool
 }
 
 // kubeDoc is one object of the manifest: a document, or an item of a List.
@@ -78,6 +82,8 @@ type kubeData struct {
 	data       map[string]string
 	at         Position
 	partial    bool
+	// binary lists a ConfigMap's binaryData keys, which only volumes read.
+	binary []string
 }
 
 // kubePod is a pod converted from a workload, with what Services need to publish to it.
@@ -187,7 +193,9 @@ func (k *kubeImport) run(nodes []*yaml.Node) *Stack {
 		case "ConfigMap":
 			var cm corev1.ConfigMap
 			if k.decode(d, &cm) {
-				k.store(d, cm.Name, cm.Data, kubeText(cm.BinaryData))
+				if data := k.store(d, cm.Name, cm.Data, kubeText(cm.BinaryData)); data != nil {
+					data.binary = sortedKeys(cm.BinaryData)
+				}
 			}
 		case "Secret":
 			var s corev1.Secret
@@ -197,12 +205,18 @@ func (k *kubeImport) run(nodes []*yaml.Node) *Stack {
 		}
 	}
 	var services []*kubeDoc
+	var tests []*kubeDoc // Helm test hooks, left out
+	k.takeNames(docs)
 	for _, d := range docs {
 		switch d.kind {
 		case "ConfigMap", "Secret":
 		case "Service":
 			services = append(services, d)
 		case "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob":
+			if k.helmTest(d) {
+				tests = append(tests, d)
+				continue
+			}
 			k.workload(d)
 		case "PersistentVolumeClaim": // a volume of the pods that mount it (see claims)
 		case "Namespace", "ServiceAccount": // the pods' identity: their namespace, their service account
@@ -213,6 +227,7 @@ func (k *kubeImport) run(nodes []*yaml.Node) *Stack {
 	for _, d := range services {
 		k.service(d)
 	}
+	k.helmTests(tests)
 	k.reportMissing()
 	if len(k.pods) == 0 && len(k.problems) == 0 {
 		k.problem(Position{File: k.file}, "the manifest has no workload to run", "add a Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or CronJob")
@@ -225,6 +240,41 @@ func (k *kubeImport) run(nodes []*yaml.Node) *Stack {
 	}
 	k.claims(st)
 	return st
+}
+
+// takeNames takes the pod names the workloads of docs are given as written, so that a name
+// made a DNS label (see podName) is not one of them.
+func (k *kubeImport) takeNames(docs []*kubeDoc) {
+	k.names = map[string]bool{}
+	for _, d := range docs {
+		if _, ok := kubeWorkloadKinds[d.kind]; !ok {
+			continue
+		}
+		name := d.name
+		if d.kind == "StatefulSet" {
+			name += "-0"
+		}
+		if isDNSLabel(name) {
+			k.names[name] = true
+		}
+	}
+}
+
+// podName is the pod's name: name, or, when it is a DNS subdomain but not a DNS label
+// (web.v1, which the API server takes for a workload and sidecar cannot for a pod, reached
+// by that name), a DNS label made of it, with a warning. A name that is not a subdomain
+// either is left as it is: validation says what is wrong with it.
+func (k *kubeImport) podName(d *kubeDoc, name string) string {
+	if isDNSLabel(name) || len(validation.IsDNS1123Subdomain(name)) > 0 {
+		return name
+	}
+	label := dnsLabelUnique(name, "pod", k.names)
+	what := fmt.Sprintf("%s %s is", d.kind, name)
+	if name != d.name { // a StatefulSet's pod
+		what = fmt.Sprintf("the pod %s of %s %s is", name, d.kind, d.name)
+	}
+	k.warnAt(d, "metadata.name", what+" "+renamedNote(label))
+	return label
 }
 
 // stackName is Options.Name; else the app.kubernetes.io/part-of label every workload has
@@ -408,12 +458,12 @@ func kubeText(m map[string][]byte) map[string]string {
 }
 
 // store keeps a ConfigMap's or Secret's keys (those of a later part win), unless its name
-// is taken.
-func (k *kubeImport) store(d *kubeDoc, name string, parts ...map[string]string) {
+// is taken; it returns what it keeps.
+func (k *kubeImport) store(d *kubeDoc, name string, parts ...map[string]string) *kubeData {
 	at := k.at(d, "metadata.name")
 	if prev, dup := k.objects[d.kind][name]; dup {
 		k.problem(at, fmt.Sprintf("%s %q is defined twice (first at %s)", d.kind, name, prev.at), "give each one its own name")
-		return
+		return nil
 	}
 	data := &kubeData{kind: d.kind, name: name, data: map[string]string{}, at: at,
 		partial: d.rejectedUnder("data") || d.rejectedUnder("binaryData") || d.rejectedUnder("stringData")}
@@ -421,6 +471,7 @@ func (k *kubeImport) store(d *kubeDoc, name string, parts ...map[string]string) 
 		maps.Copy(data.data, p)
 	}
 	k.objects[d.kind][name] = data
+	return data
 }
 
 // kubeWorkload is what the importer takes from a workload: its metadata, its pod template
@@ -460,14 +511,18 @@ func (k *kubeImport) workload(d *kubeDoc) {
 	case *corev1.Pod:
 		w = kubeWorkload{meta: o.ObjectMeta, tmpl: corev1.PodTemplateSpec{ObjectMeta: o.ObjectMeta, Spec: o.Spec}, specPath: "spec"}
 	case *appsv1.Deployment:
+		k.selector(d, o.Spec.Selector, o.Spec.Template)
 		w = k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeDeploymentFields)
 	case *appsv1.StatefulSet:
+		k.selector(d, o.Spec.Selector, o.Spec.Template)
 		w = k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeStatefulSetFields)
 		w.claims, w.name, w.subdomain = o.Spec.VolumeClaimTemplates, o.Name+"-0", o.Spec.ServiceName
 		w.hostname = w.name
 	case *appsv1.DaemonSet:
+		k.selector(d, o.Spec.Selector, o.Spec.Template)
 		w = k.replicated(d, o.ObjectMeta, o.Spec.Template, nil, kubeDaemonSetFields)
 	case *appsv1.ReplicaSet:
+		k.selector(d, o.Spec.Selector, o.Spec.Template)
 		w = k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeReplicaSetFields)
 	case *corev1.ReplicationController: // ReplicaSet's predecessor, still served by every cluster
 		w = k.replicated(d, o.ObjectMeta, ptr.Deref(o.Spec.Template, corev1.PodTemplateSpec{}), o.Spec.Replicas, kubeReplicaSetFields)
@@ -652,15 +707,22 @@ func (kp *kubePod) claimPort(c *Container, port int, proto Protocol) (order int,
 // protocol reads a port's protocol (TCP when left out); another value is a problem at path.
 func (k *kubeImport) protocol(d *kubeDoc, path string, p corev1.Protocol) (Protocol, bool) {
 	var proto Protocol
-	if err := proto.UnmarshalText([]byte(strings.ToLower(cmp.Or(string(p), "tcp")))); err != nil {
-		hint := "use TCP, UDP or SCTP, or leave protocol out for TCP"
-		if s := suggest.DidYouMean(string(p), []string{"TCP", "UDP", "SCTP"}); s != "" {
-			hint = s + " (" + hint + ")"
-		}
-		k.problem(k.at(d, path), fmt.Sprintf("port protocol %q is not one Kubernetes knows", yamlpos.Clip(string(p))), hint)
+	switch p {
+	case "", corev1.ProtocolTCP, corev1.ProtocolUDP, corev1.ProtocolSCTP:
+		// The API server takes these only as written: tcp is refused.
+		err := proto.UnmarshalText([]byte(strings.ToLower(cmp.Or(string(p), "tcp"))))
+		return proto, err == nil
+	}
+	hint := "use TCP, UDP or SCTP, or leave protocol out for TCP"
+	if up := strings.ToUpper(string(p)); up == "TCP" || up == "UDP" || up == "SCTP" {
+		k.problem(k.at(d, path), fmt.Sprintf("port protocol %q must be written in capitals", yamlpos.Clip(string(p))), "write protocol: "+up)
 		return proto, false
 	}
-	return proto, true
+	if s := suggest.DidYouMean(string(p), []string{"TCP", "UDP", "SCTP"}); s != "" {
+		hint = s + " (" + hint + ")"
+	}
+	k.problem(k.at(d, path), fmt.Sprintf("port protocol %q is not one Kubernetes knows", yamlpos.Clip(string(p))), hint)
+	return proto, false
 }
 
 func kubeSelects(selector, labels map[string]string) bool {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sidecar-dev/sidecar/recipes/internal/yamlpos"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 )
 
 // kubeDownward is a downwardAPI volume (or projected source), resolved once the pod's
@@ -84,8 +85,9 @@ func kubeKept(d *kubeDoc, path string, items []string) []string {
 // applied; "" when it is (or changes nothing here). Any other field (seLinuxOptions,
 // procMount) is named as it is.
 var kubeSecurityFields = kubeFields(`runAsUser runAsGroup capabilities privileged readOnlyRootFilesystem
-	supplementalGroups sysctls windowsOptions fsGroupChangePolicy supplementalGroupsPolicy seLinuxChangePolicy
+	supplementalGroups sysctls windowsOptions fsGroupChangePolicy seLinuxChangePolicy
 	seccompProfile`, map[string]string{
+	"supplementalGroupsPolicy": "supplementalGroupsPolicy: Strict (the engine adds the groups the image's /etc/group gives the user, as Merge does)",
 	"runAsNonRoot":             "runAsNonRoot (the user is not checked)",
 	"allowPrivilegeEscalation": "allowPrivilegeEscalation: false (no-new-privileges is not set)",
 	"fsGroup":                  "fsGroup (volume ownership is not changed)",
@@ -106,7 +108,8 @@ func (k *kubeImport) securityFields(d *kubeDoc, p string) {
 		case key == "seccompProfile" && t != "RuntimeDefault":
 			reason = "seccompProfile " + t
 		case key == "allowPrivilegeEscalation" && pr.Value.Value == "false":
-		case key == "allowPrivilegeEscalation" || reason == "" || kubeEmpty(pr.Value):
+		case key == "supplementalGroupsPolicy" && pr.Value.Value == "Strict":
+		case key == "allowPrivilegeEscalation" || key == "supplementalGroupsPolicy" || reason == "" || kubeEmpty(pr.Value):
 			continue
 		}
 		not = append(not, reason)
@@ -204,11 +207,18 @@ func (k *kubeImport) env(cx *kubeCtx, p string, c corev1.Container, ct *Containe
 			continue
 		}
 		for _, key := range sortedKeys(data.data) {
+			if slices.Contains(data.binary, key) {
+				continue // said below
+			}
 			if n := ef.Prefix + key; kubeEnvName.MatchString(n) {
 				set(n, data.data[key], k.keyAt(d, ep))
 			} else {
 				k.warnAt(d, ep, fmt.Sprintf("key %q of %s %s is not a valid variable name; it is skipped, as Kubernetes does", key, kind, name))
 			}
+		}
+		if len(data.binary) > 0 {
+			k.warnAt(d, ep, fmt.Sprintf("binaryData %s of ConfigMap %s %s not set: the kubelet makes variables of data keys only (mount the ConfigMap as a volume to read %s)",
+				andList(data.binary), name, map[bool]string{true: "is", false: "are"}[len(data.binary) == 1], map[bool]string{true: "it", false: "them"}[len(data.binary) == 1]))
 		}
 	}
 	for i, e := range c.Env {
@@ -223,6 +233,7 @@ func (k *kubeImport) env(cx *kubeCtx, p string, c corev1.Container, ct *Containe
 			ref(EnvRef{Name: e.Name, Value: e.Value}, at)
 		case vf == nil:
 			set(e.Name, kubeExpand(e.Value, vars), at)
+		case vf.ConfigMapKeyRef != nil && k.binaryKey(cx, ep+".valueFrom.configMapKeyRef", vf.ConfigMapKeyRef):
 		case vf.ConfigMapKeyRef != nil:
 			if v, ok := k.keyRef(cx, ep+".valueFrom.configMapKeyRef", "ConfigMap", vf.ConfigMapKeyRef.Name, vf.ConfigMapKeyRef.Key, vf.ConfigMapKeyRef.Optional); ok {
 				set(e.Name, v, at)
@@ -231,6 +242,10 @@ func (k *kubeImport) env(cx *kubeCtx, p string, c corev1.Container, ct *Containe
 			if v, ok := k.keyRef(cx, ep+".valueFrom.secretKeyRef", "Secret", vf.SecretKeyRef.Name, vf.SecretKeyRef.Key, vf.SecretKeyRef.Optional); ok {
 				set(e.Name, v, at)
 			}
+		case vf.FieldRef != nil && (vf.FieldRef.FieldPath == FieldLabels || vf.FieldRef.FieldPath == FieldAnnotations):
+			what := strings.TrimPrefix(vf.FieldRef.FieldPath, "metadata.")
+			k.problem(k.at(d, ep+".valueFrom.fieldRef.fieldPath"), fmt.Sprintf("env %s of container %s reads all the pod's %s (%s), which only a downwardAPI volume can hold as a file", e.Name, c.Name, what, vf.FieldRef.FieldPath),
+				fmt.Sprintf("read one: fieldPath: %s['KEY'], or mount a downwardAPI volume with an item of fieldPath %s", vf.FieldRef.FieldPath, vf.FieldRef.FieldPath))
 		case vf.FieldRef != nil:
 			ref(EnvRef{Name: e.Name, Field: vf.FieldRef.FieldPath}, at)
 		case vf.ResourceFieldRef != nil:
@@ -243,6 +258,22 @@ func (k *kubeImport) env(cx *kubeCtx, p string, c corev1.Container, ct *Containe
 	if len(vars) > 0 {
 		ct.Env = vars
 	}
+}
+
+// binaryKey reports, as a problem, whether the configMapKeyRef at p reads a binaryData
+// key, which the kubelet does not find for a variable.
+func (k *kubeImport) binaryKey(cx *kubeCtx, p string, r *corev1.ConfigMapKeySelector) bool {
+	data := k.objects["ConfigMap"][r.Name]
+	if data == nil || !slices.Contains(data.binary, r.Key) {
+		return false
+	}
+	if ptr.Deref(r.Optional, false) {
+		k.warnAt(cx.d, p+".key", fmt.Sprintf("key %q of ConfigMap %s is in its binaryData, which the kubelet does not read for a variable: the optional variable is left out, as there", r.Key, r.Name))
+		return true
+	}
+	k.problem(k.at(cx.d, p+".key"), fmt.Sprintf("key %q of ConfigMap %s is in its binaryData, which the kubelet does not read for a variable (it fails with couldn't find key %s)", r.Key, r.Name, r.Key),
+		"move it to the ConfigMap's data, or mount the ConfigMap as a volume to read it as a file")
+	return true
 }
 
 func kubeDivisor(r *corev1.ResourceFieldSelector) string {
@@ -416,7 +447,7 @@ var kubePodSpecFields = kubeFields(`volumes initContainers containers restartPol
 	preemptionPolicy priority hostname subdomain hostAliases dnsConfig serviceAccountName serviceAccount os`, map[string]string{
 	"nodeSelector affinity tolerations nodeName topologySpreadConstraints schedulingGates priorityClassName": kubeScheduling,
 	"runtimeClassName":                   "the engine's default runtime is used; ignored",
-	"hostNetwork":                        "the pod gets a network namespace of its own on the stack network; the host's is not joined",
+	"hostNetwork":                        "the pod gets a network namespace of its own on the stack network; the host's is not joined. Its container ports are published on the same host ports, as the API server sets their hostPort in the host's network",
 	"hostPID":                            "the host's PID namespace is not joined; ignored",
 	"hostIPC":                            "the host's IPC namespace is not joined; ignored",
 	"hostUsers":                          "the user namespace is not set; ignored",
@@ -428,14 +459,13 @@ var kubePodSpecFields = kubeFields(`volumes initContainers containers restartPol
 	"ephemeralContainers":                "ephemeral containers are not run; ignored",
 })
 
-// restartPolicy, securityContext and imagePullPolicy (IfNotPresent is what sidecar does)
-// are judged value by value.
+// restartPolicy, restartPolicyRules, securityContext and imagePullPolicy (IfNotPresent is
+// what sidecar does) are judged value by value.
 var kubeContainerFields = kubeFields(`name image command args workingDir ports envFrom env volumeMounts livenessProbe
 	readinessProbe startupProbe tty restartPolicy securityContext imagePullPolicy terminationMessagePath
-	terminationMessagePolicy resources resizePolicy lifecycle`, map[string]string{
-	"volumeDevices":      "block devices are not mapped; ignored",
-	"stdin stdinOnce":    "containers do not get a stdin; ignored",
-	"restartPolicyRules": "restart rules are not evaluated; the pod's restartPolicy applies",
+	terminationMessagePolicy resources resizePolicy lifecycle restartPolicyRules`, map[string]string{
+	"volumeDevices":   "block devices are not mapped; ignored",
+	"stdin stdinOnce": "containers do not get a stdin; ignored",
 })
 
 var kubeDeploymentFields = kubeFields(`replicas selector template strategy minReadySeconds revisionHistoryLimit

@@ -22,6 +22,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/utils/ptr"
 )
 
@@ -50,8 +51,12 @@ type kubeCtx struct {
 // pod converts a pod template into a pod named after the workload.
 func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) {
 	meta, tmpl, sp, spec := w.meta, w.tmpl, w.specPath, w.tmpl.Spec
+	name := k.podName(d, cmp.Or(w.name, meta.Name))
+	if w.hostname != "" {
+		w.hostname = name // a StatefulSet's pod's hostname is the pod's name
+	}
 	// Kubernetes puts every container of a pod in one IPC namespace.
-	pod := &Pod{Name: cmp.Or(w.name, meta.Name), ShareIPC: true, Job: w.job, Namespace: meta.Namespace,
+	pod := &Pod{Name: name, ShareIPC: true, Job: w.job, Namespace: meta.Namespace,
 		Hostname: cmp.Or(spec.Hostname, w.hostname), Subdomain: cmp.Or(spec.Subdomain, w.subdomain),
 		ServiceAccount: cmp.Or(spec.ServiceAccountName, spec.DeprecatedServiceAccount),
 		Labels:         tmpl.Labels, Annotations: tmpl.Annotations}
@@ -66,6 +71,7 @@ func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) {
 	k.specFields(d, sp, kubePodSpecFields)
 	k.securityFields(d, sp+".securityContext")
 	k.podFields(cx)
+	k.podChecks(cx)
 	pod.SharePID = ptr.Deref(spec.ShareProcessNamespace, false)
 	if g := spec.TerminationGracePeriodSeconds; g != nil {
 		field := d.prefix + sp + ".terminationGracePeriodSeconds"
@@ -156,6 +162,7 @@ func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) {
 		k.warnAt(d, path, fmt.Sprintf("claim %s becomes a pod volume, created empty by sidecar up and removed by sidecar down", c.Name))
 	}
 	sort.SliceStable(pod.Volumes, func(a, b int) bool { return pod.Volumes[a].Name < pod.Volumes[b].Name })
+	k.duplicateNames(cx)
 	k.injection(cx)
 	k.markRejected(cx)
 	k.pods = append(k.pods, kp)
@@ -270,7 +277,18 @@ func (k *kubeImport) mainIndex(cx *kubeCtx) int {
 		if s := suggest.DidYouMean(name, names); s != "" {
 			hint = s
 		}
-		k.problem(at, fmt.Sprintf("annotation %s names %q, which is not one of the pod's containers", key, name), hint)
+		what := "which is not one of the pod's containers"
+		for _, c := range cx.spec.InitContainers {
+			if c.Name != name {
+				continue
+			}
+			what = "an init container; main is one of the pod's containers (spec.containers)"
+			if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+				what = "a native sidecar (an init container with restartPolicy: Always), which cannot be main; main is one of the pod's containers (spec.containers)"
+			}
+			hint = "name one of them: " + strings.Join(names, ", ")
+		}
+		k.problem(at, fmt.Sprintf("annotation %s names %q, %s", key, name, what), hint)
 		return 0
 	}
 	// Else the first container that is not a well-known proxy or agent sidecar.
@@ -283,7 +301,8 @@ func (k *kubeImport) mainIndex(cx *kubeCtx) int {
 			}
 		}
 	}
-	if len(apps) > 1 && cx.d.kind != "Job" && cx.d.kind != "CronJob" { // a Job's is said in pod()
+	// A name used twice is a problem of its own (validation's), which says what to do.
+	if len(apps) > 1 && len(slices.Compact(slices.Sorted(slices.Values(apps)))) == len(apps) && cx.d.kind != "Job" && cx.d.kind != "CronJob" { // a Job's is said in pod()
 		k.warnAt(cx.d, cx.sp+".containers", fmt.Sprintf("pod %s could have %s as main; %s, the first, was chosen: name the main container with the annotation %s: NAME (or %s)",
 			cx.kp.pod.Name, andList(apps), apps[0], kubeDefaultContainer, KubeMainAnnotation))
 	}
@@ -376,6 +395,9 @@ func (k *kubeImport) annotation(cx *kubeCtx, key string) (string, Position, bool
 	return v, k.at(cx.d, "metadata.annotations", key), ok
 }
 
+// kubeReplicated are the kinds whose pods Kubernetes keeps running: their restartPolicy is Always.
+var kubeReplicated = map[string]bool{"Deployment": true, "StatefulSet": true, "DaemonSet": true, "ReplicaSet": true, "ReplicationController": true}
+
 // restartPolicies maps the pod's restartPolicy to main's restart and to init containers'
 // (Kubernetes retries failed init containers unless the policy is Never). A wrong policy is
 // reported, and the pod still converted with the default, so that the rest is checked too.
@@ -390,6 +412,11 @@ func (k *kubeImport) restartPolicies(cx *kubeCtx, job bool) (main, init RestartP
 		k.problem(at, fmt.Sprintf("the pod template of %s %q %s", cx.d.kind, cx.d.name, has),
 			"a Job's pods must have restartPolicy: Never or OnFailure")
 		return RestartNever, RestartNever
+	}
+	if kubeReplicated[cx.d.kind] && rp != "" && rp != corev1.RestartPolicyAlways {
+		k.problem(at, fmt.Sprintf("the pod template of %s %q has restartPolicy %q, but a %s's pods must have restartPolicy: Always", cx.d.kind, cx.d.name, yamlpos.Clip(string(rp)), cx.d.kind),
+			"remove restartPolicy (Always is the default); to run the pod to completion, make it a Job")
+		return RestartAlways, RestartOnFailure
 	}
 	switch rp {
 	case "", corev1.RestartPolicyAlways:
@@ -437,6 +464,7 @@ func (k *kubeImport) volumes(cx *kubeCtx) map[string]kubeVol {
 				vol.SizeLimit = ByteSize(q.Value())
 				k.pos.Set(Field(vk, "size_limit"), k.at(cx.d, p+".emptyDir.sizeLimit"))
 			}
+			k.emptyDirFields(cx, p+".emptyDir")
 		case strings.HasPrefix(v.Name, "kube-api-access-") && vs.Projected != nil:
 			k.warnAt(cx.d, p, v.Name+" is the service account token and CA certificate the API server gives every pod; there is none locally, so it becomes an empty volume")
 			kv.readOnly = true
@@ -637,6 +665,7 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	k.specFields(d, p, kubeContainerFields)
 	k.securityFields(d, p+".securityContext")
 	k.containerRestart(cx, p, c)
+	k.containerChecks(cx, p, c)
 	switch c.ImagePullPolicy {
 	case corev1.PullAlways:
 		k.warnAt(d, p+".imagePullPolicy", "an image present locally is used as it is (IfNotPresent); pull it yourself to refresh it")
@@ -666,14 +695,18 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	}
 	record("entrypoint", p+".command")
 	record("command", p+".args")
+	portNames := map[string]bool{}
 	for i, cp := range c.Ports {
 		pp := fmt.Sprintf("%s.ports[%d]", p, i)
 		if d.rejectedUnder(pp) {
 			continue // reported: a port without its number would be a problem of its own
 		}
 		proto, ok := k.protocol(d, pp+".protocol", cp.Protocol)
-		if !ok {
+		if !k.containerPort(cx, pp, c.Name, cp, portNames) || !ok {
 			continue
+		}
+		if cx.spec.HostNetwork && cp.HostPort == 0 {
+			cp.HostPort = cp.ContainerPort // as the API server defaults it in the host's network
 		}
 		ref := kubePortRef{container: ct, port: int(cp.ContainerPort)}
 		if cp.Name != "" {
@@ -695,6 +728,9 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 		if d.rejectedUnder(mp) {
 			continue // reported
 		}
+		if !k.subPath(cx, mp+".subPath", c.Name, vm.SubPath) {
+			continue
+		}
 		vol := cx.vols[vm.Name]
 		m := Mount{Type: MountVolume, Source: vm.Name, Target: vm.MountPath, ReadOnly: vm.ReadOnly || vol.readOnly, SubPath: vm.SubPath}
 		if vol.bind {
@@ -713,6 +749,7 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 			k.warnAt(d, mp+".recursiveReadOnly", "read-only mounts are not made recursively read-only; ignored")
 		}
 		k.pos.Set(Field(ck, "volumes", len(ct.Volumes)), k.keyAt(d, mp))
+		k.record(d, Field(ck, "volumes", len(ct.Volumes), "sub_path"), mp+".subPath")
 		ct.Volumes = append(ct.Volumes, m)
 	}
 	ct.Ready = k.probe(cx, p+".readinessProbe", c.ReadinessProbe, c, Field(ck, "ready"))
@@ -752,6 +789,17 @@ func (k *kubeImport) containerRestart(cx *kubeCtx, p string, c corev1.Container)
 	default:
 		k.warnAt(cx.d, p+".restartPolicy", "a regular container's own restartPolicy is not honoured: the pod's restartPolicy applies to main, and sidecars are restarted whenever they exit")
 	}
+	if len(c.RestartPolicyRules) == 0 {
+		return
+	}
+	applies := "the pod's restartPolicy applies to main, and sidecars are restarted whenever they exit"
+	switch {
+	case c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways && strings.Contains(p, ".initContainers["):
+		applies = c.Name + " is a native sidecar (restartPolicy: Always), restarted whenever it exits"
+	case strings.Contains(p, ".initContainers["):
+		applies = c.Name + " is an init container, retried when it fails unless the pod's restartPolicy is Never"
+	}
+	k.warnAt(cx.d, p+".restartPolicyRules", "restart rules are not evaluated: "+applies)
 }
 
 // user maps runAsUser/runAsGroup, from the container's securityContext or the pod's.
@@ -903,6 +951,12 @@ func (k *kubeImport) probePort(cx *kubeCtx, p string, port intstr.IntOrString, c
 		}
 	}
 	hint := "name it in the container's ports (ports: [{name: " + port.StrVal + ", containerPort: 8080}]), or write the number"
+	if n, err := strconv.Atoi(port.StrVal); err == nil {
+		// A quoted number is a string, and a port name has a letter: no port can be named so.
+		hint = fmt.Sprintf("write the number without quotes (port: %d): quoted, it is read as a port name", n)
+	} else if len(validation.IsValidPortName(port.StrVal)) > 0 {
+		hint = "write the port's number, or the name of one of the container's ports (at most 15 lowercase letters, digits and '-')"
+	}
 	if s := suggest.DidYouMean(port.StrVal, names); s != "" {
 		hint = s
 	}

@@ -268,6 +268,18 @@ func dnsLabelFrom(s string) string {
 
 var notLabel = regexp.MustCompile(`[^a-z0-9]+`)
 
+// dnsLabelUnique is name made a DNS label (dnsLabelFrom; fallback when nothing is left),
+// with -2, -3, … added when that label is taken already; it takes the label.
+func dnsLabelUnique(name, fallback string, taken map[string]bool) string {
+	return expUniqueName(cmp.Or(dnsLabelFrom(name), fallback), taken)
+}
+
+// renamedNote says why a name of the input runs under another name, a DNS label: what the
+// importers warn with when they make one.
+func renamedNote(label string) string {
+	return fmt.Sprintf("named %s in sidecar, because pod and container names are DNS labels (other pods reach it as %s)", label, label)
+}
+
 // cloneStack deep-copies a stack so that normalisation never changes its input.
 func cloneStack(in *Stack) *Stack { return deepCopy(reflect.ValueOf(in)).Interface().(*Stack) }
 

@@ -215,7 +215,11 @@ func (v *validator) volumes(vs []*Volume, owner string, keyOf func(string) strin
 		names = append(names, vol.Name)
 		v.dnsLabel(vk, "volume", vol.Name)
 		if vol.SizeLimit > 0 && vol.Medium != MediumMemory {
-			v.warn(Field(vk, "size_limit"), "size_limit", "volume %s of %s is on the engine's disk, where its size_limit %s is not enforced (a volume with medium: memory is a tmpfs of that size)", vol.Name, owner, vol.SizeLimit)
+			if v.s.Source.Kind == SourceKube {
+				v.warn(Field(vk, "size_limit"), "sizeLimit", "emptyDir %s of %s is on the engine's disk, where its sizeLimit %s is not enforced (an emptyDir with medium: Memory is a tmpfs of that size)", vol.Name, owner, vol.SizeLimit)
+			} else {
+				v.warn(Field(vk, "size_limit"), "size_limit", "volume %s of %s is on the engine's disk, where its size_limit %s is not enforced (a volume with medium: memory is a tmpfs of that size)", vol.Name, owner, vol.SizeLimit)
+			}
 		}
 		if len(vol.Files) > 0 && owner == "the stack" {
 			v.problem(Field(vk, "files"), "put the files in a volume of the pod that mounts them", "stack volume %s cannot hold files", vol.Name)
@@ -314,6 +318,12 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 					hint += ", or write ./" + m.Source + " for a host directory"
 				}
 				v.problem(k, hint, "%s mounts volume %q, which pod %q does not declare", label, m.Source, p.Name)
+			} else if vol := p.Volume(m.Source); m.SubPath != "" && (vol == nil || len(vol.Files) == 0) {
+				// The files of a volume that holds some are copied into the container, a sub
+				// path picking one; the engine mounts the sub path of any other volume.
+				field := v.say("sub_path", "subpath", "subPath")
+				v.warn(Field(k, "sub_path"), field, "%s mounts volume %s from %s %s, which needs an engine with API 1.45 or newer (Docker Engine 26+): on an older one sidecar up refuses it; there, mount the whole volume and point the program at the sub directory",
+					label, m.Source, field, m.SubPath)
 			}
 		case MountBind:
 			if m.Source == "" {

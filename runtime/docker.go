@@ -65,6 +65,10 @@ func (d *Docker) Arch() string { return d.arch }
 // Client is the underlying API client, for callers that measure the raw API (benchmarks).
 func (d *Docker) Client() *client.Client { return d.cli }
 
+// VolumeSubpaths reports whether the engine mounts a sub path of a volume (API 1.45, Docker
+// Engine 26): up checks it before it creates anything.
+func (d *Docker) VolumeSubpaths() bool { return d.apiAtLeast(apiVolumeSubpath) }
+
 // apiAtLeast reports whether the agreed API version is v or newer.
 func (d *Docker) apiAtLeast(v string) bool {
 	return versions.GreaterThanOrEqualTo(d.apiVersion, v)

@@ -200,6 +200,9 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 		return &ExitError{Code: exitFailure, Err: err}
 	}
 	defer rt.Close()
+	if err := engineCanRun(rt, st, opts.Pods); err != nil {
+		return &ExitError{Code: exitFailure, Err: err}
+	}
 
 	o := orchestrator.New(rt, st, opts.orchestratorOptions())
 	recipe, _ := opts.File.abs()
