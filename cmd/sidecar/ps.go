@@ -93,6 +93,8 @@ type psStack struct {
 	Source string `json:"source"`
 	PID    int    `json:"pid,omitempty"`
 	Recipe string `json:"recipe,omitempty"`
+	// Engine: live only, the address of the engine it runs on.
+	Engine string `json:"engine,omitempty"`
 	// Detached: run by the supervisor of `up -d`, which writes its log to Log.
 	Detached bool    `json:"detached,omitempty"`
 	Log      string  `json:"log,omitempty"`
@@ -214,7 +216,7 @@ func psRun(ctx context.Context, opts *PsOptions) error {
 // liveStack is a stack as its up sees it.
 func liveStack(st control.State, now time.Time) *psStack {
 	s := &psStack{Name: st.Stack, Source: "live", PID: st.PID, Recipe: st.Recipe, Phase: st.State.Phase.String(),
-		Detached: st.Detached, Log: st.Log, Watching: st.Watching}
+		Detached: st.Detached, Log: st.Log, Watching: st.Watching, Engine: st.Engine}
 	for _, pv := range st.State.Pods {
 		p := psPod{Name: pv.Name, Phase: pv.Phase.String(), Ports: st.Ports[pv.Name]}
 		for _, c := range pv.Containers {
