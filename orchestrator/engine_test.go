@@ -265,3 +265,44 @@ func TestOwnExitCountsOnceTheEngineIsChecked(t *testing.T) {
 	}
 	h.leftNothing()
 }
+
+// The user's stop holds across an engine restart: the pod the restart killed is recreated
+// without the stopped container started again. A command given while the engine is gone is
+// refused, saying why, and changes nothing.
+func TestUsersStopHoldsAcrossAnEngineRestart(t *testing.T) {
+	h := startShop(t)
+	if err := h.o.StopContainer("shop", "shipper"); err != nil {
+		t.Fatal(err)
+	}
+	h.until("shipper stopped", 0, h.stateIs("shop", "shipper", orchestrator.CStateStopped))
+	old := h.ids()
+
+	h.rt.StopEngine()
+	h.until("waiting for the engine", 0, h.hasMessage(orchestrator.EngineWaitText))
+	for _, cmd := range []func(string, string) error{h.o.StopContainer, h.o.StartContainer, h.o.RestartContainer} {
+		if err := cmd("shop", "envoy"); !errors.Is(err, orchestrator.ErrEngineUnreachable) || !strings.Contains(err.Error(), "engine") {
+			t.Errorf("a command while the engine is gone: %v, want it refused as ErrEngineUnreachable", err)
+		}
+	}
+	h.rt.StartEngine(false) // the restart killed everything
+	h.until("the pod running again, all new, shipper still stopped", 200*time.Millisecond, func() bool {
+		now := h.ids()
+		for _, n := range []string{"shop-infra", "shop-web", "shop-envoy"} {
+			if c, _ := h.rt.Container(n); now[n] == old[n] || c.Info.Status != orchestrator.StatusRunning {
+				return false
+			}
+		}
+		return h.podPhase("shop") == orchestrator.PhaseRunning
+	})
+	h.clock.Step(2 * time.Minute)
+	if c, _ := h.rt.Container("shop-shipper"); c.Info.Status == orchestrator.StatusRunning {
+		t.Errorf("shipper, stopped by the user, was started again after the engine restart")
+	}
+	if v := h.view("shop", "shipper"); v.Reason != "stopped by user" {
+		t.Errorf("shipper's view after the restart: %+v", v)
+	}
+	if v := h.view("shop", "envoy"); v.State != orchestrator.CStateRunning {
+		t.Errorf("envoy after commands refused while the engine was gone: %+v", v)
+	}
+	h.shutdownLeavesNothing()
+}

@@ -328,6 +328,11 @@ func (o *Orchestrator) command(pod, name string, cmd Command) error {
 	if sup.completed.Load() {
 		return fmt.Errorf("pod %s is a job that has completed: it runs once; restart the stack to run it again: %w", pod, ErrNotSupported)
 	}
+	if o.engine.isDown() {
+		// Refused, not queued: the engine's return reconciles the stack from what it holds,
+		// and a command taken now would act on what was last seen, not on that.
+		return fmt.Errorf("%w: refused, nothing is started or stopped until the engine answers again (the stack is then reconciled from what it holds): give the command again then", ErrEngineUnreachable)
+	}
 	sup.box.Put(msgCommand{name: name, cmd: cmd})
 	return nil
 }
