@@ -129,6 +129,43 @@ func TestGiveUpWhileTheEngineIsGone(t *testing.T) {
 	s.nothingLeft()
 }
 
+// The engine hangs (dockerd SIGSTOPped: it takes connections and answers nothing) under a
+// running up: up finds it out (web's probe times out, a ping with a deadline is not
+// answered), says it waits for the engine without counting the probe's failures, and Ctrl-C
+// ends the wait at once, naming what is left; once the engine goes on, `sidecar down`
+// removes it.
+func TestHungEngineWhileUp(t *testing.T) {
+	t.Parallel()
+	daemon, s, up := upOnADaemon(t)
+	s.eventually("web ready", up, startDeadline, func() error {
+		for _, ev := range events(t, up.stdout.String()) {
+			if c, ok := ev.(orchestrator.ContainerEvent); ok && c.Name == "web" && c.Health == orchestrator.HealthReady {
+				return nil
+			}
+		}
+		return fmt.Errorf("web not ready yet")
+	})
+
+	daemon.Pause()
+	s.eventually("up saying it waits for the engine", up, endDeadline, saysEngine(s, up, false))
+	for _, ev := range events(t, up.stdout.String()) {
+		if c, ok := ev.(orchestrator.ContainerEvent); ok && c.Name == "web" && c.Health == orchestrator.HealthNotReady {
+			t.Errorf("web's probe failures on a hung engine were counted: %+v", c)
+		}
+	}
+	up.tearDown(syscall.SIGINT)
+	if errOut := up.stderr.String(); !strings.Contains(errOut, "left on the engine (as last seen): ") || !strings.Contains(errOut, "sidecar down --stack "+s.stack) {
+		t.Errorf("up did not say what it left and how to remove it:\n%s", errOut)
+	}
+
+	daemon.Resume()
+	out, errOut, code := s.run("down", "--stack", s.stack)
+	if code != 0 || !strings.Contains(out, "Removed stack "+s.stack) {
+		t.Errorf("down exited %d\n%s\n%s", code, out, errOut)
+	}
+	s.nothingLeft()
+}
+
 // up is killed (SIGKILL) and the engine restarts meanwhile: the next up removes what the
 // restart left of the stack, says so, and runs.
 func TestUpAfterTheEngineRestarted(t *testing.T) {
