@@ -98,12 +98,17 @@ func (f *Factory) engineHost() string {
 	return host
 }
 
+// engineKey names the engine at host in file names: a short hash of its address.
+func engineKey(host string) string {
+	sum := sha256.Sum256([]byte(host))
+	return hex.EncodeToString(sum[:6])
+}
+
 // engineDir is the directory, under dir, of the stacks of the engine at host: a short hash
 // of the address (an address may be long and hold any character), created private, with a
 // file "engine" that names the address for whoever looks.
 func engineDir(dir, host string) (string, error) {
-	sum := sha256.Sum256([]byte(host))
-	sub := filepath.Join(dir, hex.EncodeToString(sum[:6]))
+	sub := filepath.Join(dir, engineKey(host))
 	if err := os.MkdirAll(sub, 0o700); err != nil {
 		return "", fmt.Errorf("create the control directory %s: %w (set XDG_RUNTIME_DIR to a directory you own)", sub, err)
 	}

@@ -586,3 +586,26 @@ func TestUpFailureIsSaidOnce(t *testing.T) {
 		})
 	}
 }
+
+// The supervisor's log of a stack is per engine too: the default socket's keeps its plain
+// name, another engine's names it, so that the same stack on two engines has two logs.
+func TestSupervisorLogPerEngine(t *testing.T) {
+	state := t.TempDir()
+	env := func(k string) string {
+		if k == "XDG_STATE_HOME" {
+			return state
+		}
+		return ""
+	}
+	def, err := stateLogPath(env, "demo", runtime.DefaultHost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := stateLogPath(env, "demo", "unix:///tmp/x/docker.sock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def != filepath.Join(state, "sidecar", "demo.log") || other == def || !strings.HasPrefix(filepath.Base(other), "demo@") {
+		t.Errorf("logs: default %s, other engine %s", def, other)
+	}
+}
