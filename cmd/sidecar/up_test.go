@@ -164,7 +164,11 @@ func TestUpExitsWithMainsCode(t *testing.T) {
 	if left := rt.Containers(); len(left) > 0 {
 		t.Errorf("left behind: %v", left)
 	}
-	if _, err := os.Stat(filepath.Join(c.dir, "job.sock")); !errors.Is(err, os.ErrNotExist) {
+	dir, err := c.f.controlDirOf(c.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "job.sock")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the control socket was not removed: %v", err)
 	}
 }
