@@ -45,6 +45,9 @@ type Info struct {
 	Recipe    string    `json:"recipe,omitempty"`
 	Version   string    `json:"version,omitempty"`
 	StartedAt time.Time `json:"started_at"`
+	// Engine is the address of the engine the stack runs on, as the CLI resolved it
+	// (DOCKER_HOST, the Docker context, the default socket).
+	Engine string `json:"engine,omitempty"`
 	// Detached is set for the supervisor of `up -d`; Log is the file its output goes to.
 	Detached bool   `json:"detached,omitempty"`
 	Log      string `json:"log,omitempty"`

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -129,6 +130,43 @@ func TestGiveUpWhileTheEngineIsGone(t *testing.T) {
 	s.nothingLeft()
 }
 
+// The engine hangs (dockerd SIGSTOPped: it takes connections and answers nothing) under a
+// running up: up finds it out (web's probe times out, a ping with a deadline is not
+// answered), says it waits for the engine without counting the probe's failures, and Ctrl-C
+// ends the wait at once, naming what is left; once the engine goes on, `sidecar down`
+// removes it.
+func TestHungEngineWhileUp(t *testing.T) {
+	t.Parallel()
+	daemon, s, up := upOnADaemon(t)
+	s.eventually("web ready", up, startDeadline, func() error {
+		for _, ev := range events(t, up.stdout.String()) {
+			if c, ok := ev.(orchestrator.ContainerEvent); ok && c.Name == "web" && c.Health == orchestrator.HealthReady {
+				return nil
+			}
+		}
+		return fmt.Errorf("web not ready yet")
+	})
+
+	daemon.Pause()
+	s.eventually("up saying it waits for the engine", up, endDeadline, saysEngine(s, up, false))
+	for _, ev := range events(t, up.stdout.String()) {
+		if c, ok := ev.(orchestrator.ContainerEvent); ok && c.Name == "web" && c.Health == orchestrator.HealthNotReady {
+			t.Errorf("web's probe failures on a hung engine were counted: %+v", c)
+		}
+	}
+	up.tearDown(syscall.SIGINT)
+	if errOut := up.stderr.String(); !strings.Contains(errOut, "left on the engine (as last seen): ") || !strings.Contains(errOut, "sidecar down --stack "+s.stack) {
+		t.Errorf("up did not say what it left and how to remove it:\n%s", errOut)
+	}
+
+	daemon.Resume()
+	out, errOut, code := s.run("down", "--stack", s.stack)
+	if code != 0 || !strings.Contains(out, "Removed stack "+s.stack) {
+		t.Errorf("down exited %d\n%s\n%s", code, out, errOut)
+	}
+	s.nothingLeft()
+}
+
 // up is killed (SIGKILL) and the engine restarts meanwhile: the next up removes what the
 // restart left of the stack, says so, and runs.
 func TestUpAfterTheEngineRestarted(t *testing.T) {
@@ -159,4 +197,50 @@ func TestUpAfterTheEngineRestarted(t *testing.T) {
 		t.Errorf("the second up, stopped by down, exited %d\n%s", code, second.output())
 	}
 	s.nothingLeft()
+}
+
+// A stack is known by its name on one engine, as a compose project is: with the same stack
+// name and control directory, `up -d` on the machine's engine and commands for a daemon of
+// the test's own (DOCKER_HOST) never see or act on each other's stack, ps of an engine that
+// does not answer lists none of it, and the same stack runs on both engines at once.
+func TestSameStackOnTwoEngines(t *testing.T) {
+	t.Parallel()
+	daemon := testenv.StartDaemon(t)
+	m := newScenario(t, "engine-restart")
+	d := newScenarioOn(t, "engine-restart", daemon)
+	d.stack, d.filter = m.stack, orchestrator.StackFilter(m.stack)
+	d.setEnv("SIDECAR_TEST_STACK", m.stack)
+	for _, kv := range m.env {
+		if v, ok := strings.CutPrefix(kv, "XDG_RUNTIME_DIR="); ok {
+			d.setEnv("XDG_RUNTIME_DIR", v)
+		}
+	}
+	m.runExit(0, "up", "-d", "-f", m.recipe("sidecar.yaml"))
+	defer m.runExit(0, "down", "--stack", m.stack)
+	m.eventually("the stack running on the machine's engine", nil, startDeadline, m.running("infra", "web", "helper"))
+
+	if st := d.psJSON().Stacks; len(st) != 0 {
+		t.Errorf("ps for the other engine shows the machine engine's stack: %+v", st)
+	}
+	gone := *d
+	gone.env = slices.Clone(d.env)
+	gone.setEnv("DOCKER_HOST", "unix://"+t.TempDir()+"/none.sock")
+	if out, errOut, code := gone.run("ps"); code != 1 || strings.Contains(out, m.stack) {
+		t.Errorf("ps of an unreachable engine exited %d:\n%s%s", code, out, errOut)
+	}
+	d.run("down", "--stack", d.stack)
+	if err := m.running("infra", "web", "helper")(); err != nil {
+		t.Fatalf("down for the other engine touched the machine engine's stack: %v", err)
+	}
+
+	_, errOut := d.runExit(0, "up", "-d", "-f", d.recipe("sidecar.yaml"))
+	if strings.Contains(errOut, "is running, run by") {
+		t.Errorf("up -d on the other engine took the machine engine's stack for its own:\n%s", errOut)
+	}
+	d.eventually("the stack running on the other engine too", nil, startDeadline, d.running("infra", "web", "helper"))
+	d.runExit(0, "down", "--stack", d.stack)
+	d.nothingLeft()
+	if err := m.running("infra", "web", "helper")(); err != nil {
+		t.Errorf("the other engine's down touched the machine engine's stack: %v", err)
+	}
 }

@@ -31,6 +31,17 @@ var engineRetry = recipes.Backoff{Initial: recipes.Duration(500 * time.Milliseco
 
 const engineNoteEvery = 30 * time.Second
 
+// A hung engine (SIGSTOPped, wedged) takes connections and answers nothing: its event stream
+// stays open, and no call fails. It is lost too: an engine call left unanswered for
+// engineStallAfter, or a probe that timed out, makes the engine be checked with a ping that
+// has a deadline (EngineChecker), and one that is not answered in time is unreachable.
+// A forced teardown (a second Ctrl-C) has forceBudget for the engine to do it: what is left
+// by then is given up on and named, as after a stop while the engine is gone.
+const (
+	engineStallAfter = 10 * time.Second
+	forceBudget      = 15 * time.Second
+)
+
 // EngineWaitText is what every view says while the engine is unreachable.
 const EngineWaitText = "engine unreachable: waiting for it (Ctrl-C to stop)"
 
@@ -119,6 +130,13 @@ func (w *engineWatch) lostEngine(err error) bool {
 	return err != nil && (errors.Is(err, ErrEngineUnreachable) || w.isDown())
 }
 
+// engineGone checks the engine at once (a probe timed out: the engine may be the one that
+// does not answer): true when it is unreachable.
+func (s *supervisor) engineGone(ctx context.Context) bool {
+	c, ok := s.rt.(EngineChecker)
+	return ok && errors.Is(c.CheckEngine(ctx), ErrEngineUnreachable)
+}
+
 // checkEngine tells whether the engine is there (nil) or gone (an error matching
 // ErrEngineUnreachable): with a fresh connection when the Runtime can (EngineChecker), else
 // with a listing.
@@ -188,14 +206,21 @@ type LeftBehindError struct {
 	// "volume …", "network …". The engine may have removed some of them itself while it went
 	// (it still answers a few requests while it stops); it holds nothing else of the stack.
 	Left []string
+	// Unanswered: the engine was not known to be gone, but did not answer the forced
+	// teardown in time (forceBudget), or the user stopped waiting for it.
+	Unanswered bool
 }
 
 func (e *LeftBehindError) Error() string {
-	if len(e.Left) == 0 {
-		return "stopped while the engine was unreachable; nothing of stack " + e.Stack + " was left on it"
+	what := "stopped while the engine was unreachable"
+	if e.Unanswered {
+		what = "gave up on the forced teardown: the engine did not answer it"
 	}
-	return fmt.Sprintf("stopped while the engine was unreachable: left on the engine (as last seen): %s; once the engine answers again, `sidecar down --stack %s` removes what is left",
-		strings.Join(e.Left, ", "), e.Stack)
+	if len(e.Left) == 0 {
+		return what + "; nothing of stack " + e.Stack + " was left on it"
+	}
+	return fmt.Sprintf("%s: left on the engine (as last seen): %s; once the engine answers again, `sidecar down --stack %s` removes what is left",
+		what, strings.Join(e.Left, ", "), e.Stack)
 }
 
 func (e *LeftBehindError) Is(target error) bool { return target == ErrEngineUnreachable }

@@ -1,13 +1,18 @@
 package orchestrator_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
+	"github.com/sidecar-dev/sidecar/runtime/fake"
 )
 
 // hasMessage: some message event says text.
@@ -264,4 +269,200 @@ func TestOwnExitCountsOnceTheEngineIsChecked(t *testing.T) {
 		t.Errorf("main's exit was acted on without checking the engine")
 	}
 	h.leftNothing()
+}
+
+// The user's stop holds across an engine restart: the pod the restart killed is recreated
+// without the stopped container started again. A command given while the engine is gone is
+// refused, saying why, and changes nothing.
+func TestUsersStopHoldsAcrossAnEngineRestart(t *testing.T) {
+	h := startShop(t)
+	if err := h.o.StopContainer("shop", "shipper"); err != nil {
+		t.Fatal(err)
+	}
+	h.until("shipper stopped", 0, h.stateIs("shop", "shipper", orchestrator.CStateStopped))
+	old := h.ids()
+
+	h.rt.StopEngine()
+	h.until("waiting for the engine", 0, h.hasMessage(orchestrator.EngineWaitText))
+	for _, cmd := range []func(string, string) error{h.o.StopContainer, h.o.StartContainer, h.o.RestartContainer} {
+		if err := cmd("shop", "envoy"); !errors.Is(err, orchestrator.ErrEngineUnreachable) || !strings.Contains(err.Error(), "engine") {
+			t.Errorf("a command while the engine is gone: %v, want it refused as ErrEngineUnreachable", err)
+		}
+	}
+	h.rt.StartEngine(false) // the restart killed everything
+	h.until("the pod running again, all new, shipper still stopped", 200*time.Millisecond, func() bool {
+		now := h.ids()
+		for _, n := range []string{"shop-infra", "shop-web", "shop-envoy"} {
+			if c, _ := h.rt.Container(n); now[n] == old[n] || c.Info.Status != orchestrator.StatusRunning {
+				return false
+			}
+		}
+		return h.podPhase("shop") == orchestrator.PhaseRunning
+	})
+	h.clock.Step(2 * time.Minute)
+	if c, _ := h.rt.Container("shop-shipper"); c.Info.Status == orchestrator.StatusRunning {
+		t.Errorf("shipper, stopped by the user, was started again after the engine restart")
+	}
+	if v := h.view("shop", "shipper"); v.Reason != "stopped by user" {
+		t.Errorf("shipper's view after the restart: %+v", v)
+	}
+	if v := h.view("shop", "envoy"); v.State != orchestrator.CStateRunning {
+		t.Errorf("envoy after commands refused while the engine was gone: %+v", v)
+	}
+	h.shutdownLeavesNothing()
+}
+
+// hungEngine is the fake engine as a SIGSTOPped dockerd is: while hung, it takes every call
+// and answers none (each waits until its context ends), its event stream stays open and
+// silent, and a ping with a deadline — CheckEngine — finds it unreachable.
+type hungEngine struct {
+	*fake.Runtime
+	mu     sync.Mutex
+	resume chan struct{} // nil: answering
+}
+
+func (e *hungEngine) hang() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.resume == nil {
+		e.resume = make(chan struct{})
+	}
+}
+
+func (e *hungEngine) wait(ctx context.Context) error {
+	e.mu.Lock()
+	resume := e.resume
+	e.mu.Unlock()
+	if resume == nil {
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("hung engine: %w", ctx.Err())
+	case <-resume:
+		return nil
+	}
+}
+
+func (e *hungEngine) CheckEngine(ctx context.Context) error {
+	e.mu.Lock()
+	hung := e.resume != nil
+	e.mu.Unlock()
+	if hung {
+		return fmt.Errorf("check the engine: ping: context deadline exceeded: %w", orchestrator.ErrEngineUnreachable)
+	}
+	return e.Runtime.CheckEngine(ctx)
+}
+
+func (e *hungEngine) StartContainer(ctx context.Context, id string) error {
+	if err := e.wait(ctx); err != nil {
+		return err
+	}
+	return e.Runtime.StartContainer(ctx, id)
+}
+
+func (e *hungEngine) StopContainer(ctx context.Context, id string, grace time.Duration) (orchestrator.StopResult, error) {
+	if err := e.wait(ctx); err != nil {
+		return orchestrator.StopResult{}, err
+	}
+	return e.Runtime.StopContainer(ctx, id, grace)
+}
+
+func (e *hungEngine) KillContainer(ctx context.Context, id, signal string) error {
+	if err := e.wait(ctx); err != nil {
+		return err
+	}
+	return e.Runtime.KillContainer(ctx, id, signal)
+}
+
+func (e *hungEngine) RemoveContainer(ctx context.Context, id string) error {
+	if err := e.wait(ctx); err != nil {
+		return err
+	}
+	return e.Runtime.RemoveContainer(ctx, id)
+}
+
+func (e *hungEngine) ListContainers(ctx context.Context, filter map[string]string) ([]orchestrator.ContainerInfo, error) {
+	if err := e.wait(ctx); err != nil {
+		return nil, err
+	}
+	return e.Runtime.ListContainers(ctx, filter)
+}
+
+func (e *hungEngine) Probe(ctx context.Context, infraID, containerID string, p recipes.Probe) error {
+	if err := e.wait(ctx); err != nil {
+		return err
+	}
+	return e.Runtime.Probe(ctx, infraID, containerID, p)
+}
+
+func newHungHarness(t *testing.T, s *recipes.Stack) (*harness, *hungEngine) {
+	var eng *hungEngine
+	h := newHarnessOn(t, s, orchestrator.Options{}, func(rt *fake.Runtime) orchestrator.Runtime {
+		eng = &hungEngine{Runtime: rt}
+		return eng
+	})
+	return h, eng
+}
+
+// quickProbe is a ready probe whose attempts time out at once on a hung engine, and whose
+// first counted failure would make the container not ready.
+func quickProbe(c *recipes.Container) {
+	c.Ready = &recipes.Probe{TCP: &recipes.TCPProbe{Port: 8080}, Period: recipes.Duration(time.Second),
+		Timeout: recipes.Duration(10 * time.Millisecond), Retries: 1}
+}
+
+// A hung engine (SIGSTOPped: it takes connections and answers nothing, its event stream
+// stays open) is a lost engine: a probe that times out has the engine checked, the views say
+// it is unreachable, the probe's failure is not counted; Ctrl-C then ends the run at once,
+// naming what is left.
+func TestHungEngineIsLost(t *testing.T) {
+	h, eng := newHungHarness(t, stack("s", pod("s", ctr("app"), sidecars(ctr("side", quickProbe)))))
+	h.startRunning("s-app", "s-side")
+	h.until("side ready", time.Second, func() bool { return h.view("s", "side").Health == orchestrator.HealthReady })
+
+	eng.hang()
+	h.until("the views told", time.Second, func() bool {
+		return h.hasMessage(orchestrator.EngineWaitText)() && !h.o.Snapshot().EngineLostAt.IsZero()
+	})
+	if v := h.view("s", "side"); v.Health != orchestrator.HealthReady {
+		t.Errorf("side's probe failures on a hung engine counted: %+v", v)
+	}
+	h.o.Interrupt()
+	res, err := h.finish(0)
+	var left *orchestrator.LeftBehindError
+	if !errors.As(err, &left) || res.ExitCode != orchestrator.ExitInterrupted || !slices.Contains(left.Left, "container s-app") {
+		t.Fatalf("Run = %+v, %v; want 130 and a LeftBehindError naming s-app", res, err)
+	}
+}
+
+// A forced teardown is bounded: an engine that hangs under it (not yet known lost) has
+// forceBudget to answer; then the run ends with what is left named and how to remove it.
+func TestForcedTeardownOnAHungEngineIsBounded(t *testing.T) {
+	h, eng := newHungHarness(t, simple())
+	h.startRunning("s-app", "s-side")
+	eng.hang()
+	h.o.Interrupt()
+	h.o.Kill()
+	res, err := h.finish(time.Second) // the clock moves: the budget runs out
+	var left *orchestrator.LeftBehindError
+	if !errors.As(err, &left) || res.ExitCode != orchestrator.ExitInterrupted || len(left.Left) == 0 ||
+		!strings.Contains(err.Error(), "sidecar down --stack s") {
+		t.Fatalf("Run = %+v, %v; want 130 and a LeftBehindError naming what is left", res, err)
+	}
+}
+
+// A further Kill once forced (a third Ctrl-C) ends the run at once, whatever the engine does.
+func TestFurtherKillEndsAtOnce(t *testing.T) {
+	h, eng := newHungHarness(t, simple())
+	h.startRunning("s-app", "s-side")
+	eng.hang()
+	h.o.Kill()
+	h.until("the teardown forced", 0, func() bool { return h.o.Snapshot().Phase == orchestrator.PhaseStopping })
+	h.o.Kill()
+	res, err := h.finish(0) // the clock stands still: only the second Kill can end it
+	var left *orchestrator.LeftBehindError
+	if !errors.As(err, &left) || !left.Unanswered || !slices.Contains(left.Left, "container s-infra") {
+		t.Fatalf("Run = %+v, %v; want a LeftBehindError naming s-infra", res, err)
+	}
 }

@@ -145,6 +145,7 @@ type Orchestrator struct {
 
 type stopRequests struct {
 	shutdown, interrupt, kill bool
+	kills                     int // Kill calls: one after the stack was forced gives up on it
 }
 
 type podRun struct {
@@ -297,7 +298,9 @@ func (o *Orchestrator) Shutdown() { o.request(func(r *stopRequests) { r.shutdown
 func (o *Orchestrator) Interrupt() { o.request(func(r *stopRequests) { r.interrupt = true }) }
 
 // Kill removes everything at once, without grace (a second interrupt).
-func (o *Orchestrator) Kill() { o.request(func(r *stopRequests) { r.kill = true }) }
+// A further Kill (a third Ctrl-C) ends the run at once, leaving what the engine has not
+// removed yet, named (LeftBehindError).
+func (o *Orchestrator) Kill() { o.request(func(r *stopRequests) { r.kill = true; r.kills++ }) }
 
 func (o *Orchestrator) request(set func(*stopRequests)) {
 	o.reqMu.Lock()
@@ -351,6 +354,11 @@ func (o *Orchestrator) command(pod, name string, cmd Command) error {
 	}
 	if sup.completed.Load() {
 		return errorOf(ErrNotSupported, "pod %s is a job that has completed: it runs once; to run it again, run the stack again (sidecar down, then sidecar up)", pod)
+	}
+	if o.engine.isDown() {
+		// Refused, not queued: the engine's return reconciles the stack from what it holds,
+		// and a command taken now would act on what was last seen, not on that.
+		return fmt.Errorf("%w: refused, nothing is started or stopped until the engine answers again (the stack is then reconciled from what it holds): give the command again then", ErrEngineUnreachable)
 	}
 	sup.box.Put(msgCommand{name: name, cmd: cmd})
 	return nil
@@ -589,6 +597,7 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 	startReady()
 
 	ctxDone := ctx.Done()
+	kills := 0 // the Kill calls seen
 	for {
 		if stopping && o.abandoned {
 			o.abandonPods()
@@ -636,6 +645,9 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 					setEnd(failed(r.err), r.err)
 				case reportDone:
 					pr.done, pr.left = true, r.left
+					// A pod given up on (its forced teardown unanswered): the run names what
+					// is left, and gives up on the others.
+					o.abandoned = o.abandoned || r.gaveUp
 					o.podGone(r.pod)
 				case reportConverged:
 					o.podConverged(r)
@@ -653,6 +665,11 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 			}
 			if req.kill {
 				setEnd(Result{ExitCode: ExitInterrupted, Reason: "killed"}, nil)
+				if req.kills > kills {
+					// Asked again once forced: the user will not wait for the engine.
+					o.abandoned = o.abandoned || force || req.kills-kills > 1
+					kills = req.kills
+				}
 				force = true
 			}
 			// Stopping cannot wait for an engine that does not answer: the user gives up.
@@ -696,7 +713,7 @@ func (o *Orchestrator) leftBehind(res Result) (Result, error) {
 	if len(o.selected) > 1 {
 		left = append(left, "network "+o.names.Network())
 	}
-	err := &LeftBehindError{Stack: o.stack.Name, Left: left}
+	err := &LeftBehindError{Stack: o.stack.Name, Left: left, Unanswered: !o.engine.isDown()}
 	o.out.publish(MessageEvent{Level: LevelError, Text: err.Error()})
 	res.Left, res.Reason = left, err.Error()
 	if res.ExitCode == ExitOK {

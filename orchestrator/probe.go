@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/sidecar-dev/sidecar/recipes"
@@ -37,6 +38,7 @@ func (s *supervisor) probeLoop(ctx context.Context, name string, attempt int, p 
 	for {
 		actx, cancel := context.WithTimeout(ctx, timeout)
 		err := s.rt.Probe(actx, infraID, id, p)
+		timedOut := errors.Is(actx.Err(), context.DeadlineExceeded)
 		cancel()
 		if ctx.Err() != nil {
 			return
@@ -44,6 +46,9 @@ func (s *supervisor) probeLoop(ctx context.Context, name string, attempt int, p 
 		switch {
 		case s.engine.lostEngine(err):
 			// The engine's absence says nothing of the container: not counted.
+		case err != nil && timedOut && s.engineGone(ctx):
+			// Nor does a hung engine's silence: the pump is told to check it too.
+			s.engine.suspect()
 		case err == nil:
 			failures, noted = 0, ""
 			switch kind {

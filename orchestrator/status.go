@@ -819,7 +819,9 @@ func (st *PodStatus) finishRecreate(now time.Time) {
 		c.CrashCount = 0
 		c.Err = nil // a start that failed as the pod went down (its namespaces gone) fails nothing
 		c.Ready, c.ReadyKnown, c.LiveFailed = false, false, false
-		c.Held, c.RestartRequested, c.StartNow, c.StartReason = false, false, false, ""
+		// The user's stop holds across the pod's recreation (an engine restart, an infra
+		// container lost): what they stopped stays stopped until they start it.
+		c.RestartRequested, c.StartNow, c.StartReason = false, false, ""
 		c.PostStart, c.PostStartErr, c.PreStopDone = HookNone, "", false
 		c.Removed = false
 	}

@@ -34,6 +34,7 @@ type (
 	msgEngineDown    struct{}             // the engine is unreachable: plan nothing until a relist
 	msgEngineChecked struct{ gen uint64 } // check gen found the engine there (see PodStatus.ExitUnchecked)
 	msgAbandon       struct{}             // the user stopped the stack while the engine was unreachable
+	msgForceDeadline struct{}             // the forced teardown's budget (forceBudget) is used up
 	// msgSpec installs a changed recipe (Apply); the reply says what converging changes.
 	msgSpec struct {
 		spec  *PodSpec
@@ -49,6 +50,9 @@ type podReport struct {
 	code int       // main ended
 	err  *PodError // failed
 	left []string  // done: what is left of the pod on the engine (see leftovers)
+	// gaveUp: done, given up on (Abandoned) rather than torn down: its forced teardown was
+	// not answered within forceBudget.
+	gaveUp bool
 	// converged: the spec generation, and why a container Apply created failed
 	gen     int
 	failure string
@@ -81,6 +85,11 @@ type supervisor struct {
 	engine *engineWatch // shared with the orchestrator's event pump
 	// opCtx carries engine operations: never cancelled by a stop request, so teardown runs.
 	opCtx context.Context
+	// callCtx (from opCtx) carries the executor's calls; cancelCalls ends the calls still in
+	// flight when the pod is given up on (an engine that does not answer them).
+	callCtx     context.Context
+	cancelCalls context.CancelFunc
+	forceArmed  bool // the forced teardown's deadline runs
 
 	active    atomic.Bool // running: it accepts commands
 	completed atomic.Bool // a job pod that completed: it takes no more commands
@@ -144,13 +153,18 @@ func newUID() string {
 // run supervises the pod until it is torn down.
 func (s *supervisor) run() {
 	s.workCtx, s.cancel = context.WithCancel(s.opCtx)
+	s.callCtx, s.cancelCalls = context.WithCancel(s.opCtx)
 	s.active.Store(true)
 	defer func() {
 		s.active.Store(false)
 		close(s.exited)
 		s.cancel()
+		if s.st.Abandoned {
+			s.cancelCalls() // nothing waits for an engine that was given up on
+		}
 		s.wg.Wait()
-		s.report(podReport{pod: s.spec.Pod.Name, kind: reportDone, left: s.leftovers()})
+		s.cancelCalls()
+		s.report(podReport{pod: s.spec.Pod.Name, kind: reportDone, left: s.leftovers(), gaveUp: s.st.Abandoned})
 	}()
 	var timer clock.Timer
 	for {
@@ -168,7 +182,7 @@ func (s *supervisor) run() {
 			case ActPostStart, ActPreStop:
 				hooks = append(hooks, a)
 			default:
-				s.dispatch(s.opCtx, a, nil)
+				s.dispatch(s.callCtx, a, nil)
 			}
 		}
 		s.syncWorkers(now)
@@ -176,7 +190,7 @@ func (s *supervisor) run() {
 		// a container that ran briefly (a job's main, a crash at start) would otherwise lose
 		// its output. Workers are synced first so that a run seen just now has its reader.
 		for _, a := range removals {
-			s.dispatch(s.opCtx, a, s.logsDrained(a.Target, a.ID))
+			s.dispatch(s.callCtx, a, s.logsDrained(a.Target, a.ID))
 		}
 		// A hook lives as long as the run it is for (a forced teardown ends it too).
 		for _, a := range hooks {
@@ -224,7 +238,8 @@ func (s *supervisor) run() {
 }
 
 // dispatch hands a to the executor in a goroutine of its own; with after set, the action
-// waits for that log reader first.
+// waits for that log reader first. A call the engine leaves unanswered for engineStallAfter
+// makes the pump check the engine (a hung engine is lost too: see engineStallAfter).
 func (s *supervisor) dispatch(ctx context.Context, a Action, after *runWorkers) {
 	s.wg.Add(1)
 	go func() {
@@ -232,7 +247,40 @@ func (s *supervisor) dispatch(ctx context.Context, a Action, after *runWorkers) 
 		if after != nil {
 			s.awaitLogs(after)
 		}
-		s.box.Put(msgResult{s.exec.execute(ctx, a)})
+		answered := make(chan struct{})
+		stall := s.clock.NewTimer(engineStallAfter)
+		go func() {
+			select {
+			case <-answered:
+			case <-stall.C():
+				s.engine.suspect()
+			}
+		}()
+		r := s.exec.execute(ctx, a)
+		stall.Stop()
+		close(answered)
+		s.box.Put(msgResult{r})
+	}()
+}
+
+// armForceDeadline gives the forced teardown forceBudget: what the engine has not done by
+// then is given up on (msgForceDeadline), so that an engine that does not answer cannot hold
+// the teardown, however it fails.
+func (s *supervisor) armForceDeadline() {
+	if s.forceArmed {
+		return
+	}
+	s.forceArmed = true
+	t := s.clock.NewTimer(forceBudget)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		select {
+		case <-t.C():
+			s.box.Put(msgForceDeadline{})
+		case <-s.exited:
+			t.Stop()
+		}
 	}()
 }
 
@@ -312,6 +360,9 @@ func (s *supervisor) apply(m any) {
 	case msgRelist:
 		s.st.ApplyRelist(s.spec, m.infos, m.epoch, now)
 	case msgResult:
+		if s.st.Abandoned && m.r.Err != nil {
+			return // a call given up on (cancelled): the leftovers say what it left
+		}
 		if s.engine.lostEngine(m.r.Err) {
 			// Not the action's failure: the engine's absence. It is done again once the
 			// engine answers; the pump is asked to check (it may not know yet).
@@ -337,6 +388,7 @@ func (s *supervisor) apply(m any) {
 	case msgTerminate:
 		s.st.Terminate(m.force, now)
 		if m.force {
+			s.armForceDeadline()
 			for _, w := range s.workers { // hooks in flight are given up
 				if w.stop != nil {
 					w.stop()
@@ -349,6 +401,13 @@ func (s *supervisor) apply(m any) {
 		s.st.ApplyEngineChecked(m.gen)
 	case msgAbandon:
 		s.st.Abandoned = true
+		s.cancelCalls()
+	case msgForceDeadline:
+		if !s.st.Abandoned {
+			s.st.Abandoned = true
+			s.cancelCalls()
+			s.message(LevelWarning, "", fmt.Sprintf("pod %s: the engine did not finish the forced teardown within %s: giving up on what is left", s.spec.Pod.Name, RoundDuration(forceBudget)), "")
+		}
 	case msgSpec:
 		s.install(m)
 	}

@@ -187,6 +187,27 @@ func defaultConfigDir(getenv func(string) string) string {
 	return filepath.Join(home, ".docker")
 }
 
+// ResolveHost is the engine address Connect would use, and where it comes from (DOCKER_HOST,
+// a context, the default socket), found as Connect finds it but without connecting: what
+// names one engine, for whoever keeps things per engine. A unix socket's path is cleaned.
+func ResolveHost(opts ConnectOptions) (host, source string, err error) {
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	if opts.ConfigDir == "" {
+		opts.ConfigDir = defaultConfigDir(opts.Getenv)
+	}
+	ep, err := resolveEndpoint(opts)
+	if err != nil {
+		return "", "", err
+	}
+	host = ep.host
+	if p, ok := strings.CutPrefix(host, "unix://"); ok && p != "" {
+		host = "unix://" + filepath.Clean(p)
+	}
+	return host, ep.source, nil
+}
+
 // resolveEndpoint applies the docker CLI's precedence.
 func resolveEndpoint(opts ConnectOptions) (endpoint, error) {
 	switch {

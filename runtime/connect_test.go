@@ -133,3 +133,24 @@ func TestAPIVersionCannotBeAgreed(t *testing.T) {
 		t.Errorf("pinned version too new: got %v", err)
 	}
 }
+
+// ResolveHost finds the address as Connect does, without connecting, a unix path cleaned.
+func TestResolveHost(t *testing.T) {
+	cfg := t.TempDir()
+	for env, want := range map[string]string{
+		"":                                DefaultHost,
+		"unix:///tmp/x//y/../docker.sock": "unix:///tmp/x/docker.sock",
+		"tcp://10.0.0.1:2375":             "tcp://10.0.0.1:2375",
+	} {
+		getenv := func(k string) string {
+			if k == envHost {
+				return env
+			}
+			return ""
+		}
+		host, _, err := ResolveHost(ConnectOptions{Getenv: getenv, ConfigDir: cfg})
+		if err != nil || host != want {
+			t.Errorf("DOCKER_HOST=%q: %q, %v; want %q", env, host, err, want)
+		}
+	}
+}

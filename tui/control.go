@@ -47,13 +47,18 @@ func (m *model) interrupt() tea.Cmd {
 }
 
 // stopOrKill sends the graceful stop (what) when nothing is stopping yet, a kill when the
-// stack is stopping already.
+// stack is stopping already; a kill again once forced ends the run without waiting for an
+// engine that does not answer (what is left is named as it ends).
 func (m *model) stopOrKill(what string, graceful func()) tea.Cmd {
-	if m.stop == stopNone {
+	switch m.stop {
+	case stopNone:
 		m.stop = stopGraceful
 		return send(what, func() error { graceful(); return nil })
+	case stopGraceful:
+		m.stop = stopForced
+	default:
+		m.stop = stopGivenUp
 	}
-	m.stop = stopForced
 	return send("kill", func() error { m.ctl.Kill(); return nil })
 }
 

@@ -66,7 +66,9 @@ func (m *model) footer(w int) string {
 		}
 		return st.bold.Render(" the stack has stopped"+code) + st.dim.Render(" · everything is removed · q: quit")
 	case m.stop == stopForced:
-		return st.bad.Render(" killing every container…") + st.dim.Render(" removing what is left")
+		return st.bad.Render(" killing every container…") + st.dim.Render(" removing what is left · Ctrl-C: stop waiting for the engine")
+	case m.stop == stopGivenUp:
+		return st.bad.Render(" not waiting for the engine any longer…") + st.dim.Render(" what may be left is named as it ends; sidecar down removes it")
 	case m.stop == stopGraceful || m.view.Phase == orchestrator.PhaseStopping:
 		return m.stoppingText()
 	case m.notice != "":

@@ -45,6 +45,7 @@ const (
 	stopNone     stopState = iota
 	stopGraceful           // q or Ctrl-C: Shutdown or Interrupt sent
 	stopForced             // a second q or Ctrl-C: Kill sent
+	stopGivenUp            // a further one: Kill again, the run ends without waiting for the engine
 )
 
 // tickMsg redraws once a second: uptime and countdowns move.

@@ -369,6 +369,13 @@ func TestInterrupts(t *testing.T) {
 	if ctl.got() != "interrupt, kill" {
 		t.Errorf("sent %q, want interrupt, kill", ctl.got())
 	}
+	// A further one kills again: the run stops waiting for an engine that does not answer,
+	// and the footer says what that means.
+	_, cmd := m.Update(interruptMsg{})
+	m.run(cmd)
+	if ctl.got() != "interrupt, kill, kill" || !strings.Contains(m.View().Content, "not waiting for the engine any longer") {
+		t.Errorf("a third interrupt: sent %q\n%s", ctl.got(), m.View().Content)
+	}
 	m.Update(feedEndMsg{err: io.EOF})
 	if _, cmd := m.Update(interruptMsg{}); cmd == nil || cmd() != tea.Quit() {
 		t.Errorf("an interrupt after the end does not quit")

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,12 +16,14 @@ import (
 	"time"
 
 	"github.com/sidecar-dev/sidecar/control"
+	"github.com/sidecar-dev/sidecar/runtime"
 )
 
-// A running `sidecar up` (foreground, or the supervisor of `up -d`) owns its stack: it holds
-// an exclusive lock on <dir>/<stack>.lock for its whole life (the kernel releases it however
-// the process ends) and serves the control API (package control) on the unix socket
-// <dir>/<stack>.sock, where dir is the user's runtime directory (controlDir). `ps` reads the
+// A running `sidecar up` (foreground, or the supervisor of `up -d`) owns its stack on its
+// engine: it holds an exclusive lock on <dir>/<stack>.lock for its whole life (the kernel
+// releases it however the process ends) and serves the control API (package control) on the
+// unix socket <dir>/<stack>.sock, where dir is the engine's directory (engineDir) in the
+// user's runtime directory (controlDir). `ps` reads the
 // live state there, `attach` and `logs` the event stream, `restart|stop|start` act there,
 // `down` asks for a shutdown there, and a second `up` of the same stack finds the lock taken
 // and converges the running stack instead of removing its containers as leftovers.
@@ -66,13 +70,56 @@ func controlDir(getenv func(string) string) (string, error) {
 	return dir, nil
 }
 
-// controlDirOf is dir, a command's ControlDir (tests give one of their own), or when it is ""
-// the user's (controlDir).
+// controlDirOf is the directory of the control sockets of the engine the command talks to:
+// under dir, a command's ControlDir (tests give one of their own), or when it is "" the
+// user's (controlDir), the engine's own directory (engineDir). A stack is known by its name
+// on one engine: `ps`, `down`, `up` and the rest see only the stacks of the engine
+// DOCKER_HOST (or the Docker context) points at, as docker compose does, and the same stack
+// may run on two engines.
 func (f *Factory) controlDirOf(dir string) (string, error) {
-	if dir != "" {
-		return dir, nil
+	if dir == "" {
+		var err error
+		if dir, err = controlDir(f.getenv()); err != nil {
+			return "", err
+		}
 	}
-	return controlDir(f.getenv())
+	return engineDir(dir, f.engineHost())
+}
+
+// engineHost is the address of the engine the command talks to, as connectEngine resolves
+// it (DOCKER_HOST, the Docker context, the default socket). An address that cannot be
+// resolved (a context that does not exist) names no engine that runs anything: connecting
+// fails and says why.
+func (f *Factory) engineHost() string {
+	host, _, err := runtime.ResolveHost(runtime.ConnectOptions{Getenv: f.getenv()})
+	if err != nil {
+		return "unresolved engine"
+	}
+	return host
+}
+
+// engineKey names the engine at host in file names: a short hash of its address.
+func engineKey(host string) string {
+	sum := sha256.Sum256([]byte(host))
+	return hex.EncodeToString(sum[:6])
+}
+
+// engineDir is the directory, under dir, of the stacks of the engine at host: a short hash
+// of the address (an address may be long and hold any character), created private, with a
+// file "engine" that names the address for whoever looks.
+func engineDir(dir, host string) (string, error) {
+	sub := filepath.Join(dir, engineKey(host))
+	if err := os.MkdirAll(sub, 0o700); err != nil {
+		return "", fmt.Errorf("create the control directory %s: %w (set XDG_RUNTIME_DIR to a directory you own)", sub, err)
+	}
+	if err := checkPrivate(sub); err != nil {
+		return "", err
+	}
+	name := filepath.Join(sub, "engine")
+	if _, err := os.Stat(name); errors.Is(err, fs.ErrNotExist) {
+		_ = os.WriteFile(name, []byte(host+"\n"), 0o600)
+	}
+	return sub, nil
 }
 
 // privateParent reports whether dir (XDG_RUNTIME_DIR) is a directory of the user's that

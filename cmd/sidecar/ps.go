@@ -93,12 +93,18 @@ type psStack struct {
 	Source string `json:"source"`
 	PID    int    `json:"pid,omitempty"`
 	Recipe string `json:"recipe,omitempty"`
+	// Engine: live only, the address of the engine it runs on.
+	Engine string `json:"engine,omitempty"`
 	// Detached: run by the supervisor of `up -d`, which writes its log to Log.
-	Detached bool    `json:"detached,omitempty"`
-	Log      string  `json:"log,omitempty"`
-	Phase    string  `json:"phase,omitempty"`
-	Watching bool    `json:"watching,omitempty"` // its files are watched (up --watch, sidecar watch)
-	Pods     []psPod `json:"pods"`
+	Detached bool   `json:"detached,omitempty"`
+	Log      string `json:"log,omitempty"`
+	Phase    string `json:"phase,omitempty"`
+	Watching bool   `json:"watching,omitempty"` // its files are watched (up --watch, sidecar watch)
+	// EngineLostAt: live only, set while the engine does not answer its up: since when. The
+	// containers are then as last seen, their uptimes as of then.
+	EngineLostAt  time.Time `json:"engine_lost_at,omitzero"`
+	EngineLostFor string    `json:"engine_lost_for,omitempty"`
+	Pods          []psPod   `json:"pods"`
 }
 
 type psPod struct {
@@ -214,7 +220,12 @@ func psRun(ctx context.Context, opts *PsOptions) error {
 // liveStack is a stack as its up sees it.
 func liveStack(st control.State, now time.Time) *psStack {
 	s := &psStack{Name: st.Stack, Source: "live", PID: st.PID, Recipe: st.Recipe, Phase: st.State.Phase.String(),
-		Detached: st.Detached, Log: st.Log, Watching: st.Watching}
+		Detached: st.Detached, Log: st.Log, Watching: st.Watching, Engine: st.Engine}
+	if lost := st.State.EngineLostAt; !lost.IsZero() {
+		// What the up last saw: nothing since is known, uptimes stop growing.
+		s.EngineLostAt, s.EngineLostFor = lost, uptime(now, lost)
+		now = lost
+	}
 	for _, pv := range st.State.Pods {
 		p := psPod{Name: pv.Name, Phase: pv.Phase.String(), Ports: st.Ports[pv.Name]}
 		for _, c := range pv.Containers {
@@ -398,6 +409,9 @@ func printStacks(w io.Writer, stacks []*psStack) error {
 			fmt.Fprint(w, ")")
 			if s.Watching {
 				fmt.Fprint(w, ", watching its files")
+			}
+			if !s.EngineLostAt.IsZero() {
+				fmt.Fprintf(w, "; engine unreachable for %s: its up waits for it, containers as last seen", s.EngineLostFor)
 			}
 			fmt.Fprintln(w)
 		default:

@@ -40,3 +40,45 @@ func TestPsBackoffSaysWhenItRestarts(t *testing.T) {
 		t.Errorf("ps does not say when crash restarts:\n%s", out.String())
 	}
 }
+
+// While the engine does not answer a running up, ps says so, live: the stack line in text,
+// engine_lost_at in JSON, and the containers as last seen (their uptimes stop growing).
+func TestPsSaysTheEngineIsLost(t *testing.T) {
+	rt := newFake("app:1")
+	dir := controlTestDir(t)
+	c := testCLI(t, rt, dir)
+	wait := c.up(recipe(t, jobRecipe))
+	c.until("the stack running", func() bool { return strings.Contains(c.out.String(), "stack job is running") })
+
+	rt.StopEngine()
+	ps := testCLI(t, rt, dir)
+	var stacks []psStack
+	ps.until("ps says the engine is lost", func() bool {
+		stacks = ps.psStacks("job")
+		return len(stacks) == 1 && !stacks[0].EngineLostAt.IsZero()
+	})
+	for _, ctr := range stacks[0].Pods[0].Containers {
+		if ctr.Uptime != "" && !ctr.StartedAt.IsZero() && ctr.Uptime != uptime(stacks[0].EngineLostAt, ctr.StartedAt) {
+			t.Errorf("%s: uptime %s, want it as of the loss", ctr.Name, ctr.Uptime)
+		}
+	}
+	text := testCLI(t, rt, dir)
+	if err := psRun(t.Context(), text.psOptions("job", "text")); err != nil {
+		t.Fatal(err)
+	}
+	if first, _, _ := strings.Cut(text.out.String(), "\n"); !strings.Contains(first, "engine unreachable for ") {
+		t.Errorf("the stack line does not say the engine is lost:\n%s", text.out)
+	}
+
+	rt.StartEngine(false)
+	ps.until("ps says the engine is back", func() bool {
+		stacks = ps.psStacks("job")
+		return len(stacks) == 1 && stacks[0].EngineLostAt.IsZero()
+	})
+	if err := testCLI(t, rt, dir).down("job", 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(); err != nil {
+		t.Errorf("up: %v", err)
+	}
+}

@@ -206,7 +206,8 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 
 	o := orchestrator.New(rt, st, opts.orchestratorOptions())
 	recipe, _ := opts.File.abs()
-	info := control.Info{PID: os.Getpid(), Stack: st.Name, Recipe: recipe.list(), Version: opts.Factory.Build.Version, StartedAt: time.Now()}
+	info := control.Info{PID: os.Getpid(), Stack: st.Name, Recipe: recipe.list(), Version: opts.Factory.Build.Version, StartedAt: time.Now(),
+		Engine: opts.Factory.engineHost()}
 	if opts.supervise != nil {
 		info.Detached, info.Log = true, opts.supervise.log
 	}

@@ -198,7 +198,11 @@ func escalate(errOut io.Writer, n int, stop, kill func()) {
 		stop()
 		return
 	}
-	fmt.Fprintln(errOut, "sidecar: forcing: removing everything now")
+	if n == 2 {
+		fmt.Fprintln(errOut, "sidecar: forcing: removing everything now (Ctrl-C again: stop waiting for the engine)")
+	} else {
+		fmt.Fprintln(errOut, "sidecar: not waiting for the engine any longer: what may be left is named as up ends; `sidecar down` removes it")
+	}
 	kill()
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/sidecar-dev/sidecar/control"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
+	"github.com/sidecar-dev/sidecar/runtime"
 	"github.com/sidecar-dev/sidecar/tui/plain"
 )
 
@@ -47,7 +48,7 @@ import (
 // lastRunNote points at the log of the stack's last `up -d`, for a message that finds the
 // stack gone (its main ended, say): how it ended is at the end of that log. "" without one.
 func lastRunNote(f *Factory, stack string) string {
-	path, err := stateLogPath(f.getenv(), stack)
+	path, err := stateLogPath(f.getenv(), stack, f.engineHost())
 	if err != nil {
 		return ""
 	}
@@ -69,9 +70,11 @@ type superviseOptions struct {
 	pipe   *os.File
 }
 
-// stateLogPath is the supervisor's log file of a stack: $XDG_STATE_HOME/sidecar/STACK.log,
-// else ~/.local/state/sidecar/STACK.log. The directory is created (mode 0700).
-func stateLogPath(getenv func(string) string, stack string) (string, error) {
+// stateLogPath is the supervisor's log file of a stack on the engine at host:
+// $XDG_STATE_HOME/sidecar/STACK.log, else ~/.local/state/sidecar/STACK.log; STACK@KEY.log
+// (KEY: engineKey) on an engine other than the default socket, so that the same stack on two
+// engines has two logs. The directory is created (mode 0700).
+func stateLogPath(getenv func(string) string, stack, host string) (string, error) {
 	dir := getenv("XDG_STATE_HOME")
 	if dir == "" || !filepath.IsAbs(dir) {
 		home := getenv("HOME")
@@ -87,6 +90,9 @@ func stateLogPath(getenv func(string) string, stack string) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("create the state directory %s for the supervisor's log: %w (set XDG_STATE_HOME to a directory you own)", dir, err)
 	}
+	if host != runtime.DefaultHost {
+		stack += "@" + engineKey(host)
+	}
 	return filepath.Join(dir, stack+".log"), nil
 }
 
@@ -96,7 +102,7 @@ func (opts *UpOptions) detach(ctx context.Context, dir string, st *recipes.Stack
 	if _, live := dialControl(dir, st.Name); live {
 		return opts.converge(ctx, dir, st)
 	}
-	logPath, err := stateLogPath(opts.Factory.getenv(), st.Name)
+	logPath, err := stateLogPath(opts.Factory.getenv(), st.Name, opts.Factory.engineHost())
 	if err != nil {
 		return &ExitError{Code: exitFailure, Err: err}
 	}

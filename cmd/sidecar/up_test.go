@@ -164,7 +164,11 @@ func TestUpExitsWithMainsCode(t *testing.T) {
 	if left := rt.Containers(); len(left) > 0 {
 		t.Errorf("left behind: %v", left)
 	}
-	if _, err := os.Stat(filepath.Join(c.dir, "job.sock")); !errors.Is(err, os.ErrNotExist) {
+	dir, err := c.f.controlDirOf(c.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "job.sock")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the control socket was not removed: %v", err)
 	}
 }
@@ -269,7 +273,11 @@ func TestUpEngineUnreachable(t *testing.T) {
 		t.Errorf("exit %d: %v", code, err)
 	}
 	// The stack is free again.
-	h, err := holdStack(c.dir, "job")
+	dir, err := c.f.controlDirOf(c.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := holdStack(dir, "job")
 	if err != nil {
 		t.Fatalf("the stack is still held: %v", err)
 	}
@@ -326,7 +334,11 @@ func TestLiveStackOwnedByItsUp(t *testing.T) {
 	if left := rt.Containers(); len(left) > 0 {
 		t.Errorf("left behind after down: %v", left)
 	}
-	h, err := holdStack(dir, "job")
+	engineDir, err := down.f.controlDirOf(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := holdStack(engineDir, "job")
 	if err != nil {
 		t.Fatalf("the stack is still held after down: %v", err)
 	}
@@ -336,6 +348,77 @@ func TestLiveStackOwnedByItsUp(t *testing.T) {
 	}
 	if err := waitThird(); err != nil || !strings.Contains(third.out.String(), "work   * stopped (exit 0)") {
 		t.Errorf("the third up, following the stack down: %v\n%s", err, third.out)
+	}
+}
+
+// A stack is known by its name on one engine: up, ps and down for another engine
+// (DOCKER_HOST) never see or act on it, ps of an unreachable engine lists none of it, and the
+// same stack runs on both engines at once.
+func TestStacksArePerEngine(t *testing.T) {
+	dir := controlTestDir(t)
+	file := recipe(t, jobRecipe)
+	onEngine := func(rt *fake.Runtime, host string) *cli {
+		c := testCLI(t, rt, dir)
+		c.f.Environ = func() []string { return []string{"DOCKER_HOST=" + host} }
+		return c
+	}
+	rtA, rtB := newFake("app:1"), newFake("app:1")
+	a := onEngine(rtA, "unix:///engine-a/docker.sock")
+	waitA := a.up(file)
+	a.until("the stack running on engine a", func() bool { return strings.Contains(a.out.String(), "stack job is running") })
+	idsA := rtA.Containers()
+
+	// ps of another engine that does not answer lists nothing of engine a's.
+	gone := onEngine(rtB, "unix:///engine-b/docker.sock")
+	unreachable := &runtime.UnreachableError{Host: "unix:///engine-b/docker.sock", Reason: "no socket"}
+	o := gone.psOptions("", "text")
+	o.Connect = func(context.Context) (engine, error) { return nil, unreachable }
+	if err := psRun(context.Background(), o); exitOf(err) != exitFailure || strings.Contains(gone.out.String(), "job") {
+		t.Errorf("ps of an unreachable engine b: %v\n%s", err, gone.out)
+	}
+
+	b := onEngine(rtB, "unix:///engine-b/docker.sock")
+	if stacks := b.psStacks(""); len(stacks) != 0 {
+		t.Errorf("ps of engine b shows engine a's stack: %+v", stacks)
+	}
+	if err := b.down("job", 0); err != nil {
+		t.Fatalf("down on engine b: %v\n%s", err, b.errOut)
+	}
+	if len(rtA.Running()) != 3 {
+		t.Fatalf("down on engine b stopped engine a's stack: running %v", rtA.Running())
+	}
+	// The same stack, on engine b: its own up, its own containers.
+	waitB := b.up(file)
+	b.until("the stack running on engine b", func() bool { return strings.Contains(b.out.String(), "stack job is running") })
+	if strings.Contains(b.errOut.String(), "run by sidecar up") || len(rtB.Running()) != 3 {
+		t.Fatalf("up on engine b: running %v\n%s%s", rtB.Running(), b.out, b.errOut)
+	}
+	if now := rtA.Containers(); strings.Join(now, ",") != strings.Join(idsA, ",") {
+		t.Errorf("up on engine b touched engine a: %v → %v", idsA, now)
+	}
+	if stacks := a.psStacks("job"); len(stacks) != 1 || stacks[0].Engine != "unix:///engine-a/docker.sock" {
+		t.Errorf("ps on engine a: %+v", stacks)
+	}
+
+	downA := onEngine(rtA, "unix:///engine-a/docker.sock")
+	if err := downA.down("job", 0); err != nil {
+		t.Fatalf("down on engine a: %v", err)
+	}
+	if err := waitA(); err != nil {
+		t.Errorf("up on engine a: %v", err)
+	}
+	if len(rtB.Running()) != 3 {
+		t.Errorf("down on engine a stopped engine b's stack: running %v", rtB.Running())
+	}
+	downB := onEngine(rtB, "unix:///engine-b/docker.sock")
+	if err := downB.down("job", 0); err != nil {
+		t.Fatalf("down on engine b: %v", err)
+	}
+	if err := waitB(); err != nil {
+		t.Errorf("up on engine b: %v", err)
+	}
+	if left := append(rtA.Containers(), rtB.Containers()...); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
 	}
 }
 
@@ -525,5 +608,28 @@ func TestUpFailureIsSaidOnce(t *testing.T) {
 				t.Errorf("left behind: %v", left)
 			}
 		})
+	}
+}
+
+// The supervisor's log of a stack is per engine too: the default socket's keeps its plain
+// name, another engine's names it, so that the same stack on two engines has two logs.
+func TestSupervisorLogPerEngine(t *testing.T) {
+	state := t.TempDir()
+	env := func(k string) string {
+		if k == "XDG_STATE_HOME" {
+			return state
+		}
+		return ""
+	}
+	def, err := stateLogPath(env, "demo", runtime.DefaultHost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := stateLogPath(env, "demo", "unix:///tmp/x/docker.sock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def != filepath.Join(state, "sidecar", "demo.log") || other == def || !strings.HasPrefix(filepath.Base(other), "demo@") {
+		t.Errorf("logs: default %s, other engine %s", def, other)
 	}
 }

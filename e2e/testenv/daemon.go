@@ -149,6 +149,27 @@ func (d *Daemon) Stop() {
 	d.cmd = nil
 }
 
+// Pause hangs the daemon as `kill -STOP <dockerd>` does: it takes connections (the kernel
+// queues them) and answers nothing; its containers run on. Resume (or the test's end) lets it
+// go on.
+func (d *Daemon) Pause() {
+	d.t.Helper()
+	if d.cmd == nil {
+		d.t.Fatal("Pause: the daemon is not running")
+	}
+	if err := d.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		d.t.Fatal(err)
+	}
+	d.t.Cleanup(d.Resume) // before remove: a stopped daemon would not stop
+}
+
+// Resume lets a paused daemon go on (SIGCONT).
+func (d *Daemon) Resume() {
+	if d.cmd != nil {
+		_ = d.cmd.Process.Signal(syscall.SIGCONT)
+	}
+}
+
 // Connect connects to the daemon.
 func (d *Daemon) Connect(t testing.TB) *runtime.Docker {
 	t.Helper()
