@@ -374,7 +374,7 @@ func (s *supervisor) install(m msgSpec) {
 	for name, w := range s.workers {
 		if m.spec.Pod.Container(name) == nil && w.stop != nil {
 			w.stop() // its probes, stats and hooks
-			w.stop = nil
+			w.stop, w.retired = nil, true
 		}
 	}
 	s.spec, s.gen = m.spec, m.gen
@@ -395,12 +395,18 @@ func (s *supervisor) reportConverged() {
 	s.report(podReport{pod: s.spec.Pod.Name, kind: reportConverged, gen: s.gen, failure: failure})
 }
 
-// dropRetired forgets the containers no longer in the recipe once they are removed.
+// dropRetired forgets the containers no longer in the recipe once they are removed, their
+// workers with them: a container of that name added back later is a new one, whose runs
+// count from 1 again and get probes and a log reader of their own.
 func (s *supervisor) dropRetired() {
 	for name, c := range s.st.Containers {
 		if c.Retired && c.ID == "" && c.Pending == 0 {
 			delete(s.st.Containers, name)
 			delete(s.views, name)
+			if w := s.workers[name]; w != nil && w.stop != nil {
+				w.stop()
+			}
+			delete(s.workers, name)
 		}
 	}
 }

@@ -328,3 +328,66 @@ func TestApplyRefusesAnotherStackAndUnknownPods(t *testing.T) {
 	}
 	h.shutdownLeavesNothing()
 }
+
+// withoutProxy edits daily's pod: sidecar proxy is dropped.
+func withoutProxy(p *recipes.Pod) { p.Sidecars = p.Sidecars[1:] }
+
+// withPort edits daily's pod: main publishes a port (what the infra container owns).
+func withPort(p *recipes.Pod) {
+	p.Main.Ports = []recipes.Port{{HostPort: 8080, ContainerPort: 8080, Protocol: recipes.ProtoTCP}}
+}
+
+// bufferHas is a condition: the named container's log buffer holds a line text.
+func (h *harness) bufferHas(pod, name, text string) func() bool {
+	return func() bool {
+		lines, _, _ := h.o.Logs().Buffer(pod, name).Read(0, 0)
+		for _, l := range lines {
+			if l.Text == text {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// A container dropped from the recipe and added back later is a new container: its probes
+// run (main's start waits for its ready probe, which passes) and its output is read.
+func TestApplyContainerRemovedAndAddedBack(t *testing.T) {
+	h := startDaily(t)
+	h.applyChanges(daily(withoutProxy), "remove proxy: no longer in the recipe")
+	h.rt.PrintOnStart("demo-proxy", "proxy is back")
+	h.applyChanges(daily(), "add proxy: new in the recipe")
+	if v := h.view("demo", "proxy"); v.State != orchestrator.CStateRunning || v.Health != orchestrator.HealthReady {
+		t.Errorf("the proxy added back: %+v", v)
+	}
+	h.until("the new proxy's output", 0, h.bufferHas("demo", "proxy", "proxy is back"))
+	h.shutdownLeavesNothing()
+}
+
+// The same when the pod is re-created on the way (a port dropped with the sidecar, then
+// both back): the new pod's main starts once the sidecar added back is ready, and the views
+// hold each container once.
+func TestApplyContainerAddedBackInARecreatedPod(t *testing.T) {
+	h := newHarness(t, daily(withPort), orchestrator.Options{})
+	h.rt.ExitOnStart("demo-setup", 0)
+	h.start()
+	h.until("the stack running", 0, func() bool { return h.o.Snapshot().Phase == orchestrator.PhaseRunning })
+	h.applyChanges(daily(withoutProxy), "re-create pod demo: ports changed")
+	h.rt.PrintOnStart("demo-proxy", "proxy is back")
+	h.applyChanges(daily(withPort), "re-create pod demo: ports changed")
+	for _, n := range []string{"proxy", "web"} {
+		if v := h.view("demo", n); v.State != orchestrator.CStateRunning || v.Health != orchestrator.HealthReady {
+			t.Errorf("%s after the apply: %+v", n, v)
+		}
+	}
+	var names []string
+	snap := h.o.Snapshot()
+	for _, c := range snap.Pod("demo").Containers {
+		names = append(names, c.Name)
+	}
+	if want := []string{"infra", "setup", "proxy", "shipper", "web"}; !slices.Equal(names, want) {
+		t.Errorf("the pod's view holds %v, want %v", names, want)
+	}
+	h.until("the new proxy's output", 0, h.bufferHas("demo", "proxy", "proxy is back"))
+	h.shutdownLeavesNothing()
+}

@@ -121,6 +121,9 @@ type runWorkers struct {
 	// The run's probes: the ready and live probes start once the startup probe passed.
 	infraID, id   string
 	probesStarted bool
+	// retired: its probes were stopped because the container left the recipe (install);
+	// a recipe that takes it back while it still runs starts them again.
+	retired bool
 }
 
 func newSupervisor(spec *PodSpec, clk clock.Clock, rt Runtime, exec *executor, out *stream, report func(podReport)) *supervisor {
@@ -450,6 +453,9 @@ func (s *supervisor) syncWorkers(now time.Time) {
 			w.stop()
 			w.stop = nil
 		}
+		if w != nil && w.retired && w.stop == nil && w.attempt == cs.Attempt && cs.State == StateRunning && !cs.Retired {
+			s.resumeWorkers(c, w)
+		}
 		if w != nil && w.stop != nil && !w.probesStarted && cs.StartupPassed {
 			s.startProbes(c, w)
 		}
@@ -499,6 +505,26 @@ func (s *supervisor) syncWorkers(now time.Time) {
 		} else {
 			s.startProbes(c, nw)
 		}
+	}
+}
+
+// resumeWorkers starts the probes and stats of w's run of c again: the container was
+// dropped from the recipe and taken back before it was stopped.
+func (s *supervisor) resumeWorkers(c *recipes.Container, w *runWorkers) {
+	pctx, stop := context.WithCancel(s.workCtx)
+	w.ctx, w.stop, w.retired, w.probesStarted = pctx, stop, false, false
+	if stats, ok := s.rt.(StatsSource); ok {
+		name, id := c.Name, w.id
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.followStats(pctx, stats, name, id)
+		}()
+	}
+	if c.Startup != nil && !s.st.Containers[c.Name].StartupPassed {
+		s.goProbe(c.Name, w, *c.Startup, ProbeStartup)
+	} else {
+		s.startProbes(c, w)
 	}
 }
 
