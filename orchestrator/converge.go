@@ -358,6 +358,18 @@ func planRetire(spec *PodSpec, st *PodStatus, p *Plan) {
 	}
 }
 
+// planNewMain starts a main that Apply added while the pod runs (the recipe renamed its
+// main) once the main it replaces, retired, no longer runs: one main at a time.
+func planNewMain(st *PodStatus, main *recipes.Container, cs *ContainerStatus, p *Plan) {
+	for _, old := range st.retired() {
+		if old.Role == recipes.RoleMain && (old.State == StateRunning || old.State == StateStarting || old.Pending.Has(OpStop|OpPreStop)) {
+			p.wait(main.Name, time.Time{}, "started once main "+old.Name+" is stopped")
+			return
+		}
+	}
+	p.act(startAction(main, cs, "new in the recipe"))
+}
+
 // acts reports whether the plan has an action on target already.
 func (p *Plan) acts(target string) bool {
 	for _, a := range p.Actions {

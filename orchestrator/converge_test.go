@@ -391,3 +391,22 @@ func TestApplyContainerAddedBackInARecreatedPod(t *testing.T) {
 	h.until("the new proxy's output", 0, h.bufferHas("demo", "proxy", "proxy is back"))
 	h.shutdownLeavesNothing()
 }
+
+// Renaming main is a main removed and a main added: the old one is stopped first, then the
+// new one created and started; the stack runs on (as compose does for a renamed service).
+func TestApplyRenamedMain(t *testing.T) {
+	h := startDaily(t)
+	h.applyChanges(daily(func(p *recipes.Pod) { p.Main.Name = "web2" }),
+		"remove web: no longer in the recipe", "add web2: new in the recipe")
+	if c, ok := h.rt.Container("demo-web2"); !ok || c.Info.Status != orchestrator.StatusRunning {
+		t.Fatalf("web2 does not run: %s", h.describe())
+	}
+	if _, ok := h.rt.Container("demo-web"); ok {
+		t.Errorf("the old main is still there")
+	}
+	before(t, h.rt.HistoryOf(), "die demo-web 0", "start demo-web2")
+	if h.returned() || h.o.Snapshot().Phase != orchestrator.PhaseRunning {
+		t.Errorf("the stack after the rename: %s", h.describe())
+	}
+	h.shutdownLeavesNothing()
+}

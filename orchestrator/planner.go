@@ -313,6 +313,8 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	case cs.Held || cs.Replacing || cs.Pending != 0 || cs.State == StateRunning || cs.State == StateStarting:
 	case cs.StartNow:
 		p.act(startAction(main, cs, cs.StartReason))
+	case cs.Runs == 0 && cs.FreshRun > 0:
+		planNewMain(st, main, cs, p) // a main Apply added (main renamed)
 	case restartsMain(main, cs):
 		planRestart(spec, main, cs, now, p)
 	default:
