@@ -368,13 +368,12 @@ func (o *Orchestrator) reshapeView(final bool) {
 }
 
 // install takes a pod's new spec (msgSpec): containers no longer in it stop being probed at
-// once, the status learns what was added and dropped, and the reply says what converging
+// once (their pre-stop hooks still run), the status learns what was added and dropped, and the reply says what converging
 // will change.
 func (s *supervisor) install(m msgSpec) {
 	for name, w := range s.workers {
-		if m.spec.Pod.Container(name) == nil && w.stop != nil {
-			w.stop() // its probes, stats and hooks
-			w.stop, w.retired = nil, true
+		if m.spec.Pod.Container(name) == nil {
+			w.retireProbes() // its stats and hooks go on until it is stopped
 		}
 	}
 	s.spec, s.gen = m.spec, m.gen

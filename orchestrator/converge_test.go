@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -227,7 +228,7 @@ func TestApplyAddsAndRemovesContainersAndPods(t *testing.T) {
 	next := daily(otelForShipper)
 	api := pod("api", ctr("api"))
 	next.Pods = append(next.Pods, api)
-	h.applyChanges(next, "re-create pod demo: network changed", "add pod api: new in the recipe")
+	h.applyChanges(next, "re-create pod demo: network changed", "remove demo/shipper: no longer in the recipe", "add pod api: new in the recipe")
 	if _, ok := h.rt.Container("demo-shipper"); ok {
 		t.Errorf("shipper is still there")
 	}
@@ -372,7 +373,7 @@ func TestApplyContainerAddedBackInARecreatedPod(t *testing.T) {
 	h.rt.ExitOnStart("demo-setup", 0)
 	h.start()
 	h.until("the stack running", 0, func() bool { return h.o.Snapshot().Phase == orchestrator.PhaseRunning })
-	h.applyChanges(daily(withoutProxy), "re-create pod demo: ports changed")
+	h.applyChanges(daily(withoutProxy), "re-create pod demo: ports changed", "remove proxy: no longer in the recipe")
 	h.rt.PrintOnStart("demo-proxy", "proxy is back")
 	h.applyChanges(daily(withPort), "re-create pod demo: ports changed")
 	for _, n := range []string{"proxy", "web"} {
@@ -409,4 +410,61 @@ func TestApplyRenamedMain(t *testing.T) {
 		t.Errorf("the stack after the rename: %s", h.describe())
 	}
 	h.shutdownLeavesNothing()
+}
+
+// hooked is a stack whose sidecar db has a pre-stop hook, edited by edit.
+func hooked(edit ...func(*recipes.Pod)) *recipes.Stack {
+	p := pod("hk", ctr("web"), sidecars(ctr("db", preStop(execHook("/flush")))))
+	for _, e := range edit {
+		e(p)
+	}
+	return stack("hk", p)
+}
+
+// Every stop of a running container that converging makes goes through the one stop: its
+// pre-stop hook runs (to the end, not cancelled) before its stop signal, for a replacement,
+// a pod re-created, a container dropped from the recipe, and one dropped as the pod is
+// re-created — which is announced and stopped, not killed.
+func TestApplyStopsRunPreStopHooks(t *testing.T) {
+	port := func(p *recipes.Pod) {
+		p.Main.Ports = []recipes.Port{{HostPort: 8080, ContainerPort: 8080, Protocol: recipes.ProtoTCP}}
+	}
+	noDB := func(p *recipes.Pod) { p.Sidecars = nil }
+	for _, tc := range []struct {
+		name    string
+		edit    []func(*recipes.Pod)
+		changes []string
+	}{
+		{"replace", []func(*recipes.Pod){func(p *recipes.Pod) { p.Sidecars[0].Env = recipes.Env{"A": "b"} }}, []string{"replace db: env changed"}},
+		{"re-create", []func(*recipes.Pod){port}, []string{"re-create pod hk: ports changed"}},
+		{"retire", []func(*recipes.Pod){noDB}, []string{"remove db: no longer in the recipe"}},
+		{"retire and re-create", []func(*recipes.Pod){noDB, port}, []string{"re-create pod hk: ports changed", "remove db: no longer in the recipe"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, hooked(), orchestrator.Options{})
+			var ran, cut atomic.Int32
+			h.rt.SetHookFunc("hk-db", func(ctx context.Context, hk recipes.Hook) error {
+				if ctx.Err() != nil {
+					cut.Add(1)
+				}
+				ran.Add(1)
+				return nil
+			})
+			h.startRunning("hk-web", "hk-db")
+			h.until("the stack running", 0, func() bool { return h.o.Snapshot().Phase == orchestrator.PhaseRunning })
+			h.applyChanges(hooked(tc.edit...), tc.changes...)
+			if ran.Load() != 1 || cut.Load() != 0 {
+				t.Errorf("db's pre-stop hook ran %d times (%d cancelled), want once", ran.Load(), cut.Load())
+			}
+			before(t, callOrder(h.rt), "RunHook hk-db", "StopContainer hk-db")
+			stopping := false
+			for _, ev := range h.containerEvents("hk", "db") {
+				stopping = stopping || ev.State == orchestrator.CStateStopping
+			}
+			if !stopping {
+				t.Errorf("db was never seen stopping: %v", h.containerEvents("hk", "db"))
+			}
+			h.shutdownLeavesNothing()
+		})
+	}
 }

@@ -112,10 +112,10 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 		planJobDone(spec, st, now, p)
 		return
 	}
-	if planRecreatePod(spec, st, p) {
+	if planRecreatePod(spec, st, now, p) {
 		return
 	}
-	planRetire(spec, st, p)
+	planRetire(spec, st, now, p)
 
 	// The pod's own resources: volumes and the infra container, after the back-off of a
 	// lost one (the volumes with files are created afresh for it: see planLifecycle).
@@ -251,7 +251,7 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	}
 
 	// Containers whose recipe changed are re-created, one at a time in start order.
-	planReplace(spec, st, p)
+	planReplace(spec, st, now, p)
 
 	// Init containers, in order, each to completion.
 	for i, c := range pod.Init {

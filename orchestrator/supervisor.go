@@ -121,9 +121,13 @@ type runWorkers struct {
 	// The run's probes: the ready and live probes start once the startup probe passed.
 	infraID, id   string
 	probesStarted bool
-	// retired: its probes were stopped because the container left the recipe (install);
-	// a recipe that takes it back while it still runs starts them again.
-	retired bool
+	// probeCtx (from ctx) carries the probe workers alone: retired, they were stopped
+	// because the container left the recipe (install), the rest of the run's workers go
+	// on until it stops (its pre-stop hook runs in ctx); a recipe that takes it back while it
+	// still runs starts them again.
+	probeCtx   context.Context
+	stopProbes context.CancelFunc
+	retired    bool
 }
 
 func newSupervisor(spec *PodSpec, clk clock.Clock, rt Runtime, exec *executor, out *stream, report func(podReport)) *supervisor {
@@ -446,6 +450,12 @@ func (s *supervisor) message(level Level, container, text, hint string) {
 // syncWorkers starts the probe workers and the log reader of every new run, and stops the
 // probe workers of runs that ended.
 func (s *supervisor) syncWorkers(now time.Time) {
+	for _, cs := range s.st.retired() {
+		if w := s.workers[cs.Name]; w != nil && w.stop != nil && (cs.State != StateRunning || w.attempt != cs.Attempt) {
+			w.stop()
+			w.stop = nil
+		}
+	}
 	for _, c := range s.spec.Pod.Containers() {
 		cs := s.st.Containers[c.Name]
 		w := s.workers[c.Name]
@@ -453,8 +463,8 @@ func (s *supervisor) syncWorkers(now time.Time) {
 			w.stop()
 			w.stop = nil
 		}
-		if w != nil && w.retired && w.stop == nil && w.attempt == cs.Attempt && cs.State == StateRunning && !cs.Retired {
-			s.resumeWorkers(c, w)
+		if w != nil && w.retired && w.stop != nil && !cs.Retired {
+			s.resumeProbes(c, w)
 		}
 		if w != nil && w.stop != nil && !w.probesStarted && cs.StartupPassed {
 			s.startProbes(c, w)
@@ -491,6 +501,7 @@ func (s *supervisor) syncWorkers(now time.Time) {
 		// pctx ends with the run: it carries the run's probe workers, stats reader and hooks.
 		pctx, stop := context.WithCancel(s.workCtx)
 		nw.ctx, nw.stop, nw.infraID, nw.id = pctx, stop, s.st.Infra.ID, id
+		nw.probeCtx, nw.stopProbes = context.WithCancel(pctx)
 		stats, hasStats := s.rt.(StatsSource)
 		if hasStats {
 			name := c.Name
@@ -508,19 +519,19 @@ func (s *supervisor) syncWorkers(now time.Time) {
 	}
 }
 
-// resumeWorkers starts the probes and stats of w's run of c again: the container was
-// dropped from the recipe and taken back before it was stopped.
-func (s *supervisor) resumeWorkers(c *recipes.Container, w *runWorkers) {
-	pctx, stop := context.WithCancel(s.workCtx)
-	w.ctx, w.stop, w.retired, w.probesStarted = pctx, stop, false, false
-	if stats, ok := s.rt.(StatsSource); ok {
-		name, id := c.Name, w.id
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.followStats(pctx, stats, name, id)
-		}()
+// retireProbes stops the probes of w's run: its container left the recipe.
+func (w *runWorkers) retireProbes() {
+	if w.stop != nil && !w.retired {
+		w.stopProbes()
+		w.retired = true
 	}
+}
+
+// resumeProbes starts the probes of w's run of c again: the container was dropped from the
+// recipe and taken back before it was stopped.
+func (s *supervisor) resumeProbes(c *recipes.Container, w *runWorkers) {
+	w.probeCtx, w.stopProbes = context.WithCancel(w.ctx)
+	w.retired, w.probesStarted = false, false
 	if c.Startup != nil && !s.st.Containers[c.Name].StartupPassed {
 		s.goProbe(c.Name, w, *c.Startup, ProbeStartup)
 	} else {
@@ -545,7 +556,7 @@ func (s *supervisor) goProbe(name string, w *runWorkers, p recipes.Probe, kind P
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.probeLoop(w.ctx, name, w.attempt, p, kind, w.infraID, w.id)
+		s.probeLoop(w.probeCtx, name, w.attempt, p, kind, w.infraID, w.id)
 	}()
 }
 
