@@ -194,7 +194,7 @@ func (o *Orchestrator) install(req *applyReq, stopping bool, startReady func()) 
 		default:
 			pr.gen++
 			reply := make(chan ConvergePlan, 1)
-			pr.sup.box.Put(msgSpec{spec: spec, gen: pr.gen, reply: reply})
+			pr.sup.box.Put(msgSpec{spec: spec, gen: pr.gen, multi: len(after) > 1, reply: reply})
 			select {
 			case cp := <-reply:
 				changes = append(changes, cp.Changes...)
@@ -238,11 +238,11 @@ func (o *Orchestrator) install(req *applyReq, stopping bool, startReady func()) 
 	multi := len(after) > 1
 	lines := make([]string, 0, len(changes))
 	for _, c := range changes {
-		if multi && c.Target != "" {
-			c.Target = c.Pod + "/" + c.Target
+		lines = append(lines, c.line(multi))
+		if c.Target == "" && c.Kind != ChangeRecreate {
+			// A pod's own changes; a supervisor says those of its containers, before it acts.
+			o.out.publish(MessageEvent{Level: LevelInfo, Pod: c.Pod, Text: "apply: " + c.line(multi)})
 		}
-		lines = append(lines, c.String())
-		o.out.publish(MessageEvent{Level: LevelInfo, Pod: c.Pod, Text: "apply: " + c.String()})
 	}
 	o.waits = append(o.waits, wait)
 	req.reply <- applyReply{changes: lines, wait: wait}
@@ -378,7 +378,12 @@ func (s *supervisor) install(m msgSpec) {
 	}
 	s.spec, s.gen = m.spec, m.gen
 	s.st.Reconcile(m.spec.Pod)
-	m.reply <- PlanConverge(s.spec, s.st)
+	cp := PlanConverge(s.spec, s.st)
+	// Said before anything of it is done: the lines of the stops it makes follow.
+	for _, c := range cp.Changes {
+		s.out.publish(MessageEvent{Level: LevelInfo, Pod: c.Pod, Text: "apply: " + c.line(m.multi)})
+	}
+	m.reply <- cp
 }
 
 // reportConverged tells the stack runner once the pod runs its current spec.

@@ -140,7 +140,8 @@ func (st *PodStatus) replaced(c *ContainerStatus, now time.Time) {
 	c.Replacing = false
 	if c.Role == recipes.RoleInfra {
 		st.Recreating, st.InfraLost = true, "its recipe changed"
-		c.CrashCount, c.ExitedAt = 0, now
+		// Re-created on purpose, not lost: its restarts start from 0, as its members' do.
+		c.CrashCount, c.ExitedAt, c.Restarts, c.StartedAt = 0, now, 0, time.Time{}
 		for _, m := range st.Containers {
 			m.Restarts, m.StartedAt, m.FreshRun = 0, time.Time{}, m.Attempt+1
 		}
@@ -268,7 +269,7 @@ func shortImageID(id string) string {
 
 // planRecreatePod re-creates the pod when what its infra container owns, or an init
 // container, changed: the members are stopped in teardown order (main, then the sidecars in
-// reverse; those no longer in the recipe with them, see recreateOrder), each as any stop is
+// reverse; those no longer in the recipe with them, see stopOrder), each as any stop is
 // (its pre-stop hook, its own grace), then removed; then the infra container is stopped and
 // removed and the pod starts over from it. It reports whether it planned for the pod.
 func planRecreatePod(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) bool {
@@ -278,7 +279,7 @@ func planRecreatePod(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) bool 
 	}
 	p.Phase, p.Reason = PhaseRecreating, "re-creating the pod: "+why
 	reason := "re-create the pod: " + why
-	for _, c := range recreateOrder(spec, st) {
+	for _, c := range stopOrder(spec, st) {
 		cs := st.Containers[c.Name]
 		if cs.Pending.Has(OpCreate | OpStart | OpStop | OpPreStop) {
 			return true
@@ -313,10 +314,11 @@ func planRecreatePod(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) bool 
 	return true
 }
 
-// recreateOrder is the order a re-created pod's members stop in: teardownOrder, with the
-// containers no longer in the recipe (by their own recipe) where their role puts them — a
-// main with main, sidecars before the recipe's sidecars, init containers last.
-func recreateOrder(spec *PodSpec, st *PodStatus) []*recipes.Container {
+// stopOrder is the order a pod's members stop in when it is re-created or torn down:
+// teardownOrder, with the containers no longer in the recipe (by their own recipe) where
+// their role puts them — a main with main, sidecars before the recipe's sidecars, init
+// containers last.
+func stopOrder(spec *PodSpec, st *PodStatus) []*recipes.Container {
 	var mains, sides, inits []*recipes.Container
 	for _, cs := range st.retired() {
 		c := retiredRecipe(cs)
@@ -477,6 +479,15 @@ func (c Change) String() string {
 		s += ": " + c.Reason
 	}
 	return s
+}
+
+// line is the change as the user reads it: with multi (several pods), a container is named
+// pod/container.
+func (c Change) line(multi bool) string {
+	if multi && c.Target != "" {
+		c.Target = c.Pod + "/" + c.Target
+	}
+	return c.String()
 }
 
 // ConvergePlan is what converging a pod onto its spec changes, in the order it happens.

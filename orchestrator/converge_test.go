@@ -3,6 +3,7 @@ package orchestrator_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -467,4 +468,72 @@ func TestApplyStopsRunPreStopHooks(t *testing.T) {
 			h.shutdownLeavesNothing()
 		})
 	}
+}
+
+// eventIndex is the position of the first event after from that match says is true, or -1.
+func eventIndex(evs []orchestrator.Event, from int, match func(orchestrator.Event) bool) int {
+	for i := max(from, 0); i < len(evs); i++ {
+		if match(evs[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+func isState(name string, s orchestrator.ContainerState) func(orchestrator.Event) bool {
+	return func(e orchestrator.Event) bool {
+		c, ok := e.(orchestrator.ContainerEvent)
+		return ok && c.Name == name && c.State == s
+	}
+}
+
+func isMessage(text string) func(orchestrator.Event) bool {
+	return func(e orchestrator.Event) bool {
+		m, ok := e.(orchestrator.MessageEvent)
+		return ok && m.Text == text
+	}
+}
+
+// A pod re-created on purpose reads as what happens: the change said first, then main
+// stopped, then the sidecars stopping one after the other, and the infra container stopped —
+// not exited 137 — and started again with its restarts from 0, as its members'.
+func TestApplyRecreateReadsInOrder(t *testing.T) {
+	h := startDaily(t)
+	h.applyChanges(daily(withPort), "re-create pod demo: ports changed")
+	evs := h.all()
+	said := eventIndex(evs, 0, isMessage("apply: re-create pod demo: ports changed"))
+	webStopping := eventIndex(evs, 0, isState("web", orchestrator.CStateStopping))
+	webStopped := eventIndex(evs, 0, isState("web", orchestrator.CStateStopped))
+	shipperStopping := eventIndex(evs, 0, isState("shipper", orchestrator.CStateStopping))
+	if said < 0 || said > webStopping || webStopped < 0 || webStopped > shipperStopping {
+		t.Errorf("said at %d, web stopping at %d, stopped at %d, shipper stopping at %d", said, webStopping, webStopped, shipperStopping)
+	}
+	for _, ev := range h.containerEvents("demo", "infra") {
+		if ev.State == orchestrator.CStateExited {
+			t.Errorf("the infra container seen exited: %+v", ev.ContainerView)
+		}
+	}
+	for _, n := range []string{"infra", "proxy", "web"} {
+		if v := h.view("demo", n); v.Restarts != 0 || v.State != orchestrator.CStateRunning {
+			t.Errorf("%s after the re-create: %s, %d restarts", n, v.State, v.Restarts)
+		}
+	}
+	h.shutdownLeavesNothing()
+}
+
+// A replacement is said before its container is seen stopping.
+func TestApplySaysTheChangeFirst(t *testing.T) {
+	h := startDaily(t)
+	for i := range 5 {
+		from := len(h.all())
+		env := recipes.Env{"LEVEL": fmt.Sprint(i)}
+		h.applyChanges(daily(func(p *recipes.Pod) { p.Sidecars[1].Env = env }), "replace shipper: env changed")
+		evs := h.all()
+		said := eventIndex(evs, from, isMessage("apply: replace shipper: env changed"))
+		stopping := eventIndex(evs, from, isState("shipper", orchestrator.CStateStopping))
+		if said < 0 || stopping < 0 || said > stopping {
+			t.Fatalf("apply %d: said at %d, shipper stopping at %d", i, said, stopping)
+		}
+	}
+	h.shutdownLeavesNothing()
 }

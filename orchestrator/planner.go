@@ -505,7 +505,7 @@ func planTeardown(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	p.Phase = PhaseStopping
 	pod := spec.Pod
 	deadline := st.TerminateStart.Add(pod.StopGrace.D())
-	for _, c := range teardownOrder(pod) {
+	for _, c := range stopOrder(spec, st) {
 		cs := st.Containers[c.Name]
 		if cs.Pending.Has(OpCreate | OpStart | OpStop | OpPreStop) {
 			return

@@ -38,6 +38,7 @@ type (
 	msgSpec struct {
 		spec  *PodSpec
 		gen   int
+		multi bool // the stack has several pods: a container is named pod/container
 		reply chan<- ConvergePlan
 	}
 )
@@ -604,7 +605,7 @@ func (s *supervisor) publish(plan Plan, now time.Time) {
 	for _, w := range plan.Waits {
 		waits[w.Target] = w
 	}
-	s.publishViews(waits)
+	s.publishViews(waits, plan.Phase == PhaseRecreating)
 	reason := ""
 	switch {
 	case s.st.Abandoned:
@@ -637,10 +638,11 @@ func (s *supervisor) publish(plan Plan, now time.Time) {
 // seed publishes the containers' views as observed before the supervisor acts (a pod adopted
 // from the engine by Down), so that a subscriber's snapshot starts from what the engine holds:
 // a container that was running already is not announced as started.
-func (s *supervisor) seed() { s.publishViews(nil) }
+func (s *supervisor) seed() { s.publishViews(nil, false) }
 
-// publishViews sends an event for every container whose view changed.
-func (s *supervisor) publishViews(waits map[string]Wait) {
+// publishViews sends an event for every container whose view changed; recreating: the pod
+// is being re-created.
+func (s *supervisor) publishViews(waits map[string]Wait, recreating bool) {
 	emit := func(c *recipes.Container, cs *ContainerStatus) {
 		v := s.view(c, cs, waits)
 		if old, ok := s.views[cs.Name]; ok && reflect.DeepEqual(old, v) {
@@ -651,9 +653,13 @@ func (s *supervisor) publishViews(waits map[string]Wait) {
 	}
 	// Changes of one batch go out in lifecycle order, so that a reader sees them as they
 	// happened: start order while the pod comes up, teardown order while it goes down (main
-	// stopped, then the next sidecar stopping) or a job's sidecars are stopped after its main.
-	if s.st.Terminating || s.st.JobDone {
-		for _, c := range teardownOrder(s.spec.Pod) {
+	// stopped, then the next sidecar stopping; a re-created pod's members too) or a job's
+	// sidecars are stopped after its main.
+	if s.st.Terminating || s.st.JobDone || s.st.Recreating || recreating {
+		for _, c := range stopOrder(s.spec, s.st) {
+			if rc := s.spec.Pod.Container(c.Name); rc != nil {
+				c = rc
+			}
 			emit(c, s.st.Containers[c.Name])
 		}
 		emit(nil, s.st.Infra)
