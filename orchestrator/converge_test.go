@@ -537,3 +537,26 @@ func TestApplySaysTheChangeFirst(t *testing.T) {
 	}
 	h.shutdownLeavesNothing()
 }
+
+// A main the user stopped that an apply replaces is created from its new recipe and stays
+// stopped, and is seen so (not merely created); sidecar start starts the new one.
+func TestApplyReplacesAUserStoppedMainStopped(t *testing.T) {
+	h := startDaily(t)
+	if err := h.command(orchestrator.CmdStop, "web"); err != nil {
+		t.Fatal(err)
+	}
+	h.until("web stopped", 0, h.stateIs("demo", "web", orchestrator.CStateStopped))
+	h.applyChanges(daily(func(p *recipes.Pod) { p.Main.Env = recipes.Env{"A": "b"} }), "replace web: env changed")
+	web, _ := h.rt.Container("demo-web")
+	if !slices.Contains(web.Spec.Env, "A=b") || web.Starts != 0 {
+		t.Fatalf("the new web: env %v, %d starts", web.Spec.Env, web.Starts)
+	}
+	if v := h.view("demo", "web"); v.State != orchestrator.CStateStopped || v.Reason != "stopped by user" {
+		t.Errorf("the new web's view: %s %q", v.State, v.Reason)
+	}
+	if err := h.command(orchestrator.CmdStart, "web"); err != nil {
+		t.Fatal(err)
+	}
+	h.until("the new web running", 0, h.stateIs("demo", "web", orchestrator.CStateRunning))
+	h.shutdownLeavesNothing()
+}

@@ -690,6 +690,11 @@ func (s *supervisor) view(c *recipes.Container, cs *ContainerStatus, waits map[s
 		}
 	case StateCreated:
 		v.State = CStateCreated
+		if cs.Held {
+			// Created and held by the user's stop (a stopped container replaced by Apply):
+			// it stays stopped until started, as it was.
+			v.State = CStateStopped
+		}
 		if b := s.blocked; b != nil && c != nil && slices.Contains(b.Waiters, c.Role.String()+" "+c.Name) {
 			v.Reason = "waiting for sidecar " + b.Container + " to " + map[bool]string{false: "be ready", true: "pass its startup probe"}[b.Startup]
 		}
