@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -12,7 +13,9 @@ import (
 // Converging with up -d on the real engine: a sidecar dropped from the recipe runs its
 // pre-stop hook (an exec in the container) as it goes; added back, its http ready probe runs
 // from inside the pod again and up -d returns once it passed, and the log of its new run is
-// read; main renamed is the old main stopped and the new one started, the stack running on.
+// read; the pod re-created (its hostname changed) with the sidecar dropped, then back, reads
+// as stops, not crashes; main renamed is the old main stopped and the new one started, the
+// stack running on.
 func TestConvergeDropAddRename(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, "converge")
@@ -51,7 +54,30 @@ func TestConvergeDropAddRename(t *testing.T) {
 		return nil
 	})
 
-	s.env = append(s.env, "CV_MAIN=web2")
+	// A re-created pod, with the sidecar dropped in the same edit: it is said and stopped
+	// (its pre-stop hook first), and so is the infra container — nothing reads as a crash.
+	s.setEnv("CV_HOST", "cv2")
+	out, errOut := s.runExit(0, "up", "-d", "-f", b)
+	all := out + errOut
+	for _, w := range []string{"apply: re-create pod", "apply: remove proxy: no longer in the recipe", "pre-stop hook passed"} {
+		if !strings.Contains(all, w) {
+			t.Errorf("the re-create does not say %q:\n%s", w, all)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^infra\s+\* stopped`).MatchString(all) || strings.Contains(all, "137") {
+		t.Errorf("the infra container is not seen stopped, or something was killed:\n%s", all)
+	}
+	// Back in another re-created pod: the proxy added back gates main with its probe again.
+	s.setEnv("CV_HOST", "cv3")
+	out, errOut = s.runExit(0, "up", "-d", "-f", a)
+	if all := out + errOut; strings.Contains(all, "(restart") || strings.Contains(all, "137") {
+		t.Errorf("a re-created pod reads as a crash:\n%s", all)
+	}
+	if cs := s.containers(); cs["proxy"].Status != orchestrator.StatusRunning || cs["web"].Status != orchestrator.StatusRunning {
+		t.Errorf("after the re-create: proxy %s, web %s", cs["proxy"].Status, cs["web"].Status)
+	}
+
+	s.setEnv("CV_MAIN", "web2")
 	upD(a, "apply: add web2: new in the recipe")
 	cs := s.containers()
 	if _, ok := cs["web"]; ok || cs["web2"].Status != orchestrator.StatusRunning {
