@@ -195,7 +195,7 @@ func (o *Orchestrator) install(req *applyReq, stopping bool, startReady func()) 
 		default:
 			pr.gen++
 			reply := make(chan ConvergePlan, 1)
-			pr.sup.box.Put(msgSpec{spec: spec, gen: pr.gen, reply: reply})
+			pr.sup.box.Put(msgSpec{spec: spec, gen: pr.gen, multi: len(after) > 1, reply: reply})
 			select {
 			case cp := <-reply:
 				changes = append(changes, cp.Changes...)
@@ -239,11 +239,11 @@ func (o *Orchestrator) install(req *applyReq, stopping bool, startReady func()) 
 	multi := len(after) > 1
 	lines := make([]string, 0, len(changes))
 	for _, c := range changes {
-		if multi && c.Target != "" {
-			c.Target = c.Pod + "/" + c.Target
+		lines = append(lines, c.line(multi))
+		if c.Target == "" && c.Kind != ChangeRecreate {
+			// A pod's own changes; a supervisor says those of its containers, before it acts.
+			o.out.publish(MessageEvent{Level: LevelInfo, Pod: c.Pod, Text: "apply: " + c.line(multi)})
 		}
-		lines = append(lines, c.String())
-		o.out.publish(MessageEvent{Level: LevelInfo, Pod: c.Pod, Text: "apply: " + c.String()})
 	}
 	o.waits = append(o.waits, wait)
 	req.reply <- applyReply{changes: lines, wait: wait}
@@ -369,18 +369,22 @@ func (o *Orchestrator) reshapeView(final bool) {
 }
 
 // install takes a pod's new spec (msgSpec): containers no longer in it stop being probed at
-// once, the status learns what was added and dropped, and the reply says what converging
+// once (their pre-stop hooks still run), the status learns what was added and dropped, and the reply says what converging
 // will change.
 func (s *supervisor) install(m msgSpec) {
 	for name, w := range s.workers {
-		if m.spec.Pod.Container(name) == nil && w.stop != nil {
-			w.stop() // its probes, stats and hooks
-			w.stop = nil
+		if m.spec.Pod.Container(name) == nil {
+			w.retireProbes() // its stats and hooks go on until it is stopped
 		}
 	}
 	s.spec, s.gen = m.spec, m.gen
 	s.st.Reconcile(m.spec.Pod)
-	m.reply <- PlanConverge(s.spec, s.st)
+	cp := PlanConverge(s.spec, s.st)
+	// Said before anything of it is done: the lines of the stops it makes follow.
+	for _, c := range cp.Changes {
+		s.out.publish(MessageEvent{Level: LevelInfo, Pod: c.Pod, Text: "apply: " + c.line(m.multi)})
+	}
+	m.reply <- cp
 }
 
 // reportConverged tells the stack runner once the pod runs its current spec.
@@ -396,12 +400,18 @@ func (s *supervisor) reportConverged() {
 	s.report(podReport{pod: s.spec.Pod.Name, kind: reportConverged, gen: s.gen, failure: failure})
 }
 
-// dropRetired forgets the containers no longer in the recipe once they are removed.
+// dropRetired forgets the containers no longer in the recipe once they are removed, their
+// workers with them: a container of that name added back later is a new one, whose runs
+// count from 1 again and get probes and a log reader of their own.
 func (s *supervisor) dropRetired() {
 	for name, c := range s.st.Containers {
 		if c.Retired && c.ID == "" && c.Pending == 0 {
 			delete(s.st.Containers, name)
 			delete(s.views, name)
+			if w := s.workers[name]; w != nil && w.stop != nil {
+				w.stop()
+			}
+			delete(s.workers, name)
 		}
 	}
 }

@@ -140,7 +140,8 @@ func (st *PodStatus) replaced(c *ContainerStatus, now time.Time) {
 	c.Replacing = false
 	if c.Role == recipes.RoleInfra {
 		st.Recreating, st.InfraLost = true, "its recipe changed"
-		c.CrashCount, c.ExitedAt = 0, now
+		// Re-created on purpose, not lost: its restarts start from 0, as its members' do.
+		c.CrashCount, c.ExitedAt, c.Restarts, c.StartedAt = 0, now, 0, time.Time{}
 		for _, m := range st.Containers {
 			m.Restarts, m.StartedAt, m.FreshRun = 0, time.Time{}, m.Attempt+1
 		}
@@ -269,23 +270,26 @@ func shortImageID(id string) string {
 
 // planRecreatePod re-creates the pod when what its infra container owns, or an init
 // container, changed: the members are stopped in teardown order (main, then the sidecars in
-// reverse), each with its own grace, then removed, then the infra container is removed and
-// the pod starts over from it. It reports whether it planned for the pod.
-func planRecreatePod(spec *PodSpec, st *PodStatus, p *Plan) bool {
+// reverse; those no longer in the recipe with them, see stopOrder), each as any stop is
+// (its pre-stop hook, its own grace), then removed; then the infra container is stopped and
+// removed and the pod starts over from it. It reports whether it planned for the pod.
+func planRecreatePod(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) bool {
 	why := podOutdated(spec, st)
 	if why == "" {
 		return false
 	}
 	p.Phase, p.Reason = PhaseRecreating, "re-creating the pod: "+why
 	reason := "re-create the pod: " + why
-	pod := spec.Pod
-	for _, c := range teardownOrder(pod) {
+	for _, c := range stopOrder(spec, st) {
 		cs := st.Containers[c.Name]
-		if cs.Pending.Has(OpCreate | OpStart | OpStop) {
+		if cs.Pending.Has(OpCreate | OpStart | OpStop | OpPreStop) {
 			return true
 		}
 		if cs.State == StateRunning || cs.State == StateStarting {
-			p.act(Action{Kind: ActStop, Target: c.Name, Role: c.Role, ID: cs.ID, Grace: ownGrace(c, pod), Reason: reason, Replace: true})
+			if cs.Retired {
+				reason = "no longer in the recipe; " + reason
+			}
+			planConvergeStop(st, c, ownGrace(c, spec.Pod), now, reason, p)
 			return true
 		}
 	}
@@ -299,17 +303,77 @@ func planRecreatePod(spec *PodSpec, st *PodStatus, p *Plan) bool {
 			p.act(Action{Kind: ActRemove, Target: cs.Name, Role: cs.Role, ID: cs.ID, Reason: reason, Replace: true})
 		}
 	}
-	if inf := st.Infra; !left && inf.Pending == 0 {
+	switch inf := st.Infra; {
+	case left || inf.Pending != 0:
+	case inf.State == StateRunning || inf.State == StateStarting:
+		// Stopped first, as a member is: it exits on SIGTERM, and its exit is then a stop,
+		// not a crash.
+		p.act(Action{Kind: ActStop, Target: InfraName, Role: recipes.RoleInfra, ID: inf.ID, Grace: spec.Pod.StopGrace.D(), Reason: reason, Replace: true})
+	default:
 		p.act(Action{Kind: ActRemove, Target: InfraName, Role: recipes.RoleInfra, ID: inf.ID, Reason: reason, Replace: true})
 	}
 	return true
+}
+
+// stopOrder is the order a pod's members stop in when it is re-created or torn down:
+// teardownOrder, with the containers no longer in the recipe (by their own recipe) where
+// their role puts them — a main with main, sidecars before the recipe's sidecars, init
+// containers last.
+func stopOrder(spec *PodSpec, st *PodStatus) []*recipes.Container {
+	var mains, sides, inits []*recipes.Container
+	for _, cs := range st.retired() {
+		c := retiredRecipe(cs)
+		switch cs.Role {
+		case recipes.RoleMain:
+			mains = append(mains, c)
+		case recipes.RoleInit:
+			inits = append(inits, c)
+		default:
+			sides = append(sides, c)
+		}
+	}
+	order := teardownOrder(spec.Pod)
+	out := append([]*recipes.Container{stopRecipe(order[0], st)}, mains...)
+	out = append(out, sides...)
+	for _, c := range order[1:] {
+		out = append(out, stopRecipe(c, st))
+	}
+	return append(out, inits...)
+}
+
+// stopRecipe is the recipe a running container c is stopped by: the one it was created from
+// (its pre-stop hook, its grace), when known.
+func stopRecipe(c *recipes.Container, st *PodStatus) *recipes.Container {
+	if cs := st.Containers[c.Name]; cs != nil && cs.Recipe != nil && cs.Recipe.Name == c.Name {
+		return cs.Recipe
+	}
+	return c
+}
+
+// retiredRecipe is the recipe of a container no longer in the recipe: the one it was created
+// from, or (a container adopted from the engine) its name and role alone.
+func retiredRecipe(cs *ContainerStatus) *recipes.Container {
+	if cs.Recipe != nil && cs.Recipe.Name == cs.Name {
+		return cs.Recipe
+	}
+	return &recipes.Container{Name: cs.Name, Role: cs.Role}
+}
+
+// planConvergeStop stops c for converging as any stop is (planStop: its pre-stop hook first,
+// then its stop signal within its own grace), with Replace set on what it plans.
+func planConvergeStop(st *PodStatus, c *recipes.Container, grace time.Duration, now time.Time, reason string, p *Plan) {
+	n := len(p.Actions)
+	planStop(st, c, grace, time.Time{}, now, reason, p)
+	for i := n; i < len(p.Actions); i++ {
+		p.Actions[i].Replace = true
+	}
 }
 
 // planReplace replaces the sidecars and main whose recipe changed, one at a time in start order: the next waits until
 // the one before, once created again, is started (running, and ready with a ready probe
 // unless its gate is started).
 // A container that is re-created is started by the start-up rules (StartNow).
-func planReplace(spec *PodSpec, st *PodStatus, p *Plan) {
+func planReplace(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	pod := spec.Pod
 	waitFor := ""
 	for _, c := range append(append([]*recipes.Container(nil), pod.Sidecars...), pod.Main) {
@@ -332,7 +396,8 @@ func planReplace(spec *PodSpec, st *PodStatus, p *Plan) {
 		switch {
 		case cs.Pending != 0 || p.acts(c.Name):
 		case cs.State == StateRunning || cs.State == StateStarting:
-			p.act(Action{Kind: ActStop, Target: c.Name, Role: c.Role, ID: cs.ID, Grace: ownGrace(c, pod), Reason: reason, Replace: true})
+			old := stopRecipe(c, st)
+			planConvergeStop(st, old, ownGrace(old, pod), now, reason, p)
 		case cs.ID != "":
 			p.act(Action{Kind: ActRemove, Target: c.Name, Role: c.Role, ID: cs.ID, Reason: reason, Replace: true})
 		}
@@ -340,24 +405,33 @@ func planReplace(spec *PodSpec, st *PodStatus, p *Plan) {
 	}
 }
 
-// planRetire stops and removes the containers no longer in the recipe, each with its own
-// grace.
-func planRetire(spec *PodSpec, st *PodStatus, p *Plan) {
+// planRetire stops and removes the containers no longer in the recipe, each as any stop is
+// (its pre-stop hook, its own grace).
+func planRetire(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	for _, cs := range st.retired() {
 		if cs.Pending != 0 || p.acts(cs.Name) {
 			continue
 		}
 		switch {
 		case cs.State == StateRunning || cs.State == StateStarting:
-			grace := spec.Pod.StopGrace.D()
-			if cs.Recipe != nil {
-				grace = ownGrace(cs.Recipe, spec.Pod)
-			}
-			p.act(Action{Kind: ActStop, Target: cs.Name, Role: cs.Role, ID: cs.ID, Grace: grace, Reason: "no longer in the recipe", Replace: true})
+			c := retiredRecipe(cs)
+			planConvergeStop(st, c, ownGrace(c, spec.Pod), now, "no longer in the recipe", p)
 		case cs.ID != "":
 			p.act(Action{Kind: ActRemove, Target: cs.Name, Role: cs.Role, ID: cs.ID, Reason: "no longer in the recipe", Replace: true})
 		}
 	}
+}
+
+// planNewMain starts a main that Apply added while the pod runs (the recipe renamed its
+// main) once the main it replaces, retired, no longer runs: one main at a time.
+func planNewMain(st *PodStatus, main *recipes.Container, cs *ContainerStatus, p *Plan) {
+	for _, old := range st.retired() {
+		if old.Role == recipes.RoleMain && (old.State == StateRunning || old.State == StateStarting || old.Pending.Has(OpStop|OpPreStop)) {
+			p.wait(main.Name, time.Time{}, "started once main "+old.Name+" is stopped")
+			return
+		}
+	}
+	p.act(startAction(main, cs, "new in the recipe"))
 }
 
 // acts reports whether the plan has an action on target already.
@@ -409,6 +483,15 @@ func (c Change) String() string {
 	return s
 }
 
+// line is the change as the user reads it: with multi (several pods), a container is named
+// pod/container.
+func (c Change) line(multi bool) string {
+	if multi && c.Target != "" {
+		c.Target = c.Pod + "/" + c.Target
+	}
+	return c.String()
+}
+
 // ConvergePlan is what converging a pod onto its spec changes, in the order it happens.
 type ConvergePlan struct {
 	Pod     string
@@ -431,14 +514,17 @@ func PlanConverge(spec *PodSpec, st *PodStatus) ConvergePlan {
 	add := func(kind ChangeKind, target, reason string) {
 		cp.Changes = append(cp.Changes, Change{Kind: kind, Pod: spec.Pod.Name, Target: target, Reason: reason})
 	}
-	if why := podOutdated(spec, st); why != "" {
-		add(ChangeRecreate, "", why)
-		return cp
+	recreate := podOutdated(spec, st)
+	if recreate != "" {
+		add(ChangeRecreate, "", recreate)
 	}
 	for _, cs := range st.retired() {
 		if cs.ID != "" || cs.Pending != 0 {
 			add(ChangeRemove, cs.Name, "no longer in the recipe")
 		}
+	}
+	if recreate != "" {
+		return cp
 	}
 	for _, c := range append(append([]*recipes.Container(nil), spec.Pod.Sidecars...), spec.Pod.Main) {
 		cs := st.Containers[c.Name]

@@ -3,8 +3,10 @@ package orchestrator_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -227,7 +229,7 @@ func TestApplyAddsAndRemovesContainersAndPods(t *testing.T) {
 	next := daily(otelForShipper)
 	api := pod("api", ctr("api"))
 	next.Pods = append(next.Pods, api)
-	h.applyChanges(next, "re-create pod demo: network changed", "add pod api: new in the recipe")
+	h.applyChanges(next, "re-create pod demo: network changed", "remove demo/shipper: no longer in the recipe", "add pod api: new in the recipe")
 	if _, ok := h.rt.Container("demo-shipper"); ok {
 		t.Errorf("shipper is still there")
 	}
@@ -326,5 +328,235 @@ func TestApplyRefusesAnotherStackAndUnknownPods(t *testing.T) {
 	if h.rt.CallCount("CreateContainer") != creates {
 		t.Errorf("a failed apply created containers")
 	}
+	h.shutdownLeavesNothing()
+}
+
+// withoutProxy edits daily's pod: sidecar proxy is dropped.
+func withoutProxy(p *recipes.Pod) { p.Sidecars = p.Sidecars[1:] }
+
+// withPort edits daily's pod: main publishes a port (what the infra container owns).
+func withPort(p *recipes.Pod) {
+	p.Main.Ports = []recipes.Port{{HostPort: 8080, ContainerPort: 8080, Protocol: recipes.ProtoTCP}}
+}
+
+// bufferHas is a condition: the named container's log buffer holds a line text.
+func (h *harness) bufferHas(pod, name, text string) func() bool {
+	return func() bool {
+		lines, _, _ := h.o.Logs().Buffer(pod, name).Read(0, 0)
+		for _, l := range lines {
+			if l.Text == text {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// A container dropped from the recipe and added back later is a new container: its probes
+// run (main's start waits for its ready probe, which passes) and its output is read.
+func TestApplyContainerRemovedAndAddedBack(t *testing.T) {
+	h := startDaily(t)
+	h.applyChanges(daily(withoutProxy), "remove proxy: no longer in the recipe")
+	h.rt.PrintOnStart("demo-proxy", "proxy is back")
+	h.applyChanges(daily(), "add proxy: new in the recipe")
+	if v := h.view("demo", "proxy"); v.State != orchestrator.CStateRunning || v.Health != orchestrator.HealthReady {
+		t.Errorf("the proxy added back: %+v", v)
+	}
+	h.until("the new proxy's output", 0, h.bufferHas("demo", "proxy", "proxy is back"))
+	h.shutdownLeavesNothing()
+}
+
+// The same when the pod is re-created on the way (a port dropped with the sidecar, then
+// both back): the new pod's main starts once the sidecar added back is ready, and the views
+// hold each container once.
+func TestApplyContainerAddedBackInARecreatedPod(t *testing.T) {
+	h := newHarness(t, daily(withPort), orchestrator.Options{})
+	h.rt.ExitOnStart("demo-setup", 0)
+	h.start()
+	h.until("the stack running", 0, func() bool { return h.o.Snapshot().Phase == orchestrator.PhaseRunning })
+	h.applyChanges(daily(withoutProxy), "re-create pod demo: ports changed", "remove proxy: no longer in the recipe")
+	h.rt.PrintOnStart("demo-proxy", "proxy is back")
+	h.applyChanges(daily(withPort), "re-create pod demo: ports changed")
+	for _, n := range []string{"proxy", "web"} {
+		if v := h.view("demo", n); v.State != orchestrator.CStateRunning || v.Health != orchestrator.HealthReady {
+			t.Errorf("%s after the apply: %+v", n, v)
+		}
+	}
+	var names []string
+	snap := h.o.Snapshot()
+	for _, c := range snap.Pod("demo").Containers {
+		names = append(names, c.Name)
+	}
+	if want := []string{"infra", "setup", "proxy", "shipper", "web"}; !slices.Equal(names, want) {
+		t.Errorf("the pod's view holds %v, want %v", names, want)
+	}
+	h.until("the new proxy's output", 0, h.bufferHas("demo", "proxy", "proxy is back"))
+	h.shutdownLeavesNothing()
+}
+
+// Renaming main is a main removed and a main added: the old one is stopped first, then the
+// new one created and started; the stack runs on (as compose does for a renamed service).
+func TestApplyRenamedMain(t *testing.T) {
+	h := startDaily(t)
+	h.applyChanges(daily(func(p *recipes.Pod) { p.Main.Name = "web2" }),
+		"remove web: no longer in the recipe", "add web2: new in the recipe")
+	if c, ok := h.rt.Container("demo-web2"); !ok || c.Info.Status != orchestrator.StatusRunning {
+		t.Fatalf("web2 does not run: %s", h.describe())
+	}
+	if _, ok := h.rt.Container("demo-web"); ok {
+		t.Errorf("the old main is still there")
+	}
+	before(t, h.rt.HistoryOf(), "die demo-web 0", "start demo-web2")
+	if h.returned() || h.o.Snapshot().Phase != orchestrator.PhaseRunning {
+		t.Errorf("the stack after the rename: %s", h.describe())
+	}
+	h.shutdownLeavesNothing()
+}
+
+// hooked is a stack whose sidecar db has a pre-stop hook, edited by edit.
+func hooked(edit ...func(*recipes.Pod)) *recipes.Stack {
+	p := pod("hk", ctr("web"), sidecars(ctr("db", preStop(execHook("/flush")))))
+	for _, e := range edit {
+		e(p)
+	}
+	return stack("hk", p)
+}
+
+// Every stop of a running container that converging makes goes through the one stop: its
+// pre-stop hook runs (to the end, not cancelled) before its stop signal, for a replacement,
+// a pod re-created, a container dropped from the recipe, and one dropped as the pod is
+// re-created — which is announced and stopped, not killed.
+func TestApplyStopsRunPreStopHooks(t *testing.T) {
+	port := func(p *recipes.Pod) {
+		p.Main.Ports = []recipes.Port{{HostPort: 8080, ContainerPort: 8080, Protocol: recipes.ProtoTCP}}
+	}
+	noDB := func(p *recipes.Pod) { p.Sidecars = nil }
+	for _, tc := range []struct {
+		name    string
+		edit    []func(*recipes.Pod)
+		changes []string
+	}{
+		{"replace", []func(*recipes.Pod){func(p *recipes.Pod) { p.Sidecars[0].Env = recipes.Env{"A": "b"} }}, []string{"replace db: env changed"}},
+		{"re-create", []func(*recipes.Pod){port}, []string{"re-create pod hk: ports changed"}},
+		{"retire", []func(*recipes.Pod){noDB}, []string{"remove db: no longer in the recipe"}},
+		{"retire and re-create", []func(*recipes.Pod){noDB, port}, []string{"re-create pod hk: ports changed", "remove db: no longer in the recipe"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, hooked(), orchestrator.Options{})
+			var ran, cut atomic.Int32
+			h.rt.SetHookFunc("hk-db", func(ctx context.Context, hk recipes.Hook) error {
+				if ctx.Err() != nil {
+					cut.Add(1)
+				}
+				ran.Add(1)
+				return nil
+			})
+			h.startRunning("hk-web", "hk-db")
+			h.until("the stack running", 0, func() bool { return h.o.Snapshot().Phase == orchestrator.PhaseRunning })
+			h.applyChanges(hooked(tc.edit...), tc.changes...)
+			if ran.Load() != 1 || cut.Load() != 0 {
+				t.Errorf("db's pre-stop hook ran %d times (%d cancelled), want once", ran.Load(), cut.Load())
+			}
+			before(t, callOrder(h.rt), "RunHook hk-db", "StopContainer hk-db")
+			stopping := false
+			for _, ev := range h.containerEvents("hk", "db") {
+				stopping = stopping || ev.State == orchestrator.CStateStopping
+			}
+			if !stopping {
+				t.Errorf("db was never seen stopping: %v", h.containerEvents("hk", "db"))
+			}
+			h.shutdownLeavesNothing()
+		})
+	}
+}
+
+// eventIndex is the position of the first event after from that match says is true, or -1.
+func eventIndex(evs []orchestrator.Event, from int, match func(orchestrator.Event) bool) int {
+	for i := max(from, 0); i < len(evs); i++ {
+		if match(evs[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+func isState(name string, s orchestrator.ContainerState) func(orchestrator.Event) bool {
+	return func(e orchestrator.Event) bool {
+		c, ok := e.(orchestrator.ContainerEvent)
+		return ok && c.Name == name && c.State == s
+	}
+}
+
+func isMessage(text string) func(orchestrator.Event) bool {
+	return func(e orchestrator.Event) bool {
+		m, ok := e.(orchestrator.MessageEvent)
+		return ok && m.Text == text
+	}
+}
+
+// A pod re-created on purpose reads as what happens: the change said first, then main
+// stopped, then the sidecars stopping one after the other, and the infra container stopped —
+// not exited 137 — and started again with its restarts from 0, as its members'.
+func TestApplyRecreateReadsInOrder(t *testing.T) {
+	h := startDaily(t)
+	h.applyChanges(daily(withPort), "re-create pod demo: ports changed")
+	evs := h.all()
+	said := eventIndex(evs, 0, isMessage("apply: re-create pod demo: ports changed"))
+	webStopping := eventIndex(evs, 0, isState("web", orchestrator.CStateStopping))
+	webStopped := eventIndex(evs, 0, isState("web", orchestrator.CStateStopped))
+	shipperStopping := eventIndex(evs, 0, isState("shipper", orchestrator.CStateStopping))
+	if said < 0 || said > webStopping || webStopped < 0 || webStopped > shipperStopping {
+		t.Errorf("said at %d, web stopping at %d, stopped at %d, shipper stopping at %d", said, webStopping, webStopped, shipperStopping)
+	}
+	for _, ev := range h.containerEvents("demo", "infra") {
+		if ev.State == orchestrator.CStateExited {
+			t.Errorf("the infra container seen exited: %+v", ev.ContainerView)
+		}
+	}
+	for _, n := range []string{"infra", "proxy", "web"} {
+		if v := h.view("demo", n); v.Restarts != 0 || v.State != orchestrator.CStateRunning {
+			t.Errorf("%s after the re-create: %s, %d restarts", n, v.State, v.Restarts)
+		}
+	}
+	h.shutdownLeavesNothing()
+}
+
+// A replacement is said before its container is seen stopping.
+func TestApplySaysTheChangeFirst(t *testing.T) {
+	h := startDaily(t)
+	for i := range 5 {
+		from := len(h.all())
+		env := recipes.Env{"LEVEL": fmt.Sprint(i)}
+		h.applyChanges(daily(func(p *recipes.Pod) { p.Sidecars[1].Env = env }), "replace shipper: env changed")
+		evs := h.all()
+		said := eventIndex(evs, from, isMessage("apply: replace shipper: env changed"))
+		stopping := eventIndex(evs, from, isState("shipper", orchestrator.CStateStopping))
+		if said < 0 || stopping < 0 || said > stopping {
+			t.Fatalf("apply %d: said at %d, shipper stopping at %d", i, said, stopping)
+		}
+	}
+	h.shutdownLeavesNothing()
+}
+
+// A main the user stopped that an apply replaces is created from its new recipe and stays
+// stopped, and is seen so (not merely created); sidecar start starts the new one.
+func TestApplyReplacesAUserStoppedMainStopped(t *testing.T) {
+	h := startDaily(t)
+	if err := h.command(orchestrator.CmdStop, "web"); err != nil {
+		t.Fatal(err)
+	}
+	h.until("web stopped", 0, h.stateIs("demo", "web", orchestrator.CStateStopped))
+	h.applyChanges(daily(func(p *recipes.Pod) { p.Main.Env = recipes.Env{"A": "b"} }), "replace web: env changed")
+	web, _ := h.rt.Container("demo-web")
+	if !slices.Contains(web.Spec.Env, "A=b") || web.Starts != 0 {
+		t.Fatalf("the new web: env %v, %d starts", web.Spec.Env, web.Starts)
+	}
+	if v := h.view("demo", "web"); v.State != orchestrator.CStateStopped || v.Reason != "stopped by user" {
+		t.Errorf("the new web's view: %s %q", v.State, v.Reason)
+	}
+	if err := h.command(orchestrator.CmdStart, "web"); err != nil {
+		t.Fatal(err)
+	}
+	h.until("the new web running", 0, h.stateIs("demo", "web", orchestrator.CStateRunning))
 	h.shutdownLeavesNothing()
 }

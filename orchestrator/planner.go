@@ -113,10 +113,10 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 		planJobDone(spec, st, now, p)
 		return
 	}
-	if planRecreatePod(spec, st, p) {
+	if planRecreatePod(spec, st, now, p) {
 		return
 	}
-	planRetire(spec, st, p)
+	planRetire(spec, st, now, p)
 
 	// The pod's own resources: volumes and the infra container, after the back-off of a
 	// lost one (the volumes with files are created afresh for it: see planLifecycle).
@@ -252,7 +252,7 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	}
 
 	// Containers whose recipe changed are re-created, one at a time in start order.
-	planReplace(spec, st, p)
+	planReplace(spec, st, now, p)
 
 	// Init containers, in order, each to completion.
 	for i, c := range pod.Init {
@@ -314,6 +314,8 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	case cs.Held || cs.Replacing || cs.Pending != 0 || cs.State == StateRunning || cs.State == StateStarting:
 	case cs.StartNow:
 		p.act(startAction(main, cs, cs.StartReason))
+	case cs.Runs == 0 && cs.FreshRun > 0:
+		planNewMain(st, main, cs, p) // a main Apply added (main renamed)
 	case restartsMain(main, cs):
 		planRestart(spec, main, cs, now, p)
 	default:
@@ -507,7 +509,7 @@ func planTeardown(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	p.Phase = PhaseStopping
 	pod := spec.Pod
 	deadline := st.TerminateStart.Add(pod.StopGrace.D())
-	for _, c := range teardownOrder(pod) {
+	for _, c := range stopOrder(spec, st) {
 		cs := st.Containers[c.Name]
 		if cs.Pending.Has(OpCreate | OpStart | OpStop | OpPreStop) {
 			return

@@ -39,6 +39,7 @@ type (
 	msgSpec struct {
 		spec  *PodSpec
 		gen   int
+		multi bool // the stack has several pods: a container is named pod/container
 		reply chan<- ConvergePlan
 	}
 )
@@ -130,6 +131,13 @@ type runWorkers struct {
 	// The run's probes: the ready and live probes start once the startup probe passed.
 	infraID, id   string
 	probesStarted bool
+	// probeCtx (from ctx) carries the probe workers alone: retired, they were stopped
+	// because the container left the recipe (install), the rest of the run's workers go
+	// on until it stops (its pre-stop hook runs in ctx); a recipe that takes it back while it
+	// still runs starts them again.
+	probeCtx   context.Context
+	stopProbes context.CancelFunc
+	retired    bool
 }
 
 func newSupervisor(spec *PodSpec, clk clock.Clock, rt Runtime, exec *executor, out *stream, report func(podReport)) *supervisor {
@@ -502,12 +510,21 @@ func (s *supervisor) message(level Level, container, text, hint string) {
 // syncWorkers starts the probe workers and the log reader of every new run, and stops the
 // probe workers of runs that ended.
 func (s *supervisor) syncWorkers(now time.Time) {
+	for _, cs := range s.st.retired() {
+		if w := s.workers[cs.Name]; w != nil && w.stop != nil && (cs.State != StateRunning || w.attempt != cs.Attempt) {
+			w.stop()
+			w.stop = nil
+		}
+	}
 	for _, c := range s.spec.Pod.Containers() {
 		cs := s.st.Containers[c.Name]
 		w := s.workers[c.Name]
 		if w != nil && w.stop != nil && (cs.State != StateRunning || w.attempt != cs.Attempt) {
 			w.stop()
 			w.stop = nil
+		}
+		if w != nil && w.retired && w.stop != nil && !cs.Retired {
+			s.resumeProbes(c, w)
 		}
 		if w != nil && w.stop != nil && !w.probesStarted && cs.StartupPassed {
 			s.startProbes(c, w)
@@ -544,6 +561,7 @@ func (s *supervisor) syncWorkers(now time.Time) {
 		// pctx ends with the run: it carries the run's probe workers, stats reader and hooks.
 		pctx, stop := context.WithCancel(s.workCtx)
 		nw.ctx, nw.stop, nw.infraID, nw.id = pctx, stop, s.st.Infra.ID, id
+		nw.probeCtx, nw.stopProbes = context.WithCancel(pctx)
 		stats, hasStats := s.rt.(StatsSource)
 		if hasStats {
 			name := c.Name
@@ -558,6 +576,26 @@ func (s *supervisor) syncWorkers(now time.Time) {
 		} else {
 			s.startProbes(c, nw)
 		}
+	}
+}
+
+// retireProbes stops the probes of w's run: its container left the recipe.
+func (w *runWorkers) retireProbes() {
+	if w.stop != nil && !w.retired {
+		w.stopProbes()
+		w.retired = true
+	}
+}
+
+// resumeProbes starts the probes of w's run of c again: the container was dropped from the
+// recipe and taken back before it was stopped.
+func (s *supervisor) resumeProbes(c *recipes.Container, w *runWorkers) {
+	w.probeCtx, w.stopProbes = context.WithCancel(w.ctx)
+	w.retired, w.probesStarted = false, false
+	if c.Startup != nil && !s.st.Containers[c.Name].StartupPassed {
+		s.goProbe(c.Name, w, *c.Startup, ProbeStartup)
+	} else {
+		s.startProbes(c, w)
 	}
 }
 
@@ -578,7 +616,7 @@ func (s *supervisor) goProbe(name string, w *runWorkers, p recipes.Probe, kind P
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.probeLoop(w.ctx, name, w.attempt, p, kind, w.infraID, w.id)
+		s.probeLoop(w.probeCtx, name, w.attempt, p, kind, w.infraID, w.id)
 	}()
 }
 
@@ -644,7 +682,7 @@ func (s *supervisor) publish(plan Plan, now time.Time) {
 	for _, w := range plan.Waits {
 		waits[w.Target] = w
 	}
-	s.publishViews(waits)
+	s.publishViews(waits, plan.Phase == PhaseRecreating)
 	reason := ""
 	switch {
 	case s.st.Abandoned:
@@ -677,10 +715,11 @@ func (s *supervisor) publish(plan Plan, now time.Time) {
 // seed publishes the containers' views as observed before the supervisor acts (a pod adopted
 // from the engine by Down), so that a subscriber's snapshot starts from what the engine holds:
 // a container that was running already is not announced as started.
-func (s *supervisor) seed() { s.publishViews(nil) }
+func (s *supervisor) seed() { s.publishViews(nil, false) }
 
-// publishViews sends an event for every container whose view changed.
-func (s *supervisor) publishViews(waits map[string]Wait) {
+// publishViews sends an event for every container whose view changed; recreating: the pod
+// is being re-created.
+func (s *supervisor) publishViews(waits map[string]Wait, recreating bool) {
 	emit := func(c *recipes.Container, cs *ContainerStatus) {
 		v := s.view(c, cs, waits)
 		if old, ok := s.views[cs.Name]; ok && reflect.DeepEqual(old, v) {
@@ -691,9 +730,13 @@ func (s *supervisor) publishViews(waits map[string]Wait) {
 	}
 	// Changes of one batch go out in lifecycle order, so that a reader sees them as they
 	// happened: start order while the pod comes up, teardown order while it goes down (main
-	// stopped, then the next sidecar stopping) or a job's sidecars are stopped after its main.
-	if s.st.Terminating || s.st.JobDone {
-		for _, c := range teardownOrder(s.spec.Pod) {
+	// stopped, then the next sidecar stopping; a re-created pod's members too) or a job's
+	// sidecars are stopped after its main.
+	if s.st.Terminating || s.st.JobDone || s.st.Recreating || recreating {
+		for _, c := range stopOrder(s.spec, s.st) {
+			if rc := s.spec.Pod.Container(c.Name); rc != nil {
+				c = rc
+			}
 			emit(c, s.st.Containers[c.Name])
 		}
 		emit(nil, s.st.Infra)
@@ -724,6 +767,11 @@ func (s *supervisor) view(c *recipes.Container, cs *ContainerStatus, waits map[s
 		}
 	case StateCreated:
 		v.State = CStateCreated
+		if cs.Held {
+			// Created and held by the user's stop (a stopped container replaced by Apply):
+			// it stays stopped until started, as it was.
+			v.State = CStateStopped
+		}
 		if b := s.blocked; b != nil && c != nil && slices.Contains(b.Waiters, c.Role.String()+" "+c.Name) {
 			v.Reason = "waiting for sidecar " + b.Container + " to " + map[bool]string{false: "be ready", true: "pass its startup probe"}[b.Startup]
 		}

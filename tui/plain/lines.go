@@ -85,6 +85,8 @@ func (p *Printer) container(e orchestrator.ContainerEvent) {
 				say(levelWarning, fmt.Sprintf("killed (SIGKILL after its grace of %s)", short(o.StopGrace.D())))
 			case n.Killed:
 				say(levelWarning, "killed (SIGKILL)")
+			case n.ExitCode == nil && n.Reason != "":
+				say(levelNone, "stopped ("+n.Reason+")") // it has not run: created, held by the user
 			default:
 				say(levelNone, "stopped ("+exitText(n)+")")
 			}

@@ -508,3 +508,20 @@ func TestBackoffEndedIsNoStart(t *testing.T) {
 		t.Errorf("the exit is said %d times, want once, then the cancelled restart:\n%s", n, out.String())
 	}
 }
+
+// A container created anew while the user holds it stopped (Apply replaced it) says it stays
+// stopped, and why — it has no exit of its own to show.
+func TestHeldReplacementLine(t *testing.T) {
+	s := newScript("d", map[string][]orchestrator.ContainerView{"d": {{Name: "web", Role: recipes.RoleMain}}}, "d")
+	s.c("d", "web", func(v *orchestrator.ContainerView) { v.State = orchestrator.CStateCreated })
+	s.c("d", "web", func(v *orchestrator.ContainerView) {
+		v.State, v.Reason = orchestrator.CStateStopped, "stopped by user"
+	})
+	var out bytes.Buffer
+	if err := plain.New(&out, plain.Options{}).Print(s.evs); err != nil {
+		t.Fatal(err)
+	}
+	if want := "web * stopped (stopped by user)\n"; out.String() != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
