@@ -547,6 +547,11 @@ func TestApplyReplacesAUserStoppedMainStopped(t *testing.T) {
 	}
 	h.until("web stopped", 0, h.stateIs("demo", "web", orchestrator.CStateStopped))
 	h.applyChanges(daily(func(p *recipes.Pod) { p.Main.Env = recipes.Env{"A": "b"} }), "replace web: env changed")
+	// Apply returns once the change is under way: the new web is created after it.
+	h.until("the new web created, and seen stopped", 0, func() bool {
+		web, ok := h.rt.Container("demo-web")
+		return ok && slices.Contains(web.Spec.Env, "A=b") && h.view("demo", "web").State == orchestrator.CStateStopped
+	})
 	web, _ := h.rt.Container("demo-web")
 	if !slices.Contains(web.Spec.Env, "A=b") || web.Starts != 0 {
 		t.Fatalf("the new web: env %v, %d starts", web.Spec.Env, web.Starts)
