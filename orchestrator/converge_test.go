@@ -458,13 +458,10 @@ func TestApplyStopsRunPreStopHooks(t *testing.T) {
 				t.Errorf("db's pre-stop hook ran %d times (%d cancelled), want once", ran.Load(), cut.Load())
 			}
 			before(t, callOrder(h.rt), "RunHook hk-db", "StopContainer hk-db")
-			stopping := false
-			for _, ev := range h.containerEvents("hk", "db") {
-				stopping = stopping || ev.State == orchestrator.CStateStopping
-			}
-			if !stopping {
-				t.Errorf("db was never seen stopping: %v", h.containerEvents("hk", "db"))
-			}
+			// The views are told after the engine was: wait for the event, not only the call.
+			h.until("db seen stopping", 0, func() bool {
+				return slices.ContainsFunc(h.containerEvents("hk", "db"), func(ev orchestrator.ContainerEvent) bool { return ev.State == orchestrator.CStateStopping })
+			})
 			h.shutdownLeavesNothing()
 		})
 	}
@@ -528,10 +525,14 @@ func TestApplySaysTheChangeFirst(t *testing.T) {
 		from := len(h.all())
 		env := recipes.Env{"LEVEL": fmt.Sprint(i)}
 		h.applyChanges(daily(func(p *recipes.Pod) { p.Sidecars[1].Env = env }), "replace shipper: env changed")
-		evs := h.all()
-		said := eventIndex(evs, from, isMessage("apply: replace shipper: env changed"))
-		stopping := eventIndex(evs, from, isState("shipper", orchestrator.CStateStopping))
-		if said < 0 || stopping < 0 || said > stopping {
+		var said, stopping int
+		h.until("the change said and shipper seen stopping", 0, func() bool {
+			evs := h.all()
+			said = eventIndex(evs, from, isMessage("apply: replace shipper: env changed"))
+			stopping = eventIndex(evs, from, isState("shipper", orchestrator.CStateStopping))
+			return said >= 0 && stopping >= 0
+		})
+		if said > stopping {
 			t.Fatalf("apply %d: said at %d, shipper stopping at %d", i, said, stopping)
 		}
 	}
