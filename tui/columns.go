@@ -318,6 +318,6 @@ func (c *columns) focused() *pane {
 }
 
 func (c *columns) renderOpts() *renderOpts {
-	return &renderOpts{wrap: c.wrap, timestamps: c.timestamps, loc: c.opts.Location,
+	return &renderOpts{wrap: c.wrap, timestamps: c.timestamps, loc: c.opts.Location, method: c.method,
 		query: c.q.query, currentSeq: c.q.match.seq, styles: c.st, labels: c.labels}
 }

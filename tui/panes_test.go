@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
@@ -440,5 +442,68 @@ func TestImageProgress(t *testing.T) {
 	m.events(build("2/4", "Step 2/4 : RUN make"), build("2/4", "compiling"))
 	if got, ok := m.images[1].progress(); !ok || got != 0.25 {
 		t.Errorf("build at step 2/4: progress %v, %v; want 0.25", got, ok)
+	}
+}
+
+// emojiLines are lines whose width terminals and the renderer count in different ways:
+// per grapheme cluster, per code point (wcwidth), or as tmux does.
+var emojiLines = []string{
+	"B skin 👍🏽 end", "C flag 🇫🇷 end", "D zwj 👨\u200d👩\u200d👧 end", "E accent e\u0301 end",
+	"F heart ❤️ end", "G check ✔️ end", "H cjk 漢字 end", "L hangul jamo \u1100\u1161 end",
+	"N devanagari स्ते end", "O keycap 1️⃣ end", "P tag flag 🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f end",
+}
+
+// A container's line never moves a column's border: every row of the box is the screen's
+// width and ends with the border as the renderer counts cells (per code point, unless the
+// terminal reports Unicode core mode), and lines that are counted differently by a
+// terminal of the other kind or by tmux are made ones that every terminal counts alike.
+func TestWideCharactersKeepTheBorders(t *testing.T) {
+	for _, core := range []bool{false, true} {
+		for _, wrap := range []bool{true, false} {
+			m, _ := runningScene(t, 2, 80, 24)
+			method := ansi.WcWidth
+			if core {
+				m.Update(tea.ModeReportMsg{Mode: ansi.ModeUnicodeCore, Value: ansi.ModeReset})
+				method = ansi.GraphemeWidth
+			}
+			if !wrap {
+				m.press("w")
+			}
+			var evs []orchestrator.Event
+			for i, s := range emojiLines {
+				// Long enough to be cut or wrapped in a column of 38 cells.
+				evs = append(evs, orchestrator.LogEvent{EventMeta: meta(time.Minute + time.Duration(i)*time.Millisecond),
+					Pod: "shop", Container: "envoy", Text: s + " " + strings.Repeat(s, 3)})
+			}
+			m.events(evs...)
+			rows := strings.Split(m.render(), "\n")
+			for i := m.lay.boxY; i <= m.lay.contentY+m.lay.contentH; i++ {
+				r := ansi.Strip(rows[i])
+				if w := method.StringWidth(r); w != 80 || !strings.HasSuffix(r, "│") && !strings.HasSuffix(r, "┘") && !strings.HasSuffix(r, "┐") {
+					t.Errorf("core %v, wrap %v: row %d is %d cells (want 80, ending with the border): %q", core, wrap, i, w, r)
+				}
+				if strings.Contains(r, " end") && !strings.Contains(r, "स्ते") && ansi.StringWidth(r) != ansi.StringWidthWc(r) {
+					t.Errorf("core %v, wrap %v: row %d is %d cells per cluster, %d per code point: %q", core, wrap, i, ansi.StringWidth(r), ansi.StringWidthWc(r), r)
+				}
+			}
+		}
+	}
+}
+
+// What is made of the sequences that terminals draw in widths of their own.
+func TestUnambiguous(t *testing.T) {
+	for in, want := range map[string]string{
+		"B skin 👍🏽 end":                  "B skin 👍 end",
+		"C flag 🇫🇷 end":                  "C flag FR end",
+		"D zwj 👨\u200d👩\u200d👧 end":      "D zwj 👨👩👧 end",
+		"E accent e\u0301 end":           "E accent \u00e9 end",
+		"F heart ❤️ end":                 "F heart \u2764 end",
+		"L hangul jamo \u1100\u1161 end": "L hangul jamo \uac00 end",
+		"q\u0301 has no composed form":   "q\u0301 has no composed form",
+		"schéma → 日本 ✓":                  "schéma → 日本 ✓",
+	} {
+		if got := unambiguous(in); got != want {
+			t.Errorf("unambiguous(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
