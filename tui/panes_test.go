@@ -507,3 +507,41 @@ func TestUnambiguous(t *testing.T) {
 		}
 	}
 }
+
+// w and t keep each column's place: one scrolled up shows the same first line and stays
+// paused, one that follows still follows.
+func TestWrapAndTimeKeepScroll(t *testing.T) {
+	m, _ := testModel(t, 80, 10) // two columns, 38 wide, 6 rows
+	seq = 0
+	m.events(orchestrator.SnapshotEvent{EventMeta: meta(0), Stack: stackView(2)})
+	var evs []orchestrator.Event
+	for i := 0; i < 40; i++ {
+		for _, ctr := range []string{"web", "envoy"} {
+			text := ctr + " line " + itoa(i)
+			if i%3 == 0 {
+				text += " " + strings.Repeat("long ", 12) // wraps: 2 rows
+			}
+			evs = append(evs, orchestrator.LogEvent{EventMeta: meta(time.Duration(i) * time.Second), Pod: "shop", Container: ctr, Text: text})
+		}
+	}
+	m.events(evs...)
+	web, envoy := m.s.pane("shop", "web"), m.s.pane("shop", "envoy")
+	first := func(p *pane) string { // the line of the first row shown
+		return p.lineAt(p.visible(m.renderOpts())[0].pos).text
+	}
+	m.press("pgup", "pgup", "up")
+	want := first(web)
+	if web.follow || !envoy.follow {
+		t.Fatalf("web follows %v, envoy %v; want false, true", web.follow, envoy.follow)
+	}
+	for _, k := range []string{"t", "w", "t", "w"} {
+		m.press(k)
+		if web.follow || first(web) != want || !envoy.follow || first(envoy) == want {
+			t.Errorf("after %s: web follows %v from %q, envoy follows %v; want paused at %q, envoy following",
+				k, web.follow, first(web), envoy.follow, want)
+		}
+		if !strings.Contains(m.status(web, m.renderOpts()), "paused") {
+			t.Errorf("after %s: web's border says %q", k, m.status(web, m.renderOpts()))
+		}
+	}
+}
