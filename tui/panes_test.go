@@ -52,8 +52,8 @@ func TestScrolling(t *testing.T) {
 	// Scrolled up, new lines do not move the view; the bottom border counts them.
 	m.press("pgup")
 	m.events(orchestrator.LogEvent{EventMeta: meta(0), Pod: "shop", Container: "web", Text: "line 20"})
-	if first() != "line 9" || !strings.Contains(m.status(p, m.renderOpts()), "paused, 6 below") {
-		t.Errorf("first row %q, status %q; want line 9, paused, 6 below", first(), m.status(p, m.renderOpts()))
+	if first() != "line 9" || !strings.Contains(m.status(p, m.renderOpts(), 0), "paused, 6 below") {
+		t.Errorf("first row %q, status %q; want line 9, paused, 6 below", first(), m.status(p, m.renderOpts(), 0))
 	}
 	// The mouse wheel scrolls the column under the pointer.
 	m.Update(tea.MouseWheelMsg{X: 5, Y: m.lay.contentY + 1, Button: tea.MouseWheelUp})
@@ -540,8 +540,8 @@ func TestWrapAndTimeKeepScroll(t *testing.T) {
 			t.Errorf("after %s: web follows %v from %q, envoy follows %v; want paused at %q, envoy following",
 				k, web.follow, first(web), envoy.follow, want)
 		}
-		if !strings.Contains(m.status(web, m.renderOpts()), "paused") {
-			t.Errorf("after %s: web's border says %q", k, m.status(web, m.renderOpts()))
+		if !strings.Contains(m.status(web, m.renderOpts(), 0), "paused") {
+			t.Errorf("after %s: web's border says %q", k, m.status(web, m.renderOpts(), 0))
 		}
 	}
 }
