@@ -381,14 +381,14 @@ func (s *PodSpec) appHash(c *recipes.Container) string {
 
 // withoutWatch is the part of a container's recipe its container is created from: all of it
 // but its watch rules, which say what `up --watch` does with the container, not how it is
-// made, and its declared ports (expose), which only the exports use: editing them
-// re-creates nothing.
+// made, its declared ports (expose), which only the exports use, and its gate, which says
+// when the container after it starts: editing them re-creates nothing.
 func withoutWatch(c *recipes.Container) *recipes.Container {
-	if c == nil || len(c.Watch)+len(c.Expose) == 0 {
+	if c == nil || len(c.Watch)+len(c.Expose) == 0 && c.Gate == recipes.GateReady {
 		return c
 	}
 	cp := *c
-	cp.Watch, cp.Expose = nil, nil
+	cp.Watch, cp.Expose, cp.Gate = nil, nil, recipes.GateReady
 	return &cp
 }
 
