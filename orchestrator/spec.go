@@ -416,11 +416,20 @@ func (s *PodSpec) FileCopies(c *recipes.Container) []FileCopy {
 		if v == nil || len(v.Files) == 0 {
 			continue
 		}
-		content, ok := v.Files[m.SubPath]
-		if !ok {
+		if content, ok := v.Files[m.SubPath]; ok {
+			out = append(out, FileCopy{Dir: path.Dir(m.Target), Files: map[string][]byte{path.Base(m.Target): []byte(content)}, ReadOnly: m.ReadOnly})
 			continue
 		}
-		out = append(out, FileCopy{Dir: path.Dir(m.Target), Files: map[string][]byte{path.Base(m.Target): []byte(content)}, ReadOnly: m.ReadOnly})
+		// A directory of the volume's files: those under it, at the target.
+		files := map[string][]byte{}
+		for name, content := range v.Files {
+			if rel, ok := strings.CutPrefix(name, path.Clean(m.SubPath)+"/"); ok {
+				files[rel] = []byte(content)
+			}
+		}
+		if len(files) > 0 {
+			out = append(out, FileCopy{Dir: m.Target, Files: files, ReadOnly: m.ReadOnly})
+		}
 	}
 	return out
 }
