@@ -510,6 +510,9 @@ func (k *kubeImport) workload(d *kubeDoc) {
 	switch o := obj.(type) {
 	case *corev1.Pod:
 		w = kubeWorkload{meta: o.ObjectMeta, tmpl: corev1.PodTemplateSpec{ObjectMeta: o.ObjectMeta, Spec: o.Spec}, specPath: "spec"}
+		// A Helm hook that is a bare Pod which is not restarted runs once, as Helm runs it:
+		// a job, whose end does not end the stack.
+		w.job = len(d.helmHooks()) > 0 && o.Spec.RestartPolicy != "" && o.Spec.RestartPolicy != corev1.RestartPolicyAlways
 	case *appsv1.Deployment:
 		k.selector(d, o.Spec.Selector, o.Spec.Template)
 		w = k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeDeploymentFields)

@@ -44,8 +44,8 @@ func (k *kubeImport) helmTest(d *kubeDoc) bool {
 		return true
 	}
 	k.warn(k.keyAt(d, "metadata.annotations", kubeHelmHook), d.prefix+"metadata.annotations."+kubeHelmHook, fmt.Sprintf(
-		"%s %s is a Helm %s hook; it runs as an ordinary pod, started with the others, without Helm's hook order, weights or delete policy",
-		d.kind, d.name, strings.Join(hooks, ", ")))
+		"%s %s is a Helm %s hook; it runs as an ordinary %s, started with the others, without Helm's hook order, weights or delete policy",
+		d.kind, d.name, strings.Join(hooks, ", "), helmHookRuns(d)))
 	return false
 }
 
@@ -62,4 +62,15 @@ func (k *kubeImport) helmTests(tests []*kubeDoc) {
 	k.warn(k.keyAt(d, "metadata.annotations", kubeHelmHook), d.prefix+"metadata.annotations."+kubeHelmHook, fmt.Sprintf(
 		"%s %s left out: Helm creates test hooks only on helm test, not with the release; to run one with the stack, remove its %s annotation, make it a Job (restartPolicy: Never) so that its exit does not end the stack, and give it the annotation %s: NAME of the workload it tests, so that it starts once that is ready",
 		andList(names), map[bool]string{true: "is", false: "are"}[len(names) == 1], kubeHelmHook, KubeAnnotationDependsOn))
+}
+
+// helmHookRuns says how a hook workload runs: a Job, or a bare Pod that is not restarted, as
+// a job (its end does not end the stack); anything else as a pod.
+func helmHookRuns(d *kubeDoc) string {
+	policy, _ := yamlpos.Scalar(yamlpos.Value(yamlpos.Value(d.node, "spec"), "restartPolicy"))
+	switch {
+	case d.kind == "Job" || d.kind == "CronJob", d.kind == "Pod" && policy != "" && policy != "Always":
+		return "job (its end does not end the stack)"
+	}
+	return "pod"
 }
