@@ -1,11 +1,17 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/control"
+	"github.com/sidecar-dev/sidecar/runtime"
 )
 
 // twoCheckouts writes one recipe into <tmp>/p1/app and another into <tmp>/p2/app: neither
@@ -96,5 +102,53 @@ func TestDownNamesTheSupervisor(t *testing.T) {
 	}
 	if err := wait(); err != nil {
 		t.Errorf("the supervisor: %v", err)
+	}
+}
+
+// execFake is the fake engine as exec uses it (exec itself is the engine's: e2e).
+type execFake struct{ fakeEngine }
+
+func (execFake) ExecInteractive(context.Context, string, []string, runtime.ExecStreams) (int, error) {
+	return 0, errors.New("not in the fake")
+}
+
+// restart|stop|start, attach and watch of a stack whose up was killed say so, what the engine
+// still has and what to do; exec of one of its stopped containers too.
+func TestCommandsOfAStackWhoseUpWasKilled(t *testing.T) {
+	c, _ := killedUp(t, jobRecipe)
+	for _, verb := range []string{control.VerbRestart, control.VerbStop, control.VerbStart} {
+		err := containersRun(context.Background(), &ContainersOptions{IO: c.f.IO, Factory: c.f, Verb: verb, Stack: "job", ControlDir: c.dir, Connect: c.connect})
+		msg := fmt.Sprint(err)
+		if exitOf(err) != exitFailure || !errors.Is(err, ErrNoSupervisor) {
+			t.Errorf("%s: exit %d (%v), want 1", verb, exitOf(err), err)
+		}
+		for _, want := range []string{"stack job is not run by any sidecar up", "was its up killed?", "3 containers of it are still on the engine",
+			"`sidecar up -d` takes the stack over (removes what is left and starts it again)", "`sidecar down --stack job` removes it"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("%s says %q, which misses %q", verb, msg, want)
+			}
+		}
+	}
+	err := attachRun(context.Background(), &AttachOptions{IO: c.f.IO, Factory: c.f, Stack: "job", ControlDir: c.dir, Connect: c.connect})
+	if !strings.Contains(fmt.Sprint(err), "3 containers of it are still on the engine") {
+		t.Errorf("attach: %v", err)
+	}
+
+	if err := c.rt.Exit("job-work", 1); err != nil {
+		t.Fatal(err)
+	}
+	ex := &ExecOptions{IO: c.f.IO, Factory: c.f, Stack: "job", Container: "work", ControlDir: c.dir}
+	_, err = ex.findContainer(context.Background(), execFake{fakeEngine{c.rt}}, "job")
+	if msg := fmt.Sprint(err); !strings.Contains(msg, "work is not running (exited), and no sidecar up runs stack job (was its up killed?): `sidecar up -d` takes the stack over") ||
+		!strings.Contains(msg, "`sidecar down --stack job` removes it") {
+		t.Errorf("exec of a stopped container of it: %v", err)
+	}
+
+	if err := c.down("job", time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	err = containersRun(context.Background(), &ContainersOptions{IO: c.f.IO, Factory: c.f, Verb: control.VerbRestart, Stack: "job", ControlDir: c.dir, Connect: c.connect})
+	if msg := fmt.Sprint(err); !strings.Contains(msg, "stack job is not running (no sidecar up runs it, and the engine has none of its containers): start it with `sidecar up -d`") {
+		t.Errorf("restart of a stack with nothing left: %v", err)
 	}
 }
