@@ -112,6 +112,9 @@ type Result struct {
 	Error   string   `json:"error,omitempty"`
 	Code    int      `json:"code,omitempty"` // the exit status the error calls for (2: bad names)
 	Changes []string `json:"changes,omitempty"`
+	// Taken ends the report of a supervisor of `up -d` that found the stack taken by another
+	// sidecar up as it started (two up -d at once): its up -d converges that one instead.
+	Taken bool `json:"taken,omitempty"`
 }
 
 // Err is the result's error, or nil.

@@ -54,7 +54,7 @@ func (opts *UpOptions) converge(ctx context.Context, dir string, st *recipes.Sta
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "sidecar: stack %s is running, run by %s: applying the recipe\n", st.Name, who)
 	show := opts.eventPrinter()
-	changes, err := c.Apply(ctx, control.NewApplyRequest(st, opts.Pods), show)
+	changes, err := applyWhenRunning(ctx, c, control.NewApplyRequest(st, opts.Pods), show)
 	if ctx.Err() != nil {
 		fmt.Fprintf(opts.IO.ErrOut, "sidecar: stopped waiting: stack %s goes on applying the recipe (sidecar ps shows it)\n", st.Name)
 		return ErrInterrupted
@@ -97,6 +97,29 @@ func (opts *UpOptions) converge(ctx context.Context, dir string, st *recipes.Sta
 	}
 	return opts.showRemote(ctx, c, false)
 }
+
+// applyWhenRunning applies the recipe; an owner that answers before its stack runs (it has
+// just taken the stack: two ups started at once) says "not running", and is asked again
+// until it runs the stack, for at most startWait, or is gone.
+func applyWhenRunning(ctx context.Context, c *control.Client, req control.ApplyRequest, show func(orchestrator.Event)) ([]string, error) {
+	deadline := time.Now().Add(startWait)
+	for {
+		changes, err := c.Apply(ctx, req, show)
+		var ce *control.Error
+		if !errors.As(err, &ce) || !strings.HasSuffix(ce.Msg, orchestrator.ErrNotRunning.Error()) ||
+			time.Now().After(deadline) || ctx.Err() != nil {
+			return changes, err
+		}
+		select {
+		case <-ctx.Done():
+			return changes, err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// startWait bounds how long converge waits for an owner that has just taken the stack to run it.
+const startWait = 10 * time.Second
 
 // ownerOf names the process that runs the stack as ps names it — "sidecar up -d (supervisor
 // pid N)" or "sidecar up (pid N)" — with its state; "another sidecar up" and nil when it does

@@ -1,0 +1,106 @@
+//go:build unix
+
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/sidecar-dev/sidecar/control"
+)
+
+// takenEnv makes the test binary a supervisor that found its stack taken: it reports so on
+// the report pipe, as a real one does, and exits 1.
+const takenEnv = "SIDECAR_TEST_TAKEN_SUPERVISOR"
+
+func init() {
+	if os.Getenv(takenEnv) != "" {
+		pipe := os.NewFile(reportFD, "report")
+		res := control.NewResult(exitFailure, "sidecar: stack already running: stack job is run by sidecar up (pid 1)\n")
+		res.Taken = true
+		b, _ := json.Marshal(res)
+		pipe.Write(append(b, '\n'))
+		os.Exit(1)
+	}
+}
+
+// Of two up -d of a fresh stack at once, the one whose supervisor finds the stack taken by
+// the other's converges it, exit 0, rather than fail; the supervisor that lost says so on
+// its report pipe and leaves the log alone (it is the other one's).
+func TestUpDetachThatLostTheRaceConverges(t *testing.T) {
+	rt := newFake("app:1")
+	dir := controlTestDir(t)
+	file := recipe(t, jobRecipe)
+	winner := testCLI(t, rt, dir)
+	var truncated atomic.Int32
+	wait := winner.up(file, func(o *UpOptions) {
+		o.supervise = &superviseOptions{log: filepath.Join(t.TempDir(), "job.log"), truncateLog: func() error { truncated.Add(1); return nil }}
+	})
+	winner.until("the stack running", winner.running("job-work"))
+	if truncated.Load() != 1 {
+		t.Errorf("the winning supervisor emptied its log %d times, want once", truncated.Load())
+	}
+
+	// The losing supervisor, in process: its report says the stack was taken.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	loser := testCLI(t, rt, dir)
+	sup := &superviseOptions{log: "unused", report: bufio.NewWriter(w), pipe: w, truncateLog: func() error { truncated.Add(1); return nil }}
+	err = upRun(context.Background(), loser.upOptions(file, func(o *UpOptions) { o.supervise = sup }))
+	if exitOf(err) != exitFailure {
+		t.Fatalf("the losing supervisor: %v", err)
+	}
+	sup.result(err, newRootCmd(loser.f))
+	line, _ := bufio.NewReader(r).ReadString('\n')
+	r.Close()
+	var res control.Result
+	if err := json.Unmarshal([]byte(line), &res); err != nil || !res.Taken {
+		t.Errorf("the losing supervisor reported %q (%v), want taken", line, err)
+	}
+	if truncated.Load() != 1 {
+		t.Error("the losing supervisor emptied the log of the one that runs the stack")
+	}
+
+	// Its up -d, following a supervisor process that reports just that, converges the stack.
+	st, _, err := loadStack(loser.f, recipeFiles{file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	engineDir, err := loser.f.controlDirOf(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, err = os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), takenEnv+"=1")
+	cmd.ExtraFiles = []*os.File{w}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	follower := testCLI(t, rt, dir)
+	err = follower.upOptions(file, func(o *UpOptions) { o.Detach = true }).followSupervisor(context.Background(), cmd, r, filepath.Join(t.TempDir(), "job.log"), engineDir, st)
+	r.Close()
+	if err != nil || !strings.Contains(follower.out.String(), "Stack job is up to date.") {
+		t.Errorf("the up -d that lost: %v\n%s%s", err, follower.out, follower.errOut)
+	}
+
+	if err := winner.down("job", 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(); err != nil {
+		t.Errorf("the winning supervisor: %v", err)
+	}
+}
