@@ -6,12 +6,16 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sidecar-dev/sidecar/control"
 )
@@ -103,4 +107,91 @@ func TestUpDetachThatLostTheRaceConverges(t *testing.T) {
 	if err := wait(); err != nil {
 		t.Errorf("the winning supervisor: %v", err)
 	}
+}
+
+// blockingReader is a standard input whose writer never writes nor closes: reading it blocks
+// (after saying so on reading).
+type blockingReader struct {
+	reading chan struct{}
+	once    sync.Once
+	never   chan struct{}
+}
+
+func (b *blockingReader) Read([]byte) (int, error) {
+	b.once.Do(func() { close(b.reading) })
+	<-b.never
+	return 0, io.EOF
+}
+
+// A recipe read from a FIFO (waiting for a writer to open it, or for the writer to close it)
+// or from the standard input ends on Ctrl-C, SIGTERM or SIGHUP: exit 130, "interrupted".
+func TestRecipeReadIsInterruptible(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// cli runs args with a context that is cancelled (as a signal cancels it) once ready is
+	// closed; it returns the exit status, and what was said on stderr.
+	cli := func(ready <-chan struct{}, in io.Reader, args ...string) (int, string) {
+		f, _, errOut := testFactory(t)
+		if in != nil {
+			f.IO.In = in
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		code := make(chan int, 1)
+		go func() { code <- execute(ctx, f, args) }()
+		select {
+		case <-ready:
+		case c := <-code:
+			t.Fatalf("%v ended (exit %d) before it was interrupted:\n%s", args, c, errOut)
+		}
+		cancel()
+		select {
+		case c := <-code:
+			return c, errOut.String()
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%v did not end on the interrupt", args)
+			return 0, ""
+		}
+	}
+	check := func(what string, code int, errOut string) {
+		t.Helper()
+		if code != exitInterrupted || !strings.Contains(errOut, "sidecar: interrupted") {
+			t.Errorf("%s: exit %d, want 130\n%s", what, code, errOut)
+		}
+	}
+
+	// No writer has opened the FIFO: the read waits in opening it.
+	now := make(chan struct{})
+	close(now)
+	code, errOut := cli(now, nil, "validate", "-f", fifo)
+	check("a FIFO nobody writes", code, errOut)
+
+	// A writer has opened it and writes nothing: the read waits for data.
+	opened := make(chan struct{})
+	var w *os.File
+	go func() {
+		defer close(opened)
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+			// Opening the write end without waiting succeeds once a reader has it open.
+			if f, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+				w = f
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	code, errOut = cli(opened, nil, "validate", "-f", fifo)
+	if w == nil {
+		t.Fatal("the validate never opened the FIFO")
+	}
+	w.Close()
+	check("a FIFO whose writer writes nothing", code, errOut)
+
+	// -f -: the standard input, whose writer writes nothing.
+	in := &blockingReader{reading: make(chan struct{}), never: make(chan struct{})}
+	defer close(in.never)
+	code, errOut = cli(in.reading, in, "validate", "-f", "-")
+	check("the standard input", code, errOut)
 }
