@@ -88,6 +88,9 @@ type ApplyRequest struct {
 	Dir    string         `json:"dir"`
 	Source recipes.Source `json:"source"`
 	Pods   []string       `json:"pods,omitempty"`
+	// Recipe names the recipe's files as Info.Recipe does: once the apply succeeded, the
+	// state names them ("" leaves the state's as it was).
+	Recipe string `json:"recipe,omitempty"`
 }
 
 // NewApplyRequest packs a loaded stack for Apply.

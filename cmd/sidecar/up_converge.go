@@ -54,7 +54,11 @@ func (opts *UpOptions) converge(ctx context.Context, dir string, st *recipes.Sta
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "sidecar: stack %s is running, run by %s: applying the recipe\n", st.Name, who)
 	show := opts.eventPrinter()
-	changes, err := applyWhenRunning(ctx, c, control.NewApplyRequest(st, opts.Pods), show)
+	req := control.NewApplyRequest(st, opts.Pods)
+	if files, err := opts.File.abs(); err == nil {
+		req.Recipe = files.list() // what ps names from now on
+	}
+	changes, err := applyWhenRunning(ctx, c, req, show)
 	if ctx.Err() != nil {
 		fmt.Fprintf(opts.IO.ErrOut, "sidecar: stopped waiting: stack %s goes on applying the recipe (sidecar ps shows it)\n", st.Name)
 		return ErrInterrupted
@@ -137,11 +141,13 @@ func ownerOf(ctx context.Context, c *control.Client) (string, *control.State) {
 	return fmt.Sprintf("sidecar up (pid %d)", s.PID), &s
 }
 
-// sameRecipe refuses to converge a running stack that was started from another recipe file:
-// two checkouts named alike (both app/, without name:) make stacks of the same name, and
-// converging would silently replace the one's containers with the other's. Overrides (a
-// compose override file more or less) may differ: the recipe is the first file. A recipe
-// read from the standard input has no file to compare, nor has an owner that does not say.
+// sameRecipe refuses to converge a running stack that was started from a recipe of another
+// directory: two checkouts named alike (both app/, without name:) make stacks of the same
+// name, and converging would silently replace the one's containers with the other's. Another
+// file of the same directory (a.yaml, then b.yaml; a compose override more or less) is the
+// same project, edited: it converges, and ps names the recipe applied from then on. A recipe
+// read from the standard input has no directory to compare, nor has an owner that does not
+// say.
 func (opts *UpOptions) sameRecipe(st *recipes.Stack, who string, s *control.State) error {
 	if s == nil || s.Recipe == "" {
 		return nil
@@ -151,10 +157,10 @@ func (opts *UpOptions) sameRecipe(st *recipes.Stack, who string, s *control.Stat
 	if err != nil || len(mine) == 0 || mine[0] == stdinFile || running == stdinName || running == stdinFile {
 		return nil
 	}
-	if sameFile(running, mine[0]) {
+	if sameFile(filepath.Dir(running), filepath.Dir(mine[0])) {
 		return nil
 	}
-	return &ExitError{Code: exitBadInput, Err: fmt.Errorf("stack %s is running from another recipe: %s runs it from %s, and this is %s; "+
+	return &ExitError{Code: exitBadInput, Err: fmt.Errorf("stack %s is running from a recipe in another directory: %s runs it from %s, and this is %s; "+
 		"up would replace its containers with this recipe's. Give this stack a name of its own (name: at the top of %s), "+
 		"or stop the other first with `sidecar down --stack %s`",
 		st.Name, who, running, mine[0], mine[0], st.Name)}

@@ -29,8 +29,9 @@ func twoCheckouts(t *testing.T) (p1, p2 string) {
 	return p1, p2
 }
 
-// up of a running stack of the same name from another recipe file refuses, naming both files
-// and the fixes, and touches nothing; from the same file (another path to it) it converges.
+// up of a running stack of the same name from a recipe in another directory refuses, naming
+// both files and the fixes, and touches nothing; from the same directory (another path to
+// it, another file of it) it converges.
 func TestUpRefusesAStackRunFromAnotherRecipe(t *testing.T) {
 	rt := newFake("app:1")
 	dir := controlTestDir(t)
@@ -48,7 +49,7 @@ func TestUpRefusesAStackRunFromAnotherRecipe(t *testing.T) {
 			t.Fatalf("up (-d %v) from another recipe: exit %d (%v), want 2\n%s", detach, exitOf(err), err, second.errOut)
 		}
 		for _, want := range []string{
-			fmt.Sprintf("stack app is running from another recipe: sidecar up (pid %d) runs it from %s, and this is %s", os.Getpid(), p1, p2),
+			fmt.Sprintf("stack app is running from a recipe in another directory: sidecar up (pid %d) runs it from %s, and this is %s", os.Getpid(), p1, p2),
 			"name: at the top of " + p2, "sidecar down --stack app",
 		} {
 			if !strings.Contains(msg, want) {
@@ -69,6 +70,18 @@ func TestUpRefusesAStackRunFromAnotherRecipe(t *testing.T) {
 	if err := same.up(filepath.Join(link, "sidecar.yaml"), func(o *UpOptions) { o.Detach = true })(); err != nil ||
 		!strings.Contains(same.out.String(), "Stack app is up to date.") {
 		t.Fatalf("up -d of the same recipe: %v\n%s%s", err, same.out, same.errOut)
+	}
+
+	// Another file of the same directory is the same project, edited: it converges, and ps
+	// names the recipe applied.
+	other := filepath.Join(filepath.Dir(p1), "other.yaml")
+	writeFile(t, other, "name: app\nmain: {name: one, image: app:1}\n")
+	edit := testCLI(t, rt, dir)
+	if err := edit.up(other, func(o *UpOptions) { o.Detach = true })(); err != nil {
+		t.Fatalf("up -d of another file of the same directory: %v\n%s%s", err, edit.out, edit.errOut)
+	}
+	if stacks := edit.psStacks("app"); len(stacks) != 1 || stacks[0].Recipe != other {
+		t.Errorf("ps after up -d -f %s: %+v", other, stacks)
 	}
 
 	down := testCLI(t, rt, dir)
