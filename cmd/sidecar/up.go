@@ -161,7 +161,7 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 	}
 	st, err := loadReported(opts.Factory, warnOut, opts.File, opts.Pods...)
 	if opts.supervise != nil && err != nil {
-		io.Copy(opts.IO.ErrOut, &warnings)
+		_, _ = io.Copy(opts.IO.ErrOut, &warnings)
 	}
 	if err != nil {
 		return err

@@ -418,9 +418,7 @@ func newSuperviseCmd(f *Factory) *cobra.Command {
 			if opts.LogLines, err = parseLogLines(v.GetString("log-lines")); err != nil {
 				return usageErrorf(cmd, "%v", err)
 			}
-			if f.stdin.from = v.GetString("stdin-copy"); f.stdin.from != "" {
-				defer os.Remove(f.stdin.from) // the stack has ended
-			}
+			f.stdin.from = v.GetString("stdin-copy")
 			opts.Connect = func(ctx context.Context) (engine, error) { return connectEngine(ctx, f) }
 			sigs := make(chan os.Signal, 2)
 			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -429,8 +427,12 @@ func newSuperviseCmd(f *Factory) *cobra.Command {
 			err = upRun(cmd.Context(), opts)
 			sup.result(err, cmd.Root())
 			if errors.Is(err, ErrStackRunning) {
-				// Said on the report pipe; the log is the supervisor's that runs the stack.
+				// Said on the report pipe; the log, and the copy of the standard input, are
+				// the supervisor's that runs the stack.
 				return &ExitError{Code: exitFailure}
+			}
+			if f.stdin.from != "" {
+				os.Remove(f.stdin.from) // the stack has ended
 			}
 			return err
 		},
