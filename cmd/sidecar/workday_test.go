@@ -96,7 +96,8 @@ func TestUpRefusesAStackRunFromAnotherRecipe(t *testing.T) {
 	}
 }
 
-// down of a stack run by the supervisor of up -d names it as ps does.
+// down of a stack run by the supervisor of up -d names it as ps does, and so does an up that
+// finds the stack taken.
 func TestDownNamesTheSupervisor(t *testing.T) {
 	rt := newFake("app:1")
 	dir := controlTestDir(t)
@@ -106,6 +107,13 @@ func TestDownNamesTheSupervisor(t *testing.T) {
 		o.supervise = &superviseOptions{log: filepath.Join(t.TempDir(), "job.log")}
 	})
 	sup.until("the stack running", sup.running("job-work"))
+	engineDir, err := sup.f.controlDirOf(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg, want := runningError(engineDir, "job").Error(), fmt.Sprintf("stack job is run by sidecar up -d (supervisor pid %d, from %s)", os.Getpid(), file); !strings.Contains(msg, want) {
+		t.Errorf("the stack taken says %q, want %q", msg, want)
+	}
 	down := testCLI(t, rt, dir)
 	if err := down.down("job", 0); err != nil {
 		t.Fatal(err)
