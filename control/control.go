@@ -88,6 +88,9 @@ type ApplyRequest struct {
 	Dir    string         `json:"dir"`
 	Source recipes.Source `json:"source"`
 	Pods   []string       `json:"pods,omitempty"`
+	// Recipe names the recipe's files as Info.Recipe does: once the apply succeeded, the
+	// state names them ("" leaves the state's as it was).
+	Recipe string `json:"recipe,omitempty"`
 }
 
 // NewApplyRequest packs a loaded stack for Apply.
@@ -112,6 +115,9 @@ type Result struct {
 	Error   string   `json:"error,omitempty"`
 	Code    int      `json:"code,omitempty"` // the exit status the error calls for (2: bad names)
 	Changes []string `json:"changes,omitempty"`
+	// Taken ends the report of a supervisor of `up -d` that found the stack taken by another
+	// sidecar up as it started (two up -d at once): its up -d converges that one instead.
+	Taken bool `json:"taken,omitempty"`
 }
 
 // Err is the result's error, or nil.

@@ -20,11 +20,12 @@ import (
 
 // Server serves one running stack on a listener until Close.
 type Server struct {
-	o    *orchestrator.Orchestrator
-	rt   orchestrator.Containers
-	info Info
-	opts Options
-	srv  *http.Server
+	o      *orchestrator.Orchestrator
+	rt     orchestrator.Containers
+	infoMu sync.Mutex // guards info.Recipe, which an apply changes
+	info   Info
+	opts   Options
+	srv    *http.Server
 
 	released  chan struct{} // closed once the stack is given up
 	closeOnce sync.Once
@@ -79,7 +80,10 @@ func (s *Server) Close() {
 }
 
 func (s *Server) state(w http.ResponseWriter, r *http.Request) {
-	st := State{Info: s.info, State: s.o.Snapshot(), Watching: s.opts.Watch != nil && s.opts.Watch.Watching()}
+	s.infoMu.Lock()
+	info := s.info
+	s.infoMu.Unlock()
+	st := State{Info: info, State: s.o.Snapshot(), Watching: s.opts.Watch != nil && s.opts.Watch.Watching()}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	if ports, err := PublishedPorts(ctx, s.rt, st.Stack); err == nil {
@@ -275,6 +279,11 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 	}
 	streamWhile(w, r, s.o, func(ctx context.Context) ([]string, error) {
 		res, err := s.o.Apply(ctx, st, orchestrator.ApplyOptions{Pods: req.Pods})
+		if err == nil && req.Recipe != "" {
+			s.infoMu.Lock()
+			s.info.Recipe = req.Recipe
+			s.infoMu.Unlock()
+		}
 		return res.Changes, err
 	})
 }

@@ -414,3 +414,40 @@ func TestDetachedRecipeFromStdin(t *testing.T) {
 		return nil
 	})
 }
+
+// Three up -d of a fresh stack at the same moment: one starts it, the others wait for it and
+// converge it (up to date), every one exit 0; the log is the one supervisor's that runs it.
+func TestConcurrentUpDetach(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "workday")
+	state := t.TempDir()
+	s.env = append(s.env, "XDG_STATE_HOME="+state)
+	t.Cleanup(func() {
+		if len(s.containers()) > 0 {
+			s.run("down", "--stack", s.stack)
+		}
+	})
+	file := s.recipe("sidecar.yaml")
+	var ps []*proc
+	for range 3 {
+		ps = append(ps, s.start("up", "-d", "-f", file))
+	}
+	started := 0
+	for _, p := range ps {
+		if code := p.wait(); code != 0 {
+			t.Errorf("an up -d of three at once exited %d\n%s", code, p.output())
+		}
+		if strings.Contains(p.stdout.String(), "is up, in the background") {
+			started++
+		}
+	}
+	if started != 1 {
+		t.Errorf("%d of the three up -d started the stack, want 1", started)
+	}
+	log, err := os.ReadFile(filepath.Join(state, "sidecar", s.stack+".log"))
+	if err != nil || strings.Contains(string(log), "already running") || strings.Contains(string(log), "\x00") {
+		t.Errorf("the supervisor's log (%v):\n%q", err, log)
+	}
+	s.runExit(0, "down", "--stack", s.stack)
+	s.nothingLeft()
+}

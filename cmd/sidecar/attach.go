@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sidecar-dev/sidecar/control"
+	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
 )
 
@@ -23,6 +24,9 @@ type AttachOptions struct {
 	viewOptions
 
 	ControlDir string
+	// Connect reaches the engine, to say what it has of a stack nobody runs; nil: the
+	// environment's.
+	Connect func(context.Context) (engine, error)
 }
 
 var attachHelp = help{
@@ -57,7 +61,7 @@ func newAttachCmd(f *Factory, runF func(*AttachOptions) error) *cobra.Command {
 }
 
 func attachRun(ctx context.Context, opts *AttachOptions) error {
-	_, c, err := stackOwner(opts.Factory, opts.IO, opts.ControlDir, opts.Stack, opts.File, "sidecar attach --stack NAME")
+	_, c, err := stackOwner(ctx, opts.Factory, opts.IO, opts.ControlDir, opts.Stack, opts.File, "sidecar attach --stack NAME", opts.Connect)
 	if err != nil {
 		return err
 	}
@@ -88,21 +92,22 @@ func nameHint(byName string) string {
 }
 
 // stackOwner is stackOf's stack and a client of the process that runs it (liveOwner).
-func stackOwner(f *Factory, io *IOStreams, dir, stack string, file recipeFiles, byName string) (string, *control.Client, error) {
+func stackOwner(ctx context.Context, f *Factory, io *IOStreams, dir, stack string, file recipeFiles, byName string, connect func(context.Context) (engine, error)) (string, *control.Client, error) {
 	name, _, err := stackOf(f, io, stack, file, nameHint(byName))
 	if err != nil {
 		return "", nil, err
 	}
-	c, err := liveOwner(f, dir, name)
+	c, err := liveOwner(ctx, f, dir, name, connect)
 	return name, c, err
 }
 
 // ErrNoSupervisor: no sidecar up runs the stack.
 var ErrNoSupervisor = errors.New("no sidecar up runs it")
 
-// liveOwner returns a client of the process that runs the stack, or says there is none and
+// liveOwner returns a client of the process that runs the stack, or says there is none, what
+// the engine still has of the stack (connect reaches it; nil: the environment's engine), and
 // what to do.
-func liveOwner(f *Factory, dir, stack string) (*control.Client, error) {
+func liveOwner(ctx context.Context, f *Factory, dir, stack string, connect func(context.Context) (engine, error)) (*control.Client, error) {
 	dir, err := f.controlDirOf(dir)
 	if err != nil {
 		return nil, &ExitError{Code: exitFailure, Err: err}
@@ -110,6 +115,42 @@ func liveOwner(f *Factory, dir, stack string) (*control.Client, error) {
 	if c, ok := dialControl(dir, stack); ok {
 		return c, nil
 	}
-	return nil, &ExitError{Code: exitFailure, Err: fmt.Errorf("stack %s is not running (%w): start it with `sidecar up -d`; "+
-		"containers of it that a killed up left behind are removed with `sidecar down --stack %s`", stack, ErrNoSupervisor, stack)}
+	if connect == nil {
+		connect = func(ctx context.Context) (engine, error) { return connectEngine(ctx, f) }
+	}
+	return nil, &ExitError{Code: exitFailure, Err: noOwnerError(stack, leftOnEngine(ctx, connect, stack))}
+}
+
+// leftOnEngine counts the containers of the stack on the engine connect reaches: -1 when it
+// cannot tell (the engine does not answer).
+func leftOnEngine[E interface {
+	ListContainers(context.Context, map[string]string) ([]orchestrator.ContainerInfo, error)
+	Close() error
+}](ctx context.Context, connect func(context.Context) (E, error), stack string) int {
+	rt, err := connect(ctx)
+	if err != nil {
+		return -1
+	}
+	defer rt.Close()
+	infos, err := rt.ListContainers(ctx, orchestrator.StackFilter(stack))
+	if err != nil {
+		return -1
+	}
+	return len(infos)
+}
+
+// noOwnerError says that no sidecar up runs the stack and what to do, by what the engine
+// still has of it (left containers; -1: unknown): a stack whose up was killed keeps its
+// containers, which only a new up (taking it over) or down act on.
+func noOwnerError(stack string, left int) error {
+	switch {
+	case left > 0:
+		return fmt.Errorf("stack %s is not run by any sidecar up (%w: was its up killed?), but %s of it are still on the engine (sidecar ps --stack %s shows them): "+
+			"`sidecar up -d` takes the stack over (removes what is left and starts it again), or `sidecar down --stack %s` removes it",
+			stack, ErrNoSupervisor, plural(left, "container"), stack, stack)
+	case left == 0:
+		return fmt.Errorf("stack %s is not running (%w, and the engine has none of its containers): start it with `sidecar up -d`", stack, ErrNoSupervisor)
+	}
+	return fmt.Errorf("stack %s is not running (%w): start it with `sidecar up -d`; "+
+		"containers of it that a killed up left behind are removed with `sidecar down --stack %s`", stack, ErrNoSupervisor, stack)
 }

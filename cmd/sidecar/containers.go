@@ -25,6 +25,9 @@ type ContainersOptions struct {
 	Containers []string // as on the command line; none: every app container
 
 	ControlDir string
+	// Connect reaches the engine, to say what it has of a stack nobody runs; nil: the
+	// environment's.
+	Connect func(context.Context) (engine, error)
 }
 
 // containerVerbs are the three commands, with their help.
@@ -70,7 +73,7 @@ exited at once (it is restarted with back-off), 2 for a name the stack has not.`
 }
 
 func containersRun(ctx context.Context, opts *ContainersOptions) error {
-	name, c, err := stackOwner(opts.Factory, opts.IO, opts.ControlDir, opts.Stack, opts.File, "sidecar "+opts.Verb+" --stack NAME")
+	name, c, err := stackOwner(ctx, opts.Factory, opts.IO, opts.ControlDir, opts.Stack, opts.File, "sidecar "+opts.Verb+" --stack NAME", opts.Connect)
 	if err != nil {
 		return err
 	}

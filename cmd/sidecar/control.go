@@ -257,6 +257,9 @@ func runningError(dir, stack string) error {
 		defer cancel()
 		if st, err := c.State(ctx); err == nil {
 			who = fmt.Sprintf("sidecar up (pid %d", st.PID)
+			if st.Detached {
+				who = fmt.Sprintf("sidecar up -d (supervisor pid %d", st.PID)
+			}
 			if st.Recipe != "" {
 				who += ", from " + st.Recipe
 			}

@@ -119,7 +119,8 @@ func downRun(ctx context.Context, opts *DownOptions) error {
 // downLive asks the up running the stack to shut down and follows it until the stack is
 // released. done is false when that up went away before it finished.
 func downLive(ctx context.Context, opts *DownOptions, c *control.Client, name string, show func(orchestrator.Event)) (done bool, err error) {
-	fmt.Fprintf(opts.IO.ErrOut, "sidecar: stack %s is run by a sidecar up: asking it to stop\n", name)
+	who, _ := ownerOf(ctx, c)
+	fmt.Fprintf(opts.IO.ErrOut, "sidecar: stack %s is run by %s: asking it to stop\n", name, who)
 	kill := func() {
 		kctx, cancel := context.WithTimeout(context.Background(), controlDialWait)
 		defer cancel()

@@ -255,7 +255,23 @@ func (opts *ExecOptions) findContainer(ctx context.Context, rt execEngine, stack
 		if role == recipes.RoleInit {
 			return "", &ExitError{Code: exitFailure, Err: fmt.Errorf("%s is an init container, which has run to its end (%s): there is nothing to exec in; exec in the pod's main or a sidecar", opts.Container, found[0].Status)}
 		}
+		if !opts.stackRun(stack) {
+			// sidecar start needs the up that runs the stack, and there is none.
+			return "", &ExitError{Code: exitFailure, Err: fmt.Errorf("%s is not running (%s), and no sidecar up runs stack %s (was its up killed?): "+
+				"`sidecar up -d` takes the stack over (removes what is left and starts it again), or `sidecar down --stack %s` removes it",
+				opts.Container, found[0].Status, stack, stack)}
+		}
 		return "", &ExitError{Code: exitFailure, Err: fmt.Errorf("%s is not running (%s): start it with `sidecar start %s`", opts.Container, found[0].Status, opts.Container)}
 	}
 	return found[0].ID, nil
+}
+
+// stackRun reports whether a sidecar up runs the stack (true when that cannot be told).
+func (opts *ExecOptions) stackRun(stack string) bool {
+	dir, err := opts.Factory.controlDirOf(opts.ControlDir)
+	if err != nil {
+		return true
+	}
+	_, live := dialControl(dir, stack)
+	return live
 }

@@ -33,6 +33,9 @@ type Factory struct {
 	profiles []string
 	// stdin is the recipe -f - reads (load.go).
 	stdin stdinRecipe
+	// interrupt is closed by Ctrl-C, SIGTERM or SIGHUP (the command's context is done): a
+	// read of a recipe that blocks (a FIFO, a terminal) gives up then. Nil: never.
+	interrupt <-chan struct{}
 }
 
 // BuildInfo says which build of sidecar this is.

@@ -183,10 +183,13 @@ func exists(path string) bool {
 //
 // -f - is the standard input, read once (every later load of the process gets the same
 // content), named <stdin>; when it is the first file, the stack's directory (of relative
-// paths, and of .env) is the working directory, as docker compose has it for -f -.
+// paths, and of .env) is the working directory, as docker compose has it for -f -. The
+// standard input and a recipe file that is not a regular one (a FIFO, /dev/stdin) are read
+// here, so that Ctrl-C, SIGTERM or SIGHUP end a read that waits for its writer
+// (ErrInterrupted: exit 130).
 func loadStack(f *Factory, files recipeFiles, pods ...string) (*recipes.Stack, []recipes.Warning, error) {
 	opts := recipes.Options{Env: recipeEnv(f), DotEnv: true, Profiles: f.profiles, Services: pods}
-	if !files.stdin() {
+	if !files.stdin() && !slices.ContainsFunc(files, notRegular) {
 		return recipes.LoadFiles(files, opts)
 	}
 	if i := slices.Index(files, stdinFile); slices.Contains(files[i+1:], stdinFile) {
@@ -200,7 +203,7 @@ func loadStack(f *Factory, files recipeFiles, pods ...string) (*recipes.Stack, [
 			in[i].Content, err = f.readStdin()
 		} else {
 			in[i].Name = p
-			in[i].Content, err = os.ReadFile(p)
+			in[i].Content, err = f.readFile(p)
 		}
 		if err != nil {
 			return nil, nil, &recipes.ReadError{Path: in[i].Name, Err: err}
@@ -222,21 +225,107 @@ func loadStack(f *Factory, files recipeFiles, pods ...string) (*recipes.Stack, [
 type stdinRecipe struct {
 	once    sync.Once
 	from    string
+	read    chan struct{} // closed once content and err are set
 	content []byte
 	err     error
 }
 
-// readStdin is the content of the standard input, read on first use.
+// readStdin is the content of the standard input, read on first use. An interrupt (Ctrl-C,
+// SIGTERM, SIGHUP) ends the waiting for it — a terminal's input ends only with Ctrl-D, a
+// pipe's when its writer closes — with ErrInterrupted; the read goes on in its goroutine,
+// which holds up nothing: the process exits.
 func (f *Factory) readStdin() ([]byte, error) {
 	s := &f.stdin
 	s.once.Do(func() {
+		s.read = make(chan struct{})
 		if s.from != "" {
 			s.content, s.err = os.ReadFile(s.from)
+			close(s.read)
 			return
 		}
-		s.content, s.err = io.ReadAll(f.IO.In)
+		go func() {
+			defer close(s.read)
+			s.content, s.err = io.ReadAll(io.LimitReader(f.IO.In, recipes.MaxFileSize+1))
+		}()
 	})
-	return s.content, s.err
+	select {
+	case <-s.read:
+		return s.content, s.err
+	case <-f.interrupt:
+		return nil, ErrInterrupted
+	}
+}
+
+// notRegular reports whether path names something other than a regular file (a FIFO,
+// /dev/stdin): reading it may wait for its writer.
+func notRegular(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && !fi.Mode().IsRegular() && !fi.IsDir()
+}
+
+// readFile reads a recipe file (-f) that loadStack reads itself: a regular one whole; one
+// that is not, at most recipes.MaxFileSize+1 bytes of it (the loader refuses more). Such a
+// file — a FIFO, /dev/stdin on a terminal — may keep a read waiting until its
+// writer closes it (opening a FIFO waits for a writer, too): an interrupt ends the waiting
+// with ErrInterrupted and closes the file, which ends the read; one still opening the file
+// is left to the process's exit.
+func (f *Factory) readFile(path string) ([]byte, error) {
+	if !notRegular(path) {
+		return os.ReadFile(path)
+	}
+	if f.interrupt == nil {
+		return readLimited(path)
+	}
+	type result struct {
+		b   []byte
+		err error
+	}
+	var (
+		mu      sync.Mutex
+		file    *os.File
+		stopped bool
+	)
+	done := make(chan result, 1)
+	go func() {
+		fh, err := os.Open(path)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		mu.Lock()
+		if stopped {
+			mu.Unlock()
+			fh.Close()
+			return
+		}
+		file = fh
+		mu.Unlock()
+		b, err := io.ReadAll(io.LimitReader(fh, recipes.MaxFileSize+1))
+		fh.Close()
+		done <- result{b, err}
+	}()
+	select {
+	case r := <-done:
+		return r.b, r.err
+	case <-f.interrupt:
+		mu.Lock()
+		stopped = true
+		if file != nil {
+			file.Close() // ends a read of a FIFO or a terminal, which Go polls
+		}
+		mu.Unlock()
+		return nil, ErrInterrupted
+	}
+}
+
+// readLimited reads at most recipes.MaxFileSize+1 bytes of the file at path.
+func readLimited(path string) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	return io.ReadAll(io.LimitReader(fh, recipes.MaxFileSize+1))
 }
 
 // recipeEnv is the environment ${VAR}s are read from: the process's, with PWD set to the

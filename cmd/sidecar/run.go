@@ -33,6 +33,7 @@ func run() int {
 // messages quote the engine — its errors, names, labels — and containers' last lines.
 func execute(ctx context.Context, f *Factory, args []string) int {
 	f.IO.ErrOut = termsafe.Writer(f.IO.ErrOut, termsafe.Color)
+	f.interrupt = ctx.Done()
 	root := newRootCmd(f)
 	root.SetArgs(args)
 	root.SetIn(f.IO.In)

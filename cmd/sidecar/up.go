@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -150,7 +152,17 @@ func (opts *UpOptions) newView(o *orchestrator.Orchestrator) upView {
 }
 
 func upRun(ctx context.Context, opts *UpOptions) error {
-	st, err := loadReported(opts.Factory, opts.IO.ErrOut, opts.File, opts.Pods...)
+	// The supervisor of up -d writes the loader's warnings into its log once it holds the
+	// stack (the log is another supervisor's until then: see detach).
+	var warnings bytes.Buffer
+	warnOut := opts.IO.ErrOut
+	if opts.supervise != nil {
+		warnOut = &warnings
+	}
+	st, err := loadReported(opts.Factory, warnOut, opts.File, opts.Pods...)
+	if opts.supervise != nil && err != nil {
+		_, _ = io.Copy(opts.IO.ErrOut, &warnings)
+	}
 	if err != nil {
 		return err
 	}
@@ -184,6 +196,9 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 	}
 	if err != nil {
 		return &ExitError{Code: exitFailure, Err: err}
+	}
+	if opts.supervise != nil {
+		opts.supervise.startLog(opts.IO.ErrOut, &warnings)
 	}
 	held := true
 	defer func() {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -47,18 +48,17 @@ func (opts *UpOptions) converge(ctx context.Context, dir string, st *recipes.Sta
 	if err != nil {
 		return err
 	}
-	who := "another sidecar up"
-	sctx, cancel := context.WithTimeout(ctx, controlDialWait)
-	if s, err := c.State(sctx); err == nil {
-		who = fmt.Sprintf("sidecar up (pid %d)", s.PID)
-		if s.Detached {
-			who = fmt.Sprintf("sidecar up -d (supervisor pid %d)", s.PID)
-		}
+	who, s := ownerOf(ctx, c)
+	if err := opts.sameRecipe(st, who, s); err != nil {
+		return err
 	}
-	cancel()
 	fmt.Fprintf(opts.IO.ErrOut, "sidecar: stack %s is running, run by %s: applying the recipe\n", st.Name, who)
 	show := opts.eventPrinter()
-	changes, err := c.Apply(ctx, control.NewApplyRequest(st, opts.Pods), show)
+	req := control.NewApplyRequest(st, opts.Pods)
+	if files, err := opts.File.abs(); err == nil {
+		req.Recipe = files.list() // what ps names from now on
+	}
+	changes, err := applyWhenRunning(ctx, c, req, show)
 	if ctx.Err() != nil {
 		fmt.Fprintf(opts.IO.ErrOut, "sidecar: stopped waiting: stack %s goes on applying the recipe (sidecar ps shows it)\n", st.Name)
 		return ErrInterrupted
@@ -100,6 +100,84 @@ func (opts *UpOptions) converge(ctx context.Context, dir string, st *recipes.Sta
 		return err
 	}
 	return opts.showRemote(ctx, c, false)
+}
+
+// applyWhenRunning applies the recipe; an owner that answers before its stack runs (it has
+// just taken the stack: two ups started at once) says "not running", and is asked again
+// until it runs the stack, for at most startWait, or is gone.
+func applyWhenRunning(ctx context.Context, c *control.Client, req control.ApplyRequest, show func(orchestrator.Event)) ([]string, error) {
+	deadline := time.Now().Add(startWait)
+	for {
+		changes, err := c.Apply(ctx, req, show)
+		var ce *control.Error
+		if !errors.As(err, &ce) || !strings.HasSuffix(ce.Msg, orchestrator.ErrNotRunning.Error()) ||
+			time.Now().After(deadline) || ctx.Err() != nil {
+			return changes, err
+		}
+		select {
+		case <-ctx.Done():
+			return changes, err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// startWait bounds how long converge waits for an owner that has just taken the stack to run it.
+const startWait = 10 * time.Second
+
+// ownerOf names the process that runs the stack as ps names it — "sidecar up -d (supervisor
+// pid N)" or "sidecar up (pid N)" — with its state; "another sidecar up" and nil when it does
+// not answer.
+func ownerOf(ctx context.Context, c *control.Client) (string, *control.State) {
+	sctx, cancel := context.WithTimeout(ctx, controlDialWait)
+	defer cancel()
+	s, err := c.State(sctx)
+	if err != nil {
+		return "another sidecar up", nil
+	}
+	if s.Detached {
+		return fmt.Sprintf("sidecar up -d (supervisor pid %d)", s.PID), &s
+	}
+	return fmt.Sprintf("sidecar up (pid %d)", s.PID), &s
+}
+
+// sameRecipe refuses to converge a running stack that was started from a recipe of another
+// directory: two checkouts named alike (both app/, without name:) make stacks of the same
+// name, and converging would silently replace the one's containers with the other's. Another
+// file of the same directory (a.yaml, then b.yaml; a compose override more or less) is the
+// same project, edited: it converges, and ps names the recipe applied from then on. A recipe
+// read from the standard input has no directory to compare, nor has an owner that does not
+// say.
+func (opts *UpOptions) sameRecipe(st *recipes.Stack, who string, s *control.State) error {
+	if s == nil || s.Recipe == "" {
+		return nil
+	}
+	running := filepath.SplitList(s.Recipe)[0]
+	mine, err := opts.File.abs()
+	if err != nil || len(mine) == 0 || mine[0] == stdinFile || running == stdinName || running == stdinFile {
+		return nil
+	}
+	if sameFile(filepath.Dir(running), filepath.Dir(mine[0])) {
+		return nil
+	}
+	return &ExitError{Code: exitBadInput, Err: fmt.Errorf("stack %s is running from a recipe in another directory: %s runs it from %s, and this is %s; "+
+		"up would replace its containers with this recipe's. Give this stack a name of its own (name: at the top of %s), "+
+		"or stop the other first with `sidecar down --stack %s`",
+		st.Name, who, running, mine[0], mine[0], st.Name)}
+}
+
+// sameFile reports whether a and b name one file (through links), or the same path when
+// either cannot be read.
+func sameFile(a, b string) bool {
+	if a == b {
+		return true
+	}
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	if errA != nil || errB != nil {
+		return filepath.Clean(a) == filepath.Clean(b)
+	}
+	return os.SameFile(fa, fb)
 }
 
 // watchError is the exit of a watch the owner refused: 2 for rules that cannot be watched.

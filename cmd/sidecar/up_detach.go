@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -60,6 +61,15 @@ func lastRunNote(f *Factory, stack string) string {
 	return fmt.Sprintf("; how its last `sidecar up -d` ended (%s) is at the end of %s", fi.ModTime().Local().Format("2006-01-02 15:04:05"), path)
 }
 
+// startLog empties the supervisor's log, now that it holds the stack, and writes what was
+// kept for it (the loader's warnings) to w.
+func (s *superviseOptions) startLog(w io.Writer, kept *bytes.Buffer) {
+	if s.truncateLog != nil {
+		_ = s.truncateLog()
+	}
+	_, _ = io.Copy(w, kept)
+}
+
 // reportFD is the file descriptor of the report pipe in the supervisor (ExtraFiles[0]).
 const reportFD = 3
 
@@ -68,6 +78,9 @@ type superviseOptions struct {
 	log    string        // its log file, for the state (ps)
 	report *bufio.Writer // the pipe to the up -d that started it; nil once that one is gone
 	pipe   *os.File
+	// truncateLog empties the log, once the supervisor holds the stack (the log was opened
+	// to append: see detach); nil: nothing to empty.
+	truncateLog func() error
 }
 
 // stateLogPath is the supervisor's log file of a stack on the engine at host:
@@ -145,7 +158,10 @@ func (opts *UpOptions) detach(ctx context.Context, dir string, st *recipes.Stack
 		return &ExitError{Code: exitFailure, Err: err}
 	}
 	defer r.Close()
-	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	// Appended to, not truncated: the supervisor empties it once it holds the stack, so that
+	// one that finds the stack taken (another up -d at the same moment) leaves the log of the
+	// supervisor that runs it alone.
+	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		w.Close()
 		return &ExitError{Code: exitFailure, Err: fmt.Errorf("open the supervisor's log: %w", err)}
@@ -169,7 +185,7 @@ func (opts *UpOptions) detach(ctx context.Context, dir string, st *recipes.Stack
 		removeStdinCopy(args)
 		return &ExitError{Code: exitFailure, Err: fmt.Errorf("start the supervisor: %w", err)}
 	}
-	return opts.followSupervisor(ctx, cmd, r, logPath, dir, st.Name)
+	return opts.followSupervisor(ctx, cmd, r, logPath, dir, st)
 }
 
 // stdinCopy writes the recipe read from the standard input next to the supervisor's log
@@ -188,7 +204,8 @@ func (opts *UpOptions) stdinCopy(logPath string) (string, error) {
 
 // followSupervisor prints what the supervisor reports until the stack is up (a summary, exit
 // 0) or the supervisor ends (its error and exit status).
-func (opts *UpOptions) followSupervisor(ctx context.Context, cmd *exec.Cmd, r *os.File, logPath, dir, stack string) error {
+func (opts *UpOptions) followSupervisor(ctx context.Context, cmd *exec.Cmd, r *os.File, logPath, dir string, st *recipes.Stack) error {
+	stack := st.Name
 	type item struct {
 		ev  orchestrator.Event
 		res *control.Result
@@ -245,6 +262,11 @@ func (opts *UpOptions) followSupervisor(ctx context.Context, cmd *exec.Cmd, r *o
 				continue
 			}
 			waitErr := cmd.Wait()
+			if it.res != nil && it.res.Taken && interrupts == 0 {
+				// Another up took the stack as this one's supervisor started (two up -d at
+				// once): that one runs it, and this up converges it as a later up would.
+				return opts.converge(ctx, dir, st)
+			}
 			if it.res != nil {
 				if it.res.Error != "" {
 					io.WriteString(opts.IO.ErrOut, it.res.Error)
@@ -386,7 +408,7 @@ func newSuperviseCmd(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sup := &superviseOptions{log: v.GetString("log")}
+			sup := &superviseOptions{log: v.GetString("log"), truncateLog: func() error { return os.Stdout.Truncate(0) }}
 			if fd := v.GetInt("report-fd"); fd > 0 {
 				sup.pipe = os.NewFile(uintptr(fd), "report")
 				sup.report = bufio.NewWriterSize(sup.pipe, 64<<10)
@@ -396,9 +418,7 @@ func newSuperviseCmd(f *Factory) *cobra.Command {
 			if opts.LogLines, err = parseLogLines(v.GetString("log-lines")); err != nil {
 				return usageErrorf(cmd, "%v", err)
 			}
-			if f.stdin.from = v.GetString("stdin-copy"); f.stdin.from != "" {
-				defer os.Remove(f.stdin.from) // the stack has ended
-			}
+			f.stdin.from = v.GetString("stdin-copy")
 			opts.Connect = func(ctx context.Context) (engine, error) { return connectEngine(ctx, f) }
 			sigs := make(chan os.Signal, 2)
 			signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -406,6 +426,14 @@ func newSuperviseCmd(f *Factory) *cobra.Command {
 			opts.Signals = sigs
 			err = upRun(cmd.Context(), opts)
 			sup.result(err, cmd.Root())
+			if errors.Is(err, ErrStackRunning) {
+				// Said on the report pipe; the log, and the copy of the standard input, are
+				// the supervisor's that runs the stack.
+				return &ExitError{Code: exitFailure}
+			}
+			if f.stdin.from != "" {
+				os.Remove(f.stdin.from) // the stack has ended
+			}
 			return err
 		},
 	}
@@ -549,7 +577,9 @@ func (s *superviseOptions) result(err error, root *cobra.Command) {
 	}
 	var msg bytes.Buffer
 	code := exitCode(err, &msg, root)
-	b, _ := json.Marshal(control.NewResult(code, msg.String()))
+	res := control.NewResult(code, msg.String())
+	res.Taken = errors.Is(err, ErrStackRunning)
+	b, _ := json.Marshal(res)
 	s.report.Write(append(b, '\n'))
 	s.report.Flush()
 	s.hangUp()

@@ -22,6 +22,9 @@ type WatchOptions struct {
 	viewOptions // the printed lines': Output, Timestamps, NoColor
 
 	ControlDir string
+	// Connect reaches the engine, to say what it has of a stack nobody runs; nil: the
+	// environment's.
+	Connect func(context.Context) (engine, error)
 	// Signals delivers Ctrl-C, SIGTERM and SIGHUP; nil: the process's own.
 	Signals <-chan os.Signal
 }
@@ -66,7 +69,7 @@ func newWatchCmd(f *Factory, runF func(*WatchOptions) error) *cobra.Command {
 }
 
 func watchRun(ctx context.Context, opts *WatchOptions) error {
-	name, c, err := stackOwner(opts.Factory, opts.IO, opts.ControlDir, opts.Stack, opts.File, "sidecar watch --stack NAME")
+	name, c, err := stackOwner(ctx, opts.Factory, opts.IO, opts.ControlDir, opts.Stack, opts.File, "sidecar watch --stack NAME", opts.Connect)
 	if err != nil {
 		return err
 	}

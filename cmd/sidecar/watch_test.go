@@ -99,7 +99,7 @@ func TestWatchCommand(t *testing.T) {
 	}
 
 	nobody := testCLI(t, newFake(), controlTestDir(t))
-	err := watchRun(context.Background(), &WatchOptions{IO: nobody.f.IO, Factory: nobody.f, Stack: "wt", viewOptions: viewOptions{Output: "text"}, ControlDir: nobody.dir})
+	err := watchRun(context.Background(), &WatchOptions{IO: nobody.f.IO, Factory: nobody.f, Stack: "wt", viewOptions: viewOptions{Output: "text"}, ControlDir: nobody.dir, Connect: nobody.connect})
 	if exitOf(err) != 1 || !strings.Contains(err.Error(), "stack wt is not running") {
 		t.Errorf("watch of a stack nobody runs: %v", err)
 	}
