@@ -1,6 +1,7 @@
 package recipes
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -56,17 +57,11 @@ func TestDotEnvUnsetVariableWarned(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, env[k], want)
 		}
 	}
-	var got []string
-	for _, w := range warns {
-		got = append(got, strings.TrimPrefix(w.String(), dir+string(filepath.Separator)))
-	}
 	want := []string{
 		".env:2:17: warning: variable tpass is not set, so the value of DB_PASSWORD has an empty string in its place: for a literal $, write $$ or put the value in single quotes (DB_PASSWORD='…'); else set tpass",
 		".env:3:10: warning: variable b is not set, so the value of QUOTED has an empty string in its place: for a literal $, write $$ or put the value in single quotes (QUOTED='…'); else set b",
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	sameLines(t, "warnings", relativeTo(dir, warns), want)
 }
 
 // A .env that does not parse is one problem, at its line, with a fix that fits what is wrong;
@@ -102,14 +97,25 @@ func TestBrokenDotEnvIsOneProblem(t *testing.T) {
 		dir := t.TempDir()
 		writeTestFile(t, filepath.Join(dir, ".env"), tc.env)
 		_, _, err := Load(File{Name: filepath.Join(dir, "docker-compose.yml"), Content: []byte(compose)}, Options{DotEnv: true})
-		var got []string
-		for _, p := range problemsOf(t, err) {
-			got = append(got, strings.TrimPrefix(p.String(), dir+string(filepath.Separator)))
-		}
 		want := []string{tc.want, `docker-compose.yml:13:13: port "99999:9000" has a host port 99999 outside 1-65535: write [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], like "8080:80", "127.0.0.1:8080:80" or "53:53/udp", with ports from 1 to 65535`}
-		if strings.Join(got, "\n") != strings.Join(want, "\n") {
-			t.Errorf(".env %q:\n%s\nwant:\n%s", tc.env, strings.Join(got, "\n"), strings.Join(want, "\n"))
-		}
+		sameLines(t, fmt.Sprintf(".env %q", tc.env), relativeTo(dir, problemsOf(t, err)), want)
+	}
+}
+
+// relativeTo is each of xs as it prints, without dir's path in front of its file's name.
+func relativeTo[T fmt.Stringer](dir string, xs []T) []string {
+	var out []string
+	for _, x := range xs {
+		out = append(out, strings.TrimPrefix(x.String(), dir+string(filepath.Separator)))
+	}
+	return out
+}
+
+// sameLines fails the test, saying what the lines are, unless got is want.
+func sameLines(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("%s:\n%s\nwant:\n%s", what, strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 
@@ -126,17 +132,11 @@ func TestRemoteIncludeNotSupported(t *testing.T) {
 	dir := t.TempDir()
 	compose := "include:\n  - https://github.com/docker/awesome-compose.git#master:nginx-golang\n  - path: oci://docker.io/example/app:1\nservices:\n  web: {image: nginx}\n"
 	_, _, err := Load(File{Name: filepath.Join(dir, "compose.yaml"), Content: []byte(compose)}, Options{})
-	var got []string
-	for _, p := range problemsOf(t, err) {
-		got = append(got, strings.TrimPrefix(p.String(), dir+string(filepath.Separator)))
-	}
 	want := []string{
 		"compose.yaml:2:5: included file https://github.com/docker/awesome-compose.git#master:nginx-golang is remote (a Git repository or an OCI artifact), which sidecar does not fetch: it reads local files only: clone it (git clone -b master https://github.com/docker/awesome-compose.git) and include the local path (./awesome-compose/nginx-golang/compose.yaml, or the compose file's name there)",
 		"compose.yaml:3:11: included file oci://docker.io/example/app:1 is remote (a Git repository or an OCI artifact), which sidecar does not fetch: it reads local files only: pull the artifact's compose file (docker compose -f oci://docker.io/example/app:1 config > remote.yaml, say) and include that local path",
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	sameLines(t, "problems", relativeTo(dir, problemsOf(t, err)), want)
 }
 
 // What a service gets from the service it extends is placed where that service writes it: in
