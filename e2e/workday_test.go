@@ -131,11 +131,7 @@ func TestDetachedStackOutlivesItsTerminal(t *testing.T) {
 	}
 	before := s.containers()
 	s.steady("", 2*time.Second) // nothing is stopped for the terminal's going either
-	s.unchanged(before, "after the terminal went", "infra", "ticker", "web")
-	if _, errOut, code := s.run("down", "--stack", s.stack); code != 0 {
-		t.Errorf("down exited %d: %s", code, errOut)
-	}
-	s.nothingLeft()
+	s.ranOnThenDown(before, "after the terminal went")
 }
 
 // attach shows two containers' lines side by side; q leaves, and the stack runs on.
@@ -154,11 +150,7 @@ func TestAttachLeavesTheStackRunning(t *testing.T) {
 	tm.wait("the footer to say q detaches", func(p string) bool { return strings.Contains(p, "q detach") })
 	tm.keys("q")
 	tm.wait("attach to exit", func(p string) bool { return strings.Contains(p, "EXIT=0") })
-	s.unchanged(before, "after q", "infra", "ticker", "web")
-	if _, errOut, code := s.run("down", "--stack", s.stack); code != 0 {
-		t.Errorf("down exited %d: %s", code, errOut)
-	}
-	s.nothingLeft()
+	s.ranOnThenDown(before, "after q")
 }
 
 // up -d of a stack whose main fails once up: the stack is gone, and with it every
@@ -203,6 +195,17 @@ func newDetachedScenario(t *testing.T) *scenario {
 		}
 	})
 	return s
+}
+
+// ranOnThenDown checks that the workday stack's containers kept their runs from before
+// until when, then takes the stack down and checks that nothing is left.
+func (s *scenario) ranOnThenDown(before map[string]orchestrator.ContainerInfo, when string) {
+	s.t.Helper()
+	s.unchanged(before, when, "infra", "ticker", "web")
+	if _, errOut, code := s.run("down", "--stack", s.stack); code != 0 {
+		s.t.Errorf("down exited %d: %s", code, errOut)
+	}
+	s.nothingLeft()
 }
 
 // unchanged checks that the named containers kept their container and their run.
