@@ -131,6 +131,28 @@ func (g *goStack) running(what ...string) {
 	})
 }
 
+// resolve waits until container client of pod client resolves each of names to the address
+// pod has on the stack network.
+func (g *goStack) resolve(pod string, names ...string) {
+	g.t.Helper()
+	ip := g.inspect(pod, "infra").NetworkSettings.Networks[g.names.Network()].IPAddress.String()
+	cmd, want := []string{"/peek"}, ""
+	for _, n := range names {
+		cmd = append(cmd, "-resolve", n)
+		want += n + " " + ip + "\n"
+	}
+	testenv.Eventually(g.t, 30*time.Second, func() error {
+		res, err := g.d.Exec(g.ctx, g.name("client", "client"), cmd)
+		if err != nil {
+			return err
+		}
+		if res.Output != want {
+			return fmt.Errorf("client resolves %q, want %q", res.Output, want)
+		}
+		return nil
+	})
+}
+
 func (g *goStack) hookEvents() []orchestrator.HookEvent {
 	return testenv.EventsOf[orchestrator.HookEvent](g.events)
 }
@@ -353,18 +375,7 @@ func TestStatefulSetIdentity(t *testing.T) {
 	if h := strings.TrimSpace(g.exec("web-0", "web", "/peek", "-hostname")); h != "web-0" {
 		t.Errorf("hostname in web-0 is %q", h)
 	}
-	infra := g.inspect("web-0", "infra")
-	ip := infra.NetworkSettings.Networks[g.names.Network()].IPAddress.String()
-	testenv.Eventually(t, 30*time.Second, func() error {
-		res, err := g.d.Exec(g.ctx, g.name("client", "client"), []string{"/peek", "-resolve", "web-0.web", "-resolve", "web-0"})
-		if err != nil {
-			return err
-		}
-		if want := "web-0.web " + ip + "\nweb-0 " + ip + "\n"; res.Output != want {
-			return fmt.Errorf("client resolves %q, want %q", res.Output, want)
-		}
-		return nil
-	})
+	g.resolve("web-0", "web-0.web", "web-0")
 	if res, err := g.stop(); err != nil || res.ExitCode != 0 {
 		t.Fatalf("Run = %+v, %v", res, err)
 	}
@@ -385,17 +396,7 @@ func TestPodAliasesResolve(t *testing.T) {
 	if h := strings.TrimSpace(g.exec("web-service", "web", "/peek", "-hostname")); h != "echo_service" {
 		t.Errorf("hostname in web-service is %q, want echo_service", h)
 	}
-	ip := g.inspect("web-service", "infra").NetworkSettings.Networks[g.names.Network()].IPAddress.String()
-	testenv.Eventually(t, 30*time.Second, func() error {
-		res, err := g.d.Exec(g.ctx, g.name("client", "client"), []string{"/peek", "-resolve", "web_service", "-resolve", "xmpp.meet.jitsi", "-resolve", "Web_Service"})
-		if err != nil {
-			return err
-		}
-		if want := "web_service " + ip + "\nxmpp.meet.jitsi " + ip + "\nWeb_Service " + ip + "\n"; res.Output != want {
-			return fmt.Errorf("client resolves %q, want %q", res.Output, want)
-		}
-		return nil
-	})
+	g.resolve("web-service", "web_service", "xmpp.meet.jitsi", "Web_Service")
 	if res, err := g.stop(); err != nil || res.ExitCode != 0 {
 		t.Fatalf("Run = %+v, %v", res, err)
 	}
