@@ -21,7 +21,7 @@ import (
 // it alone; down removes everything.
 func TestWorkingDay(t *testing.T) {
 	t.Parallel()
-	s := newDetachedScenario(t, "workday")
+	s := newDetachedScenario(t)
 	file := s.recipe("sidecar.yaml")
 
 	out, errOut, code := s.run("up", "-d", "-f", file)
@@ -110,11 +110,88 @@ func TestWorkingDay(t *testing.T) {
 	}
 }
 
+// Converging with up -d on the real engine: a sidecar dropped from the recipe runs its
+// pre-stop hook (an exec in the container) as it goes; added back, its http ready probe runs
+// from inside the pod again and up -d returns once it passed, and the log of its new run is
+// read; the pod re-created (its hostname changed) with the sidecar dropped, then back, reads
+// as stops, not crashes; main renamed is the old main stopped and the new one started, the
+// stack running on.
+func TestConvergeDropAddRename(t *testing.T) {
+	t.Parallel()
+	s := detachedScenario(t, "converge")
+	a, b := s.recipe("a.yaml"), s.recipe("b.yaml")
+	upD := func(file string, want ...string) {
+		t.Helper()
+		out, errOut := s.runExit(0, "up", "-d", "-f", file)
+		for _, w := range want {
+			if all := out + errOut; !strings.Contains(all, w) {
+				t.Errorf("up -d -f %s does not say %q:\n%s", filepath.Base(file), w, all)
+			}
+		}
+	}
+	upD(a)
+
+	upD(b, "apply: remove proxy: no longer in the recipe", "pre-stop hook passed")
+	if _, ok := s.containers()["proxy"]; ok {
+		t.Errorf("proxy is still there")
+	}
+
+	upD(a, "apply: add proxy: new in the recipe")
+	if c := s.container("proxy"); c.Status != orchestrator.StatusRunning {
+		t.Errorf("the proxy added back: %s", c.Status)
+	}
+	s.eventually("the log of both proxy runs", nil, startDeadline, func() error {
+		out, _, _ := s.run("logs", "--stack", s.stack, "proxy")
+		if n := strings.Count(out, "proxy listening on"); n != 2 {
+			return fmt.Errorf("%d runs in the log, want 2:\n%s", n, out)
+		}
+		return nil
+	})
+
+	// A re-created pod, with the sidecar dropped in the same edit: it is said and stopped
+	// (its pre-stop hook first), and so is the infra container — nothing reads as a crash.
+	s.setEnv("CV_HOST", "cv2")
+	out, errOut := s.runExit(0, "up", "-d", "-f", b)
+	all := out + errOut
+	for _, w := range []string{"apply: re-create pod", "apply: remove proxy: no longer in the recipe", "pre-stop hook passed"} {
+		if !strings.Contains(all, w) {
+			t.Errorf("the re-create does not say %q:\n%s", w, all)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^infra\s+\* stopped`).MatchString(all) || strings.Contains(all, "137") {
+		t.Errorf("the infra container is not seen stopped, or something was killed:\n%s", all)
+	}
+	// Back in another re-created pod: the proxy added back gates main with its probe again.
+	s.setEnv("CV_HOST", "cv3")
+	out, errOut = s.runExit(0, "up", "-d", "-f", a)
+	if all := out + errOut; strings.Contains(all, "(restart") || strings.Contains(all, "137") {
+		t.Errorf("a re-created pod reads as a crash:\n%s", all)
+	}
+	if cs := s.containers(); cs["proxy"].Status != orchestrator.StatusRunning || cs["web"].Status != orchestrator.StatusRunning {
+		t.Errorf("after the re-create: proxy %s, web %s", cs["proxy"].Status, cs["web"].Status)
+	}
+
+	s.setEnv("CV_MAIN", "web2")
+	upD(a, "apply: add web2: new in the recipe")
+	cs := s.containers()
+	if _, ok := cs["web"]; ok || cs["web2"].Status != orchestrator.StatusRunning {
+		t.Errorf("after the rename: web there %v, web2 %s", ok, cs["web2"].Status)
+	}
+	if body, err := s.get("/"); err != nil || !strings.Contains(body, "web") {
+		t.Errorf("the renamed main does not answer: %v", err)
+	}
+
+	if _, errOut, code := s.run("down", "--stack", s.stack); code != 0 {
+		t.Errorf("down exited %d: %s", code, errOut)
+	}
+	s.nothingLeft()
+}
+
 // up -d in a terminal that closes while the stack starts (the tmux session is killed): the
 // supervisor is not the terminal's, and the stack comes up and stays.
 func TestDetachedStackOutlivesItsTerminal(t *testing.T) {
 	t.Parallel()
-	s := newDetachedScenario(t, "workday")
+	s := newDetachedScenario(t)
 	tm := s.tmux()
 	tm.start(s.bin, "up", "-d", "-f", s.recipe("sidecar.yaml"))
 	s.eventually("the infra container", nil, startDeadline, func() error {
@@ -137,7 +214,7 @@ func TestDetachedStackOutlivesItsTerminal(t *testing.T) {
 // attach shows two containers' lines side by side; q leaves, and the stack runs on.
 func TestAttachLeavesTheStackRunning(t *testing.T) {
 	t.Parallel()
-	s := newDetachedScenario(t, "workday")
+	s := newDetachedScenario(t)
 	if out, errOut, code := s.run("up", "-d", "-f", s.recipe("sidecar.yaml")); code != 0 {
 		t.Fatalf("up -d exited %d\n%s\n%s", code, out, errOut)
 	}
@@ -184,9 +261,12 @@ func TestDetachedMainFailureIsLogged(t *testing.T) {
 	s.nothingLeft()
 }
 
-// newDetachedScenario is scenario name (workday, converge) with a state directory of its
-// own (the supervisor's log) and a down at the end should the test stop midway.
-func newDetachedScenario(t *testing.T, name string) *scenario {
+// newDetachedScenario is the workday scenario made ready for up -d (detachedScenario).
+func newDetachedScenario(t *testing.T) *scenario { return detachedScenario(t, "workday") }
+
+// detachedScenario is scenario name with a state directory of its own (the supervisor's
+// log) and a down at the end should the test stop midway.
+func detachedScenario(t *testing.T, name string) *scenario {
 	s := newScenario(t, name)
 	s.env = append(s.env, "XDG_STATE_HOME="+t.TempDir())
 	t.Cleanup(func() {
@@ -318,7 +398,7 @@ func shellJoin(args []string) string {
 // run on forever, its terminal gone, and not even SIGTERM ended it.
 func TestExecEndsWithItsTerminal(t *testing.T) {
 	t.Parallel()
-	s := newDetachedScenario(t, "workday")
+	s := newDetachedScenario(t)
 	if _, errOut, code := s.run("up", "-d", "-f", s.recipe("sidecar.yaml")); code != 0 {
 		t.Fatalf("up -d exited %d: %s", code, errOut)
 	}
@@ -366,7 +446,7 @@ func processesWith(args ...string) []int {
 // and the copy is gone with the stack.
 func TestDetachedRecipeFromStdin(t *testing.T) {
 	t.Parallel()
-	s := newDetachedScenario(t, "workday")
+	s := newDetachedScenario(t)
 	state := ""
 	for _, kv := range s.env {
 		if v, ok := strings.CutPrefix(kv, "XDG_STATE_HOME="); ok {
@@ -416,81 +496,4 @@ func TestDetachedRecipeFromStdin(t *testing.T) {
 		}
 		return nil
 	})
-}
-
-// Converging with up -d on the real engine: a sidecar dropped from the recipe runs its
-// pre-stop hook (an exec in the container) as it goes; added back, its http ready probe runs
-// from inside the pod again and up -d returns once it passed, and the log of its new run is
-// read; the pod re-created (its hostname changed) with the sidecar dropped, then back, reads
-// as stops, not crashes; main renamed is the old main stopped and the new one started, the
-// stack running on.
-func TestConvergeDropAddRename(t *testing.T) {
-	t.Parallel()
-	s := newDetachedScenario(t, "converge")
-	a, b := s.recipe("a.yaml"), s.recipe("b.yaml")
-	upD := func(file string, want ...string) {
-		t.Helper()
-		out, errOut := s.runExit(0, "up", "-d", "-f", file)
-		for _, w := range want {
-			if all := out + errOut; !strings.Contains(all, w) {
-				t.Errorf("up -d -f %s does not say %q:\n%s", filepath.Base(file), w, all)
-			}
-		}
-	}
-	upD(a)
-
-	upD(b, "apply: remove proxy: no longer in the recipe", "pre-stop hook passed")
-	if _, ok := s.containers()["proxy"]; ok {
-		t.Errorf("proxy is still there")
-	}
-
-	upD(a, "apply: add proxy: new in the recipe")
-	if c := s.container("proxy"); c.Status != orchestrator.StatusRunning {
-		t.Errorf("the proxy added back: %s", c.Status)
-	}
-	s.eventually("the log of both proxy runs", nil, startDeadline, func() error {
-		out, _, _ := s.run("logs", "--stack", s.stack, "proxy")
-		if n := strings.Count(out, "proxy listening on"); n != 2 {
-			return fmt.Errorf("%d runs in the log, want 2:\n%s", n, out)
-		}
-		return nil
-	})
-
-	// A re-created pod, with the sidecar dropped in the same edit: it is said and stopped
-	// (its pre-stop hook first), and so is the infra container — nothing reads as a crash.
-	s.setEnv("CV_HOST", "cv2")
-	out, errOut := s.runExit(0, "up", "-d", "-f", b)
-	all := out + errOut
-	for _, w := range []string{"apply: re-create pod", "apply: remove proxy: no longer in the recipe", "pre-stop hook passed"} {
-		if !strings.Contains(all, w) {
-			t.Errorf("the re-create does not say %q:\n%s", w, all)
-		}
-	}
-	if !regexp.MustCompile(`(?m)^infra\s+\* stopped`).MatchString(all) || strings.Contains(all, "137") {
-		t.Errorf("the infra container is not seen stopped, or something was killed:\n%s", all)
-	}
-	// Back in another re-created pod: the proxy added back gates main with its probe again.
-	s.setEnv("CV_HOST", "cv3")
-	out, errOut = s.runExit(0, "up", "-d", "-f", a)
-	if all := out + errOut; strings.Contains(all, "(restart") || strings.Contains(all, "137") {
-		t.Errorf("a re-created pod reads as a crash:\n%s", all)
-	}
-	if cs := s.containers(); cs["proxy"].Status != orchestrator.StatusRunning || cs["web"].Status != orchestrator.StatusRunning {
-		t.Errorf("after the re-create: proxy %s, web %s", cs["proxy"].Status, cs["web"].Status)
-	}
-
-	s.setEnv("CV_MAIN", "web2")
-	upD(a, "apply: add web2: new in the recipe")
-	cs := s.containers()
-	if _, ok := cs["web"]; ok || cs["web2"].Status != orchestrator.StatusRunning {
-		t.Errorf("after the rename: web there %v, web2 %s", ok, cs["web2"].Status)
-	}
-	if body, err := s.get("/"); err != nil || !strings.Contains(body, "web") {
-		t.Errorf("the renamed main does not answer: %v", err)
-	}
-
-	if _, errOut, code := s.run("down", "--stack", s.stack); code != 0 {
-		t.Errorf("down exited %d: %s", code, errOut)
-	}
-	s.nothingLeft()
 }
