@@ -381,14 +381,14 @@ func (s *PodSpec) appHash(c *recipes.Container) string {
 
 // withoutWatch is the part of a container's recipe its container is created from: all of it
 // but its watch rules, which say what `up --watch` does with the container, not how it is
-// made, and its declared ports (expose), which only the exports use: editing them
-// re-creates nothing.
+// made, its declared ports (expose), which only the exports use, and its gate, which says
+// when the container after it starts: editing them re-creates nothing.
 func withoutWatch(c *recipes.Container) *recipes.Container {
-	if c == nil || len(c.Watch)+len(c.Expose) == 0 {
+	if c == nil || len(c.Watch)+len(c.Expose) == 0 && c.Gate == recipes.GateReady {
 		return c
 	}
 	cp := *c
-	cp.Watch, cp.Expose = nil, nil
+	cp.Watch, cp.Expose, cp.Gate = nil, nil, recipes.GateReady
 	return &cp
 }
 
@@ -416,11 +416,20 @@ func (s *PodSpec) FileCopies(c *recipes.Container) []FileCopy {
 		if v == nil || len(v.Files) == 0 {
 			continue
 		}
-		content, ok := v.Files[m.SubPath]
-		if !ok {
+		if content, ok := v.Files[m.SubPath]; ok {
+			out = append(out, FileCopy{Dir: path.Dir(m.Target), Files: map[string][]byte{path.Base(m.Target): []byte(content)}, ReadOnly: m.ReadOnly})
 			continue
 		}
-		out = append(out, FileCopy{Dir: path.Dir(m.Target), Files: map[string][]byte{path.Base(m.Target): []byte(content)}, ReadOnly: m.ReadOnly})
+		// A directory of the volume's files: those under it, at the target.
+		files := map[string][]byte{}
+		for name, content := range v.Files {
+			if rel, ok := strings.CutPrefix(name, path.Clean(m.SubPath)+"/"); ok {
+				files[rel] = []byte(content)
+			}
+		}
+		if len(files) > 0 {
+			out = append(out, FileCopy{Dir: m.Target, Files: files, ReadOnly: m.ReadOnly})
+		}
 	}
 	return out
 }

@@ -152,3 +152,23 @@ func TestExportOnlyFieldsAreNotHashed(t *testing.T) {
 		t.Errorf("labels changed: %v → %v", before, after)
 	}
 }
+
+// A sub_path of a volume with files is a copy: of the one file it names, or of the files
+// under the directory it names (Kubernetes mounts a ConfigMap's items directory so).
+func TestFileCopiesOfASubPath(t *testing.T) {
+	spec := testSpec()
+	pod := spec.Pod
+	pod.Volumes = []*recipes.Volume{{Name: "cfg", Files: map[string]string{"app.conf": "a", "conf.d/x.conf": "x", "conf.d/y.conf": "y", "other/z": "z"}}}
+	pod.Main.Volumes = []recipes.Mount{
+		{Type: recipes.MountVolume, Source: "cfg", Target: "/etc/app/app.conf", SubPath: "app.conf", ReadOnly: true},
+		{Type: recipes.MountVolume, Source: "cfg", Target: "/etc/app/conf.d", SubPath: "conf.d/"},
+	}
+	got := spec.FileCopies(pod.Main)
+	want := []FileCopy{
+		{Dir: "/etc/app", Files: map[string][]byte{"app.conf": []byte("a")}, ReadOnly: true},
+		{Dir: "/etc/app/conf.d", Files: map[string][]byte{"x.conf": []byte("x"), "y.conf": []byte("y")}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("file copies %+v, want %+v", got, want)
+	}
+}

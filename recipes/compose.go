@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -334,6 +333,9 @@ func (c *composeImport) run(ins []*input) *Stack {
 	var top composeXTop
 	topRead := decodeX(c, yamlpos.Value(c.root, "x-sidecar"), "x-sidecar", composeXTopFields, &top) != nil
 	name := c.stackName()
+	if c.missingExtends() {
+		return nil
+	}
 	project, findings := c.loadProject(files, name)
 	if project == nil {
 		return nil
@@ -565,28 +567,6 @@ func (c *composeImport) loadError(err error) {
 	msg := strings.Join(strings.Fields(err.Error()), " ")
 	msg = strings.ReplaceAll(msg, c.dir+string(filepath.Separator), "") // paths as the file writes them
 	at := Position{File: c.file, Line: 1, Col: 1}
-	if m := extendError.FindStringSubmatch(msg); m != nil {
-		// The service an extends names that is not there: placed at that extends' service:,
-		// in whichever file (of the chain) writes it.
-		if n, ext, root := c.extendsService(m[1], m[2]); n != nil {
-			hint := fmt.Sprintf("name a service that %s declares", m[3])
-			var names []string
-			in := root
-			if file, ok := yamlpos.Scalar(yamlpos.Value(ext, "file")); ok && file != "" {
-				in = c.extendedDoc(root, file)
-			}
-			for _, p := range yamlpos.Pairs(yamlpos.Value(in, "services")) {
-				names = append(names, p.Key.Value)
-			}
-			if s := didYouMean(m[2], names); s != "" {
-				hint = fmt.Sprintf("did you mean %q? or %s", s, hint)
-			} else if len(names) > 0 {
-				hint += " (" + strings.Join(names, ", ") + ")"
-			}
-			c.problem(c.posOf(n), "compose-go cannot load the file: "+msg, hint)
-			return
-		}
-	}
 	svcs := yamlpos.Pairs(yamlpos.Value(c.root, "services"))
 	for _, name := range sortedKeys(c.included) { // an included file's service, in its file
 		svcs = append(svcs, yamlpos.Pairs(yamlpos.Value(c.included[name], "services"))...)
@@ -605,30 +585,83 @@ func (c *composeImport) loadError(err error) {
 	c.problem(at, "compose-go cannot load the file: "+msg, hint)
 }
 
-// extendError is compose-go's error for an extends whose service is not found: the service
-// that extends, the one it names, the file that should declare it.
-var extendError = regexp.MustCompile(`cannot extend service "([^"]+)" in [^:]+: service "([^"]+)" not found in (\S+)`)
-
-// extendsService finds the extends that names base, of service svc or of a service of its
-// chain (in the documents extends files bring): the node naming base, the extends, and the
-// document it is in; nils when there is none.
-func (c *composeImport) extendsService(svc, base string) (n, ext, root *yaml.Node) {
-	roots := []*yaml.Node{c.rootOf([]string{"services", svc})}
-	for _, doc := range sortedKeys(c.extended) {
-		roots = append(roots, c.extended[doc])
-	}
-	for _, root := range roots {
-		for _, p := range yamlpos.Pairs(yamlpos.Value(root, "services")) {
-			ext := yamlpos.Value(p.Value, "extends")
-			if n := yamlpos.Value(ext, "service"); n != nil && n.Value == base {
-				return n, ext, root
-			}
-			if ext != nil && ext.Kind == yaml.ScalarNode && ext.Value == base {
-				return ext, ext, root
-			}
+// missingExtends reports each extends that names a service its file does not declare
+// (extends.file's, else the file it is written in, with the services it includes), at the
+// name, with a did-you-mean; the chain of each service is followed into the files it
+// extends. It reports whether there was one: compose-go would stop at the first, which is
+// not read back. An extends whose file cannot be read is left to externalFiles, or to
+// compose-go; a name that holds a variable in a file compose-go reads itself, to compose-go.
+func (c *composeImport) missingExtends() bool {
+	roots, included := []*yaml.Node{c.root}, map[*yaml.Node]bool{}
+	for _, svc := range sortedKeys(c.included) {
+		if doc := c.included[svc]; !included[doc] {
+			roots, included[doc] = append(roots, doc), true
 		}
 	}
-	return nil, nil, nil
+	found, seen := false, map[*yaml.Node]bool{}
+	var check func(doc *yaml.Node, svc string)
+	check = func(doc *yaml.Node, svc string) {
+		ext := yamlpos.Value(yamlpos.Value(yamlpos.Value(doc, "services"), svc), "extends")
+		if ext == nil || seen[ext] || c.interp.failed[ext] {
+			return
+		}
+		seen[ext] = true
+		at, file := ext, ""
+		base, ok := yamlpos.Scalar(ext)
+		if !ok {
+			at = yamlpos.Value(ext, "service")
+			base, _ = yamlpos.Scalar(at)
+			file, _ = yamlpos.Scalar(yamlpos.Value(ext, "file"))
+		}
+		raw := doc != c.root // not interpolated: compose-go reads it itself
+		if base == "" || c.interp.failed[at] || (raw && strings.Contains(base+file, "$")) {
+			return
+		}
+		target, in := doc, c.relName(doc)
+		var more []string // what else the file has: the services it includes
+		switch {
+		case file != "":
+			if target, in = c.extendedDoc(doc, file), file; target == nil {
+				return
+			}
+		case doc == c.root:
+			more = sortedKeys(c.included)
+		case included[doc] && yamlpos.Value(doc, "include") != nil:
+			return // what it includes is not read
+		}
+		var names []string
+		for _, p := range yamlpos.Pairs(yamlpos.Value(target, "services")) {
+			names = append(names, p.Key.Value)
+		}
+		if slices.Contains(names, base) || slices.Contains(more, base) {
+			check(target, base)
+			return
+		}
+		hint := fmt.Sprintf("name a service that %s declares", in)
+		if s := didYouMean(base, names); s != "" {
+			hint = fmt.Sprintf("did you mean %q? or %s", s, hint)
+		} else if len(names) > 0 {
+			hint += " (" + strings.Join(names, ", ") + ")"
+		}
+		c.problem(c.posOf(at), fmt.Sprintf("cannot extend service %q in %s: service %q not found in %s", svc, c.relName(doc), base, in), hint)
+		found = true
+	}
+	for _, doc := range roots {
+		for _, p := range yamlpos.Pairs(yamlpos.Value(doc, "services")) {
+			check(doc, p.Key.Value)
+		}
+	}
+	return found
+}
+
+// relName is the name of the file of document doc, relative to the project directory when
+// it is in it.
+func (c *composeImport) relName(doc *yaml.Node) string {
+	name := c.file
+	if f, ok := c.fileOf[doc]; ok {
+		name = f
+	}
+	return strings.TrimPrefix(name, c.dir+string(filepath.Separator))
 }
 
 // externalFiles checks the files compose-go reads from disk by itself (include, extends.file

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
@@ -91,7 +92,8 @@ func loadDotEnv(opts Options) dotEnv {
 type envLine struct {
 	line, col  int
 	key, value string
-	unclosed   bool // a quoted value that no line closes (the lines after it are read as lines)
+	name       string // the name as written: the line up to its = or :, else all of it
+	unclosed   bool   // a quoted value that no line closes (the lines after it are read as lines)
 }
 
 var envName = regexp.MustCompile(`^[A-Za-z0-9_.\-\[\]]+$`)
@@ -113,12 +115,12 @@ func envLines(content []byte) []envLine {
 		}
 		k := strings.IndexAny(rest, "=:")
 		if k < 0 {
-			out = append(out, envLine{line: i + 1, col: 1})
+			out = append(out, envLine{line: i + 1, col: 1, name: rest})
 			continue
 		}
 		key := strings.TrimRight(rest[:k], " \t")
 		value := strings.TrimLeft(rest[k+1:], " \t")
-		l := envLine{line: i + 1, col: utf8.RuneCountInString(line[:len(line)-len(value)]) + 1, value: value}
+		l := envLine{line: i + 1, col: utf8.RuneCountInString(line[:len(line)-len(value)]) + 1, value: value, name: rest[:k]}
 		if envName.MatchString(key) {
 			l.key = key
 		}
@@ -236,10 +238,21 @@ func dotEnvUnset(path string, lines []envLine, env map[string]string) []Warning 
 	return out
 }
 
-var (
-	envErrLine = regexp.MustCompile(`line (\d+): (.*)$`)
-	envErrChar = regexp.MustCompile(`^unexpected character ("(?:[^"\\]|\\.)*")`)
-)
+// envNameFault says what compose's parser rejects in name, the part of a .env line before its
+// = or : (all of the line, without one), as it reads it: the first character a name cannot
+// hold (quoted; it takes letters and digits of any script, _, ., -, [ and ], and skips
+// spaces), else that the name holds a space. Both are empty when it takes the name.
+func envNameFault(name string) (char string, space bool) {
+	for _, r := range name {
+		switch {
+		case r == '\t' || r == '\v' || r == '\f' || r == '\r' || r == ' ' || r == 0x85 || r == 0xA0:
+		case strings.ContainsRune("_.-[]", r) || unicode.IsLetter(r) || unicode.IsNumber(r):
+		default:
+			return strconv.Quote(string(r)), false
+		}
+	}
+	return "", strings.Contains(strings.TrimRightFunc(name, unicode.IsSpace), " ")
+}
 
 // dotEnvProblem is the problem of a .env that compose's parser rejected with err, placed at
 // the line it names (or, for a variable reference, found by substituting the lines again),
@@ -272,35 +285,30 @@ func dotEnvProblem(path string, lines []envLine, err error, env map[string]strin
 		p.Hint = "write ${NAME}, ${NAME:-default} or ${NAME:?message}; for a literal $, write $$ or put the value in single quotes"
 		return p
 	}
-	msg := err.Error()
-	if m := envErrLine.FindStringSubmatch(msg); m != nil {
-		p.Pos.Line, _ = strconv.Atoi(m[1])
-		p.Pos.Col = 1
-		msg = m[2]
-	}
-	switch {
-	case strings.HasPrefix(msg, "key cannot contain a space"):
-		p.Message = "this line is not NAME=value: a variable's name cannot hold a space"
-		p.Hint = "write NAME=value, or start the line with # to make it a comment"
-	case strings.HasPrefix(msg, "unexpected character"):
-		char := ""
-		if m := envErrChar.FindStringSubmatch(msg); m != nil {
-			char = " " + m[1]
+	// Anything else is found again here, line by line as the parser reads them (its
+	// message is not read back): the first line whose name it rejects, or whose quoted
+	// value no line closes.
+	for _, l := range lines {
+		char, space := envNameFault(l.name)
+		switch {
+		case char != "":
+			p.Pos.Line, p.Pos.Col = l.line, 1
+			p.Message = "this line is not NAME=value: a variable's name cannot hold the character " + char // not the line: it may hold a secret
+			p.Hint = "a name has letters, digits, _, . and - only: write NAME=value, or start the line with # to make it a comment"
+		case space:
+			p.Pos.Line, p.Pos.Col = l.line, 1
+			p.Message = "this line is not NAME=value: a variable's name cannot hold a space"
+			p.Hint = "write NAME=value, or start the line with # to make it a comment"
+		case l.unclosed:
+			p.Pos.Line, p.Pos.Col = l.line, l.col // where it opens
+			p.Message = "the quoted value is not closed"
+			p.Hint = `end it with the quote it starts with (write \" for a " inside double quotes)`
+		default:
+			continue
 		}
-		p.Message = "this line is not NAME=value: a variable's name cannot hold the character" + char // not the line: it may hold a secret
-		p.Hint = "a name has letters, digits, _, . and - only: write NAME=value, or start the line with # to make it a comment"
-	case strings.HasPrefix(msg, "unterminated quoted value"):
-		for _, l := range lines {
-			if l.unclosed {
-				p.Pos.Line, p.Pos.Col = l.line, l.col // where it opens
-				break
-			}
-		}
-		p.Message = "the quoted value is not closed"
-		p.Hint = `end it with the quote it starts with (write \" for a " inside double quotes)`
-	default:
-		p.Message = ".env is not a valid env file: " + msg
-		p.Hint = "write one NAME=value per line; # starts a comment"
+		return p
 	}
+	p.Message = ".env is not a valid env file: " + err.Error()
+	p.Hint = "write one NAME=value per line; # starts a comment"
 	return p
 }

@@ -203,7 +203,7 @@ func TestRoundTripCompose(t *testing.T) {
 
 // composeDifferences are what a trip through a compose file changes.
 func composeDifferences() []func(*Stack) {
-	return []func(*Stack){composeDropsEmptyFileMounts, fileVolumeMountsReadOnly, composeDropsDiskSizeLimits, aliasesKept}
+	return []func(*Stack){fileVolumeMountsReadOnly, composeDropsDiskSizeLimits, aliasesKept}
 }
 
 // aliasesKept: a pod's aliases that another pod has (Stack.PodAliases) are not given, and
@@ -236,27 +236,6 @@ func composeDropsDiskSizeLimits(st *Stack) {
 			if v.Medium != MediumMemory {
 				v.SizeLimit = 0
 			}
-		}
-	}
-}
-
-// composeDropsEmptyFileMounts: a mount of a pod volume holding files whose sub_path names none
-// of them shows nothing, and compose has no config to mount there: it is gone.
-func composeDropsEmptyFileMounts(st *Stack) {
-	for _, p := range st.Pods {
-		for _, c := range p.Containers() {
-			c.Volumes = slices.DeleteFunc(c.Volumes, func(m Mount) bool {
-				v := p.Volume(m.Source)
-				if m.Type != MountVolume || v == nil || len(v.Files) == 0 {
-					return false
-				}
-				for f := range v.Files {
-					if composeConfigLands(m.Target, m.SubPath, f) != "" {
-						return false
-					}
-				}
-				return true
-			})
 		}
 	}
 }

@@ -324,6 +324,14 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 				field := v.say("sub_path", "subpath", "subPath")
 				v.warn(Field(k, "sub_path"), field, "%s mounts volume %s from %s %s, which needs an engine with API 1.45 or newer (Docker Engine 26+): on an older one sidecar up refuses it; there, mount the whole volume and point the program at the sub directory",
 					label, m.Source, field, m.SubPath)
+			} else if m.SubPath != "" && !holdsPath(vol.Files, m.SubPath) {
+				field := v.say("sub_path", "subpath", "subPath")
+				if v.s.Source.Kind == SourceKube {
+					v.warn(Field(k, "sub_path"), field, "%s mounts %s %s of volume %s, which holds no such key or directory: a kubelet mounts an empty directory there, and sidecar mounts nothing", label, field, m.SubPath, m.Source)
+				} else {
+					v.problem(Field(k, "sub_path"), fmt.Sprintf("name one of its files (%s) or a directory of them", strings.Join(slices.Sorted(maps.Keys(vol.Files)), ", ")),
+						"%s mounts %s %s of volume %s, which holds no such file or directory", label, field, m.SubPath, m.Source)
+				}
 			}
 		case MountBind:
 			if m.Source == "" {
@@ -650,3 +658,15 @@ func containerLabel(c *Container) string {
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+// holdsPath reports whether files (paths relative to a volume) hold p: a file, or a directory
+// of some of them.
+func holdsPath(files map[string]string, p string) bool {
+	p = path.Clean(p)
+	for f := range files {
+		if f == p || strings.HasPrefix(f, p+"/") {
+			return true
+		}
+	}
+	return false
+}

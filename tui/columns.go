@@ -121,10 +121,10 @@ func (c *columns) key(k tea.KeyPressMsg) (bool, tea.Cmd) {
 		c.showInits = !c.showInits
 	case key.Matches(k, ks.Wrap):
 		c.wrap = !c.wrap
-		c.resetScroll()
+		c.keepScroll()
 	case key.Matches(k, ks.Time):
 		c.timestamps = !c.timestamps
-		c.resetScroll()
+		c.keepScroll()
 	case key.Matches(k, ks.FollowAll):
 		c.resetScroll()
 	case key.Matches(k, ks.UnmuteAll):
@@ -223,8 +223,19 @@ func (c *columns) movePod(d int) {
 	c.focus = ""
 }
 
-// resetScroll follows again in every pane (F; and row positions change with wrap and
-// timestamps).
+// keepScroll keeps every pane where it is when the rows its lines take change (wrap,
+// timestamps): one scrolled up still shows the same first line (from its first row, as
+// after a resize), one that follows still follows.
+func (c *columns) keepScroll() {
+	for _, p := range c.s.panes {
+		p.topRow = 0
+	}
+	if c.merged != nil {
+		c.merged.topRow = 0
+	}
+}
+
+// resetScroll follows again in every pane (F).
 func (c *columns) resetScroll() {
 	for _, p := range c.s.panes {
 		p.end()
@@ -318,6 +329,6 @@ func (c *columns) focused() *pane {
 }
 
 func (c *columns) renderOpts() *renderOpts {
-	return &renderOpts{wrap: c.wrap, timestamps: c.timestamps, loc: c.opts.Location,
+	return &renderOpts{wrap: c.wrap, timestamps: c.timestamps, loc: c.opts.Location, method: c.method,
 		query: c.q.query, currentSeq: c.q.match.seq, styles: c.st, labels: c.labels}
 }

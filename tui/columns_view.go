@@ -73,30 +73,95 @@ func (c *columns) title(p *pane, styled bool, w int) string {
 }
 
 // status is what a column's bottom border says: lines skipped, filter, paused and new
-// lines.
-func (c *columns) status(p *pane, o *renderOpts) string {
-	var parts []string
+// lines, aligned; in at most w cells (0: any), see fitStatus.
+func (c *columns) status(p *pane, o *renderOpts, w int) string {
+	// Each part's forms, longest first, least useful part first.
+	var parts [][]string
 	if p.skipped > 0 {
-		parts = append(parts, fmt.Sprintf("%d skipped", p.skipped))
+		parts = append(parts, []string{fmt.Sprintf("%d skipped", p.skipped)})
 	}
 	if p.filter != "" {
 		_, hi := p.bounds()
-		parts = append(parts, fmt.Sprintf("& %q %d", p.filter, hi-p.fbase))
+		n := hi - p.fbase
+		parts = append(parts, []string{fmt.Sprintf("& %q %d", p.filter, n), fmt.Sprintf("& %d", n)})
 	}
 	if !p.follow {
-		parts = append(parts, fmt.Sprintf("paused, %d below", p.below(o)))
+		n := p.below(o)
+		parts = append(parts, []string{fmt.Sprintf("paused, %d below", n), fmt.Sprintf("%d below", n), fmt.Sprintf("↓%d", n)})
 	}
 	if c.aligned && c.merged == nil {
 		switch at, ok := c.alignAt(); {
 		case p != c.focused():
-			parts = append(parts, "aligned")
+			parts = append(parts, []string{"aligned"})
 		case ok:
-			parts = append(parts, "aligned at "+at.In(c.opts.Location).Format("15:04:05.000"))
+			t := at.In(c.opts.Location)
+			parts = append(parts, []string{"aligned at " + t.Format("15:04:05.000"), "at " + t.Format("15:04:05.000"),
+				t.Format("15:04:05.000"), t.Format("15:04:05")})
 		default:
-			parts = append(parts, "aligned, following")
+			parts = append(parts, []string{"aligned, following", "aligned"})
 		}
 	}
-	return strings.Join(parts, " · ")
+	return fitStatus(parts, w)
+}
+
+// fitStatus joins the parts (each its forms, longest first; the least useful part first)
+// in at most w cells (0: any): while too wide it takes the next shorter form of the least
+// useful part that has one; when every part is at its shortest, it leaves out the least
+// useful one and tries the others' longer forms again. What is kept longest is the most
+// useful (the aligned time).
+func fitStatus(parts [][]string, w int) string {
+	form := make([]int, len(parts))
+	join := func() string {
+		var out []string
+		for i, p := range parts {
+			if form[i] >= 0 {
+				out = append(out, p[form[i]])
+			}
+		}
+		return strings.Join(out, " · ")
+	}
+	for {
+		s := join()
+		if w <= 0 || ansi.StringWidth(s) <= w {
+			return s
+		}
+		shorter, kept := -1, -1
+		for i, p := range parts {
+			if form[i] >= 0 {
+				if kept < 0 {
+					kept = i
+				}
+				if shorter < 0 && form[i] < len(p)-1 {
+					shorter = i
+				}
+			}
+		}
+		switch {
+		case shorter >= 0:
+			form[shorter]++
+		case countKept(form) > 1:
+			// Left out; the others start again from their longest forms.
+			form[kept] = -1
+			for i := kept + 1; i < len(form); i++ {
+				if form[i] > 0 {
+					form[i] = 0
+				}
+			}
+		default:
+			return s // one part left, at its shortest: the border cuts it
+		}
+	}
+}
+
+// countKept is how many parts fitStatus still shows.
+func countKept(form []int) int {
+	n := 0
+	for _, f := range form {
+		if f >= 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // box is the columns' rows: top border with titles, log rows, bottom border with status.
@@ -132,7 +197,7 @@ func (c *columns) box() []string {
 		}
 		top.WriteString(borderLabel(title, col.w, style, bs, false))
 		top.WriteString(bs.Render(end))
-		bottom.WriteString(borderLabel(c.status(p, o), col.w, c.st.warn, bs, true))
+		bottom.WriteString(borderLabel(c.status(p, o, col.w-2), col.w, c.st.warn, bs, true))
 		bottom.WriteString(bs.Render(endB))
 		cells[i] = p.render(o)
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // The root model (model.go) is made of components, each owning one concern in the manner of
@@ -14,7 +15,8 @@ import (
 // ones it concerns (keys.go routes key presses), and places the rows they draw.
 
 // common is what every component shares: the context, the orchestrator's commands, the
-// options, the one keymap, the styles, and the footer's notices.
+// options, the one keymap, the styles, the footer's notices, and how the terminal counts
+// the cells of a container's text.
 type common struct {
 	ctx   context.Context
 	ctl   Commands
@@ -22,6 +24,10 @@ type common struct {
 	keys  keyMap
 	st    *styles
 	notes *notices
+	// method measures a container's text the way bubbletea's renderer, and so the
+	// terminal, counts its cells: per code point (wcwidth, the zero value) unless the
+	// terminal reports Unicode core mode (2027), which the renderer then turns on.
+	method ansi.Method
 }
 
 // component is a part of the screen. SetSize gives it its room; Update takes a message
@@ -75,6 +81,13 @@ type pendingCmd struct {
 // noticeExpiredMsg clears the notice numbered gen if it is still shown, and gives up on a
 // pending command whose notice it is.
 type noticeExpiredMsg struct{ gen uint64 }
+
+// unicodeCore tells whether msg is the terminal's report that makes bubbletea's renderer
+// count cells per grapheme cluster (it turns the mode on when the terminal has it).
+func unicodeCore(msg tea.ModeReportMsg) bool {
+	return msg.Mode == ansi.ModeUnicodeCore &&
+		(msg.Value == ansi.ModeReset || msg.Value == ansi.ModeSet || msg.Value == ansi.ModePermanentlySet)
+}
 
 func expireNotice(after time.Duration, gen uint64) tea.Cmd {
 	return tea.Tick(after, func(time.Time) tea.Msg { return noticeExpiredMsg{gen: gen} })

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 )
 
 // TestTmuxEndToEnd runs `sidecar up` in tmux on the real engine: the TUI comes up, two
@@ -51,8 +52,11 @@ sidecars:
   - name: envoy
     image: %s
     command: ["/crasher", "-forever", "-message", "envoy-%s says hello"]
+  - name: emoji
+    image: %s
+    command: ["/crasher", "-forever", "-message", %q]
 stop_grace: 10s
-`, stack, image, image, id))
+`, stack, image, image, id, image, strings.Join(emojiRows, "\n")))
 	t.Cleanup(func() { removeStack(t, stack) })
 
 	session := "sidecar-" + id
@@ -70,6 +74,14 @@ stop_grace: 10s
 	if !strings.Contains(screen, "web · main") || !strings.Contains(screen, "envoy · sidecar") {
 		t.Errorf("the column titles are missing:\n%s", screen)
 	}
+
+	// Emoji, flags and combining characters move no border: as tmux draws them, every row
+	// of the box ends with it (a row tmux draws wider than the renderer counted loses its
+	// end, one it draws narrower ends short of the others).
+	screen = waitPane(t, session, "the emoji column's lines", func(s string) bool {
+		return strings.Contains(s, "Z last end")
+	})
+	boxRows(t, screen, 160)
 
 	// A resize re-lays out at once: the borders span the new width.
 	run(t, dir, "tmux", "resize-window", "-t", session, "-x", "100", "-y", "30")
@@ -106,6 +118,39 @@ stop_grace: 10s
 		args := append(strings.Fields(kind), "-q", "--filter", "label=dev.sidecar.stack="+stack)
 		if out, _ := exec.Command("docker", args...).Output(); len(bytes.TrimSpace(out)) > 0 {
 			t.Errorf("docker %s still lists the stack's objects after q: %s", kind, out)
+		}
+	}
+}
+
+// emojiRows are lines with characters terminals count the width of in different ways.
+var emojiRows = []string{"B skin 👍🏽 end", "C flag 🇫🇷 end", "D zwj 👨\u200d👩\u200d👧 end", "E accent e\u0301 end",
+	"F heart ❤️ end", "H cjk 漢字 end", "L hangul jamo \u1100\u1161 end", "Z last end"}
+
+// boxRows checks that every row of the box on screen, as tmux shows it, is w cells wide
+// (a wide character taking two) and ends with the box's right border.
+func boxRows(t *testing.T, screen string, w int) {
+	t.Helper()
+	in := false
+	for _, row := range strings.Split(screen, "\n") {
+		in = in || strings.HasPrefix(row, "┌")
+		if !in {
+			continue
+		}
+		cells := 0
+		for _, r := range row {
+			switch {
+			case unicode.Is(unicode.Mn, r):
+			case unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hangul, r) || r >= 0x1f300:
+				cells += 2
+			default:
+				cells++
+			}
+		}
+		if cells != w || !strings.HasSuffix(row, "│") && !strings.HasSuffix(row, "┐") && !strings.HasSuffix(row, "┘") {
+			t.Errorf("a row of the box is %d cells, want %d ending with the border: %q\n%s", cells, w, row, screen)
+		}
+		if strings.HasPrefix(row, "└") {
+			return
 		}
 	}
 }

@@ -43,7 +43,7 @@ func (m *model) failureLines(w int) []string {
 				if last[i].kind == kindErr {
 					prefix = st.bad.Render(" ▌")
 				}
-				out = append(out, prefix+ansi.Truncate(last[i].text, w-2, "…"))
+				out = append(out, prefix+m.method.Truncate(last[i].text, w-2, "…"))
 			}
 		} else {
 			out = append(out, st.dim.Render(fmt.Sprintf("%s wrote nothing", p.name)))

@@ -61,7 +61,11 @@ func (m *model) phaseText() string {
 	ph := m.view.Phase
 	glyph := phaseGlyph(ph)
 	if lost := m.view.EngineLostAt; !lost.IsZero() && ph != orchestrator.PhaseDone && ph != orchestrator.PhaseFailed {
-		return st.bad.Render("⚠ engine unreachable") + " for " + fmtDuration(m.opts.Now().Sub(lost)) + ": waiting for it (Ctrl-C to stop)"
+		ctrlC := "Ctrl-C to stop"
+		if m.keys.attached() {
+			ctrlC = "Ctrl-C leaves the view, the stack keeps waiting" // attach: Ctrl-C detaches
+		}
+		return st.bad.Render("⚠ engine unreachable") + " for " + fmtDuration(m.opts.Now().Sub(lost)) + ": waiting for it (" + ctrlC + ")"
 	}
 	switch ph {
 	case orchestrator.PhaseRunning:

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
 )
@@ -98,6 +99,10 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.columns.mergeDone(msg)
 	case interruptMsg:
 		cmd = m.interrupt()
+	case tea.ModeReportMsg:
+		if unicodeCore(msg) {
+			m.common.method = ansi.GraphemeWidth
+		}
 	case tea.KeyPressMsg:
 		cmd = m.key(msg)
 	case tea.MouseWheelMsg:

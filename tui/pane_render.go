@@ -16,8 +16,9 @@ type renderOpts struct {
 	wrap       bool
 	timestamps bool
 	loc        *time.Location
-	query      string // lower-case search, "" for none
-	currentSeq uint64 // the line n/N jumped to (0: none)
+	method     ansi.Method // how the terminal counts a container's text's cells (common.method)
+	query      string      // lower-case search, "" for none
+	currentSeq uint64      // the line n/N jumped to (0: none)
 	styles     *styles
 	labels     *mergeLabels // the merged stream's: each line's column, coloured
 }
@@ -53,14 +54,15 @@ func (p *pane) rows(l *line, o *renderOpts) int {
 		return 1
 	}
 	tw := p.textWidth(l, o)
-	w := len(l.text)
-	if !l.ascii {
-		w = ansi.StringWidth(l.text)
+	if l.ascii {
+		if len(l.text) <= tw {
+			return 1
+		}
+		return (len(l.text) + tw - 1) / tw
 	}
-	if w <= tw {
-		return 1
-	}
-	return (w + tw - 1) / tw
+	n := 0
+	wrapRows(l.text, tw, o.method, func(string) bool { n++; return true })
+	return max(n, 1)
 }
 
 // rowText returns the part of l's text shown on its row r.
@@ -73,16 +75,54 @@ func (p *pane) rowText(l *line, r int, o *renderOpts) string {
 			}
 			return l.text[:tw-1] + "…"
 		}
-		return ansi.Truncate(l.text, tw, "…")
+		return o.method.Truncate(l.text, tw, "…")
 	}
-	from, to := r*tw, (r+1)*tw
 	if l.ascii {
+		from, to := r*tw, (r+1)*tw
 		if from >= len(l.text) {
 			return ""
 		}
 		return l.text[from:min(to, len(l.text))]
 	}
-	return ansi.Cut(l.text, from, to)
+	out := ""
+	wrapRows(l.text, tw, o.method, func(row string) bool {
+		if r == 0 {
+			out = row
+			return false
+		}
+		r--
+		return true
+	})
+	return out
+}
+
+// wrapRows calls row with each row of text (plain, no escape sequence) wrapped at tw cells
+// as m counts them, until it returns false. A character never straddles two rows: one
+// two cells wide that does not fit at a row's end begins the next (one wider than a row
+// has a row of its own, left blank).
+func wrapRows(text string, tw int, m ansi.Method, row func(string) bool) {
+	start, w := 0, 0
+	for i := 0; i < len(text); {
+		c, cw := ansi.FirstGraphemeCluster(text[i:], m)
+		if w+cw > tw && i > start {
+			if !row(text[start:i]) {
+				return
+			}
+			start, w = i, 0
+		}
+		i += len(c)
+		if cw > tw {
+			if !row("") {
+				return
+			}
+			start = i
+			continue
+		}
+		w += cw
+	}
+	if start < len(text) || text == "" {
+		row(text[start:])
+	}
 }
 
 // render draws the pane's rows, each exactly its width wide; rows beyond the content are
@@ -190,7 +230,7 @@ func (p *pane) renderRow(b *strings.Builder, l *line, r int, o *renderOpts) {
 	if l.ascii {
 		used += len(text)
 	} else {
-		used += ansi.StringWidth(text)
+		used += o.method.StringWidth(text)
 	}
 	if used < p.width {
 		writeSpaces(b, p.width-used)

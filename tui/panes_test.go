@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
@@ -50,8 +52,8 @@ func TestScrolling(t *testing.T) {
 	// Scrolled up, new lines do not move the view; the bottom border counts them.
 	m.press("pgup")
 	m.events(orchestrator.LogEvent{EventMeta: meta(0), Pod: "shop", Container: "web", Text: "line 20"})
-	if first() != "line 9" || !strings.Contains(m.status(p, m.renderOpts()), "paused, 6 below") {
-		t.Errorf("first row %q, status %q; want line 9, paused, 6 below", first(), m.status(p, m.renderOpts()))
+	if first() != "line 9" || !strings.Contains(m.status(p, m.renderOpts(), 0), "paused, 6 below") {
+		t.Errorf("first row %q, status %q; want line 9, paused, 6 below", first(), m.status(p, m.renderOpts(), 0))
 	}
 	// The mouse wheel scrolls the column under the pointer.
 	m.Update(tea.MouseWheelMsg{X: 5, Y: m.lay.contentY + 1, Button: tea.MouseWheelUp})
@@ -440,5 +442,106 @@ func TestImageProgress(t *testing.T) {
 	m.events(build("2/4", "Step 2/4 : RUN make"), build("2/4", "compiling"))
 	if got, ok := m.images[1].progress(); !ok || got != 0.25 {
 		t.Errorf("build at step 2/4: progress %v, %v; want 0.25", got, ok)
+	}
+}
+
+// emojiLines are lines whose width terminals and the renderer count in different ways:
+// per grapheme cluster, per code point (wcwidth), or as tmux does.
+var emojiLines = []string{
+	"B skin 👍🏽 end", "C flag 🇫🇷 end", "D zwj 👨\u200d👩\u200d👧 end", "E accent e\u0301 end",
+	"F heart ❤️ end", "G check ✔️ end", "H cjk 漢字 end", "L hangul jamo \u1100\u1161 end",
+	"N devanagari स्ते end", "O keycap 1️⃣ end", "P tag flag 🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f end",
+}
+
+// A container's line never moves a column's border: every row of the box is the screen's
+// width and ends with the border as the renderer counts cells (per code point, unless the
+// terminal reports Unicode core mode), and lines that are counted differently by a
+// terminal of the other kind or by tmux are made ones that every terminal counts alike.
+func TestWideCharactersKeepTheBorders(t *testing.T) {
+	for _, core := range []bool{false, true} {
+		for _, wrap := range []bool{true, false} {
+			m, _ := runningScene(t, 2, 80, 24)
+			method := ansi.WcWidth
+			if core {
+				m.Update(tea.ModeReportMsg{Mode: ansi.ModeUnicodeCore, Value: ansi.ModeReset})
+				method = ansi.GraphemeWidth
+			}
+			if !wrap {
+				m.press("w")
+			}
+			var evs []orchestrator.Event
+			for i, s := range emojiLines {
+				// Long enough to be cut or wrapped in a column of 38 cells.
+				evs = append(evs, orchestrator.LogEvent{EventMeta: meta(time.Minute + time.Duration(i)*time.Millisecond),
+					Pod: "shop", Container: "envoy", Text: s + " " + strings.Repeat(s, 3)})
+			}
+			m.events(evs...)
+			rows := strings.Split(m.render(), "\n")
+			for i := m.lay.boxY; i <= m.lay.contentY+m.lay.contentH; i++ {
+				r := ansi.Strip(rows[i])
+				if w := method.StringWidth(r); w != 80 || !strings.HasSuffix(r, "│") && !strings.HasSuffix(r, "┘") && !strings.HasSuffix(r, "┐") {
+					t.Errorf("core %v, wrap %v: row %d is %d cells (want 80, ending with the border): %q", core, wrap, i, w, r)
+				}
+				if strings.Contains(r, " end") && !strings.Contains(r, "स्ते") && ansi.StringWidth(r) != ansi.StringWidthWc(r) {
+					t.Errorf("core %v, wrap %v: row %d is %d cells per cluster, %d per code point: %q", core, wrap, i, ansi.StringWidth(r), ansi.StringWidthWc(r), r)
+				}
+			}
+		}
+	}
+}
+
+// What is made of the sequences that terminals draw in widths of their own.
+func TestUnambiguous(t *testing.T) {
+	for in, want := range map[string]string{
+		"B skin 👍🏽 end":                  "B skin 👍 end",
+		"C flag 🇫🇷 end":                  "C flag FR end",
+		"D zwj 👨\u200d👩\u200d👧 end":      "D zwj 👨👩👧 end",
+		"E accent e\u0301 end":           "E accent \u00e9 end",
+		"F heart ❤️ end":                 "F heart \u2764 end",
+		"L hangul jamo \u1100\u1161 end": "L hangul jamo \uac00 end",
+		"q\u0301 has no composed form":   "q\u0301 has no composed form",
+		"schéma → 日本 ✓":                  "schéma → 日本 ✓",
+	} {
+		if got := unambiguous(in); got != want {
+			t.Errorf("unambiguous(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// w and t keep each column's place: one scrolled up shows the same first line and stays
+// paused, one that follows still follows.
+func TestWrapAndTimeKeepScroll(t *testing.T) {
+	m, _ := testModel(t, 80, 10) // two columns, 38 wide, 6 rows
+	seq = 0
+	m.events(orchestrator.SnapshotEvent{EventMeta: meta(0), Stack: stackView(2)})
+	var evs []orchestrator.Event
+	for i := 0; i < 40; i++ {
+		for _, ctr := range []string{"web", "envoy"} {
+			text := ctr + " line " + itoa(i)
+			if i%3 == 0 {
+				text += " " + strings.Repeat("long ", 12) // wraps: 2 rows
+			}
+			evs = append(evs, orchestrator.LogEvent{EventMeta: meta(time.Duration(i) * time.Second), Pod: "shop", Container: ctr, Text: text})
+		}
+	}
+	m.events(evs...)
+	web, envoy := m.s.pane("shop", "web"), m.s.pane("shop", "envoy")
+	first := func(p *pane) string { // the line of the first row shown
+		return p.lineAt(p.visible(m.renderOpts())[0].pos).text
+	}
+	m.press("pgup", "pgup", "up")
+	want := first(web)
+	if web.follow || !envoy.follow {
+		t.Fatalf("web follows %v, envoy %v; want false, true", web.follow, envoy.follow)
+	}
+	for _, k := range []string{"t", "w", "t", "w"} {
+		m.press(k)
+		if web.follow || first(web) != want || !envoy.follow || first(envoy) == want {
+			t.Errorf("after %s: web follows %v from %q, envoy follows %v; want paused at %q, envoy following",
+				k, web.follow, first(web), envoy.follow, want)
+		}
+		if !strings.Contains(m.status(web, m.renderOpts(), 0), "paused") {
+			t.Errorf("after %s: web's border says %q", k, m.status(web, m.renderOpts(), 0))
+		}
 	}
 }

@@ -3,6 +3,8 @@ package tui
 import (
 	"strings"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/sidecar-dev/sidecar/internal/termsafe"
 )
 
@@ -13,7 +15,9 @@ var tabSpaces = strings.Repeat(" ", tabWidth)
 
 // sanitize makes a container's line safe and measurable for the screen: the project's
 // whitelist sanitiser in plain-text mode (colour is dropped too: a column's styling is the
-// view's), with tabs made spaces so that one rune is one or two cells. ascii tells whether the
+// view's), with tabs made spaces so that one rune is one or two cells, and with every
+// character whose width terminals disagree on made one they agree on (unambiguous). ascii
+// tells whether the
 // result is printable ASCII only (one byte = one cell), which lets the renderer slice it
 // without measuring; upper whether it has upper-case ASCII letters (search needs a
 // lower-case copy then). A printable ASCII line, the common case, is read once.
@@ -31,9 +35,60 @@ func sanitize(s string, noEscape bool) (clean string, ascii, upper bool) {
 	if strings.IndexByte(clean, '\t') >= 0 {
 		clean = strings.ReplaceAll(clean, "\t", tabSpaces)
 	}
+	clean = unambiguous(clean)
 	ascii, upper = scanASCII(clean)
 	return clean, ascii, upper
 }
+
+// unambiguous returns s without the characters terminals draw in widths of their own, so
+// that a line never moves a column's border. A terminal without Unicode core mode (DEC mode
+// 2027: xterm, tmux, most others) advances its cursor per code point (wcwidth), and so does
+// bubbletea's renderer then, and the columns measure what they draw the way the renderer
+// does (renderOpts.method). But some sequences are drawn differently again: tmux joins a
+// ZWJ sequence into one wide cell (👨‍👩‍👧: 6 cells by code point, 2 in tmux), or conjoining
+// Hangul jamo into a syllable; terminals differ on a flag (🇫🇷), on an emoji presentation
+// selector (❤️) and on a skin tone (👍🏽). So s is composed (NFC: the jamo become their
+// syllable, a letter and its accent the accented letter where there is one), the joiners,
+// variation selectors, skin-tone modifiers and tag characters are dropped (👨👩👧, ❤, 👍),
+// and a flag's regional indicators become its two letters (FR).
+func unambiguous(s string) string {
+	simple := true
+	for _, r := range s {
+		if r >= 0x300 {
+			simple = false
+			break
+		}
+	}
+	if simple {
+		return s // Latin: one cell per code point everywhere
+	}
+	if strings.ContainsFunc(s, func(r rune) bool { return dropped(r) || isRegional(r) }) {
+		var b strings.Builder
+		b.Grow(len(s))
+		for _, r := range s {
+			switch {
+			case dropped(r):
+			case isRegional(r):
+				b.WriteRune('A' + r - 0x1f1e6)
+			default:
+				b.WriteRune(r)
+			}
+		}
+		s = b.String()
+	}
+	// Composed after: what was dropped may have stood between a letter and its accent.
+	return norm.NFC.String(s)
+}
+
+// dropped are the code points unambiguous leaves out: the zero-width joiner, variation
+// selectors, emoji skin-tone modifiers and tag characters.
+func dropped(r rune) bool {
+	return r == 0x200d || (r >= 0xfe00 && r <= 0xfe0f) || (r >= 0xe0100 && r <= 0xe01ef) ||
+		(r >= 0x1f3fb && r <= 0x1f3ff) || (r >= 0xe0020 && r <= 0xe007f)
+}
+
+// isRegional tells whether r is a regional indicator (two make a flag).
+func isRegional(r rune) bool { return r >= 0x1f1e6 && r <= 0x1f1ff }
 
 // SWAR constants: each byte of a word at once.
 const (

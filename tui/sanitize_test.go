@@ -34,7 +34,13 @@ func TestSanitize(t *testing.T) {
 		{"C1 control", "a\u0085b", "ab", true},
 		{"invalid UTF-8", "a\xffb", "a\ufffdb", false},
 		{"unicode kept", "schéma v1 → v2 ✓ 日本", "schéma v1 → v2 ✓ 日本", false},
-		{"zero width joiner kept", "👩\u200d💻", "👩\u200d💻", false},
+		{"zero width joiner dropped: terminals draw the sequence in widths of their own", "👩\u200d💻", "👩💻", false},
+		{"zero width non-joiner kept", "a\u200cb ü", "a\u200cb ü", false},
+		{"skin tone dropped", "👍🏽", "👍", false},
+		{"flag as letters", "🇫🇷", "FR", true},
+		{"presentation selector dropped", "❤️", "❤", false},
+		{"composed", "e\u0301 \u1100\u1161", "\u00e9 \uac00", false},
+		{"composed once what stood between is dropped", "e\ufe0f\u0301", "\u00e9", false},
 		{"unterminated CSI", "a\x1b[31", "a", true},
 		{"lone ESC", "a\x1b", "a", true},
 		{"charset designation", "a\x1b(0qqq\x1b(Bb", "aqqqb", true},
@@ -66,8 +72,10 @@ func captured(raw string) line {
 }
 
 // FuzzSanitize: whatever a container writes, what reaches the screen is valid UTF-8 with no
-// control character, no escape sequence and no bidi control (the zero-width (non-)joiners
-// that scripts and emoji need excepted), its width is what the renderer
+// control character, no escape sequence and no bidi control (the zero-width non-joiner that
+// scripts need excepted), none of the characters terminals draw in widths of their own
+// (joiners, variation selectors, skin tones, regional indicators: unambiguous), its width is
+// what the renderer
 // measures, and ascii is only claimed for one-byte-per-cell text — sanitised by the view, and
 // through the orchestrator's buffer and the feed, where the buffer's pass is the only one
 // for a line without escape sequences.
@@ -94,7 +102,7 @@ func checkScreenSafe(t *testing.T, in string, capture bool) {
 		t.Fatalf("%q → %q (capture %v): invalid UTF-8", in, got, capture)
 	}
 	for _, r := range got {
-		if r < 0x20 || (r >= 0x7f && r < 0xa0) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || (unicode.Is(unicode.Cf, r) && r != '\u200c' && r != '\u200d') {
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || (unicode.Is(unicode.Cf, r) && r != '\u200c') || dropped(r) || isRegional(r) {
 			t.Fatalf("%q → %q (capture %v): keeps %U", in, got, capture, r)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
@@ -99,5 +100,35 @@ func TestSkippedCounted(t *testing.T) {
 	frame := ansi.Strip(m.render())
 	if !strings.Contains(frame, "1234 skipped") || !strings.Contains(frame, "… 34 lines skipped") {
 		t.Errorf("envoy's skipped lines are not counted:\n%s", frame)
+	}
+}
+
+// In a narrow column the aligned border keeps the aligned time, the most useful part: the
+// other parts get shorter, then go, before it is cut.
+func TestAlignedBorderKeepsTheTime(t *testing.T) {
+	m, _ := runningScene(t, 3, 80, 24)
+	m.press("a", "tab", "pgup")
+	p := m.focused()
+	full := m.status(p, m.renderOpts(), 0)
+	if !strings.HasPrefix(full, "paused, ") || !strings.Contains(full, " · aligned at ") {
+		t.Fatalf("the focused column's status: %q", full)
+	}
+	at := full[strings.LastIndex(full, " ")+1:] // 12:00:29.000
+	for w, want := range map[int]string{
+		len(full): full,
+		31:        "↓" + strings.Fields(full)[1] + " · aligned at " + at,
+		18:        "↓" + strings.Fields(full)[1] + " · " + at,
+		15:        "↓" + strings.Fields(full)[1] + " · " + at[:8],
+		12:        at,
+		9:         at[:8],
+	} {
+		if got := m.status(p, m.renderOpts(), w); got != want {
+			t.Errorf("in %d cells: %q, want %q", w, got, want)
+		}
+	}
+	// On screen: a 33-column terminal's border shows the time.
+	m.Update(tea.WindowSizeMsg{Width: 33, Height: 24})
+	if f := ansi.Strip(m.render()); !strings.Contains(f, at) {
+		t.Errorf("at 33 columns the border lacks %s:\n%s", at, f)
 	}
 }

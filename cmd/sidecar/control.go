@@ -98,11 +98,28 @@ func (f *Factory) engineHost() string {
 	return host
 }
 
-// engineKey names the engine at host in file names: a short hash of its address.
+// engineKey names the engine at host in file names: a short hash of its address, the same
+// for every spelling of one socket (see sameEngine).
 func engineKey(host string) string {
-	sum := sha256.Sum256([]byte(host))
+	sum := sha256.Sum256([]byte(canonicalHost(host)))
 	return hex.EncodeToString(sum[:6])
 }
+
+// canonicalHost is host with a unix socket's path resolved through symbolic links:
+// /var/run/docker.sock and /run/docker.sock are one engine on most Linux systems (/var/run
+// links to /run), and an up -d through one must see the stack an up through the other runs.
+func canonicalHost(host string) string {
+	if p, ok := strings.CutPrefix(host, "unix://"); ok && p != "" {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			return "unix://" + real
+		}
+	}
+	return host
+}
+
+// sameEngine reports whether a and b are addresses of one engine, as far as their spelling
+// tells.
+func sameEngine(a, b string) bool { return canonicalHost(a) == canonicalHost(b) }
 
 // engineDir is the directory, under dir, of the stacks of the engine at host: a short hash
 // of the address (an address may be long and hold any character), created private, with a

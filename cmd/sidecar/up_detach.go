@@ -90,7 +90,7 @@ func stateLogPath(getenv func(string) string, stack, host string) (string, error
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("create the state directory %s for the supervisor's log: %w (set XDG_STATE_HOME to a directory you own)", dir, err)
 	}
-	if host != runtime.DefaultHost {
+	if !sameEngine(host, runtime.DefaultHost) {
 		stack += "@" + engineKey(host)
 	}
 	return filepath.Join(dir, stack+".log"), nil

@@ -633,3 +633,28 @@ func TestSupervisorLogPerEngine(t *testing.T) {
 		t.Errorf("logs: default %s, other engine %s", def, other)
 	}
 }
+
+// One socket reached through a symbolic link (/var/run links to /run on most systems) is
+// one engine: the same control directory, so an up -d through one sees the stack the other
+// runs instead of taking it for leftovers.
+func TestEngineKeyFollowsSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "run")
+	if err := os.Mkdir(real, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(real, "docker.sock"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "var-run")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	a, b := "unix://"+filepath.Join(real, "docker.sock"), "unix://"+filepath.Join(link, "docker.sock")
+	if engineKey(a) != engineKey(b) || !sameEngine(a, b) {
+		t.Errorf("%s and %s are one socket, keyed %s and %s", a, b, engineKey(a), engineKey(b))
+	}
+	if other := "unix://" + filepath.Join(dir, "other.sock"); engineKey(other) == engineKey(a) || sameEngine(other, a) {
+		t.Errorf("another socket has the same key")
+	}
+}
