@@ -27,6 +27,37 @@ func saysEngine(s *scenario, p *proc, reachable bool) func() error {
 	}
 }
 
+// webReady is a condition: up's JSON output has web ready.
+func webReady(s *scenario, p *proc) func() error {
+	return func() error {
+		for _, ev := range events(s.t, p.stdout.String()) {
+			if c, ok := ev.(orchestrator.ContainerEvent); ok && c.Name == "web" && c.Health == orchestrator.HealthReady {
+				return nil
+			}
+		}
+		return fmt.Errorf("web not ready yet")
+	}
+}
+
+// saidWhatIsLeft checks that up, ended while the engine did not answer, said (on stderr,
+// errOut) what it left on the engine and how to remove it.
+func saidWhatIsLeft(s *scenario, errOut string) {
+	s.t.Helper()
+	if !strings.Contains(errOut, "left on the engine (as last seen): ") || !strings.Contains(errOut, "sidecar down --stack "+s.stack) {
+		s.t.Errorf("up did not say what it left and how to remove it:\n%s", errOut)
+	}
+}
+
+// downRemovesAll runs `sidecar down` of the stack and checks that it removed all of it.
+func (s *scenario) downRemovesAll() {
+	s.t.Helper()
+	out, errOut, code := s.run("down", "--stack", s.stack)
+	if code != 0 || !strings.Contains(out, "Removed stack "+s.stack) {
+		s.t.Errorf("down exited %d\n%s\n%s", code, out, errOut)
+	}
+	s.nothingLeft()
+}
+
 // upOnADaemon starts a daemon of the test's own and `up --output json` of the engine-restart
 // scenario on it, and waits for the stack to run.
 func upOnADaemon(t *testing.T) (*testenv.Daemon, *scenario, *proc) {
@@ -54,14 +85,7 @@ func (s *scenario) ids() map[string]string {
 func TestEngineRestartWhileUp(t *testing.T) {
 	t.Parallel()
 	daemon, s, up := upOnADaemon(t)
-	s.eventually("web ready", up, startDeadline, func() error {
-		for _, ev := range events(t, up.stdout.String()) {
-			if c, ok := ev.(orchestrator.ContainerEvent); ok && c.Name == "web" && c.Health == orchestrator.HealthReady {
-				return nil
-			}
-		}
-		return fmt.Errorf("web not ready yet")
-	})
+	s.eventually("web ready", up, startDeadline, webReady(s, up))
 	before := s.ids()
 
 	daemon.Stop()
@@ -99,9 +123,7 @@ func TestGiveUpWhileTheEngineIsGone(t *testing.T) {
 	s.eventually("up saying it waits for the engine", up, endDeadline, saysEngine(s, up, false))
 	up.tearDown(syscall.SIGINT)
 	errOut := up.stderr.String()
-	if !strings.Contains(errOut, "left on the engine (as last seen): ") || !strings.Contains(errOut, "sidecar down --stack "+s.stack) {
-		t.Errorf("up did not say what it left and how to remove it:\n%s", errOut)
-	}
+	saidWhatIsLeft(s, errOut)
 
 	daemon.Start()
 	var left []string
@@ -123,11 +145,7 @@ func TestGiveUpWhileTheEngineIsGone(t *testing.T) {
 			t.Errorf("%s is left on the engine and up did not say so:\n%s", what, errOut)
 		}
 	}
-	out, errOut, code := s.run("down", "--stack", s.stack)
-	if code != 0 || !strings.Contains(out, "Removed stack "+s.stack) {
-		t.Errorf("down exited %d\n%s\n%s", code, out, errOut)
-	}
-	s.nothingLeft()
+	s.downRemovesAll()
 }
 
 // The engine hangs (dockerd SIGSTOPped: it takes connections and answers nothing) under a
@@ -138,14 +156,7 @@ func TestGiveUpWhileTheEngineIsGone(t *testing.T) {
 func TestHungEngineWhileUp(t *testing.T) {
 	t.Parallel()
 	daemon, s, up := upOnADaemon(t)
-	s.eventually("web ready", up, startDeadline, func() error {
-		for _, ev := range events(t, up.stdout.String()) {
-			if c, ok := ev.(orchestrator.ContainerEvent); ok && c.Name == "web" && c.Health == orchestrator.HealthReady {
-				return nil
-			}
-		}
-		return fmt.Errorf("web not ready yet")
-	})
+	s.eventually("web ready", up, startDeadline, webReady(s, up))
 
 	daemon.Pause()
 	s.eventually("up saying it waits for the engine", up, endDeadline, saysEngine(s, up, false))
@@ -155,16 +166,10 @@ func TestHungEngineWhileUp(t *testing.T) {
 		}
 	}
 	up.tearDown(syscall.SIGINT)
-	if errOut := up.stderr.String(); !strings.Contains(errOut, "left on the engine (as last seen): ") || !strings.Contains(errOut, "sidecar down --stack "+s.stack) {
-		t.Errorf("up did not say what it left and how to remove it:\n%s", errOut)
-	}
+	saidWhatIsLeft(s, up.stderr.String())
 
 	daemon.Resume()
-	out, errOut, code := s.run("down", "--stack", s.stack)
-	if code != 0 || !strings.Contains(out, "Removed stack "+s.stack) {
-		t.Errorf("down exited %d\n%s\n%s", code, out, errOut)
-	}
-	s.nothingLeft()
+	s.downRemovesAll()
 }
 
 // up is killed (SIGKILL) and the engine restarts meanwhile: the next up removes what the

@@ -131,6 +131,28 @@ func (g *goStack) running(what ...string) {
 	})
 }
 
+// resolve waits until container client of pod client resolves each of names to the address
+// pod has on the stack network.
+func (g *goStack) resolve(pod string, names ...string) {
+	g.t.Helper()
+	ip := g.inspect(pod, "infra").NetworkSettings.Networks[g.names.Network()].IPAddress.String()
+	cmd, want := []string{"/peek"}, ""
+	for _, n := range names {
+		cmd = append(cmd, "-resolve", n)
+		want += n + " " + ip + "\n"
+	}
+	testenv.Eventually(g.t, 30*time.Second, func() error {
+		res, err := g.d.Exec(g.ctx, g.name("client", "client"), cmd)
+		if err != nil {
+			return err
+		}
+		if res.Output != want {
+			return fmt.Errorf("client resolves %q, want %q", res.Output, want)
+		}
+		return nil
+	})
+}
+
 func (g *goStack) hookEvents() []orchestrator.HookEvent {
 	return testenv.EventsOf[orchestrator.HookEvent](g.events)
 }
@@ -346,28 +368,7 @@ func regexpShm(mounts, opt string) bool {
 func TestStatefulSetIdentity(t *testing.T) {
 	t.Parallel()
 	web0 := &recipes.Pod{Name: "web-0", Hostname: "web-0", Subdomain: "web", Main: image(t, "web", "/crasher", "-forever")}
-	other := &recipes.Pod{Name: "client", Main: image(t, "client", "/crasher", "-forever")}
-	g := newGoStack(t, web0, other)
-	g.run()
-	g.running("web-0/web", "client/client")
-	if h := strings.TrimSpace(g.exec("web-0", "web", "/peek", "-hostname")); h != "web-0" {
-		t.Errorf("hostname in web-0 is %q", h)
-	}
-	infra := g.inspect("web-0", "infra")
-	ip := infra.NetworkSettings.Networks[g.names.Network()].IPAddress.String()
-	testenv.Eventually(t, 30*time.Second, func() error {
-		res, err := g.d.Exec(g.ctx, g.name("client", "client"), []string{"/peek", "-resolve", "web-0.web", "-resolve", "web-0"})
-		if err != nil {
-			return err
-		}
-		if want := "web-0.web " + ip + "\nweb-0 " + ip + "\n"; res.Output != want {
-			return fmt.Errorf("client resolves %q, want %q", res.Output, want)
-		}
-		return nil
-	})
-	if res, err := g.stop(); err != nil || res.ExitCode != 0 {
-		t.Fatalf("Run = %+v, %v", res, err)
-	}
+	resolvedByAClient(t, web0, "web-0.web", "web-0")
 }
 
 // The names compose makes resolvable are a pod's aliases on the stack network: another pod
@@ -378,24 +379,22 @@ func TestPodAliasesResolve(t *testing.T) {
 	t.Parallel()
 	web := &recipes.Pod{Name: "web-service", Hostname: "echo_service", Aliases: []string{"web_service", "xmpp.meet.jitsi"},
 		Main: image(t, "web", "/crasher", "-forever")}
+	resolvedByAClient(t, web, "web_service", "xmpp.meet.jitsi", "Web_Service")
+}
+
+// resolvedByAClient runs pod, whose main is web, with a pod client beside it: web's
+// hostname is the pod's, client resolves each of names to the pod's address, and the stack
+// stops cleanly.
+func resolvedByAClient(t *testing.T, pod *recipes.Pod, names ...string) {
+	t.Helper()
 	other := &recipes.Pod{Name: "client", Main: image(t, "client", "/crasher", "-forever")}
-	g := newGoStack(t, web, other)
+	g := newGoStack(t, pod, other)
 	g.run()
-	g.running("web-service/web", "client/client")
-	if h := strings.TrimSpace(g.exec("web-service", "web", "/peek", "-hostname")); h != "echo_service" {
-		t.Errorf("hostname in web-service is %q, want echo_service", h)
+	g.running(pod.Name+"/web", "client/client")
+	if h := strings.TrimSpace(g.exec(pod.Name, "web", "/peek", "-hostname")); h != pod.Hostname {
+		t.Errorf("hostname in %s is %q, want %s", pod.Name, h, pod.Hostname)
 	}
-	ip := g.inspect("web-service", "infra").NetworkSettings.Networks[g.names.Network()].IPAddress.String()
-	testenv.Eventually(t, 30*time.Second, func() error {
-		res, err := g.d.Exec(g.ctx, g.name("client", "client"), []string{"/peek", "-resolve", "web_service", "-resolve", "xmpp.meet.jitsi", "-resolve", "Web_Service"})
-		if err != nil {
-			return err
-		}
-		if want := "web_service " + ip + "\nxmpp.meet.jitsi " + ip + "\nWeb_Service " + ip + "\n"; res.Output != want {
-			return fmt.Errorf("client resolves %q, want %q", res.Output, want)
-		}
-		return nil
-	})
+	g.resolve(pod.Name, names...)
 	if res, err := g.stop(); err != nil || res.ExitCode != 0 {
 		t.Fatalf("Run = %+v, %v", res, err)
 	}

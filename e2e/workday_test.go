@@ -110,6 +110,83 @@ func TestWorkingDay(t *testing.T) {
 	}
 }
 
+// Converging with up -d on the real engine: a sidecar dropped from the recipe runs its
+// pre-stop hook (an exec in the container) as it goes; added back, its http ready probe runs
+// from inside the pod again and up -d returns once it passed, and the log of its new run is
+// read; the pod re-created (its hostname changed) with the sidecar dropped, then back, reads
+// as stops, not crashes; main renamed is the old main stopped and the new one started, the
+// stack running on.
+func TestConvergeDropAddRename(t *testing.T) {
+	t.Parallel()
+	s := detachedScenario(t, "converge")
+	a, b := s.recipe("a.yaml"), s.recipe("b.yaml")
+	upD := func(file string, want ...string) {
+		t.Helper()
+		out, errOut := s.runExit(0, "up", "-d", "-f", file)
+		for _, w := range want {
+			if all := out + errOut; !strings.Contains(all, w) {
+				t.Errorf("up -d -f %s does not say %q:\n%s", filepath.Base(file), w, all)
+			}
+		}
+	}
+	upD(a)
+
+	upD(b, "apply: remove proxy: no longer in the recipe", "pre-stop hook passed")
+	if _, ok := s.containers()["proxy"]; ok {
+		t.Errorf("proxy is still there")
+	}
+
+	upD(a, "apply: add proxy: new in the recipe")
+	if c := s.container("proxy"); c.Status != orchestrator.StatusRunning {
+		t.Errorf("the proxy added back: %s", c.Status)
+	}
+	s.eventually("the log of both proxy runs", nil, startDeadline, func() error {
+		out, _, _ := s.run("logs", "--stack", s.stack, "proxy")
+		if n := strings.Count(out, "proxy listening on"); n != 2 {
+			return fmt.Errorf("%d runs in the log, want 2:\n%s", n, out)
+		}
+		return nil
+	})
+
+	// A re-created pod, with the sidecar dropped in the same edit: it is said and stopped
+	// (its pre-stop hook first), and so is the infra container — nothing reads as a crash.
+	s.setEnv("CV_HOST", "cv2")
+	out, errOut := s.runExit(0, "up", "-d", "-f", b)
+	all := out + errOut
+	for _, w := range []string{"apply: re-create pod", "apply: remove proxy: no longer in the recipe", "pre-stop hook passed"} {
+		if !strings.Contains(all, w) {
+			t.Errorf("the re-create does not say %q:\n%s", w, all)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^infra\s+\* stopped`).MatchString(all) || strings.Contains(all, "137") {
+		t.Errorf("the infra container is not seen stopped, or something was killed:\n%s", all)
+	}
+	// Back in another re-created pod: the proxy added back gates main with its probe again.
+	s.setEnv("CV_HOST", "cv3")
+	out, errOut = s.runExit(0, "up", "-d", "-f", a)
+	if all := out + errOut; strings.Contains(all, "(restart") || strings.Contains(all, "137") {
+		t.Errorf("a re-created pod reads as a crash:\n%s", all)
+	}
+	if cs := s.containers(); cs["proxy"].Status != orchestrator.StatusRunning || cs["web"].Status != orchestrator.StatusRunning {
+		t.Errorf("after the re-create: proxy %s, web %s", cs["proxy"].Status, cs["web"].Status)
+	}
+
+	s.setEnv("CV_MAIN", "web2")
+	upD(a, "apply: add web2: new in the recipe")
+	cs := s.containers()
+	if _, ok := cs["web"]; ok || cs["web2"].Status != orchestrator.StatusRunning {
+		t.Errorf("after the rename: web there %v, web2 %s", ok, cs["web2"].Status)
+	}
+	if body, err := s.get("/"); err != nil || !strings.Contains(body, "web") {
+		t.Errorf("the renamed main does not answer: %v", err)
+	}
+
+	if _, errOut, code := s.run("down", "--stack", s.stack); code != 0 {
+		t.Errorf("down exited %d: %s", code, errOut)
+	}
+	s.nothingLeft()
+}
+
 // up -d in a terminal that closes while the stack starts (the tmux session is killed): the
 // supervisor is not the terminal's, and the stack comes up and stays.
 func TestDetachedStackOutlivesItsTerminal(t *testing.T) {
@@ -131,11 +208,7 @@ func TestDetachedStackOutlivesItsTerminal(t *testing.T) {
 	}
 	before := s.containers()
 	s.steady("", 2*time.Second) // nothing is stopped for the terminal's going either
-	s.unchanged(before, "after the terminal went", "infra", "ticker", "web")
-	if _, errOut, code := s.run("down", "--stack", s.stack); code != 0 {
-		t.Errorf("down exited %d: %s", code, errOut)
-	}
-	s.nothingLeft()
+	s.ranOnThenDown(before, "after the terminal went")
 }
 
 // attach shows two containers' lines side by side; q leaves, and the stack runs on.
@@ -154,11 +227,7 @@ func TestAttachLeavesTheStackRunning(t *testing.T) {
 	tm.wait("the footer to say q detaches", func(p string) bool { return strings.Contains(p, "q detach") })
 	tm.keys("q")
 	tm.wait("attach to exit", func(p string) bool { return strings.Contains(p, "EXIT=0") })
-	s.unchanged(before, "after q", "infra", "ticker", "web")
-	if _, errOut, code := s.run("down", "--stack", s.stack); code != 0 {
-		t.Errorf("down exited %d: %s", code, errOut)
-	}
-	s.nothingLeft()
+	s.ranOnThenDown(before, "after q")
 }
 
 // up -d of a stack whose main fails once up: the stack is gone, and with it every
@@ -192,10 +261,13 @@ func TestDetachedMainFailureIsLogged(t *testing.T) {
 	s.nothingLeft()
 }
 
-// newDetachedScenario is the workday scenario with a state directory of its own (the
-// supervisor's log) and a down at the end should the test stop midway.
-func newDetachedScenario(t *testing.T) *scenario {
-	s := newScenario(t, "workday")
+// newDetachedScenario is the workday scenario made ready for up -d (detachedScenario).
+func newDetachedScenario(t *testing.T) *scenario { return detachedScenario(t, "workday") }
+
+// detachedScenario is scenario name with a state directory of its own (the supervisor's
+// log) and a down at the end should the test stop midway.
+func detachedScenario(t *testing.T, name string) *scenario {
+	s := newScenario(t, name)
 	s.env = append(s.env, "XDG_STATE_HOME="+t.TempDir())
 	t.Cleanup(func() {
 		if len(s.containers()) > 0 {
@@ -203,6 +275,17 @@ func newDetachedScenario(t *testing.T) *scenario {
 		}
 	})
 	return s
+}
+
+// ranOnThenDown checks that the workday stack's containers kept their runs from before
+// until when, then takes the stack down and checks that nothing is left.
+func (s *scenario) ranOnThenDown(before map[string]orchestrator.ContainerInfo, when string) {
+	s.t.Helper()
+	s.unchanged(before, when, "infra", "ticker", "web")
+	if _, errOut, code := s.run("down", "--stack", s.stack); code != 0 {
+		s.t.Errorf("down exited %d: %s", code, errOut)
+	}
+	s.nothingLeft()
 }
 
 // unchanged checks that the named containers kept their container and their run.

@@ -405,6 +405,14 @@ func newHungHarness(t *testing.T, s *recipes.Stack) (*harness, *hungEngine) {
 	return h, eng
 }
 
+// hungWhileRunning is the simple stack running on an engine that then hangs.
+func hungWhileRunning(t *testing.T) *harness {
+	h, eng := newHungHarness(t, simple())
+	h.startRunning("s-app", "s-side")
+	eng.hang()
+	return h
+}
+
 // quickProbe is a ready probe whose attempts time out at once on a hung engine, and whose
 // first counted failure would make the container not ready.
 func quickProbe(c *recipes.Container) {
@@ -439,9 +447,7 @@ func TestHungEngineIsLost(t *testing.T) {
 // A forced teardown is bounded: an engine that hangs under it (not yet known lost) has
 // forceBudget to answer; then the run ends with what is left named and how to remove it.
 func TestForcedTeardownOnAHungEngineIsBounded(t *testing.T) {
-	h, eng := newHungHarness(t, simple())
-	h.startRunning("s-app", "s-side")
-	eng.hang()
+	h := hungWhileRunning(t)
 	h.o.Interrupt()
 	h.o.Kill()
 	res, err := h.finish(time.Second) // the clock moves: the budget runs out
@@ -454,9 +460,7 @@ func TestForcedTeardownOnAHungEngineIsBounded(t *testing.T) {
 
 // A further Kill once forced (a third Ctrl-C) ends the run at once, whatever the engine does.
 func TestFurtherKillEndsAtOnce(t *testing.T) {
-	h, eng := newHungHarness(t, simple())
-	h.startRunning("s-app", "s-side")
-	eng.hang()
+	h := hungWhileRunning(t)
 	h.o.Kill()
 	h.until("the teardown forced", 0, func() bool { return h.o.Snapshot().Phase == orchestrator.PhaseStopping })
 	h.o.Kill()

@@ -1,11 +1,16 @@
 package recipes
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/compose-spec/compose-go/v2/dotenv"
 )
 
 // COMPOSE_PROJECT_NAME is set for interpolation to the project's name, as compose sets it
@@ -56,17 +61,11 @@ func TestDotEnvUnsetVariableWarned(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, env[k], want)
 		}
 	}
-	var got []string
-	for _, w := range warns {
-		got = append(got, strings.TrimPrefix(w.String(), dir+string(filepath.Separator)))
-	}
 	want := []string{
 		".env:2:17: warning: variable tpass is not set, so the value of DB_PASSWORD has an empty string in its place: for a literal $, write $$ or put the value in single quotes (DB_PASSWORD='…'); else set tpass",
 		".env:3:10: warning: variable b is not set, so the value of QUOTED has an empty string in its place: for a literal $, write $$ or put the value in single quotes (QUOTED='…'); else set b",
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	sameLines(t, "warnings", relativeTo(dir, warns), want)
 }
 
 // A .env that does not parse is one problem, at its line, with a fix that fits what is wrong;
@@ -102,14 +101,55 @@ func TestBrokenDotEnvIsOneProblem(t *testing.T) {
 		dir := t.TempDir()
 		writeTestFile(t, filepath.Join(dir, ".env"), tc.env)
 		_, _, err := Load(File{Name: filepath.Join(dir, "docker-compose.yml"), Content: []byte(compose)}, Options{DotEnv: true})
-		var got []string
-		for _, p := range problemsOf(t, err) {
-			got = append(got, strings.TrimPrefix(p.String(), dir+string(filepath.Separator)))
-		}
 		want := []string{tc.want, `docker-compose.yml:13:13: port "99999:9000" has a host port 99999 outside 1-65535: write [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], like "8080:80", "127.0.0.1:8080:80" or "53:53/udp", with ports from 1 to 65535`}
-		if strings.Join(got, "\n") != strings.Join(want, "\n") {
-			t.Errorf(".env %q:\n%s\nwant:\n%s", tc.env, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		sameLines(t, fmt.Sprintf(".env %q", tc.env), relativeTo(dir, problemsOf(t, err)), want)
+	}
+}
+
+// A .env compose's parser rejects is placed by sidecar's own reading of its lines, never by
+// the parser's message: a reworded message places it the same; one sidecar does not find
+// is at the file, with the message as it is.
+func TestDotEnvProblemReadsLinesNotMessage(t *testing.T) {
+	for _, tc := range []struct{ env, want string }{
+		{"A=1\nthis is not valid\n", ".env:2:1: this line is not NAME=value: a variable's name cannot hold a space: write NAME=value, or start the line with # to make it a comment"},
+		{"# c\nexport BAD KEY=1\n", ".env:2:1: this line is not NAME=value: a variable's name cannot hold a space: write NAME=value, or start the line with # to make it a comment"},
+		{"A=\"x\ny\"\nB/C=1\n", `.env:3:1: this line is not NAME=value: a variable's name cannot hold the character "/": a name has letters, digits, _, . and - only: write NAME=value, or start the line with # to make it a comment`},
+		{"A B/C=1\n", `.env:1:1: this line is not NAME=value: a variable's name cannot hold the character "/": a name has letters, digits, _, . and - only: write NAME=value, or start the line with # to make it a comment`},
+		{"A=1\r\nK\"=1\r\n", `.env:2:1: this line is not NAME=value: a variable's name cannot hold the character "\"": a name has letters, digits, _, . and - only: write NAME=value, or start the line with # to make it a comment`},
+		{"A=1\nB='x\nC=2\n", `.env:2:3: the quoted value is not closed: end it with the quote it starts with (write \" for a " inside double quotes)`},
+	} {
+		lines := envLines([]byte(tc.env))
+		err := dotenv.ParseWithFormat(bytes.NewReader([]byte(tc.env)), ".env", map[string]string{}, nil, "")
+		if err == nil {
+			t.Errorf("%q: compose-go takes it", tc.env)
+			continue
 		}
+		for _, e := range []error{err, errors.New("a message worded some other way")} {
+			if got := dotEnvProblem(".env", lines, e, nil).String(); got != tc.want {
+				t.Errorf("%q (%v):\n%s\nwant:\n%s", tc.env, e, got, tc.want)
+			}
+		}
+	}
+	got := dotEnvProblem(".env", envLines([]byte("A=1\n")), errors.New("line 1: something new"), nil).String()
+	if want := ".env: .env is not a valid env file: line 1: something new: write one NAME=value per line; # starts a comment"; got != want {
+		t.Errorf("unplaced:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// relativeTo is each of xs as it prints, without dir's path in front of its file's name.
+func relativeTo[T fmt.Stringer](dir string, xs []T) []string {
+	var out []string
+	for _, x := range xs {
+		out = append(out, strings.TrimPrefix(x.String(), dir+string(filepath.Separator)))
+	}
+	return out
+}
+
+// sameLines fails the test, saying what the lines are, unless got is want.
+func sameLines(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("%s:\n%s\nwant:\n%s", what, strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 
@@ -126,17 +166,11 @@ func TestRemoteIncludeNotSupported(t *testing.T) {
 	dir := t.TempDir()
 	compose := "include:\n  - https://github.com/docker/awesome-compose.git#master:nginx-golang\n  - path: oci://docker.io/example/app:1\nservices:\n  web: {image: nginx}\n"
 	_, _, err := Load(File{Name: filepath.Join(dir, "compose.yaml"), Content: []byte(compose)}, Options{})
-	var got []string
-	for _, p := range problemsOf(t, err) {
-		got = append(got, strings.TrimPrefix(p.String(), dir+string(filepath.Separator)))
-	}
 	want := []string{
 		"compose.yaml:2:5: included file https://github.com/docker/awesome-compose.git#master:nginx-golang is remote (a Git repository or an OCI artifact), which sidecar does not fetch: it reads local files only: clone it (git clone -b master https://github.com/docker/awesome-compose.git) and include the local path (./awesome-compose/nginx-golang/compose.yaml, or the compose file's name there)",
 		"compose.yaml:3:11: included file oci://docker.io/example/app:1 is remote (a Git repository or an OCI artifact), which sidecar does not fetch: it reads local files only: pull the artifact's compose file (docker compose -f oci://docker.io/example/app:1 config > remote.yaml, say) and include that local path",
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	sameLines(t, "problems", relativeTo(dir, problemsOf(t, err)), want)
 }
 
 // What a service gets from the service it extends is placed where that service writes it: in
@@ -199,5 +233,31 @@ func TestExtendsPlacedInExtendedFile(t *testing.T) {
 	ps := problemsOf(t, err)
 	if len(ps) != 1 || ps[0].Pos.String() != filepath.Join(dir, "compose.yml")+":9:55" || !strings.Contains(ps[0].Hint, `did you mean "nvenc"?`) {
 		t.Errorf("problems %v, want one at the extends' service: (9:55) with a did-you-mean", err)
+	}
+}
+
+// An extends naming a service its file does not declare is found by sidecar, not read back
+// from compose-go's message: in the same file too, and further down a chain, in the file
+// extended; each is placed at the name, with a did-you-mean.
+func TestMissingExtendsFoundBySidecar(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFile(t, filepath.Join(dir, "base.yml"), "services:\n  mid:\n    extends: bottm\n  bottom:\n    image: nginx\n")
+	writeTestFile(t, filepath.Join(dir, "inc.yml"), "services:\n  extra:\n    image: nginx\n")
+	for _, tc := range []struct{ compose, want string }{
+		{"services:\n  local:\n    image: nginx\n    extends: commn\n  common:\n    image: nginx\n",
+			`compose.yml:4:14: cannot extend service "local" in compose.yml: service "commn" not found in compose.yml: did you mean "common"? or name a service that compose.yml declares`},
+		{"services:\n  web:\n    extends: {file: base.yml, service: mid}\n",
+			`base.yml:3:14: cannot extend service "mid" in base.yml: service "bottm" not found in base.yml: did you mean "bottom"? or name a service that base.yml declares`},
+		{"services:\n  web:\n    extends:\n      file: base.yml\n      service: zzz\n",
+			`compose.yml:5:16: cannot extend service "web" in compose.yml: service "zzz" not found in base.yml: name a service that base.yml declares (mid, bottom)`},
+	} {
+		_, _, err := Load(File{Name: filepath.Join(dir, "compose.yml"), Content: []byte(tc.compose)}, Options{})
+		sameLines(t, tc.compose, relativeTo(dir, problemsOf(t, err)), []string{tc.want})
+	}
+	// A service an included file declares can be extended; what an extends names in an
+	// existing file is not a problem.
+	compose := "include: [inc.yml]\nservices:\n  web:\n    extends: extra\n  app:\n    extends: {file: base.yml, service: bottom}\n"
+	if _, _, err := Load(File{Name: filepath.Join(dir, "compose.yml"), Content: []byte(compose)}, Options{}); err != nil {
+		t.Errorf("extending an included service and a file's service: %v", err)
 	}
 }

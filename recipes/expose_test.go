@@ -88,10 +88,7 @@ pods:
 			t.Errorf("a probe warning for a pod that declares its ports: %s", w)
 		}
 	}
-	back, _, err := Load(File{Name: "/x/exported.yaml", Content: out}, Options{Dir: "/x"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	back, _ := reimport(t, out)
 	if got := back.Pod("web").Sidecars[0].Expose; !slices.Equal(got, st.Pod("web").Sidecars[0].Expose) {
 		t.Errorf("re-imported metrics expose = %v, want %v", got, st.Pod("web").Sidecars[0].Expose)
 	}
@@ -122,15 +119,10 @@ pods:
 	if len(pods[0].Spec.Containers[0].Ports) != 0 {
 		t.Errorf("db gets container ports %v: the probe's port is the Service's only", pods[0].Spec.Containers[0].Ports)
 	}
-	if !slices.ContainsFunc(warns, func(w Warning) bool {
-		return strings.Contains(w.Message, "pod db declares no port, so its Service db takes the port its probes check (5432)")
-	}) {
+	if !warned(warns, "pod db declares no port, so its Service db takes the port its probes check (5432)") {
 		t.Errorf("no warning about the probe's port: %v", warns)
 	}
-	back, _, err := Load(File{Name: "/x/exported.yaml", Content: out}, Options{Dir: "/x"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	back, _ := reimport(t, out)
 	if e := back.Pod("db").Main.Expose; len(e) != 0 {
 		t.Errorf("re-imported db declares %v, want none (as the recipe)", e)
 	}
@@ -162,10 +154,7 @@ pods:
 	if _, ok := names["mysql-0"]; !ok {
 		t.Errorf("no Service mysql-0, the pod's name:\n%s", out)
 	}
-	_, warns, err := Load(File{Name: "/x/exported.yaml", Content: out}, Options{Dir: "/x"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, warns := reimport(t, out)
 	for _, w := range warns {
 		if strings.Contains(w.Message, "not as mysql") {
 			t.Errorf("importing the export warns about its own headless Service: %s", w)
@@ -285,15 +274,10 @@ spec:
 	if len(vols) != 1 || vols[0].Secret == nil || vols[0].Secret.SecretName != "app-creds" {
 		t.Errorf("volumes = %+v, want a secret volume of app-creds", vols)
 	}
-	if !slices.ContainsFunc(warns, func(w Warning) bool {
-		return strings.Contains(w.Message, "volume creds comes from a Secret, so it becomes Secret app-creds, which the manifest holds in plain text")
-	}) {
+	if !warned(warns, "volume creds comes from a Secret, so it becomes Secret app-creds, which the manifest holds in plain text") {
 		t.Errorf("no warning that the Secret is in the manifest: %v", warns)
 	}
-	back, _, err := Load(File{Name: "/x/exported.yaml", Content: out}, Options{Dir: "/x"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	back, _ := reimport(t, out)
 	if v := back.Pods[0].Volume("creds"); v == nil || !v.Secret || v.Files["token"] != "abc" {
 		t.Errorf("re-imported volume = %+v", v)
 	}
@@ -329,9 +313,7 @@ volumes:
 	if kinds["a"] != "secret" || kinds["b"] != "configMap" || kinds["c"] != "secret" {
 		t.Errorf("volume kinds = %v", kinds)
 	}
-	if !slices.ContainsFunc(warns, func(w Warning) bool {
-		return strings.Contains(w.Message, "volume a holds a file that looks like a secret (api-token), so it becomes Secret shop-a")
-	}) {
+	if !warned(warns, "volume a holds a file that looks like a secret (api-token), so it becomes Secret shop-a") {
 		t.Errorf("warnings = %v", warns)
 	}
 }
@@ -349,4 +331,19 @@ secrets:
 	if v := st.Pods[0].Volume("secret-tok"); v == nil || !v.Secret {
 		t.Errorf("volume = %+v, want a secret one", v)
 	}
+}
+
+// reimport loads manifest, exported by ExportKube, back as a recipe of /x.
+func reimport(t *testing.T, manifest []byte) (*Stack, []Warning) {
+	t.Helper()
+	st, warns, err := Load(File{Name: "/x/exported.yaml", Content: manifest}, Options{Dir: "/x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, warns
+}
+
+// warned reports whether one of warns says msg.
+func warned(warns []Warning, msg string) bool {
+	return slices.ContainsFunc(warns, func(w Warning) bool { return strings.Contains(w.Message, msg) })
 }

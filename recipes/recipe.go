@@ -487,17 +487,27 @@ func (d *decoder) ports(key string, n *yaml.Node) []Port {
 			d.expect(ik, e, "each port", "a string or a mapping", `write "8080:80" or {host_port: 8080, container_port: 80}`)
 			continue
 		}
-		d.portCount += len(ps)
-		if d.portCount > 10*maxPortRange {
-			d.fail(key, e, "publish fewer ports", "the recipe publishes more than %d ports", 10*maxPortRange)
+		if !d.addPorts(&out, key, e, ps, "publish") {
 			return out
-		}
-		for _, p := range ps {
-			d.record(Field(key, len(out)), e)
-			out = append(out, p)
 		}
 	}
 	return out
+}
+
+// addPorts appends ps, the ports entry e of list key stands for (a range stands for many),
+// unless the recipe then has more than 10*maxPortRange ports in all; verb is what the list
+// does with them ("publish", "declare"). It reports whether the list may go on.
+func (d *decoder) addPorts(out *[]Port, key string, e *yaml.Node, ps []Port, verb string) bool {
+	d.portCount += len(ps)
+	if d.portCount > 10*maxPortRange {
+		d.fail(key, e, verb+" fewer ports", "the recipe "+verb+"s more than %d ports", 10*maxPortRange)
+		return false
+	}
+	for _, p := range ps {
+		d.record(Field(key, len(*out)), e)
+		*out = append(*out, p)
+	}
+	return true
 }
 
 // exposeHint says how a declared, unpublished port is written.
@@ -523,36 +533,13 @@ func (d *decoder) expose(key string, n *yaml.Node) []Port {
 				continue
 			}
 		case yaml.MappingNode:
-			f := &portForm{}
-			fields(d, ik, e, "exposed port", "{container_port: 8080, protocol: tcp}", exposeFields, f)
-			if f.bad {
-				continue
-			}
-			if f.ctr == "" {
-				d.fail(ik, e, "add container_port: the port the app listens on", "exposed port has no container_port")
-				continue
-			}
-			spec := f.ctr
-			if f.proto != "" {
-				spec += "/" + f.proto
-			}
-			var err *formError
-			if ps, err = parsePortSpec(spec); err != nil {
-				d.fail(ik, cmp.Or(f.ctrNode, e), exposeHint, "%s", err.msg)
-				continue
-			}
+			ps = d.mappedPort(ik, e, "exposed port", "{container_port: 8080, protocol: tcp}", exposeFields, exposeHint)
 		default:
 			d.expect(ik, e, "each exposed port", "a number, a string or a mapping", exposeHint)
 			continue
 		}
-		d.portCount += len(ps)
-		if d.portCount > 10*maxPortRange {
-			d.fail(key, e, "declare fewer ports", "the recipe declares more than %d ports", 10*maxPortRange)
+		if !d.addPorts(&out, key, e, ps, "declare") {
 			return out
-		}
-		for _, p := range ps {
-			d.record(Field(key, len(out)), e)
-			out = append(out, p)
 		}
 	}
 	return out
@@ -597,13 +584,20 @@ var portFields = []field[*portForm]{
 
 // longPort decodes {host_ip, host_port|published, container_port|target, protocol}.
 func (d *decoder) longPort(key string, n *yaml.Node) []Port {
+	return d.mappedPort(key, n, "port", "{host_port: 8080, container_port: 80}", portFields, "write {host_port: 8080, container_port: 80, protocol: tcp}")
+}
+
+// mappedPort decodes a port written as a mapping of fs (what it is and an example of it
+// for problems); hint says how to write a port whose parts do not make one. Problems give
+// no ports.
+func (d *decoder) mappedPort(key string, n *yaml.Node, what, example string, fs []field[*portForm], hint string) []Port {
 	f := &portForm{}
-	fields(d, key, n, "port", "{host_port: 8080, container_port: 80}", portFields, f)
+	fields(d, key, n, what, example, fs, f)
 	if f.bad {
 		return nil
 	}
 	if f.ctr == "" {
-		d.fail(key, n, "add container_port: the port the app listens on", "port has no container_port")
+		d.fail(key, n, "add container_port: the port the app listens on", "%s has no container_port", what)
 		return nil
 	}
 	spec := f.ctr
@@ -620,7 +614,7 @@ func (d *decoder) longPort(key string, n *yaml.Node) []Port {
 	}
 	ps, err := parsePortSpec(spec)
 	if err != nil {
-		d.fail(key, cmp.Or(f.ctrNode, n), "write {host_port: 8080, container_port: 80, protocol: tcp}", "%s", err.msg)
+		d.fail(key, cmp.Or(f.ctrNode, n), hint, "%s", err.msg)
 		return nil
 	}
 	return ps

@@ -48,23 +48,15 @@ func AppsImage(t testing.TB) string {
 			return apps.ref
 		}
 	}
-	ref, err := buildApps(t, d)
-	if err != nil {
-		t.Fatalf("build the test programs' image: %v", err)
-	}
-	apps.ref = ref
-	return ref
+	apps.ref = buildApps(t, d, AppsRepository, "", "")
+	return apps.ref
 }
 
 // AppsImageOn is AppsImage on engine d (a daemon of the test's own): built there unless it
 // has it already.
 func AppsImageOn(t testing.TB, d *runtime.Docker) string {
 	t.Helper()
-	ref, err := buildApps(t, d)
-	if err != nil {
-		t.Fatalf("build the test programs' image: %v", err)
-	}
-	return ref
+	return buildApps(t, d, AppsRepository, "", "")
 }
 
 // HealthcheckRepository is where AppsImageWithHealthcheck tags its images.
@@ -76,11 +68,7 @@ const HealthcheckRepository = "sidecar-test/apps-healthcheck"
 // like the apps image (and kept, under a hash that includes the line).
 func AppsImageWithHealthcheck(t testing.TB, healthcheck string) string {
 	t.Helper()
-	ref, err := buildAppsImage(t, Engine(t), HealthcheckRepository, "HEALTHCHECK "+healthcheck+"\n")
-	if err != nil {
-		t.Fatalf("build the test programs' image with a HEALTHCHECK: %v", err)
-	}
-	return ref
+	return buildApps(t, Engine(t), HealthcheckRepository, "HEALTHCHECK "+healthcheck+"\n", " with a HEALTHCHECK")
 }
 
 // ExtraRepository is where AppsImageWith tags its images.
@@ -92,15 +80,18 @@ const ExtraRepository = "sidecar-test/apps-extra"
 // path of the test's choosing.
 func AppsImageWith(t testing.TB, extra string) string {
 	t.Helper()
-	ref, err := buildAppsImage(t, Engine(t), ExtraRepository, extra)
-	if err != nil {
-		t.Fatalf("build the test programs' image with %q: %v", extra, err)
-	}
-	return ref
+	return buildApps(t, Engine(t), ExtraRepository, extra, fmt.Sprintf(" with %q", extra))
 }
 
-func buildApps(t testing.TB, d *runtime.Docker) (string, error) {
-	return buildAppsImage(t, d, AppsRepository, "")
+// buildApps is buildAppsImage on d; a failure ends the test, saying which image it is (with:
+// what it has besides the programs, "" for the apps image).
+func buildApps(t testing.TB, d *runtime.Docker, repo, extra, with string) string {
+	t.Helper()
+	ref, err := buildAppsImage(t, d, repo, extra)
+	if err != nil {
+		t.Fatalf("build the test programs' image%s: %v", with, err)
+	}
+	return ref
 }
 
 // buildAppsImage builds the test programs' image, its Dockerfile followed by extra, as
