@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/sidecar-dev/sidecar/control"
 	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
 	"github.com/sidecar-dev/sidecar/tui/plain"
 	"github.com/sidecar-dev/sidecar/watch"
 )
@@ -166,7 +168,11 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 	if err != nil {
 		return err
 	}
-	for _, name := range opts.Pods {
+	for i, name := range opts.Pods {
+		if p := podByName(st, name); p != nil {
+			opts.Pods[i] = p.Name // a compose service's name (web_service) names its pod (web-service)
+			continue
+		}
 		if st.Pod(name) == nil {
 			var all []string
 			for _, p := range st.Pods {
@@ -353,4 +359,22 @@ func withLastLines(err error, res orchestrator.Result) error {
 		who = res.Pod + "/" + res.Container
 	}
 	return &lastLinesError{err: err, who: who, lines: res.Lines}
+}
+
+// podByName is the pod name names: its own name, or else the one of its aliases (a compose
+// service's name made a DNS label keeps the name as an alias); nil when none or several.
+func podByName(st *recipes.Stack, name string) *recipes.Pod {
+	if p := st.Pod(name); p != nil {
+		return p
+	}
+	var found *recipes.Pod
+	for _, p := range st.Pods {
+		if slices.Contains(p.Aliases, name) {
+			if found != nil {
+				return nil
+			}
+			found = p
+		}
+	}
+	return found
 }

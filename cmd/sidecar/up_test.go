@@ -263,6 +263,23 @@ func TestUpNamedServiceWithAProfile(t *testing.T) {
 	}
 }
 
+// A compose service renamed to a DNS label (debug_tool → pod debug-tool) is named on the
+// command line by its compose name too, as docker compose up debug_tool names it.
+func TestUpNamesARenamedServiceByItsComposeName(t *testing.T) {
+	rt := newFake("app:1")
+	rt.ExitOnStart("rtr-pf-debug-tool-debug-tool", 0)
+	c := testCLI(t, rt, controlTestDir(t))
+	path := filepath.Join(t.TempDir(), "compose.yaml")
+	writeFile(t, path, "name: rtr-pf\nservices:\n  web: {image: app:1}\n  debug_tool: {image: app:1, profiles: [debug], restart: \"no\"}\n")
+	err := c.up(path, func(o *UpOptions) { o.Pods = []string{"debug_tool"} })()
+	if code := exitOf(err); code != 0 {
+		t.Fatalf("exit %d: %v\n%s", code, err, c.errOut)
+	}
+	if len(rt.HistoryOf("rtr-pf-debug-tool-debug-tool")) == 0 || len(rt.HistoryOf("rtr-pf-web-web")) > 0 {
+		t.Errorf("up debug_tool ran:\n%s\nengine: %v", c.out, rt.HistoryOf())
+	}
+}
+
 func TestUpEngineUnreachable(t *testing.T) {
 	c := testCLI(t, newFake(), controlTestDir(t))
 	unreachable := &runtime.UnreachableError{Host: "unix:///nope.sock", Reason: "there is no engine socket at /nope.sock", Hint: "is Docker running?"}
