@@ -566,3 +566,24 @@ func TestApplyReplacesAUserStoppedMainStopped(t *testing.T) {
 	h.until("the new web running", 0, h.stateIs("demo", "web", orchestrator.CStateRunning))
 	h.shutdownLeavesNothing()
 }
+
+// A main waiting out its back-off whose restart policy an apply changes is replaced and
+// started under the new recipe: its last exit, read with the new policy, does not end the
+// stack.
+func TestApplyReplacesAMainInBackoff(t *testing.T) {
+	onFailure := func(p *recipes.Pod) { p.Main.Restart = recipes.RestartOnFailure }
+	h := newHarness(t, daily(onFailure), orchestrator.Options{})
+	h.rt.ExitOnStart("demo-setup", 0)
+	h.start()
+	h.until("the stack running", 0, func() bool { return h.o.Snapshot().Phase == orchestrator.PhaseRunning })
+	if err := h.rt.Exit("demo-web", 3); err != nil {
+		t.Fatal(err)
+	}
+	h.until("web in back-off", 0, h.stateIs("demo", "web", orchestrator.CStateBackoff))
+	h.applyChanges(daily(func(p *recipes.Pod) { p.Main.Restart = recipes.RestartNever }), "replace web: restart changed")
+	h.until("the new web running", 0, h.stateIs("demo", "web", orchestrator.CStateRunning))
+	if h.returned() {
+		t.Fatalf("the stack ended: %+v, %v", h.res, h.err)
+	}
+	h.shutdownLeavesNothing()
+}

@@ -312,6 +312,9 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	main, cs := pod.Main, st.Containers[pod.Main.Name]
 	switch {
 	case cs.Held || cs.Replacing || cs.Pending != 0 || cs.State == StateRunning || cs.State == StateStarting:
+	case p.acts(main.Name) || outdated(spec, main, cs) != "":
+		// To be replaced (an apply changed its recipe): its exit under the old recipe, read
+		// with the new one's restart policy, is not main's end.
 	case cs.StartNow:
 		p.act(startAction(main, cs, cs.StartReason))
 	case cs.Runs == 0 && cs.FreshRun > 0:
