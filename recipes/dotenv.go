@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"maps"
 	"path/filepath"
@@ -14,7 +13,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/template"
 )
 
@@ -65,10 +63,9 @@ func loadDotEnv(opts Options) dotEnv {
 		return d
 	}
 	lines := envLines(content)
-	vars := map[string]string{}
-	lookup := lookupIn(opts.Env)
-	if err := dotenv.ParseWithFormat(bytes.NewReader(content), path, vars, lookup, ""); err != nil && !errors.Is(err, io.EOF) {
-		d.probs = Problems{dotEnvProblem(path, lines, err, opts.Env)}
+	vars, err := parseEnvFile(content, path, "", lookupIn(opts.Env))
+	if ef, bad := err.(envFileError); bad {
+		d.probs = Problems{dotEnvProblem(path, lines, ef.err, opts.Env)}
 		d.broken = &brokenEnv{path: path, vars: map[string]bool{}}
 		for _, l := range lines {
 			if l.key != "" {

@@ -396,6 +396,11 @@ func readEnvFile(opts Options, path, format string, lookup func(string) (string,
 	if err != nil {
 		return nil, unwrapPathError(err)
 	}
+	return parseEnvFile(content, path, format, lookup)
+}
+
+// parseEnvFile is readEnvFile of content already read (path names it in errors).
+func parseEnvFile(content []byte, path, format string, lookup func(string) (string, bool)) (map[string]string, error) {
 	if format == "raw" {
 		return rawEnv(content, lookup)
 	}
