@@ -174,7 +174,7 @@ func outdated(spec *PodSpec, c *recipes.Container, cs *ContainerStatus) string {
 	if cs.ID == "" || cs.Hash == "" || cs.Hash == spec.Hash(c.Name) {
 		return ""
 	}
-	if fields := changedFields(withoutWatch(cs.Recipe), withoutWatch(c)); len(fields) > 0 {
+	if fields := changedFields(creationRecipe(cs.Recipe), creationRecipe(c)); len(fields) > 0 {
 		return strings.Join(fields, ", ") + " changed"
 	}
 	if id := spec.ImageIDs[c.Image]; cs.ImageID != "" && id != cs.ImageID {

@@ -352,7 +352,7 @@ func (s *PodSpec) appHash(c *recipes.Container) string {
 		Sysctls   map[string]string `json:",omitempty"`
 		Identity  *identity         `json:",omitempty"`
 		Volumes   []*recipes.Volume `json:",omitempty"`
-	}{Container: withoutWatch(c), PID: pod.SharePID, IPC: pod.ShareIPC, PodGrace: pod.StopGrace, Sysctls: s.sysctls(false)}
+	}{Container: creationRecipe(c), PID: pod.SharePID, IPC: pod.ShareIPC, PodGrace: pod.StopGrace, Sysctls: s.sysctls(false)}
 	if len(c.EnvRefs) > 0 {
 		in.Identity = &identity{Name: pod.Name, Namespace: pod.Namespace, ServiceAccount: pod.ServiceAccount,
 			Labels: pod.Labels, Annotations: pod.Annotations, Resources: map[string]*recipes.Resources{}}
@@ -379,11 +379,11 @@ func (s *PodSpec) appHash(c *recipes.Container) string {
 	return ConfigHash(in)
 }
 
-// withoutWatch is the part of a container's recipe its container is created from: all of it
+// creationRecipe is the part of a container's recipe its container is created from: all of it
 // but its watch rules, which say what `up --watch` does with the container, not how it is
 // made, its declared ports (expose), which only the exports use, and its gate, which says
 // when the container after it starts: editing them re-creates nothing.
-func withoutWatch(c *recipes.Container) *recipes.Container {
+func creationRecipe(c *recipes.Container) *recipes.Container {
 	if c == nil || len(c.Watch)+len(c.Expose) == 0 && c.Gate == recipes.GateReady {
 		return c
 	}
