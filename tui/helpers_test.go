@@ -57,8 +57,18 @@ func (f *fakeCtl) got() string {
 // given to it directly, not through a subscription.
 func testModel(t testing.TB, w, h int) (*model, *fakeCtl) {
 	t.Helper()
+	return newTestModel(w, h, false)
+}
+
+// attachedTestModel is testModel's attached view (Options.Attached, sidecar attach).
+func attachedTestModel(t testing.TB, w, h int) (*model, *fakeCtl) {
+	t.Helper()
+	return newTestModel(w, h, true)
+}
+
+func newTestModel(w, h int, attached bool) (*model, *fakeCtl) {
 	ctl := &fakeCtl{}
-	opts := Options{Now: func() time.Time { return base.Add(2*time.Minute + 13*time.Second) }, Location: time.UTC}.withDefaults()
+	opts := Options{Now: func() time.Time { return base.Add(2*time.Minute + 13*time.Second) }, Location: time.UTC, Attached: attached}.withDefaults()
 	m := newModel(context.Background(), nil, ctl, opts)
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	return m, ctl
