@@ -164,6 +164,16 @@ func stackView(n int) orchestrator.StackView {
 	return orchestrator.StackView{Name: "shop", Phase: orchestrator.PhaseRunning, Pods: []orchestrator.PodView{p}}
 }
 
+// snapshotModel is testModel given the snapshot of stackView(n), the event sequence
+// restarted.
+func snapshotModel(t testing.TB, w, h, n int) *model {
+	t.Helper()
+	m, _ := testModel(t, w, h)
+	seq = 0
+	m.events(orchestrator.SnapshotEvent{EventMeta: meta(0), Stack: stackView(n)})
+	return m
+}
+
 // runningScene is a model showing a running stack of n containers with varied states and
 // a page of log lines in each.
 func runningScene(t testing.TB, n, w, h int) (*model, *fakeCtl) {
