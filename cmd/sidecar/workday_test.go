@@ -150,7 +150,7 @@ func TestCommandsOfAStackWhoseUpWasKilled(t *testing.T) {
 			}
 		}
 	}
-	err := attachRun(context.Background(), &AttachOptions{IO: c.f.IO, Factory: c.f, Stack: "job", ControlDir: c.dir, Connect: c.connect})
+	err := attachRun(context.Background(), &AttachOptions{ownerOptions{IO: c.f.IO, Factory: c.f, Stack: "job", ControlDir: c.dir, Connect: c.connect}})
 	if !strings.Contains(fmt.Sprint(err), "3 containers of it are still on the engine") {
 		t.Errorf("attach: %v", err)
 	}
