@@ -23,7 +23,7 @@ func TestAttachedView(t *testing.T) {
 		t.Errorf("footer %q", footer)
 	}
 	m.press("?")
-	if help := ansi.Strip(m.render()); !strings.Contains(help, "stop the stack (again: force)") || !strings.Contains(help, "detach: leave the view") {
+	if help := m.frame(); !strings.Contains(help, "stop the stack (again: force)") || !strings.Contains(help, "detach: leave the view") {
 		t.Errorf("help lacks the attached keys:\n%s", help)
 	}
 	m.press("esc")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
@@ -73,6 +74,9 @@ func newTestModel(w, h int, attached bool) (*model, *fakeCtl) {
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	return m, ctl
 }
+
+// frame is the model's view as plain text (its styling stripped).
+func (m *model) frame() string { return ansi.Strip(m.render()) }
 
 // events gives the model events as one batch, preparing log lines as the feed does.
 func (m *model) events(evs ...orchestrator.Event) {
