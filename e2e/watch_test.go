@@ -11,8 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moby/moby/client"
-
+	"github.com/sidecar-dev/sidecar/e2e/testenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 )
 
@@ -149,11 +148,7 @@ func newWatchScenario(t *testing.T) (*scenario, *watchScenario) {
 	if err := os.WriteFile(filepath.Join(w.dir, "web/index.html"), []byte("v1 of "+s.stack), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		_, _ = s.d.Client().ImageRemove(ctx, w.image, client.ImageRemoveOptions{PruneChildren: true})
-	})
+	testenv.RemoveImage(t, s.d, w.image)
 	return s, w
 }
 

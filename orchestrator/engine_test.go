@@ -67,6 +67,11 @@ func (h *harness) ids() map[string]string {
 	return out
 }
 
+// waitsForEngine reports whether the pod's reason is that the stack waits for the engine.
+func (h *harness) waitsForEngine(pod string) func() bool {
+	return func() bool { snap := h.o.Snapshot(); return snap.Pod(pod).Reason == orchestrator.EngineWaitText }
+}
+
 // An engine restart is not a crash: while the engine is gone, every view says so and nothing
 // is acted on (no start, stop, create or removal is even tried, whatever time passes); once it
 // answers, the relist shows what the restart killed (all of it, infra included) and the pod is
@@ -234,10 +239,7 @@ func TestEngineShutdownIsNotTheContainersEnd(t *testing.T) {
 	old := h.ids()
 
 	h.rt.ShutDownEngine()
-	h.until("a death seen, the engine checked and found stopping", 0, func() bool {
-		snap := h.o.Snapshot()
-		return snap.Pod("shop").Reason == orchestrator.EngineWaitText
-	})
+	h.until("a death seen, the engine checked and found stopping", 0, h.waitsForEngine("shop"))
 	h.rt.StopEngine()
 	h.clock.Step(10 * time.Second)
 	if h.returned() {

@@ -1,7 +1,6 @@
 package runtime_test
 
 import (
-	"context"
 	"errors"
 	"net"
 	"os"
@@ -10,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/moby/moby/client"
 
 	"github.com/sidecar-dev/sidecar/e2e/testenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
@@ -123,7 +120,7 @@ func TestImageUnavailable(t *testing.T) {
 	if err := e.d.BuildImage(e.ctx, orchestrator.BuildRequest{Ref: local, Context: dir, Labels: labels}, nil); err != nil {
 		t.Fatalf("build %s as the hint says: %v", local, err)
 	}
-	t.Cleanup(func() { _, _ = e.d.Client().ImageRemove(context.Background(), local, client.ImageRemoveOptions{}) })
+	testenv.RemoveImage(t, e.d, local)
 	if ok, err := e.d.ImagePresent(e.ctx, local); err != nil || !ok {
 		t.Errorf("ImagePresent(%s) after the build = %v, %v", local, ok, err)
 	}

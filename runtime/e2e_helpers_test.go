@@ -255,12 +255,6 @@ func (e *env) derivedImage(lines []string, files map[string]string) string {
 		Labels: testenv.With(nil, testenv.OwnerLabel, testenv.Owner(e.labels))}, nil); err != nil {
 		e.t.Fatalf("build %s: %v", ref, err)
 	}
-	e.t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if _, err := e.d.Client().ImageRemove(ctx, ref, client.ImageRemoveOptions{PruneChildren: true}); err != nil {
-			e.t.Errorf("remove image %s: %v", ref, err)
-		}
-	})
+	testenv.RemoveImage(e.t, e.d, ref)
 	return ref
 }

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moby/moby/client"
-
 	"github.com/sidecar-dev/sidecar/e2e/testenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
@@ -300,11 +298,7 @@ func TestInfraImage(t *testing.T) {
 		t.Fatalf("racing InfraImage: %v / %v", errs[0], errs[1])
 	}
 	ref := refs[0]
-	t.Cleanup(func() {
-		if _, err := e.d.Client().ImageRemove(e.ctx, ref, client.ImageRemoveOptions{}); err != nil {
-			t.Errorf("remove %s: %v", ref, err)
-		}
-	})
+	testenv.RemoveImage(t, e.d, ref)
 	if refs[1] != ref || !strings.HasPrefix(ref, opts.InfraRepository+":") || len(ref) != len(opts.InfraRepository)+1+12 {
 		t.Fatalf("refs %q and %q, want the same %s:<12 hex digits>", refs[0], refs[1], opts.InfraRepository)
 	}

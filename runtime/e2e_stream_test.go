@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moby/moby/client"
-
 	"github.com/sidecar-dev/sidecar/e2e/testenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/runtime"
@@ -213,15 +211,13 @@ func TestBuildImage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("build: %v\n%s", err, strings.Join(steps, "\n"))
 	}
-	t.Cleanup(func() {
-		e.d.Client().ImageRemove(e.ctx, ref, client.ImageRemoveOptions{Force: true, PruneChildren: true})
-	})
+	testenv.RemoveImage(t, e.d, ref)
 	if !strings.Contains(strings.Join(steps, "\n"), "Step 2/4 : COPY . /ctx/") {
 		t.Errorf("progress does not show the steps:\n%s", strings.Join(steps, "\n"))
 	}
 	id := e.create(orchestrator.ContainerSpec{Image: ref, Cmd: []string{"/crasher"}})
 	for path, present := range map[string]bool{"/ctx/hello.txt": true, "/ctx/secret.txt": false, "/ctx/logs/drop.log": false, "/ctx/logs/keep.log": true, "/ctx/Dockerfile": true} {
-		_, err := e.d.Client().ContainerStatPath(e.ctx, id, client.ContainerStatPathOptions{Path: path})
+		_, err := e.d.Client().ContainerStatPath(e.ctx, id, clientStatPath(path))
 		if (err == nil) != present {
 			t.Errorf("%s in the image: %v, want present=%v (.dockerignore)", path, err, present)
 		}
@@ -231,7 +227,7 @@ func TestBuildImage(t *testing.T) {
 	bad := testenv.UniqueName(t, "sidecar-test/build") + ":bad"
 	err = e.d.BuildImage(e.ctx, orchestrator.BuildRequest{Ref: bad, Context: dir, Labels: e.labels}, nil)
 	if err == nil {
-		e.d.Client().ImageRemove(e.ctx, bad, client.ImageRemoveOptions{Force: true})
+		testenv.RemoveImage(t, e.d, bad)
 		t.Fatal("a failing build succeeded")
 	}
 	for _, want := range []string{bad, "step 2/4", "COPY missing.txt /", "missing.txt"} {

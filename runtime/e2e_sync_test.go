@@ -2,13 +2,11 @@ package runtime_test
 
 import (
 	"archive/tar"
-	"context"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/moby/moby/client"
 
@@ -129,12 +127,8 @@ func TestPruneImage(t *testing.T) {
 		return id
 	}
 	old := build("one")
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		_, _ = e.d.Client().ImageRemove(ctx, ref, client.ImageRemoveOptions{PruneChildren: true})
-		_, _ = e.d.Client().ImageRemove(ctx, old, client.ImageRemoveOptions{PruneChildren: true})
-	})
+	testenv.RemoveImage(t, e.d, old)
+	testenv.RemoveImage(t, e.d, ref) // removed first
 	current := build("two")
 	if old == current {
 		t.Fatal("the second build gave the same image")

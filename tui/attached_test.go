@@ -1,10 +1,8 @@
 package tui
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -15,10 +13,7 @@ import (
 func TestAttachedView(t *testing.T) {
 	attached := func(t *testing.T) (*model, *fakeCtl) {
 		m, _ := runningScene(t, 3, 200, 60)
-		ctl := &fakeCtl{}
-		opts := Options{Now: func() time.Time { return base.Add(2*time.Minute + 13*time.Second) }, Location: time.UTC, Attached: true}.withDefaults()
-		a := newModel(context.Background(), nil, ctl, opts)
-		a.Update(tea.WindowSizeMsg{Width: 200, Height: 60})
+		a, ctl := attachedTestModel(t, 200, 60)
 		a.stackState = m.stackState
 		a.columns.selectPod()
 		return a, ctl
@@ -28,7 +23,7 @@ func TestAttachedView(t *testing.T) {
 		t.Errorf("footer %q", footer)
 	}
 	m.press("?")
-	if help := ansi.Strip(m.render()); !strings.Contains(help, "stop the stack (again: force)") || !strings.Contains(help, "detach: leave the view") {
+	if help := m.frame(); !strings.Contains(help, "stop the stack (again: force)") || !strings.Contains(help, "detach: leave the view") {
 		t.Errorf("help lacks the attached keys:\n%s", help)
 	}
 	m.press("esc")

@@ -1,12 +1,10 @@
 package tui
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
@@ -29,9 +27,7 @@ func TestHeaderSaysTheEngineIsGone(t *testing.T) {
 
 // In the attached view Ctrl-C only leaves the view: the header says so, not that it stops.
 func TestAttachedHeaderSaysWhatCtrlCDoes(t *testing.T) {
-	opts := Options{Now: func() time.Time { return base.Add(2*time.Minute + 13*time.Second) }, Location: time.UTC, Attached: true}.withDefaults()
-	m := newModel(context.Background(), nil, &fakeCtl{}, opts)
-	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	m, _ := attachedTestModel(t, 120, 30)
 	m.events(orchestrator.SnapshotEvent{EventMeta: meta(0), Stack: stackView(2)},
 		orchestrator.EngineStateEvent{EventMeta: meta(2*time.Minute + 1*time.Second), Error: "connection refused"})
 	if h := ansi.Strip(m.header(120)); !strings.Contains(h, "waiting for it (Ctrl-C leaves the view, the stack keeps waiting)") || strings.Contains(h, "Ctrl-C to stop") {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
@@ -57,12 +58,25 @@ func (f *fakeCtl) got() string {
 // given to it directly, not through a subscription.
 func testModel(t testing.TB, w, h int) (*model, *fakeCtl) {
 	t.Helper()
+	return newTestModel(w, h, false)
+}
+
+// attachedTestModel is testModel's attached view (Options.Attached, sidecar attach).
+func attachedTestModel(t testing.TB, w, h int) (*model, *fakeCtl) {
+	t.Helper()
+	return newTestModel(w, h, true)
+}
+
+func newTestModel(w, h int, attached bool) (*model, *fakeCtl) {
 	ctl := &fakeCtl{}
-	opts := Options{Now: func() time.Time { return base.Add(2*time.Minute + 13*time.Second) }, Location: time.UTC}.withDefaults()
+	opts := Options{Now: func() time.Time { return base.Add(2*time.Minute + 13*time.Second) }, Location: time.UTC, Attached: attached}.withDefaults()
 	m := newModel(context.Background(), nil, ctl, opts)
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	return m, ctl
 }
+
+// frame is the model's view as plain text (its styling stripped).
+func (m *model) frame() string { return ansi.Strip(m.render()) }
 
 // events gives the model events as one batch, preparing log lines as the feed does.
 func (m *model) events(evs ...orchestrator.Event) {
@@ -152,6 +166,16 @@ func stackView(n int) orchestrator.StackView {
 			StartedAt: base})
 	}
 	return orchestrator.StackView{Name: "shop", Phase: orchestrator.PhaseRunning, Pods: []orchestrator.PodView{p}}
+}
+
+// snapshotModel is testModel given the snapshot of stackView(n), the event sequence
+// restarted.
+func snapshotModel(t testing.TB, w, h, n int) *model {
+	t.Helper()
+	m, _ := testModel(t, w, h)
+	seq = 0
+	m.events(orchestrator.SnapshotEvent{EventMeta: meta(0), Stack: stackView(n)})
+	return m
 }
 
 // runningScene is a model showing a running stack of n containers with varied states and

@@ -167,9 +167,7 @@ func TestMuteAndSolo(t *testing.T) {
 }
 
 func TestSearchAcrossColumns(t *testing.T) {
-	m, _ := testModel(t, 120, 40)
-	seq = 0
-	m.events(orchestrator.SnapshotEvent{EventMeta: meta(0), Stack: stackView(3)})
+	m := snapshotModel(t, 120, 40, 3)
 	lines := []struct{ ctr, text string }{
 		{"web", "request id=1 ok"}, {"envoy", "upstream Timeout after 5s"}, {"shipper", "flushed"},
 		{"web", "request id=2 timeout"}, {"envoy", "upstream ok"}, {"shipper", "TIMEOUT talking to es"},
@@ -433,7 +431,7 @@ func TestHelpListsEveryKey(t *testing.T) {
 	}
 	m, _ := runningScene(t, 3, 200, 60)
 	m.press("?")
-	frame := ansi.Strip(m.render())
+	frame := m.frame()
 	for _, g := range km.helpGroups() {
 		for _, k := range g.keys {
 			if !strings.Contains(frame, k.Help().Desc) {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sidecar-dev/sidecar/internal/syncbuf"
 	"github.com/sidecar-dev/sidecar/orchestrator"
@@ -25,7 +24,7 @@ func TestTimestampsOption(t *testing.T) {
 		m.events(orchestrator.SnapshotEvent{EventMeta: meta(0), Stack: stackView(1)},
 			orchestrator.LogEvent{EventMeta: meta(5 * time.Second), Pod: "shop", Container: "web", Text: "hello there"})
 		row := ""
-		for _, l := range strings.Split(ansi.Strip(m.render()), "\n") {
+		for _, l := range strings.Split(m.frame(), "\n") {
 			if strings.Contains(l, "hello there") {
 				row = l
 			}

@@ -17,9 +17,7 @@ import (
 )
 
 func TestScrolling(t *testing.T) {
-	m, _ := testModel(t, 40, 10) // one column, 38 wide, 6 rows
-	seq = 0
-	m.events(orchestrator.SnapshotEvent{EventMeta: meta(0), Stack: stackView(1)})
+	m := snapshotModel(t, 40, 10, 1) // one column, 38 wide, 6 rows
 	var evs []orchestrator.Event
 	for i := 0; i < 20; i++ {
 		evs = append(evs, orchestrator.LogEvent{EventMeta: meta(0), Pod: "shop", Container: "web", Text: "line " + itoa(i)})
@@ -511,9 +509,7 @@ func TestUnambiguous(t *testing.T) {
 // w and t keep each column's place: one scrolled up shows the same first line and stays
 // paused, one that follows still follows.
 func TestWrapAndTimeKeepScroll(t *testing.T) {
-	m, _ := testModel(t, 80, 10) // two columns, 38 wide, 6 rows
-	seq = 0
-	m.events(orchestrator.SnapshotEvent{EventMeta: meta(0), Stack: stackView(2)})
+	m := snapshotModel(t, 80, 10, 2) // two columns, 38 wide, 6 rows
 	var evs []orchestrator.Event
 	for i := 0; i < 40; i++ {
 		for _, ctr := range []string{"web", "envoy"} {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
 )
@@ -30,7 +29,7 @@ func TestMergedOrder(t *testing.T) {
 	if want := "web:a envoy:b web:c envoy:c2 envoy:d envoy:d2 web:e"; strings.Join(got, " ") != want {
 		t.Errorf("merged stream %q, want %q", strings.Join(got, " "), want)
 	}
-	frame := ansi.Strip(m.render())
+	frame := m.frame()
 	if !strings.Contains(frame, "web   │ a") || !strings.Contains(frame, "envoy │ b") {
 		t.Errorf("the lines are not under their containers' names:\n%s", frame)
 	}
@@ -97,7 +96,7 @@ func TestSkippedCounted(t *testing.T) {
 	m, _ := runningScene(t, 2, 120, 30)
 	m.events(orchestrator.LogsDroppedEvent{EventMeta: meta(time.Minute), Pod: "shop", Container: "envoy", Count: 1200},
 		orchestrator.LogsDroppedEvent{EventMeta: meta(time.Minute), Pod: "shop", Container: "envoy", Count: 34})
-	frame := ansi.Strip(m.render())
+	frame := m.frame()
 	if !strings.Contains(frame, "1234 skipped") || !strings.Contains(frame, "… 34 lines skipped") {
 		t.Errorf("envoy's skipped lines are not counted:\n%s", frame)
 	}
@@ -128,7 +127,7 @@ func TestAlignedBorderKeepsTheTime(t *testing.T) {
 	}
 	// On screen: a 33-column terminal's border shows the time.
 	m.Update(tea.WindowSizeMsg{Width: 33, Height: 24})
-	if f := ansi.Strip(m.render()); !strings.Contains(f, at) {
+	if f := m.frame(); !strings.Contains(f, at) {
 		t.Errorf("at 33 columns the border lacks %s:\n%s", at, f)
 	}
 }

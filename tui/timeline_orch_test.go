@@ -90,7 +90,7 @@ stop_grace: 10s
 		t.Errorf("the pod's phases: %s; want %s", got, want)
 	}
 	m.press("L")
-	frame := ansi.Strip(m.render())
+	frame := m.frame()
 	for name, glyphs := range map[string]string{"shipper": "■~↻!", "envoy": "▶✗▒✓", "infra": "▶█", "web": "▶█", "migrate": "■"} {
 		var r string
 		for _, l := range strings.Split(frame, "\n") {
@@ -158,7 +158,7 @@ stop_grace: 10s
 		}
 	}
 	m.press("L")
-	if frame := ansi.Strip(m.render()); !strings.Contains(frame, "◇ hook") {
+	if frame := m.frame(); !strings.Contains(frame, "◇ hook") {
 		t.Errorf("the timeline's legend has no hook:\n%s", frame)
 	}
 }

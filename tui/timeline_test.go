@@ -7,7 +7,6 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
@@ -173,8 +172,8 @@ func TestGoldenTimeline(t *testing.T) {
 // follows now again; the other keys of the columns do nothing meanwhile.
 func TestTimelineKeys(t *testing.T) {
 	m := lifeScene(t, 120, 40, true)
-	if !m.tl.open || !strings.Contains(ansi.Strip(m.render()), "LIFECYCLE") {
-		t.Fatalf("L did not open the timeline:\n%s", ansi.Strip(m.render()))
+	if !m.tl.open || !strings.Contains(m.frame(), "LIFECYCLE") {
+		t.Fatalf("L did not open the timeline:\n%s", m.frame())
 	}
 	g := m.tl.geometry()
 	t0, sc := m.tl.window(g.strip)
@@ -199,7 +198,7 @@ func TestTimelineKeys(t *testing.T) {
 		t.Errorf("column keys acted in the timeline: focus %q zoom %v", m.focus, m.zoom)
 	}
 	m.press("L")
-	if m.tl.open || strings.Contains(ansi.Strip(m.render()), "LIFECYCLE") {
+	if m.tl.open || strings.Contains(m.frame(), "LIFECYCLE") {
 		t.Errorf("L did not go back to the logs")
 	}
 	m.press("L", "esc")
@@ -296,7 +295,7 @@ func TestHookLines(t *testing.T) {
 	}
 	m.events(orchestrator.ContainerEvent{EventMeta: meta(150 * time.Second), ContainerView: c})
 	m.press("L")
-	if frame := ansi.Strip(m.render()); !strings.Contains(frame, "envoy · sidecar ● post-start hook running") {
+	if frame := m.frame(); !strings.Contains(frame, "envoy · sidecar ● post-start hook running") {
 		t.Errorf("the title does not say the post-start hook runs:\n%s", frame)
 	}
 }
@@ -319,7 +318,7 @@ func TestTimelineRowsScroll(t *testing.T) {
 		orchestrator.StackEvent{EventMeta: meta(0), Stack: "shop", Phase: orchestrator.PhaseRunning})
 	m.press("L")
 	shown := func() (first, last string, info string) {
-		for _, l := range strings.Split(ansi.Strip(m.render()), "\n") {
+		for _, l := range strings.Split(m.frame(), "\n") {
 			f := strings.Fields(l)
 			switch {
 			case len(f) > 1 && f[0] == "containers":
@@ -336,7 +335,7 @@ func TestTimelineRowsScroll(t *testing.T) {
 	room := m.tl.rowRoom() // 24 - header - footer - a row - the 4 rows above the strips
 	more := " · ↑↓ pgup pgdn for more"
 	if first, last, info := shown(); first != "infra" || last != fmt.Sprintf("side%02d", room-1) || info != fmt.Sprintf("containers 1–%d of 26", room)+more {
-		t.Fatalf("first rows: %s … %s, %q\n%s", first, last, info, ansi.Strip(m.render()))
+		t.Fatalf("first rows: %s … %s, %q\n%s", first, last, info, m.frame())
 	}
 	m.press("down", "j")
 	if first, _, info := shown(); first != "side02" || !strings.HasPrefix(info, "containers 3–") {
@@ -356,7 +355,7 @@ func TestTimelineRowsScroll(t *testing.T) {
 	}
 	// A job pod that completed: its phase in the header's pods and on the timeline.
 	m.press("pgdown", "p")
-	frame := ansi.Strip(m.render())
+	frame := m.frame()
 	if !strings.Contains(frame, "pods shop ● api ✓") || !strings.Contains(frame, "✓ job completed") || !strings.Contains(frame, "completed──") || strings.Contains(frame, "containers 1–") {
 		t.Errorf("pod api (completed):\n%s", frame)
 	}

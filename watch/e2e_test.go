@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moby/moby/client"
-
 	"github.com/sidecar-dev/sidecar/e2e/testenv"
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
@@ -87,6 +85,7 @@ func newWatchedStack(t *testing.T) *watchedStack {
 	testenv.CheckNoLeaks(t, orchestrator.StackFilter(name))
 	s := &watchedStack{t: t, d: d, dir: t.TempDir(), apps: testenv.AppsImage(t), port: testenv.FreePort(t),
 		webRef: "sidecar-test/watch-web:" + strings.TrimPrefix(name, "sct-watch-"), ctx: testenv.Context(t, 8*time.Minute), done: make(chan struct{})}
+	testenv.RemoveImage(t, d, s.webRef) // after the stack's end (the cleanup below)
 	s.write("web/Dockerfile", "FROM "+s.apps+"\nCOPY index.html /www/\n")
 	s.write("web/index.html", "<h1>v1</h1>")
 	s.write("web/static/.keep", "")
@@ -128,9 +127,6 @@ main:
 			s.o.Kill()
 			<-s.done
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		_, _ = d.Client().ImageRemove(ctx, s.webRef, client.ImageRemoveOptions{PruneChildren: true})
 	})
 	s.list = func() map[string]orchestrator.ContainerInfo {
 		infos, err := d.ListContainers(s.ctx, orchestrator.StackFilter(name))

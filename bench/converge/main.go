@@ -17,7 +17,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -48,10 +47,7 @@ func main() {
 	flag.StringVar(&b.composeV1, "compose", "docker-compose", "docker-compose 1.x binary (empty: skip)")
 	flag.StringVar(&b.composeV2, "compose-v2", "", "compose v2+ binary, run standalone (empty: skip)")
 	flag.Parse()
-	if err := benchenv.Run("converge", b.run); err != nil {
-		fmt.Fprintln(os.Stderr, "converge:", err)
-		os.Exit(1)
-	}
+	benchenv.Main("converge", "converge", b.run)
 }
 
 func (b *bench) run(ctx context.Context, env *benchenv.Bench) error {

@@ -60,10 +60,7 @@ func main() {
 			c.scaling = append(c.scaling, n)
 		}
 	}
-	if err := benchenv.Run("podcycle", c.run); err != nil {
-		fmt.Fprintln(os.Stderr, "podcycle:", err)
-		os.Exit(1)
-	}
+	benchenv.Main("podcycle", "podcycle", c.run)
 }
 
 func (c *config) run(_ context.Context, env *benchenv.Bench) error {

@@ -39,8 +39,7 @@ func main() {
 	bin := flag.String("sidecar", "", "sidecar binary (default: build ./cmd/sidecar)")
 	flag.Parse()
 	if err := run(*storm, *warmup, *rate, *width, *height, *presses, *bin); err != nil {
-		fmt.Fprintln(os.Stderr, "tuistorm:", err)
-		os.Exit(1)
+		benchenv.Fail("tuistorm", err)
 	}
 }
 

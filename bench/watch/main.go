@@ -63,10 +63,7 @@ func main() {
 	flag.IntVar(&b.rounds, "rounds", 5, "rounds of each measurement")
 	flag.StringVar(&b.composeV2, "compose-v2", "", "compose v2+ binary, run standalone (empty: skip)")
 	flag.Parse()
-	if err := benchenv.Run("watchbench", b.run); err != nil {
-		fmt.Fprintln(os.Stderr, "watch:", err)
-		os.Exit(1)
-	}
+	benchenv.Main("watchbench", "watch", b.run)
 }
 
 func (b *bench) run(_ context.Context, env *benchenv.Bench) error {

@@ -15,6 +15,12 @@ import (
 
 // AttachOptions are the inputs of `sidecar attach`.
 type AttachOptions struct {
+	ownerOptions
+}
+
+// ownerOptions are the inputs of a command that shows what the process that runs a stack
+// sends (attach, watch).
+type ownerOptions struct {
 	IO      *IOStreams
 	Factory *Factory
 
@@ -27,6 +33,16 @@ type AttachOptions struct {
 	// Connect reaches the engine, to say what it has of a stack nobody runs; nil: the
 	// environment's.
 	Connect func(context.Context) (engine, error)
+}
+
+// owner is the stack's name and a client of the process that runs it (stackOwner; byName
+// as there), with the UpOptions that show what it sends in the view o asks for.
+func (o *ownerOptions) owner(ctx context.Context, byName string) (string, *control.Client, *UpOptions, error) {
+	name, c, err := stackOwner(ctx, o.Factory, o.IO, o.ControlDir, o.Stack, o.File, byName, o.Connect)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return name, c, &UpOptions{IO: o.IO, Factory: o.Factory, viewOptions: o.viewOptions}, nil
 }
 
 var attachHelp = help{
@@ -53,7 +69,7 @@ The stack is the recipe's (-f, default ./sidecar.yaml), or the one named with
 }
 
 func newAttachCmd(f *Factory, runF func(*AttachOptions) error) *cobra.Command {
-	opts := &AttachOptions{IO: f.IO, Factory: f}
+	opts := &AttachOptions{ownerOptions{IO: f.IO, Factory: f}}
 	cmd := attachHelp.command(noArgs, runE(f, opts, runF, attachRun, onStack(f, &opts.File, &opts.Stack, opts.readView)))
 	cmd.Flags().String("stack", "", "name of the stack (instead of reading -f)")
 	addViewFlags(cmd, "lines of each container's output the view keeps")
@@ -61,11 +77,10 @@ func newAttachCmd(f *Factory, runF func(*AttachOptions) error) *cobra.Command {
 }
 
 func attachRun(ctx context.Context, opts *AttachOptions) error {
-	_, c, err := stackOwner(ctx, opts.Factory, opts.IO, opts.ControlDir, opts.Stack, opts.File, "sidecar attach --stack NAME", opts.Connect)
+	_, c, up, err := opts.owner(ctx, "sidecar attach --stack NAME")
 	if err != nil {
 		return err
 	}
-	up := &UpOptions{IO: opts.IO, Factory: opts.Factory, viewOptions: opts.viewOptions}
 	return up.showRemote(ctx, c, true)
 }
 

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"syscall"
 
 	"github.com/sirupsen/logrus"
 
@@ -44,17 +43,4 @@ func execute(ctx context.Context, f *Factory, args []string) int {
 		err = fmt.Errorf("%w: %w", ErrInterrupted, err)
 	}
 	return exitCode(err, f.IO.ErrOut, root)
-}
-
-// hangupIgnored is whether the process started with SIGHUP ignored, as nohup starts it: read
-// before anything asks for the signal, which would undo that.
-var hangupIgnored = signal.Ignored(syscall.SIGHUP)
-
-// stopSignals are the signals that stop a command: Ctrl-C, SIGTERM and SIGHUP — but not
-// SIGHUP under nohup, so that `nohup sidecar up &` outlives its terminal.
-func stopSignals() []os.Signal {
-	if hangupIgnored {
-		return []os.Signal{os.Interrupt, syscall.SIGTERM}
-	}
-	return []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 }

@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -272,17 +270,6 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 	held = false
 	srv.Close()
 	return upResult(res, runErr)
-}
-
-// surviveClosedOutput makes a write to a closed pipe or socket an error (EPIPE) for the
-// writer to handle rather than a SIGPIPE that ends the process before it tears the stack
-// down: Go's default for fd 1 and 2 (`sidecar up | head -1`, `| tee log` in a closed
-// terminal). The signal is caught, not ignored, so that programs up starts (the TUI's shell)
-// get the default back. It returns a function that restores the default.
-func surviveClosedOutput() (restore func()) {
-	ch := make(chan os.Signal, 1) // never read: a caught SIGPIPE is dropped
-	signal.Notify(ch, syscall.SIGPIPE)
-	return func() { signal.Stop(ch) }
 }
 
 // watchSignals turns the first Ctrl-C, SIGTERM or SIGHUP into a graceful teardown and the

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -255,17 +254,6 @@ func (opts *UpOptions) showRemote(ctx context.Context, c *control.Client, attach
 			return fw.exit()
 		}
 	}
-}
-
-// interrupts is given (a test's), or the process's Ctrl-C, SIGTERM and SIGHUP, and the
-// function that stops catching them.
-func interrupts(given <-chan os.Signal) (<-chan os.Signal, func()) {
-	if given != nil {
-		return given, func() {}
-	}
-	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, stopSignals()...)
-	return ch, func() { signal.Stop(ch) }
 }
 
 // escalate does what the n-th interrupt of a stack's run asks, and says so on errOut: the

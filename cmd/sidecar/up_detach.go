@@ -229,9 +229,8 @@ func (opts *UpOptions) followSupervisor(ctx context.Context, cmd *exec.Cmd, r *o
 	}()
 	// Interrupts are the supervisor's to handle: the first stops the stack, the next kill it.
 	// A hang-up (the terminal closed) only ends the waiting: the stack comes up regardless.
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, stopSignals()...)
-	defer signal.Stop(sigs)
+	sigs, release := interrupts(nil)
+	defer release()
 	interrupts := 0
 	show := opts.eventPrinter()
 	var view orchestrator.StackView

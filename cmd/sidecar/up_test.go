@@ -248,13 +248,7 @@ func TestUpUnknownPod(t *testing.T) {
 func TestUpNamedServiceWithAProfile(t *testing.T) {
 	rt := newFake("app:1")
 	rt.ExitOnStart("rtc-prof-flower-flower", 0)
-	c := testCLI(t, rt, controlTestDir(t))
-	path := filepath.Join(t.TempDir(), "compose.yaml")
-	writeFile(t, path, "name: rtc-prof\nservices:\n  redis: {image: app:1}\n  flower: {image: app:1, profiles: [flower], restart: \"no\"}\n")
-	err := c.up(path, func(o *UpOptions) { o.Pods = []string{"flower"} })()
-	if code := exitOf(err); code != 0 {
-		t.Fatalf("exit %d: %v\n%s", code, err, c.errOut)
-	}
+	c := upComposeService(t, rt, "name: rtc-prof\nservices:\n  redis: {image: app:1}\n  flower: {image: app:1, profiles: [flower], restart: \"no\"}\n", "flower")
 	if strings.Contains(c.errOut.String(), "profiles") {
 		t.Errorf("flower, named, is warned about as left out:\n%s", c.errOut)
 	}
@@ -268,16 +262,24 @@ func TestUpNamedServiceWithAProfile(t *testing.T) {
 func TestUpNamesARenamedServiceByItsComposeName(t *testing.T) {
 	rt := newFake("app:1")
 	rt.ExitOnStart("rtr-pf-debug-tool-debug-tool", 0)
-	c := testCLI(t, rt, controlTestDir(t))
-	path := filepath.Join(t.TempDir(), "compose.yaml")
-	writeFile(t, path, "name: rtr-pf\nservices:\n  web: {image: app:1}\n  debug_tool: {image: app:1, profiles: [debug], restart: \"no\"}\n")
-	err := c.up(path, func(o *UpOptions) { o.Pods = []string{"debug_tool"} })()
-	if code := exitOf(err); code != 0 {
-		t.Fatalf("exit %d: %v\n%s", code, err, c.errOut)
-	}
+	c := upComposeService(t, rt, "name: rtr-pf\nservices:\n  web: {image: app:1}\n  debug_tool: {image: app:1, profiles: [debug], restart: \"no\"}\n", "debug_tool")
 	if len(rt.HistoryOf("rtr-pf-debug-tool-debug-tool")) == 0 || len(rt.HistoryOf("rtr-pf-web-web")) > 0 {
 		t.Errorf("up debug_tool ran:\n%s\nengine: %v", c.out, rt.HistoryOf())
 	}
+}
+
+// upComposeService runs up SERVICE of the compose file compose on rt, and checks that it
+// exits 0.
+func upComposeService(t *testing.T, rt *fake.Runtime, compose, service string) *cli {
+	t.Helper()
+	c := testCLI(t, rt, controlTestDir(t))
+	path := filepath.Join(t.TempDir(), "compose.yaml")
+	writeFile(t, path, compose)
+	err := c.up(path, func(o *UpOptions) { o.Pods = []string{service} })()
+	if code := exitOf(err); code != 0 {
+		t.Fatalf("exit %d: %v\n%s", code, err, c.errOut)
+	}
+	return c
 }
 
 func TestUpEngineUnreachable(t *testing.T) {
@@ -294,9 +296,16 @@ func TestUpEngineUnreachable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := holdStack(dir, "job")
+	stackFree(t, dir, "job", "the stack is still held")
+}
+
+// stackFree checks that stack is free in control directory dir: an up may take it. what says
+// what it means when it is not.
+func stackFree(t *testing.T, dir, stack, what string) {
+	t.Helper()
+	h, err := holdStack(dir, stack)
 	if err != nil {
-		t.Fatalf("the stack is still held: %v", err)
+		t.Fatalf("%s: %v", what, err)
 	}
 	h.release()
 }
@@ -355,11 +364,7 @@ func TestLiveStackOwnedByItsUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := holdStack(engineDir, "job")
-	if err != nil {
-		t.Fatalf("the stack is still held after down: %v", err)
-	}
-	h.release()
+	stackFree(t, engineDir, "job", "the stack is still held after down")
 	if err := wait(); err != nil {
 		t.Errorf("the first up, stopped by down, exited with %v; want 0", err)
 	}
@@ -463,11 +468,7 @@ func TestStaleSocket(t *testing.T) {
 	if _, err := net.Listen("unix", sock); err != nil {
 		t.Fatal(err)
 	}
-	h, err := holdStack(dir, "old")
-	if err != nil {
-		t.Fatalf("up refused a stale socket: %v", err)
-	}
-	h.release()
+	stackFree(t, dir, "old", "up refused a stale socket")
 }
 
 func TestControlDir(t *testing.T) {

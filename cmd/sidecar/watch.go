@@ -13,18 +13,8 @@ import (
 
 // WatchOptions are the inputs of `sidecar watch`.
 type WatchOptions struct {
-	IO      *IOStreams
-	Factory *Factory
+	ownerOptions // its viewOptions are the printed lines': Output, Timestamps, NoColor
 
-	File  recipeFiles
-	Stack string // from --stack; else the recipe's name
-
-	viewOptions // the printed lines': Output, Timestamps, NoColor
-
-	ControlDir string
-	// Connect reaches the engine, to say what it has of a stack nobody runs; nil: the
-	// environment's.
-	Connect func(context.Context) (engine, error)
 	// Signals delivers Ctrl-C, SIGTERM and SIGHUP; nil: the process's own.
 	Signals <-chan os.Signal
 }
@@ -60,7 +50,7 @@ The stack is the recipe's (-f, default ./sidecar.yaml), or the one named with
 }
 
 func newWatchCmd(f *Factory, runF func(*WatchOptions) error) *cobra.Command {
-	opts := &WatchOptions{IO: f.IO, Factory: f}
+	opts := &WatchOptions{ownerOptions: ownerOptions{IO: f.IO, Factory: f}}
 	cmd := watchHelp.command(noArgs, runE(f, opts, runF, watchRun, onStack(f, &opts.File, &opts.Stack, opts.readOutput)))
 	cmd.Flags().String("stack", "", "name of the stack (instead of reading -f)")
 	addOutputFlags(cmd)
@@ -69,11 +59,10 @@ func newWatchCmd(f *Factory, runF func(*WatchOptions) error) *cobra.Command {
 }
 
 func watchRun(ctx context.Context, opts *WatchOptions) error {
-	name, c, err := stackOwner(ctx, opts.Factory, opts.IO, opts.ControlDir, opts.Stack, opts.File, "sidecar watch --stack NAME", opts.Connect)
+	name, c, up, err := opts.owner(ctx, "sidecar watch --stack NAME")
 	if err != nil {
 		return err
 	}
-	up := &UpOptions{IO: opts.IO, Factory: opts.Factory, viewOptions: opts.viewOptions}
 	show := up.eventPrinter()
 	fw := &finalWatch{}
 

@@ -75,7 +75,7 @@ func TestWatchCommand(t *testing.T) {
 	c.until("the stack running", c.running("wt-app", "wt-helper"))
 
 	w := testCLI(t, c.rt, c.dir)
-	opts := &WatchOptions{IO: w.f.IO, Factory: w.f, Stack: "wt", viewOptions: viewOptions{Output: "text"}, ControlDir: c.dir, Signals: w.signals}
+	opts := &WatchOptions{ownerOptions: ownerOptions{IO: w.f.IO, Factory: w.f, Stack: "wt", viewOptions: viewOptions{Output: "text"}, ControlDir: c.dir}, Signals: w.signals}
 	done := make(chan error, 1)
 	go func() { done <- watchRun(context.Background(), opts) }()
 	w.until("the watch", func() bool { return strings.Contains(w.out.String(), "app    * watching conf.yaml (restart)") })
@@ -99,7 +99,7 @@ func TestWatchCommand(t *testing.T) {
 	}
 
 	nobody := testCLI(t, newFake(), controlTestDir(t))
-	err := watchRun(context.Background(), &WatchOptions{IO: nobody.f.IO, Factory: nobody.f, Stack: "wt", viewOptions: viewOptions{Output: "text"}, ControlDir: nobody.dir, Connect: nobody.connect})
+	err := watchRun(context.Background(), &WatchOptions{ownerOptions: ownerOptions{IO: nobody.f.IO, Factory: nobody.f, Stack: "wt", viewOptions: viewOptions{Output: "text"}, ControlDir: nobody.dir, Connect: nobody.connect}})
 	if exitOf(err) != 1 || !strings.Contains(err.Error(), "stack wt is not running") {
 		t.Errorf("watch of a stack nobody runs: %v", err)
 	}
@@ -110,7 +110,7 @@ func TestWatchOfAStackWithoutRules(t *testing.T) {
 	wait := c.up(recipe(t, jobRecipe))
 	c.until("the stack running", c.running("job-work", "job-helper"))
 	w := testCLI(t, c.rt, c.dir)
-	err := watchRun(context.Background(), &WatchOptions{IO: w.f.IO, Factory: w.f, Stack: "job", viewOptions: viewOptions{Output: "text"}, ControlDir: c.dir, Signals: w.signals})
+	err := watchRun(context.Background(), &WatchOptions{ownerOptions: ownerOptions{IO: w.f.IO, Factory: w.f, Stack: "job", viewOptions: viewOptions{Output: "text"}, ControlDir: c.dir}, Signals: w.signals})
 	if exitOf(err) != 2 || !strings.Contains(err.Error(), "no watch rules") {
 		t.Errorf("watch of a stack without rules: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sidecar-dev/sidecar/control"
 	"github.com/sidecar-dev/sidecar/runtime"
+	"github.com/sidecar-dev/sidecar/runtime/fake"
 )
 
 // twoCheckouts writes one recipe into <tmp>/p1/app and another into <tmp>/p2/app: neither
@@ -84,15 +85,23 @@ func TestUpRefusesAStackRunFromAnotherRecipe(t *testing.T) {
 		t.Errorf("ps after up -d -f %s: %+v", other, stacks)
 	}
 
+	downAsksItsOwner(t, rt, dir, "app", fmt.Sprintf("sidecar up (pid %d)", os.Getpid()), wait)
+}
+
+// downAsksItsOwner runs down of stack, which owner runs (as down names it: "sidecar up (pid
+// N)"), and checks that down says it asks the owner to stop, and that the owner, whose end
+// wait waits for, ends well.
+func downAsksItsOwner(t *testing.T, rt *fake.Runtime, dir, stack, owner string, wait func() error) {
+	t.Helper()
 	down := testCLI(t, rt, dir)
-	if err := down.down("app", 0); err != nil {
+	if err := down.down(stack, 0); err != nil {
 		t.Fatal(err)
 	}
-	if want := fmt.Sprintf("sidecar: stack app is run by sidecar up (pid %d): asking it to stop", os.Getpid()); !strings.Contains(down.errOut.String(), want) {
+	if want := fmt.Sprintf("sidecar: stack %s is run by %s: asking it to stop", stack, owner); !strings.Contains(down.errOut.String(), want) {
 		t.Errorf("down says:\n%s\nwant %q", down.errOut, want)
 	}
 	if err := wait(); err != nil {
-		t.Errorf("up: %v", err)
+		t.Errorf("%s: %v", owner, err)
 	}
 }
 
@@ -114,16 +123,7 @@ func TestDownNamesTheSupervisor(t *testing.T) {
 	if msg, want := runningError(engineDir, "job").Error(), fmt.Sprintf("stack job is run by sidecar up -d (supervisor pid %d, from %s)", os.Getpid(), file); !strings.Contains(msg, want) {
 		t.Errorf("the stack taken says %q, want %q", msg, want)
 	}
-	down := testCLI(t, rt, dir)
-	if err := down.down("job", 0); err != nil {
-		t.Fatal(err)
-	}
-	if want := fmt.Sprintf("sidecar: stack job is run by sidecar up -d (supervisor pid %d): asking it to stop", os.Getpid()); !strings.Contains(down.errOut.String(), want) {
-		t.Errorf("down says:\n%s\nwant %q", down.errOut, want)
-	}
-	if err := wait(); err != nil {
-		t.Errorf("the supervisor: %v", err)
-	}
+	downAsksItsOwner(t, rt, dir, "job", fmt.Sprintf("sidecar up -d (supervisor pid %d)", os.Getpid()), wait)
 }
 
 // execFake is the fake engine as exec uses it (exec itself is the engine's: e2e).
@@ -150,7 +150,7 @@ func TestCommandsOfAStackWhoseUpWasKilled(t *testing.T) {
 			}
 		}
 	}
-	err := attachRun(context.Background(), &AttachOptions{IO: c.f.IO, Factory: c.f, Stack: "job", ControlDir: c.dir, Connect: c.connect})
+	err := attachRun(context.Background(), &AttachOptions{ownerOptions{IO: c.f.IO, Factory: c.f, Stack: "job", ControlDir: c.dir, Connect: c.connect}})
 	if !strings.Contains(fmt.Sprint(err), "3 containers of it are still on the engine") {
 		t.Errorf("attach: %v", err)
 	}

@@ -18,6 +18,9 @@ import (
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/client"
+
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/runtime"
 )
@@ -51,6 +54,19 @@ func Connect(t testing.TB, opts runtime.ConnectOptions) *runtime.Docker {
 	}
 	t.Cleanup(func() { d.Close() })
 	return d
+}
+
+// RemoveImage removes image ref, which the test made on d, when the test ends: forced, with
+// the untagged parents only it used. One already gone is fine; any other failure to remove
+// it fails the test.
+func RemoveImage(t testing.TB, d *runtime.Docker, ref string) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if _, err := d.Client().ImageRemove(ctx, ref, client.ImageRemoveOptions{Force: true, PruneChildren: true}); err != nil && !cerrdefs.IsNotFound(err) {
+			t.Errorf("remove image %s: %v", ref, err)
+		}
+	})
 }
 
 // Engine connects to the engine named by the environment (DOCKER_HOST, the Docker context,

@@ -157,6 +157,36 @@ func Run(prefix string, run func(ctx context.Context, b *Bench) error) (err erro
 	return run(ctx, b)
 }
 
+// Main is a benchmark program's main once its flags are parsed: it runs the benchmark
+// named prefix (Run) and, when that fails, ends the program as Fail does, as name.
+func Main(prefix, name string, run func(ctx context.Context, b *Bench) error) {
+	if err := Run(prefix, run); err != nil {
+		Fail(name, err)
+	}
+}
+
+// Fail ends the benchmark program name that failed with err: it prints "name: err" on
+// stderr and exits 1.
+func Fail(name string, err error) {
+	fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+	os.Exit(1)
+}
+
+// SpewerEngine connects to the engine for the log benchmark name, whose -image flag, image,
+// names an image with /spewer. Without one it exits 2; when the engine cannot be reached, as
+// Fail does.
+func SpewerEngine(ctx context.Context, name, image string) *sidecarrt.Docker {
+	if image == "" {
+		fmt.Fprintf(os.Stderr, "%s: -image is required (an image with /spewer, e.g. sidecar-test/apps:<tag>)\n", name)
+		os.Exit(2)
+	}
+	d, err := sidecarrt.Connect(ctx, sidecarrt.ConnectOptions{ToolVersion: "bench"})
+	if err != nil {
+		Fail(name, err)
+	}
+	return d
+}
+
 // BuildSidecar builds the checkout's sidecar into the temporary directory (SidecarBin).
 func (b *Bench) BuildSidecar() (err error) {
 	b.Sidecar, b.SidecarEnv, err = SidecarBin(b.Root, b.Tmp)

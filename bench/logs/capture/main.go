@@ -11,7 +11,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,21 +32,12 @@ func main() {
 	skewLines := flag.Int("skew-lines", 1000, "with -skew: lines the spewer prints")
 	skewRate := flag.Int("skew-rate", 500, "with -skew: lines a second")
 	flag.Parse()
-	if *image == "" {
-		fmt.Fprintln(os.Stderr, "capture: -image is required (an image with /spewer, e.g. sidecar-test/apps:<tag>)")
-		os.Exit(2)
-	}
 	ctx := context.Background()
-	d, err := runtime.Connect(ctx, runtime.ConnectOptions{ToolVersion: "bench"})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "capture:", err)
-		os.Exit(1)
-	}
+	d := benchenv.SpewerEngine(ctx, "capture", *image)
 	defer d.Close()
 	if *skew {
 		if err := measureSkew(ctx, d, *image, *skewLines, *skewRate); err != nil {
-			fmt.Fprintln(os.Stderr, "capture:", err)
-			os.Exit(1)
+			benchenv.Fail("capture", err)
 		}
 		return
 	}
@@ -56,8 +46,7 @@ func main() {
 		for _, m := range strings.Split(*methods, ",") {
 			n, took, ran, err := measure(ctx, d, *image, *lines, m)
 			if err != nil {
-				fmt.Fprintf(os.Stderr, "capture: %s: %v\n", m, err)
-				os.Exit(1)
+				benchenv.Fail("capture", fmt.Errorf("%s: %w", m, err))
 			}
 			fmt.Printf("%-7s run %d: %7d lines in %6.3fs (%6.0f lines/s); container ran %6.3fs\n", m, i+1, n, took.Seconds(), float64(n)/took.Seconds(), ran.Seconds())
 			res[m] = append(res[m], took)

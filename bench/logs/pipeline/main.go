@@ -41,22 +41,13 @@ func main() {
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "pipeline:", err)
-			os.Exit(1)
+			benchenv.Fail("pipeline", err)
 		}
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	if *image == "" {
-		fmt.Fprintln(os.Stderr, "pipeline: -image is required (an image with /spewer, e.g. sidecar-test/apps:<tag>)")
-		os.Exit(2)
-	}
 	ctx := context.Background()
-	d, err := runtime.Connect(ctx, runtime.ConnectOptions{ToolVersion: "bench"})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "pipeline:", err)
-		os.Exit(1)
-	}
+	d := benchenv.SpewerEngine(ctx, "pipeline", *image)
 	defer d.Close()
 	var ours, theirs, ups []time.Duration
 	var upRSS int64
@@ -64,8 +55,7 @@ func main() {
 		if !*skipPipeline {
 			took, got, missed, err := runStack(ctx, d, *image, *lines, *buffer)
 			if err != nil {
-				fmt.Fprintln(os.Stderr, "pipeline:", err)
-				os.Exit(1)
+				benchenv.Fail("pipeline", err)
 			}
 			fmt.Printf("pipeline   run %d: %6.3fs  %d lines delivered, %d missed\n", i, took.Seconds(), got, missed)
 			ours = append(ours, took)
@@ -73,8 +63,7 @@ func main() {
 		if *upBin != "" {
 			took, got, rss, err := runUp(*upBin, *image, *lines)
 			if err != nil {
-				fmt.Fprintln(os.Stderr, "pipeline:", err)
-				os.Exit(1)
+				benchenv.Fail("pipeline", err)
 			}
 			fmt.Printf("sidecar up run %d: %6.3fs  %d lines of main in the output, peak RSS %.1f MB\n", i, took.Seconds(), got, float64(rss)/1024)
 			ups, upRSS = append(ups, took), max(upRSS, rss)
@@ -84,8 +73,7 @@ func main() {
 		}
 		took, got, err := dockerRun(*image, *lines)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "pipeline:", err)
-			os.Exit(1)
+			benchenv.Fail("pipeline", err)
 		}
 		fmt.Printf("docker run run %d: %6.3fs  %d lines\n", i, took.Seconds(), got)
 		theirs = append(theirs, took)
