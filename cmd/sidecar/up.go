@@ -203,6 +203,7 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 	if err != nil {
 		return &ExitError{Code: exitFailure, Err: err}
 	}
+	nameEngine(dir, opts.Factory.engineHost())
 	if opts.supervise != nil {
 		opts.supervise.startLog(opts.IO.ErrOut, &warnings)
 	}
