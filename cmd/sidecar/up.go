@@ -223,7 +223,7 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 	}
 	defer rt.Close()
 	if err := engineCanRun(rt, st, opts.Pods); err != nil {
-		return &ExitError{Code: exitFailure, Err: err}
+		return err
 	}
 
 	o := orchestrator.New(rt, st, opts.orchestratorOptions())
