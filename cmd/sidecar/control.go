@@ -146,6 +146,10 @@ func nameEngine(dir, host string) {
 	}
 }
 
+// maxDirRaces bounds how many times in a row holdStack makes an engine's directory again that
+// the last up of the engine removed meanwhile.
+const maxDirRaces = 100
+
 // makeEngineDir creates an engine's directory dir, private.
 func makeEngineDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -205,12 +209,11 @@ func holdStack(dir, stack string) (*stackHold, error) {
 	}
 	var f *os.File
 	for try := 0; ; try++ {
-		if err := makeEngineDir(dir); err != nil {
-			return nil, err
+		err := makeEngineDir(dir)
+		if err == nil {
+			f, err = lockFile(lockPath, true)
 		}
-		var err error
-		f, err = lockFile(lockPath, true)
-		if errors.Is(err, fs.ErrNotExist) && try < 3 {
+		if errors.Is(err, fs.ErrNotExist) && try < maxDirRaces {
 			continue // the last up of this engine removed the directory meanwhile
 		}
 		if err != nil {
