@@ -21,10 +21,10 @@ import (
 
 // ResolveContainers reads container names as the command line gives them (MatchContainers):
 // "name" (the pod is found when only one pod has a container of that name) or "pod/name",
-// a pod named by its name or an alias. Without names it
-// returns every sidecar and main of the stack in start order (withInit: nil, every
-// container). Init containers are named only withInit (for logs): commands do not apply to
-// them (ErrNotSupported). An unknown name is ErrUnknownContainer, with the names there are.
+// a pod named by its name or an alias. Without names it returns every sidecar and main of
+// the stack in start order (withInit: nil, every container). Init containers are named only
+// withInit (for logs): commands do not apply to them (ErrNotSupported). An unknown name is
+// ErrUnknownContainer, with the names there are.
 func (o *Orchestrator) ResolveContainers(names []string, withInit bool) ([]ContainerRef, error) {
 	o.podsMu.RLock()
 	defer o.podsMu.RUnlock()

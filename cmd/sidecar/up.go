@@ -370,7 +370,7 @@ func podByName(st *recipes.Stack, name string) *recipes.Pod {
 	}
 	var found *recipes.Pod
 	for _, p := range st.Pods {
-		if slices.Contains(p.Aliases, name) {
+		if slices.Contains(st.PodAliases(p), name) { // as MatchContainers reads a pod's names
 			if found != nil {
 				return nil
 			}
