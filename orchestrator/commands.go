@@ -19,11 +19,12 @@ import (
 // them in starting order. A stopped container stays stopped (no back-off restart, and a
 // stopped main does not end the stack) until it is started.
 
-// ResolveContainers reads container names as the command line gives them: "name" (the pod is
-// found when only one pod has a container of that name) or "pod/name". Without names it
-// returns every sidecar and main of the stack in start order (withInit: nil, every
-// container). Init containers are named only withInit (for logs): commands do not apply to
-// them (ErrNotSupported). An unknown name is ErrUnknownContainer, with the names there are.
+// ResolveContainers reads container names as the command line gives them (MatchContainers):
+// "name" (the pod is found when only one pod has a container of that name) or "pod/name",
+// a pod named by its name or an alias. Without names it returns every sidecar and main of
+// the stack in start order (withInit: nil, every container). Init containers are named only
+// withInit (for logs): commands do not apply to them (ErrNotSupported). An unknown name is
+// ErrUnknownContainer, with the names there are.
 func (o *Orchestrator) ResolveContainers(names []string, withInit bool) ([]ContainerRef, error) {
 	o.podsMu.RLock()
 	defer o.podsMu.RUnlock()
@@ -40,9 +41,12 @@ func (o *Orchestrator) ResolveContainers(names []string, withInit bool) ([]Conta
 		return out, nil
 	}
 	multi := len(o.selected) > 1
+	var cs []NamedContainer
 	var all []string
 	for _, p := range o.selected {
+		aliases := o.stack.PodAliases(p)
 		for _, c := range p.Containers() {
+			cs = append(cs, NamedContainer{Pod: p.Name, PodAliases: aliases, Name: c.Name, Role: c.Role})
 			if withInit || c.Role != recipes.RoleInit {
 				all = append(all, refName(multi, p.Name, c.Name))
 			}
@@ -51,36 +55,22 @@ func (o *Orchestrator) ResolveContainers(names []string, withInit bool) ([]Conta
 	var out []ContainerRef
 	seen := map[ContainerRef]bool{}
 	for _, n := range names {
-		pod, name, qualified := strings.Cut(n, "/")
-		if !qualified {
-			pod, name = "", n
-		}
-		var found []ContainerRef
-		var role recipes.Role
-		for _, p := range o.selected {
-			if qualified && p.Name != pod {
-				continue
-			}
-			if c := p.Container(name); c != nil {
-				found = append(found, ContainerRef{Pod: p.Name, Container: c.Name})
-				role = c.Role
-			}
-		}
+		found := MatchContainers(cs, n)
 		switch {
 		case len(found) == 0:
 			return nil, fmt.Errorf("%w %q in stack %s: it has %s", ErrUnknownContainer, n, o.names.Stack, strings.Join(all, ", "))
 		case len(found) > 1:
 			var which []string
 			for _, f := range found {
-				which = append(which, f.String())
+				which = append(which, f.Ref().String())
 			}
 			return nil, errorOf(ErrUnknownContainer, "%q is in several pods of stack %s: name one of %s", n, o.names.Stack, strings.Join(which, ", "))
-		case role == recipes.RoleInit && !withInit:
+		case found[0].Role == recipes.RoleInit && !withInit:
 			return nil, initRunsOnce(n)
 		}
-		if !seen[found[0]] {
-			seen[found[0]] = true
-			out = append(out, found[0])
+		if r := found[0].Ref(); !seen[r] {
+			seen[r] = true
+			out = append(out, r)
 		}
 	}
 	return out, nil

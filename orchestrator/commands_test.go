@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	testingclock "k8s.io/utils/clock/testing"
+
 	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/runtime/fake"
 )
 
 // command runs CommandContainers with wait, moving the fake clock meanwhile.
@@ -38,6 +41,44 @@ func TestResolveContainers(t *testing.T) {
 		t.Errorf("pod/name: %v, %v", refs, err)
 	}
 	h.shutdownLeavesNothing()
+}
+
+// A pod is named by its aliases too, as a compose service renamed to a DNS label
+// (debug_tool → pod and container debug-tool) keeps its name as one: debug_tool is
+// debug-tool/debug-tool, debug_tool/sh its container sh; a pod without a container of its
+// name is named for its main. A name several pods have is ambiguous.
+func TestResolveContainersByPodAlias(t *testing.T) {
+	dbg := pod("debug-tool", ctr("debug-tool"), sidecars(ctr("sh")))
+	dbg.Aliases = []string{"debug_tool"}
+	db := pod("db", ctr("pg"), sidecars(ctr("sh")))
+	db.Aliases = []string{"database"}
+	web := pod("web", ctr("web"), sidecars(ctr("envoy")))
+	o := orchestrator.New(fake.New(testingclock.NewFakeClock(time.Now())), stack("rn", web, dbg, db), orchestrator.Options{})
+	for _, tc := range []struct{ names, want string }{
+		{"debug_tool", "debug-tool/debug-tool"},
+		{"debug-tool", "debug-tool/debug-tool"},
+		{"debug_tool/sh", "debug-tool/sh"},
+		{"database", "db/pg"},
+		{"database/sh", "db/sh"},
+		{"db/pg web", "db/pg web/web"},
+		{"envoy", "web/envoy"},
+	} {
+		refs, err := o.ResolveContainers(strings.Fields(tc.names), false)
+		var got []string
+		for _, r := range refs {
+			got = append(got, r.String())
+		}
+		if err != nil || strings.Join(got, " ") != tc.want {
+			t.Errorf("%s: %v, %v; want %s", tc.names, got, err, tc.want)
+		}
+	}
+	_, err := o.ResolveContainers([]string{"sh"}, false)
+	if !errors.Is(err, orchestrator.ErrUnknownContainer) || !strings.Contains(err.Error(), `"sh" is in several pods of stack rn: name one of debug-tool/sh, db/sh`) {
+		t.Errorf("ambiguous: %v", err)
+	}
+	if _, err := o.ResolveContainers([]string{"debug_tool/pg"}, false); !errors.Is(err, orchestrator.ErrUnknownContainer) {
+		t.Errorf("an alias's pod without that container: %v", err)
+	}
 }
 
 // Stopping a sidecar keeps it stopped (no back-off restart) until it is started; restarting

@@ -64,9 +64,10 @@ type LogSource interface {
 // EngineLogOptions say which lines EngineLogs delivers.
 type EngineLogOptions struct {
 	Stack      string
-	PodOrder   []string // the recipe's order of the pods, when known (else by name)
-	Containers []string // container or pod/container; none: every container but infra
-	Follow     bool     // after the history, follow the containers until they are all removed
+	PodOrder   []string            // the recipe's order of the pods, when known (else by name)
+	Containers []string            // container or pod/container (MatchContainers); none: every container but infra
+	PodAliases map[string][]string // the pods' aliases, when the recipe is known (PodAliasesOf)
+	Follow     bool                // after the history, follow the containers until they are all removed
 	Since      time.Time
 	Tail       int // lines per container from the end; < 0: all
 }
@@ -87,13 +88,19 @@ func (e *NoContainersError) Error() string {
 	return msg
 }
 
-// UnknownContainerError is a container named to EngineLogs that the stack does not have.
+// UnknownContainerError is a container named to EngineLogs that the stack does not have,
+// or that several pods have.
 type UnknownContainerError struct {
-	Name string
-	Have []string // the stack's containers, as they can be named
+	Name    string
+	Stack   string
+	Have    []string // the stack's containers, as they can be named
+	Several []string // pod/container of each container the name names, when it names several
 }
 
 func (e *UnknownContainerError) Error() string {
+	if len(e.Several) > 1 {
+		return fmt.Sprintf("%q is in several pods of stack %s: name one of %s", e.Name, e.Stack, strings.Join(e.Several, ", "))
+	}
 	return fmt.Sprintf("no container %q in the stack: it has %s", e.Name, strings.Join(e.Have, ", "))
 }
 
@@ -117,7 +124,7 @@ func EngineLogs(ctx context.Context, src LogSource, opts EngineLogOptions) (LogF
 	if len(all) == 0 {
 		return nil, &NoContainersError{Stack: opts.Stack, Skipped: skipped}
 	}
-	sel, err := selectSources(all, opts.Containers)
+	sel, err := selectSources(opts.Stack, all, opts.Containers, opts.PodAliases)
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +152,7 @@ type logSource struct {
 	id      string
 	pod     string
 	name    string
+	role    recipes.Role
 	label   string    // name, or pod/name with several pods
 	started time.Time // the run being followed
 	oneRun  bool      // running and never finished: its history is one run
@@ -496,21 +504,28 @@ func (f *engineFeed) follow(ctx context.Context, since time.Time) error {
 }
 
 // newSource is a container of the stack that started after the follow began, if it is one
-// to deliver.
+// to deliver: every one when none is named, else one made again of a container delivered,
+// or one the names name (MatchContainers).
 func (f *engineFeed) newSource(ev EngineEvent) *logSource {
 	l, err := DecodeLabels(ev.Labels)
 	if err != nil || l.Role == recipes.RoleInfra || l.Container == "" {
 		return nil
 	}
-	s := &logSource{id: ev.ID, pod: l.Pod, name: l.Container, label: l.Container}
+	s := &logSource{id: ev.ID, pod: l.Pod, name: l.Container, role: l.Role, label: l.Container}
 	if f.multi {
 		s.label = l.Pod + "/" + l.Container
 	}
 	if len(f.opts.Containers) == 0 {
 		return s
 	}
+	for _, c := range f.sel {
+		if c.pod == s.pod && c.name == s.name {
+			return s // one named, made again
+		}
+	}
+	this := []NamedContainer{{Pod: s.pod, PodAliases: f.opts.PodAliases[s.pod], Name: s.name, Role: s.role}}
 	for _, n := range f.opts.Containers {
-		if n == s.name || n == s.pod+"/"+s.name {
+		if len(MatchContainers(this, n)) > 0 {
 			return s
 		}
 	}
@@ -548,7 +563,7 @@ func logSources(infos []ContainerInfo, podOrder []string) (out []*logSource, ski
 		if !l.HasOrder {
 			order = 1000 * (roleRank[l.Role] + 1) // made before the order label existed
 		}
-		s := &logSource{id: c.ID, pod: l.Pod, name: l.Container, started: c.StartedAt,
+		s := &logSource{id: c.ID, pod: l.Pod, name: l.Container, role: l.Role, started: c.StartedAt,
 			oneRun: c.Status == StatusRunning && c.FinishedAt.IsZero()}
 		items = append(items, item{s, order})
 	}
@@ -593,26 +608,28 @@ func podCount(cs []*logSource) int {
 	return len(pods)
 }
 
-// selectSources picks the containers named (container, or pod/container); none named: all.
-func selectSources(all []*logSource, names []string) ([]*logSource, error) {
+// selectSources picks the containers named (MatchContainers; aliases are the pods'
+// aliases, when known); none named: all. A name that several pods' containers have is
+// ambiguous, as it is to a running up's ResolveContainers.
+func selectSources(stack string, all []*logSource, names []string, aliases map[string][]string) ([]*logSource, error) {
 	if len(names) == 0 {
 		return all, nil
+	}
+	cs := make([]NamedContainer, len(all))
+	byRef := map[ContainerRef]*logSource{}
+	for i, c := range all {
+		cs[i] = NamedContainer{Pod: c.pod, PodAliases: aliases[c.pod], Name: c.name, Role: c.role}
+		byRef[cs[i].Ref()] = c
 	}
 	var out []*logSource
 	seen := map[*logSource]bool{}
 	for _, n := range names {
-		found := false
-		for _, c := range all {
-			if n == c.name || n == c.pod+"/"+c.name {
-				found = true
-				if !seen[c] {
-					seen[c] = true
-					out = append(out, c)
-				}
+		found := MatchContainers(cs, n)
+		if len(found) != 1 {
+			e := &UnknownContainerError{Name: n, Stack: stack}
+			for _, c := range found {
+				e.Several = append(e.Several, c.Ref().String())
 			}
-		}
-		if !found {
-			e := &UnknownContainerError{Name: n}
 			for _, c := range all {
 				if podCount(all) > 1 {
 					e.Have = append(e.Have, c.pod+"/"+c.name)
@@ -621,6 +638,10 @@ func selectSources(all []*logSource, names []string) ([]*logSource, error) {
 				}
 			}
 			return nil, e
+		}
+		if c := byRef[found[0].Ref()]; !seen[c] {
+			seen[c] = true
+			out = append(out, c)
 		}
 	}
 	return out, nil

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
+	"strings"
 
 	"github.com/sidecar-dev/sidecar/recipes"
 )
@@ -53,4 +55,75 @@ func ConfigHash(v any) string {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
+}
+
+// NamedContainer is a container of a stack as a command line names it (see MatchContainers).
+type NamedContainer struct {
+	Pod        string
+	PodAliases []string // the pod's other names (recipes.Stack.PodAliases), when known
+	Name       string
+	Role       recipes.Role
+}
+
+// Ref is the container's reference.
+func (c NamedContainer) Ref() ContainerRef { return ContainerRef{Pod: c.Pod, Container: c.Name} }
+
+func (c NamedContainer) podNamed(name string) bool {
+	return name == c.Pod || slices.Contains(c.PodAliases, name)
+}
+
+// MatchContainers returns the containers of cs that name n names, in cs's order: every
+// command that names a container (logs, restart, stop, start, exec) reads its names here.
+// n is "container", or "pod/container" where the pod goes by its name or one of its aliases
+// (a compose service whose name is not a DNS label, debug_tool, makes pod debug-tool with
+// the alias debug_tool; container_name and network aliases are aliases too). A bare name
+// that no container has but that names a pod (by name or alias) names that pod's container
+// of the pod's own name (a compose service's), else the pod's main: debug_tool names
+// debug-tool/debug-tool. Several matches are for the caller to call ambiguous.
+func MatchContainers(cs []NamedContainer, n string) []NamedContainer {
+	pod, name, qualified := strings.Cut(n, "/")
+	if !qualified {
+		name = n
+	}
+	var out []NamedContainer
+	for _, c := range cs {
+		if c.Name == name && (!qualified || c.podNamed(pod)) {
+			out = append(out, c)
+		}
+	}
+	if len(out) > 0 || qualified {
+		return out
+	}
+	pick := map[string]NamedContainer{} // pod named n → its container of its name, else its main
+	var pods []string
+	for _, c := range cs {
+		if !c.podNamed(n) || c.Name != c.Pod && c.Role != recipes.RoleMain {
+			continue
+		}
+		had, ok := pick[c.Pod]
+		if !ok {
+			pods = append(pods, c.Pod)
+		}
+		if !ok || c.Name == c.Pod && had.Name != had.Pod {
+			pick[c.Pod] = c
+		}
+	}
+	for _, p := range pods {
+		out = append(out, pick[p])
+	}
+	return out
+}
+
+// PodAliasesOf maps each pod of st to its aliases (recipes.Stack.PodAliases); nil st: none.
+func PodAliasesOf(st *recipes.Stack) map[string][]string {
+	if st == nil {
+		return nil
+	}
+	out := map[string][]string{}
+	for _, p := range st.Pods {
+		if a := st.PodAliases(p); len(a) > 0 {
+			out[p.Name] = a
+		}
+	}
+	return out
 }

@@ -411,6 +411,22 @@ func TestEngineLogsErrors(t *testing.T) {
 		err.Error() != `no container "db" in the stack: it has web` {
 		t.Errorf("unknown container: %v", err)
 	}
+	// A name that two pods' containers have is ambiguous, as to a running up; a pod is named
+	// by its aliases too.
+	if _, err := rt.CreateContainer(ctx, orchestrator.ContainerSpec{Name: "s-db-web", Image: "img",
+		Labels: orchestrator.Labels{Stack: "s", Pod: "db", Container: "web", Role: recipes.RoleMain}.Encode()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := orchestrator.EngineLogs(ctx, rt, orchestrator.EngineLogOptions{Stack: "s", Containers: []string{"web"}}); !errors.As(err, &unknown) ||
+		err.Error() != `"web" is in several pods of stack s: name one of db/web, s/web` {
+		t.Errorf("ambiguous container: %v", err)
+	}
+	feed, err := orchestrator.EngineLogs(ctx, rt, orchestrator.EngineLogOptions{Stack: "s", Containers: []string{"database", "data_base/web"},
+		PodAliases: map[string][]string{"db": {"database", "data_base"}}})
+	if err != nil {
+		t.Fatalf("a pod by its aliases: %v", err)
+	}
+	feed.Close()
 }
 
 // Following with a tail of 0 prints only what comes after: a history that gave no line

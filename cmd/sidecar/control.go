@@ -122,21 +122,57 @@ func canonicalHost(host string) string {
 func sameEngine(a, b string) bool { return canonicalHost(a) == canonicalHost(b) }
 
 // engineDir is the directory, under dir, of the stacks of the engine at host: a short hash
-// of the address (an address may be long and hold any character), created private, with a
-// file "engine" that names the address for whoever looks.
+// of the address (an address may be long and hold any character). It is made only by an up
+// that holds a stack there (holdStack, nameEngine) and removed with the last stack it held
+// (release), so that a command that never runs a stack — ps of an engine that does not
+// answer, an up that cannot reach its engine — leaves nothing behind; when it is there it
+// must be private.
 func engineDir(dir, host string) (string, error) {
 	sub := filepath.Join(dir, engineKey(host))
-	if err := os.MkdirAll(sub, 0o700); err != nil {
-		return "", fmt.Errorf("create the control directory %s: %w (set XDG_RUNTIME_DIR to a directory you own)", sub, err)
-	}
-	if err := checkPrivate(sub); err != nil {
+	if err := checkPrivate(sub); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return "", err
 	}
-	name := filepath.Join(sub, "engine")
+	return sub, nil
+}
+
+// engineFile names, in an engine's directory, the engine's address for whoever looks.
+const engineFile = "engine"
+
+// nameEngine writes the address of the engine into its directory dir, held by this process.
+func nameEngine(dir, host string) {
+	name := filepath.Join(dir, engineFile)
 	if _, err := os.Stat(name); errors.Is(err, fs.ErrNotExist) {
 		_ = os.WriteFile(name, []byte(host+"\n"), 0o600)
 	}
-	return sub, nil
+}
+
+// maxDirRaces bounds how many times in a row holdStack makes an engine's directory again that
+// the last up of the engine removed meanwhile.
+const maxDirRaces = 100
+
+// makeEngineDir creates an engine's directory dir, private.
+func makeEngineDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create the control directory %s: %w (set XDG_RUNTIME_DIR to a directory you own)", dir, err)
+	}
+	return checkPrivate(dir)
+}
+
+// removeUnusedEngineDir removes an engine's directory dir when it holds no stack's files,
+// nothing but the file naming the engine. Another up that makes it again meanwhile finds it
+// gone when it creates its lock, and makes it again (holdStack).
+func removeUnusedEngineDir(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if e.Name() != engineFile {
+			return
+		}
+	}
+	_ = os.Remove(filepath.Join(dir, engineFile))
+	_ = os.Remove(dir) // fails when a lock appeared meanwhile: then it is in use
 }
 
 // privateParent reports whether dir (XDG_RUNTIME_DIR) is a directory of the user's that
@@ -171,9 +207,19 @@ func holdStack(dir, stack string) (*stackHold, error) {
 	if len(sock) > maxSocketPath {
 		return nil, fmt.Errorf("the control socket path %s is too long for a unix socket (%d bytes, at most %d): set XDG_RUNTIME_DIR to a shorter directory", sock, len(sock), maxSocketPath)
 	}
-	f, err := lockFile(lockPath, true)
-	if err != nil {
-		return nil, err
+	var f *os.File
+	for try := 0; ; try++ {
+		err := makeEngineDir(dir)
+		if err == nil {
+			f, err = lockFile(lockPath, true)
+		}
+		if errors.Is(err, fs.ErrNotExist) && try < maxDirRaces {
+			continue // the last up of this engine removed the directory meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		break
 	}
 	if f == nil {
 		return nil, runningError(dir, stack)
@@ -182,6 +228,7 @@ func holdStack(dir, stack string) (*stackHold, error) {
 		_ = os.Remove(lockPath)
 		unlock(f)
 		f.Close()
+		removeUnusedEngineDir(dir)
 		return nil, err
 	}
 	// Ours now: the socket, if any, is a killed up's.
@@ -271,13 +318,15 @@ func runningError(dir, stack string) error {
 }
 
 // release gives the stack up: the socket goes, then the lock file, removed while it is still
-// locked (see lockFile), then the lock.
+// locked (see lockFile), then the lock, and the engine's directory when no other stack of the
+// engine is there.
 func (h *stackHold) release() {
 	h.ln.Close() // removes the socket file too
 	_ = os.Remove(h.sock)
 	_ = os.Remove(h.lockPath)
 	unlock(h.lock)
 	h.lock.Close()
+	removeUnusedEngineDir(filepath.Dir(h.lockPath))
 }
 
 // dialControl reports whether a live up serves the stack's socket, and a client for it. A

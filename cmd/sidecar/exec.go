@@ -142,7 +142,7 @@ func execEnv(flags []string, environ func() []string) ([]string, error) {
 }
 
 func execRun(ctx context.Context, opts *ExecOptions) error {
-	name, _, err := stackOf(opts.Factory, opts.IO, opts.Stack, opts.File, nameHint("sidecar exec --stack NAME CONTAINER -- COMMAND"))
+	name, st, err := stackOf(opts.Factory, opts.IO, opts.Stack, opts.File, nameHint("sidecar exec --stack NAME CONTAINER -- COMMAND"))
 	if err != nil {
 		return err
 	}
@@ -151,7 +151,7 @@ func execRun(ctx context.Context, opts *ExecOptions) error {
 		return &ExitError{Code: exitFailure, Err: err}
 	}
 	defer rt.Close()
-	id, err := opts.findContainer(ctx, rt, name)
+	id, err := opts.findContainer(ctx, rt, name, orchestrator.PodAliasesOf(st))
 	if err != nil {
 		return err
 	}
@@ -214,18 +214,15 @@ func (opts *ExecOptions) rawTerminal(s *runtime.ExecStreams) (restore func(), er
 }
 
 // findContainer returns the engine ID of the named container of the stack, which must run:
-// as the stack's running up knows it, else as the engine's labels say.
-func (opts *ExecOptions) findContainer(ctx context.Context, rt execEngine, stack string) (string, error) {
-	pod, ctr, qualified := strings.Cut(opts.Container, "/")
-	if !qualified {
-		pod, ctr = "", opts.Container
-	}
+// as the stack's running up knows it, else as the engine's labels say. A pod is named by its
+// name or one of aliases (the recipe's, when it was read: see orchestrator.MatchContainers).
+func (opts *ExecOptions) findContainer(ctx context.Context, rt execEngine, stack string, aliases map[string][]string) (string, error) {
 	infos, err := rt.ListContainers(ctx, orchestrator.StackFilter(stack))
 	if err != nil {
 		return "", &ExitError{Code: exitFailure, Err: fmt.Errorf("list the containers of stack %s: %w", stack, err)}
 	}
-	var found []orchestrator.ContainerInfo
-	var role recipes.Role // found's
+	var cs []orchestrator.NamedContainer
+	byRef := map[orchestrator.ContainerRef]orchestrator.ContainerInfo{}
 	var names []string
 	pods := map[string]bool{}
 	for _, info := range infos {
@@ -235,9 +232,15 @@ func (opts *ExecOptions) findContainer(ctx context.Context, rt execEngine, stack
 		}
 		pods[l.Pod] = true
 		names = append(names, l.Pod+"/"+l.Container)
-		if l.Container == ctr && (!qualified || l.Pod == pod) {
-			found, role = append(found, info), l.Role
-		}
+		c := orchestrator.NamedContainer{Pod: l.Pod, PodAliases: aliases[l.Pod], Name: l.Container, Role: l.Role}
+		cs = append(cs, c)
+		byRef[c.Ref()] = info
+	}
+	matched := orchestrator.MatchContainers(cs, opts.Container)
+	var found []orchestrator.ContainerInfo
+	var role recipes.Role // found's
+	for _, c := range matched {
+		found, role = append(found, byRef[c.Ref()]), c.Role
 	}
 	switch {
 	case len(infos) == 0:
@@ -250,7 +253,11 @@ func (opts *ExecOptions) findContainer(ctx context.Context, rt execEngine, stack
 		}
 		return "", &ExitError{Code: exitBadInput, Err: fmt.Errorf("stack %s has no container %q: it has %s", stack, opts.Container, strings.Join(names, ", "))}
 	case len(found) > 1:
-		return "", &ExitError{Code: exitBadInput, Err: fmt.Errorf("%q is in several pods of stack %s: name it pod/%s", opts.Container, stack, ctr)}
+		var which []string
+		for _, c := range matched {
+			which = append(which, c.Ref().String())
+		}
+		return "", &ExitError{Code: exitBadInput, Err: fmt.Errorf("%q is in several pods of stack %s: name one of %s", opts.Container, stack, strings.Join(which, ", "))}
 	case found[0].Status != orchestrator.StatusRunning:
 		if role == recipes.RoleInit {
 			return "", &ExitError{Code: exitFailure, Err: fmt.Errorf("%s is an init container, which has run to its end (%s): there is nothing to exec in; exec in the pod's main or a sidecar", opts.Container, found[0].Status)}

@@ -175,7 +175,7 @@ func logsRun(ctx context.Context, opts *LogsOptions) error {
 	}
 	defer rt.Close()
 	feed, err := orchestrator.EngineLogs(ctx, rt, orchestrator.EngineLogOptions{Stack: name, PodOrder: podOrder,
-		Containers: opts.Containers, Follow: opts.Follow, Since: opts.Since, Tail: opts.Tail})
+		Containers: opts.Containers, PodAliases: orchestrator.PodAliasesOf(st), Follow: opts.Follow, Since: opts.Since, Tail: opts.Tail})
 	var none *orchestrator.NoContainersError
 	var unknown *orchestrator.UnknownContainerError
 	isNone, isUnknown := errors.As(err, &none), errors.As(err, &unknown)

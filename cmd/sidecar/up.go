@@ -201,6 +201,7 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 	if err != nil {
 		return &ExitError{Code: exitFailure, Err: err}
 	}
+	nameEngine(dir, opts.Factory.engineHost())
 	if opts.supervise != nil {
 		opts.supervise.startLog(opts.IO.ErrOut, &warnings)
 	}
@@ -220,7 +221,7 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 	}
 	defer rt.Close()
 	if err := engineCanRun(rt, st, opts.Pods); err != nil {
-		return &ExitError{Code: exitFailure, Err: err}
+		return err
 	}
 
 	o := orchestrator.New(rt, st, opts.orchestratorOptions())
@@ -356,7 +357,7 @@ func podByName(st *recipes.Stack, name string) *recipes.Pod {
 	}
 	var found *recipes.Pod
 	for _, p := range st.Pods {
-		if slices.Contains(p.Aliases, name) {
+		if slices.Contains(st.PodAliases(p), name) { // as MatchContainers reads a pod's names
 			if found != nil {
 				return nil
 			}

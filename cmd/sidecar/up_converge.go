@@ -51,6 +51,9 @@ func (opts *UpOptions) converge(ctx context.Context, dir string, st *recipes.Sta
 	if err := opts.sameRecipe(st, who, s); err != nil {
 		return err
 	}
+	if err := opts.engineCanConverge(ctx, st); err != nil {
+		return err
+	}
 	fmt.Fprintf(opts.IO.ErrOut, "sidecar: stack %s is running, run by %s: applying the recipe\n", st.Name, who)
 	show := opts.eventPrinter()
 	req := control.NewApplyRequest(st, opts.Pods)
@@ -99,6 +102,18 @@ func (opts *UpOptions) converge(ctx context.Context, dir string, st *recipes.Sta
 		return err
 	}
 	return opts.showRemote(ctx, c, false)
+}
+
+// engineCanConverge is engineCanRun of the recipe on the stack's engine, before the owner
+// gets it: what the engine cannot run is refused with the running stack untouched. An engine
+// that does not answer here is the owner's to say (it waits for the engine to come back).
+func (opts *UpOptions) engineCanConverge(ctx context.Context, st *recipes.Stack) error {
+	rt, err := opts.Connect(ctx)
+	if err != nil {
+		return nil
+	}
+	defer rt.Close()
+	return engineCanRun(rt, st, opts.Pods)
 }
 
 // applyWhenRunning applies the recipe; an owner that answers before its stack runs (it has

@@ -40,11 +40,21 @@ type subpathEngine interface {
 	VolumeSubpaths() bool
 }
 
-// engineCanRun checks, before up creates anything, that the engine can do what the pods
-// (all of them, or those named) ask of it: a sub path of a volume the engine mounts (one
-// without files, which are copied in) needs API 1.45. Said after the pod is half-made, at
-// the first container that mounts one, it would be a runtime failure in the middle of up.
+// engineCanRun checks, before up creates anything or hands a running stack's owner the
+// recipe to converge onto (up_converge.go), that the engine can do what the pods (all of
+// them, or those named) ask of it: a sub path of a volume the engine mounts (one without
+// files, which are copied in) needs API 1.45. Said after the pod is half-made, at the first
+// container that mounts one, it would be a runtime failure in the middle of up — or of a
+// converge, with the stack's old containers already removed. It is a runtime failure
+// (exit 1) with how to fix it.
 func engineCanRun(rt engine, st *recipes.Stack, pods []string) error {
+	if err := subpathsOn(rt, st, pods); err != nil {
+		return &ExitError{Code: exitFailure, Err: err}
+	}
+	return nil
+}
+
+func subpathsOn(rt engine, st *recipes.Stack, pods []string) error {
 	e, ok := rt.(subpathEngine)
 	if !ok || e.VolumeSubpaths() {
 		return nil

@@ -159,7 +159,7 @@ func TestCommandsOfAStackWhoseUpWasKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	ex := &ExecOptions{IO: c.f.IO, Factory: c.f, Stack: "job", Container: "work", ControlDir: c.dir}
-	_, err = ex.findContainer(context.Background(), execFake{fakeEngine{c.rt}}, "job")
+	_, err = ex.findContainer(context.Background(), execFake{fakeEngine{c.rt}}, "job", nil)
 	if msg := fmt.Sprint(err); !strings.Contains(msg, "work is not running (exited), and no sidecar up runs stack job (was its up killed?): `sidecar up -d` takes the stack over") ||
 		!strings.Contains(msg, "`sidecar down --stack job` removes it") {
 		t.Errorf("exec of a stopped container of it: %v", err)
