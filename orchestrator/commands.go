@@ -16,7 +16,7 @@ import (
 // the sidecars in reverse order (pods in reverse start order); starting goes the sidecars in
 // order, then main (pods in start order), the next one once the one before may be followed
 // by the rule of the first start (gatesOpen: started — running, its post-start hook and
-// startup probe passed — and ready when it has a ready probe, unless its gate is started);
+// startup probe passed — and ready when it has a ready probe, as a sidecar's gate says);
 // restarting stops them all in stopping order, then starts them in starting order. A stopped container stays stopped (no back-off restart, and a
 // stopped main does not end the stack) until it is started.
 
