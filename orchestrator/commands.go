@@ -14,9 +14,10 @@ import (
 // Stack-wide commands (`sidecar restart|stop|start [container…]`): several containers at
 // once, in lifecycle order, each one done before the next. Stopping goes main first, then
 // the sidecars in reverse order (pods in reverse start order); starting goes the sidecars in
-// order, each started — running, and ready when it has a ready probe — before the next,
-// then main (pods in start order); restarting stops them all in stopping order, then starts
-// them in starting order. A stopped container stays stopped (no back-off restart, and a
+// order, then main (pods in start order), the next one once the one before may be followed
+// by the rule of the first start (gatesOpen: started — running, its post-start hook and
+// startup probe passed — and ready when it has a ready probe, as a sidecar's gate says);
+// restarting stops them all in stopping order, then starts them in starting order. A stopped container stays stopped (no back-off restart, and a
 // stopped main does not end the stack) until it is started.
 
 // ResolveContainers reads container names as the command line gives them (MatchContainers):
@@ -108,8 +109,9 @@ func (o *Orchestrator) lifecycleOrder(refs []ContainerRef, reverse bool) []Conta
 
 // CommandContainers restarts, stops or starts refs in lifecycle order (see above). Without
 // wait it hands the commands to the pods and returns; with wait it returns once each is done
-// — stopped; or started, and ready when it has a ready probe — or with the first that
-// failed: a container that exited after it was started (it is restarted with back-off).
+// — stopped; or started as the next start waits for it (ContainerView.GateOpen) — or with
+// the first that failed: a container that exited after it was started (it is restarted with
+// back-off).
 func (o *Orchestrator) CommandContainers(ctx context.Context, cmd Command, refs []ContainerRef, wait bool) error {
 	if !wait {
 		order := o.lifecycleOrder(refs, cmd == CmdStop)
@@ -204,7 +206,7 @@ func (w *commandWait) start(ctx context.Context, r ContainerRef) error {
 	return w.until(ctx, r, func(c ContainerView) (bool, error) {
 		switch {
 		case c.State == CStateRunning:
-			return c.Health != HealthUnknown && c.Health != HealthNotReady, nil
+			return c.GateOpen, nil
 		case (c.State == CStateExited || c.State == CStateBackoff) && c.StartedAt.After(before.StartedAt):
 			code := 0
 			if c.ExitCode != nil {

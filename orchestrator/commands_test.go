@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	testingclock "k8s.io/utils/clock/testing"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
 	"github.com/sidecar-dev/sidecar/runtime/fake"
 )
 
@@ -148,5 +150,73 @@ func TestCommandStartThatCrashes(t *testing.T) {
 		t.Errorf("start: %v", err)
 	}
 	h.until("shipper in back-off", 0, h.stateIs("demo", "shipper", orchestrator.CStateBackoff))
+	h.shutdownLeavesNothing()
+}
+
+// Starting several containers goes by the rule of the first start (each sidecar's gate): the
+// next waits for a sidecar's post-start hook, and for its readiness only when its gate is
+// ready — a never-ready sidecar with gate started does not hold the command, nor main.
+func TestCommandStartHonoursTheGate(t *testing.T) {
+	st := stack("p", pod("p", ctr("app"),
+		sidecars(ctr("hooked", postStart(execHook("/warm"))), ctr("side", readyProbe, gateStarted), ctr("db", readyProbe))))
+	h := newHarness(t, st, orchestrator.Options{})
+	var hookRuns atomic.Int32
+	release := make(chan struct{})
+	h.rt.SetHookFunc("p-hooked", func(ctx context.Context, _ recipes.Hook) error {
+		if hookRuns.Add(1) == 1 {
+			return nil // the first start's
+		}
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	h.rt.SetProbe("p-side", errors.New("http probe failed: connection refused"))
+	h.start()
+	h.until("main running", time.Second, h.running("p-app"))
+
+	refs, err := h.o.ResolveContainers(nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.rt.SetProbe("p-db", errors.New("connection refused"))
+	done := make(chan error, 1)
+	go func() { done <- h.o.CommandContainers(context.Background(), orchestrator.CmdRestart, refs, true) }()
+	starts := func(name string) int { c, _ := h.rt.Container(name); return c.Starts }
+
+	h.until("hooked's post-start hook running again", 0, func() bool { return hookRuns.Load() == 2 })
+	h.clock.Step(time.Minute)
+	if starts("p-side") != 1 {
+		t.Errorf("side was started before hooked's post-start hook passed")
+	}
+	close(release)
+
+	h.until("db running again, not ready", time.Second, func() bool {
+		return starts("p-db") == 2 && h.view("p", "db").Health == orchestrator.HealthNotReady
+	})
+	if starts("p-app") != 1 {
+		t.Errorf("main was started before db, whose gate is ready, was ready")
+	}
+	if v := h.view("p", "side"); v.State != orchestrator.CStateRunning || v.Health != orchestrator.HealthNotReady {
+		t.Errorf("side: %s %s", v.State, v.Health)
+	}
+	h.rt.SetProbe("p-db", nil)
+	var cmdErr error
+	h.until("the command to return", time.Second, func() bool {
+		select {
+		case cmdErr = <-done:
+			return true
+		default:
+			return false
+		}
+	})
+	if cmdErr != nil {
+		t.Fatal(cmdErr)
+	}
+	if starts("p-app") != 2 || h.state("p", "app") != orchestrator.CStateRunning {
+		t.Errorf("main not started again: %s", h.describe())
+	}
 	h.shutdownLeavesNothing()
 }

@@ -155,8 +155,8 @@ func (st *PodStatus) replaced(c *ContainerStatus, now time.Time) {
 }
 
 // fresh reports whether c is a container Apply created (or is creating) whose first run has
-// not been started yet: running, and ready when it has a ready probe (a sidecar whose gate
-// is started: started only, see gatesOpen). A first run that ended, or a container the
+// not been started yet: running, and ready when it has a ready probe (a sidecar as its
+// gate says, see gatesOpen). A first run that ended, or a container the
 // user holds, no longer counts.
 func fresh(c *recipes.Container, cs *ContainerStatus) bool {
 	if cs.FreshRun == 0 || cs.Held || cs.Attempt > cs.FreshRun {
@@ -370,8 +370,8 @@ func planConvergeStop(st *PodStatus, c *recipes.Container, grace time.Duration, 
 }
 
 // planReplace replaces the sidecars and main whose recipe changed, one at a time in start order: the next waits until
-// the one before, once created again, is started (running, and ready with a ready probe
-// unless its gate is started).
+// the one before, once created again, is started as the first start has it (gatesOpen: its
+// gate says whether its readiness, or its startup probe, counts).
 // A container that is re-created is started by the start-up rules (StartNow).
 func planReplace(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	pod := spec.Pod

@@ -458,6 +458,13 @@ type ContainerView struct {
 	Killed bool `json:"killed,omitempty"`
 	// Reason says why the container is in its state, when the tool knows.
 	Reason string `json:"reason,omitempty"`
+	// GateOpen: the container is running and the one after it in start order may start —
+	// it has started (its post-start hook and startup probe passed, when it has them) and
+	// it is ready when it has a ready probe, as far as a sidecar's gate asks for them.
+	// The same rule as the first start's and converging's (gatesOpen), for the commands
+	// that start several containers in order (CommandContainers). Not in the JSON: its
+	// readers have state and health.
+	GateOpen bool `json:"-"`
 }
 
 // PodView is what the views show of one pod: its phase and its containers, infra first.

@@ -19,8 +19,9 @@ import (
 //     app container is created up front, joined to the infra container's namespaces;
 //   - init containers run in order, each to a zero exit; a non-zero exit fails the pod;
 //   - sidecars start in order, each gating the next until it is started (running, its
-//     startup probe passed when it has one) and, unless its gate is started (Kubernetes'
-//     rule), ready when it has a ready probe; then main starts;
+//     startup probe passed when it has one, unless its gate is running: a regular container
+//     of a Kubernetes pod) and, unless its gate is started (a native sidecar's) or running,
+//     ready when it has a ready probe; then main starts (gatesOpen);
 //   - once main has started, an exited sidecar is restarted after back-off, main follows its
 //     restart policy (with the same back-off), a failed liveness probe stops a container so
 //     that it is restarted (main: unless its policy is never, as in Kubernetes, whatever its
@@ -705,10 +706,18 @@ func hasStarted(c *recipes.Container, cs *ContainerStatus) bool {
 }
 
 // gatesOpen reports whether the container after c in start order may start: c has started,
-// and is ready too unless it is a sidecar whose gate is started.
+// and is ready too unless it is a sidecar whose gate is started; a sidecar whose gate is
+// running only runs, its post-start hook done (a regular container of a Kubernetes pod,
+// whose startup probe holds nothing back either). The one rule for the first start,
+// converging and the commands that start several containers (ContainerView.GateOpen).
 func gatesOpen(c *recipes.Container, cs *ContainerStatus) bool {
-	if c.Role == recipes.RoleSidecar && c.Gate == recipes.GateStarted {
-		return hasStarted(c, cs)
+	if c.Role == recipes.RoleSidecar {
+		switch c.Gate {
+		case recipes.GateStarted:
+			return hasStarted(c, cs)
+		case recipes.GateRunning:
+			return cs.State == StateRunning && (c.PostStart == nil || cs.PostStart == HookPassed)
+		}
 	}
 	return isStarted(c, cs)
 }

@@ -295,6 +295,21 @@ create web: app containers are created up front`,
 			want: `start shipper: sidecar 2/2`,
 		},
 		{
+			name: "gate running: neither the startup probe nor readiness holds the next", spec: withSpec(gateRunning("envoy"), startupProbeOn("envoy")),
+			st: all(allCreated, initDone, running("envoy", t0)), now: 10 * time.Minute, phase: PhaseSidecars,
+			want: `start shipper: sidecar 2/2`,
+		},
+		{
+			name: "gate running: a last sidecar whose startup probe has not passed does not hold main", spec: withSpec(gateRunning("envoy", "shipper"), startupProbeOn("shipper")),
+			st: all(allCreated, initDone, running("envoy", t0), running("shipper", t0)), now: 10 * time.Minute, phase: PhaseStartingMain,
+			want: `start web: all sidecars started`,
+		},
+		{
+			name: "gate running: the post-start hook still holds the next", spec: withSpec(gateRunning("envoy"), postStartOn("envoy")),
+			st: all(allCreated, initDone, running("envoy", t0), func(st *PodStatus) { st.C("envoy").PostStart = HookRunning }), phase: PhaseSidecars,
+			want: `wait envoy: sidecar 1/2 post-start hook running`,
+		},
+		{
 			name: "gate started: the post-start hook still holds the next", spec: withSpec(gateStarted("envoy"), postStartOn("envoy")),
 			st: all(allCreated, initDone, running("envoy", t0), func(st *PodStatus) { st.C("envoy").PostStart = HookRunning }), phase: PhaseSidecars,
 			want: `wait envoy: sidecar 1/2 post-start hook running`,
@@ -598,6 +613,15 @@ func gateStarted(names ...string) func(*PodSpec) {
 	return func(spec *PodSpec) {
 		for _, n := range names {
 			spec.Pod.Container(n).Gate = recipes.GateStarted
+		}
+	}
+}
+
+// gateRunning makes the named sidecars gate the next container's start on their run only.
+func gateRunning(names ...string) func(*PodSpec) {
+	return func(spec *PodSpec) {
+		for _, n := range names {
+			spec.Pod.Container(n).Gate = recipes.GateRunning
 		}
 	}
 }

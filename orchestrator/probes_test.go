@@ -272,3 +272,51 @@ func TestImageProbeWithoutHealthcheckFails(t *testing.T) {
 	}
 	h.leftNothing()
 }
+
+// A pod's regular containers start as the kubelet starts them: the next one once the one
+// before runs, whatever its startupProbe (only a native sidecar's holds the next). Imported
+// from a manifest, warmup's startup probe that has not passed holds back neither proxy nor
+// main; mesh, a native sidecar, holds warmup until its own passed.
+func TestRegularContainersStartupProbeHoldsNothing(t *testing.T) {
+	st, _, err := recipes.Load(recipes.File{Name: "/tmp/k/k8s.yaml", Content: []byte(`apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  initContainers:
+    - name: mesh
+      image: mesh:1
+      restartPolicy: Always
+      startupProbe: {tcpSocket: {port: 15021}, failureThreshold: 100}
+  containers:
+    - name: web
+      image: web:1
+    - name: warmup
+      image: warmup:1
+      startupProbe: {tcpSocket: {port: 9000}, failureThreshold: 100}
+    - name: proxy
+      image: proxy:1
+`)}, recipes.Options{Dir: "/tmp/k", Name: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, st, orchestrator.Options{})
+	h.rt.SetProbe("p-mesh", errors.New("connection refused"))
+	h.rt.SetProbe("p-warmup", errors.New("connection refused"))
+	h.start()
+	h.until("mesh running", 0, h.running("p-mesh"))
+	h.until("mesh's startup probe failed once", time.Second, func() bool {
+		return strings.HasPrefix(h.view("p", "mesh").Reason, "startup probe not passed")
+	})
+	if _, ok := h.rt.Container("p-warmup"); ok && index(h.rt.HistoryOf("p-warmup"), "start p-warmup") >= 0 {
+		t.Fatal("warmup started before mesh, a native sidecar, passed its startup probe")
+	}
+	h.rt.SetProbe("p-mesh", nil)
+	h.until("main running while warmup has not passed its startup probe", time.Second, h.running("p-warmup", "p-proxy", "p-web"))
+	if v := h.view("p", "warmup"); v.State != orchestrator.CStateRunning || v.Health != orchestrator.HealthUnknown {
+		t.Errorf("warmup: %s %s %q, want running, its startup probe not passed", v.State, v.Health, v.Reason)
+	}
+	if strings.Contains(h.describe(), "waiting for sidecar warmup") {
+		t.Errorf("a wait for warmup was told:\n%s", h.describe())
+	}
+	h.shutdownLeavesNothing()
+}

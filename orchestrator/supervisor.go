@@ -817,6 +817,8 @@ func (s *supervisor) view(c *recipes.Container, cs *ContainerStatus, waits map[s
 			v.StopGrace = recipes.Duration(cs.StopGrace)
 			v.StopDeadline = cs.StopStarted.Add(cs.StopGrace)
 			v.Reason = cs.StopReason
+		} else {
+			v.GateOpen = c != nil && gatesOpen(c, cs)
 		}
 	case StateExited:
 		code := cs.ExitCode

@@ -39,7 +39,7 @@ type composeX struct {
 	Restart RestartPolicy `yaml:"restart,omitempty"`
 	// Gate is the sidecar's gate (see Container.Gate): started makes the service after it
 	// start without waiting for its healthcheck, what a depends_on condition
-	// service_started says in docker compose.
+	// service_started says in docker compose; running, nor for its startup probe.
 	Gate Gate `yaml:"gate,omitempty"`
 	// StopGrace replaces stop_grace_period. On the pod's infra service it is the pod's stop
 	// grace (its whole termination budget).

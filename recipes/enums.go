@@ -68,17 +68,21 @@ func (p RestartPolicy) Restarts(code int) bool {
 // Gate is what the start of the container after a sidecar (the next sidecar, or main) waits
 // for. GateReady, the default of a recipe, waits for the sidecar to be started and, when it
 // has a ready probe, ready; GateStarted waits for it to be started only (running, its
-// post-start hook done and its startup probe passed when it has them), as the kubelet does,
-// its ready probe then only saying whether it is ready. Main has none: what waits for main
-// (a pod that depends on its pod) waits for it to be ready.
+// post-start hook done and its startup probe passed when it has them), as the kubelet does
+// for a native sidecar, its ready probe then only saying whether it is ready; GateRunning
+// waits for it to run only (its post-start hook done when it has one), as the kubelet does
+// for a regular container: neither its startup probe nor its ready probe holds the next.
+// Main has none: what waits for main (a pod that depends on its pod) waits for it to be
+// ready.
 type Gate int
 
 const (
 	GateReady Gate = iota
 	GateStarted
+	GateRunning
 )
 
-var gateNames = enum[Gate]{"gate", []string{"ready", "started"}, false}
+var gateNames = enum[Gate]{"gate", []string{"ready", "started", "running"}, false}
 
 func (g Gate) String() string                { return gateNames.name(g) }
 func (g Gate) MarshalText() ([]byte, error)  { return gateNames.text(g) }

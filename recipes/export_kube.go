@@ -25,7 +25,8 @@ import (
 )
 
 // Kubernetes export. Every pod becomes one workload (a Deployment, a Job or a bare Pod): its
-// init containers, then its sidecars as native sidecars (Kubernetes 1.29+), then main. A pod
+// init containers, then its sidecars as native sidecars (Kubernetes 1.29+), then main — but
+// the last sidecars whose gate is running, which are regular containers before main. A pod
 // whose containers publish or declare ports (else whose probes check one) gets a ClusterIP
 // Service of its name, by which pods reach each other as they do locally. Bind-mounted files (one per ConfigMap, mounted with subPath) and pod volumes
 // with files become ConfigMaps, other pod volumes emptyDirs, bind mounts of absolute paths
@@ -110,6 +111,9 @@ func ExportKube(s *Stack, opt KubeOptions) ([]byte, []Warning, error) {
 	var out bytes.Buffer
 	fmt.Fprintf(&out, "# Kubernetes manifest for stack %q, exported by `sidecar export kube` from %s.\n", s.Name, expSource(s))
 	out.WriteString("# Sidecars are native sidecars (initContainers with restartPolicy: Always): Kubernetes 1.29+.\n")
+	if slices.ContainsFunc(ks.Pods, func(p *Pod) bool { return len(kubeRegularSidecars(p)) > 0 }) {
+		out.WriteString("# Sidecars with gate: running that no other sidecar follows are regular containers, before main.\n")
+	}
 	for i, o := range objs {
 		b, err := marshalKubeObject(o)
 		if err != nil {
@@ -300,6 +304,13 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 	if c.Role == RoleSidecar && c.Gate == GateReady && c.Ready != nil && c.Startup != nil {
 		w.add(expField(p, c, "gate"), "%s: the kubelet starts the next container once a native sidecar's startupProbe passed, without waiting for its readinessProbe: what comes after it does not wait for it to be ready there, as gate: ready does here", expWho(s, p, c))
 	}
+	if c.Role == RoleSidecar && c.Gate == GateRunning && c.Startup != nil && !slices.Contains(kubeRegularSidecars(p), c) {
+		why := "a Job's or a Pod's that is not restarted always, which runs its regular containers once, where a sidecar restarts whenever it exits"
+		if p.Main.Restart == RestartAlways {
+			why = "which start after every native sidecar, and a sidecar after it is one (its gate is not running): move it after those"
+		}
+		w.add(expField(p, c, "gate"), "%s: gate: running is what a regular container of a Kubernetes pod has, and it cannot be one here — %s; as a native sidecar, the kubelet starts the next container once its startupProbe passed, which gate: running does not wait for", expWho(s, p, c), why)
+	}
 	for _, pr := range []struct {
 		name string
 		p    *Probe
@@ -413,6 +424,12 @@ func toKubeObjects(s *Stack, kind KubeKind) []any {
 		}
 		if gated := kubeReadyGated(p); len(gated) > 0 {
 			tmpl.Annotations[KubeAnnotationGateReady] = strings.Join(gated, ",")
+		}
+		if len(kubeRegularSidecars(p)) > 0 {
+			// Main is the last of the regular containers, where it starts: named for the
+			// importer, and for kubectl (logs, exec), which takes the first container else.
+			tmpl.Annotations[KubeMainAnnotation] = p.Main.Name
+			tmpl.Annotations[kubeDefaultContainer] = p.Main.Name
 		}
 		// kubeExportStack made main's restart fit the kind: always for a Deployment.
 		tmpl.Spec.RestartPolicy = toKubeRestart(p.Main.Restart)
@@ -559,8 +576,13 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []any)
 	for _, c := range p.Init {
 		spec.InitContainers = append(spec.InitContainers, toKubeContainer(c, env, hostVols))
 	}
+	regular := kubeRegularSidecars(p)
 	for _, c := range p.Sidecars {
 		kc := toKubeContainer(c, env, hostVols)
+		if slices.Contains(regular, c) {
+			spec.Containers = append(spec.Containers, kc)
+			continue
+		}
 		kc.RestartPolicy = expPtr(corev1.ContainerRestartPolicyAlways)
 		// The kubelet starts the next container once a native sidecar has started, that is
 		// once its startup probe passed: a sidecar gated on its readiness gets its ready
@@ -570,8 +592,25 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []any)
 		}
 		spec.InitContainers = append(spec.InitContainers, kc)
 	}
-	spec.Containers = []corev1.Container{toKubeContainer(p.Main, env, hostVols)}
+	spec.Containers = append(spec.Containers, toKubeContainer(p.Main, env, hostVols))
 	return spec, cms
+}
+
+// kubeRegularSidecars are the sidecars of p exported as regular containers, before main: the
+// last ones whose gate is running (the kubelet starts the container after a regular one once
+// it runs, whatever its startupProbe). Regular containers start after every native sidecar,
+// so a sidecar whose gate is running and that a native one follows is a native sidecar too;
+// and they restart as the pod's restartPolicy says, so only in a pod whose main restarts
+// always (a Deployment's) do they restart as a sidecar does.
+func kubeRegularSidecars(p *Pod) []*Container {
+	if p.Main.Restart != RestartAlways {
+		return nil
+	}
+	i := len(p.Sidecars)
+	for i > 0 && p.Sidecars[i-1].Gate == GateRunning {
+		i--
+	}
+	return p.Sidecars[i:]
 }
 
 // kubeReadyGated names the sidecars of p whose readiness gates the next container's start

@@ -402,8 +402,18 @@ func kubeFitsRestarts(kind KubeKind) func(*Stack) {
 					c.Restart = RestartNever
 				}
 			}
+			// A sidecar whose gate is running is a regular container only where one restarts
+			// as a sidecar does and starts where it does (kubeRegularSidecars); elsewhere it
+			// is a native sidecar, whose startup probe the next container waits for.
+			regular := kubeRegularSidecars(p)
 			for _, c := range p.Sidecars {
 				c.Restart = RestartAlways
+				if c.Gate == GateRunning && !slices.Contains(regular, c) {
+					c.Gate = GateStarted
+					if c.Ready == nil {
+						c.Gate = GateReady
+					}
+				}
 			}
 		}
 	}

@@ -927,8 +927,11 @@ spec:
 // Each sidecar's gate crosses a manifest: a ready-gated sidecar's readiness probe is its
 // startup probe too (what the kubelet waits for), the annotation names it, and one that has a
 // startup probe of its own keeps it, with a warning (the cluster then does not wait for its
-// readiness); a start-gated sidecar's probes are written as they are. Importing gives the
-// same gates and probes back.
+// readiness); a start-gated sidecar's probes are written as they are. A sidecar gated on its
+// run only is a regular container, before main, when no other sidecar follows it (regular
+// containers start after the native sidecars); else a native sidecar, with a warning when it
+// has a startup probe (the cluster waits for it). Importing gives the same gates and probes
+// back, but that one's.
 func TestExportKubeGates(t *testing.T) {
 	st := testStack()
 	p := st.Pods[0]
@@ -943,6 +946,10 @@ func TestExportKubeGates(t *testing.T) {
 		side("started", GateStarted, probe(1002), nil),
 		side("both", GateReady, probe(1003), probe(1004)),
 		side("startup", GateStarted, probe(1005), probe(1006)),
+		side("early", GateRunning, nil, probe(1007)),
+		side("early2", GateStarted, probe(1008), nil),
+		side("late", GateRunning, probe(1009), probe(1010)),
+		side("last", GateRunning, nil, probe(1011)),
 	}
 	out, warns, err := ExportKube(st, KubeOptions{Files: testFiles()})
 	if err != nil {
@@ -951,8 +958,13 @@ func TestExportKubeGates(t *testing.T) {
 	gateWarned := slices.ContainsFunc(warns, func(w Warning) bool {
 		return w.Field == "demo/both/gate" && strings.Contains(w.Message, "without waiting for its readinessProbe")
 	})
-	if !gateWarned || slices.ContainsFunc(warns, func(w Warning) bool { return strings.HasSuffix(w.Field, "/gate") && w.Field != "demo/both/gate" }) {
-		t.Errorf("want one gate warning, for both: %v", warns)
+	earlyWarned := slices.ContainsFunc(warns, func(w Warning) bool {
+		return w.Field == "demo/early/gate" && strings.Contains(w.Message, "the kubelet starts the next container once its startupProbe passed")
+	})
+	if !gateWarned || !earlyWarned || slices.ContainsFunc(warns, func(w Warning) bool {
+		return strings.HasSuffix(w.Field, "/gate") && w.Field != "demo/both/gate" && w.Field != "demo/early/gate"
+	}) {
+		t.Errorf("want two gate warnings, for both and early: %v", warns)
 	}
 	deps, _, _, _, _ := decodeKube(t, out)
 	tmpl := deps[0].Spec.Template
@@ -965,17 +977,29 @@ func TestExportKubeGates(t *testing.T) {
 		}
 		return pr.TCPSocket.Port.IntValue()
 	}
-	want := map[string][2]int{"ready": {1001, 1001}, "started": {1002, 0}, "both": {1003, 1004}, "startup": {1005, 1006}}
-	for _, kc := range tmpl.Spec.InitContainers[1:] {
+	want := map[string][2]int{"ready": {1001, 1001}, "started": {1002, 0}, "both": {1003, 1004}, "startup": {1005, 1006},
+		"early": {0, 1007}, "early2": {1008, 0}, "late": {1009, 1010}, "last": {0, 1011}}
+	for _, kc := range append(tmpl.Spec.InitContainers[1:], tmpl.Spec.Containers[:2]...) {
 		if got := [2]int{port(kc.ReadinessProbe), port(kc.StartupProbe)}; got != want[kc.Name] {
 			t.Errorf("%s: readinessProbe, startupProbe on ports %v, want %v", kc.Name, got, want[kc.Name])
 		}
+	}
+	var regular []string
+	for _, kc := range tmpl.Spec.Containers {
+		regular = append(regular, kc.Name)
+	}
+	if want := []string{"late", "last", p.Main.Name}; !slices.Equal(regular, want) {
+		t.Errorf("containers %v, want %v", regular, want)
+	}
+	if got := tmpl.Annotations[KubeMainAnnotation]; got != p.Main.Name {
+		t.Errorf("annotation %s = %q, want %s", KubeMainAnnotation, got, p.Main.Name)
 	}
 
 	back, _, err := Load(File{Name: "/stack/k8s.yaml", Content: out}, Options{Dir: "/stack"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.Sidecars[4].Gate = GateReady // early: a native sidecar, started without a ready probe is ready
 	for i, c := range back.Pods[0].Sidecars {
 		orig := p.Sidecars[i]
 		if c.Name != orig.Name || c.Gate != orig.Gate || !reflect.DeepEqual(c.Ready, orig.Ready) || !reflect.DeepEqual(c.Startup, orig.Startup) {

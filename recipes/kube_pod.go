@@ -757,9 +757,13 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	ct.Startup = k.probe(cx, p+".startupProbe", c.StartupProbe, c, Field(ck, "startup"))
 	if role == RoleSidecar {
 		// The kubelet starts the next container once a native sidecar has started (its
-		// startupProbe passed, when it has one), and a regular container's next without
-		// waiting at all: a readinessProbe gates no start, it only says who is ready.
+		// startupProbe passed, when it has one), and a regular container's next once it
+		// runs (its postStart hook done), whatever its startupProbe: a readinessProbe gates
+		// no start, it only says who is ready.
 		ct.Gate = GateStarted
+		if c.RestartPolicy == nil || *c.RestartPolicy != corev1.ContainerRestartPolicyAlways {
+			ct.Gate = GateRunning
+		}
 	}
 	if role == RoleInit && (ct.Ready != nil || ct.Live != nil || ct.Startup != nil) {
 		k.warnAt(d, p, c.Name+" is an init container, which runs to completion; its probes are not used")

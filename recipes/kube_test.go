@@ -760,3 +760,34 @@ spec:
 		t.Errorf("d: %+v, want entrypoint [report 2026-12-07] and no command", d)
 	}
 }
+
+// Each sidecar's gate is what the kubelet waits for before it starts the next container: a
+// native sidecar's start (its startupProbe passed), a regular container's run only, whatever
+// its startupProbe. Normalised, a gate says only what makes a difference: running without a
+// startup probe is started, started without a ready probe is ready.
+func TestKubeGates(t *testing.T) {
+	st, _, err := Load(File{Name: "k8s.yaml", Content: []byte(strings.ReplaceAll(`
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+	initContainers:
+		- {name: mesh, image: x, restartPolicy: Always, startupProbe: {tcpSocket: {port: 1}}, readinessProbe: {tcpSocket: {port: 1}}}
+		- {name: agent, image: x, restartPolicy: Always, readinessProbe: {tcpSocket: {port: 2}}}
+		- {name: quiet, image: x, restartPolicy: Always, startupProbe: {tcpSocket: {port: 3}}}
+	containers:
+		- {name: web, image: x}
+		- {name: warmup, image: x, startupProbe: {tcpSocket: {port: 4}}, readinessProbe: {tcpSocket: {port: 4}}}
+		- {name: tls, image: x, readinessProbe: {tcpSocket: {port: 5}}}
+		- {name: logger, image: x}
+`, "\t", "  "))}, Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Gate{"mesh": GateStarted, "agent": GateStarted, "quiet": GateReady, "warmup": GateRunning, "tls": GateStarted, "logger": GateReady}
+	for _, c := range st.Pods[0].Sidecars {
+		if c.Gate != want[c.Name] {
+			t.Errorf("%s: gate %s, want %s", c.Name, c.Gate, want[c.Name])
+		}
+	}
+}

@@ -292,14 +292,17 @@ type Container struct {
 	Expose  []Port  `json:"expose,omitempty" yaml:"expose,omitempty"`
 	Volumes []Mount `json:"volumes,omitempty" yaml:"volumes,omitempty"`
 	// Ready says whether the container is ready: a sidecar's gates the next container's
-	// start unless its Gate is GateStarted, main's gates the pods that depend on its pod.
+	// start unless its Gate is GateStarted or GateRunning, main's gates the pods that
+	// depend on its pod.
 	// Live restarts this container when it fails.
 	Ready *Probe `json:"ready,omitempty" yaml:"ready,omitempty"`
 	Live  *Probe `json:"live,omitempty" yaml:"live,omitempty"`
 	// Gate is what the next container's start waits for, of a sidecar (see Gate): its
-	// readiness (GateReady, the default) or its start only (GateStarted, what the
-	// Kubernetes importer sets). It only matters with a Ready probe: normalisation makes it
-	// GateReady on a sidecar without one.
+	// readiness (GateReady, the default), its start only (GateStarted, what the Kubernetes
+	// importer sets on a native sidecar) or its run only (GateRunning, a regular container
+	// of a Kubernetes pod). It only matters with a probe it could wait for: normalisation
+	// makes it GateStarted on a sidecar without a Startup probe (running is started then),
+	// and GateReady on one without a Ready probe (started is ready then).
 	Gate Gate `json:"gate,omitempty" yaml:"gate,omitempty"`
 	// Restart is what happens when the container exits. Sidecars are always restarted
 	// (RestartAlways); init containers never; main defaults to RestartNever.

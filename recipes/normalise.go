@@ -112,8 +112,12 @@ func (n *normaliser) container(s *Stack, p *Pod, c *Container) {
 		return "\x00", ok || slices.ContainsFunc(c.EnvRefs, func(r EnvRef) bool { return r.Name == n })
 	}
 	c.ExpandRefs = c.ExpandRefs && slices.ContainsFunc(slices.Concat(c.Entrypoint, c.Command), func(w string) bool { return ExpandVars(w, known) != w })
-	// gate matters only for a sidecar with a ready probe: without one, started is ready.
-	if c.Role == RoleSidecar && c.Ready == nil {
+	// gate matters only for a sidecar with a probe it could wait for: without a startup
+	// probe, running is started; without a ready probe, started is ready.
+	if c.Role == RoleSidecar && c.Gate == GateRunning && c.Startup == nil {
+		c.Gate = GateStarted
+	}
+	if c.Role == RoleSidecar && c.Gate == GateStarted && c.Ready == nil {
 		c.Gate = GateReady
 	}
 	for _, h := range []*Hook{c.PostStart, c.PreStop} {

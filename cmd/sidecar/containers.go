@@ -35,11 +35,11 @@ var containerVerbs = []struct {
 	verb, short, long, done string
 }{
 	{control.VerbRestart, "Restart containers of a running stack, in lifecycle order",
-		"Restart containers (all of the stack's sidecars and mains when none is named): each is\nstopped — main first, then the sidecars in reverse order — then started again,\nthe sidecars in order, each running (and ready, with a ready probe) before the\nnext, main last. The infra container, the network and the containers not named\nare not touched: restarting main keeps the sidecars running.", "Restarted"},
+		"Restart containers (all of the stack's sidecars and mains when none is named): each is\nstopped — main first, then the sidecars in reverse order — then started again,\nthe sidecars in order, each started (and ready, with a ready probe and gate\nready) before the next, main last. The infra container, the network and the\ncontainers not named are not touched: restarting main keeps the sidecars\nrunning.", "Restarted"},
 	{control.VerbStop, "Stop containers of a running stack, and keep them stopped",
 		"Stop containers (all of the stack's sidecars and mains when none is named), main\nfirst, then the sidecars in reverse order, each with its stop signal and its\ngrace. A stopped container is not restarted (no back-off) until sidecar start;\na stopped main does not end the stack.", "Stopped"},
 	{control.VerbStart, "Start stopped containers of a running stack",
-		"Start containers stopped with sidecar stop (all of the stack's sidecars and\nmains when none is named): the sidecars in order, each running (and ready,\nwith a ready probe) before the next, main last.", "Started"},
+		"Start containers stopped with sidecar stop (all of the stack's sidecars and\nmains when none is named): the sidecars in order, each started (and ready,\nwith a ready probe and gate ready) before the next, main last.", "Started"},
 }
 
 func newContainersCmds(f *Factory, runF func(*ContainersOptions) error) []*cobra.Command {
