@@ -37,6 +37,23 @@ func (h *harness) hookEvents() []orchestrator.HookEvent {
 	return eventsOf[orchestrator.HookEvent](h)
 }
 
+// viewAfterHook is the first view of container name published after the hook event
+// "container hook phase" (as hookLines has it), or nil while there is none.
+func (h *harness) viewAfterHook(pod, name, hook string) *orchestrator.ContainerView {
+	seen := false
+	for _, e := range h.all() {
+		switch ev := e.(type) {
+		case orchestrator.HookEvent:
+			seen = seen || fmt.Sprintf("%s %s %s", ev.Container, ev.Hook, ev.Phase) == hook
+		case orchestrator.ContainerEvent:
+			if seen && ev.Pod == pod && ev.Name == name {
+				return &ev.ContainerView
+			}
+		}
+	}
+	return nil
+}
+
 // callOrder returns the recorded calls as "Method target" lines.
 func callOrder(rt *fake.Runtime) []string {
 	var out []string
@@ -64,10 +81,12 @@ func TestHooksRunInLifecycleOrder(t *testing.T) {
 		}
 	})
 	h.start()
-	h.until("proxy's post-start hook running", 0, func() bool {
-		return slices.Contains(h.hookLines(), "proxy post-start running")
+	// The hook's event goes out before the views of the same step: the view to judge is
+	// proxy's first one after it, not the snapshot at the moment the event is seen.
+	h.until("proxy's post-start hook running, and proxy's view after it", 0, func() bool {
+		return h.viewAfterHook("h", "proxy", "proxy post-start running") != nil
 	})
-	if v := h.view("h", "proxy"); v.State != orchestrator.CStateRunning || v.Reason != "post-start hook running" {
+	if v := h.viewAfterHook("h", "proxy", "proxy post-start running"); v.State != orchestrator.CStateRunning || v.Reason != "post-start hook running" {
 		t.Errorf("proxy while its post-start hook runs: %s %q", v.State, v.Reason)
 	}
 	if _, ok := h.rt.Container("h-web"); ok && index(h.rt.HistoryOf("h-web"), "start h-web") >= 0 {

@@ -309,15 +309,17 @@ func (f *engineFeed) history(ctx context.Context) error {
 	}
 	// Merge: always deliver the earliest of the containers' next lines (or restart notes).
 	// Each container's own lines keep the engine's order.
-	mark := func(i int) bool { // the note goes before stream i's head
+	// The note goes before stream i's head, or after its last line when the latest run has
+	// not printed anything yet (it has just started): the earlier lines are set apart still.
+	mark := func(i int) bool {
 		st := streams[i]
-		return st.earlier && !st.marked && !f.sel[i].earlierRun(st.head.Time)
+		return st.earlier && !st.marked && (st.head == nil || !f.sel[i].earlierRun(st.head.Time))
 	}
 	// noteAt stamps stream i's note with the latest run's start, or with that run's first
 	// line when the engine stamped it earlier (within runSkew), so the output stays in order.
 	noteAt := func(i int) time.Time {
-		if at := streams[i].head.Time; at.Before(f.sel[i].started) {
-			return at
+		if h := streams[i].head; h != nil && h.Time.Before(f.sel[i].started) {
+			return h.Time
 		}
 		return f.sel[i].started
 	}
@@ -342,7 +344,7 @@ func (f *engineFeed) history(ctx context.Context) error {
 					return fail(ctx.Err())
 				}
 			}
-			if st.head != nil && (best < 0 || next(i).Before(next(best))) {
+			if (st.head != nil || !st.open && mark(i)) && (best < 0 || next(i).Before(next(best))) {
 				best = i
 			}
 		}

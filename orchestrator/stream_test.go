@@ -395,6 +395,67 @@ func TestEngineLogsNoteBeforeAnEarlyStampedRun(t *testing.T) {
 	}
 }
 
+// A restarted container whose latest run has printed nothing yet (it has just started) has
+// its earlier lines set apart still: the note comes after them, at the run's start, in time
+// order with the other containers' lines.
+func TestEngineLogsNoteBeforeAnEmptyLatestRun(t *testing.T) {
+	rt := fake.New(clock.RealClock{})
+	rt.AddImage("img")
+	ctx := context.Background()
+	ids := map[string]string{}
+	for i, name := range []string{"web", "other"} {
+		ids[name] = startSidecar(t, rt, name, i)
+	}
+	if err := rt.Exit("s-web", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.StartContainer(ctx, ids["web"]); err != nil {
+		t.Fatal(err)
+	}
+	info, err := rt.InspectContainer(ctx, ids["web"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []struct {
+		name, text string
+		at         time.Duration
+	}{{"web", "one", -time.Second}, {"other", "before", -500 * time.Millisecond}, {"other", "after", 100 * time.Millisecond}} {
+		if err := rt.PrintAt("s-"+l.name, orchestrator.Stdout, l.text, info.StartedAt.Add(l.at)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	feed, err := orchestrator.EngineLogs(ctx, rt, orchestrator.EngineLogOptions{Stack: "s", Tail: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer feed.Close()
+	var text strings.Builder
+	for {
+		evs, err := feed.Next(ctx)
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				t.Fatal(err)
+			}
+			break
+		}
+		for _, ev := range evs {
+			switch e := ev.(type) {
+			case orchestrator.LogEvent:
+				fmt.Fprintf(&text, "%s | %s\n", e.Container, e.Text)
+			case orchestrator.MessageEvent:
+				fmt.Fprintf(&text, "%s * %s\n", e.Container, e.Text)
+				if !e.Time.Equal(info.StartedAt) {
+					t.Errorf("the note is stamped %s, want the run's start %s", e.Time, info.StartedAt)
+				}
+			}
+		}
+	}
+	want := "web | one\nother | before\nweb * restarted\nother | after\n"
+	if got := text.String(); got != want {
+		t.Errorf("history:\n%s\nwant:\n%s", got, want)
+	}
+}
+
 func TestEngineLogsErrors(t *testing.T) {
 	rt := fake.New(clock.RealClock{})
 	rt.AddImage("img")

@@ -23,7 +23,7 @@ func TestLogsCommandOnRunningStack(t *testing.T) {
 	name := testenv.UniqueName(t, "sct-logs-cli")
 	testenv.CheckNoLeaks(t, orchestrator.StackFilter(name))
 	st, _, err := recipes.Load(recipes.File{Name: "/tmp/" + name + "/sidecar.yaml", Content: []byte(`
-backoff: {initial: 200ms, max: 400ms}
+backoff: {initial: 400ms, max: 500ms}
 sidecars:
   - name: flaky
     image: ${IMAGE}
@@ -111,7 +111,10 @@ main:
 	if !strings.Contains(out.String(), "app   | line 000005 link\n") && !strings.Contains(out.String(), "| line 000005 link\n") {
 		t.Errorf("the hostile line 5 is not there, sanitised:\n%s", out.String())
 	}
-	// flaky has restarted by now: its latest run comes after a note, and is one run.
+	// flaky has restarted by now: its latest run comes after a note, and is one run. (Its
+	// back-off, longer than the 250ms by which a run's first line may be stamped before the
+	// run's start, keeps the runs apart by their timestamps: with 200ms the last line of the
+	// run before could be taken as the latest run's.)
 	if seen["flaky restarted"] != 1 {
 		t.Errorf("%d restart notes of flaky in its history, want 1 (before its latest run):\n%s", seen["flaky restarted"], out.String())
 	} else {
@@ -122,7 +125,8 @@ main:
 				run = append(run, text)
 			}
 		}
-		if len(run) == 0 || len(run) > 3 || run[0] != "line 000001" {
+		// That run may have printed nothing yet: it may have started just now.
+		if len(run) > 3 || len(run) > 0 && run[0] != "line 000001" {
 			t.Errorf("flaky's latest run after the note: %q", run)
 		}
 	}
