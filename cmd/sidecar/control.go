@@ -213,8 +213,11 @@ func holdStack(dir, stack string) (*stackHold, error) {
 		if err == nil {
 			f, err = lockFile(lockPath, true)
 		}
-		if errors.Is(err, fs.ErrNotExist) && try < maxDirRaces {
-			continue // the last up of this engine removed the directory meanwhile
+		// The last up of this engine removed the directory meanwhile: while the lock was
+		// taken (not exist), or between MkdirAll's mkdir and its look at what stood there
+		// (exists, but not as a directory by then).
+		if (errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrExist)) && try < maxDirRaces {
+			continue
 		}
 		if err != nil {
 			return nil, err
