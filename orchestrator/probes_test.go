@@ -78,6 +78,19 @@ func TestStartupProbeGatesTheOtherProbes(t *testing.T) {
 	if got := probes.count(9000); got != startups {
 		t.Errorf("the startup probe ran %d more times after it passed", got-startups)
 	}
+	// Its passing is said once, with how long it probed, before main's start.
+	evs := eventsOf[orchestrator.ProbeEvent](h)
+	if len(evs) != 1 || evs[0].Container != "side" || evs[0].Probe != orchestrator.ProbeStartup || evs[0].Duration.D() < 4*time.Second {
+		t.Errorf("probe events %+v, want side's startup probe passed after 4s or more", evs)
+	}
+	for _, e := range h.all() {
+		if c, ok := e.(orchestrator.ContainerEvent); ok && c.Name == "app" && c.State == orchestrator.CStateRunning {
+			if len(evs) == 1 && c.Seq < evs[0].Seq {
+				t.Errorf("app started (seq %d) before side's startup probe passed (seq %d)", c.Seq, evs[0].Seq)
+			}
+			break
+		}
+	}
 	h.shutdownLeavesNothing()
 }
 

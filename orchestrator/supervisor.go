@@ -385,9 +385,11 @@ func (s *supervisor) apply(m any) {
 		s.noteResult(m.r)
 		s.noteHook(m.r)
 	case msgProbe:
-		s.st.ApplyProbe(m.r)
+		current := s.st.ApplyProbe(m.r)
 		switch {
 		case m.r.Note:
+		case m.r.Kind == ProbeStartup && m.r.Ready && current:
+			s.out.publish(ProbeEvent{Pod: s.spec.Pod.Name, Container: m.r.Container, Probe: ProbeStartup, Duration: recipes.Duration(m.r.Took)})
 		case m.r.Kind == ProbeLive:
 			s.message(LevelWarning, m.r.Container, fmt.Sprintf("%s failed its liveness probe: %s", m.r.Container, m.r.Detail), "")
 		case m.r.Kind == ProbeStartup && !m.r.Ready:
