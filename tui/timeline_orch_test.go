@@ -281,3 +281,52 @@ sidecars:
 		t.Errorf("the timeline's legend has no startup probe:\n%s", frame)
 	}
 }
+
+// TestInitBackoffFromTheOrchestrator: a real orchestrator's init container with restart:
+// on-failure (a Kubernetes pod's) that fails is in back-off, as a sidecar would be, in its
+// column — and it is not hidden as a completed init container is.
+func TestInitBackoffFromTheOrchestrator(t *testing.T) {
+	st, err := fakestack.Load(`name: retry
+main: {name: web, image: demo/web:dev}
+init:
+  - {name: flaky, image: demo/flaky:dev, restart: on-failure}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runOnFake(t, st, nil)
+	r.until("flaky running", func() bool {
+		c := r.m.container("retry", "flaky")
+		return c != nil && c.State == orchestrator.CStateRunning
+	})
+	if err := r.rt.Exit("retry-flaky", 3); err != nil {
+		t.Fatal(err)
+	}
+	r.until("flaky in back-off", func() bool {
+		c := r.m.container("retry", "flaky")
+		return c != nil && c.State == orchestrator.CStateBackoff
+	})
+	p := r.m.pane("retry", "flaky")
+	if !r.m.columns.shown(p) {
+		t.Error("flaky's column is hidden while it is in back-off")
+	}
+	r.until("flaky running again", func() bool {
+		c := r.m.container("retry", "flaky")
+		return c != nil && c.State == orchestrator.CStateRunning && c.Restarts == 1
+	})
+	if err := r.rt.Exit("retry-flaky", 0); err != nil {
+		t.Fatal(err)
+	}
+	r.until("web running", func() bool {
+		c := r.m.container("retry", "web")
+		return c != nil && c.State == orchestrator.CStateRunning
+	})
+	var lines []string
+	lo, hi := p.bounds()
+	for i := lo; i < hi; i++ {
+		lines = append(lines, p.lineAt(i).text)
+	}
+	if got, want := strings.Join(lines, " | "), "▶ started | ◷ exited with code 3, restarting in 1s | --- flaky restarted (restart 1, after exit code 3) --- | ▶ started (restart 1) | ■ exited with code 0"; !strings.Contains(got, want) {
+		t.Errorf("flaky's column: %s\nwant it to hold: %s", got, want)
+	}
+}
