@@ -14,8 +14,8 @@ import (
 // one per line, and DecodeEvent reads them back.
 
 // Event is one event of the stream. The concrete types are SnapshotEvent, StackEvent,
-// PodEvent, ContainerEvent, HookEvent, ImageEvent, LeftoversEvent, MessageEvent, LogEvent,
-// LogsDroppedEvent, StatsEvent, EngineStateEvent and WatchEvent.
+// PodEvent, ContainerEvent, HookEvent, ProbeEvent, ImageEvent, LeftoversEvent, MessageEvent,
+// LogEvent, LogsDroppedEvent, StatsEvent, EngineStateEvent and WatchEvent.
 type Event interface {
 	// Type is the event's "type" in its JSON form.
 	Type() string
@@ -83,6 +83,21 @@ type HookEvent struct {
 	// Error says why it failed.
 	Error string `json:"error,omitempty"`
 	// Duration is how long it ran (passed, failed).
+	Duration recipes.Duration `json:"duration,omitzero"`
+}
+
+// ProbeEvent says that the startup probe of one run of a container passed, after Duration
+// of probing: the container counts as started from then on (what waits for it may start) and
+// its ready and live probes run. It is said as a post-start hook's passing is (HookEvent);
+// the probe's failures are in the container's view (Reason) and, when it fails its retries,
+// a MessageEvent. Probes are not part of StackView beyond the view's Health and Reason.
+type ProbeEvent struct {
+	EventMeta
+	Pod       string    `json:"pod"`
+	Container string    `json:"container"`
+	Probe     ProbeKind `json:"probe"` // startup
+	// Duration is how long the probe ran before it passed: from its first attempt (once the
+	// post-start hook passed) to its first success.
 	Duration recipes.Duration `json:"duration,omitzero"`
 }
 
@@ -180,6 +195,7 @@ func (StackEvent) Type() string       { return "stack" }
 func (PodEvent) Type() string         { return "pod" }
 func (ContainerEvent) Type() string   { return "container" }
 func (HookEvent) Type() string        { return "hook" }
+func (ProbeEvent) Type() string       { return "probe" }
 func (ImageEvent) Type() string       { return "image" }
 func (LeftoversEvent) Type() string   { return "leftovers" }
 func (MessageEvent) Type() string     { return "message" }
@@ -192,6 +208,7 @@ func (e StackEvent) withMeta(m EventMeta) Event       { e.EventMeta = m; return 
 func (e PodEvent) withMeta(m EventMeta) Event         { e.EventMeta = m; return e }
 func (e ContainerEvent) withMeta(m EventMeta) Event   { e.EventMeta = m; return e }
 func (e HookEvent) withMeta(m EventMeta) Event        { e.EventMeta = m; return e }
+func (e ProbeEvent) withMeta(m EventMeta) Event       { e.EventMeta = m; return e }
 func (e ImageEvent) withMeta(m EventMeta) Event       { e.EventMeta = m; return e }
 func (e LeftoversEvent) withMeta(m EventMeta) Event   { e.EventMeta = m; return e }
 func (e MessageEvent) withMeta(m EventMeta) Event     { e.EventMeta = m; return e }
@@ -223,6 +240,11 @@ func (e ContainerEvent) MarshalJSON() ([]byte, error) {
 
 func (e HookEvent) MarshalJSON() ([]byte, error) {
 	type plain HookEvent
+	return typedJSON(e.Type(), plain(e))
+}
+
+func (e ProbeEvent) MarshalJSON() ([]byte, error) {
+	type plain ProbeEvent
 	return typedJSON(e.Type(), plain(e))
 }
 
@@ -282,6 +304,7 @@ var eventDecoders = map[string]func([]byte) (Event, error){
 	"pod":          decodeAs[PodEvent],
 	"container":    decodeAs[ContainerEvent],
 	"hook":         decodeAs[HookEvent],
+	"probe":        decodeAs[ProbeEvent],
 	"image":        decodeAs[ImageEvent],
 	"leftovers":    decodeAs[LeftoversEvent],
 	"message":      decodeAs[MessageEvent],

@@ -182,3 +182,66 @@ func TestInitFailure(t *testing.T) {
 	}
 	h.leftNothing()
 }
+
+// An init container with restart: on-failure (what the Kubernetes importer gives one of a pod
+// whose restartPolicy is Always or OnFailure) is run again after its back-off until it exits
+// 0, as a kubelet retries it; nothing after it starts meanwhile. A job pod's the same.
+func TestInitOnFailureIsRetriedWithBackoff(t *testing.T) {
+	for _, job := range []bool{false, true} {
+		t.Run(map[bool]string{false: "service", true: "job"}[job], func(t *testing.T) {
+			s := shop()
+			p := s.Pods[0]
+			p.Init[0].Restart = recipes.RestartOnFailure
+			p.Job = job
+			h := newHarness(t, s, orchestrator.Options{})
+			h.start()
+			var delays []string
+			for i, code := range []int{3, 3} {
+				h.until("migrate running", 0, func() bool {
+					v := h.view("shop", "migrate")
+					return v.State == orchestrator.CStateRunning && v.Restarts == i
+				})
+				if err := h.rt.Exit("shop-migrate", code); err != nil {
+					t.Fatal(err)
+				}
+				h.until("migrate in back-off", 0, h.stateIs("shop", "migrate", orchestrator.CStateBackoff))
+				v := h.view("shop", "migrate")
+				delays = append(delays, v.RestartIn.String())
+				if v.Reason != "exit code 3" {
+					t.Errorf("migrate's reason %q", v.Reason)
+				}
+				if got := h.podPhase("shop"); got != orchestrator.PhaseInit {
+					t.Errorf("pod phase %s in migrate's back-off, want init", got)
+				}
+				// Nothing restarts it before its back-off has passed.
+				h.clock.Step(v.RestartIn.D() - time.Millisecond)
+				h.until("migrate restarted", time.Millisecond, func() bool {
+					return h.view("shop", "migrate").Restarts == i+1
+				})
+			}
+			if got := strings.Join(delays, " "); got != "1s 2s" {
+				t.Errorf("back-offs %s, want 1s 2s", got)
+			}
+			for _, n := range []string{"shop-envoy", "shop-shipper", "shop-web"} {
+				if index(h.rt.HistoryOf(n), "start "+n) >= 0 {
+					t.Errorf("%s started while init container migrate was failing", n)
+				}
+			}
+			h.until("migrate running", 0, h.stateIs("shop", "migrate", orchestrator.CStateRunning))
+			if err := h.rt.Exit("shop-migrate", 0); err != nil {
+				t.Fatal(err)
+			}
+			h.until("main running", time.Second, h.running("shop-envoy", "shop-shipper", "shop-web"))
+			hist := h.rt.HistoryOf()
+			before(t, hist, "die shop-migrate 0", "start shop-envoy")
+			if v := h.view("shop", "migrate"); v.Restarts != 2 || v.State != orchestrator.CStateExited {
+				t.Errorf("migrate %+v, want exited after 2 restarts", v)
+			}
+			h.o.Shutdown()
+			if res, err := h.finish(time.Second); err != nil || res.ExitCode != 0 {
+				t.Fatalf("Run = %+v, %v; want exit 0", res, err)
+			}
+			h.leftNothing()
+		})
+	}
+}

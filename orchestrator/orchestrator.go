@@ -53,7 +53,7 @@ func errorOf(kind error, format string, args ...any) error {
 
 // initRunsOnce says why a user's command cannot act on init container name.
 func initRunsOnce(name string) error {
-	return errorOf(ErrNotSupported, "%s is an init container: it ran once, before the sidecars, and is not started, stopped or restarted on its own; to run it again, run the stack again (sidecar down, then sidecar up)", name)
+	return errorOf(ErrNotSupported, "%s is an init container: it runs to completion before the sidecars (again after back-off when it fails with restart: on-failure) and is not started, stopped or restarted on its own; to run it again, run the stack again (sidecar down, then sidecar up)", name)
 }
 
 // Exit codes of a stack (DESIGN §7): main's own code when main ended the stack.

@@ -17,7 +17,9 @@ import (
 // The rules are Kubernetes' native-sidecar pod lifecycle on a plain engine:
 //   - the infra container is created and started first; pod volumes are created; then every
 //     app container is created up front, joined to the infra container's namespaces;
-//   - init containers run in order, each to a zero exit; a non-zero exit fails the pod;
+//   - init containers run in order, each to a zero exit; a non-zero exit fails the pod, or,
+//     with restart on-failure, runs the container again after back-off (nothing after it
+//     starts meanwhile);
 //   - sidecars start in order, each gating the next until it is started (running, its
 //     startup probe passed when it has one, unless its gate is running: a regular container
 //     of a Kubernetes pod) and, unless its gate is started (a native sidecar's) or running,
@@ -269,6 +271,10 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 			p.wait(c.Name, time.Time{}, what+" running")
 		case cs.Runs == 0:
 			p.act(startAction(c, cs, what))
+		case restartsInit(c, cs):
+			// A failed init container with restart: on-failure is run again after
+			// back-off, as a kubelet retries it; nothing after it starts meanwhile.
+			planRestart(spec, c, cs, now, p)
 		}
 		return
 	}
@@ -357,6 +363,14 @@ func sortedKeysOf[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// restartsInit: an init container that failed — it exited non-zero, or was stopped for a
+// failed post-start hook — is run again after back-off when its restart policy is
+// on-failure, as a kubelet retries a failed init container unless the pod's restartPolicy
+// is Never; with never (the default) it fails the pod.
+func restartsInit(c *recipes.Container, cs *ContainerStatus) bool {
+	return c.Restart == recipes.RestartOnFailure && (cs.ExitCode != 0 || cs.PostStart == HookFailed)
 }
 
 // restartsMain: main's restart policy restarts it after its last exit (as in Kubernetes, a
@@ -639,6 +653,7 @@ func podFailure(spec *PodSpec, st *PodStatus) *PodError {
 	for _, c := range spec.Pod.Init {
 		cs := st.Containers[c.Name]
 		switch {
+		case restartsInit(c, cs):
 		case ended(cs) && cs.PostStart == HookFailed:
 			return &PodError{Pod: pod, Container: c.Name, ExitCode: cs.ExitCode,
 				Reason: fmt.Sprintf("the post-start hook of init container %s failed: %s", c.Name, cs.PostStartErr),
@@ -722,8 +737,10 @@ func gatesOpen(c *recipes.Container, cs *ContainerStatus) bool {
 	return isStarted(c, cs)
 }
 
+// initCompleted: the init container's run exited 0 (a run stopped for a failed post-start
+// hook failed, whatever its exit code).
 func initCompleted(cs *ContainerStatus) bool {
-	return cs.Runs > 0 && cs.ExitCode == 0 && (cs.State == StateExited || cs.State == StateCreated)
+	return cs.Runs > 0 && cs.ExitCode == 0 && cs.PostStart != HookFailed && (cs.State == StateExited || cs.State == StateCreated)
 }
 
 // teardownOrder is the reverse of the start order: main, sidecars last to first, init.

@@ -254,6 +254,29 @@ create web: app containers are created up front`,
 			want:  `pod failed: init container migrate exited with code 1`,
 		},
 		{
+			name: "init failed, restart on-failure: back-off, nothing after it starts", spec: initRestart(recipes.RestartOnFailure),
+			st: all(allCreated, running("migrate", t0), exited("migrate", 3, t0, 1)), now: 300 * time.Millisecond, phase: PhaseInit,
+			want: `wait migrate: back-off 1s after exit code 3, restarting in 700ms`,
+		},
+		{
+			name: "init failed, restart on-failure: run again after back-off", spec: initRestart(recipes.RestartOnFailure),
+			st: all(allCreated, running("migrate", t0), exited("migrate", 3, t0, 2)), now: 2 * time.Second, phase: PhaseInit,
+			want: `start migrate: restart after back-off 2s (exit code 3)`,
+		},
+		{
+			name: "init's post-start hook failed, restart on-failure: it exited 0 and is run again", spec: withSpec(initRestart(recipes.RestartOnFailure), postStartOn("migrate")),
+			st: all(allCreated, running("migrate", t0), func(st *PodStatus) { st.C("migrate").PostStart = HookFailed }, exited("migrate", 0, t0, 1)), phase: PhaseInit,
+			want: `wait migrate: back-off 1s after exit code 0, restarting in 1s`,
+		},
+		{
+			name: "init's post-start hook failed, restart never: the pod failed", spec: postStartOn("migrate"),
+			st: all(allCreated, running("migrate", t0), func(st *PodStatus) {
+				c := st.C("migrate")
+				c.PostStart, c.PostStartErr, c.LinesCollected = HookFailed, "exit code 1", true
+			}, exited("migrate", 0, t0, 1)), phase: PhaseFailed,
+			want: `pod failed: the post-start hook of init container migrate failed: exit code 1`,
+		},
+		{
 			name: "init done: first sidecar", st: all(allCreated, initDone), phase: PhaseSidecars,
 			want: `start envoy: sidecar 1/2`,
 		},
@@ -624,6 +647,10 @@ func gateRunning(names ...string) func(*PodSpec) {
 			spec.Pod.Container(n).Gate = recipes.GateRunning
 		}
 	}
+}
+
+func initRestart(policy recipes.RestartPolicy) func(*PodSpec) {
+	return func(spec *PodSpec) { spec.Pod.Init[0].Restart = policy }
 }
 
 func readyProbeOn(name string) func(*PodSpec) {

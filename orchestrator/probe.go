@@ -53,7 +53,7 @@ func (s *supervisor) probeLoop(ctx context.Context, name string, attempt int, p 
 			failures, noted = 0, ""
 			switch kind {
 			case ProbeStartup:
-				report(ProbeReport{Ready: true})
+				report(ProbeReport{Ready: true, Took: s.clock.Since(start)})
 				return
 			case ProbeReady:
 				if verdict != 1 {

@@ -1,8 +1,10 @@
 package orchestrator_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -75,6 +77,19 @@ func TestStartupProbeGatesTheOtherProbes(t *testing.T) {
 	h.until("ready and live probes running", time.Second, func() bool { return probes.count(8080) >= 3 && probes.count(8081) >= 3 })
 	if got := probes.count(9000); got != startups {
 		t.Errorf("the startup probe ran %d more times after it passed", got-startups)
+	}
+	// Its passing is said once, with how long it probed, before main's start.
+	evs := eventsOf[orchestrator.ProbeEvent](h)
+	if len(evs) != 1 || evs[0].Container != "side" || evs[0].Probe != orchestrator.ProbeStartup || evs[0].Duration.D() < 4*time.Second {
+		t.Errorf("probe events %+v, want side's startup probe passed after 4s or more", evs)
+	}
+	for _, e := range h.all() {
+		if c, ok := e.(orchestrator.ContainerEvent); ok && c.Name == "app" && c.State == orchestrator.CStateRunning {
+			if len(evs) == 1 && c.Seq < evs[0].Seq {
+				t.Errorf("app started (seq %d) before side's startup probe passed (seq %d)", c.Seq, evs[0].Seq)
+			}
+			break
+		}
 	}
 	h.shutdownLeavesNothing()
 }
@@ -319,4 +334,88 @@ spec:
 		t.Errorf("a wait for warmup was told:\n%s", h.describe())
 	}
 	h.shutdownLeavesNothing()
+}
+
+// A container's probes start once its post-start hook passed, as a kubelet probes a
+// container once its postStart handler completed: none runs while the hook runs, and the
+// container is not ready before it passed (seen with an istio-injected manifest: ready at
+// .137, its post-start hook passed at .145).
+func TestProbesWaitForThePostStartHook(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		opts  []copt
+		ports []int
+	}{
+		{"ready and live", []copt{readyProbe, liveProbe}, []int{8080, 8081}},
+		{"startup, ready and live", []copt{startupProbe(9000, 3), readyProbe, liveProbe}, []int{9000, 8080, 8081}},
+		{"the image's HEALTHCHECK", []copt{imageProbe}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := append([]copt{postStart(execHook("/wait-ready"))}, tt.opts...)
+			st := stack("p", pod("p", ctr("app"), sidecars(ctr("proxy", opts...))))
+			h := newHarness(t, st, orchestrator.Options{})
+			probes := newProbeCalls()
+			h.rt.SetProbeFunc("p-proxy", probes.probe)
+			if tt.ports == nil {
+				h.rt.Healthcheck("p-proxy")
+			}
+			release := make(chan struct{})
+			h.rt.SetHookFunc("p-proxy", func(ctx context.Context, hk recipes.Hook) error {
+				select {
+				case <-release:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			})
+			h.start()
+			h.until("proxy's post-start hook running", 0, func() bool {
+				return slices.Contains(h.hookLines(), "proxy post-start running")
+			})
+			if tt.ports == nil { // the engine runs the check: it passes while the hook runs
+				if err := h.rt.SetHealth("p-proxy", orchestrator.EngineHealthHealthy); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Ten probe periods pass on the clock while the hook runs.
+			from := h.clock.Now()
+			calls := func() int {
+				n := 0
+				for _, p := range tt.ports {
+					n += probes.count(p)
+				}
+				return n
+			}
+			h.until("10s with the hook running, or a probe", time.Second, func() bool {
+				return calls() > 0 || h.clock.Since(from) >= 10*time.Second
+			})
+			if n := calls(); n > 0 {
+				t.Errorf("%d probe attempts while proxy's post-start hook ran", n)
+			}
+			if v := h.view("p", "proxy"); v.Health != orchestrator.HealthUnknown {
+				t.Errorf("proxy's health %s while its post-start hook runs, want unknown", v.Health)
+			}
+			close(release)
+			h.until("app running", time.Second, h.running("p-app"))
+			h.until("proxy ready", time.Second, func() bool { return h.view("p", "proxy").Health == orchestrator.HealthReady })
+			for _, p := range tt.ports {
+				if probes.count(p) == 0 {
+					t.Errorf("probe on port %d never ran", p)
+				}
+			}
+			// Ready is said after the hook passed, never before.
+			passed := false
+			for _, e := range h.all() {
+				switch ev := e.(type) {
+				case orchestrator.HookEvent:
+					passed = passed || (ev.Container == "proxy" && ev.Phase == orchestrator.HookPassed)
+				case orchestrator.ContainerEvent:
+					if ev.Name == "proxy" && ev.Health == orchestrator.HealthReady && !passed {
+						t.Errorf("proxy ready (seq %d) before its post-start hook passed", ev.Seq)
+					}
+				}
+			}
+			h.shutdownLeavesNothing()
+		})
+	}
 }

@@ -39,6 +39,9 @@ func plainEvent(ev Event) Event {
 	case HookEvent:
 		e.Pod, e.Container, e.Action, e.Error = p(e.Pod), p(e.Container), p(e.Action), p(e.Error)
 		return e
+	case ProbeEvent:
+		e.Pod, e.Container = p(e.Pod), p(e.Container)
+		return e
 	case ImageEvent:
 		e.Ref, e.Step, e.Message, e.Error = p(e.Ref), p(e.Step), p(e.Message), p(e.Error)
 		return e

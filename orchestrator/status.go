@@ -836,6 +836,12 @@ const (
 	ProbeStartup                  // gates the other two; passes once, or fails and restarts
 )
 
+var probeKindNames = enum[ProbeKind]{"probe", []string{"ready", "live", "startup"}}
+
+func (k ProbeKind) String() string                { return probeKindNames.name(k) }
+func (k ProbeKind) MarshalText() ([]byte, error)  { return probeKindNames.text(k) }
+func (k *ProbeKind) UnmarshalText(b []byte) error { return probeKindNames.unmarshal(k, b) }
+
 // ProbeReport is a change of a probe's verdict for one run of a container, or, with Note, the
 // text of its latest failure (no verdict: failures not yet counted, or not enough of them).
 type ProbeReport struct {
@@ -845,13 +851,15 @@ type ProbeReport struct {
 	Ready     bool // ready: the new verdict; startup: passed (else failed its retries)
 	Note      bool
 	Detail    string
+	Took      time.Duration // startup, passed: from the probe's first attempt to its success
 }
 
 // ApplyProbe folds a probe report into the status; reports of an earlier run are ignored.
-func (st *PodStatus) ApplyProbe(r ProbeReport) {
+// It reports whether the report was about the current run.
+func (st *PodStatus) ApplyProbe(r ProbeReport) bool {
 	c := st.Containers[r.Container]
 	if c == nil || c.Attempt != r.Attempt || c.State != StateRunning {
-		return
+		return false
 	}
 	if r.Kind != ProbeLive && (r.Detail != "" || r.Ready) {
 		c.ProbeDetail = r.Detail
@@ -867,6 +875,7 @@ func (st *PodStatus) ApplyProbe(r ProbeReport) {
 	default:
 		c.Ready, c.ReadyKnown = r.Ready, true
 	}
+	return true
 }
 
 // Command is a user command on one container.

@@ -182,6 +182,8 @@ func TestEventJSON(t *testing.T) {
 			`{"type":"hook","seq":7,"time":"2025-03-01T12:00:00Z","pod":"shop","container":"web","hook":"pre-stop","phase":"failed","action":"exec /drain","error":"abandoned: it did not finish within the grace of 30s","duration":"30s"}`},
 		{orchestrator.HookEvent{EventMeta: meta, Pod: "shop", Container: "envoy", Hook: orchestrator.HookPostStart, Phase: orchestrator.HookRunning},
 			`{"type":"hook","seq":7,"time":"2025-03-01T12:00:00Z","pod":"shop","container":"envoy","hook":"post-start","phase":"running"}`},
+		{orchestrator.ProbeEvent{EventMeta: meta, Pod: "shop", Container: "envoy", Probe: orchestrator.ProbeStartup, Duration: recipes.Duration(4400 * time.Millisecond)},
+			`{"type":"probe","seq":7,"time":"2025-03-01T12:00:00Z","pod":"shop","container":"envoy","probe":"startup","duration":"4.4s"}`},
 		{orchestrator.PodEvent{EventMeta: meta, Pod: "seed", Phase: orchestrator.PhaseCompleted, Reason: "job completed: main seed exited with code 0"},
 			`{"type":"pod","seq":7,"time":"2025-03-01T12:00:00Z","pod":"seed","phase":"completed","reason":"job completed: main seed exited with code 0"}`},
 		{orchestrator.ImageEvent{EventMeta: meta, Ref: "app:dev", Action: orchestrator.ImageBuild, Step: "2/4", Message: "COPY . /"},

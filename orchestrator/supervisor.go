@@ -128,9 +128,12 @@ type runWorkers struct {
 	logDone  chan struct{}
 	logLines atomic.Uint64 // lines the log reader has read: its progress
 
-	// The run's probes: the ready and live probes start once the startup probe passed.
-	infraID, id   string
-	probesStarted bool
+	// The run's probes start once its post-start hook passed (or at once without one), as
+	// a kubelet probes a container once its postStart handler completed: the startup probe
+	// first, the ready and live probes once it passed (see syncProbes).
+	infraID, id    string
+	startupStarted bool
+	probesStarted  bool
 	// probeCtx (from ctx) carries the probe workers alone: retired, they were stopped
 	// because the container left the recipe (install), the rest of the run's workers go
 	// on until it stops (its pre-stop hook runs in ctx); a recipe that takes it back while it
@@ -382,9 +385,11 @@ func (s *supervisor) apply(m any) {
 		s.noteResult(m.r)
 		s.noteHook(m.r)
 	case msgProbe:
-		s.st.ApplyProbe(m.r)
+		current := s.st.ApplyProbe(m.r)
 		switch {
 		case m.r.Note:
+		case m.r.Kind == ProbeStartup && m.r.Ready && current:
+			s.out.publish(ProbeEvent{Pod: s.spec.Pod.Name, Container: m.r.Container, Probe: ProbeStartup, Duration: recipes.Duration(m.r.Took)})
 		case m.r.Kind == ProbeLive:
 			s.message(LevelWarning, m.r.Container, fmt.Sprintf("%s failed its liveness probe: %s", m.r.Container, m.r.Detail), "")
 		case m.r.Kind == ProbeStartup && !m.r.Ready:
@@ -524,10 +529,10 @@ func (s *supervisor) syncWorkers(now time.Time) {
 			w.stop = nil
 		}
 		if w != nil && w.retired && w.stop != nil && !cs.Retired {
-			s.resumeProbes(c, w)
+			w.resumeProbes()
 		}
-		if w != nil && w.stop != nil && !w.probesStarted && cs.StartupPassed {
-			s.startProbes(c, w)
+		if w != nil && w.attempt == cs.Attempt {
+			s.syncProbes(c, cs, w)
 		}
 		// A run seen started gets its log reader even when it already ended (a quick
 		// init container, a crash at start): its lines are read from its start.
@@ -571,11 +576,26 @@ func (s *supervisor) syncWorkers(now time.Time) {
 				s.followStats(pctx, stats, name, id)
 			}()
 		}
-		if c.Startup != nil {
-			s.goProbe(c.Name, nw, *c.Startup, ProbeStartup)
-		} else {
-			s.startProbes(c, nw)
+		s.syncProbes(c, cs, nw)
+	}
+}
+
+// syncProbes starts what of the probes of w's run of c may run now: none before its
+// post-start hook passed, then its startup probe, then — once that passed, or at once
+// without one — its ready and live probes.
+func (s *supervisor) syncProbes(c *recipes.Container, cs *ContainerStatus, w *runWorkers) {
+	if w.stop == nil || w.retired || (c.PostStart != nil && cs.PostStart != HookPassed) {
+		return
+	}
+	if c.Startup != nil && !cs.StartupPassed {
+		if !w.startupStarted {
+			w.startupStarted = true
+			s.goProbe(c.Name, w, *c.Startup, ProbeStartup)
 		}
+		return
+	}
+	if !w.probesStarted {
+		s.startProbes(c, w)
 	}
 }
 
@@ -587,16 +607,11 @@ func (w *runWorkers) retireProbes() {
 	}
 }
 
-// resumeProbes starts the probes of w's run of c again: the container was dropped from the
-// recipe and taken back before it was stopped.
-func (s *supervisor) resumeProbes(c *recipes.Container, w *runWorkers) {
+// resumeProbes lets the probes of w's run start again (syncProbes): the container was
+// dropped from the recipe and taken back before it was stopped.
+func (w *runWorkers) resumeProbes() {
 	w.probeCtx, w.stopProbes = context.WithCancel(w.ctx)
-	w.retired, w.probesStarted = false, false
-	if c.Startup != nil && !s.st.Containers[c.Name].StartupPassed {
-		s.goProbe(c.Name, w, *c.Startup, ProbeStartup)
-	} else {
-		s.startProbes(c, w)
-	}
+	w.retired, w.startupStarted, w.probesStarted = false, false, false
 }
 
 // startProbes starts the ready and live probes of w's run of c.
@@ -780,6 +795,10 @@ func (s *supervisor) view(c *recipes.Container, cs *ContainerStatus, waits map[s
 	case StateRunning:
 		v.State, v.StartedAt = CStateRunning, cs.StartedAt
 		switch {
+		case c != nil && (c.Startup != nil || c.Ready != nil) && c.PostStart != nil && cs.PostStart != HookPassed:
+			// Its probes start once its post-start hook passed: it is not ready before (an
+			// image's HEALTHCHECK, which the engine runs anyway, included).
+			v.Health = HealthUnknown
 		case c != nil && c.Startup != nil && !cs.StartupPassed:
 			v.Health = HealthUnknown
 			if cs.ProbeDetail != "" {

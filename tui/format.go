@@ -109,6 +109,15 @@ func hookLine(e orchestrator.HookEvent) (textLine, bool) {
 	return textLine{}, false
 }
 
+// probeLine is the line a probe event adds to its container's column: a startup probe
+// that passed ("✓ startup probe passed in 4.4s"), when what waits for the container starts.
+func probeLine(e orchestrator.ProbeEvent) (textLine, bool) {
+	if e.Probe != orchestrator.ProbeStartup {
+		return textLine{}, false
+	}
+	return textLine{kind: kindEvent, text: fmt.Sprintf("✓ startup probe passed in %s", fmtScale(e.Duration.D()))}, true
+}
+
 func exitFailed(c orchestrator.ContainerView) bool {
 	return c.OOMKilled || (c.ExitCode != nil && *c.ExitCode != 0)
 }

@@ -29,6 +29,7 @@ const (
 	markKill                      // killed with SIGKILL after its grace
 	markHook                      // a lifecycle hook was sent (post-start, pre-stop)
 	markHookFail                  // a lifecycle hook failed
+	markStartup                   // the startup probe passed
 	numMarks
 )
 
@@ -49,6 +50,7 @@ var markInfo = [numMarks]struct {
 	markKill:      {"†", "SIGKILL", 6},
 	markHook:      {"◇", "hook", 1},
 	markHookFail:  {"◆", "hook failed", 4},
+	markStartup:   {"✓", "startup probe passed", 1},
 }
 
 // isHook tells the marks of hook runs: they fall where another mark is more often than not
@@ -138,6 +140,13 @@ func (l *lifeline) hook(e orchestrator.HookEvent) {
 		l.marks = keepLast(append(l.marks, lifeMark{at: e.Time, kind: markHook, text: e.Hook.String()}), lifeKeep)
 	case orchestrator.HookFailed:
 		l.marks = keepLast(append(l.marks, lifeMark{at: e.Time, kind: markHookFail, text: e.Hook.String() + " failed"}), lifeKeep)
+	}
+}
+
+// probe records a probe event: a mark where the startup probe passed.
+func (l *lifeline) probe(e orchestrator.ProbeEvent) {
+	if e.Probe == orchestrator.ProbeStartup {
+		l.marks = keepLast(append(l.marks, lifeMark{at: e.Time, kind: markStartup, text: "startup"}), lifeKeep)
 	}
 }
 

@@ -114,6 +114,11 @@ func (s *stackState) Update(ev orchestrator.Event) stackChange {
 		if ln, ok := hookLine(e); ok { // hooks are app containers' (the infra container has none)
 			s.pane(e.Pod, e.Container).push(newLine(e.Seq, e.Time, ln.kind, ln.text))
 		}
+	case orchestrator.ProbeEvent:
+		s.life(e.Pod, e.Container).probe(e)
+		if ln, ok := probeLine(e); ok {
+			s.pane(e.Pod, e.Container).push(newLine(e.Seq, e.Time, ln.kind, ln.text))
+		}
 	case orchestrator.StatsEvent:
 		s.stats[paneKey{e.Pod, e.Container}] = e
 	case orchestrator.ImageEvent:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -234,4 +235,98 @@ func (r *fakeRun) marks(pod, name string) string {
 		out = append(out, markInfo[mk.kind].legend)
 	}
 	return strings.Join(out, ", ")
+}
+
+// TestStartupProbeFromTheOrchestrator: a real orchestrator's sidecar gated on its startup
+// probe (gate started, a native sidecar's) says when the probe passed — the moment main may
+// start — in its column and as a mark on its lifeline, with the legend for it.
+func TestStartupProbeFromTheOrchestrator(t *testing.T) {
+	st, err := fakestack.Load(`name: probes
+main: {name: web, image: demo/web:dev}
+sidecars:
+  - {name: proxy, image: demo/proxy:dev, gate: started}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Pods[0].Sidecars[0].Startup = &recipes.Probe{TCP: &recipes.TCPProbe{Port: 15021}, Period: recipes.Duration(time.Second),
+		Timeout: recipes.Duration(time.Second), Retries: 30}
+	var attempts atomic.Int32
+	r := runOnFake(t, st, func(rt *fake.Runtime) {
+		rt.SetProbeFunc("probes-proxy", func(recipes.Probe) error {
+			if attempts.Add(1) < 5 {
+				return errors.New("connection refused")
+			}
+			return nil
+		})
+	})
+	r.until("web running", func() bool {
+		c := r.m.container("probes", "web")
+		return c != nil && c.State == orchestrator.CStateRunning
+	})
+	if got, want := r.marks("probes", "proxy"), "started, startup probe passed"; got != want {
+		t.Errorf("proxy's marks: %s; want %s", got, want)
+	}
+	p := r.m.pane("probes", "proxy")
+	var lines []string
+	lo, hi := p.bounds()
+	for i := lo; i < hi; i++ {
+		lines = append(lines, p.lineAt(i).text)
+	}
+	if got := strings.Join(lines, " | "); !strings.Contains(got, "▶ started | ✓ startup probe passed in 4s") {
+		t.Errorf("proxy's column: %s", got)
+	}
+	r.m.press("L")
+	if frame := r.m.frame(); !strings.Contains(frame, "✓ startup probe passed") {
+		t.Errorf("the timeline's legend has no startup probe:\n%s", frame)
+	}
+}
+
+// TestInitBackoffFromTheOrchestrator: a real orchestrator's init container with restart:
+// on-failure (a Kubernetes pod's) that fails is in back-off, as a sidecar would be, in its
+// column — and it is not hidden as a completed init container is.
+func TestInitBackoffFromTheOrchestrator(t *testing.T) {
+	st, err := fakestack.Load(`name: retry
+main: {name: web, image: demo/web:dev}
+init:
+  - {name: flaky, image: demo/flaky:dev, restart: on-failure}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runOnFake(t, st, nil)
+	r.until("flaky running", func() bool {
+		c := r.m.container("retry", "flaky")
+		return c != nil && c.State == orchestrator.CStateRunning
+	})
+	if err := r.rt.Exit("retry-flaky", 3); err != nil {
+		t.Fatal(err)
+	}
+	r.until("flaky in back-off", func() bool {
+		c := r.m.container("retry", "flaky")
+		return c != nil && c.State == orchestrator.CStateBackoff
+	})
+	p := r.m.pane("retry", "flaky")
+	if !r.m.columns.shown(p) {
+		t.Error("flaky's column is hidden while it is in back-off")
+	}
+	r.until("flaky running again", func() bool {
+		c := r.m.container("retry", "flaky")
+		return c != nil && c.State == orchestrator.CStateRunning && c.Restarts == 1
+	})
+	if err := r.rt.Exit("retry-flaky", 0); err != nil {
+		t.Fatal(err)
+	}
+	r.until("web running", func() bool {
+		c := r.m.container("retry", "web")
+		return c != nil && c.State == orchestrator.CStateRunning
+	})
+	var lines []string
+	lo, hi := p.bounds()
+	for i := lo; i < hi; i++ {
+		lines = append(lines, p.lineAt(i).text)
+	}
+	if got, want := strings.Join(lines, " | "), "▶ started | ◷ exited with code 3, restarting in 1s | --- flaky restarted (restart 1, after exit code 3) --- | ▶ started (restart 1) | ■ exited with code 0"; !strings.Contains(got, want) {
+		t.Errorf("flaky's column: %s\nwant it to hold: %s", got, want)
+	}
 }

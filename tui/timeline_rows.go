@@ -241,7 +241,7 @@ func (t *timeline) drawMarks(cells []tlCell, marks []lifeMark, t0 time.Time, sc 
 			}
 			pen := st.info
 			switch m.kind {
-			case markReady:
+			case markReady, markStartup:
 				pen = st.good
 			case markProbeFail, markExitFail, markOOM, markKill, markHookFail:
 				pen = st.bad
@@ -274,23 +274,25 @@ func (t *timeline) drawMarks(cells []tlCell, marks []lifeMark, t0 time.Time, sc 
 }
 
 // legend says what the strips' cells and marks mean, in rows of at most w cells; the hooks'
-// marks only for a pod whose containers have hooks that ran.
+// marks only for a pod whose containers have hooks that ran, the startup probe's only for one
+// where one passed.
 func (t *timeline) legend(w int) []string {
 	st := t.st
 	items := []string{
 		st.good.Render("█") + " ready/running", st.warn.Render("░") + " not ready yet", st.bad.Render("▒") + " not ready",
 		st.dim.Render("·") + " created", st.warn.Render("~") + " back-off", st.warn.Render("╌") + " stopping",
 	}
-	hooks := false
+	hooks, startup := false, false
 	for _, c := range t.containers() {
 		if life := t.s.lives[paneKey{c.Pod, c.Name}]; life != nil {
 			for _, m := range life.marks {
 				hooks = hooks || m.kind.isHook()
+				startup = startup || m.kind == markStartup
 			}
 		}
 	}
 	for k := markKind(0); k < numMarks; k++ {
-		if k == markExit || (k.isHook() && !hooks) {
+		if k == markExit || (k.isHook() && !hooks) || (k == markStartup && !startup) {
 			continue // markExit has the glyph of markExitFail
 		}
 		items = append(items, markInfo[k].glyph+" "+markInfo[k].legend)

@@ -80,7 +80,7 @@ func containersRun(ctx context.Context, opts *ContainersOptions) error {
 	printer := plain.New(opts.IO.Out, plain.Options{Color: plain.ColorEnabled(opts.IO.IsTTY, false, opts.Factory.getenv())})
 	err = c.Command(ctx, opts.Verb, opts.Containers, func(ev orchestrator.Event) {
 		switch ev.(type) {
-		case orchestrator.SnapshotEvent, orchestrator.ContainerEvent, orchestrator.HookEvent, orchestrator.MessageEvent:
+		case orchestrator.SnapshotEvent, orchestrator.ContainerEvent, orchestrator.HookEvent, orchestrator.ProbeEvent, orchestrator.MessageEvent:
 			_ = printer.Print([]orchestrator.Event{ev})
 		}
 	})

@@ -106,6 +106,12 @@ func (p *Printer) hook(e orchestrator.HookEvent) {
 	}
 }
 
+// probe prints that a container's startup probe passed — "startup probe passed in 4.4s" —
+// which is when what waits for it may start.
+func (p *Printer) probe(e orchestrator.ProbeEvent) {
+	p.tool(e.Time, p.label(e.Pod, e.Container), levelNone, fmt.Sprintf("%s probe passed in %s", e.Probe, short(e.Duration.D())))
+}
+
 // stopping reports whether the stack is being torn down.
 func (p *Printer) stopping() bool {
 	switch p.view.Phase {

@@ -137,6 +137,8 @@ func (p *Printer) event(ev orchestrator.Event) {
 		p.container(e)
 	case orchestrator.HookEvent:
 		p.hook(e)
+	case orchestrator.ProbeEvent:
+		p.probe(e)
 	case orchestrator.PodEvent:
 		p.pod(e)
 	case orchestrator.StackEvent:

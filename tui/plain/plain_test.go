@@ -555,3 +555,38 @@ func TestHeldReplacementLine(t *testing.T) {
 		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
+
+// A startup probe's passing is said, as a post-start hook's is: a sidecar gated on it then
+// lets the next container start. An init container in back-off says so as a sidecar does.
+func TestStartupProbeAndInitBackoffLines(t *testing.T) {
+	s := newScript("p", map[string][]orchestrator.ContainerView{"p": {
+		{Name: "flaky", Role: recipes.RoleInit}, {Name: "proxy", Role: recipes.RoleSidecar}}}, "p")
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	s.c("p", "flaky", func(v *orchestrator.ContainerView) { v.State, v.StartedAt = orchestrator.CStateRunning, at })
+	s.c("p", "flaky", func(v *orchestrator.ContainerView) {
+		v.State, v.ExitCode, v.RestartIn, v.Reason = orchestrator.CStateBackoff, intp(3), recipes.Duration(time.Second), "exit code 3"
+	})
+	s.c("p", "flaky", func(v *orchestrator.ContainerView) {
+		v.State, v.Restarts, v.StartedAt, v.ExitCode, v.Reason = orchestrator.CStateRunning, 1, at.Add(time.Second), nil, ""
+	})
+	s.c("p", "flaky", func(v *orchestrator.ContainerView) { v.State, v.ExitCode = orchestrator.CStateExited, intp(0) })
+	s.c("p", "proxy", func(v *orchestrator.ContainerView) {
+		v.State, v.Health = orchestrator.CStateRunning, orchestrator.HealthUnknown
+	})
+	s.add(orchestrator.ProbeEvent{EventMeta: s.meta(), Pod: "p", Container: "proxy", Probe: orchestrator.ProbeStartup,
+		Duration: recipes.Duration(4400 * time.Millisecond)})
+	var out bytes.Buffer
+	if err := plain.New(&out, plain.Options{}).Print(s.evs); err != nil {
+		t.Fatal(err)
+	}
+	want := `flaky * started
+flaky * exited 3, restarting in 1s
+flaky * started (restart 1)
+flaky * exited 0
+proxy * started
+proxy * startup probe passed in 4.4s
+`
+	if out.String() != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
