@@ -740,3 +740,23 @@ pods:
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// A stack crosses the control socket as JSON (ApplyRequest): depends_on reads back as it was
+// written, a ready dependency as the pod's name.
+func TestDependsOnJSONRoundTrip(t *testing.T) {
+	in := []PodDep{{Pod: "db"}, {Pod: "es", Condition: DepStarted}, {Pod: "seed", Condition: DepCompleted}}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `["db",{"pod":"es","condition":"started"},{"pod":"seed","condition":"completed"}]`; string(b) != want {
+		t.Errorf("JSON %s, want %s", b, want)
+	}
+	var out []PodDep
+	if err := json.Unmarshal(b, &out); err != nil || !reflect.DeepEqual(out, in) {
+		t.Errorf("read back %v, %v; want %v", out, err, in)
+	}
+	if err := json.Unmarshal([]byte(`[{"pod":"es","condition":"start"}]`), &out); err == nil {
+		t.Error("an unknown condition reads back without an error")
+	}
+}
