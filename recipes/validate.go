@@ -547,7 +547,8 @@ func (v *validator) dependencies() {
 				v.problem(k, hint, "pod %q depends on %q, which is not a pod of this stack", p.Name, dep)
 			case d.Condition == DepCompleted && !pods[dep].Job:
 				ck := Field(k, "condition")
-				fix := v.say(fmt.Sprintf("mark %s job: true to run it to completion first, or make the condition ready", dep), "",
+				fix := v.say(fmt.Sprintf("mark %s job: true to run it to completion first, or make the condition ready", dep),
+					"mark its service x-sidecar: {job: true} to run it to completion first, or give the depends_on entry's x-sidecar another condition",
 					fmt.Sprintf("make %s a Job to run it to completion first, or write %s without :completed in the %s annotation", dep, dep, KubeAnnotationDependsOn))
 				v.warn(ck, "depends_on", "pod %s waits for pod %s to complete, but %s is not a job and never completes: %s starts once the main of %s is ready (%s)",
 					p.Name, dep, dep, p.Name, dep, fix)
