@@ -207,7 +207,7 @@ func TestHonouredFieldsOnTheEngine(t *testing.T) {
 	proxy.PostStart, proxy.PreStop = appendHook(log, "proxy post-start"), appendHook(log, "proxy pre-stop")
 
 	app := &recipes.Pod{Name: "app", Main: web, Sidecars: []*recipes.Container{proxy}, ShareIPC: true,
-		DependsOn:  []string{"seed"},
+		DependsOn:  recipes.DepsOf("seed"),
 		ExtraHosts: []recipes.HostAlias{{IP: "10.1.2.3", Hostnames: []string{"db.internal"}}},
 		Sysctls:    map[string]string{"net.ipv4.ip_forward": "1"},
 		Volumes:    []*recipes.Volume{{Name: "scratch", Medium: recipes.MediumMemory, SizeLimit: 16 << 20}},

@@ -164,7 +164,8 @@ func adoptStack(name string, cs []ContainerInfo, vols []Resource, grace time.Dur
 			if l.StopGrace > 0 {
 				p.StopGrace = recipes.Duration(l.StopGrace)
 			}
-			p.DependsOn, p.Job = l.DependsOn, l.Job
+			// The label keeps the names only: the teardown's order needs no more.
+			p.DependsOn, p.Job = recipes.DepsOf(l.DependsOn...), l.Job
 			continue
 		}
 		ctr := &recipes.Container{Name: cn, Role: role, Image: c.Image, StopGrace: recipes.Duration(l.StopGrace)}
@@ -216,9 +217,9 @@ func adoptStack(name string, cs []ContainerInfo, vols []Resource, grace time.Dur
 			// has the shape the planner expects.
 			p.Main = &recipes.Container{Name: "(main)", Role: recipes.RoleMain}
 		}
-		var deps []string
+		var deps []recipes.PodDep
 		for _, d := range p.DependsOn {
-			if pods[d] != nil {
+			if pods[d.Pod] != nil {
 				deps = append(deps, d)
 			}
 		}
@@ -246,7 +247,7 @@ func (o *Orchestrator) teardown(ctx context.Context) []string {
 	}
 	blocked := func(pr *podRun) bool {
 		for _, other := range o.pods {
-			if !other.done && other != pr && contains(other.spec.Pod.DependsOn, pr.spec.Pod.Name) {
+			if !other.done && other != pr && other.spec.Pod.DependsOnPod(pr.spec.Pod.Name) {
 				return true
 			}
 		}

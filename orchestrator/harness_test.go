@@ -57,8 +57,15 @@ type popt func(*recipes.Pod)
 
 func sidecars(cs ...*recipes.Container) popt { return func(p *recipes.Pod) { p.Sidecars = cs } }
 func inits(cs ...*recipes.Container) popt    { return func(p *recipes.Pod) { p.Init = cs } }
-func dependsOn(names ...string) popt         { return func(p *recipes.Pod) { p.DependsOn = names } }
-func volumes(vs ...*recipes.Volume) popt     { return func(p *recipes.Pod) { p.Volumes = vs } }
+func dependsOn(names ...string) popt {
+	return func(p *recipes.Pod) { p.DependsOn = recipes.DepsOf(names...) }
+}
+
+// dependsOnWhen adds a dependency on pod name with condition cond.
+func dependsOnWhen(name string, cond recipes.DepCondition) popt {
+	return func(p *recipes.Pod) { p.DependsOn = append(p.DependsOn, recipes.PodDep{Pod: name, Condition: cond}) }
+}
+func volumes(vs ...*recipes.Volume) popt { return func(p *recipes.Pod) { p.Volumes = vs } }
 func podGrace(d time.Duration) popt {
 	return func(p *recipes.Pod) { p.StopGrace = recipes.Duration(d) }
 }

@@ -159,9 +159,24 @@ type podRun struct {
 	abandoned  bool // given up on: the engine was unreachable when the stack was stopped
 	left       []string
 	mainReady  bool
+	mainUp     bool // main started (recipes.DepStarted)
 	running    bool
 	completed  bool // a job pod whose main completed
 	done       bool
+}
+
+// met reports whether what a pod depending on this one waits for (cond) has come: main
+// started, main ready (for a job: completed, or main ready when it has a ready probe), or a
+// job completed (a pod that is not a job never completes: its main ready, as validation
+// warns).
+func (pr *podRun) met(cond recipes.DepCondition) bool {
+	switch {
+	case cond == recipes.DepStarted:
+		return pr.mainUp || pr.mainReady
+	case cond == recipes.DepCompleted && pr.spec.Pod.Job:
+		return pr.completed
+	}
+	return pr.mainReady
 }
 
 // New prepares a run of stack on rt. stack must be normalised and valid.
@@ -255,7 +270,7 @@ func selectPods(stack *recipes.Stack, names []string) ([]*recipes.Pod, error) {
 		}
 		want[name] = true
 		for _, d := range p.DependsOn {
-			if err := add(d); err != nil {
+			if err := add(d.Pod); err != nil {
 				return err
 			}
 		}
@@ -579,7 +594,7 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 			}
 			ready := true
 			for _, d := range p.DependsOn {
-				if dp := o.pods[d]; dp != nil && !dp.mainReady {
+				if dp := o.pods[d.Pod]; dp != nil && !dp.met(d.Condition) {
 					ready = false
 				}
 			}
@@ -616,8 +631,9 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 					continue // a pod Apply removed
 				}
 				switch r.kind {
-				case reportMainReady:
-					pr.mainReady = true
+				case reportMainReady, reportMainStarted:
+					pr.mainReady = pr.mainReady || r.kind == reportMainReady
+					pr.mainUp = true
 					if !stopping {
 						startReady()
 					}
@@ -634,6 +650,9 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 					// A job pod that completed lets its dependents start, and the stack goes
 					// on; a stack of jobs only ends when the last one has completed.
 					pr.completed, pr.running = true, true
+					if !stopping {
+						startReady() // the pods waiting for it to complete (recipes.DepCompleted)
+					}
 					switch {
 					case o.allCompleted():
 						// A stack of jobs was never running as a whole: it is done.
@@ -741,7 +760,7 @@ func (o *Orchestrator) terminatePods(force bool) {
 		}
 		blocked := false
 		for _, other := range o.pods {
-			if other.started && !other.done && contains(other.spec.Pod.DependsOn, pr.spec.Pod.Name) {
+			if other.started && !other.done && other.spec.Pod.DependsOnPod(pr.spec.Pod.Name) {
 				blocked = true
 			}
 		}

@@ -707,6 +707,18 @@ func MainReady(spec *PodSpec, st *PodStatus) bool {
 	return !st.Terminating && isStarted(spec.Pod.Main, st.Containers[spec.Pod.Main.Name])
 }
 
+// MainStarted reports whether the pods that wait for this one's main to be started
+// (recipes.DepStarted: compose's service_started) may start: its main is running, its
+// post-start hook passed and its startup probe too when it has them — its ready probe holds
+// nothing back — or, for a job pod, it has completed.
+func MainStarted(spec *PodSpec, st *PodStatus) bool {
+	if st.Terminating {
+		return false
+	}
+	main := spec.Pod.Main
+	return spec.Pod.Job && st.JobDone || hasStarted(main, st.Containers[main.Name])
+}
+
 // isStarted: running, its post-start hook passed when it has one, its startup probe passed
 // when it has one, and ready when it has a ready probe.
 func isStarted(c *recipes.Container, cs *ContainerStatus) bool {

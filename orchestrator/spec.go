@@ -120,7 +120,7 @@ func (s *PodSpec) InfraSpec() ContainerSpec {
 		Volumes  []*recipes.Volume
 	}{spec, pod.SharePID, pod.ShareIPC, s.EngineVolumes()})
 	labels := s.labels(InfraName, recipes.RoleInfra, hash)
-	labels.StopGrace, labels.DependsOn, labels.Job = pod.StopGrace.D(), pod.DependsOn, pod.Job
+	labels.StopGrace, labels.DependsOn, labels.Job = pod.StopGrace.D(), pod.DependsOnNames(), pod.Job
 	spec.Labels = labels.Encode()
 	return spec
 }

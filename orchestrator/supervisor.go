@@ -62,13 +62,14 @@ type podReport struct {
 type reportKind int
 
 const (
-	reportMainReady reportKind = iota + 1 // main is ready: dependent pods may start
-	reportRunning                         // main started: the pod is up
-	reportMainEnded                       // main exited for good
-	reportCompleted                       // a job pod's main completed
-	reportFailed                          // the pod failed
-	reportDone                            // the pod is torn down
-	reportConverged                       // the pod runs its spec of generation gen (Apply)
+	reportMainReady   reportKind = iota + 1 // main is ready: dependent pods may start
+	reportRunning                           // main started: the pod is up
+	reportMainEnded                         // main exited for good
+	reportCompleted                         // a job pod's main completed
+	reportMainStarted                       // main started: dependent pods waiting for that may start
+	reportFailed                            // the pod failed
+	reportDone                              // the pod is torn down
+	reportConverged                         // the pod runs its spec of generation gen (Apply)
 )
 
 // supervisor owns one pod: its goroutine folds messages into the pod's status, plans,
@@ -879,6 +880,9 @@ func (s *supervisor) sendReports(plan Plan) {
 		s.sent[kind] = true
 		r.pod, r.kind = s.spec.Pod.Name, kind
 		s.report(r)
+	}
+	if MainStarted(s.spec, s.st) {
+		send(reportMainStarted, podReport{})
 	}
 	if MainReady(s.spec, s.st) {
 		send(reportMainReady, podReport{})

@@ -369,7 +369,11 @@ func (cv *composeConv) planInput(s types.ServiceConfig, x *composeX) composeSvc 
 		if t, ok := cv.project.Services[n]; ok && composeScaledToZero(t) {
 			continue // not imported, and compose does not wait for it (said at it)
 		}
-		in.Deps = append(in.Deps, composeDep{On: n, Condition: d.Condition, Required: d.Required})
+		dep := composeDep{On: n, Condition: d.Condition, Required: d.Required}
+		if x := cv.dependsX(s.Name, n); x != nil {
+			dep.X = x.Condition
+		}
+		in.Deps = append(in.Deps, dep)
 		if d.Condition == composeHealthy && cv.healthyBy[n] == "" {
 			cv.healthyBy[n] = s.Name
 		}
@@ -435,7 +439,7 @@ func (cv *composeConv) pod(p composePod) *Pod {
 	cv.podVolumesFromX(b)
 	for _, d := range p.DependsOn {
 		at := cv.keyAt("services", d.Svc, "depends_on", d.On)
-		appendAt(cv.pos, Field(pk, "depends_on"), &pod.DependsOn, cv.podNames[d.Pod], at)
+		appendAt(cv.pos, Field(pk, "depends_on"), &pod.DependsOn, PodDep{Pod: cv.podNames[d.Pod], Condition: d.Condition}, at)
 	}
 	pod.Volumes = slices.SortedFunc(maps.Values(b.vols), func(a, b *Volume) int { return strings.Compare(a.Name, b.Name) })
 	// The pod's grace budget: x-sidecar stop_grace on its infra service; else it covers

@@ -56,6 +56,9 @@ type composeDep struct {
 	On        string
 	Condition string
 	Required  bool
+	// X is the condition x-sidecar on the entry gives (the export's), which wins over
+	// Condition for the pod dependency; nil when none.
+	X *DepCondition
 }
 
 type composePod struct {
@@ -79,6 +82,11 @@ type composePodDep struct {
 	Pod string
 	Svc string // the service whose depends_on names a service of Pod
 	On  string // that depends_on entry
+	// Condition is what the pod waits for: the strictest of its services' depends_on
+	// entries on services of Pod (started < ready < completed). service_started is
+	// started, service_healthy ready, service_completed_successfully completed when it
+	// waits for the main of a job pod, else ready (jobs says so).
+	Condition DepCondition
 }
 
 // composeNote is a problem or a warning about one service, placed under services.<Svc>; a
@@ -168,7 +176,51 @@ func composePlan(svcs []composeSvc) ([]composePod, []composeNote) {
 		pod.DependsOn = slices.SortedFunc(maps.Values(deps), func(a, b composePodDep) int { return strings.Compare(a.Pod, b.Pod) })
 		p.job(pod, groups[pod.Owner], podOf)
 	}
+	p.depConditions(pods, groups, podOf)
 	return pods, p.notes
+}
+
+// depConditions sets what each pod dependency waits for, once every pod's job is decided.
+func (p *composePlanner) depConditions(pods []composePod, groups map[string][]string, podOf map[string]string) {
+	byName := map[string]*composePod{}
+	for i := range pods {
+		byName[pods[i].Name] = &pods[i]
+	}
+	for i := range pods {
+		pod := &pods[i]
+		for j := range pod.DependsOn {
+			pd := &pod.DependsOn[j]
+			other := byName[pd.Pod]
+			pd.Condition = DepStarted
+			for _, m := range groups[pod.Owner] {
+				for _, d := range p.byName[m].Deps {
+					if podOf[d.On] != pd.Pod {
+						continue
+					}
+					c := DepReady
+					switch {
+					case d.X != nil:
+						c = *d.X
+					case d.Condition == composeStarted:
+						c = DepStarted
+					case d.Condition == composeCompleted && other != nil && other.Job && d.On == other.Main:
+						c = DepCompleted
+					}
+					pd.Condition = stricterDep(pd.Condition, c)
+				}
+			}
+		}
+	}
+}
+
+// stricterDep is the condition of a and b that waits longer: started, then ready, then
+// completed.
+func stricterDep(a, b DepCondition) DepCondition {
+	rank := map[DepCondition]int{DepStarted: 0, DepReady: 1, DepCompleted: 2}
+	if rank[b] > rank[a] {
+		return b
+	}
+	return a
 }
 
 // nsChain follows namespace links from service name: name, the service whose namespace it

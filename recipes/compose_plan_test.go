@@ -45,13 +45,14 @@ func svc(name string, opts ...string) composeSvc {
 	return s
 }
 
-// render shows planned pods as one line each: "pod: init[a b] sidecars[c d] main=e deps[x]".
+// render shows planned pods as one line each: "pod: init[a b] sidecars[c d] main=e
+// deps[x y:started]", a dependency with its condition unless it is ready.
 func renderPlan(pods []composePod, notes []composeNote) string {
 	var b strings.Builder
 	for _, p := range pods {
 		var deps []string
 		for _, d := range p.DependsOn {
-			deps = append(deps, d.Pod)
+			deps = append(deps, PodDep{Pod: d.Pod, Condition: d.Condition}.String())
 		}
 		fmt.Fprintf(&b, "%s: init%v sidecars%v main=%s deps%v", p.Name, p.Init, p.Sidecars, p.Main, deps)
 		if p.Infra {
@@ -150,17 +151,36 @@ func TestComposePlan(t *testing.T) {
 				svc("db"),
 				svc("cache"),
 			},
-			want: "web: init[] sidecars[sidecar] main=web deps[cache db]\ndb: init[] sidecars[] main=db deps[]\ncache: init[] sidecars[] main=cache deps[]\n",
+			want: "web: init[] sidecars[sidecar] main=web deps[cache db:started]\ndb: init[] sidecars[] main=db deps[]\ncache: init[] sidecars[] main=cache deps[]\n",
+		},
+		{
+			name: "a pod waits for a pod as long as the longest wait of its services: started, then healthy (ready), then completed",
+			svcs: []composeSvc{
+				svc("web", "dep=db", "dep=seed", "dep=setup"),
+				svc("sidecar", "ns=web", "healthy=db", "done=seed", "healthy=setup"),
+				svc("db"),
+				svc("seed"),
+				svc("setup", "job=true"),
+			},
+			want: "web: init[] sidecars[sidecar] main=web deps[db seed setup]\ndb: init[] sidecars[] main=db deps[]\nseed: init[] sidecars[] main=seed deps[]\nsetup: init[] sidecars[] main=setup deps[] job\nwarning sidecar [depends_on seed]\n",
+		},
+		{
+			name: "a job is waited for to start, to be ready or to complete, as each dependency says; the completion of a service that is not its main is its pod's readiness",
+			svcs: []composeSvc{
+				svc("a", "dep=seed"), svc("b", "healthy=seed"), svc("c", "done=seed"), svc("d", "done=helper"),
+				svc("seed", "job=true"), svc("helper", "ns=seed"),
+			},
+			want: "a: init[] sidecars[] main=a deps[seed:started]\nb: init[] sidecars[] main=b deps[seed]\nc: init[] sidecars[] main=c deps[seed:completed]\nd: init[] sidecars[] main=d deps[seed]\nseed: init[] sidecars[helper] main=seed deps[] job\nwarning d [depends_on helper]\n",
 		},
 		{
 			name: "waiting for the main of another pod to complete makes that pod a job",
 			svcs: []composeSvc{svc("web", "done=migrate"), svc("migrate")},
-			want: "web: init[] sidecars[] main=web deps[migrate]\nmigrate: init[] sidecars[] main=migrate deps[] job\n",
+			want: "web: init[] sidecars[] main=web deps[migrate:completed]\nmigrate: init[] sidecars[] main=migrate deps[] job\n",
 		},
 		{
 			name: "a pod others wait for to start is no job, which is said to the one that waits for its completion",
 			svcs: []composeSvc{svc("web", "done=migrate"), svc("api", "dep=migrate"), svc("migrate", "oneshot")},
-			want: "web: init[] sidecars[] main=web deps[migrate]\napi: init[] sidecars[] main=api deps[migrate]\nmigrate: init[] sidecars[] main=migrate deps[]\nwarning web [depends_on migrate]\n",
+			want: "web: init[] sidecars[] main=web deps[migrate]\napi: init[] sidecars[] main=api deps[migrate:started]\nmigrate: init[] sidecars[] main=migrate deps[]\nwarning web [depends_on migrate]\n",
 		},
 		{
 			name: "restart: no that nobody waits for is a job; x-sidecar job decides over both",

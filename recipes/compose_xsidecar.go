@@ -104,6 +104,33 @@ var composeXFields = []field[*composeX]{
 	}},
 }
 
+// composeXDep is x-sidecar on a depends_on entry: what the pod waits for of the pod of the
+// service named, when the entry's condition does not say it (the compose export writes it
+// where compose cannot: ready for a main whose ready probe is no healthcheck).
+type composeXDep struct {
+	Condition *DepCondition `yaml:"condition,omitempty"`
+}
+
+var composeXDepFields = []field[*composeXDep]{
+	{"condition", func(d *decoder, k string, v *yaml.Node, x *composeXDep) {
+		var c DepCondition
+		if d.enum(k, v, "condition", &c) {
+			x.Condition = &c
+		}
+	}},
+}
+
+// dependsX reads x-sidecar on service svc's depends_on entry naming dep; nil when there is
+// none (or it has problems, reported).
+func (c *composeImport) dependsX(svc, dep string) *composeXDep {
+	n := yamlpos.Value(yamlpos.Value(yamlpos.Value(c.svcNode(svc), "depends_on"), dep), "x-sidecar")
+	var x composeXDep
+	if decodeX(c, n, "services."+svc+".depends_on."+dep+".x-sidecar", composeXDepFields, &x) == nil {
+		return nil
+	}
+	return &x
+}
+
 func containerField(key string) field[*Container] {
 	return containerFields[slices.IndexFunc(containerFields, func(f field[*Container]) bool { return f.name == key })]
 }

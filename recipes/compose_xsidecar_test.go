@@ -131,6 +131,47 @@ services:
 	}
 }
 
+// x-sidecar on a depends_on entry gives the pod dependency's condition where compose's
+// cannot say it (the export writes it for a main whose ready probe is an x-sidecar one); an
+// unknown one is a problem at its place, with a did-you-mean.
+func TestComposeXSidecarDependsOnCondition(t *testing.T) {
+	st, _, err := composeLoad(t, `
+services:
+	api:
+		image: api:dev
+		x-sidecar: {ready: {http: {port: 8080}}}
+	web:
+		image: web:dev
+		depends_on:
+			api: {condition: service_started, x-sidecar: {condition: ready}}
+	worker:
+		image: worker:dev
+		depends_on: [api]
+`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Pod("web").DependsOn; !reflect.DeepEqual(got, []PodDep{{Pod: "api"}}) {
+		t.Errorf("web depends on %v, want api ready (its x-sidecar)", got)
+	}
+	if got := st.Pod("worker").DependsOn; !reflect.DeepEqual(got, []PodDep{{Pod: "api", Condition: DepStarted}}) {
+		t.Errorf("worker depends on %v, want api started (the short form)", got)
+	}
+	_, _, err = composeLoad(t, `
+services:
+	api: {image: api:dev}
+	web:
+		image: web:dev
+		depends_on:
+			api: {condition: service_started, x-sidecar: {condition: redy}}
+`, nil)
+	got := problemStrings(t, err)
+	want := []string{`c.yaml:7:64: services.web.depends_on.api.x-sidecar: unknown depends_on condition "redy": did you mean "ready"? (use one of ready, started, completed)`}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // Compose configs used by the services of a pod become pod volumes holding the file, mounted
 // read-only where the service mounts it, from content:, file: and environment:.
 func TestComposeConfigs(t *testing.T) {

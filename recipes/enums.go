@@ -88,6 +88,28 @@ func (g Gate) String() string                { return gateNames.name(g) }
 func (g Gate) MarshalText() ([]byte, error)  { return gateNames.text(g) }
 func (g *Gate) UnmarshalText(b []byte) error { return gateNames.unmarshal(g, b) }
 
+// DepCondition is what a pod waits for of a pod it depends on. DepReady, the default, waits
+// for that pod's main to be ready (running, its post-start hook done, its startup and ready
+// probes passed when it has them) — for a job pod, for it to complete or, when its main has
+// a ready probe, for that to pass; DepStarted for its main to be started only (its ready
+// probe then holds nothing back: docker compose's service_started, its short form);
+// DepCompleted for a job pod to complete, its main having exited 0 (compose's
+// service_completed_successfully). On a pod that is not a job, completed waits as ready
+// does: a service pod never completes.
+type DepCondition int
+
+const (
+	DepReady DepCondition = iota
+	DepStarted
+	DepCompleted
+)
+
+var depConditionNames = enum[DepCondition]{"depends_on condition", []string{"ready", "started", "completed"}, false}
+
+func (c DepCondition) String() string                { return depConditionNames.name(c) }
+func (c DepCondition) MarshalText() ([]byte, error)  { return depConditionNames.text(c) }
+func (c *DepCondition) UnmarshalText(b []byte) error { return depConditionNames.unmarshal(c, b) }
+
 // Protocol is a published port's transport.
 type Protocol int
 

@@ -374,19 +374,36 @@ func composeInfra(s *Stack, p *Pod, built map[string][]*composeOutService) *comp
 		}
 	}
 	if len(p.DependsOn) > 0 {
-		deps := map[string]string{}
+		deps, xcond := map[string]string{}, map[string]string{}
 		for _, d := range p.DependsOn {
-			svcs := built[d]
+			svcs := built[d.Pod]
 			if len(svcs) == 0 {
 				continue
 			}
 			m := svcs[len(svcs)-1] // main
-			deps[m.serviceName] = composeCondition(m)
-			if s.Pod(d).Job {
-				deps[m.serviceName] = composeCompleted
+			// ready: healthy when main has a healthcheck, else started; for a job, its
+			// completion, unless its main has a healthcheck (a job is ready once that passes).
+			cond := composeCondition(m)
+			switch {
+			case d.Condition == DepStarted:
+				cond = composeStarted
+			case s.Pod(d.Pod).Job && (d.Condition == DepCompleted || !m.healthchecked):
+				cond = composeCompleted
+			}
+			deps[m.serviceName] = cond
+			if dp := s.Pod(d.Pod); composeImportsAs(cond, dp) != d.Condition {
+				xcond[m.serviceName] = d.Condition.String()
 			}
 		}
 		infra.DependsOn = composeDeps(deps)
+		for i := 0; i < len(infra.DependsOn.Content); i += 2 {
+			if c, ok := xcond[infra.DependsOn.Content[i].Value]; ok {
+				entry := infra.DependsOn.Content[i+1]
+				entry.Content = append(entry.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "x-sidecar"},
+					&yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+						{Kind: yaml.ScalarNode, Value: "condition"}, {Kind: yaml.ScalarNode, Value: c}}})
+			}
+		}
 	}
 	return infra
 }
@@ -586,6 +603,20 @@ func composeCondition(svc *composeOutService) string {
 		return composeHealthy
 	}
 	return composeStarted
+}
+
+// composeImportsAs is the condition the importer reads from a depends_on entry of condition
+// cond on the main of pod dp, normalised: x-sidecar {condition} on the entry says the
+// pod's own where the two differ (a main whose ready probe is no healthcheck).
+func composeImportsAs(cond string, dp *Pod) DepCondition {
+	plain := dp.Main.Ready == nil // started is ready, and a job's completion too
+	switch {
+	case cond == composeStarted && (dp.Job || !plain):
+		return DepStarted
+	case cond == composeCompleted && dp.Job && !plain:
+		return DepCompleted
+	}
+	return DepReady
 }
 
 // composeDeps writes depends_on: service → condition.

@@ -40,8 +40,8 @@ const (
 	KubeLabelName   = "app.kubernetes.io/name"
 	KubeLabelPartOf = "app.kubernetes.io/part-of"
 	// KubeAnnotationDependsOn on a pod template lists, comma-separated, the pods this pod
-	// depends on. Kubernetes does not order pods; the annotation keeps the order for a
-	// re-import.
+	// depends on, each NAME (its main ready) or NAME:CONDITION (started, completed).
+	// Kubernetes does not order pods; the annotation keeps the order for a re-import.
 	KubeAnnotationDependsOn = "sidecar.dev/depends-on"
 	// KubeAnnotationNodePortOf on a NodePort Service names the pod whose ports without a
 	// host port it publishes besides the pod's ClusterIP Service, so that the importer does
@@ -149,7 +149,7 @@ func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[str
 	}
 	for _, p := range ks.Pods {
 		if len(p.DependsOn) > 0 {
-			w.add(p.Name+"/depends_on", "pod %s depends on %s: Kubernetes starts pods in no order, so the manifest keeps the dependency only in the %s annotation; make the app retry until its dependencies answer", p.Name, strings.Join(p.DependsOn, ", "), KubeAnnotationDependsOn)
+			w.add(p.Name+"/depends_on", "pod %s depends on %s: Kubernetes starts pods in no order, so the manifest keeps the dependency only in the %s annotation; make the app retry until its dependencies answer", p.Name, strings.Join(p.DependsOnNames(), ", "), KubeAnnotationDependsOn)
 		}
 		if g := expRoundSeconds(p.StopGrace); g != p.StopGrace {
 			w.add(p.Name+"/stop_grace", "pod %s: stop_grace %s is rounded up to %s (terminationGracePeriodSeconds counts whole seconds)", p.Name, p.StopGrace, g)
@@ -420,7 +420,7 @@ func toKubeObjects(s *Stack, kind KubeKind) []any {
 		maps.Copy(tmpl.Labels, p.Labels)
 		maps.Copy(tmpl.Annotations, p.Annotations)
 		if len(p.DependsOn) > 0 {
-			tmpl.Annotations[KubeAnnotationDependsOn] = strings.Join(p.DependsOn, ",")
+			tmpl.Annotations[KubeAnnotationDependsOn] = kubeDependsOn(s, p.DependsOn, kind)
 		}
 		if gated := kubeReadyGated(p); len(gated) > 0 {
 			tmpl.Annotations[KubeAnnotationGateReady] = strings.Join(gated, ",")
@@ -611,6 +611,20 @@ func kubeRegularSidecars(p *Pod) []*Container {
 		i--
 	}
 	return p.Sidecars[i:]
+}
+
+// kubeDependsOn writes a pod's depends_on as KubeAnnotationDependsOn holds it:
+// db,cache:started. Waiting for a job to complete is waiting for it to be ready where the
+// job is not written as a Job (--kind deployment or pod): such a pod never completes.
+func kubeDependsOn(s *Stack, deps []PodDep, kind KubeKind) string {
+	out := make([]string, len(deps))
+	for i, d := range deps {
+		if dp := s.Pod(d.Pod); d.Condition == DepCompleted && (dp == nil || kubeExportKind(dp, kind) != KubeJob) {
+			d.Condition = DepReady
+		}
+		out[i] = d.String()
+	}
+	return strings.Join(out, ",")
 }
 
 // kubeReadyGated names the sidecars of p whose readiness gates the next container's start

@@ -416,6 +416,16 @@ func kubeFitsRestarts(kind KubeKind) func(*Stack) {
 				}
 			}
 		}
+		// What a pod waits for of a job written as no Job: completed means ready, as started
+		// does on one whose main has no ready probe.
+		for _, p := range st.Pods {
+			for i, d := range p.DependsOn {
+				dp := st.Pod(d.Pod)
+				if dp != nil && !dp.Job && (d.Condition == DepCompleted || d.Condition == DepStarted && dp.Main.Ready == nil) {
+					p.DependsOn[i].Condition = DepReady
+				}
+			}
+		}
 	}
 }
 

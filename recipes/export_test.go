@@ -478,7 +478,7 @@ func TestExportKubeWarnings(t *testing.T) {
 	p.Main.Ready.Period = Duration(500 * time.Millisecond)
 	p.Main.Startup = &Probe{TCP: &TCPProbe{Port: 8080}, Period: Duration(1500 * time.Millisecond), Timeout: Duration(time.Second), Retries: 3}
 	p.StopGrace = Duration(1500 * time.Millisecond)
-	p.DependsOn = []string{"db"}
+	p.DependsOn = DepsOf("db")
 	st.Backoff.Max = Duration(time.Minute)
 	out, warns, err := ExportKube(st, KubeOptions{Files: testFiles()})
 	if err != nil {

@@ -320,8 +320,9 @@ func (k *kubeImport) partOf(cx *kubeCtx) {
 }
 
 // dependsOn reads the sidecar.dev/depends-on annotation (on the pod template, else on the
-// workload): the names of the pods this one waits for, separated by commas. Names that are
-// not pod names are problems placed at the annotation; names of pods the file does not have
+// workload): the pods this one waits for, separated by commas, each NAME (its main ready) or
+// NAME:CONDITION (started, completed; ready too). Names that are not pod names and unknown
+// conditions are problems placed at the annotation; names of pods the file does not have
 // are reported by validation, at the annotation too.
 func (k *kubeImport) dependsOn(cx *kubeCtx) {
 	pod := cx.kp.pod
@@ -329,7 +330,8 @@ func (k *kubeImport) dependsOn(cx *kubeCtx) {
 	if !ok || strings.TrimSpace(v) == "" {
 		return
 	}
-	for _, name := range strings.Split(v, ",") {
+	for _, entry := range strings.Split(v, ",") {
+		name, cond, hasCond := strings.Cut(strings.TrimSpace(entry), ":")
 		name = strings.TrimSpace(name)
 		if !isDNSLabel(name) {
 			what := fmt.Sprintf("%q, which is not a pod name", yamlpos.Clip(name))
@@ -337,11 +339,24 @@ func (k *kubeImport) dependsOn(cx *kubeCtx) {
 				what = "an empty pod name"
 			}
 			k.problem(at, fmt.Sprintf("annotation %s of %s %q holds %s", KubeAnnotationDependsOn, cx.d.kind, cx.d.name, what),
-				"list the names of the workloads this one waits for, separated by commas, e.g. db,cache")
+				"list the names of the workloads this one waits for, separated by commas, e.g. db,cache:started")
 			continue
 		}
+		dep := PodDep{Pod: name}
+		if hasCond {
+			cond = strings.TrimSpace(cond)
+			if err := dep.Condition.UnmarshalText([]byte(cond)); err != nil {
+				hint := "write NAME (its main ready), NAME:started (its main started) or NAME:completed (a job completed), e.g. db,cache:started"
+				if sg := didYouMean(cond, depConditionNames.names); sg != "" {
+					hint = fmt.Sprintf("did you mean %q? (%s)", name+":"+sg, hint)
+				}
+				k.problem(at, fmt.Sprintf("annotation %s of %s %q gives %s the condition %q, which is not one of ready, started, completed",
+					KubeAnnotationDependsOn, cx.d.kind, cx.d.name, name, yamlpos.Clip(cond)), hint)
+				continue
+			}
+		}
 		k.pos.Set(Field(PodKey(pod.Name), "depends_on", len(pod.DependsOn)), at)
-		pod.DependsOn = append(pod.DependsOn, name)
+		pod.DependsOn = append(pod.DependsOn, dep)
 	}
 }
 

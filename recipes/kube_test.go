@@ -474,7 +474,7 @@ spec: {containers: [{name: app, image: x}]}
 	got := map[string][]string{}
 	var order []string
 	for _, p := range st.Pods {
-		got[p.Name] = p.DependsOn
+		got[p.Name] = p.DependsOnNames()
 		order = append(order, p.Name)
 	}
 	want := map[string][]string{"web": {"cache", "db"}, "cache": {"db"}, "db": nil}
@@ -503,8 +503,8 @@ metadata:
 		sidecar.dev/depends-on: "db,,Cache DB"
 spec: {containers: [{name: app, image: x}]}
 `, []string{
-			`m.yaml:7:29: annotation sidecar.dev/depends-on of Pod "web" holds an empty pod name: list the names of the workloads this one waits for, separated by commas, e.g. db,cache`,
-			`m.yaml:7:29: annotation sidecar.dev/depends-on of Pod "web" holds "Cache DB", which is not a pod name: list the names of the workloads this one waits for, separated by commas, e.g. db,cache`,
+			`m.yaml:7:29: annotation sidecar.dev/depends-on of Pod "web" holds an empty pod name: list the names of the workloads this one waits for, separated by commas, e.g. db,cache:started`,
+			`m.yaml:7:29: annotation sidecar.dev/depends-on of Pod "web" holds "Cache DB", which is not a pod name: list the names of the workloads this one waits for, separated by commas, e.g. db,cache:started`,
 			// db is a pod name, of no pod of the file: validation says so in the same pass.
 			`m.yaml:7:29: pod "web" depends on "db", which is not a pod of this stack: remove it from the sidecar.dev/depends-on annotation: the file has no other workload`,
 		}},
@@ -527,6 +527,23 @@ spec:
 `, []string{
 			`m.yaml:15:45: pod "db" depends on itself: remove it from the sidecar.dev/depends-on annotation: a pod cannot wait for itself`,
 			`m.yaml:15:45: pod "db" depends on "dbb", which is not a pod of this stack: did you mean "web"? (name workloads of this file: web)`,
+		}},
+		{"unknown conditions", `
+apiVersion: v1
+kind: Pod
+metadata: {name: db}
+spec: {containers: [{name: app, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+	name: web
+	annotations:
+		sidecar.dev/depends-on: "db:start,db:"
+spec: {containers: [{name: app, image: x}]}
+`, []string{
+			`m.yaml:12:29: annotation sidecar.dev/depends-on of Pod "web" gives db the condition "start", which is not one of ready, started, completed: did you mean "db:started"? (write NAME (its main ready), NAME:started (its main started) or NAME:completed (a job completed), e.g. db,cache:started)`,
+			`m.yaml:12:29: annotation sidecar.dev/depends-on of Pod "web" gives db the condition "", which is not one of ready, started, completed: write NAME (its main ready), NAME:started (its main started) or NAME:completed (a job completed), e.g. db,cache:started`,
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

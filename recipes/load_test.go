@@ -317,8 +317,31 @@ func TestPodOrder(t *testing.T) {
 	if strings.Join(got, " ") != "a c b d e" {
 		t.Errorf("pod order %v, want a c b d e (dependencies first, else declared order)", got)
 	}
-	if d := st.Pod("d").DependsOn; !reflect.DeepEqual(d, []string{"a", "b"}) {
+	if d := st.Pod("d").DependsOn; !reflect.DeepEqual(d, DepsOf("a", "b")) {
 		t.Errorf("depends_on not sorted and de-duplicated: %v", d)
+	}
+}
+
+// Waiting for a pod that is not a job to complete waits for it to be ready, as the compose
+// importer has a service_completed_successfully on a service pod wait: a warning at the
+// condition says so and how to choose.
+func TestCompletedOnAServicePodIsWarned(t *testing.T) {
+	st, warns, err := Load(File{Name: "sidecar.yaml", Content: []byte(`name: s
+pods:
+  db: {main: {image: db}}
+  api:
+    depends_on: [{pod: db, condition: completed}]
+    main: {image: api}
+`)}, Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := st.Pod("api").DependsOn; !reflect.DeepEqual(d, []PodDep{{Pod: "db", Condition: DepCompleted}}) {
+		t.Errorf("depends_on %v, want db completed, as written", d)
+	}
+	want := "sidecar.yaml:5:39: warning: pod api waits for pod db to complete, but db is not a job and never completes: api starts once the main of db is ready (mark db job: true to run it to completion first, or make the condition ready)"
+	if got := string(warningText(warns)); got != want+"\n" {
+		t.Errorf("warnings:\n%s\nwant:\n%s", got, want)
 	}
 }
 
@@ -715,5 +738,25 @@ pods:
 	}
 	if got := warningStrings(ws); !slices.Equal(got, want) {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A stack crosses the control socket as JSON (ApplyRequest): depends_on reads back as it was
+// written, a ready dependency as the pod's name.
+func TestDependsOnJSONRoundTrip(t *testing.T) {
+	in := []PodDep{{Pod: "db"}, {Pod: "es", Condition: DepStarted}, {Pod: "seed", Condition: DepCompleted}}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `["db",{"pod":"es","condition":"started"},{"pod":"seed","condition":"completed"}]`; string(b) != want {
+		t.Errorf("JSON %s, want %s", b, want)
+	}
+	var out []PodDep
+	if err := json.Unmarshal(b, &out); err != nil || !reflect.DeepEqual(out, in) {
+		t.Errorf("read back %v, %v; want %v", out, err, in)
+	}
+	if err := json.Unmarshal([]byte(`[{"pod":"es","condition":"start"}]`), &out); err == nil {
+		t.Error("an unknown condition reads back without an error")
 	}
 }

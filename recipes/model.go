@@ -6,6 +6,7 @@
 package recipes
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
@@ -67,8 +68,9 @@ type Pod struct {
 	Init []*Container `json:"init" yaml:"init"`
 	// Volumes are pod-scoped: created on up, removed on down. Sorted by name.
 	Volumes []*Volume `json:"volumes,omitempty" yaml:"volumes,omitempty"`
-	// DependsOn names pods whose main must be ready before this pod starts. Sorted.
-	DependsOn []string `json:"depends_on,omitempty" yaml:"depends_on,omitempty"`
+	// DependsOn names the pods this pod starts after, each with what it waits for (by
+	// default its main ready; for a job pod, its completion). Sorted by pod, each pod once.
+	DependsOn []PodDep `json:"depends_on,omitempty" yaml:"depends_on,omitempty"`
 	// SharePID and ShareIPC put every container of the pod in the infra container's PID and
 	// IPC namespaces (Kubernetes shareProcessNamespace; IPC is shared in a Kubernetes pod).
 	SharePID bool `json:"share_pid,omitempty" yaml:"share_pid,omitempty"`
@@ -111,6 +113,78 @@ type Pod struct {
 	Labels         map[string]string `json:"labels,omitempty" yaml:"labels,omitempty"`
 	Annotations    map[string]string `json:"annotations,omitempty" yaml:"annotations,omitempty"`
 	ServiceAccount string            `json:"service_account,omitempty" yaml:"service_account,omitempty"`
+}
+
+// PodDep is one entry of a pod's depends_on: the pod waited for, and what for. It is
+// written as the pod's name when the condition is ready (the default), else as a mapping
+// {pod, condition}, in YAML and in JSON alike.
+type PodDep struct {
+	Pod       string       `json:"pod" yaml:"pod"`
+	Condition DepCondition `json:"condition,omitempty" yaml:"condition,omitempty"`
+}
+
+// String is the entry as the Kubernetes annotation writes it: NAME, or NAME:CONDITION.
+func (d PodDep) String() string {
+	if d.Condition == DepReady {
+		return d.Pod
+	}
+	return d.Pod + ":" + d.Condition.String()
+}
+
+// MarshalYAML writes a ready dependency as the pod's name.
+func (d PodDep) MarshalYAML() (any, error) {
+	if d.Condition == DepReady {
+		return d.Pod, nil
+	}
+	return podDepLong(d), nil
+}
+
+// podDepLong is PodDep without its methods: the mapping form.
+type podDepLong PodDep
+
+// MarshalJSON writes a ready dependency as the pod's name.
+func (d PodDep) MarshalJSON() ([]byte, error) {
+	if d.Condition == DepReady {
+		return json.Marshal(d.Pod)
+	}
+	return json.Marshal(podDepLong(d))
+}
+
+// UnmarshalJSON reads what MarshalJSON writes: a name, or {pod, condition}.
+func (d *PodDep) UnmarshalJSON(b []byte) error {
+	if err := json.Unmarshal(b, &d.Pod); err == nil {
+		d.Condition = DepReady
+		return nil
+	}
+	var l podDepLong
+	if err := json.Unmarshal(b, &l); err != nil {
+		return err
+	}
+	*d = PodDep(l)
+	return nil
+}
+
+// DependsOnNames is the names of the pods p depends on, in order.
+func (p *Pod) DependsOnNames() []string {
+	var out []string
+	for _, d := range p.DependsOn {
+		out = append(out, d.Pod)
+	}
+	return out
+}
+
+// DependsOnPod reports whether p depends on the named pod.
+func (p *Pod) DependsOnPod(name string) bool {
+	return slices.ContainsFunc(p.DependsOn, func(d PodDep) bool { return d.Pod == name })
+}
+
+// DepsOf makes ready dependencies on the named pods.
+func DepsOf(names ...string) []PodDep {
+	var out []PodDep
+	for _, n := range names {
+		out = append(out, PodDep{Pod: n})
+	}
+	return out
 }
 
 // HostAlias is one /etc/hosts entry: IP and the names that resolve to it.

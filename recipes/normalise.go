@@ -38,7 +38,8 @@ func normalise(in *Stack, opts Options, env map[string]string, pos *Positions) (
 		}
 		n.pod(s, p)
 	}
-	s.Pods = depOrder(s.Pods, func(p *Pod) string { return p.Name }, func(p *Pod) []string { return p.DependsOn })
+	depConditions(s)
+	s.Pods = depOrder(s.Pods, func(p *Pod) string { return p.Name }, (*Pod).DependsOnNames)
 	return s, n.probs
 }
 
@@ -87,15 +88,68 @@ func (n *normaliser) pod(s *Stack, p *Pod) {
 }
 
 // sortDependsOn sorts and de-duplicates a pod's depends_on, moving the entries' recorded
-// positions along so that problems still point at the entry as written.
+// positions (and their conditions') along so that problems still point at the entry as
+// written. A pod named twice with different conditions is a problem at the second.
 func (n *normaliser) sortDependsOn(p *Pod) {
 	if len(p.DependsOn) == 0 {
 		return
 	}
 	key := Field(PodKey(p.Name), "depends_on")
-	entries := entriesAt(n.pos, key, p.DependsOn)
-	slices.SortStableFunc(entries, func(a, b placed[string]) int { return strings.Compare(a.v, b.v) })
-	p.DependsOn = setEntries(n.pos, key, slices.CompactFunc(entries, func(a, b placed[string]) bool { return a.v == b.v }))
+	type entry struct {
+		PodDep
+		condAt Position
+		hasAt  bool
+	}
+	list := make([]entry, len(p.DependsOn))
+	for i, d := range p.DependsOn {
+		ck := Field(key, i, "condition")
+		_, has := n.pos.m[ck]
+		list[i] = entry{d, n.pos.At(ck), has}
+	}
+	entries := entriesAt(n.pos, key, list)
+	slices.SortStableFunc(entries, func(a, b placed[entry]) int { return strings.Compare(a.v.Pod, b.v.Pod) })
+	var kept []placed[entry]
+	for _, e := range entries {
+		if len(kept) == 0 || kept[len(kept)-1].v.Pod != e.v.Pod {
+			kept = append(kept, e)
+			continue
+		}
+		if first := kept[len(kept)-1]; first.v.Condition != e.v.Condition {
+			n.probs = append(n.probs, Problem{Pos: e.at,
+				Message: fmt.Sprintf("depends_on names pod %q twice, waiting for it to be %s (line %d, column %d) and %s", e.v.Pod, first.v.Condition, first.at.Line, first.at.Col, e.v.Condition),
+				Hint:    "keep one of the two entries"})
+		}
+	}
+	entries = kept
+	for i := range p.DependsOn {
+		delete(n.pos.m, Field(key, i, "condition"))
+	}
+	list = setEntries(n.pos, key, entries)
+	p.DependsOn = make([]PodDep, len(list))
+	for i, e := range list {
+		p.DependsOn[i] = e.PodDep
+		if e.hasAt {
+			n.pos.Set(Field(key, i, "condition"), e.condAt)
+		}
+	}
+}
+
+// depConditions writes each pod's depends_on conditions in their shortest form: a condition
+// that waits for what ready waits for is ready — started on a pod whose main has no ready
+// probe (it is ready once started), completed on a job whose main has none (it is ready once
+// completed) — so that config shows a condition only where it makes a difference.
+func depConditions(s *Stack) {
+	for _, p := range s.Pods {
+		for i, d := range p.DependsOn {
+			dp := s.Pod(d.Pod)
+			if dp == nil || dp.Main == nil || dp.Main.Ready != nil {
+				continue
+			}
+			if d.Condition == DepStarted && !dp.Job || d.Condition == DepCompleted && dp.Job {
+				p.DependsOn[i].Condition = DepReady
+			}
+		}
+	}
 }
 
 func (n *normaliser) container(s *Stack, p *Pod, c *Container) {

@@ -67,6 +67,15 @@ func TestRealworldGolden(t *testing.T) {
 
 // summarise writes a stack as one line per pod and per container: roles, and every field
 // sidecar honours beyond the image and command (probes by kind, hooks by action).
+// depsText is a pod's depends_on as the annotation writes it: db,cache:started.
+func depsText(deps []PodDep) string {
+	var out []string
+	for _, d := range deps {
+		out = append(out, d.String())
+	}
+	return strings.Join(out, ",")
+}
+
 func summarise(st *Stack) string {
 	var b strings.Builder
 	for _, v := range st.Volumes {
@@ -75,7 +84,7 @@ func summarise(st *Stack) string {
 	for _, p := range st.Pods {
 		fmt.Fprintf(&b, "pod %s", p.Name)
 		for _, f := range [][2]string{{"job", fmt.Sprint(p.Job)}, {"hostname", p.Hostname}, {"subdomain", p.Subdomain}, {"aliases", strings.Join(st.PodAliases(p), ",")},
-			{"namespace", p.Namespace}, {"service_account", p.ServiceAccount}, {"depends_on", strings.Join(p.DependsOn, ",")},
+			{"namespace", p.Namespace}, {"service_account", p.ServiceAccount}, {"depends_on", depsText(p.DependsOn)},
 			{"sysctls", strings.Join(Env(p.Sysctls).Sorted(), ",")}, {"extra_hosts", fmt.Sprint(p.ExtraHosts)}, {"dns", fmt.Sprint(p.DNS)},
 			{"share_pid", fmt.Sprint(p.SharePID)}, {"stop_grace", p.StopGrace.String()}} {
 			if v := f[1]; v != "" && v != "false" && v != "[]" && v != "<nil>" && v != "30s" {

@@ -215,7 +215,7 @@ var podFields = []field[*Pod]{
 	{"volumes", func(d *decoder, k string, v *yaml.Node, p *Pod) {
 		p.Volumes = d.podVolumes(v, func(vol string) string { return VolumeKey(p.Name, vol) })
 	}},
-	{"depends_on", func(d *decoder, k string, v *yaml.Node, p *Pod) { p.DependsOn = d.strList(k, v, "depends_on") }},
+	{"depends_on", func(d *decoder, k string, v *yaml.Node, p *Pod) { p.DependsOn = d.podDeps(k, v) }},
 	{"share_pid", func(d *decoder, k string, v *yaml.Node, p *Pod) { p.SharePID, _ = d.boolean(k, v, "share_pid") }},
 	{"share_ipc", func(d *decoder, k string, v *yaml.Node, p *Pod) { p.ShareIPC, _ = d.boolean(k, v, "share_ipc") }},
 	{"stop_grace", func(d *decoder, k string, v *yaml.Node, p *Pod) {
@@ -248,6 +248,53 @@ var podFields = []field[*Pod]{
 		p.Annotations = d.stringMap(k, v, "annotations", false, noValue)
 	}},
 	{"service_account", func(d *decoder, k string, v *yaml.Node, p *Pod) { p.ServiceAccount, _ = d.str(k, v, "service_account") }},
+}
+
+var podDepFields = []field[*PodDep]{
+	{"pod", func(d *decoder, k string, v *yaml.Node, p *PodDep) { p.Pod, _ = d.str(k, v, "pod") }},
+	{"condition", func(d *decoder, k string, v *yaml.Node, p *PodDep) { d.enum(k, v, "condition", &p.Condition) }},
+}
+
+// podDepsExample is how depends_on is written, for the hints.
+const podDepsExample = "[db, {pod: cache, condition: started}]"
+
+// podDeps reads a pod's depends_on: a list whose entries are pod names (the pod's main
+// ready) or mappings {pod, condition}; a single name is a list of one. Each entry's position
+// is recorded under key[I] (a mapping's at its pod), its condition's under key[I]/condition.
+func (d *decoder) podDeps(key string, n *yaml.Node) []PodDep {
+	if yamlpos.IsNull(n) {
+		return nil
+	}
+	if n.Kind == yaml.ScalarNode {
+		d.record(Field(key, 0), n)
+		return []PodDep{{Pod: n.Value}}
+	}
+	var out []PodDep
+	for _, e := range d.list(key, n, "depends_on", podDepsExample) {
+		ik := Field(key, len(out))
+		switch {
+		case e.Kind == yaml.ScalarNode && !yamlpos.IsNull(e):
+			d.record(ik, e)
+			out = append(out, PodDep{Pod: e.Value})
+		case e.Kind == yaml.MappingNode:
+			var dep PodDep
+			d.record(ik, e)
+			fields(d, ik, e, "each entry of depends_on", "{pod: cache, condition: started}", podDepFields, &dep)
+			if dep.Pod == "" {
+				if !d.bad[Field(ik, "pod")] {
+					d.problem(e, "name the pod it waits for: {pod: cache, condition: started}", "an entry of depends_on has no pod")
+				}
+				continue
+			}
+			// Problems about the entry point at the pod it names.
+			d.pos.Set(ik, d.pos.At(Field(ik, "pod")))
+			out = append(out, dep)
+		default:
+			d.fail(key, e, "write each entry as a pod name, or as {pod: NAME, condition: ready|started|completed}",
+				"each entry of depends_on must be a pod name or a mapping, found %s", yamlpos.Describe(e))
+		}
+	}
+	return out
 }
 
 // noValue takes an entry written without a value as an empty string.

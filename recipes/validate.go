@@ -527,7 +527,8 @@ func (v *validator) dependencies() {
 		pods[p.Name] = p
 	}
 	for _, p := range v.s.Pods {
-		for _, dep := range p.DependsOn {
+		for _, d := range p.DependsOn {
+			dep := d.Pod
 			k := v.dependsKey(p.Name, dep)
 			switch {
 			case dep == p.Name:
@@ -544,12 +545,19 @@ func (v *validator) dependencies() {
 					hint = fmt.Sprintf("did you mean %q? (%s)", s, hint)
 				}
 				v.problem(k, hint, "pod %q depends on %q, which is not a pod of this stack", p.Name, dep)
+			case d.Condition == DepCompleted && !pods[dep].Job:
+				ck := Field(k, "condition")
+				fix := v.say(fmt.Sprintf("mark %s job: true to run it to completion first, or make the condition ready", dep),
+					"mark its service x-sidecar: {job: true} to run it to completion first, or give the depends_on entry's x-sidecar another condition",
+					fmt.Sprintf("make %s a Job to run it to completion first, or write %s without :completed in the %s annotation", dep, dep, KubeAnnotationDependsOn))
+				v.warn(ck, "depends_on", "pod %s waits for pod %s to complete, but %s is not a job and never completes: %s starts once the main of %s is ready (%s)",
+					p.Name, dep, dep, p.Name, dep, fix)
 			}
 		}
 	}
 	reported := map[string]bool{}
 	deps := func(name string) []string {
-		return slices.DeleteFunc(slices.Clone(pods[name].DependsOn), func(d string) bool { return pods[d] == nil || d == name })
+		return slices.DeleteFunc(pods[name].DependsOnNames(), func(d string) bool { return pods[d] == nil || d == name })
 	}
 	cycles(names, deps, func(cycle []string) bool {
 		members := slices.Sorted(slices.Values(cycle[:len(cycle)-1]))
@@ -568,7 +576,7 @@ func (v *validator) dependencies() {
 func (v *validator) dependsKey(pod, dep string) string {
 	pk := PodKey(pod)
 	if p := v.s.Pod(pod); p != nil {
-		if i := slices.Index(p.DependsOn, dep); i >= 0 {
+		if i := slices.IndexFunc(p.DependsOn, func(d PodDep) bool { return d.Pod == dep }); i >= 0 {
 			return Field(pk, "depends_on", i)
 		}
 	}

@@ -1,0 +1,102 @@
+package orchestrator_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
+)
+
+// A pod's dependency waits for what its condition says: started, for the other pod's main to
+// be started only — its ready probe holds nothing back (compose's service_started, and its
+// short form: logstash and kibana start while elasticsearch's healthcheck still fails);
+// ready, the default, for that probe to pass too.
+func TestStartedDependencyDoesNotWaitForReadiness(t *testing.T) {
+	st := stack("elk",
+		pod("es", ctr("es", readyProbe)),
+		pod("kibana", ctr("kibana"), dependsOnWhen("es", recipes.DepStarted)),
+		pod("api", ctr("api"), dependsOn("es")),
+	)
+	h := newHarness(t, st, orchestrator.Options{})
+	h.rt.SetProbe("elk-es-es", errors.New("connection refused"))
+	h.start()
+	h.until("kibana running while es is not ready", time.Second, h.running("elk-es-es", "elk-kibana-kibana"))
+	h.clock.Step(time.Minute)
+	if _, ok := h.rt.Container("elk-api-infra"); ok {
+		t.Fatal("api, which waits for es to be ready, was created before es's ready probe passed")
+	}
+	h.rt.SetProbe("elk-es-es", nil)
+	h.until("api running once es is ready", time.Second, h.running("elk-api-api"))
+	h.shutdownLeavesNothing()
+}
+
+// On a job pod: started waits for its main to start, ready (the job's main has a ready probe)
+// for that probe, completed for its main to exit 0 whatever its probe says.
+func TestDependencyConditionsOnAJob(t *testing.T) {
+	st := stack("j",
+		pod("setup", ctr("setup", readyProbe), job),
+		pod("early", ctr("early"), dependsOnWhen("setup", recipes.DepStarted)),
+		pod("ready", ctr("ready"), dependsOn("setup")),
+		pod("after", ctr("after"), dependsOnWhen("setup", recipes.DepCompleted)),
+	)
+	h := newHarness(t, st, orchestrator.Options{})
+	h.rt.SetProbe("j-setup-setup", errors.New("exec probe exited 1"))
+	h.start()
+	h.until("early running while setup is not ready", time.Second, h.running("j-setup-setup", "j-early-early"))
+	h.clock.Step(time.Minute)
+	for _, p := range []string{"ready", "after"} {
+		if _, ok := h.rt.Container("j-" + p + "-infra"); ok {
+			t.Fatalf("%s was created before setup was ready", p)
+		}
+	}
+	h.rt.SetProbe("j-setup-setup", nil)
+	h.until("ready running once setup is ready", time.Second, h.running("j-ready-ready"))
+	h.clock.Step(time.Minute)
+	if _, ok := h.rt.Container("j-after-infra"); ok {
+		t.Fatal("after, which waits for setup to complete, was created while setup runs")
+	}
+	if err := h.rt.Exit("j-setup-setup", 0); err != nil {
+		t.Fatal(err)
+	}
+	h.until("after running once setup completed", time.Second, h.running("j-after-after"))
+	h.shutdownLeavesNothing()
+}
+
+// docker/awesome-compose's elasticsearch-logstash-kibana: logstash and kibana depend on
+// elasticsearch in the short form, which docker compose starts once elasticsearch has
+// started, whatever its healthcheck says; a service_healthy dependency waits for it.
+func TestComposeShortDependsOnDoesNotWaitForTheHealthcheck(t *testing.T) {
+	src := `name: elk
+services:
+  elasticsearch:
+    image: elasticsearch:7.16.1
+    healthcheck: {test: ["CMD-SHELL", "curl -s http://localhost:9200"], interval: 10s, retries: 20}
+  logstash:
+    image: logstash:7.16.1
+    depends_on: [elasticsearch]
+  kibana:
+    image: kibana:7.16.1
+    depends_on: {elasticsearch: {condition: service_started}}
+  filebeat:
+    image: filebeat:7.16.1
+    depends_on: {elasticsearch: {condition: service_healthy}}
+`
+	st, _, err := recipes.Load(recipes.File{Name: "/tmp/elk/compose.yaml", Content: []byte(src)}, recipes.Options{Dir: "/tmp/elk"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, st, orchestrator.Options{})
+	h.rt.SetProbe("elk-elasticsearch-elasticsearch", errors.New("exec probe exited 7"))
+	h.start()
+	h.until("logstash and kibana running while elasticsearch is unhealthy", time.Second,
+		h.running("elk-elasticsearch-elasticsearch", "elk-logstash-logstash", "elk-kibana-kibana"))
+	h.clock.Step(time.Minute)
+	if _, ok := h.rt.Container("elk-filebeat-infra"); ok {
+		t.Fatal("filebeat, which waits for elasticsearch to be healthy, was created before its healthcheck passed")
+	}
+	h.rt.SetProbe("elk-elasticsearch-elasticsearch", nil)
+	h.until("filebeat running once elasticsearch is healthy", time.Second, h.running("elk-filebeat-filebeat"))
+	h.shutdownLeavesNothing()
+}
