@@ -732,7 +732,7 @@ func (o *Orchestrator) terminatePods(force bool) {
 		if force {
 			if !pr.killed {
 				pr.killed = true
-				pr.sup.box.Put(msgTerminate{force: true})
+				pr.sup.terminate(true)
 			}
 			continue
 		}
@@ -747,7 +747,7 @@ func (o *Orchestrator) terminatePods(force bool) {
 		}
 		if !blocked {
 			pr.terminated = true
-			pr.sup.box.Put(msgTerminate{})
+			pr.sup.terminate(false)
 		}
 	}
 }

@@ -92,6 +92,10 @@ type supervisor struct {
 	cancelCalls context.CancelFunc
 	forceArmed  bool // the forced teardown's deadline runs
 
+	// stopAsked is set by whoever asks for the pod's teardown (terminate), before the
+	// supervisor's goroutine has read the request: a create or start planned before it and
+	// not yet sent to the engine is then not sent (see executor.execute).
+	stopAsked atomic.Bool
 	active    atomic.Bool // running: it accepts commands
 	completed atomic.Bool // a job pod that completed: it takes no more commands
 	// newUID draws a pod incarnation's metadata.uid; uidOf is the incarnation it was drawn for.
@@ -264,11 +268,18 @@ func (s *supervisor) dispatch(ctx context.Context, a Action, after *runWorkers) 
 				s.engine.suspect()
 			}
 		}()
-		r := s.exec.execute(ctx, a)
+		r := s.exec.execute(ctx, a, &s.stopAsked)
 		stall.Stop()
 		close(answered)
 		s.box.Put(msgResult{r})
 	}()
+}
+
+// terminate asks for the pod's teardown (forced: everything removed at once). From now on
+// nothing more is created or started, even what was planned before the supervisor reads this.
+func (s *supervisor) terminate(force bool) {
+	s.stopAsked.Store(true)
+	s.box.Put(msgTerminate{force: force})
 }
 
 // armForceDeadline gives the forced teardown forceBudget: what the engine has not done by
@@ -394,6 +405,7 @@ func (s *supervisor) apply(m any) {
 	case msgCommand:
 		s.st.ApplyCommand(m.name, m.cmd)
 	case msgTerminate:
+		s.stopAsked.Store(true)
 		s.st.Terminate(m.force, now)
 		if m.force {
 			s.armForceDeadline()
