@@ -113,6 +113,11 @@ type supervisor struct {
 	published bool
 	sent      map[reportKind]bool
 
+	// mainProbe is what main's probe last said, for the note of the pods that wait for
+	// this one (Orchestrator.noteWaits): set by the supervisor's goroutine, read by the stack
+	// runner's.
+	mainProbe atomic.Pointer[probeWord]
+
 	blocked     *Blocked  // the last plan's, for the views
 	blockedNote time.Time // the wait's last BlockedNoteEvery mark told
 
@@ -228,6 +233,7 @@ func (s *supervisor) run() {
 		}
 		s.publish(plan, now)
 		s.noteBlocked(plan, now)
+		s.noteMainProbe()
 		s.sendReports(plan)
 		s.reportConverged()
 		if plan.Done {
@@ -642,6 +648,38 @@ func (s *supervisor) followStats(ctx context.Context, src StatsSource, container
 	})
 }
 
+// probeWord is the last word of a container's startup probe (while it has not passed), else
+// of its ready probe: Detail is empty when it has not failed.
+type probeWord struct {
+	Startup bool
+	Detail  string
+	// Running: the container runs (else its probes say nothing); Ran: it has run before.
+	Running, Ran bool
+}
+
+// noteMainProbe keeps what main's probe last said (mainProbe).
+func (s *supervisor) noteMainProbe() {
+	main := s.spec.Pod.Main
+	cs := s.st.Containers[main.Name]
+	if cs == nil {
+		return
+	}
+	w := probeWord{Startup: main.Startup != nil && !cs.StartupPassed, Detail: cs.ProbeDetail,
+		Running: cs.State == StateRunning, Ran: cs.Runs > 0 && cs.State != StateStarting || cs.Runs > 1}
+	if old := s.mainProbe.Load(); old == nil || *old != w {
+		s.mainProbe.Store(&w)
+	}
+}
+
+// probeHint says where container c's startup probe (else its ready probe) is written, and
+// where its output is to be read.
+func probeHint(spec *PodSpec, c *recipes.Container, startup bool) string {
+	if !startup && c.Ready != nil && c.Ready.Kind() == recipes.ProbeImage {
+		return fmt.Sprintf("the check is the HEALTHCHECK of %s's image, run by the engine; `docker inspect` shows its output under State.Health", c.Name)
+	}
+	return fmt.Sprintf("the check is %s; its output may say why it does not pass", probeSource(spec.Stack, c.Name, startup))
+}
+
 // noteBlocked tells the views, at every BlockedNoteEvery of a wait for a sidecar's probe,
 // who waits for which sidecar, for how long, and what its probe last said.
 func (s *supervisor) noteBlocked(plan Plan, now time.Time) {
@@ -656,8 +694,8 @@ func (s *supervisor) noteBlocked(plan Plan, now time.Time) {
 	}
 	s.blockedNote = mark
 	hint := fmt.Sprintf("the check is %s; its output may say why it does not pass", probeSource(s.spec.Stack, b.Container, b.Startup))
-	if c := s.spec.Pod.Container(b.Container); !b.Startup && c != nil && c.Ready != nil && c.Ready.Kind() == recipes.ProbeImage {
-		hint = fmt.Sprintf("the check is the HEALTHCHECK of %s's image, run by the engine; `docker inspect` shows its output under State.Health", b.Container)
+	if c := s.spec.Pod.Container(b.Container); c != nil {
+		hint = probeHint(s.spec, c, b.Startup)
 	}
 	s.message(LevelWarning, b.Container, b.Text(now), hint)
 }
