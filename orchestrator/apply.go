@@ -229,7 +229,7 @@ func (o *Orchestrator) install(req *applyReq, stopping bool, startReady func()) 
 		}
 		wait.pending[pr.spec.Pod.Name] = 0
 		pr.terminated = true
-		pr.sup.box.Put(msgTerminate{})
+		pr.sup.terminate(false)
 	}
 	o.selected, o.stack = after, req.stack
 	o.podsMu.Unlock()

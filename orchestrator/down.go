@@ -279,7 +279,7 @@ func (o *Orchestrator) teardown(ctx context.Context) []string {
 			force = true
 			for _, pr := range o.pods {
 				if pr.started && !pr.done {
-					pr.sup.box.Put(msgTerminate{force: true})
+					pr.sup.terminate(true)
 				}
 			}
 			startReady()

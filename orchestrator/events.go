@@ -52,12 +52,14 @@ type StackEvent struct {
 	Left     []string `json:"left,omitempty"`
 }
 
-// PodEvent is a change of a pod's phase.
+// PodEvent is a change of a pod's phase. WaitsFor names the pods a pending pod waits for
+// (its depends_on not met yet).
 type PodEvent struct {
 	EventMeta
-	Pod    string `json:"pod"`
-	Phase  Phase  `json:"phase"`
-	Reason string `json:"reason,omitempty"`
+	Pod      string   `json:"pod"`
+	Phase    Phase    `json:"phase"`
+	Reason   string   `json:"reason,omitempty"`
+	WaitsFor []string `json:"waits_for,omitempty"`
 }
 
 // ContainerEvent is the new state of one container (the infra container too).
@@ -492,9 +494,12 @@ type ContainerView struct {
 
 // PodView is what the views show of one pod: its phase and its containers, infra first.
 type PodView struct {
-	Name       string          `json:"name"`
-	Phase      Phase           `json:"phase"`
-	Reason     string          `json:"reason,omitempty"`
+	Name   string `json:"name"`
+	Phase  Phase  `json:"phase"`
+	Reason string `json:"reason,omitempty"`
+	// WaitsFor: a pending pod's dependencies that are not met yet (Reason says what it
+	// waits for them to do).
+	WaitsFor   []string        `json:"waits_for,omitempty"`
 	Containers []ContainerView `json:"containers"`
 }
 
@@ -547,7 +552,7 @@ func (v *StackView) Apply(ev Event) {
 		}
 	case PodEvent:
 		if p := v.Pod(e.Pod); p != nil {
-			p.Phase, p.Reason = e.Phase, e.Reason
+			p.Phase, p.Reason, p.WaitsFor = e.Phase, e.Reason, e.WaitsFor
 		}
 	case ContainerEvent:
 		if p := v.Pod(e.Pod); p != nil {

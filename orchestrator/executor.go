@@ -31,8 +31,16 @@ type executor struct {
 	logs *attachments
 }
 
-func (e *executor) execute(ctx context.Context, a Action) ActionResult {
+// execute carries out a. Once stopping is set (the pod's teardown was asked: see
+// supervisor.stopAsked), a create or a start that has not reached the engine yet is not sent
+// (NotSent): it was planned before the teardown, and what the teardown has to stop and remove
+// would only grow. A call already sent finishes; the teardown removes what it made.
+func (e *executor) execute(ctx context.Context, a Action, stopping *atomic.Bool) ActionResult {
 	r := ActionResult{Action: a}
+	halted := func() bool {
+		r.NotSent = stopping != nil && stopping.Load()
+		return r.NotSent
+	}
 	switch a.Kind {
 	case ActCreateVolume:
 		if a.Memory {
@@ -45,6 +53,9 @@ func (e *executor) execute(ctx context.Context, a Action) ActionResult {
 			r.Err = err
 		}
 	case ActCreate:
+		if halted() {
+			return r
+		}
 		id, err := e.rt.CreateContainer(ctx, *a.Spec)
 		r.ID, r.Epoch = id, e.epoch.Load()
 		if err != nil {
@@ -68,8 +79,17 @@ func (e *executor) execute(ctx context.Context, a Action) ActionResult {
 			}
 		}
 	case ActStart:
+		if halted() {
+			return r
+		}
 		if a.Role != recipes.RoleInfra {
 			e.logs.attach(ctx, a.ID)
+		}
+		// Attaching takes a round trip to the engine: the teardown may have been asked
+		// meanwhile.
+		if halted() {
+			e.logs.drop(a.ID)
+			return r
 		}
 		if err := e.rt.StartContainer(ctx, a.ID); err != nil {
 			e.logs.drop(a.ID)

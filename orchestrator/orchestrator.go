@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"k8s.io/utils/clock"
 
@@ -163,6 +164,12 @@ type podRun struct {
 	running    bool
 	completed  bool // a job pod whose main completed
 	done       bool
+
+	// While it waits for the pods it depends on (not started yet): which of them, since
+	// when, and the last BlockedNoteEvery mark of the wait told (noteWaits).
+	waitFor   []string
+	waitSince time.Time
+	waitNoted time.Time
 }
 
 // met reports whether what a pod depending on this one waits for (cond) has come: main
@@ -593,11 +600,14 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 				continue
 			}
 			ready := true
+			var waitFor []string
 			for _, d := range p.DependsOn {
 				if dp := o.pods[d.Pod]; dp != nil && !dp.met(d.Condition) {
 					ready = false
+					waitFor = append(waitFor, d.Pod)
 				}
 			}
+			o.waiting(pr, waitFor)
 			if ready {
 				pr.started = true
 				wg.Add(1)
@@ -613,6 +623,12 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 
 	ctxDone := ctx.Done()
 	kills := 0 // the Kill calls seen
+	var noteTimer clock.Timer
+	defer func() {
+		if noteTimer != nil {
+			noteTimer.Stop()
+		}
+	}()
 	for {
 		if stopping && o.abandoned {
 			o.abandonPods()
@@ -622,7 +638,21 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 		if o.allDone() {
 			break
 		}
+		// A pod that waits for others is told about every BlockedNoteEvery.
+		if noteTimer != nil {
+			noteTimer.Stop()
+			noteTimer = nil
+		}
+		var noteC <-chan time.Time
+		if !stopping {
+			now := o.clock.Now()
+			if next := o.noteWaits(now); !next.IsZero() {
+				noteTimer = o.clock.NewTimer(next.Sub(now))
+				noteC = noteTimer.C()
+			}
+		}
 		select {
+		case <-noteC:
 		case <-reports.Ready():
 			for _, m := range reports.Take() {
 				r := m.(podReport)
@@ -702,6 +732,13 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 		if end != nil && !stopping {
 			stopping = true
 			o.stackPhase(PhaseStopping, end.res.Reason)
+			for _, p := range o.selected {
+				if pr := o.pods[p.Name]; pr != nil && !pr.started && pr.waitFor != nil {
+					// It will not start: it waits for nothing any more.
+					pr.waitFor = nil
+					o.out.publish(PodEvent{Pod: p.Name, Phase: PhasePending, Reason: "not started: the stack is stopping"})
+				}
+			}
 			o.abandonWaits("the stack is stopping: " + end.res.Reason)
 		}
 	}
@@ -709,6 +746,111 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 		return o.leftBehind(end.res)
 	}
 	return end.res, end.err
+}
+
+// waiting records that pod pr waits for the pods named in waitFor (none: it starts), and
+// says so in its view (PodView.WaitsFor and Reason) when that changed.
+func (o *Orchestrator) waiting(pr *podRun, waitFor []string) {
+	if len(waitFor) == 0 {
+		pr.waitFor = nil
+		return
+	}
+	if pr.waitSince.IsZero() {
+		pr.waitSince = o.clock.Now()
+	}
+	if slices.Equal(pr.waitFor, waitFor) {
+		return
+	}
+	pr.waitFor = waitFor
+	var what []string
+	for _, d := range waitFor {
+		what = append(what, o.awaited(pr, d))
+	}
+	o.out.publish(PodEvent{Pod: pr.spec.Pod.Name, Phase: PhasePending, Reason: "waiting for " + joinAnd(what), WaitsFor: waitFor})
+}
+
+// awaited says what pod pr, which depends on pod name, waits for it to do: as the
+// dependency's condition says (podRun.met).
+func (o *Orchestrator) awaited(pr *podRun, name string) string {
+	cond := recipes.DepReady
+	for _, d := range pr.spec.Pod.DependsOn {
+		if d.Pod == name {
+			cond = d.Condition
+		}
+	}
+	dp := o.pods[name]
+	switch {
+	case cond == recipes.DepStarted:
+		return "pod " + name + " to start"
+	case dp != nil && dp.spec.Pod.Job && (cond == recipes.DepCompleted || dp.spec.Pod.Main.Ready == nil):
+		return "pod " + name + " to complete"
+	}
+	return "pod " + name + " to be ready"
+}
+
+// noteWaits tells the views, at every BlockedNoteEvery of the wait of a pod for the pods it
+// depends on, which pod waits for which, for how long, and what the awaited main's probe
+// last said — one warning per awaited pod, about its main, as a sidecar's wait is told
+// (supervisor.noteBlocked). It returns when the next note is due (zero: no pod waits).
+func (o *Orchestrator) noteWaits(now time.Time) (next time.Time) {
+	for _, p := range o.selected {
+		pr := o.pods[p.Name]
+		if pr == nil || pr.started || len(pr.waitFor) == 0 {
+			continue
+		}
+		waited := now.Sub(pr.waitSince)
+		if mark := pr.waitSince.Add(BlockedNoteEvery * (waited / BlockedNoteEvery)); waited >= BlockedNoteEvery && mark.After(pr.waitNoted) {
+			pr.waitNoted = mark
+			for _, d := range pr.waitFor {
+				o.noteWait(pr, d, waited)
+			}
+		}
+		if due := pr.waitSince.Add(BlockedNoteEvery * (waited/BlockedNoteEvery + 1)); next.IsZero() || due.Before(next) {
+			next = due
+		}
+	}
+	return next
+}
+
+// noteWait tells that pod pr has waited for pod name for waited.
+func (o *Orchestrator) noteWait(pr *podRun, name string, waited time.Duration) {
+	text := fmt.Sprintf("pod %s waits for %s: %s so far", pr.spec.Pod.Name, o.awaited(pr, name), RoundDuration(waited.Truncate(time.Second)))
+	msg := MessageEvent{Level: LevelWarning, Pod: name, Text: text}
+	dp := o.pods[name]
+	if dp == nil {
+		o.out.publish(msg)
+		return
+	}
+	main := dp.spec.Pod.Main
+	msg.Container = main.Name
+	var w *probeWord
+	if dp.started && dp.sup != nil {
+		w = dp.sup.mainProbe.Load()
+	}
+	switch {
+	case !dp.started:
+		msg.Text += fmt.Sprintf("; pod %s has not started yet", name)
+	case w != nil && !w.Running && !w.Ran:
+		msg.Text += fmt.Sprintf("; its main %s has not started yet", main.Name)
+	case w != nil && !w.Running:
+		msg.Text += fmt.Sprintf("; its main %s is not running", main.Name)
+	case w != nil && (main.Ready != nil || w.Startup):
+		last := w.Detail
+		if last == "" {
+			last = "no answer yet"
+		}
+		msg.Text += "; last probe: " + last
+		msg.Hint = probeHint(dp.spec, main, w.Startup)
+	}
+	o.out.publish(msg)
+}
+
+// joinAnd joins words as a sentence lists them: "a", "a and b", "a, b and c".
+func joinAnd(words []string) string {
+	if n := len(words); n > 1 {
+		return strings.Join(words[:n-1], ", ") + " and " + words[n-1]
+	}
+	return strings.Join(words, "")
 }
 
 // abandonPods ends every started pod at once, and every wait for the engine.
@@ -751,7 +893,7 @@ func (o *Orchestrator) terminatePods(force bool) {
 		if force {
 			if !pr.killed {
 				pr.killed = true
-				pr.sup.box.Put(msgTerminate{force: true})
+				pr.sup.terminate(true)
 			}
 			continue
 		}
@@ -766,7 +908,7 @@ func (o *Orchestrator) terminatePods(force bool) {
 		}
 		if !blocked {
 			pr.terminated = true
-			pr.sup.box.Put(msgTerminate{})
+			pr.sup.terminate(false)
 		}
 	}
 }

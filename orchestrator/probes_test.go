@@ -219,9 +219,12 @@ func TestImageHealthcheckGatesAsAReadyProbe(t *testing.T) {
 	h.rt.Healthcheck("g-vpn-app")
 	h.start()
 	h.until("gluetun running", 0, h.running("g-vpn-gluetun"))
-	h.until("the wait is told", time.Second, func() bool { return strings.Contains(h.describe(), "to be ready: ") })
+	h.until("the waits are told", time.Second, func() bool {
+		d := h.describe()
+		return strings.Contains(d, "sidecar gluetun to be ready: ") && strings.Contains(d, "pod web waits for pod vpn")
+	})
 	for _, m := range h.messages() {
-		if strings.Contains(m.Text, "to be ready") {
+		if strings.Contains(m.Text, "for sidecar gluetun to be ready") {
 			if want := "main app waits for sidecar gluetun to be ready: 15s so far; last probe: its image's HEALTHCHECK has no verdict yet"; m.Text != want {
 				t.Errorf("note %q, want %q", m.Text, want)
 			}
@@ -229,6 +232,19 @@ func TestImageHealthcheckGatesAsAReadyProbe(t *testing.T) {
 				t.Errorf("hint %q does not say where the check is", m.Hint)
 			}
 		}
+	}
+	// web's wait for vpn is told too, about vpn's main, which has not started.
+	found := false
+	for _, m := range h.messages() {
+		if strings.HasPrefix(m.Text, "pod web waits for pod vpn") {
+			found = true
+			if want := "pod web waits for pod vpn to be ready: 15s so far; its main app has not started yet"; m.Text != want || m.Pod != "vpn" || m.Container != "app" {
+				t.Errorf("note %+v, want %q about vpn/app", m, want)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("web's wait for vpn was not told:\n%s", h.describe())
 	}
 	if v := h.view("vpn", "app"); v.State != orchestrator.CStateCreated || v.Reason != "waiting for sidecar gluetun to be ready" {
 		t.Errorf("main's view while gluetun has no verdict: %s %q", v.State, v.Reason)

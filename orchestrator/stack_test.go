@@ -6,11 +6,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
+	"github.com/sidecar-dev/sidecar/runtime/fake"
 )
 
 func TestLeftoversRemovedFirst(t *testing.T) {
@@ -477,4 +479,131 @@ func TestPodAliasesOnTheStackNetwork(t *testing.T) {
 			h.leftNothing()
 		})
 	}
+}
+
+// heldAttach is the fake engine with a log attach (as the Docker adapter has) that, for one
+// container, waits until the test lets it go: the round trip between a start's planning and
+// the start call, widened.
+type heldAttach struct {
+	*fake.Runtime
+	name    string        // the engine name of the container whose attach is held
+	entered chan struct{} // closed once that attach waits
+	release chan struct{}
+	once    sync.Once
+}
+
+func (e *heldAttach) AttachLogs(ctx context.Context, id string) (orchestrator.LogStream, error) {
+	if c, ok := e.Runtime.Container(e.name); ok && c.Info.ID == id {
+		e.once.Do(func() { close(e.entered) })
+		select {
+		case <-e.release:
+		case <-ctx.Done():
+		}
+	}
+	return nil, errors.New("no attach: the reader follows the engine's log")
+}
+
+// A pod whose main's start was planned when another pod ended the stack, and reached the
+// engine only after that pod's teardown was asked, is not started: its main is removed as
+// created, without a stop (and so without a wait for its grace).
+func TestNothingStartsOnceTheStackStops(t *testing.T) {
+	st := stack("t", pod("bad", ctr("bad")), pod("graf", ctr("graf")))
+	var eng *heldAttach
+	h := newHarnessOn(t, st, orchestrator.Options{}, func(rt *fake.Runtime) orchestrator.Runtime {
+		eng = &heldAttach{Runtime: rt, name: "t-graf-graf", entered: make(chan struct{}), release: make(chan struct{})}
+		return eng
+	})
+	h.start()
+	h.until("graf's main about to start, bad running", 0, func() bool {
+		select {
+		case <-eng.entered:
+			return h.running("t-bad-bad")()
+		default:
+			return false
+		}
+	})
+	if err := h.rt.Exit("t-bad-bad", 1); err != nil {
+		t.Fatal(err)
+	}
+	h.until("graf stopping", 0, func() bool { return h.podPhase("graf") == orchestrator.PhaseStopping })
+	close(eng.release)
+	res, err := h.finish(time.Second)
+	if err != nil || res.ExitCode != 1 || res.Pod != "bad" {
+		t.Fatalf("Run = %+v, %v; want bad's exit 1", res, err)
+	}
+	hist := h.rt.HistoryOf()
+	if index(hist, "start t-graf-graf") >= 0 {
+		t.Errorf("graf's main was started after the teardown was asked: %v", hist)
+	}
+	if index(hist, "destroy t-graf-graf") < 0 {
+		t.Errorf("graf's main was not removed: %v", hist)
+	}
+	for _, c := range h.rt.Calls() {
+		if c.Method == "StopContainer" && c.Target == "t-graf-graf" {
+			t.Errorf("graf's main, never started, was stopped")
+		}
+	}
+	for _, e := range h.containerEvents("graf", "graf") {
+		if e.State == orchestrator.CStateRunning {
+			t.Errorf("graf's main shown running: %+v", e.ContainerView)
+		}
+	}
+	h.leftNothing()
+}
+
+// A pod that waits for another pod's main to be ready is not silent: every BlockedNoteEvery
+// a warning about the awaited main says who waits, for how long and what its probe last
+// said; the waiting pod's view says what it waits for.
+func TestPodWaitIsToldRepeatedly(t *testing.T) {
+	st := stack("m", pod("db", ctr("postgres", readyProbe)), pod("api", ctr("api"), dependsOn("db")))
+	h := newHarness(t, st, orchestrator.Options{})
+	h.rt.SetProbe("m-db-postgres", errors.New("exec probe failed: exit code 2: no response"))
+	h.start()
+	h.until("db running", 0, h.running("m-db-postgres"))
+	h.until("two notes", time.Second, func() bool { return strings.Count(h.describe(), "waits for pod db") >= 2 })
+	var notes []string
+	for _, m := range h.messages() {
+		if strings.Contains(m.Text, "waits for pod db") {
+			notes = append(notes, m.Text)
+			if m.Pod != "db" || m.Container != "postgres" || m.Level != orchestrator.LevelWarning || !strings.Contains(m.Hint, "`ready:` probe of postgres") {
+				t.Errorf("note %+v", m)
+			}
+		}
+	}
+	for i, want := range []string{"15s", "30s"} {
+		w := "pod api waits for pod db to be ready: " + want + " so far; last probe: exec probe failed: exit code 2: no response"
+		if i >= len(notes) || notes[i] != w {
+			t.Errorf("note %d: %q, want %q", i, notes, w)
+		}
+	}
+	snap := h.o.Snapshot()
+	if p := snap.Pod("api"); p.Phase != orchestrator.PhasePending || p.Reason != "waiting for pod db to be ready" || !slices.Equal(p.WaitsFor, []string{"db"}) {
+		t.Errorf("api's view: %s %q %v", p.Phase, p.Reason, p.WaitsFor)
+	}
+	h.rt.SetProbe("m-db-postgres", nil)
+	h.until("api running", time.Second, h.running("m-api-api"))
+	snap = h.o.Snapshot()
+	if p := snap.Pod("api"); p.WaitsFor != nil {
+		t.Errorf("api's view still waits for %v", p.WaitsFor)
+	}
+	h.shutdownLeavesNothing()
+}
+
+// A pod that waits for another's main to start (condition started) is told so: "to start",
+// not "to be ready", and while that main has not started, the note says so.
+func TestPodWaitForAStartIsToldSo(t *testing.T) {
+	st := stack("m", pod("db", ctr("postgres"), sidecars(ctr("proxy", readyProbe))),
+		pod("api", ctr("api"), dependsOnWhen("db", recipes.DepStarted)))
+	h := newHarness(t, st, orchestrator.Options{})
+	h.rt.SetProbe("m-db-proxy", errors.New("tcp probe failed: connection refused"))
+	h.start()
+	h.until("proxy running", 0, h.running("m-db-proxy"))
+	h.until("a note", time.Second, func() bool { return strings.Contains(h.describe(), "pod api waits for pod db to start") })
+	snap := h.o.Snapshot()
+	if p := snap.Pod("api"); p.Reason != "waiting for pod db to start" {
+		t.Errorf("api's view: %s %q", p.Phase, p.Reason)
+	}
+	h.rt.SetProbe("m-db-proxy", nil)
+	h.until("api running", time.Second, h.running("m-api-api"))
+	h.shutdownLeavesNothing()
 }

@@ -325,11 +325,20 @@ type ActionResult struct {
 	// Took is how long a hook ran (post-start, pre-stop); Err then says why it failed.
 	Took time.Duration
 	Err  error
+	// NotSent: a create or start that was not sent to the engine, because the pod's teardown
+	// was asked after it was planned (see supervisor.stopAsked). Nothing was done.
+	NotSent bool
 }
 
 // ApplyResult folds an executed action's result into the status.
 func (st *PodStatus) ApplyResult(spec *PodSpec, r ActionResult, now time.Time) {
 	a := r.Action
+	if r.NotSent {
+		if c := st.targetContainer(a, false); c != nil {
+			st.notDone(c, r)
+		}
+		return
+	}
 	switch a.Kind {
 	case ActCreateVolume, ActRemoveVolume, ActFillVolume:
 		v := st.Volumes[a.Target]
@@ -507,21 +516,12 @@ func (st *PodStatus) ApplyUnreachable(r ActionResult) {
 	}
 	switch a.Kind {
 	case ActCreate:
-		c.Pending &^= OpCreate
+		st.notDone(c, r)
 		if r.ID != "" { // created, but its files could not be copied in: made again
 			st.Orphans[r.ID] = &Orphan{Name: c.Name}
 		}
 	case ActStart:
-		c.Pending &^= OpStart
-		if c.State == StateStarting {
-			c.State = c.prevState
-		}
-		c.Runs--
-		c.Attempt--
-		c.Restarts = c.prevRestarts
-		if c.Role == recipes.RoleMain && c.Runs == 0 {
-			st.MainStarted = false
-		}
+		st.notDone(c, r)
 	case ActStop:
 		c.Pending &^= OpStop
 	case ActRemove:
@@ -534,6 +534,26 @@ func (st *PodStatus) ApplyUnreachable(r ActionResult) {
 		}
 	case ActPreStop:
 		c.Pending &^= OpPreStop
+	}
+}
+
+// notDone takes a create or a start of c as not done: a create is pending no more, a start
+// is not counted (the container keeps its state and restarts).
+func (st *PodStatus) notDone(c *ContainerStatus, r ActionResult) {
+	switch r.Action.Kind {
+	case ActCreate:
+		c.Pending &^= OpCreate
+	case ActStart:
+		c.Pending &^= OpStart
+		if c.State == StateStarting {
+			c.State = c.prevState
+		}
+		c.Runs--
+		c.Attempt--
+		c.Restarts = c.prevRestarts
+		if c.Role == recipes.RoleMain && c.Runs == 0 {
+			st.MainStarted = false
+		}
 	}
 }
 

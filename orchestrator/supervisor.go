@@ -93,6 +93,10 @@ type supervisor struct {
 	cancelCalls context.CancelFunc
 	forceArmed  bool // the forced teardown's deadline runs
 
+	// stopAsked is set by whoever asks for the pod's teardown (terminate), before the
+	// supervisor's goroutine has read the request: a create or start planned before it and
+	// not yet sent to the engine is then not sent (see executor.execute).
+	stopAsked atomic.Bool
 	active    atomic.Bool // running: it accepts commands
 	completed atomic.Bool // a job pod that completed: it takes no more commands
 	// newUID draws a pod incarnation's metadata.uid; uidOf is the incarnation it was drawn for.
@@ -109,6 +113,11 @@ type supervisor struct {
 	reason    string
 	published bool
 	sent      map[reportKind]bool
+
+	// mainProbe is what main's probe last said, for the note of the pods that wait for
+	// this one (Orchestrator.noteWaits): set by the supervisor's goroutine, read by the stack
+	// runner's.
+	mainProbe atomic.Pointer[probeWord]
 
 	blocked     *Blocked  // the last plan's, for the views
 	blockedNote time.Time // the wait's last BlockedNoteEvery mark told
@@ -228,6 +237,7 @@ func (s *supervisor) run() {
 		}
 		s.publish(plan, now)
 		s.noteBlocked(plan, now)
+		s.noteMainProbe()
 		s.sendReports(plan)
 		s.reportConverged()
 		if plan.Done {
@@ -268,11 +278,18 @@ func (s *supervisor) dispatch(ctx context.Context, a Action, after *runWorkers) 
 				s.engine.suspect()
 			}
 		}()
-		r := s.exec.execute(ctx, a)
+		r := s.exec.execute(ctx, a, &s.stopAsked)
 		stall.Stop()
 		close(answered)
 		s.box.Put(msgResult{r})
 	}()
+}
+
+// terminate asks for the pod's teardown (forced: everything removed at once). From now on
+// nothing more is created or started, even what was planned before the supervisor reads this.
+func (s *supervisor) terminate(force bool) {
+	s.stopAsked.Store(true)
+	s.box.Put(msgTerminate{force: force})
 }
 
 // armForceDeadline gives the forced teardown forceBudget: what the engine has not done by
@@ -400,6 +417,7 @@ func (s *supervisor) apply(m any) {
 	case msgCommand:
 		s.st.ApplyCommand(m.name, m.cmd)
 	case msgTerminate:
+		s.stopAsked.Store(true)
 		s.st.Terminate(m.force, now)
 		if m.force {
 			s.armForceDeadline()
@@ -646,6 +664,38 @@ func (s *supervisor) followStats(ctx context.Context, src StatsSource, container
 	})
 }
 
+// probeWord is the last word of a container's startup probe (while it has not passed), else
+// of its ready probe: Detail is empty when it has not failed.
+type probeWord struct {
+	Startup bool
+	Detail  string
+	// Running: the container runs (else its probes say nothing); Ran: it has run before.
+	Running, Ran bool
+}
+
+// noteMainProbe keeps what main's probe last said (mainProbe).
+func (s *supervisor) noteMainProbe() {
+	main := s.spec.Pod.Main
+	cs := s.st.Containers[main.Name]
+	if cs == nil {
+		return
+	}
+	w := probeWord{Startup: main.Startup != nil && !cs.StartupPassed, Detail: cs.ProbeDetail,
+		Running: cs.State == StateRunning, Ran: cs.Runs > 0 && cs.State != StateStarting || cs.Runs > 1}
+	if old := s.mainProbe.Load(); old == nil || *old != w {
+		s.mainProbe.Store(&w)
+	}
+}
+
+// probeHint says where container c's startup probe (else its ready probe) is written, and
+// where its output is to be read.
+func probeHint(spec *PodSpec, c *recipes.Container, startup bool) string {
+	if !startup && c.Ready != nil && c.Ready.Kind() == recipes.ProbeImage {
+		return fmt.Sprintf("the check is the HEALTHCHECK of %s's image, run by the engine; `docker inspect` shows its output under State.Health", c.Name)
+	}
+	return fmt.Sprintf("the check is %s; its output may say why it does not pass", probeSource(spec.Stack, c.Name, startup))
+}
+
 // noteBlocked tells the views, at every BlockedNoteEvery of a wait for a sidecar's probe,
 // who waits for which sidecar, for how long, and what its probe last said.
 func (s *supervisor) noteBlocked(plan Plan, now time.Time) {
@@ -660,8 +710,8 @@ func (s *supervisor) noteBlocked(plan Plan, now time.Time) {
 	}
 	s.blockedNote = mark
 	hint := fmt.Sprintf("the check is %s; its output may say why it does not pass", probeSource(s.spec.Stack, b.Container, b.Startup))
-	if c := s.spec.Pod.Container(b.Container); !b.Startup && c != nil && c.Ready != nil && c.Ready.Kind() == recipes.ProbeImage {
-		hint = fmt.Sprintf("the check is the HEALTHCHECK of %s's image, run by the engine; `docker inspect` shows its output under State.Health", b.Container)
+	if c := s.spec.Pod.Container(b.Container); c != nil {
+		hint = probeHint(s.spec, c, b.Startup)
 	}
 	s.message(LevelWarning, b.Container, b.Text(now), hint)
 }

@@ -48,11 +48,13 @@ whose up is gone (it was killed) is shown from the engine, which knows neither
 readiness nor restarts; sidecar down removes it. The first line of each stack
 says which. A container without a ready probe whose image has a HEALTHCHECK
 shows the engine's verdict on it (starting, healthy, unhealthy), as docker ps
-does; it gates nothing.
+does; it gates nothing. A pod that waits for the pods it depends on shows its
+containers "waiting for" them (live).
 
 Without --stack or -f, every stack is listed. -o json is for tools: {"stacks":
-[{"name", "source": "live"|"engine", "pods": [{"name", "ports", "containers":
-[{"name", "role", "state", "health", "restarts", "started_at", ...}]}]}]}.`,
+[{"name", "source": "live"|"engine", "pods": [{"name", "waits_for", "ports",
+"containers": [{"name", "role", "state", "health", "restarts", "started_at",
+...}]}]}]}.`,
 	Example: `
   sidecar ps
   sidecar ps --stack demo -o json | jq '.stacks[0].pods[].containers[] | {name, state}'`,
@@ -108,8 +110,10 @@ type psStack struct {
 }
 
 type psPod struct {
-	Name       string        `json:"name"`
-	Phase      string        `json:"phase,omitempty"`
+	Name  string `json:"name"`
+	Phase string `json:"phase,omitempty"`
+	// WaitsFor: live only, the pods a pending pod waits for (its depends_on not met yet).
+	WaitsFor   []string      `json:"waits_for,omitempty"`
 	Ports      []string      `json:"ports,omitempty"`
 	Containers []psContainer `json:"containers"`
 }
@@ -227,7 +231,7 @@ func liveStack(st control.State, now time.Time) *psStack {
 		now = lost
 	}
 	for _, pv := range st.State.Pods {
-		p := psPod{Name: pv.Name, Phase: pv.Phase.String(), Ports: st.Ports[pv.Name]}
+		p := psPod{Name: pv.Name, Phase: pv.Phase.String(), WaitsFor: pv.WaitsFor, Ports: st.Ports[pv.Name]}
 		for _, c := range pv.Containers {
 			pc := psContainer{Name: c.Name, Role: c.Role.String(), State: c.State.String(), ExitCode: c.ExitCode,
 				StartedAt: c.StartedAt, Image: c.Image, ID: shortID(c.ID)}
@@ -428,6 +432,9 @@ func printStacks(w io.Writer, stacks []*psStack) error {
 				if c.RestartIn != "" {
 					state += ", restart in " + c.RestartIn
 				}
+				if c.State == orchestrator.CStateWaiting.String() && len(p.WaitsFor) > 0 {
+					state += " for " + strings.Join(p.WaitsFor, ", ") // its pod waits for these pods
+				}
 				health, restarts, up, ports := dash(c.Health), "—", dash(c.Uptime), "—"
 				if c.Restarts != nil {
 					restarts = fmt.Sprint(*c.Restarts)
@@ -456,6 +463,9 @@ func plainStack(s *psStack) *psStack {
 	out.Pods = make([]psPod, len(s.Pods))
 	for i, p := range s.Pods {
 		q := psPod{Name: termsafe.Plain(p.Name), Phase: termsafe.Plain(p.Phase)}
+		for _, w := range p.WaitsFor {
+			q.WaitsFor = append(q.WaitsFor, termsafe.Plain(w))
+		}
 		for _, port := range p.Ports {
 			q.Ports = append(q.Ports, termsafe.Plain(port))
 		}

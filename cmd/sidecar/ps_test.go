@@ -82,3 +82,30 @@ func TestPsSaysTheEngineIsLost(t *testing.T) {
 		t.Errorf("up: %v", err)
 	}
 }
+
+// A pod that waits for the pods it depends on says, live, which: its containers' state in
+// the text, waits_for in JSON.
+func TestPsSaysWhatAPodWaitsFor(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	st := control.State{State: orchestrator.StackView{Name: "shop", Phase: orchestrator.PhaseStarting, Pods: []orchestrator.PodView{
+		{Name: "db", Phase: orchestrator.PhaseRunning, Containers: []orchestrator.ContainerView{
+			{Pod: "db", Name: "db", Role: recipes.RoleMain, State: orchestrator.CStateRunning, Health: orchestrator.HealthNotReady, StartedAt: now.Add(-time.Minute)},
+		}},
+		{Name: "backend", Phase: orchestrator.PhasePending, Reason: "waiting for pod db to be ready", WaitsFor: []string{"db"},
+			Containers: []orchestrator.ContainerView{
+				{Pod: "backend", Name: "infra", Role: recipes.RoleInfra, State: orchestrator.CStateWaiting},
+				{Pod: "backend", Name: "backend", Role: recipes.RoleMain, State: orchestrator.CStateWaiting},
+			}},
+	}}}
+	s := liveStack(st, now)
+	if got := s.Pods[1].WaitsFor; len(got) != 1 || got[0] != "db" {
+		t.Errorf("waits_for %v, want [db]", got)
+	}
+	var out bytes.Buffer
+	if err := printStacks(&out, []*psStack{s}); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.String(), "waiting for db"); n != 2 {
+		t.Errorf("ps says %d times that backend waits for db:\n%s", n, out.String())
+	}
+}
