@@ -874,8 +874,12 @@ func (cv *composeConv) restart(svc, v string, role Role, overridden bool) Restar
 		return RestartDefault
 	case limited:
 		rp = RestartOnFailure
-		if role == RoleMain && !overridden {
-			cv.warnAt("the limit of "+limit+" restarts is not honoured: main restarts on failure with backoff, without a limit", "services", svc, "restart")
+		if (role == RoleMain || role == RoleInit) && !overridden {
+			who := "main"
+			if role == RoleInit {
+				who = "the init container"
+			}
+			cv.warnAt("the limit of "+limit+" restarts is not honoured: "+who+" restarts on failure with backoff, without a limit", "services", svc, "restart")
 		}
 	case !known:
 		cv.problem(cv.at("services", svc, "restart"), fmt.Sprintf("unknown restart policy %q", v), "use no, always, unless-stopped or on-failure[:N]")
@@ -884,10 +888,15 @@ func (cv *composeConv) restart(svc, v string, role Role, overridden bool) Restar
 	switch {
 	case role == RoleSidecar && rp != RestartAlways && !overridden:
 		cv.warnAt(svc+" is a sidecar, and sidecars are restarted whenever they exit, as in Kubernetes; "+v+" is not honoured", "services", svc, "restart")
-	case role == RoleInit && rp != RestartNever && !overridden:
-		cv.warnAt(svc+" is an init container, which runs once to completion; "+v+" is not honoured", "services", svc, "restart")
+	case role == RoleInit && rp == RestartAlways && !overridden:
+		cv.warnAt(svc+" is an init container, which runs to completion: it is restarted when it fails, not after it succeeded; "+v+" is not honoured", "services", svc, "restart")
 	}
-	if role == RoleSidecar || role == RoleInit {
+	switch {
+	case role == RoleSidecar:
+		return RestartDefault
+	case role == RoleInit && rp != RestartNever:
+		return RestartOnFailure
+	case role == RoleInit:
 		return RestartDefault
 	}
 	return rp
