@@ -29,6 +29,7 @@ type (
 	msgCommand struct {
 		name string
 		cmd  Command
+		why  string // who gave it and why, when not a user (ApplyCommandFor)
 	}
 	msgTerminate     struct{ force bool }
 	msgEngineDown    struct{}             // the engine is unreachable: plan nothing until a relist
@@ -392,7 +393,7 @@ func (s *supervisor) apply(m any) {
 				"give it more time with the startup probe's retries × period (Kubernetes failureThreshold × periodSeconds), or start_period")
 		}
 	case msgCommand:
-		s.st.ApplyCommand(m.name, m.cmd)
+		s.st.ApplyCommandFor(m.name, m.cmd, m.why)
 	case msgTerminate:
 		s.st.Terminate(m.force, now)
 		if m.force {
@@ -845,7 +846,7 @@ func (s *supervisor) view(c *recipes.Container, cs *ContainerStatus, waits map[s
 		}
 	}
 	if cs.Held && v.State != CStateStopping {
-		v.Reason = "stopped by user"
+		v.Reason = cs.commandWhy(CmdStop)
 	}
 	return v
 }
