@@ -113,18 +113,28 @@ func (o *Orchestrator) lifecycleOrder(refs []ContainerRef, reverse bool) []Conta
 // the first that failed: a container that exited after it was started (it is restarted with
 // back-off).
 func (o *Orchestrator) CommandContainers(ctx context.Context, cmd Command, refs []ContainerRef, wait bool) error {
+	return o.CommandContainersFor(ctx, cmd, refs, wait, "")
+}
+
+// CommandContainersFor is CommandContainers for a command that is not a user's: why says who
+// gives it and why ("restarted by watch: conf/proxy.conf changed"), the reason of every stop
+// and start it makes, where a user's says "stopped by user".
+func (o *Orchestrator) CommandContainersFor(ctx context.Context, cmd Command, refs []ContainerRef, wait bool, why string) error {
 	if !wait {
 		order := o.lifecycleOrder(refs, cmd == CmdStop)
 		for _, r := range order {
-			if err := o.command(r.Pod, r.Container, cmd); err != nil {
+			if err := o.commandFor(r.Pod, r.Container, cmd, why); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
+	if cmd == CmdRestart && why == "" {
+		why = "restart requested by user" // its stop, then its start: not a user's stop
+	}
 	sub := o.SubscribeWith(SubscribeOptions{NoLogs: true})
 	defer sub.Close()
-	w := &commandWait{o: o, sub: sub}
+	w := &commandWait{o: o, sub: sub, why: why}
 	if cmd == CmdStop || cmd == CmdRestart {
 		for _, r := range o.lifecycleOrder(refs, true) {
 			if err := w.stop(ctx, r); err != nil {
@@ -147,6 +157,7 @@ type commandWait struct {
 	o    *Orchestrator
 	sub  *Subscription
 	view StackView
+	why  string // who gives the commands and why ("": a user)
 }
 
 func (w *commandWait) container(r ContainerRef) (ContainerView, bool) {
@@ -183,7 +194,7 @@ func (w *commandWait) until(ctx context.Context, r ContainerRef, cond func(Conta
 }
 
 func (w *commandWait) stop(ctx context.Context, r ContainerRef) error {
-	if err := w.o.command(r.Pod, r.Container, CmdStop); err != nil {
+	if err := w.o.commandFor(r.Pod, r.Container, CmdStop, w.why); err != nil {
 		return err
 	}
 	return w.until(ctx, r, func(c ContainerView) (bool, error) {
@@ -200,7 +211,7 @@ func (w *commandWait) start(ctx context.Context, r ContainerRef) error {
 		w.view.Apply(ev)
 	}
 	before, _ := w.container(r)
-	if err := w.o.command(r.Pod, r.Container, CmdStart); err != nil {
+	if err := w.o.commandFor(r.Pod, r.Container, CmdStart, w.why); err != nil {
 		return err
 	}
 	return w.until(ctx, r, func(c ContainerView) (bool, error) {

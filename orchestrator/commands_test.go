@@ -220,3 +220,48 @@ func TestCommandStartHonoursTheGate(t *testing.T) {
 	}
 	h.shutdownLeavesNothing()
 }
+
+// A restart says who made it: the stop of a user's (sidecar restart) is a requested restart,
+// not a user's stop; one the watch makes says so and why; a user's stop stays "stopped by
+// user".
+func TestCommandReasons(t *testing.T) {
+	h := startDaily(t)
+	refs, err := h.o.ResolveContainers([]string{"proxy"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopping := func(from int) string {
+		for _, e := range h.all()[from:] {
+			if c, ok := e.(orchestrator.ContainerEvent); ok && c.Name == "proxy" && c.State == orchestrator.CStateStopping {
+				return c.Reason
+			}
+		}
+		return ""
+	}
+	for _, tc := range []struct{ why, want string }{
+		{"", "restart requested by user"},
+		{"restarted by watch: conf/proxy.conf changed", "restarted by watch: conf/proxy.conf changed"},
+	} {
+		from := len(h.all())
+		h.await("the restart", func() {
+			err = h.o.CommandContainersFor(context.Background(), orchestrator.CmdRestart, refs, true, tc.why)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := stopping(from); got != tc.want {
+			t.Errorf("restart for %q: proxy stopping for %q, want %q", tc.why, got, tc.want)
+		}
+	}
+	from := len(h.all())
+	if err := h.command(orchestrator.CmdStop, "proxy"); err != nil {
+		t.Fatal(err)
+	}
+	if got := stopping(from); got != "stopped by user" {
+		t.Errorf("a user's stop: proxy stopping for %q", got)
+	}
+	if v := h.view("demo", "proxy"); v.Reason != "stopped by user" {
+		t.Errorf("proxy stopped: %q", v.Reason)
+	}
+	h.shutdownLeavesNothing()
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -121,7 +122,10 @@ func (st *PodStatus) Reconcile(pod *recipes.Pod) {
 	}
 }
 
-// retired returns the containers no longer in the recipe, by name.
+// retired returns the containers no longer in the recipe in the order they stop in, as a
+// pod's teardown has it: a main first, then the sidecars in reverse of their start order,
+// then init containers (by name where the order is not known: a container adopted from the
+// engine).
 func (st *PodStatus) retired() []*ContainerStatus {
 	var out []*ContainerStatus
 	for _, c := range st.Containers {
@@ -129,8 +133,39 @@ func (st *PodStatus) retired() []*ContainerStatus {
 			out = append(out, c)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	rank := func(r recipes.Role) int {
+		switch r {
+		case recipes.RoleMain:
+			return 0
+		case recipes.RoleSidecar:
+			return 1
+		}
+		return 2
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if ra, rb := rank(a.Role), rank(b.Role); ra != rb {
+			return ra < rb
+		}
+		if oa, ob := a.startOrder(), b.startOrder(); oa != ob {
+			return oa > ob
+		}
+		return a.Name < b.Name
+	})
 	return out
+}
+
+// startOrder is the container's position in its pod's start order when it was created (its
+// order label), -1 when unknown.
+func (c *ContainerStatus) startOrder() int {
+	if c.CreatedSpec == nil {
+		return -1
+	}
+	n, err := strconv.Atoi(c.CreatedSpec.Labels[keyOrder])
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 // replaced records that a container stopped and removed for Replace is gone: an app container
@@ -406,16 +441,24 @@ func planReplace(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 }
 
 // planRetire stops and removes the containers no longer in the recipe, each as any stop is
-// (its pre-stop hook, its own grace).
+// (its pre-stop hook, its own grace), in teardown order (retired): one stop at a time, the
+// next once the one before has stopped, as a pod's teardown stops them. One whose stop call
+// failed is removed, which kills it.
 func planRetire(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
+	stopping := false // a stop is under way (or a start to be stopped): the next stop waits
 	for _, cs := range st.retired() {
-		if cs.Pending != 0 || p.acts(cs.Name) {
-			continue
-		}
+		running := cs.State == StateRunning || cs.State == StateStarting
 		switch {
-		case cs.State == StateRunning || cs.State == StateStarting:
-			c := retiredRecipe(cs)
-			planConvergeStop(st, c, ownGrace(c, spec.Pod), now, "no longer in the recipe", p)
+		case cs.Pending.Has(OpCreate | OpStart | OpStop | OpPreStop):
+			stopping = true
+		case cs.Pending != 0 || p.acts(cs.Name):
+			stopping = stopping || running
+		case running && !cs.StopFailed:
+			if !stopping {
+				c := retiredRecipe(cs)
+				planConvergeStop(st, c, ownGrace(c, spec.Pod), now, "no longer in the recipe", p)
+			}
+			stopping = true
 		case cs.ID != "":
 			p.act(Action{Kind: ActRemove, Target: cs.Name, Role: cs.Role, ID: cs.ID, Reason: "no longer in the recipe", Replace: true})
 		}

@@ -587,3 +587,67 @@ func TestApplyReplacesAMainInBackoff(t *testing.T) {
 	}
 	h.shutdownLeavesNothing()
 }
+
+// The containers an edit drops are stopped as a pod's teardown stops them, whatever the mix:
+// a main first, then the sidecars in reverse start order, each stopped (its grace run out:
+// they ignore SIGTERM) before the next stop begins; the renamed main's successor starts once
+// the old main is stopped.
+func TestApplyRetiresInTeardownOrder(t *testing.T) {
+	shortGrace := func(p *recipes.Pod) {
+		for _, c := range p.Containers() {
+			c.StopGrace = recipes.Duration(2 * time.Second)
+		}
+	}
+	rename := func(p *recipes.Pod) { p.Main.Name = "web2" }
+	for _, tc := range []struct {
+		name    string
+		edit    func(*recipes.Pod)
+		changes []string
+		stops   []string
+	}{
+		{"main renamed, a sidecar dropped", func(p *recipes.Pod) { rename(p); p.Sidecars = p.Sidecars[:1] },
+			[]string{"remove web: no longer in the recipe", "remove shipper: no longer in the recipe", "add web2: new in the recipe"},
+			[]string{"demo-web", "demo-shipper"}},
+		{"both sidecars dropped", func(p *recipes.Pod) { p.Sidecars = nil },
+			[]string{"remove shipper: no longer in the recipe", "remove proxy: no longer in the recipe"},
+			[]string{"demo-shipper", "demo-proxy"}},
+		{"main renamed, both sidecars dropped", func(p *recipes.Pod) { rename(p); p.Sidecars = nil },
+			[]string{"remove web: no longer in the recipe", "remove shipper: no longer in the recipe",
+				"remove proxy: no longer in the recipe", "add web2: new in the recipe"},
+			[]string{"demo-web", "demo-shipper", "demo-proxy"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, daily(shortGrace), orchestrator.Options{})
+			h.rt.ExitOnStart("demo-setup", 0)
+			h.start()
+			h.until("the stack running", 0, func() bool { return h.o.Snapshot().Phase == orchestrator.PhaseRunning })
+			for _, n := range tc.stops {
+				h.rt.IgnoreSIGTERM(n)
+			}
+			from := len(h.rt.HistoryOf())
+			h.applyChanges(daily(shortGrace, tc.edit), tc.changes...)
+			// Each stop: SIGTERM, SIGKILL after the grace, the exit; the next stop after it.
+			var got, want []string
+			for _, e := range h.rt.HistoryOf()[from:] {
+				if f := strings.Fields(e); (f[0] == "kill" || f[0] == "die") && slices.Contains(tc.stops, f[1]) {
+					got = append(got, e)
+				}
+			}
+			for _, n := range tc.stops {
+				want = append(want, "kill "+n+" SIGTERM", "kill "+n+" SIGKILL", "die "+n+" 137")
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("stops\n%q, want\n%q", got, want)
+			}
+			// The views say it in that order too.
+			evs := h.all()
+			for i := 1; i < len(tc.stops); i++ {
+				prev, next := strings.TrimPrefix(tc.stops[i-1], "demo-"), strings.TrimPrefix(tc.stops[i], "demo-")
+				if a, b := eventIndex(evs, 0, isState(prev, orchestrator.CStateStopped)), eventIndex(evs, 0, isState(next, orchestrator.CStateStopping)); a < 0 || b < 0 || a > b {
+					t.Errorf("%s stopped at %d, %s stopping at %d", prev, a, next, b)
+				}
+			}
+			h.shutdownLeavesNothing()
+		})
+	}
+}

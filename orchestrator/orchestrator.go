@@ -353,6 +353,12 @@ func (o *Orchestrator) StopContainer(pod, name string) error { return o.command(
 func (o *Orchestrator) StartContainer(pod, name string) error { return o.command(pod, name, CmdStart) }
 
 func (o *Orchestrator) command(pod, name string, cmd Command) error {
+	return o.commandFor(pod, name, cmd, "")
+}
+
+// commandFor hands cmd to the pod's supervisor; why says who gave it and why when it was not
+// a user (see PodStatus.ApplyCommandFor).
+func (o *Orchestrator) commandFor(pod, name string, cmd Command, why string) error {
 	o.podsMu.RLock()
 	defer o.podsMu.RUnlock()
 	pr := o.pods[pod]
@@ -382,7 +388,7 @@ func (o *Orchestrator) command(pod, name string, cmd Command) error {
 		// and a command taken now would act on what was last seen, not on that.
 		return fmt.Errorf("%w: refused, nothing is started or stopped until the engine answers again (the stack is then reconciled from what it holds): give the command again then", ErrEngineUnreachable)
 	}
-	sup.box.Put(msgCommand{name: name, cmd: cmd})
+	sup.box.Put(msgCommand{name: name, cmd: cmd, why: why})
 	return nil
 }
 

@@ -239,9 +239,9 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 		why := ""
 		switch {
 		case cs.Held:
-			why = "stopped by user"
+			why = cs.commandWhy(CmdStop)
 		case cs.RestartRequested:
-			why = "restart requested by user"
+			why = cs.commandWhy(CmdRestart)
 		case cs.StartupFailed:
 			why = "startup probe failed"
 		case cs.LiveFailed:

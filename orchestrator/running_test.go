@@ -412,3 +412,52 @@ func TestKillWaitsForAStartInFlight(t *testing.T) {
 	}
 	h.leftNothing()
 }
+
+// The SIGKILL hints speak the language of the file the stack came from: a Kubernetes
+// manifest has terminationGracePeriodSeconds and no init: true, a compose file
+// stop_grace_period and init: true, a recipe stop_grace and init: true.
+func TestSIGKILLHintsInTheSourcesTerms(t *testing.T) {
+	for _, tc := range []struct {
+		kind       recipes.SourceKind
+		want, not  []string // in app's hint (killed at its grace), and not in any
+		wantBudget string   // in last's hint (the budget used up)
+	}{
+		{recipes.SourceRecipe, []string{"init: true"}, []string{"terminationGracePeriodSeconds", "stop_grace_period"}, "raise the pod's stop_grace"},
+		{recipes.SourceCompose, []string{"init: true", "service app"}, []string{"terminationGracePeriodSeconds", "stop_grace,"}, "stop_grace_period"},
+		{recipes.SourceKube, []string{"handle SIGTERM", "terminationGracePeriodSeconds"}, []string{"init: true", "stop_grace"}, "terminationGracePeriodSeconds"},
+	} {
+		t.Run(tc.kind.String(), func(t *testing.T) {
+			s := stack("b", pod("b", ctr("app"), sidecars(ctr("last")), podGrace(3*time.Second)))
+			s.Source.Kind = tc.kind
+			h := newHarness(t, s, orchestrator.Options{})
+			h.rt.IgnoreSIGTERM("b-app")
+			h.rt.IgnoreSIGTERM("b-last")
+			h.startRunning("b-app", "b-last")
+			h.o.Shutdown()
+			h.finish(time.Second)
+			var app, last string
+			for _, m := range h.messages() {
+				switch {
+				case m.Container == "app" && strings.Contains(m.Text, "SIGKILL"):
+					app = m.Hint
+				case m.Container == "last" && strings.Contains(m.Text, "budget"):
+					last = m.Hint
+				}
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(app, w) {
+					t.Errorf("app's hint %q does not say %q", app, w)
+				}
+			}
+			if !strings.Contains(last, tc.wantBudget) {
+				t.Errorf("last's hint %q does not say %q", last, tc.wantBudget)
+			}
+			for _, n := range tc.not {
+				if strings.Contains(app, n) || strings.Contains(last, n) {
+					t.Errorf("a hint says %q: %q, %q", n, app, last)
+				}
+			}
+			h.leftNothing()
+		})
+	}
+}

@@ -106,6 +106,9 @@ type ContainerStatus struct {
 	RestartRequested bool   // the user asked for a restart while it ran
 	StartNow         bool   // start without back-off (user command)
 	StartReason      string // why StartNow was set
+	// CommandWhy is who gave the last command and why, when not a user ("restarted by
+	// watch: conf/proxy.conf changed"): the reason of the stop and start it makes.
+	CommandWhy string
 
 	StopStarted time.Time
 	StopGrace   time.Duration
@@ -764,7 +767,7 @@ func (st *PodStatus) exit(spec *PodSpec, c *ContainerStatus, code int, oom bool,
 	case st.Terminating, c.Replacing:
 	case c.RestartRequested:
 		c.RestartRequested = false
-		c.StartNow, c.StartReason = true, "restart requested by user"
+		c.StartNow, c.StartReason = true, c.commandWhy(CmdRestart)
 	case c.Held:
 	default:
 		if !c.StartedAt.IsZero() && finishedAt.Sub(c.StartedAt) >= spec.Stack.Backoff.Reset.D() {
@@ -908,27 +911,47 @@ const (
 )
 
 // ApplyCommand folds a user command into the status.
-func (st *PodStatus) ApplyCommand(name string, cmd Command) {
+func (st *PodStatus) ApplyCommand(name string, cmd Command) { st.ApplyCommandFor(name, cmd, "") }
+
+// ApplyCommandFor folds a command into the status; why says who gave it and why when it
+// was not a user ("restarted by watch: conf/proxy.conf changed"), the reason of the stop
+// and the start it makes ("": a user's command).
+func (st *PodStatus) ApplyCommandFor(name string, cmd Command, why string) {
 	c := st.Containers[name]
 	if c == nil || st.Terminating || st.JobDone {
 		return
 	}
+	c.CommandWhy = why
 	switch cmd {
 	case CmdStop:
 		c.Held, c.StartNow, c.RestartRequested = true, false, false
 	case CmdStart:
 		c.Held = false
 		if c.State != StateRunning && c.State != StateStarting {
-			c.StartNow, c.StartReason = true, "started by user"
+			c.StartNow, c.StartReason = true, c.commandWhy(CmdStart)
 		}
 	case CmdRestart:
 		c.Held = false
 		if c.State == StateRunning || c.State == StateStarting {
 			c.RestartRequested = true
 		} else {
-			c.StartNow, c.StartReason = true, "restart requested by user"
+			c.StartNow, c.StartReason = true, c.commandWhy(CmdRestart)
 		}
 	}
+}
+
+// commandWhy is the reason of what the last command (cmd) makes the container do: who gave
+// it and why, a user by default.
+func (c *ContainerStatus) commandWhy(cmd Command) string {
+	switch {
+	case c.CommandWhy != "":
+		return c.CommandWhy
+	case cmd == CmdStop:
+		return "stopped by user"
+	case cmd == CmdStart:
+		return "started by user"
+	}
+	return "restart requested by user"
 }
 
 // Terminate records that the pod is to be torn down: gracefully within its stop budget,

@@ -29,6 +29,7 @@ type (
 	msgCommand struct {
 		name string
 		cmd  Command
+		why  string // who gave it and why, when not a user (ApplyCommandFor)
 	}
 	msgTerminate     struct{ force bool }
 	msgEngineDown    struct{}             // the engine is unreachable: plan nothing until a relist
@@ -415,7 +416,7 @@ func (s *supervisor) apply(m any) {
 				"give it more time with the startup probe's retries × period (Kubernetes failureThreshold × periodSeconds), or start_period")
 		}
 	case msgCommand:
-		s.st.ApplyCommand(m.name, m.cmd)
+		s.st.ApplyCommandFor(m.name, m.cmd, m.why)
 	case msgTerminate:
 		s.stopAsked.Store(true)
 		s.st.Terminate(m.force, now)
@@ -518,13 +519,37 @@ func (s *supervisor) noteResult(r ActionResult) {
 		if a.Grace > 0 {
 			s.message(LevelWarning, a.Target,
 				fmt.Sprintf("%s did not exit within %s of its stop signal and was killed (SIGKILL)", a.Target, RoundDuration(a.Grace)),
-				fmt.Sprintf("its PID 1 probably ignores SIGTERM: set `init: true` on %s so that docker-init runs as PID 1 and forwards the signal, or handle SIGTERM in the program", a.Target))
+				killHint(s.spec.Stack, a.Target, false))
 		} else {
 			s.message(LevelWarning, a.Target,
 				fmt.Sprintf("%s was killed (SIGKILL): the pod's stop budget of %s was used up", a.Target, RoundDuration(s.spec.Pod.StopGrace.D())),
-				"raise the pod's stop_grace, or make the containers stopped before it exit sooner (`init: true` helps a PID 1 that ignores SIGTERM)")
+				killHint(s.spec.Stack, a.Target, true))
 		}
 	}
+}
+
+// killHint says what to do about container c killed at the end of its grace (budget: the
+// pod's stop budget was used up), in the terms of the file the stack came from: a Kubernetes
+// manifest has terminationGracePeriodSeconds and no init: true, a compose file
+// stop_grace_period.
+func killHint(st *recipes.Stack, c string, budget bool) string {
+	kind := recipes.SourceRecipe
+	if st != nil {
+		kind = st.Source.Kind
+	}
+	switch {
+	case kind == recipes.SourceKube && budget:
+		return "raise the pod's terminationGracePeriodSeconds, or make the containers stopped before it exit sooner (a program that handles SIGTERM)"
+	case kind == recipes.SourceKube:
+		return fmt.Sprintf("its PID 1 probably ignores SIGTERM: make the program of container %s handle SIGTERM (as PID 1 it gets no default action for it; a shell entrypoint should exec it), or raise the pod's terminationGracePeriodSeconds if it needs longer", c)
+	case kind == recipes.SourceCompose && budget:
+		return "raise the services' stop_grace_period (the pod's budget covers their sum), or make the containers stopped before it exit sooner (`init: true` helps a PID 1 that ignores SIGTERM)"
+	case kind == recipes.SourceCompose:
+		return fmt.Sprintf("its PID 1 probably ignores SIGTERM: set `init: true` on service %s so that docker-init runs as PID 1 and forwards the signal, or handle SIGTERM in the program (or raise its stop_grace_period)", c)
+	case budget:
+		return "raise the pod's stop_grace, or make the containers stopped before it exit sooner (`init: true` helps a PID 1 that ignores SIGTERM)"
+	}
+	return fmt.Sprintf("its PID 1 probably ignores SIGTERM: set `init: true` on %s so that docker-init runs as PID 1 and forwards the signal, or handle SIGTERM in the program", c)
 }
 
 func (s *supervisor) message(level Level, container, text, hint string) {
@@ -915,7 +940,7 @@ func (s *supervisor) view(c *recipes.Container, cs *ContainerStatus, waits map[s
 		}
 	}
 	if cs.Held && v.State != CStateStopping {
-		v.Reason = "stopped by user"
+		v.Reason = cs.commandWhy(CmdStop)
 	}
 	return v
 }

@@ -26,6 +26,7 @@ type fakeTarget struct {
 	mu       sync.Mutex
 	calls    []string                  // "rebuild demo/web", "sync demo/web", "restart demo/web"
 	synced   [][]orchestrator.SyncFile // each sync's files
+	whys     []string                  // each command's reason
 	events   []orchestrator.WatchEvent
 	block    chan struct{} // when set, Rebuild waits for a value on it
 	changed  chan struct{}
@@ -79,8 +80,11 @@ func (f *fakeTarget) SyncFiles(ctx context.Context, ref orchestrator.ContainerRe
 	return res, nil
 }
 
-func (f *fakeTarget) CommandContainers(ctx context.Context, cmd orchestrator.Command, refs []orchestrator.ContainerRef, wait bool) error {
+func (f *fakeTarget) CommandContainersFor(ctx context.Context, cmd orchestrator.Command, refs []orchestrator.ContainerRef, wait bool, why string) error {
 	verb := map[orchestrator.Command]string{orchestrator.CmdRestart: "restart", orchestrator.CmdStop: "stop", orchestrator.CmdStart: "start"}[cmd]
+	f.mu.Lock()
+	f.whys = append(f.whys, why)
+	f.mu.Unlock()
 	f.record(verb + " " + refs[0].String())
 	return nil
 }
@@ -402,5 +406,21 @@ func TestSyncCopiesAndDeletes(t *testing.T) {
 	l.waitFor("the restart", func() bool { return slices.Contains(l.tg.phases(), "restarted") })
 	if calls := l.tg.Calls(); !slices.Equal(calls, []string{"sync shop/web", "sync shop/web", "restart shop/web"}) {
 		t.Errorf("calls %v: want the sync of both changes, then one restart", calls)
+	}
+}
+
+// A restart the watch makes says so, and which files made it: its stop is not a user's.
+func TestRestartSaysTheWatchDidIt(t *testing.T) {
+	dir := project(t, map[string]string{"conf/proxy.conf": "a", "conf/other.conf": "b"})
+	st := oneContainer(dir, nil, recipes.WatchRule{Path: "conf", Action: recipes.WatchRestart})
+	l := startLoop(t, dir, st)
+	l.saveByRename("conf/proxy.conf", "a2")
+	l.settle("conf/zz")
+	l.waitFor("the restart", func() bool { return slices.Contains(l.tg.phases(), "restarted") })
+	l.tg.mu.Lock()
+	whys := slices.Clone(l.tg.whys)
+	l.tg.mu.Unlock()
+	if want := []string{"restarted by watch: conf/proxy.conf, conf/zz changed"}; !slices.Equal(whys, want) {
+		t.Errorf("restart reasons %q, want %q", whys, want)
 	}
 }

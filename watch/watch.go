@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,7 +36,7 @@ type Target interface {
 	Rebuild(ctx context.Context, ref orchestrator.ContainerRef) (orchestrator.RebuildResult, error)
 	ReplaceRebuilt(ctx context.Context, rb orchestrator.RebuildResult) (orchestrator.ReplaceResult, error)
 	SyncFiles(ctx context.Context, ref orchestrator.ContainerRef, files []orchestrator.SyncFile) (orchestrator.SyncResult, error)
-	CommandContainers(ctx context.Context, cmd orchestrator.Command, refs []orchestrator.ContainerRef, wait bool) error
+	CommandContainersFor(ctx context.Context, cmd orchestrator.Command, refs []orchestrator.ContainerRef, wait bool, why string) error
 	Snapshot() orchestrator.StackView
 	PublishWatch(ev orchestrator.WatchEvent)
 }
@@ -317,12 +318,32 @@ func (w *Watcher) act(ctx context.Context, b *batch) {
 	}
 	if restart {
 		start := w.clock.Now()
-		if err := w.t.CommandContainers(ctx, orchestrator.CmdRestart, []orchestrator.ContainerRef{b.ref}, true); err != nil {
+		if err := w.t.CommandContainersFor(ctx, orchestrator.CmdRestart, []orchestrator.ContainerRef{b.ref}, true, w.restartWhy(b, live)); err != nil {
 			fail(action, err)
 			return
 		}
 		say(orchestrator.WatchEvent{Phase: orchestrator.WatchRestarted, Action: action, Duration: recipes.Duration(w.clock.Since(start))})
 	}
+}
+
+// restartWhy is the reason of a restart the watch makes, the stop's and the start's: the
+// watch did it, for the paths of restart and sync+restart rules that changed ("restarted by
+// watch: conf/proxy.conf changed").
+func (w *Watcher) restartWhy(b *batch, live []string) string {
+	var paths []string
+	for _, p := range live {
+		for _, r := range b.paths[p].rules {
+			if r.action == recipes.WatchRestart || r.action == recipes.WatchSyncRestart {
+				paths = append(paths, shown(w.stack.Dir, p))
+				break
+			}
+		}
+	}
+	what := strings.Join(paths, ", ")
+	if n := len(paths) - orchestrator.WatchPathsShown; n > 0 {
+		what = fmt.Sprintf("%s and %d more", strings.Join(paths[:orchestrator.WatchPathsShown], ", "), n)
+	}
+	return "restarted by watch: " + what + " changed"
 }
 
 func (w *Watcher) rebuild(ctx context.Context, b *batch, say func(orchestrator.WatchEvent), fail func(recipes.WatchAction, error)) {
