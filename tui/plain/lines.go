@@ -32,9 +32,11 @@ func (p *Printer) container(e orchestrator.ContainerEvent) {
 	}
 	// A run that ended before anyone saw it running (a quick init container, a crash at
 	// start) was still started: say so before saying how it ended. From back-off to exited
-	// (a teardown during the wait) no run began.
+	// (a teardown during the wait) no run began, nor from exited to back-off of one run (the
+	// exit was seen before the restart was decided).
+	sameRun := !o.StartedAt.IsZero() && n.StartedAt.Equal(o.StartedAt)
 	if !wasUp && (n.State == orchestrator.CStateExited || n.State == orchestrator.CStateBackoff) &&
-		o.State != n.State && o.State != orchestrator.CStateBackoff && !n.StartedAt.IsZero() {
+		o.State != n.State && o.State != orchestrator.CStateBackoff && !n.StartedAt.IsZero() && !sameRun {
 		started()
 	}
 	switch n.State {
@@ -67,7 +69,10 @@ func (p *Printer) container(e orchestrator.ContainerEvent) {
 			say(exitLevel(n), "exited "+exitText(n))
 		}
 	case orchestrator.CStateBackoff:
-		if o.State != orchestrator.CStateBackoff || !o.RestartAt.Equal(n.RestartAt) {
+		switch {
+		case o.State == orchestrator.CStateExited && sameRun:
+			say(levelWarning, "restarting in "+short(n.RestartIn.D())) // its exit is said
+		case o.State != orchestrator.CStateBackoff || !o.RestartAt.Equal(n.RestartAt):
 			say(levelWarning, fmt.Sprintf("exited %s, restarting in %s", exitText(n), short(n.RestartIn.D())))
 		}
 	case orchestrator.CStateStopping:

@@ -614,3 +614,26 @@ func TestStackNameWidensTheColumn(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
 	}
 }
+
+// An exit seen before its restart was decided (a container that crashes at once: its exit
+// is in before the start call returned) is said once: "exited 3", then "restarting in 2s",
+// with no second "started" for the run that ended.
+func TestExitThenBackoffOfOneRun(t *testing.T) {
+	s := newScript("p", map[string][]orchestrator.ContainerView{"p": {{Name: "flaky", Role: recipes.RoleInit}}}, "p")
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	s.c("p", "flaky", func(v *orchestrator.ContainerView) { v.State, v.StartedAt = orchestrator.CStateRunning, at })
+	s.c("p", "flaky", func(v *orchestrator.ContainerView) {
+		v.State, v.ExitCode, v.Reason = orchestrator.CStateExited, intp(3), "exit code 3"
+	})
+	s.c("p", "flaky", func(v *orchestrator.ContainerView) {
+		v.State, v.RestartIn = orchestrator.CStateBackoff, recipes.Duration(2*time.Second)
+	})
+	var out bytes.Buffer
+	if err := plain.New(&out, plain.Options{}).Print(s.evs); err != nil {
+		t.Fatal(err)
+	}
+	want := "flaky * started\nflaky * exited 3\nflaky * restarting in 2s\n"
+	if out.String() != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
