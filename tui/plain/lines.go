@@ -162,9 +162,9 @@ func short(d time.Duration) string {
 
 // pod prints a pod's failures and re-creations, and with several pods its main phases.
 func (p *Printer) pod(e orchestrator.PodEvent) {
-	label := p.stackLabel(p.view.Name)
-	if p.multi {
-		label = p.podLabel(e.Pod)
+	label := e.Pod
+	if !p.multi {
+		label = p.view.Name
 	}
 	old := p.view.Pod(e.Pod)
 	if old != nil && old.Phase == e.Phase && old.Reason == e.Reason {
@@ -253,20 +253,13 @@ func (p *Printer) unsaid(reason string) string {
 	return strings.Join(out, "; ")
 }
 
-// stackLabel names the stack on its own lines; the name column is as wide as it too (see
-// snapshot), so that its lines line up with the containers'.
+// stackLabel names the stack on its own lines. It does not widen the name column: a long
+// stack name would push every container's lines to the right.
 func (p *Printer) stackLabel(name string) string {
 	if name == "" {
 		name = p.view.Name
 	}
-	p.widen(name)
 	return name
-}
-
-// podLabel names a pod on its own lines (with several pods), in the name column.
-func (p *Printer) podLabel(pod string) string {
-	p.widen(pod)
-	return pod
 }
 
 // image prints one line per image when it is ready (or failed), and one when a build or
@@ -360,7 +353,7 @@ func (p *Printer) message(e orchestrator.MessageEvent) {
 	case e.Container != "":
 		label = p.label(e.Pod, e.Container)
 	case e.Pod != "" && p.multi:
-		label = p.podLabel(e.Pod)
+		label = e.Pod
 	default:
 		label = p.stackLabel(p.view.Name)
 	}

@@ -156,28 +156,14 @@ func (p *Printer) event(ev orchestrator.Event) {
 	p.view.Apply(ev)
 }
 
-// snapshot starts the printer: names, widths and colours come from the stack's shape. The
-// name column is as wide as every name printed in it: the containers', the stack's (its
-// own lines) and, with several pods, the pods'.
+// snapshot starts the printer: names, widths and colours come from the stack's shape.
 func (p *Printer) snapshot(e orchestrator.SnapshotEvent) {
 	p.started = true
 	p.multi = len(e.Stack.Pods) > 1
-	p.widen(e.Stack.Name)
 	for _, pod := range e.Stack.Pods {
-		if p.multi {
-			p.widen(pod.Name)
-		}
 		for _, c := range pod.Containers {
 			p.label(pod.Name, c.Name)
 		}
-	}
-}
-
-// widen makes the name column wide enough for label.
-func (p *Printer) widen(label string) {
-	if len(label) > p.width {
-		p.width = len(label)
-		clear(p.prefixes)
 	}
 }
 
@@ -190,7 +176,10 @@ func (p *Printer) label(pod, container string) string {
 	}
 	if _, ok := p.colors[l]; !ok {
 		p.colors[l] = palette[len(p.colors)%len(palette)]
-		p.widen(l)
+		if len(l) > p.width {
+			p.width = len(l)
+			clear(p.prefixes)
+		}
 	}
 	return l
 }

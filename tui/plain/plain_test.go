@@ -591,30 +591,6 @@ proxy * startup probe passed in 4.4s
 	}
 }
 
-// The name column is as wide as every name printed in it: the stack's own lines (named
-// after a stack whose name is longer than its containers') line up with the containers'.
-func TestStackNameWidensTheColumn(t *testing.T) {
-	s := newScript("tk-init", map[string][]orchestrator.ContainerView{"tk-init": {
-		{Name: "infra", Role: recipes.RoleInfra},
-		{Name: "web", Role: recipes.RoleMain},
-	}}, "tk-init")
-	s.add(orchestrator.ImageEvent{EventMeta: s.meta(), Ref: "tk/web:1", Action: orchestrator.ImagePresent, Done: true})
-	s.c("tk-init", "infra", running)
-	s.log("tk-init", "web", "hello")
-	s.stack(orchestrator.PhaseRunning, "", nil)
-	var out bytes.Buffer
-	if err := plain.New(&out, plain.Options{}).Print(s.evs); err != nil {
-		t.Fatal(err)
-	}
-	want := "tk-init * image tk/web:1: present\n" +
-		"infra   * started\n" +
-		"web     | hello\n" +
-		"tk-init * stack tk-init is running\n"
-	if out.String() != want {
-		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
-	}
-}
-
 // An exit seen before its restart was decided (a container that crashes at once: its exit
 // is in before the start call returned) is said once: "exited 3", then "restarting in 2s",
 // with no second "started" for the run that ended.
