@@ -326,7 +326,10 @@ func TestSIGKILLWarningRoundsTheGrace(t *testing.T) {
 	h.o.Shutdown()
 	h.until("app signalled", 0, func() bool { return slices.Contains(h.rt.HistoryOf("r-app"), "kill r-app SIGTERM") })
 	h.clock.Step(70 * time.Millisecond) // app's own grace: killed, side gets what is left
-	h.until("side signalled", 0, func() bool { return slices.Contains(h.rt.HistoryOf("r-side"), "kill r-side SIGTERM") })
+	// The view of side stopping goes out after the signal: wait for it, not for the signal.
+	h.until("side stopping", 0, func() bool {
+		return slices.Contains(h.rt.HistoryOf("r-side"), "kill r-side SIGTERM") && h.view("r", "side").State == orchestrator.CStateStopping
+	})
 	if g := h.view("r", "side").StopGrace.D(); g != 2930*time.Millisecond {
 		t.Errorf("side's grace %s, want the 2.93s left of the budget", g)
 	}
