@@ -612,12 +612,20 @@ func (c *composeImport) schemaProblem(e *jsonschema.ValidationError) {
 		}
 		msg = yamlpos.Quoted(val) + " is not a value compose knows"
 	case *kind.Required:
-		hints := make([]string, len(k.Missing))
-		for i, m := range k.Missing {
+		// A property reported wrong already (and left out) is not missing too.
+		missing := slices.DeleteFunc(slices.Clone(k.Missing), func(m string) bool {
+			return slices.ContainsFunc(c.rejected, func(r []string) bool { return slices.Equal(r, composeJoin(parts, m)) })
+		})
+		at, rejected, isKey = cmp.Or(key, at), cmp.Or(key, val), key != nil
+		if len(missing) == 0 {
+			c.reject(rejected, isKey, parts)
+			return
+		}
+		hints := make([]string, len(missing))
+		for i, m := range missing {
 			hints[i] = m + ": " + c.schemaExample(e.SchemaURL, m)
 		}
-		msg, hint = "has no "+strings.Join(k.Missing, " and "), "add "+strings.Join(hints, ", ")
-		at, rejected, isKey = cmp.Or(key, at), cmp.Or(key, val), key != nil
+		msg, hint = "has no "+strings.Join(missing, " and "), "add "+strings.Join(hints, ", ")
 	default:
 		msg, hint = schemaRule(e.ErrorKind, val)
 	}
