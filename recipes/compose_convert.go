@@ -492,6 +492,11 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 	s, x := cv.project.Services[svc], cv.xs[svc]
 	ct := &Container{Name: cv.names[svc], Role: role, Image: s.Image, Command: s.Command, Entrypoint: s.Entrypoint,
 		WorkingDir: s.WorkingDir, User: s.User, Init: ptr.Deref(s.Init, false), TTY: s.Tty}
+	if ct.Image == "" && s.Build != nil {
+		// The image docker compose v2 builds for it (PROJECT-SERVICE, tag latest), so that
+		// what `docker compose build` made is used here, and the other way round.
+		ct.Image = strings.ToLower(cv.project.Name + "-" + svc)
+	}
 	ck := ContainerKey(b.pod.Name, ct.Name)
 	cv.pos.Set(ck, cv.keyAt("services", svc))
 	record := func(field string, path ...string) {
