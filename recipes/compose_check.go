@@ -12,6 +12,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -262,21 +263,113 @@ func (c *composeImport) checkCasts(n *yaml.Node, path tree.Path) {
 		for _, item := range n.Content {
 			c.checkCasts(item, path.Next(tree.PathMatchList))
 		}
-	case n.ShortTag() == "!!str":
-		cast := castAt(path)
-		if cast == nil {
-			return
-		}
-		if _, err := cast(n.Value); err != nil {
-			parts := c.paths[n]
-			want := castWants(cast)
-			hint := yamlpos.KindHints[want]
+	case n.Kind == yaml.ScalarNode && !yamlpos.IsNull(n):
+		parts := c.paths[n]
+		retriesHint := func(hint string) string {
 			if path.Last() == "retries" {
-				hint = "write how many failures in a row make the container unhealthy, e.g. retries: 3"
+				return "write how many failures in a row make the container unhealthy, e.g. retries: 3"
 			}
-			c.issue(yamlpos.At(n, hint, "%s must be %s, found %s", yamlpos.Path(parts...), want, yamlpos.Describe(n)))
-			c.reject(n, false, parts)
+			return hint
 		}
+		if cast := castAt(path); cast != nil && n.ShortTag() == "!!str" {
+			if _, err := cast(n.Value); err != nil {
+				want := castWants(cast)
+				c.issue(yamlpos.At(n, retriesHint(yamlpos.KindHints[want]), "%s must be %s, found %s", yamlpos.Path(parts...), want, yamlpos.Describe(n)))
+				c.reject(n, false, parts)
+				return
+			}
+		}
+		if decode := decodeAt(path); decode != nil {
+			if msg, hint := decode(n); msg != "" {
+				c.issue(yamlpos.At(n, retriesHint(hint), "%s %s", yamlpos.Path(parts...), msg))
+				c.reject(n, false, parts)
+			}
+		}
+	}
+}
+
+// composeDecode says what is wrong with a value compose-go decodes into a size or an
+// unsigned number ("" when it decodes), and how to fix it.
+type composeDecode func(v *yaml.Node) (msg, hint string)
+
+// composeDecodes are the attributes whose values compose-go decodes into sizes (a number of
+// bytes, or one with a unit: units.RAMInBytes) and unsigned numbers, which the schema takes
+// as any number or string: a value that does not decode fails compose-go's whole load.
+var composeDecodes = sync.OnceValue(func() map[int][]composeDecodeAt {
+	out := map[int][]composeDecodeAt{}
+	add := func(d composeDecode, parts ...string) {
+		for _, prefix := range [][]string{{"services", tree.PathMatchAll}, {"jobs", tree.PathMatchAll}} {
+			pattern := append(slices.Clone(prefix), parts...)
+			out[len(pattern)] = append(out[len(pattern)], composeDecodeAt{pattern, d})
+		}
+	}
+	for _, f := range []string{"mem_limit", "mem_reservation", "memswap_limit", "mem_swappiness", "shm_size"} {
+		add(sizeProblem, f)
+	}
+	add(sizeProblem, "build", "shm_size")
+	add(sizeProblem, "deploy", "resources", "limits", "memory")
+	add(sizeProblem, "deploy", "resources", "reservations", "memory")
+	for _, f := range []string{"device_read_bps", "device_read_iops", "device_write_bps", "device_write_iops"} {
+		add(sizeProblem, "blkio_config", f, tree.PathMatchList, "rate")
+	}
+	add(sizeProblem, "volumes", tree.PathMatchList, "tmpfs", "size")
+	add(unsignedProblem(64), "healthcheck", "retries")
+	add(unsignedProblem(64), "deploy", "update_config", "parallelism")
+	add(unsignedProblem(64), "deploy", "rollback_config", "parallelism")
+	add(unsignedProblem(64), "deploy", "restart_policy", "max_attempts")
+	add(unsignedProblem(64), "deploy", "placement", "max_replicas_per_node")
+	add(unsignedProblem(16), "blkio_config", "weight")
+	add(unsignedProblem(16), "blkio_config", "weight_device", tree.PathMatchList, "weight")
+	add(unsignedProblem(32), "volumes", tree.PathMatchList, "tmpfs", "mode")
+	return out
+})
+
+type composeDecodeAt struct {
+	pattern []string
+	decode  composeDecode
+}
+
+// decodeAt is the check of what compose-go decodes at path, or nil.
+func decodeAt(path tree.Path) composeDecode {
+	parts := path.Parts()
+	for _, d := range composeDecodes()[len(parts)] {
+		if slices.EqualFunc(d.pattern, parts, func(p, part string) bool { return p == part || p == tree.PathMatchAll }) {
+			return d.decode
+		}
+	}
+	return nil
+}
+
+// sizeProblem checks a size as compose-go decodes it (types.UnitBytes): a number of bytes,
+// or a string with a unit. The schema judges the kinds.
+func sizeProblem(v *yaml.Node) (string, string) {
+	var b types.UnitBytes
+	if v.ShortTag() != "!!str" || b.DecodeMapstructure(v.Value) == nil {
+		return "", ""
+	}
+	return fmt.Sprintf("%s is not a size", yamlpos.Quoted(v)), "write a number of bytes or one with a unit, e.g. 512m or 1g"
+}
+
+// unsignedProblem checks a whole number compose-go decodes into an unsigned integer of bits
+// bits: a negative one, or one too large, fails its load. A string that does not cast is
+// checkCasts'; the schema judges the kinds.
+func unsignedProblem(bits int) composeDecode {
+	return func(v *yaml.Node) (string, string) {
+		f, err := strconv.ParseFloat(v.Value, 64)
+		if err != nil || v.ShortTag() == "!!bool" {
+			return "", ""
+		}
+		if i, err := strconv.ParseInt(v.Value, 0, 64); err == nil {
+			f = float64(i)
+		}
+		limit := uint64(math.MaxUint64) >> (64 - bits)
+		switch {
+		case f < 0:
+			return fmt.Sprintf("must be at least 0, found %s", yamlpos.Clip(v.Value)), "write 0 or more"
+		case f > float64(limit):
+			return fmt.Sprintf("must be at most %d, found %s", limit, yamlpos.Clip(v.Value)), fmt.Sprintf("write %d or less", limit)
+		}
+		return "", ""
 	}
 }
 
@@ -519,12 +612,20 @@ func (c *composeImport) schemaProblem(e *jsonschema.ValidationError) {
 		}
 		msg = yamlpos.Quoted(val) + " is not a value compose knows"
 	case *kind.Required:
-		hints := make([]string, len(k.Missing))
-		for i, m := range k.Missing {
+		// A property reported wrong already (and left out) is not missing too.
+		missing := slices.DeleteFunc(slices.Clone(k.Missing), func(m string) bool {
+			return slices.ContainsFunc(c.rejected, func(r []string) bool { return slices.Equal(r, composeJoin(parts, m)) })
+		})
+		at, rejected, isKey = cmp.Or(key, at), cmp.Or(key, val), key != nil
+		if len(missing) == 0 {
+			c.reject(rejected, isKey, parts)
+			return
+		}
+		hints := make([]string, len(missing))
+		for i, m := range missing {
 			hints[i] = m + ": " + c.schemaExample(e.SchemaURL, m)
 		}
-		msg, hint = "has no "+strings.Join(k.Missing, " and "), "add "+strings.Join(hints, ", ")
-		at, rejected, isKey = cmp.Or(key, at), cmp.Or(key, val), key != nil
+		msg, hint = "has no "+strings.Join(missing, " and "), "add "+strings.Join(hints, ", ")
 	default:
 		msg, hint = schemaRule(e.ErrorKind, val)
 	}

@@ -496,6 +496,11 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 	s, x := cv.project.Services[svc], cv.xs[svc]
 	ct := &Container{Name: cv.names[svc], Role: role, Image: s.Image, Command: s.Command, Entrypoint: s.Entrypoint,
 		WorkingDir: s.WorkingDir, User: s.User, Init: ptr.Deref(s.Init, false), TTY: s.Tty}
+	if ct.Image == "" && s.Build != nil {
+		// The image docker compose v2 builds for it (PROJECT-SERVICE, tag latest), so that
+		// what `docker compose build` made is used here, and the other way round.
+		ct.Image = strings.ToLower(cv.project.Name + "-" + svc)
+	}
 	ck := ContainerKey(b.pod.Name, ct.Name)
 	cv.pos.Set(ck, cv.keyAt("services", svc))
 	record := func(field string, path ...string) {
@@ -673,6 +678,10 @@ func composeEnvNode(en *yaml.Node, k string) *yaml.Node {
 	return nil
 }
 
+// composeExposeHint says how a compose service's expose entry is written: a container port
+// (or range), no mapping.
+const composeExposeHint = `write the container port only ("3306" or "3306/tcp"); publish it with ports: to reach it from the host`
+
 // exposeAt converts declared ports ("8080", "53/udp", a range "9000-9002"), each with the
 // entry it came from; an entry that is not one is a problem.
 func (cv *composeConv) exposeAt(svc string, specs []string, x bool) []placed[Port] {
@@ -692,6 +701,9 @@ func (cv *composeConv) exposeAt(svc string, specs []string, x bool) []placed[Por
 			ferr = &formError{msg: fmt.Sprintf("expose lists %q, which publishes a port on the host", spec), hint: exposeHint}
 		}
 		if ferr != nil {
+			if !x && (ferr.hint == exposeHint || ferr.hint == portFormHint) {
+				ferr.hint = composeExposeHint // in the compose file's own terms
+			}
 			cv.problem(at, ferr.msg, ferr.hint)
 			continue
 		}

@@ -106,11 +106,26 @@ func expSource(s *Stack) string {
 // expWarnings collects export warnings against one input file.
 type expWarnings struct {
 	file string
+	pos  *Positions // of the stack exported, nil when not known
 	list []Warning
 }
 
+func newExpWarnings(s *Stack) *expWarnings {
+	return &expWarnings{file: s.Source.File, pos: s.Positions}
+}
+
 func (w *expWarnings) add(field, format string, args ...any) {
-	w.list = append(w.list, Warning{Pos: Position{File: w.file}, Field: field, Message: fmt.Sprintf(format, args...)})
+	w.addAt("", field, format, args...)
+}
+
+// addAt adds a warning placed where the stack's positions put key (a Positions key: see
+// Field), else at the file.
+func (w *expWarnings) addAt(key, field, format string, args ...any) {
+	pos := Position{File: w.file}
+	if key != "" && w.pos != nil {
+		pos = w.pos.At(key)
+	}
+	w.list = append(w.list, Warning{Pos: pos, Field: field, Message: fmt.Sprintf(format, args...)})
 }
 
 // expWho names a container in warnings: "container NAME", with its pod when the stack has

@@ -49,7 +49,7 @@ func ExportCompose(s *Stack, opt ComposeOptions) ([]byte, []Warning, error) {
 	if s == nil || len(s.Pods) == 0 {
 		return nil, nil, expErrorf("the stack has no pods to export")
 	}
-	w := &expWarnings{file: s.Source.File}
+	w := newExpWarnings(s)
 	doc, err := composeDocument(s, expDirFS(s, opt.Files), w)
 	if err != nil {
 		return nil, w.list, err
@@ -473,7 +473,7 @@ func (e *composeExport) service(p *Pod, c *Container) *composeOutService {
 	}
 	if len(secret) > 0 {
 		phrase, its := expSecretVariables(secret)
-		w.add(expField(p, c, "env"), "%s: %s, and the compose file holds %s in plain text: keep the file out of version control, or write ${%s} in place of the value so that compose reads it from the environment or a .env file",
+		w.addAt(Field(ContainerKey(p.Name, c.Name), "env", secret[0]), expField(p, c, "env"), "%s: %s, and the compose file holds %s in plain text: keep the file out of version control, or write ${%s} in place of the value so that compose reads it from the environment or a .env file",
 			expWho(s, p, c), phrase, its, secret[0])
 	}
 	mounts := 0 // mounts written so far: the index of the next one

@@ -102,7 +102,7 @@ func ExportKube(s *Stack, opt KubeOptions) ([]byte, []Warning, error) {
 	if opt.Kind < KubeAuto || opt.Kind > KubePod {
 		return nil, nil, expErrorf("unknown workload kind %d", opt.Kind)
 	}
-	w := &expWarnings{file: s.Source.File}
+	w := newExpWarnings(s)
 	ks, files := kubeExportStack(s, opt, w)
 	objs := toKubeObjects(ks, opt.Kind)
 	if probs := kubeCheckObjects(w, objs, files); len(probs) > 0 {
@@ -332,19 +332,19 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 			mounts = append(mounts, m)
 			continue
 		}
-		field := expField(p, c, fmt.Sprintf("volumes[%d]", i))
+		field, key := expField(p, c, fmt.Sprintf("volumes[%d]", i)), Field(ContainerKey(p.Name, c.Name), "volumes", i)
 		src := expResolveBind(s, fsys, m.Source)
 		switch {
 		case src.rel == "" && path.IsAbs(m.Source):
-			w.add(field, "%s: the bind mount of %s becomes a hostPath volume: the path is on the node the pod runs on, not on this machine; make sure the node has it, or mount it from a volume of your cluster", expWho(s, p, c), m.Source)
+			w.addAt(key, field, "%s: the bind mount of %s becomes a hostPath volume: the path is on the node the pod runs on, not on this machine; make sure the node has it, or mount it from a volume of your cluster", expWho(s, p, c), m.Source)
 			m.Source = path.Clean(m.Source) // the API server refuses a hostPath with ".."
 			mounts = append(mounts, m)
 		case src.rel == "":
-			w.add(field, "%s: the bind mount of %s is outside the stack's directory and cannot be carried into a Kubernetes manifest: it is left out; mount it from a volume of your cluster", expWho(s, p, c), m.Source)
+			w.addAt(key, field, "%s: the bind mount of %s is outside the stack's directory and cannot be carried into a Kubernetes manifest: it is left out; mount it from a volume of your cluster", expWho(s, p, c), m.Source)
 		case src.isDir:
-			w.add(field, "%s: the bind mount of directory %s cannot be expressed in Kubernetes (only single files become ConfigMaps): it is left out; mount its files one by one, or use a volume of your cluster", expWho(s, p, c), m.Source)
+			w.addAt(key, field, "%s: the bind mount of directory %s cannot be expressed in Kubernetes (only single files become ConfigMaps): it is left out; mount its files one by one, or use a volume of your cluster", expWho(s, p, c), m.Source)
 		case !src.isFile:
-			w.add(field, "%s: the bind-mounted file %s cannot be read, so no ConfigMap can be made of it: it is left out", expWho(s, p, c), m.Source)
+			w.addAt(key, field, "%s: the bind-mounted file %s cannot be read, so no ConfigMap can be made of it: it is left out", expWho(s, p, c), m.Source)
 		default:
 			mounts = append(mounts, kubeFileMount(p, m, src, files, taken))
 		}

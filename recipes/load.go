@@ -267,6 +267,7 @@ func LoadAll(files []File, opts Options) (*Stack, []Warning, error) {
 		probs = append(probs, vp...)
 		warns = append(warns, vw...)
 		r.stack = st
+		r.stack.Positions = pos
 	} else if len(probs) == 0 {
 		probs = append(probs, Problem{Pos: Position{File: f.Name}, Message: "nothing could be read from the file", Hint: "check that it is a recipe, a compose file or a Kubernetes manifest"})
 	}

@@ -31,6 +31,10 @@ type Stack struct {
 	// shared by every pod whose containers mount them (a compose named volume used by
 	// several pods). A mount names one when its pod has no volume of that name. Sorted.
 	Volumes []*Volume `json:"volumes,omitempty" yaml:"volumes,omitempty"`
+	// Positions places the stack's pods, containers and fields in the files it was loaded
+	// from (nil when it was not loaded), for messages about it after the load (an export's
+	// warnings).
+	Positions *Positions `json:"-" yaml:"-"`
 }
 
 // Volume returns the named stack volume, or nil.

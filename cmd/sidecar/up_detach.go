@@ -351,6 +351,7 @@ func (opts *UpOptions) upSummary(ctx context.Context, dir, stack, logPath string
 		}
 		cancel()
 	}
+	var rows [][2]string
 	for _, p := range view.Pods {
 		var cs []string
 		for _, c := range p.Containers {
@@ -358,15 +359,16 @@ func (opts *UpOptions) upSummary(ctx context.Context, dir, stack, logPath string
 				cs = append(cs, c.Name+" "+briefState(c))
 			}
 		}
-		fmt.Fprintf(w, "  pod %-8s %s\n", p.Name, strings.Join(cs, ", "))
+		rows = append(rows, [2]string{"pod " + p.Name, strings.Join(cs, ", ")})
 	}
 	if len(ports) > 0 {
-		fmt.Fprintf(w, "  ports        %s\n", strings.Join(ports, ", "))
+		rows = append(rows, [2]string{"ports", strings.Join(ports, ", ")})
 	}
-	fmt.Fprintf(w, "  log          %s\n", logPath)
+	rows = append(rows, [2]string{"log", logPath})
 	if opts.Watch {
-		fmt.Fprintf(w, "  watch        the supervisor acts on the recipe's watch rules until the stack ends (its log says what it does)\n")
+		rows = append(rows, [2]string{"watch", "the supervisor acts on the recipe's watch rules until the stack ends (its log says what it does)"})
 	}
+	writeSummaryRows(w, rows)
 	fmt.Fprintf(w, "Next: sidecar attach --stack %s · sidecar logs -f --stack %s · sidecar down --stack %s\n", stack, stack, stack)
 }
 
@@ -582,4 +584,16 @@ func (s *superviseOptions) result(err error, root *cobra.Command) {
 	s.report.Write(append(b, '\n'))
 	s.report.Flush()
 	s.hangUp()
+}
+
+// writeSummaryRows writes label-value rows, indented, the values in one column past the
+// longest label.
+func writeSummaryRows(w io.Writer, rows [][2]string) {
+	width := 12
+	for _, r := range rows {
+		width = max(width, len(r[0]))
+	}
+	for _, r := range rows {
+		fmt.Fprintf(w, "  %-*s %s\n", width, r[0], r[1])
+	}
 }
