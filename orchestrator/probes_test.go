@@ -1,7 +1,6 @@
 package orchestrator_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -125,6 +124,19 @@ func TestStartupProbeFailureRestartsWithBackoff(t *testing.T) {
 	h.shutdownLeavesNothing()
 }
 
+// toldTwice waits until the views have told what at least twice, and returns the messages
+// so far whose text says it.
+func (h *harness) toldTwice(what string) []orchestrator.MessageEvent {
+	h.until("two notes", time.Second, func() bool { return strings.Count(h.describe(), what) >= 2 })
+	var out []orchestrator.MessageEvent
+	for _, m := range h.messages() {
+		if strings.Contains(m.Text, what) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // A sidecar whose readiness never passes: the views are told every BlockedNoteEvery who waits
 // for it, for how long, and what its probe last said; main's and the sidecar's views say so
 // too (what the TUI header shows).
@@ -134,14 +146,11 @@ func TestReadinessWaitIsToldRepeatedly(t *testing.T) {
 	h.rt.SetProbe("p-side", errors.New("http probe failed: 503 Service Unavailable"))
 	h.start()
 	h.until("side running", 0, h.running("p-side"))
-	h.until("two notes", time.Second, func() bool { return strings.Count(h.describe(), "to be ready: ") >= 2 })
 	var notes []string
-	for _, m := range h.messages() {
-		if strings.Contains(m.Text, "to be ready") {
-			notes = append(notes, m.Text)
-			if m.Container != "side" || m.Level != orchestrator.LevelWarning || !strings.Contains(m.Hint, "`ready:` probe of side") {
-				t.Errorf("note %+v", m)
-			}
+	for _, m := range h.toldTwice("to be ready: ") {
+		notes = append(notes, m.Text)
+		if m.Container != "side" || m.Level != orchestrator.LevelWarning || !strings.Contains(m.Hint, "`ready:` probe of side") {
+			t.Errorf("note %+v", m)
 		}
 	}
 	for i, want := range []string{"15s", "30s"} {
@@ -375,15 +384,7 @@ func TestProbesWaitForThePostStartHook(t *testing.T) {
 			if tt.ports == nil {
 				h.rt.Healthcheck("p-proxy")
 			}
-			release := make(chan struct{})
-			h.rt.SetHookFunc("p-proxy", func(ctx context.Context, hk recipes.Hook) error {
-				select {
-				case <-release:
-					return nil
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			})
+			release := h.holdHooks("p-proxy")
 			h.start()
 			h.until("proxy's post-start hook running", 0, func() bool {
 				return slices.Contains(h.hookLines(), "proxy post-start running")

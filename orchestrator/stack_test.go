@@ -560,14 +560,11 @@ func TestPodWaitIsToldRepeatedly(t *testing.T) {
 	h.rt.SetProbe("m-db-postgres", errors.New("exec probe failed: exit code 2: no response"))
 	h.start()
 	h.until("db running", 0, h.running("m-db-postgres"))
-	h.until("two notes", time.Second, func() bool { return strings.Count(h.describe(), "waits for pod db") >= 2 })
 	var notes []string
-	for _, m := range h.messages() {
-		if strings.Contains(m.Text, "waits for pod db") {
-			notes = append(notes, m.Text)
-			if m.Pod != "db" || m.Container != "postgres" || m.Level != orchestrator.LevelWarning || !strings.Contains(m.Hint, "`ready:` probe of postgres") {
-				t.Errorf("note %+v", m)
-			}
+	for _, m := range h.toldTwice("waits for pod db") {
+		notes = append(notes, m.Text)
+		if m.Pod != "db" || m.Container != "postgres" || m.Level != orchestrator.LevelWarning || !strings.Contains(m.Hint, "`ready:` probe of postgres") {
+			t.Errorf("note %+v", m)
 		}
 	}
 	for i, want := range []string{"15s", "30s"} {
