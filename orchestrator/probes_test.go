@@ -124,17 +124,26 @@ func TestStartupProbeFailureRestartsWithBackoff(t *testing.T) {
 	h.shutdownLeavesNothing()
 }
 
-// toldTwice waits until the views have told what at least twice, and returns the messages
-// so far whose text says it.
-func (h *harness) toldTwice(what string) []orchestrator.MessageEvent {
+// toldTwice waits until the views have told what twice, and checks the first two notes
+// that say it: format with the time waited so far (15s, then 30s), each one a warning
+// that is as ok says.
+func (h *harness) toldTwice(what, format string, ok func(orchestrator.MessageEvent) bool) {
+	h.t.Helper()
 	h.until("two notes", time.Second, func() bool { return strings.Count(h.describe(), what) >= 2 })
-	var out []orchestrator.MessageEvent
+	var notes []string
 	for _, m := range h.messages() {
 		if strings.Contains(m.Text, what) {
-			out = append(out, m)
+			notes = append(notes, m.Text)
+			if m.Level != orchestrator.LevelWarning || !ok(m) {
+				h.t.Errorf("note %+v", m)
+			}
 		}
 	}
-	return out
+	for i, so := range []string{"15s", "30s"} {
+		if w := fmt.Sprintf(format, so); i >= len(notes) || notes[i] != w {
+			h.t.Errorf("note %d: %q, want %q", i, notes, w)
+		}
+	}
 }
 
 // A sidecar whose readiness never passes: the views are told every BlockedNoteEvery who waits
@@ -146,19 +155,10 @@ func TestReadinessWaitIsToldRepeatedly(t *testing.T) {
 	h.rt.SetProbe("p-side", errors.New("http probe failed: 503 Service Unavailable"))
 	h.start()
 	h.until("side running", 0, h.running("p-side"))
-	var notes []string
-	for _, m := range h.toldTwice("to be ready: ") {
-		notes = append(notes, m.Text)
-		if m.Container != "side" || m.Level != orchestrator.LevelWarning || !strings.Contains(m.Hint, "`ready:` probe of side") {
-			t.Errorf("note %+v", m)
-		}
-	}
-	for i, want := range []string{"15s", "30s"} {
-		w := fmt.Sprintf("sidecar agent and main app wait for sidecar side to be ready: %s so far; last probe: http probe failed: 503 Service Unavailable", want)
-		if i >= len(notes) || notes[i] != w {
-			t.Errorf("note %d: %q, want %q (all: %q)", i, notes, w, notes)
-		}
-	}
+	h.toldTwice("to be ready: ", "sidecar agent and main app wait for sidecar side to be ready: %s so far; last probe: http probe failed: 503 Service Unavailable",
+		func(m orchestrator.MessageEvent) bool {
+			return m.Container == "side" && strings.Contains(m.Hint, "`ready:` probe of side")
+		})
 	if v := h.view("p", "app"); v.State != orchestrator.CStateCreated || v.Reason != "waiting for sidecar side to be ready" {
 		t.Errorf("main's view: %s %q", v.State, v.Reason)
 	}
