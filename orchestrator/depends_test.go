@@ -9,6 +9,27 @@ import (
 	"github.com/sidecar-dev/sidecar/recipes"
 )
 
+// heldBack steps the clock a minute and fails the test, saying why, if the infra container
+// of a pod whose dependency has not been met has been created.
+func (h *harness) heldBack(infra, why string) {
+	h.t.Helper()
+	h.clock.Step(time.Minute)
+	if _, ok := h.rt.Container(infra); ok {
+		h.t.Fatal(why)
+	}
+}
+
+// loadCompose loads compose file src as project's (in /tmp/project).
+func loadCompose(t *testing.T, project, src string) *recipes.Stack {
+	t.Helper()
+	dir := "/tmp/" + project
+	st, _, err := recipes.Load(recipes.File{Name: dir + "/compose.yaml", Content: []byte(src)}, recipes.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 // A pod's dependency waits for what its condition says: started, for the other pod's main to
 // be started only — its ready probe holds nothing back (compose's service_started, and its
 // short form: logstash and kibana start while elasticsearch's healthcheck still fails);
@@ -23,10 +44,7 @@ func TestStartedDependencyDoesNotWaitForReadiness(t *testing.T) {
 	h.rt.SetProbe("elk-es-es", errors.New("connection refused"))
 	h.start()
 	h.until("kibana running while es is not ready", time.Second, h.running("elk-es-es", "elk-kibana-kibana"))
-	h.clock.Step(time.Minute)
-	if _, ok := h.rt.Container("elk-api-infra"); ok {
-		t.Fatal("api, which waits for es to be ready, was created before es's ready probe passed")
-	}
+	h.heldBack("elk-api-infra", "api, which waits for es to be ready, was created before es's ready probe passed")
 	h.rt.SetProbe("elk-es-es", nil)
 	h.until("api running once es is ready", time.Second, h.running("elk-api-api"))
 	h.shutdownLeavesNothing()
@@ -53,10 +71,7 @@ func TestDependencyConditionsOnAJob(t *testing.T) {
 	}
 	h.rt.SetProbe("j-setup-setup", nil)
 	h.until("ready running once setup is ready", time.Second, h.running("j-ready-ready"))
-	h.clock.Step(time.Minute)
-	if _, ok := h.rt.Container("j-after-infra"); ok {
-		t.Fatal("after, which waits for setup to complete, was created while setup runs")
-	}
+	h.heldBack("j-after-infra", "after, which waits for setup to complete, was created while setup runs")
 	if err := h.rt.Exit("j-setup-setup", 0); err != nil {
 		t.Fatal(err)
 	}
@@ -83,19 +98,12 @@ services:
     image: filebeat:7.16.1
     depends_on: {elasticsearch: {condition: service_healthy}}
 `
-	st, _, err := recipes.Load(recipes.File{Name: "/tmp/elk/compose.yaml", Content: []byte(src)}, recipes.Options{Dir: "/tmp/elk"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := newHarness(t, st, orchestrator.Options{})
+	h := newHarness(t, loadCompose(t, "elk", src), orchestrator.Options{})
 	h.rt.SetProbe("elk-elasticsearch-elasticsearch", errors.New("exec probe exited 7"))
 	h.start()
 	h.until("logstash and kibana running while elasticsearch is unhealthy", time.Second,
 		h.running("elk-elasticsearch-elasticsearch", "elk-logstash-logstash", "elk-kibana-kibana"))
-	h.clock.Step(time.Minute)
-	if _, ok := h.rt.Container("elk-filebeat-infra"); ok {
-		t.Fatal("filebeat, which waits for elasticsearch to be healthy, was created before its healthcheck passed")
-	}
+	h.heldBack("elk-filebeat-infra", "filebeat, which waits for elasticsearch to be healthy, was created before its healthcheck passed")
 	h.rt.SetProbe("elk-elasticsearch-elasticsearch", nil)
 	h.until("filebeat running once elasticsearch is healthy", time.Second, h.running("elk-filebeat-filebeat"))
 	h.shutdownLeavesNothing()

@@ -54,6 +54,21 @@ func (h *harness) viewAfterHook(pod, name, hook string) *orchestrator.ContainerV
 	return nil
 }
 
+// holdHooks makes the hooks of container name block until the returned channel is closed
+// (or their context ends).
+func (h *harness) holdHooks(name string) chan struct{} {
+	release := make(chan struct{})
+	h.rt.SetHookFunc(name, func(ctx context.Context, hk recipes.Hook) error {
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	return release
+}
+
 // callOrder returns the recorded calls as "Method target" lines.
 func callOrder(rt *fake.Runtime) []string {
 	var out []string
@@ -71,15 +86,7 @@ func TestHooksRunInLifecycleOrder(t *testing.T) {
 		ctr("web", postStart(httpHook(8080, "warm")), preStop(execHook("/drain"))),
 		sidecars(ctr("proxy", postStart(execHook("/wait-ready")), preStop(&recipes.Hook{Sleep: recipes.Duration(3 * time.Second)})))))
 	h := newHarness(t, s, orchestrator.Options{})
-	release := make(chan struct{})
-	h.rt.SetHookFunc("h-proxy", func(ctx context.Context, hk recipes.Hook) error {
-		select {
-		case <-release:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	})
+	release := h.holdHooks("h-proxy")
 	h.start()
 	// The hook's event goes out before the views of the same step: the view to judge is
 	// proxy's first one after it, not the snapshot at the moment the event is seen.
@@ -432,11 +439,7 @@ services:
     image: elasticsearch:8
     depends_on: {setup: {condition: service_healthy}}
 `
-		st, _, err := recipes.Load(recipes.File{Name: "/tmp/es/compose.yaml", Content: []byte(src)}, recipes.Options{Dir: "/tmp/es"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
+		return loadCompose(t, "es", src)
 	}
 	st := compose("    x-sidecar: {job: true}")
 	if p := st.Pod("setup"); p == nil || !p.Job || p.Main.Ready == nil {

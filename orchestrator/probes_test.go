@@ -1,7 +1,6 @@
 package orchestrator_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -125,6 +124,28 @@ func TestStartupProbeFailureRestartsWithBackoff(t *testing.T) {
 	h.shutdownLeavesNothing()
 }
 
+// toldTwice waits until the views have told what twice, and checks the first two notes
+// that say it: format with the time waited so far (15s, then 30s), each one a warning
+// that is as ok says.
+func (h *harness) toldTwice(what, format string, ok func(orchestrator.MessageEvent) bool) {
+	h.t.Helper()
+	h.until("two notes", time.Second, func() bool { return strings.Count(h.describe(), what) >= 2 })
+	var notes []string
+	for _, m := range h.messages() {
+		if strings.Contains(m.Text, what) {
+			notes = append(notes, m.Text)
+			if m.Level != orchestrator.LevelWarning || !ok(m) {
+				h.t.Errorf("note %+v", m)
+			}
+		}
+	}
+	for i, so := range []string{"15s", "30s"} {
+		if w := fmt.Sprintf(format, so); i >= len(notes) || notes[i] != w {
+			h.t.Errorf("note %d: %q, want %q", i, notes, w)
+		}
+	}
+}
+
 // A sidecar whose readiness never passes: the views are told every BlockedNoteEvery who waits
 // for it, for how long, and what its probe last said; main's and the sidecar's views say so
 // too (what the TUI header shows).
@@ -134,22 +155,10 @@ func TestReadinessWaitIsToldRepeatedly(t *testing.T) {
 	h.rt.SetProbe("p-side", errors.New("http probe failed: 503 Service Unavailable"))
 	h.start()
 	h.until("side running", 0, h.running("p-side"))
-	h.until("two notes", time.Second, func() bool { return strings.Count(h.describe(), "to be ready: ") >= 2 })
-	var notes []string
-	for _, m := range h.messages() {
-		if strings.Contains(m.Text, "to be ready") {
-			notes = append(notes, m.Text)
-			if m.Container != "side" || m.Level != orchestrator.LevelWarning || !strings.Contains(m.Hint, "`ready:` probe of side") {
-				t.Errorf("note %+v", m)
-			}
-		}
-	}
-	for i, want := range []string{"15s", "30s"} {
-		w := fmt.Sprintf("sidecar agent and main app wait for sidecar side to be ready: %s so far; last probe: http probe failed: 503 Service Unavailable", want)
-		if i >= len(notes) || notes[i] != w {
-			t.Errorf("note %d: %q, want %q (all: %q)", i, notes, w, notes)
-		}
-	}
+	h.toldTwice("to be ready: ", "sidecar agent and main app wait for sidecar side to be ready: %s so far; last probe: http probe failed: 503 Service Unavailable",
+		func(m orchestrator.MessageEvent) bool {
+			return m.Container == "side" && strings.Contains(m.Hint, "`ready:` probe of side")
+		})
 	if v := h.view("p", "app"); v.State != orchestrator.CStateCreated || v.Reason != "waiting for sidecar side to be ready" {
 		t.Errorf("main's view: %s %q", v.State, v.Reason)
 	}
@@ -375,15 +384,7 @@ func TestProbesWaitForThePostStartHook(t *testing.T) {
 			if tt.ports == nil {
 				h.rt.Healthcheck("p-proxy")
 			}
-			release := make(chan struct{})
-			h.rt.SetHookFunc("p-proxy", func(ctx context.Context, hk recipes.Hook) error {
-				select {
-				case <-release:
-					return nil
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			})
+			release := h.holdHooks("p-proxy")
 			h.start()
 			h.until("proxy's post-start hook running", 0, func() bool {
 				return slices.Contains(h.hookLines(), "proxy post-start running")

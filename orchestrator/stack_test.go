@@ -560,22 +560,10 @@ func TestPodWaitIsToldRepeatedly(t *testing.T) {
 	h.rt.SetProbe("m-db-postgres", errors.New("exec probe failed: exit code 2: no response"))
 	h.start()
 	h.until("db running", 0, h.running("m-db-postgres"))
-	h.until("two notes", time.Second, func() bool { return strings.Count(h.describe(), "waits for pod db") >= 2 })
-	var notes []string
-	for _, m := range h.messages() {
-		if strings.Contains(m.Text, "waits for pod db") {
-			notes = append(notes, m.Text)
-			if m.Pod != "db" || m.Container != "postgres" || m.Level != orchestrator.LevelWarning || !strings.Contains(m.Hint, "`ready:` probe of postgres") {
-				t.Errorf("note %+v", m)
-			}
-		}
-	}
-	for i, want := range []string{"15s", "30s"} {
-		w := "pod api waits for pod db to be ready: " + want + " so far; last probe: exec probe failed: exit code 2: no response"
-		if i >= len(notes) || notes[i] != w {
-			t.Errorf("note %d: %q, want %q", i, notes, w)
-		}
-	}
+	h.toldTwice("waits for pod db", "pod api waits for pod db to be ready: %s so far; last probe: exec probe failed: exit code 2: no response",
+		func(m orchestrator.MessageEvent) bool {
+			return m.Pod == "db" && m.Container == "postgres" && strings.Contains(m.Hint, "`ready:` probe of postgres")
+		})
 	snap := h.o.Snapshot()
 	if p := snap.Pod("api"); p.Phase != orchestrator.PhasePending || p.Reason != "waiting for pod db to be ready" || !slices.Equal(p.WaitsFor, []string{"db"}) {
 		t.Errorf("api's view: %s %q %v", p.Phase, p.Reason, p.WaitsFor)

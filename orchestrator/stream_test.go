@@ -327,11 +327,11 @@ func TestEngineLogsFollow(t *testing.T) {
 	}
 }
 
-// A restarted container's note goes before its latest run's first line even when the engine
-// stamped that line a little before the run's StartedAt, so the history stays in time order
-// (a line of another container stamped between them comes after both).
-func TestEngineLogsNoteBeforeAnEarlyStampedRun(t *testing.T) {
-	rt := fake.New(clock.RealClock{})
+// restartedWeb is a fake runtime with sidecars web and other of stack s, web's first run
+// ended and a second started; info is web's as of its second run.
+func restartedWeb(t *testing.T) (rt *fake.Runtime, info orchestrator.ContainerInfo) {
+	t.Helper()
+	rt = fake.New(clock.RealClock{})
 	rt.AddImage("img")
 	ctx := context.Background()
 	ids := map[string]string{}
@@ -348,6 +348,47 @@ func TestEngineLogsNoteBeforeAnEarlyStampedRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rt, info
+}
+
+// engineHistory reads stack s's whole history through EngineLogs, as "container | text"
+// lines and "container * text" notes; seen is called with each one's time, and whether it
+// is a note, in the order they come.
+func engineHistory(t *testing.T, rt *fake.Runtime, seen func(at time.Time, note bool)) string {
+	t.Helper()
+	ctx := context.Background()
+	feed, err := orchestrator.EngineLogs(ctx, rt, orchestrator.EngineLogOptions{Stack: "s", Tail: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer feed.Close()
+	var text strings.Builder
+	for {
+		evs, err := feed.Next(ctx)
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				t.Fatal(err)
+			}
+			return text.String()
+		}
+		for _, ev := range evs {
+			switch e := ev.(type) {
+			case orchestrator.LogEvent:
+				fmt.Fprintf(&text, "%s | %s\n", e.Container, e.Text)
+				seen(e.Time, false)
+			case orchestrator.MessageEvent:
+				fmt.Fprintf(&text, "%s * %s\n", e.Container, e.Text)
+				seen(e.Time, true)
+			}
+		}
+	}
+}
+
+// A restarted container's note goes before its latest run's first line even when the engine
+// stamped that line a little before the run's StartedAt, so the history stays in time order
+// (a line of another container stamped between them comes after both).
+func TestEngineLogsNoteBeforeAnEarlyStampedRun(t *testing.T) {
+	rt, info := restartedWeb(t)
 	// The first run's line, a second before the latest run began.
 	if err := rt.PrintAt("s-web", orchestrator.Stdout, "one", info.StartedAt.Add(-time.Second)); err != nil {
 		t.Fatal(err)
@@ -358,41 +399,15 @@ func TestEngineLogsNoteBeforeAnEarlyStampedRun(t *testing.T) {
 	if err := rt.PrintAt("s-other", orchestrator.Stdout, "between", info.StartedAt.Add(-10*time.Millisecond)); err != nil {
 		t.Fatal(err)
 	}
-	feed, err := orchestrator.EngineLogs(ctx, rt, orchestrator.EngineLogOptions{Stack: "s", Tail: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer feed.Close()
-	var text strings.Builder
 	var last time.Time
-	for {
-		evs, err := feed.Next(ctx)
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				t.Fatal(err)
-			}
-			break
+	got := engineHistory(t, rt, func(at time.Time, note bool) {
+		if at.Before(last) {
+			t.Errorf("%s after a line of %s", at.Format(time.StampMilli), last.Format(time.StampMilli))
 		}
-		for _, ev := range evs {
-			var at time.Time
-			switch e := ev.(type) {
-			case orchestrator.LogEvent:
-				fmt.Fprintf(&text, "%s | %s\n", e.Container, e.Text)
-				at = e.Time
-			case orchestrator.MessageEvent:
-				fmt.Fprintf(&text, "%s * %s\n", e.Container, e.Text)
-				at = e.Time
-			default:
-				continue
-			}
-			if at.Before(last) {
-				t.Errorf("%s after a line of %s", at.Format(time.StampMilli), last.Format(time.StampMilli))
-			}
-			last = at
-		}
-	}
+		last = at
+	})
 	want := "web | one\nweb * restarted\nweb | two\nother | between\n"
-	if got := text.String(); got != want {
+	if got != want {
 		t.Errorf("history:\n%s\nwant:\n%s", got, want)
 	}
 }
@@ -401,23 +416,7 @@ func TestEngineLogsNoteBeforeAnEarlyStampedRun(t *testing.T) {
 // its earlier lines set apart still: the note comes after them, at the run's start, in time
 // order with the other containers' lines.
 func TestEngineLogsNoteBeforeAnEmptyLatestRun(t *testing.T) {
-	rt := fake.New(clock.RealClock{})
-	rt.AddImage("img")
-	ctx := context.Background()
-	ids := map[string]string{}
-	for i, name := range []string{"web", "other"} {
-		ids[name] = startSidecar(t, rt, name, i)
-	}
-	if err := rt.Exit("s-web", 1); err != nil {
-		t.Fatal(err)
-	}
-	if err := rt.StartContainer(ctx, ids["web"]); err != nil {
-		t.Fatal(err)
-	}
-	info, err := rt.InspectContainer(ctx, ids["web"])
-	if err != nil {
-		t.Fatal(err)
-	}
+	rt, info := restartedWeb(t)
 	for _, l := range []struct {
 		name, text string
 		at         time.Duration
@@ -426,34 +425,13 @@ func TestEngineLogsNoteBeforeAnEmptyLatestRun(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	feed, err := orchestrator.EngineLogs(ctx, rt, orchestrator.EngineLogOptions{Stack: "s", Tail: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer feed.Close()
-	var text strings.Builder
-	for {
-		evs, err := feed.Next(ctx)
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				t.Fatal(err)
-			}
-			break
+	got := engineHistory(t, rt, func(at time.Time, note bool) {
+		if note && !at.Equal(info.StartedAt) {
+			t.Errorf("the note is stamped %s, want the run's start %s", at, info.StartedAt)
 		}
-		for _, ev := range evs {
-			switch e := ev.(type) {
-			case orchestrator.LogEvent:
-				fmt.Fprintf(&text, "%s | %s\n", e.Container, e.Text)
-			case orchestrator.MessageEvent:
-				fmt.Fprintf(&text, "%s * %s\n", e.Container, e.Text)
-				if !e.Time.Equal(info.StartedAt) {
-					t.Errorf("the note is stamped %s, want the run's start %s", e.Time, info.StartedAt)
-				}
-			}
-		}
-	}
+	})
 	want := "web | one\nother | before\nweb * restarted\nother | after\n"
-	if got := text.String(); got != want {
+	if got != want {
 		t.Errorf("history:\n%s\nwant:\n%s", got, want)
 	}
 }

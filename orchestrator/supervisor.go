@@ -528,15 +528,20 @@ func (s *supervisor) noteResult(r ActionResult) {
 	}
 }
 
+// sourceKind is the kind of file st came from; a recipe's where there is no stack.
+func sourceKind(st *recipes.Stack) recipes.SourceKind {
+	if st == nil {
+		return recipes.SourceRecipe
+	}
+	return st.Source.Kind
+}
+
 // killHint says what to do about container c killed at the end of its grace (budget: the
 // pod's stop budget was used up), in the terms of the file the stack came from: a Kubernetes
 // manifest has terminationGracePeriodSeconds and no init: true, a compose file
 // stop_grace_period.
 func killHint(st *recipes.Stack, c string, budget bool) string {
-	kind := recipes.SourceRecipe
-	if st != nil {
-		kind = st.Source.Kind
-	}
+	kind := sourceKind(st)
 	switch {
 	case kind == recipes.SourceKube && budget:
 		return "raise the pod's terminationGracePeriodSeconds, or make the containers stopped before it exit sooner (a program that handles SIGTERM)"
@@ -744,10 +749,7 @@ func (s *supervisor) noteBlocked(plan Plan, now time.Time) {
 // probeSource names where the startup probe (else the ready probe) of container c is
 // written, in the terms of the file the stack came from.
 func probeSource(st *recipes.Stack, c string, startup bool) string {
-	kind := recipes.SourceRecipe
-	if st != nil {
-		kind = st.Source.Kind
-	}
+	kind := sourceKind(st)
 	switch {
 	case kind == recipes.SourceKube && startup:
 		return "the startupProbe of " + c + " in the manifest"

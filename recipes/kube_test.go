@@ -490,19 +490,22 @@ spec: {containers: [{name: app, image: x}]}
 // once the import is done, names of pods the file does not have and a pod waiting for itself
 // (found by validation).
 func TestKubeDependsOnAnnotationProblems(t *testing.T) {
-	for _, tc := range []struct {
-		name, manifest string
-		want           []string
-	}{
-		{"not pod names", `
-apiVersion: v1
+	// web is a Pod whose annotation is dependsOn, on its line 6.
+	web := func(dependsOn string) string {
+		return `apiVersion: v1
 kind: Pod
 metadata:
 	name: web
 	annotations:
-		sidecar.dev/depends-on: "db,,Cache DB"
+		sidecar.dev/depends-on: "` + dependsOn + `"
 spec: {containers: [{name: app, image: x}]}
-`, []string{
+`
+	}
+	for _, tc := range []struct {
+		name, manifest string
+		want           []string
+	}{
+		{"not pod names", "\n" + web("db,,Cache DB"), []string{
 			`m.yaml:7:29: annotation sidecar.dev/depends-on of Pod "web" holds an empty pod name: list the names of the workloads this one waits for, separated by commas, e.g. db,cache:started`,
 			`m.yaml:7:29: annotation sidecar.dev/depends-on of Pod "web" holds "Cache DB", which is not a pod name: list the names of the workloads this one waits for, separated by commas, e.g. db,cache:started`,
 			// db is a pod name, of no pod of the file: validation says so in the same pass.
@@ -534,14 +537,7 @@ kind: Pod
 metadata: {name: db}
 spec: {containers: [{name: app, image: x}]}
 ---
-apiVersion: v1
-kind: Pod
-metadata:
-	name: web
-	annotations:
-		sidecar.dev/depends-on: "db:start,db:"
-spec: {containers: [{name: app, image: x}]}
-`, []string{
+` + web("db:start,db:"), []string{
 			`m.yaml:12:29: annotation sidecar.dev/depends-on of Pod "web" gives db the condition "start", which is not one of ready, started, completed: did you mean "db:started"? (write NAME (its main ready), NAME:started (its main started) or NAME:completed (a job completed), e.g. db,cache:started)`,
 			`m.yaml:12:29: annotation sidecar.dev/depends-on of Pod "web" gives db the condition "", which is not one of ready, started, completed: write NAME (its main ready), NAME:started (its main started) or NAME:completed (a job completed), e.g. db,cache:started`,
 		}},

@@ -73,6 +73,24 @@ func (s *script) stack(phase orchestrator.Phase, reason string, code *int) {
 	s.add(orchestrator.StackEvent{EventMeta: s.meta(), Stack: s.view.Name, Phase: phase, Reason: reason, ExitCode: code})
 }
 
+// printed is the plain output of the events so far.
+func (s *script) printed(t *testing.T) string {
+	t.Helper()
+	var out bytes.Buffer
+	if err := plain.New(&out, plain.Options{}).Print(s.evs); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+// wantPrinted checks the plain output of the events so far.
+func (s *script) wantPrinted(t *testing.T, want string) {
+	t.Helper()
+	if got := s.printed(t); got != want {
+		t.Errorf("output:\n%s\nwant:\n%s", got, want)
+	}
+}
+
 func intp(i int) *int { return &i }
 
 func running(v *orchestrator.ContainerView) { v.State = orchestrator.CStateRunning }
@@ -449,14 +467,7 @@ func TestImageHealthLines(t *testing.T) {
 	})
 	s.c("h", "side", func(v *orchestrator.ContainerView) { v.Health = orchestrator.HealthHealthy })
 	s.c("h", "side", func(v *orchestrator.ContainerView) { v.Health = orchestrator.HealthUnhealthy })
-	var out bytes.Buffer
-	if err := plain.New(&out, plain.Options{}).Print(s.evs); err != nil {
-		t.Fatal(err)
-	}
-	want := "side * started\nside * healthy\nside * unhealthy (its image's HEALTHCHECK fails)\n"
-	if out.String() != want {
-		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
-	}
+	s.wantPrinted(t, "side * started\nside * healthy\nside * unhealthy (its image's HEALTHCHECK fails)\n")
 }
 
 // A watch's events are lines of the container concerned; a rebuild's build steps too, and
@@ -494,11 +505,7 @@ func TestWatchLines(t *testing.T) {
 		ie.EventMeta = s.meta()
 		s.add(ie)
 	}
-	var out bytes.Buffer
-	if err := plain.New(&out, plain.Options{}).Print(s.evs); err != nil {
-		t.Fatal(err)
-	}
-	want := `web   * watching web (rebuild)
+	s.wantPrinted(t, `web   * watching web (rebuild)
 web   * changed: web/index.html → rebuild
 web   * rebuilding image shop/web:dev
 web   * build: Step 1/2 : FROM sidecar-test/apps
@@ -509,10 +516,7 @@ web   * synced 1 file (15 B) in 40ms: deleted on the host, still in the containe
 web   * rebuild failed: build failed at step 2/2; web keeps running as it was
 shop  * building image shop/web:dev
 shop  * image shop/web:dev: built
-`
-	if out.String() != want {
-		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
-	}
+`)
 }
 
 // A container torn down while it waits to be restarted was started once: no second
@@ -526,16 +530,13 @@ func TestBackoffEndedIsNoStart(t *testing.T) {
 		v.State, v.ExitCode, v.RestartIn = orchestrator.CStateBackoff, &code, recipes.Duration(2*time.Second)
 	})
 	s.c("b", "crashy", func(v *orchestrator.ContainerView) { v.State = orchestrator.CStateExited })
-	var out bytes.Buffer
-	if err := plain.New(&out, plain.Options{}).Print(s.evs); err != nil {
-		t.Fatal(err)
-	}
-	if n := strings.Count(out.String(), "started"); n != 1 {
-		t.Errorf("%d started lines, want 1:\n%s", n, out.String())
+	out := s.printed(t)
+	if n := strings.Count(out, "started"); n != 1 {
+		t.Errorf("%d started lines, want 1:\n%s", n, out)
 	}
 	// Nor a second exit: the back-off line said it; the teardown cancels the restart.
-	if n := strings.Count(out.String(), "exited 7"); n != 1 || !strings.HasSuffix(out.String(), "crashy * restart cancelled: the pod is stopping\n") {
-		t.Errorf("the exit is said %d times, want once, then the cancelled restart:\n%s", n, out.String())
+	if n := strings.Count(out, "exited 7"); n != 1 || !strings.HasSuffix(out, "crashy * restart cancelled: the pod is stopping\n") {
+		t.Errorf("the exit is said %d times, want once, then the cancelled restart:\n%s", n, out)
 	}
 }
 
@@ -547,13 +548,7 @@ func TestHeldReplacementLine(t *testing.T) {
 	s.c("d", "web", func(v *orchestrator.ContainerView) {
 		v.State, v.Reason = orchestrator.CStateStopped, "stopped by user"
 	})
-	var out bytes.Buffer
-	if err := plain.New(&out, plain.Options{}).Print(s.evs); err != nil {
-		t.Fatal(err)
-	}
-	if want := "web * stopped (stopped by user)\n"; out.String() != want {
-		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
-	}
+	s.wantPrinted(t, "web * stopped (stopped by user)\n")
 }
 
 // A startup probe's passing is said, as a post-start hook's is: a sidecar gated on it then
@@ -575,20 +570,13 @@ func TestStartupProbeAndInitBackoffLines(t *testing.T) {
 	})
 	s.add(orchestrator.ProbeEvent{EventMeta: s.meta(), Pod: "p", Container: "proxy", Probe: orchestrator.ProbeStartup,
 		Duration: recipes.Duration(4400 * time.Millisecond)})
-	var out bytes.Buffer
-	if err := plain.New(&out, plain.Options{}).Print(s.evs); err != nil {
-		t.Fatal(err)
-	}
-	want := `flaky * started
+	s.wantPrinted(t, `flaky * started
 flaky * exited 3, restarting in 1s
 flaky * started (restart 1)
 flaky * exited 0
 proxy * started
 proxy * startup probe passed in 4.4s
-`
-	if out.String() != want {
-		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
-	}
+`)
 }
 
 // An exit seen before its restart was decided (a container that crashes at once: its exit
@@ -604,12 +592,5 @@ func TestExitThenBackoffOfOneRun(t *testing.T) {
 	s.c("p", "flaky", func(v *orchestrator.ContainerView) {
 		v.State, v.RestartIn = orchestrator.CStateBackoff, recipes.Duration(2*time.Second)
 	})
-	var out bytes.Buffer
-	if err := plain.New(&out, plain.Options{}).Print(s.evs); err != nil {
-		t.Fatal(err)
-	}
-	want := "flaky * started\nflaky * exited 3\nflaky * restarting in 2s\n"
-	if out.String() != want {
-		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
-	}
+	s.wantPrinted(t, "flaky * started\nflaky * exited 3\nflaky * restarting in 2s\n")
 }
