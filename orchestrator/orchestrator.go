@@ -804,14 +804,14 @@ func (o *Orchestrator) noteWaits(now time.Time) (next time.Time) {
 		if pr == nil || pr.started || len(pr.waitFor) == 0 {
 			continue
 		}
-		waited := now.Sub(pr.waitSince)
-		if mark := pr.waitSince.Add(BlockedNoteEvery * (waited / BlockedNoteEvery)); waited >= BlockedNoteEvery && mark.After(pr.waitNoted) {
+		mark, due := noteMarks(pr.waitSince, now)
+		if !mark.IsZero() && mark.After(pr.waitNoted) {
 			pr.waitNoted = mark
 			for _, d := range pr.waitFor {
-				o.noteWait(pr, d, waited)
+				o.noteWait(pr, d, now.Sub(pr.waitSince))
 			}
 		}
-		if due := pr.waitSince.Add(BlockedNoteEvery * (waited/BlockedNoteEvery + 1)); next.IsZero() || due.Before(next) {
+		if next.IsZero() || due.Before(next) {
 			next = due
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/sidecar-dev/sidecar/recipes"
@@ -454,6 +453,16 @@ func planStart(spec *PodSpec, c *recipes.Container, cs *ContainerStatus, reason 
 // containers after it, who waits for what, since when and what the probe last said.
 const BlockedNoteEvery = 15 * time.Second
 
+// noteMarks are, for a wait since since, the last BlockedNoteEvery mark it reached by now
+// (zero before the first) and the next one: when the views are told, and next to be.
+func noteMarks(since, now time.Time) (last, next time.Time) {
+	n := now.Sub(since) / BlockedNoteEvery
+	if n > 0 {
+		last = since.Add(BlockedNoteEvery * n)
+	}
+	return last, since.Add(BlockedNoteEvery * (n + 1))
+}
+
 // Blocked says that containers wait for a running sidecar whose startup or ready probe has
 // not passed.
 type Blocked struct {
@@ -470,10 +479,7 @@ func (b *Blocked) Text(now time.Time) string {
 	if b.Startup {
 		probe = "pass its startup probe"
 	}
-	who := b.Waiters[len(b.Waiters)-1]
-	if n := len(b.Waiters) - 1; n > 0 {
-		who = strings.Join(b.Waiters[:n], ", ") + " and " + who
-	}
+	who := joinAnd(b.Waiters)
 	verb := "waits"
 	if len(b.Waiters) > 1 {
 		verb = "wait"
@@ -498,7 +504,7 @@ func planBlocked(pod *recipes.Pod, i int, cs *ContainerStatus, now time.Time, p 
 	}
 	b.Waiters = append(b.Waiters, "main "+pod.Main.Name)
 	p.Blocked = b
-	next := cs.StartedAt.Add(BlockedNoteEvery * (now.Sub(cs.StartedAt)/BlockedNoteEvery + 1))
+	_, next := noteMarks(cs.StartedAt, now)
 	if p.WakeAt.IsZero() || next.Before(p.WakeAt) {
 		p.WakeAt = next
 	}

@@ -733,9 +733,8 @@ func (s *supervisor) noteBlocked(plan Plan, now time.Time) {
 	if b == nil {
 		return
 	}
-	waited := now.Sub(b.Since)
-	mark := b.Since.Add(BlockedNoteEvery * (waited / BlockedNoteEvery))
-	if waited < BlockedNoteEvery || !mark.After(s.blockedNote) {
+	mark, _ := noteMarks(b.Since, now)
+	if mark.IsZero() || !mark.After(s.blockedNote) {
 		return
 	}
 	s.blockedNote = mark
