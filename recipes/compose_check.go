@@ -214,30 +214,40 @@ func commandProblem(_ *composeImport, v *yaml.Node, parts []string) (*yaml.Node,
 
 // composeCasts are the attributes whose string values compose-go casts to booleans and
 // numbers (a variable substitutes a string), from compose-go itself.
-var composeCasts = sync.OnceValue(func() map[int][]composeCast {
-	out := map[int][]composeCast{} // by the number of parts
+var composeCasts = sync.OnceValue(func() pathTable[interp.Cast] {
+	out := pathTable[interp.Cast]{}
 	for pattern, cast := range loader.ToOptions(&types.ConfigDetails{}, nil).Interpolate.TypeCastMapping {
-		parts := pattern.Parts()
-		out[len(parts)] = append(out[len(parts)], composeCast{parts, cast})
+		out.add(pattern.Parts(), cast)
 	}
 	return out
 })
 
-type composeCast struct {
+// pathTable holds values by compose attribute path patterns (tree.PathMatchAll matches any
+// part), by the number of parts.
+type pathTable[T any] map[int][]pathEntry[T]
+
+type pathEntry[T any] struct {
 	pattern []string
-	cast    interp.Cast
+	v       T
+}
+
+func (t pathTable[T]) add(pattern []string, v T) {
+	t[len(pattern)] = append(t[len(pattern)], pathEntry[T]{pattern, v})
+}
+
+// at is the value of the first pattern path matches, or T's zero value.
+func (t pathTable[T]) at(path tree.Path) (v T) {
+	parts := path.Parts()
+	for _, e := range t[len(parts)] {
+		if slices.EqualFunc(e.pattern, parts, func(p, part string) bool { return p == part || p == tree.PathMatchAll }) {
+			return e.v
+		}
+	}
+	return v
 }
 
 // castAt is the cast compose-go makes of a string at path, or nil.
-func castAt(path tree.Path) interp.Cast {
-	parts := path.Parts()
-	for _, c := range composeCasts()[len(parts)] {
-		if slices.EqualFunc(c.pattern, parts, func(p, part string) bool { return p == part || p == tree.PathMatchAll }) {
-			return c.cast
-		}
-	}
-	return nil
-}
+func castAt(path tree.Path) interp.Cast { return composeCasts().at(path) }
 
 // castWants names what a cast accepts: true or false, a whole number, a number.
 func castWants(cast interp.Cast) string {
@@ -295,12 +305,11 @@ type composeDecode func(v *yaml.Node) (msg, hint string)
 // composeDecodes are the attributes whose values compose-go decodes into sizes (a number of
 // bytes, or one with a unit: units.RAMInBytes) and unsigned numbers, which the schema takes
 // as any number or string: a value that does not decode fails compose-go's whole load.
-var composeDecodes = sync.OnceValue(func() map[int][]composeDecodeAt {
-	out := map[int][]composeDecodeAt{}
+var composeDecodes = sync.OnceValue(func() pathTable[composeDecode] {
+	out := pathTable[composeDecode]{}
 	add := func(d composeDecode, parts ...string) {
 		for _, prefix := range [][]string{{"services", tree.PathMatchAll}, {"jobs", tree.PathMatchAll}} {
-			pattern := append(slices.Clone(prefix), parts...)
-			out[len(pattern)] = append(out[len(pattern)], composeDecodeAt{pattern, d})
+			out.add(append(slices.Clone(prefix), parts...), d)
 		}
 	}
 	for _, f := range []string{"mem_limit", "mem_reservation", "memswap_limit", "mem_swappiness", "shm_size"} {
@@ -324,21 +333,8 @@ var composeDecodes = sync.OnceValue(func() map[int][]composeDecodeAt {
 	return out
 })
 
-type composeDecodeAt struct {
-	pattern []string
-	decode  composeDecode
-}
-
 // decodeAt is the check of what compose-go decodes at path, or nil.
-func decodeAt(path tree.Path) composeDecode {
-	parts := path.Parts()
-	for _, d := range composeDecodes()[len(parts)] {
-		if slices.EqualFunc(d.pattern, parts, func(p, part string) bool { return p == part || p == tree.PathMatchAll }) {
-			return d.decode
-		}
-	}
-	return nil
-}
+func decodeAt(path tree.Path) composeDecode { return composeDecodes().at(path) }
 
 // sizeProblem checks a size as compose-go decodes it (types.UnitBytes): a number of bytes,
 // or a string with a unit. The schema judges the kinds.
