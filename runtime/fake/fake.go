@@ -288,20 +288,14 @@ func (r *Runtime) Healthcheck(name string) {
 // SetHealth gives the engine's verdict on the running container's HEALTHCHECK, as the engine
 // does when it changes: a health event (none when the verdict stays the same).
 func (r *Runtime) SetHealth(name string, h orchestrator.EngineHealth) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, err := r.runningByName(name)
-	if err != nil {
-		return err
-	}
-	c.info.HealthAt = r.stampLocked()
-	if c.info.Health == h {
-		return nil
-	}
-	c.info.Health = h
-	e := Event{Action: orchestrator.ActionHealth, Health: h}
-	r.emitEventLocked(c, e)
-	return nil
+	return r.onContainer(r.runningByName, name, func(c *container) {
+		c.info.HealthAt = r.stampLocked()
+		if c.info.Health == h {
+			return
+		}
+		c.info.Health = h
+		r.emitEventLocked(c, Event{Action: orchestrator.ActionHealth, Health: h})
+	})
 }
 
 // SetProbe sets the result of every probe of the container called name: nil passes.
@@ -347,27 +341,13 @@ func (r *Runtime) Exit(name string, code int) error { return r.exit(name, code, 
 func (r *Runtime) OOM(name string) error { return r.exit(name, 137, true) }
 
 func (r *Runtime) exit(name string, code int, oom bool) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, err := r.runningByName(name)
-	if err != nil {
-		return err
-	}
-	r.exitLocked(c, code, oom)
-	return nil
+	return r.onContainer(r.runningByName, name, func(c *container) { r.exitLocked(c, code, oom) })
 }
 
 // Remove removes the container called name from outside (docker rm -f): kill → die when it
 // runs, then destroy.
 func (r *Runtime) Remove(name string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, err := r.byNameLocked(name)
-	if err != nil {
-		return err
-	}
-	r.removeLocked(c)
-	return nil
+	return r.onContainer(r.byNameLocked, name, r.removeLocked)
 }
 
 // Print writes a line to the container's output, stamped now.
@@ -384,18 +364,13 @@ func (r *Runtime) PrintAt(name string, stream orchestrator.Stream, text string, 
 
 // print appends l to the output of the container called name, stamped now if l.Time is zero.
 func (r *Runtime) print(name string, l orchestrator.LogLine) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, err := r.byNameLocked(name)
-	if err != nil {
-		return err
-	}
-	if l.Time.IsZero() {
-		l.Time = r.stampLocked()
-	}
-	c.logs = append(c.logs, l)
-	r.wakeLocked(c)
-	return nil
+	return r.onContainer(r.byNameLocked, name, func(c *container) {
+		if l.Time.IsZero() {
+			l.Time = r.stampLocked()
+		}
+		c.logs = append(c.logs, l)
+		r.wakeLocked(c)
+	})
 }
 
 // DropEvents cuts every event stream with an error. Until ResumeEvents, new subscriptions
@@ -1319,6 +1294,19 @@ func (r *Runtime) getLocked(method, id string) (*container, error) {
 		return nil, fmt.Errorf("fake: no container %s: %w", id, orchestrator.ErrNotFound)
 	}
 	return c, nil
+}
+
+// onContainer calls fn, under the lock, with the container that find (byNameLocked or
+// runningByName) gives for name, or returns find's error.
+func (r *Runtime) onContainer(find func(name string) (*container, error), name string, fn func(c *container)) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := find(name)
+	if err != nil {
+		return err
+	}
+	fn(c)
+	return nil
 }
 
 // byNameLocked is the container called name.
