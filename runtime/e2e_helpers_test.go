@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +17,7 @@ import (
 	"github.com/sidecar-dev/sidecar/orchestrator"
 	"github.com/sidecar-dev/sidecar/recipes"
 	"github.com/sidecar-dev/sidecar/runtime"
+	"github.com/sidecar-dev/sidecar/runtime/infra"
 )
 
 func lookPath(name string) (string, error) { return exec.LookPath(name) }
@@ -83,7 +81,9 @@ func (e *env) infra(ports ...int) string {
 	if err != nil {
 		e.t.Fatalf("infra image: %v", err)
 	}
-	return e.run(orchestrator.ContainerSpec{Image: img, Labels: testenv.WithLabels(e.labels, orchestrator.Labels{Role: recipes.RoleInfra})})
+	id := e.run(orchestrator.ContainerSpec{Image: img, Labels: testenv.WithLabels(e.labels, orchestrator.Labels{Role: recipes.RoleInfra})})
+	e.waitPauseReady(id)
+	return id
 }
 
 // app starts a test program joined to the infra container's namespaces.
@@ -98,38 +98,24 @@ func (e *env) waitRunning(id string) {
 	e.waitStatus(id, orchestrator.StatusRunning, 30*time.Second)
 }
 
-// waitCatches waits until the container's process catches sig (SigCgt in its /proc status,
-// read through the host's /proc: the engine is local): a signal sent before a Go program's
-// handler is installed takes the default action, which PID 1 of a namespace ignores.
-func (e *env) waitCatches(id string, sig syscall.Signal) {
+// waitPauseReady waits until the infra container's helper says on stdout that SIGTERM is its
+// own (infra.PauseReady): from then on a stop ends it with status 0. /proc cannot tell this:
+// the Go runtime catches every signal (SigCgt) before the helper's signal.Notify, and a
+// SIGTERM in between ends the helper with status 2.
+func (e *env) waitPauseReady(id string) {
 	e.t.Helper()
-	testenv.Eventually(e.t, 30*time.Second, func() error {
-		r, err := e.d.Client().ContainerInspect(e.ctx, id, client.ContainerInspectOptions{})
-		if err != nil {
-			return err
+	ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
+	defer cancel()
+	ready := false
+	err := e.d.Logs(ctx, id, orchestrator.LogOptions{Follow: true, Tail: -1}, func(l orchestrator.LogLine) {
+		if l.Stream == orchestrator.Stdout && l.Text == infra.PauseReady {
+			ready = true
+			cancel()
 		}
-		c := r.Container
-		if c.State == nil || c.State.Pid == 0 {
-			return fmt.Errorf("no process yet")
-		}
-		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.State.Pid))
-		if err != nil {
-			return err
-		}
-		for _, line := range strings.Split(string(status), "\n") {
-			if hex, ok := strings.CutPrefix(line, "SigCgt:"); ok {
-				mask, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
-				if err != nil {
-					return err
-				}
-				if mask&(1<<(uint(sig)-1)) == 0 {
-					return fmt.Errorf("%v not caught yet (SigCgt %s)", sig, strings.TrimSpace(hex))
-				}
-				return nil
-			}
-		}
-		return fmt.Errorf("no SigCgt line in /proc/%d/status", c.State.Pid)
 	})
+	if !ready {
+		e.t.Fatalf("infra container %s never wrote %q: %v", id, infra.PauseReady, err)
+	}
 }
 
 // waitExited waits until the container has exited.

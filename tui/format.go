@@ -139,26 +139,34 @@ func exitText(c orchestrator.ContainerView) string { text, _ := exitWords(c); re
 func exitShort(c orchestrator.ContainerView) string { _, short := exitWords(c); return short }
 
 // stateText is how a state is said: its glyph, its word for title bars and the header, a
-// shorter word for narrow titles.
+// shorter word for narrow titles (none: the word is short enough).
 type stateText struct{ glyph, word, short string }
+
+// said returns the glyph, the word and the short word.
+func (t stateText) said() (glyph, word, short string) {
+	if t.short == "" {
+		return t.glyph, t.word, t.word
+	}
+	return t.glyph, t.word, t.short
+}
 
 // stateTexts say the states that need nothing else said; healthTexts a running container's
 // health.
 var (
 	stateTexts = map[orchestrator.ContainerState]stateText{
-		orchestrator.CStateWaiting:  {"○", "waiting", "waiting"},
-		orchestrator.CStateCreated:  {"○", "created", "created"},
-		orchestrator.CStateStarting: {"◌", "starting", "starting"},
-		orchestrator.CStateStopped:  {"■", "stopped", "stopped"},
-		orchestrator.CStateRemoved:  {"–", "removed", "removed"},
+		orchestrator.CStateWaiting:  {glyph: "○", word: "waiting"},
+		orchestrator.CStateCreated:  {glyph: "○", word: "created"},
+		orchestrator.CStateStarting: {glyph: "◌", word: "starting"},
+		orchestrator.CStateStopped:  {glyph: "■", word: "stopped"},
+		orchestrator.CStateRemoved:  {glyph: "–", word: "removed"},
 	}
 	healthTexts = map[orchestrator.Health]stateText{
-		orchestrator.HealthReady:     {"✓", "ready", "ready"},
-		orchestrator.HealthNotReady:  {"✗", "not ready", "not ready"},
+		orchestrator.HealthReady:     {glyph: "✓", word: "ready"},
+		orchestrator.HealthNotReady:  {glyph: "✗", word: "not ready"},
 		orchestrator.HealthUnknown:   {"●", "running, not ready yet", "starting"},
 		orchestrator.HealthStarting:  {"●", "running, health: starting", "running"},
-		orchestrator.HealthHealthy:   {"✓", "healthy", "healthy"},
-		orchestrator.HealthUnhealthy: {"✗", "unhealthy", "unhealthy"},
+		orchestrator.HealthHealthy:   {glyph: "✓", word: "healthy"},
+		orchestrator.HealthUnhealthy: {glyph: "✗", word: "unhealthy"},
 	}
 )
 
@@ -166,7 +174,7 @@ var (
 // the header, and a shorter word for narrow titles; now counts down back-off and stop grace.
 func stateWord(c *orchestrator.ContainerView, now time.Time) (glyph, word, short string) {
 	if t, ok := stateTexts[c.State]; ok {
-		return t.glyph, t.word, t.short
+		return t.said()
 	}
 	switch c.State {
 	case orchestrator.CStateRunning:
@@ -176,7 +184,7 @@ func stateWord(c *orchestrator.ContainerView, now time.Time) (glyph, word, short
 			return "●", c.Reason, "starting"
 		}
 		if t, ok := healthTexts[c.Health]; ok {
-			return t.glyph, t.word, t.short
+			return t.said()
 		}
 		return "●", "running", "running"
 	case orchestrator.CStateExited:

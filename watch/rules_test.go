@@ -29,6 +29,15 @@ func project(t *testing.T, files map[string]string) string {
 	return dir
 }
 
+// webProject is a project whose build context web has a Dockerfile (FROM scratch) and the
+// .dockerignore given, besides files.
+func webProject(t *testing.T, dockerignore string, files map[string]string) string {
+	t.Helper()
+	files["web/Dockerfile"] = "FROM scratch\n"
+	files["web/.dockerignore"] = dockerignore
+	return project(t, files)
+}
+
 // oneContainer is a stack of one pod whose main, web, has rules and the build given.
 func oneContainer(dir string, build *recipes.Build, rules ...recipes.WatchRule) *recipes.Stack {
 	main := &recipes.Container{Name: "web", Image: "shop/web:dev", Role: recipes.RoleMain, Build: build, Watch: rules}
@@ -47,12 +56,10 @@ func compiled(t *testing.T, dir string, build *recipes.Build, rules ...recipes.W
 }
 
 func TestIgnoreMatching(t *testing.T) {
-	dir := project(t, map[string]string{
-		"web/Dockerfile":    "FROM scratch\n",
-		"web/.dockerignore": "node_modules\n*.log\nDockerfile\n!keep.log\n",
-		"web/index.html":    "hi",
-		"web/static/":       "",
-		"conf/app.yaml":     "a: 1",
+	dir := webProject(t, "node_modules\n*.log\nDockerfile\n!keep.log\n", map[string]string{
+		"web/index.html": "hi",
+		"web/static/":    "",
+		"conf/app.yaml":  "a: 1",
 	})
 	rules := compiled(t, dir, &recipes.Build{Context: "web"},
 		recipes.WatchRule{Path: "web", Action: recipes.WatchRebuild, Ignore: []string{"tmp/", "**/*.bak"}},
@@ -109,9 +116,7 @@ func TestIgnoreMatching(t *testing.T) {
 
 // A .dockerignore without exceptions lets whole ignored trees go unwatched.
 func TestIgnoredTreesAreNotWatched(t *testing.T) {
-	dir := project(t, map[string]string{
-		"web/Dockerfile":              "FROM scratch\n",
-		"web/.dockerignore":           "node_modules\n",
+	dir := webProject(t, "node_modules\n", map[string]string{
 		"web/node_modules/a/index.js": "",
 		"web/src/main.go":             "",
 	})

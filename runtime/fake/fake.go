@@ -288,20 +288,14 @@ func (r *Runtime) Healthcheck(name string) {
 // SetHealth gives the engine's verdict on the running container's HEALTHCHECK, as the engine
 // does when it changes: a health event (none when the verdict stays the same).
 func (r *Runtime) SetHealth(name string, h orchestrator.EngineHealth) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, err := r.runningByName(name)
-	if err != nil {
-		return err
-	}
-	c.info.HealthAt = r.stampLocked()
-	if c.info.Health == h {
+	return r.onContainer(r.runningByName, name, func(c *container) error {
+		c.info.HealthAt = r.stampLocked()
+		if c.info.Health != h {
+			c.info.Health = h
+			r.emitEventLocked(c, Event{Action: orchestrator.ActionHealth, Health: h})
+		}
 		return nil
-	}
-	c.info.Health = h
-	e := Event{Action: orchestrator.ActionHealth, Health: h}
-	r.emitEventLocked(c, e)
-	return nil
+	})
 }
 
 // SetProbe sets the result of every probe of the container called name: nil passes.
@@ -347,27 +341,16 @@ func (r *Runtime) Exit(name string, code int) error { return r.exit(name, code, 
 func (r *Runtime) OOM(name string) error { return r.exit(name, 137, true) }
 
 func (r *Runtime) exit(name string, code int, oom bool) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, err := r.runningByName(name)
-	if err != nil {
-		return err
-	}
-	r.exitLocked(c, code, oom)
-	return nil
+	return r.onContainer(r.runningByName, name, func(c *container) error {
+		r.exitLocked(c, code, oom)
+		return nil
+	})
 }
 
 // Remove removes the container called name from outside (docker rm -f): kill → die when it
 // runs, then destroy.
 func (r *Runtime) Remove(name string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, err := r.byNameLocked(name)
-	if err != nil {
-		return err
-	}
-	r.removeLocked(c)
-	return nil
+	return r.onContainer(r.byNameLocked, name, r.removing)
 }
 
 // Print writes a line to the container's output, stamped now.
@@ -384,18 +367,14 @@ func (r *Runtime) PrintAt(name string, stream orchestrator.Stream, text string, 
 
 // print appends l to the output of the container called name, stamped now if l.Time is zero.
 func (r *Runtime) print(name string, l orchestrator.LogLine) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, err := r.byNameLocked(name)
-	if err != nil {
-		return err
-	}
-	if l.Time.IsZero() {
-		l.Time = r.stampLocked()
-	}
-	c.logs = append(c.logs, l)
-	r.wakeLocked(c)
-	return nil
+	return r.onContainer(r.byNameLocked, name, func(c *container) error {
+		if l.Time.IsZero() {
+			l.Time = r.stampLocked()
+		}
+		c.logs = append(c.logs, l)
+		r.wakeLocked(c)
+		return nil
+	})
 }
 
 // DropEvents cuts every event stream with an error. Until ResumeEvents, new subscriptions
@@ -699,12 +678,10 @@ func (r *Runtime) CreateContainer(ctx context.Context, spec orchestrator.Contain
 }
 
 func (r *Runtime) StartContainer(ctx context.Context, id string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, err := r.getLocked("StartContainer", id)
-	if err != nil {
-		return err
-	}
+	return r.onContainer(r.call("StartContainer"), id, r.startLocked)
+}
+
+func (r *Runtime) startLocked(c *container) error {
 	if c.info.Status == orchestrator.StatusRunning {
 		return nil
 	}
@@ -800,12 +777,10 @@ func (r *Runtime) StopContainer(ctx context.Context, id string, grace time.Durat
 }
 
 func (r *Runtime) KillContainer(ctx context.Context, id string, signal string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, err := r.getLocked("KillContainer", id)
-	if err != nil {
-		return err
-	}
+	return r.onContainer(r.call("KillContainer"), id, func(c *container) error { return r.killLocked(c, signal) })
+}
+
+func (r *Runtime) killLocked(c *container, signal string) error {
 	if c.info.Status != orchestrator.StatusRunning {
 		return fmt.Errorf("fake: kill %s: container is not running", c.info.Name)
 	}
@@ -825,14 +800,7 @@ func (r *Runtime) KillContainer(ctx context.Context, id string, signal string) e
 }
 
 func (r *Runtime) RemoveContainer(ctx context.Context, id string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, err := r.getLocked("RemoveContainer", id)
-	if err != nil {
-		return err
-	}
-	r.removeLocked(c)
-	return nil
+	return r.onContainer(r.call("RemoveContainer"), id, r.removing)
 }
 
 func (r *Runtime) removeLocked(c *container) {
@@ -847,14 +815,12 @@ func (r *Runtime) removeLocked(c *container) {
 	r.wakeLocked(c)
 }
 
-func (r *Runtime) InspectContainer(ctx context.Context, id string) (orchestrator.ContainerInfo, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, err := r.getLocked("InspectContainer", id)
-	if err != nil {
-		return orchestrator.ContainerInfo{}, err
-	}
-	return copyInfo(c.info), nil
+func (r *Runtime) InspectContainer(ctx context.Context, id string) (info orchestrator.ContainerInfo, err error) {
+	err = r.onContainer(r.call("InspectContainer"), id, func(c *container) error {
+		info = copyInfo(c.info)
+		return nil
+	})
+	return info, err
 }
 
 func (r *Runtime) ListContainers(ctx context.Context, filter map[string]string) ([]orchestrator.ContainerInfo, error) {
@@ -876,12 +842,10 @@ func (r *Runtime) ListContainers(ctx context.Context, filter map[string]string) 
 // CopyFiles writes the files into the container, or into the volume it has mounted where a
 // file goes (see VolumeFiles); ContainerState.ReadOnly records the read-only ones.
 func (r *Runtime) CopyFiles(ctx context.Context, id string, dir string, files map[string][]byte, readOnly bool) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, err := r.getLocked("CopyFiles", id)
-	if err != nil {
-		return err
-	}
+	return r.onContainer(r.call("CopyFiles"), id, func(c *container) error { return r.copyFilesLocked(c, dir, files, readOnly) })
+}
+
+func (r *Runtime) copyFilesLocked(c *container, dir string, files map[string][]byte, readOnly bool) error {
 	for rel, content := range files {
 		full := path.Join(dir, rel)
 		if vol, in, ok := volumeAt(c.spec.Mounts, full); ok {
@@ -941,19 +905,15 @@ func (r *Runtime) VolumeFiles(name string) map[string][]byte {
 }
 
 func (r *Runtime) Exec(ctx context.Context, id string, cmd []string) (orchestrator.ExecResult, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, err := r.getLocked("Exec", id)
-	if err != nil {
-		return orchestrator.ExecResult{}, err
-	}
-	if c.info.Status != orchestrator.StatusRunning {
-		return orchestrator.ExecResult{}, fmt.Errorf("fake: exec in %s: container is not running", c.info.Name)
-	}
-	if execRM(c, cmd) {
-		r.changedLocked()
-	}
-	return orchestrator.ExecResult{}, nil
+	return orchestrator.ExecResult{}, r.onContainer(r.call("Exec"), id, func(c *container) error {
+		if c.info.Status != orchestrator.StatusRunning {
+			return fmt.Errorf("fake: exec in %s: container is not running", c.info.Name)
+		}
+		if execRM(c, cmd) {
+			r.changedLocked()
+		}
+		return nil
+	})
 }
 
 // ---- orchestrator.Resources ----
@@ -1319,6 +1279,29 @@ func (r *Runtime) getLocked(method, id string) (*container, error) {
 		return nil, fmt.Errorf("fake: no container %s: %w", id, orchestrator.ErrNotFound)
 	}
 	return c, nil
+}
+
+// onContainer calls fn, under the lock, with the container that find (byNameLocked,
+// runningByName, or getLocked through call) gives for key, or returns find's error.
+func (r *Runtime) onContainer(find func(key string) (*container, error), key string, fn func(c *container) error) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := find(key)
+	if err != nil {
+		return err
+	}
+	return fn(c)
+}
+
+// removing is removeLocked as onContainer's fn.
+func (r *Runtime) removing(c *container) error {
+	r.removeLocked(c)
+	return nil
+}
+
+// call is getLocked for the method called, as onContainer's find of a container by ID.
+func (r *Runtime) call(method string) func(id string) (*container, error) {
+	return func(id string) (*container, error) { return r.getLocked(method, id) }
 }
 
 // byNameLocked is the container called name.

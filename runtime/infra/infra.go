@@ -28,6 +28,11 @@ var Architectures = []string{"amd64", "arm64"}
 // HelperPath is where the helper lives in the infra image.
 const HelperPath = "/sidecar-infra"
 
+// PauseReady is the line the helper writes on stdout as the pod's PID 1 once SIGTERM and
+// SIGINT are its own. From then on a stop ends it with status 0 at once; before, the Go
+// runtime's own handler would end it with status 2 (see helper/pause.go).
+const PauseReady = "sidecar-infra: pause: ready"
+
 // ManifestFile is the manifest's name inside dist/.
 const ManifestFile = "manifest.json"
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -170,6 +171,22 @@ func Main(prefix, name string, run func(ctx context.Context, b *Bench) error) {
 func Fail(name string, err error) {
 	fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 	os.Exit(1)
+}
+
+// SpewerFlags are the flags both log benchmarks take (RegisterSpewerFlags).
+type SpewerFlags struct {
+	Image string // -image: an image with /spewer
+	Lines int    // -lines: how many lines the spewer prints
+	Runs  int    // -runs: how many runs of each way measured
+}
+
+// RegisterSpewerFlags defines -image, -lines and -runs on the command line's flag set.
+func RegisterSpewerFlags() *SpewerFlags {
+	f := &SpewerFlags{}
+	flag.StringVar(&f.Image, "image", "", "image with /spewer (required)")
+	flag.IntVar(&f.Lines, "lines", 200000, "lines the spewer prints")
+	flag.IntVar(&f.Runs, "runs", 5, "runs of each way measured")
+	return f
 }
 
 // SpewerEngine connects to the engine for the log benchmark name, whose -image flag, image,

@@ -24,27 +24,25 @@ import (
 )
 
 func main() {
-	image := flag.String("image", "", "image with /spewer (required)")
-	lines := flag.Int("lines", 200000, "lines the spewer prints")
-	runs := flag.Int("runs", 5, "runs per method")
+	sf := benchenv.RegisterSpewerFlags()
 	methods := flag.String("methods", "attach,follow,after", "methods to measure, comma-separated")
 	skew := flag.Bool("skew", false, "instead: compare the time each line is read from the attach stream with the engine's timestamp of the same line")
 	skewLines := flag.Int("skew-lines", 1000, "with -skew: lines the spewer prints")
 	skewRate := flag.Int("skew-rate", 500, "with -skew: lines a second")
 	flag.Parse()
 	ctx := context.Background()
-	d := benchenv.SpewerEngine(ctx, "capture", *image)
+	d := benchenv.SpewerEngine(ctx, "capture", sf.Image)
 	defer d.Close()
 	if *skew {
-		if err := measureSkew(ctx, d, *image, *skewLines, *skewRate); err != nil {
+		if err := measureSkew(ctx, d, sf.Image, *skewLines, *skewRate); err != nil {
 			benchenv.Fail("capture", err)
 		}
 		return
 	}
 	res := map[string][]time.Duration{}
-	for i := 0; i < *runs; i++ {
+	for i := 0; i < sf.Runs; i++ {
 		for _, m := range strings.Split(*methods, ",") {
-			n, took, ran, err := measure(ctx, d, *image, *lines, m)
+			n, took, ran, err := measure(ctx, d, sf.Image, sf.Lines, m)
 			if err != nil {
 				benchenv.Fail("capture", fmt.Errorf("%s: %w", m, err))
 			}
@@ -54,7 +52,7 @@ func main() {
 	}
 	for _, m := range strings.Split(*methods, ",") {
 		med := benchenv.Median(res[m])
-		fmt.Printf("%-7s median %6.3fs = %6.0f lines/s\n", m, med.Seconds(), float64(*lines)/med.Seconds())
+		fmt.Printf("%-7s median %6.3fs = %6.0f lines/s\n", m, med.Seconds(), float64(sf.Lines)/med.Seconds())
 	}
 }
 

@@ -29,9 +29,7 @@ import (
 )
 
 func main() {
-	image := flag.String("image", "", "image with /spewer (required)")
-	lines := flag.Int("lines", 200000, "lines main prints")
-	runs := flag.Int("runs", 5, "runs of each")
+	sf := benchenv.RegisterSpewerFlags()
 	buffer := flag.Int("buffer", 0, "log buffer lines (0: the default, 10 000)")
 	skipDocker := flag.Bool("no-docker-run", false, "measure only the pipeline")
 	upBin := flag.String("up", "", "also run this sidecar binary's `up` of the same stack")
@@ -47,13 +45,13 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 	ctx := context.Background()
-	d := benchenv.SpewerEngine(ctx, "pipeline", *image)
+	d := benchenv.SpewerEngine(ctx, "pipeline", sf.Image)
 	defer d.Close()
 	var ours, theirs, ups []time.Duration
 	var upRSS int64
-	for i := 1; i <= *runs; i++ {
+	for i := 1; i <= sf.Runs; i++ {
 		if !*skipPipeline {
-			took, got, missed, err := runStack(ctx, d, *image, *lines, *buffer)
+			took, got, missed, err := runStack(ctx, d, sf.Image, sf.Lines, *buffer)
 			if err != nil {
 				benchenv.Fail("pipeline", err)
 			}
@@ -61,7 +59,7 @@ func main() {
 			ours = append(ours, took)
 		}
 		if *upBin != "" {
-			took, got, rss, err := runUp(*upBin, *image, *lines)
+			took, got, rss, err := runUp(*upBin, sf.Image, sf.Lines)
 			if err != nil {
 				benchenv.Fail("pipeline", err)
 			}
@@ -71,7 +69,7 @@ func main() {
 		if *skipDocker {
 			continue
 		}
-		took, got, err := dockerRun(*image, *lines)
+		took, got, err := dockerRun(sf.Image, sf.Lines)
 		if err != nil {
 			benchenv.Fail("pipeline", err)
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"net"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sidecar-dev/sidecar/runtime/infra"
 )
 
 func TestParseTarget(t *testing.T) {
@@ -210,21 +213,25 @@ func TestPauseReapsAndExitsOnSIGTERM(t *testing.T) {
 		os.Exit(0)
 	}
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestPauseReapsAndExitsOnSIGTERM$")
-	cmd.Env = append(os.Environ(), "HELPER_TEST_MODE=pause")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 64)
-	n, _ := out.Read(buf)
-	pid, err := strconv.Atoi(strings.TrimSpace(string(buf[:n])))
-	if err != nil {
-		cmd.Process.Kill()
-		t.Fatalf("no grandchild pid from the orphaner: %q", buf[:n])
+	// Two lines come on the pipe, in either order: the pause's ready line and the orphaner's
+	// grandchild pid.
+	cmd, out := startPause(t, "TestPauseReapsAndExitsOnSIGTERM", "pause")
+	pid, ready := 0, false
+	for !ready || pid == 0 {
+		if !out.Scan() {
+			cmd.Process.Kill()
+			t.Fatalf("pause output ended before its ready line and the grandchild's pid (ready %v, pid %d): %v", ready, pid, out.Err())
+		}
+		if out.Text() == readyLine {
+			ready = true
+			continue
+		}
+		n, err := strconv.Atoi(out.Text())
+		if err != nil {
+			cmd.Process.Kill()
+			t.Fatalf("no grandchild pid from the orphaner: %q", out.Text())
+		}
+		pid = n
 	}
 	// The grandchild exits after 50ms; the pause process must reap it (no zombie left).
 	deadline := time.Now().Add(10 * time.Second)
@@ -245,4 +252,52 @@ func TestPauseReapsAndExitsOnSIGTERM(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("pause after SIGTERM: %v, want exit status 0", err)
 	}
+}
+
+// A SIGTERM sent the moment pause says it is ready ends it with status 0, every time. The Go
+// runtime catches SIGTERM long before that (SigCgt in /proc shows it from the start): in this
+// test binary, a SIGTERM sent as soon as /proc shows it caught kills the child nearly every
+// time, which is why the ready line exists.
+func TestPauseStopRightAfterReady(t *testing.T) {
+	if os.Getenv("HELPER_TEST_MODE") == "bare-pause" {
+		os.Exit(pause())
+	}
+	for i := range 50 {
+		cmd, out := startPause(t, "TestPauseStopRightAfterReady", "bare-pause")
+		if !out.Scan() || out.Text() != readyLine {
+			cmd.Process.Kill()
+			t.Fatalf("run %d: first line of pause %q (%v), want %q", i, out.Text(), out.Err(), readyLine)
+		}
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("run %d: pause stopped right after its ready line: %v, want exit status 0", i, err)
+		}
+	}
+}
+
+func TestReadyLineIsInfraPauseReady(t *testing.T) {
+	if readyLine != infra.PauseReady {
+		t.Errorf("the helper says %q when ready, sidecar waits for infra.PauseReady %q", readyLine, infra.PauseReady)
+	}
+}
+
+// startPause runs this test binary's test in mode (HELPER_TEST_MODE) and returns it with a
+// scanner of its stdout. The process is killed after 30 seconds, so a pause that never
+// writes its ready line fails the test instead of hanging it.
+func startPause(t *testing.T, test, mode string) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$")
+	cmd.Env = append(os.Environ(), "HELPER_TEST_MODE="+mode)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
+	t.Cleanup(func() { timer.Stop() })
+	return cmd, bufio.NewScanner(out)
 }
