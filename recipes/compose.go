@@ -1,11 +1,9 @@
 package recipes
 
-// The compose importer: a compose file — or several, merged in order as docker compose
-// merges -f A -f B and an override file — each checked by the YAML front end, by sidecar's
-// own checks and by compose-go's JSON schema (every problem at once, each placed in its
-// file), then loaded once by compose-go, which merges them, becomes an un-normalised Stack.
-// Services that share a network namespace become one pod; docs/import.md says how every
-// field maps and which service of a pod is main.
+// The compose importer: one compose file or several (merged in order, as -f A -f B), each
+// checked by the YAML front end, sidecar's checks and compose-go's JSON schema (every
+// problem at once, placed in its file), then loaded once by compose-go, becomes an
+// un-normalised Stack. docs/import.md says how every field maps and which service is main.
 
 import (
 	"cmp"
@@ -29,48 +27,41 @@ type composeImport struct {
 	opts Options
 	pos  *Positions
 	dir  string
-	// root is the document's top mapping, interpolated: while a file is checked, that file's;
-	// then the files' documents laid over each other (compose_merge.go), which the positions
-	// and the x-sidecar fields are read from.
+	// root is the top mapping, interpolated: the file's while it is checked, then the files
+	// laid over each other (compose_merge.go), for the positions and the x-sidecar fields.
 	root   *yaml.Node
 	env    map[string]string // interpolation variables: .env, then Options.Env
 	interp *interpolation
 	// infra holds the services that are a pod's infra container (not imported).
 	infra map[string]bool
-	// imported holds the services `docker compose up` would start (active): what is said
-	// about the others is only that they are left out.
+	// imported holds the services `docker compose up` would start; of the others, all that
+	// is said is that they are left out.
 	imported map[string]bool
 	// included holds, per service an included file declares, that file's document; fileOf
-	// names the file of each node that is not of the first file: of an included file, of a
-	// file merged over the first.
+	// names the file of each node not of the first file (included, extended, merged over).
 	included map[string]*yaml.Node
 	fileOf   map[*yaml.Node]string
-	// said marks what was warned about once already.
-	said map[string]bool
-	// extended holds the documents of the files extends names, by the path they are read
-	// at (nil: unreadable), for the positions of what their services give; readDirOf is,
-	// per such document, its directory, where the files it extends are read.
+	said     map[string]bool // what was warned about once already
+	// extended holds the documents of the files extends names, by the path read (nil:
+	// unreadable); readDirOf is each one's directory, where the files it extends are read.
 	extended  map[string]*yaml.Node
 	readDirOf map[*yaml.Node]string
 
-	// drop and empty hold the nodes found wrong (and reported), which compose-go does not
-	// get to read (an entry of a section is emptied instead, so that references to it are
-	// not problems of their own); rejected lists their paths, and for an unknown key the
-	// path of the field it is likely a typo of. paths is the path of every node.
+	// drop and empty hold the nodes found wrong (reported), which compose-go does not read
+	// (a section's entry is emptied, so that references to it are no problems of their own);
+	// rejected lists their paths, and the field an unknown key is likely a typo of.
 	drop, empty map[*yaml.Node]bool
 	rejected    [][]string
-	paths       map[*yaml.Node][]string
-	// bad marks the model fields made from rejected nodes: validation skips them.
-	bad map[string]bool
-	// lost is set when a service could not be made a container of a pod: the stack is then
-	// incomplete, and is not validated (what is missing would be reported as problems).
+	paths       map[*yaml.Node][]string // the path of every node
+	bad         map[string]bool         // the model fields made from rejected nodes: not validated
+	// lost is set when a service could not be made a container: the stack is incomplete, and
+	// not validated (what is missing would be reported as problems).
 	lost bool
 }
 
 // importCompose imports a compose file, or several merged in order (later wins). Relative
-// paths (build contexts, bind mounts, env files), in every file, stay relative to the
-// returned Stack.Dir, which is Options.Dir or the first file's directory: the project
-// directory, as compose has it.
+// paths, in every file, stay relative to Stack.Dir: Options.Dir or the first file's
+// directory, the project directory as compose has it.
 func importCompose(ins []*input, opts Options, env map[string]string, pos *Positions) importResult {
 	c := &composeImport{
 		report: report{file: ins[0].file},
@@ -114,22 +105,14 @@ func (c *composeImport) keyAt(parts ...string) Position {
 }
 
 // extendedAt finds the node at parts (services.SVC.…) that service SVC of document root
-// does not write, in the service it extends: in extends.file, else in the same document,
-// following that service's extends in turn. Nil when no service of the chain writes it.
+// does not write, in the chain of services it extends; nil when none writes it.
 func (c *composeImport) extendedAt(root *yaml.Node, parts []string) *yaml.Node {
 	if len(parts) < 3 || parts[0] != "services" {
 		return nil
 	}
 	parts = slices.Clone(parts)
 	for range 16 { // a chain longer than this is a loop compose-go reports
-		ext := yamlpos.Value(yamlpos.Value(yamlpos.Value(root, "services"), parts[1]), "extends")
-		base, file := "", ""
-		if s, ok := yamlpos.Scalar(ext); ok {
-			base = s
-		} else {
-			base, _ = yamlpos.Scalar(yamlpos.Value(ext, "service"))
-			file, _ = yamlpos.Scalar(yamlpos.Value(ext, "file"))
-		}
+		_, _, base, file := extendsOf(root, parts[1])
 		if base == "" {
 			return nil
 		}
@@ -144,6 +127,19 @@ func (c *composeImport) extendedAt(root *yaml.Node, parts []string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// extendsOf is what service svc of document doc extends: its extends node, the node naming
+// the service (ext itself in the short form), that service, and extends.file.
+func extendsOf(doc *yaml.Node, svc string) (ext, at *yaml.Node, base, file string) {
+	ext = yamlpos.Value(yamlpos.Value(yamlpos.Value(doc, "services"), svc), "extends")
+	if s, ok := yamlpos.Scalar(ext); ok {
+		return ext, ext, s, ""
+	}
+	at = yamlpos.Value(ext, "service")
+	base, _ = yamlpos.Scalar(at)
+	file, _ = yamlpos.Scalar(yamlpos.Value(ext, "file"))
+	return ext, at, base, file
 }
 
 // extendedDoc is the document of the file an extends of document from names (relative to
@@ -163,7 +159,17 @@ func (c *composeImport) extendedDoc(from *yaml.Node, file string) *yaml.Node {
 	if c.extended == nil {
 		c.extended, c.readDirOf = map[string]*yaml.Node{}, map[*yaml.Node]string{}
 	}
-	c.extended[read] = nil
+	doc := c.readDoc(read, name)
+	if doc != nil {
+		c.readDirOf[doc] = filepath.Dir(read)
+	}
+	c.extended[read] = doc
+	return doc
+}
+
+// readDoc reads the document of the file at path read, named name, for positions only (keys
+// are never interpolated); nil when it cannot be read (externalFiles or compose-go says why).
+func (c *composeImport) readDoc(read, name string) *yaml.Node {
 	b, err := c.opts.readFile(read)
 	if err != nil {
 		return nil
@@ -172,15 +178,10 @@ func (c *composeImport) extendedDoc(from *yaml.Node, file string) *yaml.Node {
 	if fatal || len(pf.Docs) == 0 {
 		return nil
 	}
-	doc := pf.Docs[0] // positions only: keys are never interpolated
-	for n := range nodePaths(doc) {
-		if _, ok := c.fileOf[n]; !ok {
-			c.fileOf[n] = name
-		}
+	for n := range nodePaths(pf.Docs[0]) {
+		c.fileOf[n] = name
 	}
-	c.readDirOf[doc] = filepath.Dir(read)
-	c.extended[read] = doc
-	return doc
+	return pf.Docs[0]
 }
 
 func (c *composeImport) rootOf(parts []string) *yaml.Node {
@@ -199,7 +200,7 @@ func (c *composeImport) posOf(n *yaml.Node) Position {
 }
 
 // readIncluded reads the files include names, for the positions of their services (compose-go
-// loads them itself). A file that cannot be read is reported by externalFiles.
+// loads them itself).
 func (c *composeImport) readIncluded() {
 	c.included = map[string]*yaml.Node{}
 	c.includes(func(pn *yaml.Node, what string) {
@@ -211,20 +212,10 @@ func (c *composeImport) readIncluded() {
 		if !filepath.IsAbs(p) {
 			name, p = filepath.Join(filepath.Dir(c.file), p), filepath.Join(c.dir, p)
 		}
-		b, err := c.opts.readFile(p)
-		if err != nil {
-			return
-		}
-		pf, _, fatal := yamlpos.Parse(b)
-		if fatal || len(pf.Docs) == 0 {
-			return
-		}
-		for n := range nodePaths(pf.Docs[0]) {
-			c.fileOf[n] = name
-		}
-		for _, svc := range yamlpos.Pairs(yamlpos.Value(pf.Docs[0], "services")) {
+		doc := c.readDoc(p, name)
+		for _, svc := range yamlpos.Pairs(yamlpos.Value(doc, "services")) {
 			if c.included[svc.Key.Value] == nil {
-				c.included[svc.Key.Value] = pf.Docs[0]
+				c.included[svc.Key.Value] = doc
 			}
 		}
 	})
@@ -409,11 +400,9 @@ func (c *composeImport) document(in *input, first bool) (doc *yaml.Node, ok bool
 	return in.docs[0], true
 }
 
-// interpolationEnv is the environment the files' ${VAR}s are read with: c.env, with
-// COMPOSE_PROJECT_NAME set to the project's name, as compose sets it (envoy's examples write
-// image: ${COMPOSE_PROJECT_NAME}-echo): Options.Name, else COMPOSE_PROJECT_NAME, else the last
-// name: of the files (its variables substituted), else the directory's name, each as compose
-// takes it (compose-go's normalisation: my_app stays my_app, though the stack is my-app).
+// interpolationEnv is c.env with COMPOSE_PROJECT_NAME set as compose sets it (envoy's examples
+// write image: ${COMPOSE_PROJECT_NAME}-echo): Options.Name, COMPOSE_PROJECT_NAME, the last
+// name: of the files, else the directory's, normalised as compose-go does (my_app stays my_app).
 func (c *composeImport) interpolationEnv(ins []*input) map[string]string {
 	env := maps.Clone(c.env)
 	name := cmp.Or(c.opts.Name, c.env["COMPOSE_PROJECT_NAME"])
@@ -434,11 +423,10 @@ func (c *composeImport) interpolationEnv(ins []*input) map[string]string {
 	return env
 }
 
-// stackName is Options.Name, else COMPOSE_PROJECT_NAME (of the environment or .env), else
-// the file's name:, else the directory's name made a DNS label: compose's order. A project
-// name compose takes that is not a DNS label, as a stack's name must be (my_app: compose
-// allows '_'), is made one with a warning; a COMPOSE_PROJECT_NAME that compose refuses too
-// is a problem that names the variable (an invalid name: is placed at its line by validation).
+// stackName is Options.Name, COMPOSE_PROJECT_NAME, the file's name:, else the directory's
+// name made a DNS label: compose's order. A name compose takes that is no DNS label (my_app)
+// is made one with a warning; a COMPOSE_PROJECT_NAME compose refuses too is a problem (an
+// invalid name: is placed at its line by validation).
 func (c *composeImport) stackName() string {
 	name, from := c.opts.Name, ""
 	if name == "" {
@@ -475,14 +463,11 @@ func isComposeProjectName(name string) bool {
 	return name != "" && strings.ContainsRune(alnum, rune(name[0])) && strings.Trim(name, alnum+"_-") == ""
 }
 
-// loadProject loads the files, without what the checks rejected, with compose-go, once:
-// interpolation is done already (every $ of a value is written $$ for it), so it merges
-// the files (by the compose specification's rules, !reset and !override included), does
-// extends and include, and the canonical forms. It does not normalise (implicit
-// depends_on would hide which dependencies were written), resolve paths, read env files
-// (done here through Options.ReadFile) or check consistency (done here, with positions).
-// What compose-go still rejects, or a panic of it, is reported once, at the service it
-// names, else at the top of the first file; there is then no project.
+// loadProject loads the files, without what was rejected, with compose-go, once: it merges
+// them (!reset and !override included), does extends and include, and the canonical forms;
+// values are interpolated already (each $ written $$). It does not normalise (implicit
+// depends_on would hide which were written), resolve paths, read env files or check
+// consistency: done here. What it still rejects, or a panic, is reported once; then no project.
 func (c *composeImport) loadProject(files []*composeFile, name string) (project *types.Project, findings []loader.UnsupportedAttribute) {
 	details := types.ConfigDetails{WorkingDir: c.dir, Environment: types.Mapping(maps.Clone(c.env))}
 	for _, f := range files {
@@ -585,12 +570,10 @@ func (c *composeImport) loadError(err error) {
 	c.problem(at, "compose-go cannot load the file: "+msg, hint)
 }
 
-// missingExtends reports each extends that names a service its file does not declare
-// (extends.file's, else the file it is written in, with the services it includes), at the
-// name, with a did-you-mean; the chain of each service is followed into the files it
-// extends. It reports whether there was one: compose-go would stop at the first, which is
-// not read back. An extends whose file cannot be read is left to externalFiles, or to
-// compose-go; a name that holds a variable in a file compose-go reads itself, to compose-go.
+// missingExtends reports, at the name with a did-you-mean, each extends (along each chain)
+// naming a service its file does not declare, and whether there was one: compose-go would
+// stop at the first, and its message is not read back. An unreadable file is externalFiles';
+// a name holding a variable in a file compose-go reads itself, compose-go's.
 func (c *composeImport) missingExtends() bool {
 	roots, included := []*yaml.Node{c.root}, map[*yaml.Node]bool{}
 	for _, svc := range sortedKeys(c.included) {
@@ -601,18 +584,11 @@ func (c *composeImport) missingExtends() bool {
 	found, seen := false, map[*yaml.Node]bool{}
 	var check func(doc *yaml.Node, svc string)
 	check = func(doc *yaml.Node, svc string) {
-		ext := yamlpos.Value(yamlpos.Value(yamlpos.Value(doc, "services"), svc), "extends")
+		ext, at, base, file := extendsOf(doc, svc)
 		if ext == nil || seen[ext] || c.interp.failed[ext] {
 			return
 		}
 		seen[ext] = true
-		at, file := ext, ""
-		base, ok := yamlpos.Scalar(ext)
-		if !ok {
-			at = yamlpos.Value(ext, "service")
-			base, _ = yamlpos.Scalar(at)
-			file, _ = yamlpos.Scalar(yamlpos.Value(ext, "file"))
-		}
 		raw := doc != c.root // not interpolated: compose-go reads it itself
 		if base == "" || c.interp.failed[at] || (raw && strings.Contains(base+file, "$")) {
 			return
