@@ -181,35 +181,19 @@ func dotEnvSubstitute(l envLine, env map[string]string, before map[string]bool, 
 	if !ok || !strings.Contains(s, "$") {
 		return nil
 	}
-	var missing []string
-	mapping := func(name string) (string, bool) {
+	_, err := substituteVars(s, func(name string) (string, bool) {
 		if _, ok := env[name]; ok || before[name] {
 			return "x", true
 		}
-		missing = append(missing, name)
 		return "", false
-	}
-	replace := func(s string, m template.Mapping, cfg *template.Config) (string, error) {
-		missing = missing[:0]
-		v, applied, err := template.DefaultReplacementAppliedFunc(s, m, cfg)
-		if err == nil && !applied {
-			for _, name := range missing {
-				unset(name)
-			}
-		}
-		return v, err
-	}
-	_, err := template.SubstituteWithOptions(s, mapping, template.WithoutLogging, template.WithReplacementFunction(replace))
+	}, unset)
 	return err
 }
 
 // varCol is the column of the first use of variable name in l's value, else the value's.
 func varCol(l envLine, name string) int {
 	s, offset, _ := substituted(l.value)
-	i := strings.Index(s, "${"+name)
-	if i < 0 {
-		i = strings.Index(s, "$"+name)
-	}
+	i := varIndex(s, name)
 	if i < 0 {
 		return l.col
 	}
@@ -271,10 +255,7 @@ func dotEnvProblem(path string, lines []envLine, err error, env map[string]strin
 			before[l.key] = true
 		}
 		if req != nil {
-			p.Message = fmt.Sprintf("variable %s is required but not set", req.Variable)
-			if req.Reason != "" {
-				p.Message += " (" + req.Reason + ")"
-			}
+			p.Message = requiredMessage(req)
 			p.Hint = fmt.Sprintf("set %s in the environment or on a line above this one; for a literal $, write $$ or put the value in single quotes", req.Variable)
 			return p
 		}

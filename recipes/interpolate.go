@@ -62,32 +62,22 @@ func (in *interpolation) scalar(n *yaml.Node) *yaml.Node {
 	}
 	at := Position{File: in.file, Line: n.Line, Col: n.Column}
 	vars := map[string]string{}
-	var missing, unset []string
+	var unset []string
 	fromBroken := false
-	mapping := func(name string) (string, bool) {
+	lookup := func(name string) (string, bool) {
 		v, ok := in.env[name]
-		switch {
-		case ok:
+		if ok {
 			vars[name] = v
-		case in.broken.names(name):
-			fromBroken = true
-		default:
-			missing = append(missing, name)
 		}
+		fromBroken = fromBroken || (!ok && in.broken.names(name))
 		return v, ok
 	}
-	replace := func(s string, m template.Mapping, cfg *template.Config) (string, error) {
-		missing = missing[:0]
-		v, applied, err := template.DefaultReplacementAppliedFunc(s, m, cfg)
-		if err == nil && !applied {
-			for _, name := range missing {
-				in.missingVariable(varPos(in.file, n, name), name)
-			}
-			unset = append(unset, missing...)
+	out, err := substituteVars(n.Value, lookup, func(name string) {
+		if !in.broken.names(name) {
+			in.missingVariable(varPos(in.file, n, name), name)
+			unset = append(unset, name)
 		}
-		return v, err
-	}
-	out, err := template.SubstituteWithOptions(n.Value, mapping, template.WithoutLogging, template.WithReplacementFunction(replace))
+	})
 	c := *n
 	if fromBroken {
 		in.failed[&c] = true // the .env's problem says why
@@ -115,6 +105,38 @@ func (in *interpolation) scalar(n *yaml.Node) *yaml.Node {
 	return &c
 }
 
+// substituteVars substitutes the variables of s as compose does, calling unset with each
+// variable lookup does not have that takes no default.
+func substituteVars(s string, lookup template.Mapping, unset func(name string)) (string, error) {
+	var missing []string
+	mapping := func(name string) (string, bool) {
+		v, ok := lookup(name)
+		if !ok {
+			missing = append(missing, name)
+		}
+		return v, ok
+	}
+	replace := func(s string, m template.Mapping, cfg *template.Config) (string, error) {
+		missing = missing[:0]
+		v, applied, err := template.DefaultReplacementAppliedFunc(s, m, cfg)
+		if err == nil && !applied {
+			for _, name := range missing {
+				unset(name)
+			}
+		}
+		return v, err
+	}
+	return template.SubstituteWithOptions(s, mapping, template.WithoutLogging, template.WithReplacementFunction(replace))
+}
+
+// varIndex is the index of the first use of variable name in s, or -1.
+func varIndex(s, name string) int {
+	if i := strings.Index(s, "${"+name); i >= 0 {
+		return i
+	}
+	return strings.Index(s, "$"+name)
+}
+
 // varPos is where variable name is used in scalar n: its column, on a value of one line
 // written plain or quoted, else the value's.
 func varPos(file string, n *yaml.Node, name string) Position {
@@ -122,11 +144,7 @@ func varPos(file string, n *yaml.Node, name string) Position {
 	if strings.Contains(n.Value, "\n") || n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
 		return at
 	}
-	i := strings.Index(n.Value, "${"+name)
-	if i < 0 {
-		i = strings.Index(n.Value, "$"+name)
-	}
-	if i >= 0 && !(n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 && strings.ContainsAny(n.Value[:i], "\\'\"")) {
+	if i := varIndex(n.Value, name); i >= 0 && !(n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 && strings.ContainsAny(n.Value[:i], "\\'\"")) {
 		at.Col += utf8.RuneCountInString(n.Value[:i])
 		if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
 			at.Col++
@@ -153,16 +171,20 @@ func templateProblem(err error, value, where string) (msg, hint string) {
 	var bad *template.InvalidTemplateError
 	switch {
 	case errors.As(err, &req):
-		msg = fmt.Sprintf("variable %s is required but not set", req.Variable)
-		if req.Reason != "" {
-			msg += " (" + req.Reason + ")"
-		}
-		return msg, fmt.Sprintf("set %s in the environment or in a .env file next to %s", req.Variable, where)
+		return requiredMessage(req), fmt.Sprintf("set %s in the environment or in a .env file next to %s", req.Variable, where)
 	case errors.As(err, &bad):
 		return fmt.Sprintf("invalid variable reference in %q", yamlpos.Clip(value)), syntax
 	default:
 		return fmt.Sprintf("cannot substitute variables in %q: %v", yamlpos.Clip(value), err), syntax
 	}
+}
+
+// requiredMessage says that the variable a ${NAME:?reason} requires is not set.
+func requiredMessage(req *template.MissingRequiredError) string {
+	if req.Reason != "" {
+		return fmt.Sprintf("variable %s is required but not set (%s)", req.Variable, req.Reason)
+	}
+	return fmt.Sprintf("variable %s is required but not set", req.Variable)
 }
 
 // redact rewrites what a problem placed at a substituted value says about it:
