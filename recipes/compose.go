@@ -91,9 +91,8 @@ func (c *composeImport) warnAt(msg string, parts ...string) {
 	c.warn(c.keyAt(parts...), strings.Join(parts, "."), msg)
 }
 
-// keyAt is the position of the key (or list item) at path, or of its nearest ancestor; a
-// service of an included file is found in that file, and a field a service does not write
-// in the service it extends, in its file.
+// keyAt is the position of the key (or list item) at path, or of its nearest ancestor: in the
+// included file a service is of, or in the service it extends when it does not write it.
 func (c *composeImport) keyAt(parts ...string) Position {
 	root := c.rootOf(parts)
 	if yamlpos.Find(root, parts...) == nil {
@@ -143,7 +142,7 @@ func extendsOf(doc *yaml.Node, svc string) (ext, at *yaml.Node, base, file strin
 }
 
 // extendedDoc is the document of the file an extends of document from names (relative to
-// from's file), read once; nil when it cannot be read (externalFiles or compose-go says why).
+// from's file), read once; nil when it cannot be read.
 func (c *composeImport) extendedDoc(from *yaml.Node, file string) *yaml.Node {
 	fromName, fromDir := c.file, c.dir
 	if f, ok := c.fileOf[from]; ok {
@@ -184,20 +183,17 @@ func (c *composeImport) readDoc(read, name string) *yaml.Node {
 	return pf.Docs[0]
 }
 
+// rootOf is the document the service at parts is of: the file's, or the included file's.
 func (c *composeImport) rootOf(parts []string) *yaml.Node {
-	if len(parts) > 1 && parts[0] == "services" && yamlpos.Find(c.root, "services", parts[1]) == nil && c.included[parts[1]] != nil {
+	if len(parts) > 1 && parts[0] == "services" && yamlpos.Find(c.root, "services", parts[1]) == nil &&
+		c.included[parts[1]] != nil {
 		return c.included[parts[1]]
 	}
 	return c.root
 }
 
 // posOf is where node n was written: in the file, or in the included file it comes from.
-func (c *composeImport) posOf(n *yaml.Node) Position {
-	if f, ok := c.fileOf[n]; ok {
-		return posOf(f, n)
-	}
-	return posOf(c.file, n)
-}
+func (c *composeImport) posOf(n *yaml.Node) Position { return posOf(cmp.Or(c.fileOf[n], c.file), n) }
 
 // readIncluded reads the files include names, for the positions of their services (compose-go
 // loads them itself).
@@ -221,8 +217,8 @@ func (c *composeImport) readIncluded() {
 	})
 }
 
-// includes calls f with each node of include that names a file: the file, or (what says) an
-// env file; a list of them is called with each item, and then itself.
+// includes calls f with each node of include that names a file (what: included or env
+// file); a list of them with each item, and then itself.
 func (c *composeImport) includes(f func(n *yaml.Node, what string)) {
 	for _, inc := range yamlpos.Items(yamlpos.Value(c.root, "include")) {
 		if inc.Kind != yaml.MappingNode {
@@ -292,9 +288,8 @@ func (c *composeImport) run(ins []*input) *Stack {
 		}
 		c.problems = append(c.problems, p)
 	}
-	// include and extends name files compose-go reads by itself: when one cannot be read,
-	// the services it brings are unknown, and nothing more can be checked (a reference to
-	// one of them would be reported as a problem of its own).
+	// When a file include or extends names cannot be read, the services it brings are
+	// unknown: nothing more can be checked (references to them would be problems).
 	before := len(c.problems)
 	for _, f := range files {
 		c.use(f)
@@ -303,8 +298,7 @@ func (c *composeImport) run(ins []*input) *Stack {
 	if len(c.problems) > before {
 		return nil
 	}
-	// Each file is checked on its own, as compose-go validates each before merging it, so
-	// that every problem is placed in the file that has it.
+	// Each file is checked on its own, as compose-go validates each before merging.
 	for i, f := range files {
 		c.use(f)
 		c.checkNodes()
@@ -341,10 +335,9 @@ func (c *composeImport) run(ins []*input) *Stack {
 	return st
 }
 
-// groupServiceWarnings says a warning, from, that several services get for the same field
-// with the same words once, at the first of them, naming the others: a value merged into
-// many services from one anchor is one line. services are the project's (a name may hold a
-// dot).
+// groupServiceWarnings says a warning (from index from) that several services get for the
+// same field in the same words once, naming the others: a value merged into many services
+// from one anchor is one line. services are the project's (a name may hold a dot).
 func (c *composeImport) groupServiceWarnings(from int, services []string) {
 	first := map[string]int{} // field below the service, message → index of its warning
 	firstSvc := map[int]string{}
@@ -377,8 +370,8 @@ func (c *composeImport) groupServiceWarnings(from int, services []string) {
 	c.warnings = kept
 }
 
-// document is the document of a file, or nil; ok is false when the file cannot be read as a
-// compose file (reported). A file merged over the first may be empty: it changes nothing.
+// document is the document of a file, or nil; ok is false when it is no compose file
+// (reported). A file merged over the first may be empty: it changes nothing.
 func (c *composeImport) document(in *input, first bool) (doc *yaml.Node, ok bool) {
 	if len(in.docs) == 0 || yamlpos.IsNull(in.docs[0]) {
 		if !first {
@@ -509,9 +502,8 @@ func (c *composeImport) loadProject(files []*composeFile, name string) (project 
 	return project, findings
 }
 
-// escapeTree returns a copy of n with every $ of a scalar written $$, so that compose-go's
-// interpolation gives back the values as they are. A block scalar's value is written in
-// whatever form keeps it: folding it again would change it.
+// escapeTree is a copy of n with every $ of a scalar written $$, for compose-go's
+// interpolation to give it back; a block scalar is restyled (folding it again would change it).
 func escapeTree(n *yaml.Node) *yaml.Node {
 	return yamlpos.Copy(n, func(s *yaml.Node) *yaml.Node {
 		block := s.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0
@@ -532,8 +524,8 @@ type composePanic struct{ v any }
 
 func (p composePanic) Error() string { return fmt.Sprintf("compose-go failed on this file (%v)", p.v) }
 
-// substitute interpolates a value of a file compose-go reads by itself (included or
-// extended), warning about unset variables instead of logging them.
+// substitute interpolates a value of a file compose-go reads itself (included, extended),
+// warning about unset variables instead of logging them.
 func (c *composeImport) substitute(tmpl string, mapping template.Mapping) (string, error) {
 	at := c.keyAt("include")
 	lookup := func(name string) (string, bool) {
@@ -633,16 +625,12 @@ func (c *composeImport) missingExtends() bool {
 // relName is the name of the file of document doc, relative to the project directory when
 // it is in it.
 func (c *composeImport) relName(doc *yaml.Node) string {
-	name := c.file
-	if f, ok := c.fileOf[doc]; ok {
-		name = f
-	}
-	return strings.TrimPrefix(name, c.dir+string(filepath.Separator))
+	return strings.TrimPrefix(c.posOf(doc).File, c.dir+string(filepath.Separator))
 }
 
-// externalFiles checks the files compose-go reads from disk by itself (include, extends.file
-// and their env files): each must be a regular file of at most MaxFileSize, found through
-// Options.Stat, so that a path to a device or a pipe can never hang a load.
+// externalFiles checks the files compose-go reads itself (include, extends.file, their env
+// files) through Options.Stat: a regular file of at most MaxFileSize, so that a path to a
+// device or a pipe can never hang a load.
 func (c *composeImport) externalFiles() {
 	stat := c.opts.stat()
 	check := func(n *yaml.Node, what string) {
@@ -711,31 +699,25 @@ func posOf(file string, n *yaml.Node) Position {
 	return Position{File: file, Line: n.Line, Col: n.Column}
 }
 
-// composeSections are the top-level keys whose entries are named things (a service, a
-// volume…): an entry that is wrong is replaced by an empty one rather than left out, so
-// that references to it do not become problems of their own.
+// composeSections are the top-level keys whose entries are named things (a service…): an
+// entry found wrong is emptied, not left out, so that references to it are no problems.
 var composeSections = map[string]bool{"services": true, "volumes": true, "networks": true, "configs": true, "secrets": true, "models": true, "jobs": true}
 
-// reject records that the node at parts (a key node when key is set) is wrong, which has
-// been reported: compose-go does not get to read it. An entry of a section (services.web)
-// or a section itself becomes empty instead of disappearing.
+// reject records that the node at parts (a key node when key is set), reported, is wrong:
+// compose-go does not read it. A section, or its entry (services.web), is emptied instead.
 func (c *composeImport) reject(n *yaml.Node, key bool, parts []string) {
 	if n == nil {
 		return
 	}
-	switch {
-	case key:
-		c.drop[n] = true
-	case len(parts) == 1 || (len(parts) == 2 && composeSections[parts[0]]):
+	if !key && (len(parts) == 1 || (len(parts) == 2 && composeSections[parts[0]])) {
 		c.empty[n] = true
-	default:
+	} else {
 		c.drop[n] = true
 	}
 	c.rejected = append(c.rejected, parts)
 }
 
-// rejectedNode reports whether n was left out already, or is written !reset (no value to
-// check: it takes away the value the files before it give).
+// rejectedNode reports whether n was left out already, or is !reset (no value to check).
 func (c *composeImport) rejectedNode(n *yaml.Node) bool {
 	return n != nil && (c.drop[n] || c.empty[n] || isReset(n))
 }
@@ -765,12 +747,8 @@ func isIndex(s string) bool {
 // remoteResource reports whether path names what docker compose fetches itself: a Git
 // repository (https://…, git@…, ssh://…, git://…, with #ref:dir) or an OCI artifact (oci://…).
 func remoteResource(path string) bool {
-	for _, prefix := range []string{"oci://", "http://", "https://", "git://", "ssh://", "git@"} {
-		if strings.HasPrefix(path, prefix) {
-			return true
-		}
-	}
-	return false
+	remote := []string{"oci://", "http://", "https://", "git://", "ssh://", "git@"}
+	return slices.ContainsFunc(remote, func(p string) bool { return strings.HasPrefix(path, p) })
 }
 
 // remoteResourceHint says how to use a remote include locally: fetch it, and name the file.

@@ -298,8 +298,9 @@ var composeDecodes = sync.OnceValue(func() pathTable[composeDecode] {
 	out := pathTable[composeDecode]{}
 	size, u16, u32, u64 := sizeProblem, unsignedProblem(16), unsignedProblem(32), unsignedProblem(64)
 	for path, d := range map[string]composeDecode{
-		"mem_limit": size, "mem_reservation": size, "memswap_limit": size, "mem_swappiness": size, "shm_size": size,
-		"build.shm_size": size, "deploy.resources.limits.memory": size, "deploy.resources.reservations.memory": size,
+		"mem_limit": size, "mem_reservation": size, "memswap_limit": size, "mem_swappiness": size,
+		"shm_size": size, "build.shm_size": size,
+		"deploy.resources.limits.memory": size, "deploy.resources.reservations.memory": size,
 		"blkio_config.device_read_bps.[].rate": size, "blkio_config.device_read_iops.[].rate": size,
 		"blkio_config.device_write_bps.[].rate": size, "blkio_config.device_write_iops.[].rate": size,
 		"volumes.[].tmpfs.size": size, "volumes.[].tmpfs.mode": u32,
