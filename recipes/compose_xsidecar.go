@@ -1,8 +1,7 @@
 package recipes
 
-// x-sidecar: our own fields inside a compose file, at the top level, per service, per
-// top-level volume and config, and per config reference. The importer reads them with the
-// recipe decoder (they use sidecar.yaml's syntax: a probe is written as in a recipe) and the
+// x-sidecar: our own fields in a compose file (top level, service, depends_on entry, volume,
+// config, config reference), in sidecar.yaml's syntax, read with the recipe decoder; the
 // compose export writes the same types.
 
 import (
@@ -18,36 +17,30 @@ import (
 
 // composeX is x-sidecar on a service.
 type composeX struct {
-	// Role forces the service's role in its pod: main, sidecar, init, or infra (a
-	// namespace holder that sidecar's own infra container replaces).
+	// Role forces the service's role in its pod: main, sidecar, init, or infra (a namespace
+	// holder that sidecar's own infra container replaces). Main: true is short for role: main.
 	Role Role `yaml:"role,omitempty"`
-	// Main: true is short for role: main.
 	Main bool `yaml:"main,omitempty"`
-	// Pod names the pod the service's namespace group becomes (default: the namespace
-	// owner's service name).
+	// Pod names the pod of the service's namespace group (default: the owner's service name).
 	Pod string `yaml:"pod,omitempty"`
 	// Name is the container's name (default: the service's name, made a DNS label).
 	Name string `yaml:"name,omitempty"`
-	// Ports are the container's own published ports, in sidecar.yaml's syntax, in a pod
-	// whose infra service publishes them (the infra service's other ports go to main).
-	Ports []string `yaml:"ports,omitempty"`
-	// Expose are the container's own declared ports, likewise, in a pod whose infra service
-	// declares them in expose (the infra service's others go to main).
+	// Ports and Expose are the container's own ports, in a pod whose infra service publishes
+	// or declares them (the infra service's others go to main).
+	Ports  []string `yaml:"ports,omitempty"`
 	Expose []string `yaml:"expose,omitempty"`
-	// Ready and Live are probes in sidecar.yaml's syntax; Ready replaces a healthcheck.
+	// Ready and Live are probes; Ready replaces a healthcheck.
 	Ready *Probe `yaml:"ready,omitempty"`
 	Live  *Probe `yaml:"live,omitempty"`
-	// Restart replaces the restart the compose restart: field maps to.
+	// Restart replaces what compose's restart: maps to.
 	Restart RestartPolicy `yaml:"restart,omitempty"`
-	// Gate is the sidecar's gate (see Container.Gate): started makes the service after it
-	// start without waiting for its healthcheck, what a depends_on condition
-	// service_started says in docker compose; running, nor for its startup probe.
+	// Gate is the sidecar's gate (Container.Gate): started is docker compose's depends_on
+	// condition service_started (no wait for the healthcheck); running, nor the startup probe.
 	Gate Gate `yaml:"gate,omitempty"`
-	// StopGrace replaces stop_grace_period. On the pod's infra service it is the pod's stop
-	// grace (its whole termination budget).
+	// StopGrace replaces stop_grace_period; on the infra service, the pod's whole budget.
 	StopGrace *Duration `yaml:"stop_grace,omitempty"`
-	// What compose has no key for, in sidecar.yaml's syntax: a startup probe, http and sleep
-	// hooks (an exec hook is compose's post_start or pre_stop), downward-API variables.
+	// What compose has no key for: a startup probe, http and sleep hooks (an exec hook is
+	// compose's post_start or pre_stop), downward-API variables.
 	Startup    *Probe   `yaml:"startup,omitempty"`
 	PostStart  *Hook    `yaml:"post_start,omitempty"`
 	PreStop    *Hook    `yaml:"pre_stop,omitempty"`
@@ -64,9 +57,8 @@ type composeX struct {
 
 var composeXFields = xFields[composeX]()
 
-// composeXDep is x-sidecar on a depends_on entry: what the pod waits for of the pod of the
-// service named, when the entry's condition does not say it (the compose export writes it
-// where compose cannot: ready for a main whose ready probe is no healthcheck).
+// composeXDep is x-sidecar on a depends_on entry: what the pod waits for, where compose's
+// condition cannot say it (ready, for a main whose ready probe is no healthcheck).
 type composeXDep struct {
 	Condition *DepCondition `yaml:"condition,omitempty"`
 }
@@ -74,7 +66,7 @@ type composeXDep struct {
 var composeXDepFields = xFields[composeXDep]()
 
 // dependsX reads x-sidecar on service svc's depends_on entry naming dep; nil when there is
-// none (or it has problems, reported).
+// none, or it has problems (reported).
 func (c *composeImport) dependsX(svc, dep string) *composeXDep {
 	n := yamlpos.Value(yamlpos.Value(yamlpos.Value(c.svcNode(svc), "depends_on"), dep), "x-sidecar")
 	var x composeXDep
@@ -173,11 +165,10 @@ type composeXConfig struct {
 var composeXConfigFields = xFields[composeXConfig]()
 
 // composeXConfigRef is x-sidecar on a service's config reference: the mount of the pod
-// volume this file is part of. Without it, the file alone is mounted at the reference's
-// target (sub_path: the file).
+// volume the file is of (without it, the file alone is mounted at the reference's target).
 type composeXConfigRef struct {
-	// Target and SubPath are the volume mount's: the file lands at Target joined with its
-	// name below SubPath, which must be the reference's target.
+	// Target and SubPath are the mount's: the file lands at Target joined with its name
+	// below SubPath, which must be the reference's target.
 	Target  string `yaml:"target"`
 	SubPath string `yaml:"sub_path,omitempty"`
 	// Index is the mount's place among the container's mounts (default: after the others).
@@ -239,8 +230,8 @@ func decodeX[T any](c *composeImport, n *yaml.Node, path string, table []field[*
 	return n
 }
 
-// recordTree records the position of every field below n under key, using the YAML keys
-// as the model's field names (x-sidecar uses sidecar.yaml's syntax, so they agree).
+// recordTree records the position of every field below n under key, the YAML keys being the
+// model's field names (x-sidecar uses sidecar.yaml's syntax).
 func (c *composeImport) recordTree(key string, n *yaml.Node) {
 	if n == nil {
 		return
