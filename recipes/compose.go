@@ -249,11 +249,6 @@ type composeFile struct {
 	paths map[*yaml.Node][]string
 }
 
-// use makes f the file being checked.
-func (c *composeImport) use(f *composeFile) {
-	c.file, c.root, c.paths = f.name, f.root, f.paths
-}
-
 func (c *composeImport) run(ins []*input) *Stack {
 	c.interp = newInterpolation("the compose file", c.interpolationEnv(ins))
 	c.interp.broken = c.opts.brokenEnv
@@ -292,7 +287,7 @@ func (c *composeImport) run(ins []*input) *Stack {
 	// unknown: nothing more can be checked (references to them would be problems).
 	before := len(c.problems)
 	for _, f := range files {
-		c.use(f)
+		c.file, c.root, c.paths = f.name, f.root, f.paths // the file being checked
 		c.externalFiles()
 	}
 	if len(c.problems) > before {
@@ -300,7 +295,7 @@ func (c *composeImport) run(ins []*input) *Stack {
 	}
 	// Each file is checked on its own, as compose-go validates each before merging.
 	for i, f := range files {
-		c.use(f)
+		c.file, c.root, c.paths = f.name, f.root, f.paths
 		c.checkNodes()
 		if k, _ := yamlpos.Lookup(c.root, "version"); k != nil {
 			c.warn(c.posOf(k), "version", "the attribute is obsolete and ignored (as docker compose does)")
