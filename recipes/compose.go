@@ -1,11 +1,9 @@
 package recipes
 
-// The compose importer: a compose file — or several, merged in order as docker compose
-// merges -f A -f B and an override file — each checked by the YAML front end, by sidecar's
-// own checks and by compose-go's JSON schema (every problem at once, each placed in its
-// file), then loaded once by compose-go, which merges them, becomes an un-normalised Stack.
-// Services that share a network namespace become one pod; docs/import.md says how every
-// field maps and which service of a pod is main.
+// The compose importer: one compose file or several (merged in order, as -f A -f B), each
+// checked by the YAML front end, sidecar's checks and compose-go's JSON schema (every
+// problem at once, placed in its file), then loaded once by compose-go, becomes an
+// un-normalised Stack. docs/import.md says how every field maps and which service is main.
 
 import (
 	"cmp"
@@ -29,48 +27,41 @@ type composeImport struct {
 	opts Options
 	pos  *Positions
 	dir  string
-	// root is the document's top mapping, interpolated: while a file is checked, that file's;
-	// then the files' documents laid over each other (compose_merge.go), which the positions
-	// and the x-sidecar fields are read from.
+	// root is the top mapping, interpolated: the file's while it is checked, then the files
+	// laid over each other (compose_merge.go), for the positions and the x-sidecar fields.
 	root   *yaml.Node
 	env    map[string]string // interpolation variables: .env, then Options.Env
 	interp *interpolation
 	// infra holds the services that are a pod's infra container (not imported).
 	infra map[string]bool
-	// imported holds the services `docker compose up` would start (active): what is said
-	// about the others is only that they are left out.
+	// imported holds the services `docker compose up` would start; of the others, all that
+	// is said is that they are left out.
 	imported map[string]bool
 	// included holds, per service an included file declares, that file's document; fileOf
-	// names the file of each node that is not of the first file: of an included file, of a
-	// file merged over the first.
+	// names the file of each node not of the first file (included, extended, merged over).
 	included map[string]*yaml.Node
 	fileOf   map[*yaml.Node]string
-	// said marks what was warned about once already.
-	said map[string]bool
-	// extended holds the documents of the files extends names, by the path they are read
-	// at (nil: unreadable), for the positions of what their services give; readDirOf is,
-	// per such document, its directory, where the files it extends are read.
+	said     map[string]bool // what was warned about once already
+	// extended holds the documents of the files extends names, by the path read (nil:
+	// unreadable); readDirOf is each one's directory, where the files it extends are read.
 	extended  map[string]*yaml.Node
 	readDirOf map[*yaml.Node]string
 
-	// drop and empty hold the nodes found wrong (and reported), which compose-go does not
-	// get to read (an entry of a section is emptied instead, so that references to it are
-	// not problems of their own); rejected lists their paths, and for an unknown key the
-	// path of the field it is likely a typo of. paths is the path of every node.
+	// drop and empty hold the nodes found wrong (reported), which compose-go does not read
+	// (a section's entry is emptied, so that references to it are no problems of their own);
+	// rejected lists their paths, and the field an unknown key is likely a typo of.
 	drop, empty map[*yaml.Node]bool
 	rejected    [][]string
-	paths       map[*yaml.Node][]string
-	// bad marks the model fields made from rejected nodes: validation skips them.
-	bad map[string]bool
-	// lost is set when a service could not be made a container of a pod: the stack is then
-	// incomplete, and is not validated (what is missing would be reported as problems).
+	paths       map[*yaml.Node][]string // the path of every node
+	bad         map[string]bool         // the model fields made from rejected nodes: not validated
+	// lost is set when a service could not be made a container: the stack is incomplete, and
+	// not validated (what is missing would be reported as problems).
 	lost bool
 }
 
 // importCompose imports a compose file, or several merged in order (later wins). Relative
-// paths (build contexts, bind mounts, env files), in every file, stay relative to the
-// returned Stack.Dir, which is Options.Dir or the first file's directory: the project
-// directory, as compose has it.
+// paths, in every file, stay relative to Stack.Dir: Options.Dir or the first file's
+// directory, the project directory as compose has it.
 func importCompose(ins []*input, opts Options, env map[string]string, pos *Positions) importResult {
 	c := &composeImport{
 		report: report{file: ins[0].file},
@@ -100,9 +91,8 @@ func (c *composeImport) warnAt(msg string, parts ...string) {
 	c.warn(c.keyAt(parts...), strings.Join(parts, "."), msg)
 }
 
-// keyAt is the position of the key (or list item) at path, or of its nearest ancestor; a
-// service of an included file is found in that file, and a field a service does not write
-// in the service it extends, in its file.
+// keyAt is the position of the key (or list item) at path, or of its nearest ancestor: in the
+// included file a service is of, or in the service it extends when it does not write it.
 func (c *composeImport) keyAt(parts ...string) Position {
 	root := c.rootOf(parts)
 	if yamlpos.Find(root, parts...) == nil {
@@ -114,22 +104,14 @@ func (c *composeImport) keyAt(parts ...string) Position {
 }
 
 // extendedAt finds the node at parts (services.SVC.…) that service SVC of document root
-// does not write, in the service it extends: in extends.file, else in the same document,
-// following that service's extends in turn. Nil when no service of the chain writes it.
+// does not write, in the chain of services it extends; nil when none writes it.
 func (c *composeImport) extendedAt(root *yaml.Node, parts []string) *yaml.Node {
 	if len(parts) < 3 || parts[0] != "services" {
 		return nil
 	}
 	parts = slices.Clone(parts)
 	for range 16 { // a chain longer than this is a loop compose-go reports
-		ext := yamlpos.Value(yamlpos.Value(yamlpos.Value(root, "services"), parts[1]), "extends")
-		base, file := "", ""
-		if s, ok := yamlpos.Scalar(ext); ok {
-			base = s
-		} else {
-			base, _ = yamlpos.Scalar(yamlpos.Value(ext, "service"))
-			file, _ = yamlpos.Scalar(yamlpos.Value(ext, "file"))
-		}
+		_, _, base, file := extendsOf(root, parts[1])
 		if base == "" {
 			return nil
 		}
@@ -146,8 +128,21 @@ func (c *composeImport) extendedAt(root *yaml.Node, parts []string) *yaml.Node {
 	return nil
 }
 
+// extendsOf is what service svc of document doc extends: its extends node, the node naming
+// the service (ext itself in the short form), that service, and extends.file.
+func extendsOf(doc *yaml.Node, svc string) (ext, at *yaml.Node, base, file string) {
+	ext = yamlpos.Value(yamlpos.Value(yamlpos.Value(doc, "services"), svc), "extends")
+	if s, ok := yamlpos.Scalar(ext); ok {
+		return ext, ext, s, ""
+	}
+	at = yamlpos.Value(ext, "service")
+	base, _ = yamlpos.Scalar(at)
+	file, _ = yamlpos.Scalar(yamlpos.Value(ext, "file"))
+	return ext, at, base, file
+}
+
 // extendedDoc is the document of the file an extends of document from names (relative to
-// from's file), read once; nil when it cannot be read (externalFiles or compose-go says why).
+// from's file), read once; nil when it cannot be read.
 func (c *composeImport) extendedDoc(from *yaml.Node, file string) *yaml.Node {
 	fromName, fromDir := c.file, c.dir
 	if f, ok := c.fileOf[from]; ok {
@@ -163,7 +158,17 @@ func (c *composeImport) extendedDoc(from *yaml.Node, file string) *yaml.Node {
 	if c.extended == nil {
 		c.extended, c.readDirOf = map[string]*yaml.Node{}, map[*yaml.Node]string{}
 	}
-	c.extended[read] = nil
+	doc := c.readDoc(read, name)
+	if doc != nil {
+		c.readDirOf[doc] = filepath.Dir(read)
+	}
+	c.extended[read] = doc
+	return doc
+}
+
+// readDoc reads the document of the file at path read, named name, for positions only (keys
+// are never interpolated); nil when it cannot be read (externalFiles or compose-go says why).
+func (c *composeImport) readDoc(read, name string) *yaml.Node {
 	b, err := c.opts.readFile(read)
 	if err != nil {
 		return nil
@@ -172,34 +177,26 @@ func (c *composeImport) extendedDoc(from *yaml.Node, file string) *yaml.Node {
 	if fatal || len(pf.Docs) == 0 {
 		return nil
 	}
-	doc := pf.Docs[0] // positions only: keys are never interpolated
-	for n := range nodePaths(doc) {
-		if _, ok := c.fileOf[n]; !ok {
-			c.fileOf[n] = name
-		}
+	for n := range nodePaths(pf.Docs[0]) {
+		c.fileOf[n] = name
 	}
-	c.readDirOf[doc] = filepath.Dir(read)
-	c.extended[read] = doc
-	return doc
+	return pf.Docs[0]
 }
 
+// rootOf is the document the service at parts is of: the file's, or the included file's.
 func (c *composeImport) rootOf(parts []string) *yaml.Node {
-	if len(parts) > 1 && parts[0] == "services" && yamlpos.Find(c.root, "services", parts[1]) == nil && c.included[parts[1]] != nil {
+	if len(parts) > 1 && parts[0] == "services" && yamlpos.Find(c.root, "services", parts[1]) == nil &&
+		c.included[parts[1]] != nil {
 		return c.included[parts[1]]
 	}
 	return c.root
 }
 
 // posOf is where node n was written: in the file, or in the included file it comes from.
-func (c *composeImport) posOf(n *yaml.Node) Position {
-	if f, ok := c.fileOf[n]; ok {
-		return posOf(f, n)
-	}
-	return posOf(c.file, n)
-}
+func (c *composeImport) posOf(n *yaml.Node) Position { return posOf(cmp.Or(c.fileOf[n], c.file), n) }
 
 // readIncluded reads the files include names, for the positions of their services (compose-go
-// loads them itself). A file that cannot be read is reported by externalFiles.
+// loads them itself).
 func (c *composeImport) readIncluded() {
 	c.included = map[string]*yaml.Node{}
 	c.includes(func(pn *yaml.Node, what string) {
@@ -211,27 +208,17 @@ func (c *composeImport) readIncluded() {
 		if !filepath.IsAbs(p) {
 			name, p = filepath.Join(filepath.Dir(c.file), p), filepath.Join(c.dir, p)
 		}
-		b, err := c.opts.readFile(p)
-		if err != nil {
-			return
-		}
-		pf, _, fatal := yamlpos.Parse(b)
-		if fatal || len(pf.Docs) == 0 {
-			return
-		}
-		for n := range nodePaths(pf.Docs[0]) {
-			c.fileOf[n] = name
-		}
-		for _, svc := range yamlpos.Pairs(yamlpos.Value(pf.Docs[0], "services")) {
+		doc := c.readDoc(p, name)
+		for _, svc := range yamlpos.Pairs(yamlpos.Value(doc, "services")) {
 			if c.included[svc.Key.Value] == nil {
-				c.included[svc.Key.Value] = pf.Docs[0]
+				c.included[svc.Key.Value] = doc
 			}
 		}
 	})
 }
 
-// includes calls f with each node of include that names a file: the file, or (what says) an
-// env file; a list of them is called with each item, and then itself.
+// includes calls f with each node of include that names a file (what: included or env
+// file); a list of them with each item, and then itself.
 func (c *composeImport) includes(f func(n *yaml.Node, what string)) {
 	for _, inc := range yamlpos.Items(yamlpos.Value(c.root, "include")) {
 		if inc.Kind != yaml.MappingNode {
@@ -260,11 +247,6 @@ type composeFile struct {
 	name  string
 	root  *yaml.Node // its top mapping, interpolated; once checked, without what was rejected
 	paths map[*yaml.Node][]string
-}
-
-// use makes f the file being checked.
-func (c *composeImport) use(f *composeFile) {
-	c.file, c.root, c.paths = f.name, f.root, f.paths
 }
 
 func (c *composeImport) run(ins []*input) *Stack {
@@ -301,21 +283,19 @@ func (c *composeImport) run(ins []*input) *Stack {
 		}
 		c.problems = append(c.problems, p)
 	}
-	// include and extends name files compose-go reads by itself: when one cannot be read,
-	// the services it brings are unknown, and nothing more can be checked (a reference to
-	// one of them would be reported as a problem of its own).
+	// When a file include or extends names cannot be read, the services it brings are
+	// unknown: nothing more can be checked (references to them would be problems).
 	before := len(c.problems)
 	for _, f := range files {
-		c.use(f)
+		c.file, c.root, c.paths = f.name, f.root, f.paths // the file being checked
 		c.externalFiles()
 	}
 	if len(c.problems) > before {
 		return nil
 	}
-	// Each file is checked on its own, as compose-go validates each before merging it, so
-	// that every problem is placed in the file that has it.
+	// Each file is checked on its own, as compose-go validates each before merging.
 	for i, f := range files {
-		c.use(f)
+		c.file, c.root, c.paths = f.name, f.root, f.paths
 		c.checkNodes()
 		if k, _ := yamlpos.Lookup(c.root, "version"); k != nil {
 			c.warn(c.posOf(k), "version", "the attribute is obsolete and ignored (as docker compose does)")
@@ -350,10 +330,9 @@ func (c *composeImport) run(ins []*input) *Stack {
 	return st
 }
 
-// groupServiceWarnings says a warning, from, that several services get for the same field
-// with the same words once, at the first of them, naming the others: a value merged into
-// many services from one anchor is one line. services are the project's (a name may hold a
-// dot).
+// groupServiceWarnings says a warning (from index from) that several services get for the
+// same field in the same words once, naming the others: a value merged into many services
+// from one anchor is one line. services are the project's (a name may hold a dot).
 func (c *composeImport) groupServiceWarnings(from int, services []string) {
 	first := map[string]int{} // field below the service, message → index of its warning
 	firstSvc := map[int]string{}
@@ -386,8 +365,8 @@ func (c *composeImport) groupServiceWarnings(from int, services []string) {
 	c.warnings = kept
 }
 
-// document is the document of a file, or nil; ok is false when the file cannot be read as a
-// compose file (reported). A file merged over the first may be empty: it changes nothing.
+// document is the document of a file, or nil; ok is false when it is no compose file
+// (reported). A file merged over the first may be empty: it changes nothing.
 func (c *composeImport) document(in *input, first bool) (doc *yaml.Node, ok bool) {
 	if len(in.docs) == 0 || yamlpos.IsNull(in.docs[0]) {
 		if !first {
@@ -409,11 +388,9 @@ func (c *composeImport) document(in *input, first bool) (doc *yaml.Node, ok bool
 	return in.docs[0], true
 }
 
-// interpolationEnv is the environment the files' ${VAR}s are read with: c.env, with
-// COMPOSE_PROJECT_NAME set to the project's name, as compose sets it (envoy's examples write
-// image: ${COMPOSE_PROJECT_NAME}-echo): Options.Name, else COMPOSE_PROJECT_NAME, else the last
-// name: of the files (its variables substituted), else the directory's name, each as compose
-// takes it (compose-go's normalisation: my_app stays my_app, though the stack is my-app).
+// interpolationEnv is c.env with COMPOSE_PROJECT_NAME set as compose sets it (envoy's examples
+// write image: ${COMPOSE_PROJECT_NAME}-echo): Options.Name, COMPOSE_PROJECT_NAME, the last
+// name: of the files, else the directory's, normalised as compose-go does (my_app stays my_app).
 func (c *composeImport) interpolationEnv(ins []*input) map[string]string {
 	env := maps.Clone(c.env)
 	name := cmp.Or(c.opts.Name, c.env["COMPOSE_PROJECT_NAME"])
@@ -434,11 +411,10 @@ func (c *composeImport) interpolationEnv(ins []*input) map[string]string {
 	return env
 }
 
-// stackName is Options.Name, else COMPOSE_PROJECT_NAME (of the environment or .env), else
-// the file's name:, else the directory's name made a DNS label: compose's order. A project
-// name compose takes that is not a DNS label, as a stack's name must be (my_app: compose
-// allows '_'), is made one with a warning; a COMPOSE_PROJECT_NAME that compose refuses too
-// is a problem that names the variable (an invalid name: is placed at its line by validation).
+// stackName is Options.Name, COMPOSE_PROJECT_NAME, the file's name:, else the directory's
+// name made a DNS label: compose's order. A name compose takes that is no DNS label (my_app)
+// is made one with a warning; a COMPOSE_PROJECT_NAME compose refuses too is a problem (an
+// invalid name: is placed at its line by validation).
 func (c *composeImport) stackName() string {
 	name, from := c.opts.Name, ""
 	if name == "" {
@@ -475,14 +451,11 @@ func isComposeProjectName(name string) bool {
 	return name != "" && strings.ContainsRune(alnum, rune(name[0])) && strings.Trim(name, alnum+"_-") == ""
 }
 
-// loadProject loads the files, without what the checks rejected, with compose-go, once:
-// interpolation is done already (every $ of a value is written $$ for it), so it merges
-// the files (by the compose specification's rules, !reset and !override included), does
-// extends and include, and the canonical forms. It does not normalise (implicit
-// depends_on would hide which dependencies were written), resolve paths, read env files
-// (done here through Options.ReadFile) or check consistency (done here, with positions).
-// What compose-go still rejects, or a panic of it, is reported once, at the service it
-// names, else at the top of the first file; there is then no project.
+// loadProject loads the files, without what was rejected, with compose-go, once: it merges
+// them (!reset and !override included), does extends and include, and the canonical forms;
+// values are interpolated already (each $ written $$). It does not normalise (implicit
+// depends_on would hide which were written), resolve paths, read env files or check
+// consistency: done here. What it still rejects, or a panic, is reported once; then no project.
 func (c *composeImport) loadProject(files []*composeFile, name string) (project *types.Project, findings []loader.UnsupportedAttribute) {
 	details := types.ConfigDetails{WorkingDir: c.dir, Environment: types.Mapping(maps.Clone(c.env))}
 	for _, f := range files {
@@ -524,9 +497,8 @@ func (c *composeImport) loadProject(files []*composeFile, name string) (project 
 	return project, findings
 }
 
-// escapeTree returns a copy of n with every $ of a scalar written $$, so that compose-go's
-// interpolation gives back the values as they are. A block scalar's value is written in
-// whatever form keeps it: folding it again would change it.
+// escapeTree is a copy of n with every $ of a scalar written $$, for compose-go's
+// interpolation to give it back; a block scalar is restyled (folding it again would change it).
 func escapeTree(n *yaml.Node) *yaml.Node {
 	return yamlpos.Copy(n, func(s *yaml.Node) *yaml.Node {
 		block := s.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0
@@ -547,8 +519,8 @@ type composePanic struct{ v any }
 
 func (p composePanic) Error() string { return fmt.Sprintf("compose-go failed on this file (%v)", p.v) }
 
-// substitute interpolates a value of a file compose-go reads by itself (included or
-// extended), warning about unset variables instead of logging them.
+// substitute interpolates a value of a file compose-go reads itself (included, extended),
+// warning about unset variables instead of logging them.
 func (c *composeImport) substitute(tmpl string, mapping template.Mapping) (string, error) {
 	at := c.keyAt("include")
 	lookup := func(name string) (string, bool) {
@@ -585,12 +557,10 @@ func (c *composeImport) loadError(err error) {
 	c.problem(at, "compose-go cannot load the file: "+msg, hint)
 }
 
-// missingExtends reports each extends that names a service its file does not declare
-// (extends.file's, else the file it is written in, with the services it includes), at the
-// name, with a did-you-mean; the chain of each service is followed into the files it
-// extends. It reports whether there was one: compose-go would stop at the first, which is
-// not read back. An extends whose file cannot be read is left to externalFiles, or to
-// compose-go; a name that holds a variable in a file compose-go reads itself, to compose-go.
+// missingExtends reports, at the name with a did-you-mean, each extends (along each chain)
+// naming a service its file does not declare, and whether there was one: compose-go would
+// stop at the first, and its message is not read back. An unreadable file is externalFiles';
+// a name holding a variable in a file compose-go reads itself, compose-go's.
 func (c *composeImport) missingExtends() bool {
 	roots, included := []*yaml.Node{c.root}, map[*yaml.Node]bool{}
 	for _, svc := range sortedKeys(c.included) {
@@ -601,18 +571,11 @@ func (c *composeImport) missingExtends() bool {
 	found, seen := false, map[*yaml.Node]bool{}
 	var check func(doc *yaml.Node, svc string)
 	check = func(doc *yaml.Node, svc string) {
-		ext := yamlpos.Value(yamlpos.Value(yamlpos.Value(doc, "services"), svc), "extends")
+		ext, at, base, file := extendsOf(doc, svc)
 		if ext == nil || seen[ext] || c.interp.failed[ext] {
 			return
 		}
 		seen[ext] = true
-		at, file := ext, ""
-		base, ok := yamlpos.Scalar(ext)
-		if !ok {
-			at = yamlpos.Value(ext, "service")
-			base, _ = yamlpos.Scalar(at)
-			file, _ = yamlpos.Scalar(yamlpos.Value(ext, "file"))
-		}
 		raw := doc != c.root // not interpolated: compose-go reads it itself
 		if base == "" || c.interp.failed[at] || (raw && strings.Contains(base+file, "$")) {
 			return
@@ -657,16 +620,12 @@ func (c *composeImport) missingExtends() bool {
 // relName is the name of the file of document doc, relative to the project directory when
 // it is in it.
 func (c *composeImport) relName(doc *yaml.Node) string {
-	name := c.file
-	if f, ok := c.fileOf[doc]; ok {
-		name = f
-	}
-	return strings.TrimPrefix(name, c.dir+string(filepath.Separator))
+	return strings.TrimPrefix(c.posOf(doc).File, c.dir+string(filepath.Separator))
 }
 
-// externalFiles checks the files compose-go reads from disk by itself (include, extends.file
-// and their env files): each must be a regular file of at most MaxFileSize, found through
-// Options.Stat, so that a path to a device or a pipe can never hang a load.
+// externalFiles checks the files compose-go reads itself (include, extends.file, their env
+// files) through Options.Stat: a regular file of at most MaxFileSize, so that a path to a
+// device or a pipe can never hang a load.
 func (c *composeImport) externalFiles() {
 	stat := c.opts.stat()
 	check := func(n *yaml.Node, what string) {
@@ -735,31 +694,25 @@ func posOf(file string, n *yaml.Node) Position {
 	return Position{File: file, Line: n.Line, Col: n.Column}
 }
 
-// composeSections are the top-level keys whose entries are named things (a service, a
-// volume…): an entry that is wrong is replaced by an empty one rather than left out, so
-// that references to it do not become problems of their own.
+// composeSections are the top-level keys whose entries are named things (a service…): an
+// entry found wrong is emptied, not left out, so that references to it are no problems.
 var composeSections = map[string]bool{"services": true, "volumes": true, "networks": true, "configs": true, "secrets": true, "models": true, "jobs": true}
 
-// reject records that the node at parts (a key node when key is set) is wrong, which has
-// been reported: compose-go does not get to read it. An entry of a section (services.web)
-// or a section itself becomes empty instead of disappearing.
+// reject records that the node at parts (a key node when key is set), reported, is wrong:
+// compose-go does not read it. A section, or its entry (services.web), is emptied instead.
 func (c *composeImport) reject(n *yaml.Node, key bool, parts []string) {
 	if n == nil {
 		return
 	}
-	switch {
-	case key:
-		c.drop[n] = true
-	case len(parts) == 1 || (len(parts) == 2 && composeSections[parts[0]]):
+	if !key && (len(parts) == 1 || (len(parts) == 2 && composeSections[parts[0]])) {
 		c.empty[n] = true
-	default:
+	} else {
 		c.drop[n] = true
 	}
 	c.rejected = append(c.rejected, parts)
 }
 
-// rejectedNode reports whether n was left out already, or is written !reset (no value to
-// check: it takes away the value the files before it give).
+// rejectedNode reports whether n was left out already, or is !reset (no value to check).
 func (c *composeImport) rejectedNode(n *yaml.Node) bool {
 	return n != nil && (c.drop[n] || c.empty[n] || isReset(n))
 }
@@ -789,12 +742,8 @@ func isIndex(s string) bool {
 // remoteResource reports whether path names what docker compose fetches itself: a Git
 // repository (https://…, git@…, ssh://…, git://…, with #ref:dir) or an OCI artifact (oci://…).
 func remoteResource(path string) bool {
-	for _, prefix := range []string{"oci://", "http://", "https://", "git://", "ssh://", "git@"} {
-		if strings.HasPrefix(path, prefix) {
-			return true
-		}
-	}
-	return false
+	remote := []string{"oci://", "http://", "https://", "git://", "ssh://", "git@"}
+	return slices.ContainsFunc(remote, func(p string) bool { return strings.HasPrefix(path, p) })
 }
 
 // remoteResourceHint says how to use a remote include locally: fetch it, and name the file.

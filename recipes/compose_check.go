@@ -1,12 +1,10 @@
 package recipes
 
-// Checks of a compose file's nodes, made before compose-go loads it, so that every problem
-// is found at once and placed at its line and column with a fix: the values compose-go
-// parses itself from strings (ports, durations, command lines), which the schema does not
-// judge; the values compose-go casts from strings (booleans, numbers); and the compose
-// specification's own JSON schema, every error of it. Each node found wrong is left out of
-// what compose-go reads (see composeImport.reject), so that the rest of the file is still
-// loaded, converted and checked in the same pass.
+// Checks of a compose file's nodes before compose-go loads it, so that every problem is
+// found at once, placed, with a fix: the values compose-go parses from strings (ports,
+// durations, command lines) or casts (booleans, numbers), and every error of the compose
+// specification's JSON schema. A node found wrong is left out of what compose-go reads
+// (composeImport.reject), so that the rest is still loaded and checked in the same pass.
 
 import (
 	"cmp"
@@ -44,11 +42,11 @@ func (c *composeImport) checkNodes() {
 }
 
 // composeValueCheck says what is wrong with value v at parts ("" when nothing), where (nil:
-// at v) and how to fix it.
+// at v) and the fix.
 type composeValueCheck func(c *composeImport, v *yaml.Node, parts []string) (at *yaml.Node, msg, hint string)
 
-// checkService checks the fields of one service that compose-go parses from strings. Each
-// value found wrong is reported and rejected.
+// checkService checks, and rejects when wrong, the fields of a service compose-go parses
+// from strings.
 func (c *composeImport) checkService(svc *yaml.Node, parts []string) {
 	check := func(v *yaml.Node, parts []string, f composeValueCheck) {
 		if c.rejectedNode(v) {
@@ -76,11 +74,9 @@ func (c *composeImport) checkService(svc *yaml.Node, parts []string) {
 			check(v, fp, commandProblem)
 		case "healthcheck":
 			for _, h := range yamlpos.Pairs(v) {
-				switch h.Key.Value {
-				case "interval", "timeout", "start_period", "start_interval":
-					if !yamlpos.IsNull(h.Value) {
-						check(h.Value, composeJoin(fp, h.Key.Value), durationProblem)
-					}
+				if slices.Contains([]string{"interval", "timeout", "start_period", "start_interval"}, h.Key.Value) &&
+					!yamlpos.IsNull(h.Value) {
+					check(h.Value, composeJoin(fp, h.Key.Value), durationProblem)
 				}
 			}
 		}
@@ -91,7 +87,7 @@ func (c *composeImport) checkService(svc *yaml.Node, parts []string) {
 const composePortForm = `write [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], like "8080:80", "127.0.0.1:8080:80" or "53:53/udp", with ports from 1 to 65535`
 
 // composePortProblem says what is wrong with a short-syntax port compose-go cannot parse,
-// and how to fix it; "" when it parses.
+// and the fix; "" when it parses.
 func composePortProblem(spec string) (msg, hint string) {
 	_, err := types.ParsePortConfig(spec)
 	if err == nil {
@@ -116,8 +112,8 @@ func composePortProblem(spec string) (msg, hint string) {
 	return fmt.Sprintf("port %q is not valid: %v", yamlpos.Clip(spec), err), composePortForm
 }
 
-// portProblem checks a port: the short syntax as compose-go parses it, the long syntax field
-// by field (the schema checks the kinds).
+// portProblem checks a port: the short syntax as compose-go parses it, the long one field by
+// field (the schema checks the kinds).
 func portProblem(_ *composeImport, m *yaml.Node, parts []string) (*yaml.Node, string, string) {
 	if m.Kind == yaml.ScalarNode {
 		msg, hint := composePortProblem(m.Value)
@@ -212,8 +208,8 @@ func commandProblem(_ *composeImport, v *yaml.Node, parts []string) (*yaml.Node,
 		fmt.Sprintf(`close the quote, or write %s as a list of words, like %s: ["/bin/app", "--name", "a b"]`, key, key)
 }
 
-// composeCasts are the attributes whose string values compose-go casts to booleans and
-// numbers (a variable substitutes a string), from compose-go itself.
+// composeCasts are the attributes whose string values (a variable gives a string) compose-go
+// casts to booleans and numbers, from compose-go itself.
 var composeCasts = sync.OnceValue(func() pathTable[interp.Cast] {
 	out := pathTable[interp.Cast]{}
 	for pattern, cast := range loader.ToOptions(&types.ConfigDetails{}, nil).Interpolate.TypeCastMapping {
@@ -246,9 +242,6 @@ func (t pathTable[T]) at(path tree.Path) (v T) {
 	return v
 }
 
-// castAt is the cast compose-go makes of a string at path, or nil.
-func castAt(path tree.Path) interp.Cast { return composeCasts().at(path) }
-
 // castWants names what a cast accepts: true or false, a whole number, a number.
 func castWants(cast interp.Cast) string {
 	if _, err := cast("true"); err == nil {
@@ -260,8 +253,7 @@ func castWants(cast interp.Cast) string {
 	return "a whole number"
 }
 
-// checkCasts casts every string value at an attribute compose-go casts, as it will, and
-// reports each one that does not cast.
+// checkCasts reports each string value compose-go casts, or decodes, that does not cast.
 func (c *composeImport) checkCasts(n *yaml.Node, path tree.Path) {
 	switch {
 	case n == nil || c.rejectedNode(n):
@@ -274,70 +266,57 @@ func (c *composeImport) checkCasts(n *yaml.Node, path tree.Path) {
 			c.checkCasts(item, path.Next(tree.PathMatchList))
 		}
 	case n.Kind == yaml.ScalarNode && !yamlpos.IsNull(n):
-		parts := c.paths[n]
-		retriesHint := func(hint string) string {
-			if path.Last() == "retries" {
-				return "write how many failures in a row make the container unhealthy, e.g. retries: 3"
-			}
-			return hint
-		}
-		if cast := castAt(path); cast != nil && n.ShortTag() == "!!str" {
+		msg, hint := "", ""
+		if cast := composeCasts().at(path); cast != nil && n.ShortTag() == "!!str" {
 			if _, err := cast(n.Value); err != nil {
 				want := castWants(cast)
-				c.issue(yamlpos.At(n, retriesHint(yamlpos.KindHints[want]), "%s must be %s, found %s", yamlpos.Path(parts...), want, yamlpos.Describe(n)))
-				c.reject(n, false, parts)
-				return
+				msg, hint = fmt.Sprintf("must be %s, found %s", want, yamlpos.Describe(n)), yamlpos.KindHints[want]
 			}
 		}
-		if decode := decodeAt(path); decode != nil {
-			if msg, hint := decode(n); msg != "" {
-				c.issue(yamlpos.At(n, retriesHint(hint), "%s %s", yamlpos.Path(parts...), msg))
-				c.reject(n, false, parts)
-			}
+		if decode := composeDecodes().at(path); msg == "" && decode != nil {
+			msg, hint = decode(n)
 		}
+		if msg == "" {
+			return
+		}
+		if path.Last() == "retries" {
+			hint = "write how many failures in a row make the container unhealthy, e.g. retries: 3"
+		}
+		c.issue(yamlpos.At(n, hint, "%s %s", yamlpos.Path(c.paths[n]...), msg))
+		c.reject(n, false, c.paths[n])
 	}
 }
 
 // composeDecode says what is wrong with a value compose-go decodes into a size or an
-// unsigned number ("" when it decodes), and how to fix it.
+// unsigned number, and the fix; "" when it decodes.
 type composeDecode func(v *yaml.Node) (msg, hint string)
 
-// composeDecodes are the attributes whose values compose-go decodes into sizes (a number of
-// bytes, or one with a unit: units.RAMInBytes) and unsigned numbers, which the schema takes
-// as any number or string: a value that does not decode fails compose-go's whole load.
+// composeDecodes are the attributes compose-go decodes into sizes (units.RAMInBytes) and
+// unsigned numbers, which the schema takes as any number or string: a value that does not
+// decode fails compose-go's whole load.
 var composeDecodes = sync.OnceValue(func() pathTable[composeDecode] {
 	out := pathTable[composeDecode]{}
-	add := func(d composeDecode, parts ...string) {
-		for _, prefix := range [][]string{{"services", tree.PathMatchAll}, {"jobs", tree.PathMatchAll}} {
-			out.add(append(slices.Clone(prefix), parts...), d)
-		}
+	size, u16, u32, u64 := sizeProblem, unsignedProblem(16), unsignedProblem(32), unsignedProblem(64)
+	for path, d := range map[string]composeDecode{
+		"mem_limit": size, "mem_reservation": size, "memswap_limit": size, "mem_swappiness": size,
+		"shm_size": size, "build.shm_size": size,
+		"deploy.resources.limits.memory": size, "deploy.resources.reservations.memory": size,
+		"blkio_config.device_read_bps.[].rate": size, "blkio_config.device_read_iops.[].rate": size,
+		"blkio_config.device_write_bps.[].rate": size, "blkio_config.device_write_iops.[].rate": size,
+		"volumes.[].tmpfs.size": size, "volumes.[].tmpfs.mode": u32,
+		"blkio_config.weight": u16, "blkio_config.weight_device.[].weight": u16,
+		"healthcheck.retries": u64, "deploy.restart_policy.max_attempts": u64,
+		"deploy.update_config.parallelism": u64, "deploy.rollback_config.parallelism": u64,
+		"deploy.placement.max_replicas_per_node": u64,
+	} {
+		out.add(tree.Path("services.*."+path).Parts(), d)
+		out.add(tree.Path("jobs.*."+path).Parts(), d)
 	}
-	for _, f := range []string{"mem_limit", "mem_reservation", "memswap_limit", "mem_swappiness", "shm_size"} {
-		add(sizeProblem, f)
-	}
-	add(sizeProblem, "build", "shm_size")
-	add(sizeProblem, "deploy", "resources", "limits", "memory")
-	add(sizeProblem, "deploy", "resources", "reservations", "memory")
-	for _, f := range []string{"device_read_bps", "device_read_iops", "device_write_bps", "device_write_iops"} {
-		add(sizeProblem, "blkio_config", f, tree.PathMatchList, "rate")
-	}
-	add(sizeProblem, "volumes", tree.PathMatchList, "tmpfs", "size")
-	add(unsignedProblem(64), "healthcheck", "retries")
-	add(unsignedProblem(64), "deploy", "update_config", "parallelism")
-	add(unsignedProblem(64), "deploy", "rollback_config", "parallelism")
-	add(unsignedProblem(64), "deploy", "restart_policy", "max_attempts")
-	add(unsignedProblem(64), "deploy", "placement", "max_replicas_per_node")
-	add(unsignedProblem(16), "blkio_config", "weight")
-	add(unsignedProblem(16), "blkio_config", "weight_device", tree.PathMatchList, "weight")
-	add(unsignedProblem(32), "volumes", tree.PathMatchList, "tmpfs", "mode")
 	return out
 })
 
-// decodeAt is the check of what compose-go decodes at path, or nil.
-func decodeAt(path tree.Path) composeDecode { return composeDecodes().at(path) }
-
 // sizeProblem checks a size as compose-go decodes it (types.UnitBytes): a number of bytes,
-// or a string with a unit. The schema judges the kinds.
+// or a string with a unit.
 func sizeProblem(v *yaml.Node) (string, string) {
 	var b types.UnitBytes
 	if v.ShortTag() != "!!str" || b.DecodeMapstructure(v.Value) == nil {
@@ -347,8 +326,7 @@ func sizeProblem(v *yaml.Node) (string, string) {
 }
 
 // unsignedProblem checks a whole number compose-go decodes into an unsigned integer of bits
-// bits: a negative one, or one too large, fails its load. A string that does not cast is
-// checkCasts'; the schema judges the kinds.
+// bits: a negative one, or one too large, fails its load.
 func unsignedProblem(bits int) composeDecode {
 	return func(v *yaml.Node) (string, string) {
 		f, err := strconv.ParseFloat(v.Value, 64)
@@ -391,9 +369,8 @@ var composeSchema = sync.OnceValues(func() (*jsonschema.Schema, *jsonschema.Comp
 
 const composeSchemaURL = "file:///compose-spec.json"
 
-// checkSchema validates the file (without what was rejected already, with the values cast
-// as compose-go casts them) against the compose specification's schema, and reports every
-// error of it at its node, with a fix.
+// checkSchema validates the file (without what was rejected, cast as compose-go casts it)
+// against the compose specification's schema, and reports every error at its node.
 func (c *composeImport) checkSchema() {
 	sch, _ := composeSchema()
 	err := sch.Validate(c.jsonOf(c.root, tree.NewPath()))
@@ -418,8 +395,7 @@ func (c *composeImport) checkSchema() {
 	}
 }
 
-// jsonOf is the value of n as compose-go validates it: the rejected nodes left out, the
-// strings compose-go casts cast.
+// jsonOf is the value of n as compose-go validates it: without what was rejected, cast.
 func (c *composeImport) jsonOf(n *yaml.Node, path tree.Path) any {
 	if c.empty[n] {
 		return map[string]any{}
@@ -448,7 +424,7 @@ func (c *composeImport) jsonOf(n *yaml.Node, path tree.Path) any {
 	}
 	switch x := v.(type) {
 	case string:
-		if cast := castAt(path); cast != nil {
+		if cast := composeCasts().at(path); cast != nil {
 			if cv, err := cast(x); err == nil {
 				return cv
 			}
@@ -492,8 +468,7 @@ func schemaLeaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
 	return out
 }
 
-// typeMismatchAt reports whether leaves are only "wrong kind" errors of the value at loc,
-// and the kinds they want.
+// typeMismatchAt is the kinds leaves want, when they are only "wrong kind" errors at loc.
 func typeMismatchAt(leaves []*jsonschema.ValidationError, loc []string) ([]string, bool) {
 	var want []string
 	for _, l := range leaves {
@@ -663,8 +638,8 @@ func schemaRule(k jsonschema.ErrorKind, v *yaml.Node) (rule, hint string) {
 	return "does not satisfy the specification's " + strings.Join(k.KeywordPath(), "/") + " rule", hint
 }
 
-// requiredBy reports whether the value at parts, checked by the schema at url, is one the
-// mapping holding it must have.
+// requiredBy reports whether the mapping holding the value at parts (checked by the schema
+// at url) must have it.
 func (c *composeImport) requiredBy(url string, parts []string) bool {
 	if len(parts) < 2 {
 		return false
@@ -678,8 +653,7 @@ func (c *composeImport) requiredBy(url string, parts []string) bool {
 	return err == nil && slices.Contains(s.Required, parts[len(parts)-1])
 }
 
-// schemaExample is how to write property prop of the schema at url: its first allowed
-// value (and the others), or "…".
+// schemaExample is how to write property prop of the schema at url: its allowed values, or "…".
 func (c *composeImport) schemaExample(url, prop string) string {
 	_, comp := composeSchema()
 	if s, err := comp.Compile(url); err == nil && s.Properties[prop] != nil && s.Properties[prop].Enum != nil {
@@ -696,8 +670,7 @@ func (c *composeImport) schemaExample(url, prop string) string {
 }
 
 // unknownKey reports key prop of the mapping at parent, which the schema (at url, when
-// known) does not allow: a name that is not one (below services:, volumes:…), or a key the
-// specification does not know.
+// known) does not allow: an invalid name (below services:…), or a key it does not know.
 func (c *composeImport) unknownKey(parent []string, prop, url string) {
 	path := composeJoin(parent, prop)
 	k := cmp.Or(yamlpos.Find(c.root, path...), yamlpos.Near(c.root, parent...), c.root)

@@ -1,11 +1,12 @@
 package recipes
 
-// x-sidecar: our own fields inside a compose file, at the top level, per service, per
-// top-level volume and config, and per config reference. The importer reads them with the
-// recipe decoder (they use sidecar.yaml's syntax: a probe is written as in a recipe) and the
+// x-sidecar: our own fields in a compose file (top level, service, depends_on entry, volume,
+// config, config reference), in sidecar.yaml's syntax, read with the recipe decoder; the
 // compose export writes the same types.
 
 import (
+	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,36 +17,30 @@ import (
 
 // composeX is x-sidecar on a service.
 type composeX struct {
-	// Role forces the service's role in its pod: main, sidecar, init, or infra (a
-	// namespace holder that sidecar's own infra container replaces).
+	// Role forces the service's role in its pod: main, sidecar, init, or infra (a namespace
+	// holder that sidecar's own infra container replaces). Main: true is short for role: main.
 	Role Role `yaml:"role,omitempty"`
-	// Main: true is short for role: main.
 	Main bool `yaml:"main,omitempty"`
-	// Pod names the pod the service's namespace group becomes (default: the namespace
-	// owner's service name).
+	// Pod names the pod of the service's namespace group (default: the owner's service name).
 	Pod string `yaml:"pod,omitempty"`
 	// Name is the container's name (default: the service's name, made a DNS label).
 	Name string `yaml:"name,omitempty"`
-	// Ports are the container's own published ports, in sidecar.yaml's syntax, in a pod
-	// whose infra service publishes them (the infra service's other ports go to main).
-	Ports []string `yaml:"ports,omitempty"`
-	// Expose are the container's own declared ports, likewise, in a pod whose infra service
-	// declares them in expose (the infra service's others go to main).
+	// Ports and Expose are the container's own ports, in a pod whose infra service publishes
+	// or declares them (the infra service's others go to main).
+	Ports  []string `yaml:"ports,omitempty"`
 	Expose []string `yaml:"expose,omitempty"`
-	// Ready and Live are probes in sidecar.yaml's syntax; Ready replaces a healthcheck.
+	// Ready and Live are probes; Ready replaces a healthcheck.
 	Ready *Probe `yaml:"ready,omitempty"`
 	Live  *Probe `yaml:"live,omitempty"`
-	// Restart replaces the restart the compose restart: field maps to.
+	// Restart replaces what compose's restart: maps to.
 	Restart RestartPolicy `yaml:"restart,omitempty"`
-	// Gate is the sidecar's gate (see Container.Gate): started makes the service after it
-	// start without waiting for its healthcheck, what a depends_on condition
-	// service_started says in docker compose; running, nor for its startup probe.
+	// Gate is the sidecar's gate (Container.Gate): started is docker compose's depends_on
+	// condition service_started (no wait for the healthcheck); running, nor the startup probe.
 	Gate Gate `yaml:"gate,omitempty"`
-	// StopGrace replaces stop_grace_period. On the pod's infra service it is the pod's stop
-	// grace (its whole termination budget).
+	// StopGrace replaces stop_grace_period; on the infra service, the pod's whole budget.
 	StopGrace *Duration `yaml:"stop_grace,omitempty"`
-	// What compose has no key for, in sidecar.yaml's syntax: a startup probe, http and sleep
-	// hooks (an exec hook is compose's post_start or pre_stop), downward-API variables.
+	// What compose has no key for: a startup probe, http and sleep hooks (an exec hook is
+	// compose's post_start or pre_stop), downward-API variables.
 	Startup    *Probe   `yaml:"startup,omitempty"`
 	PostStart  *Hook    `yaml:"post_start,omitempty"`
 	PreStop    *Hook    `yaml:"pre_stop,omitempty"`
@@ -60,68 +55,18 @@ type composeX struct {
 	ServiceAccount string            `yaml:"service_account,omitempty"`
 }
 
-var composeXFields = []field[*composeX]{
-	{"role", func(d *decoder, k string, v *yaml.Node, x *composeX) { d.enum(k, v, "role", &x.Role) }},
-	{"main", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Main, _ = d.boolean(k, v, "main") }},
-	{"pod", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Pod, _ = d.str(k, v, "pod") }},
-	{"name", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Name, _ = d.str(k, v, "name") }},
-	{"ports", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Ports = d.strList(k, v, "ports") }},
-	{"expose", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Expose = d.strList(k, v, "expose") }},
-	{"ready", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Ready = d.probe(k, v, "ready") }},
-	{"live", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Live = d.probe(k, v, "live") }},
-	{"restart", func(d *decoder, k string, v *yaml.Node, x *composeX) { d.enum(k, v, "restart", &x.Restart) }},
-	{"gate", func(d *decoder, k string, v *yaml.Node, x *composeX) { d.enum(k, v, "gate", &x.Gate) }},
-	{"stop_grace", func(d *decoder, k string, v *yaml.Node, x *composeX) {
-		if g, ok := d.duration(k, v, "stop_grace", false); ok {
-			x.StopGrace = &g
-		}
-	}},
-	{"startup", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Startup = d.probe(k, v, "startup") }},
-	{"post_start", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.PostStart = d.hook(k, v, "post_start") }},
-	{"pre_stop", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.PreStop = d.hook(k, v, "pre_stop") }},
-	{"env_refs", func(d *decoder, k string, v *yaml.Node, x *composeX) {
-		var c Container
-		containerField("env_refs").read(d, k, v, &c)
-		x.EnvRefs = c.EnvRefs
-	}},
-	{"expand_refs", func(d *decoder, k string, v *yaml.Node, x *composeX) {
-		x.ExpandRefs, _ = d.boolean(k, v, "expand_refs")
-	}},
-	{"job", func(d *decoder, k string, v *yaml.Node, x *composeX) {
-		if j, ok := d.boolean(k, v, "job"); ok {
-			x.Job = &j
-		}
-	}},
-	{"namespace", func(d *decoder, k string, v *yaml.Node, x *composeX) { x.Namespace, _ = d.str(k, v, "namespace") }},
-	{"labels", func(d *decoder, k string, v *yaml.Node, x *composeX) {
-		x.Labels = d.stringMap(k, v, "labels", false, noValue)
-	}},
-	{"annotations", func(d *decoder, k string, v *yaml.Node, x *composeX) {
-		x.Annotations = d.stringMap(k, v, "annotations", false, noValue)
-	}},
-	{"service_account", func(d *decoder, k string, v *yaml.Node, x *composeX) {
-		x.ServiceAccount, _ = d.str(k, v, "service_account")
-	}},
-}
+var composeXFields = xFields[composeX]()
 
-// composeXDep is x-sidecar on a depends_on entry: what the pod waits for of the pod of the
-// service named, when the entry's condition does not say it (the compose export writes it
-// where compose cannot: ready for a main whose ready probe is no healthcheck).
+// composeXDep is x-sidecar on a depends_on entry: what the pod waits for, where compose's
+// condition cannot say it (ready, for a main whose ready probe is no healthcheck).
 type composeXDep struct {
 	Condition *DepCondition `yaml:"condition,omitempty"`
 }
 
-var composeXDepFields = []field[*composeXDep]{
-	{"condition", func(d *decoder, k string, v *yaml.Node, x *composeXDep) {
-		var c DepCondition
-		if d.enum(k, v, "condition", &c) {
-			x.Condition = &c
-		}
-	}},
-}
+var composeXDepFields = xFields[composeXDep]()
 
 // dependsX reads x-sidecar on service svc's depends_on entry naming dep; nil when there is
-// none (or it has problems, reported).
+// none, or it has problems (reported).
 func (c *composeImport) dependsX(svc, dep string) *composeXDep {
 	n := yamlpos.Value(yamlpos.Value(yamlpos.Value(c.svcNode(svc), "depends_on"), dep), "x-sidecar")
 	var x composeXDep
@@ -131,8 +76,64 @@ func (c *composeImport) dependsX(svc, dep string) *composeXDep {
 	return &x
 }
 
-func containerField(key string) field[*Container] {
-	return containerFields[slices.IndexFunc(containerFields, func(f field[*Container]) bool { return f.name == key })]
+// xFields is the table of x-sidecar fields of T: a field per field of T, named by its yaml
+// tag (the export writes T as it is) and read as sidecar.yaml reads a value of its type.
+func xFields[T any]() []field[*T] {
+	t := reflect.TypeFor[T]()
+	out := make([]field[*T], t.NumField())
+	for i := range out {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		out[i] = field[*T]{name, func(d *decoder, k string, v *yaml.Node, x *T) {
+			d.xValue(k, v, name, reflect.ValueOf(x).Elem().Field(i).Addr().Interface())
+		}}
+	}
+	return out
+}
+
+// xValue reads v, x-sidecar field name, into the field into points to.
+func (d *decoder) xValue(k string, v *yaml.Node, name string, into any) {
+	switch p := into.(type) {
+	case *string:
+		*p, _ = d.str(k, v, name)
+	case *bool:
+		*p, _ = d.boolean(k, v, name)
+	case **bool:
+		if b, ok := d.boolean(k, v, name); ok {
+			*p = &b
+		}
+	case **int:
+		if i, ok := d.integer(k, v, name); ok {
+			*p = &i
+		}
+	case **Duration:
+		if g, ok := d.duration(k, v, name, false); ok {
+			*p = &g
+		}
+	case **DepCondition:
+		var c DepCondition
+		if d.enum(k, v, name, &c) {
+			*p = &c
+		}
+	case *[]string:
+		*p = d.strList(k, v, name)
+	case *map[string]string:
+		*p = d.stringMap(k, v, name, false, noValue)
+	case **Probe:
+		*p = d.probe(k, v, name)
+	case **Hook:
+		*p = d.hook(k, v, name)
+	case *[]EnvRef:
+		var c Container
+		containerFields[slices.Index(fieldNames(containerFields), name)].read(d, k, v, &c)
+		*p = c.EnvRefs
+	case **Backoff:
+		*p = &Backoff{}
+		fields(d, k, v, name, "{initial: 1s, max: 30s, reset: 60s}", backoffFields, *p)
+	case interface{ UnmarshalText([]byte) error }:
+		d.enum(k, v, name, p)
+	default:
+		panic(fmt.Sprintf("x-sidecar field %s: no reader for %T", name, into))
+	}
 }
 
 // composeXInfraFields are the x-sidecar fields an infra service uses; the others are warned
@@ -147,10 +148,7 @@ type composeXVolume struct {
 	Pod string `yaml:"pod,omitempty"`
 }
 
-var composeXVolumeFields = []field[*composeXVolume]{
-	{"name", func(d *decoder, k string, v *yaml.Node, x *composeXVolume) { x.Name, _ = d.str(k, v, "name") }},
-	{"pod", func(d *decoder, k string, v *yaml.Node, x *composeXVolume) { x.Pod, _ = d.str(k, v, "pod") }},
-}
+var composeXVolumeFields = xFields[composeXVolume]()
 
 // composeXConfig is x-sidecar on a top-level config: which file of which pod volume it is.
 type composeXConfig struct {
@@ -164,34 +162,20 @@ type composeXConfig struct {
 	Secret bool `yaml:"secret,omitempty"`
 }
 
-var composeXConfigFields = []field[*composeXConfig]{
-	{"pod", func(d *decoder, k string, v *yaml.Node, x *composeXConfig) { x.Pod, _ = d.str(k, v, "pod") }},
-	{"volume", func(d *decoder, k string, v *yaml.Node, x *composeXConfig) { x.Volume, _ = d.str(k, v, "volume") }},
-	{"file", func(d *decoder, k string, v *yaml.Node, x *composeXConfig) { x.File, _ = d.str(k, v, "file") }},
-	{"secret", func(d *decoder, k string, v *yaml.Node, x *composeXConfig) { x.Secret, _ = d.boolean(k, v, "secret") }},
-}
+var composeXConfigFields = xFields[composeXConfig]()
 
 // composeXConfigRef is x-sidecar on a service's config reference: the mount of the pod
-// volume this file is part of. Without it, the file alone is mounted at the reference's
-// target (sub_path: the file).
+// volume the file is of (without it, the file alone is mounted at the reference's target).
 type composeXConfigRef struct {
-	// Target and SubPath are the volume mount's: the file lands at Target joined with its
-	// name below SubPath, which must be the reference's target.
+	// Target and SubPath are the mount's: the file lands at Target joined with its name
+	// below SubPath, which must be the reference's target.
 	Target  string `yaml:"target"`
 	SubPath string `yaml:"sub_path,omitempty"`
 	// Index is the mount's place among the container's mounts (default: after the others).
 	Index *int `yaml:"index"`
 }
 
-var composeXConfigRefFields = []field[*composeXConfigRef]{
-	{"target", func(d *decoder, k string, v *yaml.Node, x *composeXConfigRef) { x.Target, _ = d.str(k, v, "target") }},
-	{"sub_path", func(d *decoder, k string, v *yaml.Node, x *composeXConfigRef) { x.SubPath, _ = d.str(k, v, "sub_path") }},
-	{"index", func(d *decoder, k string, v *yaml.Node, x *composeXConfigRef) {
-		if i, ok := d.integer(k, v, "index"); ok {
-			x.Index = &i
-		}
-	}},
-}
+var composeXConfigRefFields = xFields[composeXConfigRef]()
 
 // composeXTop is x-sidecar at the top level of a compose file.
 type composeXTop struct {
@@ -199,12 +183,7 @@ type composeXTop struct {
 	Backoff *Backoff `yaml:"backoff,omitempty"`
 }
 
-var composeXTopFields = []field[*composeXTop]{
-	{"backoff", func(d *decoder, k string, v *yaml.Node, x *composeXTop) {
-		x.Backoff = &Backoff{}
-		fields(d, k, v, "backoff", "{initial: 1s, max: 30s, reset: 60s}", backoffFields, x.Backoff)
-	}},
-}
+var composeXTopFields = xFields[composeXTop]()
 
 // role is the role the x-sidecar fields ask for, as the planner spells it.
 func (x *composeX) role() string {
@@ -251,8 +230,8 @@ func decodeX[T any](c *composeImport, n *yaml.Node, path string, table []field[*
 	return n
 }
 
-// recordTree records the position of every field below n under key, using the YAML keys
-// as the model's field names (x-sidecar uses sidecar.yaml's syntax, so they agree).
+// recordTree records the position of every field below n under key, the YAML keys being the
+// model's field names (x-sidecar uses sidecar.yaml's syntax).
 func (c *composeImport) recordTree(key string, n *yaml.Node) {
 	if n == nil {
 		return

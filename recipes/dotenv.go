@@ -16,10 +16,9 @@ import (
 	"github.com/compose-spec/compose-go/v2/template"
 )
 
-// brokenEnv is a .env that could not be read or parsed (reported once, placed at its line):
-// the load goes on without it. vars are the names its lines assign, so that nothing is
-// reported wrong for want of them (a ${NAME:?} it would have set, a NAME not set); path is
-// the file, which a service's env_file naming it is not reported for again.
+// brokenEnv is a .env that could not be read or parsed (reported once): the load goes on
+// without it. vars are the names its lines assign, so that nothing is reported for want of
+// them; path is the file, which a service's env_file naming it is not reported for again.
 type brokenEnv struct {
 	path string
 	vars map[string]bool
@@ -33,10 +32,9 @@ func (b *brokenEnv) is(path string) bool {
 	return b != nil && filepath.Clean(path) == filepath.Clean(b.path)
 }
 
-// dotEnv is what reading <Dir>/.env gives: the interpolation environment (Options.Env over
-// the file's variables), the problem that the file cannot be read or parsed (then broken
-// says what it would have set), and warnings about its values: a $ that takes the rest of a
-// value for a variable that is not set (DB_PASSWORD=s3cr$tpass is s3cr, as compose has it).
+// dotEnv is what reading <Dir>/.env gives: the environment (Options.Env over the file's), the
+// problem that it cannot be read or parsed, and warnings about a $ that takes the rest of a
+// value for a variable not set (DB_PASSWORD=s3cr$tpass is s3cr, as compose has it).
 type dotEnv struct {
 	env    map[string]string
 	probs  Problems
@@ -74,18 +72,14 @@ func loadDotEnv(opts Options) dotEnv {
 		}
 		return d
 	}
-	for k, v := range vars {
-		if _, set := opts.Env[k]; !set {
-			d.env[k] = v
-		}
-	}
+	maps.Copy(d.env, vars)
+	maps.Copy(d.env, opts.Env) // Env wins
 	d.warns = dotEnvUnset(path, lines, opts.Env)
 	return d
 }
 
-// envLine is an assignment of a .env file, as written: NAME=value (or NAME: value) at line,
-// its value starting at column col; a value in quotes is from its opening quote to the end of
-// the line.
+// envLine is an assignment of a .env file as written, NAME=value (or NAME: value), its value
+// at col; a quoted value runs from its opening quote to the end of the line.
 type envLine struct {
 	line, col  int
 	key, value string
@@ -152,9 +146,9 @@ func closingQuote(s string) int {
 	return -1
 }
 
-// substituted is the part of value compose substitutes variables in, and its offset in
-// value: a double-quoted value's inside, an unquoted value up to a " #" comment; none (ok
-// false) for a single-quoted value, or a quoted one that goes on over several lines.
+// substituted is the part of value compose substitutes variables in, and its offset: a
+// double-quoted value's inside, an unquoted one up to a " #" comment; none (ok false) for a
+// single-quoted value, or a quoted one over several lines.
 func substituted(value string) (s string, offset int, ok bool) {
 	if value == "" {
 		return "", 0, true
@@ -173,52 +167,34 @@ func substituted(value string) (s string, offset int, ok bool) {
 	return strings.TrimRight(s, " \t"), 0, true
 }
 
-// dotEnvSubstitute substitutes the variables of l's value as compose's parser does (env,
-// then the names of the lines before it), calling unset for each variable that is not set
-// and takes no default. It returns the error the substitution gives.
+// dotEnvSubstitute substitutes the variables of l's value as compose's parser does (env, then
+// the lines before it), calling unset for each one not set that takes no default.
 func dotEnvSubstitute(l envLine, env map[string]string, before map[string]bool, unset func(name string)) error {
 	s, _, ok := substituted(l.value)
 	if !ok || !strings.Contains(s, "$") {
 		return nil
 	}
-	var missing []string
-	mapping := func(name string) (string, bool) {
+	_, err := substituteVars(s, func(name string) (string, bool) {
 		if _, ok := env[name]; ok || before[name] {
 			return "x", true
 		}
-		missing = append(missing, name)
 		return "", false
-	}
-	replace := func(s string, m template.Mapping, cfg *template.Config) (string, error) {
-		missing = missing[:0]
-		v, applied, err := template.DefaultReplacementAppliedFunc(s, m, cfg)
-		if err == nil && !applied {
-			for _, name := range missing {
-				unset(name)
-			}
-		}
-		return v, err
-	}
-	_, err := template.SubstituteWithOptions(s, mapping, template.WithoutLogging, template.WithReplacementFunction(replace))
+	}, unset)
 	return err
 }
 
 // varCol is the column of the first use of variable name in l's value, else the value's.
 func varCol(l envLine, name string) int {
 	s, offset, _ := substituted(l.value)
-	i := strings.Index(s, "${"+name)
-	if i < 0 {
-		i = strings.Index(s, "$"+name)
-	}
+	i := varIndex(s, name)
 	if i < 0 {
 		return l.col
 	}
 	return l.col + utf8.RuneCountInString(l.value[:offset]) + utf8.RuneCountInString(s[:i])
 }
 
-// dotEnvUnset warns about each variable a value of the .env uses that is not set (of env or
-// of a line before it) and has no default: compose uses an empty string, and warns (The
-// "tpass" variable is not set); mostly it is a $ meant literally, in a password.
+// dotEnvUnset warns about each variable a value of the .env uses, not set and without a
+// default: compose uses an empty string (and warns); mostly it is a literal $, in a password.
 func dotEnvUnset(path string, lines []envLine, env map[string]string) []Warning {
 	var out []Warning
 	before := map[string]bool{}
@@ -235,10 +211,9 @@ func dotEnvUnset(path string, lines []envLine, env map[string]string) []Warning 
 	return out
 }
 
-// envNameFault says what compose's parser rejects in name, the part of a .env line before its
-// = or : (all of the line, without one), as it reads it: the first character a name cannot
-// hold (quoted; it takes letters and digits of any script, _, ., -, [ and ], and skips
-// spaces), else that the name holds a space. Both are empty when it takes the name.
+// envNameFault says what compose's parser rejects in name, a .env line up to its = or :: the
+// first character a name cannot hold, quoted (it takes letters and digits of any script,
+// _ . - [ ], and skips spaces), else that it holds a space. Both empty: it takes the name.
 func envNameFault(name string) (char string, space bool) {
 	for _, r := range name {
 		switch {
@@ -251,9 +226,8 @@ func envNameFault(name string) (char string, space bool) {
 	return "", strings.Contains(strings.TrimRightFunc(name, unicode.IsSpace), " ")
 }
 
-// dotEnvProblem is the problem of a .env that compose's parser rejected with err, placed at
-// the line it names (or, for a variable reference, found by substituting the lines again),
-// with a fix that fits it.
+// dotEnvProblem is the problem of a .env compose's parser rejected with err, placed at its
+// line (a variable reference's found by substituting the lines again), with a fix.
 func dotEnvProblem(path string, lines []envLine, err error, env map[string]string) Problem {
 	p := Problem{Pos: Position{File: path}}
 	var req *template.MissingRequiredError
@@ -271,10 +245,7 @@ func dotEnvProblem(path string, lines []envLine, err error, env map[string]strin
 			before[l.key] = true
 		}
 		if req != nil {
-			p.Message = fmt.Sprintf("variable %s is required but not set", req.Variable)
-			if req.Reason != "" {
-				p.Message += " (" + req.Reason + ")"
-			}
+			p.Message = requiredMessage(req)
 			p.Hint = fmt.Sprintf("set %s in the environment or on a line above this one; for a literal $, write $$ or put the value in single quotes", req.Variable)
 			return p
 		}
@@ -282,28 +253,23 @@ func dotEnvProblem(path string, lines []envLine, err error, env map[string]strin
 		p.Hint = "write ${NAME}, ${NAME:-default} or ${NAME:?message}; for a literal $, write $$ or put the value in single quotes"
 		return p
 	}
-	// Anything else is found again here, line by line as the parser reads them (its
-	// message is not read back): the first line whose name it rejects, or whose quoted
-	// value no line closes.
+	// Anything else is found again, line by line as the parser reads them (its message is
+	// not read back): the first name it rejects, or quoted value no line closes.
 	for _, l := range lines {
 		char, space := envNameFault(l.name)
+		at := Position{File: path, Line: l.line, Col: 1}
 		switch {
-		case char != "":
-			p.Pos.Line, p.Pos.Col = l.line, 1
-			p.Message = "this line is not NAME=value: a variable's name cannot hold the character " + char // not the line: it may hold a secret
-			p.Hint = "a name has letters, digits, _, . and - only: write NAME=value, or start the line with # to make it a comment"
+		case char != "": // not the line: it may hold a secret
+			return Problem{Pos: at, Message: "this line is not NAME=value: a variable's name cannot hold the character " + char,
+				Hint: "a name has letters, digits, _, . and - only: write NAME=value, or start the line with # to make it a comment"}
 		case space:
-			p.Pos.Line, p.Pos.Col = l.line, 1
-			p.Message = "this line is not NAME=value: a variable's name cannot hold a space"
-			p.Hint = "write NAME=value, or start the line with # to make it a comment"
+			return Problem{Pos: at, Message: "this line is not NAME=value: a variable's name cannot hold a space",
+				Hint: "write NAME=value, or start the line with # to make it a comment"}
 		case l.unclosed:
-			p.Pos.Line, p.Pos.Col = l.line, l.col // where it opens
-			p.Message = "the quoted value is not closed"
-			p.Hint = `end it with the quote it starts with (write \" for a " inside double quotes)`
-		default:
-			continue
+			at.Col = l.col // where it opens
+			return Problem{Pos: at, Message: "the quoted value is not closed",
+				Hint: `end it with the quote it starts with (write \" for a " inside double quotes)`}
 		}
-		return p
 	}
 	p.Message = ".env is not a valid env file: " + err.Error()
 	p.Hint = "write one NAME=value per line; # starts a comment"

@@ -13,25 +13,20 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// interpolation replaces ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message} and $$ in
-// scalar values (never in keys) with compose's rules, in a copy of the tree that keeps every
-// node's position. It serves every kind of input: a recipe (where values under extension
-// keys, x-..., are left alone, as they are not part of the recipe) and a compose file
-// (where compose substitutes them too).
+// interpolation replaces ${VAR}, ${VAR:-default}, ${VAR:?message}, $$… in scalar values
+// (never keys) with compose's rules, in a copy of the tree that keeps every position. In a
+// recipe, values under extension keys (x-…) are left alone; compose substitutes them too.
 type interpolation struct {
-	file  string
-	where string // "the recipe", "the compose file": what a .env goes next to
-	env   map[string]string
-	probs Problems
-	warns []Warning
-	// failed holds the scalars whose substitution failed (reported); their fields are not
-	// decoded.
-	failed map[*yaml.Node]bool
-	// used holds, per place a scalar that was substituted is written, what it was written as
-	// and the variables that went into it, so that no message shows their values.
-	used map[Position]substitution
-	// unset holds, per substituted scalar, the variables that were not set in it.
-	unset map[*yaml.Node][]string
+	file   string
+	where  string // "the recipe", "the compose file": what a .env goes next to
+	env    map[string]string
+	probs  Problems
+	warns  []Warning
+	failed map[*yaml.Node]bool // the scalars whose substitution failed (reported): not decoded
+	// used holds, per place of a substituted scalar, what it was written as and the
+	// variables that went into it, so that no message shows their values.
+	used  map[Position]substitution
+	unset map[*yaml.Node][]string // per substituted scalar, the variables not set in it
 	// broken is the .env that could not be read (reported): a scalar using a variable it
 	// would have set is failed without a word, as what it gives cannot be known.
 	broken *brokenEnv
@@ -62,16 +57,54 @@ func (in *interpolation) scalar(n *yaml.Node) *yaml.Node {
 	}
 	at := Position{File: in.file, Line: n.Line, Col: n.Column}
 	vars := map[string]string{}
-	var missing, unset []string
+	var unset []string
 	fromBroken := false
-	mapping := func(name string) (string, bool) {
+	lookup := func(name string) (string, bool) {
 		v, ok := in.env[name]
-		switch {
-		case ok:
+		if ok {
 			vars[name] = v
-		case in.broken.names(name):
-			fromBroken = true
-		default:
+		}
+		fromBroken = fromBroken || (!ok && in.broken.names(name))
+		return v, ok
+	}
+	out, err := substituteVars(n.Value, lookup, func(name string) {
+		if !in.broken.names(name) {
+			in.missingVariable(varPos(in.file, n, name), name)
+			unset = append(unset, name)
+		}
+	})
+	c := *n
+	switch {
+	case fromBroken: // the .env's problem says why
+	case err != nil:
+		msg, hint := templateProblem(err, n.Value, in.where)
+		in.probs = append(in.probs, Problem{Pos: at, Message: msg, Hint: hint})
+	case out == n.Value:
+		return n
+	default:
+		if len(vars) > 0 {
+			in.used[at] = substitution{written: n.Value, vars: vars}
+		}
+		if len(unset) > 0 {
+			in.unset[&c] = unset
+		}
+		c.Value = out
+		if c.Tag == "!!null" || c.Tag == "" {
+			c.Tag = "!!str"
+		}
+		return &c
+	}
+	in.failed[&c] = true
+	return &c
+}
+
+// substituteVars substitutes the variables of s as compose does, calling unset with each
+// variable lookup does not have that takes no default.
+func substituteVars(s string, lookup template.Mapping, unset func(name string)) (string, error) {
+	var missing []string
+	mapping := func(name string) (string, bool) {
+		v, ok := lookup(name)
+		if !ok {
 			missing = append(missing, name)
 		}
 		return v, ok
@@ -81,38 +114,20 @@ func (in *interpolation) scalar(n *yaml.Node) *yaml.Node {
 		v, applied, err := template.DefaultReplacementAppliedFunc(s, m, cfg)
 		if err == nil && !applied {
 			for _, name := range missing {
-				in.missingVariable(varPos(in.file, n, name), name)
+				unset(name)
 			}
-			unset = append(unset, missing...)
 		}
 		return v, err
 	}
-	out, err := template.SubstituteWithOptions(n.Value, mapping, template.WithoutLogging, template.WithReplacementFunction(replace))
-	c := *n
-	if fromBroken {
-		in.failed[&c] = true // the .env's problem says why
-		return &c
+	return template.SubstituteWithOptions(s, mapping, template.WithoutLogging, template.WithReplacementFunction(replace))
+}
+
+// varIndex is the index of the first use of variable name in s, or -1.
+func varIndex(s, name string) int {
+	if i := strings.Index(s, "${"+name); i >= 0 {
+		return i
 	}
-	if err != nil {
-		msg, hint := templateProblem(err, n.Value, in.where)
-		in.probs = append(in.probs, Problem{Pos: at, Message: msg, Hint: hint})
-		in.failed[&c] = true
-		return &c
-	}
-	if out == n.Value {
-		return n
-	}
-	if len(vars) > 0 {
-		in.used[at] = substitution{written: n.Value, vars: vars}
-	}
-	c.Value = out
-	if c.Tag == "!!null" || c.Tag == "" {
-		c.Tag = "!!str"
-	}
-	if len(unset) > 0 {
-		in.unset[&c] = unset
-	}
-	return &c
+	return strings.Index(s, "$"+name)
 }
 
 // varPos is where variable name is used in scalar n: its column, on a value of one line
@@ -122,11 +137,7 @@ func varPos(file string, n *yaml.Node, name string) Position {
 	if strings.Contains(n.Value, "\n") || n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
 		return at
 	}
-	i := strings.Index(n.Value, "${"+name)
-	if i < 0 {
-		i = strings.Index(n.Value, "$"+name)
-	}
-	if i >= 0 && !(n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 && strings.ContainsAny(n.Value[:i], "\\'\"")) {
+	if i := varIndex(n.Value, name); i >= 0 && !(n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 && strings.ContainsAny(n.Value[:i], "\\'\"")) {
 		at.Col += utf8.RuneCountInString(n.Value[:i])
 		if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
 			at.Col++
@@ -146,18 +157,14 @@ func (in *interpolation) missingVariable(at Position, name string) {
 }
 
 // templateProblem says what is wrong with the variables of value, which err (from
-// template.Substitute) rejected, and how to fix it; where names the file a .env goes next to.
+// template.Substitute) rejected, and the fix; where names what a .env goes next to.
 func templateProblem(err error, value, where string) (msg, hint string) {
 	const syntax = "write ${NAME}, ${NAME:-default} or ${NAME:?message}, and $$ for a literal $"
 	var req *template.MissingRequiredError
 	var bad *template.InvalidTemplateError
 	switch {
 	case errors.As(err, &req):
-		msg = fmt.Sprintf("variable %s is required but not set", req.Variable)
-		if req.Reason != "" {
-			msg += " (" + req.Reason + ")"
-		}
-		return msg, fmt.Sprintf("set %s in the environment or in a .env file next to %s", req.Variable, where)
+		return requiredMessage(req), fmt.Sprintf("set %s in the environment or in a .env file next to %s", req.Variable, where)
 	case errors.As(err, &bad):
 		return fmt.Sprintf("invalid variable reference in %q", yamlpos.Clip(value)), syntax
 	default:
@@ -165,10 +172,17 @@ func templateProblem(err error, value, where string) (msg, hint string) {
 	}
 }
 
-// redact rewrites what a problem placed at a substituted value says about it:
-// the value of a variable (a secret misused as a port, say) is never shown, the variable's
-// name is. Values shorter than minRedacted are left as they are: nothing that short is a
-// secret, and replacing it would garble the rest of the message.
+// requiredMessage says that the variable a ${NAME:?reason} requires is not set.
+func requiredMessage(req *template.MissingRequiredError) string {
+	if req.Reason != "" {
+		return fmt.Sprintf("variable %s is required but not set (%s)", req.Variable, req.Reason)
+	}
+	return fmt.Sprintf("variable %s is required but not set", req.Variable)
+}
+
+// redact rewrites a problem placed at a substituted value to show the variable's name, never
+// its value (a secret misused as a port, say). Values shorter than minRedacted are left: none
+// that short is a secret, and replacing it would garble the message.
 func (in *interpolation) redact(pos Position, msg, hint *string) {
 	const minRedacted = 3
 	sub, ok := in.used[pos]
@@ -203,8 +217,7 @@ func (in *interpolation) redact(pos Position, msg, hint *string) {
 	}
 }
 
-// leaks reports whether s still holds eight or more characters in a row of one of the
-// values: a part of it the message took apart.
+// leaks reports whether s still holds eight characters in a row of one of the values.
 func leaks(s string, vars map[string]string) bool {
 	for _, v := range vars {
 		v = v[:min(len(v), 4096)]
