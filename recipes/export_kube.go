@@ -397,14 +397,8 @@ func toKubeObjects(s *Stack, kind KubeKind) []any {
 	for _, p := range s.Pods {
 		labels := map[string]string{KubeLabelName: p.Name, KubeLabelPartOf: s.Name}
 		env := toKubeSecretEnv(p)
-		spec, volObjs := toKubePodSpec(s, p, env)
-		for _, o := range volObjs {
-			if _, ok := o.(*corev1.Secret); ok {
-				secrets = append(secrets, o)
-			} else {
-				cms = append(cms, o)
-			}
-		}
+		spec, podCMs, podSecrets := toKubePodSpec(s, p, env)
+		cms, secrets = append(cms, podCMs...), append(secrets, podSecrets...)
 		if len(env.vars) > 0 {
 			secrets = append(secrets, &corev1.Secret{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
@@ -480,12 +474,12 @@ func toKubeRestart(r RestartPolicy) corev1.RestartPolicy {
 	return cmp.Or(map[RestartPolicy]corev1.RestartPolicy{RestartAlways: corev1.RestartPolicyAlways, RestartOnFailure: corev1.RestartPolicyOnFailure}[r], corev1.RestartPolicyNever)
 }
 
-// toKubePodSpec builds a pod's spec and the ConfigMaps its file volumes need; env is the
-// pod's Secret of environment values.
-func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []any) {
-	spec := corev1.PodSpec{
+// toKubePodSpec builds a pod's spec and the ConfigMaps and Secrets its file volumes need; env
+// is the pod's Secret of environment values.
+func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (spec corev1.PodSpec, cms, secrets []any) {
+	spec = corev1.PodSpec{
 		TerminationGracePeriodSeconds: expPtr(int64(expSeconds(p.StopGrace))),
-		ShareProcessNamespace:         kubeTrue(p.SharePID),
+		ShareProcessNamespace:         expTrue(p.SharePID),
 		Hostname:                      p.Hostname, Subdomain: p.Subdomain, ServiceAccountName: p.ServiceAccount,
 	}
 	for _, h := range p.ExtraHosts {
@@ -526,23 +520,16 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []any)
 			}
 		}
 	}
-	var cms []any
 	for _, v := range p.Volumes {
 		var src corev1.VolumeSource
-		switch {
+		switch cm, items := toKubeConfigMap(s, p, v); {
 		case len(v.Files) > 0 && v.Secret: // kubeExportStack marked those that hold secrets
-			cm, items := toKubeConfigMap(s, p, v)
-			secret := &corev1.Secret{
+			secrets = append(secrets, &corev1.Secret{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
-				ObjectMeta: cm.ObjectMeta,
-				Type:       corev1.SecretTypeOpaque,
-				StringData: cm.Data,
-				Data:       cm.BinaryData,
-			}
-			cms = append(cms, secret)
-			src.Secret = &corev1.SecretVolumeSource{SecretName: secret.Name, Items: items}
+				ObjectMeta: cm.ObjectMeta, Type: corev1.SecretTypeOpaque, StringData: cm.Data, Data: cm.BinaryData,
+			})
+			src.Secret = &corev1.SecretVolumeSource{SecretName: cm.Name, Items: items}
 		case len(v.Files) > 0:
-			cm, items := toKubeConfigMap(s, p, v)
 			cms = append(cms, cm)
 			src.ConfigMap = &corev1.ConfigMapVolumeSource{
 				LocalObjectReference: corev1.LocalObjectReference{Name: cm.Name}, Items: items}
@@ -593,7 +580,7 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []any)
 		spec.InitContainers = append(spec.InitContainers, kc)
 	}
 	spec.Containers = append(spec.Containers, toKubeContainer(p.Main, env, hostVols))
-	return spec, cms
+	return spec, cms, secrets
 }
 
 // kubeRegularSidecars are the sidecars of p exported as regular containers, before main: the
@@ -759,7 +746,7 @@ func toKubeContainer(c *Container, secret *kubeSecretEnv, hostVols map[string]st
 		}
 		kc.VolumeMounts = append(kc.VolumeMounts, corev1.VolumeMount{Name: name, MountPath: m.Target, ReadOnly: m.ReadOnly, SubPath: m.SubPath})
 	}
-	sc := &corev1.SecurityContext{Privileged: kubeTrue(c.Privileged), ReadOnlyRootFilesystem: kubeTrue(c.ReadOnly)}
+	sc := &corev1.SecurityContext{Privileged: expTrue(c.Privileged), ReadOnlyRootFilesystem: expTrue(c.ReadOnly)}
 	if c.User != "" {
 		uid, gid, _ := expNumericUser(c.User)
 		sc.RunAsUser = expPtr(uid)
@@ -1019,8 +1006,8 @@ func expSeconds(d Duration) int {
 
 func expPtr[T any](v T) *T { return &v }
 
-// kubeTrue is a pointer to true when b is, else nil: the field is left out.
-func kubeTrue(b bool) *bool {
+// expTrue is a pointer to true when b is, else nil: the field is left out.
+func expTrue(b bool) *bool {
 	if !b {
 		return nil
 	}
