@@ -474,11 +474,8 @@ func (e *composeExport) service(p *Pod, c *Container) *composeOutService {
 			svc.Volumes = append(svc.Volumes, composeOutMount{Type: "volume", Source: e.volName(p, m.Source), Target: m.Target,
 				ReadOnly: m.ReadOnly, Volume: &composeOutSubpath{Subpath: m.SubPath, NoCopy: true}})
 		default:
-			spec := e.volName(p, m.Source) + ":" + m.Target + ":"
-			if m.ReadOnly {
-				spec += "ro,"
-			}
-			svc.Volumes = append(svc.Volumes, spec+"nocopy")
+			ro := map[bool]string{true: "ro,"}[m.ReadOnly]
+			svc.Volumes = append(svc.Volumes, e.volName(p, m.Source)+":"+m.Target+":"+ro+"nocopy")
 		}
 		mounts++
 	}

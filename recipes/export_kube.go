@@ -27,11 +27,10 @@ import (
 // Kubernetes export. Every pod becomes one workload (a Deployment, a Job or a bare Pod): its
 // init containers, then its sidecars as native sidecars (Kubernetes 1.29+), then main — but
 // the last sidecars whose gate is running, which are regular containers before main. A pod
-// whose containers publish or declare ports (else whose probes check one) gets a ClusterIP
-// Service of its name, by which pods reach each other as they do locally. Bind-mounted files (one per ConfigMap, mounted with subPath) and pod volumes
-// with files become ConfigMaps, other pod volumes emptyDirs, bind mounts of absolute paths
-// outside the stack's directory hostPath volumes. docs/export.md has the whole mapping and
-// what is lost.
+// with ports (published, declared, else those its probes check) gets a ClusterIP Service of
+// its name, by which pods reach each other as they do locally. Bind-mounted files (mounted
+// with subPath) and pod volumes with files become ConfigMaps, other pod volumes emptyDirs,
+// bind mounts of absolute paths hostPath volumes. docs/export.md has the mapping.
 
 // Labels and annotations the Kubernetes export writes.
 const (
@@ -170,10 +169,7 @@ func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[str
 			p.ExtraHosts = slices.DeleteFunc(p.ExtraHosts, func(h HostAlias) bool { return h.IP == "host-gateway" })
 		}
 		if pp := kubeProbePorts(p); len(pp) > 0 {
-			var list []string
-			for _, port := range pp {
-				list = append(list, strconv.Itoa(port.ContainerPort))
-			}
+			list := expMap(pp, func(port Port) string { return strconv.Itoa(port.ContainerPort) })
 			w.add(p.Name+"/expose", "pod %s declares no port, so its Service %s takes the port%s its probes check (%s): other pods reach it there, as they reach every port locally; declare the ports it listens on with expose: [PORT] if there are others",
 				p.Name, p.Name, map[bool]string{true: "s"}[len(pp) > 1], strings.Join(list, ", "))
 		}
@@ -359,7 +355,7 @@ func kubeFileMount(p *Pod, m Mount, src expBind, files map[string]string, taken 
 	key := toKubeConfigMapKey(path.Base(src.rel))
 	vol, ok := files[src.rel]
 	if !ok {
-		vol = expUniqueName(cmp.Or(dnsLabelFrom(path.Base(src.rel)), "file"), taken)
+		vol = dnsLabelUnique(path.Base(src.rel), "file", taken)
 		files[src.rel] = vol
 		// A compose secret is mounted under /run/secrets.
 		secret := strings.HasPrefix(path.Clean(m.Target), "/run/secrets/")
@@ -500,10 +496,8 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (spec corev1.PodSpec, c
 	for _, k := range sortedKeys(p.Sysctls) {
 		psc.Sysctls = append(psc.Sysctls, corev1.Sysctl{Name: k, Value: p.Sysctls[k]})
 	}
-	for _, g := range p.Main.Groups { // the same for every container (kubeExportStack)
-		n, _, _ := expNumericUser(g)
-		psc.SupplementalGroups = append(psc.SupplementalGroups, n)
-	}
+	// The same groups for every container (kubeExportStack).
+	psc.SupplementalGroups = expMap(p.Main.Groups, func(g string) int64 { n, _, _ := expNumericUser(g); return n })
 	if len(psc.Sysctls)+len(psc.SupplementalGroups) > 0 {
 		spec.SecurityContext = psc
 	}
@@ -554,7 +548,7 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (spec corev1.PodSpec, c
 	for _, c := range p.Containers() {
 		for _, m := range c.Volumes {
 			if m.Type == MountBind && hostVols[m.Source] == "" {
-				hostVols[m.Source] = expUniqueName(cmp.Or(dnsLabelFrom(path.Base(m.Source)), "host"), taken)
+				hostVols[m.Source] = dnsLabelUnique(path.Base(m.Source), "host", taken)
 				spec.Volumes = append(spec.Volumes, corev1.Volume{Name: hostVols[m.Source], VolumeSource: corev1.VolumeSource{
 					HostPath: &corev1.HostPathVolumeSource{Path: m.Source}}})
 			}
@@ -726,14 +720,11 @@ func toKubeContainer(c *Container, secret *kubeSecretEnv, hostVols map[string]st
 			kc.Lifecycle.StopSignal = expPtr(corev1.Signal(c.StopSignal))
 		}
 	}
-	for _, port := range c.Ports {
-		kc.Ports = append(kc.Ports, corev1.ContainerPort{ContainerPort: int32(port.ContainerPort), HostPort: int32(port.HostPort),
-			HostIP: port.HostIP, Protocol: toKubeProtocol(port.Protocol)})
-	}
-	// Declared ports are container ports without a host port, unless published already.
-	for _, port := range c.Expose {
-		cp := corev1.ContainerPort{ContainerPort: int32(port.ContainerPort), Protocol: toKubeProtocol(port.Protocol)}
-		if !slices.ContainsFunc(kc.Ports, func(q corev1.ContainerPort) bool {
+	for i, port := range slices.Concat(c.Ports, c.Expose) {
+		cp := corev1.ContainerPort{ContainerPort: int32(port.ContainerPort), HostPort: int32(port.HostPort),
+			HostIP: port.HostIP, Protocol: toKubeProtocol(port.Protocol)}
+		// Declared ports (no host port) are container ports too, unless published already.
+		if i < len(c.Ports) || !slices.ContainsFunc(kc.Ports, func(q corev1.ContainerPort) bool {
 			return q.ContainerPort == cp.ContainerPort && q.Protocol == cp.Protocol
 		}) {
 			kc.Ports = append(kc.Ports, cp)
@@ -755,13 +746,8 @@ func toKubeContainer(c *Container, secret *kubeSecretEnv, hostVols map[string]st
 		}
 	}
 	if len(c.CapAdd)+len(c.CapDrop) > 0 {
-		sc.Capabilities = &corev1.Capabilities{}
-		for _, n := range c.CapAdd {
-			sc.Capabilities.Add = append(sc.Capabilities.Add, corev1.Capability(n))
-		}
-		for _, n := range c.CapDrop {
-			sc.Capabilities.Drop = append(sc.Capabilities.Drop, corev1.Capability(n))
-		}
+		toCap := func(n string) corev1.Capability { return corev1.Capability(n) }
+		sc.Capabilities = &corev1.Capabilities{Add: expMap(c.CapAdd, toCap), Drop: expMap(c.CapDrop, toCap)}
 	}
 	if *sc != (corev1.SecurityContext{}) {
 		kc.SecurityContext = sc
@@ -929,17 +915,13 @@ func toKubeServices(p *Pod, labels map[string]string, taken map[string]bool) []a
 			Protocol:   toKubeProtocol(port.Protocol),
 		}
 	}
-	for _, port := range p.Ports() {
+	published := p.Ports()
+	for i, port := range slices.Concat(published, p.Exposed(), kubeProbePorts(p)) {
 		if !slices.Contains(ports, sp(port)) {
 			ports = append(ports, sp(port))
 		}
-		if port.HostPort == 0 && !slices.Contains(nodePorts, sp(port)) {
+		if i < len(published) && port.HostPort == 0 && !slices.Contains(nodePorts, sp(port)) {
 			nodePorts = append(nodePorts, sp(port))
-		}
-	}
-	for _, port := range slices.Concat(p.Exposed(), kubeProbePorts(p)) {
-		if !slices.Contains(ports, sp(port)) {
-			ports = append(ports, sp(port))
 		}
 	}
 	svc := func(name string, typ corev1.ServiceType, ports []corev1.ServicePort) *corev1.Service {
