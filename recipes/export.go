@@ -162,6 +162,16 @@ func expMap[T, U any](in []T, f func(T) U) []U {
 	return out
 }
 
+// expAppendNew appends to list each of vs it does not hold yet.
+func expAppendNew[T comparable](list []T, vs ...T) []T {
+	for _, v := range vs {
+		if !slices.Contains(list, v) {
+			list = append(list, v)
+		}
+	}
+	return list
+}
+
 // expSecretWords are the words of a variable name that make it look like a secret's: API
 // keys, tokens, passwords, credentials.
 var expSecretWords = []string{"KEY", "APIKEY", "AUTHKEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASS", "AUTH", "CREDENTIAL", "CREDENTIALS"}

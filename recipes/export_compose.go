@@ -360,11 +360,7 @@ func composeInfra(s *Stack, p *Pod, built map[string][]*composeOutService) *comp
 	// The declared ports too: compose, like the engine, takes them on the service that owns
 	// the network namespace.
 	for _, c := range p.Containers() {
-		for _, port := range c.Expose {
-			if e := composeExpose(port); !slices.Contains(infra.Expose, e) {
-				infra.Expose = append(infra.Expose, e)
-			}
-		}
+		infra.Expose = expAppendNew(infra.Expose, expMap(c.Expose, composeExpose)...)
 	}
 	if len(p.DependsOn) > 0 {
 		deps, xcond := map[string]string{}, map[string]string{}

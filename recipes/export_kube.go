@@ -209,11 +209,7 @@ func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[str
 		// Supplementary groups are the pod's in Kubernetes: every container gets them all.
 		var groups []string
 		for _, c := range p.Containers() {
-			for _, g := range c.Groups {
-				if !slices.Contains(groups, g) {
-					groups = append(groups, g)
-				}
-			}
+			groups = expAppendNew(groups, c.Groups...)
 		}
 		for _, c := range p.Containers() {
 			if !slices.Equal(c.Groups, groups) {
@@ -889,8 +885,8 @@ func kubeProbePorts(p *Pod) []Port {
 			case pr.HTTP != nil && pr.HTTP.Host == "":
 				port.ContainerPort = pr.HTTP.Port
 			}
-			if port.ContainerPort > 0 && !slices.Contains(out, port) {
-				out = append(out, port)
+			if port.ContainerPort > 0 {
+				out = expAppendNew(out, port)
 			}
 		}
 	}
@@ -917,11 +913,9 @@ func toKubeServices(p *Pod, labels map[string]string, taken map[string]bool) []a
 	}
 	published := p.Ports()
 	for i, port := range slices.Concat(published, p.Exposed(), kubeProbePorts(p)) {
-		if !slices.Contains(ports, sp(port)) {
-			ports = append(ports, sp(port))
-		}
-		if i < len(published) && port.HostPort == 0 && !slices.Contains(nodePorts, sp(port)) {
-			nodePorts = append(nodePorts, sp(port))
+		ports = expAppendNew(ports, sp(port))
+		if i < len(published) && port.HostPort == 0 {
+			nodePorts = expAppendNew(nodePorts, sp(port))
 		}
 	}
 	svc := func(name string, typ corev1.ServiceType, ports []corev1.ServicePort) *corev1.Service {
