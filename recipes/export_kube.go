@@ -42,14 +42,11 @@ const (
 	// depends on, each NAME (its main ready) or NAME:CONDITION (started, completed).
 	// Kubernetes does not order pods; the annotation keeps the order for a re-import.
 	KubeAnnotationDependsOn = "sidecar.dev/depends-on"
-	// KubeAnnotationNodePortOf on a NodePort Service names the pod whose ports without a
-	// host port it publishes besides the pod's ClusterIP Service, so that the importer does
-	// not warn that pods reach the pod by another name than this Service's.
-	KubeAnnotationNodePortOf = "sidecar.dev/nodeport-of"
-	// KubeAnnotationSubdomainOf on a headless Service names the pod whose subdomain it is:
-	// the Service gives the pod its HOSTNAME.SUBDOMAIN name in a cluster, as the stack
-	// network does locally, so that the importer does not warn that pods reach the pod by
-	// another name than this Service's.
+	// KubeAnnotationNodePortOf on a NodePort Service (for the ports without a host port) and
+	// KubeAnnotationSubdomainOf on a headless Service (which gives a pod its HOSTNAME.SUBDOMAIN
+	// name) name the pod the Service is for, so that the importer does not warn that pods
+	// reach the pod by another name than this Service's.
+	KubeAnnotationNodePortOf  = "sidecar.dev/nodeport-of"
 	KubeAnnotationSubdomainOf = "sidecar.dev/subdomain-of"
 
 	// KubeAnnotationGateReady on a pod template lists, comma-separated, the sidecars whose
@@ -130,9 +127,8 @@ func ExportKube(s *Stack, opt KubeOptions) ([]byte, []Warning, error) {
 }
 
 // kubeExportStack returns a copy of s rewritten to what the Kubernetes export expresses (bind-
-// mounted files become pod volumes holding them, what a ConfigMap mounted with subPath is),
-// adding to w a warning for each change. Importing the export gives this stack back. files
-// names, per ConfigMap made of bind-mounted files, the file as the recipe wrote it.
+// mounted files become pod volumes holding them), adding to w a warning for each change; the
+// import of the export gives it back. files names what each ConfigMap holds, for messages.
 func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[string]string) {
 	ks := cloneStack(s)
 	fsys := expDirFS(s, opt.Files)
@@ -344,9 +340,8 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 	c.Volumes = mounts
 }
 
-// kubeFileMount is the mount that carries the bind-mounted file src into a Kubernetes pod: a
-// key of a pod volume holding the file (made once per file: files maps a file to its volume;
-// the name is unique among taken), mounted with subPath at m's target.
+// kubeFileMount mounts the bind-mounted file src with subPath from a pod volume holding it,
+// made once per file (files maps a file to its volume; taken are the volume names).
 func kubeFileMount(p *Pod, m Mount, src expBind, files map[string]string, taken map[string]bool) Mount {
 	key := toKubeConfigMapKey(path.Base(src.rel))
 	vol, ok := files[src.rel]
@@ -432,9 +427,8 @@ func toKubeObjects(s *Stack, kind KubeKind) []any {
 				},
 			}
 			if slices.ContainsFunc(p.Ports(), func(port Port) bool { return port.HostPort != 0 }) {
-				// A rolling update starts the new pod before the old one is gone, and the new pod
-				// cannot be scheduled on the node whose host port the old one holds: on a one-node
-				// cluster the rollout never ends. Recreate stops the old pod first, as sidecar up does.
+				// A rolling update's new pod cannot be scheduled on the node whose host port the
+				// old one holds: Recreate stops the old pod first, as sidecar up does.
 				dep.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
 			}
 			loads = append(loads, dep)
@@ -561,9 +555,8 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (spec corev1.PodSpec, c
 			continue
 		}
 		kc.RestartPolicy = expPtr(corev1.ContainerRestartPolicyAlways)
-		// The kubelet starts the next container once a native sidecar has started, that is
-		// once its startup probe passed: a sidecar gated on its readiness gets its ready
-		// probe as a startup probe too (kubeReadyGated names it), which gates the same way.
+		// The kubelet starts the next container once a native sidecar's startup probe passed:
+		// a sidecar gated on its readiness gets its ready probe as a startup probe too.
 		if kc.StartupProbe == nil && slices.Contains(kubeReadyGated(p), c.Name) {
 			kc.StartupProbe = kc.ReadinessProbe.DeepCopy()
 		}
@@ -575,10 +568,8 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (spec corev1.PodSpec, c
 
 // kubeRegularSidecars are the sidecars of p exported as regular containers, before main: the
 // last ones whose gate is running (the kubelet starts the container after a regular one once
-// it runs, whatever its startupProbe). Regular containers start after every native sidecar,
-// so a sidecar whose gate is running and that a native one follows is a native sidecar too;
-// and they restart as the pod's restartPolicy says, so only in a pod whose main restarts
-// always (a Deployment's) do they restart as a sidecar does.
+// it runs). Regular containers start after every native sidecar, and restart as the pod's
+// restartPolicy says: so only in a pod whose main restarts always.
 func kubeRegularSidecars(p *Pod) []*Container {
 	if p.Main.Restart != RestartAlways {
 		return nil
@@ -776,10 +767,9 @@ func toKubeHook(h *Hook) *corev1.LifecycleHandler {
 	return &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: int64(expSeconds(h.Sleep))}}
 }
 
-// kubeSecretEnv is a pod's Secret of the variables whose names look like a secret's, which the
-// workload references with secretKeyRef so that the Secret can be created apart from the
-// manifest. A variable is keyed by its name, or by container.name when the pod's containers
-// give it different values. vars is empty when the pod needs no Secret.
+// kubeSecretEnv is a pod's Secret of the variables whose names look like a secret's (taken
+// with secretKeyRef, so that it can be created apart from the manifest), each keyed by its
+// name, or container.name where containers differ. vars is empty when there is none.
 type kubeSecretEnv struct {
 	name string
 	vars []string // sorted
@@ -893,14 +883,11 @@ func kubeProbePorts(p *Pod) []Port {
 	return out
 }
 
-// toKubeServices are the Services of a pod, by which the other pods reach it as they do
-// locally: a ClusterIP Service named after the pod, with each port its containers publish or
-// declare (else the ports its probes check, see kubeProbePorts) on the same number; for the
-// ports published without a host port (the engine picks one) a NodePort Service
-// <pod>-nodeport, which has the cluster pick a node port: the same promise, and what the
-// importer reads back; and for a pod with a subdomain a headless Service of that name, which
-// gives the pod its HOSTNAME.SUBDOMAIN name in the cluster (a StatefulSet's serviceName).
-// taken are the Service names made so far (of every pod).
+// toKubeServices are the Services by which the other pods reach pod p as they do locally: a
+// ClusterIP Service of its name with each port it publishes or declares (else kubeProbePorts);
+// a NodePort Service <pod>-nodeport for the ports published without a host port (the cluster
+// picks the node port, as the engine picks the host port); and a headless Service of its
+// subdomain, which gives it its HOSTNAME.SUBDOMAIN name. taken are the Service names so far.
 func toKubeServices(p *Pod, labels map[string]string, taken map[string]bool) []any {
 	var ports, nodePorts []corev1.ServicePort
 	sp := func(port Port) corev1.ServicePort {
