@@ -199,12 +199,9 @@ func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[str
 		for _, v := range p.Volumes {
 			taken[v.Name] = true
 		}
+		var groups []string // supplementary groups are the pod's in Kubernetes: every container's
 		for _, c := range p.Containers() {
 			kubeExportContainer(w, ks, p, c, fsys, files, taken)
-		}
-		// Supplementary groups are the pod's in Kubernetes: every container gets them all.
-		var groups []string
-		for _, c := range p.Containers() {
 			groups = expAppendNew(groups, c.Groups...)
 		}
 		for _, c := range p.Containers() {
@@ -221,7 +218,8 @@ func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[str
 			if len(v.Files) == 0 {
 				continue
 			}
-			cmFiles[kubeConfigMapName(p, v.Name)] = cmp.Or(cmFiles[kubeConfigMapName(p, v.Name)], "the files of volume "+v.Name)
+			name := kubeConfigMapName(p, v.Name)
+			cmFiles[name] = cmp.Or(cmFiles[name], "the files of volume "+v.Name)
 			kind := "ConfigMap"
 			if secret := slices.DeleteFunc(sortedKeys(v.Files), func(f string) bool { return !expSecretLike(f) }); v.Secret || len(secret) > 0 {
 				kind = "Secret"
@@ -229,7 +227,6 @@ func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[str
 				if !v.Secret {
 					why = "holds " + map[bool]string{true: "a file that looks", false: "files that look"}[len(secret) == 1] + " like a secret (" + andList(secret) + ")"
 				}
-				name := kubeConfigMapName(p, v.Name)
 				w.add(p.Name+"/volumes/"+v.Name, "pod %s: volume %s %s, so it becomes Secret %s, which the manifest holds in plain text: keep the manifest out of version control, or take the Secret out of it and create it in the cluster (kubectl create secret generic %s --from-file=FILE)",
 					p.Name, v.Name, why, name, name)
 				v.Secret = true // and so it imports back
