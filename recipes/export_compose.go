@@ -238,9 +238,7 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 		var svcs []*composeOutService
 		for i, c := range p.Containers() {
 			svc := e.service(p, c)
-			// depends_on gives sidecar's order: each init container after the previous one
-			// completed, the first sidecar after the last init container, each sidecar after the
-			// previous one (healthy when it has a healthcheck), main last.
+			// Each container after the previous one: completed if an init container, else up.
 			if i > 0 {
 				cond := composeCondition(svcs[i-1])
 				if i <= len(p.Init) {
