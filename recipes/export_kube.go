@@ -775,16 +775,13 @@ type kubeSecretEnv struct {
 }
 
 func toKubeSecretEnv(p *Pod) *kubeSecretEnv {
-	values := map[string]map[string]bool{} // variable → the values it has in the pod
+	values := map[string][]string{} // variable → the values it has in the pod
 	for _, c := range p.Containers() {
 		for name, v := range c.Env {
 			// An empty value (say from a ${TS_AUTHKEY:-} whose variable was not set) has
 			// nothing to hide, and stays an env value to fill in.
 			if v != "" && expSecretLike(name) {
-				if values[name] == nil {
-					values[name] = map[string]bool{}
-				}
-				values[name][v] = true
+				values[name] = expAppendNew(values[name], v)
 			}
 		}
 	}
