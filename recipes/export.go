@@ -61,11 +61,10 @@ func expDirFS(s *Stack, opt fs.FS) fs.FS {
 	return os.DirFS(cmp.Or(s.Dir, "."))
 }
 
-// expBind says where a bind mount's source is relative to the stack directory.
+// expBind says where a bind mount's source is relative to the stack directory: rel is the
+// slash-separated path inside it ("" when outside), isFile and isDir what is there.
 type expBind struct {
-	// rel is the slash-separated path inside the stack directory, "" when outside it.
-	rel string
-	// isFile and isDir tell what is there; both false when nothing is.
+	rel           string
 	isFile, isDir bool
 	content       []byte
 }
@@ -84,13 +83,11 @@ func expResolveBind(s *Stack, fsys fs.FS, source string) expBind {
 	if rel == ".." || strings.HasPrefix(rel, "../") || path.IsAbs(rel) {
 		return expBind{}
 	}
-	out := expBind{rel: rel}
-	if info, err := fs.Stat(fsys, rel); err == nil && info.IsDir() {
-		out.isDir = true
-	} else if err == nil && info.Mode().IsRegular() {
-		if b, err := fs.ReadFile(fsys, rel); err == nil {
-			out.isFile, out.content = true, b
-		}
+	info, err := fs.Stat(fsys, rel)
+	out := expBind{rel: rel, isDir: err == nil && info.IsDir()}
+	if err == nil && info.Mode().IsRegular() {
+		out.content, err = fs.ReadFile(fsys, rel)
+		out.isFile = err == nil
 	}
 	return out
 }
@@ -114,9 +111,7 @@ func newExpWarnings(s *Stack) *expWarnings {
 	return &expWarnings{file: s.Source.File, pos: s.Positions}
 }
 
-func (w *expWarnings) add(field, format string, args ...any) {
-	w.addAt("", field, format, args...)
-}
+func (w *expWarnings) add(field, format string, args ...any) { w.addAt("", field, format, args...) }
 
 // addAt adds a warning placed where the stack's positions put key (a Positions key: see
 // Field), else at the file.
@@ -150,13 +145,31 @@ func expUniqueName(base string, taken map[string]bool) string {
 	return name
 }
 
-// expSuffixed is base+suffix, base cut short so that the name fits the 63 characters of a
-// DNS label.
+// expSuffixed is base+suffix, base cut short to fit the 63 characters of a DNS label.
 func expSuffixed(base, suffix string) string {
 	if len(base)+len(suffix) > 63 {
 		base = strings.TrimRight(base[:63-len(suffix)], "-")
 	}
 	return base + suffix
+}
+
+// expMap is f of each element of in, nil when in is empty.
+func expMap[T, U any](in []T, f func(T) U) []U {
+	var out []U
+	for _, v := range in {
+		out = append(out, f(v))
+	}
+	return out
+}
+
+// expAppendNew appends to list each of vs it does not hold yet.
+func expAppendNew[T comparable](list []T, vs ...T) []T {
+	for _, v := range vs {
+		if !slices.Contains(list, v) {
+			list = append(list, v)
+		}
+	}
+	return list
 }
 
 // expSecretWords are the words of a variable name that make it look like a secret's: API
@@ -177,7 +190,7 @@ func expSecretLike(name string) bool {
 }
 
 // expSecretVariables writes "variable A looks like a secret" or "variables A and B look like
-// secrets", and what to call the values: "its value" or "their values".
+// secrets", and "its value" or "their values".
 func expSecretVariables(names []string) (phrase, values string) {
 	if len(names) == 1 {
 		return "variable " + names[0] + " looks like a secret", "its value"
@@ -205,10 +218,7 @@ func encodeText(v any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	if err := enc.Close(); err != nil {
+	if err := cmp.Or(enc.Encode(v), enc.Close()); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil

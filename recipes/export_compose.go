@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/loader"
@@ -19,16 +18,14 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// Compose export. Every pod becomes an infra service (a pause container marked x-sidecar
-// role infra, which holds the pod's network namespace and publishes its ports, and is known
-// to the other pods by the pod's name) and one service per container, joined to the infra's
-// namespace with network_mode: service:<pod>-infra. depends_on conditions give the pod's
-// order: init containers complete in turn, sidecars start in turn (each waiting for the
-// previous one's healthcheck when it has one), main last. Pod volumes are named volumes, and
-// those holding files are compose configs. x-sidecar carries what compose cannot say (roles,
-// names, which container publishes which port, http and tcp probes, liveness probes, the
-// pod's stop grace, which pod volume a volume or config is), so that sidecar's compose
-// importer gives the same stack back. docs/export.md has the mapping.
+// Compose export. Every pod becomes an infra service (a pause container, x-sidecar role infra,
+// holding the pod's network namespace and ports, known to the other pods by the pod's name)
+// and one service per container, with network_mode: service:<pod>-infra. depends_on gives the
+// pod's order: init containers complete in turn, sidecars start in turn (each waiting for the
+// previous one's healthcheck when it has one), main last. Pod volumes are named volumes, or
+// configs when they hold files. x-sidecar carries what compose cannot say (roles, names, http
+// and tcp probes, ...), so that sidecar's importer gives the same stack back. docs/export.md
+// has the mapping.
 
 // ComposeInfraImage is the image of the infra services the compose export writes: the
 // Kubernetes pause image, which any compose user can pull. (sidecar's own infra image is
@@ -241,15 +238,13 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 		var svcs []*composeOutService
 		for i, c := range p.Containers() {
 			svc := e.service(p, c)
-			// depends_on gives sidecar's order: each init container after the previous one
-			// completed, the first sidecar after the last init container, each sidecar after the
-			// previous one (healthy when it has a healthcheck), main last.
+			// Each container after the previous one: completed if an init container, else up.
 			if i > 0 {
 				cond := composeCondition(svcs[i-1])
 				if i <= len(p.Init) {
 					cond = composeCompleted
 				}
-				svc.DependsOn = composeDeps(map[string]string{svcs[i-1].serviceName: cond})
+				svc.DependsOn = composeDeps(map[string]string{svcs[i-1].serviceName: cond}, nil)
 			}
 			svcs = append(svcs, svc)
 		}
@@ -261,7 +256,7 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 			if err != nil {
 				return nil, fmt.Errorf("encoding service %s: %w", svc.serviceName, err)
 			}
-			doc.Services.Content = append(doc.Services.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: svc.serviceName}, n.Content[0])
+			doc.Services.Content = append(doc.Services.Content, composeScalar(svc.serviceName), n.Content[0])
 		}
 		e.volumes(doc, p)
 	}
@@ -357,21 +352,13 @@ func composeInfra(s *Stack, p *Pod, built map[string][]*composeOutService) *comp
 	if d := p.DNS; d != nil {
 		infra.DNS, infra.DNSSearch, infra.DNSOpt = d.Nameservers, d.Searches, d.Options
 	}
-	if p.Job {
-		x.Job = expPtr(true)
-	}
+	x.Job = expTrue(p.Job)
 	x.Namespace, x.Labels, x.Annotations, x.ServiceAccount = p.Namespace, p.Labels, p.Annotations, p.ServiceAccount
-	for _, port := range p.Ports() {
-		infra.Ports = append(infra.Ports, composePort(port))
-	}
+	infra.Ports = expMap(p.Ports(), composePort)
 	// The declared ports too: compose, like the engine, takes them on the service that owns
 	// the network namespace.
 	for _, c := range p.Containers() {
-		for _, port := range c.Expose {
-			if e := composeExpose(port); !slices.Contains(infra.Expose, e) {
-				infra.Expose = append(infra.Expose, e)
-			}
-		}
+		infra.Expose = expAppendNew(infra.Expose, expMap(c.Expose, composeExpose)...)
 	}
 	if len(p.DependsOn) > 0 {
 		deps, xcond := map[string]string{}, map[string]string{}
@@ -395,15 +382,7 @@ func composeInfra(s *Stack, p *Pod, built map[string][]*composeOutService) *comp
 				xcond[m.serviceName] = d.Condition.String()
 			}
 		}
-		infra.DependsOn = composeDeps(deps)
-		for i := 0; i < len(infra.DependsOn.Content); i += 2 {
-			if c, ok := xcond[infra.DependsOn.Content[i].Value]; ok {
-				entry := infra.DependsOn.Content[i+1]
-				entry.Content = append(entry.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "x-sidecar"},
-					&yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
-						{Kind: yaml.ScalarNode, Value: "condition"}, {Kind: yaml.ScalarNode, Value: c}}})
-			}
-		}
+		infra.DependsOn = composeDeps(deps, xcond)
 	}
 	return infra
 }
@@ -429,6 +408,7 @@ func (e *composeExport) service(p *Pod, c *Container) *composeOutService {
 		Init:        c.Init,
 		TTY:         c.TTY,
 		NetworkMode: infra,
+		EnvFile:     c.EnvFile,
 		XSidecar:    &composeX{Role: c.Role, Live: c.Live, Startup: c.Startup, Gate: c.Gate, EnvRefs: c.EnvRefs, ExpandRefs: c.ExpandRefs},
 		serviceName: composeName(e.uses, p, c.Name),
 	}
@@ -438,12 +418,7 @@ func (e *composeExport) service(p *Pod, c *Container) *composeOutService {
 	if c.Role != RoleMain {
 		// The infra service publishes the pod's ports; the importer gives main those no other
 		// container claims.
-		for _, port := range c.Ports {
-			svc.XSidecar.Ports = append(svc.XSidecar.Ports, composePort(port))
-		}
-		for _, port := range c.Expose {
-			svc.XSidecar.Expose = append(svc.XSidecar.Expose, composeExpose(port))
-		}
+		svc.XSidecar.Ports, svc.XSidecar.Expose = expMap(c.Ports, composePort), expMap(c.Expose, composeExpose)
 	}
 	if p.SharePID {
 		svc.Pid = infra
@@ -452,12 +427,9 @@ func (e *composeExport) service(p *Pod, c *Container) *composeOutService {
 		svc.Ipc = infra
 	}
 	env := maps.Clone(c.Env)
-	if len(c.EnvFile) > 0 {
-		svc.EnvFile = c.EnvFile
-		for k, v := range e.envFiles(c.EnvFile) {
-			if ev, ok := env[k]; ok && ev == v {
-				delete(env, k) // comes from the env file, which the compose file names
-			}
+	for k, v := range e.envFiles(c.EnvFile) {
+		if ev, ok := env[k]; ok && ev == v {
+			delete(env, k) // comes from the env file, which the compose file names
 		}
 	}
 	if len(env) > 0 {
@@ -465,12 +437,7 @@ func (e *composeExport) service(p *Pod, c *Container) *composeOutService {
 			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
 		})
 	}
-	var secret []string
-	for _, name := range sortedKeys(env) {
-		if env[name] != "" && expSecretLike(name) {
-			secret = append(secret, name)
-		}
-	}
+	secret := slices.DeleteFunc(sortedKeys(env), func(n string) bool { return env[n] == "" || !expSecretLike(n) })
 	if len(secret) > 0 {
 		phrase, its := expSecretVariables(secret)
 		w.addAt(Field(ContainerKey(p.Name, c.Name), "env", secret[0]), expField(p, c, "env"), "%s: %s, and the compose file holds %s in plain text: keep the file out of version control, or write ${%s} in place of the value so that compose reads it from the environment or a .env file",
@@ -501,11 +468,8 @@ func (e *composeExport) service(p *Pod, c *Container) *composeOutService {
 			svc.Volumes = append(svc.Volumes, composeOutMount{Type: "volume", Source: e.volName(p, m.Source), Target: m.Target,
 				ReadOnly: m.ReadOnly, Volume: &composeOutSubpath{Subpath: m.SubPath, NoCopy: true}})
 		default:
-			spec := e.volName(p, m.Source) + ":" + m.Target + ":"
-			if m.ReadOnly {
-				spec += "ro,"
-			}
-			svc.Volumes = append(svc.Volumes, spec+"nocopy")
+			ro := map[bool]string{true: "ro,"}[m.ReadOnly]
+			svc.Volumes = append(svc.Volumes, e.volName(p, m.Source)+":"+m.Target+":"+ro+"nocopy")
 		}
 		mounts++
 	}
@@ -513,12 +477,12 @@ func (e *composeExport) service(p *Pod, c *Container) *composeOutService {
 	case r != nil && r.Exec != nil:
 		svc.Healthcheck = &composeOutHealth{
 			Test:     append([]string{"CMD"}, r.Exec.Command...),
-			Interval: composeDuration(r.Period),
-			Timeout:  composeDuration(r.Timeout),
+			Interval: r.Period.String(),
+			Timeout:  r.Timeout.String(),
 			Retries:  r.Retries,
 		}
 		if r.StartPeriod > 0 {
-			svc.Healthcheck.StartPeriod = composeDuration(r.StartPeriod)
+			svc.Healthcheck.StartPeriod = r.StartPeriod.String()
 		}
 	case r != nil && r.Kind() != ProbeImage:
 		// Compose healthchecks run inside the container: an http or tcp check would need
@@ -537,7 +501,7 @@ func (e *composeExport) service(p *Pod, c *Container) *composeOutService {
 		svc.XSidecar.Restart = c.Restart
 	}
 	if c.StopGrace > 0 {
-		svc.StopGrace = composeDuration(c.StopGrace)
+		svc.StopGrace = c.StopGrace.String()
 	}
 	svc.StopSignal, svc.CapAdd, svc.CapDrop, svc.Privileged, svc.ReadOnly = c.StopSignal, c.CapAdd, c.CapDrop, c.Privileged, c.ReadOnly
 	svc.GroupAdd, svc.ShmSize = c.Groups, int64(c.ShmSize)
@@ -619,22 +583,27 @@ func composeImportsAs(cond string, dp *Pod) DepCondition {
 	return DepReady
 }
 
-// composeDeps writes depends_on: service → condition.
-func composeDeps(deps map[string]string) *yaml.Node {
-	return composeMapping(deps, func(cond string) *yaml.Node {
-		return &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
-			{Kind: yaml.ScalarNode, Value: "condition"},
-			{Kind: yaml.ScalarNode, Value: cond},
-		}}
-	})
+// composeDeps writes depends_on: service → condition, with x-sidecar {condition} on the
+// entries of the services xcond names.
+func composeDeps(deps, xcond map[string]string) *yaml.Node {
+	cond := func(c string) *yaml.Node { return composeMapping(map[string]string{"condition": c}, composeScalar) }
+	n := composeMapping(deps, cond)
+	for i := 0; i < len(n.Content); i += 2 {
+		if c, ok := xcond[n.Content[i].Value]; ok {
+			n.Content[i+1].Content = append(n.Content[i+1].Content, composeScalar("x-sidecar"), cond(c))
+		}
+	}
+	return n
 }
+
+func composeScalar(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: v} }
 
 // composeMapping writes m as a mapping with its keys in sortedKeys order (the encoder sorts a
 // map's keys its own way), each value as value makes it.
 func composeMapping(m map[string]string, value func(string) *yaml.Node) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.MappingNode}
 	for _, k := range sortedKeys(m) {
-		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, value(m[k]))
+		n.Content = append(n.Content, composeScalar(k), value(m[k]))
 	}
 	return n
 }
@@ -693,11 +662,6 @@ func composePort(p Port) string {
 		s = ip + ":" + s
 	}
 	return s
-}
-
-// composeDuration writes d as compose reads it (Go duration syntax).
-func composeDuration(d Duration) string {
-	return time.Duration(d).String()
 }
 
 // checkCompose loads an exported compose file with compose-go, schema validation and

@@ -27,11 +27,10 @@ import (
 // Kubernetes export. Every pod becomes one workload (a Deployment, a Job or a bare Pod): its
 // init containers, then its sidecars as native sidecars (Kubernetes 1.29+), then main — but
 // the last sidecars whose gate is running, which are regular containers before main. A pod
-// whose containers publish or declare ports (else whose probes check one) gets a ClusterIP
-// Service of its name, by which pods reach each other as they do locally. Bind-mounted files (one per ConfigMap, mounted with subPath) and pod volumes
-// with files become ConfigMaps, other pod volumes emptyDirs, bind mounts of absolute paths
-// outside the stack's directory hostPath volumes. docs/export.md has the whole mapping and
-// what is lost.
+// with ports (published, declared, else those its probes check) gets a ClusterIP Service of
+// its name, by which pods reach each other as they do locally. Bind-mounted files (mounted
+// with subPath) and pod volumes with files become ConfigMaps, other pod volumes emptyDirs,
+// bind mounts of absolute paths hostPath volumes. docs/export.md has the mapping.
 
 // Labels and annotations the Kubernetes export writes.
 const (
@@ -43,14 +42,11 @@ const (
 	// depends on, each NAME (its main ready) or NAME:CONDITION (started, completed).
 	// Kubernetes does not order pods; the annotation keeps the order for a re-import.
 	KubeAnnotationDependsOn = "sidecar.dev/depends-on"
-	// KubeAnnotationNodePortOf on a NodePort Service names the pod whose ports without a
-	// host port it publishes besides the pod's ClusterIP Service, so that the importer does
-	// not warn that pods reach the pod by another name than this Service's.
-	KubeAnnotationNodePortOf = "sidecar.dev/nodeport-of"
-	// KubeAnnotationSubdomainOf on a headless Service names the pod whose subdomain it is:
-	// the Service gives the pod its HOSTNAME.SUBDOMAIN name in a cluster, as the stack
-	// network does locally, so that the importer does not warn that pods reach the pod by
-	// another name than this Service's.
+	// KubeAnnotationNodePortOf on a NodePort Service (for the ports without a host port) and
+	// KubeAnnotationSubdomainOf on a headless Service (which gives a pod its HOSTNAME.SUBDOMAIN
+	// name) name the pod the Service is for, so that the importer does not warn that pods
+	// reach the pod by another name than this Service's.
+	KubeAnnotationNodePortOf  = "sidecar.dev/nodeport-of"
 	KubeAnnotationSubdomainOf = "sidecar.dev/subdomain-of"
 
 	// KubeAnnotationGateReady on a pod template lists, comma-separated, the sidecars whose
@@ -131,9 +127,8 @@ func ExportKube(s *Stack, opt KubeOptions) ([]byte, []Warning, error) {
 }
 
 // kubeExportStack returns a copy of s rewritten to what the Kubernetes export expresses (bind-
-// mounted files become pod volumes holding them, what a ConfigMap mounted with subPath is),
-// adding to w a warning for each change. Importing the export gives this stack back. files
-// names, per ConfigMap made of bind-mounted files, the file as the recipe wrote it.
+// mounted files become pod volumes holding them), adding to w a warning for each change; the
+// import of the export gives it back. files names what each ConfigMap holds, for messages.
 func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[string]string) {
 	ks := cloneStack(s)
 	fsys := expDirFS(s, opt.Files)
@@ -170,10 +165,7 @@ func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[str
 			p.ExtraHosts = slices.DeleteFunc(p.ExtraHosts, func(h HostAlias) bool { return h.IP == "host-gateway" })
 		}
 		if pp := kubeProbePorts(p); len(pp) > 0 {
-			var list []string
-			for _, port := range pp {
-				list = append(list, strconv.Itoa(port.ContainerPort))
-			}
+			list := expMap(pp, func(port Port) string { return strconv.Itoa(port.ContainerPort) })
 			w.add(p.Name+"/expose", "pod %s declares no port, so its Service %s takes the port%s its probes check (%s): other pods reach it there, as they reach every port locally; declare the ports it listens on with expose: [PORT] if there are others",
 				p.Name, p.Name, map[bool]string{true: "s"}[len(pp) > 1], strings.Join(list, ", "))
 		}
@@ -207,17 +199,10 @@ func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[str
 		for _, v := range p.Volumes {
 			taken[v.Name] = true
 		}
+		var groups []string // supplementary groups are the pod's in Kubernetes: every container's
 		for _, c := range p.Containers() {
 			kubeExportContainer(w, ks, p, c, fsys, files, taken)
-		}
-		// Supplementary groups are the pod's in Kubernetes: every container gets them all.
-		var groups []string
-		for _, c := range p.Containers() {
-			for _, g := range c.Groups {
-				if !slices.Contains(groups, g) {
-					groups = append(groups, g)
-				}
-			}
+			groups = expAppendNew(groups, c.Groups...)
 		}
 		for _, c := range p.Containers() {
 			if !slices.Equal(c.Groups, groups) {
@@ -233,7 +218,8 @@ func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[str
 			if len(v.Files) == 0 {
 				continue
 			}
-			cmFiles[kubeConfigMapName(p, v.Name)] = cmp.Or(cmFiles[kubeConfigMapName(p, v.Name)], "the files of volume "+v.Name)
+			name := kubeConfigMapName(p, v.Name)
+			cmFiles[name] = cmp.Or(cmFiles[name], "the files of volume "+v.Name)
 			kind := "ConfigMap"
 			if secret := slices.DeleteFunc(sortedKeys(v.Files), func(f string) bool { return !expSecretLike(f) }); v.Secret || len(secret) > 0 {
 				kind = "Secret"
@@ -241,7 +227,6 @@ func kubeExportStack(s *Stack, opt KubeOptions, w *expWarnings) (*Stack, map[str
 				if !v.Secret {
 					why = "holds " + map[bool]string{true: "a file that looks", false: "files that look"}[len(secret) == 1] + " like a secret (" + andList(secret) + ")"
 				}
-				name := kubeConfigMapName(p, v.Name)
 				w.add(p.Name+"/volumes/"+v.Name, "pod %s: volume %s %s, so it becomes Secret %s, which the manifest holds in plain text: keep the manifest out of version control, or take the Secret out of it and create it in the cluster (kubectl create secret generic %s --from-file=FILE)",
 					p.Name, v.Name, why, name, name)
 				v.Secret = true // and so it imports back
@@ -352,14 +337,13 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 	c.Volumes = mounts
 }
 
-// kubeFileMount is the mount that carries the bind-mounted file src into a Kubernetes pod: a
-// key of a pod volume holding the file (made once per file: files maps a file to its volume;
-// the name is unique among taken), mounted with subPath at m's target.
+// kubeFileMount mounts the bind-mounted file src with subPath from a pod volume holding it,
+// made once per file (files maps a file to its volume; taken are the volume names).
 func kubeFileMount(p *Pod, m Mount, src expBind, files map[string]string, taken map[string]bool) Mount {
 	key := toKubeConfigMapKey(path.Base(src.rel))
 	vol, ok := files[src.rel]
 	if !ok {
-		vol = expUniqueName(cmp.Or(dnsLabelFrom(path.Base(src.rel)), "file"), taken)
+		vol = dnsLabelUnique(path.Base(src.rel), "file", taken)
 		files[src.rel] = vol
 		// A compose secret is mounted under /run/secrets.
 		secret := strings.HasPrefix(path.Clean(m.Target), "/run/secrets/")
@@ -397,14 +381,8 @@ func toKubeObjects(s *Stack, kind KubeKind) []any {
 	for _, p := range s.Pods {
 		labels := map[string]string{KubeLabelName: p.Name, KubeLabelPartOf: s.Name}
 		env := toKubeSecretEnv(p)
-		spec, volObjs := toKubePodSpec(s, p, env)
-		for _, o := range volObjs {
-			if _, ok := o.(*corev1.Secret); ok {
-				secrets = append(secrets, o)
-			} else {
-				cms = append(cms, o)
-			}
-		}
+		spec, podCMs, podSecrets := toKubePodSpec(s, p, env)
+		cms, secrets = append(cms, podCMs...), append(secrets, podSecrets...)
 		if len(env.vars) > 0 {
 			secrets = append(secrets, &corev1.Secret{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
@@ -446,9 +424,8 @@ func toKubeObjects(s *Stack, kind KubeKind) []any {
 				},
 			}
 			if slices.ContainsFunc(p.Ports(), func(port Port) bool { return port.HostPort != 0 }) {
-				// A rolling update starts the new pod before the old one is gone, and the new pod
-				// cannot be scheduled on the node whose host port the old one holds: on a one-node
-				// cluster the rollout never ends. Recreate stops the old pod first, as sidecar up does.
+				// A rolling update's new pod cannot be scheduled on the node whose host port the
+				// old one holds: Recreate stops the old pod first, as sidecar up does.
 				dep.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
 			}
 			loads = append(loads, dep)
@@ -480,12 +457,12 @@ func toKubeRestart(r RestartPolicy) corev1.RestartPolicy {
 	return cmp.Or(map[RestartPolicy]corev1.RestartPolicy{RestartAlways: corev1.RestartPolicyAlways, RestartOnFailure: corev1.RestartPolicyOnFailure}[r], corev1.RestartPolicyNever)
 }
 
-// toKubePodSpec builds a pod's spec and the ConfigMaps its file volumes need; env is the
-// pod's Secret of environment values.
-func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []any) {
-	spec := corev1.PodSpec{
+// toKubePodSpec builds a pod's spec and the ConfigMaps and Secrets its file volumes need; env
+// is the pod's Secret of environment values.
+func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (spec corev1.PodSpec, cms, secrets []any) {
+	spec = corev1.PodSpec{
 		TerminationGracePeriodSeconds: expPtr(int64(expSeconds(p.StopGrace))),
-		ShareProcessNamespace:         kubeTrue(p.SharePID),
+		ShareProcessNamespace:         expTrue(p.SharePID),
 		Hostname:                      p.Hostname, Subdomain: p.Subdomain, ServiceAccountName: p.ServiceAccount,
 	}
 	for _, h := range p.ExtraHosts {
@@ -506,10 +483,8 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []any)
 	for _, k := range sortedKeys(p.Sysctls) {
 		psc.Sysctls = append(psc.Sysctls, corev1.Sysctl{Name: k, Value: p.Sysctls[k]})
 	}
-	for _, g := range p.Main.Groups { // the same for every container (kubeExportStack)
-		n, _, _ := expNumericUser(g)
-		psc.SupplementalGroups = append(psc.SupplementalGroups, n)
-	}
+	// The same groups for every container (kubeExportStack).
+	psc.SupplementalGroups = expMap(p.Main.Groups, func(g string) int64 { n, _, _ := expNumericUser(g); return n })
 	if len(psc.Sysctls)+len(psc.SupplementalGroups) > 0 {
 		spec.SecurityContext = psc
 	}
@@ -526,23 +501,16 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []any)
 			}
 		}
 	}
-	var cms []any
 	for _, v := range p.Volumes {
 		var src corev1.VolumeSource
-		switch {
+		switch cm, items := toKubeConfigMap(s, p, v); {
 		case len(v.Files) > 0 && v.Secret: // kubeExportStack marked those that hold secrets
-			cm, items := toKubeConfigMap(s, p, v)
-			secret := &corev1.Secret{
+			secrets = append(secrets, &corev1.Secret{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
-				ObjectMeta: cm.ObjectMeta,
-				Type:       corev1.SecretTypeOpaque,
-				StringData: cm.Data,
-				Data:       cm.BinaryData,
-			}
-			cms = append(cms, secret)
-			src.Secret = &corev1.SecretVolumeSource{SecretName: secret.Name, Items: items}
+				ObjectMeta: cm.ObjectMeta, Type: corev1.SecretTypeOpaque, StringData: cm.Data, Data: cm.BinaryData,
+			})
+			src.Secret = &corev1.SecretVolumeSource{SecretName: cm.Name, Items: items}
 		case len(v.Files) > 0:
-			cm, items := toKubeConfigMap(s, p, v)
 			cms = append(cms, cm)
 			src.ConfigMap = &corev1.ConfigMapVolumeSource{
 				LocalObjectReference: corev1.LocalObjectReference{Name: cm.Name}, Items: items}
@@ -567,7 +535,7 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []any)
 	for _, c := range p.Containers() {
 		for _, m := range c.Volumes {
 			if m.Type == MountBind && hostVols[m.Source] == "" {
-				hostVols[m.Source] = expUniqueName(cmp.Or(dnsLabelFrom(path.Base(m.Source)), "host"), taken)
+				hostVols[m.Source] = dnsLabelUnique(path.Base(m.Source), "host", taken)
 				spec.Volumes = append(spec.Volumes, corev1.Volume{Name: hostVols[m.Source], VolumeSource: corev1.VolumeSource{
 					HostPath: &corev1.HostPathVolumeSource{Path: m.Source}}})
 			}
@@ -584,24 +552,21 @@ func toKubePodSpec(s *Stack, p *Pod, env *kubeSecretEnv) (corev1.PodSpec, []any)
 			continue
 		}
 		kc.RestartPolicy = expPtr(corev1.ContainerRestartPolicyAlways)
-		// The kubelet starts the next container once a native sidecar has started, that is
-		// once its startup probe passed: a sidecar gated on its readiness gets its ready
-		// probe as a startup probe too (kubeReadyGated names it), which gates the same way.
+		// The kubelet starts the next container once a native sidecar's startup probe passed:
+		// a sidecar gated on its readiness gets its ready probe as a startup probe too.
 		if kc.StartupProbe == nil && slices.Contains(kubeReadyGated(p), c.Name) {
 			kc.StartupProbe = kc.ReadinessProbe.DeepCopy()
 		}
 		spec.InitContainers = append(spec.InitContainers, kc)
 	}
 	spec.Containers = append(spec.Containers, toKubeContainer(p.Main, env, hostVols))
-	return spec, cms
+	return spec, cms, secrets
 }
 
 // kubeRegularSidecars are the sidecars of p exported as regular containers, before main: the
 // last ones whose gate is running (the kubelet starts the container after a regular one once
-// it runs, whatever its startupProbe). Regular containers start after every native sidecar,
-// so a sidecar whose gate is running and that a native one follows is a native sidecar too;
-// and they restart as the pod's restartPolicy says, so only in a pod whose main restarts
-// always (a Deployment's) do they restart as a sidecar does.
+// it runs). Regular containers start after every native sidecar, and restart as the pod's
+// restartPolicy says: so only in a pod whose main restarts always.
 func kubeRegularSidecars(p *Pod) []*Container {
 	if p.Main.Restart != RestartAlways {
 		return nil
@@ -739,14 +704,11 @@ func toKubeContainer(c *Container, secret *kubeSecretEnv, hostVols map[string]st
 			kc.Lifecycle.StopSignal = expPtr(corev1.Signal(c.StopSignal))
 		}
 	}
-	for _, port := range c.Ports {
-		kc.Ports = append(kc.Ports, corev1.ContainerPort{ContainerPort: int32(port.ContainerPort), HostPort: int32(port.HostPort),
-			HostIP: port.HostIP, Protocol: toKubeProtocol(port.Protocol)})
-	}
-	// Declared ports are container ports without a host port, unless published already.
-	for _, port := range c.Expose {
-		cp := corev1.ContainerPort{ContainerPort: int32(port.ContainerPort), Protocol: toKubeProtocol(port.Protocol)}
-		if !slices.ContainsFunc(kc.Ports, func(q corev1.ContainerPort) bool {
+	for i, port := range slices.Concat(c.Ports, c.Expose) {
+		cp := corev1.ContainerPort{ContainerPort: int32(port.ContainerPort), HostPort: int32(port.HostPort),
+			HostIP: port.HostIP, Protocol: toKubeProtocol(port.Protocol)}
+		// Declared ports (no host port) are container ports too, unless published already.
+		if i < len(c.Ports) || !slices.ContainsFunc(kc.Ports, func(q corev1.ContainerPort) bool {
 			return q.ContainerPort == cp.ContainerPort && q.Protocol == cp.Protocol
 		}) {
 			kc.Ports = append(kc.Ports, cp)
@@ -759,7 +721,7 @@ func toKubeContainer(c *Container, secret *kubeSecretEnv, hostVols map[string]st
 		}
 		kc.VolumeMounts = append(kc.VolumeMounts, corev1.VolumeMount{Name: name, MountPath: m.Target, ReadOnly: m.ReadOnly, SubPath: m.SubPath})
 	}
-	sc := &corev1.SecurityContext{Privileged: kubeTrue(c.Privileged), ReadOnlyRootFilesystem: kubeTrue(c.ReadOnly)}
+	sc := &corev1.SecurityContext{Privileged: expTrue(c.Privileged), ReadOnlyRootFilesystem: expTrue(c.ReadOnly)}
 	if c.User != "" {
 		uid, gid, _ := expNumericUser(c.User)
 		sc.RunAsUser = expPtr(uid)
@@ -768,13 +730,8 @@ func toKubeContainer(c *Container, secret *kubeSecretEnv, hostVols map[string]st
 		}
 	}
 	if len(c.CapAdd)+len(c.CapDrop) > 0 {
-		sc.Capabilities = &corev1.Capabilities{}
-		for _, n := range c.CapAdd {
-			sc.Capabilities.Add = append(sc.Capabilities.Add, corev1.Capability(n))
-		}
-		for _, n := range c.CapDrop {
-			sc.Capabilities.Drop = append(sc.Capabilities.Drop, corev1.Capability(n))
-		}
+		toCap := func(n string) corev1.Capability { return corev1.Capability(n) }
+		sc.Capabilities = &corev1.Capabilities{Add: expMap(c.CapAdd, toCap), Drop: expMap(c.CapDrop, toCap)}
 	}
 	if *sc != (corev1.SecurityContext{}) {
 		kc.SecurityContext = sc
@@ -807,10 +764,9 @@ func toKubeHook(h *Hook) *corev1.LifecycleHandler {
 	return &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: int64(expSeconds(h.Sleep))}}
 }
 
-// kubeSecretEnv is a pod's Secret of the variables whose names look like a secret's, which the
-// workload references with secretKeyRef so that the Secret can be created apart from the
-// manifest. A variable is keyed by its name, or by container.name when the pod's containers
-// give it different values. vars is empty when the pod needs no Secret.
+// kubeSecretEnv is a pod's Secret of the variables whose names look like a secret's (taken
+// with secretKeyRef, so that it can be created apart from the manifest), each keyed by its
+// name, or container.name where containers differ. vars is empty when there is none.
 type kubeSecretEnv struct {
 	name string
 	vars []string // sorted
@@ -819,16 +775,13 @@ type kubeSecretEnv struct {
 }
 
 func toKubeSecretEnv(p *Pod) *kubeSecretEnv {
-	values := map[string]map[string]bool{} // variable → the values it has in the pod
+	values := map[string][]string{} // variable → the values it has in the pod
 	for _, c := range p.Containers() {
 		for name, v := range c.Env {
 			// An empty value (say from a ${TS_AUTHKEY:-} whose variable was not set) has
 			// nothing to hide, and stays an env value to fill in.
 			if v != "" && expSecretLike(name) {
-				if values[name] == nil {
-					values[name] = map[string]bool{}
-				}
-				values[name][v] = true
+				values[name] = expAppendNew(values[name], v)
 			}
 		}
 	}
@@ -916,22 +869,19 @@ func kubeProbePorts(p *Pod) []Port {
 			case pr.HTTP != nil && pr.HTTP.Host == "":
 				port.ContainerPort = pr.HTTP.Port
 			}
-			if port.ContainerPort > 0 && !slices.Contains(out, port) {
-				out = append(out, port)
+			if port.ContainerPort > 0 {
+				out = expAppendNew(out, port)
 			}
 		}
 	}
 	return out
 }
 
-// toKubeServices are the Services of a pod, by which the other pods reach it as they do
-// locally: a ClusterIP Service named after the pod, with each port its containers publish or
-// declare (else the ports its probes check, see kubeProbePorts) on the same number; for the
-// ports published without a host port (the engine picks one) a NodePort Service
-// <pod>-nodeport, which has the cluster pick a node port: the same promise, and what the
-// importer reads back; and for a pod with a subdomain a headless Service of that name, which
-// gives the pod its HOSTNAME.SUBDOMAIN name in the cluster (a StatefulSet's serviceName).
-// taken are the Service names made so far (of every pod).
+// toKubeServices are the Services by which the other pods reach pod p as they do locally: a
+// ClusterIP Service of its name with each port it publishes or declares (else kubeProbePorts);
+// a NodePort Service <pod>-nodeport for the ports published without a host port (the cluster
+// picks the node port, as the engine picks the host port); and a headless Service of its
+// subdomain, which gives it its HOSTNAME.SUBDOMAIN name. taken are the Service names so far.
 func toKubeServices(p *Pod, labels map[string]string, taken map[string]bool) []any {
 	var ports, nodePorts []corev1.ServicePort
 	sp := func(port Port) corev1.ServicePort {
@@ -942,17 +892,11 @@ func toKubeServices(p *Pod, labels map[string]string, taken map[string]bool) []a
 			Protocol:   toKubeProtocol(port.Protocol),
 		}
 	}
-	for _, port := range p.Ports() {
-		if !slices.Contains(ports, sp(port)) {
-			ports = append(ports, sp(port))
-		}
-		if port.HostPort == 0 && !slices.Contains(nodePorts, sp(port)) {
-			nodePorts = append(nodePorts, sp(port))
-		}
-	}
-	for _, port := range slices.Concat(p.Exposed(), kubeProbePorts(p)) {
-		if !slices.Contains(ports, sp(port)) {
-			ports = append(ports, sp(port))
+	published := p.Ports()
+	for i, port := range slices.Concat(published, p.Exposed(), kubeProbePorts(p)) {
+		ports = expAppendNew(ports, sp(port))
+		if i < len(published) && port.HostPort == 0 {
+			nodePorts = expAppendNew(nodePorts, sp(port))
 		}
 	}
 	svc := func(name string, typ corev1.ServiceType, ports []corev1.ServicePort) *corev1.Service {
@@ -1019,8 +963,8 @@ func expSeconds(d Duration) int {
 
 func expPtr[T any](v T) *T { return &v }
 
-// kubeTrue is a pointer to true when b is, else nil: the field is left out.
-func kubeTrue(b bool) *bool {
+// expTrue is a pointer to true when b is, else nil: the field is left out.
+func expTrue(b bool) *bool {
 	if !b {
 		return nil
 	}

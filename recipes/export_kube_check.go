@@ -1,6 +1,7 @@
 package recipes
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -115,17 +116,14 @@ func (k *kubeChecker) meta(kind string, m metav1.ObjectMeta, name func(string) [
 // pod's labels as the recipe wrote them.
 func (k *kubeChecker) labels(what string, labels map[string]string) {
 	for _, key := range sortedKeys(labels) {
-		hint := "change the label's value (labels: of the pod): at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
 		k.invalid(validation.IsQualifiedName(key), "rename the label (labels: of the pod)", what+" key", key)
-		switch key {
-		case KubeLabelName:
-			hint = "rename the pod"
-		case KubeLabelPartOf:
-			hint = "rename the stack (name: in the recipe)"
-		}
+		hint := cmp.Or(kubeLabelHints[key], "change the label's value (labels: of the pod): at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit")
 		k.invalid(validation.IsValidLabelValue(labels[key]), hint, what+" "+key, labels[key])
 	}
 }
+
+// kubeLabelHints say how to fix a bad value of sidecar's own labels.
+var kubeLabelHints = map[string]string{KubeLabelName: "rename the pod", KubeLabelPartOf: "rename the stack (name: in the recipe)"}
 
 // workload checks a workload's name and labels (its pod template's too), and the names of
 // its pod's volumes, containers and variables, and its mounts. It returns the workload's
