@@ -113,6 +113,10 @@ func (s *PodSpec) InfraSpec() ContainerSpec {
 	if s.Network != "" {
 		spec.Network = s.Network
 		spec.Aliases = s.Aliases()
+	} else if names := slices.DeleteFunc(s.Aliases(), func(a string) bool { return a == spec.Hostname }); len(names) > 0 {
+		// No stack network (a stack of one pod): the pod's names resolve in /etc/hosts, as
+		// its service name does under compose when the hostname is another.
+		spec.ExtraHosts = append(slices.Clone(spec.ExtraHosts), recipes.HostAlias{IP: "127.0.0.1", Hostnames: names})
 	}
 	hash := ConfigHash(struct {
 		Spec     ContainerSpec

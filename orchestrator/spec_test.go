@@ -172,3 +172,24 @@ func TestFileCopiesOfASubPath(t *testing.T) {
 		t.Errorf("file copies %+v, want %+v", got, want)
 	}
 }
+
+// A stack of one pod has no stack network: the pod's name, when its hostname is another, and
+// its aliases resolve through /etc/hosts to the pod itself (compose's service name does).
+func TestInfraSpecNamesThePodWithoutANetwork(t *testing.T) {
+	spec := testSpec()
+	spec.Pod.Hostname = "myhost"
+	spec.Pod.ExtraHosts = []recipes.HostAlias{{IP: "10.1.2.3", Hostnames: []string{"db"}}}
+	infra := spec.InfraSpec()
+	want := []recipes.HostAlias{{IP: "10.1.2.3", Hostnames: []string{"db"}}, {IP: "127.0.0.1", Hostnames: []string{"shop"}}}
+	if !reflect.DeepEqual(infra.ExtraHosts, want) || len(infra.Aliases) != 0 {
+		t.Errorf("extra hosts %v, aliases %v; want %v and none", infra.ExtraHosts, infra.Aliases, want)
+	}
+	if len(spec.Pod.ExtraHosts) != 1 {
+		t.Errorf("the pod's own extra hosts were changed: %v", spec.Pod.ExtraHosts)
+	}
+	// With its own name as hostname the engine names it already.
+	spec.Pod.Hostname = ""
+	if h := spec.InfraSpec().ExtraHosts; !reflect.DeepEqual(h, spec.Pod.ExtraHosts) {
+		t.Errorf("hostname = name: extra hosts %v, want the pod's only", h)
+	}
+}
