@@ -23,7 +23,7 @@ func (cv *composeConv) engineFields(b *composePodBuild, svc string, s types.Serv
 	ct.Groups, ct.StopSignal, ct.ShmSize = s.GroupAdd, s.StopSignal, ByteSize(s.ShmSize)
 	for i, d := range s.Devices {
 		dev := Device{HostPath: d.Source, ContainerPath: d.Target, Permissions: d.Permissions}
-		appendAt(cv.pos, Field(ck, "devices"), &ct.Devices, dev, cv.itemAt(svc, "devices", i, len(s.Devices)))
+		appendAt(cv.pos, Field(ck, "devices"), &ct.Devices, dev, cv.itemAt(svc, i, len(s.Devices), "devices"))
 	}
 	for _, name := range sortedKeys(s.Ulimits) {
 		u := s.Ulimits[name] // one number (single) is both limits
@@ -88,7 +88,7 @@ func (cv *composeConv) engineFields(b *composePodBuild, svc string, s types.Serv
 // variable becomes a file of the same place.
 func (cv *composeConv) secrets(b *composePodBuild, svc string, s types.ServiceConfig, ct *Container, ck string) {
 	for i, ref := range s.Secrets {
-		at := cv.itemAt(svc, "secrets", i, len(s.Secrets))
+		at := cv.itemAt(svc, i, len(s.Secrets), "secrets")
 		target := cmp.Or(ref.Target, ref.Source)
 		if !path.IsAbs(target) {
 			target = "/run/secrets/" + target

@@ -239,7 +239,7 @@ func (cv *composeConv) configMounts(b *composePodBuild, svc string, s types.Serv
 	}
 	var mounts []placed[Mount] // order: the index x-sidecar gives, else after every index
 	for i, ref := range s.Configs {
-		at := cv.itemAt(svc, "configs", i, len(s.Configs))
+		at := cv.itemAt(svc, i, len(s.Configs), "configs")
 		cfg := cv.config(ref.Source, at)
 		if cfg == nil || !cv.addConfigFile(b, cfg, at) {
 			continue
