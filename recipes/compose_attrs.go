@@ -112,10 +112,8 @@ var composeReasons = map[string]string{
 	"tags":                "built images get one tag; ignored",
 }
 
-// reportUnsupported turns compose-go's findings into warnings, but for the services that
-// are not imported (left out by profile or scale, which is all that is said of them).
-// The same attribute of several services with the same reason is one warning, at the
-// first, that names the others (groupServiceWarnings).
+// reportUnsupported turns compose-go's findings into warnings, first written first, but for
+// the services left out by profile or scale (active says that much of them).
 func (c *composeImport) reportUnsupported(findings []loader.UnsupportedAttribute) {
 	// The parts of a finding's path, as the file writes them: compose-go escapes a dot in a
 	// name (a service my.db), which Path.String undoes.
@@ -127,16 +125,11 @@ func (c *composeImport) reportUnsupported(findings []loader.UnsupportedAttribute
 		return parts
 	}
 	at := func(f loader.UnsupportedAttribute) Position { return c.keyAt(partsOf(f)...) }
-	slices.SortStableFunc(findings, func(a, b loader.UnsupportedAttribute) int { // first written first
-		return at(a).compare(at(b))
-	})
-	for _, f := range findings { // several services' same attribute is one warning: groupServiceWarnings
+	slices.SortStableFunc(findings, func(a, b loader.UnsupportedAttribute) int { return at(a).compare(at(b)) })
+	for _, f := range findings {
 		parts := partsOf(f)
-		if len(parts) > 1 && parts[0] == "services" && c.imported != nil && !c.imported[parts[1]] {
-			continue // left out, and said so (active)
-		}
 		reason, ok := composeUnsupported(parts, f.Value)
-		if !ok {
+		if !ok || len(parts) > 1 && parts[0] == "services" && c.imported != nil && !c.imported[parts[1]] {
 			continue
 		}
 		c.warn(at(f), strings.ReplaceAll(strings.Join(parts, "."), ".[]", "[]"), reason)

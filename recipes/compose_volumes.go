@@ -1,17 +1,15 @@
 package recipes
 
-// Pod volumes from a compose file: named volumes (x-sidecar on a top-level volume names the
-// pod volume, and can give it to a pod none of whose services mounts it) and configs (each
-// a file of a pod volume, mounted read-only where the service mounts it; x-sidecar on the
-// config and on the service's reference rebuild a pod volume holding several files, as
-// sidecar's compose export writes it). docs/import.md documents both.
+// Pod volumes from a compose file (docs/import.md): named volumes, which x-sidecar can rename
+// and give to a pod that does not mount them, and configs, each a file of a pod volume mounted
+// read-only; x-sidecar on configs and references rebuilds a volume of several files, as
+// sidecar's compose export writes it.
 
 import (
 	"cmp"
 	"fmt"
 	"math"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -170,11 +168,7 @@ func (cv *composeConv) configContent(name string, def types.ConfigObjConfig) (st
 	case yamlpos.Value(yamlpos.Value(yamlpos.Value(cv.root, "configs"), name), "content") != nil:
 		return def.Content, true
 	case def.File != "":
-		p := def.File
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(cv.dir, p)
-		}
-		b, err := cv.opts.readFile(p)
+		b, err := cv.opts.readFile(inDir(cv.dir, def.File))
 		if err != nil {
 			cv.problem(cv.at("configs", name, "file"), fmt.Sprintf("config %s: cannot read %s: %v", name, def.File, unwrapPathError(err)),
 				"check the path; it is relative to the compose file's directory")
@@ -280,7 +274,7 @@ func (cv *composeConv) configMounts(b *composePodBuild, svc string, s types.Serv
 	// one first, by index).
 	key := Field(ck, "volumes")
 	all := entriesAt(cv.pos, key, ct.Volumes)
-	slices.SortStableFunc(mounts, func(a, b placed[Mount]) int { return cmp.Compare(a.order, b.order) })
+	slices.SortStableFunc(mounts, byOrder[Mount])
 	for _, pl := range mounts {
 		all = slices.Insert(all, min(pl.order, len(all)), pl)
 	}
