@@ -452,9 +452,8 @@ type composePodBuild struct {
 	set   map[string]string            // per setting of the network namespace (hostname, dns…), who gave it
 }
 
-// addVolume adds pod volume name for the mount or declaration at `at`, made from what from
-// says, and places it there when it is new (isNew). A volume of that name made from
-// something else is a name clash, a problem there: ok is false.
+// addVolume adds pod volume name, made from what from says, for the mount or declaration at
+// `at`, placed there when it is new (isNew); ok is false for a clash with another's (a problem).
 func (cv *composeConv) addVolume(b *composePodBuild, name, from string, at Position) (isNew, ok bool) {
 	if _, made := b.vols[name]; !made {
 		b.vols[name] = &Volume{Name: name}
@@ -581,9 +580,7 @@ func (cv *composeConv) resolve(m types.MappingWithEquals) map[string]string {
 }
 
 // environment is a service's environment: its env_file entries in order, overridden by its
-// environment entries; and the env files it read, as written, which the normaliser can read
-// again the same way (those of the default format, which parse without the service's own
-// variables), to keep in the container's env_file.
+// environment entries; and, to keep as env_file, the env files the normaliser reads the same.
 func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string) (Env, []string) {
 	explicit := cv.resolve(s.Environment)
 	out := Env{}
@@ -617,8 +614,7 @@ func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string)
 			out[k] = v
 			cv.pos.Set(Field(ck, "env", k), at)
 		}
-		// Kept when it parses with only the interpolation variables, as the normaliser reads
-		// env_file.
+		// Kept when it parses with only the interpolation variables, as the normaliser reads it.
 		if ef.Format == "" || ef.Format == dotenv.DotEnv {
 			if _, err := readEnvFile(cv.opts, path, "", lookupIn(cv.env)); err == nil {
 				appendAt(cv.pos, Field(ck, "env_file"), &files, ef.Path, at)
@@ -655,8 +651,7 @@ func composeEnvNode(en *yaml.Node, k string) *yaml.Node {
 	return nil
 }
 
-// composeExposeHint says how a compose service's expose entry is written: a container port
-// (or range), no mapping.
+// composeExposeHint says how a compose service's expose entry is written.
 const composeExposeHint = `write the container port only ("3306" or "3306/tcp"); publish it with ports: to reach it from the host`
 
 // exposeAt converts declared ports ("8080", "53/udp", a range "9000-9002"), each with the
@@ -732,8 +727,7 @@ func (cv *composeConv) portsAt(svc string, ps []types.ServicePortConfig) []place
 }
 
 // itemAt is where item i of the n items of service svc's list at path is written: the list,
-// when the items written are not those n (some came from elsewhere, an extends say, or
-// compose-go made one of two entries of the same target, merging files).
+// when the items written are not those n (from an extends, or merged by compose-go).
 func (cv *composeConv) itemAt(svc string, i, n int, path ...string) Position {
 	list := cv.svcNode(svc)
 	for _, k := range path {
@@ -808,11 +802,9 @@ func (cv *composeConv) expandHome(p string) string {
 	return p
 }
 
-// healthcheck converts a compose healthcheck into a ready probe, or nil. Without a test (none
-// written, or only timings) the image's HEALTHCHECK runs, if it has one, with the image's own
-// timings (so timings written are warned about); when another service waits for it to be
-// healthy, that is the ready probe (ready: {image: true}), as docker compose waits for the
-// engine's health status.
+// healthcheck converts a compose healthcheck into a ready probe, or nil. Without a test the
+// image's HEALTHCHECK runs, with its own timings; it is the ready probe ({image: true}) when
+// another service waits for it to be healthy, as docker compose waits for the engine's status.
 func (cv *composeConv) healthcheck(svc string, h *types.HealthCheckConfig) *Probe {
 	waiter := cv.healthyBy[svc]
 	if h != nil && (h.Disable || len(h.Test) > 0 && h.Test[0] == "NONE") {
@@ -907,10 +899,9 @@ func (cv *composeConv) namespaces(b *composePodBuild, svc string, s types.Servic
 	check("ipc", s.Ipc, &b.pod.ShareIPC)
 }
 
-// infra takes what matters from an infra-style namespace owner, whose job sidecar's own
-// infra container does: its published ports go to the containers whose x-sidecar ports
-// name them, and the others to main; its x-sidecar stop_grace is the pod's (see pod); its
-// network aliases are the pod's (podAliases). Anything else it sets is warned about.
+// infra takes what matters from an infra-style namespace owner, whose job sidecar's own infra
+// container does: its ports go to the containers whose x-sidecar ports name them, the others
+// to main (stop_grace and aliases: see pod, podAliases). Anything else it sets is warned about.
 func (cv *composeConv) infra(b *composePodBuild, owner string) {
 	s, pod := cv.project.Services[owner], b.pod
 	ports := cv.portsAt(owner, s.Ports)
