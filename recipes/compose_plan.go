@@ -266,7 +266,6 @@ func (p *composePlanner) job(pod *composePod, group []string, podOf map[string]s
 // produces no pod.
 func (p *composePlanner) planGroup(owner string, group []string) (composePod, bool) {
 	pod := composePod{Name: owner, Owner: owner, Infra: p.byName[owner].Infra}
-	in := map[string]bool{}
 	var members []string
 	for _, m := range group {
 		switch {
@@ -275,7 +274,6 @@ func (p *composePlanner) planGroup(owner string, group []string) (composePod, bo
 				"only the service that owns the namespace (the one the others name in network_mode) can be the infra container",
 				"service %s joins the namespace of %s, so it cannot be the pod's infra container", m, owner)
 		case m != owner || !pod.Infra:
-			in[m] = true
 			members = append(members, m)
 		}
 	}
@@ -302,7 +300,7 @@ func (p *composePlanner) planGroup(owner string, group []string) (composePod, bo
 	// inPod lists the services of the pod that n's depends_on names.
 	inPod := func(n string) (on []string) {
 		for _, d := range p.byName[n].Deps {
-			if in[d.On] {
+			if slices.Contains(members, d.On) {
 				on = append(on, d.On)
 			}
 		}
@@ -323,7 +321,7 @@ func (p *composePlanner) planGroup(owner string, group []string) (composePod, bo
 	for _, m := range members {
 		role[m] = cmp.Or(p.byName[m].Role, role[m])
 		for _, d := range p.byName[m].Deps {
-			if in[d.On] && d.Condition == composeCompleted && p.byName[d.On].Role == "" {
+			if slices.Contains(members, d.On) && d.Condition == composeCompleted && p.byName[d.On].Role == "" {
 				role[d.On] = composeRoleInit
 			}
 		}
@@ -358,7 +356,7 @@ func (p *composePlanner) planGroup(owner string, group []string) (composePod, bo
 	identity := func(n string) string { return n }
 	pod.Sidecars = depOrder(withRole(composeRoleSidecar), identity, inPod)
 	pod.Init = depOrder(withRole(composeRoleInit), identity, inPod)
-	p.checkDeps(pod, members, in, role)
+	p.checkDeps(pod, members, role)
 	return pod, true
 }
 
@@ -393,11 +391,11 @@ func (p *composePlanner) chooseMain(pod, owner string, cands []string) string {
 
 // checkDeps warns about dependencies inside the pod that the pod's fixed order (init, then
 // sidecars in order, then main) cannot honour.
-func (p *composePlanner) checkDeps(pod composePod, members []string, in map[string]bool, role map[string]string) {
+func (p *composePlanner) checkDeps(pod composePod, members []string, role map[string]string) {
 	roleWord := map[string]string{composeRoleMain: "the main container", composeRoleSidecar: "a sidecar"}
 	for _, m := range members {
 		for _, d := range p.byName[m].Deps {
-			if !in[d.On] || d.On == m {
+			if !slices.Contains(members, d.On) || d.On == m {
 				continue
 			}
 			field := []string{"depends_on", d.On}
