@@ -58,8 +58,7 @@ func composeAttrs(prefix string, subs ...string) []tree.Path {
 
 func composeSupported() []tree.Path { return slices.Clone(composeHonoured) }
 
-// composeReasons says, per attribute name, why it is not honoured. The message reads
-// "<path>: <reason>".
+// composeReasons says, per attribute name, why it is not honoured ("<path>: <reason>").
 var composeReasons = map[string]string{
 	"deploy":              "swarm deployment settings do not apply to a local pod; ignored",
 	"replicas":            "one pod runs locally; ignored",
@@ -144,8 +143,7 @@ var composeVolumeReasons = map[string]string{
 	"name":        "sidecar names a pod volume <stack>-<pod>-<volume> on the engine; ignored",
 }
 
-// composeUnsupported is why the attribute at parts is not honoured; ok is false when it
-// needs no word.
+// composeUnsupported is why the attribute at parts is not honoured; ok is false for no word.
 func composeUnsupported(parts []string, value any) (string, bool) {
 	last := parts[len(parts)-1]
 	n, isInt := value.(int)

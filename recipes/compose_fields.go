@@ -147,8 +147,7 @@ func (cv *composeConv) podFields(b *composePodBuild, svc string, s types.Service
 	take("extra_hosts", len(hosts) > 0, func() bool { return fmt.Sprint(pod.ExtraHosts) == fmt.Sprint(hosts) }, func() { pod.ExtraHosts = hosts })
 }
 
-// tmpfsOptions reads the options of a tmpfs mount ("size=64m,mode=1777"): its size, and a
-// warning for the others.
+// tmpfsOptions reads a tmpfs mount's options ("size=64m,mode=1777"): its size; others are warned of.
 func (cv *composeConv) tmpfsOptions(opts string, at Position, field string) ByteSize {
 	var size ByteSize
 	var rest []string

@@ -200,10 +200,8 @@ func stricterDep(a, b DepCondition) DepCondition {
 	return a
 }
 
-// nsChain follows namespace links from service name: name, the service whose namespace it
-// joins, and so on, to the service that owns the namespace. A link to an unknown service
-// ends the chain (that link is reported on its own); loop is the index of the service the
-// chain runs back into, or -1.
+// nsChain follows namespace links from service name to the service that owns the namespace
+// (an unknown target ends it); loop is the index of the service it runs back into, or -1.
 func (p *composePlanner) nsChain(name string) (chain []string, loop int) {
 	for cur := name; p.byName[cur] != nil; cur = p.byName[cur].NS {
 		if i := slices.Index(chain, cur); i >= 0 {
@@ -221,11 +219,10 @@ func (p *composePlanner) restates(m string, d composeDep) bool {
 	return d.Condition == composeStarted && slices.Contains(chain[1:], d.On)
 }
 
-// job decides whether pod, of the services group, is a job: it runs to completion, the pods
-// that depend on it start once it has, and the stack goes on. A pod is a job when a service
-// of it says so (x-sidecar job); else when services of other pods wait for its main with
-// service_completed_successfully, or its main says restart: "no", and no other pod waits
-// for it to start or be healthy (they would wait for its completion).
+// job decides whether pod (of the services group) runs to completion, its dependents starting
+// once it has: when x-sidecar job says so; else when other pods wait for its main with
+// service_completed_successfully, or its main says restart: "no", and no other pod waits for
+// it to start or be healthy (they would wait for its completion).
 func (p *composePlanner) job(pod *composePod, group []string, podOf map[string]string) {
 	completed, started := "", "" // the first service of another pod that waits for either
 	for _, s := range p.svcs {
@@ -262,8 +259,7 @@ func (p *composePlanner) job(pod *composePod, group []string, podOf map[string]s
 	}
 }
 
-// planGroup plans the services that share owner's namespace. ok is false when the group
-// produces no pod.
+// planGroup plans the services that share owner's namespace; ok is false for no pod.
 func (p *composePlanner) planGroup(owner string, group []string) (composePod, bool) {
 	pod := composePod{Name: owner, Owner: owner, Infra: p.byName[owner].Infra}
 	var members []string
@@ -315,8 +311,7 @@ func (p *composePlanner) planGroup(owner string, group []string) (composePod, bo
 		return pod, false
 	}
 
-	// Roles: x-sidecar's; else init for every service another member waits on with
-	// service_completed_successfully.
+	// Roles: x-sidecar's; else init for what a member waits on with service_completed_successfully.
 	role := map[string]string{}
 	for _, m := range members {
 		role[m] = cmp.Or(p.byName[m].Role, role[m])

@@ -42,8 +42,7 @@ func topLevelX[T any](c *composeImport, section string, table []field[*T]) map[s
 	return out
 }
 
-// volumeName is the pod volume a compose volume becomes: its x-sidecar name, else its name
-// made a DNS label.
+// volumeName is the pod volume a compose volume becomes: its x-sidecar name, else a DNS label.
 func (cv *composeConv) volumeName(src string) string {
 	if x := cv.volX[src]; x != nil && x.x.Name != "" {
 		return x.x.Name
@@ -92,8 +91,7 @@ func (cv *composeConv) volumeDriver(v *Volume, src string) {
 	}
 }
 
-// podVolumesFromX gives the pod being built the volumes and config files whose x-sidecar
-// names it as their pod, mounted or not.
+// podVolumesFromX gives the pod being built the volumes and configs whose x-sidecar names it.
 func (cv *composeConv) podVolumesFromX(b *composePodBuild) {
 	for _, src := range sortedKeys(cv.volX) {
 		if x := cv.volX[src]; x.x.Pod == b.pod.Name {
@@ -157,8 +155,7 @@ func (cv *composeConv) config(name string, at Position) *composeCfg {
 	return cfg
 }
 
-// configContent is the content of a config: content:, the file file: names, or the variable
-// environment: names.
+// configContent is the content of a config: content:, file: or environment:.
 func (cv *composeConv) configContent(name string, def types.ConfigObjConfig) (string, bool) {
 	switch {
 	case bool(def.External):
@@ -270,8 +267,7 @@ func (cv *composeConv) configMounts(b *composePodBuild, svc string, s types.Serv
 	if len(mounts) == 0 {
 		return
 	}
-	// The other mounts keep their order; a mount with an index takes that place (those with
-	// one first, by index).
+	// The other mounts keep their order; one with an index takes that place (in index order).
 	key := Field(ck, "volumes")
 	all := entriesAt(cv.pos, key, ct.Volumes)
 	slices.SortStableFunc(mounts, byOrder[Mount])
