@@ -282,7 +282,7 @@ func (cv *composeConv) podAliases(st *Stack, pods []composePod) {
 		if !p.Infra { // an infra service's name is the export's <pod>-infra: no one dials it
 			add(pod, p.Owner, cv.keyAt("services", p.Owner))
 		}
-		for _, m := range append([]string{p.Owner}, composeMembers(p)...) {
+		for _, m := range composeMembers(p) { // the owner first
 			s := cv.project.Services[m]
 			if s.ContainerName != "" {
 				if m == p.Owner {

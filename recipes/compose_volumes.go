@@ -60,14 +60,12 @@ func (cv *composeConv) namedVolume(b *composePodBuild, src string, at Position) 
 	}
 	if isNew {
 		cv.volumeDriver(b.vols[name], src)
-		pos := at
-		switch x, k := cv.volX[src], yamlpos.Find(cv.root, "volumes", src); {
+		switch x, k := cv.volX[src], yamlpos.Find(cv.root, "volumes", src); { // else at, as addVolume put it
 		case x != nil && x.x.Name != "":
-			pos = cv.posOf(yamlpos.Value(x.node, "name"))
+			cv.pos.Set(VolumeKey(b.pod.Name, name), cv.posOf(yamlpos.Value(x.node, "name")))
 		case k != nil:
-			pos = cv.posOf(k)
+			cv.pos.Set(VolumeKey(b.pod.Name, name), cv.posOf(k))
 		}
-		cv.pos.Set(VolumeKey(b.pod.Name, name), pos)
 	}
 	if !slices.Contains(cv.volPods[src], b.pod.Name) {
 		cv.volPods[src] = append(cv.volPods[src], b.pod.Name)
