@@ -58,8 +58,7 @@ func composeAttrs(prefix string, subs ...string) []tree.Path {
 
 func composeSupported() []tree.Path { return slices.Clone(composeHonoured) }
 
-// composeReasons says, per attribute name, why it is not honoured. The message reads
-// "<path>: <reason>".
+// composeReasons says, per attribute name, why it is not honoured ("<path>: <reason>").
 var composeReasons = map[string]string{
 	"deploy":              "swarm deployment settings do not apply to a local pod; ignored",
 	"replicas":            "one pod runs locally; ignored",
@@ -112,10 +111,8 @@ var composeReasons = map[string]string{
 	"tags":                "built images get one tag; ignored",
 }
 
-// reportUnsupported turns compose-go's findings into warnings, but for the services that
-// are not imported (left out by profile or scale, which is all that is said of them).
-// The same attribute of several services with the same reason is one warning, at the
-// first, that names the others (groupServiceWarnings).
+// reportUnsupported turns compose-go's findings into warnings, first written first, but for
+// the services left out by profile or scale (active says that much of them).
 func (c *composeImport) reportUnsupported(findings []loader.UnsupportedAttribute) {
 	// The parts of a finding's path, as the file writes them: compose-go escapes a dot in a
 	// name (a service my.db), which Path.String undoes.
@@ -127,16 +124,11 @@ func (c *composeImport) reportUnsupported(findings []loader.UnsupportedAttribute
 		return parts
 	}
 	at := func(f loader.UnsupportedAttribute) Position { return c.keyAt(partsOf(f)...) }
-	slices.SortStableFunc(findings, func(a, b loader.UnsupportedAttribute) int { // first written first
-		return at(a).compare(at(b))
-	})
-	for _, f := range findings { // several services' same attribute is one warning: groupServiceWarnings
+	slices.SortStableFunc(findings, func(a, b loader.UnsupportedAttribute) int { return at(a).compare(at(b)) })
+	for _, f := range findings {
 		parts := partsOf(f)
-		if len(parts) > 1 && parts[0] == "services" && c.imported != nil && !c.imported[parts[1]] {
-			continue // left out, and said so (active)
-		}
 		reason, ok := composeUnsupported(parts, f.Value)
-		if !ok {
+		if !ok || len(parts) > 1 && parts[0] == "services" && c.imported != nil && !c.imported[parts[1]] {
 			continue
 		}
 		c.warn(at(f), strings.ReplaceAll(strings.Join(parts, "."), ".[]", "[]"), reason)
@@ -151,8 +143,7 @@ var composeVolumeReasons = map[string]string{
 	"name":        "sidecar names a pod volume <stack>-<pod>-<volume> on the engine; ignored",
 }
 
-// composeUnsupported is why the attribute at parts is not honoured; ok is false when it
-// needs no word.
+// composeUnsupported is why the attribute at parts is not honoured; ok is false for no word.
 func composeUnsupported(parts []string, value any) (string, bool) {
 	last := parts[len(parts)-1]
 	n, isInt := value.(int)

@@ -32,8 +32,7 @@ type composeConv struct {
 	podNames map[string]string   // planned pod name → pod name
 	podOfSvc map[string]string   // service → pod name
 	volPods  map[string][]string // named compose volume → pods that use it
-	// volX and cfgX are the x-sidecar of top-level volumes and configs (nil: none), read
-	// once; cfgs caches each config's file.
+	// volX, cfgX: the x-sidecar of top-level volumes and configs (nil: none), read once; cfgs: each config's file
 	volX      map[string]*composeTopX[composeXVolume]
 	cfgX      map[string]*composeTopX[composeXConfig]
 	cfgs      map[string]*composeCfg
@@ -75,10 +74,8 @@ func composeWritten[V any](n *yaml.Node, m map[string]V) []string {
 			names = append(names, v)
 		}
 	}
-	seen := map[string]bool{}
 	for _, name := range append(names, sortedKeys(m)...) {
-		if _, ok := m[name]; ok && !seen[name] {
-			seen[name] = true
+		if _, ok := m[name]; ok && !slices.Contains(out, name) {
 			out = append(out, name)
 		}
 	}
@@ -86,11 +83,9 @@ func composeWritten[V any](n *yaml.Node, m map[string]V) []string {
 }
 
 // active is the set of services `docker compose up` would start: those without profiles or
-// with an active one (Options.Profiles, else COMPOSE_PROFILES), those named on the command
-// line (Options.Services), and every service they need (depends_on, namespaces),
-// transitively — but for a service scaled to 0 (deploy.replicas: 0, scale: 0), which
-// compose never starts (only docker compose run does) and whose dependents do not wait for
-// it.
+// with an active one (Options.Profiles, else COMPOSE_PROFILES), those named (Options.Services),
+// and what they need (depends_on, namespaces), transitively — but for a service scaled to 0,
+// which compose never starts (only docker compose run does) and its dependents do not wait for.
 func (c *composeImport) active(project *types.Project, order []string) map[string]bool {
 	list := c.opts.Profiles
 	if list == nil {
@@ -159,7 +154,6 @@ func (c *composeImport) convert(project *types.Project, name string) *Stack {
 		names: map[string]string{}, renamed: map[string]string{}, podNames: map[string]string{}, podOfSvc: map[string]string{},
 		volPods: map[string][]string{}, cfgs: map[string]*composeCfg{}, xPort: map[*Container][]placed[Port]{},
 		healthyBy: map[string]string{}}
-	c.infra = map[string]bool{}
 	order := c.serviceOrder(project)
 	active := c.active(project, order)
 	var svcs []composeSvc
@@ -195,9 +189,6 @@ func (c *composeImport) convert(project *types.Project, name string) *Stack {
 		for _, m := range composeMembers(p) {
 			cv.podOfSvc[m] = name
 		}
-		if p.Infra {
-			c.infra[p.Owner] = true
-		}
 	}
 	for _, p := range pods {
 		st.Pods = append(st.Pods, cv.pod(p))
@@ -220,10 +211,9 @@ func composeMembers(p composePod) []string {
 	return append(append([]string{p.Owner, p.Main}, p.Sidecars...), p.Init...)
 }
 
-// markRejected marks the model fields made from nodes left out as wrong (reported), so
-// that validation does not report their absence: a service left out whole (or its x-sidecar,
-// network_mode, extends, which decide what it becomes) marks its container; image and build
-// mark the image. Any other field left out makes nothing missing that validation requires.
+// markRejected marks the model fields made from nodes left out (reported) as wrong, so that
+// validation does not report them missing: a service left out whole, or its x-sidecar,
+// network_mode or extends, marks its container; image and build mark the image.
 func (cv *composeConv) markRejected() {
 	for _, parts := range cv.rejected {
 		if len(parts) < 2 || parts[0] != "services" {
@@ -274,12 +264,9 @@ func (cv *composeConv) sayRenamed() {
 	}
 }
 
-// podAliases gives each pod the names docker compose makes resolvable on the project
-// network besides the pod's name: the name of the service that owns its namespace (when it
-// is not the pod's name: made a DNS label, or x-sidecar pod), the container_name and the
-// network aliases of its services, and the aliases other services' links give one of its
-// services (db:database). A name another pod has is left to validation, which warns: the
-// first pod keeps it.
+// podAliases gives each pod the other names docker compose resolves on the project network:
+// its namespace owner's service name, its services' container_name and network aliases, and
+// the aliases of links to them (db:database). Validation warns about a name two pods have.
 func (cv *composeConv) podAliases(st *Stack, pods []composePod) {
 	add := func(pod *Pod, name string, at Position) {
 		if name == "" || strings.EqualFold(name, pod.Name) || slices.ContainsFunc(pod.Aliases, func(a string) bool { return strings.EqualFold(a, name) }) {
@@ -295,7 +282,7 @@ func (cv *composeConv) podAliases(st *Stack, pods []composePod) {
 		if !p.Infra { // an infra service's name is the export's <pod>-infra: no one dials it
 			add(pod, p.Owner, cv.keyAt("services", p.Owner))
 		}
-		for _, m := range append([]string{p.Owner}, composeMembers(p)...) {
+		for _, m := range composeMembers(p) { // the owner first
 			s := cv.project.Services[m]
 			if s.ContainerName != "" {
 				if m == p.Owner {
@@ -321,7 +308,7 @@ func (cv *composeConv) podAliases(st *Stack, pods []composePod) {
 		links := cv.project.Services[svc].Links
 		for i, l := range links {
 			target, alias, _ := strings.Cut(l, ":")
-			at := cv.itemAt(svc, "links", i, len(links))
+			at := cv.itemAt(svc, i, len(links), "links")
 			switch pod := st.Pod(cv.podOfSvc[target]); {
 			case pod == nil:
 				cv.warn(at, "services."+svc+".links", fmt.Sprintf("%s is not a service sidecar imports; the link is ignored", target))
@@ -343,14 +330,11 @@ func (cv *composeConv) planInput(s types.ServiceConfig, x *composeX) composeSvc 
 	case strings.HasPrefix(nm, types.ServicePrefix):
 		in.NS = strings.TrimPrefix(nm, types.ServicePrefix)
 	case strings.HasPrefix(nm, types.ContainerPrefix):
-		target := strings.TrimPrefix(nm, types.ContainerPrefix)
-		for _, other := range cv.serviceOrder(cv.project) {
-			if cmp.Or(cv.project.Services[other].ContainerName, other) == target {
-				in.NS = other
-				break
-			}
-		}
-		if in.NS == "" {
+		target, order := strings.TrimPrefix(nm, types.ContainerPrefix), cv.serviceOrder(cv.project)
+		runs := func(o string) bool { return cmp.Or(cv.project.Services[o].ContainerName, o) == target }
+		if i := slices.IndexFunc(order, runs); i >= 0 {
+			in.NS = order[i]
+		} else {
 			cv.problem(cv.at("services", s.Name, "network_mode"),
 				fmt.Sprintf("network_mode joins container %q, which no service of this file runs", target),
 				"sidecar only joins the namespaces of services it runs: write service:NAME")
@@ -461,21 +445,15 @@ func (cv *composeConv) pod(p composePod) *Pod {
 
 // composePodBuild collects a pod's volumes while its containers are converted.
 type composePodBuild struct {
-	pod  *Pod
-	vols map[string]*Volume
-	// from says what made each pod volume (a compose volume, configs, an anonymous volume
-	// or a tmpfs of a service), so that two things claiming one name are told apart.
-	from map[string]string
-	// files names, per pod volume and file, the config it came from.
-	files map[string]map[string]string
-	// set names, per setting of the network namespace (hostname, dns, ...), the service that
-	// gave it.
-	set map[string]string
+	pod   *Pod
+	vols  map[string]*Volume
+	from  map[string]string            // what made each pod volume (addVolume tells clashes by it)
+	files map[string]map[string]string // per pod volume and file, the config it came from
+	set   map[string]string            // per setting of the network namespace (hostname, dns…), who gave it
 }
 
-// addVolume adds pod volume name for the mount or declaration at `at`, made from what from
-// says, and places it there when it is new (isNew). A volume of that name made from
-// something else is a name clash, a problem there: ok is false.
+// addVolume adds pod volume name, made from what from says, for the mount or declaration at
+// `at`, placed there when it is new (isNew); ok is false for a clash with another's (a problem).
 func (cv *composeConv) addVolume(b *composePodBuild, name, from string, at Position) (isNew, ok bool) {
 	if _, made := b.vols[name]; !made {
 		b.vols[name] = &Volume{Name: name}
@@ -530,14 +508,12 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 	if x != nil {
 		cv.xPorts(svc, ct, ck, x)
 	}
-	if x == nil || len(x.Expose) == 0 {
-		for _, p := range cv.exposeAt(svc, s.Expose, false) {
-			appendAt(cv.pos, Field(ck, "expose"), &ct.Expose, p.v, p.at)
-		}
-	} else { // in an infra service's pod, the container's own declared ports
-		for _, p := range cv.exposeAt(svc, x.Expose, true) {
-			appendAt(cv.pos, Field(ck, "expose"), &ct.Expose, p.v, p.at)
-		}
+	expose, xExpose := s.Expose, x != nil && len(x.Expose) > 0
+	if xExpose { // in an infra service's pod, the container's own declared ports
+		expose = x.Expose
+	}
+	for _, p := range cv.exposeAt(svc, expose, xExpose) {
+		appendAt(cv.pos, Field(ck, "expose"), &ct.Expose, p.v, p.at)
 	}
 	cv.mounts(b, svc, s, ct, ck)
 	cv.configMounts(b, svc, s, ct, ck)
@@ -604,16 +580,14 @@ func (cv *composeConv) resolve(m types.MappingWithEquals) map[string]string {
 }
 
 // environment is a service's environment: its env_file entries in order, overridden by its
-// environment entries; and the env files it read, as written, which the normaliser can read
-// again the same way (those of the default format, which parse without the service's own
-// variables), to keep in the container's env_file.
+// environment entries; and, to keep as env_file, the env files the normaliser reads the same.
 func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string) (Env, []string) {
 	explicit := cv.resolve(s.Environment)
 	out := Env{}
 	var files []string
 	efNode := yamlpos.Value(cv.svcNode(svc), "env_file")
 	for i, ef := range s.EnvFiles {
-		at := cv.itemAt(svc, "env_file", i, len(s.EnvFiles))
+		at := cv.itemAt(svc, i, len(s.EnvFiles), "env_file")
 		if efNode != nil && efNode.Kind == yaml.ScalarNode {
 			at = cv.posOf(efNode) // env_file: FILE
 		}
@@ -640,8 +614,7 @@ func (cv *composeConv) environment(svc string, s types.ServiceConfig, ck string)
 			out[k] = v
 			cv.pos.Set(Field(ck, "env", k), at)
 		}
-		// Kept when it parses with only the interpolation variables, as the normaliser reads
-		// env_file.
+		// Kept when it parses with only the interpolation variables, as the normaliser reads it.
 		if ef.Format == "" || ef.Format == dotenv.DotEnv {
 			if _, err := readEnvFile(cv.opts, path, "", lookupIn(cv.env)); err == nil {
 				appendAt(cv.pos, Field(ck, "env_file"), &files, ef.Path, at)
@@ -678,24 +651,19 @@ func composeEnvNode(en *yaml.Node, k string) *yaml.Node {
 	return nil
 }
 
-// composeExposeHint says how a compose service's expose entry is written: a container port
-// (or range), no mapping.
+// composeExposeHint says how a compose service's expose entry is written.
 const composeExposeHint = `write the container port only ("3306" or "3306/tcp"); publish it with ports: to reach it from the host`
 
 // exposeAt converts declared ports ("8080", "53/udp", a range "9000-9002"), each with the
 // entry it came from; an entry that is not one is a problem.
 func (cv *composeConv) exposeAt(svc string, specs []string, x bool) []placed[Port] {
-	path, node := []string{"services", svc, "expose"}, yamlpos.Value(cv.svcNode(svc), "expose")
+	path := []string{"expose"}
 	if x {
-		path, node = []string{"services", svc, "x-sidecar", "expose"}, yamlpos.Value(cv.xNodes[svc], "expose")
+		path = []string{"x-sidecar", "expose"}
 	}
-	items := yamlpos.Items(node)
 	var out []placed[Port]
 	for i, spec := range specs {
-		at := cv.keyAt(path...)
-		if len(items) == len(specs) {
-			at = cv.posOf(items[i])
-		}
+		at := cv.itemAt(svc, i, len(specs), path...)
 		ps, ferr := parsePortSpec(spec)
 		if ferr == nil && strings.Contains(spec, ":") {
 			ferr = &formError{msg: fmt.Sprintf("expose lists %q, which publishes a port on the host", spec), hint: exposeHint}
@@ -758,20 +726,23 @@ func (cv *composeConv) portsAt(svc string, ps []types.ServicePortConfig) []place
 	return out
 }
 
-// itemAt is where item i of the n items of a service's list field is written: the field,
-// when the items written are not those n (some came from elsewhere, an extends say, or
-// compose-go made one of two entries of the same target, merging files).
-func (cv *composeConv) itemAt(svc, field string, i, n int) Position {
-	if items := yamlpos.Items(yamlpos.Value(cv.svcNode(svc), field)); len(items) == n && i < n {
+// itemAt is where item i of the n items of service svc's list at path is written: the list,
+// when the items written are not those n (from an extends, or merged by compose-go).
+func (cv *composeConv) itemAt(svc string, i, n int, path ...string) Position {
+	list := cv.svcNode(svc)
+	for _, k := range path {
+		list = yamlpos.Value(list, k)
+	}
+	if items := yamlpos.Items(list); len(items) == n && i < n {
 		return cv.posOf(items[i])
 	}
-	return cv.keyAt("services", svc, field)
+	return cv.keyAt(append([]string{"services", svc}, path...)...)
 }
 
 // mounts converts volumes and tmpfs into mounts, adding the pod volumes they need.
 func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceConfig, ct *Container, ck string) {
 	for i, v := range s.Volumes {
-		at := cv.itemAt(svc, "volumes", i, len(s.Volumes))
+		at := cv.itemAt(svc, i, len(s.Volumes), "volumes")
 		m := Mount{Type: MountVolume, Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly}
 		if v.Volume != nil && v.Type == types.VolumeTypeVolume {
 			m.SubPath = v.Volume.Subpath
@@ -812,7 +783,7 @@ func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceCon
 		appendAt(cv.pos, Field(ck, "volumes"), &ct.Volumes, m, at)
 	}
 	for i, t := range s.Tmpfs {
-		at := cv.itemAt(svc, "tmpfs", i, len(s.Tmpfs))
+		at := cv.itemAt(svc, i, len(s.Tmpfs), "tmpfs")
 		target, opts, _ := strings.Cut(t, ":")
 		name := dnsLabelFrom(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], len(s.Volumes)+i))
 		if _, ok := cv.addVolume(b, name, "a tmpfs of service "+svc, at); ok {
@@ -831,11 +802,9 @@ func (cv *composeConv) expandHome(p string) string {
 	return p
 }
 
-// healthcheck converts a compose healthcheck into a ready probe, or nil. Without a test (none
-// written, or only timings) the image's HEALTHCHECK runs, if it has one, with the image's own
-// timings (so timings written are warned about); when another service waits for it to be
-// healthy, that is the ready probe (ready: {image: true}), as docker compose waits for the
-// engine's health status.
+// healthcheck converts a compose healthcheck into a ready probe, or nil. Without a test the
+// image's HEALTHCHECK runs, with its own timings; it is the ready probe ({image: true}) when
+// another service waits for it to be healthy, as docker compose waits for the engine's status.
 func (cv *composeConv) healthcheck(svc string, h *types.HealthCheckConfig) *Probe {
 	waiter := cv.healthyBy[svc]
 	if h != nil && (h.Disable || len(h.Test) > 0 && h.Test[0] == "NONE") {
@@ -886,29 +855,24 @@ func (cv *composeConv) restart(svc, v string, role Role, overridden bool) Restar
 		return RestartDefault
 	case limited:
 		rp = RestartOnFailure
-		if (role == RoleMain || role == RoleInit) && !overridden {
-			who := "main"
-			if role == RoleInit {
-				who = "the init container"
-			}
-			cv.warnAt("the limit of "+limit+" restarts is not honoured: "+who+" restarts on failure with backoff, without a limit", "services", svc, "restart")
-		}
 	case !known:
 		cv.problem(cv.at("services", svc, "restart"), fmt.Sprintf("unknown restart policy %q", v), "use no, always, unless-stopped or on-failure[:N]")
 		return RestartDefault
 	}
+	who := map[Role]string{RoleMain: "main", RoleInit: "the init container"}[role]
 	switch {
-	case role == RoleSidecar && rp != RestartAlways && !overridden:
+	case overridden:
+	case limited && who != "":
+		cv.warnAt("the limit of "+limit+" restarts is not honoured: "+who+" restarts on failure with backoff, without a limit", "services", svc, "restart")
+	case role == RoleSidecar && rp != RestartAlways:
 		cv.warnAt(svc+" is a sidecar, and sidecars are restarted whenever they exit, as in Kubernetes; "+v+" is not honoured", "services", svc, "restart")
-	case role == RoleInit && rp == RestartAlways && !overridden:
+	case role == RoleInit && rp == RestartAlways:
 		cv.warnAt(svc+" is an init container, which runs to completion: it is restarted when it fails, not after it succeeded; "+v+" is not honoured", "services", svc, "restart")
 	}
 	switch {
-	case role == RoleSidecar:
-		return RestartDefault
 	case role == RoleInit && rp != RestartNever:
 		return RestartOnFailure
-	case role == RoleInit:
+	case role == RoleInit || role == RoleSidecar:
 		return RestartDefault
 	}
 	return rp
@@ -935,10 +899,9 @@ func (cv *composeConv) namespaces(b *composePodBuild, svc string, s types.Servic
 	check("ipc", s.Ipc, &b.pod.ShareIPC)
 }
 
-// infra takes what matters from an infra-style namespace owner, whose job sidecar's own
-// infra container does: its published ports go to the containers whose x-sidecar ports
-// name them, and the others to main; its x-sidecar stop_grace is the pod's (see pod); its
-// network aliases are the pod's (podAliases). Anything else it sets is warned about.
+// infra takes what matters from an infra-style namespace owner, whose job sidecar's own infra
+// container does: its ports go to the containers whose x-sidecar ports name them, the others
+// to main (stop_grace and aliases: see pod, podAliases). Anything else it sets is warned about.
 func (cv *composeConv) infra(b *composePodBuild, owner string) {
 	s, pod := cv.project.Services[owner], b.pod
 	ports := cv.portsAt(owner, s.Ports)
@@ -994,12 +957,8 @@ func (cv *composeConv) networks(svc string, s types.ServiceConfig) {
 
 // xPorts adds the ports x-sidecar lists to a container, remembering them for infra.
 func (cv *composeConv) xPorts(svc string, ct *Container, ck string, x *composeX) {
-	items := yamlpos.Items(yamlpos.Value(cv.xNodes[svc], "ports"))
 	for i, spec := range x.Ports {
-		at := cv.keyAt("services", svc, "x-sidecar", "ports")
-		if i < len(items) {
-			at = cv.posOf(items[i])
-		}
+		at := cv.itemAt(svc, i, len(x.Ports), "x-sidecar", "ports")
 		ps, ferr := parsePortSpec(spec)
 		if ferr != nil {
 			cv.problem(at, ferr.msg, ferr.hint)

@@ -23,7 +23,7 @@ func (cv *composeConv) engineFields(b *composePodBuild, svc string, s types.Serv
 	ct.Groups, ct.StopSignal, ct.ShmSize = s.GroupAdd, s.StopSignal, ByteSize(s.ShmSize)
 	for i, d := range s.Devices {
 		dev := Device{HostPath: d.Source, ContainerPath: d.Target, Permissions: d.Permissions}
-		appendAt(cv.pos, Field(ck, "devices"), &ct.Devices, dev, cv.itemAt(svc, "devices", i, len(s.Devices)))
+		appendAt(cv.pos, Field(ck, "devices"), &ct.Devices, dev, cv.itemAt(svc, i, len(s.Devices), "devices"))
 	}
 	for _, name := range sortedKeys(s.Ulimits) {
 		u := s.Ulimits[name] // one number (single) is both limits
@@ -88,7 +88,7 @@ func (cv *composeConv) engineFields(b *composePodBuild, svc string, s types.Serv
 // variable becomes a file of the same place.
 func (cv *composeConv) secrets(b *composePodBuild, svc string, s types.ServiceConfig, ct *Container, ck string) {
 	for i, ref := range s.Secrets {
-		at := cv.itemAt(svc, "secrets", i, len(s.Secrets))
+		at := cv.itemAt(svc, i, len(s.Secrets), "secrets")
 		target := cmp.Or(ref.Target, ref.Source)
 		if !path.IsAbs(target) {
 			target = "/run/secrets/" + target
@@ -147,8 +147,7 @@ func (cv *composeConv) podFields(b *composePodBuild, svc string, s types.Service
 	take("extra_hosts", len(hosts) > 0, func() bool { return fmt.Sprint(pod.ExtraHosts) == fmt.Sprint(hosts) }, func() { pod.ExtraHosts = hosts })
 }
 
-// tmpfsOptions reads the options of a tmpfs mount ("size=64m,mode=1777"): its size, and a
-// warning for the others.
+// tmpfsOptions reads a tmpfs mount's options ("size=64m,mode=1777"): its size; others are warned of.
 func (cv *composeConv) tmpfsOptions(opts string, at Position, field string) ByteSize {
 	var size ByteSize
 	var rest []string

@@ -1,16 +1,12 @@
 package recipes
 
 // The files of a compose project laid over each other, for what sidecar reads from the YAML
-// itself. compose-go merges the values (the Stack is made of its project) but keeps no
-// positions, and sidecar reads from the documents where each field was written (for every
-// message's file:line:col), the order of the services and of depends_on, and the x-sidecar
-// fields. The documents are laid over each other here, each node kept as its file has it, by
-// the rules of the compose specification's merge: mappings merge key by key, a later scalar
-// replaces, sequences are appended (an entry equal to one there already is not added twice),
-// !reset removes what came before and !override replaces it whole. Where compose-go goes
-// further (ports, volumes, environment… are merged per target or name; a list and a mapping
-// of one field merge), the positions may count entries compose-go has merged: the readers of
-// list entries (itemAt, portsAt…) then place what they say at the field instead.
+// itself: compose-go merges the values but keeps no positions, and sidecar reads where each
+// field was written, the order of services and depends_on, and x-sidecar. Each node is kept as
+// its file has it, merged by the compose specification's rules: mappings key by key, a later
+// scalar replaces, sequences append (not an entry equal to one there), !reset removes what came
+// before and !override replaces it. Where compose-go merges further (ports, volumes… per
+// target), list entries may not match its: their readers (itemAt, portsAt…) place at the field.
 
 import (
 	"cmp"
@@ -77,12 +73,10 @@ func (c *composeImport) overlay(base, over *yaml.Node) *yaml.Node {
 			continue
 		}
 		was := out.Content[i+1]
-		v := c.overlay(was, p.Value)
-		merged := p.Value.Kind == was.Kind && p.Value.Kind != yaml.ScalarNode && p.Value.Tag != tagOverride
-		switch {
+		switch v := c.overlay(was, p.Value); {
 		case v == nil:
 			out.Content = slices.Delete(out.Content, i, i+2)
-		case merged:
+		case p.Value.Kind == was.Kind && p.Value.Kind != yaml.ScalarNode && p.Value.Tag != tagOverride:
 			out.Content[i+1] = v // the key stays where it was first written
 		default:
 			out.Content[i], out.Content[i+1] = p.Key, v

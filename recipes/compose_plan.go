@@ -1,9 +1,8 @@
 package recipes
 
-// Pod planning for compose files: which services form a pod, which of them is main, which are
-// sidecars and init containers, and in which order. It is pure: it sees only names, namespace
-// links, depends_on and x-sidecar roles, so its rules can be tested on their own. The rules are
-// documented in docs/import.md; keep the two in step.
+// Pod planning for compose files: which services form a pod, which is main, which are sidecars
+// and init containers, in which order. Pure (names, namespace links, depends_on, x-sidecar
+// roles), so its rules are tested on their own; docs/import.md documents them: keep in step.
 
 import (
 	"cmp"
@@ -31,25 +30,18 @@ const (
 // composeSvc is what the planner knows about one service.
 type composeSvc struct {
 	Name string
-	// NS is the service whose network namespace this one joins (network_mode service:NS or
-	// container:NS resolved to a service), or "".
-	NS string
-	// Deps is depends_on in file order.
-	Deps []composeDep
-	// Role is the x-sidecar role, or "" when the planner decides.
-	Role string
+	NS   string       // the service whose network namespace it joins (network_mode), or ""
+	Deps []composeDep // depends_on in file order
+	Role string       // the x-sidecar role, or "" when the planner decides
 	// Infra marks a pause-style namespace holder (x-sidecar role infra, or a pause image): the
 	// pod's own infra container replaces it.
 	Infra bool
-	// Pod is the x-sidecar pod name, or "".
-	Pod string
+	Pod   string // the x-sidecar pod name, or ""
 	// Proxy marks a well-known proxy, VPN or agent image (isKnownSidecar): main is another
 	// service of the pod when there is one.
-	Proxy bool
-	// Job is the x-sidecar job setting (nil: the planner decides); OneShot is set when the
-	// service says restart: "no".
-	Job     *bool
-	OneShot bool
+	Proxy   bool
+	Job     *bool // x-sidecar job (nil: the planner decides)
+	OneShot bool  // restart: "no"
 }
 
 type composeDep struct {
@@ -62,19 +54,14 @@ type composeDep struct {
 }
 
 type composePod struct {
-	Name string
-	// Owner is the service that owns the pod's network namespace.
-	Owner string
-	// Infra is true when Owner is a pause-style container that is not imported.
-	Infra    bool
-	Main     string
-	Sidecars []string // start order
-	Init     []string // run order
-	// DependsOn lists the pods this one waits for, sorted, each with the depends_on entry
-	// that brought it in.
-	DependsOn []composePodDep
-	// Job is set when the pod runs to completion without ending the stack (see jobs).
-	Job bool
+	Name      string
+	Owner     string // the service that owns the pod's network namespace
+	Infra     bool   // Owner is a pause-style container, not imported
+	Main      string
+	Sidecars  []string        // start order
+	Init      []string        // run order
+	DependsOn []composePodDep // the pods this one waits for, sorted
+	Job       bool            // the pod runs to completion without ending the stack (see job)
 }
 
 // composePodDep is a pod dependency and where it came from.
@@ -82,15 +69,13 @@ type composePodDep struct {
 	Pod string
 	Svc string // the service whose depends_on names a service of Pod
 	On  string // that depends_on entry
-	// Condition is what the pod waits for: the strictest of its services' depends_on
-	// entries on services of Pod (started < ready < completed). service_started is
-	// started, service_healthy ready, service_completed_successfully completed when it
-	// waits for the main of a job pod, else ready (jobs says so).
+	// Condition is what the pod waits for: the strictest of its services' depends_on entries
+	// on services of Pod. service_completed_successfully is completed for the main of a job
+	// pod, else ready.
 	Condition DepCondition
 }
 
-// composeNote is a problem or a warning about one service, placed under services.<Svc>; a
-// warning's message follows the field's path.
+// composeNote is a problem or a warning about one service, placed under services.<Svc>.
 type composeNote struct {
 	Svc     string
 	Field   []string // path below services.<Svc>, e.g. ["depends_on", "db"]
@@ -154,7 +139,13 @@ func composePlan(svcs []composeSvc) ([]composePod, []composeNote) {
 		pods = append(pods, pod)
 	}
 
-	// Dependencies between pods (and depends_on entries naming unknown services), and jobs.
+	// Jobs first: what a pod dependency waits for depends on whether that pod is one.
+	byPod := map[string]*composePod{}
+	for i := range pods {
+		p.job(&pods[i], groups[pods[i].Owner], podOf)
+		byPod[pods[i].Name] = &pods[i]
+	}
+	// Dependencies between pods (and depends_on entries naming unknown services).
 	for i := range pods {
 		pod := &pods[i]
 		deps := map[string]composePodDep{}
@@ -174,23 +165,9 @@ func composePlan(svcs []composeSvc) ([]composePod, []composeNote) {
 			}
 		}
 		pod.DependsOn = slices.SortedFunc(maps.Values(deps), func(a, b composePodDep) int { return strings.Compare(a.Pod, b.Pod) })
-		p.job(pod, groups[pod.Owner], podOf)
-	}
-	p.depConditions(pods, groups, podOf)
-	return pods, p.notes
-}
-
-// depConditions sets what each pod dependency waits for, once every pod's job is decided.
-func (p *composePlanner) depConditions(pods []composePod, groups map[string][]string, podOf map[string]string) {
-	byName := map[string]*composePod{}
-	for i := range pods {
-		byName[pods[i].Name] = &pods[i]
-	}
-	for i := range pods {
-		pod := &pods[i]
 		for j := range pod.DependsOn {
 			pd := &pod.DependsOn[j]
-			other := byName[pd.Pod]
+			other := byPod[pd.Pod]
 			pd.Condition = DepStarted
 			for _, m := range groups[pod.Owner] {
 				for _, d := range p.byName[m].Deps {
@@ -203,7 +180,7 @@ func (p *composePlanner) depConditions(pods []composePod, groups map[string][]st
 						c = *d.X
 					case d.Condition == composeStarted:
 						c = DepStarted
-					case d.Condition == composeCompleted && other != nil && other.Job && d.On == other.Main:
+					case d.Condition == composeCompleted && other.Job && d.On == other.Main:
 						c = DepCompleted
 					}
 					pd.Condition = stricterDep(pd.Condition, c)
@@ -211,10 +188,10 @@ func (p *composePlanner) depConditions(pods []composePod, groups map[string][]st
 			}
 		}
 	}
+	return pods, p.notes
 }
 
-// stricterDep is the condition of a and b that waits longer: started, then ready, then
-// completed.
+// stricterDep is the condition of a and b that waits longer (started < ready < completed).
 func stricterDep(a, b DepCondition) DepCondition {
 	rank := map[DepCondition]int{DepStarted: 0, DepReady: 1, DepCompleted: 2}
 	if rank[b] > rank[a] {
@@ -223,10 +200,8 @@ func stricterDep(a, b DepCondition) DepCondition {
 	return a
 }
 
-// nsChain follows namespace links from service name: name, the service whose namespace it
-// joins, and so on, to the service that owns the namespace. A link to an unknown service
-// ends the chain (that link is reported on its own); loop is the index of the service the
-// chain runs back into, or -1.
+// nsChain follows namespace links from service name to the service that owns the namespace
+// (an unknown target ends it); loop is the index of the service it runs back into, or -1.
 func (p *composePlanner) nsChain(name string) (chain []string, loop int) {
 	for cur := name; p.byName[cur] != nil; cur = p.byName[cur].NS {
 		if i := slices.Index(chain, cur); i >= 0 {
@@ -244,11 +219,10 @@ func (p *composePlanner) restates(m string, d composeDep) bool {
 	return d.Condition == composeStarted && slices.Contains(chain[1:], d.On)
 }
 
-// job decides whether pod, of the services group, is a job: it runs to completion, the pods
-// that depend on it start once it has, and the stack goes on. A pod is a job when a service
-// of it says so (x-sidecar job); else when services of other pods wait for its main with
-// service_completed_successfully, or its main says restart: "no", and no other pod waits
-// for it to start or be healthy (they would wait for its completion).
+// job decides whether pod (of the services group) runs to completion, its dependents starting
+// once it has: when x-sidecar job says so; else when other pods wait for its main with
+// service_completed_successfully, or its main says restart: "no", and no other pod waits for
+// it to start or be healthy (they would wait for its completion).
 func (p *composePlanner) job(pod *composePod, group []string, podOf map[string]string) {
 	completed, started := "", "" // the first service of another pod that waits for either
 	for _, s := range p.svcs {
@@ -285,11 +259,9 @@ func (p *composePlanner) job(pod *composePod, group []string, podOf map[string]s
 	}
 }
 
-// planGroup plans the services that share owner's namespace. ok is false when the group
-// produces no pod.
+// planGroup plans the services that share owner's namespace; ok is false for no pod.
 func (p *composePlanner) planGroup(owner string, group []string) (composePod, bool) {
 	pod := composePod{Name: owner, Owner: owner, Infra: p.byName[owner].Infra}
-	in := map[string]bool{}
 	var members []string
 	for _, m := range group {
 		switch {
@@ -298,7 +270,6 @@ func (p *composePlanner) planGroup(owner string, group []string) (composePod, bo
 				"only the service that owns the namespace (the one the others name in network_mode) can be the infra container",
 				"service %s joins the namespace of %s, so it cannot be the pod's infra container", m, owner)
 		case m != owner || !pod.Infra:
-			in[m] = true
 			members = append(members, m)
 		}
 	}
@@ -325,7 +296,7 @@ func (p *composePlanner) planGroup(owner string, group []string) (composePod, bo
 	// inPod lists the services of the pod that n's depends_on names.
 	inPod := func(n string) (on []string) {
 		for _, d := range p.byName[n].Deps {
-			if in[d.On] {
+			if slices.Contains(members, d.On) {
 				on = append(on, d.On)
 			}
 		}
@@ -340,13 +311,12 @@ func (p *composePlanner) planGroup(owner string, group []string) (composePod, bo
 		return pod, false
 	}
 
-	// Roles: x-sidecar's; else init for every service another member waits on with
-	// service_completed_successfully.
+	// Roles: x-sidecar's; else init for what a member waits on with service_completed_successfully.
 	role := map[string]string{}
 	for _, m := range members {
 		role[m] = cmp.Or(p.byName[m].Role, role[m])
 		for _, d := range p.byName[m].Deps {
-			if in[d.On] && d.Condition == composeCompleted && p.byName[d.On].Role == "" {
+			if slices.Contains(members, d.On) && d.Condition == composeCompleted && p.byName[d.On].Role == "" {
 				role[d.On] = composeRoleInit
 			}
 		}
@@ -381,7 +351,7 @@ func (p *composePlanner) planGroup(owner string, group []string) (composePod, bo
 	identity := func(n string) string { return n }
 	pod.Sidecars = depOrder(withRole(composeRoleSidecar), identity, inPod)
 	pod.Init = depOrder(withRole(composeRoleInit), identity, inPod)
-	p.checkDeps(pod, members, in, role)
+	p.checkDeps(pod, members, role)
 	return pod, true
 }
 
@@ -416,11 +386,11 @@ func (p *composePlanner) chooseMain(pod, owner string, cands []string) string {
 
 // checkDeps warns about dependencies inside the pod that the pod's fixed order (init, then
 // sidecars in order, then main) cannot honour.
-func (p *composePlanner) checkDeps(pod composePod, members []string, in map[string]bool, role map[string]string) {
+func (p *composePlanner) checkDeps(pod composePod, members []string, role map[string]string) {
 	roleWord := map[string]string{composeRoleMain: "the main container", composeRoleSidecar: "a sidecar"}
 	for _, m := range members {
 		for _, d := range p.byName[m].Deps {
-			if !in[d.On] || d.On == m {
+			if !slices.Contains(members, d.On) || d.On == m {
 				continue
 			}
 			field := []string{"depends_on", d.On}

@@ -1,17 +1,15 @@
 package recipes
 
-// Pod volumes from a compose file: named volumes (x-sidecar on a top-level volume names the
-// pod volume, and can give it to a pod none of whose services mounts it) and configs (each
-// a file of a pod volume, mounted read-only where the service mounts it; x-sidecar on the
-// config and on the service's reference rebuild a pod volume holding several files, as
-// sidecar's compose export writes it). docs/import.md documents both.
+// Pod volumes from a compose file (docs/import.md): named volumes, which x-sidecar can rename
+// and give to a pod that does not mount them, and configs, each a file of a pod volume mounted
+// read-only; x-sidecar on configs and references rebuilds a volume of several files, as
+// sidecar's compose export writes it.
 
 import (
 	"cmp"
 	"fmt"
 	"math"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -44,8 +42,7 @@ func topLevelX[T any](c *composeImport, section string, table []field[*T]) map[s
 	return out
 }
 
-// volumeName is the pod volume a compose volume becomes: its x-sidecar name, else its name
-// made a DNS label.
+// volumeName is the pod volume a compose volume becomes: its x-sidecar name, else a DNS label.
 func (cv *composeConv) volumeName(src string) string {
 	if x := cv.volX[src]; x != nil && x.x.Name != "" {
 		return x.x.Name
@@ -63,14 +60,12 @@ func (cv *composeConv) namedVolume(b *composePodBuild, src string, at Position) 
 	}
 	if isNew {
 		cv.volumeDriver(b.vols[name], src)
-		pos := at
-		switch x, k := cv.volX[src], yamlpos.Find(cv.root, "volumes", src); {
+		switch x, k := cv.volX[src], yamlpos.Find(cv.root, "volumes", src); { // else at, as addVolume put it
 		case x != nil && x.x.Name != "":
-			pos = cv.posOf(yamlpos.Value(x.node, "name"))
+			cv.pos.Set(VolumeKey(b.pod.Name, name), cv.posOf(yamlpos.Value(x.node, "name")))
 		case k != nil:
-			pos = cv.posOf(k)
+			cv.pos.Set(VolumeKey(b.pod.Name, name), cv.posOf(k))
 		}
-		cv.pos.Set(VolumeKey(b.pod.Name, name), pos)
 	}
 	if !slices.Contains(cv.volPods[src], b.pod.Name) {
 		cv.volPods[src] = append(cv.volPods[src], b.pod.Name)
@@ -94,8 +89,7 @@ func (cv *composeConv) volumeDriver(v *Volume, src string) {
 	}
 }
 
-// podVolumesFromX gives the pod being built the volumes and config files whose x-sidecar
-// names it as their pod, mounted or not.
+// podVolumesFromX gives the pod being built the volumes and configs whose x-sidecar names it.
 func (cv *composeConv) podVolumesFromX(b *composePodBuild) {
 	for _, src := range sortedKeys(cv.volX) {
 		if x := cv.volX[src]; x.x.Pod == b.pod.Name {
@@ -159,8 +153,7 @@ func (cv *composeConv) config(name string, at Position) *composeCfg {
 	return cfg
 }
 
-// configContent is the content of a config: content:, the file file: names, or the variable
-// environment: names.
+// configContent is the content of a config: content:, file: or environment:.
 func (cv *composeConv) configContent(name string, def types.ConfigObjConfig) (string, bool) {
 	switch {
 	case bool(def.External):
@@ -170,11 +163,7 @@ func (cv *composeConv) configContent(name string, def types.ConfigObjConfig) (st
 	case yamlpos.Value(yamlpos.Value(yamlpos.Value(cv.root, "configs"), name), "content") != nil:
 		return def.Content, true
 	case def.File != "":
-		p := def.File
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(cv.dir, p)
-		}
-		b, err := cv.opts.readFile(p)
+		b, err := cv.opts.readFile(inDir(cv.dir, def.File))
 		if err != nil {
 			cv.problem(cv.at("configs", name, "file"), fmt.Sprintf("config %s: cannot read %s: %v", name, def.File, unwrapPathError(err)),
 				"check the path; it is relative to the compose file's directory")
@@ -239,7 +228,7 @@ func (cv *composeConv) configMounts(b *composePodBuild, svc string, s types.Serv
 	}
 	var mounts []placed[Mount] // order: the index x-sidecar gives, else after every index
 	for i, ref := range s.Configs {
-		at := cv.itemAt(svc, "configs", i, len(s.Configs))
+		at := cv.itemAt(svc, i, len(s.Configs), "configs")
 		cfg := cv.config(ref.Source, at)
 		if cfg == nil || !cv.addConfigFile(b, cfg, at) {
 			continue
@@ -276,11 +265,10 @@ func (cv *composeConv) configMounts(b *composePodBuild, svc string, s types.Serv
 	if len(mounts) == 0 {
 		return
 	}
-	// The other mounts keep their order; a mount with an index takes that place (those with
-	// one first, by index).
+	// The other mounts keep their order; one with an index takes that place (in index order).
 	key := Field(ck, "volumes")
 	all := entriesAt(cv.pos, key, ct.Volumes)
-	slices.SortStableFunc(mounts, func(a, b placed[Mount]) int { return cmp.Compare(a.order, b.order) })
+	slices.SortStableFunc(mounts, byOrder[Mount])
 	for _, pl := range mounts {
 		all = slices.Insert(all, min(pl.order, len(all)), pl)
 	}
