@@ -32,8 +32,6 @@ type composeImport struct {
 	root   *yaml.Node
 	env    map[string]string // interpolation variables: .env, then Options.Env
 	interp *interpolation
-	// infra holds the services that are a pod's infra container (not imported).
-	infra map[string]bool
 	// imported holds the services `docker compose up` would start; of the others, all that
 	// is said is that they are left out.
 	imported map[string]bool
