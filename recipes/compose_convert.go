@@ -111,6 +111,9 @@ func (c *composeImport) active(project *types.Project, order []string) map[strin
 		for dep := range s.DependsOn {
 			need(dep)
 		}
+		for _, src := range composeVolumesFrom(s) {
+			need(src)
+		}
 		for _, mode := range []string{s.NetworkMode, s.Ipc, s.Pid} {
 			if t, ok := strings.CutPrefix(mode, types.ServicePrefix); ok {
 				need(t)
@@ -372,6 +375,13 @@ func (cv *composeConv) planInput(s types.ServiceConfig, x *composeX) composeSvc 
 				"use service_started, service_healthy or service_completed_successfully")
 		}
 	}
+	// volumes_from SERVICE: compose starts SERVICE first (a depends_on its normalisation adds);
+	// a dependency of the pod when SERVICE is in another (inside one, the pod has the volumes).
+	for _, n := range composeVolumesFrom(s) {
+		if t, ok := cv.project.Services[n]; ok && !composeScaledToZero(t) && !slices.ContainsFunc(in.Deps, func(d composeDep) bool { return d.On == n }) {
+			in.Deps = append(in.Deps, composeDep{On: n, Condition: composeStarted, Required: true, Across: true})
+		}
+	}
 	return in
 }
 
@@ -517,6 +527,7 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 	}
 	cv.mounts(b, svc, s, ct, ck)
 	cv.configMounts(b, svc, s, ct, ck)
+	cv.volumesFrom(b, svc, s, ct, ck)
 	cv.engineFields(b, svc, s, ct, ck)
 	cv.podFields(b, svc, s)
 	switch ct.Ready = cv.healthcheck(svc, s.HealthCheck); {

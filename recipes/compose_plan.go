@@ -48,6 +48,9 @@ type composeDep struct {
 	On        string
 	Condition string
 	Required  bool
+	// Across marks a dependency that only orders pods (volumes_from's): dropped when On is in
+	// the same pod, where it says nothing about roles or order.
+	Across bool
 	// X is the condition x-sidecar on the entry gives (the export's), which wins over
 	// Condition for the pod dependency; nil when none.
 	X *DepCondition
@@ -121,6 +124,12 @@ func composePlan(svcs []composeSvc) ([]composePod, []composeNote) {
 			}
 		}
 		groups[owner] = append(groups[owner], s.Name)
+	}
+	for _, members := range groups {
+		for _, m := range members {
+			s := p.byName[m]
+			s.Deps = slices.DeleteFunc(s.Deps, func(d composeDep) bool { return d.Across && slices.Contains(members, d.On) })
+		}
 	}
 
 	var pods []composePod
