@@ -128,8 +128,8 @@ func loadCompose(f File, opts Options, pos *Positions) (*Stack, []Warning, error
 		return nil, nil, fatal.Err()
 	}
 	opts.Dir = stackDir(f.Name, opts.Dir)
-	env, probs := loadEnv(opts)
-	r := importCompose([]*input{in}, opts, env, pos)
-	r.problems = append(probs, r.problems...)
+	dot := loadDotEnv(opts)
+	r := importCompose([]*input{in}, opts, dot.env, pos)
+	r.problems = append(dot.probs, r.problems...)
 	return r.strict()
 }

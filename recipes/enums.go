@@ -3,6 +3,7 @@ package recipes
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,15 +66,10 @@ func (p RestartPolicy) Restarts(code int) bool {
 	return false
 }
 
-// Gate is what the start of the container after a sidecar (the next sidecar, or main) waits
-// for. GateReady, the default of a recipe, waits for the sidecar to be started and, when it
-// has a ready probe, ready; GateStarted waits for it to be started only (running, its
-// post-start hook done and its startup probe passed when it has them), as the kubelet does
-// for a native sidecar, its ready probe then only saying whether it is ready; GateRunning
-// waits for it to run only (its post-start hook done when it has one), as the kubelet does
-// for a regular container: neither its startup probe nor its ready probe holds the next.
-// Main has none: what waits for main (a pod that depends on its pod) waits for it to be
-// ready.
+// Gate is what the container after a sidecar waits for: GateReady (the default) for it to
+// be started and ready; GateStarted for it to be started only (its post-start hook and
+// startup probe passed), as the kubelet does for a native sidecar; GateRunning for it to
+// run only, as for a regular container. What waits for main waits for it to be ready.
 type Gate int
 
 const (
@@ -88,14 +84,10 @@ func (g Gate) String() string                { return gateNames.name(g) }
 func (g Gate) MarshalText() ([]byte, error)  { return gateNames.text(g) }
 func (g *Gate) UnmarshalText(b []byte) error { return gateNames.unmarshal(g, b) }
 
-// DepCondition is what a pod waits for of a pod it depends on. DepReady, the default, waits
-// for that pod's main to be ready (running, its post-start hook done, its startup and ready
-// probes passed when it has them) — for a job pod, for it to complete or, when its main has
-// a ready probe, for that to pass; DepStarted for its main to be started only (its ready
-// probe then holds nothing back: docker compose's service_started, its short form);
-// DepCompleted for a job pod to complete, its main having exited 0 (compose's
-// service_completed_successfully). On a pod that is not a job, completed waits as ready
-// does: a service pod never completes.
+// DepCondition is what a pod waits for of a pod it depends on: DepReady (the default) for
+// its main to be ready (a job pod without a ready probe: to complete); DepStarted for its
+// main to be started (compose's service_started); DepCompleted for a job pod to complete
+// (service_completed_successfully; on a service pod, as ready).
 type DepCondition int
 
 const (
@@ -171,9 +163,8 @@ func (k SourceKind) String() string                { return sourceNames.name(k) 
 func (k SourceKind) MarshalText() ([]byte, error)  { return sourceNames.text(k) }
 func (k *SourceKind) UnmarshalText(b []byte) error { return sourceNames.unmarshal(k, b) }
 
-// enum is the names of an enum type's values, indexed by value, and what a value is (for
-// UnmarshalText's error); fold reads names in any case. One table serves the type's String,
-// MarshalText and UnmarshalText.
+// enum is the names of an enum type's values, indexed by value, for its String,
+// MarshalText and UnmarshalText; what names the enum in errors, fold reads names in any case.
 type enum[T ~int] struct {
 	what  string
 	names []string
@@ -200,17 +191,12 @@ func enumString(names []string, v int) string {
 
 // unmarshalEnum sets *into to the value s names in names (what names the enum in the error).
 func unmarshalEnum[T ~int](into *T, what string, names []string, s string) error {
-	*into = 0
-	valid := make([]string, 0, len(names))
-	for i, n := range names {
-		if n != "" && n == s {
-			*into = T(i)
-			return nil
-		}
-		if n != "" {
-			valid = append(valid, n)
-		}
+	if i := slices.Index(names, s); i >= 0 && s != "" {
+		*into = T(i)
+		return nil
 	}
+	*into = 0
+	valid := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == "" })
 	return &EnumError{What: what, Value: s, Valid: valid}
 }
 
@@ -225,8 +211,7 @@ func (e *EnumError) Error() string {
 	return fmt.Sprintf("unknown %s %q: use one of %s", e.What, e.Value, strings.Join(e.Valid, ", "))
 }
 
-// Duration is a time.Duration written as Go duration text ("1s", "1m30s"). It marshals back
-// to the same form.
+// Duration is a time.Duration written as Go duration text ("1s", "1m30s"), both ways.
 type Duration time.Duration
 
 // D returns the duration as a time.Duration.
@@ -247,8 +232,6 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	*d = Duration(v)
 	return nil
 }
-
-// Amounts of CPU and memory, and the enums of volumes and watch rules.
 
 // MilliCPU is an amount of CPU in thousandths of a core: 500 is half a core. It is written
 // as Kubernetes writes CPU ("500m", "2") and read from that form or a decimal number of

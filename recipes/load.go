@@ -57,10 +57,8 @@ type Options struct {
 	Services []string
 }
 
-// MaxFileSize is the most sidecar reads from one input file: a recipe, a compose file, a
-// manifest, an env file or a config file. A recipe is written by hand; a file larger than
-// this is a mistake (a path to a disk image, a log) or an attack, and reading it whole would
-// cost its size in memory.
+// MaxFileSize is the most sidecar reads from one input file (a recipe, compose file,
+// manifest, env or config file): a larger one is a mistake or an attack, not read whole.
 const MaxFileSize = 4 << 20
 
 // errTooLarge is a file larger than MaxFileSize.
@@ -79,8 +77,7 @@ func (e errTooLarge) text() (msg, hint string) {
 	return msg, "split it, or move large data into files the stack mounts"
 }
 
-// readFile reads a file the loader needs, at most MaxFileSize of it: a larger one is an
-// error before it is read whole.
+// readFile reads a file the loader needs; one larger than MaxFileSize is an error.
 func (o Options) readFile(path string) ([]byte, error) {
 	if o.ReadFile != nil {
 		b, err := o.ReadFile(path)
@@ -124,10 +121,9 @@ func (e *ReadError) Error() string {
 
 func (e *ReadError) Unwrap() []error { return []error{e.Err, ErrInvalid} }
 
-// Detect says what kind of file content is: a Kubernetes manifest (a document with apiVersion
-// and kind), a compose file (top-level services, or another key only compose has: include,
-// networks, secrets, configs), or else a recipe. Content that is not valid YAML is a recipe,
-// so that its errors come from the recipe loader.
+// Detect says what kind of file content is: a Kubernetes manifest (apiVersion and kind), a
+// compose file (services, or another key only compose has), or else a recipe (also when
+// it is not valid YAML, so that its errors come from the recipe loader).
 func Detect(content []byte) SourceKind {
 	pf, _, fatal := yamlpos.Parse(content)
 	if fatal {
@@ -154,10 +150,8 @@ func detect(docs []*yaml.Node) SourceKind {
 type input struct {
 	file   string
 	docs   []*yaml.Node
-	starts []int // per document, the line of its "---", or 0
-	// probs is what the front end found wrong with the documents' structure (keys written
-	// twice, bad aliases); each is left out of docs.
-	probs Problems
+	starts []int    // per document, the line of its "---", or 0
+	probs  Problems // what the front end left out of docs (keys written twice, bad aliases)
 }
 
 // parseInput reads f with the YAML front end. It returns nil and the one problem that
@@ -199,21 +193,16 @@ func LoadFiles(paths []string, opts Options) (*Stack, []Warning, error) {
 }
 
 // Load reads a recipe, a compose file or a Kubernetes manifest (recognised by content) into a
-// normalised, validated stack. Bad input gives Problems (matching ErrInvalid) holding every
-// problem found, each placed at file:line:col with how to fix it; warnings name what was
-// accepted but cannot be honoured as written.
-//
-// The pipeline is the same for every kind: parse with positions → interpolate → decode (or
-// import) → normalise → validate.
+// normalised, validated stack: parse with positions → interpolate → decode (or import) →
+// normalise → validate. Bad input gives Problems (matching ErrInvalid), every problem
+// placed at file:line:col with how to fix it; warnings name what cannot be honoured.
 func Load(f File, opts Options) (*Stack, []Warning, error) {
 	return LoadAll([]File{f}, opts)
 }
 
 // LoadAll is Load of one file, or of compose files merged in order as docker compose merges
-// -f A -f B (an override file is the second): later files win, by the compose
-// specification's merge rules. Relative paths, in every file, are of Options.Dir or the
-// first file's directory, and so is .env. Each problem is placed in the file that has it. A
-// recipe or a Kubernetes manifest among several files is a problem: only compose files merge.
+// -f A -f B (only compose files merge). Relative paths in every file, and .env, are of
+// Options.Dir or the first file's directory.
 func LoadAll(files []File, opts Options) (*Stack, []Warning, error) {
 	if len(files) == 0 {
 		return nil, nil, Problems{{Message: "no file to load", Hint: "name a recipe, a compose file or a Kubernetes manifest"}}.Err()
@@ -356,22 +345,9 @@ func loadRecipe(in *input, opts Options, env map[string]string, pos *Positions) 
 	return r
 }
 
-// loadEnv builds the interpolation environment: Options.Env over <Dir>/.env when DotEnv is
-// set. Values in .env may refer to Options.Env and to earlier lines. It is read once, for
-// every kind of file (loadDotEnv).
-// A .env that cannot be read or parsed is a problem, and left out: the load goes on with
-// Options.Env alone, so that nothing else is reported wrong for want of its variables.
-func loadEnv(opts Options) (map[string]string, Problems) {
-	d := loadDotEnv(opts)
-	return d.env, d.probs
-}
-
 // Environment is the interpolation environment a load with opts uses: Options.Env over
 // <Dir>/.env when DotEnv is set. A .env that cannot be read is left out (a load says why).
-func Environment(opts Options) map[string]string {
-	env, _ := loadEnv(opts)
-	return env
-}
+func Environment(opts Options) map[string]string { return loadDotEnv(opts).env }
 
 // lookupIn looks a variable up in envs, the first that has it.
 func lookupIn(envs ...map[string]string) func(string) (string, bool) {
@@ -464,18 +440,14 @@ func sortWarnings(ws []Warning) {
 	slices.SortStableFunc(ws, func(a, b Warning) int { return a.Pos.compare(b.Pos) })
 }
 
-// importResult is what an importer gives back. The stack comes with the problems when the
-// importer could still make every pod of the file: Load then normalises and validates it as
-// well, so that the problems only validation finds are reported in the same pass. bad holds
-// the position keys of what the importer left out because it was wrong (and reported), so
-// that validation says nothing more about it.
+// importResult is what an importer gives back. The stack may come with problems: Load
+// still validates it, so that every problem shows in one pass, except at the position keys
+// in bad (what the importer left out as wrong, and reported).
 type importResult struct {
 	stack *Stack
 	report
-	bad map[string]bool
-	// interp is the interpolation of the file's variables, when it had any: no message
-	// shows a value it substituted.
-	interp *interpolation
+	bad    map[string]bool
+	interp *interpolation // of the file's variables, if any: no message shows a value it set
 }
 
 // strict returns a stack or problems, never both: what the importer's own tests check.

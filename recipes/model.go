@@ -18,8 +18,7 @@ import (
 type Stack struct {
 	// Name is the stack name: a DNS label, used in engine object names and labels.
 	Name string `json:"name" yaml:"name"`
-	// Dir is the absolute directory relative paths (build contexts, bind mounts, env files)
-	// were written against. It is not part of the recipe's content.
+	// Dir is the absolute directory relative paths are written against; not content.
 	Dir string `json:"-" yaml:"-"`
 	// Source names the file the stack came from and what kind it was.
 	Source Source `json:"-" yaml:"-"`
@@ -27,13 +26,11 @@ type Stack struct {
 	Pods []*Pod `json:"pods" yaml:"pods"`
 	// Backoff is the restart backoff for crashed containers of the whole stack.
 	Backoff Backoff `json:"backoff" yaml:"backoff"`
-	// Volumes are stack-scoped: created on up before any pod, removed on down after them,
-	// shared by every pod whose containers mount them (a compose named volume used by
-	// several pods). A mount names one when its pod has no volume of that name. Sorted.
+	// Volumes are stack-scoped, shared by the pods that mount them (a compose named volume):
+	// a mount names one when its pod has no volume of that name. Sorted.
 	Volumes []*Volume `json:"volumes,omitempty" yaml:"volumes,omitempty"`
-	// Positions places the stack's pods, containers and fields in the files it was loaded
-	// from (nil when it was not loaded), for messages about it after the load (an export's
-	// warnings).
+	// Positions places the stack's parts in the files it was loaded from (nil when it was
+	// not), for messages after the load (an export's warnings).
 	Positions *Positions `json:"-" yaml:"-"`
 }
 
@@ -43,8 +40,7 @@ func (s *Stack) Volume(name string) *Volume { return named(s.Volumes, name, volu
 // Source says where a stack was read from.
 type Source struct {
 	File string `json:"file,omitempty"`
-	// Overrides are the compose files merged over File, in order (-f A -f B, an override
-	// file).
+	// Overrides are the compose files merged over File, in order (-f A -f B).
 	Overrides []string   `json:"overrides,omitempty"`
 	Kind      SourceKind `json:"kind,omitempty"`
 }
@@ -72,47 +68,38 @@ type Pod struct {
 	Init []*Container `json:"init" yaml:"init"`
 	// Volumes are pod-scoped: created on up, removed on down. Sorted by name.
 	Volumes []*Volume `json:"volumes,omitempty" yaml:"volumes,omitempty"`
-	// DependsOn names the pods this pod starts after, each with what it waits for (by
-	// default its main ready; for a job pod, its completion). Sorted by pod, each pod once.
+	// DependsOn names the pods this pod starts after and what it waits for. Sorted by pod,
+	// each pod once.
 	DependsOn []PodDep `json:"depends_on,omitempty" yaml:"depends_on,omitempty"`
 	// SharePID and ShareIPC put every container of the pod in the infra container's PID and
 	// IPC namespaces (Kubernetes shareProcessNamespace; IPC is shared in a Kubernetes pod).
 	SharePID bool `json:"share_pid,omitempty" yaml:"share_pid,omitempty"`
 	ShareIPC bool `json:"share_ipc,omitempty" yaml:"share_ipc,omitempty"`
-	// StopGrace is the pod's whole termination budget (terminationGracePeriodSeconds):
-	// main and then every sidecar are stopped within it. Default 30s.
+	// StopGrace is the pod's whole stop budget (terminationGracePeriodSeconds). Default 30s.
 	StopGrace Duration `json:"stop_grace" yaml:"stop_grace"`
 
-	// Job makes the pod run to completion (a Kubernetes Job; a compose service others wait
-	// for with service_completed_successfully): when its main exits 0 the pod is done — its
-	// sidecars are stopped, the pods that depend on it start — and the stack goes on. A
-	// failure (main's non-zero exit once its restart policy gives up) fails the stack. A
-	// stack of job pods only ends when the last one completes. See docs/lifecycle.md.
+	// Job makes the pod run to completion (a Kubernetes Job; compose's
+	// service_completed_successfully): main's exit 0 completes it, a failure fails the
+	// stack. See docs/lifecycle.md.
 	Job bool `json:"job,omitempty" yaml:"job,omitempty"`
 
-	// What the infra container owns, since it holds the pod's namespaces and /etc/hosts:
-	// Hostname is the name every container of the pod sees (default: the pod's name; a
-	// StatefulSet pod is NAME-0); with Subdomain the pod is also reachable as
-	// HOSTNAME.SUBDOMAIN on the stack network (a StatefulSet's serviceName).
+	// Owned by the infra container, which holds the namespaces and /etc/hosts: Hostname
+	// (default: the pod's name); with Subdomain the pod is also HOSTNAME.SUBDOMAIN.
 	Hostname  string `json:"hostname,omitempty" yaml:"hostname,omitempty"`
 	Subdomain string `json:"subdomain,omitempty" yaml:"subdomain,omitempty"`
-	// Aliases are more names the pod is reachable by on the stack network, besides its own
-	// (compose's container_name, network aliases and link aliases, and a service's name
-	// that is not a DNS label, such as plausible_db). A name that is another pod's, or an
-	// alias of a pod before it, is not given (Stack.PodAliases).
+	// Aliases are more names the pod is reachable by on the stack network (compose's
+	// container_name, network and link aliases, a name like plausible_db); see PodAliases.
 	Aliases []string `json:"aliases,omitempty" yaml:"aliases,omitempty"`
-	// Sysctls are set in the pod's namespaces (network sysctls such as net.ipv4.ip_forward
-	// on the infra container; IPC ones where the pod shares IPC). Sorted by name on output.
+	// Sysctls are set in the pod's namespaces (net.* on the infra container; IPC ones where
+	// the pod shares IPC).
 	Sysctls map[string]string `json:"sysctls,omitempty" yaml:"sysctls,omitempty"`
-	// ExtraHosts are written into the pod's /etc/hosts (Kubernetes hostAliases, compose
-	// extra_hosts).
+	// ExtraHosts are written into the pod's /etc/hosts (hostAliases, extra_hosts).
 	ExtraHosts []HostAlias `json:"extra_hosts,omitempty" yaml:"extra_hosts,omitempty"`
-	// DNS overrides the resolver configuration of the pod (compose dns, dns_search,
-	// dns_opt; Kubernetes dnsConfig).
+	// DNS overrides the pod's resolver configuration (compose dns*, Kubernetes dnsConfig).
 	DNS *DNSConfig `json:"dns,omitempty" yaml:"dns,omitempty"`
 
-	// The pod's identity as the downward API gives it (EnvRef.Field): Namespace (default
-	// "default" where a value is needed), Labels, Annotations and ServiceAccount.
+	// The pod's identity as the downward API gives it (EnvRef.Field); Namespace "" is
+	// "default".
 	Namespace      string            `json:"namespace,omitempty" yaml:"namespace,omitempty"`
 	Labels         map[string]string `json:"labels,omitempty" yaml:"labels,omitempty"`
 	Annotations    map[string]string `json:"annotations,omitempty" yaml:"annotations,omitempty"`
@@ -120,8 +107,7 @@ type Pod struct {
 }
 
 // PodDep is one entry of a pod's depends_on: the pod waited for, and what for. It is
-// written as the pod's name when the condition is ready (the default), else as a mapping
-// {pod, condition}, in YAML and in JSON alike.
+// written as the pod's name when the condition is ready, else as {pod, condition}.
 type PodDep struct {
 	Pod       string       `json:"pod" yaml:"pod"`
 	Condition DepCondition `json:"condition,omitempty" yaml:"condition,omitempty"`
@@ -281,10 +267,9 @@ func (s *Stack) Pod(name string) *Pod {
 	return named(s.Pods, name, func(p *Pod) string { return p.Name })
 }
 
-// PodAliases are the names pod p is given on the stack network besides its own: its
-// Aliases, without its own name and names written twice, and without the names another pod
-// of the stack has, as its name or as an alias of a pod before p: the first one wins (a
-// pod's own name always does). Names compare as DNS does, ignoring case.
+// PodAliases are the Aliases pod p is given on the stack network: without its own name,
+// repeats, and names another pod has as its name or as an alias of a pod before p. Names
+// compare ignoring case, as DNS does.
 func (s *Stack) PodAliases(p *Pod) []string {
 	kept, _ := s.podAliases(p)
 	return kept
@@ -347,71 +332,54 @@ type Container struct {
 	Name string `json:"name" yaml:"name"`
 	// Role is derived from where the container sits in its pod.
 	Role Role `json:"role" yaml:"-"`
-	// Image is the reference to run. When Build is set and no image was given, it is
-	// "<stack>-<pod>-<container>:latest" after normalisation.
+	// Image is the reference to run; with Build and no image, "<stack>-<pod>-<name>:latest".
 	Image string `json:"image" yaml:"image"`
 	Build *Build `json:"build,omitempty" yaml:"build,omitempty"`
-	// Command replaces the image's CMD (Kubernetes args); Entrypoint replaces its
-	// ENTRYPOINT (Kubernetes command). Nil keeps the image's own.
+	// Command replaces the image's CMD (Kubernetes args), Entrypoint its ENTRYPOINT
+	// (Kubernetes command). Nil keeps the image's own.
 	Command    []string `json:"command,omitempty" yaml:"command,omitempty"`
 	Entrypoint []string `json:"entrypoint,omitzero" yaml:"entrypoint,omitempty"` // [] (not nil) resets the image's
 	WorkingDir string   `json:"workdir,omitempty" yaml:"workdir,omitempty"`
-	User       string   `json:"user,omitempty" yaml:"user,omitempty"`
-	// Env is the container's environment with env_file entries already merged in (explicit
-	// env wins over env_file, later files over earlier ones).
+	User       string   `json:"user,omitempty" yaml:"user,omitempty"` // "uid", "name", "uid:gid" or "name:group"
+	// Env is the environment with env_file merged in (env wins, later files over earlier).
 	Env     Env      `json:"env,omitempty" yaml:"env,omitempty"`
 	EnvFile []string `json:"env_file,omitempty" yaml:"env_file,omitempty"`
 	// Ports are published on the host by the pod's infra container.
 	Ports []Port `json:"ports,omitempty" yaml:"ports,omitempty"`
-	// Expose are the ports the container listens on without publishing them on the host
-	// (Kubernetes containerPort without hostPort, compose expose): only ContainerPort and
-	// Protocol are set. Locally other pods reach every port of a pod by its name, so they
-	// change nothing here; the exports declare them, and give the pod a Service.
+	// Expose are ports declared but not published (compose expose, a containerPort without
+	// hostPort): only ContainerPort and Protocol. Other pods reach every port anyway; the
+	// exports declare them and give the pod a Service.
 	Expose  []Port  `json:"expose,omitempty" yaml:"expose,omitempty"`
 	Volumes []Mount `json:"volumes,omitempty" yaml:"volumes,omitempty"`
-	// Ready says whether the container is ready: a sidecar's gates the next container's
-	// start unless its Gate is GateStarted or GateRunning, main's gates the pods that
-	// depend on its pod.
-	// Live restarts this container when it fails.
+	// Ready gates what waits for the container (see Gate); Live restarts it when it fails.
 	Ready *Probe `json:"ready,omitempty" yaml:"ready,omitempty"`
 	Live  *Probe `json:"live,omitempty" yaml:"live,omitempty"`
-	// Gate is what the next container's start waits for, of a sidecar (see Gate): its
-	// readiness (GateReady, the default), its start only (GateStarted, what the Kubernetes
-	// importer sets on a native sidecar) or its run only (GateRunning, a regular container
-	// of a Kubernetes pod). It only matters with a probe it could wait for: normalisation
-	// makes it GateStarted on a sidecar without a Startup probe (running is started then),
-	// and GateReady on one without a Ready probe (started is ready then).
+	// Gate is what the next container's start waits for, of a sidecar. Normalisation keeps
+	// it only where a probe makes the difference.
 	Gate Gate `json:"gate,omitempty" yaml:"gate,omitempty"`
-	// Restart is what happens when the container exits. Sidecars are always restarted
-	// (RestartAlways); init containers never; main defaults to RestartNever.
+	// Restart is what happens when the container exits (default: Role.DefaultRestart).
 	Restart RestartPolicy `json:"restart" yaml:"restart"`
-	// StopGrace is this container's own grace between SIGTERM and SIGKILL; it is capped by
-	// what is left of the pod's budget. Zero means "whatever the pod budget leaves".
+	// StopGrace is the container's grace between SIGTERM and SIGKILL, within what is left
+	// of the pod's budget (zero: all of it).
 	StopGrace Duration `json:"stop_grace,omitempty" yaml:"stop_grace,omitempty"`
 	// Init runs docker-init as PID 1 so signals reach the process and zombies are reaped.
 	Init bool `json:"init,omitempty" yaml:"init,omitempty"`
 	// TTY allocates a terminal for the container (its logs then come as one stream).
 	TTY bool `json:"tty,omitempty" yaml:"tty,omitempty"`
 
-	// Startup gates the other probes (Kubernetes startupProbe): until it passes, Ready and
-	// Live are not run, and the container does not count as started (the next container's
-	// start waits for it, whatever the Gate); when it fails Retries times in a row after
-	// StartPeriod, the container is killed and restarted with back-off.
+	// Startup gates the other probes and the container's start (startupProbe); when it
+	// fails, the container is restarted with back-off.
 	Startup *Probe `json:"startup,omitempty" yaml:"startup,omitempty"`
 
-	// EnvRefs are environment variables whose values the pod gives when the container is
-	// created: the downward API (Kubernetes valueFrom.fieldRef and resourceFieldRef). They
-	// come after Env, in this order (a later entry may refer to an earlier one with $(VAR)).
+	// EnvRefs are downward-API variables (valueFrom), set after Env, in order (an entry may
+	// refer to an earlier one with $(VAR)).
 	EnvRefs []EnvRef `json:"env_refs,omitempty" yaml:"env_refs,omitempty"`
-	// ExpandRefs expands $(VAR) in Command and Entrypoint with the container's environment
-	// (Env and EnvRefs) when it is created, with Kubernetes' rules: $$ is a literal $, a
-	// reference to an unknown variable stays as written. Set for Kubernetes input.
+	// ExpandRefs expands $(VAR) in Command and Entrypoint with the container's environment,
+	// by Kubernetes' rules (ExpandVars). Set for Kubernetes input.
 	ExpandRefs bool `json:"expand_refs,omitempty" yaml:"expand_refs,omitempty"`
 
-	// Lifecycle hooks (Kubernetes lifecycle.postStart / preStop). PostStart runs right
-	// after the container starts; the next container of the pod starts only once it has
-	// completed, and a failed PostStart kills the container, which is restarted per its
-	// policy. PreStop runs before the stop signal, within the pod's stop budget.
+	// Lifecycle hooks: PostStart runs once the container starts, and holds the next
+	// container (a failed one kills it); PreStop runs before the stop signal.
 	PostStart *Hook `json:"post_start,omitempty" yaml:"post_start,omitempty"`
 	PreStop   *Hook `json:"pre_stop,omitempty" yaml:"pre_stop,omitempty"`
 
@@ -421,56 +389,45 @@ type Container struct {
 	CapAdd     []string `json:"cap_add,omitempty" yaml:"cap_add,omitempty"`   // e.g. NET_ADMIN (no CAP_ prefix), or ALL
 	CapDrop    []string `json:"cap_drop,omitempty" yaml:"cap_drop,omitempty"` // likewise
 	Privileged bool     `json:"privileged,omitempty" yaml:"privileged,omitempty"`
-	// ReadOnly mounts the container's root filesystem read-only
-	// (readOnlyRootFilesystem, compose read_only).
-	ReadOnly bool     `json:"read_only,omitempty" yaml:"read_only,omitempty"`
-	Devices  []Device `json:"devices,omitempty" yaml:"devices,omitempty"`
-	// Groups are supplementary groups of the container's user (supplementalGroups,
-	// group_add); User is "uid", "name", "uid:gid" or "name:group".
+	ReadOnly   bool     `json:"read_only,omitempty" yaml:"read_only,omitempty"` // the root filesystem
+	Devices    []Device `json:"devices,omitempty" yaml:"devices,omitempty"`
+	// Groups are supplementary groups of the container's user (group_add).
 	Groups []string `json:"groups,omitempty" yaml:"groups,omitempty"`
 	// StopSignal replaces the image's stop signal ("SIGQUIT", "SIGINT", ...).
 	StopSignal string `json:"stop_signal,omitempty" yaml:"stop_signal,omitempty"`
-	// ShmSize is the size of /dev/shm (compose shm_size). Where the pod shares IPC, the
-	// infra container's /dev/shm is the pod's, and the largest ShmSize of the pod applies.
+	// ShmSize is the size of /dev/shm; where the pod shares IPC, the pod's largest applies.
 	ShmSize ByteSize `json:"shm_size,omitempty" yaml:"shm_size,omitempty"`
 	Ulimits []Ulimit `json:"ulimits,omitempty" yaml:"ulimits,omitempty"`
 
-	// Watch are the rules of `up --watch` / `sidecar watch`: what to do with this container
-	// when files under a path change (compose develop.watch).
+	// Watch are the rules of `up --watch` (compose develop.watch).
 	Watch []WatchRule `json:"watch,omitempty" yaml:"watch,omitempty"`
 }
 
 // EnvRef is one downward-API variable. Exactly one of Field, Resource and Value is set.
 type EnvRef struct {
 	Name string `json:"name" yaml:"name"`
-	// Value is a value in which $(VAR) is expanded, with Kubernetes' rules, when the
-	// container is created: a Kubernetes env value that refers to an earlier variable only
-	// the running pod knows (`nodeName: $(NODE_NAME)`).
+	// Value is expanded ($(VAR)) when the container is created: an env value that refers
+	// to a variable only the running pod knows.
 	Value string `json:"value,omitempty" yaml:"value,omitempty"`
-	// Field is a Kubernetes fieldRef path: metadata.name, metadata.namespace, metadata.uid,
-	// metadata.labels['KEY'], metadata.annotations['KEY'], spec.nodeName (the engine's
-	// name), spec.serviceAccountName, status.podIP, status.podIPs, status.hostIP,
-	// status.hostIPs.
+	// Field is a Kubernetes fieldRef path (metadata.name, status.podIP, ...: CheckEnvRef).
 	Field string `json:"field,omitempty" yaml:"field,omitempty"`
-	// Resource is a resourceFieldRef: limits.cpu, limits.memory, requests.cpu,
-	// requests.memory of Container (default: this container), in units of Divisor (default
-	// 1 for cpu, rounded up, and 1 byte for memory, as in Kubernetes).
+	// Resource is a resourceFieldRef (limits.cpu, requests.memory, ...) of Container
+	// (default: this one), in units of Divisor (default 1, rounded up, as in Kubernetes).
 	Resource  string `json:"resource,omitempty" yaml:"resource,omitempty"`
 	Container string `json:"container,omitempty" yaml:"container,omitempty"`
 	Divisor   string `json:"divisor,omitempty" yaml:"divisor,omitempty"`
 }
 
-// Hook is a lifecycle hook's action. Exactly one of Exec, HTTP and Sleep is set. Exec runs
-// in the container; HTTP is sent from inside the pod's network namespace by the tool's own
-// helper, as probes are (nothing is needed in the image).
+// Hook is a lifecycle hook's action: exactly one of Exec (in the container), HTTP (sent
+// from the pod's network namespace, as probes are) and Sleep.
 type Hook struct {
 	Exec  *ExecProbe `json:"exec,omitempty" yaml:"exec,omitempty"`
 	HTTP  *HTTPProbe `json:"http,omitempty" yaml:"http,omitempty"`
 	Sleep Duration   `json:"sleep,omitempty" yaml:"sleep,omitempty"`
 }
 
-// Resources are CPU and memory limits (enforced by the engine) and requests (reservations:
-// CPU shares and a memory soft limit). Zero means not set.
+// Resources are CPU and memory limits and requests (CPU shares, a memory soft limit).
+// Zero means not set.
 type Resources struct {
 	Limits   ResourceList `json:"limits,omitzero" yaml:"limits,omitempty"`
 	Requests ResourceList `json:"requests,omitzero" yaml:"requests,omitempty"`
@@ -559,24 +516,21 @@ type Mount struct {
 	ReadOnly bool   `json:"read_only,omitempty" yaml:"read_only,omitempty"`
 	// SubPath mounts one entry of a volume instead of all of it (Kubernetes subPath).
 	SubPath string `json:"sub_path,omitempty" yaml:"sub_path,omitempty"`
-	// MustExist makes a bind mount's host path one that must exist: the container cannot be
-	// created until it does (compose's long syntax without bind.create_host_path, a
-	// Kubernetes hostPath of type Directory). Otherwise a missing one is created, an empty
-	// directory, on the engine's host, as docker run -v and compose's short syntax do.
+	// MustExist makes a bind mount's host path one the container waits for (no
+	// bind.create_host_path; hostPath type Directory); else a missing one is created
+	// empty, as docker run -v does.
 	MustExist bool `json:"must_exist,omitempty" yaml:"must_exist,omitempty"`
 }
 
-// Volume is a pod-scoped volume (Kubernetes emptyDir). When Files is set, the volume starts
-// with those files in it (a ConfigMap or Secret, or config files from a recipe).
+// Volume is a pod-scoped volume (emptyDir), holding Files from the start when set (a
+// ConfigMap or Secret, a recipe's config files).
 type Volume struct {
 	Name  string            `json:"name" yaml:"name"`
 	Files map[string]string `json:"files,omitempty" yaml:"files,omitempty"`
-	// Medium "memory" makes the volume a tmpfs shared by the pod (emptyDir.medium: Memory);
-	// SizeLimit caps it (emptyDir.sizeLimit; for a tmpfs, its size).
+	// Medium "memory" makes the volume a tmpfs; SizeLimit caps it (a tmpfs's size).
 	Medium    VolumeMedium `json:"medium,omitempty" yaml:"medium,omitempty"`
 	SizeLimit ByteSize     `json:"size_limit,omitempty" yaml:"size_limit,omitempty"`
-	// Secret says the files are secrets (a Kubernetes Secret volume, a compose secret):
-	// export kube writes them as a Secret rather than a ConfigMap.
+	// Secret says the files are secrets: export kube writes a Secret, not a ConfigMap.
 	Secret bool `json:"secret,omitempty" yaml:"secret,omitempty"`
 }
 
@@ -585,14 +539,11 @@ type Probe struct {
 	HTTP *HTTPProbe `json:"http,omitempty" yaml:"http,omitempty"`
 	TCP  *TCPProbe  `json:"tcp,omitempty" yaml:"tcp,omitempty"`
 	Exec *ExecProbe `json:"exec,omitempty" yaml:"exec,omitempty"`
-	// Image makes the engine's verdict on the image's own HEALTHCHECK the probe: it passes
-	// while the engine says healthy (what compose's service_healthy waits for on a service
-	// without a healthcheck). Only a ready probe may be one; the timings are the image's, so
-	// Period, Timeout, Retries and StartPeriod stay unset.
+	// Image makes the engine's verdict on the image's HEALTHCHECK the probe (compose's
+	// service_healthy without a healthcheck): only a ready probe, with no timings of its own.
 	Image bool `json:"image,omitempty" yaml:"image,omitempty"`
-	// Period between attempts (default 1s); Timeout of one attempt (default 1s); Retries
-	// consecutive failures before the probe counts as failed (default 3); StartPeriod during
-	// which failures do not count (default 0). An image probe has none of them.
+	// Period between attempts, Timeout of one, Retries failures in a row that fail the
+	// probe, StartPeriod during which failures do not count (defaults: 1s, 1s, 3, 0).
 	Period      Duration `json:"period,omitempty" yaml:"period,omitempty"`
 	Timeout     Duration `json:"timeout,omitempty" yaml:"timeout,omitempty"`
 	Retries     int      `json:"retries,omitempty" yaml:"retries,omitempty"`
@@ -634,8 +585,8 @@ type ExecProbe struct {
 	Command []string `json:"command" yaml:"command"`
 }
 
-// Backoff is the crash-restart backoff: Initial, doubled after each crash up to Max, and back
-// to Initial after a container has run cleanly for Reset.
+// Backoff is the crash-restart backoff: Initial, doubled per crash up to Max, back to
+// Initial after Reset of clean running.
 type Backoff struct {
 	Initial Duration `json:"initial" yaml:"initial"`
 	Max     Duration `json:"max" yaml:"max"`
@@ -654,8 +605,7 @@ const (
 	DefaultMainName       = "main"
 )
 
-// Warning is something the input asked for that sidecar cannot honour locally, or did
-// differently. It never stops a load.
+// Warning is something the input asked for that sidecar cannot honour, or did differently.
 type Warning struct {
 	Pos     Position `json:"pos"`
 	Field   string   `json:"field"` // e.g. "spec.replicas"
