@@ -410,9 +410,6 @@ func (k *kubeImport) annotation(cx *kubeCtx, key string) (string, Position, bool
 	return v, k.at(cx.d, "metadata.annotations", key), ok
 }
 
-// kubeReplicated are the kinds whose pods Kubernetes keeps running: their restartPolicy is Always.
-var kubeReplicated = map[string]bool{"Deployment": true, "StatefulSet": true, "DaemonSet": true, "ReplicaSet": true, "ReplicationController": true}
-
 // restartPolicies maps the pod's restartPolicy to main's restart and to init containers'
 // (Kubernetes retries failed init containers unless the policy is Never). A wrong policy is
 // reported, and the pod still converted with the default, so that the rest is checked too.
@@ -428,7 +425,7 @@ func (k *kubeImport) restartPolicies(cx *kubeCtx, job bool) (main, init RestartP
 			"a Job's pods must have restartPolicy: Never or OnFailure")
 		return RestartNever, RestartNever
 	}
-	if kubeReplicated[cx.d.kind] && rp != "" && rp != corev1.RestartPolicyAlways {
+	if kubeKinds[cx.d.kind].replicated && rp != "" && rp != corev1.RestartPolicyAlways {
 		k.problem(at, fmt.Sprintf("the pod template of %s %q has restartPolicy %q, but a %s's pods must have restartPolicy: Always", cx.d.kind, cx.d.name, yamlpos.Clip(string(rp)), cx.d.kind),
 			"remove restartPolicy (Always is the default); to run the pod to completion, make it a Job")
 		return RestartAlways, RestartOnFailure
