@@ -27,8 +27,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/utils/ptr"
 	sigsyaml "sigs.k8s.io/yaml"
-
-	"github.com/sidecar-dev/sidecar/internal/suggest"
 )
 
 // The annotations sidecar reads from a workload or its pod template.
@@ -686,15 +684,12 @@ func (k *kubeImport) protocol(d *kubeDoc, path string, p corev1.Protocol) (Proto
 		err := proto.UnmarshalText([]byte(strings.ToLower(cmp.Or(string(p), "tcp"))))
 		return proto, err == nil
 	}
-	hint := "use TCP, UDP or SCTP, or leave protocol out for TCP"
 	if up := strings.ToUpper(string(p)); up == "TCP" || up == "UDP" || up == "SCTP" {
 		k.problem(k.at(d, path), fmt.Sprintf("port protocol %q must be written in capitals", yamlpos.Clip(string(p))), "write protocol: "+up)
 		return proto, false
 	}
-	if s := suggest.DidYouMean(string(p), []string{"TCP", "UDP", "SCTP"}); s != "" {
-		hint = s + " (" + hint + ")"
-	}
-	k.problem(k.at(d, path), fmt.Sprintf("port protocol %q is not one Kubernetes knows", yamlpos.Clip(string(p))), hint)
+	k.problem(k.at(d, path), fmt.Sprintf("port protocol %q is not one Kubernetes knows", yamlpos.Clip(string(p))),
+		kubeSuggest(string(p), []string{"TCP", "UDP", "SCTP"}, "use TCP, UDP or SCTP, or leave protocol out for TCP"))
 	return proto, false
 }
 
