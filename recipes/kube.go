@@ -27,8 +27,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/utils/ptr"
 	sigsyaml "sigs.k8s.io/yaml"
-
-	"github.com/sidecar-dev/sidecar/internal/suggest"
 )
 
 // The annotations sidecar reads from a workload or its pod template.
@@ -47,20 +45,16 @@ type kubeImport struct {
 	objects map[string]map[string]*kubeData // the ConfigMaps and the Secrets, by kind and name
 	pods    []*kubePod                      // in file order
 
-	// bad holds the keys of containers and pods with fields left out as wrong (reported).
-	bad map[string]bool
-	// lost is set when an object that may be a workload could not be made a pod: the stack
-	// is then incomplete, and validating it would report what is missing as problems of
-	// their own (a pod depending on the lost one, say), so it is not validated.
+	bad map[string]bool // keys of containers and pods with fields left out as wrong (reported)
+	// lost: an object that may be a workload was not made a pod, so the stack is incomplete
+	// and not validated (what is missing would be reported as problems of its own).
 	lost bool
-	// absent holds the references to each ConfigMap or Secret ("Kind name") the file does
-	// not define, in the order first met; said marks what was warned about once already.
+	// absent: the references to each undefined ConfigMap or Secret ("Kind name"), in the
+	// order first met; said: what was warned about once already.
 	absent      map[string][]Position
 	absentOrder []string
 	said        map[string]bool
-	// names holds the pod names taken: those of the file's workloads that are DNS labels,
-	// and those made DNS labels of the others (see podName).
-	names map[string]bool
+	names       map[string]bool // the pod names taken (see takeNames and podName)
 }
 
 // kubeDoc is one object of the manifest: a document, or an item of a List.
@@ -69,41 +63,33 @@ type kubeDoc struct {
 	kind   string
 	name   string
 	prefix string // field path prefix: "" or "items[3]."
-	// rejected lists the fields (paths without the prefix) that were left out of the
-	// decoding because they are wrong (reported): validation says nothing more about what
-	// holds them.
+	// rejected: the fields (paths without the prefix) left out of the decoding as wrong
+	// (reported); validation says nothing more about what holds them.
 	rejected []string
 }
 
-// kubeData is a ConfigMap's or Secret's keys. partial is set when some of them were left
-// out as wrong (reported): a key it lacks may be one of those.
+// kubeData is a ConfigMap's or Secret's keys; partial: some were left out as wrong (reported).
 type kubeData struct {
 	kind, name string
 	data       map[string]string
 	at         Position
 	partial    bool
-	// binary lists a ConfigMap's binaryData keys, which only volumes read.
-	binary []string
+	binary     []string // a ConfigMap's binaryData keys, which only volumes read
 }
 
 // kubePod is a pod converted from a workload, with what Services need to publish to it.
 type kubePod struct {
 	pod    *Pod
 	labels map[string]string
-	// partOf is the app.kubernetes.io/part-of label (workload, else pod template), and where
-	// it was written.
+	// partOf is the app.kubernetes.io/part-of label (see kubeImport.partOf), written at partOfAt.
 	partOf   string
 	partOfAt Position
-	// ports names every container port of the pod: "name" → container and port.
-	ports map[string]kubePortRef
-	// unpublished lists, per container, its container ports without a hostPort, in the
-	// order written; published, the ports to publish on it, each sorted by the index of
-	// the ports entry it comes from, so that ports a Service publishes take the place
-	// their container port holds.
+	ports    map[string]kubePortRef // every container port, by name and by number
+	// unpublished: per container, its ports without a hostPort, in the order written;
+	// published: the ports to publish, ordered by their ports entry (see publish).
 	unpublished map[*Container][]kubeOpenPort
 	published   map[*Container][]placed[Port]
-	// claims names the claim of each of its persistentVolumeClaim volumes.
-	claims map[string]string
+	claims      map[string]string // the claim of each persistentVolumeClaim volume
 }
 
 // kubeOpenPort is a container port written without a hostPort, which a Service may publish.
@@ -143,19 +129,18 @@ func kubeParts(path string) []string {
 	var parts []string
 	for _, p := range strings.Split(path, ".") {
 		for {
-			i := strings.IndexByte(p, '[')
-			if i < 0 {
+			before, rest, open := strings.Cut(p, "[")
+			if !open {
 				break
 			}
-			if i > 0 {
-				parts = append(parts, p[:i])
+			if before != "" {
+				parts = append(parts, before)
 			}
-			j := strings.IndexByte(p[i:], ']')
-			if j < 0 {
+			index, after, closed := strings.Cut(rest, "]")
+			if !closed {
 				break
 			}
-			parts = append(parts, p[i+1:i+j])
-			p = p[i+j+1:]
+			parts, p = append(parts, index), after
 		}
 		if p != "" {
 			parts = append(parts, p)
@@ -164,8 +149,8 @@ func kubeParts(path string) []string {
 	return parts
 }
 
-// at is the position of the value at path in doc (more parts, which may hold dots, follow
-// the path), or of the nearest ancestor's key.
+// at is the position of the value at path (then more parts, which may hold dots) in doc, or
+// of the nearest ancestor's key.
 func (k *kubeImport) at(d *kubeDoc, path string, more ...string) Position {
 	if v := valueAt(d.node, append(kubeParts(path), more...)...); v != nil {
 		return posOf(k.file, v)
@@ -212,16 +197,16 @@ func (k *kubeImport) run(nodes []*yaml.Node) *Stack {
 		case "ConfigMap", "Secret":
 		case "Service":
 			services = append(services, d)
-		case "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob":
-			if k.helmTest(d) {
-				tests = append(tests, d)
-				continue
-			}
-			k.workload(d)
 		case "PersistentVolumeClaim": // a volume of the pods that mount it (see claims)
 		case "Namespace", "ServiceAccount": // the pods' identity: their namespace, their service account
 		default:
-			k.warnAt(d, "kind", fmt.Sprintf("%s %q is not imported: sidecar runs Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs, and reads ConfigMaps, Secrets and Services", d.kind, d.name))
+			if kubeKinds[d.kind].new == nil {
+				k.warnAt(d, "kind", fmt.Sprintf("%s %q is not imported: sidecar runs Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs, and reads ConfigMaps, Secrets and Services", d.kind, d.name))
+			} else if k.helmTest(d) {
+				tests = append(tests, d)
+			} else {
+				k.workload(d)
+			}
 		}
 	}
 	for _, d := range services {
@@ -242,12 +227,11 @@ func (k *kubeImport) run(nodes []*yaml.Node) *Stack {
 	return st
 }
 
-// takeNames takes the pod names the workloads of docs are given as written, so that a name
-// made a DNS label (see podName) is not one of them.
+// takeNames takes the workloads' pod names that are DNS labels, so podName makes none of them.
 func (k *kubeImport) takeNames(docs []*kubeDoc) {
 	k.names = map[string]bool{}
 	for _, d := range docs {
-		if _, ok := kubeWorkloadKinds[d.kind]; !ok {
+		if kubeKinds[d.kind].new == nil {
 			continue
 		}
 		name := d.name
@@ -260,10 +244,8 @@ func (k *kubeImport) takeNames(docs []*kubeDoc) {
 	}
 }
 
-// podName is the pod's name: name, or, when it is a DNS subdomain but not a DNS label
-// (web.v1, which the API server takes for a workload and sidecar cannot for a pod, reached
-// by that name), a DNS label made of it, with a warning. A name that is not a subdomain
-// either is left as it is: validation says what is wrong with it.
+// podName is name, or a DNS label made of a name that is a DNS subdomain only (web.v1: the API
+// server takes it, a pod reached by name cannot), with a warning. Validation judges the rest.
 func (k *kubeImport) podName(d *kubeDoc, name string) string {
 	if isDNSLabel(name) || len(validation.IsDNS1123Subdomain(name)) > 0 {
 		return name
@@ -277,8 +259,7 @@ func (k *kubeImport) podName(d *kubeDoc, name string) string {
 	return label
 }
 
-// stackName is Options.Name; else the app.kubernetes.io/part-of label every workload has
-// alike, made a DNS label as a directory's name is; else "" (the directory's name).
+// stackName is Options.Name, else the part-of label all workloads share (a DNS label), else "".
 func (k *kubeImport) stackName() string {
 	if k.opts.Name != "" {
 		return k.opts.Name
@@ -297,15 +278,13 @@ func (k *kubeImport) stackName() string {
 	return name
 }
 
-// publish gives each container its published ports in the order of its ports list: a port
-// a Service publishes takes the place of the container port it targets.
+// publish gives each container its published ports, each in the place of its ports entry.
 func (k *kubeImport) publish(kp *kubePod) {
 	for c, entries := range kp.published {
 		slices.SortStableFunc(entries, byOrder)
 		c.Ports = setEntries(k.pos, Field(ContainerKey(kp.pod.Name, c.Name), "ports"), entries)
 	}
-	// The container ports no Service publishes are declared: reachable from the other pods
-	// (as in a cluster through the pod's Service), and exported again.
+	// The ports no Service publishes are exposed: reachable from the other pods, as in a cluster.
 	for c, open := range kp.unpublished {
 		for _, o := range open {
 			e := Port{ContainerPort: o.port, Protocol: o.protocol}
@@ -318,8 +297,7 @@ func (k *kubeImport) publish(kp *kubePod) {
 	}
 }
 
-// docs returns the objects of one document (several for a List). Documents that are empty
-// are skipped; anything that is not an object is a problem.
+// docs returns the objects of one document (several for a List, none for an empty one).
 func (k *kubeImport) docs(n *yaml.Node, prefix string, number int) []*kubeDoc {
 	if yamlpos.IsNull(n) {
 		return nil
@@ -348,7 +326,7 @@ func (k *kubeImport) docs(n *yaml.Node, prefix string, number int) []*kubeDoc {
 		return nil
 	}
 	if apiVersion == "" {
-		k.problem(k.keyAt(d, "kind"), fmt.Sprintf("%s %q has no apiVersion", d.kind, d.name), "add apiVersion: "+kubeAPIVersion[d.kind])
+		k.problem(k.keyAt(d, "kind"), fmt.Sprintf("%s %q has no apiVersion", d.kind, d.name), "add apiVersion: "+kubeKinds[d.kind].apiVersion)
 		return nil
 	}
 	if strings.HasSuffix(d.kind, "List") && apiVersion == "v1" {
@@ -358,10 +336,10 @@ func (k *kubeImport) docs(n *yaml.Node, prefix string, number int) []*kubeDoc {
 		}
 		return out
 	}
-	if want, known := kubeAPIVersion[d.kind]; known && apiVersion != want {
+	if want := kubeKinds[d.kind].apiVersion; want != "" && apiVersion != want {
 		k.warn(k.at(d, "apiVersion"), d.prefix+"apiVersion", fmt.Sprintf("%s is read as %s %s", apiVersion, want, d.kind))
 	}
-	if d.name == "" && kubeAPIVersion[d.kind] != "" && d.kind != "Service" {
+	if d.name == "" && kubeKinds[d.kind].apiVersion != "" && d.kind != "Service" {
 		k.problem(k.keyAt(d, "metadata"), fmt.Sprintf("%s has no metadata.name", d.kind), "name it: metadata: {name: web}")
 		return nil
 	}
@@ -391,17 +369,28 @@ func kubeExplain(t reflect.Type, path string, n *yaml.Node) (msg, hint string) {
 	return "", ""
 }
 
-// kubeAPIVersion is the API version sidecar reads each kind as.
-var kubeAPIVersion = map[string]string{
-	"Pod": "v1", "ConfigMap": "v1", "Secret": "v1", "Service": "v1", "ReplicationController": "v1",
-	"Deployment": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1", "ReplicaSet": "apps/v1",
-	"Job": "batch/v1", "CronJob": "batch/v1",
+// kubeKind is a kind sidecar reads: the API version it reads it as and, for a workload, a new
+// object to decode it into and whether Kubernetes keeps its pods running (restartPolicy Always).
+type kubeKind struct {
+	apiVersion string
+	new        func() any
+	replicated bool
 }
 
-// decode checks doc against out's type, placing every unknown field and value of the wrong
-// kind, then decodes it strictly with sigs.k8s.io/yaml. What the check rejected is left out
-// of the decoding (and listed in d.rejected), so that the rest of the object is still
-// converted and checked; ok is false only when the object could not be decoded at all.
+var kubeKinds = map[string]kubeKind{
+	"ConfigMap": {apiVersion: "v1"}, "Secret": {apiVersion: "v1"}, "Service": {apiVersion: "v1"},
+	"Pod":                   {"v1", func() any { return new(corev1.Pod) }, false},
+	"ReplicationController": {"v1", func() any { return new(corev1.ReplicationController) }, true},
+	"Deployment":            {"apps/v1", func() any { return new(appsv1.Deployment) }, true},
+	"StatefulSet":           {"apps/v1", func() any { return new(appsv1.StatefulSet) }, true},
+	"DaemonSet":             {"apps/v1", func() any { return new(appsv1.DaemonSet) }, true},
+	"ReplicaSet":            {"apps/v1", func() any { return new(appsv1.ReplicaSet) }, true},
+	"Job":                   {"batch/v1", func() any { return new(batchv1.Job) }, false},
+	"CronJob":               {"batch/v1", func() any { return new(batchv1.CronJob) }, false},
+}
+
+// decode checks doc against out's type, then decodes it strictly, leaving out (in d.rejected)
+// what the check rejected so the rest is still converted; ok is false if nothing could be.
 func (k *kubeImport) decode(d *kubeDoc, out any) (ok bool) {
 	shape := yamlpos.Shape{Explain: kubeExplain}
 	shape.Check(d.node, reflect.TypeOf(out).Elem(), strings.TrimSuffix(d.prefix, "."))
@@ -418,8 +407,7 @@ func (k *kubeImport) decode(d *kubeDoc, out any) (ok bool) {
 			drop[r.Node] = true
 			d.rejected = append(d.rejected, strings.TrimPrefix(r.Path, d.prefix))
 			if r.Meant != "" {
-				// An unknown field is most likely a typo of the field the hint names: what
-				// that field makes is missing.
+				// An unknown field is likely a typo of the one meant, which is then missing.
 				d.rejected = append(d.rejected, strings.TrimPrefix(r.Meant, d.prefix))
 			}
 		}
@@ -441,8 +429,7 @@ func (k *kubeImport) decode(d *kubeDoc, out any) (ok bool) {
 		k.problem(posOf(k.file, d.node), fmt.Sprintf("%s %q: %s", d.kind, d.name, msg), "check the field types against the Kubernetes API reference")
 		return false
 	}
-	// A name rejected for not being a string (reported) still names the object as written,
-	// so that what refers to it finds it.
+	// A name rejected (not a string) still names the object, for what refers to it.
 	if o, ok := out.(metav1.Object); ok && o.GetName() == "" {
 		o.SetName(d.name)
 	}
@@ -457,8 +444,7 @@ func kubeText(m map[string][]byte) map[string]string {
 	return out
 }
 
-// store keeps a ConfigMap's or Secret's keys (those of a later part win), unless its name
-// is taken; it returns what it keeps.
+// store keeps a ConfigMap's or Secret's keys (a later part wins) unless its name is taken.
 func (k *kubeImport) store(d *kubeDoc, name string, parts ...map[string]string) *kubeData {
 	at := k.at(d, "metadata.name")
 	if prev, dup := k.objects[d.kind][name]; dup {
@@ -474,9 +460,8 @@ func (k *kubeImport) store(d *kubeDoc, name string, parts ...map[string]string) 
 	return data
 }
 
-// kubeWorkload is what the importer takes from a workload: its metadata, its pod template
-// and the path of its PodSpec, whether it runs to completion, and a StatefulSet's claim
-// templates and identity (pod and hostname NAME-0, subdomain its serviceName).
+// kubeWorkload is what a pod is made of; claims, name, hostname and subdomain are a
+// StatefulSet's (pod and hostname NAME-0, subdomain its serviceName).
 type kubeWorkload struct {
 	meta                      metav1.ObjectMeta
 	tmpl                      corev1.PodTemplateSpec
@@ -486,22 +471,9 @@ type kubeWorkload struct {
 	name, hostname, subdomain string
 }
 
-// kubeWorkloadKinds makes, for each workload kind, the object it is decoded into.
-var kubeWorkloadKinds = map[string]func() any{
-	"Pod":                   func() any { return new(corev1.Pod) },
-	"Deployment":            func() any { return new(appsv1.Deployment) },
-	"StatefulSet":           func() any { return new(appsv1.StatefulSet) },
-	"DaemonSet":             func() any { return new(appsv1.DaemonSet) },
-	"ReplicaSet":            func() any { return new(appsv1.ReplicaSet) },
-	"ReplicationController": func() any { return new(corev1.ReplicationController) },
-	"Job":                   func() any { return new(batchv1.Job) },
-	"CronJob":               func() any { return new(batchv1.CronJob) },
-}
-
-// workload converts one workload object into a pod, warning about what its spec asks for
-// that sidecar does not honour.
+// workload converts one workload object into a pod.
 func (k *kubeImport) workload(d *kubeDoc) {
-	obj := kubeWorkloadKinds[d.kind]()
+	obj := kubeKinds[d.kind].new()
 	if !k.decode(d, obj) {
 		k.lost = true
 		return
@@ -510,25 +482,21 @@ func (k *kubeImport) workload(d *kubeDoc) {
 	switch o := obj.(type) {
 	case *corev1.Pod:
 		w = kubeWorkload{meta: o.ObjectMeta, tmpl: corev1.PodTemplateSpec{ObjectMeta: o.ObjectMeta, Spec: o.Spec}, specPath: "spec"}
-		// A Helm hook that is a bare Pod which is not restarted runs once, as Helm runs it:
-		// a job, whose end does not end the stack.
+		// A Helm hook bare Pod that is not restarted runs once, as Helm runs it: a job.
 		w.job = len(d.helmHooks()) > 0 && o.Spec.RestartPolicy != "" && o.Spec.RestartPolicy != corev1.RestartPolicyAlways
 	case *appsv1.Deployment:
-		k.selector(d, o.Spec.Selector, o.Spec.Template)
-		w = k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeDeploymentFields)
+		w = k.replicated(d, o.ObjectMeta, o.Spec.Selector, o.Spec.Template, o.Spec.Replicas, kubeDeploymentFields)
 	case *appsv1.StatefulSet:
-		k.selector(d, o.Spec.Selector, o.Spec.Template)
-		w = k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeStatefulSetFields)
+		w = k.replicated(d, o.ObjectMeta, o.Spec.Selector, o.Spec.Template, o.Spec.Replicas, kubeStatefulSetFields)
 		w.claims, w.name, w.subdomain = o.Spec.VolumeClaimTemplates, o.Name+"-0", o.Spec.ServiceName
 		w.hostname = w.name
 	case *appsv1.DaemonSet:
-		k.selector(d, o.Spec.Selector, o.Spec.Template)
-		w = k.replicated(d, o.ObjectMeta, o.Spec.Template, nil, kubeDaemonSetFields)
+		w = k.replicated(d, o.ObjectMeta, o.Spec.Selector, o.Spec.Template, nil, kubeDaemonSetFields)
 	case *appsv1.ReplicaSet:
-		k.selector(d, o.Spec.Selector, o.Spec.Template)
-		w = k.replicated(d, o.ObjectMeta, o.Spec.Template, o.Spec.Replicas, kubeReplicaSetFields)
-	case *corev1.ReplicationController: // ReplicaSet's predecessor, still served by every cluster
-		w = k.replicated(d, o.ObjectMeta, ptr.Deref(o.Spec.Template, corev1.PodTemplateSpec{}), o.Spec.Replicas, kubeReplicaSetFields)
+		w = k.replicated(d, o.ObjectMeta, o.Spec.Selector, o.Spec.Template, o.Spec.Replicas, kubeReplicaSetFields)
+	case *corev1.ReplicationController: // ReplicaSet's predecessor, still served by every cluster; no LabelSelector
+		tmpl := ptr.Deref(o.Spec.Template, corev1.PodTemplateSpec{})
+		w = k.replicated(d, o.ObjectMeta, nil, tmpl, o.Spec.Replicas, kubeReplicaSetFields)
 	case *batchv1.Job:
 		k.jobFields(d, "spec", o.Spec)
 		w = kubeWorkload{meta: o.ObjectMeta, tmpl: o.Spec.Template, specPath: "spec.template.spec", job: true}
@@ -542,8 +510,12 @@ func (k *kubeImport) workload(d *kubeDoc) {
 }
 
 // replicated is a workload whose pod template is spec.template, run as one pod whatever its
-// replicas.
-func (k *kubeImport) replicated(d *kubeDoc, meta metav1.ObjectMeta, tmpl corev1.PodTemplateSpec, replicas *int32, fields map[string]string) kubeWorkload {
+// replicas. Its selector is checked, but a ReplicationController's (a plain map).
+func (k *kubeImport) replicated(d *kubeDoc, meta metav1.ObjectMeta, sel *metav1.LabelSelector, tmpl corev1.PodTemplateSpec,
+	replicas *int32, fields map[string]string) kubeWorkload {
+	if d.kind != "ReplicationController" {
+		k.selector(d, sel, tmpl)
+	}
 	if replicas != nil && *replicas > 1 {
 		k.warnAt(d, "spec.replicas", fmt.Sprintf("%d replicas run as one pod locally", *replicas))
 	}
@@ -602,19 +574,11 @@ func kubeEmpty(n *yaml.Node) bool {
 	return false
 }
 
-// service publishes the ports of a NodePort or LoadBalancer Service on the pod it selects,
-// and warns when other pods would not find the workload the way the Service offers it.
+// service publishes a NodePort or LoadBalancer Service's ports on the pod it selects, and
+// warns when other pods would not reach the pod as the Service offers it.
 func (k *kubeImport) service(d *kubeDoc) {
 	var svc corev1.Service
 	if !k.decode(d, &svc) {
-		return
-	}
-	if svc.Spec.Type == corev1.ServiceTypeExternalName {
-		k.warnAt(d, "kind", fmt.Sprintf("Service %s points outside the cluster (ExternalName %s); it is not imported", svc.Name, svc.Spec.ExternalName))
-		return
-	}
-	if len(svc.Spec.Selector) == 0 {
-		k.warnAt(d, "kind", fmt.Sprintf("Service %s selects no pods (no selector); it is not imported", svc.Name))
 		return
 	}
 	var kp *kubePod
@@ -624,12 +588,19 @@ func (k *kubeImport) service(d *kubeDoc) {
 			kp, names = p, append(names, p.pod.Name)
 		}
 	}
+	field, why, more := "kind", "", ""
 	switch {
+	case svc.Spec.Type == corev1.ServiceTypeExternalName:
+		why = "points outside the cluster (ExternalName " + svc.Spec.ExternalName + ")"
+	case len(svc.Spec.Selector) == 0:
+		why = "selects no pods (no selector)"
 	case len(names) == 0:
-		k.warnAt(d, "spec.selector", fmt.Sprintf("Service %s selects no workload of this file; it is not imported", svc.Name))
-		return
+		field, why = "spec.selector", "selects no workload of this file"
 	case len(names) > 1:
-		k.warnAt(d, "spec.selector", fmt.Sprintf("Service %s selects several workloads (%s); it is not imported: pods reach each other by pod name", svc.Name, strings.Join(names, ", ")))
+		field, why, more = "spec.selector", "selects several workloads ("+strings.Join(names, ", ")+")", ": pods reach each other by pod name"
+	}
+	if why != "" {
+		k.warnAt(d, field, fmt.Sprintf("Service %s %s; it is not imported%s", svc.Name, why, more))
 		return
 	}
 	publish := svc.Spec.Type == corev1.ServiceTypeNodePort || svc.Spec.Type == corev1.ServiceTypeLoadBalancer
@@ -673,8 +644,7 @@ func (k *kubeImport) service(d *kubeDoc) {
 		port := Port{HostIP: hostIP, HostPort: host, ContainerPort: target, Protocol: proto}
 		kp.published[container] = append(kp.published[container], placed[Port]{port, k.keyAt(d, path), order})
 	}
-	// The NodePort Service sidecar's export makes next to the pod's own Service publishes
-	// ports, and no pod calls it by its name.
+	// A Service named after the pod, or one sidecar's export adds beside it, is the pod's own.
 	ownName := svc.Name == kp.pod.Name || svc.Annotations[KubeAnnotationNodePortOf] == kp.pod.Name ||
 		svc.Name == kp.pod.Subdomain && svc.Annotations[KubeAnnotationSubdomainOf] == kp.pod.Name
 	if !ownName || len(renamed) > 0 {
@@ -692,10 +662,8 @@ func (k *kubeImport) service(d *kubeDoc) {
 	}
 }
 
-// claimPort finds the container port a Service publishes on container c: the first one
-// written for it without a hostPort that no other Service port took yet. It returns the
-// port's sort key (that entry's index, else after every entry of the container's ports
-// list) and the entry's hostIP, the host address to publish on.
+// claimPort takes the first open port of c a Service publishes, returning its sort key (its
+// entry's index, else after every entry) and its hostIP.
 func (kp *kubePod) claimPort(c *Container, port int, proto Protocol) (order int, hostIP string) {
 	open := kp.unpublished[c]
 	for i := range open {
@@ -716,15 +684,12 @@ func (k *kubeImport) protocol(d *kubeDoc, path string, p corev1.Protocol) (Proto
 		err := proto.UnmarshalText([]byte(strings.ToLower(cmp.Or(string(p), "tcp"))))
 		return proto, err == nil
 	}
-	hint := "use TCP, UDP or SCTP, or leave protocol out for TCP"
 	if up := strings.ToUpper(string(p)); up == "TCP" || up == "UDP" || up == "SCTP" {
 		k.problem(k.at(d, path), fmt.Sprintf("port protocol %q must be written in capitals", yamlpos.Clip(string(p))), "write protocol: "+up)
 		return proto, false
 	}
-	if s := suggest.DidYouMean(string(p), []string{"TCP", "UDP", "SCTP"}); s != "" {
-		hint = s + " (" + hint + ")"
-	}
-	k.problem(k.at(d, path), fmt.Sprintf("port protocol %q is not one Kubernetes knows", yamlpos.Clip(string(p))), hint)
+	k.problem(k.at(d, path), fmt.Sprintf("port protocol %q is not one Kubernetes knows", yamlpos.Clip(string(p))),
+		kubeSuggest(string(p), []string{"TCP", "UDP", "SCTP"}, "use TCP, UDP or SCTP, or leave protocol out for TCP"))
 	return proto, false
 }
 

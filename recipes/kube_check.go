@@ -27,12 +27,17 @@ func (k *kubeImport) kubeEnum(d *kubeDoc, path, value string, allowed ...string)
 		return true
 	}
 	field := path[strings.LastIndexByte(path, '.')+1:]
-	hint := "use " + orList(allowed) + ", or leave " + field + " out"
-	if s := suggest.DidYouMean(value, allowed); s != "" {
-		hint = s + " (" + hint + ")"
-	}
-	k.problem(k.at(d, path), fmt.Sprintf("%s %q is not one Kubernetes knows", field, yamlpos.Clip(value)), hint)
+	k.problem(k.at(d, path), fmt.Sprintf("%s %q is not one Kubernetes knows", field, yamlpos.Clip(value)),
+		kubeSuggest(value, allowed, "use "+orList(allowed)+", or leave "+field+" out"))
 	return false
+}
+
+// kubeSuggest is hint, after a did-you-mean suggestion of one of options for word if there is one.
+func kubeSuggest(word string, options []string, hint string) string {
+	if s := suggest.DidYouMean(word, options); s != "" {
+		return s + " (" + hint + ")"
+	}
+	return hint
 }
 
 // orList is "a, b or c".
@@ -108,11 +113,8 @@ func (k *kubeImport) containerChecks(cx *kubeCtx, p string, c corev1.Container) 
 	}
 	sp, sig := p+".lifecycle.stopSignal", string(*c.Lifecycle.StopSignal)
 	if !slices.Contains(kubeSignals, sig) {
-		hint := "write a signal name like SIGINT, SIGQUIT or SIGRTMIN+3"
-		if s := suggest.DidYouMean(sig, kubeSignals); s != "" {
-			hint = s + " (" + hint + ")"
-		}
-		k.problem(k.at(d, sp), fmt.Sprintf("stopSignal %q of container %s is not a signal Kubernetes knows", yamlpos.Clip(sig), c.Name), hint)
+		k.problem(k.at(d, sp), fmt.Sprintf("stopSignal %q of container %s is not a signal Kubernetes knows", yamlpos.Clip(sig), c.Name),
+			kubeSuggest(sig, kubeSignals, "write a signal name like SIGINT, SIGQUIT or SIGRTMIN+3"))
 		return false
 	}
 	if cx.spec.OS == nil || cx.spec.OS.Name == "" {

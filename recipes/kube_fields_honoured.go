@@ -232,7 +232,7 @@ func (k *kubeImport) env(cx *kubeCtx, p string, c corev1.Container, ct *Containe
 		case vf == nil && kubeRefers(e.Value, refs):
 			ref(EnvRef{Name: e.Name, Value: e.Value}, at)
 		case vf == nil:
-			set(e.Name, kubeExpand(e.Value, vars), at)
+			set(e.Name, ExpandVars(e.Value, lookupIn(vars)), at)
 		case vf.ConfigMapKeyRef != nil && k.binaryKey(cx, ep+".valueFrom.configMapKeyRef", vf.ConfigMapKeyRef):
 		case vf.ConfigMapKeyRef != nil:
 			if v, ok := k.keyRef(cx, ep+".valueFrom.configMapKeyRef", "ConfigMap", vf.ConfigMapKeyRef.Name, vf.ConfigMapKeyRef.Key, vf.ConfigMapKeyRef.Optional); ok {
@@ -310,12 +310,10 @@ func (k *kubeImport) hook(cx *kubeCtx, p string, h *corev1.LifecycleHandler, c c
 	return nil
 }
 
-// downwardFiles are the files of a downwardAPI volume: what the pod knows before it runs
-// (its name, namespace, labels and annotations, the resources set); a file only the running
-// pod could fill (its UID, a limit that is not set) is left out, with a warning.
-func (k *kubeImport) downwardFiles(cx *kubeCtx, p string, items []corev1.DownwardAPIVolumeFile) map[string]string {
-	files := map[string]string{}
-	for i, it := range items {
+// downwardFiles adds the files of a downwardAPI volume (or source) to its volume: what the
+// pod knows before it runs; a file only the running pod could fill is left out, with a warning.
+func (k *kubeImport) downwardFiles(cx *kubeCtx, dv kubeDownward) {
+	for i, it := range dv.items {
 		ref := EnvRef{Name: it.Path}
 		if it.FieldRef != nil {
 			ref.Field = it.FieldRef.FieldPath
@@ -323,7 +321,7 @@ func (k *kubeImport) downwardFiles(cx *kubeCtx, p string, items []corev1.Downwar
 		if r := it.ResourceFieldRef; r != nil {
 			ref.Resource, ref.Container, ref.Divisor = r.Resource, r.ContainerName, kubeDivisor(r)
 		}
-		ip := fmt.Sprintf("%s.items[%d]", p, i)
+		ip := fmt.Sprintf("%s.items[%d]", dv.path, i)
 		v, err := DownwardValue(cx.kp.pod, nil, ref, DownwardFacts{})
 		static := DownwardStatic(ref)
 		if target := cx.kp.pod.Container(ref.Container); ref.Resource != "" && target != nil {
@@ -335,11 +333,12 @@ func (k *kubeImport) downwardFiles(cx *kubeCtx, p string, items []corev1.Downwar
 			k.problem(k.at(cx.d, ip), "downwardAPI file "+err.Error(), "name a field of the downward API, or a resource of one of the pod's containers (containerName)")
 		case !static:
 			k.warnAt(cx.d, ip, fmt.Sprintf("file %s (%s%s) is known only to the running pod, so it is left out", it.Path, ref.Field, ref.Resource))
+		case dv.vol.Files == nil:
+			dv.vol.Files = map[string]string{it.Path: v}
 		default:
-			files[it.Path] = v
+			dv.vol.Files[it.Path] = v
 		}
 	}
-	return files
 }
 
 // injection warns about the annotations that ask a cluster's injector for a sidecar the pod

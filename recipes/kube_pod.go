@@ -30,9 +30,8 @@ import (
 type kubeVol struct {
 	bind     bool
 	hostPath string
-	// mustExist: a hostPath whose type asks for something there already (Directory, File,
-	// Socket, a device), as the kubelet checks; "" and DirectoryOrCreate create a missing
-	// directory. FileOrCreate must exist too: the engine would create a directory.
+	// mustExist: a hostPath type other than "" and DirectoryOrCreate, as the kubelet checks
+	// (FileOrCreate too: the engine would create a directory).
 	mustExist bool
 	readOnly  bool // configMap, secret and projected volumes are mounted read-only
 }
@@ -98,9 +97,8 @@ func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) {
 	}
 	mainIdx := k.mainIndex(cx)
 	mainRestart, initRestart := k.restartPolicies(cx, w.job)
-	// The model runs every init container before the first sidecar starts, so an init
-	// container listed after a native sidecar runs earlier than in Kubernetes (which starts
-	// that sidecar first): it keeps its place among the init containers, with a warning.
+	// The model runs every init container before the first sidecar starts: one listed after
+	// a native sidecar (which Kubernetes starts first) keeps its place, with a warning.
 	var nativeBefore []string
 	for i, c := range spec.InitContainers {
 		p := fmt.Sprintf("%s.initContainers[%d]", sp, i)
@@ -133,24 +131,18 @@ func (k *kubeImport) pod(d *kubeDoc, w kubeWorkload) {
 	pod.Main = k.container(cx, fmt.Sprintf("%s.containers[%d]", sp, mainIdx), spec.Containers[mainIdx], RoleMain, mainRestart)
 	k.gateReady(cx)
 	for _, dv := range cx.downward {
-		for name, content := range k.downwardFiles(cx, dv.path, dv.items) {
-			if dv.vol.Files == nil {
-				dv.vol.Files = map[string]string{}
-			}
-			dv.vol.Files[name] = content
-		}
+		k.downwardFiles(cx, dv)
 	}
 	// The pod's labels and annotations are kept for the downward API variables that read them.
-	var reads []string
-	for _, c := range pod.Containers() {
-		for _, r := range c.EnvRefs {
-			reads = append(reads, r.Field)
-		}
+	read := func(field string) bool {
+		return slices.ContainsFunc(pod.Containers(), func(c *Container) bool {
+			return slices.ContainsFunc(c.EnvRefs, func(r EnvRef) bool { return strings.HasPrefix(r.Field, field) })
+		})
 	}
-	if !slices.ContainsFunc(reads, func(f string) bool { return strings.HasPrefix(f, FieldLabels) }) {
+	if !read(FieldLabels) {
 		pod.Labels = nil
 	}
-	if !slices.ContainsFunc(reads, func(f string) bool { return strings.HasPrefix(f, FieldAnnotations) }) {
+	if !read(FieldAnnotations) {
 		pod.Annotations = nil
 	}
 	for i, c := range w.claims { // a StatefulSet's volume claim templates are pod volumes too
@@ -176,8 +168,8 @@ var kubeProbeFields = map[string]string{
 	"tcpSocket.port": "tcp/port",
 }
 
-// kubeModelFieldsOf maps a field path below a container (parts, at least three of them:
-// padded with "") to the model fields it makes, for marking what validation should not judge.
+// kubeModelFieldsOf maps a field path below a container (at least three parts, padded with
+// "") to the model fields it makes.
 func kubeModelFieldsOf(parts []string) []string {
 	fields := kubeModelFields[parts[0]]
 	sub := cmp.Or(kubeProbeFields[parts[1]], kubeProbeFields[parts[1]+"."+parts[2]])
@@ -188,9 +180,7 @@ func kubeModelFieldsOf(parts []string) []string {
 }
 
 // kubeModelFields maps the container fields whose absence validation would report to the
-// model fields they make. An entry of ports, env, envFrom or volumeMounts with a rejected
-// field is left out by the conversion itself (see kubeDoc.rejectedUnder); leaving out any
-// other field makes nothing validation requires.
+// model fields they make (the conversion leaves out an entry of a list with a rejected field).
 var kubeModelFields = map[string][]string{
 	"name":           {""},
 	"image":          {"image"},
@@ -201,8 +191,8 @@ var kubeModelFields = map[string][]string{
 	"resources":      {"resources"},
 }
 
-// markRejected marks the model fields made from fields the shape check left out as wrong
-// (reported), so that validation does not also report what is missing because of them.
+// markRejected marks the model fields made from fields left out as wrong (reported), so that
+// validation does not report them missing.
 func (k *kubeImport) markRejected(cx *kubeCtx) {
 	pod := cx.kp.pod
 	for _, r := range cx.d.rejected {
@@ -257,9 +247,8 @@ func (cx *kubeCtx) templateMeta() string {
 	return strings.TrimSuffix(cx.sp, ".spec") + ".metadata"
 }
 
-// mainIndex picks main among containers: the one the sidecar.dev/main annotation names (on
-// the pod template, else on the workload), else the one kubectl's default-container
-// annotation names, else the first.
+// mainIndex picks main: the container the sidecar.dev/main annotation names, else kubectl's
+// default-container, else the first that is not a well-known sidecar.
 func (k *kubeImport) mainIndex(cx *kubeCtx) int {
 	for _, key := range []string{KubeMainAnnotation, kubeDefaultContainer} {
 		name, at, ok := k.annotation(cx, key)
@@ -273,10 +262,7 @@ func (k *kubeImport) mainIndex(cx *kubeCtx) int {
 			}
 			names = append(names, c.Name)
 		}
-		hint := "name one of the containers: " + strings.Join(names, ", ")
-		if s := suggest.DidYouMean(name, names); s != "" {
-			hint = s
-		}
+		hint := cmp.Or(suggest.DidYouMean(name, names), "name one of the containers: "+strings.Join(names, ", "))
 		what := "which is not one of the pod's containers"
 		for _, c := range cx.spec.InitContainers {
 			if c.Name != name {
@@ -291,7 +277,6 @@ func (k *kubeImport) mainIndex(cx *kubeCtx) int {
 		k.problem(at, fmt.Sprintf("annotation %s names %q, %s", key, name, what), hint)
 		return 0
 	}
-	// Else the first container that is not a well-known proxy or agent sidecar.
 	var apps []string
 	first := 0
 	for i, c := range cx.spec.Containers {
@@ -309,8 +294,7 @@ func (k *kubeImport) mainIndex(cx *kubeCtx) int {
 	return first
 }
 
-// partOf records the stack the workload belongs to: its app.kubernetes.io/part-of label, else
-// its pod template's.
+// partOf records the workload's app.kubernetes.io/part-of label, else its pod template's.
 func (k *kubeImport) partOf(cx *kubeCtx) {
 	if v := cx.meta.Labels[KubeLabelPartOf]; v != "" {
 		cx.kp.partOf, cx.kp.partOfAt = v, k.at(cx.d, "metadata.labels", KubeLabelPartOf)
@@ -319,19 +303,13 @@ func (k *kubeImport) partOf(cx *kubeCtx) {
 	}
 }
 
-// dependsOn reads the sidecar.dev/depends-on annotation (on the pod template, else on the
-// workload): the pods this one waits for, separated by commas, each NAME (its main ready) or
-// NAME:CONDITION (started, completed; ready too). Names that are not pod names and unknown
-// conditions are problems placed at the annotation; names of pods the file does not have
-// are reported by validation, at the annotation too.
+// dependsOn reads the sidecar.dev/depends-on annotation: the pods this one waits for, each
+// NAME (its main ready) or NAME:CONDITION. Validation reports names of pods not in the file.
 func (k *kubeImport) dependsOn(cx *kubeCtx) {
 	pod := cx.kp.pod
-	v, at, ok := k.annotation(cx, KubeAnnotationDependsOn)
-	if !ok || strings.TrimSpace(v) == "" {
-		return
-	}
-	for _, entry := range strings.Split(v, ",") {
-		name, cond, hasCond := strings.Cut(strings.TrimSpace(entry), ":")
+	entries, at := k.annotationList(cx, KubeAnnotationDependsOn)
+	for _, entry := range entries {
+		name, cond, hasCond := strings.Cut(entry, ":")
 		name = strings.TrimSpace(name)
 		if !isDNSLabel(name) {
 			what := fmt.Sprintf("%q, which is not a pod name", yamlpos.Clip(name))
@@ -360,32 +338,24 @@ func (k *kubeImport) dependsOn(cx *kubeCtx) {
 	}
 }
 
-// gateReady reads the sidecar.dev/gate-ready annotation (on the pod template, else on the
-// workload), which sidecar's export writes: the sidecars whose readiness gates the next
-// container's start, as in the recipe exported. A startupProbe that is their readinessProbe
-// is the copy the export made for the kubelet to gate on, not a probe of their own. A name
-// that is not a sidecar's is a problem placed at the annotation.
+// gateReady reads the sidecar.dev/gate-ready annotation sidecar's export writes: the sidecars
+// whose readiness gates the next container's start. A startupProbe equal to their
+// readinessProbe is the export's copy for the kubelet to gate on, not a probe of their own.
 func (k *kubeImport) gateReady(cx *kubeCtx) {
 	pod := cx.kp.pod
-	v, at, ok := k.annotation(cx, KubeAnnotationGateReady)
-	if !ok || strings.TrimSpace(v) == "" {
-		return
-	}
+	entries, at := k.annotationList(cx, KubeAnnotationGateReady)
 	var names []string
 	for _, c := range pod.Sidecars {
 		names = append(names, c.Name)
 	}
-	for _, name := range strings.Split(v, ",") {
-		name = strings.TrimSpace(name)
+	for _, name := range entries {
 		c := pod.Container(name)
 		if c == nil || c.Role != RoleSidecar {
 			hint := "list the sidecars whose readiness the next container's start waits for, separated by commas"
 			if len(names) > 0 {
 				hint += ": " + strings.Join(names, ", ")
 			}
-			if s := suggest.DidYouMean(name, names); s != "" {
-				hint = s
-			}
+			hint = cmp.Or(suggest.DidYouMean(name, names), hint)
 			k.problem(at, fmt.Sprintf("annotation %s of %s %q names %q, which is not a sidecar of the pod", KubeAnnotationGateReady, cx.d.kind, cx.d.name, yamlpos.Clip(name)), hint)
 			continue
 		}
@@ -410,12 +380,18 @@ func (k *kubeImport) annotation(cx *kubeCtx, key string) (string, Position, bool
 	return v, k.at(cx.d, "metadata.annotations", key), ok
 }
 
-// kubeReplicated are the kinds whose pods Kubernetes keeps running: their restartPolicy is Always.
-var kubeReplicated = map[string]bool{"Deployment": true, "StatefulSet": true, "DaemonSet": true, "ReplicaSet": true, "ReplicationController": true}
+// annotationList is the annotation key's entries, separated by commas and trimmed (none when
+// it is blank), and where it is written.
+func (k *kubeImport) annotationList(cx *kubeCtx, key string) ([]string, Position) {
+	v, at, _ := k.annotation(cx, key)
+	if strings.TrimSpace(v) == "" {
+		return nil, at
+	}
+	return mapWords(strings.Split(v, ","), strings.TrimSpace), at
+}
 
 // restartPolicies maps the pod's restartPolicy to main's restart and to init containers'
-// (Kubernetes retries failed init containers unless the policy is Never). A wrong policy is
-// reported, and the pod still converted with the default, so that the rest is checked too.
+// (retried unless it is Never). A wrong one is reported, and the default used.
 func (k *kubeImport) restartPolicies(cx *kubeCtx, job bool) (main, init RestartPolicy) {
 	at := k.at(cx.d, cx.sp+".restartPolicy")
 	rp := cx.spec.RestartPolicy
@@ -428,7 +404,7 @@ func (k *kubeImport) restartPolicies(cx *kubeCtx, job bool) (main, init RestartP
 			"a Job's pods must have restartPolicy: Never or OnFailure")
 		return RestartNever, RestartNever
 	}
-	if kubeReplicated[cx.d.kind] && rp != "" && rp != corev1.RestartPolicyAlways {
+	if kubeKinds[cx.d.kind].replicated && rp != "" && rp != corev1.RestartPolicyAlways {
 		k.problem(at, fmt.Sprintf("the pod template of %s %q has restartPolicy %q, but a %s's pods must have restartPolicy: Always", cx.d.kind, cx.d.name, yamlpos.Clip(string(rp)), cx.d.kind),
 			"remove restartPolicy (Always is the default); to run the pod to completion, make it a Job")
 		return RestartAlways, RestartOnFailure
@@ -441,11 +417,8 @@ func (k *kubeImport) restartPolicies(cx *kubeCtx, job bool) (main, init RestartP
 	case corev1.RestartPolicyNever:
 		return RestartNever, RestartNever
 	}
-	hint := "use Always, OnFailure or Never"
-	if s := suggest.DidYouMean(string(rp), []string{"Always", "OnFailure", "Never"}); s != "" {
-		hint = s + " (" + hint + ")"
-	}
-	k.problem(at, fmt.Sprintf("unknown restartPolicy %q", yamlpos.Clip(string(rp))), hint)
+	k.problem(at, fmt.Sprintf("unknown restartPolicy %q", yamlpos.Clip(string(rp))),
+		kubeSuggest(string(rp), []string{"Always", "OnFailure", "Never"}, "use Always, OnFailure or Never"))
 	return RestartAlways, RestartOnFailure
 }
 
@@ -456,8 +429,7 @@ func (k *kubeImport) record(d *kubeDoc, key, path string) {
 	}
 }
 
-// volumes reads the pod's volumes: which are pod volumes (with their files) and which are
-// host paths.
+// volumes reads the pod's volumes: pod volumes (with their files) and host paths.
 func (k *kubeImport) volumes(cx *kubeCtx) map[string]kubeVol {
 	out := map[string]kubeVol{}
 	pod := cx.kp.pod
@@ -538,8 +510,8 @@ type kubeFileSource struct {
 	optional                    *bool
 }
 
-// files returns the files a configMap, secret or projected volume at p holds: every key of
-// each ConfigMap or Secret, or the items asked for, at their paths (a later source wins).
+// files returns the files of a configMap, secret or projected volume at p: every key of each
+// source, or the items asked for (a later source wins).
 func (k *kubeImport) files(cx *kubeCtx, p string, vol *Volume, vs corev1.VolumeSource) map[string]string {
 	var sources []kubeFileSource
 	field, mode := "projected", (*int32)(nil)
@@ -598,13 +570,11 @@ func (k *kubeImport) files(cx *kubeCtx, p string, vol *Volume, vs corev1.VolumeS
 	return files
 }
 
-// kubeClusterObjects are the ConfigMaps a cluster makes in every namespace, which a pod as
-// the API server shows it refers to: what made each.
+// kubeClusterObjects are the ConfigMaps a cluster makes in every namespace, and what makes each.
 var kubeClusterObjects = map[string]string{"kube-root-ca.crt": "the API server", "istio-ca-root-cert": "istiod"}
 
-// object is the ConfigMap or Secret (kind) name, referred to at p. A missing one, unless the
-// reference is optional, is a problem said once with every place it is referred to (see
-// reportMissing); a ConfigMap the cluster makes is a warning, once, and what it feeds empty.
+// object is the ConfigMap or Secret (kind) name, referred to at p. A missing one not optional
+// is a problem (see reportMissing), or a warning, once, for a ConfigMap the cluster makes.
 func (k *kubeImport) object(cx *kubeCtx, p, kind, name string, optional *bool) (*kubeData, bool) {
 	data, ok := k.objects[kind][name]
 	id := kind + " " + name
@@ -625,8 +595,7 @@ func (k *kubeImport) object(cx *kubeCtx, p, kind, name string, optional *bool) (
 	return data, ok
 }
 
-// reportMissing reports each ConfigMap or Secret the file refers to and does not define,
-// once, at its first reference.
+// reportMissing reports each undefined ConfigMap or Secret once, at its first reference.
 func (k *kubeImport) reportMissing() {
 	for _, id := range k.absentOrder {
 		kind, name, _ := strings.Cut(id, " ")
@@ -651,8 +620,7 @@ func (k *kubeImport) reportMissing() {
 	}
 }
 
-// key is data's key, referred to at p; a missing one is a problem unless the reference is
-// optional or the key may be one left out as wrong.
+// key is data's key, referred to at p; missing, it is a problem unless optional or maybe rejected.
 func (k *kubeImport) key(cx *kubeCtx, p string, data *kubeData, key string, optional *bool) (string, bool) {
 	if v, ok := data.data[key]; ok || ptr.Deref(optional, false) || data.partial {
 		return v, ok
@@ -690,8 +658,8 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	ct.User = k.user(cx, p, c)
 	k.engineFields(cx, p, c, ct, ck)
 	k.env(cx, p, c, ct, ck)
-	// The kubelet expands $(VAR) in command and args with the container's environment: here,
-	// or, when they refer to a variable of the downward API, when the container is created.
+	// The kubelet expands $(VAR) in command and args: here, or, when they refer to a downward API
+	// variable, when the container is created.
 	refs := map[string]bool{}
 	for _, r := range ct.EnvRefs {
 		refs[r.Name] = true
@@ -700,8 +668,7 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	if slices.ContainsFunc(slices.Concat(c.Command, c.Args), func(s string) bool { return kubeRefers(s, refs) }) {
 		ct.Entrypoint, ct.Command, ct.ExpandRefs = slices.Clone(c.Command), slices.Clone(c.Args), true
 	}
-	// An empty command or args is none in Kubernetes: the image's ENTRYPOINT or CMD runs (an
-	// empty entrypoint of the model would reset the image's).
+	// An empty command or args is none in Kubernetes (the model's would reset the image's).
 	if len(c.Command) == 0 {
 		ct.Entrypoint = nil
 	}
@@ -772,9 +739,7 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	ct.Startup = k.probe(cx, p+".startupProbe", c.StartupProbe, c, Field(ck, "startup"))
 	if role == RoleSidecar {
 		// The kubelet starts the next container once a native sidecar has started (its
-		// startupProbe passed, when it has one), and a regular container's next once it
-		// runs (its postStart hook done), whatever its startupProbe: a readinessProbe gates
-		// no start, it only says who is ready.
+		// startupProbe passed), and a regular container's once it runs (postStart done).
 		ct.Gate = GateStarted
 		if c.RestartPolicy == nil || *c.RestartPolicy != corev1.ContainerRestartPolicyAlways {
 			ct.Gate = GateRunning
@@ -795,12 +760,13 @@ func (k *kubeImport) container(cx *kubeCtx, p string, c corev1.Container, role R
 	return ct
 }
 
-// containerRestart checks a container's own restartPolicy. On an init container, Always
-// makes it a native sidecar (handled by the caller) and any other value is a problem, as
-// Kubernetes rejects it; on a regular container it is not honoured.
+// containerRestart checks a container's own restartPolicy: on an init container only Always
+// (a native sidecar) is taken; on a regular container it is not honoured.
 func (k *kubeImport) containerRestart(cx *kubeCtx, p string, c corev1.Container) {
-	switch rp, initC := c.RestartPolicy, strings.Contains(p, ".initContainers["); {
-	case rp == nil || initC && *rp == corev1.ContainerRestartPolicyAlways:
+	rp, initC := c.RestartPolicy, strings.Contains(p, ".initContainers[")
+	native := initC && rp != nil && *rp == corev1.ContainerRestartPolicyAlways
+	switch {
+	case rp == nil || native:
 	case initC:
 		k.problem(k.at(cx.d, p+".restartPolicy"),
 			fmt.Sprintf("init container %s has restartPolicy %q, but an init container's restartPolicy can only be Always (which makes it a native sidecar)", c.Name, yamlpos.Clip(string(*rp))),
@@ -813,9 +779,9 @@ func (k *kubeImport) containerRestart(cx *kubeCtx, p string, c corev1.Container)
 	}
 	applies := "the pod's restartPolicy applies to main, and sidecars are restarted whenever they exit"
 	switch {
-	case c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways && strings.Contains(p, ".initContainers["):
+	case native:
 		applies = c.Name + " is a native sidecar (restartPolicy: Always), restarted whenever it exits"
-	case strings.Contains(p, ".initContainers["):
+	case initC:
 		applies = c.Name + " is an init container, retried when it fails unless the pod's restartPolicy is Never"
 	}
 	k.warnAt(cx.d, p+".restartPolicyRules", "restart rules are not evaluated: "+applies)
@@ -850,14 +816,9 @@ func (k *kubeImport) keyRef(cx *kubeCtx, p, kind, name, key string, optional *bo
 	return k.key(cx, p+".key", data, key, optional)
 }
 
-// kubeExpand expands $(VAR) references to vars as the kubelet does (ExpandVars): $$ is a
-// literal $, and a reference to an unknown variable stays as written.
-func kubeExpand(s string, vars map[string]string) string {
-	return ExpandVars(s, lookupIn(vars))
-}
-
+// kubeExpandAll expands $(VAR) references to vars as the kubelet does (see ExpandVars).
 func kubeExpandAll(ss []string, vars map[string]string) []string {
-	return mapWords(ss, func(s string) string { return kubeExpand(s, vars) })
+	return mapWords(ss, func(s string) string { return ExpandVars(s, lookupIn(vars)) })
 }
 
 // mapWords is f of every word of ss; nil (no command given) stays nil.
@@ -882,9 +843,8 @@ func (k *kubeImport) probe(cx *kubeCtx, p string, pr *corev1.Probe, c corev1.Con
 	k.pos.Set(key, k.keyAt(d, p))
 	switch {
 	case pr.Exec != nil:
-		// The kubelet expands $(VAR) in an exec probe's command as in command and args, but
-		// only from the container's env entries, with their values as written (unexpanded;
-		// "" for valueFrom; envFrom is not used), and $$ is a literal $.
+		// The kubelet expands an exec probe's $(VAR) only from the env entries' values as
+		// written (unexpanded; "" for valueFrom; not envFrom).
 		env := map[string]string{}
 		for _, e := range c.Env {
 			env[e.Name] = e.Value
@@ -976,9 +936,7 @@ func (k *kubeImport) probePort(cx *kubeCtx, p string, port intstr.IntOrString, c
 	} else if len(validation.IsValidPortName(port.StrVal)) > 0 {
 		hint = "write the port's number, or the name of one of the container's ports (at most 15 lowercase letters, digits and '-')"
 	}
-	if s := suggest.DidYouMean(port.StrVal, names); s != "" {
-		hint = s
-	}
+	hint = cmp.Or(suggest.DidYouMean(port.StrVal, names), hint)
 	k.problem(k.at(cx.d, p), fmt.Sprintf("probe port %q is not the name of a port of container %s", port.StrVal, c.Name), hint)
 	return 0, false
 }

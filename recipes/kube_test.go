@@ -279,8 +279,8 @@ func TestKubeExpand(t *testing.T) {
 		"$()":       "$()",
 		"$(A)$$(A)": "1$(A)",
 	} {
-		if got := kubeExpand(in, vars); got != want {
-			t.Errorf("kubeExpand(%q) = %q, want %q", in, got, want)
+		if got := ExpandVars(in, lookupIn(vars)); got != want {
+			t.Errorf("ExpandVars(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
