@@ -1,6 +1,9 @@
 package recipes
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -32,5 +35,50 @@ func TestRecipeDockerfileInline(t *testing.T) {
 	}
 	if b := st.Pods[0].Main.Build; b.DockerfileInline != "FROM scratch\n" || b.Dockerfile != "" {
 		t.Errorf("build = %+v", b)
+	}
+}
+
+// A service built without image: gets the image docker compose build makes, named after
+// compose's project name (lowercase, only [a-z0-9_-] kept: compose-go's NormalizeProjectName)
+// and the service, whatever the stack is called; a stack named otherwise than the project
+// says so once.
+func TestComposeBuiltImageName(t *testing.T) {
+	for _, tc := range []struct {
+		dir, name, svc, image, stack string
+		warned                       bool
+	}{
+		{dir: "my_app", svc: "web", image: "my_app-web", stack: "my-app", warned: true},
+		{dir: "My.App", svc: "web", image: "myapp-web", stack: "myapp"},
+		{dir: "ext_authz", svc: "ext_authz-http-service", image: "ext_authz-ext_authz-http-service", stack: "ext-authz", warned: true},
+		{dir: "shop", svc: "web", image: "shop-web", stack: "shop"},
+		{dir: "shop", name: "my_app", svc: "web", image: "my_app-web", stack: "my-app", warned: true},
+	} {
+		t.Run(tc.dir+tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), tc.dir)
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			file := "services:\n  " + tc.svc + ": {build: .}\n"
+			if tc.name != "" {
+				file = "name: " + tc.name + "\n" + file
+			}
+			st, ws, err := Load(File{Name: "compose.yaml", Content: []byte(file)}, Options{Dir: dir, ReadFile: readUnder(dir, nil)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if img := st.Pods[0].Main.Image; img != tc.image {
+				t.Errorf("image %q, want %q", img, tc.image)
+			}
+			if st.Name != tc.stack {
+				t.Errorf("stack %q, want %q", st.Name, tc.stack)
+			}
+			said := slices.DeleteFunc(warningStrings(ws), func(w string) bool { return !strings.Contains(w, "project name") })
+			if tc.warned != (len(said) == 1) || len(said) > 1 {
+				t.Errorf("warnings about the name: %q, want one: %v", said, tc.warned)
+			}
+			if tc.warned && !strings.Contains(said[0], `the stack is called "`+tc.stack+`"`) {
+				t.Errorf("warning %q does not name the stack", said[0])
+			}
+		})
 	}
 }
