@@ -63,9 +63,12 @@ type BuildRequest struct {
 	Ref        string
 	Context    string // absolute directory
 	Dockerfile string // relative to Context
-	Args       map[string]string
-	Target     string
-	Labels     map[string]string
+	// DockerfileInline is the Dockerfile's text, sent with the context in place of a file
+	// (Dockerfile is then not read).
+	DockerfileInline string
+	Args             map[string]string
+	Target           string
+	Labels           map[string]string
 }
 
 // Progress is one step of a pull or build, for display.

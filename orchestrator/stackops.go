@@ -220,12 +220,13 @@ func (o *Orchestrator) buildImage(ctx context.Context, stack *recipes.Stack, j *
 		dir = filepath.Join(stack.Dir, dir)
 	}
 	dockerfile := j.build.Dockerfile
-	if dockerfile == "" {
+	if dockerfile == "" && j.build.DockerfileInline == "" {
 		dockerfile = "Dockerfile"
 	}
 	// No labels: the classic builder makes each one a step of its own, a container
 	// committed (about 1 s each on Engine 20.10), which every rebuild of a watch would pay.
-	req := BuildRequest{Ref: j.ref, Context: dir, Dockerfile: dockerfile, Args: j.build.Args, Target: j.build.Target}
+	req := BuildRequest{Ref: j.ref, Context: dir, Dockerfile: dockerfile, DockerfileInline: j.build.DockerfileInline,
+		Args: j.build.Args, Target: j.build.Target}
 	if err := o.rt.BuildImage(ctx, req, o.imageProgress(j.ref, ImageBuild)); err != nil {
 		o.out.publish(ImageEvent{Ref: j.ref, Action: ImageBuild, Error: err.Error(), Done: true})
 		return fmt.Errorf("%s: %w", j.users, err) // the runtime's error names the build and its cause

@@ -32,6 +32,9 @@ type composeImport struct {
 	root   *yaml.Node
 	env    map[string]string // interpolation variables: .env, then Options.Env
 	interp *interpolation
+	// project is compose's project name (interpolationEnv), which may be no DNS label: the
+	// images built for services without image: are named after it, as compose names them.
+	project string
 	// imported holds the services `docker compose up` would start; of the others, all that
 	// is said is that they are left out.
 	imported map[string]bool
@@ -248,7 +251,9 @@ type composeFile struct {
 }
 
 func (c *composeImport) run(ins []*input) *Stack {
-	c.interp = newInterpolation("the compose file", c.interpolationEnv(ins))
+	env := c.interpolationEnv(ins)
+	c.project = env["COMPOSE_PROJECT_NAME"]
+	c.interp = newInterpolation("the compose file", env)
 	c.interp.broken = c.opts.brokenEnv
 	var files []*composeFile
 	readable := true
@@ -314,7 +319,7 @@ func (c *composeImport) run(ins []*input) *Stack {
 	if c.missingExtends() {
 		return nil
 	}
-	project, findings := c.loadProject(files, name)
+	project, findings := c.loadProject(files)
 	if project == nil {
 		return nil
 	}
@@ -410,9 +415,9 @@ func (c *composeImport) interpolationEnv(ins []*input) map[string]string {
 }
 
 // stackName is Options.Name, COMPOSE_PROJECT_NAME, the file's name:, else the directory's
-// name made a DNS label: compose's order. A name compose takes that is no DNS label (my_app)
-// is made one with a warning; a COMPOSE_PROJECT_NAME compose refuses too is a problem (an
-// invalid name: is placed at its line by validation).
+// name as compose makes it a project name (dirName): compose's order. A name compose takes
+// that is no DNS label (my_app) is made one with a warning; a COMPOSE_PROJECT_NAME compose
+// refuses too is a problem (an invalid name: is placed at its line by validation).
 func (c *composeImport) stackName() string {
 	name, from := c.opts.Name, ""
 	if name == "" {
@@ -422,7 +427,7 @@ func (c *composeImport) stackName() string {
 	if v := yamlpos.Value(c.root, "name"); name == "" {
 		s, ok := yamlpos.Scalar(v)
 		if !ok || s == "" || c.drop[v] {
-			return dnsLabelFrom(filepath.Base(c.dir))
+			return c.dirName()
 		}
 		c.pos.Set("name", c.posOf(v))
 		name, from, at = s, "name", c.posOf(v)
@@ -442,6 +447,23 @@ func (c *composeImport) stackName() string {
 	return name
 }
 
+// dirName is the directory's name as compose makes it the project's (lowercase, only letters,
+// digits, '_' and '-' kept: My.App is myapp), made a DNS label with a warning when it is not
+// one (my_app is my-app).
+func (c *composeImport) dirName() string {
+	base := filepath.Base(c.dir)
+	project := loader.NormalizeProjectName(base)
+	label := dnsLabelFrom(project)
+	if label == "" {
+		return dnsLabelFrom(base)
+	}
+	if label != project {
+		c.warn(Position{File: c.file}, "name", fmt.Sprintf("project name %q (the directory's name, as compose takes it) is not a DNS label, "+
+			"which a stack's name must be: the stack is called %q (set name: to choose one)", project, label))
+	}
+	return label
+}
+
 // isComposeProjectName reports whether compose takes name as a project name (compose-go's
 // rule: lowercase letters, digits, '-' and '_', starting with a letter or digit).
 func isComposeProjectName(name string) bool {
@@ -454,7 +476,7 @@ func isComposeProjectName(name string) bool {
 // values are interpolated already (each $ written $$). It does not normalise (implicit
 // depends_on would hide which were written), resolve paths, read env files or check
 // consistency: done here. What it still rejects, or a panic, is reported once; then no project.
-func (c *composeImport) loadProject(files []*composeFile, name string) (project *types.Project, findings []loader.UnsupportedAttribute) {
+func (c *composeImport) loadProject(files []*composeFile) (project *types.Project, findings []loader.UnsupportedAttribute) {
 	details := types.ConfigDetails{WorkingDir: c.dir, Environment: types.Mapping(maps.Clone(c.env))}
 	for _, f := range files {
 		content, err := encodeText(escapeTree(f.root))
@@ -471,7 +493,7 @@ func (c *composeImport) loadProject(files []*composeFile, name string) (project 
 		}
 	}()
 	project, err := loader.LoadWithContext(context.Background(), details, func(o *loader.Options) {
-		o.SetProjectName(cmp.Or(loader.NormalizeProjectName(name), "sidecar"), true) // as compose-go accepts it
+		o.SetProjectName(cmp.Or(loader.NormalizeProjectName(c.project), "sidecar"), true) // as compose-go accepts it
 		o.SkipNormalization = true
 		o.ResolvePaths = false
 		o.SkipConsistencyCheck = true

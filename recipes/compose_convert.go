@@ -502,7 +502,8 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 		record(field, key)
 	}
 	if s.Build != nil {
-		ct.Build = &Build{Context: cmp.Or(s.Build.Context, "."), Dockerfile: s.Build.Dockerfile, Target: s.Build.Target,
+		ct.Build = &Build{Context: cmp.Or(s.Build.Context, "."), Dockerfile: s.Build.Dockerfile,
+			DockerfileInline: s.Build.DockerfileInline, Target: s.Build.Target,
 			Args: cv.resolve(s.Build.Args)}
 		record("build", "build")
 		record("build/context", "build", "context")

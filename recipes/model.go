@@ -469,10 +469,13 @@ type WatchRule struct {
 type Build struct {
 	// Context is the build context directory, relative to Stack.Dir unless absolute.
 	Context string `json:"context" yaml:"context"`
-	// Dockerfile is relative to Context. Default "Dockerfile".
-	Dockerfile string            `json:"dockerfile,omitempty" yaml:"dockerfile,omitempty"`
-	Args       map[string]string `json:"args,omitempty" yaml:"args,omitempty"`
-	Target     string            `json:"target,omitempty" yaml:"target,omitempty"`
+	// Dockerfile is relative to Context. Default "Dockerfile", unless DockerfileInline is set.
+	Dockerfile string `json:"dockerfile,omitempty" yaml:"dockerfile,omitempty"`
+	// DockerfileInline is the Dockerfile's text itself (compose's dockerfile_inline); it
+	// excludes Dockerfile.
+	DockerfileInline string            `json:"dockerfile_inline,omitempty" yaml:"dockerfile_inline,omitempty"`
+	Args             map[string]string `json:"args,omitempty" yaml:"args,omitempty"`
+	Target           string            `json:"target,omitempty" yaml:"target,omitempty"`
 }
 
 // Env is an environment: name → value. It marshals with sorted keys.

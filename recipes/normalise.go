@@ -155,7 +155,9 @@ func depConditions(s *Stack) {
 func (n *normaliser) container(s *Stack, p *Pod, c *Container) {
 	if c.Build != nil {
 		c.Build.Context = cmp.Or(c.Build.Context, ".")
-		c.Build.Dockerfile = cmp.Or(c.Build.Dockerfile, "Dockerfile")
+		if c.Build.DockerfileInline == "" {
+			c.Build.Dockerfile = cmp.Or(c.Build.Dockerfile, "Dockerfile")
+		}
 		if c.Image == "" && c.Name != "" {
 			c.Image = fmt.Sprintf("%s-%s-%s:latest", s.Name, p.Name, c.Name)
 		}

@@ -498,6 +498,9 @@ func (d *decoder) env(key string, n *yaml.Node, refs []EnvRef) (Env, []EnvRef) {
 var buildFields = []field[*Build]{
 	{"context", func(d *decoder, k string, v *yaml.Node, b *Build) { b.Context, _ = d.str(k, v, "build context") }},
 	{"dockerfile", func(d *decoder, k string, v *yaml.Node, b *Build) { b.Dockerfile, _ = d.str(k, v, "dockerfile") }},
+	{"dockerfile_inline", func(d *decoder, k string, v *yaml.Node, b *Build) {
+		b.DockerfileInline, _ = d.str(k, v, "dockerfile_inline")
+	}},
 	{"args", func(d *decoder, k string, v *yaml.Node, b *Build) {
 		b.Args = d.stringMap(k, v, "build args", true, d.lookupAt)
 	}},

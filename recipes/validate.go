@@ -248,6 +248,11 @@ func (v *validator) container(p *Pod, c *Container, ck string, vols []string) {
 	}
 	if c.Build != nil {
 		v.buildContext(ck, label, c.Build.Context)
+		if c.Build.Dockerfile != "" && c.Build.DockerfileInline != "" {
+			// As compose-go refuses it ("mutually exclusive dockerfile and dockerfile_inline").
+			v.problem(Field(ck, "build"), "keep one: dockerfile names a file, dockerfile_inline is the Dockerfile's text",
+				"build of %s has both dockerfile and dockerfile_inline", label)
+		}
 	}
 	for _, name := range sortedKeys(c.Env) {
 		if name == "" || strings.ContainsAny(name, "=\x00") {

@@ -26,10 +26,12 @@ type builtContext struct {
 // buildContext tars dir the way the docker CLI does: paths matched by .dockerignore are left
 // out; .dockerignore itself goes in (the builder reads it). The Dockerfile goes in at its own
 // path, unless it lies outside dir or is ignored: then it is added under a generated name that
-// the shipped .dockerignore excludes from COPY. Owners are 0:0; modes, times and symlinks are
-// kept; other special files are skipped. Problems found before the walk are returned at once;
-// later ones end the stream with an error.
-func buildContext(dir, dockerfile string) (builtContext, error) {
+// the shipped .dockerignore excludes from COPY. An inline Dockerfile (its text, not "") goes in
+// that way too, dockerfile unread: the generated name cannot be a file of the context's, nor
+// can COPY . take it. Owners are 0:0; modes, times and symlinks are kept; other special files
+// are skipped. Problems found before the walk are returned at once; later ones end the stream
+// with an error.
+func buildContext(dir, dockerfile, inline string) (builtContext, error) {
 	if !filepath.IsAbs(dir) {
 		return builtContext{}, fmt.Errorf("build context %q must be an absolute path", dir)
 	}
@@ -42,9 +44,12 @@ func buildContext(dir, dockerfile string) (builtContext, error) {
 	if !filepath.IsAbs(dfPath) {
 		dfPath = filepath.Join(dir, dockerfile)
 	}
-	dfContent, err := os.ReadFile(dfPath)
-	if err != nil {
-		return builtContext{}, fmt.Errorf("dockerfile: %w (the recipe's build.dockerfile is relative to the build context)", err)
+	dfContent := []byte(inline)
+	if inline == "" {
+		var err error
+		if dfContent, err = os.ReadFile(dfPath); err != nil {
+			return builtContext{}, fmt.Errorf("dockerfile: %w (the recipe's build.dockerfile is relative to the build context)", err)
+		}
 	}
 
 	var ignoreFile []byte
@@ -63,8 +68,8 @@ func buildContext(dir, dockerfile string) (builtContext, error) {
 	}
 
 	dfInTar, inside := relPath(dir, dfPath)
-	separate := !inside
-	if inside {
+	separate := !inside || inline != ""
+	if !separate {
 		ignored, err := pm.MatchesOrParentMatches(dfInTar)
 		if err != nil {
 			return builtContext{}, err

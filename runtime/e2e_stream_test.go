@@ -2,6 +2,8 @@ package runtime_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -233,6 +235,32 @@ func TestBuildImage(t *testing.T) {
 	for _, want := range []string{bad, "step 2/4", "COPY missing.txt /", "missing.txt"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("build error %q does not mention %q", err, want)
+		}
+	}
+}
+
+// An inline Dockerfile is what is built, not the context's Dockerfile, which goes in the
+// context as a file; the inline one does not end in the image through COPY . (as docker
+// compose builds dockerfile_inline).
+func TestBuildImageInlineDockerfile(t *testing.T) {
+	e := newEnv(t)
+	apps := testenv.AppsImage(t)
+	dir := t.TempDir()
+	testenv.WriteFile(t, filepath.Join(dir, "Dockerfile"), "FROM "+apps+"\nCOPY missing.txt /\n", 0o644)
+	testenv.WriteFile(t, filepath.Join(dir, "hello.txt"), "hello", 0o644)
+	ref := testenv.UniqueName(t, "sidecar-test/build") + ":inline"
+	inline := "FROM " + apps + "\nCOPY . /ctx/\n"
+	if err := e.d.BuildImage(e.ctx, orchestrator.BuildRequest{Ref: ref, Context: dir, DockerfileInline: inline, Labels: e.labels}, nil); err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	testenv.RemoveImage(t, e.d, ref)
+	id := e.create(orchestrator.ContainerSpec{Image: ref, Cmd: []string{"/crasher"}})
+	sum := sha256.Sum256([]byte(inline)) // the name the context gives it
+	sent := "/ctx/.sidecar-dockerfile-" + hex.EncodeToString(sum[:8])
+	for path, present := range map[string]bool{"/ctx/hello.txt": true, "/ctx/Dockerfile": true, sent: false} {
+		_, err := e.d.Client().ContainerStatPath(e.ctx, id, clientStatPath(path))
+		if (err == nil) != present {
+			t.Errorf("%s in the image: %v, want present=%v", path, err, present)
 		}
 	}
 }

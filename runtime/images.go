@@ -101,7 +101,7 @@ func (d *Docker) BuildImage(ctx context.Context, req orchestrator.BuildRequest, 
 	if dockerfile == "" {
 		dockerfile = "Dockerfile"
 	}
-	bc, err := buildContext(req.Context, dockerfile)
+	bc, err := buildContext(req.Context, dockerfile, req.DockerfileInline)
 	if err != nil {
 		return fmt.Errorf("build %s: %w", req.Ref, err)
 	}

@@ -60,7 +60,7 @@ func TestBuildContextHonoursDockerignore(t *testing.T) {
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		os.WriteFile(p, []byte(content), 0o644)
 	}
-	bc, err := buildContext(dir, "Dockerfile")
+	bc, err := buildContext(dir, "Dockerfile", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,15 +92,39 @@ func TestBuildContextHonoursDockerignore(t *testing.T) {
 	// A Dockerfile outside the context is added too.
 	outside := filepath.Join(t.TempDir(), "Other.Dockerfile")
 	os.WriteFile(outside, []byte("FROM scratch\nCOPY app.go /\n"), 0o644)
-	bc, err = buildContext(dir, outside)
+	bc, err = buildContext(dir, outside, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := tarNames(t, bc.tar); got[bc.dockerfile] != "FROM scratch\nCOPY app.go /\n" {
 		t.Errorf("outside dockerfile not shipped as %s", bc.dockerfile)
 	}
-	if _, err := buildContext(dir, "Missing"); err == nil {
+	if _, err := buildContext(dir, "Missing", ""); err == nil {
 		t.Error("missing dockerfile accepted")
+	}
+}
+
+// An inline Dockerfile travels under the generated name, beside the context's own Dockerfile
+// (a file like any other then), which is not read; COPY . cannot take the inline one.
+func TestBuildContextInlineDockerfile(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{"Dockerfile": "FROM busybox\n", "x": "x"} {
+		os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)
+	}
+	const inline = "FROM scratch\nCOPY x /x\n"
+	bc, err := buildContext(dir, "Missing", inline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := tarNames(t, bc.tar)
+	if !strings.HasPrefix(bc.dockerfile, ".sidecar-dockerfile-") || got[bc.dockerfile] != inline {
+		t.Errorf("dockerfile %q: %q", bc.dockerfile, got[bc.dockerfile])
+	}
+	if got["Dockerfile"] != "FROM busybox\n" || got["x"] != "x" {
+		t.Errorf("the context's files are not sent as they are: %q", got)
+	}
+	if ig := got[".dockerignore"]; !strings.Contains(ig, bc.dockerfile) {
+		t.Errorf("the shipped .dockerignore does not exclude %s: %q", bc.dockerfile, ig)
 	}
 }
 

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -39,7 +40,7 @@ type rule struct {
 // compose does it; the Dockerfile and .dockerignore themselves always count.
 type buildCtx struct {
 	dir        string
-	dockerfile string // absolute
+	dockerfile string // absolute; "" for an inline Dockerfile
 	ignoreFile string // absolute path of the .dockerignore (which may not exist)
 	pm         *patternmatcher.PatternMatcher
 }
@@ -131,11 +132,9 @@ func compileRule(stack *recipes.Stack, ref orchestrator.ContainerRef, c *recipes
 // loadContext reads a build context's .dockerignore.
 func loadContext(dir string, b *recipes.Build) (*buildCtx, error) {
 	bc := &buildCtx{dir: abs(dir, b.Context)}
-	df := b.Dockerfile
-	if df == "" {
-		df = "Dockerfile"
+	if b.DockerfileInline == "" { // an inline one is the recipe's: no file of the context
+		bc.dockerfile = abs(bc.dir, cmp.Or(b.Dockerfile, "Dockerfile"))
 	}
-	bc.dockerfile = abs(bc.dir, df)
 	bc.ignoreFile = filepath.Join(bc.dir, ".dockerignore")
 	return bc, bc.reload()
 }

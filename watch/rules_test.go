@@ -188,3 +188,27 @@ func TestSyncTargets(t *testing.T) {
 		}
 	}
 }
+
+// A change of a build's inline Dockerfile is a change of what the watch follows (its rebuilds
+// build the new text); with one, the context's file named Dockerfile is a file like others.
+func TestInlineDockerfile(t *testing.T) {
+	stack := func(inline string) *recipes.Stack {
+		c := &recipes.Container{Name: "web", Image: "web:1", Build: &recipes.Build{Context: ".", DockerfileInline: inline},
+			Watch: []recipes.WatchRule{{Path: ".", Action: recipes.WatchRebuild}}}
+		return &recipes.Stack{Name: "s", Dir: "/src", Pods: []*recipes.Pod{{Name: "web", Main: c}}}
+	}
+	if signature(stack("FROM scratch\n")) == signature(stack("FROM scratch\nCOPY x /\n")) {
+		t.Error("the signature does not change with the inline Dockerfile")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ".dockerignore"), []byte("Dockerfile\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bc, err := loadContext(dir, &recipes.Build{Context: ".", DockerfileInline: "FROM scratch\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bc.ignores(filepath.Join(dir, "Dockerfile")) {
+		t.Error("an ignored file named Dockerfile counts, though the build's Dockerfile is inline")
+	}
+}
