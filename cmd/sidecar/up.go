@@ -55,7 +55,8 @@ restart policy. When main ends for good, or on Ctrl-C or SIGTERM, main is stoppe
 first, then the sidecars in reverse order, then everything is removed. Nothing is
 left behind.
 
-With pod names, only those pods run, with every pod they depend on.
+With pod names, only those pods run, with every pod they depend on. A container's
+name (or its compose service's: web_envoy for container web-envoy) names its pod.
 
 --watch (-w) acts on the recipe's watch rules while the stack runs: when files
 under a rule's path change, that container alone is rebuilt and replaced, has the
