@@ -107,7 +107,10 @@ last lines); 2 for a bad recipe or arguments.`,
 func newUpCmd(f *Factory, runF func(*UpOptions) error) *cobra.Command {
 	opts := &UpOptions{IO: f.IO, Factory: f}
 	parse := func(cmd *cobra.Command, v *viper.Viper, args []string) error {
-		opts.File = recipeFile(f, v, f.IO.ErrOut)
+		var err error
+		if opts.File, err = recipeFile(f, v, f.IO.ErrOut); err != nil {
+			return err
+		}
 		opts.Pods = args
 		opts.Detach = v.GetBool("detach")
 		opts.Watch = v.GetBool("watch")
