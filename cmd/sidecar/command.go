@@ -57,8 +57,9 @@ func runE[O any](f *Factory, opts *O, runF func(*O) error, run func(context.Cont
 // to file.
 func fileOnly(f *Factory, file *recipeFiles) parseFunc {
 	return func(cmd *cobra.Command, v *viper.Viper, _ []string) error {
-		*file = recipeFile(f, v, cmd.ErrOrStderr())
-		return nil
+		var err error
+		*file, err = recipeFile(f, v, cmd.ErrOrStderr())
+		return err
 	}
 }
 

@@ -39,7 +39,9 @@ each container at least "name", "image" and "role".`,
 func newConfigCmd(f *Factory, runF func(*ConfigOptions) error) *cobra.Command {
 	opts := &ConfigOptions{IO: f.IO, Factory: f}
 	parse := func(cmd *cobra.Command, v *viper.Viper, _ []string) (err error) {
-		opts.File = recipeFile(f, v, f.IO.ErrOut)
+		if opts.File, err = recipeFile(f, v, f.IO.ErrOut); err != nil {
+			return err
+		}
 		opts.Output, err = outputFlag(cmd, v, "-o", "yaml", "json")
 		return err
 	}

@@ -61,7 +61,10 @@ ports, and a ConfigMap per bind-mounted file. See docs/export.md for the mapping
 func newExportKubeCmd(f *Factory, runF func(*ExportOptions) error) *cobra.Command {
 	opts := &ExportOptions{IO: f.IO, Factory: f, Target: "kube"}
 	parse := func(cmd *cobra.Command, v *viper.Viper, _ []string) error {
-		opts.File = recipeFile(f, v, f.IO.ErrOut)
+		var err error
+		if opts.File, err = recipeFile(f, v, f.IO.ErrOut); err != nil {
+			return err
+		}
 		if k := v.GetString("kind"); k != "" {
 			if err := opts.Kind.UnmarshalText([]byte(k)); err != nil {
 				return usageErrorf(cmd, "--kind: %v", err)

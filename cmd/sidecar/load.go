@@ -100,24 +100,26 @@ func fileSetting(v *viper.Viper) recipeFiles {
 // compose.yaml runs it. Found several, it uses the first and says so, as compose does. With
 // none here, the parent directories are searched the same way, nearest first, as compose
 // searches them (a sidecar.yaml before the compose files of its directory): `sidecar up` in
-// a project's subdirectory runs the project.
-func recipeFile(f *Factory, v *viper.Viper, errOut io.Writer) recipeFiles {
+// a project's subdirectory runs the project. The error is a ./.env that cannot be read for
+// its COMPOSE_FILE (composeFileEnv).
+func recipeFile(f *Factory, v *viper.Viper, errOut io.Writer) (recipeFiles, error) {
 	files := fileSetting(v)
 	if v.IsSet("file") || !slices.Equal(files, recipeFiles{defaultFile}) || exists(defaultFile) {
-		return files
+		return files, nil
 	}
-	if named := composeFileEnv(f); len(named) > 0 {
-		return named
+	named, err := composeFileEnv(f)
+	if err != nil || len(named) > 0 {
+		return named, err
 	}
 	for dir := "."; ; dir = filepath.Join(dir, "..") {
 		if dir != "." && exists(filepath.Join(dir, defaultFile)) {
-			return recipeFiles{filepath.Join(dir, defaultFile)}
+			return recipeFiles{filepath.Join(dir, defaultFile)}, nil
 		}
 		if found := composeFilesIn(dir, errOut); found != nil {
-			return found
+			return found, nil
 		}
 		if abs, err := filepath.Abs(dir); err != nil || abs == filepath.Dir(abs) {
-			return files // the root searched: none (reading sidecar.yaml says so)
+			return files, nil // the root searched: none (reading sidecar.yaml says so)
 		}
 	}
 }
@@ -156,9 +158,18 @@ func composeFilesIn(dir string, errOut io.Writer) recipeFiles {
 
 // composeFileEnv is COMPOSE_FILE as docker compose reads it when it is given no -f: the
 // files it names, separated by COMPOSE_PATH_SEPARATOR, else as in PATH; each variable of the
-// environment, else of ./.env. None when it is not set.
-func composeFileEnv(f *Factory) recipeFiles {
-	env := recipes.Environment(recipes.Options{Env: envMap(f.Environ()), DotEnv: true, Dir: "."})
+// environment, else of ./.env. None when it is not set. A ./.env that cannot be read (a line
+// that is not NAME=value, say) when the environment has no COMPOSE_FILE is its problems,
+// placed, as a load reports them: COMPOSE_FILE may be in it, and reading on would look for
+// the recipe elsewhere and report that missing instead (or run another directory's).
+func composeFileEnv(f *Factory) (recipeFiles, error) {
+	environ := envMap(f.Environ())
+	env := recipes.Environment(recipes.Options{Env: environ, DotEnv: true, Dir: "."})
+	if _, set := env["COMPOSE_FILE"]; !set && exists(".env") {
+		if err := dotEnvProblems(environ); err != nil {
+			return nil, err
+		}
+	}
 	sep := cmp.Or(env["COMPOSE_PATH_SEPARATOR"], string(os.PathListSeparator))
 	var out recipeFiles
 	for _, p := range strings.Split(env["COMPOSE_FILE"], sep) {
@@ -166,7 +177,27 @@ func composeFileEnv(f *Factory) recipeFiles {
 			out = append(out, p)
 		}
 	}
-	return out
+	return out, nil
+}
+
+// dotEnvProblems is what a load says is wrong with ./.env (recipes.Problems), nil when
+// nothing is. recipes tells it only of a load, so it loads a stand-in recipe with it and
+// keeps the problems placed elsewhere than in the stand-in.
+func dotEnvProblems(environ map[string]string) error {
+	const standIn = "<.env check>"
+	_, _, err := recipes.Load(recipes.File{Name: standIn, Content: []byte("main: {name: check, image: check:1}\n")},
+		recipes.Options{Env: environ, DotEnv: true, Dir: "."})
+	var probs recipes.Problems
+	if !errors.As(err, &probs) {
+		return nil
+	}
+	var out recipes.Problems
+	for _, p := range probs {
+		if p.Pos.File != standIn {
+			out = append(out, p)
+		}
+	}
+	return out.Err()
 }
 
 // exists reports whether path names something (a broken or unreadable one counts: reading it

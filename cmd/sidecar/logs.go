@@ -81,7 +81,9 @@ is not a terminal, with --no-color or with NO_COLOR set).`,
 func newLogsCmd(f *Factory, runF func(*LogsOptions) error) *cobra.Command {
 	opts := &LogsOptions{IO: f.IO, Factory: f}
 	parse := func(cmd *cobra.Command, v *viper.Viper, args []string) (err error) {
-		opts.File = recipeFile(f, v, f.IO.ErrOut)
+		if opts.File, err = recipeFile(f, v, f.IO.ErrOut); err != nil {
+			return err
+		}
 		opts.Follow = v.GetBool("follow")
 		opts.Timestamps = v.GetBool("timestamps")
 		opts.Containers = args

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,51 +43,91 @@ func (c *cli) logs(file string, containers ...string) error {
 		ControlDir: c.dir, Connect: func(context.Context) (logEngine, error) { return fakeEngine{c.rt}, nil }})
 }
 
+// namedService is a compose service as a command line names it: by its compose name, which
+// is not its container's.
+type namedService struct {
+	compose, stack string
+	name           string // the service's compose name
+	ctr, ref       string // its container: engine name, and pod/container
+	other          string // the engine name of a container the commands leave alone
+}
+
+var (
+	// debug_tool is pod (and container) debug-tool, which keeps debug_tool as an alias.
+	renamedService = namedService{compose: renamedCompose, stack: "rtr-nm", name: "debug_tool",
+		ctr: debugTool, ref: "debug-tool/debug-tool", other: "rtr-nm-web-web"}
+	// web_envoy joins web's namespace: it is container web-envoy of pod web, and no pod's
+	// alias.
+	joinedService = namedService{compose: joinedCompose, stack: "rtr-jn", name: "web_envoy",
+		ctr: "rtr-jn-web-web-envoy", ref: "web/web-envoy", other: "rtr-jn-web-web"}
+)
+
+// joinedCompose has services that join another's namespace (network_mode: service:X), each
+// a container of X's pod named as a DNS label.
+const joinedCompose = `name: rtr-jn
+services:
+  consul: {image: app:1}
+  web: {image: app:1, restart: "no"}
+  web_envoy: {image: app:1, network_mode: "service:web"}
+  currency: {image: app:1}
+`
+
 // A docker compose user names a service by its compose name: logs, restart|stop|start and
 // exec of debug_tool act on pod debug-tool's container, as up debug_tool does, whether a
 // running up answers or the engine's labels do.
 func TestCommandsNameARenamedServiceByItsComposeName(t *testing.T) {
+	commandsNameAService(t, renamedService)
+}
+
+// So do they of web_envoy, container web-envoy of pod web (network_mode: service:web).
+func TestCommandsNameAJoinedServiceByItsComposeName(t *testing.T) {
+	commandsNameAService(t, joinedService)
+}
+
+// commandsNameAService runs s's stack and checks that logs, stop, start, restart and exec
+// of s.name act on s's container alone.
+func commandsNameAService(t *testing.T, s namedService) {
 	rt := newFake("app:1")
 	dir := controlTestDir(t)
 	c := testCLI(t, rt, dir)
-	file := recipe(t, renamedCompose)
+	file := recipe(t, s.compose)
 	wait := c.up(file)
-	c.until("the stack running", c.running("rtr-nm-web-web", debugTool))
-	if err := rt.Print(debugTool, orchestrator.Stdout, "debugging"); err != nil {
+	c.until("the stack running", c.running(s.other, s.ctr))
+	if err := rt.Print(s.ctr, orchestrator.Stdout, "debugging"); err != nil {
 		t.Fatal(err)
 	}
 
 	var logs *cli
 	c.until("the line in the up's buffer", func() bool {
 		logs = testCLI(t, rt, dir)
-		return logs.logs(file, "debug_tool") == nil && strings.Contains(logs.out.String(), "debugging")
+		return logs.logs(file, s.name) == nil && strings.Contains(logs.out.String(), "debugging")
 	})
-	if out := logs.out.String(); !strings.Contains(out, "debug-tool/debug-tool | debugging") || strings.Contains(out, "web/web") {
-		t.Errorf("logs debug_tool:\n%s", out)
+	if out := logs.out.String(); !onlyLine(out, s.ref) {
+		t.Errorf("logs %s:\n%s", s.name, out)
 	}
 
 	for _, verb := range []string{control.VerbStop, control.VerbStart, control.VerbRestart} {
 		cmd := testCLI(t, rt, dir)
 		err := containersRun(context.Background(), &ContainersOptions{IO: cmd.f.IO, Factory: cmd.f, Verb: verb, File: recipeFiles{file},
-			Containers: []string{"debug_tool"}, ControlDir: dir, Connect: cmd.connect})
+			Containers: []string{s.name}, ControlDir: dir, Connect: cmd.connect})
 		if err != nil {
-			t.Fatalf("%s debug_tool: exit %d: %v\n%s", verb, exitOf(err), err, cmd.errOut)
+			t.Fatalf("%s %s: exit %d: %v\n%s", verb, s.name, exitOf(err), err, cmd.errOut)
 		}
 	}
-	if dbg, _ := rt.Container(debugTool); dbg.Starts != 3 {
-		t.Errorf("debug-tool started %d times after stop, start and restart; want 3", dbg.Starts)
+	if ctr, _ := rt.Container(s.ctr); ctr.Starts != 3 {
+		t.Errorf("%s started %d times after stop, start and restart; want 3", s.ctr, ctr.Starts)
 	}
-	if web, _ := rt.Container("rtr-nm-web-web"); web.Starts != 1 {
-		t.Errorf("web started %d times; want 1 (untouched)", web.Starts)
+	if other, _ := rt.Container(s.other); other.Starts != 1 {
+		t.Errorf("%s started %d times; want 1 (untouched)", s.other, other.Starts)
 	}
 
 	ex := testCLI(t, rt, dir)
-	dbg, _ := rt.Container(debugTool)
-	if id, err := ex.exec(file, "debug_tool"); err != nil || id != dbg.Info.ID {
-		t.Errorf("exec debug_tool ran in %q (%v); want %s's %q", id, err, debugTool, dbg.Info.ID)
+	ctr, _ := rt.Container(s.ctr)
+	if id, err := ex.exec(file, s.name); err != nil || id != ctr.Info.ID {
+		t.Errorf("exec %s ran in %q (%v); want %s's %q", s.name, id, err, s.ctr, ctr.Info.ID)
 	}
 
-	if err := testCLI(t, rt, dir).down("rtr-nm", 0); err != nil {
+	if err := testCLI(t, rt, dir).down(s.stack, 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := wait(); err != nil {
@@ -97,18 +138,32 @@ func TestCommandsNameARenamedServiceByItsComposeName(t *testing.T) {
 // Without a running up, logs and exec read the engine's labels, and the pods' aliases from
 // the recipe.
 func TestEngineCommandsNameARenamedServiceByItsComposeName(t *testing.T) {
-	c, file := killedUp(t, renamedCompose)
-	if err := c.rt.Print(debugTool, orchestrator.Stdout, "debugging"); err != nil {
+	engineCommandsNameAService(t, renamedService)
+}
+
+func TestEngineCommandsNameAJoinedServiceByItsComposeName(t *testing.T) {
+	engineCommandsNameAService(t, joinedService)
+}
+
+// onlyLine reports whether logs out is the line "debugging" of ref alone (its label padded
+// to the widest of the stack's).
+func onlyLine(out, ref string) bool {
+	return strings.Count(out, "\n") == 1 && slices.Equal(strings.Fields(out), []string{ref, "|", "debugging"})
+}
+
+func engineCommandsNameAService(t *testing.T, s namedService) {
+	c, file := killedUp(t, s.compose)
+	if err := c.rt.Print(s.ctr, orchestrator.Stdout, "debugging"); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.logs(file, "debug_tool"); err != nil || c.out.String() != "debug-tool/debug-tool | debugging\n" {
-		t.Errorf("logs debug_tool: %v\n%s", err, c.out)
+	if err := c.logs(file, s.name); err != nil || !onlyLine(c.out.String(), s.ref) {
+		t.Errorf("logs %s: %v\n%s", s.name, err, c.out)
 	}
-	dbg, _ := c.rt.Container(debugTool)
-	if id, err := c.exec(file, "debug_tool"); err != nil || id != dbg.Info.ID {
-		t.Errorf("exec debug_tool ran in %q (%v); want %s's %q", id, err, debugTool, dbg.Info.ID)
+	ctr, _ := c.rt.Container(s.ctr)
+	if id, err := c.exec(file, s.name); err != nil || id != ctr.Info.ID {
+		t.Errorf("exec %s ran in %q (%v); want %s's %q", s.name, id, err, s.ctr, ctr.Info.ID)
 	}
-	if err := c.down("rtr-nm", 0); err != nil {
+	if err := c.down(s.stack, 0); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -64,7 +64,9 @@ func newPsCmd(f *Factory, runF func(*PsOptions) error) *cobra.Command {
 	opts := &PsOptions{IO: f.IO, Factory: f}
 	parse := func(cmd *cobra.Command, v *viper.Viper, _ []string) (err error) {
 		if cmd.Flags().Changed("file") {
-			opts.File = recipeFile(f, v, f.IO.ErrOut)
+			if opts.File, err = recipeFile(f, v, f.IO.ErrOut); err != nil {
+				return err
+			}
 		}
 		if opts.Output, err = outputFlag(cmd, v, "-o", "text", "json"); err != nil {
 			return err

@@ -73,6 +73,11 @@ func TestRecipeFileWithoutF(t *testing.T) {
 			out: "compose.yaml: ok"},
 		{name: "sidecar.yaml over COMPOSE_FILE", files: map[string]string{"sidecar.yaml": recipe, "compose.yaml": compose}, env: []string{"COMPOSE_FILE=compose.yaml"},
 			out: "sidecar.yaml: ok"},
+		// A .env that cannot be read may hold COMPOSE_FILE: its problem, not a missing sidecar.yaml.
+		{name: "broken .env with COMPOSE_FILE", files: map[string]string{"base.yaml": compose, ".env": "COMPOSE_FILE=base.yaml\nthis is not valid\n"}, code: 2,
+			errOut: ".env:2:1: this line is not NAME=value"},
+		{name: "broken .env, COMPOSE_FILE of the environment", files: map[string]string{"base.yaml": compose, ".env": "this is not valid\n"},
+			env: []string{"COMPOSE_FILE=base.yaml"}, code: 2, errOut: ".env:1:1: this line is not NAME=value"},
 		{name: "-f over COMPOSE_FILE", files: map[string]string{"compose.yaml": compose, "dev.yaml": override}, args: []string{"-f", "compose.yaml"}, env: []string{"COMPOSE_FILE=dev.yaml"},
 			out: "compose.yaml: ok"},
 		{name: "-f missing among", files: map[string]string{"compose.yaml": compose}, args: []string{"-f", "compose.yaml", "-f", "sidecar.yaml"}, code: 2, missing: true},

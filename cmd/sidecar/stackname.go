@@ -36,7 +36,10 @@ func onStack(f *Factory, file *recipeFiles, stack *string, parse parseFunc) pars
 		if *stack != "" {
 			*file = fileSetting(v)
 		} else {
-			*file = recipeFile(f, v, cmd.ErrOrStderr())
+			var err error
+			if *file, err = recipeFile(f, v, cmd.ErrOrStderr()); err != nil {
+				return err
+			}
 		}
 		return parse(cmd, v, args)
 	}

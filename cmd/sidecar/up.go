@@ -55,7 +55,8 @@ restart policy. When main ends for good, or on Ctrl-C or SIGTERM, main is stoppe
 first, then the sidecars in reverse order, then everything is removed. Nothing is
 left behind.
 
-With pod names, only those pods run, with every pod they depend on.
+With pod names, only those pods run, with every pod they depend on. A container's
+name (or its compose service's: web_envoy for container web-envoy) names its pod.
 
 --watch (-w) acts on the recipe's watch rules while the stack runs: when files
 under a rule's path change, that container alone is rebuilt and replaced, has the
@@ -106,7 +107,10 @@ last lines); 2 for a bad recipe or arguments.`,
 func newUpCmd(f *Factory, runF func(*UpOptions) error) *cobra.Command {
 	opts := &UpOptions{IO: f.IO, Factory: f}
 	parse := func(cmd *cobra.Command, v *viper.Viper, args []string) error {
-		opts.File = recipeFile(f, v, f.IO.ErrOut)
+		var err error
+		if opts.File, err = recipeFile(f, v, f.IO.ErrOut); err != nil {
+			return err
+		}
 		opts.Pods = args
 		opts.Detach = v.GetBool("detach")
 		opts.Watch = v.GetBool("watch")
@@ -167,17 +171,11 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 		return err
 	}
 	for i, name := range opts.Pods {
-		if p := podByName(st, name); p != nil {
-			opts.Pods[i] = p.Name // a compose service's name (web_service) names its pod (web-service)
-			continue
+		p, err := podByName(st, name)
+		if err != nil {
+			return err
 		}
-		if st.Pod(name) == nil {
-			var all []string
-			for _, p := range st.Pods {
-				all = append(all, p.Name)
-			}
-			return &ExitError{Code: exitBadInput, Err: fmt.Errorf("stack %s has no pod %q: its pods are %s", st.Name, name, strings.Join(all, ", "))}
-		}
+		opts.Pods[i] = p.Name // a compose service's name (web_service) names its pod (web-service)
 	}
 	if opts.Watch {
 		if err := watch.Rules(st); err != nil {
@@ -349,20 +347,50 @@ func withLastLines(err error, res orchestrator.Result) error {
 	return &lastLinesError{err: err, who: who, lines: res.Lines}
 }
 
-// podByName is the pod name names: its own name, or else the one of its aliases (a compose
-// service's name made a DNS label keeps the name as an alias); nil when none or several.
-func podByName(st *recipes.Stack, name string) *recipes.Pod {
+// podByName is the pod name names, as up NAME reads it: its own name, else one of its
+// aliases (a compose service's name made a DNS label keeps the name as an alias), else the
+// pod of the container name names (orchestrator.MatchContainers: by its name, or by its
+// compose service's name, web_envoy for container web-envoy of pod web when the service
+// joins web's namespace, network_mode: service:web), as docker compose up web_envoy starts
+// what that service needs. A name that names nothing, or containers of several pods, is
+// bad input that says which names there are.
+func podByName(st *recipes.Stack, name string) (*recipes.Pod, error) {
 	if p := st.Pod(name); p != nil {
-		return p
+		return p, nil
 	}
 	var found *recipes.Pod
 	for _, p := range st.Pods {
 		if slices.Contains(st.PodAliases(p), name) { // as MatchContainers reads a pod's names
 			if found != nil {
-				return nil
+				found = nil
+				break
 			}
 			found = p
 		}
 	}
-	return found
+	if found != nil {
+		return found, nil
+	}
+	var cs []orchestrator.NamedContainer
+	var all []string
+	for _, p := range st.Pods {
+		all = append(all, p.Name)
+		aliases := st.PodAliases(p)
+		for _, c := range p.Containers() {
+			cs = append(cs, orchestrator.NamedContainer{Pod: p.Name, PodAliases: aliases, Name: c.Name, Role: c.Role})
+		}
+	}
+	var pods []string
+	for _, c := range orchestrator.MatchContainers(cs, name) {
+		if !slices.Contains(pods, c.Pod) {
+			pods = append(pods, c.Pod)
+		}
+	}
+	switch len(pods) {
+	case 0:
+		return nil, &ExitError{Code: exitBadInput, Err: fmt.Errorf("stack %s has no pod %q: its pods are %s", st.Name, name, strings.Join(all, ", "))}
+	case 1:
+		return st.Pod(pods[0]), nil
+	}
+	return nil, &ExitError{Code: exitBadInput, Err: fmt.Errorf("%q is in several pods of stack %s: name one of %s", name, st.Name, strings.Join(pods, ", "))}
 }

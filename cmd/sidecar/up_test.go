@@ -268,6 +268,37 @@ func TestUpNamesARenamedServiceByItsComposeName(t *testing.T) {
 	}
 }
 
+// A compose service that joins another's namespace (network_mode: service:web) is a
+// container of that pod: up web_envoy (or web-envoy, its container's name) runs that pod and
+// what it needs, as docker compose up web_envoy starts what that service needs; so does up
+// app, which joins ts.
+func TestUpNamesAJoinedServiceByItsComposeName(t *testing.T) {
+	for _, name := range []string{"web_envoy", "web-envoy", "Web.Envoy"} {
+		rt := newFake("app:1")
+		rt.ExitOnStart("rtr-jn-web-web", 0)
+		c := upComposeService(t, rt, joinedCompose, name)
+		if len(rt.HistoryOf("rtr-jn-web-web-envoy")) == 0 || len(rt.HistoryOf("rtr-jn-consul-consul")) > 0 || len(rt.HistoryOf("rtr-jn-currency-currency")) > 0 {
+			t.Errorf("up %s ran:\n%s\nengine: %v", name, c.out, rt.HistoryOf())
+		}
+	}
+	rt := newFake("app:1")
+	rt.ExitOnStart("crash-ts-app", 0) // app is the pod's main, ts its sidecar
+	c := upComposeService(t, rt, "name: crash\nservices:\n  ts: {image: app:1}\n  app: {image: app:1, network_mode: \"service:ts\", restart: \"no\"}\n", "app")
+	if len(rt.HistoryOf("crash-ts-app")) == 0 || len(rt.HistoryOf("crash-ts-ts")) == 0 {
+		t.Errorf("up app ran:\n%s\nengine: %v", c.out, rt.HistoryOf())
+	}
+}
+
+// up NAME of a container name several pods have names none of them: it says which pods.
+func TestUpContainerOfSeveralPods(t *testing.T) {
+	c := testCLI(t, newFake(), controlTestDir(t))
+	err := c.up(recipe(t, "name: amb\npods:\n  a: {main: {name: a, image: app:1}, sidecars: [{name: sh, image: app:1}]}\n  b: {main: {name: b, image: app:1}, sidecars: [{name: sh, image: app:1}]}\n"),
+		func(o *UpOptions) { o.Pods = []string{"sh"} })()
+	if code := exitOf(err); code != exitBadInput || !strings.Contains(err.Error(), `"sh" is in several pods of stack amb: name one of a, b`) {
+		t.Errorf("exit %d: %v", code, err)
+	}
+}
+
 // upComposeService runs up SERVICE of the compose file compose on rt, and checks that it
 // exits 0.
 func upComposeService(t *testing.T, rt *fake.Runtime, compose, service string) *cli {
