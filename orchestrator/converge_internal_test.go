@@ -229,7 +229,7 @@ func TestReplacedContainerIsNotACrash(t *testing.T) {
 	st.ApplyResult(spec, ActionResult{Action: inf}, now)
 	// The volume with files goes first, to be filled afresh.
 	rmv := PlanPod(spec, st, now)
-	if got := rmv.String(); got != "remove volume conf: its recipe changed: the pod is re-created\n" {
+	if got := rmv.String(); got != "remove volume conf: ports changed: the pod is re-created\n" {
 		t.Fatalf("plan after the infra removal:\n%s", got)
 	}
 	st.Dispatched(spec, rmv.Actions[0], now)
@@ -241,7 +241,7 @@ func TestReplacedContainerIsNotACrash(t *testing.T) {
 		t.Errorf("plan after the volume's removal:\n%s", got)
 	}
 	st.Volumes["conf"].Created = true
-	if got := PlanPod(spec, st, now).String(); !strings.HasPrefix(got, "create infra: re-creating the pod, its recipe changed") {
+	if got := PlanPod(spec, st, now).String(); !strings.HasPrefix(got, "create infra: re-creating the pod, ports changed") {
 		t.Errorf("plan after the volume is created again:\n%s", got)
 	}
 }
