@@ -213,12 +213,31 @@ func outdated(spec *PodSpec, c *recipes.Container, cs *ContainerStatus) string {
 		return ""
 	}
 	if fields := changedFields(creationRecipe(cs.Recipe), creationRecipe(c)); len(fields) > 0 {
-		return strings.Join(fields, ", ") + " changed"
+		return strings.Join(inputTerms(spec.Stack, fields), ", ") + " changed"
 	}
 	if id := spec.ImageIDs[c.Image]; cs.ImageID != "" && id != cs.ImageID {
 		return fmt.Sprintf("image %s was rebuilt (%s → %s)", c.Image, shortImageID(cs.ImageID), shortImageID(id))
 	}
 	return "its configuration changed"
+}
+
+// inputTerms names the recipe's fields as the file the stack came from names them: a
+// Kubernetes manifest's command is the recipe's entrypoint, its args the recipe's command
+// (a compose file and a recipe name them alike).
+func inputTerms(st *recipes.Stack, fields []string) []string {
+	if sourceKind(st) != recipes.SourceKube {
+		return fields
+	}
+	kube := map[string]string{"entrypoint": "command", "command": "args"}
+	out := make([]string, len(fields))
+	for i, f := range fields {
+		out[i] = f
+		if k, ok := kube[f]; ok {
+			out[i] = k
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // podOutdated says why the pod must be re-created ("" when it need not): what its infra

@@ -312,3 +312,31 @@ func TestTeardownWaitsForTheRemovalCalls(t *testing.T) {
 		}
 	}
 }
+
+// TestOutdatedInTheInputsTerms: a change of a container's command or arguments is said as
+// the file the stack came from names them: a manifest's command and args are a recipe's (and
+// a compose file's) entrypoint and command.
+func TestOutdatedInTheInputsTerms(t *testing.T) {
+	for _, tc := range []struct {
+		kind             recipes.SourceKind
+		entrypoint, args string
+	}{
+		{recipes.SourceRecipe, "entrypoint changed", "command changed"},
+		{recipes.SourceCompose, "entrypoint changed", "command changed"},
+		{recipes.SourceKube, "command changed", "args changed"},
+	} {
+		base := testSpec()
+		stack := *base.Stack
+		stack.Source.Kind = tc.kind
+		base.Stack = &stack
+		st := statusOf(base, podUp, createdFrom(base))
+		ep := edited(base, func(p *recipes.Pod) { p.Sidecars[1].Entrypoint = []string{"/bin/sh", "-c"} })
+		if got := outdated(ep, ep.Pod.Sidecars[1], st.Containers["shipper"]); got != tc.entrypoint {
+			t.Errorf("%v: entrypoint edited: %q, want %q", tc.kind, got, tc.entrypoint)
+		}
+		cmd := edited(base, func(p *recipes.Pod) { p.Sidecars[1].Command = []string{"-v"} })
+		if got := outdated(cmd, cmd.Pod.Sidecars[1], st.Containers["shipper"]); got != tc.args {
+			t.Errorf("%v: command edited: %q, want %q", tc.kind, got, tc.args)
+		}
+	}
+}
