@@ -22,7 +22,7 @@ import (
 // was created with; the desired hash is the spec's. The planner compares the two:
 //
 //   - an infra container or an init container whose hash changed makes the whole pod be
-//     re-created: members stopped in teardown order, each with its grace, everything removed,
+//     re-created: members stopped in teardown order within one pod budget, everything removed,
 //     then the pod starts again from its infra container (init containers run before the
 //     sidecars, so running one again means starting the pod over);
 //   - a sidecar or main whose hash changed is replaced — stopped, removed, created from the
@@ -174,7 +174,10 @@ func (c *ContainerStatus) startOrder() int {
 func (st *PodStatus) replaced(c *ContainerStatus, now time.Time) {
 	c.Replacing = false
 	if c.Role == recipes.RoleInfra {
-		st.Recreating, st.InfraLost = true, "its recipe changed"
+		st.Recreating, st.InfraLost, st.RecreateStart = true, strings.TrimPrefix(c.Why, recreatePrefix), time.Time{}
+		if st.InfraLost == "" {
+			st.InfraLost = "its recipe changed"
+		}
 		// Re-created on purpose, not lost: its restarts start from 0, as its members' do.
 		c.CrashCount, c.ExitedAt, c.Restarts, c.StartedAt = 0, now, 0, time.Time{}
 		for _, m := range st.Containers {
@@ -210,12 +213,31 @@ func outdated(spec *PodSpec, c *recipes.Container, cs *ContainerStatus) string {
 		return ""
 	}
 	if fields := changedFields(creationRecipe(cs.Recipe), creationRecipe(c)); len(fields) > 0 {
-		return strings.Join(fields, ", ") + " changed"
+		return strings.Join(inputTerms(spec.Stack, fields), ", ") + " changed"
 	}
 	if id := spec.ImageIDs[c.Image]; cs.ImageID != "" && id != cs.ImageID {
 		return fmt.Sprintf("image %s was rebuilt (%s → %s)", c.Image, shortImageID(cs.ImageID), shortImageID(id))
 	}
 	return "its configuration changed"
+}
+
+// inputTerms names the recipe's fields as the file the stack came from names them: a
+// Kubernetes manifest's command is the recipe's entrypoint, its args the recipe's command
+// (a compose file and a recipe name them alike).
+func inputTerms(st *recipes.Stack, fields []string) []string {
+	if sourceKind(st) != recipes.SourceKube {
+		return fields
+	}
+	kube := map[string]string{"entrypoint": "command", "command": "args"}
+	out := make([]string, len(fields))
+	for i, f := range fields {
+		out[i] = f
+		if k, ok := kube[f]; ok {
+			out[i] = k
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // podOutdated says why the pod must be re-created ("" when it need not): what its infra
@@ -306,15 +328,22 @@ func shortImageID(id string) string {
 // planRecreatePod re-creates the pod when what its infra container owns, or an init
 // container, changed: the members are stopped in teardown order (main, then the sidecars in
 // reverse; those no longer in the recipe with them, see stopOrder), each as any stop is
-// (its pre-stop hook, its own grace), then removed; then the infra container is stopped and
+// (its pre-stop hook, then its stop signal) within what is left of one pod budget counted
+// from the first stop (RecreateStart), as a teardown stops them, then removed; then the infra container is stopped and
 // removed and the pod starts over from it. It reports whether it planned for the pod.
 func planRecreatePod(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) bool {
 	why := podOutdated(spec, st)
 	if why == "" {
 		return false
 	}
-	p.Phase, p.Reason = PhaseRecreating, "re-creating the pod: "+why
-	reason := "re-create the pod: " + why
+	// The pod's phase says it (re-creating pod NAME: WHY), once and the same all through.
+	p.Phase, p.Reason = PhaseRecreating, why
+	reason := recreatePrefix + why
+	// One stop budget for the whole pod, as a teardown has: counted from the first stop.
+	deadline := now.Add(spec.Pod.StopGrace.D())
+	if !st.RecreateStart.IsZero() {
+		deadline = st.RecreateStart.Add(spec.Pod.StopGrace.D())
+	}
 	for _, c := range stopOrder(spec, st) {
 		cs := st.Containers[c.Name]
 		if cs.Pending.Has(OpCreate | OpStart | OpStop | OpPreStop) {
@@ -324,7 +353,11 @@ func planRecreatePod(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) bool 
 			if cs.Retired {
 				reason = "no longer in the recipe; " + reason
 			}
-			planConvergeStop(st, c, ownGrace(c, spec.Pod), now, reason, p)
+			n := len(p.Actions)
+			planConvergeStop(st, c, stopGrace(c, deadline.Sub(now)), deadline, now, reason, p)
+			for i := n; i < len(p.Actions); i++ {
+				p.Actions[i].PodBudget = true
+			}
 			return true
 		}
 	}
@@ -343,12 +376,23 @@ func planRecreatePod(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) bool 
 	case inf.State == StateRunning || inf.State == StateStarting:
 		// Stopped first, as a member is: it exits on SIGTERM, and its exit is then a stop,
 		// not a crash.
-		p.act(Action{Kind: ActStop, Target: InfraName, Role: recipes.RoleInfra, ID: inf.ID, Grace: spec.Pod.StopGrace.D(), Reason: reason, Replace: true})
+		// What is left of the budget, but never so little that its exit becomes a SIGKILL.
+		grace := max(deadline.Sub(now), minInfraGrace)
+		p.act(Action{Kind: ActStop, Target: InfraName, Role: recipes.RoleInfra, ID: inf.ID, Grace: grace, Reason: reason, Replace: true})
 	default:
 		p.act(Action{Kind: ActRemove, Target: InfraName, Role: recipes.RoleInfra, ID: inf.ID, Reason: reason, Replace: true})
 	}
 	return true
 }
+
+// recreatePrefix starts the reason of the actions that re-create a pod; the reason the pod's
+// phase keeps after its infra container is gone is what follows it.
+const recreatePrefix = "re-create the pod: "
+
+// minInfraGrace is the least grace the infra container of a re-created pod is stopped
+// with: it exits on SIGTERM at once, and its exit stays a stop (not exited 137) when its
+// members used the whole budget.
+const minInfraGrace = time.Second
 
 // stopOrder is the order a pod's members stop in when it is re-created or torn down:
 // teardownOrder, with the containers no longer in the recipe (by their own recipe) where
@@ -396,9 +440,9 @@ func retiredRecipe(cs *ContainerStatus) *recipes.Container {
 
 // planConvergeStop stops c for converging as any stop is (planStop: its pre-stop hook first,
 // then its stop signal within its own grace), with Replace set on what it plans.
-func planConvergeStop(st *PodStatus, c *recipes.Container, grace time.Duration, now time.Time, reason string, p *Plan) {
+func planConvergeStop(st *PodStatus, c *recipes.Container, grace time.Duration, deadline, now time.Time, reason string, p *Plan) {
 	n := len(p.Actions)
-	planStop(st, c, grace, time.Time{}, now, reason, p)
+	planStop(st, c, grace, deadline, now, reason, p)
 	for i := n; i < len(p.Actions); i++ {
 		p.Actions[i].Replace = true
 	}
@@ -432,7 +476,7 @@ func planReplace(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 		case cs.Pending != 0 || p.acts(c.Name):
 		case cs.State == StateRunning || cs.State == StateStarting:
 			old := stopRecipe(c, st)
-			planConvergeStop(st, old, ownGrace(old, pod), now, reason, p)
+			planConvergeStop(st, old, ownGrace(old, pod), time.Time{}, now, reason, p)
 		case cs.ID != "":
 			p.act(Action{Kind: ActRemove, Target: c.Name, Role: c.Role, ID: cs.ID, Reason: reason, Replace: true})
 		}
@@ -456,7 +500,7 @@ func planRetire(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 		case running && !cs.StopFailed:
 			if !stopping {
 				c := retiredRecipe(cs)
-				planConvergeStop(st, c, ownGrace(c, spec.Pod), now, "no longer in the recipe", p)
+				planConvergeStop(st, c, ownGrace(c, spec.Pod), time.Time{}, now, "no longer in the recipe", p)
 			}
 			stopping = true
 		case cs.ID != "":

@@ -229,7 +229,7 @@ func TestReplacedContainerIsNotACrash(t *testing.T) {
 	st.ApplyResult(spec, ActionResult{Action: inf}, now)
 	// The volume with files goes first, to be filled afresh.
 	rmv := PlanPod(spec, st, now)
-	if got := rmv.String(); got != "remove volume conf: its recipe changed: the pod is re-created\n" {
+	if got := rmv.String(); got != "remove volume conf: ports changed: the pod is re-created\n" {
 		t.Fatalf("plan after the infra removal:\n%s", got)
 	}
 	st.Dispatched(spec, rmv.Actions[0], now)
@@ -241,7 +241,7 @@ func TestReplacedContainerIsNotACrash(t *testing.T) {
 		t.Errorf("plan after the volume's removal:\n%s", got)
 	}
 	st.Volumes["conf"].Created = true
-	if got := PlanPod(spec, st, now).String(); !strings.HasPrefix(got, "create infra: re-creating the pod, its recipe changed") {
+	if got := PlanPod(spec, st, now).String(); !strings.HasPrefix(got, "create infra: re-creating the pod, ports changed") {
 		t.Errorf("plan after the volume is created again:\n%s", got)
 	}
 }
@@ -309,6 +309,34 @@ func TestTeardownWaitsForTheRemovalCalls(t *testing.T) {
 	for name, c := range st.Containers {
 		if !c.Removed {
 			t.Errorf("%s not marked removed", name)
+		}
+	}
+}
+
+// TestOutdatedInTheInputsTerms: a change of a container's command or arguments is said as
+// the file the stack came from names them: a manifest's command and args are a recipe's (and
+// a compose file's) entrypoint and command.
+func TestOutdatedInTheInputsTerms(t *testing.T) {
+	for _, tc := range []struct {
+		kind             recipes.SourceKind
+		entrypoint, args string
+	}{
+		{recipes.SourceRecipe, "entrypoint changed", "command changed"},
+		{recipes.SourceCompose, "entrypoint changed", "command changed"},
+		{recipes.SourceKube, "command changed", "args changed"},
+	} {
+		base := testSpec()
+		stack := *base.Stack
+		stack.Source.Kind = tc.kind
+		base.Stack = &stack
+		st := statusOf(base, podUp, createdFrom(base))
+		ep := edited(base, func(p *recipes.Pod) { p.Sidecars[1].Entrypoint = []string{"/bin/sh", "-c"} })
+		if got := outdated(ep, ep.Pod.Sidecars[1], st.Containers["shipper"]); got != tc.entrypoint {
+			t.Errorf("%v: entrypoint edited: %q, want %q", tc.kind, got, tc.entrypoint)
+		}
+		cmd := edited(base, func(p *recipes.Pod) { p.Sidecars[1].Command = []string{"-v"} })
+		if got := outdated(cmd, cmd.Pod.Sidecars[1], st.Containers["shipper"]); got != tc.args {
+			t.Errorf("%v: command edited: %q, want %q", tc.kind, got, tc.args)
 		}
 	}
 }

@@ -651,3 +651,50 @@ func TestApplyRetiresInTeardownOrder(t *testing.T) {
 		})
 	}
 }
+
+// A pod re-created on purpose stops within one stop budget for the whole pod, as its
+// teardown does (terminationGracePeriodSeconds is the pod's): main, which takes it all, gets
+// the pod's grace, the sidecars after it what is left. Its phase says why once, in the
+// planner's words, through to the end of the re-creation.
+func TestApplyRecreateStopsWithinThePodBudget(t *testing.T) {
+	budget := func(p *recipes.Pod) { p.StopGrace = recipes.Duration(10 * time.Second) }
+	h := newHarness(t, daily(budget), orchestrator.Options{})
+	h.rt.ExitOnStart("demo-setup", 0)
+	h.start()
+	h.until("the stack running", 0, func() bool { return h.o.Snapshot().Phase == orchestrator.PhaseRunning })
+	h.rt.IgnoreSIGTERM("demo-web")
+	h.applyChanges(daily(budget, withPort), "re-create pod demo: ports changed")
+	graces := map[string][]string{}
+	for _, n := range []string{"web", "shipper", "proxy", "infra"} {
+		for _, e := range h.containerEvents("demo", n) {
+			if e.State == orchestrator.CStateStopping {
+				graces[n] = append(graces[n], e.StopGrace.String())
+			}
+		}
+	}
+	want := map[string][]string{"web": {"10s"}, "shipper": {"0s"}, "proxy": {"0s"}, "infra": {"1s"}}
+	for n, w := range want {
+		if !slices.Equal(slices.Compact(graces[n]), w) {
+			t.Errorf("%s stopping with grace %v, want %v", n, graces[n], w)
+		}
+	}
+	var reasons []string
+	for _, e := range h.all() {
+		if p, ok := e.(orchestrator.PodEvent); ok && p.Phase == orchestrator.PhaseRecreating {
+			reasons = append(reasons, p.Reason)
+		}
+	}
+	if len(reasons) == 0 || slices.ContainsFunc(reasons, func(r string) bool { return r != "ports changed" }) {
+		t.Errorf("the pod's re-creating reasons %q, want only %q", reasons, "ports changed")
+	}
+	// A single container replaced stops within its own grace (the pod's, here).
+	h.rt.IgnoreSIGTERM("demo-shipper")
+	from := len(h.all())
+	h.applyChanges(daily(budget, withPort, func(p *recipes.Pod) { p.Sidecars[1].Env = recipes.Env{"A": "b"} }), "replace shipper: env changed")
+	for _, e := range h.all()[from:] {
+		if c, ok := e.(orchestrator.ContainerEvent); ok && c.Name == "shipper" && c.State == orchestrator.CStateStopping && c.StopGrace.D() != 10*time.Second {
+			t.Errorf("replaced shipper stopping with grace %s, want its own 10s", c.StopGrace)
+		}
+	}
+	h.shutdownLeavesNothing()
+}

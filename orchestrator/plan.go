@@ -59,6 +59,10 @@ type Action struct {
 	// Replace marks the stop and removal of a container that is to be created again from a
 	// changed recipe, or that is no longer in it (see converge.go): it is not restarted.
 	Replace bool
+	// PodBudget marks the stop (or pre-stop hook) of a member of a pod re-created on purpose:
+	// the members stop within one budget for the pod, which the first of them starts
+	// (PodStatus.RecreateStart).
+	PodBudget bool
 }
 
 // String is the action as one line: what, on which container, why.

@@ -183,6 +183,10 @@ type PodStatus struct {
 	Recreating  bool
 	InfraLost   string
 	Incarnation int
+	// RecreateStart is when the first stop of a pod re-created on purpose was sent: its
+	// members stop within one pod budget counted from then, as in a teardown (zero until
+	// then, and again once its infra container is gone or a container starts).
+	RecreateStart time.Time
 
 	// Failure, once reported, is kept for the pod's final phase.
 	Failure *PodError
@@ -277,6 +281,12 @@ func (st *PodStatus) Dispatched(spec *PodSpec, a Action, now time.Time) {
 	}
 	if a.Replace {
 		c.Replacing, c.Why = true, a.Reason
+	}
+	switch {
+	case a.PodBudget && st.RecreateStart.IsZero():
+		st.RecreateStart = now
+	case a.Kind == ActStart:
+		st.RecreateStart = time.Time{} // the pod is not going down
 	}
 	switch a.Kind {
 	case ActCreate:
