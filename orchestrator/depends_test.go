@@ -37,7 +37,7 @@ func loadCompose(t *testing.T, project, src string) *recipes.Stack {
 // ready, the default, for that probe to pass too.
 func TestStartedDependencyDoesNotWaitForReadiness(t *testing.T) {
 	st := stack("elk",
-		pod("es", ctr("es", readyProbe)),
+		pod("es", ctr("es", slowProbe)),
 		pod("kibana", ctr("kibana"), dependsOnWhen("es", recipes.DepStarted)),
 		pod("api", ctr("api"), dependsOn("es")),
 	)
@@ -55,7 +55,7 @@ func TestStartedDependencyDoesNotWaitForReadiness(t *testing.T) {
 // for that probe, completed for its main to exit 0 whatever its probe says.
 func TestDependencyConditionsOnAJob(t *testing.T) {
 	st := stack("j",
-		pod("setup", ctr("setup", readyProbe), job),
+		pod("setup", ctr("setup", slowProbe), job),
 		pod("early", ctr("early"), dependsOnWhen("setup", recipes.DepStarted)),
 		pod("ready", ctr("ready"), dependsOn("setup")),
 		pod("after", ctr("after"), dependsOnWhen("setup", recipes.DepCompleted)),
