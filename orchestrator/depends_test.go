@@ -2,6 +2,7 @@ package orchestrator_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,7 +37,7 @@ func loadCompose(t *testing.T, project, src string) *recipes.Stack {
 // ready, the default, for that probe to pass too.
 func TestStartedDependencyDoesNotWaitForReadiness(t *testing.T) {
 	st := stack("elk",
-		pod("es", ctr("es", readyProbe)),
+		pod("es", ctr("es", slowProbe)),
 		pod("kibana", ctr("kibana"), dependsOnWhen("es", recipes.DepStarted)),
 		pod("api", ctr("api"), dependsOn("es")),
 	)
@@ -54,7 +55,7 @@ func TestStartedDependencyDoesNotWaitForReadiness(t *testing.T) {
 // for that probe, completed for its main to exit 0 whatever its probe says.
 func TestDependencyConditionsOnAJob(t *testing.T) {
 	st := stack("j",
-		pod("setup", ctr("setup", readyProbe), job),
+		pod("setup", ctr("setup", slowProbe), job),
 		pod("early", ctr("early"), dependsOnWhen("setup", recipes.DepStarted)),
 		pod("ready", ctr("ready"), dependsOn("setup")),
 		pod("after", ctr("after"), dependsOnWhen("setup", recipes.DepCompleted)),
@@ -106,5 +107,86 @@ services:
 	h.heldBack("elk-filebeat-infra", "filebeat, which waits for elasticsearch to be healthy, was created before its healthcheck passed")
 	h.rt.SetProbe("elk-elasticsearch-elasticsearch", nil)
 	h.until("filebeat running once elasticsearch is healthy", time.Second, h.running("elk-filebeat-filebeat"))
+	h.shutdownLeavesNothing()
+}
+
+// slowProbe is a ready probe that gives its verdict late: a minute of start period, then
+// many failures before it counts as failed — a dependency that is slow, not unhealthy.
+func slowProbe(c *recipes.Container) {
+	c.Ready = tcpProbe(8080)
+	c.Ready.StartPeriod, c.Ready.Retries = recipes.Duration(time.Minute), 1000
+}
+
+// The vote example, as a tester wrote it: redis's healthcheck fails its retries, and vote,
+// which waits for it to be healthy, would wait for ever. docker compose's up fails once
+// redis is unhealthy ("dependency failed to start: container redis is unhealthy"): so does
+// the run, with exit 1, vote not started, nothing left behind, and the error saying what to
+// fix in the compose file.
+func TestComposeUnhealthyDependencyFailsTheRun(t *testing.T) {
+	src := `name: c2
+services:
+  redis:
+    image: redis:7
+    healthcheck: {test: ["CMD", "/bin/crasher", "-exit-code", "1"], interval: 1s, retries: 2}
+  vote:
+    image: vote:1
+    depends_on: {redis: {condition: service_healthy}}
+`
+	h := newHarness(t, loadCompose(t, "c2", src), orchestrator.Options{})
+	h.rt.SetProbe("c2-redis-redis", errors.New("exec probe: /bin/crasher exited 1"))
+	h.start()
+	res, err := h.finish(time.Second)
+	want := "pod vote cannot start: pod redis is unhealthy: its healthcheck failed 2 times in a row (last: exec probe: /bin/crasher exited 1); " +
+		"fix the healthcheck of service redis in the compose file (or its x-sidecar ready: probe), or have vote wait for it to start only (condition: service_started)"
+	if !errors.Is(err, orchestrator.ErrDependencyUnhealthy) || err.Error() != want || res.ExitCode != orchestrator.ExitFailure {
+		t.Fatalf("Run = %+v, %v\nwant exit 1 and %q", res, err, want)
+	}
+	if _, ok := h.rt.Container("c2-vote-infra"); ok || index(h.rt.HistoryOf(), "create c2-vote-infra") >= 0 {
+		t.Errorf("vote was created: %v", h.rt.HistoryOf())
+	}
+	snap := h.o.Snapshot()
+	if p := snap.Pod("vote"); p.Reason != "not started: pod redis is unhealthy" {
+		t.Errorf("vote's view: %s %q", p.Phase, p.Reason)
+	}
+	h.leftNothing()
+}
+
+// A recipe's ready dependency fails the same way, in the recipe's terms; one whose probe is
+// slow — within its start period, below its retries — keeps the pod waiting, and a started
+// dependency is not held back by the verdict.
+func TestUnhealthyDependencyFailsOnlyAtItsThreshold(t *testing.T) {
+	st := stack("m",
+		pod("db", ctr("postgres", readyProbe)),
+		pod("cache", ctr("redis", slowProbe)),
+		pod("api", ctr("api"), dependsOn("cache", "db")),
+		pod("web", ctr("web"), dependsOnWhen("db", recipes.DepStarted)),
+	)
+	h := newHarness(t, st, orchestrator.Options{})
+	h.rt.SetProbe("m-db-postgres", errors.New("tcp probe failed: connection refused"))
+	h.rt.SetProbe("m-cache-redis", errors.New("tcp probe failed: connection refused"))
+	h.start()
+	res, err := h.finish(time.Second)
+	want := "pod api cannot start: pod db is unhealthy: its ready probe failed 3 times in a row (last: tcp probe failed: connection refused); " +
+		"fix the `ready:` probe of postgres in the recipe, or have api wait for it to start only (depends_on: condition: started)"
+	if !errors.Is(err, orchestrator.ErrDependencyUnhealthy) || err.Error() != want || res.ExitCode != orchestrator.ExitFailure {
+		t.Fatalf("Run = %+v, %v\nwant exit 1 and %q", res, err, want)
+	}
+	if index(h.rt.HistoryOf(), "create m-api-infra") >= 0 {
+		t.Errorf("api was created: %v", h.rt.HistoryOf())
+	}
+	if index(h.rt.HistoryOf(), "start m-web-web") < 0 {
+		t.Errorf("web, which waits for db to start only, was not started: %v", h.rt.HistoryOf())
+	}
+	h.leftNothing()
+
+	// Only slow: the wait goes on, told every BlockedNoteEvery.
+	st = stack("s", pod("cache", ctr("redis", slowProbe)), pod("api", ctr("api"), dependsOn("cache")))
+	h = newHarness(t, st, orchestrator.Options{})
+	h.rt.SetProbe("s-cache-redis", errors.New("tcp probe failed: connection refused"))
+	h.start()
+	h.until("two notes", time.Second, func() bool { return strings.Count(h.describe(), "pod api waits for pod cache to be ready") >= 2 })
+	h.heldBack("s-api-infra", "api was created while cache is not ready")
+	h.rt.SetProbe("s-cache-redis", nil)
+	h.until("api running once cache is ready", time.Second, h.running("s-api-api"))
 	h.shutdownLeavesNothing()
 }

@@ -611,7 +611,16 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 				if dp := o.pods[d.Pod]; dp != nil && !dp.met(d.Condition) {
 					ready = false
 					waitFor = append(waitFor, d.Pod)
+					if err := o.unhealthy(pr, dp, d.Condition); err != nil && end == nil {
+						// It will never start: the stack fails, as docker compose's up does.
+						pr.waitFor = nil
+						o.out.publish(PodEvent{Pod: p.Name, Phase: PhasePending, Reason: "not started: pod " + d.Pod + " is unhealthy"})
+						setEnd(failed(err), err)
+					}
 				}
+			}
+			if end != nil {
+				continue
 			}
 			o.waiting(pr, waitFor)
 			if ready {
@@ -667,6 +676,10 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 					continue // a pod Apply removed
 				}
 				switch r.kind {
+				case reportMainUnhealthy:
+					if !stopping {
+						startReady() // the pods waiting for it to be ready fail
+					}
 				case reportMainReady, reportMainStarted:
 					pr.mainReady = pr.mainReady || r.kind == reportMainReady
 					pr.mainUp = true
@@ -792,6 +805,72 @@ func (o *Orchestrator) awaited(pr *podRun, name string) string {
 		return "pod " + name + " to complete"
 	}
 	return "pod " + name + " to be ready"
+}
+
+// awaitsReadiness reports whether a pod depending on dp with condition cond waits for dp's
+// main to be ready (not for it to start, nor for a job to complete).
+func awaitsReadiness(dp *podRun, cond recipes.DepCondition) bool {
+	switch {
+	case cond == recipes.DepStarted:
+		return false
+	case dp.spec.Pod.Job && (cond == recipes.DepCompleted || dp.spec.Pod.Main.Ready == nil):
+		return false
+	}
+	return dp.spec.Pod.Main.Ready != nil
+}
+
+// unhealthy is the failure of pod pr, which waits for pod dp to be ready, when dp's main
+// never was and its ready probe gave up (its failure threshold reached: compose's
+// "container … is unhealthy", after which docker compose's up fails too): nothing would make
+// pr start. nil while pr may still start (a slow dependency: its start period, or failures
+// below the threshold).
+func (o *Orchestrator) unhealthy(pr *podRun, dp *podRun, cond recipes.DepCondition) error {
+	if !awaitsReadiness(dp, cond) || !dp.started || dp.sup == nil {
+		return nil
+	}
+	w := dp.sup.mainProbe.Load()
+	if w == nil || !w.Unhealthy {
+		return nil
+	}
+	return unhealthyError(dp.spec, pr.spec.Pod.Name, w.Detail)
+}
+
+// unhealthyError says that pod waiter cannot start as the main of dep's pod is unhealthy,
+// why, and what to do, in the terms of the file the stack came from.
+func unhealthyError(dep *PodSpec, waiter, last string) error {
+	main, name := dep.Pod.Main, dep.Pod.Name
+	image := main.Ready.Kind() == recipes.ProbeImage
+	times := fmt.Sprintf("%d times in a row", main.Ready.Retries)
+	if main.Ready.Retries == 1 {
+		times = "once"
+	}
+	var why, fix string
+	switch kind := sourceKind(dep.Stack); {
+	case image:
+		why = "the engine's verdict on its image's HEALTHCHECK is unhealthy"
+		fix = fmt.Sprintf("fix the HEALTHCHECK of %s's image", main.Name)
+	case kind == recipes.SourceCompose:
+		why = "its healthcheck failed " + times
+		fix = fmt.Sprintf("fix the healthcheck of service %s in the compose file (or its x-sidecar ready: probe)", main.Name)
+	case kind == recipes.SourceKube:
+		why = "its readinessProbe failed " + times + " (its failureThreshold)"
+		fix = fmt.Sprintf("fix the readinessProbe of %s in the manifest", main.Name)
+	default:
+		why = "its ready probe failed " + times
+		fix = fmt.Sprintf("fix the `ready:` probe of %s in the recipe", main.Name)
+	}
+	if last != "" && !image {
+		why += " (last: " + last + ")"
+	}
+	switch sourceKind(dep.Stack) {
+	case recipes.SourceCompose:
+		fix += fmt.Sprintf(", or have %s wait for it to start only (condition: service_started)", waiter)
+	case recipes.SourceKube:
+		fix += fmt.Sprintf(", or have %s wait for it to start only (sidecar.dev/depends-on: %s:started)", waiter, name)
+	default:
+		fix += fmt.Sprintf(", or have %s wait for it to start only (depends_on: condition: started)", waiter)
+	}
+	return fmt.Errorf("pod %s cannot start: pod %s %w: %s; %s", waiter, name, ErrDependencyUnhealthy, why, fix)
 }
 
 // noteWaits tells the views, at every BlockedNoteEvery of the wait of a pod for the pods it

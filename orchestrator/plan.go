@@ -135,6 +135,9 @@ var (
 	// ErrNoHealthcheck: a container's readiness is its image's HEALTHCHECK, and the image
 	// has none.
 	ErrNoHealthcheck = errors.New("has no HEALTHCHECK")
+	// ErrDependencyUnhealthy: a pod waits for another to be ready, and that pod's main
+	// never was and its ready probe reached its failure threshold.
+	ErrDependencyUnhealthy = errors.New("is unhealthy")
 )
 
 // PodError is a pod failure: a failing init container, or an engine operation that failed

@@ -555,7 +555,7 @@ func TestNothingStartsOnceTheStackStops(t *testing.T) {
 // a warning about the awaited main says who waits, for how long and what its probe last
 // said; the waiting pod's view says what it waits for.
 func TestPodWaitIsToldRepeatedly(t *testing.T) {
-	st := stack("m", pod("db", ctr("postgres", readyProbe)), pod("api", ctr("api"), dependsOn("db")))
+	st := stack("m", pod("db", ctr("postgres", slowProbe)), pod("api", ctr("api"), dependsOn("db")))
 	h := newHarness(t, st, orchestrator.Options{})
 	h.rt.SetProbe("m-db-postgres", errors.New("exec probe failed: exit code 2: no response"))
 	h.start()

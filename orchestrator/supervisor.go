@@ -63,14 +63,15 @@ type podReport struct {
 type reportKind int
 
 const (
-	reportMainReady   reportKind = iota + 1 // main is ready: dependent pods may start
-	reportRunning                           // main started: the pod is up
-	reportMainEnded                         // main exited for good
-	reportCompleted                         // a job pod's main completed
-	reportMainStarted                       // main started: dependent pods waiting for that may start
-	reportFailed                            // the pod failed
-	reportDone                              // the pod is torn down
-	reportConverged                         // the pod runs its spec of generation gen (Apply)
+	reportMainReady     reportKind = iota + 1 // main is ready: dependent pods may start
+	reportRunning                             // main started: the pod is up
+	reportMainEnded                           // main exited for good
+	reportCompleted                           // a job pod's main completed
+	reportMainStarted                         // main started: dependent pods waiting for that may start
+	reportFailed                              // the pod failed
+	reportDone                                // the pod is torn down
+	reportConverged                           // the pod runs its spec of generation gen (Apply)
+	reportMainUnhealthy                       // main's readiness failed its threshold before it was ever ready
 )
 
 // supervisor owns one pod: its goroutine folds messages into the pod's status, plans,
@@ -701,6 +702,10 @@ type probeWord struct {
 	Detail  string
 	// Running: the container runs (else its probes say nothing); Ran: it has run before.
 	Running, Ran bool
+	// Unhealthy: its ready probe gave its verdict, not ready (it failed Retries times in a
+	// row after its StartPeriod), in this run, and main was never ready: what waits for it
+	// to be ready fails (compose's "container … is unhealthy").
+	Unhealthy bool
 }
 
 // noteMainProbe keeps what main's probe last said (mainProbe).
@@ -712,8 +717,14 @@ func (s *supervisor) noteMainProbe() {
 	}
 	w := probeWord{Startup: main.Startup != nil && !cs.StartupPassed, Detail: cs.ProbeDetail,
 		Running: cs.State == StateRunning, Ran: cs.Runs > 0 && cs.State != StateStarting || cs.Runs > 1}
-	if old := s.mainProbe.Load(); old == nil || *old != w {
+	w.Unhealthy = w.Running && main.Ready != nil && cs.ReadyKnown && !cs.Ready && !s.sent[reportMainReady]
+	old := s.mainProbe.Load()
+	if old == nil || *old != w {
 		s.mainProbe.Store(&w)
+	}
+	if w.Unhealthy && (old == nil || !old.Unhealthy) {
+		// Not once per kind: a later run may turn unhealthy again while a pod waits.
+		s.report(podReport{pod: s.spec.Pod.Name, kind: reportMainUnhealthy})
 	}
 }
 
