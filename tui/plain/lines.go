@@ -203,8 +203,13 @@ func withReason(s, reason string) string {
 // done or failed (with the exit code).
 func (p *Printer) stack(e orchestrator.StackEvent) {
 	label := p.stackLabel(e.Stack)
+	was, seen := p.stackPhase[label]
+	p.stackPhase[label] = e.Phase
 	switch e.Phase {
 	case orchestrator.PhaseRunning:
+		if seen && was == orchestrator.PhaseRunning {
+			return // said already: a pod that completed or was added leaves it running
+		}
 		p.tool(e.Time, label, levelNone, "stack "+e.Stack+" is running")
 	case orchestrator.PhaseStopping:
 		reason := p.unsaid(e.Reason)

@@ -72,8 +72,9 @@ type Printer struct {
 	// A failure is said once: where it happens (a pod's failure, an image that cannot be
 	// had, an error message). The stack's "stopping" and "failed" lines, whose reason
 	// repeats those, leave out what was said already.
-	said       []string        // failure texts printed
-	failedPods map[string]bool // pods whose failure was printed
+	said       []string                      // failure texts printed
+	failedPods map[string]bool               // pods whose failure was printed
+	stackPhase map[string]orchestrator.Phase // stack label → its phase last printed or passed over
 }
 
 // New returns a Printer writing to w.
@@ -81,7 +82,7 @@ func New(w io.Writer, opts Options) *Printer {
 	if opts.Location == nil {
 		opts.Location = time.Local
 	}
-	return &Printer{w: bufio.NewWriterSize(w, 64<<10), opts: opts, colors: map[string]string{}, images: map[string]bool{},
+	return &Printer{w: bufio.NewWriterSize(w, 64<<10), opts: opts, colors: map[string]string{}, images: map[string]bool{}, stackPhase: map[string]orchestrator.Phase{},
 		rebuilds: rebuild.Owners[string]{}, prefixes: map[[2]string]string{}, failedPods: map[string]bool{}}
 }
 

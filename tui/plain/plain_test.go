@@ -594,3 +594,18 @@ func TestExitThenBackoffOfOneRun(t *testing.T) {
 	})
 	s.wantPrinted(t, "flaky * started\nflaky * exited 3\nflaky * restarting in 2s\n")
 }
+
+// A stack that stays running (a job pod completed, a pod was added) is said to run once.
+func TestStackRunningSaidOnce(t *testing.T) {
+	s := newScript("vote", map[string][]orchestrator.ContainerView{
+		"seed": {{Name: "infra", Role: recipes.RoleInfra}, {Name: "seed", Role: recipes.RoleMain}},
+		"vote": {{Name: "infra", Role: recipes.RoleInfra}, {Name: "vote", Role: recipes.RoleMain}},
+	}, "seed", "vote")
+	s.stack(orchestrator.PhaseRunning, "", nil)
+	s.add(orchestrator.PodEvent{EventMeta: s.meta(), Pod: "seed", Phase: orchestrator.PhaseCompleted, Reason: "job completed: main seed exited with code 0"})
+	s.stack(orchestrator.PhaseRunning, "", nil)
+	s.stack(orchestrator.PhaseStopping, "interrupted", nil)
+	if got := strings.Count(s.printed(t), "stack vote is running"); got != 1 {
+		t.Errorf("stack vote is running said %d times, want once:\n%s", got, s.printed(t))
+	}
+}
