@@ -181,12 +181,12 @@ func (st *PodStatus) replaced(c *ContainerStatus, now time.Time) {
 		// Re-created on purpose, not lost: its restarts start from 0, as its members' do.
 		c.CrashCount, c.ExitedAt, c.Restarts, c.StartedAt = 0, now, 0, time.Time{}
 		for _, m := range st.Containers {
-			m.Restarts, m.StartedAt, m.FreshRun = 0, time.Time{}, m.Attempt+1
+			m.Restarts, m.StartedAt, m.FreshRun, m.FreshWhy = 0, time.Time{}, m.Attempt+1, "its pod was re-created: "+st.InfraLost
 		}
 		return
 	}
 	c.Runs, c.CrashCount, c.Restarts, c.StartedAt = 0, 0, 0, time.Time{}
-	c.FreshRun = c.Attempt + 1
+	c.FreshRun, c.FreshWhy = c.Attempt+1, strings.TrimPrefix(c.Why, "replace: ")
 	if !c.Held && !c.Retired {
 		c.StartNow, c.StartReason = true, "re-created: "+strings.TrimPrefix(c.Why, "replace: ")
 	}

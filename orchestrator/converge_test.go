@@ -213,6 +213,18 @@ func TestApplyRebuiltImage(t *testing.T) {
 	if len(res.Changes) != 1 || !strings.HasPrefix(res.Changes[0], "replace web: image test/web:1 was rebuilt") {
 		t.Errorf("changes %q", res.Changes)
 	}
+	// The new container's log starts with a marker that says why it is new.
+	buf := h.o.Logs().Buffer("demo", "web")
+	h.until("the marker in web's log", 0, func() bool {
+		lines, _, _ := buf.Read(0, 0)
+		return slices.ContainsFunc(lines, func(l orchestrator.LogEvent) bool { return l.Marker })
+	})
+	lines, _, _ := buf.Read(0, 0)
+	for _, l := range lines {
+		if l.Marker && !strings.HasPrefix(l.Text, "--- web created anew: image test/web:1 was rebuilt (") {
+			t.Errorf("marker %q", l.Text)
+		}
+	}
 	h.shutdownLeavesNothing()
 }
 

@@ -134,10 +134,12 @@ type ContainerStatus struct {
 	// Replacing: it is being stopped and removed to be created again from the recipe, for
 	// Why. FreshRun is the Attempt of the first run of a container created by Apply (a
 	// replaced or an added one): until that run is started, later replacements wait.
+	// FreshWhy is why that run is a new container, for the marker in its log.
 	Retired   bool
 	Replacing bool
 	Why       string
 	FreshRun  int
+	FreshWhy  string
 
 	// ExitUnchecked: the last run ended on its own (no stop of ours, no teardown). An engine
 	// that stops kills its containers before it stops answering, so nothing is decided on

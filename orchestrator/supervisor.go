@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -598,7 +599,7 @@ func (s *supervisor) syncWorkers(now time.Time) {
 
 		marker := ""
 		if cs.FreshRun == cs.Attempt && cs.Attempt > 1 {
-			marker = fmt.Sprintf("--- %s created anew from its changed recipe ---", c.Name)
+			marker = fmt.Sprintf("--- %s created anew: %s ---", c.Name, cmp.Or(cs.FreshWhy, "its recipe changed"))
 		} else if cs.Restarts > 0 {
 			marker = fmt.Sprintf("--- %s restarted (restart %d, after %s) ---", c.Name, cs.Restarts, fmtExit(cs.ExitCode, cs.OOMKilled))
 		}
