@@ -5,6 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -87,11 +92,27 @@ func attachRun(ctx context.Context, opts *AttachOptions) error {
 // stackOf is the stack a command names: --stack, else the recipe's (-f), which it loads (st;
 // nil when the stack is named). hint says how to name a stack without its recipe, for the
 // message when there is no recipe (nameHint is the usual one).
-func stackOf(f *Factory, io *IOStreams, stack string, file recipeFiles, hint string) (name string, st *recipes.Stack, err error) {
+func stackOf(f *Factory, io *IOStreams, dir, stack string, file recipeFiles, hint string) (name string, st *recipes.Stack, err error) {
 	if stack != "" {
 		return stack, nil, nil
 	}
 	st, err = loadReported(f, io.ErrOut, file)
+	if errors.Is(err, fs.ErrNotExist) && slices.Equal(file, recipeFiles{defaultFile}) {
+		// No recipe found here, none named: the stack a sidecar up runs from a recipe of this
+		// directory (up -d -f deployment.yaml, then logs) is the one meant, when it is one.
+		switch here := stacksRunFromHere(f, dir); len(here) {
+		case 1:
+			fmt.Fprintf(io.ErrOut, "sidecar: no %s here: using stack %s, which runs from %s\n", defaultFile, here[0].name, here[0].recipe)
+			return here[0].name, nil, nil
+		case 0:
+		default:
+			names := make([]string, len(here))
+			for i, h := range here {
+				names[i] = h.name + " (" + h.recipe + ")"
+			}
+			hint = fmt.Sprintf("Stacks run from recipes of this directory: %s; name one with -f FILE or --stack NAME", strings.Join(names, ", "))
+		}
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil, &ExitError{Code: exitBadInput, Err: fmt.Errorf("%w\n%s", err, hint)}
 	}
@@ -101,6 +122,35 @@ func stackOf(f *Factory, io *IOStreams, stack string, file recipeFiles, hint str
 	return st.Name, st, nil
 }
 
+// stacksRunFromHere are the stacks that a live sidecar up (in the control directory dir, ""
+// for the user's) runs from a recipe in the working directory, by name.
+func stacksRunFromHere(f *Factory, dir string) []struct{ name, recipe string } {
+	var out []struct{ name, recipe string }
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil
+	}
+	if dir, err = f.controlDirOf(dir); err != nil {
+		return nil
+	}
+	for _, name := range liveStacks(dir) {
+		c, ok := dialControl(dir, name)
+		if !ok {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		s, err := c.State(ctx)
+		cancel()
+		if err != nil || s.Recipe == "" {
+			continue
+		}
+		if first := filepath.SplitList(s.Recipe)[0]; filepath.IsAbs(first) && sameFile(filepath.Dir(first), wd) {
+			out = append(out, struct{ name, recipe string }{name, filepath.Base(first)})
+		}
+	}
+	return out
+}
+
 // nameHint is stackOf's hint for a command that names its stack as byName does.
 func nameHint(byName string) string {
 	return "To name a stack without its recipe: " + byName + " (sidecar ps lists the stacks)"
@@ -108,7 +158,7 @@ func nameHint(byName string) string {
 
 // stackOwner is stackOf's stack and a client of the process that runs it (liveOwner).
 func stackOwner(ctx context.Context, f *Factory, io *IOStreams, dir, stack string, file recipeFiles, byName string, connect func(context.Context) (engine, error)) (string, *control.Client, error) {
-	name, _, err := stackOf(f, io, stack, file, nameHint(byName))
+	name, _, err := stackOf(f, io, dir, stack, file, nameHint(byName))
 	if err != nil {
 		return "", nil, err
 	}

@@ -74,7 +74,7 @@ func newDownCmd(f *Factory, runF func(*DownOptions) error) *cobra.Command {
 }
 
 func downRun(ctx context.Context, opts *DownOptions) error {
-	name, _, err := stackOf(opts.Factory, opts.IO, opts.Stack, opts.File,
+	name, _, err := stackOf(opts.Factory, opts.IO, opts.ControlDir, opts.Stack, opts.File,
 		"To stop a stack without its recipe, name it: sidecar down --stack NAME (sidecar ps lists the stacks)")
 	if err != nil {
 		return err

@@ -142,7 +142,7 @@ func execEnv(flags []string, environ func() []string) ([]string, error) {
 }
 
 func execRun(ctx context.Context, opts *ExecOptions) error {
-	name, st, err := stackOf(opts.Factory, opts.IO, opts.Stack, opts.File, nameHint("sidecar exec --stack NAME CONTAINER -- COMMAND"))
+	name, st, err := stackOf(opts.Factory, opts.IO, opts.ControlDir, opts.Stack, opts.File, nameHint("sidecar exec --stack NAME CONTAINER -- COMMAND"))
 	if err != nil {
 		return err
 	}

@@ -153,7 +153,7 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 }
 
 func logsRun(ctx context.Context, opts *LogsOptions) error {
-	name, st, err := stackOf(opts.Factory, opts.IO, opts.Stack, opts.File,
+	name, st, err := stackOf(opts.Factory, opts.IO, opts.ControlDir, opts.Stack, opts.File,
 		"To read a stack's logs without its recipe, name it: sidecar logs --stack NAME")
 	// `sidecar -f x.yaml logs`: -f is --follow here, and x.yaml a container name.
 	if r := recipeArg(opts.Containers); err != nil && r != "" {

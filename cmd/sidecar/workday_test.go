@@ -173,3 +173,41 @@ func TestCommandsOfAStackWhoseUpWasKilled(t *testing.T) {
 		t.Errorf("restart of a stack with nothing left: %v", err)
 	}
 }
+
+// up -d -f job.yaml, then down (or logs, exec, attach…) in the same directory without -f:
+// there is no sidecar.yaml there, and the stack that runs from job.yaml is the one meant.
+// Two such stacks are named in the error instead.
+func TestCommandsFindTheStackRunFromHere(t *testing.T) {
+	rt := newFake("app:1")
+	dir := controlTestDir(t)
+	here := t.TempDir()
+	file := filepath.Join(here, "job.yaml")
+	writeFile(t, file, jobRecipe)
+	sup := testCLI(t, rt, dir)
+	wait := sup.up(file)
+	sup.until("the stack running", sup.running("job-work"))
+	t.Chdir(here)
+
+	other := filepath.Join(here, "other.yaml")
+	writeFile(t, other, "name: other\nmain: {name: main, image: app:1}\n")
+	second := testCLI(t, rt, dir)
+	waitOther := second.up(other)
+	second.until("the other stack running", second.running("other-main"))
+	two := testCLI(t, rt, dir)
+	err := downRun(context.Background(), &DownOptions{IO: two.f.IO, Factory: two.f, File: recipeFiles{defaultFile}, Connect: two.connect, ControlDir: dir})
+	if msg := fmt.Sprint(err); exitOf(err) != exitBadInput || !strings.Contains(msg, "Stacks run from recipes of this directory: job (job.yaml), other (other.yaml)") {
+		t.Errorf("down with two stacks run from here: exit %d, %s", exitOf(err), msg)
+	}
+	downAsksItsOwner(t, rt, dir, "other", fmt.Sprintf("sidecar up (pid %d)", os.Getpid()), waitOther)
+
+	down := testCLI(t, rt, dir)
+	if err := downRun(context.Background(), &DownOptions{IO: down.f.IO, Factory: down.f, File: recipeFiles{defaultFile}, Connect: down.connect, ControlDir: dir}); err != nil {
+		t.Fatalf("down: %v\n%s", err, down.errOut)
+	}
+	if want := "sidecar: no sidecar.yaml here: using stack job, which runs from job.yaml"; !strings.Contains(down.errOut.String(), want) {
+		t.Errorf("down says:\n%s\nwant %q", down.errOut, want)
+	}
+	if err := wait(); err != nil {
+		t.Errorf("up: %v", err)
+	}
+}
