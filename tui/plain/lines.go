@@ -63,8 +63,13 @@ func (p *Printer) container(e orchestrator.ContainerEvent) {
 		switch o.State {
 		case orchestrator.CStateExited:
 		case orchestrator.CStateBackoff:
-			// The exit was said with the back-off; the teardown only cancels the restart.
-			say(levelNone, "restart cancelled: the pod is stopping")
+			// The exit was said with the back-off; a teardown or the user's stop only cancels
+			// the restart.
+			why := "the pod is stopping"
+			if !p.stopping() && n.Reason != "" && !strings.HasPrefix(n.Reason, "pod stopping") {
+				why = n.Reason
+			}
+			say(levelNone, "restart cancelled: "+why)
 		default:
 			say(exitLevel(n), "exited "+exitText(n))
 		}

@@ -540,6 +540,22 @@ func TestBackoffEndedIsNoStart(t *testing.T) {
 	}
 }
 
+// A user's stop of a container in back-off cancels its restart: the line says so, not that
+// the pod stops, which goes on running.
+func TestBackoffStoppedByUser(t *testing.T) {
+	s := newScript("b", map[string][]orchestrator.ContainerView{"b": {{Name: "db", Role: recipes.RoleMain}}}, "b")
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	s.c("b", "db", func(v *orchestrator.ContainerView) { v.State, v.StartedAt = orchestrator.CStateRunning, at })
+	code := 3
+	s.c("b", "db", func(v *orchestrator.ContainerView) {
+		v.State, v.ExitCode, v.RestartIn = orchestrator.CStateBackoff, &code, recipes.Duration(2*time.Second)
+	})
+	s.c("b", "db", func(v *orchestrator.ContainerView) { v.State, v.Reason = orchestrator.CStateExited, "stopped by user" })
+	if out := s.printed(t); !strings.HasSuffix(out, "db * restart cancelled: stopped by user\n") {
+		t.Errorf("the user's stop in back-off:\n%s", out)
+	}
+}
+
 // A container created anew while the user holds it stopped (Apply replaced it) says it stays
 // stopped, and why — it has no exit of its own to show.
 func TestHeldReplacementLine(t *testing.T) {
