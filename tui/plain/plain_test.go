@@ -519,16 +519,22 @@ shop  * image shop/web:dev: built
 `)
 }
 
+// inBackoff is a script of stack b whose one container name, of pod b, started, then exited
+// with code and waits to be restarted.
+func inBackoff(name string, role recipes.Role, code int) *script {
+	s := newScript("b", map[string][]orchestrator.ContainerView{"b": {{Name: name, Role: role}}}, "b")
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	s.c("b", name, func(v *orchestrator.ContainerView) { v.State, v.StartedAt = orchestrator.CStateRunning, at })
+	s.c("b", name, func(v *orchestrator.ContainerView) {
+		v.State, v.ExitCode, v.RestartIn = orchestrator.CStateBackoff, &code, recipes.Duration(2*time.Second)
+	})
+	return s
+}
+
 // A container torn down while it waits to be restarted was started once: no second
 // "started" line for the end of its back-off.
 func TestBackoffEndedIsNoStart(t *testing.T) {
-	s := newScript("b", map[string][]orchestrator.ContainerView{"b": {{Name: "crashy", Role: recipes.RoleSidecar}}}, "b")
-	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
-	s.c("b", "crashy", func(v *orchestrator.ContainerView) { v.State, v.StartedAt = orchestrator.CStateRunning, at })
-	code := 7
-	s.c("b", "crashy", func(v *orchestrator.ContainerView) {
-		v.State, v.ExitCode, v.RestartIn = orchestrator.CStateBackoff, &code, recipes.Duration(2*time.Second)
-	})
+	s := inBackoff("crashy", recipes.RoleSidecar, 7)
 	s.c("b", "crashy", func(v *orchestrator.ContainerView) { v.State = orchestrator.CStateExited })
 	out := s.printed(t)
 	if n := strings.Count(out, "started"); n != 1 {
@@ -543,13 +549,7 @@ func TestBackoffEndedIsNoStart(t *testing.T) {
 // A user's stop of a container in back-off cancels its restart: the line says so, not that
 // the pod stops, which goes on running.
 func TestBackoffStoppedByUser(t *testing.T) {
-	s := newScript("b", map[string][]orchestrator.ContainerView{"b": {{Name: "db", Role: recipes.RoleMain}}}, "b")
-	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
-	s.c("b", "db", func(v *orchestrator.ContainerView) { v.State, v.StartedAt = orchestrator.CStateRunning, at })
-	code := 3
-	s.c("b", "db", func(v *orchestrator.ContainerView) {
-		v.State, v.ExitCode, v.RestartIn = orchestrator.CStateBackoff, &code, recipes.Duration(2*time.Second)
-	})
+	s := inBackoff("db", recipes.RoleMain, 3)
 	s.c("b", "db", func(v *orchestrator.ContainerView) { v.State, v.Reason = orchestrator.CStateExited, "stopped by user" })
 	if out := s.printed(t); !strings.HasSuffix(out, "db * restart cancelled: stopped by user\n") {
 		t.Errorf("the user's stop in back-off:\n%s", out)
