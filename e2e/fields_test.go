@@ -12,6 +12,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/sidecar-dev/sidecar/orchestrator"
+	"github.com/sidecar-dev/sidecar/recipes"
 )
 
 // Issue 9's acceptance, from files as users write them, run by `sidecar up`: what the engine
@@ -176,4 +177,56 @@ func TestComposeBindSourceCreated(t *testing.T) {
 			t.Errorf("%s after down: %v, want it left", src, err)
 		}
 	}
+}
+
+// A compose service's labels are on its engine container, as docker compose sets them (what
+// a traefik container reading the engine routes by), with sidecar's own intact; a label
+// edited in the file re-creates that container at the next up, and only that one.
+func TestComposeLabelsOnTheEngine(t *testing.T) {
+	t.Parallel()
+	s := detachedScenario(t, "labels")
+	file := s.recipe("compose.yaml")
+	inspect := func(name string) map[string]string {
+		t.Helper()
+		res, err := s.d.Client().ContainerInspect(s.ctx, s.container(name).ID, client.ContainerInspectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Container.Config.Labels
+	}
+	check := func(name string, want map[string]string) {
+		t.Helper()
+		labels := inspect(name)
+		for k, v := range want {
+			if got, ok := labels[k]; !ok || got != v {
+				t.Errorf("%s: label %s = %q (set %v), want %q", name, k, got, ok, v)
+			}
+		}
+		l, err := orchestrator.DecodeLabels(labels)
+		if err != nil || l.Stack != s.stack || l.Pod != name || l.Container != name || l.Role != recipes.RoleMain || l.ConfigHash == "" {
+			t.Errorf("%s: sidecar's own labels %+v (%v), want stack %s, pod and container %s, role main, a config hash", name, l, err, s.stack, name)
+		}
+	}
+	s.runExit(0, "up", "-d", "-f", file)
+	check("web", map[string]string{"traefik.enable": "true", "traefik.http.routers.web.rule": "Host(`web.localhost`)", "com.example.rev": "one"})
+	check("worker", map[string]string{"com.example.team": "payments"})
+	if _, ok := inspect("infra")["traefik.enable"]; ok {
+		t.Errorf("the infra container has web's labels")
+	}
+
+	before := s.containers()
+	s.setEnv("LABEL_REV", "two")
+	out, errOut := s.runExit(0, "up", "-d", "-f", file)
+	if all := out + errOut; !strings.Contains(all, "replace web") || strings.Contains(all, "replace worker") {
+		t.Errorf("up -d with web's label edited does not replace web alone:\n%s", all)
+	}
+	check("web", map[string]string{"com.example.rev": "two", "traefik.enable": "true"})
+	if now := s.containers(); now["web"].ID == before["web"].ID || now["worker"].ID != before["worker"].ID {
+		t.Errorf("web %.12s → %.12s, worker %.12s → %.12s: want web re-created, worker kept",
+			before["web"].ID, now["web"].ID, before["worker"].ID, now["worker"].ID)
+	}
+	if _, errOut, code := s.run("down", "--stack", s.stack); code != 0 {
+		t.Errorf("down exited %d: %s", code, errOut)
+	}
+	s.nothingLeft()
 }

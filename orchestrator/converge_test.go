@@ -129,6 +129,26 @@ func TestApplyReplacesOnlyWhatChanged(t *testing.T) {
 	h.shutdownLeavesNothing()
 }
 
+// Editing a container's labels replaces that container, which then carries them.
+func TestApplyLabelsChangedReplaces(t *testing.T) {
+	h := startDaily(t)
+	before := h.ids()
+	labelled := func(p *recipes.Pod) { p.Main.Labels = map[string]string{"traefik.enable": "true"} }
+	h.applyChanges(daily(labelled), "replace web: labels changed")
+	if got := changed(before, h.ids()); !slices.Equal(got, []string{"demo-web"}) {
+		t.Errorf("re-created %v, want only demo-web", got)
+	}
+	web, _ := h.rt.Container("demo-web")
+	if l, _ := orchestrator.DecodeLabels(web.Spec.Labels); web.Spec.Labels["traefik.enable"] != "true" || l.Container != "web" || l.Stack != "demo" {
+		t.Errorf("the new web's labels: %v", web.Spec.Labels)
+	}
+	res, err := h.apply(daily(labelled), orchestrator.ApplyOptions{})
+	if err != nil || !res.UpToDate() {
+		t.Errorf("second Apply = %v, %v", res.Changes, err)
+	}
+	h.shutdownLeavesNothing()
+}
+
 // A replaced sidecar with a ready probe is ready again before main is replaced; the infra
 // container is never touched.
 func TestApplyReplacesInStartOrder(t *testing.T) {

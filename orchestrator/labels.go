@@ -19,7 +19,7 @@ import (
 // with a terminal escape sequence, say — is rejected, so that no view ever shows one.
 
 // labelPrefix starts every key; the keys are the prefix plus the names below.
-const labelPrefix = "dev.sidecar."
+const labelPrefix = recipes.ReservedLabelPrefix // "dev.sidecar."
 
 const (
 	keyStack      = labelPrefix + "stack"       // stack name

@@ -48,6 +48,17 @@ func (s *PodSpec) labels(container string, role recipes.Role, hash string) Label
 	return l
 }
 
+// withUserLabels adds a container's own labels (recipes.Container.Labels) to sidecar's: where
+// a key is both (validation refuses a user label in sidecar's namespace), sidecar's wins.
+func withUserLabels(own, user map[string]string) map[string]string {
+	for k, v := range user {
+		if _, taken := own[k]; !taken && !IsLabelKey(k) {
+			own[k] = v
+		}
+	}
+	return own
+}
+
 // Hostname is the name every container of the pod sees: Pod.Hostname, else the pod's name.
 func (s *PodSpec) Hostname() string {
 	if s.Pod.Hostname != "" {
@@ -256,7 +267,7 @@ func (s *PodSpec) ContainerSpecFor(c *recipes.Container, infraID string, facts r
 		}
 	}
 	labels.StopGrace = c.StopGrace.D()
-	spec.Labels = labels.Encode()
+	spec.Labels = withUserLabels(labels.Encode(), c.Labels)
 	if spec.StopGrace == 0 {
 		spec.StopGrace = pod.StopGrace.D()
 	}

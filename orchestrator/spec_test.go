@@ -193,3 +193,36 @@ func TestInfraSpecNamesThePodWithoutANetwork(t *testing.T) {
 		t.Errorf("hostname = name: extra hosts %v, want the pod's only", h)
 	}
 }
+
+// A container's own labels are on its engine container with sidecar's, which win: a label in
+// sidecar's namespace (validation refuses one, so this is a stack built in code) is left out,
+// and the codec reads the container back as sidecar wrote it. The infra container gets none.
+// The labels are part of the config hash: changing them is a change.
+func TestContainerSpecCarriesTheContainersLabels(t *testing.T) {
+	spec := testSpec()
+	web := spec.Pod.Main
+	before := spec.ContainerSpec(web, "id-infra").Labels[keyConfigHash]
+	web.Labels = map[string]string{"traefik.enable": "true", "com.example.team": "shop",
+		keyPod: "other", labelPrefix + "made-up": "x"}
+	app := spec.ContainerSpec(web, "id-infra")
+	for k, v := range map[string]string{"traefik.enable": "true", "com.example.team": "shop", keyStack: "shop", keyPod: "shop",
+		keyContainer: "web", keyRole: "main"} {
+		if app.Labels[k] != v {
+			t.Errorf("label %s = %q, want %q (labels %v)", k, app.Labels[k], v, app.Labels)
+		}
+	}
+	if _, ok := app.Labels[labelPrefix+"made-up"]; ok {
+		t.Errorf("a user label in sidecar's namespace reached the engine: %v", app.Labels)
+	}
+	if l, err := DecodeLabels(app.Labels); err != nil || l.Pod != "shop" || l.Container != "web" || l.Role != recipes.RoleMain {
+		t.Errorf("decoded %+v, %v", l, err)
+	}
+	if app.Labels[keyConfigHash] == before {
+		t.Errorf("the config hash did not change with the labels")
+	}
+	for k := range spec.InfraSpec().Labels {
+		if !IsLabelKey(k) {
+			t.Errorf("the infra container has label %s", k)
+		}
+	}
+}

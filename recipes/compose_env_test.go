@@ -206,7 +206,7 @@ func TestExtendsPlacedInExtendedFile(t *testing.T) {
     extends: common
   common:
     image: nginx
-    labels: {a: b}
+    stdin_open: true
 `
 	_, warns, err := Load(File{Name: filepath.Join(dir, "compose.yml"), Content: []byte(compose)}, Options{})
 	if err != nil {
@@ -217,7 +217,7 @@ func TestExtendsPlacedInExtendedFile(t *testing.T) {
 		got = append(got, strings.TrimPrefix(w.Pos.String(), dir+string(filepath.Separator))+" "+w.Field)
 	}
 	want := []string{
-		"compose.yml:15:5 services.common.labels", // local's too: one warning
+		"compose.yml:15:5 services.common.stdin_open", // local's too: one warning
 		"hwaccel.transcoding.yml:6:11 services.ml.deploy.resources.reservations.devices",
 		"hwaccel.transcoding.yml:10:5 services.immich-server.security_opt",
 		"hwaccel.transcoding.yml:13:5 services.immich-server.device_cgroup_rules",

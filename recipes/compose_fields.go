@@ -30,7 +30,21 @@ func (cv *composeConv) engineFields(b *composePodBuild, svc string, s types.Serv
 		lim := Ulimit{Name: name, Soft: int64(cmp.Or(u.Single, u.Soft)), Hard: int64(cmp.Or(u.Single, u.Hard))}
 		appendAt(cv.pos, Field(ck, "ulimits"), &ct.Ulimits, lim, cv.keyAt("services", svc, "ulimits", name))
 	}
-	for key, field := range map[string]string{"cap_add": "cap_add", "cap_drop": "cap_drop", "stop_signal": "stop_signal", "shm_size": "shm_size", "group_add": "groups"} {
+	// labels: compose-go gives the mapping and the list of KEY=value alike; each label is
+	// placed at its entry.
+	ct.Labels = maps.Clone(map[string]string(s.Labels))
+	if len(ct.Labels) == 0 {
+		ct.Labels = nil
+	}
+	ln := yamlpos.Value(cv.svcNode(svc), "labels")
+	for k := range ct.Labels {
+		at := cv.keyAt("services", svc, "labels")
+		if n := composeEnvNode(ln, k); n != nil {
+			at = cv.posOf(n)
+		}
+		cv.pos.Set(Field(ck, "labels", k), at)
+	}
+	for key, field := range map[string]string{"labels": "labels", "cap_add": "cap_add", "cap_drop": "cap_drop", "stop_signal": "stop_signal", "shm_size": "shm_size", "group_add": "groups"} {
 		if yamlpos.Find(cv.svcNode(svc), key) != nil {
 			cv.pos.Set(Field(ck, field), cv.at("services", svc, key))
 		}

@@ -111,6 +111,7 @@ type composeOutService struct {
 	Expose      []string                       `yaml:"expose,omitempty"`
 	EnvFile     []string                       `yaml:"env_file,omitempty"`
 	Environment *yaml.Node                     `yaml:"environment,omitempty"`
+	Labels      map[string]string              `yaml:"labels,omitempty"`
 	Volumes     []any                          `yaml:"volumes,omitempty"`
 	Configs     []composeOutConfigRef          `yaml:"configs,omitempty"`
 	DependsOn   *yaml.Node                     `yaml:"depends_on,omitempty"`
@@ -504,7 +505,7 @@ func (e *composeExport) service(p *Pod, c *Container) *composeOutService {
 		svc.StopGrace = c.StopGrace.String()
 	}
 	svc.StopSignal, svc.CapAdd, svc.CapDrop, svc.Privileged, svc.ReadOnly = c.StopSignal, c.CapAdd, c.CapDrop, c.Privileged, c.ReadOnly
-	svc.GroupAdd, svc.ShmSize = c.Groups, int64(c.ShmSize)
+	svc.GroupAdd, svc.ShmSize, svc.Labels = c.Groups, int64(c.ShmSize), c.Labels
 	for _, d := range c.Devices {
 		svc.Devices = append(svc.Devices, strings.TrimSuffix(d.HostPath+":"+d.ContainerPath+":"+d.Permissions, ":"))
 	}

@@ -286,6 +286,12 @@ func kubeExportContainer(w *expWarnings, s *Stack, p *Pod, c *Container, fsys fs
 			fix.apply()
 		}
 	}
+	if len(c.Labels) > 0 {
+		w.addAt(Field(ContainerKey(p.Name, c.Name), "labels"), expField(p, c, "labels"),
+			"%s: %s the engine container's, which a Kubernetes pod has no place for (the kubelet labels containers itself; what routes by labels here, traefik say, is an Ingress or a Service there): left out",
+			expWho(s, p, c), map[bool]string{true: "label " + andList(sortedKeys(c.Labels)) + " is", false: "labels " + andList(sortedKeys(c.Labels)) + " are"}[len(c.Labels) == 1])
+		c.Labels = nil
+	}
 	if c.Role == RoleSidecar && c.Gate == GateReady && c.Ready != nil && c.Startup != nil {
 		w.add(expField(p, c, "gate"), "%s: the kubelet starts the next container once a native sidecar's startupProbe passed, without waiting for its readinessProbe: what comes after it does not wait for it to be ready there, as gate: ready does here", expWho(s, p, c))
 	}

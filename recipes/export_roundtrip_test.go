@@ -430,13 +430,13 @@ func kubeFitsRestarts(kind KubeKind) func(*Stack) {
 }
 
 // kubeDropsEngineOnlyFields: what a cluster's nodes decide is gone (devices, ulimits, shm
-// size), and watch rules; supplementary groups are numeric and the pod's, so every container
+// size, a container's engine labels), and watch rules; supplementary groups are numeric and the pod's, so every container
 // has them all; an extra host at host-gateway has no address in a cluster.
 func kubeDropsEngineOnlyFields(st *Stack) {
 	for _, p := range st.Pods {
 		var groups []string
 		for _, c := range p.Containers() {
-			c.Devices, c.Ulimits, c.ShmSize, c.Watch = nil, nil, 0, nil
+			c.Devices, c.Ulimits, c.ShmSize, c.Watch, c.Labels = nil, nil, 0, nil, nil
 			for _, g := range c.Groups {
 				if _, _, ok := expNumericUser(g); ok && !slices.Contains(groups, g) {
 					groups = append(groups, g)

@@ -804,3 +804,30 @@ spec:
 		}
 	}
 }
+
+// A manifest's labels are the pod's identity (kept for the env ref that reads them), never
+// engine labels of its containers (docs/import.md: metadata.labels).
+func TestKubeLabelsAreNoEngineLabels(t *testing.T) {
+	st := mustKubeClean(t, `apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  labels: {app: web, traefik.enable: "true"}
+spec:
+  containers:
+    - name: web
+      image: nginx
+      env:
+        - name: APP
+          valueFrom: {fieldRef: {fieldPath: "metadata.labels['app']"}}
+`)
+	p := st.Pods[0]
+	if p.Labels["app"] != "web" {
+		t.Errorf("the pod's labels %v, want app: web kept for the env ref", p.Labels)
+	}
+	for _, c := range p.Containers() {
+		if c.Labels != nil {
+			t.Errorf("container %s has engine labels %v", c.Name, c.Labels)
+		}
+	}
+}

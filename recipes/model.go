@@ -401,7 +401,16 @@ type Container struct {
 
 	// Watch are the rules of `up --watch` (compose develop.watch).
 	Watch []WatchRule `json:"watch,omitempty" yaml:"watch,omitempty"`
+
+	// Labels are set on the engine container (compose labels), besides sidecar's own, which
+	// are under ReservedLabelPrefix: a key there is a problem. Part of the config hash, so
+	// that changing them re-creates the container.
+	Labels map[string]string `json:"labels,omitempty" yaml:"labels,omitempty"`
 }
+
+// ReservedLabelPrefix starts the keys of the labels sidecar writes on what it creates (the
+// orchestrator's label codec): a container's own labels cannot use it.
+const ReservedLabelPrefix = "dev.sidecar."
 
 // EnvRef is one downward-API variable. Exactly one of Field, Resource and Value is set.
 type EnvRef struct {

@@ -80,6 +80,9 @@ var containerFields = []field[*Container]{
 	{"watch", func(d *decoder, k string, v *yaml.Node, c *Container) {
 		c.Watch = listOf(d, k, v, "watch", "watch: [{path: ./src, action: sync, target: /app/src}]", watchFields, nil)
 	}},
+	{"labels", func(d *decoder, k string, v *yaml.Node, c *Container) {
+		c.Labels = d.stringMap(k, v, "labels", true, noValue)
+	}},
 }
 
 var resourceListFields = []field[*ResourceList]{

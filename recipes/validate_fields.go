@@ -82,6 +82,16 @@ func (v *validator) engineFields(p *Pod, c *Container, ck, label string) {
 			v.problem(k, "make soft at most hard (-1 is unlimited)", "ulimit %s of %s has soft %d above hard %d", u.Name, label, u.Soft, u.Hard)
 		}
 	}
+	for _, k := range sortedKeys(c.Labels) {
+		switch {
+		case strings.TrimSpace(k) == "":
+			v.problem(Field(ck, "labels", k), "write each label as KEY: value (or KEY=value in a list), with a key like com.example.team",
+				"a label of %s has no key", label)
+		case strings.HasPrefix(k, ReservedLabelPrefix):
+			v.problem(Field(ck, "labels", k), "rename it out of "+ReservedLabelPrefix+"* (sidecar sets its own labels there on every container, and they always win)",
+				"label %s of %s is in sidecar's own namespace %s*, which sidecar uses to find what it created", yamlpos.Clip(k), label, ReservedLabelPrefix)
+		}
+	}
 	for _, r := range c.EnvRefs {
 		if err := CheckEnvRef(p, c, r); err != nil {
 			v.problem(Field(ck, "env", r.Name), "see the downward API in docs/recipe.md", "%s: env %v", label, err)
