@@ -378,6 +378,7 @@ func (s *supervisor) install(m msgSpec) {
 		}
 	}
 	s.spec, s.gen = m.spec, m.gen
+	s.st.MainSettled = s.st.MainStarted
 	s.st.Reconcile(m.spec.Pod)
 	cp := PlanConverge(s.spec, s.st)
 	// Said before anything of it is done: the lines of the stops it makes follow.
