@@ -280,7 +280,8 @@ func (o *Orchestrator) failStart(pr *podRun, err error, why string) {
 	name := pr.spec.Pod.Name
 	pr.startErr, pr.waitFor = err, nil
 	o.out.publish(PodEvent{Pod: name, Phase: PhasePending, Reason: "not started: " + why})
-	o.out.publish(MessageEvent{Level: LevelError, Pod: name, Text: err.Error()})
+	// The up that added it says err in full; the views say that it failed.
+	o.out.publish(MessageEvent{Level: LevelError, Pod: name, Text: "not started: " + why + "; the up that added it fails"})
 	for _, w := range o.waits {
 		if _, ok := w.pending[name]; ok {
 			delete(w.pending, name)

@@ -237,6 +237,9 @@ services:
 	if snap := h.o.Snapshot(); snap.Pod("vote") == nil || snap.Pod("vote").Phase != orchestrator.PhasePending || snap.Pod("vote").Reason != "not started: pod redis is unhealthy" {
 		t.Errorf("vote's view: %s", h.describe())
 	}
+	if !strings.Contains(h.describe(), "error: not started: pod redis is unhealthy; the up that added it fails") {
+		t.Errorf("the views are not told that vote failed: %s", h.describe())
+	}
 	// Apply again, redis unhealthy still, with result added, which waits for vote to start:
 	// the same failure, and result's, nothing else.
 	h.rt.AddImage("result:1")
