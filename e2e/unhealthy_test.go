@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -37,11 +38,18 @@ func TestUnhealthyDependencyFailsUpDetached(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, voteUnhealthy) {
 		t.Errorf("up -d exited %d, want 1 and %q\nstdout:\n%s\nstderr:\n%s", code, voteUnhealthy, stdout, stderr)
 	}
-	t.Logf("up -d stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	s.nothingLeft()
+	// ps says the stack is gone and where its end is told; the supervisor's log ends with it.
 	out, errOut, code := s.run("ps", "--stack", s.stack)
-	t.Logf("ps: %d\n%s\n%s", code, out, errOut)
-	out, errOut, code = s.run("down", "--stack", s.stack)
-	t.Logf("down: %d\n%s\n%s", code, out, errOut)
+	if code != 0 || !strings.Contains(out, "is not running; how its last `sidecar up -d` ended") {
+		t.Errorf("ps exited %d\n%s\n%s", code, out, errOut)
+	}
+	if log := lastRunLog(t, out); !strings.Contains(log, voteUnhealthy) {
+		t.Errorf("the supervisor's log does not say why:\n%s", log)
+	}
+	if out, errOut, code := s.run("down", "--stack", s.stack); code != 0 || !strings.Contains(out, "nothing to do") {
+		t.Errorf("down exited %d\n%s\n%s", code, out, errOut)
+	}
 	s.nothingLeft()
 }
 
@@ -72,6 +80,12 @@ func TestConvergeAddingAPodOnAnUnhealthyDependency(t *testing.T) {
 		t.Errorf("vote was created")
 	}
 	s.unchanged(before, "after the failed converge", "redis", "web")
+	if psOut, _, _ := s.run("ps", "--stack", s.stack); strings.Count(psOut, "not started: pod redis is unhealthy") != 2 {
+		t.Errorf("ps does not say that vote did not start:\n%s", psOut)
+	}
+	if doc := s.psJSON(); len(doc.Stacks) != 1 || doc.Stacks[0].Phase != "running" {
+		t.Errorf("the stack after the failed converge: %+v", doc)
+	}
 	select {
 	case <-up.done:
 		t.Fatalf("the up that owns the stack ended:\n%s", up.output())
@@ -111,4 +125,18 @@ func TestUpDetachedOfAnUnhealthyMainFails(t *testing.T) {
 		t.Errorf("down exited %d\n%s\n%s", code, out, errOut)
 	}
 	s.nothingLeft()
+}
+
+// lastRunLog reads the supervisor's log that ps's "is at the end of FILE." names.
+func lastRunLog(t *testing.T, ps string) string {
+	t.Helper()
+	_, path, ok := strings.Cut(ps, "is at the end of ")
+	if !ok {
+		return ""
+	}
+	b, err := os.ReadFile(strings.TrimSuffix(strings.TrimSpace(path), "."))
+	if err != nil {
+		t.Errorf("the supervisor's log: %v", err)
+	}
+	return string(b)
 }
