@@ -2,7 +2,6 @@ package orchestrator
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -52,6 +51,7 @@ type applyReply struct {
 type applyWait struct {
 	pending  map[string]int
 	failures []string
+	errs     []error // the errors of the failures that have one (failStart)
 	done     chan struct{}
 	err      error // set before done is closed
 }
@@ -189,6 +189,7 @@ func (o *Orchestrator) install(req *applyReq, stopping bool, startReady func()) 
 				changes = append(changes, Change{Kind: ChangeAdd, Pod: p.Name, Reason: "new in the recipe"})
 			}
 			pr = o.newPodRun(spec)
+			pr.applied = true
 			wait.pending[p.Name] = pr.gen
 		case pr.done || pr.removing:
 			continue // it ended (or is going): nothing to converge
@@ -235,7 +236,6 @@ func (o *Orchestrator) install(req *applyReq, stopping bool, startReady func()) 
 	o.podsMu.Unlock()
 
 	o.reshapeView(false)
-	startReady()
 	multi := len(after) > 1
 	lines := make([]string, 0, len(changes))
 	for _, c := range changes {
@@ -246,6 +246,7 @@ func (o *Orchestrator) install(req *applyReq, stopping bool, startReady func()) 
 		}
 	}
 	o.waits = append(o.waits, wait)
+	startReady() // after the wait is known: a new pod that cannot start fails it (failStart)
 	req.reply <- applyReply{changes: lines, wait: wait}
 	o.settleWaits()
 }
@@ -266,6 +267,26 @@ func (o *Orchestrator) podConverged(r podReport) {
 			if r.failure != "" {
 				w.failures = append(w.failures, r.failure)
 			}
+		}
+	}
+	o.settleWaits()
+}
+
+// failStart notes that pod pr, which an Apply added to the running stack, cannot start (err,
+// why in short for its view): it waits for nothing any more, the Applies waiting for it fail
+// with err, and the stack runs on. It stays as it is, not started: an Apply of it again
+// tries again.
+func (o *Orchestrator) failStart(pr *podRun, err error, why string) {
+	name := pr.spec.Pod.Name
+	pr.startErr, pr.waitFor = err, nil
+	o.out.publish(PodEvent{Pod: name, Phase: PhasePending, Reason: "not started: " + why})
+	// The up that added it says err in full; the views say that it failed.
+	o.out.publish(MessageEvent{Level: LevelError, Pod: name, Text: "not started: " + why + "; the up that added it fails"})
+	for _, w := range o.waits {
+		if _, ok := w.pending[name]; ok {
+			delete(w.pending, name)
+			w.failures = append(w.failures, err.Error())
+			w.errs = append(w.errs, err)
 		}
 	}
 	o.settleWaits()
@@ -299,7 +320,7 @@ func (o *Orchestrator) settleWaits() {
 			continue
 		}
 		if len(w.failures) > 0 {
-			w.err = errors.New(strings.Join(w.failures, "; "))
+			w.err = &applyError{msg: strings.Join(w.failures, "; "), errs: w.errs}
 		}
 		close(w.done)
 		settled = true
@@ -378,6 +399,7 @@ func (s *supervisor) install(m msgSpec) {
 		}
 	}
 	s.spec, s.gen = m.spec, m.gen
+	s.st.MainSettled = s.st.MainStarted
 	s.st.Reconcile(m.spec.Pod)
 	cp := PlanConverge(s.spec, s.st)
 	// Said before anything of it is done: the lines of the stops it makes follow.
@@ -415,3 +437,13 @@ func (s *supervisor) dropRetired() {
 		}
 	}
 }
+
+// applyError is an Apply's failures, in one message; errors.Is sees the errors of those that
+// have one (ErrDependencyUnhealthy).
+type applyError struct {
+	msg  string
+	errs []error
+}
+
+func (e *applyError) Error() string   { return e.msg }
+func (e *applyError) Unwrap() []error { return e.errs }

@@ -626,7 +626,8 @@ func PlanConverge(spec *PodSpec, st *PodStatus) ConvergePlan {
 }
 
 // Converged says whether the pod runs its spec: nothing to re-create, replace or remove, the
-// containers Apply created started, main started (or held by the user). failure says why a
+// containers Apply created started, main started (or held by the user; ready too when it has
+// a ready probe and the pod is new, or main is created anew). failure says why a
 // container Apply created ended its first run before it was started: converging is over, and
 // it did not go well (the container is restarted with back-off as any other). A job pod
 // that completed is never run again: it counts as converged.
@@ -652,5 +653,5 @@ func Converged(spec *PodSpec, st *PodStatus) (done bool, failure string) {
 		return true, strings.Join(failed, "; ")
 	}
 	main := st.Containers[spec.Pod.Main.Name]
-	return st.MainStarted && (main.Held || isStarted(spec.Pod.Main, main)), ""
+	return st.MainStarted && (main.Held || st.MainSettled || isStarted(spec.Pod.Main, main)), ""
 }

@@ -730,3 +730,29 @@ func TestApplyRecreateStopsWithinThePodBudget(t *testing.T) {
 	}
 	h.shutdownLeavesNothing()
 }
+
+// A main whose ready probe fails, in a stack that runs (nothing waits for it): an Apply that
+// changes nothing of its pod returns — nothing of it is to converge — rather than wait for
+// a readiness no Apply can bring; one that changes its sidecar returns once that one is
+// started. A main Apply creates anew is still waited for until it is ready (the other tests).
+func TestApplyDoesNotWaitForAnUnchangedMainThatIsNotReady(t *testing.T) {
+	st := func(edit ...func(*recipes.Pod)) *recipes.Stack {
+		p := pod("db", ctr("postgres", readyProbe), sidecars(ctr("exporter")))
+		for _, e := range edit {
+			e(p)
+		}
+		return stack("u", p, pod("web", ctr("web")))
+	}
+	h := newHarness(t, st(), orchestrator.Options{})
+	h.rt.SetProbe("u-db-postgres", errors.New("tcp probe failed: connection refused"))
+	h.start()
+	h.until("the stack running, postgres not ready", time.Second, func() bool {
+		return h.o.Snapshot().Phase == orchestrator.PhaseRunning && h.view("db", "postgres").Health == orchestrator.HealthNotReady
+	})
+	h.applyChanges(st())
+	h.applyChanges(st(func(p *recipes.Pod) { p.Sidecars[0].Env = recipes.Env{"A": "b"} }), "replace db/exporter: env changed")
+	if c, ok := h.rt.Container("u-db-exporter"); !ok || c.Info.Status != orchestrator.StatusRunning {
+		t.Errorf("the exporter does not run: %v", h.rt.HistoryOf())
+	}
+	h.shutdownLeavesNothing()
+}

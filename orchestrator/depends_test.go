@@ -2,6 +2,7 @@ package orchestrator_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -188,5 +189,77 @@ func TestUnhealthyDependencyFailsOnlyAtItsThreshold(t *testing.T) {
 	h.heldBack("s-api-infra", "api was created while cache is not ready")
 	h.rt.SetProbe("s-cache-redis", nil)
 	h.until("api running once cache is ready", time.Second, h.running("s-api-api"))
+	h.shutdownLeavesNothing()
+}
+
+// The running vote stack, as a tester edits it: redis runs but its healthcheck fails (web,
+// which depends on nothing, runs too), and vote, added to the file with service_healthy on
+// redis, cannot start. docker compose's `up -d vote` fails that command and leaves the
+// running services alone: so does the converging up — Apply fails, saying why and what to
+// fix, vote is not created, redis and web keep their runs, the stack runs on; an Apply
+// after redis was fixed starts vote.
+func TestConvergeAddingAPodOnAnUnhealthyDependencyFailsOnlyThatPod(t *testing.T) {
+	base := `name: c3
+services:
+  redis:
+    image: redis:7
+    healthcheck: {test: ["CMD", "/bin/crasher", "-exit-code", "1"], interval: 1s, retries: 2}
+  web:
+    image: web:1
+`
+	h := newHarness(t, loadCompose(t, "c3", base), orchestrator.Options{})
+	h.rt.SetProbe("c3-redis-redis", errors.New("exec probe: /bin/crasher exited 1"))
+	h.start()
+	h.until("the stack running", time.Second, func() bool {
+		return h.o.Snapshot().Phase == orchestrator.PhaseRunning && h.view("redis", "redis").Health == orchestrator.HealthNotReady
+	})
+	before := h.rt.HistoryOf()
+	h.rt.AddImage("vote:1")
+	withVote := base + `  vote:
+    image: vote:1
+    depends_on: {redis: {condition: service_healthy}}
+`
+	_, err := h.apply(loadCompose(t, "c3", withVote), orchestrator.ApplyOptions{})
+	want := "pod vote cannot start: pod redis is unhealthy: its healthcheck failed 2 times in a row (last: exec probe: /bin/crasher exited 1); " +
+		"fix the healthcheck of service redis in the compose file (or its x-sidecar ready: probe), or have vote wait for it to start only (condition: service_started)"
+	if !errors.Is(err, orchestrator.ErrDependencyUnhealthy) || err.Error() != want {
+		t.Fatalf("Apply = %v\nwant %q", err, want)
+	}
+	if _, ok := h.rt.Container("c3-vote-infra"); ok {
+		t.Errorf("vote was created: %v", h.rt.HistoryOf())
+	}
+	if h.returned() || h.o.Snapshot().Phase != orchestrator.PhaseRunning {
+		t.Fatalf("the stack did not run on: %+v %v\n%s", h.res, h.err, h.describe())
+	}
+	if after := h.rt.HistoryOf(); !slices.Equal(after[:len(before)], before) || len(after) != len(before) {
+		t.Errorf("the running pods were touched: %v", after[len(before):])
+	}
+	if snap := h.o.Snapshot(); snap.Pod("vote") == nil || snap.Pod("vote").Phase != orchestrator.PhasePending || snap.Pod("vote").Reason != "not started: pod redis is unhealthy" {
+		t.Errorf("vote's view: %s", h.describe())
+	}
+	if !strings.Contains(h.describe(), "error: not started: pod redis is unhealthy; the up that added it fails") {
+		t.Errorf("the views are not told that vote failed: %s", h.describe())
+	}
+	// Apply again, redis unhealthy still, with result added, which waits for vote to start:
+	// the same failure, and result's, nothing else.
+	h.rt.AddImage("result:1")
+	withResult := withVote + `  result:
+    image: result:1
+    depends_on: [vote]
+`
+	_, err = h.apply(loadCompose(t, "c3", withResult), orchestrator.ApplyOptions{})
+	if wantBoth := want + "; pod result cannot start: pod vote did not start: " + want; err == nil || err.Error() != wantBoth {
+		t.Errorf("Apply again = %v\nwant %q", err, wantBoth)
+	}
+	if after := h.rt.HistoryOf(); len(after) != len(before) {
+		t.Errorf("the apply again did something: %v", after[len(before):])
+	}
+	// redis fixed (its healthcheck passes, as after an edit that re-creates it): vote starts.
+	h.rt.SetProbe("c3-redis-redis", nil)
+	h.until("redis ready", time.Second, func() bool { return h.view("redis", "redis").Health == orchestrator.HealthReady })
+	if _, err := h.apply(loadCompose(t, "c3", withResult), orchestrator.ApplyOptions{}); err != nil {
+		t.Errorf("Apply once redis is ready = %v", err)
+	}
+	h.until("vote and result running", time.Second, h.running("c3-vote-vote", "c3-result-result"))
 	h.shutdownLeavesNothing()
 }

@@ -164,6 +164,11 @@ type podRun struct {
 	running    bool
 	completed  bool // a job pod whose main completed
 	done       bool
+	// applied: an Apply (a converging up) added it to the running stack; startErr: why it
+	// cannot start, once that is known — it then fails alone, with that Apply, and the
+	// stack runs on (compose's `up -d vote` of a running project).
+	applied  bool
+	startErr error
 
 	// While it waits for the pods it depends on (not started yet): which of them, since
 	// when, and the last BlockedNoteEvery mark of the wait told (noteWaits).
@@ -602,24 +607,39 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 	startReady := func() {
 		for _, p := range o.selected {
 			pr := o.pods[p.Name]
-			if pr.started {
+			if pr.started || pr.startErr != nil {
 				continue
 			}
 			ready := true
 			var waitFor []string
 			for _, d := range p.DependsOn {
-				if dp := o.pods[d.Pod]; dp != nil && !dp.met(d.Condition) {
-					ready = false
-					waitFor = append(waitFor, d.Pod)
-					if err := o.unhealthy(pr, dp, d.Condition); err != nil && end == nil {
-						// It will never start: the stack fails, as docker compose's up does.
-						pr.waitFor = nil
-						o.out.publish(PodEvent{Pod: p.Name, Phase: PhasePending, Reason: "not started: pod " + d.Pod + " is unhealthy"})
-						setEnd(failed(err), err)
-					}
+				dp := o.pods[d.Pod]
+				if dp == nil || dp.met(d.Condition) {
+					continue
+				}
+				ready = false
+				waitFor = append(waitFor, d.Pod)
+				err, why := o.unhealthy(pr, dp, d.Condition), "pod "+d.Pod+" is unhealthy"
+				if err == nil && dp.startErr != nil {
+					err, why = fmt.Errorf("pod %s cannot start: pod %s did not start: %w", p.Name, d.Pod, dp.startErr), "pod "+d.Pod+" did not start"
+				}
+				switch {
+				case err == nil || end != nil:
+				case pr.applied:
+					// Added to the running stack: it fails alone, with the Apply that added
+					// it, as docker compose's `up -d vote` does; the stack runs on.
+					o.failStart(pr, err, why)
+				default:
+					// It will never start: the stack fails, as docker compose's up does.
+					pr.waitFor = nil
+					o.out.publish(PodEvent{Pod: p.Name, Phase: PhasePending, Reason: "not started: " + why})
+					setEnd(failed(err), err)
+				}
+				if pr.startErr != nil {
+					break
 				}
 			}
-			if end != nil {
+			if end != nil || pr.startErr != nil {
 				continue
 			}
 			o.waiting(pr, waitFor)

@@ -175,6 +175,10 @@ type PodStatus struct {
 	// MainStarted is set once main was started in this incarnation: from then on sidecars
 	// no longer gate anything.
 	MainStarted bool
+	// MainSettled: main had started when an Apply gave the pod a new spec. Converging then
+	// waits for main to be ready only when it creates it anew (fresh), not for the readiness
+	// of a main it left alone — a main whose probe fails would hold the Apply for ever.
+	MainSettled bool
 
 	Terminating    bool
 	Force          bool

@@ -115,7 +115,10 @@ type psPod struct {
 	Name  string `json:"name"`
 	Phase string `json:"phase,omitempty"`
 	// WaitsFor: live only, the pods a pending pod waits for (its depends_on not met yet).
-	WaitsFor   []string      `json:"waits_for,omitempty"`
+	WaitsFor []string `json:"waits_for,omitempty"`
+	// NotStarted: live only, why a pending pod will not start ("pod redis is unhealthy": a
+	// pod a converging up added, which failed that up).
+	NotStarted string        `json:"not_started,omitempty"`
 	Ports      []string      `json:"ports,omitempty"`
 	Containers []psContainer `json:"containers"`
 }
@@ -234,6 +237,9 @@ func liveStack(st control.State, now time.Time) *psStack {
 	}
 	for _, pv := range st.State.Pods {
 		p := psPod{Name: pv.Name, Phase: pv.Phase.String(), WaitsFor: pv.WaitsFor, Ports: st.Ports[pv.Name]}
+		if why, ok := strings.CutPrefix(pv.Reason, "not started: "); ok && pv.Phase == orchestrator.PhasePending {
+			p.NotStarted = why
+		}
 		for _, c := range pv.Containers {
 			pc := psContainer{Name: c.Name, Role: c.Role.String(), State: c.State.String(), ExitCode: c.ExitCode,
 				StartedAt: c.StartedAt, Image: c.Image, ID: shortID(c.ID)}
@@ -434,8 +440,11 @@ func printStacks(w io.Writer, stacks []*psStack) error {
 				if c.RestartIn != "" {
 					state += ", restart in " + c.RestartIn
 				}
-				if c.State == orchestrator.CStateWaiting.String() && len(p.WaitsFor) > 0 {
+				switch {
+				case c.State == orchestrator.CStateWaiting.String() && len(p.WaitsFor) > 0:
 					state += " for " + strings.Join(p.WaitsFor, ", ") // its pod waits for these pods
+				case c.State == orchestrator.CStateWaiting.String() && p.NotStarted != "":
+					state = "not started: " + p.NotStarted
 				}
 				health, restarts, up, ports := dash(c.Health), "—", dash(c.Uptime), "—"
 				if c.Restarts != nil {
@@ -464,7 +473,7 @@ func plainStack(s *psStack) *psStack {
 	out.Name, out.Recipe, out.Phase, out.Log = termsafe.Plain(s.Name), termsafe.Plain(s.Recipe), termsafe.Plain(s.Phase), termsafe.Plain(s.Log)
 	out.Pods = make([]psPod, len(s.Pods))
 	for i, p := range s.Pods {
-		q := psPod{Name: termsafe.Plain(p.Name), Phase: termsafe.Plain(p.Phase)}
+		q := psPod{Name: termsafe.Plain(p.Name), Phase: termsafe.Plain(p.Phase), NotStarted: termsafe.Plain(p.NotStarted)}
 		for _, w := range p.WaitsFor {
 			q.WaitsFor = append(q.WaitsFor, termsafe.Plain(w))
 		}

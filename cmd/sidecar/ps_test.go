@@ -108,4 +108,18 @@ func TestPsSaysWhatAPodWaitsFor(t *testing.T) {
 	if n := strings.Count(out.String(), "waiting for db"); n != 2 {
 		t.Errorf("ps says %d times that backend waits for db:\n%s", n, out.String())
 	}
+
+	// A pod a converging up added that cannot start: it waits for nothing, and says why.
+	st.State.Pods[1].Reason, st.State.Pods[1].WaitsFor = "not started: pod db is unhealthy", nil
+	s = liveStack(st, now)
+	if got := s.Pods[1].NotStarted; got != "pod db is unhealthy" {
+		t.Errorf("not_started %q", got)
+	}
+	out.Reset()
+	if err := printStacks(&out, []*psStack{s}); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.String(), "not started: pod db is unhealthy"); n != 2 || strings.Contains(out.String(), "waiting") {
+		t.Errorf("ps does not say twice that backend will not start:\n%s", out.String())
+	}
 }

@@ -41,7 +41,9 @@ import (
 // The `up -d` prints the lifecycle as the plain view does and returns once the stack is up —
 // every pod's main running, and ready when it has a ready probe — with a summary; or, when
 // the stack failed, with the supervisor's own error (the failing container's last lines) and
-// its exit status, once the supervisor has removed everything. Ctrl-C while it waits stops
+// its exit status, once the supervisor has removed everything; or, when a main runs but is
+// unhealthy (never ready, its ready probe past its threshold), with exit 1 and the stack
+// left running (docker compose's up -d --wait). Ctrl-C while it waits stops
 // the stack (it was never up). Once up, the stack ends only with `sidecar down`, its main
 // ending for good, or the supervisor being killed (`sidecar down` and the next `up` clean up
 // after that as after a killed foreground `up`).
@@ -258,6 +260,14 @@ func (opts *UpOptions) followSupervisor(ctx context.Context, cmd *exec.Cmd, r *o
 					opts.upSummary(ctx, dir, stack, logPath, pid, view)
 					return nil
 				}
+				if why := stackUnhealthy(view); interrupts == 0 && why != "" {
+					// It runs, and will not be up: as docker compose's up -d --wait, the
+					// wait fails and the stack is left running, for the user to look at.
+					pid := cmd.Process.Pid
+					_ = cmd.Process.Release()
+					return &ExitError{Code: exitFailure, Err: fmt.Errorf("stack %s runs in the background (supervisor pid %d), but it is not up: %s; "+
+						"fix its ready probe (for compose, the service's healthcheck) and sidecar up -d again, or sidecar down --stack %s", stack, pid, why, stack)}
+				}
 				continue
 			}
 			waitErr := cmd.Wait()
@@ -321,6 +331,30 @@ func stackUp(v orchestrator.StackView) bool {
 		}
 	}
 	return true
+}
+
+// stackUnhealthy says why a running stack will not be up ("" while it may be): a pod's main
+// runs and its ready probe gave its verdict, not ready (it failed its threshold: compose's
+// unhealthy).
+func stackUnhealthy(v orchestrator.StackView) string {
+	if v.Phase != orchestrator.PhaseRunning {
+		return ""
+	}
+	for _, p := range v.Pods {
+		if p.Phase == orchestrator.PhaseCompleted {
+			continue
+		}
+		for _, c := range p.Containers {
+			if c.Role == recipes.RoleMain && c.State == orchestrator.CStateRunning && c.Health == orchestrator.HealthNotReady {
+				why := fmt.Sprintf("main %s of pod %s is unhealthy", c.Name, p.Name)
+				if c.Reason != "" {
+					why += " (" + c.Reason + ")"
+				}
+				return why
+			}
+		}
+	}
+	return ""
 }
 
 // containerUp: running, and ready when it has a ready probe.
