@@ -432,7 +432,7 @@ func (c *composeImport) stackName() string {
 		c.pos.Set("name", c.posOf(v))
 		name, from, at = s, "name", c.posOf(v)
 	}
-	label := dnsLabelFrom(name)
+	label := DNSLabel(name)
 	switch {
 	case from == "" || isDNSLabel(name) || label == "":
 		return name
@@ -453,9 +453,9 @@ func (c *composeImport) stackName() string {
 func (c *composeImport) dirName() string {
 	base := filepath.Base(c.dir)
 	project := loader.NormalizeProjectName(base)
-	label := dnsLabelFrom(project)
+	label := DNSLabel(project)
 	if label == "" {
-		return dnsLabelFrom(base)
+		return DNSLabel(base)
 	}
 	if label != project {
 		c.warn(Position{File: c.file}, "name", fmt.Sprintf("project name %q (the directory's name, as compose takes it) is not a DNS label, "+

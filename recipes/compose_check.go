@@ -681,7 +681,7 @@ func (c *composeImport) unknownKey(parent []string, prop, url string) {
 		if s, err := comp.Compile(url); err == nil && len(s.PatternProperties) > 0 && len(s.Properties) == 0 {
 			what := strings.TrimSuffix(cmp.Or(strings.Join(parent, "."), "entry"), "s")
 			hint := "use letters, digits, '.', '_' and '-' only"
-			if fix := dnsLabelFrom(prop); fix != "" {
+			if fix := DNSLabel(prop); fix != "" {
 				hint += ", e.g. " + fix
 			}
 			c.issue(yamlpos.At(k, hint, "%s name %q is not valid", what, yamlpos.Clip(prop)))

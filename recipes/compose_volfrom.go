@@ -156,7 +156,7 @@ func (cv *composeConv) volumesFrom(b *composePodBuild, svc string, s types.Servi
 				sh.svc, v.Target, cv.podOfSvc[sh.svc], svc, b.pod.Name))
 			continue
 		case v.Source == "":
-			m.Source = dnsLabelFrom(fmt.Sprintf("%s-anon-%d", cv.names[sh.svc], sh.i))
+			m.Source = DNSLabel(fmt.Sprintf("%s-anon-%d", cv.names[sh.svc], sh.i))
 			if _, ok := cv.addVolume(b, m.Source, "an anonymous volume of service "+sh.svc, at); !ok {
 				continue
 			}

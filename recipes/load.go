@@ -338,7 +338,7 @@ func loadRecipe(in *input, opts Options, env map[string]string, pos *Positions) 
 		name = v.Value
 		d.record("name", v)
 	}
-	r.stack = d.decodeRecipe(root, cmp.Or(opts.Name, name, dnsLabelFrom(filepath.Base(opts.Dir))))
+	r.stack = d.decodeRecipe(root, cmp.Or(opts.Name, name, DNSLabel(filepath.Base(opts.Dir))))
 	r.problems = append(r.problems, d.problems...)
 	r.warnings = append(r.warnings, d.warnings...)
 	r.bad = d.bad

@@ -778,3 +778,17 @@ func TestEnvironmentDotEnvProblems(t *testing.T) {
 		t.Errorf("a good .env: %v, %v", env, err)
 	}
 }
+
+// DNSLabel is the one DNS-label rule: what the importers name pods and containers with, and
+// what orchestrator reads a command line's names through.
+func TestDNSLabel(t *testing.T) {
+	long := strings.Repeat("x", 62) + "_y"
+	for in, want := range map[string]string{
+		"web": "web", "Web.Envoy__V2": "web-envoy-v2", "__web__": "web", "___": "", "": "",
+		long: strings.Repeat("x", 62), "café": "caf",
+	} {
+		if got := DNSLabel(in); got != want {
+			t.Errorf("DNSLabel(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
