@@ -956,12 +956,12 @@ func (cv *composeConv) infra(b *composePodBuild, owner string) {
 	}
 }
 
-// networks warns about the networks of service svc other than the default one (their
-// aliases are the pod's on the stack network: see podAliases).
+// networks warns about the networks of service svc other than the default one, a warning
+// each that groupServiceWarnings makes one per network, naming every service that joins it
+// (their aliases are the pod's on the stack network: see podAliases).
 func (cv *composeConv) networks(svc string, s types.ServiceConfig) {
 	for _, n := range sortedKeys(s.Networks) {
-		if n != "default" && !cv.said["network "+n] { // once per network
-			cv.said["network "+n] = true
+		if n != "default" {
 			cv.warnAt("all pods share one stack network and reach each other by pod name; network "+n+" is not created", "services", svc, "networks", n)
 		}
 	}

@@ -1,0 +1,30 @@
+package recipes
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// A network several services join is warned about once, naming them all.
+func TestComposeNetworkWarningNamesEveryService(t *testing.T) {
+	_, ws := mustComposeLoad(t, `services:
+  a: {image: a:1, networks: [front]}
+  b: {image: a:1, networks: [front]}
+  c: {image: a:1, networks: [front, back]}
+networks: {front: {}, back: {}}
+`, nil)
+	got := warningStrings(ws)
+	const note = "all pods share one stack network and reach each other by pod name; "
+	for _, want := range []string{
+		"c.yaml:2:30: warning: services.a.networks.front: " + note + "network front is not created (services b and c too)",
+		"c.yaml:4:37: warning: services.c.networks.back: " + note + "network back is not created",
+	} {
+		if !slices.Contains(got, want) {
+			t.Errorf("no warning %q in:\n%s", want, strings.Join(got, "\n"))
+		}
+	}
+	if n := strings.Count(strings.Join(got, "\n"), "network front is not created"); n != 1 {
+		t.Errorf("network front warned about %d times:\n%s", n, strings.Join(got, "\n"))
+	}
+}
