@@ -28,3 +28,22 @@ networks: {front: {}, back: {}}
 		t.Errorf("network front warned about %d times:\n%s", n, strings.Join(got, "\n"))
 	}
 }
+
+// A missing bind source a service shares through volumes_from is warned about once, at the
+// source's own mount.
+func TestComposeVolumesFromMissingBindWarnedOnce(t *testing.T) {
+	_, ws := mustComposeLoad(t, `services:
+  a: {image: a:1, volumes: ["./missing:/data"]}
+  b: {image: a:1, volumes_from: [a]}
+`, nil)
+	got := warningStrings(ws)
+	var missing []string
+	for _, w := range got {
+		if strings.Contains(w, "bind mount source ./missing does not exist") {
+			missing = append(missing, w)
+		}
+	}
+	if len(missing) != 1 || !strings.HasPrefix(missing[0], "c.yaml:2:29: ") {
+		t.Errorf("want one warning about ./missing, at c.yaml:2:29, got:\n%s", strings.Join(got, "\n"))
+	}
+}
