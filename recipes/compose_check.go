@@ -689,9 +689,24 @@ func (c *composeImport) unknownKey(parent []string, prop, url string) {
 		}
 	}
 	sug := suggest.Closest(prop, known)
-	c.issue(yamlpos.UnknownKey(k, cmp.Or(strings.Join(parent, "."), "the top level"), sug, "", "remove it, or prefix it with x- to keep it as an extension"))
 	if sug != "" {
 		// What the field it is likely a typo of would have made is missing.
 		c.rejected = append(c.rejected, composeJoin(parent, sug))
 	}
+	// A key an anchor merges into several mappings (<<: *common) is one mistake: reported
+	// once, at the anchor, naming every mapping it is merged into.
+	u := c.unknown[k]
+	if u == nil {
+		u = &unknownKey{i: len(c.problems)}
+		c.problems, c.unknown[k] = append(c.problems, Problem{}), u
+	}
+	u.in = append(u.in, cmp.Or(strings.Join(parent, "."), "the top level"))
+	slices.Sort(u.in)
+	c.problems[u.i] = issueProblem(c.file, yamlpos.UnknownKey(k, andList(u.in), sug, "", "remove it, or prefix it with x- to keep it as an extension"))
+}
+
+// unknownKey is an unknown key reported: its problem's index, and the mappings it is in.
+type unknownKey struct {
+	i  int
+	in []string
 }

@@ -47,3 +47,22 @@ func TestComposeVolumesFromMissingBindWarnedOnce(t *testing.T) {
 		t.Errorf("want one warning about ./missing, at c.yaml:2:29, got:\n%s", strings.Join(got, "\n"))
 	}
 }
+
+// A key misspelled in an anchor that several services merge is one problem, at the anchor,
+// naming the services.
+func TestComposeUnknownKeyOfAnchorReportedOnce(t *testing.T) {
+	_, _, err := composeLoad(t, `x-common: &common
+  restrat: always
+services:
+  c: {image: a:1, <<: *common}
+  a: {image: a:1, <<: *common}
+  b:
+    image: a:1
+    <<: *common
+`, nil)
+	got := problemStrings(t, err)
+	want := []string{`c.yaml:2:3: unknown key "restrat" in services.a, services.b and services.c: did you mean "restart"?`}
+	if !slices.Equal(got, want) {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
