@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/compose-spec/compose-go/v2/format"
 	interp "github.com/compose-spec/compose-go/v2/interpolation"
@@ -167,6 +168,12 @@ func volumeProblem(c *composeImport, v *yaml.Node, parts []string) (*yaml.Node, 
 		return nil, "", ""
 	}
 	_, err := format.ParseVolume(v.Value)
+	if s := v.Value; err == nil && len(s) > 2 && s[1] == ':' && unicode.IsLetter(rune(s[0])) { // compose-go's Windows drive
+		rest, _, _ := strings.Cut(s[2:], ":")
+		return nil, fmt.Sprintf("%s: compose reads %q as a path on Windows drive %s (%s), not as volume %s at %s, and the engine on Linux refuses that path",
+				yamlpos.Path(parts...), yamlpos.Clip(s), s[:1], s[:2]+rest, s[:1], rest),
+			fmt.Sprintf("for volume %s write the long syntax, {type: volume, source: %s, target: %s}, or give the volume a longer name", s[:1], s[:1], rest)
+	}
 	if err == nil {
 		return nil, "", ""
 	}

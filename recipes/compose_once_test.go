@@ -66,3 +66,22 @@ services:
 		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// A one-letter volume in the short syntax, a:/data, is a Windows drive path to compose-go
+// (an anonymous volume at a:/data, or a bind of a:/data to what follows), which the engine
+// on Linux refuses: a problem saying so, never a bind mount of a:/data.
+func TestComposeOneLetterVolumeIsNoDrive(t *testing.T) {
+	for _, spec := range []string{"a:/data", "a:/data:ro", "a:/data:/data"} {
+		_, _, err := composeLoad(t, "services:\n  s: {image: a:1, volumes: [\""+spec+"\"]}\nvolumes: {a: {}}\n", nil)
+		got := problemStrings(t, err)
+		want := `c.yaml:2:29: services.s.volumes[0]: compose reads "` + spec + `" as a path on Windows drive a (a:/data), not as volume a at /data, and the engine on Linux refuses that path: ` +
+			`for volume a write the long syntax, {type: volume, source: a, target: /data}, or give the volume a longer name`
+		if !slices.Equal(got, []string{want}) {
+			t.Errorf("%s: problems\n%s\nwant\n%s", spec, strings.Join(got, "\n"), want)
+		}
+	}
+	st, _ := mustComposeLoad(t, "services:\n  s: {image: a:1, volumes: [{type: volume, source: a, target: /data}]}\nvolumes: {a: {}}\n", nil)
+	if m := st.Pods[0].Main.Volumes; len(m) != 1 || m[0].Type != MountVolume || m[0].Target != "/data" {
+		t.Errorf("the long syntax: mounts %+v, want volume a at /data", m)
+	}
+}
