@@ -1,10 +1,10 @@
 package orchestrator
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -81,7 +81,7 @@ func (c NamedContainer) podNamed(name string) bool {
 // that no container has but that names a pod (by name or alias) names that pod's container
 // of the pod's own name (a compose service's), else the pod's main: debug_tool names
 // debug-tool/debug-tool. A name that matches nothing so is read again as a DNS label, the
-// way a compose service's name becomes its container's (dnsLabel): web_envoy, which joins
+// way a compose service's name becomes its container's (recipes.DNSLabel): web_envoy, which joins
 // pod web (network_mode: service:web), names web/web-envoy. Several matches are for the
 // caller to call ambiguous.
 func MatchContainers(cs []NamedContainer, n string) []NamedContainer {
@@ -129,25 +129,15 @@ func matchContainers(cs []NamedContainer, n string) []NamedContainer {
 	return out
 }
 
-// dnsLabelName is n, "name" or "pod/name", with each part made a DNS label as recipes makes
-// a compose service's name one (its dnsLabelFrom): lower case, each run of other characters
-// than a-z and 0-9 a "-", none at either end, at most 63 characters. A part with nothing
-// left is kept as written.
+// dnsLabelName is n, "name" or "pod/name", with each part made a DNS label (recipes.DNSLabel),
+// a part with nothing left kept as written.
 func dnsLabelName(n string) string {
 	parts := strings.Split(n, "/")
 	for i, p := range parts {
-		l := strings.Trim(notLabel.ReplaceAllString(strings.ToLower(p), "-"), "-")
-		if len(l) > 63 {
-			l = strings.Trim(l[:63], "-")
-		}
-		if l != "" {
-			parts[i] = l
-		}
+		parts[i] = cmp.Or(recipes.DNSLabel(p), p)
 	}
 	return strings.Join(parts, "/")
 }
-
-var notLabel = regexp.MustCompile(`[^a-z0-9]+`)
 
 // PodAliasesOf maps each pod of st to its aliases (recipes.Stack.PodAliases); nil st: none.
 func PodAliasesOf(st *recipes.Stack) map[string][]string {

@@ -53,8 +53,9 @@ type composeImport struct {
 	// rejected lists their paths, and the field an unknown key is likely a typo of.
 	drop, empty map[*yaml.Node]bool
 	rejected    [][]string
-	paths       map[*yaml.Node][]string // the path of every node
-	bad         map[string]bool         // the model fields made from rejected nodes: not validated
+	unknown     map[*yaml.Node]*unknownKey // the unknown keys reported, by key
+	paths       map[*yaml.Node][]string    // the path of every node
+	bad         map[string]bool            // the model fields made from rejected nodes: not validated
 	// lost is set when a service could not be made a container: the stack is incomplete, and
 	// not validated (what is missing would be reported as problems).
 	lost bool
@@ -65,16 +66,17 @@ type composeImport struct {
 // directory, the project directory as compose has it.
 func importCompose(ins []*input, opts Options, env map[string]string, pos *Positions) importResult {
 	c := &composeImport{
-		report: report{file: ins[0].file},
-		opts:   opts,
-		pos:    pos,
-		dir:    stackDir(ins[0].file, opts.Dir),
-		env:    env,
-		drop:   map[*yaml.Node]bool{},
-		empty:  map[*yaml.Node]bool{},
-		bad:    map[string]bool{},
-		said:   map[string]bool{},
-		fileOf: map[*yaml.Node]string{},
+		report:  report{file: ins[0].file},
+		opts:    opts,
+		pos:     pos,
+		dir:     stackDir(ins[0].file, opts.Dir),
+		env:     env,
+		drop:    map[*yaml.Node]bool{},
+		empty:   map[*yaml.Node]bool{},
+		bad:     map[string]bool{},
+		said:    map[string]bool{},
+		fileOf:  map[*yaml.Node]string{},
+		unknown: map[*yaml.Node]*unknownKey{},
 	}
 	for _, in := range ins {
 		c.problems = append(c.problems, in.probs...)
@@ -432,7 +434,7 @@ func (c *composeImport) stackName() string {
 		c.pos.Set("name", c.posOf(v))
 		name, from, at = s, "name", c.posOf(v)
 	}
-	label := dnsLabelFrom(name)
+	label := DNSLabel(name)
 	switch {
 	case from == "" || isDNSLabel(name) || label == "":
 		return name
@@ -453,9 +455,9 @@ func (c *composeImport) stackName() string {
 func (c *composeImport) dirName() string {
 	base := filepath.Base(c.dir)
 	project := loader.NormalizeProjectName(base)
-	label := dnsLabelFrom(project)
+	label := DNSLabel(project)
 	if label == "" {
-		return dnsLabelFrom(base)
+		return DNSLabel(base)
 	}
 	if label != project {
 		c.warn(Position{File: c.file}, "name", fmt.Sprintf("project name %q (the directory's name, as compose takes it) is not a DNS label, "+

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/compose-spec/compose-go/v2/format"
 	interp "github.com/compose-spec/compose-go/v2/interpolation"
@@ -167,6 +168,12 @@ func volumeProblem(c *composeImport, v *yaml.Node, parts []string) (*yaml.Node, 
 		return nil, "", ""
 	}
 	_, err := format.ParseVolume(v.Value)
+	if s := v.Value; err == nil && len(s) > 2 && s[1] == ':' && unicode.IsLetter(rune(s[0])) { // compose-go's Windows drive
+		rest, _, _ := strings.Cut(s[2:], ":")
+		return nil, fmt.Sprintf("%s: compose reads %q as a path on Windows drive %s (%s), not as volume %s at %s, and the engine on Linux refuses that path",
+				yamlpos.Path(parts...), yamlpos.Clip(s), s[:1], s[:2]+rest, s[:1], rest),
+			fmt.Sprintf("for volume %s write the long syntax, {type: volume, source: %s, target: %s}, or give the volume a longer name", s[:1], s[:1], rest)
+	}
 	if err == nil {
 		return nil, "", ""
 	}
@@ -681,7 +688,7 @@ func (c *composeImport) unknownKey(parent []string, prop, url string) {
 		if s, err := comp.Compile(url); err == nil && len(s.PatternProperties) > 0 && len(s.Properties) == 0 {
 			what := strings.TrimSuffix(cmp.Or(strings.Join(parent, "."), "entry"), "s")
 			hint := "use letters, digits, '.', '_' and '-' only"
-			if fix := dnsLabelFrom(prop); fix != "" {
+			if fix := DNSLabel(prop); fix != "" {
 				hint += ", e.g. " + fix
 			}
 			c.issue(yamlpos.At(k, hint, "%s name %q is not valid", what, yamlpos.Clip(prop)))
@@ -689,9 +696,24 @@ func (c *composeImport) unknownKey(parent []string, prop, url string) {
 		}
 	}
 	sug := suggest.Closest(prop, known)
-	c.issue(yamlpos.UnknownKey(k, cmp.Or(strings.Join(parent, "."), "the top level"), sug, "", "remove it, or prefix it with x- to keep it as an extension"))
 	if sug != "" {
 		// What the field it is likely a typo of would have made is missing.
 		c.rejected = append(c.rejected, composeJoin(parent, sug))
 	}
+	// A key an anchor merges into several mappings (<<: *common) is one mistake: reported
+	// once, at the anchor, naming every mapping it is merged into.
+	u := c.unknown[k]
+	if u == nil {
+		u = &unknownKey{i: len(c.problems)}
+		c.problems, c.unknown[k] = append(c.problems, Problem{}), u
+	}
+	u.in = append(u.in, cmp.Or(strings.Join(parent, "."), "the top level"))
+	slices.Sort(u.in)
+	c.problems[u.i] = issueProblem(c.file, yamlpos.UnknownKey(k, andList(u.in), sug, "", "remove it, or prefix it with x- to keep it as an extension"))
+}
+
+// unknownKey is an unknown key reported: its problem's index, and the mappings it is in.
+type unknownKey struct {
+	i  int
+	in []string
 }

@@ -97,7 +97,7 @@ func (c *composeImport) active(project *types.Project, order []string) map[strin
 	named := func(name string) bool {
 		x, _ := c.serviceX(name)
 		return slices.ContainsFunc(c.opts.Services, func(n string) bool {
-			return n != "" && (n == name || n == dnsLabelFrom(name) || x != nil && n == x.Pod)
+			return n != "" && (n == name || n == DNSLabel(name) || x != nil && n == x.Pod)
 		})
 	}
 	active := map[string]bool{}
@@ -139,7 +139,7 @@ func (c *composeImport) active(project *types.Project, order []string) map[strin
 		default:
 			ps := s.Profiles
 			c.warnAt(fmt.Sprintf("%s only runs with profile %s, which is not active; it is not imported: activate it with --profile %s or COMPOSE_PROFILES=%s, or name it: sidecar up %s",
-				name, strings.Join(ps, " or "), ps[0], ps[0], dnsLabelFrom(name)), "services", name, "profiles")
+				name, strings.Join(ps, " or "), ps[0], ps[0], DNSLabel(name)), "services", name, "profiles")
 		}
 	}
 	c.imported = active
@@ -243,7 +243,7 @@ func (cv *composeConv) markRejected() {
 
 // label is service svc's name made a DNS label (renamed notes it, for renames).
 func (cv *composeConv) label(svc string) string {
-	n := dnsLabelFrom(svc)
+	n := DNSLabel(svc)
 	if n == "" || n == svc {
 		return svc
 	}
@@ -761,7 +761,7 @@ func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceCon
 		}
 		switch _, declared := cv.project.Volumes[v.Source]; {
 		case v.Type == types.VolumeTypeVolume && v.Source == "":
-			m.Source = dnsLabelFrom(fmt.Sprintf("%s-anon-%d", cv.names[svc], i))
+			m.Source = DNSLabel(fmt.Sprintf("%s-anon-%d", cv.names[svc], i))
 			if _, ok := cv.addVolume(b, m.Source, "an anonymous volume of service "+svc, at); !ok {
 				continue
 			}
@@ -780,7 +780,7 @@ func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceCon
 			// without it; a long-syntax bind without bind: is created too).
 			m.MustExist = v.Bind != nil && !bool(v.Bind.CreateHostPath)
 		case v.Type == types.VolumeTypeTmpfs:
-			m.Source = dnsLabelFrom(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], i))
+			m.Source = DNSLabel(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], i))
 			if _, ok := cv.addVolume(b, m.Source, "a tmpfs of service "+svc, at); !ok {
 				continue
 			}
@@ -797,7 +797,7 @@ func (cv *composeConv) mounts(b *composePodBuild, svc string, s types.ServiceCon
 	for i, t := range s.Tmpfs {
 		at := cv.itemAt(svc, i, len(s.Tmpfs), "tmpfs")
 		target, opts, _ := strings.Cut(t, ":")
-		name := dnsLabelFrom(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], len(s.Volumes)+i))
+		name := DNSLabel(fmt.Sprintf("%s-tmpfs-%d", cv.names[svc], len(s.Volumes)+i))
 		if _, ok := cv.addVolume(b, name, "a tmpfs of service "+svc, at); ok {
 			b.vols[name].Medium = MediumMemory
 			b.vols[name].SizeLimit = cv.tmpfsOptions(opts, at, fmt.Sprintf("services.%s.tmpfs[%d]", svc, i))
@@ -956,12 +956,12 @@ func (cv *composeConv) infra(b *composePodBuild, owner string) {
 	}
 }
 
-// networks warns about the networks of service svc other than the default one (their
-// aliases are the pod's on the stack network: see podAliases).
+// networks warns about the networks of service svc other than the default one, a warning
+// each that groupServiceWarnings makes one per network, naming every service that joins it
+// (their aliases are the pod's on the stack network: see podAliases).
 func (cv *composeConv) networks(svc string, s types.ServiceConfig) {
 	for _, n := range sortedKeys(s.Networks) {
-		if n != "default" && !cv.said["network "+n] { // once per network
-			cv.said["network "+n] = true
+		if n != "default" {
 			cv.warnAt("all pods share one stack network and reach each other by pod name; network "+n+" is not created", "services", svc, "networks", n)
 		}
 	}

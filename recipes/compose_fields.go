@@ -116,7 +116,7 @@ func (cv *composeConv) secrets(b *composePodBuild, svc string, s types.ServiceCo
 		case def.File != "":
 			m = Mount{Type: MountBind, Source: cv.expandHome(def.File), Target: target, ReadOnly: true, MustExist: true} // a file: not made a directory
 		case def.Environment != "":
-			vol := dnsLabelFrom("secret-" + ref.Source)
+			vol := DNSLabel("secret-" + ref.Source)
 			if _, ok := cv.addVolume(b, vol, "secret "+ref.Source, at); !ok {
 				continue
 			}

@@ -148,15 +148,16 @@ func (cv *composeConv) volumesFrom(b *composePodBuild, svc string, s types.Servi
 		}
 		_, declared := cv.project.Volumes[v.Source]
 		switch {
-		case v.Type == types.VolumeTypeBind:
+		case v.Type == types.VolumeTypeBind: // placed at the source's mount: what is said of its path is said there, once
 			m.Type, m.Source = MountBind, cv.expandHome(v.Source)
+			at = cv.itemAt(sh.svc, sh.i, len(cv.project.Services[sh.svc].Volumes), "volumes")
 			m.MustExist = v.Bind != nil && !bool(v.Bind.CreateHostPath)
 		case v.Source == "" && cv.podOfSvc[sh.svc] != b.pod.Name:
 			cv.warn(at, "services."+svc+".volumes_from", fmt.Sprintf("the anonymous volume of %s at %s is a volume of pod %s, and a pod volume is not shared with another pod (%s is in pod %s); it is not mounted: make it a named volume, which the pods share",
 				sh.svc, v.Target, cv.podOfSvc[sh.svc], svc, b.pod.Name))
 			continue
 		case v.Source == "":
-			m.Source = dnsLabelFrom(fmt.Sprintf("%s-anon-%d", cv.names[sh.svc], sh.i))
+			m.Source = DNSLabel(fmt.Sprintf("%s-anon-%d", cv.names[sh.svc], sh.i))
 			if _, ok := cv.addVolume(b, m.Source, "an anonymous volume of service "+sh.svc, at); !ok {
 				continue
 			}

@@ -47,7 +47,7 @@ func (cv *composeConv) volumeName(src string) string {
 	if x := cv.volX[src]; x != nil && x.x.Name != "" {
 		return x.x.Name
 	}
-	return cmp.Or(dnsLabelFrom(src), src)
+	return cmp.Or(DNSLabel(src), src)
 }
 
 // namedVolume adds the pod volume compose volume src becomes to the pod being built, for a
@@ -138,7 +138,7 @@ func (cv *composeConv) config(name string, at Position) *composeCfg {
 		return nil
 	}
 	key := cv.keyAt("configs", name)
-	cfg := &composeCfg{name: name, volume: cmp.Or(dnsLabelFrom(name), name), file: name, volAt: key, fileAt: key}
+	cfg := &composeCfg{name: name, volume: cmp.Or(DNSLabel(name), name), file: name, volAt: key, fileAt: key}
 	if x := cv.cfgX[name]; x != nil && x.x.Volume != "" {
 		cfg.volume, cfg.volAt = x.x.Volume, cv.posOf(yamlpos.Value(x.node, "volume"))
 	}

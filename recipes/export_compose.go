@@ -226,7 +226,7 @@ func composeDocument(s *Stack, fsys fs.FS, w *expWarnings) (*composeOut, error) 
 			e.volUses[v.Name]++
 			// One config per file of a pod volume holding files, unique in the file.
 			for _, f := range sortedKeys(v.Files) {
-				e.cfgNames[composeCfgKey{p.Name, v.Name, f}] = expUniqueName(p.Name+"-"+v.Name+"-"+cmp.Or(dnsLabelFrom(f), "file"), taken)
+				e.cfgNames[composeCfgKey{p.Name, v.Name, f}] = expUniqueName(p.Name+"-"+v.Name+"-"+cmp.Or(DNSLabel(f), "file"), taken)
 			}
 		}
 	}

@@ -271,7 +271,7 @@ func (k *kubeImport) stackName() string {
 		}
 		name = p.partOf
 	}
-	name = dnsLabelFrom(name)
+	name = DNSLabel(name)
 	if name != "" {
 		k.pos.Set("name", k.pods[0].partOfAt)
 	}

@@ -75,7 +75,7 @@ func (k *kubeImport) containerPort(cx *kubeCtx, pp, container string, cp corev1.
 	}
 	if errs := validation.IsValidPortName(cp.Name); len(errs) > 0 {
 		hint := "use at most 15 lowercase letters, digits and '-', with at least one letter"
-		if fix := dnsLabelFrom(cp.Name); fix != "" && fix != cp.Name && len(validation.IsValidPortName(fix)) == 0 {
+		if fix := DNSLabel(cp.Name); fix != "" && fix != cp.Name && len(validation.IsValidPortName(fix)) == 0 {
 			hint += fmt.Sprintf(", e.g. %q", fix)
 		}
 		k.problem(k.at(d, pp+".name"), fmt.Sprintf("port name %q of container %s is not valid: it %s", yamlpos.Clip(cp.Name), container, strings.Join(errs, "; ")), hint)

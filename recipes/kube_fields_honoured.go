@@ -385,7 +385,7 @@ func (k *kubeImport) claims(st *Stack) {
 				"persistentVolumeClaim %s becomes a pod volume, created empty by sidecar up and removed by sidecar down", claim)})
 			continue
 		}
-		name := cmp.Or(dnsLabelFrom(claim), "claim")
+		name := cmp.Or(DNSLabel(claim), "claim")
 		st.Volumes = append(st.Volumes, &Volume{Name: name})
 		k.pos.Set(StackVolumeKey(name), at)
 		var pods []string

@@ -338,7 +338,7 @@ func loadRecipe(in *input, opts Options, env map[string]string, pos *Positions) 
 		name = v.Value
 		d.record("name", v)
 	}
-	r.stack = d.decodeRecipe(root, cmp.Or(opts.Name, name, dnsLabelFrom(filepath.Base(opts.Dir))))
+	r.stack = d.decodeRecipe(root, cmp.Or(opts.Name, name, DNSLabel(filepath.Base(opts.Dir))))
 	r.problems = append(r.problems, d.problems...)
 	r.warnings = append(r.warnings, d.warnings...)
 	r.bad = d.bad
@@ -346,8 +346,12 @@ func loadRecipe(in *input, opts Options, env map[string]string, pos *Positions) 
 }
 
 // Environment is the interpolation environment a load with opts uses: Options.Env over
-// <Dir>/.env when DotEnv is set. A .env that cannot be read is left out (a load says why).
-func Environment(opts Options) map[string]string { return loadDotEnv(opts).env }
+// <Dir>/.env when DotEnv is set. A .env that cannot be read is left out, and its problems
+// (Problems, placed in it, as a load reports them) are the error.
+func Environment(opts Options) (map[string]string, error) {
+	d := loadDotEnv(opts)
+	return d.env, d.probs.Err()
+}
 
 // lookupIn looks a variable up in envs, the first that has it.
 func lookupIn(envs ...map[string]string) func(string) (string, bool) {

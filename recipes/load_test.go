@@ -760,3 +760,35 @@ func TestDependsOnJSONRoundTrip(t *testing.T) {
 		t.Error("an unknown condition reads back without an error")
 	}
 }
+
+// Environment gives the problems of a .env it cannot read as its error, placed in the file as
+// a load places them, and the environment without the file.
+func TestEnvironmentDotEnvProblems(t *testing.T) {
+	read := func(string) ([]byte, error) { return []byte("COMPOSE_FILE=a.yaml\nthis is not valid\n"), nil }
+	env, err := Environment(Options{DotEnv: true, Dir: "/p", ReadFile: read, Env: map[string]string{"A": "1"}})
+	var probs Problems
+	if !errors.As(err, &probs) || len(probs) != 1 || !strings.HasPrefix(probs[0].String(), "/p/.env:2:1: this line is not NAME=value") {
+		t.Fatalf("error %v, want the .env's problem at /p/.env:2:1", err)
+	}
+	if env["A"] != "1" || env["COMPOSE_FILE"] != "" {
+		t.Errorf("environment %v, want Env alone", env)
+	}
+	read = func(string) ([]byte, error) { return []byte("COMPOSE_FILE=a.yaml\n"), nil }
+	if env, err = Environment(Options{DotEnv: true, Dir: "/p", ReadFile: read}); err != nil || env["COMPOSE_FILE"] != "a.yaml" {
+		t.Errorf("a good .env: %v, %v", env, err)
+	}
+}
+
+// DNSLabel is the one DNS-label rule: what the importers name pods and containers with, and
+// what orchestrator reads a command line's names through.
+func TestDNSLabel(t *testing.T) {
+	long := strings.Repeat("x", 62) + "_y"
+	for in, want := range map[string]string{
+		"web": "web", "Web.Envoy__V2": "web-envoy-v2", "__web__": "web", "___": "", "": "",
+		long: strings.Repeat("x", 62), "café": "caf",
+	} {
+		if got := DNSLabel(in); got != want {
+			t.Errorf("DNSLabel(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

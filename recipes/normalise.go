@@ -26,7 +26,7 @@ type normaliser struct {
 func normalise(in *Stack, opts Options, env map[string]string, pos *Positions) (*Stack, Problems) {
 	n := &normaliser{opts: opts, env: env, pos: pos}
 	s := cloneStack(in)
-	s.Name = cmp.Or(opts.Name, s.Name, dnsLabelFrom(filepath.Base(s.Dir)))
+	s.Name = cmp.Or(opts.Name, s.Name, DNSLabel(filepath.Base(s.Dir)))
 	b := &s.Backoff
 	b.Initial = cmp.Or(b.Initial, Duration(DefaultBackoffInitial))
 	b.Max = cmp.Or(b.Max, Duration(DefaultBackoffMax))
@@ -314,11 +314,12 @@ func cycles(names []string, deps func(string) []string, found func(cycle []strin
 	}
 }
 
-// dnsLabelFrom makes a DNS label out of a name (a directory, a service, a file), the way
+// DNSLabel makes a DNS label out of a name (a directory, a service, a file), the way
 // compose makes project names: lowercase, every run of other characters becomes "-", at
 // most 63 characters, starting and ending with a letter or digit. It is "" when nothing is
-// left. Every name sidecar derives itself goes through it.
-func dnsLabelFrom(s string) string {
+// left. Every name sidecar derives itself goes through it, and a command line's name of a
+// container is read again through it (orchestrator.MatchContainers).
+func DNSLabel(s string) string {
 	out := strings.Trim(notLabel.ReplaceAllString(strings.ToLower(s), "-"), "-")
 	if len(out) > 63 {
 		out = strings.Trim(out[:63], "-")
@@ -328,10 +329,10 @@ func dnsLabelFrom(s string) string {
 
 var notLabel = regexp.MustCompile(`[^a-z0-9]+`)
 
-// dnsLabelUnique is name made a DNS label (dnsLabelFrom; fallback when nothing is left),
+// dnsLabelUnique is name made a DNS label (DNSLabel; fallback when nothing is left),
 // with -2, -3, … added when that label is taken already; it takes the label.
 func dnsLabelUnique(name, fallback string, taken map[string]bool) string {
-	return expUniqueName(cmp.Or(dnsLabelFrom(name), fallback), taken)
+	return expUniqueName(cmp.Or(DNSLabel(name), fallback), taken)
 }
 
 // renamedNote says why a name of the input runs under another name, a DNS label: what the

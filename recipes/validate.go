@@ -106,7 +106,7 @@ func (v *validator) dnsLabel(key, what, name string) bool {
 		v.problem(key, "give it a name: lowercase letters, digits and '-'", "%s has no name", what)
 	case !isDNSLabel(name):
 		hint := "use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"
-		if fix := dnsLabelFrom(name); fix != "" && fix != name {
+		if fix := DNSLabel(name); fix != "" && fix != name {
 			hint += fmt.Sprintf(", e.g. %q", fix)
 		}
 		v.problem(key, hint, "%s name %q is not a valid DNS label", what, yamlpos.Clip(name))

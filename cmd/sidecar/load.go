@@ -164,11 +164,9 @@ func composeFilesIn(dir string, errOut io.Writer) recipeFiles {
 // the recipe elsewhere and report that missing instead (or run another directory's).
 func composeFileEnv(f *Factory) (recipeFiles, error) {
 	environ := envMap(f.Environ())
-	env := recipes.Environment(recipes.Options{Env: environ, DotEnv: true, Dir: "."})
-	if _, set := env["COMPOSE_FILE"]; !set && exists(".env") {
-		if err := dotEnvProblems(environ); err != nil {
-			return nil, err
-		}
+	env, err := recipes.Environment(recipes.Options{Env: environ, DotEnv: true, Dir: "."})
+	if _, set := env["COMPOSE_FILE"]; !set && err != nil {
+		return nil, err
 	}
 	sep := cmp.Or(env["COMPOSE_PATH_SEPARATOR"], string(os.PathListSeparator))
 	var out recipeFiles
@@ -178,26 +176,6 @@ func composeFileEnv(f *Factory) (recipeFiles, error) {
 		}
 	}
 	return out, nil
-}
-
-// dotEnvProblems is what a load says is wrong with ./.env (recipes.Problems), nil when
-// nothing is. recipes tells it only of a load, so it loads a stand-in recipe with it and
-// keeps the problems placed elsewhere than in the stand-in.
-func dotEnvProblems(environ map[string]string) error {
-	const standIn = "<.env check>"
-	_, _, err := recipes.Load(recipes.File{Name: standIn, Content: []byte("main: {name: check, image: check:1}\n")},
-		recipes.Options{Env: environ, DotEnv: true, Dir: "."})
-	var probs recipes.Problems
-	if !errors.As(err, &probs) {
-		return nil
-	}
-	var out recipes.Problems
-	for _, p := range probs {
-		if p.Pos.File != standIn {
-			out = append(out, p)
-		}
-	}
-	return out.Err()
 }
 
 // exists reports whether path names something (a broken or unreadable one counts: reading it
