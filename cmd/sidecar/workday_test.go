@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -171,5 +172,44 @@ func TestCommandsOfAStackWhoseUpWasKilled(t *testing.T) {
 	err = containersRun(context.Background(), &ContainersOptions{IO: c.f.IO, Factory: c.f, Verb: control.VerbRestart, Stack: "job", ControlDir: c.dir, Connect: c.connect})
 	if msg := fmt.Sprint(err); !strings.Contains(msg, "stack job is not running (no sidecar up runs it, and the engine has none of its containers): start it with `sidecar up -d`") {
 		t.Errorf("restart of a stack with nothing left: %v", err)
+	}
+}
+
+// down of a stack that a supervisor runs says it is done and stopped, not with an exit code:
+// the end is down's doing, and up's status (0, or 130 had up been interrupted) says nothing
+// of the stack. A stack that was ending already when down came (its up interrupted) ended
+// on its own: down says its exit code.
+func TestDownOfASupervisedStackSaysNoExitCode(t *testing.T) {
+	for _, ending := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ending=%v", ending), func(t *testing.T) {
+			rt := newFake("app:1")
+			dir := controlTestDir(t)
+			sup := testCLI(t, rt, dir)
+			wait := sup.up(recipe(t, jobRecipe), func(o *UpOptions) {
+				o.supervise = &superviseOptions{log: filepath.Join(t.TempDir(), "job.log")}
+			})
+			sup.until("the stack running", sup.running("job-work", "job-helper"))
+			want := "job    * done\n"
+			if ending {
+				rt.IgnoreSIGTERM("job-work")
+				sup.signals <- syscall.SIGINT
+				sup.until("main's stop signal", func() bool {
+					return strings.Contains(strings.Join(rt.HistoryOf("job-work"), ","), "kill job-work SIGTERM")
+				})
+				want = "job    * done (exit code 130)\n"
+			}
+			down := testCLI(t, rt, dir)
+			if err := down.down("job", 50*time.Millisecond); err != nil {
+				t.Fatal(err)
+			}
+			_ = wait()
+			out := down.out.String()
+			if !strings.Contains(out, want) || !strings.Contains(out, "Stopped stack job") {
+				t.Errorf("down says:\n%s\nwant %q", out, want)
+			}
+			if !ending && strings.Contains(out, "exit code") {
+				t.Errorf("down of a running stack names an exit code:\n%s", out)
+			}
+		})
 	}
 }
