@@ -534,3 +534,27 @@ func TestConcurrentUpDetach(t *testing.T) {
 	s.runExit(0, "down", "--stack", s.stack)
 	s.nothingLeft()
 }
+
+// down of a stack that up -d runs says each container stopped and the stack done and
+// stopped, with no exit code: down ended it, and down exits 0 (it used to say "done (exit
+// code N)" of the supervisor's own run).
+func TestDetachedDownSaysNoExitCode(t *testing.T) {
+	t.Parallel()
+	s := newDetachedScenario(t)
+	if out, errOut, code := s.run("up", "-d", "-f", s.recipe("sidecar.yaml")); code != 0 {
+		t.Fatalf("up -d exited %d\n%s\n%s", code, out, errOut)
+	}
+	out, errOut, code := s.run("down", "--stack", s.stack)
+	if code != 0 || !strings.Contains(out, "Stopped stack "+s.stack) {
+		t.Fatalf("down exited %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"web    * stopped", "ticker * stopped", "* done\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("down does not say %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "exit code") {
+		t.Errorf("down of a running stack names an exit code:\n%s", out)
+	}
+	s.nothingLeft()
+}

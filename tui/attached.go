@@ -39,7 +39,7 @@ func (m *model) detach() tea.Cmd {
 // viewKeys are the help's keys of the view itself.
 func (k keyMap) viewKeys() []key.Binding {
 	if k.attached() {
-		return []key.Binding{k.Help, k.Escape, k.Quit, k.StopStack, k.Force}
+		return []key.Binding{k.Help, k.Warnings, k.Escape, k.Quit, k.StopStack, k.Force}
 	}
-	return []key.Binding{k.Help, k.Escape, k.Quit, k.Force}
+	return []key.Binding{k.Help, k.Warnings, k.Escape, k.Quit, k.Force}
 }

@@ -43,6 +43,7 @@ var (
 	_ component = (*columns)(nil)
 	_ component = (*search)(nil)
 	_ component = (*helpScreen)(nil)
+	_ component = (*warningsScreen)(nil)
 )
 
 // notices are the footer's passing messages ("envoy muted", a command's outcome) and the

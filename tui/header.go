@@ -45,7 +45,7 @@ func (m *model) header(w int) string {
 		}
 		chips = append(chips, chip)
 	}
-	right := st.dim.Render("? help ")
+	right := m.warningsChip() + st.dim.Render("? help ")
 	mid := "   " + strings.Join(chips, "   ")
 	room := w - ansi.StringWidth(left) - ansi.StringWidth(right) - 1
 	if room < ansi.StringWidth(mid) {

@@ -21,7 +21,7 @@ type keyMap struct {
 	// Time: the timeline, aligned columns, the merged stream
 	Timeline, Align, Merge, TimeEarlier, TimeLater, ZoomIn, ZoomOut, FitAll, TimeRows key.Binding
 	// The view
-	Help, Escape, Quit, Force key.Binding
+	Help, Warnings, Escape, Quit, Force key.Binding
 	// StopStack is the attached view's (Options.Attached), whose q only leaves; unset
 	// otherwise.
 	StopStack key.Binding
@@ -75,10 +75,11 @@ func newKeyMap() keyMap {
 		// this binding only lists them in the help.
 		TimeRows: b([]string{"up", "down", "pgup", "pgdown"}, "↑↓ pgup/dn", "timeline: more containers"),
 
-		Help:   b([]string{"?"}, "?", "show or hide this help"),
-		Escape: b([]string{"esc"}, "esc", "close help, clear search, unzoom"),
-		Quit:   b([]string{"q"}, "q", "stop the stack and quit (again: force)"),
-		Force:  b([]string{"ctrl+c"}, "ctrl+c", "interrupt: stop, exit 130 (again: force)"),
+		Help:     b([]string{"?"}, "?", "show or hide this help"),
+		Warnings: b([]string{"W"}, "W", "show or hide the recipe's warnings (the header counts them)"),
+		Escape:   b([]string{"esc"}, "esc", "close help, clear search, unzoom"),
+		Quit:     b([]string{"q"}, "q", "stop the stack and quit (again: force)"),
+		Force:    b([]string{"ctrl+c"}, "ctrl+c", "interrupt: stop, exit 130 (again: force)"),
 	}
 }
 
@@ -134,6 +135,12 @@ func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
 		}
 		return m.helpScreen.Update(k)
 	}
+	if m.warnings.open {
+		if key.Matches(k, ks.Force) {
+			return m.interrupt()
+		}
+		return m.warnings.Update(k)
+	}
 	m.notice = ""
 	switch {
 	case key.Matches(k, ks.Quit) && ks.attached():
@@ -144,6 +151,9 @@ func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
 		return m.interrupt()
 	case key.Matches(k, ks.Help):
 		m.helpScreen.show()
+		return nil
+	case key.Matches(k, ks.Warnings):
+		m.warnings.toggle()
 		return nil
 	case key.Matches(k, ks.Timeline):
 		m.tl.toggle()

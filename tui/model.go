@@ -28,6 +28,8 @@ type model struct {
 	helpScreen
 	notices
 
+	warnings warningsScreen // the recipe's warnings (W), over the columns when open
+
 	tl            timeline // the lifecycle timeline (L), over the columns when open
 	feed          *feed
 	width, height int
@@ -63,6 +65,10 @@ func newModel(ctx context.Context, sub Subscription, ctl Commands, opts Options)
 	m.search = newSearch(m.common, &m.columns)
 	m.columns = newColumns(m.common, &m.stackState, &m.search)
 	m.helpScreen = helpScreen{common: m.common}
+	m.warnings = newWarningsScreen(m.common, opts.Warnings)
+	if n := len(m.warnings.list); n > 0 {
+		m.setNotice(kindWarn, "⚠ loading the recipe gave "+countWarnings(n)+": W lists them")
+	}
 	m.tl = timeline{common: m.common, s: &m.stackState, cols: &m.columns}
 	return m
 }
@@ -107,7 +113,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.key(msg)
 	case tea.MouseWheelMsg:
 		switch {
-		case m.helpScreen.open:
+		case m.helpScreen.open, m.warnings.open:
 		case m.tl.open:
 			cmd = m.tl.Update(msg)
 		default:
@@ -173,6 +179,7 @@ func (m *model) relayout() {
 		return
 	}
 	m.helpScreen.SetSize(m.width, m.height)
+	m.warnings.SetSize(m.width, m.height)
 	m.search.SetSize(m.width, 1)
 	m.tl.SetSize(m.width, m.height)
 	m.columns.SetSize(m.width, m.height)

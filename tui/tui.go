@@ -89,6 +89,10 @@ type Options struct {
 	// Attached is the view of a stack another process runs (sidecar attach): q, Ctrl-C and
 	// the signals leave the view and the stack running; Q stops the stack (see attached.go).
 	Attached bool
+	// Warnings are what the recipe's loader warned about (an unsupported compose key, a
+	// dropped field), one a line: the header counts them and W lists them; the caller
+	// prints them again once the view has ended.
+	Warnings []string
 
 	// programOptions are extra bubbletea options (tests and benchmarks).
 	programOptions []tea.ProgramOption

@@ -40,6 +40,8 @@ func (m *model) render() string {
 	switch {
 	case m.helpScreen.open:
 		copy(rows[1:], m.helpScreen.View())
+	case m.warnings.open:
+		copy(rows[1:], m.warnings.View())
 	case m.tl.open:
 		copy(rows[1:], m.tl.View())
 	default:
@@ -63,7 +65,7 @@ func (m *model) render() string {
 	for i, r := range rows {
 		// The columns' rows are exactly w wide by construction: measuring them again would
 		// cost more than drawing them.
-		if m.helpScreen.open || m.tl.open || i < l.boxY || i > l.contentY+l.contentH {
+		if m.helpScreen.open || m.warnings.open || m.tl.open || i < l.boxY || i > l.contentY+l.contentH {
 			rows[i] = fit(r, w)
 		}
 	}

@@ -147,7 +147,7 @@ func downLive(ctx context.Context, opts *DownOptions, c *control.Client, name st
 		close(forced)
 		kill()
 	}()
-	final, err := c.Shutdown(context.WithoutCancel(ctx), show)
+	final, err := c.Shutdown(context.WithoutCancel(ctx), downProgress(show))
 	if err != nil {
 		return false, &ExitError{Code: exitFailure, Err: err}
 	}
@@ -168,6 +168,30 @@ func downLive(ctx context.Context, opts *DownOptions, c *control.Client, name st
 		fmt.Fprintf(opts.IO.Out, "Stopped stack %s.\n", name)
 	}
 	return true, nil
+}
+
+// downProgress shows the teardown that down asked of the up running the stack. The stack's
+// end is down's doing then, and its exit code — up's, 0 or 130 by how up was asked to stop —
+// says nothing of the stack: its line says only that it is done, as "Stopped stack" follows.
+// A stack that was ending already when down asked (main had exited, or up was interrupted)
+// ended on its own: its exit code is said.
+func downProgress(show func(orchestrator.Event)) func(orchestrator.Event) {
+	ending := false
+	return func(ev orchestrator.Event) {
+		switch e := ev.(type) {
+		case orchestrator.SnapshotEvent:
+			switch e.Stack.Phase {
+			case orchestrator.PhaseStopping, orchestrator.PhaseDone, orchestrator.PhaseFailed:
+				ending = true
+			}
+		case orchestrator.StackEvent:
+			if e.Phase == orchestrator.PhaseDone && !ending {
+				e.ExitCode = nil
+				ev = e
+			}
+		}
+		show(ev)
+	}
 }
 
 func removedSummary(r orchestrator.DownResult) string {

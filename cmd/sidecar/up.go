@@ -35,6 +35,9 @@ type UpOptions struct {
 
 	// supervise is set in the supervisor process of `up -d` (up_detach.go).
 	supervise *superviseOptions
+	// warnings are the loader's, for the interactive view to list (upRun prints them once
+	// the view has ended: printed before it, they would vanish with the screen it takes).
+	warnings []string
 
 	// Connect reaches the engine; tests give an in-memory one.
 	Connect func(context.Context) (engine, error)
@@ -146,7 +149,7 @@ func (opts *UpOptions) newView(o *orchestrator.Orchestrator) upView {
 	if opts.Output == "json" {
 		return plain.NewJSON(opts.IO.Out)
 	}
-	if opts.IO.Interactive() && !opts.Plain {
+	if opts.interactive() {
 		return opts.newTUIView(o)
 	}
 	return plain.New(opts.IO.Out, plain.Options{
@@ -155,17 +158,32 @@ func (opts *UpOptions) newView(o *orchestrator.Orchestrator) upView {
 	})
 }
 
+// interactive tells whether up shows the stack in the interactive view: stdin and stdout
+// are terminals, and neither --plain nor --output json is given.
+func (opts *UpOptions) interactive() bool {
+	return opts.IO.Interactive() && !opts.Plain && opts.Output != "json"
+}
+
 func upRun(ctx context.Context, opts *UpOptions) error {
 	// The supervisor of up -d writes the loader's warnings into its log once it holds the
 	// stack (the log is another supervisor's until then: see detach).
 	var warnings bytes.Buffer
-	warnOut := opts.IO.ErrOut
-	if opts.supervise != nil {
-		warnOut = &warnings
-	}
-	st, err := loadReported(opts.Factory, warnOut, opts.File, opts.Pods...)
-	if opts.supervise != nil && err != nil {
-		_, _ = io.Copy(opts.IO.ErrOut, &warnings)
+	st, warns, err := loadStack(opts.Factory, opts.File, opts.Pods...)
+	switch {
+	case opts.supervise != nil:
+		printWarnings(&warnings, warns)
+		if err != nil {
+			_, _ = io.Copy(opts.IO.ErrOut, &warnings)
+		}
+	case err == nil && !opts.Detach && opts.interactive():
+		// The interactive view takes the screen at once: it lists them (W), and they are
+		// printed once it has given the screen back, before up exits.
+		for _, w := range warns {
+			opts.warnings = append(opts.warnings, w.String())
+		}
+		defer printWarnings(opts.IO.ErrOut, warns)
+	default:
+		printWarnings(opts.IO.ErrOut, warns)
 	}
 	if err != nil {
 		return err

@@ -209,11 +209,12 @@ func watchError(stack string, err error) error {
 // it (up of a running stack). It returns the stack's exit status when it ended.
 func (opts *UpOptions) showRemote(ctx context.Context, c *control.Client, attached bool) error {
 	ctx = context.WithoutCancel(ctx) // interrupts are the view's to handle
-	if opts.IO.Interactive() && !opts.Plain && opts.Output == "text" {
+	if opts.interactive() {
 		ctl := &finalWatch{Controller: control.NewController(ctx, c)}
 		err := tui.Run(ctx, ctl, tui.Options{
 			Input: opts.IO.In, Output: opts.IO.Out, Environ: opts.Factory.Environ(), Signals: opts.Signals,
 			LogLines: opts.LogLines, Timestamps: opts.Timestamps, NoColor: opts.NoColor, Attached: attached,
+			Warnings: opts.warnings,
 		})
 		if err != nil {
 			return &ExitError{Code: exitFailure, Err: err}

@@ -25,6 +25,7 @@ func (opts *UpOptions) newTUIView(o *orchestrator.Orchestrator) *tuiView {
 		LogLines:   opts.LogLines,
 		Timestamps: opts.Timestamps,
 		NoColor:    opts.NoColor, // and NO_COLOR: the view reads it from Environ
+		Warnings:   opts.warnings,
 	}}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -119,5 +120,56 @@ func TestUpTUIOptions(t *testing.T) {
 		if strings.Join(got.Environ, " ") != "NO_COLOR=1" {
 			t.Errorf("the view's environment %q, want the process's (NO_COLOR)", got.Environ)
 		}
+	}
+}
+
+// warnedCompose is a compose file whose stdin_open the loader warns about.
+const warnedCompose = "name: warned\nservices:\n  web: {image: app:1, stdin_open: true}\n"
+
+const warnedText = "warning: services.web.stdin_open: containers do not get a stdin; ignored"
+
+// The loader's warnings reach the interactive view, which counts them in its header; they
+// are not printed while it has the screen (they would vanish with it), and are printed
+// once, after it has ended.
+func TestUpTUIShowsTheWarnings(t *testing.T) {
+	rt := newFake("app:1")
+	c := testCLI(t, rt, controlTestDir(t))
+	keysR, keys := io.Pipe()
+	t.Cleanup(func() { keys.Close() })
+	c.f.IO.In, c.f.IO.IsTTY, c.f.IO.InIsTTY = keysR, true, true
+	path := filepath.Join(t.TempDir(), "compose.yaml")
+	writeFile(t, path, warnedCompose)
+	var opts *UpOptions
+	wait := c.up(path, func(o *UpOptions) { opts = o })
+	c.until("the stack running", c.running("warned-web-web"))
+	if s := c.errOut.String(); s != "" {
+		t.Errorf("up wrote to stderr under the view: %q", s)
+	}
+	if _, err := keys.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(); err != nil {
+		t.Fatalf("up after q: %v\nstderr: %s", err, c.errOut)
+	}
+	if s := c.errOut.String(); strings.Count(s, warnedText) != 1 {
+		t.Errorf("after the view, stderr should hold the warning once: %q", s)
+	}
+	if w := opts.newTUIView(nil).opts.Warnings; len(w) != 1 || !strings.Contains(w[0], warnedText) {
+		t.Errorf("the view's warnings: %q", w)
+	}
+}
+
+// Off a terminal the warnings are printed once, before the stack's lines.
+func TestUpPlainPrintsTheWarningsOnce(t *testing.T) {
+	rt := newFake("app:1")
+	rt.ExitOnStart("warned-web-web", 0)
+	c := testCLI(t, rt, controlTestDir(t))
+	path := filepath.Join(t.TempDir(), "compose.yaml")
+	writeFile(t, path, warnedCompose)
+	if err := c.up(path)(); err != nil {
+		t.Fatalf("up: %v\n%s", err, c.errOut)
+	}
+	if s := c.errOut.String(); strings.Count(s, warnedText) != 1 {
+		t.Errorf("stderr should hold the warning once: %q", s)
 	}
 }
