@@ -4,72 +4,23 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
-	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 )
 
 // helpScreen is the help component (?): every key of the keymap with its help text, grouped,
 // scrolling when it does not fit.
-type helpScreen struct {
-	*common
-	width, height int
-	open          bool
-	top           int // first help line shown
-}
+type helpScreen struct{ pager }
 
-// SetSize gives the help the screen; it keeps the scroll position within its lines.
-func (h *helpScreen) SetSize(width, height int) {
-	h.width, h.height = width, height
-	if h.open {
-		h.top = max(0, min(h.top, len(h.lines(width, height-3))-(height-3)))
-	}
-}
-
-func (h *helpScreen) show() { h.open, h.top = true, 0 }
-
-// Update takes the keys while the help is open: close it or scroll it.
-func (h *helpScreen) Update(msg tea.Msg) tea.Cmd {
-	k, ok := msg.(tea.KeyPressMsg)
-	if !ok {
-		return nil
-	}
-	ks := h.keys
-	switch {
-	case key.Matches(k, ks.Help, ks.Escape, ks.Quit):
-		h.open = false
-	case key.Matches(k, ks.Up):
-		h.top--
-	case key.Matches(k, ks.Down):
-		h.top++
-	case key.Matches(k, ks.PageUp):
-		h.top -= h.height / 2
-	case key.Matches(k, ks.PageDown):
-		h.top += h.height / 2
-	case key.Matches(k, ks.Top):
-		h.top = 0
-	}
-	return nil
-}
-
-// View is the help's rows between the header and the footer: its title row, then the
-// lines that fit from the scroll position.
-func (h *helpScreen) View() []string {
-	st := h.st
-	rows := make([]string, h.height-2)
-	rows[0] = st.bold.Render(" KEYS") + st.dim.Render("  ? or esc: close · ↑↓ pgup pgdn: scroll")
-	body := h.lines(h.width, h.height-3)
-	top := max(0, min(h.top, len(body)-(h.height-3)))
-	for i := 1; i < len(rows); i++ {
-		if j := top + i - 1; j < len(body) {
-			rows[i] = body[j]
-		}
-	}
-	return rows
+func newHelpScreen(c *common) helpScreen {
+	h := helpScreen{pager{common: c, close: func(k keyMap) key.Binding { return k.Help }}}
+	h.title = func() string { return c.st.bold.Render(" KEYS") + c.st.dim.Render("  ? or esc: close · ↑↓ pgup pgdn: scroll") }
+	h.pager.lines = func(w, height int) []string { return helpLines(c, w, height) }
+	return h
 }
 
 // lines are every key with its help, grouped: in two columns when the width allows and
 // one column does not fit the height.
-func (h *helpScreen) lines(w, height int) []string {
+func helpLines(h *common, w, height int) []string {
 	st := h.st
 	keyW := 0
 	for _, g := range h.keys.helpGroups() {

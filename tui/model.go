@@ -28,7 +28,7 @@ type model struct {
 	helpScreen
 	notices
 
-	warnings warningsScreen // the recipe's warnings (W), over the columns when open
+	warnings *warningsScreen // the recipe's warnings (W), over the columns when open
 
 	tl            timeline // the lifecycle timeline (L), over the columns when open
 	feed          *feed
@@ -64,7 +64,7 @@ func newModel(ctx context.Context, sub Subscription, ctl Commands, opts Options)
 	m.stackState = newStackState(opts.LogLines)
 	m.search = newSearch(m.common, &m.columns)
 	m.columns = newColumns(m.common, &m.stackState, &m.search)
-	m.helpScreen = helpScreen{common: m.common}
+	m.helpScreen = newHelpScreen(m.common)
 	m.warnings = newWarningsScreen(m.common, opts.Warnings)
 	if n := len(m.warnings.list); n > 0 {
 		m.setNotice(kindWarn, "⚠ loading the recipe gave "+countWarnings(n)+": W lists them")

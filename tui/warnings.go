@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
-	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sidecar-dev/sidecar/internal/termsafe"
@@ -19,27 +18,21 @@ import (
 
 // warningsScreen is the list of the recipe's warnings (W), scrolling when it does not fit.
 type warningsScreen struct {
-	*common
-	width, height int
-	open          bool
-	top           int      // first line shown
-	list          []string // the warnings, made safe for the terminal
+	pager
+	list []string // the warnings, made safe for the terminal
 }
 
-func newWarningsScreen(c *common, warnings []string) warningsScreen {
-	w := warningsScreen{common: c}
+func newWarningsScreen(c *common, warnings []string) *warningsScreen {
+	w := &warningsScreen{pager: pager{common: c, close: func(k keyMap) key.Binding { return k.Warnings }}}
 	for _, s := range warnings {
 		w.list = append(w.list, termsafe.Plain(s))
 	}
-	return w
-}
-
-// SetSize gives the list the screen; it keeps the scroll position within its lines.
-func (w *warningsScreen) SetSize(width, height int) {
-	w.width, w.height = width, height
-	if w.open {
-		w.top = max(0, min(w.top, len(w.lines())-(height-3)))
+	w.title = func() string {
+		return c.st.bold.Render(fmt.Sprintf(" WARNINGS %d", len(w.list))) +
+			c.st.dim.Render("  what the recipe gave that sidecar does not do · W or esc: close · ↑↓ pgup pgdn: scroll")
 	}
+	w.pager.lines = w.wrapped
+	return w
 }
 
 // toggle opens the list, or closes it; with no warnings it says there are none.
@@ -48,56 +41,19 @@ func (w *warningsScreen) toggle() {
 		w.notes.setNotice(kindInfo, "the recipe was loaded without warnings")
 		return
 	}
-	w.open, w.top = !w.open, 0
-}
-
-// Update takes the keys while the list is open: close it or scroll it.
-func (w *warningsScreen) Update(msg tea.Msg) tea.Cmd {
-	k, ok := msg.(tea.KeyPressMsg)
-	if !ok {
-		return nil
-	}
-	ks := w.keys
-	switch {
-	case key.Matches(k, ks.Warnings, ks.Escape, ks.Quit):
+	if w.open {
 		w.open = false
-	case key.Matches(k, ks.Up):
-		w.top--
-	case key.Matches(k, ks.Down):
-		w.top++
-	case key.Matches(k, ks.PageUp):
-		w.top -= w.height / 2
-	case key.Matches(k, ks.PageDown):
-		w.top += w.height / 2
-	case key.Matches(k, ks.Top):
-		w.top = 0
+	} else {
+		w.show()
 	}
-	return nil
 }
 
-// View is the list's rows between the header and the footer: its title row, then the
-// lines that fit from the scroll position.
-func (w *warningsScreen) View() []string {
-	st := w.st
-	rows := make([]string, w.height-2)
-	rows[0] = st.bold.Render(fmt.Sprintf(" WARNINGS %d", len(w.list))) +
-		st.dim.Render("  what the recipe gave that sidecar does not do · W or esc: close · ↑↓ pgup pgdn: scroll")
-	body := w.lines()
-	top := max(0, min(w.top, len(body)-(w.height-3)))
-	for i := 1; i < len(rows); i++ {
-		if j := top + i - 1; j < len(body) {
-			rows[i] = body[j]
-		}
-	}
-	return rows
-}
-
-// lines are the warnings, each wrapped to the width, its continuation rows indented.
-func (w *warningsScreen) lines() []string {
+// wrapped are the warnings, each wrapped to the width, its continuation rows indented.
+func (w *warningsScreen) wrapped(width, _ int) []string {
 	st := w.st
 	var out []string
 	for _, s := range w.list {
-		for i, l := range strings.Split(ansi.Wrap(s, max(10, w.width-5), ""), "\n") {
+		for i, l := range strings.Split(ansi.Wrap(s, max(10, width-5), ""), "\n") {
 			if i == 0 {
 				out = append(out, " "+st.warn.Render("⚠")+" "+l)
 			} else {
