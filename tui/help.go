@@ -13,7 +13,9 @@ type helpScreen struct{ pager }
 
 func newHelpScreen(c *common) helpScreen {
 	h := helpScreen{pager{common: c, close: func(k keyMap) key.Binding { return k.Help }}}
-	h.title = func() string { return c.st.bold.Render(" KEYS") + c.st.dim.Render("  ? or esc: close · ↑↓ pgup pgdn: scroll") }
+	h.title = func() string {
+		return c.st.bold.Render(" KEYS") + c.st.dim.Render("  ? or esc: close · ↑↓ pgup pgdn: scroll")
+	}
 	h.pager.lines = func(w, height int) []string { return helpLines(c, w, height) }
 	return h
 }
