@@ -118,24 +118,37 @@ func slowProbe(c *recipes.Container) {
 	c.Ready.StartPeriod, c.Ready.Retries = recipes.Duration(time.Minute), 1000
 }
 
+// startUnhealthyRedis runs compose stack name: service redis, whose healthcheck always
+// fails, and the services of more (YAML of the services mapping's entries).
+func startUnhealthyRedis(t *testing.T, name, more string) *harness {
+	t.Helper()
+	h := newHarness(t, loadCompose(t, name, unhealthyRedis(name)+more), orchestrator.Options{})
+	h.rt.SetProbe(name+"-redis-redis", errors.New("exec probe: /bin/crasher exited 1"))
+	h.start()
+	return h
+}
+
+// unhealthyRedis is the start of compose stack name's file, up to service redis, whose
+// healthcheck fails twice in a row before it is ever ready.
+func unhealthyRedis(name string) string {
+	return "name: " + name + `
+services:
+  redis:
+    image: redis:7
+    healthcheck: {test: ["CMD", "/bin/crasher", "-exit-code", "1"], interval: 1s, retries: 2}`
+}
+
 // The vote example, as a tester wrote it: redis's healthcheck fails its retries, and vote,
 // which waits for it to be healthy, would wait for ever. docker compose's up fails once
 // redis is unhealthy ("dependency failed to start: container redis is unhealthy"): so does
 // the run, with exit 1, vote not started, nothing left behind, and the error saying what to
 // fix in the compose file.
 func TestComposeUnhealthyDependencyFailsTheRun(t *testing.T) {
-	src := `name: c2
-services:
-  redis:
-    image: redis:7
-    healthcheck: {test: ["CMD", "/bin/crasher", "-exit-code", "1"], interval: 1s, retries: 2}
+	h := startUnhealthyRedis(t, "c2", `
   vote:
     image: vote:1
     depends_on: {redis: {condition: service_healthy}}
-`
-	h := newHarness(t, loadCompose(t, "c2", src), orchestrator.Options{})
-	h.rt.SetProbe("c2-redis-redis", errors.New("exec probe: /bin/crasher exited 1"))
-	h.start()
+`)
 	res, err := h.finish(time.Second)
 	want := "pod vote cannot start: pod redis is unhealthy: its healthcheck failed 2 times in a row (last: exec probe: /bin/crasher exited 1); " +
 		"fix the healthcheck of service redis in the compose file (or its x-sidecar ready: probe), or have vote wait for it to start only (condition: service_started)"
@@ -199,23 +212,17 @@ func TestUnhealthyDependencyFailsOnlyAtItsThreshold(t *testing.T) {
 // fix, vote is not created, redis and web keep their runs, the stack runs on; an Apply
 // after redis was fixed starts vote.
 func TestConvergeAddingAPodOnAnUnhealthyDependencyFailsOnlyThatPod(t *testing.T) {
-	base := `name: c3
-services:
-  redis:
-    image: redis:7
-    healthcheck: {test: ["CMD", "/bin/crasher", "-exit-code", "1"], interval: 1s, retries: 2}
+	base := `
   web:
     image: web:1
 `
-	h := newHarness(t, loadCompose(t, "c3", base), orchestrator.Options{})
-	h.rt.SetProbe("c3-redis-redis", errors.New("exec probe: /bin/crasher exited 1"))
-	h.start()
+	h := startUnhealthyRedis(t, "c3", base)
 	h.until("the stack running", time.Second, func() bool {
 		return h.o.Snapshot().Phase == orchestrator.PhaseRunning && h.view("redis", "redis").Health == orchestrator.HealthNotReady
 	})
 	before := h.rt.HistoryOf()
 	h.rt.AddImage("vote:1")
-	withVote := base + `  vote:
+	withVote := unhealthyRedis("c3") + base + `  vote:
     image: vote:1
     depends_on: {redis: {condition: service_healthy}}
 `
