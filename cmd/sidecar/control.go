@@ -408,3 +408,32 @@ func checkPrivate(dir string) error {
 	}
 	return nil
 }
+
+// stacksRunFromHere are the stacks that a live sidecar up (in the control directory dir, ""
+// for the user's) runs from a recipe in the working directory, by name.
+func stacksRunFromHere(f *Factory, dir string) []struct{ name, recipe string } {
+	var out []struct{ name, recipe string }
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil
+	}
+	if dir, err = f.controlDirOf(dir); err != nil {
+		return nil
+	}
+	for _, name := range liveStacks(dir) {
+		c, ok := dialControl(dir, name)
+		if !ok {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		s, err := c.State(ctx)
+		cancel()
+		if err != nil || s.Recipe == "" {
+			continue
+		}
+		if first := filepath.SplitList(s.Recipe)[0]; filepath.IsAbs(first) && sameFile(filepath.Dir(first), wd) {
+			out = append(out, struct{ name, recipe string }{name, filepath.Base(first)})
+		}
+	}
+	return out
+}
