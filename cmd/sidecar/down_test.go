@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -209,5 +212,44 @@ func TestDownTakesComposesVolumesFlag(t *testing.T) {
 		if opts, code := parsed(t, f, newDownCmd, args...); code != 0 || opts == nil || opts.Stack != "x" {
 			t.Errorf("%v: exit %d, options %+v\n%s", args, code, opts, errOut)
 		}
+	}
+}
+
+// down of a stack that a supervisor runs says it is done and stopped, not with an exit code:
+// the end is down's doing, and up's status (0, or 130 had up been interrupted) says nothing
+// of the stack. A stack that was ending already when down came (its up interrupted) ended
+// on its own: down says its exit code.
+func TestDownOfASupervisedStackSaysNoExitCode(t *testing.T) {
+	for _, ending := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ending=%v", ending), func(t *testing.T) {
+			rt := newFake("app:1")
+			dir := controlTestDir(t)
+			sup := testCLI(t, rt, dir)
+			wait := sup.up(recipe(t, jobRecipe), func(o *UpOptions) {
+				o.supervise = &superviseOptions{log: filepath.Join(t.TempDir(), "job.log")}
+			})
+			sup.until("the stack running", sup.running("job-work", "job-helper"))
+			want := "job    * done\n"
+			if ending {
+				rt.IgnoreSIGTERM("job-work")
+				sup.signals <- syscall.SIGINT
+				sup.until("main's stop signal", func() bool {
+					return strings.Contains(strings.Join(rt.HistoryOf("job-work"), ","), "kill job-work SIGTERM")
+				})
+				want = "job    * done (exit code 130)\n"
+			}
+			down := testCLI(t, rt, dir)
+			if err := down.down("job", 50*time.Millisecond); err != nil {
+				t.Fatal(err)
+			}
+			_ = wait()
+			out := down.out.String()
+			if !strings.Contains(out, want) || !strings.Contains(out, "Stopped stack job") {
+				t.Errorf("down says:\n%s\nwant %q", out, want)
+			}
+			if !ending && strings.Contains(out, "exit code") {
+				t.Errorf("down of a running stack names an exit code:\n%s", out)
+			}
+		})
 	}
 }
