@@ -2,7 +2,6 @@ package orchestrator_test
 
 import (
 	"errors"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -238,8 +237,8 @@ func TestConvergeAddingAPodOnAnUnhealthyDependencyFailsOnlyThatPod(t *testing.T)
 	if h.returned() || h.o.Snapshot().Phase != orchestrator.PhaseRunning {
 		t.Fatalf("the stack did not run on: %+v %v\n%s", h.res, h.err, h.describe())
 	}
-	if after := h.rt.HistoryOf(); !slices.Equal(after, before) {
-		t.Errorf("the running pods were touched: %v", after[len(before):])
+	if was, now := strings.Join(before, "\n"), strings.Join(h.rt.HistoryOf(), "\n"); now != was {
+		t.Errorf("the running pods were touched: %s", strings.TrimPrefix(now, was))
 	}
 	if snap := h.o.Snapshot(); snap.Pod("vote") == nil || snap.Pod("vote").Phase != orchestrator.PhasePending || snap.Pod("vote").Reason != "not started: pod redis is unhealthy" {
 		t.Errorf("vote's view: %s", h.describe())
