@@ -22,6 +22,16 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
+// composePodGrace is the grace budget docker compose gives pod's containers: each its
+// stop_grace_period, else the engine's default stop timeout, 10s.
+func composePodGrace(pod *Pod) Duration {
+	var total time.Duration
+	for _, ct := range pod.Containers() {
+		total += cmp.Or(ct.StopGrace.D(), 10*time.Second)
+	}
+	return Duration(total)
+}
+
 type composeConv struct {
 	*composeImport
 	project  *types.Project
@@ -436,19 +446,13 @@ func (cv *composeConv) pod(p composePod) *Pod {
 		appendAt(cv.pos, Field(pk, "depends_on"), &pod.DependsOn, PodDep{Pod: cv.podNames[d.Pod], Condition: d.Condition}, at)
 	}
 	pod.Volumes = slices.SortedFunc(maps.Values(b.vols), func(a, b *Volume) int { return strings.Compare(a.Name, b.Name) })
-	// The pod's grace budget: x-sidecar stop_grace on its infra service; else it covers
-	// every container's own grace when they add up to more than the default.
+	// The pod's grace budget: x-sidecar stop_grace on its infra service; else what docker
+	// compose gives its containers: each its stop_grace_period, else docker's 10s.
 	if x := cv.xs[p.Owner]; p.Infra && x != nil && x.StopGrace != nil {
 		pod.StopGrace = *x.StopGrace
 		cv.recordTree(Field(pk, "stop_grace"), yamlpos.Value(cv.xNodes[p.Owner], "stop_grace"))
 	} else {
-		var total time.Duration
-		for _, ct := range pod.Containers() {
-			total += ct.StopGrace.D()
-		}
-		if total > DefaultPodStopGrace {
-			pod.StopGrace = Duration(total)
-		}
+		pod.StopGrace = composePodGrace(pod)
 	}
 	return pod
 }

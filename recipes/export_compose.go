@@ -339,7 +339,7 @@ func composeInfra(s *Stack, p *Pod, built map[string][]*composeOutService) *comp
 		infra.Networks = map[string]map[string][]string{"default": {"aliases": append([]string{p.Name}, aliases...)}}
 	}
 	x := infra.XSidecar
-	if p.StopGrace != Duration(DefaultPodStopGrace) {
+	if p.StopGrace != composePodGrace(p) {
 		x.StopGrace = expPtr(p.StopGrace)
 	}
 	if p.ShareIPC {
