@@ -127,6 +127,54 @@ func TestComposeSeedingJob(t *testing.T) {
 	s.nothingLeft()
 }
 
+// compose's pre_start steps run in order, each to completion, before their service, in its
+// image and with its volumes: app prints what they wrote, in their order.
+func TestComposePreStart(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "compose-pre-start")
+	up := s.start("up", "-f", s.recipe("compose.yaml"), "--output", "json")
+	s.eventually("app running", up, startDeadline, s.running("app"))
+	first, second, app := s.container("app-pre-start-0"), s.container("app-pre-start-1"), s.container("app")
+	for _, c := range []orchestrator.ContainerInfo{first, second} {
+		if c.Status != orchestrator.StatusExited || c.ExitCode != 0 {
+			t.Errorf("%s is %s (exit %d), want exited 0", c.Name, c.Status, c.ExitCode)
+		}
+	}
+	if !second.StartedAt.After(first.FinishedAt) || !app.StartedAt.After(second.FinishedAt) {
+		t.Errorf("started: step 0 %s–%s, step 1 %s–%s, app %s; want one after the other",
+			first.StartedAt, first.FinishedAt, second.StartedAt, second.FinishedAt, app.StartedAt)
+	}
+	s.eventually("app printing what the steps wrote", up, startDeadline, func() error {
+		var lines []string
+		err := s.d.Logs(s.ctx, s.container("app").ID, orchestrator.LogOptions{Tail: -1}, func(l orchestrator.LogLine) { lines = append(lines, l.Text) })
+		if err != nil || !slices.Equal(lines, []string{"migrated", "loaded"}) {
+			return fmt.Errorf("app printed %q (%v), want migrated then loaded", lines, err)
+		}
+		return nil
+	})
+	up.tearDown(syscall.SIGTERM)
+	s.nothingLeft()
+}
+
+// A failing pre_start step fails the bring-up of its service: up fails, naming the step's
+// container, and neither the next step nor the service is started.
+func TestComposePreStartFails(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, "compose-pre-start")
+	stdout, stderr, code := s.run("up", "-f", s.recipe("compose-fails.yaml"), "--output", "json")
+	if code == 0 || !strings.Contains(stderr, "init container app-pre-start-0 exited with code 3") {
+		t.Errorf("up exited %d, want non-zero with app-pre-start-0's exit code; stderr:\n%s", code, stderr)
+	}
+	for _, l := range strings.Split(stdout, "\n") {
+		for _, c := range []string{"app-pre-start-1", "app"} {
+			if strings.Contains(l, `"container":"`+c+`"`) && strings.Contains(l, `"started_at"`) {
+				t.Errorf("%s started after the step before it failed: %s", c, l)
+			}
+		}
+	}
+	s.nothingLeft()
+}
+
 // A compose file and its override file, merged as docker compose merges them: what the stack
 // runs has both, the override winning; the containers' recipe label names both files.
 func TestComposeOverrideFile(t *testing.T) {

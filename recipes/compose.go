@@ -43,6 +43,9 @@ type composeImport struct {
 	included map[string]*yaml.Node
 	fileOf   map[*yaml.Node]string
 	said     map[string]bool // what was warned about once already
+	// hooks holds, per pre_start hook converted as a service of its own ("app.pre_start[0]",
+	// see preStart), its path under services: app, pre_start, 0.
+	hooks map[string][]string
 	// extended holds the documents of the files extends names, by the path read (nil:
 	// unreadable); readDirOf is each one's directory, where the files it extends are read.
 	extended  map[string]*yaml.Node
@@ -97,6 +100,7 @@ func (c *composeImport) warnAt(msg string, parts ...string) {
 // keyAt is the position of the key (or list item) at path, or of its nearest ancestor: in the
 // included file a service is of, or in the service it extends when it does not write it.
 func (c *composeImport) keyAt(parts ...string) Position {
+	parts = c.hookParts(parts)
 	root := c.rootOf(parts)
 	if yamlpos.Find(root, parts...) == nil {
 		if n := c.extendedAt(root, parts); n != nil {
@@ -195,6 +199,21 @@ func (c *composeImport) rootOf(parts []string) *yaml.Node {
 	return c.root
 }
 
+// hookParts is the path in the file of the field at parts of a pre_start hook's service
+// (services, app.pre_start[0], …): the hook's own (services.app.pre_start.0.…), or, when only
+// the service writes it, the service's, which the hook inherits; other paths are as they are.
+func (c *composeImport) hookParts(parts []string) []string {
+	h, ok := c.hooks[slices.Concat(parts, []string{"", ""})[1]]
+	if !ok || parts[0] != "services" {
+		return parts
+	}
+	own, inherited := slices.Concat(parts[:1], h, parts[2:]), slices.Concat(parts[:1], h[:1], parts[2:])
+	if len(parts) > 2 && yamlpos.Find(c.rootOf(own), own...) == nil && yamlpos.Find(c.rootOf(inherited), inherited...) != nil {
+		return inherited
+	}
+	return own
+}
+
 // posOf is where node n was written: in the file, or in the included file it comes from.
 func (c *composeImport) posOf(n *yaml.Node) Position { return posOf(cmp.Or(c.fileOf[n], c.file), n) }
 
@@ -239,6 +258,7 @@ func (c *composeImport) includes(f func(n *yaml.Node, what string)) {
 
 // at is the position of the value at path, or of its nearest ancestor's key.
 func (c *composeImport) at(parts ...string) Position {
+	parts = c.hookParts(parts)
 	if v, ok := yamlpos.Walk(c.rootOf(parts), parts...); ok && v != nil {
 		return c.posOf(v)
 	}

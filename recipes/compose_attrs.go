@@ -13,6 +13,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/tree"
+	"github.com/compose-spec/compose-go/v2/types"
 )
 
 // composeHonoured lists the attribute paths the importer reads. Some are read only to warn
@@ -56,7 +57,19 @@ func composeAttrs(prefix string, subs ...string) []tree.Path {
 	return out
 }
 
-func composeSupported() []tree.Path { return slices.Clone(composeHonoured) }
+// composeSupported is composeHonoured and, for a pre_start hook, what it honours of a
+// service's container specification (preStart converts a hook as a service); per_replica
+// changes nothing for the one replica that runs.
+func composeSupported() []tree.Path {
+	out := slices.Concat(composeHonoured, composeAttrs("services.*.pre_start", "", "[].per_replica"))
+	for _, p := range composeHonoured {
+		rest, ok := strings.CutPrefix(string(p), "services.*.")
+		if ok && slices.Contains(types.ContainerSpecAttributes, strings.Split(rest, ".")[0]) {
+			out = append(out, tree.Path("services.*.pre_start.[]."+rest))
+		}
+	}
+	return out
+}
 
 // composeReasons says, per attribute name, why it is not honoured ("<path>: <reason>").
 var composeReasons = map[string]string{
@@ -80,7 +93,6 @@ var composeReasons = map[string]string{
 	"uts":                 "the UTS namespace is not shared; ignored",
 	"cgroup":              "the cgroup namespace is not set; ignored",
 	"userns_mode":         "the user namespace is not set; ignored",
-	"pre_start":           "pre_start hooks are not run; ignored",
 	"start_interval":      "probes keep their period while the container starts; ignored",
 	"propagation":         "bind propagation is not set; ignored",
 	"selinux":             "SELinux relabelling is not done; ignored",

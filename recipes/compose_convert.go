@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -63,7 +64,11 @@ func appendAt[T any](pos *Positions, key string, list *[]T, v T, at Position) {
 }
 
 func (c *composeImport) svcNode(svc string) *yaml.Node {
-	return yamlpos.Value(yamlpos.Value(c.rootOf([]string{"services", svc}), "services"), svc)
+	parts := c.hookParts([]string{"services", svc})
+	if n, ok := yamlpos.Walk(c.rootOf(parts), parts...); ok {
+		return n
+	}
+	return nil
 }
 
 // serviceOrder lists the project's services in file order; services that come from
@@ -419,6 +424,16 @@ func (cv *composeConv) pod(p composePod) *Pod {
 		pod.Sidecars = append(pod.Sidecars, cv.container(b, n, RoleSidecar))
 	}
 	pod.Main = cv.container(b, p.Main, RoleMain)
+	// pre_start hooks run before their service: an init container's before it, the others'
+	// after the init containers, the sidecars' in their order, then main's.
+	var inits []*Container
+	for i, n := range p.Init {
+		inits = append(append(inits, cv.preStart(b, n)...), pod.Init[i])
+	}
+	for _, n := range append(slices.Clone(p.Sidecars), p.Main) {
+		inits = append(inits, cv.preStart(b, n)...)
+	}
+	pod.Init = inits
 	for _, m := range composeMembers(p) {
 		if x := cv.xs[m]; x != nil {
 			pod.Namespace, pod.ServiceAccount = cmp.Or(x.Namespace, pod.Namespace), cmp.Or(x.ServiceAccount, pod.ServiceAccount)
@@ -489,14 +504,12 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 	ct := &Container{Name: cv.names[svc], Role: role, Image: s.Image, Command: s.Command, Entrypoint: s.Entrypoint,
 		WorkingDir: s.WorkingDir, User: s.User, Init: ptr.Deref(s.Init, false), TTY: s.Tty}
 	if ct.Image == "" && s.Build != nil {
-		// The image docker compose v2 builds for it (PROJECT-SERVICE, tag latest), so that
-		// what `docker compose build` made is used here, and the other way round.
-		ct.Image = strings.ToLower(cv.project.Name + "-" + svc)
+		ct.Image = cv.builtImage(svc)
 	}
 	ck := ContainerKey(b.pod.Name, ct.Name)
 	cv.pos.Set(ck, cv.keyAt("services", svc))
 	record := func(field string, path ...string) {
-		parts := append([]string{"services", svc}, path...)
+		parts := cv.hookParts(append([]string{"services", svc}, path...))
 		if yamlpos.Find(cv.rootOf(parts), parts...) != nil { // an included service's in its file
 			cv.pos.Set(Field(ck, field), cv.at(parts...))
 		}
@@ -576,6 +589,86 @@ func (cv *composeConv) container(b *composePodBuild, svc string, role Role) *Con
 		}
 	}
 	return ct
+}
+
+// builtImage is the image docker compose v2 builds for service svc without image: (PROJECT-SERVICE,
+// tag latest), so that what `docker compose build` made is used here, and the other way round.
+func (cv *composeConv) builtImage(svc string) string {
+	return strings.ToLower(cv.project.Name + "-" + svc)
+}
+
+// preStart converts the pre_start hooks of service svc into init containers, named
+// <container>-pre-start-<N>, N the hook's index: each is converted as a service (named
+// app.pre_start[N] while it is) of the hook's container specification, which compose-go
+// completes with the service's but for volumes, and mounts the service's volumes, as compose
+// gives the hook the service's through volumes_from; it runs once: a failure fails the pod.
+// What is said about a field the hook inherits was said at the service, and is not repeated.
+func (cv *composeConv) preStart(b *composePodBuild, svc string) []*Container {
+	s := cv.project.Services[svc]
+	var out []*Container
+	for i, h := range s.PreStart {
+		name := fmt.Sprintf("%s.pre_start[%d]", svc, i)
+		hs := types.ServiceConfig{Name: name, ContainerSpec: composeInherit(h.ContainerSpec, s.ContainerSpec)}
+		hs.VolumesFrom, hs.Networks, hs.NetworkMode = append(slices.Clone(hs.VolumesFrom), svc), nil, ""
+		if hs.Image == "" && s.Build != nil {
+			hs.Image = cv.builtImage(svc)
+		}
+		if cv.hooks == nil {
+			cv.hooks = map[string][]string{}
+		}
+		cv.project.Services[name], cv.hooks[name] = hs, []string{svc, "pre_start", strconv.Itoa(i)}
+		cv.names[name] = DNSLabel(fmt.Sprintf("%s-pre-start-%d", cv.names[svc], i))
+		warns, probs := len(cv.warnings), len(cv.problems)
+		ct := cv.container(b, name, RoleInit)
+		delete(cv.project.Services, name)
+		ct.Restart = RestartNever
+		cv.warnings = slices.Concat(cv.warnings[:warns], slices.DeleteFunc(cv.warnings[warns:], func(w Warning) bool {
+			return slices.ContainsFunc(cv.warnings[:warns], func(o Warning) bool { return o.Pos == w.Pos })
+		}))
+		cv.problems = slices.Concat(cv.problems[:probs], slices.DeleteFunc(cv.problems[probs:], func(p Problem) bool {
+			return slices.ContainsFunc(cv.problems[:probs], func(o Problem) bool { return o.Pos == p.Pos })
+		}))
+		out = append(out, ct)
+	}
+	return out
+}
+
+// composeInherit completes a pre_start hook's container specification with its service's, by
+// the compose specification's rules for pre_start (compose-go does it when it normalises, which
+// the importer does not ask for): what the hook sets wins, a mapping takes the service's
+// entries it does not set, a list (not a command) is the service's entries then its own
+// others; volumes are not inherited (preStart mounts the service's).
+func composeInherit(hook, svc types.ContainerSpec) types.ContainerSpec {
+	h, s := reflect.ValueOf(&hook).Elem(), reflect.ValueOf(svc)
+	for i := range h.NumField() {
+		own, from := h.Field(i), s.Field(i)
+		switch {
+		case h.Type().Field(i).Name == "Volumes" || from.IsZero():
+		case own.IsZero():
+			own.Set(from)
+		case own.Kind() == reflect.Map:
+			m := reflect.MakeMap(own.Type())
+			for _, src := range []reflect.Value{from, own} {
+				for it := src.MapRange(); it.Next(); {
+					m.SetMapIndex(it.Key(), it.Value())
+				}
+			}
+			own.Set(m)
+		case own.Kind() == reflect.Slice && own.Type() != reflect.TypeFor[types.ShellCommand]():
+			list := reflect.AppendSlice(reflect.MakeSlice(own.Type(), 0, from.Len()+own.Len()), from)
+		items:
+			for j := range own.Len() {
+				for k := range from.Len() {
+					if reflect.DeepEqual(own.Index(j).Interface(), from.Index(k).Interface()) {
+						continue items // written in both: once
+					}
+				}
+				list = reflect.Append(list, own.Index(j))
+			}
+			own.Set(list)
+		}
+	}
+	return hook
 }
 
 // resolve turns a compose mapping with equals into values: an entry without a value takes
