@@ -23,11 +23,11 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// composePodGrace is the grace budget docker compose gives pod's containers: each its
+// composePodGrace is the grace budget docker compose gives pod's running containers: each its
 // stop_grace_period, else the engine's default stop timeout, 10s.
 func composePodGrace(pod *Pod) Duration {
 	var total time.Duration
-	for _, ct := range pod.Containers() {
+	for _, ct := range pod.Containers()[len(pod.Init):] { // init containers have ended by then
 		total += cmp.Or(ct.StopGrace.D(), 10*time.Second)
 	}
 	return Duration(total)
