@@ -196,11 +196,19 @@ func (o *Orchestrator) install(req *applyReq, stopping bool, startReady func()) 
 		default:
 			pr.gen++
 			reply := make(chan ConvergePlan, 1)
-			pr.sup.box.Put(msgSpec{spec: spec, gen: pr.gen, multi: len(after) > 1, reply: reply})
+			stopHold, startHold := o.holds(req.stack, p)
+			pr.sup.box.Put(msgSpec{spec: spec, gen: pr.gen, multi: len(after) > 1, stopHold: stopHold, startHold: startHold, reply: reply})
 			select {
 			case cp := <-reply:
 				changes = append(changes, cp.Changes...)
 				wait.pending[p.Name] = pr.gen
+				if cp.renews != renewNone {
+					// Its main goes down and comes up again: the pods that depend on it
+					// wait for the new one, as at the first start.
+					pr.mainReady, pr.mainUp, pr.readyGen = false, false, pr.gen
+					pr.stopping, pr.holdStops, pr.holdStart = true, stopHold != "", startHold != ""
+					pr.saidStops, pr.saidStart = false, false
+				}
 			case <-pr.sup.exited:
 				continue
 			}
@@ -246,9 +254,84 @@ func (o *Orchestrator) install(req *applyReq, stopping bool, startReady func()) 
 		}
 	}
 	o.waits = append(o.waits, wait)
+	o.releaseHolds()
 	startReady() // after the wait is known: a new pod that cannot start fails it (failStart)
 	req.reply <- applyReply{changes: lines, wait: wait}
 	o.settleWaits()
+}
+
+// holds are what the stops and the start again of pod p, running, wait for should the
+// apply of stack re-create it or replace its main ("": nothing to wait for): the stops, for
+// the running pods that depend on it to stop first (those the apply takes down too:
+// releaseHolds); the start, for the pods it depends on to be as its conditions say.
+func (o *Orchestrator) holds(stack *recipes.Stack, p *recipes.Pod) (stopHold, startHold string) {
+	var dependents []string
+	for _, q := range stack.Pods {
+		if qr := o.pods[q.Name]; qr != nil && qr.started && !qr.done && !qr.removing && q.DependsOnPod(p.Name) {
+			dependents = append(dependents, "pod "+q.Name)
+		}
+	}
+	if len(dependents) > 0 {
+		stopHold = "stopped after " + joinAnd(dependents) + ", which " + dependVerb(dependents) + " on it"
+	}
+	var what []string
+	for _, d := range p.DependsOn {
+		if o.pods[d.Pod] != nil {
+			what = append(what, o.awaitedOn(d))
+		}
+	}
+	if len(what) > 0 {
+		startHold = "waiting for " + joinAnd(what)
+	}
+	return stopHold, startHold
+}
+
+// releaseHolds lets go what an Apply holds (podRun.holdStops, holdStart) once it may: a
+// pod's stops once no pod that depends on it and that the apply takes down too still runs
+// (dependents first, as a teardown has it); its start again once the pods it depends on are
+// as its conditions say, as at its first start (one re-created too must be started, or
+// ready, again).
+func (o *Orchestrator) releaseHolds() {
+	for _, pr := range o.pods {
+		if pr.done || pr.sup == nil || (!pr.holdStops && !pr.holdStart) {
+			continue
+		}
+		name := pr.spec.Pod.Name
+		var first, waits []string
+		for _, q := range o.selected {
+			if qr := o.pods[q.Name]; qr != nil && qr != pr && qr.stopping && !qr.done && qr.spec.Pod.DependsOnPod(name) {
+				first = append(first, "pod "+q.Name)
+			}
+		}
+		for _, d := range pr.spec.Pod.DependsOn {
+			if dp := o.pods[d.Pod]; dp != nil && !dp.done && !dp.met(d.Condition) {
+				waits = append(waits, o.awaitedOn(d))
+			}
+		}
+		stops, start := pr.holdStops && len(first) == 0, pr.holdStart && len(waits) == 0
+		// Said once, when it holds something back: the lines of the stops and starts follow.
+		if pr.holdStops && !stops && !pr.saidStops {
+			pr.saidStops = true
+			o.out.publish(MessageEvent{Level: LevelInfo, Pod: name, Text: fmt.Sprintf("apply: pod %s is stopped after %s, which %s on it", name, joinAnd(first), dependVerb(first))})
+		}
+		if pr.holdStart && !start && !pr.saidStart {
+			pr.saidStart = true
+			o.out.publish(MessageEvent{Level: LevelInfo, Pod: name, Text: fmt.Sprintf("apply: pod %s is waiting for %s before it starts again", name, joinAnd(waits))})
+		}
+		if stops || start {
+			pr.holdStops = pr.holdStops && !stops
+			pr.holdStart = pr.holdStart && !start
+			pr.sup.box.Put(msgRelease{stops: stops, start: start})
+		}
+	}
+}
+
+// dependVerb is "depends" for one pod, "depend" for several.
+func dependVerb(pods []string) string {
+	if len(pods) > 1 {
+		return "depend"
+	}
+	return "depends"
 }
 
 func podNames(pods []*recipes.Pod) []string {
@@ -402,11 +485,79 @@ func (s *supervisor) install(m msgSpec) {
 	s.st.MainSettled = s.st.MainStarted
 	s.st.Reconcile(m.spec.Pod)
 	cp := PlanConverge(s.spec, s.st)
+	if cp.renews = renews(s.spec, s.st, cp); cp.renews != renewNone {
+		// Its main goes down and comes up again: the pods that depend on it stop first, it
+		// starts once the pods it depends on are as its conditions say, and the pods that
+		// depend on it wait for the new main (its start and readiness are reported again).
+		s.st.StopHold, s.st.StartHold = m.stopHold, m.startHold
+		s.renew, s.renewPod, s.awaitStop = true, cp.renews == renewPod, true
+		s.sent[reportMainStarted], s.sent[reportMainReady] = false, false
+	}
 	// Said before anything of it is done: the lines of the stops it makes follow.
 	for _, c := range cp.Changes {
 		s.out.publish(MessageEvent{Level: LevelInfo, Pod: c.Pod, Text: "apply: " + c.line(m.multi)})
 	}
 	m.reply <- cp
+}
+
+// renewKind is what of a pod an Apply takes down and brings up again.
+type renewKind int
+
+const (
+	renewNone renewKind = iota
+	renewMain           // its main is replaced
+	renewPod            // the pod is re-created
+)
+
+// renews says what of the pod converging onto spec takes down and starts again (cp: what it
+// changes): the whole pod when it is re-created, main when it is replaced; nothing for a
+// job that completed (it is not run again).
+func renews(spec *PodSpec, st *PodStatus, cp ConvergePlan) renewKind {
+	if st.JobDone || st.Terminating {
+		return renewNone
+	}
+	out := renewNone
+	for _, c := range cp.Changes {
+		switch {
+		case c.Kind == ChangeRecreate:
+			return renewPod
+		case c.Kind == ChangeReplace && c.Target == spec.Pod.Main.Name:
+			out = renewMain
+		}
+	}
+	return out
+}
+
+// mainCurrent reports whether main is the one of the pod's spec: nothing re-creates the pod
+// or replaces main any more.
+func mainCurrent(spec *PodSpec, st *PodStatus) bool {
+	main := st.Containers[spec.Pod.Main.Name]
+	return !st.Recreating && !main.Replacing && podOutdated(spec, st) == "" && outdated(spec, spec.Pod.Main, main) == ""
+}
+
+// reportStopped tells the stack runner once what an Apply re-creates has stopped: every
+// container of the pod (re-created), or its main (replaced).
+func (s *supervisor) reportStopped() {
+	if !s.awaitStop {
+		return
+	}
+	down := func(cs *ContainerStatus) bool {
+		return cs.State != StateRunning && cs.State != StateStarting && !cs.Pending.Has(OpStop|OpPreStop)
+	}
+	if s.renewPod {
+		if !down(s.st.Infra) {
+			return
+		}
+		for _, cs := range s.st.Containers {
+			if !down(cs) {
+				return
+			}
+		}
+	} else if !down(s.st.Containers[s.spec.Pod.Main.Name]) {
+		return
+	}
+	s.awaitStop = false
+	s.report(podReport{pod: s.spec.Pod.Name, kind: reportStopped, gen: s.gen})
 }
 
 // reportConverged tells the stack runner once the pod runs its current spec.

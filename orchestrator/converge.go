@@ -338,6 +338,11 @@ func planRecreatePod(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) bool 
 	}
 	// The pod's phase says it (re-creating pod NAME: WHY), once and the same all through.
 	p.Phase, p.Reason = PhaseRecreating, why
+	if st.StopHold != "" {
+		// The pods that depend on this one stop first (see PodStatus.StopHold).
+		p.wait(spec.Pod.Main.Name, time.Time{}, st.StopHold)
+		return true
+	}
 	reason := recreatePrefix + why
 	// One stop budget for the whole pod, as a teardown has: counted from the first stop.
 	deadline := now.Add(spec.Pod.StopGrace.D())
@@ -468,6 +473,10 @@ func planReplace(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 			p.wait(c.Name, time.Time{}, "re-created once "+waitFor+" is started")
 			return
 		}
+		if c == pod.Main && st.StopHold != "" && why != "" && !cs.Replacing {
+			p.wait(c.Name, time.Time{}, st.StopHold) // the pods that depend on this one stop first
+			return
+		}
 		reason := cs.Why
 		if why != "" {
 			reason = "replace: " + why
@@ -583,6 +592,7 @@ func (c Change) line(multi bool) string {
 type ConvergePlan struct {
 	Pod     string
 	Changes []Change
+	renews  renewKind // what it takes down and starts again (the supervisor's install says)
 }
 
 // String is the plan, one change a line; "" when the pod is up to date.

@@ -169,6 +169,14 @@ type podRun struct {
 	// stack runs on (compose's `up -d vote` of a running project).
 	applied  bool
 	startErr error
+	// An Apply that re-creates the pod, or replaces its main: stopping until its report
+	// that it stopped (reportStopped); its stops (holdStops), or its start again
+	// (holdStart), held until released (releaseHolds); readyGen is the spec generation from
+	// which its main's start and readiness count (an earlier report is of the main before).
+	stopping             bool
+	holdStops, holdStart bool
+	saidStops, saidStart bool // the hold was told (releaseHolds)
+	readyGen             int
 
 	// While it waits for the pods it depends on (not started yet): which of them, since
 	// when, and the last BlockedNoteEvery mark of the wait told (noteWaits).
@@ -701,10 +709,21 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 						startReady() // the pods waiting for it to be ready fail
 					}
 				case reportMainReady, reportMainStarted:
+					if r.gen < pr.readyGen {
+						continue // of the main an Apply is re-creating
+					}
 					pr.mainReady = pr.mainReady || r.kind == reportMainReady
 					pr.mainUp = true
 					if !stopping {
 						startReady()
+						o.releaseHolds()
+					}
+				case reportStopped:
+					if r.gen >= pr.readyGen {
+						pr.stopping = false
+					}
+					if !stopping {
+						o.releaseHolds()
 					}
 				case reportRunning:
 					pr.running = true
@@ -721,6 +740,7 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 					pr.completed, pr.running = true, true
 					if !stopping {
 						startReady() // the pods waiting for it to complete (recipes.DepCompleted)
+						o.releaseHolds()
 					}
 					switch {
 					case o.allCompleted():
@@ -737,6 +757,9 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 					// is left, and gives up on the others.
 					o.abandoned = o.abandoned || r.gaveUp
 					o.podGone(r.pod)
+					if !stopping {
+						o.releaseHolds()
+					}
 				case reportConverged:
 					o.podConverged(r)
 				}
@@ -817,6 +840,12 @@ func (o *Orchestrator) awaited(pr *podRun, name string) string {
 			cond = d.Condition
 		}
 	}
+	return o.awaitedOn(recipes.PodDep{Pod: name, Condition: cond})
+}
+
+// awaitedOn says what a pod waits for its dependency d to do.
+func (o *Orchestrator) awaitedOn(d recipes.PodDep) string {
+	name, cond := d.Pod, d.Condition
 	dp := o.pods[name]
 	switch {
 	case cond == recipes.DepStarted:

@@ -124,6 +124,13 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	// lost one (the volumes with files are created afresh for it: see planLifecycle).
 	p.Phase = PhaseCreating
 	inf := st.Infra
+	if st.StartHold != "" && inf.ID == "" && inf.Pending == 0 {
+		// Re-created by an Apply: it starts over once the pods it depends on are as its
+		// conditions say, as at its first start (see PodStatus.StartHold).
+		p.Phase, p.Reason = PhasePending, st.StartHold
+		p.wait(InfraName, time.Time{}, st.StartHold)
+		return
+	}
 	if inf.ID == "" && !inf.Pending.Has(OpCreate) && st.Incarnation > 0 {
 		delay := backoffDelay(spec.Stack.Backoff, inf.CrashCount)
 		if due := inf.ExitedAt.Add(delay); now.Before(due) {
@@ -321,6 +328,8 @@ func planRun(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 	case p.acts(main.Name) || outdated(spec, main, cs) != "":
 		// To be replaced (an apply changed its recipe): its exit under the old recipe, read
 		// with the new one's restart policy, is not main's end.
+	case cs.StartNow && st.StartHold != "":
+		p.wait(main.Name, time.Time{}, st.StartHold) // a main created anew: see PodStatus.StartHold
 	case cs.StartNow:
 		p.act(startAction(main, cs, cs.StartReason))
 	case cs.Runs == 0 && cs.FreshRun > 0:

@@ -193,6 +193,13 @@ type PodStatus struct {
 	// members stop within one pod budget counted from then, as in a teardown (zero until
 	// then, and again once its infra container is gone or a container starts).
 	RecreateStart time.Time
+	// StopHold and StartHold order an Apply that re-creates, or replaces the main of, pods
+	// that depend on each other (the stack runner sets and releases them): while StopHold is
+	// set the stops of the re-create or of main's replacement wait (the pods that depend on
+	// this one stop first); while StartHold is set the re-created pod's infra container, or
+	// its new main, is not started (the pods it depends on are not as its conditions say yet).
+	// Each is the reason the views show.
+	StopHold, StartHold string
 
 	// Failure, once reported, is kept for the pod's final phase.
 	Failure *PodError

@@ -42,8 +42,13 @@ type (
 		spec  *PodSpec
 		gen   int
 		multi bool // the stack has several pods: a container is named pod/container
-		reply chan<- ConvergePlan
+		// stopHold, startHold: what the pod's stops, and its start again, wait for when the
+		// spec re-creates it or replaces its main (PodStatus.StopHold, StartHold); "": nothing.
+		stopHold, startHold string
+		reply               chan<- ConvergePlan
 	}
+	// msgRelease lets the stops (stops) or the start again (start) held by an Apply go on.
+	msgRelease struct{ stops, start bool }
 )
 
 // podReport is what a supervisor tells the stack runner.
@@ -73,6 +78,7 @@ const (
 	reportDone                                // the pod is torn down
 	reportConverged                           // the pod runs its spec of generation gen (Apply)
 	reportMainUnhealthy                       // main's readiness failed its threshold before it was ever ready
+	reportStopped                             // what an Apply re-creates (the pod, or its main) has stopped
 )
 
 // supervisor owns one pod: its goroutine folds messages into the pod's status, plans,
@@ -129,6 +135,11 @@ type supervisor struct {
 	// convergedGen the last one reported converged.
 	gen, convergedGen int
 	exited            chan struct{} // closed when run returns
+
+	// renew: an Apply re-creates the pod (renewPod) or its main: main's start and readiness
+	// are reported again once the new one has them (sendReports); awaitStop: the stack
+	// runner is told once what is re-created has stopped (reportStopped).
+	renew, renewPod, awaitStop bool
 }
 
 // runWorkers are the probe workers, hooks and log reader of one run of one container.
@@ -242,6 +253,7 @@ func (s *supervisor) run() {
 		s.noteBlocked(plan, now)
 		s.noteMainProbe()
 		s.sendReports(plan)
+		s.reportStopped()
 		s.reportConverged()
 		if plan.Done {
 			return
@@ -445,6 +457,13 @@ func (s *supervisor) apply(m any) {
 		}
 	case msgSpec:
 		s.install(m)
+	case msgRelease:
+		if m.stops {
+			s.st.StopHold = ""
+		}
+		if m.start {
+			s.st.StartHold = ""
+		}
 	}
 }
 
@@ -969,11 +988,14 @@ func (s *supervisor) sendReports(plan Plan) {
 		r.pod, r.kind = s.spec.Pod.Name, kind
 		s.report(r)
 	}
-	if MainStarted(s.spec, s.st) {
-		send(reportMainStarted, podReport{})
+	if s.renew && mainCurrent(s.spec, s.st) {
+		s.renew = false // the main of before is gone: what is reported now is the new one's
 	}
-	if MainReady(s.spec, s.st) {
-		send(reportMainReady, podReport{})
+	if MainStarted(s.spec, s.st) && !s.renew {
+		send(reportMainStarted, podReport{gen: s.gen})
+	}
+	if MainReady(s.spec, s.st) && !s.renew {
+		send(reportMainReady, podReport{gen: s.gen})
 	}
 	if plan.Phase == PhaseRunning {
 		send(reportRunning, podReport{})
