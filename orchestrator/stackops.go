@@ -336,9 +336,11 @@ func (o *Orchestrator) forward(ctx context.Context, filter map[string]string, ev
 			if lost := o.checkEngine(ctx, filter); lost != nil {
 				return got, lost, nil
 			}
+			o.podsMu.RLock() // an Apply installs pods meanwhile
 			for _, pr := range o.pods {
 				pr.sup.box.Put(msgEngineChecked{gen: gen})
 			}
+			o.podsMu.RUnlock()
 		case <-ctx.Done():
 			return got, nil, ctx.Err()
 		}
