@@ -756,3 +756,41 @@ func TestApplyDoesNotWaitForAnUnchangedMainThatIsNotReady(t *testing.T) {
 	}
 	h.shutdownLeavesNothing()
 }
+
+// A pod dropped from the recipe is stopped as a teardown stops it: main, then its sidecar,
+// then its infra container with SIGTERM (shown stopped), before anything is removed — the
+// removal does not kill the infra container (exited 137).
+func TestApplyRetiredPodStopsItsInfraContainer(t *testing.T) {
+	two := func() *recipes.Stack {
+		st := daily()
+		st.Pods = append(st.Pods, pod("debugger", ctr("dbg"), sidecars(ctr("agent"))))
+		return st
+	}
+	h := newHarness(t, two(), orchestrator.Options{})
+	h.rt.ExitOnStart("demo-setup", 0)
+	h.start()
+	h.until("the stack running", 0, func() bool { return h.o.Snapshot().Phase == orchestrator.PhaseRunning })
+	from, evFrom := len(h.rt.HistoryOf()), len(h.all())
+	h.applyChanges(daily(), "remove pod debugger: no longer in the recipe")
+	var got []string
+	for _, e := range h.rt.HistoryOf()[from:] {
+		if f := strings.Fields(e); len(f) > 1 && strings.HasPrefix(f[1], "demo-debugger-") && (f[0] == "kill" || f[0] == "die") {
+			got = append(got, e)
+		}
+	}
+	want := []string{"kill demo-debugger-dbg SIGTERM", "die demo-debugger-dbg 0", "kill demo-debugger-agent SIGTERM", "die demo-debugger-agent 0",
+		"kill demo-debugger-infra SIGTERM", "die demo-debugger-infra 0"}
+	if !slices.Equal(got, want) {
+		t.Errorf("the engine saw\n%q, want\n%q", got, want)
+	}
+	var infra []string
+	for _, e := range h.all()[evFrom:] {
+		if c, ok := e.(orchestrator.ContainerEvent); ok && c.Pod == "debugger" && c.Name == orchestrator.InfraName {
+			infra = append(infra, c.State.String())
+		}
+	}
+	if !slices.Contains(infra, "stopped") || slices.Contains(infra, "exited") {
+		t.Errorf("the infra container was shown %v, want stopping, stopped (not exited)", infra)
+	}
+	h.shutdownLeavesNothing()
+}
