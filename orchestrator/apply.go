@@ -201,6 +201,10 @@ func (o *Orchestrator) install(req *applyReq, stopping bool, startReady func()) 
 			case cp := <-reply:
 				changes = append(changes, cp.Changes...)
 				wait.pending[p.Name] = pr.gen
+				if cp.Rerun {
+					// A completed job runs again: what waits for it waits for the new run.
+					pr.completed, pr.mainReady, pr.mainUp = false, false, false
+				}
 			case <-pr.sup.exited:
 				continue
 			}
@@ -402,11 +406,25 @@ func (s *supervisor) install(m msgSpec) {
 	s.st.MainSettled = s.st.MainStarted
 	s.st.Reconcile(m.spec.Pod)
 	cp := PlanConverge(s.spec, s.st)
+	if cp.Rerun {
+		s.rerun(cp.Changes[0].Reason)
+	}
 	// Said before anything of it is done: the lines of the stops it makes follow.
 	for _, c := range cp.Changes {
 		s.out.publish(MessageEvent{Level: LevelInfo, Pod: c.Pod, Text: "apply: " + c.line(m.multi)})
 	}
 	m.reply <- cp
+}
+
+// rerun runs a completed job again (why: its recipe changed): it is no longer completed —
+// its dependents waiting for it wait for the new run, and it reports its main started,
+// ready and completed anew.
+func (s *supervisor) rerun(why string) {
+	s.st.RerunJob(why)
+	s.completed.Store(false)
+	for _, k := range []reportKind{reportMainStarted, reportMainReady, reportCompleted} {
+		delete(s.sent, k)
+	}
 }
 
 // reportConverged tells the stack runner once the pod runs its current spec.
