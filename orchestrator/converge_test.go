@@ -784,11 +784,16 @@ func TestApplyRetiredPodStopsItsInfraContainer(t *testing.T) {
 		t.Errorf("the engine saw\n%q, want\n%q", got, want)
 	}
 	var infra []string
-	for _, e := range h.all()[evFrom:] {
-		if c, ok := e.(orchestrator.ContainerEvent); ok && c.Pod == "debugger" && c.Name == orchestrator.InfraName {
-			infra = append(infra, c.State.String())
+	shown := func() bool {
+		infra = nil
+		for _, e := range h.all()[evFrom:] {
+			if c, ok := e.(orchestrator.ContainerEvent); ok && c.Pod == "debugger" && c.Name == orchestrator.InfraName {
+				infra = append(infra, c.State.String())
+			}
 		}
+		return slices.Contains(infra, "removed")
 	}
+	h.until("the debugger's infra container shown removed", 0, shown)
 	if !slices.Contains(infra, "stopped") || slices.Contains(infra, "exited") {
 		t.Errorf("the infra container was shown %v, want stopping, stopped (not exited)", infra)
 	}
