@@ -887,7 +887,7 @@ func TestApplyRerunWaitsForTheCompletedRunToStop(t *testing.T) {
 	if err := h.rt.Exit("j-migrate-migrate", 0); err != nil {
 		t.Fatal(err)
 	}
-	h.until("agent stopping", 0, h.stateIs("migrate", "agent", orchestrator.CStateStopping))
+	h.until("agent sent its stop signal", 0, func() bool { return slices.Contains(h.rt.HistoryOf(), "kill j-migrate-agent SIGTERM") })
 	from := len(h.rt.HistoryOf())
 	h.rt.ExitOnStart("j-migrate-migrate", 0)
 	h.applyChanges(st("v2"), "re-create pod migrate: the job runs again (replace migrate: command changed)")
