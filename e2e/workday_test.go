@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -555,6 +556,49 @@ func TestDetachedDownSaysNoExitCode(t *testing.T) {
 	}
 	if strings.Contains(out, "exit code") {
 		t.Errorf("down of a running stack names an exit code:\n%s", out)
+	}
+	s.nothingLeft()
+}
+
+// A completed job whose command changed runs again on up -d, as docker compose re-runs a
+// changed one-shot: a new container, its new line in the shared volume, the stack up to date
+// afterwards; app, which waited for it and runs, is left alone.
+func TestConvergeRerunsAChangedJob(t *testing.T) {
+	t.Parallel()
+	s := detachedScenario(t, "job-converge")
+	file := s.recipe("compose.yaml")
+	s.runExit(0, "up", "-d", "-f", file)
+	s.eventually("migrate completed", nil, startDeadline, func() error {
+		if m := s.container("migrate"); m.Status != orchestrator.StatusExited || m.ExitCode != 0 {
+			return fmt.Errorf("migrate is %s (exit %d)", m.Status, m.ExitCode)
+		}
+		return nil
+	})
+	before := s.containers()
+	if out, _ := s.runExit(0, "up", "-d", "-f", file); !strings.Contains(out, "is up to date") {
+		t.Errorf("up -d of the same file:\n%s", out)
+	}
+
+	s.setEnv("MIGRATION", "v2")
+	out, errOut := s.runExit(0, "up", "-d", "-f", file)
+	if all := out + errOut; !strings.Contains(all, "apply: re-create pod migrate: the job runs again (replace migrate: command changed)") {
+		t.Errorf("up -d of the changed job does not say it runs again:\n%s", all)
+	}
+	s.eventually("migrate completed again", nil, startDeadline, func() error {
+		if m := s.container("migrate"); m.ID == before["migrate"].ID || m.Status != orchestrator.StatusExited || m.ExitCode != 0 {
+			return fmt.Errorf("migrate is %.12s, %s (exit %d), was %.12s", m.ID, m.Status, m.ExitCode, before["migrate"].ID)
+		}
+		return nil
+	})
+	if got := strings.Fields(s.exec("app", "/peek", "-cat", "/data/migrations")); !slices.Equal(got, []string{"migration", "v1", "migration", "v2"}) {
+		t.Errorf("the migrations run: %q, want v1 then v2", got)
+	}
+	s.unchanged(before, "after the job ran again", "app")
+	if out, _ := s.runExit(0, "up", "-d", "-f", file); !strings.Contains(out, "is up to date") {
+		t.Errorf("up -d after the job ran again:\n%s", out)
+	}
+	if _, errOut, code := s.run("down", "--stack", s.stack); code != 0 {
+		t.Errorf("down exited %d: %s", code, errOut)
 	}
 	s.nothingLeft()
 }

@@ -209,6 +209,10 @@ func (o *Orchestrator) install(req *applyReq, stopping bool, startReady func()) 
 					pr.stopping, pr.holdStops, pr.holdStart = true, stopHold != "", startHold != ""
 					pr.saidStops, pr.saidStart = false, false
 				}
+				if cp.Rerun {
+					// A completed job runs again: what waits for it waits for the new run.
+					pr.completed, pr.mainReady, pr.mainUp = false, false, false
+				}
 			case <-pr.sup.exited:
 				continue
 			}
@@ -493,6 +497,9 @@ func (s *supervisor) install(m msgSpec) {
 		s.renew, s.renewPod, s.awaitStop = true, cp.renews == renewPod, true
 		s.sent[reportMainStarted], s.sent[reportMainReady] = false, false
 	}
+	if cp.Rerun {
+		s.rerun(cp.Changes[0].Reason)
+	}
 	// Said before anything of it is done: the lines of the stops it makes follow.
 	for _, c := range cp.Changes {
 		s.out.publish(MessageEvent{Level: LevelInfo, Pod: c.Pod, Text: "apply: " + c.line(m.multi)})
@@ -558,6 +565,17 @@ func (s *supervisor) reportStopped() {
 	}
 	s.awaitStop = false
 	s.report(podReport{pod: s.spec.Pod.Name, kind: reportStopped, gen: s.gen})
+}
+
+// rerun runs a completed job again (why: its recipe changed): it is no longer completed —
+// its dependents waiting for it wait for the new run, and it reports its main started,
+// ready and completed anew.
+func (s *supervisor) rerun(why string) {
+	s.st.RerunJob(why)
+	s.completed.Store(false)
+	for _, k := range []reportKind{reportMainStarted, reportMainReady, reportCompleted} {
+		delete(s.sent, k)
+	}
 }
 
 // reportConverged tells the stack runner once the pod runs its current spec.

@@ -593,6 +593,9 @@ type ConvergePlan struct {
 	Pod     string
 	Changes []Change
 	renews  renewKind // what it takes down and starts again (the supervisor's install says)
+	// Rerun: the pod is a job that completed, and its recipe changed: it runs again (its
+	// dependents waiting for it wait for the new run). Changes says why, in one change.
+	Rerun bool
 }
 
 // String is the plan, one change a line; "" when the pod is up to date.
@@ -605,8 +608,24 @@ func (cp ConvergePlan) String() string {
 }
 
 // PlanConverge says what converging the pod onto spec changes, from the status: the same
-// decisions the planner acts on (planRecreatePod, planReplace), in words.
+// decisions the planner acts on (planRecreatePod, planReplace), in words. A job pod that
+// completed and whose recipe changed in any of these ways runs again, from a new pod: one
+// change says it, with what changed ("re-create pod migrate: the job runs again (replace
+// migrate: command changed)").
 func PlanConverge(spec *PodSpec, st *PodStatus) ConvergePlan {
+	cp := planConverge(spec, st)
+	if !st.JobDone || len(cp.Changes) == 0 {
+		return cp
+	}
+	whys := make([]string, 0, len(cp.Changes))
+	for _, c := range cp.Changes {
+		whys = append(whys, c.String())
+	}
+	return ConvergePlan{Pod: cp.Pod, Rerun: true, Changes: []Change{{Kind: ChangeRecreate, Pod: cp.Pod,
+		Reason: "the job runs again (" + strings.Join(whys, "; ") + ")"}}}
+}
+
+func planConverge(spec *PodSpec, st *PodStatus) ConvergePlan {
 	cp := ConvergePlan{Pod: spec.Pod.Name}
 	add := func(kind ChangeKind, target, reason string) {
 		cp.Changes = append(cp.Changes, Change{Kind: kind, Pod: spec.Pod.Name, Target: target, Reason: reason})
@@ -640,10 +659,10 @@ func PlanConverge(spec *PodSpec, st *PodStatus) ConvergePlan {
 // a ready probe and the pod is new, or main is created anew). failure says why a
 // container Apply created ended its first run before it was started: converging is over, and
 // it did not go well (the container is restarted with back-off as any other). A job pod
-// that completed is never run again: it counts as converged.
+// that completed counts as converged, unless it is to run again (its recipe changed).
 func Converged(spec *PodSpec, st *PodStatus) (done bool, failure string) {
 	if st.JobDone {
-		return true, "" // a job that completed is never run again
+		return st.Rerun == "", ""
 	}
 	if st.Terminating || st.Recreating || podOutdated(spec, st) != "" || len(st.retired()) > 0 {
 		return false, ""

@@ -756,3 +756,154 @@ func TestApplyDoesNotWaitForAnUnchangedMainThatIsNotReady(t *testing.T) {
 	}
 	h.shutdownLeavesNothing()
 }
+
+// A pod dropped from the recipe is stopped as a teardown stops it: main, then its sidecar,
+// then its infra container with SIGTERM (shown stopped), before anything is removed — the
+// removal does not kill the infra container (exited 137).
+func TestApplyRetiredPodStopsItsInfraContainer(t *testing.T) {
+	two := func() *recipes.Stack {
+		st := daily()
+		st.Pods = append(st.Pods, pod("debugger", ctr("dbg"), sidecars(ctr("agent"))))
+		return st
+	}
+	h := newHarness(t, two(), orchestrator.Options{})
+	h.rt.ExitOnStart("demo-setup", 0)
+	h.start()
+	h.until("the stack running", 0, func() bool { return h.o.Snapshot().Phase == orchestrator.PhaseRunning })
+	from, evFrom := len(h.rt.HistoryOf()), len(h.all())
+	h.applyChanges(daily(), "remove pod debugger: no longer in the recipe")
+	var got []string
+	for _, e := range h.rt.HistoryOf()[from:] {
+		if f := strings.Fields(e); len(f) > 1 && strings.HasPrefix(f[1], "demo-debugger-") && (f[0] == "kill" || f[0] == "die") {
+			got = append(got, e)
+		}
+	}
+	want := []string{"kill demo-debugger-dbg SIGTERM", "die demo-debugger-dbg 0", "kill demo-debugger-agent SIGTERM", "die demo-debugger-agent 0",
+		"kill demo-debugger-infra SIGTERM", "die demo-debugger-infra 0"}
+	if !slices.Equal(got, want) {
+		t.Errorf("the engine saw\n%q, want\n%q", got, want)
+	}
+	var infra []string
+	shown := func() bool {
+		infra = nil
+		for _, e := range h.all()[evFrom:] {
+			if c, ok := e.(orchestrator.ContainerEvent); ok && c.Pod == "debugger" && c.Name == orchestrator.InfraName {
+				infra = append(infra, c.State.String())
+			}
+		}
+		return slices.Contains(infra, "removed")
+	}
+	h.until("the debugger's infra container shown removed", 0, shown)
+	if !slices.Contains(infra, "stopped") || slices.Contains(infra, "exited") {
+		t.Errorf("the infra container was shown %v, want stopping, stopped (not exited)", infra)
+	}
+	h.shutdownLeavesNothing()
+}
+
+// A completed job whose recipe changed runs again, as docker compose's `up -d` re-creates a
+// changed one-shot and runs it: the pod is created anew and its main runs to completion
+// again; app, which waited for it and runs, is left alone; the next Apply is up to date. A
+// pod added that waits for the job to complete waits for the new run.
+func TestApplyRerunsACompletedJobWhoseRecipeChanged(t *testing.T) {
+	st := func(cmd string, more ...*recipes.Pod) *recipes.Stack {
+		s := stack("j",
+			pod("migrate", ctr("migrate", func(c *recipes.Container) { c.Command = []string{cmd} }), sidecars(ctr("agent")), job),
+			pod("app", ctr("app"), dependsOnWhen("migrate", recipes.DepCompleted)))
+		s.Pods = append(s.Pods, more...)
+		return s
+	}
+	h := newHarness(t, st("v1"), orchestrator.Options{})
+	h.rt.ExitOnStart("j-migrate-migrate", 0)
+	h.start()
+	h.until("app running once migrate completed", 100*time.Millisecond, func() bool {
+		return h.running("j-app-app")() && h.podPhase("migrate") == orchestrator.PhaseCompleted
+	})
+	starts := func(name string) int {
+		n := 0
+		for _, e := range h.rt.HistoryOf() {
+			if e == "start "+name {
+				n++
+			}
+		}
+		return n
+	}
+	app, _ := h.rt.Container("j-app-app")
+	h.applyChanges(st("v1"))
+
+	h.applyChanges(st("v2"), "re-create pod migrate: the job runs again (replace migrate: command changed)")
+	h.until("migrate completed again", 100*time.Millisecond, func() bool { return h.podPhase("migrate") == orchestrator.PhaseCompleted })
+	if n := starts("j-migrate-migrate"); n != 2 {
+		t.Errorf("migrate started %d times, want 2:\n%s", n, strings.Join(h.rt.HistoryOf(), "\n"))
+	}
+	if c, ok := h.rt.Container("j-migrate-migrate"); !ok || !slices.Equal(c.Spec.Cmd, []string{"v2"}) {
+		t.Errorf("migrate is not created from its new recipe: %+v", c)
+	}
+	if now, ok := h.rt.Container("j-app-app"); !ok || now.Info.ID != app.Info.ID || now.Info.Status != orchestrator.StatusRunning {
+		t.Errorf("app was touched: %+v, was %+v", now, app)
+	}
+	h.applyChanges(st("v2"))
+
+	// The job runs longer now: a pod added with its next change waits for that run.
+	h.rt.RunOnStart("j-migrate-migrate")
+	h.rt.AddImage("test/late:1")
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.o.Apply(context.Background(), st("v3", pod("late", ctr("late"), dependsOnWhen("migrate", recipes.DepCompleted))), orchestrator.ApplyOptions{})
+		done <- err
+	}()
+	h.until("migrate running its third run", 100*time.Millisecond, func() bool { return starts("j-migrate-migrate") == 3 && h.running("j-migrate-migrate")() })
+	h.heldBack("j-late-infra", "late was created before the new run of migrate completed")
+	if err := h.rt.Exit("j-migrate-migrate", 0); err != nil {
+		t.Fatal(err)
+	}
+	h.until("late running once the new run completed", 100*time.Millisecond, h.running("j-late-late"))
+	h.until("Apply to return", 100*time.Millisecond, func() bool {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Error(err)
+			}
+			return true
+		default:
+			return false
+		}
+	})
+	h.shutdownLeavesNothing()
+}
+
+// A job whose recipe changed just as it completed, its sidecar still stopping: what of the
+// completed run still runs stops as a completed job's does (the sidecar within its grace,
+// then the infra container with SIGTERM), and only then is the pod created anew.
+func TestApplyRerunWaitsForTheCompletedRunToStop(t *testing.T) {
+	st := func(cmd string) *recipes.Stack {
+		return stack("j", pod("migrate", ctr("migrate", func(c *recipes.Container) { c.Command = []string{cmd} }),
+			sidecars(ctr("agent", func(c *recipes.Container) { c.StopGrace = recipes.Duration(5 * time.Second) })), job),
+			pod("app", ctr("app"), dependsOnWhen("migrate", recipes.DepCompleted)))
+	}
+	h := newHarness(t, st("v1"), orchestrator.Options{})
+	h.rt.IgnoreSIGTERM("j-migrate-agent")
+	h.start()
+	h.until("migrate running", 100*time.Millisecond, h.running("j-migrate-migrate", "j-migrate-agent"))
+	if err := h.rt.Exit("j-migrate-migrate", 0); err != nil {
+		t.Fatal(err)
+	}
+	h.until("agent sent its stop signal", 0, func() bool { return slices.Contains(h.rt.HistoryOf(), "kill j-migrate-agent SIGTERM") })
+	from := len(h.rt.HistoryOf())
+	h.rt.ExitOnStart("j-migrate-migrate", 0)
+	h.applyChanges(st("v2"), "re-create pod migrate: the job runs again (replace migrate: command changed)")
+	var got []string
+	for _, e := range h.rt.HistoryOf()[from:] {
+		if strings.Contains(e, "j-migrate-") && !strings.HasPrefix(e, "start") {
+			got = append(got, e)
+		}
+		if e == "create j-migrate-infra" {
+			break
+		}
+	}
+	want := []string{"kill j-migrate-agent SIGKILL", "die j-migrate-agent 137", "stop j-migrate-agent", "kill j-migrate-infra SIGTERM", "die j-migrate-infra 0", "stop j-migrate-infra"}
+	if len(got) < len(want) || !slices.Equal(got[:len(want)], want) {
+		t.Errorf("the engine saw\n%q, want it to begin with\n%q", got, want)
+	}
+	h.until("migrate completed again", 100*time.Millisecond, func() bool { return h.podPhase("migrate") == orchestrator.PhaseCompleted })
+	h.shutdownLeavesNothing()
+}

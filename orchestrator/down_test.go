@@ -123,14 +123,15 @@ func TestDownAfterUpWasKilled(t *testing.T) {
 	if !slices.Equal(res.Killed, []string{"web/shipper"}) {
 		t.Errorf("killed = %v, want web/shipper", res.Killed)
 	}
-	// Lifecycle order: the dependent pod first; in a pod main, then sidecars in reverse.
+	// Lifecycle order: the dependent pod first; in a pod main, then sidecars in reverse, then
+	// the infra container (SIGTERM, not killed by its removal).
 	var stops []string
 	for _, e := range rt.HistoryOf()[calls:] {
 		if strings.HasPrefix(e, "kill ") && strings.HasSuffix(e, " SIGTERM") {
 			stops = append(stops, strings.Fields(e)[1])
 		}
 	}
-	want := []string{"shop-web-app", "shop-web-agent", "shop-web-shipper", "shop-web-envoy", "shop-api-server", "shop-api-db-proxy"}
+	want := []string{"shop-web-app", "shop-web-agent", "shop-web-shipper", "shop-web-envoy", "shop-web-infra", "shop-api-server", "shop-api-db-proxy", "shop-api-infra"}
 	if !slices.Equal(stops, want) {
 		t.Errorf("stop order %v, want %v", stops, want)
 	}
@@ -175,7 +176,7 @@ func TestDownStopBudget(t *testing.T) {
 			}
 			var grace time.Duration
 			for _, ev := range evs {
-				if c, ok := ev.(orchestrator.ContainerEvent); ok && c.State == orchestrator.CStateStopping {
+				if c, ok := ev.(orchestrator.ContainerEvent); ok && c.Name == "stuck" && c.State == orchestrator.CStateStopping {
 					grace = c.StopGrace.D()
 				}
 			}

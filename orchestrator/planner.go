@@ -573,7 +573,15 @@ func planTeardown(spec *PodSpec, st *PodStatus, now time.Time, p *Plan) {
 		return
 	}
 	inf := st.Infra
-	if inf.Pending.Has(OpCreate | OpStart) {
+	if inf.Pending.Has(OpCreate | OpStart | OpStop) {
+		return
+	}
+	if (inf.State == StateRunning || inf.State == StateStarting) && !inf.StopFailed {
+		// Stopped before it is removed, as a re-created pod's is: it exits on SIGTERM, so
+		// its exit is a stop (`stopped`), not a kill by the removal (`exited 137`). What
+		// is left of the budget, but never so little that its exit becomes a SIGKILL.
+		p.act(Action{Kind: ActStop, Target: InfraName, Role: recipes.RoleInfra, ID: inf.ID,
+			Grace: max(deadline.Sub(now), minInfraGrace), Reason: "pod stopping, app containers removed"})
 		return
 	}
 	if inf.ID != "" {

@@ -477,8 +477,26 @@ remove shipper: pod stopping
 remove web: pod stopping`,
 		},
 		{
-			name: "teardown: then infra",
+			name: "teardown: then infra, stopped with what is left of the budget",
 			st: all(podUp, terminating(t0), func(st *PodStatus) {
+				for _, c := range st.Containers {
+					c.ID, c.State = "", StateNone
+				}
+			}), now: 10 * time.Second, phase: PhaseStopping,
+			want: `stop infra: pod stopping, app containers removed (grace 20s)`,
+		},
+		{
+			name: "teardown: infra stopped, at least 1s when the budget is used up",
+			st: all(podUp, terminating(t0), func(st *PodStatus) {
+				for _, c := range st.Containers {
+					c.ID, c.State = "", StateNone
+				}
+			}), now: 40 * time.Second, phase: PhaseStopping,
+			want: `stop infra: pod stopping, app containers removed (grace 1s)`,
+		},
+		{
+			name: "teardown: infra stopped, then removed",
+			st: all(podUp, terminating(t0), exited(InfraName, 0, t0, 0), func(st *PodStatus) {
 				for _, c := range st.Containers {
 					c.ID, c.State = "", StateNone
 				}

@@ -199,6 +199,7 @@ remove migrate: pod stopping
 remove envoy: pod stopping
 remove shipper: pod stopping
 remove web: pod stopping`},
+				seqStep{answer, `stop infra: pod stopping, app containers removed (grace 29s)`},
 				seqStep{answer, `remove infra: app containers removed`},
 				seqStep{answer, `
 remove volume conf: pod stopping

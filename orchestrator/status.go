@@ -218,9 +218,13 @@ type PodStatus struct {
 	// UID is the pod incarnation's metadata.uid (the supervisor draws a new one for each).
 	UID string
 	// JobDone is set when the main of a job pod completed (exited 0, not to be restarted):
-	// the pod has done its work; it is never run again. JobDoneAt is when it was seen.
+	// the pod has done its work; it is not run again (a restart, a crash, an engine lost)
+	// unless an Apply changes its recipe. JobDoneAt is when it was seen.
 	JobDone   bool
 	JobDoneAt time.Time
+	// Rerun says why a completed job runs again (its recipe changed: Apply, see RerunJob),
+	// until it starts over once nothing of its completed run runs.
+	Rerun string
 }
 
 // Orphan is a container of the pod that no status holds.
@@ -1000,3 +1004,38 @@ func (st *PodStatus) sorted(spec *PodSpec) []*ContainerStatus {
 
 // isNotFound reports whether err says the object is already gone.
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// RerunJob records that a completed job pod's recipe changed (why): it runs again, as
+// docker compose's `up` re-creates a changed one-shot and runs it. What of its completed run
+// still stops (its sidecars, its infra container) stops first; then the pod is re-created
+// from its infra container (startRerun).
+func (st *PodStatus) RerunJob(why string) {
+	if st.JobDone {
+		st.Rerun = why
+	}
+}
+
+// startRerun starts the pod over for its new run once nothing of its completed run runs or
+// has a call in flight: every container removed, the pod created again at once (no
+// back-off: it was not lost), every container of it new (restarts from 0), and waited for as
+// Apply waits for a container it created.
+func (st *PodStatus) startRerun(now time.Time) {
+	if !st.JobDone || st.Rerun == "" || st.Terminating {
+		return
+	}
+	for _, c := range append([]*ContainerStatus{st.Infra}, st.containerList()...) {
+		if c.Pending != 0 || (c.State == StateRunning || c.State == StateStarting) && !c.StopFailed {
+			return
+		}
+	}
+	why := st.Rerun
+	st.JobDone, st.JobDoneAt, st.Rerun = false, time.Time{}, ""
+	st.Recreating, st.InfraLost, st.RecreateStart = true, why, time.Time{}
+	st.MainSettled = false
+	inf := st.Infra
+	inf.CrashCount, inf.ExitedAt, inf.Restarts, inf.StartedAt = 0, now, 0, time.Time{}
+	for _, m := range st.Containers {
+		m.Restarts, m.StartedAt, m.FreshRun, m.FreshWhy = 0, time.Time{}, m.Attempt+1, "the job runs again: "+why
+	}
+	st.finishRecreate(now) // nothing of it may be left on the engine already
+}

@@ -204,6 +204,7 @@ func (s *supervisor) run() {
 	var timer clock.Timer
 	for {
 		now := s.clock.Now()
+		s.st.startRerun(now)
 		if s.uidOf != s.st.Incarnation {
 			s.uidOf, s.st.UID = s.st.Incarnation, s.newUID()
 		}

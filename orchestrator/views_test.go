@@ -51,7 +51,7 @@ func TestTeardownIsPublishedInOrder(t *testing.T) {
 			seen = append(seen, c.Name+" "+c.State.String())
 		}
 	}
-	want := []string{"app stopping", "app stopped", "second stopping", "second stopped", "first stopping", "first stopped"}
+	want := []string{"app stopping", "app stopped", "second stopping", "second stopped", "first stopping", "first stopped", "infra stopping", "infra stopped"}
 	if !slices.Equal(slices.Compact(seen), want) {
 		t.Errorf("teardown published as %v, want %v", seen, want)
 	}
