@@ -120,14 +120,7 @@ func TestApplyRecreatesDependentPodsInDependencyOrder(t *testing.T) {
 				t.Errorf("pod web is %s (%s), want pending: waiting for pod db to be ready", pv.Phase, pv.Reason)
 			}
 			h.rt.SetProbe("order-db-db", nil)
-			h.until("Apply to return", 100*time.Millisecond, func() bool {
-				select {
-				case <-done:
-					return true
-				default:
-					return false
-				}
-			})
+			h.untilClosed("Apply to return", done)
 			if *err != nil {
 				t.Fatal(*err)
 			}
@@ -170,14 +163,7 @@ func TestApplyReplacesDependentMainsInDependencyOrder(t *testing.T) {
 		t.Errorf("a pod was re-created: %v", hist)
 	}
 	h.rt.SetProbe("order-db-db", nil)
-	h.until("Apply to return", 100*time.Millisecond, func() bool {
-		select {
-		case <-done:
-			return true
-		default:
-			return false
-		}
-	})
+	h.untilClosed("Apply to return", done)
 	if *err != nil {
 		t.Fatal(*err)
 	}

@@ -41,6 +41,12 @@ func (h *harness) await(what string, fn func()) {
 		defer close(done)
 		fn()
 	}()
+	h.untilClosed(what, done)
+}
+
+// untilClosed waits for done to be closed, moving the fake clock meanwhile.
+func (h *harness) untilClosed(what string, done <-chan struct{}) {
+	h.t.Helper()
 	h.until(what, 100*time.Millisecond, func() bool {
 		select {
 		case <-done:
