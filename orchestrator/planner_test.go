@@ -144,6 +144,18 @@ func volumesCreated(st *PodStatus) {
 	}
 }
 
+// appRemoved: the app containers are gone from the engine; allRemoved: the infra container too.
+func appRemoved(st *PodStatus) {
+	for _, c := range st.Containers {
+		c.ID, c.State = "", StateNone
+	}
+}
+
+func allRemoved(st *PodStatus) {
+	appRemoved(st)
+	st.Infra.ID, st.Infra.State = "", StateNone
+}
+
 func terminating(at time.Time) mut { return func(st *PodStatus) { st.Terminate(false, at) } }
 
 func pending(name string, op Ops) mut { return func(st *PodStatus) { st.C(name).Pending |= op } }
@@ -478,50 +490,29 @@ remove web: pod stopping`,
 		},
 		{
 			name: "teardown: then infra, stopped with what is left of the budget",
-			st: all(podUp, terminating(t0), func(st *PodStatus) {
-				for _, c := range st.Containers {
-					c.ID, c.State = "", StateNone
-				}
-			}), now: 10 * time.Second, phase: PhaseStopping,
+			st:   all(podUp, terminating(t0), appRemoved), now: 10 * time.Second, phase: PhaseStopping,
 			want: `stop infra: pod stopping, app containers removed (grace 20s)`,
 		},
 		{
 			name: "teardown: infra stopped, at least 1s when the budget is used up",
-			st: all(podUp, terminating(t0), func(st *PodStatus) {
-				for _, c := range st.Containers {
-					c.ID, c.State = "", StateNone
-				}
-			}), now: 40 * time.Second, phase: PhaseStopping,
+			st:   all(podUp, terminating(t0), appRemoved), now: 40 * time.Second, phase: PhaseStopping,
 			want: `stop infra: pod stopping, app containers removed (grace 1s)`,
 		},
 		{
 			name: "teardown: infra stopped, then removed",
-			st: all(podUp, terminating(t0), exited(InfraName, 0, t0, 0), func(st *PodStatus) {
-				for _, c := range st.Containers {
-					c.ID, c.State = "", StateNone
-				}
-			}), phase: PhaseStopping,
+			st:   all(podUp, terminating(t0), exited(InfraName, 0, t0, 0), appRemoved), phase: PhaseStopping,
 			want: `remove infra: app containers removed`,
 		},
 		{
 			name: "teardown: then volumes",
-			st: all(podUp, terminating(t0), func(st *PodStatus) {
-				for _, c := range append(st.sorted(testSpec()), st.Infra) {
-					c.ID, c.State = "", StateNone
-				}
-			}), phase: PhaseStopping,
+			st:   all(podUp, terminating(t0), allRemoved), phase: PhaseStopping,
 			want: `
 remove volume conf: pod stopping
 remove volume logs: pod stopping`,
 		},
 		{
 			name: "teardown: done",
-			st: all(podUp, terminating(t0), func(st *PodStatus) {
-				for _, c := range append(st.sorted(testSpec()), st.Infra) {
-					c.ID, c.State = "", StateNone
-				}
-				st.Volumes["logs"].Created, st.Volumes["conf"].Created = false, false
-			}), phase: PhaseDone,
+			st:   all(podUp, terminating(t0), allRemoved, func(st *PodStatus) { st.Volumes["logs"].Created, st.Volumes["conf"].Created = false, false }), phase: PhaseDone,
 			want: `pod done`,
 		},
 		{
