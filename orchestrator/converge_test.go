@@ -165,11 +165,7 @@ func TestApplyReplacesInStartOrder(t *testing.T) {
 		p.Sidecars[0].Command = []string{"/proxy", "-v"}
 		p.Main.Env = recipes.Env{"GREETING": "hi"}
 	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := h.o.Apply(context.Background(), daily(edit), orchestrator.ApplyOptions{})
-		done <- err
-	}()
+	done, err := h.applyInBackground(daily(edit))
 	h.until("the new proxy running", 0, func() bool {
 		c, ok := h.rt.Container("demo-proxy")
 		return ok && c.Info.Status == orchestrator.StatusRunning && slices.Equal(c.Spec.Cmd, []string{"/proxy", "-v"})
@@ -179,17 +175,9 @@ func TestApplyReplacesInStartOrder(t *testing.T) {
 		t.Fatalf("web was stopped before the new proxy was ready: %s", web.Info.Status)
 	}
 	h.rt.SetProbe("demo-proxy", nil)
-	h.until("Apply to return", time.Second, func() bool {
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatal(err)
-			}
-			return true
-		default:
-			return false
-		}
-	})
+	if h.untilClosed("Apply to return", done); *err != nil {
+		t.Fatal(*err)
+	}
 	web, _ := h.rt.Container("demo-web")
 	if !slices.Contains(web.Spec.Env, "GREETING=hi") {
 		t.Errorf("web not replaced: env %v", web.Spec.Env)
@@ -852,28 +840,16 @@ func TestApplyRerunsACompletedJobWhoseRecipeChanged(t *testing.T) {
 	// The job runs longer now: a pod added with its next change waits for that run.
 	h.rt.RunOnStart("j-migrate-migrate")
 	h.rt.AddImage("test/late:1")
-	done := make(chan error, 1)
-	go func() {
-		_, err := h.o.Apply(context.Background(), st("v3", pod("late", ctr("late"), dependsOnWhen("migrate", recipes.DepCompleted))), orchestrator.ApplyOptions{})
-		done <- err
-	}()
+	done, applyErr := h.applyInBackground(st("v3", pod("late", ctr("late"), dependsOnWhen("migrate", recipes.DepCompleted))))
 	h.until("migrate running its third run", 100*time.Millisecond, func() bool { return starts("j-migrate-migrate") == 3 && h.running("j-migrate-migrate")() })
 	h.heldBack("j-late-infra", "late was created before the new run of migrate completed")
 	if err := h.rt.Exit("j-migrate-migrate", 0); err != nil {
 		t.Fatal(err)
 	}
 	h.until("late running once the new run completed", 100*time.Millisecond, h.running("j-late-late"))
-	h.until("Apply to return", 100*time.Millisecond, func() bool {
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Error(err)
-			}
-			return true
-		default:
-			return false
-		}
-	})
+	if h.untilClosed("Apply to return", done); *applyErr != nil {
+		t.Error(*applyErr)
+	}
 	h.shutdownLeavesNothing()
 }
 
