@@ -64,8 +64,7 @@ func upOnADaemon(t *testing.T) (*testenv.Daemon, *scenario, *proc) {
 	t.Helper()
 	daemon := testenv.StartDaemon(t)
 	s := newScenarioOn(t, "engine-restart", daemon)
-	up := s.start("up", "-f", s.recipe("sidecar.yaml"), "--output", "json")
-	s.eventually("the stack running", up, startDeadline, s.running("infra", "web", "helper"))
+	up := s.upJSON("sidecar.yaml", "infra", "web", "helper")
 	return daemon, s, up
 }
 

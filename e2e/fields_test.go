@@ -91,8 +91,7 @@ func TestKubernetesFieldsFromAManifest(t *testing.T) {
 func TestComposeSeedingJob(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, "compose-seed")
-	up := s.start("up", "-f", s.recipe("compose.yaml"), "--output", "json")
-	s.eventually("app running", up, startDeadline, s.running("app"))
+	up := s.upJSON("compose.yaml", "app")
 	seed := s.container("seed")
 	if seed.Status != orchestrator.StatusExited || seed.ExitCode != 0 {
 		t.Errorf("seed is %s (exit %d), want exited 0", seed.Status, seed.ExitCode)
@@ -132,8 +131,7 @@ func TestComposeSeedingJob(t *testing.T) {
 func TestComposePreStart(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, "compose-pre-start")
-	up := s.start("up", "-f", s.recipe("compose.yaml"), "--output", "json")
-	s.eventually("app running", up, startDeadline, s.running("app"))
+	up := s.upJSON("compose.yaml", "app")
 	first, second, app := s.container("app-pre-start-0"), s.container("app-pre-start-1"), s.container("app")
 	for _, c := range []orchestrator.ContainerInfo{first, second} {
 		if c.Status != orchestrator.StatusExited || c.ExitCode != 0 {

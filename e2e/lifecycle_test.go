@@ -499,8 +499,7 @@ func TestServiceHealthyWaitsForTheImageHealthcheck(t *testing.T) {
 	s := newScenario(t, "image-healthcheck")
 	hc := testenv.AppsImageWithHealthcheck(t, `--interval=1s --timeout=2s --retries=3 CMD ["/peek", "-get", "http://127.0.0.1:8080/healthz"]`)
 	s.env = append(s.env, "SIDECAR_TEST_HC_IMAGE="+hc)
-	up := s.start("up", "-f", s.recipe("compose.yaml"), "--output", "json")
-	s.eventually("the app running", up, startDeadline, s.running("app"))
+	up := s.upJSON("compose.yaml", "app")
 	vpn, app := s.container("vpn"), s.container("app")
 	if vpn.Health != orchestrator.EngineHealthHealthy {
 		t.Errorf("app runs while the engine says vpn is %s", vpn.Health)

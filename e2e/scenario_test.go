@@ -243,6 +243,15 @@ func (s *scenario) up(what string, cond func() error) *proc {
 	return p
 }
 
+// upJSON is up of the scenario's file (sidecar.yaml, compose.yaml…) with --output json, once
+// its containers run.
+func (s *scenario) upJSON(file string, containers ...string) *proc {
+	s.t.Helper()
+	p := s.start("up", "-f", s.recipe(file), "--output", "json")
+	s.eventually(strings.Join(containers, ", ")+" running", p, startDeadline, s.running(containers...))
+	return p
+}
+
 // wait waits for the process to end and returns its exit status.
 func (p *proc) wait() int {
 	p.t.Helper()
