@@ -10,8 +10,9 @@ import (
 
 // The root model (model.go) is made of components, each owning one concern in the manner of
 // soft-serve's pkg/ui/common: the stack's state folded from events (stack.go), the columns
-// and their layout (columns.go), search and filter (search.go), the help screen (help.go),
-// and the footer's notices (common.go). The root sizes them, routes each message to the
+// and their layout (columns.go), search and filter (search.go), the help screen (help.go)
+// and the recipe's warnings (warnings.go), both pagers over the columns (pager.go), and the
+// footer's notices (common.go). The root sizes them, routes each message to the
 // ones it concerns (keys.go routes key presses), and places the rows they draw.
 
 // common is what every component shares: the context, the orchestrator's commands, the

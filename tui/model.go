@@ -16,7 +16,7 @@ import (
 // model is the one root model. It is made of components (common.go), embedded so that
 // their state reads as the model's: the stack's state folded from events (stackState), the
 // columns and their layout (columns), search and filter (search), the help screen
-// (helpScreen) and the footer's notices (notices). The root routes messages to them
+// (helpScreen), the recipe's warnings (warnings) and the footer's notices (notices). The root routes messages to them
 // (keys.go for key presses), reacts to what the stack's events change, sends the user's
 // commands (control.go) and composes the screen (view.go). Update never blocks and does no
 // I/O: commands to the orchestrator, the shell and the event feed run as tea.Cmds.
