@@ -206,7 +206,7 @@ func (o *Orchestrator) install(req *applyReq, stopping bool, startReady func()) 
 					// Its main goes down and comes up again: the pods that depend on it
 					// wait for the new one, as at the first start.
 					pr.mainReady, pr.mainUp, pr.readyGen = false, false, pr.gen
-					pr.stopping, pr.holdStops, pr.holdStart = true, stopHold != "", startHold != ""
+					pr.stopping, pr.holdStops, pr.holdStart, pr.holdFailed = true, stopHold != "", startHold != "", false
 					pr.saidStops, pr.saidStart = false, false
 				}
 				if cp.Rerun {
@@ -310,6 +310,10 @@ func (o *Orchestrator) releaseHolds() {
 		for _, d := range pr.spec.Pod.DependsOn {
 			if dp := o.pods[d.Pod]; dp != nil && !dp.done && !dp.met(d.Condition) {
 				waits = append(waits, o.awaitedOn(d))
+				if err := o.unhealthy(pr, dp, d.Condition); err != nil && pr.holdStart && !pr.holdFailed {
+					pr.holdFailed = true
+					o.failHeld(pr, dp, err, "pod "+d.Pod+" is unhealthy")
+				}
 			}
 		}
 		stops, start := pr.holdStops && len(first) == 0, pr.holdStart && len(waits) == 0
@@ -328,6 +332,29 @@ func (o *Orchestrator) releaseHolds() {
 			pr.sup.box.Put(msgRelease{stops: stops, start: start})
 		}
 	}
+}
+
+// failHeld fails the Apply that re-creates pr, held until dp is ready again, as dp's new main
+// is unhealthy (err says so, and what to fix), as the first start fails on it and docker
+// compose's up -d does ("dependency failed to start"): the Apply ends, with err, instead of
+// waiting for ever. The stack runs on, pr held: it starts if dp becomes ready after all.
+func (o *Orchestrator) failHeld(pr, dp *podRun, err error, why string) {
+	name := pr.spec.Pod.Name
+	o.out.publish(MessageEvent{Level: LevelError, Pod: name, Text: "not started again: " + why + "; the up that re-creates it fails"})
+	for _, w := range o.waits {
+		hit := false
+		for _, p := range []string{name, dp.spec.Pod.Name} {
+			if _, ok := w.pending[p]; ok {
+				delete(w.pending, p)
+				hit = true
+			}
+		}
+		if hit {
+			w.failures = append(w.failures, err.Error())
+			w.errs = append(w.errs, err)
+		}
+	}
+	o.settleWaits()
 }
 
 // dependVerb is "depends" for one pod, "depend" for several.

@@ -3,6 +3,7 @@ package orchestrator_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -184,6 +185,30 @@ func TestApplyRecreateDoesNotWaitForAnUntouchedDependency(t *testing.T) {
 	}
 	if h.said("apply: pod web is waiting for pod db to be ready before it starts again") {
 		t.Errorf("web said it waits for db, which the apply did not touch")
+	}
+	h.shutdownLeavesNothing()
+}
+
+// A re-created db whose new main turns unhealthy (its ready probe fails its threshold before
+// it is ever ready) fails the Apply, as db unhealthy fails the first start and docker
+// compose's up -d ("dependency failed to start"): the tester's repro waited for ever. The
+// stack runs on; web, held, is not started again.
+func TestApplyRecreateFailsOnAnUnhealthyDependency(t *testing.T) {
+	unhealthyDB := func(db, _ *recipes.Pod) { db.Main.Ready.Retries = 2 }
+	h := startOrdered(t, ordered(recipes.DepReady, 18881), false)
+	h.rt.SetProbe("order-db-db", errors.New("connection refused"))
+	_, err := h.apply(ordered(recipes.DepReady, 28881, unhealthyDB), orchestrator.ApplyOptions{})
+	if !errors.Is(err, orchestrator.ErrDependencyUnhealthy) {
+		t.Fatalf("Apply = %v, want pod db is unhealthy", err)
+	}
+	if want := "pod web cannot start: pod db is unhealthy: its ready probe failed 2 times in a row (last: connection refused)"; !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("Apply says %q\nwant it to start %q", err, want)
+	}
+	if n := count(h.rt.HistoryOf(), "start order-web-web"); n != 1 {
+		t.Errorf("web was started again (%d starts) while db is unhealthy", n)
+	}
+	if h.returned() || h.o.Snapshot().Phase == orchestrator.PhaseStopping {
+		t.Fatalf("the stack did not run on: %s", h.describe())
 	}
 	h.shutdownLeavesNothing()
 }

@@ -176,6 +176,7 @@ type podRun struct {
 	stopping             bool
 	holdStops, holdStart bool
 	saidStops, saidStart bool // the hold was told (releaseHolds)
+	holdFailed           bool // the Apply failed on the held start: a dependency is unhealthy (failHeld)
 	readyGen             int
 
 	// While it waits for the pods it depends on (not started yet): which of them, since
@@ -706,7 +707,8 @@ func (o *Orchestrator) runPods(ctx context.Context) (Result, error) {
 				switch r.kind {
 				case reportMainUnhealthy:
 					if !stopping {
-						startReady() // the pods waiting for it to be ready fail
+						startReady()     // the pods waiting for it to be ready fail
+						o.releaseHolds() // and the Apply of those re-created, held for it
 					}
 				case reportMainReady, reportMainStarted:
 					if r.gen < pr.readyGen {
