@@ -835,6 +835,13 @@ func TestApplyRerunsACompletedJobWhoseRecipeChanged(t *testing.T) {
 	if now, ok := h.rt.Container("j-app-app"); !ok || now.Info.ID != app.Info.ID || now.Info.Status != orchestrator.StatusRunning {
 		t.Errorf("app was touched: %+v, was %+v", now, app)
 	}
+	// The new run's log starts with a marker that says why, once.
+	lines, _, _ := h.o.Logs().Buffer("migrate", "migrate").Read(0, 0)
+	for _, l := range lines {
+		if l.Marker && l.Text != "--- migrate created anew: the job runs again (replace migrate: command changed) ---" {
+			t.Errorf("marker %q", l.Text)
+		}
+	}
 	h.applyChanges(st("v2"))
 
 	// The job runs longer now: a pod added with its next change waits for that run.

@@ -1035,7 +1035,7 @@ func (st *PodStatus) startRerun(now time.Time) {
 	inf := st.Infra
 	inf.CrashCount, inf.ExitedAt, inf.Restarts, inf.StartedAt = 0, now, 0, time.Time{}
 	for _, m := range st.Containers {
-		m.Restarts, m.StartedAt, m.FreshRun, m.FreshWhy = 0, time.Time{}, m.Attempt+1, "the job runs again: "+why
+		m.Restarts, m.StartedAt, m.FreshRun, m.FreshWhy = 0, time.Time{}, m.Attempt+1, why
 	}
 	st.finishRecreate(now) // nothing of it may be left on the engine already
 }
