@@ -3,7 +3,6 @@ package orchestrator_test
 import (
 	"context"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -201,8 +200,9 @@ func TestApplyRecreateFailsOnAnUnhealthyDependency(t *testing.T) {
 	if !errors.Is(err, orchestrator.ErrDependencyUnhealthy) {
 		t.Fatalf("Apply = %v, want pod db is unhealthy", err)
 	}
-	if want := "pod web cannot start: pod db is unhealthy: its ready probe failed 2 times in a row (last: connection refused)"; !strings.HasPrefix(err.Error(), want) {
-		t.Errorf("Apply says %q\nwant it to start %q", err, want)
+	if want := "pod web cannot start: pod db is unhealthy: its ready probe failed 2 times in a row (last: connection refused); " +
+		"fix the `ready:` probe of db in the recipe, or have web wait for it to start only (depends_on: condition: started)"; err.Error() != want {
+		t.Errorf("Apply says %q\nwant %q", err, want)
 	}
 	if n := count(h.rt.HistoryOf(), "start order-web-web"); n != 1 {
 		t.Errorf("web was started again (%d starts) while db is unhealthy", n)
