@@ -2,10 +2,7 @@ package e2e
 
 import (
 	"regexp"
-	"strconv"
 	"testing"
-
-	"github.com/sidecar-dev/sidecar/e2e/testenv"
 )
 
 // up -d of a running stack that re-creates two pods that depend on each other, on the real
@@ -15,10 +12,7 @@ import (
 func TestConvergeRecreatesDependentPodsInOrder(t *testing.T) {
 	t.Parallel()
 	s := detachedScenario(t, "recreate-order")
-	ports := func() {
-		s.setEnv("RO_DB_PORT", strconv.Itoa(testenv.FreePort(t)))
-		s.setEnv("RO_WEB_PORT", strconv.Itoa(testenv.FreePort(t)))
-	}
+	ports := func() { s.setFreePorts("RO_DB_PORT", "RO_WEB_PORT") }
 	file := s.recipe("compose.yaml")
 	ports()
 	s.runExit(0, "up", "-d", "-f", file)

@@ -243,6 +243,13 @@ func (s *scenario) up(what string, cond func() error) *proc {
 	return p
 }
 
+// setFreePorts sets each variable to a port free on the host now (a recipe's ${PORT}).
+func (s *scenario) setFreePorts(keys ...string) {
+	for _, k := range keys {
+		s.setEnv(k, strconv.Itoa(testenv.FreePort(s.t)))
+	}
+}
+
 // upJSON is up of the scenario's file (sidecar.yaml, compose.yaml…) with --output json, once
 // its containers run.
 func (s *scenario) upJSON(file string, containers ...string) *proc {
