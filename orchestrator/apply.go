@@ -341,9 +341,14 @@ func (o *Orchestrator) releaseHolds() {
 func (o *Orchestrator) failHeld(pr, dp *podRun, err error, why string) {
 	name := pr.spec.Pod.Name
 	o.out.publish(MessageEvent{Level: LevelError, Pod: name, Text: "not started again: " + why + "; the up that re-creates it fails"})
+	o.failWaits(err, name, dp.spec.Pod.Name)
+}
+
+// failWaits fails with err the Applies that wait for any of pods: they wait for them no more.
+func (o *Orchestrator) failWaits(err error, pods ...string) {
 	for _, w := range o.waits {
 		hit := false
-		for _, p := range []string{name, dp.spec.Pod.Name} {
+		for _, p := range pods {
 			if _, ok := w.pending[p]; ok {
 				delete(w.pending, p)
 				hit = true
@@ -396,14 +401,7 @@ func (o *Orchestrator) failStart(pr *podRun, err error, why string) {
 	o.out.publish(PodEvent{Pod: name, Phase: PhasePending, Reason: "not started: " + why})
 	// The up that added it says err in full; the views say that it failed.
 	o.out.publish(MessageEvent{Level: LevelError, Pod: name, Text: "not started: " + why + "; the up that added it fails"})
-	for _, w := range o.waits {
-		if _, ok := w.pending[name]; ok {
-			delete(w.pending, name)
-			w.failures = append(w.failures, err.Error())
-			w.errs = append(w.errs, err)
-		}
-	}
-	o.settleWaits()
+	o.failWaits(err, name)
 }
 
 // podGone notes that a pod is torn down; a pod Apply removed is forgotten.

@@ -622,15 +622,18 @@ func (cv *composeConv) preStart(b *composePodBuild, svc string) []*Container {
 		ct := cv.container(b, name, RoleInit)
 		delete(cv.project.Services, name)
 		ct.Restart = RestartNever
-		cv.warnings = slices.Concat(cv.warnings[:warns], slices.DeleteFunc(cv.warnings[warns:], func(w Warning) bool {
-			return slices.ContainsFunc(cv.warnings[:warns], func(o Warning) bool { return o.Pos == w.Pos })
-		}))
-		cv.problems = slices.Concat(cv.problems[:probs], slices.DeleteFunc(cv.problems[probs:], func(p Problem) bool {
-			return slices.ContainsFunc(cv.problems[:probs], func(o Problem) bool { return o.Pos == p.Pos })
-		}))
+		cv.warnings = dropSaid(cv.warnings, warns, func(w Warning) Position { return w.Pos })
+		cv.problems = dropSaid(cv.problems, probs, func(p Problem) Position { return p.Pos })
 		out = append(out, ct)
 	}
 	return out
+}
+
+// dropSaid drops from list[from:] what is placed where something of list[:from] is already.
+func dropSaid[T any](list []T, from int, pos func(T) Position) []T {
+	return slices.Concat(list[:from], slices.DeleteFunc(list[from:], func(v T) bool {
+		return slices.ContainsFunc(list[:from], func(o T) bool { return pos(o) == pos(v) })
+	}))
 }
 
 // composeInherit completes a pre_start hook's container specification with its service's, by

@@ -420,11 +420,9 @@ func stacksRunFromHere(f *Factory, dir string) []struct{ name, recipe string } {
 	if dir, err = f.controlDirOf(dir); err != nil {
 		return nil
 	}
-	for _, name := range liveStacks(dir) {
-		c, ok := dialControl(dir, name)
-		if !ok {
-			continue
-		}
+	for _, name := range liveStacks(dir) { // each dialled already: live
+		_, sock := stackFiles(dir, name)
+		c := control.NewClient(sock)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		s, err := c.State(ctx)
 		cancel()
